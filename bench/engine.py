@@ -1,0 +1,139 @@
+"""Engine speed: glassgrad against PyTorch (CPU), measured in the same run.
+
+    python bench/engine.py            # prints each time and the ratio glassgrad / PyTorch
+
+Workloads:
+1. one training step (forward, MSE loss, backward, plain update) of the 4→3→4 ReLU
+   network on one sample — pure per-op overhead;
+2. a chain of 1,000 small elementwise ops (shape (8,)), forward + backward;
+3. one step of a 784→256→256→10 ReLU MLP on a batch of 128 (float32, cross-entropy).
+Targets (issue 2): ratios ≤ 0.3, ≤ 0.6 and ≤ 1.0; ``import glassgrad`` < 0.3 s.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import timeit
+
+import numpy as np
+
+import glassgrad as gg
+
+TARGETS = {"tiny 4→3→4 step": 0.3, "1,000-op chain (per op)": 0.6, "MLP 784→256→256→10 step": 1.0}
+
+
+def compare(ours, theirs, number: int, rounds: int = 9) -> tuple[float, float]:
+    """Seconds per call of each, best of ``rounds`` interleaved runs (so both see the same machine)."""
+    ours(), theirs()  # warm up
+    best = [float("inf"), float("inf")]
+    for _ in range(rounds):
+        for slot, function in enumerate((ours, theirs)):
+            best[slot] = min(best[slot], timeit.timeit(function, number=number) / number)
+    return best[0], best[1]
+
+
+def mlp_parameters(sizes, seed=0):
+    rng = np.random.default_rng(seed)
+    params = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        bound = 1 / np.sqrt(fan_in)
+        params.append(rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32))
+        params.append(rng.uniform(-bound, bound, fan_out).astype(np.float32))
+    return params
+
+
+def glassgrad_step(arrays, x, target, loss_kind, lr=0.01):
+    params = [gg.tensor(a, requires_grad=True) for a in arrays]
+    x, target = gg.tensor(x), gg.tensor(target)
+    F = gg.nn.functional
+
+    def step():
+        h = x
+        for i in range(0, len(params) - 2, 2):
+            h = F.linear(h, params[i], params[i + 1]).relu()
+        out = F.linear(h, params[-2], params[-1])
+        loss = F.mse_loss(out, target) if loss_kind == "mse" else F.cross_entropy(out, target)
+        loss.backward()
+        with gg.no_grad():
+            for p in params:
+                p -= lr * p.grad
+                p.grad = None
+
+    return step
+
+
+def torch_step(torch, arrays, x, target, loss_kind, lr=0.01):
+    params = [torch.tensor(a, requires_grad=True) for a in arrays]
+    x, target = torch.tensor(x), torch.tensor(target)
+    F = torch.nn.functional
+
+    def step():
+        h = x
+        for i in range(0, len(params) - 2, 2):
+            h = F.relu(F.linear(h, params[i], params[i + 1]))
+        out = F.linear(h, params[-2], params[-1])
+        loss = F.mse_loss(out, target) if loss_kind == "mse" else F.cross_entropy(out, target)
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= lr * p.grad
+                p.grad = None
+
+    return step
+
+
+def chain(lib, length=1000):
+    """``length`` elementwise ops on an (8,) vector: ×a, +b, tanh, sigmoid, repeated."""
+    x = lib.tensor(np.linspace(-1, 1, 8, dtype=np.float32), requires_grad=True)
+    a = lib.tensor(np.full(8, 0.9, dtype=np.float32), requires_grad=True)
+    b = lib.tensor(np.full(8, 0.1, dtype=np.float32))
+
+    def run():
+        y = x
+        for _ in range(length // 4):
+            y = ((y * a + b).tanh()).sigmoid()
+        y.sum().backward()
+        x.grad = a.grad = None
+
+    return run
+
+
+def import_time() -> float:
+    code = "import time; t = time.perf_counter(); import glassgrad; print(time.perf_counter() - t)"
+    runs = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+            for _ in range(5)]
+    return min(runs)
+
+
+def main() -> None:
+    try:
+        import torch
+    except ImportError:
+        sys.exit("bench/engine.py compares against PyTorch: pip install torch==2.13.0")
+    torch.set_num_threads(2)
+    rng = np.random.default_rng(0)
+    tiny = mlp_parameters([4, 3, 4])
+    x1 = np.array([[1, 0, 1, 1]], np.float32)
+    y1 = np.array([[1, 1, 0, 1]], np.float32)
+    big = mlp_parameters([784, 256, 256, 10])
+    xb = rng.standard_normal((128, 784)).astype(np.float32)
+    yb = rng.integers(0, 10, 128)
+    rows = [
+        ("tiny 4→3→4 step",
+         *compare(glassgrad_step(tiny, x1, y1, "mse"), torch_step(torch, tiny, x1, y1, "mse"), 500)),
+        ("1,000-op chain (per op)", *(t / 1000 for t in compare(chain(gg), chain(torch), 5))),
+        ("MLP 784→256→256→10 step",
+         *compare(glassgrad_step(big, xb, yb, "ce"), torch_step(torch, big, xb, yb, "ce"), 10)),
+    ]
+    print(f"{'workload':28} {'glassgrad':>12} {'PyTorch':>12} {'ratio':>7} {'target':>7}")
+    for name, ours, theirs in rows:
+        ratio = ours / theirs
+        mark = "ok" if ratio <= TARGETS[name] else "MISSED"
+        print(f"{name:28} {ours * 1e6:10.1f}µs {theirs * 1e6:10.1f}µs {ratio:7.2f} {TARGETS[name]:7.1f} {mark}")
+    seconds = import_time()
+    print(f"import glassgrad: {seconds * 1000:.0f} ms (target < 300 ms) {'ok' if seconds < 0.3 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()

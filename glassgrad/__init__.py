@@ -1,0 +1,94 @@
+"""glassgrad: backpropagation you can see through.
+
+A reverse-mode autodiff engine over NumPy with PyTorch's names, plus the tools to
+show, explain and check every number it computes.
+
+>>> import glassgrad as gg
+>>> x = gg.tensor([1.0, 0.0, 1.0, 1.0], requires_grad=True)
+>>> (x * x).sum().backward()
+>>> x.grad
+tensor([2., 0., 2., 2.])
+"""
+
+from . import _memory
+from . import nn as nn
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .creation import (
+    arange,
+    as_tensor,
+    default_generator,
+    eye,
+    from_numpy,
+    full,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    randint,
+    randn,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .functions import (
+    abs,
+    add,
+    argmax,
+    argmin,
+    cat,
+    clamp,
+    cos,
+    div,
+    exp,
+    flatten,
+    leaky_relu,
+    linear,
+    log,
+    log_softmax,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    mul,
+    neg,
+    permute,
+    pow,
+    relu,
+    reshape,
+    sigmoid,
+    sin,
+    softmax,
+    sqrt,
+    squeeze,
+    stack,
+    std,
+    sub,
+    sum,
+    tanh,
+    transpose,
+    unsqueeze,
+    var,
+    where,
+)
+from .gradcheck import GradcheckError, GradcheckReport, gradcheck
+from .ops import RULES
+from .tensor import Tensor, bool_, float16, float32, float64, int32, int64
+
+__version__ = "0.1.0"
+
+_memory.tune_allocator()
+
+__all__ = [
+    "RULES", "GradcheckError", "GradcheckReport", "Tensor", "__version__", "abs", "add", "arange", "argmax",
+    "argmin", "as_tensor", "bool_", "cat", "clamp", "cos", "default_generator", "div", "enable_grad", "exp",
+    "eye", "flatten", "float16", "float32", "float64", "from_numpy", "full", "gradcheck", "int32", "int64",
+    "is_grad_enabled", "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "manual_seed", "matmul", "max",
+    "maximum", "mean", "min", "minimum", "mul", "neg", "no_grad", "ones", "ones_like", "permute", "pow", "rand",
+    "randint", "randn", "randperm", "relu", "reshape", "set_grad_enabled", "sigmoid", "sin", "softmax", "sqrt",
+    "squeeze", "stack", "std", "sub", "sum", "tanh", "tensor", "transpose", "unsqueeze", "var", "where",
+    "zeros", "zeros_like",
+]

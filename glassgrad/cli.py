@@ -1,0 +1,63 @@
+"""The ``glassgrad`` command line: one Typer app; each area adds its commands from
+:mod:`glassgrad.commands`. Bad arguments end with a one-line error and exit code 2.
+
+Command modules import their heavy dependencies inside the command functions, so
+``glassgrad --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from .commands import COMMAND_MODULES
+
+app = typer.Typer(
+    name="glassgrad",
+    help="Backpropagation you can see through: train networks and inspect every number.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class CommandError(Exception):
+    """A problem with what the user asked for: reported in one line, exit code 2."""
+
+
+def _register_commands() -> None:
+    from importlib import import_module
+
+    for name in COMMAND_MODULES:
+        import_module(f"glassgrad.commands.{name}").register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 1 failure, 2 bad arguments)."""
+    _register_commands()
+    try:
+        result = app(args=argv, prog_name="glassgrad", standalone_mode=False)
+    except (CommandError, ValueError, FileNotFoundError, TypeError) as error:
+        return _one_line_error(str(error) or type(error).__name__, 2)
+    except Exception as error:
+        # Typer's (Click's) own exceptions, matched by what they carry so that this works
+        # whether Typer bundles Click or depends on it: Exit/Abort, and usage errors.
+        if hasattr(error, "format_message") and hasattr(error, "exit_code"):
+            return _one_line_error(error.format_message(), error.exit_code)
+        if type(error).__name__ == "Exit":
+            return int(getattr(error, "exit_code", 0))
+        if type(error).__name__ == "Abort":
+            return _one_line_error("aborted", 1)
+        raise
+    return result if isinstance(result, int) else 0
+
+
+def _one_line_error(message: str, code: int) -> int:
+    first_line = message.strip().splitlines()[0] if message.strip() else "failed"
+    print(f"glassgrad: error: {first_line}", file=sys.stderr)
+    return code
+
+
+def entry_point() -> None:
+    sys.exit(main())

@@ -1,0 +1,7 @@
+"""CLI command groups, one module per area; each has ``register(app)``.
+
+Keep imports at the top of these modules light: load NumPy-heavy or plotting code
+inside the command functions.
+"""
+
+COMMAND_MODULES = ["engine"]

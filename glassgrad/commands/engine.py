@@ -1,0 +1,32 @@
+"""Engine commands: ``glassgrad rules`` (the backward-rule cheat sheet) and ``glassgrad tour``."""
+
+from __future__ import annotations
+
+import typer
+
+
+def rules() -> None:
+    """Print every differentiable op with its formula and local derivative."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from glassgrad.ops import RULES
+
+    table = Table(title="glassgrad's rule table: forward and backward of each op")
+    for column in ("op", "forward", "local derivative / backward"):
+        table.add_column(column)
+    for op in RULES.values():
+        table.add_row(op.name, op.formula, op.local_grad)
+    Console().print(table)
+
+
+def tour() -> None:
+    """A short walk through what the engine computes (the full tour grows with the glass box)."""
+    from glassgrad.commands.tour_engine import run_engine_tour
+
+    run_engine_tour()
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(rules)
+    app.command()(tour)

@@ -1,0 +1,146 @@
+"""The ``gg.`` function forms of tensor methods (``gg.exp(x)`` is ``x.exp()``), and the ops
+that take several tensors: ``cat``, ``stack``, ``where``.
+
+>>> import glassgrad as gg
+>>> gg.cat([gg.ones(2), gg.zeros(1)]).tolist()
+[1.0, 1.0, 0.0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from . import ops
+from .creation import as_tensor
+from .tensor import Tensor, _apply, _check_dim, _lift, _promote, _shape_text
+from .tensor import matmul as matmul
+
+
+def _function_form(name: str) -> Callable[..., Any]:
+    method = getattr(Tensor, name)
+
+    def function(input: Any, *args: Any, **kwargs: Any) -> Any:
+        return method(as_tensor(input), *args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = method.__doc__ or f"``gg.{name}(x, …)`` is ``x.{name}(…)``."
+    return function
+
+
+add = _function_form("add")
+sub = _function_form("sub")
+mul = _function_form("mul")
+div = _function_form("div")
+pow = _function_form("pow")
+neg = _function_form("neg")
+exp = _function_form("exp")
+log = _function_form("log")
+sqrt = _function_form("sqrt")
+abs = _function_form("abs")
+sin = _function_form("sin")
+cos = _function_form("cos")
+relu = _function_form("relu")
+leaky_relu = _function_form("leaky_relu")
+sigmoid = _function_form("sigmoid")
+tanh = _function_form("tanh")
+clamp = _function_form("clamp")
+maximum = _function_form("maximum")
+minimum = _function_form("minimum")
+sum = _function_form("sum")
+mean = _function_form("mean")
+var = _function_form("var")
+std = _function_form("std")
+max = _function_form("max")
+min = _function_form("min")
+argmax = _function_form("argmax")
+argmin = _function_form("argmin")
+logsumexp = _function_form("logsumexp")
+softmax = _function_form("softmax")
+log_softmax = _function_form("log_softmax")
+reshape = _function_form("reshape")
+flatten = _function_form("flatten")
+transpose = _function_form("transpose")
+permute = _function_form("permute")
+unsqueeze = _function_form("unsqueeze")
+squeeze = _function_form("squeeze")
+
+
+def _same_shapes_except(tensors: Sequence[Tensor], dim: int | None, name: str) -> None:
+    first = tensors[0].shape
+    for other in tensors[1:]:
+        a = first if dim is None else first[:dim] + first[dim + 1:]
+        b = other.shape if dim is None else other.shape[:dim] + other.shape[dim + 1:]
+        if a != b or len(first) != len(other.shape):
+            where = "" if dim is None else f" except in dim {dim}"
+            raise RuntimeError(
+                f"{name}: tensors must have the same shape{where}, but got {_shape_text(first)} "
+                f"and {_shape_text(other.shape)}"
+            )
+
+
+def _tensor_list(tensors: Sequence[Any], name: str) -> list[Tensor]:
+    if isinstance(tensors, Tensor) or not len(tensors):
+        raise TypeError(f"{name} expects a non-empty list of tensors")
+    return [as_tensor(t) for t in tensors]
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dim: shapes must agree everywhere else."""
+    tensors = _tensor_list(tensors, "cat")
+    dim = _check_dim(tensors[0], dim, "cat")
+    _same_shapes_except(tensors, dim, "cat")
+    return _apply(ops.CAT, tuple(tensors), *[t.data for t in tensors], dim)
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Stack equal-shaped tensors along a new dim."""
+    tensors = _tensor_list(tensors, "stack")
+    _same_shapes_except(tensors, None, "stack")
+    ndim = tensors[0].ndim + 1
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"stack: dim {dim} is out of range for the result's {ndim} dims")
+    return _apply(ops.STACK, tuple(tensors), *[t.data for t in tensors], dim % ndim)
+
+
+def where(condition: Any, input: Any, other: Any) -> Tensor:
+    """``input`` where ``condition`` is true, else ``other`` (broadcasting all three)."""
+    condition = as_tensor(condition)
+    if condition.dtype.kind != "b":
+        raise TypeError(f"where: condition must be a bool tensor, got {condition.dtype}")
+    like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else as_tensor(0.0)
+    input, other = _lift(input, like), _lift(other, like)
+    a, b = _promote(input.data, other.data)
+    try:
+        return _apply(ops.WHERE, (input, other), condition.data, a, b)
+    except ValueError:
+        raise RuntimeError(
+            f"where: shapes {_shape_text(condition.shape)}, {_shape_text(input.shape)} and "
+            f"{_shape_text(other.shape)} cannot be broadcast together"
+        ) from None
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``input · weightᵀ + bias``, one fused op (a row per sample, as ``nn.Linear`` computes it).
+
+    For one column sample this is the lessons' ``z = W·x + b``. Its backward is
+    ``∂L/∂X = ∂L/∂Z·W``, ``∂L/∂W = ∂L/∂Zᵀ·X``, ``∂L/∂b = Σ_rows ∂L/∂Z``, and it skips the
+    products for inputs that need no gradient (the data batch).
+    """
+    x = as_tensor(input)
+    if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
+        raise RuntimeError(
+            f"linear: input of shape {_shape_text(x.shape)} does not fit a weight of shape "
+            f"{_shape_text(weight.shape)} (out_features, in_features): the input's last dim must be "
+            f"{weight.shape[-1]}"
+        )
+    if x.dtype != weight.dtype:
+        raise RuntimeError(
+            f"linear: input dtype {x.dtype} and weight dtype {weight.dtype} differ; convert the input "
+            f"with .to(gg.{weight.dtype})"
+        )
+    if bias is None:
+        return _apply(ops.LINEAR, (x, weight), x.data, weight.data, None,
+                      (x._requires_grad, weight._requires_grad, False))
+    return _apply(ops.LINEAR, (x, weight, bias), x.data, weight.data, bias.data,
+                  (x._requires_grad, weight._requires_grad, bias._requires_grad))

@@ -1,0 +1,128 @@
+"""Functional forms of layers and losses (``gg.nn.functional``, imported as ``F``).
+
+Losses follow PyTorch's definitions and reductions (``"mean"`` by default, ``"sum"``,
+``"none"``). ``mse_loss``, ``cross_entropy`` and ``binary_cross_entropy_with_logits``
+are single fused ops of :mod:`glassgrad.ops` (stable, and one graph node each);
+``nll_loss`` and ``binary_cross_entropy`` are composed from primitives.
+
+>>> import glassgrad as gg
+>>> import glassgrad.nn.functional as F
+>>> F.mse_loss(gg.tensor([0.1, -0.1, -0.05, -0.25]), gg.tensor([1.0, 1.0, 0.0, 1.0])).item()
+0.89625...
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import ops
+from ..creation import as_tensor
+from ..functions import linear as linear
+from ..functions import log_softmax as log_softmax
+from ..functions import relu as relu
+from ..functions import sigmoid as sigmoid
+from ..functions import softmax as softmax
+from ..functions import tanh as tanh
+from ..tensor import Tensor, _apply, _shape_text
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(reduction: str, name: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def _float_pair(input: Tensor, target: object, name: str) -> tuple[Tensor, Tensor]:
+    input = as_tensor(input)
+    target = as_tensor(target, input.dtype if isinstance(target, (list, float, int)) else None)
+    if target.shape != input.shape:
+        raise ValueError(
+            f"{name}: target shape {_shape_text(target.shape)} differs from input shape "
+            f"{_shape_text(input.shape)}; they must match (reshape the target, e.g. y.reshape(-1, 1))"
+        )
+    if target.dtype != input.dtype:
+        target = target.to(input.dtype)
+    return input, target
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return as_tensor(input).leaky_relu(negative_slope)
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Mean squared error ``(1/n) Σ (ŷ − y)²``; gradient ``2(ŷ − y)/n``."""
+    _check_reduction(reduction, "mse_loss")
+    input, target = _float_pair(input, target, "mse_loss")
+    return _apply(ops.MSE_LOSS, (input, target), input.data, target.data, reduction,
+                  (input._requires_grad, target._requires_grad))
+
+
+def _class_targets(logits: Tensor, target: object, name: str) -> Tensor:
+    target = as_tensor(target)
+    if logits.ndim != 2:
+        raise ValueError(
+            f"{name}: expected logits of shape (batch, classes), got {_shape_text(logits.shape)}; "
+            "for one sample use logits.unsqueeze(0)"
+        )
+    n, classes = logits.shape
+    if target.dtype.kind == "f":
+        if target.shape != logits.shape:
+            raise ValueError(
+                f"{name}: probability targets must have the logits' shape {_shape_text(logits.shape)}, "
+                f"got {_shape_text(target.shape)}"
+            )
+        return target.to(logits.dtype)
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{name}: targets must be class indices (int64) or probabilities (float), got {target.dtype}")
+    if target.shape != (n,):
+        raise ValueError(
+            f"{name}: expected {n} class indices (shape ({n},)) for logits of shape "
+            f"{_shape_text(logits.shape)}, got target shape {_shape_text(target.shape)}"
+        )
+    if n and (target.data.min() < 0 or target.data.max() >= classes):
+        bad = target.data[(target.data < 0) | (target.data >= classes)][0]
+        raise IndexError(f"{name}: target label {bad} is out of range: labels must be in [0, {classes - 1}]")
+    return target
+
+
+def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Softmax + negative log-likelihood in one op, from raw scores (logits).
+
+    ``L = −(1/N) Σᵢ log softmax(zᵢ)[yᵢ]`` for class indices ``y`` (or ``−Σ p·log softmax(z)``
+    for probability targets). Its gradient is the famous ``∂L/∂z = (softmax(z) − onehot(y))/N``
+    = ``(ŷ − y)/N``.
+    """
+    _check_reduction(reduction, "cross_entropy")
+    logits = as_tensor(input)
+    target = _class_targets(logits, target, "cross_entropy")
+    return _apply(ops.CROSS_ENTROPY, (logits, target), logits.data, target.data, reduction)
+
+
+def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities: ``L = −(1/N) Σᵢ input[i, yᵢ]``."""
+    _check_reduction(reduction, "nll_loss")
+    log_probs = as_tensor(input)
+    target = _class_targets(log_probs, target, "nll_loss")
+    if target.dtype.kind == "f":
+        raise TypeError("nll_loss: targets must be class indices (int64)")
+    picked = -log_probs[np.arange(len(target.data)), target.data]
+    return picked if reduction == "none" else picked.sum() if reduction == "sum" else picked.mean()
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """``−mean(y·log p + (1 − y)·log(1 − p))`` for probabilities ``p``; logs clamped at −100 as in PyTorch."""
+    _check_reduction(reduction, "binary_cross_entropy")
+    probs, target = _float_pair(input, target, "binary_cross_entropy")
+    if probs.data.size and (probs.data.min() < 0 or probs.data.max() > 1):
+        raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1]; "
+                         "for raw scores use binary_cross_entropy_with_logits")
+    per_item = -(target * probs.log().clamp(min=-100) + (1 - target) * (1 - probs).log().clamp(min=-100))
+    return per_item if reduction == "none" else per_item.sum() if reduction == "sum" else per_item.mean()
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Sigmoid + binary cross-entropy in one stable op; gradient ``(σ(z) − y)/n``."""
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    logits, target = _float_pair(input, target, "binary_cross_entropy_with_logits")
+    return _apply(ops.BCE_WITH_LOGITS, (logits, target), logits.data, target.data, reduction)

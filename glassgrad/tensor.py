@@ -1,0 +1,778 @@
+"""``Tensor``: a NumPy array that remembers how it was made, so gradients can flow back.
+
+>>> import glassgrad as gg
+>>> w = gg.tensor([[2.0, -1.0]], requires_grad=True)
+>>> x = gg.tensor([[1.0], [3.0]])
+>>> z = (w @ x).sum()          # z = 2·1 + (−1)·3 = −1
+>>> z.backward()
+>>> w.grad                     # ∂z/∂w = xᵀ
+tensor([[1., 3.]])
+
+Names and meanings follow PyTorch: ``data``, ``grad``, ``requires_grad``, ``is_leaf``,
+``backward()``, ``detach()``, ``retain_grad()``, reductions with ``dim``/``keepdim``.
+Differences, all deliberate: ``data`` is the NumPy array itself, ``numpy()`` works on a
+tensor that requires grad (it returns the array, shared), and ``grad_fn`` is the
+:class:`~glassgrad.ops.Op` row that made the tensor.
+
+Dtypes follow PyTorch too: Python numbers and lists become float32 (or int64 / bool),
+a NumPy array keeps its dtype, an integer tensor mixed with a float one becomes float,
+and only floating tensors can require grad.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any
+
+import numpy as np
+
+from . import ops
+from .autograd import STATE, run_backward
+
+float16 = np.dtype(np.float16)
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int32 = np.dtype(np.int32)
+int64 = np.dtype(np.int64)
+bool_ = np.dtype(np.bool_)
+
+MinMax = namedtuple("MinMax", ["values", "indices"])
+"""What ``max(dim)``/``min(dim)`` return, as in PyTorch: the values and their positions."""
+
+_new = object.__new__
+
+
+def _is_floating(dtype: np.dtype) -> bool:
+    return dtype.kind == "f"
+
+
+def _shape_text(shape: tuple) -> str:
+    return "(" + ", ".join(str(n) for n in shape) + (",)" if len(shape) == 1 else ")")
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode automatic differentiation.
+
+    Build tensors with :func:`glassgrad.tensor` and friends; ops on tensors that
+    require grad record a graph, and ``backward()`` fills ``.grad`` of the leaves.
+    """
+
+    __slots__ = ("data", "_grad", "_requires_grad", "_op", "_parents", "_ctx", "_retains_grad", "__weakref__")
+    __array_ufunc__ = None  # NumPy defers to our operators: np.float32(2) * t is a Tensor
+
+    def __init__(self, data: Any, requires_grad: bool = False) -> None:
+        from .creation import as_array
+
+        self._init_leaf(as_array(data, None))
+        self.requires_grad = requires_grad
+
+    def _init_leaf(self, array: np.ndarray) -> None:
+        self.data = array
+        self._grad = None
+        self._requires_grad = False
+        self._op = None
+        self._parents = ()
+        self._ctx = None
+        self._retains_grad = False
+
+    @classmethod
+    def _wrap(cls, array: np.ndarray, requires_grad: bool = False) -> Tensor:
+        """A leaf around ``array`` (no copy, no checks): the engine's fast constructor."""
+        tensor = _new(cls)
+        tensor.data = array
+        tensor._grad = None
+        tensor._requires_grad = requires_grad
+        tensor._op = None
+        tensor._parents = ()
+        tensor._ctx = None
+        tensor._retains_grad = False
+        return tensor
+
+    # --- attributes -------------------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user (not by an op that records a graph)."""
+        return self._op is None
+
+    @property
+    def grad_fn(self) -> ops.Op | None:
+        """The rule that made this tensor (``None`` for a leaf)."""
+        return self._op
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        value = bool(value)
+        if value and not _is_floating(self.data.dtype):
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients, but this one is "
+                f"{self.data.dtype}: convert it first, e.g. t.float()"
+            )
+        if self._op is not None and not value:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables; "
+                "use t.detach() to get a tensor without a graph"
+            )
+        self._requires_grad = value
+
+    @property
+    def grad(self) -> Tensor | None:
+        """∂L/∂self after ``L.backward()``: summed over every backward call until reset."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad must be a Tensor or None, not {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(
+                    f"assigned grad has shape {_shape_text(value.shape)} but the tensor has shape "
+                    f"{_shape_text(self.shape)}"
+                )
+        self._grad = value
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor too (leaves always keep theirs)."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on a Tensor that has requires_grad=False")
+        if self._op is not None:
+            self._retains_grad = True
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    # --- conversion -------------------------------------------------------------------
+
+    def numpy(self) -> np.ndarray:
+        """The underlying NumPy array (shared, not copied)."""
+        return self.data
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def item(self) -> float | int | bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"item() needs a tensor with exactly one element, but this one has shape "
+                f"{_shape_text(self.shape)} ({self.data.size} elements); index it first"
+            )
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self.data.item())
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    __hash__ = object.__hash__
+
+    def detach(self) -> Tensor:
+        """The same numbers, cut from the graph (shares memory)."""
+        return Tensor._wrap(self.data)
+
+    def clone(self) -> Tensor:
+        """A copy that stays in the graph (gradient flows back unchanged)."""
+        return _apply(ops.CAST, (self,), self.data, self.data.dtype)  # astype always copies
+
+    def to(self, dtype: Any) -> Tensor:
+        """This tensor in another dtype (differentiable between float dtypes)."""
+        from .creation import resolve_dtype
+
+        dtype = resolve_dtype(dtype)
+        if dtype == self.data.dtype:
+            return self
+        if not _is_floating(dtype):
+            return Tensor._wrap(self.data.astype(dtype))
+        return _apply(ops.CAST, (self,), self.data, dtype)
+
+    def float(self) -> Tensor:
+        return self.to(float32)
+
+    def double(self) -> Tensor:
+        return self.to(float64)
+
+    def long(self) -> Tensor:
+        return self.to(int64)
+
+    def size(self, dim: int | None = None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self.data.dtype not in (float32, int64, bool_):
+            extras.append(f"dtype={self.data.dtype}")
+        if self._op is not None:
+            extras.append(f"grad_fn=<{self._op.name}>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body, *extras]) + ")"
+
+    # --- backward ---------------------------------------------------------------------
+
+    def backward(self, gradient: Tensor | Any = None, retain_graph: bool = False) -> None:
+        """Compute ∂self/∂leaf for every leaf that requires grad, adding it to ``leaf.grad``.
+
+        ``gradient`` is ∂L/∂self; it may be left out only when self holds one number
+        (then it is 1). The graph is freed afterwards unless ``retain_graph=True``.
+        """
+        if not self._requires_grad:
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn: "
+                "nothing upstream of this tensor requires grad (create the inputs with "
+                "requires_grad=True, and do not compute it under no_grad)"
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs, but this tensor has "
+                    f"shape {_shape_text(self.shape)}: pass backward(gradient) with that shape, "
+                    "or reduce it first (e.g. .sum() or .mean())"
+                )
+            seed = np.ones(self.data.shape, dtype=self.data.dtype)
+        else:
+            seed = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, copy=True)
+            if seed.shape != self.data.shape:
+                raise RuntimeError(
+                    f"backward: gradient has shape {_shape_text(seed.shape)} but the tensor has shape "
+                    f"{_shape_text(self.shape)}; they must match"
+                )
+            if not _is_floating(seed.dtype):
+                raise RuntimeError(f"backward: gradient must be a float tensor, got {seed.dtype}")
+            seed = seed.astype(self.data.dtype, copy=False)
+        run_backward(self, seed, retain_graph)
+
+    # --- in-place updates (for no_grad blocks: p -= lr * p.grad) -------------------------
+
+    def _check_in_place(self, name: str) -> None:
+        if STATE.grad_enabled and self._requires_grad:
+            if self._op is None:
+                raise RuntimeError(
+                    f"a leaf Variable that requires grad is being used in an in-place operation "
+                    f"({name}). Do parameter updates inside `with gg.no_grad():`"
+                )
+            raise RuntimeError(
+                f"in-place {name} on a tensor that is part of a recorded graph is not supported; "
+                "write the out-of-place form (y = y + x) instead"
+            )
+
+    def _in_place(self, name: str, ufunc: np.ufunc, other: Any) -> Tensor:
+        self._check_in_place(name)
+        value = other.data if isinstance(other, Tensor) else other
+        try:
+            ufunc(self.data, value, out=self.data, casting="same_kind")
+        except TypeError:
+            raise RuntimeError(
+                f"{name}: result type {np.result_type(self.data, value)} can't be cast to this "
+                f"tensor's dtype {self.data.dtype}"
+            ) from None
+        except ValueError as error:
+            raise RuntimeError(
+                f"{name}: cannot update a tensor of shape {_shape_text(self.shape)} in place with a "
+                f"value of shape {_shape_text(np.shape(value))} ({error})"
+            ) from None
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._in_place("+=", np.add, other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._in_place("-=", np.subtract, other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._in_place("*=", np.multiply, other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._in_place("/=", np.true_divide, other)
+
+    def add_(self, other: Any, alpha: float = 1) -> Tensor:
+        return self._in_place("add_", np.add, other if alpha == 1 else _data(other) * alpha)
+
+    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+        return self._in_place("sub_", np.subtract, other if alpha == 1 else _data(other) * alpha)
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._in_place("mul_", np.multiply, other)
+
+    def div_(self, other: Any) -> Tensor:
+        return self._in_place("div_", np.true_divide, other)
+
+    def copy_(self, source: Any) -> Tensor:
+        self._check_in_place("copy_")
+        self.data[...] = _data(source)
+        return self
+
+    def fill_(self, value: float) -> Tensor:
+        return self.copy_(value)
+
+    def zero_(self) -> Tensor:
+        return self.copy_(0)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._check_in_place("item assignment")
+        self.data[_plain_index(index)[0]] = _data(value)
+
+    # --- arithmetic (rows of ops.py) -------------------------------------------------------
+
+    def __add__(self, other: Any) -> Tensor:
+        return _binary(ops.ADD, self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _binary(ops.ADD, _lift(other, self), self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _binary(ops.SUB, self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _binary(ops.SUB, _lift(other, self), self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _binary(ops.MUL, self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _binary(ops.MUL, _lift(other, self), self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _binary(ops.DIV, self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _binary(ops.DIV, _lift(other, self), self)
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
+            return _apply(ops.POW_SCALAR, (self,), self.data, exponent)
+        return _binary(ops.POW, self, exponent)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return _binary(ops.POW, _lift(base, self), self)
+
+    def __neg__(self) -> Tensor:
+        return _apply(ops.NEG, (self,), self.data)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return matmul(_lift(other, self), self)
+
+    add = __add__
+    sub = __sub__
+    mul = __mul__
+    div = __truediv__
+    pow = __pow__
+    neg = __neg__
+    matmul = __matmul__
+
+    def maximum(self, other: Any) -> Tensor:
+        return _binary(ops.MAXIMUM, self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        return _binary(ops.MINIMUM, self, other)
+
+    # --- comparisons: plain bool tensors, outside the graph ------------------------------
+
+    def _compare(self, ufunc: np.ufunc, other: Any) -> Tensor:
+        return Tensor._wrap(ufunc(self.data, _data(other)))
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(np.less, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(np.less_equal, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(np.greater, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(np.greater_equal, other)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(np.equal, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(np.not_equal, other)
+
+    # --- elementwise functions -------------------------------------------------------------
+
+    def exp(self) -> Tensor:
+        return _apply(ops.EXP, (self,), self.data)
+
+    def log(self) -> Tensor:
+        return _apply(ops.LOG, (self,), self.data)
+
+    def sqrt(self) -> Tensor:
+        return _apply(ops.SQRT, (self,), self.data)
+
+    def abs(self) -> Tensor:
+        return _apply(ops.ABS, (self,), self.data)
+
+    def sin(self) -> Tensor:
+        return _apply(ops.SIN, (self,), self.data)
+
+    def cos(self) -> Tensor:
+        return _apply(ops.COS, (self,), self.data)
+
+    def relu(self) -> Tensor:
+        return _apply(ops.RELU, (self,), self.data)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        return _apply(ops.LEAKY_RELU, (self,), self.data, negative_slope)
+
+    def sigmoid(self) -> Tensor:
+        return _apply(ops.SIGMOID, (self,), self.data)
+
+    def tanh(self) -> Tensor:
+        return _apply(ops.TANH, (self,), self.data)
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of 'min' or 'max' must be given")
+        return _apply(ops.CLAMP, (self,), self.data, _data(min), _data(max))
+
+    clip = clamp
+
+    # --- reductions ------------------------------------------------------------------------
+
+    def sum(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
+        return _reduce(ops.SUM, self, dim, keepdim, axis, keepdims)
+
+    def mean(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
+        if not _is_floating(self.data.dtype):
+            raise RuntimeError(f"mean: needs a floating tensor, got {self.data.dtype}; use t.float().mean()")
+        return _reduce(ops.MEAN, self, dim, keepdim, axis, keepdims)
+
+    def var(self, dim=None, keepdim: bool = False, *, correction: int = 1, unbiased: bool | None = None,
+            axis=None, keepdims=None) -> Tensor:
+        """Variance ``Σ(a − ā)² / (n − correction)``; PyTorch's default ``correction=1``."""
+        if unbiased is not None:
+            correction = int(unbiased)
+        return _reduce(ops.VAR, self, dim, keepdim, axis, keepdims, correction)
+
+    def std(self, dim=None, keepdim: bool = False, *, correction: int = 1, axis=None, keepdims=None) -> Tensor:
+        return self.var(dim, keepdim, correction=correction, axis=axis, keepdims=keepdims).sqrt()
+
+    def max(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
+        """Largest entry; with ``dim``, a ``(values, indices)`` pair as in PyTorch."""
+        return _extreme(ops.MAX, np.argmax, self, dim, keepdim, axis, keepdims)
+
+    def min(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
+        """Smallest entry; with ``dim``, a ``(values, indices)`` pair as in PyTorch."""
+        return _extreme(ops.MIN, np.argmin, self, dim, keepdim, axis, keepdims)
+
+    def logsumexp(self, dim, keepdim: bool = False) -> Tensor:
+        return _reduce(ops.LOGSUMEXP, self, dim, keepdim, None, None)
+
+    def softmax(self, dim: int = -1) -> Tensor:
+        return _apply(ops.SOFTMAX, (self,), self.data, _check_dim(self, dim, "softmax"))
+
+    def log_softmax(self, dim: int = -1) -> Tensor:
+        return _apply(ops.LOG_SOFTMAX, (self,), self.data, _check_dim(self, dim, "log_softmax"))
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return Tensor._wrap(np.asarray(self.data.argmax(axis=dim, keepdims=keepdim), dtype=np.int64))
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return Tensor._wrap(np.asarray(self.data.argmin(axis=dim, keepdims=keepdim), dtype=np.int64))
+
+    def all(self) -> Tensor:
+        return Tensor._wrap(np.asarray(self.data.all()))
+
+    def any(self) -> Tensor:
+        return Tensor._wrap(np.asarray(self.data.any()))
+
+    # --- shapes -----------------------------------------------------------------------------
+
+    def reshape(self, *shape) -> Tensor:
+        shape = _shape_arg(shape)
+        try:
+            return _apply(ops.RESHAPE, (self,), self.data, shape)
+        except ValueError:
+            raise RuntimeError(
+                f"reshape: shape {_shape_text(shape)} is invalid for a tensor of shape "
+                f"{_shape_text(self.shape)} ({self.data.size} elements)"
+            ) from None
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        if self.data.ndim == 0:
+            return self.reshape(1)
+        start = _check_dim(self, start_dim, "flatten")
+        end = _check_dim(self, end_dim, "flatten")
+        shape = self.shape
+        return self.reshape(shape[:start] + (-1,) + shape[end + 1:])
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        axes = list(range(self.data.ndim))
+        dim0, dim1 = _check_dim(self, dim0, "transpose"), _check_dim(self, dim1, "transpose")
+        axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+        return _apply(ops.PERMUTE, (self,), self.data, tuple(axes))
+
+    def permute(self, *dims) -> Tensor:
+        dims = tuple(_check_dim(self, d, "permute") for d in _shape_arg(dims))
+        if sorted(dims) != list(range(self.data.ndim)):
+            raise RuntimeError(f"permute: dims {dims} must list each of the {self.data.ndim} dims once")
+        return _apply(ops.PERMUTE, (self,), self.data, dims)
+
+    @property
+    def T(self) -> Tensor:
+        """All dims reversed (for a matrix: the transpose)."""
+        if self.data.ndim < 2:
+            return self
+        return _apply(ops.PERMUTE, (self,), self.data, tuple(reversed(range(self.data.ndim))))
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        if not -self.data.ndim - 1 <= dim <= self.data.ndim:
+            raise IndexError(f"unsqueeze: dim {dim} is out of range for a {self.data.ndim}-d tensor")
+        dim = dim if dim >= 0 else dim + self.data.ndim + 1
+        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+
+    def squeeze(self, dim: int | None = None) -> Tensor:
+        if dim is None:
+            return self.reshape(tuple(n for n in self.shape if n != 1))
+        dim = _check_dim(self, dim, "squeeze")
+        if self.shape[dim] != 1:
+            return self
+        return self.reshape(self.shape[:dim] + self.shape[dim + 1:])
+
+    def expand(self, *sizes) -> Tensor:
+        sizes = _shape_arg(sizes)
+        offset = len(sizes) - self.data.ndim
+        if offset < 0:
+            raise RuntimeError(f"expand: cannot expand shape {_shape_text(self.shape)} to fewer dims {sizes}")
+        target = tuple(self.shape[i - offset] if n == -1 and i >= offset else n for i, n in enumerate(sizes))
+        try:
+            np.broadcast_shapes(self.shape, target)
+        except ValueError:
+            raise RuntimeError(
+                f"expand: the shape {_shape_text(self.shape)} cannot be expanded to {_shape_text(target)} "
+                "(only size-1 dims can grow)"
+            ) from None
+        return _apply(ops.EXPAND, (self,), self.data, target)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(other.shape)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        index, advanced = _plain_index(index)
+        try:
+            return _apply(ops.GETITEM, (self,), self.data, index, advanced)
+        except IndexError as error:
+            raise IndexError(f"indexing a tensor of shape {_shape_text(self.shape)}: {error}") from None
+
+
+# --- how methods become graph nodes ------------------------------------------------------
+
+
+def _apply(op: ops.Op, parents: tuple, *args: Any) -> Tensor:
+    """Run ``op.forward(*args)`` and, if recording and some parent requires grad, remember it."""
+    out, saved = op.forward(*args)
+    result = _new(Tensor)
+    result.data = out
+    result._grad = None
+    result._retains_grad = False
+    if STATE.grad_enabled:
+        for parent in parents:
+            if parent._requires_grad:
+                result._requires_grad = True
+                result._op = op
+                result._parents = parents
+                result._ctx = saved
+                break
+        else:
+            result._requires_grad = False
+            result._op = None
+            result._parents = ()
+            result._ctx = None
+    else:
+        result._requires_grad = False
+        result._op = None
+        result._parents = ()
+        result._ctx = None
+    if STATE.tape is not None:
+        STATE.tape.on_forward(op, parents, result, args)
+    return result
+
+
+def _data(value: Any) -> Any:
+    return value.data if isinstance(value, Tensor) else value
+
+
+def _lift(value: Any, like: Tensor) -> Tensor:
+    """``value`` as a tensor; a Python number takes ``like``'s float dtype (as in PyTorch)."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (int, float)):
+        like_dtype = like.data.dtype
+        if _is_floating(like_dtype):
+            return Tensor._wrap(np.asarray(value, dtype=like_dtype))
+        if isinstance(value, float):
+            return Tensor._wrap(np.asarray(value, dtype=float32))
+    from .creation import as_array
+
+    return Tensor._wrap(as_array(value, None))
+
+
+def _binary(op: ops.Op, a: Tensor, b: Any) -> Tensor:
+    if type(b) is not Tensor:
+        b = _lift(b, a)
+    a_data, b_data = a.data, b.data
+    if a_data.dtype is not b_data.dtype:
+        a_data, b_data = _promote(a_data, b_data)
+    try:
+        return _apply(op, (a, b), a_data, b_data)
+    except ValueError:
+        raise RuntimeError(
+            f"{op.name}: shapes {_shape_text(a.shape)} and {_shape_text(b.shape)} cannot be broadcast "
+            "together (sizes must match or be 1, aligned from the right)"
+        ) from None
+
+
+def _promote(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's rule: an integer/bool operand takes the float operand's dtype."""
+    a_float, b_float = _is_floating(a.dtype), _is_floating(b.dtype)
+    if a_float and not b_float:
+        return a, b.astype(a.dtype)
+    if b_float and not a_float:
+        return a.astype(b.dtype), b
+    return a, b
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """Matrix product ``input @ other`` with NumPy's rules for 1-D and batched operands."""
+    a, b = input, _lift(other, input)
+    if a.data.ndim == 0 or b.data.ndim == 0:
+        raise RuntimeError("matmul: both operands need at least one dimension (use * for scalars)")
+    inner_a = a.shape[-1]
+    inner_b = b.shape[-2] if b.data.ndim > 1 else b.shape[0]
+    if inner_a != inner_b:
+        raise RuntimeError(
+            f"matmul: shapes {_shape_text(a.shape)} and {_shape_text(b.shape)} cannot be multiplied: "
+            f"the first's last dim ({inner_a}) must equal the second's "
+            f"{'second-to-last' if b.data.ndim > 1 else 'only'} dim ({inner_b})"
+        )
+    if a.data.dtype != b.data.dtype:
+        raise RuntimeError(
+            f"matmul: expected both operands to have the same dtype, but got {a.data.dtype} and "
+            f"{b.data.dtype}; convert one with .float() or .double()"
+        )
+    try:
+        return _apply(ops.MATMUL, (a, b), a.data, b.data, (a._requires_grad, b._requires_grad))
+    except ValueError:
+        raise RuntimeError(
+            f"matmul: batch dims of {_shape_text(a.shape)} and {_shape_text(b.shape)} cannot be broadcast"
+        ) from None
+
+
+def _shape_arg(shape: tuple) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(n) for n in shape)
+
+
+def _check_dim(tensor: Tensor, dim: int, name: str) -> int:
+    ndim = max(tensor.data.ndim, 1)
+    if not isinstance(dim, (int, np.integer)) or not -ndim <= dim < ndim:
+        raise IndexError(
+            f"{name}: dim {dim} is out of range for a tensor of shape {_shape_text(tensor.shape)} "
+            f"(expected an int in [{-ndim}, {ndim - 1}])"
+        )
+    return int(dim) % ndim
+
+
+def _axis_arg(tensor: Tensor, dim: Any, axis: Any, name: str):
+    dim = axis if axis is not None else dim
+    if dim is None:
+        return None
+    if isinstance(dim, (tuple, list)):
+        return tuple(_check_dim(tensor, d, name) for d in dim)
+    return _check_dim(tensor, dim, name)
+
+
+def _reduce(op: ops.Op, tensor: Tensor, dim, keepdim, axis, keepdims, *extra) -> Tensor:
+    axis = _axis_arg(tensor, dim, axis, op.name)
+    keep = bool(keepdims) if keepdims is not None else bool(keepdim)
+    return _apply(op, (tensor,), tensor.data, axis, *extra, keep)
+
+
+def _extreme(op: ops.Op, arg_function, tensor: Tensor, dim, keepdim, axis, keepdims):
+    if isinstance(dim, Tensor):  # gg.max(a, b) is the elementwise maximum, as in PyTorch
+        return tensor.maximum(dim) if op is ops.MAX else tensor.minimum(dim)
+    if tensor.data.size == 0:
+        raise RuntimeError(f"{op.name}: the tensor is empty, so it has no {op.name}imum")
+    values = _reduce(op, tensor, dim, keepdim, axis, keepdims)
+    chosen = axis if axis is not None else dim
+    if chosen is None:
+        return values
+    keep = bool(keepdims) if keepdims is not None else bool(keepdim)
+    indices = arg_function(tensor.data, axis=_axis_arg(tensor, chosen, None, op.name), keepdims=keep)
+    return MinMax(values, Tensor._wrap(indices.astype(np.int64)))
+
+
+def _plain_index(index: Any) -> tuple[Any, bool]:
+    """Turn tensors inside an index into arrays; report whether NumPy's advanced indexing is used."""
+    parts = index if isinstance(index, tuple) else (index,)
+    plain = []
+    advanced = False
+    for part in parts:
+        if isinstance(part, Tensor):
+            part = part.data
+        if isinstance(part, (list, np.ndarray)):
+            advanced = True
+            part = np.asarray(part)
+        plain.append(part)
+    return (tuple(plain) if isinstance(index, tuple) else plain[0]), advanced
+
