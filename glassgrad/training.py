@@ -1,0 +1,328 @@
+"""The training loop: ``gg.fit`` repeats forward → loss → backward → update, epoch after epoch.
+
+>>> import glassgrad as gg
+>>> data = gg.data.make_moons(n_samples=200, seed=0)
+>>> model = gg.nn.mlp([2, 16, 16, 2], seed=0)
+>>> history = gg.fit(model, gg.nn.CrossEntropyLoss(), gg.optim.Adam(model.parameters(), lr=0.01),
+...                  gg.data.DataLoader(data, batch_size=32, shuffle=True, seed=0), epochs=2, progress=False)
+>>> len(history["train_loss"])
+2
+
+Each step: ``optimizer.zero_grad()``, ``loss = loss_fn(model(x), y)``, ``loss.backward()``,
+optional gradient clipping, ``optimizer.step()``. The loop stops with an explanation — not a
+crash — when the loss or a gradient becomes NaN or infinite: it names the step, the parameter
+whose gradient blew up first, and what to try (a lower learning rate, gradient clipping).
+
+Callbacks (subclasses of :class:`Callback`) see a :class:`TrainState` at each stage; the glass
+box's diagnostics use ``on_after_backward`` (gradients ready, before the update).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from .autograd import no_grad
+from .tensor import Tensor
+
+BLOWUP_FACTOR = 1e3
+"""A gradient 'blows up' when its norm exceeds this multiple of its norm at the first step."""
+
+
+class Callback:
+    """Hooks into :func:`fit`; override the stages you need. ``state`` is a :class:`TrainState`."""
+
+    def on_train_begin(self, state: TrainState) -> None: ...
+
+    def on_after_backward(self, state: TrainState) -> None: ...
+
+    def on_batch_end(self, state: TrainState) -> None: ...
+
+    def on_epoch_end(self, state: TrainState) -> None: ...
+
+    def on_train_end(self, state: TrainState) -> None: ...
+
+
+@dataclass
+class Divergence:
+    """Why training stopped early: where the numbers stopped being finite, and what to try."""
+
+    epoch: int
+    step: int
+    loss: float
+    parameter: str | None
+    message: str
+
+
+@dataclass
+class History:
+    """Per-epoch records (``train_loss``, ``train_accuracy``, ``val_loss``, ``val_accuracy``,
+    ``seconds``); ``history["train_loss"]`` lists one key over the epochs."""
+
+    records: list[dict[str, float]] = field(default_factory=list)
+    diverged: Divergence | None = None
+
+    def __getitem__(self, key: str) -> list[float]:
+        return [record[key] for record in self.records if key in record]
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    @property
+    def last(self) -> dict[str, float]:
+        return self.records[-1] if self.records else {}
+
+
+@dataclass
+class TrainState:
+    """What callbacks see: the objects being trained and where the loop is."""
+
+    model: Any
+    optimizer: Any
+    loss_fn: Callable[..., Tensor]
+    history: History
+    epoch: int = 0
+    step: int = 0
+    batch_loss: float = float("nan")
+    stop_training: bool = False
+
+
+def accuracy(output: Tensor, target: Tensor, loss_fn: Any = None) -> float | None:
+    """Fraction of correct predictions, or ``None`` when the task is not classification.
+
+    Class indices: ``argmax`` of the scores. One output column with 0/1 targets: the score's
+    sign for logits (``…WithLogits`` losses), 0.5 for probabilities (``BCELoss``).
+    """
+    out, y = output.data, target.data
+    if y.dtype.kind in "iu" and out.ndim == 2 and out.shape[1] > 1:
+        return float((out.argmax(axis=1) == y).mean())
+    if y.dtype.kind == "f" and out.shape == y.shape and np.isin(y, (0.0, 1.0)).all():
+        name = getattr(loss_fn, "__name__", type(loss_fn).__name__).lower()
+        if "logits" in name:
+            return float(((out > 0) == (y > 0.5)).mean())
+        if "bce" in name or "binary" in name:
+            return float(((out > 0.5) == (y > 0.5)).mean())
+    return None
+
+
+def evaluate(model: Any, loss_fn: Callable[..., Tensor], loader: Iterable) -> dict[str, float]:
+    """Mean loss (and accuracy, for classification) over ``loader``, in eval mode, without a graph."""
+    was_training = getattr(model, "training", False)
+    model.eval()
+    total_loss = 0.0
+    correct = 0.0
+    count = 0
+    has_accuracy = True
+    try:
+        with no_grad():
+            for inputs, targets in loader:
+                output = model(inputs)
+                batch = len(inputs)
+                total_loss += float(loss_fn(output, targets).item()) * batch
+                batch_accuracy = accuracy(output, targets, loss_fn)
+                has_accuracy = has_accuracy and batch_accuracy is not None
+                correct += (batch_accuracy or 0.0) * batch
+                count += batch
+    finally:
+        model.train(was_training)
+    if count == 0:
+        raise ValueError("evaluate: the loader yielded no batches (is the dataset empty?)")
+    result = {"loss": total_loss / count}
+    if has_accuracy:
+        result["accuracy"] = correct / count
+    return result
+
+
+class _BlowupWatch:
+    """Per-parameter gradient norms, to say which gradient blew up first when training diverges."""
+
+    def __init__(self, named_parameters: Sequence[tuple[str, Tensor]]) -> None:
+        self.named = list(named_parameters)
+        self.first_norm: dict[str, float] = {}
+        self.blown_at: dict[str, tuple[int, float]] = {}
+
+    def observe(self, step: int) -> str | None:
+        """Record this step's norms; return the name of a parameter whose gradient is not finite."""
+        non_finite = None
+        for name, param in self.named:
+            if param.grad is None:
+                continue
+            flat = param.grad.data.reshape(-1)
+            norm = math.sqrt(float(np.dot(flat, flat)))
+            reference = self.first_norm.setdefault(name, norm)
+            blown = not math.isfinite(norm) or (reference > 0 and norm > BLOWUP_FACTOR * reference)
+            if blown and name not in self.blown_at:
+                self.blown_at[name] = (step, norm)
+            if not math.isfinite(norm) and non_finite is None:
+                non_finite = name
+        return non_finite
+
+    def first_blowup(self) -> tuple[str, int, float] | None:
+        if not self.blown_at:
+            return None
+        name, (step, norm) = min(self.blown_at.items(), key=lambda item: (item[1][0], -abs(item[1][1])))
+        return name, step, norm
+
+
+def _divergence(state: TrainState, loss_value: float, watch: _BlowupWatch, what: str) -> Divergence:
+    culprit = watch.first_blowup()
+    lr = ", ".join(f"{group['lr']:g}" for group in getattr(state.optimizer, "param_groups", []))
+    parameter = culprit[0] if culprit else None
+    blame = ""
+    if culprit:
+        name, step, norm = culprit
+        blame = f" The gradient of '{name}' blew up first (norm {norm:.3g} at step {step})."
+    message = (
+        f"Training stopped at epoch {state.epoch}, step {state.step}: {what}.{blame} "
+        f"The updates were too large for this loss surface: lower the learning rate (now {lr or '?'}) "
+        "or clip gradients (e.g. clip_grad_norm=1.0, or --clip 1.0 on the command line)."
+    )
+    return Divergence(state.epoch, state.step, loss_value, parameter, message)
+
+
+def _progress_bar(enabled: bool | None, epochs: int, batches: int):
+    if enabled is None:
+        enabled = sys.stdout.isatty()
+    if not enabled:
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    progress = Progress(
+        TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn(),
+    )
+    progress.start()
+    progress.add_task("train", total=epochs * max(batches, 1), epoch=0, epochs=epochs, loss="-")
+    return progress
+
+
+def fit(
+    model: Any,
+    loss_fn: Callable[..., Tensor],
+    optimizer: Any,
+    train_loader: Iterable,
+    epochs: int = 1,
+    val_loader: Iterable | None = None,
+    callbacks: Sequence[Callback] = (),
+    clip_grad_norm: float | None = None,
+    checkpoint_every: int | None = None,
+    checkpoint_dir: str | Path | None = None,
+    progress: bool | None = None,
+) -> History:
+    """Train ``model`` for ``epochs`` passes over ``train_loader``; return the per-epoch :class:`History`.
+
+    ``progress=None`` shows a rich progress bar only when standard output is a terminal.
+    ``checkpoint_every=N`` saves model and optimizer state every N epochs into ``checkpoint_dir``.
+    """
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"fit: epochs must be a positive integer, got {epochs!r}")
+    if clip_grad_norm is not None and not (clip_grad_norm > 0 and math.isfinite(clip_grad_norm)):
+        raise ValueError(f"fit: clip_grad_norm must be a positive finite number, got {clip_grad_norm!r}")
+    if checkpoint_every is not None and (checkpoint_every < 1 or checkpoint_dir is None):
+        raise ValueError("fit: checkpoint_every needs a positive number of epochs and a checkpoint_dir")
+    history = History()
+    state = TrainState(model, optimizer, loss_fn, history)
+    watch = _BlowupWatch(list(model.named_parameters()))
+    parameters = [param for _, param in watch.named]
+    if clip_grad_norm is not None:
+        from .nn.utils import clip_grad_norm_
+    bar = _progress_bar(progress, epochs, _safe_len(train_loader))
+    for callback in callbacks:
+        callback.on_train_begin(state)
+    try:
+        for epoch in range(1, epochs + 1):
+            state.epoch = epoch
+            started = time.perf_counter()
+            model.train()
+            loss_sum = correct = 0.0
+            seen = 0
+            classification = True
+            for inputs, targets in train_loader:
+                state.step += 1
+                optimizer.zero_grad()
+                output = model(inputs)
+                loss = loss_fn(output, targets)
+                loss_value = float(loss.item())
+                if not math.isfinite(loss_value):
+                    watch.observe(state.step)
+                    history.diverged = _divergence(state, loss_value, watch, f"the loss became {loss_value}")
+                    break
+                loss.backward()
+                state.batch_loss = loss_value
+                bad = watch.observe(state.step)
+                if bad is not None:
+                    history.diverged = _divergence(state, loss_value, watch, f"the gradient of '{bad}' is not finite")
+                    break
+                for callback in callbacks:
+                    callback.on_after_backward(state)
+                if clip_grad_norm is not None:
+                    clip_grad_norm_(parameters, clip_grad_norm)
+                optimizer.step()
+                batch = len(inputs)
+                loss_sum += loss_value * batch
+                batch_accuracy = accuracy(output, targets, loss_fn)
+                classification = classification and batch_accuracy is not None
+                correct += (batch_accuracy or 0.0) * batch
+                seen += batch
+                for callback in callbacks:
+                    callback.on_batch_end(state)
+                if bar is not None:
+                    bar.update(bar.task_ids[0], advance=1, epoch=epoch, loss=f"{loss_value:.4f}")
+                if state.stop_training:
+                    break
+            if history.diverged is not None:
+                break
+            if seen == 0:
+                raise ValueError("fit: the training loader yielded no batches (is the dataset empty, or "
+                                 "drop_last=True with batch_size larger than the dataset?)")
+            record = {"epoch": epoch, "train_loss": loss_sum / seen}
+            if classification:
+                record["train_accuracy"] = correct / seen
+            if val_loader is not None:
+                record.update({f"val_{key}": value for key, value in evaluate(model, loss_fn, val_loader).items()})
+            record["seconds"] = time.perf_counter() - started
+            history.records.append(record)
+            for callback in callbacks:
+                callback.on_epoch_end(state)
+            if checkpoint_every is not None and epoch % checkpoint_every == 0:
+                save_checkpoint(model, optimizer, Path(checkpoint_dir) / f"checkpoint-epoch{epoch:03d}.safetensors",
+                                epoch=epoch)
+            if state.stop_training:
+                break
+    finally:
+        if bar is not None:
+            bar.stop()
+    if history.diverged is not None and bar is not None:
+        print(history.diverged.message)
+    for callback in callbacks:
+        callback.on_train_end(state)
+    return history
+
+
+def save_checkpoint(model: Any, optimizer: Any, path: str | Path, **extra: Any) -> Path:
+    """Save model and optimizer state (and the architecture, when known) with :func:`glassgrad.save`."""
+    from .io import save
+    from .nn import architecture
+
+    payload: dict[str, Any] = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), **extra}
+    try:
+        payload["architecture"] = architecture(model)
+    except (TypeError, ValueError):
+        pass  # a custom module: its weights are still saved; rebuilding it is the user's code
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save(payload, path)
+    return path
+
+
+def _safe_len(loader: Iterable) -> int:
+    try:
+        return len(loader)  # type: ignore[arg-type]
+    except TypeError:
+        return 0
