@@ -32,7 +32,7 @@ from .autograd import no_grad
 from .tensor import Tensor
 
 BLOWUP_FACTOR = 1e3
-"""A gradient 'blows up' when its norm exceeds this multiple of its norm at the first step."""
+"""A gradient 'blew up' when its norm reached this multiple of its norm at the first step (or inf/NaN)."""
 
 
 class Callback:
@@ -140,40 +140,48 @@ def evaluate(model: Any, loss_fn: Callable[..., Tensor], loader: Iterable) -> di
 
 
 class _BlowupWatch:
-    """Per-parameter gradient norms, to say which gradient blew up first when training diverges."""
+    """Remembers gradients cheaply so that, when training diverges, it can say which one blew up first.
+
+    Each step keeps *references* to the gradients (no copy: the optimizer's ``zero_grad`` replaces
+    them) and the norms of the very first step; norms are computed only when something went wrong.
+    """
 
     def __init__(self, named_parameters: Sequence[tuple[str, Tensor]]) -> None:
         self.named = list(named_parameters)
-        self.first_norm: dict[str, float] = {}
-        self.blown_at: dict[str, tuple[int, float]] = {}
+        self.first_norms: dict[str, float] | None = None
+        self.snapshots: list[tuple[int, list[Tensor | None]]] = []  # the last two steps' gradients
 
-    def observe(self, step: int) -> str | None:
-        """Record this step's norms; return the name of a parameter whose gradient is not finite."""
-        non_finite = None
-        for name, param in self.named:
-            if param.grad is None:
-                continue
-            flat = param.grad.data.reshape(-1)
-            norm = math.sqrt(float(np.dot(flat, flat)))
-            reference = self.first_norm.setdefault(name, norm)
-            blown = not math.isfinite(norm) or (reference > 0 and norm > BLOWUP_FACTOR * reference)
-            if blown and name not in self.blown_at:
-                self.blown_at[name] = (step, norm)
-            if not math.isfinite(norm) and non_finite is None:
-                non_finite = name
-        return non_finite
+    def keep(self, step: int) -> None:
+        grads = [param.grad for _, param in self.named]
+        if self.first_norms is None:
+            self.first_norms = {name: _norm(grad) for (name, _), grad in zip(self.named, grads)}
+        self.snapshots = [*self.snapshots[-1:], (step, grads)]
 
     def first_blowup(self) -> tuple[str, int, float] | None:
-        if not self.blown_at:
-            return None
-        name, (step, norm) = min(self.blown_at.items(), key=lambda item: (item[1][0], -abs(item[1][1])))
-        return name, step, norm
+        """(name, step, norm) of the earliest kept gradient that is not finite or grew the most."""
+        for step, grads in self.snapshots:
+            growth = []
+            for (name, _), grad in zip(self.named, grads):
+                norm = _norm(grad)
+                reference = (self.first_norms or {}).get(name) or 0.0
+                ratio = math.inf if not math.isfinite(norm) else (norm / reference if reference > 0 else 0.0)
+                growth.append((ratio, name, norm))
+            ratio, name, norm = max(growth, default=(0.0, "", 0.0))
+            if ratio >= BLOWUP_FACTOR:
+                return name, step, norm
+        return None
+
+
+def _norm(grad: Tensor | None) -> float:
+    if grad is None:
+        return 0.0
+    flat = grad.data.reshape(-1).astype(np.float64)
+    return math.sqrt(float(np.dot(flat, flat)))
 
 
 def _divergence(state: TrainState, loss_value: float, watch: _BlowupWatch, what: str) -> Divergence:
     culprit = watch.first_blowup()
     lr = ", ".join(f"{group['lr']:g}" for group in getattr(state.optimizer, "param_groups", []))
-    parameter = culprit[0] if culprit else None
     blame = ""
     if culprit:
         name, step, norm = culprit
@@ -183,7 +191,7 @@ def _divergence(state: TrainState, loss_value: float, watch: _BlowupWatch, what:
         f"The updates were too large for this loss surface: lower the learning rate (now {lr or '?'}) "
         "or clip gradients (e.g. clip_grad_norm=1.0, or --clip 1.0 on the command line)."
     )
-    return Divergence(state.epoch, state.step, loss_value, parameter, message)
+    return Divergence(state.epoch, state.step, loss_value, culprit[0] if culprit else None, message)
 
 
 def _progress_bar(enabled: bool | None, epochs: int, batches: int):
@@ -250,15 +258,11 @@ def fit(
                 loss = loss_fn(output, targets)
                 loss_value = float(loss.item())
                 if not math.isfinite(loss_value):
-                    watch.observe(state.step)
                     history.diverged = _divergence(state, loss_value, watch, f"the loss became {loss_value}")
                     break
                 loss.backward()
                 state.batch_loss = loss_value
-                bad = watch.observe(state.step)
-                if bad is not None:
-                    history.diverged = _divergence(state, loss_value, watch, f"the gradient of '{bad}' is not finite")
-                    break
+                watch.keep(state.step)
                 for callback in callbacks:
                     callback.on_after_backward(state)
                 if clip_grad_norm is not None:
