@@ -187,4 +187,4 @@ def _accumulate(tensor, grad: np.ndarray, kept: set[int]) -> None:
     elif id(grad) in kept or grad.base is not None:  # shared, or a view of another array
         grad = grad.copy()
     kept.add(id(grad))
-    tensor._grad = type(tensor)._wrap(grad)
+    tensor._grad = tensor._plain(grad)  # a plain Tensor, even for a subclass such as nn.Parameter

@@ -88,6 +88,11 @@ class Tensor:
         tensor._retains_grad = False
         return tensor
 
+    @staticmethod
+    def _plain(array: np.ndarray) -> Tensor:
+        """A plain ``Tensor`` leaf around ``array`` (gradients are never Parameters)."""
+        return Tensor._wrap(array)
+
     # --- attributes -------------------------------------------------------------------
 
     @property

@@ -1,0 +1,23 @@
+"""Optimizers and learning-rate schedules (``gg.optim``), with PyTorch's names, defaults and rules.
+
+>>> import glassgrad as gg
+>>> w = gg.tensor([3.0], requires_grad=True)
+>>> opt = gg.optim.SGD([w], lr=0.25)
+>>> for _ in range(3):
+...     opt.zero_grad()
+...     (w * w).sum().backward()   # ∂(w²)/∂w = 2w
+...     opt.step()                 # w ← w − 0.25·2w = w/2
+>>> w.item()
+0.375
+>>> print(opt.formula_for(opt.param_groups[0]))
+w ← w − η·g
+"""
+
+from . import lr_scheduler
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]

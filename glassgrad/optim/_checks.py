@@ -1,0 +1,61 @@
+"""Checking hyper-parameters before they reach an update rule.
+
+A negative learning rate climbs the loss instead of descending it, ``eps = 0`` can divide
+by zero, ``beta = 1`` freezes Adam's averages forever: each of these is refused up front
+with a ``ValueError`` that names the value and the range it must lie in.
+
+>>> check_number("learning rate", 0.1)
+0.1
+>>> check_number("learning rate", -0.1)
+Traceback (most recent call last):
+...
+ValueError: Invalid learning rate: -0.1 (must be a finite number >= 0)
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+
+def _range_text(low: float, high: float | None, low_included: bool, high_included: bool) -> str:
+    low_text = f"{low:g}"
+    if high is None:
+        return (">= " if low_included else "> ") + low_text
+    return "in " + ("[" if low_included else "(") + f"{low_text}, {high:g}" + ("]" if high_included else ")")
+
+
+def check_number(
+    label: str,
+    value: Any,
+    low: float = 0.0,
+    high: float | None = None,
+    *,
+    low_included: bool = True,
+    high_included: bool = False,
+) -> float:
+    """``value`` as a float, after checking it is a finite number in the allowed range.
+
+    The range is ``[low, ∞)`` by default; ``high`` closes it, ``low_included`` /
+    ``high_included`` choose ``[`` or ``(`` at either end. Raises ``TypeError`` for a
+    non-number and ``ValueError`` for a number out of range (NaN and ±inf included).
+    """
+    allowed = _range_text(low, high, low_included, high_included)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"Invalid {label}: {value!r} (must be a finite number {allowed})")
+    number = float(value)
+    above_low = number >= low if low_included else number > low
+    below_high = high is None or (number <= high if high_included else number < high)
+    if not (math.isfinite(number) and above_low and below_high):
+        raise ValueError(f"Invalid {label}: {value} (must be a finite number {allowed})")
+    return number
+
+
+def check_count(label: str, value: Any, low: int = 1) -> int:
+    """``value`` if it is a whole number ``>= low`` (a step count, a period), else an error."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"Invalid {label}: {value!r} (must be a whole number >= {low})")
+    if value < low:
+        raise ValueError(f"Invalid {label}: {value} (must be a whole number >= {low})")
+    return int(value)

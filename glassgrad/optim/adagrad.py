@@ -1,0 +1,99 @@
+"""``Adagrad``: each weight's step shrinks with the sum of all its past squared gradients.
+
+Weights that have seen large or frequent gradients slow down; rarely updated weights keep
+taking large steps (Duchi, Hazan & Singer, 2011). The sum only grows, so every step size
+decays over training.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+from ._checks import check_number
+from .optimizer import Optimizer, gradient_formula
+
+
+class Adagrad(Optimizer):
+    """Adagrad, PyTorch's exact rule (``torch.optim.Adagrad``).
+
+    With η = ``lr``, δ = ``lr_decay``, ε = ``eps``, λ = ``weight_decay``, t the step number
+    (1, 2, ...) and ``s`` starting at ``initial_accumulator_value``::
+
+        g ← ∇L(w) + λ·w                 (−∇L(w) + λ·w when maximize=True)
+        ηₜ ← η / (1 + (t − 1)·δ)
+        s ← s + g²
+        w ← w − ηₜ·g / (√s + ε)
+
+    >>> import glassgrad as gg
+    >>> w = gg.tensor([1.0, -3.0], requires_grad=True)
+    >>> opt = gg.optim.Adagrad([w], lr=0.5)
+    >>> (w * w).sum().backward(); opt.step()   # s = g², so the first step is η·sign(g)
+    >>> w
+    tensor([ 0.5, -2.5], requires_grad=True)
+    """
+
+    formula = (
+        "g ← ∇L(w) + λ·w   (−∇L(w) + λ·w when maximizing)\n"
+        "ηₜ ← η / (1 + (t − 1)·δ)\n"
+        "s ← s + g²\n"
+        "w ← w − ηₜ·g / (√s + ε)"
+    )
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict],
+        lr: float = 1e-2,
+        lr_decay: float = 0,
+        weight_decay: float = 0,
+        initial_accumulator_value: float = 0,
+        eps: float = 1e-10,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "lr_decay": lr_decay,
+            "weight_decay": weight_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "eps": eps,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        options = super()._checked_options(options)
+        options["lr_decay"] = check_number("lr_decay value", options["lr_decay"])
+        options["initial_accumulator_value"] = check_number(
+            "initial_accumulator_value value", options["initial_accumulator_value"]
+        )
+        options["eps"] = check_number("epsilon value", options["eps"], low_included=False)
+        return options
+
+    def formula_for(self, group: dict[str, Any]) -> str:
+        lines = gradient_formula(group["weight_decay"], group["maximize"])
+        if group["lr_decay"]:
+            lines += ["ηₜ ← η / (1 + (t − 1)·δ)", "s ← s + g²", "w ← w − ηₜ·g / (√s + ε)"]
+        else:
+            lines += ["s ← s + g²", "w ← w − η·g / (√s + ε)"]
+        return "\n".join(lines)
+
+    def _initial_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        return {"step": 0, "sum": np.full_like(param.data, group["initial_accumulator_value"])}
+
+    def _update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
+        state = self._state_for(param, group)
+        work, scratch = self._workspace(param)
+        g = self._effective_gradient(param, grad, group["weight_decay"], group["maximize"], out=work)
+        state["step"] += 1
+        decayed_lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])  # ηₜ
+        squares = state["sum"]
+        squares += np.multiply(g, g, out=scratch)  # s ← s + g²
+        denominator = np.sqrt(squares, out=scratch)
+        denominator += group["eps"]
+        change = np.divide(g, denominator, out=scratch)  # w ← w − ηₜ·g / (√s + ε)
+        change *= decayed_lr
+        np.subtract(param.data, change, out=param.data)

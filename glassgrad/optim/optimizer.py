@@ -1,0 +1,289 @@
+"""``Optimizer``: what every gradient-descent rule shares (PyTorch's ``torch.optim.Optimizer``).
+
+An optimizer holds the parameters to train, grouped into *parameter groups* that each carry
+their own hyper-parameters (a smaller learning rate for a pretrained body, say), plus a
+``state`` per parameter (momentum buffers, running averages, step counts). A training step is
+
+>>> import glassgrad as gg
+>>> w = gg.tensor([1.0, -2.0], requires_grad=True)
+>>> opt = gg.optim.SGD([w], lr=0.1)
+>>> opt.zero_grad()                  # forget the last step's gradients
+>>> (w * w).sum().backward()         # ∂L/∂w = 2·w = [2, −4]
+>>> opt.step()                       # w ← w − η·∂L/∂w = [1 − 0.2, −2 + 0.4]
+>>> w
+tensor([ 0.8, -1.6], requires_grad=True)
+
+Each subclass supplies ``_update(param, grad, group)``, which changes ``param.data`` in place
+(NumPy ``out=``, float32 stays float32), a ``formula`` class attribute (its full rule, for
+display) and ``formula_for(group)`` (the rule with only the options that group uses).
+Parameters whose ``.grad`` is ``None`` are skipped. When a tape is recording
+(``glassgrad.autograd.STATE.tape``), every update is reported to it with the old value,
+the gradient, the learning rate and the new value.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from ..autograd import STATE, enable_grad
+from ..tensor import Tensor
+from ._checks import check_number
+
+
+class Optimizer:
+    """Base class: parameter groups, per-parameter state, ``step``, ``zero_grad``, state dicts.
+
+    ``params`` is an iterable of tensors, or of dicts ``{"params": [...], "lr": ..., ...}``
+    (one per group; options a group leaves out come from ``defaults``).
+    """
+
+    formula: str = ""
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict], defaults: dict[str, Any]) -> None:
+        self.defaults = self._checked_options(dict(defaults))
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.param_groups: list[dict[str, Any]] = []
+        self._workspaces: dict[Tensor, tuple[np.ndarray, ...]] = {}
+        if isinstance(params, (Tensor, dict)):
+            kind = type(params).__name__
+            raise TypeError(
+                f"params argument given to the optimizer should be an iterable of Tensors or dicts, but got a "
+                f"{kind}; wrap it in a list: {type(self).__name__}([...], lr=...)"
+            )
+        groups = list(params)
+        if not groups:
+            raise ValueError(
+                "optimizer got an empty parameter list; pass model.parameters() of a model that has parameters "
+                "(a generator such as model.parameters() can be used only once)"
+            )
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # --- parameter groups ----------------------------------------------------------------
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own options (e.g. to unfreeze layers while fine-tuning)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"a parameter group must be a dict with a 'params' key, not {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise ValueError("a parameter group needs a 'params' key: {'params': [tensors...], 'lr': ...}")
+        params = param_group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        number = len(self.param_groups)
+        seen: set[Tensor] = set()
+        for param in params:
+            if not isinstance(param, Tensor):
+                raise TypeError(
+                    f"optimizer can only optimize Tensors, but parameter group {number} holds a {type(param).__name__}"
+                )
+            if not param.is_leaf:
+                raise ValueError(
+                    "can't optimize a non-leaf Tensor (one computed from others); optimize the tensors it was "
+                    "computed from, or detach it: t.detach().requires_grad_()"
+                )
+            if param in seen:
+                raise ValueError(f"parameter group {number} holds the same tensor twice; list each parameter once")
+            seen.add(param)
+        if any(param in seen for group in self.param_groups for param in group["params"]):
+            raise ValueError("some parameters appear in more than one parameter group; put each in one group only")
+        group = self._checked_options({**self.defaults, **param_group})
+        group["params"] = params
+        self.param_groups.append(group)
+
+    def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """``options`` with every hyper-parameter validated (subclasses extend this)."""
+        if "lr" in options:
+            options["lr"] = check_number("learning rate", options["lr"])
+        if "weight_decay" in options:
+            options["weight_decay"] = check_number("weight_decay value", options["weight_decay"])
+        if "maximize" in options:
+            options["maximize"] = bool(options["maximize"])
+        return options
+
+    # --- the step ------------------------------------------------------------------------
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset every parameter's gradient before the next ``backward``.
+
+        ``backward`` *adds* into ``.grad``; without this, gradients of successive steps pile up.
+        ``set_to_none=True`` (default) drops them (``p.grad is None``); ``False`` fills them with 0.
+        """
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                if set_to_none:
+                    param.grad = None
+                else:
+                    param.grad.data.fill(0)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Apply the update rule once to every parameter that has a gradient.
+
+        ``closure`` (optional) re-evaluates the model and returns the loss, which ``step``
+        returns; it runs with gradient recording on.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        tape = STATE.tape
+        update = self._update if tape is None else functools.partial(self._update_and_record, tape)
+        for group in self.param_groups:
+            for param in group["params"]:
+                grad = param.grad
+                if grad is not None:
+                    update(param, grad.data, group)
+        return loss
+
+    def _update_and_record(self, tape: Any, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
+        old_value, grad_value = param.data.copy(), grad.copy()
+        self._update(param, grad, group)
+        tape.on_update(
+            type(self).__name__, self.formula_for(group), param, old_value, grad_value, group["lr"], param.data.copy()
+        )
+
+    def _update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must define _update(param, grad, group)")
+
+    def formula_for(self, group: dict[str, Any]) -> str:
+        """The update rule as applied to ``group`` (only the options it uses); here, the full ``formula``."""
+        return self.formula
+
+    def _state_for(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        """``self.state[param]``, created by ``_initial_state`` on the parameter's first step."""
+        state = self.state.get(param)
+        if state is None:
+            state = self.state[param] = self._initial_state(param, group)
+        return state
+
+    def _initial_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    def _workspace(self, param: Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """Two scratch arrays shaped like ``param``, made once and reused by every step.
+
+        They hold intermediate results (``λ·w``, ``g²``, ``√v + ε``) so that a step makes no
+        new arrays. They are not part of the optimizer's state.
+        """
+        data = param.data
+        work = self._workspaces.get(param)
+        if work is None or work[0].shape != data.shape or work[0].dtype != data.dtype:
+            work = self._workspaces[param] = (np.empty_like(data), np.empty_like(data))
+        return work
+
+    @staticmethod
+    def _effective_gradient(
+        param: Tensor, grad: np.ndarray, weight_decay: float, maximize: bool, out: np.ndarray
+    ) -> np.ndarray:
+        """``g = ∇L(w) + λ·w`` (``−∇L(w) + λ·w`` when maximizing), written into ``out`` if it is not ∇L(w) itself.
+
+        Adding ``λ·w`` to the gradient is L2 regularisation: it is the gradient of ``L + λ/2·‖w‖²``.
+        """
+        if weight_decay:
+            np.multiply(param.data, weight_decay, out=out)
+            return np.subtract(out, grad, out=out) if maximize else np.add(out, grad, out=out)
+        if maximize:
+            return np.negative(grad, out=out)
+        return grad
+
+    # --- saving and resuming -------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's state, PyTorch-shaped, with parameters numbered in group order.
+
+        ``{"state": {index: {"step": int, "exp_avg": ndarray, ...}},
+        "param_groups": [{"lr": ..., ..., "params": [indices]}]}``. Arrays are copies.
+        """
+        index: dict[Tensor, int] = {}
+        groups = []
+        for group in self.param_groups:
+            saved = {key: value for key, value in group.items() if key != "params"}
+            saved["params"] = [index.setdefault(param, len(index)) for param in group["params"]]
+            groups.append(saved)
+        state = {
+            number: {key: _copied(value) for key, value in self.state[param].items()}
+            for param, number in index.items()
+            if param in self.state
+        }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Resume from :meth:`state_dict`'s output: same groups, same sizes, same shapes.
+
+        Everything is checked before anything changes, so a mismatch leaves the optimizer as it was.
+        """
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
+            raise ValueError(
+                "not an optimizer state dict: it needs 'state' and 'param_groups' keys; "
+                "pass what optimizer.state_dict() returned"
+            )
+        saved_groups = list(state_dict["param_groups"])
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"loaded state dict has {len(saved_groups)} parameter groups but this optimizer has "
+                f"{len(self.param_groups)}; build the optimizer with the same groups it was saved with"
+            )
+        by_index: dict[int, Tensor] = {}
+        groups = []
+        for number, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(
+                    f"loaded state dict contains a parameter group that doesn't match the size of optimizer's "
+                    f"group: group {number} has {len(saved['params'])} parameters saved, "
+                    f"{len(group['params'])} here"
+                )
+            by_index.update(zip((int(i) for i in saved["params"]), group["params"]))
+            options = {key: value for key, value in saved.items() if key != "params"}
+            groups.append({**self._checked_options({**group, **options}), "params": group["params"]})
+        state = {}
+        for key, values in state_dict["state"].items():
+            param = by_index.get(int(key))
+            if param is None:
+                raise ValueError(f"loaded state dict has state for parameter {key}, but no group lists that index")
+            state[param] = {name: _restored(value, param, name, key) for name, value in values.items()}
+        self.param_groups[:] = groups
+        self.state = state
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for number, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {number}")
+            lines.extend(f"    {key}: {value}" for key, value in sorted(group.items()) if key != "params")
+        return "\n".join([*lines, ")"])
+
+
+def gradient_formula(weight_decay: float, maximize: bool) -> list[str]:
+    """The line that defines ``g`` in a displayed rule (none when ``g`` is just ∇L(w))."""
+    gradient = "−∇L(w)" if maximize else "∇L(w)"
+    if weight_decay:
+        return [f"g ← {gradient} + λ·w"]
+    return [f"g ← {gradient}"] if maximize else []
+
+
+def _copied(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    return value
+
+
+def _restored(value: Any, param: Tensor, name: str, key: Any) -> Any:
+    """A saved state entry made ready for ``param``: arrays copied into its dtype, numbers kept."""
+    if isinstance(value, Tensor):
+        value = value.data
+    if not isinstance(value, np.ndarray):
+        return value
+    if value.ndim == 0 and param.data.ndim != 0:  # a count such as "step", stored as a 0-d array
+        return value.item()
+    if value.shape != param.shape:
+        raise ValueError(
+            f"loaded state '{name}' of parameter {key} has shape {value.shape} but the parameter has shape "
+            f"{param.shape}; was it saved from a different model?"
+        )
+    return value.astype(param.data.dtype, copy=True)

@@ -1,0 +1,124 @@
+"""``RMSprop``: divide each gradient by the root of its recent mean square.
+
+Weights whose gradients are usually large take smaller steps, weights with small gradients
+larger ones: the running mean square ``v`` sets a per-weight scale (Hinton's lecture 6e).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+from ._checks import check_number
+from .optimizer import Optimizer, gradient_formula
+
+
+class RMSprop(Optimizer):
+    """RMSprop, PyTorch's exact rule (``torch.optim.RMSprop``).
+
+    With η = ``lr``, α = ``alpha``, ε = ``eps``, λ = ``weight_decay``, μ = ``momentum``::
+
+        g ← ∇L(w) + λ·w                 (−∇L(w) + λ·w when maximize=True)
+        v ← α·v + (1 − α)·g²
+        ḡ ← α·ḡ + (1 − α)·g             (centered=True only)
+        d ← √(v − ḡ²) + ε  if centered, else  d ← √v + ε
+        b ← μ·b + g/d,  w ← w − η·b     (when μ > 0; b starts at 0)
+        w ← w − η·g/d                   (when μ = 0)
+
+    ``v``, ``ḡ`` start at 0. In the centered form ``v − ḡ²`` (a variance) is clipped at 0
+    before the square root, so rounding can never turn it into NaN.
+
+    >>> import glassgrad as gg
+    >>> w = gg.tensor([1.0], requires_grad=True)
+    >>> opt = gg.optim.RMSprop([w], lr=0.01)
+    >>> (w * w).sum().backward(); opt.step()   # v = 0.01·2² = 0.04, w ← 1 − 0.01·2/0.2
+    >>> round(w.item(), 4)
+    0.9
+    """
+
+    formula = (
+        "g ← ∇L(w) + λ·w   (−∇L(w) + λ·w when maximizing)\n"
+        "v ← α·v + (1 − α)·g²\n"
+        "ḡ ← α·ḡ + (1 − α)·g   (centered only)\n"
+        "d ← √(v − ḡ²) + ε if centered, else d ← √v + ε\n"
+        "b ← μ·b + g/d,  w ← w − η·b   (w ← w − η·g/d without momentum)"
+    )
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict],
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum: float = 0,
+        centered: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "alpha": alpha,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "momentum": momentum,
+            "centered": centered,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        options = super()._checked_options(options)
+        options["alpha"] = check_number("alpha value", options["alpha"], 0.0, 1.0, high_included=True)
+        options["eps"] = check_number("epsilon value", options["eps"], low_included=False)
+        options["momentum"] = check_number("momentum value", options["momentum"])
+        options["centered"] = bool(options["centered"])
+        return options
+
+    def formula_for(self, group: dict[str, Any]) -> str:
+        lines = [*gradient_formula(group["weight_decay"], group["maximize"]), "v ← α·v + (1 − α)·g²"]
+        if group["centered"]:
+            lines += ["ḡ ← α·ḡ + (1 − α)·g", "d ← √(v − ḡ²) + ε"]
+        else:
+            lines.append("d ← √v + ε")
+        lines += ["b ← μ·b + g/d", "w ← w − η·b"] if group["momentum"] else ["w ← w − η·g/d"]
+        return "\n".join(lines)
+
+    def _initial_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        state = {"step": 0, "square_avg": np.zeros_like(param.data)}
+        if group["momentum"]:
+            state["momentum_buffer"] = np.zeros_like(param.data)
+        if group["centered"]:
+            state["grad_avg"] = np.zeros_like(param.data)
+        return state
+
+    def _update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
+        alpha, momentum = group["alpha"], group["momentum"]
+        state = self._state_for(param, group)
+        work, scratch = self._workspace(param)
+        g = self._effective_gradient(param, grad, group["weight_decay"], group["maximize"], out=work)
+        state["step"] += 1
+        square_avg = state["square_avg"]
+        square_avg *= alpha  # v ← α·v + (1 − α)·g²
+        square_avg += np.multiply(np.multiply(g, g, out=scratch), 1 - alpha, out=scratch)
+        if group["centered"]:
+            grad_avg = state["grad_avg"]
+            grad_avg *= alpha  # ḡ ← α·ḡ + (1 − α)·g
+            grad_avg += np.multiply(g, 1 - alpha, out=scratch)
+            variance = np.subtract(square_avg, np.multiply(grad_avg, grad_avg, out=scratch), out=scratch)
+            denominator = np.sqrt(np.maximum(variance, 0, out=scratch), out=scratch)
+        else:
+            denominator = np.sqrt(square_avg, out=scratch)
+        denominator += group["eps"]
+        change = np.divide(g, denominator, out=scratch)  # g/d
+        if momentum:
+            buffer = state["momentum_buffer"]
+            buffer *= momentum  # b ← μ·b + g/d
+            buffer += change
+            change = np.multiply(buffer, group["lr"], out=scratch)
+        else:
+            change *= group["lr"]
+        np.subtract(param.data, change, out=param.data)

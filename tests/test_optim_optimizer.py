@@ -1,0 +1,449 @@
+"""The shared Optimizer machinery: validation, groups, zero_grad, state dicts, in-place steps, the tape hook."""
+
+from __future__ import annotations
+
+import doctest
+import math
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import glassgrad as gg
+import glassgrad.optim as optim
+from glassgrad.autograd import STATE
+
+ALL_KINDS = [
+    (optim.SGD, {"lr": 0.1}),
+    (optim.SGD, {"lr": 0.1, "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.01}),
+    (optim.SGD, {"lr": 0.1, "momentum": 0.9, "nesterov": True, "maximize": True}),
+    (optim.Adam, {"lr": 0.01, "weight_decay": 0.1, "amsgrad": True}),
+    (optim.AdamW, {"lr": 0.01, "maximize": True}),
+    (optim.RMSprop, {"lr": 0.01, "momentum": 0.9, "centered": True, "weight_decay": 0.1}),
+    (optim.Adagrad, {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.1}),
+]
+KIND_IDS = [f"{kind.__name__}-{i}" for i, (kind, _) in enumerate(ALL_KINDS)]
+
+
+def make_params(dtype=np.float64, seed=0, shapes=((4, 3), (3,))):
+    rng = np.random.default_rng(seed)
+    return [gg.Tensor(rng.normal(size=shape).astype(dtype), requires_grad=True) for shape in shapes]
+
+
+def set_grads(params, seed):
+    rng = np.random.default_rng(seed)
+    for param in params:
+        param.grad = gg.Tensor(rng.normal(size=param.shape).astype(param.dtype))
+
+
+# --- hyper-parameter validation --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "message"),
+    [
+        (optim.SGD, {"lr": -0.1}, "Invalid learning rate: -0.1 (must be a finite number >= 0)"),
+        (optim.SGD, {"lr": math.nan}, "Invalid learning rate: nan"),
+        (optim.Adam, {"lr": math.inf}, "Invalid learning rate: inf"),
+        (optim.SGD, {"lr": 0.1, "momentum": -0.5}, "Invalid momentum value: -0.5"),
+        (optim.SGD, {"lr": 0.1, "weight_decay": -1e-4}, "Invalid weight_decay value: -0.0001"),
+        (optim.SGD, {"lr": 0.1, "momentum": 0.9, "dampening": 1.5}, "Invalid dampening value: 1.5"),
+        (optim.SGD, {"lr": 0.1, "nesterov": True}, "Nesterov momentum requires a momentum and zero dampening"),
+        (optim.SGD, {"lr": 0.1, "momentum": 0.9, "dampening": 0.1, "nesterov": True}, "zero dampening"),
+        (optim.Adam, {"betas": (1.0, 0.999)},
+         "Invalid beta parameter at index 0: 1.0 (must be a finite number in [0, 1))"),
+        (optim.Adam, {"betas": (0.9, -0.1)}, "Invalid beta parameter at index 1: -0.1"),
+        (optim.AdamW, {"betas": (0.9, math.nan)}, "Invalid beta parameter at index 1: nan"),
+        (optim.Adam, {"eps": 0.0}, "Invalid epsilon value: 0.0 (must be a finite number > 0)"),
+        (optim.Adam, {"eps": -1e-8}, "Invalid epsilon value: -1e-08"),
+        (optim.AdamW, {"weight_decay": -0.01}, "Invalid weight_decay value: -0.01"),
+        (optim.RMSprop, {"alpha": 1.5}, "Invalid alpha value: 1.5 (must be a finite number in [0, 1])"),
+        (optim.RMSprop, {"eps": 0}, "Invalid epsilon value: 0"),
+        (optim.RMSprop, {"momentum": -0.9}, "Invalid momentum value: -0.9"),
+        (optim.Adagrad, {"lr_decay": -0.1}, "Invalid lr_decay value: -0.1"),
+        (optim.Adagrad, {"initial_accumulator_value": -1}, "Invalid initial_accumulator_value value: -1"),
+        (optim.Adagrad, {"eps": 0.0}, "Invalid epsilon value: 0.0"),
+    ],
+)
+def test_bad_hyperparameters_are_refused_naming_the_value(kind, options, message):
+    with pytest.raises(ValueError) as error:
+        kind(make_params(), **options)
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "message"),
+    [
+        (optim.SGD, {"lr": "0.1"}, "Invalid learning rate: '0.1' (must be a finite number >= 0)"),
+        (optim.Adam, {"lr": True}, "Invalid learning rate: True"),
+        (optim.Adam, {"betas": 0.9}, "betas must be a pair of numbers"),
+        (optim.Adam, {"betas": (0.9, 0.99, 0.999)}, "betas must be a pair of numbers"),
+    ],
+)
+def test_hyperparameters_that_are_not_numbers_are_refused(kind, options, message):
+    with pytest.raises(TypeError) as error:
+        kind(make_params(), **options)
+    assert message in str(error.value)
+
+
+def test_group_options_are_validated_too():
+    w, b = make_params()
+    with pytest.raises(ValueError, match="Invalid learning rate: -1"):
+        optim.SGD([{"params": [w]}, {"params": [b], "lr": -1}], lr=0.1)
+    optimizer = optim.SGD([w], lr=0.1)
+    with pytest.raises(ValueError, match="Nesterov"):
+        optimizer.add_param_group({"params": [b], "nesterov": True})
+    assert len(optimizer.param_groups) == 1
+
+
+# --- parameters and groups -------------------------------------------------------------------
+
+
+def test_empty_parameter_list_is_refused():
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.SGD([], lr=0.1)
+    used_up = iter(make_params())
+    list(used_up)
+    with pytest.raises(ValueError, match="can be used only once"):
+        optim.Adam(used_up)
+
+
+def test_a_single_tensor_must_be_wrapped_in_a_list():
+    with pytest.raises(TypeError, match=r"iterable of Tensors or dicts, but got a Tensor; wrap it in a list"):
+        optim.SGD(make_params()[0], lr=0.1)
+
+
+def test_non_tensors_non_leaves_and_duplicates_are_refused():
+    w, b = make_params()
+    with pytest.raises(TypeError, match="can only optimize Tensors, but parameter group 0 holds a ndarray"):
+        optim.SGD([w, np.zeros(3)], lr=0.1)
+    with pytest.raises(ValueError, match="can't optimize a non-leaf Tensor"):
+        optim.SGD([w * 2], lr=0.1)
+    with pytest.raises(ValueError, match="holds the same tensor twice"):
+        optim.SGD([w, b, w], lr=0.1)
+    optimizer = optim.SGD([w], lr=0.1)
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        optimizer.add_param_group({"params": [b, w]})
+    with pytest.raises(ValueError, match="needs a 'params' key"):
+        optimizer.add_param_group({"lr": 0.1})
+
+
+def test_groups_take_missing_options_from_the_defaults_and_use_their_own_lr():
+    w, b = make_params()
+    start_w, start_b = w.data.copy(), b.data.copy()
+    optimizer = optim.SGD([{"params": w, "lr": 0.5}], lr=0.1, momentum=0.9)
+    optimizer.add_param_group({"params": [b]})
+    assert [group["lr"] for group in optimizer.param_groups] == [0.5, 0.1]
+    assert optimizer.param_groups[1]["momentum"] == 0.9
+    set_grads([w, b], seed=1)
+    optimizer.step()  # first momentum step: b ← g, w ← w − η·g
+    np.testing.assert_array_equal(w.data, start_w - 0.5 * w.grad.data)
+    np.testing.assert_array_equal(b.data, start_b - 0.1 * b.grad.data)
+
+
+def test_parameters_without_gradient_are_skipped():
+    w, b = make_params()
+    start_b = b.data.copy()
+    optimizer = optim.Adam([w, b], lr=0.1)
+    set_grads([w], seed=1)
+    optimizer.step()
+    np.testing.assert_array_equal(b.data, start_b)
+    assert b not in optimizer.state and optimizer.state[w]["step"] == 1
+
+
+def test_frozen_parameters_can_be_listed_and_stay_put():
+    w, b = make_params()
+    b.requires_grad = False
+    start_b = b.data.copy()
+    optimizer = optim.SGD([w, b], lr=0.1)
+    (w.sum() + b.sum()).backward()
+    optimizer.step()
+    np.testing.assert_array_equal(b.data, start_b)
+    np.testing.assert_array_equal(w.data, make_params()[0].data - 0.1)
+
+
+def test_step_with_closure_returns_the_loss():
+    (w,) = make_params(shapes=((3,),))
+    optimizer = optim.SGD([w], lr=0.1)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = (w * w).sum()
+        loss.backward()
+        return loss
+
+    start = w.data.copy()
+    loss = optimizer.step(closure)
+    assert loss.item() == pytest.approx(float((start**2).sum()))
+    np.testing.assert_allclose(w.data, start - 0.1 * 2 * start)
+
+
+def test_repr_lists_each_group_like_pytorch():
+    w, b = make_params()
+    text = repr(optim.SGD([{"params": [w]}, {"params": [b], "lr": 0.5}], lr=0.1, momentum=0.9))
+    assert text.startswith("SGD (\nParameter Group 0\n")
+    assert "Parameter Group 1" in text and "    lr: 0.5" in text and "    momentum: 0.9" in text
+    assert text.endswith(")")
+
+
+# --- zero_grad ---------------------------------------------------------------------------------
+
+
+def test_zero_grad_sets_gradients_to_none_by_default():
+    params = make_params()
+    optimizer = optim.SGD(params, lr=0.1)
+    set_grads(params, seed=1)
+    optimizer.zero_grad()
+    assert all(param.grad is None for param in params)
+
+
+def test_zero_grad_can_fill_with_zeros_and_backward_then_adds_fresh_gradients():
+    w, b = make_params()
+    optimizer = optim.SGD([w, b], lr=0.1)
+    (w.sum() * 3 + b.sum()).backward()
+    optimizer.zero_grad(set_to_none=False)
+    assert w.grad is not None and not w.grad.data.any() and w.grad.shape == w.shape
+    assert b.grad is not None and not b.grad.data.any()
+    (w.sum() * 2).backward()
+    np.testing.assert_array_equal(w.grad.data, np.full(w.shape, 2.0))
+    np.testing.assert_array_equal(b.grad.data, np.zeros(b.shape))
+
+
+# --- in place, no allocations, dtype kept -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kind", "options"), ALL_KINDS, ids=KIND_IDS)
+def test_a_step_updates_in_place_and_allocates_no_new_arrays(kind, options):
+    params = make_params(dtype=np.float32, shapes=((200, 100), (100,)))
+    arrays = [param.data for param in params]
+    optimizer = kind(params, **options)
+    set_grads(params, seed=1)
+    optimizer.step()  # the first step creates the state and the scratch space
+    set_grads(params, seed=2)
+    before = [param.data.copy() for param in params]
+    tracemalloc.start()
+    try:
+        optimizer.step()
+        optimizer.step()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert all(param.data is array for param, array in zip(params, arrays))
+    assert all(param.dtype == np.float32 for param in params)
+    assert not np.array_equal(params[0].data, before[0])
+    assert peak < params[1].data.nbytes  # not even one array of the smallest parameter's size
+
+
+# --- state_dict -----------------------------------------------------------------------------------
+
+
+def test_state_dict_has_pytorchs_structure_and_holds_copies():
+    w, b = make_params()
+    optimizer = optim.Adam([{"params": [w]}, {"params": [b], "lr": 0.5}], lr=0.01)
+    set_grads([w, b], seed=1)
+    optimizer.step()
+    saved = optimizer.state_dict()
+    assert list(saved) == ["state", "param_groups"]
+    assert [group["params"] for group in saved["param_groups"]] == [[0], [1]]
+    assert saved["param_groups"][1]["lr"] == 0.5 and saved["param_groups"][0]["betas"] == (0.9, 0.999)
+    assert set(saved["state"]) == {0, 1}
+    assert set(saved["state"][0]) == {"step", "exp_avg", "exp_avg_sq"} and saved["state"][0]["step"] == 1
+    saved["state"][0]["exp_avg"][...] = 123.0
+    assert not np.any(optimizer.state[w]["exp_avg"] == 123.0)
+
+
+def run_steps(optimizer, params, seeds):
+    for seed in seeds:
+        set_grads(params, seed)
+        optimizer.step()
+
+
+@pytest.mark.parametrize(("kind", "options"), ALL_KINDS, ids=KIND_IDS)
+def test_state_dict_round_trip_resumes_identically(kind, options):
+    params = make_params()
+    optimizer = kind([{"params": params[:1], "lr": 0.03}, {"params": params[1:]}], **options)
+    run_steps(optimizer, params, range(10))
+    saved = optimizer.state_dict()
+    saved_values = [param.data.copy() for param in params]
+    run_steps(optimizer, params, range(10, 20))
+
+    resumed_params = [gg.Tensor(value, requires_grad=True) for value in saved_values]
+    resumed = kind([{"params": resumed_params[:1]}, {"params": resumed_params[1:]}], **options)
+    resumed.load_state_dict(saved)
+    assert resumed.param_groups[0]["lr"] == 0.03
+    run_steps(resumed, resumed_params, range(10, 20))
+    for original, again in zip(params, resumed_params):
+        np.testing.assert_array_equal(original.data, again.data)
+
+
+def test_load_state_dict_accepts_tensors_and_casts_to_the_parameter_dtype():
+    params = make_params()
+    optimizer = optim.SGD(params, lr=0.1, momentum=0.9)
+    run_steps(optimizer, params, [1])
+    saved = optimizer.state_dict()
+    saved["state"] = {
+        str(index): {key: gg.Tensor(value) for key, value in entry.items()} for index, entry in saved["state"].items()
+    }
+    params32 = [gg.Tensor(param.data.astype(np.float32), requires_grad=True) for param in params]
+    resumed = optim.SGD(params32, lr=0.1, momentum=0.9)
+    resumed.load_state_dict(saved)
+    buffer = resumed.state[params32[0]]["momentum_buffer"]
+    assert buffer.dtype == np.float32
+    np.testing.assert_allclose(buffer, optimizer.state[params[0]]["momentum_buffer"], rtol=1e-6)
+
+
+def test_load_state_dict_refuses_mismatches_and_changes_nothing():
+    params = make_params()
+    optimizer = optim.Adam(params, lr=0.01)
+    run_steps(optimizer, params, [1])
+    saved = optimizer.state_dict()
+
+    other = make_params(seed=1)
+    two_groups = optim.Adam([{"params": other[:1]}, {"params": other[1:]}], lr=0.02)
+    with pytest.raises(ValueError, match="has 1 parameter groups but this optimizer has 2"):
+        two_groups.load_state_dict(saved)
+    too_few = optim.Adam(other[:1], lr=0.02)
+    with pytest.raises(ValueError, match="doesn't match the size of optimizer's group: group 0 has 2"):
+        too_few.load_state_dict(saved)
+    reshaped = make_params(shapes=((3, 4), (3,)))
+    wrong_shapes = optim.Adam(reshaped, lr=0.02)
+    with pytest.raises(ValueError, match=r"has shape \(4, 3\) but the parameter has shape \(3, 4\)"):
+        wrong_shapes.load_state_dict(saved)
+    assert wrong_shapes.state == {} and wrong_shapes.param_groups[0]["lr"] == 0.02
+    with pytest.raises(ValueError, match="not an optimizer state dict"):
+        wrong_shapes.load_state_dict({"weight": np.zeros(3)})
+    bad_lr = optimizer.state_dict()
+    bad_lr["param_groups"][0]["lr"] = -1.0
+    with pytest.raises(ValueError, match="Invalid learning rate: -1.0"):
+        optim.Adam(other, lr=0.02).load_state_dict(bad_lr)
+
+
+# --- formulas and the tape hook ---------------------------------------------------------------------
+
+
+class FakeTape:
+    """Just enough of a tape: it records what optimizers report."""
+
+    def __init__(self):
+        self.updates = []
+
+    def on_forward(self, *args):
+        pass
+
+    def on_backward(self, *args):
+        pass
+
+    def on_update(self, optimizer_name, formula, param, old_value, grad, lr, new_value):
+        self.updates.append((optimizer_name, formula, param, old_value, grad, lr, new_value))
+
+
+@pytest.fixture
+def tape():
+    recorder = FakeTape()
+    STATE.tape = recorder
+    try:
+        yield recorder
+    finally:
+        STATE.tape = None
+
+
+def test_tape_hears_each_sgd_update_with_its_numbers(tape):
+    w, b, unused = make_params(shapes=((2, 3), (3,), (2,)))
+    optimizer = optim.SGD([w, b, unused], lr=0.25)
+    set_grads([w, b], seed=1)
+    start_w, start_b = w.data.copy(), b.data.copy()
+    optimizer.step()
+    assert len(tape.updates) == 2  # the parameter without a gradient is not reported
+    for (name, formula, param, old, grad, lr, new), tensor, start in zip(tape.updates, [w, b], [start_w, start_b]):
+        assert (name, formula, lr) == ("SGD", "w ← w − η·g", 0.25)
+        assert param is tensor
+        np.testing.assert_array_equal(old, start)
+        np.testing.assert_array_equal(grad, tensor.grad.data)
+        np.testing.assert_array_equal(new, start - 0.25 * tensor.grad.data)  # the rule, by hand
+        np.testing.assert_array_equal(new, tensor.data)
+        assert old is not start and new is not tensor.data and grad is not tensor.grad.data  # copies
+
+
+def test_tape_hears_adam_with_its_formula_and_the_hand_computed_first_step(tape):
+    (w,) = make_params(shapes=((5,),))
+    optimizer = optim.Adam([w], lr=0.1, eps=1e-8)
+    set_grads([w], seed=3)
+    g = w.grad.data.copy()
+    start = w.data.copy()
+    optimizer.step()
+    ((name, formula, param, old, grad, lr, new),) = tape.updates
+    assert name == "Adam" and lr == 0.1 and param is w
+    assert "m ← β₁·m + (1 − β₁)·g" in formula and "w ← w − η·m̂ / (√v̂ + ε)" in formula
+    # step 1: m̂ = g, v̂ = g², so w ← w − η·g / (|g| + ε)
+    np.testing.assert_allclose(new, start - 0.1 * g / (np.abs(g) + 1e-8), rtol=1e-12)
+    np.testing.assert_array_equal(old, start)
+    np.testing.assert_array_equal(grad, g)
+
+
+def test_recording_does_not_change_the_numbers(tape):
+    recorded = make_params()
+    optimizer = optim.RMSprop(recorded, lr=0.01, centered=True, momentum=0.5)
+    run_steps(optimizer, recorded, range(3))
+    STATE.tape = None
+    plain = make_params()
+    run_steps(optim.RMSprop(plain, lr=0.01, centered=True, momentum=0.5), plain, range(3))
+    for one, other in zip(recorded, plain):
+        np.testing.assert_array_equal(one.data, other.data)
+    assert len(tape.updates) == 6 and tape.updates[0][0] == "RMSprop"
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "expected"),
+    [
+        (optim.SGD, {"lr": 0.1}, "w ← w − η·g"),
+        (optim.SGD, {"lr": 0.1, "momentum": 0.9, "nesterov": True},
+         "b ← μ·b + g   (b ← g on the first step)\nw ← w − η·(g + μ·b)"),
+        (optim.SGD, {"lr": 0.1, "momentum": 0.9, "dampening": 0.5, "weight_decay": 0.1, "maximize": True},
+         "g ← −∇L(w) + λ·w\nb ← μ·b + (1 − τ)·g   (b ← g on the first step)\nw ← w − η·b"),
+        (optim.AdamW, {}, "w ← w − η·λ·w\nm ← β₁·m"),
+        (optim.Adam, {"amsgrad": True}, "v_max ← max(v_max, v)\nm̂ ← m / (1 − β₁ᵗ),  v̂ ← v_max / (1 − β₂ᵗ)"),
+        (optim.RMSprop, {"centered": True}, "ḡ ← α·ḡ + (1 − α)·g\nd ← √(v − ḡ²) + ε\nw ← w − η·g/d"),
+        (optim.RMSprop, {"momentum": 0.9}, "d ← √v + ε\nb ← μ·b + g/d\nw ← w − η·b"),
+        (optim.Adagrad, {"lr_decay": 0.1}, "ηₜ ← η / (1 + (t − 1)·δ)\ns ← s + g²\nw ← w − ηₜ·g / (√s + ε)"),
+        (optim.Adagrad, {}, "s ← s + g²\nw ← w − η·g / (√s + ε)"),
+    ],
+)
+def test_formula_for_a_group_states_only_the_options_it_uses(kind, options, expected):
+    optimizer = kind(make_params(), **options)
+    text = optimizer.formula_for(optimizer.param_groups[0])
+    assert expected in text
+    assert text.splitlines()[-1].startswith("w ← w − η")
+
+
+@pytest.mark.parametrize("kind", [optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop, optim.Adagrad])
+def test_every_optimizer_states_its_full_rule(kind):
+    assert "w ← w − η" in kind.formula and "λ" in kind.formula
+    assert kind.__doc__ and "PyTorch" in kind.__doc__
+
+
+def test_the_base_class_serves_a_hand_written_rule(tape):
+    class SignDescent(optim.Optimizer):
+        formula = "w ← w − η·sign(g)"
+
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, {"lr": lr})
+
+        def _update(self, param, grad, group):
+            param.data -= group["lr"] * np.sign(grad)
+
+    w = gg.tensor([1.0, -2.0, 0.5], requires_grad=True)
+    optimizer = SignDescent([w], lr=0.25)
+    w.grad = gg.tensor([3.0, -0.1, 0.0])
+    optimizer.step()
+    np.testing.assert_array_equal(w.data, np.array([0.75, -1.75, 0.5], dtype=np.float32))
+    assert tape.updates[0][:2] == ("SignDescent", "w ← w − η·sign(g)")
+    with pytest.raises(ValueError, match="Invalid learning rate: -1"):
+        SignDescent([w], lr=-1)
+
+
+def test_docstring_examples_run():
+    for module in [optim, optim.optimizer, optim.sgd, optim.adam, optim.rmsprop, optim.adagrad, optim.lr_scheduler,
+                   optim._checks]:
+        result = doctest.testmod(module, extraglobs={"gg": gg}, optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0, module.__name__
+        assert result.attempted > 0, module.__name__
