@@ -1,0 +1,194 @@
+"""Datasets: numbered samples, ``dataset[i]`` → one (input, target) pair, and ways to split them.
+
+>>> import glassgrad as gg
+>>> X = gg.tensor([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+>>> y = gg.tensor([1, 1, 0])
+>>> data = gg.data.TensorDataset(X, y)
+>>> len(data), data[2]
+(3, (tensor([1., 1.]), tensor(0)))
+>>> train, val = gg.data.train_val_split(data, val_fraction=1 / 3, seed=0)
+>>> len(train), len(val)
+(2, 1)
+
+Splits are :class:`Subset` views (lists of sample numbers), never copies, and always
+reproducible: the same ``seed`` gives the same split.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..creation import as_tensor
+from ..tensor import Tensor
+
+
+class Dataset(ABC):
+    """A collection of samples: ``len(dataset)`` of them, ``dataset[i]`` returns sample ``i``.
+
+    Subclass it and define both methods; a sample is usually a tuple ``(input, target)``.
+    """
+
+    @abstractmethod
+    def __getitem__(self, index: int) -> Any:
+        """Sample number ``index`` (0 ≤ index < len(self))."""
+
+    @abstractmethod
+    def __len__(self) -> int:
+        """How many samples there are."""
+
+
+class TensorDataset(Dataset):
+    """Samples stored as rows of tensors: sample ``i`` is ``(tensors[0][i], tensors[1][i], …)``.
+
+    Every tensor holds one row per sample, so all must have the same size in dimension 0.
+    ``feature_names`` (one per input column) and ``class_names`` (class id → name) are
+    optional labels that the datasets and loaders here fill in where they are known.
+    """
+
+    def __init__(self, *tensors: Any, feature_names: Sequence[str] | None = None,
+                 class_names: Sequence[str] | None = None) -> None:
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor, e.g. TensorDataset(X, y)")
+        converted = tuple(as_tensor(t) for t in tensors)
+        for position, tensor in enumerate(converted):
+            if tensor.ndim == 0:
+                raise ValueError(
+                    f"TensorDataset: tensor {position} is a single number (0-d); every tensor needs one row "
+                    "per sample, so at least one dimension"
+                )
+        sizes = [t.shape[0] for t in converted]
+        if len(set(sizes)) > 1:
+            listed = ", ".join(f"{size} (tensor {position})" for position, size in enumerate(sizes))
+            raise ValueError(
+                f"TensorDataset: all tensors must have the same size in dimension 0 (one row per sample), "
+                f"but got {listed}"
+            )
+        self.tensors = converted
+        self.feature_names = list(feature_names) if feature_names is not None else None
+        self.class_names = list(class_names) if class_names is not None else None
+
+    def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
+        return tuple(Tensor._wrap(np.asarray(t.data[index])) for t in self.tensors)
+
+    def __len__(self) -> int:
+        return self.tensors[0].shape[0]
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(f"{tuple(t.shape)} {t.dtype}" for t in self.tensors)
+        return f"TensorDataset({len(self)} samples: {shapes})"
+
+
+class Subset(Dataset):
+    """The samples of ``dataset`` at ``indices``, in that order (a view: nothing is copied).
+
+    ``Subset(data, [4, 0])[1]`` is ``data[0]``.
+    """
+
+    def __init__(self, dataset: Dataset, indices: Sequence[int]) -> None:
+        indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        size = len(dataset)
+        if indices.size and (indices.min() < -size or indices.max() >= size):
+            raise IndexError(
+                f"Subset: indices must lie in [0, {size}) for a dataset of {size} samples, "
+                f"but got values from {indices.min()} to {indices.max()}"
+            )
+        self.dataset = dataset
+        self.indices = indices % size if size else indices
+
+    def __getitem__(self, index: int) -> Any:
+        return self.dataset[int(self.indices[index])]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __repr__(self) -> str:
+        return f"Subset({len(self)} of {len(self.dataset)} samples)"
+
+
+def _split_sizes(total: int, lengths_or_fractions: Sequence[float]) -> list[int]:
+    """Sizes that add up to ``total``: given as counts, or as fractions that add up to 1.
+
+    Fractions are floored, then the samples left over go one each to the first splits.
+    """
+    values = list(lengths_or_fractions)
+    if not values:
+        raise ValueError("random_split: give at least one length or fraction, e.g. [0.8, 0.2]")
+    if any(not np.isfinite(v) or v < 0 for v in values):
+        raise ValueError(f"random_split: lengths and fractions must be finite and >= 0, got {values}")
+    if all(float(v).is_integer() for v in values) and sum(values) == total:
+        return [int(v) for v in values]
+    if all(v <= 1 for v in values) and np.isclose(sum(values), 1.0):
+        sizes = [int(np.floor(total * v)) for v in values]
+        for position in range(total - sum(sizes)):
+            sizes[position % len(sizes)] += 1
+        return sizes
+    raise ValueError(
+        f"random_split: {values} is neither a list of lengths adding up to the dataset's {total} samples "
+        "nor a list of fractions adding up to 1"
+    )
+
+
+def random_split(dataset: Dataset, lengths_or_fractions: Sequence[float], seed: int = 0) -> list[Subset]:
+    """Shuffle the sample numbers with ``seed`` and cut them into disjoint :class:`Subset`\\ s.
+
+    >>> import glassgrad as gg
+    >>> parts = gg.data.random_split(gg.data.TensorDataset(gg.arange(10)), [0.5, 0.3, 0.2])
+    >>> [len(p) for p in parts]
+    [5, 3, 2]
+    """
+    sizes = _split_sizes(len(dataset), lengths_or_fractions)
+    order = np.random.default_rng(seed).permutation(len(dataset))
+    ends = np.cumsum(sizes)
+    return [Subset(dataset, order[end - size:end]) for size, end in zip(sizes, ends)]
+
+
+def _labels_of(dataset: Dataset) -> np.ndarray:
+    """The target of every sample (the last item of each sample), as one array."""
+    if isinstance(dataset, TensorDataset):
+        return dataset.tensors[-1].data
+    if isinstance(dataset, Subset):
+        return _labels_of(dataset.dataset)[dataset.indices]
+    return np.asarray([np.asarray(dataset[i][-1]) for i in range(len(dataset))])
+
+
+def train_val_split(dataset: Dataset, val_fraction: float = 0.2, seed: int = 0,
+                    stratify: bool = False) -> tuple[Subset, Subset]:
+    """Split into (train, validation) subsets; ``val_fraction`` of the samples go to validation.
+
+    The validation set has ``round(val_fraction · n)`` samples. With ``stratify=True`` each
+    class (the last item of a sample is its label) keeps its share in both parts: class ``c``
+    with ``n_c`` samples gives about ``val_fraction · n_c`` of them to validation (rounded so
+    that the total is still exact).
+    """
+    if not 0 < val_fraction < 1:
+        raise ValueError(f"val_fraction must be between 0 and 1 (exclusive), got {val_fraction}; 0.2 is typical")
+    total = len(dataset)
+    val_size = int(round(val_fraction * total))
+    if not 0 < val_size < total:
+        raise ValueError(
+            f"val_fraction={val_fraction} of {total} samples leaves an empty train or validation set; "
+            "use a larger dataset or a different fraction"
+        )
+    rng = np.random.default_rng(seed)
+    if not stratify:
+        order = rng.permutation(total)
+        return Subset(dataset, order[val_size:]), Subset(dataset, order[:val_size])
+    labels = _labels_of(dataset)
+    if labels.ndim != 1:
+        raise ValueError(
+            f"stratify=True needs one class label per sample (a 1-D target), but the targets have shape "
+            f"{labels.shape}; use stratify=False for regression or multi-output targets"
+        )
+    classes, class_ids = np.unique(labels, return_inverse=True)
+    members = [rng.permutation(np.flatnonzero(class_ids == c)) for c in range(len(classes))]
+    shares = np.array([val_fraction * len(m) for m in members])
+    take = np.floor(shares).astype(np.int64)
+    largest_remainders = np.argsort(-(shares - take), kind="stable")
+    take[largest_remainders[: val_size - take.sum()]] += 1
+    val = np.concatenate([m[:k] for m, k in zip(members, take)])
+    train = np.concatenate([m[k:] for m, k in zip(members, take)])
+    return Subset(dataset, rng.permutation(train)), Subset(dataset, rng.permutation(val))

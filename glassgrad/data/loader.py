@@ -1,0 +1,141 @@
+"""``DataLoader``: walk a dataset in (mini-)batches, the unit of one gradient-descent step.
+
+>>> import glassgrad as gg
+>>> data = gg.data.TensorDataset(gg.arange(10.0).reshape(5, 2), gg.tensor([0, 1, 0, 1, 1]))
+>>> loader = gg.data.DataLoader(data, batch_size=2, shuffle=True, seed=0)
+>>> len(loader)                       # ⌈5 / 2⌉ batches per epoch; the last one is short
+3
+>>> [tuple(x.shape) for x, y in loader]
+[(2, 2), (2, 2), (1, 2)]
+
+How big a batch is decides which flavour of gradient descent a training loop does:
+
+* ``batch_size=len(dataset)``: **batch gradient descent**, one step per epoch on the
+  gradient of the whole dataset's loss;
+* ``batch_size=1``: **stochastic gradient descent (SGD)**, one step per sample;
+* anything between: **mini-batch gradient descent**, the usual choice (32, 64, 128…).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from ..creation import as_array, default_generator
+from ..tensor import Tensor
+from .dataset import Dataset, Subset, TensorDataset
+
+
+class DataLoader:
+    """Batches of ``dataset`` as tuples of tensors: ``for X, y in DataLoader(data, batch_size=32): …``.
+
+    * ``batch_size``: samples per batch (≥ 1). ``len(dataset)`` gives batch gradient
+      descent, 1 gives stochastic gradient descent, values between give mini-batches.
+    * ``shuffle``: visit the samples in a new random order every epoch.
+    * ``drop_last``: leave out the last batch when it would be smaller than ``batch_size``.
+    * ``seed``: makes shuffling reproducible. The loader seeds its own generator once, so
+      epoch 2's order differs from epoch 1's, and a new loader with the same seed repeats
+      the whole sequence. Without a seed the order comes from glassgrad's generator
+      (reset it with :func:`glassgrad.manual_seed`).
+
+    ``len(loader)`` is the number of batches per epoch: ⌈n / batch_size⌉, or
+    ⌊n / batch_size⌋ with ``drop_last``. For a :class:`TensorDataset` (or a
+    :class:`Subset` of one) each batch is cut from the stored arrays with one NumPy
+    index per tensor, with no Python loop over samples; the batch is a copy, so changing
+    it leaves the dataset alone.
+    """
+
+    def __init__(self, dataset: Dataset, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
+                 seed: int | None = None) -> None:
+        if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+            raise TypeError(
+                f"DataLoader needs a dataset with __len__ and __getitem__ (e.g. gg.data.TensorDataset(X, y)), "
+                f"not {type(dataset).__name__}"
+            )
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(
+                f"batch_size must be a whole number >= 1, got {batch_size!r}: use 1 for stochastic gradient "
+                f"descent, len(dataset) = {len(dataset)} for batch gradient descent, or something between"
+            )
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
+        self.seed = seed
+        self._generator = np.random.default_rng(seed) if seed is not None else None
+
+    def __len__(self) -> int:
+        samples = len(self.dataset)
+        if self.drop_last:
+            return samples // self.batch_size
+        return -(-samples // self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[Tensor, ...]]:
+        samples = len(self.dataset)
+        if self.shuffle:
+            order = (self._generator or default_generator()).permutation(samples)
+        else:
+            order = np.arange(samples)
+        stored = _stored_rows(self.dataset)
+        if stored is not None:
+            arrays, rows = stored
+            if rows is not None:
+                order = rows[order]
+            return self._array_batches(arrays, order)
+        return self._collated_batches(order)
+
+    def _batch_starts(self) -> range:
+        return range(0, len(self) * self.batch_size, self.batch_size)
+
+    def _array_batches(self, arrays: tuple[np.ndarray, ...], order: np.ndarray) -> Iterator[tuple[Tensor, ...]]:
+        wrap = Tensor._wrap
+        size = self.batch_size
+        for start in self._batch_starts():
+            chosen = order[start:start + size]
+            yield tuple([wrap(array[chosen]) for array in arrays])
+
+    def _collated_batches(self, order: np.ndarray) -> Iterator[tuple[Tensor, ...]]:
+        for start in self._batch_starts():
+            samples = [self.dataset[int(i)] for i in order[start:start + self.batch_size]]
+            yield collate(samples)
+
+    def __repr__(self) -> str:
+        return (f"DataLoader({len(self.dataset)} samples, batch_size={self.batch_size}, shuffle={self.shuffle}, "
+                f"drop_last={self.drop_last}, seed={self.seed}: {len(self)} batches per epoch)")
+
+
+def _stored_rows(dataset: Dataset) -> tuple[tuple[np.ndarray, ...], np.ndarray | None] | None:
+    """The arrays behind a TensorDataset (and the row numbers a Subset of one picks), else None."""
+    if isinstance(dataset, TensorDataset):
+        return tuple(t.data for t in dataset.tensors), None
+    if isinstance(dataset, Subset):
+        inner = _stored_rows(dataset.dataset)
+        if inner is not None:
+            arrays, rows = inner
+            return arrays, dataset.indices if rows is None else rows[dataset.indices]
+    return None
+
+
+def collate(samples: list[Any]) -> tuple[Tensor, ...]:
+    """Stack a list of samples (each a tuple of tensors, arrays or numbers) into one tuple of batch tensors.
+
+    Field ``k`` of the batch stacks field ``k`` of every sample along a new first dimension.
+    """
+    rows = [sample if isinstance(sample, (tuple, list)) else (sample,) for sample in samples]
+    widths = {len(row) for row in rows}
+    if len(widths) > 1:
+        raise ValueError(f"collate: samples have different numbers of items {sorted(widths)}; they must all match")
+    batch = []
+    for field in zip(*rows):
+        values = [value.data if isinstance(value, Tensor) else value for value in field]
+        if all(isinstance(value, np.ndarray) for value in values):
+            try:
+                batch.append(Tensor._wrap(np.stack(values)))
+            except ValueError:
+                shapes = sorted({value.shape for value in values})
+                raise ValueError(f"collate: samples' tensors have different shapes {shapes}; they must match") from None
+        else:
+            batch.append(Tensor._wrap(as_array(values, None)))
+    return tuple(batch)

@@ -1,0 +1,278 @@
+"""Saving and loading models: ``gg.save`` / ``gg.load`` in the safetensors format, never pickle.
+
+>>> import glassgrad as gg
+>>> model_state = {"weight": gg.tensor([[0.5, -1.0]]), "bias": gg.tensor([0.25])}
+>>> checkpoint = {"model": model_state, "architecture": {"layers": [2, 1]}, "epoch": 3}
+>>> gg.save(checkpoint, "model.safetensors")                 # doctest: +SKIP
+>>> gg.load("model.safetensors")["architecture"]             # doctest: +SKIP
+{'layers': [2, 1]}
+
+What a file holds:
+
+* every array (tensors of a state dict, an optimizer's buffers) as a safetensors tensor; a
+  nested dict is flattened to dotted names, ``{"model": {"0.weight": W}}`` → ``model.0.weight``,
+  so any safetensors reader sees a flat state dict;
+* every other value (numbers, strings, lists, dicts such as the architecture or an
+  optimizer's hyper-parameters) in the header's ``__metadata__``, which maps strings to
+  strings: ``"format": "glassgrad"``, ``"glassgrad_version"``, and ``"glassgrad"``, one JSON
+  string with the nested layout (so ``load`` rebuilds the same structure, int keys and
+  tuples included), each tensor's dtype and the ``metadata=`` you passed.
+
+Why not pickle: unpickling runs whatever code the file names, so a downloaded pickle can
+do anything. safetensors holds only numbers and a JSON header. Writes are atomic: the
+bytes go to a temporary file in the same folder, are flushed to disk (``fsync``), then
+renamed over the target, so a crash leaves the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import struct
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .tensor import Tensor
+
+FORMAT = "glassgrad"
+RESERVED_METADATA = ("format", "glassgrad_version", "dtypes")
+SAVABLE_DTYPES = {np.dtype(name) for name in (
+    "bool", "uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64", "float16", "float32", "float64",
+)}
+MAX_HEADER_BYTES = 100_000_000
+"""safetensors refuses headers longer than this; a bigger length means the first 8 bytes are not one."""
+PICKLE_PROTOCOLS = (b"\x02", b"\x03", b"\x04", b"\x05")
+"""A pickle of protocol 2 or later starts with the byte 0x80 and then its protocol number."""
+WHAT_IT_SHOULD_BE = "a .safetensors file written by gg.save (or by safetensors' save_file)"
+
+
+def existing_file(path: str | os.PathLike, what: str, hint: str = "") -> Path:
+    """``path`` as a Path if it is a file; else a FileNotFoundError saying it is missing or a folder."""
+    path = Path(path)
+    if not path.is_file():
+        problem = "is a folder, not a file" if path.is_dir() else "does not exist"
+        raise FileNotFoundError(f"{what} {str(path)!r} {problem} (looked at {path.resolve()}){hint}")
+    return path
+
+
+# --- atomic writes --------------------------------------------------------------------------
+
+
+def write_atomically(path: str | os.PathLike, data: bytes | str) -> Path:
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never a part.
+
+    Steps: write a temporary file beside the target, ``flush`` + ``fsync`` it, ``os.replace`` it
+    onto the target, ``fsync`` the folder (so the rename itself survives a power cut). On any
+    error the temporary file is removed and an existing target is left untouched. Text is
+    written as UTF-8. Returns the path written.
+    """
+    path = Path(path)
+    folder = path.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(f"cannot write {path}: the folder {folder} does not exist; create it first")
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot write {path}: it is a folder; give a file name inside it")
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    temporary = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    _fsync_folder(folder)
+    return path
+
+
+def _fsync_folder(folder: Path) -> None:
+    if os.name != "posix":  # Windows cannot open a folder to fsync it; its rename is already durable
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+# --- from a nested object to (tensors, layout) and back ---------------------------------------
+
+
+def _unique_name(name: str, taken: dict) -> str:
+    candidate, number = name, 1
+    while candidate in taken:
+        candidate, number = f"{name}#{number}", number + 1
+    return candidate
+
+
+def _encode(value: Any, where: list, tensors: dict[str, np.ndarray] | None) -> dict:
+    """``value`` as a JSON layout node; arrays go into ``tensors`` (None: arrays are not allowed here)."""
+    if isinstance(value, (Tensor, np.ndarray)):
+        array = value.data if isinstance(value, Tensor) else value
+        name = ".".join(str(part) for part in where)
+        if tensors is None:
+            raise TypeError(f"metadata[{name!r}] is an array; metadata holds JSON values only: put arrays in obj")
+        if array.dtype not in SAVABLE_DTYPES:
+            raise TypeError(f"{name!r} has dtype {array.dtype}, which safetensors cannot store; convert it to "
+                            "float32, float64, an integer type or bool")
+        name = _unique_name(name, tensors)
+        tensors[name] = array.astype(array.dtype.newbyteorder("<"), order="C", copy=False)  # 0-d stays 0-d
+        return {"tensor": name}
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return {"value": value}
+    if isinstance(value, dict):
+        entries = []
+        for key, item in value.items():
+            if isinstance(key, bool) or not isinstance(key, (str, int)):
+                raise TypeError(f"key {key!r} at {'.'.join(map(str, where)) or 'the top level'} is a "
+                                f"{type(key).__name__}; saved dicts need str or int keys")
+            entries.append([key, _encode(item, [*where, key], tensors)])
+        return {"dict": entries}
+    if isinstance(value, (list, tuple)):
+        items = [_encode(item, [*where, position], tensors) for position, item in enumerate(value)]
+        return {"tuple" if isinstance(value, tuple) else "list": items}
+    hint = "; save module.state_dict() instead" if hasattr(value, "state_dict") else ""
+    raise TypeError(f"cannot save {'.'.join(map(str, where)) or 'the object'}: its type {type(value).__name__} is "
+                    f"neither a tensor/array nor a JSON value (number, string, bool, None, list, dict){hint}")
+
+
+def _decode(node: dict, tensors: dict[str, np.ndarray]) -> Any:
+    """The inverse of :func:`_encode`: a layout node back to values, with arrays as Tensors."""
+    (kind, content), = node.items()
+    if kind not in ("tensor", "value", "dict", "list", "tuple"):
+        raise ValueError(f"unknown layout entry {kind!r}")
+    if kind == "tensor":
+        return Tensor._wrap(tensors[content])
+    if kind == "value":
+        return content
+    if kind == "dict":
+        return {key: _decode(item, tensors) for key, item in content}
+    items = [_decode(item, tensors) for item in content]
+    return tuple(items) if kind == "tuple" else items
+
+
+# --- save -------------------------------------------------------------------------------------
+
+
+def save(obj: dict, path: str | os.PathLike, metadata: dict | None = None) -> Path:
+    """Save a state dict, or a nested dict of them plus JSON values, to ``path`` (safetensors, atomic).
+
+    ``obj`` is e.g. ``model.state_dict()`` or ``{"model": model.state_dict(), "optimizer":
+    optimizer.state_dict(), "architecture": {...}}``. Values may be tensors, NumPy arrays,
+    numbers, strings, bools, None, and lists/tuples/dicts of these (dict keys: str or int).
+    ``metadata`` is an extra dict of JSON values, returned by ``load(path, return_metadata=True)``.
+    Values are saved as they are (NaN and inf included). Returns the path written.
+    """
+    import safetensors.numpy
+
+    from . import __version__
+
+    if not isinstance(obj, dict):
+        hint = "; pass module.state_dict()" if hasattr(obj, "state_dict") else ", e.g. model.state_dict()"
+        raise TypeError(f"gg.save expects a dict of tensors (and JSON values), not {type(obj).__name__}{hint}")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise TypeError(f"metadata must be a dict of JSON values, not a {type(metadata).__name__}")
+    clashes = [key for key in metadata or {} if key in RESERVED_METADATA]
+    if clashes:
+        raise ValueError(f"metadata keys {clashes} are reserved for glassgrad's own entries; rename them")
+    tensors: dict[str, np.ndarray] = {}
+    description = {
+        "version": __version__,
+        "layout": _encode(obj, [], tensors),
+        "dtypes": {name: array.dtype.name for name, array in tensors.items()},
+        "metadata": _encode(metadata or {}, [], None),
+    }
+    header = {"format": FORMAT, "glassgrad_version": __version__, FORMAT: json.dumps(description)}
+    return write_atomically(path, safetensors.numpy.save(tensors, metadata=header))
+
+
+# --- load -------------------------------------------------------------------------------------
+
+
+def _refuse(path: Path, problem: str) -> ValueError:
+    return ValueError(f"cannot load {path}: {problem}; it should be {WHAT_IT_SHOULD_BE}")
+
+
+def _read_header(path: Path, raw: bytes) -> dict:
+    """Check the file's framing and return its JSON header, or raise a ValueError saying what is wrong.
+
+    A safetensors file is: 8 bytes (little-endian length N), N bytes of JSON, then the data.
+    """
+    framed = raw[8:9] == b"{"  # a real header length can start with any byte, pickle's 0x80 included
+    if not framed and raw[:4] == b"PK\x03\x04":
+        raise _refuse(path, "it is a ZIP archive, the format of torch.save, which holds a pickle; glassgrad "
+                            "never unpickles (that can run arbitrary code). Re-save the weights with safetensors")
+    if not framed and raw[:1] == b"\x80" and raw[1:2] in PICKLE_PROTOCOLS:
+        raise _refuse(path, "it is a Python pickle (e.g. from pickle.dump or torch.save), and glassgrad never "
+                            "unpickles (that can run arbitrary code)")
+    if len(raw) <= 8:
+        raise _refuse(path, f"it has only {len(raw)} bytes, too few for a header length and a header: it is truncated")
+    (header_size,) = struct.unpack("<Q", raw[:8])
+    if header_size > MAX_HEADER_BYTES:
+        raise _refuse(path, f"it has a wrong header: the first 8 bytes should give the JSON header's length, but "
+                            f"they read as {header_size}, more than any safetensors header")
+    if not framed:
+        raise _refuse(path, "it has a wrong header: a JSON header starting with '{' should follow the first 8 bytes")
+    if 8 + header_size > len(raw):
+        raise _refuse(path, f"it is truncated: the header says it is {header_size} bytes long but the file ends "
+                            f"{len(raw) - 8} bytes after the length")
+    try:
+        header = json.loads(raw[8:8 + header_size])
+    except (UnicodeDecodeError, ValueError) as error:
+        raise _refuse(path, f"its header is corrupted (not valid JSON: {error})") from None
+    if not isinstance(header, dict):
+        raise _refuse(path, "its header is corrupted (not a JSON object)")
+    try:
+        data_size = max([int(entry["data_offsets"][1]) for key, entry in header.items() if key != "__metadata__"],
+                        default=0)
+    except (TypeError, KeyError, IndexError, ValueError):
+        raise _refuse(path, "its header is corrupted (a tensor entry lacks valid data_offsets)") from None
+    found = len(raw) - 8 - header_size
+    if found < data_size:
+        raise _refuse(path, f"it is truncated: the header promises {data_size} bytes of tensor data but only "
+                            f"{found} follow")
+    return header
+
+
+def load(path: str | os.PathLike, return_metadata: bool = False) -> Any:
+    """Load what :func:`save` wrote: the same nested structure, with arrays as Tensors.
+
+    Also reads plain safetensors files (from other tools): they load as a flat dict
+    ``name → Tensor``. With ``return_metadata=True`` returns ``(obj, metadata)``, where
+    ``metadata`` is the dict passed to ``save`` plus ``format``, ``glassgrad_version`` and
+    ``dtypes`` (tensor name → dtype name). Nothing is half-loaded: any problem (missing,
+    truncated or corrupted file, a pickle) raises before anything is returned.
+    """
+    import safetensors.numpy
+
+    path = existing_file(path, "model file", f"; it should be {WHAT_IT_SHOULD_BE}")
+    raw = path.read_bytes()
+    header = _read_header(path, raw)
+    try:
+        arrays = safetensors.numpy.load(raw)
+    except Exception as error:  # safetensors raises its own SafetensorError for any malformed file
+        raise _refuse(path, f"it is corrupted ({error})") from None
+    stored = header.get("__metadata__") or {}
+    dtypes = {name: array.dtype.name for name, array in arrays.items()}
+    if stored.get("format") != FORMAT:
+        obj = {name: Tensor._wrap(arrays[name]) for name in header if name != "__metadata__"}
+        return (obj, {**stored, "dtypes": dtypes}) if return_metadata else obj
+    try:
+        description = json.loads(stored[FORMAT])
+        obj = _decode(description["layout"], arrays)
+        extra = _decode(description["metadata"], {})
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        raise _refuse(path, f"its glassgrad metadata is corrupted ({type(error).__name__}: {error})") from None
+    if not return_metadata:
+        return obj
+    return obj, {**extra, "format": FORMAT, "glassgrad_version": stored.get("glassgrad_version"), "dtypes": dtypes}

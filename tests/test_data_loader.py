@@ -1,0 +1,158 @@
+"""DataLoader: batch sizes, coverage, shuffling, drop_last, reproducibility, speed, and its errors.
+
+Each sample's input is its own number, so a batch says exactly which samples it holds;
+batch counts are checked against ⌈n/b⌉ / ⌊n/b⌋ and against PyTorch's DataLoader.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+from glassgrad.data import DataLoader, Dataset, Subset, TensorDataset, collate
+
+
+def numbered(n: int) -> TensorDataset:
+    """Sample i is ([i, 10·i] as float32, i as int64)."""
+    ids = np.arange(n)
+    return TensorDataset(np.column_stack([ids, 10 * ids]).astype(np.float32), ids.astype(np.int64))
+
+
+class PlainDataset(Dataset):
+    """The same samples served one at a time (the generic, non-TensorDataset path)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __getitem__(self, index: int):
+        return gg.tensor([float(index), 10.0 * index]), index
+
+    def __len__(self) -> int:
+        return self.n
+
+
+sizes = st.integers(0, 60)
+batch_sizes = st.integers(1, 70)
+
+
+@given(n=sizes, batch_size=batch_sizes, shuffle=st.booleans(), drop_last=st.booleans(), seed=st.integers(0, 99))
+def test_batches_cover_the_dataset_with_the_expected_sizes(n, batch_size, shuffle, drop_last, seed):
+    loader = DataLoader(numbered(n), batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, seed=seed)
+    batches = list(loader)
+    expected_count = n // batch_size if drop_last else math.ceil(n / batch_size)
+    assert len(loader) == len(batches) == expected_count
+    full, rest = divmod(n, batch_size)
+    expected_sizes = [batch_size] * full + ([rest] if rest and not drop_last else [])
+    assert [len(y) for _, y in batches] == expected_sizes
+    seen = np.concatenate([y.data for _, y in batches]) if batches else np.array([], dtype=np.int64)
+    for X, y in batches:  # rows stay together: input row i is [i, 10i]
+        assert X.dtype == np.float32 and y.dtype == np.int64
+        np.testing.assert_array_equal(X.data, np.column_stack([y.data, 10 * y.data]).astype(np.float32))
+    assert len(set(seen.tolist())) == len(seen)  # no sample twice in an epoch
+    if not drop_last:
+        assert sorted(seen.tolist()) == list(range(n))
+    if not shuffle:
+        assert seen.tolist() == list(range(len(seen)))
+
+
+@given(n=st.integers(0, 40), batch_size=st.integers(1, 45), drop_last=st.booleans())
+def test_number_of_batches_matches_pytorch(torch, n, batch_size, drop_last):
+    ours = DataLoader(numbered(n), batch_size=batch_size, drop_last=drop_last)
+    theirs = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.arange(n)), batch_size=batch_size,
+                                         drop_last=drop_last)
+    assert len(ours) == len(theirs)
+
+
+def epoch_orders(loader: DataLoader, epochs: int) -> list[list[int]]:
+    return [np.concatenate([y.data for _, y in loader]).tolist() for _ in range(epochs)]
+
+
+def test_shuffle_with_a_seed_repeats_across_loaders_and_changes_between_epochs():
+    data = numbered(50)
+    first = epoch_orders(DataLoader(data, batch_size=8, shuffle=True, seed=3), 3)
+    again = epoch_orders(DataLoader(data, batch_size=8, shuffle=True, seed=3), 3)
+    other = epoch_orders(DataLoader(data, batch_size=8, shuffle=True, seed=4), 3)
+    assert first == again
+    assert first[0] != first[1] != first[2]
+    assert first != other
+    assert all(sorted(order) == list(range(50)) for order in first)
+
+
+def test_shuffle_without_a_seed_follows_manual_seed():
+    data = numbered(30)
+    gg.manual_seed(11)
+    first = epoch_orders(DataLoader(data, batch_size=4, shuffle=True), 2)
+    gg.manual_seed(11)
+    again = epoch_orders(DataLoader(data, batch_size=4, shuffle=True), 2)
+    assert first == again and first[0] != first[1]
+
+
+@given(n=st.integers(1, 30), batch_size=st.integers(1, 12), shuffle=st.booleans(), seed=st.integers(0, 9))
+def test_fast_path_and_generic_path_give_the_same_batches(n, batch_size, shuffle, seed):
+    fast = list(DataLoader(numbered(n), batch_size=batch_size, shuffle=shuffle, seed=seed))
+    generic = list(DataLoader(PlainDataset(n), batch_size=batch_size, shuffle=shuffle, seed=seed))
+    assert len(fast) == len(generic)
+    for (X_fast, y_fast), (X_generic, y_generic) in zip(fast, generic):
+        np.testing.assert_array_equal(X_fast.data, X_generic.data)
+        np.testing.assert_array_equal(y_fast.data, y_generic.data)
+        assert X_generic.dtype == np.float32 and y_generic.dtype == np.int64
+
+
+def test_subset_batches_hold_the_subset_samples_in_order():
+    subset = Subset(Subset(numbered(20), [19, 3, 7, 11, 0]), [4, 2, 0])
+    (X, y), = DataLoader(subset, batch_size=3)
+    assert y.data.tolist() == [0, 7, 19]
+    np.testing.assert_array_equal(X.data[:, 1], [0.0, 70.0, 190.0])
+
+
+def test_batches_are_copies_so_changing_them_leaves_the_dataset_alone():
+    data = numbered(6)
+    X, _ = next(iter(DataLoader(data, batch_size=6)))
+    X.data[:] = -1
+    assert data.tensors[0].data[:, 0].tolist() == [0, 1, 2, 3, 4, 5]
+
+
+def test_batch_size_choices_name_the_flavour_of_gradient_descent():
+    data = numbered(10)
+    assert len(DataLoader(data, batch_size=len(data))) == 1   # batch gradient descent: one step per epoch
+    assert len(DataLoader(data, batch_size=1)) == 10          # stochastic gradient descent: one per sample
+
+
+@pytest.mark.parametrize("bad", [0, -3, 1.5, True, "32", None])
+def test_bad_batch_size_is_refused_with_the_fix(bad):
+    with pytest.raises(ValueError, match=r"batch_size must be a whole number >= 1.*stochastic gradient descent"):
+        DataLoader(numbered(5), batch_size=bad)
+
+
+def test_a_non_dataset_is_refused():
+    with pytest.raises(TypeError, match="needs a dataset with __len__ and __getitem__"):
+        DataLoader(42, batch_size=2)
+
+
+def test_collate_stacks_fields_and_refuses_mismatched_samples():
+    X, y = collate([(gg.tensor([1.0, 2.0]), 0), (gg.tensor([3.0, 4.0]), 1)])
+    np.testing.assert_array_equal(X.data, [[1.0, 2.0], [3.0, 4.0]])
+    assert y.data.tolist() == [0, 1] and y.dtype == np.int64
+    with pytest.raises(ValueError, match="different shapes"):
+        collate([(gg.tensor([1.0]),), (gg.tensor([1.0, 2.0]),)])
+    with pytest.raises(ValueError, match="different numbers of items"):
+        collate([(1, 2), (3,)])
+
+
+def test_digits_epoch_costs_well_under_a_millisecond_of_loader_time():
+    data = gg.data.load_digits()
+    loader = DataLoader(data, batch_size=32, shuffle=True, seed=0)
+    timings = []
+    for _ in range(7):
+        start = time.perf_counter()
+        for _batch in loader:
+            pass
+        timings.append(time.perf_counter() - start)
+    # about 0.3 ms here; a loop over samples costs >10 ms. The bound leaves room for a busy machine.
+    assert min(timings) < 3e-3, timings
