@@ -11,7 +11,9 @@ tensor([2., 0., 2., 2.])
 """
 
 from . import _memory
+from . import data as data
 from . import nn as nn
+from . import optim as optim
 from . import training as training
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
@@ -76,6 +78,7 @@ from .functions import (
     where,
 )
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
+from .io import load, save
 from .ops import RULES
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64
 from .training import fit
@@ -86,11 +89,11 @@ _memory.tune_allocator()
 
 __all__ = [
     "RULES", "GradcheckError", "GradcheckReport", "Tensor", "__version__", "abs", "add", "arange", "argmax",
-    "argmin", "as_tensor", "bool_", "cat", "clamp", "cos", "default_generator", "div", "enable_grad", "exp",
-    "eye", "fit", "flatten", "float16", "float32", "float64", "from_numpy", "full", "gradcheck", "int32", "int64",
-    "is_grad_enabled", "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "manual_seed", "matmul", "max",
-    "maximum", "mean", "min", "minimum", "mul", "neg", "no_grad", "ones", "ones_like", "permute", "pow", "rand",
-    "randint", "randn", "randperm", "relu", "reshape", "set_grad_enabled", "sigmoid", "sin", "softmax", "sqrt",
-    "squeeze", "stack", "std", "sub", "sum", "tanh", "tensor", "transpose", "unsqueeze", "var", "where",
-    "zeros", "zeros_like",
+    "argmin", "as_tensor", "bool_", "cat", "clamp", "cos", "default_generator", "div", "enable_grad", "exp", "eye",
+    "fit", "flatten", "float16", "float32", "float64", "from_numpy", "full", "gradcheck", "int32", "int64",
+    "is_grad_enabled", "leaky_relu", "linear", "load", "log", "log_softmax", "logsumexp", "manual_seed", "matmul",
+    "max", "maximum", "mean", "min", "minimum", "mul", "neg", "no_grad", "ones", "ones_like", "permute", "pow",
+    "rand", "randint", "randn", "randperm", "relu", "reshape", "save", "set_grad_enabled", "sigmoid", "sin",
+    "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "tensor", "transpose", "unsqueeze", "var",
+    "where", "zeros", "zeros_like",
 ]

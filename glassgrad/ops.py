@@ -107,7 +107,7 @@ MUL = register(Op("mul", "out = a · b", "∂out/∂a = b, ∂out/∂b = a", _mu
 
 
 def _div(a, b):
-    out = a / b
+    out = a / b if a.dtype.kind == "f" else np.true_divide(a, b, dtype=np.float32)  # int / int: float32, as in PyTorch
     return out, (b, out)
 
 def _div_back(up, saved):
@@ -174,6 +174,8 @@ NEG = register(Op("neg", "out = −a", "∂out/∂a = −1", _neg, _neg_back))
 
 
 def _pow_scalar(a, p):
+    if isinstance(p, float) and a.dtype.kind != "f":  # int ** 0.5: float32, as in PyTorch
+        a = a.astype(np.float32)
     return a**p, (a, p)
 
 def _pow_scalar_back(up, saved):
@@ -243,7 +245,7 @@ COS = register(Op("cos", "out = cos a", "∂out/∂a = −sin a", _cos, _cos_bac
 
 def _relu(a):
     mask = (a > 0).astype(a.dtype)  # 1.0 where a > 0, else 0.0; a float mask multiplies fastest
-    return a * mask, mask  # NaN · 0 = NaN: a NaN input stays visible
+    return np.maximum(a, 0), mask  # +0.0 for negative inputs (a · mask would show −0.0); NaN stays NaN
 
 def _relu_back(up, mask):
     return (up * mask,)
@@ -531,10 +533,10 @@ def _matmul_back(up, saved):
     a2 = a[None, :] if a.ndim == 1 else a
     b2 = b[:, None] if b.ndim == 1 else b
     up2 = up
+    if b.ndim == 1:  # first: for vector·vector the upstream is 0-d and becomes (1,), then (1, 1)
+        up2 = np.expand_dims(up2, -1)
     if a.ndim == 1:
         up2 = np.expand_dims(up2, -2)
-    if b.ndim == 1:
-        up2 = np.expand_dims(up2, -1)
     grad_a = grad_b = None
     if need_a:
         grad_a = up2 @ np.swapaxes(b2, -1, -2)

@@ -1,5 +1,27 @@
-"""Neural-network building blocks: layers, losses, initialisers (``gg.nn``)."""
+"""Neural-network building blocks (``gg.nn``): modules, layers, losses, initialisers, clipping.
 
-from . import functional
+>>> import glassgrad as gg
+>>> model = gg.nn.Sequential(gg.nn.Linear(4, 3), gg.nn.ReLU(), gg.nn.Linear(3, 4))
+>>> model(gg.ones(1, 4)).shape
+(1, 4)
+"""
 
-__all__ = ["functional"]
+from . import functional, init, utils
+from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .architecture import architecture, from_architecture, mlp
+from .container import Residual, Sequential
+from .dropout import Dropout
+from .flatten import Flatten
+from .hooks import RemovableHandle, register_module_forward_hook, register_module_forward_pre_hook
+from .linear import Identity, Linear
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .module import Module
+from .normalization import BatchNorm1d, LayerNorm
+from .parameter import Parameter
+
+__all__ = [
+    "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "Flatten", "Identity",
+    "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module", "NLLLoss", "Parameter", "ReLU",
+    "RemovableHandle", "Residual", "Sequential", "Sigmoid", "Softmax", "Tanh", "architecture", "from_architecture",
+    "functional", "init", "mlp", "register_module_forward_hook", "register_module_forward_pre_hook", "utils",
+]

@@ -24,6 +24,9 @@ from ..functions import sigmoid as sigmoid
 from ..functions import softmax as softmax
 from ..functions import tanh as tanh
 from ..tensor import Tensor, _apply, _shape_text
+from .dropout import dropout as dropout
+from .normalization import batch_norm as batch_norm
+from .normalization import layer_norm as layer_norm
 
 REDUCTIONS = ("mean", "sum", "none")
 

@@ -1,0 +1,172 @@
+"""Build multilayer perceptrons by their sizes, and describe a model as plain JSON data.
+
+* :func:`mlp` — ``mlp([64, 128, 10])`` is ``Linear(64, 128) → ReLU → Linear(128, 10)``, with
+  optional batch normalization, dropout and skip connections.
+* :func:`architecture` — a JSON-serialisable ``dict`` describing a model made of known
+  layers (what ``gg.save`` stores next to the weights).
+* :func:`from_architecture` — rebuilds the model from that ``dict`` (fresh weights: load
+  the saved ``state_dict`` into it).
+
+>>> import glassgrad as gg
+>>> model = gg.nn.mlp([4, 3, 4], seed=0)
+>>> [layer["type"] for layer in gg.nn.architecture(model)["model"]["layers"]]
+['Linear', 'ReLU', 'Linear']
+>>> gg.nn.from_architecture(gg.nn.architecture(model)).num_parameters()
+31
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..creation import resolve_dtype
+from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .container import Residual, Sequential
+from .dropout import Dropout, _check_probability
+from .flatten import Flatten
+from .linear import Identity, Linear, check_size
+from .module import Module
+from .normalization import BatchNorm1d, LayerNorm
+
+FORMAT_VERSION = 1
+"""Version of the architecture description; a newer one is refused with a clear message."""
+
+LAYERS: dict[str, type[Module]] = {
+    cls.__name__: cls
+    for cls in (Linear, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax, Identity, Flatten, Dropout,
+                BatchNorm1d, LayerNorm, Sequential, Residual)
+}
+"""The layers an architecture may contain, by name."""
+
+ACTIVATIONS: dict[str, type[Module]] = {
+    "relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "tanh": Tanh, "softmax": Softmax,
+    "log_softmax": LogSoftmax, "identity": Identity,
+}
+"""Activation names accepted by :func:`mlp`."""
+
+
+def _activation(name: str, argument: str) -> Module:
+    key = str(name).lower().replace("-", "_")
+    if key not in ACTIVATIONS:
+        raise ValueError(f"mlp: unknown {argument} {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+    return ACTIVATIONS[key]()
+
+
+def mlp(sizes: Sequence[int], activation: str = "relu", batch_norm: bool = False, dropout: float = 0.0,
+        residual: bool = False, final_activation: str | None = None, seed: int | None = None) -> Sequential:
+    """A multilayer perceptron as a :class:`Sequential`: ``sizes = [inputs, hidden…, outputs]``.
+
+    Each hidden layer is ``Linear → [BatchNorm1d] → activation → [Dropout(dropout)]``; the last
+    is a plain ``Linear`` (raw scores for ``CrossEntropyLoss``), then ``final_activation`` if
+    given. With ``residual=True`` every hidden layer as wide as its input is wrapped in a
+    skip connection, ``x + block(x)`` (so ``[64, 128, 128, 10]`` gets one, around 128→128).
+    ``seed`` makes the initial weights (and dropout masks) repeat exactly; without it they
+    come from glassgrad's generator (:func:`glassgrad.manual_seed`).
+    """
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or len(sizes) < 2:
+        raise ValueError(f"mlp: sizes must list at least 2 layer sizes, e.g. [64, 128, 10], got {sizes!r}")
+    sizes = [check_size(size, "every size", "mlp") for size in sizes]
+    _activation(activation, "activation")
+    if final_activation is not None:
+        _activation(final_activation, "final_activation")
+    if residual and not any(fan_in == fan_out for fan_in, fan_out in zip(sizes[:-2], sizes[1:-1])):
+        raise ValueError(f"mlp: residual=True needs a hidden layer as wide as its input, so that x + block(x) "
+                         f"fits (e.g. [64, 128, 128, 10]); got sizes {sizes}")
+    if dropout:
+        _check_probability(dropout)
+    rng = np.random.default_rng(seed) if seed is not None else None
+    layers: list[Module] = []
+    for fan_in, fan_out in zip(sizes[:-2], sizes[1:-1]):
+        block: list[Module] = [Linear(fan_in, fan_out, generator=rng)]
+        if batch_norm:
+            block.append(BatchNorm1d(fan_out))
+        block.append(_activation(activation, "activation"))
+        if residual and fan_in == fan_out:
+            block = [Residual(Sequential(*block))]
+        layers.extend(block)
+        if dropout:
+            layers.append(Dropout(dropout, generator=rng))
+    layers.append(Linear(sizes[-2], sizes[-1], generator=rng))
+    if final_activation is not None:
+        layers.append(_activation(final_activation, "final_activation"))
+    return Sequential(*layers)
+
+
+def _describe_layer(layer: Module, where: str) -> dict[str, Any]:
+    kind = type(layer).__name__
+    if LAYERS.get(kind) is not type(layer):
+        raise ValueError(
+            f"architecture: cannot describe {where} of type {kind}: only the built-in layers ({', '.join(LAYERS)}) "
+            "can be saved as an architecture. Save model.state_dict() and rebuild the model in code instead."
+        )
+    if isinstance(layer, Sequential):
+        return {"type": kind, "layers": [_describe_layer(child, f"{where}[{name}]")
+                                         for name, child in layer.named_children()]}
+    if isinstance(layer, Residual):
+        return {"type": kind, "block": _describe_layer(layer.block, f"{where}.block")}
+    return {"type": kind, **layer.config()}
+
+
+def architecture(model: Module) -> dict[str, Any]:
+    """A JSON-serialisable description of ``model`` (built-in layers, nested Sequential/Residual).
+
+    ``{"glassgrad_architecture": 1, "dtype": "float32", "model": {"type": "Sequential",
+    "layers": [{"type": "Linear", "in_features": 4, "out_features": 3, "bias": true}, …]}}``
+    """
+    dtypes = [p.data.dtype for p in model.parameters() if p.data.dtype.kind == "f"]
+    return {
+        "glassgrad_architecture": FORMAT_VERSION,
+        "dtype": str(dtypes[0]) if dtypes else "float32",
+        "model": _describe_layer(model, "the model"),
+    }
+
+
+def _build_layer(description: Any, where: str) -> Module:
+    if not isinstance(description, Mapping) or "type" not in description:
+        raise ValueError(f"from_architecture: {where} must be a dict with a 'type' key, got {description!r}")
+    settings = dict(description)
+    kind = settings.pop("type")
+    if kind not in LAYERS:
+        raise ValueError(f"from_architecture: unknown layer type {kind!r} at {where}; known types: {', '.join(LAYERS)}")
+    if kind == "Sequential":
+        layers = settings.pop("layers", None)
+        if not isinstance(layers, list) or settings:
+            raise ValueError(f"from_architecture: Sequential at {where} needs exactly a 'layers' list")
+        return Sequential(*[_build_layer(layer, f"{where}.layers[{i}]") for i, layer in enumerate(layers)])
+    if kind == "Residual":
+        if set(settings) != {"block"}:
+            raise ValueError(f"from_architecture: Residual at {where} needs exactly a 'block' entry")
+        return Residual(_build_layer(settings["block"], f"{where}.block"))
+    try:
+        return LAYERS[kind](**settings)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"from_architecture: cannot build {kind} at {where} from {settings}: {error}") from None
+
+
+def from_architecture(description: Mapping[str, Any]) -> Module:
+    """Rebuild the model that :func:`architecture` described (freshly initialised weights).
+
+    Unknown layer types, missing or extra settings and descriptions from a newer glassgrad
+    raise ``ValueError`` naming the place in the description.
+    """
+    if not isinstance(description, Mapping) or "model" not in description:
+        raise ValueError("from_architecture: expected the dict made by gg.nn.architecture(model), "
+                         f"with a 'model' entry; got {type(description).__name__}")
+    version = description.get("glassgrad_architecture", FORMAT_VERSION)
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ValueError(f"from_architecture: this description has format version {version!r}, but this "
+                         f"glassgrad reads version {FORMAT_VERSION}; upgrade glassgrad to load it")
+    name = description.get("dtype", "float32")
+    try:
+        dtype = resolve_dtype(name)
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.kind != "f":
+        raise ValueError(f"from_architecture: unknown dtype {name!r} (expected 'float32' or 'float64')")
+    model = _build_layer(description["model"], "model")
+    if dtype != np.float32:
+        model.to(dtype)
+    return model

@@ -1,0 +1,100 @@
+"""Containers: ``Sequential`` (layers applied in order) and ``Residual`` (a skip connection).
+
+>>> import glassgrad as gg
+>>> model = gg.nn.Sequential(gg.nn.Linear(4, 3), gg.nn.ReLU(), gg.nn.Linear(3, 4))
+>>> len(model), type(model[-1]).__name__, model.num_parameters()
+(3, 'Linear', 31)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ..tensor import Tensor, _shape_text
+from .module import Module
+
+
+class Sequential(Module):
+    """Apply layers one after the other: ``Sequential(a, b, c)(x) = c(b(a(x)))``.
+
+    Layers are named ``"0"``, ``"1"``, … (so parameters are ``"0.weight"``, …), or by the
+    keys of one ordered mapping passed instead. Supports ``model[i]``, ``model[1:]`` (a new
+    Sequential sharing the layers), ``model[i] = layer``, ``len``, iteration and ``append``.
+    """
+
+    def __init__(self, *layers: Module | Mapping[str, Module]) -> None:
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], Mapping):
+            named = list(layers[0].items())
+        else:
+            named = [(str(position), layer) for position, layer in enumerate(layers)]
+        for name, layer in named:
+            self.add_module(name, _checked_layer(layer, name))
+
+    def forward(self, input: Any) -> Any:
+        for layer in self._modules.values():
+            input = layer(input)
+        return input
+
+    def _position(self, index: int) -> int:
+        count = len(self._modules)
+        if not -count <= index < count:
+            raise IndexError(f"index {index} is out of range for a Sequential of {count} layers")
+        return index % count
+
+    def __getitem__(self, index: int | slice) -> Module:
+        items = list(self._modules.items())
+        if isinstance(index, slice):
+            return Sequential(dict(items[index]))
+        return items[self._position(index)][1]
+
+    def __setitem__(self, index: int, layer: Module) -> None:
+        name = list(self._modules)[self._position(index)]
+        self._modules[name] = _checked_layer(layer, name)
+        object.__setattr__(self, name, layer)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def append(self, layer: Module) -> Sequential:
+        """Add ``layer`` at the end (named by its position); returns the Sequential."""
+        self.add_module(str(len(self._modules)), _checked_layer(layer, str(len(self._modules))))
+        return self
+
+
+def _checked_layer(layer: Any, name: str) -> Module:
+    if not isinstance(layer, Module):
+        raise TypeError(
+            f"Sequential: layer {name} is a {type(layer).__name__}, not a gg.nn.Module; use a layer "
+            "object (e.g. gg.nn.ReLU() rather than gg.relu)"
+        )
+    return layer
+
+
+class Residual(Module):
+    """A skip connection around any module: ``out = x + block(x)``.
+
+    The gradient reaches ``x`` along two paths and adds up: ``∂L/∂x = ∂L/∂out · (I + ∂block/∂x)``.
+    The identity term keeps gradients from vanishing in deep networks. ``block(x)`` must
+    have ``x``'s shape.
+    """
+
+    def __init__(self, block: Module) -> None:
+        super().__init__()
+        if not isinstance(block, Module):
+            raise TypeError(f"Residual wraps a gg.nn.Module, got {type(block).__name__}")
+        self.block = block
+
+    def forward(self, input: Tensor) -> Tensor:
+        output = self.block(input)
+        if output.shape != input.shape:
+            raise RuntimeError(
+                f"Residual: the wrapped {type(self.block).__name__} turned shape {_shape_text(input.shape)} into "
+                f"{_shape_text(output.shape)}, but a skip connection adds x to block(x), so both must have the "
+                "same shape (e.g. wrap Linear(n, n), not Linear(n, m))"
+            )
+        return input + output

@@ -1,0 +1,29 @@
+"""``Flatten``: merge dims into one, e.g. 8×8 images ``(N, 8, 8)`` into rows ``(N, 64)``.
+
+>>> import glassgrad as gg
+>>> gg.nn.Flatten()(gg.zeros(5, 8, 8)).shape
+(5, 64)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..creation import as_tensor
+from ..tensor import Tensor
+from .module import Module
+
+
+class Flatten(Module):
+    """Merge dims ``start_dim … end_dim`` (default: all but the batch dim) into one; backward reshapes back."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim = int(start_dim)
+        self.end_dim = int(end_dim)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return as_tensor(input).flatten(self.start_dim, self.end_dim)
+
+    def config(self) -> dict[str, Any]:
+        return {"start_dim": self.start_dim, "end_dim": self.end_dim}

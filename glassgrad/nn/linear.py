@@ -1,0 +1,89 @@
+"""``Linear`` (a fully connected layer) and ``Identity``.
+
+``Linear(in_features, out_features)`` holds ``weight`` of shape ``(out, in)`` and ``bias``
+of shape ``(out,)``, as in PyTorch. For a batch of row samples it computes
+
+    Z = X·Wᵀ + b          (for one column sample: z = W·x + b, the lessons' form)
+
+as one fused op (:func:`glassgrad.functions.linear`), whose backward is
+``∂L/∂X = ∂L/∂Z·W``, ``∂L/∂W = ∂L/∂Zᵀ·X``, ``∂L/∂b = Σ_rows ∂L/∂Z``.
+
+>>> import glassgrad as gg
+>>> layer = gg.nn.Linear(4, 3, seed=0)
+>>> layer(gg.ones(2, 4)).shape
+(2, 3)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..creation import _pick_generator, resolve_dtype
+from ..functions import linear
+from ..tensor import Tensor, float32
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+
+def check_size(value: Any, name: str, owner: str) -> int:
+    """``value`` as a positive int, or a ValueError that names the argument."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def float_dtype(dtype: Any, owner: str) -> np.dtype:
+    """``dtype`` (default float32) checked to be floating: parameters must be able to learn."""
+    dtype = resolve_dtype(dtype) or float32
+    if dtype.kind != "f":
+        raise TypeError(f"{owner}: parameters need a floating dtype (gg.float32 or gg.float64), got {dtype}")
+    return dtype
+
+
+class Linear(Module):
+    """A fully connected layer: ``Z = X·Wᵀ + b``, with ``weight`` (out, in) and ``bias`` (out,).
+
+    Initialised as in PyTorch: ``W`` and ``b`` uniform in ``(−1/√in, 1/√in)`` (that is
+    ``kaiming_uniform_`` with ``a = √5``). The draws come from glassgrad's generator
+    (:func:`glassgrad.manual_seed`), or from ``generator=``, or from a fresh ``seed=``.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None,
+                 seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+        super().__init__()
+        self.in_features = check_size(in_features, "in_features", "Linear")
+        self.out_features = check_size(out_features, "out_features", "Linear")
+        dtype = float_dtype(dtype, "Linear")
+        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.empty(self.out_features, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters(_pick_generator(seed, generator))
+
+    def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
+        """Draw fresh weights: ``W, b ~ U(−1/√in, 1/√in)``."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features)
+            init.uniform_(self.bias, -bound, bound, generator=generator)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return linear(input, self.weight, self.bias)
+
+    def config(self) -> dict[str, Any]:
+        return {"in_features": self.in_features, "out_features": self.out_features, "bias": self.bias is not None}
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder, e.g. to remove a layer). Arguments are ignored."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return input

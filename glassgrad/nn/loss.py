@@ -1,0 +1,74 @@
+"""Loss modules: objects wrapping the loss functions of :mod:`glassgrad.nn.functional`.
+
+``loss_fn = gg.nn.CrossEntropyLoss()`` then ``loss_fn(model(x), y)``. Each takes
+``reduction="mean"`` (the default), ``"sum"`` or ``"none"`` (one loss per item), as in PyTorch.
+
+=====================  ==========================================  =============================
+module                 loss (mean reduction)                       gradient
+=====================  ==========================================  =============================
+MSELoss                ``(1/n) Σ (ŷ − y)²``                        ``2(ŷ − y)/n``
+CrossEntropyLoss       ``−(1/N) Σᵢ log softmax(zᵢ)[yᵢ]``           ``(softmax(z) − onehot(y))/N``
+NLLLoss                ``−(1/N) Σᵢ input[i, yᵢ]``                  ``−onehot(y)/N``
+BCELoss                ``−mean(y·log p + (1 − y)·log(1 − p))``     ``(p − y)/(p(1 − p)·n)``
+BCEWithLogitsLoss      BCELoss of ``σ(z)``, computed stably         ``(σ(z) − y)/n``
+=====================  ==========================================  =============================
+
+>>> import glassgrad as gg
+>>> gg.nn.MSELoss()(gg.tensor([0.1, -0.1, -0.05, -0.25]), gg.tensor([1.0, 1.0, 0.0, 1.0])).item()
+0.89625...
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..tensor import Tensor
+from . import functional as F
+from .module import Module
+
+
+class _Loss(Module):
+    """A loss module: remembers its ``reduction`` and calls one function of ``gg.nn.functional``."""
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        F._check_reduction(reduction, type(self).__name__)
+        self.reduction = reduction
+
+    def config(self) -> dict[str, Any]:
+        return {"reduction": self.reduction}
+
+
+class MSELoss(_Loss):
+    """Mean squared error between predictions and targets of the same shape."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.mse_loss(input, target, self.reduction)
+
+
+class CrossEntropyLoss(_Loss):
+    """Softmax + negative log-likelihood from raw scores (N, C); targets are class indices (N,) or probabilities."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.cross_entropy(input, target, self.reduction)
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of log-probabilities (N, C) (e.g. from ``LogSoftmax``) and class indices (N,)."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.nll_loss(input, target, self.reduction)
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy of probabilities in [0, 1] (e.g. after ``Sigmoid``) and 0/1 targets."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.binary_cross_entropy(input, target, self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy from raw scores: sigmoid and log fused, stable for any score."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.binary_cross_entropy_with_logits(input, target, self.reduction)

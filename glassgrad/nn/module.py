@@ -1,0 +1,408 @@
+"""``Module``: the base of every layer and model.
+
+A module keeps its learnable tensors (:class:`~glassgrad.nn.Parameter`), its non-learned
+state (*buffers*, e.g. BatchNorm's running mean) and its sub-modules in three ordered
+registries, filled automatically when you assign an attribute::
+
+    class TwoLayer(gg.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = gg.nn.Linear(4, 3)    # a sub-module: registered as "hidden"
+            self.out = gg.nn.Linear(3, 4)
+
+        def forward(self, x):
+            return self.out(self.hidden(x).relu())
+
+    TwoLayer().state_dict().keys()   # hidden.weight, hidden.bias, out.weight, out.bias
+
+Calling a module (``model(x)``) runs any forward pre-hooks, ``forward``, then any forward
+hooks (:mod:`glassgrad.nn.hooks`). Only ``Parameter`` attributes are learned; use
+:meth:`Module.register_buffer` for state that is saved but not learned.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..creation import resolve_dtype
+from ..tensor import Tensor, _shape_text
+from .hooks import (
+    _GLOBAL_FORWARD_HOOKS,
+    _GLOBAL_FORWARD_PRE_HOOKS,
+    ForwardHook,
+    ForwardPreHook,
+    RemovableHandle,
+    _add_hook,
+)
+from .hooks import register_module_forward_hook as register_module_forward_hook  # also importable from here
+from .hooks import register_module_forward_pre_hook as register_module_forward_pre_hook
+from .parameter import Parameter
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict`` returns: the keys it did not find and the ones it did not use."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+def _check_name(name: Any, kind: str) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+    if not name or "." in name:
+        raise KeyError(f'{kind} name must be a non-empty string without ".", got {name!r}')
+
+
+REPR_COUNT_COLUMN = 60
+"""``repr`` aligns the parameter counts at this column (longer lines put theirs right after)."""
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+class Module:
+    """Base class of layers and models: subclass it, build sub-layers in ``__init__``, write ``forward``.
+
+    >>> import glassgrad as gg
+    >>> layer = gg.nn.Linear(4, 3)
+    >>> [name for name, _ in layer.named_parameters()]
+    ['weight', 'bias']
+    >>> layer.num_parameters()
+    15
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        set_plain = object.__setattr__
+        set_plain(self, "training", True)
+        set_plain(self, "_parameters", OrderedDict())
+        set_plain(self, "_buffers", OrderedDict())
+        set_plain(self, "_non_persistent_buffers", set())
+        set_plain(self, "_modules", OrderedDict())
+        set_plain(self, "_forward_pre_hooks", OrderedDict())
+        set_plain(self, "_forward_hooks", OrderedDict())
+
+    # --- running ------------------------------------------------------------------------
+
+    def forward(self, *inputs: Any) -> Any:
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+
+    def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
+        if self._forward_pre_hooks or _GLOBAL_FORWARD_PRE_HOOKS:
+            for hook in (*_GLOBAL_FORWARD_PRE_HOOKS.values(), *self._forward_pre_hooks.values()):
+                replaced = hook(self, inputs)
+                if replaced is not None:
+                    inputs = replaced if isinstance(replaced, tuple) else (replaced,)
+        output = self.forward(*inputs, **kwargs)
+        if self._forward_hooks or _GLOBAL_FORWARD_HOOKS:
+            for hook in (*_GLOBAL_FORWARD_HOOKS.values(), *self._forward_hooks.values()):
+                replaced = hook(self, inputs, output)
+                if replaced is not None:
+                    output = replaced
+        return output
+
+    def register_forward_pre_hook(self, hook: ForwardPreHook) -> RemovableHandle:
+        """Call ``hook(module, inputs)`` before each forward; a non-None return replaces the inputs."""
+        return _add_hook(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook: ForwardHook) -> RemovableHandle:
+        """Call ``hook(module, inputs, output)`` after each forward; a non-None return replaces the output.
+
+        The glass box uses this to record each layer's activations.
+        """
+        return _add_hook(self._forward_hooks, hook)
+
+    # --- registration ---------------------------------------------------------------------
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"cannot assign {name!r} before Module.__init__() call: "
+                f"call super().__init__() first in {type(self).__name__}.__init__"
+            )
+        if isinstance(value, Parameter):
+            self.register_parameter(name, value)
+        elif isinstance(value, Module):
+            self.add_module(name, value)
+        elif name in self._parameters:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                                "(gg.nn.Parameter or None expected)")
+            self.register_parameter(name, None)
+        elif name in self._modules:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' "
+                                "(gg.nn.Module or None expected)")
+            self.add_module(name, None)
+        elif name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)")
+            self._buffers[name] = value
+            object.__setattr__(self, name, value)
+        else:
+            object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self._forget(name)
+        object.__delattr__(self, name)
+
+    def _forget(self, name: str) -> None:
+        """Drop ``name`` from every registry (before it is registered again, maybe as another kind)."""
+        for registry in (self._parameters, self._buffers, self._modules):
+            registry.pop(name, None)
+        self._non_persistent_buffers.discard(name)
+
+    def _register(self, registry: dict, kind: str, name: str, value: Any, expected: type, hint: str) -> None:
+        _check_name(name, kind)
+        if value is not None and not isinstance(value, expected):
+            raise TypeError(f"cannot assign '{type(value).__name__}' object to {kind} '{name}' ({hint})")
+        self._forget(name)
+        registry[name] = value
+        object.__setattr__(self, name, value)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register ``param`` (or ``None``: a slot such as a disabled bias) under ``name``."""
+        self._register(self._parameters, "parameter", name, param, Parameter,
+                       "gg.nn.Parameter or None required: wrap it, gg.nn.Parameter(t)")
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Register state that is saved (if ``persistent``) and moved with the module but not learned."""
+        self._register(self._buffers, "buffer", name, tensor, Tensor, "Tensor or None required")
+        if not persistent:
+            self._non_persistent_buffers.add(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Register ``module`` as a child called ``name`` (what ``self.name = module`` does)."""
+        self._register(self._modules, "module", name, module, Module, "gg.nn.Module or None required")
+
+    register_module = add_module
+
+    # --- walking the tree -----------------------------------------------------------------
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """Every module in the tree, this one first (named ``""``), each once, with dotted names."""
+        seen: set[int] = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [(f"{name}.{child_name}" if name else child_name, child)
+                        for child_name, child in module._modules.items() if child is not None]
+            stack.extend(reversed(children))
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """The direct sub-modules, with their names."""
+        for name, child in self._modules.items():
+            if child is not None:
+                yield name, child
+
+    def children(self) -> Iterator[Module]:
+        for _, child in self.named_children():
+            yield child
+
+    def _named_members(self, registry: str, prefix: str, recurse: bool) -> Iterator[tuple[str, Tensor]]:
+        seen: set[int] = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_name, module in modules:
+            for name, member in getattr(module, registry).items():
+                if member is None or id(member) in seen:
+                    continue
+                seen.add(id(member))
+                yield (f"{module_name}.{name}" if module_name else name), member
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """``("0.weight", Parameter)`` pairs, as in PyTorch; a parameter shared by two layers comes once."""
+        return self._named_members("_parameters", prefix, recurse)  # type: ignore[return-value]
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        return self._named_members("_buffers", prefix, recurse)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def num_parameters(self, trainable_only: bool = False) -> int:
+        """How many numbers the model learns (each parameter counted once)."""
+        return sum(p.data.size for p in self.parameters() if p.requires_grad or not trainable_only)
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every sub-module (children first) and on this module; returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    # --- modes, gradients, dtypes ------------------------------------------------------------
+
+    def train(self, mode: bool = True) -> Module:
+        """Training mode (the default): Dropout drops, BatchNorm uses and updates batch statistics."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"training mode is expected to be boolean, got {mode!r}")
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode: Dropout is the identity, BatchNorm uses its running statistics."""
+        return self.train(False)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset every parameter's ``.grad`` (to ``None``, or to zeros with ``set_to_none=False``).
+
+        Gradients *add up* across ``backward()`` calls, so reset them before each step.
+        """
+        for param in self.parameters():
+            if set_to_none:
+                param.grad = None
+            elif param.grad is not None:
+                param.grad.data[...] = 0
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (``False``) or unfreeze every parameter: frozen ones get no ``.grad`` in backward."""
+        for param in self.parameters():
+            param.requires_grad = requires_grad
+        return self
+
+    def to(self, dtype: Any) -> Module:
+        """Convert floating parameters and buffers to ``dtype`` in place (e.g. ``gg.float64``)."""
+        dtype = resolve_dtype(dtype)
+        if dtype is None or dtype.kind != "f":
+            raise TypeError(f"Module.to: expected a floating dtype (gg.float32 or gg.float64), got {dtype}")
+        for tensor in itertools.chain(self.parameters(), self.buffers()):
+            if tensor.data.dtype.kind == "f":
+                tensor.data = tensor.data.astype(dtype)
+                if tensor.grad is not None:
+                    tensor.grad = Tensor._wrap(tensor.grad.data.astype(dtype))
+        return self
+
+    def double(self) -> Module:
+        return self.to(np.float64)
+
+    def float(self) -> Module:
+        return self.to(np.float32)
+
+    # --- saving and loading ------------------------------------------------------------------
+
+    def _state_items(self) -> Iterator[tuple[str, Tensor]]:
+        """(name, tensor) for every saved tensor: each module's parameters, then its persistent buffers."""
+        for module_name, module in self.named_modules():
+            dot = f"{module_name}." if module_name else ""
+            for name, param in module._parameters.items():
+                if param is not None:
+                    yield dot + name, param
+            for name, buffer in module._buffers.items():
+                if buffer is not None and name not in module._non_persistent_buffers:
+                    yield dot + name, buffer
+
+    def state_dict(self, keep_vars: bool = False) -> OrderedDict[str, Tensor]:
+        """Every parameter and persistent buffer by dotted name (``"0.weight"``, ``"1.running_mean"``).
+
+        As in PyTorch the values are *detached tensors sharing memory* with the model: they
+        follow later training. Copy them (or save them with ``gg.save``) to keep a snapshot.
+        ``keep_vars=True`` returns the parameters themselves.
+        """
+        return OrderedDict((name, tensor if keep_vars else Tensor._wrap(tensor.data))
+                           for name, tensor in self._state_items())
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy values from ``state_dict`` into this model's parameters and buffers, in place.
+
+        All or nothing: every key, shape and value is checked first, and on any error
+        (missing or unexpected keys with ``strict=True``, a shape mismatch always) a
+        ``RuntimeError`` lists every problem and *nothing* is changed.
+        Returns the missing and unexpected keys (both empty after a strict load).
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"expected a mapping of names to tensors (a state_dict), got {type(state_dict).__name__}")
+        own = OrderedDict(self._state_items())
+        missing = [key for key in own if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in own]
+        errors = []
+        if strict and missing:
+            errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{key}"' for key in missing) + ".")
+        if strict and unexpected:
+            errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{key}"' for key in unexpected) + ".")
+        copies = []
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            array = value.data if isinstance(value, Tensor) else value
+            if not isinstance(array, (np.ndarray, np.generic)) or array.dtype.kind not in "fiub":
+                errors.append(f'While copying the parameter named "{key}", expected a Tensor or a numeric '
+                              f"NumPy array from checkpoint but received {type(value).__name__}.")
+            elif array.shape != target.data.shape:
+                errors.append(f"size mismatch for {key}: copying a param with shape {_shape_text(array.shape)} "
+                              f"from checkpoint, the shape in current model is {_shape_text(target.data.shape)}.")
+            else:
+                copies.append((target, array))
+        if errors:
+            hint = ("(nothing was loaded; strict=False ignores missing and unexpected keys, but shapes must match: "
+                    "build the model with the same layer sizes as the saved one)")
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                               + "\n\t".join(errors) + "\n" + hint)
+        for target, array in copies:
+            np.copyto(target.data, array, casting="unsafe")
+        return IncompatibleKeys(missing, unexpected)
+
+    # --- description ----------------------------------------------------------------------------
+
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this layer (JSON-friendly); shown by ``repr``."""
+        return {}
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{key}={value!r}" for key, value in self.config().items())
+
+    def _describe(self) -> list[tuple[str, Module]]:
+        """The repr's lines, each with the module it opens (for its parameter count)."""
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        children = list(self._modules.items())
+        if not children:
+            return [(head + ")", self)]
+        lines = [(head, self)]
+        for name, child in children:
+            child_lines = child._describe() if child is not None else [("None", None)]
+            text, owner = child_lines[0]
+            lines.append((f"  ({name}): {text}", owner))
+            lines.extend((f"  {text}", owner) for text, owner in child_lines[1:])
+        lines.append((")", None))
+        return lines
+
+    def __repr__(self) -> str:
+        lines = self._describe()
+        if self._modules:  # the total goes on the last line instead
+            lines[0] = (lines[0][0], None)
+        width = min(max(len(text) for text, _ in lines), REPR_COUNT_COLUMN)
+        out = []
+        for text, owner in lines:
+            count = owner.num_parameters() if owner is not None else 0
+            if count:
+                frozen = count - owner.num_parameters(trainable_only=True)
+                note = "" if not frozen else " (all frozen)" if frozen == count else f" ({frozen:,} frozen)"
+                text = f"{text.ljust(width)}  # {_plural(count, 'parameter')}{note}"
+            out.append(text.rstrip())
+        if self._modules:
+            total = self.num_parameters()
+            trainable = self.num_parameters(trainable_only=True)
+            out.append(f"Total parameters: {total:,}" + ("" if trainable == total else f" (trainable: {trainable:,})"))
+        return "\n".join(out)
+

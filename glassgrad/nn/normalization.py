@@ -1,0 +1,202 @@
+"""Normalization layers: ``BatchNorm1d`` (across the batch) and ``LayerNorm`` (across features).
+
+Both standardise, then scale and shift with learned ``weight`` (γ) and ``bias`` (β):
+
+    x̂ = (x − μ) / √(σ² + ε),      out = γ · x̂ + β
+
+with the *biased* variance ``σ² = mean((x − μ)²)``. They are composed from engine
+primitives (mean, var, sub, add, sqrt, div, mul), so backward needs no code here and a
+trace shows every step.
+
+* ``BatchNorm1d``: μ, σ² per feature over the batch (dim 0, and dim 2 for (N, C, L)).
+  In training it also keeps running estimates for evaluation:
+  ``running_mean ← (1 − m)·running_mean + m·μ``, ``running_var ← (1 − m)·running_var + m·σ²·n/(n − 1)``
+  (the *unbiased* variance, as in PyTorch); ``eval()`` normalises with them instead.
+* ``LayerNorm``: μ, σ² per sample over the last dims (``normalized_shape``); same in train and eval.
+
+>>> import glassgrad as gg
+>>> out = gg.nn.BatchNorm1d(2)(gg.tensor([[1.0, 10.0], [3.0, 30.0]]))
+>>> [round(v, 3) for v in out[:, 1].tolist()]
+[-1.0, 1.0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..creation import as_tensor
+from ..tensor import Tensor, _shape_text, int64
+from .linear import check_size, float_dtype
+from .module import Module
+from .parameter import Parameter
+
+
+def _standardize(x: Tensor, mean: Tensor, var: Tensor, eps: float, weight: Tensor | None,
+                 bias: Tensor | None) -> Tensor:
+    """``γ · (x − μ)/√(σ² + ε) + β`` (γ, β skipped when None)."""
+    out = (x - mean) / (var + eps).sqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Batch normalization of ``input`` (N, C) or (N, C, L), per channel C.
+
+    ``training=True`` uses the batch's statistics and updates ``running_mean``/``running_var``
+    in place (when given) with factor ``momentum``; ``training=False`` uses the running ones.
+    """
+    x = as_tensor(input)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"batch_norm: expected input of shape (N, C) or (N, C, L), got {_shape_text(x.shape)}")
+    channels = x.shape[1]
+    for name, tensor in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                         ("bias", bias)):
+        if tensor is not None and tensor.shape != (channels,):
+            raise ValueError(f"batch_norm: {name} has shape {_shape_text(tensor.shape)} but the input has "
+                             f"{channels} channels (dim 1 of {_shape_text(x.shape)})")
+    axes = (0,) if x.ndim == 2 else (0, 2)
+    stat_shape = (1, channels) + (1,) * (x.ndim - 2)
+    if training:
+        count = x.data.size // channels
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                             f"{_shape_text(x.shape)}: use a batch of 2 or more samples, or call model.eval()")
+        mean = x.mean(axes, keepdim=True)
+        var = x.var(axes, keepdim=True, correction=0)
+        if running_mean is not None:
+            running_mean.data *= 1 - momentum
+            running_mean.data += momentum * mean.data.reshape(channels)
+        if running_var is not None:
+            running_var.data *= 1 - momentum
+            running_var.data += (momentum * count / (count - 1)) * var.data.reshape(channels)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: evaluation (training=False) needs running_mean and running_var")
+        mean = Tensor._wrap(running_mean.data.reshape(stat_shape).astype(x.dtype, copy=False))
+        var = Tensor._wrap(running_var.data.reshape(stat_shape).astype(x.dtype, copy=False))
+    if x.ndim == 3:
+        weight = weight.reshape(stat_shape) if weight is not None else None
+        bias = bias.reshape(stat_shape) if bias is not None else None
+    return _standardize(x, mean, var, eps, weight, bias)
+
+
+def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise each sample over its last ``len(normalized_shape)`` dims, then ``γ · x̂ + β``."""
+    x = as_tensor(input)
+    shape = tuple(normalized_shape)
+    if x.shape[x.ndim - len(shape):] != shape or x.ndim < len(shape):
+        raise RuntimeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape [*, {', '.join(map(str, shape))}], "
+            f"but got input of size {_shape_text(x.shape)}"
+        )
+    axes = tuple(range(x.ndim - len(shape), x.ndim))
+    mean = x.mean(axes, keepdim=True)
+    var = x.var(axes, keepdim=True, correction=0)
+    return _standardize(x, mean, var, eps, weight, bias)
+
+
+class BatchNorm1d(Module):
+    """Normalise each of ``num_features`` features over the batch, then scale (γ) and shift (β).
+
+    Input (N, C) or (N, C, L). ``momentum=None`` keeps a cumulative average instead of
+    an exponential one. With ``track_running_stats=False`` batch statistics are used in
+    eval too. Parameters: ``weight`` (γ, ones), ``bias`` (β, zeros); buffers:
+    ``running_mean`` (zeros), ``running_var`` (ones), ``num_batches_tracked``.
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, dtype: Any = None) -> None:
+        super().__init__()
+        self.num_features = check_size(num_features, "num_features", "BatchNorm1d")
+        self.eps = float(eps)
+        self.momentum = None if momentum is None else float(momentum)
+        self.affine = bool(affine)
+        self.track_running_stats = bool(track_running_stats)
+        dtype = float_dtype(dtype, "BatchNorm1d")
+        if self.affine:
+            self.weight = Parameter(np.ones(self.num_features, dtype=dtype))
+            self.bias = Parameter(np.zeros(self.num_features, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if self.track_running_stats:
+            self.register_buffer("running_mean", Tensor._wrap(np.zeros(self.num_features, dtype=dtype)))
+            self.register_buffer("running_var", Tensor._wrap(np.ones(self.num_features, dtype=dtype)))
+            self.register_buffer("num_batches_tracked", Tensor._wrap(np.array(0, dtype=int64)))
+        else:
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                self.register_buffer(name, None)
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked.data[...] = 0
+
+    def forward(self, input: Tensor) -> Tensor:
+        x = as_tensor(input)
+        if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
+            raise ValueError(f"BatchNorm1d({self.num_features}) expected input of shape (N, {self.num_features}) "
+                             f"or (N, {self.num_features}, L), got {_shape_text(x.shape)}")
+        updating = self.training and self.track_running_stats
+        factor = self.momentum
+        if updating and factor is None:  # cumulative average over all batches so far
+            factor = 1.0 / (int(self.num_batches_tracked.data) + 1)
+        use_running = not self.training and self.running_mean is not None
+        out = batch_norm(x, self.running_mean if updating or use_running else None,
+                         self.running_var if updating or use_running else None, self.weight, self.bias,
+                         training=not use_running, momentum=factor or 0.0, eps=self.eps)
+        if updating:
+            self.num_batches_tracked.data += 1
+        return out
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+    def config(self) -> dict[str, Any]:
+        return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum,
+                "affine": self.affine, "track_running_stats": self.track_running_stats}
+
+
+class LayerNorm(Module):
+    """Normalise each sample over its last dims ``normalized_shape``, then scale (γ) and shift (β).
+
+    Unlike BatchNorm it does not depend on the other samples: train and eval behave alike.
+    """
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, dtype: Any = None) -> None:
+        super().__init__()
+        sizes = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+        self.normalized_shape = tuple(check_size(n, "normalized_shape", "LayerNorm") for n in sizes)
+        self.eps = float(eps)
+        self.elementwise_affine = bool(elementwise_affine)
+        dtype = float_dtype(dtype, "LayerNorm")
+        if self.elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+        if self.elementwise_affine and bias:
+            self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+    def config(self) -> dict[str, Any]:
+        return {"normalized_shape": list(self.normalized_shape), "eps": self.eps,
+                "elementwise_affine": self.elementwise_affine, "bias": self.bias is not None}

@@ -1,0 +1,272 @@
+"""gg.nn.Module: registration, names, state_dict round trips, strict loading, freezing, hooks, repr."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import glassgrad as gg
+from glassgrad import nn
+
+
+class TwoLayer(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden = nn.Linear(4, 3, seed=1)
+        self.out = nn.Linear(3, 2, seed=2)
+        self.scale = gg.tensor(2.0, requires_grad=True)  # a plain tensor: not registered
+        self.register_buffer("calls", gg.zeros(1))
+
+    def forward(self, x):
+        return self.out(self.hidden(x).relu())
+
+
+def snapshot(model: nn.Module) -> dict[str, np.ndarray]:
+    return {name: value.data.copy() for name, value in model.state_dict().items()}
+
+
+def assert_same_state(model: nn.Module, expected: dict[str, np.ndarray]) -> None:
+    now = snapshot(model)
+    assert now.keys() == expected.keys()
+    for name in now:
+        np.testing.assert_array_equal(now[name], expected[name], err_msg=name)
+
+
+def test_attribute_assignment_registers_parameters_buffers_and_children():
+    model = TwoLayer()
+    assert [name for name, _ in model.named_parameters()] == ["hidden.weight", "hidden.bias", "out.weight", "out.bias"]
+    assert [name for name, _ in model.named_children()] == ["hidden", "out"]
+    assert [name for name, _ in model.named_modules()] == ["", "hidden", "out"]
+    assert [name for name, _ in model.named_buffers()] == ["calls"]
+    assert list(model.state_dict()) == ["calls", "hidden.weight", "hidden.bias", "out.weight", "out.bias"]
+    assert all(isinstance(p, nn.Parameter) and p.requires_grad for p in model.parameters())
+    assert model.num_parameters() == 4 * 3 + 3 + 3 * 2 + 2
+
+
+def test_sequential_names_match_pytorch(torch):
+    ours = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), nn.ReLU(), nn.Residual(nn.Linear(3, 3)), nn.Linear(3, 2))
+    theirs = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.BatchNorm1d(3), torch.nn.ReLU(),
+                                 torch.nn.Sequential(torch.nn.Linear(3, 3)), torch.nn.Linear(3, 2))
+    expected = [name.replace("3.0.", "3.block.") for name in theirs.state_dict()]
+    assert list(ours.state_dict()) == expected
+    assert [n for n, _ in ours.named_parameters()] == [n.replace("3.0.", "3.block.")
+                                                       for n, _ in theirs.named_parameters()]
+
+
+def test_shared_parameter_listed_once():
+    layer = nn.Linear(3, 3)
+    model = nn.Sequential(layer, nn.ReLU(), layer)
+    assert len(list(model.parameters())) == 2
+    assert model.num_parameters() == 12
+    assert len(list(model.modules())) == 3  # the Sequential, the Linear (once), the ReLU
+
+
+def test_parameter_shares_memory_is_a_leaf_and_its_grad_is_a_plain_tensor():
+    source = gg.zeros(2, 2)
+    param = nn.Parameter(source)
+    source.data[0, 0] = 5.0
+    assert param.data[0, 0] == 5.0
+    (param * 3).sum().backward()
+    assert type(param.grad) is gg.Tensor
+    np.testing.assert_array_equal(param.grad.data, np.full((2, 2), 3.0))
+    assert repr(param).startswith("Parameter containing:\ntensor(")
+    with pytest.raises(RuntimeError, match="floating point"):
+        nn.Parameter(gg.tensor([1, 2]))
+
+
+def test_assigning_a_plain_tensor_to_a_parameter_slot_is_refused():
+    layer = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match="gg.nn.Parameter or None expected"):
+        layer.weight = gg.zeros(2, 2)
+    layer.bias = None
+    assert [name for name, _ in layer.named_parameters()] == ["weight"]
+    assert "bias" not in layer.state_dict()
+
+
+def test_forgetting_super_init_gives_a_clear_error():
+    class Broken(nn.Module):
+        def __init__(self) -> None:
+            self.layer = nn.Linear(2, 2)
+
+    with pytest.raises(AttributeError, match=r"super\(\).__init__\(\)"):
+        Broken()
+
+
+def test_missing_forward_is_named():
+    with pytest.raises(NotImplementedError, match="Module"):
+        nn.Module()(gg.zeros(1))
+
+
+def test_state_dict_values_share_memory_but_are_detached():
+    layer = nn.Linear(2, 2)
+    state = layer.state_dict()
+    assert not state["weight"].requires_grad and type(state["weight"]) is gg.Tensor
+    layer.weight.data[0, 0] = 42.0
+    assert state["weight"].data[0, 0] == 42.0
+    assert layer.state_dict(keep_vars=True)["weight"] is layer.weight
+
+
+def test_state_dict_round_trip_reproduces_outputs():
+    source = nn.mlp([5, 8, 8, 3], batch_norm=True, seed=3)
+    x = gg.randn(6, 5, seed=4)
+    source(x)  # update the running statistics
+    source.eval()
+    target = nn.mlp([5, 8, 8, 3], batch_norm=True, seed=99).eval()
+    assert not np.array_equal(target(x).data, source(x).data)
+    result = target.load_state_dict({k: v.data.copy() for k, v in source.state_dict().items()})
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    np.testing.assert_array_equal(target(x).data, source(x).data)
+    assert int(target[1].num_batches_tracked.data) == 1
+
+
+def test_load_keeps_the_parameter_objects():
+    layer = nn.Linear(3, 2, seed=0)
+    weight = layer.weight
+    layer.load_state_dict(nn.Linear(3, 2, seed=1).state_dict())
+    assert layer.weight is weight
+    np.testing.assert_array_equal(layer.weight.data, nn.Linear(3, 2, seed=1).weight.data)
+
+
+@pytest.mark.parametrize("edit, messages", [
+    (lambda s: s.pop("2.bias"), ['Missing key(s) in state_dict: "2.bias".']),
+    (lambda s: s.update(extra=gg.zeros(1)), ['Unexpected key(s) in state_dict: "extra".']),
+    (lambda s: s.update({"0.weight": gg.zeros(4, 4)}),
+     ["size mismatch for 0.weight: copying a param with shape (4, 4) from checkpoint, "
+      "the shape in current model is (3, 4)."]),
+    (lambda s: (s.pop("0.bias"), s.update(bogus=gg.zeros(2), **{"2.weight": gg.zeros(1)})),
+     ['Missing key(s) in state_dict: "0.bias".', 'Unexpected key(s) in state_dict: "bogus".',
+      "size mismatch for 2.weight"]),
+    (lambda s: s.update({"0.bias": "not a tensor"}), ['While copying the parameter named "0.bias"']),
+])
+def test_strict_load_errors_list_every_problem_and_change_nothing(edit, messages):
+    model = nn.mlp([4, 3, 4], seed=0)
+    before = snapshot(model)
+    state = {k: v.data + 1.0 for k, v in nn.mlp([4, 3, 4], seed=5).state_dict().items()}
+    edit(state)
+    with pytest.raises(RuntimeError) as error:
+        model.load_state_dict(state)
+    text = str(error.value)
+    assert text.startswith("Error(s) in loading state_dict for Sequential:")
+    for message in messages:
+        assert message in text
+    assert "nothing was loaded" in text
+    assert_same_state(model, before)
+
+
+def test_non_strict_load_reports_keys_and_loads_the_rest():
+    model = nn.mlp([4, 3, 4], seed=0)
+    source = nn.mlp([4, 3, 4], seed=1).state_dict()
+    del source["2.bias"]
+    source["head.weight"] = gg.zeros(2)
+    result = model.load_state_dict(source, strict=False)
+    assert result.missing_keys == ["2.bias"] and result.unexpected_keys == ["head.weight"]
+    np.testing.assert_array_equal(model[0].weight.data, source["0.weight"].data)
+
+
+def test_non_strict_load_still_refuses_shape_mismatch():
+    model = nn.mlp([4, 3, 4], seed=0)
+    before = snapshot(model)
+    source = {k: v.data + 1 for k, v in model.state_dict().items()}
+    source["2.weight"] = np.zeros((5, 3), np.float32)
+    with pytest.raises(RuntimeError, match="size mismatch for 2.weight"):
+        model.load_state_dict(source, strict=False)
+    assert_same_state(model, before)
+
+
+def test_freezing_leaves_frozen_parameters_without_grad():
+    model = nn.mlp([4, 5, 3], seed=0)
+    model[0].requires_grad_(False)
+    loss = nn.CrossEntropyLoss()(model(gg.randn(8, 4, seed=1)), gg.tensor([0, 1, 2, 0, 1, 2, 0, 1]))
+    loss.backward()
+    assert model[0].weight.grad is None and model[0].bias.grad is None
+    assert model[2].weight.grad is not None and model[2].bias.grad is not None
+    assert model.num_parameters(trainable_only=True) == 5 * 3 + 3
+    assert "Total parameters: 43 (trainable: 18)" in repr(model)
+
+
+def test_zero_grad_to_none_and_to_zeros():
+    model = nn.mlp([2, 3, 1], seed=0)
+    model(gg.ones(4, 2)).sum().backward()
+    model.zero_grad(set_to_none=False)
+    assert all(np.all(p.grad.data == 0) for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_gradients_accumulate_until_zero_grad():
+    layer = nn.Linear(2, 1, seed=0)
+    x = gg.tensor([[1.0, 2.0]])
+    layer(x).sum().backward()
+    layer(x).sum().backward()
+    np.testing.assert_array_equal(layer.weight.grad.data, 2 * x.data)
+
+
+def test_train_and_eval_reach_every_submodule():
+    model = nn.mlp([3, 4, 4, 2], batch_norm=True, dropout=0.2, residual=True, seed=0)
+    assert all(m.training for m in model.modules())
+    assert model.eval() is model
+    assert not any(m.training for m in model.modules())
+    model.train()
+    assert all(m.training for m in model.modules())
+
+
+def test_repr_shows_layers_and_parameter_counts():
+    text = repr(nn.mlp([4, 3, 4], seed=0))
+    lines = text.splitlines()
+    assert lines[0] == "Sequential("
+    assert re.fullmatch(r"  \(0\): Linear\(in_features=4, out_features=3, bias=True\)\s+# 15 parameters", lines[1])
+    assert lines[2] == "  (1): ReLU()"
+    assert re.fullmatch(r"  \(2\): Linear\(in_features=3, out_features=4, bias=True\)\s+# 16 parameters", lines[3])
+    assert lines[-1] == "Total parameters: 31"
+
+
+def test_forward_hooks_fire_with_inputs_and_output_and_remove():
+    model = nn.mlp([3, 4, 2], seed=0)
+    seen = []
+    handle = model[1].register_forward_hook(lambda module, inputs, output: seen.append((module, inputs, output)))
+    x = gg.randn(5, 3, seed=1)
+    out = model(x)
+    assert len(seen) == 1
+    module, inputs, output = seen[0]
+    assert module is model[1] and inputs[0].shape == (5, 4)
+    np.testing.assert_array_equal(output.data, np.maximum(inputs[0].data, 0))
+    np.testing.assert_allclose(out.data, output.data @ model[2].weight.data.T + model[2].bias.data, rtol=1e-6)
+    handle.remove()
+    model(x)
+    assert len(seen) == 1
+
+
+def test_hooks_can_replace_values_and_global_hooks_see_every_module():
+    layer = nn.Linear(2, 2, seed=0)
+    with layer.register_forward_hook(lambda m, i, o: o * 0):
+        assert np.all(layer(gg.ones(1, 2)).data == 0)
+    assert np.any(layer(gg.ones(1, 2)).data != 0)
+    with layer.register_forward_pre_hook(lambda m, inputs: gg.zeros(1, 2)):
+        np.testing.assert_array_equal(layer(gg.ones(1, 2)).data[0], layer.bias.data)
+    order = []
+    model = nn.mlp([2, 2, 2], seed=0)
+    with nn.register_module_forward_pre_hook(lambda m, i: order.append(("enter", type(m).__name__))), \
+            nn.register_module_forward_hook(lambda m, i, o: order.append(("leave", type(m).__name__))):
+        model(gg.ones(1, 2))
+    assert order == [("enter", "Sequential"), ("enter", "Linear"), ("leave", "Linear"), ("enter", "ReLU"),
+                     ("leave", "ReLU"), ("enter", "Linear"), ("leave", "Linear"), ("leave", "Sequential")]
+    model(gg.ones(1, 2))
+    assert len(order) == 8
+
+
+def test_to_double_converts_parameters_and_buffers():
+    model = nn.mlp([2, 3, 1], batch_norm=True, seed=0)
+    first = model[0].weight.data.copy()
+    model.double()
+    assert all(p.dtype == np.float64 for p in model.parameters())
+    assert model[1].running_mean.dtype == np.float64 and model[1].num_batches_tracked.dtype == np.int64
+    np.testing.assert_array_equal(model[0].weight.data, first.astype(np.float64))
+    assert model(gg.ones(2, 2, dtype=gg.float64)).dtype == np.float64
+
+
+def test_apply_visits_children_then_parent():
+    visited = []
+    nn.mlp([2, 3, 1]).apply(lambda m: visited.append(type(m).__name__))
+    assert visited == ["Linear", "ReLU", "Linear", "Sequential"]

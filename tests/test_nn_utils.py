@@ -1,0 +1,111 @@
+"""gg.nn.utils gradient clipping against torch.nn.utils."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+from glassgrad.nn import utils
+
+shapes = st.lists(st.lists(st.integers(1, 4), min_size=0, max_size=2).map(tuple), min_size=1, max_size=4)
+
+
+def with_grads(shapes: list[tuple], seed: int, scale: float):
+    """glassgrad parameters with random float64 gradients, and the same as PyTorch tensors."""
+    rng = np.random.default_rng(seed)
+    ours, grads = [], []
+    for shape in shapes:
+        param = gg.zeros(*shape, dtype=gg.float64, requires_grad=True)
+        grad = rng.normal(0, scale, shape)
+        param.grad = gg.tensor(grad)
+        ours.append(param)
+        grads.append(grad)
+    return ours, grads
+
+
+def torch_params(torch, grads):
+    params = []
+    for grad in grads:
+        param = torch.zeros(grad.shape, dtype=torch.float64, requires_grad=True)
+        param.grad = torch.tensor(grad)
+        params.append(param)
+    return params
+
+
+@given(shapes=shapes, seed=st.integers(0, 1000), scale=st.sampled_from([0.01, 1.0, 10.0]),
+       max_norm=st.sampled_from([0.0, 0.5, 1.0, 100.0]), norm_type=st.sampled_from([1.0, 2.0, 3.0, math.inf]))
+def test_clip_grad_norm_matches_pytorch(torch, shapes, seed, scale, max_norm, norm_type):
+    ours, grads = with_grads(shapes, seed, scale)
+    theirs = torch_params(torch, grads)
+    total = utils.clip_grad_norm_(ours, max_norm, norm_type=norm_type)
+    their_total = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type=norm_type)
+    assert isinstance(total, gg.Tensor) and total.shape == ()
+    np.testing.assert_allclose(total.item(), their_total.item(), rtol=1e-12)
+    for param, their_param in zip(ours, theirs):
+        np.testing.assert_allclose(param.grad.data, their_param.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_clip_grad_norm_keeps_direction_and_reaches_max_norm():
+    ours, _ = with_grads([(3, 4), (5,)], seed=0, scale=10.0)
+    before = np.concatenate([p.grad.data.ravel() for p in ours])
+    total = utils.clip_grad_norm_((p for p in ours), max_norm=1.0)  # a generator works, like model.parameters()
+    after = np.concatenate([p.grad.data.ravel() for p in ours])
+    assert total.item() == pytest.approx(np.linalg.norm(before))
+    assert np.linalg.norm(after) == pytest.approx(1.0, rel=1e-5)
+    np.testing.assert_allclose(after / np.linalg.norm(after), before / np.linalg.norm(before), rtol=1e-10)
+
+
+def test_clip_grad_norm_skips_missing_grads_and_accepts_one_tensor():
+    lone = gg.zeros(2, requires_grad=True)
+    lone.grad = gg.tensor([3.0, 4.0])
+    assert utils.clip_grad_norm_(lone, 10.0).item() == pytest.approx(5.0)
+    assert utils.clip_grad_norm_([gg.zeros(2, requires_grad=True)], 1.0).item() == 0.0
+
+
+@pytest.mark.parametrize("bad", [math.inf, math.nan, -1.0, "1"])
+def test_clip_grad_norm_rejects_a_bad_max_norm(bad):
+    ours, _ = with_grads([(2,)], seed=0, scale=1.0)
+    with pytest.raises(ValueError, match="max_norm must be a finite number >= 0"):
+        utils.clip_grad_norm_(ours, bad)
+
+
+def test_non_finite_gradients_are_left_visible_or_raise():
+    param = gg.zeros(3, requires_grad=True)
+    param.grad = gg.tensor([1.0, math.inf, 2.0])
+    total = utils.clip_grad_norm_([param], 1.0)
+    assert math.isinf(total.item())
+    np.testing.assert_array_equal(param.grad.data, [1.0, math.inf, 2.0])  # not turned into NaN
+    with pytest.raises(RuntimeError, match="total norm .* is inf"):
+        utils.clip_grad_norm_([param], 1.0, error_if_nonfinite=True)
+
+
+@given(shapes=shapes, seed=st.integers(0, 1000), clip_value=st.sampled_from([0.0, 0.1, 1.0, 5.0]))
+def test_clip_grad_value_matches_pytorch(torch, shapes, seed, clip_value):
+    ours, grads = with_grads(shapes, seed, 2.0)
+    theirs = torch_params(torch, grads)
+    assert utils.clip_grad_value_(ours, clip_value) is None
+    torch.nn.utils.clip_grad_value_(theirs, clip_value)
+    for param, their_param in zip(ours, theirs):
+        np.testing.assert_array_equal(param.grad.data, their_param.grad.numpy())
+
+
+def test_clip_grad_value_rejects_bad_values_and_non_tensors():
+    with pytest.raises(ValueError, match="clip_value must be a finite number >= 0"):
+        utils.clip_grad_value_([gg.zeros(1)], math.nan)
+    with pytest.raises(TypeError, match="item 1 is a list"):
+        utils.clip_grad_value_([gg.zeros(1), [1.0]], 1.0)
+
+
+def test_clipping_a_real_model_only_touches_its_own_gradients():
+    model = gg.nn.mlp([3, 4, 2], seed=0)
+    x = gg.randn(5, 3, seed=1) * 100
+    model(x).sum().backward()
+    norm = utils.clip_grad_norm_(model.parameters(), 0.1)
+    assert norm.item() > 0.1
+    clipped = math.sqrt(sum(float((p.grad.data.astype(np.float64) ** 2).sum()) for p in model.parameters()))
+    assert clipped == pytest.approx(0.1, rel=1e-4)
