@@ -243,6 +243,9 @@ def fit(
     bar = _progress_bar(progress, epochs, _safe_len(train_loader))
     for callback in callbacks:
         callback.on_train_begin(state)
+    # overflow on the way to inf/NaN is reported by the divergence explanation, not as NumPy warnings
+    errors = np.errstate(over="ignore", invalid="ignore")
+    errors.__enter__()
     try:
         for epoch in range(1, epochs + 1):
             state.epoch = epoch
@@ -300,6 +303,7 @@ def fit(
             if state.stop_training:
                 break
     finally:
+        errors.__exit__(None, None, None)
         if bar is not None:
             bar.stop()
     if history.diverged is not None and bar is not None:

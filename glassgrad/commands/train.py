@@ -11,7 +11,7 @@ import typer
 from ..cli import CommandError
 from ..training import Callback
 
-DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adam": 0.005, "adamw": 0.005, "rmsprop": 0.001,
+DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adam": 0.003, "adamw": 0.003, "rmsprop": 0.001,
               "adagrad": 0.05}
 ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
 LOSSES = ("auto", "cross-entropy", "bce", "mse")
@@ -19,7 +19,7 @@ LOSSES = ("auto", "cross-entropy", "bce", "mse")
 
 def _parse_layers(text: Optional[str], n_features: int, n_outputs: int) -> list[int]:
     if text is None:
-        return [n_features, 128, n_outputs]
+        return [n_features, 256, n_outputs]
     try:
         sizes = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
@@ -101,13 +101,13 @@ def _optimizer(name: str, parameters, lr: float):
 def train(
     data: str = typer.Option("digits", help="digits, moons, circles, spirals, xor, diagonal-flip, linear-1d or a .csv"),
     target: Optional[str] = typer.Option(None, help="CSV only: the target column (name or index; default 'label')"),
-    layers: Optional[str] = typer.Option(None, help="sizes from input to output, e.g. 64,128,10 (default in,128,out)"),
+    layers: Optional[str] = typer.Option(None, help="sizes from input to output, e.g. 64,128,10 (default in,256,out)"),
     activation: str = typer.Option("relu", help="relu, leaky_relu, sigmoid or tanh"),
     loss: str = typer.Option("auto", help="auto, cross-entropy, bce or mse"),
     optimizer: str = typer.Option("adam", help="sgd, momentum, nesterov, adam, adamw, rmsprop or adagrad"),
     lr: Optional[float] = typer.Option(None, help="learning rate (default depends on the optimizer)"),
     batch_size: int = typer.Option(32, help="samples per step (1 = SGD; the whole set = batch GD)"),
-    epochs: int = typer.Option(20, help="passes over the training set"),
+    epochs: int = typer.Option(30, help="passes over the training set"),
     seed: int = typer.Option(0, help="seed for data, initial weights and shuffling"),
     val_fraction: float = typer.Option(0.2, help="share of the data held out for validation"),
     clip: Optional[float] = typer.Option(None, help="clip the gradient norm to this value"),

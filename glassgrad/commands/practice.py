@@ -1,0 +1,162 @@
+"""Practice commands: ``glassgrad practice`` (interactive drill), ``practice generate`` (problem
+sets as JSON or printable worksheets), ``practice check`` (grade a set), ``practice sheet`` (the
+diagonal-flip network by hand) and ``glassgrad quiz``.
+
+Interactive commands read answers line by line from standard input, so they can be piped:
+``printf '3\\n-2.5\\n' | glassgrad practice --count 2 --seed 7``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..cli import CommandError
+
+FORMATS = ("json", "md", "html")
+KIND_HELP = ("forward-blank, backward-blank, relu-backward, softmax-ce-gradient, gd-update, "
+             "linear-regression-step or chain-rule (all kinds, mixed, when left out)")
+
+
+def practice(
+    ctx: typer.Context,
+    kind: Optional[str] = typer.Option(None, help=KIND_HELP),
+    count: int = typer.Option(5, help="How many problems."),
+    seed: Optional[int] = typer.Option(None, help="Seed for the problems (random, and printed, when left out)."),
+    size: Optional[int] = typer.Option(None, help="Problem size (each kind's default when left out)."),
+    difficulty: int = typer.Option(1, help="1, 2 or 3."),
+) -> None:
+    """Practise in the terminal: answer generated problems, get graded, see worked solutions
+    (answers are read line by line, so they can be piped). Subcommands write and grade problem sets."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from glassgrad.practice import ProblemExercise, generate_set, run_session
+
+    seed = _seed(seed)
+    problems = generate_set(kind, count, seed, size, difficulty)
+    run_session([ProblemExercise(p) for p in problems], sys.stdin, sys.stdout, title=f"Practice (seed {seed})")
+
+
+def generate(
+    kind: Optional[str] = typer.Option(None, help=KIND_HELP),
+    count: int = typer.Option(10, help="How many problems."),
+    seed: int = typer.Option(0, help="Seed: problem i uses seed + i."),
+    size: Optional[int] = typer.Option(None, help="Problem size (each kind's default when left out)."),
+    difficulty: int = typer.Option(1, help="1, 2 or 3."),
+    format: str = typer.Option("json", "--format", help="json (for other tools), md or html (printable worksheets)."),
+    out: Optional[Path] = typer.Option(None, help="File to write (standard output when left out)."),
+) -> None:
+    """Write a set of problems: JSON, or a printable worksheet with the answer key on its own page."""
+    import json
+
+    from glassgrad.practice import generate_set, problem_set_document, problems_html, problems_markdown
+
+    if format not in FORMATS:
+        raise CommandError(f"unknown format {format!r}: choose json, md or html")
+    problems = generate_set(kind, count, seed, size, difficulty)
+    title = f"Practice: {kind or 'mixed kinds'} (seed {seed})"
+    if format == "json":
+        text = json.dumps(problem_set_document(problems, kind, seed), ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = problems_markdown(problems, title) if format == "md" else problems_html(problems, title)
+    _emit(text, out)
+
+
+def check(
+    file: Path = typer.Argument(..., help="A problem set written by 'glassgrad practice generate --format json'."),
+    answers: list[str] = typer.Option(..., "--answers", "-a", help=(
+        "The answers in order, separated by commas ('3, -2.5, 3/2'), or a file with one answer per line; "
+        "an empty answer or '?' counts as not answered.")),
+) -> None:
+    """Grade answers to a problem set, showing the worked solution where an answer is wrong."""
+    from glassgrad.practice import AnswerError, load_problem_set
+    from glassgrad.practice.worksheet import answer_text
+
+    problems = load_problem_set(file)
+    given = _answer_list(answers)
+    if len(given) > len(problems):
+        raise CommandError(f"{len(given)} answers for {len(problems)} problems: give at most one answer per problem")
+    given += [""] * (len(problems) - len(given))
+    right = 0
+    for number, (problem, answer) in enumerate(zip(problems, given), 1):
+        if answer in ("", "?"):
+            feedback, correct = f"No answer; the answer is {answer_text(problem)}.", False
+        else:
+            try:
+                verdict = problem.check(answer)
+                feedback, correct = verdict.feedback, verdict.correct
+            except AnswerError as error:
+                feedback, correct = f"{error}.", False
+        right += correct
+        print(f"{number}. {problem.kind}: {feedback}")
+        if not correct:
+            print("\n".join(f"     {line}" for line in problem.solution))
+    print(f"Score: {right} of {len(problems)} right ({100 * right / len(problems):.0f}%).")
+
+
+def sheet(
+    blanks: int = typer.Option(6, help="How many numbers to blank out."),
+    seed: int = typer.Option(0, help="Seed for the network's weights and for the blanks."),
+    format: str = typer.Option("md", "--format", help="md or html."),
+    out: Optional[Path] = typer.Option(None, help="File to write (standard output when left out)."),
+) -> None:
+    """A by-hand worksheet of the diagonal-flip network (4→3→4, ReLU, MSE) with numbers blanked out."""
+    from glassgrad.practice import diagonal_flip_steps, trace_worksheet
+
+    if format not in FORMATS[1:]:
+        raise CommandError(f"unknown format {format!r}: choose md or html")
+    worksheet = trace_worksheet(diagonal_flip_steps(seed), blanks, seed,
+                                title=f"The diagonal-flip network by hand (seed {seed})")
+    _emit(worksheet.markdown() if format == "md" else worksheet.html(), out)
+
+
+def quiz(
+    count: int = typer.Option(10, help="How many questions."),
+    seed: Optional[int] = typer.Option(None, help="Seed (random, and printed, when left out)."),
+) -> None:
+    """A multiple-choice quiz: concepts of backprop and gradient descent, and questions about a live model."""
+    from glassgrad.practice import QuizExercise, build_quiz, run_session
+
+    seed = _seed(seed)
+    questions = build_quiz(count, seed)
+    run_session([QuizExercise(q) for q in questions], sys.stdin, sys.stdout, title=f"Quiz (seed {seed})")
+
+
+def _seed(seed: Optional[int]) -> int:
+    return secrets.randbelow(1_000_000) if seed is None else seed
+
+
+def _answer_list(answers: list[str]) -> list[str]:
+    """Answers from the options: each is a comma-separated list, or the name of a file of lines."""
+    found: list[str] = []
+    for item in answers:
+        path = Path(item)
+        if "," not in item and path.is_file():
+            found += [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+        else:
+            found += [part.strip() for part in item.split(",")]
+    return found
+
+
+def _emit(text: str, out: Optional[Path]) -> None:
+    """Print ``text``, or write it to ``out`` atomically."""
+    if out is None:
+        sys.stdout.write(text)
+        return
+    from glassgrad.io import write_atomically
+
+    print(f"wrote {write_atomically(out, text)}", file=sys.stderr)
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(invoke_without_command=True, no_args_is_help=False)
+    group.callback()(practice)
+    group.command()(generate)
+    group.command()(check)
+    group.command()(sheet)
+    app.add_typer(group, name="practice")
+    app.command()(quiz)

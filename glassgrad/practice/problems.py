@@ -1,0 +1,136 @@
+"""The problem kinds, and problem sets: generating them, and reading them back from JSON.
+
+Each kind has a seeded generator ``generate(seed, size, difficulty) -> Problem``: the same
+seed, size and difficulty give the same problem. A set of ``count`` problems from seed S
+uses the seeds S, S+1, …; a mixed set (no kind named) deals the kinds out in a seeded order.
+
+>>> problem = generate("forward-blank", seed=5)
+>>> problem.equation
+'Z = W·X'
+>>> problem.check(str(problem.answer)).correct
+True
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .chain_rule import chain_rule
+from .gradient_kinds import relu_backward, softmax_ce_gradient
+from .matmul_blank import backward_blank, forward_blank
+from .problem import Problem
+from .update_kinds import gd_update, linear_regression_step
+
+FORMAT = "glassgrad-practice"
+VERSION = 1
+DIFFICULTIES = (1, 2, 3)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A problem kind: its name, what it drills, its generator and the sizes it supports."""
+
+    name: str
+    summary: str
+    generate: Callable[[int, int, int], Problem]
+    sizes: tuple[int, int]
+    default_size: int
+
+
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (
+    Kind("forward-blank", "Z = W·X with one blank in X or Z (size: W is size×size)", forward_blank, (2, 6), 3),
+    Kind("backward-blank", "dZ = dW·X with one blank in X or dZ (size: dW is size×size)", backward_blank, (2, 6), 3),
+    Kind("relu-backward", "dZ = dA ⊙ ReLU′(Z), one blank in dZ (size: vector length)", relu_backward, (2, 8), 4),
+    Kind("softmax-ce-gradient", "∂L/∂z = ŷ − y for softmax + cross-entropy (size: classes)",
+         softmax_ce_gradient, (2, 6), 3),
+    Kind("gd-update", "new w = w − η·g, one blank in w, η, g or new w (size: weights)", gd_update, (1, 6), 3),
+    Kind("linear-regression-step", "one batch GD step of h(x) = w₀ + w₁·x (size: data points)",
+         linear_regression_step, (2, 6), 3),
+    Kind("chain-rule", "one backward step of a small ReLU network (size: hidden units)", chain_rule, (2, 4), 3),
+)}
+
+
+def generate(kind: str, seed: int, size: int | None = None, difficulty: int = 1) -> Problem:
+    """One problem of ``kind``; ``size`` defaults to the kind's usual size."""
+    chosen = _kind(kind)
+    size = chosen.default_size if size is None else size
+    low, high = chosen.sizes
+    if not low <= size <= high:
+        raise ValueError(f"size {size} does not fit kind {kind!r}: choose a size from {low} to {high}")
+    if difficulty not in DIFFICULTIES:
+        raise ValueError(f"difficulty must be 1, 2 or 3, not {difficulty}")
+    return chosen.generate(int(seed), int(size), int(difficulty))
+
+
+def generate_set(kind: str | None, count: int, seed: int, size: int | None = None,
+                 difficulty: int = 1) -> list[Problem]:
+    """``count`` problems with seeds ``seed, seed+1, …``; all kinds, dealt in a seeded order, when ``kind`` is None."""
+    if count < 1:
+        raise ValueError(f"count must be at least 1, not {count}")
+    if kind is not None:
+        _kind(kind)
+        kinds = [kind] * count
+    else:
+        names = list(KINDS)
+        order = np.random.default_rng(seed).permutation(len(names))
+        kinds = [names[order[i % len(names)]] for i in range(count)]
+    return [generate(name, seed + i, size, difficulty) for i, name in enumerate(kinds)]
+
+
+def problem_set_document(problems: Sequence[Problem], kind: str | None, seed: int) -> dict[str, Any]:
+    """The JSON document that ``glassgrad practice generate --format json`` writes."""
+    return {"format": FORMAT, "version": VERSION, "kind": kind or "mixed", "seed": seed, "count": len(problems),
+            "problems": [problem.to_dict() for problem in problems]}
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of a problem-set document (shipped as ``glassgrad/practice/schema.json``)."""
+    return json.loads(resources.files("glassgrad.practice").joinpath("schema.json").read_text(encoding="utf-8"))
+
+
+def validate_document(document: Any) -> None:
+    """Raise ``ValueError`` (one line, naming the place) if ``document`` is not a valid problem set."""
+    from jsonschema import Draft202012Validator
+
+    errors = sorted(Draft202012Validator(schema()).iter_errors(document), key=lambda e: list(e.path))
+    if errors:
+        where = "/".join(str(part) for part in errors[0].path) or "the top level"
+        raise ValueError(f"not a glassgrad problem set: at {where}: {errors[0].message}")
+    for number, problem in enumerate(document["problems"], 1):
+        blank = problem["blank"]
+        if blank["tensor"] not in problem["tensors"]:
+            raise ValueError(f"problem {number}: the blank names tensor {blank['tensor']!r}, which is not in 'tensors'")
+        entry: Any = problem["tensors"][blank["tensor"]]
+        for i in blank["index"]:
+            if not isinstance(entry, list) or i >= len(entry):
+                raise ValueError(f"problem {number}: blank index {blank['index']} is outside "
+                                 f"tensor {blank['tensor']!r}")
+            entry = entry[i]
+        if entry is not None:
+            raise ValueError(f"problem {number}: the blank's entry must be null in 'tensors', found {entry!r}")
+
+
+def load_problem_set(path: str | Path) -> list[Problem]:
+    """Problems from a JSON file written by ``practice generate`` (validated first)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such problem-set file: {path}")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not valid JSON (line {error.lineno}: {error.msg})") from None
+    validate_document(document)
+    return [Problem.from_dict(problem) for problem in document["problems"]]
+
+
+def _kind(name: str) -> Kind:
+    if name not in KINDS:
+        raise ValueError(f"unknown problem kind {name!r}: choose one of {', '.join(KINDS)}")
+    return KINDS[name]

@@ -1,0 +1,255 @@
+"""Printable worksheets: generated problems, or the steps of a computation with numbers blanked out.
+
+Problem worksheets
+    :func:`problems_markdown` and :func:`problems_html` lay out a list of
+    :class:`~glassgrad.practice.problem.Problem` with an answer line each, then an answer key
+    with worked solutions that starts on a new page (``page-break-before: always``). The HTML
+    is standalone: styles inline, nothing fetched, printable.
+
+Worksheets from a trace (the AI-by-hand kind)
+    The neutral interface is a list of :class:`Step`: a named output, the formula that makes
+    it, its inputs by name (each either a given tensor or an earlier step's output) and the
+    numbers. :func:`trace_worksheet` blanks out ``k`` numbers so that each blank can be solved
+    from what is shown: a step that holds blanks has none in its inputs, and no step whose
+    output holds a blank is an input of another step with blanks. So every blank sits in its
+    own scalar equation ``output[i] = f(inputs)`` whose other numbers are all printed.
+    :func:`glassgrad.practice.network.diagonal_flip_steps` builds such steps for the lessons'
+    4→3→4 network; a recorded trace maps onto steps the same way (one step per formula).
+
+Numbers that are not short decimals are rounded to ``places`` for display (the sheet says so)
+and the key then also accepts what the rounded numbers give (the given-values mode), which
+needs the step's ``recompute``.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from .answers import DEFAULT_TOLERANCE, Verdict, check_answer
+from .numbers import as_shown, fraction_array, index_label, is_short_decimal, number_text
+from .problem import Problem
+from .render import page_html, tensors_html, tensors_text
+
+PAGE_BREAK_MARKDOWN = '<div style="page-break-before: always; break-before: page"></div>'
+COUNTING_NOTE = "Worked solutions count rows and columns from 1: W[2,3] is row 2, column 3."
+
+
+@dataclass(frozen=True)
+class Step:
+    """One relation of a computation, ``output = formula(inputs)``, with its numbers.
+
+    ``inputs`` maps names to arrays; a name equal to an earlier step's ``name`` refers to that
+    step's output. ``phase`` is ``"forward"`` or ``"backward"``. Optional: ``recompute(*inputs)``
+    evaluates the same rule with the engine (used when numbers are shown rounded), and
+    ``explain(step, index, show)`` writes one entry's scalar equation with the numbers as shown.
+    """
+
+    name: str
+    formula: str
+    inputs: dict[str, np.ndarray]
+    output: np.ndarray
+    phase: str = "forward"
+    recompute: Callable[..., np.ndarray] | None = field(default=None, compare=False)
+    explain: Callable[[Step, tuple, Callable[[float], Fraction]], str] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class TraceBlank:
+    """One blanked number of a trace worksheet and its key entry."""
+
+    label: str
+    step: str
+    index: tuple[int, ...]
+    answer: Fraction
+    given_values_answer: Fraction | None
+    tolerance: Fraction
+    explanation: str
+
+    def check(self, text: str) -> Verdict:
+        return check_answer(text, self.answer, self.tolerance, self.given_values_answer)
+
+
+@dataclass(frozen=True)
+class TraceWorksheet:
+    """Steps with ``blanks`` numbered ``?1 … ?k``; renders as Markdown or standalone HTML."""
+
+    title: str
+    steps: tuple[Step, ...]
+    blanks: tuple[TraceBlank, ...]
+    places: int
+    rounded: bool
+
+    def _show(self, value: float) -> Fraction:
+        return as_shown(value, self.places)
+
+    def intro(self) -> str:
+        text = (f"Fill in the {len(self.blanks)} blanks ?1 … ?{len(self.blanks)}. Each blank is one number of one "
+                "step, and every number that step uses is shown, so each blank follows from its own equation. "
+                + COUNTING_NOTE)
+        if self.rounded:
+            text += (f" Numbers are rounded to {self.places} decimal places; answers within "
+                     f"±{number_text(Fraction(1, 10**self.places))} of the key count.")
+        return text
+
+    def givens(self) -> dict[str, np.ndarray]:
+        """The inputs that no step produces (data and parameters), in order of first use."""
+        produced = {step.name for step in self.steps}
+        found: dict[str, np.ndarray] = {}
+        for step in self.steps:
+            for name, values in step.inputs.items():
+                if name not in produced and name not in found:
+                    found[name] = fraction_array(values, self._show)
+        return found
+
+    def shown_output(self, step: Step) -> np.ndarray:
+        values = fraction_array(step.output, self._show)
+        for blank in self.blanks:
+            if blank.step == step.name:
+                values[blank.index] = blank.label
+        return values
+
+    def _sections(self) -> list[tuple[str, list[Step]]]:
+        return [(title, [s for s in self.steps if s.phase == phase])
+                for title, phase in (("Forward pass", "forward"), ("Backward pass", "backward"))]
+
+    def markdown(self) -> str:
+        lines = [f"# {self.title}", "", "Name: ______________________ Date: ____________", "", self.intro(), "",
+                 "## Given", "", "```text", tensors_text(self.givens()), "```", ""]
+        for title, steps in self._sections():
+            lines += [f"## {title}", ""] if steps else []
+            for step in steps:
+                lines += [f"### {step.formula}", "", "```text",
+                          tensors_text({step.name: self.shown_output(step)}), "```", ""]
+        lines += [PAGE_BREAK_MARKDOWN, "", f"## Answer key: {self.title}", ""]
+        lines += [f"- **{b.label} = {number_text(b.answer)}**: {b.explanation}" for b in self.blanks]
+        return "\n".join(lines) + "\n"
+
+    def html(self) -> str:
+        parts = [f'<section class="given"><h2>Given</h2>{tensors_html(self.givens())}</section>']
+        for title, steps in self._sections():
+            if steps:
+                parts.append(f"<h2>{title}</h2>")
+            for step in steps:
+                parts.append(f'<section class="step"><h3 class="equation">{html.escape(step.formula)}</h3>'
+                             f"{tensors_html({step.name: self.shown_output(step)})}</section>")
+        key = "<ol>" + "".join(
+            f'<li data-blank="{html.escape(b.label)}">{html.escape(b.label)} = '
+            f'<span class="answer">{html.escape(number_text(b.answer))}</span>'
+            f'<div class="solution">{html.escape(b.explanation)}</div></li>' for b in self.blanks) + "</ol>"
+        return page_html(self.title, self.intro(), "\n".join(parts), key)
+
+
+def steps_from_trace(document: dict) -> list[Step]:
+    """Steps from a described trace: every entry of its ``"forward"`` and ``"backward"`` lists,
+    ``{"formula", "inputs": [{"symbol", "values"}, …], "output": {"symbol", "values"}}``, becomes
+    one :class:`Step`. The blanks are only as solvable as the inputs are complete: a step must
+    list every tensor its formula uses (e.g. Z₁ for ``∂L/∂Z₁ = ∂L/∂A₁ ⊙ ReLU′(Z₁)``)."""
+    steps = []
+    for phase in ("forward", "backward"):
+        for entry in document.get(phase, []):
+            inputs = {item["symbol"]: np.asarray(item["values"], dtype=np.float64) for item in entry["inputs"]}
+            output = entry["output"]
+            steps.append(Step(output["symbol"], entry["formula"], inputs,
+                              np.asarray(output["values"], dtype=np.float64), phase))
+    return steps
+
+
+def choose_blanks(steps: Sequence[Step], count: int, seed: int) -> list[tuple[int, tuple[int, ...]]]:
+    """``count`` (step position, entry index) pairs, each solvable from the numbers left shown.
+
+    Steps are taken in a seeded random order into a set where no chosen step is an input of
+    another; the blanks are then dealt round-robin over those steps, one entry at a time.
+    """
+    rng = np.random.default_rng(seed)
+    producer = {step.name: i for i, step in enumerate(steps)}
+    uses = [{producer[name] for name in step.inputs if name in producer} for step in steps]
+    chosen: list[int] = []
+    for i in (int(i) for i in rng.permutation(len(steps))):
+        if all(i not in uses[j] and j not in uses[i] for j in chosen):
+            chosen.append(i)
+    entries = {i: [list(np.ndindex(steps[i].output.shape))[k] for k in rng.permutation(steps[i].output.size)]
+               for i in chosen}
+    capacity = sum(len(found) for found in entries.values())
+    if not 1 <= count <= capacity:
+        raise ValueError(f"can blank between 1 and {capacity} numbers of these steps so that each stays "
+                         f"solvable, not {count}: ask for fewer blanks")
+    picked: list[tuple[int, tuple[int, ...]]] = []
+    while len(picked) < count:
+        for i in chosen:
+            if entries[i] and len(picked) < count:
+                picked.append((i, entries[i].pop()))
+    return sorted(picked)
+
+
+def trace_worksheet(steps: Sequence[Step], blanks: int = 6, seed: int = 0, places: int = 4,
+                    title: str = "Backpropagation by hand") -> TraceWorksheet:
+    """Blank out ``blanks`` numbers of ``steps`` (seeded) and build the worksheet and its key."""
+    steps = tuple(steps)
+    every_number = [v for s in steps for a in (*s.inputs.values(), s.output) for v in np.ravel(a)]
+    rounded = not all(is_short_decimal(v, places) for v in every_number)
+    tolerance = Fraction(1, 10**places) if rounded else DEFAULT_TOLERANCE
+    made = []
+
+    def show(value: float) -> Fraction:
+        return as_shown(value, places)
+
+    for n, (i, index) in enumerate(choose_blanks(steps, blanks, seed), 1):
+        step = steps[i]
+        given_values_answer = None
+        if rounded and step.recompute is not None:
+            shown_inputs = [fraction_array(v, show).astype(np.float64) for v in step.inputs.values()]
+            given_values_answer = show(step.recompute(*shown_inputs)[index])
+        label = index_label(step.name, index, step.output.shape)
+        explanation = (step.explain(step, index, show) if step.explain is not None
+                       else f"{label} from {step.formula}")
+        made.append(TraceBlank(f"?{n}", step.name, index, show(step.output[index]), given_values_answer,
+                               tolerance, explanation))
+    return TraceWorksheet(title, steps, tuple(made), places, rounded)
+
+
+def problems_markdown(problems: Sequence[Problem], title: str) -> str:
+    """A Markdown worksheet: the problems, then the answer key on a new page."""
+    lines = [f"# {title}", "", "Name: ______________________ Date: ____________", "", problems_intro(problems), ""]
+    for n, problem in enumerate(problems, 1):
+        lines += [f"## Problem {n}", "", problem.question, "", f"**{problem.equation}**", "",
+                  "```text", tensors_text(problem.tensors), "```", ""]
+        lines += [*problem.notes, ""] if problem.notes else []
+        lines += ["? = ______________", ""]
+    lines += [PAGE_BREAK_MARKDOWN, "", f"## Answer key: {title}", ""]
+    for n, problem in enumerate(problems, 1):
+        lines += [f"{n}. **{answer_text(problem)}**", "", "   ```text", *(f"   {s}" for s in problem.solution),
+                  "   ```", ""]
+    return "\n".join(lines)
+
+
+def problems_html(problems: Sequence[Problem], title: str) -> str:
+    """A standalone printable HTML worksheet; the key (``span.answer`` per problem) starts a new page."""
+    items = []
+    for n, problem in enumerate(problems, 1):
+        notes = "".join(f'<p class="notes">{html.escape(note)}</p>' for note in problem.notes)
+        items.append(
+            f'<li class="problem" id="problem-{n}"><p class="question">{html.escape(problem.question)}</p>'
+            f'<p class="equation">{html.escape(problem.equation)}</p>{tensors_html(problem.tensors)}{notes}'
+            '<p class="answer-line">? = ______________</p></li>')
+    key = "<ol>" + "".join(
+        f'<li data-problem="{n}"><span class="answer">{html.escape(answer_text(problem))}</span>'
+        f'<div class="solution">{html.escape(chr(10).join(problem.solution))}</div></li>'
+        for n, problem in enumerate(problems, 1)) + "</ol>"
+    return page_html(title, problems_intro(problems), "<ol>" + "\n".join(items) + "</ol>", key)
+
+
+def problems_intro(problems: Sequence[Problem]) -> str:
+    return (f"{len(problems)} problems. Fill in each blank (?) and write the number on the answer line. "
+            f"Answers may be integers, decimals or fractions. {COUNTING_NOTE}")
+
+
+def answer_text(problem: Problem) -> str:
+    """The key's answer: exact, or ``≈`` the rounded value with its tolerance."""
+    if problem.exact:
+        return number_text(problem.answer)
+    return f"≈ {number_text(problem.answer)} (±{number_text(problem.tolerance)})"
