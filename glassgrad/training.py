@@ -101,13 +101,12 @@ def accuracy(output: Tensor, target: Tensor, loss_fn: Any = None) -> float | Non
     """
     out, y = output.data, target.data
     if y.dtype.kind in "iu" and out.ndim == 2 and out.shape[1] > 1:
-        return float((out.argmax(axis=1) == y).mean())
+        return np.count_nonzero(out.argmax(axis=1) == y) / len(y)
     if y.dtype.kind == "f" and out.shape == y.shape and np.isin(y, (0.0, 1.0)).all():
         name = getattr(loss_fn, "__name__", type(loss_fn).__name__).lower()
-        if "logits" in name:
-            return float(((out > 0) == (y > 0.5)).mean())
-        if "bce" in name or "binary" in name:
-            return float(((out > 0.5) == (y > 0.5)).mean())
+        threshold = 0.0 if "logits" in name else 0.5 if ("bce" in name or "binary" in name) else None
+        if threshold is not None:
+            return np.count_nonzero((out > threshold) == (y > 0.5)) / y.size
     return None
 
 
