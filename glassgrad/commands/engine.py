@@ -1,4 +1,4 @@
-"""Engine commands: ``glassgrad rules`` (the backward-rule cheat sheet) and ``glassgrad tour``."""
+"""Engine commands: ``glassgrad rules`` (the backward-rule cheat sheet)."""
 
 from __future__ import annotations
 
@@ -20,13 +20,5 @@ def rules() -> None:
     Console().print(table)
 
 
-def tour() -> None:
-    """A short walk through what the engine computes (the full tour grows with the glass box)."""
-    from glassgrad.commands.tour_engine import run_engine_tour
-
-    run_engine_tour()
-
-
 def register(app: typer.Typer) -> None:
     app.command()(rules)
-    app.command()(tour)

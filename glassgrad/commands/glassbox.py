@@ -1,0 +1,162 @@
+"""Glass-box commands: ``glassgrad trace``, ``gradcheck``, ``graph``, ``experiment`` and ``tour``.
+
+Everything heavy (NumPy, rich, matplotlib) loads inside the command functions.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..cli import CommandError
+
+OUTPUT = Path("glassgrad-output")
+EXPERIMENT_LENGTH = {"learning-rate": "steps", "optimizers": "epochs", "batch-size": "epochs", "zero-grad": "steps",
+                     "depth": "epochs"}
+"""Which option of each experiment ``--steps`` sets (its number of steps or epochs)."""
+
+
+def _check_format(format: str) -> str:
+    from ..trace import FORMATS
+
+    if format not in FORMATS:
+        raise CommandError(f"--format must be one of {', '.join(FORMATS)}, got {format!r}")
+    return format
+
+
+def _show(document: dict, format: str, out: Optional[Path], ops: bool = False) -> None:
+    """Print ``document`` (rich tables for text) or write it to ``out`` atomically."""
+    from ..io import write_atomically
+    from ..trace import render
+
+    if out is None and format == "text":
+        from rich.console import Console
+
+        from ..trace.render_text import renderables
+
+        console = Console()
+        for part in renderables(document, ops=ops):
+            console.print(part)
+        return
+    text = render(document, format, ops=ops)
+    if out is None:
+        typer.echo(text)
+        return
+    write_atomically(out, text)
+    typer.echo(f"wrote {out}")
+
+
+def _lesson_document(name: str) -> dict:
+    from ..lessons import LESSONS, lesson
+
+    if name not in LESSONS:
+        raise CommandError(f"unknown lesson {name!r}: choose one of {', '.join(LESSONS)}")
+    return lesson(name)
+
+
+def trace(
+    name: str = typer.Argument(..., help="diagonal-flip, mlp3 or linear-regression"),
+    format: str = typer.Option("text", "--format", "-f", help="text, md, html or json (json keeps full precision)"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="write to this file instead of the terminal"),
+    ops: bool = typer.Option(False, "--ops", help="also show every primitive op, forward and backward"),
+) -> None:
+    """Trace a worked example: every forward value, local derivative, gradient and update."""
+    _show(_lesson_document(name), _check_format(format), out, ops)
+
+
+def gradcheck(
+    name: str = typer.Argument("diagonal-flip", help="the network to check (diagonal-flip)"),
+    format: str = typer.Option("text", "--format", "-f", help="text, md, html or json"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="write to this file instead of the terminal"),
+) -> None:
+    """Backprop against finite differences, per parameter, with the number of passes and the times."""
+    if name != "diagonal-flip":
+        raise CommandError(f"gradcheck knows the network 'diagonal-flip', not {name!r}; for your own functions "
+                           "use gg.gradcheck(fn, inputs) in Python")
+    from ..lessons.diagonal_flip import gradient_check_document
+
+    _show(gradient_check_document(), _check_format(format), out)
+
+
+def graph(
+    name: str = typer.Argument(..., help="diagonal-flip, mlp3 or linear-regression"),
+    level: str = typer.Option("layer", "--level", help="layer (one box per layer's tensors) or op (every op)"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="the SVG file (default glassgrad-output/NAME.svg)"),
+) -> None:
+    """Draw the computational graph of a worked example as SVG, values and gradients in the boxes."""
+    from ..io import write_atomically
+    from ..trace.graph import graph_svg
+
+    if level not in ("layer", "op"):
+        raise CommandError(f"--level must be 'layer' or 'op', got {level!r}")
+    document = _lesson_document(name)
+    if out is None:
+        OUTPUT.mkdir(exist_ok=True)
+        out = OUTPUT / f"{name}-{level}.svg"
+    write_atomically(out, graph_svg(document, level))
+    typer.echo(f"wrote {out}")
+
+
+def _experiment_options(name: str, steps: Optional[int], lrs: Optional[str], seed: Optional[int]) -> dict:
+    from ..lessons.experiments import EXPERIMENTS
+
+    accepted = inspect.signature(EXPERIMENTS[name][0]).parameters
+    options: dict = {}
+    if steps is not None:
+        if steps < 1:
+            raise CommandError(f"--steps must be a positive number, got {steps}")
+        options[EXPERIMENT_LENGTH[name]] = steps
+    if lrs is not None:
+        if name != "learning-rate":
+            raise CommandError("--lrs belongs to the learning-rate experiment")
+        try:
+            options["learning_rates"] = [float(part) for part in lrs.split(",") if part.strip()]
+        except ValueError:
+            raise CommandError(f"--lrs must be comma-separated numbers such as 0.001,0.1,1,10, got {lrs!r}") from None
+    if seed is not None:
+        if "seed" not in accepted:
+            raise CommandError(f"the {name} experiment always starts from the lesson's weights: it takes no --seed")
+        options["seed"] = seed
+    return options
+
+
+def experiment(
+    name: str = typer.Argument(..., help="learning-rate, depth, optimizers, batch-size or zero-grad"),
+    out: Path = typer.Option(OUTPUT / "experiments", "--out", "-o", help="folder for the PNG, SVG and HTML files"),
+    steps: Optional[int] = typer.Option(None, "--steps", help="training steps (or epochs) per run"),
+    lrs: Optional[str] = typer.Option(None, "--lrs", help="learning rates to compare, e.g. 0.001,0.1,1,10"),
+    seed: Optional[int] = typer.Option(None, "--seed", help="seed of the data and the initial weights"),
+) -> None:
+    """Run an experiment: a table, an explanation and a plot (PNG and SVG) of what it shows."""
+    from ..io import write_atomically
+    from ..lessons.experiments import EXPERIMENTS, run_experiment
+    from ..trace.render_html import render_html
+
+    if name not in EXPERIMENTS:
+        raise CommandError(f"unknown experiment {name!r}: choose one of {', '.join(EXPERIMENTS)}")
+    result = run_experiment(name, **_experiment_options(name, steps, lrs, seed))
+    _show(result.document(figure=False), "text", None)
+    files = result.save(out)
+    files.append(write_atomically(Path(out) / f"{name}.html", render_html(result.document())))
+    typer.echo("wrote " + ", ".join(str(path) for path in files))
+
+
+def tour(
+    interactive: bool = typer.Option(False, "--interactive", help="pause after each chapter"),
+    out: Path = typer.Option(OUTPUT / "tour", "--out", "-o", help="folder for the HTML report and its plots"),
+) -> None:
+    """The guided tour: forward, loss, backward, gradient check, update, learning rates, digits, depth."""
+    from ..lessons.tour import run_tour
+
+    run_tour(out, interactive=interactive)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("trace")(trace)
+    app.command("gradcheck")(gradcheck)
+    app.command("graph")(graph)
+    app.command("experiment")(experiment)
+    app.command("tour")(tour)

@@ -1,0 +1,328 @@
+"""Experiments: what the learning rate, the optimizer, the batch size and zeroing gradients do.
+
+Each experiment trains small networks with glassgrad and returns an :class:`Experiment`: a
+table, an explanation in plain words and a matplotlib figure, saved as PNG and SVG by
+:meth:`Experiment.save`. ``glassgrad experiment NAME`` runs one from the command line.
+
+* ``learning-rate``: one network, one start, η ∈ {0.001, 0.1, 1, 10}; each loss curve is
+  labelled slow / converging / oscillating / diverging (:func:`classify`);
+* ``depth`` (:mod:`.depth`): vanishing and exploding gradients, and gradient clipping;
+* ``optimizers``: SGD, SGD with momentum and Adam from the same start;
+* ``batch-size``: batch, mini-batch and stochastic gradient descent on the same data;
+* ``zero-grad``: training with and without ``optimizer.zero_grad()``.
+
+>>> label, why = classify([1.0, 0.9, 0.85, 0.84])
+>>> label
+'slow'
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..io import write_atomically
+from ..trace.numbers import PRECISION_NOTE
+
+LEARNING_RATES = (0.001, 0.1, 1.0, 10.0)
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+@dataclass
+class Experiment:
+    """What one experiment found: tables, an explanation, a figure, and the raw numbers in ``data``."""
+
+    name: str
+    title: str
+    explanation: list[str]
+    tables: list[dict]
+    figure: Any
+    data: dict = field(default_factory=dict)
+    _rendered: dict = field(default_factory=dict, repr=False)
+
+    def figure_bytes(self, format: str) -> bytes:
+        """The figure as a PNG or SVG file's bytes (drawn once per format)."""
+        if format not in self._rendered:
+            buffer = io.BytesIO()
+            self.figure.savefig(buffer, format=format, dpi=110)
+            self._rendered[format] = buffer.getvalue()
+        return self._rendered[format]
+
+    def save(self, folder: str | Path) -> list[Path]:
+        """Write ``NAME.png`` and ``NAME.svg`` into ``folder`` (created if needed); returns the paths."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        return [write_atomically(folder / f"{self.name}.{kind}", self.figure_bytes(kind)) for kind in ("png", "svg")]
+
+    def document(self, figure: bool = True) -> dict:
+        """The experiment as a document for the trace renderers (text, Markdown, HTML, JSON)."""
+        svg = inline_svg(self.figure_bytes("svg").decode("utf-8")) if figure else None
+        return {"title": self.title, "explanation": self.explanation, "tables": self.tables,
+                "figures": [{"title": self.title, "svg": svg}] if svg else [], "notes": [PRECISION_NOTE],
+                "experiment": {"name": self.name, **self.data}}
+
+
+def inline_svg(svg: str) -> str:
+    """An SVG file's text made fit to sit inside an HTML page: no XML prolog, DOCTYPE or metadata."""
+    svg = svg[svg.index("<svg"):]
+    start, end = svg.find("<metadata>"), svg.find("</metadata>")
+    return svg[:start] + svg[end + len("</metadata>"):] if 0 <= start < end else svg
+
+
+def new_figure(columns: int = 1, width: float = 6.0) -> tuple[Any, list[Any]]:
+    """A matplotlib Figure (no pyplot, no global state) with ``columns`` side-by-side axes."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width * columns, 4.0))
+    axes = figure.subplots(1, columns)
+    figure.subplots_adjust(left=0.14 / columns, right=1 - 0.02 / columns, bottom=0.13, top=0.9, wspace=0.25)
+    return figure, list(np.atleast_1d(axes))
+
+
+def classify(losses: Sequence[float]) -> tuple[str, str]:
+    """Label a loss curve ``slow``, ``converging``, ``oscillating`` or ``diverging``, with the reason.
+
+    * diverging: the loss became inf/NaN, or ended higher than it started;
+    * oscillating: it went down overall, but rose by more than 5% in some step, or rose in
+      more than a quarter of the steps (the steps overshoot the valley);
+    * slow: it went down steadily, but by less than half of its first value;
+    * converging: it went down steadily, by half or more.
+    """
+    values = [float(v) for v in losses]
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return "diverging", "the loss was not a finite number from the start"
+    if len(finite) < len(values):
+        return "diverging", f"the loss became {values[len(finite)]} after {len(finite)} steps"
+    if finite[-1] > finite[0]:
+        return "diverging", f"the loss ended higher than it started ({finite[0]:.4g} → {finite[-1]:.4g})"
+    rises = [(b - a) / a if a > 0 else 0.0 for a, b in zip(finite, finite[1:])]
+    jumps = sum(r > 0 for r in rises)
+    if max(rises, default=0.0) > 0.05 or jumps > len(rises) / 4:
+        return "oscillating", f"the loss rose in {jumps} of {len(rises)} steps (largest rise {max(rises):.0%})"
+    drop = (finite[0] - finite[-1]) / finite[0] if finite[0] > 0 else 0.0
+    if drop < 0.5:
+        return "slow", f"the loss fell by only {drop:.0%} in {len(rises)} steps"
+    return "converging", f"the loss fell steadily, by {drop:.0%}"
+
+
+def _growth_note(losses: list[float], diverged: Any) -> str:
+    """When and why a run diverged: how fast the loss grew and where float32 ran out."""
+    finite = [v for v in losses if math.isfinite(v)]
+    ratios = [b / a for a, b in zip(finite, finite[1:]) if a > 0]
+    growth = float(np.median(ratios)) if ratios else math.nan
+    when = f"at step {diverged.step}" if diverged is not None else f"after {len(finite)} steps"
+    return (f"The loss grew about ×{growth:.3g} per step until it passed the largest float32 number "
+            f"({FLOAT32_MAX:.3g}) and became inf {when}: each step overshot the minimum by more than it "
+            "corrected, so the error grew geometrically. " + (diverged.message if diverged is not None else ""))
+
+
+def learning_rate(learning_rates: Sequence[float] = LEARNING_RATES, steps: int = 100) -> Experiment:
+    """The diagonal-flip network (lesson weights, float32) trained on all 16 images with each η."""
+    from ..data import DataLoader, diagonal_flip
+    from ..nn import MSELoss
+    from ..optim import SGD
+    from ..training import fit
+    from .diagonal_flip import lesson_model
+
+    if not learning_rates or any(not (lr > 0 and math.isfinite(lr)) for lr in learning_rates):
+        raise ValueError(f"learning rates must be positive numbers, got {list(learning_rates)}")
+    data = diagonal_flip()
+    figure, (axis, zoom) = new_figure(2)
+    rows, runs = [], {}
+    for lr in learning_rates:
+        model = lesson_model().float()
+        with np.errstate(over="ignore", invalid="ignore"):
+            history = fit(model, MSELoss(), SGD(model.parameters(), lr=lr), DataLoader(data, batch_size=len(data)),
+                          epochs=steps, progress=False)
+        losses = history["train_loss"] + ([history.diverged.loss] if history.diverged else [])
+        label, why = classify(losses)
+        if label == "diverging" and not all(math.isfinite(v) for v in losses):
+            why += ". " + _growth_note(losses, history.diverged)
+        finite = [v for v in losses if math.isfinite(v)]
+        runs[lr] = {"losses": losses, "label": label, "why": why}
+        rows.append([f"{lr:g}", finite[0], finite[-1], min(finite), label, why])
+        line, = axis.plot(range(len(finite)), finite, label=f"η = {lr:g}: {label}")
+        zoom.plot(range(len(finite)), finite, color=line.get_color(), label=f"η = {lr:g}")
+        if len(finite) < len(losses):
+            axis.plot(len(finite) - 1, finite[-1], "x", color=line.get_color(), markersize=10)
+    first = rows[0][1]
+    axis.set(yscale="log", xlabel="step (full batch of 16 images)", ylabel="MSE loss",
+             title=f"one network, one start, {len(learning_rates)} learning rates")
+    zoom.set(ylim=(0, 1.5 * first), xlabel="step", ylabel="MSE loss", title="close-up of the bottom")
+    axis.legend()
+    zoom.legend()
+    return Experiment(
+        "learning-rate", "Learning rate: too small, right, too large",
+        [f"The same 4→3→4 network, from the same lesson weights, trained for {steps} steps of full-batch "
+         "gradient descent on the 16 diagonal-flip images, once per learning rate η.",
+         "A tiny η barely moves the weights (slow); a moderate η brings the loss down steadily (converging); "
+         "a large η takes steps that overshoot the valley, so the loss jumps up and down (oscillating) or grows "
+         "each step until the numbers overflow (diverging). An × marks where a run stopped at inf/NaN.",
+         "Each curve's label comes from the curve itself: see the 'why' column."],
+        [{"title": "Learning-rate sweep", "intro": "loss before the first and after the last step",
+          "columns": ["η", "first loss", "last finite loss", "lowest loss", "behaviour", "why"], "rows": rows}],
+        figure, {"runs": runs, "steps": steps})
+
+
+def optimizers(epochs: int = 150, target_loss: float = 0.3, seed: int = 0) -> Experiment:
+    """SGD, SGD with momentum and Adam from the same initial weights, full batch, on the moons data."""
+    from ..data import DataLoader, make_moons
+    from ..nn import CrossEntropyLoss, mlp
+    from ..optim import SGD, Adam
+    from ..training import fit
+
+    data = make_moons(n_samples=200, noise=0.2, seed=seed)
+    choices = {"SGD (η = 0.1)": lambda p: SGD(p, lr=0.1),
+               "SGD + momentum 0.9 (η = 0.1)": lambda p: SGD(p, lr=0.1, momentum=0.9),
+               "Adam (η = 0.01)": lambda p: Adam(p, lr=0.01)}
+    figure, (axis,) = new_figure()
+    rows, curves = [], {}
+    for name, make in choices.items():
+        model = mlp([2, 16, 16, 2], seed=seed)
+        history = fit(model, CrossEntropyLoss(), make(model.parameters()), DataLoader(data, batch_size=len(data)),
+                      epochs=epochs, progress=False)
+        losses = history["train_loss"]
+        reached = next((step for step, value in enumerate(losses, 1) if value < target_loss), None)
+        curves[name] = {"losses": losses, "steps_to_target": reached}
+        rows.append([name, losses[-1], str(reached) if reached else f"not within {epochs}",
+                     history.last.get("train_accuracy")])
+        axis.plot(range(1, len(losses) + 1), losses, label=name)
+    axis.axhline(target_loss, color="grey", linestyle="--", linewidth=1, label=f"target {target_loss:g}")
+    axis.set(xlabel="step (full batch)", ylabel="cross-entropy loss", title="same start, three optimizers")
+    axis.legend()
+    return Experiment(
+        "optimizers", "Optimizers: SGD, momentum, Adam",
+        ["Three copies of the same 2→16→16→2 network (same initial weights) learn the two-moons data with "
+         "full-batch steps; only the update rule differs.",
+         "Plain SGD steps along −η·∇L. Momentum adds up past steps, so it speeds up along directions the "
+         "gradient keeps pointing to. Adam divides each step by a running estimate of the gradient's size, "
+         "so every weight moves at a similar pace whatever the scale of its gradient.",
+         f"'steps to target' is the first step whose loss is below {target_loss:g}."],
+        [{"title": "Optimizers from the same start", "intro": f"{epochs} full-batch steps",
+          "columns": ["optimizer", "final loss", f"steps to loss < {target_loss:g}", "final accuracy"],
+          "rows": rows}],
+        figure, {"curves": curves, "target_loss": target_loss})
+
+
+def batch_size(epochs: int = 20, sizes: Sequence[int] = (200, 32, 1), lr: float = 0.1, seed: int = 0) -> Experiment:
+    """Batch, mini-batch and stochastic gradient descent: same data, same start, same η."""
+    import time
+
+    from ..data import DataLoader, make_moons
+    from ..nn import CrossEntropyLoss, mlp
+    from ..optim import SGD
+    from ..training import fit
+
+    data = make_moons(n_samples=200, noise=0.2, seed=seed)
+    figure, axes = new_figure(2)
+    rows, curves = [], {}
+    for size in sizes:
+        size = min(int(size), len(data))
+        kind = "batch" if size == len(data) else "stochastic" if size == 1 else "mini-batch"
+        model = mlp([2, 16, 2], seed=seed)
+        loader = DataLoader(data, batch_size=size, shuffle=size < len(data), seed=seed)
+        started = time.perf_counter()
+        history = fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=lr), loader, epochs=epochs,
+                      val_loader=DataLoader(data, batch_size=len(data)), progress=False)
+        seconds = time.perf_counter() - started
+        losses, updates = history["val_loss"], len(loader)
+        label = f"{kind} (batch {size})"
+        curves[label] = {"losses": losses, "updates_per_epoch": updates, "seconds": seconds}
+        rows.append([label, str(updates), str(updates * epochs), losses[-1], f"{seconds:.2f}"])
+        axes[0].plot(range(1, epochs + 1), losses, label=label)
+        axes[1].plot([updates * epoch for epoch in range(1, epochs + 1)], losses, label=label)
+    axes[0].set(xlabel="epoch", ylabel="loss on all 200 samples", title="per epoch")
+    axes[1].set(xscale="log", xlabel="updates (log scale)", ylabel="loss on all 200 samples", title="per update")
+    for axis in axes:
+        axis.legend()
+    return Experiment(
+        "batch-size", "Batch size: batch, mini-batch and stochastic gradient descent",
+        [f"One 2→16→2 network per batch size, same start, SGD with η = {lr:g}, {epochs} epochs over the same "
+         "200 moons samples; the loss is measured on all samples after each epoch.",
+         "A full batch makes one careful step per epoch; a mini-batch makes several cheaper, noisier steps; "
+         "stochastic gradient descent (batch size 1) makes one step per sample. Per epoch, smaller batches "
+         "learn faster because they update more often; per update, the full batch is the most accurate.",
+         "The noise of small batches also shows as wiggles in the curve."],
+        [{"title": "Batch sizes", "intro": f"{epochs} epochs each",
+          "columns": ["run", "updates per epoch", "updates in all", "final loss", "seconds"], "rows": rows}],
+        figure, {"curves": curves, "epochs": epochs})
+
+
+def zero_grad(steps: int = 60, lr: float = 0.5, seed: int = 0) -> Experiment:
+    """Training with ``optimizer.zero_grad()`` before each backward, and without it (gradients pile up)."""
+    from ..data import make_moons
+    from ..nn import mlp
+    from ..nn.functional import cross_entropy
+    from ..optim import SGD
+
+    x, y = make_moons(n_samples=200, noise=0.2, seed=seed).tensors
+    figure, axes = new_figure(2)
+    results = {}
+    for zeroing in (True, False):
+        model = mlp([2, 16, 2], seed=seed)
+        optimizer = SGD(model.parameters(), lr=lr)
+        losses, norms = [], []
+        with np.errstate(over="ignore", invalid="ignore"):
+            for _ in range(steps):
+                if zeroing:
+                    optimizer.zero_grad()
+                loss = cross_entropy(model(x), y)
+                loss.backward()
+                losses.append(loss.item())
+                norms.append(math.sqrt(sum(float((p.grad.data.astype(np.float64) ** 2).sum())
+                                           for p in model.parameters())))
+                optimizer.step()
+        label = "with zero_grad()" if zeroing else "without zero_grad(): gradients add up"
+        results[label] = {"losses": losses, "grad_norms": norms, "behaviour": classify(losses)[0]}
+        axes[0].plot(losses, label=label)
+        axes[1].plot(norms, label=label)
+    axes[0].set(xlabel="step", ylabel="loss", title="loss")
+    axes[1].set(yscale="log", xlabel="step", ylabel="‖.grad‖ (all parameters)", title="what .grad holds")
+    for axis in axes:
+        axis.legend()
+    labels = list(results)
+    marks = sorted({0, 1, 2, 5, 10, steps // 2, steps - 1})
+    rows = [[str(step + 1)] + [results[label][key][step] for label in labels for key in ("losses", "grad_norms")]
+            for step in marks if step < steps]
+    return Experiment(
+        "zero-grad", "Zeroing gradients: with and without optimizer.zero_grad()",
+        ["backward() adds each new gradient to .grad; it never replaces it (PyTorch's rule, kept by glassgrad). "
+         "optimizer.zero_grad() clears .grad before the next backward.",
+         f"Without it, after k steps .grad holds the sum of k gradients, so step k moves the weights by about "
+         f"k times η·∇L: the effective learning rate keeps growing, the steps overshoot and the loss stops "
+         f"improving. Here η = {lr:g}, {steps} full-batch steps on the moons data, same start for both runs.",
+         "Adding gradients up is useful on purpose, e.g. to simulate a large batch from several small ones "
+         "(call step() and zero_grad() once every few backward passes)."],
+        [{"title": "Side by side", "intro": "loss and gradient norm at some steps",
+          "columns": ["step"] + [f"{label}: {key}" for label in labels for key in ("loss", "‖grad‖")],
+          "rows": rows}],
+        figure, {"runs": results})
+
+
+def _depth(**options: Any) -> Experiment:
+    from .depth import depth
+
+    return depth(**options)
+
+
+EXPERIMENTS = {
+    "learning-rate": (learning_rate, "η from 0.001 to 10 on the diagonal-flip network: slow, converging, diverging"),
+    "depth": (_depth, "vanishing gradients in deep sigmoid nets vs ReLU, BatchNorm, residual; gradient clipping"),
+    "optimizers": (optimizers, "SGD, momentum and Adam from the same start"),
+    "batch-size": (batch_size, "batch vs mini-batch vs stochastic gradient descent"),
+    "zero-grad": (zero_grad, "what happens when gradients are not zeroed between steps"),
+}
+
+
+def run_experiment(name: str, **options: Any) -> Experiment:
+    """Run the experiment called ``name`` (a key of :data:`EXPERIMENTS`) with its keyword options."""
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; choose one of: {', '.join(EXPERIMENTS)}")
+    return EXPERIMENTS[name][0](**options)

@@ -1,0 +1,148 @@
+"""``glassgrad tour``: the lessons in order, every number computed live by glassgrad.
+
+Chapters: the forward pass, the loss, the backward pass with all 31 gradients, a numerical
+check of them, one gradient-descent update (and training to a tiny loss), learning rates,
+training a digits classifier (with a progress bar), and vanishing gradients. The terminal
+shows the key tables; an HTML report with the plots goes into the output folder, whose path
+is printed at the end. Offline: the data is generated or bundled with scikit-learn.
+
+>>> from pathlib import Path
+>>> import tempfile
+>>> report = run_tour(Path(tempfile.mkdtemp()), digits_epochs=1, quiet=True)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+DIGITS_EPOCHS = 5
+
+
+def _part(document: dict, *keys: str, **extra: Any) -> dict:
+    """The chapter's slice of a lesson document: only ``keys``, plus ``extra`` entries."""
+    return {"title": extra.pop("title", document.get("title", "")), **{k: document[k] for k in keys if k in document},
+            **extra}
+
+
+def _digits_chapter(epochs: int, progress: bool) -> tuple[dict, Any]:
+    """Train a 64→64→10 classifier on the 8×8 digits with ``gg.fit``; its document and diagnostics figure."""
+    from ..data import DataLoader, load_digits, train_val_split
+    from ..nn import CrossEntropyLoss, mlp
+    from ..optim import Adam
+    from ..training import fit
+    from .diagnostics import Diagnostics
+
+    data = load_digits()
+    train, validation = train_val_split(data, 0.2, seed=0, stratify=True)
+    model = mlp([64, 64, 10], seed=0)
+    parameters = model.num_parameters()
+    diagnostics = Diagnostics()
+    history = fit(model, CrossEntropyLoss(), Adam(model.parameters(), lr=0.01),
+                  DataLoader(train, batch_size=64, shuffle=True, seed=0), epochs=epochs,
+                  val_loader=DataLoader(validation, batch_size=len(validation)), callbacks=[diagnostics],
+                  progress=progress)
+    rows = [[str(r["epoch"]), r["train_loss"], r.get("train_accuracy"), r.get("val_loss"), r.get("val_accuracy"),
+             f"{r['seconds']:.2f}"] for r in history.records]
+    document = {
+        "title": "Training a digits classifier",
+        "explanation": [
+            f"A 64→64→10 network learns to read the 8×8 handwritten digits bundled with scikit-learn "
+            f"({len(train)} for training, {len(validation)} held out), with Adam and mini-batches of 64: the same "
+            f"forward → loss → backward → update loop as the 31-parameter example, {parameters:,} parameters now.",
+            "The diagnostics below were recorded by a training-loop callback: the gradient norm of each layer, "
+            "how large each update is compared with the weights (about 1e-3 is healthy) and how many ReLU units "
+            "never fire.",
+        ],
+        "tables": [{"title": "Epochs", "intro": "accuracy = fraction of digits read correctly",
+                    "columns": ["epoch", "train loss", "train accuracy", "validation loss", "validation accuracy",
+                                "seconds"], "rows": rows},
+                   diagnostics.table()],
+        "history": history.records,
+    }
+    return document, diagnostics.plot("digits classifier: diagnostics per step")
+
+
+def run_tour(out: str | Path, interactive: bool = False, digits_epochs: int = DIGITS_EPOCHS, quiet: bool = False,
+             console: Any = None) -> Path:
+    """Walk every chapter, print its tables, and write the HTML report; returns the report's path."""
+    from rich.console import Console
+
+    from ..io import write_atomically
+    from ..trace.render_html import html_fragment, html_page
+    from ..trace.render_json import render_json
+    from ..trace.render_text import renderables
+    from . import diagonal_flip
+    from .depth import depth
+    from .experiments import Experiment, learning_rate
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    console = console or Console(quiet=quiet)
+    lesson = diagonal_flip.run()
+    numbers = lesson["lesson"]
+    write_atomically(out / "diagonal-flip.json", render_json(lesson))
+    report = [
+        '<div class="gg-trace"><h1>The glassgrad tour</h1><p>Every number below was computed by glassgrad '
+        "while the tour ran: a 31-parameter network traced forward and backward, its gradients checked, one "
+        "update, then learning rates, a digits classifier and deep networks.</p></div>",
+        html_fragment(lesson, style=False),
+    ]
+
+    def show(document: dict) -> None:
+        for part in renderables(document):
+            console.print(part)
+
+    def chapter_forward() -> None:
+        show(_part(lesson, "forward", title="1. The forward pass", explanation=[
+            "The 2×2 image [1 0; 1 1] enters as x = [1, 0, 1, 1]. Each layer computes Z = W·X + b and the "
+            "hidden layer applies ReLU; the network's answer is ŷ."]))
+
+    def chapter_loss() -> None:
+        show(_part(lesson, title="2. The loss", summary=[
+            {"label": "prediction ŷ", "value": numbers["prediction"]},
+            {"label": "target y (the image flipped on its diagonal)", "value": numbers["target"]},
+            {"label": "L = mean((ŷ − y)²), PyTorch's mse_loss", "value": numbers["loss"]}]))
+
+    def chapter_backward() -> None:
+        show(_part(lesson, "backward", "gradients", "symbols", title="3. The backward pass: all 31 gradients"))
+
+    def chapter_check() -> None:
+        document = diagonal_flip.gradient_check_document()
+        report.append(html_fragment(document, style=False))
+        show(dict(document, title="4. Checking backprop numerically", tables=[]))
+
+    def chapter_update() -> None:
+        show(_part(lesson, "updates", title="5. One gradient-descent update", summary=lesson["summary"][-2:]))
+
+    def experiment_chapter(title: str, result: Experiment) -> None:
+        result.save(out)
+        show(dict(result.document(figure=False), title=title))
+        report.append(html_fragment(result.document(), style=False, graph=False))
+
+    def chapter_digits() -> None:
+        console.print(f"[bold]7. Training a digits classifier[/bold] ({digits_epochs} epochs)…")
+        document, figure = _digits_chapter(digits_epochs, progress=not quiet)
+        result = Experiment("digits-diagnostics", document["title"], document["explanation"], document["tables"],
+                            figure, {"history": document["history"]})
+        experiment_chapter("7. Training a digits classifier", result)
+
+    chapters: list[tuple[str, Callable[[], None]]] = [
+        ("forward pass", chapter_forward), ("loss", chapter_loss), ("backward pass", chapter_backward),
+        ("numerical check", chapter_check), ("one update", chapter_update),
+        ("learning rates", lambda: experiment_chapter("6. Learning rates", learning_rate())),
+        ("digits classifier", chapter_digits),
+        ("vanishing gradients", lambda: experiment_chapter("8. Vanishing gradients", depth())),
+    ]
+    for number, (_, chapter) in enumerate(chapters, 1):
+        chapter()
+        if interactive and number < len(chapters):
+            answer = console.input(f"[dim]Enter for chapter {number + 1} ({chapters[number][0]}), q to stop: [/dim]")
+            if answer.strip().lower().startswith("q"):
+                break
+    path = write_atomically(out / "index.html", html_page("the glassgrad tour", "\n".join(report)))
+    console.rule("[bold]The end")
+    console.print(f"The report with every table and plot: [bold]{path.resolve()}[/bold]")
+    console.print(f"Full-precision trace of the 31-parameter example: {(out / 'diagonal-flip.json').resolve()}")
+    return path

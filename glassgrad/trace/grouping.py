@@ -1,0 +1,177 @@
+"""Grouping a pass's ops into lesson steps, and giving every tensor a symbol.
+
+Grouping: the ops one module call made form one step (a ``Linear`` is one ``linear`` op, a
+``BatchNorm1d`` several); an op made outside any module is a step of its own. Kinds:
+``linear``, ``activation``, ``loss``, ``module`` (several ops), ``op`` (any other single op).
+
+Symbols: the k-th linear layer has ``Wₖ``, ``bₖ`` and output ``Zₖ``, its activation
+``Aₖ``; the tensor an MSE loss compares with the target is ``ŷ``, the target ``y``, the
+loss ``L``; the first data input is ``X``; a scalar constant is written as its value.
+A name given with ``tape.name`` replaces the symbol.
+
+>>> subscript(12)
+'₁₂'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import local
+from .tape import ForwardRecord, Tape
+
+LOSSES = {"mse_loss", "cross_entropy", "binary_cross_entropy_with_logits"}
+MODULE_LETTERS = {"BatchNorm1d": "N", "LayerNorm": "N", "Residual": "R", "Dropout": "D", "Flatten": "F"}
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+OP_FORMS = {"add": "{0} + {1}", "sub": "{0} − {1}", "mul": "{0}·{1}", "div": "{0} / {1}", "neg": "−{0}",
+            "matmul": "{0} @ {1}", "exp": "exp({0})", "log": "ln({0})", "sqrt": "√{0}", "sum": "Σ {0}",
+            "mean": "mean({0})"}
+"""How an op is written in a formula, for the ops that have a usual notation."""
+
+
+def subscript(number: int) -> str:
+    """``12`` → ``₁₂`` (as in ``W₁₂``)."""
+    return str(number).translate(_SUBSCRIPTS)
+
+
+@dataclass
+class Group:
+    """One step of the lesson: the ops of one layer (or one op), its outside inputs and its output.
+
+    ``title`` says where the step comes from (``"0 (Linear)"``, or the op's name); ``name`` what it
+    computes (the module's class, ``"BatchNorm1d"``, or the op's name).
+    """
+
+    kind: str
+    title: str
+    name: str
+    records: list[ForwardRecord]
+    inputs: list[int]
+    output: int
+
+
+def op_formula(record: ForwardRecord, symbols: dict[int, str]) -> str:
+    """``out = a·b``-style text of one op with the tensors' symbols (``out = name(a, b)`` otherwise)."""
+    names = [symbols[key] for key in record.inputs]
+    form = OP_FORMS.get(record.op.name)
+    right = form.format(*names) if form else f"{record.op.name}({', '.join(names)})"
+    return f"{symbols[record.output]} = {right}"
+
+
+def _op_kind(record: ForwardRecord) -> str:
+    name = record.op.name
+    if name == "linear":
+        return "linear"
+    if name in local.NAMES:
+        return "activation"
+    return "loss" if name in LOSSES else "op"
+
+
+def group_records(tape: Tape, forward: list[ForwardRecord]) -> list[Group]:
+    """The forward records of one pass grouped into lesson steps, in the order they ran."""
+    by_call: dict[int, list[ForwardRecord]] = {}
+    groups = []
+    for record in forward:
+        if record.module is None:
+            groups.append(Group(_op_kind(record), record.op.name, record.op.name, [record], [], record.output))
+        else:
+            by_call.setdefault(record.module, []).append(record)
+    for call_index, records in by_call.items():
+        call = tape.modules[call_index]
+        title = call.kind if call.name == call.kind else f"{call.name} ({call.kind})"
+        kind = _op_kind(records[0]) if len(records) == 1 else "module"
+        groups.append(Group(kind, title, call.kind, records, [], records[-1].output))
+    for group in groups:
+        produced = {record.output for record in group.records}
+        for record in group.records:
+            group.inputs += [key for key in record.inputs if key not in produced and key not in group.inputs]
+    groups.sort(key=lambda group: group.records[-1].index)
+    return groups
+
+
+class Symbols:
+    """The symbol of each tensor (``W₁``, ``Z₁``, ``ŷ``) and its name (``0.weight``)."""
+
+    def __init__(self, tape: Tape) -> None:
+        self.tape = tape
+        self.of: dict[int, str] = {}
+        self.used: set[str] = set()
+        self.constants = 0
+        self.temporaries = 0
+
+    def give(self, key: int, symbol: str) -> str:
+        """Give ``key`` this symbol unless it has one (a ``tape.name`` label wins); returns its symbol."""
+        if key not in self.of:
+            symbol = self.tape.labels.get(key, symbol)
+            while symbol in self.used:
+                symbol += "′"
+            self.of[key] = symbol
+            self.used.add(symbol)
+        return self.of[key]
+
+    def give_input(self, key: int) -> str:
+        """A tensor from outside the steps: a module's parameter (by its name), the first multi-element
+        input ``X``, any other tensor that requires grad ``θ``, a number (by its value) or a constant ``cₖ``."""
+        if key in self.of:
+            return self.of[key]
+        tensor = self.tape.tensor(key)
+        if key in self.tape.parameter_names:
+            return self.give(key, self.tape.parameter_names[key])
+        if tensor.data.size > 1 and "X" not in self.used:
+            return self.give(key, "X")
+        if tensor.requires_grad:
+            return self.give(key, "θ")
+        if tensor.data.size == 1 and tensor.data.dtype.kind == "f":
+            return self.give(key, f"{tensor.data.item():g}")
+        self.constants += 1
+        return self.give(key, f"c{subscript(self.constants)}")
+
+    def temporary(self, key: int) -> str:
+        """An op-level symbol for a tensor inside a layer: ``t₁``, ``t₂``…"""
+        if key not in self.of:
+            self.temporaries += 1
+            self.give(key, f"t{subscript(self.temporaries)}")
+        return self.of[key]
+
+    def name(self, key: int) -> str:
+        return self.tape.labels.get(key) or self.tape.parameter_names.get(key) or self.of[key]
+
+
+def assign_symbols(tape: Tape, groups: list[Group]) -> Symbols:
+    """Symbols by role, in the order the steps ran (see the module docstring)."""
+    symbols = Symbols(tape)
+    predictions = {g.records[0].inputs[0] for g in groups if g.kind == "loss" and g.records[0].op.name == "mse_loss"}
+    for group in groups:  # the targets first, so that a target sliced in the trace is still y
+        if group.kind == "loss":
+            symbols.give(group.records[0].inputs[1], "y")
+    layer, counters = 0, {}
+    for group in groups:
+        record = group.records[-1]
+        if group.kind == "linear":
+            layer += 1
+            x, weight, *bias = record.inputs
+            symbols.give(weight, f"W{subscript(layer)}")
+            if bias:
+                symbols.give(bias[0], f"b{subscript(layer)}")
+            symbols.give_input(x)
+            symbols.give(record.output, "ŷ" if record.output in predictions else f"Z{subscript(layer)}")
+        elif group.kind == "activation":
+            symbols.give_input(record.inputs[0])
+            fallback = f"A{subscript(layer)}" if layer else "A"
+            symbols.give(record.output, "ŷ" if record.output in predictions else fallback)
+        elif group.kind == "loss":
+            symbols.give_input(record.inputs[0])
+            symbols.give(record.inputs[1], "y")
+            symbols.give(record.output, "L")
+        else:
+            for key in group.inputs:
+                symbols.give_input(key)
+            letter = MODULE_LETTERS.get(group.name, "H") if len(group.records) > 1 else "v"
+            counters[letter] = counters.get(letter, 0) + 1
+            symbols.give(group.output, f"{letter}{subscript(counters[letter])}")
+    for group in groups:
+        for record in group.records:
+            for key in (*record.inputs, record.output):
+                if key not in symbols.of:
+                    symbols.temporary(key)
+    return symbols

@@ -1,0 +1,87 @@
+"""How the glass box writes numbers: rounded for display only, signs always written.
+
+Every renderer except JSON shows values through :func:`format_number`, so a learner
+reads ``+0.4400`` and ``-0.5500`` (the sign in words, not only in colour) and the same
+string appears in the terminal, Markdown and HTML. The full-precision numbers are in the
+JSON trace, and every rendered trace says so (:data:`PRECISION_NOTE`).
+
+>>> format_number(0.1), format_number(-0.05), format_number(0.0), format_number(3e-9)
+('+0.1000', '-0.0500', '0', '+3.0e-09')
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..tensor import _shape_text as shape_text  # noqa: F401  (re-exported for the renderers)
+
+DECIMALS = 4
+PRECISION_NOTE = f"values rounded to {DECIMALS} decimals for display; full precision in JSON"
+MAX_ROWS = 8
+MAX_COLUMNS = 8
+"""Larger matrices are shown cut to this many rows and columns (the JSON keeps them whole)."""
+
+
+def format_number(value: Any) -> str:
+    """``value`` with its sign and :data:`DECIMALS` decimals; tiny and huge values in e-notation.
+
+    Exact zero is ``0``; a nonzero value that would round to ``±0.0000`` is written in
+    e-notation instead, so a small gradient never looks like zero.
+    """
+    value = float(value)
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "+inf" if value > 0 else "-inf"
+    if value == 0:
+        return "0"
+    if abs(value) < 0.5 * 10**-DECIMALS or abs(value) >= 1e6:
+        return f"{value:+.1e}"
+    return f"{value:+.{DECIMALS}f}"
+
+
+def as_matrix(values: Any) -> np.ndarray:
+    """``values`` as a 2-D array for display: a scalar is 1×1, a vector one row, higher dims flattened."""
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim == 0:
+        return array.reshape(1, 1)
+    if array.ndim == 1:
+        return array.reshape(1, -1)
+    return array.reshape(-1, array.shape[-1])
+
+
+def matrix_cells(values: Any) -> tuple[list[list[str]], str]:
+    """The display strings of ``values`` as rows of cells (right-aligned to one width), cut to
+    MAX_ROWS × MAX_COLUMNS.
+
+    Returns the rows and a note saying what was cut ("" when nothing was).
+    """
+    integral = np.asarray(values).dtype.kind in "iub"  # class labels and counts stay whole numbers
+    matrix = as_matrix(values)
+    rows, columns = matrix.shape
+    shown = matrix[:MAX_ROWS, :MAX_COLUMNS]
+    write = (lambda v: str(int(v))) if integral else format_number
+    width = max((len(write(v)) for v in shown.flat), default=0)
+    cells = [[write(v).rjust(width) for v in row] for row in shown]
+    cut = []
+    if rows > MAX_ROWS:
+        cut.append(f"first {MAX_ROWS} of {rows} rows")
+    if columns > MAX_COLUMNS:
+        cut.append(f"first {MAX_COLUMNS} of {columns} columns")
+    return cells, ("showing " + " and ".join(cut) if cut else "")
+
+
+def format_values(values: Any) -> str:
+    """``values`` on one line: ``+0.1000`` for a number, ``[+0.1000, -0.1000]`` for a vector,
+    ``[[…], […]]`` for a matrix (cut as in :func:`matrix_cells`)."""
+    array = np.asarray(values)
+    if array.ndim == 0:
+        return format_number(array)
+    cells, cut = matrix_cells(array)
+    rows = ["[" + ", ".join(cell.strip() for cell in row) + "]" for row in cells]
+    text = rows[0] if array.ndim == 1 else "[" + ", ".join(rows) + "]"
+    return text + (f"  ({cut})" if cut else "")
+

@@ -1,0 +1,135 @@
+"""A trace as a standalone HTML page: offline (no CDN, no script), readable without colour.
+
+Everything is in the one file: the styles inline, the computational graph as inline SVG.
+Positive numbers are green and negative ones red, and the sign is written as well
+(``+0.4400``, ``-0.5500``), so a grey-scale print or a colour-blind reader loses nothing.
+:func:`html_fragment` gives the same content as a ``<div>`` for Jupyter (``_repr_html_``).
+
+>>> import glassgrad as gg
+>>> x = gg.tensor([2.0], requires_grad=True)
+>>> with gg.trace() as tape:
+...     (x * x).sum().backward()
+>>> render_html(tape.describe()).startswith("<!DOCTYPE html>")
+True
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+import numpy as np
+
+from .numbers import PRECISION_NOTE, format_number, matrix_cells
+from .sections import Figure, Paragraphs, Steps, Summary, Table, blocks
+
+STYLE = """
+.gg-trace { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1b1b1b; max-width: 72rem; }
+.gg-trace h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
+.gg-trace h2 { font-size: 1.2rem; margin-top: 1.6rem; border-bottom: 1px solid #ccc; }
+.gg-trace table.steps, .gg-trace table.plain { border-collapse: collapse; margin: 0.5rem 0; }
+.gg-trace table.steps > tbody > tr > td, .gg-trace table.steps > thead > tr > th,
+.gg-trace table.plain > tbody > tr > td, .gg-trace table.plain > thead > tr > th { border: 1px solid #ccc;
+  padding: 0.3rem 0.5rem;
+  vertical-align: top; text-align: left; }
+.gg-trace .formula { font-family: ui-monospace, "DejaVu Sans Mono", monospace; white-space: nowrap; }
+.gg-trace .note { color: #555; font-size: 0.85rem; }
+.gg-trace table.matrix { border-collapse: collapse; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
+  font-size: 0.85rem; border-left: 2px solid #444; border-right: 2px solid #444; margin: 0.1rem 0 0.4rem; }
+.gg-trace table.matrix td { padding: 0 0.35rem; text-align: right; }
+.gg-trace .pos { color: #0b6e2e; } .gg-trace .neg { color: #b3261e; } .gg-trace .zero { color: #666; }
+.gg-trace .label { font-size: 0.85rem; }
+.gg-trace figure { margin: 0.5rem 0; } .gg-trace figure svg { max-width: 100%; height: auto; }
+"""
+
+
+def _sign_class(text: str) -> str:
+    text = text.strip()
+    return "neg" if text.startswith("-") else "pos" if text.startswith("+") else "zero"
+
+
+def _number_cell(text: str) -> str:
+    return f'<td class="{_sign_class(text)}">{escape(text.strip())}</td>'
+
+
+def matrix_html(values: Any) -> str:
+    """``values`` as a small bracketed table, each number with its sign written and coloured."""
+    if np.ndim(values) == 0:
+        text = format_number(values)
+        return f'<span class="{_sign_class(text)}">{escape(text)}</span>'
+    cells, cut = matrix_cells(values)
+    rows = "".join("<tr>" + "".join(_number_cell(cell) for cell in row) + "</tr>" for row in cells)
+    note = f'<div class="note">({escape(cut)})</div>' if cut else ""
+    return f'<table class="matrix"><tbody>{rows}</tbody></table>{note}'
+
+
+def _steps(block: Steps) -> str:
+    rows = []
+    for row in block.rows:
+        values = "".join(f'<div class="label">{escape(label)}</div>{matrix_html(array)}' for label, array in row.values)
+        note = f'<div class="note">{escape(row.note)}</div>' if row.note else ""
+        rows.append(f'<tr><td>{escape(row.step)}</td><td><span class="formula">{escape(row.formula)}</span>{note}</td>'
+                    f"<td>{values}</td></tr>")
+    return (f'<p class="note">{escape(block.intro)}</p><table class="steps"><thead><tr><th>step</th><th>formula</th>'
+            f'<th>values</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, str) or value is None:
+        return f"<td>{escape(value or '')}</td>"
+    return f"<td>{matrix_html(value)}</td>"
+
+
+def _table(block: Table) -> str:
+    head = "".join(f"<th>{escape(column)}</th>" for column in block.columns)
+    body = "".join("<tr>" + "".join(_cell(cell) for cell in row) + "</tr>" for row in block.rows)
+    intro = f'<p class="note">{escape(block.intro)}</p>' if block.intro else ""
+    return f'{intro}<table class="plain"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _graph(document: dict) -> str:
+    if not document.get("forward"):
+        return ""
+    from .graph import graph_svg
+
+    return ('<h2>Computational graph</h2><p class="note">each box: the value (top) and ∂L/∂ of it (bottom)</p>'
+            f"<figure>{graph_svg(document)}</figure>")
+
+
+def html_fragment(document: dict, ops: bool = False, graph: bool = True, style: bool = True) -> str:
+    """``document`` as one ``<div>`` with its own styles (for Jupyter or embedding in a page)."""
+    parts = [f'<div class="gg-trace"><style>{STYLE}</style>' if style else '<div class="gg-trace">',
+             f"<h1>{escape(document.get('title', 'trace'))}</h1>",
+             f'<p class="note">{escape(PRECISION_NOTE)}; signs are written, colours only repeat them.</p>']
+    for block in blocks(document, ops=ops):
+        if not isinstance(block, Figure):  # a figure has its caption instead
+            parts.append(f"<h2>{escape(block.title)}</h2>")
+        if isinstance(block, Paragraphs):
+            parts += [f"<p>{escape(paragraph)}</p>" for paragraph in block.paragraphs]
+        elif isinstance(block, Summary):
+            items = "".join(f"<li><strong>{escape(label)}</strong>: <code>{escape(value)}</code></li>"
+                            for label, value in block.items)
+            parts.append(f"<ul>{items}</ul>")
+        elif isinstance(block, Steps):
+            parts.append(_steps(block))
+        elif isinstance(block, Table):
+            parts.append(_table(block))
+        elif isinstance(block, Figure):
+            parts.append(f"<figure>{block.svg}<figcaption>{escape(block.title)}</figcaption></figure>")
+        if graph and isinstance(block, Steps) and block.title == "Forward pass":
+            parts.append(_graph(document))
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def html_page(title: str, body: str) -> str:
+    """A complete, standalone HTML page around ``body`` (which brings its own styles)."""
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            f"<title>{escape(title)} — glassgrad</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}\n"
+            "</body>\n</html>\n")
+
+
+def render_html(document: dict, ops: bool = False) -> str:
+    """``document`` as a complete, standalone HTML page."""
+    return html_page(document.get("title", "trace"), html_fragment(document, ops=ops, style=False))

@@ -1,0 +1,320 @@
+"""The tape: a recording of every forward op, every backward step and every optimizer update.
+
+While a tape is active (``with gg.trace() as tape:``) the engine reports to it through
+:data:`glassgrad.autograd.STATE`.tape:
+
+* ``on_forward(op, parents, result, args)`` after each op: what went in, what came out;
+* ``on_backward(node, upstream, contributions)`` for each node during ``backward()``: the
+  upstream gradient ``∂L/∂out`` and each input's contribution ``∂L/∂out · ∂out/∂input``;
+* ``on_update(optimizer, formula, param, old, grad, lr, new)`` for each parameter an
+  optimizer changes: ``θ_new = θ_old − η·∂L/∂θ`` (or the optimizer's own rule).
+
+The tape copies every value (later in-place updates cannot change the record) and keeps
+the tensors it saw alive, so each tensor keeps its identity. With no tape active the engine
+pays one ``is None`` test per op and nothing else.
+
+Records are grouped in *passes*: a pass is a forward, the backward that follows it and the
+updates after that; the next forward (with grad recording on) starts the next pass.
+
+>>> import glassgrad as gg
+>>> import glassgrad.nn.functional as F
+>>> w = gg.tensor([[2.0, -1.0]], requires_grad=True)
+>>> with gg.trace() as tape:
+...     _ = tape.name(w, "W")
+...     loss = F.mse_loss(F.linear(gg.tensor([[1.0, 3.0]]), w), gg.tensor([[0.0]]))
+...     loss.backward()
+>>> [record.op.name for record in tape.forward]
+['linear', 'mse_loss']
+>>> tape.backward[-1].contributions[1].tolist()   # ∂L/∂W = 2(ŷ − y)·x = 2·(−1)·[1, 3]
+[[-2.0, -6.0]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..autograd import STATE, unbroadcast
+from ..ops import Op
+
+
+@dataclass
+class ForwardRecord:
+    """One op of a forward pass: ``output = op(inputs)``; tensors are named by their keys."""
+
+    index: int
+    pass_index: int
+    op: Op
+    inputs: tuple[int, ...]
+    input_values: tuple[np.ndarray, ...]
+    output: int
+    output_value: np.ndarray
+    settings: tuple[Any, ...]
+    with_grad: bool
+    module: int | None = None
+    """Position in ``Tape.modules`` of the module call that made this op, if any."""
+
+    @property
+    def reduction(self) -> str | None:
+        """A loss's reduction ("mean", "sum" or "none"), if the op took one."""
+        return next((setting for setting in self.settings if isinstance(setting, str)), None)
+
+
+@dataclass
+class BackwardRecord:
+    """One node of a backward pass: ``∂L/∂input = ∂L/∂out · ∂out/∂input`` for each input.
+
+    ``contributions[i]`` is already summed to input ``i``'s shape (un-broadcast, as the engine
+    does next) or ``None`` where that input needs no gradient; ``accumulated[i]`` is True when
+    the input had already received a contribution in this pass, so this one is *added* to it.
+    """
+
+    index: int
+    pass_index: int
+    op: Op
+    node: int
+    inputs: tuple[int, ...]
+    upstream: np.ndarray
+    contributions: tuple[np.ndarray | None, ...]
+    accumulated: tuple[bool, ...]
+
+
+@dataclass
+class UpdateRecord:
+    """One parameter update made by an optimizer: ``new = rule(old, gradient, lr)``."""
+
+    index: int
+    pass_index: int
+    optimizer: str
+    formula: str
+    parameter: int
+    old: np.ndarray
+    gradient: np.ndarray
+    lr: float
+    new: np.ndarray
+
+
+@dataclass
+class ModuleCall:
+    """The ops one module's forward made (those no submodule took), found when its forward hook fired."""
+
+    name: str
+    kind: str
+    records: list[int]
+    inputs: tuple[int, ...]
+    output: int
+
+
+def _snapshot(array: Any) -> np.ndarray:
+    return np.array(array, copy=True)
+
+
+class Tape:
+    """Everything the engine did while this tape was active, in order.
+
+    ``forward``, ``backward`` and ``updates`` hold :class:`ForwardRecord`,
+    :class:`BackwardRecord` and :class:`UpdateRecord` objects; ``modules`` the
+    :class:`ModuleCall` of each module called while recording (its ops form one layer).
+    Name tensors with :meth:`name`, or :meth:`watch` a module to take its parameter names.
+    """
+
+    def __init__(self) -> None:
+        self.forward: list[ForwardRecord] = []
+        self.backward: list[BackwardRecord] = []
+        self.updates: list[UpdateRecord] = []
+        self.modules: list[ModuleCall] = []
+        self.labels: dict[int, str] = {}
+        self.parameter_names: dict[int, str] = {}
+        self.module_names: dict[int, str] = {}
+        self.tensors: dict[int, Any] = {}
+        self.passes = 0
+        self._events = 0
+        self._phase = "idle"
+        self._reached: set[int] = set()  # tensors that got a gradient contribution in this pass
+        self._hooks: list[Any] = []
+        self._open_modules: list[int] = []
+        self._previous: list[Any] = []
+
+    # --- naming -------------------------------------------------------------------------
+
+    def name(self, tensor: Any, label: str) -> Any:
+        """Show ``tensor`` as ``label`` (e.g. ``"W1"``) in every step; returns the tensor."""
+        if not isinstance(label, str) or not label.strip():
+            raise ValueError(f"tape.name: the label must be a non-empty string, got {label!r}")
+        self.labels[self._keep(tensor)] = label
+        return tensor
+
+    def watch(self, module: Any) -> Any:
+        """Take the names of ``module.named_parameters()`` and ``named_modules()`` for the steps.
+
+        (Every module called while the tape is active groups its ops, watched or not; watching
+        only adds the names, e.g. ``0.weight`` for the first layer of a ``Sequential``.)
+        """
+        if not hasattr(module, "named_parameters") or not hasattr(module, "named_modules"):
+            raise TypeError(f"tape.watch expects a gg.nn.Module, got {type(module).__name__}")
+        for parameter_name, parameter in module.named_parameters():
+            self.parameter_names.setdefault(self._keep(parameter), parameter_name)
+        for module_name, submodule in module.named_modules():
+            self.module_names.setdefault(id(submodule), module_name or type(submodule).__name__)
+        return module
+
+    def key(self, tensor: Any) -> int:
+        """The key this tape files ``tensor`` under (records refer to tensors by key)."""
+        return id(tensor)
+
+    def tensor(self, key: int) -> Any:
+        """The tensor filed under ``key``."""
+        return self.tensors[key]
+
+    def _keep(self, tensor: Any) -> int:
+        key = id(tensor)
+        self.tensors.setdefault(key, tensor)
+        return key
+
+    # --- activation -----------------------------------------------------------------------
+
+    def __enter__(self) -> Tape:
+        from ..nn.module import register_module_forward_hook, register_module_forward_pre_hook
+
+        self._previous.append(STATE.tape)
+        STATE.tape = self
+        self._hooks += [register_module_forward_pre_hook(self._module_starts),
+                        register_module_forward_hook(self._module_ends)]
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        STATE.tape = self._previous.pop()
+        for handle in self._hooks:
+            handle.remove()
+        self._hooks.clear()
+        self._open_modules.clear()  # a module that raised never reached its end hook
+
+    # --- the engine's hooks ------------------------------------------------------------------
+
+    def _next_index(self) -> int:
+        self._events += 1
+        return self._events - 1
+
+    def _enter_phase(self, phase: str) -> None:
+        if phase == "forward" and self._phase in ("backward", "update", "idle"):
+            self.passes += 1
+            self._reached = set()
+        self._phase = phase
+
+    def on_forward(self, op: Op, parents: tuple, result: Any, args: tuple) -> None:
+        """Called by the engine after every op."""
+        with_grad = STATE.grad_enabled
+        if with_grad or self._phase == "idle":
+            self._enter_phase("forward")
+        record = ForwardRecord(
+            index=self._next_index(), pass_index=self.passes - 1, op=op,
+            inputs=tuple(self._keep(parent) for parent in parents),
+            input_values=tuple(_snapshot(parent.data) for parent in parents),
+            output=self._keep(result), output_value=_snapshot(result.data),
+            settings=tuple(arg for arg in args if not isinstance(arg, np.ndarray)),
+            with_grad=with_grad,
+        )
+        self.forward.append(record)
+
+    def on_backward(self, node: Any, upstream: np.ndarray, contributions: tuple) -> None:
+        """Called by the engine for every node it walks in ``backward()``."""
+        self._enter_phase("backward")
+        parents = node._parents
+        summed, accumulated = [], []
+        for parent, contribution in zip(parents, contributions):
+            if contribution is None or not parent.requires_grad:
+                summed.append(None)
+                accumulated.append(False)
+                continue
+            summed.append(_snapshot(unbroadcast(np.asarray(contribution), parent.data.shape)))
+            key = self._keep(parent)
+            accumulated.append(key in self._reached)
+            self._reached.add(key)
+        self.backward.append(BackwardRecord(
+            index=self._next_index(), pass_index=self.passes - 1, op=node._op, node=self._keep(node),
+            inputs=tuple(self._keep(parent) for parent in parents), upstream=_snapshot(upstream),
+            contributions=tuple(summed), accumulated=tuple(accumulated),
+        ))
+
+    def on_update(self, optimizer_name: str, formula: str, param: Any, old_value: np.ndarray,
+                  grad: np.ndarray, lr: float, new_value: np.ndarray) -> None:
+        """Called by optimizers for each parameter they change."""
+        self._enter_phase("update")
+        self.updates.append(UpdateRecord(
+            index=self._next_index(), pass_index=max(self.passes - 1, 0), optimizer=optimizer_name,
+            formula=formula, parameter=self._keep(param), old=_snapshot(old_value), gradient=_snapshot(grad),
+            lr=float(lr), new=_snapshot(new_value),
+        ))
+
+    def _module_starts(self, module: Any, inputs: tuple) -> None:
+        self._open_modules.append(len(self.forward))
+
+    def _module_ends(self, module: Any, inputs: tuple, output: Any) -> None:
+        """Give the module the ops its forward made that no submodule has taken (inner hooks fire first)."""
+        start = self._open_modules.pop() if self._open_modules else len(self.forward)
+        found = [position for position in range(start, len(self.forward)) if self.forward[position].module is None]
+        if not found:
+            return
+        name = self.module_names.get(id(module), type(module).__name__)
+        for position in found:
+            self.forward[position].module = len(self.modules)
+        tensors = tuple(self._keep(value) for value in inputs if hasattr(value, "data"))
+        self.modules.append(ModuleCall(name, type(module).__name__, found, tensors, self._keep(output)))
+
+    # --- reading the record ---------------------------------------------------------------------
+
+    def pass_records(self, pass_index: int = 0) -> tuple[list[ForwardRecord], list[BackwardRecord]]:
+        """The forward ops (with grad recording on) and backward steps of one pass."""
+        if not 0 <= pass_index < max(self.passes, 1):
+            raise IndexError(f"this tape has {self.passes} pass(es); pass_index {pass_index} does not exist")
+        forward = [r for r in self.forward if r.pass_index == pass_index and r.with_grad]
+        if not forward:
+            forward = [r for r in self.forward if r.pass_index == pass_index]
+        backward = [r for r in self.backward if r.pass_index == pass_index]
+        return forward, backward
+
+    def describe(self, pass_index: int = 0, title: str = "trace") -> dict:
+        """The layer-by-layer account of one pass as a plain document (see :mod:`.layers`)."""
+        from .layers import describe
+
+        return describe(self, pass_index=pass_index, title=title)
+
+    def render(self, format: str = "text", pass_index: int = 0, title: str = "trace") -> str:
+        """This tape as ``"text"``, ``"md"``, ``"html"`` or ``"json"`` (see :func:`.render`)."""
+        from . import render
+
+        return render(self.describe(pass_index, title), format)
+
+    def _repr_html_(self) -> str:
+        from .render_html import html_fragment
+
+        return html_fragment(self.describe())
+
+    def __repr__(self) -> str:
+        return (f"<Tape: {len(self.forward)} forward ops, {len(self.backward)} backward steps, "
+                f"{len(self.updates)} updates in {self.passes} pass(es)>")
+
+
+@contextmanager
+def trace(model: Any = None) -> Iterator[Tape]:
+    """Record every forward op, backward step and optimizer update inside the block.
+
+    ``model`` (optional) is watched: its parameter names label the steps and its layers
+    group them. Tapes nest: the innermost active one records.
+
+    >>> import glassgrad as gg
+    >>> x = gg.tensor([3.0], requires_grad=True)
+    >>> with gg.trace() as tape:
+    ...     (x * x).sum().backward()
+    >>> tape.backward[-1].contributions[0].tolist()   # ∂(x·x)/∂x = x + x
+    [3.0]
+    """
+    tape = Tape()
+    if model is not None:
+        tape.watch(model)
+    with tape:
+        yield tape

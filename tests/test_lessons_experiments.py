@@ -1,0 +1,98 @@
+"""Experiments: each runs, explains itself and writes its plot; the learning-rate labels are right."""
+
+from __future__ import annotations
+
+import math
+import time
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from glassgrad.cli import main
+from glassgrad.lessons.experiments import EXPERIMENTS, classify, run_experiment
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("losses, label", [
+    ([1.0, 0.99, 0.98, 0.97], "slow"),
+    ([1.0, 0.6, 0.3, 0.1], "converging"),
+    ([1.0, 0.5, 0.8, 0.3, 0.6, 0.2], "oscillating"),
+    ([1.0, 3.0, 9.0, math.inf], "diverging"),
+    ([1.0, 2.0, 4.0], "diverging"),
+    ([1.0, math.nan], "diverging"),
+])
+def test_classify_reads_the_curve(losses, label):
+    assert classify(losses)[0] == label
+
+
+def test_learning_rate_defaults_label_10_diverging_and_0001_slow():
+    result = run_experiment("learning-rate")
+    runs = result.data["runs"]
+    assert runs[10.0]["label"] == "diverging" and runs[0.001]["label"] == "slow"
+    assert runs[0.1]["label"] == "converging"
+    diverged = runs[10.0]
+    assert not math.isfinite(diverged["losses"][-1])
+    assert "became inf" in diverged["why"] and "lower the learning rate" in diverged["why"]
+    assert result.tables[0]["rows"][-1][4] == "diverging"
+
+
+def test_learning_rate_cli_writes_png_and_svg_in_under_a_minute(tmp_path, capsys):
+    started = time.perf_counter()
+    assert main(["experiment", "learning-rate", "--out", str(tmp_path), "--lrs", "0.001,10", "--steps", "60"]) == 0
+    assert time.perf_counter() - started < 60
+    out = capsys.readouterr().out
+    assert "diverging" in out and "slow" in out and "learning-rate.png" in out
+    assert (tmp_path / "learning-rate.png").read_bytes().startswith(PNG)
+    ET.fromstring((tmp_path / "learning-rate.svg").read_bytes())
+    assert "<svg" in (tmp_path / "learning-rate.html").read_text(encoding="utf-8")
+
+
+SMALL = {"depth": {"layers": 3, "width": 8, "epochs": 1, "clip_epochs": 1},
+         "optimizers": {"epochs": 40}, "batch-size": {"epochs": 2, "sizes": (200, 50)},
+         "zero-grad": {"steps": 30}}
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_each_experiment_explains_tabulates_and_saves_its_plot(name, tmp_path):
+    result = run_experiment(name, **SMALL[name])
+    assert result.explanation and result.tables and all(table["rows"] for table in result.tables)
+    png, svg = result.save(tmp_path)
+    assert png.read_bytes().startswith(PNG) and ET.fromstring(svg.read_bytes()) is not None
+    document = result.document()
+    assert document["figures"][0]["svg"].startswith("<svg")
+
+
+def test_depth_shows_sigmoid_gradients_vanishing_toward_the_input():
+    found = run_experiment("depth", **SMALL["depth"]).data["architectures"]
+    sigmoid, batch_norm = found["sigmoid"]["norms"], found["ReLU + BatchNorm"]["norms"]
+    assert sigmoid[0] < sigmoid[-1] / 10  # σ' ≤ 1/4 per layer
+    assert sigmoid[0] / sigmoid[-1] < batch_norm[0] / batch_norm[-1]
+
+
+def test_batch_size_counts_updates_per_epoch():
+    curves = run_experiment("batch-size", **SMALL["batch-size"]).data["curves"]
+    assert [c["updates_per_epoch"] for c in curves.values()] == [1, 4]  # ⌈200/200⌉, ⌈200/50⌉
+
+
+def test_optimizers_momentum_and_adam_beat_plain_sgd():
+    curves = run_experiment("optimizers").data["curves"]
+    sgd, momentum, adam = (curves[name]["losses"][-1] for name in curves)
+    assert momentum < sgd and adam < sgd
+
+
+def test_zero_grad_without_zeroing_is_unstable():
+    runs = run_experiment("zero-grad").data["runs"]
+    (with_zero, without) = runs.values()
+    assert with_zero["losses"][0] == without["losses"][0]  # same start
+    assert with_zero["grad_norms"][0] == pytest.approx(without["grad_norms"][0])
+    assert with_zero["behaviour"] in ("converging", "slow") and without["behaviour"] == "oscillating"
+
+
+def test_bad_experiment_arguments_are_one_line_errors(capsys, tmp_path):
+    assert main(["experiment", "nope"]) == 2
+    assert "learning-rate" in capsys.readouterr().err
+    assert main(["experiment", "depth", "--lrs", "1", "--out", str(tmp_path)]) == 2
+    assert main(["experiment", "learning-rate", "--lrs", "a,b", "--out", str(tmp_path)]) == 2
+    assert main(["experiment", "learning-rate", "--lrs", "-1", "--out", str(tmp_path)]) == 2
+    assert set(EXPERIMENTS) == {"learning-rate", "depth", "optimizers", "batch-size", "zero-grad"}

@@ -1,0 +1,46 @@
+"""``glassgrad trace NAME --format …``: every lesson in every format, to the terminal or a file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_trace_render import check_html
+
+from glassgrad.cli import main
+
+
+@pytest.mark.parametrize("name", ["diagonal-flip", "mlp3", "linear-regression"])
+def test_every_lesson_renders_in_every_format(name, tmp_path, capsys):
+    for format in ("text", "md", "html", "json"):
+        path = tmp_path / f"{name}.{format}"
+        assert main(["trace", name, "--format", format, "--out", str(path)]) == 0
+        content = path.read_text(encoding="utf-8")
+        assert "values rounded to 4 decimals" in content
+        if format == "html":
+            check_html(content)
+        if format == "json":
+            assert json.loads(content)["lesson"]["name"] == name
+    capsys.readouterr()
+
+
+def test_text_goes_to_the_terminal_and_ops_adds_the_op_level(capsys):
+    assert main(["trace", "diagonal-flip", "--ops"]) == 0
+    out = capsys.readouterr().out
+    assert "Forward pass" in out and "Op level: backward" in out and "∂L/∂W₁ = ∂L/∂Z₁·Xᵀ" in out
+
+
+def test_json_to_stdout_is_parseable(capsys):
+    assert main(["trace", "mlp3", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["loss"]["name"] == "cross_entropy"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["trace", "xor"], "diagonal-flip, mlp3, linear-regression"),
+    (["trace", "mlp3", "--format", "pdf"], "text, md, html, json"),
+    (["trace", "mlp3", "--out", "/no/such/folder/x.txt"], "does not exist"),
+])
+def test_bad_arguments_are_one_line_errors(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1

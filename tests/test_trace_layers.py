@@ -1,0 +1,135 @@
+"""Grouping by layer and symbols: a 4→3→4 network reads like the lesson, batches read as rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+import glassgrad.nn.functional as F
+from glassgrad.lessons.diagonal_flip import lesson_model, sample
+from glassgrad.trace import trace
+from glassgrad.trace.graph import placed_nodes
+from glassgrad.trace.grouping import subscript
+
+
+@pytest.fixture(scope="module")
+def flip():
+    model = lesson_model()
+    x, y = sample()
+    with trace(model) as tape:
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+    return tape.describe(), model
+
+
+def test_forward_reads_like_the_lesson(flip):
+    document, _ = flip
+    assert [step["formula"] for step in document["forward"]] == [
+        "Z₁ = W₁·X + b₁", "A₁ = ReLU(Z₁)", "ŷ = W₂·A₁ + b₂", "L = (1/n) Σ (ŷ − y)²   (n = 4)"]
+    linear = document["forward"][0]
+    assert linear["readings"] == {"column": "Z₁ = W₁·X + b₁", "rows": "Z₁ = X·W₁ᵀ + b₁"}
+    assert [entry["symbol"] for entry in linear["inputs"]] == ["W₁", "X", "b₁"]
+    assert linear["inputs"][0]["name"] == "0.weight"
+    # Z₁ = W₁·x + b₁ by hand from the lesson weights
+    np.testing.assert_allclose(linear["output"]["values"], [[0.5, -0.3, 0.2]], atol=1e-15)
+
+
+def test_backward_reads_like_the_lesson_with_masks_and_both_readings(flip):
+    document, model = flip
+    formulas = [step["formula"] for step in document["backward"]]
+    assert formulas == ["∂L/∂ŷ = 2(ŷ − y)/4", "∂L/∂W₂ = ∂L/∂ŷ·A₁ᵀ", "∂L/∂b₂ = ∂L/∂ŷ", "∂L/∂A₁ = W₂ᵀ·∂L/∂ŷ",
+                        "∂L/∂Z₁ = ∂L/∂A₁ ⊙ ReLU'(Z₁)", "∂L/∂W₁ = ∂L/∂Z₁·Xᵀ", "∂L/∂b₁ = ∂L/∂Z₁"]
+    relu = document["backward"][4]
+    np.testing.assert_array_equal(relu["local"]["values"], [[1.0, 0.0, 1.0]])  # Z₁ = [0.5, −0.3, 0.2] > 0
+    assert document["backward"][1]["readings"]["rows"] == "∂L/∂W₂ = (∂L/∂ŷ)ᵀ·A₁"
+    assert document["backward"][1]["into"] == "W₂.grad"
+    # ∂L/∂ŷ = 2(ŷ − y)/4 by hand
+    np.testing.assert_allclose(document["backward"][0]["output"]["values"],
+                               [[2 * (0.1 - 1) / 4, 2 * (-0.1 - 1) / 4, 2 * (-0.05 - 0) / 4, 2 * (-0.25 - 1) / 4]])
+    for name, parameter in model.named_parameters():
+        np.testing.assert_array_equal(document["gradients"][name], parameter.grad.data)
+
+
+def test_a_batch_of_rows_is_shown_in_the_row_reading():
+    layer = gg.nn.Linear(3, 2, seed=0)
+    with trace(layer) as tape:
+        F.mse_loss(layer(gg.ones(5, 3)), gg.zeros(5, 2)).backward()
+    document = tape.describe()
+    assert document["forward"][0]["formula"] == "ŷ = X·W₁ᵀ + b₁"
+    assert document["backward"][1]["formula"] == "∂L/∂W₁ = (∂L/∂ŷ)ᵀ·X"
+    assert document["backward"][2]["formula"] == "∂L/∂b₁ = Σ_rows ∂L/∂ŷ"
+
+
+def test_tape_names_replace_symbols_and_scalar_constants_show_their_value():
+    w = gg.tensor([2.0], requires_grad=True)
+    with trace() as tape:
+        tape.name(w, "weight")
+        (w * 3.0).sum().backward()
+    document = tape.describe()
+    assert document["forward"][0]["formula"] == "v₁ = weight·3"
+    assert document["gradients"] == {"weight": pytest.approx(np.array([3.0]))}
+    assert document["backward"][-1]["formula"] == "∂v₂/∂weight = ∂v₂/∂v₁ ⊙ ∂v₁/∂weight"
+    assert document["backward"][-1]["local"]["formula"] == "3"
+
+
+def test_a_multi_op_module_is_one_step_whose_gradients_match_the_engine():
+    model = gg.nn.Sequential(gg.nn.Linear(3, 4, seed=0), gg.nn.BatchNorm1d(4), gg.nn.ReLU())
+    x = gg.tensor(np.arange(15.0).reshape(5, 3) / 10, dtype=gg.float32)
+    with trace(model) as tape:
+        model(x).sum().backward()
+    document = tape.describe()
+    assert [step["kind"] for step in document["forward"]] == ["linear", "module", "activation", "op"]
+    norm_step = document["forward"][1]
+    assert norm_step["formula"] == "N₁ = BatchNorm1d(Z₁)" and norm_step["layer"] == "1 (BatchNorm1d)"
+    assert len(norm_step["ops"]) > 1
+    through = [step for step in document["backward"] if step["kind"] == "module"]
+    by_symbol = {step["output"]["of"]: step["output"]["values"] for step in through}
+    np.testing.assert_allclose(by_symbol["1.weight"], model[1].weight.grad.data, rtol=1e-6)
+    np.testing.assert_allclose(by_symbol["1.bias"], model[1].bias.grad.data, rtol=1e-6)
+
+
+def test_a_residual_input_gets_two_contributions_the_second_accumulated():
+    block = gg.nn.Residual(gg.nn.Sequential(gg.nn.Linear(2, 2, seed=0), gg.nn.Tanh()))
+    x = gg.tensor([[0.5, -1.0]], requires_grad=True)
+    with trace(block) as tape:
+        block(x).sum().backward()
+    steps = [s for s in tape.describe()["backward"] if s["output"]["of"] == "X"]
+    assert [s["accumulated"] for s in steps] == [False, True]
+    total = sum(s["output"]["values"] for s in steps)
+    np.testing.assert_allclose(total, x.grad.data, rtol=1e-6)
+
+
+def test_op_level_view_lists_every_primitive():
+    x = gg.tensor([1.0, 2.0], requires_grad=True)
+    with trace() as tape:
+        ((x * x).exp().sum()).backward()
+    document = tape.describe()
+    assert [op["op"] for op in document["ops"]["forward"]] == ["mul", "exp", "sum"]
+    assert [op["op"] for op in document["ops"]["backward"]] == ["sum", "exp", "mul"]
+    np.testing.assert_allclose(sum(c["values"] for c in document["ops"]["backward"][-1]["contributions"]),
+                               2 * np.array([1.0, 2.0]) * np.exp([1.0, 4.0]), rtol=1e-6)
+
+
+def test_subscripts():
+    assert subscript(1) + subscript(10) == "₁₁₀"
+
+
+@given(st.lists(st.integers(1, 5), min_size=2, max_size=4), st.integers(1, 4), st.sampled_from(["relu", "tanh"]))
+def test_any_mlp_is_traced_layer_by_layer_with_the_engine_gradients(sizes, batch, activation):
+    model = gg.nn.mlp(sizes, activation=activation, seed=0)
+    x = gg.tensor(np.linspace(-1, 1, batch * sizes[0]).reshape(batch, sizes[0]), dtype=gg.float32)
+    with trace(model) as tape:
+        F.mse_loss(model(x), gg.zeros(batch, sizes[-1])).backward()
+    document = tape.describe()
+    layers = len(sizes) - 1
+    kinds = [step["kind"] for step in document["forward"]]
+    assert kinds == ["linear", "activation"] * (layers - 1) + ["linear", "loss"]
+    reading = "column" if batch == 1 else "rows"
+    assert all(step["formula"] == step["readings"][reading] for step in document["forward"] if "readings" in step)
+    for name, parameter in model.named_parameters():
+        np.testing.assert_array_equal(document["gradients"][name], parameter.grad.data)
+    nodes, _, _ = placed_nodes(document)
+    assert len(nodes) == 3 * layers + (layers - 1) + 3  # W, b, Z per layer; the activations; X, y, L
