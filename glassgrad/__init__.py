@@ -81,6 +81,7 @@ from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .io import load, save
 from .ops import RULES
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64
+from .trace import trace
 from .training import fit
 
 __version__ = "0.1.0"
@@ -94,6 +95,6 @@ __all__ = [
     "is_grad_enabled", "leaky_relu", "linear", "load", "log", "log_softmax", "logsumexp", "manual_seed", "matmul",
     "max", "maximum", "mean", "min", "minimum", "mul", "neg", "no_grad", "ones", "ones_like", "permute", "pow",
     "rand", "randint", "randn", "randperm", "relu", "reshape", "save", "set_grad_enabled", "sigmoid", "sin",
-    "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "tensor", "transpose", "unsqueeze", "var",
-    "where", "zeros", "zeros_like",
+    "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "tensor", "trace", "transpose", "unsqueeze",
+    "var", "where", "zeros", "zeros_like",
 ]

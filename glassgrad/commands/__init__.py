@@ -4,4 +4,4 @@ Keep imports at the top of these modules light: load NumPy-heavy or plotting cod
 inside the command functions.
 """
 
-COMMAND_MODULES = ["engine", "train"]
+COMMAND_MODULES = ["engine", "train", "serve", "practice", "glassbox"]

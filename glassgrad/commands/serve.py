@@ -1,0 +1,70 @@
+"""``glassgrad serve``: the interactive playground, a local web app on this machine only.
+
+It binds 127.0.0.1 by default (``--host`` accepts only loopback addresses: the app also
+refuses requests addressed to any other host name), prints its URL and opens the browser
+unless ``--no-browser``. Saved models go to ``--output-dir`` and nowhere else.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import typer
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def serve(
+    port: int = typer.Option(8000, help="Port to listen on (0 picks a free one)."),
+    no_browser: bool = typer.Option(False, "--no-browser", help="Print the URL but do not open a browser."),
+    host: str = typer.Option("127.0.0.1", help="Loopback address to bind: 127.0.0.1, localhost or ::1."),
+    output_dir: Path = typer.Option(Path("glassgrad-output"), help="The only folder the playground writes to."),
+) -> None:
+    """Start the playground: step through backprop, train, and practise in your browser."""
+    from glassgrad.cli import CommandError
+
+    if host not in LOOPBACK_HOSTS:
+        raise CommandError(f"--host {host} is not a loopback address: the playground serves this machine only "
+                           f"(use one of {', '.join(LOOPBACK_HOSTS)})")
+    if not 0 <= port <= 65535:
+        raise CommandError(f"--port {port} is out of range: use 1 to 65535 (or 0 for any free port)")
+    listener = _listen(host, port)
+    shown_host = "[::1]" if host == "::1" else host
+    url = f"http://{shown_host}:{listener.getsockname()[1]}/"
+    print(f"glassgrad playground: {url}  (Ctrl+C to stop)", flush=True)
+    _run(listener, url, open_browser=not no_browser, output_dir=output_dir)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind the socket here, so a busy port is a one-line error and port 0 gets a real number to print."""
+    from glassgrad.cli import CommandError
+
+    family = socket.AF_INET6 if host == "::1" else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as error:
+        listener.close()
+        message = f"cannot listen on {host}:{port} ({error.strerror}); choose another port with --port"
+        raise CommandError(message) from None
+    return listener
+
+
+def _run(listener: socket.socket, url: str, open_browser: bool, output_dir: Path) -> None:
+    import threading
+    import webbrowser
+
+    import uvicorn
+
+    from glassgrad.playground import create_app
+
+    server = uvicorn.Server(uvicorn.Config(create_app(output_dir), log_level="warning"))
+    if open_browser:
+        threading.Timer(1.0, webbrowser.open, [url]).start()
+    server.run(sockets=[listener])
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)

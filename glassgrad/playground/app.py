@@ -1,0 +1,221 @@
+"""The playground's web app: static pages plus a small JSON API, all computing done by glassgrad.
+
+=======================================  ==================================================================
+``GET  /``                                the page (``static/index.html``; ES modules, CSS, no CDN)
+``GET  /api/options``                     examples, datasets, activations, optimizers, limits
+``POST /api/step``                        step-through state → the network's numbers at that stage
+``POST /api/step/explain``                state + ``cell`` → that number's formula with numbers plugged in
+``POST /api/train``                       ``{config, steps}`` → a training job (id) replayed to ``steps``
+``POST /api/train/{id}/step``             ``{steps, since}`` → train more; new losses since ``since``
+``DELETE /api/train/{id}``                stop a job (frees one of the capped slots)
+``POST /api/train/{id}/save``             ``{name}`` → the weights as safetensors in the output folder
+``POST /api/train/compare``               ``{config, rates, steps}`` → loss curves from one start
+``POST /api/practice/new``                ``{kind, seed}`` → a problem (without its answer)
+``POST /api/practice/check``              ``{kind, seed, answer}`` → graded by the engine, worked solution
+=======================================  ==================================================================
+
+Errors are JSON ``{"error": "..."}`` with a 4xx status that says what to change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from . import bridge, stepper, training
+from .display import PRECISION_NOTE, json_safe
+from .explain import explain
+from .safety import (
+    MAX_BODY_BYTES,
+    MAX_JOBS,
+    ApiError,
+    BodySizeLimit,
+    Fields,
+    HostAllowList,
+    JobStore,
+    SecurityHeaders,
+    exclusive,
+    output_path,
+    parse_json_object,
+)
+
+STATIC = Path(__file__).parent / "static"
+MAX_COMPARE_STEPS = 300
+
+
+def _api(handler: Callable[..., Any]) -> Callable:
+    """Wrap ``handler(app_state, fields, **path_params)``: parse JSON, run it off the event loop, reply."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            fields = Fields(parse_json_object(await request.body()))
+            result = await run_in_threadpool(handler, request.app.state, fields, **request.path_params)
+        except ApiError as error:
+            return JSONResponse({"error": error.message}, status_code=error.status)
+        return Response(json.dumps(json_safe(result), ensure_ascii=False, allow_nan=False),
+                        media_type="application/json")
+
+    return endpoint
+
+
+# --- handlers (plain functions: they run in a worker thread) -------------------------------------
+
+
+def options(state: Any, fields: Fields) -> dict:
+    fields.finish()
+    default = training.TrainingConfig()
+    return {
+        "examples": [{"name": name, "title": title} for name, title in stepper.EXAMPLES.items()],
+        "activations": list(bridge.ACTIVATIONS),
+        "losses": [{"name": "cross_entropy", "title": "cross-entropy"}, {"name": "mse", "title": "MSE"}],
+        "optimizers": [{"name": name, "formula": formula} for name, formula in bridge.optimizer_formulas().items()],
+        "datasets": list(bridge.DATASETS),
+        "two_d": list(training.TWO_D),
+        "practice_kinds": [{"name": name, "title": f"{name}: {summary}"}
+                           for name, summary in bridge.practice_kinds().items()],
+        "precision": PRECISION_NOTE,
+        "training_defaults": {**default.__dict__, "hidden": list(default.hidden)},
+        "limits": {"step_width": stepper.MAX_WIDTH, "step_layers": stepper.MAX_LAYERS,
+                   "hidden_width": training.MAX_HIDDEN_WIDTH, "hidden_layers": training.MAX_HIDDEN_LAYERS,
+                   "steps_per_request": training.MAX_STEPS_PER_REQUEST, "jobs": state.jobs.limit,
+                   "body_bytes": MAX_BODY_BYTES},
+    }
+
+
+def step_view(state: Any, fields: Fields) -> dict:
+    walk = stepper.Walkthrough(fields)
+    fields.finish()
+    return walk.view()
+
+
+def step_explain(state: Any, fields: Fields) -> dict:
+    cell = fields.text("cell", "", 40)
+    walk = stepper.Walkthrough(fields)
+    fields.finish()
+    return explain(walk, cell)
+
+
+def train_create(state: Any, fields: Fields) -> dict:
+    config = training.read_config(fields.nested("config"))
+    steps = fields.integer("steps", 0, 0, training.MAX_REPLAY_STEPS)
+    fields.finish()
+    job = training.TrainingJob(config)
+    job.advance(steps)
+    job_id = state.jobs.add(job)
+    return {"id": job_id, **job.snapshot(0)}
+
+
+def train_step(state: Any, fields: Fields, job_id: str) -> dict:
+    steps = fields.integer("steps", 1, 1, training.MAX_STEPS_PER_REQUEST)
+    since = fields.integer("since", 0, 0, training.MAX_TOTAL_STEPS + 1)
+    fields.finish()
+    job = state.jobs.get(job_id)
+    with exclusive(job.lock, "this training job"):
+        job.advance(steps)
+        return {"id": job_id, **job.snapshot(since)}
+
+
+def train_stop(state: Any, fields: Fields, job_id: str) -> dict:
+    fields.finish()
+    if not state.jobs.remove(job_id):
+        raise ApiError(404, f"no training job {job_id!r} (already stopped or expired)")
+    return {"stopped": job_id}
+
+
+def train_save(state: Any, fields: Fields, job_id: str) -> dict:
+    name = fields.text("name", "", 200)
+    fields.finish()
+    path = output_path(state.output_dir, name, ".safetensors")
+    job = state.jobs.get(job_id)
+    with exclusive(job.lock, "this training job"):
+        metadata = {"made_by": "glassgrad playground", "step": job.step,
+                    "config": {**job.config.__dict__, "hidden": list(job.config.hidden)}}
+        names = bridge.save_model(job.model, path, metadata)
+    return {"path": str(path), "bytes": path.stat().st_size, "tensors": names}
+
+
+def train_compare(state: Any, fields: Fields) -> dict:
+    config = training.read_config(fields.nested("config"))
+    rates = fields.numbers("rates", 1e-5, 100.0, 2, 5)
+    steps = fields.integer("steps", 100, 1, MAX_COMPARE_STEPS)
+    fields.finish()
+    with state.jobs.reserved_slot():
+        return training.compare_learning_rates(config, rates, steps)
+
+
+HIDDEN_UNTIL_CHECKED = ("answer", "answer_text", "solution", "given_values_answer")
+
+
+def practice_new(state: Any, fields: Fields) -> dict:
+    kind, seed = _practice_choice(fields)
+    fields.finish()
+    problem = bridge.practice_problem(kind, seed)
+    return {key: value for key, value in problem.items() if key not in HIDDEN_UNTIL_CHECKED}
+
+
+def practice_check(state: Any, fields: Fields) -> dict:
+    kind, seed = _practice_choice(fields)
+    answer = fields.text("answer", "", 64)
+    fields.finish()
+    try:
+        return bridge.practice_check(kind, seed, answer)
+    except ValueError as error:  # the practice module's AnswerError: not a number, says what to type
+        raise ApiError(422, str(error)) from None
+
+
+def _practice_choice(fields: Fields) -> tuple[str, int]:
+    return fields.choice("kind", bridge.practice_kinds(), "forward-blank"), fields.integer("seed", 0, 0, 2**31 - 1)
+
+
+# --- the app ----------------------------------------------------------------------------------------
+
+
+async def _index(request: Request) -> Response:
+    return FileResponse(STATIC / "index.html", media_type="text/html")
+
+
+async def _http_error(request: Request, error: HTTPException) -> Response:
+    messages = {404: f"nothing at {request.url.path}", 405: f"{request.method} is not allowed on {request.url.path}"}
+    return JSONResponse({"error": messages.get(error.status_code, error.detail)}, status_code=error.status_code,
+                        headers=getattr(error, "headers", None))
+
+
+async def _server_error(request: Request, error: Exception) -> Response:
+    return JSONResponse({"error": f"internal error ({type(error).__name__}); please report it"}, status_code=500)
+
+
+def create_app(output_dir: Path | str = "glassgrad-output", max_jobs: int = MAX_JOBS) -> Starlette:
+    """The ASGI app. Files are written only inside ``output_dir``; at most ``max_jobs`` training jobs."""
+    routes = [
+        Route("/", _index),
+        Route("/api/options", _api(options), methods=["GET"]),
+        Route("/api/step", _api(step_view), methods=["POST"]),
+        Route("/api/step/explain", _api(step_explain), methods=["POST"]),
+        Route("/api/train", _api(train_create), methods=["POST"]),
+        Route("/api/train/compare", _api(train_compare), methods=["POST"]),
+        Route("/api/train/{job_id:str}/step", _api(train_step), methods=["POST"]),
+        Route("/api/train/{job_id:str}/save", _api(train_save), methods=["POST"]),
+        Route("/api/train/{job_id:str}", _api(train_stop), methods=["DELETE"]),
+        Route("/api/practice/new", _api(practice_new), methods=["POST"]),
+        Route("/api/practice/check", _api(practice_check), methods=["POST"]),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(HostAllowList), Middleware(BodySizeLimit), Middleware(SecurityHeaders)],
+        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+    )
+    app.state.output_dir = Path(output_dir)
+    app.state.jobs = JobStore(limit=max_jobs)
+    return app

@@ -1,0 +1,82 @@
+"""How the playground writes numbers: glassgrad's one rule, used for every number the page shows.
+
+The page renders only what the API sends, so rounding happens here, by the glass box's own
+formatter (:func:`glassgrad.trace.numbers.format_number`): 4 decimal places with the sign
+always written (``+0.5460``, ``-0.4500``), so a reader without colour still sees which way a
+gradient points; e-notation where a value would read as zero or is huge; exact zero as ``0``.
+The JSON carries the engine's full value beside each text, and NaN/±∞ travel as ``null``
+(JSON has no NaN).
+
+>>> shown(0.546), shown(-0.45), shown(0.0), operand(-0.3)
+('+0.5460', '-0.4500', '0', '(-0.3000)')
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from glassgrad.trace.numbers import DECIMALS, format_number
+
+PRECISION_NOTE = (
+    f"Numbers are the engine's float32 values rounded to {DECIMALS} decimal places for display; "
+    "click one to see its formula and full value."
+)
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def shown(value: float, signed: bool = True) -> str:
+    """``value`` as display text (see the module's rule); ``signed=False`` drops a leading ``+``."""
+    text = format_number(value)
+    return text if signed else text.removeprefix("+")
+
+
+def operand(value: float) -> str:
+    """A number inside a formula: no ``+`` sign, negatives in parentheses (``0.5 · (-0.3)``)."""
+    text = shown(value, signed=False)
+    return f"({text})" if text.startswith("-") else text
+
+
+def subscript(name: str, layer: int) -> str:
+    """``subscript("W", 2)`` → ``"W₂"``."""
+    return f"{name}{str(layer).translate(SUBSCRIPTS)}"
+
+
+def json_number(value: float) -> float | None:
+    """A float JSON can carry: ``None`` for NaN and ±∞."""
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def matrix_json(name: str, label: str, array: np.ndarray | None, shape: tuple = ()) -> dict[str, Any]:
+    """A vector or matrix for the page: the values (full precision) and their display text.
+
+    ``array`` None means "not computed yet": the page shows ``?`` placeholders in ``shape``.
+    """
+    if array is None:
+        return {"name": name, "label": label, "shape": list(shape), "values": None, "text": None}
+    values = np.asarray(array, dtype=np.float64)
+    flat_values = [json_number(v) for v in values.ravel()]
+    flat_text = [shown(v) for v in values.ravel()]
+    return {
+        "name": name,
+        "label": label,
+        "shape": list(values.shape),
+        "values": np.reshape(np.array(flat_values, dtype=object), values.shape).tolist(),
+        "text": np.reshape(np.array(flat_text, dtype=object), values.shape).tolist(),
+    }
+
+
+def json_safe(data: Any) -> Any:
+    """``data`` with every non-finite float replaced by ``None`` (a last guard before encoding)."""
+    if isinstance(data, float):
+        return json_number(data)
+    if isinstance(data, dict):
+        return {key: json_safe(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [json_safe(value) for value in data]
+    if isinstance(data, np.generic):
+        return json_safe(data.item())
+    return data

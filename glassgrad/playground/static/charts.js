@@ -1,0 +1,101 @@
+// Charts for the training view: loss curves (SVG), the decision boundary (canvas), gradient norms.
+// They draw the engine's numbers; every label is text the server wrote.
+
+import { clear, h, s } from "./dom.js";
+
+const DASHES = ["", "7 4", "2 3", "10 3 2 3", "1 5"];
+const BOX = { left: 54, right: 14, top: 14, bottom: 32, width: 480, height: 260 };
+
+/** Draw curves [{values, label, dash}] scaled to 0…yMax.value; points above yMax are clipped to the top. */
+export function drawCurves(svg, curves, yMax, stepsLabel) {
+  clear(svg, [...svg.querySelectorAll(":scope > title, :scope > desc")]);
+  const plotWidth = BOX.width - BOX.left - BOX.right;
+  const plotHeight = BOX.height - BOX.top - BOX.bottom;
+  svg.append(
+    s("line", { x1: BOX.left, y1: BOX.top, x2: BOX.left, y2: BOX.top + plotHeight, class: "axis" }),
+    s("line", { x1: BOX.left, y1: BOX.top + plotHeight, x2: BOX.left + plotWidth, y2: BOX.top + plotHeight, class: "axis" }),
+    s("text", { x: BOX.left - 6, y: BOX.top + 4, "text-anchor": "end", class: "tick" }, yMax ? yMax.text : ""),
+    s("text", { x: BOX.left - 6, y: BOX.top + plotHeight, "text-anchor": "end", class: "tick" }, "0"),
+    s("text", { x: BOX.left + plotWidth, y: BOX.height - 8, "text-anchor": "end", class: "tick" }, stepsLabel),
+    s("text", { x: BOX.left, y: BOX.height - 8, class: "tick" }, "step 0"),
+  );
+  if (!yMax || !(yMax.value > 0)) return;
+  const longest = Math.max(...curves.map((curve) => curve.values.length), 2);
+  curves.forEach((curve, index) => {
+    const stride = Math.max(1, Math.floor(curve.values.length / 800));
+    let points = [];
+    const flush = () => {
+      if (points.length > 1) {
+        svg.append(s("polyline", { points: points.join(" "), class: `curve curve-${index}`,
+                                   "stroke-dasharray": curve.dash ?? DASHES[index % DASHES.length] }));
+      }
+      points = [];
+    };
+    for (let step = 0; step < curve.values.length; step += stride) {
+      const value = curve.values[step];
+      if (value === null) { flush(); break; } // not a finite number: the run diverged here
+      const px = BOX.left + (step / (longest - 1)) * plotWidth;
+      const py = BOX.top + plotHeight * (1 - Math.min(value / yMax.value, 1));
+      points.push(`${px.toFixed(1)},${py.toFixed(1)}`);
+    }
+    flush();
+  });
+}
+
+export const dashFor = (index) => DASHES[index % DASHES.length];
+
+/** A short line sample for a legend entry, with the curve's dash pattern. */
+export function legendSample(index) {
+  return s("svg", { width: 36, height: 10, "aria-hidden": "true", class: "sample" },
+    s("line", { x1: 0, y1: 5, x2: 36, y2: 5, class: `curve curve-${index}`, "stroke-dasharray": dashFor(index) }));
+}
+
+const CLASS_COLOURS = [[37, 99, 235], [234, 88, 12], [22, 163, 74], [147, 51, 234]];
+
+/** Shade each grid cell by its predicted class (stronger where surer), then draw the points:
+ *  ○ for class 0, × for class 1 (shapes as well as colours). */
+export function drawBoundary(canvas, boundary, points) {
+  const context = canvas.getContext("2d");
+  context.clearRect(0, 0, canvas.width, canvas.height);
+  if (!boundary) return;
+  const cells = boundary.resolution;
+  const edge = (k) => Math.round((k * canvas.width) / cells); // whole pixels: cells never overlap
+  boundary.classes.forEach((label, index) => {
+    const [r, g, b] = CLASS_COLOURS[label % CLASS_COLOURS.length];
+    const alpha = 0.1 + 0.45 * Math.max(0, (boundary.confidence[index] - 0.5) * 2);
+    const column = index % cells;
+    const row = Math.floor(index / cells);
+    context.fillStyle = `rgba(${r}, ${g}, ${b}, ${alpha.toFixed(3)})`;
+    context.fillRect(edge(column), edge(row), edge(column + 1) - edge(column), edge(row + 1) - edge(row));
+  });
+  if (!points) return;
+  const [x0, x1] = boundary.x_range;
+  const [y0, y1] = boundary.y_range;
+  points.xy.forEach(([px, py], index) => {
+    const cx = ((px - x0) / (x1 - x0)) * canvas.width;
+    const cy = (1 - (py - y0) / (y1 - y0)) * canvas.height;
+    const [r, g, b] = CLASS_COLOURS[points.labels[index] % CLASS_COLOURS.length];
+    context.strokeStyle = `rgb(${r}, ${g}, ${b})`;
+    context.lineWidth = 1.6;
+    context.beginPath();
+    if (points.labels[index] === 0) {
+      context.arc(cx, cy, 3.5, 0, 2 * Math.PI);
+    } else {
+      context.moveTo(cx - 3.5, cy - 3.5); context.lineTo(cx + 3.5, cy + 3.5);
+      context.moveTo(cx + 3.5, cy - 3.5); context.lineTo(cx - 3.5, cy + 3.5);
+    }
+    context.stroke();
+  });
+}
+
+/** One row per parameter: its name, a bar (log scale 1e-8…1e2) and the engine's number. */
+export function drawNorms(list, norms) {
+  clear(list);
+  for (const norm of norms) {
+    const position = norm.value === null ? 1 : Math.min(1, Math.max(0, (Math.log10(norm.value || 1e-12) + 8) / 10));
+    const bar = h("span", { class: "bar", "aria-hidden": "true" });
+    bar.style.width = `${(position * 100).toFixed(1)}%`;
+    list.append(h("li", { dataset: { name: norm.name } }, h("span", { class: "norm-label" }, norm.label),
+      h("span", { class: "track" }, bar), h("span", { class: "norm-value" }, norm.text)));
+  }
+}

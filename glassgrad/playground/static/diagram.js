@@ -1,0 +1,64 @@
+// The network diagram (SVG): neurons in columns, one line per weight.
+// Line width follows |w|; negative weights are dashed as well as coloured, so no colour is needed to read them.
+
+import { clear, s } from "./dom.js";
+
+const WIDTH = 640;
+const RADIUS = 21;
+const ROW = 58; // vertical room per neuron: the circle and its gradient underneath
+
+export function drawDiagram(svg, view, onPick) {
+  const keep = [...svg.querySelectorAll(":scope > title, :scope > desc")];
+  clear(svg, keep);
+  const columns = [view.input, ...view.layers.map((layer) => layer.A)];
+  const sizes = [view.input.shape[0], ...view.layers.map((layer) => layer.W.shape[0])];
+  const height = Math.max(...sizes) * ROW + 50;
+  svg.setAttribute("viewBox", `0 0 ${WIDTH} ${height}`);
+  const x = (column) => 60 + (column * (WIDTH - 120)) / (columns.length - 1);
+  const y = (row, count) => 40 + ((row + 0.5) * (height - 50)) / count;
+
+  const edges = s("g", { class: "edges" });
+  view.layers.forEach((layer, index) => {
+    const grads = layer.dW.values;
+    for (let i = 0; i < layer.W.shape[0]; i += 1) {
+      for (let j = 0; j < layer.W.shape[1]; j += 1) {
+        const weight = layer.W.values[i][j];
+        const cell = grads ? `dW${layer.index}[${i},${j}]` : `W${layer.index}[${i},${j}]`;
+        const words = `${layer.W.label}[${i},${j}] = ${layer.W.text[i][j]}` +
+          (grads ? `; ${layer.dW.label}[${i},${j}] = ${layer.dW.text[i][j]}` : "");
+        edges.append(s("line", {
+          x1: x(index), y1: y(j, sizes[index]), x2: x(index + 1), y2: y(i, sizes[index + 1]),
+          class: `edge ${weight < 0 ? "negative" : "positive"}`,
+          "stroke-width": (0.6 + 3.4 * Math.min(Math.abs(weight), 1.5) / 1.5).toFixed(2),
+          "stroke-dasharray": weight < 0 ? "5 3" : null,
+          onclick: () => onPick(cell),
+        }, s("title", {}, words)));
+      }
+    }
+  });
+  svg.append(edges);
+
+  columns.forEach((column, index) => {
+    const layer = index > 0 ? view.layers[index - 1] : null;
+    const heading = index === 0 ? "X" : index === columns.length - 1 ? `${column.label} = ŷ` : column.label;
+    const activation = layer && layer.activation !== "identity" ? ` (${layer.activation})` : "";
+    svg.append(s("text", { x: x(index), y: 22, class: "column-label", "text-anchor": "middle" }, heading + activation));
+    for (let row = 0; row < sizes[index]; row += 1) {
+      const value = column.values ? column.text[row] : "?";
+      const gradient = layer && layer.dZ.values ? layer.dZ.text[row] : null;
+      const cell = index === 0 ? `x[${row}]` : column.values ? `A${index}[${row}]` : null;
+      const node = s("g", { class: "node", onclick: cell ? () => onPick(cell) : null },
+        s("title", {}, `${index === 0 ? "X" : column.label}[${row}] = ${value}` +
+          (gradient ? `; ${layer.dZ.label}[${row}] = ${gradient}` : "")),
+        s("circle", { cx: x(index), cy: y(row, sizes[index]), r: RADIUS }),
+        s("text", { x: x(index), y: y(row, sizes[index]) + 4, "text-anchor": "middle", class: "node-value" },
+          value));
+      if (gradient) {
+        node.append(s("text", { x: x(index), y: y(row, sizes[index]) + RADIUS + 12, "text-anchor": "middle",
+                                class: `node-grad ${gradient.startsWith("-") ? "negative" : "positive"}` },
+          `∂L/∂Z ${gradient}`));
+      }
+      svg.append(node);
+    }
+  });
+}

@@ -1,0 +1,53 @@
+// Small DOM helpers: build elements from data, never from HTML strings.
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** h("button", {class: "cell", dataset: {cell: "W1[0,0]"}}, "+0.5000") → an element. */
+export function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  return fill(element, attributes, children);
+}
+
+/** The same for SVG elements (circle, line, text, g, polyline…). */
+export function s(tag, attributes = {}, ...children) {
+  const element = document.createElementNS(SVG_NS, tag);
+  return fill(element, attributes, children);
+}
+
+function fill(element, attributes, children) {
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === "dataset") Object.assign(element.dataset, value);
+    else if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+    else element.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return element;
+}
+
+/** Remove every child of an element (keeping the listed ones, e.g. an SVG's <title> and <desc>). */
+export function clear(element, keep = []) {
+  for (const child of [...element.childNodes]) {
+    if (!keep.includes(child)) child.remove();
+  }
+}
+
+export const $ = (id) => document.getElementById(id);
+
+/** Fill a <select> with options: [{name, title}] or plain names. */
+export function setOptions(select, items, selected) {
+  clear(select);
+  for (const item of items) {
+    const name = typeof item === "string" ? item : item.name;
+    const title = typeof item === "string" ? item : item.title || item.name;
+    select.append(h("option", { value: name, selected: name === selected }, title));
+  }
+}
+
+/** True while the user is typing in a field: keyboard shortcuts stay out of the way. */
+export function isTyping(target) {
+  return target instanceof HTMLElement && (target.isContentEditable || ["INPUT", "SELECT", "TEXTAREA"].includes(target.tagName));
+}

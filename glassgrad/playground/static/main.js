@@ -1,0 +1,90 @@
+// Start-up: read the state from the URL, build the three views, tabs, keyboard shortcuts, sharing.
+
+import { api, showError } from "./api.js";
+import { $, clear, h, isTyping } from "./dom.js";
+import { PracticeView } from "./practice.js";
+import { applyHidden, readState, stateUrl, writeState } from "./state.js";
+import { StepView } from "./step.js";
+import { TrainView } from "./train.js";
+
+const state = readState();
+const save = () => {
+  writeState(state);
+  $("share-link").value = new URL(stateUrl(state), location.href).href;
+};
+
+async function start() {
+  const options = await api("/api/options");
+  $("precision").textContent = options.precision;
+  const views = {
+    step: new StepView(options, state.step, save),
+    train: new TrainView(options, state.train, save),
+    practice: new PracticeView(options, state.practice, save),
+  };
+  if (!(state.view in views)) state.view = "step";
+  const tabs = [...document.querySelectorAll("[role=tab]")];
+
+  function show(name, focus = false) {
+    state.view = name;
+    for (const tab of tabs) {
+      const selected = tab.dataset.view === name;
+      tab.setAttribute("aria-selected", String(selected));
+      tab.tabIndex = selected ? 0 : -1;
+      $(tab.getAttribute("aria-controls")).hidden = !selected;
+      if (selected && focus) tab.focus();
+    }
+    save();
+    views[name].activate();
+  }
+
+  for (const tab of tabs) tab.addEventListener("click", () => show(tab.dataset.view));
+  $("tabs").addEventListener("keydown", (event) => {
+    const index = tabs.findIndex((tab) => tab.dataset.view === state.view);
+    const moves = { ArrowRight: 1, ArrowLeft: -1 };
+    if (!(event.key in moves)) return;
+    event.preventDefault();
+    show(tabs[(index + moves[event.key] + tabs.length) % tabs.length].dataset.view, true);
+  });
+
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return;
+    if (event.target instanceof HTMLElement && event.target.getAttribute("role") === "tab") return;
+    if (views[state.view].key(event.key)) event.preventDefault();
+  });
+
+  setUpSharing();
+  applyHidden(state.hide);
+  show(state.view);
+}
+
+/** The share panel: the link, and which controls a classroom link hides. */
+function setUpSharing() {
+  const toggle = $("share-toggle");
+  toggle.addEventListener("click", () => {
+    const open = $("share").hidden;
+    $("share").hidden = !open;
+    toggle.setAttribute("aria-expanded", String(open));
+  });
+  $("share-copy").addEventListener("click", async () => {
+    $("share-link").select();
+    try {
+      await navigator.clipboard.writeText($("share-link").value);
+      $("share-copy").textContent = "Copied";
+    } catch {
+      $("share-copy").textContent = "Select and copy the link";
+    }
+  });
+  const box = $("share-hide");
+  clear(box);
+  const names = [...new Set([...document.querySelectorAll("main [data-control]")].map((e) => e.dataset.control))];
+  for (const name of names) {
+    const checkbox = h("input", { type: "checkbox", value: name, checked: state.hide.includes(name) });
+    checkbox.addEventListener("change", () => {
+      state.hide = [...box.querySelectorAll("input:checked")].map((input) => input.value);
+      save(); // the teacher keeps every control; the link hides them for students
+    });
+    box.append(h("label", {}, checkbox, ` ${name}`));
+  }
+}
+
+start().catch((error) => showError(error));

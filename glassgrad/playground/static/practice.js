@@ -1,0 +1,101 @@
+// Practice view: a fill-in-the-blank problem from the engine; the answer is graded by the engine.
+
+import { api, showError } from "./api.js";
+import { $, clear, h, setOptions } from "./dom.js";
+
+export class PracticeView {
+  constructor(options, state, save) {
+    if (state.kind === undefined) state.kind = options.practice_kinds[0].name;
+    if (state.seed === undefined) state.seed = 0;
+    this.state = state;
+    this.save = save;
+    this.problem = null;
+    setOptions($("practice-kind"), options.practice_kinds, state.kind);
+    $("practice-seed").value = state.seed;
+    $("practice-kind").addEventListener("change", () => this.load({ kind: $("practice-kind").value }));
+    $("practice-seed").addEventListener("change", () => this.load({ seed: Number($("practice-seed").value) }));
+    $("btn-new").addEventListener("click", () => this.load({ seed: Number(this.state.seed) + 1 }));
+    $("practice-form").addEventListener("submit", (event) => { event.preventDefault(); this.check(); });
+    $("practice-controls").addEventListener("submit", (event) => event.preventDefault());
+  }
+
+  activate() {
+    if (!this.problem) this.load({});
+  }
+
+  key(key) {
+    if (key.toLowerCase() !== "n") return false;
+    $("btn-new").click();
+    return true;
+  }
+
+  async load(update) {
+    const previous = { ...this.state };
+    Object.assign(this.state, update);
+    try {
+      this.problem = await api("/api/practice/new", { kind: this.state.kind, seed: this.state.seed });
+      showError(null);
+    } catch (error) {
+      Object.assign(this.state, previous);
+      showError(error);
+      return;
+    }
+    this.save();
+    $("practice-seed").value = this.state.seed;
+    this.render();
+  }
+
+  render() {
+    const problem = this.problem;
+    $("practice-equation").textContent = problem.equation;
+    $("practice-question").textContent = problem.question;
+    const box = $("practice-matrices");
+    clear(box);
+    for (const name of Object.keys(problem.tensors)) box.append(this.tensor(name));
+    $("practice-answer-label").textContent = `Your answer for ${problem.blank_label}`;
+    $("practice-answer").value = "";
+    clear($("practice-result"));
+  }
+
+  /** A scalar, a vector (one row) or a matrix, with the blank marked; the text is the engine's. */
+  tensor(name) {
+    const problem = this.problem;
+    const text = problem.text[name];
+    const values = problem.tensors[name];
+    const blank = problem.blank.tensor === name ? problem.blank.index.join(",") : null;
+    const rows = !Array.isArray(text) ? [[text]] : Array.isArray(text[0]) ? text : [text];
+    const valueRows = !Array.isArray(values) ? [[values]] : Array.isArray(values[0]) ? values : [values];
+    const index = (i, j) => (!Array.isArray(text) ? "" : Array.isArray(text[0]) ? `${i},${j}` : `${j}`);
+    const table = h("table", { class: "matrix", dataset: { name } }, h("caption", {}, name));
+    const body = h("tbody");
+    rows.forEach((row, i) => {
+      body.append(h("tr", {}, row.map((entry, j) => {
+        const isBlank = blank !== null && index(i, j) === blank;
+        const value = valueRows[i][j];
+        return h("td", { class: isBlank ? "blank" : null, dataset: { index: index(i, j), value: value ?? "" },
+                         "aria-label": isBlank ? `${problem.blank_label}, the blank` : null }, entry);
+      })));
+    });
+    table.append(body);
+    return table;
+  }
+
+  async check() {
+    const box = $("practice-result");
+    clear(box);
+    let result;
+    try {
+      result = await api("/api/practice/check", { kind: this.state.kind, seed: this.state.seed,
+                                                  answer: $("practice-answer").value });
+      showError(null);
+    } catch (error) {
+      box.append(h("p", { class: "warning" }, error.message));
+      return;
+    }
+    const verdict = h("p", { class: `verdict ${result.correct ? "correct" : "wrong"}`,
+                             dataset: { correct: String(result.correct) } },
+                      `${result.correct ? "✓" : "✗"} ${result.feedback}`);
+    box.append(verdict, h("h3", {}, "Worked solution"),
+               h("ol", { class: "worked" }, result.solution.map((line) => h("li", {}, line))));
+  }
+}

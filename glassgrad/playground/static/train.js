@@ -1,0 +1,208 @@
+// Training view: a job on the server trains step by step; the page draws what each step reports.
+// The URL keeps the configuration and the step count, and the server replays them exactly.
+
+import { api, showError } from "./api.js";
+import { drawBoundary, drawCurves, drawNorms, legendSample } from "./charts.js";
+import { $, clear, h, setOptions } from "./dom.js";
+
+const STEPS_PER_REQUEST = 10;
+const FIELDS = ["dataset", "hidden", "activation", "loss", "optimizer", "batch_size", "clip", "seed"];
+const INPUTS = { dataset: "train-dataset", hidden: "train-hidden", activation: "train-activation", loss: "train-loss",
+                 optimizer: "train-optimizer", batch_size: "train-batch", clip: "train-clip", seed: "train-seed" };
+const NUMERIC = new Set(["batch_size", "clip", "seed"]);
+
+export class TrainView {
+  constructor(options, state, save) {
+    const defaults = options.training_defaults;
+    for (const field of [...FIELDS, "lr"]) {
+      if (state[field] === undefined) state[field] = field === "hidden" ? defaults.hidden.join(",") : defaults[field];
+    }
+    this.state = state;
+    this.save = save;
+    this.job = null;
+    this.losses = [];
+    this.points = null;
+    this.playing = false;
+    this.busy = false;
+    this.twoD = new Set(options.two_d);
+    setOptions($("train-dataset"), options.datasets, state.dataset);
+    setOptions($("train-activation"), options.activations, state.activation);
+    setOptions($("train-loss"), options.losses, state.loss);
+    setOptions($("train-optimizer"), options.optimizers.map((o) => ({ name: o.name, title: o.name })), state.optimizer);
+    for (const [field, id] of Object.entries(INPUTS)) {
+      $(id).value = state[field];
+      $(id).addEventListener("change", () => this.configure({ [field]: NUMERIC.has(field) ? Number($(id).value) : $(id).value }));
+    }
+    $("train-lr").value = Math.log10(state.lr);
+    this.showRate();
+    $("train-lr").addEventListener("input", () => this.showRate());
+    $("train-lr").addEventListener("change", () => this.configure({ lr: this.rateFromSlider() }));
+    $("train-form").addEventListener("submit", (event) => event.preventDefault());
+    $("btn-play").addEventListener("click", () => (this.playing ? this.pause() : this.play()));
+    $("btn-step").addEventListener("click", () => this.advance(1));
+    $("btn-train-reset").addEventListener("click", () => this.configure({}));
+    $("btn-save").addEventListener("click", () => this.saveWeights());
+    $("compare-form").addEventListener("submit", (event) => { event.preventDefault(); this.compare(); });
+    window.addEventListener("pagehide", () => this.stopJob());
+  }
+
+  activate() {
+    if (!this.job) this.start(this.state.step || 0);
+  }
+
+  key(key) {
+    if (key.toLowerCase() === "p") $("btn-play").click();
+    else if (key.toLowerCase() === "s") $("btn-step").click();
+    else return false;
+    return true;
+  }
+
+  /** 10^slider, written with two significant digits: the value shown is exactly the value used. */
+  rateFromSlider() {
+    return Number((10 ** Number($("train-lr").value)).toPrecision(2));
+  }
+
+  showRate() {
+    $("train-lr-text").textContent = `η = ${this.rateFromSlider()}`;
+  }
+
+  config() {
+    const { dataset, hidden, activation, loss, optimizer, lr, batch_size, clip, seed } = this.state;
+    return { dataset, hidden: String(hidden), activation, loss, optimizer, lr, batch_size, clip, seed };
+  }
+
+  /** A new setting means a new run from step 0 (the old job is stopped). */
+  async configure(update) {
+    this.pause();
+    Object.assign(this.state, update, { step: 0 });
+    this.save();
+    await this.start(0);
+  }
+
+  stopJob() {
+    if (this.job) fetch(`/api/train/${this.job}`, { method: "DELETE", keepalive: true }).catch(() => {});
+    this.job = null;
+  }
+
+  async start(steps) {
+    this.stopJob();
+    this.busy = true;
+    $("train-clipped").textContent = "Preparing the data and the network…";
+    try {
+      const data = await api("/api/train", { config: this.config(), steps });
+      this.job = data.id;
+      this.losses = data.losses.values;
+      this.points = data.points || null;
+      showError(null);
+      this.render(data);
+    } catch (error) {
+      showError(error);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async advance(steps) {
+    if (this.busy) return null;
+    if (!this.job) {
+      await this.start(this.state.step || 0);
+      if (!this.job) return null;
+    }
+    this.busy = true;
+    try {
+      const data = await api(`/api/train/${this.job}/step`, { steps, since: this.losses.length });
+      this.losses = this.losses.slice(0, data.losses.start).concat(data.losses.values);
+      showError(null);
+      this.render(data);
+      return data;
+    } catch (error) {
+      if (error.status === 404) this.job = null; // expired: the next press replays it from the URL's step
+      showError(error);
+      this.pause();
+      return null;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async play() {
+    this.playing = true;
+    $("btn-play").setAttribute("aria-pressed", "true");
+    $("btn-play").firstChild.textContent = "Pause ";
+    while (this.playing) {
+      const data = await this.advance(STEPS_PER_REQUEST);
+      if (!data || data.status === "diverged") this.pause();
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+  }
+
+  pause() {
+    this.playing = false;
+    $("btn-play").setAttribute("aria-pressed", "false");
+    $("btn-play").firstChild.textContent = "Play ";
+  }
+
+  render(data) {
+    this.state.step = data.step;
+    this.save();
+    $("train-step").textContent = data.step;
+    $("train-loss-value").textContent = data.loss.text;
+    $("train-loss-value").dataset.value = String(data.loss.value);
+    $("train-accuracy").textContent = data.accuracy.text;
+    $("train-formula").textContent = `(${this.state.optimizer}: ${data.formula})`;
+    const message = $("train-message");
+    message.hidden = !data.message;
+    message.textContent = data.message;
+    message.className = data.status === "diverged" ? "danger" : "warning";
+    $("train-clipped").textContent = data.clipped;
+    drawCurves($("loss-curve"), [{ values: this.losses, dash: "" }], data.curve_max, `step ${data.step}`);
+    $("loss-desc").textContent = `Loss after ${data.step} steps: ${data.loss.text} (highest so far ${data.curve_max.text}).`;
+    const twoD = this.twoD.has(this.state.dataset);
+    $("boundary-box").hidden = !twoD;
+    if (twoD) {
+      drawBoundary($("boundary"), data.boundary, this.points);
+      const caption = `Decision boundary after step ${data.step} (accuracy ${data.accuracy.text}). Shading: predicted ` +
+        "class (blue = class 0, orange = class 1), stronger where the network is surer. Points: ○ class 0, × class 1.";
+      $("boundary-caption").textContent = caption;
+      $("boundary").setAttribute("aria-label", caption);
+    }
+    drawNorms($("grad-norms"), data.grad_norms);
+  }
+
+  async saveWeights() {
+    if (!this.job) return;
+    try {
+      const data = await api(`/api/train/${this.job}/save`, { name: $("save-name").value.trim() });
+      showError(null);
+      $("train-clipped").textContent = `Saved ${data.tensors.length} tensors (${data.bytes} bytes) to ${data.path}.`;
+    } catch (error) {
+      showError(error);
+    }
+  }
+
+  async compare() {
+    const rates = $("compare-rates").value.split(",").map((text) => text.trim()).filter(Boolean).map(Number);
+    const legend = $("compare-legend");
+    clear(legend);
+    legend.append(h("li", {}, "Training each learning rate from the same start…"));
+    let data;
+    try {
+      data = await api("/api/train/compare", { config: this.config(), rates, steps: Number($("compare-steps").value) });
+      showError(null);
+    } catch (error) {
+      clear(legend);
+      showError(error);
+      return;
+    }
+    clear(legend);
+    const curves = data.runs.map((run) => ({ values: run.losses }));
+    drawCurves($("compare-curve"), curves, data.y_max, `step ${data.steps}`);
+    const words = data.runs.map((run, index) => {
+      const status = run.status === "ok" ? "" : ` (${run.status})`;
+      const text = `η = ${run.lr}: final loss ${run.final.text}${status}`;
+      legend.append(h("li", { title: run.message }, legendSample(index), " ", text));
+      return text;
+    });
+    $("compare-desc").textContent = `After ${data.steps} steps from the same start: ${words.join("; ")}.`;
+  }
+}

@@ -1,0 +1,212 @@
+"""The playground in a real browser: Playwright driving Debian's Chromium, with no network.
+
+The server runs in a thread on 127.0.0.1; every request to any other host is blocked (and
+recorded: the test fails if the page tried one). Each test saves a screenshot of its view under
+``test-artifacts/screenshots/`` and prints the path. Expected numbers are computed here with
+glassgrad, independently of the server's code.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import pytest
+
+import glassgrad as gg
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
+
+if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+    pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install -y chromium)",
+                allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need Playwright: pip install playwright")
+uvicorn = pytest.importorskip("uvicorn")
+expect = sync_api.expect
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from glassgrad.playground import create_app
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    app = create_app(output_dir=tmp_path_factory.mktemp("playground-output"))
+    instance = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=instance.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not instance.started:
+        assert time.monotonic() < deadline, "the playground server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A page that may reach only 127.0.0.1/localhost; it fails the test on a blocked request or a JS error."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    blocked, errors = [], []
+
+    def only_local(route):
+        if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    tab = context.new_page()
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on("console", lambda message: errors.append(message.text)
+           if message.type == "error" and "status of 422" not in message.text else None)  # 422: shown in words
+    tab.set_default_timeout(15_000)
+    yield tab
+    context.close()
+    assert blocked == [], f"the page tried to reach the network: {blocked}"
+    assert errors == [], f"errors in the page: {errors}"
+
+
+def screenshot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
+
+
+def wait_until(condition, what: str, seconds: float = 15.0) -> None:
+    """Poll from Python (the page's Content-Security-Policy forbids evaluating strings in it)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def shown_number(text: str) -> float:
+    return float(text.replace("\u2212", "-").replace("+", ""))
+
+
+def lesson_gradient_w2_10() -> float:
+    """∂L/∂W₂[1,0] of the diagonal-flip lesson, computed here with glassgrad tensors."""
+    from glassgrad.lessons.diagonal_flip import INPUT, LESSON_WEIGHTS, TARGET
+
+    w1, b1, w2, b2 = (gg.tensor(LESSON_WEIGHTS[name], requires_grad=True)
+                      for name in ("0.weight", "0.bias", "2.weight", "2.bias"))
+    hidden = (gg.tensor([INPUT]) @ w1.T + b1).relu()
+    loss = ((hidden @ w2.T + b2 - gg.tensor([TARGET])) ** 2).mean()
+    loss.backward()
+    return float(w2.grad.data[1, 0])
+
+
+def test_step_through_shows_the_engines_gradient(server, page):
+    page.goto(f"{server}/?view=step&s_example=diagonal-flip")
+    page.locator("#btn-forward").click()
+    page.wait_for_selector('[data-cell="Z1[0]"]')
+    assert page.locator("#step-loss-value").inner_text() == "0.8963"
+    assert page.evaluate("document.activeElement.id") == "btn-backward"  # focus moves on when Forward is done
+    page.keyboard.press("b")  # the keyboard shortcut: backward through the output layer
+    cell = page.locator('[data-cell="dW2[1,0]"]')
+    cell.wait_for()
+    assert page.locator('table[data-name="dW1"] .unknown').count() == 3 * 4  # layer 1: not yet
+    page.locator("#btn-backward").click()
+    page.wait_for_selector('[data-cell="dW1[0,0]"]')
+
+    expected = lesson_gradient_w2_10()
+    assert shown_number(cell.inner_text()) == pytest.approx(expected, abs=5e-5)  # shown to 4 decimals
+    assert float(cell.get_attribute("data-value")) == pytest.approx(expected, abs=1e-7)
+    cell.click()
+    expect(page.locator("#explain-text")).to_have_text(re.compile(r"^∂L/∂W₂\[1,0\]"))
+    formula = page.locator("#explain-text").inner_text()
+    assert formula.startswith("∂L/∂W₂[1,0] = ∂L/∂Z₂[1] · A₁[0] = ") and formula.endswith(cell.inner_text())
+    assert "s_actions=f+b+b" in page.url  # the state is in the URL
+    assert page.locator("#diagram line").count() == 3 * 4 + 4 * 3
+    assert "4 inputs → 3 hidden neurons" in page.locator("#diagram desc").text_content()
+    screenshot(page, "step-through")
+
+    page.goto(page.url)  # the shared link reproduces the same numbers without pressing anything
+    page.wait_for_selector('[data-cell="dW2[1,0]"]')
+    assert float(page.locator('[data-cell="dW2[1,0]"]').get_attribute("data-value")) == pytest.approx(expected,
+                                                                                                      abs=1e-7)
+
+
+def test_training_moons_lowers_the_loss(server, page):
+    page.goto(f"{server}/?view=train&t_dataset=moons&t_optimizer=momentum&t_lr=0.1&hide=optimizer,clip")
+    loss = page.locator("#train-loss-value")
+    expect(loss).to_have_attribute("data-value", re.compile(r"\d"))
+    first = float(loss.get_attribute("data-value"))
+    assert not page.locator("#train-optimizer").is_visible()  # the classroom link hides chosen controls
+    page.locator("#btn-play").click()
+    wait_until(lambda: int(page.locator("#train-step").inner_text()) >= 40, "40 training steps")
+    page.keyboard.press("p")  # pause
+    expect(page.locator("#btn-play")).to_have_attribute("aria-pressed", "false")
+    page.locator("#btn-step").click()
+    page.wait_for_timeout(300)
+    step = int(page.locator("#train-step").inner_text())
+    last = float(loss.get_attribute("data-value"))
+    assert step >= 41 and last < 0.8 * first
+    assert f"t_step={step}" in page.url
+    assert page.locator("#grad-norms li").count() == 6
+    assert "accuracy" in page.locator("#boundary").get_attribute("aria-label")
+    page.locator("#btn-compare").click()
+    page.wait_for_selector("#compare-legend li >> text=final loss")
+    assert page.locator("#compare-curve polyline").count() >= 2
+    screenshot(page, "training")
+
+
+def read_matrix(page, name: str) -> np.ndarray:
+    cells = page.locator(f'#practice-matrices table[data-name="{name}"] tr')
+    return np.array([[float(v) if v else np.nan for v in row.locator("td").evaluate_all(
+        "cells => cells.map(c => c.dataset.value)")] for row in cells.all()])
+
+
+def test_practice_right_and_wrong(server, page):
+    page.goto(f"{server}/?view=practice&p_kind=forward-blank&p_seed=4")
+    page.wait_for_selector('#practice-matrices table[data-name="Z"]')
+    weights, inputs, outputs = (read_matrix(page, name) for name in ("W", "X", "Z"))
+    blank = page.locator("#practice-matrices td.blank")
+    row = int(blank.get_attribute("data-index").split(",")[0])
+    if np.isnan(outputs[row, 0]) and not np.isnan(inputs).any():  # Z[row] = row of W · X
+        right = (gg.tensor(weights[row]) @ gg.tensor(inputs[:, 0])).item()
+    else:  # the blank is X[row]: solve one row's equation for it
+        use = next(i for i in range(len(weights)) if weights[i, row] != 0)
+        known = np.nansum(weights[use] * np.nan_to_num(inputs[:, 0]))
+        right = ((gg.tensor(outputs[use, 0]) - known) / weights[use, row]).item()
+    page.fill("#practice-answer", f"{right + 1:g}")
+    page.keyboard.press("Enter")
+    page.wait_for_selector('.verdict[data-correct="false"]')
+    assert page.locator(".worked li").count() >= 2
+    page.fill("#practice-answer", f"{right:g}")
+    page.locator("#btn-check").click()
+    page.wait_for_selector('.verdict[data-correct="true"]')
+    screenshot(page, "practice")
+
+
+def test_the_page_reports_bad_input_in_words(server, page):
+    page.goto(f"{server}/?view=step&s_example=custom&s_sizes=2,3,2")
+    page.wait_for_selector('[data-cell="W1[0,0]"]')
+    page.fill("#step-sizes", "2,100,2")
+    page.locator("#step-sizes").press("Enter")
+    page.locator("#step-lr").focus()  # change event
+    page.wait_for_selector("#error:not([hidden])")
+    assert "out of range" in page.locator("#error").inner_text()
+    assert page.locator('[data-cell="W1[0,0]"]').count() == 1  # the last good view stays
