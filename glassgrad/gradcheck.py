@@ -169,7 +169,7 @@ def _compare(index: int, shape: tuple, numerical: np.ndarray, analytical: np.nda
     worst = None
     if bad.any():
         row, col = np.unravel_index(np.argmax(np.where(bad, error, -1)), error.shape)
-        worst = (int(row), np.unravel_index(col, shape) if shape else ())
+        worst = (int(row), tuple(int(i) for i in np.unravel_index(col, shape)))
     small = numerical.size <= SMALL_JACOBIAN
     return InputCheck(
         index, tuple(shape), float(error.max(initial=0.0)), float(rel.max(initial=0.0)), not bad.any(), worst,

@@ -635,6 +635,27 @@ CROSS_ENTROPY = register(Op(
 ))
 
 
+def _bce(probs, target, reduction):
+    # logs clamped at −100, as in PyTorch: p = 0 or 1 gives a finite loss (at most 100 per item)
+    with np.errstate(divide="ignore"):
+        log_p, log_not_p = np.maximum(np.log(probs), -100), np.maximum(np.log1p(-probs), -100)
+    per_item = -(target * log_p + (1 - target) * log_not_p)
+    return _reduce_loss(per_item, reduction), (probs, target, reduction)
+
+
+def _bce_back(up, saved):
+    probs, target, reduction = saved
+    scale = _loss_upstream(up, reduction, probs.size, probs.shape)
+    # the denominator is kept ≥ 1e-12, as in PyTorch, so p = 0 or 1 gives a large finite gradient, never NaN
+    return (probs - target) / np.maximum(probs * (1 - probs), 1e-12) * scale, None
+
+
+BCE = register(Op(
+    "binary_cross_entropy", "L = −mean(y·log p + (1 − y)·log(1 − p))",
+    "∂L/∂p = (p − y) / (p·(1 − p)) / n", _bce, _bce_back,
+))
+
+
 def _bce_with_logits(logits, target, reduction):
     # log(1 + e^{-|z|}) + max(z, 0) − z·y, stable for any z
     per_item = np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits)))

@@ -179,7 +179,7 @@ class Tensor:
 
     def item(self) -> float | int | bool:
         if self.data.size != 1:
-            raise ValueError(
+            raise RuntimeError(
                 f"item() needs a tensor with exactly one element, but this one has shape "
                 f"{_shape_text(self.shape)} ({self.data.size} elements); index it first"
             )

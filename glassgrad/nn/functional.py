@@ -1,9 +1,9 @@
 """Functional forms of layers and losses (``gg.nn.functional``, imported as ``F``).
 
 Losses follow PyTorch's definitions and reductions (``"mean"`` by default, ``"sum"``,
-``"none"``). ``mse_loss``, ``cross_entropy`` and ``binary_cross_entropy_with_logits``
-are single fused ops of :mod:`glassgrad.ops` (stable, and one graph node each);
-``nll_loss`` and ``binary_cross_entropy`` are composed from primitives.
+``"none"``). ``mse_loss``, ``cross_entropy``, ``binary_cross_entropy`` and
+``binary_cross_entropy_with_logits`` are single fused ops of :mod:`glassgrad.ops` (stable, and
+one graph node each); ``nll_loss`` is composed from primitives.
 
 >>> import glassgrad as gg
 >>> import glassgrad.nn.functional as F
@@ -114,14 +114,17 @@ def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """``−mean(y·log p + (1 − y)·log(1 − p))`` for probabilities ``p``; logs clamped at −100 as in PyTorch."""
+    """``−mean(y·log p + (1 − y)·log(1 − p))`` for probabilities ``p``, one fused op as in PyTorch.
+
+    The logs are clamped at −100 and the gradient ``(p − y)/(p(1 − p))/n`` has its denominator kept
+    at least 1e-12, so a saturated ``p`` of exactly 0 or 1 gives finite numbers, never NaN.
+    """
     _check_reduction(reduction, "binary_cross_entropy")
     probs, target = _float_pair(input, target, "binary_cross_entropy")
     if probs.data.size and (probs.data.min() < 0 or probs.data.max() > 1):
         raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1]; "
                          "for raw scores use binary_cross_entropy_with_logits")
-    per_item = -(target * probs.log().clamp(min=-100) + (1 - target) * (1 - probs).log().clamp(min=-100))
-    return per_item if reduction == "none" else per_item.sum() if reduction == "sum" else per_item.mean()
+    return _apply(ops.BCE, (probs, target), probs.data, target.data, reduction)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
