@@ -453,22 +453,22 @@ class Tensor:
     # --- elementwise functions -------------------------------------------------------------
 
     def exp(self) -> Tensor:
-        return _apply(ops.EXP, (self,), self.data)
+        return _apply(ops.EXP, (self,), _float_data(self))
 
     def log(self) -> Tensor:
-        return _apply(ops.LOG, (self,), self.data)
+        return _apply(ops.LOG, (self,), _float_data(self))
 
     def sqrt(self) -> Tensor:
-        return _apply(ops.SQRT, (self,), self.data)
+        return _apply(ops.SQRT, (self,), _float_data(self))
 
     def abs(self) -> Tensor:
         return _apply(ops.ABS, (self,), self.data)
 
     def sin(self) -> Tensor:
-        return _apply(ops.SIN, (self,), self.data)
+        return _apply(ops.SIN, (self,), _float_data(self))
 
     def cos(self) -> Tensor:
-        return _apply(ops.COS, (self,), self.data)
+        return _apply(ops.COS, (self,), _float_data(self))
 
     def relu(self) -> Tensor:
         return _apply(ops.RELU, (self,), self.data)
@@ -477,10 +477,10 @@ class Tensor:
         return _apply(ops.LEAKY_RELU, (self,), self.data, negative_slope)
 
     def sigmoid(self) -> Tensor:
-        return _apply(ops.SIGMOID, (self,), self.data)
+        return _apply(ops.SIGMOID, (self,), _float_data(self))
 
     def tanh(self) -> Tensor:
-        return _apply(ops.TANH, (self,), self.data)
+        return _apply(ops.TANH, (self,), _float_data(self))
 
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         if min is None and max is None:
@@ -650,6 +650,12 @@ def _apply(op: ops.Op, parents: tuple, *args: Any) -> Tensor:
     if STATE.tape is not None:
         STATE.tape.on_forward(op, parents, result, args)
     return result
+
+
+def _float_data(tensor: Tensor) -> np.ndarray:
+    """The tensor's array, as float32 if it holds integers (PyTorch's result dtype for exp, log, …)."""
+    data = tensor.data
+    return data if data.dtype.kind == "f" else data.astype(float32)
 
 
 def _data(value: Any) -> Any:

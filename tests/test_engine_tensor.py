@@ -275,3 +275,11 @@ def test_repr_names_a_non_default_dtype_and_the_op():
     assert repr(gg.tensor([1.0, 2.0], dtype=gg.float64)) == "tensor([1., 2.], dtype=float64)"
     product = gg.tensor([1.0], requires_grad=True) * 2
     assert repr(product) == "tensor([2.], grad_fn=<mul>)"
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "sin", "cos", "sigmoid", "tanh"])
+def test_unary_functions_of_integer_tensors_are_float32_like_pytorch(torch, name):
+    ours = getattr(gg.arange(1, 5), name)()
+    theirs = getattr(torch.arange(1, 5), name)()
+    assert ours.dtype == gg.float32 and theirs.dtype == torch.float32
+    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-6)

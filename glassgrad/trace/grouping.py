@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from . import local
 from .tape import ForwardRecord, Tape
 
-LOSSES = {"mse_loss", "cross_entropy", "binary_cross_entropy_with_logits"}
+LOSSES = {"mse_loss", "cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits"}
 MODULE_LETTERS = {"BatchNorm1d": "N", "LayerNorm": "N", "Residual": "R", "Dropout": "D", "Flatten": "F"}
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 OP_FORMS = {"add": "{0} + {1}", "sub": "{0} − {1}", "mul": "{0}·{1}", "div": "{0} / {1}", "neg": "−{0}",
