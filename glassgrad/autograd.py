@@ -7,8 +7,8 @@ Every tensor made by an op while gradients are recorded remembers its op (a row 
 2. walks it from the root, giving each node's upstream gradient ``∂L/∂out`` to the
    node's rule, which returns ``∂L/∂input`` for each parent (the chain rule:
    ``∂L/∂input = ∂L/∂out · ∂out/∂input``),
-3. sums a contribution back to its parent's shape where the op broadcast
-   (done here, once, for every rule),
+3. sums a contribution back to its parent's shape (and dtype) where the op broadcast or
+   promoted its inputs (done here, once, for every such rule),
 4. adds contributions that meet at the same tensor, and finally adds the result to
    ``.grad`` of each leaf (and of tensors that called ``retain_grad()``),
 5. frees what the forward saved, unless ``retain_graph=True``.
@@ -110,6 +110,15 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     return grad
 
 
+def _fit(contribution: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """A broadcasting op's contribution summed back to its input's shape, in its input's dtype."""
+    if contribution.shape != like.shape:
+        contribution = unbroadcast(contribution, like.shape)
+    if contribution.dtype is not like.dtype:
+        contribution = contribution.astype(like.dtype)
+    return contribution
+
+
 def topological_order(root) -> list:
     """Tensors of the graph ending at ``root``, each after every tensor that uses it.
 
@@ -158,14 +167,12 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
         contributions = op.backward(upstream, saved)
         if tape is not None:
             tape.on_backward(node, upstream, contributions)
+        broadcasting = op.broadcasting
         for parent, contribution in zip(node._parents, contributions):
             if contribution is None or not parent._requires_grad:
                 continue
-            parent_data = parent.data
-            if contribution.shape != parent_data.shape:
-                contribution = unbroadcast(contribution, parent_data.shape)
-            if contribution.dtype is not parent_data.dtype:
-                contribution = contribution.astype(parent_data.dtype)
+            if broadcasting:
+                contribution = _fit(contribution, parent.data)
             if parent in grads:
                 grads[parent] = grads[parent] + contribution
             else:

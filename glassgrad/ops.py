@@ -8,8 +8,11 @@ Each :class:`Op` row holds
   for an input that needs no gradient.
 
 The rules see only NumPy arrays; they know nothing of tensors, graphs or traces.
-Contributions may have the *broadcast* shape of the output: the engine
-(:mod:`glassgrad.autograd`) sums them back to each input's shape, once, for every rule.
+Rules whose inputs can be broadcast or promoted to a common dtype (``broadcasting=True``:
+the binary elementwise ops, ``where``, ``expand``, ``cat``, ``stack``, batched ``matmul``)
+may return contributions in the output's shape and dtype: the engine
+(:mod:`glassgrad.autograd`) sums them back to each input's shape and dtype, once, for all of
+them. Every other rule returns contributions already shaped like its inputs.
 
 Choices at kinks, shared with PyTorch:
 
@@ -42,6 +45,7 @@ class Op:
     local_grad: str
     forward: Callable[..., tuple[Array, Any]]
     backward: Callable[[Array, Any], tuple[Array | None, ...]]
+    broadcasting: bool = False
 
     def __repr__(self) -> str:
         return f"<op {self.name}: {self.formula}>"
@@ -54,6 +58,23 @@ def register(op: Op) -> Op:
     """Add ``op`` to :data:`RULES` (the table ``glassgrad rules`` prints) and return it."""
     RULES[op.name] = op
     return op
+
+
+_CONSTANTS: dict[tuple[float, np.dtype], Array] = {}
+
+
+def constant(value: float, dtype: np.dtype) -> Array:
+    """A cached 0-d array of ``value`` in ``dtype``.
+
+    NumPy multiplies an array by a 0-d array of its own dtype about twice as fast as by a
+    Python number, which matters for the small arrays of a lesson-sized network.
+    """
+    key = (value, dtype)
+    found = _CONSTANTS.get(key)
+    if found is None:
+        found = _CONSTANTS[key] = np.array(value, dtype=dtype)
+        found.flags.writeable = False
+    return found
 
 
 def _reduced_like(grad: Array, shape: tuple, axis, keepdim: bool) -> Array:
@@ -84,7 +105,7 @@ def _add(a, b):
 def _add_back(up, saved):
     return up, up
 
-ADD = register(Op("add", "out = a + b", "∂out/∂a = 1, ∂out/∂b = 1", _add, _add_back))
+ADD = register(Op("add", "out = a + b", "∂out/∂a = 1, ∂out/∂b = 1", _add, _add_back, broadcasting=True))
 
 
 def _sub(a, b):
@@ -93,7 +114,7 @@ def _sub(a, b):
 def _sub_back(up, saved):
     return up, -up
 
-SUB = register(Op("sub", "out = a − b", "∂out/∂a = 1, ∂out/∂b = −1", _sub, _sub_back))
+SUB = register(Op("sub", "out = a − b", "∂out/∂a = 1, ∂out/∂b = −1", _sub, _sub_back, broadcasting=True))
 
 
 def _mul(a, b):
@@ -103,7 +124,7 @@ def _mul_back(up, saved):
     a, b = saved
     return up * b, up * a
 
-MUL = register(Op("mul", "out = a · b", "∂out/∂a = b, ∂out/∂b = a", _mul, _mul_back))
+MUL = register(Op("mul", "out = a · b", "∂out/∂a = b, ∂out/∂b = a", _mul, _mul_back, broadcasting=True))
 
 
 def _div(a, b):
@@ -115,7 +136,7 @@ def _div_back(up, saved):
     share = up / b
     return share, -share * out
 
-DIV = register(Op("div", "out = a / b", "∂out/∂a = 1/b, ∂out/∂b = −a/b²", _div, _div_back))
+DIV = register(Op("div", "out = a / b", "∂out/∂a = 1/b, ∂out/∂b = −a/b²", _div, _div_back, broadcasting=True))
 
 
 def _pow(a, b):
@@ -128,7 +149,7 @@ def _pow_back(up, saved):
         log_a = np.where((a == 0) & (b >= 0), 0.0, np.log(a)).astype(out.dtype, copy=False)
     return up * b * a ** (b - 1), up * out * log_a
 
-POW = register(Op("pow", "out = aᵇ", "∂out/∂a = b·aᵇ⁻¹, ∂out/∂b = aᵇ·ln a", _pow, _pow_back))
+POW = register(Op("pow", "out = aᵇ", "∂out/∂a = b·aᵇ⁻¹, ∂out/∂b = aᵇ·ln a", _pow, _pow_back, broadcasting=True))
 
 
 def _maximum(a, b):
@@ -139,7 +160,11 @@ def _maximum_back(up, saved):
     share_a = (a > b) + 0.5 * (a == b)
     return up * share_a.astype(up.dtype), up * (1 - share_a).astype(up.dtype)
 
-MAXIMUM = register(Op("maximum", "out = max(a, b)", "1 to the larger input, ½ each on a tie", _maximum, _maximum_back))
+MAXIMUM = register(Op(
+    "maximum", "out = max(a, b)",
+    "1 to the larger input, ½ each on a tie",
+    _maximum, _maximum_back, broadcasting=True,
+))
 
 
 def _minimum(a, b):
@@ -150,7 +175,11 @@ def _minimum_back(up, saved):
     share_a = (a < b) + 0.5 * (a == b)
     return up * share_a.astype(up.dtype), up * (1 - share_a).astype(up.dtype)
 
-MINIMUM = register(Op("minimum", "out = min(a, b)", "1 to the smaller input, ½ each on a tie", _minimum, _minimum_back))
+MINIMUM = register(Op(
+    "minimum", "out = min(a, b)",
+    "1 to the smaller input, ½ each on a tie",
+    _minimum, _minimum_back, broadcasting=True,
+))
 
 
 def _where(condition, a, b):
@@ -159,7 +188,11 @@ def _where(condition, a, b):
 def _where_back(up, condition):
     return np.where(condition, up, 0).astype(up.dtype), np.where(condition, 0, up).astype(up.dtype)
 
-WHERE = register(Op("where", "out = where(c, a, b)", "∂out/∂a = c, ∂out/∂b = not c", _where, _where_back))
+WHERE = register(Op(
+    "where", "out = where(c, a, b)",
+    "∂out/∂a = c, ∂out/∂b = not c",
+    _where, _where_back, broadcasting=True,
+))
 
 
 # --- elementwise, one input ------------------------------------------------------------
@@ -269,14 +302,16 @@ LEAKY_RELU = register(Op(
 
 def _sigmoid(a):
     # σ(a) = (1 + tanh(a/2)) / 2: the same function, and it never overflows
-    out = np.tanh(a * 0.5)
-    out += 1
-    out *= 0.5
+    half, one = constant(0.5, a.dtype), constant(1, a.dtype)
+    out = np.tanh(np.multiply(a, half))
+    out += one
+    out *= half
     return out, out
 
 
 def _sigmoid_back(up, out):
-    return (up * out * (1 - out),)
+    scaled = up * out
+    return (scaled - scaled * out,)  # up·σ·(1 − σ), without a Python scalar
 
 SIGMOID = register(Op("sigmoid", "out = σ(a) = 1/(1 + e⁻ᵃ)", "∂out/∂a = σ(a)·(1 − σ(a))", _sigmoid, _sigmoid_back))
 
@@ -286,7 +321,8 @@ def _tanh(a):
     return out, out
 
 def _tanh_back(up, out):
-    return (up * (1 - out * out),)
+    scaled = up * out
+    return (up - scaled * out,)  # up·(1 − tanh²), without a Python scalar
 
 TANH = register(Op("tanh", "out = tanh a", "∂out/∂a = 1 − tanh²a", _tanh, _tanh_back))
 
@@ -470,6 +506,7 @@ EXPAND = register(Op(
     "expand", "out = a broadcast to a larger shape",
     "∂L/∂a = Σ ∂L/∂out over the copies",
     _expand, _expand_back,
+    broadcasting=True,
 ))
 
 
@@ -505,6 +542,7 @@ CAT = register(Op(
     "cat", "out = [a₁, a₂, …] joined along a dim",
     "∂L/∂aₖ = the slice of ∂L/∂out that aₖ filled",
     _cat, _cat_back,
+    broadcasting=True,
 ))
 
 
@@ -519,6 +557,7 @@ STACK = register(Op(
     "stack", "out = [a₁, a₂, …] stacked on a new dim",
     "∂L/∂aₖ = ∂L/∂out[k] along that dim",
     _stack, _stack_back,
+    broadcasting=True,
 ))
 
 
@@ -548,7 +587,11 @@ def _matmul_back(up, saved):
             grad_b = grad_b[..., 0]
     return grad_a, grad_b
 
-MATMUL = register(Op("matmul", "out = A @ B", "∂L/∂A = ∂L/∂out @ Bᵀ, ∂L/∂B = Aᵀ @ ∂L/∂out", _matmul, _matmul_back))
+MATMUL = register(Op(
+    "matmul", "out = A @ B",
+    "∂L/∂A = ∂L/∂out @ Bᵀ, ∂L/∂B = Aᵀ @ ∂L/∂out",
+    _matmul, _matmul_back, broadcasting=True,
+))
 
 
 def _linear(x, weight, bias, needs):
