@@ -57,3 +57,29 @@ def test_table_and_plot():
 def test_every_must_be_positive():
     with pytest.raises(ValueError, match="positive integer"):
         Diagnostics(every=0)
+
+
+def test_a_run_that_raised_leaves_no_extra_hook_for_the_next_run():
+    x = np.linspace(-1, 1, 16).reshape(8, 2).astype(np.float32)
+    y = (x.sum(axis=1) > 0).astype(np.int64)
+    model = gg.nn.mlp([2, 4, 2], seed=0)
+    relu = model[1]
+    diagnostics = Diagnostics()
+
+    def broken_loss(output, target):
+        raise RuntimeError("the loss function failed")
+
+    loader = DataLoader(TensorDataset(x, y), batch_size=8)
+    optimizer = gg.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(RuntimeError, match="failed"):
+        gg.fit(model, broken_loss, optimizer, loader, epochs=1, callbacks=[diagnostics], progress=False)
+
+    class CountHooks(gg.training.Callback):
+        def on_batch_end(self, state):
+            counts.append(len(relu._forward_hooks))
+
+    counts = []
+    gg.fit(model, gg.nn.CrossEntropyLoss(), optimizer, loader, epochs=2, callbacks=[diagnostics, CountHooks()],
+           progress=False)
+    assert counts == [1, 1] and len(relu._forward_hooks) == 0  # one hook while training, none after
+    assert len(diagnostics.dead_fraction["1"]) == len(diagnostics.steps) == 2

@@ -6,8 +6,10 @@ import math
 import time
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 
+import glassgrad as gg
 from glassgrad.cli import main
 from glassgrad.lessons.experiments import EXPERIMENTS, classify, run_experiment
 
@@ -33,8 +35,12 @@ def test_learning_rate_defaults_label_10_diverging_and_0001_slow():
     assert runs[0.1]["label"] == "converging"
     diverged = runs[10.0]
     assert not math.isfinite(diverged["losses"][-1])
-    assert "became inf" in diverged["why"] and "lower the learning rate" in diverged["why"]
+    updates = sum(math.isfinite(v) for v in diverged["losses"])  # losses[k] is the loss after k updates
+    assert f"became inf after {updates} updates" in diverged["divergence"]
+    assert "lower the learning rate" in diverged["divergence"] and diverged["divergence"] in result.explanation
+    assert "η = 0.001, 0.1, 1 did not diverge" in diverged["divergence"]
     assert result.tables[0]["rows"][-1][4] == "diverging"
+    assert all(len(row[5]) < 70 for row in result.tables[0]["rows"])  # the 'why' cell stays short
 
 
 def test_learning_rate_cli_writes_png_and_svg_in_under_a_minute(tmp_path, capsys):
@@ -64,10 +70,39 @@ def test_each_experiment_explains_tabulates_and_saves_its_plot(name, tmp_path):
 
 
 def test_depth_shows_sigmoid_gradients_vanishing_toward_the_input():
-    found = run_experiment("depth", **SMALL["depth"]).data["architectures"]
+    result = run_experiment("depth", **SMALL["depth"])
+    found = result.data["architectures"]
     sigmoid, batch_norm = found["sigmoid"]["norms"], found["ReLU + BatchNorm"]["norms"]
     assert sigmoid[0] < sigmoid[-1] / 10  # σ' ≤ 1/4 per layer
     assert sigmoid[0] / sigmoid[-1] < batch_norm[0] / batch_norm[-1]
+    for name, values in found.items():  # the explanation quotes the measured ratios
+        assert values["ratio"] == values["norms"][0] / values["norms"][-1]
+        assert f"{values['ratio']:.2g} times" in " ".join(result.explanation), name
+
+
+def test_he_initialisation_keeps_a_deep_relu_networks_gradient_where_the_default_fades():
+    from glassgrad.lessons.depth import layer_gradient_norms, network
+    from glassgrad.nn import Linear
+
+    sizes = [64] + [32] * 8 + [10]
+    model = network(sizes, seed=0, he_init=True)
+    for layer in (m for m in model.modules() if isinstance(m, Linear)):  # N(0, 2/fan_in), zero bias
+        assert np.std(layer.weight.data) == pytest.approx(math.sqrt(2 / layer.weight.shape[1]), rel=0.15)
+        assert not np.any(layer.bias.data)
+    digits = gg.data.load_digits()
+    inputs, targets = (t[:256] for t in digits.tensors)
+    he = layer_gradient_norms(model, inputs, targets)
+    default = layer_gradient_norms(network(sizes, seed=0), inputs, targets)
+    assert he[0] / he[-1] > 0.5 and default[0] / default[-1] < 0.1  # 8 layers: ×1.5 against ×0.03
+
+
+def test_the_seed_option_reaches_every_experiment_that_takes_one():
+    from glassgrad.commands.glassbox import _experiment_options
+
+    for name in ("depth", "optimizers", "batch-size", "zero-grad"):
+        assert _experiment_options(name, None, None, 3) == {"seed": 3}
+    with pytest.raises(Exception, match="takes no --seed"):
+        _experiment_options("learning-rate", None, None, 3)
 
 
 def test_batch_size_counts_updates_per_epoch():

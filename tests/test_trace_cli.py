@@ -39,8 +39,25 @@ def test_json_to_stdout_is_parseable(capsys):
     (["trace", "xor"], "diagonal-flip, mlp3, linear-regression"),
     (["trace", "mlp3", "--format", "pdf"], "text, md, html, json"),
     (["trace", "mlp3", "--out", "/no/such/folder/x.txt"], "does not exist"),
+    (["trace", "mlp3", "--out", "{folder}"], "it is a folder; give a file name inside it"),
+    (["graph", "mlp3", "--out", "{folder}"], "it is a folder; give a file name inside it"),
+    (["experiment", "zero-grad", "--steps", "2", "--out", "{file}"], "is a file, not a folder"),
+    (["tour", "--out", "{file}"], "is a file, not a folder"),
 ])
-def test_bad_arguments_are_one_line_errors(argv, message, capsys):
+def test_bad_arguments_are_one_line_errors(argv, message, tmp_path, capsys):
+    (tmp_path / "taken.txt").write_text("not a folder")
+    argv = [arg.format(folder=tmp_path, file=tmp_path / "taken.txt") for arg in argv]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_unwritable_out_is_a_one_line_error(tmp_path, monkeypatch, capsys):
+    def refuse(path, data):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr("glassgrad.io.write_atomically", refuse)
+    assert main(["trace", "mlp3", "--format", "md", "--out", str(tmp_path / "x.md")]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (f"glassgrad: error: cannot write {tmp_path / 'x.md'}: Permission denied; "
+                           "choose an --out you can write to")

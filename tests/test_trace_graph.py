@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 
+import glassgrad as gg
 from glassgrad.cli import main
 from glassgrad.lessons import diagonal_flip, linear_regression
 from glassgrad.trace.graph import build_nodes, graph_svg, placed_nodes
@@ -28,7 +30,9 @@ def test_layer_graph_of_the_lesson_has_its_ten_tensors_and_nine_arrows(flip):
     svg = graph_svg(flip)
     root = ET.fromstring(svg)
     texts = [t.text for t in root.iter(f"{SVG}text")]
-    assert {"X", "W₁", "b₁", "Z₁", "A₁", "W₂", "b₂", "ŷ", "y", "L"} <= set(texts)
+    assert {"X", "W₁", "b₁", "W₂", "b₂", "y"} <= set(texts)  # inputs: their symbol
+    assert {"Z₁ = W₁·X + b₁", "A₁ = ReLU(Z₁)", "ŷ = W₂·A₁ + b₂"} <= set(texts)  # computed: their formula
+    assert any(t and t.startswith("L = (1/n) Σ (ŷ − y)²") for t in texts)
     assert len(boxes(svg)) == 10
     assert len([p for p in root.iter(f"{SVG}path") if p.get("marker-end")]) == 3 + 1 + 3 + 2
     gradient = flip["gradients"]["2.bias"]
@@ -60,3 +64,14 @@ def test_graph_command_writes_svg(tmp_path, capsys):
     assert main(["graph", "mlp3", "--level", "op", "--out", str(path)]) == 0
     assert ET.fromstring(path.read_text(encoding="utf-8")).tag == f"{SVG}svg"
     assert main(["graph", "mlp3", "--level", "ops"]) == 2
+
+
+def test_tape_graph_draws_any_traced_expression_op_by_op():
+    x = gg.tensor([1.0, -2.0], requires_grad=True)
+    with gg.trace() as tape:
+        ((x * x).exp().sum()).backward()
+    root = ET.fromstring(tape.graph(level="op"))
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert {"v₁ = X·X", "v₂ = exp(v₁)", "v₃ = Σ v₂"} <= set(texts)
+    gradient = 2 * np.array([1.0, -2.0]) * np.exp([1.0, 4.0])  # d/dx Σ exp(x²) = 2x·exp(x²)
+    assert any(t and t.startswith("grad ") and format_number(gradient[1]) in t for t in texts)

@@ -85,10 +85,21 @@ def test_a_multi_op_module_is_one_step_whose_gradients_match_the_engine():
     norm_step = document["forward"][1]
     assert norm_step["formula"] == "N₁ = BatchNorm1d(Z₁)" and norm_step["layer"] == "1 (BatchNorm1d)"
     assert len(norm_step["ops"]) > 1
+    assert document["symbols"]["1.weight"] == "γ₁" and document["symbols"]["1.bias"] == "β₁"
+    assert "t₇ = t₆·γ₁" in norm_step["ops"] and norm_step["ops"][-1] == "N₁ = t₇ + β₁"
     through = [step for step in document["backward"] if step["kind"] == "module"]
     by_symbol = {step["output"]["of"]: step["output"]["values"] for step in through}
-    np.testing.assert_allclose(by_symbol["1.weight"], model[1].weight.grad.data, rtol=1e-6)
-    np.testing.assert_allclose(by_symbol["1.bias"], model[1].bias.grad.data, rtol=1e-6)
+    np.testing.assert_allclose(by_symbol["γ₁"], model[1].weight.grad.data, rtol=1e-6)
+    np.testing.assert_allclose(by_symbol["β₁"], model[1].bias.grad.data, rtol=1e-6)
+
+
+def test_equal_constants_share_their_value_as_symbol_without_a_derivative_mark():
+    model = gg.nn.Sequential(gg.nn.BatchNorm1d(2), gg.nn.BatchNorm1d(2))
+    with trace(model) as tape:
+        model(gg.tensor([[1.0, 2.0], [3.0, 5.0]])).sum().backward()
+    inside = [op for step in tape.describe()["forward"] for op in step.get("ops", [])]
+    assert sum("+ 1e-05" in op for op in inside) == 2  # one ε per layer, each written as its value
+    assert not any("′" in op for op in inside)
 
 
 def test_a_residual_input_gets_two_contributions_the_second_accumulated():

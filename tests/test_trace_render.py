@@ -18,6 +18,7 @@ from glassgrad.lessons import diagonal_flip
 from glassgrad.trace import render
 from glassgrad.trace.numbers import PRECISION_NOTE, format_number
 from glassgrad.trace.render_json import render_json, to_jsonable, values_array
+from glassgrad.trace.render_text import render_text
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +39,17 @@ def test_text_shows_all_31_gradients_as_formatted_and_states_the_rounding(docume
     assert "+0.1150" in text and "-0.5500" in text and "0" in shown  # signs written; exact zeros plain
     assert PRECISION_NOTE in text
     assert "Z₁ = W₁·X + b₁" in text and "∂L/∂W₂ = ∂L/∂ŷ·A₁ᵀ" in text
+
+
+def test_text_keeps_matrix_rows_whole_in_an_80_column_terminal_and_wraps_only_when_narrower(document):
+    rows = ["[" + "".join(format_number(v) for v in row) + "]" for row in document["gradients"]["0.weight"]]
+    wide = ["".join(line.split()) for line in render_text(document, width=80).splitlines()]
+    for row in rows:  # each row of ∂L/∂W₁ on one line of the gradients table
+        assert any(row in line for line in wide), row
+    narrow = render_text(document, width=60)
+    assert max(len(line) for line in narrow.splitlines()) <= 60
+    for value in gradient_strings(document):  # wrapped, never cut
+        assert value in narrow
 
 
 def _cells(line: str) -> int:

@@ -15,6 +15,7 @@ from glassgrad import ops
 from glassgrad.autograd import STATE
 from glassgrad.trace import Tape, trace
 from glassgrad.trace.local import local_derivatives
+from glassgrad.trace.sections import backward_rows
 
 
 def test_forward_records_each_op_with_copies_of_its_values():
@@ -55,6 +56,22 @@ def test_a_tensor_used_twice_is_marked_accumulated_the_second_time():
     mul = tape.backward[-1]
     assert mul.accumulated == (False, True)
     assert mul.contributions[0] + mul.contributions[1] == pytest.approx(x.grad.data)
+
+
+def test_a_gradient_left_over_from_an_earlier_backward_is_reported_as_added_to():
+    w = gg.tensor([2.0, -1.0], requires_grad=True)
+    (w * w).sum().backward()  # no zero_grad() afterwards: w.grad = 2w stays
+    with trace() as tape:
+        (w * 3.0).sum().backward()
+    (mul,) = [record for record in tape.backward if record.op.name == "mul"]
+    assert mul.earlier_grad == (True, False) and mul.accumulated == (False, False)
+    np.testing.assert_allclose(w.grad.data, 2 * np.array([2.0, -1.0]) + 3.0)
+    (row,) = [r for r in backward_rows(tape.describe()) if r.formula.startswith("∂v₂/∂X")]
+    assert "added to X.grad, which still held the gradient of an earlier backward()" in row.note
+    w.grad.data[...] = 0  # zeroed in place (zero_grad(set_to_none=False)): nothing left over
+    with trace() as tape:
+        (w * 3.0).sum().backward()
+    assert [r for r in tape.backward if r.op.name == "mul"][0].earlier_grad == (False, False)
 
 
 def test_updates_are_recorded_with_the_rule_and_the_numbers():

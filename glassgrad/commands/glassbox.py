@@ -6,6 +6,9 @@ Everything heavy (NumPy, rich, matplotlib) loads inside the command functions.
 from __future__ import annotations
 
 import inspect
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -27,9 +30,40 @@ def _check_format(format: str) -> str:
     return format
 
 
+@contextmanager
+def _reporting_write_errors(target: Path) -> Iterator[None]:
+    """Turn a failed write under ``target`` into a one-line error that says what to do."""
+    try:
+        yield
+    except OSError as error:
+        if str(error).startswith("cannot write"):  # glassgrad.io's own message already names the fix
+            raise CommandError(str(error)) from None
+        raise CommandError(f"cannot write {target}: {error.strerror or error}; "
+                           "choose an --out you can write to") from None
+
+
+def _output_folder(folder: Path) -> Path:
+    """``folder``, created if needed; a one-line error if it is a file or cannot be written."""
+    if folder.exists() and not folder.is_dir():
+        raise CommandError(f"--out {folder} is a file, not a folder: give a folder for the files to go in")
+    with _reporting_write_errors(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+    if not os.access(folder, os.W_OK):
+        raise CommandError(f"cannot write into the folder {folder}: permission denied; "
+                           "choose an --out you can write to")
+    return folder
+
+
+def _write(path: Path, data: str) -> None:
+    from ..io import write_atomically
+
+    with _reporting_write_errors(path):
+        write_atomically(path, data)
+    typer.echo(f"wrote {path}")
+
+
 def _show(document: dict, format: str, out: Optional[Path], ops: bool = False) -> None:
     """Print ``document`` (rich tables for text) or write it to ``out`` atomically."""
-    from ..io import write_atomically
     from ..trace import render
 
     if out is None and format == "text":
@@ -38,15 +72,14 @@ def _show(document: dict, format: str, out: Optional[Path], ops: bool = False) -
         from ..trace.render_text import renderables
 
         console = Console()
-        for part in renderables(document, ops=ops):
+        for part in renderables(document, ops=ops, width=console.width):
             console.print(part)
         return
     text = render(document, format, ops=ops)
     if out is None:
         typer.echo(text)
         return
-    write_atomically(out, text)
-    typer.echo(f"wrote {out}")
+    _write(out, text)
 
 
 def _lesson_document(name: str) -> dict:
@@ -84,26 +117,24 @@ def gradcheck(
 def graph(
     name: str = typer.Argument(..., help="diagonal-flip, mlp3 or linear-regression"),
     level: str = typer.Option("layer", "--level", help="layer (one box per layer's tensors) or op (every op)"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="the SVG file (default glassgrad-output/NAME.svg)"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o",
+                                       help="the SVG file (default glassgrad-output/NAME-LEVEL.svg)"),
 ) -> None:
     """Draw the computational graph of a worked example as SVG, values and gradients in the boxes."""
-    from ..io import write_atomically
     from ..trace.graph import graph_svg
 
     if level not in ("layer", "op"):
         raise CommandError(f"--level must be 'layer' or 'op', got {level!r}")
     document = _lesson_document(name)
     if out is None:
-        OUTPUT.mkdir(exist_ok=True)
-        out = OUTPUT / f"{name}-{level}.svg"
-    write_atomically(out, graph_svg(document, level))
-    typer.echo(f"wrote {out}")
+        out = _output_folder(OUTPUT) / f"{name}-{level}.svg"
+    _write(out, graph_svg(document, level))
 
 
 def _experiment_options(name: str, steps: Optional[int], lrs: Optional[str], seed: Optional[int]) -> dict:
-    from ..lessons.experiments import EXPERIMENTS
+    from ..lessons.experiments import experiment_function
 
-    accepted = inspect.signature(EXPERIMENTS[name][0]).parameters
+    accepted = inspect.signature(experiment_function(name)).parameters
     options: dict = {}
     if steps is not None:
         if steps < 1:
@@ -137,21 +168,26 @@ def experiment(
 
     if name not in EXPERIMENTS:
         raise CommandError(f"unknown experiment {name!r}: choose one of {', '.join(EXPERIMENTS)}")
-    result = run_experiment(name, **_experiment_options(name, steps, lrs, seed))
+    options = _experiment_options(name, steps, lrs, seed)
+    folder = _output_folder(out)
+    result = run_experiment(name, **options)
     _show(result.document(figure=False), "text", None)
-    files = result.save(out)
-    files.append(write_atomically(Path(out) / f"{name}.html", render_html(result.document())))
+    with _reporting_write_errors(folder):
+        files = result.save(folder)
+        files.append(write_atomically(folder / f"{name}.html", render_html(result.document())))
     typer.echo("wrote " + ", ".join(str(path) for path in files))
 
 
 def tour(
-    interactive: bool = typer.Option(False, "--interactive", help="pause after each chapter"),
+    interactive: bool = typer.Option(False, "--interactive", help="pause after each chapter (Enter goes on, q stops)"),
     out: Path = typer.Option(OUTPUT / "tour", "--out", "-o", help="folder for the HTML report and its plots"),
 ) -> None:
     """The guided tour: forward, loss, backward, gradient check, update, learning rates, digits, depth."""
     from ..lessons.tour import run_tour
 
-    run_tour(out, interactive=interactive)
+    folder = _output_folder(out)
+    with _reporting_write_errors(folder):
+        run_tour(folder, interactive=interactive)
 
 
 def register(app: typer.Typer) -> None:

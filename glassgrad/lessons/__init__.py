@@ -7,13 +7,19 @@ extended with its summary and explanation, ready for any renderer:
 * ``mlp3`` (:mod:`.mlp3`): a 3-layer MLP with softmax + cross-entropy;
 * ``linear-regression`` (:mod:`.linear_regression`): batch gradient descent on a line.
 
-Modules load when first used, so ``import glassgrad`` stays light.
+Also here: :class:`Diagnostics` (a ``gg.fit`` callback: per-layer gradient norms, update-to-weight
+ratios, dead ReLUs, and their plot) and :func:`run_experiment` (the experiments of
+:mod:`.experiments`, by name). The lessons' modules load when first used, so ``import glassgrad``
+stays light.
 """
 
 from __future__ import annotations
 
 from importlib import import_module
 from typing import Any
+
+from .diagnostics import Diagnostics
+from .experiments import EXPERIMENTS, run_experiment
 
 LESSONS = {
     "diagonal-flip": ("glassgrad.lessons.diagonal_flip", "the 4→3→4 ReLU network of the lessons, 31 parameters"),
@@ -49,4 +55,4 @@ def traced_step(model: Any, loss_fn: Any, inputs: Any, targets: Any, optimizer: 
     return tape, output, loss, new_loss
 
 
-__all__ = ["LESSONS", "lesson", "traced_step"]
+__all__ = ["EXPERIMENTS", "LESSONS", "Diagnostics", "lesson", "run_experiment", "traced_step"]

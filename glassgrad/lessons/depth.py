@@ -3,14 +3,18 @@
 Backprop multiplies one factor per layer on the way down: ``∂L/∂A_{k−1} = Wₖᵀ·(∂L/∂Aₖ ⊙ f'(Zₖ))``.
 The sigmoid's derivative is at most 1/4, so through many sigmoid layers the gradient
 shrinks geometrically and the first layers barely learn (*vanishing gradients*). ReLU's
-derivative is 1 where it is active, BatchNorm keeps each layer's inputs at a steady scale,
-and a residual connection ``x + block(x)`` adds an identity path (``∂/∂x = 1 + …``) that
-carries the gradient past the block. Clipping (``clip_grad_norm_``) caps the step when
-gradients spike (*exploding gradients*), so one bad batch cannot wreck the weights.
+derivative is 1 where it is active, but the weights matter too: PyTorch's default
+initialisation (uniform in ±1/√fan_in, variance 1/(3·fan_in)) scales the signal's second
+moment by fan_in · 1/(3·fan_in) · ½ = 1/6 per ReLU layer, so a deep ReLU net still fades.
+He initialisation (normal, variance 2/fan_in) makes that factor 1. BatchNorm rescales each
+layer's output to unit variance, and a residual connection ``x + block(x)`` adds an identity
+path (``∂/∂x = 1 + …``) that carries the gradient past the block. Clipping (``clip_grad_norm_``)
+caps the step when gradients spike (*exploding gradients*), so one bad batch cannot wreck
+the weights.
 
 >>> result = depth(layers=3, width=8, epochs=1, clip_epochs=1)
 >>> sorted(result.data["architectures"])
-['ReLU', 'ReLU + BatchNorm', 'ReLU + residual', 'sigmoid']
+['ReLU', 'ReLU + BatchNorm', 'ReLU + He init', 'ReLU + residual', 'sigmoid']
 """
 
 from __future__ import annotations
@@ -25,10 +29,26 @@ from .experiments import Experiment, new_figure
 ARCHITECTURES = {
     "sigmoid": {"activation": "sigmoid"},
     "ReLU": {},
+    "ReLU + He init": {"he_init": True},
     "ReLU + BatchNorm": {"batch_norm": True},
     "ReLU + residual": {"residual": True},
 }
-"""The networks compared, as options of :func:`glassgrad.nn.mlp`."""
+"""The networks compared: options of :func:`glassgrad.nn.mlp`, and ``he_init`` (see :func:`network`)."""
+
+
+def network(sizes: list[int], seed: int, he_init: bool = False, **options: Any) -> Any:
+    """``gg.nn.mlp(sizes, seed=seed, **options)``; with ``he_init`` every weight is drawn again from
+    ``N(0, 2/fan_in)`` (``kaiming_normal_`` for ReLU) and every bias set to 0."""
+    from ..nn import Linear, init, mlp
+
+    model = mlp(sizes, seed=seed, **options)
+    if he_init:
+        generator = np.random.default_rng(seed)
+        for module in model.modules():
+            if isinstance(module, Linear):
+                init.kaiming_normal_(module.weight, nonlinearity="relu", generator=generator)
+                init.zeros_(module.bias)
+    return model
 
 
 def layer_gradient_norms(model: Any, inputs: Any, targets: Any) -> list[float]:
@@ -41,11 +61,16 @@ def layer_gradient_norms(model: Any, inputs: Any, targets: Any) -> list[float]:
             if getattr(getattr(module, "weight", None), "ndim", 0) == 2]
 
 
+def _times(ratio: float) -> str:
+    """A gradient ratio in words: ``0.031 times``."""
+    return f"{ratio:.2g} times"
+
+
 def depth(layers: int = 8, width: int = 32, epochs: int = 3, clip: float = 1.0, clip_lr: float = 1.0,
           clip_epochs: int = 3, seed: int = 0) -> Experiment:
     """Per-layer gradient norms of deep networks on the digits data, then training with and without clipping."""
     from ..data import DataLoader, load_digits
-    from ..nn import CrossEntropyLoss, mlp
+    from ..nn import CrossEntropyLoss
     from ..optim import SGD
     from ..training import fit
     from .diagnostics import Diagnostics
@@ -58,13 +83,13 @@ def depth(layers: int = 8, width: int = 32, epochs: int = 3, clip: float = 1.0, 
     figure, axes = new_figure(2)
     rows, found = [], {}
     for name, options in ARCHITECTURES.items():
-        norms = layer_gradient_norms(mlp(sizes, seed=seed, **options), inputs, targets)
-        model = mlp(sizes, seed=seed, **options)
+        norms = layer_gradient_norms(network(sizes, seed, **options), inputs, targets)
+        model = network(sizes, seed, **options)
         history = fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1),
                       DataLoader(data, batch_size=64, shuffle=True, seed=seed), epochs=epochs, progress=False)
         found[name] = {"norms": norms, "loss": history["train_loss"]}
-        rows.append([name, norms[0], norms[-1], f"{norms[0] / norms[-1]:.2g}" if norms[-1] else "-",
-                     history["train_loss"][-1]])
+        found[name]["ratio"] = norms[0] / norms[-1] if norms[-1] else math.inf
+        rows.append([name, norms[0], norms[-1], f"{found[name]['ratio']:.2g}", history["train_loss"][-1]])
         axes[0].plot(range(1, len(norms) + 1), np.maximum(norms, 1e-30), marker="o", label=name)
     axes[0].set(yscale="log", xlabel="layer (1 = next to the input)", ylabel="‖∂L/∂W‖ at the start",
                 title=f"{layers} hidden layers of {width}: gradient per layer")
@@ -72,7 +97,7 @@ def depth(layers: int = 8, width: int = 32, epochs: int = 3, clip: float = 1.0, 
 
     clipping_rows, clipping = [], {}
     for max_norm in (None, clip):
-        model = mlp(sizes, seed=seed, residual=True)
+        model = network(sizes, seed, residual=True)
         diagnostics = Diagnostics()
         with np.errstate(over="ignore", invalid="ignore"):
             history = fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=clip_lr),
@@ -90,12 +115,19 @@ def depth(layers: int = 8, width: int = 32, epochs: int = 3, clip: float = 1.0, 
     axes[1].legend()
     return Experiment(
         "depth", "Depth: vanishing gradients, and what helps",
-        [f"Four networks with {layers} hidden layers of {width} units, same data (the 8×8 digits), one backward "
-         "pass each: the left panel shows how large the gradient of each layer's weights is.",
-         "Through sigmoid layers the gradient shrinks at every layer (σ' ≤ 1/4), so the first layers get "
-         "gradients many times smaller than the last and hardly learn: the vanishing-gradient problem. ReLU "
-         "passes gradients through unchanged where it is active; BatchNorm rescales each layer; residual "
-         "connections add an identity path that carries the gradient around each block.",
+        [f"{len(ARCHITECTURES)} networks with {layers} hidden layers of {width} units, same data (the 8×8 digits), "
+         "one backward pass each: the left panel shows how large the gradient of each layer's weights is, and "
+         "'first / last' compares the layer next to the input with the output layer.",
+         f"Through sigmoid layers the gradient shrinks at every layer (σ' ≤ 1/4): the first layer's gradient is "
+         f"{_times(found['sigmoid']['ratio'])} the last layer's, so it hardly learns. That is the "
+         "vanishing-gradient problem.",
+         f"ReLU's derivative is 1 where it is active, yet with PyTorch's default initialisation (weights uniform in "
+         f"±1/√fan_in) every layer shrinks the signal, and the first layer's gradient is still only "
+         f"{_times(found['ReLU']['ratio'])} the last layer's. He initialisation (weights with variance "
+         f"2/fan_in, made for ReLU) keeps the scale: {_times(found['ReLU + He init']['ratio'])}. BatchNorm "
+         f"rescales every layer ({_times(found['ReLU + BatchNorm']['ratio'])}) and residual connections add an "
+         f"identity path around each block ({_times(found['ReLU + residual']['ratio'])}). Compare the losses "
+         "after training: the networks whose first layers get a gradient learn.",
          f"Right: a residual network trained with a large learning rate (η = {clip_lr:g}). Early gradients "
          f"spike; without clipping those steps throw the weights far away. clip_grad_norm_ rescales all "
          f"gradients together when their norm exceeds {clip:g}, so a spike gives a bounded step."],

@@ -61,6 +61,7 @@ class Diagnostics(Callback):
     # --- the callback -----------------------------------------------------------------------
 
     def on_train_begin(self, state: Any) -> None:
+        self.on_train_end(state)  # hooks an interrupted earlier run left behind
         self._layers = [(name, module.weight) for name, module in state.model.named_modules()
                         if getattr(getattr(module, "weight", None), "ndim", 0) == 2]
         for name, _ in self._layers:

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -112,15 +113,19 @@ def classify(losses: Sequence[float]) -> tuple[str, str]:
     return "converging", f"the loss fell steadily, by {drop:.0%}"
 
 
-def _growth_note(losses: list[float], diverged: Any) -> str:
-    """When and why a run diverged: how fast the loss grew and where float32 ran out."""
+def _divergence_note(lr: float, losses: list[float], diverged: Any, stable: list[float]) -> str:
+    """When and why a run diverged: how fast the loss grew, where float32 ran out, what to do instead."""
     finite = [v for v in losses if math.isfinite(v)]
     ratios = [b / a for a, b in zip(finite, finite[1:]) if a > 0]
-    growth = float(np.median(ratios)) if ratios else math.nan
-    when = f"at step {diverged.step}" if diverged is not None else f"after {len(finite)} steps"
-    return (f"The loss grew about ×{growth:.3g} per step until it passed the largest float32 number "
-            f"({FLOAT32_MAX:.3g}) and became inf {when}: each step overshot the minimum by more than it "
-            "corrected, so the error grew geometrically. " + (diverged.message if diverged is not None else ""))
+    growth = f"about ×{float(np.median(ratios)):.3g} per step" if ratios else "at once"
+    culprit = (f"; the gradient of '{diverged.parameter}' was the first to blow up"
+               if diverged is not None and diverged.parameter else "")
+    instead = (f" Here η = {', '.join(f'{value:g}' for value in stable)} did not diverge." if stable else "")
+    return (f"η = {lr:g} diverged: the loss grew {growth} until it passed the largest float32 number "
+            f"({FLOAT32_MAX:.3g}) and became {losses[len(finite)]} after {len(finite)} updates{culprit}. Each step "
+            "overshot the minimum by more than it corrected, so the error grew geometrically; training stopped "
+            "there rather than go on with NaN. The cure is smaller steps: lower the learning rate, or clip the "
+            f"gradients.{instead}")
 
 
 def learning_rate(learning_rates: Sequence[float] = LEARNING_RATES, steps: int = 100) -> Experiment:
@@ -135,7 +140,7 @@ def learning_rate(learning_rates: Sequence[float] = LEARNING_RATES, steps: int =
         raise ValueError(f"learning rates must be positive numbers, got {list(learning_rates)}")
     data = diagonal_flip()
     figure, (axis, zoom) = new_figure(2)
-    rows, runs = [], {}
+    rows, runs, stopped = [], {}, {}
     for lr in learning_rates:
         model = lesson_model().float()
         with np.errstate(over="ignore", invalid="ignore"):
@@ -143,17 +148,22 @@ def learning_rate(learning_rates: Sequence[float] = LEARNING_RATES, steps: int =
                           epochs=steps, progress=False)
         losses = history["train_loss"] + ([history.diverged.loss] if history.diverged else [])
         label, why = classify(losses)
-        if label == "diverging" and not all(math.isfinite(v) for v in losses):
-            why += ". " + _growth_note(losses, history.diverged)
         finite = [v for v in losses if math.isfinite(v)]
         runs[lr] = {"losses": losses, "label": label, "why": why}
+        if len(finite) < len(losses):
+            stopped[lr] = history.diverged
         rows.append([f"{lr:g}", finite[0], finite[-1], min(finite), label, why])
         line, = axis.plot(range(len(finite)), finite, label=f"η = {lr:g}: {label}")
         zoom.plot(range(len(finite)), finite, color=line.get_color(), label=f"η = {lr:g}")
         if len(finite) < len(losses):
             axis.plot(len(finite) - 1, finite[-1], "x", color=line.get_color(), markersize=10)
+    stable = [lr for lr in learning_rates if runs[lr]["label"] != "diverging"]
+    notes = []
+    for lr, diverged in stopped.items():
+        runs[lr]["divergence"] = _divergence_note(lr, runs[lr]["losses"], diverged, stable)
+        notes.append(runs[lr]["divergence"])
     first = rows[0][1]
-    axis.set(yscale="log", xlabel="step (full batch of 16 images)", ylabel="MSE loss",
+    axis.set(yscale="log", xlabel="step (full batch of 16 images)", ylabel="MSE loss (log scale)",
              title=f"one network, one start, {len(learning_rates)} learning rates")
     zoom.set(ylim=(0, 1.5 * first), xlabel="step", ylabel="MSE loss", title="close-up of the bottom")
     axis.legend()
@@ -164,10 +174,12 @@ def learning_rate(learning_rates: Sequence[float] = LEARNING_RATES, steps: int =
          "gradient descent on the 16 diagonal-flip images, once per learning rate η.",
          "A tiny η barely moves the weights (slow); a moderate η brings the loss down steadily (converging); "
          "a large η takes steps that overshoot the valley, so the loss jumps up and down (oscillating) or grows "
-         "each step until the numbers overflow (diverging). An × marks where a run stopped at inf/NaN.",
-         "Each curve's label comes from the curve itself: see the 'why' column."],
-        [{"title": "Learning-rate sweep", "intro": "loss before the first and after the last step",
-          "columns": ["η", "first loss", "last finite loss", "lowest loss", "behaviour", "why"], "rows": rows}],
+         "each step until the numbers overflow (diverging). An × marks the last finite loss of a run that "
+         "reached inf/NaN.",
+         "Each curve's label comes from the curve itself: see the 'why' column.", *notes],
+        [{"title": "Learning-rate sweep", "intro": "the loss at the start, at the end (last finite value) and at its "
+          "lowest", "columns": ["η", "first loss", "last loss", "lowest", "behaviour", "why"],
+          "rows": rows}],
         figure, {"runs": runs, "steps": steps})
 
 
@@ -279,14 +291,15 @@ def zero_grad(steps: int = 60, lr: float = 0.5, seed: int = 0) -> Experiment:
                 norms.append(math.sqrt(sum(float((p.grad.data.astype(np.float64) ** 2).sum())
                                            for p in model.parameters())))
                 optimizer.step()
-        label = "with zero_grad()" if zeroing else "without zero_grad(): gradients add up"
+        label = "with zero_grad()" if zeroing else "without zero_grad()"
         results[label] = {"losses": losses, "grad_norms": norms, "behaviour": classify(losses)[0]}
-        axes[0].plot(losses, label=label)
-        axes[1].plot(norms, label=label)
+        axes[0].plot(range(1, steps + 1), losses, label=label)
+        axes[1].plot(range(1, steps + 1), norms, label=label)
     axes[0].set(xlabel="step", ylabel="loss", title="loss")
-    axes[1].set(yscale="log", xlabel="step", ylabel="‖.grad‖ (all parameters)", title="what .grad holds")
-    for axis in axes:
-        axis.legend()
+    axes[1].set(yscale="log", xlabel="step", ylabel="‖.grad‖ (all parameters)",
+                title="what .grad holds (without zeroing: a running sum)")
+    axes[0].legend(loc="upper left")
+    axes[1].legend(loc="center right")
     labels = list(results)
     marks = sorted({0, 1, 2, 5, 10, steps // 2, steps - 1})
     rows = [[str(step + 1)] + [results[label][key][step] for label in labels for key in ("losses", "grad_norms")]
@@ -306,23 +319,26 @@ def zero_grad(steps: int = 60, lr: float = 0.5, seed: int = 0) -> Experiment:
         figure, {"runs": results})
 
 
-def _depth(**options: Any) -> Experiment:
-    from .depth import depth
-
-    return depth(**options)
-
-
 EXPERIMENTS = {
-    "learning-rate": (learning_rate, "η from 0.001 to 10 on the diagonal-flip network: slow, converging, diverging"),
-    "depth": (_depth, "vanishing gradients in deep sigmoid nets vs ReLU, BatchNorm, residual; gradient clipping"),
-    "optimizers": (optimizers, "SGD, momentum and Adam from the same start"),
-    "batch-size": (batch_size, "batch vs mini-batch vs stochastic gradient descent"),
-    "zero-grad": (zero_grad, "what happens when gradients are not zeroed between steps"),
+    "learning-rate": ("experiments", "learning_rate",
+                      "η from 0.001 to 10 on the diagonal-flip network: slow, converging, diverging"),
+    "depth": ("depth", "depth", "vanishing gradients in deep sigmoid nets vs ReLU, He init, BatchNorm, residual; "
+                                "gradient clipping"),
+    "optimizers": ("experiments", "optimizers", "SGD, momentum and Adam from the same start"),
+    "batch-size": ("experiments", "batch_size", "batch vs mini-batch vs stochastic gradient descent"),
+    "zero-grad": ("experiments", "zero_grad", "what happens when gradients are not zeroed between steps"),
 }
+"""Each experiment: the module of :mod:`glassgrad.lessons` and the function that runs it, and what it shows."""
+
+
+def experiment_function(name: str) -> Callable[..., Experiment]:
+    """The function that runs the experiment ``name`` (a key of :data:`EXPERIMENTS`); its keywords are the options."""
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; choose one of: {', '.join(EXPERIMENTS)}")
+    module, function, _ = EXPERIMENTS[name]
+    return getattr(import_module(f"glassgrad.lessons.{module}"), function)
 
 
 def run_experiment(name: str, **options: Any) -> Experiment:
     """Run the experiment called ``name`` (a key of :data:`EXPERIMENTS`) with its keyword options."""
-    if name not in EXPERIMENTS:
-        raise ValueError(f"unknown experiment {name!r}; choose one of: {', '.join(EXPERIMENTS)}")
-    return EXPERIMENTS[name][0](**options)
+    return experiment_function(name)(**options)

@@ -66,6 +66,8 @@ def run(alpha: float = ALPHA, steps: int = STEPS, n_samples: int = N_SAMPLES, se
         old = (w0.item(), w1.item())
         optimizer.step()
     document = tape.describe(title="linear regression by batch gradient descent, traced")
+    for key in ("parameters", "symbols", "gradients"):  # w₀ first, as the textbook writes them
+        document[key] = {name: document[key][name] for name in ("w₀", "w₁")}
     document["loss"] = {"name": "half_sse", "symbol": "L", "value": loss.item(), "reduction": "½ · sum",
                         "formula": "L = ½ Σⱼ (yⱼ − h(xⱼ))²"}
 

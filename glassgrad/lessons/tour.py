@@ -64,6 +64,31 @@ def _digits_chapter(epochs: int, progress: bool) -> tuple[dict, Any]:
     return document, diagnostics.plot("digits classifier: diagnostics per step")
 
 
+def _go_on(console: Any, number: int, name: str) -> bool:
+    """Pause before chapter ``number``: True on Enter, False on q (or when the input has ended)."""
+    try:
+        answer = console.input(f"[dim]Enter for chapter {number} ({name}), q to stop: [/dim]")
+    except EOFError:
+        console.print()
+        console.print("(no more input: the tour stops here)")
+        return False
+    return not answer.strip().lower().startswith("q")
+
+
+def _report_body(sections: list[tuple[str, str]]) -> str:
+    """The report: an introduction, a list of contents linking to each section, then the sections."""
+    from html import escape
+
+    contents = "".join(f'<li><a href="#part-{number}">{escape(title)}</a></li>'
+                       for number, (title, _) in enumerate(sections, 1))
+    parts = ['<div class="gg-trace"><h1>The glassgrad tour</h1><p>Every number below was computed by glassgrad '
+             "while the tour ran: a 31-parameter network traced forward and backward, its gradients checked, one "
+             "update, then learning rates, a digits classifier and deep networks.</p>"
+             f"<h2>Contents</h2><ol>{contents}</ol></div>"]
+    parts += [f'<section id="part-{number}">{html}</section>' for number, (_, html) in enumerate(sections, 1)]
+    return "\n".join(parts)
+
+
 def run_tour(out: str | Path, interactive: bool = False, digits_epochs: int = DIGITS_EPOCHS, quiet: bool = False,
              console: Any = None) -> Path:
     """Walk every chapter, print its tables, and write the HTML report; returns the report's path."""
@@ -83,15 +108,15 @@ def run_tour(out: str | Path, interactive: bool = False, digits_epochs: int = DI
     lesson = diagonal_flip.run()
     numbers = lesson["lesson"]
     write_atomically(out / "diagonal-flip.json", render_json(lesson))
-    report = [
-        '<div class="gg-trace"><h1>The glassgrad tour</h1><p>Every number below was computed by glassgrad '
-        "while the tour ran: a 31-parameter network traced forward and backward, its gradients checked, one "
-        "update, then learning rates, a digits classifier and deep networks.</p></div>",
-        html_fragment(lesson, style=False),
-    ]
+    sections: list[tuple[str, str]] = []  # (title, HTML) of each part of the report
+
+    def report(document: dict, graph: bool = True) -> None:
+        sections.append((document["title"], html_fragment(document, style=False, graph=graph)))
+
+    report(lesson)
 
     def show(document: dict) -> None:
-        for part in renderables(document):
+        for part in renderables(document, width=console.width):
             console.print(part)
 
     def chapter_forward() -> None:
@@ -101,16 +126,15 @@ def run_tour(out: str | Path, interactive: bool = False, digits_epochs: int = DI
 
     def chapter_loss() -> None:
         show(_part(lesson, title="2. The loss", summary=[
-            {"label": "prediction ŷ", "value": numbers["prediction"]},
             {"label": "target y (the image flipped on its diagonal)", "value": numbers["target"]},
-            {"label": "L = mean((ŷ − y)²), PyTorch's mse_loss", "value": numbers["loss"]}]))
+            *diagonal_flip.loss_rows(numbers["prediction"], numbers["squared_errors"], numbers["loss"])]))
 
     def chapter_backward() -> None:
         show(_part(lesson, "backward", "gradients", "symbols", title="3. The backward pass: all 31 gradients"))
 
     def chapter_check() -> None:
         document = diagonal_flip.gradient_check_document()
-        report.append(html_fragment(document, style=False))
+        report(document)
         show(dict(document, title="4. Checking backprop numerically", tables=[]))
 
     def chapter_update() -> None:
@@ -119,7 +143,7 @@ def run_tour(out: str | Path, interactive: bool = False, digits_epochs: int = DI
     def experiment_chapter(title: str, result: Experiment) -> None:
         result.save(out)
         show(dict(result.document(figure=False), title=title))
-        report.append(html_fragment(result.document(), style=False, graph=False))
+        report(result.document(), graph=False)
 
     def chapter_digits() -> None:
         console.print(f"[bold]7. Training a digits classifier[/bold] ({digits_epochs} epochs)…")
@@ -135,14 +159,15 @@ def run_tour(out: str | Path, interactive: bool = False, digits_epochs: int = DI
         ("digits classifier", chapter_digits),
         ("vanishing gradients", lambda: experiment_chapter("8. Vanishing gradients", depth())),
     ]
+    seen = 0
     for number, (_, chapter) in enumerate(chapters, 1):
         chapter()
-        if interactive and number < len(chapters):
-            answer = console.input(f"[dim]Enter for chapter {number + 1} ({chapters[number][0]}), q to stop: [/dim]")
-            if answer.strip().lower().startswith("q"):
-                break
-    path = write_atomically(out / "index.html", html_page("the glassgrad tour", "\n".join(report)))
+        seen = number
+        if interactive and number < len(chapters) and not _go_on(console, number + 1, chapters[number][0]):
+            break
+    path = write_atomically(out / "index.html", html_page("the glassgrad tour", _report_body(sections)))
     console.rule("[bold]The end")
-    console.print(f"The report with every table and plot: [bold]{path.resolve()}[/bold]")
+    what = "every table and plot" if seen == len(chapters) else f"chapters 1 to {seen} of {len(chapters)}"
+    console.print(f"The report with {what}: [bold]{path.resolve()}[/bold]")
     console.print(f"Full-precision trace of the 31-parameter example: {(out / 'diagonal-flip.json').resolve()}")
     return path

@@ -1,7 +1,8 @@
 """The computational graph of a trace as SVG, laid out here (no Graphviz or other program).
 
-Each box is a tensor: its symbol, then its value and its gradient ``∂L/∂`` (rounded for
-display; larger tensors show their shape and norm instead of every entry). Arrows go from
+Each box is a tensor: its symbol (or, for a computed tensor, the formula that made it:
+``Z₁ = W₁·X + b₁``), then its value and its gradient ``∂L/∂`` (rounded for display; larger
+tensors show their shape and norm instead of every entry). Arrows go from
 the inputs of a step to its output. ``level="layer"`` (default) draws one arrow fan per
 lesson step (``X, W₁, b₁ → Z₁``); ``level="op"`` one per primitive op.
 
@@ -41,10 +42,15 @@ MAX_LISTED = 16
 """Tensors with more entries show their shape and norm rather than every number."""
 
 
+MAX_TITLE = 48
+"""A computed box is titled by its formula when the formula is at most this long (else by its symbol)."""
+
+
 @dataclass
 class Node:
     symbol: str
     value: Any = None
+    title: str = ""
     gradient: Any = None
     inputs: list[str] = field(default_factory=list)
     column: int = 0
@@ -100,13 +106,14 @@ def build_nodes(document: dict, level: str = "layer") -> dict[str, Node]:
             nodes.setdefault(entry["symbol"], Node(entry["symbol"], entry["values"]))
         output = step["output"]
         node = nodes.setdefault(output["symbol"], Node(output["symbol"], output["values"]))
+        node.title = step["formula"] if len(step["formula"]) <= MAX_TITLE else ""
         node.inputs = list(dict.fromkeys(e["symbol"] for e in step["inputs"]
                                          if "formula" not in e and e["symbol"] != node.symbol))
     gradients = _gradients(document, level)
     root = document["loss"]["symbol"] if document.get("loss") else None
     for node in nodes.values():
         node.gradient = gradients.get(node.symbol)
-        node.lines = [(node.symbol, "symbol")] + _value_lines("value", node.value, "value")
+        node.lines = [(node.title or node.symbol, "symbol")] + _value_lines("value", node.value, "value")
         if node.gradient is not None:
             node.lines += _value_lines("grad ", node.gradient, "grad")
         elif node.symbol == root:

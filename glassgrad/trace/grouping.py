@@ -5,8 +5,9 @@ Grouping: the ops one module call made form one step (a ``Linear`` is one ``line
 ``linear``, ``activation``, ``loss``, ``module`` (several ops), ``op`` (any other single op).
 
 Symbols: the k-th linear layer has ``Wₖ``, ``bₖ`` and output ``Zₖ``, its activation
-``Aₖ``; the tensor an MSE loss compares with the target is ``ŷ``, the target ``y``, the
-loss ``L``; the first data input is ``X``; a scalar constant is written as its value.
+``Aₖ``; the k-th normalization layer has scale ``γₖ``, shift ``βₖ`` and output ``Nₖ``; the
+tensor an MSE loss compares with the target is ``ŷ``, the target ``y``, the loss ``L``; the
+first data input is ``X``; a scalar constant is written as its value.
 A name given with ``tape.name`` replaces the symbol.
 
 >>> subscript(12)
@@ -22,6 +23,7 @@ from .tape import ForwardRecord, Tape
 
 LOSSES = {"mse_loss", "cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits"}
 MODULE_LETTERS = {"BatchNorm1d": "N", "LayerNorm": "N", "Residual": "R", "Dropout": "D", "Flatten": "F"}
+NORM_PARAMETERS = {"weight": "γ", "bias": "β"}
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 OP_FORMS = {"add": "{0} + {1}", "sub": "{0} − {1}", "mul": "{0}·{1}", "div": "{0} / {1}", "neg": "−{0}",
             "matmul": "{0} @ {1}", "exp": "exp({0})", "log": "ln({0})", "sqrt": "√{0}", "sum": "Σ {0}",
@@ -99,11 +101,15 @@ class Symbols:
         self.constants = 0
         self.temporaries = 0
 
-    def give(self, key: int, symbol: str) -> str:
-        """Give ``key`` this symbol unless it has one (a ``tape.name`` label wins); returns its symbol."""
+    def give(self, key: int, symbol: str, shared: bool = False) -> str:
+        """Give ``key`` this symbol unless it has one (a ``tape.name`` label wins); returns its symbol.
+
+        Symbols are unique (a second ``y`` becomes ``y′``) unless ``shared``: constants written by
+        their value keep it (two ``1e-05`` stay ``1e-05``, not ``1e-05′``, which would read as a derivative).
+        """
         if key not in self.of:
             symbol = self.tape.labels.get(key, symbol)
-            while symbol in self.used:
+            while symbol in self.used and not (shared and key not in self.tape.labels):
                 symbol += "′"
             self.of[key] = symbol
             self.used.add(symbol)
@@ -122,7 +128,7 @@ class Symbols:
         if tensor.requires_grad:
             return self.give(key, "θ")
         if tensor.data.size == 1 and tensor.data.dtype.kind == "f":
-            return self.give(key, f"{tensor.data.item():g}")
+            return self.give(key, f"{tensor.data.item():g}", shared=True)
         self.constants += 1
         return self.give(key, f"c{subscript(self.constants)}")
 
@@ -164,11 +170,16 @@ def assign_symbols(tape: Tape, groups: list[Group]) -> Symbols:
             symbols.give(record.inputs[1], "y")
             symbols.give(record.output, "L")
         else:
-            for key in group.inputs:
-                symbols.give_input(key)
             letter = MODULE_LETTERS.get(group.name, "H") if len(group.records) > 1 else "v"
             counters[letter] = counters.get(letter, 0) + 1
-            symbols.give(group.output, f"{letter}{subscript(counters[letter])}")
+            number = subscript(counters[letter])
+            for key in group.inputs:
+                if letter == "N":  # a normalization layer's scale and shift: γ and β, as in the papers
+                    kind = tape.parameter_names.get(key, "").rpartition(".")[2]
+                    if kind in NORM_PARAMETERS:
+                        symbols.give(key, f"{NORM_PARAMETERS[kind]}{number}")
+                symbols.give_input(key)
+            symbols.give(group.output, f"{letter}{number}")
     for group in groups:
         for record in group.records:
             for key in (*record.inputs, record.output):

@@ -191,7 +191,7 @@ class _Description:
         step = {"formula": formula, "inputs": inputs,
                 "output": self.gradient_entry(key, record.contributions[position]),
                 "into": f"{symbol}.grad" if self.is_leaf(key) else self.d(symbol),
-                "accumulated": record.accumulated[position]}
+                "accumulated": record.accumulated[position], "earlier_grad": record.earlier_grad[position]}
         if readings:
             step["readings"] = readings
         return step
@@ -287,14 +287,18 @@ class _Description:
                 steps.append(step)
             return steps
         totals: dict[int, np.ndarray] = {}
+        earlier: set[int] = set()
         for record in records:
-            for key, contribution in zip(record.inputs, record.contributions):
+            for key, contribution, held in zip(record.inputs, record.contributions, record.earlier_grad):
                 if contribution is not None and key in group.inputs:
                     _add_to(totals, key, contribution)
+                    if held:
+                        earlier.add(key)
         return [{"formula": f"{self.d(s[key])} = {self.d(out)} back through {group.title} "
                             f"({len(group.records)} ops, see the op level)",
                  "inputs": [upstream], "output": self.gradient_entry(key, value),
-                 "into": f"{s[key]}.grad" if self.is_leaf(key) else self.d(s[key]), "accumulated": False}
+                 "into": f"{s[key]}.grad" if self.is_leaf(key) else self.d(s[key]), "accumulated": False,
+                 "earlier_grad": key in earlier}
                 for key, value in totals.items()]
 
     def producer(self, key: int) -> ForwardRecord:
@@ -355,8 +359,9 @@ class _Description:
 
     def op_backward(self, record: BackwardRecord) -> dict:
         s = self.symbols.of
-        contributions = [{"into": s[key], "values": value, "accumulated": added}
-                         for key, value, added in zip(record.inputs, record.contributions, record.accumulated)
+        contributions = [{"into": s[key], "values": value, "accumulated": added or held}
+                         for key, value, added, held in zip(record.inputs, record.contributions, record.accumulated,
+                                                            record.earlier_grad)
                          if value is not None]
         return {"op": record.op.name, "rule": record.op.local_grad, "node": s[record.node],
                 "upstream": {"symbol": self.d(s[record.node]), "values": record.upstream},

@@ -32,15 +32,26 @@ def _styled_number(text: str) -> str:
     return text
 
 
+def matrix_lines(values: Any, markup: bool = False) -> list[str]:
+    """``values`` as lines: one bracketed line per row (a number alone), cut as in :func:`matrix_cells`.
+
+    ``markup=True`` gives rich markup (numbers coloured by sign, text escaped); otherwise plain text.
+    """
+    style = _styled_number if markup else str
+    if isinstance(values, str):
+        return [_escape(values) if markup else values]
+    if np.ndim(values) == 0:
+        return [style(format_number(values))]
+    cells, cut = matrix_cells(values)
+    lines = ["[" + "  ".join(style(cell) for cell in row) + "]" for row in cells]
+    if cut:
+        lines.append(f"[dim]({cut})[/dim]" if markup else f"({cut})")
+    return lines
+
+
 def matrix_markup(values: Any) -> str:
     """``values`` as rich markup: one bracketed line per row, numbers coloured by sign (a number alone)."""
-    if isinstance(values, str):
-        return _escape(values)
-    if np.ndim(values) == 0:
-        return _styled_number(format_number(values))
-    cells, cut = matrix_cells(values)
-    lines = ["[" + "  ".join(_styled_number(cell) for cell in row) + "]" for row in cells]
-    return "\n".join(lines + ([f"[dim]({cut})[/dim]"] if cut else []))
+    return "\n".join(matrix_lines(values, markup=True))
 
 
 def _escape(text: str) -> str:
@@ -49,13 +60,29 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
-def _steps_table(block: Steps):
+TEXT_MIN_WIDTH = 16
+"""How narrow a column of words may get (wrapping) so that the matrix rows beside it stay whole."""
+
+
+def _widest_line(lines: Any) -> int:
+    return max((len(line) for line in lines), default=0)
+
+
+def _keep_rows_whole(needed: list[int], width: int | None) -> bool:
+    """True when columns this wide (plus borders and padding) fit in ``width`` terminal columns,
+    so matrix rows can stay on one line each; a narrower terminal wraps them instead."""
+    return width is not None and sum(needed) + 3 * len(needed) + 1 <= width
+
+
+def _steps_table(block: Steps, width: int | None = None):
     from rich.table import Table as RichTable
 
+    value_lines = [line for row in block.rows for label, array in row.values for line in [label, *matrix_lines(array)]]
+    needed = [_widest_line([row.step for row in block.rows] + ["step"]), TEXT_MIN_WIDTH, _widest_line(value_lines)]
     table = RichTable(title=f"{block.title} — {block.intro}", show_lines=True, title_justify="left")
     table.add_column("step", style="bold", no_wrap=True)
     table.add_column("formula", style="cyan")
-    table.add_column("values")
+    table.add_column("values", no_wrap=_keep_rows_whole(needed, width))
     for row in block.rows:
         values = "\n".join(f"{_escape(label)}\n{matrix_markup(array)}" for label, array in row.values)
         formula = _escape(row.formula) + (f"\n[dim]{_escape(row.note)}[/dim]" if row.note else "")
@@ -63,20 +90,32 @@ def _steps_table(block: Steps):
     return table
 
 
-def _plain_table(block: Table):
+def _plain_table(block: Table, width: int | None = None):
     from rich.table import Table as RichTable
 
+    matrix_columns, needed = [], []
+    for number, name in enumerate(block.columns):
+        cells = [row[number] for row in block.rows if row[number] is not None]
+        is_matrix = any(not isinstance(cell, str) for cell in cells)
+        widest = _widest_line([name] + [line for cell in cells for line in matrix_lines(cell)])
+        matrix_columns.append(is_matrix)
+        needed.append(widest if is_matrix else min(widest, TEXT_MIN_WIDTH))
+    whole = _keep_rows_whole(needed, width)
     table = RichTable(title=f"{block.title}" + (f" — {block.intro}" if block.intro else ""), show_lines=False,
                       title_justify="left")
-    for column in block.columns:
-        table.add_column(_escape(column))
+    for name, is_matrix in zip(block.columns, matrix_columns):
+        table.add_column(_escape(name), no_wrap=whole and is_matrix)
     for row in block.rows:
         table.add_row(*[matrix_markup(cell if cell is not None else "") for cell in row])
     return table
 
 
-def renderables(document: dict, ops: bool = False) -> list[Any]:
-    """The rich objects that show ``document`` (print them with ``rich.console.Console().print``)."""
+def renderables(document: dict, ops: bool = False, width: int | None = None) -> list[Any]:
+    """The rich objects that show ``document`` (print them with ``rich.console.Console().print``).
+
+    ``width`` (the console's columns): when given and wide enough, each matrix row stays on one
+    line and the formulas wrap instead.
+    """
     from rich.rule import Rule
     from rich.text import Text
 
@@ -89,9 +128,9 @@ def renderables(document: dict, ops: bool = False) -> list[Any]:
             parts.append(Text(block.title, style="bold"))
             parts += [Text.from_markup(f"  {_escape(label)}: {_escape(value)}") for label, value in block.items]
         elif isinstance(block, Steps):
-            parts.append(_steps_table(block))
+            parts.append(_steps_table(block, width))
         elif isinstance(block, Table):
-            parts.append(_plain_table(block))
+            parts.append(_plain_table(block, width))
         elif isinstance(block, Figure):
             parts.append(Text(f"[figure: {block.title} — in the HTML report]", style="dim"))
     return parts
@@ -102,7 +141,7 @@ def render_text(document: dict, width: int = 120, ops: bool = False) -> str:
     from rich.console import Console
 
     console = Console(width=width, record=True, file=_Discard(), color_system=None, force_terminal=False)
-    for part in renderables(document, ops=ops):
+    for part in renderables(document, ops=ops, width=width):
         console.print(part)
     return console.export_text()
 

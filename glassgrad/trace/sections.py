@@ -106,6 +106,15 @@ def forward_rows(document: dict) -> list[Row]:
     return rows
 
 
+def _destination(step: dict) -> str:
+    """Where a backward step's result goes: stored, added (a second path), or added to a gradient left over."""
+    into = step["into"]
+    if step.get("earlier_grad"):
+        return (f"added to {into}, which still held the gradient of an earlier backward() "
+                "(no zero_grad() in between)")
+    return f"added to {into} (a second path)" if step["accumulated"] else f"stored as {into}"
+
+
 def backward_rows(document: dict) -> list[Row]:
     rows = []
     for number, step in enumerate(document["backward"], 1):
@@ -114,8 +123,8 @@ def backward_rows(document: dict) -> list[Row]:
             local = step["local"]
             values.append((f"{local['symbol']} = {local['formula']}", local["values"]))
         values.append((f"→ {step['output']['symbol']}", step["output"]["values"]))
-        where = f"added to {step['into']} (a second path)" if step["accumulated"] else f"stored as {step['into']}"
-        note = "; ".join(filter(None, [_other_reading(step), where]))
+        rule = f"rule: {step['rule']}" if "rule" in step and "local" not in step else ""
+        note = "; ".join(filter(None, [_other_reading(step), rule, _destination(step)]))
         rows.append(Row(f"{number}. {step['layer']}", step["formula"], values, note))
     return rows
 

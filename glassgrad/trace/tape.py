@@ -70,7 +70,9 @@ class BackwardRecord:
 
     ``contributions[i]`` is already summed to input ``i``'s shape (un-broadcast, as the engine
     does next) or ``None`` where that input needs no gradient; ``accumulated[i]`` is True when
-    the input had already received a contribution in this pass, so this one is *added* to it.
+    the input had already received a contribution in this pass, so this one is *added* to it;
+    ``earlier_grad[i]`` is True when the input is a leaf whose ``.grad`` still holds a (nonzero)
+    gradient of an earlier ``backward()`` (nobody called ``zero_grad()``), so this pass adds to it.
     """
 
     index: int
@@ -81,6 +83,7 @@ class BackwardRecord:
     upstream: np.ndarray
     contributions: tuple[np.ndarray | None, ...]
     accumulated: tuple[bool, ...]
+    earlier_grad: tuple[bool, ...]
 
 
 @dataclass
@@ -224,20 +227,25 @@ class Tape:
         """Called by the engine for every node it walks in ``backward()``."""
         self._enter_phase("backward")
         parents = node._parents
-        summed, accumulated = [], []
+        summed, accumulated, earlier = [], [], []
         for parent, contribution in zip(parents, contributions):
             if contribution is None or not parent.requires_grad:
                 summed.append(None)
                 accumulated.append(False)
+                earlier.append(False)
                 continue
             summed.append(_snapshot(unbroadcast(np.asarray(contribution), parent.data.shape)))
             key = self._keep(parent)
             accumulated.append(key in self._reached)
+            # a leaf's .grad changes only when backward reaches the leaf itself, after this node:
+            # a nonzero .grad there now was left by an earlier backward
+            earlier.append(key not in self._reached and parent.is_leaf and parent.grad is not None
+                           and bool(np.any(parent.grad.data)))
             self._reached.add(key)
         self.backward.append(BackwardRecord(
             index=self._next_index(), pass_index=self.passes - 1, op=node._op, node=self._keep(node),
             inputs=tuple(self._keep(parent) for parent in parents), upstream=_snapshot(upstream),
-            contributions=tuple(summed), accumulated=tuple(accumulated),
+            contributions=tuple(summed), accumulated=tuple(accumulated), earlier_grad=tuple(earlier),
         ))
 
     def on_update(self, optimizer_name: str, formula: str, param: Any, old_value: np.ndarray,
@@ -288,6 +296,15 @@ class Tape:
         from . import render
 
         return render(self.describe(pass_index, title), format)
+
+    def graph(self, level: str = "layer", pass_index: int = 0) -> str:
+        """The computational graph of one pass as SVG text, values and gradients in the boxes.
+
+        ``level="layer"`` draws one box per layer's output, ``"op"`` one per primitive op (see :mod:`.graph`).
+        """
+        from .graph import graph_svg
+
+        return graph_svg(self.describe(pass_index), level)
 
     def _repr_html_(self) -> str:
         from .render_html import html_fragment
