@@ -86,6 +86,15 @@ from .training import fit
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):
+    """``gg.lessons`` and ``gg.practice`` load on first use (keeps ``import glassgrad`` fast)."""
+    if name in ("lessons", "practice"):
+        import importlib
+
+        return importlib.import_module(f"glassgrad.{name}")
+    raise AttributeError(f"module 'glassgrad' has no attribute {name!r}")
+
 _memory.tune_allocator()
 
 __all__ = [

@@ -38,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     _register_commands()
     try:
         result = app(args=argv, prog_name="glassgrad", standalone_mode=False)
-    except (CommandError, ValueError, FileNotFoundError, TypeError) as error:
+    except (CommandError, ValueError, TypeError, OSError) as error:
+        # OSError: a path that cannot be read or written (missing, a folder, no permission)
         return _one_line_error(str(error) or type(error).__name__, 2)
     except Exception as error:
         # Typer's (Click's) own exceptions, matched by what they carry so that this works
