@@ -76,3 +76,24 @@ def test_quiz_exercise_reads_letters_and_numbers():
     assert exercise.grade(f" {'abcd'[right]}) ").correct
     assert exercise.grade(str(right + 1)).correct
     assert not exercise.grade("ABCD"[(right + 1) % 4]).correct
+
+
+class _InterruptedInput(io.StringIO):
+    """Answers, then Ctrl-C (KeyboardInterrupt) where the next line would be read."""
+
+    def readline(self, *args):
+        line = super().readline(*args)
+        if not line:
+            raise KeyboardInterrupt
+        return line
+
+
+def test_ctrl_c_ends_the_session_with_the_summary():
+    problems = generate_set("gd-update", 3, seed=4)
+    output = io.StringIO()
+    answers = _InterruptedInput(f"{number_text(problems[0].answer)}\n")
+    score = run_session([ProblemExercise(p) for p in problems], answers, output)
+    assert (score.right, score.wrong, score.asked) == (1, 0, 1)
+    text = output.getvalue()
+    assert "(interrupted)" in text and "Traceback" not in text
+    assert text.rstrip().endswith("Score: 1 of 1 answered right (100%), 2 not reached.")

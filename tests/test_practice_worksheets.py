@@ -186,6 +186,8 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
         (["practice", "check", str(tmp_path / "missing.json"), "-a", "1"], "no such problem-set file"),
         (["practice", "check", str(tmp_path / "bad.json"), "-a", "1"], "not a glassgrad problem set"),
         (["practice", "generate", "--out", str(tmp_path / "no" / "such" / "dir.json")], "does not exist"),
+        (["practice", "generate", "--seed", "-3"], "seed must be a whole number from 0 up, not -3"),
+        (["quiz", "--seed", "-1"], "seed must be a whole number from 0 up, not -1"),
     ]
     for argv, message in cases:
         assert main(argv) == 2

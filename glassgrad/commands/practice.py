@@ -1,6 +1,6 @@
 """Practice commands: ``glassgrad practice`` (interactive drill), ``practice generate`` (problem
-sets as JSON or printable worksheets), ``practice check`` (grade a set), ``practice sheet`` (the
-diagonal-flip network by hand) and ``glassgrad quiz``.
+sets as JSON or printable worksheets), ``practice check`` (grade a set), ``practice sheet`` (a traced
+network by hand: ``--from-trace diagonal-flip``) and ``glassgrad quiz``.
 
 Interactive commands read answers line by line from standard input, so they can be piped:
 ``printf '3\\n-2.5\\n' | glassgrad practice --count 2 --seed 7``.
@@ -100,17 +100,28 @@ def check(
 
 def sheet(
     blanks: int = typer.Option(6, help="How many numbers to blank out."),
-    seed: int = typer.Option(0, help="Seed for the network's weights and for the blanks."),
+    seed: int = typer.Option(0, help="Seed for the blanks (and for the network's weights when no trace is named)."),
+    from_trace: Optional[str] = typer.Option(None, "--from-trace", help=(
+        "A worked example's trace (diagonal-flip, mlp3, linear-regression) or a trace JSON file written by "
+        "'glassgrad trace NAME --format json'. Left out: the diagonal-flip network with seeded integer weights.")),
+    places: Optional[int] = typer.Option(None, help=(
+        "Decimal places shown, 0 to 8 (default: exact when every number is a short decimal, else 4).")),
     format: str = typer.Option("md", "--format", help="md or html."),
     out: Optional[Path] = typer.Option(None, help="File to write (standard output when left out)."),
 ) -> None:
-    """A by-hand worksheet of the diagonal-flip network (4→3→4, ReLU, MSE) with numbers blanked out."""
-    from glassgrad.practice import diagonal_flip_steps, trace_worksheet
+    """A by-hand worksheet from a traced network: numbers blanked out, each solvable from what is shown, with a key."""
+    from glassgrad.practice import diagonal_flip_steps, load_trace, steps_from_trace, trace_worksheet
 
     if format not in FORMATS[1:]:
         raise CommandError(f"unknown format {format!r}: choose md or html")
-    worksheet = trace_worksheet(diagonal_flip_steps(seed), blanks, seed,
-                                title=f"The diagonal-flip network by hand (seed {seed})")
+    if places is not None and not 0 <= places <= 8:
+        raise CommandError(f"--places must be from 0 to 8, not {places}")
+    if from_trace is None:
+        steps, title = diagonal_flip_steps(seed), f"The diagonal-flip network by hand (seed {seed})"
+    else:
+        document = load_trace(from_trace)
+        steps, title = steps_from_trace(document), f"By hand: {document.get('title') or from_trace}"
+    worksheet = trace_worksheet(steps, blanks, seed, places, title=title)
     _emit(worksheet.markdown() if format == "md" else worksheet.html(), out)
 
 

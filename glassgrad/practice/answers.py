@@ -2,7 +2,8 @@
 
 :func:`parse_answer` reads what a learner types — ``3``, ``-2.5``, ``3/2``, ``- 3 / 2``,
 ``−0.5`` (a typographic minus), ``1e-3`` — into an exact :class:`~fractions.Fraction`, and
-raises :class:`AnswerError` with a message saying what to type instead for anything else.
+raises :class:`AnswerError` with a message saying what to type instead for anything else
+(a space inside a number, ``1 1/2``, is refused rather than read as ``11/2``).
 
 :func:`check_answer` compares it with the expected answer:
 
@@ -30,6 +31,9 @@ DEFAULT_TOLERANCE = Fraction(1, 10**9)
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2014": "-"})
+_SPLIT_NUMBER = re.compile(r"[\d.]\s+[\d.]")
+_EXPONENT = re.compile(r"[eE]([+-]?\d+)")
+MAX_EXPONENT = 30
 
 HOW_TO_ANSWER = "type an integer (3), a decimal (-2.5) or a fraction (3/2)"
 
@@ -48,11 +52,15 @@ def parse_answer(text: str) -> Fraction:
     cleaned = "".join(shown.split()).translate(_MINUS_SIGNS)
     if not cleaned:
         raise AnswerError(f"empty answer: {HOW_TO_ANSWER}")
+    if _SPLIT_NUMBER.search(shown):
+        raise AnswerError(f"{shown!r} has a space inside a number: write one number, e.g. 1.5 or 3/2 (not 1 1/2)")
     if "," in cleaned and _NUMBER.fullmatch(cleaned.replace(",", ".", 1)):
         raise AnswerError(f"{shown!r}: write decimals with a point (2.5), not a comma")
     numerator, slash, denominator = cleaned.partition("/")
     if not _NUMBER.fullmatch(numerator) or (slash and not _NUMBER.fullmatch(denominator)):
         raise AnswerError(f"{shown!r} is not a number: {HOW_TO_ANSWER}")
+    if any(abs(int(exponent)) > MAX_EXPONENT for exponent in _EXPONENT.findall(cleaned)):
+        raise AnswerError(f"{shown!r} is out of range: write the number without an exponent beyond e±{MAX_EXPONENT}")
     value = Fraction(numerator)
     if slash:
         divisor = Fraction(denominator)

@@ -1,6 +1,6 @@
 """``chain-rule`` problems: one backward step of a real small network, one blank.
 
-A 3→``size``→n ReLU network with MSE loss runs forward and backward in glassgrad
+A 3→``size``→n ReLU network with MSE loss runs forward and backward under glassgrad's trace
 (:mod:`glassgrad.practice.network`); the problem shows one backward step — its formula, its
 inputs and its output with one blank — for ∂L/∂b₂, ∂L/∂W₂, ∂L/∂A₁, ∂L/∂b₁ or ∂L/∂W₁. The
 answer is the engine's own gradient.
@@ -21,7 +21,7 @@ import numpy as np
 from ..creation import randn
 from .answers import DEFAULT_TOLERANCE
 from .network import network_steps, small_network
-from .numbers import as_shown, exact, fraction_array, index_label, rounded
+from .numbers import as_shown, exact, fraction_array, index_label, rounded, seeded
 from .problem import Blank, Problem, with_blank
 
 INPUTS = 3
@@ -39,7 +39,7 @@ ROUNDED_TOLERANCE = Fraction(1, 1000)
 
 def chain_rule(seed: int, size: int = 3, difficulty: int = 1) -> Problem:
     """One backward step of a 3→size→n ReLU network; the blank is one gradient entry."""
-    rng = np.random.default_rng(seed)
+    rng = seeded(seed)
     outputs = 4 if difficulty == 2 else 2
     if difficulty == 3:
         def draw(shape: tuple[int, ...]) -> np.ndarray:
@@ -75,8 +75,8 @@ def chain_rule(seed: int, size: int = 3, difficulty: int = 1) -> Problem:
     explanation = step.explain(step, index, show)
     solution = (link, explanation) if link else (explanation,)
     equation = step.formula if label == step_name else f"{label} = {step.formula}"
-    question = (f"A {INPUTS}→{size}→{outputs} ReLU network was trained on one example with the MSE loss "
-                f"L = (1/{outputs})·Σᵢ (ŷᵢ − yᵢ)². Here is one step of its backward pass, as glassgrad computed it. "
-                f"Fill in the blank: {blank_label}.")
+    question = (f"A {INPUTS}→{size}→{outputs} ReLU network ran forward and backward on one example with the MSE "
+                f"loss L = (1/{outputs})·Σᵢ (ŷᵢ − yᵢ)². Here is one step of its backward pass, as glassgrad's trace "
+                f"recorded it. Fill in the blank: {blank_label}.")
     return Problem("chain-rule", seed, size, difficulty, equation, question, tensors, Blank(label, index), answer,
                    solution, **extra)

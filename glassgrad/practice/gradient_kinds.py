@@ -25,7 +25,7 @@ import numpy as np
 
 from ..nn.functional import cross_entropy
 from .answers import DEFAULT_TOLERANCE
-from .numbers import engine_tensor, exact, factor_text, fraction_array, index_label, number_text, rounded
+from .numbers import engine_tensor, exact, factor_text, fraction_array, index_label, number_text, rounded, seeded
 from .problem import Blank, Problem, with_blank
 
 ROUNDED_PLACES = 4
@@ -34,7 +34,7 @@ ROUNDED_TOLERANCE = Fraction(1, 1000)
 
 def relu_backward(seed: int, size: int = 4, difficulty: int = 1) -> Problem:
     """Given Z and dA, find one entry of dZ."""
-    rng = np.random.default_rng(seed)
+    rng = seeded(seed)
     scale = 10 if difficulty == 3 else 1
     values = np.arange(-5 * scale, 5 * scale + 1) / scale
     if difficulty == 1:
@@ -69,7 +69,7 @@ def relu_backward(seed: int, size: int = 4, difficulty: int = 1) -> Problem:
 
 def softmax_ce_gradient(seed: int, size: int = 3, difficulty: int = 1) -> Problem:
     """Given ŷ (or the logits) and the target class, find one entry of ∂L/∂z."""
-    rng = np.random.default_rng(seed)
+    rng = seeded(seed)
     batch = 2 if difficulty == 2 else 1
     targets = rng.integers(size, size=batch)
     onehot = np.eye(size)[targets]

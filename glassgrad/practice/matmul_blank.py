@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .numbers import engine_tensor, exact, factor_text, fraction_array, index_label, number_text, products_text
+from .numbers import engine_tensor, exact, factor_text, fraction_array, index_label, number_text, products_text, seeded
 from .problem import Blank, Problem, with_blank
 
 VALUE_LIMIT = {1: 3, 2: 5, 3: 9}
@@ -36,7 +36,7 @@ def backward_blank(seed: int, size: int = 3, difficulty: int = 1) -> Problem:
 
 def _product_blank(kind: str, seed: int, size: int, difficulty: int, names: tuple[str, str, str]) -> Problem:
     weight_name, input_name, output_name = names
-    rng = np.random.default_rng(seed)
+    rng = seeded(seed)
     limit = VALUE_LIMIT[difficulty]
     columns = 2 if difficulty == 3 else 1
     weights = rng.integers(-limit, limit + 1, size=(size, size))
@@ -102,11 +102,14 @@ def _solve_input(weights: np.ndarray, inputs: np.ndarray, outputs: np.ndarray, b
     output_label = index_label(output_name, (row, column), inputs.shape)
     label = index_label(input_name, blank.index, inputs.shape)
     dot = " + ".join(f"{factor_text(w)}·{x}" for w, x in zip(weights[row], written))
+    known_terms = " + ".join(f"{factor_text(w)}·{x}" for j, (w, x) in enumerate(zip(weights[row], written))
+                             if j != entry)
     return answer, (
         f"{label} is multiplied by column {entry + 1} of {weight_name}. Row {row + 1} has the non-zero "
         f"coefficient {index_label(weight_name, (row, entry), weights.shape)} = {coefficient} on it, so use "
         f"{output_label}:",
         f"{number_text(target)} = {dot}",
-        f"{factor_text(coefficient)}·? = {number_text(target)} - {factor_text(known)} = {number_text(residual)}",
+        f"{factor_text(coefficient)}·? = {number_text(target)} - ({known_terms}) = {number_text(target)} - "
+        f"{factor_text(known)} = {number_text(residual)}",
         f"? = {number_text(residual)} / {factor_text(coefficient)} = {number_text(answer)}",
     )

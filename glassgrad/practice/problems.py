@@ -20,11 +20,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .chain_rule import chain_rule
 from .gradient_kinds import relu_backward, softmax_ce_gradient
 from .matmul_blank import backward_blank, forward_blank
+from .numbers import seeded
 from .problem import Problem
 from .update_kinds import gd_update, linear_regression_step
 
@@ -79,7 +78,7 @@ def generate_set(kind: str | None, count: int, seed: int, size: int | None = Non
         kinds = [kind] * count
     else:
         names = list(KINDS)
-        order = np.random.default_rng(seed).permutation(len(names))
+        order = seeded(seed).permutation(len(names))
         kinds = [names[order[i % len(names)]] for i in range(count)]
     return [generate(name, seed + i, size, difficulty) for i, name in enumerate(kinds)]
 

@@ -22,7 +22,7 @@ import numpy as np
 from ..autograd import no_grad
 from ..nn.functional import mse_loss
 from .answers import AnswerError, Verdict
-from .numbers import engine_tensor, exact, factor_text, number_text
+from .numbers import engine_tensor, exact, factor_text, number_text, seeded
 
 LETTERS = "ABCDEFGH"
 LIVE_SHARE = 4
@@ -100,7 +100,7 @@ def build_quiz(count: int, seed: int) -> list[QuizQuestion]:
     bank = load_bank()
     if count < 1:
         raise ValueError(f"count must be at least 1, not {count}")
-    rng = np.random.default_rng(seed)
+    rng = seeded(seed)
     live_count = max(count // LIVE_SHARE, count - len(bank))
     picked = [bank[int(i)] for i in rng.choice(len(bank), size=count - live_count, replace=False)]
     picked += [live_question(seed * 1000 + i) for i in range(live_count)]
@@ -110,7 +110,7 @@ def build_quiz(count: int, seed: int) -> list[QuizQuestion]:
 def live_question(seed: int) -> QuizQuestion:
     """A question about a tiny model that glassgrad has just run forward and backward."""
     makers = (_weight_gradient_question, _update_question, _dead_unit_question)
-    return makers[seed % len(makers)](np.random.default_rng(seed))
+    return makers[seed % len(makers)](seeded(seed))
 
 
 def _neuron(rng: np.random.Generator):

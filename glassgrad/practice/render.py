@@ -78,13 +78,13 @@ def problem_text(problem: Problem) -> str:
 
 
 def tensor_html(name: str, values: np.ndarray) -> str:
-    """A tensor as an HTML table in brackets; blanks get the class ``blank``."""
+    """A tensor as an HTML table in square brackets (drawn by ``span.brackets``); blanks get the class ``blank``."""
     label = f'<span class="name">{html.escape(name)} =</span>'
     if values.ndim == 0:
         return f'<div class="tensor">{label} {_cell_html(values.item(), "span")}</div>'
     rows = values.reshape(1, -1) if values.ndim == 1 else values.reshape(values.shape[0], -1)
     body = "".join("<tr>" + "".join(_cell_html(v, "td") for v in row) + "</tr>" for row in rows)
-    return f'<div class="tensor">{label}<table class="matrix">{body}</table></div>'
+    return f'<div class="tensor">{label}<span class="brackets"><table class="matrix">{body}</table></span></div>'
 
 
 def _cell_html(value: object, tag: str) -> str:

@@ -4,7 +4,7 @@
 and on any text streams, so it runs the same when a person types and when answers are
 piped in: prompts go to ``output``, answers come one per line from ``input``. Input that is
 not an answer gets a message and the same question again; ``skip`` shows the solution and
-moves on; ``quit`` or the end of the input ends the session with the summary.
+moves on; ``quit``, the end of the input or Ctrl-C ends the session with the summary.
 """
 
 from __future__ import annotations
@@ -96,9 +96,13 @@ def _ask(exercise: Exercise, input: TextIO, output: TextIO, score: Score) -> boo
     while True:
         output.write(exercise.prompt)
         output.flush()
-        line = input.readline()
-        if not line:  # end of input
-            output.write("\n(end of input)\n")
+        try:
+            line = input.readline()
+            ending = "" if line else "end of input"
+        except KeyboardInterrupt:  # Ctrl-C ends the session like 'quit': the summary still comes
+            line, ending = "", "interrupted"
+        if ending:
+            output.write(f"\n({ending})\n")
             score.asked -= 1
             return False
         answer = line.strip()

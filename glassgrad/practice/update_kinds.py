@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import no_grad
-from .numbers import engine_tensor, exact, factor_text, fraction_array, index_label, number_text, products_text
+from .numbers import engine_tensor, exact, factor_text, fraction_array, index_label, number_text, products_text, seeded
 from .problem import Blank, Problem, with_blank
 
 LEARNING_RATES = {1: (0.1, 0.2, 0.5, 1.0), 2: (0.01, 0.05, 0.1, 0.2, 0.5), 3: (0.01, 0.05, 0.1, 0.25)}
@@ -29,7 +29,7 @@ REGRESSION_RATES = {1: (0.1, 0.05, 0.01), 2: (0.1, 0.05, 0.02, 0.01), 3: (0.1, 0
 
 def gd_update(seed: int, size: int = 3, difficulty: int = 1) -> Problem:
     """``new w = w − η·g`` with one blank in w, η, g or new w."""
-    rng = np.random.default_rng(seed)
+    rng = seeded(seed)
     weight_scale = 1 if difficulty == 1 else 10
     gradient_scale = 10 if difficulty == 3 else 1
     weights = rng.integers(-5 * weight_scale, 5 * weight_scale + 1, size=size) / weight_scale
@@ -80,7 +80,7 @@ def gd_update(seed: int, size: int = 3, difficulty: int = 1) -> Problem:
 
 def linear_regression_step(seed: int, size: int = 3, difficulty: int = 1) -> Problem:
     """One batch GD step of univariate linear regression; the blank is the new w₀ or w₁."""
-    rng = np.random.default_rng(seed)
+    rng = seeded(seed)
     spread, scale = {1: (3, 1), 2: (5, 1), 3: (3, 10)}[difficulty]
     xs = rng.integers(-spread * scale, spread * scale + 1, size=size) / scale
     ys = rng.integers(-2 * spread, 2 * spread + 1, size=size).astype(np.float64)

@@ -13,8 +13,9 @@ Worksheets from a trace (the AI-by-hand kind)
     from what is shown: a step that holds blanks has none in its inputs, and no step whose
     output holds a blank is an input of another step with blanks. So every blank sits in its
     own scalar equation ``output[i] = f(inputs)`` whose other numbers are all printed.
-    :func:`glassgrad.practice.network.diagonal_flip_steps` builds such steps for the lessons'
-    4→3→4 network; a recorded trace maps onto steps the same way (one step per formula).
+    :func:`glassgrad.practice.trace_steps.steps_from_trace` reads them from any recorded trace
+    (``tape.describe()``, or ``glassgrad trace NAME --format json``), and
+    :func:`glassgrad.practice.network.diagonal_flip_steps` traces the lessons' 4→3→4 network.
 
 Numbers that are not short decimals are rounded to ``places`` for display (the sheet says so)
 and the key then also accepts what the rounded numbers give (the given-values mode), which
@@ -31,11 +32,15 @@ from fractions import Fraction
 import numpy as np
 
 from .answers import DEFAULT_TOLERANCE, Verdict, check_answer
-from .numbers import as_shown, fraction_array, index_label, is_short_decimal, number_text
+from .numbers import EXACT_PLACES, as_shown, fraction_array, index_label, is_short_decimal, number_text, seeded
 from .problem import Problem
 from .render import page_html, tensors_html, tensors_text
 
 PAGE_BREAK_MARKDOWN = '<div style="page-break-before: always; break-before: page"></div>'
+ROUNDED_PLACES = 4
+"""Decimal places of a trace worksheet whose numbers are not all short decimals."""
+LOOSE_MARGIN = 100
+"""On a rounded sheet, a blank of a step without ``recompute`` counts within this many units of the last place."""
 COUNTING_NOTE = "Worked solutions count rows and columns from 1: W[2,3] is row 2, column 3."
 
 
@@ -47,6 +52,7 @@ class Step:
     step's output. ``phase`` is ``"forward"`` or ``"backward"``. Optional: ``recompute(*inputs)``
     evaluates the same rule with the engine (used when numbers are shown rounded), and
     ``explain(step, index, show)`` writes one entry's scalar equation with the numbers as shown.
+    ``aliases`` names other tensors equal to this output (``∂L/∂b₂`` for ``∂L/∂ŷ``).
     """
 
     name: str
@@ -56,6 +62,12 @@ class Step:
     phase: str = "forward"
     recompute: Callable[..., np.ndarray] | None = field(default=None, compare=False)
     explain: Callable[[Step, tuple, Callable[[float], Fraction]], str] | None = field(default=None, compare=False)
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def heading(self) -> str:
+        """The formula, and any tensor that is a copy of the output: ``∂L/∂ŷ = 2(ŷ − y)/4;  ∂L/∂b₂ = ∂L/∂ŷ``."""
+        return ";  ".join([self.formula, *(f"{alias} = {self.name}" for alias in self.aliases)])
 
 
 @dataclass(frozen=True)
@@ -93,7 +105,8 @@ class TraceWorksheet:
                 + COUNTING_NOTE)
         if self.rounded:
             text += (f" Numbers are rounded to {self.places} decimal places; answers within "
-                     f"±{number_text(Fraction(1, 10**self.places))} of the key count.")
+                     f"±{number_text(Fraction(1, 10**self.places))} of the key, or of what the rounded numbers give, "
+                     "count (the key states any wider margin).")
         return text
 
     def givens(self) -> dict[str, np.ndarray]:
@@ -123,7 +136,7 @@ class TraceWorksheet:
         for title, steps in self._sections():
             lines += [f"## {title}", ""] if steps else []
             for step in steps:
-                lines += [f"### {step.formula}", "", "```text",
+                lines += [f"### {step.heading}", "", "```text",
                           tensors_text({step.name: self.shown_output(step)}), "```", ""]
         lines += [PAGE_BREAK_MARKDOWN, "", f"## Answer key: {self.title}", ""]
         lines += [f"- **{b.label} = {number_text(b.answer)}**: {b.explanation}" for b in self.blanks]
@@ -135,7 +148,7 @@ class TraceWorksheet:
             if steps:
                 parts.append(f"<h2>{title}</h2>")
             for step in steps:
-                parts.append(f'<section class="step"><h3 class="equation">{html.escape(step.formula)}</h3>'
+                parts.append(f'<section class="step"><h3 class="equation">{html.escape(step.heading)}</h3>'
                              f"{tensors_html({step.name: self.shown_output(step)})}</section>")
         key = "<ol>" + "".join(
             f'<li data-blank="{html.escape(b.label)}">{html.escape(b.label)} = '
@@ -144,40 +157,30 @@ class TraceWorksheet:
         return page_html(self.title, self.intro(), "\n".join(parts), key)
 
 
-def steps_from_trace(document: dict) -> list[Step]:
-    """Steps from a described trace: every entry of its ``"forward"`` and ``"backward"`` lists,
-    ``{"formula", "inputs": [{"symbol", "values"}, …], "output": {"symbol", "values"}}``, becomes
-    one :class:`Step`. The blanks are only as solvable as the inputs are complete: a step must
-    list every tensor its formula uses (e.g. Z₁ for ``∂L/∂Z₁ = ∂L/∂A₁ ⊙ ReLU′(Z₁)``)."""
-    steps = []
-    for phase in ("forward", "backward"):
-        for entry in document.get(phase, []):
-            inputs = {item["symbol"]: np.asarray(item["values"], dtype=np.float64) for item in entry["inputs"]}
-            output = entry["output"]
-            steps.append(Step(output["symbol"], entry["formula"], inputs,
-                              np.asarray(output["values"], dtype=np.float64), phase))
-    return steps
-
-
-def choose_blanks(steps: Sequence[Step], count: int, seed: int) -> list[tuple[int, tuple[int, ...]]]:
+def choose_blanks(steps: Sequence[Step], count: int, seed: int,
+                  allowed: Sequence[bool] | None = None) -> list[tuple[int, tuple[int, ...]]]:
     """``count`` (step position, entry index) pairs, each solvable from the numbers left shown.
 
-    Steps are taken in a seeded random order into a set where no chosen step is an input of
-    another; the blanks are then dealt round-robin over those steps, one entry at a time.
+    Steps (those ``allowed``, all by default) are taken in a seeded random order into a set
+    where no chosen step is an input of another; the blanks are then dealt round-robin over
+    those steps, one entry at a time.
     """
-    rng = np.random.default_rng(seed)
+    rng = seeded(seed)
     producer = {step.name: i for i, step in enumerate(steps)}
     uses = [{producer[name] for name in step.inputs if name in producer} for step in steps]
     chosen: list[int] = []
     for i in (int(i) for i in rng.permutation(len(steps))):
+        if allowed is not None and not allowed[i]:
+            continue
         if all(i not in uses[j] and j not in uses[i] for j in chosen):
             chosen.append(i)
     entries = {i: [list(np.ndindex(steps[i].output.shape))[k] for k in rng.permutation(steps[i].output.size)]
                for i in chosen}
     capacity = sum(len(found) for found in entries.values())
     if not 1 <= count <= capacity:
+        advice = "ask for at least 1 blank" if count < 1 else "ask for fewer blanks"
         raise ValueError(f"can blank between 1 and {capacity} numbers of these steps so that each stays "
-                         f"solvable, not {count}: ask for fewer blanks")
+                         f"solvable, not {count}: {advice}")
     picked: list[tuple[int, tuple[int, ...]]] = []
     while len(picked) < count:
         for i in chosen:
@@ -186,19 +189,30 @@ def choose_blanks(steps: Sequence[Step], count: int, seed: int) -> list[tuple[in
     return sorted(picked)
 
 
-def trace_worksheet(steps: Sequence[Step], blanks: int = 6, seed: int = 0, places: int = 4,
+def trace_worksheet(steps: Sequence[Step], blanks: int = 6, seed: int = 0, places: int | None = None,
                     title: str = "Backpropagation by hand") -> TraceWorksheet:
-    """Blank out ``blanks`` numbers of ``steps`` (seeded) and build the worksheet and its key."""
+    """Blank out ``blanks`` numbers of ``steps`` (seeded) and build the worksheet and its key.
+
+    ``places``: decimal places shown. By default every number is shown exactly when all of them
+    are short decimals (up to 6 places), else rounded to 4 places. On a rounded sheet only steps
+    with a ``recompute`` get blanks (when there are any), so the key can accept what the rounded
+    numbers give.
+    """
     steps = tuple(steps)
     every_number = [v for s in steps for a in (*s.inputs.values(), s.output) for v in np.ravel(a)]
+    if places is None:
+        places = next((p for p in range(EXACT_PLACES + 1) if all(is_short_decimal(v, p) for v in every_number)),
+                      ROUNDED_PLACES)
     rounded = not all(is_short_decimal(v, places) for v in every_number)
     tolerance = Fraction(1, 10**places) if rounded else DEFAULT_TOLERANCE
+    recomputable = [step.recompute is not None for step in steps]
+    allowed = recomputable if rounded and any(recomputable) else None
     made = []
 
     def show(value: float) -> Fraction:
         return as_shown(value, places)
 
-    for n, (i, index) in enumerate(choose_blanks(steps, blanks, seed), 1):
+    for n, (i, index) in enumerate(choose_blanks(steps, blanks, seed, allowed), 1):
         step = steps[i]
         given_values_answer = None
         if rounded and step.recompute is not None:
@@ -207,8 +221,13 @@ def trace_worksheet(steps: Sequence[Step], blanks: int = 6, seed: int = 0, place
         label = index_label(step.name, index, step.output.shape)
         explanation = (step.explain(step, index, show) if step.explain is not None
                        else f"{label} from {step.formula}")
+        margin = tolerance
+        shown_rounded = not all(is_short_decimal(v, places) for a in step.inputs.values() for v in np.ravel(a))
+        if shown_rounded and step.recompute is None:  # nothing says what the rounded numbers give: a wider margin
+            margin = Fraction(LOOSE_MARGIN, 10**places)
+            explanation += f" (accepted within ±{number_text(margin)}: the rounded numbers shown move the result)"
         made.append(TraceBlank(f"?{n}", step.name, index, show(step.output[index]), given_values_answer,
-                               tolerance, explanation))
+                               margin, explanation))
     return TraceWorksheet(title, steps, tuple(made), places, rounded)
 
 
