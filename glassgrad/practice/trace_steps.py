@@ -187,7 +187,7 @@ class _Reader:
             if phase == "forward":
                 return "relu", inputs
             pre_activation = entry["output"].get("of")
-            if pre_activation in self.made and len(names) == 1:
+            if pre_activation in self.made and names[1:] in ([], [pre_activation]):  # Z listed by the trace or not
                 return "relu_grad", {names[0]: inputs[names[0]], pre_activation: self.made[pre_activation]}
             return None, inputs
         if kind != "linear" or not self.columns:

@@ -135,9 +135,8 @@ class _Description:
                 step["note"] = (f"{s[x]} is one sample: read as a column, {column}; "
                                 f"the engine computes the row form {rows}")
         elif group.kind == "activation":
-            function = local.NAMES[record.op.name]
-            step.update(formula=f"{s[record.output]} = {function}({s[record.inputs[0]]})",
-                        inputs=[self.entry(record.inputs[0])])
+            applied = local.activation_text(record.op, record.settings, s[record.inputs[0]])
+            step.update(formula=f"{s[record.output]} = {applied}", inputs=[self.entry(record.inputs[0])])
         elif group.kind == "loss":
             step.update(self.loss_forward(record))
         else:
@@ -222,6 +221,7 @@ class _Description:
             formula = f"{d_prediction} = (σ({prediction}) − {target}){divide}"
         if not np.all(record.upstream == 1):
             formula += f"  × {self.d(s[record.node])}"
+            inputs.append(self.gradient_entry(record.node, record.upstream))
         return self.contribution_step(record, 0, formula, inputs)
 
     def linear_backward(self, record: BackwardRecord, upstream: dict) -> list[dict]:
@@ -251,10 +251,13 @@ class _Description:
         function = local.NAMES[forward.op.name]
         derivative = local.local_derivatives(forward.op, forward.input_values, forward.output_value,
                                              forward.settings)[0]
-        rule = local.DERIVATIVE_TEXT[forward.op.name].format(z=z, a=a)
+        rule = local.derivative_text(forward.op, forward.settings, z, a)
         local_entry = {"symbol": f"{function}'({z})", "formula": rule, "shape": list(derivative.shape),
                        "values": derivative}
-        step = self.contribution_step(record, 0, f"{self.d(z)} = {self.d(a)} ⊙ {function}'({z})", [upstream])
+        # the local rule reads the pre-activation (ReLU, LeakyReLU) or the activation (σ, tanh)
+        reads = forward.inputs[0] if forward.op.name in ("relu", "leaky_relu") else forward.output
+        step = self.contribution_step(record, 0, f"{self.d(z)} = {self.d(a)} ⊙ {function}'({z})",
+                                      [upstream, self.entry(reads)])
         step["local"] = local_entry
         return step
 

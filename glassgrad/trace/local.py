@@ -63,9 +63,22 @@ DERIVATIVE_TEXT = {
     "relu": "1 where {z} > 0, else 0",
     "sigmoid": "σ({z})·(1 − σ({z})) = {a}·(1 − {a})",
     "tanh": "1 − tanh²({z}) = 1 − {a}²",
-    "leaky_relu": "1 where {z} > 0, else the slope",
+    "leaky_relu": "1 where {z} > 0, else {slope}",
 }
 """The activations' local derivatives, written with the step's symbols ``{z}`` (in) and ``{a}`` (out)."""
+
+
+def activation_text(op: Op, settings: tuple, argument: str) -> str:
+    """How an activation is applied, with its setting when it has one: ``LeakyReLU(Z₁; slope 0.01)``."""
+    if op.name == "leaky_relu":
+        return f"{NAMES[op.name]}({argument}; slope {_scalar_setting(settings):g})"
+    return f"{NAMES[op.name]}({argument})"
+
+
+def derivative_text(op: Op, settings: tuple, z: str, a: str) -> str:
+    """The activation's local derivative written with the step's symbols (and its slope)."""
+    slope = f"{_scalar_setting(settings):g}" if op.name == "leaky_relu" else ""
+    return DERIVATIVE_TEXT[op.name].format(z=z, a=a, slope=slope)
 
 
 def has_local_derivative(op: Op) -> bool:
