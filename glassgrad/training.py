@@ -10,8 +10,9 @@
 
 Each step: ``optimizer.zero_grad()``, ``loss = loss_fn(model(x), y)``, ``loss.backward()``,
 optional gradient clipping, ``optimizer.step()``. The loop stops with an explanation — not a
-crash — when the loss or a gradient becomes NaN or infinite: it names the step, the parameter
-whose gradient blew up first, and what to try (a lower learning rate, gradient clipping).
+crash — when the loss becomes NaN or infinite (or, with ``max_loss_growth=k``, when it grows to
+more than ``k`` times the first step's loss): it names the step, the parameter whose gradient
+blew up first, and what to try (a lower learning rate, gradient clipping).
 
 Callbacks (subclasses of :class:`Callback`) see a :class:`TrainState` at each stage; the glass
 box's diagnostics use ``on_after_backward`` (gradients ready, before the update).
@@ -188,7 +189,7 @@ def _divergence(state: TrainState, loss_value: float, watch: _BlowupWatch, what:
     message = (
         f"Training stopped at epoch {state.epoch}, step {state.step}: {what}.{blame} "
         f"The updates were too large for this loss surface: lower the learning rate (now {lr or '?'}) "
-        "or clip gradients (e.g. clip_grad_norm=1.0, or --clip 1.0 on the command line)."
+        "or clip gradients (clip_grad_norm=1.0 in gg.fit; --clip 1.0 for glassgrad train)."
     )
     return Divergence(state.epoch, state.step, loss_value, culprit[0] if culprit else None, message)
 
@@ -205,7 +206,7 @@ def _progress_bar(enabled: bool | None, epochs: int, batches: int):
         TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn(),
     )
     progress.start()
-    progress.add_task("train", total=epochs * max(batches, 1), epoch=0, epochs=epochs, loss="-")
+    progress.add_task("train", total=epochs * max(batches, 1), epoch=1, epochs=epochs, loss="-")
     return progress
 
 
@@ -221,20 +222,28 @@ def fit(
     checkpoint_every: int | None = None,
     checkpoint_dir: str | Path | None = None,
     progress: bool | None = None,
+    max_loss_growth: float | None = None,
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_loader``; return the per-epoch :class:`History`.
 
     ``progress=None`` shows a rich progress bar only when standard output is a terminal.
     ``checkpoint_every=N`` saves model and optimizer state every N epochs into ``checkpoint_dir``.
+    Training stops, with ``history.diverged`` explaining why, when a batch's loss is NaN or
+    infinite, or, if ``max_loss_growth = k`` is given, when it exceeds ``k`` × the first step's
+    loss: a finite loss can explode too (a too-large learning rate throws ReLU networks far
+    off, where they die without ever overflowing).
     """
-    if not isinstance(epochs, int) or epochs < 1:
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"fit: epochs must be a positive integer, got {epochs!r}")
     if clip_grad_norm is not None and not (clip_grad_norm > 0 and math.isfinite(clip_grad_norm)):
         raise ValueError(f"fit: clip_grad_norm must be a positive finite number, got {clip_grad_norm!r}")
     if checkpoint_every is not None and (checkpoint_every < 1 or checkpoint_dir is None):
         raise ValueError("fit: checkpoint_every needs a positive number of epochs and a checkpoint_dir")
+    if max_loss_growth is not None and not (max_loss_growth > 1 and math.isfinite(max_loss_growth)):
+        raise ValueError(f"fit: max_loss_growth must be a finite number > 1 (e.g. 100), got {max_loss_growth!r}")
     history = History()
     state = TrainState(model, optimizer, loss_fn, history)
+    first_loss = None
     watch = _BlowupWatch(list(model.named_parameters()))
     parameters = [param for _, param in watch.named]
     if clip_grad_norm is not None:
@@ -261,6 +270,12 @@ def fit(
                 loss_value = float(loss.item())
                 if not math.isfinite(loss_value):
                     history.diverged = _divergence(state, loss_value, watch, f"the loss became {loss_value}")
+                    break
+                first_loss = loss_value if first_loss is None else first_loss
+                if max_loss_growth is not None and loss_value > max_loss_growth * first_loss > 0:
+                    what = (f"the loss rose from {first_loss:.4g} at step 1 to {loss_value:.4g}, more than "
+                            f"{max_loss_growth:g} times its first value")
+                    history.diverged = _divergence(state, loss_value, watch, what)
                     break
                 loss.backward()
                 state.batch_loss = loss_value
@@ -305,10 +320,10 @@ def fit(
         errors.__exit__(None, None, None)
         if bar is not None:
             bar.stop()
+        for callback in callbacks:  # also when the loop raised, so callbacks can clean up
+            callback.on_train_end(state)
     if history.diverged is not None and bar is not None:
         print(history.diverged.message)
-    for callback in callbacks:
-        callback.on_train_end(state)
     return history
 
 

@@ -184,3 +184,24 @@ def test_idx_bad_gzip_and_missing_file(tmp_path):
         load_idx(plain)
     with pytest.raises(FileNotFoundError, match="IDX file .* does not exist"):
         load_idx(tmp_path / "missing.idx")
+
+
+def test_csv_features_for_prediction_with_or_without_a_header(tmp_path):
+    from glassgrad.data import load_csv_features
+
+    plain = load_csv_features(write(tmp_path, "p.csv", "1,2\n3,4\n"), feature_names=["a", "b"])
+    np.testing.assert_array_equal(plain, [[1, 2], [3, 4]])  # no header: every column, in order
+    assert plain.dtype == np.float32
+    named = write(tmp_path, "n.csv", "label,b,a\ncat,2,1\ndog,4,3\n")
+    np.testing.assert_array_equal(load_csv_features(named, feature_names=["a", "b"]), [[1, 2], [3, 4]])
+    other = write(tmp_path, "o.csv", "x,y\n1,2\n")
+    np.testing.assert_array_equal(load_csv_features(other, feature_names=["a", "b"]), [[1, 2]])
+    with pytest.raises(ValueError, match=r"the header has no column named 'b', which the model takes as input"):
+        load_csv_features(write(tmp_path, "m.csv", "a,c\n1,2\n"), feature_names=["a", "b"])
+    with pytest.raises(ValueError, match=r"line 2, column 'column 1' \(column 1\): 'x' is not a number"):
+        load_csv_features(write(tmp_path, "x.csv", "1,2\n3,x\n"))
+
+
+def test_values_beyond_float32_are_refused_not_turned_into_inf(tmp_path):
+    with pytest.raises(ValueError, match=r"line 2, column 'b' \(column 1\): '1e39' is too large for float32"):
+        load_csv(write(tmp_path, "big.csv", "a,b,label\n1,1e39,0\n"))

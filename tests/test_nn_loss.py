@@ -86,3 +86,15 @@ def test_mse_loss_module_gives_the_seed_lesson_value():
     loss = nn.MSELoss()(gg.tensor([0.1, -0.1, -0.05, -0.25]), gg.tensor([1.0, 1.0, 0.0, 1.0]))
     expected = ((0.1 - 1) ** 2 + (-0.1 - 1) ** 2 + 0.05**2 + (-0.25 - 1) ** 2) / 4
     assert loss.item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_float_class_indices_and_nan_probabilities_are_explained():
+    import glassgrad.nn.functional as F
+
+    logits = gg.randn(3, 4, seed=0)
+    with pytest.raises(TypeError, match=r"targets of shape \(3,\) are read as class indices.*y\.long\(\)"):
+        F.cross_entropy(logits, gg.tensor([0.0, 1.0, 2.0]))
+    with pytest.raises(TypeError, match=r"nll_loss: targets must be class indices \(int64\), got float32.*y\.long\(\)"):
+        F.nll_loss(logits, gg.tensor([0.0, 1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\] \(NaN is not one\)"):
+        F.binary_cross_entropy(gg.tensor([0.5, float("nan")]), gg.tensor([1.0, 0.0]))

@@ -38,15 +38,21 @@ def test_fit_records_each_epoch_and_learns():
     assert again["loss"] == pytest.approx(history.last["val_loss"], rel=1e-5)
 
 
+class BatchLosses(Callback):
+    """Records every batch's loss."""
+
+    def __init__(self) -> None:
+        self.losses: list[float] = []
+
+    def on_batch_end(self, state):
+        self.losses.append(state.batch_loss)
+
+
 def test_history_train_loss_is_the_mean_of_batch_losses():
     data, model, optimizer, loader = moons_setup()
-    seen = []
-
-    class Spy(Callback):
-        def on_batch_end(self, state):
-            seen.append(state.batch_loss)
-
-    history = fit(model, gg.nn.CrossEntropyLoss(), optimizer, loader, epochs=1, callbacks=[Spy()], progress=False)
+    spy = BatchLosses()
+    seen = spy.losses
+    history = fit(model, gg.nn.CrossEntropyLoss(), optimizer, loader, epochs=1, callbacks=[spy], progress=False)
     assert len(seen) == len(loader) == 10
     assert history["train_loss"][0] == pytest.approx(np.mean(seen), rel=1e-6)  # equal batch sizes
 
@@ -120,7 +126,7 @@ def test_checkpoints_are_written_and_load(tmp_path):
         assert np.array_equal(a.data, b.data), name
 
 
-@pytest.mark.parametrize("bad", [{"epochs": 0}, {"clip_grad_norm": -1.0}, {"checkpoint_every": 2}])
+@pytest.mark.parametrize("bad", [{"epochs": 0}, {"epochs": True}, {"clip_grad_norm": -1.0}, {"checkpoint_every": 2}])
 def test_bad_arguments_are_refused(bad):
     data, model, optimizer, loader = moons_setup()
     options = {"epochs": 1, **bad}
@@ -142,4 +148,50 @@ def test_fine_tuning_example_keeps_frozen_layer_and_learns_new_classes(tmp_path)
     assert result["frozen layer unchanged"] == 1.0
     assert result["new digits (5-9), before"] < 0.2  # the pre-trained head never predicts 5-9
     assert result["new digits (5-9), after"] > 0.9
-    assert result["old digits (0-4)"] > 0.95
+    assert result["old digits (0-4), before"] > 0.95
+    assert result["old digits (0-4), after"] < result["old digits (0-4), before"]  # forgetting, as documented
+
+
+def test_max_loss_growth_stops_at_the_first_batch_past_the_limit():
+    data = gg.data.load_digits()
+
+    def run(limit):
+        model = gg.nn.mlp([64, 32, 10], seed=0)
+        spy = BatchLosses()
+        history = fit(model, gg.nn.CrossEntropyLoss(), gg.optim.SGD(model.parameters(), lr=30.0),
+                      DataLoader(data, batch_size=64, shuffle=True, seed=0), epochs=1, callbacks=[spy],
+                      progress=False, max_loss_growth=limit)
+        return history, spy.losses
+
+    unlimited, losses = run(None)
+    assert unlimited.diverged is None  # the loss explodes but stays finite: plain fit keeps going
+    limit = 20.0
+    expected_step = next(step for step, loss in enumerate(losses, 1) if loss > limit * losses[0])
+    stopped, _ = run(limit)
+    report = stopped.diverged
+    assert report is not None and report.step == expected_step and report.loss > limit * losses[0]
+    assert f"the loss rose from {losses[0]:.4g} at step 1 to {report.loss:.4g}, more than 20 times" in report.message
+    assert "lower the learning rate (now 30)" in report.message
+
+
+@pytest.mark.parametrize("bad", [1.0, 0.5, math.inf, math.nan, True])
+def test_max_loss_growth_must_be_a_finite_factor_above_one(bad):
+    data, model, optimizer, loader = moons_setup()
+    with pytest.raises(ValueError, match="max_loss_growth must be a finite number > 1"):
+        fit(model, gg.nn.CrossEntropyLoss(), optimizer, loader, progress=False, max_loss_growth=bad)
+
+
+def test_on_train_end_runs_even_when_the_loop_raises():
+    data, model, optimizer, loader = moons_setup()
+    ended = []
+
+    class Spy(Callback):
+        def on_train_end(self, state):
+            ended.append(state.step)
+
+    def broken_loss(output, target):
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        fit(model, broken_loss, optimizer, loader, epochs=1, callbacks=[Spy()], progress=False)
+    assert ended == [1]

@@ -1,7 +1,15 @@
-"""Training commands: ``glassgrad train``, ``glassgrad evaluate MODEL``, ``glassgrad predict MODEL``."""
+"""Training commands: ``glassgrad train``, ``glassgrad evaluate MODEL``, ``glassgrad predict MODEL``.
+
+``train --save`` stores, next to the weights and the architecture, how the model was trained
+(data, target column, seed, split, loss) and the names of its inputs and classes, so that
+``evaluate`` repeats the same split and matches CSV columns and class labels by name, and
+``predict`` answers with the class names.
+"""
 
 from __future__ import annotations
 
+import math
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -15,6 +23,8 @@ DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adam": 0.003, "ad
               "adagrad": 0.05}
 ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
 LOSSES = ("auto", "cross-entropy", "bce", "mse")
+MAX_LOSS_GROWTH = 100.0
+"""``train`` stops, explaining why, when a batch's loss exceeds this multiple of the first one's."""
 
 
 def _parse_layers(text: Optional[str], n_features: int, n_outputs: int) -> list[int]:
@@ -36,7 +46,7 @@ def _parse_layers(text: Optional[str], n_features: int, n_outputs: int) -> list[
 def _load_data(data: str, target: Optional[str], seed: int):
     from glassgrad import data as gg_data
 
-    if data.endswith(".csv") or Path(data).suffix.lower() == ".csv":
+    if Path(data).suffix.lower() == ".csv":
         column: str | int = "label" if target is None else (int(target) if target.lstrip("-").isdigit() else target)
         return gg_data.load_csv(data, target=column)
     if data not in gg_data.DATASETS:
@@ -49,8 +59,7 @@ def _task(dataset, sizes_hint: Optional[str], loss: str) -> tuple[str, int]:
     """Decide the loss ('cross-entropy', 'bce' or 'mse') and the number of outputs."""
     import numpy as np
 
-    features, targets = dataset.tensors[0], dataset.tensors[1]
-    y = targets.data
+    y = dataset.tensors[1].data
     out_from_layers = int(sizes_hint.split(",")[-1]) if sizes_hint and sizes_hint.split(",")[-1].strip().isdigit() \
         else None
     if loss == "auto":
@@ -66,7 +75,6 @@ def _task(dataset, sizes_hint: Optional[str], loss: str) -> tuple[str, int]:
         if not np.isin(y, (0, 1)).all():
             raise CommandError("--loss bce needs two classes labelled 0 and 1")
         return loss, 1
-    del features
     return loss, (y.shape[1] if y.ndim == 2 else 1)
 
 
@@ -74,11 +82,12 @@ def _prepare_targets(dataset, loss: str):
     """Targets in the form each loss expects: indices for CE, float columns for BCE/MSE."""
     from glassgrad.data import TensorDataset
 
-    features, targets = dataset.tensors[0], dataset.tensors[1]
     if loss == "cross-entropy":
         return dataset
+    features, targets = dataset.tensors
     column = targets.float() if targets.ndim == 2 else targets.float().reshape(-1, 1)
-    return TensorDataset(features, column.detach())
+    return TensorDataset(features, column.detach(), feature_names=dataset.feature_names,
+                         class_names=dataset.class_names)
 
 
 def _loss_module(loss: str):
@@ -98,6 +107,19 @@ def _optimizer(name: str, parameters, lr: float):
     return classes[name](parameters, lr=lr)
 
 
+def _check_save_path(save: Optional[Path]) -> None:
+    """Refuse, before any training, a --save path that cannot be written."""
+    if save is None:
+        return
+    folder = save.parent
+    if save.is_dir():
+        raise CommandError(f"--save {save} is a folder; give a file name such as {save / 'model.safetensors'}")
+    if not folder.is_dir():
+        raise CommandError(f"--save {save}: the folder {folder} does not exist; create it first")
+    if not os.access(folder, os.W_OK):
+        raise CommandError(f"--save {save}: cannot write into the folder {folder} (permission denied)")
+
+
 def train(
     data: str = typer.Option("digits", help="digits, moons, circles, spirals, xor, diagonal-flip, linear-1d or a .csv"),
     target: Optional[str] = typer.Option(None, help="CSV only: the target column (name or index; default 'label')"),
@@ -114,8 +136,6 @@ def train(
     save: Optional[Path] = typer.Option(None, help="write the trained model to this .safetensors file"),
 ) -> int:
     """Train a multilayer perceptron and print a train/validation accuracy table."""
-    import math
-
     import glassgrad as gg
     from glassgrad.data import DataLoader, train_val_split
 
@@ -132,6 +152,11 @@ def train(
         raise CommandError("--batch-size and --epochs must be at least 1")
     if not 0 < val_fraction < 1:
         raise CommandError(f"--val-fraction must be between 0 and 1, got {val_fraction}")
+    if clip is not None and not (math.isfinite(clip) and clip > 0):
+        raise CommandError(f"--clip must be a positive finite gradient norm such as 1.0, got {clip}")
+    if seed < 0:
+        raise CommandError(f"--seed must be a whole number >= 0, got {seed}")
+    _check_save_path(save)
 
     dataset = _load_data(data, target, seed)
     loss, n_outputs = _task(dataset, layers, loss)
@@ -145,29 +170,36 @@ def train(
     opt = _optimizer(optimizer, model.parameters(), lr)
     print(f"training {' → '.join(map(str, sizes))} ({activation}, {loss}, {optimizer} lr={lr:g}, "
           f"batch {batch_size}) on {data}: {len(train_set)} train / {len(val_set)} validation samples")
+    interactive = sys.stdout.isatty()  # a progress bar in a terminal, one line per epoch otherwise
     history = gg.fit(
         model, loss_fn, opt, DataLoader(train_set, batch_size=batch_size, shuffle=True, seed=seed), epochs=epochs,
         val_loader=DataLoader(val_set, batch_size=max(batch_size, 256)), clip_grad_norm=clip,
-        callbacks=[EpochPrinter()],
+        callbacks=[] if interactive else [EpochPrinter()], progress=interactive, max_loss_growth=MAX_LOSS_GROWTH,
     )
-    _print_summary(history)
     if history.diverged is not None:
-        print(history.diverged.message)
+        if not interactive:  # under a progress bar, fit has printed it already
+            print(history.diverged.message)
+        if save is not None:
+            print(f"nothing was saved to {save}")
         return 1
+    final = _print_summary(model, loss_fn, train_set, val_set, history)
+    _warn_if_chance_level(final.get("accuracy"), val_set, lr)
     if save is not None:
-        gg.save({"model": model.state_dict(), "architecture": gg.nn.architecture(model),
-                 "training": {"data": data, "target": target, "seed": seed, "val_fraction": val_fraction,
-                              "loss": loss, "epochs": epochs}}, save)
+        training = {"data": data, "target": target, "seed": seed, "val_fraction": val_fraction, "loss": loss,
+                    "epochs": epochs, "feature_names": dataset.feature_names, "class_names": dataset.class_names}
+        try:
+            gg.save({"model": model.state_dict(), "architecture": gg.nn.architecture(model), "training": training},
+                    save)
+        except OSError as error:
+            raise CommandError(f"cannot write {save}: {error.strerror or error}") from None
         print(f"saved the model to {save}")
     return 0
 
 
 class EpochPrinter(Callback):
-    """One line per epoch when no progress bar is shown (logs, pipes)."""
+    """One line per epoch, for logs and pipes (where no progress bar is shown)."""
 
     def on_epoch_end(self, state) -> None:
-        if sys.stdout.isatty():
-            return
         record = state.history.last
         parts = [f"epoch {record['epoch']:3d}", f"train loss {record['train_loss']:.4f}"]
         parts += [f"{key.replace('_', ' ')} {record[key]:.4f}" for key in
@@ -175,36 +207,93 @@ class EpochPrinter(Callback):
         print("  ".join(parts), flush=True)
 
 
-def _print_summary(history) -> None:
+def _print_summary(model, loss_fn, train_set, val_set, history) -> dict[str, float]:
+    """Print loss and accuracy of the final model on both sets (4 decimals; accuracy as a % to 2); return val's."""
     from rich.console import Console
     from rich.table import Table
 
-    if not history.records:
-        return
-    last = history.last
-    table = Table(title=f"after {last['epoch']} epochs ({sum(history['seconds']):.1f} s)")
-    table.add_column("set")
+    from glassgrad.data import DataLoader
+    from glassgrad.training import evaluate as evaluate_model
+
+    epochs, seconds = len(history), sum(history["seconds"])
+    table = Table(title=f"after {epochs} epoch{'s' if epochs != 1 else ''} ({seconds:.3g} s)")
+    table.add_column("final model on")
     table.add_column("loss", justify="right")
     table.add_column("accuracy", justify="right")
-    for label, prefix in (("train", "train_"), ("validation", "val_")):
-        accuracy = last.get(prefix + "accuracy")
-        table.add_row(label, f"{last.get(prefix + 'loss', float('nan')):.4f}",
-                      "—" if accuracy is None else f"{accuracy:.2%}")
+    results = {}
+    for label, subset in (("train", train_set), ("validation", val_set)):
+        results[label] = evaluate_model(model, loss_fn, DataLoader(subset, batch_size=256))
+        accuracy = results[label].get("accuracy")
+        table.add_row(label, f"{results[label]['loss']:.4f}", "—" if accuracy is None else f"{accuracy:.2%}")
     Console().print(table)
+    return results["validation"]
+
+
+def _warn_if_chance_level(accuracy: Optional[float], val_set, lr: float) -> None:
+    """Say so when the model does no better than always answering the most common class."""
+    import numpy as np
+
+    if accuracy is None:
+        return
+    labels = val_set.dataset.tensors[1].data[val_set.indices]
+    _, counts = np.unique(labels.reshape(len(labels), -1), axis=0, return_counts=True)
+    share = counts.max() / len(labels)
+    if accuracy <= share:
+        print(f"note: validation accuracy {accuracy:.2%} is no better than always answering the most common class "
+              f"({share:.2%}): the network has not learned. If the loss jumped up early, the learning rate "
+              f"({lr:g}) is too large; otherwise train longer or raise it.")
 
 
 def _load_model(path: Path):
+    """The model saved at ``path`` (in eval mode), its input and output sizes, and how it was trained."""
     import glassgrad as gg
 
-    if not path.exists():
-        raise CommandError(f"model file {path} does not exist")
     saved = gg.load(path)
-    if "architecture" not in saved or "model" not in saved:
+    if not isinstance(saved, dict) or "architecture" not in saved or "model" not in saved:
         raise CommandError(f"{path} holds weights but no architecture: save it with `glassgrad train --save`")
-    model = gg.nn.from_architecture(saved["architecture"])
-    model.load_state_dict(saved["model"])
+    try:
+        model = gg.nn.from_architecture(saved["architecture"])
+    except ValueError as error:
+        raise CommandError(f"{path}: {error}") from None
+    try:
+        model.load_state_dict(saved["model"])
+    except RuntimeError as error:
+        lines = str(error).splitlines()
+        problem = lines[min(1, len(lines) - 1)].strip()  # the first line is a heading
+        raise CommandError(f"{path}: its weights do not fit its architecture ({problem})") from None
     model.eval()
-    return model, saved.get("training", {})
+    info = saved.get("training") if isinstance(saved.get("training"), dict) else {}
+    if info.get("loss", "cross-entropy") not in LOSSES[1:]:
+        raise CommandError(f"{path}: unknown loss {info['loss']!r} in its training record; expected one of "
+                           f"{', '.join(LOSSES[1:])}")
+    linears = [layer for layer in model.modules() if isinstance(layer, gg.nn.Linear)]
+    if not linears:
+        raise CommandError(f"{path}: the saved model has no Linear layer, so its input size is unknown")
+    return model, (linears[0].in_features, linears[-1].out_features), info
+
+
+def _matched(dataset, info: dict, name: str):
+    """``dataset`` with its input columns and class ids in the order the model was trained with."""
+    import numpy as np
+
+    from glassgrad.data import TensorDataset
+
+    X, y = (t.data for t in dataset.tensors)
+    features, classes = dataset.feature_names, dataset.class_names
+    trained_features, trained_classes = info.get("feature_names"), info.get("class_names")
+    if features and trained_features and features != trained_features:
+        missing = [column for column in trained_features if column not in features]
+        if missing:
+            listed = ", ".join(map(repr, missing[:3])) + (f" … ({len(missing)} in all)" if len(missing) > 3 else "")
+            raise CommandError(f"{name} lacks input column(s) the model was trained with: {listed}")
+        X = X[:, [features.index(column) for column in trained_features]]
+    if classes and trained_classes and classes != trained_classes:
+        unknown = [label for label in classes if label not in trained_classes]
+        if unknown:
+            raise CommandError(f"{name} has labels {', '.join(map(repr, unknown))} that the model never saw; it "
+                               f"knows {', '.join(map(repr, trained_classes))}")
+        y = np.array([trained_classes.index(label) for label in classes])[y]
+    return TensorDataset(X, y, feature_names=trained_features or features, class_names=trained_classes or classes)
 
 
 def evaluate(
@@ -217,15 +306,23 @@ def evaluate(
     from glassgrad.data import DataLoader, train_val_split
     from glassgrad.training import evaluate as evaluate_model
 
-    model, info = _load_model(model_path)
     if split not in ("val", "train", "all"):
         raise CommandError(f"--split must be val, train or all, got {split!r}")
+    model, (n_inputs, n_outputs), info = _load_model(model_path)
     name = data or info.get("data")
     if name is None:
         raise CommandError("say which data to evaluate on with --data")
     seed = int(info.get("seed", 0))
     loss = info.get("loss", "cross-entropy")
-    dataset = _prepare_targets(_load_data(name, target or info.get("target"), seed), loss)
+    dataset = _matched(_load_data(name, target or info.get("target"), seed), info, name)
+    if dataset.tensors[0].shape[1] != n_inputs:
+        raise CommandError(f"{name} has {dataset.tensors[0].shape[1]} input features but the model in {model_path} "
+                           f"takes {n_inputs}")
+    _, needed = _task(dataset, None, loss)
+    if needed > n_outputs or (loss != "cross-entropy" and needed != n_outputs):
+        what = f"class labels up to {needed - 1}" if loss == "cross-entropy" else f"{needed} target column(s)"
+        raise CommandError(f"{name} has {what}, but the model in {model_path} has {n_outputs} output(s)")
+    dataset = _prepare_targets(dataset, loss)
     if split != "all":
         train_set, val_set = train_val_split(dataset, val_fraction=float(info.get("val_fraction", 0.2)), seed=seed)
         dataset = val_set if split == "val" else train_set
@@ -245,41 +342,47 @@ def predict(
 
     import glassgrad as gg
 
-    model, info = _load_model(model_path)
-    rows = _input_rows(input)
-    expected = model.parameters().__next__().shape[1]
-    if rows.shape[1] != expected:
-        raise CommandError(f"--input has {rows.shape[1]} values per row but the model expects {expected}")
+    model, (n_inputs, _), info = _load_model(model_path)
+    rows = _input_rows(input, info.get("feature_names"))
+    if rows.shape[1] != n_inputs:
+        raise CommandError(f"--input has {rows.shape[1]} values per row but the model expects {n_inputs}")
     with gg.no_grad():
         output = model(gg.tensor(rows))
     loss = info.get("loss", "cross-entropy")
+    names = info.get("class_names")
     for values in output.data:
         if loss == "cross-entropy":
             probs = gg.tensor(values).softmax(-1).data
-            print(f"class {int(np.argmax(probs))}  probabilities " + " ".join(f"{p:.3f}" for p in probs))
+            best = int(np.argmax(probs))
+            print(f"class {names[best] if names else best}  probabilities " + " ".join(f"{p:.3f}" for p in probs))
         elif loss == "bce":
             probability = float(gg.tensor(values).sigmoid().item())
-            print(f"class {int(probability > 0.5)}  P(class 1) = {probability:.3f}")
+            best = int(probability > 0.5)
+            print(f"class {names[best] if names else best}  P(class {names[1] if names else 1}) = {probability:.3f}")
         else:
             print("prediction " + " ".join(f"{v:.4f}" for v in values))
     return 0
 
 
-def _input_rows(text: str):
+def _input_rows(text: str, feature_names: Optional[list]):
+    """The rows to predict: comma-separated numbers (one row), or a CSV file's rows (picked by header names)."""
     import numpy as np
 
-    if text.lower().endswith(".csv"):
-        path = Path(text)
-        if not path.exists():
-            raise CommandError(f"input file {path} does not exist")
-        try:
-            return np.loadtxt(path, delimiter=",", dtype=np.float32, ndmin=2)
-        except ValueError as error:
-            raise CommandError(f"{path}: every cell must be a number ({error})") from None
+    from glassgrad.data import load_csv_features
+
+    if Path(text).suffix.lower() == ".csv":
+        return load_csv_features(text, feature_names)
     try:
-        return np.array([[float(part) for part in text.split(",")]], dtype=np.float32)
+        values = [float(part) for part in text.split(",")]
     except ValueError:
         raise CommandError(f"--input must be comma-separated numbers or a .csv path, got {text!r}") from None
+    with np.errstate(over="ignore"):
+        row = np.array([values], dtype=np.float32)
+    for position, (value, stored) in enumerate(zip(values, row[0]), 1):
+        if not np.isfinite(stored):
+            raise CommandError(f"--input value {position} ({value:g}) is not a finite float32 number; give real "
+                               "numbers within ±3.4e38")
+    return row
 
 
 def register(app: typer.Typer) -> None:

@@ -20,11 +20,11 @@ from .datasets import (
     make_spirals,
     make_xor,
 )
-from .files import load_csv, load_idx, load_idx_dataset
+from .files import load_csv, load_csv_features, load_idx, load_idx_dataset
 from .loader import DataLoader, collate
 
 __all__ = [
     "DATASETS", "DataLoader", "Dataset", "Subset", "TensorDataset", "collate", "diagonal_flip",
-    "linear_regression_1d", "load_csv", "load_dataset", "load_digits", "load_idx", "load_idx_dataset",
-    "make_circles", "make_moons", "make_spirals", "make_xor", "random_split", "train_val_split",
+    "linear_regression_1d", "load_csv", "load_csv_features", "load_dataset", "load_digits", "load_idx",
+    "load_idx_dataset", "make_circles", "make_moons", "make_spirals", "make_xor", "random_split", "train_val_split",
 ]

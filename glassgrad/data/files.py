@@ -17,6 +17,7 @@ import csv
 import gzip
 import os
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -28,19 +29,27 @@ MISSING_MARKERS = {"", "na", "n/a", "nan", "null", "none", "?"}
 """Cells read as "no value here" (case-insensitive, after stripping spaces)."""
 
 TASKS = ("auto", "classification", "regression")
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+"""Values are stored as float32: a cell beyond ±3.4e38 would silently become inf."""
 
 
 # --- CSV -----------------------------------------------------------------------------------
 
 
-def _read_rows(path: Path, header: bool, delimiter: str) -> tuple[list[str], list[list[str]], list[int]]:
-    """Column names, the data rows and their line numbers; blank lines are skipped, ragged rows refused."""
+def _read_rows(path: Path, header: bool | None, delimiter: str) -> tuple[list[str], list[list[str]], list[int], bool]:
+    """Column names, the data rows, their line numbers and whether there was a header row.
+
+    Blank lines are skipped and ragged rows refused. ``header=None`` decides from the first row:
+    it is a header when none of its cells is a number.
+    """
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         numbered = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
     if not numbered:
         raise ValueError(f"{path}: the file is empty; expected {'a header row and ' if header else ''}rows of numbers")
     first_line, first = numbered[0]
+    if header is None:
+        header = all(_cell_problem(cell) is not None for cell in first)
     names = [name.strip() for name in first] if header else [f"column {k}" for k in range(len(first))]
     rows = numbered[1:] if header else numbered
     if not rows:
@@ -52,7 +61,7 @@ def _read_rows(path: Path, header: bool, delimiter: str) -> tuple[list[str], lis
                 f"(line {first_line}) has {len(names)}; every row needs the same number of cells "
                 f"(check for a missing or extra {delimiter!r})"
             )
-    return names, [row for _, row in rows], [line for line, _ in rows]
+    return names, [row for _, row in rows], [line for line, _ in rows], header
 
 
 def _target_position(path: Path, names: list[str], target: str | int, header: bool) -> int:
@@ -87,17 +96,19 @@ def _cell_problem(cell: str) -> str | None:
         value = float(cell)
     except ValueError:
         return f"{cell!r} is not a number"
-    return None if np.isfinite(value) else f"{cell!r} is not a finite number"
+    if not np.isfinite(value):
+        return f"{cell!r} is not a finite number"
+    return None if abs(value) <= FLOAT32_MAX else f"{cell!r} is too large for float32 (at most ±{FLOAT32_MAX:.3g})"
 
 
 def _numbers(path: Path, rows: list[list[str]], lines: list[int], columns: list[int], names: list[str]) -> np.ndarray:
-    """The chosen columns as float64, or a ValueError naming the first bad cell."""
+    """The chosen columns as float64 (every value within float32's range), or a ValueError naming the first bad cell."""
     cells = [[row[k] for k in columns] for row in rows]
     try:
         values = np.array(cells, dtype=np.float64)
     except ValueError:
         values = None  # some cell is not a number: find it below, to name it
-    if values is None or not np.isfinite(values).all():
+    if values is None or not (np.abs(values) <= FLOAT32_MAX).all():  # NaN fails the test too
         for line, row in zip(lines, cells):
             for k, cell in zip(columns, row):
                 problem = _cell_problem(cell)
@@ -141,7 +152,7 @@ def load_csv(path: str | os.PathLike, target: str | int = "label", header: bool 
     if task not in TASKS:
         raise ValueError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
     path = existing_file(path, "CSV file")
-    names, rows, lines = _read_rows(path, header, delimiter)
+    names, rows, lines, _ = _read_rows(path, header, delimiter)
     target_column = _target_position(path, names, target, header)
     features = [k for k in range(len(names)) if k != target_column]
     if not features:
@@ -163,6 +174,29 @@ def load_csv(path: str | os.PathLike, target: str | int = "label", header: bool 
         y, class_names = _class_ids(labels)
     return TensorDataset(X, y, feature_names=[names[k] for k in features] if header else None,
                          class_names=class_names)
+
+
+def load_csv_features(path: str | os.PathLike, feature_names: Sequence[str] | None = None,
+                      delimiter: str = ",") -> np.ndarray:
+    """Input rows for a trained model from a CSV file, with or without a header row: float32 (rows, columns).
+
+    The first row is a header when none of its cells is a number. When the header holds
+    ``feature_names`` (the model's inputs, as :func:`load_csv` named them in training), those
+    columns are taken in that order, so the file may also hold the target or other columns,
+    in any order; otherwise every column is taken as it stands. Cells are checked as in
+    :func:`load_csv`: a missing or non-numeric cell is refused with its line and column.
+    """
+    path = existing_file(path, "CSV file")
+    names, rows, lines, has_header = _read_rows(path, None, delimiter)
+    columns = list(range(len(names)))
+    if has_header and feature_names:
+        missing = [name for name in feature_names if name not in names]
+        if len(missing) < len(feature_names):  # the header names the inputs: pick them by name
+            if missing:
+                raise ValueError(f"{path}: the header has no column named {', '.join(map(repr, missing))}, "
+                                 f"which the model takes as input; its columns are: {', '.join(names)}")
+            columns = [names.index(name) for name in feature_names]
+    return _numbers(path, rows, lines, columns, names).astype(np.float32)
 
 
 # --- IDX (the MNIST file format) -------------------------------------------------------------

@@ -70,6 +70,12 @@ def _class_targets(logits: Tensor, target: object, name: str) -> Tensor:
         )
     n, classes = logits.shape
     if target.dtype.kind == "f":
+        if target.shape == (n,):
+            raise TypeError(
+                f"{name}: targets of shape ({n},) are read as class indices, which must be integers (int64), "
+                f"but got {target.dtype}; convert them with y.long() (float targets are class probabilities, "
+                f"of the logits' shape {_shape_text(logits.shape)})"
+            )
         if target.shape != logits.shape:
             raise ValueError(
                 f"{name}: probability targets must have the logits' shape {_shape_text(logits.shape)}, "
@@ -106,9 +112,11 @@ def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities: ``L = −(1/N) Σᵢ input[i, yᵢ]``."""
     _check_reduction(reduction, "nll_loss")
     log_probs = as_tensor(input)
-    target = _class_targets(log_probs, target, "nll_loss")
+    target = as_tensor(target)
     if target.dtype.kind == "f":
-        raise TypeError("nll_loss: targets must be class indices (int64)")
+        raise TypeError(f"nll_loss: targets must be class indices (int64), got {target.dtype}; "
+                        "convert them with y.long()")
+    target = _class_targets(log_probs, target, "nll_loss")
     picked = -log_probs[np.arange(len(target.data)), target.data]
     return picked if reduction == "none" else picked.sum() if reduction == "sum" else picked.mean()
 
@@ -121,8 +129,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean")
     """
     _check_reduction(reduction, "binary_cross_entropy")
     probs, target = _float_pair(input, target, "binary_cross_entropy")
-    if probs.data.size and (probs.data.min() < 0 or probs.data.max() > 1):
-        raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1]; "
+    if not ((probs.data >= 0) & (probs.data <= 1)).all():  # NaN fails both tests
+        raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1] (NaN is not one); "
                          "for raw scores use binary_cross_entropy_with_logits")
     return _apply(ops.BCE, (probs, target), probs.data, target.data, reduction)
 
