@@ -2,11 +2,13 @@
 :mod:`glassgrad.commands`. Bad arguments end with a one-line error and exit code 2.
 
 Command modules import their heavy dependencies inside the command functions, so
-``glassgrad --help`` stays fast.
+``glassgrad --help`` stays fast. An unexpected failure (RuntimeError, IndexError, …) is also
+one line, exit code 1; ``GLASSGRAD_DEBUG=1`` shows its traceback.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -27,8 +29,11 @@ class CommandError(Exception):
 
 
 def _register_commands() -> None:
+    """Add every area's commands to ``app``, once per process (``main`` may run many times in tests)."""
     from importlib import import_module
 
+    if app.registered_commands or app.registered_groups:
+        return
     for name in COMMAND_MODULES:
         import_module(f"glassgrad.commands.{name}").register(app)
 
@@ -41,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     except (CommandError, ValueError, TypeError, OSError) as error:
         # OSError: a path that cannot be read or written (missing, a folder, no permission)
         return _one_line_error(str(error) or type(error).__name__, 2)
+    except (RuntimeError, IndexError, KeyError, ArithmeticError) as error:
+        if os.environ.get("GLASSGRAD_DEBUG"):
+            raise
+        return _one_line_error(f"{error} (set GLASSGRAD_DEBUG=1 to see where)", 1)
     except Exception as error:
         # Typer's (Click's) own exceptions, matched by what they carry so that this works
         # whether Typer bundles Click or depends on it: Exit/Abort, and usage errors.
