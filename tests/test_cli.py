@@ -16,8 +16,8 @@ def failing_command(monkeypatch):
         raise raised[0]
 
     # a private copy of the command list, restored after the test, so "boom" never leaks out
-    monkeypatch.setattr(cli.app, "registered_commands", list(cli.app.registered_commands))
     cli._register_commands()
+    monkeypatch.setattr(cli.app, "registered_commands", list(cli.app.registered_commands))
     cli.app.command(name="boom")(boom)
     return raised
 
