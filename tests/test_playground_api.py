@@ -11,16 +11,17 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import glassgrad as gg
-from glassgrad.playground import create_app
+from glassgrad.playground import create_app, training
 from glassgrad.playground.safety import MAX_BODY_BYTES, ApiError, JobStore, host_is_allowed
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -102,6 +103,10 @@ def test_options_list_what_the_page_offers(client):
     assert {o["name"] for o in options["optimizers"]} == {"sgd", "momentum", "adam"}
     assert "moons" in options["datasets"] and "forward-blank" in [k["name"] for k in options["practice_kinds"]]
     assert options["limits"]["jobs"] == 2
+    assert {e["name"]: e["seeded"] for e in options["examples"]} == {"diagonal-flip": False, "mlp3": False,
+                                                                       "moons": True, "custom": True}
+    assert set(options["two_d"]) == {"moons", "circles", "xor", "spirals"} < set(options["datasets"])
+    assert "from 1" in options["practice_counting"]
 
 
 def test_unknown_paths_and_methods_answer_json(client):
@@ -162,8 +167,12 @@ def test_large_bodies_get_413_declared_or_streamed(client):
     (b'{"actions": "W9[0,0]=1"}', 422, "only W1"),
     (b'{"actions": "W1[7,0]=1"}', 422, "outside W1"),
     (b'{"actions": "W1[0,0]=1e999"}', 422, "finite"),
-    (b'{"actions": "W1[0,0]=1e9"}', 422, "between"),
+    (b'{"actions": "W1[0,0]=1e9"}', 422, "from -100 to 100"),
     (b'{"actions": "W1[0,0]=1..2"}', 422, "not a number"),
+    (b'{"actions": "W1[0,0]=nan"}', 422, "finite number"),
+    (b'{"actions": "x[0]=-inf"}', 422, "finite number"),
+    (b'{"actions": "lr=0"}', 422, "out of range"),
+    (b'{"actions": "lr=fast"}', 422, "not a number"),
 ])
 def test_bad_step_inputs_get_a_4xx_that_names_the_problem(client, body, status, words):
     assert words in error_of(client.post("/api/step", content=body), status)
@@ -238,6 +247,10 @@ def test_gradients_of_any_small_network_match_finite_differences(sizes, activati
     app = create_app(output_dir="/nonexistent-never-written")
     with starlette_testclient.TestClient(app, base_url="http://localhost") as property_client:
         view = step(property_client, **body, actions=" ".join(["f"] + ["b"] * (len(sizes) - 1)))
+    # rounded weights and inputs can put a ReLU exactly on its kink (Z = 0), where the engine takes the slope 0
+    # (as PyTorch does) and a central difference averages the two sides: no single derivative to compare there
+    hidden = [np.array(layer["Z"]["values"]) for layer in view["layers"][:-1]]
+    assume(activation != "relu" or all(np.abs(z).min() > 1e-4 for z in hidden))
     layers, x, target = network_of(view)
     for (weight, _, _), shown in zip(layers, view["layers"]):
         assert np.shape(shown["dW"]["values"]) == weight.shape
@@ -288,6 +301,33 @@ def test_editing_a_weight_or_an_input_changes_the_forward_pass(client):
     assert "set by you" in client.post("/api/step/explain", json={
         "example": "diagonal-flip", "actions": "W1[0,0]=0.7 x[1]=1 f", "cell": "W1[0,0]"}).json()["text"]
     assert "class index" in error_of(client.post("/api/step", json={"example": "mlp3", "actions": "y[0]=7"}), 422)
+
+
+def test_cross_entropy_shows_probabilities_a_class_and_no_gradient_for_y_hat(client):
+    view = step(client, example="mlp3", actions="f b")
+    logits = np.array(view["layers"][-1]["Z"]["values"], dtype=np.float64)
+    softmax = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()  # by hand, float64
+    np.testing.assert_allclose(view["prediction"]["values"], softmax, rtol=1e-5)
+    assert view["prediction"]["label"] == "ŷ = softmax(Z₃)"
+    assert view["dprediction"] is None  # fused softmax + cross-entropy: the gradient goes straight to Z₃
+    label = int(view["target"]["values"][0])
+    assert view["target"]["text"] == [str(label)] and view["target"]["label"] == "class y"
+    assert explain(client, "y[0]", example="mlp3")["result"] == str(label)
+    assert "∂L/∂Z₃ = ŷ − onehot(y)" in view["narration"]
+    assert step(client, example="diagonal-flip", actions="f b")["dprediction"]["values"] is not None  # MSE has one
+
+
+def test_a_new_learning_rate_applies_to_the_updates_after_it(client):
+    first = step(client, example="diagonal-flip", lr=0.1, actions="f b b u")
+    before_second = step(client, example="diagonal-flip", lr=0.1, actions="f b b u lr=0.5 f b b")
+    after = step(client, example="diagonal-flip", lr=0.1, actions="f b b u lr=0.5 f b b u")
+    assert before_second["layers"][0]["W"] == first["layers"][0]["W"]  # the first update kept η = 0.1
+    for old, new in zip(before_second["layers"], after["layers"]):
+        expected = np.array(old["W"]["values"]) - 0.5 * np.array(old["dW"]["values"])
+        np.testing.assert_allclose(new["W"]["values"], expected, atol=1e-6)
+    assert after["lr"] == 0.5 and step(client, example="diagonal-flip", lr=0.1, actions="f b b u")["lr"] == 0.1
+    terms = explain(client, "W2[1,0]", example="diagonal-flip", lr=0.1, actions="f b b u lr=0.5 f b b u")["terms"]
+    assert terms[1] == {"label": "η", "value": 0.5, "text": "+0.5000"}
 
 
 # --- explanations ---------------------------------------------------------------------------------
@@ -408,6 +448,58 @@ def test_the_same_configuration_replays_exactly(client):
     assert replayed["losses"]["values"] == everything["losses"]["values"]
 
 
+@pytest.mark.parametrize("dataset", ["moons", "circles", "xor", "spirals"])
+def test_every_two_d_data_set_gets_its_decision_boundary(client, dataset):
+    job = create_job(client, dataset=dataset, samples=60)
+    boundary = job["boundary"]
+    assert len(job["points"]["xy"]) == 60 and len(boundary["classes"]) == boundary["resolution"] ** 2
+    # the boundary is the model's own prediction: recompute one grid point with the same seeded model
+    model = gg.nn.mlp([2, 8, 8, 2], activation="tanh", seed=0)
+    corner = gg.tensor([[boundary["x_range"][0], boundary["y_range"][1]]])  # the grid's first cell: top left
+    assert boundary["classes"][0] == int(model(corner).data.argmax())
+    client.delete(f"/api/train/{job['id']}")
+
+
+def test_digits_has_no_boundary_to_draw(client):
+    job = create_job(client, dataset="digits", hidden=[8])
+    assert job["boundary"] is None and "points" not in job
+
+
+def test_a_long_request_stops_at_its_time_budget_and_the_rest_replays_exactly(client, monkeypatch):
+    monkeypatch.setattr(training, "TIME_BUDGET_SECONDS", 0.0)  # every request now trains a single step
+    job = create_job(client, steps=6000, dataset="xor", samples=40)  # past any fixed replay cap: asked for in parts
+    assert job["step"] == 1
+    data = job
+    while data["step"] < 12:
+        data = client.post(f"/api/train/{job['id']}/step", json={"steps": 200, "since": 0}).json()
+    assert data["step"] == 12
+    whole = training.TrainingJob(training.TrainingConfig(dataset="xor", samples=40))
+    whole.advance(12, seconds=float("inf"))
+    assert data["losses"]["values"] == whole.losses  # the same steps, however the requests split them
+
+
+def test_compare_stops_every_run_at_the_same_step_when_time_runs_out(client, monkeypatch):
+    assert client.post("/api/train/compare", json={"rates": [0.1, 1.0], "steps": 5}).json()["note"] == ""
+    monkeypatch.setattr(training, "COMPARE_SECONDS", 0.0)
+    data = client.post("/api/train/compare", json={"rates": [0.01, 0.1, 1.0], "steps": 300}).json()
+    assert data["steps"] == 1 and all(len(run["losses"]) == 2 for run in data["runs"])
+    assert "Stopped at step 1 of 300" in data["note"]
+
+
+def test_an_oscillating_loss_keeps_its_warning_and_names_the_stalled_layers():
+    job = training.TrainingJob(training.TrainingConfig(lr=10.0))  # plain SGD, far too large a step for tanh
+    statuses = []
+    for _ in range(60):
+        job.advance(1)
+        statuses.append(job.status)
+    first = statuses.index("unstable")
+    assert set(statuses[first:]) == {"unstable"}  # no flicker while the loss bounces
+    best = min(job.losses)
+    assert max(job.losses[-training.UNSTABLE_WINDOW:]) > 2 * best + 0.1  # the rule, checked on the numbers
+    stalled = [name for name, norm in job.grad_norms if name.endswith("weight") and norm < training.VANISHED]
+    assert stalled and "stopped learning" in job.message and "W₁" in job.message
+
+
 def test_divergence_is_explained_in_words_and_training_stops(client):
     job = create_job(client, dataset="moons", loss="mse", hidden=[16, 16], lr=100.0, batch_size=200)
     data = client.post(f"/api/train/{job['id']}/step", json={"steps": 100}).json()
@@ -469,11 +561,28 @@ def test_idle_jobs_expire_and_free_their_slot():
     assert gone.value.status == 404 and "expired" in gone.value.message
 
 
-def test_a_busy_job_answers_429(client):
-    job = create_job(client)
-    held = client.app.state.jobs.get(job["id"]).lock
-    with held:
-        assert "busy" in error_of(client.post(f"/api/train/{job['id']}/step", json={}), 429)
+def test_concurrent_requests_compute_one_at_a_time(client):
+    """Grad mode is process-wide: a request evaluating under no_grad must not switch off another's backward."""
+    requests = [("/api/step", {"example": "mlp3", "actions": "f b b b u f b"}),
+                ("/api/train/compare", {"rates": [0.1, 1.0], "steps": 5}),
+                ("/api/step/explain", {"example": "moons", "actions": "f b b", "cell": "dW1[0,0]"})]
+    statuses, failures = [], []
+
+    def hammer(index):
+        path, body = requests[index % len(requests)]
+        for _ in range(8):
+            response = client.post(path, json=body)
+            statuses.append(response.status_code)
+            if response.status_code != 200:
+                failures.append(response.text)
+
+    workers = [threading.Thread(target=hammer, args=(index,)) for index in range(6)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert failures == [] and len(statuses) == 48
+    assert gg.is_grad_enabled()  # nothing left recording switched off
 
 
 def test_compare_learning_rates_from_one_start(client):
@@ -499,7 +608,18 @@ def test_saving_writes_only_inside_the_output_folder(client, tmp_path):
     assert metadata["step"] == 3 and sorted(saved["model"]) == data["tensors"]
     for name in ["../escape", "a/b", ".hidden", "x" * 65, "", "name.safetensors", "C:\\x"]:
         assert "not allowed" in error_of(client.post(f"/api/train/{job['id']}/save", json={"name": name}), 422)
+    for name in ["con", "NUL", "com1"]:
+        assert "device name" in error_of(client.post(f"/api/train/{job['id']}/save", json={"name": name}), 422)
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["moons-run_1.safetensors"]
+
+
+def test_an_unwritable_output_folder_is_a_clear_4xx(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the output folder should be")
+    with starlette_testclient.TestClient(create_app(output_dir=blocker), base_url="http://localhost") as file_client:
+        job = create_job(file_client)
+        message = error_of(file_client.post(f"/api/train/{job['id']}/save", json={"name": "model"}), 409)
+    assert "cannot write model.safetensors" in message and "--output-dir" in message
 
 
 # --- practice ------------------------------------------------------------------------------------------
@@ -560,6 +680,9 @@ def test_serve_refuses_non_loopback_hosts_and_bad_ports():
         taken.listen()
         busy = run_cli("--port", str(taken.getsockname()[1]), "--no-browser")
     assert busy.returncode == 2 and "choose another port" in busy.stderr
+    a_file = Path(__file__)
+    refused = run_cli("--output-dir", str(a_file), "--no-browser")
+    assert refused.returncode == 2 and "is a file, not a folder" in refused.stderr
 
 
 def test_serve_prints_its_url_and_answers_there(tmp_path):

@@ -29,6 +29,8 @@ def serve(
                            f"(use one of {', '.join(LOOPBACK_HOSTS)})")
     if not 0 <= port <= 65535:
         raise CommandError(f"--port {port} is out of range: use 1 to 65535 (or 0 for any free port)")
+    if output_dir.exists() and not output_dir.is_dir():
+        raise CommandError(f"--output-dir {output_dir} is a file, not a folder: name a folder (it is made when needed)")
     listener = _listen(host, port)
     shown_host = "[::1]" if host == "::1" else host
     url = f"http://{shown_host}:{listener.getsockname()[1]}/"

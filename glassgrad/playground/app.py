@@ -5,7 +5,7 @@
 ``GET  /api/options``                     examples, datasets, activations, optimizers, limits
 ``POST /api/step``                        step-through state → the network's numbers at that stage
 ``POST /api/step/explain``                state + ``cell`` → that number's formula with numbers plugged in
-``POST /api/train``                       ``{config, steps}`` → a training job (id) replayed to ``steps``
+``POST /api/train``                       ``{config, steps}`` → a training job (id) replayed towards ``steps``
 ``POST /api/train/{id}/step``             ``{steps, since}`` → train more; new losses since ``since``
 ``DELETE /api/train/{id}``                stop a job (frees one of the capped slots)
 ``POST /api/train/{id}/save``             ``{name}`` → the weights as safetensors in the output folder
@@ -15,11 +15,17 @@
 =======================================  ==================================================================
 
 Errors are JSON ``{"error": "..."}`` with a 4xx status that says what to change.
+
+Handlers run in worker threads, one at a time (:data:`ENGINE_LOCK`): glassgrad's grad mode and
+trace tape are process-wide switches, so two requests computing at once could turn recording
+off under each other (one request's ``no_grad`` evaluation would silence another's training step).
+Every request is kept short instead (:data:`training.TIME_BUDGET_SECONDS`).
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -45,13 +51,13 @@ from .safety import (
     HostAllowList,
     JobStore,
     SecurityHeaders,
-    exclusive,
     output_path,
     parse_json_object,
 )
 
 STATIC = Path(__file__).parent / "static"
 MAX_COMPARE_STEPS = 300
+ENGINE_LOCK = threading.Lock()
 
 
 def _api(handler: Callable[..., Any]) -> Callable:
@@ -60,13 +66,19 @@ def _api(handler: Callable[..., Any]) -> Callable:
     async def endpoint(request: Request) -> Response:
         try:
             fields = Fields(parse_json_object(await request.body()))
-            result = await run_in_threadpool(handler, request.app.state, fields, **request.path_params)
+            result = await run_in_threadpool(_one_at_a_time, handler, request.app.state, fields,
+                                             **request.path_params)
         except ApiError as error:
             return JSONResponse({"error": error.message}, status_code=error.status)
         return Response(json.dumps(json_safe(result), ensure_ascii=False, allow_nan=False),
                         media_type="application/json")
 
     return endpoint
+
+
+def _one_at_a_time(handler: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    with ENGINE_LOCK:
+        return handler(*args, **kwargs)
 
 
 # --- handlers (plain functions: they run in a worker thread) -------------------------------------
@@ -76,7 +88,8 @@ def options(state: Any, fields: Fields) -> dict:
     fields.finish()
     default = training.TrainingConfig()
     return {
-        "examples": [{"name": name, "title": title} for name, title in stepper.EXAMPLES.items()],
+        "examples": [{"name": name, "title": title, "seeded": name in stepper.SEEDED}
+                     for name, title in stepper.EXAMPLES.items()],
         "activations": list(bridge.ACTIVATIONS),
         "losses": [{"name": "cross_entropy", "title": "cross-entropy"}, {"name": "mse", "title": "MSE"}],
         "optimizers": [{"name": name, "formula": formula} for name, formula in bridge.optimizer_formulas().items()],
@@ -84,6 +97,7 @@ def options(state: Any, fields: Fields) -> dict:
         "two_d": list(training.TWO_D),
         "practice_kinds": [{"name": name, "title": f"{name}: {summary}"}
                            for name, summary in bridge.practice_kinds().items()],
+        "practice_counting": bridge.practice_counting_note(),
         "precision": PRECISION_NOTE,
         "training_defaults": {**default.__dict__, "hidden": list(default.hidden)},
         "limits": {"step_width": stepper.MAX_WIDTH, "step_layers": stepper.MAX_LAYERS,
@@ -108,11 +122,11 @@ def step_explain(state: Any, fields: Fields) -> dict:
 
 def train_create(state: Any, fields: Fields) -> dict:
     config = training.read_config(fields.nested("config"))
-    steps = fields.integer("steps", 0, 0, training.MAX_REPLAY_STEPS)
+    steps = fields.integer("steps", 0, 0, training.MAX_TOTAL_STEPS)
     fields.finish()
     job = training.TrainingJob(config)
+    job_id = state.jobs.add(job)  # claim a slot before training: a refused request costs nothing
     job.advance(steps)
-    job_id = state.jobs.add(job)
     return {"id": job_id, **job.snapshot(0)}
 
 
@@ -121,9 +135,8 @@ def train_step(state: Any, fields: Fields, job_id: str) -> dict:
     since = fields.integer("since", 0, 0, training.MAX_TOTAL_STEPS + 1)
     fields.finish()
     job = state.jobs.get(job_id)
-    with exclusive(job.lock, "this training job"):
-        job.advance(steps)
-        return {"id": job_id, **job.snapshot(since)}
+    job.advance(steps)
+    return {"id": job_id, **job.snapshot(since)}
 
 
 def train_stop(state: Any, fields: Fields, job_id: str) -> dict:
@@ -138,10 +151,13 @@ def train_save(state: Any, fields: Fields, job_id: str) -> dict:
     fields.finish()
     path = output_path(state.output_dir, name, ".safetensors")
     job = state.jobs.get(job_id)
-    with exclusive(job.lock, "this training job"):
-        metadata = {"made_by": "glassgrad playground", "step": job.step,
-                    "config": {**job.config.__dict__, "hidden": list(job.config.hidden)}}
+    metadata = {"made_by": "glassgrad playground", "step": job.step,
+                "config": {**job.config.__dict__, "hidden": list(job.config.hidden)}}
+    try:
         names = bridge.save_model(job.model, path, metadata)
+    except OSError as error:  # the folder is not writable (or became a file): say so, and what to do
+        raise ApiError(409, f"cannot write {path.name} in {path.parent} ({error.strerror}); start "
+                            "glassgrad serve with another --output-dir") from None
     return {"path": str(path), "bytes": path.stat().st_size, "tensors": names}
 
 

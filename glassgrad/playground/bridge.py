@@ -62,9 +62,8 @@ def lesson_example(name: str) -> LessonExample:
         weights = {key: np.array(values) for key, values in lesson.LESSON_WEIGHTS.items()}
         return LessonExample(
             title="Diagonal flip (4→3→4)",
-            description="The 2×2 image [1, 0, 1, 1] should become its diagonal flip [1, 1, 0, 1]. With the "
-                        "lesson's initial weights the network predicts [0.1, −0.1, −0.05, −0.25] "
-                        "(MSE loss 0.89625).",
+            description="The 2×2 image [1, 0, 1, 1] should become its diagonal flip [1, 1, 0, 1], starting from "
+                        "the lesson's initial weights: press Forward to see what they predict.",
             layers=[(weights["0.weight"], weights["0.bias"]), (weights["2.weight"], weights["2.bias"])],
             activations=["relu", "identity"],
             loss="mse",
@@ -152,6 +151,13 @@ def practice_kinds() -> dict[str, str]:
     from glassgrad.practice import KINDS
 
     return {name: kind.summary for name, kind in KINDS.items()}
+
+
+def practice_counting_note() -> str:
+    """How the practice module counts rows and columns (from 1), in one sentence."""
+    from glassgrad.practice.worksheet import COUNTING_NOTE
+
+    return COUNTING_NOTE
 
 
 def practice_problem(kind: str, seed: int) -> dict:

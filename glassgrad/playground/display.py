@@ -22,7 +22,7 @@ from glassgrad.trace.numbers import DECIMALS, format_number
 
 PRECISION_NOTE = (
     f"Numbers are the engine's float32 values rounded to {DECIMALS} decimal places for display; "
-    "click one to see its formula and full value."
+    "in the step-through view, click one to see its formula and full value."
 )
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 

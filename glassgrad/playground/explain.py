@@ -77,7 +77,7 @@ class Explainer:
         if len(self.index) != len(shape) or any(i >= n for i, n in zip(self.index, shape)):
             raise ApiError(422, f"cell {cell!r}: index {list(self.index)} is outside the shape {list(shape)}")
         label, formula, terms, plugged, value = getattr(self, f"_cell_{name}")()
-        result = shown(value)
+        result = str(int(value)) if name == "y" and self.net.loss == "cross_entropy" else shown(value)  # a class
         if formula is None:  # a given number: say where it comes from
             formula, text = "", f"{label} = {result}: {plugged}"
         else:

@@ -28,6 +28,7 @@ MAX_JOBS = 4
 JOB_IDLE_SECONDS = 120.0
 ALLOWED_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+DEVICE_NAMES = {"con", "prn", "aux", "nul", *(f"{port}{n}" for port in ("com", "lpt") for n in range(10))}  # Windows
 
 
 class ApiError(Exception):
@@ -328,17 +329,6 @@ class JobStore:
                 self.reserved -= 1
 
 
-@contextmanager
-def exclusive(lock: threading.Lock, what: str):
-    """Run with ``lock`` held, or answer 429 when another request is using it."""
-    if not lock.acquire(blocking=False):
-        raise ApiError(429, f"{what} is busy with another request; try again in a moment")
-    try:
-        yield
-    finally:
-        lock.release()
-
-
 # --- files ----------------------------------------------------------------------------------------
 
 
@@ -347,6 +337,8 @@ def output_path(folder: Path, name: str, suffix: str) -> Path:
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
         raise ApiError(422, f"file name {name!r} is not allowed: use 1 to 64 letters, digits, '-' or '_' "
                             "(no folders, no dots)")
+    if name.lower() in DEVICE_NAMES:
+        raise ApiError(422, f"file name {name!r} is a device name on Windows: choose another name")
     root = folder.resolve()
     path = (root / f"{name}{suffix}").resolve()
     if path.parent != root:

@@ -6,7 +6,8 @@ rate η and the list of *actions* taken so far, e.g. ``"f b b u f"``:
 * ``f``: forward pass, ``Z_l = W_l·A_{l−1} + b_l``, ``A_l = f(Z_l)``, then the loss;
 * ``b``: backward through one more layer, from the output down (gradients fill in layer by layer);
 * ``u``: gradient-descent update ``W ← W − η·∂L/∂W`` (after a full backward);
-* ``W1[0,2]=0.5``, ``b2[1]=-0.1``, ``x[3]=0``, ``y[0]=1``: edit a weight, bias, input or target.
+* ``W1[0,2]=0.5``, ``b2[1]=-0.1``, ``x[3]=0``, ``y[0]=1``: edit a weight, bias, input or target;
+* ``lr=0.5``: a new learning rate η for the updates that follow (earlier updates keep theirs).
 
 The server replays the actions from the example's initial weights, so a URL reproduces exactly
 what a student saw, Reset means "no actions" (the same initial weights), and Step back drops the
@@ -43,7 +44,9 @@ MAX_ACTIONS = 400
 MAX_WIDTH = 8
 MAX_LAYERS = 6
 EDIT_LIMIT = 100.0
-ACTION = re.compile(r"^(?P<name>[A-Za-z]+)(?P<layer>\d*)\[(?P<index>\d+(?:,\d+)?)\]=(?P<value>[-+0-9.eE]+)$")
+LR_RANGE = (1e-6, 100.0)
+SEEDED = ("moons", "custom")  # the lessons' networks have fixed weights: a seed changes nothing there
+ACTION = re.compile(r"^(?P<name>[A-Za-z]+)(?P<layer>\d*)\[(?P<index>\d+(?:,\d+)?)\]=(?P<value>\S+)$")
 
 
 @dataclass
@@ -167,7 +170,7 @@ class Walkthrough:
 
     def __init__(self, fields: Fields) -> None:
         self.example = fields.choice("example", EXAMPLES, "diagonal-flip")
-        self.lr = fields.number("lr", 0.1, 1e-6, 100.0)
+        self.lr = fields.number("lr", 0.1, *LR_RANGE)
         self.network, self.title, self.description = example_network(self.example, fields)
         actions = fields.text("actions", "", 8 * MAX_ACTIONS).split()
         if len(actions) > MAX_ACTIONS:
@@ -198,6 +201,8 @@ class Walkthrough:
             if self.stage != self.last_stage:
                 raise ApiError(422, f"{where}: Update needs every gradient; run Forward and Backward to the input")
             self._update()
+        elif action.startswith("lr="):
+            self.lr = _finite(action[3:], where, *LR_RANGE)
         else:
             self._edit(action, where)
 
@@ -219,14 +224,9 @@ class Walkthrough:
         match = ACTION.match(action)
         if not match:
             raise ApiError(422, f"{where}: not an action; use f, b, u or an edit such as W1[0,2]=0.5")
-        name, layer_text, value_text = match["name"], match["layer"], match["value"]
+        name, layer_text = match["name"], match["layer"]
         index = tuple(int(i) for i in match["index"].split(","))
-        try:
-            value = float(value_text)
-        except ValueError:
-            raise ApiError(422, f"{where}: {value_text!r} is not a number") from None
-        if not abs(value) <= EDIT_LIMIT:
-            raise ApiError(422, f"{where}: values must be finite, between −{EDIT_LIMIT:g} and {EDIT_LIMIT:g}")
+        value = _finite(match["value"], where, -EDIT_LIMIT, EDIT_LIMIT)
         target = self._editable(name, layer_text, where)
         if len(index) != target.ndim or any(i >= n for i, n in zip(index, target.shape)):
             raise ApiError(422, f"{where}: index {list(index)} is outside {name}{layer_text} "
@@ -277,6 +277,9 @@ class Walkthrough:
                 "dA_in": matrix_json(f"dA{layer - 1}", below, dA_in, into),
             })
         mse = net.loss == "mse"
+        target = matrix_json("y", "y" if mse else "class y", net.y)
+        if not mse:  # a class index is a whole number, not a measurement
+            target["text"] = [str(int(label)) for label in net.y]
         return {
             "example": self.example, "title": self.title, "description": self.description,
             "actions": " ".join(self.actions), "stage": self.stage, "last_stage": self.last_stage,
@@ -284,12 +287,14 @@ class Walkthrough:
             "can": {"forward": self.stage == 0, "backward": 1 <= self.stage < self.last_stage,
                     "update": self.stage == self.last_stage, "step_back": bool(self.actions)},
             "input": matrix_json("x", "X", net.x),
-            "target": matrix_json("y", "y", net.y),
-            "prediction": matrix_json("yhat", "ŷ", numbers.prediction if forward else None, net.weights[-1].shape[:1]),
+            "target": target,
+            "prediction": matrix_json("yhat", "ŷ" if mse else f"ŷ = softmax({subscript('Z', depth)})",
+                                      numbers.prediction if forward else None, net.weights[-1].shape[:1]),
             "loss": {"value": numbers.loss, "text": shown(numbers.loss, signed=False)} if forward else None,
+            # under cross-entropy the gradient goes from the loss straight to Z (fused): there is no ∂L/∂ŷ to show
             "dprediction": matrix_json("dA" + str(depth), "∂L/∂ŷ",
-                                       numbers.dA[depth] if mse and forward and self.revealed(depth) else None,
-                                       net.weights[-1].shape[:1]),
+                                       numbers.dA[depth] if forward and self.revealed(depth) else None,
+                                       net.weights[-1].shape[:1]) if mse else None,
             "layers": layers,
             "narration": self.narration(),
             "diagram_text": self.diagram_text(),
@@ -309,7 +314,8 @@ class Walkthrough:
             return (f"Forward: {steps}, each followed by its activation; loss L = {shown(self.numbers.loss, False)}. "
                     "Press Backward to send the gradient back from the loss.")
         layer = depth - (stage - 2)
-        first = ("∂L/∂Z = ŷ − onehot(y) (softmax + cross-entropy)" if layer == depth and self.network.loss != "mse"
+        first = (f"∂L/∂{subscript('Z', layer)} = ŷ − onehot(y) (softmax + cross-entropy)"
+                 if layer == depth and self.network.loss != "mse"
                  else f"∂L/∂{subscript('Z', layer)} = ∂L/∂{subscript('A', layer)} ⊙ f′({subscript('Z', layer)})")
         done = " All gradients are in: press Update." if stage == self.last_stage else " Press Backward again."
         previous = subscript("A", layer - 1).replace("A₀", "X")
@@ -330,6 +336,17 @@ class Walkthrough:
                      f"{shown(self.numbers.loss, False)}.")
         filled = max(self.stage - 1, 0)
         return text + f" Gradients filled for {filled} of {net.depth} layers."
+
+
+def _finite(text: str, where: str, low: float, high: float) -> float:
+    """``text`` as a number from ``low`` to ``high``; 422 naming the action otherwise (NaN and ∞ included)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ApiError(422, f"{where}: {text!r} is not a number") from None
+    if not low <= value <= high:  # False for NaN as well
+        raise ApiError(422, f"{where}: {text} is out of range: use a finite number from {low:g} to {high:g}")
+    return value
 
 
 def _cell(kind: str, layer: int, position: tuple) -> str:

@@ -7,14 +7,16 @@ the loss over the whole data set is recorded, so the curve is smooth and compara
 
 The same configuration (with its seed) always gives the same weights, batches and curve:
 a URL with ``step=N`` replays exactly what a student saw, and "compare learning rates" trains
-several copies from one start.
+several copies from one start. No request trains for longer than :data:`TIME_BUDGET_SECONDS`:
+a job stops at the step it reached and the page asks for the rest, so a large network or a long
+replay never freezes the page (the steps, and so the numbers, are the same however they are split).
 
 Losses: cross-entropy on the logits, or MSE between the outputs and one-hot targets.
 """
 
 from __future__ import annotations
 
-import threading
+import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -30,9 +32,12 @@ MAX_HIDDEN_LAYERS = 4
 MAX_HIDDEN_WIDTH = 32
 MAX_STEPS_PER_REQUEST = 200
 MAX_TOTAL_STEPS = 20_000
-MAX_REPLAY_STEPS = 5_000
+TIME_BUDGET_SECONDS = 2.0  # per request; the page asks again for the steps that remain
+COMPARE_SECONDS = 6.0  # comparing learning rates: all runs together
 BOUNDARY_RESOLUTION = 40
-TWO_D = ("moons", "circles", "xor", "spiral")
+TWO_D = bridge.GENERATED  # the generated data sets are points in the plane: they get a decision boundary
+UNSTABLE_WINDOW = 10  # steps: a climb within this window keeps the warning up while the loss oscillates
+VANISHED = 1e-6  # a gradient norm below this counts as zero in the explanations
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,6 @@ class TrainingJob:
         self.clipped_from: float | None = None
         self.update_size = 0.0
         self.status, self.message = "ok", ""
-        self.lock = threading.Lock()
 
     def loss_of(self, outputs: gg.Tensor, rows: np.ndarray | None = None) -> gg.Tensor:
         if self.config.loss == "cross_entropy":
@@ -112,17 +116,20 @@ class TrainingJob:
         rows, self.queue = self.queue[:size], self.queue[size:]
         return np.array(rows)
 
-    def advance(self, steps: int) -> None:
-        """Train ``steps`` more steps, stopping early if the loss stops being a finite number."""
+    def advance(self, steps: int, seconds: float | None = None) -> None:
+        """Train up to ``steps`` more steps: fewer when the loss stops being a finite number, or when
+        ``seconds`` (default :data:`TIME_BUDGET_SECONDS`) have passed; at least one step is always
+        taken, and :attr:`step` says how far it got."""
         if self.step + steps > MAX_TOTAL_STEPS:
             raise ApiError(422, f"a job trains at most {MAX_TOTAL_STEPS} steps; press Reset to start again")
+        seconds = TIME_BUDGET_SECONDS if seconds is None else seconds
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is caught and explained in words below
-            self._train(steps)
+            self._train(steps, time.monotonic() + seconds)
 
-    def _train(self, steps: int) -> None:
+    def _train(self, steps: int, deadline: float) -> None:
         parameters = self.parameters
-        for _ in range(steps):
-            if self.status == "diverged":
+        for done in range(steps):
+            if self.status == "diverged" or (done and time.monotonic() > deadline):
                 return
             rows = self._next_batch()
             loss = self.loss_of(self.model(self.inputs[rows]), rows)
@@ -159,15 +166,28 @@ class TrainingJob:
             self.message = (f"Training diverged: the loss went from {shown(first, False)} to {shown(loss, False)} in "
                             f"{self.step} steps. With η = {config.lr:g} each update overshoots the valley and lands "
                             f"higher up the other side, where the slope is steeper, so the next step is larger "
-                            f"still. {steps} {tries}")
-        elif self.step >= 5 and loss > 2 * min(self.losses) + 0.1:
-            best = int(np.argmin(self.losses))
+                            f"still. {steps}{self._stalled_layers()} {tries}")
+            return
+        best = int(np.argmin(self.losses))
+        recent = self.losses[-UNSTABLE_WINDOW:]
+        if self.step >= 5 and max(recent) > 2 * self.losses[best] + 0.1:
             self.status = "unstable"
-            self.message = (f"The loss is climbing: {shown(loss, False)} now against its best "
-                            f"{shown(self.losses[best], False)} at step {best}. The steps are too large for this "
-                            f"valley (η = {config.lr:g}). {steps} {tries}")
+            self.message = (f"The loss is climbing: {shown(loss, False)} now (up to {shown(max(recent), False)} in the "
+                            f"last {len(recent)} steps) against its best {shown(self.losses[best], False)} at step "
+                            f"{best}. The steps are too large for this valley (η = {config.lr:g}). "
+                            f"{steps}{self._stalled_layers()} {tries}")
         else:
             self.status, self.message = "ok", ""
+
+    def _stalled_layers(self) -> str:
+        """A sentence naming the weight matrices whose gradient vanished while others still learn."""
+        norms = [(name, norm) for name, norm in self.grad_norms if name.endswith("weight")]
+        stalled = [layer_label(name) for name, norm in norms if norm < VANISHED]
+        if not stalled or len(stalled) == len(norms):
+            return ""
+        return (f" The gradients of {', '.join(stalled)} are (almost) zero: the large steps pushed those layers' "
+                "units to where the activation is flat (tanh and sigmoid saturate for large |Z|, ReLU outputs 0 "
+                "for Z < 0), so f′ ≈ 0 and those layers have stopped learning.")
 
     @gg.no_grad()
     def accuracy(self) -> float:
@@ -226,14 +246,20 @@ def _number(value: float) -> dict:
 def compare_learning_rates(config: TrainingConfig, rates: list[float], steps: int) -> dict:
     """Train one copy per learning rate from the same start (same seed: same weights and batches).
 
+    The copies advance together, one step each in turn, so that when :data:`COMPARE_SECONDS` run
+    out they all stop at the same step (``steps`` in the answer; ``note`` says why it is short).
     ``y_max`` scales the overlay: the largest finite loss, but at most 3× the common starting loss,
     so one exploding run does not flatten the others (its curve leaves through the top).
     """
-    runs, highest = [], 0.0
-    for rate in rates:
-        job = TrainingJob(TrainingConfig(**{**asdict(config), "lr": rate}))
-        job.advance(steps)
-        runs.append({"lr": rate, "losses": [json_number(v) for v in job.losses], "status": job.status,
-                     "final": _number(job.losses[-1]), "message": job.message})
-        highest = max([highest, *(v for v in job.losses if np.isfinite(v))])
-    return {"steps": steps, "runs": runs, "y_max": _number(min(highest, 3 * job.losses[0]))}
+    jobs = [TrainingJob(TrainingConfig(**{**asdict(config), "lr": rate})) for rate in rates]
+    deadline, done = time.monotonic() + COMPARE_SECONDS, 0
+    while done < steps and (done == 0 or time.monotonic() < deadline):
+        for job in jobs:
+            job.advance(1)  # a diverged run stays where it stopped
+        done += 1
+    runs = [{"lr": job.config.lr, "losses": [json_number(v) for v in job.losses], "status": job.status,
+             "final": _number(job.losses[-1]), "message": job.message} for job in jobs]
+    highest = max(v for job in jobs for v in job.losses if np.isfinite(v))
+    note = "" if done == steps else (f"Stopped at step {done} of {steps} after {COMPARE_SECONDS:g} s, so the page "
+                                     "stays responsive: this network and data set train slowly. Ask for fewer steps.")
+    return {"steps": done, "runs": runs, "note": note, "y_max": _number(min(highest, 3 * jobs[0].losses[0]))}

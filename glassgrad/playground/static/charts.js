@@ -91,6 +91,7 @@ export function drawBoundary(canvas, boundary, points) {
 /** One row per parameter: its name, a bar (log scale 1e-8…1e2) and the engine's number. */
 export function drawNorms(list, norms) {
   clear(list);
+  if (!norms.length) list.append(h("li", { class: "muted" }, "No step yet: press Step or Play to see them."));
   for (const norm of norms) {
     const position = norm.value === null ? 1 : Math.min(1, Math.max(0, (Math.log10(norm.value || 1e-12) + 8) / 10));
     const bar = h("span", { class: "bar", "aria-hidden": "true" });

@@ -5,7 +5,7 @@ import { clear, s } from "./dom.js";
 
 const WIDTH = 640;
 const RADIUS = 21;
-const ROW = 58; // vertical room per neuron: the circle and its gradient underneath
+const ROW = 70; // vertical room per neuron: the circle and its gradient underneath, clear of the next circle
 
 export function drawDiagram(svg, view, onPick) {
   const keep = [...svg.querySelectorAll(":scope > title, :scope > desc")];
@@ -40,12 +40,14 @@ export function drawDiagram(svg, view, onPick) {
 
   columns.forEach((column, index) => {
     const layer = index > 0 ? view.layers[index - 1] : null;
-    const heading = index === 0 ? "X" : index === columns.length - 1 ? `${column.label} = ŷ` : column.label;
+    const output = view.loss_name === "mse" ? `${column.label} = ŷ` : `${column.label} (logits)`; // ŷ = softmax there
+    const heading = index === 0 ? "X" : index === columns.length - 1 ? output : column.label;
     const activation = layer && layer.activation !== "identity" ? ` (${layer.activation})` : "";
     svg.append(s("text", { x: x(index), y: 22, class: "column-label", "text-anchor": "middle" }, heading + activation));
     for (let row = 0; row < sizes[index]; row += 1) {
       const value = column.values ? column.text[row] : "?";
       const gradient = layer && layer.dZ.values ? layer.dZ.text[row] : null;
+      const slope = gradient && layer.dZ.values[row];
       const cell = index === 0 ? `x[${row}]` : column.values ? `A${index}[${row}]` : null;
       const node = s("g", { class: "node", onclick: cell ? () => onPick(cell) : null },
         s("title", {}, `${index === 0 ? "X" : column.label}[${row}] = ${value}` +
@@ -55,7 +57,7 @@ export function drawDiagram(svg, view, onPick) {
           value));
       if (gradient) {
         node.append(s("text", { x: x(index), y: y(row, sizes[index]) + RADIUS + 12, "text-anchor": "middle",
-                                class: `node-grad ${gradient.startsWith("-") ? "negative" : "positive"}` },
+                                class: `node-grad ${slope > 0 ? "positive" : slope < 0 ? "negative" : "zero"}` },
           `∂L/∂Z ${gradient}`));
       }
       svg.append(node);

@@ -47,6 +47,11 @@ export function setOptions(select, items, selected) {
   }
 }
 
+/** True when a classroom link hides the element (or what contains it). */
+export function isHidden(element) {
+  return Boolean(element.closest(".classroom-hidden"));
+}
+
 /** True while the user is typing in a field: keyboard shortcuts stay out of the way. */
 export function isTyping(target) {
   return target instanceof HTMLElement && (target.isContentEditable || ["INPUT", "SELECT", "TEXTAREA"].includes(target.tagName));

@@ -1,7 +1,7 @@
 // Start-up: read the state from the URL, build the three views, tabs, keyboard shortcuts, sharing.
 
 import { api, showError } from "./api.js";
-import { $, clear, h, isTyping } from "./dom.js";
+import { $, clear, h, isHidden, isTyping } from "./dom.js";
 import { PracticeView } from "./practice.js";
 import { applyHidden, readState, stateUrl, writeState } from "./state.js";
 import { StepView } from "./step.js";
@@ -33,17 +33,19 @@ async function start() {
       $(tab.getAttribute("aria-controls")).hidden = !selected;
       if (selected && focus) tab.focus();
     }
+    $("precision").hidden = name === "practice"; // the practice module writes its own numbers: the note is not about them
     save();
     views[name].activate();
   }
 
   for (const tab of tabs) tab.addEventListener("click", () => show(tab.dataset.view));
   $("tabs").addEventListener("keydown", (event) => {
-    const index = tabs.findIndex((tab) => tab.dataset.view === state.view);
+    const open = tabs.filter((tab) => !isHidden(tab) || tab.dataset.view === state.view);
+    const index = open.findIndex((tab) => tab.dataset.view === state.view);
     const moves = { ArrowRight: 1, ArrowLeft: -1 };
     if (!(event.key in moves)) return;
     event.preventDefault();
-    show(tabs[(index + moves[event.key] + tabs.length) % tabs.length].dataset.view, true);
+    show(open[(index + moves[event.key] + open.length) % open.length].dataset.view, true);
   });
 
   document.addEventListener("keydown", (event) => {
@@ -76,14 +78,24 @@ function setUpSharing() {
   });
   const box = $("share-hide");
   clear(box);
-  const names = [...new Set([...document.querySelectorAll("main [data-control]")].map((e) => e.dataset.control))];
-  for (const name of names) {
-    const checkbox = h("input", { type: "checkbox", value: name, checked: state.hide.includes(name) });
-    checkbox.addEventListener("change", () => {
-      state.hide = [...box.querySelectorAll("input:checked")].map((input) => input.value);
-      save(); // the teacher keeps every control; the link hides them for students
-    });
-    box.append(h("label", {}, checkbox, ` ${name}`));
+  const groups = { header: "Page", "view-step": "Step through", "view-train": "Train", "view-practice": "Practice" };
+  for (const [where, title] of Object.entries(groups)) {
+    const checks = h("div", { class: "checks" });
+    const seen = new Set();
+    for (const element of document.querySelectorAll(`#${where === "header" ? "share-toggle, [role=tab]" : where}`)) {
+      for (const control of [element, ...element.querySelectorAll("[data-title]")]) {
+        const name = control.dataset.control;
+        if (!name || !control.dataset.title || seen.has(name)) continue;
+        seen.add(name);
+        const checkbox = h("input", { type: "checkbox", value: name, checked: state.hide.includes(name) });
+        checkbox.addEventListener("change", () => {
+          state.hide = [...box.querySelectorAll("input:checked")].map((input) => input.value);
+          save(); // the teacher keeps every control; the link hides them for students
+        });
+        checks.append(h("label", {}, checkbox, ` ${control.dataset.title}`));
+      }
+    }
+    box.append(h("fieldset", { class: "hide-group" }, h("legend", {}, title), checks));
   }
 }
 

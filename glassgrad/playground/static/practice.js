@@ -1,7 +1,7 @@
 // Practice view: a fill-in-the-blank problem from the engine; the answer is graded by the engine.
 
 import { api, showError } from "./api.js";
-import { $, clear, h, setOptions } from "./dom.js";
+import { $, clear, h, isHidden, setOptions } from "./dom.js";
 
 export class PracticeView {
   constructor(options, state, save) {
@@ -11,6 +11,8 @@ export class PracticeView {
     this.save = save;
     this.problem = null;
     setOptions($("practice-kind"), options.practice_kinds, state.kind);
+    $("practice-counting").textContent = `${options.practice_counting} (The step-through view counts from 0, ` +
+      "as NumPy and PyTorch do.)";
     $("practice-seed").value = state.seed;
     $("practice-kind").addEventListener("change", () => this.load({ kind: $("practice-kind").value }));
     $("practice-seed").addEventListener("change", () => this.load({ seed: Number($("practice-seed").value) }));
@@ -24,7 +26,7 @@ export class PracticeView {
   }
 
   key(key) {
-    if (key.toLowerCase() !== "n") return false;
+    if (key.toLowerCase() !== "n" || isHidden($("btn-new"))) return false;
     $("btn-new").click();
     return true;
   }

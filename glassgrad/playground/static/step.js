@@ -1,11 +1,13 @@
 // Step-through view: Forward, Backward (one layer per press), Update, Reset, Step back.
 // The page sends the state (example, seed, η, actions) and renders what the engine returns.
+// Requests go one after another, so quick key presses are applied in order, each to the view it follows.
 
 import { api, showError } from "./api.js";
 import { drawDiagram } from "./diagram.js";
-import { $, clear, h, setOptions } from "./dom.js";
+import { $, clear, h, isHidden, setOptions } from "./dom.js";
 
 const BUTTONS = { forward: "btn-forward", backward: "btn-backward", update: "btn-update" };
+const SHORTCUTS = { f: "btn-forward", b: "btn-backward", u: "btn-update", r: "btn-reset", Backspace: "btn-back" };
 
 export class StepView {
   constructor(options, state, save) {
@@ -16,62 +18,107 @@ export class StepView {
     this.save = save;
     this.view = null;
     this.selected = null;
+    this.queue = Promise.resolve();
+    this.seeded = new Set(options.examples.filter((example) => example.seeded).map((example) => example.name));
     setOptions($("step-example"), options.examples, this.state.example);
     setOptions($("step-activation"), options.activations, this.state.activation);
     setOptions($("step-loss"), options.losses, this.state.loss);
     $("step-seed").value = this.state.seed;
     $("step-lr").value = this.state.lr;
     $("step-sizes").value = this.state.sizes;
-    this.showCustom();
     for (const [id, field] of [["step-example", "example"], ["step-seed", "seed"], ["step-sizes", "sizes"],
                                ["step-activation", "activation"], ["step-loss", "loss"]]) {
       $(id).addEventListener("change", () => this.restart(field, $(id).value));
     }
-    $("step-lr").addEventListener("change", () => this.change({ lr: Number($("step-lr").value) }));
+    // a new η is an action: the updates already made keep theirs, Step back undoes the change
+    $("step-lr").addEventListener("change", () => this.act(`lr=${Number($("step-lr").value)}`));
     $("step-form").addEventListener("submit", (event) => event.preventDefault());
-    $("btn-forward").addEventListener("click", () => this.act("f"));
-    $("btn-backward").addEventListener("click", () => this.act("b"));
-    $("btn-update").addEventListener("click", () => this.act("u"));
-    $("btn-reset").addEventListener("click", () => this.change({ actions: "" }));
-    $("btn-back").addEventListener("click", () => this.change({ actions: this.actions().slice(0, -1).join(" ") }));
+    for (const id of Object.values(SHORTCUTS)) $(id).addEventListener("click", () => this.press(id));
+    $("step-loss-value").addEventListener("click", () => this.explain("loss"));
     $("edit-form").addEventListener("submit", (event) => {
       event.preventDefault();
       const value = $("edit-value").value.trim();
-      if (this.selected && value !== "") this.act(`${this.selected}=${Number(value)}`);
+      const cell = this.selected;
+      if (cell && value !== "") this.act(`${cell}=${Number(value)}`).then(() => this.focusCell(cell));
+    });
+    $("edit-value").addEventListener("keydown", (event) => {
+      if (event.key === "Escape") this.focusCell(this.selected);
     });
   }
 
   activate() {
-    if (!this.view) this.change({});
+    if (!this.view) this.change(() => ({}));
   }
 
-  /** Keyboard shortcuts of this view; true when the key was used. */
+  /** Keyboard shortcuts of this view; true when the key was used. A control a classroom link hides has none. */
   key(key) {
-    const actions = { f: () => this.act("f"), b: () => this.act("b"), u: () => this.act("u"),
-                      r: () => $("btn-reset").click(), Backspace: () => $("btn-back").click() };
-    const run = actions[key.length === 1 ? key.toLowerCase() : key];
-    if (!run) return false;
-    run();
+    const name = key.length === 1 ? key.toLowerCase() : key;
+    if (name === "e" && !$("edit-form").hidden && !isHidden($("edit-form"))) {
+      $("edit-value").focus();
+      $("edit-value").select();
+      return true;
+    }
+    const button = $(SHORTCUTS[name] || "");
+    if (!button || isHidden(button)) return false;
+    this.press(button.id); // not button.click(): a button still disabled may be enabled by the presses queued before
     return true;
+  }
+
+  press(id) {
+    const actions = { "btn-forward": () => this.act("f"), "btn-backward": () => this.act("b"),
+                      "btn-update": () => this.act("u"),
+                      // Reset: the example's initial weights again, keeping the η now in use
+                      "btn-reset": () => this.change(() => ({ lr: this.view.lr, actions: "" })),
+                      "btn-back": () => this.change(() => ({ actions: this.actions().slice(0, -1).join(" ") })) };
+    return actions[id]();
   }
 
   actions() {
     return this.state.actions ? this.state.actions.split(" ") : [];
   }
 
-  showCustom() {
+  /** The seed matters only where weights are drawn (moons, custom); layer choices only for custom. */
+  showChoices() {
     $("step-custom").hidden = this.state.example !== "custom";
+    $("step-seed-box").hidden = !this.seeded.has(this.state.example);
   }
 
   restart(field, value) {
     this.clearExplanation();
-    this.change({ [field]: field === "seed" ? Number(value) : value, actions: "" });
-    this.showCustom();
+    this.change(() => ({ [field]: field === "seed" ? Number(value) : value, actions: "" }));
   }
 
+  /** Append one action, if the view it would follow allows it (a button pressed twice quickly acts once). */
   act(action) {
-    if (action.length === 1 && this.view && !this.view.can[{ f: "forward", b: "backward", u: "update" }[action]]) return;
-    this.change({ actions: [...this.actions(), action].join(" ") });
+    return this.change(() => {
+      const needs = { f: "forward", b: "backward", u: "update" }[action];
+      if (needs && this.view && !this.view.can[needs]) return null;
+      return { actions: [...this.actions(), action].join(" ") };
+    });
+  }
+
+  /** Queue a state change: ``update()`` runs when the previous request has answered, and returns the
+   *  fields to change (or null for nothing). The engine then computes the new view. */
+  change(update) {
+    this.queue = this.queue.then(async () => {
+      const fields = update();
+      if (fields === null) return;
+      const previous = { ...this.state };
+      Object.assign(this.state, fields);
+      try {
+        this.view = await api("/api/step", this.body());
+        showError(null);
+      } catch (error) {
+        Object.assign(this.state, previous);
+        showError(error);
+        return;
+      }
+      this.state.actions = this.view.actions;
+      this.save();
+      this.render();
+      if (this.selected) await this.explain(this.selected, false);
+    });
+    return this.queue;
   }
 
   body(extra = {}) {
@@ -81,29 +128,17 @@ export class StepView {
     return body;
   }
 
-  async change(update) {
-    const previous = { ...this.state };
-    Object.assign(this.state, update);
-    try {
-      this.view = await api("/api/step", this.body());
-      showError(null);
-    } catch (error) {
-      Object.assign(this.state, previous);
-      showError(error);
-      return;
-    }
-    this.state.actions = this.view.actions;
-    this.save();
-    this.render();
-    if (this.selected) this.explain(this.selected, false);
-  }
-
   render() {
     const view = this.view;
     $("step-title").textContent = view.title;
     $("step-description").textContent = view.description;
     $("step-narration").textContent = view.narration;
-    $("step-loss-value").textContent = view.loss ? view.loss.text : "?";
+    this.showChoices();
+    $("step-lr").value = view.lr;
+    const loss = $("step-loss-value");
+    loss.textContent = view.loss ? view.loss.text : "?";
+    loss.disabled = !view.loss;
+    loss.setAttribute("aria-label", view.loss ? `loss L = ${view.loss.text}, show its formula` : "loss: not computed yet");
     $("step-updates").textContent = view.updates ? `(after ${view.updates} update${view.updates > 1 ? "s" : ""})` : "";
     for (const [name, id] of Object.entries(BUTTONS)) $(id).disabled = !view.can[name];
     $("btn-back").disabled = !view.can.step_back;
@@ -124,12 +159,17 @@ export class StepView {
     }
   }
 
+  focusCell(cell) {
+    const button = document.querySelector(`#step-matrices .cell[data-cell="${cell}"]`);
+    if (button) button.focus();
+  }
+
   renderMatrices() {
     const view = this.view;
     const box = $("step-matrices");
     clear(box);
     const group = (title, ...matrices) => h("section", { class: "layer-card", "aria-label": title },
-      h("h3", {}, title), h("div", { class: "matrix-row" }, matrices.map((m) => this.matrix(m))));
+      h("h3", {}, title), h("div", { class: "matrix-row" }, matrices.filter(Boolean).map((m) => this.matrix(m))));
     // in the order the engine computes them: forward from the input, then backward from the loss
     box.append(group("Input and target", view.input, view.target));
     for (const layer of view.layers) {

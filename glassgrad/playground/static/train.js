@@ -11,6 +11,11 @@ const INPUTS = { dataset: "train-dataset", hidden: "train-hidden", activation: "
                  optimizer: "train-optimizer", batch_size: "train-batch", clip: "train-clip", seed: "train-seed" };
 const NUMERIC = new Set(["batch_size", "clip", "seed"]);
 
+/** Free the job's slot on the server (also while the page is closing). */
+function deleteJob(id) {
+  fetch(`/api/train/${id}`, { method: "DELETE", keepalive: true }).catch(() => {});
+}
+
 export class TrainView {
   constructor(options, state, save) {
     const defaults = options.training_defaults;
@@ -24,6 +29,8 @@ export class TrainView {
     this.points = null;
     this.playing = false;
     this.busy = false;
+    this.run = 0; // which start() is current: a newer configuration makes an older replay stop
+    this.maxSteps = options.limits.steps_per_request;
     this.twoD = new Set(options.two_d);
     setOptions($("train-dataset"), options.datasets, state.dataset);
     setOptions($("train-activation"), options.activations, state.activation);
@@ -34,7 +41,7 @@ export class TrainView {
       $(id).addEventListener("change", () => this.configure({ [field]: NUMERIC.has(field) ? Number($(id).value) : $(id).value }));
     }
     $("train-lr").value = Math.log10(state.lr);
-    this.showRate();
+    this.showRate(state.lr); // a link's η may lie between the slider's marks: show the one in use
     $("train-lr").addEventListener("input", () => this.showRate());
     $("train-lr").addEventListener("change", () => this.configure({ lr: this.rateFromSlider() }));
     $("train-form").addEventListener("submit", (event) => event.preventDefault());
@@ -62,8 +69,9 @@ export class TrainView {
     return Number((10 ** Number($("train-lr").value)).toPrecision(2));
   }
 
-  showRate() {
-    $("train-lr-text").textContent = `η = ${this.rateFromSlider()}`;
+  showRate(rate = this.rateFromSlider()) {
+    $("train-lr-text").textContent = `η = ${rate}`;
+    $("train-lr").setAttribute("aria-valuetext", `learning rate ${rate}`); // not the slider's exponent
   }
 
   config() {
@@ -80,26 +88,47 @@ export class TrainView {
   }
 
   stopJob() {
-    if (this.job) fetch(`/api/train/${this.job}`, { method: "DELETE", keepalive: true }).catch(() => {});
+    if (this.job) deleteJob(this.job);
     this.job = null;
   }
 
-  async start(steps) {
+  /** A new job from the configuration, trained to ``target`` steps (a shared link's step count). The server
+   *  stops each request after a couple of seconds, so a long replay arrives in parts, with its progress shown. */
+  async start(target) {
     this.stopJob();
+    const run = ++this.run;
     this.busy = true;
     $("train-clipped").textContent = "Preparing the data and the network…";
     try {
-      const data = await api("/api/train", { config: this.config(), steps });
+      let data = await api("/api/train", { config: this.config(), steps: target });
+      if (run !== this.run) {
+        deleteJob(data.id); // a newer configuration came while this one was being made
+        return;
+      }
       this.job = data.id;
       this.losses = data.losses.values;
       this.points = data.points || null;
-      showError(null);
       this.render(data);
+      while (data.step < target && data.status !== "diverged" && run === this.run) {
+        $("train-clipped").textContent = `Replaying the link: step ${data.step} of ${target}…`;
+        data = await this.train(Math.min(target - data.step, this.maxSteps));
+      }
+      showError(null);
     } catch (error) {
-      showError(error);
+      if (run === this.run) showError(error); // an older run's job may be gone: nothing to say about it
     } finally {
-      this.busy = false;
+      if (run === this.run) this.busy = false;
     }
+  }
+
+  /** Ask the job for ``steps`` more steps (it may do fewer when they take long) and draw the answer. */
+  async train(steps) {
+    const run = this.run;
+    const data = await api(`/api/train/${this.job}/step`, { steps, since: this.losses.length });
+    if (run !== this.run) return data; // the configuration changed meanwhile: this answer is out of date
+    this.losses = this.losses.slice(0, data.losses.start).concat(data.losses.values);
+    this.render(data);
+    return data;
   }
 
   async advance(steps) {
@@ -110,10 +139,8 @@ export class TrainView {
     }
     this.busy = true;
     try {
-      const data = await api(`/api/train/${this.job}/step`, { steps, since: this.losses.length });
-      this.losses = this.losses.slice(0, data.losses.start).concat(data.losses.values);
+      const data = await this.train(steps);
       showError(null);
-      this.render(data);
       return data;
     } catch (error) {
       if (error.status === 404) this.job = null; // expired: the next press replays it from the URL's step
@@ -154,6 +181,10 @@ export class TrainView {
     message.hidden = !data.message;
     message.textContent = data.message;
     message.className = data.status === "diverged" ? "danger" : "warning";
+    // screen readers hear a change of status once, not the numbers that change at every step
+    const status = { ok: "", unstable: "Warning: the loss is climbing. The explanation is below the loss.",
+                     diverged: "Training diverged and stopped. The explanation is below the loss." }[data.status];
+    if ($("train-status").textContent !== status) $("train-status").textContent = status;
     $("train-clipped").textContent = data.clipped;
     drawCurves($("loss-curve"), [{ values: this.losses, dash: "" }], data.curve_max, `step ${data.step}`);
     $("loss-desc").textContent = `Loss after ${data.step} steps: ${data.loss.text} (highest so far ${data.curve_max.text}).`;
@@ -195,7 +226,10 @@ export class TrainView {
       return;
     }
     clear(legend);
+    $("compare-note").hidden = !data.note;
+    $("compare-note").textContent = data.note;
     const curves = data.runs.map((run) => ({ values: run.losses }));
+    $("compare-curve").hidden = false;
     drawCurves($("compare-curve"), curves, data.y_max, `step ${data.steps}`);
     const words = data.runs.map((run, index) => {
       const status = run.status === "ok" ? "" : ` (${run.status})`;
