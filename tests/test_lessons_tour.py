@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import subprocess
 from contextlib import redirect_stdout
-from pathlib import Path
 
 import numpy as np
 import pytest
+from browser import require_chromium
 from test_lessons_diagonal_flip import numpy_prediction
 from test_trace_render import check_html
 
 from glassgrad.cli import main
 from glassgrad.lessons.diagonal_flip import TARGET
-
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +55,9 @@ def test_tour_prints_the_key_tables_and_names_the_report(tour):
     assert f"{squared.sum():.6g} / 4 = {squared.mean():.6g}" in printed
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
 def test_report_renders_in_headless_chromium_without_network(report):
     shot = report / "screenshot.png"
-    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--proxy-server=127.0.0.1:9",
+    subprocess.run([require_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--proxy-server=127.0.0.1:9",
                     "--window-size=1200,3000", f"--screenshot={shot}", (report / "index.html").as_uri()],
                    check=True, timeout=120, capture_output=True)
     assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 50_000

@@ -8,39 +8,20 @@ glassgrad, independently of the server's code.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import socket
 import threading
 import time
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import pytest
 import uvicorn
+from browser import CHROMIUM, SCREENSHOTS, require_playwright
 
 import glassgrad as gg
 
-CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
-
-REQUIRED = os.environ.get("GLASSGRAD_BROWSER_TESTS") == "required"  # CI sets it: a missing browser fails the run
-
-
-def _missing(reason: str) -> None:
-    if REQUIRED:
-        pytest.fail(f"{reason} (GLASSGRAD_BROWSER_TESTS=required)", pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
-
-
-if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-    _missing(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install -y chromium)")
-try:
-    from playwright import sync_api
-except ImportError:
-    _missing("browser tests need Playwright: pip install playwright")
+sync_api = require_playwright()
 expect = sync_api.expect
 
 

@@ -11,23 +11,17 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, SCREENSHOTS, require_playwright
 
 from glassgrad.cli import main
-
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
 
 
 @pytest.fixture(scope="module")
 def page():
     """A Chromium page that may open files and nothing else (every other request is refused and recorded)."""
-    if shutil.which(str(CHROMIUM)) is None:
-        pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install -y chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright: pip install playwright")
+    sync_api = require_playwright()
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                               args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
