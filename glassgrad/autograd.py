@@ -21,16 +21,19 @@ when no tape is active the cost is one attribute test per op.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 
-class _State:
-    """Process-wide switches read on every op: grad mode and the active tape, if any."""
+class _State(threading.local):
+    """Switches read on every op: grad mode and the active tape, if any.
 
-    __slots__ = ("grad_enabled", "tape")
+    Per thread, as in PyTorch: ``no_grad`` in one thread (a web request, say) does not
+    switch off recording in another.
+    """
 
     def __init__(self) -> None:
         self.grad_enabled = True

@@ -629,7 +629,8 @@ def _apply(op: ops.Op, parents: tuple, *args: Any) -> Tensor:
     result.data = out
     result._grad = None
     result._retains_grad = False
-    if STATE.grad_enabled:
+    state = STATE  # per thread (as PyTorch's grad mode): read each switch once
+    if state.grad_enabled:
         for parent in parents:
             if parent._requires_grad:
                 result._requires_grad = True
@@ -647,8 +648,9 @@ def _apply(op: ops.Op, parents: tuple, *args: Any) -> Tensor:
         result._op = None
         result._parents = ()
         result._ctx = None
-    if STATE.tape is not None:
-        STATE.tape.on_forward(op, parents, result, args)
+    tape = state.tape
+    if tape is not None:
+        tape.on_forward(op, parents, result, args)
     return result
 
 

@@ -203,3 +203,27 @@ def test_in_place_on_a_tensor_that_needs_no_grad_is_allowed_anywhere():
     counts += 1
     counts *= gg.tensor([2.0, 0.5])
     assert counts.tolist() == [4.0, 1.5]
+
+
+def test_grad_mode_is_per_thread_like_pytorch():
+    import threading
+
+    w = gg.tensor([1.0, 2.0], requires_grad=True)
+    inside_no_grad = threading.Event()
+    other_done = threading.Event()
+    seen = {}
+
+    def other_thread():
+        inside_no_grad.wait(5)
+        seen["other"] = (w * 2).requires_grad  # the main thread's no_grad must not reach here
+        other_done.set()
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    with gg.no_grad():
+        inside_no_grad.set()
+        other_done.wait(5)
+        seen["main"] = (w * 2).requires_grad
+    worker.join(5)
+    assert seen == {"other": True, "main": False}
+    assert (w * 2).requires_grad

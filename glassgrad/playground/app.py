@@ -16,9 +16,9 @@
 
 Errors are JSON ``{"error": "..."}`` with a 4xx status that says what to change.
 
-Handlers run in worker threads, one at a time (:data:`ENGINE_LOCK`): glassgrad's grad mode and
-trace tape are process-wide switches, so two requests computing at once could turn recording
-off under each other (one request's ``no_grad`` evaluation would silence another's training step).
+Handlers run in worker threads, one at a time (:data:`ENGINE_LOCK`): a training job's model and
+optimizer change with every step, so two requests for one job must not interleave, and the work
+is bound by Python's GIL anyway. (Grad mode and the trace tape are per thread, as in PyTorch.)
 Every request is kept short instead (:data:`training.TIME_BUDGET_SECONDS`).
 """
 
