@@ -447,3 +447,34 @@ def test_docstring_examples_run():
         result = doctest.testmod(module, extraglobs={"gg": gg}, optionflags=doctest.ELLIPSIS)
         assert result.failed == 0, module.__name__
         assert result.attempted > 0, module.__name__
+
+
+def _two_layer_params(seed):
+    rng = np.random.default_rng(seed)
+    return [gg.tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
+            for shape in ((8, 4), (8,), (3, 8), (3,))]
+
+
+def test_adam_updates_a_small_group_in_one_pass_with_the_very_same_numbers(monkeypatch):
+    """The flat one-pass path (small groups) and the per-parameter path agree bit for bit,
+    also across a step where one parameter has no gradient and after a state_dict round trip."""
+    one_pass, one_by_one = _two_layer_params(0), _two_layer_params(0)
+    fast = gg.optim.Adam(one_pass, lr=0.01, maximize=False)
+    slow = gg.optim.Adam(one_by_one, lr=0.01)
+    monkeypatch.setattr(slow, "_update_group_at_once", lambda group: False)
+    rng = np.random.default_rng(1)
+    for step in range(12):
+        grads = [rng.standard_normal(p.shape).astype(np.float32) for p in one_pass]
+        for params in (one_pass, one_by_one):
+            for index, (param, grad) in enumerate(zip(params, grads)):
+                param.grad = None if (step == 9 and index == 1) else gg.tensor(grad)
+        fast.step()
+        slow.step()
+        if step == 3:
+            fast.load_state_dict(fast.state_dict())
+        for a, b in zip(one_pass, one_by_one):
+            assert np.array_equal(a.data, b.data), step
+    assert fast._flat_groups, "the one-pass path was never taken"
+    for a, b in zip(one_pass, one_by_one):
+        assert fast.state[a]["step"] == slow.state[b]["step"]
+        assert np.array_equal(fast.state[a]["exp_avg_sq"], slow.state[b]["exp_avg_sq"])

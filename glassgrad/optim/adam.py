@@ -106,16 +106,23 @@ class Adam(Optimizer):
         return state
 
     def _update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
-        lr, (beta1, beta2), decay = group["lr"], group["betas"], group["weight_decay"]
         state = self._state_for(param, group)
         work, scratch = self._workspace(param)
         if self.decoupled_weight_decay:
-            if decay:  # w ← w − η·λ·w
-                np.multiply(param.data, 1 - lr * decay, out=param.data)
+            if group["weight_decay"]:  # w ← w − η·λ·w
+                np.multiply(param.data, 1 - group["lr"] * group["weight_decay"], out=param.data)
             decay = 0.0
+        else:
+            decay = group["weight_decay"]
         g = self._effective_gradient(param, grad, decay, group["maximize"], out=work)
         state["step"] += 1
-        step = state["step"]
+        np.subtract(param.data, self._step_size_times_direction(g, state, group, scratch), out=param.data)
+
+    @staticmethod
+    def _step_size_times_direction(g: np.ndarray, state: dict[str, Any], group: dict[str, Any],
+                                   scratch: np.ndarray) -> np.ndarray:
+        """Update m and v in place and return ``η·m̂/(√v̂ + ε)`` (in ``scratch``): what w loses."""
+        lr, (beta1, beta2), step = group["lr"], group["betas"], state["step"]
         mean, square_mean = state["exp_avg"], state["exp_avg_sq"]
         mean *= beta1  # m ← β₁·m + (1 − β₁)·g
         mean += np.multiply(g, 1 - beta1, out=scratch)
@@ -129,7 +136,73 @@ class Adam(Optimizer):
         step_size = lr / (1 - beta1**step)  # w ← w − η/(1 − β₁ᵗ) · m / denominator
         np.divide(mean, denominator, out=scratch)
         scratch *= step_size
-        np.subtract(param.data, scratch, out=param.data)
+        return scratch
+
+    def _update_group_at_once(self, group: dict[str, Any]) -> bool:
+        """A small group (≤ ``ONE_PASS_LIMIT`` numbers, no weight decay) is updated as one flat vector.
+
+        For a digits-sized network the rule costs 13 NumPy calls per tensor, mostly call overhead;
+        on one flat vector of all the group's numbers it is 13 calls in all, plus one gather of the
+        gradients and one subtraction per tensor. Each parameter's m and v stay views into the flat
+        buffers, so ``state`` and ``state_dict`` look as before, and every number is the same.
+        """
+        flat = self._flat_group(group)
+        if flat is None:
+            return False
+        grads = np.concatenate([p.grad.data.reshape(-1) for p in flat.params], out=flat.grads)
+        g = self._effective_gradient(flat.params[0], grads, 0.0, group["maximize"], out=flat.work)
+        flat.state["step"] += 1
+        step = self._step_size_times_direction(g, flat.state, group, flat.scratch)
+        for param, part, shape in zip(flat.params, flat.slices, flat.shapes):
+            self.state[param]["step"] = flat.state["step"]
+            np.subtract(param.data, step[part].reshape(shape), out=param.data)
+        return True
+
+    def _flat_group(self, group: dict[str, Any]) -> _FlatGroup | None:
+        """The group's flat buffers, or None where it must go parameter by parameter."""
+        params = group["params"]
+        if group["amsgrad"] or group["weight_decay"] or len(params) < 2 or any(p.grad is None for p in params):
+            return None
+        if len({p.data.dtype for p in params}) != 1 or sum(p.data.size for p in params) > ONE_PASS_LIMIT:
+            return None
+        states = [self.state.get(p) for p in params]
+        steps = {0 if state is None else state["step"] for state in states}
+        if len(steps) > 1:
+            return None  # parameters at different steps (some had no gradient once): one by one
+        flat = self._flat_groups.get(id(group))
+        if flat is None or flat.params != tuple(params):
+            flat = self._flat_groups[id(group)] = _FlatGroup(params)
+        flat.state["step"] = steps.pop()
+        flat.link_state(self.state)
+        return flat
+
+
+ONE_PASS_LIMIT = 1 << 17
+"""Groups with at most this many numbers are updated in one pass (``Adam._update_group_at_once``)."""
+
+
+class _FlatGroup:
+    """One flat vector per quantity (m, v, g) for all parameters of a small group."""
+
+    def __init__(self, params: list[Tensor]) -> None:
+        self.params = tuple(params)
+        self.shapes = [p.data.shape for p in params]
+        ends = np.cumsum([p.data.size for p in params])
+        self.slices = [slice(int(end) - p.data.size, int(end)) for p, end in zip(params, ends)]
+        dtype, size = params[0].data.dtype, int(ends[-1])
+        self.grads, self.work, self.scratch = (np.empty(size, dtype) for _ in range(3))
+        self.state = {"step": 0, "exp_avg": np.zeros(size, dtype), "exp_avg_sq": np.zeros(size, dtype)}
+
+    def link_state(self, state: dict[Tensor, dict[str, Any]]) -> None:
+        """Make each parameter's m and v views into the flat buffers, carrying over what they held."""
+        for param, part, shape in zip(self.params, self.slices, self.shapes):
+            mine = state.setdefault(param, {"step": self.state["step"]})
+            for key in ("exp_avg", "exp_avg_sq"):
+                held = mine.get(key)
+                if held is None or held.base is not self.state[key]:
+                    view = self.state[key][part].reshape(shape)
+                    view[...] = 0 if held is None else held
+                    mine[key] = view
 
 
 class AdamW(Adam):
