@@ -10,7 +10,7 @@ Tasks:
   (float32); time per epoch.
 Each library runs in its own process, so peak resident memory (``ru_maxrss``) is its own: the data
 set, the framework and every temporary. Time is the fastest epoch after a warm-up epoch, over two
-alternating runs of each library.
+alternating runs (``ROUNDS``) of each library.
 glassgrad trains with ``gg.fit`` and ``gg.data.DataLoader``; PyTorch with a hand loop over
 ``randperm`` index batches (its fastest idiom, cheaper than ``torch.utils.data.DataLoader``).
 Targets (issue 3): time ratio ≤ 0.4 on digits, ≤ 1.0 on the synthetic set; peak memory ≤ 0.6.
@@ -31,6 +31,7 @@ TASKS = {
     "digits": {"sizes": [64, 256, 10], "batch": 32, "lr": 0.003},
     "synthetic": {"sizes": [784, 256, 256, 10], "batch": 128, "lr": 0.001},
 }
+ROUNDS = 3
 TARGETS = {"digits": 0.4, "synthetic": 1.0, "memory": 0.6}
 
 
@@ -117,9 +118,9 @@ def main() -> None:
         sys.exit("bench/train.py compares against PyTorch: pip install torch==2.13.0")
     print(f"{'task':10} {'glassgrad':>12} {'PyTorch':>12} {'time ratio':>10} {'peak MB gg/pt':>16} {'mem ratio':>9}")
     for task in TASKS:
-        # two alternating rounds; the best epoch time and the largest peak of each library
+        # alternating rounds; the best epoch time and the largest peak of each library
         runs = {"glassgrad": [], "torch": []}
-        for _ in range(2):
+        for _ in range(ROUNDS):
             for library, results in runs.items():
                 results.append(measure(library, task, args.epochs))
         ours, theirs = ({"epoch_seconds": min(r["epoch_seconds"] for r in results),
