@@ -61,6 +61,7 @@ def register(op: Op) -> Op:
 
 
 _CONSTANTS: dict[tuple[float, np.dtype], Array] = {}
+MAX_CONSTANTS = 1024
 
 
 def constant(value: float, dtype: np.dtype) -> Array:
@@ -72,6 +73,8 @@ def constant(value: float, dtype: np.dtype) -> Array:
     key = (value, dtype)
     found = _CONSTANTS.get(key)
     if found is None:
+        if len(_CONSTANTS) >= MAX_CONSTANTS:  # e.g. a learning rate that changes every step
+            _CONSTANTS.clear()
         found = _CONSTANTS[key] = np.array(value, dtype=dtype)
         found.flags.writeable = False
     return found
@@ -603,12 +606,10 @@ def _linear(x, weight, bias, needs):
 def _linear_back(up, saved):
     x, weight, (need_x, need_w, need_b) = saved
     grad_x = np.dot(up, weight) if need_x else None
-    if need_w:
-        rows_up = up.reshape(-1, up.shape[-1])
-        grad_w = np.dot(rows_up.T, x.reshape(-1, x.shape[-1]))
-    else:
-        grad_w = None
-    grad_b = up.reshape(-1, up.shape[-1]).sum(axis=0) if need_b else None
+    if up.ndim != 2:  # extra leading dims (a batch of sequences, say) are more rows
+        up, x = up.reshape(-1, up.shape[-1]), x.reshape(-1, x.shape[-1])
+    grad_w = np.dot(up.T, x) if need_w else None
+    grad_b = np.add.reduce(up, axis=0) if need_b else None
     return grad_x, grad_w, grad_b
 
 LINEAR = register(Op("linear", "Z = X·Wᵀ + b  (per sample: z = W·x + b)",

@@ -671,9 +671,9 @@ def _lift(value: Any, like: Tensor) -> Tensor:
     if isinstance(value, (int, float)):
         like_dtype = like.data.dtype
         if _is_floating(like_dtype):
-            return Tensor._wrap(np.asarray(value, dtype=like_dtype))
+            return Tensor._wrap(ops.constant(value, like_dtype))  # cached, read-only
         if isinstance(value, float):
-            return Tensor._wrap(np.asarray(value, dtype=float32))
+            return Tensor._wrap(ops.constant(value, float32))
     from .creation import as_array
 
     return Tensor._wrap(as_array(value, None))
