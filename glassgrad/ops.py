@@ -304,11 +304,11 @@ LEAKY_RELU = register(Op(
 
 
 def _sigmoid(a):
-    # σ(a) = (1 + tanh(a/2)) / 2: the same function, and it never overflows
-    half, one = constant(0.5, a.dtype), constant(1, a.dtype)
+    # σ(a) = ½·tanh(a/2) + ½: the same function, and it never overflows
+    half = constant(0.5, a.dtype)
     out = np.tanh(np.multiply(a, half))
-    out += one
     out *= half
+    out += half
     return out, out
 
 
