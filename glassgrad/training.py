@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from .autograd import no_grad
+from .nn.utils import clip_grad_norm_
 from .tensor import Tensor
 
 BLOWUP_FACTOR = 1e3
@@ -115,28 +116,41 @@ def evaluate(model: Any, loss_fn: Callable[..., Tensor], loader: Iterable) -> di
     """Mean loss (and accuracy, for classification) over ``loader``, in eval mode, without a graph."""
     was_training = getattr(model, "training", False)
     model.eval()
-    total_loss = 0.0
-    correct = 0.0
-    count = 0
-    has_accuracy = True
+    tally = _Tally(loss_fn)
     try:
         with no_grad():
             for inputs, targets in loader:
                 output = model(inputs)
-                batch = len(inputs)
-                total_loss += float(loss_fn(output, targets).item()) * batch
-                batch_accuracy = accuracy(output, targets, loss_fn)
-                has_accuracy = has_accuracy and batch_accuracy is not None
-                correct += (batch_accuracy or 0.0) * batch
-                count += batch
+                tally.add(float(loss_fn(output, targets).item()), output, targets)
     finally:
         model.train(was_training)
-    if count == 0:
+    if tally.count == 0:
         raise ValueError("evaluate: the loader yielded no batches (is the dataset empty?)")
-    result = {"loss": total_loss / count}
-    if has_accuracy:
-        result["accuracy"] = correct / count
-    return result
+    return tally.means()
+
+
+class _Tally:
+    """Sample-weighted mean loss over batches, and accuracy while every batch has one (classification)."""
+
+    def __init__(self, loss_fn: Any) -> None:
+        self.loss_fn = loss_fn
+        self.loss_sum = self.correct = 0.0
+        self.count = 0
+        self.classification = True
+
+    def add(self, loss_value: float, output: Tensor, targets: Tensor) -> None:
+        batch = len(targets)
+        self.loss_sum += loss_value * batch
+        batch_accuracy = accuracy(output, targets, self.loss_fn)
+        self.classification = self.classification and batch_accuracy is not None
+        self.correct += (batch_accuracy or 0.0) * batch
+        self.count += batch
+
+    def means(self) -> dict[str, float]:
+        result = {"loss": self.loss_sum / self.count}
+        if self.classification:
+            result["accuracy"] = self.correct / self.count
+        return result
 
 
 class _BlowupWatch:
@@ -243,88 +257,98 @@ def fit(
         raise ValueError(f"fit: max_loss_growth must be a finite number > 1 (e.g. 100), got {max_loss_growth!r}")
     history = History()
     state = TrainState(model, optimizer, loss_fn, history)
-    first_loss = None
-    watch = _BlowupWatch(list(model.named_parameters()))
-    parameters = [param for _, param in watch.named]
-    if clip_grad_norm is not None:
-        from .nn.utils import clip_grad_norm_
-    bar = _progress_bar(progress, epochs, _safe_len(train_loader))
+    steps = _Steps(state, callbacks, clip_grad_norm, max_loss_growth,
+                   _progress_bar(progress, epochs, _safe_len(train_loader)))
     for callback in callbacks:
         callback.on_train_begin(state)
-    # overflow on the way to inf/NaN is reported by the divergence explanation, not as NumPy warnings
-    errors = np.errstate(over="ignore", invalid="ignore")
-    errors.__enter__()
     try:
-        for epoch in range(1, epochs + 1):
-            state.epoch = epoch
-            started = time.perf_counter()
-            model.train()
-            loss_sum = correct = 0.0
-            seen = 0
-            classification = True
-            for inputs, targets in train_loader:
-                state.step += 1
-                optimizer.zero_grad()
-                output = model(inputs)
-                loss = loss_fn(output, targets)
-                loss_value = float(loss.item())
-                if not math.isfinite(loss_value):
-                    history.diverged = _divergence(state, loss_value, watch, f"the loss became {loss_value}")
+        # overflow on the way to inf/NaN is reported by the divergence explanation, not as NumPy warnings
+        with np.errstate(over="ignore", invalid="ignore"):
+            for epoch in range(1, epochs + 1):
+                state.epoch = epoch
+                started = time.perf_counter()
+                model.train()
+                tally = steps.run_epoch(train_loader)
+                if history.diverged is not None:
                     break
-                first_loss = loss_value if first_loss is None else first_loss
-                if max_loss_growth is not None and loss_value > max_loss_growth * first_loss > 0:
-                    what = (f"the loss rose from {first_loss:.4g} at step 1 to {loss_value:.4g}, more than "
-                            f"{max_loss_growth:g} times its first value")
-                    history.diverged = _divergence(state, loss_value, watch, what)
-                    break
-                loss.backward()
-                state.batch_loss = loss_value
-                watch.keep(state.step)
+                if tally.count == 0:
+                    raise ValueError("fit: the training loader yielded no batches (is the dataset empty, or "
+                                     "drop_last=True with batch_size larger than the dataset?)")
+                record = {"epoch": epoch, **{f"train_{key}": value for key, value in tally.means().items()}}
+                if val_loader is not None:
+                    record.update({f"val_{key}": value for key, value in evaluate(model, loss_fn, val_loader).items()})
+                record["seconds"] = time.perf_counter() - started
+                history.records.append(record)
                 for callback in callbacks:
-                    callback.on_after_backward(state)
-                if clip_grad_norm is not None:
-                    clip_grad_norm_(parameters, clip_grad_norm)
-                optimizer.step()
-                batch = len(inputs)
-                loss_sum += loss_value * batch
-                batch_accuracy = accuracy(output, targets, loss_fn)
-                classification = classification and batch_accuracy is not None
-                correct += (batch_accuracy or 0.0) * batch
-                seen += batch
-                for callback in callbacks:
-                    callback.on_batch_end(state)
-                if bar is not None:
-                    bar.update(bar.task_ids[0], advance=1, epoch=epoch, loss=f"{loss_value:.4f}")
+                    callback.on_epoch_end(state)
+                if checkpoint_every is not None and epoch % checkpoint_every == 0:
+                    save_checkpoint(model, optimizer,
+                                    Path(checkpoint_dir) / f"checkpoint-epoch{epoch:03d}.safetensors", epoch=epoch)
                 if state.stop_training:
                     break
-            if history.diverged is not None:
-                break
-            if seen == 0:
-                raise ValueError("fit: the training loader yielded no batches (is the dataset empty, or "
-                                 "drop_last=True with batch_size larger than the dataset?)")
-            record = {"epoch": epoch, "train_loss": loss_sum / seen}
-            if classification:
-                record["train_accuracy"] = correct / seen
-            if val_loader is not None:
-                record.update({f"val_{key}": value for key, value in evaluate(model, loss_fn, val_loader).items()})
-            record["seconds"] = time.perf_counter() - started
-            history.records.append(record)
-            for callback in callbacks:
-                callback.on_epoch_end(state)
-            if checkpoint_every is not None and epoch % checkpoint_every == 0:
-                save_checkpoint(model, optimizer, Path(checkpoint_dir) / f"checkpoint-epoch{epoch:03d}.safetensors",
-                                epoch=epoch)
-            if state.stop_training:
-                break
     finally:
-        errors.__exit__(None, None, None)
-        if bar is not None:
-            bar.stop()
+        if steps.bar is not None:
+            steps.bar.stop()
         for callback in callbacks:  # also when the loop raised, so callbacks can clean up
             callback.on_train_end(state)
-    if history.diverged is not None and bar is not None:
+    if history.diverged is not None and steps.bar is not None:
         print(history.diverged.message)
     return history
+
+
+class _Steps:
+    """The inner loop of :func:`fit`: one training step per batch, watching for divergence."""
+
+    def __init__(self, state: TrainState, callbacks: Sequence[Callback], clip_grad_norm: float | None,
+                 max_loss_growth: float | None, bar: Any) -> None:
+        self.state, self.callbacks, self.bar = state, callbacks, bar
+        self.clip_grad_norm, self.max_loss_growth = clip_grad_norm, max_loss_growth
+        self.watch = _BlowupWatch(list(state.model.named_parameters()))
+        self.parameters = [param for _, param in self.watch.named]
+        self.first_loss: float | None = None
+
+    def run_epoch(self, loader: Iterable) -> _Tally:
+        """Train on every batch of ``loader``; stops early (``history.diverged`` set) on divergence."""
+        state = self.state
+        tally = _Tally(state.loss_fn)
+        for inputs, targets in loader:
+            state.step += 1
+            state.optimizer.zero_grad()
+            output = state.model(inputs)
+            loss = state.loss_fn(output, targets)
+            loss_value = float(loss.item())
+            trouble = self.trouble(loss_value)
+            if trouble is not None:
+                state.history.diverged = _divergence(state, loss_value, self.watch, trouble)
+                break
+            loss.backward()
+            state.batch_loss = loss_value
+            self.watch.keep(state.step)
+            for callback in self.callbacks:
+                callback.on_after_backward(state)
+            if self.clip_grad_norm is not None:
+                clip_grad_norm_(self.parameters, self.clip_grad_norm)
+            state.optimizer.step()
+            tally.add(loss_value, output, targets)
+            for callback in self.callbacks:
+                callback.on_batch_end(state)
+            if self.bar is not None:
+                self.bar.update(self.bar.task_ids[0], advance=1, epoch=state.epoch, loss=f"{loss_value:.4f}")
+            if state.stop_training:
+                break
+        return tally
+
+    def trouble(self, loss_value: float) -> str | None:
+        """Why training must stop at this loss, or None: NaN/inf, or (if asked) a runaway rise."""
+        if not math.isfinite(loss_value):
+            return f"the loss became {loss_value}"
+        if self.first_loss is None:
+            self.first_loss = loss_value
+        limit = self.max_loss_growth
+        if limit is not None and loss_value > limit * self.first_loss > 0:
+            return (f"the loss rose from {self.first_loss:.4g} at step 1 to {loss_value:.4g}, more than "
+                    f"{limit:g} times its first value")
+        return None
 
 
 def save_checkpoint(model: Any, optimizer: Any, path: str | Path, **extra: Any) -> Path:
