@@ -545,6 +545,8 @@ class Tensor:
         try:
             return _apply(ops.RESHAPE, (self,), self.data, shape)
         except ValueError:
+            if _fits(shape, self.data.size):
+                raise  # not a shape problem: let the real error through
             raise RuntimeError(
                 f"reshape: shape {_shape_text(shape)} is invalid for a tensor of shape "
                 f"{_shape_text(self.shape)} ({self.data.size} elements)"
@@ -599,13 +601,11 @@ class Tensor:
         if offset < 0:
             raise RuntimeError(f"expand: cannot expand shape {_shape_text(self.shape)} to fewer dims {sizes}")
         target = tuple(self.shape[i - offset] if n == -1 and i >= offset else n for i, n in enumerate(sizes))
-        try:
-            np.broadcast_shapes(self.shape, target)
-        except ValueError:
+        if not _broadcastable(self.shape, target) or np.broadcast_shapes(self.shape, target) != target:
             raise RuntimeError(
                 f"expand: the shape {_shape_text(self.shape)} cannot be expanded to {_shape_text(target)} "
                 "(only size-1 dims can grow)"
-            ) from None
+            )
         return _apply(ops.EXPAND, (self,), self.data, target)
 
     def expand_as(self, other: Tensor) -> Tensor:
@@ -688,10 +688,28 @@ def _binary(op: ops.Op, a: Tensor, b: Any) -> Tensor:
     try:
         return _apply(op, (a, b), a_data, b_data)
     except ValueError:
+        if _broadcastable(a.shape, b.shape):
+            raise  # not a shape problem: let the real error through
         raise RuntimeError(
             f"{op.name}: shapes {_shape_text(a.shape)} and {_shape_text(b.shape)} cannot be broadcast "
             "together (sizes must match or be 1, aligned from the right)"
         ) from None
+
+
+def _fits(shape: tuple, size: int) -> bool:
+    """Whether ``size`` elements can take ``shape`` (one -1 may stand for the rest)."""
+    known = int(np.prod([n for n in shape if n != -1]))
+    if list(shape).count(-1) > 1 or any(n < -1 for n in shape):
+        return False
+    return known == size or (-1 in shape and known > 0 and size % known == 0)
+
+
+def _broadcastable(*shapes: tuple) -> bool:
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        return False
+    return True
 
 
 def _promote(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -725,6 +743,8 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     try:
         return _apply(ops.MATMUL, (a, b), a.data, b.data, (a._requires_grad, b._requires_grad))
     except ValueError:
+        if _broadcastable(a.shape[:-2], b.shape[:-2]):
+            raise  # not a shape problem: let the real error through
         raise RuntimeError(
             f"matmul: batch dims of {_shape_text(a.shape)} and {_shape_text(b.shape)} cannot be broadcast"
         ) from None

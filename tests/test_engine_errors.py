@@ -112,3 +112,23 @@ def test_pytorch_raises_the_same_kind_of_error(name, torch):
     make, kind, _ = ERRORS[name]
     with pytest.raises(kind):
         make(torch)
+
+
+def test_a_value_error_that_is_not_about_shapes_is_not_reported_as_one(monkeypatch):
+    """Only a real shape mismatch becomes the 'cannot be broadcast' message; other errors pass through."""
+    from glassgrad import ops
+
+    def failing_forward(a, b):
+        raise ValueError("something else went wrong")
+
+    broken = ops.Op("add", ops.ADD.formula, ops.ADD.local_grad, failing_forward, ops.ADD.backward, broadcasting=True)
+    monkeypatch.setattr(ops, "ADD", broken)
+    with pytest.raises(ValueError, match="something else went wrong"):
+        gg.ones(2, 3) + gg.ones(3)
+    with pytest.raises(RuntimeError, match=r"add: shapes \(2, 3\) and \(4,\) cannot be broadcast"):
+        gg.ones(2, 3) + gg.ones(4)
+
+
+def test_expand_refuses_a_smaller_target_with_its_own_message():
+    with pytest.raises(RuntimeError, match=r"expand: the shape \(2, 3\) cannot be expanded to \(1, 3\)"):
+        gg.ones(2, 3).expand(1, 3)
