@@ -63,7 +63,7 @@ class set_grad_enabled:
     def __call__(self, function: Callable) -> Callable:
         @functools.wraps(function)
         def run_with_mode(*args, **kwargs):
-            with type(self)(self.mode) if type(self) is set_grad_enabled else type(self)():
+            with set_grad_enabled(self.mode):  # a fresh switch per call: safe for recursion and threads
                 return function(*args, **kwargs)
 
         return run_with_mode
