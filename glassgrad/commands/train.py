@@ -25,6 +25,12 @@ ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
 LOSSES = ("auto", "cross-entropy", "bce", "mse")
 MAX_LOSS_GROWTH = 100.0
 """``train`` stops, explaining why, when a batch's loss exceeds this multiple of the first one's."""
+MAX_WIDTH = 100_000
+"""Neurons in one layer (and classes of a task) that ``train`` accepts."""
+MAX_PARAMETERS = 50_000_000
+"""Default of ``--max-parameters``: 200 MB of float32 weights, about 1 GB while training with Adam."""
+MIN_VALIDATION = 10
+"""Fewer validation samples than this cannot tell learning from chance."""
 
 
 def _parse_layers(text: Optional[str], n_features: int, n_outputs: int) -> list[int]:
@@ -36,8 +42,8 @@ def _parse_layers(text: Optional[str], n_features: int, n_outputs: int) -> list[
         raise CommandError(f"--layers must be comma-separated integers such as 64,128,10, got {text!r}") from None
     if len(sizes) < 2 or min(sizes) < 1:
         raise CommandError(f"--layers needs at least an input and an output size, all >= 1, got {text!r}")
-    if max(sizes) > 100_000:
-        raise CommandError(f"--layers: {max(sizes)} neurons in one layer is more than this tool allows (100000)")
+    if max(sizes) > MAX_WIDTH:
+        raise CommandError(f"--layers: {max(sizes)} neurons in one layer is more than this tool allows ({MAX_WIDTH})")
     if sizes[0] != n_features:
         raise CommandError(f"--layers starts with {sizes[0]} but the data has {n_features} input features")
     return sizes
@@ -70,7 +76,12 @@ def _task(dataset, sizes_hint: Optional[str], loss: str) -> tuple[str, int]:
     if loss in ("cross-entropy", "bce") and y.dtype.kind not in "iu":
         raise CommandError(f"--loss {loss} needs class labels, but the targets are real numbers; use --loss mse")
     if loss == "cross-entropy":
-        return loss, int(y.max()) + 1
+        largest = int(y.max())
+        if largest >= MAX_WIDTH:
+            raise CommandError(f"the largest class label is {largest}, so the network would need {largest + 1} "
+                               f"outputs (more than {MAX_WIDTH}); number the classes 0, 1, …, k−1, or use "
+                               "--loss mse if the target is a quantity")
+        return loss, largest + 1
     if loss == "bce":
         if not np.isin(y, (0, 1)).all():
             raise CommandError("--loss bce needs two classes labelled 0 and 1")
@@ -88,6 +99,27 @@ def _prepare_targets(dataset, loss: str):
     column = targets.float() if targets.ndim == 2 else targets.float().reshape(-1, 1)
     return TensorDataset(features, column.detach(), feature_names=dataset.feature_names,
                          class_names=dataset.class_names)
+
+
+def _check_parameters(sizes: list[int], limit: int) -> None:
+    """Refuse, before allocating anything, a network with more than ``limit`` weights and biases."""
+    count = sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+    if count > limit:
+        raise CommandError(f"{','.join(map(str, sizes))} has {count:,} parameters ({4 * count / 1e9:.3g} GB as "
+                           f"float32, several times that while training), more than --max-parameters {limit:,}; "
+                           "use smaller layers, or raise --max-parameters if you have the memory")
+
+
+def _enough_validation(total: int) -> Optional[float]:
+    """The smallest --val-fraction (in hundredths) holding out MIN_VALIDATION of ``total`` samples; None if too few."""
+    return math.ceil(MIN_VALIDATION / total * 100) / 100 if total >= 2 * MIN_VALIDATION else None
+
+
+def _check_validation_size(val_fraction: float, total: int) -> None:
+    """Refuse a --val-fraction that holds out no sample at all (as train_val_split rounds it)."""
+    if round(val_fraction * total) < 1:
+        raise CommandError(f"--val-fraction {val_fraction:g} of {total} samples leaves the validation set empty; "
+                           f"use --val-fraction {_enough_validation(total) or 0.5:g} or more")
 
 
 def _loss_module(loss: str):
@@ -134,6 +166,7 @@ def train(
     val_fraction: float = typer.Option(0.2, help="share of the data held out for validation"),
     clip: Optional[float] = typer.Option(None, help="clip the gradient norm to this value"),
     save: Optional[Path] = typer.Option(None, help="write the trained model to this .safetensors file"),
+    max_parameters: int = typer.Option(MAX_PARAMETERS, help="refuse networks with more weights and biases"),
 ) -> int:
     """Train a multilayer perceptron and print a train/validation accuracy table."""
     import glassgrad as gg
@@ -156,6 +189,8 @@ def train(
         raise CommandError(f"--clip must be a positive finite gradient norm such as 1.0, got {clip}")
     if seed < 0:
         raise CommandError(f"--seed must be a whole number >= 0, got {seed}")
+    if max_parameters < 1:
+        raise CommandError(f"--max-parameters must be at least 1, got {max_parameters}")
     _check_save_path(save)
 
     dataset = _load_data(data, target, seed)
@@ -163,6 +198,8 @@ def train(
     sizes = _parse_layers(layers, dataset.tensors[0].shape[1], n_outputs)
     if sizes[-1] != n_outputs:
         raise CommandError(f"--layers ends with {sizes[-1]} but this task needs {n_outputs} output(s) ({loss})")
+    _check_parameters(sizes, max_parameters)
+    _check_validation_size(val_fraction, len(dataset))
     dataset = _prepare_targets(dataset, loss)
     train_set, val_set = train_val_split(dataset, val_fraction=val_fraction, seed=seed)
     model = gg.nn.mlp(sizes, activation=activation, seed=seed)
@@ -183,7 +220,13 @@ def train(
             print(f"nothing was saved to {save}")
         return 1
     final = _print_summary(model, loss_fn, train_set, val_set, history)
-    _warn_if_chance_level(final.get("accuracy"), val_set, lr)
+    if len(val_set) < MIN_VALIDATION:
+        enough = _enough_validation(len(dataset))
+        print(f"note: the validation set has only {len(val_set)} sample(s), too few to tell learning from chance; "
+              + (f"--val-fraction {enough:g} holds out {MIN_VALIDATION} or more." if enough
+                 else "the dataset is too small to hold out enough."))
+    else:
+        _warn_if_chance_level(final.get("accuracy"), val_set, lr)
     if save is not None:
         training = {"data": data, "target": target, "seed": seed, "val_fraction": val_fraction, "loss": loss,
                     "epochs": epochs, "feature_names": dataset.feature_names, "class_names": dataset.class_names}
@@ -251,12 +294,13 @@ def _load_model(path: Path):
     saved = gg.load(path)
     if not isinstance(saved, dict) or "architecture" not in saved or "model" not in saved:
         raise CommandError(f"{path} holds weights but no architecture: save it with `glassgrad train --save`")
-    try:
-        model = gg.nn.from_architecture(saved["architecture"])
+    if not isinstance(saved["model"], dict):
+        raise CommandError(f"{path}: its 'model' entry is not a state dict of tensors; save it with "
+                           "`glassgrad train --save`")
+    try:  # the architecture is checked against the stored shapes before any layer is built
+        model = gg.nn.from_architecture(saved["architecture"], saved["model"])
     except ValueError as error:
         raise CommandError(f"{path}: {error}") from None
-    try:
-        model.load_state_dict(saved["model"])
     except RuntimeError as error:
         lines = str(error).splitlines()
         problem = lines[min(1, len(lines) - 1)].strip()  # the first line is a heading
