@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import math
-import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -18,6 +17,16 @@ import typer
 
 from ..cli import CommandError
 from ..training import Callback
+from .train_checks import (
+    MAX_PARAMETERS,
+    MAX_WIDTH,
+    MIN_VALIDATION,
+    check_parameters,
+    check_save_path,
+    check_validation_size,
+    enough_validation,
+    parse_layers,
+)
 
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adam": 0.003, "adamw": 0.003, "rmsprop": 0.001,
               "adagrad": 0.05}
@@ -25,28 +34,6 @@ ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
 LOSSES = ("auto", "cross-entropy", "bce", "mse")
 MAX_LOSS_GROWTH = 100.0
 """``train`` stops, explaining why, when a batch's loss exceeds this multiple of the first one's."""
-MAX_WIDTH = 100_000
-"""Neurons in one layer (and classes of a task) that ``train`` accepts."""
-MAX_PARAMETERS = 50_000_000
-"""Default of ``--max-parameters``: 200 MB of float32 weights, about 1 GB while training with Adam."""
-MIN_VALIDATION = 10
-"""Fewer validation samples than this cannot tell learning from chance."""
-
-
-def _parse_layers(text: Optional[str], n_features: int, n_outputs: int) -> list[int]:
-    if text is None:
-        return [n_features, 256, n_outputs]
-    try:
-        sizes = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise CommandError(f"--layers must be comma-separated integers such as 64,128,10, got {text!r}") from None
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise CommandError(f"--layers needs at least an input and an output size, all >= 1, got {text!r}")
-    if max(sizes) > MAX_WIDTH:
-        raise CommandError(f"--layers: {max(sizes)} neurons in one layer is more than this tool allows ({MAX_WIDTH})")
-    if sizes[0] != n_features:
-        raise CommandError(f"--layers starts with {sizes[0]} but the data has {n_features} input features")
-    return sizes
 
 
 def _load_data(data: str, target: Optional[str], seed: int):
@@ -101,27 +88,6 @@ def _prepare_targets(dataset, loss: str):
                          class_names=dataset.class_names)
 
 
-def _check_parameters(sizes: list[int], limit: int) -> None:
-    """Refuse, before allocating anything, a network with more than ``limit`` weights and biases."""
-    count = sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
-    if count > limit:
-        raise CommandError(f"{','.join(map(str, sizes))} has {count:,} parameters ({4 * count / 1e9:.3g} GB as "
-                           f"float32, several times that while training), more than --max-parameters {limit:,}; "
-                           "use smaller layers, or raise --max-parameters if you have the memory")
-
-
-def _enough_validation(total: int) -> Optional[float]:
-    """The smallest --val-fraction (in hundredths) holding out MIN_VALIDATION of ``total`` samples; None if too few."""
-    return math.ceil(MIN_VALIDATION / total * 100) / 100 if total >= 2 * MIN_VALIDATION else None
-
-
-def _check_validation_size(val_fraction: float, total: int) -> None:
-    """Refuse a --val-fraction that holds out no sample at all (as train_val_split rounds it)."""
-    if round(val_fraction * total) < 1:
-        raise CommandError(f"--val-fraction {val_fraction:g} of {total} samples leaves the validation set empty; "
-                           f"use --val-fraction {_enough_validation(total) or 0.5:g} or more")
-
-
 def _loss_module(loss: str):
     from glassgrad import nn
 
@@ -137,19 +103,6 @@ def _optimizer(name: str, parameters, lr: float):
         return optim.SGD(parameters, lr=lr, momentum=0.9, nesterov=name == "nesterov")
     classes = {"adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSprop, "adagrad": optim.Adagrad}
     return classes[name](parameters, lr=lr)
-
-
-def _check_save_path(save: Optional[Path]) -> None:
-    """Refuse, before any training, a --save path that cannot be written."""
-    if save is None:
-        return
-    folder = save.parent
-    if save.is_dir():
-        raise CommandError(f"--save {save} is a folder; give a file name such as {save / 'model.safetensors'}")
-    if not folder.is_dir():
-        raise CommandError(f"--save {save}: the folder {folder} does not exist; create it first")
-    if not os.access(folder, os.W_OK):
-        raise CommandError(f"--save {save}: cannot write into the folder {folder} (permission denied)")
 
 
 def train(
@@ -191,15 +144,15 @@ def train(
         raise CommandError(f"--seed must be a whole number >= 0, got {seed}")
     if max_parameters < 1:
         raise CommandError(f"--max-parameters must be at least 1, got {max_parameters}")
-    _check_save_path(save)
+    check_save_path(save)
 
     dataset = _load_data(data, target, seed)
     loss, n_outputs = _task(dataset, layers, loss)
-    sizes = _parse_layers(layers, dataset.tensors[0].shape[1], n_outputs)
+    sizes = parse_layers(layers, dataset.tensors[0].shape[1], n_outputs)
     if sizes[-1] != n_outputs:
         raise CommandError(f"--layers ends with {sizes[-1]} but this task needs {n_outputs} output(s) ({loss})")
-    _check_parameters(sizes, max_parameters)
-    _check_validation_size(val_fraction, len(dataset))
+    check_parameters(sizes, max_parameters)
+    check_validation_size(val_fraction, len(dataset))
     dataset = _prepare_targets(dataset, loss)
     train_set, val_set = train_val_split(dataset, val_fraction=val_fraction, seed=seed)
     model = gg.nn.mlp(sizes, activation=activation, seed=seed)
@@ -221,7 +174,7 @@ def train(
         return 1
     final = _print_summary(model, loss_fn, train_set, val_set, history)
     if len(val_set) < MIN_VALIDATION:
-        enough = _enough_validation(len(dataset))
+        enough = enough_validation(len(dataset))
         print(f"note: the validation set has only {len(val_set)} sample(s), too few to tell learning from chance; "
               + (f"--val-fraction {enough:g} holds out {MIN_VALIDATION} or more." if enough
                  else "the dataset is too small to hold out enough."))
