@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import struct
@@ -73,11 +74,12 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=20,
 )
-entries = st.fixed_dictionaries({}, optional={
-    "dtype": st.sampled_from(["F32", "F64", "I64", "U8", "BOOL", "BF16", "X9"]) | json_values,
-    "shape": st.lists(st.integers(-2, 2**65), max_size=3) | json_values,
-    "data_offsets": st.lists(st.integers(-2, 2**65), max_size=3) | json_values,
-})
+numbers = st.integers(-2, 2**65) | st.sampled_from([math.inf, -math.inf, math.nan, 4.0]) | st.floats()
+entries = st.fixed_dictionaries({
+    "dtype": st.sampled_from(["F32", "F64", "I64", "U8", "BOOL", "BF16", "X9"]),
+    "shape": st.lists(numbers, max_size=3),
+    "data_offsets": st.tuples(numbers, numbers).map(list),
+}) | st.fixed_dictionaries({}, optional={"dtype": json_values, "shape": json_values, "data_offsets": json_values})
 headers = st.dictionaries(st.text(max_size=6), entries | json_values, max_size=4) | json_values
 
 
