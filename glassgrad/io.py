@@ -346,7 +346,7 @@ def _read_header(path: Path, raw: bytes) -> dict:
         offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
         if not (isinstance(offsets, list) and len(offsets) == 2 and all(type(n) is int for n in offsets)
                 and 0 <= offsets[0] <= offsets[1]):
-            raise _refuse(path, f"its header is corrupted (tensor {name!r} lacks valid data_offsets: two whole "
+            raise _refuse(path, f"its header is corrupted (tensor {name[:40]!r} lacks valid data_offsets: two whole "
                                 "numbers, begin <= end)")
         data_size = max(data_size, offsets[1])
     found = len(raw) - 8 - header_size
