@@ -3,7 +3,8 @@
 
 Command modules import their heavy dependencies inside the command functions, so
 ``glassgrad --help`` stays fast. An unexpected failure (RuntimeError, IndexError, …) is also
-one line, exit code 1; ``GLASSGRAD_DEBUG=1`` shows its traceback.
+one line, exit code 1, and so is running out of memory (commands check the sizes they are
+asked for before allocating; this is the last resort); ``GLASSGRAD_DEBUG=1`` shows its traceback.
 """
 
 from __future__ import annotations
@@ -50,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("GLASSGRAD_DEBUG"):
             raise
         return _one_line_error(f"{error} (set GLASSGRAD_DEBUG=1 to see where)", 1)
+    except MemoryError:  # a last resort: commands check sizes before allocating
+        if os.environ.get("GLASSGRAD_DEBUG"):
+            raise
+        return _one_line_error("out of memory: the task needs more memory than this computer has; make it "
+                               "smaller (fewer or narrower layers, less data)", 1)
     except Exception as error:
         # Typer's (Click's) own exceptions, matched by what they carry so that this works
         # whether Typer bundles Click or depends on it: Exit/Abort, and usage errors.

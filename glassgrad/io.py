@@ -22,6 +22,11 @@ Why not pickle: unpickling runs whatever code the file names, so a downloaded pi
 do anything. safetensors holds only numbers and a JSON header. Writes are atomic: the
 bytes go to a temporary file in the same folder, are flushed to disk (``fsync``), then
 renamed over the target, so a crash leaves the old file or the new one, never half of one.
+A process killed mid-write (SIGKILL, a power cut) leaves its temporary file behind; the next
+write to the same target removes it (see :func:`remove_stale_temporaries`).
+
+Every file that ``load`` refuses raises :class:`ModelFileError` (a ``ValueError``) whose
+message names the file, what is wrong and what the file should be.
 """
 
 from __future__ import annotations
@@ -29,8 +34,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
+import signal
 import struct
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -48,15 +57,31 @@ MAX_HEADER_BYTES = 100_000_000
 PICKLE_PROTOCOLS = (b"\x02", b"\x03", b"\x04", b"\x05")
 """A pickle of protocol 2 or later starts with the byte 0x80 and then its protocol number."""
 WHAT_IT_SHOULD_BE = "a .safetensors file written by gg.save (or by safetensors' save_file)"
+STALE_AFTER_SECONDS = 3600
+"""A temporary file untouched this long belongs to no write in progress (see :func:`remove_stale_temporaries`)."""
 
 
-def existing_file(path: str | os.PathLike, what: str, hint: str = "") -> Path:
-    """``path`` as a Path if it is a file; else a FileNotFoundError saying it is missing or a folder."""
+class ModelFileError(ValueError):
+    """``gg.load`` refuses a file: the message names the file, the problem and what it should be."""
+
+
+def existing_file(path: str | os.PathLike, what: str, hint: str = "",
+                  refusal: type[ValueError] = ValueError) -> Path:
+    """``path`` as a Path if it is a regular file (or a link to one).
+
+    Missing, or a folder: FileNotFoundError. Something else (a device such as /dev/zero, a
+    pipe, a socket): ``refusal``, since reading it would never end or would not be a file's bytes.
+    """
     path = Path(path)
-    if not path.is_file():
+    if path.is_file():
+        return path
+    if path.is_dir() or not path.exists():
         problem = "is a folder, not a file" if path.is_dir() else "does not exist"
         raise FileNotFoundError(f"{what} {str(path)!r} {problem} (looked at {path.resolve()}){hint}")
-    return path
+    kind = ("a character device" if path.is_char_device() else "a block device" if path.is_block_device()
+            else "a pipe (FIFO)" if path.is_fifo() else "a socket" if path.is_socket() else "not a file")
+    raise refusal(f"{what} {str(path)!r} is not a regular file: {path.resolve()} is {kind}; "
+                  f"give the path of a file{hint}")
 
 
 # --- atomic writes --------------------------------------------------------------------------
@@ -65,10 +90,12 @@ def existing_file(path: str | os.PathLike, what: str, hint: str = "") -> Path:
 def write_atomically(path: str | os.PathLike, data: bytes | str) -> Path:
     """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never a part.
 
-    Steps: write a temporary file beside the target, ``flush`` + ``fsync`` it, ``os.replace`` it
-    onto the target, ``fsync`` the folder (so the rename itself survives a power cut). On any
-    error the temporary file is removed and an existing target is left untouched. Text is
-    written as UTF-8. Returns the path written.
+    Steps: write a temporary file ``.<name>.<pid>.<random hex>.tmp`` beside the target,
+    ``flush`` + ``fsync`` it, ``os.replace`` it onto the target, ``fsync`` the folder (so the
+    rename itself survives a power cut). On any error, Ctrl-C (SIGINT) or SIGTERM the temporary
+    file is removed and an existing target is left untouched; a SIGTERM then ends the process
+    as it would have. Stale temporary files of the same target, left by killed writers, are
+    removed first. Text is written as UTF-8. Returns the path written.
     """
     path = Path(path)
     folder = path.parent
@@ -77,20 +104,92 @@ def write_atomically(path: str | os.PathLike, data: bytes | str) -> Path:
     if path.is_dir():
         raise IsADirectoryError(f"cannot write {path}: it is a folder; give a file name inside it")
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    temporary = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    _fsync_folder(folder)
+    remove_stale_temporaries(path)
+    temporary = folder / f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
+    with _sigterm_unwinds():
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise
+        _fsync_folder(folder)
     return path
+
+
+def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files that killed writes to ``path`` left behind; return them.
+
+    Only names of the exact form :func:`write_atomically` gives ``path``'s temporaries are
+    considered, ``.<name>.<pid>.<12 hex digits>.tmp`` (and ``.<name>.<12 hex>.tmp``, the form
+    without a pid that earlier versions wrote). One is stale when the process that wrote it is
+    gone (checked on POSIX by its pid; a live writer, this process included, keeps its file),
+    or when nobody has touched it for :data:`STALE_AFTER_SECONDS` (what decides on Windows,
+    for old names, and if the pid was reused). Files that cannot be removed are left as they are.
+    """
+    path = Path(path)
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.(?:(\d+)\.)?[0-9a-f]{{12}}\.tmp")
+    removed = []
+    with contextlib.suppress(OSError):
+        for candidate in path.parent.iterdir():
+            match = pattern.fullmatch(candidate.name)
+            if match is None:
+                continue
+            with contextlib.suppress(OSError):
+                untouched = time.time() - candidate.lstat().st_mtime
+                if untouched > STALE_AFTER_SECONDS or _writer_is_gone(match.group(1)):
+                    candidate.unlink()
+                    removed.append(candidate)
+    return removed
+
+
+def _writer_is_gone(pid_text: str | None) -> bool:
+    """True when the process ``pid_text`` named no longer runs (POSIX only: elsewhere, unknown → False)."""
+    if pid_text is None or os.name != "posix" or int(pid_text) < 1:
+        return False
+    try:
+        os.kill(int(pid_text), 0)  # signal 0: nothing is sent, only the process's existence is checked
+    except (ProcessLookupError, OverflowError):
+        return True
+    except PermissionError:  # it exists, under another user
+        return False
+    return False
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived during a write: unwind like Ctrl-C (removing the temporary file) before ending."""
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds():
+    """While the block runs, SIGTERM unwinds it like SIGINT; afterwards the process ends by SIGTERM.
+
+    Only where SIGTERM would otherwise kill the process on the spot (its default action) and in
+    the main thread (the only one that may set signal handlers); a program with its own SIGTERM
+    handler keeps it.
+    """
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def unwind(signum, frame):
+        raise _Terminated
+
+    signal.signal(signal.SIGTERM, unwind)
+    try:
+        yield
+    except _Terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGTERM)  # ends the process, as the signal would have without us
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -199,14 +298,20 @@ def save(obj: dict, path: str | os.PathLike, metadata: dict | None = None) -> Pa
 # --- load -------------------------------------------------------------------------------------
 
 
-def _refuse(path: Path, problem: str) -> ValueError:
-    return ValueError(f"cannot load {path}: {problem}; it should be {WHAT_IT_SHOULD_BE}")
+def _refuse(path: Path, problem: str) -> ModelFileError:
+    return ModelFileError(f"cannot load {path}: {problem}; it should be {WHAT_IT_SHOULD_BE}")
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _read_header(path: Path, raw: bytes) -> dict:
-    """Check the file's framing and return its JSON header, or raise a ValueError saying what is wrong.
+    """Check the file's framing and return its JSON header, or raise a ModelFileError saying what is wrong.
 
     A safetensors file is: 8 bytes (little-endian length N), N bytes of JSON, then the data.
+    Each tensor's entry is checked (``data_offsets``: two whole numbers, begin ≤ end) before
+    any number in it is used.
     """
     framed = raw[8:9] == b"{"  # a real header length can start with any byte, pickle's 0x80 included
     if not framed and raw[:4] == b"PK\x03\x04":
@@ -227,16 +332,23 @@ def _read_header(path: Path, raw: bytes) -> dict:
         raise _refuse(path, f"it is truncated: the header says it is {header_size} bytes long but the file ends "
                             f"{len(raw) - 8} bytes after the length")
     try:
-        header = json.loads(raw[8:8 + header_size])
+        header = json.loads(raw[8:8 + header_size], parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError) as error:
         raise _refuse(path, f"its header is corrupted (not valid JSON: {error})") from None
+    except RecursionError:
+        raise _refuse(path, "its header is corrupted (JSON nested too deeply to be a safetensors header)") from None
     if not isinstance(header, dict):
         raise _refuse(path, "its header is corrupted (not a JSON object)")
-    try:
-        data_size = max([int(entry["data_offsets"][1]) for key, entry in header.items() if key != "__metadata__"],
-                        default=0)
-    except (TypeError, KeyError, IndexError, ValueError):
-        raise _refuse(path, "its header is corrupted (a tensor entry lacks valid data_offsets)") from None
+    data_size = 0
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(type(n) is int for n in offsets)
+                and 0 <= offsets[0] <= offsets[1]):
+            raise _refuse(path, f"its header is corrupted (tensor {name[:40]!r} lacks valid data_offsets: two whole "
+                                "numbers, begin <= end)")
+        data_size = max(data_size, offsets[1])
     found = len(raw) - 8 - header_size
     if found < data_size:
         raise _refuse(path, f"it is truncated: the header promises {data_size} bytes of tensor data but only "
@@ -251,18 +363,19 @@ def load(path: str | os.PathLike, return_metadata: bool = False) -> Any:
     ``name → Tensor``. With ``return_metadata=True`` returns ``(obj, metadata)``, where
     ``metadata`` is the dict passed to ``save`` plus ``format``, ``glassgrad_version`` and
     ``dtypes`` (tensor name → dtype name). Nothing is half-loaded: any problem (missing,
-    truncated or corrupted file, a pickle) raises before anything is returned.
+    truncated or corrupted file, a pickle) raises :class:`ModelFileError` before anything is
+    returned; only a missing file (or a folder) raises ``FileNotFoundError``.
     """
     import safetensors.numpy
 
-    path = existing_file(path, "model file", f"; it should be {WHAT_IT_SHOULD_BE}")
+    path = existing_file(path, "model file", f"; it should be {WHAT_IT_SHOULD_BE}", refusal=ModelFileError)
     raw = path.read_bytes()
     header = _read_header(path, raw)
     try:
         arrays = safetensors.numpy.load(raw)
     except Exception as error:  # safetensors raises its own SafetensorError for any malformed file
         raise _refuse(path, f"it is corrupted ({error})") from None
-    stored = header.get("__metadata__") or {}
+    stored = header.get("__metadata__") or {}  # safetensors has checked: a map of strings to strings
     dtypes = {name: array.dtype.name for name, array in arrays.items()}
     if stored.get("format") != FORMAT:
         obj = {name: Tensor._wrap(arrays[name]) for name in header if name != "__metadata__"}
@@ -273,6 +386,8 @@ def load(path: str | os.PathLike, return_metadata: bool = False) -> Any:
         extra = _decode(description["metadata"], {})
     except (AttributeError, KeyError, TypeError, ValueError) as error:
         raise _refuse(path, f"its glassgrad metadata is corrupted ({type(error).__name__}: {error})") from None
+    except RecursionError:
+        raise _refuse(path, "its glassgrad metadata is corrupted (nested too deeply)") from None
     if not return_metadata:
         return obj
     return obj, {**extra, "format": FORMAT, "glassgrad_version": stored.get("glassgrad_version"), "dtypes": dtypes}

@@ -220,13 +220,20 @@ class Tensor:
         """A copy that stays in the graph (gradient flows back unchanged)."""
         return _apply(ops.CAST, (self,), self.data, self.data.dtype)  # astype always copies
 
-    def to(self, dtype: Any) -> Tensor:
-        """This tensor in another dtype (differentiable between float dtypes)."""
-        from .creation import resolve_dtype
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """This tensor in another dtype (differentiable between float dtypes), called as in PyTorch.
 
-        dtype = resolve_dtype(dtype)
+        ``t.to(gg.float64)``, ``t.to("cpu")``, ``t.to("cpu", gg.float64)``, ``t.to(device="cpu",
+        dtype=…)``, ``t.to(other)`` (other's dtype); ``copy=True`` always returns a new tensor.
+        glassgrad runs on the CPU: another device ('cuda', 'mps') is refused, saying so.
+        """
+        from .creation import resolve_dtype
+        from .device import to_arguments
+
+        dtype, copy = to_arguments("Tensor", args, kwargs)
+        dtype = self.data.dtype if dtype is None else resolve_dtype(dtype)
         if dtype == self.data.dtype:
-            return self
+            return self.clone() if copy else self
         if not _is_floating(dtype):
             return Tensor._wrap(self.data.astype(dtype))
         return _apply(ops.CAST, (self,), self.data, dtype)

@@ -12,7 +12,8 @@ Each step: ``optimizer.zero_grad()``, ``loss = loss_fn(model(x), y)``, ``loss.ba
 optional gradient clipping, ``optimizer.step()``. The loop stops with an explanation — not a
 crash — when the loss becomes NaN or infinite (or, with ``max_loss_growth=k``, when it grows to
 more than ``k`` times the first step's loss): it names the step, the parameter whose gradient
-blew up first, and what to try (a lower learning rate, gradient clipping).
+blew up first, and what to try (a lower learning rate, gradient clipping). A NaN or infinity
+in the batch itself is no divergence: ``fit`` raises a ``ValueError`` saying where it is.
 
 Callbacks (subclasses of :class:`Callback`) see a :class:`TrainState` at each stage; the glass
 box's diagnostics use ``on_after_backward`` (gradients ready, before the update).
@@ -193,19 +194,44 @@ def _norm(grad: Tensor | None) -> float:
     return math.sqrt(float(np.dot(flat, flat)))
 
 
-def _divergence(state: TrainState, loss_value: float, watch: _BlowupWatch, what: str) -> Divergence:
+def _divergence(state: TrainState, loss_value: float, watch: _BlowupWatch, what: str, updated: bool) -> Divergence:
+    """Why training stopped; the learning rate is blamed only when an update has run."""
     culprit = watch.first_blowup()
     lr = ", ".join(f"{group['lr']:g}" for group in getattr(state.optimizer, "param_groups", []))
     blame = ""
     if culprit:
         name, step, norm = culprit
         blame = f" The gradient of '{name}' blew up first (norm {norm:.3g} at step {step})."
-    message = (
-        f"Training stopped at epoch {state.epoch}, step {state.step}: {what}.{blame} "
+    advice = (
         f"The updates were too large for this loss surface: lower the learning rate (now {lr or '?'}) "
         "or clip gradients (clip_grad_norm=1.0 in gg.fit; --clip 1.0 for glassgrad train)."
+        if updated else
+        "No update had run yet, so the learning rate is not the cause: the model's starting weights (or "
+        "the loss function) already give this; check the weights it was given."
     )
+    message = f"Training stopped at epoch {state.epoch}, step {state.step}: {what}.{blame} {advice}"
     return Divergence(state.epoch, state.step, loss_value, culprit[0] if culprit else None, message)
+
+
+def _non_finite_data(inputs: Any, targets: Any) -> str | None:
+    """Where a batch's inputs (or else its targets) hold a NaN or an infinity, or None."""
+    for role, batch in (("inputs", inputs), ("targets", targets)):
+        values = batch.data if isinstance(batch, Tensor) else batch
+        if isinstance(values, np.ndarray) and values.dtype.kind == "f" and not np.isfinite(values).all():
+            position = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
+            where = f"sample {position[0]} of the batch" + (f", column {position[1]}" if len(position) == 2 else "")
+            return f"the batch's {role} hold {values[position]} at index {list(position)} ({where})"
+    return None
+
+
+def _check_checkpoint_dir(folder: Path) -> None:
+    """Refuse up front a checkpoint_dir that cannot be a folder (it, or a folder above it, is a file)."""
+    for place in (folder, *folder.parents):
+        if place.exists():
+            if not place.is_dir():
+                raise ValueError(f"fit: checkpoint_dir {folder} cannot be a folder: {place} is a file; "
+                                 "give another checkpoint_dir (or move the file)")
+            return
 
 
 def _progress_bar(enabled: bool | None, epochs: int, batches: int):
@@ -253,6 +279,8 @@ def fit(
         raise ValueError(f"fit: clip_grad_norm must be a positive finite number, got {clip_grad_norm!r}")
     if checkpoint_every is not None and (checkpoint_every < 1 or checkpoint_dir is None):
         raise ValueError("fit: checkpoint_every needs a positive number of epochs and a checkpoint_dir")
+    if checkpoint_dir is not None:
+        _check_checkpoint_dir(Path(checkpoint_dir))
     if max_loss_growth is not None and not (max_loss_growth > 1 and math.isfinite(max_loss_growth)):
         raise ValueError(f"fit: max_loss_growth must be a finite number > 1 (e.g. 100), got {max_loss_growth!r}")
     history = History()
@@ -306,6 +334,7 @@ class _Steps:
         self.watch = _BlowupWatch(list(state.model.named_parameters()))
         self.parameters = [param for _, param in self.watch.named]
         self.first_loss: float | None = None
+        self.updated = False
 
     def run_epoch(self, loader: Iterable) -> _Tally:
         """Train on every batch of ``loader``; stops early (``history.diverged`` set) on divergence."""
@@ -319,7 +348,11 @@ class _Steps:
             loss_value = float(loss.item())
             trouble = self.trouble(loss_value)
             if trouble is not None:
-                state.history.diverged = _divergence(state, loss_value, self.watch, trouble)
+                bad_data = None if math.isfinite(loss_value) else _non_finite_data(inputs, targets)
+                if bad_data is not None:
+                    raise ValueError(f"fit: at epoch {state.epoch}, step {state.step} {bad_data}, so the loss is "
+                                     f"{loss_value} whatever the model does; remove or fill in those values")
+                state.history.diverged = _divergence(state, loss_value, self.watch, trouble, self.updated)
                 break
             loss.backward()
             state.batch_loss = loss_value
@@ -329,6 +362,7 @@ class _Steps:
             if self.clip_grad_norm is not None:
                 clip_grad_norm_(self.parameters, self.clip_grad_norm)
             state.optimizer.step()
+            self.updated = True
             tally.add(loss_value, output, targets)
             for callback in self.callbacks:
                 callback.on_batch_end(state)

@@ -116,3 +116,65 @@ def test_architecture_refuses_custom_modules():
 def test_from_architecture_errors_name_the_place(description, message):
     with pytest.raises(ValueError, match=message):
         nn.from_architecture(description)
+
+
+# --- the architecture is checked against the weights before anything is built ----------------
+
+layer_specs = st.lists(st.one_of(
+    st.tuples(st.just("linear"), st.integers(1, 5), st.booleans()),
+    st.tuples(st.just("batch_norm"), st.booleans(), st.booleans()),
+    st.tuples(st.just("layer_norm"), st.booleans(), st.booleans()),
+    st.tuples(st.just("relu"), st.just(None), st.just(None)),
+    st.tuples(st.just("residual"), st.just(None), st.just(None)),
+), min_size=1, max_size=6)
+
+
+def build(specs, width: int) -> nn.Module:
+    """A model of random layers, each fitting its input width."""
+    layers = []
+    for kind, first, second in specs:
+        if kind == "linear":
+            layers.append(nn.Linear(width, first, bias=second))
+            width = first
+        elif kind == "batch_norm":
+            layers.append(nn.BatchNorm1d(width, affine=first, track_running_stats=second))
+        elif kind == "layer_norm":
+            layers.append(nn.LayerNorm(width, elementwise_affine=first, bias=second))
+        elif kind == "relu":
+            layers.append(nn.ReLU())
+        else:
+            layers.append(nn.Residual(nn.Sequential(nn.Linear(width, width), nn.Tanh())))
+    return nn.Sequential(*layers)
+
+
+@given(specs=layer_specs, width=st.integers(1, 4))
+def test_from_architecture_with_weights_rebuilds_any_model_exactly(specs, width):
+    model = build(specs, width)
+    for parameter in model.parameters():
+        parameter.data[...] = np.arange(parameter.data.size).reshape(parameter.shape)
+    rebuilt = nn.from_architecture(nn.architecture(model), model.state_dict())
+    assert list(rebuilt.state_dict()) == list(model.state_dict())
+    for (name, mine), theirs in zip(rebuilt.state_dict().items(), model.state_dict().values()):
+        np.testing.assert_array_equal(mine.data, theirs.data, err_msg=name)
+
+
+@given(specs=layer_specs, width=st.integers(1, 4), data=st.data())
+def test_any_entry_of_the_wrong_shape_missing_or_extra_is_named(specs, width, data):
+    model = build(specs, width)
+    state = dict(model.state_dict())
+    if not state:
+        return
+    name = data.draw(st.sampled_from(sorted(state)))
+    change = data.draw(st.sampled_from(["shape", "missing", "extra"]))
+    if change == "shape":
+        state[name] = gg.zeros(*(size + 1 for size in state[name].shape), 2)
+        expected = f"size mismatch for {name!r}"
+    elif change == "missing":
+        del state[name]
+        expected = f"missing {name!r}"
+    else:
+        state["extra." + name] = state[name]
+        expected = "unexpected 'extra."
+    with pytest.raises(ValueError, match="weights do not fit its architecture") as caught:
+        nn.from_architecture(nn.architecture(model), state)
+    assert expected in str(caught.value)

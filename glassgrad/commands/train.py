@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import math
-import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -18,6 +17,16 @@ import typer
 
 from ..cli import CommandError
 from ..training import Callback
+from .train_checks import (
+    MAX_PARAMETERS,
+    MAX_WIDTH,
+    MIN_VALIDATION,
+    check_parameters,
+    check_save_path,
+    check_validation_size,
+    enough_validation,
+    parse_layers,
+)
 
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adam": 0.003, "adamw": 0.003, "rmsprop": 0.001,
               "adagrad": 0.05}
@@ -25,22 +34,6 @@ ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
 LOSSES = ("auto", "cross-entropy", "bce", "mse")
 MAX_LOSS_GROWTH = 100.0
 """``train`` stops, explaining why, when a batch's loss exceeds this multiple of the first one's."""
-
-
-def _parse_layers(text: Optional[str], n_features: int, n_outputs: int) -> list[int]:
-    if text is None:
-        return [n_features, 256, n_outputs]
-    try:
-        sizes = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise CommandError(f"--layers must be comma-separated integers such as 64,128,10, got {text!r}") from None
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise CommandError(f"--layers needs at least an input and an output size, all >= 1, got {text!r}")
-    if max(sizes) > 100_000:
-        raise CommandError(f"--layers: {max(sizes)} neurons in one layer is more than this tool allows (100000)")
-    if sizes[0] != n_features:
-        raise CommandError(f"--layers starts with {sizes[0]} but the data has {n_features} input features")
-    return sizes
 
 
 def _load_data(data: str, target: Optional[str], seed: int):
@@ -70,7 +63,12 @@ def _task(dataset, sizes_hint: Optional[str], loss: str) -> tuple[str, int]:
     if loss in ("cross-entropy", "bce") and y.dtype.kind not in "iu":
         raise CommandError(f"--loss {loss} needs class labels, but the targets are real numbers; use --loss mse")
     if loss == "cross-entropy":
-        return loss, int(y.max()) + 1
+        largest = int(y.max())
+        if largest >= MAX_WIDTH:
+            raise CommandError(f"the largest class label is {largest}, so the network would need {largest + 1} "
+                               f"outputs (more than {MAX_WIDTH}); number the classes 0, 1, …, k−1, or use "
+                               "--loss mse if the target is a quantity")
+        return loss, largest + 1
     if loss == "bce":
         if not np.isin(y, (0, 1)).all():
             raise CommandError("--loss bce needs two classes labelled 0 and 1")
@@ -107,19 +105,6 @@ def _optimizer(name: str, parameters, lr: float):
     return classes[name](parameters, lr=lr)
 
 
-def _check_save_path(save: Optional[Path]) -> None:
-    """Refuse, before any training, a --save path that cannot be written."""
-    if save is None:
-        return
-    folder = save.parent
-    if save.is_dir():
-        raise CommandError(f"--save {save} is a folder; give a file name such as {save / 'model.safetensors'}")
-    if not folder.is_dir():
-        raise CommandError(f"--save {save}: the folder {folder} does not exist; create it first")
-    if not os.access(folder, os.W_OK):
-        raise CommandError(f"--save {save}: cannot write into the folder {folder} (permission denied)")
-
-
 def train(
     data: str = typer.Option("digits", help="digits, moons, circles, spirals, xor, diagonal-flip, linear-1d or a .csv"),
     target: Optional[str] = typer.Option(None, help="CSV only: the target column (name or index; default 'label')"),
@@ -134,6 +119,7 @@ def train(
     val_fraction: float = typer.Option(0.2, help="share of the data held out for validation"),
     clip: Optional[float] = typer.Option(None, help="clip the gradient norm to this value"),
     save: Optional[Path] = typer.Option(None, help="write the trained model to this .safetensors file"),
+    max_parameters: int = typer.Option(MAX_PARAMETERS, help="refuse networks with more weights and biases"),
 ) -> int:
     """Train a multilayer perceptron and print a train/validation accuracy table."""
     import glassgrad as gg
@@ -156,13 +142,17 @@ def train(
         raise CommandError(f"--clip must be a positive finite gradient norm such as 1.0, got {clip}")
     if seed < 0:
         raise CommandError(f"--seed must be a whole number >= 0, got {seed}")
-    _check_save_path(save)
+    if max_parameters < 1:
+        raise CommandError(f"--max-parameters must be at least 1, got {max_parameters}")
+    check_save_path(save)
 
     dataset = _load_data(data, target, seed)
     loss, n_outputs = _task(dataset, layers, loss)
-    sizes = _parse_layers(layers, dataset.tensors[0].shape[1], n_outputs)
+    sizes = parse_layers(layers, dataset.tensors[0].shape[1], n_outputs)
     if sizes[-1] != n_outputs:
         raise CommandError(f"--layers ends with {sizes[-1]} but this task needs {n_outputs} output(s) ({loss})")
+    check_parameters(sizes, max_parameters)
+    check_validation_size(val_fraction, len(dataset))
     dataset = _prepare_targets(dataset, loss)
     train_set, val_set = train_val_split(dataset, val_fraction=val_fraction, seed=seed)
     model = gg.nn.mlp(sizes, activation=activation, seed=seed)
@@ -183,7 +173,13 @@ def train(
             print(f"nothing was saved to {save}")
         return 1
     final = _print_summary(model, loss_fn, train_set, val_set, history)
-    _warn_if_chance_level(final.get("accuracy"), val_set, lr)
+    if len(val_set) < MIN_VALIDATION:
+        enough = enough_validation(len(dataset))
+        print(f"note: the validation set has only {len(val_set)} sample(s), too few to tell learning from chance; "
+              + (f"--val-fraction {enough:g} holds out {MIN_VALIDATION} or more." if enough
+                 else "the dataset is too small to hold out enough."))
+    else:
+        _warn_if_chance_level(final.get("accuracy"), val_set, lr)
     if save is not None:
         training = {"data": data, "target": target, "seed": seed, "val_fraction": val_fraction, "loss": loss,
                     "epochs": epochs, "feature_names": dataset.feature_names, "class_names": dataset.class_names}
@@ -251,12 +247,13 @@ def _load_model(path: Path):
     saved = gg.load(path)
     if not isinstance(saved, dict) or "architecture" not in saved or "model" not in saved:
         raise CommandError(f"{path} holds weights but no architecture: save it with `glassgrad train --save`")
-    try:
-        model = gg.nn.from_architecture(saved["architecture"])
+    if not isinstance(saved["model"], dict):
+        raise CommandError(f"{path}: its 'model' entry is not a state dict of tensors; save it with "
+                           "`glassgrad train --save`")
+    try:  # the architecture is checked against the stored shapes before any layer is built
+        model = gg.nn.from_architecture(saved["architecture"], saved["model"])
     except ValueError as error:
         raise CommandError(f"{path}: {error}") from None
-    try:
-        model.load_state_dict(saved["model"])
     except RuntimeError as error:
         lines = str(error).splitlines()
         problem = lines[min(1, len(lines) - 1)].strip()  # the first line is a heading

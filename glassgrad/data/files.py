@@ -8,13 +8,15 @@
 TensorDataset(60000 samples: (60000, 784) float32, (60000,) int64)
 
 Every problem is reported with the file, the line and the column, so it can be fixed in
-the file; nothing is silently turned into NaN.
+the file; nothing is silently turned into NaN. Sizes an IDX file declares are checked
+against the file and a cap before anything is read.
 """
 
 from __future__ import annotations
 
 import csv
 import gzip
+import math
 import os
 import zlib
 from collections.abc import Sequence
@@ -31,6 +33,8 @@ MISSING_MARKERS = {"", "na", "n/a", "nan", "null", "none", "?"}
 TASKS = ("auto", "classification", "regression")
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 """Values are stored as float32: a cell beyond ±3.4e38 would silently become inf."""
+EXACT_LABEL_LIMIT = 2**53
+"""From here on a float64 no longer holds every whole number: 2**53 + 1 reads as 2**53. Class labels stay below."""
 
 
 # --- CSV -----------------------------------------------------------------------------------
@@ -44,7 +48,20 @@ def _read_rows(path: Path, header: bool | None, delimiter: str) -> tuple[list[st
     """
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
-        numbered = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+        try:
+            numbered = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+        except UnicodeDecodeError as error:
+            raise ValueError(
+                f"{path}, after line {reader.line_num}: the file is not UTF-8 text (byte "
+                f"0x{error.object[error.start]:02x} is not UTF-8); save it as UTF-8 (e.g. 'CSV UTF-8' in a "
+                "spreadsheet, or iconv -f latin1 -t utf-8)") from None
+        except csv.Error as error:
+            line = reader.line_num
+            if "field larger than field limit" in str(error):
+                raise ValueError(f"{path}, line {line}: a cell is longer than {csv.field_size_limit()} characters "
+                                 "(the CSV reader's limit); a table of numbers has no such cell: check that this "
+                                 "is the right file and its quotes are balanced") from None
+            raise ValueError(f"{path}, line {line}: not a readable CSV table ({error})") from None
     if not numbered:
         raise ValueError(f"{path}: the file is empty; expected {'a header row and ' if header else ''}rows of numbers")
     first_line, first = numbered[0]
@@ -118,7 +135,7 @@ def _numbers(path: Path, rows: list[list[str]], lines: list[int], columns: list[
     return values.reshape(len(rows), len(columns))
 
 
-def _class_ids(labels: list[str]) -> tuple[np.ndarray, list[str] | None]:
+def _class_ids(path: Path, labels: list[str], lines: list[int]) -> tuple[np.ndarray, list[str] | None]:
     """Class labels as int64 ids: whole numbers >= 0 stay as they are, anything else is numbered in sorted order."""
     try:
         numbers = np.array(labels, dtype=np.float64)
@@ -127,6 +144,12 @@ def _class_ids(labels: list[str]) -> tuple[np.ndarray, list[str] | None]:
     if numbers is None or not (np.isfinite(numbers) & (numbers == np.round(numbers))).all():
         names, ids = np.unique(np.array(labels), return_inverse=True)
         return ids.astype(np.int64), [str(name) for name in names]
+    huge = np.flatnonzero(np.abs(numbers) >= EXACT_LABEL_LIMIT)
+    if huge.size:
+        first = int(huge[0])
+        raise ValueError(f"{path}, line {lines[first]}: the class label {labels[first]!r} is too large to be a class "
+                         f"(whole-number labels must be smaller than 2**53 in size); number the classes 0, 1, 2, … or "
+                         "use --loss mse / task='regression' if it is a quantity to predict")
     if (numbers >= 0).all():
         return numbers.astype(np.int64), None
     values, ids = np.unique(numbers, return_inverse=True)
@@ -171,7 +194,7 @@ def load_csv(path: str | os.PathLike, target: str | int = "label", header: bool 
         raise ValueError(f"{path}: task='classification' but the target column {names[target_column]!r} "
                          "holds fractional numbers; class labels must be whole numbers or text")
     else:
-        y, class_names = _class_ids(labels)
+        y, class_names = _class_ids(path, labels, lines)
     return TensorDataset(X, y, feature_names=[names[k] for k in features] if header else None,
                          class_names=class_names)
 
@@ -212,46 +235,91 @@ IDX_DTYPES = {
 """IDX type codes: unsigned byte, signed byte, short, int, float, double (all big-endian)."""
 
 
-def _read_bytes(path: Path) -> bytes:
-    if path.name.endswith(".gz"):
-        try:
-            with gzip.open(path, "rb") as handle:
-                return handle.read()
-        except (OSError, EOFError, zlib.error) as error:
-            raise ValueError(f"{path}: not a readable gzip file ({error}); the name ends in .gz, "
-                             "so it should be a gzip-compressed IDX file") from None
-    return path.read_bytes()
+MAX_IDX_BYTES = 2**30
+"""``load_idx`` refuses files that declare more bytes of values than this (1 GiB) unless given ``max_bytes=``."""
+MAX_DEFLATE_RATIO = 1032
+"""Deflate (gzip's compression) turns one byte into at most 1032: a bound on what a .gz file can expand to."""
+READ_CHUNK = 1 << 20
 
 
-def load_idx(path: str | os.PathLike) -> np.ndarray:
+def _idx_problem(path: Path, problem: str) -> ValueError:
+    return ValueError(f"{path}: {problem}")
+
+
+def _read_into(handle, buffer: memoryview) -> int:
+    """Fill ``buffer`` from ``handle`` chunk by chunk; return how many bytes arrived (fewer at the end of the file)."""
+    filled = 0
+    while filled < len(buffer):
+        count = handle.readinto(buffer[filled:filled + READ_CHUNK])
+        if not count:
+            break
+        filled += count
+    return filled
+
+
+def _read_idx(path: Path, handle, compressed: bool, max_bytes: int) -> np.ndarray:
+    """The values of an open IDX file, read after its header's sizes are checked (never more than they declare)."""
+    magic = handle.read(4)
+    if len(magic) < 4 or magic[0] != 0 or magic[1] != 0:
+        raise _idx_problem(path, f"not an IDX file (bad magic number {magic.hex() or 'missing'}); an IDX file "
+                                 "starts with two zero bytes, a type code and the number of dimensions")
+    code, ndim = magic[2], magic[3]
+    if code not in IDX_DTYPES:
+        known = ", ".join(f"0x{k:02X}" for k in IDX_DTYPES)
+        raise _idx_problem(path, f"unknown IDX type code 0x{code:02X}; known codes are {known}")
+    sizes = handle.read(4 * ndim)
+    if len(sizes) < 4 * ndim:
+        raise _idx_problem(path, f"truncated IDX header: {ndim} dimension sizes need {4 * ndim} bytes after the "
+                                 f"magic number, but only {len(sizes)} are there")
+    shape = tuple(int(n) for n in np.frombuffer(sizes, dtype=">u4"))
+    dtype = IDX_DTYPES[code]
+    expected = math.prod(shape) * dtype.itemsize  # a Python int: no overflow, however large the sizes
+    declared = f"shape {shape} of {dtype.name} needs {expected} bytes of values"
+    if expected > max_bytes:
+        raise _idx_problem(path, f"IDX header declares {declared}, more than the {max_bytes} this reader accepts; "
+                                 f"if the file is right, pass load_idx(..., max_bytes={expected})")
+    stored = path.stat().st_size
+    if compressed and expected > MAX_DEFLATE_RATIO * stored:
+        raise _idx_problem(path, f"IDX header declares {declared}, but a {stored}-byte gzip file expands to at "
+                                 f"most {MAX_DEFLATE_RATIO * stored}: the file is truncated or corrupted")
+    if not compressed and stored - 4 - 4 * ndim != expected:
+        found = stored - 4 - 4 * ndim
+        problem = "truncated" if found < expected else "has extra bytes"
+        raise _idx_problem(path, f"IDX data {problem}: {declared} but the file holds {found}")
+    values = np.empty(expected, dtype=np.uint8)
+    found = _read_into(handle, memoryview(values))
+    if found < expected:
+        raise _idx_problem(path, f"IDX data truncated: {declared} but the file holds {found}")
+    if handle.read(1):
+        raise _idx_problem(path, f"IDX data has extra bytes: {declared} and more follow")
+    return values.view(dtype).reshape(shape)
+
+
+def load_idx(path: str | os.PathLike, max_bytes: int = MAX_IDX_BYTES) -> np.ndarray:
     """The array stored in an IDX file (MNIST's format); gzip-compressed when the name ends in ``.gz``.
 
     Layout: two zero bytes, a type code (0x08 unsigned byte … 0x0E double), the number of
     dimensions d, then d sizes as big-endian 32-bit integers, then the values, big-endian,
     row by row. Returns an array in the machine's byte order with shape (size₁, …, size_d).
+
+    The declared size (size₁ × … × size_d × bytes per value) is checked before reading: at
+    most ``max_bytes`` (1 GiB by default), exactly the file's size, or for a ``.gz`` file no
+    more than it can expand to; the values are then read into one array, chunk by chunk.
     """
     path = existing_file(path, "IDX file")
-    raw = _read_bytes(path)
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise ValueError(f"{path}: not an IDX file (bad magic number {raw[:4].hex() or 'missing'}); an IDX file "
-                         "starts with two zero bytes, a type code and the number of dimensions")
-    code, ndim = raw[2], raw[3]
-    if code not in IDX_DTYPES:
-        known = ", ".join(f"0x{k:02X}" for k in IDX_DTYPES)
-        raise ValueError(f"{path}: unknown IDX type code 0x{code:02X}; known codes are {known}")
-    if len(raw) < 4 + 4 * ndim:
-        raise ValueError(f"{path}: truncated IDX header: {ndim} dimension sizes need {4 * ndim} bytes after the "
-                         f"magic number, but only {len(raw) - 4} are there")
-    shape = tuple(int(n) for n in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    dtype = IDX_DTYPES[code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    found = len(raw) - 4 - 4 * ndim
-    if found != expected:
-        problem = "truncated" if found < expected else "has extra bytes"
-        raise ValueError(f"{path}: IDX data {problem}: shape {shape} of {dtype.name} needs {expected} bytes of "
-                         f"values but the file holds {found}")
-    values = np.frombuffer(raw, dtype=dtype, offset=4 + 4 * ndim).reshape(shape)
-    return values.astype(dtype.newbyteorder("="))
+    if not path.name.endswith(".gz"):
+        with open(path, "rb") as handle:
+            values = _read_idx(path, handle, False, max_bytes)
+    else:
+        try:
+            with gzip.open(path, "rb") as handle:
+                values = _read_idx(path, handle, True, max_bytes)
+        except (OSError, EOFError, zlib.error) as error:
+            raise ValueError(f"{path}: not a readable gzip file ({error}); the name ends in .gz, "
+                             "so it should be a gzip-compressed IDX file") from None
+    if not values.dtype.isnative:  # swapped in place: no second copy of a large file
+        values = values.byteswap(inplace=True).view(values.dtype.newbyteorder("="))
+    return values
 
 
 def load_idx_dataset(images_path: str | os.PathLike, labels_path: str | os.PathLike) -> TensorDataset:

@@ -4,8 +4,9 @@
   optional batch normalization, dropout and skip connections.
 * :func:`architecture` — a JSON-serialisable ``dict`` describing a model made of known
   layers (what ``gg.save`` stores next to the weights).
-* :func:`from_architecture` — rebuilds the model from that ``dict`` (fresh weights: load
-  the saved ``state_dict`` into it).
+* :func:`from_architecture` — rebuilds the model from that ``dict`` (fresh weights, or the
+  saved ``state_dict``, checked against the description *before* anything is built, so a
+  description that lies about its sizes cannot make it allocate gigabytes).
 
 >>> import glassgrad as gg
 >>> model = gg.nn.mlp([4, 3, 4], seed=0)
@@ -124,7 +125,9 @@ def architecture(model: Module) -> dict[str, Any]:
     }
 
 
-def _build_layer(description: Any, where: str) -> Module:
+def _parts(description: Any, where: str) -> tuple[str, dict[str, Any], list[tuple[str, Any]] | None]:
+    """A layer description checked and split: its type, its settings, and for a container its
+    children as (name in the state dict, description) — None for a leaf layer."""
     if not isinstance(description, Mapping) or "type" not in description:
         raise ValueError(f"from_architecture: {where} must be a dict with a 'type' key, got {description!r}")
     settings = dict(description)
@@ -135,22 +138,93 @@ def _build_layer(description: Any, where: str) -> Module:
         layers = settings.pop("layers", None)
         if not isinstance(layers, list) or settings:
             raise ValueError(f"from_architecture: Sequential at {where} needs exactly a 'layers' list")
-        return Sequential(*[_build_layer(layer, f"{where}.layers[{i}]") for i, layer in enumerate(layers)])
+        return kind, settings, [(str(i), layer) for i, layer in enumerate(layers)]
     if kind == "Residual":
         if set(settings) != {"block"}:
             raise ValueError(f"from_architecture: Residual at {where} needs exactly a 'block' entry")
-        return Residual(_build_layer(settings["block"], f"{where}.block"))
+        return kind, settings, [("block", settings["block"])]
+    return kind, settings, None
+
+
+def _child_where(kind: str, where: str, name: str) -> str:
+    return f"{where}.layers[{name}]" if kind == "Sequential" else f"{where}.block"
+
+
+def _build_layer(description: Any, where: str) -> Module:
+    kind, settings, children = _parts(description, where)
+    if children is not None:
+        built = [_build_layer(child, _child_where(kind, where, name)) for name, child in children]
+        return Sequential(*built) if kind == "Sequential" else Residual(built[0])
     try:
         return LAYERS[kind](**settings)
     except (TypeError, ValueError) as error:
         raise ValueError(f"from_architecture: cannot build {kind} at {where} from {settings}: {error}") from None
 
 
-def from_architecture(description: Mapping[str, Any]) -> Module:
-    """Rebuild the model that :func:`architecture` described (freshly initialised weights).
+def _leaf_state(kind: str, settings: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    """The parameters and buffers, by name and shape, that a leaf layer built from ``settings``
+    holds, computed without building it (the layers' constructors define these; a test checks
+    that both agree for every layer type)."""
+    if kind == "Linear":
+        fan_in = check_size(settings["in_features"], "in_features", "Linear")
+        fan_out = check_size(settings["out_features"], "out_features", "Linear")
+        return {"weight": (fan_out, fan_in), **({"bias": (fan_out,)} if settings.get("bias", True) else {})}
+    if kind == "BatchNorm1d":
+        size = (check_size(settings["num_features"], "num_features", "BatchNorm1d"),)
+        state = {"weight": size, "bias": size} if settings.get("affine", True) else {}
+        if settings.get("track_running_stats", True):
+            state.update(running_mean=size, running_var=size, num_batches_tracked=())
+        return state
+    if kind == "LayerNorm":
+        shape = settings["normalized_shape"]
+        shape = tuple(check_size(n, "normalized_shape", "LayerNorm")
+                      for n in ([shape] if isinstance(shape, (int, np.integer)) else shape))
+        if not settings.get("elementwise_affine", True):
+            return {}
+        return {"weight": shape, **({"bias": shape} if settings.get("bias", True) else {})}
+    return {}
 
-    Unknown layer types, missing or extra settings and descriptions from a newer glassgrad
-    raise ``ValueError`` naming the place in the description.
+
+def _expected_state(description: Any, where: str, prefix: str) -> dict[str, tuple[int, ...]]:
+    """Every state-dict entry (dotted name → shape) that the described model will hold."""
+    kind, settings, children = _parts(description, where)
+    if children is not None:
+        state: dict[str, tuple[int, ...]] = {}
+        for name, child in children:
+            state.update(_expected_state(child, _child_where(kind, where, name), f"{prefix}{name}."))
+        return state
+    try:
+        return {prefix + name: shape for name, shape in _leaf_state(kind, settings).items()}
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"from_architecture: cannot build {kind} at {where} from {settings}: {error}") from None
+
+
+def _check_state(expected: dict[str, tuple[int, ...]], state_dict: Mapping[str, Any]) -> None:
+    """Raise a ValueError naming the first entry where ``state_dict`` differs from what the description implies."""
+    problem = None
+    for name, shape in expected.items():
+        stored = tuple(getattr(state_dict[name], "shape", ())) if name in state_dict else None
+        if stored is None:
+            problem = f"missing {name!r}, shape {shape}"
+        elif stored != shape:
+            problem = f"size mismatch for {name!r}: the architecture says {shape}, the stored tensor has {stored}"
+        if problem:
+            break
+    else:
+        extra = [name for name in state_dict if name not in expected]
+        problem = f"unexpected {extra[0]!r}" if extra else None
+    if problem:
+        raise ValueError(f"from_architecture: the weights do not fit its architecture ({problem}); the "
+                         "description and the weights must come from the same model")
+
+
+def from_architecture(description: Mapping[str, Any], state_dict: Mapping[str, Any] | None = None) -> Module:
+    """Rebuild the model that :func:`architecture` described, with fresh weights or ``state_dict``.
+
+    With ``state_dict`` (e.g. ``gg.load(path)["model"]``), every entry's name and shape is
+    checked against what the description implies *before* any layer is built, then loaded.
+    Unknown layer types, missing or extra settings, sizes that disagree with the weights and
+    descriptions from a newer glassgrad raise ``ValueError`` naming the place.
     """
     if not isinstance(description, Mapping) or "model" not in description:
         raise ValueError("from_architecture: expected the dict made by gg.nn.architecture(model), "
@@ -166,7 +240,11 @@ def from_architecture(description: Mapping[str, Any]) -> Module:
         dtype = None
     if dtype is None or dtype.kind != "f":
         raise ValueError(f"from_architecture: unknown dtype {name!r} (expected 'float32' or 'float64')")
+    if state_dict is not None:
+        _check_state(_expected_state(description["model"], "model", ""), state_dict)
     model = _build_layer(description["model"], "model")
     if dtype != np.float32:
         model.to(dtype)
+    if state_dict is not None:
+        model.load_state_dict(state_dict)
     return model

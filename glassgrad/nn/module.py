@@ -281,10 +281,19 @@ class Module:
             param.requires_grad = requires_grad
         return self
 
-    def to(self, dtype: Any) -> Module:
-        """Convert floating parameters and buffers to ``dtype`` in place (e.g. ``gg.float64``)."""
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Convert floating parameters and buffers to ``dtype`` in place (e.g. ``gg.float64``).
+
+        Called as in PyTorch: ``model.to("cpu")`` (glassgrad's only device: nothing to move),
+        ``model.to("cpu", gg.float64)``, ``model.to(dtype=gg.float64)``.
+        """
+        from ..device import to_arguments
+
+        dtype, _ = to_arguments("Module", args, kwargs)
+        if dtype is None:
+            return self
         dtype = resolve_dtype(dtype)
-        if dtype is None or dtype.kind != "f":
+        if dtype.kind != "f":
             raise TypeError(f"Module.to: expected a floating dtype (gg.float32 or gg.float64), got {dtype}")
         for tensor in itertools.chain(self.parameters(), self.buffers()):
             if tensor.data.dtype.kind == "f":

@@ -34,6 +34,9 @@ _MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2014": "-"})
 _SPLIT_NUMBER = re.compile(r"[\d.]\s+[\d.]")
 _EXPONENT = re.compile(r"[eE]([+-]?\d+)")
 MAX_EXPONENT = 30
+MAX_ANSWER_LENGTH = 100
+"""Characters an answer may have: every answer here is a short number (Python also refuses to read
+integers of over 4300 digits)."""
 
 HOW_TO_ANSWER = "type an integer (3), a decimal (-2.5) or a fraction (3/2)"
 
@@ -52,6 +55,9 @@ def parse_answer(text: str) -> Fraction:
     cleaned = "".join(shown.split()).translate(_MINUS_SIGNS)
     if not cleaned:
         raise AnswerError(f"empty answer: {HOW_TO_ANSWER}")
+    if len(cleaned) > MAX_ANSWER_LENGTH:
+        raise AnswerError(f"{shown[:12]!r}… is {len(cleaned)} characters long, more than any answer here "
+                          f"(at most {MAX_ANSWER_LENGTH}): {HOW_TO_ANSWER}")
     if _SPLIT_NUMBER.search(shown):
         raise AnswerError(f"{shown!r} has a space inside a number: write one number, e.g. 1.5 or 3/2 (not 1 1/2)")
     if "," in cleaned and _NUMBER.fullmatch(cleaned.replace(",", ".", 1)):

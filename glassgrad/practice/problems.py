@@ -30,6 +30,8 @@ from .update_kinds import gd_update, linear_regression_step
 FORMAT = "glassgrad-practice"
 VERSION = 1
 DIFFICULTIES = (1, 2, 3)
+MAX_SET_SIZE = 10_000
+"""Problems in one set (a set is built whole in memory, and a printed one whole on the page)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,9 @@ def generate_set(kind: str | None, count: int, seed: int, size: int | None = Non
     """``count`` problems with seeds ``seed, seed+1, …``; all kinds, dealt in a seeded order, when ``kind`` is None."""
     if count < 1:
         raise ValueError(f"count must be at least 1, not {count}")
+    if count > MAX_SET_SIZE:
+        raise ValueError(f"count {count} is more than the {MAX_SET_SIZE} problems one set can have; for more, make "
+                         "several sets with different seeds")
     if kind is not None:
         _kind(kind)
         kinds = [kind] * count

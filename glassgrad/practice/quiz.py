@@ -27,6 +27,8 @@ from .numbers import engine_tensor, exact, factor_text, number_text, seeded
 LETTERS = "ABCDEFGH"
 LIVE_SHARE = 4
 """One question in this many is a live-model question."""
+MAX_QUESTIONS = 1000
+"""Questions in one quiz: live questions are made on the spot, so a count is a promise of work."""
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,9 @@ class QuizExercise:
         cleaned = answer.strip().rstrip(").").upper()
         if len(cleaned) == 1 and cleaned in LETTERS[:count]:
             return LETTERS.index(cleaned)
-        if cleaned.isdigit() and 1 <= int(cleaned) <= count:
-            return int(cleaned) - 1
+        numbers = [str(number) for number in range(1, count + 1)]  # not int(): '²' passes isdigit()
+        if cleaned in numbers:
+            return numbers.index(cleaned)
         raise AnswerError(f"{answer.strip()!r} is not one of the options: type a letter from A to "
                           f"{LETTERS[count - 1]} (or its number, 1 to {count})")
 
@@ -100,6 +103,9 @@ def build_quiz(count: int, seed: int) -> list[QuizQuestion]:
     bank = load_bank()
     if count < 1:
         raise ValueError(f"count must be at least 1, not {count}")
+    if count > MAX_QUESTIONS:
+        raise ValueError(f"count {count} is more than the {MAX_QUESTIONS} questions one quiz can have; for more, "
+                         "take several quizzes with different seeds")
     rng = seeded(seed)
     live_count = max(count // LIVE_SHARE, count - len(bank))
     picked = [bank[int(i)] for i in rng.choice(len(bank), size=count - live_count, replace=False)]

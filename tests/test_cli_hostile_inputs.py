@@ -1,0 +1,154 @@
+"""`glassgrad train / evaluate / predict` against sizes, files and options that would crash or mislead
+(issue 10, items 8, 9 and 13): one line, exit code 2, and nothing allocated for a size that is refused."""
+
+from __future__ import annotations
+
+import csv
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+import glassgrad as gg
+from glassgrad.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def refused(capsys, *argv) -> str:
+    code, out, err = run(capsys, *argv)
+    assert code == 2, (argv, out, err)
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in out + err, err
+    assert "training " not in out  # refused before any training
+    return err
+
+
+@pytest.fixture(scope="module")
+def moons_model(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "moons.safetensors"
+    assert main(["train", "--data", "moons", "--layers", "2,8,1", "--epochs", "1", "--save", str(path)]) == 0
+    return path
+
+
+# --- item 8: sizes checked before allocating --------------------------------------------------
+
+
+def test_a_network_of_ten_billion_parameters_is_refused_before_building(capsys):
+    err = refused(capsys, "train", "--data", "moons", "--layers", "2,100000,100000,2")  # 2·10⁵+10⁵ + 10¹⁰+10⁵ + 2·10⁵+2
+    assert "2,100000,100000,2 has 10,000,600,002 parameters (40 GB as float32" in err
+    assert "more than --max-parameters 50,000,000" in err and "raise --max-parameters" in err
+
+
+def test_max_parameters_sets_the_cap(capsys):
+    err = refused(capsys, "train", "--data", "moons", "--layers", "2,16,2", "--max-parameters", "81")
+    assert "has 82 parameters" in err and "--max-parameters 81" in err  # 2·16 + 16 + 16·2 + 2 = 82
+
+
+def test_a_class_label_of_1e10_does_not_ask_for_ten_billion_outputs(capsys, tmp_path):
+    data = tmp_path / "labels.csv"
+    data.write_text("a,label\n1,0\n2,1e10\n3,1\n4,0\n5,1\n")
+    err = refused(capsys, "train", "--data", str(data))
+    assert "the largest class label is 10000000000, so the network would need 10000000001 outputs" in err
+
+
+def long_cell_csv(folder: Path) -> Path:
+    path = folder / "long.csv"
+    path.write_text("x1,x2,label\n1,2,0\n" + "3" * (csv.field_size_limit() + 1) + ",4,1\n")
+    return path
+
+
+def test_a_csv_cell_over_the_readers_limit_is_one_line_in_train_and_predict(capsys, tmp_path, moons_model):
+    path = long_cell_csv(tmp_path)
+    for argv in (["train", "--data", str(path)], ["predict", str(moons_model), "--input", str(path)]):
+        err = refused(capsys, *argv)
+        assert f"{path}, line 3: a cell is longer than {csv.field_size_limit()} characters" in err
+
+
+# --- item 9: the architecture record is checked against the stored shapes first ---------------
+
+
+def lying_model(folder: Path, width: int) -> Path:
+    """A tiny model file whose architecture record claims a Linear(width, width)."""
+    path = folder / f"lying-{width}.safetensors"
+    architecture = {"glassgrad_architecture": 1, "dtype": "float32", "model": {"type": "Sequential", "layers": [
+        {"type": "Linear", "in_features": width, "out_features": width, "bias": True}]}}
+    gg.save({"model": {"0.weight": gg.zeros(2, 2), "0.bias": gg.zeros(2)}, "architecture": architecture,
+             "training": {"data": "moons", "loss": "cross-entropy"}}, path)
+    assert path.stat().st_size < 2000
+    return path
+
+
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+def test_an_architecture_larger_than_its_weights_is_refused_without_building_it(capsys, tmp_path, command):
+    path = lying_model(tmp_path, 3000)
+    extra = ["--input", "1,2"] if command == "predict" else []
+    tracemalloc.start()
+    try:
+        err = refused(capsys, command, str(path), *extra)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20  # a Linear(3000, 3000) alone would be 36 MB
+    assert ("weights do not fit its architecture (size mismatch for '0.weight': the architecture says "
+            "(3000, 3000), the stored tensor has (2, 2))") in err
+
+
+def test_an_architecture_of_a_trillion_weights_is_one_line(capsys, tmp_path):
+    err = refused(capsys, "evaluate", str(lying_model(tmp_path, 10**6)))
+    assert "the architecture says (1000000, 1000000), the stored tensor has (2, 2)" in err
+
+
+# --- item 13: messages that name the real problem ---------------------------------------------
+
+
+def test_a_class_label_of_1e300_is_named_as_it_is_written(capsys, tmp_path):
+    data = tmp_path / "huge.csv"
+    data.write_text("a,label\n1,0\n2,1e300\n3,1\n")
+    err = refused(capsys, "train", "--data", str(data))
+    assert f"{data}, line 3: the class label '1e300' is too large to be a class" in err
+    assert "-9223372036854775808" not in err
+
+
+def test_a_model_path_linking_to_dev_zero_is_not_a_regular_file(capsys, tmp_path):
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero on this system")
+    link = tmp_path / "model.safetensors"
+    link.symlink_to("/dev/zero")
+    err = refused(capsys, "evaluate", str(link))
+    assert "is not a regular file" in err and "character device" in err and "does not exist" not in err
+
+
+def test_a_latin1_csv_is_refused_naming_the_file(capsys, tmp_path):
+    data = tmp_path / "latin.csv"
+    data.write_bytes("size,label\n1,chat\n2,caf\u00e9\n".encode("latin-1"))
+    err = refused(capsys, "train", "--data", str(data))
+    assert str(data) in err and "not UTF-8 text" in err
+
+
+def test_a_tiny_validation_set_is_called_too_small_not_a_failure_to_learn(capsys):
+    code, out, err = run(capsys, "train", "--data", "moons", "--val-fraction", "0.001", "--epochs", "1")
+    assert code == 0, err
+    assert "999 train / 1 validation samples" in out
+    assert "the validation set has only 1 sample(s), too few to tell learning from chance" in out
+    assert "--val-fraction 0.01 holds out 10 or more" in out
+    assert "has not learned" not in out
+
+
+def test_an_empty_validation_set_is_refused_with_a_fraction_that_works(capsys):
+    err = refused(capsys, "train", "--data", "moons", "--val-fraction", "0.0001")
+    assert "--val-fraction 0.0001 of 1000 samples leaves the validation set empty; use --val-fraction 0.01" in err
+
+
+def test_out_of_memory_is_one_line_not_a_traceback(capsys, monkeypatch):
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(gg.nn, "mlp", exhausted)
+    code, out, err = run(capsys, "train", "--data", "moons", "--epochs", "1")
+    assert code == 1
+    assert err.strip() == ("glassgrad: error: out of memory: the task needs more memory than this computer has; "
+                           "make it smaller (fewer or narrower layers, less data)")
