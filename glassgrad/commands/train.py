@@ -16,8 +16,8 @@ from typing import Optional
 
 import typer
 
-from ..cli import CommandError
 from ..training import Callback
+from . import CommandError
 
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adam": 0.003, "adamw": 0.003, "rmsprop": 0.001,
               "adagrad": 0.05}
