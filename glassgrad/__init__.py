@@ -83,16 +83,19 @@ from .ops import RULES
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64
 from .trace import trace
 from .training import fit
-
-__version__ = "0.1.0"
+from .version import __version__
 
 
 def __getattr__(name: str):
     """``gg.lessons`` and ``gg.practice`` load on first use (keeps ``import glassgrad`` fast)."""
-    if name in ("lessons", "practice"):
-        import importlib
+    if name == "lessons":
+        from . import lessons
 
-        return importlib.import_module(f"glassgrad.{name}")
+        return lessons
+    if name == "practice":
+        from . import practice
+
+        return practice
     raise AttributeError(f"module 'glassgrad' has no attribute {name!r}")
 
 _memory.tune_allocator()

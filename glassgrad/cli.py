@@ -14,7 +14,7 @@ import sys
 
 import typer
 
-from .commands import COMMAND_MODULES
+from .commands import COMMAND_MODULES, CommandError
 
 app = typer.Typer(
     name="glassgrad",
@@ -23,10 +23,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-
-class CommandError(Exception):
-    """A problem with what the user asked for: reported in one line, exit code 2."""
 
 
 def _register_commands() -> None:

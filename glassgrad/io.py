@@ -274,7 +274,7 @@ def save(obj: dict, path: str | os.PathLike, metadata: dict | None = None) -> Pa
     """
     import safetensors.numpy
 
-    from . import __version__
+    from .version import __version__
 
     if not isinstance(obj, dict):
         hint = "; pass module.state_dict()" if hasattr(obj, "state_dict") else ", e.g. model.state_dict()"

@@ -11,7 +11,8 @@ import pytest
 
 import glassgrad as gg
 from glassgrad.cli import main
-from glassgrad.lessons.experiments import EXPERIMENTS, classify, run_experiment
+from glassgrad.lessons import EXPERIMENTS, run_experiment
+from glassgrad.lessons.experiments import classify
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

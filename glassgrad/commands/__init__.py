@@ -5,3 +5,7 @@ inside the command functions.
 """
 
 COMMAND_MODULES = ["engine", "train", "serve", "practice", "glassbox"]
+
+
+class CommandError(Exception):
+    """A problem with what the user asked for: reported in one line, exit code 2."""

@@ -14,7 +14,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import CommandError
+from . import CommandError
 
 OUTPUT = Path("glassgrad-output")
 EXPERIMENT_LENGTH = {"learning-rate": "steps", "optimizers": "epochs", "batch-size": "epochs", "zero-grad": "steps",
@@ -132,7 +132,7 @@ def graph(
 
 
 def _experiment_options(name: str, steps: Optional[int], lrs: Optional[str], seed: Optional[int]) -> dict:
-    from ..lessons.experiments import experiment_function
+    from ..lessons import experiment_function
 
     accepted = inspect.signature(experiment_function(name)).parameters
     options: dict = {}
@@ -163,7 +163,7 @@ def experiment(
 ) -> None:
     """Run an experiment: a table, an explanation and a plot (PNG and SVG) of what it shows."""
     from ..io import write_atomically
-    from ..lessons.experiments import EXPERIMENTS, run_experiment
+    from ..lessons import EXPERIMENTS, run_experiment
     from ..trace.render_html import render_html
 
     if name not in EXPERIMENTS:

@@ -15,7 +15,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import CommandError
+from . import CommandError
 
 FORMATS = ("json", "md", "html")
 KIND_HELP = ("forward-blank, backward-blank, relu-backward, softmax-ce-gradient, gd-update, "

@@ -22,7 +22,7 @@ def serve(
     output_dir: Path = typer.Option(Path("glassgrad-output"), help="The only folder the playground writes to."),
 ) -> None:
     """Start the playground: step through backprop, train, and practise in your browser."""
-    from glassgrad.cli import CommandError
+    from . import CommandError
 
     if host not in LOOPBACK_HOSTS:
         raise CommandError(f"--host {host} is not a loopback address: the playground serves this machine only "
@@ -40,7 +40,7 @@ def serve(
 
 def _listen(host: str, port: int) -> socket.socket:
     """Bind the socket here, so a busy port is a one-line error and port 0 gets a real number to print."""
-    from glassgrad.cli import CommandError
+    from . import CommandError
 
     family = socket.AF_INET6 if host == "::1" else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)

@@ -15,8 +15,8 @@ from typing import Optional
 
 import typer
 
-from ..cli import CommandError
 from ..training import Callback
+from . import CommandError
 from .train_checks import (
     MAX_PARAMETERS,
     MAX_WIDTH,

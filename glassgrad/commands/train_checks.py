@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Optional
 
-from ..cli import CommandError
+from . import CommandError
 
 MAX_WIDTH = 100_000
 """Neurons in one layer (and classes of a task) that ``train`` accepts."""

@@ -15,11 +15,12 @@ stays light.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import import_module
 from typing import Any
 
 from .diagnostics import Diagnostics
-from .experiments import EXPERIMENTS, run_experiment
+from .worked_step import traced_step
 
 LESSONS = {
     "diagonal-flip": ("glassgrad.lessons.diagonal_flip", "the 4→3→4 ReLU network of the lessons, 31 parameters"),
@@ -36,23 +37,29 @@ def lesson(name: str) -> dict:
     return import_module(LESSONS[name][0]).run()
 
 
-def traced_step(model: Any, loss_fn: Any, inputs: Any, targets: Any, optimizer: Any) -> tuple[Any, Any, Any, float]:
-    """One training step under a tape: forward, loss, backward, update; then the loss after the update.
-
-    Returns ``(tape, output, loss, new_loss)``; the tape watches ``model`` and calls the inputs ``X``.
-    """
-    from ..autograd import no_grad
-    from ..trace import trace
-
-    with trace(model) as tape:
-        tape.name(inputs, "X")
-        output = model(inputs)
-        loss = loss_fn(output, targets)
-        loss.backward()
-        optimizer.step()
-    with no_grad():
-        new_loss = loss_fn(model(inputs), targets).item()
-    return tape, output, loss, new_loss
+EXPERIMENTS = {
+    "learning-rate": ("experiments", "learning_rate",
+                      "η from 0.001 to 10 on the diagonal-flip network: slow, converging, diverging"),
+    "depth": ("depth", "depth", "vanishing gradients in deep sigmoid nets vs ReLU, He init, BatchNorm, residual; "
+                                "gradient clipping"),
+    "optimizers": ("experiments", "optimizers", "SGD, momentum and Adam from the same start"),
+    "batch-size": ("experiments", "batch_size", "batch vs mini-batch vs stochastic gradient descent"),
+    "zero-grad": ("experiments", "zero_grad", "what happens when gradients are not zeroed between steps"),
+}
+"""Each experiment: the module of :mod:`glassgrad.lessons` and the function that runs it, and what it shows."""
 
 
-__all__ = ["EXPERIMENTS", "LESSONS", "Diagnostics", "lesson", "run_experiment", "traced_step"]
+def experiment_function(name: str) -> Callable[..., Any]:
+    """The function that runs the experiment ``name`` (a key of :data:`EXPERIMENTS`); its keywords are the options."""
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; choose one of: {', '.join(EXPERIMENTS)}")
+    module, function, _ = EXPERIMENTS[name]
+    return getattr(import_module(f"glassgrad.lessons.{module}"), function)
+
+
+def run_experiment(name: str, **options: Any) -> Any:
+    """Run the experiment called ``name`` (a key of :data:`EXPERIMENTS`) with its keyword options."""
+    return experiment_function(name)(**options)
+
+
+__all__ = ["EXPERIMENTS", "LESSONS", "Diagnostics", "experiment_function", "lesson", "run_experiment", "traced_step"]

@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -318,27 +317,3 @@ def zero_grad(steps: int = 60, lr: float = 0.5, seed: int = 0) -> Experiment:
           "rows": rows}],
         figure, {"runs": results})
 
-
-EXPERIMENTS = {
-    "learning-rate": ("experiments", "learning_rate",
-                      "η from 0.001 to 10 on the diagonal-flip network: slow, converging, diverging"),
-    "depth": ("depth", "depth", "vanishing gradients in deep sigmoid nets vs ReLU, He init, BatchNorm, residual; "
-                                "gradient clipping"),
-    "optimizers": ("experiments", "optimizers", "SGD, momentum and Adam from the same start"),
-    "batch-size": ("experiments", "batch_size", "batch vs mini-batch vs stochastic gradient descent"),
-    "zero-grad": ("experiments", "zero_grad", "what happens when gradients are not zeroed between steps"),
-}
-"""Each experiment: the module of :mod:`glassgrad.lessons` and the function that runs it, and what it shows."""
-
-
-def experiment_function(name: str) -> Callable[..., Experiment]:
-    """The function that runs the experiment ``name`` (a key of :data:`EXPERIMENTS`); its keywords are the options."""
-    if name not in EXPERIMENTS:
-        raise ValueError(f"unknown experiment {name!r}; choose one of: {', '.join(EXPERIMENTS)}")
-    module, function, _ = EXPERIMENTS[name]
-    return getattr(import_module(f"glassgrad.lessons.{module}"), function)
-
-
-def run_experiment(name: str, **options: Any) -> Experiment:
-    """Run the experiment called ``name`` (a key of :data:`EXPERIMENTS`) with its keyword options."""
-    return experiment_function(name)(**options)

@@ -36,12 +36,6 @@ class Adagrad(Optimizer):
     tensor([ 0.5, -2.5], requires_grad=True)
     """
 
-    formula = (
-        "g ← ∇L(w) + λ·w   (−∇L(w) + λ·w when maximizing)\n"
-        "ηₜ ← η / (1 + (t − 1)·δ)\n"
-        "s ← s + g²\n"
-        "w ← w − ηₜ·g / (√s + ε)"
-    )
 
     def __init__(
         self,

@@ -42,14 +42,6 @@ class Adam(Optimizer):
     tensor([ 0.9, -2.9], requires_grad=True)
     """
 
-    formula = (
-        "g ← ∇L(w) + λ·w   (−∇L(w) + λ·w when maximizing)\n"
-        "m ← β₁·m + (1 − β₁)·g\n"
-        "v ← β₂·v + (1 − β₂)·g²\n"
-        "v_max ← max(v_max, v)   (AMSGrad only; v_max then stands for v)\n"
-        "m̂ ← m / (1 − β₁ᵗ),  v̂ ← v / (1 − β₂ᵗ)\n"
-        "w ← w − η·m̂ / (√v̂ + ε)"
-    )
     decoupled_weight_decay = False
     """True for AdamW: ``w ← w − η·λ·w`` applied to the weight, not ``λ·w`` added to the gradient."""
 
@@ -222,7 +214,6 @@ class AdamW(Adam):
     The default ``weight_decay`` is 0.01 (PyTorch's).
     """
 
-    formula = "w ← w − η·λ·w\ng ← ∇L(w)   (−∇L(w) when maximizing)\n" + Adam.formula.split("\n", 1)[1]
     decoupled_weight_decay = True
 
     def __init__(

@@ -14,8 +14,8 @@ their own hyper-parameters (a smaller learning rate for a pretrained body, say),
 tensor([ 0.8, -1.6], requires_grad=True)
 
 Each subclass supplies ``_update(param, grad, group)``, which changes ``param.data`` in place
-(NumPy ``out=``, float32 stays float32), a ``formula`` class attribute (its full rule, for
-display) and ``formula_for(group)`` (the rule with only the options that group uses).
+(NumPy ``out=``, float32 stays float32), and ``formula_for(group)``: its rule as displayed,
+with only the options that group uses.
 Parameters whose ``.grad`` is ``None`` are skipped. When a tape is recording
 (``glassgrad.autograd.STATE.tape``), every update is reported to it with the old value,
 the gradient, the learning rate and the new value.
@@ -40,8 +40,6 @@ class Optimizer:
     ``params`` is an iterable of tensors, or of dicts ``{"params": [...], "lr": ..., ...}``
     (one per group; options a group leaves out come from ``defaults``).
     """
-
-    formula: str = ""
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], defaults: dict[str, Any]) -> None:
         self.defaults = self._checked_options(dict(defaults))
@@ -164,8 +162,8 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__} must define _update(param, grad, group)")
 
     def formula_for(self, group: dict[str, Any]) -> str:
-        """The update rule as applied to ``group`` (only the options it uses); here, the full ``formula``."""
-        return self.formula
+        """The update rule as applied to ``group``: only the options it uses (each optimizer writes its own)."""
+        raise NotImplementedError(f"{type(self).__name__} must define formula_for(group)")
 
     def _state_for(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         """``self.state[param]``, created by ``_initial_state`` on the parameter's first step."""

@@ -39,13 +39,6 @@ class RMSprop(Optimizer):
     0.9
     """
 
-    formula = (
-        "g ← ∇L(w) + λ·w   (−∇L(w) + λ·w when maximizing)\n"
-        "v ← α·v + (1 − α)·g²\n"
-        "ḡ ← α·ḡ + (1 − α)·g   (centered only)\n"
-        "d ← √(v − ḡ²) + ε if centered, else d ← √v + ε\n"
-        "b ← μ·b + g/d,  w ← w − η·b   (w ← w − η·g/d without momentum)"
-    )
 
     def __init__(
         self,

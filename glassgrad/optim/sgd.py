@@ -38,11 +38,6 @@ class SGD(Optimizer):
     0.46
     """
 
-    formula = (
-        "g ← ∇L(w) + λ·w   (−∇L(w) + λ·w when maximizing)\n"
-        "b ← μ·b + (1 − τ)·g   (b ← g on the first step)\n"
-        "w ← w − η·(g + μ·b) with Nesterov momentum, else w ← w − η·b   (w ← w − η·g without momentum)"
-    )
 
     def __init__(
         self,
