@@ -14,7 +14,9 @@
 ``POST /api/practice/check``              ``{kind, seed, answer}`` → graded by the engine, worked solution
 =======================================  ==================================================================
 
-Errors are JSON ``{"error": "..."}`` with a 4xx status that says what to change.
+Errors are JSON ``{"error": "..."}`` with a 4xx status that says what to change. POST bodies must be
+sent as ``Content-Type: application/json`` (415 otherwise), and only the playground's own page may
+call the API (403 for a request from another site's page: see :class:`.safety.SameOriginOnly`).
 
 Handlers run in worker threads, one at a time (:data:`ENGINE_LOCK`): a training job's model and
 optimizer change with every step, so two requests for one job must not interleave, and the work
@@ -50,6 +52,7 @@ from .safety import (
     Fields,
     HostAllowList,
     JobStore,
+    SameOriginOnly,
     SecurityHeaders,
     output_path,
     parse_json_object,
@@ -229,7 +232,8 @@ def create_app(output_dir: Path | str = "glassgrad-output", max_jobs: int = MAX_
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(HostAllowList), Middleware(BodySizeLimit), Middleware(SecurityHeaders)],
+        middleware=[Middleware(HostAllowList), Middleware(SameOriginOnly), Middleware(BodySizeLimit),
+                    Middleware(SecurityHeaders)],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
     app.state.output_dir = Path(output_dir)
