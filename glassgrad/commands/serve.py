@@ -51,13 +51,15 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 def _run(listener: socket.socket, url: str, open_browser: bool, output_dir: Path) -> None:
+    import sys
     import threading
     import webbrowser
 
     from glassgrad.playground import create_app
-    from glassgrad.playground.server import make_server
+    from glassgrad.playground.server import GIL_TURN_SECONDS, make_server
 
     server = make_server(create_app(output_dir))
+    sys.setswitchinterval(GIL_TURN_SECONDS)  # this process only serves: short turns keep quick requests quick
     if open_browser:
         threading.Timer(1.0, webbrowser.open, [url]).start()
     server.run(sockets=[listener])

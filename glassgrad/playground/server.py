@@ -9,6 +9,9 @@
   answers at most :data:`MAX_CONNECTIONS` connections at once (503 beyond): a client that sends
   slowly, or opens connections and sends nothing, cannot hold the server.
   (Bodies over :data:`.safety.MAX_BODY_BYTES` are refused by the app itself: 413.)
+* :data:`GIL_TURN_SECONDS`: requests run in threads side by side, taking turns at Python's GIL.
+  ``glassgrad serve`` shortens each turn from Python's 5 ms to 1 ms, so a step-through request
+  that needs a few turns is not held 5 ms at each behind a comparison training in another thread.
 
 >>> listener = listen("127.0.0.1", 0)
 >>> listener.proto == socket.IPPROTO_TCP
@@ -30,6 +33,7 @@ REQUEST_SECONDS = 5.0
 KEEP_ALIVE_SECONDS = 5
 MAX_CONNECTIONS = 64
 BACKLOG = 128
+GIL_TURN_SECONDS = 0.001
 
 
 def listen(host: str, port: int) -> socket.socket:
