@@ -28,6 +28,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 starlette_testclient = pytest.importorskip("starlette.testclient")
 
 STATIC = Path(__file__).resolve().parents[1] / "glassgrad" / "playground" / "static"
+JSON = {"content-type": "application/json"}  # raw bodies sent as the page sends them
 ACTIVATE = {"relu": lambda z: np.maximum(z, 0), "tanh": np.tanh, "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
             "identity": lambda z: z}
 
@@ -139,9 +140,9 @@ def test_only_the_three_local_names_pass_the_allow_list(host):
 
 def test_large_bodies_get_413_declared_or_streamed(client):
     big = b'{"actions": "' + b"f " * MAX_BODY_BYTES + b'"}'
-    assert "too large" in error_of(client.post("/api/step", content=big), 413)
+    assert "too large" in error_of(client.post("/api/step", content=big, headers=JSON), 413)
     chunks = (b"x" * 8192 for _ in range(MAX_BODY_BYTES // 8192 + 2))  # no Content-Length: chunked
-    assert "too large" in error_of(client.post("/api/step", content=chunks), 413)
+    assert "too large" in error_of(client.post("/api/step", content=chunks, headers=JSON), 413)
 
 
 @pytest.mark.parametrize("body, status, words", [
@@ -175,7 +176,7 @@ def test_large_bodies_get_413_declared_or_streamed(client):
     (b'{"actions": "lr=fast"}', 422, "not a number"),
 ])
 def test_bad_step_inputs_get_a_4xx_that_names_the_problem(client, body, status, words):
-    assert words in error_of(client.post("/api/step", content=body), status)
+    assert words in error_of(client.post("/api/step", content=body, headers=JSON), status)
 
 
 def test_too_many_actions_to_replay_are_refused(client):
@@ -192,7 +193,7 @@ def test_no_input_makes_a_server_error(value, path, key):
     app = create_app(output_dir="/nonexistent-never-written", max_jobs=1)
     with starlette_testclient.TestClient(app, base_url="http://localhost") as fuzz_client:
         for body in (value, {key: value}):
-            response = fuzz_client.post(path, content=json.dumps(body).encode())
+            response = fuzz_client.post(path, content=json.dumps(body).encode(), headers=JSON)
             assert response.status_code < 500, response.text
             assert isinstance(response.json(), dict)
 
@@ -561,8 +562,8 @@ def test_idle_jobs_expire_and_free_their_slot():
     assert gone.value.status == 404 and "expired" in gone.value.message
 
 
-def test_concurrent_requests_compute_one_at_a_time(client):
-    """Grad mode is process-wide: a request evaluating under no_grad must not switch off another's backward."""
+def test_concurrent_requests_do_not_disturb_each_other(client):
+    """Requests run side by side: one evaluating under no_grad must not switch off another's backward."""
     requests = [("/api/step", {"example": "mlp3", "actions": "f b b b u f b"}),
                 ("/api/train/compare", {"rates": [0.1, 1.0], "steps": 5}),
                 ("/api/step/explain", {"example": "moons", "actions": "f b b", "cell": "dW1[0,0]"})]

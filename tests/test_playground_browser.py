@@ -9,14 +9,12 @@ glassgrad, independently of the server's code.
 from __future__ import annotations
 
 import re
-import socket
 import threading
 import time
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import pytest
-import uvicorn
 from browser import CHROMIUM, SCREENSHOTS, require_playwright
 
 import glassgrad as gg
@@ -25,14 +23,18 @@ sync_api = require_playwright()
 expect = sync_api.expect
 
 
+SERVED = {}  # the running app, for tests that look at its state
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     from glassgrad.playground import create_app
+    from glassgrad.playground.server import listen, make_server
 
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
+    listener = listen("127.0.0.1", 0)  # as glassgrad serve does: TCP_NODELAY on every connection
     app = create_app(output_dir=tmp_path_factory.mktemp("playground-output"))
-    instance = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    instance = make_server(app)
+    SERVED["app"] = app
     thread = threading.Thread(target=instance.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -254,3 +256,25 @@ def test_the_page_reports_bad_input_in_words(server, page):
     page.wait_for_selector("#error:not([hidden])")
     assert "out of range" in page.locator("#error").inner_text()
     assert page.locator('[data-cell="W1[0,0]"]').count() == 1  # the last good view stays
+
+
+def test_another_sites_page_cannot_start_training(server, browser):
+    """A page elsewhere submits a form to the API (text/plain: a body type another site may send without
+    asking first). The request reaches the server, which refuses it (403) before reading it."""
+    context = browser.new_context()
+    evil = ("<!doctype html><title>evil</title><body>"
+            f"<form method='post' action='{server}/api/train' enctype='text/plain'>"
+            "<input name='{\"steps\": 1, \"x\": \"' value='\"}'></form>"
+            "<script>document.forms[0].submit()</script>")
+    context.route("http://evil.example/**", lambda route: route.fulfill(status=200, content_type="text/html",
+                                                                        body=evil))
+    seen = []
+    jobs_before = set(SERVED["app"].state.jobs.jobs)  # the other tests' jobs
+    tab = context.new_page()
+    tab.on("response", lambda response: seen.append((response.url, response.status)))
+    with tab.expect_navigation(url=f"{server}/api/train"):
+        tab.goto("http://evil.example/")
+    refusal = tab.locator("body").inner_text()
+    context.close()
+    assert (f"{server}/api/train", 403) in seen and "http://evil.example" in refusal
+    assert set(SERVED["app"].state.jobs.jobs) <= jobs_before

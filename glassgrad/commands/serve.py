@@ -39,30 +39,28 @@ def serve(
 
 
 def _listen(host: str, port: int) -> socket.socket:
-    """Bind the socket here, so a busy port is a one-line error and port 0 gets a real number to print."""
+    """Listen here, so a busy port is a one-line error and port 0 gets a real number to print."""
+    from glassgrad.playground.server import listen
+
     from . import CommandError
 
-    family = socket.AF_INET6 if host == "::1" else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        listener.bind((host, port))
+        return listen(host, port)
     except OSError as error:
-        listener.close()
         message = f"cannot listen on {host}:{port} ({error.strerror}); choose another port with --port"
         raise CommandError(message) from None
-    return listener
 
 
 def _run(listener: socket.socket, url: str, open_browser: bool, output_dir: Path) -> None:
+    import sys
     import threading
     import webbrowser
 
-    import uvicorn
-
     from glassgrad.playground import create_app
+    from glassgrad.playground.server import GIL_TURN_SECONDS, make_server
 
-    server = uvicorn.Server(uvicorn.Config(create_app(output_dir), log_level="warning"))
+    server = make_server(create_app(output_dir))
+    sys.setswitchinterval(GIL_TURN_SECONDS)  # this process only serves: short turns keep quick requests quick
     if open_browser:
         threading.Timer(1.0, webbrowser.open, [url]).start()
     server.run(sockets=[listener])

@@ -14,18 +14,20 @@
 ``POST /api/practice/check``              ``{kind, seed, answer}`` → graded by the engine, worked solution
 =======================================  ==================================================================
 
-Errors are JSON ``{"error": "..."}`` with a 4xx status that says what to change.
+Errors are JSON ``{"error": "..."}`` with a 4xx status that says what to change. POST bodies must be
+sent as ``Content-Type: application/json`` (415 otherwise), and only the playground's own page may
+call the API (403 for a request from another site's page: see :class:`.safety.SameOriginOnly`).
 
-Handlers run in worker threads, one at a time (:data:`ENGINE_LOCK`): a training job's model and
-optimizer change with every step, so two requests for one job must not interleave, and the work
-is bound by Python's GIL anyway. (Grad mode and the trace tape are per thread, as in PyTorch.)
-Every request is kept short instead (:data:`training.TIME_BUDGET_SECONDS`).
+Handlers run in worker threads, side by side: grad mode and the trace tape are per thread (as in
+PyTorch), and a request works on its own tensors, so a step-through answers at once even while a
+learning-rate comparison trains for seconds. Only a training job is shared between requests (its
+model and optimizer change with every step): requests for one job take turns (``job.lock``).
+Every request is kept short as well (:data:`training.TIME_BUDGET_SECONDS`).
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,7 @@ from .safety import (
     Fields,
     HostAllowList,
     JobStore,
+    SameOriginOnly,
     SecurityHeaders,
     output_path,
     parse_json_object,
@@ -57,7 +60,6 @@ from .safety import (
 
 STATIC = Path(__file__).parent / "static"
 MAX_COMPARE_STEPS = 300
-ENGINE_LOCK = threading.Lock()
 
 
 def _api(handler: Callable[..., Any]) -> Callable:
@@ -66,19 +68,13 @@ def _api(handler: Callable[..., Any]) -> Callable:
     async def endpoint(request: Request) -> Response:
         try:
             fields = Fields(parse_json_object(await request.body()))
-            result = await run_in_threadpool(_one_at_a_time, handler, request.app.state, fields,
-                                             **request.path_params)
+            result = await run_in_threadpool(handler, request.app.state, fields, **request.path_params)
         except ApiError as error:
             return JSONResponse({"error": error.message}, status_code=error.status)
         return Response(json.dumps(json_safe(result), ensure_ascii=False, allow_nan=False),
                         media_type="application/json")
 
     return endpoint
-
-
-def _one_at_a_time(handler: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    with ENGINE_LOCK:
-        return handler(*args, **kwargs)
 
 
 # --- handlers (plain functions: they run in a worker thread) -------------------------------------
@@ -126,8 +122,9 @@ def train_create(state: Any, fields: Fields) -> dict:
     fields.finish()
     job = training.TrainingJob(config)
     job_id = state.jobs.add(job)  # claim a slot before training: a refused request costs nothing
-    job.advance(steps)
-    return {"id": job_id, **job.snapshot(0)}
+    with job.lock:
+        job.advance(steps)
+        return {"id": job_id, **job.snapshot(0)}
 
 
 def train_step(state: Any, fields: Fields, job_id: str) -> dict:
@@ -135,8 +132,9 @@ def train_step(state: Any, fields: Fields, job_id: str) -> dict:
     since = fields.integer("since", 0, 0, training.MAX_TOTAL_STEPS + 1)
     fields.finish()
     job = state.jobs.get(job_id)
-    job.advance(steps)
-    return {"id": job_id, **job.snapshot(since)}
+    with job.lock:
+        job.advance(steps)
+        return {"id": job_id, **job.snapshot(since)}
 
 
 def train_stop(state: Any, fields: Fields, job_id: str) -> dict:
@@ -151,10 +149,11 @@ def train_save(state: Any, fields: Fields, job_id: str) -> dict:
     fields.finish()
     path = output_path(state.output_dir, name, ".safetensors")
     job = state.jobs.get(job_id)
-    metadata = {"made_by": "glassgrad playground", "step": job.step,
-                "config": {**job.config.__dict__, "hidden": list(job.config.hidden)}}
     try:
-        names = bridge.save_model(job.model, path, metadata)
+        with job.lock:
+            metadata = {"made_by": "glassgrad playground", "step": job.step,
+                        "config": {**job.config.__dict__, "hidden": list(job.config.hidden)}}
+            names = bridge.save_model(job.model, path, metadata)
     except OSError as error:  # the folder is not writable (or became a file): say so, and what to do
         raise ApiError(409, f"cannot write {path.name} in {path.parent} ({error.strerror}); start "
                             "glassgrad serve with another --output-dir") from None
@@ -229,7 +228,8 @@ def create_app(output_dir: Path | str = "glassgrad-output", max_jobs: int = MAX_
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(HostAllowList), Middleware(BodySizeLimit), Middleware(SecurityHeaders)],
+        middleware=[Middleware(HostAllowList), Middleware(SameOriginOnly), Middleware(BodySizeLimit),
+                    Middleware(SecurityHeaders)],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
     app.state.output_dir = Path(output_dir)

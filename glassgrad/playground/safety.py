@@ -3,6 +3,8 @@
 * :class:`HostAllowList`: answer only requests addressed to ``localhost``, ``127.0.0.1`` or ``[::1]``
   (any port). A web page elsewhere cannot reach the server through DNS rebinding (a hostile name
   that resolves to 127.0.0.1) because the browser still sends the hostile name as ``Host``: 400.
+* :class:`SameOriginOnly`: another site's page cannot use the API (403 for a foreign ``Origin``,
+  415 for a POST that is not ``application/json``), against cross-site request forgery.
 * :class:`BodySizeLimit`: request bodies above :data:`MAX_BODY_BYTES` get 413 before any parsing.
 * :class:`Fields`: every input read from a JSON body is checked (type, finiteness, range, known
   names) and a bad one gets 422 with a message that names the field and the fix, never a 500.
@@ -27,7 +29,11 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_JOBS = 4
 JOB_IDLE_SECONDS = 120.0
 ALLOWED_HOSTS = ("localhost", "127.0.0.1", "[::1]")
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+HOST_PATTERN = re.compile(f"(?:{'|'.join(map(re.escape, ALLOWED_HOSTS))})(?::(?P<port>[0-9]{{1,5}}))?", re.IGNORECASE)
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # whole names only: always with fullmatch
+NUMBER_PATTERN = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|infinity|nan)",
+                            re.IGNORECASE)
+LONGEST_EXACT_INTEGER = 20  # digits: a JSON integer longer than this is read as a float (it is out of range anyway)
 DEVICE_NAMES = {"con", "prn", "aux", "nul", *(f"{port}{n}" for port in ("com", "lpt") for n in range(10))}  # Windows
 
 
@@ -56,17 +62,8 @@ def host_is_allowed(host: str) -> bool:
     >>> host_is_allowed("localhost:8000"), host_is_allowed("[::1]:80"), host_is_allowed("evil.example:80")
     (True, True, False)
     """
-    host = host.strip().lower()
-    if host.startswith("["):
-        name, _, rest = host.partition("]")
-        name += "]"
-        port = rest[1:] if rest.startswith(":") else None if not rest else "bad"
-    else:
-        name, colon, port_text = host.partition(":")
-        port = port_text if colon else None
-    if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
-        return False
-    return name in ALLOWED_HOSTS
+    match = HOST_PATTERN.fullmatch(host)
+    return match is not None and (match["port"] is None or 0 < int(match["port"]) < 65536)
 
 
 class HostAllowList:
@@ -91,6 +88,59 @@ class HostAllowList:
         await self.app(scope, receive, send)
 
 
+def _header(scope: dict, name: bytes) -> str | None:
+    for key, value in scope.get("headers") or []:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+class SameOriginOnly:
+    """ASGI middleware against cross-site request forgery: another site's page cannot make the server act.
+
+    * 403 when the browser says the request comes from another page than this server's own: an
+      ``Origin`` other than ``http://`` + the ``Host`` it was sent to (``Origin: null`` included), or
+      ``Sec-Fetch-Site: cross-site``/``same-site`` (another port of localhost is "same-site").
+      A link from another site to the page itself (a GET navigation) is still answered.
+    * 415 for a POST whose body is not declared ``Content-Type: application/json``: without asking the
+      server first (a CORS preflight, which it never grants), another site can send only text, form or
+      multipart bodies (this is Jupyter's defence too).
+
+    Both refusals happen before the body is read: a refused request runs nothing.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        problem = self.problem(scope)
+        if problem is not None:
+            await _send_json(send, *problem)
+            return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def problem(scope: dict) -> tuple[int, dict] | None:
+        """``(status, {"error": ...})`` for a refused request, None for an accepted one."""
+        origin, site = _header(scope, b"origin"), _header(scope, b"sec-fetch-site")
+        own = f"http://{_header(scope, b'host') or ''}".lower()
+        navigation = scope["method"] in ("GET", "HEAD") and _header(scope, b"sec-fetch-mode") == "navigate"
+        if origin is not None and origin.lower() != own:
+            return 403, {"error": f"refused: this request comes from the page {origin!r}, not from the playground "
+                                  f"itself ({own}); only the playground's own page may use its API"}
+        if site in ("cross-site", "same-site") and not navigation:
+            return 403, {"error": "refused: the browser says this request comes from another site "
+                                  f"(Sec-Fetch-Site: {site}); only the playground's own page may use its API"}
+        media_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+        if scope["method"] == "POST" and media_type != "application/json":
+            return 415, {"error": f"the request body must be JSON sent with Content-Type: application/json "
+                                  f"(got {media_type or 'no Content-Type'})"}
+        return None
+
+
 class BodySizeLimit:
     """ASGI middleware: 413 for a request body over ``limit`` bytes (declared or streamed)."""
 
@@ -103,7 +153,7 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers") or []).get(b"content-length", b"0")
-        if not declared.isdigit() or int(declared) > self.limit:
+        if not declared.isdigit() or len(declared) > 12 or int(declared) > self.limit:
             await self._too_large(send)
             return
         chunks, size, more = [], 0, True
@@ -174,12 +224,36 @@ def parse_json_object(raw: bytes) -> dict:
         raise ApiError(422, f"{name} is not a number JSON allows: send finite numbers only")
 
     try:
-        data = json.loads(raw, parse_constant=no_constants)
+        data = json.loads(raw, parse_constant=no_constants, parse_int=_json_integer)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise ApiError(400, f"the request body is not valid JSON ({error})") from None
     if not isinstance(data, dict):
         raise ApiError(400, f"the request body must be a JSON object, got {type(data).__name__}")
     return data
+
+
+def _json_integer(text: str) -> int | float:
+    """A JSON integer: exact up to :data:`LONGEST_EXACT_INTEGER` digits, else a float (∞ past 10³⁰⁸).
+
+    Python refuses to convert integers of over 4300 digits, and a float cannot hold one past 10³⁰⁸;
+    no field takes numbers anywhere near that, so :class:`Fields` reports these as out of range.
+    """
+    return int(text) if len(text.lstrip("-")) <= LONGEST_EXACT_INTEGER else float(text)
+
+
+def number_from_text(text: str) -> float:
+    """A number typed as text: plain decimal or e-notation digits (``inf`` and ``nan`` included, for the
+    range check to refuse by name); ``ValueError`` for anything else.
+
+    Python's ``float`` also takes ``1_0`` (= 10) and digits of other scripts (``١٠``, ``²`` fails
+    later); a learner who typed those meant something else, so they are refused here.
+
+    >>> number_from_text("-2.5e-3"), number_from_text("1e999")
+    (-0.0025, inf)
+    """
+    if NUMBER_PATTERN.fullmatch(text) is None:
+        raise ValueError(f"{text!r} is not a number")
+    return float(text)
 
 
 class Fields:
@@ -208,21 +282,26 @@ class Fields:
             raise ApiError(422, f"{name} is missing: give a number")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ApiError(422, f"{name} must be a number, got {json.dumps(value)[:40]}")
-        value = float(value)
         if not math.isfinite(value):
-            raise ApiError(422, f"{name} must be a finite number, got {value}")
+            raise ApiError(422, f"{name} is not a finite number (it overflows a float): use a value from {low:g} "
+                                f"to {high:g}")
         if not low <= value <= high:
             raise ApiError(422, f"{name} = {value:g} is out of range: use a value from {low:g} to {high:g}")
-        return value
+        return float(value)
 
     def integer(self, name: str, default: int, low: int, high: int) -> int:
         value = self._get(name, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ApiError(422, f"{name} must be a whole number, got {json.dumps(value)[:40]}")
-        value = int(value)
+        if not math.isfinite(value):
+            raise ApiError(422, f"{name} is not a finite number (it overflows a float): use a whole number from "
+                                f"{low} to {high}")
+        if value != int(value):
+            raise ApiError(422, f"{name} must be a whole number, got {value:g}")
         if not low <= value <= high:
-            raise ApiError(422, f"{name} = {value} is out of range: use a whole number from {low} to {high}")
-        return value
+            shown = value if isinstance(value, int) else f"{value:g}"
+            raise ApiError(422, f"{name} = {shown} is out of range: use a whole number from {low} to {high}")
+        return int(value)
 
     def choice(self, name: str, options: Iterable[str], default: str | None = None) -> str:
         options = list(options)
@@ -252,7 +331,7 @@ class Fields:
         value = self._get(name, default)
         if isinstance(value, str):
             parts = [part.strip() for part in value.split(",") if part.strip()]
-            value = [int(part) if part.isdigit() else part for part in parts]
+            value = [int(part) if re.fullmatch(r"[0-9]{1,9}", part) else part for part in parts]
         if not isinstance(value, list) or any(isinstance(n, bool) or not isinstance(n, int) for n in value):
             raise ApiError(422, f"{name} must be a list of whole numbers such as [8, 8] (or the text \"8,8\")")
         if len(value) > max_layers:
@@ -334,7 +413,7 @@ class JobStore:
 
 def output_path(folder: Path, name: str, suffix: str) -> Path:
     """``folder/name+suffix`` for a plain name (letters, digits, ``-``, ``_``); never outside ``folder``."""
-    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
         raise ApiError(422, f"file name {name!r} is not allowed: use 1 to 64 letters, digits, '-' or '_' "
                             "(no folders, no dots)")
     if name.lower() in DEVICE_NAMES:

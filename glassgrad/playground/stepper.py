@@ -30,7 +30,7 @@ import glassgrad.nn.functional as F
 
 from . import bridge
 from .display import PRECISION_NOTE, matrix_json, shown, subscript
-from .safety import ApiError, Fields
+from .safety import ApiError, Fields, number_from_text
 
 EXAMPLES = {
     "diagonal-flip": "Diagonal flip (4→3→4, ReLU, MSE)",
@@ -341,7 +341,7 @@ class Walkthrough:
 def _finite(text: str, where: str, low: float, high: float) -> float:
     """``text`` as a number from ``low`` to ``high``; 422 naming the action otherwise (NaN and ∞ included)."""
     try:
-        value = float(text)
+        value = number_from_text(text)
     except ValueError:
         raise ApiError(422, f"{where}: {text!r} is not a number") from None
     if not low <= value <= high:  # False for NaN as well

@@ -16,6 +16,7 @@ Losses: cross-entropy on the logits, or MSE between the outputs and one-hot targ
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import asdict, dataclass
 
@@ -79,10 +80,14 @@ def read_config(fields: Fields) -> TrainingConfig:
 
 
 class TrainingJob:
-    """One model, its optimizer and its data; :meth:`advance` trains, :meth:`snapshot` reports."""
+    """One model, its optimizer and its data; :meth:`advance` trains, :meth:`snapshot` reports.
+
+    Requests for one job must take turns: hold :attr:`lock` around them.
+    """
 
     def __init__(self, config: TrainingConfig) -> None:
         self.config = config
+        self.lock = threading.Lock()
         points, labels = bridge.load_dataset(config.dataset, config.samples, config.noise, config.seed)
         self.points, self.labels = points, labels
         self.classes = int(labels.max()) + 1

@@ -140,20 +140,21 @@ export class StepView {
     loss.disabled = !view.loss;
     loss.setAttribute("aria-label", view.loss ? `loss L = ${view.loss.text}, show its formula` : "loss: not computed yet");
     $("step-updates").textContent = view.updates ? `(after ${view.updates} update${view.updates > 1 ? "s" : ""})` : "";
+    const pressed = document.activeElement; // read before disabling: Chromium blurs a button as it is disabled
     for (const [name, id] of Object.entries(BUTTONS)) $(id).disabled = !view.can[name];
     $("btn-back").disabled = !view.can.step_back;
     $("btn-reset").disabled = !view.can.step_back;
-    this.keepFocus();
+    this.keepFocus(pressed);
     drawDiagram($("diagram"), view, (cell) => this.explain(cell));
     $("diagram-desc").textContent = view.diagram_text;
     $("diagram-text").textContent = view.diagram_text;
     this.renderMatrices();
   }
 
-  /** When the pressed button becomes disabled, move focus to the next useful one (keyboard users). */
-  keepFocus() {
-    const active = document.activeElement;
-    if (active && active.closest && active.closest("#step-buttons") && active.disabled) {
+  /** When the pressed button (``pressed``, focused before the view changed) is now disabled, move focus
+   *  to the next useful one (keyboard users), rather than letting it fall back to the page. */
+  keepFocus(pressed) {
+    if (pressed && pressed.closest && pressed.closest("#step-buttons") && pressed.disabled) {
       const next = ["btn-backward", "btn-update", "btn-forward"].map($).find((button) => !button.disabled);
       if (next) next.focus();
     }
