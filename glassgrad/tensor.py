@@ -241,7 +241,11 @@ class Tensor:
         return self.to(int64)
 
     def size(self, dim: int | None = None):
-        return self.shape if dim is None else self.shape[dim]
+        if dim is None:
+            return self.shape
+        if self.data.ndim == 0:
+            raise IndexError(f"size: dim {dim} was asked for, but a 0-d tensor has no dims (its size is ())")
+        return self.shape[_check_dim(self, dim, "size")]
 
     def numel(self) -> int:
         return self.data.size
@@ -506,8 +510,12 @@ class Tensor:
             correction = int(unbiased)
         return _reduce(ops.VAR, self, dim, keepdim, axis, keepdims, correction)
 
-    def std(self, dim=None, keepdim: bool = False, *, correction: int = 1, axis=None, keepdims=None) -> Tensor:
-        return self.var(dim, keepdim, correction=correction, axis=axis, keepdims=keepdims).sqrt()
+    def std(self, dim=None, keepdim: bool = False, *, correction: int = 1, unbiased: bool | None = None,
+            axis=None, keepdims=None) -> Tensor:
+        """Standard deviation ``√(Σ(a − ā)² / (n − correction))``; PyTorch's default ``correction=1``."""
+        if unbiased is not None:
+            correction = int(unbiased)
+        return _reduce(ops.STD, self, dim, keepdim, axis, keepdims, correction)
 
     def max(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
         """Largest entry; with ``dim``, a ``(values, indices)`` pair as in PyTorch."""
@@ -527,10 +535,12 @@ class Tensor:
         return _apply(ops.LOG_SOFTMAX, (self,), self.data, _check_dim(self, dim, "log_softmax"))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return Tensor._wrap(np.asarray(self.data.argmax(axis=dim, keepdims=keepdim), dtype=np.int64))
+        axis = _nonempty_reduction(self, dim, "argmax")
+        return Tensor._wrap(np.asarray(self.data.argmax(axis=axis, keepdims=keepdim), dtype=np.int64))
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return Tensor._wrap(np.asarray(self.data.argmin(axis=dim, keepdims=keepdim), dtype=np.int64))
+        axis = _nonempty_reduction(self, dim, "argmin")
+        return Tensor._wrap(np.asarray(self.data.argmin(axis=axis, keepdims=keepdim), dtype=np.int64))
 
     def all(self) -> Tensor:
         return Tensor._wrap(np.asarray(self.data.all()))
@@ -565,6 +575,8 @@ class Tensor:
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         axes = list(range(self.data.ndim))
         dim0, dim1 = _check_dim(self, dim0, "transpose"), _check_dim(self, dim1, "transpose")
+        if not axes:  # a 0-d tensor: dims 0 and -1 name the number itself, as in PyTorch
+            return self
         axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
         return _apply(ops.PERMUTE, (self,), self.data, tuple(axes))
 
@@ -591,7 +603,7 @@ class Tensor:
         if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
         dim = _check_dim(self, dim, "squeeze")
-        if self.shape[dim] != 1:
+        if self.data.ndim == 0 or self.shape[dim] != 1:  # dims 0 and -1 of a 0-d tensor: itself, as in PyTorch
             return self
         return self.reshape(self.shape[:dim] + self.shape[dim + 1:])
 
@@ -784,15 +796,38 @@ def _reduce(op: ops.Op, tensor: Tensor, dim, keepdim, axis, keepdims, *extra) ->
 def _extreme(op: ops.Op, arg_function, tensor: Tensor, dim, keepdim, axis, keepdims):
     if isinstance(dim, Tensor):  # gg.max(a, b) is the elementwise maximum, as in PyTorch
         return tensor.maximum(dim) if op is ops.MAX else tensor.minimum(dim)
-    if tensor.data.size == 0:
-        raise RuntimeError(f"{op.name}: the tensor is empty, so it has no {op.name}imum")
-    values = _reduce(op, tensor, dim, keepdim, axis, keepdims)
     chosen = axis if axis is not None else dim
+    chosen_axis = _nonempty_reduction(tensor, chosen, op.name)
+    values = _reduce(op, tensor, dim, keepdim, axis, keepdims)
     if chosen is None:
         return values
     keep = bool(keepdims) if keepdims is not None else bool(keepdim)
-    indices = arg_function(tensor.data, axis=_axis_arg(tensor, chosen, None, op.name), keepdims=keep)
+    indices = arg_function(tensor.data, axis=chosen_axis, keepdims=keep)
     return MinMax(values, Tensor._wrap(indices.astype(np.int64)))
+
+
+def _nonempty_reduction(tensor: Tensor, dim: Any, name: str):
+    """The checked axis of a ``max``/``min``/``argmax``/``argmin``, which needs a value to pick.
+
+    As in PyTorch: over all elements of an empty tensor is a ``RuntimeError`` (an ``IndexError``
+    for ``argmax``/``argmin``); over a dim of size 0 an ``IndexError``; over another dim of an
+    empty tensor an empty result.
+    """
+    axis = _axis_arg(tensor, dim, None, name)
+    if axis is None:
+        if tensor.data.size == 0:
+            raise (IndexError if name.startswith("arg") else RuntimeError)(
+                f"{name}: the tensor of shape {_shape_text(tensor.shape)} is empty, so it has no "
+                f"{name.removeprefix('arg')}imum; reduce over a dim of non-zero size with dim=..."
+            )
+        return None
+    for reduced in axis if isinstance(axis, tuple) else (axis,):
+        if tensor.data.ndim and tensor.shape[reduced] == 0:
+            raise IndexError(
+                f"{name}: dim {reduced} of the tensor of shape {_shape_text(tensor.shape)} has size 0, so it has "
+                f"no {name.removeprefix('arg')}imum; reduce over a dim of non-zero size"
+            )
+    return axis
 
 
 def _plain_index(index: Any) -> tuple[Any, bool]:
