@@ -175,7 +175,17 @@ class Tensor:
         return self.data
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        """NumPy's array protocol (NumPy 2): the shared array, or a new one for another ``dtype``
+        or ``copy=True``; ``copy=False`` refuses a conversion that would need a copy."""
+        array = np.asarray(self.data)  # an op's 0-d result may hold a NumPy scalar, not an array
+        if dtype is not None and np.dtype(dtype) != array.dtype:
+            if copy is False:
+                raise ValueError(
+                    f"np.asarray(tensor, dtype={np.dtype(dtype)}, copy=False): converting this {array.dtype} "
+                    "tensor needs a copy; leave out copy=False"
+                )
+            return array.astype(dtype)
+        return array.copy() if copy else array
 
     def item(self) -> float | int | bool:
         if self.data.size != 1:
