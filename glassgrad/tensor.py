@@ -561,7 +561,7 @@ class Tensor:
     # --- shapes -----------------------------------------------------------------------------
 
     def reshape(self, *shape) -> Tensor:
-        shape = _shape_arg(shape)
+        shape = _shape_arg(shape, "reshape")
         try:
             return _apply(ops.RESHAPE, (self,), self.data, shape)
         except ValueError:
@@ -591,7 +591,7 @@ class Tensor:
         return _apply(ops.PERMUTE, (self,), self.data, tuple(axes))
 
     def permute(self, *dims) -> Tensor:
-        dims = tuple(_check_dim(self, d, "permute") for d in _shape_arg(dims))
+        dims = tuple(_check_dim(self, d, "permute") for d in _shape_arg(dims, "permute"))
         if sorted(dims) != list(range(self.data.ndim)):
             raise RuntimeError(f"permute: dims {dims} must list each of the {self.data.ndim} dims once")
         return _apply(ops.PERMUTE, (self,), self.data, dims)
@@ -618,7 +618,7 @@ class Tensor:
         return self.reshape(self.shape[:dim] + self.shape[dim + 1:])
 
     def expand(self, *sizes) -> Tensor:
-        sizes = _shape_arg(sizes)
+        sizes = _shape_arg(sizes, "expand")
         offset = len(sizes) - self.data.ndim
         if offset < 0:
             raise RuntimeError(f"expand: cannot expand shape {_shape_text(self.shape)} to fewer dims {sizes}")
@@ -772,9 +772,18 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         ) from None
 
 
-def _shape_arg(shape: tuple) -> tuple:
+def _shape_arg(shape: tuple, name: str) -> tuple:
+    """Sizes given as ``f(2, 3)`` or ``f((2, 3))``, each a whole number (never 2.5, '3' or True)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    for position, n in enumerate(shape):
+        if isinstance(n, Tensor) and n.data.ndim == 0 and n.data.dtype.kind in "iu":
+            continue  # a 0-d integer tensor counts as its number, as in PyTorch
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(
+                f"{name}: sizes must be whole numbers (ints), but got {n!r} ({type(n).__name__}) at position "
+                f"{position}; pass ints (int(...) converts a whole float)"
+            )
     return tuple(int(n) for n in shape)
 
 
