@@ -32,6 +32,7 @@ Choices at kinks, shared with PyTorch:
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -91,6 +92,13 @@ def _reduced_like(grad: Array, shape: tuple, axis, keepdim: bool) -> Array:
     if axis is None or keepdim:
         return grad
     return np.expand_dims(grad, axis)
+
+
+def _reduced_count(shape: tuple, axis) -> int:
+    """How many values each output of a reduction over ``axis`` (None: all) combines."""
+    if axis is None or not shape:  # a 0-d array reduced over its dim 0 (or -1) holds one value
+        return math.prod(shape)
+    return math.prod(shape[i] for i in (axis if isinstance(axis, tuple) else (axis,)))
 
 
 def expand_to(grad: Array, shape: tuple) -> Array:
@@ -392,14 +400,6 @@ def _mean_back(up, saved):
     return (expand_to(_reduced_like(up, shape, axis, keepdim) / count, shape),)
 
 MEAN = register(Op("mean", "out = (1/n) Σ a", "∂out/∂aᵢ = 1/n", _mean, _mean_back))
-
-
-def _reduced_count(shape: tuple, axis) -> int:
-    """How many values each output of a reduction over ``axis`` (None: all) combines."""
-    if axis is None or not shape:  # a 0-d array reduced over its dim 0 (or -1) holds one value
-        return int(np.prod(shape, dtype=np.int64))
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    return int(np.prod([shape[i] for i in axes], dtype=np.int64))
 
 
 def _var(a, axis, correction, keepdim):
