@@ -13,11 +13,13 @@ Random functions draw from glassgrad's own NumPy ``Generator``: reset it with
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor, float32, int64
+from .tensor import Tensor, _shape_arg, _shape_text, float32, int64
 
 DEFAULT_SEED = 0
 _generator = np.random.default_rng(DEFAULT_SEED)
@@ -41,13 +43,22 @@ def _pick_generator(seed: int | None, generator: np.random.Generator | None) -> 
 
 
 def resolve_dtype(dtype: Any) -> np.dtype | None:
-    """``None``, a NumPy dtype, ``gg.float32``… or a name such as ``"float64"``, as a NumPy dtype."""
+    """``None``, a NumPy dtype, ``gg.float32``… or a name such as ``"float64"``, as a NumPy dtype.
+
+    Only number dtypes (floats, ints, bool) are tensor dtypes: ``object``, ``str`` or dates are refused.
+    """
     if dtype is None:
         return None
     try:
-        return np.dtype(dtype)
+        resolved = np.dtype(dtype)
     except TypeError:
         raise TypeError(f"unknown dtype {dtype!r}: use gg.float32, gg.float64, gg.int64 or a NumPy dtype") from None
+    if resolved.kind not in "fiub":
+        raise TypeError(
+            f"dtype {resolved.name} is not a tensor dtype: tensors hold numbers; use gg.float32, gg.float64, "
+            "gg.int64 or gg.bool_"
+        )
+    return resolved
 
 
 def as_array(data: Any, dtype: Any) -> np.ndarray:
@@ -91,12 +102,21 @@ def as_tensor(data: Any, dtype: Any = None) -> Tensor:
     return tensor(data, dtype)
 
 
-def _sized(size: tuple) -> tuple:
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = tuple(size[0])
-    if any(int(n) < 0 for n in size):
-        raise ValueError(f"sizes must be non-negative, got {size}")
-    return tuple(int(n) for n in size)
+def _sized(size: tuple, name: str) -> tuple:
+    """A shape given as ``f(2, 3)`` or ``f((2, 3))``: whole numbers, none negative."""
+    shape = _shape_arg(size, name)
+    if any(n < 0 for n in shape):
+        raise RuntimeError(f"{name}: sizes must be non-negative, but got {_shape_text(shape)}")
+    return shape
+
+
+def _float_dtype(dtype: Any, name: str) -> np.dtype:
+    """``dtype`` (default float32), refused unless floating: random reals in an int would be truncated."""
+    resolved = resolve_dtype(dtype) or float32
+    if resolved.kind != "f":
+        raise TypeError(f"{name}: dtype {resolved} is not floating; its samples are real numbers, so use "
+                        "gg.float32 or gg.float64 (randint draws integers)")
+    return resolved
 
 
 def _leaf(array: np.ndarray, requires_grad: bool) -> Tensor:
@@ -105,35 +125,38 @@ def _leaf(array: np.ndarray, requires_grad: bool) -> Tensor:
     return result
 
 
-def _filled(size: tuple, value: Any, dtype: Any, requires_grad: bool) -> Tensor:
-    return _leaf(np.full(_sized(size), value, dtype=resolve_dtype(dtype) or float32), requires_grad)
+def _filled(size: tuple, value: Any, dtype: Any, requires_grad: bool, name: str) -> Tensor:
+    return _leaf(np.full(_sized(size, name), value, dtype=resolve_dtype(dtype) or float32), requires_grad)
 
 
 def zeros(*size: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(size, 0.0, dtype, requires_grad)
+    return _filled(size, 0.0, dtype, requires_grad, "zeros")
 
 
 def ones(*size: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(size, 1.0, dtype, requires_grad)
+    return _filled(size, 1.0, dtype, requires_grad, "ones")
 
 
 def full(size: tuple, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value`` (float32 for a float, else int64 or bool)."""
+    if not isinstance(fill_value, (numbers.Real, np.bool_)):
+        raise TypeError(f"full: fill_value must be a number, not {type(fill_value).__name__} ({fill_value!r})")
     if dtype is None and not isinstance(fill_value, float):
         dtype = np.asarray(fill_value).dtype
-    return _filled(size, fill_value, dtype, requires_grad)
+    return _filled(size if isinstance(size, (tuple, list)) else (size,), fill_value, dtype, requires_grad, "full")
 
 
 def zeros_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(other.shape, 0.0, dtype or other.dtype, requires_grad)
+    return _filled(other.shape, 0.0, dtype or other.dtype, requires_grad, "zeros_like")
 
 
 def ones_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(other.shape, 1.0, dtype or other.dtype, requires_grad)
+    return _filled(other.shape, 1.0, dtype or other.dtype, requires_grad, "ones_like")
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _leaf(np.eye(n, m, dtype=resolve_dtype(dtype) or float32), requires_grad)
+    rows, columns = _sized((n, n if m is None else m), "eye")
+    return _leaf(np.eye(rows, columns, dtype=resolve_dtype(dtype) or float32), requires_grad)
 
 
 def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,
@@ -141,8 +164,16 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: Any =
     """``[start, start + step, …)`` up to ``end``; int64 for integer arguments, else float32."""
     if end is None:
         start, end = 0, start
+    for label, value in (("start", start), ("end", end), ("step", step)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"arange: {label} must be a number, not {type(value).__name__} ({value!r})")
+        if not math.isfinite(value):
+            raise RuntimeError(f"arange: {label} is {value}; the range needs finite numbers")
     if step == 0:
         raise ValueError("arange: step must be non-zero")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange: from {start} to {end} a step of {step} never arrives; "
+                           "flip the sign of step (or swap start and end)")
     integral = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
     dtype = resolve_dtype(dtype) or (int64 if integral else float32)
     return _leaf(np.arange(start, end, step).astype(dtype), requires_grad)
@@ -151,26 +182,35 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: Any =
 def randn(*size: int, dtype: Any = None, requires_grad: bool = False, seed: int | None = None,
           generator: np.random.Generator | None = None) -> Tensor:
     """Samples of the standard normal distribution N(0, 1)."""
+    dtype = _float_dtype(dtype, "randn")
     rng = _pick_generator(seed, generator)
-    values = rng.standard_normal(_sized(size), dtype=np.float64)
-    return _leaf(values.astype(resolve_dtype(dtype) or float32), requires_grad)
+    values = rng.standard_normal(_sized(size, "randn"), dtype=np.float64)
+    return _leaf(values.astype(dtype), requires_grad)
 
 
 def rand(*size: int, dtype: Any = None, requires_grad: bool = False, seed: int | None = None,
          generator: np.random.Generator | None = None) -> Tensor:
     """Samples of the uniform distribution on [0, 1)."""
+    dtype = _float_dtype(dtype, "rand")
     rng = _pick_generator(seed, generator)
-    values = rng.random(_sized(size))
-    return _leaf(values.astype(resolve_dtype(dtype) or float32), requires_grad)
+    values = rng.random(_sized(size, "rand"))
+    return _leaf(values.astype(dtype), requires_grad)
 
 
 def randint(low: int, high: int, size: tuple, seed: int | None = None,
             generator: np.random.Generator | None = None) -> Tensor:
     """Integers drawn uniformly from ``[low, high)`` (int64)."""
+    for label, value in (("low", low), ("high", high)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"randint: {label} must be a whole number (int), not {value!r}")
+    shape = _sized((size,), "randint")
+    if low >= high:
+        raise RuntimeError(f"randint: low ({low}) must be less than high ({high}); the range [low, high) is empty")
     rng = _pick_generator(seed, generator)
-    return Tensor._wrap(rng.integers(low, high, size=_sized((size,))).astype(int64))
+    return Tensor._wrap(rng.integers(low, high, size=shape).astype(int64))
 
 
 def randperm(n: int, seed: int | None = None, generator: np.random.Generator | None = None) -> Tensor:
     """A random ordering of ``0 … n−1`` (int64)."""
-    return Tensor._wrap(_pick_generator(seed, generator).permutation(n).astype(int64))
+    (count,) = _sized((n,), "randperm")
+    return Tensor._wrap(_pick_generator(seed, generator).permutation(count).astype(int64))

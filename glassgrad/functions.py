@@ -88,6 +88,12 @@ def _tensor_list(tensors: Sequence[Any], name: str) -> list[Tensor]:
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dim: shapes must agree everywhere else."""
     tensors = _tensor_list(tensors, "cat")
+    for position, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(
+                f"cat: the tensor at position {position} is 0-d (one number, no dim to join along); "
+                "use gg.stack to make a new dim, or t.reshape(1) first"
+            )
     dim = _check_dim(tensors[0], dim, "cat")
     _same_shapes_except(tensors, dim, "cat")
     return _apply(ops.CAT, tuple(tensors), *[t.data for t in tensors], dim)

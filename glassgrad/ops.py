@@ -20,13 +20,20 @@ Choices at kinks, shared with PyTorch:
 * ``clamp`` passes the gradient where ``min <= x <= max`` (both ends included);
 * ties in ``max``/``min``/``maximum``/``minimum`` split the gradient evenly between
   the tied entries (PyTorch does so for ``max()`` over all elements and for
-  ``maximum``; for ``max(dim)`` PyTorch sends it all to one index instead).
+  ``maximum``; for ``max(dim)`` PyTorch sends it all to one index instead);
+  a NaN is the maximum (and the minimum): it takes the gradient, NaNs tying with each
+  other, and ``maximum``/``minimum`` pass it to both inputs where either is NaN;
+* ``∂(aᵇ)/∂a = 0`` where ``b = 0``, even at ``a = 0`` (where ``b·aᵇ⁻¹`` would be ``0·∞``);
+* ``var``/``std`` with no degrees of freedom (``n − correction ≤ 0``) warn and give
+  ``inf``/``nan`` (see ``_var_back``); ``std``'s gradient is 0 where ``std = 0``.
 
 ``python -m glassgrad rules`` prints this table as a cheat sheet.
 """
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -87,6 +94,13 @@ def _reduced_like(grad: Array, shape: tuple, axis, keepdim: bool) -> Array:
     return np.expand_dims(grad, axis)
 
 
+def _reduced_count(shape: tuple, axis) -> int:
+    """How many values each output of a reduction over ``axis`` (None: all) combines."""
+    if axis is None or not shape:  # a 0-d array reduced over its dim 0 (or -1) holds one value
+        return math.prod(shape)
+    return math.prod(shape[i] for i in (axis if isinstance(axis, tuple) else (axis,)))
+
+
 def expand_to(grad: Array, shape: tuple) -> Array:
     """A new array of ``shape`` filled by broadcasting ``grad`` (writable, unlike a broadcast view)."""
     out = np.empty(shape, dtype=grad.dtype)
@@ -95,8 +109,13 @@ def expand_to(grad: Array, shape: tuple) -> Array:
 
 
 def _tie_share(values: Array, extreme: Array, axis) -> Array:
-    """Where ``values`` equals the reduced ``extreme``: 1/(number of ties), else 0."""
+    """Where ``values`` equals the reduced ``extreme``: 1/(number of ties), else 0.
+
+    A NaN extreme (NumPy's max and min propagate NaN) is matched by the NaN entries.
+    """
     hits = values == extreme
+    if values.dtype.kind == "f":
+        hits |= np.isnan(values) & np.isnan(extreme)
     return hits / hits.sum(axis=axis, keepdims=True)
 
 
@@ -150,7 +169,8 @@ def _pow_back(up, saved):
     a, b, out = saved
     with np.errstate(divide="ignore", invalid="ignore"):
         log_a = np.where((a == 0) & (b >= 0), 0.0, np.log(a)).astype(out.dtype, copy=False)
-    return up * b * a ** (b - 1), up * out * log_a
+        slope = np.where(b == 0, 0.0, b * a ** (b - 1)).astype(out.dtype, copy=False)  # 0 (not 0·∞) at b = 0
+    return up * slope, up * out * log_a
 
 POW = register(Op("pow", "out = aᵇ", "∂out/∂a = b·aᵇ⁻¹, ∂out/∂b = aᵇ·ln a", _pow, _pow_back, broadcasting=True))
 
@@ -160,12 +180,13 @@ def _maximum(a, b):
 
 def _maximum_back(up, saved):
     a, b = saved
-    share_a = (a > b) + 0.5 * (a == b)
-    return up * share_a.astype(up.dtype), up * (1 - share_a).astype(up.dtype)
+    half_tie = 0.5 * (a == b)  # NaN: no comparison holds, so both inputs get 1
+    share_a, share_b = 1 - (a < b) - half_tie, 1 - (a > b) - half_tie
+    return up * share_a.astype(up.dtype), up * share_b.astype(up.dtype)
 
 MAXIMUM = register(Op(
     "maximum", "out = max(a, b)",
-    "1 to the larger input, ½ each on a tie",
+    "1 to the larger input, ½ each on a tie, 1 to both where one is NaN",
     _maximum, _maximum_back, broadcasting=True,
 ))
 
@@ -175,12 +196,13 @@ def _minimum(a, b):
 
 def _minimum_back(up, saved):
     a, b = saved
-    share_a = (a < b) + 0.5 * (a == b)
-    return up * share_a.astype(up.dtype), up * (1 - share_a).astype(up.dtype)
+    half_tie = 0.5 * (a == b)  # NaN: no comparison holds, so both inputs get 1
+    share_a, share_b = 1 - (a > b) - half_tie, 1 - (a < b) - half_tie
+    return up * share_a.astype(up.dtype), up * share_b.astype(up.dtype)
 
 MINIMUM = register(Op(
     "minimum", "out = min(a, b)",
-    "1 to the smaller input, ½ each on a tie",
+    "1 to the smaller input, ½ each on a tie, 1 to both where one is NaN",
     _minimum, _minimum_back, broadcasting=True,
 ))
 
@@ -367,30 +389,65 @@ SUM = register(Op("sum", "out = Σ a", "∂out/∂aᵢ = 1", _sum, _sum_back))
 
 def _mean(a, axis, keepdim):
     total = np.add.reduce(a, axis=axis, keepdims=keepdim)
-    count = a.size // max(total.size, 1)
-    return total / count, (a.shape, axis, keepdim, count)
+    count = _reduced_count(a.shape, axis)
+    out = total / count if count else np.full_like(total, np.nan)  # the mean of no values: NaN, as in PyTorch
+    return out, (a.shape, axis, keepdim, count)
 
 def _mean_back(up, saved):
     shape, axis, keepdim, count = saved
+    if not count:  # a mean of no values: nothing to send back to
+        return (np.zeros(shape, dtype=up.dtype),)
     return (expand_to(_reduced_like(up, shape, axis, keepdim) / count, shape),)
 
 MEAN = register(Op("mean", "out = (1/n) Σ a", "∂out/∂aᵢ = 1/n", _mean, _mean_back))
 
 
 def _var(a, axis, correction, keepdim):
-    centred = a - a.mean(axis=axis, keepdims=True)
-    count = a.size // max(np.size(centred.sum(axis=axis)), 1)
+    count = _reduced_count(a.shape, axis)
     divisor = max(count - correction, 0)
+    if divisor == 0:
+        warnings.warn(
+            f"var/std over {count} value(s) with correction={correction:g}: no degrees of freedom "
+            "(n − correction ≤ 0), so the result is inf or nan; reduce over more values or lower the correction",
+            UserWarning, stacklevel=5,
+        )
     with np.errstate(divide="ignore", invalid="ignore"):
+        centred = a - np.add.reduce(a, axis=axis, keepdims=True) / count
         out = (centred * centred).sum(axis=axis, keepdims=keepdim) / divisor
     return out, (centred, axis, keepdim, divisor)
 
 def _var_back(up, saved):
+    """``2(aᵢ − ā)/(n − c)``; with no degrees of freedom PyTorch's values: over all elements
+    ``nan`` where ``aᵢ = ā`` and ``+inf`` elsewhere, over dims ``2(aᵢ − ā)/0`` (±inf, or nan).
+    (Over dims with ``correction > n`` PyTorch divides by the negative ``n − c`` and returns a
+    finite gradient of an infinite value; glassgrad divides by 0 there too.)
+    """
     centred, axis, keepdim, divisor = saved
+    up = _reduced_like(up, centred.shape, axis, keepdim)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (_reduced_like(up, centred.shape, axis, keepdim) * centred * (2 / divisor),)
+        if divisor == 0 and axis is None:
+            return (up * np.where(centred == 0, np.nan, np.inf).astype(centred.dtype, copy=False),)
+        return (up * centred * (2 / divisor if divisor else np.inf),)
 
 VAR = register(Op("var", "out = Σ(a − ā)² / (n − c)", "∂out/∂aᵢ = 2(aᵢ − ā)/(n − c)", _var, _var_back))
+
+
+def _std(a, axis, correction, keepdim):
+    variance, var_saved = _var(a, axis, correction, keepdim)
+    out = np.sqrt(variance)
+    return out, (out, var_saved)
+
+def _std_back(up, saved):
+    out, var_saved = saved
+    with np.errstate(divide="ignore", invalid="ignore"):
+        up_var = np.where(out == 0, 0, up / (2 * out)).astype(out.dtype, copy=False)  # 0 where std = 0, as in PyTorch
+    return _var_back(up_var, var_saved)
+
+STD = register(Op(
+    "std", "out = √(Σ(a − ā)² / (n − c))",
+    "∂out/∂aᵢ = (aᵢ − ā)/((n − c)·out)  (0 where out = 0)",
+    _std, _std_back,
+))
 
 
 def _max(a, axis, keepdim):
@@ -414,11 +471,15 @@ MIN = register(Op("min", "out = min a", "1 at the minimum (split evenly between 
 
 
 def _logsumexp(a, axis, keepdim):
-    peak = a.max(axis=axis, keepdims=True)
-    peak = np.where(np.isfinite(peak), peak, 0)
+    if a.size == 0:  # no values: the peak is an empty sum (0), and the result ln 0 = −inf, as in PyTorch
+        peak = np.add.reduce(a, axis=axis, keepdims=True)
+    else:
+        peak = a.max(axis=axis, keepdims=True)
+        peak = np.where(np.isfinite(peak), peak, 0)
     exps = np.exp(a - peak)
     total = exps.sum(axis=axis, keepdims=True)
-    out = np.log(total) + peak
+    with np.errstate(divide="ignore"):
+        out = np.log(total) + peak
     return (out if keepdim else np.squeeze(out, axis=axis)), (exps / total, axis, keepdim)
 
 def _logsumexp_back(up, saved):
@@ -434,6 +495,8 @@ LOGSUMEXP = register(Op(
 
 def softmax_array(a: Array, axis: int) -> Array:
     """Stable softmax of a NumPy array: ``e^(a − max) / Σ e^(a − max)``."""
+    if a.size == 0:  # nothing to normalise: an empty result, as in PyTorch
+        return np.exp(a)
     exps = np.exp(a - a.max(axis=axis, keepdims=True))
     exps /= exps.sum(axis=axis, keepdims=True)
     return exps
@@ -456,6 +519,9 @@ SOFTMAX = register(Op(
 
 
 def _log_softmax(a, axis):
+    if a.size == 0:  # nothing to normalise: an empty result, as in PyTorch
+        out = softmax_array(a, axis)
+        return out, (out, axis)
     shifted = a - a.max(axis=axis, keepdims=True)
     out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     return out, (out, axis)

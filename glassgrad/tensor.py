@@ -175,7 +175,17 @@ class Tensor:
         return self.data
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        """NumPy's array protocol (NumPy 2): the shared array, or a new one for another ``dtype``
+        or ``copy=True``; ``copy=False`` refuses a conversion that would need a copy."""
+        array = np.asarray(self.data)  # an op's 0-d result may hold a NumPy scalar, not an array
+        if dtype is not None and np.dtype(dtype) != array.dtype:
+            if copy is False:
+                raise ValueError(
+                    f"np.asarray(tensor, dtype={np.dtype(dtype)}, copy=False): converting this {array.dtype} "
+                    "tensor needs a copy; leave out copy=False"
+                )
+            return array.astype(dtype)
+        return array.copy() if copy else array
 
     def item(self) -> float | int | bool:
         if self.data.size != 1:
@@ -248,7 +258,11 @@ class Tensor:
         return self.to(int64)
 
     def size(self, dim: int | None = None):
-        return self.shape if dim is None else self.shape[dim]
+        if dim is None:
+            return self.shape
+        if self.data.ndim == 0:
+            raise IndexError(f"size: dim {dim} was asked for, but a 0-d tensor has no dims (its size is ())")
+        return self.shape[_check_dim(self, dim, "size")]
 
     def numel(self) -> int:
         return self.data.size
@@ -513,8 +527,12 @@ class Tensor:
             correction = int(unbiased)
         return _reduce(ops.VAR, self, dim, keepdim, axis, keepdims, correction)
 
-    def std(self, dim=None, keepdim: bool = False, *, correction: int = 1, axis=None, keepdims=None) -> Tensor:
-        return self.var(dim, keepdim, correction=correction, axis=axis, keepdims=keepdims).sqrt()
+    def std(self, dim=None, keepdim: bool = False, *, correction: int = 1, unbiased: bool | None = None,
+            axis=None, keepdims=None) -> Tensor:
+        """Standard deviation ``√(Σ(a − ā)² / (n − correction))``; PyTorch's default ``correction=1``."""
+        if unbiased is not None:
+            correction = int(unbiased)
+        return _reduce(ops.STD, self, dim, keepdim, axis, keepdims, correction)
 
     def max(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
         """Largest entry; with ``dim``, a ``(values, indices)`` pair as in PyTorch."""
@@ -534,10 +552,12 @@ class Tensor:
         return _apply(ops.LOG_SOFTMAX, (self,), self.data, _check_dim(self, dim, "log_softmax"))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return Tensor._wrap(np.asarray(self.data.argmax(axis=dim, keepdims=keepdim), dtype=np.int64))
+        axis = _nonempty_reduction(self, dim, "argmax")
+        return Tensor._wrap(np.asarray(self.data.argmax(axis=axis, keepdims=keepdim), dtype=np.int64))
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return Tensor._wrap(np.asarray(self.data.argmin(axis=dim, keepdims=keepdim), dtype=np.int64))
+        axis = _nonempty_reduction(self, dim, "argmin")
+        return Tensor._wrap(np.asarray(self.data.argmin(axis=axis, keepdims=keepdim), dtype=np.int64))
 
     def all(self) -> Tensor:
         return Tensor._wrap(np.asarray(self.data.all()))
@@ -548,7 +568,7 @@ class Tensor:
     # --- shapes -----------------------------------------------------------------------------
 
     def reshape(self, *shape) -> Tensor:
-        shape = _shape_arg(shape)
+        shape = _shape_arg(shape, "reshape")
         try:
             return _apply(ops.RESHAPE, (self,), self.data, shape)
         except ValueError:
@@ -572,11 +592,13 @@ class Tensor:
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         axes = list(range(self.data.ndim))
         dim0, dim1 = _check_dim(self, dim0, "transpose"), _check_dim(self, dim1, "transpose")
+        if not axes:  # a 0-d tensor: dims 0 and -1 name the number itself, as in PyTorch
+            return self
         axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
         return _apply(ops.PERMUTE, (self,), self.data, tuple(axes))
 
     def permute(self, *dims) -> Tensor:
-        dims = tuple(_check_dim(self, d, "permute") for d in _shape_arg(dims))
+        dims = tuple(_check_dim(self, d, "permute") for d in _shape_arg(dims, "permute"))
         if sorted(dims) != list(range(self.data.ndim)):
             raise RuntimeError(f"permute: dims {dims} must list each of the {self.data.ndim} dims once")
         return _apply(ops.PERMUTE, (self,), self.data, dims)
@@ -598,12 +620,12 @@ class Tensor:
         if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
         dim = _check_dim(self, dim, "squeeze")
-        if self.shape[dim] != 1:
+        if self.data.ndim == 0 or self.shape[dim] != 1:  # dims 0 and -1 of a 0-d tensor: itself, as in PyTorch
             return self
         return self.reshape(self.shape[:dim] + self.shape[dim + 1:])
 
     def expand(self, *sizes) -> Tensor:
-        sizes = _shape_arg(sizes)
+        sizes = _shape_arg(sizes, "expand")
         offset = len(sizes) - self.data.ndim
         if offset < 0:
             raise RuntimeError(f"expand: cannot expand shape {_shape_text(self.shape)} to fewer dims {sizes}")
@@ -757,9 +779,18 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         ) from None
 
 
-def _shape_arg(shape: tuple) -> tuple:
+def _shape_arg(shape: tuple, name: str) -> tuple:
+    """Sizes given as ``f(2, 3)`` or ``f((2, 3))``, each a whole number (never 2.5, '3' or True)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    for position, n in enumerate(shape):
+        if isinstance(n, Tensor) and n.data.ndim == 0 and n.data.dtype.kind in "iu":
+            continue  # a 0-d integer tensor counts as its number, as in PyTorch
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(
+                f"{name}: sizes must be whole numbers (ints), but got {n!r} ({type(n).__name__}) at position "
+                f"{position}; pass ints (int(...) converts a whole float)"
+            )
     return tuple(int(n) for n in shape)
 
 
@@ -791,15 +822,38 @@ def _reduce(op: ops.Op, tensor: Tensor, dim, keepdim, axis, keepdims, *extra) ->
 def _extreme(op: ops.Op, arg_function, tensor: Tensor, dim, keepdim, axis, keepdims):
     if isinstance(dim, Tensor):  # gg.max(a, b) is the elementwise maximum, as in PyTorch
         return tensor.maximum(dim) if op is ops.MAX else tensor.minimum(dim)
-    if tensor.data.size == 0:
-        raise RuntimeError(f"{op.name}: the tensor is empty, so it has no {op.name}imum")
-    values = _reduce(op, tensor, dim, keepdim, axis, keepdims)
     chosen = axis if axis is not None else dim
+    chosen_axis = _nonempty_reduction(tensor, chosen, op.name)
+    values = _reduce(op, tensor, dim, keepdim, axis, keepdims)
     if chosen is None:
         return values
     keep = bool(keepdims) if keepdims is not None else bool(keepdim)
-    indices = arg_function(tensor.data, axis=_axis_arg(tensor, chosen, None, op.name), keepdims=keep)
+    indices = arg_function(tensor.data, axis=chosen_axis, keepdims=keep)
     return MinMax(values, Tensor._wrap(indices.astype(np.int64)))
+
+
+def _nonempty_reduction(tensor: Tensor, dim: Any, name: str):
+    """The checked axis of a ``max``/``min``/``argmax``/``argmin``, which needs a value to pick.
+
+    As in PyTorch: over all elements of an empty tensor is a ``RuntimeError`` (an ``IndexError``
+    for ``argmax``/``argmin``); over a dim of size 0 an ``IndexError``; over another dim of an
+    empty tensor an empty result.
+    """
+    axis = _axis_arg(tensor, dim, None, name)
+    if axis is None:
+        if tensor.data.size == 0:
+            raise (IndexError if name.startswith("arg") else RuntimeError)(
+                f"{name}: the tensor of shape {_shape_text(tensor.shape)} is empty, so it has no "
+                f"{name.removeprefix('arg')}imum; reduce over a dim of non-zero size with dim=..."
+            )
+        return None
+    for reduced in axis if isinstance(axis, tuple) else (axis,):
+        if tensor.data.ndim and tensor.shape[reduced] == 0:
+            raise IndexError(
+                f"{name}: dim {reduced} of the tensor of shape {_shape_text(tensor.shape)} has size 0, so it has "
+                f"no {name.removeprefix('arg')}imum; reduce over a dim of non-zero size"
+            )
+    return axis
 
 
 def _plain_index(index: Any) -> tuple[Any, bool]:

@@ -132,6 +132,9 @@ def binary_cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean")
     if not ((probs.data >= 0) & (probs.data <= 1)).all():  # NaN fails both tests
         raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1] (NaN is not one); "
                          "for raw scores use binary_cross_entropy_with_logits")
+    if not ((target.data >= 0) & (target.data <= 1)).all():
+        raise ValueError("binary_cross_entropy: target must hold probabilities (labels) in [0, 1] (NaN is not "
+                         "one); for labels such as -1/1 map them to 0/1 first")
     return _apply(ops.BCE, (probs, target), probs.data, target.data, reduction)
 
 

@@ -288,7 +288,9 @@ def _restored(value: Any, param: Tensor, name: str, key: Any) -> Any:
         value = value.data
     if not isinstance(value, np.ndarray):
         return value
-    if value.ndim == 0 and param.data.ndim != 0:  # a count such as "step", stored as a 0-d array
+    if name == "step":  # the step count, stored as a 0-d array (PyTorch stores a tensor): an int again
+        return int(value.item())
+    if value.ndim == 0 and param.data.ndim != 0:  # another number stored as a 0-d array
         return value.item()
     if value.shape != param.shape:
         raise ValueError(

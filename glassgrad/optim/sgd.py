@@ -90,8 +90,8 @@ class SGD(Optimizer):
         if momentum:
             state = self._state_for(param, group)
             buffer = state.get("momentum_buffer")
-            if buffer is None:  # first step: b ← g
-                buffer = state["momentum_buffer"] = g.copy()
+            if buffer is None:  # first step: b ← g (an array even for a 0-d gradient held as a NumPy
+                buffer = state["momentum_buffer"] = np.array(g)  # scalar, so the updates below stay in place)
             else:  # b ← μ·b + (1 − τ)·g
                 buffer *= momentum
                 dampening = group["dampening"]
