@@ -229,7 +229,7 @@ export class TrainView {
     $("compare-note").hidden = !data.note;
     $("compare-note").textContent = data.note;
     const curves = data.runs.map((run) => ({ values: run.losses }));
-    $("compare-curve").hidden = false;
+    $("compare-curve").removeAttribute("hidden"); // an SVG element has no .hidden property: the attribute is what hides it
     drawCurves($("compare-curve"), curves, data.y_max, `step ${data.steps}`);
     const words = data.runs.map((run, index) => {
       const status = run.status === "ok" ? "" : ` (${run.status})`;
