@@ -32,9 +32,11 @@ def _styled_number(text: str) -> str:
     return text
 
 
-def matrix_lines(values: Any, markup: bool = False) -> list[str]:
+def matrix_lines(values: Any, markup: bool = False, max_width: int | None = None) -> list[str]:
     """``values`` as lines: one bracketed line per row (a number alone), cut as in :func:`matrix_cells`.
 
+    A row never wraps: when rows are wider than ``max_width`` columns the matrix is folded by columns,
+    each group of columns under a heading (``columns 1–2 of 4``), its rows whole.
     ``markup=True`` gives rich markup (numbers coloured by sign, text escaped); otherwise plain text.
     """
     style = _styled_number if markup else str
@@ -43,15 +45,25 @@ def matrix_lines(values: Any, markup: bool = False) -> list[str]:
     if np.ndim(values) == 0:
         return [style(format_number(values))]
     cells, cut = matrix_cells(values)
-    lines = ["[" + "  ".join(style(cell) for cell in row) + "]" for row in cells]
+    columns = len(cells[0])
+    cell_width = len(cells[0][0])
+    per_group = columns if max_width is None else max(1, min(columns, max_width // (cell_width + 2)))
+    lines = []
+    for first in range(0, columns, per_group):
+        last = min(first + per_group, columns)
+        if per_group < columns:
+            shown = f"columns {first + 1}–{last}" if last > first + 1 else f"column {first + 1}"
+            heading = f"{shown} of {columns}"
+            lines.append(f"[dim]{heading}[/dim]" if markup else heading)
+        lines += ["[" + "  ".join(style(cell) for cell in row[first:last]) + "]" for row in cells]
     if cut:
         lines.append(f"[dim]({cut})[/dim]" if markup else f"({cut})")
     return lines
 
 
-def matrix_markup(values: Any) -> str:
+def matrix_markup(values: Any, max_width: int | None = None) -> str:
     """``values`` as rich markup: one bracketed line per row, numbers coloured by sign (a number alone)."""
-    return "\n".join(matrix_lines(values, markup=True))
+    return "\n".join(matrix_lines(values, markup=True, max_width=max_width))
 
 
 def _escape(text: str) -> str:
@@ -68,23 +80,25 @@ def _widest_line(lines: Any) -> int:
     return max((len(line) for line in lines), default=0)
 
 
-def _keep_rows_whole(needed: list[int], width: int | None) -> bool:
-    """True when columns this wide (plus borders and padding) fit in ``width`` terminal columns,
-    so matrix rows can stay on one line each; a narrower terminal wraps them instead."""
-    return width is not None and sum(needed) + 3 * len(needed) + 1 <= width
+def _room(others: list[int], width: int | None, shared_by: int = 1) -> int | None:
+    """Columns of text left for each of ``shared_by`` matrix columns once the ``others`` (and the table's
+    borders and padding) have theirs; None when the width is unknown (nothing is folded)."""
+    if width is None:
+        return None
+    cells = len(others) + shared_by
+    return max(8, (width - sum(others) - 3 * cells - 1) // shared_by)
 
 
 def _steps_table(block: Steps, width: int | None = None):
     from rich.table import Table as RichTable
 
-    value_lines = [line for row in block.rows for label, array in row.values for line in [label, *matrix_lines(array)]]
-    needed = [_widest_line([row.step for row in block.rows] + ["step"]), TEXT_MIN_WIDTH, _widest_line(value_lines)]
+    room = _room([_widest_line([row.step for row in block.rows] + ["step"]), TEXT_MIN_WIDTH], width)
     table = RichTable(title=f"{block.title} — {block.intro}", show_lines=True, title_justify="left")
     table.add_column("step", style="bold", no_wrap=True)
     table.add_column("formula", style="cyan")
-    table.add_column("values", no_wrap=_keep_rows_whole(needed, width))
+    table.add_column("values", no_wrap=True)
     for row in block.rows:
-        values = "\n".join(f"{_escape(label)}\n{matrix_markup(array)}" for label, array in row.values)
+        values = "\n".join(f"{_escape(label)}\n{matrix_markup(array, room)}" for label, array in row.values)
         formula = _escape(row.formula) + (f"\n[dim]{_escape(row.note)}[/dim]" if row.note else "")
         table.add_row(_escape(row.step), formula, values)
     return table
@@ -93,20 +107,22 @@ def _steps_table(block: Steps, width: int | None = None):
 def _plain_table(block: Table, width: int | None = None):
     from rich.table import Table as RichTable
 
-    matrix_columns, needed = [], []
+    matrix_columns, others = [], []
     for number, name in enumerate(block.columns):
         cells = [row[number] for row in block.rows if row[number] is not None]
         is_matrix = any(not isinstance(cell, str) for cell in cells)
-        widest = _widest_line([name] + [line for cell in cells for line in matrix_lines(cell)])
+        folds = any(np.ndim(cell) > 0 for cell in cells if not isinstance(cell, str))  # numbers alone never fold
         matrix_columns.append(is_matrix)
-        needed.append(widest if is_matrix else min(widest, TEXT_MIN_WIDTH))
-    whole = _keep_rows_whole(needed, width)
+        if not folds:
+            widest = _widest_line([name] + [line for cell in cells for line in matrix_lines(cell)])
+            others.append(widest if is_matrix else min(widest, TEXT_MIN_WIDTH))
+    room = _room(others, width, max(1, len(block.columns) - len(others)))
     table = RichTable(title=f"{block.title}" + (f" — {block.intro}" if block.intro else ""), show_lines=False,
                       title_justify="left")
     for name, is_matrix in zip(block.columns, matrix_columns):
-        table.add_column(_escape(name), no_wrap=whole and is_matrix)
+        table.add_column(_escape(name), no_wrap=is_matrix)
     for row in block.rows:
-        table.add_row(*[matrix_markup(cell if cell is not None else "") for cell in row])
+        table.add_row(*[matrix_markup(cell if cell is not None else "", room) for cell in row])
     return table
 
 
