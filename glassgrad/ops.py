@@ -52,6 +52,7 @@ Choices at kinks, shared with PyTorch:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -423,6 +424,44 @@ TANH = elementwise(
     "tanh", "out = tanh a", "1 − tanh²({a}) = 1 − {out}²", np.tanh, lambda out: 1 - out * out,
     reads="output", kind="activation", written="tanh({a})", symbol="tanh",
 )
+
+
+# GELU and SiLU are rows, not compositions: the exact GELU needs erf, which has no row, and one
+# fused node gives the trace one activation step with its local derivative.
+_ERF = np.frompyfunc(math.erf, 1, 1)  # the C library's erf, entry by entry (NumPy has none)
+_GELU_K = math.sqrt(2 / math.pi)
+
+
+def _gelu(a, approximate):
+    """``a·Φ(a)``: Φ the normal CDF, exact (erf) or by the tanh approximation."""
+    if approximate == "tanh":
+        return 0.5 * a * (1 + np.tanh(_GELU_K * (a + 0.044715 * a**3)))
+    return (0.5 * a * (1 + _ERF(a / math.sqrt(2)).astype(np.float64))).astype(a.dtype)
+
+
+def _gelu_local(a, approximate):
+    """``Φ(a) + a·Φ'(a)`` for the same Φ."""
+    if approximate == "tanh":
+        inner = _GELU_K * (a + 0.044715 * a**3)
+        t = np.tanh(inner)
+        return 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * _GELU_K * (1 + 3 * 0.044715 * a * a)
+    cdf = 0.5 * (1 + _ERF(a / math.sqrt(2)).astype(np.float64))
+    return (cdf + a * np.exp(-0.5 * a * a) / math.sqrt(2 * math.pi)).astype(a.dtype)
+
+
+GELU = elementwise(
+    "gelu", "out = a·Φ(a)  (Φ the standard normal CDF)",
+    "Φ({a}) + {a}·Φ'({a}), Φ'(x) = e^(−x²/2)/√(2π)  (approximate='{approximate}': with 'tanh', "
+    "Φ(x) ≈ ½(1 + tanh(√(2/π)(x + 0.044715x³))) and its derivative)",
+    _gelu, _gelu_local, kind="activation", written="GELU({a})", symbol="GELU", settings=("approximate",),
+)
+SILU = elementwise(
+    "silu", "out = a·σ(a)", "σ({a})·(1 + {a}·(1 − σ({a})))",
+    lambda a: a * _sigmoid(a), lambda a: _sigmoid(a) * (1 + a * (1 - _sigmoid(a))),
+    kind="activation", written="SiLU({a})", symbol="SiLU",
+)
+
+
 def _clamp(a, low, high):
     inside = np.ones(a.shape, dtype=bool)
     if low is not None:
