@@ -344,7 +344,7 @@ MINIMUM = register(Op(
     "minimum", "out = min(a, b)",
     ("1 where {a} < {b}, ½ on a tie, else 0", "1 where {b} < {a}, ½ on a tie, else 0"),
     _minimum, _minimum_back, broadcasting=True, roles=("a", "b"),
-    local=lambda i, out, s: _larger_share(i[::-1], out, s)[::-1],
+    local=lambda i, out, s: _larger_share(i[::-1], out, s),  # a < b is b > a
 ))
 
 
