@@ -103,10 +103,18 @@ class LossForm:
     derived: tuple[Derived, ...] = ()
     shown_in_gradient: tuple[str, ...] = ()
     """The symbols the gradient's step lists as its inputs (default: the roles)."""
+    for_probabilities: LossForm | None = None
+    """The form used instead when the target holds probabilities (floats) rather than class indices."""
 
     def items(self, values: Array) -> int:
         """How many items ``values`` (the first input) holds: entries (``n``) or rows (``N``)."""
         return values.size if self.count == "n" else values.shape[0]
+
+    def for_target(self, target: Array) -> LossForm:
+        """The form that fits ``target``: :attr:`for_probabilities` for float targets, if there is one."""
+        if self.for_probabilities is not None and np.asarray(target).dtype.kind == "f":
+            return self.for_probabilities
+        return self
 
 
 @dataclass(frozen=True)
@@ -855,9 +863,7 @@ def _cross_entropy_back(up, saved):
 
 
 def _onehot(logits: Array, target: Array) -> Array:
-    """Class indices as rows of 0s with a 1 at the class (probability targets stay as they are)."""
-    if target.dtype.kind == "f":
-        return target
+    """Class indices as rows of 0s with a 1 at the class."""
     return np.eye(logits.shape[1], dtype=np.result_type(logits, np.float32))[target]
 
 
@@ -872,6 +878,14 @@ CROSS_ENTROPY = register(Op(
         derived=(Derived("ŷ", "softmax({logits})", lambda logits, target: softmax_array(logits, 1)),
                  Derived("onehot({target})", "", _onehot)),
         shown_in_gradient=("ŷ", "onehot({target})"),
+        for_probabilities=LossForm(  # each row of y a distribution over the classes (its mass Σⱼ yⱼ, usually 1)
+            "Σⱼ {target}ᵢⱼ·log softmax({logits})ᵢⱼ", "ŷ·Σⱼ {target}ⱼ − {target}",
+            lambda logits, target: (target * np.log(softmax_array(logits, 1))).sum(axis=1),
+            lambda logits, target: softmax_array(logits, 1) * target.sum(axis=1, keepdims=True) - target,
+            count="N", negated=True, total="Σᵢ",
+            derived=(Derived("ŷ", "softmax({logits})", lambda logits, target: softmax_array(logits, 1)),),
+            shown_in_gradient=("ŷ", "{target}"),
+        ),
     ),
 ))
 

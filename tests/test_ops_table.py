@@ -73,6 +73,8 @@ def _softmax(z):
 
 NOTATION = [  # the trace's notation → Python, applied in order
     (r"log softmax\((\w+)\)ᵢ\[(\w+)ᵢ\]", r"pick(log(softmax(\1)), \2)"),
+    (r"Σⱼ (\w+)ᵢⱼ·log softmax\((\w+)\)ᵢⱼ", r"rows(\1*log(softmax(\2)))"),
+    (r"Σⱼ (\w+)ⱼ", r"mass(\1)"),
     (r"log ([^\s(]+\([^()]*\)|\w+)", r"log(\1)"),
     (r"\(1/(\w)\) Σᵢ? (.*)$", r"(1/\1)*total(\2)"),
     (r"^(−?)Σᵢ? (.*)$", r"\1total(\2)"),
@@ -94,6 +96,7 @@ def evaluate(formula: str, shown: dict[str, np.ndarray]) -> np.ndarray:
         right = re.sub(pattern, replacement, right)
     space = {"log": np.log, "softmax": _softmax, "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "total": np.sum,
              "pick": lambda values, classes: values[np.arange(len(values)), classes.astype(int)],
+             "rows": lambda values: values.sum(axis=1), "mass": lambda values: values.sum(axis=1, keepdims=True),
              **{name: int(value) for name, value in counts.items()}, **names}
     return eval(right, {"__builtins__": {}}, space)  # noqa: S307 (our own notation, from our own trace)
 
@@ -102,18 +105,25 @@ def _probabilities(rng, shape):
     return 1 / (1 + np.exp(-rng.normal(size=shape)))
 
 
-LOSSES = {  # loss function → (input maker, target maker)
+def _distributions(rng, shape):
+    weights = rng.uniform(0.1, 1, size=shape)
+    return weights / weights.sum(axis=1, keepdims=True) * rng.uniform(0.5, 1.5)  # rows of mass ≠ 1 too
+
+
+LOSSES = {  # case → (loss function, input maker, target maker); the row is the function's name
     "mse_loss": (F.mse_loss, lambda rng: rng.normal(size=(3, 2)), lambda rng: rng.normal(size=(3, 2))),
     "binary_cross_entropy": (F.binary_cross_entropy, lambda rng: _probabilities(rng, (4, 1)),
                              lambda rng: rng.integers(0, 2, size=(4, 1)).astype(float)),
     "binary_cross_entropy_with_logits": (F.binary_cross_entropy_with_logits, lambda rng: rng.normal(size=(4, 1)),
                                          lambda rng: rng.integers(0, 2, size=(4, 1)).astype(float)),
     "cross_entropy": (F.cross_entropy, lambda rng: rng.normal(size=(3, 4)), lambda rng: rng.integers(0, 4, size=3)),
+    "cross_entropy with probabilities": (F.cross_entropy, lambda rng: rng.normal(size=(3, 4)),
+                                         lambda rng: _distributions(rng, (3, 4))),
 }
 
 
 def test_every_loss_row_is_checked():
-    assert {op.name for op in RULES.values() if op.kind == "loss"} == set(LOSSES)
+    assert {op.name for op in RULES.values() if op.kind == "loss"} == {case[0].__name__ for case in LOSSES.values()}
 
 
 @pytest.mark.parametrize("name", sorted(LOSSES))
@@ -149,7 +159,7 @@ def test_each_loss_rows_formula_functions_compute_what_the_engine_does(name, red
     x = gg.tensor(raw, dtype=gg.float64, requires_grad=True)
     loss = loss_function(x, gg.tensor(target), reduction=reduction)
     loss.backward()
-    form = RULES[name].loss
+    form = RULES[loss_function.__name__].loss.for_target(target)
     count = form.items(raw) if reduction == "mean" else 1
     sign = -1 if form.negated else 1
     np.testing.assert_allclose(sign * form.item_value(raw, target).sum() / count, loss.item(), rtol=1e-12)

@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from ..ops import LossForm
 from . import local
 from .grouping import Group, assign_symbols, group_records, op_formula
 from .numbers import PRECISION_NOTE
@@ -198,36 +199,45 @@ class _Description:
         step["output"] = self.entry(group.output)
         return step
 
+    @staticmethod
+    def loss_form(record: ForwardRecord) -> LossForm:
+        """The loss row's written form for this call (cross-entropy has one for probability targets)."""
+        return record.op.loss.for_target(record.input_values[record.op.roles.index("target")])
+
     def loss_names(self, record: ForwardRecord) -> dict[str, str]:
         """The loss row's roles and derived quantities, written with this step's symbols."""
         names = {role: self.symbols.of[key] for role, key in zip(record.op.roles, record.inputs)}
-        return names | {derived.symbol: derived.symbol.format(**names) for derived in record.op.loss.derived}
+        return names | {derived.symbol: derived.symbol.format(**names) for derived in self.loss_form(record).derived}
 
-    def derived_entries(self, record: ForwardRecord, symbols: tuple[str, ...], with_formula: bool) -> list[dict]:
-        """Entries of the quantities a loss computes on the way (``ŷ = softmax(Z₃)``), by their symbols."""
-        names = self.loss_names(record)
+    def loss_entries(self, record: ForwardRecord, symbols: tuple[str, ...]) -> list[dict]:
+        """Entries for a loss's written symbols: its inputs (``{target}``) or what it computes (``ŷ = softmax(Z₃)``)."""
+        names, form = self.loss_names(record), self.loss_form(record)
+        derived = {d.symbol: d for d in form.derived}
         entries = []
-        for derived in record.op.loss.derived:
-            if derived.symbol not in symbols or (with_formula and not derived.formula):
+        for symbol in symbols:
+            if symbol not in derived:  # "{target}": an input, by its role
+                position = record.op.roles.index(symbol.strip("{}"))
+                entries.append(self.entry(record.inputs[position], record.input_values[position], symbol.strip("{}")))
                 continue
-            values = derived.value(*record.input_values)
-            entry = {"symbol": names[derived.symbol], "role": "derived", "shape": list(values.shape), "values": values}
-            if derived.formula:
-                entry["formula"] = f"{names[derived.symbol]} = {derived.formula.format(**names)}"
+            values = derived[symbol].value(*record.input_values)
+            entry = {"symbol": names[symbol], "role": "derived", "shape": list(values.shape), "values": values}
+            if derived[symbol].formula:
+                entry["formula"] = f"{names[symbol]} = {derived[symbol].formula.format(**names)}"
             entries.append(entry)
         return entries
 
     def loss_forward(self, record: ForwardRecord) -> dict:
         """``L = −(1/n) Σ [y·log p + …]   (n = 4)``: the loss row's written item, summed as its reduction says."""
-        form, reduction = record.op.loss, record.reduction
+        form, reduction = self.loss_form(record), record.reduction
         count = form.items(record.input_values[0])
         scale = {"mean": f"(1/{form.count}) {form.total} ", "sum": f"{form.total} "}.get(reduction, "")
         size = f"   ({form.count} = {count})" if reduction == "mean" else ""
         item = form.item.format(**self.loss_names(record))
         formula = f"{self.symbols.of[record.output]} = {'−' if form.negated else ''}{scale}{item}{size}"
-        inputs = self.input_entries(record) + self.derived_entries(
-            record, tuple(d.symbol for d in form.derived), with_formula=True)
-        return {"formula": formula, "inputs": inputs, "reduction": reduction, "count": count}
+        computed = [entry for entry in self.loss_entries(record, tuple(d.symbol for d in form.derived))
+                    if "formula" in entry]
+        return {"formula": formula, "inputs": self.input_entries(record) + computed, "reduction": reduction,
+                "count": count}
 
     # --- backward steps -----------------------------------------------------------------------
 
@@ -262,14 +272,14 @@ class _Description:
     def loss_backward(self, record: BackwardRecord) -> dict:
         """``∂L/∂p = (p − y)/(p·(1 − p))/4``: the loss row's written gradient, divided as its reduction says."""
         forward = self.producer(record.node)
-        form = forward.op.loss
+        form = self.loss_form(forward)
         count = form.items(forward.input_values[0]) if forward.reduction == "mean" else 1
         gradient = form.gradient.format(**self.loss_names(forward))
         if count > 1:
             gradient = (f"({gradient})" if _top_level_sum(gradient) else gradient) + f"/{count}"
         formula = f"{self.d(self.symbols.of[record.inputs[0]])} = {gradient}"
         if form.shown_in_gradient:  # ŷ and onehot(y) instead of the inputs; ŷ's definition after the formula
-            inputs = self.derived_entries(forward, form.shown_in_gradient, with_formula=False)
+            inputs = self.loss_entries(forward, form.shown_in_gradient)
             formula += "".join(f",  {entry.pop('formula')}" for entry in inputs if "formula" in entry)
         else:
             inputs = self.input_entries(forward)
