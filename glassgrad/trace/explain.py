@@ -1,0 +1,254 @@
+"""One entry of one step, written out: the scalar equation behind a number the glass box shows.
+
+A step ``out = rule(inputs)`` (a trace step, a practice step) computes every entry of ``out``
+the same way. Clicking one entry in the playground, or blanking it on a practice sheet, asks
+for that entry's equation with the engine's numbers plugged in, e.g. for one sample read as
+a column::
+
+    Z₁[0] = Σⱼ W₁[0,j]·X[j] + b₁[0] = 0.5·1 + (-0.3)·0 + 0.1 = 0.6        (weighted_sum, along a row)
+    ∂L/∂X[1] = Σᵢ W₁[i,1]·∂L/∂Z₁[i] = …                                  (weighted_sum, along a column)
+    ∂L/∂W₂[1,0] = ∂L/∂Z₂[1] · A₁[0] = 0.42 · 1.5 = 0.63                  (product: an outer product)
+    ∂L/∂Z₁[2] = ∂L/∂A₁[2] · tanh'(Z₁)[2] = 0.3 · 0.91 = 0.273            (product: chain rule, entrywise)
+    ∂L/∂b₁[2] = ∂L/∂Z₁[2] = 0.3                                          (copy)
+    A₁[2] = tanh(Z₁[2]) = tanh(0.31) = 0.3                               (entrywise: the step's own formula)
+    L = (1/n) Σ (ŷ − y)² = (1/n) Σ ([0.1, …] − [1, …])² = 0.8963          (whole: every entry at once)
+
+The patterns are shapes of arithmetic (which entries of which operands meet, and how), not
+ops: the formula text comes from the step (and so from the op's row), the numbers from the
+tape, and the value explained is the engine's own number, never recomputed here. Each number
+plugged in is also listed as a :class:`Term` (its symbol, index and full value), so a reader —
+or a test — can check every one against the engine's tensors.
+
+:func:`trace_entry` picks the pattern of a trace step (``tape.describe()``'s document) from
+the step's kind and the shapes of its operands; practice (:mod:`glassgrad.practice.step_rules`)
+names its pattern per rule. Both write with a :class:`Writer` (how numbers and indices look).
+
+>>> import numpy as np
+>>> w = Writer(base=0, factor=lambda v: f"{v:g}", result=lambda v: f"{v:g}")
+>>> entry = weighted_sum(Operand("Z", np.array([3.0])), (0,), Operand("W", np.array([[1.0, 2.0]])),
+...                      Operand("X", np.array([1.0, 1.0])), w)
+>>> entry.text(w)
+'Z[0] = Σⱼ W[0,j]·X[j] = 1·1 + 2·1 = 3'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+NOTE_SEPARATOR = ",  "
+"""How a trace step appends a definition to its formula (``∂L/∂Z₃ = ŷ − onehot(y),  ŷ = softmax(Z₃)``)."""
+
+
+@dataclass(frozen=True)
+class Writer:
+    """How an explanation writes indices (``base`` 0 as NumPy does, or 1 as a worksheet counts) and numbers.
+
+    ``factor`` writes a number inside a formula (negatives in parentheses), ``result`` the value.
+    """
+
+    base: int
+    factor: Callable[[float], str]
+    result: Callable[[float], str]
+
+    def entry(self, symbol: str, index: Sequence) -> str:
+        """``W₁[0,2]``; a scalar has no index; a letter (``j``) is written as it is."""
+        if not index:
+            return symbol
+        return f"{symbol}[{','.join(str(i + self.base) if isinstance(i, int) else i for i in index)}]"
+
+
+@dataclass(frozen=True)
+class Operand:
+    """A tensor of a step: its symbol and the engine's values (a vector for one sample is 1-D)."""
+
+    symbol: str
+    values: np.ndarray
+
+    @property
+    def shape(self) -> tuple:
+        return np.shape(self.values)
+
+
+@dataclass(frozen=True)
+class Term:
+    """One number plugged into an explanation: which entry of which tensor, and its full value."""
+
+    label: str
+    symbol: str
+    index: tuple
+    value: float
+
+
+@dataclass
+class Entry:
+    """One entry explained: ``label = formula = plugged = value``; ``terms`` are the numbers in ``plugged``."""
+
+    label: str
+    formula: str
+    plugged: str
+    value: float
+    terms: list[Term] = field(default_factory=list)
+    note: str = ""
+
+    def text(self, writer: Writer) -> str:
+        parts = [self.label, self.formula + (f"  ({self.note})" if self.note else "")]
+        if self.plugged:
+            parts.append(self.plugged)
+        return " = ".join(parts + [writer.result(self.value)])
+
+
+def _term(writer: Writer, operand: Operand, index: tuple) -> Term:
+    return Term(writer.entry(operand.symbol, index), operand.symbol, tuple(index), float(operand.values[index]))
+
+
+def weighted_sum(out: Operand, index: tuple, matrix: Operand, vector: Operand, writer: Writer,
+                 bias: Operand | None = None, along: str = "row") -> Entry:
+    """``out[i] = Σⱼ M[i,j]·v[j] (+ c[i])`` (``along="row"``) or ``out[j] = Σᵢ M[i,j]·v[i]`` (``"column"``)."""
+    (k,) = index
+    if along == "row":
+        pairs = [((k, j), (j,)) for j in range(matrix.shape[1])]
+        formula = f"Σⱼ {writer.entry(matrix.symbol, (k, 'j'))}·{writer.entry(vector.symbol, ('j',))}"
+    else:
+        pairs = [((i, k), (i,)) for i in range(matrix.shape[0])]
+        formula = f"Σᵢ {writer.entry(matrix.symbol, ('i', k))}·{writer.entry(vector.symbol, ('i',))}"
+    terms = [t for m, v in pairs for t in (_term(writer, matrix, m), _term(writer, vector, v))]
+    plugged = " + ".join(f"{writer.factor(terms[n].value)}·{writer.factor(terms[n + 1].value)}"
+                         for n in range(0, len(terms), 2))
+    if bias is not None:
+        terms.append(_term(writer, bias, index))
+        formula += f" + {writer.entry(bias.symbol, index)}"
+        plugged += f" + {writer.factor(terms[-1].value)}"
+    return Entry(writer.entry(out.symbol, index), formula, plugged, float(out.values[index]), terms)
+
+
+def product(out: Operand, index: tuple, factors: Sequence[tuple[Operand, tuple]], writer: Writer,
+            note: str = "") -> Entry:
+    """``out[index] = u[…]·v[…]``: each factor with the index of its entry (an outer product, or the chain rule)."""
+    terms = [_term(writer, operand, where) for operand, where in factors]
+    return Entry(writer.entry(out.symbol, index), " · ".join(t.label for t in terms),
+                 " · ".join(writer.factor(t.value) for t in terms), float(out.values[index]), terms, note)
+
+
+def copy(out: Operand, index: tuple, source: Operand, writer: Writer, note: str = "") -> Entry:
+    """``out[i] = u[i]``: the entry passes through unchanged (a bias's gradient is its layer's ``∂L/∂Z``)."""
+    term = _term(writer, source, index)
+    return Entry(writer.entry(out.symbol, index), term.label, "", float(out.values[index]), [term], note)
+
+
+def _symbol_pattern(symbol: str) -> re.Pattern:
+    """``symbol`` as a whole tensor name: not inside ``∂L/∂Z₁``, ``Z₁₂`` or ``XY``."""
+    return re.compile(rf"(?<![\w∂/]){re.escape(symbol)}(?![\w₀-₉'′(\[])")
+
+
+def _put(pattern: re.Pattern, replacement: str, text: str) -> str:
+    """``text`` with every match of ``pattern`` replaced by ``replacement``, taken literally."""
+    return pattern.sub(lambda _: replacement, text)
+
+
+def entrywise(out: Operand, index: tuple, formula: str, operands: Sequence[Operand], writer: Writer,
+              note: str = "") -> Entry:
+    """``out[i] = f(u[i], v[i], …)`` with ``f`` written as the step writes it (``tanh(Z₁)``, ``2(ŷ − y)/4``).
+
+    Every operand shaped like ``out`` is read at the same entry; the step's formula is shown with
+    each such symbol indexed, and again with the numbers in their place.
+    """
+    shown, plugged, terms = formula, formula, []
+    for operand in sorted(operands, key=lambda o: -len(o.symbol)):  # longer names first: ŷ before y
+        if operand.shape != out.shape:
+            continue
+        pattern = _symbol_pattern(operand.symbol)
+        if not pattern.search(shown):
+            continue
+        term = _term(writer, operand, index)
+        terms.append(term)
+        shown = _put(pattern, term.label, shown)
+        plugged = _put(pattern, writer.factor(term.value), plugged)
+    terms.sort(key=lambda term: formula.find(term.symbol))  # in the order the formula reads them
+    return Entry(writer.entry(out.symbol, index), shown, plugged if terms else "", float(out.values[index]),
+                 terms, note)
+
+
+def whole(out: Operand, index: tuple, formula: str, operands: Sequence[Operand], writer: Writer) -> Entry:
+    """``out = f(U, V)`` where one entry reads every entry (a loss): each tensor is plugged in whole."""
+    plugged, terms = formula, []
+    for operand in sorted(operands, key=lambda o: -len(o.symbol)):
+        pattern = _symbol_pattern(operand.symbol)
+        if not pattern.search(plugged) or not np.ndim(operand.values):
+            continue
+        entries = [_term(writer, operand, where) for where in np.ndindex(operand.shape)]
+        terms += entries
+        vector = "[" + ", ".join(writer.factor(t.value) for t in entries) + "]"
+        plugged = _put(pattern, vector, plugged)
+    return Entry(writer.entry(out.symbol, index), formula, plugged if terms else "", float(out.values[index]), terms)
+
+
+def given(out: Operand, index: tuple, source: str, writer: Writer) -> Entry:
+    """A number nobody computed here (an input, a target, a weight as given): says where it came from."""
+    return Entry(writer.entry(out.symbol, index), "", "", float(out.values[index]), [], source)
+
+
+def update(out: Operand, index: tuple, old: float, lr: float, gradient: float, rule: str, writer: Writer,
+           note: str = "") -> Entry:
+    """``θ ← θ − η·∂L/∂θ`` for one entry, with the value before, η and the gradient the optimizer used."""
+    label = writer.entry(out.symbol, index)
+    gradient_label = writer.entry(f"∂L/∂{out.symbol}", index)
+    terms = [Term(label, out.symbol, tuple(index), float(old)), Term("η", "η", (), float(lr)),
+             Term(gradient_label, f"∂L/∂{out.symbol}", tuple(index), float(gradient))]
+    formula = f"{label} − η·{gradient_label}" if rule is None else rule
+    plugged = f"{writer.factor(old)} − {writer.factor(lr)}·{writer.factor(gradient)}"
+    return Entry(label, formula, plugged, float(out.values[index]), terms, note)
+
+
+# --- trace steps ------------------------------------------------------------------------------
+
+
+def _operand(item: dict, symbol_key: str = "symbol") -> Operand:
+    values = np.asarray(item["values"])
+    return Operand(item[symbol_key], _one_sample(values))
+
+
+def _one_sample(values: np.ndarray) -> np.ndarray:
+    """A single row (one sample) is read as a vector, as the lessons write it."""
+    return values[0] if values.ndim == 2 and values.shape[0] == 1 else values
+
+
+def step_operands(step: dict) -> tuple[Operand, list[Operand]]:
+    """A trace step's output and inputs as operands (one-sample rows read as vectors)."""
+    return _operand(step["output"]), [_operand(item) for item in step["inputs"]]
+
+
+def trace_entry(step: dict, phase: str, index: tuple, writer: Writer) -> Entry:
+    """Entry ``index`` of one step of ``tape.describe()`` (``phase`` "forward" or "backward"), written out.
+
+    The pattern follows the step's kind and the shapes of its operands: a linear layer's output
+    is a weighted sum along a row of ``W``; its input's gradient one along a column; its weight's
+    gradient an outer product; its bias's gradient a copy; an activation's gradient the upstream
+    gradient times the local derivative the step carries; any other step whose inputs are shaped
+    like its output is read entry by entry through the step's formula, and the rest whole.
+    """
+    out, inputs = step_operands(step)
+    formula, _, note = step["formula"].partition(NOTE_SEPARATOR)
+    right = formula.split(" = ", 1)[-1]
+    kind = step.get("kind")
+    if kind == "linear" and phase == "forward":
+        weight, vector, *bias = inputs
+        return weighted_sum(out, index, weight, vector, writer, bias[0] if bias else None)
+    if kind == "linear":
+        upstream, *other = inputs
+        if not other:
+            return copy(out, index, upstream, writer)
+        if len(out.shape) == 2:  # ∂L/∂W = ∂L/∂Z·Xᵀ: one entry is one product
+            return product(out, index, [(upstream, index[:1]), (other[0], index[1:])], writer)
+        return weighted_sum(out, index, other[0], upstream, writer, along="column")
+    local = step.get("local")
+    if local is not None:  # ∂L/∂Z = ∂L/∂A ⊙ f'(Z): the local derivative comes with the step, as numbers
+        derivative = _operand(local)
+        return product(out, index, [(inputs[0], index), (derivative, index)], writer,
+                       note=f"{local['symbol']} = {local['formula']}")
+    if all(operand.shape in (out.shape, ()) for operand in inputs) and out.shape:
+        return entrywise(out, index, right, inputs, writer, note=note)
+    return whole(out, index, right, inputs, writer)
