@@ -24,7 +24,7 @@ from glassgrad.trace.explain import Entry, Operand
 
 from .display import PRECISION_NOTE, operand, shown
 from .safety import ApiError
-from .stepper import Walkthrough, _sample
+from .stepper import Walkthrough
 
 CELL = re.compile(r"^(?P<name>[A-Za-z]+)(?P<layer>\d*)(?:\[(?P<index>\d+(?:,\d+)?)\])?$")
 WRITER = entries.Writer(base=0, factor=operand, result=shown)
@@ -77,14 +77,15 @@ class Cell:
         if self.name.startswith("d"):
             return self.gradient()
         if self.name == "loss":
-            return entries.trace_entry(self.numbers.loss_step, "forward", self.checked((), ()), WRITER)
+            return entries.trace_entry(self.numbers.loss_step, "forward", self.checked((), ()), WRITER,
+                                       self.numbers.parameters)
         if self.name == "yhat":
             return self.prediction()
         layer = self.numbers.layers[self.layer - 1]
         symbol = layer.z if self.name == "Z" else layer.a
         step = self.numbers.forward[symbol]
         return entries.trace_entry(step, "forward", self.checked(self.index, self.numbers.values[symbol].shape),
-                                   WRITER)
+                                   WRITER, self.numbers.parameters)
 
     def checked(self, index: tuple, shape: tuple) -> tuple:
         if len(index) != len(shape) or any(i >= n for i, n in zip(index, shape)):
@@ -126,17 +127,17 @@ class Cell:
             raise ApiError(422, f"cell {self.cell!r} does not exist: the loss sends its gradient straight to "
                                 f"∂L/∂{numbers.layers[-1].z} (softmax and cross-entropy together)")
         index = self.checked(self.index, numbers.gradients[symbol].shape)
-        return entries.trace_entry(step, "backward", index, WRITER)
+        return entries.trace_entry(step, "backward", index, WRITER, numbers.parameters)
 
     def prediction(self) -> Entry:
         """ŷ: the loss's own softmax of the logits, or the output layer's value."""
         numbers = self.numbers
         item = numbers.prediction
-        out = Operand("ŷ", _sample(item["values"]))
+        out = Operand("ŷ", numbers.sample(item))
         index = self.checked(self.index, out.shape)
         if "formula" not in item:
-            return entries.trace_entry(numbers.forward[item["symbol"]], "forward", index, WRITER)
-        inputs = [Operand(i["symbol"], _sample(i["values"])) for i in numbers.loss_step["inputs"] if i is not item]
+            return entries.trace_entry(numbers.forward[item["symbol"]], "forward", index, WRITER, numbers.parameters)
+        inputs = [Operand(i["symbol"], numbers.sample(i)) for i in numbers.loss_step["inputs"] if i is not item]
         right = item["formula"].split(" = ", 1)[-1]
         return entries.whole(out, index, WRITER.entry(right, index), inputs, WRITER)
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import glassgrad as gg
+from glassgrad.trace.explain import sample_values
 
 from . import bridge
 from .display import PRECISION_NOTE, matrix_json, shown, subscript
@@ -100,8 +101,9 @@ class Pass:
     gradient; ``layers`` the view's layers and ``loss_step`` the loss.
     """
 
-    def __init__(self, document: dict, updates: list[dict]) -> None:
-        self.document, self.updates = document, updates
+    def __init__(self, document: dict, parameter_names: list[str]) -> None:
+        self.document, self.updates = document, document["updates"]
+        self.parameters = frozenset(document["symbols"][name] for name in parameter_names)
         self.values: dict[str, np.ndarray] = {}
         self.forward: dict[str, dict] = {}
         self.backward: dict[str, dict] = {}
@@ -110,15 +112,19 @@ class Pass:
         self.loss_step: dict | None = None
         for step in document["forward"]:
             for item in [*step["inputs"], step["output"]]:
-                self.values.setdefault(item["symbol"], _sample(item["values"]))
+                self.values.setdefault(item["symbol"], self.sample(item))
             self.forward[step["output"]["symbol"]] = step
             self._place(step)
         for step in document["backward"]:
             of = step["output"]["of"]
             self.backward[of] = step
-            self.gradients[of] = _sample(step["output"]["values"])
+            self.gradients[of] = self.sample(step["output"])
         if self.loss_step is None or not self.layers:
             raise ApiError(422, "the step-through needs a network of linear layers that ends in a loss")
+
+    def sample(self, item: dict) -> np.ndarray:
+        """An item's numbers, one sample read as a vector (a parameter kept whole)."""
+        return sample_values(item["values"], item.get("of", item["symbol"]) in self.parameters)
 
     def _place(self, step: dict) -> None:
         kind, out = step["kind"], step["output"]["symbol"]
@@ -152,12 +158,6 @@ class Pass:
         return [self.backward[s] for s in symbols if s in self.backward]
 
 
-def _sample(values: object) -> np.ndarray:
-    """One sample's numbers: a single row read as a vector (as the lessons write it)."""
-    array = np.asarray(values)
-    return array[0] if array.ndim == 2 and array.shape[0] == 1 else array
-
-
 def run_pass(network: Network, lr: float | None = None) -> Pass:
     """Forward and backward of the real model under a tape (and an SGD step with ``lr``), read as a :class:`Pass`."""
     with gg.trace(network.model) as tape:
@@ -168,8 +168,7 @@ def run_pass(network: Network, lr: float | None = None) -> Pass:
         loss.backward()
         if lr is not None:
             bridge.make_optimizer("sgd", list(network.model.parameters()), lr).step()
-    document = tape.describe()
-    return Pass(document, document["updates"])
+    return Pass(tape.describe(), [name for name, _ in network.model.named_parameters()])
 
 
 def example_network(example: str, fields: Fields) -> tuple[Network, str, str]:
@@ -330,7 +329,7 @@ class Walkthrough:
                     "update": self.stage == self.last_stage, "step_back": bool(self.actions)},
             "input": matrix_json("x", "X", net.x),
             "target": target,
-            "prediction": matrix_json("yhat", label, _sample(prediction["values"]) if forward else None, outputs),
+            "prediction": matrix_json("yhat", label, numbers.sample(prediction) if forward else None, outputs),
             "loss": {"value": numbers.loss, "text": shown(numbers.loss, signed=False)} if forward else None,
             "dprediction": dprediction,
             "layers": layers,
@@ -392,7 +391,7 @@ class Walkthrough:
             for i, n in enumerate(sizes[1:], 1)]
         text = "Network: " + " → ".join(parts) + ". Input X = [" + ", ".join(shown(v) for v in net.x) + "]."
         if numbers is not None:
-            prediction = _sample(numbers.prediction["values"])
+            prediction = numbers.sample(numbers.prediction)
             text += (" Prediction ŷ = [" + ", ".join(shown(v) for v in prediction) + "], loss "
                      f"{shown(numbers.loss, False)}.")
         filled = max(self.stage - 1, 0)

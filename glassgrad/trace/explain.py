@@ -206,22 +206,26 @@ def update(out: Operand, index: tuple, old: float, lr: float, gradient: float, r
 # --- trace steps ------------------------------------------------------------------------------
 
 
-def _operand(item: dict, symbol_key: str = "symbol") -> Operand:
-    values = np.asarray(item["values"])
-    return Operand(item[symbol_key], _one_sample(values))
+def sample_values(values: object, whole: bool = False) -> np.ndarray:
+    """A tensor's numbers as the lessons write them: a single row (one sample) read as a vector.
+
+    ``whole=True`` keeps the shape (a parameter: a 1×n weight matrix is no sample).
+    """
+    array = np.asarray(values)
+    return array[0] if not whole and array.ndim == 2 and array.shape[0] == 1 else array
 
 
-def _one_sample(values: np.ndarray) -> np.ndarray:
-    """A single row (one sample) is read as a vector, as the lessons write it."""
-    return values[0] if values.ndim == 2 and values.shape[0] == 1 else values
+def _operand(item: dict, parameters: frozenset[str]) -> Operand:
+    return Operand(item["symbol"], sample_values(item["values"], item.get("of", item["symbol"]) in parameters))
 
 
-def step_operands(step: dict) -> tuple[Operand, list[Operand]]:
-    """A trace step's output and inputs as operands (one-sample rows read as vectors)."""
-    return _operand(step["output"]), [_operand(item) for item in step["inputs"]]
+def step_operands(step: dict, parameters: frozenset[str] = frozenset()) -> tuple[Operand, list[Operand]]:
+    """A trace step's output and inputs as operands (one-sample rows as vectors, ``parameters`` kept whole)."""
+    return _operand(step["output"], parameters), [_operand(item, parameters) for item in step["inputs"]]
 
 
-def trace_entry(step: dict, phase: str, index: tuple, writer: Writer) -> Entry:
+def trace_entry(step: dict, phase: str, index: tuple, writer: Writer,
+                parameters: frozenset[str] = frozenset()) -> Entry:
     """Entry ``index`` of one step of ``tape.describe()`` (``phase`` "forward" or "backward"), written out.
 
     The pattern follows the step's kind and the shapes of its operands: a linear layer's output
@@ -229,8 +233,9 @@ def trace_entry(step: dict, phase: str, index: tuple, writer: Writer) -> Entry:
     gradient an outer product; its bias's gradient a copy; an activation's gradient the upstream
     gradient times the local derivative the step carries; any other step whose inputs are shaped
     like its output is read entry by entry through the step's formula, and the rest whole.
+    ``parameters``: the symbols of tensors that are no sample (kept whole, even when 1×n).
     """
-    out, inputs = step_operands(step)
+    out, inputs = step_operands(step, parameters)
     formula, _, note = step["formula"].partition(NOTE_SEPARATOR)
     right = formula.split(" = ", 1)[-1]
     kind = step.get("kind")
@@ -246,7 +251,7 @@ def trace_entry(step: dict, phase: str, index: tuple, writer: Writer) -> Entry:
         return weighted_sum(out, index, other[0], upstream, writer, along="column")
     local = step.get("local")
     if local is not None:  # ∂L/∂Z = ∂L/∂A ⊙ f'(Z): the local derivative comes with the step, as numbers
-        derivative = _operand(local)
+        derivative = _operand(local, parameters)
         return product(out, index, [(inputs[0], index), (derivative, index)], writer,
                        note=f"{local['symbol']} = {local['formula']}")
     if all(operand.shape in (out.shape, ()) for operand in inputs) and out.shape:
