@@ -30,6 +30,7 @@ import glassgrad.nn.functional as F
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")  # gg.nn.mlp's names for its activation modules
 LOSSES = {"mse": F.mse_loss, "cross_entropy": F.cross_entropy}
+CLASS_TARGETS = ("cross_entropy",)  # the losses whose target is a class index (the others: one value per output)
 MOONS = ([2, 4, 2], "tanh", "cross_entropy")  # the moons example's network: sizes, activation, loss
 DATASETS = ("moons", "circles", "xor", "spirals", "digits")
 GENERATED = ("moons", "circles", "xor", "spirals")  # take n_samples and noise; digits is fixed

@@ -190,11 +190,12 @@ def example_network(example: str, fields: Fields) -> tuple[Network, str, str]:
             raise ApiError(422, "sizes: give at least an input and an output size, e.g. [2, 3, 2]")
         activation = fields.choice("activation", bridge.ACTIVATIONS, "relu")
         loss = fields.choice("loss", bridge.LOSSES, "mse")
-        if loss == "cross_entropy" and sizes[-1] < 2:
+        if loss in bridge.CLASS_TARGETS and sizes[-1] < 2:
             raise ApiError(422, "sizes: cross-entropy needs at least 2 output classes")
         rng = np.random.default_rng(seed)
         x = np.round(rng.uniform(-1, 1, sizes[0]), 1)
-        y = np.round(rng.uniform(0, 1, sizes[-1]), 1) if loss == "mse" else rng.integers(sizes[-1], size=1)
+        classes = loss in bridge.CLASS_TARGETS
+        y = rng.integers(sizes[-1], size=1) if classes else np.round(rng.uniform(0, 1, sizes[-1]), 1)
         about = "A random input and target."
     model = bridge.make_mlp(sizes, activation, seed)
     with gg.no_grad():
@@ -208,7 +209,7 @@ def example_network(example: str, fields: Fields) -> tuple[Network, str, str]:
 def _as_float32(network: Network) -> Network:
     network.model = network.model.float()
     network.x = np.array(network.x, dtype=np.float32)
-    network.y = np.array(network.y, dtype=np.float32 if network.loss == "mse" else np.int64)
+    network.y = np.array(network.y, dtype=np.int64 if network.loss in bridge.CLASS_TARGETS else np.float32)
     return network
 
 
@@ -216,12 +217,24 @@ class Walkthrough:
     """A network after replaying ``actions``; ``stage`` 0 = weights only, 1 = forward, 1 + k = k layers back."""
 
     def __init__(self, fields: Fields) -> None:
-        self.example = fields.choice("example", EXAMPLES, "diagonal-flip")
-        self.lr = fields.number("lr", 0.1, *LR_RANGE)
-        self.network, self.title, self.description = example_network(self.example, fields)
+        example = fields.choice("example", EXAMPLES, "diagonal-flip")
+        lr = fields.number("lr", 0.1, *LR_RANGE)
+        network, title, description = example_network(example, fields)
         actions = fields.text("actions", "", 8 * MAX_ACTIONS).split()
         if len(actions) > MAX_ACTIONS:
             raise ApiError(422, f"actions: {len(actions)} steps is too many to replay (at most {MAX_ACTIONS}); Reset")
+        self._replay(example, network, title, description, lr, actions)
+
+    @classmethod
+    def of(cls, network: Network, actions: str = "", lr: float = 0.1, title: str = "Your network") -> Walkthrough:
+        """A walkthrough of any network (``network.model``: linear layers and activations, any traced ones)."""
+        walk = cls.__new__(cls)
+        walk._replay("custom", network, title, "", lr, actions.split())
+        return walk
+
+    def _replay(self, example: str, network: Network, title: str, description: str, lr: float,
+                actions: list[str]) -> None:
+        self.example, self.network, self.title, self.description, self.lr = example, network, title, description, lr
         self.actions, self.stage, self.updates, self.numbers = [], 0, 0, None
         for action in actions:
             self._do(action)
