@@ -110,7 +110,7 @@ class Cell:
         if origin[0] == "edit":
             return entries.given(out, index, f"{what}, set by you", WRITER)
         _, old, gradient, lr, count, rule = origin
-        return entries.update(out, index, old, lr, gradient, None, WRITER, note=f"update {count}: {rule}")
+        return entries.update(out, index, old, lr, gradient, rule, WRITER, note=f"update {count}")
 
     def gradient(self) -> Entry:
         numbers, name, layer = self.numbers, self.name, self.layer

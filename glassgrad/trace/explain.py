@@ -153,17 +153,17 @@ def entrywise(out: Operand, index: tuple, formula: str, operands: Sequence[Opera
               note: str = "") -> Entry:
     """``out[i] = f(u[i], v[i], …)`` with ``f`` written as the step writes it (``tanh(Z₁)``, ``2(ŷ − y)/4``).
 
-    Every operand shaped like ``out`` is read at the same entry; the step's formula is shown with
-    each such symbol indexed, and again with the numbers in their place.
+    Every operand shaped like ``out`` is read at the same entry (a scalar, such as η, as it is); the
+    step's formula is shown with each such symbol indexed, and again with the numbers in their place.
     """
     shown, plugged, terms = formula, formula, []
     for operand in sorted(operands, key=lambda o: -len(o.symbol)):  # longer names first: ŷ before y
-        if operand.shape != out.shape:
+        if operand.shape not in (out.shape, ()):
             continue
         pattern = _symbol_pattern(operand.symbol)
         if not pattern.search(shown):
             continue
-        term = _term(writer, operand, index)
+        term = _term(writer, operand, index if operand.shape else ())
         terms.append(term)
         shown = _put(pattern, term.label, shown)
         plugged = _put(pattern, writer.factor(term.value), plugged)
@@ -193,14 +193,15 @@ def given(out: Operand, index: tuple, source: str, writer: Writer) -> Entry:
 
 def update(out: Operand, index: tuple, old: float, lr: float, gradient: float, rule: str, writer: Writer,
            note: str = "") -> Entry:
-    """``θ ← θ − η·∂L/∂θ`` for one entry, with the value before, η and the gradient the optimizer used."""
-    label = writer.entry(out.symbol, index)
-    gradient_label = writer.entry(f"∂L/∂{out.symbol}", index)
-    terms = [Term(label, out.symbol, tuple(index), float(old)), Term("η", "η", (), float(lr)),
-             Term(gradient_label, f"∂L/∂{out.symbol}", tuple(index), float(gradient))]
-    formula = f"{label} − η·{gradient_label}" if rule is None else rule
-    plugged = f"{writer.factor(old)} − {writer.factor(lr)}·{writer.factor(gradient)}"
-    return Entry(label, formula, plugged, float(out.values[index]), terms, note)
+    """One entry of an optimizer's update, by the rule it recorded (``W₁ ← W₁ − η·∂L/∂W₁``).
+
+    The rule's right-hand side is read entry by entry with the value before the step, the
+    learning rate η and the gradient the optimizer used.
+    """
+    right = rule.split("←", 1)[-1].strip()
+    operands = [Operand(out.symbol, np.full(out.shape, old)), Operand("η", np.asarray(lr)),
+                Operand(f"∂L/∂{out.symbol}", np.full(out.shape, gradient))]
+    return entrywise(out, index, right, operands, writer, note)
 
 
 # --- trace steps ------------------------------------------------------------------------------
