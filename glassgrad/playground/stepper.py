@@ -17,8 +17,9 @@ Nothing here computes or re-derives a number: each pass runs the example's real 
 (forward, ``loss.backward()`` and, for ``u``, the SGD optimizer's ``step()``) under a tape
 (``gg.trace``), and the view is read from the tape's step documents (``tape.describe()``):
 every value, gradient, update, symbol and formula shown is the glass box's own. The page's
-layers are the document's linear steps, each with the activation step that follows it, so any
-stack of traced linear layers and activations steps through the same way.
+layers are the document's steps whose op row is ``affine`` (a linear layer), each with the step
+of kind ``activation`` that follows it, so any stack of traced linear layers and activations
+steps through the same way.
 
 Vectors are shown as columns, as in the lessons: ``Z = W·X + b``. The engine computes the same
 numbers with a row sample, ``Z = X·Wᵀ + b`` (``nn.Linear``'s reading).
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import glassgrad as gg
+from glassgrad.ops import RULES
 from glassgrad.trace.explain import sample_values
 
 from . import bridge
@@ -127,8 +129,9 @@ class Pass:
         return sample_values(item["values"], item.get("of", item["symbol"]) in self.parameters)
 
     def _place(self, step: dict) -> None:
-        kind, out = step["kind"], step["output"]["symbol"]
-        if kind == "linear":
+        row = RULES.get(step.get("op") or "")
+        kind, out = (row.kind if row is not None else step["kind"]), step["output"]["symbol"]
+        if kind == "affine":
             weight, source, *bias = (item["symbol"] for item in step["inputs"])
             self.layers.append(Layer(step["layer"], weight, bias[0] if bias else None, source, out, out))
         elif kind == "activation" and self.layers and step["inputs"][0]["symbol"] == self.layers[-1].z:

@@ -20,7 +20,7 @@ plugged in is also listed as a :class:`Term` (its symbol, index and full value),
 or a test — can check every one against the engine's tensors.
 
 :func:`trace_entry` picks the pattern of a trace step (``tape.describe()``'s document) from
-the step's kind and the shapes of its operands; practice (:mod:`glassgrad.practice.step_rules`)
+the kind of the op row the step names and the roles of its inputs; practice (:mod:`glassgrad.practice.step_rules`)
 names its pattern per rule. Both write with a :class:`Writer` (how numbers and indices look).
 
 >>> import numpy as np
@@ -38,6 +38,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ..ops import RULES
 
 NOTE_SEPARATOR = ",  "
 """How a trace step appends a definition to its formula (``∂L/∂Z₃ = ŷ − onehot(y),  ŷ = softmax(Z₃)``)."""
@@ -229,31 +231,33 @@ def trace_entry(step: dict, phase: str, index: tuple, writer: Writer,
                 parameters: frozenset[str] = frozenset()) -> Entry:
     """Entry ``index`` of one step of ``tape.describe()`` (``phase`` "forward" or "backward"), written out.
 
-    The pattern follows the step's kind and the shapes of its operands: a linear layer's output
-    is a weighted sum along a row of ``W``; its input's gradient one along a column; its weight's
-    gradient an outer product; its bias's gradient a copy; an activation's gradient the upstream
-    gradient times the local derivative the step carries; any other step whose inputs are shaped
-    like its output is read entry by entry through the step's formula, and the rest whole.
+    The pattern follows the kind of the step's op row (``RULES[step["op"]].kind``) and the roles
+    the step names: an affine layer's output is a weighted sum along a row of its ``weight``; the
+    gradient of its ``input`` one along a column; of its ``weight`` an outer product; of its
+    ``bias`` a copy. An elementwise op's gradient is the upstream gradient times the local
+    derivative the step carries. Any other step whose inputs are shaped like its output is read
+    entry by entry through the step's formula, and the rest whole (a loss, a softmax).
     ``parameters``: the symbols of tensors that are no sample (kept whole, even when 1×n).
     """
     out, inputs = step_operands(step, parameters)
     formula, _, note = step["formula"].partition(NOTE_SEPARATOR)
     right = formula.split(" = ", 1)[-1]
-    kind = step.get("kind")
-    if kind == "linear" and phase == "forward":
-        weight, vector, *bias = inputs
-        return weighted_sum(out, index, weight, vector, writer, bias[0] if bias else None)
-    if kind == "linear":
-        upstream, *other = inputs
-        if not other:
+    row = RULES.get(step.get("op") or "")
+    kind = row.kind if row is not None else None
+    if kind == "affine" and phase == "forward":
+        roles = {item.get("role"): operand for item, operand in zip(step["inputs"], inputs)}
+        return weighted_sum(out, index, roles["weight"], roles["input"], writer, roles.get("bias"))
+    upstream = _operand(step["upstream"], parameters) if "upstream" in step else None
+    if kind == "affine":
+        other = next((operand for operand in inputs if operand.symbol != upstream.symbol), None)
+        if step["role"] == "bias":
             return copy(out, index, upstream, writer)
-        if len(out.shape) == 2:  # ∂L/∂W = ∂L/∂Z·Xᵀ: one entry is one product
-            return product(out, index, [(upstream, index[:1]), (other[0], index[1:])], writer)
-        return weighted_sum(out, index, other[0], upstream, writer, along="column")
+        if step["role"] == "weight":  # ∂L/∂W = ∂L/∂Z·Xᵀ: one entry is one product
+            return product(out, index, [(upstream, index[:1]), (other, index[1:])], writer)
+        return weighted_sum(out, index, other, upstream, writer, along="column")
     local = step.get("local")
-    if local is not None:  # ∂L/∂Z = ∂L/∂A ⊙ f'(Z): the local derivative comes with the step, as numbers
-        derivative = _operand(local, parameters)
-        return product(out, index, [(inputs[0], index), (derivative, index)], writer,
+    if local is not None and upstream is not None:  # ∂L/∂a = ∂L/∂out ⊙ ∂out/∂a, the local derivative as numbers
+        return product(out, index, [(upstream, index), (_operand(local, parameters), index)], writer,
                        note=f"{local['symbol']} = {local['formula']}")
     if all(operand.shape in (out.shape, ()) for operand in inputs) and out.shape:
         return entrywise(out, index, right, inputs, writer, note=note)
