@@ -8,6 +8,7 @@ every number plugged into its formula is compared with the tensor entry it names
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -297,28 +298,34 @@ def test_a_network_of_other_traced_activations_steps_through(torch):
 # --- one rule, one place ---------------------------------------------------------------------------
 
 
-STEP_THROUGH = ("app.py", "bridge.py", "display.py", "explain.py", "stepper.py")
+STEP_THROUGH = ("playground/app.py", "playground/bridge.py", "playground/display.py", "playground/explain.py",
+                "playground/stepper.py", "trace/explain.py", "practice/step_rules.py")
+CHOICES = ("playground/bridge.py", "practice/step_rules.py")
+"""Tables of names allowed here: a learner's choice of what to build (``LOSSES = {"mse": F.mse_loss, …}``)
+and practice's rule ids (chosen by :mod:`glassgrad.practice.trace_steps` from the row key)."""
 
 
 def test_no_step_through_module_and_no_explainer_switches_on_op_names():
     """The step-through and click-to-explain decide no math by an op's name: rows and trace steps do.
 
-    Forbidden: reading ``op.name``, per-name methods (``_cell_relu``) and their ``getattr`` dispatch,
-    comparing with an op's name, and tables from an op's name to math text or code. A learner's
-    choice (which activation or loss to build, ``LOSSES = {"mse": F.mse_loss, …}``) decides no
-    math, and a trace step's ``kind`` (``linear``, ``activation``, ``loss``) is the step document's.
+    The checks of ``tests/test_rules_one_place.py`` (a comparison with an op name; a table keyed
+    by op names; a method picked by name) over the step-through's modules and the explainers,
+    plus: nothing reads ``op.name`` and no method is named per cell (``_cell_relu``).
     """
-    from glassgrad.ops import RULES
+    from test_rules_one_place import name_comparisons, name_tables
 
-    files = [PACKAGE / "playground" / name for name in STEP_THROUGH] + [PACKAGE / "trace" / "explain.py"]
-    name = "|".join(re.escape(name) for name in RULES)
-    forbidden = re.compile(rf"""\bop\.name\b|_cell_|getattr\(self, f["']"""
-                           rf"""|(?<!kind )(==|!=)\s*["']({name})["']|["']({name})["']\s*(==|!=)"""
-                           rf"""|\bin\s*\(\s*["']({name})["']|["']({name})["']\s*:\s*(["'(]|lambda\b)""")
-    offenders = [f"{path.name}:{number}: {line.strip()}" for path in files
-                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-                 if forbidden.search(line.split("#", 1)[0])]
+    offenders = []
+    for relative in STEP_THROUGH:
+        source = (PACKAGE / relative).read_text(encoding="utf-8")
+        tree = ast.parse(source)
+        offenders += [f"{relative}: {found}" for found in name_comparisons(tree)]
+        if relative not in CHOICES:
+            offenders += [f"{relative}: {found}" for found in name_tables(tree)]
+        offenders += [f"{relative}:{number}: {line.strip()}" for number, line in enumerate(source.splitlines(), 1)
+                      if re.search(r"\bop\.name\b|_cell_|getattr\(self, f[\"']", line.split("#", 1)[0])]
     assert offenders == []
-    old_explainer = 'getattr(self, f"_cell_{name}")'  # the check finds what it forbids
-    assert forbidden.search(old_explainer) and forbidden.search('DERIVATIVES = {"relu": "ReLU′"}')
-    assert forbidden.search('if record.op.name == "mse_loss":') and not forbidden.search('if kind == "linear":')
+    old_explainer = ast.parse('class Explainer:\n    def run(self, name):\n'
+                              '        return getattr(self, f"_cell_{name}")()\n'
+                              'DERIVATIVES = {"relu": "ReLU′", "tanh": "tanh′"}\n'
+                              'if record.op.name == "mse_loss": pass\n')  # what the checks are for
+    assert len(name_tables(old_explainer)) == 2 and len(name_comparisons(old_explainer)) == 1

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import ops
 from ..creation import zeros
 from ..nn.functional import cross_entropy, mse_loss
 from ..tensor import float64
@@ -138,7 +139,7 @@ def _affine_entry(out: Operand, index: tuple, inputs: list[Operand], writer: Wri
 
 
 def _relu_entry(out: Operand, index: tuple, inputs: list[Operand], writer: Writer) -> Entry:
-    return explain.entrywise(out, index, f"max(0, {inputs[0].symbol})", inputs, writer)
+    return explain.entrywise(out, index, ops.RELU.written.format(a=inputs[0].symbol), inputs, writer)
 
 
 def _softmax_entry(out: Operand, index: tuple, inputs: list[Operand], writer: Writer) -> Entry:
@@ -147,8 +148,9 @@ def _softmax_entry(out: Operand, index: tuple, inputs: list[Operand], writer: Wr
 
 def _mse_entry(out: Operand, index: tuple, inputs: list[Operand], writer: Writer) -> Entry:
     prediction, target = inputs
-    formula = f"(1/{target.values.size})·Σᵢ ({prediction.symbol} − {target.symbol})²"
-    return explain.whole(out, (), formula, inputs, writer)
+    item = ops.MSE_LOSS.loss.item.format(input=prediction.symbol, target=target.symbol)  # the row's own item
+    return explain.loss_items(out, ops.MSE_LOSS, {"input": prediction, "target": target}, "mean", writer,
+                              f"(1/{target.values.size})·Σᵢ {item}")
 
 
 def _cross_entropy_entry(out: Operand, index: tuple, inputs: list[Operand], writer: Writer) -> Entry:
@@ -158,9 +160,9 @@ def _cross_entropy_entry(out: Operand, index: tuple, inputs: list[Operand], writ
 
 
 def _mse_grad_entry(out: Operand, index: tuple, inputs: list[Operand], writer: Writer) -> Entry:
-    prediction, target = inputs
-    return explain.entrywise(out, index, f"2·({prediction.symbol} − {target.symbol})/{target.values.size}",
-                             inputs, writer)
+    prediction, target = inputs  # the row's gradient of one item, over the n items of the mean
+    gradient = ops.MSE_LOSS.loss.gradient.format(input=prediction.symbol, target=target.symbol)
+    return explain.entrywise(out, index, f"{gradient}/{target.values.size}", inputs, writer)
 
 
 def _ce_grad_entry(out: Operand, index: tuple, inputs: list[Operand], writer: Writer) -> Entry:
@@ -179,8 +181,11 @@ def _input_grad_entry(out: Operand, index: tuple, inputs: list[Operand], writer:
 
 
 def _relu_grad_entry(out: Operand, index: tuple, inputs: list[Operand], writer: Writer) -> Entry:
-    upstream, pre_activation = inputs  # the engine's sign of Z decides, even where the shown value rounds to 0
-    return explain.entrywise(out, index, f"{upstream.symbol}·1[{pre_activation.symbol} > 0]", inputs, writer)
+    upstream, pre_activation = inputs  # the row's local derivative of the engine's Z, even where Z shows as 0
+    local = ops.RELU.local((pre_activation.values,), np.maximum(pre_activation.values, 0), ())[0]
+    symbol = f"{ops.RELU.symbol}'({pre_activation.symbol})"
+    note = f"{symbol} = {ops.RELU.derivative_text(0, {'a': pre_activation.symbol})}"
+    return explain.product(out, index, [(upstream, index), (Operand(symbol, local), index)], writer, note)
 
 
 RULES: dict[str, Rule] = {

@@ -11,7 +11,8 @@ a column::
     ∂L/∂Z₁[2] = ∂L/∂A₁[2] · tanh'(Z₁)[2] = 0.3 · 0.91 = 0.273            (product: chain rule, entrywise)
     ∂L/∂b₁[2] = ∂L/∂Z₁[2] = 0.3                                          (copy)
     A₁[2] = tanh(Z₁[2]) = tanh(0.31) = 0.3                               (entrywise: the step's own formula)
-    L = (1/n) Σ (ŷ − y)² = (1/n) Σ ([0.1, …] − [1, …])² = 0.8963          (whole: every entry at once)
+    L = (1/n) Σ (ŷ − y)² = (1/4)·((0.1 − 1)² + … ) = 0.8963                (loss_items: the row's item template)
+    ŷ[1] = softmax(Z₃)[1] = softmax([0.27, -0.22, 0.17])[1] = 0.24       (whole: every entry at once)
 
 The patterns are shapes of arithmetic (which entries of which operands meet, and how), not
 ops: the formula text comes from the step (and so from the op's row), the numbers from the
@@ -39,7 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..ops import RULES
+from ..ops import RULES, Op
 
 NOTE_SEPARATOR = ",  "
 """How a trace step appends a definition to its formula (``∂L/∂Z₃ = ŷ − onehot(y),  ŷ = softmax(Z₃)``)."""
@@ -183,9 +184,37 @@ def whole(out: Operand, index: tuple, formula: str, operands: Sequence[Operand],
             continue
         entries = [_term(writer, operand, where) for where in np.ndindex(operand.shape)]
         terms += entries
-        vector = "[" + ", ".join(writer.factor(t.value) for t in entries) + "]"
+        vector = ("[" + ", ".join(writer.factor(t.value) for t in entries) + "]" if len(entries) > 1
+                  else writer.factor(entries[0].value))
         plugged = _put(pattern, vector, plugged)
     return Entry(writer.entry(out.symbol, index), formula, plugged if terms else "", float(out.values[index]), terms)
+
+
+def loss_items(out: Operand, row: Op, operands: dict[str, Operand], reduction: str | None, writer: Writer,
+               formula: str) -> Entry | None:
+    """A loss of one item per entry, ``L = (1/n)·Σ item``, each item written by the row's own template.
+
+    ``row.loss.item`` (``({input} − {target})²`` for MSE) is filled with each entry's numbers:
+    ``(1/4)·((0.1 − 1)² + …)``. ``None`` when the row's items are not entries (a row per item,
+    as cross-entropy's) or its template needs more than the operands given.
+    """
+    form = row.loss
+    first = operands.get(row.roles[0])
+    if form is None or form.count != "n" or first is None or reduction not in ("mean", "sum"):
+        return None
+    if any(operand.shape != first.shape for operand in operands.values()):
+        return None
+    items, terms = [], []
+    for where in np.ndindex(*first.shape):
+        entry = {role: _term(writer, operand, where) for role, operand in operands.items()}
+        try:
+            items.append(form.item.format(**{role: writer.factor(term.value) for role, term in entry.items()}))
+        except (KeyError, IndexError):
+            return None
+        terms += entry.values()
+    scale = f"(1/{first.values.size})·" if reduction == "mean" else ""
+    plugged = ("−" if form.negated else "") + f"{scale}(" + " + ".join(items) + ")"
+    return Entry(writer.entry(out.symbol, ()), formula, plugged, float(out.values[()]), terms)
 
 
 def given(out: Operand, index: tuple, source: str, writer: Writer) -> Entry:
@@ -261,4 +290,10 @@ def trace_entry(step: dict, phase: str, index: tuple, writer: Writer,
                        note=f"{local['symbol']} = {local['formula']}")
     if all(operand.shape in (out.shape, ()) for operand in inputs) and out.shape:
         return entrywise(out, index, right, inputs, writer, note=note)
+    if kind == "loss" and phase == "forward":
+        roles = {item["role"]: operand for item, operand in zip(step["inputs"], inputs)
+                 if item.get("role") in row.roles}
+        itemised = loss_items(out, row, roles, step.get("reduction"), writer, right)
+        if itemised is not None:
+            return itemised
     return whole(out, index, right, inputs, writer)
