@@ -379,8 +379,8 @@ def test_every_formula_adds_up_to_the_value_it_explains(seed, activation, loss, 
         expected = terms[0]
     elif name == "A":
         expected = ACTIVATE[activation](terms[0])
-    elif loss == "mse":  # every ŷ, then every y
-        expected = np.mean((np.array(terms[:3]) - np.array(terms[3:])) ** 2)
+    elif loss == "mse":  # ŷ[k], y[k] for each k, as the row's item (ŷ − y)² reads them
+        expected = np.mean([(terms[k] - terms[k + 1]) ** 2 for k in range(0, len(terms), 2)])
     else:  # every logit: −log softmax(Z₂)[y]
         logits, label = np.array(terms, dtype=np.float64), int(view["target"]["values"][0])
         expected = -(logits[label] - np.log(np.exp(logits).sum()))
