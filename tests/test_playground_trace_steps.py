@@ -271,7 +271,7 @@ def test_a_network_of_other_traced_activations_steps_through(torch):
                       np.array([1.0, 0.0], dtype=np.float32))
     walkthrough = Walkthrough.of(network, "f b b b")
     view = walkthrough.view()
-    assert [layer["activation"] for layer in view["layers"]] == ["leakyrelu", "sigmoid", "identity"]
+    assert [layer["activation"] for layer in view["layers"]] == ["leaky_relu", "sigmoid", "identity"]
     reference = {"X": torch.tensor([[0.5, -1.0, 2.0]], dtype=torch.float64, requires_grad=True)}
     a = reference["X"]
     functions = [lambda z: torch.nn.functional.leaky_relu(z, 0.2), torch.sigmoid, None]

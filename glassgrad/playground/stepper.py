@@ -92,7 +92,6 @@ class Layer:
     z: str
     a: str
     activation: str = "identity"
-    steps: list[dict] = field(default_factory=list)
 
 
 class Pass:
@@ -132,11 +131,11 @@ class Pass:
         row = RULES.get(step.get("op") or "")
         kind, out = (row.kind if row is not None else step["kind"]), step["output"]["symbol"]
         if kind == "affine":
-            weight, source, *bias = (item["symbol"] for item in step["inputs"])
-            self.layers.append(Layer(step["layer"], weight, bias[0] if bias else None, source, out, out))
+            roles = {item.get("role"): item["symbol"] for item in step["inputs"]}
+            self.layers.append(Layer(step["layer"], roles["weight"], roles.get("bias"), roles["input"], out, out))
         elif kind == "activation" and self.layers and step["inputs"][0]["symbol"] == self.layers[-1].z:
             self.layers[-1].a = out
-            self.layers[-1].activation = step["layer"].rsplit("(", 1)[-1].rstrip(")").lower()
+            self.layers[-1].activation = step["op"] or step["layer"]  # the row's key names it: relu, tanh …
         elif kind == "loss":
             self.loss_step = step
         else:
