@@ -21,7 +21,8 @@ A row holds
 * ``written``: how the op reads in a formula (``"{a} + {b}"``, ``"σ({a})"``), and ``symbol``, its
   name in a formula (``σ``: the local derivative is written ``σ'(Z₁)``);
 * ``roles``: what each input is (``a``/``b``; ``input``/``weight``/``bias``; ``logits``/``target``);
-* ``settings``: the names of the op's non-array arguments, in order (``slope``, ``reduction``);
+* ``settings``: the names of the op's non-array arguments, in order (``slope``, ``reduction``),
+  and ``defaults``: a value for each, the one a call without it gets (or a typical one);
 * ``loss``: for a loss, its written formulas and what they compute (:class:`LossForm`).
 
 An elementwise op of one input is one declaration, :func:`elementwise`: its value and its
@@ -125,6 +126,7 @@ class Op:
     local: Callable[[tuple, Array, tuple], list[Array]] | None = None
     reads: str = "input"
     settings: tuple[str, ...] = ()
+    defaults: tuple[Any, ...] = ()
     loss: LossForm | None = None
 
     def __post_init__(self) -> None:
@@ -157,12 +159,16 @@ class Op:
             fill |= self.setting_values(settings)
         return text.format(**(fill | (names or {})))
 
+    def derivative_lines(self) -> list[str]:
+        """Each input's derivative in the roles' names: ``["∂out/∂a = b", "∂out/∂b = a"]`` (the cheat sheet)."""
+        top = "∂out/∂" if self.elementwise else "∂L/∂"
+        return [f"{top}{role} = {self.derivative_text(position)}"
+                for position, role in enumerate(self.roles[:max(len(self.derivatives), 1)])]
+
     @property
     def local_grad(self) -> str:
-        """Every input's derivative as one line: ``∂out/∂a = b, ∂out/∂b = a`` (the cheat sheet's column)."""
-        top = "∂out/∂" if self.elementwise else "∂L/∂"
-        return ", ".join(f"{top}{role} = {self.derivative_text(position)}"
-                         for position, role in enumerate(self.roles[:max(len(self.derivatives), 1)]))
+        """Every input's derivative on one line: ``∂out/∂a = b, ∂out/∂b = a``."""
+        return ", ".join(self.derivative_lines())
 
     def __repr__(self) -> str:
         return f"<op {self.name}: {self.formula}>"
@@ -179,16 +185,17 @@ def register(op: Op) -> Op:
 
 def elementwise(name: str, formula: str, derivative: str, value: Callable[..., Array],
                 local: Callable[..., Array], *, reads: str = "input", kind: str = "elementwise", written: str = "",
-                symbol: str = "", settings: tuple[str, ...] = ()) -> Op:
+                symbol: str = "", settings: dict[str, Any] | None = None) -> Op:
     """Declare and register an elementwise op of one input from its value and its local derivative.
 
     ``value(a, *settings)`` is the output; ``local(x, *settings)`` is ``∂out/∂a`` entry by entry,
     written in terms of ``x`` = the input ``a`` (``reads="input"``) or the output
     (``reads="output"``: ``σ' = out·(1 − out)``). The backward is ``upstream ⊙ local`` and the
     trace shows ``local``'s numbers: one expression serves both. The forward saves only ``x``
-    (with the settings, if the op has any).
+    (with the settings, if the op has any). ``settings`` maps each setting's name to its default.
     """
     from_output = reads == "output"
+    settings = settings or {}
 
     def forward(a: Array, *setting_values: Any) -> tuple[Array, Any]:
         out = value(a, *setting_values)
@@ -205,7 +212,8 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
         return [local(out if from_output else inputs[0], *setting_values[:len(settings)])]
 
     return register(Op(name, formula, (derivative,), forward, backward, kind=kind, written=written, symbol=symbol,
-                       local=local_derivatives, reads=reads, settings=settings))
+                       local=local_derivatives, reads=reads, settings=tuple(settings),
+                       defaults=tuple(settings.values())))
 
 
 _CONSTANTS: dict[tuple[float, np.dtype], Array] = {}
@@ -382,7 +390,8 @@ def _pow_scalar_local(inputs, out, settings):
     return [np.zeros_like(out) if p == 0 else p * a ** (p - 1)]
 
 POW_SCALAR = register(Op("pow_scalar", "out = aᵖ (p a constant)", ("{p}·{a}^({p} − 1)",), _pow_scalar,
-                         _pow_scalar_back, written="{a}^{p}", settings=("p",), local=_pow_scalar_local))
+                         _pow_scalar_back, written="{a}^{p}", settings=("p",), defaults=(2.0,),
+                         local=_pow_scalar_local))
 
 EXP = elementwise("exp", "out = eᵃ", "exp({a}) = {out}", np.exp, lambda out: out, reads="output", written="exp({a})")
 LOG = elementwise("log", "out = ln a", "1/{a}", np.log, lambda a: 1 / a, written="ln({a})")
@@ -402,7 +411,7 @@ LEAKY_RELU = elementwise(
     "leaky_relu", "out = a if a > 0 else s·a", "1 where {a} > 0, else {slope}",
     lambda a, slope: a * np.where(a > 0, 1, slope).astype(a.dtype),
     lambda a, slope: np.where(a > 0, 1, slope).astype(a.dtype),
-    kind="activation", written="LeakyReLU({a}; slope {slope})", symbol="LeakyReLU", settings=("slope",),
+    kind="activation", written="LeakyReLU({a}; slope {slope})", symbol="LeakyReLU", settings={"slope": 0.01},
 )
 
 
@@ -453,7 +462,7 @@ GELU = elementwise(
     "gelu", "out = a·Φ(a)  (Φ the standard normal CDF)",
     "Φ({a}) + {a}·Φ'({a}), Φ'(x) = e^(−x²/2)/√(2π)  (approximate='{approximate}': with 'tanh', "
     "Φ(x) ≈ ½(1 + tanh(√(2/π)(x + 0.044715x³))) and its derivative)",
-    _gelu, _gelu_local, kind="activation", written="GELU({a})", symbol="GELU", settings=("approximate",),
+    _gelu, _gelu_local, kind="activation", written="GELU({a})", symbol="GELU", settings={"approximate": "none"},
 )
 SILU = elementwise(
     "silu", "out = a·σ(a)", "σ({a})·(1 + {a}·(1 − σ({a})))",
@@ -476,6 +485,7 @@ def _clamp_back(up, inside):
 CLAMP = register(Op(  # the bounds may be arrays, which a trace does not keep: its local reads out == a
     "clamp", "out = min(max(a, lo), hi)", ("1 where {a} was not clamped (lo ≤ {a} ≤ hi), else 0",),
     _clamp, _clamp_back, local=lambda i, out, s: [(out == i[0]).astype(out.dtype)],
+    settings=("lo", "hi"), defaults=(-0.5, 0.5),
 ))
 
 
@@ -486,7 +496,7 @@ def _cast_back(up, dtype):
     return (up.astype(dtype),)
 
 CAST = register(Op("cast", "out = a as another dtype", ("1 (cast back to the dtype of {a})",), _cast, _cast_back,
-                   local=lambda i, out, s: [np.ones_like(out)]))
+                   local=lambda i, out, s: [np.ones_like(out)], settings=("dtype",), defaults=(np.float64,)))
 
 
 # --- reductions --------------------------------------------------------------------------

@@ -76,3 +76,12 @@ def test_bad_arguments_fail_with_one_clear_line():
         gg.nn.GELU("fast")
     with pytest.raises(TypeError, match="silu: needs a floating tensor, got int64"):
         F.silu(gg.tensor([1, 2]))
+
+
+def test_models_with_the_new_layers_round_trip_through_an_architecture():
+    model = gg.nn.Sequential(gg.nn.Linear(2, 3), gg.nn.GELU("tanh"), gg.nn.Linear(3, 1), gg.nn.SiLU())
+    rebuilt = gg.nn.from_architecture(gg.nn.architecture(model))
+    rebuilt.load_state_dict(model.state_dict())
+    x = gg.randn(4, 2, seed=1)
+    assert rebuilt[1].approximate == "tanh"
+    np.testing.assert_array_equal(rebuilt(x).data, model(x).data)

@@ -19,8 +19,6 @@ import glassgrad.nn.functional as F
 from glassgrad.ops import RULES
 from glassgrad.tensor import _apply
 
-SETTINGS = {"leaky_relu": (0.1,), "pow_scalar": (3.0,), "clamp": (-0.5, 0.7), "cast": (np.float64,),
-            "gelu": ("tanh",)}
 POSITIVE = {"log", "sqrt", "pow"}
 WITHOUT_LOCAL = {"where"}  # its condition is not an input: the trace cannot recompute its local derivative
 
@@ -29,9 +27,10 @@ def elementwise_rows():
     return [op for op in RULES.values() if op.kind in ("elementwise", "activation")]
 
 
-def test_every_elementwise_row_declares_a_local_derivative():
+def test_every_elementwise_row_declares_a_local_derivative_and_its_settings_defaults():
     missing = {op.name for op in elementwise_rows() if op.local is None}
     assert missing == WITHOUT_LOCAL
+    assert all(len(op.defaults) == len(op.settings) for op in elementwise_rows())
 
 
 @pytest.mark.parametrize("op", [op for op in elementwise_rows() if op.name not in WITHOUT_LOCAL],
@@ -44,7 +43,7 @@ def test_local_derivative_times_upstream_is_the_engines_contribution(op, seed):
                         dtype=gg.float64, requires_grad=True) for _ in op.roles]
     upstream = rng.normal(size=shape)
     with gg.trace() as tape:
-        out = _apply(op, tuple(inputs), *(t.data for t in inputs), *SETTINGS.get(op.name, ()))
+        out = _apply(op, tuple(inputs), *(t.data for t in inputs), *op.defaults)
         out.backward(gg.tensor(upstream))
     steps = [step for step in tape.describe()["backward"] if step["op"] == op.name]
     assert len(steps) == len(op.roles)
