@@ -261,38 +261,55 @@ def test_updated_weights_explain_the_optimizers_step():
 # --- any traced ops --------------------------------------------------------------------------------
 
 
+OTHER_NETWORKS = {
+    "leaky_relu-sigmoid": (lambda: [gg.nn.LeakyReLU(0.2), gg.nn.Sigmoid()], ["leaky_relu", "sigmoid"],
+                           lambda torch: [lambda z: torch.nn.functional.leaky_relu(z, 0.2), torch.sigmoid]),
+    "gelu-silu": (lambda: [gg.nn.GELU(approximate="tanh"), gg.nn.SiLU()], ["gelu", "silu"],
+                  lambda torch: [lambda z: torch.nn.functional.gelu(z, approximate="tanh"),
+                                 torch.nn.functional.silu]),
+}
+
+
 @pytest.mark.torch
-def test_a_network_of_other_traced_activations_steps_through(torch):
-    """LeakyReLU and sigmoid layers the examples never offer: the view comes from the tape as it is."""
+@pytest.mark.parametrize("name", list(OTHER_NETWORKS))
+def test_a_network_of_other_traced_activations_steps_through(torch, name):
+    """Activations the examples never offer (LeakyReLU, σ, GELU, SiLU): the view comes from the tape as it is."""
+    modules, keys, functions = OTHER_NETWORKS[name]
+    first, second = modules()
     gg.manual_seed(5)
-    model = gg.nn.Sequential(gg.nn.Linear(3, 4), gg.nn.LeakyReLU(0.2), gg.nn.Linear(4, 4), gg.nn.Sigmoid(),
-                             gg.nn.Linear(4, 2))
+    model = gg.nn.Sequential(gg.nn.Linear(3, 4), first, gg.nn.Linear(4, 4), second, gg.nn.Linear(4, 2))
     network = Network(model, "mse", np.array([0.5, -1.0, 2.0], dtype=np.float32),
                       np.array([1.0, 0.0], dtype=np.float32))
     walkthrough = Walkthrough.of(network, "f b b b")
     view = walkthrough.view()
-    assert [layer["activation"] for layer in view["layers"]] == ["leaky_relu", "sigmoid", "identity"]
-    reference = {"X": torch.tensor([[0.5, -1.0, 2.0]], dtype=torch.float64, requires_grad=True)}
-    a = reference["X"]
-    functions = [lambda z: torch.nn.functional.leaky_relu(z, 0.2), torch.sigmoid, None]
-    for layer, function in zip(view["layers"], functions):
+    assert [layer["activation"] for layer in view["layers"]] == [*keys, "identity"]
+    x = torch.tensor([[0.5, -1.0, 2.0]], dtype=torch.float64)
+    a, reference, derivatives = x, {}, {}
+    for layer, function in zip(view["layers"], [*functions(torch), None]):
         weight = torch.tensor(layer["W"]["values"], dtype=torch.float64, requires_grad=True)
         z = torch.nn.functional.linear(a, weight, torch.tensor(layer["b"]["values"], dtype=torch.float64))
         z.retain_grad()
         reference[layer["W"]["label"]], reference[layer["Z"]["label"]] = weight, z
         a = function(z) if function else z
+        if function:  # the local derivative f'(Z), by PyTorch's autograd of the activation alone
+            leaf = z.detach().clone().requires_grad_(True)
+            function(leaf).sum().backward()
+            derivatives[layer["Z"]["label"]] = leaf.grad.numpy()[0]
     torch.nn.functional.mse_loss(a, torch.tensor([[1.0, 0.0]], dtype=torch.float64)).backward()
     for layer in view["layers"]:
         np.testing.assert_allclose(layer["dW"]["values"], reference[layer["W"]["label"]].grad.numpy(), rtol=1e-5,
                                    atol=1e-7)
         np.testing.assert_allclose(layer["dZ"]["values"], reference[layer["Z"]["label"]].grad.numpy()[0],
                                    rtol=1e-5, atol=1e-7)
-    data = explain(walkthrough, "dZ1[0]")
-    assert data["text"].startswith("∂L/∂Z₁[0] = ∂L/∂A₁[0] · LeakyReLU'(Z₁)[0]")
-    upstream, local = (term["value"] for term in data["terms"])
-    z = view["layers"][0]["Z"]["values"][0]
-    assert local == (1.0 if z > 0 else pytest.approx(0.2)) and data["value"] == pytest.approx(upstream * local)
-    assert explain(walkthrough, "A2[1]")["text"].startswith("A₂[1] = σ(Z₂[1]) = σ(")
+    for number, layer in enumerate(view["layers"][:2], 1):
+        for i in range(4):
+            data = explain(walkthrough, f"dZ{number}[{i}]")
+            upstream, local = (term["value"] for term in data["terms"])
+            assert local == pytest.approx(derivatives[layer["Z"]["label"]][i], rel=1e-5, abs=1e-7), data["text"]
+            assert data["value"] == pytest.approx(upstream * local, rel=1e-5, abs=1e-8)
+            assert data["value"] == pytest.approx(reference[layer["Z"]["label"]].grad.numpy()[0][i], rel=1e-4,
+                                                  abs=1e-7)
+        assert explain(walkthrough, f"A{number}[1]")["text"].startswith(f"A{'₁₂'[number - 1]}[1] = ")
 
 
 # --- one rule, one place ---------------------------------------------------------------------------
