@@ -148,8 +148,17 @@ def _symbol_pattern(symbol: str) -> re.Pattern:
 
 
 def _put(pattern: re.Pattern, replacement: str, text: str) -> str:
-    """``text`` with every match of ``pattern`` replaced by ``replacement``, taken literally."""
-    return pattern.sub(lambda _: replacement, text)
+    """``text`` with every match of ``pattern`` replaced by ``replacement``, taken literally.
+
+    A parenthesised number already inside parentheses loses its own: ``ReLU(-0.3)``, not ``ReLU((-0.3))``.
+    """
+    bare = replacement[1:-1] if replacement.startswith("(") and replacement.endswith(")") else replacement
+
+    def put(match: re.Match) -> str:
+        inside = text[match.start() - 1:match.start()] == "(" and text[match.end():match.end() + 1] == ")"
+        return bare if inside else replacement
+
+    return pattern.sub(put, text)
 
 
 def entrywise(out: Operand, index: tuple, formula: str, operands: Sequence[Operand], writer: Writer,
