@@ -316,7 +316,7 @@ def test_a_network_of_other_traced_activations_steps_through(torch, name):
 
 
 STEP_THROUGH = ("playground/app.py", "playground/bridge.py", "playground/display.py", "playground/explain.py",
-                "playground/stepper.py", "trace/explain.py", "practice/step_rules.py")
+                "playground/stepper.py", "playground/traced.py", "trace/explain.py", "practice/step_rules.py")
 CHOICES = ("playground/bridge.py", "practice/step_rules.py")
 """Tables of names allowed here: a learner's choice of what to build (``LOSSES = {"mse": F.mse_loss, …}``)
 and practice's rule ids (chosen by :mod:`glassgrad.practice.trace_steps` from the row key)."""

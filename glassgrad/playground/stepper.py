@@ -15,7 +15,7 @@ last action.
 
 Nothing here computes or re-derives a number: each pass runs the example's real ``nn.Module``
 (forward, ``loss.backward()`` and, for ``u``, the SGD optimizer's ``step()``) under a tape
-(``gg.trace``), and the view is read from the tape's step documents (``tape.describe()``):
+(``gg.trace``), and the view is read from the tape's step documents (:mod:`.traced`):
 every value, gradient, update, symbol and formula shown is the glass box's own. The page's
 layers are the document's steps whose op row is ``affine`` (a linear layer), each with the step
 of kind ``activation`` that follows it, so any stack of traced linear layers and activations
@@ -33,12 +33,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import glassgrad as gg
-from glassgrad.ops import RULES
-from glassgrad.trace.explain import sample_values
 
 from . import bridge
 from .display import PRECISION_NOTE, matrix_json, shown, subscript
 from .safety import ApiError, Fields
+from .traced import Pass, run_pass
 
 EXAMPLES = {
     "diagonal-flip": "Diagonal flip (4→3→4, ReLU, MSE)",
@@ -80,97 +79,9 @@ class Network:
     def depth(self) -> int:
         return len(self.layers)
 
-
-@dataclass
-class Layer:
-    """One layer of the view, by the symbols of the step document: ``z = weight·source + bias``, ``a = f(z)``."""
-
-    title: str
-    weight: str
-    bias: str | None
-    source: str
-    z: str
-    a: str
-    activation: str = "identity"
-
-
-class Pass:
-    """One traced pass (forward, backward, maybe an update), read from the tape's document.
-
-    ``values[symbol]`` and ``gradients[symbol]`` are the engine's arrays (one sample as a vector);
-    ``forward[symbol]`` is the step that made a tensor, ``backward[symbol]`` the step that made its
-    gradient; ``layers`` the view's layers and ``loss_step`` the loss.
-    """
-
-    def __init__(self, document: dict, parameter_names: list[str]) -> None:
-        self.document, self.updates = document, document["updates"]
-        self.parameters = frozenset(document["symbols"][name] for name in parameter_names)
-        self.values: dict[str, np.ndarray] = {}
-        self.forward: dict[str, dict] = {}
-        self.backward: dict[str, dict] = {}
-        self.gradients: dict[str, np.ndarray] = {}
-        self.layers: list[Layer] = []
-        self.loss_step: dict | None = None
-        for step in document["forward"]:
-            for item in [*step["inputs"], step["output"]]:
-                self.values.setdefault(item["symbol"], self.sample(item))
-            self.forward[step["output"]["symbol"]] = step
-            self._place(step)
-        for step in document["backward"]:
-            of = step["output"]["of"]
-            self.backward[of] = step
-            self.gradients[of] = self.sample(step["output"])
-        if self.loss_step is None or not self.layers:
-            raise ApiError(422, "the step-through needs a network of linear layers that ends in a loss")
-
-    def sample(self, item: dict) -> np.ndarray:
-        """An item's numbers, one sample read as a vector (a parameter kept whole)."""
-        return sample_values(item["values"], item.get("of", item["symbol"]) in self.parameters)
-
-    def _place(self, step: dict) -> None:
-        row = RULES.get(step.get("op") or "")
-        kind, out = (row.kind if row is not None else step["kind"]), step["output"]["symbol"]
-        if kind == "affine":
-            roles = {item.get("role"): item["symbol"] for item in step["inputs"]}
-            self.layers.append(Layer(step["layer"], roles["weight"], roles.get("bias"), roles["input"], out, out))
-        elif kind == "activation" and self.layers and step["inputs"][0]["symbol"] == self.layers[-1].z:
-            self.layers[-1].a = out
-            self.layers[-1].activation = step["op"] or step["layer"]  # the row's key names it: relu, tanh …
-        elif kind == "loss":
-            self.loss_step = step
-        else:
-            raise ApiError(422, f"the step-through shows linear layers, activations and a loss; "
-                                f"{step['layer']} ({kind}) is none of these")
-
-    @property
-    def loss(self) -> float:
-        return float(self.document["loss"]["value"])
-
-    @property
-    def prediction(self) -> dict:
-        """What the loss compares with the target: the item computed inside the loss (softmax), or its first input."""
-        inputs = self.loss_step["inputs"]
-        return next((item for item in inputs if "formula" in item), inputs[0])
-
-    def layer_steps(self, number: int) -> list[dict]:
-        """The backward steps of layer ``number`` (from 1), in the order backward runs them."""
-        layer, last = self.layers[number - 1], number == len(self.layers)
-        symbols = ([layer.a] if last and layer.a != layer.z else []) + [layer.z, layer.weight, layer.bias,
-                                                                          layer.source]
-        return [self.backward[s] for s in symbols if s in self.backward]
-
-
-def run_pass(network: Network, lr: float | None = None) -> Pass:
-    """Forward and backward of the real model under a tape (and an SGD step with ``lr``), read as a :class:`Pass`."""
-    with gg.trace(network.model) as tape:
-        inputs = gg.tensor(network.x[None, :], requires_grad=True)  # requires grad: the page shows ∂L/∂X
-        target = gg.tensor(network.y[None, :] if network.y.dtype.kind == "f" else network.y)
-        network.model.zero_grad()
-        loss = bridge.LOSSES[network.loss](network.model(inputs), target)
-        loss.backward()
-        if lr is not None:
-            bridge.make_optimizer("sgd", list(network.model.parameters()), lr).step()
-    return Pass(tape.describe(), [name for name, _ in network.model.named_parameters()])
+    def run(self, lr: float | None = None) -> Pass:
+        """One traced pass of the model on the sample (and an SGD step with ``lr``)."""
+        return run_pass(self.model, self.loss, self.x, self.y, lr)
 
 
 def example_network(example: str, fields: Fields) -> tuple[Network, str, str]:
@@ -241,7 +152,7 @@ class Walkthrough:
         for action in actions:
             self._do(action)
             self.actions.append(action)
-        self.traced = run_pass(self.network)  # the layers' symbols and kinds, even before Forward shows numbers
+        self.traced = self.network.run()  # the layers' symbols and kinds, even before Forward shows numbers
         self.numbers = self.traced if self.stage else None
 
     @property
@@ -270,7 +181,7 @@ class Walkthrough:
 
     def _update(self) -> None:
         """One traced SGD step of the real model; each entry remembers the update record that set it."""
-        done = run_pass(self.network, self.lr)
+        done = self.network.run(self.lr)
         self.updates += 1
         cells = {id(parameter): (kind, number) for number, layer in enumerate(self.network.layers, 1)
                  for kind, parameter in zip("Wb", layer)}
