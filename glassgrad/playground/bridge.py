@@ -1,8 +1,9 @@
 """The playground's integration points: everything it takes from glassgrad's other packages.
 
-The views (:mod:`.stepper`, :mod:`.training`, :mod:`.app`) call only the functions here, so
-changing where a lesson, a data set, a model, an optimizer or a practice problem comes from
-means editing this one module:
+The views (:mod:`.stepper`, :mod:`.traced`, :mod:`.training`, :mod:`.app`) call only the functions
+here, so changing where a lesson, a data set, a model, an optimizer or a practice problem comes
+from means editing this one module. (What the step-through shows comes from the glass box
+itself: ``gg.trace``'s step documents, and :mod:`glassgrad.trace.explain` for one entry.)
 
 ====================================  =========================================================
 here                                  from
