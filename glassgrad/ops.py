@@ -185,7 +185,8 @@ def register(op: Op) -> Op:
 
 def elementwise(name: str, formula: str, derivative: str, value: Callable[..., Array],
                 local: Callable[..., Array], *, reads: str = "input", kind: str = "elementwise", written: str = "",
-                symbol: str = "", settings: dict[str, Any] | None = None) -> Op:
+                symbol: str = "", settings: dict[str, Any] | None = None,
+                fused_backward: Callable[[Array, Array], tuple[Array]] | None = None) -> Op:
     """Declare and register an elementwise op of one input from its value and its local derivative.
 
     ``value(a, *settings)`` is the output; ``local(x, *settings)`` is ``∂out/∂a`` entry by entry,
@@ -193,20 +194,31 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
     (``reads="output"``: ``σ' = out·(1 − out)``). The backward is ``upstream ⊙ local`` and the
     trace shows ``local``'s numbers: one expression serves both. The forward saves only ``x``
     (with the settings, if the op has any). ``settings`` maps each setting's name to its default.
+    ``fused_backward(upstream, x)``, for the hottest ops only, computes ``(upstream ⊙ local(x),)`` with
+    fewer Python calls; ``tests/test_ops_table.py`` checks it against ``local`` for every row.
     """
     from_output = reads == "output"
     settings = settings or {}
+    if settings:  # saved: (x, settings)
+        def forward(a: Array, *setting_values: Any) -> tuple[Array, Any]:
+            out = value(a, *setting_values)
+            return out, ((out if from_output else a), setting_values)
 
-    def forward(a: Array, *setting_values: Any) -> tuple[Array, Any]:
-        out = value(a, *setting_values)
-        kept = out if from_output else a
-        return out, ((kept, setting_values) if setting_values else kept)
+        def backward(up: Array, saved: Any) -> tuple[Array]:
+            return (up * local(saved[0], *saved[1]),)
+    else:  # saved: x alone (the engine calls these for every node: no work it does not need)
+        if from_output:
+            def forward(a: Array) -> tuple[Array, Any]:
+                out = value(a)
+                return out, out
+        else:
+            def forward(a: Array) -> tuple[Array, Any]:
+                return value(a), a
 
-    def backward(up: Array, saved: Any) -> tuple[Array]:
-        if settings:
-            kept, setting_values = saved
-            return (up * local(kept, *setting_values),)
-        return (up * local(saved),)
+        def backward(up: Array, kept: Array) -> tuple[Array]:
+            return (up * local(kept),)
+
+        backward = fused_backward or backward
 
     def local_derivatives(inputs: tuple, out: Array, setting_values: tuple) -> list[Array]:
         return [local(out if from_output else inputs[0], *setting_values[:len(settings)])]
@@ -424,14 +436,25 @@ def _sigmoid(a):
     return out
 
 
+def _sigmoid_back(up, out):
+    scaled = up * out
+    return (scaled - scaled * out,)  # up·σ·(1 − σ), fused
+
+
+def _tanh_back(up, out):
+    scaled = up * out
+    return (up - scaled * out,)  # up·(1 − tanh²), fused
+
+
 SIGMOID = elementwise(
     "sigmoid", "out = σ(a) = 1/(1 + e⁻ᵃ)", "σ({a})·(1 − σ({a})) = {out}·(1 − {out})",
     _sigmoid, lambda out: out - out * out, reads="output",
-    kind="activation", written="σ({a})", symbol="σ",
+    kind="activation", written="σ({a})", symbol="σ", fused_backward=_sigmoid_back,
 )
 TANH = elementwise(
-    "tanh", "out = tanh a", "1 − tanh²({a}) = 1 − {out}²", np.tanh, lambda out: 1 - out * out,
-    reads="output", kind="activation", written="tanh({a})", symbol="tanh",
+    "tanh", "out = tanh a", "1 − tanh²({a}) = 1 − {out}²", np.tanh,
+    lambda out: 1 - out * out,
+    reads="output", kind="activation", written="tanh({a})", symbol="tanh", fused_backward=_tanh_back,
 )
 
 

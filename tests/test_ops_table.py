@@ -137,3 +137,20 @@ def test_written_loss_formulas_give_the_numbers_shown(name, reduction, seed):
         for entry in step["inputs"]:
             if "formula" in entry:  # ŷ = softmax(Z): the derived numbers follow their formula too
                 np.testing.assert_allclose(evaluate(entry["formula"], shown), entry["values"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_each_loss_rows_formula_functions_compute_what_the_engine_does(name, reduction):
+    """The functions beside a loss row's written formulas agree with the row's forward and backward."""
+    loss_function, make_input, make_target = LOSSES[name]
+    rng = np.random.default_rng(5)
+    raw, target = make_input(rng), make_target(rng)
+    x = gg.tensor(raw, dtype=gg.float64, requires_grad=True)
+    loss = loss_function(x, gg.tensor(target), reduction=reduction)
+    loss.backward()
+    form = RULES[name].loss
+    count = form.items(raw) if reduction == "mean" else 1
+    sign = -1 if form.negated else 1
+    np.testing.assert_allclose(sign * form.item_value(raw, target).sum() / count, loss.item(), rtol=1e-12)
+    np.testing.assert_allclose(form.gradient_value(raw, target) / count, x.grad.data, rtol=1e-10, atol=1e-14)

@@ -268,12 +268,9 @@ class _Description:
         if count > 1:
             gradient = (f"({gradient})" if _top_level_sum(gradient) else gradient) + f"/{count}"
         formula = f"{self.d(self.symbols.of[record.inputs[0]])} = {gradient}"
-        if form.shown_in_gradient:
+        if form.shown_in_gradient:  # ŷ and onehot(y) instead of the inputs; ŷ's definition after the formula
             inputs = self.derived_entries(forward, form.shown_in_gradient, with_formula=False)
-            formula += "".join(f",  {entry['formula']}" for entry in self.derived_entries(
-                forward, form.shown_in_gradient, with_formula=True))
-            for entry in inputs:
-                entry.pop("formula", None)
+            formula += "".join(f",  {entry.pop('formula')}" for entry in inputs if "formula" in entry)
         else:
             inputs = self.input_entries(forward)
         if not np.all(record.upstream == 1):
