@@ -1,11 +1,32 @@
-"""The rule table: every differentiable primitive, its forward beside its backward.
+"""The rule table: every differentiable primitive, its math as data, forward beside backward.
 
-Each :class:`Op` row holds
+Each :class:`Op` row is the one place an op's math lives; the engine, the traces, practice
+and the playground read rows by key (``RULES["relu"]``) and never switch on op names.
+A row holds
 
-* ``forward(*arrays_and_settings) -> (output, saved)`` computed with NumPy, and
+* ``forward(*arrays_and_settings) -> (output, saved)`` computed with NumPy;
 * ``backward(upstream, saved) -> contributions``, the vector-Jacobian product: given
   ``upstream = ∂L/∂out`` it returns ``∂L/∂input`` for every input, in order, or ``None``
-  for an input that needs no gradient.
+  for an input that needs no gradient;
+* ``derivatives``: one text per input, as PyTorch's ``derivatives.yaml`` keeps one line per
+  input. For an elementwise op it is the local derivative ``∂out/∂input``; for any other op
+  the whole ``∂L/∂input`` in terms of ``{up}`` (= ∂L/∂out). Placeholders: the input roles
+  (``{a}``, ``{weight}`` …), ``{out}``, ``{up}`` and the named settings (``{slope}``);
+* ``local(inputs, output, settings) -> [∂out/∂input, …]`` for elementwise ops: the local
+  derivative as numbers, one array per input, so that ``contribution = upstream ⊙ local``;
+  ``reads`` says whether it is computed from the ``input`` (ReLU) or the ``output`` (σ, tanh);
+* ``kind``: ``elementwise``, ``activation`` (an elementwise nonlinearity written as a function,
+  ``A = ReLU(Z)``), ``reduction``, ``slicewise`` (softmax along a dim), ``shape``,
+  ``contraction`` (matmul), ``affine`` (``Z = X·Wᵀ + b``) or ``loss``;
+* ``written``: how the op reads in a formula (``"{a} + {b}"``, ``"σ({a})"``), and ``symbol``, its
+  name in a formula (``σ``: the local derivative is written ``σ'(Z₁)``);
+* ``roles``: what each input is (``a``/``b``; ``input``/``weight``/``bias``; ``logits``/``target``);
+* ``settings``: the names of the op's non-array arguments, in order (``slope``, ``reduction``),
+  and ``defaults``: a value for each, the one a call without it gets (or a typical one);
+* ``loss``: for a loss, its written formulas and what they compute (:class:`LossForm`).
+
+An elementwise op of one input is one declaration, :func:`elementwise`: its value and its
+local derivative give the forward, the backward and the numbers the trace shows.
 
 The rules see only NumPy arrays; they know nothing of tensors, graphs or traces.
 Rules whose inputs can be broadcast or promoted to a common dtype (``broadcasting=True``:
@@ -28,6 +49,11 @@ Choices at kinks, shared with PyTorch:
   ``inf``/``nan`` (see ``_var_back``); ``std``'s gradient is 0 where ``std = 0``.
 
 ``python -m glassgrad rules`` prints this table as a cheat sheet.
+
+>>> RULES["mul"].derivative_text(0, {"a": "x", "b": "w"})
+'w'
+>>> RULES["relu"].written.format(a="Z₁")
+'ReLU(Z₁)'
 """
 
 from __future__ import annotations
@@ -41,18 +67,122 @@ from typing import Any
 import numpy as np
 
 Array = np.ndarray
+KINDS = ("elementwise", "activation", "reduction", "slicewise", "shape", "contraction", "affine", "loss")
+ELEMENTWISE_KINDS = ("elementwise", "activation")
+
+
+def setting_text(value: Any) -> str:
+    """A setting as a formula shows it: ``0.01``, ``mean``."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A quantity a loss's formulas use that is computed from its inputs (``ŷ = softmax(z)``)."""
+
+    symbol: str
+    formula: str
+    value: Callable[..., Array]
+
+
+@dataclass(frozen=True)
+class LossForm:
+    """How a fused loss is written, and what its written formulas compute.
+
+    ``item`` is one item's loss and ``gradient`` its derivative ``∂(item loss)/∂(first input)``,
+    both written over the roles and the ``derived`` symbols; ``item_value`` and
+    ``gradient_value`` compute exactly those expressions from the same arrays. The whole loss
+    is ``sign · (1/count) Σ item`` (``"mean"``), ``sign · Σ item`` (``"sum"``) or the items
+    (``"none"``); its gradient is ``gradient / count`` times the upstream gradient. ``count``
+    is ``"n"`` (every entry is an item) or ``"N"`` (every row is).
+    """
+
+    item: str
+    gradient: str
+    item_value: Callable[..., Array]
+    gradient_value: Callable[..., Array]
+    count: str = "n"
+    negated: bool = False
+    total: str = "Σ"
+    derived: tuple[Derived, ...] = ()
+    shown_in_gradient: tuple[str, ...] = ()
+    """The symbols the gradient's step lists as its inputs (default: the roles)."""
+    for_probabilities: LossForm | None = None
+    """The form used instead when the target holds probabilities (floats) rather than class indices."""
+
+    def items(self, values: Array) -> int:
+        """How many items ``values`` (the first input) holds: entries (``n``) or rows (``N``)."""
+        return values.size if self.count == "n" else values.shape[0]
+
+    def for_target(self, target: Array) -> LossForm:
+        """The form that fits ``target``: :attr:`for_probabilities` for float targets, if there is one."""
+        if self.for_probabilities is not None and np.asarray(target).dtype.kind == "f":
+            return self.for_probabilities
+        return self
 
 
 @dataclass(frozen=True)
 class Op:
-    """One primitive: its name, its math, and its forward and backward functions."""
+    """One primitive: its name, its math as data, and its forward and backward functions."""
 
     name: str
     formula: str
-    local_grad: str
+    derivatives: tuple[str, ...]
     forward: Callable[..., tuple[Array, Any]]
     backward: Callable[[Array, Any], tuple[Array | None, ...]]
     broadcasting: bool = False
+    kind: str = "elementwise"
+    roles: tuple[str, ...] = ("a",)
+    written: str = ""
+    symbol: str = ""
+    local: Callable[[tuple, Array, tuple], list[Array]] | None = None
+    reads: str = "input"
+    settings: tuple[str, ...] = ()
+    defaults: tuple[Any, ...] = ()
+    loss: LossForm | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"op {self.name}: kind {self.kind!r} is not one of {KINDS}")
+        if not self.written:
+            object.__setattr__(self, "written", f"{self.name}({', '.join('{' + r + '}' for r in self.roles)})")
+        if not self.symbol:
+            object.__setattr__(self, "symbol", self.name)
+
+    @property
+    def elementwise(self) -> bool:
+        """True when the op works entry by entry (its Jacobian is diagonal)."""
+        return self.kind in ELEMENTWISE_KINDS
+
+    def setting_values(self, settings: tuple) -> dict[str, str]:
+        """The named settings of one call, written as text (``{"slope": "0.01"}``)."""
+        return {name: setting_text(value) for name, value in zip(self.settings, settings)}
+
+    def derivative_text(self, position: int, names: dict[str, str] | None = None,
+                        settings: tuple | None = None) -> str:
+        """Input ``position``'s derivative text with the roles, ``out``, ``up`` and settings filled in.
+
+        With no ``names`` the roles stand for themselves (the cheat sheet's ``∂out/∂a = b``).
+        """
+        text = self.derivatives[min(position, len(self.derivatives) - 1)]
+        fill = {role: role for role in self.roles} | {"out": "out", "up": "∂L/∂out"}
+        fill |= {name: name for name in self.settings}
+        if settings is not None:
+            fill |= self.setting_values(settings)
+        return text.format(**(fill | (names or {})))
+
+    def derivative_lines(self) -> list[str]:
+        """Each input's derivative in the roles' names: ``["∂out/∂a = b", "∂out/∂b = a"]`` (the cheat sheet)."""
+        top = "∂out/∂" if self.elementwise else "∂L/∂"
+        return [f"{top}{role} = {self.derivative_text(position)}"
+                for position, role in enumerate(self.roles[:max(len(self.derivatives), 1)])]
+
+    @property
+    def local_grad(self) -> str:
+        """Every input's derivative on one line: ``∂out/∂a = b, ∂out/∂b = a``."""
+        return ", ".join(self.derivative_lines())
 
     def __repr__(self) -> str:
         return f"<op {self.name}: {self.formula}>"
@@ -65,6 +195,51 @@ def register(op: Op) -> Op:
     """Add ``op`` to :data:`RULES` (the table ``glassgrad rules`` prints) and return it."""
     RULES[op.name] = op
     return op
+
+
+def elementwise(name: str, formula: str, derivative: str, value: Callable[..., Array],
+                local: Callable[..., Array], *, reads: str = "input", kind: str = "elementwise", written: str = "",
+                symbol: str = "", settings: dict[str, Any] | None = None,
+                fused_backward: Callable[[Array, Array], tuple[Array]] | None = None) -> Op:
+    """Declare and register an elementwise op of one input from its value and its local derivative.
+
+    ``value(a, *settings)`` is the output; ``local(x, *settings)`` is ``∂out/∂a`` entry by entry,
+    written in terms of ``x`` = the input ``a`` (``reads="input"``) or the output
+    (``reads="output"``: ``σ' = out·(1 − out)``). The backward is ``upstream ⊙ local`` and the
+    trace shows ``local``'s numbers: one expression serves both. The forward saves only ``x``
+    (with the settings, if the op has any). ``settings`` maps each setting's name to its default.
+    ``fused_backward(upstream, x)``, for the hottest ops only, computes ``(upstream ⊙ local(x),)`` with
+    fewer Python calls; ``tests/test_ops_table.py`` checks it against ``local`` for every row.
+    """
+    from_output = reads == "output"
+    settings = settings or {}
+    if settings:  # saved: (x, settings)
+        def forward(a: Array, *setting_values: Any) -> tuple[Array, Any]:
+            out = value(a, *setting_values)
+            return out, ((out if from_output else a), setting_values)
+
+        def backward(up: Array, saved: Any) -> tuple[Array]:
+            return (up * local(saved[0], *saved[1]),)
+    else:  # saved: x alone (the engine calls these for every node: no work it does not need)
+        if from_output:
+            def forward(a: Array) -> tuple[Array, Any]:
+                out = value(a)
+                return out, out
+        else:
+            def forward(a: Array) -> tuple[Array, Any]:
+                return value(a), a
+
+        def backward(up: Array, kept: Array) -> tuple[Array]:
+            return (up * local(kept),)
+
+        backward = fused_backward or backward
+
+    def local_derivatives(inputs: tuple, out: Array, setting_values: tuple) -> list[Array]:
+        return [local(out if from_output else inputs[0], *setting_values[:len(settings)])]
+
+    return register(Op(name, formula, (derivative,), forward, backward, kind=kind, written=written, symbol=symbol,
+                       local=local_derivatives, reads=reads, settings=tuple(settings),
+                       defaults=tuple(settings.values())))
 
 
 _CONSTANTS: dict[tuple[float, np.dtype], Array] = {}
@@ -127,7 +302,11 @@ def _add(a, b):
 def _add_back(up, saved):
     return up, up
 
-ADD = register(Op("add", "out = a + b", "∂out/∂a = 1, ∂out/∂b = 1", _add, _add_back, broadcasting=True))
+def _ones(inputs, out, settings):
+    return [np.ones_like(out), np.ones_like(out)]
+
+ADD = register(Op("add", "out = a + b", ("1", "1"), _add, _add_back, broadcasting=True, roles=("a", "b"),
+                  written="{a} + {b}", local=_ones))
 
 
 def _sub(a, b):
@@ -136,7 +315,8 @@ def _sub(a, b):
 def _sub_back(up, saved):
     return up, -up
 
-SUB = register(Op("sub", "out = a − b", "∂out/∂a = 1, ∂out/∂b = −1", _sub, _sub_back, broadcasting=True))
+SUB = register(Op("sub", "out = a − b", ("1", "−1"), _sub, _sub_back, broadcasting=True, roles=("a", "b"),
+                  written="{a} − {b}", local=lambda i, out, s: [np.ones_like(out), -np.ones_like(out)]))
 
 
 def _mul(a, b):
@@ -146,7 +326,8 @@ def _mul_back(up, saved):
     a, b = saved
     return up * b, up * a
 
-MUL = register(Op("mul", "out = a · b", "∂out/∂a = b, ∂out/∂b = a", _mul, _mul_back, broadcasting=True))
+MUL = register(Op("mul", "out = a · b", ("{b}", "{a}"), _mul, _mul_back, broadcasting=True, roles=("a", "b"),
+                  written="{a}·{b}", local=lambda i, out, s: [i[1], i[0]]))
 
 
 def _div(a, b):
@@ -158,7 +339,8 @@ def _div_back(up, saved):
     share = up / b
     return share, -share * out
 
-DIV = register(Op("div", "out = a / b", "∂out/∂a = 1/b, ∂out/∂b = −a/b²", _div, _div_back, broadcasting=True))
+DIV = register(Op("div", "out = a / b", ("1/{b}", "−{a}/{b}²"), _div, _div_back, broadcasting=True,
+                  roles=("a", "b"), written="{a} / {b}", local=lambda i, out, s: [1 / i[1], -i[0] / (i[1] * i[1])]))
 
 
 def _pow(a, b):
@@ -172,7 +354,9 @@ def _pow_back(up, saved):
         slope = np.where(b == 0, 0.0, b * a ** (b - 1)).astype(out.dtype, copy=False)  # 0 (not 0·∞) at b = 0
     return up * slope, up * out * log_a
 
-POW = register(Op("pow", "out = aᵇ", "∂out/∂a = b·aᵇ⁻¹, ∂out/∂b = aᵇ·ln a", _pow, _pow_back, broadcasting=True))
+POW = register(Op("pow", "out = aᵇ", ("{b}·{a}^({b} − 1)", "{a}^{b}·ln {a}"), _pow, _pow_back, broadcasting=True,
+                  roles=("a", "b"), written="{a}^{b}",
+                  local=lambda i, out, s: [i[1] * i[0] ** (i[1] - 1), out * np.log(i[0])]))
 
 
 def _maximum(a, b):
@@ -184,10 +368,16 @@ def _maximum_back(up, saved):
     share_a, share_b = 1 - (a < b) - half_tie, 1 - (a > b) - half_tie
     return up * share_a.astype(up.dtype), up * share_b.astype(up.dtype)
 
+def _larger_share(inputs, out, settings):
+    a, b = inputs
+    half_tie = 0.5 * (a == b)  # NaN: no comparison holds, so both inputs get 1
+    return [1 - (a < b) - half_tie, 1 - (a > b) - half_tie]
+
 MAXIMUM = register(Op(
     "maximum", "out = max(a, b)",
-    "1 to the larger input, ½ each on a tie, 1 to both where one is NaN",
-    _maximum, _maximum_back, broadcasting=True,
+    ("1 where {a} > {b}, ½ on a tie, 1 where either is NaN, else 0",
+     "1 where {b} > {a}, ½ on a tie, 1 where either is NaN, else 0"),
+    _maximum, _maximum_back, broadcasting=True, roles=("a", "b"), local=_larger_share,
 ))
 
 
@@ -202,8 +392,10 @@ def _minimum_back(up, saved):
 
 MINIMUM = register(Op(
     "minimum", "out = min(a, b)",
-    "1 to the smaller input, ½ each on a tie, 1 to both where one is NaN",
-    _minimum, _minimum_back, broadcasting=True,
+    ("1 where {a} < {b}, ½ on a tie, 1 where either is NaN, else 0",
+     "1 where {b} < {a}, ½ on a tie, 1 where either is NaN, else 0"),
+    _minimum, _minimum_back, broadcasting=True, roles=("a", "b"),
+    local=lambda i, out, s: _larger_share(i[::-1], out, s),  # a < b is b > a
 ))
 
 
@@ -215,20 +407,14 @@ def _where_back(up, condition):
 
 WHERE = register(Op(
     "where", "out = where(c, a, b)",
-    "∂out/∂a = c, ∂out/∂b = not c",
-    _where, _where_back, broadcasting=True,
+    ("1 where c, else 0", "0 where c, else 1"),
+    _where, _where_back, broadcasting=True, roles=("a", "b"),  # the condition is not an input: no local numbers
 ))
 
 
 # --- elementwise, one input ------------------------------------------------------------
 
-def _neg(a):
-    return -a, None
-
-def _neg_back(up, saved):
-    return (-up,)
-
-NEG = register(Op("neg", "out = −a", "∂out/∂a = −1", _neg, _neg_back))
+NEG = elementwise("neg", "out = −a", "−1", np.negative, lambda a: -np.ones_like(a), written="−{a}")
 
 
 def _pow_scalar(a, p):
@@ -242,87 +428,34 @@ def _pow_scalar_back(up, saved):
         return (np.zeros_like(up),)
     return (up * (p * a ** (p - 1)),)
 
-POW_SCALAR = register(Op("pow_scalar", "out = aᵖ (p a constant)", "∂out/∂a = p·aᵖ⁻¹", _pow_scalar, _pow_scalar_back))
+def _pow_scalar_local(inputs, out, settings):
+    (a,), (p,) = inputs, settings
+    return [np.zeros_like(out) if p == 0 else p * a ** (p - 1)]
 
+POW_SCALAR = register(Op("pow_scalar", "out = aᵖ (p a constant)", ("{p}·{a}^({p} − 1)",), _pow_scalar,
+                         _pow_scalar_back, written="{a}^{p}", settings=("p",), defaults=(2.0,),
+                         local=_pow_scalar_local))
 
-def _exp(a):
-    out = np.exp(a)
-    return out, out
+EXP = elementwise("exp", "out = eᵃ", "exp({a}) = {out}", np.exp, lambda out: out, reads="output", written="exp({a})")
+LOG = elementwise("log", "out = ln a", "1/{a}", np.log, lambda a: 1 / a, written="ln({a})")
+SQRT = elementwise("sqrt", "out = √a", "1/(2√{a}) = 1/(2·{out})", np.sqrt, lambda out: 1 / (2 * out), reads="output",
+                   written="√{a}")
+ABS = elementwise("abs", "out = |a|", "sign({a})  (0 at {a} = 0)", np.abs, np.sign, written="|{a}|")
+SIN = elementwise("sin", "out = sin a", "cos {a}", np.sin, np.cos, written="sin({a})")
+COS = elementwise("cos", "out = cos a", "−sin {a}", np.cos, lambda a: -np.sin(a), written="cos({a})")
 
-def _exp_back(up, out):
-    return (up * out,)
-
-EXP = register(Op("exp", "out = eᵃ", "∂out/∂a = eᵃ = out", _exp, _exp_back))
-
-
-def _log(a):
-    return np.log(a), a
-
-def _log_back(up, a):
-    return (up / a,)
-
-LOG = register(Op("log", "out = ln a", "∂out/∂a = 1/a", _log, _log_back))
-
-
-def _sqrt(a):
-    out = np.sqrt(a)
-    return out, out
-
-def _sqrt_back(up, out):
-    return (up / (2 * out),)
-
-SQRT = register(Op("sqrt", "out = √a", "∂out/∂a = 1/(2√a)", _sqrt, _sqrt_back))
-
-
-def _abs(a):
-    return np.abs(a), a
-
-def _abs_back(up, a):
-    return (up * np.sign(a),)
-
-ABS = register(Op("abs", "out = |a|", "∂out/∂a = sign(a)  (0 at a = 0)", _abs, _abs_back))
-
-
-def _sin(a):
-    return np.sin(a), a
-
-def _sin_back(up, a):
-    return (up * np.cos(a),)
-
-SIN = register(Op("sin", "out = sin a", "∂out/∂a = cos a", _sin, _sin_back))
-
-
-def _cos(a):
-    return np.cos(a), a
-
-def _cos_back(up, a):
-    return (-up * np.sin(a),)
-
-COS = register(Op("cos", "out = cos a", "∂out/∂a = −sin a", _cos, _cos_back))
-
-
-def _relu(a):
-    mask = (a > 0).astype(a.dtype)  # 1.0 where a > 0, else 0.0; a float mask multiplies fastest
-    return np.maximum(a, 0), mask  # +0.0 for negative inputs (a · mask would show −0.0); NaN stays NaN
-
-def _relu_back(up, mask):
-    return (up * mask,)
-
-RELU = register(Op("relu", "out = max(0, a)", "∂out/∂a = 1 if a > 0 else 0  (0 at a = 0)", _relu, _relu_back))
-
-
-def _leaky_relu(a, slope):
-    slopes = np.where(a > 0, 1, slope).astype(a.dtype)
-    return a * slopes, slopes
-
-def _leaky_relu_back(up, slopes):
-    return (up * slopes,)
-
-LEAKY_RELU = register(Op(
-    "leaky_relu", "out = a if a > 0 else s·a",
-    "∂out/∂a = 1 if a > 0 else s",
-    _leaky_relu, _leaky_relu_back,
-))
+RELU = elementwise(
+    "relu", "out = max(0, a)", "1 where {a} > 0, else 0",
+    lambda a: np.maximum(a, 0),  # +0.0 for negative inputs (a · mask would show −0.0); NaN stays NaN
+    lambda a: (a > 0).astype(a.dtype),  # relu'(0) = 0; a float mask multiplies fastest
+    kind="activation", written="ReLU({a})", symbol="ReLU",
+)
+LEAKY_RELU = elementwise(
+    "leaky_relu", "out = a if a > 0 else s·a", "1 where {a} > 0, else {slope}",
+    lambda a, slope: a * np.where(a > 0, 1, slope).astype(a.dtype),
+    lambda a, slope: np.where(a > 0, 1, slope).astype(a.dtype),
+    kind="activation", written="LeakyReLU({a}; slope {slope})", symbol="LeakyReLU", settings={"slope": 0.01},
+)
 
 
 def _sigmoid(a):
@@ -331,25 +464,65 @@ def _sigmoid(a):
     out = np.tanh(np.multiply(a, half))
     out *= half
     out += half
-    return out, out
+    return out
 
 
 def _sigmoid_back(up, out):
     scaled = up * out
-    return (scaled - scaled * out,)  # up·σ·(1 − σ), without a Python scalar
+    return (scaled - scaled * out,)  # up·σ·(1 − σ), fused
 
-SIGMOID = register(Op("sigmoid", "out = σ(a) = 1/(1 + e⁻ᵃ)", "∂out/∂a = σ(a)·(1 − σ(a))", _sigmoid, _sigmoid_back))
-
-
-def _tanh(a):
-    out = np.tanh(a)
-    return out, out
 
 def _tanh_back(up, out):
     scaled = up * out
-    return (up - scaled * out,)  # up·(1 − tanh²), without a Python scalar
+    return (up - scaled * out,)  # up·(1 − tanh²), fused
 
-TANH = register(Op("tanh", "out = tanh a", "∂out/∂a = 1 − tanh²a", _tanh, _tanh_back))
+
+SIGMOID = elementwise(
+    "sigmoid", "out = σ(a) = 1/(1 + e⁻ᵃ)", "σ({a})·(1 − σ({a})) = {out}·(1 − {out})",
+    _sigmoid, lambda out: out - out * out, reads="output",
+    kind="activation", written="σ({a})", symbol="σ", fused_backward=_sigmoid_back,
+)
+TANH = elementwise(
+    "tanh", "out = tanh a", "1 − tanh²({a}) = 1 − {out}²", np.tanh,
+    lambda out: 1 - out * out,
+    reads="output", kind="activation", written="tanh({a})", symbol="tanh", fused_backward=_tanh_back,
+)
+
+
+# GELU and SiLU are rows, not compositions: the exact GELU needs erf, which has no row, and one
+# fused node gives the trace one activation step with its local derivative.
+_ERF = np.frompyfunc(math.erf, 1, 1)  # the C library's erf, entry by entry (NumPy has none)
+_GELU_K = math.sqrt(2 / math.pi)
+
+
+def _gelu(a, approximate):
+    """``a·Φ(a)``: Φ the normal CDF, exact (erf) or by the tanh approximation."""
+    if approximate == "tanh":
+        return 0.5 * a * (1 + np.tanh(_GELU_K * (a + 0.044715 * a**3)))
+    return (0.5 * a * (1 + _ERF(a / math.sqrt(2)).astype(np.float64))).astype(a.dtype)
+
+
+def _gelu_local(a, approximate):
+    """``Φ(a) + a·Φ'(a)`` for the same Φ."""
+    if approximate == "tanh":
+        inner = _GELU_K * (a + 0.044715 * a**3)
+        t = np.tanh(inner)
+        return 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * _GELU_K * (1 + 3 * 0.044715 * a * a)
+    cdf = 0.5 * (1 + _ERF(a / math.sqrt(2)).astype(np.float64))
+    return (cdf + a * np.exp(-0.5 * a * a) / math.sqrt(2 * math.pi)).astype(a.dtype)
+
+
+GELU = elementwise(
+    "gelu", "out = a·Φ(a)  (Φ the standard normal CDF)",
+    "Φ({a}) + {a}·Φ'({a}), Φ'(x) = e^(−x²/2)/√(2π)  (approximate='{approximate}': with 'tanh', "
+    "Φ(x) ≈ ½(1 + tanh(√(2/π)(x + 0.044715x³))) and its derivative)",
+    _gelu, _gelu_local, kind="activation", written="GELU({a})", symbol="GELU", settings={"approximate": "none"},
+)
+SILU = elementwise(
+    "silu", "out = a·σ(a)", "σ({a})·(1 + {a}·(1 − σ({a})))",
+    lambda a: a * _sigmoid(a), lambda a: _sigmoid(a) * (1 + a * (1 - _sigmoid(a))),
+    kind="activation", written="SiLU({a})", symbol="SiLU",
+)
 
 
 def _clamp(a, low, high):
@@ -363,7 +536,11 @@ def _clamp(a, low, high):
 def _clamp_back(up, inside):
     return (up * inside,)
 
-CLAMP = register(Op("clamp", "out = min(max(a, lo), hi)", "∂out/∂a = 1 if lo ≤ a ≤ hi else 0", _clamp, _clamp_back))
+CLAMP = register(Op(  # the bounds may be arrays, which a trace does not keep: its local reads out == a
+    "clamp", "out = min(max(a, lo), hi)", ("1 where {a} was not clamped (lo ≤ {a} ≤ hi), else 0",),
+    _clamp, _clamp_back, local=lambda i, out, s: [(out == i[0]).astype(out.dtype)],
+    settings=("lo", "hi"), defaults=(-0.5, 0.5),
+))
 
 
 def _cast(a, dtype):
@@ -372,7 +549,8 @@ def _cast(a, dtype):
 def _cast_back(up, dtype):
     return (up.astype(dtype),)
 
-CAST = register(Op("cast", "out = a as another dtype", "∂out/∂a = 1 (cast back)", _cast, _cast_back))
+CAST = register(Op("cast", "out = a as another dtype", ("1 (cast back to the dtype of {a})",), _cast, _cast_back,
+                   local=lambda i, out, s: [np.ones_like(out)], settings=("dtype",), defaults=(np.float64,)))
 
 
 # --- reductions --------------------------------------------------------------------------
@@ -384,7 +562,8 @@ def _sum_back(up, saved):
     shape, axis, keepdim = saved
     return (expand_to(_reduced_like(up, shape, axis, keepdim), shape),)
 
-SUM = register(Op("sum", "out = Σ a", "∂out/∂aᵢ = 1", _sum, _sum_back))
+SUM = register(Op("sum", "out = Σ a", ("{up} copied to every entry",), _sum, _sum_back, kind="reduction",
+                   written="Σ {a}"))
 
 
 def _mean(a, axis, keepdim):
@@ -399,7 +578,8 @@ def _mean_back(up, saved):
         return (np.zeros(shape, dtype=up.dtype),)
     return (expand_to(_reduced_like(up, shape, axis, keepdim) / count, shape),)
 
-MEAN = register(Op("mean", "out = (1/n) Σ a", "∂out/∂aᵢ = 1/n", _mean, _mean_back))
+MEAN = register(Op("mean", "out = (1/n) Σ a", ("{up}/n copied to every entry",), _mean, _mean_back,
+                    kind="reduction", written="mean({a})"))
 
 
 def _var(a, axis, correction, keepdim):
@@ -429,7 +609,8 @@ def _var_back(up, saved):
             return (up * np.where(centred == 0, np.nan, np.inf).astype(centred.dtype, copy=False),)
         return (up * centred * (2 / divisor if divisor else np.inf),)
 
-VAR = register(Op("var", "out = Σ(a − ā)² / (n − c)", "∂out/∂aᵢ = 2(aᵢ − ā)/(n − c)", _var, _var_back))
+VAR = register(Op("var", "out = Σ(a − ā)² / (n − c)", ("{up}·2({a} − ā)/(n − c)",), _var, _var_back,
+                   kind="reduction"))
 
 
 def _std(a, axis, correction, keepdim):
@@ -445,8 +626,8 @@ def _std_back(up, saved):
 
 STD = register(Op(
     "std", "out = √(Σ(a − ā)² / (n − c))",
-    "∂out/∂aᵢ = (aᵢ − ā)/((n − c)·out)  (0 where out = 0)",
-    _std, _std_back,
+    ("{up}·({a} − ā)/((n − c)·{out})  (0 where {out} = 0)",),
+    _std, _std_back, kind="reduction",
 ))
 
 
@@ -459,7 +640,8 @@ def _max_back(up, saved):
     share, axis, keepdim = saved
     return (_reduced_like(up, share.shape, axis, keepdim) * share.astype(up.dtype, copy=False),)
 
-MAX = register(Op("max", "out = max a", "1 at the maximum (split evenly between ties), else 0", _max, _max_back))
+MAX = register(Op("max", "out = max a", ("{up} at the maximum (split evenly between ties), else 0",), _max, _max_back,
+                   kind="reduction"))
 
 
 def _min(a, axis, keepdim):
@@ -467,7 +649,8 @@ def _min(a, axis, keepdim):
     share = _tie_share(a, out, axis)
     return (out if keepdim else np.squeeze(out, axis=axis)), (share, axis, keepdim)
 
-MIN = register(Op("min", "out = min a", "1 at the minimum (split evenly between ties), else 0", _min, _max_back))
+MIN = register(Op("min", "out = min a", ("{up} at the minimum (split evenly between ties), else 0",), _min, _max_back,
+                   kind="reduction"))
 
 
 def _logsumexp(a, axis, keepdim):
@@ -488,8 +671,8 @@ def _logsumexp_back(up, saved):
 
 LOGSUMEXP = register(Op(
     "logsumexp", "out = ln Σ eᵃ (stable: m + ln Σ eᵃ⁻ᵐ)",
-    "∂out/∂aᵢ = softmax(a)ᵢ",
-    _logsumexp, _logsumexp_back,
+    ("{up}·softmax({a})",),
+    _logsumexp, _logsumexp_back, kind="reduction",
 ))
 
 
@@ -513,8 +696,8 @@ def _softmax_back(up, saved):
 
 SOFTMAX = register(Op(
     "softmax", "out = eᵃ / Σ eᵃ",
-    "∂L/∂a = out ⊙ (∂L/∂out − Σ ∂L/∂out ⊙ out)",
-    _softmax, _softmax_back,
+    ("{out} ⊙ ({up} − Σ {up} ⊙ {out})",),
+    _softmax, _softmax_back, kind="slicewise", written="softmax({a})", settings=("dim",),
 ))
 
 
@@ -532,8 +715,8 @@ def _log_softmax_back(up, saved):
 
 LOG_SOFTMAX = register(Op(
     "log_softmax", "out = a − logsumexp(a)",
-    "∂L/∂a = ∂L/∂out − softmax(a) · Σ ∂L/∂out",
-    _log_softmax, _log_softmax_back,
+    ("{up} − softmax({a})·Σ {up}",),
+    _log_softmax, _log_softmax_back, kind="slicewise", written="log softmax({a})", settings=("dim",),
 ))
 
 
@@ -547,8 +730,8 @@ def _reshape_back(up, shape):
 
 RESHAPE = register(Op(
     "reshape", "out = a viewed with a new shape",
-    "∂L/∂a = ∂L/∂out reshaped back",
-    _reshape, _reshape_back,
+    ("{up} reshaped back",),
+    _reshape, _reshape_back, kind="shape",
 ))
 
 
@@ -560,8 +743,8 @@ def _permute_back(up, inverse):
 
 PERMUTE = register(Op(
     "permute", "out = a with axes reordered",
-    "∂L/∂a = ∂L/∂out with the order undone",
-    _permute, _permute_back,
+    ("{up} with the order undone",),
+    _permute, _permute_back, kind="shape",
 ))
 
 
@@ -573,8 +756,8 @@ def _expand_back(up, saved):
 
 EXPAND = register(Op(
     "expand", "out = a broadcast to a larger shape",
-    "∂L/∂a = Σ ∂L/∂out over the copies",
-    _expand, _expand_back,
+    ("Σ {up} over the copies",),
+    _expand, _expand_back, kind="shape",
     broadcasting=True,
 ))
 
@@ -593,8 +776,8 @@ def _getitem_back(up, saved):
 
 GETITEM = register(Op(
     "getitem", "out = a[index]",
-    "∂L/∂a = ∂L/∂out scattered back (repeats add up)",
-    _getitem, _getitem_back,
+    ("{up} scattered back (repeats add up)",),
+    _getitem, _getitem_back, kind="shape",
 ))
 
 
@@ -609,8 +792,8 @@ def _cat_back(up, saved):
 
 CAT = register(Op(
     "cat", "out = [a₁, a₂, …] joined along a dim",
-    "∂L/∂aₖ = the slice of ∂L/∂out that aₖ filled",
-    _cat, _cat_back,
+    ("the slice of {up} that {a} filled",),
+    _cat, _cat_back, kind="shape",
     broadcasting=True,
 ))
 
@@ -624,8 +807,8 @@ def _stack_back(up, axis):
 
 STACK = register(Op(
     "stack", "out = [a₁, a₂, …] stacked on a new dim",
-    "∂L/∂aₖ = ∂L/∂out[k] along that dim",
-    _stack, _stack_back,
+    ("{up}[k] along that dim, for the k-th input {a}",),
+    _stack, _stack_back, kind="shape",
     broadcasting=True,
 ))
 
@@ -658,8 +841,8 @@ def _matmul_back(up, saved):
 
 MATMUL = register(Op(
     "matmul", "out = A @ B",
-    "∂L/∂A = ∂L/∂out @ Bᵀ, ∂L/∂B = Aᵀ @ ∂L/∂out",
-    _matmul, _matmul_back, broadcasting=True,
+    ("{up} @ {b}ᵀ", "{a}ᵀ @ {up}"),
+    _matmul, _matmul_back, broadcasting=True, kind="contraction", roles=("a", "b"), written="{a} @ {b}",
 ))
 
 
@@ -679,7 +862,8 @@ def _linear_back(up, saved):
     return grad_x, grad_w, grad_b
 
 LINEAR = register(Op("linear", "Z = X·Wᵀ + b  (per sample: z = W·x + b)",
-      "∂L/∂X = ∂L/∂Z·W, ∂L/∂W = ∂L/∂Zᵀ·X, ∂L/∂b = Σ_rows ∂L/∂Z", _linear, _linear_back))
+                     ("{up}·{weight}", "({up})ᵀ·{input}", "Σ_rows {up}"), _linear, _linear_back,
+                     kind="affine", roles=("input", "weight", "bias"), written="{input}·{weight}ᵀ + {bias}"))
 
 
 # --- fused losses (kept whole for stability and speed) ---------------------------------------
@@ -711,7 +895,13 @@ def _mse_back(up, saved):
     return (grad if need_prediction else None), (-grad if need_target else None)
 
 
-MSE_LOSS = register(Op("mse_loss", "L = (1/n) Σ (ŷ − y)²", "∂L/∂ŷ = 2(ŷ − y)/n", _mse, _mse_back))
+MSE_LOSS = register(Op(
+    "mse_loss", "L = (1/n) Σ (ŷ − y)²", ("{up}·2({input} − {target})/n", "−{up}·2({input} − {target})/n"),
+    _mse, _mse_back, kind="loss", roles=("input", "target"), settings=("reduction", "needs"),
+    loss=LossForm("({input} − {target})²", "2({input} − {target})",
+                  lambda prediction, target: (prediction - target) ** 2,
+                  lambda prediction, target: 2 * (prediction - target)),
+))
 
 
 def _cross_entropy(logits, target, reduction):
@@ -739,9 +929,31 @@ def _cross_entropy_back(up, saved):
     return grad, None
 
 
+def _onehot(logits: Array, target: Array) -> Array:
+    """Class indices as rows of 0s with a 1 at the class."""
+    return np.eye(logits.shape[1], dtype=np.result_type(logits, np.float32))[target]
+
+
 CROSS_ENTROPY = register(Op(
-    "cross_entropy", "L = −(1/N) Σᵢ log softmax(zᵢ)[yᵢ]", "∂L/∂z = (softmax(z) − onehot(y)) / N",
-    _cross_entropy, _cross_entropy_back,
+    "cross_entropy", "L = −(1/N) Σᵢ log softmax(zᵢ)[yᵢ]", ("{up}·(softmax({logits}) − onehot({target}))/N",),
+    _cross_entropy, _cross_entropy_back, kind="loss", roles=("logits", "target"), settings=("reduction",),
+    loss=LossForm(
+        "log softmax({logits})ᵢ[{target}ᵢ]", "ŷ − onehot({target})",
+        lambda logits, target: np.log(softmax_array(logits, 1))[np.arange(len(logits)), target],
+        lambda logits, target: softmax_array(logits, 1) - _onehot(logits, target),
+        count="N", negated=True, total="Σᵢ",
+        derived=(Derived("ŷ", "softmax({logits})", lambda logits, target: softmax_array(logits, 1)),
+                 Derived("onehot({target})", "", _onehot)),
+        shown_in_gradient=("ŷ", "onehot({target})"),
+        for_probabilities=LossForm(  # each row of y a distribution over the classes (its mass Σⱼ yⱼ, usually 1)
+            "Σⱼ {target}ᵢⱼ·log softmax({logits})ᵢⱼ", "ŷ·Σⱼ {target}ⱼ − {target}",
+            lambda logits, target: (target * np.log(softmax_array(logits, 1))).sum(axis=1),
+            lambda logits, target: softmax_array(logits, 1) * target.sum(axis=1, keepdims=True) - target,
+            count="N", negated=True, total="Σᵢ",
+            derived=(Derived("ŷ", "softmax({logits})", lambda logits, target: softmax_array(logits, 1)),),
+            shown_in_gradient=("ŷ", "{target}"),
+        ),
+    ),
 ))
 
 
@@ -762,7 +974,12 @@ def _bce_back(up, saved):
 
 BCE = register(Op(
     "binary_cross_entropy", "L = −mean(y·log p + (1 − y)·log(1 − p))",
-    "∂L/∂p = (p − y) / (p·(1 − p)) / n", _bce, _bce_back,
+    ("{up}·({probabilities} − {target})/({probabilities}·(1 − {probabilities}))/n",), _bce, _bce_back,
+    kind="loss", roles=("probabilities", "target"), settings=("reduction",),
+    loss=LossForm("[{target}·log {probabilities} + (1 − {target})·log(1 − {probabilities})]",
+                  "({probabilities} − {target})/({probabilities}·(1 − {probabilities}))",
+                  lambda p, y: y * np.log(p) + (1 - y) * np.log(1 - p),
+                  lambda p, y: (p - y) / (p * (1 - p)), negated=True),
 ))
 
 
@@ -774,12 +991,16 @@ def _bce_with_logits(logits, target, reduction):
 
 def _bce_with_logits_back(up, saved):
     logits, target, reduction = saved
-    prob = _sigmoid(logits)[0]
+    prob = _sigmoid(logits)
     scale = _loss_upstream(up, reduction, logits.size, logits.shape)
     return (prob - target) * scale, None
 
 
 BCE_WITH_LOGITS = register(Op(
     "binary_cross_entropy_with_logits", "L = −mean(y·log σ(z) + (1 − y)·log(1 − σ(z)))",
-    "∂L/∂z = (σ(z) − y)/n", _bce_with_logits, _bce_with_logits_back,
+    ("{up}·(σ({logits}) − {target})/n",), _bce_with_logits, _bce_with_logits_back,
+    kind="loss", roles=("logits", "target"), settings=("reduction",),
+    loss=LossForm("[{target}·log σ({logits}) + (1 − {target})·log(1 − σ({logits}))]", "(σ({logits}) − {target})",
+                  lambda z, y: y * np.log(_sigmoid(z)) + (1 - y) * np.log(1 - _sigmoid(z)),
+                  lambda z, y: _sigmoid(z) - y, negated=True),
 ))

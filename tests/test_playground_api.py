@@ -328,7 +328,7 @@ def test_a_new_learning_rate_applies_to_the_updates_after_it(client):
         np.testing.assert_allclose(new["W"]["values"], expected, atol=1e-6)
     assert after["lr"] == 0.5 and step(client, example="diagonal-flip", lr=0.1, actions="f b b u")["lr"] == 0.1
     terms = explain(client, "W2[1,0]", example="diagonal-flip", lr=0.1, actions="f b b u lr=0.5 f b b u")["terms"]
-    assert terms[1] == {"label": "η", "value": 0.5, "text": "+0.5000"}
+    assert {key: terms[1][key] for key in ("label", "value", "text")} == {"label": "η", "value": 0.5, "text": "+0.5000"}
 
 
 # --- explanations ---------------------------------------------------------------------------------
@@ -344,7 +344,7 @@ def test_a_weight_gradient_is_explained_with_the_engines_numbers(client):
     body = {"example": "diagonal-flip", "actions": "f b b"}
     view = step(client, **body)
     data = explain(client, "dW2[1,0]", **body)
-    assert data["text"].startswith("∂L/∂W₂[1,0] = ∂L/∂Z₂[1] · A₁[0] = ")
+    assert data["text"].startswith("∂L/∂W₂[1,0] = ∂L/∂ŷ[1] · A₁[0] = ")  # the trace's symbols: layer 2 makes ŷ
     dz, a = (term["value"] for term in data["terms"])
     assert dz == pytest.approx(view["layers"][1]["dZ"]["values"][1]) and a == pytest.approx(
         view["layers"][0]["A"]["values"][0])
@@ -363,11 +363,15 @@ def test_every_formula_adds_up_to_the_value_it_explains(seed, activation, loss, 
         cell = data.draw(st.sampled_from(["Z1[0]", "Z2[2]", "dW1[3,2]", "dW2[1,3]", "db1[2]", "dA1[3]", "dA0[1]",
                                           "dZ1[2]", "dZ2[0]", "A1[1]", "loss"]))
         result = explain(property_client, cell, **body)
+        view = step(property_client, **body)
     terms = [term["value"] for term in result["terms"]]
     name = re.match(r"[a-zA-Z]+", cell).group()
+    output_gradient = cell.startswith("dZ2") and loss == "mse"  # the loss's own gradient, 2(ŷ − y)/n
     if name in ("Z", "dA"):  # Σ products (+ bias for Z)
         pairs = np.array(terms[: 2 * (len(terms) // 2)]).reshape(-1, 2)
         expected = pairs.prod(axis=1).sum() + (terms[-1] if name == "Z" else 0)
+    elif output_gradient:
+        expected = 2 * (terms[0] - terms[1]) / 3
     elif name in ("dW", "dZ") and not (name == "dZ" and loss == "cross_entropy" and cell == "dZ2[0]"):
         expected = terms[0] * terms[1]
     elif name == "dZ":  # ŷ − onehot
@@ -376,10 +380,30 @@ def test_every_formula_adds_up_to_the_value_it_explains(seed, activation, loss, 
         expected = terms[0]
     elif name == "A":
         expected = ACTIVATE[activation](terms[0])
-    else:  # the loss from ŷ and y
-        expected = np.mean([(terms[k] - terms[k + 1]) ** 2 for k in range(0, len(terms), 2)]) if loss == "mse" \
-            else -np.log(terms[0])
+    elif loss == "mse":  # ŷ[k], y[k] for each k, as the row's item (ŷ − y)² reads them
+        expected = np.mean([(terms[k] - terms[k + 1]) ** 2 for k in range(0, len(terms), 2)])
+    else:  # every logit: −log softmax(Z₂)[y]
+        logits, label = np.array(terms, dtype=np.float64), int(view["target"]["values"][0])
+        expected = -(logits[label] - np.log(np.exp(logits).sum()))
     assert result["value"] == pytest.approx(expected, rel=1e-4, abs=1e-6)
+    for term in result["terms"]:  # every number plugged in is the engine's entry of the tensor it names
+        assert term["value"] == pytest.approx(_entry_of(view, term["symbol"], term["index"]), rel=1e-6, abs=1e-7)
+
+
+def _entry_of(view, symbol, index):
+    """The entry ``index`` of the tensor the view labels ``symbol`` (ŷ and onehot(y) computed here, by hand)."""
+    matrices = [view["input"], view["target"], view["dprediction"] or view["input"]]
+    matrices += [layer[key] for layer in view["layers"] for key in ("W", "b", "Z", "A", "dZ", "dW", "db", "dA_in")]
+    if symbol == "ŷ" and view["loss_name"] == "cross_entropy":
+        return np.array(view["prediction"]["values"])[tuple(index)]
+    if symbol == "onehot(y)":
+        return float(index[0] == int(view["target"]["values"][0]))
+    if symbol.endswith("'(Z₁)") or symbol.endswith("'(Z₂)"):  # the local derivative f'(Z), by hand from the view
+        layer = view["layers"][int(symbol[-2] == "₂")]
+        z, a = np.array(layer["Z"]["values"])[tuple(index)], np.array(layer["A"]["values"])[tuple(index)]
+        return {"relu": float(z > 0), "tanh": 1 - a * a, "sigmoid": a * (1 - a)}[layer["activation"]]
+    found = next(m for m in matrices if m["label"] == symbol and m["values"] is not None)
+    return np.array(found["values"], dtype=np.float64)[tuple(index)]
 
 
 def test_explanations_refuse_cells_that_are_not_there_yet(client):

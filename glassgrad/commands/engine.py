@@ -1,4 +1,4 @@
-"""Engine commands: ``glassgrad rules`` (the backward-rule cheat sheet)."""
+"""Engine commands: ``glassgrad rules`` (the backward-rule cheat sheet, read from the op table)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,17 @@ import typer
 
 
 def rules() -> None:
-    """Print every differentiable op with its formula and local derivative."""
+    """Print every differentiable op: its kind, its formula and each input's derivative."""
     from rich.console import Console
     from rich.table import Table
 
     from glassgrad.ops import RULES
 
     table = Table(title="glassgrad's rule table: forward and backward of each op")
-    for column in ("op", "forward", "local derivative / backward"):
+    for column in ("op", "kind", "forward", "derivative, one line per input"):
         table.add_column(column)
     for op in RULES.values():
-        table.add_row(op.name, op.formula, op.local_grad)
+        table.add_row(op.name, op.kind, op.formula, "\n".join(op.derivative_lines()))
     Console().print(table)
 
 

@@ -7,7 +7,7 @@
 """
 
 from . import functional, init, utils
-from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
 from .architecture import architecture, from_architecture, mlp
 from .container import Residual, Sequential
 from .dropout import Dropout
@@ -20,8 +20,9 @@ from .normalization import BatchNorm1d, LayerNorm
 from .parameter import Parameter
 
 __all__ = [
-    "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "Flatten", "Identity",
+    "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "Flatten", "GELU", "Identity",
     "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module", "NLLLoss", "Parameter", "ReLU",
-    "RemovableHandle", "Residual", "Sequential", "Sigmoid", "Softmax", "Tanh", "architecture", "from_architecture",
-    "functional", "init", "mlp", "register_module_forward_hook", "register_module_forward_pre_hook", "utils",
+    "RemovableHandle", "Residual", "Sequential", "SiLU", "Sigmoid", "Softmax", "Tanh", "architecture",
+    "from_architecture", "functional", "init", "mlp", "register_module_forward_hook",
+    "register_module_forward_pre_hook", "utils",
 ]

@@ -9,6 +9,8 @@ ReLU           ``max(0, z)``                   ``1 if z > 0 else 0``
 LeakyReLU      ``z if z > 0 else s·z``         ``1 if z > 0 else s``
 Sigmoid        ``σ(z) = 1/(1 + e⁻ᶻ)``          ``σ(z)·(1 − σ(z))``
 Tanh           ``tanh z``                      ``1 − tanh²z``
+GELU           ``z·Φ(z)`` (Φ: normal CDF)      ``Φ(z) + z·Φ'(z)`` (or of the tanh form)
+SiLU           ``z·σ(z)``                      ``σ(z)·(1 + z·(1 − σ(z)))``
 Softmax        ``eᶻ / Σ eᶻ`` along ``dim``     ``∂L/∂z = s ⊙ (∂L/∂s − Σ ∂L/∂s ⊙ s)``
 LogSoftmax     ``z − logsumexp(z)``            ``∂L/∂z = ∂L/∂out − softmax(z)·Σ ∂L/∂out``
 =============  ==============================  ==========================================
@@ -24,6 +26,7 @@ from typing import Any
 
 from ..functions import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from ..tensor import Tensor
+from .functional import gelu, gelu_approximation, silu
 from .module import Module
 
 
@@ -60,6 +63,27 @@ class Tanh(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return tanh(input)
+
+
+class GELU(Module):
+    """``z·Φ(z)``, Φ the standard normal CDF; ``approximate="tanh"`` for the tanh form (as in PyTorch)."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = gelu_approximation(approximate)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return gelu(input, self.approximate)
+
+    def config(self) -> dict[str, Any]:
+        return {"approximate": self.approximate}
+
+
+class SiLU(Module):
+    """``z·σ(z)``: a smooth ReLU-like curve."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return silu(input)
 
 
 class Softmax(Module):

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..creation import resolve_dtype
+from . import activation
 from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .container import Residual, Sequential
 from .dropout import Dropout, _check_probability
@@ -35,12 +36,15 @@ from .normalization import BatchNorm1d, LayerNorm
 FORMAT_VERSION = 1
 """Version of the architecture description; a newer one is refused with a clear message."""
 
+ACTIVATION_LAYERS = [layer for layer in vars(activation).values() if isinstance(layer, type)
+                     and issubclass(layer, Module) and layer.__module__ == activation.__name__]
+"""Every layer of :mod:`.activation` (a new activation layer can be saved with no change here)."""
+
 LAYERS: dict[str, type[Module]] = {
     cls.__name__: cls
-    for cls in (Linear, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax, Identity, Flatten, Dropout,
-                BatchNorm1d, LayerNorm, Sequential, Residual)
+    for cls in (Linear, *ACTIVATION_LAYERS, Identity, Flatten, Dropout, BatchNorm1d, LayerNorm, Sequential, Residual)
 }
-"""The layers an architecture may contain, by name."""
+"""The layers an architecture may contain, by name (each layer's settings come from its ``config()``)."""
 
 ACTIVATIONS: dict[str, type[Module]] = {
     "relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "tanh": Tanh, "softmax": Softmax,

@@ -53,6 +53,32 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     return as_tensor(input).leaky_relu(negative_slope)
 
 
+def _floating(input: Tensor, name: str) -> Tensor:
+    input = as_tensor(input)
+    if input.dtype.kind != "f":
+        raise TypeError(f"{name}: needs a floating tensor, got {input.dtype}; convert it with x.float()")
+    return input
+
+
+def gelu_approximation(approximate: str) -> str:
+    """``approximate`` if it is one GELU knows (``"none"``: exact, with erf; ``"tanh"``), else a ValueError."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return approximate
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """``x·Φ(x)``, Φ the standard normal CDF (``approximate="tanh"``: ½x(1 + tanh(√(2/π)(x + 0.044715x³))))."""
+    input = _floating(input, "gelu")
+    return _apply(ops.GELU, (input,), input.data, gelu_approximation(approximate))
+
+
+def silu(input: Tensor) -> Tensor:
+    """``x·σ(x)`` (also called swish); local derivative ``σ(x)·(1 + x·(1 − σ(x)))``."""
+    input = _floating(input, "silu")
+    return _apply(ops.SILU, (input,), input.data)
+
+
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Mean squared error ``(1/n) Σ (ŷ − y)²``; gradient ``2(ŷ − y)/n``."""
     _check_reduction(reduction, "mse_loss")

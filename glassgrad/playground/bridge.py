@@ -1,13 +1,15 @@
 """The playground's integration points: everything it takes from glassgrad's other packages.
 
-The views (:mod:`.stepper`, :mod:`.training`, :mod:`.app`) call only the functions here, so
-changing where a lesson, a data set, a model, an optimizer or a practice problem comes from
-means editing this one module:
+The views (:mod:`.stepper`, :mod:`.traced`, :mod:`.training`, :mod:`.app`) call only the functions
+here, so changing where a lesson, a data set, a model, an optimizer or a practice problem comes
+from means editing this one module. (What the step-through shows comes from the glass box
+itself: ``gg.trace``'s step documents, and :mod:`glassgrad.trace.explain` for one entry.)
 
 ====================================  =========================================================
 here                                  from
 ====================================  =========================================================
-:func:`lesson_example`                ``glassgrad.lessons.diagonal_flip`` / ``.mlp3`` (weights, x, y)
+:func:`lesson_example`                ``glassgrad.lessons.diagonal_flip`` / ``.mlp3`` (model, x, y)
+:data:`LOSSES`                        ``gg.nn.functional.mse_loss`` / ``cross_entropy``
 :func:`load_dataset`                  ``gg.data.load_dataset`` (seeded, offline)
 :func:`make_mlp`                      ``gg.nn.mlp(sizes, activation=..., seed=...)``
 :func:`make_optimizer`                ``gg.optim.SGD`` (with or without momentum) / ``gg.optim.Adam``
@@ -27,7 +29,10 @@ import numpy as np
 import glassgrad as gg
 import glassgrad.nn.functional as F
 
-ACTIVATIONS = {"relu": F.relu, "tanh": F.tanh, "sigmoid": F.sigmoid}
+ACTIVATIONS = ("relu", "tanh", "sigmoid")  # gg.nn.mlp's names for its activation modules
+LOSSES = {"mse": F.mse_loss, "cross_entropy": F.cross_entropy}
+CLASS_TARGETS = ("cross_entropy",)  # the losses whose target is a class index (the others: one value per output)
+MOONS = ([2, 4, 2], "tanh", "cross_entropy")  # the moons example's network: sizes, activation, loss
 DATASETS = ("moons", "circles", "xor", "spirals", "digits")
 GENERATED = ("moons", "circles", "xor", "spirals")  # take n_samples and noise; digits is fixed
 OPTIMIZERS = ("sgd", "momentum", "adam")
@@ -38,17 +43,12 @@ OPTIMIZERS = ("sgd", "momentum", "adam")
 
 @dataclass
 class LessonExample:
-    """A small network with its weights, one input and its target: what a lesson steps through.
-
-    ``layers`` holds ``(W, b)`` pairs, ``W`` of shape (out, in) as ``nn.Linear`` stores it;
-    ``activations[l]`` follows layer ``l`` (``"identity"`` for a linear output).
-    """
+    """A lesson's network (the real ``nn.Module``, float32), one input and its target: what a lesson steps through."""
 
     title: str
     description: str
-    layers: list[tuple[np.ndarray, np.ndarray]]
-    activations: list[str]
-    loss: str  # "mse" or "cross_entropy"
+    model: gg.nn.Module
+    loss: str  # a key of LOSSES
     x: np.ndarray
     y: np.ndarray  # targets for MSE; a one-element class index for cross-entropy
     notes: list[str] = field(default_factory=list)
@@ -59,13 +59,11 @@ def lesson_example(name: str) -> LessonExample:
     if name == "diagonal-flip":
         from glassgrad.lessons import diagonal_flip as lesson
 
-        weights = {key: np.array(values) for key, values in lesson.LESSON_WEIGHTS.items()}
         return LessonExample(
             title="Diagonal flip (4→3→4)",
             description="The 2×2 image [1, 0, 1, 1] should become its diagonal flip [1, 1, 0, 1], starting from "
                         "the lesson's initial weights: press Forward to see what they predict.",
-            layers=[(weights["0.weight"], weights["0.bias"]), (weights["2.weight"], weights["2.bias"])],
-            activations=["relu", "identity"],
+            model=lesson.lesson_model().float(),
             loss="mse",
             x=np.array(lesson.INPUT),
             y=np.array(lesson.TARGET),
@@ -74,14 +72,11 @@ def lesson_example(name: str) -> LessonExample:
     if name == "mlp3":
         from glassgrad.lessons import mlp3 as lesson
 
-        model = make_mlp(lesson.SIZES, "relu", lesson.SEED)
-        parameters = [p.data for _, p in model.named_parameters()]
         return LessonExample(
             title="Three-layer MLP (4→4→4→3, softmax + cross-entropy)",
             description=f"The lesson's network (gg.nn.mlp({lesson.SIZES}, seed={lesson.SEED})): two ReLU layers, "
                         "then softmax with cross-entropy, whose gradient is simply ŷ − y.",
-            layers=list(zip(parameters[0::2], parameters[1::2])),
-            activations=["relu"] * (len(lesson.SIZES) - 2) + ["identity"],
+            model=make_mlp(lesson.SIZES, "relu", lesson.SEED),
             loss="cross_entropy",
             x=np.array(lesson.INPUT),
             y=np.array([lesson.TARGET_CLASS]),

@@ -1,9 +1,9 @@
-"""The step-through view: one sample through a small network, one press at a time.
+"""The step-through view: one sample through a real network, one press at a time.
 
 The state is what the page sends (and keeps in its URL): the example, its seed, the learning
 rate η and the list of *actions* taken so far, e.g. ``"f b b u f"``:
 
-* ``f``: forward pass, ``Z_l = W_l·A_{l−1} + b_l``, ``A_l = f(Z_l)``, then the loss;
+* ``f``: forward pass, layer by layer, then the loss;
 * ``b``: backward through one more layer, from the output down (gradients fill in layer by layer);
 * ``u``: gradient-descent update ``W ← W − η·∂L/∂W`` (after a full backward);
 * ``W1[0,2]=0.5``, ``b2[1]=-0.1``, ``x[3]=0``, ``y[0]=1``: edit a weight, bias, input or target;
@@ -11,8 +11,15 @@ rate η and the list of *actions* taken so far, e.g. ``"f b b u f"``:
 
 The server replays the actions from the example's initial weights, so a URL reproduces exactly
 what a student saw, Reset means "no actions" (the same initial weights), and Step back drops the
-last action. All numbers come from glassgrad: ``F.linear`` per layer, ``retain_grad()`` on every
-``Z`` and ``A``, one ``loss.backward()``, and the stand-in SGD optimizer for updates.
+last action.
+
+Nothing here computes or re-derives a number: each pass runs the example's real ``nn.Module``
+(forward, ``loss.backward()`` and, for ``u``, the SGD optimizer's ``step()``) under a tape
+(``gg.trace``), and the view is read from the tape's step documents (:mod:`.traced`):
+every value, gradient, update, symbol and formula shown is the glass box's own. The page's
+layers are the document's steps whose op row is ``affine`` (a linear layer), each with the step
+of kind ``activation`` that follows it, so any stack of traced linear layers and activations
+steps through the same way.
 
 Vectors are shown as columns, as in the lessons: ``Z = W·X + b``. The engine computes the same
 numbers with a row sample, ``Z = X·Wᵀ + b`` (``nn.Linear``'s reading).
@@ -26,11 +33,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import glassgrad as gg
-import glassgrad.nn.functional as F
 
 from . import bridge
 from .display import PRECISION_NOTE, matrix_json, shown, subscript
 from .safety import ApiError, Fields, number_from_text
+from .traced import Pass, run_pass
 
 EXAMPLES = {
     "diagonal-flip": "Diagonal flip (4→3→4, ReLU, MSE)",
@@ -38,8 +45,6 @@ EXAMPLES = {
     "moons": "Moons classifier (2→4→2, tanh, one point)",
     "custom": "Custom layers",
 }
-ACTIVATION_NAMES = ("relu", "tanh", "sigmoid")
-LOSSES = ("mse", "cross_entropy")
 MAX_ACTIONS = 400
 MAX_WIDTH = 8
 MAX_LAYERS = 6
@@ -51,75 +56,32 @@ ACTION = re.compile(r"^(?P<name>[A-Za-z]+)(?P<layer>\d*)\[(?P<index>\d+(?:,\d+)?
 
 @dataclass
 class Network:
-    """The current numbers of a walkthrough (float32, as the engine keeps them)."""
+    """The example's real model (float32), its sample, and where each edited or updated number came from."""
 
-    weights: list[np.ndarray]
-    biases: list[np.ndarray]
-    activations: list[str]
-    loss: str
+    model: gg.nn.Module
+    loss: str  # a key of bridge.LOSSES
     x: np.ndarray
     y: np.ndarray
-    origins: dict[str, tuple] = field(default_factory=dict)  # cell → ("edit",) or ("update", old, grad, η, n)
+    origins: dict[str, tuple] = field(default_factory=dict)  # cell → ("edit",) or ("update", old, grad, η, n, rule)
+
+    @property
+    def layers(self) -> list[list[gg.Tensor]]:
+        """The parameters by layer: each weight matrix followed by its bias (``W1``, ``b1``, ``W2`` …)."""
+        found: list[list[gg.Tensor]] = []
+        for parameter in self.model.parameters():
+            if parameter.ndim == 2 or not found:
+                found.append([parameter])
+            else:
+                found[-1].append(parameter)
+        return found
 
     @property
     def depth(self) -> int:
-        return len(self.weights)
+        return len(self.layers)
 
-
-@dataclass
-class Pass:
-    """Everything one forward and backward pass computed, as NumPy arrays (vectors are 1-D).
-
-    ``Z[l]``, ``A[l]``, ``dZ[l]``, ``dW[l]``, ``db[l]`` for layers ``l = 1…L`` (index 0 unused for
-    ``Z``), ``A[0] = X`` and ``dA[l] = ∂L/∂A_l`` for ``l = 0…L`` (``dA[L] = ∂L/∂ŷ`` under MSE).
-    """
-
-    Z: list
-    A: list
-    prediction: np.ndarray
-    loss: float
-    dZ: list
-    dA: list
-    dW: list
-    db: list
-
-
-def run_pass(network: Network) -> tuple[Pass, list[gg.Tensor]]:
-    """Forward and backward with glassgrad; returns the numbers and the parameters (with ``.grad``)."""
-    inputs = gg.tensor(network.x[None, :], requires_grad=True)
-    parameters, Z, A = [], [None], [inputs]
-    for weight, bias, activation in zip(network.weights, network.biases, network.activations):
-        weight_t, bias_t = gg.tensor(weight, requires_grad=True), gg.tensor(bias, requires_grad=True)
-        parameters += [weight_t, bias_t]
-        z = F.linear(A[-1], weight_t, bias_t)
-        z.retain_grad()
-        a = z if activation == "identity" else bridge.ACTIVATIONS[activation](z)
-        if a is not z:
-            a.retain_grad()
-        Z.append(z)
-        A.append(a)
-    if network.loss == "mse":
-        loss = F.mse_loss(A[-1], gg.tensor(network.y[None, :]))
-        prediction = A[-1].data[0]
-    else:
-        loss = F.cross_entropy(Z[-1], gg.tensor(network.y.astype(np.int64)))
-        with gg.no_grad():
-            prediction = F.softmax(Z[-1], dim=1).data[0]
-    loss.backward()
-    last = network.depth
-    numbers = Pass(
-        Z=[None] + [z.data[0] for z in Z[1:]],
-        A=[a.data[0] for a in A],
-        prediction=prediction,
-        loss=float(loss.item()),
-        dZ=[None] + [z.grad.data[0] for z in Z[1:]],
-        dA=[inputs.grad.data[0]] + [a.grad.data[0] if a.grad is not None else None for a in A[1:]],
-        dW=[None] + [p.grad.data for p in parameters[0::2]],
-        db=[None] + [p.grad.data for p in parameters[1::2]],
-    )
-    if network.loss == "cross_entropy":
-        numbers.dA[last] = None  # the fused softmax + cross-entropy goes straight to ∂L/∂Z
-    return numbers, parameters
+    def run(self, lr: float | None = None) -> Pass:
+        """One traced pass of the model on the sample (and an SGD step with ``lr``)."""
+        return run_pass(self.model, self.loss, self.x, self.y, lr)
 
 
 def example_network(example: str, fields: Fields) -> tuple[Network, str, str]:
@@ -127,11 +89,10 @@ def example_network(example: str, fields: Fields) -> tuple[Network, str, str]:
     seed = fields.integer("seed", 0, 0, 2**31 - 1)
     if example in ("diagonal-flip", "mlp3"):
         lesson = bridge.lesson_example(example)
-        weights, biases = [w for w, _ in lesson.layers], [b for _, b in lesson.layers]
-        network = Network(weights, biases, lesson.activations, lesson.loss, lesson.x, lesson.y)
+        network = Network(lesson.model, lesson.loss, lesson.x, lesson.y)
         return _as_float32(network), lesson.title, " ".join([lesson.description, *lesson.notes])
     if example == "moons":
-        sizes, activation, loss = [2, 4, 2], "tanh", "cross_entropy"
+        sizes, activation, loss = bridge.MOONS
         points, labels = bridge.load_dataset("moons", n_samples=100, noise=0.1, seed=0)
         pick = seed % len(points)
         x, y = points[pick], labels[pick:pick + 1]
@@ -140,28 +101,28 @@ def example_network(example: str, fields: Fields) -> tuple[Network, str, str]:
         sizes = fields.sizes("sizes", [2, 3, 2], MAX_LAYERS, MAX_WIDTH)
         if len(sizes) < 2:
             raise ApiError(422, "sizes: give at least an input and an output size, e.g. [2, 3, 2]")
-        activation = fields.choice("activation", ACTIVATION_NAMES, "relu")
-        loss = fields.choice("loss", LOSSES, "mse")
-        if loss == "cross_entropy" and sizes[-1] < 2:
+        activation = fields.choice("activation", bridge.ACTIVATIONS, "relu")
+        loss = fields.choice("loss", bridge.LOSSES, "mse")
+        if loss in bridge.CLASS_TARGETS and sizes[-1] < 2:
             raise ApiError(422, "sizes: cross-entropy needs at least 2 output classes")
         rng = np.random.default_rng(seed)
         x = np.round(rng.uniform(-1, 1, sizes[0]), 1)
-        y = np.round(rng.uniform(0, 1, sizes[-1]), 1) if loss == "mse" else rng.integers(sizes[-1], size=1)
+        classes = loss in bridge.CLASS_TARGETS
+        y = rng.integers(sizes[-1], size=1) if classes else np.round(rng.uniform(0, 1, sizes[-1]), 1)
         about = "A random input and target."
     model = bridge.make_mlp(sizes, activation, seed)
-    tensors = [p.data for _, p in model.named_parameters()]
-    network = Network([np.round(w, 2) for w in tensors[0::2]], [np.round(b, 2) for b in tensors[1::2]],
-                      [activation] * (len(sizes) - 2) + ["identity"], loss, np.asarray(x), np.asarray(y))
+    with gg.no_grad():
+        for parameter in model.parameters():  # rounded, so the formulas stay readable
+            parameter.data[...] = np.round(parameter.data, 2)
     description = (f"{about} Weights drawn with seed {seed} (PyTorch's nn.Linear rule) and rounded to 2 decimals "
                    "so the formulas stay readable.")
-    return _as_float32(network), EXAMPLES[example], description
+    return _as_float32(Network(model, loss, np.asarray(x), np.asarray(y))), EXAMPLES[example], description
 
 
 def _as_float32(network: Network) -> Network:
-    network.weights = [np.array(w, dtype=np.float32) for w in network.weights]
-    network.biases = [np.array(b, dtype=np.float32) for b in network.biases]
+    network.model = network.model.float()
     network.x = np.array(network.x, dtype=np.float32)
-    network.y = np.array(network.y, dtype=np.float32 if network.loss == "mse" else np.int64)
+    network.y = np.array(network.y, dtype=np.int64 if network.loss in bridge.CLASS_TARGETS else np.float32)
     return network
 
 
@@ -169,18 +130,30 @@ class Walkthrough:
     """A network after replaying ``actions``; ``stage`` 0 = weights only, 1 = forward, 1 + k = k layers back."""
 
     def __init__(self, fields: Fields) -> None:
-        self.example = fields.choice("example", EXAMPLES, "diagonal-flip")
-        self.lr = fields.number("lr", 0.1, *LR_RANGE)
-        self.network, self.title, self.description = example_network(self.example, fields)
+        example = fields.choice("example", EXAMPLES, "diagonal-flip")
+        lr = fields.number("lr", 0.1, *LR_RANGE)
+        network, title, description = example_network(example, fields)
         actions = fields.text("actions", "", 8 * MAX_ACTIONS).split()
         if len(actions) > MAX_ACTIONS:
             raise ApiError(422, f"actions: {len(actions)} steps is too many to replay (at most {MAX_ACTIONS}); Reset")
+        self._replay(example, network, title, description, lr, actions)
+
+    @classmethod
+    def of(cls, network: Network, actions: str = "", lr: float = 0.1, title: str = "Your network") -> Walkthrough:
+        """A walkthrough of any network (``network.model``: linear layers and activations, any traced ones)."""
+        walk = cls.__new__(cls)
+        walk._replay("custom", network, title, "", lr, actions.split())
+        return walk
+
+    def _replay(self, example: str, network: Network, title: str, description: str, lr: float,
+                actions: list[str]) -> None:
+        self.example, self.network, self.title, self.description, self.lr = example, network, title, description, lr
         self.actions, self.stage, self.updates, self.numbers = [], 0, 0, None
         for action in actions:
             self._do(action)
             self.actions.append(action)
-        if self.stage and self.numbers is None:
-            self.numbers, _ = run_pass(self.network)
+        self.traced = self.network.run()  # the layers' symbols and kinds, even before Forward shows numbers
+        self.numbers = self.traced if self.stage else None
 
     @property
     def last_stage(self) -> int:
@@ -207,17 +180,18 @@ class Walkthrough:
             self._edit(action, where)
 
     def _update(self) -> None:
-        numbers, parameters = run_pass(self.network)
-        old = [p.data.copy() for p in parameters]
-        bridge.make_optimizer("sgd", parameters, self.lr).step()
+        """One traced SGD step of the real model; each entry remembers the update record that set it."""
+        done = self.network.run(self.lr)
         self.updates += 1
-        for index, parameter in enumerate(parameters):
-            layer, kind = index // 2 + 1, "W" if index % 2 == 0 else "b"
-            grads = numbers.dW[layer] if kind == "W" else numbers.db[layer]
-            for position in np.ndindex(parameter.shape):
-                self.network.origins[_cell(kind, layer, position)] = (
-                    "update", old[index][position], grads[position], self.lr, self.updates)
-            (self.network.weights if kind == "W" else self.network.biases)[layer - 1] = parameter.data
+        cells = {id(parameter): (kind, number) for number, layer in enumerate(self.network.layers, 1)
+                 for kind, parameter in zip("Wb", layer)}
+        names = dict(self.network.model.named_parameters())
+        for record in done.updates:
+            kind, number = cells[id(names[record["parameter"]])]
+            for position in np.ndindex(record["old"].shape):
+                self.network.origins[_cell(kind, number, position)] = (
+                    "update", record["old"][position], record["gradient"][position], record["lr"], self.updates,
+                    record["rule"])
         self.stage, self.numbers = 0, None
 
     def _edit(self, action: str, where: str) -> None:
@@ -231,10 +205,10 @@ class Walkthrough:
         if len(index) != target.ndim or any(i >= n for i, n in zip(index, target.shape)):
             raise ApiError(422, f"{where}: index {list(index)} is outside {name}{layer_text} "
                                 f"of shape {list(target.shape)}")
-        if name == "y" and self.network.loss == "cross_entropy":
-            if value != int(value) or not 0 <= value < self.network.weights[-1].shape[0]:
-                raise ApiError(422, f"{where}: the target is a class index from 0 to "
-                                    f"{self.network.weights[-1].shape[0] - 1}")
+        classes = self.network.layers[-1][0].shape[0]
+        if name == "y" and self.network.y.dtype.kind != "f":
+            if value != int(value) or not 0 <= value < classes:
+                raise ApiError(422, f"{where}: the target is a class index from 0 to {classes - 1}")
         target[index] = value
         self.network.origins[f"{name}{layer_text}[{','.join(map(str, index))}]"] = ("edit",)
         self.stage, self.numbers = 0, None
@@ -242,9 +216,12 @@ class Walkthrough:
     def _editable(self, name: str, layer_text: str, where: str) -> np.ndarray:
         if name in ("x", "y") and not layer_text:
             return getattr(self.network, name)
-        if name in ("W", "b") and layer_text and 1 <= int(layer_text) <= self.network.depth:
-            return (self.network.weights if name == "W" else self.network.biases)[int(layer_text) - 1]
-        raise ApiError(422, f"{where}: only W1…W{self.network.depth}, b1…b{self.network.depth}, x and y can be edited")
+        layers = self.network.layers
+        if name in ("W", "b") and layer_text and 1 <= int(layer_text) <= len(layers):
+            found = layers[int(layer_text) - 1]
+            if name == "W" or len(found) > 1:
+                return found[0 if name == "W" else 1].data
+        raise ApiError(422, f"{where}: only W1…W{len(layers)}, b1…b{len(layers)}, x and y can be edited")
 
     # --- what the page shows -----------------------------------------------------------------
 
@@ -253,33 +230,23 @@ class Walkthrough:
         return self.stage >= 1 + (self.network.depth - layer + 1)
 
     def view(self) -> dict:
-        net, numbers, depth = self.network, self.numbers, self.network.depth
+        net, numbers = self.network, self.numbers
         forward = numbers is not None
-        layers = []
-        for layer in range(1, depth + 1):
-            Z, A = (numbers.Z[layer], numbers.A[layer]) if forward else (None, None)
-            back = forward and self.revealed(layer)
-            dZ, dW, db, dA_in = ((numbers.dZ[layer], numbers.dW[layer], numbers.db[layer], numbers.dA[layer - 1])
-                                 if back else (None, None, None, None))
-            below = f"∂L/∂{subscript('A', layer - 1)}" if layer > 1 else "∂L/∂X"
-            weight = net.weights[layer - 1]
-            out, into = weight.shape[:1], weight.shape[1:]
-            layers.append({
-                "index": layer,
-                "activation": net.activations[layer - 1],
-                "W": matrix_json(f"W{layer}", subscript("W", layer), weight),
-                "b": matrix_json(f"b{layer}", subscript("b", layer), net.biases[layer - 1]),
-                "Z": matrix_json(f"Z{layer}", subscript("Z", layer), Z, out),
-                "A": matrix_json(f"A{layer}", subscript("A", layer), A, out),
-                "dZ": matrix_json(f"dZ{layer}", f"∂L/∂{subscript('Z', layer)}", dZ, out),
-                "dW": matrix_json(f"dW{layer}", f"∂L/∂{subscript('W', layer)}", dW, weight.shape),
-                "db": matrix_json(f"db{layer}", f"∂L/∂{subscript('b', layer)}", db, out),
-                "dA_in": matrix_json(f"dA{layer - 1}", below, dA_in, into),
-            })
-        mse = net.loss == "mse"
-        target = matrix_json("y", "y" if mse else "class y", net.y)
-        if not mse:  # a class index is a whole number, not a measurement
+        layers = [self._layer_view(number, parameters) for number, parameters in enumerate(net.layers, 1)]
+        outputs = net.layers[-1][0].shape[:1]
+        classes = net.y.dtype.kind != "f"
+        target = matrix_json("y", "class y" if classes else "y", net.y)
+        if classes:  # a class index is a whole number, not a measurement
             target["text"] = [str(int(label)) for label in net.y]
+        prediction = numbers.prediction if forward else None
+        label = (prediction.get("formula") or prediction["symbol"]) if forward else "ŷ"
+        # a loss that computes ŷ itself (softmax + cross-entropy) sends its gradient straight to the logits:
+        # there is no ∂L/∂ŷ to show then
+        gradient = numbers.gradients.get(prediction["symbol"]) if forward else None
+        dprediction = None
+        if not forward or gradient is not None:
+            revealed = forward and self.revealed(net.depth)
+            dprediction = matrix_json(f"dA{net.depth}", "∂L/∂ŷ", gradient if revealed else None, outputs)
         return {
             "example": self.example, "title": self.title, "description": self.description,
             "actions": " ".join(self.actions), "stage": self.stage, "last_stage": self.last_stage,
@@ -288,52 +255,71 @@ class Walkthrough:
                     "update": self.stage == self.last_stage, "step_back": bool(self.actions)},
             "input": matrix_json("x", "X", net.x),
             "target": target,
-            "prediction": matrix_json("yhat", "ŷ" if mse else f"ŷ = softmax({subscript('Z', depth)})",
-                                      numbers.prediction if forward else None, net.weights[-1].shape[:1]),
+            "prediction": matrix_json("yhat", label, numbers.sample(prediction) if forward else None, outputs),
             "loss": {"value": numbers.loss, "text": shown(numbers.loss, signed=False)} if forward else None,
-            # under cross-entropy the gradient goes from the loss straight to Z (fused): there is no ∂L/∂ŷ to show
-            "dprediction": matrix_json("dA" + str(depth), "∂L/∂ŷ",
-                                       numbers.dA[depth] if forward and self.revealed(depth) else None,
-                                       net.weights[-1].shape[:1]) if mse else None,
+            "dprediction": dprediction,
             "layers": layers,
             "narration": self.narration(),
             "diagram_text": self.diagram_text(),
             "precision": PRECISION_NOTE,
         }
 
+    def _layer_view(self, number: int, parameters: list[gg.Tensor]) -> dict:
+        """Layer ``number``'s matrices: its parameters now, and what the pass computed (``None``: not yet)."""
+        numbers, layer, weight = self.numbers, self.traced.layers[number - 1], parameters[0].data
+        bias = parameters[1].data if len(parameters) > 1 else np.zeros(weight.shape[0], dtype=weight.dtype)
+        out, into = weight.shape[:1], weight.shape[1:]
+        values: dict[str, np.ndarray | None] = dict.fromkeys(("Z", "A", "dZ", "dW", "db", "dA_in"))
+        if numbers is not None:
+            values.update(Z=numbers.values[layer.z], A=numbers.values[layer.a])
+            if self.revealed(number):
+                gradients = numbers.gradients
+                values.update(dZ=gradients.get(layer.z), dW=gradients.get(layer.weight),
+                              db=gradients.get(layer.bias), dA_in=gradients.get(layer.source))
+        bias_symbol = layer.bias or subscript("b", number)
+        return {
+            "index": number,
+            "title": layer.title,
+            "activation": layer.activation,
+            "W": matrix_json(f"W{number}", layer.weight, weight),
+            "b": matrix_json(f"b{number}", bias_symbol, bias),
+            "Z": matrix_json(f"Z{number}", layer.z, values["Z"], out),
+            "A": matrix_json(f"A{number}", layer.a, values["A"], out),
+            "dZ": matrix_json(f"dZ{number}", f"∂L/∂{layer.z}", values["dZ"], out),
+            "dW": matrix_json(f"dW{number}", f"∂L/∂{layer.weight}", values["dW"], weight.shape),
+            "db": matrix_json(f"db{number}", f"∂L/∂{bias_symbol}", values["db"], out),
+            "dA_in": matrix_json(f"dA{number - 1}", f"∂L/∂{layer.source}", values["dA_in"], into),
+        }
+
     def narration(self) -> str:
-        depth, stage = self.network.depth, self.stage
+        stage, numbers = self.stage, self.numbers
         if stage == 0:
             if self.actions and self.actions[-1] == "u":
                 return (f"Update {self.updates} done: every weight moved against its gradient, W ← W − η·∂L/∂W "
                         f"with η = {self.lr:g}. Press Forward to see the new loss.")
             return "Press Forward to push X through the network, layer by layer."
         if stage == 1:
-            steps = ", ".join(f"{subscript('Z', l)} = {subscript('W', l)}·{subscript('A', l - 1)} + {subscript('b', l)}"
-                              for l in range(1, depth + 1)).replace("A₀", "X")
-            return (f"Forward: {steps}, each followed by its activation; loss L = {shown(self.numbers.loss, False)}. "
+            steps = ", ".join(step["formula"] for step in numbers.document["forward"] if step is not numbers.loss_step)
+            return (f"Forward: {steps}; loss L = {shown(numbers.loss, False)}. "
                     "Press Backward to send the gradient back from the loss.")
-        layer = depth - (stage - 2)
-        first = (f"∂L/∂{subscript('Z', layer)} = ŷ − onehot(y) (softmax + cross-entropy)"
-                 if layer == depth and self.network.loss != "mse"
-                 else f"∂L/∂{subscript('Z', layer)} = ∂L/∂{subscript('A', layer)} ⊙ f′({subscript('Z', layer)})")
+        layer = self.network.depth - (stage - 2)
+        formulas = "; ".join(step["formula"] for step in numbers.layer_steps(layer))
         done = " All gradients are in: press Update." if stage == self.last_stage else " Press Backward again."
-        previous = subscript("A", layer - 1).replace("A₀", "X")
-        return (f"Backward through layer {layer}: {first}; ∂L/∂{subscript('W', layer)} = ∂L/∂{subscript('Z', layer)}"
-                f"·{previous}ᵀ; ∂L/∂{subscript('b', layer)} = ∂L/∂{subscript('Z', layer)}; ∂L/∂{previous} = "
-                f"{subscript('W', layer)}ᵀ·∂L/∂{subscript('Z', layer)}.{done}")
+        return f"Backward through layer {layer}: {formulas}.{done}"
 
     def diagram_text(self) -> str:
         """The diagram in words, for screen readers."""
-        net = self.network
-        sizes = [net.x.size] + [w.shape[0] for w in net.weights]
+        net, numbers = self.network, self.numbers
+        sizes = [net.x.size] + [layer[0].shape[0] for layer in net.layers]
+        activations = [layer.activation for layer in self.traced.layers]
         parts = [f"{sizes[0]} inputs"] + [
-            f"{n} {'outputs' if i == net.depth else 'hidden neurons'} ({net.activations[i - 1]})"
+            f"{n} {'outputs' if i == net.depth else 'hidden neurons'} ({activations[i - 1]})"
             for i, n in enumerate(sizes[1:], 1)]
         text = "Network: " + " → ".join(parts) + ". Input X = [" + ", ".join(shown(v) for v in net.x) + "]."
-        if self.numbers is not None:
-            text += (" Prediction ŷ = [" + ", ".join(shown(v) for v in self.numbers.prediction) + "], loss "
-                     f"{shown(self.numbers.loss, False)}.")
+        if numbers is not None:
+            prediction = numbers.sample(numbers.prediction)
+            text += (" Prediction ŷ = [" + ", ".join(shown(v) for v in prediction) + "], loss "
+                     f"{shown(numbers.loss, False)}.")
         filled = max(self.stage - 1, 0)
         return text + f" Gradients filled for {filled} of {net.depth} layers."
 

@@ -111,8 +111,9 @@ def number_text(value: Fraction | int | None) -> str:
     if rest != 1:
         return f"{value.numerator}/{value.denominator}"
     places = max(twos, fives)
-    digits = Decimal(value.numerator * 10**places // value.denominator).scaleb(-places)
-    return format(digits, "f")
+    whole, decimals = divmod(abs(value.numerator) * 10**places // value.denominator, 10**places)
+    sign = "-" if value < 0 else ""
+    return f"{sign}{whole}.{decimals:0{places}d}"  # exact at any length (a Decimal would round past 28 digits)
 
 
 def factor_text(value: Fraction | None) -> str:

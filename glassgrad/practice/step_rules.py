@@ -17,7 +17,9 @@ network. For one sample read as a column (the lessons' form), the rules are::
 Each :class:`Rule` has ``recompute(*inputs)``: the engine evaluating the rule on the inputs
 (in the order above; the given-values mode runs it on the numbers as shown, rounded), and
 ``explain(step, index, show)``: the scalar equation of entry ``index`` with the numbers as
-``show`` writes them, ending in ``= value``.
+``show`` writes them, ending in ``= value``, written by the glass box's one per-entry explainer
+(:mod:`glassgrad.trace.explain`, which the playground's click-to-explain uses too); each rule
+names the pattern of its entries (a weighted sum, a product, entry by entry, or whole).
 
 >>> import numpy as np
 >>> RULES["relu"].recompute(np.array([[2.0], [-1.0]])).ravel().tolist()
@@ -33,10 +35,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import ops
 from ..creation import zeros
 from ..nn.functional import cross_entropy, mse_loss
 from ..tensor import float64
-from .numbers import engine_tensor, factor_text, index_label, number_text, products_text
+from ..trace import explain
+from ..trace.explain import Entry, Operand, Writer
+from .numbers import engine_tensor, factor_text, number_text
 
 if TYPE_CHECKING:
     from .worksheet import Step
@@ -103,107 +108,96 @@ def _relu_grad(upstream: np.ndarray, pre_activation: np.ndarray) -> np.ndarray:
     return leaf.grad.data
 
 
-# --- one entry written out, with the numbers as shown --------------------------------------
+# --- one entry written out, with the numbers as shown (the glass box's per-entry explainer) -------
 
 
-def _label(step: Step, index: tuple) -> str:
-    return index_label(step.name, index, step.output.shape)
+def _vector(values: np.ndarray) -> np.ndarray:
+    """A column (one sample, as the sheet shows it) as the vector the explainer reads."""
+    return values[:, 0] if values.ndim == 2 and values.shape[1] == 1 else values
 
 
-def _result(step: Step, index: tuple, show: Show) -> str:
-    return number_text(show(step.output[index]))
+def _written(step: Step, index: tuple, show: Show) -> tuple[Operand, tuple, list[Operand], Writer]:
+    out = Operand(step.name, _vector(step.output))
+    index = index[:1] if np.ndim(out.values) == 1 else index
+    operands = [Operand(name, _vector(values)) for name, values in step.inputs.items()]
+    writer = Writer(base=1, factor=lambda value: factor_text(show(value)),
+                    result=lambda value: number_text(show(value)))
+    return out, index, operands, writer
 
 
-def _explain_affine(step: Step, index: tuple, show: Show) -> str:
-    (w_name, w), (a_name, a), *bias = step.inputs.items()
-    row = index[0]
-    dot = products_text([show(v) for v in w[row]], [show(v) for v in a[:, 0]])
-    text = f"{_label(step, index)} = row {row + 1} of {w_name} dotted with {a_name}"
-    if bias:
-        (b_name, b), = bias
-        text += f", plus {index_label(b_name, index, b.shape)}"
-        dot += f" + {factor_text(show(b[row, 0]))}"
-    return f"{text} = {dot} = {_result(step, index, show)}"
+def _explainer(pattern: Callable[[Operand, tuple, list[Operand], Writer], Entry]) -> Callable[[Step, tuple, Show], str]:
+    def explain(step: Step, index: tuple, show: Show) -> str:
+        out, index, operands, writer = _written(step, index, show)
+        return pattern(out, index, operands, writer).text(writer)
+
+    return explain
 
 
-def _explain_relu(step: Step, index: tuple, show: Show) -> str:
-    (z_name, z), = step.inputs.items()
-    return (f"{_label(step, index)} = max(0, {index_label(z_name, index, z.shape)}) = "
-            f"max(0, {number_text(show(z[index]))}) = {_result(step, index, show)}")
+def _affine_entry(out: Operand, index: tuple, inputs: list[Operand], writer: Writer) -> Entry:
+    weight, vector, *bias = inputs
+    return explain.weighted_sum(out, index, weight, vector, writer, bias[0] if bias else None)
 
 
-def _explain_softmax(step: Step, index: tuple, show: Show) -> str:
-    (z_name, z), = step.inputs.items()
-    terms = " + ".join(f"exp({number_text(show(v))})" for v in z[:, 0])
-    return (f"{_label(step, index)} = exp({index_label(z_name, index, z.shape)}) / Σⱼ exp({z_name}[j]) = "
-            f"exp({number_text(show(z[index]))}) / ({terms}) = {_result(step, index, show)}")
+def _relu_entry(out: Operand, index: tuple, inputs: list[Operand], writer: Writer) -> Entry:
+    return explain.entrywise(out, index, ops.RELU.written.format(a=inputs[0].symbol), inputs, writer)
 
 
-def _explain_mse(step: Step, index: tuple, show: Show) -> str:
-    (p_name, prediction), (y_name, target) = step.inputs.items()
-    differences = (engine_tensor(prediction) - engine_tensor(target)).data.ravel()
-    n = len(differences)
-    squares = " + ".join(f"{factor_text(show(d))}²" for d in differences)
-    return f"L = (1/{n})·Σᵢ ({p_name}ᵢ − {y_name}ᵢ)² = (1/{n})·({squares}) = {_result(step, index, show)}"
+def _softmax_entry(out: Operand, index: tuple, inputs: list[Operand], writer: Writer) -> Entry:
+    return explain.whole(out, index, writer.entry(f"softmax({inputs[0].symbol})", index), inputs, writer)
 
 
-def _explain_cross_entropy(step: Step, index: tuple, show: Show) -> str:
-    (z_name, z), (y_name, classes) = step.inputs.items()
-    k, logits = int(classes.ravel()[0]), z.ravel()
-    terms = " + ".join(f"exp({number_text(show(v))})" for v in logits)
-    return (f"L = −log softmax({z_name})[{k + 1}] ({y_name} = {k} numbers the classes from 0, as PyTorch does) = "
-            f"−log(exp({number_text(show(logits[k]))}) / ({terms})) = {_result(step, index, show)}")
+def _mse_entry(out: Operand, index: tuple, inputs: list[Operand], writer: Writer) -> Entry:
+    prediction, target = inputs
+    item = ops.MSE_LOSS.loss.item.format(input=prediction.symbol, target=target.symbol)  # the row's own item
+    return explain.loss_items(out, ops.MSE_LOSS, {"input": prediction, "target": target}, "mean", writer,
+                              f"(1/{target.values.size})·Σᵢ {item}")
 
 
-def _explain_mse_grad(step: Step, index: tuple, show: Show) -> str:
-    (p_name, prediction), (y_name, target) = step.inputs.items()
-    n = target.size
-    return (f"{_label(step, index)} = 2·({index_label(p_name, index, prediction.shape)} − "
-            f"{index_label(y_name, index, target.shape)})/{n} = 2·({number_text(show(prediction[index]))} - "
-            f"{factor_text(show(target[index]))})/{n} = {_result(step, index, show)}")
+def _cross_entropy_entry(out: Operand, index: tuple, inputs: list[Operand], writer: Writer) -> Entry:
+    logits, classes = inputs
+    formula = f"−log softmax({logits.symbol})[{classes.symbol}]"
+    return explain.whole(out, (), formula, [logits, Operand(classes.symbol, np.ravel(classes.values))], writer)
 
 
-def _explain_ce_grad(step: Step, index: tuple, show: Show) -> str:
-    (p_name, probabilities), (y_name, onehot) = step.inputs.items()
-    return (f"{_label(step, index)} = {index_label(p_name, index, probabilities.shape)} − "
-            f"{index_label(y_name, index, onehot.shape)} = {number_text(show(probabilities[index]))} - "
-            f"{factor_text(show(onehot[index]))} = {_result(step, index, show)}")
+def _mse_grad_entry(out: Operand, index: tuple, inputs: list[Operand], writer: Writer) -> Entry:
+    prediction, target = inputs  # the row's gradient of one item, over the n items of the mean
+    gradient = ops.MSE_LOSS.loss.gradient.format(input=prediction.symbol, target=target.symbol)
+    return explain.entrywise(out, index, f"{gradient}/{target.values.size}", inputs, writer)
 
 
-def _explain_weight_grad(step: Step, index: tuple, show: Show) -> str:
-    (u_name, upstream), (a_name, inputs) = step.inputs.items()
-    i, j = index
-    return (f"{_label(step, index)} = {index_label(u_name, (i, 0), upstream.shape)}·"
-            f"{index_label(a_name, (j, 0), inputs.shape)} = {factor_text(show(upstream[i, 0]))}·"
-            f"{factor_text(show(inputs[j, 0]))} = {_result(step, index, show)}")
+def _ce_grad_entry(out: Operand, index: tuple, inputs: list[Operand], writer: Writer) -> Entry:
+    probabilities, onehot = inputs
+    return explain.entrywise(out, index, f"{probabilities.symbol} − {onehot.symbol}", inputs, writer)
 
 
-def _explain_input_grad(step: Step, index: tuple, show: Show) -> str:
-    (w_name, weight), (u_name, upstream) = step.inputs.items()
-    j = index[0]
-    dot = products_text([show(v) for v in weight[:, j]], [show(v) for v in upstream[:, 0]])
-    return (f"{_label(step, index)} = column {j + 1} of {w_name} dotted with {u_name} = {dot} = "
-            f"{_result(step, index, show)}")
+def _weight_grad_entry(out: Operand, index: tuple, inputs: list[Operand], writer: Writer) -> Entry:
+    upstream, vector = inputs
+    return explain.product(out, index, [(upstream, index[:1]), (vector, index[1:])], writer)
 
 
-def _explain_relu_grad(step: Step, index: tuple, show: Show) -> str:
-    (u_name, upstream), (z_name, pre_activation) = step.inputs.items()
-    active = 1 if pre_activation[index] > 0 else 0  # the engine's sign, even where the shown value rounds to 0
-    return (f"{_label(step, index)} = {index_label(u_name, index, upstream.shape)}·"
-            f"1[{index_label(z_name, index, pre_activation.shape)} > 0] = {factor_text(show(upstream[index]))}·"
-            f"{active} = {_result(step, index, show)}")
+def _input_grad_entry(out: Operand, index: tuple, inputs: list[Operand], writer: Writer) -> Entry:
+    weight, upstream = inputs
+    return explain.weighted_sum(out, index, weight, upstream, writer, along="column")
+
+
+def _relu_grad_entry(out: Operand, index: tuple, inputs: list[Operand], writer: Writer) -> Entry:
+    upstream, pre_activation = inputs  # the row's local derivative of the engine's Z, even where Z shows as 0
+    local = ops.RELU.local((pre_activation.values,), np.maximum(pre_activation.values, 0), ())[0]
+    symbol = f"{ops.RELU.symbol}'({pre_activation.symbol})"
+    note = f"{symbol} = {ops.RELU.derivative_text(0, {'a': pre_activation.symbol})}"
+    return explain.product(out, index, [(upstream, index), (Operand(symbol, local), index)], writer, note)
 
 
 RULES: dict[str, Rule] = {
-    "affine": Rule(_affine, _explain_affine),
-    "relu": Rule(_relu, _explain_relu),
-    "softmax": Rule(_softmax, _explain_softmax),
-    "mse": Rule(_mse, _explain_mse),
-    "mse_grad": Rule(_mse_grad, _explain_mse_grad),
-    "cross_entropy": Rule(_cross_entropy, _explain_cross_entropy),
-    "ce_grad": Rule(_ce_grad, _explain_ce_grad),
-    "weight_grad": Rule(_weight_grad, _explain_weight_grad),
-    "input_grad": Rule(_input_grad, _explain_input_grad),
-    "relu_grad": Rule(_relu_grad, _explain_relu_grad),
+    "affine": Rule(_affine, _explainer(_affine_entry)),
+    "relu": Rule(_relu, _explainer(_relu_entry)),
+    "softmax": Rule(_softmax, _explainer(_softmax_entry)),
+    "mse": Rule(_mse, _explainer(_mse_entry)),
+    "mse_grad": Rule(_mse_grad, _explainer(_mse_grad_entry)),
+    "cross_entropy": Rule(_cross_entropy, _explainer(_cross_entropy_entry)),
+    "ce_grad": Rule(_ce_grad, _explainer(_ce_grad_entry)),
+    "weight_grad": Rule(_weight_grad, _explainer(_weight_grad_entry)),
+    "input_grad": Rule(_input_grad, _explainer(_input_grad_entry)),
+    "relu_grad": Rule(_relu_grad, _explainer(_relu_grad_entry)),
 }
 """Every rule by name."""

@@ -19,6 +19,9 @@ so a blank in it can be solved from what a worksheet shows:
 Steps of a one-sample network of linear layers, ReLU, MSE or softmax + cross-entropy get
 their rule (:mod:`.step_rules`): the engine recomputes them and the key writes each blank's
 equation out; other steps are still blanked and checked, with the formula as explanation.
+Which rule a step gets is read from the step document (its op's row key, the phase and the
+role of the input it differentiates; see :mod:`glassgrad.trace.layers`), never from the text
+of its formula.
 
 >>> from glassgrad.lessons import lesson
 >>> [step.name for step in steps_from_trace(lesson("diagonal-flip"))][:4]
@@ -35,11 +38,25 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import ops
 from ..trace.render_json import values_array
 from .step_rules import RULES
 from .worksheet import Step
 
 SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉"
+STEP_RULES = {
+    (ops.LINEAR.name, "forward", None): "affine",
+    (ops.LINEAR.name, "backward", "weight"): "weight_grad",
+    (ops.LINEAR.name, "backward", "input"): "input_grad",
+    (ops.RELU.name, "forward", None): "relu",
+    (ops.RELU.name, "backward", "a"): "relu_grad",
+    (ops.MSE_LOSS.name, "forward", None): "mse",
+    (ops.MSE_LOSS.name, "backward", "input"): "mse_grad",
+    (ops.CROSS_ENTROPY.name, "forward", None): "cross_entropy",
+    (ops.CROSS_ENTROPY.name, "backward", "logits"): "ce_grad",
+    (ops.CROSS_ENTROPY.name, "derived", None): "softmax",
+}
+"""(row key, phase, role of the differentiated input) → the :mod:`.step_rules` rule for such a step."""
 
 
 def load_trace(source: str) -> dict:
@@ -151,7 +168,8 @@ class _Reader:
                 values = self.values(item)
             if "formula" in item and symbol not in self.made:
                 uses = {name: made for name, made in self.made.items() if mentions(item["formula"], name)}
-                rule = "softmax" if self.columns and "softmax(" in item["formula"] and len(uses) == 1 else None
+                derived = STEP_RULES.get((entry.get("op"), "derived", None)) if item.get("role") == "derived" else None
+                rule = derived if self.columns and len(uses) == 1 else None
                 found.append(self.step(symbol, item["formula"], uses, values, phase, rule))
             inputs[symbol] = values
         output = entry["output"]
@@ -173,34 +191,40 @@ class _Reader:
 
     def rule(self, entry: dict, phase: str, inputs: dict) -> tuple[str | None, dict]:
         """The rule of a one-sample layer step, with its inputs in the rule's order; (None, inputs) otherwise."""
-        kind, formula = entry.get("kind"), entry["formula"]
+        kind = entry.get("kind")
+        rule = STEP_RULES.get((entry.get("op"), phase, entry.get("role") if phase == "backward" else None))
         names = list(inputs)
-        if kind == "loss":
-            if self.loss.get("name") == "mse_loss" and self.loss.get("reduction") == "mean" and "×" not in formula:
-                return ("mse" if phase == "forward" else "mse_grad"), inputs
-            if phase == "forward" and self.columns and self.loss.get("name") == "cross_entropy" and len(names) >= 2:
-                return "cross_entropy", {name: inputs[name] for name in names[:2]}
-            if phase == "backward" and self.columns and "onehot(" in formula and len(names) == 2:
-                return "ce_grad", inputs
+        if rule is None:
             return None, inputs
-        if kind == "activation" and re.search(r"(?<![A-Za-z])ReLU'?\(", formula):
+        if kind == "loss":
+            upstream = entry.get("upstream")
+            from_the_loss = upstream is None or bool(np.all(values_array(upstream["values"]) == 1))
+            if rule in ("mse", "mse_grad"):
+                return (rule if self.loss.get("reduction") == "mean" and from_the_loss else None), inputs
+            if not self.columns:
+                return None, inputs
+            if phase == "forward" and len(names) >= 2:
+                return rule, {name: inputs[name] for name in names[:2]}
+            if phase == "backward" and len(names) == 2 and from_the_loss:
+                return rule, inputs
+            return None, inputs
+        if kind == "activation":
             if phase == "forward":
-                return "relu", inputs
+                return rule, inputs
             pre_activation = entry["output"].get("of")
             if pre_activation in self.made and names[1:] in ([], [pre_activation]):  # Z listed by the trace or not
-                return "relu_grad", {names[0]: inputs[names[0]], pre_activation: self.made[pre_activation]}
+                return rule, {names[0]: inputs[names[0]], pre_activation: self.made[pre_activation]}
             return None, inputs
         if kind != "linear" or not self.columns:
             return None, inputs
         if phase == "forward":
-            return "affine", inputs
-        weight, layer_input, *_ = self.layers.get(entry.get("layer"), [None, None])
-        of = entry["output"].get("of")
-        if of == weight and len(names) == 2:
-            return "weight_grad", inputs
-        if of == layer_input and weight in inputs and len(names) == 2:
+            return rule, inputs
+        weight = self.layers.get(entry.get("layer"), [None])[0]
+        if entry.get("role") == "weight" and len(names) == 2:
+            return rule, inputs
+        if weight in inputs and len(names) == 2:  # the input's gradient: Wᵀ·∂L/∂Z
             upstream = next(name for name in names if name != weight)
-            return "input_grad", {weight: inputs[weight], upstream: inputs[upstream]}
+            return rule, {weight: inputs[weight], upstream: inputs[upstream]}
         return None, inputs
 
     @staticmethod

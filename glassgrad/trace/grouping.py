@@ -1,13 +1,15 @@
 """Grouping a pass's ops into lesson steps, and giving every tensor a symbol.
 
 Grouping: the ops one module call made form one step (a ``Linear`` is one ``linear`` op, a
-``BatchNorm1d`` several); an op made outside any module is a step of its own. Kinds:
-``linear``, ``activation``, ``loss``, ``module`` (several ops), ``op`` (any other single op).
+``BatchNorm1d`` several); an op made outside any module is a step of its own. A step's kind
+comes from its row's kind (:mod:`glassgrad.ops`): ``linear`` (an ``affine`` row), ``activation``,
+``loss``; ``module`` (several ops), ``op`` (any other single op).
 
 Symbols: the k-th linear layer has ``Wₖ``, ``bₖ`` and output ``Zₖ``, its activation
 ``Aₖ``; the k-th normalization layer has scale ``γₖ``, shift ``βₖ`` and output ``Nₖ``; the
-tensor an MSE loss compares with the target is ``ŷ``, the target ``y``, the loss ``L``; the
-first data input is ``X``; a scalar constant is written as its value.
+prediction a loss compares with the target (its input of role ``input``, as MSE's) is ``ŷ``,
+the target ``y``, the loss ``L``; the first data input is ``X``; a scalar constant is written
+as its value.
 A name given with ``tape.name`` replaces the symbol.
 
 >>> subscript(12)
@@ -18,17 +20,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import local
 from .tape import ForwardRecord, Tape
 
-LOSSES = {"mse_loss", "cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits"}
+STEP_KINDS = {"affine": "linear", "activation": "activation", "loss": "loss"}
+"""The step kind of a one-op step, by its row's kind (any other row: ``op``)."""
 MODULE_LETTERS = {"BatchNorm1d": "N", "LayerNorm": "N", "Residual": "R", "Dropout": "D", "Flatten": "F"}
 NORM_PARAMETERS = {"weight": "γ", "bias": "β"}
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-OP_FORMS = {"add": "{0} + {1}", "sub": "{0} − {1}", "mul": "{0}·{1}", "div": "{0} / {1}", "neg": "−{0}",
-            "matmul": "{0} @ {1}", "exp": "exp({0})", "log": "ln({0})", "sqrt": "√{0}", "sum": "Σ {0}",
-            "mean": "mean({0})"}
-"""How an op is written in a formula, for the ops that have a usual notation."""
 
 
 def subscript(number: int) -> str:
@@ -52,21 +50,25 @@ class Group:
     output: int
 
 
+def written(record: ForwardRecord, names: list[str]) -> str:
+    """How the op of ``record`` applies to ``names`` (one per input), as its row writes it: ``ReLU(Z₁)``.
+
+    An op called with other inputs than its roles (``cat`` of three tensors, ``linear`` without a
+    bias) is written ``name(a, b, …)``.
+    """
+    op = record.op
+    if len(names) != len(op.roles):
+        return f"{op.name}({', '.join(names)})"
+    return op.written.format(**dict(zip(op.roles, names)), **op.setting_values(record.settings))
+
+
 def op_formula(record: ForwardRecord, symbols: dict[int, str]) -> str:
-    """``out = a·b``-style text of one op with the tensors' symbols (``out = name(a, b)`` otherwise)."""
-    names = [symbols[key] for key in record.inputs]
-    form = OP_FORMS.get(record.op.name)
-    right = form.format(*names) if form else f"{record.op.name}({', '.join(names)})"
-    return f"{symbols[record.output]} = {right}"
+    """``out = a·b``-style text of one op with the tensors' symbols."""
+    return f"{symbols[record.output]} = {written(record, [symbols[key] for key in record.inputs])}"
 
 
 def _op_kind(record: ForwardRecord) -> str:
-    name = record.op.name
-    if name == "linear":
-        return "linear"
-    if name in local.NAMES:
-        return "activation"
-    return "loss" if name in LOSSES else "op"
+    return STEP_KINDS.get(record.op.kind, "op")
 
 
 def group_records(tape: Tape, forward: list[ForwardRecord]) -> list[Group]:
@@ -146,7 +148,7 @@ class Symbols:
 def assign_symbols(tape: Tape, groups: list[Group]) -> Symbols:
     """Symbols by role, in the order the steps ran (see the module docstring)."""
     symbols = Symbols(tape)
-    predictions = {g.records[0].inputs[0] for g in groups if g.kind == "loss" and g.records[0].op.name == "mse_loss"}
+    predictions = {g.records[0].inputs[0] for g in groups if g.kind == "loss" and g.records[0].op.roles[0] == "input"}
     for group in groups:  # the targets first, so that a target sliced in the trace is still y
         if group.kind == "loss":
             symbols.give(group.records[0].inputs[1], "y")

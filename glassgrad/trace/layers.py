@@ -10,8 +10,37 @@ Steps and symbols come from :mod:`.grouping` (one step per layer; ``W₁``, ``Z�
 A linear layer is shown in both readings: ``Z = W·X + b`` (X one sample as a column; the
 lessons' form) and ``Z = X·Wᵀ + b`` (a batch of rows; what the engine computes).
 
-:func:`describe` returns a plain document (dicts, lists, NumPy arrays) that every renderer
-reads; :mod:`.render_json` writes it in full precision.
+:func:`describe` returns a plain document (dicts, lists, NumPy arrays) that every renderer,
+the practice generator and the playground read; :mod:`.render_json` writes it in full precision.
+Every formula in it is written from the op's row (:mod:`glassgrad.ops`), read by key; nothing
+here switches on an op's name.
+
+The step document (``"version": 2``). Top level: ``format`` (``"glassgrad-trace"``),
+``version``, ``title``, ``precision``, ``pass``, ``passes``, ``parameters`` / ``symbols`` /
+``gradients`` (by parameter name), ``loss`` (``{name, symbol, value, reduction}``), ``forward``
+and ``backward`` (lists of steps), ``updates``, ``ops`` (the op-by-op record) and ``notes``.
+
+An *entry* (a tensor shown with a step) is ``{"symbol", "shape", "values"}`` plus, when known,
+``"name"`` (the parameter's name), ``"role"`` (the row's role of that input: ``a``/``b``,
+``input``/``weight``/``bias``, ``logits``/``probabilities``/``target``, or ``derived`` for a
+quantity a loss computes on the way) and ``"formula"`` (``"ŷ = softmax(Z₃)"``, for derived ones).
+
+A *forward step*: ``layer`` (where it comes from), ``kind`` (``linear``, ``activation``, ``loss``,
+``op`` or ``module``), ``op`` (the row key, ``RULES[step["op"]]``; ``None`` for a module of
+several ops, which lists them as ``ops``), ``formula``, ``inputs`` (entries, with roles),
+``output`` (an entry), and as they apply: ``settings`` (the row's named settings, e.g.
+``{"slope": 0.01}``), ``readings`` (``{"column", "rows"}`` forms of a linear layer), ``note``,
+``rule`` (the row's forward text), ``reduction`` and ``count`` (a loss: the ``n`` or ``N``
+its formula divides by).
+
+A *backward step* (one contribution ``∂L/∂input``): ``layer``, ``kind``, ``op`` (row key),
+``position`` and ``role`` (which input of the op it differentiates), ``formula``, ``inputs``
+(the entries the formula uses), ``upstream`` (``∂L/∂out``: ``{"symbol", "shape", "values"}``),
+``local`` (elementwise ops: ``{"symbol", "formula", "shape", "values"}``, ``∂out/∂input``, so
+that ``output = upstream ⊙ local``), ``output`` (the contribution: ``{"symbol", "of", "shape",
+"values"}``), ``into`` (``W₁.grad`` or ``∂L/∂Z₁``), ``accumulated`` and ``earlier_grad`` (the
+contribution is added to an earlier one), and as they apply ``readings``, ``rule`` (the row's
+derivative text) and ``count`` (a loss).
 """
 
 from __future__ import annotations
@@ -21,23 +50,29 @@ from typing import Any
 
 import numpy as np
 
-from ..ops import softmax_array
+from ..ops import LossForm
 from . import local
 from .grouping import Group, assign_symbols, group_records, op_formula
 from .numbers import PRECISION_NOTE
 from .tape import BackwardRecord, ForwardRecord, Tape, UpdateRecord
 
 
-def _local_rule(record: ForwardRecord, position: int, symbols: dict[int, str]) -> str:
-    """The right-hand side of the op's ``local_grad`` for input ``position``, in the step's symbols
-    (``∂out/∂b = a`` of ``mul`` becomes ``0.5`` when ``a`` is the constant 0.5)."""
-    parts = record.op.local_grad.split(", ")
-    rule = parts[position] if len(parts) == len(record.inputs) else record.op.local_grad
-    names = {"out": symbols[record.output], "a": symbols[record.inputs[0]]}
-    if len(record.inputs) > 1:
-        names["b"] = symbols[record.inputs[1]]
-    rule = rule.split(" = ", 1)[-1]
-    return re.sub(r"\b(out|a|b)\b", lambda match: _grouped(names.get(match.group(1), match.group(1))), rule)
+def _local_rule(record: ForwardRecord, position: int, symbols: dict[int, str], upstream: str = "∂L/∂out") -> str:
+    """The row's derivative text for input ``position``, in the step's symbols (``∂out/∂b = a`` of
+    ``mul`` becomes ``0.5`` when ``a`` is the constant 0.5; ``{up}`` becomes ``upstream``)."""
+    names = {role: _grouped(symbols[key]) for role, key in zip(record.op.roles, record.inputs)}
+    names |= {"out": _grouped(symbols[record.output]), "up": upstream}
+    return record.op.derivative_text(position, names, record.settings)
+
+
+def _top_level_sum(text: str) -> bool:
+    """Does ``text`` add or subtract outside parentheses (``ŷ − y``, not ``2(ŷ − y)``)?"""
+    depth = 0
+    for position, character in enumerate(text):
+        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(character, 0)
+        if depth == 0 and character in "+−" and 0 < position < len(text) - 1 and text[position - 1] == " ":
+            return True
+    return False
 
 
 def _add_to(totals: dict[int, np.ndarray], key: int, value: np.ndarray) -> None:
@@ -77,14 +112,26 @@ class _Description:
         """``∂L/∂symbol`` (with the symbol of what backward started from); ``∂L/∂(w₁·x)`` for a compound."""
         return f"∂{self.root}/∂{_grouped(symbol)}"
 
-    def entry(self, key: int, values: Any = None) -> dict:
+    def entry(self, key: int, values: Any = None, role: str | None = None) -> dict:
         symbol = self.symbols.of[key]
         values = self.values[key] if values is None else values
         item = {"symbol": symbol, "shape": list(np.shape(values)), "values": np.asarray(values)}
         name = self.symbols.name(key)
         if name != symbol:
             item["name"] = name
+        if role is not None:
+            item["role"] = role
         return item
+
+    def input_entries(self, record: ForwardRecord, order: tuple[int, ...] | None = None) -> list[dict]:
+        """The op's inputs as entries with their roles (in the row's order, or positions ``order``)."""
+        positions = range(len(record.inputs)) if order is None else order
+        return [self.entry(record.inputs[p], record.input_values[p], self.role(record, p)) for p in positions]
+
+    @staticmethod
+    def role(record: ForwardRecord | BackwardRecord, position: int) -> str:
+        roles = record.op.roles
+        return roles[position] if position < len(roles) else roles[-1]
 
     def gradient_entry(self, key: int, values: np.ndarray) -> dict:
         symbol = self.symbols.of[key]
@@ -122,7 +169,11 @@ class _Description:
     def forward_step(self, group: Group) -> dict:
         record = group.records[-1]
         s = self.symbols.of
-        step: dict[str, Any] = {"layer": group.title, "kind": group.kind}
+        single = len(group.records) == 1
+        step: dict[str, Any] = {"layer": group.title, "kind": group.kind, "op": record.op.name if single else None}
+        if single and record.settings and record.op.settings:
+            step["settings"] = {name: value for name, value in zip(record.op.settings, record.settings)
+                                if isinstance(value, (int, float, str)) and not isinstance(value, bool)}
         if group.kind == "linear":
             x, weight, *bias = record.inputs
             plus = f" + {s[bias[0]]}" if bias else ""
@@ -130,43 +181,63 @@ class _Description:
             rows = f"{s[record.output]} = {s[x]}·{s[weight]}ᵀ{plus}"
             one_sample = self.one_sample(x)
             step.update(formula=column if one_sample else rows, readings={"column": column, "rows": rows},
-                        inputs=[self.entry(k) for k in (weight, x, *bias)])
+                        inputs=self.input_entries(record, (1, 0, *range(2, len(record.inputs)))))
             if one_sample:
                 step["note"] = (f"{s[x]} is one sample: read as a column, {column}; "
                                 f"the engine computes the row form {rows}")
         elif group.kind == "activation":
-            applied = local.activation_text(record.op, record.settings, s[record.inputs[0]])
-            step.update(formula=f"{s[record.output]} = {applied}", inputs=[self.entry(record.inputs[0])])
+            step.update(formula=op_formula(record, s), inputs=self.input_entries(record))
         elif group.kind == "loss":
             step.update(self.loss_forward(record))
         else:
             inside = [op_formula(r, s) for r in group.records]
-            formula = inside[0] if len(inside) == 1 else f"{s[group.output]} = {group.name}({s[group.inputs[0]]})"
-            step.update(formula=formula, inputs=[self.entry(k) for k in group.inputs], rule=group.records[0].op.formula)
-            if len(inside) > 1:
+            formula = inside[0] if single else f"{s[group.output]} = {group.name}({s[group.inputs[0]]})"
+            inputs = self.input_entries(record) if single else [self.entry(k) for k in group.inputs]
+            step.update(formula=formula, inputs=inputs, rule=group.records[0].op.formula)
+            if not single:
                 step["ops"] = inside
         step["output"] = self.entry(group.output)
         return step
 
+    @staticmethod
+    def loss_form(record: ForwardRecord) -> LossForm:
+        """The loss row's written form for this call (cross-entropy has one for probability targets)."""
+        return record.op.loss.for_target(record.input_values[record.op.roles.index("target")])
+
+    def loss_names(self, record: ForwardRecord) -> dict[str, str]:
+        """The loss row's roles and derived quantities, written with this step's symbols."""
+        names = {role: self.symbols.of[key] for role, key in zip(record.op.roles, record.inputs)}
+        return names | {derived.symbol: derived.symbol.format(**names) for derived in self.loss_form(record).derived}
+
+    def loss_entries(self, record: ForwardRecord, symbols: tuple[str, ...]) -> list[dict]:
+        """Entries for a loss's written symbols: its inputs (``{target}``) or what it computes (``ŷ = softmax(Z₃)``)."""
+        names, form = self.loss_names(record), self.loss_form(record)
+        derived = {d.symbol: d for d in form.derived}
+        entries = []
+        for symbol in symbols:
+            if symbol not in derived:  # "{target}": an input, by its role
+                position = record.op.roles.index(symbol.strip("{}"))
+                entries.append(self.entry(record.inputs[position], record.input_values[position], symbol.strip("{}")))
+                continue
+            values = derived[symbol].value(*record.input_values)
+            entry = {"symbol": names[symbol], "role": "derived", "shape": list(values.shape), "values": values}
+            if derived[symbol].formula:
+                entry["formula"] = f"{names[symbol]} = {derived[symbol].formula.format(**names)}"
+            entries.append(entry)
+        return entries
+
     def loss_forward(self, record: ForwardRecord) -> dict:
-        s = self.symbols.of
-        prediction, target = s[record.inputs[0]], s[record.inputs[1]]
-        reduction, values = record.reduction, record.input_values[0]
-        scale = {"mean": "(1/n) Σ ", "sum": "Σ "}.get(reduction, "")
-        size = f"   (n = {values.size})" if reduction == "mean" else ""
-        inputs = [self.entry(record.inputs[0]), self.entry(record.inputs[1])]
-        if record.op.name == "mse_loss":
-            formula = f"{s[record.output]} = {scale}({prediction} − {target})²{size}"
-        elif record.op.name == "cross_entropy":
-            rows = f"   (N = {values.shape[0]})" if reduction == "mean" else ""
-            total = {"mean": "−(1/N) Σᵢ ", "sum": "−Σᵢ "}.get(reduction, "−")
-            formula = f"{s[record.output]} = {total}log softmax({prediction})ᵢ[{target}ᵢ]{rows}"
-            inputs.append({"symbol": "ŷ", "formula": f"ŷ = softmax({prediction})", "shape": list(values.shape),
-                           "values": softmax_array(values, 1)})
-        else:
-            formula = (f"{s[record.output]} = −{scale}[{target}·log σ({prediction}) + "
-                       f"(1 − {target})·log(1 − σ({prediction}))]{size}")
-        return {"formula": formula, "inputs": inputs, "reduction": reduction}
+        """``L = −(1/n) Σ [y·log p + …]   (n = 4)``: the loss row's written item, summed as its reduction says."""
+        form, reduction = self.loss_form(record), record.reduction
+        count = form.items(record.input_values[0])
+        scale = {"mean": f"(1/{form.count}) {form.total} ", "sum": f"{form.total} "}.get(reduction, "")
+        size = f"   ({form.count} = {count})" if reduction == "mean" else ""
+        item = form.item.format(**self.loss_names(record))
+        formula = f"{self.symbols.of[record.output]} = {'−' if form.negated else ''}{scale}{item}{size}"
+        computed = [entry for entry in self.loss_entries(record, tuple(d.symbol for d in form.derived))
+                    if "formula" in entry]
+        return {"formula": formula, "inputs": self.input_entries(record) + computed, "reduction": reduction,
+                "count": count}
 
     # --- backward steps -----------------------------------------------------------------------
 
@@ -187,7 +258,10 @@ class _Description:
                           readings: dict | None = None) -> dict:
         key = record.inputs[position]
         symbol = self.symbols.of[key]
-        step = {"formula": formula, "inputs": inputs,
+        step = {"op": record.op.name, "position": position, "role": self.role(record, position),
+                "formula": formula, "inputs": inputs,
+                "upstream": {"symbol": self.d(self.symbols.of[record.node]), "shape": list(record.upstream.shape),
+                             "values": record.upstream},
                 "output": self.gradient_entry(key, record.contributions[position]),
                 "into": f"{symbol}.grad" if self.is_leaf(key) else self.d(symbol),
                 "accumulated": record.accumulated[position], "earlier_grad": record.earlier_grad[position]}
@@ -196,33 +270,25 @@ class _Description:
         return step
 
     def loss_backward(self, record: BackwardRecord) -> dict:
+        """``∂L/∂p = (p − y)/(p·(1 − p))/4``: the loss row's written gradient, divided as its reduction says."""
         forward = self.producer(record.node)
-        s = self.symbols.of
-        prediction, target = s[record.inputs[0]], s[record.inputs[1]]
-        values = forward.input_values[0]
-        count = {"mean": values.size, "sum": 1}.get(forward.reduction, 1)
-        divide = f"/{count}" if count > 1 else ""
-        inputs = [self.entry(record.inputs[0]), self.entry(record.inputs[1])]
-        d_prediction = self.d(prediction)
-        if forward.op.name == "mse_loss":
-            formula = f"{d_prediction} = 2({prediction} − {target}){divide}"
-        elif forward.op.name == "cross_entropy":
-            rows = values.shape[0] if forward.reduction == "mean" else 1
-            probabilities = softmax_array(values, 1)
-            target_values = forward.input_values[1]
-            classes = target_values.dtype.kind != "f"  # class indices, or already probabilities
-            onehot = np.eye(values.shape[1])[target_values] if classes else target_values
-            wanted = f"onehot({target})" if classes else target
-            formula = f"{d_prediction} = " + (f"(ŷ − {wanted})/{rows}" if rows > 1 else f"ŷ − {wanted}")
-            formula += f",  ŷ = softmax({prediction})"
-            inputs = [{"symbol": "ŷ", "shape": list(values.shape), "values": probabilities},
-                      {"symbol": wanted, "shape": list(onehot.shape), "values": onehot}]
+        form = self.loss_form(forward)
+        count = form.items(forward.input_values[0]) if forward.reduction == "mean" else 1
+        gradient = form.gradient.format(**self.loss_names(forward))
+        if count > 1:
+            gradient = (f"({gradient})" if _top_level_sum(gradient) else gradient) + f"/{count}"
+        formula = f"{self.d(self.symbols.of[record.inputs[0]])} = {gradient}"
+        if form.shown_in_gradient:  # ŷ and onehot(y) instead of the inputs; ŷ's definition after the formula
+            inputs = self.loss_entries(forward, form.shown_in_gradient)
+            formula += "".join(f",  {entry.pop('formula')}" for entry in inputs if "formula" in entry)
         else:
-            formula = f"{d_prediction} = (σ({prediction}) − {target}){divide}"
+            inputs = self.input_entries(forward)
         if not np.all(record.upstream == 1):
-            formula += f"  × {self.d(s[record.node])}"
+            formula += f"  × {self.d(self.symbols.of[record.node])}"
             inputs.append(self.gradient_entry(record.node, record.upstream))
-        return self.contribution_step(record, 0, formula, inputs)
+        step = self.contribution_step(record, 0, formula, inputs)
+        step["count"] = count
+        return step
 
     def linear_backward(self, record: BackwardRecord, upstream: dict) -> list[dict]:
         s = self.symbols.of
@@ -248,14 +314,13 @@ class _Description:
     def activation_backward(self, forward: ForwardRecord, record: BackwardRecord, upstream: dict) -> dict:
         s = self.symbols.of
         z, a = s[forward.inputs[0]], s[forward.output]
-        function = local.NAMES[forward.op.name]
+        function = forward.op.symbol
         derivative = local.local_derivatives(forward.op, forward.input_values, forward.output_value,
                                              forward.settings)[0]
-        rule = local.derivative_text(forward.op, forward.settings, z, a)
-        local_entry = {"symbol": f"{function}'({z})", "formula": rule, "shape": list(derivative.shape),
-                       "values": derivative}
-        # the local rule reads the pre-activation (ReLU, LeakyReLU) or the activation (σ, tanh)
-        reads = forward.inputs[0] if forward.op.name in ("relu", "leaky_relu") else forward.output
+        local_entry = {"symbol": f"{function}'({z})", "formula": _local_rule(forward, 0, s),
+                       "shape": list(derivative.shape), "values": derivative}
+        # the local rule reads the pre-activation (ReLU, LeakyReLU) or the activation (σ, tanh), as the row says
+        reads = forward.output if forward.op.reads == "output" else forward.inputs[0]
         step = self.contribution_step(record, 0, f"{self.d(z)} = {self.d(a)} ⊙ {function}'({z})",
                                       [upstream, self.entry(reads)])
         step["local"] = local_entry
@@ -269,6 +334,7 @@ class _Description:
             derivatives = local.local_derivatives(forward.op, forward.input_values, forward.output_value,
                                                   forward.settings)
             is_root = record.node == self.backward[0].node and bool(np.all(record.upstream == 1))
+            upstream_text = "1" if is_root else self.d(out)
             steps = []
             for position, contribution in enumerate(record.contributions):
                 if contribution is None:
@@ -276,7 +342,7 @@ class _Description:
                 symbol = s[record.inputs[position]]
                 partial = f"∂{_grouped(out)}/∂{_grouped(symbol)}"
                 if derivatives is None:
-                    formula = f"{self.d(symbol)} = {self.d(out)} through {forward.op.name}"
+                    formula = f"{self.d(symbol)} = {_local_rule(forward, position, s, upstream_text)}"
                 else:
                     right = _local_rule(forward, position, s) if is_root else f"{self.d(out)} ⊙ {partial}"
                     formula = f"{self.d(symbol)} = {right}"
@@ -297,7 +363,7 @@ class _Description:
                     _add_to(totals, key, contribution)
                     if held:
                         earlier.add(key)
-        return [{"formula": f"{self.d(s[key])} = {self.d(out)} back through {group.title} "
+        return [{"op": None, "formula": f"{self.d(s[key])} = {self.d(out)} back through {group.title} "
                             f"({len(group.records)} ops, see the op level)",
                  "inputs": [upstream], "output": self.gradient_entry(key, value),
                  "into": f"{s[key]}.grad" if self.is_leaf(key) else self.d(s[key]), "accumulated": False,
@@ -330,7 +396,7 @@ class _Description:
             loss = {"name": record.op.name, "symbol": s.of[record.output], "value": float(record.output_value.sum()),
                     "reduction": record.reduction}
         return {
-            "format": "glassgrad-trace", "version": 1, "title": title, "precision": PRECISION_NOTE,
+            "format": "glassgrad-trace", "version": 2, "title": title, "precision": PRECISION_NOTE,
             "pass": self.pass_index, "passes": self.tape.passes,
             "parameters": {s.name(k): self.values[k] for k in parameters},
             "symbols": {s.name(k): s.of[k] for k in parameters},

@@ -60,8 +60,8 @@ class ForwardRecord:
 
     @property
     def reduction(self) -> str | None:
-        """A loss's reduction ("mean", "sum" or "none"), if the op took one."""
-        return next((setting for setting in self.settings if isinstance(setting, str)), None)
+        """A loss's reduction ("mean", "sum" or "none"), if the op took one (its row names the setting)."""
+        return dict(zip(self.op.settings, self.settings)).get("reduction")
 
 
 @dataclass

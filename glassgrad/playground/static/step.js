@@ -174,7 +174,9 @@ export class StepView {
     // in the order the engine computes them: forward from the input, then backward from the loss
     box.append(group("Input and target", view.input, view.target));
     for (const layer of view.layers) {
-      box.append(group(`Forward, layer ${layer.index} (${layer.activation})`, layer.W, layer.b, layer.Z, layer.A));
+      // a layer without an activation has A = Z: its output is shown once
+      const output = layer.activation === "identity" ? [layer.Z] : [layer.Z, layer.A];
+      box.append(group(`Forward, layer ${layer.index} (${layer.activation})`, layer.W, layer.b, ...output));
     }
     box.append(group("Output", view.prediction, view.dprediction));
     for (const layer of [...view.layers].reverse()) {

@@ -1,0 +1,308 @@
+"""One entry of one step, written out: the scalar equation behind a number the glass box shows.
+
+A step ``out = rule(inputs)`` (a trace step, a practice step) computes every entry of ``out``
+the same way. Clicking one entry in the playground, or blanking it on a practice sheet, asks
+for that entry's equation with the engine's numbers plugged in, e.g. for one sample read as
+a column::
+
+    Z₁[0] = Σⱼ W₁[0,j]·X[j] + b₁[0] = 0.5·1 + (-0.3)·0 + 0.1 = 0.6        (weighted_sum, along a row)
+    ∂L/∂X[1] = Σᵢ W₁[i,1]·∂L/∂Z₁[i] = …                                  (weighted_sum, along a column)
+    ∂L/∂W₂[1,0] = ∂L/∂Z₂[1] · A₁[0] = 0.42 · 1.5 = 0.63                  (product: an outer product)
+    ∂L/∂Z₁[2] = ∂L/∂A₁[2] · tanh'(Z₁)[2] = 0.3 · 0.91 = 0.273            (product: chain rule, entrywise)
+    ∂L/∂b₁[2] = ∂L/∂Z₁[2] = 0.3                                          (copy)
+    A₁[2] = tanh(Z₁[2]) = tanh(0.31) = 0.3                               (entrywise: the step's own formula)
+    L = (1/n) Σ (ŷ − y)² = (1/4)·((0.1 − 1)² + … ) = 0.8963                (loss_items: the row's item template)
+    ŷ[1] = softmax(Z₃)[1] = softmax([0.27, -0.22, 0.17])[1] = 0.24       (whole: every entry at once)
+
+The patterns are shapes of arithmetic (which entries of which operands meet, and how), not
+ops: the formula text comes from the step (and so from the op's row), the numbers from the
+tape, and the value explained is the engine's own number, never recomputed here. Each number
+plugged in is also listed as a :class:`Term` (its symbol, index and full value), so a reader —
+or a test — can check every one against the engine's tensors.
+
+:func:`trace_entry` picks the pattern of a trace step (``tape.describe()``'s document) from
+the kind of the op row the step names and the roles of its inputs; practice (:mod:`glassgrad.practice.step_rules`)
+names its pattern per rule. Both write with a :class:`Writer` (how numbers and indices look).
+
+>>> import numpy as np
+>>> w = Writer(base=0, factor=lambda v: f"{v:g}", result=lambda v: f"{v:g}")
+>>> entry = weighted_sum(Operand("Z", np.array([3.0])), (0,), Operand("W", np.array([[1.0, 2.0]])),
+...                      Operand("X", np.array([1.0, 1.0])), w)
+>>> entry.text(w)
+'Z[0] = Σⱼ W[0,j]·X[j] = 1·1 + 2·1 = 3'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..ops import RULES, Op
+
+NOTE_SEPARATOR = ",  "
+"""How a trace step appends a definition to its formula (``∂L/∂Z₃ = ŷ − onehot(y),  ŷ = softmax(Z₃)``)."""
+
+
+@dataclass(frozen=True)
+class Writer:
+    """How an explanation writes indices (``base`` 0 as NumPy does, or 1 as a worksheet counts) and numbers.
+
+    ``factor`` writes a number inside a formula (negatives in parentheses), ``result`` the value.
+    """
+
+    base: int
+    factor: Callable[[float], str]
+    result: Callable[[float], str]
+
+    def entry(self, symbol: str, index: Sequence) -> str:
+        """``W₁[0,2]``; a scalar has no index; a letter (``j``) is written as it is."""
+        if not index:
+            return symbol
+        return f"{symbol}[{','.join(str(i + self.base) if isinstance(i, int) else i for i in index)}]"
+
+
+@dataclass(frozen=True)
+class Operand:
+    """A tensor of a step: its symbol and the engine's values (a vector for one sample is 1-D)."""
+
+    symbol: str
+    values: np.ndarray
+
+    @property
+    def shape(self) -> tuple:
+        return np.shape(self.values)
+
+
+@dataclass(frozen=True)
+class Term:
+    """One number plugged into an explanation: which entry of which tensor, and its full value."""
+
+    label: str
+    symbol: str
+    index: tuple
+    value: float
+
+
+@dataclass
+class Entry:
+    """One entry explained: ``label = formula = plugged = value``; ``terms`` are the numbers in ``plugged``."""
+
+    label: str
+    formula: str
+    plugged: str
+    value: float
+    terms: list[Term] = field(default_factory=list)
+    note: str = ""
+
+    def text(self, writer: Writer) -> str:
+        parts = [self.label, self.formula + (f"  ({self.note})" if self.note else "")]
+        if self.plugged:
+            parts.append(self.plugged)
+        return " = ".join(parts + [writer.result(self.value)])
+
+
+def _term(writer: Writer, operand: Operand, index: tuple) -> Term:
+    return Term(writer.entry(operand.symbol, index), operand.symbol, tuple(index), float(operand.values[index]))
+
+
+def weighted_sum(out: Operand, index: tuple, matrix: Operand, vector: Operand, writer: Writer,
+                 bias: Operand | None = None, along: str = "row") -> Entry:
+    """``out[i] = Σⱼ M[i,j]·v[j] (+ c[i])`` (``along="row"``) or ``out[j] = Σᵢ M[i,j]·v[i]`` (``"column"``)."""
+    (k,) = index
+    if along == "row":
+        pairs = [((k, j), (j,)) for j in range(matrix.shape[1])]
+        formula = f"Σⱼ {writer.entry(matrix.symbol, (k, 'j'))}·{writer.entry(vector.symbol, ('j',))}"
+    else:
+        pairs = [((i, k), (i,)) for i in range(matrix.shape[0])]
+        formula = f"Σᵢ {writer.entry(matrix.symbol, ('i', k))}·{writer.entry(vector.symbol, ('i',))}"
+    terms = [t for m, v in pairs for t in (_term(writer, matrix, m), _term(writer, vector, v))]
+    plugged = " + ".join(f"{writer.factor(terms[n].value)}·{writer.factor(terms[n + 1].value)}"
+                         for n in range(0, len(terms), 2))
+    if bias is not None:
+        terms.append(_term(writer, bias, index))
+        formula += f" + {writer.entry(bias.symbol, index)}"
+        plugged += f" + {writer.factor(terms[-1].value)}"
+    return Entry(writer.entry(out.symbol, index), formula, plugged, float(out.values[index]), terms)
+
+
+def product(out: Operand, index: tuple, factors: Sequence[tuple[Operand, tuple]], writer: Writer,
+            note: str = "") -> Entry:
+    """``out[index] = u[…]·v[…]``: each factor with the index of its entry (an outer product, or the chain rule)."""
+    terms = [_term(writer, operand, where) for operand, where in factors]
+    return Entry(writer.entry(out.symbol, index), " · ".join(t.label for t in terms),
+                 " · ".join(writer.factor(t.value) for t in terms), float(out.values[index]), terms, note)
+
+
+def copy(out: Operand, index: tuple, source: Operand, writer: Writer, note: str = "") -> Entry:
+    """``out[i] = u[i]``: the entry passes through unchanged (a bias's gradient is its layer's ``∂L/∂Z``)."""
+    term = _term(writer, source, index)
+    return Entry(writer.entry(out.symbol, index), term.label, "", float(out.values[index]), [term], note)
+
+
+def _symbol_pattern(symbol: str) -> re.Pattern:
+    """``symbol`` as a whole tensor name: not inside ``∂L/∂Z₁``, ``Z₁₂`` or ``XY``."""
+    return re.compile(rf"(?<![\w∂/]){re.escape(symbol)}(?![\w₀-₉'′(\[])")
+
+
+def _put(pattern: re.Pattern, replacement: str, text: str) -> str:
+    """``text`` with every match of ``pattern`` replaced by ``replacement``, taken literally.
+
+    A parenthesised number already inside parentheses loses its own: ``ReLU(-0.3)``, not ``ReLU((-0.3))``.
+    """
+    bare = replacement[1:-1] if replacement.startswith("(") and replacement.endswith(")") else replacement
+
+    def put(match: re.Match) -> str:
+        inside = text[match.start() - 1:match.start()] == "(" and text[match.end():match.end() + 1] == ")"
+        return bare if inside else replacement
+
+    return pattern.sub(put, text)
+
+
+def entrywise(out: Operand, index: tuple, formula: str, operands: Sequence[Operand], writer: Writer,
+              note: str = "") -> Entry:
+    """``out[i] = f(u[i], v[i], …)`` with ``f`` written as the step writes it (``tanh(Z₁)``, ``2(ŷ − y)/4``).
+
+    Every operand shaped like ``out`` is read at the same entry (a scalar, such as η, as it is); the
+    step's formula is shown with each such symbol indexed, and again with the numbers in their place.
+    """
+    shown, plugged, terms = formula, formula, []
+    for operand in sorted(operands, key=lambda o: -len(o.symbol)):  # longer names first: ŷ before y
+        if operand.shape not in (out.shape, ()):
+            continue
+        pattern = _symbol_pattern(operand.symbol)
+        if not pattern.search(shown):
+            continue
+        term = _term(writer, operand, index if operand.shape else ())
+        terms.append(term)
+        shown = _put(pattern, term.label, shown)
+        plugged = _put(pattern, writer.factor(term.value), plugged)
+    terms.sort(key=lambda term: formula.find(term.symbol))  # in the order the formula reads them
+    return Entry(writer.entry(out.symbol, index), shown, plugged if terms else "", float(out.values[index]),
+                 terms, note)
+
+
+def whole(out: Operand, index: tuple, formula: str, operands: Sequence[Operand], writer: Writer) -> Entry:
+    """``out = f(U, V)`` where one entry reads every entry (a loss): each tensor is plugged in whole."""
+    plugged, terms = formula, []
+    for operand in sorted(operands, key=lambda o: -len(o.symbol)):
+        pattern = _symbol_pattern(operand.symbol)
+        if not pattern.search(plugged) or not np.ndim(operand.values):
+            continue
+        entries = [_term(writer, operand, where) for where in np.ndindex(operand.shape)]
+        terms += entries
+        vector = ("[" + ", ".join(writer.factor(t.value) for t in entries) + "]" if len(entries) > 1
+                  else writer.factor(entries[0].value))
+        plugged = _put(pattern, vector, plugged)
+    return Entry(writer.entry(out.symbol, index), formula, plugged if terms else "", float(out.values[index]), terms)
+
+
+def loss_items(out: Operand, row: Op, operands: dict[str, Operand], reduction: str | None, writer: Writer,
+               formula: str) -> Entry | None:
+    """A loss of one item per entry, ``L = (1/n)·Σ item``, each item written by the row's own template.
+
+    ``row.loss.item`` (``({input} − {target})²`` for MSE) is filled with each entry's numbers:
+    ``(1/4)·((0.1 − 1)² + …)``. ``None`` when the row's items are not entries (a row per item,
+    as cross-entropy's) or its template needs more than the operands given.
+    """
+    form = row.loss
+    first = operands.get(row.roles[0])
+    if form is None or form.count != "n" or first is None or reduction not in ("mean", "sum"):
+        return None
+    if any(operand.shape != first.shape for operand in operands.values()):
+        return None
+    items, terms = [], []
+    for where in np.ndindex(*first.shape):
+        entry = {role: _term(writer, operand, where) for role, operand in operands.items()}
+        try:
+            items.append(form.item.format(**{role: writer.factor(term.value) for role, term in entry.items()}))
+        except (KeyError, IndexError):
+            return None
+        terms += entry.values()
+    scale = f"(1/{first.values.size})·" if reduction == "mean" else ""
+    plugged = ("−" if form.negated else "") + f"{scale}(" + " + ".join(items) + ")"
+    return Entry(writer.entry(out.symbol, ()), formula, plugged, float(out.values[()]), terms)
+
+
+def given(out: Operand, index: tuple, source: str, writer: Writer) -> Entry:
+    """A number nobody computed here (an input, a target, a weight as given): says where it came from."""
+    return Entry(writer.entry(out.symbol, index), "", "", float(out.values[index]), [], source)
+
+
+def update(out: Operand, index: tuple, old: float, lr: float, gradient: float, rule: str, writer: Writer,
+           note: str = "") -> Entry:
+    """One entry of an optimizer's update, by the rule it recorded (``W₁ ← W₁ − η·∂L/∂W₁``).
+
+    The rule's right-hand side is read entry by entry with the value before the step, the
+    learning rate η and the gradient the optimizer used.
+    """
+    right = rule.split("←", 1)[-1].strip()
+    operands = [Operand(out.symbol, np.full(out.shape, old)), Operand("η", np.asarray(lr)),
+                Operand(f"∂L/∂{out.symbol}", np.full(out.shape, gradient))]
+    return entrywise(out, index, right, operands, writer, note)
+
+
+# --- trace steps ------------------------------------------------------------------------------
+
+
+def sample_values(values: object, whole: bool = False) -> np.ndarray:
+    """A tensor's numbers as the lessons write them: a single row (one sample) read as a vector.
+
+    ``whole=True`` keeps the shape (a parameter: a 1×n weight matrix is no sample).
+    """
+    array = np.asarray(values)
+    return array[0] if not whole and array.ndim == 2 and array.shape[0] == 1 else array
+
+
+def _operand(item: dict, parameters: frozenset[str]) -> Operand:
+    return Operand(item["symbol"], sample_values(item["values"], item.get("of", item["symbol"]) in parameters))
+
+
+def step_operands(step: dict, parameters: frozenset[str] = frozenset()) -> tuple[Operand, list[Operand]]:
+    """A trace step's output and inputs as operands (one-sample rows as vectors, ``parameters`` kept whole)."""
+    return _operand(step["output"], parameters), [_operand(item, parameters) for item in step["inputs"]]
+
+
+def trace_entry(step: dict, phase: str, index: tuple, writer: Writer,
+                parameters: frozenset[str] = frozenset()) -> Entry:
+    """Entry ``index`` of one step of ``tape.describe()`` (``phase`` "forward" or "backward"), written out.
+
+    The pattern follows the kind of the step's op row (``RULES[step["op"]].kind``) and the roles
+    the step names: an affine layer's output is a weighted sum along a row of its ``weight``; the
+    gradient of its ``input`` one along a column; of its ``weight`` an outer product; of its
+    ``bias`` a copy. An elementwise op's gradient is the upstream gradient times the local
+    derivative the step carries. Any other step whose inputs are shaped like its output is read
+    entry by entry through the step's formula, and the rest whole (a loss, a softmax).
+    ``parameters``: the symbols of tensors that are no sample (kept whole, even when 1×n).
+    """
+    out, inputs = step_operands(step, parameters)
+    formula, _, note = step["formula"].partition(NOTE_SEPARATOR)
+    right = formula.split(" = ", 1)[-1]
+    row = RULES.get(step.get("op") or "")
+    kind = row.kind if row is not None else None
+    if kind == "affine" and phase == "forward":
+        roles = {item.get("role"): operand for item, operand in zip(step["inputs"], inputs)}
+        return weighted_sum(out, index, roles["weight"], roles["input"], writer, roles.get("bias"))
+    upstream = _operand(step["upstream"], parameters) if "upstream" in step else None
+    if kind == "affine":
+        other = next((operand for operand in inputs if operand.symbol != upstream.symbol), None)
+        if step["role"] == "bias":
+            return copy(out, index, upstream, writer)
+        if step["role"] == "weight":  # ∂L/∂W = ∂L/∂Z·Xᵀ: one entry is one product
+            return product(out, index, [(upstream, index[:1]), (other, index[1:])], writer)
+        return weighted_sum(out, index, other, upstream, writer, along="column")
+    local = step.get("local")
+    if local is not None and upstream is not None:  # ∂L/∂a = ∂L/∂out ⊙ ∂out/∂a, the local derivative as numbers
+        return product(out, index, [(upstream, index), (_operand(local, parameters), index)], writer,
+                       note=f"{local['symbol']} = {local['formula']}")
+    if all(operand.shape in (out.shape, ()) for operand in inputs) and out.shape:
+        return entrywise(out, index, right, inputs, writer, note=note)
+    if kind == "loss" and phase == "forward":
+        roles = {item["role"]: operand for item, operand in zip(step["inputs"], inputs)
+                 if item.get("role") in row.roles}
+        itemised = loss_items(out, row, roles, step.get("reduction"), writer, right)
+        if itemised is not None:
+            return itemised
+    return whole(out, index, right, inputs, writer)

@@ -1,0 +1,166 @@
+"""The rule table against the traces: every row's numbers and every loss's written formulas.
+
+* For every row that declares a numeric local derivative, the trace's ``local`` × ``upstream``
+  equals the contribution the engine computed (random float64 inputs, random upstream).
+* For every loss row, each formula the trace shows — the loss and its gradient — evaluated
+  with the numbers shown beside it (a small reader of the notation, written here, independent
+  of the row) gives the number shown as its result.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import glassgrad as gg
+import glassgrad.nn.functional as F
+from glassgrad.ops import RULES
+from glassgrad.tensor import _apply
+
+POSITIVE = {"log", "sqrt", "pow"}
+WITHOUT_LOCAL = {"where"}  # its condition is not an input: the trace cannot recompute its local derivative
+
+
+def elementwise_rows():
+    return [op for op in RULES.values() if op.kind in ("elementwise", "activation")]
+
+
+def test_every_elementwise_row_declares_a_local_derivative_and_its_settings_defaults():
+    missing = {op.name for op in elementwise_rows() if op.local is None}
+    assert missing == WITHOUT_LOCAL
+    assert all(len(op.defaults) == len(op.settings) for op in elementwise_rows())
+
+
+@pytest.mark.parametrize("op", [op for op in elementwise_rows() if op.name not in WITHOUT_LOCAL],
+                         ids=lambda op: op.name)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_local_derivative_times_upstream_is_the_engines_contribution(op, seed):
+    rng = np.random.default_rng(seed)
+    shape = (3, 4)
+    inputs = [gg.tensor(np.abs(rng.normal(size=shape)) + 0.1 if op.name in POSITIVE else rng.normal(size=shape),
+                        dtype=gg.float64, requires_grad=True) for _ in op.roles]
+    upstream = rng.normal(size=shape)
+    with gg.trace() as tape:
+        out = _apply(op, tuple(inputs), *(t.data for t in inputs), *op.defaults)
+        out.backward(gg.tensor(upstream))
+    steps = [step for step in tape.describe()["backward"] if step["op"] == op.name]
+    assert len(steps) == len(op.roles)
+    for step, tensor in zip(steps, inputs):
+        np.testing.assert_array_equal(step["upstream"]["values"], upstream)
+        np.testing.assert_allclose(step["upstream"]["values"] * step["local"]["values"], step["output"]["values"],
+                                   rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(step["output"]["values"], tensor.grad.data, rtol=1e-12, atol=1e-15)
+
+
+def test_a_broadcast_input_gets_its_local_derivative_summed():
+    a = gg.tensor(np.random.default_rng(3).normal(size=(3, 4)), requires_grad=True)
+    b = gg.tensor(np.random.default_rng(4).normal(size=(4,)), requires_grad=True)
+    with gg.trace() as tape:
+        (a * b).sum().backward()
+    step = next(s for s in tape.describe()["backward"] if s["op"] == "mul" and s["role"] == "b")
+    np.testing.assert_allclose((step["upstream"]["values"] * step["local"]["values"]).sum(axis=0),
+                               step["output"]["values"], rtol=1e-12)
+
+
+# --- the written formulas of the losses ------------------------------------------------------
+
+def _softmax(z):
+    exps = np.exp(z - z.max(axis=1, keepdims=True))
+    return exps / exps.sum(axis=1, keepdims=True)
+
+
+NOTATION = [  # the trace's notation → Python, applied in order
+    (r"log softmax\((\w+)\)ᵢ\[(\w+)ᵢ\]", r"pick(log(softmax(\1)), \2)"),
+    (r"Σⱼ (\w+)ᵢⱼ·log softmax\((\w+)\)ᵢⱼ", r"rows(\1*log(softmax(\2)))"),
+    (r"Σⱼ (\w+)ⱼ", r"mass(\1)"),
+    (r"log ([^\s(]+\([^()]*\)|\w+)", r"log(\1)"),
+    (r"\(1/(\w)\) Σᵢ? (.*)$", r"(1/\1)*total(\2)"),
+    (r"^(−?)Σᵢ? (.*)$", r"\1total(\2)"),
+    (r"\[", "("), (r"\]", ")"),
+    ("σ", "sigmoid"), ("−", "-"), ("·", "*"), ("²", "**2"), (r"(\d)\(", r"\1*("), (r"\)\(", ")*("),
+]
+
+
+def evaluate(formula: str, shown: dict[str, np.ndarray]) -> np.ndarray:
+    """The right-hand side of ``formula`` computed from the shown numbers (``shown``: symbol → values)."""
+    right = formula.split(" = ", 1)[1].split(",  ")[0]
+    counts = dict(re.findall(r"\((\w) = (\d+)\)", right))
+    right = re.sub(r"\s+\(\w = \d+\)$", "", right)
+    names = {}
+    for number, symbol in enumerate(sorted(shown, key=len, reverse=True)):
+        names[f"v{number}"] = shown[symbol]
+        right = right.replace(symbol, f"v{number}")
+    for pattern, replacement in NOTATION:
+        right = re.sub(pattern, replacement, right)
+    space = {"log": np.log, "softmax": _softmax, "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "total": np.sum,
+             "pick": lambda values, classes: values[np.arange(len(values)), classes.astype(int)],
+             "rows": lambda values: values.sum(axis=1), "mass": lambda values: values.sum(axis=1, keepdims=True),
+             **{name: int(value) for name, value in counts.items()}, **names}
+    return eval(right, {"__builtins__": {}}, space)  # noqa: S307 (our own notation, from our own trace)
+
+
+def _probabilities(rng, shape):
+    return 1 / (1 + np.exp(-rng.normal(size=shape)))
+
+
+def _distributions(rng, shape):
+    weights = rng.uniform(0.1, 1, size=shape)
+    return weights / weights.sum(axis=1, keepdims=True) * rng.uniform(0.5, 1.5)  # rows of mass ≠ 1 too
+
+
+LOSSES = {  # case → (loss function, input maker, target maker); the row is the function's name
+    "mse_loss": (F.mse_loss, lambda rng: rng.normal(size=(3, 2)), lambda rng: rng.normal(size=(3, 2))),
+    "binary_cross_entropy": (F.binary_cross_entropy, lambda rng: _probabilities(rng, (4, 1)),
+                             lambda rng: rng.integers(0, 2, size=(4, 1)).astype(float)),
+    "binary_cross_entropy_with_logits": (F.binary_cross_entropy_with_logits, lambda rng: rng.normal(size=(4, 1)),
+                                         lambda rng: rng.integers(0, 2, size=(4, 1)).astype(float)),
+    "cross_entropy": (F.cross_entropy, lambda rng: rng.normal(size=(3, 4)), lambda rng: rng.integers(0, 4, size=3)),
+    "cross_entropy with probabilities": (F.cross_entropy, lambda rng: rng.normal(size=(3, 4)),
+                                         lambda rng: _distributions(rng, (3, 4))),
+}
+
+
+def test_every_loss_row_is_checked():
+    assert {op.name for op in RULES.values() if op.kind == "loss"} == {case[0].__name__ for case in LOSSES.values()}
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_written_loss_formulas_give_the_numbers_shown(name, reduction, seed):
+    loss_function, make_input, make_target = LOSSES[name]
+    rng = np.random.default_rng(seed)
+    raw, target = make_input(rng), make_target(rng)
+    x = gg.tensor(raw, dtype=gg.float64)
+    weight = gg.ones(*raw.shape[1:], dtype=gg.float64, requires_grad=True)
+    with gg.trace() as tape:
+        prediction = x * weight  # the loss's input is an inner tensor, as in a network
+        loss_function(prediction, gg.tensor(target), reduction=reduction).backward()
+    document = tape.describe()
+    for phase in ("forward", "backward"):
+        step = next(s for s in document[phase] if s["kind"] == "loss")
+        shown = {entry["symbol"]: np.asarray(entry["values"], dtype=np.float64) for entry in step["inputs"]}
+        np.testing.assert_allclose(evaluate(step["formula"], shown), step["output"]["values"], rtol=1e-10,
+                                   err_msg=f"{phase}: {step['formula']}")
+        for entry in step["inputs"]:
+            if "formula" in entry:  # ŷ = softmax(Z): the derived numbers follow their formula too
+                np.testing.assert_allclose(evaluate(entry["formula"], shown), entry["values"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_each_loss_rows_formula_functions_compute_what_the_engine_does(name, reduction):
+    """The functions beside a loss row's written formulas agree with the row's forward and backward."""
+    loss_function, make_input, make_target = LOSSES[name]
+    rng = np.random.default_rng(5)
+    raw, target = make_input(rng), make_target(rng)
+    x = gg.tensor(raw, dtype=gg.float64, requires_grad=True)
+    loss = loss_function(x, gg.tensor(target), reduction=reduction)
+    loss.backward()
+    form = RULES[loss_function.__name__].loss.for_target(target)
+    count = form.items(raw) if reduction == "mean" else 1
+    sign = -1 if form.negated else 1
+    np.testing.assert_allclose(sign * form.item_value(raw, target).sum() / count, loss.item(), rtol=1e-12)
+    np.testing.assert_allclose(form.gradient_value(raw, target) / count, x.grad.data, rtol=1e-10, atol=1e-14)
