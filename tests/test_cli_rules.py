@@ -1,0 +1,18 @@
+"""`glassgrad rules` prints every op's formula and derivatives exactly as the rule table writes them
+(square brackets included: rich would read ``[index]`` as markup and drop it)."""
+
+from __future__ import annotations
+
+from glassgrad import cli
+from glassgrad.ops import RULES
+
+
+def test_rules_prints_every_formula_whole(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "400")  # one table row per line: each formula can be found whole
+    assert cli.main(["rules"]) == 0
+    printed = capsys.readouterr().out
+    for op in RULES.values():
+        assert op.formula in printed, f"{op.name}: {op.formula!r} is not printed whole"
+        for line in op.derivative_lines():
+            assert line in printed, f"{op.name}: {line!r} is not printed whole"
+    assert "out = a[index]" in printed and "out = [a₁, a₂, …] joined along a dim" in printed
