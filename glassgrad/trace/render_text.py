@@ -1,8 +1,8 @@
 """A trace in the terminal: rich tables, one row per step, numbers with their signs written.
 
-Positive numbers are green and negative ones red, but the sign is always written too
-(``+0.4400``, ``-0.5500``), so the output reads the same without colour or when saved
-to a file. Rounding is for display only (see the notes at the end of every trace).
+Positive numbers are blue and negative ones orange (:data:`.numbers.SIGN_COLOURS`, as in the
+playground), but the sign is always written too (``+0.4400``, ``-0.5500``), so the output reads the
+same without colour or when saved to a file. Rounding is for display only (see the notes at the end of every trace).
 
 >>> import glassgrad as gg
 >>> x = gg.tensor([2.0], requires_grad=True)
@@ -18,17 +18,17 @@ from typing import Any
 
 import numpy as np
 
-from .numbers import format_number, matrix_cells
+from .numbers import SIGN_COLOURS, format_number, matrix_cells
 from .sections import Figure, Paragraphs, Steps, Summary, Table, blocks
 
 
 def _styled_number(text: str) -> str:
-    """A formatted number (maybe padded) as markup: green when positive, red when negative."""
+    """A formatted number (maybe padded) as markup, coloured by its written sign."""
     sign = text.strip()[:1]
     if sign == "-":
-        return f"[red]{text}[/red]"
+        return f"[{SIGN_COLOURS['negative']}]{text}[/]"
     if sign == "+":
-        return f"[green]{text}[/green]"
+        return f"[{SIGN_COLOURS['positive']}]{text}[/]"
     return text
 
 
