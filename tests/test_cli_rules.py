@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from glassgrad import cli
 from glassgrad.ops import RULES
 
@@ -16,3 +18,13 @@ def test_rules_prints_every_formula_whole(capsys, monkeypatch):
         for line in op.derivative_lines():
             assert line in printed, f"{op.name}: {line!r} is not printed whole"
     assert "out = a[index]" in printed and "out = [a₁, a₂, …] joined along a dim" in printed
+
+
+@pytest.mark.parametrize(("command", "switch"), [("serve", "--no-browser"), ("tour", "--interactive"),
+                                                 ("trace", "--ops")])
+def test_a_switch_is_listed_without_a_value(capsys, monkeypatch, command, switch):
+    """Help that said ``--no-browser <bool>`` invited ``--no-browser true``, which fails."""
+    monkeypatch.setenv("COLUMNS", "200")
+    assert cli.main([command, "--help"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if switch in line)
+    assert "<bool>" not in line and "give it alone" in line

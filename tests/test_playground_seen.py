@@ -109,3 +109,13 @@ def test_a_classroom_link_has_no_share_button_and_says_what_it_does(server, seen
     assert_seen(seen.locator("#classroom-note"), "the classroom note")
     assert not seen.locator("#share-toggle").is_visible() and not seen.locator("#train-optimizer").is_visible()
     assert_no_sideways_scroll(seen, "the classroom page")
+
+
+def test_a_link_past_the_step_limit_says_so_and_starts_at_0(server, seen):  # noqa: F811
+    seen.goto(f"{server}/?view=train&t_dataset=moons&t_step=100000")
+    error = seen.locator("#error")
+    expect(error).to_contain_text("step 100000")
+    assert_seen(error, "the message about the step in the link")
+    expect(seen.locator("#train-step")).to_have_text("0")
+    expect(seen.locator("#train-clipped")).not_to_contain_text("Preparing")
+    wait_until(lambda: "t_step=0" in seen.evaluate("location.href"), "the link corrected to step 0")

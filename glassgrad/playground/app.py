@@ -99,7 +99,8 @@ def options(state: Any, fields: Fields) -> dict:
         "training_defaults": {**default.__dict__, "hidden": list(default.hidden)},
         "limits": {"step_width": stepper.MAX_WIDTH, "step_layers": stepper.MAX_LAYERS,
                    "hidden_width": training.MAX_HIDDEN_WIDTH, "hidden_layers": training.MAX_HIDDEN_LAYERS,
-                   "steps_per_request": training.MAX_STEPS_PER_REQUEST, "jobs": state.jobs.limit,
+                   "steps_per_request": training.MAX_STEPS_PER_REQUEST, "total_steps": training.MAX_TOTAL_STEPS,
+                   "jobs": state.jobs.limit,
                    "body_bytes": MAX_BODY_BYTES},
     }
 
