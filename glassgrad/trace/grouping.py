@@ -19,8 +19,12 @@ A name given with ``tape.name`` replaces the symbol.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .tape import ForwardRecord, Tape
+from .records import ForwardRecord
+
+if TYPE_CHECKING:
+    from .tape import Tape
 
 STEP_KINDS = {"affine": "linear", "activation": "activation", "loss": "loss"}
 """The step kind of a one-op step, by its row's kind (any other row: ``op``)."""

@@ -46,7 +46,7 @@ derivative text) and ``count`` (a loss).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -54,7 +54,10 @@ from ..ops import LossForm
 from . import local
 from .grouping import Group, assign_symbols, group_records, op_formula
 from .numbers import PRECISION_NOTE
-from .tape import BackwardRecord, ForwardRecord, Tape, UpdateRecord
+from .records import BackwardRecord, ForwardRecord, UpdateRecord
+
+if TYPE_CHECKING:
+    from .tape import Tape
 
 
 def _local_rule(record: ForwardRecord, position: int, symbols: dict[int, str], upstream: str = "∂L/∂out") -> str:
