@@ -28,7 +28,8 @@ STYLE = """
 .gg-trace { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1b1b1b; max-width: 72rem; }
 .gg-trace h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
 .gg-trace h2 { font-size: 1.2rem; margin-top: 1.6rem; border-bottom: 1px solid #ccc; }
-.gg-trace table.steps, .gg-trace table.plain { border-collapse: collapse; margin: 0.5rem 0; }
+.gg-trace table.steps, .gg-trace table.plain { border-collapse: collapse; margin: 0.5rem 0; display: block;
+  max-width: 100%; overflow-x: auto; } /* a wide table scrolls in its own box: the page never scrolls sideways */
 .gg-trace table.steps > tbody > tr > td, .gg-trace table.steps > thead > tr > th,
 .gg-trace table.plain > tbody > tr > td, .gg-trace table.plain > thead > tr > th { border: 1px solid #ccc;
   padding: 0.3rem 0.5rem;
