@@ -74,6 +74,8 @@ def _escape(text: str) -> str:
 
 TEXT_MIN_WIDTH = 16
 """How narrow a column of words may get (wrapping) so that the matrix rows beside it stay whole."""
+FORMULA_MIN_WIDTH = 24
+"""Room a step's formula keeps beside its matrices (``∂L/∂W₁ = ∂L/∂Z₁·Xᵀ`` on one line)."""
 
 
 def _widest_line(lines: Any) -> int:
@@ -92,7 +94,8 @@ def _room(others: list[int], width: int | None, shared_by: int = 1) -> int | Non
 def _steps_table(block: Steps, width: int | None = None):
     from rich.table import Table as RichTable
 
-    room = _room([_widest_line([row.step for row in block.rows] + ["step"]), TEXT_MIN_WIDTH], width)
+    formulas = min(_widest_line(row.formula for row in block.rows), FORMULA_MIN_WIDTH)
+    room = _room([_widest_line([row.step for row in block.rows] + ["step"]), max(formulas, TEXT_MIN_WIDTH)], width)
     table = RichTable(title=f"{block.title} — {block.intro}", show_lines=True, title_justify="left")
     table.add_column("step", style="bold", no_wrap=True)
     table.add_column("formula", style="cyan")
