@@ -46,12 +46,23 @@ class Op:
     forward: Callable[..., tuple[Array, Any]]
     backward: Callable[[Array, Any], tuple[Array | None, ...]]
     broadcasting: bool = False
+    saves: tuple[tuple[int, ...], ...] | Callable[[Any], tuple[tuple[int, ...], ...]] = ()
+    """For each input, the tensors its gradient reads back: input positions and :data:`OUT`.
+
+    These are PyTorch's saved tensors (``tools/autograd/derivatives.yaml``): when an input
+    needs a gradient, ``backward`` checks that none of them was changed in place since the
+    forward (see :mod:`glassgrad.autograd`). A rule that reads anything else keeps its own
+    copy. A function of the saved values where it depends on the settings (``max(dim)``).
+    """
 
     def __repr__(self) -> str:
         return f"<op {self.name}: {self.formula}>"
 
 
 RULES: dict[str, Op] = {}
+
+OUT = -1
+"""In :attr:`Op.saves`: the op's own output (``exp``, ``sigmoid``, ``softmax`` reuse it)."""
 
 
 def register(op: Op) -> Op:
@@ -127,19 +138,21 @@ def _mul_back(up, saved):
     a, b = saved
     return up * b, up * a
 
-MUL = register(Op("mul", "out = a · b", "∂out/∂a = b, ∂out/∂b = a", _mul, _mul_back, broadcasting=True))
+MUL = register(Op("mul", "out = a · b", "∂out/∂a = b, ∂out/∂b = a", _mul, _mul_back, broadcasting=True,
+                    saves=((1,), (0,))))
 
 
 def _div(a, b):
     out = a / b if a.dtype.kind == "f" else np.true_divide(a, b, dtype=np.float32)  # int / int: float32, as in PyTorch
-    return out, (b, out)
+    return out, (a, b)
 
 def _div_back(up, saved):
-    b, out = saved
+    a, b = saved
     share = up / b
-    return share, -share * out
+    return share, -share * (a / b)
 
-DIV = register(Op("div", "out = a / b", "∂out/∂a = 1/b, ∂out/∂b = −a/b²", _div, _div_back, broadcasting=True))
+DIV = register(Op("div", "out = a / b", "∂out/∂a = 1/b, ∂out/∂b = −a/b²", _div, _div_back, broadcasting=True,
+                  saves=((1,), (0, 1))))
 
 
 def _pow(a, b):
@@ -152,7 +165,8 @@ def _pow_back(up, saved):
         log_a = np.where((a == 0) & (b >= 0), 0.0, np.log(a)).astype(out.dtype, copy=False)
     return up * b * a ** (b - 1), up * out * log_a
 
-POW = register(Op("pow", "out = aᵇ", "∂out/∂a = b·aᵇ⁻¹, ∂out/∂b = aᵇ·ln a", _pow, _pow_back, broadcasting=True))
+POW = register(Op("pow", "out = aᵇ", "∂out/∂a = b·aᵇ⁻¹, ∂out/∂b = aᵇ·ln a", _pow, _pow_back, broadcasting=True,
+                  saves=((0, 1), (0, 1, OUT))))
 
 
 def _maximum(a, b):
@@ -166,7 +180,7 @@ def _maximum_back(up, saved):
 MAXIMUM = register(Op(
     "maximum", "out = max(a, b)",
     "1 to the larger input, ½ each on a tie",
-    _maximum, _maximum_back, broadcasting=True,
+    _maximum, _maximum_back, broadcasting=True, saves=((0, 1), (0, 1)),
 ))
 
 
@@ -181,12 +195,12 @@ def _minimum_back(up, saved):
 MINIMUM = register(Op(
     "minimum", "out = min(a, b)",
     "1 to the smaller input, ½ each on a tie",
-    _minimum, _minimum_back, broadcasting=True,
+    _minimum, _minimum_back, broadcasting=True, saves=((0, 1), (0, 1)),
 ))
 
 
 def _where(condition, a, b):
-    return np.where(condition, a, b), condition
+    return np.where(condition, a, b), condition.astype(bool)  # a copy: the condition may change later
 
 def _where_back(up, condition):
     return np.where(condition, up, 0).astype(up.dtype), np.where(condition, 0, up).astype(up.dtype)
@@ -220,7 +234,8 @@ def _pow_scalar_back(up, saved):
         return (np.zeros_like(up),)
     return (up * (p * a ** (p - 1)),)
 
-POW_SCALAR = register(Op("pow_scalar", "out = aᵖ (p a constant)", "∂out/∂a = p·aᵖ⁻¹", _pow_scalar, _pow_scalar_back))
+POW_SCALAR = register(Op("pow_scalar", "out = aᵖ (p a constant)", "∂out/∂a = p·aᵖ⁻¹", _pow_scalar, _pow_scalar_back,
+                         saves=((0,),)))
 
 
 def _exp(a):
@@ -230,7 +245,8 @@ def _exp(a):
 def _exp_back(up, out):
     return (up * out,)
 
-EXP = register(Op("exp", "out = eᵃ", "∂out/∂a = eᵃ = out", _exp, _exp_back))
+EXP = register(Op("exp", "out = eᵃ", "∂out/∂a = eᵃ = out", _exp, _exp_back,
+                  saves=((OUT,),)))
 
 
 def _log(a):
@@ -239,7 +255,8 @@ def _log(a):
 def _log_back(up, a):
     return (up / a,)
 
-LOG = register(Op("log", "out = ln a", "∂out/∂a = 1/a", _log, _log_back))
+LOG = register(Op("log", "out = ln a", "∂out/∂a = 1/a", _log, _log_back,
+                  saves=((0,),)))
 
 
 def _sqrt(a):
@@ -249,7 +266,8 @@ def _sqrt(a):
 def _sqrt_back(up, out):
     return (up / (2 * out),)
 
-SQRT = register(Op("sqrt", "out = √a", "∂out/∂a = 1/(2√a)", _sqrt, _sqrt_back))
+SQRT = register(Op("sqrt", "out = √a", "∂out/∂a = 1/(2√a)", _sqrt, _sqrt_back,
+                   saves=((OUT,),)))
 
 
 def _abs(a):
@@ -258,7 +276,8 @@ def _abs(a):
 def _abs_back(up, a):
     return (up * np.sign(a),)
 
-ABS = register(Op("abs", "out = |a|", "∂out/∂a = sign(a)  (0 at a = 0)", _abs, _abs_back))
+ABS = register(Op("abs", "out = |a|", "∂out/∂a = sign(a)  (0 at a = 0)", _abs, _abs_back,
+                  saves=((0,),)))
 
 
 def _sin(a):
@@ -267,7 +286,8 @@ def _sin(a):
 def _sin_back(up, a):
     return (up * np.cos(a),)
 
-SIN = register(Op("sin", "out = sin a", "∂out/∂a = cos a", _sin, _sin_back))
+SIN = register(Op("sin", "out = sin a", "∂out/∂a = cos a", _sin, _sin_back,
+                  saves=((0,),)))
 
 
 def _cos(a):
@@ -276,7 +296,8 @@ def _cos(a):
 def _cos_back(up, a):
     return (-up * np.sin(a),)
 
-COS = register(Op("cos", "out = cos a", "∂out/∂a = −sin a", _cos, _cos_back))
+COS = register(Op("cos", "out = cos a", "∂out/∂a = −sin a", _cos, _cos_back,
+                  saves=((0,),)))
 
 
 def _relu(a):
@@ -286,7 +307,8 @@ def _relu(a):
 def _relu_back(up, mask):
     return (up * mask,)
 
-RELU = register(Op("relu", "out = max(0, a)", "∂out/∂a = 1 if a > 0 else 0  (0 at a = 0)", _relu, _relu_back))
+RELU = register(Op("relu", "out = max(0, a)", "∂out/∂a = 1 if a > 0 else 0  (0 at a = 0)", _relu, _relu_back,
+                   saves=((OUT,),)))
 
 
 def _leaky_relu(a, slope):
@@ -299,7 +321,7 @@ def _leaky_relu_back(up, slopes):
 LEAKY_RELU = register(Op(
     "leaky_relu", "out = a if a > 0 else s·a",
     "∂out/∂a = 1 if a > 0 else s",
-    _leaky_relu, _leaky_relu_back,
+    _leaky_relu, _leaky_relu_back, saves=((0,),),
 ))
 
 
@@ -316,7 +338,8 @@ def _sigmoid_back(up, out):
     scaled = up * out
     return (scaled - scaled * out,)  # up·σ·(1 − σ), without a Python scalar
 
-SIGMOID = register(Op("sigmoid", "out = σ(a) = 1/(1 + e⁻ᵃ)", "∂out/∂a = σ(a)·(1 − σ(a))", _sigmoid, _sigmoid_back))
+SIGMOID = register(Op("sigmoid", "out = σ(a) = 1/(1 + e⁻ᵃ)", "∂out/∂a = σ(a)·(1 − σ(a))", _sigmoid, _sigmoid_back,
+                      saves=((OUT,),)))
 
 
 def _tanh(a):
@@ -327,7 +350,8 @@ def _tanh_back(up, out):
     scaled = up * out
     return (up - scaled * out,)  # up·(1 − tanh²), without a Python scalar
 
-TANH = register(Op("tanh", "out = tanh a", "∂out/∂a = 1 − tanh²a", _tanh, _tanh_back))
+TANH = register(Op("tanh", "out = tanh a", "∂out/∂a = 1 − tanh²a", _tanh, _tanh_back,
+                   saves=((OUT,),)))
 
 
 def _clamp(a, low, high):
@@ -341,7 +365,8 @@ def _clamp(a, low, high):
 def _clamp_back(up, inside):
     return (up * inside,)
 
-CLAMP = register(Op("clamp", "out = min(max(a, lo), hi)", "∂out/∂a = 1 if lo ≤ a ≤ hi else 0", _clamp, _clamp_back))
+CLAMP = register(Op("clamp", "out = min(max(a, lo), hi)", "∂out/∂a = 1 if lo ≤ a ≤ hi else 0", _clamp, _clamp_back,
+                    saves=((0,),)))
 
 
 def _cast(a, dtype):
@@ -390,7 +415,8 @@ def _var_back(up, saved):
     with np.errstate(divide="ignore", invalid="ignore"):
         return (_reduced_like(up, centred.shape, axis, keepdim) * centred * (2 / divisor),)
 
-VAR = register(Op("var", "out = Σ(a − ā)² / (n − c)", "∂out/∂aᵢ = 2(aᵢ − ā)/(n − c)", _var, _var_back))
+VAR = register(Op("var", "out = Σ(a − ā)² / (n − c)", "∂out/∂aᵢ = 2(aᵢ − ā)/(n − c)", _var, _var_back,
+                  saves=((0,),)))
 
 
 def _max(a, axis, keepdim):
@@ -402,7 +428,12 @@ def _max_back(up, saved):
     share, axis, keepdim = saved
     return (_reduced_like(up, share.shape, axis, keepdim) * share.astype(up.dtype, copy=False),)
 
-MAX = register(Op("max", "out = max a", "1 at the maximum (split evenly between ties), else 0", _max, _max_back))
+def _extreme_saves(saved):
+    """PyTorch saves the input and the output of ``max()``, only the indices of ``max(dim)``."""
+    return ((0, OUT),) if saved[1] is None else ((),)
+
+MAX = register(Op("max", "out = max a", "1 at the maximum (split evenly between ties), else 0", _max, _max_back,
+                  saves=_extreme_saves))
 
 
 def _min(a, axis, keepdim):
@@ -410,7 +441,8 @@ def _min(a, axis, keepdim):
     share = _tie_share(a, out, axis)
     return (out if keepdim else np.squeeze(out, axis=axis)), (share, axis, keepdim)
 
-MIN = register(Op("min", "out = min a", "1 at the minimum (split evenly between ties), else 0", _min, _max_back))
+MIN = register(Op("min", "out = min a", "1 at the minimum (split evenly between ties), else 0", _min, _max_back,
+                  saves=_extreme_saves))
 
 
 def _logsumexp(a, axis, keepdim):
@@ -428,7 +460,7 @@ def _logsumexp_back(up, saved):
 LOGSUMEXP = register(Op(
     "logsumexp", "out = ln Σ eᵃ (stable: m + ln Σ eᵃ⁻ᵐ)",
     "∂out/∂aᵢ = softmax(a)ᵢ",
-    _logsumexp, _logsumexp_back,
+    _logsumexp, _logsumexp_back, saves=((0, OUT),),
 ))
 
 
@@ -451,7 +483,7 @@ def _softmax_back(up, saved):
 SOFTMAX = register(Op(
     "softmax", "out = eᵃ / Σ eᵃ",
     "∂L/∂a = out ⊙ (∂L/∂out − Σ ∂L/∂out ⊙ out)",
-    _softmax, _softmax_back,
+    _softmax, _softmax_back, saves=((OUT,),),
 ))
 
 
@@ -467,7 +499,7 @@ def _log_softmax_back(up, saved):
 LOG_SOFTMAX = register(Op(
     "log_softmax", "out = a − logsumexp(a)",
     "∂L/∂a = ∂L/∂out − softmax(a) · Σ ∂L/∂out",
-    _log_softmax, _log_softmax_back,
+    _log_softmax, _log_softmax_back, saves=((OUT,),),
 ))
 
 
@@ -532,6 +564,23 @@ GETITEM = register(Op(
 ))
 
 
+def _setitem(a, value, index):
+    a[index] = value  # into a's own memory: recorded only for an in-place change (t[index] = v, t.copy_(v))
+    return a, index
+
+def _setitem_back(up, index):
+    kept = up.copy()
+    kept[index] = 0  # the old entries there were overwritten: they get no gradient
+    return kept, up[index]
+
+SETITEM = register(Op(
+    "setitem", "out = a with out[index] = v",
+    "∂L/∂a = ∂L/∂out with the written entries set to 0, ∂L/∂v = ∂L/∂out[index]",
+    _setitem, _setitem_back,
+    broadcasting=True,
+))
+
+
 def _cat(*arrays_and_axis):
     *arrays, axis = arrays_and_axis
     ends = np.cumsum([x.shape[axis] for x in arrays])[:-1]
@@ -593,7 +642,7 @@ def _matmul_back(up, saved):
 MATMUL = register(Op(
     "matmul", "out = A @ B",
     "∂L/∂A = ∂L/∂out @ Bᵀ, ∂L/∂B = Aᵀ @ ∂L/∂out",
-    _matmul, _matmul_back, broadcasting=True,
+    _matmul, _matmul_back, broadcasting=True, saves=((1,), (0,)),
 ))
 
 
@@ -613,7 +662,8 @@ def _linear_back(up, saved):
     return grad_x, grad_w, grad_b
 
 LINEAR = register(Op("linear", "Z = X·Wᵀ + b  (per sample: z = W·x + b)",
-      "∂L/∂X = ∂L/∂Z·W, ∂L/∂W = ∂L/∂Zᵀ·X, ∂L/∂b = Σ_rows ∂L/∂Z", _linear, _linear_back))
+      "∂L/∂X = ∂L/∂Z·W, ∂L/∂W = ∂L/∂Zᵀ·X, ∂L/∂b = Σ_rows ∂L/∂Z", _linear, _linear_back,
+      saves=((1,), (0,), ())))
 
 
 # --- fused losses (kept whole for stability and speed) ---------------------------------------
@@ -645,7 +695,8 @@ def _mse_back(up, saved):
     return (grad if need_prediction else None), (-grad if need_target else None)
 
 
-MSE_LOSS = register(Op("mse_loss", "L = (1/n) Σ (ŷ − y)²", "∂L/∂ŷ = 2(ŷ − y)/n", _mse, _mse_back))
+MSE_LOSS = register(Op("mse_loss", "L = (1/n) Σ (ŷ − y)²", "∂L/∂ŷ = 2(ŷ − y)/n", _mse, _mse_back,
+                       saves=((0, 1), (0, 1))))
 
 
 def _cross_entropy(logits, target, reduction):
@@ -675,7 +726,7 @@ def _cross_entropy_back(up, saved):
 
 CROSS_ENTROPY = register(Op(
     "cross_entropy", "L = −(1/N) Σᵢ log softmax(zᵢ)[yᵢ]", "∂L/∂z = (softmax(z) − onehot(y)) / N",
-    _cross_entropy, _cross_entropy_back,
+    _cross_entropy, _cross_entropy_back, saves=((1,), ()),
 ))
 
 
@@ -696,7 +747,7 @@ def _bce_back(up, saved):
 
 BCE = register(Op(
     "binary_cross_entropy", "L = −mean(y·log p + (1 − y)·log(1 − p))",
-    "∂L/∂p = (p − y) / (p·(1 − p)) / n", _bce, _bce_back,
+    "∂L/∂p = (p − y) / (p·(1 − p)) / n", _bce, _bce_back, saves=((0, 1), (0, 1)),
 ))
 
 
@@ -715,5 +766,5 @@ def _bce_with_logits_back(up, saved):
 
 BCE_WITH_LOGITS = register(Op(
     "binary_cross_entropy_with_logits", "L = −mean(y·log σ(z) + (1 − y)·log(1 − σ(z)))",
-    "∂L/∂z = (σ(z) − y)/n", _bce_with_logits, _bce_with_logits_back,
+    "∂L/∂z = (σ(z) − y)/n", _bce_with_logits, _bce_with_logits_back, saves=((0, 1), (0, 1)),
 ))

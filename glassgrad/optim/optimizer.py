@@ -18,7 +18,9 @@ Each subclass supplies ``_update(param, grad, group)``, which changes ``param.da
 display) and ``formula_for(group)`` (the rule with only the options that group uses).
 Parameters whose ``.grad`` is ``None`` are skipped. When a tape is recording
 (``glassgrad.autograd.STATE.tape``), every update is reported to it with the old value,
-the gradient, the learning rate and the new value.
+the gradient, the learning rate and the new value. Each update counts as an in-place
+change of the parameter: a graph made before ``step()`` that reads the parameter back
+refuses ``backward()`` afterwards, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import STATE, enable_grad
+from ..autograd import STATE, bump_version, enable_grad
 from ..tensor import Tensor
 from ._checks import check_number
 
@@ -143,6 +145,10 @@ class Optimizer:
                 grad = param.grad
                 if grad is not None:
                     update(param, grad.data, group)
+        for group in self.param_groups:  # each update is an in-place change, counted as PyTorch's p.add_(…) is
+            for param in group["params"]:
+                if param.grad is not None:
+                    bump_version(param.data)
         return loss
 
     def _update_and_record(self, tape: Any, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
