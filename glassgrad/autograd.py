@@ -30,9 +30,9 @@ when no tape is active the cost is one attribute test per op.
 from __future__ import annotations
 
 import functools
+import itertools
 import threading
 import weakref
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -113,7 +113,8 @@ class _Clock:
 
 
 CLOCK = _Clock()
-_CLOCK_LOCK = threading.Lock()
+_TICKS = itertools.count(1)
+_REBASE_LOCK = threading.Lock()
 
 KEPT_TICKS = 64
 """How many of a memory block's latest change ticks are kept (to name the version a node saw)."""
@@ -124,7 +125,7 @@ class _Version:
 
     def __init__(self, owner: weakref.ref) -> None:
         self.value = 0
-        self.ticks: deque[int] = deque(maxlen=KEPT_TICKS)
+        self.ticks = [0] * KEPT_TICKS  # a ring: change number n's tick sits at n % KEPT_TICKS (no allocation)
         self.owner = owner
 
 
@@ -140,17 +141,19 @@ def _memory_owner(array: np.ndarray) -> np.ndarray:
 
 def bump_version(array: np.ndarray, rebase: bool = False) -> int:
     """Count one in-place change of ``array``'s memory; return its tick on the clock."""
-    owner = _memory_owner(array)
+    owner = array if array.base is None else _memory_owner(array)
     key = id(owner)
-    with _CLOCK_LOCK:
-        tick = CLOCK.now = CLOCK.now + 1
-        if rebase:
-            CLOCK.last_rebase = tick
-        version = _VERSIONS.get(key)
-        if version is None:  # forgotten when the memory is freed
-            version = _VERSIONS[key] = _Version(weakref.ref(owner, lambda _, key=key: _VERSIONS.pop(key, None)))
-        version.value += 1
-        version.ticks.append(tick)
+    version = _VERSIONS.get(key)
+    if version is None:  # forgotten when the memory is freed
+        version = _VERSIONS.setdefault(key, _Version(weakref.ref(owner, lambda _, key=key: _VERSIONS.pop(key, None))))
+    tick = next(_TICKS)  # atomic: no lock on this path (an optimizer takes it for every parameter)
+    version.ticks[version.value % KEPT_TICKS] = tick
+    version.value += 1
+    if tick > CLOCK.now:
+        CLOCK.now = tick
+    if rebase:
+        with _REBASE_LOCK:
+            CLOCK.last_rebase = max(CLOCK.last_rebase, tick)
     return tick
 
 

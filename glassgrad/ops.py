@@ -569,7 +569,7 @@ def _setitem(a, value, index):
     return a, index
 
 def _setitem_back(up, index):
-    kept = up.copy()
+    kept = np.array(up)  # a writable copy (a 0-d upstream may come as a NumPy scalar)
     kept[index] = 0  # the old entries there were overwritten: they get no gradient
     return kept, up[index]
 

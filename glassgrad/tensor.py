@@ -317,6 +317,9 @@ class Tensor:
         try:
             ufunc(self.data, value, out=self.data, casting="same_kind")
         except TypeError:
+            if not isinstance(self.data, np.ndarray):  # a 0-d result that NumPy handed back as a scalar
+                _own_array(self)
+                return self._in_place(name, ufunc, op, other)
             raise _cast_error(name, np.result_type(self.data, value), self) from None
         except ValueError as error:
             raise _shape_error(name, self, value, error) from None
@@ -364,6 +367,7 @@ class Tensor:
         if STATE.grad_enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
             _record_set(self, name, index, advanced, value)
             return
+        _own_array(self)
         self.data[index] = _data(value)
         bump_version(self.data)
 
@@ -657,13 +661,17 @@ def _apply(op: ops.Op, parents: tuple, *args: Any) -> Tensor:
 
 
 def _as_view(base: Tensor, view: Tensor) -> Tensor:
-    """Note that ``view`` shares ``base``'s memory, when both are in a graph.
+    """Note that ``view`` may share ``base``'s memory.
 
-    An in-place change of either is then refused (PyTorch would rewrite the other's node;
-    glassgrad does not, so the gradient would be wrong).
+    A recorded in-place change of either is then refused: PyTorch would rewrite the other's
+    node too (CopySlices), glassgrad does not, so the gradient would be wrong. That covers a
+    view of a plain tensor that later joins the graph (``v = x[0]; x += w``).
     """
-    if view._requires_grad and view.data.base is not None:
-        view._view_of = base
+    if view._requires_grad:
+        if np.may_share_memory(view.data, base.data):  # reshape may copy instead
+            view._view_of = base
+            base._viewed = True
+    elif not base._requires_grad:
         base._viewed = True
     return view
 
@@ -691,8 +699,9 @@ def _check_graph_in_place(tensor: Tensor, name: str) -> None:
         )
     if getattr(tensor, "_viewed", False):
         raise RuntimeError(
-            f"in-place {name} on a tensor whose view (from reshape, transpose, expand or indexing) is in the "
-            "graph is not supported: make the change before taking the view, or write it out of place (y = y * 2)"
+            f"in-place {name} recorded in the graph, on a tensor that has a view (from reshape, transpose, expand "
+            "or indexing), is not supported: make the change before taking the view, or write it out of place "
+            "(y = y * 2)"
         )
     if not tensor._requires_grad and tensor.data.base is not None:
         raise RuntimeError(
@@ -704,7 +713,13 @@ def _check_graph_in_place(tensor: Tensor, name: str) -> None:
 def _record_in_place(tensor: Tensor, name: str, op: ops.Op, other: Any) -> Tensor:
     """``tensor op= other`` recorded in the graph: ``tensor`` becomes ``op(old tensor, other)``."""
     _check_graph_in_place(tensor, name)
+    _own_array(tensor)
     other = other if isinstance(other, Tensor) else _lift(other, tensor)
+    if np.may_share_memory(tensor.data, other.data):
+        raise RuntimeError(
+            f"in-place {name} of a tensor in the graph with an operand that shares memory with it is not "
+            "supported: clone() the operand first"
+        )
     # the rule may read the old value back (mul, div: for other's gradient); it is about to be overwritten
     private = any(0 in needs for needs, part in zip(op.saves, (tensor, other)) if part._requires_grad)
     a, b = (tensor.data.copy() if private else tensor.data), other.data
@@ -727,6 +742,7 @@ def _record_in_place(tensor: Tensor, name: str, op: ops.Op, other: Any) -> Tenso
 def _record_set(tensor: Tensor, name: str, index: Any, advanced: bool, value: Any) -> None:
     """``tensor[index] = value`` recorded in the graph (``copy_`` is ``tensor[...] = value``)."""
     _check_graph_in_place(tensor, name)
+    _own_array(tensor)
     value = value if isinstance(value, Tensor) else _lift(value, tensor)
     if advanced:  # keep the index as it is now: the rule reads it back
         parts = index if isinstance(index, tuple) else (index,)
@@ -765,6 +781,12 @@ def _rebase(tensor: Tensor, op: ops.Op, other: Tensor, saved: Any, private: int 
     if tape is not None:
         tape.on_rebase(tensor, old)
         tape.on_forward(op, (old, other), tensor, args)
+
+
+def _own_array(tensor: Tensor) -> None:
+    """Give a 0-d tensor that holds a NumPy scalar (an op's 0-d result) an array it can change in place."""
+    if not isinstance(tensor.data, np.ndarray):
+        tensor.data = np.array(tensor.data)
 
 
 def _scaled(other: Any, alpha: float) -> Any:

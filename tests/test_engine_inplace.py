@@ -221,9 +221,19 @@ def test_in_place_on_a_view_of_a_graph_tensor_is_refused_in_one_line():
     with pytest.raises(RuntimeError, match="on a view .* is not supported") as caught:
         view += 1
     assert "\n" not in str(caught.value) and "out of place" in str(caught.value)
-    with pytest.raises(RuntimeError, match="whose view .* is in the graph is not supported"):
+    with pytest.raises(RuntimeError, match="on a tensor that has a view .* is not supported"):
         h *= 2
     assert h.tolist() == [[2.0, 4.0]]  # nothing was changed
+
+
+def test_a_plain_tensor_with_a_view_cannot_join_the_graph_in_place():
+    x = gg.zeros(2, 2)
+    row = x[0]  # PyTorch would make row part of the graph too after x += w
+    w = gg.ones(2, 2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="on a tensor that has a view .* is not supported"):
+        x += w
+    x += 1  # without a graph value: an ordinary change
+    assert row.tolist() == [1.0, 1.0] and not x.requires_grad
 
 
 def test_an_operand_sharing_the_target_memory_is_refused():
@@ -408,6 +418,8 @@ def _edit(lib, values, target, route, kind, operand, under_no_grad, number):
         tensor = values[target]
         tensor = tensor.detach() if route == "detach" else tensor.reshape(-1) if route == "flat" else tensor
         other = number if operand is None else values[operand]
+        # an operand overlapping the target: NumPy buffers it, PyTorch refuses or gives an order-dependent result
+        assume(lib is not gg or operand is None or not np.shares_memory(tensor.data, other.data))
         if kind == "add":
             tensor += other
         elif kind == "mul":
@@ -435,8 +447,6 @@ def test_random_programs_with_in_place_edits_match_pytorch(steps, seed, torch):
     inputs = [rng.uniform(-2, 2, shape) for shape in ((3, 3), (3,), (3, 3))]
     ours = run_program(gg, steps, inputs)
     theirs = run_program(torch, steps, inputs)
-    if theirs[0] == "raised" and "refer to a single memory location" in theirs[2]:
-        assume(ours[0] == "ok" or ours[1] > theirs[1])  # NumPy computes overlapping updates; PyTorch refuses
     if ours[0] == "raised" and "is not supported" in ours[2]:
         assume(theirs[0] == "raised" and theirs[1] == ours[1])
     if theirs[0] == "ok":
