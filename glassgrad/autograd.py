@@ -33,6 +33,7 @@ import functools
 import itertools
 import threading
 import weakref
+from array import array as typed_array
 from collections.abc import Callable
 from typing import Any
 
@@ -102,17 +103,14 @@ class enable_grad(set_grad_enabled):
         super().__init__(True)
 
 
-class _Clock:
-    """One tick per in-place change of any memory; nodes note the tick they were made at."""
+NOW, LAST_REBASE = 0, 1
+CLOCK = typed_array("q", [0, 0])
+"""One tick per in-place change of any memory; nodes note the tick they were made at.
 
-    __slots__ = ("now", "last_rebase")
-
-    def __init__(self) -> None:
-        self.now = 0  # the latest tick handed out (0: nothing changed in place yet)
-        self.last_rebase = 0  # the tick of the latest in-place change that re-based a graph tensor
-
-
-CLOCK = _Clock()
+``CLOCK[NOW]``: the latest tick handed out (0: nothing changed in place yet);
+``CLOCK[LAST_REBASE]``: the tick of the latest change that re-based a graph tensor. Numbers here
+and in :class:`_Version` are stored unboxed, so counting a change allocates no Python object.
+"""
 _TICKS = itertools.count(1)
 _REBASE_LOCK = threading.Lock()
 
@@ -121,11 +119,11 @@ KEPT_TICKS = 64
 
 
 class _Version:
-    __slots__ = ("value", "ticks", "owner")
+    __slots__ = ("count", "ticks", "owner")
 
     def __init__(self, owner: weakref.ref) -> None:
-        self.value = 0
-        self.ticks = [0] * KEPT_TICKS  # a ring: change number n's tick sits at n % KEPT_TICKS (no allocation)
+        self.count = typed_array("q", [0])  # changes so far
+        self.ticks = typed_array("q", bytes(8 * KEPT_TICKS))  # a ring: change n at n % KEPT_TICKS, unboxed
         self.owner = owner
 
 
@@ -139,28 +137,40 @@ def _memory_owner(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def bump_version(array: np.ndarray, rebase: bool = False) -> int:
+def bump_version(array: np.ndarray) -> int:
     """Count one in-place change of ``array``'s memory; return its tick on the clock."""
     owner = array if array.base is None else _memory_owner(array)
-    key = id(owner)
-    version = _VERSIONS.get(key)
-    if version is None:  # forgotten when the memory is freed
-        version = _VERSIONS.setdefault(key, _Version(weakref.ref(owner, lambda _, key=key: _VERSIONS.pop(key, None))))
+    version = _VERSIONS.get(id(owner))
+    if version is None:
+        version = _new_version(owner)
+    count = version.count
+    changes = count[0]
+    count[0] = changes + 1
     tick = next(_TICKS)  # atomic: no lock on this path (an optimizer takes it for every parameter)
-    version.ticks[version.value % KEPT_TICKS] = tick
-    version.value += 1
-    if tick > CLOCK.now:
-        CLOCK.now = tick
-    if rebase:
-        with _REBASE_LOCK:
-            CLOCK.last_rebase = max(CLOCK.last_rebase, tick)
+    version.ticks[changes % KEPT_TICKS] = tick
+    if tick > CLOCK[NOW]:
+        CLOCK[NOW] = tick
     return tick
+
+
+def bump_version_and_rebase(array: np.ndarray) -> int:
+    """:func:`bump_version` for a change that re-bases a graph tensor (ops made before it are rerouted)."""
+    tick = bump_version(array)
+    with _REBASE_LOCK:
+        CLOCK[LAST_REBASE] = max(CLOCK[LAST_REBASE], tick)
+    return tick
+
+
+def _new_version(owner: np.ndarray) -> _Version:
+    """The version of ``owner``'s memory, forgotten when the memory is freed."""
+    key = id(owner)
+    return _VERSIONS.setdefault(key, _Version(weakref.ref(owner, lambda _: _VERSIONS.pop(key, None))))
 
 
 def version_of(array: np.ndarray) -> int:
     """How many in-place changes ``array``'s memory has had (PyTorch's ``t._version``)."""
     version = _VERSIONS.get(id(_memory_owner(array)))
-    return 0 if version is None else version.value
+    return 0 if version is None else version.count[0]
 
 
 def _version_at(array: np.ndarray, tick: int) -> tuple[int, int]:
@@ -169,7 +179,8 @@ def _version_at(array: np.ndarray, tick: int) -> tuple[int, int]:
     if version is None:
         return 0, 0
     later = sum(1 for t in version.ticks if t > tick)
-    return version.value - later, version.value
+    now = version.count[0]
+    return now - later, now
 
 
 def _check_saved(node, op) -> None:
@@ -245,7 +256,7 @@ def topological_order(root) -> list:
 
     Iterative depth-first search (no recursion limit); only tensors that require grad.
     """
-    rebased = CLOCK.last_rebase
+    rebased = CLOCK[LAST_REBASE]
     order = []
     visited = {root}
     parents = root._parents
@@ -272,7 +283,7 @@ def topological_order(root) -> list:
 def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
     """Propagate ``gradient`` (= ∂L/∂root) to every leaf of ``root``'s graph."""
     tape = STATE.tape
-    changed = CLOCK.now
+    changed = CLOCK[NOW]
     grads = {root: gradient}
     take = grads.pop
     kept: set[int] = set()  # arrays already stored in some .grad during this pass
@@ -313,18 +324,18 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
             node._parents = ()
 
 
-_GRAD_LOCKS = tuple(threading.Lock() for _ in range(64))
+_GRAD_LOCK = threading.Lock()
 
 
 def _accumulate(tensor, grad: np.ndarray, kept: set[int]) -> None:
     """``tensor.grad += grad`` (or ``= grad`` the first time), atomically.
 
-    Threads running ``backward`` into one shared tensor take turns (one lock per tensor,
-    picked from a fixed set), so no contribution is lost. A stored gradient never shares
+    Threads running ``backward`` into one shared tensor take turns (one lock, held only
+    for the read-add-store), so no contribution is lost. A stored gradient never shares
     memory with another ``.grad`` (an ``add`` hands the same array to both inputs) nor is a
     read-only view, so in-place edits such as gradient clipping touch exactly one tensor.
     """
-    with _GRAD_LOCKS[hash(tensor) % 64]:
+    with _GRAD_LOCK:
         if tensor._grad is not None:
             grad = tensor._grad.data + grad
         elif id(grad) in kept or grad.base is not None:  # shared, or a view of another array

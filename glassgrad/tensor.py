@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .autograd import CLOCK, STATE, bump_version, run_backward, version_of
+from .autograd import CLOCK, NOW, STATE, bump_version, bump_version_and_rebase, run_backward, version_of
 
 float16 = np.dtype(np.float16)
 float32 = np.dtype(np.float32)
@@ -223,7 +223,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same numbers, cut from the graph (shares memory)."""
-        return Tensor._wrap(self.data)
+        return Tensor._wrap(_own_array(self))
 
     def clone(self) -> Tensor:
         """A copy that stays in the graph (gradient flows back unchanged)."""
@@ -547,7 +547,7 @@ class Tensor:
     def reshape(self, *shape) -> Tensor:
         shape = _shape_arg(shape)
         try:
-            return _as_view(self, _apply(ops.RESHAPE, (self,), self.data, shape))
+            return _as_view(self, _apply(ops.RESHAPE, (self,), _own_array(self), shape))
         except ValueError:
             if _fits(shape, self.data.size):
                 raise  # not a shape problem: let the real error through
@@ -570,20 +570,20 @@ class Tensor:
         axes = list(range(self.data.ndim))
         dim0, dim1 = _check_dim(self, dim0, "transpose"), _check_dim(self, dim1, "transpose")
         axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
-        return _as_view(self, _apply(ops.PERMUTE, (self,), self.data, tuple(axes)))
+        return _as_view(self, _apply(ops.PERMUTE, (self,), _own_array(self), tuple(axes)))
 
     def permute(self, *dims) -> Tensor:
         dims = tuple(_check_dim(self, d, "permute") for d in _shape_arg(dims))
         if sorted(dims) != list(range(self.data.ndim)):
             raise RuntimeError(f"permute: dims {dims} must list each of the {self.data.ndim} dims once")
-        return _as_view(self, _apply(ops.PERMUTE, (self,), self.data, dims))
+        return _as_view(self, _apply(ops.PERMUTE, (self,), _own_array(self), dims))
 
     @property
     def T(self) -> Tensor:
         """All dims reversed (for a matrix: the transpose)."""
         if self.data.ndim < 2:
             return self
-        return _as_view(self, _apply(ops.PERMUTE, (self,), self.data, tuple(reversed(range(self.data.ndim)))))
+        return _as_view(self, _apply(ops.PERMUTE, (self,), _own_array(self), tuple(reversed(range(self.data.ndim)))))
 
     def unsqueeze(self, dim: int) -> Tensor:
         if not -self.data.ndim - 1 <= dim <= self.data.ndim:
@@ -610,7 +610,7 @@ class Tensor:
                 f"expand: the shape {_shape_text(self.shape)} cannot be expanded to {_shape_text(target)} "
                 "(only size-1 dims can grow)"
             )
-        return _as_view(self, _apply(ops.EXPAND, (self,), self.data, target))
+        return _as_view(self, _apply(ops.EXPAND, (self,), _own_array(self), target))
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.expand(other.shape)
@@ -618,8 +618,11 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         index, advanced = _plain_index(index)
         try:
-            result = _apply(ops.GETITEM, (self,), self.data, index, advanced)
-            return result if advanced else _as_view(self, result)
+            if advanced:
+                return _apply(ops.GETITEM, (self,), self.data, index, advanced)
+            if not any(part is Ellipsis for part in (index if isinstance(index, tuple) else (index,))):
+                index = (*index, ...) if isinstance(index, tuple) else (index, ...)  # x[0] of a vector: a 0-d view
+            return _as_view(self, _apply(ops.GETITEM, (self,), _own_array(self), index, advanced))
         except IndexError as error:
             raise IndexError(f"indexing a tensor of shape {_shape_text(self.shape)}: {error}") from None
 
@@ -642,7 +645,7 @@ def _apply(op: ops.Op, parents: tuple, *args: Any) -> Tensor:
                 result._op = op
                 result._parents = parents
                 result._ctx = saved
-                result._clock = CLOCK.now
+                result._clock = CLOCK[NOW]
                 break
         else:
             result._requires_grad = False
@@ -769,7 +772,7 @@ def _rebase(tensor: Tensor, op: ops.Op, other: Tensor, saved: Any, private: int 
     old._clock = getattr(tensor, "_clock", 0)
     old._before = getattr(tensor, "_before", None)
     old._private = getattr(tensor, "_private", None)
-    tick = bump_version(tensor.data, rebase=True)
+    tick = bump_version_and_rebase(tensor.data)
     tensor._requires_grad = True
     tensor._op = op
     tensor._parents = (old, other)
@@ -783,10 +786,14 @@ def _rebase(tensor: Tensor, op: ops.Op, other: Tensor, saved: Any, private: int 
         tape.on_forward(op, (old, other), tensor, args)
 
 
-def _own_array(tensor: Tensor) -> None:
-    """Give a 0-d tensor that holds a NumPy scalar (an op's 0-d result) an array it can change in place."""
+def _own_array(tensor: Tensor) -> np.ndarray:
+    """The tensor's array; a 0-d tensor that holds a NumPy scalar (an op's 0-d result) gets a real one.
+
+    Only an array can be changed in place, or share its memory with a view or ``detach()``.
+    """
     if not isinstance(tensor.data, np.ndarray):
         tensor.data = np.array(tensor.data)
+    return tensor.data
 
 
 def _scaled(other: Any, alpha: float) -> Any:

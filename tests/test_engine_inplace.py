@@ -143,9 +143,15 @@ def test_views_and_detach_share_one_version():
     views[0].zero_()
     x[1] = 5
     assert [v._version for v in [x, *views]] == [3] * 6
+    entry = x[1][0]  # one number of a vector: still a view, as in PyTorch
+    entry += 1
+    assert x[1, 0].item() == 6.0 and x._version == 4
+    single = (x * 1).sum()  # a 0-d result: its views and detach() share its memory too
+    single.detach().mul_(2)
+    assert single.reshape(1).tolist() == [2 * (0 + 0 + 6 + 5)]
     copy = x[[0, 1]]  # advanced indexing copies: its own memory
     copy += 1
-    assert x._version == 3 and copy._version == 1
+    assert x._version == 4 and copy._version == 1
 
 
 # --- in-place changes of graph tensors: recorded as PyTorch records them ------------------------------

@@ -139,16 +139,13 @@ class Optimizer:
         tape = STATE.tape
         update = self._update if tape is None else functools.partial(self._update_and_record, tape)
         for group in self.param_groups:
-            if tape is None and self._update_group_at_once(group):
-                continue
+            at_once = tape is None and self._update_group_at_once(group)
             for param in group["params"]:
                 grad = param.grad
                 if grad is not None:
-                    update(param, grad.data, group)
-        for group in self.param_groups:  # each update is an in-place change, counted as PyTorch's p.add_(…) is
-            for param in group["params"]:
-                if param.grad is not None:
-                    bump_version(param.data)
+                    if not at_once:
+                        update(param, grad.data, group)
+                    bump_version(param.data)  # an in-place change, counted as PyTorch's p.add_(…) is
         return loss
 
     def _update_and_record(self, tape: Any, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
