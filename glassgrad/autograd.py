@@ -20,7 +20,8 @@ was made; if a tensor its rule reads back (:attr:`glassgrad.ops.Op.saves`) chang
 ``backward`` refuses with PyTorch's "modified by an inplace operation" error instead of
 using the changed numbers. An in-place change of a tensor in the graph *re-bases* it: the
 tensor stands for ``op(old value, other)`` and its old node moves to a hidden tensor that
-ops recorded before the change still lead to (:func:`reroute`).
+ops recorded before the change still lead to (:func:`reroute`). A change made with NumPy
+directly on ``t.data`` is not counted (as with PyTorch's ``.data``).
 
 Grad mode: :class:`no_grad` (a context manager and a decorator) turns recording off.
 A tape (:mod:`glassgrad.trace`) can observe every step through :data:`STATE`.tape;

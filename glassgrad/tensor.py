@@ -14,6 +14,14 @@ Differences, all deliberate: ``data`` is the NumPy array itself, ``numpy()`` wor
 tensor that requires grad (it returns the array, shared), and ``grad_fn`` is the
 :class:`~glassgrad.ops.Op` row that made the tensor.
 
+In-place changes (``+=``, ``t[i] = v``, ``add_``, ``copy_``, …) follow PyTorch's rule (see
+:mod:`glassgrad.autograd`): each counts a new version of the tensor's memory, shared with its
+views and ``detach()``; ``backward`` refuses a value that changed after the forward saved it;
+on a tensor in the graph (``out += bias``, ``h[h < 0] = 0``) the change is recorded. One
+deliberate difference: a recorded in-place change of a view of a graph tensor, or of a tensor
+that has a view, is refused with a one-line error (PyTorch rewrites the other tensor's node with
+``CopySlices``); change the tensor itself, before taking views, or write it out of place.
+
 Dtypes follow PyTorch too: Python numbers and lists become float32 (or int64 / bool),
 a NumPy array keeps its dtype, an integer tensor mixed with a float one becomes float,
 and only floating tensors can require grad.
