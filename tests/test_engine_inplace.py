@@ -95,6 +95,18 @@ def test_optimizer_step_between_forward_and_backward_is_refused():
     assert_modified_error(y.backward, "mul", "2", 1, 0)
 
 
+def test_loading_weights_or_re_initialising_between_forward_and_backward_is_refused():
+    layer = gg.nn.Linear(2, 2)
+    x = gg.tensor([[1.0, 2.0]], requires_grad=True)
+    start = layer.weight._version  # initialising the layer filled its weight in place
+    y = layer(x).sum()  # ∂y/∂x reads the weight back
+    layer.load_state_dict({name: value.data * 2 for name, value in layer.state_dict().items()})
+    assert_modified_error(y.backward, "linear", "2, 2", start + 1, start)
+    y = layer(x).sum()
+    gg.nn.init.zeros_(layer.weight)
+    assert_modified_error(y.backward, "linear", "2, 2", start + 2, start + 1)
+
+
 def test_the_expected_version_is_the_one_the_forward_saw():
     x = gg.tensor([1.0, 2.0])
     x += 1
