@@ -116,7 +116,11 @@ _TICKS = itertools.count(1)
 _REBASE_LOCK = threading.Lock()
 
 KEPT_TICKS = 64
-"""How many of a memory block's latest change ticks are kept (to name the version a node saw)."""
+"""How many of a memory block's latest change ticks are kept, to name the version a node saw.
+
+A change after the node is always caught; only after more than 64 of them does the error name
+a later "expected version" than the true one.
+"""
 
 
 class _Version:
