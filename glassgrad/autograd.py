@@ -13,6 +13,16 @@ Every tensor made by an op while gradients are recorded remembers its op (a row 
    ``.grad`` of each leaf (and of tensors that called ``retain_grad()``),
 5. frees what the forward saved, unless ``retain_graph=True``.
 
+In-place changes follow PyTorch's rule. Every block of memory has a *version*, shared by
+all tensors that use it (views, ``detach()``), raised by one by every in-place change
+(``+=``, ``t[i] = v``, ``copy_``, an optimizer's step). A node remembers the clock when it
+was made; if a tensor its rule reads back (:attr:`glassgrad.ops.Op.saves`) changed since,
+``backward`` refuses with PyTorch's "modified by an inplace operation" error instead of
+using the changed numbers. An in-place change of a tensor in the graph *re-bases* it: the
+tensor stands for ``op(old value, other)`` and its old node moves to a hidden tensor that
+ops recorded before the change still lead to (:func:`reroute`). A change made with NumPy
+directly on ``t.data`` is not counted (as with PyTorch's ``.data``).
+
 Grad mode: :class:`no_grad` (a context manager and a decorator) turns recording off.
 A tape (:mod:`glassgrad.trace`) can observe every step through :data:`STATE`.tape;
 when no tape is active the cost is one attribute test per op.
@@ -21,7 +31,10 @@ when no tape is active the cost is one attribute test per op.
 from __future__ import annotations
 
 import functools
+import itertools
 import threading
+import weakref
+from array import array as typed_array
 from collections.abc import Callable
 from typing import Any
 
@@ -91,6 +104,127 @@ class enable_grad(set_grad_enabled):
         super().__init__(True)
 
 
+NOW, LAST_REBASE = 0, 1
+CLOCK = typed_array("q", [0, 0])
+"""One tick per in-place change of any memory; nodes note the tick they were made at.
+
+``CLOCK[NOW]``: the latest tick handed out (0: nothing changed in place yet);
+``CLOCK[LAST_REBASE]``: the tick of the latest change that re-based a graph tensor. Numbers here
+and in :class:`_Version` are stored unboxed, so counting a change allocates no Python object.
+"""
+_TICKS = itertools.count(1)
+_REBASE_LOCK = threading.Lock()
+
+KEPT_TICKS = 64
+"""How many of a memory block's latest change ticks are kept, to name the version a node saw.
+
+A change after the node is always caught; only after more than 64 of them does the error name
+a later "expected version" than the true one.
+"""
+
+
+class _Version:
+    __slots__ = ("count", "ticks", "owner")
+
+    def __init__(self, owner: weakref.ref) -> None:
+        self.count = typed_array("q", [0])  # changes so far
+        self.ticks = typed_array("q", bytes(8 * KEPT_TICKS))  # a ring: change n at n % KEPT_TICKS, unboxed
+        self.owner = owner
+
+
+_VERSIONS: dict[int, _Version] = {}  # id(the array that owns the memory) -> its version
+
+
+def _memory_owner(array: np.ndarray) -> np.ndarray:
+    """The array whose memory ``array`` uses (itself, or the base of a NumPy view)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def bump_version(array: np.ndarray) -> int:
+    """Count one in-place change of ``array``'s memory; return its tick on the clock."""
+    owner = array if array.base is None else _memory_owner(array)
+    version = _VERSIONS.get(id(owner))
+    if version is None:
+        version = _new_version(owner)
+    count = version.count
+    changes = count[0]
+    count[0] = changes + 1
+    tick = next(_TICKS)  # atomic: no lock on this path (an optimizer takes it for every parameter)
+    version.ticks[changes % KEPT_TICKS] = tick
+    if tick > CLOCK[NOW]:
+        CLOCK[NOW] = tick
+    return tick
+
+
+def bump_version_and_rebase(array: np.ndarray) -> int:
+    """:func:`bump_version` for a change that re-bases a graph tensor (ops made before it are rerouted)."""
+    tick = bump_version(array)
+    with _REBASE_LOCK:
+        CLOCK[LAST_REBASE] = max(CLOCK[LAST_REBASE], tick)
+    return tick
+
+
+def _new_version(owner: np.ndarray) -> _Version:
+    """The version of ``owner``'s memory, forgotten when the memory is freed."""
+    key = id(owner)
+    return _VERSIONS.setdefault(key, _Version(weakref.ref(owner, lambda _: _VERSIONS.pop(key, None))))
+
+
+def version_of(array: np.ndarray) -> int:
+    """How many in-place changes ``array``'s memory has had (PyTorch's ``t._version``)."""
+    version = _VERSIONS.get(id(_memory_owner(array)))
+    return 0 if version is None else version.count[0]
+
+
+def _version_at(array: np.ndarray, tick: int) -> tuple[int, int]:
+    """``array``'s version at ``tick`` and now."""
+    version = _VERSIONS.get(id(_memory_owner(array)))
+    if version is None:
+        return 0, 0
+    later = sum(1 for t in version.ticks if t > tick)
+    now = version.count[0]
+    return now - later, now
+
+
+def _check_saved(node, op) -> None:
+    """Refuse to run ``op``'s rule if a tensor it reads back changed in place since ``node`` was made."""
+    saves = op.saves(node._ctx) if callable(op.saves) else op.saves
+    private = getattr(node, "_private", None)  # a role whose value the node copied for itself
+    roles = sorted({role for parent, needs in zip(node._parents, saves) if parent._requires_grad for role in needs})
+    for role in roles:
+        if role == private:
+            continue
+        tensor = node if role < 0 else node._parents[role]
+        expected, now = _version_at(tensor.data, node._clock)
+        if expected != now:
+            which = "its output" if role < 0 else f"its input {role}"
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: the [{', '.join(map(str, tensor.shape))}] tensor used by '{op.name}' ({which}) "
+                f"is at version {now}; expected version {expected} instead. Hint: clone() it before changing "
+                "it in place (x = x.clone()), or make the in-place change after backward()"
+            )
+
+
+def reroute(node) -> tuple:
+    """``node``'s parents as they were when it was made.
+
+    A parent changed in place since then has been re-based; ``node`` used its earlier value,
+    kept by the hidden tensor the re-base left behind.
+    """
+    parents = []
+    for parent in node._parents:
+        before = getattr(parent, "_before", None)
+        while before is not None and node._clock < before[0]:
+            parent = before[1]
+            before = getattr(parent, "_before", None)
+        parents.append(parent)
+    node._parents = tuple(parents)
+    return node._parents
+
+
 def is_grad_enabled() -> bool:
     """True when ops record a graph for ``backward``."""
     return STATE.grad_enabled
@@ -127,15 +261,22 @@ def topological_order(root) -> list:
 
     Iterative depth-first search (no recursion limit); only tensors that require grad.
     """
+    rebased = CLOCK[LAST_REBASE]
     order = []
     visited = {root}
-    stack = [(root, iter(root._parents))]
+    parents = root._parents
+    if rebased and parents and root._clock < rebased:
+        parents = reroute(root)
+    stack = [(root, iter(parents))]
     while stack:
         node, parents = stack[-1]
         for parent in parents:
             if parent._requires_grad and parent not in visited:
                 visited.add(parent)
-                stack.append((parent, iter(parent._parents)))
+                grandparents = parent._parents
+                if rebased and grandparents and parent._clock < rebased:
+                    grandparents = reroute(parent)
+                stack.append((parent, iter(grandparents)))
                 break
         else:
             stack.pop()
@@ -147,6 +288,7 @@ def topological_order(root) -> list:
 def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
     """Propagate ``gradient`` (= ∂L/∂root) to every leaf of ``root``'s graph."""
     tape = STATE.tape
+    changed = CLOCK[NOW]
     grads = {root: gradient}
     take = grads.pop
     kept: set[int] = set()  # arrays already stored in some .grad during this pass
@@ -167,6 +309,8 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
                 "saved values were freed by the first backward). Call .backward(retain_graph=True) "
                 "the first time if you need to backward twice, or run the forward pass again."
             )
+        if node._clock < changed:  # something changed in place since this node was made
+            _check_saved(node, op)
         contributions = op.backward(upstream, saved)
         if tape is not None:
             tape.on_backward(node, upstream, contributions)
@@ -185,16 +329,21 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
             node._parents = ()
 
 
-def _accumulate(tensor, grad: np.ndarray, kept: set[int]) -> None:
-    """``tensor.grad += grad`` (or ``= grad`` the first time).
+_GRAD_LOCK = threading.Lock()
 
-    A stored gradient never shares memory with another ``.grad`` (an ``add`` hands the
-    same array to both inputs) nor is a read-only view, so in-place edits such as
-    gradient clipping touch exactly one tensor.
+
+def _accumulate(tensor, grad: np.ndarray, kept: set[int]) -> None:
+    """``tensor.grad += grad`` (or ``= grad`` the first time), atomically.
+
+    Threads running ``backward`` into one shared tensor take turns (one lock, held only
+    for the read-add-store), so no contribution is lost. A stored gradient never shares
+    memory with another ``.grad`` (an ``add`` hands the same array to both inputs) nor is a
+    read-only view, so in-place edits such as gradient clipping touch exactly one tensor.
     """
-    if tensor._grad is not None:
-        grad = tensor._grad.data + grad
-    elif id(grad) in kept or grad.base is not None:  # shared, or a view of another array
-        grad = grad.copy()
-    kept.add(id(grad))
-    tensor._grad = tensor._plain(grad)  # a plain Tensor, even for a subclass such as nn.Parameter
+    with _GRAD_LOCK:
+        if tensor._grad is not None:
+            grad = tensor._grad.data + grad
+        elif id(grad) in kept or grad.base is not None:  # shared, or a view of another array
+            grad = grad.copy()
+        kept.add(id(grad))
+        tensor._grad = tensor._plain(grad)  # a plain Tensor, even for a subclass such as nn.Parameter

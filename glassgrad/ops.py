@@ -142,6 +142,14 @@ class Op:
     settings: tuple[str, ...] = ()
     defaults: tuple[Any, ...] = ()
     loss: LossForm | None = None
+    saves: tuple[tuple[int, ...], ...] | Callable[[Any], tuple[tuple[int, ...], ...]] = ()
+    """For each input, the tensors its gradient reads back: input positions and :data:`OUT`.
+
+    These are PyTorch's saved tensors (``tools/autograd/derivatives.yaml``): when an input
+    needs a gradient, ``backward`` checks that none of them was changed in place since the
+    forward (see :mod:`glassgrad.autograd`). A rule that reads anything else keeps its own
+    copy. A function of the saved values where it depends on the settings (``max(dim)``).
+    """
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -190,6 +198,9 @@ class Op:
 
 RULES: dict[str, Op] = {}
 
+OUT = -1
+"""In :attr:`Op.saves`: the op's own output (``exp``, ``sigmoid``, ``softmax`` reuse it)."""
+
 
 def register(op: Op) -> Op:
     """Add ``op`` to :data:`RULES` (the table ``glassgrad rules`` prints) and return it."""
@@ -200,7 +211,8 @@ def register(op: Op) -> Op:
 def elementwise(name: str, formula: str, derivative: str, value: Callable[..., Array],
                 local: Callable[..., Array], *, reads: str = "input", kind: str = "elementwise", written: str = "",
                 symbol: str = "", settings: dict[str, Any] | None = None,
-                fused_backward: Callable[[Array, Array], tuple[Array]] | None = None) -> Op:
+                fused_backward: Callable[[Array, Array], tuple[Array]] | None = None,
+                saves: tuple[tuple[int, ...], ...] | None = None, same_from_output: bool = False) -> Op:
     """Declare and register an elementwise op of one input from its value and its local derivative.
 
     ``value(a, *settings)`` is the output; ``local(x, *settings)`` is ``∂out/∂a`` entry by entry,
@@ -208,20 +220,26 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
     (``reads="output"``: ``σ' = out·(1 − out)``). The backward is ``upstream ⊙ local`` and the
     trace shows ``local``'s numbers: one expression serves both. The forward saves only ``x``
     (with the settings, if the op has any). ``settings`` maps each setting's name to its default.
+    ``same_from_output=True`` says ``local`` gives the same numbers from the output as from the input
+    (ReLU: ``out > 0`` exactly where ``a > 0``): the trace still reads the input, but the backward
+    keeps the output, as PyTorch saves it, so the input may change in place after the forward.
+    The row's ``saves`` follows from what the backward keeps (the input or :data:`OUT`);
+    ``saves=((),)`` says the local derivative reads nothing an in-place change could alter (``neg``).
     ``fused_backward(upstream, x)``, for the hottest ops only, computes ``(upstream ⊙ local(x),)`` with
     fewer Python calls; ``tests/test_ops_table.py`` checks it against ``local`` for every row.
     """
     from_output = reads == "output"
+    keeps_output = from_output or same_from_output
     settings = settings or {}
     if settings:  # saved: (x, settings)
         def forward(a: Array, *setting_values: Any) -> tuple[Array, Any]:
             out = value(a, *setting_values)
-            return out, ((out if from_output else a), setting_values)
+            return out, ((out if keeps_output else a), setting_values)
 
         def backward(up: Array, saved: Any) -> tuple[Array]:
             return (up * local(saved[0], *saved[1]),)
     else:  # saved: x alone (the engine calls these for every node: no work it does not need)
-        if from_output:
+        if keeps_output:
             def forward(a: Array) -> tuple[Array, Any]:
                 out = value(a)
                 return out, out
@@ -239,7 +257,8 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
 
     return register(Op(name, formula, (derivative,), forward, backward, kind=kind, written=written, symbol=symbol,
                        local=local_derivatives, reads=reads, settings=tuple(settings),
-                       defaults=tuple(settings.values())))
+                       defaults=tuple(settings.values()),
+                       saves=((OUT,),) if saves is None and keeps_output else saves or ((0,),)))
 
 
 _CONSTANTS: dict[tuple[float, np.dtype], Array] = {}
@@ -327,20 +346,21 @@ def _mul_back(up, saved):
     return up * b, up * a
 
 MUL = register(Op("mul", "out = a · b", ("{b}", "{a}"), _mul, _mul_back, broadcasting=True, roles=("a", "b"),
-                  written="{a}·{b}", local=lambda i, out, s: [i[1], i[0]]))
+                  written="{a}·{b}", local=lambda i, out, s: [i[1], i[0]], saves=((1,), (0,))))
 
 
 def _div(a, b):
     out = a / b if a.dtype.kind == "f" else np.true_divide(a, b, dtype=np.float32)  # int / int: float32, as in PyTorch
-    return out, (b, out)
+    return out, (a, b)
 
 def _div_back(up, saved):
-    b, out = saved
+    a, b = saved
     share = up / b
-    return share, -share * out
+    return share, -share * (a / b)
 
 DIV = register(Op("div", "out = a / b", ("1/{b}", "−{a}/{b}²"), _div, _div_back, broadcasting=True,
-                  roles=("a", "b"), written="{a} / {b}", local=lambda i, out, s: [1 / i[1], -i[0] / (i[1] * i[1])]))
+                  roles=("a", "b"), written="{a} / {b}", local=lambda i, out, s: [1 / i[1], -i[0] / (i[1] * i[1])],
+                  saves=((1,), (0, 1))))
 
 
 def _pow(a, b):
@@ -356,7 +376,8 @@ def _pow_back(up, saved):
 
 POW = register(Op("pow", "out = aᵇ", ("{b}·{a}^({b} − 1)", "{a}^{b}·ln {a}"), _pow, _pow_back, broadcasting=True,
                   roles=("a", "b"), written="{a}^{b}",
-                  local=lambda i, out, s: [i[1] * i[0] ** (i[1] - 1), out * np.log(i[0])]))
+                  local=lambda i, out, s: [i[1] * i[0] ** (i[1] - 1), out * np.log(i[0])],
+                  saves=((0, 1), (0, 1, OUT))))
 
 
 def _maximum(a, b):
@@ -377,7 +398,7 @@ MAXIMUM = register(Op(
     "maximum", "out = max(a, b)",
     ("1 where {a} > {b}, ½ on a tie, 1 where either is NaN, else 0",
      "1 where {b} > {a}, ½ on a tie, 1 where either is NaN, else 0"),
-    _maximum, _maximum_back, broadcasting=True, roles=("a", "b"), local=_larger_share,
+    _maximum, _maximum_back, broadcasting=True, roles=("a", "b"), local=_larger_share, saves=((0, 1), (0, 1)),
 ))
 
 
@@ -395,12 +416,12 @@ MINIMUM = register(Op(
     ("1 where {a} < {b}, ½ on a tie, 1 where either is NaN, else 0",
      "1 where {b} < {a}, ½ on a tie, 1 where either is NaN, else 0"),
     _minimum, _minimum_back, broadcasting=True, roles=("a", "b"),
-    local=lambda i, out, s: _larger_share(i[::-1], out, s),  # a < b is b > a
+    local=lambda i, out, s: _larger_share(i[::-1], out, s), saves=((0, 1), (0, 1)),  # a < b is b > a
 ))
 
 
 def _where(condition, a, b):
-    return np.where(condition, a, b), condition
+    return np.where(condition, a, b), condition.astype(bool)  # a copy: the condition may change later
 
 def _where_back(up, condition):
     return np.where(condition, up, 0).astype(up.dtype), np.where(condition, 0, up).astype(up.dtype)
@@ -414,7 +435,7 @@ WHERE = register(Op(
 
 # --- elementwise, one input ------------------------------------------------------------
 
-NEG = elementwise("neg", "out = −a", "−1", np.negative, lambda a: -np.ones_like(a), written="−{a}")
+NEG = elementwise("neg", "out = −a", "−1", np.negative, lambda a: -np.ones_like(a), written="−{a}", saves=((),))
 
 
 def _pow_scalar(a, p):
@@ -434,7 +455,7 @@ def _pow_scalar_local(inputs, out, settings):
 
 POW_SCALAR = register(Op("pow_scalar", "out = aᵖ (p a constant)", ("{p}·{a}^({p} − 1)",), _pow_scalar,
                          _pow_scalar_back, written="{a}^{p}", settings=("p",), defaults=(2.0,),
-                         local=_pow_scalar_local))
+                         local=_pow_scalar_local, saves=((0,),)))
 
 EXP = elementwise("exp", "out = eᵃ", "exp({a}) = {out}", np.exp, lambda out: out, reads="output", written="exp({a})")
 LOG = elementwise("log", "out = ln a", "1/{a}", np.log, lambda a: 1 / a, written="ln({a})")
@@ -448,7 +469,7 @@ RELU = elementwise(
     "relu", "out = max(0, a)", "1 where {a} > 0, else 0",
     lambda a: np.maximum(a, 0),  # +0.0 for negative inputs (a · mask would show −0.0); NaN stays NaN
     lambda a: (a > 0).astype(a.dtype),  # relu'(0) = 0; a float mask multiplies fastest
-    kind="activation", written="ReLU({a})", symbol="ReLU",
+    kind="activation", written="ReLU({a})", symbol="ReLU", same_from_output=True,
 )
 LEAKY_RELU = elementwise(
     "leaky_relu", "out = a if a > 0 else s·a", "1 where {a} > 0, else {slope}",
@@ -539,7 +560,7 @@ def _clamp_back(up, inside):
 CLAMP = register(Op(  # the bounds may be arrays, which a trace does not keep: its local reads out == a
     "clamp", "out = min(max(a, lo), hi)", ("1 where {a} was not clamped (lo ≤ {a} ≤ hi), else 0",),
     _clamp, _clamp_back, local=lambda i, out, s: [(out == i[0]).astype(out.dtype)],
-    settings=("lo", "hi"), defaults=(-0.5, 0.5),
+    settings=("lo", "hi"), defaults=(-0.5, 0.5), saves=((0,),),
 ))
 
 
@@ -610,7 +631,7 @@ def _var_back(up, saved):
         return (up * centred * (2 / divisor if divisor else np.inf),)
 
 VAR = register(Op("var", "out = Σ(a − ā)² / (n − c)", ("{up}·2({a} − ā)/(n − c)",), _var, _var_back,
-                   kind="reduction"))
+                   kind="reduction", saves=((0,),)))
 
 
 def _std(a, axis, correction, keepdim):
@@ -627,7 +648,7 @@ def _std_back(up, saved):
 STD = register(Op(
     "std", "out = √(Σ(a − ā)² / (n − c))",
     ("{up}·({a} − ā)/((n − c)·{out})  (0 where {out} = 0)",),
-    _std, _std_back, kind="reduction",
+    _std, _std_back, kind="reduction", saves=((0, OUT),),
 ))
 
 
@@ -640,8 +661,12 @@ def _max_back(up, saved):
     share, axis, keepdim = saved
     return (_reduced_like(up, share.shape, axis, keepdim) * share.astype(up.dtype, copy=False),)
 
+def _extreme_saves(saved):
+    """PyTorch saves the input and the output of ``max()``, only the indices of ``max(dim)``."""
+    return ((0, OUT),) if saved[1] is None else ((),)
+
 MAX = register(Op("max", "out = max a", ("{up} at the maximum (split evenly between ties), else 0",), _max, _max_back,
-                   kind="reduction"))
+                   kind="reduction", saves=_extreme_saves))
 
 
 def _min(a, axis, keepdim):
@@ -650,7 +675,7 @@ def _min(a, axis, keepdim):
     return (out if keepdim else np.squeeze(out, axis=axis)), (share, axis, keepdim)
 
 MIN = register(Op("min", "out = min a", ("{up} at the minimum (split evenly between ties), else 0",), _min, _max_back,
-                   kind="reduction"))
+                   kind="reduction", saves=_extreme_saves))
 
 
 def _logsumexp(a, axis, keepdim):
@@ -672,7 +697,7 @@ def _logsumexp_back(up, saved):
 LOGSUMEXP = register(Op(
     "logsumexp", "out = ln Σ eᵃ (stable: m + ln Σ eᵃ⁻ᵐ)",
     ("{up}·softmax({a})",),
-    _logsumexp, _logsumexp_back, kind="reduction",
+    _logsumexp, _logsumexp_back, kind="reduction", saves=((0, OUT),),
 ))
 
 
@@ -697,7 +722,7 @@ def _softmax_back(up, saved):
 SOFTMAX = register(Op(
     "softmax", "out = eᵃ / Σ eᵃ",
     ("{out} ⊙ ({up} − Σ {up} ⊙ {out})",),
-    _softmax, _softmax_back, kind="slicewise", written="softmax({a})", settings=("dim",),
+    _softmax, _softmax_back, kind="slicewise", written="softmax({a})", settings=("dim",), saves=((OUT,),),
 ))
 
 
@@ -717,6 +742,7 @@ LOG_SOFTMAX = register(Op(
     "log_softmax", "out = a − logsumexp(a)",
     ("{up} − softmax({a})·Σ {up}",),
     _log_softmax, _log_softmax_back, kind="slicewise", written="log softmax({a})", settings=("dim",),
+    saves=((OUT,),),
 ))
 
 
@@ -778,6 +804,22 @@ GETITEM = register(Op(
     "getitem", "out = a[index]",
     ("{up} scattered back (repeats add up)",),
     _getitem, _getitem_back, kind="shape",
+))
+
+
+def _setitem(a, value, index):
+    a[index] = value  # into a's own memory: recorded only for an in-place change (t[index] = v, t.copy_(v))
+    return a, index
+
+def _setitem_back(up, index):
+    kept = np.array(up)  # a writable copy (a 0-d upstream may come as a NumPy scalar)
+    kept[index] = 0  # the old entries there were overwritten: they get no gradient
+    return kept, up[index]
+
+SETITEM = register(Op(
+    "setitem", "out = a with out[index] = v",
+    ("{up} with the written entries set to 0", "{up}[index], summed back to the shape of {value}"),
+    _setitem, _setitem_back, broadcasting=True, kind="shape", roles=("a", "value"),
 ))
 
 
@@ -843,6 +885,7 @@ MATMUL = register(Op(
     "matmul", "out = A @ B",
     ("{up} @ {b}ᵀ", "{a}ᵀ @ {up}"),
     _matmul, _matmul_back, broadcasting=True, kind="contraction", roles=("a", "b"), written="{a} @ {b}",
+    saves=((1,), (0,)),
 ))
 
 
@@ -863,7 +906,8 @@ def _linear_back(up, saved):
 
 LINEAR = register(Op("linear", "Z = X·Wᵀ + b  (per sample: z = W·x + b)",
                      ("{up}·{weight}", "({up})ᵀ·{input}", "Σ_rows {up}"), _linear, _linear_back,
-                     kind="affine", roles=("input", "weight", "bias"), written="{input}·{weight}ᵀ + {bias}"))
+                     kind="affine", roles=("input", "weight", "bias"), written="{input}·{weight}ᵀ + {bias}",
+                     saves=((1,), (0,), ())))
 
 
 # --- fused losses (kept whole for stability and speed) ---------------------------------------
@@ -900,7 +944,7 @@ MSE_LOSS = register(Op(
     _mse, _mse_back, kind="loss", roles=("input", "target"), settings=("reduction", "needs"),
     loss=LossForm("({input} − {target})²", "2({input} − {target})",
                   lambda prediction, target: (prediction - target) ** 2,
-                  lambda prediction, target: 2 * (prediction - target)),
+                  lambda prediction, target: 2 * (prediction - target)), saves=((0, 1), (0, 1)),
 ))
 
 
@@ -953,7 +997,7 @@ CROSS_ENTROPY = register(Op(
             derived=(Derived("ŷ", "softmax({logits})", lambda logits, target: softmax_array(logits, 1)),),
             shown_in_gradient=("ŷ", "{target}"),
         ),
-    ),
+    ), saves=((1,), ()),
 ))
 
 
@@ -979,7 +1023,7 @@ BCE = register(Op(
     loss=LossForm("[{target}·log {probabilities} + (1 − {target})·log(1 − {probabilities})]",
                   "({probabilities} − {target})/({probabilities}·(1 − {probabilities}))",
                   lambda p, y: y * np.log(p) + (1 - y) * np.log(1 - p),
-                  lambda p, y: (p - y) / (p * (1 - p)), negated=True),
+                  lambda p, y: (p - y) / (p * (1 - p)), negated=True), saves=((0, 1), (0, 1)),
 ))
 
 
@@ -1002,5 +1046,5 @@ BCE_WITH_LOGITS = register(Op(
     kind="loss", roles=("logits", "target"), settings=("reduction",),
     loss=LossForm("[{target}·log σ({logits}) + (1 − {target})·log(1 − σ({logits}))]", "(σ({logits}) − {target})",
                   lambda z, y: y * np.log(_sigmoid(z)) + (1 - y) * np.log(1 - _sigmoid(z)),
-                  lambda z, y: _sigmoid(z) - y, negated=True),
+                  lambda z, y: _sigmoid(z) - y, negated=True), saves=((0, 1), (0, 1)),
 ))

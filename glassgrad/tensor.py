@@ -14,6 +14,14 @@ Differences, all deliberate: ``data`` is the NumPy array itself, ``numpy()`` wor
 tensor that requires grad (it returns the array, shared), and ``grad_fn`` is the
 :class:`~glassgrad.ops.Op` row that made the tensor.
 
+In-place changes (``+=``, ``t[i] = v``, ``add_``, ``copy_``, …) follow PyTorch's rule (see
+:mod:`glassgrad.autograd`): each counts a new version of the tensor's memory, shared with its
+views and ``detach()``; ``backward`` refuses a value that changed after the forward saved it;
+on a tensor in the graph (``out += bias``, ``h[h < 0] = 0``) the change is recorded. One
+deliberate difference: a recorded in-place change of a view of a graph tensor, or of a tensor
+that has a view, is refused with a one-line error (PyTorch rewrites the other tensor's node with
+``CopySlices``); change the tensor itself, before taking views, or write it out of place.
+
 Dtypes follow PyTorch too: Python numbers and lists become float32 (or int64 / bool),
 a NumPy array keeps its dtype, an integer tensor mixed with a float one becomes float,
 and only floating tensors can require grad.
@@ -27,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .autograd import STATE, run_backward
+from .autograd import CLOCK, NOW, STATE, bump_version, bump_version_and_rebase, run_backward, version_of
 
 float16 = np.dtype(np.float16)
 float32 = np.dtype(np.float32)
@@ -57,7 +65,11 @@ class Tensor:
     require grad record a graph, and ``backward()`` fills ``.grad`` of the leaves.
     """
 
-    __slots__ = ("data", "_grad", "_requires_grad", "_op", "_parents", "_ctx", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "_grad", "_requires_grad", "_op", "_parents", "_ctx", "_retains_grad", "_clock",
+                 "_before", "_private", "_view_of", "_viewed", "__weakref__")
+    # _clock: the in-place clock's tick when the node was made; _before: (tick, hidden tensor with the
+    # node it had before an in-place change re-based it); _private: an input whose old value the node
+    # copied for itself; _view_of / _viewed: this tensor is / has a view in the graph. Unset until used.
     __array_ufunc__ = None  # NumPy defers to our operators: np.float32(2) * t is a Tensor
 
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
@@ -168,6 +180,11 @@ class Tensor:
     def retains_grad(self) -> bool:
         return self._retains_grad
 
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has had (shared with its views), as in PyTorch."""
+        return version_of(self.data)
+
     # --- conversion -------------------------------------------------------------------
 
     def numpy(self) -> np.ndarray:
@@ -224,7 +241,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same numbers, cut from the graph (shares memory)."""
-        return Tensor._wrap(self.data)
+        return Tensor._wrap(_own_array(self))
 
     def clone(self) -> Tensor:
         """A copy that stays in the graph (gradient flows back unchanged)."""
@@ -318,64 +335,52 @@ class Tensor:
             seed = seed.astype(self.data.dtype, copy=False)
         run_backward(self, seed, retain_graph)
 
-    # --- in-place updates (for no_grad blocks: p -= lr * p.grad) -------------------------
+    # --- in-place updates -----------------------------------------------------------------
+    # Each one counts a new version of the memory (see glassgrad.autograd). Where PyTorch records
+    # it (grad mode on, and this tensor or the value requires grad), the tensor is re-based.
 
-    def _check_in_place(self, name: str) -> None:
-        if STATE.grad_enabled and self._requires_grad:
-            if self._op is None:
-                raise RuntimeError(
-                    f"a leaf Variable that requires grad is being used in an in-place operation "
-                    f"({name}). Do parameter updates inside `with gg.no_grad():`"
-                )
-            raise RuntimeError(
-                f"in-place {name} on a tensor that is part of a recorded graph is not supported; "
-                "write the out-of-place form (y = y + x) instead"
-            )
-
-    def _in_place(self, name: str, ufunc: np.ufunc, other: Any) -> Tensor:
-        self._check_in_place(name)
+    def _in_place(self, name: str, ufunc: np.ufunc, op: ops.Op, other: Any) -> Tensor:
+        if STATE.grad_enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+            return _record_in_place(self, name, op, other)
         value = other.data if isinstance(other, Tensor) else other
         try:
             ufunc(self.data, value, out=self.data, casting="same_kind")
         except TypeError:
-            raise RuntimeError(
-                f"{name}: result type {np.result_type(self.data, value)} can't be cast to this "
-                f"tensor's dtype {self.data.dtype}"
-            ) from None
+            if not isinstance(self.data, np.ndarray):  # a 0-d result that NumPy handed back as a scalar
+                _own_array(self)
+                return self._in_place(name, ufunc, op, other)
+            raise _cast_error(name, np.result_type(self.data, value), self) from None
         except ValueError as error:
-            raise RuntimeError(
-                f"{name}: cannot update a tensor of shape {_shape_text(self.shape)} in place with a "
-                f"value of shape {_shape_text(np.shape(value))} ({error})"
-            ) from None
+            raise _shape_error(name, self, value, error) from None
+        bump_version(self.data)
         return self
 
     def __iadd__(self, other: Any) -> Tensor:
-        return self._in_place("+=", np.add, other)
+        return self._in_place("+=", np.add, ops.ADD, other)
 
     def __isub__(self, other: Any) -> Tensor:
-        return self._in_place("-=", np.subtract, other)
+        return self._in_place("-=", np.subtract, ops.SUB, other)
 
     def __imul__(self, other: Any) -> Tensor:
-        return self._in_place("*=", np.multiply, other)
+        return self._in_place("*=", np.multiply, ops.MUL, other)
 
     def __itruediv__(self, other: Any) -> Tensor:
-        return self._in_place("/=", np.true_divide, other)
+        return self._in_place("/=", np.true_divide, ops.DIV, other)
 
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
-        return self._in_place("add_", np.add, other if alpha == 1 else _data(other) * alpha)
+        return self._in_place("add_", np.add, ops.ADD, _scaled(other, alpha))
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
-        return self._in_place("sub_", np.subtract, other if alpha == 1 else _data(other) * alpha)
+        return self._in_place("sub_", np.subtract, ops.SUB, _scaled(other, alpha))
 
     def mul_(self, other: Any) -> Tensor:
-        return self._in_place("mul_", np.multiply, other)
+        return self._in_place("mul_", np.multiply, ops.MUL, other)
 
     def div_(self, other: Any) -> Tensor:
-        return self._in_place("div_", np.true_divide, other)
+        return self._in_place("div_", np.true_divide, ops.DIV, other)
 
     def copy_(self, source: Any) -> Tensor:
-        self._check_in_place("copy_")
-        self.data[...] = _data(source)
+        self._set("copy_", ..., False, source)
         return self
 
     def fill_(self, value: float) -> Tensor:
@@ -385,8 +390,15 @@ class Tensor:
         return self.copy_(0)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._check_in_place("item assignment")
-        self.data[_plain_index(index)[0]] = _data(value)
+        self._set("item assignment", *_plain_index(index), value)
+
+    def _set(self, name: str, index: Any, advanced: bool, value: Any) -> None:
+        if STATE.grad_enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+            _record_set(self, name, index, advanced, value)
+            return
+        _own_array(self)
+        self.data[index] = _data(value)
+        bump_version(self.data)
 
     # --- arithmetic (rows of ops.py) -------------------------------------------------------
 
@@ -570,7 +582,7 @@ class Tensor:
     def reshape(self, *shape) -> Tensor:
         shape = _shape_arg(shape, "reshape")
         try:
-            return _apply(ops.RESHAPE, (self,), self.data, shape)
+            return _as_view(self, _apply(ops.RESHAPE, (self,), _own_array(self), shape))
         except ValueError:
             if _fits(shape, self.data.size):
                 raise  # not a shape problem: let the real error through
@@ -595,20 +607,20 @@ class Tensor:
         if not axes:  # a 0-d tensor: dims 0 and -1 name the number itself, as in PyTorch
             return self
         axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
-        return _apply(ops.PERMUTE, (self,), self.data, tuple(axes))
+        return _as_view(self, _apply(ops.PERMUTE, (self,), _own_array(self), tuple(axes)))
 
     def permute(self, *dims) -> Tensor:
         dims = tuple(_check_dim(self, d, "permute") for d in _shape_arg(dims, "permute"))
         if sorted(dims) != list(range(self.data.ndim)):
             raise RuntimeError(f"permute: dims {dims} must list each of the {self.data.ndim} dims once")
-        return _apply(ops.PERMUTE, (self,), self.data, dims)
+        return _as_view(self, _apply(ops.PERMUTE, (self,), _own_array(self), dims))
 
     @property
     def T(self) -> Tensor:
         """All dims reversed (for a matrix: the transpose)."""
         if self.data.ndim < 2:
             return self
-        return _apply(ops.PERMUTE, (self,), self.data, tuple(reversed(range(self.data.ndim))))
+        return _as_view(self, _apply(ops.PERMUTE, (self,), _own_array(self), tuple(reversed(range(self.data.ndim)))))
 
     def unsqueeze(self, dim: int) -> Tensor:
         if not -self.data.ndim - 1 <= dim <= self.data.ndim:
@@ -635,7 +647,7 @@ class Tensor:
                 f"expand: the shape {_shape_text(self.shape)} cannot be expanded to {_shape_text(target)} "
                 "(only size-1 dims can grow)"
             )
-        return _apply(ops.EXPAND, (self,), self.data, target)
+        return _as_view(self, _apply(ops.EXPAND, (self,), _own_array(self), target))
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.expand(other.shape)
@@ -643,7 +655,11 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         index, advanced = _plain_index(index)
         try:
-            return _apply(ops.GETITEM, (self,), self.data, index, advanced)
+            if advanced:
+                return _apply(ops.GETITEM, (self,), self.data, index, advanced)
+            if not any(part is Ellipsis for part in (index if isinstance(index, tuple) else (index,))):
+                index = (*index, ...) if isinstance(index, tuple) else (index, ...)  # x[0] of a vector: a 0-d view
+            return _as_view(self, _apply(ops.GETITEM, (self,), _own_array(self), index, advanced))
         except IndexError as error:
             raise IndexError(f"indexing a tensor of shape {_shape_text(self.shape)}: {error}") from None
 
@@ -666,6 +682,7 @@ def _apply(op: ops.Op, parents: tuple, *args: Any) -> Tensor:
                 result._op = op
                 result._parents = parents
                 result._ctx = saved
+                result._clock = CLOCK[NOW]
                 break
         else:
             result._requires_grad = False
@@ -681,6 +698,159 @@ def _apply(op: ops.Op, parents: tuple, *args: Any) -> Tensor:
     if tape is not None:
         tape.on_forward(op, parents, result, args)
     return result
+
+
+def _as_view(base: Tensor, view: Tensor) -> Tensor:
+    """Note that ``view`` may share ``base``'s memory.
+
+    A recorded in-place change of either is then refused: PyTorch would rewrite the other's
+    node too (CopySlices), glassgrad does not, so the gradient would be wrong. That covers a
+    view of a plain tensor that later joins the graph (``v = x[0]; x += w``).
+    """
+    if view._requires_grad:
+        if np.may_share_memory(view.data, base.data):  # reshape may copy instead
+            view._view_of = base
+            base._viewed = True
+    elif not base._requires_grad:
+        base._viewed = True
+    return view
+
+
+def _check_graph_in_place(tensor: Tensor, name: str) -> None:
+    """Refuse the in-place changes of a graph tensor that PyTorch refuses, or that glassgrad cannot record."""
+    if tensor._requires_grad and tensor._op is None:
+        raise RuntimeError(
+            f"a leaf Variable that requires grad is being used in an in-place operation ({name}). "
+            "Do parameter updates inside `with gg.no_grad():`"
+        )
+    base = getattr(tensor, "_view_of", None)
+    if base is not None:
+        while getattr(base, "_view_of", None) is not None:
+            base = base._view_of
+        if base._op is None:
+            raise RuntimeError(
+                f"a view of a leaf Variable that requires grad is being used in an in-place operation ({name}); "
+                "change the leaf itself inside `with gg.no_grad():`"
+            )
+        raise RuntimeError(
+            f"in-place {name} on a view (from reshape, transpose, expand or indexing) of a tensor in the "
+            "graph is not supported: change the tensor itself (t[index] = value), or write it out of place "
+            "(y = y * 2, gg.where(mask, value, y))"
+        )
+    if getattr(tensor, "_viewed", False):
+        raise RuntimeError(
+            f"in-place {name} recorded in the graph, on a tensor that has a view (from reshape, transpose, expand "
+            "or indexing), is not supported: make the change before taking the view, or write it out of place "
+            "(y = y * 2)"
+        )
+    if not tensor._requires_grad and tensor.data.base is not None:
+        raise RuntimeError(
+            f"in-place {name} with a value that requires grad, on a tensor that shares memory with another "
+            "(a view), is not supported: clone() it first"
+        )
+
+
+def _record_in_place(tensor: Tensor, name: str, op: ops.Op, other: Any) -> Tensor:
+    """``tensor op= other`` recorded in the graph: ``tensor`` becomes ``op(old tensor, other)``."""
+    _check_graph_in_place(tensor, name)
+    _own_array(tensor)
+    other = other if isinstance(other, Tensor) else _lift(other, tensor)
+    if np.may_share_memory(tensor.data, other.data):
+        raise RuntimeError(
+            f"in-place {name} of a tensor in the graph with an operand that shares memory with it is not "
+            "supported: clone() the operand first"
+        )
+    # the rule may read the old value back (mul, div: for other's gradient); it is about to be overwritten
+    private = any(0 in needs for needs, part in zip(op.saves, (tensor, other)) if part._requires_grad)
+    a, b = (tensor.data.copy() if private else tensor.data), other.data
+    if a.dtype is not b.dtype:
+        a, b = _promote(a, b)
+    try:
+        out, saved = op.forward(a, b)
+    except ValueError as error:
+        raise _shape_error(name, tensor, b, error) from None
+    if out.shape != tensor.shape:
+        raise _shape_error(name, tensor, b, f"the result would have shape {_shape_text(out.shape)}")
+    try:
+        np.copyto(tensor.data, out, casting="same_kind")
+    except TypeError:
+        raise _cast_error(name, out.dtype, tensor) from None
+    _rebase(tensor, op, other, saved, 0 if private else None, (a, b))
+    return tensor
+
+
+def _record_set(tensor: Tensor, name: str, index: Any, advanced: bool, value: Any) -> None:
+    """``tensor[index] = value`` recorded in the graph (``copy_`` is ``tensor[...] = value``)."""
+    _check_graph_in_place(tensor, name)
+    _own_array(tensor)
+    value = value if isinstance(value, Tensor) else _lift(value, tensor)
+    if advanced:  # keep the index as it is now: the rule reads it back
+        parts = index if isinstance(index, tuple) else (index,)
+        parts = tuple(part.copy() if isinstance(part, np.ndarray) else part for part in parts)
+        index = parts if isinstance(index, tuple) else parts[0]
+    _, saved = ops.SETITEM.forward(tensor.data, value.data, index)
+    _rebase(tensor, ops.SETITEM, value, saved, None, (index,))
+
+
+def _rebase(tensor: Tensor, op: ops.Op, other: Tensor, saved: Any, private: int | None, args: tuple) -> None:
+    """Make ``tensor`` stand for ``op(its old value, other)`` after an in-place change, as PyTorch does.
+
+    Its previous node moves to a hidden tensor on the same memory; ops recorded before the
+    change still lead there (``glassgrad.autograd.reroute``).
+    """
+    old = _new(Tensor)
+    old.data = tensor.data
+    old._grad = None
+    old._requires_grad = tensor._requires_grad
+    old._op = tensor._op
+    old._parents = tensor._parents
+    old._ctx = tensor._ctx
+    old._retains_grad = False
+    old._clock = getattr(tensor, "_clock", 0)
+    old._before = getattr(tensor, "_before", None)
+    old._private = getattr(tensor, "_private", None)
+    tick = bump_version_and_rebase(tensor.data)
+    tensor._requires_grad = True
+    tensor._op = op
+    tensor._parents = (old, other)
+    tensor._ctx = saved
+    tensor._clock = tick
+    tensor._before = (tick, old)
+    tensor._private = private
+    tape = STATE.tape
+    if tape is not None:
+        tape.on_rebase(tensor, old)
+        tape.on_forward(op, (old, other), tensor, args)
+
+
+def _own_array(tensor: Tensor) -> np.ndarray:
+    """The tensor's array; a 0-d tensor that holds a NumPy scalar (an op's 0-d result) gets a real one.
+
+    Only an array can be changed in place, or share its memory with a view or ``detach()``.
+    """
+    if not isinstance(tensor.data, np.ndarray):
+        tensor.data = np.array(tensor.data)
+    return tensor.data
+
+
+def _scaled(other: Any, alpha: float) -> Any:
+    """``alpha · other`` for ``add_``/``sub_`` (recorded when ``other`` is a tensor in the graph)."""
+    if alpha == 1:
+        return other
+    return other * alpha if isinstance(other, Tensor) else np.multiply(_data(other), alpha)
+
+
+def _cast_error(name: str, result_dtype: np.dtype, tensor: Tensor) -> RuntimeError:
+    return RuntimeError(
+        f"{name}: result type {result_dtype} can't be cast to this tensor's dtype {tensor.data.dtype}"
+    )
+
+
+def _shape_error(name: str, tensor: Tensor, value: Any, reason: Any) -> RuntimeError:
+    return RuntimeError(
+        f"{name}: cannot update a tensor of shape {_shape_text(tensor.shape)} in place with a "
+        f"value of shape {_shape_text(np.shape(value))} ({reason})"
+    )
 
 
 def _float_data(tensor: Tensor) -> np.ndarray:

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import bump_version
 from ..creation import _pick_generator
 from ..tensor import Tensor
 
@@ -84,6 +85,7 @@ def _check_target(tensor: Tensor) -> Tensor:
 def _fill(tensor: Tensor, values: Any) -> Tensor:
     """Write ``values`` into ``tensor.data`` in place (cast to its dtype) and return the tensor."""
     _check_target(tensor).data[...] = values
+    bump_version(tensor.data)  # an in-place change, as PyTorch's init functions count it
     return tensor
 
 

@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..autograd import bump_version
 from ..creation import resolve_dtype
 from ..tensor import Tensor, _shape_text
 from .hooks import (
@@ -370,6 +371,7 @@ class Module:
                                + "\n\t".join(errors) + "\n" + hint)
         for target, array in copies:
             np.copyto(target.data, array, casting="unsafe")
+            bump_version(target.data)  # an in-place change, as PyTorch's copy_ counts it
         return IncompatibleKeys(missing, unexpected)
 
     # --- description ----------------------------------------------------------------------------

@@ -18,7 +18,9 @@ Each subclass supplies ``_update(param, grad, group)``, which changes ``param.da
 with only the options that group uses.
 Parameters whose ``.grad`` is ``None`` are skipped. When a tape is recording
 (``glassgrad.autograd.STATE.tape``), every update is reported to it with the old value,
-the gradient, the learning rate and the new value.
+the gradient, the learning rate and the new value. Each update counts as an in-place
+change of the parameter: a graph made before ``step()`` that reads the parameter back
+refuses ``backward()`` afterwards, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import STATE, enable_grad
+from ..autograd import STATE, bump_version, enable_grad
 from ..tensor import Tensor
 from ._checks import check_number
 
@@ -135,12 +137,13 @@ class Optimizer:
         tape = STATE.tape
         update = self._update if tape is None else functools.partial(self._update_and_record, tape)
         for group in self.param_groups:
-            if tape is None and self._update_group_at_once(group):
-                continue
+            at_once = tape is None and self._update_group_at_once(group)
             for param in group["params"]:
                 grad = param.grad
                 if grad is not None:
-                    update(param, grad.data, group)
+                    if not at_once:
+                        update(param, grad.data, group)
+                    bump_version(param.data)  # an in-place change, counted as PyTorch's p.add_(…) is
         return loss
 
     def _update_and_record(self, tape: Any, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:

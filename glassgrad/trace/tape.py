@@ -153,6 +153,29 @@ class Tape:
         )
         self.forward.append(record)
 
+    def on_rebase(self, tensor: Any, previous: Any) -> None:
+        """Called by the engine when an in-place change re-bases ``tensor`` (``out += b``).
+
+        The steps recorded so far made or read ``tensor``'s earlier value, which the hidden
+        tensor ``previous`` now stands for: they are filed under it, and it keeps the label.
+        """
+        key = id(tensor)
+        if key not in self.tensors:
+            return
+        earlier = self._keep(previous)
+
+        def swap(keys: tuple[int, ...]) -> tuple[int, ...]:
+            return tuple(earlier if k == key else k for k in keys)
+
+        for record in self.forward:
+            record.inputs, (record.output,) = swap(record.inputs), swap((record.output,))
+        for step in self.backward:
+            step.inputs, (step.node,) = swap(step.inputs), swap((step.node,))
+        for call in self.modules:
+            call.inputs, (call.output,) = swap(call.inputs), swap((call.output,))
+        if key in self.labels:
+            self.labels[earlier] = self.labels[key]
+
     def on_backward(self, node: Any, upstream: np.ndarray, contributions: tuple) -> None:
         """Called by the engine for every node it walks in ``backward()``."""
         self._enter_phase("backward")
