@@ -21,7 +21,12 @@ function short(text, value) {
 function pickable(cell, onPick, label) {
   if (!cell) return {};
   return { tabindex: "0", role: "button", "aria-label": label, onclick: (event) => { event.stopPropagation(); onPick(cell); },
-           onkeydown: (event) => { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); onPick(cell); } } };
+           onkeydown: (event) => {
+             if (event.key !== "Enter" && event.key !== " ") return;
+             event.preventDefault();
+             event.stopPropagation(); // a gradient sits inside its node's group: only the one focused is picked
+             onPick(cell);
+           } };
 }
 
 export function drawDiagram(svg, view, onPick) {
