@@ -33,7 +33,7 @@ ACTIVATION_LAYERS = {"tanh": gg.nn.Tanh, "sigmoid": gg.nn.Sigmoid, "gelu": gg.nn
 def _traced(activation: str, loss: str, seed: int = 0, output_activation: bool = False):
     """A traced one-sample 2→3→k network, and the engine's own tensors of the same pass (retain_grad)."""
     rng = np.random.default_rng(seed)
-    outputs = 1 if loss == "bce" else 2
+    outputs = 1 if loss.startswith("bce") else 2
     weights = {"w1": rng.normal(size=(3, 2)), "b1": rng.normal(size=3), "w2": rng.normal(size=(outputs, 3)),
                "b2": rng.normal(size=outputs)}
     x = rng.normal(size=(1, 2))
@@ -47,9 +47,12 @@ def _traced(activation: str, loss: str, seed: int = 0, output_activation: bool =
     if loss == "mse":
         target = gg.tensor(rng.normal(size=(1, outputs)), dtype=gg.float64)
         loss_function = F.mse_loss
-    elif loss == "bce":
+    elif loss.startswith("bce"):
         target = gg.tensor([[float(rng.integers(0, 2))]], dtype=gg.float64)
-        loss_function = F.binary_cross_entropy
+        loss_function = F.binary_cross_entropy if loss == "bce" else F.binary_cross_entropy_with_logits
+    elif loss == "ce_probabilities":
+        target = gg.tensor(rng.dirichlet(np.ones(outputs), size=1), dtype=gg.float64)
+        loss_function = F.cross_entropy
     else:
         target = gg.tensor([int(rng.integers(0, outputs))])
         loss_function = F.cross_entropy
@@ -86,7 +89,8 @@ def _engine_numbers(document: dict, tensors, total, weights) -> dict[str, np.nda
 
 
 CASES = [("tanh", "mse", False), ("sigmoid", "bce", True), ("gelu", "cross_entropy", False),
-         ("silu", "mse", False), ("leaky_relu", "cross_entropy", False), ("tanh", "bce", True)]
+         ("silu", "mse", False), ("leaky_relu", "cross_entropy", False), ("tanh", "bce", True),
+         ("tanh", "bce_logits", False), ("sigmoid", "ce_probabilities", False)]
 
 
 @pytest.mark.parametrize(("activation", "loss", "output_activation"), CASES)
@@ -172,7 +176,8 @@ ACTIVATION_ROWS = sorted(name for name, row in RULES.items() if row.kind == "act
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.sampled_from(sorted(ACTIVATION_LAYERS)), st.sampled_from(["mse", "cross_entropy", "bce"]),
+@given(st.sampled_from(sorted(ACTIVATION_LAYERS)),
+       st.sampled_from(["mse", "cross_entropy", "bce", "bce_logits", "ce_probabilities"]),
        st.integers(0, 10_000))
 def test_any_activation_and_loss_gives_recomputable_steps(activation, loss, seed):
     """Property: for random weights, every step of every such network has a rule that gives the trace's number."""
