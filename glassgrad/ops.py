@@ -109,6 +109,8 @@ class LossForm:
     derived: tuple[Derived, ...] = ()
     shown_in_gradient: tuple[str, ...] = ()
     """The symbols the gradient's step lists as its inputs (default: the roles)."""
+    shown_gradient_value: Callable[..., Array] | None = None
+    """``gradient`` computed from the :attr:`shown_in_gradient` quantities, in that order (when they are set)."""
     for_probabilities: LossForm | None = None
     """The form used instead when the target holds probabilities (floats) rather than class indices."""
 
@@ -989,6 +991,7 @@ CROSS_ENTROPY = register(Op(
         derived=(Derived("ŷ", "softmax({logits})", lambda logits, target: softmax_array(logits, 1)),
                  Derived("onehot({target})", "", _onehot)),
         shown_in_gradient=("ŷ", "onehot({target})"),
+        shown_gradient_value=lambda probabilities, onehot: probabilities - onehot,
         for_probabilities=LossForm(  # each row of y a distribution over the classes (its mass Σⱼ yⱼ, usually 1)
             "Σⱼ {target}ᵢⱼ·log softmax({logits})ᵢⱼ", "ŷ·Σⱼ {target}ⱼ − {target}",
             lambda logits, target: (target * np.log(softmax_array(logits, 1))).sum(axis=1),
@@ -996,6 +999,7 @@ CROSS_ENTROPY = register(Op(
             count="N", negated=True, total="Σᵢ",
             derived=(Derived("ŷ", "softmax({logits})", lambda logits, target: softmax_array(logits, 1)),),
             shown_in_gradient=("ŷ", "{target}"),
+            shown_gradient_value=lambda p, target: p * target.sum(axis=1, keepdims=True) - target,
         ),
     ), saves=((1,), ()),
 ))

@@ -317,9 +317,8 @@ def test_a_network_of_other_traced_activations_steps_through(torch, name):
 
 STEP_THROUGH = ("playground/app.py", "playground/bridge.py", "playground/display.py", "playground/explain.py",
                 "playground/stepper.py", "playground/traced.py", "trace/explain.py", "practice/step_rules.py")
-CHOICES = ("playground/bridge.py", "practice/step_rules.py")
-"""Tables of names allowed here: a learner's choice of what to build (``LOSSES = {"mse": F.mse_loss, …}``)
-and practice's rule ids (chosen by :mod:`glassgrad.practice.trace_steps` from the row key)."""
+CHOICES = ("playground/bridge.py",)
+"""Tables of names allowed here: a learner's choice of what to build (``LOSSES = {"mse": F.mse_loss, …}``)."""
 
 
 def test_no_step_through_module_and_no_explainer_switches_on_op_names():

@@ -5,11 +5,11 @@ roles, written form, derivative text, local derivative, loss form). This test re
 of ``glassgrad/trace``, ``glassgrad/practice`` and ``glassgrad/lessons`` and fails on:
 
 * a comparison with an op name (``op.name == "relu"``, ``entry.get("op") in ("mse_loss", …)``);
-* in trace and practice, a table written with op names (``{"relu": …}``, ``{"mse_loss", …}``) or a
+* in trace and practice, a table written with op names (``{"relu": …}``, ``{"mse_loss", …}``), a table
+  keyed by the name of a row (``{ops.RELU.name: …}``, ``{(ops.LINEAR.name, "forward"): …}``) or a
   method picked by name (``getattr(self, f"_cell_{name}")``).
 
-``practice/step_rules.py`` (the explainers, being merged with the playground's into one) is
-checked where it is rewritten; ``playground/`` likewise.
+``playground/`` is checked in ``tests/test_playground_trace_steps.py``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ PACKAGE = Path(glassgrad.__file__).parent
 AMBIGUOUS = {"mean", "sum", "max", "min", "linear"}
 """Op names that are also everyday words of the code (a reduction, a step kind)."""
 NAMES_AN_OP = re.compile(r"""\bop\b|\bname\b|["'](op|name)["']""")
-SKIPPED = {"practice/step_rules.py"}
+SKIPPED: set[str] = set()
 
 
 def _sources(folders: tuple[str, ...]) -> list[Path]:
@@ -54,6 +54,14 @@ def name_comparisons(tree: ast.AST) -> list[str]:
     return found
 
 
+def _row_names(node: ast.AST | None) -> list[str]:
+    """The row names read in ``node`` (``ops.RELU.name``, ``RELU.name``, also inside a tuple key)."""
+    if node is None:
+        return []
+    return [ast.unparse(part) for part in ast.walk(node) if isinstance(part, ast.Attribute) and part.attr == "name"
+            and isinstance(part.value, (ast.Attribute, ast.Name)) and ast.unparse(part.value).split(".")[-1].isupper()]
+
+
 def name_tables(tree: ast.AST) -> list[str]:
     found = []
     for node in ast.walk(tree):
@@ -64,6 +72,8 @@ def name_tables(tree: ast.AST) -> list[str]:
         names = {key.value for key in keys if isinstance(key, ast.Constant) and key.value in RULES}
         if names - AMBIGUOUS:
             found.append(f"line {node.lineno}: a table of op names {sorted(names)}")
+        if isinstance(node, ast.Dict) and (rows := [name for key in node.keys for name in _row_names(key)]):
+            found.append(f"line {node.lineno}: a table keyed by row names {sorted(set(rows))}")
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
                 and len(node.args) >= 2 and isinstance(node.args[1], ast.JoinedStr)):
             found.append(f"line {node.lineno}: a method picked by name: {ast.unparse(node)}")
@@ -89,6 +99,9 @@ def test_the_checks_catch_what_they_are_for():
         'LOSSES = {"mse_loss", "cross_entropy"}\n'
         'cell = getattr(self, f"_cell_{name}")\n'
         'if reduction == "mean": pass\n'
-        'scale = {"mean": 1, "sum": 2}\n')
+        'scale = {"mean": 1, "sum": 2}\n'
+        'STEP_RULES = {(ops.LINEAR.name, "forward", None): "affine", (ops.RELU.name, "forward", None): "relu"}\n'
+        'LOCAL = {RELU.name: "ReLU\'"}\n'
+        'roles = {item.name: item for item in items}\n')
     assert len(name_comparisons(sample)) == 2
-    assert len(name_tables(sample)) == 4
+    assert len(name_tables(sample)) == 6

@@ -15,6 +15,7 @@ from typing import Optional
 
 import typer
 
+from ..nn.architecture import ACTIVATION_NAMES
 from ..training import Callback
 from . import CommandError
 from .train_checks import (
@@ -30,7 +31,8 @@ from .train_checks import (
 
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adam": 0.003, "adamw": 0.003, "rmsprop": 0.001,
               "adagrad": 0.05}
-ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
+ACTIVATIONS = tuple(ACTIVATION_NAMES)
+"""``--activation``: every activation layer of :mod:`glassgrad.nn.activation`, by :func:`gg.nn.mlp`'s names."""
 LOSSES = ("auto", "cross-entropy", "bce", "mse")
 MAX_LOSS_GROWTH = 100.0
 """``train`` stops, explaining why, when a batch's loss exceeds this multiple of the first one's."""
@@ -109,7 +111,7 @@ def train(
     data: str = typer.Option("digits", help="digits, moons, circles, spirals, xor, diagonal-flip, linear-1d or a .csv"),
     target: Optional[str] = typer.Option(None, help="CSV only: the target column (name or index; default 'label')"),
     layers: Optional[str] = typer.Option(None, help="sizes from input to output, e.g. 64,128,10 (default in,256,out)"),
-    activation: str = typer.Option("relu", help="relu, leaky_relu, sigmoid or tanh"),
+    activation: str = typer.Option("relu", help=f"{', '.join(ACTIVATIONS[:-1])} or {ACTIVATIONS[-1]}"),
     loss: str = typer.Option("auto", help="auto, cross-entropy, bce or mse"),
     optimizer: str = typer.Option("adam", help="sgd, momentum, nesterov, adam, adamw, rmsprop or adagrad"),
     lr: Optional[float] = typer.Option(None, help="learning rate (default depends on the optimizer)"),

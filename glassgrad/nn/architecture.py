@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,7 +26,6 @@ import numpy as np
 
 from ..creation import resolve_dtype
 from . import activation
-from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .container import Residual, Sequential
 from .dropout import Dropout, _check_probability
 from .flatten import Flatten
@@ -46,11 +46,19 @@ LAYERS: dict[str, type[Module]] = {
 }
 """The layers an architecture may contain, by name (each layer's settings come from its ``config()``)."""
 
-ACTIVATIONS: dict[str, type[Module]] = {
-    "relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "tanh": Tanh, "softmax": Softmax,
-    "log_softmax": LogSoftmax, "identity": Identity,
-}
-"""Activation names accepted by :func:`mlp`."""
+
+
+def activation_name(layer: type[Module]) -> str:
+    """A layer's name as :func:`mlp` takes it: its class name's words in snake case
+    (``LeakyReLU`` → ``leaky_relu``, ``LogSoftmax`` → ``log_softmax``, ``SiLU`` → ``silu``)."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z][a-z])", "_", layer.__name__).lower()
+
+
+ACTIVATION_NAMES: dict[str, type[Module]] = {activation_name(layer): layer for layer in ACTIVATION_LAYERS}
+"""Every activation layer of :mod:`.activation` by name (``relu``, ``tanh``, ``gelu``, ``silu``, …)."""
+
+ACTIVATIONS: dict[str, type[Module]] = ACTIVATION_NAMES | {"identity": Identity}
+"""Activation names accepted by :func:`mlp`: the activation layers, and ``identity`` (none)."""
 
 
 def _activation(name: str, argument: str) -> Module:
@@ -69,7 +77,8 @@ def mlp(sizes: Sequence[int], activation: str = "relu", batch_norm: bool = False
     given. With ``residual=True`` every hidden layer as wide as its input is wrapped in a
     skip connection, ``x + block(x)`` (so ``[64, 128, 128, 10]`` gets one, around 128→128).
     ``seed`` makes the initial weights (and dropout masks) repeat exactly; without it they
-    come from glassgrad's generator (:func:`glassgrad.manual_seed`).
+    come from glassgrad's generator (:func:`glassgrad.manual_seed`). ``activation`` and
+    ``final_activation`` are names of :data:`ACTIVATIONS` (every layer of :mod:`.activation`).
     """
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or len(sizes) < 2:
         raise ValueError(f"mlp: sizes must list at least 2 layer sizes, e.g. [64, 128, 10], got {sizes!r}")

@@ -41,6 +41,19 @@ UNSTABLE_WINDOW = 10  # steps: a climb within this window keeps the warning up w
 VANISHED = 1e-6  # a gradient norm below this counts as zero in the explanations
 
 
+def _class_indices(labels: np.ndarray, classes: int) -> gg.Tensor:
+    return gg.tensor(labels)
+
+
+def _onehot_rows(labels: np.ndarray, classes: int) -> gg.Tensor:
+    return gg.tensor(np.eye(classes, dtype=np.float32)[labels])
+
+
+TARGETS = {"cross_entropy": _class_indices, "mse": _onehot_rows}
+"""What each loss of :data:`bridge.LOSSES` the trainer offers compares the outputs with: the class
+indices (cross-entropy) or one-hot rows (MSE). The config's loss name picks both, once."""
+
+
 @dataclass(frozen=True)
 class TrainingConfig:
     dataset: str = "moons"
@@ -73,7 +86,7 @@ def read_config(fields: Fields) -> TrainingConfig:
         noise=fields.number("noise", default.noise, 0.0, 1.0),
         hidden=tuple(fields.sizes("hidden", list(default.hidden), MAX_HIDDEN_LAYERS, MAX_HIDDEN_WIDTH)),
         activation=fields.choice("activation", bridge.ACTIVATIONS, default.activation),
-        loss=fields.choice("loss", ("cross_entropy", "mse"), default.loss),
+        loss=fields.choice("loss", tuple(TARGETS), default.loss),
         optimizer=fields.choice("optimizer", bridge.OPTIMIZERS, default.optimizer),
         lr=fields.number("lr", default.lr, 1e-5, 100.0),
         momentum=fields.number("momentum", default.momentum, 0.0, 0.999),
@@ -97,8 +110,9 @@ class TrainingJob:
         points, labels = bridge.load_dataset(config.dataset, config.samples, config.noise, config.seed)
         self.points, self.labels = points, labels
         self.classes = int(labels.max()) + 1
-        self.inputs, self.targets = gg.tensor(points), gg.tensor(labels)
-        self.onehot = gg.tensor(np.eye(self.classes, dtype=np.float32)[labels])
+        self.inputs = gg.tensor(points)
+        self.loss_function = bridge.LOSSES[config.loss]
+        self.targets = TARGETS[config.loss](labels, self.classes)
         self.model = bridge.make_mlp([points.shape[1], *config.hidden, self.classes], config.activation, config.seed)
         self.parameters = list(self.model.parameters())
         self.optimizer = bridge.make_optimizer(config.optimizer, self.parameters, config.lr, config.momentum)
@@ -112,9 +126,7 @@ class TrainingJob:
         self.status, self.message = "ok", ""
 
     def loss_of(self, outputs: gg.Tensor, rows: np.ndarray | None = None) -> gg.Tensor:
-        if self.config.loss == "cross_entropy":
-            return F.cross_entropy(outputs, self.targets if rows is None else self.targets[rows])
-        return F.mse_loss(outputs, self.onehot if rows is None else self.onehot[rows])
+        return self.loss_function(outputs, self.targets if rows is None else self.targets[rows])
 
     @gg.no_grad()
     def full_loss(self) -> float:

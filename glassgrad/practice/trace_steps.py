@@ -16,12 +16,13 @@ so a blank in it can be solved from what a worksheet shows:
   blank is never printed again, filled in, right below;
 * one sample read as a column (the lessons' ``Z = W·X + b``) is shown as columns.
 
-Steps of a one-sample network of linear layers, ReLU, MSE or softmax + cross-entropy get
-their rule (:mod:`.step_rules`): the engine recomputes them and the key writes each blank's
-equation out; other steps are still blanked and checked, with the formula as explanation.
-Which rule a step gets is read from the step document (its op's row key, the phase and the
-role of the input it differentiates; see :mod:`glassgrad.trace.layers`), never from the text
-of its formula.
+Steps of a one-sample network of linear layers, activations (ReLU, tanh, σ, GELU, …) and a
+loss (MSE, cross-entropy, binary cross-entropy, …) get their rule (:mod:`.step_rules`): the
+op's own row recomputes them and the key writes each blank's equation out; other steps are
+still blanked and checked, with the formula as explanation. Which rule a step gets is read
+from the data of the row the step names (``RULES[step["op"]]``: its kind, how its local
+derivative reads, its loss form), the phase and the role of the input it differentiates (see
+:mod:`glassgrad.trace.layers`); never from the op's name nor the text of its formula.
 
 >>> from glassgrad.lessons import lesson
 >>> [step.name for step in steps_from_trace(lesson("diagonal-flip"))][:4]
@@ -38,25 +39,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import ops
+from ..ops import RULES, Op
 from ..trace.render_json import values_array
-from .step_rules import RULES
+from . import step_rules
+from .step_rules import Layout, Rule
 from .worksheet import Step
 
 SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉"
-STEP_RULES = {
-    (ops.LINEAR.name, "forward", None): "affine",
-    (ops.LINEAR.name, "backward", "weight"): "weight_grad",
-    (ops.LINEAR.name, "backward", "input"): "input_grad",
-    (ops.RELU.name, "forward", None): "relu",
-    (ops.RELU.name, "backward", "a"): "relu_grad",
-    (ops.MSE_LOSS.name, "forward", None): "mse",
-    (ops.MSE_LOSS.name, "backward", "input"): "mse_grad",
-    (ops.CROSS_ENTROPY.name, "forward", None): "cross_entropy",
-    (ops.CROSS_ENTROPY.name, "backward", "logits"): "ce_grad",
-    (ops.CROSS_ENTROPY.name, "derived", None): "softmax",
-}
-"""(row key, phase, role of the differentiated input) → the :mod:`.step_rules` rule for such a step."""
 
 
 def load_trace(source: str) -> dict:
@@ -116,6 +105,12 @@ def _is_number(symbol: str) -> bool:
     return True
 
 
+def _raw(item: dict) -> np.ndarray:
+    """An entry's values with their kind: class indices stay integers (a JSON file keeps ``[1]`` as ints)."""
+    raw = np.asarray(item["values"])
+    return raw if raw.dtype.kind in "iub" else values_array(item["values"])
+
+
 class _Reader:
     """Reads one trace document into steps."""
 
@@ -132,6 +127,7 @@ class _Reader:
         self.layers = {entry.get("layer"): [item["symbol"] for item in entry["inputs"]] for entry in linear}
         self.weights = {symbols[0] for symbols in self.layers.values()}
         self.made: dict[str, np.ndarray] = {}
+        self.forward_of = {entry.get("layer"): entry for entry in self.forward}
 
     def values(self, item: dict, of: str | None = None) -> np.ndarray:
         """An entry's values as float64; one sample becomes a column (weights and their gradients keep shape)."""
@@ -168,8 +164,7 @@ class _Reader:
                 values = self.values(item)
             if "formula" in item and symbol not in self.made:
                 uses = {name: made for name, made in self.made.items() if mentions(item["formula"], name)}
-                derived = STEP_RULES.get((entry.get("op"), "derived", None)) if item.get("role") == "derived" else None
-                rule = derived if self.columns and len(uses) == 1 else None
+                rule = self.derived_rule(entry, item, uses) if item.get("role") == "derived" else None
                 found.append(self.step(symbol, item["formula"], uses, values, phase, rule))
             inputs[symbol] = values
         output = entry["output"]
@@ -183,49 +178,105 @@ class _Reader:
         found.append(self.step(output["symbol"], formula, inputs, self.values(output, output.get("of")), phase, rule))
         return found
 
-    def step(self, name: str, formula: str, inputs: dict, output: np.ndarray, phase: str, rule: str | None) -> Step:
+    def step(self, name: str, formula: str, inputs: dict, output: np.ndarray, phase: str, rule: Rule | None) -> Step:
         self.made[name] = output
-        chosen = RULES.get(rule) if rule else None
-        return Step(name, formula, inputs, output, phase, recompute=chosen.recompute if chosen else None,
-                    explain=chosen.explain if chosen else None)
+        return Step(name, formula, inputs, output, phase, recompute=rule.recompute if rule else None,
+                    explain=rule.explain if rule else None)
 
-    def rule(self, entry: dict, phase: str, inputs: dict) -> tuple[str | None, dict]:
+    # --- which rule a step gets: the row's kind and the role of the input it differentiates -----------
+
+    def settings(self, row: Op, entry: dict) -> tuple:
+        """The row's settings of the step's call (a backward step reads its layer's forward step), in order."""
+        forward = self.forward_of.get(entry.get("layer"), entry)
+        given = forward.get("settings") or {}
+        if any(name not in given for name in row.settings[len(row.defaults):]):
+            raise LookupError("a setting the trace does not record")
+        return tuple(given.get(name, default) for name, default in zip(row.settings, row.defaults))
+
+    def rule(self, entry: dict, phase: str, inputs: dict) -> tuple[Rule | None, dict]:
         """The rule of a one-sample layer step, with its inputs in the rule's order; (None, inputs) otherwise."""
-        kind = entry.get("kind")
-        rule = STEP_RULES.get((entry.get("op"), phase, entry.get("role") if phase == "backward" else None))
+        row = RULES.get(entry.get("op") or "")
+        if row is None:
+            return None, inputs
+        try:
+            if row.kind == "loss" and row.loss is not None:
+                return self.loss_rule(row, entry, phase, inputs)
+            if row.kind == "activation" and row.local is not None:
+                return self.activation_rule(row, entry, phase, inputs)
+            if row.kind == "affine" and self.columns:
+                return self.affine_rule(entry, phase, inputs)
+        except LookupError:
+            pass
+        return None, inputs
+
+    def affine_rule(self, entry: dict, phase: str, inputs: dict) -> tuple[Rule | None, dict]:
         names = list(inputs)
-        if rule is None:
-            return None, inputs
-        if kind == "loss":
-            upstream = entry.get("upstream")
-            from_the_loss = upstream is None or bool(np.all(values_array(upstream["values"]) == 1))
-            if rule in ("mse", "mse_grad"):
-                return (rule if self.loss.get("reduction") == "mean" and from_the_loss else None), inputs
-            if not self.columns:
-                return None, inputs
-            if phase == "forward" and len(names) >= 2:
-                return rule, {name: inputs[name] for name in names[:2]}
-            if phase == "backward" and len(names) == 2 and from_the_loss:
-                return rule, inputs
-            return None, inputs
-        if kind == "activation":
-            if phase == "forward":
-                return rule, inputs
-            pre_activation = entry["output"].get("of")
-            if pre_activation in self.made and names[1:] in ([], [pre_activation]):  # Z listed by the trace or not
-                return rule, {names[0]: inputs[names[0]], pre_activation: self.made[pre_activation]}
-            return None, inputs
-        if kind != "linear" or not self.columns:
-            return None, inputs
         if phase == "forward":
-            return rule, inputs
+            return step_rules.AFFINE, inputs
         weight = self.layers.get(entry.get("layer"), [None])[0]
         if entry.get("role") == "weight" and len(names) == 2:
-            return rule, inputs
-        if weight in inputs and len(names) == 2:  # the input's gradient: Wᵀ·∂L/∂Z
+            return step_rules.WEIGHT_GRADIENT, inputs
+        if entry.get("role") == "input" and weight in inputs and len(names) == 2:  # Wᵀ·∂L/∂Z
             upstream = next(name for name in names if name != weight)
-            return rule, {weight: inputs[weight], upstream: inputs[upstream]}
+            return step_rules.INPUT_GRADIENT, {weight: inputs[weight], upstream: inputs[upstream]}
         return None, inputs
+
+    def activation_rule(self, row: Op, entry: dict, phase: str, inputs: dict) -> tuple[Rule | None, dict]:
+        names = list(inputs)
+        settings = self.settings(row, entry)
+        if phase == "forward":
+            return (step_rules.activation_rule(row, settings), inputs) if len(names) == 1 else (None, inputs)
+        local = entry.get("local") or {}
+        pre_activation = entry["output"].get("of")
+        forward = self.forward_of.get(entry.get("layer"), {})
+        read = pre_activation if row.reads == "input" else forward.get("output", {}).get("symbol")
+        if read in self.made and names[1:] in ([], [read]) and "symbol" in local:  # Z (or A) listed or not
+            rule = step_rules.local_rule(row, settings, local["symbol"], local.get("formula", ""))
+            return rule, {names[0]: inputs[names[0]], read: self.made[read]}
+        return None, inputs
+
+    def loss_parts(self, row: Op, entry: dict) -> tuple[dict, dict]:
+        """The loss's first input and target, as its forward step lists them (symbol → values; the target raw)."""
+        forward = self.forward_of.get(entry.get("layer"), entry)
+        items = {item.get("role"): item for item in forward["inputs"]}
+        first, target = items[row.roles[0]], items[row.roles[1]]
+        values = self.made.get(first["symbol"])
+        shown = {first["symbol"]: self.values(first) if values is None else values,
+                 target["symbol"]: self.values(target)}
+        return shown, {target["symbol"]: _raw(target)}
+
+    def loss_rule(self, row: Op, entry: dict, phase: str, inputs: dict) -> tuple[Rule | None, dict]:
+        reduction = self.loss.get("reduction") or entry.get("reduction")
+        if reduction not in ("mean", "sum"):
+            return None, inputs
+        shown, raw = self.loss_parts(row, entry)
+        (target,) = raw.values()
+        form = row.loss.for_target(target)
+        layout = Layout(self.columns, classes=target.dtype.kind in "iub")
+        if phase == "forward":
+            return step_rules.loss_rule(row, form, reduction, layout), shown
+        upstream = entry.get("upstream")
+        from_the_loss = upstream is None or bool(np.all(values_array(upstream["values"]) == 1))
+        if not from_the_loss or entry.get("role") != row.roles[0]:
+            return None, inputs
+        names = dict(zip(row.roles, shown))
+        listed = [symbol.format(**names) for symbol in form.shown_in_gradient]
+        if listed and form.shown_gradient_value is not None and list(inputs) == listed:  # ŷ, onehot(y) as shown
+            return step_rules.loss_gradient_rule(row, form, reduction, layout, names), inputs
+        return step_rules.loss_gradient_rule(row, form, reduction, layout), shown
+
+    def derived_rule(self, entry: dict, item: dict, uses: dict) -> Rule | None:
+        """The rule of a quantity a loss computes from its first input alone (``ŷ = softmax(Z₃)``)."""
+        row = RULES.get(entry.get("op") or "")
+        if row is None or row.loss is None or not self.columns or len(uses) != 1:
+            return None
+        target = next((i for i in entry["inputs"] if i.get("role") == row.roles[1]), None)
+        form = row.loss if target is None else row.loss.for_target(_raw(target))
+        for derived in form.derived:
+            reads = [role for role in row.roles if "{" + role + "}" in derived.formula]
+            if derived.symbol == item["symbol"] and reads == [row.roles[0]]:
+                return step_rules.derived_rule(derived, row.roles[0], Layout(self.columns))
+        return None
 
     @staticmethod
     def fold_copies(steps: list[Step]) -> list[Step]:
