@@ -123,9 +123,7 @@ export class PracticeView {
       box.append(h("p", { class: "warning" }, result.not_a_number));
       return;
     }
-    if (reveal) {
-      box.append(h("p", { class: "verdict shown" }, "The solution:"));
-    } else {
+    if (!reveal) { // shown on request: the worked solution below is the whole answer
       box.append(h("p", { class: `verdict ${result.correct ? "correct" : "wrong"}`,
                           dataset: { correct: String(result.correct) } },
                    `${result.correct ? "✓" : "✗"} ${result.feedback}`));
