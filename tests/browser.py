@@ -39,3 +39,28 @@ def require_playwright():
     except ImportError:
         missing("browser tests need Playwright: pip install playwright")
     return sync_api
+
+
+VIEWPORTS = {"wide": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+"""The two sizes every view is checked at: a laptop and a phone."""
+READABLE_PX = 11.0
+
+
+def assert_seen(locator, what: str) -> None:
+    """What a person sees: shown, inside the viewport's width once scrolled to, and at a readable size."""
+    locator.scroll_into_view_if_needed()
+    assert locator.is_visible(), f"{what} is not visible"
+    box = locator.bounding_box()
+    width = locator.page.viewport_size["width"]
+    assert box is not None and box["width"] > 0 and box["height"] > 0, f"{what} has no size on the page"
+    assert box["x"] >= -0.5 and box["x"] + box["width"] <= width + 0.5, \
+        f"{what} spans x = {box['x']:.0f}…{box['x'] + box['width']:.0f} px, outside the {width} px viewport"
+    size = locator.evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
+    assert size >= READABLE_PX, f"{what} is written at {size} px, below the readable {READABLE_PX} px"
+
+
+def assert_no_sideways_scroll(page, what: str) -> None:
+    """The page is no wider than the viewport (a phone user never scrolls sideways to read it)."""
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    width = page.viewport_size["width"]
+    assert wide <= width, f"{what} is {wide} px wide at a {width} px viewport"

@@ -49,7 +49,7 @@ def test_dead_relu_fraction_counts_units_silent_for_the_whole_batch():
 def test_table_and_plot():
     diagnostics, *_ = one_batch_run()
     table = diagnostics.table()
-    assert [row[0] for row in table["rows"]] == ["0", "2", "1 (ReLU)"]
+    assert [row[0] for row in table["rows"]] == ["0 (weights)", "1 (ReLU)", "2 (weights)"]  # in the model's order
     figure = diagnostics.plot()
     assert len(figure.axes) == 3
 

@@ -673,6 +673,10 @@ def test_practice_problems_are_graded_by_the_engine(client, seed):
     assert good.json()["correct"] is True and good.json()["solution"]
     bad = client.post("/api/practice/check", json={"kind": "forward-blank", "seed": seed, "answer": f"{right + 1:g}"})
     assert bad.json()["correct"] is False and "Not quite" in bad.json()["feedback"]
+    first_try = client.post("/api/practice/check", json={"kind": "forward-blank", "seed": seed,
+                                                          "answer": f"{right + 1:g}", "reveal": False}).json()
+    assert first_try["correct"] is False and first_try["solution"] == [] and first_try["hint"]
+    assert "the answer is" not in first_try["feedback"]  # nothing to copy before a second try
 
 
 def test_every_practice_kind_can_be_shown(client):
@@ -684,7 +688,8 @@ def test_every_practice_kind_can_be_shown(client):
 
 def test_bad_practice_inputs_get_422(client):
     assert "choose one of" in error_of(client.post("/api/practice/new", json={"kind": "calculus"}), 422)
-    assert "is not a number" in error_of(client.post("/api/practice/check", json={"answer": "three"}), 422)
+    typo = client.post("/api/practice/check", json={"answer": "three"})  # a learner's typo: answered, in words
+    assert typo.status_code == 200 and "is not a number" in typo.json()["not_a_number"]
     assert "too long" in error_of(client.post("/api/practice/check", json={"answer": "1" * 100}), 422)
 
 

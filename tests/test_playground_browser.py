@@ -240,10 +240,12 @@ def test_practice_right_and_wrong(server, page):
     page.fill("#practice-answer", f"{right + 1:g}")
     page.keyboard.press("Enter")
     page.wait_for_selector('.verdict[data-correct="false"]')
-    assert page.locator(".worked li").count() >= 2
+    assert page.locator(".hint").is_visible() and page.locator(".worked li").count() == 0  # a second chance
     page.fill("#practice-answer", f"{right:g}")
     page.locator("#btn-check").click()
     page.wait_for_selector('.verdict[data-correct="true"]')
+    assert page.locator(".worked li").count() >= 2
+    expect(page.locator("#practice-score")).to_contain_text("1 of 1 right (0 at the first try, 1 after a hint")
     screenshot(page, "practice")
 
 

@@ -54,18 +54,24 @@ def _column(values: np.ndarray) -> np.ndarray:
 
 
 def _chain_rule_expected(t: dict, label: str) -> np.ndarray:
-    """The backward step by the textbook formula (exact fractions)."""
-    if label == "∂L/∂b₂":
-        prediction, target = t["ŷ"], t["y"]
-        return 2 * (prediction - target) / prediction.shape[0]
+    """The blank's gradient by the textbook formulas, chained from the numbers shown (exact fractions)."""
+    def output_gradient():  # ∂L/∂ŷ = 2(ŷ − y)/n, or given
+        if "∂L/∂ŷ" in t:
+            return t["∂L/∂ŷ"][:, 0]
+        return 2 * (t["ŷ"][:, 0] - t["y"][:, 0]) / t["ŷ"].shape[0]
+
+    def pre_activation_gradient():  # ∂L/∂Z₁ = (W₂ᵀ·∂L/∂ŷ) ⊙ [Z₁ > 0]
+        hidden = t["W₂"].T.dot(output_gradient())
+        return np.array([u if z > 0 else 0 for u, z in zip(hidden, t["Z₁"][:, 0])], dtype=object)
+
     if label == "∂L/∂W₂":
-        return np.outer(t["∂L/∂ŷ"][:, 0], t["A₁"][:, 0])
+        return np.outer(output_gradient(), t["A₁"][:, 0])
     if label == "∂L/∂A₁":
-        return (t["W₂"].T.dot(t["∂L/∂ŷ"][:, 0])).reshape(-1, 1)
-    if label == "∂L/∂b₁":
-        return np.array([[u if z > 0 else 0] for u, z in zip(t["∂L/∂A₁"][:, 0], t["Z₁"][:, 0])], dtype=object)
+        return (t["W₂"].T.dot(output_gradient())).reshape(-1, 1)
+    if label in ("∂L/∂Z₁", "∂L/∂b₁"):
+        return pre_activation_gradient().reshape(-1, 1)
     assert label == "∂L/∂W₁"
-    return np.outer(t["∂L/∂Z₁"][:, 0], t["x"][:, 0])
+    return np.outer(pre_activation_gradient(), t["x"][:, 0])
 
 
 def _expected_blank_tensor(document: dict, t: dict) -> tuple[np.ndarray, np.ndarray]:

@@ -65,8 +65,17 @@ def test_piped_quiz_with_the_bank_answers(monkeypatch, capsys):
     assert main(["quiz", "--count", "3", "--seed", "21"]) == 0
     out = capsys.readouterr().out
     assert "'E' is not one of the options: type a letter from A to D (or its number, 1 to 4)" in out
-    assert out.count("Why: ") == 3
+    assert out.count("Why: ") == 3 and out.count("The answer is ") == 3
     assert out.rstrip().endswith("Score: 2 of 3 answered right (67%).")
+
+
+def test_a_skipped_quiz_question_shows_the_right_letter(monkeypatch, capsys):
+    question = build_quiz(1, seed=5)[0]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("skip\n"))
+    assert main(["quiz", "--count", "1", "--seed", "5"]) == 0
+    out = capsys.readouterr().out
+    right = f"{'ABCD'[question.answer]}) {question.options[question.answer]}"
+    assert f"Skipped.\nThe answer is {right}.\nWhy: " in out
 
 
 def test_quiz_exercise_reads_letters_and_numbers():

@@ -4,7 +4,16 @@ Keep imports at the top of these modules light: load NumPy-heavy or plotting cod
 inside the command functions.
 """
 
+from typing import Any
+
 COMMAND_MODULES = ["engine", "train", "serve", "practice", "glassbox"]
+
+
+def switch(name: str, help: str) -> Any:
+    """An on/off option given alone (``--no-browser``, never ``--no-browser true``): the help shows no value."""
+    import typer
+
+    return typer.Option(False, name, metavar="", help=f"{help} (a switch: give it alone, without a value)")
 
 
 class CommandError(Exception):

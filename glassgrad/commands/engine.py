@@ -9,6 +9,7 @@ def rules() -> None:
     """Print every differentiable op: its kind, its formula and each input's derivative."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from glassgrad.ops import RULES
 
@@ -16,7 +17,8 @@ def rules() -> None:
     for column in ("op", "kind", "forward", "derivative, one line per input"):
         table.add_column(column)
     for op in RULES.values():
-        table.add_row(op.name, op.kind, op.formula, "\n".join(op.derivative_lines()))
+        # Text, not markup: a[index] and "joined along a dim" must print as written, brackets included
+        table.add_row(Text(op.name), Text(op.kind), Text(op.formula), Text("\n".join(op.derivative_lines())))
     Console().print(table)
 
 

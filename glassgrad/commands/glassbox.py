@@ -14,7 +14,7 @@ from typing import Optional
 
 import typer
 
-from . import CommandError
+from . import CommandError, switch
 
 OUTPUT = Path("glassgrad-output")
 EXPERIMENT_LENGTH = {"learning-rate": "steps", "optimizers": "epochs", "batch-size": "epochs", "zero-grad": "steps",
@@ -94,7 +94,7 @@ def trace(
     name: str = typer.Argument(..., help="diagonal-flip, mlp3 or linear-regression"),
     format: str = typer.Option("text", "--format", "-f", help="text, md, html or json (json keeps full precision)"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="write to this file instead of the terminal"),
-    ops: bool = typer.Option(False, "--ops", help="also show every primitive op, forward and backward"),
+    ops: bool = switch("--ops", "also show every primitive op, forward and backward"),
 ) -> None:
     """Trace a worked example: every forward value, local derivative, gradient and update."""
     _show(_lesson_document(name), _check_format(format), out, ops)
@@ -179,7 +179,7 @@ def experiment(
 
 
 def tour(
-    interactive: bool = typer.Option(False, "--interactive", help="pause after each chapter (Enter goes on, q stops)"),
+    interactive: bool = switch("--interactive", "pause after each chapter (Enter goes on, q stops)"),
     out: Path = typer.Option(OUTPUT / "tour", "--out", "-o", help="folder for the HTML report and its plots"),
 ) -> None:
     """The guided tour: forward, loss, backward, gradient check, update, learning rates, digits, depth."""

@@ -44,7 +44,10 @@ def practice(
 def generate(
     kind: Optional[str] = typer.Option(None, help=KIND_HELP),
     count: int = typer.Option(10, help="How many problems."),
-    seed: int = typer.Option(0, help="Seed: problem i uses seed + i."),
+    seed: Optional[int] = typer.Option(None, help=(
+        "Seed of the set (each problem's seed is derived from it and the problem's number). Left out: a random one, "
+        "kept in the JSON but not printed on a worksheet, which shows a sheet id instead: a student who knew the "
+        "seed could regenerate the key. A seed you choose yourself (1, 2, 3…) is easy to guess.")),
     size: Optional[int] = typer.Option(None, help="Problem size (each kind's default when left out)."),
     difficulty: int = typer.Option(1, help="1, 2 or 3."),
     format: str = typer.Option("json", "--format", help="json (for other tools), md or html (printable worksheets)."),
@@ -54,11 +57,13 @@ def generate(
     import json
 
     from glassgrad.practice import generate_set, problem_set_document, problems_html, problems_markdown
+    from glassgrad.practice.problems import sheet_id
 
     if format not in FORMATS:
         raise CommandError(f"unknown format {format!r}: choose json, md or html")
+    seed = secrets.randbits(63) if seed is None else seed
     problems = generate_set(kind, count, seed, size, difficulty)
-    title = f"Practice: {kind or 'mixed kinds'} (seed {seed})"
+    title = f"Practice: {kind or 'mixed kinds'} (sheet {sheet_id(kind, count, seed, size, difficulty)})"
     if format == "json":
         text = json.dumps(problem_set_document(problems, kind, seed), ensure_ascii=False, indent=2) + "\n"
     else:
@@ -111,13 +116,14 @@ def sheet(
 ) -> None:
     """A by-hand worksheet from a traced network: numbers blanked out, each solvable from what is shown, with a key."""
     from glassgrad.practice import diagonal_flip_steps, load_trace, steps_from_trace, trace_worksheet
+    from glassgrad.practice.problems import sheet_id
 
     if format not in FORMATS[1:]:
         raise CommandError(f"unknown format {format!r}: choose md or html")
     if places is not None and not 0 <= places <= 8:
         raise CommandError(f"--places must be from 0 to 8, not {places}")
     if from_trace is None:
-        steps, title = diagonal_flip_steps(seed), f"The diagonal-flip network by hand (seed {seed})"
+        steps, title = diagonal_flip_steps(seed), f"The diagonal-flip network by hand (sheet {sheet_id(blanks, seed)})"
     else:
         document = load_trace(from_trace)
         steps, title = steps_from_trace(document), f"By hand: {document.get('title') or from_trace}"

@@ -12,12 +12,14 @@ from pathlib import Path
 
 import typer
 
+from . import switch
+
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def serve(
     port: int = typer.Option(8000, help="Port to listen on (0 picks a free one)."),
-    no_browser: bool = typer.Option(False, "--no-browser", help="Print the URL but do not open a browser."),
+    no_browser: bool = switch("--no-browser", "Print the URL but do not open a browser"),
     host: str = typer.Option("127.0.0.1", help="Loopback address to bind: 127.0.0.1, localhost or ::1."),
     output_dir: Path = typer.Option(Path("glassgrad-output"), help="The only folder the playground writes to."),
 ) -> None:

@@ -57,11 +57,13 @@ class Diagnostics(Callback):
         self._hooks: list[Any] = []
         self._latest_dead: dict[str, float] = {}
         self._before: dict[str, np.ndarray] = {}
+        self._order: dict[str, int] = {}  # each module's position in the model: the table lists layers in it
 
     # --- the callback -----------------------------------------------------------------------
 
     def on_train_begin(self, state: Any) -> None:
         self.on_train_end(state)  # hooks an interrupted earlier run left behind
+        self._order = {name: position for position, (name, _) in enumerate(state.model.named_modules())}
         self._layers = [(name, module.weight) for name, module in state.model.named_modules()
                         if getattr(getattr(module, "weight", None), "ndim", 0) == 2]
         for name, _ in self._layers:
@@ -111,9 +113,11 @@ class Diagnostics(Callback):
         rows = []
         for name in self.grad_norms:
             norms, ratios = self.grad_norms[name], self.update_ratios[name]
-            rows.append([name, norms[-1] if norms else None, float(np.median(ratios)) if ratios else None])
-        rows += [[f"{name} (ReLU)", None, None, values[-1] if values else None]
+            rows.append((name, [f"{name} (weights)", norms[-1] if norms else None,
+                                float(np.median(ratios)) if ratios else None]))
+        rows += [(name, [f"{name} (ReLU)", None, None, values[-1] if values else None])
                  for name, values in self.dead_fraction.items()]
+        rows = [row for _, row in sorted(rows, key=lambda item: self._order.get(item[0], len(self._order)))]
         return {"title": "Diagnostics per layer", "intro": f"{len(self.steps)} recorded steps",
                 "columns": ["layer", "last ‖∂L/∂W‖", "median ‖ΔW‖/‖W‖", "dead ReLU fraction"],
                 "rows": [row + [None] * (4 - len(row)) for row in rows]}

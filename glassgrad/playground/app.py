@@ -11,7 +11,8 @@
 ``POST /api/train/{id}/save``             ``{name}`` → the weights as safetensors in the output folder
 ``POST /api/train/compare``               ``{config, rates, steps}`` → loss curves from one start
 ``POST /api/practice/new``                ``{kind, seed}`` → a problem (without its answer)
-``POST /api/practice/check``              ``{kind, seed, answer}`` → graded by the engine, worked solution
+``POST /api/practice/check``              ``{kind, seed, answer, reveal}`` → graded by the engine; the worked
+                                          solution, or (wrong, ``reveal`` false) a hint for another try
 =======================================  ==================================================================
 
 Errors are JSON ``{"error": "..."}`` with a 4xx status that says what to change. POST bodies must be
@@ -98,7 +99,8 @@ def options(state: Any, fields: Fields) -> dict:
         "training_defaults": {**default.__dict__, "hidden": list(default.hidden)},
         "limits": {"step_width": stepper.MAX_WIDTH, "step_layers": stepper.MAX_LAYERS,
                    "hidden_width": training.MAX_HIDDEN_WIDTH, "hidden_layers": training.MAX_HIDDEN_LAYERS,
-                   "steps_per_request": training.MAX_STEPS_PER_REQUEST, "jobs": state.jobs.limit,
+                   "steps_per_request": training.MAX_STEPS_PER_REQUEST, "total_steps": training.MAX_TOTAL_STEPS,
+                   "jobs": state.jobs.limit,
                    "body_bytes": MAX_BODY_BYTES},
     }
 
@@ -182,11 +184,12 @@ def practice_new(state: Any, fields: Fields) -> dict:
 def practice_check(state: Any, fields: Fields) -> dict:
     kind, seed = _practice_choice(fields)
     answer = fields.text("answer", "", 64)
+    reveal = fields.flag("reveal", True)
     fields.finish()
     try:
-        return bridge.practice_check(kind, seed, answer)
-    except ValueError as error:  # the practice module's AnswerError: not a number, says what to type
-        raise ApiError(422, str(error)) from None
+        return bridge.practice_check(kind, seed, answer, reveal)
+    except ValueError as error:  # the practice module's AnswerError: a learner's typo, answered (not a failed request)
+        return {"correct": None, "not_a_number": str(error), "solution": []}
 
 
 def _practice_choice(fields: Fields) -> tuple[str, int]:

@@ -168,10 +168,16 @@ def practice_problem(kind: str, seed: int) -> dict:
     return {**problem.to_dict(), "text": text, "blank_label": problem.blank_label}
 
 
-def practice_check(kind: str, seed: int, answer: str) -> dict:
-    """Grade a typed answer with the engine; ``ValueError`` (an ``AnswerError``) for text that is no number."""
-    from glassgrad.practice import generate
+def practice_check(kind: str, seed: int, answer: str, reveal: bool = True) -> dict:
+    """Grade a typed answer with the engine; ``ValueError`` (an ``AnswerError``) for text that is no number.
+
+    A wrong answer with ``reveal`` false gets a hint and no answer or solution, so the learner can try again.
+    """
+    from glassgrad.practice import generate, number_text, parse_answer
 
     problem = generate(kind, seed=seed)
     verdict = problem.check(answer)
-    return {"correct": bool(verdict.correct), "feedback": verdict.feedback, "solution": list(problem.solution)}
+    if verdict.correct or reveal:
+        return {"correct": bool(verdict.correct), "feedback": verdict.feedback, "solution": list(problem.solution)}
+    return {"correct": False, "feedback": f"Not yet: {number_text(parse_answer(answer))} is not it. Try again.",
+            "hint": problem.hint, "solution": []}

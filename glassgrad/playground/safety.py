@@ -303,6 +303,12 @@ class Fields:
             raise ApiError(422, f"{name} = {shown} is out of range: use a whole number from {low} to {high}")
         return int(value)
 
+    def flag(self, name: str, default: bool) -> bool:
+        value = self._get(name, default)
+        if not isinstance(value, bool):
+            raise ApiError(422, f"{name} must be true or false, got {json.dumps(value)[:40]}")
+        return value
+
     def choice(self, name: str, options: Iterable[str], default: str | None = None) -> str:
         options = list(options)
         value = self._get(name, default)

@@ -38,6 +38,7 @@ from . import bridge
 from .display import PRECISION_NOTE, matrix_json, shown, subscript
 from .safety import ApiError, Fields, number_from_text
 from .traced import Pass, run_pass
+from .training import overshoot
 
 EXAMPLES = {
     "diagonal-flip": "Diagonal flip (4→3→4, ReLU, MSE)",
@@ -84,13 +85,13 @@ class Network:
         return run_pass(self.model, self.loss, self.x, self.y, lr)
 
 
-def example_network(example: str, fields: Fields) -> tuple[Network, str, str]:
-    """The example's starting network, its title and its description."""
+def example_network(example: str, fields: Fields) -> tuple[Network, str, str, tuple[str, ...]]:
+    """The example's starting network, its title, its description and notes about its first forward pass."""
     seed = fields.integer("seed", 0, 0, 2**31 - 1)
     if example in ("diagonal-flip", "mlp3"):
         lesson = bridge.lesson_example(example)
         network = Network(lesson.model, lesson.loss, lesson.x, lesson.y)
-        return _as_float32(network), lesson.title, " ".join([lesson.description, *lesson.notes])
+        return _as_float32(network), lesson.title, lesson.description, tuple(lesson.notes)
     if example == "moons":
         sizes, activation, loss = bridge.MOONS
         points, labels = bridge.load_dataset("moons", n_samples=100, noise=0.1, seed=0)
@@ -116,7 +117,7 @@ def example_network(example: str, fields: Fields) -> tuple[Network, str, str]:
             parameter.data[...] = np.round(parameter.data, 2)
     description = (f"{about} Weights drawn with seed {seed} (PyTorch's nn.Linear rule) and rounded to 2 decimals "
                    "so the formulas stay readable.")
-    return _as_float32(Network(model, loss, np.asarray(x), np.asarray(y))), EXAMPLES[example], description
+    return _as_float32(Network(model, loss, np.asarray(x), np.asarray(y))), EXAMPLES[example], description, ()
 
 
 def _as_float32(network: Network) -> Network:
@@ -132,7 +133,7 @@ class Walkthrough:
     def __init__(self, fields: Fields) -> None:
         example = fields.choice("example", EXAMPLES, "diagonal-flip")
         lr = fields.number("lr", 0.1, *LR_RANGE)
-        network, title, description = example_network(example, fields)
+        network, title, description, self.notes = example_network(example, fields)
         actions = fields.text("actions", "", 8 * MAX_ACTIONS).split()
         if len(actions) > MAX_ACTIONS:
             raise ApiError(422, f"actions: {len(actions)} steps is too many to replay (at most {MAX_ACTIONS}); Reset")
@@ -142,6 +143,7 @@ class Walkthrough:
     def of(cls, network: Network, actions: str = "", lr: float = 0.1, title: str = "Your network") -> Walkthrough:
         """A walkthrough of any network (``network.model``: linear layers and activations, any traced ones)."""
         walk = cls.__new__(cls)
+        walk.notes = ()
         walk._replay("custom", network, title, "", lr, actions.split())
         return walk
 
@@ -149,6 +151,7 @@ class Walkthrough:
                 actions: list[str]) -> None:
         self.example, self.network, self.title, self.description, self.lr = example, network, title, description, lr
         self.actions, self.stage, self.updates, self.numbers = [], 0, 0, None
+        self.losses: list[float] = []  # the loss before each update
         for action in actions:
             self._do(action)
             self.actions.append(action)
@@ -182,6 +185,7 @@ class Walkthrough:
     def _update(self) -> None:
         """One traced SGD step of the real model; each entry remembers the update record that set it."""
         done = self.network.run(self.lr)
+        self.losses.append(float(done.loss))
         self.updates += 1
         cells = {id(parameter): (kind, number) for number, layer in enumerate(self.network.layers, 1)
                  for kind, parameter in zip("Wb", layer)}
@@ -260,6 +264,7 @@ class Walkthrough:
             "dprediction": dprediction,
             "layers": layers,
             "narration": self.narration(),
+            "warning": self.warning(),
             "diagram_text": self.diagram_text(),
             "precision": PRECISION_NOTE,
         }
@@ -301,11 +306,27 @@ class Walkthrough:
         if stage == 1:
             steps = ", ".join(step["formula"] for step in numbers.document["forward"] if step is not numbers.loss_step)
             return (f"Forward: {steps}; loss L = {shown(numbers.loss, False)}. "
-                    "Press Backward to send the gradient back from the loss.")
+                    f"Press Backward to send the gradient back from the loss. {self._lesson_notes()}").strip()
         layer = self.network.depth - (stage - 2)
         formulas = "; ".join(step["formula"] for step in numbers.layer_steps(layer))
         done = " All gradients are in: press Update." if stage == self.last_stage else " Press Backward again."
-        return f"Backward through layer {layer}: {formulas}.{done}"
+        return f"Backward through layer {layer}: {formulas}.{done} {self._lesson_notes()}".strip()
+
+    def _lesson_notes(self) -> str:
+        """The lesson's notes on its own numbers ("Hidden neuron 1 is off"): said once they are computed, and
+        only while the weights are still the lesson's (no update, no edit)."""
+        return "" if any(action not in ("f", "b") for action in self.actions) else " ".join(self.notes)
+
+    def warning(self) -> str:
+        """When updates made the loss grow (more than doubled, or overflowed), why, as the Train view says it."""
+        if self.numbers is None or not self.losses:
+            return ""
+        first, now = self.losses[0], float(self.numbers.loss)
+        if np.isfinite(now) and now <= 2 * first:
+            return ""
+        return (f"The loss grew from {shown(first, False)} to {shown(now, False)} in {self.updates} "
+                f"update{'s' if self.updates != 1 else ''}. {overshoot(self.lr)} Try a smaller learning rate, "
+                f"e.g. η = {self.lr / 10:g}, and Reset.")
 
     def diagram_text(self) -> str:
         """The diagram in words, for screen readers."""

@@ -70,6 +70,12 @@ class TrainingConfig:
     seed: int = 0
 
 
+def overshoot(lr: float) -> str:
+    """Why a loss grows under gradient descent, in words (the Train view and the step-through both say it)."""
+    return (f"With η = {lr:g} each update overshoots the valley and lands higher up the other side, where the "
+            "slope is steeper, so the next step is larger still.")
+
+
 def read_config(fields: Fields) -> TrainingConfig:
     """A validated :class:`TrainingConfig` from a JSON object (422 with the field's name otherwise)."""
     default = TrainingConfig()
@@ -181,9 +187,7 @@ class TrainingJob:
         if not np.isfinite(loss) or not np.isfinite(weight_norm):
             self.status = "diverged"
             self.message = (f"Training diverged: the loss went from {shown(first, False)} to {shown(loss, False)} in "
-                            f"{self.step} steps. With η = {config.lr:g} each update overshoots the valley and lands "
-                            f"higher up the other side, where the slope is steeper, so the next step is larger "
-                            f"still. {steps}{self._stalled_layers()} {tries}")
+                            f"{self.step} steps. {overshoot(config.lr)} {steps}{self._stalled_layers()} {tries}")
             return
         best = int(np.argmin(self.losses))
         recent = self.losses[-UNSTABLE_WINDOW:]

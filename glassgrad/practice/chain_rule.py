@@ -1,9 +1,11 @@
-"""``chain-rule`` problems: one backward step of a real small network, one blank.
+"""``chain-rule`` problems: a chain of backward steps of a real small network, one blank at its end.
 
 A 3→``size``→n ReLU network with MSE loss runs forward and backward under glassgrad's trace
-(:mod:`glassgrad.practice.network`); the problem shows one backward step — its formula, its
-inputs and its output with one blank — for ∂L/∂b₂, ∂L/∂W₂, ∂L/∂A₁, ∂L/∂b₁ or ∂L/∂W₁. The
-answer is the engine's own gradient.
+(:mod:`glassgrad.practice.network`); the problem shows the numbers at the start of a chain of two
+or three backward steps and their formulas, hides the gradients in between, and blanks one entry of
+the last: ∂L/∂W₂ or ∂L/∂A₁ from ŷ and y (through ∂L/∂ŷ), ∂L/∂Z₁ or ∂L/∂b₁ from W₂, ∂L/∂ŷ and Z₁
+(through ∂L/∂A₁ and the ReLU mask), ∂L/∂W₁ from those and x (three links). The answer is the
+engine's own gradient.
 
 Difficulty 1: integer weights in ``[-1, 1]`` and n = 2 outputs (integer gradients);
 difficulty 2: weights in ``[-2, 2]`` and n = 4 outputs (gradients in halves);
@@ -25,12 +27,12 @@ from .numbers import as_shown, exact, fraction_array, index_label, rounded, seed
 from .problem import Blank, Problem, with_blank
 
 INPUTS = 3
-TARGETS = (
-    ("∂L/∂b₂", "∂L/∂ŷ", "ŷ = W₂·A₁ + b₂ adds b₂ directly, so ∂L/∂b₂ = ∂L/∂ŷ."),
-    ("∂L/∂W₂", "∂L/∂W₂", ""),
-    ("∂L/∂A₁", "∂L/∂A₁", ""),
-    ("∂L/∂b₁", "∂L/∂Z₁", "Z₁ = W₁·x + b₁ adds b₁ directly, so ∂L/∂b₁ = ∂L/∂Z₁."),
-    ("∂L/∂W₁", "∂L/∂W₁", ""),
+CHAINS = (  # (the blank's name, the steps from the given numbers to it, what links the last step to the blank)
+    ("∂L/∂W₂", ("∂L/∂ŷ", "∂L/∂W₂"), ""),
+    ("∂L/∂A₁", ("∂L/∂ŷ", "∂L/∂A₁"), ""),
+    ("∂L/∂Z₁", ("∂L/∂A₁", "∂L/∂Z₁"), ""),
+    ("∂L/∂b₁", ("∂L/∂A₁", "∂L/∂Z₁"), "Z₁ = W₁·x + b₁ adds b₁ directly, so ∂L/∂b₁ = ∂L/∂Z₁."),
+    ("∂L/∂W₁", ("∂L/∂A₁", "∂L/∂Z₁", "∂L/∂W₁"), ""),
 )
 SHOWN_PLACES = 3
 ANSWER_PLACES = 4
@@ -49,34 +51,44 @@ def chain_rule(seed: int, size: int = 3, difficulty: int = 1) -> Problem:
             return rng.integers(-difficulty, difficulty + 1, size=shape)
     weights = small_network(rng, INPUTS, size, outputs, draw)
     steps = {step.name: step for step in network_steps(**weights)}
-    label, step_name, link = TARGETS[int(rng.integers(len(TARGETS)))]
-    step = steps[step_name]
-    entries = list(np.ndindex(step.output.shape))
-    nonzero = [i for i in entries if step.output[i] != 0]
+    label, names, link = CHAINS[int(rng.integers(len(CHAINS)))]
+    chain = [steps[name] for name in names]
+    last = chain[-1]
+    entries = list(np.ndindex(last.output.shape))
+    nonzero = [i for i in entries if last.output[i] != 0]
     pool = nonzero if nonzero and rng.random() < 0.8 else entries  # mostly, but not only, non-zero answers
     index = tuple(int(i) for i in pool[int(rng.integers(len(pool)))])
+    given = {name: values for step in chain for name, values in step.inputs.items() if name not in names}
     if difficulty == 3:
         def show(value: float) -> Fraction:
             return as_shown(value, SHOWN_PLACES)
-        answer = rounded(step.output[index], ANSWER_PLACES)
-        shown_inputs = [fraction_array(v, show).astype(np.float64) for v in step.inputs.values()]
-        given_values_answer = rounded(step.recompute(*shown_inputs)[index], ANSWER_PLACES)
+        answer = rounded(last.output[index], ANSWER_PLACES)
+        known = {name: fraction_array(values, show).astype(np.float64) for name, values in given.items()}
+        for step in chain:  # the chain worked from the rounded numbers, as a learner would
+            known[step.name] = step.recompute(*(known[name] for name in step.inputs))
+        given_values_answer = rounded(known[last.name][index], ANSWER_PLACES)
         extra = dict(exact=False, tolerance=ROUNDED_TOLERANCE, given_values_answer=given_values_answer,
                      given_places=SHOWN_PLACES,
                      notes=(f"The numbers are the model's, rounded to {SHOWN_PLACES} decimal places; answers "
                             f"within ±0.001 of the engine's value or of what the rounded numbers give count.",))
     else:
         show = exact
-        answer = exact(step.output[index])
+        answer = exact(last.output[index])
         extra = dict(tolerance=DEFAULT_TOLERANCE)
-    tensors = {name: fraction_array(values, show) for name, values in step.inputs.items()}
-    tensors[label] = with_blank(fraction_array(step.output, show), index)
-    blank_label = index_label(label, index, step.output.shape)
-    explanation = step.explain(step, index, show)
-    solution = (link, explanation) if link else (explanation,)
-    equation = step.formula if label == step_name else f"{label} = {step.formula}"
+    tensors = {name: fraction_array(values, show) for name, values in given.items()}
+    tensors[label] = with_blank(fraction_array(last.output, show), index)
+    blank_label = index_label(label, index, last.output.shape)
+    solution = [f"First {step.name}, entry by entry:" if n == 0 else f"Then {step.name}:"
+                for n, step in enumerate(chain[:-1])]
+    worked = []
+    for n, step in enumerate(chain[:-1]):
+        worked += [solution[n], *(step.explain(step, i, show) for i in np.ndindex(step.output.shape))]
+    worked += [f"Last, {blank_label}:" if worked else "", last.explain(last, index, show)]
+    worked += [link] if link else []
+    equation = "; ".join(step.formula.split(",  ")[0] for step in chain)
     question = (f"A {INPUTS}→{size}→{outputs} ReLU network ran forward and backward on one example with the MSE "
-                f"loss L = (1/{outputs})·Σᵢ (ŷᵢ − yᵢ)². Here is one step of its backward pass, as glassgrad's trace "
-                f"recorded it. Fill in the blank: {blank_label}.")
+                f"loss L = (1/{outputs})·Σᵢ (ŷᵢ − yᵢ)². Here are the numbers its backward pass starts from; the "
+                f"gradients in between are not shown: work through them, one chain-rule step at a time. "
+                f"Fill in the blank: {blank_label}.")
     return Problem("chain-rule", seed, size, difficulty, equation, question, tensors, Blank(label, index), answer,
-                   solution, **extra)
+                   tuple(line for line in worked if line), **extra)

@@ -2,7 +2,8 @@
 
 relu-backward
     Given Z and the upstream gradient dA = ∂L/∂A of ``A = ReLU(Z)``, one entry of
-    ``dZ = dA ⊙ ReLU′(Z)`` is blank, where ``ReLU′(z) = 1`` for ``z > 0`` and ``0`` otherwise
+    ``dZ = dA ⊙ ReLU′(Z)`` is blank (Z always has entries on both sides of 0, and half the blanks
+    are where ReLU blocks the gradient), where ``ReLU′(z) = 1`` for ``z > 0`` and ``0`` otherwise
     (``ReLU′(0) = 0``, as in glassgrad and PyTorch). ``size`` is the vector length;
     difficulty 1 uses non-zero integers, 2 allows zeros in Z, 3 uses tenths. dZ comes from
     glassgrad's ``relu().backward(dA)``.
@@ -41,8 +42,14 @@ def relu_backward(seed: int, size: int = 4, difficulty: int = 1) -> Problem:
         values = values[values != 0]
     pre_activation = rng.choice(values, size=size)
     upstream = rng.choice(values[values != 0], size=size)
-    entry = int(rng.integers(size))
-    if difficulty == 2 and rng.random() < 0.3:
+    passing, blocked = rng.permutation(size)[:2]  # the mask always has both: one Z > 0 and one Z ≤ 0
+    pre_activation[passing] = abs(pre_activation[passing]) or 1.0
+    pre_activation[blocked] = -abs(pre_activation[blocked]) or -1.0
+    masked = [i for i in range(size) if pre_activation[i] <= 0]
+    open_ = [i for i in range(size) if pre_activation[i] > 0]
+    pool = masked if rng.random() < 0.5 else open_  # half the blanks sit where ReLU blocks the gradient
+    entry = int(pool[int(rng.integers(len(pool)))])
+    if difficulty == 2 and entry in masked and rng.random() < 0.5:
         pre_activation[entry] = 0.0  # practise the convention ReLU'(0) = 0
     z = engine_tensor(pre_activation, requires_grad=True)
     z.relu().backward(engine_tensor(upstream))

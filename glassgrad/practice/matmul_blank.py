@@ -26,17 +26,19 @@ VALUE_LIMIT = {1: 3, 2: 5, 3: 9}
 
 def forward_blank(seed: int, size: int = 3, difficulty: int = 1) -> Problem:
     """A ``Z = W·X`` problem with one blank in X or in Z."""
-    return _product_blank("forward-blank", seed, size, difficulty, ("W", "X", "Z"))
+    return _product_blank("forward-blank", seed, size, difficulty, ("W", "X", "Z"), stream=0)
 
 
 def backward_blank(seed: int, size: int = 3, difficulty: int = 1) -> Problem:
     """A ``dZ = dW·X`` problem with one blank in X or in dZ."""
-    return _product_blank("backward-blank", seed, size, difficulty, ("dW", "X", "dZ"))
+    return _product_blank("backward-blank", seed, size, difficulty, ("dW", "X", "dZ"), stream=1)
 
 
-def _product_blank(kind: str, seed: int, size: int, difficulty: int, names: tuple[str, str, str]) -> Problem:
+def _product_blank(kind: str, seed: int, size: int, difficulty: int, names: tuple[str, str, str],
+                   stream: int) -> Problem:
+    """``stream``: each kind draws its own numbers, so one seed is not the same arithmetic in both kinds."""
     weight_name, input_name, output_name = names
-    rng = seeded(seed)
+    rng = seeded(seed, stream)
     limit = VALUE_LIMIT[difficulty]
     columns = 2 if difficulty == 3 else 1
     weights = rng.integers(-limit, limit + 1, size=(size, size))

@@ -31,11 +31,13 @@ CLOSE = 1e-9
 """How far (relative) a float64 result may sit from the exact decimal it stands for."""
 
 
-def seeded(seed: int) -> np.random.Generator:
-    """The random generator of an exercise: the same seed, the same numbers. Seeds are whole numbers from 0 up."""
+def seeded(seed: int, stream: int = 0) -> np.random.Generator:
+    """The random generator of an exercise: the same seed, the same numbers. Seeds are whole numbers from 0 up.
+
+    ``stream`` (a kind's own number) gives two kinds that draw alike different numbers for one seed."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a whole number from 0 up, not {seed!r}")
-    return np.random.default_rng(int(seed))
+    return np.random.default_rng([int(seed), stream] if stream else int(seed))
 
 
 def engine_tensor(values: object, requires_grad: bool = False) -> Tensor:

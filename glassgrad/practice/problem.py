@@ -56,6 +56,14 @@ class Problem:
         """The blank's name in worked solutions, counting from 1: ``X[2,1]``."""
         return index_label(self.blank.tensor, self.blank.index, self.tensors[self.blank.tensor].shape)
 
+    @property
+    def hint(self) -> str:
+        """A nudge for a second try that gives no number away: the rule the worked solution starts from,
+        or, when the solution is one line (which holds the answer), the relation to use entry by entry."""
+        if len(self.solution) > 1:
+            return self.solution[0]
+        return f"Use {self.equation}: write out the sum for {self.blank_label} term by term, then add."
+
     def check(self, text: str) -> Verdict:
         """Grade a typed answer (raises :class:`~glassgrad.practice.answers.AnswerError` for non-numbers)."""
         return check_answer(text, self.answer, self.tolerance, self.given_values_answer)

@@ -1,8 +1,10 @@
 """The problem kinds, and problem sets: generating them, and reading them back from JSON.
 
 Each kind has a seeded generator ``generate(seed, size, difficulty) -> Problem``: the same
-seed, size and difficulty give the same problem. A set of ``count`` problems from seed S
-uses the seeds S, S+1, …; a mixed set (no kind named) deals the kinds out in a seeded order.
+seed, size and difficulty give the same problem. Problem i of a set made from seed S has its own
+seed, :func:`problem_seed` (S, i), mixed by NumPy's ``SeedSequence``: sets from seeds 1, 2, 3 share
+no problems (with S + i, set 2's first problem would be set 1's second). A mixed set (no kind
+named) deals the kinds out in a seeded order.
 
 >>> problem = generate("forward-blank", seed=5)
 >>> problem.equation
@@ -13,12 +15,15 @@ True
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .chain_rule import chain_rule
 from .gradient_kinds import relu_backward, softmax_ce_gradient
@@ -72,7 +77,8 @@ def generate(kind: str, seed: int, size: int | None = None, difficulty: int = 1)
 
 def generate_set(kind: str | None, count: int, seed: int, size: int | None = None,
                  difficulty: int = 1) -> list[Problem]:
-    """``count`` problems with seeds ``seed, seed+1, …``; all kinds, dealt in a seeded order, when ``kind`` is None."""
+    """``count`` problems, problem i from :func:`problem_seed` (seed, i); all kinds, dealt in a seeded order, when
+    ``kind`` is None."""
     if count < 1:
         raise ValueError(f"count must be at least 1, not {count}")
     if count > MAX_SET_SIZE:
@@ -85,7 +91,25 @@ def generate_set(kind: str | None, count: int, seed: int, size: int | None = Non
         names = list(KINDS)
         order = seeded(seed).permutation(len(names))
         kinds = [names[order[i % len(names)]] for i in range(count)]
-    return [generate(name, seed + i, size, difficulty) for i, name in enumerate(kinds)]
+    return [generate(name, problem_seed(seed, i), size, difficulty) for i, name in enumerate(kinds)]
+
+
+def problem_seed(seed: int, number: int) -> int:
+    """The seed of problem ``number`` (from 0) of the set made from ``seed``: a hash of both, below 2³¹.
+
+    >>> problem_seed(1, 1) == problem_seed(2, 0)
+    False
+    """
+    return int(np.random.SeedSequence([seed, number]).generate_state(1, np.uint32)[0] >> 1)
+
+
+def sheet_id(*choices: object) -> str:
+    """A short name for a printed sheet that does not give its seed away (a one-way hash of the choices).
+
+    A student who knows the seed can regenerate the answer key; from the id they can only guess seeds
+    and compare, which is why a sheet's seed is random (a 63-bit number) unless the teacher names one.
+    """
+    return hashlib.sha256(repr(choices).encode()).hexdigest()[:8]
 
 
 def problem_set_document(problems: Sequence[Problem], kind: str | None, seed: int) -> dict[str, Any]:

@@ -79,15 +79,19 @@ class QuizExercise:
         raise AnswerError(f"{answer.strip()!r} is not one of the options: type a letter from A to "
                           f"{LETTERS[count - 1]} (or its number, 1 to {count})")
 
+    @property
+    def right(self) -> str:
+        """The right option with its letter: ``B) the chain rule``."""
+        return f"{LETTERS[self.item.answer]}) {self.item.options[self.item.answer]}"
+
     def grade(self, answer: str) -> Verdict:
         chosen = self.choice(answer)
-        right = f"{LETTERS[self.item.answer]}) {self.item.options[self.item.answer]}"
-        feedback = ("Right." if chosen == self.item.answer
-                    else f"Not quite: you chose {LETTERS[chosen]}, the answer is {right}.")
+        feedback = "Right." if chosen == self.item.answer else f"Not quite: you chose {LETTERS[chosen]}."
         return Verdict(chosen == self.item.answer, Fraction(chosen), Fraction(self.item.answer), feedback)
 
     def explanation(self) -> str:
-        return f"Why: {self.item.explanation}"
+        """The answer and why: shown after every question, a skipped one included."""
+        return f"The answer is {self.right}.\nWhy: {self.item.explanation}"
 
 
 def load_bank() -> list[QuizQuestion]:

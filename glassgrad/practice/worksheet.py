@@ -25,6 +25,7 @@ needs the step's ``recompute``.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -231,12 +232,46 @@ def trace_worksheet(steps: Sequence[Step], blanks: int = 6, seed: int = 0, place
     return TraceWorksheet(title, steps, tuple(made), places, rounded)
 
 
+def _sentences(text: str) -> list[str]:
+    return [part for part in re.split(r"(?<=[.:])\s+", text.strip()) if part]
+
+
+def split_instructions(problems: Sequence[Problem]) -> tuple[dict[str, str], list[str]]:
+    """What to print once per kind, and what each problem adds: a kind's instruction is the run of
+    sentences every problem of that kind in the sheet starts its question with; the rest is the problem's own.
+
+    >>> from glassgrad.practice import generate
+    >>> shared, own = split_instructions([generate("forward-blank", 1), generate("forward-blank", 2)])
+    >>> shared["forward-blank"].startswith("Fill in the blank (?) in Z = W·X")
+    True
+    """
+    by_kind: dict[str, list[list[str]]] = {}
+    for problem in problems:
+        by_kind.setdefault(problem.kind, []).append(_sentences(problem.question))
+    common: dict[str, int] = {}
+    for kind, questions in by_kind.items():
+        length = 0
+        while all(len(q) > length for q in questions) and len({q[length] for q in questions}) == 1:
+            length += 1
+        length = length if len(questions) > 1 else len(questions[0]) - 1  # one problem: its last sentence is its own
+        while length and questions[0][length - 1].endswith(":"):  # "Fill in the blank:" stays with what follows
+            length -= 1
+        common[kind] = length
+    shared = {kind: " ".join(questions[0][:common[kind]]) for kind, questions in by_kind.items() if common[kind]}
+    own = [" ".join(_sentences(problem.question)[common[problem.kind]:]) for problem in problems]
+    return shared, own
+
+
 def problems_markdown(problems: Sequence[Problem], title: str) -> str:
-    """A Markdown worksheet: the problems, then the answer key on a new page."""
+    """A Markdown worksheet: each kind's instructions once, the problems, then the answer key on a new page."""
+    shared, own = split_instructions(problems)
     lines = [f"# {title}", "", "Name: ______________________ Date: ____________", "", problems_intro(problems), ""]
-    for n, problem in enumerate(problems, 1):
-        lines += [f"## Problem {n}", "", problem.question, "", f"**{problem.equation}**", "",
-                  "```text", tensors_text(problem.tensors), "```", ""]
+    if shared:
+        lines += ["## How to do each kind", ""]
+        lines += [f"- **{kind}**: {text}" for kind, text in shared.items()] + [""]
+    for n, (problem, question) in enumerate(zip(problems, own), 1):
+        lines += [f"## Problem {n} ({problem.kind}): {problem.equation}", ""] + ([question, ""] if question else [])
+        lines += ["```text", tensors_text(problem.tensors), "```", ""]
         lines += [*problem.notes, ""] if problem.notes else []
         lines += ["? = ______________", ""]
     lines += [PAGE_BREAK_MARKDOWN, "", f"## Answer key: {title}", ""]
@@ -248,18 +283,25 @@ def problems_markdown(problems: Sequence[Problem], title: str) -> str:
 
 def problems_html(problems: Sequence[Problem], title: str) -> str:
     """A standalone printable HTML worksheet; the key (``span.answer`` per problem) starts a new page."""
+    shared, own = split_instructions(problems)
+    howto = ""
+    if shared:
+        howto = ('<section class="howto"><h2>How to do each kind</h2><dl>' + "".join(
+            f'<dt>{html.escape(kind)}</dt><dd>{html.escape(text)}</dd>'
+            for kind, text in shared.items()) + "</dl></section>")
     items = []
-    for n, problem in enumerate(problems, 1):
+    for n, (problem, question) in enumerate(zip(problems, own), 1):
         notes = "".join(f'<p class="notes">{html.escape(note)}</p>' for note in problem.notes)
+        asked = f'<p class="question">{html.escape(question)}</p>' if question else ""
         items.append(
-            f'<li class="problem" id="problem-{n}"><p class="question">{html.escape(problem.question)}</p>'
-            f'<p class="equation">{html.escape(problem.equation)}</p>{tensors_html(problem.tensors)}{notes}'
-            '<p class="answer-line">? = ______________</p></li>')
+            f'<li class="problem" id="problem-{n}"><p><span class="kind">{html.escape(problem.kind)}</span> '
+            f'<span class="equation">{html.escape(problem.equation)}</span></p>{asked}'
+            f'{tensors_html(problem.tensors)}{notes}<p class="answer-line">? = ______________</p></li>')
     key = "<ol>" + "".join(
         f'<li data-problem="{n}"><span class="answer">{html.escape(answer_text(problem))}</span>'
         f'<div class="solution">{html.escape(chr(10).join(problem.solution))}</div></li>'
         for n, problem in enumerate(problems, 1)) + "</ol>"
-    return page_html(title, problems_intro(problems), "<ol>" + "\n".join(items) + "</ol>", key)
+    return page_html(title, problems_intro(problems), howto + "<ol>" + "\n".join(items) + "</ol>", key)
 
 
 def problems_intro(problems: Sequence[Problem]) -> str:

@@ -173,6 +173,7 @@ def graph_svg(document: dict, level: str = "layer") -> str:
     nodes, width, height = placed_nodes(document, level)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+        'style="max-width: 100%; height: auto" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="DejaVu Sans Mono, monospace" font-size="12">',
         f"<title>computational graph ({level} level): value and gradient in each box</title>",
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '

@@ -20,27 +20,32 @@ from ..tensor import _shape_text as shape_text  # noqa: F401  (re-exported for t
 
 DECIMALS = 4
 PRECISION_NOTE = f"values rounded to {DECIMALS} decimals for display; full precision in JSON"
+SIGN_COLOURS = {"positive": "#1d4ed8", "negative": "#c2410c"}
+"""The one colour scheme for signs (blue and orange, told apart with red-green colour blindness too):
+the terminal, the HTML trace and the playground (``--positive``/``--negative`` in its app.css) use it."""
 MAX_ROWS = 8
 MAX_COLUMNS = 8
 """Larger matrices are shown cut to this many rows and columns (the JSON keeps them whole)."""
 
 
-def format_number(value: Any) -> str:
+def format_number(value: Any, signed: bool = True) -> str:
     """``value`` with its sign and :data:`DECIMALS` decimals; tiny and huge values in e-notation.
 
     Exact zero is ``0``; a nonzero value that would round to ``±0.0000`` is written in
-    e-notation instead, so a small gradient never looks like zero.
+    e-notation instead, so a small gradient never looks like zero. ``signed=False`` writes no ``+``
+    (for a quantity that is never negative: a loss, an accuracy, a norm, where a sign tells nothing).
     """
     value = float(value)
+    plus = "+" if signed else ""
     if math.isnan(value):
         return "nan"
     if math.isinf(value):
-        return "+inf" if value > 0 else "-inf"
+        return f"{plus}inf" if value > 0 else "-inf"
     if value == 0:
         return "0"
     if abs(value) < 0.5 * 10**-DECIMALS or abs(value) >= 1e6:
-        return f"{value:+.1e}"
-    return f"{value:+.{DECIMALS}f}"
+        return f"{value:{plus}.1e}"
+    return f"{value:{plus}.{DECIMALS}f}"
 
 
 def as_matrix(values: Any) -> np.ndarray:

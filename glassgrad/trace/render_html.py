@@ -1,8 +1,9 @@
 """A trace as a standalone HTML page: offline (no CDN, no script), readable without colour.
 
 Everything is in the one file: the styles inline, the computational graph as inline SVG.
-Positive numbers are green and negative ones red, and the sign is written as well
-(``+0.4400``, ``-0.5500``), so a grey-scale print or a colour-blind reader loses nothing.
+Positive numbers are blue and negative ones orange (as in the terminal and the playground), and the
+sign is written as well (``+0.4400``, ``-0.5500``), so a grey-scale print or a colour-blind reader
+loses nothing.
 :func:`html_fragment` gives the same content as a ``<div>`` for Jupyter (``_repr_html_``).
 
 >>> import glassgrad as gg
@@ -20,14 +21,15 @@ from typing import Any
 
 import numpy as np
 
-from .numbers import PRECISION_NOTE, format_number, matrix_cells
+from .numbers import PRECISION_NOTE, SIGN_COLOURS, format_number, matrix_cells
 from .sections import Figure, Paragraphs, Steps, Summary, Table, blocks
 
 STYLE = """
 .gg-trace { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1b1b1b; max-width: 72rem; }
 .gg-trace h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
 .gg-trace h2 { font-size: 1.2rem; margin-top: 1.6rem; border-bottom: 1px solid #ccc; }
-.gg-trace table.steps, .gg-trace table.plain { border-collapse: collapse; margin: 0.5rem 0; }
+.gg-trace table.steps, .gg-trace table.plain { border-collapse: collapse; margin: 0.5rem 0; display: block;
+  max-width: 100%; overflow-x: auto; } /* a wide table scrolls in its own box: the page never scrolls sideways */
 .gg-trace table.steps > tbody > tr > td, .gg-trace table.steps > thead > tr > th,
 .gg-trace table.plain > tbody > tr > td, .gg-trace table.plain > thead > tr > th { border: 1px solid #ccc;
   padding: 0.3rem 0.5rem;
@@ -37,10 +39,10 @@ STYLE = """
 .gg-trace table.matrix { border-collapse: collapse; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
   font-size: 0.85rem; border-left: 2px solid #444; border-right: 2px solid #444; margin: 0.1rem 0 0.4rem; }
 .gg-trace table.matrix td { padding: 0 0.35rem; text-align: right; }
-.gg-trace .pos { color: #0b6e2e; } .gg-trace .neg { color: #b3261e; } .gg-trace .zero { color: #666; }
+.gg-trace .pos { color: POSITIVE; } .gg-trace .neg { color: NEGATIVE; } .gg-trace .zero { color: #666; }
 .gg-trace .label { font-size: 0.85rem; }
 .gg-trace figure { margin: 0.5rem 0; } .gg-trace figure svg { max-width: 100%; height: auto; }
-"""
+""".replace("POSITIVE", SIGN_COLOURS["positive"]).replace("NEGATIVE", SIGN_COLOURS["negative"])
 
 
 def _sign_class(text: str) -> str:

@@ -1,8 +1,8 @@
 """A trace in the terminal: rich tables, one row per step, numbers with their signs written.
 
-Positive numbers are green and negative ones red, but the sign is always written too
-(``+0.4400``, ``-0.5500``), so the output reads the same without colour or when saved
-to a file. Rounding is for display only (see the notes at the end of every trace).
+Positive numbers are blue and negative ones orange (:data:`.numbers.SIGN_COLOURS`, as in the
+playground), but the sign is always written too (``+0.4400``, ``-0.5500``), so the output reads the
+same without colour or when saved to a file. Rounding is for display only (see the notes at the end of every trace).
 
 >>> import glassgrad as gg
 >>> x = gg.tensor([2.0], requires_grad=True)
@@ -18,23 +18,25 @@ from typing import Any
 
 import numpy as np
 
-from .numbers import format_number, matrix_cells
+from .numbers import SIGN_COLOURS, format_number, matrix_cells
 from .sections import Figure, Paragraphs, Steps, Summary, Table, blocks
 
 
 def _styled_number(text: str) -> str:
-    """A formatted number (maybe padded) as markup: green when positive, red when negative."""
+    """A formatted number (maybe padded) as markup, coloured by its written sign."""
     sign = text.strip()[:1]
     if sign == "-":
-        return f"[red]{text}[/red]"
+        return f"[{SIGN_COLOURS['negative']}]{text}[/]"
     if sign == "+":
-        return f"[green]{text}[/green]"
+        return f"[{SIGN_COLOURS['positive']}]{text}[/]"
     return text
 
 
-def matrix_lines(values: Any, markup: bool = False) -> list[str]:
+def matrix_lines(values: Any, markup: bool = False, max_width: int | None = None) -> list[str]:
     """``values`` as lines: one bracketed line per row (a number alone), cut as in :func:`matrix_cells`.
 
+    A row never wraps: when rows are wider than ``max_width`` columns the matrix is folded by columns,
+    each group of columns under a heading (``columns 1–2 of 4``), its rows whole.
     ``markup=True`` gives rich markup (numbers coloured by sign, text escaped); otherwise plain text.
     """
     style = _styled_number if markup else str
@@ -43,15 +45,25 @@ def matrix_lines(values: Any, markup: bool = False) -> list[str]:
     if np.ndim(values) == 0:
         return [style(format_number(values))]
     cells, cut = matrix_cells(values)
-    lines = ["[" + "  ".join(style(cell) for cell in row) + "]" for row in cells]
+    columns = len(cells[0])
+    cell_width = len(cells[0][0])
+    per_group = columns if max_width is None else max(1, min(columns, max_width // (cell_width + 2)))
+    lines = []
+    for first in range(0, columns, per_group):
+        last = min(first + per_group, columns)
+        if per_group < columns:
+            shown = f"columns {first + 1}–{last}" if last > first + 1 else f"column {first + 1}"
+            heading = f"{shown} of {columns}"
+            lines.append(f"[dim]{heading}[/dim]" if markup else heading)
+        lines += ["[" + "  ".join(style(cell) for cell in row[first:last]) + "]" for row in cells]
     if cut:
         lines.append(f"[dim]({cut})[/dim]" if markup else f"({cut})")
     return lines
 
 
-def matrix_markup(values: Any) -> str:
+def matrix_markup(values: Any, max_width: int | None = None) -> str:
     """``values`` as rich markup: one bracketed line per row, numbers coloured by sign (a number alone)."""
-    return "\n".join(matrix_lines(values, markup=True))
+    return "\n".join(matrix_lines(values, markup=True, max_width=max_width))
 
 
 def _escape(text: str) -> str:
@@ -62,29 +74,34 @@ def _escape(text: str) -> str:
 
 TEXT_MIN_WIDTH = 16
 """How narrow a column of words may get (wrapping) so that the matrix rows beside it stay whole."""
+FORMULA_MIN_WIDTH = 24
+"""Room a step's formula keeps beside its matrices (``∂L/∂W₁ = ∂L/∂Z₁·Xᵀ`` on one line)."""
 
 
 def _widest_line(lines: Any) -> int:
     return max((len(line) for line in lines), default=0)
 
 
-def _keep_rows_whole(needed: list[int], width: int | None) -> bool:
-    """True when columns this wide (plus borders and padding) fit in ``width`` terminal columns,
-    so matrix rows can stay on one line each; a narrower terminal wraps them instead."""
-    return width is not None and sum(needed) + 3 * len(needed) + 1 <= width
+def _room(others: list[int], width: int | None, shared_by: int = 1) -> int | None:
+    """Columns of text left for each of ``shared_by`` matrix columns once the ``others`` (and the table's
+    borders and padding) have theirs; None when the width is unknown (nothing is folded)."""
+    if width is None:
+        return None
+    cells = len(others) + shared_by
+    return max(8, (width - sum(others) - 3 * cells - 1) // shared_by)
 
 
 def _steps_table(block: Steps, width: int | None = None):
     from rich.table import Table as RichTable
 
-    value_lines = [line for row in block.rows for label, array in row.values for line in [label, *matrix_lines(array)]]
-    needed = [_widest_line([row.step for row in block.rows] + ["step"]), TEXT_MIN_WIDTH, _widest_line(value_lines)]
+    formulas = min(_widest_line(row.formula for row in block.rows), FORMULA_MIN_WIDTH)
+    room = _room([_widest_line([row.step for row in block.rows] + ["step"]), max(formulas, TEXT_MIN_WIDTH)], width)
     table = RichTable(title=f"{block.title} — {block.intro}", show_lines=True, title_justify="left")
     table.add_column("step", style="bold", no_wrap=True)
     table.add_column("formula", style="cyan")
-    table.add_column("values", no_wrap=_keep_rows_whole(needed, width))
+    table.add_column("values", no_wrap=True)
     for row in block.rows:
-        values = "\n".join(f"{_escape(label)}\n{matrix_markup(array)}" for label, array in row.values)
+        values = "\n".join(f"{_escape(label)}\n{matrix_markup(array, room)}" for label, array in row.values)
         formula = _escape(row.formula) + (f"\n[dim]{_escape(row.note)}[/dim]" if row.note else "")
         table.add_row(_escape(row.step), formula, values)
     return table
@@ -93,20 +110,22 @@ def _steps_table(block: Steps, width: int | None = None):
 def _plain_table(block: Table, width: int | None = None):
     from rich.table import Table as RichTable
 
-    matrix_columns, needed = [], []
+    matrix_columns, others = [], []
     for number, name in enumerate(block.columns):
         cells = [row[number] for row in block.rows if row[number] is not None]
         is_matrix = any(not isinstance(cell, str) for cell in cells)
-        widest = _widest_line([name] + [line for cell in cells for line in matrix_lines(cell)])
+        folds = any(np.ndim(cell) > 0 for cell in cells if not isinstance(cell, str))  # numbers alone never fold
         matrix_columns.append(is_matrix)
-        needed.append(widest if is_matrix else min(widest, TEXT_MIN_WIDTH))
-    whole = _keep_rows_whole(needed, width)
+        if not folds:
+            widest = _widest_line([name] + [line for cell in cells for line in matrix_lines(cell)])
+            others.append(widest if is_matrix else min(widest, TEXT_MIN_WIDTH))
+    room = _room(others, width, max(1, len(block.columns) - len(others)))
     table = RichTable(title=f"{block.title}" + (f" — {block.intro}" if block.intro else ""), show_lines=False,
                       title_justify="left")
     for name, is_matrix in zip(block.columns, matrix_columns):
-        table.add_column(_escape(name), no_wrap=whole and is_matrix)
+        table.add_column(_escape(name), no_wrap=is_matrix)
     for row in block.rows:
-        table.add_row(*[matrix_markup(cell if cell is not None else "") for cell in row])
+        table.add_row(*[matrix_markup(cell if cell is not None else "", room) for cell in row])
     return table
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .numbers import format_values
+from .numbers import format_number, format_values
 
 
 @dataclass
@@ -78,6 +78,21 @@ def cell_text(value: Any) -> str:
     if isinstance(value, (bool, int, np.integer)):
         return str(value)
     return format_values(value)
+
+
+def unsigned_columns(rows: list[list[Any]]) -> list[list[Any]]:
+    """A table's rows with each column of single numbers, none negative (a loss, an accuracy, a time),
+    written as text without ``+``: renderers show text as is, uncoloured. Columns that can hold both
+    signs keep them, each number signed and coloured."""
+    if not rows:
+        return rows
+    columns = list(zip(*rows))
+    plain = []
+    for cells in columns:
+        numbers = [cell for cell in cells if cell is not None and not isinstance(cell, str)]
+        plain.append(bool(numbers) and all(np.ndim(cell) == 0 and not float(cell) < 0 for cell in numbers))
+    return [[format_number(cell, signed=False) if use and cell is not None and not isinstance(cell, str) else cell
+             for cell, use in zip(row, plain)] for row in rows]
 
 
 def _label(entry: dict) -> str:
@@ -161,7 +176,9 @@ def blocks(document: dict, ops: bool = False) -> list[Any]:
     summary = [(item["label"], cell_text(item["value"])) for item in document.get("summary", [])]
     if document.get("loss") and not summary:
         loss = document["loss"]
-        summary.append((f"loss {loss['symbol']} ({loss['name']}, {loss['reduction']})", cell_text(loss["value"])))
+        value = loss["value"]
+        shown = format_number(value, signed=False) if np.ndim(value) == 0 and not value < 0 else cell_text(value)
+        summary.append((f"loss {loss['symbol']} ({loss['name']}, {loss['reduction']})", shown))
     if summary:
         parts.append(Summary("Key numbers", summary))
     if document.get("forward"):
@@ -177,9 +194,9 @@ def blocks(document: dict, ops: bool = False) -> list[Any]:
     if document.get("updates"):
         parts.append(Steps("Update", "what the optimizer changed", update_rows(document)))
     for table in document.get("tables", []):
-        parts.append(Table(table["title"], table.get("intro", ""), list(table["columns"]),
-                           [[cell if isinstance(cell, str) or cell is None else np.asarray(cell) for cell in row]
-                            for row in table["rows"]]))
+        parts.append(Table(table["title"], table.get("intro", ""), list(table["columns"]), unsigned_columns(
+            [[cell if isinstance(cell, str) or cell is None else np.asarray(cell) for cell in row]
+             for row in table["rows"]])))
     if ops and "ops" in document:
         forward, backward = op_rows(document)
         parts += [Steps("Op level: forward", "every primitive op", forward),

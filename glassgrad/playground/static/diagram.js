@@ -4,8 +4,30 @@
 import { clear, s } from "./dom.js";
 
 const WIDTH = 640;
-const RADIUS = 21;
-const ROW = 70; // vertical room per neuron: the circle and its gradient underneath, clear of the next circle
+const RADIUS = 27;
+const ROW = 84; // vertical room per neuron: the circle and its gradient underneath, clear of the next circle
+const FITS = 7; // characters that fit in a circle at the diagram's font size
+
+/** A number short enough for its circle: -61080.6055 is drawn -6.1e4 (the matrices and the explanation
+ *  keep the full text), 1234.5678 is drawn +1234.57; the sign stays written. */
+function short(text, value) {
+  if (text.length <= FITS || typeof value !== "number") return text;
+  const size = Math.abs(value);
+  const digits = size >= 1e4 || size < 1e-2 ? value.toExponential(1).replace("e+", "e") : value.toFixed(2);
+  return value > 0 ? `+${digits}` : digits;
+}
+
+/** A clickable, focusable SVG group (a node or a gradient): Enter or Space picks it, as a click does. */
+function pickable(cell, onPick, label) {
+  if (!cell) return {};
+  return { tabindex: "0", role: "button", "aria-label": label, onclick: (event) => { event.stopPropagation(); onPick(cell); },
+           onkeydown: (event) => {
+             if (event.key !== "Enter" && event.key !== " ") return;
+             event.preventDefault();
+             event.stopPropagation(); // a gradient sits inside its node's group: only the one focused is picked
+             onPick(cell);
+           } };
+}
 
 export function drawDiagram(svg, view, onPick) {
   const keep = [...svg.querySelectorAll(":scope > title, :scope > desc")];
@@ -49,16 +71,20 @@ export function drawDiagram(svg, view, onPick) {
       const gradient = layer && layer.dZ.values ? layer.dZ.text[row] : null;
       const slope = gradient && layer.dZ.values[row];
       const cell = index === 0 ? `x[${row}]` : column.values ? `A${index}[${row}]` : null;
-      const node = s("g", { class: "node", onclick: cell ? () => onPick(cell) : null },
-        s("title", {}, `${index === 0 ? "X" : column.label}[${row}] = ${value}` +
-          (gradient ? `; ${layer.dZ.label}[${row}] = ${gradient}` : "")),
+      const name = `${index === 0 ? "X" : column.label}[${row}]`;
+      const node = s("g", { class: "node", ...pickable(cell, onPick, `${name} = ${value}, show its formula`) },
+        s("title", {}, `${name} = ${value}` + (gradient ? `; ${layer.dZ.label}[${row}] = ${gradient}` : "")),
         s("circle", { cx: x(index), cy: y(row, sizes[index]), r: RADIUS }),
-        s("text", { x: x(index), y: y(row, sizes[index]) + 4, "text-anchor": "middle", class: "node-value" },
-          value));
+        s("text", { x: x(index), y: y(row, sizes[index]) + 4, "text-anchor": "middle", class: "node-value",
+                    dataset: { cell: cell || "" } },
+          column.values ? short(value, column.values[row]) : value));
       if (gradient) {
-        node.append(s("text", { x: x(index), y: y(row, sizes[index]) + RADIUS + 12, "text-anchor": "middle",
-                                class: `node-grad ${slope > 0 ? "positive" : slope < 0 ? "negative" : "zero"}` },
-          `∂L/∂Z ${gradient}`));
+        const gradCell = `dZ${layer.index}[${row}]`;
+        node.append(s("text", { x: x(index), y: y(row, sizes[index]) + RADIUS + 14, "text-anchor": "middle",
+                                class: `node-grad ${slope > 0 ? "positive" : slope < 0 ? "negative" : "zero"}`,
+                                dataset: { cell: gradCell },
+                                ...pickable(gradCell, onPick, `${layer.dZ.label}[${row}] = ${gradient}, show its formula`) },
+          `∂L/∂Z ${short(gradient, slope)}`));
       }
       svg.append(node);
     }

@@ -56,6 +56,9 @@ async function start() {
 
   setUpSharing();
   applyHidden(state.hide);
+  const classroom = state.hide.length > 0; // a student's link: no Share panel to untick the hidden controls in
+  $("share-toggle").hidden = classroom;
+  $("classroom-note").hidden = !classroom;
   show(state.view);
 }
 
@@ -82,7 +85,7 @@ function setUpSharing() {
   for (const [where, title] of Object.entries(groups)) {
     const checks = h("div", { class: "checks" });
     const seen = new Set();
-    for (const element of document.querySelectorAll(`#${where === "header" ? "share-toggle, [role=tab]" : where}`)) {
+    for (const element of document.querySelectorAll(where === "header" ? "[role=tab]" : `#${where}`)) {
       for (const control of [element, ...element.querySelectorAll("[data-title]")]) {
         const name = control.dataset.control;
         if (!name || !control.dataset.title || seen.has(name)) continue;

@@ -10,6 +10,9 @@ export class PracticeView {
     this.state = state;
     this.save = save;
     this.problem = null;
+    this.tries = 0; // wrong answers to this problem so far: the first one earns a hint and another try
+    this.score = { first: 0, retry: 0, shown: 0 }; // each problem counts once, when it is settled
+    this.settled = false;
     setOptions($("practice-kind"), options.practice_kinds, state.kind);
     $("practice-counting").textContent = `${options.practice_counting} (The step-through view counts from 0, ` +
       "as NumPy and PyTorch do.)";
@@ -17,7 +20,8 @@ export class PracticeView {
     $("practice-kind").addEventListener("change", () => this.load({ kind: $("practice-kind").value }));
     $("practice-seed").addEventListener("change", () => this.load({ seed: Number($("practice-seed").value) }));
     $("btn-new").addEventListener("click", () => this.load({ seed: Number(this.state.seed) + 1 }));
-    $("practice-form").addEventListener("submit", (event) => { event.preventDefault(); this.check(); });
+    $("practice-form").addEventListener("submit", (event) => { event.preventDefault(); this.check(false); });
+    $("btn-reveal").addEventListener("click", () => this.check(true));
     $("practice-controls").addEventListener("submit", (event) => event.preventDefault());
   }
 
@@ -57,6 +61,25 @@ export class PracticeView {
     $("practice-answer-label").textContent = `Your answer for ${problem.blank_label}`;
     $("practice-answer").value = "";
     clear($("practice-result"));
+    this.tries = 0;
+    this.settled = false;
+    $("btn-reveal").hidden = true;
+    this.showScore();
+  }
+
+  showScore() {
+    const { first, retry, shown } = this.score;
+    const done = first + retry + shown;
+    $("practice-score").textContent = done === 0 ? "Score: no problems finished yet." :
+      `Score: ${first + retry} of ${done} right (${first} at the first try, ${retry} after a hint; ` +
+      `${shown} solution${shown === 1 ? "" : "s"} shown).`;
+  }
+
+  settle(outcome) {
+    if (this.settled) return;
+    this.settled = true;
+    this.score[outcome] += 1;
+    this.showScore();
   }
 
   /** A scalar, a vector (one row) or a matrix, with the blank marked; the text is the engine's. */
@@ -82,22 +105,39 @@ export class PracticeView {
     return table;
   }
 
-  async check() {
+  /** Grade the answer; a first wrong answer gets a hint and another try, the second (or Show) the solution. */
+  async check(reveal) {
     const box = $("practice-result");
     clear(box);
+    const answer = reveal ? ($("practice-answer").value.trim() || "0") : $("practice-answer").value;
     let result;
     try {
-      result = await api("/api/practice/check", { kind: this.state.kind, seed: this.state.seed,
-                                                  answer: $("practice-answer").value });
+      result = await api("/api/practice/check", { kind: this.state.kind, seed: this.state.seed, answer,
+                                                  reveal: reveal || this.tries >= 1 });
       showError(null);
     } catch (error) {
       box.append(h("p", { class: "warning" }, error.message));
       return;
     }
-    const verdict = h("p", { class: `verdict ${result.correct ? "correct" : "wrong"}`,
-                             dataset: { correct: String(result.correct) } },
-                      `${result.correct ? "✓" : "✗"} ${result.feedback}`);
-    box.append(verdict, h("h3", {}, "Worked solution"),
+    if (result.correct === null) { // not a number: say what to type, and it does not count as a try
+      box.append(h("p", { class: "warning" }, result.not_a_number));
+      return;
+    }
+    if (!reveal) { // shown on request: the worked solution below is the whole answer
+      box.append(h("p", { class: `verdict ${result.correct ? "correct" : "wrong"}`,
+                          dataset: { correct: String(result.correct) } },
+                   `${result.correct ? "✓" : "✗"} ${result.feedback}`));
+    }
+    if (!result.correct && !reveal && result.solution.length === 0) {
+      this.tries += 1;
+      box.append(h("p", { class: "hint" }, `Hint: ${result.hint}`));
+      $("btn-reveal").hidden = false;
+      $("practice-answer").select();
+      return;
+    }
+    this.settle(result.correct && !reveal ? (this.tries === 0 ? "first" : "retry") : "shown");
+    $("btn-reveal").hidden = true;
+    box.append(h("h3", {}, "Worked solution"),
                h("ol", { class: "worked" }, result.solution.map((line) => h("li", {}, line))));
   }
 }

@@ -116,7 +116,11 @@ export class StepView {
       this.state.actions = this.view.actions;
       this.save();
       this.render();
-      if (this.selected) await this.explain(this.selected, false);
+      if (this.selected) { // explain it again with the new numbers, if the new view has it (no request for a gap)
+        const shown = document.querySelector(`[data-cell="${CSS.escape(this.selected)}"]`);
+        if (shown && !shown.disabled) await this.explain(this.selected, false);
+        else this.clearExplanation();
+      }
     });
     return this.queue;
   }
@@ -133,6 +137,8 @@ export class StepView {
     $("step-title").textContent = view.title;
     $("step-description").textContent = view.description;
     $("step-narration").textContent = view.narration;
+    $("step-warning").textContent = view.warning;
+    $("step-warning").hidden = !view.warning;
     this.showChoices();
     $("step-lr").value = view.lr;
     const loss = $("step-loss-value");

@@ -31,6 +31,7 @@ export class TrainView {
     this.busy = false;
     this.run = 0; // which start() is current: a newer configuration makes an older replay stop
     this.maxSteps = options.limits.steps_per_request;
+    this.maxTotal = options.limits.total_steps;
     this.twoD = new Set(options.two_d);
     setOptions($("train-dataset"), options.datasets, state.dataset);
     setOptions($("train-activation"), options.activations, state.activation);
@@ -54,7 +55,17 @@ export class TrainView {
   }
 
   activate() {
-    if (!this.job) this.start(this.state.step || 0);
+    if (this.job) return;
+    const asked = this.state.step || 0;
+    if (!(Number.isInteger(asked) && asked >= 0 && asked <= this.maxTotal)) { // say so, rather than ask the server
+      showError(new Error(`The link asks for training step ${asked}, but a run replays whole numbers of steps from 0 ` +
+                          `to ${this.maxTotal}: starting at step 0 instead.`));
+      this.state.step = 0;
+      this.save();
+      this.start(0, false);
+      return;
+    }
+    this.start(asked);
   }
 
   key(key) {
@@ -94,7 +105,7 @@ export class TrainView {
 
   /** A new job from the configuration, trained to ``target`` steps (a shared link's step count). The server
    *  stops each request after a couple of seconds, so a long replay arrives in parts, with its progress shown. */
-  async start(target) {
+  async start(target, clearError = true) {
     this.stopJob();
     const run = ++this.run;
     this.busy = true;
@@ -113,9 +124,12 @@ export class TrainView {
         $("train-clipped").textContent = `Replaying the link: step ${data.step} of ${target}…`;
         data = await this.train(Math.min(target - data.step, this.maxSteps));
       }
-      showError(null);
+      if (clearError) showError(null);
     } catch (error) {
-      if (run === this.run) showError(error); // an older run's job may be gone: nothing to say about it
+      if (run === this.run) { // an older run's job may be gone: nothing to say about it
+        showError(error);
+        $("train-clipped").textContent = "";  // not "Preparing…" forever: the message above says what went wrong
+      }
     } finally {
       if (run === this.run) this.busy = false;
     }
@@ -229,7 +243,7 @@ export class TrainView {
     $("compare-note").hidden = !data.note;
     $("compare-note").textContent = data.note;
     const curves = data.runs.map((run) => ({ values: run.losses }));
-    $("compare-curve").hidden = false;
+    $("compare-curve").removeAttribute("hidden"); // an SVG element has no .hidden property: the attribute is what hides it
     drawCurves($("compare-curve"), curves, data.y_max, `step ${data.steps}`);
     const words = data.runs.map((run, index) => {
       const status = run.status === "ok" ? "" : ` (${run.status})`;

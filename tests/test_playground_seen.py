@@ -1,0 +1,185 @@
+"""What a person sees in the playground, at a laptop's width (1280×800) and a phone's (390×844).
+
+Playwright drives Debian's Chromium with no network. Each check is about what is on the screen:
+shown, inside the viewport, written at a readable size, and no page wider than the phone. Any
+console error fails the test, a 4xx answer included (the page must not send requests it knows
+are wrong). Screenshots go to ``test-artifacts/screenshots/<view>-<width>.png``.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlparse
+
+import pytest
+from browser import SCREENSHOTS, VIEWPORTS, assert_no_sideways_scroll, assert_seen, require_playwright
+from test_playground_browser import browser, server, wait_until  # noqa: F401  (fixtures shared with those tests)
+
+sync_api = require_playwright()
+expect = sync_api.expect
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def seen(request, browser):  # noqa: F811
+    """A page at one of the two sizes, offline; it fails the test on a blocked request or any console error."""
+    context = browser.new_context(viewport=VIEWPORTS[request.param])
+    blocked, errors = [], []
+
+    def only_local(route):
+        if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    tab = context.new_page()
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    tab.set_default_timeout(20_000)
+    tab.size_name = request.param
+    yield tab
+    context.close()
+    assert blocked == [], f"the page tried to reach the network: {blocked}"
+    assert errors == [], f"errors in the page's console: {errors}"
+
+
+def screenshot(page, view: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{view}-{page.viewport_size['width']}.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
+
+
+def test_the_learning_rate_comparison_is_drawn(server, seen):  # noqa: F811
+    seen.goto(f"{server}/?view=train&t_dataset=moons")
+    expect(seen.locator("#train-loss-value")).to_have_attribute("data-value", re.compile(r"\d"))
+    seen.fill("#compare-steps", "40")
+    seen.locator("#btn-compare").click()
+    seen.wait_for_selector("#compare-legend li >> text=final loss")
+    chart = seen.locator("#compare-curve")
+    chart.scroll_into_view_if_needed()
+    assert chart.is_visible(), "the comparison chart is hidden"
+    box = chart.bounding_box()
+    assert box["height"] > 100 and box["x"] + box["width"] <= seen.viewport_size["width"]
+    curves = chart.locator("polyline")
+    assert curves.count() == 3  # one per learning rate: 0.01, 0.1, 1
+    for n in range(3):
+        assert curves.nth(n).is_visible() and curves.nth(n).bounding_box()["width"] > 0.5 * box["width"]
+    for n in range(3):
+        assert_seen(seen.locator("#compare-legend li").nth(n), f"legend line {n + 1}")
+    assert_no_sideways_scroll(seen, "the Train view")
+    screenshot(seen, "train")
+
+
+def test_practice_gives_a_hint_and_another_try(server, seen):  # noqa: F811
+    seen.goto(f"{server}/?view=practice&p_kind=relu-backward&p_seed=3")
+    seen.wait_for_selector("#practice-matrices td.blank")
+    assert_seen(seen.locator("#practice-kind"), "the Kind menu")
+    seen.fill("#practice-answer", "three")
+    seen.keyboard.press("Enter")
+    warning = seen.locator("#practice-result .warning")
+    expect(warning).to_contain_text("is not a number")
+    assert_seen(warning, "the message about a non-number")
+    seen.fill("#practice-answer", "1000")
+    seen.keyboard.press("Enter")
+    hint = seen.locator("#practice-result .hint")
+    expect(hint).to_contain_text("Hint:")
+    assert_seen(hint, "the hint")
+    assert seen.locator(".worked li").count() == 0 and "the answer is" not in seen.locator(".verdict").inner_text()
+    assert_seen(seen.locator("#btn-reveal"), "Show the solution")
+    seen.locator("#btn-reveal").click()
+    seen.wait_for_selector(".worked li")
+    assert_seen(seen.locator(".worked li").last, "the worked solution's last line")
+    score = seen.locator("#practice-score")
+    expect(score).to_have_text("Score: 0 of 1 right (0 at the first try, 0 after a hint; 1 solution shown).")
+    assert_seen(score, "the running score")
+    assert_no_sideways_scroll(seen, "the Practice view")
+    screenshot(seen, "practice")
+
+
+def test_a_classroom_link_has_no_share_button_and_says_what_it_does(server, seen):  # noqa: F811
+    seen.goto(f"{server}/?view=train&t_dataset=moons")
+    seen.locator("#share-toggle").click()
+    limits = seen.locator("#classroom-limits")
+    assert_seen(limits, "what the classroom option does")
+    assert "does not do: lock anything" in limits.inner_text() and "hide=" in limits.inner_text()
+    seen.goto(f"{server}/?view=train&t_dataset=moons&hide=optimizer")
+    expect(seen.locator("#classroom-note")).to_be_visible()
+    assert_seen(seen.locator("#classroom-note"), "the classroom note")
+    assert not seen.locator("#share-toggle").is_visible() and not seen.locator("#train-optimizer").is_visible()
+    assert_no_sideways_scroll(seen, "the classroom page")
+
+
+def test_a_link_past_the_step_limit_says_so_and_starts_at_0(server, seen):  # noqa: F811
+    seen.goto(f"{server}/?view=train&t_dataset=moons&t_step=100000")
+    error = seen.locator("#error")
+    expect(error).to_contain_text("step 100000")
+    assert_seen(error, "the message about the step in the link")
+    expect(seen.locator("#train-step")).to_have_text("0")
+    expect(seen.locator("#train-clipped")).not_to_contain_text("Preparing")
+    wait_until(lambda: "t_step=0" in seen.evaluate("location.href"), "the link corrected to step 0")
+
+
+DIAGRAM_SIZES = """() => {
+  const svg = document.getElementById("diagram");
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  return [...svg.querySelectorAll(".node-value, .node-grad")].map((text) => {
+    const circle = text.closest(".node").querySelector("circle");
+    return {text: text.textContent, px: parseFloat(getComputedStyle(text).fontSize) * scale,
+            width: text.getBBox().width,
+            room: text.classList.contains("node-value") ? 2 * circle.r.baseVal.value : 1e9};
+  });
+}"""
+
+
+def assert_explanation_in_view(page) -> None:
+    box = page.locator("#explain-text").bounding_box()
+    height = page.viewport_size["height"]
+    assert box is not None and 0 <= box["y"] and box["y"] + min(box["height"], 40) <= height, box
+
+
+def test_the_diagram_is_readable_and_its_numbers_explain_themselves(server, seen):  # noqa: F811
+    seen.goto(f"{server}/?view=step&s_example=diagonal-flip")
+    seen.wait_for_selector('#step-matrices [data-cell="W1[0,0]"]')
+    assert "is off" not in seen.locator("#step-narration").inner_text()  # nothing is computed yet
+    assert_seen(seen.locator("#diagram-legend"), "the diagram's legend")
+    assert "dashed" in seen.locator("#diagram-legend").inner_text()
+    seen.locator("#btn-forward").click()
+    seen.wait_for_selector('#step-matrices [data-cell="Z1[0]"]')
+    expect(seen.locator("#step-narration")).to_contain_text("Hidden neuron 1 is off")
+    for _ in range(2):
+        seen.locator("#btn-backward").click()
+    seen.wait_for_selector('#step-matrices [data-cell="dW1[0,0]"]')
+    for number in seen.evaluate(DIAGRAM_SIZES):
+        assert number["px"] >= 11, f"diagram number {number['text']} is drawn at {number['px']:.1f} px"
+    assert_no_sideways_scroll(seen, "the step-through")
+    seen.locator("#step-matrices [data-cell='dW2[3,2]']").scroll_into_view_if_needed()  # far from the diagram
+    node = seen.locator('#diagram .node-value[data-cell="A1[0]"]')
+    node.scroll_into_view_if_needed()
+    node.click()
+    expect(seen.locator("#explain-text")).to_contain_text("A₁[0]")
+    assert_explanation_in_view(seen)
+    seen.locator('#diagram .node-grad[data-cell="dZ1[0]"]').click()
+    expect(seen.locator("#explain-text")).to_have_text(re.compile(r"^∂L/∂Z₁\[0\]"))
+    assert_explanation_in_view(seen)
+    seen.locator('#diagram .node-grad[data-cell="dZ1[2]"]').focus()
+    seen.keyboard.press("Enter")
+    expect(seen.locator("#explain-text")).to_have_text(re.compile(r"^∂L/∂Z₁\[2\]"))
+    screenshot(seen, "step-through")
+
+
+def test_a_diverging_step_through_says_why_and_its_numbers_fit(server, seen):  # noqa: F811
+    seen.goto(f"{server}/?view=step&s_example=diagonal-flip&s_lr=10&s_actions=f+b+b+u+f+b+b+u+f")
+    warning = seen.locator("#step-warning")
+    expect(warning).to_contain_text("The loss grew from 0.8963 to")
+    assert "overshoots the valley" in warning.inner_text() and "η = 1" in warning.inner_text()
+    assert_seen(warning, "the divergence warning")
+    for number in seen.evaluate(DIAGRAM_SIZES):
+        assert number["width"] <= number["room"], f"{number['text']} spills out of its circle"
+    seen.locator("#step-loss-value").click()
+    expect(seen.locator("#explain-text")).to_contain_text("L =")
+    for key in "bbu":  # after Update the loss is not computed: its explanation is not asked for (no 422)
+        seen.keyboard.press(key)
+    wait_until(lambda: not seen.locator("#step-loss-value").is_enabled(), "the update")
+    expect(seen.locator("#explain-heading")).to_have_text("Click any number")

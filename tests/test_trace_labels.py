@@ -1,0 +1,48 @@
+"""A trace step's label never reads as two numbers ("2. 2 (Linear)"): the step number, then the layer
+as its model indexes it ("3. Linear [2]"); an HTML trace and a graph fit a phone-width page."""
+
+from __future__ import annotations
+
+import re
+
+import glassgrad as gg
+from glassgrad.lessons.diagonal_flip import lesson_model, sample
+from glassgrad.trace import trace
+from glassgrad.trace.render_text import render_text
+from glassgrad.trace.sections import Steps, blocks
+
+
+def _tape():
+    model = lesson_model()
+    x, y = sample()
+    with trace(model) as tape:
+        gg.nn.functional.mse_loss(model(x), y).backward()
+    return tape
+
+
+def test_step_labels_name_the_layer_by_its_index_in_the_model():
+    document = _tape().describe()
+    labels = [row.step for block in blocks(document) if isinstance(block, Steps) for row in block.rows]
+    assert labels[:3] == ["1. Linear [0]", "2. ReLU [1]", "3. Linear [2]"]
+    assert not any(re.match(r"^\d+\. \d", label) for label in labels), labels
+    assert "2. ReLU [1]" in render_text(document, width=120)
+
+
+def test_an_html_trace_and_its_graph_fit_a_phone(tmp_path):
+    from browser import require_playwright
+
+    sync_api = require_playwright()
+    tape = _tape()
+    page_file = tmp_path / "trace.html"
+    page_file.write_text(tape.render("html"), encoding="utf-8")
+    graph_file = tmp_path / "graph.html"
+    graph_file.write_text(f"<!doctype html><meta name=viewport content='width=device-width'><body>{tape.graph()}",
+                          encoding="utf-8")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        page = chromium.new_page(viewport={"width": 390, "height": 844})
+        for path in (page_file, graph_file):
+            page.goto(path.as_uri())
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= 390, f"{path.name} is {wide} px wide on a 390 px phone"
+        chromium.close()
