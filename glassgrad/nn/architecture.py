@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..creation import resolve_dtype
+from ..arguments import resolve_dtype
 from . import activation
 from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .container import Residual, Sequential
