@@ -248,7 +248,7 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     return grad
 
 
-def _fit(contribution: np.ndarray, like: np.ndarray, op, position: int) -> np.ndarray:
+def _fit(contribution: np.ndarray, like: np.ndarray, op, parents: tuple, parent) -> np.ndarray:
     """A contribution summed back to its input's shape, in its input's dtype; a wrong shape is refused.
 
     An op that broadcast or promoted its inputs (``a + b`` with ``b`` of shape (3,) and ``a``
@@ -257,6 +257,7 @@ def _fit(contribution: np.ndarray, like: np.ndarray, op, position: int) -> np.nd
     """
     if contribution.shape != like.shape:
         if not broadcasts_to(like.shape, contribution.shape):
+            position = next(i for i, p in enumerate(parents) if p is parent)
             roles = op.roles
             role = f" ({roles[position]})" if position < len(roles) else ""
             raise RuntimeError(
@@ -328,12 +329,12 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
         contributions = op.backward(upstream, saved)
         if tape is not None:
             tape.on_backward(node, upstream, contributions)
-        for position, (parent, contribution) in enumerate(zip(node._parents, contributions)):
+        for parent, contribution in zip(node._parents, contributions):
             if contribution is None or not parent._requires_grad:
                 continue
             like = parent.data
             if contribution.shape != like.shape or contribution.dtype is not like.dtype:
-                contribution = _fit(contribution, like, op, position)
+                contribution = _fit(contribution, like, op, node._parents, parent)
             if parent in grads:
                 grads[parent] = grads[parent] + contribution
             else:

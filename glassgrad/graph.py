@@ -1,6 +1,6 @@
 """Recording the graph: how an op's result becomes a node that ``backward`` can walk.
 
-A node is a tensor plus four fields, set here and nowhere else (:func:`set_node`):
+A node is a tensor plus four fields, set here and nowhere else (:func:`record`):
 
 * ``_op``: the row of :mod:`glassgrad.ops` that made it (``None`` for a leaf),
 * ``_parents``: the tensors that went in,
@@ -30,33 +30,37 @@ import numpy as np
 
 from .autograd import CLOCK, NOW, STATE, bump_version_and_rebase
 
-
-def set_node(tensor: Any, requires_grad: bool, op: Any = None, parents: tuple = (), saved: Any = None,
-             clock: int = 0) -> None:
-    """Make ``tensor`` the node of ``op`` (inputs ``parents``, saved values ``saved``), or a leaf (no ``op``)."""
-    tensor._requires_grad = requires_grad
-    tensor._op = op
-    tensor._parents = parents
-    tensor._ctx = saved
-    if op is not None:
-        tensor._clock = clock
+NODE_FIELDS = ("_requires_grad", "_op", "_parents", "_ctx", "_clock", "_before", "_private")
+"""What a node is, field by field: an in-place change moves them all to the hidden tensor (:func:`rebase`)."""
 
 
 def record(result: Any, op: Any, parents: tuple, saved: Any, args: tuple) -> Any:
     """``result`` of ``op`` on ``parents``: a node if recording and some parent requires grad, else a leaf.
 
-    The tape, if one is active, sees the step (``args``: what the forward was called with).
+    The one place an op's result gets its node fields (every op and every re-base comes here;
+    written out, not delegated, as it runs once per op). The tape, if one is active, sees the
+    step (``args``: what the forward was called with).
     """
     state = STATE  # per thread (as PyTorch's grad mode): read each switch once
     if state.grad_enabled:
         for parent in parents:
             if parent._requires_grad:
-                set_node(result, True, op, parents, saved, CLOCK[NOW])
+                result._requires_grad = True
+                result._op = op
+                result._parents = parents
+                result._ctx = saved
+                result._clock = CLOCK[NOW]
                 break
         else:
-            set_node(result, False)
+            result._requires_grad = False
+            result._op = None
+            result._parents = ()
+            result._ctx = None
     else:
-        set_node(result, False)
+        result._requires_grad = False
+        result._op = None
+        result._parents = ()
+        result._ctx = None
     tape = state.tape
     if tape is not None:
         tape.on_forward(op, parents, result, args)
@@ -71,17 +75,15 @@ def rebase(tensor: Any, op: Any, other: Any, saved: Any, private: int | None, ar
     whose old value the node copied for itself (its version is not checked).
     """
     old = tensor._plain(tensor.data)
-    set_node(old, tensor._requires_grad, tensor._op, tensor._parents, tensor._ctx, getattr(tensor, "_clock", 0))
-    old._before = getattr(tensor, "_before", None)
-    old._private = getattr(tensor, "_private", None)
+    for field in NODE_FIELDS:
+        setattr(old, field, getattr(tensor, field, None))
     tick = bump_version_and_rebase(tensor.data)
-    set_node(tensor, True, op, (old, other), saved, tick)
     tensor._before = (tick, old)
     tensor._private = private
     tape = STATE.tape
     if tape is not None:
         tape.on_rebase(tensor, old)
-        tape.on_forward(op, (old, other), tensor, args)
+    record(tensor, op, (old, other), saved, args)  # recording is on here, and old or other requires grad
 
 
 def as_view(base: Any, view: Any) -> Any:

@@ -37,7 +37,7 @@ import numpy as np
 from . import ops
 from .arguments import as_array, broadcastable, check_dim, is_floating, promote, resolve_dtype, shape_arg, shape_text
 from .autograd import STATE, bump_version, run_backward, version_of
-from .graph import as_view, check_in_place, rebase, record, set_node
+from .graph import as_view, check_in_place, rebase, record
 
 float16 = np.dtype(np.float16)
 float32 = np.dtype(np.float32)
@@ -71,11 +71,14 @@ class Tensor:
         self.requires_grad = requires_grad
 
     def _init_leaf(self, array: np.ndarray, requires_grad: bool = False) -> None:
-        """Hold ``array`` (a NumPy number becomes a 0-d array) as a leaf of the graph."""
+        """Hold ``array`` (a NumPy number becomes a 0-d array) as a leaf: no op, no parents."""
         self.data = array if type(array) is np.ndarray else np.asarray(array)
         self._grad = None
+        self._requires_grad = requires_grad
+        self._op = None
+        self._parents = ()
+        self._ctx = None
         self._retains_grad = False
-        set_node(self, requires_grad)
 
     @classmethod
     def _wrap(cls, array: np.ndarray, requires_grad: bool = False) -> Tensor:
