@@ -1,6 +1,7 @@
 """Recording the graph: how an op's result becomes a node that ``backward`` can walk.
 
-A node is a tensor plus four fields, set here and nowhere else (:func:`record`):
+A node is a tensor plus four fields, given to an op's result here and nowhere else (:func:`record`;
+a leaf's are empty, set by ``Tensor._init_leaf``):
 
 * ``_op``: the row of :mod:`glassgrad.ops` that made it (``None`` for a leaf),
 * ``_parents``: the tensors that went in,
