@@ -7,8 +7,9 @@ Every tensor made by an op while gradients are recorded remembers its op (a row 
 2. walks it from the root, giving each node's upstream gradient ``∂L/∂out`` to the
    node's rule, which returns ``∂L/∂input`` for each parent (the chain rule:
    ``∂L/∂input = ∂L/∂out · ∂out/∂input``),
-3. sums a contribution back to its parent's shape (and dtype) where the op broadcast or
-   promoted its inputs (done here, once, for every such rule),
+3. checks every contribution against its parent: one in a broadcast of the parent's shape
+   (the op broadcast or promoted its inputs) is summed back to the parent's shape and dtype,
+   here, once, for every rule; any other shape is a bug in the rule, refused at once,
 4. adds contributions that meet at the same tensor, and finally adds the result to
    ``.grad`` of each leaf (and of tensors that called ``retain_grad()``),
 5. frees what the forward saved, unless ``retain_graph=True``.
@@ -39,6 +40,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from .arguments import broadcasts_to, shape_text
 
 
 class _State(threading.local):
@@ -242,16 +245,28 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     stretched = tuple(i for i, size in enumerate(shape) if size == 1 and grad.shape[i] != 1)
     if stretched:
         grad = grad.sum(axis=stretched, keepdims=True)
-    if grad.shape != shape:  # a rule may hand back a scalar-shaped contribution
-        grad = np.broadcast_to(grad, shape)
     return grad
 
 
-def _fit(contribution: np.ndarray, like: np.ndarray) -> np.ndarray:
-    """A broadcasting op's contribution summed back to its input's shape, in its input's dtype."""
+def _fit(contribution: np.ndarray, like: np.ndarray, op, parents: tuple, parent) -> np.ndarray:
+    """A contribution summed back to its input's shape, in its input's dtype; a wrong shape is refused.
+
+    An op that broadcast or promoted its inputs (``a + b`` with ``b`` of shape (3,) and ``a``
+    of shape (2, 3)) may return ∂L/∂b in the output's shape (2, 3): it is summed here, once, for
+    every rule. A contribution of any other shape can only come from a wrong backward rule.
+    """
     if contribution.shape != like.shape:
+        if not broadcasts_to(like.shape, contribution.shape):
+            position = next(i for i, p in enumerate(parents) if p is parent)
+            roles = op.roles
+            role = f" ({roles[position]})" if position < len(roles) else ""
+            raise RuntimeError(
+                f"the backward rule of '{op.name}' returned a gradient of shape {shape_text(contribution.shape)} "
+                f"for its input {position}{role}, which has shape {shape_text(like.shape)}: a bug in that op's "
+                "backward rule (a gradient must have its input's shape, or a shape the input broadcasts to)"
+            )
         contribution = unbroadcast(contribution, like.shape)
-    if contribution.dtype is not like.dtype:
+    if contribution.dtype != like.dtype:
         contribution = contribution.astype(like.dtype)
     return contribution
 
@@ -314,12 +329,12 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
         contributions = op.backward(upstream, saved)
         if tape is not None:
             tape.on_backward(node, upstream, contributions)
-        broadcasting = op.broadcasting
         for parent, contribution in zip(node._parents, contributions):
             if contribution is None or not parent._requires_grad:
                 continue
-            if broadcasting:
-                contribution = _fit(contribution, parent.data)
+            like = parent.data
+            if contribution.shape != like.shape or contribution.dtype is not like.dtype:
+                contribution = _fit(contribution, like, op, node._parents, parent)
             if parent in grads:
                 grads[parent] = grads[parent] + contribution
             else:

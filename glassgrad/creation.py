@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor, _shape_arg, _shape_text, float32, int64
+from .arguments import as_array, resolve_dtype, shape_arg, shape_text
+from .tensor import Tensor, float32, int64
 
 DEFAULT_SEED = 0
 _generator = np.random.default_rng(DEFAULT_SEED)
@@ -36,51 +37,11 @@ def default_generator() -> np.random.Generator:
     return _generator
 
 
-def _pick_generator(seed: int | None, generator: np.random.Generator | None) -> np.random.Generator:
+def pick_generator(seed: int | None, generator: np.random.Generator | None) -> np.random.Generator:
+    """The generator a random draw uses: ``generator`` if given, a fresh one for ``seed``, else glassgrad's own."""
     if generator is not None:
         return generator
     return np.random.default_rng(seed) if seed is not None else _generator
-
-
-def resolve_dtype(dtype: Any) -> np.dtype | None:
-    """``None``, a NumPy dtype, ``gg.float32``… or a name such as ``"float64"``, as a NumPy dtype.
-
-    Only number dtypes (floats, ints, bool) are tensor dtypes: ``object``, ``str`` or dates are refused.
-    """
-    if dtype is None:
-        return None
-    try:
-        resolved = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"unknown dtype {dtype!r}: use gg.float32, gg.float64, gg.int64 or a NumPy dtype") from None
-    if resolved.kind not in "fiub":
-        raise TypeError(
-            f"dtype {resolved.name} is not a tensor dtype: tensors hold numbers; use gg.float32, gg.float64, "
-            "gg.int64 or gg.bool_"
-        )
-    return resolved
-
-
-def as_array(data: Any, dtype: Any) -> np.ndarray:
-    """``data`` as a NumPy array with PyTorch's dtype defaults (Python floats → float32)."""
-    dtype = resolve_dtype(dtype)
-    if isinstance(data, Tensor):
-        data = data.data
-    if isinstance(data, (np.ndarray, np.generic)):
-        array = np.array(data, dtype=dtype, copy=True)
-    else:
-        try:
-            array = np.array(data, dtype=dtype)
-        except ValueError as error:
-            raise ValueError(f"tensor(): could not make an array of this data ({error}); "
-                             "nested lists must be rectangular and hold numbers") from None
-        if dtype is None and array.dtype == np.float64:
-            array = array.astype(float32)
-    if array.dtype.kind not in "fiub":
-        raise TypeError(
-            f"tensor(): data of dtype {array.dtype} is not numeric; give numbers (floats, ints or bools)"
-        )
-    return array
 
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -104,9 +65,9 @@ def as_tensor(data: Any, dtype: Any = None) -> Tensor:
 
 def _sized(size: tuple, name: str) -> tuple:
     """A shape given as ``f(2, 3)`` or ``f((2, 3))``: whole numbers, none negative."""
-    shape = _shape_arg(size, name)
+    shape = shape_arg(size, name)
     if any(n < 0 for n in shape):
-        raise RuntimeError(f"{name}: sizes must be non-negative, but got {_shape_text(shape)}")
+        raise RuntimeError(f"{name}: sizes must be non-negative, but got {shape_text(shape)}")
     return shape
 
 
@@ -183,7 +144,7 @@ def randn(*size: int, dtype: Any = None, requires_grad: bool = False, seed: int 
           generator: np.random.Generator | None = None) -> Tensor:
     """Samples of the standard normal distribution N(0, 1)."""
     dtype = _float_dtype(dtype, "randn")
-    rng = _pick_generator(seed, generator)
+    rng = pick_generator(seed, generator)
     values = rng.standard_normal(_sized(size, "randn"), dtype=np.float64)
     return _leaf(values.astype(dtype), requires_grad)
 
@@ -192,7 +153,7 @@ def rand(*size: int, dtype: Any = None, requires_grad: bool = False, seed: int |
          generator: np.random.Generator | None = None) -> Tensor:
     """Samples of the uniform distribution on [0, 1)."""
     dtype = _float_dtype(dtype, "rand")
-    rng = _pick_generator(seed, generator)
+    rng = pick_generator(seed, generator)
     values = rng.random(_sized(size, "rand"))
     return _leaf(values.astype(dtype), requires_grad)
 
@@ -206,11 +167,11 @@ def randint(low: int, high: int, size: tuple, seed: int | None = None,
     shape = _sized((size,), "randint")
     if low >= high:
         raise RuntimeError(f"randint: low ({low}) must be less than high ({high}); the range [low, high) is empty")
-    rng = _pick_generator(seed, generator)
+    rng = pick_generator(seed, generator)
     return Tensor._wrap(rng.integers(low, high, size=shape).astype(int64))
 
 
 def randperm(n: int, seed: int | None = None, generator: np.random.Generator | None = None) -> Tensor:
     """A random ordering of ``0 … n−1`` (int64)."""
     (count,) = _sized((n,), "randperm")
-    return Tensor._wrap(_pick_generator(seed, generator).permutation(count).astype(int64))
+    return Tensor._wrap(pick_generator(seed, generator).permutation(count).astype(int64))

@@ -12,8 +12,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import ops
+from .arguments import check_dim, promote, shape_text
 from .creation import as_tensor
-from .tensor import Tensor, _apply, _check_dim, _lift, _promote, _shape_text
+from .tensor import Tensor, apply, lift
 from .tensor import matmul as matmul
 
 
@@ -74,8 +75,8 @@ def _same_shapes_except(tensors: Sequence[Tensor], dim: int | None, name: str) -
         if a != b or len(first) != len(other.shape):
             where = "" if dim is None else f" except in dim {dim}"
             raise RuntimeError(
-                f"{name}: tensors must have the same shape{where}, but got {_shape_text(first)} "
-                f"and {_shape_text(other.shape)}"
+                f"{name}: tensors must have the same shape{where}, but got {shape_text(first)} "
+                f"and {shape_text(other.shape)}"
             )
 
 
@@ -94,9 +95,9 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"cat: the tensor at position {position} is 0-d (one number, no dim to join along); "
                 "use gg.stack to make a new dim, or t.reshape(1) first"
             )
-    dim = _check_dim(tensors[0], dim, "cat")
+    dim = check_dim(tensors[0], dim, "cat")
     _same_shapes_except(tensors, dim, "cat")
-    return _apply(ops.CAT, tuple(tensors), *[t.data for t in tensors], dim)
+    return apply(ops.CAT, tuple(tensors), *[t.data for t in tensors], dim)
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -106,7 +107,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     ndim = tensors[0].ndim + 1
     if not -ndim <= dim < ndim:
         raise IndexError(f"stack: dim {dim} is out of range for the result's {ndim} dims")
-    return _apply(ops.STACK, tuple(tensors), *[t.data for t in tensors], dim % ndim)
+    return apply(ops.STACK, tuple(tensors), *[t.data for t in tensors], dim % ndim)
 
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:
@@ -115,14 +116,14 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     if condition.dtype.kind != "b":
         raise TypeError(f"where: condition must be a bool tensor, got {condition.dtype}")
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else as_tensor(0.0)
-    input, other = _lift(input, like), _lift(other, like)
-    a, b = _promote(input.data, other.data)
+    input, other = lift(input, like), lift(other, like)
+    a, b = promote(input.data, other.data)
     try:
-        return _apply(ops.WHERE, (input, other), condition.data, a, b)
+        return apply(ops.WHERE, (input, other), condition.data, a, b)
     except ValueError:
         raise RuntimeError(
-            f"where: shapes {_shape_text(condition.shape)}, {_shape_text(input.shape)} and "
-            f"{_shape_text(other.shape)} cannot be broadcast together"
+            f"where: shapes {shape_text(condition.shape)}, {shape_text(input.shape)} and "
+            f"{shape_text(other.shape)} cannot be broadcast together"
         ) from None
 
 
@@ -136,8 +137,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     x = as_tensor(input)
     if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
         raise RuntimeError(
-            f"linear: input of shape {_shape_text(x.shape)} does not fit a weight of shape "
-            f"{_shape_text(weight.shape)} (out_features, in_features): the input's last dim must be "
+            f"linear: input of shape {shape_text(x.shape)} does not fit a weight of shape "
+            f"{shape_text(weight.shape)} (out_features, in_features): the input's last dim must be "
             f"{weight.shape[-1]}"
         )
     if x.dtype != weight.dtype:
@@ -146,7 +147,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"with .to(gg.{weight.dtype})"
         )
     if bias is None:
-        return _apply(ops.LINEAR, (x, weight), x.data, weight.data, None,
+        return apply(ops.LINEAR, (x, weight), x.data, weight.data, None,
                       (x._requires_grad, weight._requires_grad, False))
-    return _apply(ops.LINEAR, (x, weight, bias), x.data, weight.data, bias.data,
+    return apply(ops.LINEAR, (x, weight, bias), x.data, weight.data, bias.data,
                   (x._requires_grad, weight._requires_grad, bias._requires_grad))

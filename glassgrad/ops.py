@@ -29,11 +29,11 @@ An elementwise op of one input is one declaration, :func:`elementwise`: its valu
 local derivative give the forward, the backward and the numbers the trace shows.
 
 The rules see only NumPy arrays; they know nothing of tensors, graphs or traces.
-Rules whose inputs can be broadcast or promoted to a common dtype (``broadcasting=True``:
-the binary elementwise ops, ``where``, ``expand``, ``cat``, ``stack``, batched ``matmul``)
-may return contributions in the output's shape and dtype: the engine
-(:mod:`glassgrad.autograd`) sums them back to each input's shape and dtype, once, for all of
-them. Every other rule returns contributions already shaped like its inputs.
+A rule returns, for each input, ∂L/∂input in that input's shape and dtype, or in a shape the
+input broadcasts to (the binary elementwise ops, ``where``, ``expand``, ``cat``, ``stack`` and
+batched ``matmul`` return the output's shape): the engine (:mod:`glassgrad.autograd`) checks
+every contribution and sums such ones back, once, for every rule; any other shape is refused
+there as a bug in the rule.
 
 Choices at kinks, shared with PyTorch:
 
@@ -134,7 +134,6 @@ class Op:
     derivatives: tuple[str, ...]
     forward: Callable[..., tuple[Array, Any]]
     backward: Callable[[Array, Any], tuple[Array | None, ...]]
-    broadcasting: bool = False
     kind: str = "elementwise"
     roles: tuple[str, ...] = ("a",)
     written: str = ""
@@ -326,7 +325,7 @@ def _add_back(up, saved):
 def _ones(inputs, out, settings):
     return [np.ones_like(out), np.ones_like(out)]
 
-ADD = register(Op("add", "out = a + b", ("1", "1"), _add, _add_back, broadcasting=True, roles=("a", "b"),
+ADD = register(Op("add", "out = a + b", ("1", "1"), _add, _add_back, roles=("a", "b"),
                   written="{a} + {b}", local=_ones))
 
 
@@ -336,7 +335,7 @@ def _sub(a, b):
 def _sub_back(up, saved):
     return up, -up
 
-SUB = register(Op("sub", "out = a − b", ("1", "−1"), _sub, _sub_back, broadcasting=True, roles=("a", "b"),
+SUB = register(Op("sub", "out = a − b", ("1", "−1"), _sub, _sub_back, roles=("a", "b"),
                   written="{a} − {b}", local=lambda i, out, s: [np.ones_like(out), -np.ones_like(out)]))
 
 
@@ -347,7 +346,7 @@ def _mul_back(up, saved):
     a, b = saved
     return up * b, up * a
 
-MUL = register(Op("mul", "out = a · b", ("{b}", "{a}"), _mul, _mul_back, broadcasting=True, roles=("a", "b"),
+MUL = register(Op("mul", "out = a · b", ("{b}", "{a}"), _mul, _mul_back, roles=("a", "b"),
                   written="{a}·{b}", local=lambda i, out, s: [i[1], i[0]], saves=((1,), (0,))))
 
 
@@ -360,7 +359,7 @@ def _div_back(up, saved):
     share = up / b
     return share, -share * (a / b)
 
-DIV = register(Op("div", "out = a / b", ("1/{b}", "−{a}/{b}²"), _div, _div_back, broadcasting=True,
+DIV = register(Op("div", "out = a / b", ("1/{b}", "−{a}/{b}²"), _div, _div_back,
                   roles=("a", "b"), written="{a} / {b}", local=lambda i, out, s: [1 / i[1], -i[0] / (i[1] * i[1])],
                   saves=((1,), (0, 1))))
 
@@ -376,7 +375,7 @@ def _pow_back(up, saved):
         slope = np.where(b == 0, 0.0, b * a ** (b - 1)).astype(out.dtype, copy=False)  # 0 (not 0·∞) at b = 0
     return up * slope, up * out * log_a
 
-POW = register(Op("pow", "out = aᵇ", ("{b}·{a}^({b} − 1)", "{a}^{b}·ln {a}"), _pow, _pow_back, broadcasting=True,
+POW = register(Op("pow", "out = aᵇ", ("{b}·{a}^({b} − 1)", "{a}^{b}·ln {a}"), _pow, _pow_back,
                   roles=("a", "b"), written="{a}^{b}",
                   local=lambda i, out, s: [i[1] * i[0] ** (i[1] - 1), out * np.log(i[0])],
                   saves=((0, 1), (0, 1, OUT))))
@@ -400,7 +399,7 @@ MAXIMUM = register(Op(
     "maximum", "out = max(a, b)",
     ("1 where {a} > {b}, ½ on a tie, 1 where either is NaN, else 0",
      "1 where {b} > {a}, ½ on a tie, 1 where either is NaN, else 0"),
-    _maximum, _maximum_back, broadcasting=True, roles=("a", "b"), local=_larger_share, saves=((0, 1), (0, 1)),
+    _maximum, _maximum_back, roles=("a", "b"), local=_larger_share, saves=((0, 1), (0, 1)),
 ))
 
 
@@ -417,7 +416,7 @@ MINIMUM = register(Op(
     "minimum", "out = min(a, b)",
     ("1 where {a} < {b}, ½ on a tie, 1 where either is NaN, else 0",
      "1 where {b} < {a}, ½ on a tie, 1 where either is NaN, else 0"),
-    _minimum, _minimum_back, broadcasting=True, roles=("a", "b"),
+    _minimum, _minimum_back, roles=("a", "b"),
     local=lambda i, out, s: _larger_share(i[::-1], out, s), saves=((0, 1), (0, 1)),  # a < b is b > a
 ))
 
@@ -431,7 +430,7 @@ def _where_back(up, condition):
 WHERE = register(Op(
     "where", "out = where(c, a, b)",
     ("1 where c, else 0", "0 where c, else 1"),
-    _where, _where_back, broadcasting=True, roles=("a", "b"),  # the condition is not an input: no local numbers
+    _where, _where_back, roles=("a", "b"),  # the condition is not an input: no local numbers
 ))
 
 
@@ -786,7 +785,6 @@ EXPAND = register(Op(
     "expand", "out = a broadcast to a larger shape",
     ("Σ {up} over the copies",),
     _expand, _expand_back, kind="shape",
-    broadcasting=True,
 ))
 
 
@@ -821,7 +819,7 @@ def _setitem_back(up, index):
 SETITEM = register(Op(
     "setitem", "out = a with out[index] = v",
     ("{up} with the written entries set to 0", "{up}[index], summed back to the shape of {value}"),
-    _setitem, _setitem_back, broadcasting=True, kind="shape", roles=("a", "value"),
+    _setitem, _setitem_back, kind="shape", roles=("a", "value"),
 ))
 
 
@@ -838,7 +836,6 @@ CAT = register(Op(
     "cat", "out = [a₁, a₂, …] joined along a dim",
     ("the slice of {up} that {a} filled",),
     _cat, _cat_back, kind="shape",
-    broadcasting=True,
 ))
 
 
@@ -853,7 +850,6 @@ STACK = register(Op(
     "stack", "out = [a₁, a₂, …] stacked on a new dim",
     ("{up}[k] along that dim, for the k-th input {a}",),
     _stack, _stack_back, kind="shape",
-    broadcasting=True,
 ))
 
 
@@ -886,7 +882,7 @@ def _matmul_back(up, saved):
 MATMUL = register(Op(
     "matmul", "out = A @ B",
     ("{up} @ {b}ᵀ", "{a}ᵀ @ {up}"),
-    _matmul, _matmul_back, broadcasting=True, kind="contraction", roles=("a", "b"), written="{a} @ {b}",
+    _matmul, _matmul_back, kind="contraction", roles=("a", "b"), written="{a} @ {b}",
     saves=((1,), (0,)),
 ))
 

@@ -35,7 +35,9 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .autograd import CLOCK, NOW, STATE, bump_version, bump_version_and_rebase, run_backward, version_of
+from .arguments import as_array, broadcastable, check_dim, is_floating, promote, resolve_dtype, shape_arg, shape_text
+from .autograd import STATE, bump_version, run_backward, version_of
+from .graph import as_view, check_in_place, rebase, record
 
 float16 = np.dtype(np.float16)
 float32 = np.dtype(np.float32)
@@ -48,14 +50,6 @@ MinMax = namedtuple("MinMax", ["values", "indices"])
 """What ``max(dim)``/``min(dim)`` return, as in PyTorch: the values and their positions."""
 
 _new = object.__new__
-
-
-def _is_floating(dtype: np.dtype) -> bool:
-    return dtype.kind == "f"
-
-
-def _shape_text(shape: tuple) -> str:
-    return "(" + ", ".join(str(n) for n in shape) + (",)" if len(shape) == 1 else ")")
 
 
 class Tensor:
@@ -73,15 +67,14 @@ class Tensor:
     __array_ufunc__ = None  # NumPy defers to our operators: np.float32(2) * t is a Tensor
 
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
-        from .creation import as_array
-
         self._init_leaf(as_array(data, None))
         self.requires_grad = requires_grad
 
-    def _init_leaf(self, array: np.ndarray) -> None:
-        self.data = array
+    def _init_leaf(self, array: np.ndarray, requires_grad: bool = False) -> None:
+        """Hold ``array`` (a NumPy number becomes a 0-d array) as a leaf: no op, no parents."""
+        self.data = array if type(array) is np.ndarray else np.asarray(array)
         self._grad = None
-        self._requires_grad = False
+        self._requires_grad = requires_grad
         self._op = None
         self._parents = ()
         self._ctx = None
@@ -91,13 +84,7 @@ class Tensor:
     def _wrap(cls, array: np.ndarray, requires_grad: bool = False) -> Tensor:
         """A leaf around ``array`` (no copy, no checks): the engine's fast constructor."""
         tensor = _new(cls)
-        tensor.data = array
-        tensor._grad = None
-        tensor._requires_grad = requires_grad
-        tensor._op = None
-        tensor._parents = ()
-        tensor._ctx = None
-        tensor._retains_grad = False
+        tensor._init_leaf(array, requires_grad)
         return tensor
 
     @staticmethod
@@ -136,7 +123,7 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         value = bool(value)
-        if value and not _is_floating(self.data.dtype):
+        if value and not is_floating(self.data.dtype):
             raise RuntimeError(
                 f"only Tensors of floating point dtype can require gradients, but this one is "
                 f"{self.data.dtype}: convert it first, e.g. t.float()"
@@ -160,8 +147,8 @@ class Tensor:
                 raise TypeError(f"assigned grad must be a Tensor or None, not {type(value).__name__}")
             if value.shape != self.shape:
                 raise RuntimeError(
-                    f"assigned grad has shape {_shape_text(value.shape)} but the tensor has shape "
-                    f"{_shape_text(self.shape)}"
+                    f"assigned grad has shape {shape_text(value.shape)} but the tensor has shape "
+                    f"{shape_text(self.shape)}"
                 )
         self._grad = value
 
@@ -194,7 +181,7 @@ class Tensor:
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         """NumPy's array protocol (NumPy 2): the shared array, or a new one for another ``dtype``
         or ``copy=True``; ``copy=False`` refuses a conversion that would need a copy."""
-        array = np.asarray(self.data)  # an op's 0-d result may hold a NumPy scalar, not an array
+        array = self.data
         if dtype is not None and np.dtype(dtype) != array.dtype:
             if copy is False:
                 raise ValueError(
@@ -208,7 +195,7 @@ class Tensor:
         if self.data.size != 1:
             raise RuntimeError(
                 f"item() needs a tensor with exactly one element, but this one has shape "
-                f"{_shape_text(self.shape)} ({self.data.size} elements); index it first"
+                f"{shape_text(self.shape)} ({self.data.size} elements); index it first"
             )
         return self.data.item()
 
@@ -241,11 +228,11 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same numbers, cut from the graph (shares memory)."""
-        return Tensor._wrap(_own_array(self))
+        return Tensor._wrap(self.data)
 
     def clone(self) -> Tensor:
         """A copy that stays in the graph (gradient flows back unchanged)."""
-        return _apply(ops.CAST, (self,), self.data, self.data.dtype)  # astype always copies
+        return apply(ops.CAST, (self,), self.data, self.data.dtype)  # astype always copies
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """This tensor in another dtype (differentiable between float dtypes), called as in PyTorch.
@@ -254,16 +241,15 @@ class Tensor:
         dtype=…)``, ``t.to(other)`` (other's dtype); ``copy=True`` always returns a new tensor.
         glassgrad runs on the CPU: another device ('cuda', 'mps') is refused, saying so.
         """
-        from .creation import resolve_dtype
         from .device import to_arguments
 
         dtype, copy = to_arguments("Tensor", args, kwargs)
         dtype = self.data.dtype if dtype is None else resolve_dtype(dtype)
         if dtype == self.data.dtype:
             return self.clone() if copy else self
-        if not _is_floating(dtype):
+        if not is_floating(dtype):
             return Tensor._wrap(self.data.astype(dtype))
-        return _apply(ops.CAST, (self,), self.data, dtype)
+        return apply(ops.CAST, (self,), self.data, dtype)
 
     def float(self) -> Tensor:
         return self.to(float32)
@@ -279,7 +265,7 @@ class Tensor:
             return self.shape
         if self.data.ndim == 0:
             raise IndexError(f"size: dim {dim} was asked for, but a 0-d tensor has no dims (its size is ())")
-        return self.shape[_check_dim(self, dim, "size")]
+        return self.shape[check_dim(self, dim, "size")]
 
     def numel(self) -> int:
         return self.data.size
@@ -319,7 +305,7 @@ class Tensor:
             if self.data.size != 1:
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs, but this tensor has "
-                    f"shape {_shape_text(self.shape)}: pass backward(gradient) with that shape, "
+                    f"shape {shape_text(self.shape)}: pass backward(gradient) with that shape, "
                     "or reduce it first (e.g. .sum() or .mean())"
                 )
             seed = np.ones(self.data.shape, dtype=self.data.dtype)
@@ -327,10 +313,10 @@ class Tensor:
             seed = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, copy=True)
             if seed.shape != self.data.shape:
                 raise RuntimeError(
-                    f"backward: gradient has shape {_shape_text(seed.shape)} but the tensor has shape "
-                    f"{_shape_text(self.shape)}; they must match"
+                    f"backward: gradient has shape {shape_text(seed.shape)} but the tensor has shape "
+                    f"{shape_text(self.shape)}; they must match"
                 )
-            if not _is_floating(seed.dtype):
+            if not is_floating(seed.dtype):
                 raise RuntimeError(f"backward: gradient must be a float tensor, got {seed.dtype}")
             seed = seed.astype(self.data.dtype, copy=False)
         run_backward(self, seed, retain_graph)
@@ -346,9 +332,6 @@ class Tensor:
         try:
             ufunc(self.data, value, out=self.data, casting="same_kind")
         except TypeError:
-            if not isinstance(self.data, np.ndarray):  # a 0-d result that NumPy handed back as a scalar
-                _own_array(self)
-                return self._in_place(name, ufunc, op, other)
             raise _cast_error(name, np.result_type(self.data, value), self) from None
         except ValueError as error:
             raise _shape_error(name, self, value, error) from None
@@ -396,7 +379,6 @@ class Tensor:
         if STATE.grad_enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
             _record_set(self, name, index, advanced, value)
             return
-        _own_array(self)
         self.data[index] = _data(value)
         bump_version(self.data)
 
@@ -406,36 +388,36 @@ class Tensor:
         return _binary(ops.ADD, self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return _binary(ops.ADD, _lift(other, self), self)
+        return _binary(ops.ADD, lift(other, self), self)
 
     def __sub__(self, other: Any) -> Tensor:
         return _binary(ops.SUB, self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _binary(ops.SUB, _lift(other, self), self)
+        return _binary(ops.SUB, lift(other, self), self)
 
     def __mul__(self, other: Any) -> Tensor:
         return _binary(ops.MUL, self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _binary(ops.MUL, _lift(other, self), self)
+        return _binary(ops.MUL, lift(other, self), self)
 
     def __truediv__(self, other: Any) -> Tensor:
         return _binary(ops.DIV, self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _binary(ops.DIV, _lift(other, self), self)
+        return _binary(ops.DIV, lift(other, self), self)
 
     def __pow__(self, exponent: Any) -> Tensor:
         if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
-            return _apply(ops.POW_SCALAR, (self,), self.data, exponent)
+            return apply(ops.POW_SCALAR, (self,), self.data, exponent)
         return _binary(ops.POW, self, exponent)
 
     def __rpow__(self, base: Any) -> Tensor:
-        return _binary(ops.POW, _lift(base, self), self)
+        return _binary(ops.POW, lift(base, self), self)
 
     def __neg__(self) -> Tensor:
-        return _apply(ops.NEG, (self,), self.data)
+        return apply(ops.NEG, (self,), self.data)
 
     def __pos__(self) -> Tensor:
         return self
@@ -444,7 +426,7 @@ class Tensor:
         return matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return matmul(_lift(other, self), self)
+        return matmul(lift(other, self), self)
 
     add = __add__
     sub = __sub__
@@ -486,39 +468,39 @@ class Tensor:
     # --- elementwise functions -------------------------------------------------------------
 
     def exp(self) -> Tensor:
-        return _apply(ops.EXP, (self,), _float_data(self))
+        return apply(ops.EXP, (self,), _float_data(self))
 
     def log(self) -> Tensor:
-        return _apply(ops.LOG, (self,), _float_data(self))
+        return apply(ops.LOG, (self,), _float_data(self))
 
     def sqrt(self) -> Tensor:
-        return _apply(ops.SQRT, (self,), _float_data(self))
+        return apply(ops.SQRT, (self,), _float_data(self))
 
     def abs(self) -> Tensor:
-        return _apply(ops.ABS, (self,), self.data)
+        return apply(ops.ABS, (self,), self.data)
 
     def sin(self) -> Tensor:
-        return _apply(ops.SIN, (self,), _float_data(self))
+        return apply(ops.SIN, (self,), _float_data(self))
 
     def cos(self) -> Tensor:
-        return _apply(ops.COS, (self,), _float_data(self))
+        return apply(ops.COS, (self,), _float_data(self))
 
     def relu(self) -> Tensor:
-        return _apply(ops.RELU, (self,), self.data)
+        return apply(ops.RELU, (self,), self.data)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
-        return _apply(ops.LEAKY_RELU, (self,), self.data, negative_slope)
+        return apply(ops.LEAKY_RELU, (self,), self.data, negative_slope)
 
     def sigmoid(self) -> Tensor:
-        return _apply(ops.SIGMOID, (self,), _float_data(self))
+        return apply(ops.SIGMOID, (self,), _float_data(self))
 
     def tanh(self) -> Tensor:
-        return _apply(ops.TANH, (self,), _float_data(self))
+        return apply(ops.TANH, (self,), _float_data(self))
 
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         if min is None and max is None:
             raise ValueError("clamp: at least one of 'min' or 'max' must be given")
-        return _apply(ops.CLAMP, (self,), self.data, _data(min), _data(max))
+        return apply(ops.CLAMP, (self,), self.data, _data(min), _data(max))
 
     clip = clamp
 
@@ -528,7 +510,7 @@ class Tensor:
         return _reduce(ops.SUM, self, dim, keepdim, axis, keepdims)
 
     def mean(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
-        if not _is_floating(self.data.dtype):
+        if not is_floating(self.data.dtype):
             raise RuntimeError(f"mean: needs a floating tensor, got {self.data.dtype}; use t.float().mean()")
         return _reduce(ops.MEAN, self, dim, keepdim, axis, keepdims)
 
@@ -558,10 +540,10 @@ class Tensor:
         return _reduce(ops.LOGSUMEXP, self, dim, keepdim, None, None)
 
     def softmax(self, dim: int = -1) -> Tensor:
-        return _apply(ops.SOFTMAX, (self,), self.data, _check_dim(self, dim, "softmax"))
+        return apply(ops.SOFTMAX, (self,), self.data, check_dim(self, dim, "softmax"))
 
     def log_softmax(self, dim: int = -1) -> Tensor:
-        return _apply(ops.LOG_SOFTMAX, (self,), self.data, _check_dim(self, dim, "log_softmax"))
+        return apply(ops.LOG_SOFTMAX, (self,), self.data, check_dim(self, dim, "log_softmax"))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         axis = _nonempty_reduction(self, dim, "argmax")
@@ -580,15 +562,15 @@ class Tensor:
     # --- shapes -----------------------------------------------------------------------------
 
     def reshape(self, *shape) -> Tensor:
-        shape = _shape_arg(shape, "reshape")
+        shape = shape_arg(shape, "reshape")
         try:
-            return _as_view(self, _apply(ops.RESHAPE, (self,), _own_array(self), shape))
+            return as_view(self, apply(ops.RESHAPE, (self,), self.data, shape))
         except ValueError:
             if _fits(shape, self.data.size):
                 raise  # not a shape problem: let the real error through
             raise RuntimeError(
-                f"reshape: shape {_shape_text(shape)} is invalid for a tensor of shape "
-                f"{_shape_text(self.shape)} ({self.data.size} elements)"
+                f"reshape: shape {shape_text(shape)} is invalid for a tensor of shape "
+                f"{shape_text(self.shape)} ({self.data.size} elements)"
             ) from None
 
     view = reshape
@@ -596,31 +578,31 @@ class Tensor:
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         if self.data.ndim == 0:
             return self.reshape(1)
-        start = _check_dim(self, start_dim, "flatten")
-        end = _check_dim(self, end_dim, "flatten")
+        start = check_dim(self, start_dim, "flatten")
+        end = check_dim(self, end_dim, "flatten")
         shape = self.shape
         return self.reshape(shape[:start] + (-1,) + shape[end + 1:])
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         axes = list(range(self.data.ndim))
-        dim0, dim1 = _check_dim(self, dim0, "transpose"), _check_dim(self, dim1, "transpose")
+        dim0, dim1 = check_dim(self, dim0, "transpose"), check_dim(self, dim1, "transpose")
         if not axes:  # a 0-d tensor: dims 0 and -1 name the number itself, as in PyTorch
             return self
         axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
-        return _as_view(self, _apply(ops.PERMUTE, (self,), _own_array(self), tuple(axes)))
+        return as_view(self, apply(ops.PERMUTE, (self,), self.data, tuple(axes)))
 
     def permute(self, *dims) -> Tensor:
-        dims = tuple(_check_dim(self, d, "permute") for d in _shape_arg(dims, "permute"))
+        dims = tuple(check_dim(self, d, "permute") for d in shape_arg(dims, "permute"))
         if sorted(dims) != list(range(self.data.ndim)):
             raise RuntimeError(f"permute: dims {dims} must list each of the {self.data.ndim} dims once")
-        return _as_view(self, _apply(ops.PERMUTE, (self,), _own_array(self), dims))
+        return as_view(self, apply(ops.PERMUTE, (self,), self.data, dims))
 
     @property
     def T(self) -> Tensor:
         """All dims reversed (for a matrix: the transpose)."""
         if self.data.ndim < 2:
             return self
-        return _as_view(self, _apply(ops.PERMUTE, (self,), _own_array(self), tuple(reversed(range(self.data.ndim)))))
+        return as_view(self, apply(ops.PERMUTE, (self,), self.data, tuple(reversed(range(self.data.ndim)))))
 
     def unsqueeze(self, dim: int) -> Tensor:
         if not -self.data.ndim - 1 <= dim <= self.data.ndim:
@@ -631,23 +613,23 @@ class Tensor:
     def squeeze(self, dim: int | None = None) -> Tensor:
         if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
-        dim = _check_dim(self, dim, "squeeze")
+        dim = check_dim(self, dim, "squeeze")
         if self.data.ndim == 0 or self.shape[dim] != 1:  # dims 0 and -1 of a 0-d tensor: itself, as in PyTorch
             return self
         return self.reshape(self.shape[:dim] + self.shape[dim + 1:])
 
     def expand(self, *sizes) -> Tensor:
-        sizes = _shape_arg(sizes, "expand")
+        sizes = shape_arg(sizes, "expand")
         offset = len(sizes) - self.data.ndim
         if offset < 0:
-            raise RuntimeError(f"expand: cannot expand shape {_shape_text(self.shape)} to fewer dims {sizes}")
+            raise RuntimeError(f"expand: cannot expand shape {shape_text(self.shape)} to fewer dims {sizes}")
         target = tuple(self.shape[i - offset] if n == -1 and i >= offset else n for i, n in enumerate(sizes))
-        if not _broadcastable(self.shape, target) or np.broadcast_shapes(self.shape, target) != target:
+        if not broadcastable(self.shape, target) or np.broadcast_shapes(self.shape, target) != target:
             raise RuntimeError(
-                f"expand: the shape {_shape_text(self.shape)} cannot be expanded to {_shape_text(target)} "
+                f"expand: the shape {shape_text(self.shape)} cannot be expanded to {shape_text(target)} "
                 "(only size-1 dims can grow)"
             )
-        return _as_view(self, _apply(ops.EXPAND, (self,), _own_array(self), target))
+        return as_view(self, apply(ops.EXPAND, (self,), self.data, target))
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.expand(other.shape)
@@ -656,105 +638,35 @@ class Tensor:
         index, advanced = _plain_index(index)
         try:
             if advanced:
-                return _apply(ops.GETITEM, (self,), self.data, index, advanced)
+                return apply(ops.GETITEM, (self,), self.data, index, advanced)
             if not any(part is Ellipsis for part in (index if isinstance(index, tuple) else (index,))):
                 index = (*index, ...) if isinstance(index, tuple) else (index, ...)  # x[0] of a vector: a 0-d view
-            return _as_view(self, _apply(ops.GETITEM, (self,), _own_array(self), index, advanced))
+            return as_view(self, apply(ops.GETITEM, (self,), self.data, index, advanced))
         except IndexError as error:
-            raise IndexError(f"indexing a tensor of shape {_shape_text(self.shape)}: {error}") from None
+            raise IndexError(f"indexing a tensor of shape {shape_text(self.shape)}: {error}") from None
 
 
 # --- how methods become graph nodes ------------------------------------------------------
 
 
-def _apply(op: ops.Op, parents: tuple, *args: Any) -> Tensor:
-    """Run ``op.forward(*args)`` and, if recording and some parent requires grad, remember it."""
+def apply(op: ops.Op, parents: tuple, *args: Any) -> Tensor:
+    """Run ``op.forward(*args)`` and wrap its result in a tensor, a node of the graph if it is recorded.
+
+    Every op of glassgrad comes through here: ``x * y`` is ``apply(ops.MUL, (x, y), x.data, y.data)``.
+    What a node remembers, and when, is :func:`glassgrad.graph.record`'s business.
+    """
     out, saved = op.forward(*args)
     result = _new(Tensor)
-    result.data = out
+    result.data = out if type(out) is np.ndarray else np.asarray(out)  # NumPy hands back a 0-d result as a scalar
     result._grad = None
     result._retains_grad = False
-    state = STATE  # per thread (as PyTorch's grad mode): read each switch once
-    if state.grad_enabled:
-        for parent in parents:
-            if parent._requires_grad:
-                result._requires_grad = True
-                result._op = op
-                result._parents = parents
-                result._ctx = saved
-                result._clock = CLOCK[NOW]
-                break
-        else:
-            result._requires_grad = False
-            result._op = None
-            result._parents = ()
-            result._ctx = None
-    else:
-        result._requires_grad = False
-        result._op = None
-        result._parents = ()
-        result._ctx = None
-    tape = state.tape
-    if tape is not None:
-        tape.on_forward(op, parents, result, args)
-    return result
-
-
-def _as_view(base: Tensor, view: Tensor) -> Tensor:
-    """Note that ``view`` may share ``base``'s memory.
-
-    A recorded in-place change of either is then refused: PyTorch would rewrite the other's
-    node too (CopySlices), glassgrad does not, so the gradient would be wrong. That covers a
-    view of a plain tensor that later joins the graph (``v = x[0]; x += w``).
-    """
-    if view._requires_grad:
-        if np.may_share_memory(view.data, base.data):  # reshape may copy instead
-            view._view_of = base
-            base._viewed = True
-    elif not base._requires_grad:
-        base._viewed = True
-    return view
-
-
-def _check_graph_in_place(tensor: Tensor, name: str) -> None:
-    """Refuse the in-place changes of a graph tensor that PyTorch refuses, or that glassgrad cannot record."""
-    if tensor._requires_grad and tensor._op is None:
-        raise RuntimeError(
-            f"a leaf Variable that requires grad is being used in an in-place operation ({name}). "
-            "Do parameter updates inside `with gg.no_grad():`"
-        )
-    base = getattr(tensor, "_view_of", None)
-    if base is not None:
-        while getattr(base, "_view_of", None) is not None:
-            base = base._view_of
-        if base._op is None:
-            raise RuntimeError(
-                f"a view of a leaf Variable that requires grad is being used in an in-place operation ({name}); "
-                "change the leaf itself inside `with gg.no_grad():`"
-            )
-        raise RuntimeError(
-            f"in-place {name} on a view (from reshape, transpose, expand or indexing) of a tensor in the "
-            "graph is not supported: change the tensor itself (t[index] = value), or write it out of place "
-            "(y = y * 2, gg.where(mask, value, y))"
-        )
-    if getattr(tensor, "_viewed", False):
-        raise RuntimeError(
-            f"in-place {name} recorded in the graph, on a tensor that has a view (from reshape, transpose, expand "
-            "or indexing), is not supported: make the change before taking the view, or write it out of place "
-            "(y = y * 2)"
-        )
-    if not tensor._requires_grad and tensor.data.base is not None:
-        raise RuntimeError(
-            f"in-place {name} with a value that requires grad, on a tensor that shares memory with another "
-            "(a view), is not supported: clone() it first"
-        )
+    return record(result, op, parents, saved, args)
 
 
 def _record_in_place(tensor: Tensor, name: str, op: ops.Op, other: Any) -> Tensor:
     """``tensor op= other`` recorded in the graph: ``tensor`` becomes ``op(old tensor, other)``."""
-    _check_graph_in_place(tensor, name)
-    _own_array(tensor)
-    other = other if isinstance(other, Tensor) else _lift(other, tensor)
+    check_in_place(tensor, name)
+    other = other if isinstance(other, Tensor) else lift(other, tensor)
     if np.may_share_memory(tensor.data, other.data):
         raise RuntimeError(
             f"in-place {name} of a tensor in the graph with an operand that shares memory with it is not "
@@ -764,73 +676,31 @@ def _record_in_place(tensor: Tensor, name: str, op: ops.Op, other: Any) -> Tenso
     private = any(0 in needs for needs, part in zip(op.saves, (tensor, other)) if part._requires_grad)
     a, b = (tensor.data.copy() if private else tensor.data), other.data
     if a.dtype is not b.dtype:
-        a, b = _promote(a, b)
+        a, b = promote(a, b)
     try:
         out, saved = op.forward(a, b)
     except ValueError as error:
         raise _shape_error(name, tensor, b, error) from None
     if out.shape != tensor.shape:
-        raise _shape_error(name, tensor, b, f"the result would have shape {_shape_text(out.shape)}")
+        raise _shape_error(name, tensor, b, f"the result would have shape {shape_text(out.shape)}")
     try:
         np.copyto(tensor.data, out, casting="same_kind")
     except TypeError:
         raise _cast_error(name, out.dtype, tensor) from None
-    _rebase(tensor, op, other, saved, 0 if private else None, (a, b))
+    rebase(tensor, op, other, saved, 0 if private else None, (a, b))
     return tensor
 
 
 def _record_set(tensor: Tensor, name: str, index: Any, advanced: bool, value: Any) -> None:
     """``tensor[index] = value`` recorded in the graph (``copy_`` is ``tensor[...] = value``)."""
-    _check_graph_in_place(tensor, name)
-    _own_array(tensor)
-    value = value if isinstance(value, Tensor) else _lift(value, tensor)
+    check_in_place(tensor, name)
+    value = value if isinstance(value, Tensor) else lift(value, tensor)
     if advanced:  # keep the index as it is now: the rule reads it back
         parts = index if isinstance(index, tuple) else (index,)
         parts = tuple(part.copy() if isinstance(part, np.ndarray) else part for part in parts)
         index = parts if isinstance(index, tuple) else parts[0]
     _, saved = ops.SETITEM.forward(tensor.data, value.data, index)
-    _rebase(tensor, ops.SETITEM, value, saved, None, (index,))
-
-
-def _rebase(tensor: Tensor, op: ops.Op, other: Tensor, saved: Any, private: int | None, args: tuple) -> None:
-    """Make ``tensor`` stand for ``op(its old value, other)`` after an in-place change, as PyTorch does.
-
-    Its previous node moves to a hidden tensor on the same memory; ops recorded before the
-    change still lead there (``glassgrad.autograd.reroute``).
-    """
-    old = _new(Tensor)
-    old.data = tensor.data
-    old._grad = None
-    old._requires_grad = tensor._requires_grad
-    old._op = tensor._op
-    old._parents = tensor._parents
-    old._ctx = tensor._ctx
-    old._retains_grad = False
-    old._clock = getattr(tensor, "_clock", 0)
-    old._before = getattr(tensor, "_before", None)
-    old._private = getattr(tensor, "_private", None)
-    tick = bump_version_and_rebase(tensor.data)
-    tensor._requires_grad = True
-    tensor._op = op
-    tensor._parents = (old, other)
-    tensor._ctx = saved
-    tensor._clock = tick
-    tensor._before = (tick, old)
-    tensor._private = private
-    tape = STATE.tape
-    if tape is not None:
-        tape.on_rebase(tensor, old)
-        tape.on_forward(op, (old, other), tensor, args)
-
-
-def _own_array(tensor: Tensor) -> np.ndarray:
-    """The tensor's array; a 0-d tensor that holds a NumPy scalar (an op's 0-d result) gets a real one.
-
-    Only an array can be changed in place, or share its memory with a view or ``detach()``.
-    """
-    if not isinstance(tensor.data, np.ndarray):
-        tensor.data = np.array(tensor.data)
-    return tensor.data
+    rebase(tensor, ops.SETITEM, value, saved, None, (index,))
 
 
 def _scaled(other: Any, alpha: float) -> Any:
@@ -848,8 +718,8 @@ def _cast_error(name: str, result_dtype: np.dtype, tensor: Tensor) -> RuntimeErr
 
 def _shape_error(name: str, tensor: Tensor, value: Any, reason: Any) -> RuntimeError:
     return RuntimeError(
-        f"{name}: cannot update a tensor of shape {_shape_text(tensor.shape)} in place with a "
-        f"value of shape {_shape_text(np.shape(value))} ({reason})"
+        f"{name}: cannot update a tensor of shape {shape_text(tensor.shape)} in place with a "
+        f"value of shape {shape_text(np.shape(value))} ({reason})"
     )
 
 
@@ -863,34 +733,32 @@ def _data(value: Any) -> Any:
     return value.data if isinstance(value, Tensor) else value
 
 
-def _lift(value: Any, like: Tensor) -> Tensor:
+def lift(value: Any, like: Tensor) -> Tensor:
     """``value`` as a tensor; a Python number takes ``like``'s float dtype (as in PyTorch)."""
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (int, float)):
         like_dtype = like.data.dtype
-        if _is_floating(like_dtype):
+        if is_floating(like_dtype):
             return Tensor._wrap(ops.constant(value, like_dtype))  # cached, read-only
         if isinstance(value, float):
             return Tensor._wrap(ops.constant(value, float32))
-    from .creation import as_array
-
     return Tensor._wrap(as_array(value, None))
 
 
 def _binary(op: ops.Op, a: Tensor, b: Any) -> Tensor:
     if type(b) is not Tensor:
-        b = _lift(b, a)
+        b = lift(b, a)
     a_data, b_data = a.data, b.data
     if a_data.dtype is not b_data.dtype:
-        a_data, b_data = _promote(a_data, b_data)
+        a_data, b_data = promote(a_data, b_data)
     try:
-        return _apply(op, (a, b), a_data, b_data)
+        return apply(op, (a, b), a_data, b_data)
     except ValueError:
-        if _broadcastable(a.shape, b.shape):
+        if broadcastable(a.shape, b.shape):
             raise  # not a shape problem: let the real error through
         raise RuntimeError(
-            f"{op.name}: shapes {_shape_text(a.shape)} and {_shape_text(b.shape)} cannot be broadcast "
+            f"{op.name}: shapes {shape_text(a.shape)} and {shape_text(b.shape)} cannot be broadcast "
             "together (sizes must match or be 1, aligned from the right)"
         ) from None
 
@@ -903,34 +771,16 @@ def _fits(shape: tuple, size: int) -> bool:
     return known == size or (-1 in shape and known > 0 and size % known == 0)
 
 
-def _broadcastable(*shapes: tuple) -> bool:
-    try:
-        np.broadcast_shapes(*shapes)
-    except ValueError:
-        return False
-    return True
-
-
-def _promote(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """PyTorch's rule: an integer/bool operand takes the float operand's dtype."""
-    a_float, b_float = _is_floating(a.dtype), _is_floating(b.dtype)
-    if a_float and not b_float:
-        return a, b.astype(a.dtype)
-    if b_float and not a_float:
-        return a.astype(b.dtype), b
-    return a, b
-
-
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product ``input @ other`` with NumPy's rules for 1-D and batched operands."""
-    a, b = input, _lift(other, input)
+    a, b = input, lift(other, input)
     if a.data.ndim == 0 or b.data.ndim == 0:
         raise RuntimeError("matmul: both operands need at least one dimension (use * for scalars)")
     inner_a = a.shape[-1]
     inner_b = b.shape[-2] if b.data.ndim > 1 else b.shape[0]
     if inner_a != inner_b:
         raise RuntimeError(
-            f"matmul: shapes {_shape_text(a.shape)} and {_shape_text(b.shape)} cannot be multiplied: "
+            f"matmul: shapes {shape_text(a.shape)} and {shape_text(b.shape)} cannot be multiplied: "
             f"the first's last dim ({inner_a}) must equal the second's "
             f"{'second-to-last' if b.data.ndim > 1 else 'only'} dim ({inner_b})"
         )
@@ -940,38 +790,13 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
             f"{b.data.dtype}; convert one with .float() or .double()"
         )
     try:
-        return _apply(ops.MATMUL, (a, b), a.data, b.data, (a._requires_grad, b._requires_grad))
+        return apply(ops.MATMUL, (a, b), a.data, b.data, (a._requires_grad, b._requires_grad))
     except ValueError:
-        if _broadcastable(a.shape[:-2], b.shape[:-2]):
+        if broadcastable(a.shape[:-2], b.shape[:-2]):
             raise  # not a shape problem: let the real error through
         raise RuntimeError(
-            f"matmul: batch dims of {_shape_text(a.shape)} and {_shape_text(b.shape)} cannot be broadcast"
+            f"matmul: batch dims of {shape_text(a.shape)} and {shape_text(b.shape)} cannot be broadcast"
         ) from None
-
-
-def _shape_arg(shape: tuple, name: str) -> tuple:
-    """Sizes given as ``f(2, 3)`` or ``f((2, 3))``, each a whole number (never 2.5, '3' or True)."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    for position, n in enumerate(shape):
-        if isinstance(n, Tensor) and n.data.ndim == 0 and n.data.dtype.kind in "iu":
-            continue  # a 0-d integer tensor counts as its number, as in PyTorch
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-            raise TypeError(
-                f"{name}: sizes must be whole numbers (ints), but got {n!r} ({type(n).__name__}) at position "
-                f"{position}; pass ints (int(...) converts a whole float)"
-            )
-    return tuple(int(n) for n in shape)
-
-
-def _check_dim(tensor: Tensor, dim: int, name: str) -> int:
-    ndim = max(tensor.data.ndim, 1)
-    if not isinstance(dim, (int, np.integer)) or not -ndim <= dim < ndim:
-        raise IndexError(
-            f"{name}: dim {dim} is out of range for a tensor of shape {_shape_text(tensor.shape)} "
-            f"(expected an int in [{-ndim}, {ndim - 1}])"
-        )
-    return int(dim) % ndim
 
 
 def _axis_arg(tensor: Tensor, dim: Any, axis: Any, name: str):
@@ -979,14 +804,14 @@ def _axis_arg(tensor: Tensor, dim: Any, axis: Any, name: str):
     if dim is None:
         return None
     if isinstance(dim, (tuple, list)):
-        return tuple(_check_dim(tensor, d, name) for d in dim)
-    return _check_dim(tensor, dim, name)
+        return tuple(check_dim(tensor, d, name) for d in dim)
+    return check_dim(tensor, dim, name)
 
 
 def _reduce(op: ops.Op, tensor: Tensor, dim, keepdim, axis, keepdims, *extra) -> Tensor:
     axis = _axis_arg(tensor, dim, axis, op.name)
     keep = bool(keepdims) if keepdims is not None else bool(keepdim)
-    return _apply(op, (tensor,), tensor.data, axis, *extra, keep)
+    return apply(op, (tensor,), tensor.data, axis, *extra, keep)
 
 
 def _extreme(op: ops.Op, arg_function, tensor: Tensor, dim, keepdim, axis, keepdims):
@@ -1013,14 +838,14 @@ def _nonempty_reduction(tensor: Tensor, dim: Any, name: str):
     if axis is None:
         if tensor.data.size == 0:
             raise (IndexError if name.startswith("arg") else RuntimeError)(
-                f"{name}: the tensor of shape {_shape_text(tensor.shape)} is empty, so it has no "
+                f"{name}: the tensor of shape {shape_text(tensor.shape)} is empty, so it has no "
                 f"{name.removeprefix('arg')}imum; reduce over a dim of non-zero size with dim=..."
             )
         return None
     for reduced in axis if isinstance(axis, tuple) else (axis,):
         if tensor.data.ndim and tensor.shape[reduced] == 0:
             raise IndexError(
-                f"{name}: dim {reduced} of the tensor of shape {_shape_text(tensor.shape)} has size 0, so it has "
+                f"{name}: dim {reduced} of the tensor of shape {shape_text(tensor.shape)} has size 0, so it has "
                 f"no {name.removeprefix('arg')}imum; reduce over a dim of non-zero size"
             )
     return axis

@@ -17,7 +17,7 @@ import pytest
 import glassgrad as gg
 import glassgrad.nn.functional as F
 from glassgrad.ops import RULES
-from glassgrad.tensor import _apply
+from glassgrad.tensor import apply
 
 POSITIVE = {"log", "sqrt", "pow"}
 WITHOUT_LOCAL = {"where"}  # its condition is not an input: the trace cannot recompute its local derivative
@@ -43,7 +43,7 @@ def test_local_derivative_times_upstream_is_the_engines_contribution(op, seed):
                         dtype=gg.float64, requires_grad=True) for _ in op.roles]
     upstream = rng.normal(size=shape)
     with gg.trace() as tape:
-        out = _apply(op, tuple(inputs), *(t.data for t in inputs), *op.defaults)
+        out = apply(op, tuple(inputs), *(t.data for t in inputs), *op.defaults)
         out.backward(gg.tensor(upstream))
     steps = [step for step in tape.describe()["backward"] if step["op"] == op.name]
     assert len(steps) == len(op.roles)

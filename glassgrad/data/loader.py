@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from ..creation import as_array, default_generator
+from ..arguments import as_array
+from ..creation import default_generator
 from ..tensor import Tensor
 from .dataset import Dataset, Subset, TensorDataset
 

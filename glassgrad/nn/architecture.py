@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..creation import resolve_dtype
+from ..arguments import resolve_dtype
 from . import activation
 from .container import Residual, Sequential
 from .dropout import Dropout, _check_probability

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..tensor import Tensor, _shape_text
+from ..arguments import shape_text
+from ..tensor import Tensor
 from .module import Module
 
 
@@ -93,8 +94,8 @@ class Residual(Module):
         output = self.block(input)
         if output.shape != input.shape:
             raise RuntimeError(
-                f"Residual: the wrapped {type(self.block).__name__} turned shape {_shape_text(input.shape)} into "
-                f"{_shape_text(output.shape)}, but a skip connection adds x to block(x), so both must have the "
+                f"Residual: the wrapped {type(self.block).__name__} turned shape {shape_text(input.shape)} into "
+                f"{shape_text(output.shape)}, but a skip connection adds x to block(x), so both must have the "
                 "same shape (e.g. wrap Linear(n, n), not Linear(n, m))"
             )
         return input + output

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..creation import _pick_generator, as_tensor, default_generator
+from ..creation import as_tensor, default_generator, pick_generator
 from ..tensor import Tensor
 from .module import Module
 
@@ -59,7 +59,7 @@ class Dropout(Module):
     def __init__(self, p: float = 0.5, seed: int | None = None, generator: np.random.Generator | None = None) -> None:
         super().__init__()
         self.p = _check_probability(p)
-        self.generator = _pick_generator(seed, generator) if seed is not None or generator is not None else None
+        self.generator = pick_generator(seed, generator) if seed is not None or generator is not None else None
 
     def forward(self, input: Tensor) -> Tensor:
         return dropout(input, self.p, self.training, self.generator)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops
+from ..arguments import shape_text
 from ..creation import as_tensor
 from ..functions import linear as linear
 from ..functions import log_softmax as log_softmax
@@ -23,7 +24,7 @@ from ..functions import relu as relu
 from ..functions import sigmoid as sigmoid
 from ..functions import softmax as softmax
 from ..functions import tanh as tanh
-from ..tensor import Tensor, _apply, _shape_text
+from ..tensor import Tensor, apply
 from .dropout import dropout as dropout
 from .normalization import batch_norm as batch_norm
 from .normalization import layer_norm as layer_norm
@@ -41,8 +42,8 @@ def _float_pair(input: Tensor, target: object, name: str) -> tuple[Tensor, Tenso
     target = as_tensor(target, input.dtype if isinstance(target, (list, float, int)) else None)
     if target.shape != input.shape:
         raise ValueError(
-            f"{name}: target shape {_shape_text(target.shape)} differs from input shape "
-            f"{_shape_text(input.shape)}; they must match (reshape the target, e.g. y.reshape(-1, 1))"
+            f"{name}: target shape {shape_text(target.shape)} differs from input shape "
+            f"{shape_text(input.shape)}; they must match (reshape the target, e.g. y.reshape(-1, 1))"
         )
     if target.dtype != input.dtype:
         target = target.to(input.dtype)
@@ -70,20 +71,20 @@ def gelu_approximation(approximate: str) -> str:
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """``x·Φ(x)``, Φ the standard normal CDF (``approximate="tanh"``: ½x(1 + tanh(√(2/π)(x + 0.044715x³))))."""
     input = _floating(input, "gelu")
-    return _apply(ops.GELU, (input,), input.data, gelu_approximation(approximate))
+    return apply(ops.GELU, (input,), input.data, gelu_approximation(approximate))
 
 
 def silu(input: Tensor) -> Tensor:
     """``x·σ(x)`` (also called swish); local derivative ``σ(x)·(1 + x·(1 − σ(x)))``."""
     input = _floating(input, "silu")
-    return _apply(ops.SILU, (input,), input.data)
+    return apply(ops.SILU, (input,), input.data)
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Mean squared error ``(1/n) Σ (ŷ − y)²``; gradient ``2(ŷ − y)/n``."""
     _check_reduction(reduction, "mse_loss")
     input, target = _float_pair(input, target, "mse_loss")
-    return _apply(ops.MSE_LOSS, (input, target), input.data, target.data, reduction,
+    return apply(ops.MSE_LOSS, (input, target), input.data, target.data, reduction,
                   (input._requires_grad, target._requires_grad))
 
 
@@ -91,7 +92,7 @@ def _class_targets(logits: Tensor, target: object, name: str) -> Tensor:
     target = as_tensor(target)
     if logits.ndim != 2:
         raise ValueError(
-            f"{name}: expected logits of shape (batch, classes), got {_shape_text(logits.shape)}; "
+            f"{name}: expected logits of shape (batch, classes), got {shape_text(logits.shape)}; "
             "for one sample use logits.unsqueeze(0)"
         )
     n, classes = logits.shape
@@ -100,12 +101,12 @@ def _class_targets(logits: Tensor, target: object, name: str) -> Tensor:
             raise TypeError(
                 f"{name}: targets of shape ({n},) are read as class indices, which must be integers (int64), "
                 f"but got {target.dtype}; convert them with y.long() (float targets are class probabilities, "
-                f"of the logits' shape {_shape_text(logits.shape)})"
+                f"of the logits' shape {shape_text(logits.shape)})"
             )
         if target.shape != logits.shape:
             raise ValueError(
-                f"{name}: probability targets must have the logits' shape {_shape_text(logits.shape)}, "
-                f"got {_shape_text(target.shape)}"
+                f"{name}: probability targets must have the logits' shape {shape_text(logits.shape)}, "
+                f"got {shape_text(target.shape)}"
             )
         return target.to(logits.dtype)
     if target.dtype.kind not in "iu":
@@ -113,7 +114,7 @@ def _class_targets(logits: Tensor, target: object, name: str) -> Tensor:
     if target.shape != (n,):
         raise ValueError(
             f"{name}: expected {n} class indices (shape ({n},)) for logits of shape "
-            f"{_shape_text(logits.shape)}, got target shape {_shape_text(target.shape)}"
+            f"{shape_text(logits.shape)}, got target shape {shape_text(target.shape)}"
         )
     if n and (target.data.min() < 0 or target.data.max() >= classes):
         bad = target.data[(target.data < 0) | (target.data >= classes)][0]
@@ -131,7 +132,7 @@ def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Ten
     _check_reduction(reduction, "cross_entropy")
     logits = as_tensor(input)
     target = _class_targets(logits, target, "cross_entropy")
-    return _apply(ops.CROSS_ENTROPY, (logits, target), logits.data, target.data, reduction)
+    return apply(ops.CROSS_ENTROPY, (logits, target), logits.data, target.data, reduction)
 
 
 def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
@@ -161,11 +162,11 @@ def binary_cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean")
     if not ((target.data >= 0) & (target.data <= 1)).all():
         raise ValueError("binary_cross_entropy: target must hold probabilities (labels) in [0, 1] (NaN is not "
                          "one); for labels such as -1/1 map them to 0/1 first")
-    return _apply(ops.BCE, (probs, target), probs.data, target.data, reduction)
+    return apply(ops.BCE, (probs, target), probs.data, target.data, reduction)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Sigmoid + binary cross-entropy in one stable op; gradient ``(σ(z) − y)/n``."""
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     logits, target = _float_pair(input, target, "binary_cross_entropy_with_logits")
-    return _apply(ops.BCE_WITH_LOGITS, (logits, target), logits.data, target.data, reduction)
+    return apply(ops.BCE_WITH_LOGITS, (logits, target), logits.data, target.data, reduction)

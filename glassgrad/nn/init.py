@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import bump_version
-from ..creation import _pick_generator
+from ..creation import pick_generator
 from ..tensor import Tensor
 
 LINEAR_GAIN = ("linear", "identity", "conv1d", "conv2d", "conv3d", "sigmoid")
@@ -92,7 +92,7 @@ def _fill(tensor: Tensor, values: Any) -> Tensor:
 def _draws(tensor: Tensor, generator: np.random.Generator | None, seed: int | None) -> np.random.Generator:
     """The generator to draw from, once ``tensor`` is known to be fillable (so a bad call draws nothing)."""
     _check_target(tensor)
-    return _pick_generator(seed, generator)
+    return pick_generator(seed, generator)
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: np.random.Generator | None = None,

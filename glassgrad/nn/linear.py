@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ..creation import _pick_generator, resolve_dtype
+from ..arguments import resolve_dtype
+from ..creation import pick_generator
 from ..functions import linear
 from ..tensor import Tensor, float32
 from . import init
@@ -63,7 +64,7 @@ class Linear(Module):
             self.bias = Parameter(np.empty(self.out_features, dtype=dtype))
         else:
             self.register_parameter("bias", None)
-        self.reset_parameters(_pick_generator(seed, generator))
+        self.reset_parameters(pick_generator(seed, generator))
 
     def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
         """Draw fresh weights: ``W, b ~ U(−1/√in, 1/√in)``."""

@@ -29,9 +29,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..arguments import resolve_dtype, shape_text
 from ..autograd import bump_version
-from ..creation import resolve_dtype
-from ..tensor import Tensor, _shape_text
+from ..tensor import Tensor
 from .hooks import (
     _GLOBAL_FORWARD_HOOKS,
     _GLOBAL_FORWARD_PRE_HOOKS,
@@ -360,8 +360,8 @@ class Module:
                 errors.append(f'While copying the parameter named "{key}", expected a Tensor or a numeric '
                               f"NumPy array from checkpoint but received {type(value).__name__}.")
             elif array.shape != target.data.shape:
-                errors.append(f"size mismatch for {key}: copying a param with shape {_shape_text(array.shape)} "
-                              f"from checkpoint, the shape in current model is {_shape_text(target.data.shape)}.")
+                errors.append(f"size mismatch for {key}: copying a param with shape {shape_text(array.shape)} "
+                              f"from checkpoint, the shape in current model is {shape_text(target.data.shape)}.")
             else:
                 copies.append((target, array))
         if errors:

@@ -27,8 +27,9 @@ from typing import Any
 
 import numpy as np
 
+from ..arguments import shape_text
 from ..creation import as_tensor
-from ..tensor import Tensor, _shape_text, int64
+from ..tensor import Tensor, int64
 from .linear import check_size, float_dtype
 from .module import Module
 from .parameter import Parameter
@@ -55,20 +56,20 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     """
     x = as_tensor(input)
     if x.ndim not in (2, 3):
-        raise ValueError(f"batch_norm: expected input of shape (N, C) or (N, C, L), got {_shape_text(x.shape)}")
+        raise ValueError(f"batch_norm: expected input of shape (N, C) or (N, C, L), got {shape_text(x.shape)}")
     channels = x.shape[1]
     for name, tensor in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
                          ("bias", bias)):
         if tensor is not None and tensor.shape != (channels,):
-            raise ValueError(f"batch_norm: {name} has shape {_shape_text(tensor.shape)} but the input has "
-                             f"{channels} channels (dim 1 of {_shape_text(x.shape)})")
+            raise ValueError(f"batch_norm: {name} has shape {shape_text(tensor.shape)} but the input has "
+                             f"{channels} channels (dim 1 of {shape_text(x.shape)})")
     axes = (0,) if x.ndim == 2 else (0, 2)
     stat_shape = (1, channels) + (1,) * (x.ndim - 2)
     if training:
         count = x.data.size // channels
         if count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size "
-                             f"{_shape_text(x.shape)}: use a batch of 2 or more samples, or call model.eval()")
+                             f"{shape_text(x.shape)}: use a batch of 2 or more samples, or call model.eval()")
         mean = x.mean(axes, keepdim=True)
         var = x.var(axes, keepdim=True, correction=0)
         if running_mean is not None:
@@ -96,7 +97,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | 
     if x.shape[x.ndim - len(shape):] != shape or x.ndim < len(shape):
         raise RuntimeError(
             f"Given normalized_shape={list(shape)}, expected input with shape [*, {', '.join(map(str, shape))}], "
-            f"but got input of size {_shape_text(x.shape)}"
+            f"but got input of size {shape_text(x.shape)}"
         )
     axes = tuple(range(x.ndim - len(shape), x.ndim))
     mean = x.mean(axes, keepdim=True)
@@ -146,7 +147,7 @@ class BatchNorm1d(Module):
         x = as_tensor(input)
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
             raise ValueError(f"BatchNorm1d({self.num_features}) expected input of shape (N, {self.num_features}) "
-                             f"or (N, {self.num_features}, L), got {_shape_text(x.shape)}")
+                             f"or (N, {self.num_features}, L), got {shape_text(x.shape)}")
         updating = self.training and self.track_running_stats
         factor = self.momentum
         if updating and factor is None:  # cumulative average over all batches so far

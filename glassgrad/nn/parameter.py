@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..creation import as_array
+from ..arguments import as_array
 from ..tensor import Tensor, float32
 
 

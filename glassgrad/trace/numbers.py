@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import _shape_text as shape_text  # noqa: F401  (re-exported for the renderers)
+from ..arguments import shape_text  # noqa: F401  (re-exported for the renderers)
 
 DECIMALS = 4
 PRECISION_NOTE = f"values rounded to {DECIMALS} decimals for display; full precision in JSON"

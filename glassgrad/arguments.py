@@ -1,0 +1,121 @@
+"""Checking what a caller passed: shapes, dims and dtypes, each refused with one line that says why.
+
+Every public function of glassgrad that takes a size, a dim or a dtype reads it through this
+module, so a mistake reads the same everywhere (``sum: dim 2 is out of range for a tensor of
+shape (2, 3) (expected an int in [-2, 1])``). It knows nothing of graphs: it sees shapes,
+NumPy arrays and anything that has ``shape``/``ndim``/``dtype`` (a tensor does).
+
+>>> shape_text((3,)), shape_text((2, 3))
+('(3,)', '(2, 3)')
+>>> resolve_dtype("float64")
+dtype('float64')
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def shape_text(shape: tuple) -> str:
+    """A shape as Python writes a tuple: ``(3,)``, ``(2, 3)``, ``()``."""
+    return "(" + ", ".join(str(n) for n in shape) + (",)" if len(shape) == 1 else ")")
+
+
+def is_floating(dtype: np.dtype) -> bool:
+    """True for float16/32/64: the dtypes that can require grad."""
+    return dtype.kind == "f"
+
+
+def resolve_dtype(dtype: Any) -> np.dtype | None:
+    """``None``, a NumPy dtype, ``gg.float32``… or a name such as ``"float64"``, as a NumPy dtype.
+
+    Only number dtypes (floats, ints, bool) are tensor dtypes: ``object``, ``str`` or dates are refused.
+    """
+    if dtype is None:
+        return None
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"unknown dtype {dtype!r}: use gg.float32, gg.float64, gg.int64 or a NumPy dtype") from None
+    if resolved.kind not in "fiub":
+        raise TypeError(
+            f"dtype {resolved.name} is not a tensor dtype: tensors hold numbers; use gg.float32, gg.float64, "
+            "gg.int64 or gg.bool_"
+        )
+    return resolved
+
+
+def as_array(data: Any, dtype: Any) -> np.ndarray:
+    """A new NumPy array holding ``data``, with PyTorch's dtype defaults (Python floats → float32).
+
+    An array, a NumPy number or a tensor (anything with ``__array__``) keeps its dtype.
+    """
+    dtype = resolve_dtype(dtype)
+    if isinstance(data, np.generic) or hasattr(data, "__array__"):
+        array = np.array(data, dtype=dtype, copy=True)
+    else:
+        try:
+            array = np.array(data, dtype=dtype)
+        except ValueError as error:
+            raise ValueError(f"tensor(): could not make an array of this data ({error}); "
+                             "nested lists must be rectangular and hold numbers") from None
+        if dtype is None and array.dtype == np.float64:
+            array = array.astype(np.float32)
+    if array.dtype.kind not in "fiub":
+        raise TypeError(
+            f"tensor(): data of dtype {array.dtype} is not numeric; give numbers (floats, ints or bools)"
+        )
+    return array
+
+
+def shape_arg(shape: tuple, name: str) -> tuple:
+    """Sizes given as ``f(2, 3)`` or ``f((2, 3))``, each a whole number (never 2.5, '3' or True)."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for position, n in enumerate(shape):
+        if getattr(n, "ndim", None) == 0 and n.dtype.kind in "iu":
+            continue  # a 0-d integer tensor (or array) counts as its number, as in PyTorch
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(
+                f"{name}: sizes must be whole numbers (ints), but got {n!r} ({type(n).__name__}) at position "
+                f"{position}; pass ints (int(...) converts a whole float)"
+            )
+    return tuple(int(n) for n in shape)
+
+
+def check_dim(tensor: Any, dim: int, name: str) -> int:
+    """``dim`` of ``tensor`` (an int in [−ndim, ndim)) as a non-negative index; else one clear error."""
+    ndim = max(tensor.ndim, 1)
+    if not isinstance(dim, (int, np.integer)) or not -ndim <= dim < ndim:
+        raise IndexError(
+            f"{name}: dim {dim} is out of range for a tensor of shape {shape_text(tensor.shape)} "
+            f"(expected an int in [{-ndim}, {ndim - 1}])"
+        )
+    return int(dim) % ndim
+
+
+def broadcastable(*shapes: tuple) -> bool:
+    """Whether arrays of these shapes broadcast together (sizes equal or 1, aligned from the right)."""
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        return False
+    return True
+
+
+def broadcasts_to(shape: tuple, target: tuple) -> bool:
+    """Whether an array of ``shape`` broadcasts to ``target`` itself (each size equal or 1, from the right)."""
+    extra = len(target) - len(shape)
+    return extra >= 0 and all(size in (1, wide) for size, wide in zip(shape, target[extra:]))
+
+
+def promote(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's rule for two operands: an integer/bool operand takes the float operand's dtype."""
+    a_float, b_float = is_floating(a.dtype), is_floating(b.dtype)
+    if a_float and not b_float:
+        return a, b.astype(a.dtype)
+    if b_float and not a_float:
+        return a.astype(b.dtype), b
+    return a, b
