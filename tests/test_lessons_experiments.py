@@ -132,3 +132,17 @@ def test_bad_experiment_arguments_are_one_line_errors(capsys, tmp_path):
     assert main(["experiment", "learning-rate", "--lrs", "a,b", "--out", str(tmp_path)]) == 2
     assert main(["experiment", "learning-rate", "--lrs", "-1", "--out", str(tmp_path)]) == 2
     assert set(EXPERIMENTS) == {"learning-rate", "depth", "optimizers", "batch-size", "zero-grad"}
+
+
+@pytest.mark.parametrize("width", [40, 60, 80])
+def test_terminal_text_never_breaks_inside_a_word(width, tmp_path, capsys, monkeypatch):
+    """Every word of the explanation is printed whole at any terminal width (a learner once saw 'ove/rflow')."""
+    monkeypatch.setenv("COLUMNS", str(width))
+    explanation = " ".join(run_experiment("learning-rate", learning_rates=(0.001, 10.0), steps=60).explanation)
+    assert main(["experiment", "learning-rate", "--out", str(tmp_path), "--lrs", "0.001,10", "--steps", "60"]) == 0
+    out = capsys.readouterr().out
+    printed = set(out.replace("/", " ").split())
+    words = {word.strip(".,;:()'") for word in explanation.split()}
+    long_words = {word for word in words if len(word) > 3 and word.isascii() and word.isalpha()}
+    assert len(long_words) > 20
+    assert long_words <= {word.strip(".,;:()'") for word in printed}, long_words - printed
