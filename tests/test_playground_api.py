@@ -735,3 +735,16 @@ def test_serve_prints_its_url_and_answers_there(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_the_same_step_request_is_answered_from_memory_with_the_same_numbers(client):
+    from glassgrad.playground import app as playground_app
+
+    body = {"example": "custom", "seed": 7, "sizes": "2,3,2", "actions": "f b"}
+    first = step(client, **body)
+    hits = playground_app._step_view.cache_info().hits
+    again = step(client, **dict(reversed(body.items())))  # the same request, keys in another order
+    assert again == first
+    assert playground_app._step_view.cache_info().hits == hits + 1
+    bad = client.post("/api/step", json={**body, "seed": -1})
+    assert bad.status_code == 422 and client.post("/api/step", json={**body, "seed": -1}).status_code == 422

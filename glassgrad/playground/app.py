@@ -28,6 +28,7 @@ Every request is kept short as well (:data:`training.TIME_BUDGET_SECONDS`).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -106,6 +107,18 @@ def options(state: Any, fields: Fields) -> dict:
 
 
 def step_view(state: Any, fields: Fields) -> dict:
+    return _step_view(json.dumps(fields.data, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=128)
+def _step_view(request: str) -> dict:
+    """The step-through at the stage ``request`` asks for (its JSON, keys sorted).
+
+    The view is a function of the request alone (the state lives in the URL, seeds included), so a
+    learner stepping back and forth, or a page reloaded, is answered from memory. Refusals are
+    exceptions, which are never kept. Nothing downstream changes the returned dict.
+    """
+    fields = Fields(json.loads(request))
     walk = stepper.Walkthrough(fields)
     fields.finish()
     return walk.view()
