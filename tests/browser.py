@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,6 +44,45 @@ def require_playwright():
     except ImportError:
         missing("browser tests need Playwright: pip install playwright")
     return sync_api
+
+
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"]
+"""Headless Chromium as root, with no attempt to reach the network (this machine has none)."""
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, launched headless by Playwright (never a downloaded browser)."""
+    sync_api = require_playwright()
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def playground(output_dir: Path) -> Iterator[tuple[str, Any]]:
+    """The playground served from a thread on 127.0.0.1, as ``glassgrad serve`` serves it; yields (URL, app)."""
+    from glassgrad.playground import create_app
+    from glassgrad.playground.server import listen, make_server
+
+    listener = listen("127.0.0.1", 0)  # TCP_NODELAY on every connection, as in glassgrad serve
+    app = create_app(output_dir=output_dir)
+    instance = make_server(app)
+    thread = threading.Thread(target=instance.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not instance.started:
+        assert time.monotonic() < deadline, "the playground server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", app
+    finally:
+        instance.should_exit = True
+        thread.join(timeout=10)
 
 
 VIEWPORTS = {"wide": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}

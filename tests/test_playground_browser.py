@@ -9,13 +9,12 @@ glassgrad, independently of the server's code.
 from __future__ import annotations
 
 import re
-import threading
 import time
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import pytest
-from browser import CHROMIUM, SCREENSHOTS, require_playwright
+from browser import SCREENSHOTS, chromium, playground, require_playwright
 
 import glassgrad as gg
 
@@ -28,33 +27,15 @@ SERVED = {}  # the running app, for tests that look at its state
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from glassgrad.playground import create_app
-    from glassgrad.playground.server import listen, make_server
-
-    listener = listen("127.0.0.1", 0)  # as glassgrad serve does: TCP_NODELAY on every connection
-    app = create_app(output_dir=tmp_path_factory.mktemp("playground-output"))
-    instance = make_server(app)
-    SERVED["app"] = app
-    thread = threading.Thread(target=instance.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not instance.started:
-        assert time.monotonic() < deadline, "the playground server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with playground(tmp_path_factory.mktemp("playground-output")) as (url, app):
+        SERVED["app"] = app
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"])
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

@@ -10,14 +10,9 @@ are saved under ``test-artifacts/screenshots/`` at 1280×800 and 390×844.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import numpy as np
 import pytest
-import uvicorn
-from browser import CHROMIUM, SCREENSHOTS, require_playwright
+from browser import SCREENSHOTS, chromium, playground, require_playwright
 
 sync_api = require_playwright()
 expect = sync_api.expect
@@ -28,30 +23,14 @@ VIEWPORTS = {"laptop": {"width": 1280, "height": 800}, "phone": {"width": 390, "
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from glassgrad.playground import create_app
-
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    instance = uvicorn.Server(uvicorn.Config(create_app(output_dir=tmp_path_factory.mktemp("out")),
-                                             log_level="warning"))
-    thread = threading.Thread(target=instance.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not instance.started:
-        assert time.monotonic() < deadline, "the playground server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with playground(tmp_path_factory.mktemp("out")) as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def open_page(browser, viewport: dict):

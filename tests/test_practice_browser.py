@@ -13,7 +13,8 @@ import json
 import re
 
 import pytest
-from browser import CHROMIUM, SCREENSHOTS, require_playwright
+from browser import SCREENSHOTS
+from browser import chromium as headless_chromium
 
 from glassgrad.cli import main
 
@@ -21,15 +22,11 @@ from glassgrad.cli import main
 @pytest.fixture(scope="module")
 def page():
     """A Chromium page that may open files and nothing else (every other request is refused and recorded)."""
-    sync_api = require_playwright()
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
-        view = chromium.new_page(viewport={"width": 1000, "height": 1400})
+    with headless_chromium() as launched:
+        view = launched.new_page(viewport={"width": 1000, "height": 1400})
         view.fetched = []
         view.route(re.compile(r"^(?!file:).*"), lambda route: (view.fetched.append(route.request.url), route.abort()))
         yield view
-        chromium.close()
 
 
 def _pdf_pages(view) -> int:

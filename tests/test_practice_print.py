@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser import CHROMIUM, SCREENSHOTS, VIEWPORTS, assert_no_sideways_scroll, assert_seen, require_playwright
+from browser import SCREENSHOTS, VIEWPORTS, assert_no_sideways_scroll, assert_seen
+from browser import chromium as headless_chromium
 
 from glassgrad.cli import main
 from glassgrad.practice import generate_set
@@ -17,12 +18,8 @@ from glassgrad.practice.worksheet import split_instructions
 
 @pytest.fixture(scope="module")
 def chromium():
-    sync_api = require_playwright()
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                             args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
-        yield browser
-        browser.close()
+    with headless_chromium() as launched:
+        yield launched
 
 
 def _pages(pdf: bytes) -> int:

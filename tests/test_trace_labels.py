@@ -29,20 +29,17 @@ def test_step_labels_name_the_layer_by_its_index_in_the_model():
 
 
 def test_an_html_trace_and_its_graph_fit_a_phone(tmp_path):
-    from browser import require_playwright
+    from browser import chromium
 
-    sync_api = require_playwright()
     tape = _tape()
     page_file = tmp_path / "trace.html"
     page_file.write_text(tape.render("html"), encoding="utf-8")
     graph_file = tmp_path / "graph.html"
     graph_file.write_text(f"<!doctype html><meta name=viewport content='width=device-width'><body>{tape.graph()}",
                           encoding="utf-8")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        page = chromium.new_page(viewport={"width": 390, "height": 844})
+    with chromium() as launched:
+        page = launched.new_page(viewport={"width": 390, "height": 844})
         for path in (page_file, graph_file):
             page.goto(path.as_uri())
             wide = page.evaluate("document.documentElement.scrollWidth")
             assert wide <= 390, f"{path.name} is {wide} px wide on a 390 px phone"
-        chromium.close()
