@@ -10,10 +10,11 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 
@@ -83,6 +84,33 @@ def playground(output_dir: Path) -> Iterator[tuple[str, Any]]:
     finally:
         instance.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def offline_page(browser: Any, viewport: dict, timeout_ms: int = 20_000,
+                 ignore: Callable[[str], bool] = lambda text: False) -> Iterator[Any]:
+    """A page that may reach only 127.0.0.1/localhost; on leaving, it fails the test if the page tried
+    another host or logged an error (a page error, or a console error that ``ignore`` does not excuse)."""
+    context = browser.new_context(viewport=viewport)
+    blocked, errors = [], []
+
+    def only_local(route: Any) -> None:
+        if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    tab = context.new_page()
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on("console", lambda message: errors.append(message.text)
+           if message.type == "error" and not ignore(message.text) else None)
+    tab.set_default_timeout(timeout_ms)
+    yield tab
+    context.close()
+    assert blocked == [], f"the page tried to reach the network: {blocked}"
+    assert errors == [], f"errors in the page's console: {errors}"
 
 
 VIEWPORTS = {"wide": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}

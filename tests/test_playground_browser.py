@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import pytest
-from browser import SCREENSHOTS, chromium, playground, require_playwright
+from browser import SCREENSHOTS, chromium, offline_page, playground, require_playwright
 
 import glassgrad as gg
 
@@ -41,26 +41,9 @@ def browser():
 @pytest.fixture
 def page(browser):
     """A page that may reach only 127.0.0.1/localhost; it fails the test on a blocked request or a JS error."""
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    blocked, errors = [], []
-
-    def only_local(route):
-        if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_local)
-    tab = context.new_page()
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    tab.on("console", lambda message: errors.append(message.text)
-           if message.type == "error" and "status of 422" not in message.text else None)  # 422: shown in words
-    tab.set_default_timeout(15_000)
-    yield tab
-    context.close()
-    assert blocked == [], f"the page tried to reach the network: {blocked}"
-    assert errors == [], f"errors in the page: {errors}"
+    with offline_page(browser, {"width": 1280, "height": 1000}, timeout_ms=15_000,
+                      ignore=lambda text: "status of 422" in text) as tab:  # 422: shown to the learner in words
+        yield tab
 
 
 def screenshot(page, name: str) -> None:

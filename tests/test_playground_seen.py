@@ -9,10 +9,9 @@ are wrong). Screenshots go to ``test-artifacts/screenshots/<view>-<width>.png``.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlparse
 
 import pytest
-from browser import SCREENSHOTS, VIEWPORTS, assert_no_sideways_scroll, assert_seen, require_playwright
+from browser import SCREENSHOTS, VIEWPORTS, assert_no_sideways_scroll, assert_seen, offline_page, require_playwright
 from test_playground_browser import browser, server, wait_until  # noqa: F401  (fixtures shared with those tests)
 
 sync_api = require_playwright()
@@ -22,26 +21,9 @@ expect = sync_api.expect
 @pytest.fixture(params=list(VIEWPORTS))
 def seen(request, browser):  # noqa: F811
     """A page at one of the two sizes, offline; it fails the test on a blocked request or any console error."""
-    context = browser.new_context(viewport=VIEWPORTS[request.param])
-    blocked, errors = [], []
-
-    def only_local(route):
-        if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_local)
-    tab = context.new_page()
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    tab.set_default_timeout(20_000)
-    tab.size_name = request.param
-    yield tab
-    context.close()
-    assert blocked == [], f"the page tried to reach the network: {blocked}"
-    assert errors == [], f"errors in the page's console: {errors}"
+    with offline_page(browser, VIEWPORTS[request.param]) as tab:
+        tab.size_name = request.param
+        yield tab
 
 
 def screenshot(page, view: str) -> None:
