@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import csv
-import tracemalloc
 from pathlib import Path
 
 import pytest
+from memory_peak import traced_peak
 
 import glassgrad as gg
 from glassgrad.cli import main
@@ -86,13 +86,9 @@ def lying_model(folder: Path, width: int) -> Path:
 def test_an_architecture_larger_than_its_weights_is_refused_without_building_it(capsys, tmp_path, command):
     path = lying_model(tmp_path, 3000)
     extra = ["--input", "1,2"] if command == "predict" else []
-    tracemalloc.start()
-    try:
+    with traced_peak() as peak:
         err = refused(capsys, command, str(path), *extra)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert peak < 8 << 20  # a Linear(3000, 3000) alone would be 36 MB
+    assert peak.bytes < 8 << 20  # a Linear(3000, 3000) alone would be 36 MB
     assert ("weights do not fit its architecture (size mismatch for '0.weight': the architecture says "
             "(3000, 3000), the stored tensor has (2, 2))") in err
 

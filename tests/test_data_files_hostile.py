@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 import gzip
 import struct
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pytest
+from memory_peak import traced_peak
 
 from glassgrad.data import load_csv, load_csv_features, load_idx
 
@@ -94,27 +94,19 @@ def test_a_declared_size_beyond_the_cap_is_refused_before_reading(tmp_path):
 def test_a_small_gz_declaring_a_gigabyte_is_refused_before_decompressing(tmp_path):
     path = tmp_path / "bomb.idx.gz"
     path.write_bytes(gzip.compress(idx_header(0x08, (1000, 1000, 1000)) + bytes(1000)))
-    tracemalloc.start()
-    try:
+    with traced_peak() as peak:
         message = one_line_error(load_idx, path)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
     assert "needs 1000000000 bytes of values, but a" in message and "gzip file expands to at most" in message
-    assert peak < 1 << 20
+    assert peak.bytes < 1 << 20
 
 
 def test_a_gz_with_megabytes_of_extra_data_is_read_only_as_far_as_declared(tmp_path):
     path = tmp_path / "padded.idx.gz"
     path.write_bytes(gzip.compress(idx_header(0x08, (2, 2)) + bytes(4) + bytes(40 << 20)))
-    tracemalloc.start()
-    try:
+    with traced_peak() as peak:
         message = one_line_error(load_idx, path)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
     assert "IDX data has extra bytes" in message
-    assert peak < 4 << 20  # the 40 MB behind the declared values are never held
+    assert peak.bytes < 4 << 20  # the 40 MB behind the declared values are never held
 
 
 def test_big_endian_values_are_swapped_in_place_bit_for_bit(tmp_path):

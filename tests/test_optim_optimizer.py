@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import doctest
 import math
-import tracemalloc
 
 import numpy as np
 import pytest
+from memory_peak import traced_peak
 
 import glassgrad as gg
 import glassgrad.optim as optim
@@ -221,17 +221,13 @@ def test_a_step_updates_in_place_and_allocates_no_new_arrays(kind, options):
     optimizer.step()  # the first step creates the state and the scratch space
     set_grads(params, seed=2)
     before = [param.data.copy() for param in params]
-    tracemalloc.start()
-    try:
+    with traced_peak() as peak:
         optimizer.step()
         optimizer.step()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
     assert all(param.data is array for param, array in zip(params, arrays))
     assert all(param.dtype == np.float32 for param in params)
     assert not np.array_equal(params[0].data, before[0])
-    assert peak < params[1].data.nbytes  # not even one array of the smallest parameter's size
+    assert peak.bytes < params[1].data.nbytes  # not even one array of the smallest parameter's size
 
 
 # --- state_dict -----------------------------------------------------------------------------------
