@@ -175,15 +175,20 @@ def _new_version(owner: np.ndarray) -> _Version:
     return _VERSIONS.setdefault(key, _Version(weakref.ref(owner, lambda _: _VERSIONS.pop(key, None))))
 
 
+def _version(array: np.ndarray) -> _Version | None:
+    """The version record of ``array``'s memory (None: never changed in place)."""
+    return _VERSIONS.get(id(_memory_owner(array)))
+
+
 def version_of(array: np.ndarray) -> int:
     """How many in-place changes ``array``'s memory has had (PyTorch's ``t._version``)."""
-    version = _VERSIONS.get(id(_memory_owner(array)))
+    version = _version(array)
     return 0 if version is None else version.count[0]
 
 
 def _version_at(array: np.ndarray, tick: int) -> tuple[int, int]:
     """``array``'s version at ``tick`` and now."""
-    version = _VERSIONS.get(id(_memory_owner(array)))
+    version = _version(array)
     if version is None:
         return 0, 0
     later = sum(1 for t in version.ticks if t > tick)
