@@ -43,20 +43,18 @@ def record(result: Any, op: Any, parents: tuple, saved: Any, args: tuple) -> Any
     step (``args``: what the forward was called with).
     """
     state = STATE  # per thread (as PyTorch's grad mode): read each switch once
+    needed = False
     if state.grad_enabled:
         for parent in parents:
             if parent._requires_grad:
-                result._requires_grad = True
-                result._op = op
-                result._parents = parents
-                result._ctx = saved
-                result._clock = CLOCK[NOW]
+                needed = True
                 break
-        else:
-            result._requires_grad = False
-            result._op = None
-            result._parents = ()
-            result._ctx = None
+    if needed:
+        result._requires_grad = True
+        result._op = op
+        result._parents = parents
+        result._ctx = saved
+        result._clock = CLOCK[NOW]
     else:
         result._requires_grad = False
         result._op = None
