@@ -259,7 +259,7 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
     return register(Op(name, formula, (derivative,), forward, backward, kind=kind, written=written, symbol=symbol,
                        local=local_derivatives, reads=reads, settings=tuple(settings),
                        defaults=tuple(settings.values()),
-                       saves=((OUT,),) if saves is None and keeps_output else saves or ((0,),)))
+                       saves=saves if saves is not None else ((OUT,),) if keeps_output else ((0,),)))
 
 
 _CONSTANTS: dict[tuple[float, np.dtype], Array] = {}
