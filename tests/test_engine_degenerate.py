@@ -99,10 +99,8 @@ def test_std_of_constant_values_has_gradient_zero_as_in_pytorch(torch):
     which=st.sampled_from(["var", "std"]),
     seed=st.integers(0, 2**16),
 )
-def test_variance_matches_pytorch_for_any_correction(shape, dim_choice, extra_correction, which, seed):
+def test_variance_matches_pytorch_for_any_correction(torch, shape, dim_choice, extra_correction, which, seed):
     """Every correction from n − 3 to n + 2 (clipped at 0), over all elements or one dim."""
-    import torch
-
     dim = None if dim_choice >= len(shape) else dim_choice % len(shape)
     n = int(np.prod(shape)) if dim is None else shape[dim]
     correction = max(n + extra_correction, 0)
