@@ -242,12 +242,25 @@ def _lines(box: dict) -> list[tuple[str, str]]:
     return [(box["title"], "symbol"), (f"value {format_number(box['value'])}", "value"), (grad, "grad")]
 
 
+def _placed(scalar: dict) -> tuple[dict[str, Node], float, float]:
+    nodes = {box["name"]: Node(box["name"], box["value"], box["title"], box["grad"], list(box["inputs"]),
+                               lines=_lines(box)) for box in scalar["boxes"]}
+    return (nodes, *place(nodes))
+
+
+def scalar_layout(scalar: dict) -> dict:
+    """:func:`scalar_document` with each box's place and text lines (for a page that draws it itself)."""
+    nodes, width, height = _placed(scalar)
+    boxes = [{**box, "x": nodes[box["name"]].x, "y": nodes[box["name"]].y, "width": nodes[box["name"]].width,
+              "height": nodes[box["name"]].height, "lines": [list(line) for line in nodes[box["name"]].lines]}
+             for box in scalar["boxes"]]
+    return {**scalar, "boxes": boxes, "width": width, "height": height}
+
+
 def scalar_svg(scalar: dict, fit: bool = True) -> str:
     """The boxes of :func:`scalar_document` drawn as a graph (the same drawing as :func:`.graph.graph_svg`);
     ``fit=False`` keeps it full size (to scroll) rather than shrunk to the width of the page."""
-    nodes = {box["name"]: Node(box["name"], box["value"], box["title"], box["grad"], list(box["inputs"]),
-                               lines=_lines(box)) for box in scalar["boxes"]}
-    width, height = place(nodes)
+    nodes, width, height = _placed(scalar)
     return draw_svg(nodes, width, height, f"{scalar['title']}: {scalar['note']}", fit=fit)
 
 

@@ -2,7 +2,9 @@
 
 import { api, showError } from "./api.js";
 import { $, clear, h, isHidden, isTyping } from "./dom.js";
+import { LandscapeView } from "./landscape.js";
 import { PracticeView } from "./practice.js";
+import { ScalarView } from "./scalar.js";
 import { applyHidden, readState, stateUrl, writeState } from "./state.js";
 import { StepView } from "./step.js";
 import { TrainView } from "./train.js";
@@ -20,6 +22,8 @@ async function start() {
     step: new StepView(options, state.step, save),
     train: new TrainView(options, state.train, save),
     practice: new PracticeView(options, state.practice, save),
+    landscape: new LandscapeView(options, state.landscape, save),
+    scalar: new ScalarView(options, state.scalar, save),
   };
   if (!(state.view in views)) state.view = "step";
   const tabs = [...document.querySelectorAll("[role=tab]")];
