@@ -197,8 +197,9 @@ export class LandscapeView {
     this.back.disabled = at === 0;
     this.next.disabled = at >= path.points.length - 1;
     $("landscape-title").textContent = `The landscape in fog: L over ${data.weights[0].symbol} and ${data.weights[1].symbol}`;
-    const sentence = (text) => text.charAt(0).toUpperCase() + text.slice(1);
-    $("landscape-convention").textContent = [data.loss.convention, data.free, data.update, data.indices]
+    const sentence = (text) => (/^[a-z]/.test(text) ? text.charAt(0).toUpperCase() + text.slice(1) : text);
+    $("landscape-convention").textContent = [data.loss.convention, data.free, data.update, data.indices,
+      "numbers are the engine's float64 values, rounded to 4 decimals here (the JSON keeps them whole)"]
       .map((text) => `${sentence(text)}.`).join(" ");
     this.drawMap(path, at);
     this.drawLine(at);

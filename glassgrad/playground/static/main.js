@@ -37,7 +37,8 @@ async function start() {
       $(tab.getAttribute("aria-controls")).hidden = !selected;
       if (selected && focus) tab.focus();
     }
-    $("precision").hidden = name === "practice"; // the practice module writes its own numbers: the note is not about them
+    // the practice, landscape and scalar views write their own numbers: the note is not about them
+    $("precision").hidden = ["practice", "landscape", "scalar"].includes(name);
     save();
     views[name].activate();
   }

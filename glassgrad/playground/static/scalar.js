@@ -33,7 +33,8 @@ export class ScalarView {
       h("form", { class: "controls", id: "scalar-form" }, h("label", {}, "Example ", this.example)),
       this.detail,
       h("div", { class: "scalar-box", tabindex: 0, "aria-label": "The scalar graph (scrolls)" }, this.svg),
-      h("p", { id: "scalar-note", class: "muted" }));
+      h("p", { id: "scalar-note", class: "muted" }, "Numbers are the engine's float64 values, rounded to 4 decimals " +
+        "in the boxes and in full when you click one."));
     $("scalar-form").addEventListener("submit", (event) => event.preventDefault());
   }
 
@@ -55,8 +56,10 @@ export class ScalarView {
     }
     this.state.example = example;
     this.chosen = null;
+    this.detail.textContent = "Click a box: its value, its gradient, and what it is made from.";
     this.save();
     this.draw();
+    this.svg.parentElement.scrollTo(0, 0);
   }
 
   draw() {
@@ -67,7 +70,8 @@ export class ScalarView {
     svg.setAttribute("width", Math.ceil(data.width));
     svg.setAttribute("height", Math.ceil(data.height));
     $("scalar-title").textContent = data.title;
-    $("scalar-note").textContent = `${data.boxes.length} boxes; ${data.note}.`;
+    $("scalar-note").textContent = `${data.boxes.length} boxes; ${data.note}. Numbers are the engine's float64 ` +
+      "values, rounded to 4 decimals in the boxes and in full when you click one.";
     svg.append(s("title", { id: "scalar-graph-title" }, data.title));
     svg.append(s("defs", {}, s("marker", { id: "scalar-arrow", viewBox: "0 0 10 10", refX: 10, refY: 5,
       markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, s("path", { d: "M 0 0 L 10 5 L 0 10 z",
