@@ -147,6 +147,7 @@ def test_the_cli_writes_each_format(format, tmp_path):
     (["trace", "mlp3", "--scalar", "--format", "svg"], "at most 40 parameters"),
     (["trace", "diagonal-flip", "--scalar"], "--scalar draws boxes: give --format svg, html, json"),
     (["trace", "diagonal-flip", "--scalar", "--format", "md"], "--scalar draws boxes"),
+    (["trace", "diagonal-flip", "--scalar", "--ops", "--format", "svg"], "--ops and --scalar are two views"),
 ])
 def test_bad_requests_are_one_line_errors(argv, message, capsys):
     assert main(argv) == 2

@@ -100,6 +100,8 @@ def trace(
 ) -> None:
     """Trace a worked example: every forward value, local derivative, gradient and update."""
     if scalar:
+        if ops:
+            raise CommandError("--ops and --scalar are two views: the scalar view already shows every operation")
         _show_scalar(name, format, out)
         return
     _show(_lesson_document(name), _check_format(format), out, ops)

@@ -296,16 +296,16 @@ def _colour(rate: float, rank: int) -> str:
     return COLOURS.get(rate, ("#9467bd", "#8c564b", "#e377c2", "#17becf")[rank % 4])
 
 
-def _arrow(axes: Any, point: dict, size: float, colour: str) -> None:
-    """The downhill direction −∇L at ``point``, drawn ``size`` long (its length on the map is not ‖∇L‖)."""
-    gradient = np.asarray(point["gradient"], dtype=float)
-    norm = float(np.linalg.norm(gradient))
+def _arrow(axes: Any, point: dict, window: tuple[float, float, float, float], colour: str) -> None:
+    """The downhill direction −∇L at ``point``: the way the step goes on the map, drawn an eighth of the map
+    long (its length is not ‖∇L‖; the step's own length is η·‖∇L‖)."""
+    spans = np.array([window[1] - window[0], window[3] - window[2]])
+    on_screen = -np.asarray(point["gradient"], dtype=float) / spans  # the step's direction in map fractions
+    norm = float(np.linalg.norm(on_screen))
     if norm == 0 or not math.isfinite(norm):
         return
-    dx, dy = (-gradient / norm * size).tolist() + ([0.0] if gradient.size == 1 else [])
-    axes.annotate("", xy=(point["weights"][0] + dx, point["weights"][-1] + dy if gradient.size == 2 else point["loss"]),
-                  xytext=(point["weights"][0], point["weights"][-1] if gradient.size == 2 else point["loss"]),
-                  arrowprops={"arrowstyle": "->", "color": colour, "lw": 1.6})
+    (u, v), (du, dv) = point["weights"], on_screen / norm * 0.125 * spans
+    axes.annotate("", xy=(u + du, v + dv), xytext=(u, v), arrowprops={"arrowstyle": "->", "color": colour, "lw": 1.6})
 
 
 def figure(data: dict) -> Any:
@@ -324,13 +324,12 @@ def figure(data: dict) -> Any:
     map_axes.contour(grid["x"], grid["y"], loss, levels=levels, colors="white", linewidths=0.4, alpha=0.6)
     figure.colorbar(filled, ax=map_axes, label="loss L (log scale)", format="%.2g")
     window = (grid["x"][0], grid["x"][-1], grid["y"][0], grid["y"][-1])
-    size = 0.12 * (window[1] - window[0])
     for rank, path in enumerate(data["paths"]):
         colour, rate, points = _colour(path["learning_rate"], rank), path["learning_rate"], path["points"]
         map_axes.plot([p["weights"][0] for p in points], [p["weights"][1] for p in points], "-o", color=colour,
                       markersize=3.5, linewidth=1.2, label=f"η = {rate:g}: {path['label']}")  # clipped to the map
         on_map = [point for point in points if not _off_map(point, window)]
-        _arrow(map_axes, on_map[-1], size, colour)
+        _arrow(map_axes, on_map[-1], window, colour)
         if len(on_map) < len(points):
             last = points[-1]
             map_axes.text(0.03, 0.97, f"η = {rate:g} leaves the map at step {points[len(on_map)]['step']};\n"
