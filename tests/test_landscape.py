@@ -216,3 +216,21 @@ def test_an_out_that_is_a_file_is_refused(tmp_path, capsys):
     target.write_text("x")
     assert main(["landscape", "--out", str(target), "--grid", "5", "--steps", "2"]) == 2
     assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def test_whether_eta_10_diverges_depends_on_the_slice_as_the_docstring_says():
+    from glassgrad.lessons.landscape import descend
+
+    def walk(name):
+        return descend([parse_weight(name)], 10.0, 20)
+
+    bias = walk("b2[0]")  # curvature ∂²L/∂b² = 2/4: the distance to the floor is multiplied by 1 − 0.5·10 = −4
+    floor = bias[0]["weights"][0] - bias[0]["gradient"][0] / 0.5
+    for point, following in zip(bias[:8], bias[1:8]):
+        assert following["weights"][0] - floor == pytest.approx(-4 * (point["weights"][0] - floor), rel=1e-9)
+    assert bias[-1]["loss"] > 1e20
+    output_weight = walk("W2[0,0]")  # curvature 2·A₁[0]²/4 = 0.125: stable up to η = 16
+    assert output_weight[-1]["loss"] < output_weight[0]["loss"]
+    hidden = walk("W1[2,3]")  # one step switches hidden unit 2 off: the walk stops on a plateau
+    assert hidden[1]["loss"] > hidden[0]["loss"] and hidden[-1]["gradient"] == [0.0]
+    assert all(point["loss"] == hidden[2]["loss"] for point in hidden[2:])
