@@ -152,6 +152,19 @@ def test_the_map_shows_the_walks_that_go_down_and_the_first_overshoot(written):
         grid["x"][-1] < path_of(data, 10.0)["points"][-1]["weights"][0]
 
 
+def test_zoom_frames_the_walks_that_go_down_and_lets_eta_10_leave_at_once(tmp_path):
+    assert main(["landscape", "--out", str(tmp_path), "--zoom", "--grid", "9", "--steps", "10"]) == 0
+    data = json.loads((tmp_path / "landscape.json").read_text(encoding="utf-8"))
+    grid = data["grid"]
+    inside = [point for rate in (0.001, 0.1, 1.0) for point in path_of(data, rate)["points"]]
+    for point in inside:
+        assert grid["x"][0] <= point["weights"][0] <= grid["x"][-1]
+        assert grid["y"][0] <= point["weights"][1] <= grid["y"][-1]
+    first_jump = path_of(data, 10.0)["points"][1]["weights"]
+    assert not (grid["x"][0] <= first_jump[0] <= grid["x"][-1] and grid["y"][0] <= first_jump[1] <= grid["y"][-1])
+    assert grid["x"][-1] - grid["x"][0] < 2 and data["window"] == "around the walks that go down"
+
+
 def test_the_one_dimensional_walks_move_only_their_weight(written):
     _, data = written
     line = data["slice_1d"]

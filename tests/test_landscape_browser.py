@@ -94,6 +94,14 @@ def test_eta_10_climbs_out_of_the_valley_and_off_the_map(server, seen, data):  #
     assert fact(seen, "Height (loss)") == f"L = {shown(walk[20]['loss'])}" and walk[20]["loss"] > 1e20
     assert_no_sideways_scroll(seen, "the Landscape view at η = 10")
     screenshot(seen, "landscape-diverging")
+    seen.select_option("#landscape-rate", "0.1")
+    before = seen.locator("#landscape-map .walk.chosen").bounding_box()
+    seen.locator("#landscape-zoom").check()  # the valley fills the map: the same walk, drawn larger
+    expect(seen.locator("#landscape-offmap")).to_have_count(0)
+    seen.wait_for_function("() => location.search.includes('l_zoom=1')")
+    after = seen.locator("#landscape-map .walk.chosen").bounding_box()
+    assert after["width"] > 3 * before["width"] and after["height"] > 3 * before["height"]
+    screenshot(seen, "landscape-zoomed")
 
 
 def test_a_weight_that_is_not_there_is_said_in_the_page(server, browser):  # noqa: F811

@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from . import CommandError
+from . import CommandError, switch
 from .glassbox import OUTPUT, _output_folder, _reporting_write_errors
 
 
@@ -23,6 +23,7 @@ def landscape(
              "default b2[3] W1[2,3], a slice where η = 10 diverges)"),
     steps: int = typer.Option(20, "--steps", help="gradient-descent steps per learning rate"),
     grid: int = typer.Option(41, "--grid", help="grid points along each axis of the map (5 to 201)"),
+    zoom: bool = switch("--zoom", "frame only the walks that go down (a diverging walk leaves the map at once)"),
 ) -> None:
     """The landscape in fog: the diagonal flip's loss over two weights, and where η = 0.001, 0.1, 1, 10 walk."""
     from ..lessons.landscape import DEFAULT_WEIGHTS, MAX_GRID_POINTS, MAX_STEPS, landscape, save
@@ -31,7 +32,7 @@ def landscape(
         raise CommandError(f"--steps must be between 1 and {MAX_STEPS}, got {steps}")
     if not 5 <= grid <= MAX_GRID_POINTS:
         raise CommandError(f"--grid must be between 5 and {MAX_GRID_POINTS}, got {grid}")
-    data = landscape(weights or DEFAULT_WEIGHTS, steps=steps, grid_points=grid)
+    data = landscape(weights or DEFAULT_WEIGHTS, steps=steps, grid_points=grid, zoom=zoom)
     folder = _output_folder(out)
     for path in data["paths"]:
         last = path["points"][-1]

@@ -208,12 +208,14 @@ def _climbs(points: Sequence[dict], steps: int) -> bool:
     return len(points) <= steps or points[-1]["loss"] > points[0]["loss"]
 
 
-def _shown_points(walks: Sequence[list[dict]], steps: int) -> list[list[float]]:
+def _shown_points(walks: Sequence[list[dict]], steps: int, zoom: bool) -> list[list[float]]:
     """The points the map must show: every point of a walk that goes down, and the start and first
-    overshoot of one that climbs (the rest of it leaves the map, which is the point)."""
+    overshoot of one that climbs (the rest of it leaves the map, which is the point); with ``zoom``,
+    only the start of a walk that climbs (the valley fills the map, and it leaves at once)."""
     shown = []
     for points in walks:
-        shown += [point["weights"] for point in (points[:2] if _climbs(points, steps) else points)]
+        climbs = _climbs(points, steps)
+        shown += [point["weights"] for point in (points[:1 if zoom else 2] if climbs else points)]
     return shown
 
 
@@ -231,10 +233,11 @@ def _labelled(learning_rate: float, points: list[dict], steps: int, floor: float
             if stopped else None}
 
 
-def _slice(weights: Sequence[Weight], learning_rates: Sequence[float], steps: int, points_per_axis: int) -> dict:
+def _slice(weights: Sequence[Weight], learning_rates: Sequence[float], steps: int, points_per_axis: int,
+           zoom: bool) -> dict:
     """The walks of every learning rate through ``weights`` (1 or 2), the grid around them and its losses."""
     walks = [descend(weights, rate, steps) for rate in learning_rates]
-    axes = [np.linspace(low, high, points_per_axis) for low, high in _window(_shown_points(walks, steps))]
+    axes = [np.linspace(low, high, points_per_axis) for low, high in _window(_shown_points(walks, steps, zoom))]
     grid = loss_grid(weights, axes)
     floor = min(float(grid.min()), *(point["loss"] for points in walks for point in points))
     return {"axes": [axis.tolist() for axis in axes], "loss": grid.tolist(),
@@ -242,13 +245,15 @@ def _slice(weights: Sequence[Weight], learning_rates: Sequence[float], steps: in
 
 
 def landscape(weights: Sequence[str] = DEFAULT_WEIGHTS, steps: int = DEFAULT_STEPS,
-              learning_rates: Sequence[float] = LEARNING_RATES, grid_points: int = GRID_POINTS) -> dict:
+              learning_rates: Sequence[float] = LEARNING_RATES, grid_points: int = GRID_POINTS,
+              zoom: bool = False) -> dict:
     """The loss over the slice through ``weights``, the descent paths, and the 1-D slice through the first.
 
     Returns a JSON-ready dict: ``weights`` (name, symbol, parameter, index, start), ``grid``
     (``x``, ``y``, ``loss[i][j]`` at ``(x[j], y[i])``), ``paths`` (one per learning rate: label,
     reason and points), ``slice_1d`` (the first weight alone: ``x``, ``loss``, ``paths``) and the
-    loss and index conventions.
+    loss and index conventions. ``zoom=True`` frames only the walks that go down (a walk that climbs
+    leaves the map at its first step) instead of showing its first overshoot too.
     """
     if len(weights) != 2:
         raise ValueError(f"the landscape needs exactly 2 weights (the map's two axes), got {len(weights)}")
@@ -264,14 +269,16 @@ def landscape(weights: Sequence[str] = DEFAULT_WEIGHTS, steps: int = DEFAULT_STE
         raise ValueError(f"the two weights must differ, got {chosen[0].name} twice")
     parameters = _parameters(model)
     start = [parameters[w.parameter].numpy()[w.index].item() for w in chosen]
-    plane = _slice(chosen, learning_rates, steps, grid_points)
-    line = _slice(chosen[:1], learning_rates, steps, 4 * grid_points + 1)
+    plane = _slice(chosen, learning_rates, steps, grid_points, zoom)
+    line = _slice(chosen[:1], learning_rates, steps, 4 * grid_points + 1, zoom)
     return {
         "format": "glassgrad-landscape", "version": 1,
         "title": f"the loss landscape of the diagonal flip through {chosen[0].symbol} and {chosen[1].symbol}",
         "model": "diagonal flip: 4→3→4 ReLU network, lesson weights (glassgrad.lessons.diagonal_flip)",
         "loss": {"name": "mse_loss", "convention": LOSS_CONVENTION, "start": loss_at(chosen, start)},
         "indices": INDEX_CONVENTION,
+        "window": "around the walks that go down" if zoom else
+                  "around the walks that go down and the first overshoot of those that climb",
         "free": f"only {chosen[0].symbol} and {chosen[1].symbol} move; the other weights keep the lesson's values",
         "update": "θ ← θ − η·∂L/∂θ (gg.optim.SGD) on the two weights; each point is taken before its update",
         "weights": [{"name": w.name, "symbol": w.symbol, "parameter": w.parameter, "index": list(w.index),

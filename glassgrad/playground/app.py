@@ -5,7 +5,7 @@
 ``GET  /api/options``                     examples, datasets, activations, optimizers, limits
 ``POST /api/step``                        step-through state → the network's numbers at that stage
 ``POST /api/step/explain``                state + ``cell`` → that number's formula with numbers plugged in
-``POST /api/landscape``                   ``{x, y, steps}`` → the loss over two weights and the walk of each η
+``POST /api/landscape``                   ``{x, y, steps, zoom}`` → the loss over two weights, the walk of each η
 ``POST /api/scalar``                      ``{example}`` → every number of a small network as a placed box
 ``POST /api/train``                       ``{config, steps}`` → a training job (id) replayed towards ``steps``
 ``POST /api/train/{id}/step``             ``{steps, since}`` → train more; new losses since ``since``

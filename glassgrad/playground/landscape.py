@@ -18,22 +18,23 @@ SCALAR_EXAMPLES = ("diagonal-flip", "linear-regression")
 
 
 def landscape_view(state: Any, fields: Fields) -> dict:
-    """``{x, y, steps}`` → the loss over the slice through weights ``x`` and ``y`` and the four walks."""
+    """``{x, y, steps, zoom}`` → the loss over the slice through weights ``x`` and ``y`` and the four walks."""
     from glassgrad.lessons.landscape import DEFAULT_STEPS, DEFAULT_WEIGHTS
 
     x = fields.text("x", DEFAULT_WEIGHTS[0], 16)
     y = fields.text("y", DEFAULT_WEIGHTS[1], 16)
     steps = fields.integer("steps", DEFAULT_STEPS, 1, MAX_PAGE_STEPS)
+    zoom = fields.flag("zoom", False)
     fields.finish()
-    return _landscape(x, y, steps)
+    return _landscape(x, y, steps, zoom)
 
 
 @functools.lru_cache(maxsize=32)
-def _landscape(x: str, y: str, steps: int) -> dict:
+def _landscape(x: str, y: str, steps: int, zoom: bool) -> dict:
     from glassgrad.lessons.landscape import landscape
 
     try:
-        return landscape((x, y), steps=steps)
+        return landscape((x, y), steps=steps, zoom=zoom)
     except ValueError as error:  # a weight that is not there, or the same one twice: the learner's to fix
         raise ApiError(422, str(error)) from None
 

@@ -83,11 +83,14 @@ export class LandscapeView {
     this.x = h("input", { id: "landscape-x", type: "text", size: 8, autocomplete: "off" });
     this.y = h("input", { id: "landscape-y", type: "text", size: 8, autocomplete: "off" });
     this.steps = h("input", { id: "landscape-steps", type: "number", min: 1, max: 100, step: 1 });
+    this.zoom = h("input", { id: "landscape-zoom", type: "checkbox" });
+    this.zoom.addEventListener("change", () => this.load({ zoom: this.zoom.checked ? "1" : "" }));
     const form = h("form", { class: "controls", id: "landscape-form" },
       h("label", {}, "Weight across ", this.x),
       h("label", {}, "Weight up ", this.y),
       h("label", {}, "Steps ", this.steps),
       h("button", { type: "submit", id: "landscape-draw" }, "Draw"),
+      h("label", {}, this.zoom, " Zoom to the valley (a walk that climbs leaves the map at once)"),
       h("small", { class: "muted" }, "weights like b2[3] or W1[2,3]; indices count from 0, as in the code"));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -148,6 +151,7 @@ export class LandscapeView {
     if (this.state.x) body.x = this.state.x;
     if (this.state.y) body.y = this.state.y;
     if (this.state.steps !== undefined && this.state.steps !== "") body.steps = Number(this.state.steps);
+    if (this.state.zoom) body.zoom = true;
     try {
       this.data = await api("/api/landscape", body);
       showError(null);
@@ -163,6 +167,7 @@ export class LandscapeView {
     this.x.value = first.name;
     this.y.value = second.name;
     this.steps.value = this.state.steps;
+    this.zoom.checked = Boolean(this.state.zoom);
     const rates = this.data.paths.map((path) => path.learning_rate);
     if (!rates.includes(Number(this.state.rate))) this.state.rate = rates.includes(10) ? 10 : rates[0];
     setOptions(this.rate, this.data.paths.map((path) => ({ name: String(path.learning_rate),

@@ -6,7 +6,7 @@ const FIELDS = {
   train: { dataset: "t_dataset", hidden: "t_hidden", activation: "t_activation", loss: "t_loss",
            optimizer: "t_optimizer", lr: "t_lr", batch_size: "t_batch", clip: "t_clip", seed: "t_seed", step: "t_step" },
   practice: { kind: "p_kind", seed: "p_seed" },
-  landscape: { x: "l_x", y: "l_y", steps: "l_steps", rate: "l_rate", at: "l_at" },
+  landscape: { x: "l_x", y: "l_y", steps: "l_steps", rate: "l_rate", at: "l_at", zoom: "l_zoom" },
   scalar: { example: "g_example" },
 };
 const NUMBERS = new Set(["seed", "lr", "batch_size", "clip", "step"]);
