@@ -13,7 +13,7 @@ c = torch.zeros((), dtype=torch.float64, requires_grad=True)
 d = torch.full((), -0.1, dtype=torch.float64, requires_grad=True)
 
 learning_rate = 1e-6
-for t in range(300):
+for _ in range(300):
     y_pred = a + b * x + c * x ** 2 + d * x ** 3
     loss = (y_pred - y).pow(2).sum()
     loss.backward()
