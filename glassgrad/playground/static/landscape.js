@@ -90,7 +90,7 @@ export class LandscapeView {
       h("label", {}, "Weight up ", this.y),
       h("label", {}, "Steps ", this.steps),
       h("button", { type: "submit", id: "landscape-draw" }, "Draw"),
-      h("label", {}, this.zoom, " Zoom to the valley (a walk that climbs leaves the map at once)"),
+      h("label", {}, this.zoom, " Zoom to the valley"),
       h("small", { class: "muted" }, "weights like b2[3] or W1[2,3]; indices count from 0, as in the code"));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -355,6 +355,7 @@ export class LandscapeView {
     }
     $("landscape-caption").textContent = "Bands: the loss on a log scale, dark = low (each band edge is a " +
       "contour). Dots: one per step. Arrow: −∇L at the current step, the way downhill (its length is fixed; " +
-      "the step's length is η·‖∇L‖).";
+      "the step's length is η·‖∇L‖). Zoom to the valley frames only the walks that go down; a walk that " +
+      "climbs then leaves the map at its first step.";
   }
 }
