@@ -26,7 +26,8 @@ def landscape(
     zoom: bool = switch("--zoom", "frame only the walks that go down (a diverging walk leaves the map at once)"),
 ) -> None:
     """The landscape in fog: the diagonal flip's loss over two weights, and where η = 0.001, 0.1, 1, 10 walk."""
-    from ..lessons.landscape import DEFAULT_WEIGHTS, MAX_GRID_POINTS, MAX_STEPS, landscape, save
+    from ..lessons.landscape import DEFAULT_WEIGHTS, MAX_GRID_POINTS, MAX_STEPS, landscape
+    from ..lessons.landscape_plot import save
 
     if not 1 <= steps <= MAX_STEPS:
         raise CommandError(f"--steps must be between 1 and {MAX_STEPS}, got {steps}")
