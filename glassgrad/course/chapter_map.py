@@ -2,9 +2,10 @@
 
 The diagram is drawn top-down in the order the gradient travels: the loss L, the outputs Y, the
 weights W₂, the hidden units H, the weights W₁, the inputs X, with a skip connection beside them
-and four boxes for what acts on every weight (the update, the learning rate, the optimizer, the
-gradient check). Each chapter file names one part (``map_part``); a part is filled once every
-chapter naming it is complete, and is labelled with those chapters' numbers.
+and, below, four boxes for what acts on every weight (the update, the learning rate, the optimizer,
+the gradient check). It is narrow and tall, so that a phone shows it at a readable size. Each
+chapter file names one part (``map_part``); a part is filled once every chapter naming it is
+complete, and is labelled with those chapters' numbers.
 
 The same map is drawn as SVG (the page, Jupyter: :meth:`ChapterMap._repr_svg_`) and as text
 (``glassgrad learn`` in the terminal).
@@ -39,7 +40,7 @@ PARTS = {
 
 LAYERS = {"output": 4, "hidden": 3, "input": 4}
 """Units drawn in each layer (the lessons' 4→3→4 network)."""
-WIDTH, HEIGHT = 460, 330
+WIDTH, HEIGHT = 310, 400
 FILLED, EMPTY, LINE, FAINT = "#1d7a6f", "#ffffff", "#5b6770", "#c9d1d6"
 
 
@@ -103,11 +104,11 @@ class ChapterMap:
                                                                                   "hidden", 112, 182),
                 self._weights(parts["weights-in"], "hidden", "input", 182, 252), self._loss(parts["loss"])]
         body += [self._layer(parts[key], y) for key, y in (("output", 112), ("hidden", 182), ("input", 252))]
-        body += [self._box(parts[key], 300, 60 + 62 * row) for row, key in
+        body += [self._box(parts[key], 10 + 150 * (place % 2), 290 + 54 * (place // 2)) for place, key in
                  enumerate(("update", "learning-rate", "optimizer", "gradient-check"))]
         return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
                 f'height="{HEIGHT}" role="img" aria-label="Chapter map: {done} of {total} chapters complete" '
-                f'class="chapter-map" font-family="system-ui, sans-serif" font-size="12">'
+                f'class="chapter-map" font-family="system-ui, sans-serif" font-size="13">'
                 + "".join(body) + "</svg>")
 
     def _group(self, part: Part, inner: str, caption: str) -> str:
@@ -171,12 +172,12 @@ class ChapterMap:
     def _box(self, part: Part, x: float, y: float) -> str:
         symbol, name = PARTS[part.key]
         colour = "#fff" if part.done else "#222"
-        shape = (f'<rect x="{x}" y="{y}" width="148" height="44" rx="6" fill="{self._fill(part)}" '
+        shape = (f'<rect x="{x}" y="{y}" width="140" height="44" rx="6" fill="{self._fill(part)}" '
                  f'{self._stroke(part)} stroke-width="2"/>'
                  f'<text x="{x + 8}" y="{y + 18}" fill="{colour}" font-weight="bold">{escape(symbol)}</text>'
                  f'<text x="{x + 8}" y="{y + 35}" fill="{colour}">{escape(name)}</text>')
         label = "" if not part.chapters else (
-            f'<text x="{x + 140}" y="{y + 18}" text-anchor="end" fill="{colour}">ch. {escape(part.label)}</text>')
+            f'<text x="{x + 132}" y="{y + 18}" text-anchor="end" fill="{colour}">ch. {escape(part.label)}</text>')
         return self._group(part, shape, label)
 
     # --- Jupyter -------------------------------------------------------------------------------------------------
