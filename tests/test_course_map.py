@@ -60,3 +60,16 @@ def test_a_part_no_chapter_names_stays_empty(tmp_path):
     parts = _drawn_parts(ChapterMap(course, {c.id for c in course.chapters}).svg())
     assert parts["skip"] is False and all(done for key, done in parts.items() if key != "skip")
     assert json.loads((folder / "course.json").read_text(encoding="utf-8"))["id"] == course.id
+
+
+def test_the_stored_progress_draws_itself_in_a_notebook(tmp_path):
+    from glassgrad.course import chapter_map
+    from glassgrad.course.progress import Progress
+
+    store = tmp_path / "progress.sqlite3"
+    with Progress(store) as progress:
+        attempt, _ = progress.start_attempt(COURSE.id, "chain-rule")
+        progress.finish_attempt(attempt, (2, 2), (3, 3), True, 1.0)
+    shown = chapter_map(progress_file=store)
+    assert shown.count() == (1, 11)
+    assert {key for key, done in _drawn_parts(shown._repr_svg_()).items() if done} == {"weights-out"}

@@ -9,6 +9,26 @@
 * :mod:`.terminal`: the course in a terminal, as ``glassgrad learn`` runs it.
 """
 
+from __future__ import annotations
+
+from pathlib import Path
+
+from .chapter_map import ChapterMap
 from .chapters import Chapter, Course, CourseError, load_course
 
-__all__ = ["Chapter", "Course", "CourseError", "load_course"]
+
+def chapter_map(folder: str | Path | None = None, progress_file: str | Path | None = None) -> ChapterMap:
+    """The map of the course in ``folder`` (the packaged course when None), filled in from the progress stored in
+    ``progress_file`` (the one ``glassgrad learn`` uses when None). In Jupyter it draws itself as SVG.
+
+    >>> chapter_map().count()[1]  # doctest: +SKIP
+    11
+    """
+    from .progress import Progress
+
+    course = load_course(folder)
+    with Progress(progress_file) as progress:
+        return ChapterMap(course, progress.completed(course.id))
+
+
+__all__ = ["Chapter", "ChapterMap", "Course", "CourseError", "chapter_map", "load_course"]
