@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from glassgrad.course.progress import DATA_DIR_VARIABLE, MIGRATIONS, SCHEMA_VERSION, Progress, ProgressError, data_dir
 
@@ -179,3 +181,21 @@ def test_sigkill_at_a_random_moment_of_many_writes_leaves_whole_attempts(tmp_pat
         assert len(finished) >= 25 and len(attempts) - len(finished) <= 1
         assert all(len(a["answers"]) == 3 for a in finished)
         assert progress.completed("course") == {a["chapter"] for a in finished}
+
+
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.booleans(), st.booleans()), max_size=12))
+def test_completed_chapters_and_place_follow_the_attempts(tmp_path_factory, attempts):
+    """Against a plain model: a chapter is complete once any attempt at it passed; the place is the last chapter
+    started; attempt numbers count per chapter; an unfinished attempt completes nothing."""
+    with Progress(tmp_path_factory.mktemp("model") / "p.sqlite3") as progress:
+        passed, numbers = set(), {}
+        for chapter, finished, ok in attempts:
+            attempt, number = progress.start_attempt("course", chapter)
+            assert number == numbers.get(chapter, 0)
+            numbers[chapter] = number + 1
+            if finished:
+                progress.finish_attempt(attempt, (int(ok), 1), (int(ok), 1), ok, 1.0)
+                passed |= {chapter} if ok else set()
+        assert progress.completed("course") == passed
+        assert progress.position("course") == (attempts[-1][0] if attempts else None)
+        assert len(progress.export("course")["attempts"]) == len(attempts)

@@ -55,7 +55,10 @@ def learn(
             typer.echo(ChapterMap(loaded, progress.completed(loaded.id)).text())
             typer.echo(f"Next: chapter {(start or starting_chapter(loaded, progress)).number}.")
             return
-        run_course(loaded, progress, sys.stdin, sys.stdout, start)
+        try:
+            run_course(loaded, progress, sys.stdin, sys.stdout, start)
+        except KeyboardInterrupt:  # Ctrl-C while an example computes: every answer given is already stored
+            typer.echo("\nStopped (Ctrl-C). Your progress is saved: 'glassgrad learn' continues at this chapter.")
 
 
 def register(app: typer.Typer) -> None:

@@ -146,7 +146,8 @@ class Progress:
     # --- writing -------------------------------------------------------------------------------------------------
 
     def start_attempt(self, course: str, chapter: str) -> tuple[int, int]:
-        """A new attempt at ``chapter``; returns its id and its number (0 for the first attempt)."""
+        """A new attempt at ``chapter``, which becomes the learner's place; returns the attempt's id and its number
+        (0 for the first attempt at that chapter)."""
         with self._transaction() as db:
             number = db.execute("SELECT COUNT(*) FROM attempts WHERE course = ? AND chapter = ?",
                                 (course, chapter)).fetchone()[0]
