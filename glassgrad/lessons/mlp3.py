@@ -44,16 +44,16 @@ def run(learning_rate: float = LEARNING_RATE) -> dict:
     target = tensor([TARGET_CLASS], dtype=int64)
     optimizer = SGD(model.parameters(), lr=learning_rate)
     tape, logits, loss, new_loss = traced_step(model, cross_entropy, x, target, optimizer)
-    probabilities = softmax_array(logits.data, 1)[0]
+    probabilities = softmax_array(logits.array, 1)[0]
     document = tape.describe(title="mlp3: a 3-layer MLP with softmax and cross-entropy, traced")
     onehot = np.eye(SIZES[-1])[TARGET_CLASS]
     document["lesson"] = {"name": "mlp3", "input": INPUT, "target_class": TARGET_CLASS,
-                          "logits": logits.data[0].tolist(), "probabilities": probabilities.tolist(),
+                          "logits": logits.array[0].tolist(), "probabilities": probabilities.tolist(),
                           "loss": loss.item(), "learning_rate": learning_rate, "new_loss": new_loss}
     document["summary"] = [
         {"label": "input X", "value": np.array(INPUT)},
         {"label": f"true class y = {TARGET_CLASS} (one-hot)", "value": onehot},
-        {"label": "scores Z₃", "value": logits.data[0]},
+        {"label": "scores Z₃", "value": logits.array[0]},
         {"label": "ŷ = softmax(Z₃)", "value": probabilities},
         {"label": "loss L = −log ŷ[y]", "value": loss.item()},
         {"label": "∂L/∂Z₃ = ŷ − y", "value": probabilities - onehot},
