@@ -96,6 +96,10 @@ def test_chapter_option_and_its_errors(monkeypatch, capsys):
     assert "glassgrad's backward pass: ∂L/∂z" in out and "glassgrad trace mlp3" in out
     code, _, err = learn(monkeypatch, capsys, [], "--chapter", "12")
     assert code == 2 and err == "glassgrad: error: there is no chapter 12: choose 1 to 11\n"
+    code, _, err = learn(monkeypatch, capsys, [], "--chapter", "0")
+    assert code == 2 and err == "glassgrad: error: there is no chapter 0: choose 1 to 11\n"
+    code, _, err = learn(monkeypatch, capsys, [], "--reset", "--export", "p.json")
+    assert code == 2 and err == "glassgrad: error: --reset and --export do different things: give one of them\n"
 
 
 def test_the_last_chapter_ends_the_course(monkeypatch, capsys):

@@ -35,6 +35,10 @@ def learn(
     from ..course.progress import Progress
     from ..course.terminal import run_course, starting_chapter
 
+    chosen = [name for name, given in (("--reset", reset), ("--export", export is not None), ("--map", show_map),
+                                       ("--chapter", chapter is not None)) if given]
+    if len(chosen) > 1:
+        raise CommandError(f"{' and '.join(chosen)} do different things: give one of them")
     try:
         loaded = load_course(course)
         start = None if chapter is None else loaded.chapter(chapter)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import zlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -204,5 +205,5 @@ def quiz_questions(chapter: Chapter, attempt: int) -> list[Any]:
     from ..practice.numbers import seeded
 
     bank = dict(zip(quiz_bank_ids(), load_bank()))
-    rng = seeded(sum(ord(c) for c in chapter.id) * 1000 + attempt)
+    rng = seeded(zlib.crc32(chapter.id.encode("utf-8")) * 1000 + attempt)
     return [bank[question].shuffled(rng) for question in chapter.quiz]
