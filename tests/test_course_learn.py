@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
+import signal
+import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 from course_answers import right_answers, wrong_answers
@@ -144,3 +149,30 @@ def test_an_unusable_data_directory_is_one_line(monkeypatch, capsys, tmp_path):
     monkeypatch.setenv(DATA_DIR_VARIABLE, str(blocker))
     code, _, err = learn(monkeypatch, capsys, [], "--map")
     assert code == 2 and len(err.splitlines()) == 1 and "set GLASSGRAD_DATA_DIR" in err
+
+
+def test_a_learner_killed_mid_chapter_resumes_there_with_the_answers_kept(tmp_path, monkeypatch, capsys):
+    """A real 'glassgrad learn' process, SIGKILLed after its first answer was stored; the next run continues."""
+    root = Path(__file__).resolve().parents[1]
+    environment = {**os.environ, "PYTHONPATH": str(root), DATA_DIR_VARIABLE: os.environ[DATA_DIR_VARIABLE]}
+    learner = subprocess.Popen([sys.executable, "-c", "from glassgrad.cli import entry_point; entry_point()", "learn"],
+                               stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               env=environment)
+    practice, _ = right_answers(COURSE.chapter(1))
+    learner.stdin.write(f"\n{practice[0]}\n")
+    learner.stdin.flush()
+    deadline = time.monotonic() + 120  # patience, not a timing assertion
+    stored = []
+    while not stored and time.monotonic() < deadline and learner.poll() is None:
+        with Progress() as progress:
+            attempts = progress.export(COURSE.id)["attempts"]
+        stored = attempts[0]["answers"] if attempts else []
+        time.sleep(0.05)
+    assert stored, f"the learner stored no answer: {learner.stderr.read() if learner.poll() is not None else ''}"
+    learner.send_signal(signal.SIGKILL)  # waiting at question 2, as if the terminal was closed hard
+    learner.wait(timeout=30)
+    assert [(a["answer"], a["correct"]) for a in stored] == [(practice[0], 1)]
+    code, out, _ = learn(monkeypatch, capsys, [], "--map")
+    assert code == 0 and "Next: chapter 1." in out and "(0 of 11 chapters complete" in out
+    code, out, _ = learn(monkeypatch, capsys, [*chapter_lines(1, attempt=1), "q"])
+    assert code == 0 and "Chapter 1 complete" in out
