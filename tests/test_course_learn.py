@@ -85,6 +85,10 @@ def test_quit_in_the_middle_and_resume_at_the_same_chapter_with_new_numbers(monk
     practice, _ = right_answers(COURSE.chapter(2))
     code, out, _ = learn(monkeypatch, capsys, ["", practice[0], "q"])
     assert code == 0 and "Chapter 2 of 11" in out and "continues at chapter 2" in out
+    with Progress() as progress:
+        stopped = progress.export(COURSE.id)["attempts"][-1]
+    assert stopped["chapter"] == "gradient-descent" and stopped["finished_at"] is None and stopped["seconds"] > 0
+    assert [a["answer"] for a in stopped["answers"]] == [practice[0]]
     code, out, _ = learn(monkeypatch, capsys, chapter_lines(2, attempt=1) + ["q"])
     assert code == 0 and "Chapter 2 of 11: Gradient descent" in out and "Chapter 1 of 11" not in out
     assert "Chapter 2 complete" in out and "(2 of 11 chapters complete" in out

@@ -163,6 +163,11 @@ class Progress:
             db.execute("INSERT INTO answers (attempt, part, question, answer, correct, answered_at) "
                        "VALUES (?, ?, ?, ?, ?, ?)", (attempt, part, question, answer, int(correct), time.time()))
 
+    def record_time(self, attempt: int, seconds: float) -> None:
+        """The time spent so far on an attempt left unfinished (the learner stopped in the middle)."""
+        with self._transaction() as db:
+            db.execute("UPDATE attempts SET seconds = ? WHERE id = ?", (seconds, attempt))
+
     def finish_attempt(self, attempt: int, practice: tuple[int, int], quiz: tuple[int, int], passed: bool,
                        seconds: float) -> None:
         """Close an attempt with its scores ``(right, asked)``; a passed one completes its chapter, in the same

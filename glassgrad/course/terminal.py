@@ -112,6 +112,7 @@ def run_chapter(chapter: Chapter, course: Course, progress: Progress, input: Tex
                              (f"Chapter {chapter.number} quiz", quiz)):
         score = run_session(exercises, input, output, title=title)
         if score.asked < score.total:
+            progress.record_time(attempt, time.monotonic() - started)
             return "quit"
         scores.append((score.right, score.total))
     passed = all(right >= course.needed(total) for right, total in scores)
