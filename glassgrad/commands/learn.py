@@ -27,7 +27,8 @@ def learn(
     show_map: bool = switch("--map", "print the chapter map and where you are, then stop"),
 ) -> None:
     """Learn backpropagation chapter by chapter: text, a live worked example, practice and a quiz;
-    the chapter map fills in as you go, and the next run continues where you stopped ('q' stops)."""
+    the chapter map fills in as you go, and the next run continues where you stopped ('q' stops).
+    Progress is kept in your user data folder (the environment variable GLASSGRAD_DATA_DIR moves it)."""
     import json
 
     from ..course import CourseError, load_course
