@@ -19,8 +19,7 @@ function svgElement(text) {
 }
 
 export class CourseView {
-  constructor(save) {
-    this.save = save;
+  constructor() {
     $("course-refresh").addEventListener("click", () => this.load());
   }
 

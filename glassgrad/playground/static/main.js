@@ -21,7 +21,7 @@ async function start() {
     step: new StepView(options, state.step, save),
     train: new TrainView(options, state.train, save),
     practice: new PracticeView(options, state.practice, save),
-    course: new CourseView(save),
+    course: new CourseView(),
   };
   if (!(state.view in views)) state.view = "step";
   const tabs = [...document.querySelectorAll("[role=tab]")];
