@@ -1,6 +1,7 @@
 // Start-up: read the state from the URL, build the three views, tabs, keyboard shortcuts, sharing.
 
 import { api, showError } from "./api.js";
+import { CourseView } from "./course.js";
 import { $, clear, h, isHidden, isTyping } from "./dom.js";
 import { LandscapeView } from "./landscape.js";
 import { PracticeView } from "./practice.js";
@@ -22,6 +23,7 @@ async function start() {
     step: new StepView(options, state.step, save),
     train: new TrainView(options, state.train, save),
     practice: new PracticeView(options, state.practice, save),
+    course: new CourseView(),
     landscape: new LandscapeView(options, state.landscape, save),
     scalar: new ScalarView(options, state.scalar, save),
   };
@@ -37,8 +39,8 @@ async function start() {
       $(tab.getAttribute("aria-controls")).hidden = !selected;
       if (selected && focus) tab.focus();
     }
-    // the practice, landscape and scalar views write their own numbers: the note is not about them
-    $("precision").hidden = ["practice", "landscape", "scalar"].includes(name);
+    // these views write their own numbers: the note is not about them
+    $("precision").hidden = ["practice", "course", "landscape", "scalar"].includes(name);
     save();
     views[name].activate();
   }
