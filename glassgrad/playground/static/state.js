@@ -26,13 +26,13 @@ export function readState() {
   return state;
 }
 
-/** The URL for a state. */
+/** The URL for a state (a view's part may be left out: it then adds nothing to the link). */
 export function stateUrl(state, hide = state.hide) {
   const query = new URLSearchParams();
   query.set("view", state.view);
   for (const [part, keys] of Object.entries(FIELDS)) {
     for (const [field, key] of Object.entries(keys)) {
-      const value = state[part][field];
+      const value = (state[part] || {})[field];
       if (value !== undefined && value !== null && value !== "") query.set(key, Array.isArray(value) ? value.join(",") : value);
     }
   }
