@@ -28,6 +28,7 @@ import numpy as np
 
 import glassgrad as gg
 import glassgrad.nn.functional as F
+from glassgrad.trace import counting
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")  # gg.nn.mlp's names for its activation modules
 LOSSES = {"mse": F.mse_loss, "cross_entropy": F.cross_entropy}
@@ -67,7 +68,8 @@ def lesson_example(name: str) -> LessonExample:
             loss="mse",
             x=np.array(lesson.INPUT),
             y=np.array(lesson.TARGET),
-            notes=["Hidden neuron 1 is off (Z₁[1] < 0), so ReLU passes no gradient through it."],
+            notes=[f"Hidden {counting.ordinal_with_code('neuron', lesson.OFF_UNIT)} is off "
+                   f"({counting.entry('Z₁', (lesson.OFF_UNIT,))} < 0), so ReLU passes no gradient through it."],
         )
     if name == "mlp3":
         from glassgrad.lessons import mlp3 as lesson
@@ -148,11 +150,11 @@ def practice_kinds() -> dict[str, str]:
     return {name: kind.summary for name, kind in KINDS.items()}
 
 
-def practice_counting_note() -> str:
-    """How the practice module counts rows and columns (from 1), in one sentence."""
-    from glassgrad.practice.worksheet import COUNTING_NOTE
+def counting_note() -> str:
+    """How every front end counts positions (from 1, as the lessons do), in one sentence."""
+    from glassgrad.trace.counting import CONVENTION
 
-    return COUNTING_NOTE
+    return CONVENTION
 
 
 def practice_problem(kind: str, seed: int) -> dict:

@@ -27,7 +27,7 @@ from .safety import ApiError
 from .stepper import Walkthrough
 
 CELL = re.compile(r"^(?P<name>[A-Za-z]+)(?P<layer>\d*)(?:\[(?P<index>\d+(?:,\d+)?)\])?$")
-WRITER = entries.Writer(base=0, factor=operand, result=shown)
+WRITER = entries.Writer(factor=operand, result=shown)
 GIVEN = ("x", "y", "W", "b")
 LAYERED = ("W", "b", "Z", "A", "dZ", "dW", "db")
 

@@ -99,7 +99,7 @@ def _written(step: Step, index: tuple, show: Show) -> tuple[Operand, tuple, list
     out = Operand(step.name, _vector(step.output))
     index = index[:1] if np.ndim(out.values) == 1 else index
     operands = [Operand(name, _vector(values)) for name, values in step.inputs.items()]
-    writer = Writer(base=1, factor=lambda value: factor_text(show(value)),
+    writer = Writer(factor=lambda value: factor_text(show(value)),
                     result=lambda value: number_text(show(value)))
     return out, index, operands, writer
 

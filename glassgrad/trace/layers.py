@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..ops import LossForm
-from . import local
+from . import counting, local
 from .grouping import Group, assign_symbols, group_records, op_formula
 from .numbers import PRECISION_NOTE
 from .records import BackwardRecord, ForwardRecord, UpdateRecord
@@ -107,7 +107,7 @@ class _Description:
                 self.values.setdefault(key, value)
             self.values.setdefault(record.output, record.output_value)
         self.root = self.symbols.of.get(self.backward[0].node, "L") if self.backward else "L"
-        self.notes = [PRECISION_NOTE]
+        self.notes = [PRECISION_NOTE, counting.CONVENTION]
 
     # --- pieces -------------------------------------------------------------------------------
 
