@@ -76,9 +76,10 @@ def lesson_example(name: str) -> LessonExample:
 
         return LessonExample(
             title="Three-layer MLP (4→4→4→3, softmax + cross-entropy)",
-            description=f"The lesson's network (gg.nn.mlp({lesson.SIZES}, seed={lesson.SEED})): two ReLU layers, "
-                        "then softmax with cross-entropy, whose gradient is simply ŷ − y.",
-            model=make_mlp(lesson.SIZES, "relu", lesson.SEED),
+            description="The lesson's 3-layer MLP with its weights: two ReLU layers, then softmax with cross-entropy, "
+                        "whose gradient is simply ŷ − y. Its softmax rounds to the lesson's ŷ = [0.5, 0.5, 0] "
+                        f"against y = [0, 1, 0] ({counting.ordinal('class', lesson.TARGET_CLASS)}).",
+            model=lesson.lesson_model().float(),
             loss="cross_entropy",
             x=np.array(lesson.INPUT),
             y=np.array([lesson.TARGET_CLASS]),

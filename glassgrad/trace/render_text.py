@@ -98,7 +98,7 @@ def _steps_table(block: Steps, width: int | None = None):
     names = {row.step: row.step.replace(" (", "\n(") for row in block.rows}  # "3. Linear" over "(model[2] in code)"
     room = _room([_widest_line("\n".join(names.values()).splitlines() + ["step"]), max(formulas, TEXT_MIN_WIDTH)],
                  width)
-    table = RichTable(title=f"{block.title} — {block.intro}", show_lines=True, title_justify="left")
+    table = RichTable(title=_escape(f"{block.title} — {block.intro}"), show_lines=True, title_justify="left")
     table.add_column("step", style="bold", no_wrap=True)
     table.add_column("formula", style="cyan")
     table.add_column("values", no_wrap=True)
@@ -122,7 +122,7 @@ def _plain_table(block: Table, width: int | None = None):
             widest = _widest_line([name] + [line for cell in cells for line in matrix_lines(cell)])
             others.append(widest if is_matrix else min(widest, TEXT_MIN_WIDTH))
     room = _room(others, width, max(1, len(block.columns) - len(others)))
-    table = RichTable(title=f"{block.title}" + (f" — {block.intro}" if block.intro else ""), show_lines=False,
+    table = RichTable(title=_escape(block.title + (f" — {block.intro}" if block.intro else "")), show_lines=False,
                       title_justify="left")
     for name, is_matrix in zip(block.columns, matrix_columns):
         table.add_column(_escape(name), no_wrap=is_matrix)
