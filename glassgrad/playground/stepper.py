@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import glassgrad as gg
+from glassgrad.trace import counting
 
 from . import bridge
 from .display import PRECISION_NOTE, matrix_json, shown, subscript
@@ -163,7 +164,7 @@ class Walkthrough:
         return 1 + self.network.depth
 
     def _do(self, action: str) -> None:
-        where = f"action {len(self.actions) + 1} ({action!r})"
+        where = f"{counting.ordinal('action', len(self.actions))} ({action!r})"
         if action == "f":
             if self.stage != 0:
                 raise ApiError(422, f"{where}: the forward pass is already done; press Backward")
