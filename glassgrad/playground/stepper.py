@@ -98,7 +98,7 @@ def example_network(example: str, fields: Fields) -> tuple[Network, str, str, tu
         points, labels = bridge.load_dataset("moons", n_samples=100, noise=0.1, seed=0)
         pick = seed % len(points)
         x, y = points[pick], labels[pick:pick + 1]
-        about = f"Point {pick} of a 100-point moons set, class {int(y[0])}."
+        about = f"{counting.ordinal_with_code('Point', pick)} of a 100-point moons set, class label {int(y[0])}."
     else:
         sizes = fields.sizes("sizes", [2, 3, 2], MAX_LAYERS, MAX_WIDTH)
         if len(sizes) < 2:
