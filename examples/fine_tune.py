@@ -25,8 +25,8 @@ from glassgrad.data import DataLoader, TensorDataset, load_digits, train_val_spl
 
 def digits_with_labels(labels: range, seed: int = 0) -> tuple[TensorDataset, TensorDataset]:
     features, targets = load_digits().tensors
-    keep = np.isin(targets.data, list(labels))
-    subset = TensorDataset(gg.tensor(features.data[keep]), gg.tensor(targets.data[keep]))
+    keep = np.isin(targets.numpy(), list(labels))
+    subset = TensorDataset(gg.tensor(features.numpy()[keep]), gg.tensor(targets.numpy()[keep]))
     return train_val_split(subset, val_fraction=0.25, seed=seed)
 
 
@@ -52,13 +52,13 @@ def main(out_dir: Path) -> dict[str, float]:
               "new digits (5-9), before": accuracy_on(tuned, new_val)}
     first_layer = tuned[0]
     first_layer.requires_grad_(False)
-    frozen = first_layer.weight.data.copy()
+    frozen = first_layer.weight.numpy().copy()
     trainable = [p for p in tuned.parameters() if p.requires_grad]
     gg.fit(tuned, loss_fn, gg.optim.Adam(trainable, lr=0.01),
            DataLoader(new_train, batch_size=32, shuffle=True, seed=1), epochs=15, progress=False)
     result = {**before, "old digits (0-4), after": accuracy_on(tuned, old_val),
               "new digits (5-9), after": accuracy_on(tuned, new_val),
-              "frozen layer unchanged": float(np.array_equal(frozen, first_layer.weight.data))}
+              "frozen layer unchanged": float(np.array_equal(frozen, first_layer.weight.numpy()))}
     for name, value in result.items():
         print(f"{name:28} {value:.3f}")
     return result

@@ -22,7 +22,8 @@ was made; if a tensor its rule reads back (:attr:`glassgrad.ops.Op.saves`) chang
 using the changed numbers. An in-place change of a tensor in the graph *re-bases* it: the
 tensor stands for ``op(old value, other)`` and its old node moves to a hidden tensor that
 ops recorded before the change still lead to (:func:`reroute`). A change made with NumPy
-directly on ``t.data`` is not counted (as with PyTorch's ``.data``).
+directly on the array ``t.array`` (``t.numpy()``) is not counted; one made through ``t.data``
+(a tensor) is.
 
 Grad mode: :class:`no_grad` (a context manager and a decorator) turns recording off.
 A tape (:mod:`glassgrad.trace`) can observe every step through :data:`STATE`.tape;
@@ -205,7 +206,7 @@ def _check_saved(node, op) -> None:
         if role == private:
             continue
         tensor = node if role < 0 else node._parents[role]
-        expected, now = _version_at(tensor.data, node._clock)
+        expected, now = _version_at(tensor.array, node._clock)
         if expected != now:
             which = "its output" if role < 0 else f"its input {role}"
             raise RuntimeError(
@@ -337,7 +338,7 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
         for parent, contribution in zip(node._parents, contributions):
             if contribution is None or not parent._requires_grad:
                 continue
-            like = parent.data
+            like = parent.array
             if contribution.shape != like.shape or contribution.dtype is not like.dtype:
                 contribution = _fit(contribution, like, op, node._parents, parent)
             if parent in grads:
@@ -362,7 +363,7 @@ def _accumulate(tensor, grad: np.ndarray, kept: set[int]) -> None:
     """
     with _GRAD_LOCK:
         if tensor._grad is not None:
-            grad = tensor._grad.data + grad
+            grad = tensor._grad.array + grad
         elif id(grad) in kept or grad.base is not None:  # shared, or a view of another array
             grad = grad.copy()
         kept.add(id(grad))

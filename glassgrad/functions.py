@@ -97,7 +97,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
             )
     dim = check_dim(tensors[0], dim, "cat")
     _same_shapes_except(tensors, dim, "cat")
-    return apply(ops.CAT, tuple(tensors), *[t.data for t in tensors], dim)
+    return apply(ops.CAT, tuple(tensors), *[t.array for t in tensors], dim)
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -107,7 +107,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     ndim = tensors[0].ndim + 1
     if not -ndim <= dim < ndim:
         raise IndexError(f"stack: dim {dim} is out of range for the result's {ndim} dims")
-    return apply(ops.STACK, tuple(tensors), *[t.data for t in tensors], dim % ndim)
+    return apply(ops.STACK, tuple(tensors), *[t.array for t in tensors], dim % ndim)
 
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:
@@ -117,9 +117,9 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
         raise TypeError(f"where: condition must be a bool tensor, got {condition.dtype}")
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else as_tensor(0.0)
     input, other = lift(input, like), lift(other, like)
-    a, b = promote(input.data, other.data)
+    a, b = promote(input.array, other.array)
     try:
-        return apply(ops.WHERE, (input, other), condition.data, a, b)
+        return apply(ops.WHERE, (input, other), condition.array, a, b)
     except ValueError:
         raise RuntimeError(
             f"where: shapes {shape_text(condition.shape)}, {shape_text(input.shape)} and "
@@ -147,7 +147,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"with .to(gg.{weight.dtype})"
         )
     if bias is None:
-        return apply(ops.LINEAR, (x, weight), x.data, weight.data, None,
+        return apply(ops.LINEAR, (x, weight), x.array, weight.array, None,
                       (x._requires_grad, weight._requires_grad, False))
-    return apply(ops.LINEAR, (x, weight, bias), x.data, weight.data, bias.data,
+    return apply(ops.LINEAR, (x, weight, bias), x.array, weight.array, bias.array,
                   (x._requires_grad, weight._requires_grad, bias._requires_grad))

@@ -90,7 +90,7 @@ def _float64_inputs(inputs: Sequence[Any]) -> list[Tensor]:
         if value.dtype.kind != "f":
             prepared.append(value)
             continue
-        copy = Tensor._wrap(value.data.astype(float64))
+        copy = Tensor._wrap(value.array.astype(float64))
         copy.requires_grad = value.requires_grad
         prepared.append(copy)
     return prepared
@@ -121,8 +121,8 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor] | Tensor, eps:
         raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
 
     output = _evaluate(fn, checked)
-    out_size = output.data.size
-    analytical = {i: np.zeros((out_size, checked[i].data.size)) for i in targets}
+    out_size = output.array.size
+    analytical = {i: np.zeros((out_size, checked[i].array.size)) for i in targets}
     backward_passes = 0
     if output.requires_grad:
         for row in range(out_size):
@@ -135,20 +135,20 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor] | Tensor, eps:
             for i in targets:
                 grad = checked[i].grad
                 if grad is not None:
-                    analytical[i][row] = grad.data.reshape(-1)
+                    analytical[i][row] = grad.array.reshape(-1)
 
     forward_passes = 0
     numerical = {}
     with no_grad():
         for i in targets:
-            flat = checked[i].data.reshape(-1)
+            flat = checked[i].array.reshape(-1)
             jacobian = np.zeros((out_size, flat.size))
             for j in range(flat.size):
                 original = flat[j]
                 flat[j] = original + eps
-                plus = np.array(_evaluate(fn, checked).data, dtype=np.float64).reshape(-1)
+                plus = np.array(_evaluate(fn, checked).array, dtype=np.float64).reshape(-1)
                 flat[j] = original - eps
-                minus = np.array(_evaluate(fn, checked).data, dtype=np.float64).reshape(-1)
+                minus = np.array(_evaluate(fn, checked).array, dtype=np.float64).reshape(-1)
                 flat[j] = original
                 forward_passes += 2
                 jacobian[:, j] = (plus - minus) / (2 * eps)

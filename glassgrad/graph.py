@@ -73,10 +73,10 @@ def rebase(tensor: Any, op: Any, other: Any, saved: Any, private: int | None, ar
     change still lead there (:func:`glassgrad.autograd.reroute`). ``private``: the input
     whose old value the node copied for itself (its version is not checked).
     """
-    old = tensor._plain(tensor.data)
+    old = tensor._plain(tensor.array)
     for field in NODE_FIELDS:
         setattr(old, field, getattr(tensor, field, None))
-    tick = bump_version_and_rebase(tensor.data)
+    tick = bump_version_and_rebase(tensor.array)
     tensor._before = (tick, old)
     tensor._private = private
     tape = STATE.tape
@@ -93,7 +93,7 @@ def as_view(base: Any, view: Any) -> Any:
     view of a plain tensor that later joins the graph (``v = x[0]; x += w``).
     """
     if view._requires_grad:
-        if np.may_share_memory(view.data, base.data):  # reshape may copy instead
+        if np.may_share_memory(view.array, base.array):  # reshape may copy instead
             view._view_of = base
             base._viewed = True
     elif not base._requires_grad:
@@ -128,7 +128,7 @@ def check_in_place(tensor: Any, name: str) -> None:
             "or indexing), is not supported: make the change before taking the view, or write it out of place "
             "(y = y * 2)"
         )
-    if not tensor._requires_grad and tensor.data.base is not None:
+    if not tensor._requires_grad and tensor.array.base is not None:
         raise RuntimeError(
             f"in-place {name} with a value that requires grad, on a tensor that shares memory with another "
             "(a view), is not supported: clone() it first"

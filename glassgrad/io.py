@@ -215,7 +215,7 @@ def _unique_name(name: str, taken: dict) -> str:
 def _encode(value: Any, where: list, tensors: dict[str, np.ndarray] | None) -> dict:
     """``value`` as a JSON layout node; arrays go into ``tensors`` (None: arrays are not allowed here)."""
     if isinstance(value, (Tensor, np.ndarray)):
-        array = value.data if isinstance(value, Tensor) else value
+        array = value.array if isinstance(value, Tensor) else value
         name = ".".join(str(part) for part in where)
         if tensors is None:
             raise TypeError(f"metadata[{name!r}] is an array; metadata holds JSON values only: put arrays in obj")

@@ -59,7 +59,7 @@ class Tensor:
     require grad record a graph, and ``backward()`` fills ``.grad`` of the leaves.
     """
 
-    __slots__ = ("data", "_grad", "_requires_grad", "_op", "_parents", "_ctx", "_retains_grad", "_clock",
+    __slots__ = ("array", "_grad", "_requires_grad", "_op", "_parents", "_ctx", "_retains_grad", "_clock",
                  "_before", "_private", "_view_of", "_viewed", "__weakref__")
     # _clock: the in-place clock's tick when the node was made; _before: (tick, hidden tensor with the
     # node it had before an in-place change re-based it); _private: an input whose old value the node
@@ -72,7 +72,7 @@ class Tensor:
 
     def _init_leaf(self, array: np.ndarray, requires_grad: bool = False) -> None:
         """Hold ``array`` (a NumPy number becomes a 0-d array) as a leaf: no op, no parents."""
-        self.data = array if type(array) is np.ndarray else np.asarray(array)
+        self.array = array if type(array) is np.ndarray else np.asarray(array)
         self._grad = None
         self._requires_grad = requires_grad
         self._op = None
@@ -96,15 +96,15 @@ class Tensor:
 
     @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self.array.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def is_leaf(self) -> bool:
@@ -123,10 +123,10 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         value = bool(value)
-        if value and not is_floating(self.data.dtype):
+        if value and not is_floating(self.array.dtype):
             raise RuntimeError(
                 f"only Tensors of floating point dtype can require gradients, but this one is "
-                f"{self.data.dtype}: convert it first, e.g. t.float()"
+                f"{self.array.dtype}: convert it first, e.g. t.float()"
             )
         if self._op is not None and not value:
             raise RuntimeError(
@@ -170,18 +170,37 @@ class Tensor:
     @property
     def _version(self) -> int:
         """How many in-place changes this tensor's memory has had (shared with its views), as in PyTorch."""
-        return version_of(self.data)
+        return version_of(self.array)
 
     # --- conversion -------------------------------------------------------------------
 
+    @property
+    def data(self) -> Tensor:
+        """PyTorch's ``.data``: the same memory as a new tensor outside the graph (no gradient).
+
+        ``p.data += -lr * p.grad`` and ``p.data.normal_()`` change ``p`` itself. Unlike PyTorch,
+        changes made through ``.data`` still count as in-place changes of the memory, so a backward
+        that needs the old value raises instead of silently using the new one. ``numpy()`` (or
+        ``.array``) is the NumPy array itself.
+        """
+        return Tensor._wrap(self.array)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"t.data = … needs a Tensor, got {type(value).__name__}; wrap it first: t.data = gg.tensor(value)"
+            )
+        self.array = value.array
+
     def numpy(self) -> np.ndarray:
-        """The underlying NumPy array (shared, not copied)."""
-        return self.data
+        """The underlying NumPy array (shared, not copied); also ``t.array``."""
+        return self.array
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         """NumPy's array protocol (NumPy 2): the shared array, or a new one for another ``dtype``
         or ``copy=True``; ``copy=False`` refuses a conversion that would need a copy."""
-        array = self.data
+        array = self.array
         if dtype is not None and np.dtype(dtype) != array.dtype:
             if copy is False:
                 raise ValueError(
@@ -192,15 +211,15 @@ class Tensor:
         return array.copy() if copy else array
 
     def item(self) -> float | int | bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(
                 f"item() needs a tensor with exactly one element, but this one has shape "
-                f"{shape_text(self.shape)} ({self.data.size} elements); index it first"
+                f"{shape_text(self.shape)} ({self.array.size} elements); index it first"
             )
-        return self.data.item()
+        return self.array.item()
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self.array.tolist()
 
     def __float__(self) -> float:
         return float(self.item())
@@ -209,17 +228,17 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                f"the truth value of a tensor with {self.array.size} elements is ambiguous; "
                 "use .any() or .all()"
             )
-        return bool(self.data.item())
+        return bool(self.array.item())
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
@@ -228,11 +247,11 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same numbers, cut from the graph (shares memory)."""
-        return Tensor._wrap(self.data)
+        return Tensor._wrap(self.array)
 
     def clone(self) -> Tensor:
         """A copy that stays in the graph (gradient flows back unchanged)."""
-        return apply(ops.CAST, (self,), self.data, self.data.dtype)  # astype always copies
+        return apply(ops.CAST, (self,), self.array, self.array.dtype)  # astype always copies
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """This tensor in another dtype (differentiable between float dtypes), called as in PyTorch.
@@ -244,12 +263,12 @@ class Tensor:
         from .device import to_arguments
 
         dtype, copy = to_arguments("Tensor", args, kwargs)
-        dtype = self.data.dtype if dtype is None else resolve_dtype(dtype)
-        if dtype == self.data.dtype:
+        dtype = self.array.dtype if dtype is None else resolve_dtype(dtype)
+        if dtype == self.array.dtype:
             return self.clone() if copy else self
         if not is_floating(dtype):
-            return Tensor._wrap(self.data.astype(dtype))
-        return apply(ops.CAST, (self,), self.data, dtype)
+            return Tensor._wrap(self.array.astype(dtype))
+        return apply(ops.CAST, (self,), self.array, dtype)
 
     def float(self) -> Tensor:
         return self.to(float32)
@@ -263,24 +282,24 @@ class Tensor:
     def size(self, dim: int | None = None):
         if dim is None:
             return self.shape
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise IndexError(f"size: dim {dim} was asked for, but a 0-d tensor has no dims (its size is ())")
         return self.shape[check_dim(self, dim, "size")]
 
     def numel(self) -> int:
-        return self.data.size
+        return self.array.size
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     def contiguous(self) -> Tensor:
         return self
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(self.array, separator=", ", prefix="tensor(", precision=4)
         extras = []
-        if self.data.dtype not in (float32, int64, bool_):
-            extras.append(f"dtype={self.data.dtype}")
+        if self.array.dtype not in (float32, int64, bool_):
+            extras.append(f"dtype={self.array.dtype}")
         if self._op is not None:
             extras.append(f"grad_fn=<{self._op.name}>")
         elif self._requires_grad:
@@ -302,23 +321,23 @@ class Tensor:
                 "requires_grad=True, and do not compute it under no_grad)"
             )
         if gradient is None:
-            if self.data.size != 1:
+            if self.array.size != 1:
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs, but this tensor has "
                     f"shape {shape_text(self.shape)}: pass backward(gradient) with that shape, "
                     "or reduce it first (e.g. .sum() or .mean())"
                 )
-            seed = np.ones(self.data.shape, dtype=self.data.dtype)
+            seed = np.ones(self.array.shape, dtype=self.array.dtype)
         else:
-            seed = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, copy=True)
-            if seed.shape != self.data.shape:
+            seed = np.array(gradient.array if isinstance(gradient, Tensor) else gradient, copy=True)
+            if seed.shape != self.array.shape:
                 raise RuntimeError(
                     f"backward: gradient has shape {shape_text(seed.shape)} but the tensor has shape "
                     f"{shape_text(self.shape)}; they must match"
                 )
             if not is_floating(seed.dtype):
                 raise RuntimeError(f"backward: gradient must be a float tensor, got {seed.dtype}")
-            seed = seed.astype(self.data.dtype, copy=False)
+            seed = seed.astype(self.array.dtype, copy=False)
         run_backward(self, seed, retain_graph)
 
     # --- in-place updates -----------------------------------------------------------------
@@ -328,14 +347,14 @@ class Tensor:
     def _in_place(self, name: str, ufunc: np.ufunc, op: ops.Op, other: Any) -> Tensor:
         if STATE.grad_enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
             return _record_in_place(self, name, op, other)
-        value = other.data if isinstance(other, Tensor) else other
+        value = other.array if isinstance(other, Tensor) else other
         try:
-            ufunc(self.data, value, out=self.data, casting="same_kind")
+            ufunc(self.array, value, out=self.array, casting="same_kind")
         except TypeError:
-            raise _cast_error(name, np.result_type(self.data, value), self) from None
+            raise _cast_error(name, np.result_type(self.array, value), self) from None
         except ValueError as error:
             raise _shape_error(name, self, value, error) from None
-        bump_version(self.data)
+        bump_version(self.array)
         return self
 
     def __iadd__(self, other: Any) -> Tensor:
@@ -379,8 +398,8 @@ class Tensor:
         if STATE.grad_enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
             _record_set(self, name, index, advanced, value)
             return
-        self.data[index] = _data(value)
-        bump_version(self.data)
+        self.array[index] = _data(value)
+        bump_version(self.array)
 
     # --- arithmetic (rows of ops.py) -------------------------------------------------------
 
@@ -410,14 +429,14 @@ class Tensor:
 
     def __pow__(self, exponent: Any) -> Tensor:
         if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
-            return apply(ops.POW_SCALAR, (self,), self.data, exponent)
+            return apply(ops.POW_SCALAR, (self,), self.array, exponent)
         return _binary(ops.POW, self, exponent)
 
     def __rpow__(self, base: Any) -> Tensor:
         return _binary(ops.POW, lift(base, self), self)
 
     def __neg__(self) -> Tensor:
-        return apply(ops.NEG, (self,), self.data)
+        return apply(ops.NEG, (self,), self.array)
 
     def __pos__(self) -> Tensor:
         return self
@@ -445,7 +464,7 @@ class Tensor:
     # --- comparisons: plain bool tensors, outside the graph ------------------------------
 
     def _compare(self, ufunc: np.ufunc, other: Any) -> Tensor:
-        return Tensor._wrap(ufunc(self.data, _data(other)))
+        return Tensor._wrap(ufunc(self.array, _data(other)))
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(np.less, other)
@@ -477,7 +496,7 @@ class Tensor:
         return apply(ops.SQRT, (self,), _float_data(self))
 
     def abs(self) -> Tensor:
-        return apply(ops.ABS, (self,), self.data)
+        return apply(ops.ABS, (self,), self.array)
 
     def sin(self) -> Tensor:
         return apply(ops.SIN, (self,), _float_data(self))
@@ -486,10 +505,10 @@ class Tensor:
         return apply(ops.COS, (self,), _float_data(self))
 
     def relu(self) -> Tensor:
-        return apply(ops.RELU, (self,), self.data)
+        return apply(ops.RELU, (self,), self.array)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
-        return apply(ops.LEAKY_RELU, (self,), self.data, negative_slope)
+        return apply(ops.LEAKY_RELU, (self,), self.array, negative_slope)
 
     def sigmoid(self) -> Tensor:
         return apply(ops.SIGMOID, (self,), _float_data(self))
@@ -500,7 +519,7 @@ class Tensor:
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         if min is None and max is None:
             raise ValueError("clamp: at least one of 'min' or 'max' must be given")
-        return apply(ops.CLAMP, (self,), self.data, _data(min), _data(max))
+        return apply(ops.CLAMP, (self,), self.array, _data(min), _data(max))
 
     clip = clamp
 
@@ -510,8 +529,8 @@ class Tensor:
         return _reduce(ops.SUM, self, dim, keepdim, axis, keepdims)
 
     def mean(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
-        if not is_floating(self.data.dtype):
-            raise RuntimeError(f"mean: needs a floating tensor, got {self.data.dtype}; use t.float().mean()")
+        if not is_floating(self.array.dtype):
+            raise RuntimeError(f"mean: needs a floating tensor, got {self.array.dtype}; use t.float().mean()")
         return _reduce(ops.MEAN, self, dim, keepdim, axis, keepdims)
 
     def var(self, dim=None, keepdim: bool = False, *, correction: int = 1, unbiased: bool | None = None,
@@ -540,43 +559,43 @@ class Tensor:
         return _reduce(ops.LOGSUMEXP, self, dim, keepdim, None, None)
 
     def softmax(self, dim: int = -1) -> Tensor:
-        return apply(ops.SOFTMAX, (self,), self.data, check_dim(self, dim, "softmax"))
+        return apply(ops.SOFTMAX, (self,), self.array, check_dim(self, dim, "softmax"))
 
     def log_softmax(self, dim: int = -1) -> Tensor:
-        return apply(ops.LOG_SOFTMAX, (self,), self.data, check_dim(self, dim, "log_softmax"))
+        return apply(ops.LOG_SOFTMAX, (self,), self.array, check_dim(self, dim, "log_softmax"))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         axis = _nonempty_reduction(self, dim, "argmax")
-        return Tensor._wrap(np.asarray(self.data.argmax(axis=axis, keepdims=keepdim), dtype=np.int64))
+        return Tensor._wrap(np.asarray(self.array.argmax(axis=axis, keepdims=keepdim), dtype=np.int64))
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         axis = _nonempty_reduction(self, dim, "argmin")
-        return Tensor._wrap(np.asarray(self.data.argmin(axis=axis, keepdims=keepdim), dtype=np.int64))
+        return Tensor._wrap(np.asarray(self.array.argmin(axis=axis, keepdims=keepdim), dtype=np.int64))
 
     def all(self) -> Tensor:
-        return Tensor._wrap(np.asarray(self.data.all()))
+        return Tensor._wrap(np.asarray(self.array.all()))
 
     def any(self) -> Tensor:
-        return Tensor._wrap(np.asarray(self.data.any()))
+        return Tensor._wrap(np.asarray(self.array.any()))
 
     # --- shapes -----------------------------------------------------------------------------
 
     def reshape(self, *shape) -> Tensor:
         shape = shape_arg(shape, "reshape")
         try:
-            return as_view(self, apply(ops.RESHAPE, (self,), self.data, shape))
+            return as_view(self, apply(ops.RESHAPE, (self,), self.array, shape))
         except ValueError:
-            if _fits(shape, self.data.size):
+            if _fits(shape, self.array.size):
                 raise  # not a shape problem: let the real error through
             raise RuntimeError(
                 f"reshape: shape {shape_text(shape)} is invalid for a tensor of shape "
-                f"{shape_text(self.shape)} ({self.data.size} elements)"
+                f"{shape_text(self.shape)} ({self.array.size} elements)"
             ) from None
 
     view = reshape
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             return self.reshape(1)
         start = check_dim(self, start_dim, "flatten")
         end = check_dim(self, end_dim, "flatten")
@@ -584,43 +603,43 @@ class Tensor:
         return self.reshape(shape[:start] + (-1,) + shape[end + 1:])
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
-        axes = list(range(self.data.ndim))
+        axes = list(range(self.array.ndim))
         dim0, dim1 = check_dim(self, dim0, "transpose"), check_dim(self, dim1, "transpose")
         if not axes:  # a 0-d tensor: dims 0 and -1 name the number itself, as in PyTorch
             return self
         axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
-        return as_view(self, apply(ops.PERMUTE, (self,), self.data, tuple(axes)))
+        return as_view(self, apply(ops.PERMUTE, (self,), self.array, tuple(axes)))
 
     def permute(self, *dims) -> Tensor:
         dims = tuple(check_dim(self, d, "permute") for d in shape_arg(dims, "permute"))
-        if sorted(dims) != list(range(self.data.ndim)):
-            raise RuntimeError(f"permute: dims {dims} must list each of the {self.data.ndim} dims once")
-        return as_view(self, apply(ops.PERMUTE, (self,), self.data, dims))
+        if sorted(dims) != list(range(self.array.ndim)):
+            raise RuntimeError(f"permute: dims {dims} must list each of the {self.array.ndim} dims once")
+        return as_view(self, apply(ops.PERMUTE, (self,), self.array, dims))
 
     @property
     def T(self) -> Tensor:
         """All dims reversed (for a matrix: the transpose)."""
-        if self.data.ndim < 2:
+        if self.array.ndim < 2:
             return self
-        return as_view(self, apply(ops.PERMUTE, (self,), self.data, tuple(reversed(range(self.data.ndim)))))
+        return as_view(self, apply(ops.PERMUTE, (self,), self.array, tuple(reversed(range(self.array.ndim)))))
 
     def unsqueeze(self, dim: int) -> Tensor:
-        if not -self.data.ndim - 1 <= dim <= self.data.ndim:
-            raise IndexError(f"unsqueeze: dim {dim} is out of range for a {self.data.ndim}-d tensor")
-        dim = dim if dim >= 0 else dim + self.data.ndim + 1
+        if not -self.array.ndim - 1 <= dim <= self.array.ndim:
+            raise IndexError(f"unsqueeze: dim {dim} is out of range for a {self.array.ndim}-d tensor")
+        dim = dim if dim >= 0 else dim + self.array.ndim + 1
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
     def squeeze(self, dim: int | None = None) -> Tensor:
         if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
         dim = check_dim(self, dim, "squeeze")
-        if self.data.ndim == 0 or self.shape[dim] != 1:  # dims 0 and -1 of a 0-d tensor: itself, as in PyTorch
+        if self.array.ndim == 0 or self.shape[dim] != 1:  # dims 0 and -1 of a 0-d tensor: itself, as in PyTorch
             return self
         return self.reshape(self.shape[:dim] + self.shape[dim + 1:])
 
     def expand(self, *sizes) -> Tensor:
         sizes = shape_arg(sizes, "expand")
-        offset = len(sizes) - self.data.ndim
+        offset = len(sizes) - self.array.ndim
         if offset < 0:
             raise RuntimeError(f"expand: cannot expand shape {shape_text(self.shape)} to fewer dims {sizes}")
         target = tuple(self.shape[i - offset] if n == -1 and i >= offset else n for i, n in enumerate(sizes))
@@ -629,7 +648,7 @@ class Tensor:
                 f"expand: the shape {shape_text(self.shape)} cannot be expanded to {shape_text(target)} "
                 "(only size-1 dims can grow)"
             )
-        return as_view(self, apply(ops.EXPAND, (self,), self.data, target))
+        return as_view(self, apply(ops.EXPAND, (self,), self.array, target))
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.expand(other.shape)
@@ -638,10 +657,10 @@ class Tensor:
         index, advanced = _plain_index(index)
         try:
             if advanced:
-                return apply(ops.GETITEM, (self,), self.data, index, advanced)
+                return apply(ops.GETITEM, (self,), self.array, index, advanced)
             if not any(part is Ellipsis for part in (index if isinstance(index, tuple) else (index,))):
                 index = (*index, ...) if isinstance(index, tuple) else (index, ...)  # x[0] of a vector: a 0-d view
-            return as_view(self, apply(ops.GETITEM, (self,), self.data, index, advanced))
+            return as_view(self, apply(ops.GETITEM, (self,), self.array, index, advanced))
         except IndexError as error:
             raise IndexError(f"indexing a tensor of shape {shape_text(self.shape)}: {error}") from None
 
@@ -652,12 +671,12 @@ class Tensor:
 def apply(op: ops.Op, parents: tuple, *args: Any) -> Tensor:
     """Run ``op.forward(*args)`` and wrap its result in a tensor, a node of the graph if it is recorded.
 
-    Every op of glassgrad comes through here: ``x * y`` is ``apply(ops.MUL, (x, y), x.data, y.data)``.
+    Every op of glassgrad comes through here: ``x * y`` is ``apply(ops.MUL, (x, y), x.array, y.array)``.
     What a node remembers, and when, is :func:`glassgrad.graph.record`'s business.
     """
     out, saved = op.forward(*args)
     result = _new(Tensor)
-    result.data = out if type(out) is np.ndarray else np.asarray(out)  # NumPy hands back a 0-d result as a scalar
+    result.array = out if type(out) is np.ndarray else np.asarray(out)  # NumPy hands back a 0-d result as a scalar
     result._grad = None
     result._retains_grad = False
     return record(result, op, parents, saved, args)
@@ -667,14 +686,14 @@ def _record_in_place(tensor: Tensor, name: str, op: ops.Op, other: Any) -> Tenso
     """``tensor op= other`` recorded in the graph: ``tensor`` becomes ``op(old tensor, other)``."""
     check_in_place(tensor, name)
     other = other if isinstance(other, Tensor) else lift(other, tensor)
-    if np.may_share_memory(tensor.data, other.data):
+    if np.may_share_memory(tensor.array, other.array):
         raise RuntimeError(
             f"in-place {name} of a tensor in the graph with an operand that shares memory with it is not "
             "supported: clone() the operand first"
         )
     # the rule may read the old value back (mul, div: for other's gradient); it is about to be overwritten
     private = any(0 in needs for needs, part in zip(op.saves, (tensor, other)) if part._requires_grad)
-    a, b = (tensor.data.copy() if private else tensor.data), other.data
+    a, b = (tensor.array.copy() if private else tensor.array), other.array
     if a.dtype is not b.dtype:
         a, b = promote(a, b)
     try:
@@ -684,7 +703,7 @@ def _record_in_place(tensor: Tensor, name: str, op: ops.Op, other: Any) -> Tenso
     if out.shape != tensor.shape:
         raise _shape_error(name, tensor, b, f"the result would have shape {shape_text(out.shape)}")
     try:
-        np.copyto(tensor.data, out, casting="same_kind")
+        np.copyto(tensor.array, out, casting="same_kind")
     except TypeError:
         raise _cast_error(name, out.dtype, tensor) from None
     rebase(tensor, op, other, saved, 0 if private else None, (a, b))
@@ -699,7 +718,7 @@ def _record_set(tensor: Tensor, name: str, index: Any, advanced: bool, value: An
         parts = index if isinstance(index, tuple) else (index,)
         parts = tuple(part.copy() if isinstance(part, np.ndarray) else part for part in parts)
         index = parts if isinstance(index, tuple) else parts[0]
-    _, saved = ops.SETITEM.forward(tensor.data, value.data, index)
+    _, saved = ops.SETITEM.forward(tensor.array, value.array, index)
     rebase(tensor, ops.SETITEM, value, saved, None, (index,))
 
 
@@ -712,7 +731,7 @@ def _scaled(other: Any, alpha: float) -> Any:
 
 def _cast_error(name: str, result_dtype: np.dtype, tensor: Tensor) -> RuntimeError:
     return RuntimeError(
-        f"{name}: result type {result_dtype} can't be cast to this tensor's dtype {tensor.data.dtype}"
+        f"{name}: result type {result_dtype} can't be cast to this tensor's dtype {tensor.array.dtype}"
     )
 
 
@@ -725,12 +744,12 @@ def _shape_error(name: str, tensor: Tensor, value: Any, reason: Any) -> RuntimeE
 
 def _float_data(tensor: Tensor) -> np.ndarray:
     """The tensor's array, as float32 if it holds integers (PyTorch's result dtype for exp, log, …)."""
-    data = tensor.data
+    data = tensor.array
     return data if data.dtype.kind == "f" else data.astype(float32)
 
 
 def _data(value: Any) -> Any:
-    return value.data if isinstance(value, Tensor) else value
+    return value.array if isinstance(value, Tensor) else value
 
 
 def lift(value: Any, like: Tensor) -> Tensor:
@@ -738,7 +757,7 @@ def lift(value: Any, like: Tensor) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (int, float)):
-        like_dtype = like.data.dtype
+        like_dtype = like.array.dtype
         if is_floating(like_dtype):
             return Tensor._wrap(ops.constant(value, like_dtype))  # cached, read-only
         if isinstance(value, float):
@@ -749,7 +768,7 @@ def lift(value: Any, like: Tensor) -> Tensor:
 def _binary(op: ops.Op, a: Tensor, b: Any) -> Tensor:
     if type(b) is not Tensor:
         b = lift(b, a)
-    a_data, b_data = a.data, b.data
+    a_data, b_data = a.array, b.array
     if a_data.dtype is not b_data.dtype:
         a_data, b_data = promote(a_data, b_data)
     try:
@@ -774,23 +793,23 @@ def _fits(shape: tuple, size: int) -> bool:
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product ``input @ other`` with NumPy's rules for 1-D and batched operands."""
     a, b = input, lift(other, input)
-    if a.data.ndim == 0 or b.data.ndim == 0:
+    if a.array.ndim == 0 or b.array.ndim == 0:
         raise RuntimeError("matmul: both operands need at least one dimension (use * for scalars)")
     inner_a = a.shape[-1]
-    inner_b = b.shape[-2] if b.data.ndim > 1 else b.shape[0]
+    inner_b = b.shape[-2] if b.array.ndim > 1 else b.shape[0]
     if inner_a != inner_b:
         raise RuntimeError(
             f"matmul: shapes {shape_text(a.shape)} and {shape_text(b.shape)} cannot be multiplied: "
             f"the first's last dim ({inner_a}) must equal the second's "
-            f"{'second-to-last' if b.data.ndim > 1 else 'only'} dim ({inner_b})"
+            f"{'second-to-last' if b.array.ndim > 1 else 'only'} dim ({inner_b})"
         )
-    if a.data.dtype != b.data.dtype:
+    if a.array.dtype != b.array.dtype:
         raise RuntimeError(
-            f"matmul: expected both operands to have the same dtype, but got {a.data.dtype} and "
-            f"{b.data.dtype}; convert one with .float() or .double()"
+            f"matmul: expected both operands to have the same dtype, but got {a.array.dtype} and "
+            f"{b.array.dtype}; convert one with .float() or .double()"
         )
     try:
-        return apply(ops.MATMUL, (a, b), a.data, b.data, (a._requires_grad, b._requires_grad))
+        return apply(ops.MATMUL, (a, b), a.array, b.array, (a._requires_grad, b._requires_grad))
     except ValueError:
         if broadcastable(a.shape[:-2], b.shape[:-2]):
             raise  # not a shape problem: let the real error through
@@ -811,7 +830,7 @@ def _axis_arg(tensor: Tensor, dim: Any, axis: Any, name: str):
 def _reduce(op: ops.Op, tensor: Tensor, dim, keepdim, axis, keepdims, *extra) -> Tensor:
     axis = _axis_arg(tensor, dim, axis, op.name)
     keep = bool(keepdims) if keepdims is not None else bool(keepdim)
-    return apply(op, (tensor,), tensor.data, axis, *extra, keep)
+    return apply(op, (tensor,), tensor.array, axis, *extra, keep)
 
 
 def _extreme(op: ops.Op, arg_function, tensor: Tensor, dim, keepdim, axis, keepdims):
@@ -823,7 +842,7 @@ def _extreme(op: ops.Op, arg_function, tensor: Tensor, dim, keepdim, axis, keepd
     if chosen is None:
         return values
     keep = bool(keepdims) if keepdims is not None else bool(keepdim)
-    indices = arg_function(tensor.data, axis=chosen_axis, keepdims=keep)
+    indices = arg_function(tensor.array, axis=chosen_axis, keepdims=keep)
     return MinMax(values, Tensor._wrap(indices.astype(np.int64)))
 
 
@@ -836,14 +855,14 @@ def _nonempty_reduction(tensor: Tensor, dim: Any, name: str):
     """
     axis = _axis_arg(tensor, dim, None, name)
     if axis is None:
-        if tensor.data.size == 0:
+        if tensor.array.size == 0:
             raise (IndexError if name.startswith("arg") else RuntimeError)(
                 f"{name}: the tensor of shape {shape_text(tensor.shape)} is empty, so it has no "
                 f"{name.removeprefix('arg')}imum; reduce over a dim of non-zero size with dim=..."
             )
         return None
     for reduced in axis if isinstance(axis, tuple) else (axis,):
-        if tensor.data.ndim and tensor.shape[reduced] == 0:
+        if tensor.array.ndim and tensor.shape[reduced] == 0:
             raise IndexError(
                 f"{name}: dim {reduced} of the tensor of shape {shape_text(tensor.shape)} has size 0, so it has "
                 f"no {name.removeprefix('arg')}imum; reduce over a dim of non-zero size"
@@ -858,7 +877,7 @@ def _plain_index(index: Any) -> tuple[Any, bool]:
     advanced = False
     for part in parts:
         if isinstance(part, Tensor):
-            part = part.data
+            part = part.array
         if isinstance(part, (list, np.ndarray)):
             advanced = True
             part = np.asarray(part)

@@ -102,7 +102,7 @@ def accuracy(output: Tensor, target: Tensor, loss_fn: Any = None) -> float | Non
     Class indices: ``argmax`` of the scores. One output column with 0/1 targets: the score's
     sign for logits (``…WithLogits`` losses), 0.5 for probabilities (``BCELoss``).
     """
-    out, y = output.data, target.data
+    out, y = output.array, target.array
     if y.dtype.kind in "iu" and out.ndim == 2 and out.shape[1] > 1:
         return np.count_nonzero(out.argmax(axis=1) == y) / len(y)
     if y.dtype.kind == "f" and out.shape == y.shape and np.isin(y, (0.0, 1.0)).all():
@@ -190,7 +190,7 @@ class _BlowupWatch:
 def _norm(grad: Tensor | None) -> float:
     if grad is None:
         return 0.0
-    flat = grad.data.reshape(-1).astype(np.float64)
+    flat = grad.array.reshape(-1).astype(np.float64)
     return math.sqrt(float(np.dot(flat, flat)))
 
 
@@ -216,7 +216,7 @@ def _divergence(state: TrainState, loss_value: float, watch: _BlowupWatch, what:
 def _non_finite_data(inputs: Any, targets: Any) -> str | None:
     """Where a batch's inputs (or else its targets) hold a NaN or an infinity, or None."""
     for role, batch in (("inputs", inputs), ("targets", targets)):
-        values = batch.data if isinstance(batch, Tensor) else batch
+        values = batch.array if isinstance(batch, Tensor) else batch
         if isinstance(values, np.ndarray) and values.dtype.kind == "f" and not np.isfinite(values).all():
             position = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
             where = f"sample {position[0]} of the batch" + (f", column {position[1]}" if len(position) == 2 else "")

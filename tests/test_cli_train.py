@@ -142,9 +142,9 @@ def test_csv_training_end_to_end_matches_columns_and_classes_by_name(capsys, tmp
     shown = float(re.search(r"accuracy ([\d.]+)%", out).group(1)) / 100
     # the oracle: the saved weights applied by hand, in the training column order (weight, height)
     saved = gg.load(model)
-    hidden = np.maximum(0, np.array([r[:2] for r in new_rows], np.float32) @ saved["model"]["0.weight"].data.T
-                        + saved["model"]["0.bias"].data)
-    scores = hidden @ saved["model"]["2.weight"].data.T + saved["model"]["2.bias"].data
+    hidden = np.maximum(0, np.array([r[:2] for r in new_rows], np.float32) @ saved["model"]["0.weight"].array.T
+                        + saved["model"]["0.bias"].array)
+    scores = hidden @ saved["model"]["2.weight"].array.T + saved["model"]["2.bias"].array
     names = saved["training"]["class_names"]
     assert names == ["bird", "cat", "dog"]
     expected = np.mean([names[k] == row[2] for k, row in zip(scores.argmax(1), new_rows)])

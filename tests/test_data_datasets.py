@@ -33,11 +33,11 @@ def test_digits_are_sklearns_1797_images_scaled_to_unit_range():
     data = load_digits()
     X, y = data.tensors
     assert X.shape == (1797, 64) and X.dtype == np.float32 and y.dtype == np.int64
-    assert sorted(np.unique(y.data).tolist()) == list(range(10))
-    assert X.data.min() == 0.0 and X.data.max() == 1.0
+    assert sorted(np.unique(y.array).tolist()) == list(range(10))
+    assert X.array.min() == 0.0 and X.array.max() == 1.0
     reference = sklearn_digits()
-    np.testing.assert_array_equal(X.data * 16, reference.data.astype(np.float32))
-    np.testing.assert_array_equal(y.data, reference.target)
+    np.testing.assert_array_equal(X.array * 16, reference.data.astype(np.float32))
+    np.testing.assert_array_equal(y.array, reference.target)
     assert data.class_names == [str(d) for d in range(10)] and data.feature_names[9] == "pixel_1_1"
 
 
@@ -51,7 +51,7 @@ def test_noiseless_moons_and_circles_are_sklearns_point_sets():
         X, y = ours.tensors
         reference_X, reference_y = theirs
         for label in (0, 1):
-            mine, reference = X.data[y.data == label].astype(np.float64), reference_X[reference_y == label]
+            mine, reference = X.array[y.array == label].astype(np.float64), reference_X[reference_y == label]
             assert len(mine) == len(reference)
             distances = np.linalg.norm(mine[:, None, :] - reference[None, :, :], axis=2)
             assert distances.min(axis=1).max() < 1e-6 and distances.min(axis=0).max() < 1e-6  # same points
@@ -59,30 +59,30 @@ def test_noiseless_moons_and_circles_are_sklearns_point_sets():
 
 def test_moons_geometry_and_noise():
     X, y = make_moons(400, noise=0.0, seed=1).tensors
-    top, bottom = X.data[y.data == 0].astype(np.float64), X.data[y.data == 1].astype(np.float64)
+    top, bottom = X.array[y.array == 0].astype(np.float64), X.array[y.array == 1].astype(np.float64)
     np.testing.assert_allclose(np.hypot(*top.T), 1.0, atol=1e-6)                       # (cos t, sin t)
     np.testing.assert_allclose(np.hypot(bottom[:, 0] - 1, bottom[:, 1] - 0.5), 1.0, atol=1e-6)
     assert (top[:, 1] >= -1e-6).all() and (bottom[:, 1] <= 0.5 + 1e-6).all()
     X, y = make_moons(4000, noise=0.05, seed=1).tensors
-    radial_offset = np.hypot(*X.data[y.data == 0].astype(np.float64).T) - 1.0  # ≈ N(0, noise²) across the arc
+    radial_offset = np.hypot(*X.array[y.array == 0].astype(np.float64).T) - 1.0  # ≈ N(0, noise²) across the arc
     assert abs(radial_offset.std() - 0.05) < 0.005
 
 
 @given(n=st.integers(4, 300), factor=st.floats(0.1, 0.9))
 def test_circles_radii(n, factor):
     X, y = make_circles(n, noise=0.0, factor=factor, seed=0).tensors
-    radius = np.hypot(*X.data.astype(np.float64).T)
-    np.testing.assert_allclose(radius[y.data == 0], 1.0, atol=1e-6)
-    np.testing.assert_allclose(radius[y.data == 1], factor, atol=1e-6)
-    assert (y.data == 0).sum() == n // 2
+    radius = np.hypot(*X.array.astype(np.float64).T)
+    np.testing.assert_allclose(radius[y.array == 0], 1.0, atol=1e-6)
+    np.testing.assert_allclose(radius[y.array == 1], factor, atol=1e-6)
+    assert (y.array == 0).sum() == n // 2
 
 
 @given(n=st.integers(6, 300), classes=st.integers(2, 5))
 def test_spirals_arms_radius_grows_with_the_angle(n, classes):
     X, y = make_spirals(n, classes=classes, noise=0.0, seed=0).tensors
-    assert X.shape == (n, 2) and np.bincount(y.data).tolist() == [len(range(k, n, classes)) for k in range(classes)]
+    assert X.shape == (n, 2) and np.bincount(y.array).tolist() == [len(range(k, n, classes)) for k in range(classes)]
     for arm in range(classes):
-        points = X.data[y.data == arm].astype(np.float64)
+        points = X.array[y.array == arm].astype(np.float64)
         radius = np.hypot(*points.T)
         order = np.argsort(radius)
         angle = np.unwrap(np.arctan2(points[order, 1], points[order, 0])[1:])  # skip the centre point
@@ -92,31 +92,31 @@ def test_spirals_arms_radius_grows_with_the_angle(n, classes):
 
 def test_xor_without_noise_is_the_truth_table():
     X, y = make_xor(4, noise=0.0).tensors
-    table = {tuple(x): label for x, label in zip(X.data.tolist(), y.data.tolist())}
+    table = {tuple(x): label for x, label in zip(X.array.tolist(), y.array.tolist())}
     assert table == {(0.0, 0.0): 0, (0.0, 1.0): 1, (1.0, 0.0): 1, (1.0, 1.0): 0}
     X, y = make_xor(400, noise=0.1, seed=2).tensors
-    corner = np.round(X.data).clip(0, 1)
-    assert ((corner[:, 0] != corner[:, 1]) == y.data).mean() > 0.99
+    corner = np.round(X.array).clip(0, 1)
+    assert ((corner[:, 0] != corner[:, 1]) == y.array).mean() > 0.99
 
 
 def test_diagonal_flip_is_the_lessons_task():
     X, Y = diagonal_flip().tensors
     assert X.shape == Y.shape == (16, 4) and X.dtype == Y.dtype == np.float32
-    assert len({tuple(row) for row in X.data.tolist()}) == 16 and set(np.unique(X.data)) == {0.0, 1.0}
-    pairs = {tuple(x): tuple(t) for x, t in zip(X.data.tolist(), Y.data.tolist())}
+    assert len({tuple(row) for row in X.array.tolist()}) == 16 and set(np.unique(X.array)) == {0.0, 1.0}
+    pairs = {tuple(x): tuple(t) for x, t in zip(X.array.tolist(), Y.array.tolist())}
     assert pairs[(1.0, 0.0, 1.0, 1.0)] == (1.0, 1.0, 0.0, 1.0)  # the lesson's example
-    for x, target in zip(X.data, Y.data):  # target = the 2×2 image transposed
+    for x, target in zip(X.array, Y.array):  # target = the 2×2 image transposed
         np.testing.assert_array_equal(target.reshape(2, 2), x.reshape(2, 2).T)
 
 
 def test_linear_regression_1d_follows_its_line():
     X, y = linear_regression_1d(n_samples=30, noise=0.0).tensors
     assert X.shape == y.shape == (30, 1) and X.dtype == y.dtype == np.float32
-    np.testing.assert_allclose(y.data, 2.0 * X.data + 1.0, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(y.array, 2.0 * X.array + 1.0, rtol=1e-6, atol=1e-6)
     X, y = linear_regression_1d(n_samples=4000, slope=-3.0, intercept=0.5, noise=0.5, seed=1).tensors
-    slope, intercept = np.polyfit(X.data[:, 0].astype(np.float64), y.data[:, 0].astype(np.float64), 1)
+    slope, intercept = np.polyfit(X.array[:, 0].astype(np.float64), y.array[:, 0].astype(np.float64), 1)
     assert abs(slope + 3.0) < 0.05 and abs(intercept - 0.5) < 0.05
-    residual = y.data[:, 0] - (slope * X.data[:, 0] + intercept)
+    residual = y.array[:, 0] - (slope * X.array[:, 0] + intercept)
     assert abs(residual.std() - 0.5) < 0.03
 
 
@@ -124,8 +124,8 @@ def test_linear_regression_1d_follows_its_line():
 def test_generated_sets_repeat_with_a_seed_and_differ_between_seeds(name):
     first, again, other = (load_dataset(name, seed=s).tensors for s in (5, 5, 6))
     for a, b in zip(first, again):
-        np.testing.assert_array_equal(a.data, b.data)
-    assert not np.array_equal(first[0].data, other[0].data)
+        np.testing.assert_array_equal(a.array, b.array)
+    assert not np.array_equal(first[0].array, other[0].array)
     X, y = first
     assert X.dtype == np.float32
     assert y.dtype == (np.float32 if name == "linear-1d" else np.int64)
@@ -159,7 +159,7 @@ def test_bad_generator_options_are_refused(call, message):
 def test_tensor_dataset_rows_and_errors():
     data = TensorDataset(gg.arange(6.0).reshape(3, 2), np.array([2, 0, 1]), feature_names=["a", "b"])
     x, y = data[1]
-    assert x.data.tolist() == [2.0, 3.0] and y.item() == 0 and len(data) == 3
+    assert x.array.tolist() == [2.0, 3.0] and y.item() == 0 and len(data) == 3
     assert data.feature_names == ["a", "b"] and data.class_names is None
     assert len(data.tensors) == 2 and all(isinstance(t, gg.Tensor) for t in data.tensors)
     with pytest.raises(ValueError, match=r"same size in dimension 0.*3 \(tensor 0\), 4 \(tensor 1\)"):
@@ -217,7 +217,7 @@ def test_train_val_split_sizes_and_disjointness(n, val_fraction, seed):
 
 def test_stratified_split_keeps_each_class_share():
     data = load_digits()
-    labels = data.tensors[1].data
+    labels = data.tensors[1].array
     train, val = train_val_split(data, 0.2, seed=0, stratify=True)
     counts = np.bincount(labels, minlength=10)
     val_counts = np.bincount(labels[val.indices], minlength=10)

@@ -28,9 +28,9 @@ def test_csv_with_text_labels_maps_them_to_sorted_class_ids(tmp_path):
     data = load_csv(path)
     X, y = data.tensors
     assert X.dtype == np.float32 and y.dtype == np.int64
-    np.testing.assert_array_equal(X.data, np.array([[4.5, 30], [30, 60], [5, 25], [0.1, 5]], dtype=np.float32))
+    np.testing.assert_array_equal(X.array, np.array([[4.5, 30], [30, 60], [5, 25], [0.1, 5]], dtype=np.float32))
     assert data.class_names == ["bird", "cat", "dog"]
-    assert [data.class_names[i] for i in y.data] == ["cat", "dog", "cat", "bird"]
+    assert [data.class_names[i] for i in y.array] == ["cat", "dog", "cat", "bird"]
     assert data.feature_names == ["weight", "height"]
 
 
@@ -38,21 +38,21 @@ def test_csv_target_by_name_or_index_in_any_position(tmp_path):
     path = write(tmp_path, "d.csv", "y,a,b\n1,0.5,2\n0,1.5,3\n")
     by_name, by_index, by_negative = load_csv(path, target="y"), load_csv(path, target=0), load_csv(path, target=-3)
     for data in (by_name, by_index, by_negative):
-        assert data.tensors[1].data.tolist() == [1, 0]
-        np.testing.assert_array_equal(data.tensors[0].data, [[0.5, 2], [1.5, 3]])
+        assert data.tensors[1].array.tolist() == [1, 0]
+        np.testing.assert_array_equal(data.tensors[0].array, [[0.5, 2], [1.5, 3]])
         assert data.class_names is None  # whole numbers >= 0 are the class ids themselves
 
 
 def test_csv_without_header_semicolons_and_blank_lines(tmp_path):
     path = write(tmp_path, "raw.csv", "1;2;3\n\n4;5;6\n")
     data = load_csv(path, target=-1, header=False, delimiter=";")
-    np.testing.assert_array_equal(data.tensors[0].data, [[1, 2], [4, 5]])
-    assert data.tensors[1].data.tolist() == [3, 6] and data.feature_names is None
+    np.testing.assert_array_equal(data.tensors[0].array, [[1, 2], [4, 5]])
+    assert data.tensors[1].array.tolist() == [3, 6] and data.feature_names is None
 
 
 def test_csv_cells_may_have_spaces_around_them(tmp_path):
     data = load_csv(write(tmp_path, "s.csv", " a , b ,label\n 1 , 2.5 , cat \n3,4,dog\n"))
-    np.testing.assert_array_equal(data.tensors[0].data, [[1, 2.5], [3, 4]])
+    np.testing.assert_array_equal(data.tensors[0].array, [[1, 2.5], [3, 4]])
     assert data.feature_names == ["a", "b"] and data.class_names == ["cat", "dog"]
     with pytest.raises(ValueError, match=r"line 2, column 'b' \(column 1\): missing value \(empty cell\)"):
         load_csv(write(tmp_path, "m.csv", "a,b,label\n1,   ,0\n"))
@@ -61,11 +61,11 @@ def test_csv_cells_may_have_spaces_around_them(tmp_path):
 def test_csv_regression_targets_and_negative_class_labels(tmp_path):
     path = write(tmp_path, "r.csv", "x,label\n1,0.5\n2,1.25\n")
     y = load_csv(path).tensors[1]
-    assert y.dtype == np.float32 and y.shape == (2, 1) and y.data[:, 0].tolist() == [0.5, 1.25]
+    assert y.dtype == np.float32 and y.shape == (2, 1) and y.array[:, 0].tolist() == [0.5, 1.25]
     whole = load_csv(write(tmp_path, "w.csv", "x,label\n1,3\n2,5\n"), task="regression").tensors[1]
-    assert whole.dtype == np.float32 and whole.data[:, 0].tolist() == [3.0, 5.0]
+    assert whole.dtype == np.float32 and whole.array[:, 0].tolist() == [3.0, 5.0]
     signs = load_csv(write(tmp_path, "s.csv", "x,label\n1,-1\n2,1\n3,-1\n"))
-    assert signs.tensors[1].data.tolist() == [0, 1, 0] and signs.class_names == ["-1", "1"]
+    assert signs.tensors[1].array.tolist() == [0, 1, 0] and signs.class_names == ["-1", "1"]
     with pytest.raises(ValueError, match="task='classification' but the target column 'label' holds fractional"):
         load_csv(path, task="classification")
 
@@ -78,8 +78,8 @@ def test_csv_round_trips_float32_tables(tmp_path_factory, values):
     lines += [",".join([*(repr(float(v)) for v in row), str(label)]) for row, label in zip(values, labels)]
     path = write(tmp_path_factory.mktemp("csv"), "t.csv", "\n".join(lines) + "\n")
     X, y = load_csv(path).tensors
-    np.testing.assert_array_equal(X.data, values)
-    np.testing.assert_array_equal(y.data, labels)
+    np.testing.assert_array_equal(X.array, values)
+    np.testing.assert_array_equal(y.array, labels)
 
 
 @pytest.mark.parametrize("text, message", [
@@ -149,8 +149,8 @@ def test_idx_dataset_flattens_and_scales_images(tmp_path):
     (tmp_path / "labels.idx.gz").write_bytes(gzip.compress(idx_bytes(labels)))
     X, y = load_idx_dataset(tmp_path / "images.idx", tmp_path / "labels.idx.gz").tensors
     assert X.shape == (3, 4) and X.dtype == np.float32 and y.dtype == np.int64
-    np.testing.assert_allclose(X.data, images.reshape(3, 4) / 255.0, rtol=1e-6)
-    assert y.data.tolist() == [7, 0, 3]
+    np.testing.assert_allclose(X.array, images.reshape(3, 4) / 255.0, rtol=1e-6)
+    assert y.array.tolist() == [7, 0, 3]
     (tmp_path / "two.idx").write_bytes(idx_bytes(labels[:2]))
     with pytest.raises(ValueError, match="holds 3 images but .*two.idx holds 2 labels; they must match"):
         load_idx_dataset(tmp_path / "images.idx", tmp_path / "two.idx")

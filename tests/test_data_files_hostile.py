@@ -56,7 +56,7 @@ def test_a_class_label_too_large_to_be_exact_is_refused_not_wrapped(tmp_path, la
 
 def test_class_labels_below_2_to_the_53_are_used_exactly(tmp_path):
     path = write(tmp_path, "ok.csv", f"a,label\n1,0\n2,{2**53 - 1}\n")
-    assert load_csv(path).tensors[1].data.tolist() == [0, 2**53 - 1]
+    assert load_csv(path).tensors[1].array.tolist() == [0, 2**53 - 1]
 
 
 def test_a_link_to_a_device_is_not_a_regular_file(tmp_path):

@@ -50,10 +50,10 @@ def test_batches_cover_the_dataset_with_the_expected_sizes(n, batch_size, shuffl
     full, rest = divmod(n, batch_size)
     expected_sizes = [batch_size] * full + ([rest] if rest and not drop_last else [])
     assert [len(y) for _, y in batches] == expected_sizes
-    seen = np.concatenate([y.data for _, y in batches]) if batches else np.array([], dtype=np.int64)
+    seen = np.concatenate([y.array for _, y in batches]) if batches else np.array([], dtype=np.int64)
     for X, y in batches:  # rows stay together: input row i is [i, 10i]
         assert X.dtype == np.float32 and y.dtype == np.int64
-        np.testing.assert_array_equal(X.data, np.column_stack([y.data, 10 * y.data]).astype(np.float32))
+        np.testing.assert_array_equal(X.array, np.column_stack([y.array, 10 * y.array]).astype(np.float32))
     assert len(set(seen.tolist())) == len(seen)  # no sample twice in an epoch
     if not drop_last:
         assert sorted(seen.tolist()) == list(range(n))
@@ -70,7 +70,7 @@ def test_number_of_batches_matches_pytorch(torch, n, batch_size, drop_last):
 
 
 def epoch_orders(loader: DataLoader, epochs: int) -> list[list[int]]:
-    return [np.concatenate([y.data for _, y in loader]).tolist() for _ in range(epochs)]
+    return [np.concatenate([y.array for _, y in loader]).tolist() for _ in range(epochs)]
 
 
 def test_shuffle_with_a_seed_repeats_across_loaders_and_changes_between_epochs():
@@ -99,23 +99,23 @@ def test_fast_path_and_generic_path_give_the_same_batches(n, batch_size, shuffle
     generic = list(DataLoader(PlainDataset(n), batch_size=batch_size, shuffle=shuffle, seed=seed))
     assert len(fast) == len(generic)
     for (X_fast, y_fast), (X_generic, y_generic) in zip(fast, generic):
-        np.testing.assert_array_equal(X_fast.data, X_generic.data)
-        np.testing.assert_array_equal(y_fast.data, y_generic.data)
+        np.testing.assert_array_equal(X_fast.array, X_generic.array)
+        np.testing.assert_array_equal(y_fast.array, y_generic.array)
         assert X_generic.dtype == np.float32 and y_generic.dtype == np.int64
 
 
 def test_subset_batches_hold_the_subset_samples_in_order():
     subset = Subset(Subset(numbered(20), [19, 3, 7, 11, 0]), [4, 2, 0])
     (X, y), = DataLoader(subset, batch_size=3)
-    assert y.data.tolist() == [0, 7, 19]
-    np.testing.assert_array_equal(X.data[:, 1], [0.0, 70.0, 190.0])
+    assert y.array.tolist() == [0, 7, 19]
+    np.testing.assert_array_equal(X.array[:, 1], [0.0, 70.0, 190.0])
 
 
 def test_batches_are_copies_so_changing_them_leaves_the_dataset_alone():
     data = numbered(6)
     X, _ = next(iter(DataLoader(data, batch_size=6)))
-    X.data[:] = -1
-    assert data.tensors[0].data[:, 0].tolist() == [0, 1, 2, 3, 4, 5]
+    X.array[:] = -1
+    assert data.tensors[0].array[:, 0].tolist() == [0, 1, 2, 3, 4, 5]
 
 
 def test_batch_size_choices_name_the_flavour_of_gradient_descent():
@@ -137,8 +137,8 @@ def test_a_non_dataset_is_refused():
 
 def test_collate_stacks_fields_and_refuses_mismatched_samples():
     X, y = collate([(gg.tensor([1.0, 2.0]), 0), (gg.tensor([3.0, 4.0]), 1)])
-    np.testing.assert_array_equal(X.data, [[1.0, 2.0], [3.0, 4.0]])
-    assert y.data.tolist() == [0, 1] and y.dtype == np.int64
+    np.testing.assert_array_equal(X.array, [[1.0, 2.0], [3.0, 4.0]])
+    assert y.array.tolist() == [0, 1] and y.dtype == np.int64
     with pytest.raises(ValueError, match="different shapes"):
         collate([(gg.tensor([1.0]),), (gg.tensor([1.0, 2.0]),)])
     with pytest.raises(ValueError, match="different numbers of items"):

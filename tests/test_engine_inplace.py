@@ -100,7 +100,7 @@ def test_loading_weights_or_re_initialising_between_forward_and_backward_is_refu
     x = gg.tensor([[1.0, 2.0]], requires_grad=True)
     start = layer.weight._version  # initialising the layer filled its weight in place
     y = layer(x).sum()  # ∂y/∂x reads the weight back
-    layer.load_state_dict({name: value.data * 2 for name, value in layer.state_dict().items()})
+    layer.load_state_dict({name: value.array * 2 for name, value in layer.state_dict().items()})
     assert_modified_error(y.backward, "linear", "2, 2", start + 1, start)
     y = layer(x).sum()
     gg.nn.init.zeros_(layer.weight)
@@ -286,7 +286,7 @@ def test_concurrent_backward_into_one_shared_leaf_loses_nothing():
     w = gg.tensor(rng.standard_normal((4, 4)), requires_grad=True)
     x = gg.tensor(rng.standard_normal((3, 4)))
     (x @ w).tanh().sum().backward()
-    single = w.grad.data.copy()
+    single = w.grad.array.copy()
     threads, passes = 8, 200
 
     def work(start: threading.Barrier) -> None:
@@ -305,7 +305,7 @@ def test_concurrent_backward_into_one_shared_leaf_loses_nothing():
                 worker.start()
             for worker in workers:
                 worker.join()
-            np.testing.assert_allclose(w.grad.data, threads * passes * single, rtol=1e-9)
+            np.testing.assert_allclose(w.grad.array, threads * passes * single, rtol=1e-9)
     finally:
         sys.setswitchinterval(switch)
 
@@ -437,7 +437,7 @@ def _edit(lib, values, target, route, kind, operand, under_no_grad, number):
         tensor = tensor.detach() if route == "detach" else tensor.reshape(-1) if route == "flat" else tensor
         other = number if operand is None else values[operand]
         # an operand overlapping the target: NumPy buffers it, PyTorch refuses or gives an order-dependent result
-        assume(lib is not gg or operand is None or not np.shares_memory(tensor.data, other.data))
+        assume(lib is not gg or operand is None or not np.shares_memory(tensor.array, other.array))
         if kind == "add":
             tensor += other
         elif kind == "mul":

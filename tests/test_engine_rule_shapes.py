@@ -106,8 +106,8 @@ def test_every_contribution_ends_up_in_its_parents_shape_and_dtype(shapes, op, d
     if b.requires_grad:
         assert b.grad.shape == shape_b and b.grad.dtype == b.dtype
     if derivative is not None:  # the values too, against the hand-derived rule summed back by hand
-        wide_a = np.broadcast_to(a.data.astype(np.float64), out_shape)
-        wide_b = np.broadcast_to(b.data.astype(np.float64), out_shape)
+        wide_a = np.broadcast_to(a.array.astype(np.float64), out_shape)
+        wide_b = np.broadcast_to(b.array.astype(np.float64), out_shape)
         expected_a, expected_b = derivative(wide_a, wide_b, upstream)
         tolerance = 1e-5 if "float32" in dtypes else 1e-10
         np.testing.assert_allclose(a.grad.numpy(), summed_to(expected_a, shape_a), rtol=tolerance, atol=tolerance)

@@ -216,10 +216,10 @@ def test_random_distributions_have_the_right_moments():
 
 def test_attributes():
     x = gg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
-    assert isinstance(x.data, np.ndarray) and x.numpy() is x.data
+    assert isinstance(x.array, np.ndarray) and x.numpy() is x.array
     assert x.grad is None and x.requires_grad and x.is_leaf
     assert x.shape == (2, 3) and x.ndim == 2 and x.dtype == gg.float32
-    assert x.T.shape == (3, 2) and x.T.tolist() == x.data.T.tolist()
+    assert x.T.shape == (3, 2) and x.T.tolist() == x.array.T.tolist()
     y = x * 2
     assert y.requires_grad and not y.is_leaf
     plain = gg.tensor([1.0]) * 2
@@ -282,4 +282,4 @@ def test_unary_functions_of_integer_tensors_are_float32_like_pytorch(torch, name
     ours = getattr(gg.arange(1, 5), name)()
     theirs = getattr(torch.arange(1, 5), name)()
     assert ours.dtype == gg.float32 and theirs.dtype == torch.float32
-    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ours.array, theirs.numpy(), rtol=1e-6)

@@ -21,19 +21,19 @@ import glassgrad as gg
 def test_to_accepts_pytorch_s_spellings(args, kwargs, dtype):
     x = gg.tensor([1.5, -2.0], requires_grad=True)
     y = x.to(*args, **kwargs)
-    assert y.dtype == dtype and y.data.tolist() == [1.5, -2.0]
+    assert y.dtype == dtype and y.array.tolist() == [1.5, -2.0]
     if dtype == np.float32:
         assert y is x  # nothing to change: the same tensor, as in PyTorch
     (y * gg.tensor([3.0, 4.0], dtype=dtype)).sum().backward()
-    assert x.grad.data.tolist() == [3.0, 4.0]
+    assert x.grad.array.tolist() == [3.0, 4.0]
 
 
 def test_copy_true_gives_a_new_tensor_in_the_graph():
     x = gg.tensor([1.0, 2.0], requires_grad=True)
     y = x.to("cpu", copy=True)
-    assert y is not x and not np.shares_memory(y.data, x.data)
+    assert y is not x and not np.shares_memory(y.array, x.array)
     (y * 2).sum().backward()
-    assert x.grad.data.tolist() == [2.0, 2.0]
+    assert x.grad.array.tolist() == [2.0, 2.0]
 
 
 @pytest.mark.parametrize("device", ["cuda", "cuda:1", "mps", "xpu"])
@@ -70,4 +70,4 @@ def test_the_same_calls_give_pytorch_s_dtypes(torch):
         mine = ours.to(device_and_dtype[0], *[getattr(gg, d) for d in device_and_dtype[1:]])
         torch_s = theirs.to(device_and_dtype[0], *[getattr(torch, d) for d in device_and_dtype[1:]])
         assert str(mine.dtype) == str(torch_s.dtype).removeprefix("torch.")
-        np.testing.assert_array_equal(mine.data, torch_s.numpy())
+        np.testing.assert_array_equal(mine.array, torch_s.numpy())

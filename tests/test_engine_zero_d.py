@@ -32,14 +32,14 @@ def test_a_zero_d_result_holds_an_array(name, requires_grad):
     x = gg.tensor([1.0, 2.0, 4.0], requires_grad=requires_grad)
     result = ZERO_D[name](x)
     assert result.shape == ()
-    assert type(result.data) is np.ndarray
+    assert type(result.array) is np.ndarray
 
 
 def test_the_gradient_of_a_zero_d_leaf_is_an_array():
     w = gg.tensor(3.0, requires_grad=True)
     (w * w).backward()
     (w * w).backward()  # the second adds to the first
-    assert type(w.grad.data) is np.ndarray and w.grad.item() == 12.0
+    assert type(w.grad.array) is np.ndarray and w.grad.item() == 12.0
 
 
 @pytest.mark.torch

@@ -169,7 +169,7 @@ def test_sigterm_during_save_removes_the_temporary_and_ends_the_process(target):
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == -signal.SIGTERM  # it still ends as SIGTERM says
     assert temporaries(target.parent) == []
-    assert gg.load(target)["w"].data.tolist() == [0.0, 0.0, 0.0]
+    assert gg.load(target)["w"].array.tolist() == [0.0, 0.0, 0.0]
 
 
 @pytest.mark.skipif(os.name != "posix", reason="sends POSIX signals")
@@ -179,12 +179,12 @@ def test_the_next_save_removes_what_a_killed_save_left(target, tmp_path):
     process.wait(timeout=30)
     left = temporaries(target.parent)
     assert len(left) == 1
-    assert gg.load(target)["w"].data.tolist() == [0.0, 0.0, 0.0]  # the target is intact
+    assert gg.load(target)["w"].array.tolist() == [0.0, 0.0, 0.0]  # the target is intact
     other = tmp_path / f".other.safetensors.{process.pid}.0123456789ab.tmp"  # another target's: not ours
     other.write_bytes(b"x")
     gg.save({"w": gg.ones(2)}, target)
     assert temporaries(target.parent) == [other.name]
-    assert gg.load(target)["w"].data.tolist() == [1.0, 1.0]
+    assert gg.load(target)["w"].array.tolist() == [1.0, 1.0]
 
 
 def test_only_stale_temporaries_of_the_same_target_are_removed(target, tmp_path):

@@ -20,8 +20,8 @@ import glassgrad.io
 
 
 def same_bits(a, b) -> bool:
-    a = a.data if isinstance(a, gg.Tensor) else a
-    b = b.data if isinstance(b, gg.Tensor) else b
+    a = a.array if isinstance(a, gg.Tensor) else a
+    b = b.array if isinstance(b, gg.Tensor) else b
     return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
 
 
@@ -72,8 +72,8 @@ def test_loaded_weights_give_the_same_predictions_bit_for_bit(tmp_path):
     loaded = gg.load(str(tmp_path / "m.safetensors"))  # a str or a pathlib.Path
     after = gg.nn.functional.linear(X, loaded["weight"], loaded["bias"]).relu()
     assert same_bits(before, after)
-    loaded["weight"].data[0, 0] += 1.0  # loaded arrays are ordinary, writable and the file's own copy
-    assert gg.load(tmp_path / "m.safetensors")["weight"].data[0, 0] == state["weight"].data[0, 0]
+    loaded["weight"].array[0, 0] += 1.0  # loaded arrays are ordinary, writable and the file's own copy
+    assert gg.load(tmp_path / "m.safetensors")["weight"].array[0, 0] == state["weight"].array[0, 0]
 
 
 def test_files_are_plain_safetensors_for_other_tools(tmp_path, torch):
@@ -83,7 +83,7 @@ def test_files_are_plain_safetensors_for_other_tools(tmp_path, torch):
     gg.save({"model": state, "epochs": 3}, tmp_path / "m.safetensors")
     seen_by_torch = torch_load_file(str(tmp_path / "m.safetensors"))
     assert set(seen_by_torch) == {"model.layer.weight", "model.layer.bias"}
-    np.testing.assert_array_equal(seen_by_torch["model.layer.weight"].numpy(), state["layer.weight"].data)
+    np.testing.assert_array_equal(seen_by_torch["model.layer.weight"].numpy(), state["layer.weight"].array)
     from safetensors.torch import save_file as torch_save_file
 
     torch_save_file({"w": torch.arange(6, dtype=torch.float64).reshape(2, 3)}, str(tmp_path / "t.safetensors"),
@@ -162,7 +162,7 @@ def test_a_header_length_that_starts_like_a_pickle_still_loads(tmp_path):
     path = tmp_path / "m.safetensors"
     path.write_bytes(struct.pack("<Q", len(header)) + header + struct.pack("<f", 2.5))
     assert path.read_bytes()[:2] == b"\x80\x02"  # the opening bytes of a protocol-2 pickle
-    assert gg.load(path)["w"].data.tolist() == [2.5]
+    assert gg.load(path)["w"].array.tolist() == [2.5]
 
 
 def test_torch_save_output_renamed_is_refused(tmp_path, torch):

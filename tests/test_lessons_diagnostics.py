@@ -15,8 +15,8 @@ def one_batch_run(torch=None):
     y = (x.sum(axis=1) > 0).astype(np.int64)
     model = gg.nn.mlp([3, 5, 2], seed=0)
     with gg.no_grad():
-        model[0].bias.data[4] = -100.0  # unit 5 of the hidden layer can never fire: it is dead
-    start = {name: p.data.copy() for name, p in model.named_parameters()}
+        model[0].bias.array[4] = -100.0  # unit 5 of the hidden layer can never fire: it is dead
+    start = {name: p.array.copy() for name, p in model.named_parameters()}
     diagnostics = Diagnostics()
     lr = 0.1
     gg.fit(model, gg.nn.CrossEntropyLoss(), gg.optim.SGD(model.parameters(), lr=lr),

@@ -88,8 +88,8 @@ def test_he_initialisation_keeps_a_deep_relu_networks_gradient_where_the_default
     sizes = [64] + [32] * 8 + [10]
     model = network(sizes, seed=0, he_init=True)
     for layer in (m for m in model.modules() if isinstance(m, Linear)):  # N(0, 2/fan_in), zero bias
-        assert np.std(layer.weight.data) == pytest.approx(math.sqrt(2 / layer.weight.shape[1]), rel=0.15)
-        assert not np.any(layer.bias.data)
+        assert np.std(layer.weight.array) == pytest.approx(math.sqrt(2 / layer.weight.shape[1]), rel=0.15)
+        assert not np.any(layer.bias.array)
     digits = gg.data.load_digits()
     inputs, targets = (t[:256] for t in digits.tensors)
     he = layer_gradient_norms(model, inputs, targets)

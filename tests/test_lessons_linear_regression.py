@@ -15,7 +15,7 @@ def document():
 
 
 def data():
-    x, y = (t.data[:, 0].astype(np.float64) for t in linear_regression_1d(n_samples=lesson.N_SAMPLES,
+    x, y = (t.array[:, 0].astype(np.float64) for t in linear_regression_1d(n_samples=lesson.N_SAMPLES,
                                                                             seed=lesson.SEED).tensors)
     return x, y
 

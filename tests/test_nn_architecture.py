@@ -40,7 +40,7 @@ def test_mlp_options_build_the_documented_layers():
                                   "Softmax"]
     assert layer_types(model[4].block) == ["Linear", "BatchNorm1d", "Tanh"]
     out = model.eval()(gg.randn(4, 5, seed=1))
-    np.testing.assert_allclose(out.data.sum(axis=1), np.ones(4), rtol=1e-6)
+    np.testing.assert_allclose(out.array.sum(axis=1), np.ones(4), rtol=1e-6)
 
 
 def test_mlp_residual_wraps_every_hidden_layer_as_wide_as_its_input():
@@ -50,8 +50,8 @@ def test_mlp_residual_wraps_every_hidden_layer_as_wide_as_its_input():
 def test_mlp_seed_repeats_weights_and_dropout_masks():
     first, second = nn.mlp([3, 6, 2], dropout=0.5, seed=4), nn.mlp([3, 6, 2], dropout=0.5, seed=4)
     x = gg.randn(10, 3, seed=0)
-    np.testing.assert_array_equal(first(x).data, second(x).data)
-    assert not np.array_equal(nn.mlp([3, 6, 2], seed=5)[0].weight.data, first[0].weight.data)
+    np.testing.assert_array_equal(first(x).array, second(x).array)
+    assert not np.array_equal(nn.mlp([3, 6, 2], seed=5)[0].weight.array, first[0].weight.array)
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -78,7 +78,7 @@ def test_architecture_is_json_and_rebuilds_the_same_model():
     assert list(rebuilt.state_dict()) == list(model.state_dict())
     rebuilt.load_state_dict(model.state_dict())
     x = gg.randn(4, 5, seed=2)
-    np.testing.assert_array_equal(rebuilt.eval()(x).data, model.eval()(x).data)
+    np.testing.assert_array_equal(rebuilt.eval()(x).array, model.eval()(x).array)
 
 
 def test_architecture_keeps_float64():
@@ -151,11 +151,11 @@ def build(specs, width: int) -> nn.Module:
 def test_from_architecture_with_weights_rebuilds_any_model_exactly(specs, width):
     model = build(specs, width)
     for parameter in model.parameters():
-        parameter.data[...] = np.arange(parameter.data.size).reshape(parameter.shape)
+        parameter.array[...] = np.arange(parameter.array.size).reshape(parameter.shape)
     rebuilt = nn.from_architecture(nn.architecture(model), model.state_dict())
     assert list(rebuilt.state_dict()) == list(model.state_dict())
     for (name, mine), theirs in zip(rebuilt.state_dict().items(), model.state_dict().values()):
-        np.testing.assert_array_equal(mine.data, theirs.data, err_msg=name)
+        np.testing.assert_array_equal(mine.array, theirs.array, err_msg=name)
 
 
 @given(specs=layer_specs, width=st.integers(1, 4), data=st.data())

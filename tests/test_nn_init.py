@@ -19,7 +19,7 @@ FAN_IN, FAN_OUT = 250, 240
 def draws(fill, shape=SHAPE, **kwargs) -> np.ndarray:
     tensor = gg.zeros(*shape)
     assert fill(tensor, **kwargs) is tensor
-    return tensor.data.astype(np.float64)
+    return tensor.array.astype(np.float64)
 
 
 def assert_uniform(values: np.ndarray, bound: float) -> None:
@@ -88,7 +88,7 @@ def test_fills_parameters_in_place_outside_the_graph():
     layer = gg.nn.Linear(3, 2)
     weight = layer.weight
     init.constant_(layer.weight, 0.5)
-    assert layer.weight is weight and weight.requires_grad and np.all(weight.data == 0.5)
+    assert layer.weight is weight and weight.requires_grad and np.all(weight.array == 0.5)
     assert weight.dtype == np.float32
     init.normal_(layer.bias, seed=0)
     assert layer.bias.dtype == np.float32

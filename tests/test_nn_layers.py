@@ -17,13 +17,13 @@ shapes = st.lists(st.integers(1, 5), min_size=1, max_size=3).map(tuple)
 
 
 def torch_copy(torch, tensor: gg.Tensor):
-    return torch.tensor(tensor.data.copy(), requires_grad=True)
+    return torch.tensor(tensor.array.copy(), requires_grad=True)
 
 
 def test_linear_default_init_is_uniform_within_one_over_sqrt_fan_in():
     layer = nn.Linear(400, 300, seed=0)
     bound = 1 / math.sqrt(400)
-    weight, bias = layer.weight.data.astype(np.float64), layer.bias.data.astype(np.float64)
+    weight, bias = layer.weight.array.astype(np.float64), layer.bias.array.astype(np.float64)
     assert layer.weight.shape == (300, 400) and layer.bias.shape == (300,)
     assert np.abs(weight).max() <= bound and np.abs(bias).max() <= bound
     # U(−b, b): mean 0, variance b²/3; 120,000 draws put the sample statistics within a few % of them
@@ -33,17 +33,17 @@ def test_linear_default_init_is_uniform_within_one_over_sqrt_fan_in():
 
 
 def test_linear_init_repeats_with_a_seed_and_with_manual_seed():
-    np.testing.assert_array_equal(nn.Linear(5, 4, seed=7).weight.data, nn.Linear(5, 4, seed=7).weight.data)
-    assert not np.array_equal(nn.Linear(5, 4, seed=7).weight.data, nn.Linear(5, 4, seed=8).weight.data)
+    np.testing.assert_array_equal(nn.Linear(5, 4, seed=7).weight.array, nn.Linear(5, 4, seed=7).weight.array)
+    assert not np.array_equal(nn.Linear(5, 4, seed=7).weight.array, nn.Linear(5, 4, seed=8).weight.array)
     gg.manual_seed(3)
     first = nn.Linear(5, 4)
     gg.manual_seed(3)
     second = nn.Linear(5, 4)
-    np.testing.assert_array_equal(first.weight.data, second.weight.data)
-    np.testing.assert_array_equal(first.bias.data, second.bias.data)
+    np.testing.assert_array_equal(first.weight.array, second.weight.array)
+    np.testing.assert_array_equal(first.bias.array, second.bias.array)
     generator = np.random.default_rng(11)
-    np.testing.assert_array_equal(nn.Linear(5, 4, generator=generator).weight.data,
-                                  nn.Linear(5, 4, generator=np.random.default_rng(11)).weight.data)
+    np.testing.assert_array_equal(nn.Linear(5, 4, generator=generator).weight.array,
+                                  nn.Linear(5, 4, generator=np.random.default_rng(11)).weight.array)
 
 
 def test_linear_arguments_are_checked():
@@ -61,18 +61,18 @@ def test_linear_matches_pytorch_values_and_gradients(torch):
     ours = nn.Linear(6, 4, seed=0)
     theirs = torch.nn.Linear(6, 4)
     with torch.no_grad():
-        theirs.weight.copy_(torch.tensor(ours.weight.data))
-        theirs.bias.copy_(torch.tensor(ours.bias.data))
+        theirs.weight.copy_(torch.tensor(ours.weight.array))
+        theirs.bias.copy_(torch.tensor(ours.bias.array))
     x = gg.randn(5, 6, seed=1, requires_grad=True)
     tx = torch_copy(torch, x)
     out, tout = ours(x), theirs(tx)
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out.array, tout.detach().numpy(), rtol=1e-5, atol=1e-6)
     upstream = gg.randn(5, 4, seed=2)
     out.backward(upstream)
-    tout.backward(torch.tensor(upstream.data))
-    np.testing.assert_allclose(ours.weight.grad.data, theirs.weight.grad.numpy(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(ours.bias.grad.data, theirs.bias.grad.numpy(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-5, atol=1e-6)
+    tout.backward(torch.tensor(upstream.array))
+    np.testing.assert_allclose(ours.weight.grad.array, theirs.weight.grad.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours.bias.grad.array, theirs.bias.grad.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(x.grad.array, tx.grad.numpy(), rtol=1e-5, atol=1e-6)
 
 
 ACTIVATIONS = [
@@ -94,11 +94,11 @@ def test_parameter_free_layers_match_pytorch(torch, make_ours, make_theirs, shap
     x = gg.randn(*shape, seed=seed, requires_grad=True, dtype=gg.float64)
     tx = torch_copy(torch, x)
     out, tout = make_ours()(x), make_theirs(torch)(tx)
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out.array, tout.detach().numpy(), rtol=1e-10, atol=1e-12)
     upstream = gg.randn(*out.shape, seed=seed + 1, dtype=gg.float64)
     out.backward(upstream)
-    tout.backward(torch.tensor(upstream.data))
-    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    tout.backward(torch.tensor(upstream.array))
+    np.testing.assert_allclose(x.grad.array, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
 @given(batch=st.integers(1, 4), rest=st.lists(st.integers(1, 4), min_size=1, max_size=3))
@@ -106,9 +106,9 @@ def test_flatten_keeps_the_batch_dim_and_reshapes_gradients_back(batch, rest):
     x = gg.randn(batch, *rest, seed=0, requires_grad=True)
     out = nn.Flatten()(x)
     assert out.shape == (batch, int(np.prod(rest)))
-    np.testing.assert_array_equal(out.data, x.data.reshape(batch, -1))
+    np.testing.assert_array_equal(out.array, x.array.reshape(batch, -1))
     out.backward(gg.ones(*out.shape) * 2)
-    np.testing.assert_array_equal(x.grad.data, np.full(x.shape, 2.0, np.float32))
+    np.testing.assert_array_equal(x.grad.array, np.full(x.shape, 2.0, np.float32))
 
 
 def test_sequential_indexing_length_iteration_and_append():
@@ -121,7 +121,7 @@ def test_sequential_indexing_length_iteration_and_append():
     assert isinstance(tail, nn.Sequential) and list(tail) == [act, last]
     assert [name for name, _ in tail.named_children()] == ["1", "2"]
     x = gg.randn(2, 3, seed=2)
-    np.testing.assert_array_equal(model(x).data, last(act(first(x))).data)
+    np.testing.assert_array_equal(model(x).array, last(act(first(x))).array)
     replacement = nn.Linear(4, 5, seed=3)
     model[-1] = replacement
     assert model(x).shape == (2, 5) and model[2] is replacement
@@ -152,7 +152,7 @@ class TanhLayer(nn.Module):
 def test_residual_adds_the_input_and_passes_gradcheck():
     model = nn.Residual(nn.Sequential(nn.Linear(3, 3, seed=0), nn.Tanh(), nn.Linear(3, 3, seed=1))).double()
     x = gg.randn(4, 3, seed=2, dtype=gg.float64, requires_grad=True)
-    np.testing.assert_allclose(model(x).data, x.data + model.block(x).data, rtol=1e-12)
+    np.testing.assert_allclose(model(x).array, x.array + model.block(x).array, rtol=1e-12)
     report = gg.gradcheck(model, [x])
     assert report.ok, str(report)
     block = TanhLayer(gg.randn(3, 3, seed=3, dtype=gg.float64))
@@ -169,7 +169,7 @@ def test_residual_adds_the_input_and_passes_gradcheck():
     nn.init.zeros_(zero_block.block.weight)
     x.grad = None
     zero_block(x).backward(gg.ones(4, 3, dtype=gg.float64) * 5)
-    np.testing.assert_array_equal(x.grad.data, np.full((4, 3), 5.0))
+    np.testing.assert_array_equal(x.grad.array, np.full((4, 3), 5.0))
 
 
 def test_residual_shape_mismatch_is_explained():
@@ -184,32 +184,32 @@ def test_dropout_in_eval_is_the_identity_like_pytorch(torch):
     tx = torch_copy(torch, x)
     out = nn.Dropout(0.5, seed=1).eval()(x)
     tout = torch.nn.Dropout(0.5).eval()(tx)
-    np.testing.assert_array_equal(out.data, tout.detach().numpy())
+    np.testing.assert_array_equal(out.array, tout.detach().numpy())
     out.backward(gg.ones(4, 5) * 3)
     tout.backward(torch.full((4, 5), 3.0))
-    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
+    np.testing.assert_array_equal(x.grad.array, tx.grad.numpy())
 
 
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
 def test_dropout_in_training_drops_a_fraction_p_and_rescales(p):
     x = gg.randn(200, 100, seed=0, requires_grad=True)
     out = nn.Dropout(p, seed=1)(x)
-    kept = out.data != 0
-    np.testing.assert_allclose(out.data[kept], x.data[kept] / (1 - p), rtol=1e-6)
+    kept = out.array != 0
+    np.testing.assert_allclose(out.array[kept], x.array[kept] / (1 - p), rtol=1e-6)
     # 20,000 Bernoulli(p) draws: the dropped fraction is within 5 standard deviations of p
     assert abs((1 - kept.mean()) - p) < 5 * math.sqrt(p * (1 - p) / kept.size)
     out.backward(gg.ones(200, 100))
-    np.testing.assert_allclose(x.grad.data, kept / (1 - p), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.array, kept / (1 - p), rtol=1e-6)
 
 
 def test_dropout_masks_repeat_with_a_seed_and_edge_probabilities():
     x = gg.ones(50)
-    np.testing.assert_array_equal(nn.Dropout(0.3, seed=4)(x).data, nn.Dropout(0.3, seed=4)(x).data)
+    np.testing.assert_array_equal(nn.Dropout(0.3, seed=4)(x).array, nn.Dropout(0.3, seed=4)(x).array)
     gg.manual_seed(9)
-    first = nn.Dropout(0.3)(x).data
+    first = nn.Dropout(0.3)(x).array
     gg.manual_seed(9)
-    np.testing.assert_array_equal(nn.Dropout(0.3)(x).data, first)
-    assert np.all(nn.Dropout(1.0)(x).data == 0)
+    np.testing.assert_array_equal(nn.Dropout(0.3)(x).array, first)
+    assert np.all(nn.Dropout(1.0)(x).array == 0)
     assert nn.Dropout(0.0)(x) is x
     with pytest.raises(ValueError, match="between 0 and 1, but got 1.5"):
         nn.Dropout(1.5)

@@ -51,24 +51,24 @@ def test_loss_modules_match_pytorch(torch, ours_class, torch_name, kind, reducti
     tx = torch.tensor(raw_input, requires_grad=True)
     loss = ours_class(reduction=reduction)(x, gg.tensor(raw_target))
     tloss = getattr(torch.nn, torch_name)(reduction=reduction)(tx, torch.tensor(raw_target))
-    np.testing.assert_allclose(loss.data, tloss.detach().numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(loss.array, tloss.detach().numpy(), rtol=1e-9, atol=1e-12)
     upstream = np.random.default_rng(seed + 1).normal(size=loss.shape)
     loss.backward(gg.tensor(upstream))
     tloss.backward(torch.tensor(upstream))
-    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(x.grad.array, tx.grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
 def test_float32_cross_entropy_module_matches_pytorch(torch):
     logits = gg.randn(32, 10, seed=0, requires_grad=True)
     labels = gg.randint(0, 10, 32, seed=1)
-    tlogits = torch.tensor(logits.data, requires_grad=True)
+    tlogits = torch.tensor(logits.array, requires_grad=True)
     loss = nn.CrossEntropyLoss()(logits, labels)
-    tloss = torch.nn.CrossEntropyLoss()(tlogits, torch.tensor(labels.data))
+    tloss = torch.nn.CrossEntropyLoss()(tlogits, torch.tensor(labels.array))
     assert loss.dtype == np.float32
     np.testing.assert_allclose(loss.item(), tloss.item(), rtol=1e-6)
     loss.backward()
     tloss.backward()
-    np.testing.assert_allclose(logits.grad.data, tlogits.grad.numpy(), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(logits.grad.array, tlogits.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 
 def test_loss_modules_check_arguments_early():

@@ -24,7 +24,7 @@ class TwoLayer(nn.Module):
 
 
 def snapshot(model: nn.Module) -> dict[str, np.ndarray]:
-    return {name: value.data.copy() for name, value in model.state_dict().items()}
+    return {name: value.array.copy() for name, value in model.state_dict().items()}
 
 
 def assert_same_state(model: nn.Module, expected: dict[str, np.ndarray]) -> None:
@@ -66,11 +66,11 @@ def test_shared_parameter_listed_once():
 def test_parameter_shares_memory_is_a_leaf_and_its_grad_is_a_plain_tensor():
     source = gg.zeros(2, 2)
     param = nn.Parameter(source)
-    source.data[0, 0] = 5.0
-    assert param.data[0, 0] == 5.0
+    source.array[0, 0] = 5.0
+    assert param.array[0, 0] == 5.0
     (param * 3).sum().backward()
     assert type(param.grad) is gg.Tensor
-    np.testing.assert_array_equal(param.grad.data, np.full((2, 2), 3.0))
+    np.testing.assert_array_equal(param.grad.array, np.full((2, 2), 3.0))
     assert repr(param).startswith("Parameter containing:\ntensor(")
     with pytest.raises(RuntimeError, match="floating point"):
         nn.Parameter(gg.tensor([1, 2]))
@@ -103,8 +103,8 @@ def test_state_dict_values_share_memory_but_are_detached():
     layer = nn.Linear(2, 2)
     state = layer.state_dict()
     assert not state["weight"].requires_grad and type(state["weight"]) is gg.Tensor
-    layer.weight.data[0, 0] = 42.0
-    assert state["weight"].data[0, 0] == 42.0
+    layer.weight.array[0, 0] = 42.0
+    assert state["weight"].array[0, 0] == 42.0
     assert layer.state_dict(keep_vars=True)["weight"] is layer.weight
 
 
@@ -114,11 +114,11 @@ def test_state_dict_round_trip_reproduces_outputs():
     source(x)  # update the running statistics
     source.eval()
     target = nn.mlp([5, 8, 8, 3], batch_norm=True, seed=99).eval()
-    assert not np.array_equal(target(x).data, source(x).data)
-    result = target.load_state_dict({k: v.data.copy() for k, v in source.state_dict().items()})
+    assert not np.array_equal(target(x).array, source(x).array)
+    result = target.load_state_dict({k: v.array.copy() for k, v in source.state_dict().items()})
     assert result.missing_keys == [] and result.unexpected_keys == []
-    np.testing.assert_array_equal(target(x).data, source(x).data)
-    assert int(target[1].num_batches_tracked.data) == 1
+    np.testing.assert_array_equal(target(x).array, source(x).array)
+    assert int(target[1].num_batches_tracked.array) == 1
 
 
 def test_load_keeps_the_parameter_objects():
@@ -126,7 +126,7 @@ def test_load_keeps_the_parameter_objects():
     weight = layer.weight
     layer.load_state_dict(nn.Linear(3, 2, seed=1).state_dict())
     assert layer.weight is weight
-    np.testing.assert_array_equal(layer.weight.data, nn.Linear(3, 2, seed=1).weight.data)
+    np.testing.assert_array_equal(layer.weight.array, nn.Linear(3, 2, seed=1).weight.array)
 
 
 @pytest.mark.parametrize("edit, messages", [
@@ -143,7 +143,7 @@ def test_load_keeps_the_parameter_objects():
 def test_strict_load_errors_list_every_problem_and_change_nothing(edit, messages):
     model = nn.mlp([4, 3, 4], seed=0)
     before = snapshot(model)
-    state = {k: v.data + 1.0 for k, v in nn.mlp([4, 3, 4], seed=5).state_dict().items()}
+    state = {k: v.array + 1.0 for k, v in nn.mlp([4, 3, 4], seed=5).state_dict().items()}
     edit(state)
     with pytest.raises(RuntimeError) as error:
         model.load_state_dict(state)
@@ -162,13 +162,13 @@ def test_non_strict_load_reports_keys_and_loads_the_rest():
     source["head.weight"] = gg.zeros(2)
     result = model.load_state_dict(source, strict=False)
     assert result.missing_keys == ["2.bias"] and result.unexpected_keys == ["head.weight"]
-    np.testing.assert_array_equal(model[0].weight.data, source["0.weight"].data)
+    np.testing.assert_array_equal(model[0].weight.array, source["0.weight"].array)
 
 
 def test_non_strict_load_still_refuses_shape_mismatch():
     model = nn.mlp([4, 3, 4], seed=0)
     before = snapshot(model)
-    source = {k: v.data + 1 for k, v in model.state_dict().items()}
+    source = {k: v.array + 1 for k, v in model.state_dict().items()}
     source["2.weight"] = np.zeros((5, 3), np.float32)
     with pytest.raises(RuntimeError, match="size mismatch for 2.weight"):
         model.load_state_dict(source, strict=False)
@@ -190,7 +190,7 @@ def test_zero_grad_to_none_and_to_zeros():
     model = nn.mlp([2, 3, 1], seed=0)
     model(gg.ones(4, 2)).sum().backward()
     model.zero_grad(set_to_none=False)
-    assert all(np.all(p.grad.data == 0) for p in model.parameters())
+    assert all(np.all(p.grad.array == 0) for p in model.parameters())
     model.zero_grad()
     assert all(p.grad is None for p in model.parameters())
 
@@ -200,7 +200,7 @@ def test_gradients_accumulate_until_zero_grad():
     x = gg.tensor([[1.0, 2.0]])
     layer(x).sum().backward()
     layer(x).sum().backward()
-    np.testing.assert_array_equal(layer.weight.grad.data, 2 * x.data)
+    np.testing.assert_array_equal(layer.weight.grad.array, 2 * x.array)
 
 
 def test_train_and_eval_reach_every_submodule():
@@ -231,8 +231,8 @@ def test_forward_hooks_fire_with_inputs_and_output_and_remove():
     assert len(seen) == 1
     module, inputs, output = seen[0]
     assert module is model[1] and inputs[0].shape == (5, 4)
-    np.testing.assert_array_equal(output.data, np.maximum(inputs[0].data, 0))
-    np.testing.assert_allclose(out.data, output.data @ model[2].weight.data.T + model[2].bias.data, rtol=1e-6)
+    np.testing.assert_array_equal(output.array, np.maximum(inputs[0].array, 0))
+    np.testing.assert_allclose(out.array, output.array @ model[2].weight.array.T + model[2].bias.array, rtol=1e-6)
     handle.remove()
     model(x)
     assert len(seen) == 1
@@ -241,10 +241,10 @@ def test_forward_hooks_fire_with_inputs_and_output_and_remove():
 def test_hooks_can_replace_values_and_global_hooks_see_every_module():
     layer = nn.Linear(2, 2, seed=0)
     with layer.register_forward_hook(lambda m, i, o: o * 0):
-        assert np.all(layer(gg.ones(1, 2)).data == 0)
-    assert np.any(layer(gg.ones(1, 2)).data != 0)
+        assert np.all(layer(gg.ones(1, 2)).array == 0)
+    assert np.any(layer(gg.ones(1, 2)).array != 0)
     with layer.register_forward_pre_hook(lambda m, inputs: gg.zeros(1, 2)):
-        np.testing.assert_array_equal(layer(gg.ones(1, 2)).data[0], layer.bias.data)
+        np.testing.assert_array_equal(layer(gg.ones(1, 2)).array[0], layer.bias.array)
     order = []
     model = nn.mlp([2, 2, 2], seed=0)
     with nn.register_module_forward_pre_hook(lambda m, i: order.append(("enter", type(m).__name__))), \
@@ -258,11 +258,11 @@ def test_hooks_can_replace_values_and_global_hooks_see_every_module():
 
 def test_to_double_converts_parameters_and_buffers():
     model = nn.mlp([2, 3, 1], batch_norm=True, seed=0)
-    first = model[0].weight.data.copy()
+    first = model[0].weight.array.copy()
     model.double()
     assert all(p.dtype == np.float64 for p in model.parameters())
     assert model[1].running_mean.dtype == np.float64 and model[1].num_batches_tracked.dtype == np.int64
-    np.testing.assert_array_equal(model[0].weight.data, first.astype(np.float64))
+    np.testing.assert_array_equal(model[0].weight.array, first.astype(np.float64))
     assert model(gg.ones(2, 2, dtype=gg.float64)).dtype == np.float64
 
 

@@ -16,8 +16,8 @@ def torch_twin_batchnorm(torch, ours: nn.BatchNorm1d):
                                   track_running_stats=ours.track_running_stats, dtype=torch.float64)
     if ours.affine:
         with torch.no_grad():
-            theirs.weight.copy_(torch.tensor(ours.weight.data))
-            theirs.bias.copy_(torch.tensor(ours.bias.data))
+            theirs.weight.copy_(torch.tensor(ours.weight.array))
+            theirs.bias.copy_(torch.tensor(ours.bias.array))
     return theirs
 
 
@@ -28,13 +28,13 @@ def randomise_affine(layer: nn.Module, seed: int) -> None:
 
 def run_both(torch, ours, theirs, x: gg.Tensor, seed: int):
     """Forward and backward through both with the same upstream gradient; returns (ours, theirs) arrays."""
-    x = gg.tensor(x.data, requires_grad=True)
-    tx = torch.tensor(x.data.copy(), requires_grad=True)
+    x = gg.tensor(x.array, requires_grad=True)
+    tx = torch.tensor(x.array.copy(), requires_grad=True)
     out, tout = ours(x), theirs(tx)
     upstream = gg.randn(*out.shape, seed=seed, dtype=gg.float64)
     out.backward(upstream)
-    tout.backward(torch.tensor(upstream.data))
-    return (out.data, x.grad.data), (tout.detach().numpy(), tx.grad.numpy())
+    tout.backward(torch.tensor(upstream.array))
+    return (out.array, x.grad.array), (tout.detach().numpy(), tx.grad.numpy())
 
 
 def assert_close(ours, theirs, rtol=1e-9, atol=1e-10):
@@ -51,19 +51,19 @@ def test_batchnorm_matches_pytorch_over_several_steps_then_in_eval(torch, moment
     for step in range(4):
         x = gg.randn(*shape, seed=step, dtype=gg.float64) * (step + 1) + step
         assert_close(*run_both(torch, ours, theirs, x, seed=100 + step))
-        np.testing.assert_allclose(ours.weight.grad.data, theirs.weight.grad.numpy(), rtol=1e-9, atol=1e-10)
-        np.testing.assert_allclose(ours.bias.grad.data, theirs.bias.grad.numpy(), rtol=1e-9, atol=1e-10)
+        np.testing.assert_allclose(ours.weight.grad.array, theirs.weight.grad.numpy(), rtol=1e-9, atol=1e-10)
+        np.testing.assert_allclose(ours.bias.grad.array, theirs.bias.grad.numpy(), rtol=1e-9, atol=1e-10)
         ours.zero_grad()
         theirs.zero_grad()
-    np.testing.assert_allclose(ours.running_mean.data, theirs.running_mean.numpy(), rtol=1e-12)
-    np.testing.assert_allclose(ours.running_var.data, theirs.running_var.numpy(), rtol=1e-12)
-    assert int(ours.num_batches_tracked.data) == int(theirs.num_batches_tracked) == 4
+    np.testing.assert_allclose(ours.running_mean.array, theirs.running_mean.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.running_var.array, theirs.running_var.numpy(), rtol=1e-12)
+    assert int(ours.num_batches_tracked.array) == int(theirs.num_batches_tracked) == 4
     ours.eval()
     theirs.eval()
     x = gg.randn(*shape, seed=9, dtype=gg.float64)
     assert_close(*run_both(torch, ours, theirs, x, seed=10))
-    np.testing.assert_allclose(ours.weight.grad.data, theirs.weight.grad.numpy(), rtol=1e-9, atol=1e-10)
-    assert int(ours.num_batches_tracked.data) == 4  # eval does not update the statistics
+    np.testing.assert_allclose(ours.weight.grad.array, theirs.weight.grad.numpy(), rtol=1e-9, atol=1e-10)
+    assert int(ours.num_batches_tracked.array) == 4  # eval does not update the statistics
 
 
 def test_running_variance_update_is_the_unbiased_formula():
@@ -71,22 +71,22 @@ def test_running_variance_update_is_the_unbiased_formula():
     x = gg.tensor([[1.0, 4.0], [2.0, 0.0], [6.0, 5.0]], dtype=gg.float64)
     layer(x)
     n = 3
-    np.testing.assert_allclose(layer.running_mean.data, 0.25 * x.data.mean(0))
-    np.testing.assert_allclose(layer.running_var.data, 0.75 * 1 + 0.25 * x.data.var(0) * n / (n - 1))
+    np.testing.assert_allclose(layer.running_mean.array, 0.25 * x.array.mean(0))
+    np.testing.assert_allclose(layer.running_var.array, 0.75 * 1 + 0.25 * x.array.var(0) * n / (n - 1))
 
 
 def test_batchnorm_float32_matches_pytorch(torch):
     ours = nn.BatchNorm1d(4)
     theirs = torch.nn.BatchNorm1d(4)
     x = gg.randn(16, 4, seed=0) * 3 + 1
-    tx = torch.tensor(x.data, requires_grad=True)
+    tx = torch.tensor(x.array, requires_grad=True)
     x.requires_grad = True
     out, tout = ours(x), theirs(tx)
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(out.array, tout.detach().numpy(), rtol=1e-4, atol=1e-5)
     (out * out).sum().backward()
     (tout * tout).sum().backward()
-    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-3, atol=1e-4)
-    np.testing.assert_allclose(ours.running_var.data, theirs.running_var.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(x.grad.array, tx.grad.numpy(), rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(ours.running_var.array, theirs.running_var.numpy(), rtol=1e-5)
 
 
 @pytest.mark.parametrize("affine, track", [(False, True), (True, False), (False, False)])
@@ -114,7 +114,7 @@ def test_batchnorm_errors_are_clear():
     layer = nn.BatchNorm1d(3)
     with pytest.raises(ValueError, match="more than 1 value per channel.*model.eval"):
         layer(gg.ones(1, 3))
-    assert int(layer.num_batches_tracked.data) == 0
+    assert int(layer.num_batches_tracked.array) == 0
     assert layer.eval()(gg.ones(1, 3)).shape == (1, 3)
 
 
@@ -126,15 +126,15 @@ def test_layernorm_matches_pytorch(torch, batch, features, seed, affine):
     if affine:
         randomise_affine(ours, seed)
         with torch.no_grad():
-            theirs.weight.copy_(torch.tensor(ours.weight.data))
-            theirs.bias.copy_(torch.tensor(ours.bias.data))
+            theirs.weight.copy_(torch.tensor(ours.weight.array))
+            theirs.bias.copy_(torch.tensor(ours.bias.array))
     x = gg.randn(batch, *features, seed=seed, dtype=gg.float64) * 2 + 1
     assert_close(*run_both(torch, ours, theirs, x, seed=seed + 2), rtol=1e-7, atol=1e-9)
     if affine:
-        np.testing.assert_allclose(ours.weight.grad.data, theirs.weight.grad.numpy(), rtol=1e-7, atol=1e-9)
-        np.testing.assert_allclose(ours.bias.grad.data, theirs.bias.grad.numpy(), rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(ours.weight.grad.array, theirs.weight.grad.numpy(), rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(ours.bias.grad.array, theirs.bias.grad.numpy(), rtol=1e-7, atol=1e-9)
     ours.eval()  # no running statistics: eval computes the same
-    np.testing.assert_allclose(ours(x).data, theirs(torch.tensor(x.data)).detach().numpy(), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(ours(x).array, theirs(torch.tensor(x.array)).detach().numpy(), rtol=1e-7, atol=1e-9)
 
 
 def test_layernorm_shape_error_and_gradcheck():
@@ -154,15 +154,15 @@ def test_functional_forms_match_pytorch(torch):
     weight, bias = gg.randn(3, seed=1, dtype=gg.float64), gg.randn(3, seed=2, dtype=gg.float64)
     ours_mean, ours_var = gg.zeros(3, dtype=gg.float64), gg.ones(3, dtype=gg.float64)
     their_mean, their_var = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
-    tx, tw, tb = (torch.tensor(t.data) for t in (x, weight, bias))
+    tx, tw, tb = (torch.tensor(t.array) for t in (x, weight, bias))
     out = F.batch_norm(x, ours_mean, ours_var, weight, bias, training=True, momentum=0.3)
     tout = torch.nn.functional.batch_norm(tx, their_mean, their_var, tw, tb, training=True, momentum=0.3)
-    np.testing.assert_allclose(out.data, tout.numpy(), rtol=1e-10)
-    np.testing.assert_allclose(ours_var.data, their_var.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(out.array, tout.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(ours_var.array, their_var.numpy(), rtol=1e-12)
     out = F.batch_norm(x, ours_mean, ours_var, weight, bias, training=False)
     tout = torch.nn.functional.batch_norm(tx, their_mean, their_var, tw, tb, training=False)
-    np.testing.assert_allclose(out.data, tout.numpy(), rtol=1e-10)
-    np.testing.assert_allclose(F.layer_norm(x, (3,), weight, bias).data,
+    np.testing.assert_allclose(out.array, tout.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(F.layer_norm(x, (3,), weight, bias).array,
                                torch.nn.functional.layer_norm(tx, (3,), tw, tb).numpy(), rtol=1e-10)
     assert F.dropout(x, 0.5, training=False) is x
     with pytest.raises(ValueError, match="needs running_mean and running_var"):

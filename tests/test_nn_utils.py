@@ -47,14 +47,14 @@ def test_clip_grad_norm_matches_pytorch(torch, shapes, seed, scale, max_norm, no
     assert isinstance(total, gg.Tensor) and total.shape == ()
     np.testing.assert_allclose(total.item(), their_total.item(), rtol=1e-12)
     for param, their_param in zip(ours, theirs):
-        np.testing.assert_allclose(param.grad.data, their_param.grad.numpy(), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(param.grad.array, their_param.grad.numpy(), rtol=1e-12, atol=1e-15)
 
 
 def test_clip_grad_norm_keeps_direction_and_reaches_max_norm():
     ours, _ = with_grads([(3, 4), (5,)], seed=0, scale=10.0)
-    before = np.concatenate([p.grad.data.ravel() for p in ours])
+    before = np.concatenate([p.grad.array.ravel() for p in ours])
     total = utils.clip_grad_norm_((p for p in ours), max_norm=1.0)  # a generator works, like model.parameters()
-    after = np.concatenate([p.grad.data.ravel() for p in ours])
+    after = np.concatenate([p.grad.array.ravel() for p in ours])
     assert total.item() == pytest.approx(np.linalg.norm(before))
     assert np.linalg.norm(after) == pytest.approx(1.0, rel=1e-5)
     np.testing.assert_allclose(after / np.linalg.norm(after), before / np.linalg.norm(before), rtol=1e-10)
@@ -79,7 +79,7 @@ def test_non_finite_gradients_are_left_visible_or_raise():
     param.grad = gg.tensor([1.0, math.inf, 2.0])
     total = utils.clip_grad_norm_([param], 1.0)
     assert math.isinf(total.item())
-    np.testing.assert_array_equal(param.grad.data, [1.0, math.inf, 2.0])  # not turned into NaN
+    np.testing.assert_array_equal(param.grad.array, [1.0, math.inf, 2.0])  # not turned into NaN
     with pytest.raises(RuntimeError, match="total norm .* is inf"):
         utils.clip_grad_norm_([param], 1.0, error_if_nonfinite=True)
 
@@ -91,7 +91,7 @@ def test_clip_grad_value_matches_pytorch(torch, shapes, seed, clip_value):
     assert utils.clip_grad_value_(ours, clip_value) is None
     torch.nn.utils.clip_grad_value_(theirs, clip_value)
     for param, their_param in zip(ours, theirs):
-        np.testing.assert_array_equal(param.grad.data, their_param.grad.numpy())
+        np.testing.assert_array_equal(param.grad.array, their_param.grad.numpy())
 
 
 def test_clip_grad_value_rejects_bad_values_and_non_tensors():
@@ -107,5 +107,5 @@ def test_clipping_a_real_model_only_touches_its_own_gradients():
     model(x).sum().backward()
     norm = utils.clip_grad_norm_(model.parameters(), 0.1)
     assert norm.item() > 0.1
-    clipped = math.sqrt(sum(float((p.grad.data.astype(np.float64) ** 2).sum()) for p in model.parameters()))
+    clipped = math.sqrt(sum(float((p.grad.array.astype(np.float64) ** 2).sum()) for p in model.parameters()))
     assert clipped == pytest.approx(0.1, rel=1e-4)

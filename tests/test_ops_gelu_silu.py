@@ -32,8 +32,8 @@ def test_values_and_gradients_match_pytorch_in_float64(torch, name, settings):
     theirs = torch.tensor(x, requires_grad=True)
     expected = getattr(torch.nn.functional, name)(theirs, **settings)
     expected.backward(torch.tensor(upstream))
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=0, atol=1e-12)
-    np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(out.array, expected.detach().numpy(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy(), rtol=0, atol=1e-12)
 
 
 @pytest.mark.torch
@@ -44,7 +44,7 @@ def test_modules_match_pytorch_in_float32(torch, name, settings):
     theirs = {"gelu": torch.nn.GELU, "silu": torch.nn.SiLU}[name](**settings)(torch.tensor(x))
     out = module(gg.tensor(x))
     assert out.dtype == gg.float32
-    np.testing.assert_allclose(out.data, theirs.numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(out.array, theirs.numpy(), rtol=1e-6, atol=1e-7)
 
 
 @given(arrays(np.float64, st.integers(1, 6), elements=finite))
@@ -84,4 +84,4 @@ def test_models_with_the_new_layers_round_trip_through_an_architecture():
     rebuilt.load_state_dict(model.state_dict())
     x = gg.randn(4, 2, seed=1)
     assert rebuilt[1].approximate == "tanh"
-    np.testing.assert_array_equal(rebuilt(x).data, model(x).data)
+    np.testing.assert_array_equal(rebuilt(x).array, model(x).array)

@@ -43,7 +43,7 @@ def test_local_derivative_times_upstream_is_the_engines_contribution(op, seed):
                         dtype=gg.float64, requires_grad=True) for _ in op.roles]
     upstream = rng.normal(size=shape)
     with gg.trace() as tape:
-        out = apply(op, tuple(inputs), *(t.data for t in inputs), *op.defaults)
+        out = apply(op, tuple(inputs), *(t.array for t in inputs), *op.defaults)
         out.backward(gg.tensor(upstream))
     steps = [step for step in tape.describe()["backward"] if step["op"] == op.name]
     assert len(steps) == len(op.roles)
@@ -51,7 +51,7 @@ def test_local_derivative_times_upstream_is_the_engines_contribution(op, seed):
         np.testing.assert_array_equal(step["upstream"]["values"], upstream)
         np.testing.assert_allclose(step["upstream"]["values"] * step["local"]["values"], step["output"]["values"],
                                    rtol=1e-12, atol=1e-15)
-        np.testing.assert_allclose(step["output"]["values"], tensor.grad.data, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(step["output"]["values"], tensor.grad.array, rtol=1e-12, atol=1e-15)
 
 
 def test_a_broadcast_input_gets_its_local_derivative_summed():
@@ -163,4 +163,4 @@ def test_each_loss_rows_formula_functions_compute_what_the_engine_does(name, red
     count = form.items(raw) if reduction == "mean" else 1
     sign = -1 if form.negated else 1
     np.testing.assert_allclose(sign * form.item_value(raw, target).sum() / count, loss.item(), rtol=1e-12)
-    np.testing.assert_allclose(form.gradient_value(raw, target) / count, x.grad.data, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(form.gradient_value(raw, target) / count, x.grad.array, rtol=1e-10, atol=1e-14)

@@ -107,14 +107,14 @@ def test_the_optimizer_steps_with_the_scheduled_lr():
     w = gg.tensor([1.0, 2.0], requires_grad=True)
     optimizer = optim.SGD([w], lr=0.1)
     schedule = lr_scheduler.ExponentialLR(optimizer, gamma=0.5)
-    expected = w.data.copy()
+    expected = w.array.copy()
     for epoch in range(4):
         optimizer.zero_grad()
         w.sum().backward()  # gradient 1 everywhere
         optimizer.step()
         expected = expected - 0.1 * 0.5**epoch
         schedule.step()
-    np.testing.assert_allclose(w.data, expected, rtol=1e-6)
+    np.testing.assert_allclose(w.array, expected, rtol=1e-6)
 
 
 @pytest.mark.parametrize("case", list(CASES))

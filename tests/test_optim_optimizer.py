@@ -130,36 +130,36 @@ def test_non_tensors_non_leaves_and_duplicates_are_refused():
 
 def test_groups_take_missing_options_from_the_defaults_and_use_their_own_lr():
     w, b = make_params()
-    start_w, start_b = w.data.copy(), b.data.copy()
+    start_w, start_b = w.array.copy(), b.array.copy()
     optimizer = optim.SGD([{"params": w, "lr": 0.5}], lr=0.1, momentum=0.9)
     optimizer.add_param_group({"params": [b]})
     assert [group["lr"] for group in optimizer.param_groups] == [0.5, 0.1]
     assert optimizer.param_groups[1]["momentum"] == 0.9
     set_grads([w, b], seed=1)
     optimizer.step()  # first momentum step: b ← g, w ← w − η·g
-    np.testing.assert_array_equal(w.data, start_w - 0.5 * w.grad.data)
-    np.testing.assert_array_equal(b.data, start_b - 0.1 * b.grad.data)
+    np.testing.assert_array_equal(w.array, start_w - 0.5 * w.grad.array)
+    np.testing.assert_array_equal(b.array, start_b - 0.1 * b.grad.array)
 
 
 def test_parameters_without_gradient_are_skipped():
     w, b = make_params()
-    start_b = b.data.copy()
+    start_b = b.array.copy()
     optimizer = optim.Adam([w, b], lr=0.1)
     set_grads([w], seed=1)
     optimizer.step()
-    np.testing.assert_array_equal(b.data, start_b)
+    np.testing.assert_array_equal(b.array, start_b)
     assert b not in optimizer.state and optimizer.state[w]["step"] == 1
 
 
 def test_frozen_parameters_can_be_listed_and_stay_put():
     w, b = make_params()
     b.requires_grad = False
-    start_b = b.data.copy()
+    start_b = b.array.copy()
     optimizer = optim.SGD([w, b], lr=0.1)
     (w.sum() + b.sum()).backward()
     optimizer.step()
-    np.testing.assert_array_equal(b.data, start_b)
-    np.testing.assert_array_equal(w.data, make_params()[0].data - 0.1)
+    np.testing.assert_array_equal(b.array, start_b)
+    np.testing.assert_array_equal(w.array, make_params()[0].array - 0.1)
 
 
 def test_step_with_closure_returns_the_loss():
@@ -172,10 +172,10 @@ def test_step_with_closure_returns_the_loss():
         loss.backward()
         return loss
 
-    start = w.data.copy()
+    start = w.array.copy()
     loss = optimizer.step(closure)
     assert loss.item() == pytest.approx(float((start**2).sum()))
-    np.testing.assert_allclose(w.data, start - 0.1 * 2 * start)
+    np.testing.assert_allclose(w.array, start - 0.1 * 2 * start)
 
 
 def test_repr_lists_each_group_like_pytorch():
@@ -202,11 +202,11 @@ def test_zero_grad_can_fill_with_zeros_and_backward_then_adds_fresh_gradients():
     optimizer = optim.SGD([w, b], lr=0.1)
     (w.sum() * 3 + b.sum()).backward()
     optimizer.zero_grad(set_to_none=False)
-    assert w.grad is not None and not w.grad.data.any() and w.grad.shape == w.shape
-    assert b.grad is not None and not b.grad.data.any()
+    assert w.grad is not None and not w.grad.array.any() and w.grad.shape == w.shape
+    assert b.grad is not None and not b.grad.array.any()
     (w.sum() * 2).backward()
-    np.testing.assert_array_equal(w.grad.data, np.full(w.shape, 2.0))
-    np.testing.assert_array_equal(b.grad.data, np.zeros(b.shape))
+    np.testing.assert_array_equal(w.grad.array, np.full(w.shape, 2.0))
+    np.testing.assert_array_equal(b.grad.array, np.zeros(b.shape))
 
 
 # --- in place, no allocations, dtype kept -------------------------------------------------------
@@ -215,19 +215,19 @@ def test_zero_grad_can_fill_with_zeros_and_backward_then_adds_fresh_gradients():
 @pytest.mark.parametrize(("kind", "options"), ALL_KINDS, ids=KIND_IDS)
 def test_a_step_updates_in_place_and_allocates_no_new_arrays(kind, options):
     params = make_params(dtype=np.float32, shapes=((200, 100), (100,)))
-    arrays = [param.data for param in params]
+    arrays = [param.array for param in params]
     optimizer = kind(params, **options)
     set_grads(params, seed=1)
     optimizer.step()  # the first step creates the state and the scratch space
     set_grads(params, seed=2)
-    before = [param.data.copy() for param in params]
+    before = [param.array.copy() for param in params]
     with traced_peak() as peak:
         optimizer.step()
         optimizer.step()
-    assert all(param.data is array for param, array in zip(params, arrays))
+    assert all(param.array is array for param, array in zip(params, arrays))
     assert all(param.dtype == np.float32 for param in params)
-    assert not np.array_equal(params[0].data, before[0])
-    assert peak.bytes < params[1].data.nbytes  # not even one array of the smallest parameter's size
+    assert not np.array_equal(params[0].array, before[0])
+    assert peak.bytes < params[1].array.nbytes  # not even one array of the smallest parameter's size
 
 
 # --- state_dict -----------------------------------------------------------------------------------
@@ -260,7 +260,7 @@ def test_state_dict_round_trip_resumes_identically(kind, options):
     optimizer = kind([{"params": params[:1], "lr": 0.03}, {"params": params[1:]}], **options)
     run_steps(optimizer, params, range(10))
     saved = optimizer.state_dict()
-    saved_values = [param.data.copy() for param in params]
+    saved_values = [param.array.copy() for param in params]
     run_steps(optimizer, params, range(10, 20))
 
     resumed_params = [gg.Tensor(value, requires_grad=True) for value in saved_values]
@@ -269,7 +269,7 @@ def test_state_dict_round_trip_resumes_identically(kind, options):
     assert resumed.param_groups[0]["lr"] == 0.03
     run_steps(resumed, resumed_params, range(10, 20))
     for original, again in zip(params, resumed_params):
-        np.testing.assert_array_equal(original.data, again.data)
+        np.testing.assert_array_equal(original.array, again.array)
 
 
 def test_load_state_dict_accepts_tensors_and_casts_to_the_parameter_dtype():
@@ -280,7 +280,7 @@ def test_load_state_dict_accepts_tensors_and_casts_to_the_parameter_dtype():
     saved["state"] = {
         str(index): {key: gg.Tensor(value) for key, value in entry.items()} for index, entry in saved["state"].items()
     }
-    params32 = [gg.Tensor(param.data.astype(np.float32), requires_grad=True) for param in params]
+    params32 = [gg.Tensor(param.array.astype(np.float32), requires_grad=True) for param in params]
     resumed = optim.SGD(params32, lr=0.1, momentum=0.9)
     resumed.load_state_dict(saved)
     buffer = resumed.state[params32[0]]["momentum_buffer"]
@@ -347,25 +347,25 @@ def test_tape_hears_each_sgd_update_with_its_numbers(tape):
     w, b, unused = make_params(shapes=((2, 3), (3,), (2,)))
     optimizer = optim.SGD([w, b, unused], lr=0.25)
     set_grads([w, b], seed=1)
-    start_w, start_b = w.data.copy(), b.data.copy()
+    start_w, start_b = w.array.copy(), b.array.copy()
     optimizer.step()
     assert len(tape.updates) == 2  # the parameter without a gradient is not reported
     for (name, formula, param, old, grad, lr, new), tensor, start in zip(tape.updates, [w, b], [start_w, start_b]):
         assert (name, formula, lr) == ("SGD", "w ← w − η·g", 0.25)
         assert param is tensor
         np.testing.assert_array_equal(old, start)
-        np.testing.assert_array_equal(grad, tensor.grad.data)
-        np.testing.assert_array_equal(new, start - 0.25 * tensor.grad.data)  # the rule, by hand
-        np.testing.assert_array_equal(new, tensor.data)
-        assert old is not start and new is not tensor.data and grad is not tensor.grad.data  # copies
+        np.testing.assert_array_equal(grad, tensor.grad.array)
+        np.testing.assert_array_equal(new, start - 0.25 * tensor.grad.array)  # the rule, by hand
+        np.testing.assert_array_equal(new, tensor.array)
+        assert old is not start and new is not tensor.array and grad is not tensor.grad.array  # copies
 
 
 def test_tape_hears_adam_with_its_formula_and_the_hand_computed_first_step(tape):
     (w,) = make_params(shapes=((5,),))
     optimizer = optim.Adam([w], lr=0.1, eps=1e-8)
     set_grads([w], seed=3)
-    g = w.grad.data.copy()
-    start = w.data.copy()
+    g = w.grad.array.copy()
+    start = w.array.copy()
     optimizer.step()
     ((name, formula, param, old, grad, lr, new),) = tape.updates
     assert name == "Adam" and lr == 0.1 and param is w
@@ -384,7 +384,7 @@ def test_recording_does_not_change_the_numbers(tape):
     plain = make_params()
     run_steps(optim.RMSprop(plain, lr=0.01, centered=True, momentum=0.5), plain, range(3))
     for one, other in zip(recorded, plain):
-        np.testing.assert_array_equal(one.data, other.data)
+        np.testing.assert_array_equal(one.array, other.array)
     assert len(tape.updates) == 6 and tape.updates[0][0] == "RMSprop"
 
 
@@ -428,13 +428,13 @@ def test_the_base_class_serves_a_hand_written_rule(tape):
             return "w ← w − η·sign(g)"
 
         def _update(self, param, grad, group):
-            param.data -= group["lr"] * np.sign(grad)
+            param.array -= group["lr"] * np.sign(grad)
 
     w = gg.tensor([1.0, -2.0, 0.5], requires_grad=True)
     optimizer = SignDescent([w], lr=0.25)
     w.grad = gg.tensor([3.0, -0.1, 0.0])
     optimizer.step()
-    np.testing.assert_array_equal(w.data, np.array([0.75, -1.75, 0.5], dtype=np.float32))
+    np.testing.assert_array_equal(w.array, np.array([0.75, -1.75, 0.5], dtype=np.float32))
     assert tape.updates[0][:2] == ("SignDescent", "w ← w − η·sign(g)")
     with pytest.raises(ValueError, match="Invalid learning rate: -1"):
         SignDescent([w], lr=-1)
@@ -472,7 +472,7 @@ def test_adam_updates_a_small_group_in_one_pass_with_the_very_same_numbers(monke
         if step == 3:
             fast.load_state_dict(fast.state_dict())
         for a, b in zip(one_pass, one_by_one):
-            assert np.array_equal(a.data, b.data), step
+            assert np.array_equal(a.array, b.array), step
     assert fast._flat_groups, "the one-pass path was never taken"
     for a, b in zip(one_pass, one_by_one):
         assert fast.state[a]["step"] == slow.state[b]["step"]

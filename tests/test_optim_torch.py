@@ -112,8 +112,8 @@ def test_matches_torch_after_20_steps(torch, case, two_groups):
 
     for mine, reference, start in zip(ours, theirs, starts):
         assert mine.dtype == np.float64
-        assert not np.allclose(mine.data, start)  # the parameters did move
-        np.testing.assert_allclose(mine.data, reference.detach().numpy(), rtol=1e-5, atol=1e-12)
+        assert not np.allclose(mine.array, start)  # the parameters did move
+        np.testing.assert_allclose(mine.array, reference.detach().numpy(), rtol=1e-5, atol=1e-12)
     our_state = our_optimizer.state_dict()["state"]
     their_state = their_optimizer.state_dict()["state"]
     assert our_state.keys() == their_state.keys()
@@ -137,7 +137,7 @@ def test_float32_stays_float32_and_matches_torch(torch, case):
 
     for mine, reference in zip(ours, theirs):
         assert mine.dtype == np.float32
-        np.testing.assert_allclose(mine.data, reference.detach().numpy(), rtol=2e-4, atol=1e-5)
+        np.testing.assert_allclose(mine.array, reference.detach().numpy(), rtol=2e-4, atol=1e-5)
     for entries in optimizer.state.values():
         for key, value in entries.items():
             if isinstance(value, np.ndarray):
@@ -162,7 +162,7 @@ def test_any_shape_and_lr_matches_torch(torch, case, shape, seed, lr):
     (reference,), _ = run_torch(torch, name, options, starts, grads, two_groups=False)
 
     assert mine.shape == shape
-    np.testing.assert_allclose(mine.data, reference.detach().numpy(), rtol=1e-5, atol=1e-12)
+    np.testing.assert_allclose(mine.array, reference.detach().numpy(), rtol=1e-5, atol=1e-12)
 
 
 @pytest.mark.torch
@@ -188,5 +188,5 @@ def test_training_a_linear_model_with_real_gradients_matches_torch(torch):
         torch_loss.backward()
         torch_optimizer.step()
         np.testing.assert_allclose(loss.item(), torch_loss.item(), rtol=1e-5)
-    np.testing.assert_allclose(w.data, tw.detach().numpy(), rtol=1e-5)
-    np.testing.assert_allclose(b.data, tb.detach().numpy(), rtol=1e-5)
+    np.testing.assert_allclose(w.array, tw.detach().numpy(), rtol=1e-5)
+    np.testing.assert_allclose(b.array, tb.detach().numpy(), rtol=1e-5)

@@ -457,10 +457,10 @@ def test_the_loss_curve_is_the_full_data_loss_computed_independently(client):
     # the starting loss, recomputed here from the same seeded model and data with plain NumPy
     points, labels = gg.data.load_dataset("xor", seed=0, n_samples=40, noise=0.15).tensors
     model = gg.nn.mlp([2, 4, 2], activation="tanh", seed=0)
-    (w1, b1), (w2, b2) = [(p.data.astype(np.float64), q.data.astype(np.float64))
+    (w1, b1), (w2, b2) = [(p.array.astype(np.float64), q.array.astype(np.float64))
                           for p, q in zip(list(model.parameters())[0::2], list(model.parameters())[1::2])]
-    outputs = np.tanh(points.data @ w1.T + b1) @ w2.T + b2
-    expected = np.mean((outputs - np.eye(2)[labels.data]) ** 2)
+    outputs = np.tanh(points.array @ w1.T + b1) @ w2.T + b2
+    expected = np.mean((outputs - np.eye(2)[labels.array]) ** 2)
     assert job["losses"]["values"][0] == pytest.approx(expected, rel=1e-5)
 
 
@@ -483,7 +483,7 @@ def test_every_two_d_data_set_gets_its_decision_boundary(client, dataset):
     # the boundary is the model's own prediction: recompute one grid point with the same seeded model
     model = gg.nn.mlp([2, 8, 8, 2], activation="tanh", seed=0)
     corner = gg.tensor([[boundary["x_range"][0], boundary["y_range"][1]]])  # the grid's first cell: top left
-    assert boundary["classes"][0] == int(model(corner).data.argmax())
+    assert boundary["classes"][0] == int(model(corner).array.argmax())
     client.delete(f"/api/train/{job['id']}")
 
 

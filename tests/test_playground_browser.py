@@ -74,7 +74,7 @@ def lesson_gradient_w2_10() -> float:
     hidden = (gg.tensor([INPUT]) @ w1.T + b1).relu()
     loss = ((hidden @ w2.T + b2 - gg.tensor([TARGET])) ** 2).mean()
     loss.backward()
-    return float(w2.grad.data[1, 0])
+    return float(w2.grad.array[1, 0])
 
 
 def test_step_through_shows_the_engines_gradient(server, page):

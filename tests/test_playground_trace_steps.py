@@ -81,26 +81,26 @@ class Reference:
                 a = MODULES[layer["activation"]]()(z)
                 a.retain_grad()
                 kept.append((layer["A"]["label"], a))
-                leaf = gg.tensor(z.data, requires_grad=True)
+                leaf = gg.tensor(z.array, requires_grad=True)
                 MODULES[layer["activation"]]()(leaf).sum().backward()
-                self.locals[layer["Z"]["label"]] = leaf.grad.data[0]
+                self.locals[layer["Z"]["label"]] = leaf.grad.array[0]
         target = np.array(view["target"]["values"])
         if view["loss_name"] == "mse":
             loss = F.mse_loss(a, gg.tensor(np.array([target], dtype=dtype)))
-            self.tensors["ŷ"] = a.data[0]
+            self.tensors["ŷ"] = a.array[0]
         else:
             classes = target.astype(np.int64)
             loss = F.cross_entropy(a, gg.tensor(classes))
             with gg.no_grad():
-                self.tensors["ŷ"] = F.softmax(a, dim=1).data[0]
+                self.tensors["ŷ"] = F.softmax(a, dim=1).array[0]
             self.tensors["onehot(y)"] = np.eye(a.shape[1])[classes[0]]
         loss.backward()
         self.tensors.update(y=target, L=np.array(loss.item()))
         for symbol, tensor in kept:
             sample = tensor.ndim == 2 and symbol[0] in "XZAŷ"
-            self.tensors.setdefault(symbol, tensor.data[0] if sample else tensor.data)
+            self.tensors.setdefault(symbol, tensor.array[0] if sample else tensor.array)
             if tensor.grad is not None:
-                self.tensors[f"∂L/∂{symbol}"] = tensor.grad.data[0] if sample else tensor.grad.data
+                self.tensors[f"∂L/∂{symbol}"] = tensor.grad.array[0] if sample else tensor.grad.array
 
     def entry(self, symbol: str, index: tuple) -> float:
         if symbol.endswith(")") and "'(" in symbol:  # a local derivative f'(Z₁)
@@ -231,8 +231,8 @@ def test_the_diagonal_flip_lesson_is_its_real_model_on_a_tape():
     loss.backward()
     assert view["loss"]["value"] == pytest.approx(loss.item(), rel=1e-6)
     for layer, linear in zip(view["layers"], (model[0], model[2])):
-        np.testing.assert_allclose(layer["dW"]["values"], linear.weight.grad.data, atol=1e-6)
-        np.testing.assert_allclose(layer["db"]["values"], linear.bias.grad.data, atol=1e-6)
+        np.testing.assert_allclose(layer["dW"]["values"], linear.weight.grad.array, atol=1e-6)
+        np.testing.assert_allclose(layer["db"]["values"], linear.bias.grad.array, atol=1e-6)
     assert check_every_explanation(walkthrough, Reference(view), rel=1e-5) > 60
     assert "∂L/∂ŷ = 2(ŷ − y)/4" in walk({"example": "diagonal-flip", "actions": "f b"}).view()["narration"]
 

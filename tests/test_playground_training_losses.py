@@ -30,7 +30,7 @@ def _by_hand(name: str, logits: np.ndarray, labels: np.ndarray) -> float:
 def test_each_loss_the_trainer_offers_is_the_formula(name):
     job = training.TrainingJob(training.TrainingConfig(dataset="xor", samples=40, loss=name, seed=3))
     with gg.no_grad():
-        logits = job.model(job.inputs).data.astype(np.float64)
+        logits = job.model(job.inputs).array.astype(np.float64)
     assert job.full_loss() == pytest.approx(_by_hand(name, logits, job.labels), rel=1e-5)
     job.advance(30)
     assert job.losses[-1] < job.losses[0]  # and it trains

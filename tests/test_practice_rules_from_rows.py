@@ -73,18 +73,18 @@ def _traced(activation: str, loss: str, seed: int = 0, output_activation: bool =
         t.retain_grad()
     total = loss_function(tensors[-1], target)
     total.backward()
-    return tape.describe(), tensors, total, (w1, w2), weights | {"x": x, "target": target.data}
+    return tape.describe(), tensors, total, (w1, w2), weights | {"x": x, "target": target.array}
 
 
 def _engine_numbers(document: dict, tensors, total, weights) -> dict[str, np.ndarray]:
     """Each step's name → the engine's number for it, read from the forward steps' symbols."""
     symbols = [entry["output"]["symbol"] for entry in document["forward"] if entry["kind"] != "loss"]
     assert len(symbols) == len(tensors)
-    numbers = {"L": total.data}
+    numbers = {"L": total.array}
     for symbol, t in zip(symbols, tensors):
-        numbers[symbol] = t.data
-        numbers[f"∂L/∂{symbol}"] = t.grad.data
-    numbers |= {"∂L/∂W₁": weights[0].grad.data, "∂L/∂W₂": weights[1].grad.data}
+        numbers[symbol] = t.array
+        numbers[f"∂L/∂{symbol}"] = t.grad.array
+    numbers |= {"∂L/∂W₁": weights[0].grad.array, "∂L/∂W₂": weights[1].grad.array}
     return numbers
 
 
@@ -105,7 +105,7 @@ def test_every_step_has_the_rows_rule_and_the_engines_number(activation, loss, o
                                    err_msg=step.formula)  # the row's recompute gives what the trace shows
         expected = numbers.get(step.name)
         if expected is None:  # softmax(Z₂), what cross-entropy computes on the way
-            expected = gg.softmax(tensors[-1], dim=1).data
+            expected = gg.softmax(tensors[-1], dim=1).array
         np.testing.assert_allclose(np.ravel(step.output), np.ravel(expected), rtol=1e-12, atol=1e-14,
                                    err_msg=step.name)
         index = tuple(0 for _ in step.output.shape)

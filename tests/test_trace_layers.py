@@ -50,7 +50,7 @@ def test_backward_reads_like_the_lesson_with_masks_and_both_readings(flip):
     np.testing.assert_allclose(document["backward"][0]["output"]["values"],
                                [[2 * (0.1 - 1) / 4, 2 * (-0.1 - 1) / 4, 2 * (-0.05 - 0) / 4, 2 * (-0.25 - 1) / 4]])
     for name, parameter in model.named_parameters():
-        np.testing.assert_array_equal(document["gradients"][name], parameter.grad.data)
+        np.testing.assert_array_equal(document["gradients"][name], parameter.grad.array)
 
 
 def test_a_batch_of_rows_is_shown_in_the_row_reading():
@@ -89,8 +89,8 @@ def test_a_multi_op_module_is_one_step_whose_gradients_match_the_engine():
     assert "t₇ = t₆·γ₁" in norm_step["ops"] and norm_step["ops"][-1] == "N₁ = t₇ + β₁"
     through = [step for step in document["backward"] if step["kind"] == "module"]
     by_symbol = {step["output"]["of"]: step["output"]["values"] for step in through}
-    np.testing.assert_allclose(by_symbol["γ₁"], model[1].weight.grad.data, rtol=1e-6)
-    np.testing.assert_allclose(by_symbol["β₁"], model[1].bias.grad.data, rtol=1e-6)
+    np.testing.assert_allclose(by_symbol["γ₁"], model[1].weight.grad.array, rtol=1e-6)
+    np.testing.assert_allclose(by_symbol["β₁"], model[1].bias.grad.array, rtol=1e-6)
 
 
 def test_equal_constants_share_their_value_as_symbol_without_a_derivative_mark():
@@ -110,7 +110,7 @@ def test_a_residual_input_gets_two_contributions_the_second_accumulated():
     steps = [s for s in tape.describe()["backward"] if s["output"]["of"] == "X"]
     assert [s["accumulated"] for s in steps] == [False, True]
     total = sum(s["output"]["values"] for s in steps)
-    np.testing.assert_allclose(total, x.grad.data, rtol=1e-6)
+    np.testing.assert_allclose(total, x.grad.array, rtol=1e-6)
 
 
 def test_op_level_view_lists_every_primitive():
@@ -141,6 +141,6 @@ def test_any_mlp_is_traced_layer_by_layer_with_the_engine_gradients(sizes, batch
     reading = "column" if batch == 1 else "rows"
     assert all(step["formula"] == step["readings"][reading] for step in document["forward"] if "readings" in step)
     for name, parameter in model.named_parameters():
-        np.testing.assert_array_equal(document["gradients"][name], parameter.grad.data)
+        np.testing.assert_array_equal(document["gradients"][name], parameter.grad.array)
     nodes, _, _ = placed_nodes(document)
     assert len(nodes) == 3 * layers + (layers - 1) + 3  # W, b, Z per layer; the activations; X, y, L

@@ -46,7 +46,7 @@ def test_backward_records_upstream_and_unbroadcast_contributions():
     np.testing.assert_array_equal(mul.upstream, np.ones((2, 3)))
     np.testing.assert_array_equal(mul.contributions[0], np.full((2, 3), 10.0))  # ∂/∂x = b
     np.testing.assert_array_equal(mul.contributions[1], [21.0])  # ∂/∂b = Σ x, summed to b's shape (1,)
-    np.testing.assert_array_equal(b.grad.data, [21.0])
+    np.testing.assert_array_equal(b.grad.array, [21.0])
 
 
 def test_a_tensor_used_twice_is_marked_accumulated_the_second_time():
@@ -55,7 +55,7 @@ def test_a_tensor_used_twice_is_marked_accumulated_the_second_time():
         (x * x).sum().backward()
     mul = tape.backward[-1]
     assert mul.accumulated == (False, True)
-    assert mul.contributions[0] + mul.contributions[1] == pytest.approx(x.grad.data)
+    assert mul.contributions[0] + mul.contributions[1] == pytest.approx(x.grad.array)
 
 
 def test_a_gradient_left_over_from_an_earlier_backward_is_reported_as_added_to():
@@ -65,10 +65,10 @@ def test_a_gradient_left_over_from_an_earlier_backward_is_reported_as_added_to()
         (w * 3.0).sum().backward()
     (mul,) = [record for record in tape.backward if record.op.name == "mul"]
     assert mul.earlier_grad == (True, False) and mul.accumulated == (False, False)
-    np.testing.assert_allclose(w.grad.data, 2 * np.array([2.0, -1.0]) + 3.0)
+    np.testing.assert_allclose(w.grad.array, 2 * np.array([2.0, -1.0]) + 3.0)
     (row,) = [r for r in backward_rows(tape.describe()) if r.formula.startswith("∂v₂/∂X")]
     assert "added to X.grad, which still held the gradient of an earlier backward()" in row.note
-    w.grad.data[...] = 0  # zeroed in place (zero_grad(set_to_none=False)): nothing left over
+    w.grad.array[...] = 0  # zeroed in place (zero_grad(set_to_none=False)): nothing left over
     with trace() as tape:
         (w * 3.0).sum().backward()
     assert [r for r in tape.backward if r.op.name == "mul"][0].earlier_grad == (False, False)
@@ -146,7 +146,7 @@ def test_local_derivatives_match_finite_differences_and_the_engine(op, values):
     x = gg.tensor(values, requires_grad=True)
     with trace() as tape:
         out = getattr(x, op.name if op.name != "neg" else "__neg__")()
-        (out * gg.tensor(np.arange(out.data.size, dtype=np.float64).reshape(out.shape) + 1)).sum().backward()
+        (out * gg.tensor(np.arange(out.array.size, dtype=np.float64).reshape(out.shape) + 1)).sum().backward()
     record = next(r for r in tape.forward if r.op is op)
     (local,) = local_derivatives(op, record.input_values, record.output_value, record.settings)
     eps = 1e-6
@@ -165,5 +165,5 @@ def test_binary_local_derivatives_broadcast_then_sum_to_the_engine_contribution(
     forward = next(r for r in tape.forward if r.op is ops.MUL)
     local_x, local_y = local_derivatives(ops.MUL, forward.input_values, forward.output_value, forward.settings)
     np.testing.assert_array_equal(local_x, np.broadcast_to(b, (3, 4)))
-    np.testing.assert_allclose(local_y.sum(axis=0), y.grad.data)  # ones upstream: Σ over the broadcast rows
-    np.testing.assert_allclose(x.grad.data, np.broadcast_to(b, (3, 4)))
+    np.testing.assert_allclose(local_y.sum(axis=0), y.grad.array)  # ones upstream: Σ over the broadcast rows
+    np.testing.assert_allclose(x.grad.array, np.broadcast_to(b, (3, 4)))

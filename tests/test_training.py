@@ -103,7 +103,7 @@ def test_clip_grad_norm_bounds_every_update():
     real_step = optimizer.step
 
     def spying_step():
-        total = math.sqrt(sum(float((p.grad.data.astype(np.float64) ** 2).sum()) for p in model.parameters()))
+        total = math.sqrt(sum(float((p.grad.array.astype(np.float64) ** 2).sum()) for p in model.parameters()))
         norms.append(total)
         real_step()
 
@@ -123,7 +123,7 @@ def test_checkpoints_are_written_and_load(tmp_path):
     rebuilt = gg.nn.from_architecture(saved["architecture"])
     rebuilt.load_state_dict(saved["model"])
     for (name, a), (_, b) in zip(model.state_dict().items(), rebuilt.state_dict().items()):
-        assert np.array_equal(a.data, b.data), name
+        assert np.array_equal(a.array, b.array), name
 
 
 @pytest.mark.parametrize("bad", [{"epochs": 0}, {"epochs": True}, {"clip_grad_norm": -1.0}, {"checkpoint_every": 2}])

@@ -52,7 +52,7 @@ def test_a_non_finite_target_is_reported_too():
 
 def test_a_nan_before_any_update_does_not_blame_the_learning_rate():
     model, optimizer, loader = setup(np.ones((8, 3)))
-    model[0].weight.data[0, 0] = np.nan  # the starting weights themselves are broken
+    model[0].weight.array[0, 0] = np.nan  # the starting weights themselves are broken
     history = fit(model, gg.nn.CrossEntropyLoss(), optimizer, loader, epochs=1, progress=False)
     assert history.diverged is not None and history.diverged.step == 1
     assert "No update had run yet, so the learning rate is not the cause" in history.diverged.message

@@ -54,7 +54,7 @@ def _task(dataset, sizes_hint: Optional[str], loss: str) -> tuple[str, int]:
     """Decide the loss ('cross-entropy', 'bce' or 'mse') and the number of outputs."""
     import numpy as np
 
-    y = dataset.tensors[1].data
+    y = dataset.tensors[1].array
     out_from_layers = int(sizes_hint.split(",")[-1]) if sizes_hint and sizes_hint.split(",")[-1].strip().isdigit() \
         else None
     if loss == "auto":
@@ -233,7 +233,7 @@ def _warn_if_chance_level(accuracy: Optional[float], val_set, lr: float) -> None
 
     if accuracy is None:
         return
-    labels = val_set.dataset.tensors[1].data[val_set.indices]
+    labels = val_set.dataset.tensors[1].array[val_set.indices]
     _, counts = np.unique(labels.reshape(len(labels), -1), axis=0, return_counts=True)
     share = counts.max() / len(labels)
     if accuracy <= share:
@@ -277,7 +277,7 @@ def _matched(dataset, info: dict, name: str):
 
     from glassgrad.data import TensorDataset
 
-    X, y = (t.data for t in dataset.tensors)
+    X, y = (t.array for t in dataset.tensors)
     features, classes = dataset.feature_names, dataset.class_names
     trained_features, trained_classes = info.get("feature_names"), info.get("class_names")
     if features and trained_features and features != trained_features:
@@ -349,9 +349,9 @@ def predict(
         output = model(gg.tensor(rows))
     loss = info.get("loss", "cross-entropy")
     names = info.get("class_names")
-    for values in output.data:
+    for values in output.array:
         if loss == "cross-entropy":
-            probs = gg.tensor(values).softmax(-1).data
+            probs = gg.tensor(values).softmax(-1).array
             best = int(np.argmax(probs))
             print(f"class {names[best] if names else best}  probabilities " + " ".join(f"{p:.3f}" for p in probs))
         elif loss == "bce":

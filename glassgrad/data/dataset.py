@@ -72,7 +72,7 @@ class TensorDataset(Dataset):
         self.class_names = list(class_names) if class_names is not None else None
 
     def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
-        return tuple(Tensor._wrap(np.asarray(t.data[index])) for t in self.tensors)
+        return tuple(Tensor._wrap(np.asarray(t.array[index])) for t in self.tensors)
 
     def __len__(self) -> int:
         return self.tensors[0].shape[0]
@@ -149,7 +149,7 @@ def random_split(dataset: Dataset, lengths_or_fractions: Sequence[float], seed: 
 def _labels_of(dataset: Dataset) -> np.ndarray:
     """The target of every sample (the last item of each sample), as one array."""
     if isinstance(dataset, TensorDataset):
-        return dataset.tensors[-1].data
+        return dataset.tensors[-1].array
     if isinstance(dataset, Subset):
         return _labels_of(dataset.dataset)[dataset.indices]
     return np.asarray([np.asarray(dataset[i][-1]) for i in range(len(dataset))])

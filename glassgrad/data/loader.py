@@ -110,7 +110,7 @@ class DataLoader:
 def _stored_rows(dataset: Dataset) -> tuple[tuple[np.ndarray, ...], np.ndarray | None] | None:
     """The arrays behind a TensorDataset (and the row numbers a Subset of one picks), else None."""
     if isinstance(dataset, TensorDataset):
-        return tuple(t.data for t in dataset.tensors), None
+        return tuple(t.array for t in dataset.tensors), None
     if isinstance(dataset, Subset):
         inner = _stored_rows(dataset.dataset)
         if inner is not None:
@@ -130,7 +130,7 @@ def collate(samples: list[Any]) -> tuple[Tensor, ...]:
         raise ValueError(f"collate: samples have different numbers of items {sorted(widths)}; they must all match")
     batch = []
     for field in zip(*rows):
-        values = [value.data if isinstance(value, Tensor) else value for value in field]
+        values = [value.array if isinstance(value, Tensor) else value for value in field]
         if all(isinstance(value, np.ndarray) for value in values):
             try:
                 batch.append(Tensor._wrap(np.stack(values)))

@@ -57,7 +57,7 @@ def layer_gradient_norms(model: Any, inputs: Any, targets: Any) -> list[float]:
 
     model.zero_grad()
     cross_entropy(model(inputs), targets).backward()
-    return [float(np.linalg.norm(module.weight.grad.data)) for _, module in model.named_modules()
+    return [float(np.linalg.norm(module.weight.grad.array)) for _, module in model.named_modules()
             if getattr(getattr(module, "weight", None), "ndim", 0) == 2]
 
 

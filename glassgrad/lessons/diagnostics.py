@@ -76,7 +76,7 @@ class Diagnostics(Callback):
 
     def _dead_units(self, name: str):
         def record(module: Any, inputs: tuple, output: Any) -> None:
-            active = output.data.reshape(-1, output.shape[-1]) > 0
+            active = output.array.reshape(-1, output.shape[-1]) > 0
             self._latest_dead[name] = 1.0 - float(active.any(axis=0).mean())
 
         return record
@@ -86,8 +86,8 @@ class Diagnostics(Callback):
             return
         for name, weight in self._layers:
             grad = weight.grad
-            self.grad_norms[name].append(_norm(grad.data) if grad is not None else 0.0)
-            self._before[name] = weight.data.copy()
+            self.grad_norms[name].append(_norm(grad.array) if grad is not None else 0.0)
+            self._before[name] = weight.array.copy()
         for name, fraction in self._latest_dead.items():
             self.dead_fraction[name].append(fraction)
 
@@ -99,7 +99,7 @@ class Diagnostics(Callback):
         for name, weight in self._layers:
             before = self._before.pop(name)
             size = _norm(before)
-            self.update_ratios[name].append(_norm(weight.data - before) / size if size > 0 else math.inf)
+            self.update_ratios[name].append(_norm(weight.array - before) / size if size > 0 else math.inf)
 
     def on_train_end(self, state: Any) -> None:
         for handle in self._hooks:

@@ -103,10 +103,10 @@ def run(learning_rate: float = LEARNING_RATE, target_loss: float = TARGET_LOSS) 
             losses.append(mse_loss(model(x), y).item())
     reached = losses[-1] < target_loss
     with no_grad():
-        squared_errors = ((prediction - y) ** 2).data[0]
+        squared_errors = ((prediction - y) ** 2).array[0]
     document = tape.describe(title="diagonal flip: a 4→3→4 ReLU network, traced")
     document["lesson"] = {
-        "name": "diagonal-flip", "input": INPUT, "target": TARGET, "prediction": prediction.data[0].tolist(),
+        "name": "diagonal-flip", "input": INPUT, "target": TARGET, "prediction": prediction.array[0].tolist(),
         "squared_errors": squared_errors.tolist(), "loss": loss.item(), "learning_rate": learning_rate,
         "new_loss": new_loss, "target_loss": target_loss,
         "steps_to_target": steps if reached else None, "final_loss": losses[-1], "losses": losses,
@@ -114,7 +114,7 @@ def run(learning_rate: float = LEARNING_RATE, target_loss: float = TARGET_LOSS) 
     document["summary"] = [
         {"label": "input x (the image [1 0; 1 1], row by row)", "value": np.array(INPUT)},
         {"label": "target y (flipped on the diagonal)", "value": np.array(TARGET)},
-        *loss_rows(prediction.data[0], squared_errors, loss.item()),
+        *loss_rows(prediction.array[0], squared_errors, loss.item()),
         {"label": f"loss after one update (η = {learning_rate:g})", "value": new_loss},
         {"label": f"updates until L < {target_loss:g}", "value": str(steps) if reached else
          f"not reached in {MAX_STEPS} steps (last loss {losses[-1]:.4g})"},
@@ -197,7 +197,7 @@ def gradient_check() -> dict[str, Any]:
     backprop()
     rows = []
     for (name, parameter), check in zip(parameters.items(), report.inputs):
-        rows.append({"name": name, "shape": list(parameter.shape), "backprop": parameter.grad.data,
+        rows.append({"name": name, "shape": list(parameter.shape), "backprop": parameter.grad.array,
                      "numerical": check.numerical.reshape(parameter.shape), "max_error": check.max_abs_error})
     return {"parameters": rows, "forward_passes": report.forward_passes, "backward_passes": report.backward_passes,
             "backprop_seconds": backprop_seconds, "numerical_seconds": numerical_seconds,

@@ -288,7 +288,7 @@ def zero_grad(steps: int = 60, lr: float = 0.5, seed: int = 0) -> Experiment:
                 loss = cross_entropy(model(x), y)
                 loss.backward()
                 losses.append(loss.item())
-                norms.append(math.sqrt(sum(float((p.grad.data.astype(np.float64) ** 2).sum())
+                norms.append(math.sqrt(sum(float((p.grad.array.astype(np.float64) ** 2).sum())
                                            for p in model.parameters())))
                 optimizer.step()
         label = "with zero_grad()" if zeroing else "without zero_grad()"

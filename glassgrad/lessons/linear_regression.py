@@ -72,7 +72,7 @@ def run(alpha: float = ALPHA, steps: int = STEPS, n_samples: int = N_SAMPLES, se
                         "formula": "L = ½ Σⱼ (yⱼ − h(xⱼ))²"}
 
     # the textbook rule, from the traced forward values
-    h, targets, inputs = prediction.data[:, 0], y.data[:, 0], x.data[:, 0]
+    h, targets, inputs = prediction.array[:, 0], y.array[:, 0], x.array[:, 0]
     errors = targets - h
     textbook = (old[0] + alpha * errors.sum(), old[1] + alpha * (errors * inputs).sum())
     backprop = (w0.item(), w1.item())

@@ -130,7 +130,7 @@ def architecture(model: Module) -> dict[str, Any]:
     ``{"glassgrad_architecture": 1, "dtype": "float32", "model": {"type": "Sequential",
     "layers": [{"type": "Linear", "in_features": 4, "out_features": 3, "bias": true}, …]}}``
     """
-    dtypes = [p.data.dtype for p in model.parameters() if p.data.dtype.kind == "f"]
+    dtypes = [p.array.dtype for p in model.parameters() if p.array.dtype.kind == "f"]
     return {
         "glassgrad_architecture": FORMAT_VERSION,
         "dtype": str(dtypes[0]) if dtypes else "float32",

@@ -71,20 +71,20 @@ def gelu_approximation(approximate: str) -> str:
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """``x·Φ(x)``, Φ the standard normal CDF (``approximate="tanh"``: ½x(1 + tanh(√(2/π)(x + 0.044715x³))))."""
     input = _floating(input, "gelu")
-    return apply(ops.GELU, (input,), input.data, gelu_approximation(approximate))
+    return apply(ops.GELU, (input,), input.array, gelu_approximation(approximate))
 
 
 def silu(input: Tensor) -> Tensor:
     """``x·σ(x)`` (also called swish); local derivative ``σ(x)·(1 + x·(1 − σ(x)))``."""
     input = _floating(input, "silu")
-    return apply(ops.SILU, (input,), input.data)
+    return apply(ops.SILU, (input,), input.array)
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Mean squared error ``(1/n) Σ (ŷ − y)²``; gradient ``2(ŷ − y)/n``."""
     _check_reduction(reduction, "mse_loss")
     input, target = _float_pair(input, target, "mse_loss")
-    return apply(ops.MSE_LOSS, (input, target), input.data, target.data, reduction,
+    return apply(ops.MSE_LOSS, (input, target), input.array, target.array, reduction,
                   (input._requires_grad, target._requires_grad))
 
 
@@ -116,8 +116,8 @@ def _class_targets(logits: Tensor, target: object, name: str) -> Tensor:
             f"{name}: expected {n} class indices (shape ({n},)) for logits of shape "
             f"{shape_text(logits.shape)}, got target shape {shape_text(target.shape)}"
         )
-    if n and (target.data.min() < 0 or target.data.max() >= classes):
-        bad = target.data[(target.data < 0) | (target.data >= classes)][0]
+    if n and (target.array.min() < 0 or target.array.max() >= classes):
+        bad = target.array[(target.array < 0) | (target.array >= classes)][0]
         raise IndexError(f"{name}: target label {bad} is out of range: labels must be in [0, {classes - 1}]")
     return target
 
@@ -132,7 +132,7 @@ def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Ten
     _check_reduction(reduction, "cross_entropy")
     logits = as_tensor(input)
     target = _class_targets(logits, target, "cross_entropy")
-    return apply(ops.CROSS_ENTROPY, (logits, target), logits.data, target.data, reduction)
+    return apply(ops.CROSS_ENTROPY, (logits, target), logits.array, target.array, reduction)
 
 
 def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
@@ -144,7 +144,7 @@ def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
         raise TypeError(f"nll_loss: targets must be class indices (int64), got {target.dtype}; "
                         "convert them with y.long()")
     target = _class_targets(log_probs, target, "nll_loss")
-    picked = -log_probs[np.arange(len(target.data)), target.data]
+    picked = -log_probs[np.arange(len(target.array)), target.array]
     return picked if reduction == "none" else picked.sum() if reduction == "sum" else picked.mean()
 
 
@@ -156,17 +156,17 @@ def binary_cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean")
     """
     _check_reduction(reduction, "binary_cross_entropy")
     probs, target = _float_pair(input, target, "binary_cross_entropy")
-    if not ((probs.data >= 0) & (probs.data <= 1)).all():  # NaN fails both tests
+    if not ((probs.array >= 0) & (probs.array <= 1)).all():  # NaN fails both tests
         raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1] (NaN is not one); "
                          "for raw scores use binary_cross_entropy_with_logits")
-    if not ((target.data >= 0) & (target.data <= 1)).all():
+    if not ((target.array >= 0) & (target.array <= 1)).all():
         raise ValueError("binary_cross_entropy: target must hold probabilities (labels) in [0, 1] (NaN is not "
                          "one); for labels such as -1/1 map them to 0/1 first")
-    return apply(ops.BCE, (probs, target), probs.data, target.data, reduction)
+    return apply(ops.BCE, (probs, target), probs.array, target.array, reduction)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Sigmoid + binary cross-entropy in one stable op; gradient ``(σ(z) − y)/n``."""
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     logits, target = _float_pair(input, target, "binary_cross_entropy_with_logits")
-    return apply(ops.BCE_WITH_LOGITS, (logits, target), logits.data, target.data, reduction)
+    return apply(ops.BCE_WITH_LOGITS, (logits, target), logits.array, target.array, reduction)

@@ -1,6 +1,6 @@
 """Weight initialisation (``gg.nn.init``), with PyTorch's names, gains and fan conventions.
 
-Every function fills a tensor **in place** (its ``.data``, outside the graph, as under
+Every function fills a tensor **in place** (its ``.array``, outside the graph, as under
 ``no_grad``) and returns it. Random ones draw from glassgrad's generator
 (:func:`glassgrad.manual_seed`), or from ``generator=`` / a fresh ``seed=`` for that call.
 
@@ -77,15 +77,15 @@ def _fan(tensor: Tensor, mode: str) -> int:
 def _check_target(tensor: Tensor) -> Tensor:
     if not isinstance(tensor, Tensor):
         raise TypeError(f"init functions fill a gg.Tensor in place, got {type(tensor).__name__}")
-    if tensor.data.dtype.kind != "f":
-        raise TypeError(f"init functions fill floating tensors, got {tensor.data.dtype}; convert with .float()")
+    if tensor.array.dtype.kind != "f":
+        raise TypeError(f"init functions fill floating tensors, got {tensor.array.dtype}; convert with .float()")
     return tensor
 
 
 def _fill(tensor: Tensor, values: Any) -> Tensor:
-    """Write ``values`` into ``tensor.data`` in place (cast to its dtype) and return the tensor."""
-    _check_target(tensor).data[...] = values
-    bump_version(tensor.data)  # an in-place change, as PyTorch's init functions count it
+    """Write ``values`` into ``tensor.array`` in place (cast to its dtype) and return the tensor."""
+    _check_target(tensor).array[...] = values
+    bump_version(tensor.array)  # an in-place change, as PyTorch's init functions count it
     return tensor
 
 

@@ -242,7 +242,7 @@ class Module:
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         """How many numbers the model learns (each parameter counted once)."""
-        return sum(p.data.size for p in self.parameters() if p.requires_grad or not trainable_only)
+        return sum(p.array.size for p in self.parameters() if p.requires_grad or not trainable_only)
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every sub-module (children first) and on this module; returns self."""
@@ -274,7 +274,7 @@ class Module:
             if set_to_none:
                 param.grad = None
             elif param.grad is not None:
-                param.grad.data[...] = 0
+                param.grad.array[...] = 0
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Freeze (``False``) or unfreeze every parameter: frozen ones get no ``.grad`` in backward."""
@@ -297,10 +297,10 @@ class Module:
         if dtype.kind != "f":
             raise TypeError(f"Module.to: expected a floating dtype (gg.float32 or gg.float64), got {dtype}")
         for tensor in itertools.chain(self.parameters(), self.buffers()):
-            if tensor.data.dtype.kind == "f":
-                tensor.data = tensor.data.astype(dtype)
+            if tensor.array.dtype.kind == "f":
+                tensor.array = tensor.array.astype(dtype)
                 if tensor.grad is not None:
-                    tensor.grad = Tensor._wrap(tensor.grad.data.astype(dtype))
+                    tensor.grad = Tensor._wrap(tensor.grad.array.astype(dtype))
         return self
 
     def double(self) -> Module:
@@ -329,7 +329,7 @@ class Module:
         follow later training. Copy them (or save them with ``gg.save``) to keep a snapshot.
         ``keep_vars=True`` returns the parameters themselves.
         """
-        return OrderedDict((name, tensor if keep_vars else Tensor._wrap(tensor.data))
+        return OrderedDict((name, tensor if keep_vars else Tensor._wrap(tensor.array))
                            for name, tensor in self._state_items())
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
@@ -355,13 +355,13 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = value.data if isinstance(value, Tensor) else value
+            array = value.array if isinstance(value, Tensor) else value
             if not isinstance(array, (np.ndarray, np.generic)) or array.dtype.kind not in "fiub":
                 errors.append(f'While copying the parameter named "{key}", expected a Tensor or a numeric '
                               f"NumPy array from checkpoint but received {type(value).__name__}.")
-            elif array.shape != target.data.shape:
+            elif array.shape != target.array.shape:
                 errors.append(f"size mismatch for {key}: copying a param with shape {shape_text(array.shape)} "
-                              f"from checkpoint, the shape in current model is {shape_text(target.data.shape)}.")
+                              f"from checkpoint, the shape in current model is {shape_text(target.array.shape)}.")
             else:
                 copies.append((target, array))
         if errors:
@@ -370,8 +370,8 @@ class Module:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                + "\n\t".join(errors) + "\n" + hint)
         for target, array in copies:
-            np.copyto(target.data, array, casting="unsafe")
-            bump_version(target.data)  # an in-place change, as PyTorch's copy_ counts it
+            np.copyto(target.array, array, casting="unsafe")
+            bump_version(target.array)  # an in-place change, as PyTorch's copy_ counts it
         return IncompatibleKeys(missing, unexpected)
 
     # --- description ----------------------------------------------------------------------------

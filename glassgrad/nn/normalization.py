@@ -66,23 +66,23 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     axes = (0,) if x.ndim == 2 else (0, 2)
     stat_shape = (1, channels) + (1,) * (x.ndim - 2)
     if training:
-        count = x.data.size // channels
+        count = x.array.size // channels
         if count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size "
                              f"{shape_text(x.shape)}: use a batch of 2 or more samples, or call model.eval()")
         mean = x.mean(axes, keepdim=True)
         var = x.var(axes, keepdim=True, correction=0)
         if running_mean is not None:
-            running_mean.data *= 1 - momentum
-            running_mean.data += momentum * mean.data.reshape(channels)
+            running_mean.array *= 1 - momentum
+            running_mean.array += momentum * mean.array.reshape(channels)
         if running_var is not None:
-            running_var.data *= 1 - momentum
-            running_var.data += (momentum * count / (count - 1)) * var.data.reshape(channels)
+            running_var.array *= 1 - momentum
+            running_var.array += (momentum * count / (count - 1)) * var.array.reshape(channels)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: evaluation (training=False) needs running_mean and running_var")
-        mean = Tensor._wrap(running_mean.data.reshape(stat_shape).astype(x.dtype, copy=False))
-        var = Tensor._wrap(running_var.data.reshape(stat_shape).astype(x.dtype, copy=False))
+        mean = Tensor._wrap(running_mean.array.reshape(stat_shape).astype(x.dtype, copy=False))
+        var = Tensor._wrap(running_var.array.reshape(stat_shape).astype(x.dtype, copy=False))
     if x.ndim == 3:
         weight = weight.reshape(stat_shape) if weight is not None else None
         bias = bias.reshape(stat_shape) if bias is not None else None
@@ -139,9 +139,9 @@ class BatchNorm1d(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean.array[...] = 0
+            self.running_var.array[...] = 1
+            self.num_batches_tracked.array[...] = 0
 
     def forward(self, input: Tensor) -> Tensor:
         x = as_tensor(input)
@@ -151,13 +151,13 @@ class BatchNorm1d(Module):
         updating = self.training and self.track_running_stats
         factor = self.momentum
         if updating and factor is None:  # cumulative average over all batches so far
-            factor = 1.0 / (int(self.num_batches_tracked.data) + 1)
+            factor = 1.0 / (int(self.num_batches_tracked.array) + 1)
         use_running = not self.training and self.running_mean is not None
         out = batch_norm(x, self.running_mean if updating or use_running else None,
                          self.running_var if updating or use_running else None, self.weight, self.bias,
                          training=not use_running, momentum=factor or 0.0, eps=self.eps)
         if updating:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked.array += 1
         return out
 
     def extra_repr(self) -> str:

@@ -33,7 +33,7 @@ class Parameter(Tensor):
         if data is None:
             array = np.empty(0, dtype=float32)
         elif isinstance(data, Tensor):
-            array = data.data
+            array = data.array
         else:
             array = as_array(data, None)
         self._init_leaf(array)

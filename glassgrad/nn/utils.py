@@ -75,9 +75,9 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
         raise ValueError(f"clip_grad_norm_: norm_type must be positive (e.g. 2.0, 1.0 or inf), got {norm_type}")
     if not grads:
         return Tensor._wrap(np.array(0.0, dtype=np.float32))
-    per_tensor = np.array([_norm(g.data, norm_type) for g in grads])
+    per_tensor = np.array([_norm(g.array, norm_type) for g in grads])
     total = _norm(per_tensor, norm_type)
-    dtype = grads[0].data.dtype
+    dtype = grads[0].array.dtype
     if not math.isfinite(total):
         if error_if_nonfinite:
             raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}, "
@@ -86,7 +86,7 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
     scale = min(max_norm / (total + CLIP_EPSILON), 1.0)
     if scale < 1.0:
         for grad in grads:
-            grad.data *= scale
+            grad.array *= scale
     return Tensor._wrap(np.array(total, dtype=dtype))
 
 
@@ -95,4 +95,4 @@ def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -
     clip_value = _finite_non_negative(clip_value, "clip_value", "clip_grad_value_")
     for param in _parameters(parameters, "clip_grad_value_"):
         if param.grad is not None:
-            np.clip(param.grad.data, -clip_value, clip_value, out=param.grad.data)
+            np.clip(param.grad.array, -clip_value, clip_value, out=param.grad.array)

@@ -76,7 +76,7 @@ class Adagrad(Optimizer):
         return "\n".join(lines)
 
     def _initial_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {"step": 0, "sum": np.full_like(param.data, group["initial_accumulator_value"])}
+        return {"step": 0, "sum": np.full_like(param.array, group["initial_accumulator_value"])}
 
     def _update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         state = self._state_for(param, group)
@@ -90,4 +90,4 @@ class Adagrad(Optimizer):
         denominator += group["eps"]
         change = np.divide(g, denominator, out=scratch)  # w ← w − ηₜ·g / (√s + ε)
         change *= decayed_lr
-        np.subtract(param.data, change, out=param.data)
+        np.subtract(param.array, change, out=param.array)

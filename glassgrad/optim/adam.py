@@ -92,9 +92,9 @@ class Adam(Optimizer):
         return "\n".join([*lines, "w ← w − η·m̂ / (√v̂ + ε)"])
 
     def _initial_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        state = {"step": 0, "exp_avg": np.zeros_like(param.data), "exp_avg_sq": np.zeros_like(param.data)}
+        state = {"step": 0, "exp_avg": np.zeros_like(param.array), "exp_avg_sq": np.zeros_like(param.array)}
         if group["amsgrad"]:
-            state["max_exp_avg_sq"] = np.zeros_like(param.data)
+            state["max_exp_avg_sq"] = np.zeros_like(param.array)
         return state
 
     def _update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
@@ -102,13 +102,13 @@ class Adam(Optimizer):
         work, scratch = self._workspace(param)
         if self.decoupled_weight_decay:
             if group["weight_decay"]:  # w ← w − η·λ·w
-                np.multiply(param.data, 1 - group["lr"] * group["weight_decay"], out=param.data)
+                np.multiply(param.array, 1 - group["lr"] * group["weight_decay"], out=param.array)
             decay = 0.0
         else:
             decay = group["weight_decay"]
         g = self._effective_gradient(param, grad, decay, group["maximize"], out=work)
         state["step"] += 1
-        np.subtract(param.data, self._step_size_times_direction(g, state, group, scratch), out=param.data)
+        np.subtract(param.array, self._step_size_times_direction(g, state, group, scratch), out=param.array)
 
     @staticmethod
     def _step_size_times_direction(g: np.ndarray, state: dict[str, Any], group: dict[str, Any],
@@ -141,13 +141,13 @@ class Adam(Optimizer):
         flat = self._flat_group(group)
         if flat is None:
             return False
-        grads = np.concatenate([p.grad.data.reshape(-1) for p in flat.params], out=flat.grads)
+        grads = np.concatenate([p.grad.array.reshape(-1) for p in flat.params], out=flat.grads)
         g = self._effective_gradient(flat.params[0], grads, 0.0, group["maximize"], out=flat.work)
         flat.state["step"] += 1
         step = self._step_size_times_direction(g, flat.state, group, flat.scratch)
         for param, part, shape in zip(flat.params, flat.slices, flat.shapes):
             self.state[param]["step"] = flat.state["step"]
-            np.subtract(param.data, step[part].reshape(shape), out=param.data)
+            np.subtract(param.array, step[part].reshape(shape), out=param.array)
         return True
 
     def _flat_group(self, group: dict[str, Any]) -> _FlatGroup | None:
@@ -155,7 +155,7 @@ class Adam(Optimizer):
         params = group["params"]
         if group["amsgrad"] or group["weight_decay"] or len(params) < 2 or any(p.grad is None for p in params):
             return None
-        if len({p.data.dtype for p in params}) != 1 or sum(p.data.size for p in params) > ONE_PASS_LIMIT:
+        if len({p.array.dtype for p in params}) != 1 or sum(p.array.size for p in params) > ONE_PASS_LIMIT:
             return None
         states = [self.state.get(p) for p in params]
         steps = {0 if state is None else state["step"] for state in states}
@@ -178,10 +178,10 @@ class _FlatGroup:
 
     def __init__(self, params: list[Tensor]) -> None:
         self.params = tuple(params)
-        self.shapes = [p.data.shape for p in params]
-        ends = np.cumsum([p.data.size for p in params])
-        self.slices = [slice(int(end) - p.data.size, int(end)) for p, end in zip(params, ends)]
-        dtype, size = params[0].data.dtype, int(ends[-1])
+        self.shapes = [p.array.shape for p in params]
+        ends = np.cumsum([p.array.size for p in params])
+        self.slices = [slice(int(end) - p.array.size, int(end)) for p, end in zip(params, ends)]
+        dtype, size = params[0].array.dtype, int(ends[-1])
         self.grads, self.work, self.scratch = (np.empty(size, dtype) for _ in range(3))
         self.state = {"step": 0, "exp_avg": np.zeros(size, dtype), "exp_avg_sq": np.zeros(size, dtype)}
 

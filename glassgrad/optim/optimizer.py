@@ -13,7 +13,7 @@ their own hyper-parameters (a smaller learning rate for a pretrained body, say),
 >>> w
 tensor([ 0.8, -1.6], requires_grad=True)
 
-Each subclass supplies ``_update(param, grad, group)``, which changes ``param.data`` in place
+Each subclass supplies ``_update(param, grad, group)``, which changes ``param.array`` in place
 (NumPy ``out=``, float32 stays float32), and ``formula_for(group)``: its rule as displayed,
 with only the options that group uses.
 Parameters whose ``.grad`` is ``None`` are skipped. When a tape is recording
@@ -122,7 +122,7 @@ class Optimizer:
                 if set_to_none:
                     param.grad = None
                 else:
-                    param.grad.data.fill(0)
+                    param.grad.array.fill(0)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Apply the update rule once to every parameter that has a gradient.
@@ -142,15 +142,15 @@ class Optimizer:
                 grad = param.grad
                 if grad is not None:
                     if not at_once:
-                        update(param, grad.data, group)
-                    bump_version(param.data)  # an in-place change, counted as PyTorch's p.add_(…) is
+                        update(param, grad.array, group)
+                    bump_version(param.array)  # an in-place change, counted as PyTorch's p.add_(…) is
         return loss
 
     def _update_and_record(self, tape: Any, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
-        old_value, grad_value = param.data.copy(), grad.copy()
+        old_value, grad_value = param.array.copy(), grad.copy()
         self._update(param, grad, group)
         tape.on_update(
-            type(self).__name__, self.formula_for(group), param, old_value, grad_value, group["lr"], param.data.copy()
+            type(self).__name__, self.formula_for(group), param, old_value, grad_value, group["lr"], param.array.copy()
         )
 
     def _update_group_at_once(self, group: dict[str, Any]) -> bool:
@@ -184,7 +184,7 @@ class Optimizer:
         They hold intermediate results (``λ·w``, ``g²``, ``√v + ε``) so that a step makes no
         new arrays. They are not part of the optimizer's state.
         """
-        data = param.data
+        data = param.array
         work = self._workspaces.get(param)
         if work is None or work[0].shape != data.shape or work[0].dtype != data.dtype:
             work = self._workspaces[param] = (np.empty_like(data), np.empty_like(data))
@@ -199,7 +199,7 @@ class Optimizer:
         Adding ``λ·w`` to the gradient is L2 regularisation: it is the gradient of ``L + λ/2·‖w‖²``.
         """
         if weight_decay:
-            np.multiply(param.data, weight_decay, out=out)
+            np.multiply(param.array, weight_decay, out=out)
             return np.subtract(out, grad, out=out) if maximize else np.add(out, grad, out=out)
         if maximize:
             return np.negative(grad, out=out)
@@ -288,16 +288,16 @@ def _copied(value: Any) -> Any:
 def _restored(value: Any, param: Tensor, name: str, key: Any) -> Any:
     """A saved state entry made ready for ``param``: arrays copied into its dtype, numbers kept."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value.array
     if not isinstance(value, np.ndarray):
         return value
     if name == "step":  # the step count, stored as a 0-d array (PyTorch stores a tensor): an int again
         return int(value.item())
-    if value.ndim == 0 and param.data.ndim != 0:  # another number stored as a 0-d array
+    if value.ndim == 0 and param.array.ndim != 0:  # another number stored as a 0-d array
         return value.item()
     if value.shape != param.shape:
         raise ValueError(
             f"loaded state '{name}' of parameter {key} has shape {value.shape} but the parameter has shape "
             f"{param.shape}; was it saved from a different model?"
         )
-    return value.astype(param.data.dtype, copy=True)
+    return value.astype(param.array.dtype, copy=True)

@@ -81,11 +81,11 @@ class RMSprop(Optimizer):
         return "\n".join(lines)
 
     def _initial_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        state = {"step": 0, "square_avg": np.zeros_like(param.data)}
+        state = {"step": 0, "square_avg": np.zeros_like(param.array)}
         if group["momentum"]:
-            state["momentum_buffer"] = np.zeros_like(param.data)
+            state["momentum_buffer"] = np.zeros_like(param.array)
         if group["centered"]:
-            state["grad_avg"] = np.zeros_like(param.data)
+            state["grad_avg"] = np.zeros_like(param.array)
         return state
 
     def _update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
@@ -114,4 +114,4 @@ class RMSprop(Optimizer):
             change = np.multiply(buffer, group["lr"], out=scratch)
         else:
             change *= group["lr"]
-        np.subtract(param.data, change, out=param.data)
+        np.subtract(param.array, change, out=param.array)

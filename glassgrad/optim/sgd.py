@@ -104,4 +104,4 @@ class SGD(Optimizer):
             else:
                 direction = buffer
         np.multiply(direction, group["lr"], out=product)
-        np.subtract(param.data, product, out=param.data)
+        np.subtract(param.array, product, out=param.array)

@@ -96,7 +96,7 @@ def load_dataset(name: str, n_samples: int = 200, noise: float = 0.1, seed: int 
 
     options = {"n_samples": n_samples, "noise": noise} if name in GENERATED else {}
     inputs, labels = load(name, seed=seed, **options).tensors
-    return inputs.data, labels.data
+    return inputs.array, labels.array
 
 
 def make_mlp(sizes: list[int], activation: str, seed: int) -> gg.nn.Module:

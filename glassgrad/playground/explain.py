@@ -100,7 +100,7 @@ class Cell:
         else:
             parameter = network.layers[layer - 1][0 if self.name == "W" else 1]
             traced = self.traced.layers[layer - 1]
-            symbol, values = (traced.weight if self.name == "W" else traced.bias), parameter.data
+            symbol, values = (traced.weight if self.name == "W" else traced.bias), parameter.array
             what = "a weight" if self.name == "W" else "a bias"
         out = Operand(symbol, values)
         index = self.checked(self.index, out.shape)

@@ -115,7 +115,7 @@ def example_network(example: str, fields: Fields) -> tuple[Network, str, str, tu
     model = bridge.make_mlp(sizes, activation, seed)
     with gg.no_grad():
         for parameter in model.parameters():  # rounded, so the formulas stay readable
-            parameter.data[...] = np.round(parameter.data, 2)
+            parameter.array[...] = np.round(parameter.array, 2)
     description = (f"{about} Weights drawn with seed {seed} (PyTorch's nn.Linear rule) and rounded to 2 decimals "
                    "so the formulas stay readable.")
     return _as_float32(Network(model, loss, np.asarray(x), np.asarray(y))), EXAMPLES[example], description, ()
@@ -225,7 +225,7 @@ class Walkthrough:
         if name in ("W", "b") and layer_text and 1 <= int(layer_text) <= len(layers):
             found = layers[int(layer_text) - 1]
             if name == "W" or len(found) > 1:
-                return found[0 if name == "W" else 1].data
+                return found[0 if name == "W" else 1].array
         raise ApiError(422, f"{where}: only W1…W{len(layers)}, b1…b{len(layers)}, x and y can be edited")
 
     # --- what the page shows -----------------------------------------------------------------
@@ -272,8 +272,8 @@ class Walkthrough:
 
     def _layer_view(self, number: int, parameters: list[gg.Tensor]) -> dict:
         """Layer ``number``'s matrices: its parameters now, and what the pass computed (``None``: not yet)."""
-        numbers, layer, weight = self.numbers, self.traced.layers[number - 1], parameters[0].data
-        bias = parameters[1].data if len(parameters) > 1 else np.zeros(weight.shape[0], dtype=weight.dtype)
+        numbers, layer, weight = self.numbers, self.traced.layers[number - 1], parameters[0].array
+        bias = parameters[1].array if len(parameters) > 1 else np.zeros(weight.shape[0], dtype=weight.dtype)
         out, into = weight.shape[:1], weight.shape[1:]
         values: dict[str, np.ndarray | None] = dict.fromkeys(("Z", "A", "dZ", "dW", "db", "dA_in"))
         if numbers is not None:

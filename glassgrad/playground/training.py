@@ -159,14 +159,14 @@ class TrainingJob:
             loss = self.loss_of(self.model(self.inputs[rows]), rows)
             self.optimizer.zero_grad()
             loss.backward()
-            self.grad_norms = [(name, float(np.linalg.norm(p.grad.data))) for name, p in self.model.named_parameters()]
+            self.grad_norms = [(name, float(np.linalg.norm(p.grad.array))) for name, p in self.model.named_parameters()]
             self.clipped_from = None
             if self.config.clip > 0:
                 total = bridge.clip_grad_norm_(parameters, self.config.clip)
                 self.clipped_from = total if total > self.config.clip else None
-            before = [p.data.copy() for p in parameters]
+            before = [p.array.copy() for p in parameters]
             self.optimizer.step()
-            self.update_size = float(np.sqrt(sum(np.sum((p.data - old) ** 2) for p, old in zip(parameters, before))))
+            self.update_size = float(np.sqrt(sum(np.sum((p.array - old) ** 2) for p, old in zip(parameters, before))))
             self.step += 1
             self.losses.append(self.full_loss())
             self._watch_for_divergence()
@@ -174,7 +174,7 @@ class TrainingJob:
     def _watch_for_divergence(self) -> None:
         """Name the problem in words when the loss blows up or climbs far above its best."""
         config, loss, first = self.config, self.losses[-1], self.losses[0]
-        weight_norm = float(np.sqrt(sum(np.sum(p.data.astype(np.float64) ** 2) for p in self.parameters)))
+        weight_norm = float(np.sqrt(sum(np.sum(p.array.astype(np.float64) ** 2) for p in self.parameters)))
         advice = [f"a learning rate about 10× smaller (η = {config.lr / 10:g})"]
         if config.clip == 0:
             advice.append("gradient clipping (e.g. 1.0)")
@@ -213,7 +213,7 @@ class TrainingJob:
 
     @gg.no_grad()
     def accuracy(self) -> float:
-        predicted = self.model(self.inputs).data.argmax(axis=1)
+        predicted = self.model(self.inputs).array.argmax(axis=1)
         return float((predicted == self.labels).mean())
 
     @gg.no_grad()
@@ -225,7 +225,7 @@ class TrainingJob:
         xs = np.linspace(low[0], high[0], BOUNDARY_RESOLUTION, dtype=np.float32)
         ys = np.linspace(high[1], low[1], BOUNDARY_RESOLUTION, dtype=np.float32)  # top row first
         grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
-        probabilities = F.softmax(self.model(gg.tensor(grid)), dim=1).data
+        probabilities = F.softmax(self.model(gg.tensor(grid)), dim=1).array
         probabilities = np.nan_to_num(probabilities, nan=1.0 / self.classes)
         return {"x_range": [float(low[0]), float(high[0])], "y_range": [float(low[1]), float(high[1])],
                 "resolution": BOUNDARY_RESOLUTION, "classes": probabilities.argmax(axis=1).tolist(),

@@ -63,7 +63,7 @@ def relu_backward(seed: int, size: int = 4, difficulty: int = 1) -> Problem:
         pre_activation[entry] = 0.0  # practise the convention ReLU'(0) = 0
     z = engine_tensor(pre_activation, requires_grad=True)
     z.relu().backward(engine_tensor(upstream))
-    downstream = z.grad.data
+    downstream = z.grad.array
     blank = Blank("dZ", (entry,))
     answer = exact(downstream[entry])
     z_value, upstream_value = exact(pre_activation[entry]), exact(upstream[entry])
@@ -99,8 +99,8 @@ def softmax_ce_gradient(seed: int, size: int = 3, difficulty: int = 1) -> Proble
         logits_values = np.log(probabilities)  # softmax(ln ŷ) = ŷ, since the ŷ sum to 1
     logits = engine_tensor(logits_values, requires_grad=True)
     cross_entropy(logits, engine_tensor(targets).long()).backward()
-    gradient = logits.grad.data
-    probabilities = logits.softmax(dim=-1).data
+    gradient = logits.grad.array
+    probabilities = logits.softmax(dim=-1).array
     row, column = int(rng.integers(batch)), int(rng.integers(size))
     if batch == 1:
         gradient, probabilities, onehot, logits_values = gradient[0], probabilities[0], onehot[0], logits_values[0]
@@ -129,7 +129,7 @@ def softmax_ce_gradient(seed: int, size: int = 3, difficulty: int = 1) -> Proble
         probability = exact(probabilities[index])
         tensors = {"ŷ": fraction_array(probabilities), **tensors}
         shown_gradient = fraction_array(gradient)
-        difference = exact((engine_tensor(probabilities) - engine_tensor(onehot)).data[index])
+        difference = exact((engine_tensor(probabilities) - engine_tensor(onehot)).array[index])
         per_batch = (f"Averaged over the batch of N = {batch}: ∂L/∂z = (ŷ − y)/N." if batch > 1
                      else "For one sample: ∂L/∂z = ŷ − y.")
         solution = (

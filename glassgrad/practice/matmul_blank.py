@@ -61,7 +61,7 @@ def _product_blank(kind: str, seed: int, size: int, difficulty: int, names: tupl
         forced_row = int(rng.integers(size))
         if weights[forced_row, entry] == 0:  # guarantee a row that can solve for the blank
             weights[forced_row, entry] = int(rng.choice([-1, 1]) * rng.integers(1, limit + 1))
-    outputs = (engine_tensor(weights) @ engine_tensor(inputs)).data
+    outputs = (engine_tensor(weights) @ engine_tensor(inputs)).array
     shown = {weight_name: fraction_array(weights), input_name: fraction_array(inputs),
              output_name: fraction_array(outputs)}
     equation = f"{output_name} = {weight_name}·{input_name}"
@@ -84,7 +84,7 @@ def _dot_solution(weights: np.ndarray, inputs: np.ndarray, blank: Blank, names: 
     weight_name, input_name, output_name = names
     row, column = blank.index
     label = index_label(output_name, blank.index, inputs.shape)
-    terms = (engine_tensor(weights[row]) * engine_tensor(inputs[:, column])).data
+    terms = (engine_tensor(weights[row]) * engine_tensor(inputs[:, column])).array
     which_column = f"{counting.ordinal('column', column)} of {input_name}" if inputs.shape[1] > 1 else input_name
     indent = " " * len(label)
     return (

@@ -185,14 +185,14 @@ def _dead_unit_question(rng: np.random.Generator) -> QuizQuestion:
         if loss.item() == 0:
             continue
         loss.backward()
-        zero_rows = [i for i in range(2) if not first.grad.data[i].any()]
+        zero_rows = [i for i in range(2) if not first.grad.array[i].any()]
         if len(zero_rows) == 1:
             break
     dead, alive = zero_rows[0], 1 - zero_rows[0]
     options = (f"{counting.ordinal('Row', dead)} ({counting.ordinal('hidden unit', dead)})",
                f"{counting.ordinal('Row', alive)} ({counting.ordinal('hidden unit', alive)})",
                "Both rows", "Neither row")
-    z = [number_text(exact(v)) for v in hidden.data[:, 0]]
+    z = [number_text(exact(v)) for v in hidden.array[:, 0]]
     question = (f"A 2→2→1 ReLU network: Z₁ = W₁·x + b₁ with W₁ = {_matrix(w1)}, b₁ = {_matrix(b1)}, "
                 f"x = {_matrix(x)}; A₁ = ReLU(Z₁); ŷ = W₂·A₁ with W₂ = {_matrix(w2)}; L = ŷ² (target 0). "
                 f"After loss.backward(), which row of W₁ has an all-zero gradient? (Rows count from {counting.FIRST}.)")

@@ -117,21 +117,21 @@ def _explainer(pattern: Callable[[Operand, tuple, list[Operand], Writer], Entry]
 
 def _affine(weight: np.ndarray, inputs: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
     product = engine_tensor(weight) @ engine_tensor(inputs)
-    return (product if bias is None else product + engine_tensor(bias)).data
+    return (product if bias is None else product + engine_tensor(bias)).array
 
 
 def _weight_grad(upstream: np.ndarray, inputs: np.ndarray) -> np.ndarray:
     """∂L/∂W of ``Z = W·a`` by the engine's backward: ``∂L/∂Z · aᵀ``."""
     weight = zeros(upstream.shape[0], inputs.shape[0], dtype=float64, requires_grad=True)
     (weight @ engine_tensor(inputs)).backward(engine_tensor(upstream))
-    return weight.grad.data
+    return weight.grad.array
 
 
 def _input_grad(weight: np.ndarray, upstream: np.ndarray) -> np.ndarray:
     """∂L/∂a of ``Z = W·a`` by the engine's backward: ``Wᵀ · ∂L/∂Z``."""
     inputs = zeros(weight.shape[1], upstream.shape[1], dtype=float64, requires_grad=True)
     (engine_tensor(weight) @ inputs).backward(engine_tensor(upstream))
-    return inputs.grad.data
+    return inputs.grad.array
 
 
 def _bias_grad(upstream: np.ndarray) -> np.ndarray:

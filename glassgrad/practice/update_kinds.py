@@ -54,7 +54,7 @@ def gd_update(seed: int, size: int = 3, difficulty: int = 1) -> Problem:
         new = w - lr * g
         step = lr * g
     i = entry
-    wi, gi, ni, si = (exact(t.data[i]) for t in (w, g, new, step))
+    wi, gi, ni, si = (exact(t.array[i]) for t in (w, g, new, step))
     rate_text = number_text(exact(rate))
     new_i, w_i, g_i = (counting.entry(name, (i,)) for name in ("new w", "w", "g"))
     if target == "new w":
@@ -70,15 +70,15 @@ def gd_update(seed: int, size: int = 3, difficulty: int = 1) -> Problem:
         answer = exact(((w - new)[i] / lr).item())
         lines = ("Solve for the gradient: g = (w − new w)/η.",
                  f"{g_i} = ({number_text(wi)} - {factor_text(ni)})/{rate_text} = "
-                 f"{factor_text(exact((w - new).data[i]))}/{rate_text} = {number_text(answer)}")
+                 f"{factor_text(exact((w - new).array[i]))}/{rate_text} = {number_text(answer)}")
     else:
         answer = exact(((w - new)[i] / g[i]).item())
         lines = (f"Solve for the learning rate with an entry whose gradient is not 0, here {g_i} = "
                  f"{number_text(gi)}: η = (w − new w)/g.",
                  f"η = ({number_text(wi)} - {factor_text(ni)})/{factor_text(gi)} = "
-                 f"{factor_text(exact((w - new).data[i]))}/{factor_text(gi)} = {number_text(answer)}")
+                 f"{factor_text(exact((w - new).array[i]))}/{factor_text(gi)} = {number_text(answer)}")
     tensors = {"w": fraction_array(weights), "η": fraction_array(rate), "g": fraction_array(gradients),
-               "new w": fraction_array(new.data)}
+               "new w": fraction_array(new.array)}
     index = () if target == "η" else (entry,)
     blank = Blank(target, index)
     tensors[target] = with_blank(tensors[target], index)
@@ -106,13 +106,13 @@ def linear_regression_step(seed: int, size: int = 3, difficulty: int = 1) -> Pro
     with no_grad():
         new = weights - rate * weights.grad
     name = f"w{'₀₁'[which]}"
-    answer = exact(new.data[which])
-    gradient = exact(weights.grad.data[which])
-    error_values = [exact(e) for e in errors.data]
+    answer = exact(new.array[which])
+    gradient = exact(weights.grad.array[which])
+    error_values = [exact(e) for e in errors.array]
     sum_text = (" + ".join(factor_text(e) for e in error_values) if which == 0
                 else products_text(error_values, [exact(v) for v in xs]))
     solution = (
-        "Predictions h(xⱼ) = w₀ + w₁·xⱼ: " + ", ".join(number_text(exact(v)) for v in prediction.data) + ".",
+        "Predictions h(xⱼ) = w₀ + w₁·xⱼ: " + ", ".join(number_text(exact(v)) for v in prediction.array) + ".",
         "Errors h(xⱼ) − yⱼ: " + ", ".join(number_text(e) for e in error_values) + ".",
         f"∂L/∂{name} = Σⱼ (h(xⱼ) − yⱼ){'·xⱼ' if which else ''} = {sum_text} = {number_text(gradient)}",
         f"new {name} = {name} − α·∂L/∂{name} = {number_text(exact(start[which]))} - "
@@ -121,7 +121,7 @@ def linear_regression_step(seed: int, size: int = 3, difficulty: int = 1) -> Pro
     tensors = {
         "x": fraction_array(xs), "y": fraction_array(ys),
         "w₀": fraction_array(start[0]), "w₁": fraction_array(start[1]), "α": fraction_array(rate),
-        "new w₀": fraction_array(new.data[0]), "new w₁": fraction_array(new.data[1]),
+        "new w₀": fraction_array(new.array[0]), "new w₁": fraction_array(new.array[1]),
     }
     blank = Blank(f"new {name}", ())
     tensors[blank.tensor] = with_blank(tensors[blank.tensor], ())

@@ -132,12 +132,12 @@ class Symbols:
         tensor = self.tape.tensor(key)
         if key in self.tape.parameter_names:
             return self.give(key, self.tape.parameter_names[key])
-        if tensor.data.size > 1 and "X" not in self.used:
+        if tensor.array.size > 1 and "X" not in self.used:
             return self.give(key, "X")
         if tensor.requires_grad:
             return self.give(key, "θ")
-        if tensor.data.size == 1 and tensor.data.dtype.kind == "f":
-            return self.give(key, f"{tensor.data.item():g}", shared=True)
+        if tensor.array.size == 1 and tensor.array.dtype.kind == "f":
+            return self.give(key, f"{tensor.array.item():g}", shared=True)
         self.constants += 1
         return self.give(key, f"c{subscript(self.constants)}")
 

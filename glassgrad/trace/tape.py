@@ -146,8 +146,8 @@ class Tape:
         record = ForwardRecord(
             index=self._next_index(), pass_index=self.passes - 1, op=op,
             inputs=tuple(self._keep(parent) for parent in parents),
-            input_values=tuple(_snapshot(parent.data) for parent in parents),
-            output=self._keep(result), output_value=_snapshot(result.data),
+            input_values=tuple(_snapshot(parent.array) for parent in parents),
+            output=self._keep(result), output_value=_snapshot(result.array),
             settings=tuple(arg for arg in args if not isinstance(arg, np.ndarray)),
             with_grad=with_grad,
         )
@@ -187,13 +187,13 @@ class Tape:
                 accumulated.append(False)
                 earlier.append(False)
                 continue
-            summed.append(_snapshot(unbroadcast(np.asarray(contribution), parent.data.shape)))
+            summed.append(_snapshot(unbroadcast(np.asarray(contribution), parent.array.shape)))
             key = self._keep(parent)
             accumulated.append(key in self._reached)
             # a leaf's .grad changes only when backward reaches the leaf itself, after this node:
             # a nonzero .grad there now was left by an earlier backward
             earlier.append(key not in self._reached and parent.is_leaf and parent.grad is not None
-                           and bool(np.any(parent.grad.data)))
+                           and bool(np.any(parent.grad.array)))
             self._reached.add(key)
         self.backward.append(BackwardRecord(
             index=self._next_index(), pass_index=self.passes - 1, op=node._op, node=self._keep(node),
@@ -223,7 +223,7 @@ class Tape:
         name = self.module_names.get(id(module), type(module).__name__)
         for position in found:
             self.forward[position].module = len(self.modules)
-        tensors = tuple(self._keep(value) for value in inputs if hasattr(value, "data"))
+        tensors = tuple(self._keep(value) for value in inputs if hasattr(value, "array"))
         self.modules.append(ModuleCall(name, type(module).__name__, found, tensors, self._keep(output)))
 
     # --- reading the record ---------------------------------------------------------------------

@@ -1,0 +1,77 @@
+"""PyTorch's module names for glassgrad: ``import torch`` gives glassgrad, ``torch.nn`` gives ``glassgrad.nn``, …
+
+So code written for PyTorch (a course's notebook, a tutorial's script) runs on glassgrad unchanged::
+
+    from glassgrad import torch_names
+    torch_names.install()     # from now on, in this process, `import torch` is glassgrad
+    import torch              # glassgrad
+
+    python -m glassgrad.torch_names my_script.py [args…]   # run a whole script that way
+
+A ``torch.*`` module glassgrad has no counterpart for fails at its import with one line naming it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.util
+import runpy
+import sys
+from types import ModuleType
+
+#: PyTorch's module → glassgrad's (the first one that exists); names not listed map one to one
+#: (``torch.nn.functional`` → ``glassgrad.nn.functional``).
+COUNTERPARTS: dict[str, tuple[str, ...]] = {
+    "torch": ("glassgrad",),
+}
+
+
+def counterpart(name: str) -> ModuleType | object | None:
+    """glassgrad's module (or namespace object, e.g. ``gg.cuda``) standing for PyTorch's ``name``."""
+    candidates = COUNTERPARTS.get(name, ("glassgrad" + name[len("torch"):],))
+    for candidate in candidates:
+        try:
+            return importlib.import_module(candidate)
+        except ModuleNotFoundError:
+            parent, _, attribute = candidate.rpartition(".")
+            found = getattr(sys.modules.get(parent), attribute, None) if parent in sys.modules else None
+            if found is not None:
+                return found
+    return None
+
+
+class _TorchFinder(importlib.abc.MetaPathFinder):
+    """Answers ``import torch.x.y`` with glassgrad's counterpart, or one line saying there is none."""
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
+        if fullname != "torch" and not fullname.startswith("torch."):
+            return None
+        found = counterpart(fullname)
+        if found is None:
+            raise ModuleNotFoundError(
+                f"glassgrad has no counterpart of {fullname}; see the README's 'Coming from PyTorch' table",
+                name=fullname,
+            )
+        sys.modules[fullname] = found  # the import system then takes it from sys.modules
+        return None
+
+
+def install() -> None:
+    """Make ``import torch`` (and ``torch.nn``, ``torch.optim``, …) import glassgrad in this process."""
+    if not any(isinstance(finder, _TorchFinder) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _TorchFinder())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m glassgrad.torch_names script.py [args…]``: run a PyTorch script on glassgrad."""
+    args = sys.argv[1:] if argv is None else argv
+    if not args:
+        raise SystemExit("usage: python -m glassgrad.torch_names script.py [args…]")
+    install()
+    sys.argv = list(args)
+    runpy.run_path(args[0], run_name="__main__")
+
+
+if __name__ == "__main__":
+    main()

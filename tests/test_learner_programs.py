@@ -1,0 +1,50 @@
+"""Learner-style PyTorch programs (``tests/learner_programs/*.py``) run unchanged on glassgrad.
+
+Each program runs twice in its own process: with PyTorch, and with ``import torch`` giving glassgrad
+(:mod:`glassgrad.torch_names`). Their ``results`` must agree: rtol 1e-4 in float32, 1e-9 in float64.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+HERE = Path(__file__).parent / "learner_programs"
+PROGRAMS = sorted(path for path in HERE.glob("*.py") if path.name != "run_one.py")
+TOLERANCE = {"float32": 1e-4, "float64": 1e-9}
+
+
+def run(program: Path, *flags: str) -> dict:
+    done = subprocess.run([sys.executable, str(HERE / "run_one.py"), *flags, str(program)],
+                          capture_output=True, text=True, timeout=600, cwd=HERE)
+    assert done.returncode == 0, f"{program.name} {' '.join(flags)} failed:\n{done.stderr[-3000:]}"
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def assert_close(ours, theirs, rtol: float, where: str) -> None:
+    if isinstance(theirs, dict):
+        assert sorted(ours) == sorted(theirs), where
+        for key in theirs:
+            assert_close(ours[key], theirs[key], rtol, f"{where}.{key}")
+    else:
+        np.testing.assert_allclose(np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64),
+                                   rtol=rtol, atol=rtol * 1e-3, err_msg=where)
+
+
+@pytest.mark.parametrize("program", PROGRAMS, ids=[path.stem for path in PROGRAMS])
+def test_program_gives_pytorchs_numbers(program, torch):
+    theirs = run(program)
+    ours = run(program, "--glassgrad")
+    assert ours["dtype"] == theirs["dtype"]
+    assert_close(ours["results"], theirs["results"], TOLERANCE[theirs["dtype"]], program.stem)
+
+
+def test_a_missing_counterpart_is_one_line():
+    done = subprocess.run([sys.executable, "-c", "from glassgrad import torch_names; torch_names.install(); "
+                           "import torch.fft"], capture_output=True, text=True)
+    assert "glassgrad has no counterpart of torch.fft" in done.stderr
