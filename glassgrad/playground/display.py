@@ -53,9 +53,10 @@ def json_number(value: float) -> float | None:
 
 def entry_names(label: str, shape: tuple) -> list:
     """What a learner reads for each entry of a ``shape`` tensor called ``label`` (``W₁[2,1]``, counting
-    from 1 as :mod:`glassgrad.trace.counting` says), nested like the values; the page's cell ids keep the
-    code's 0-based index."""
-    names = [counting.entry(label, index) for index in np.ndindex(*shape)]
+    from 1 as :mod:`glassgrad.trace.counting` says; ``ŷ[2]`` for ``ŷ = softmax(Z₃)``), nested like the values;
+    the page's cell ids keep the code's 0-based index."""
+    symbol = label.split(" = ", 1)[0]
+    names = [counting.entry(symbol, index) for index in np.ndindex(*shape)]
     return np.reshape(np.array(names, dtype=object), shape).tolist()
 
 
