@@ -87,6 +87,18 @@ def test_the_step_through_names_the_same_entry_the_same_way(flip):
     assert any("Hidden neuron 2 (index 1 in code) is off (Z₁[2] < 0)" in note for note in walk.notes)
 
 
+def test_the_mlp3_step_through_names_the_prediction_and_the_class_as_the_lesson_does():
+    from glassgrad.playground.explain import explain
+
+    walk = Walkthrough(Fields({"example": "mlp3", "actions": "f"}))
+    view = walk.view()
+    assert view["prediction"]["entries"] == ["ŷ[1]", "ŷ[2]", "ŷ[3]"]  # not "ŷ = softmax(Z₃)[1]"
+    assert view["target"]["values"] == [1]  # the class label as the code holds it
+    target = explain(walk, "y[0]")
+    assert target["result"] == "1" and "class 2 (index 1 in code)" in target["text"]
+    assert "class 2 (index 1 in code)" in " ".join(render(lesson("mlp3"), "text").split())  # as the trace says
+
+
 def test_a_worksheet_key_names_the_same_entry_and_grades_the_engines_value(flip):
     steps = steps_from_trace(flip)
     for seed in range(400):
