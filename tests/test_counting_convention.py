@@ -180,7 +180,7 @@ PLUS_ONE = re.compile(r"\{[A-Za-z_][\w.\[\]()]* ?\+ ?1\}|str\([A-Za-z_][\w.]* \+
 
 
 def test_no_front_end_adds_its_own_plus_one():
-    sources = [path for folder in ("trace", "practice", "playground", "lessons")
+    sources = [path for folder in ("trace", "practice", "playground", "lessons", "course")
                for path in sorted((PACKAGE / folder).rglob("*")) if path.suffix in (".py", ".js")]
     sources += [PACKAGE / "commands" / "practice.py", PACKAGE / "commands" / "glassbox.py"]
     found = [f"{path.relative_to(PACKAGE)}: {match.group(0)}" for path in sources
