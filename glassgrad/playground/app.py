@@ -100,7 +100,7 @@ def options(state: Any, fields: Fields) -> dict:
         "two_d": list(training.TWO_D),
         "practice_kinds": [{"name": name, "title": f"{name}: {summary}"}
                            for name, summary in bridge.practice_kinds().items()],
-        "practice_counting": bridge.practice_counting_note(),
+        "counting": bridge.counting_note(),
         "precision": PRECISION_NOTE,
         "training_defaults": {**default.__dict__, "hidden": list(default.hidden)},
         "limits": {"step_width": stepper.MAX_WIDTH, "step_layers": stepper.MAX_LAYERS,
