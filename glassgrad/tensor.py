@@ -308,11 +308,14 @@ class Tensor:
 
     # --- backward ---------------------------------------------------------------------
 
-    def backward(self, gradient: Tensor | Any = None, retain_graph: bool = False) -> None:
+    def backward(self, gradient: Tensor | Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
         """Compute ∂self/∂leaf for every leaf that requires grad, adding it to ``leaf.grad``.
 
         ``gradient`` is ∂L/∂self; it may be left out only when self holds one number
         (then it is 1). The graph is freed afterwards unless ``retain_graph=True``.
+        ``create_graph=True`` records the backward pass itself, so ``leaf.grad`` can be
+        differentiated again (:mod:`glassgrad.gradient_walk`); ``retain_graph`` then defaults to True.
         """
         if not self._requires_grad:
             raise RuntimeError(
@@ -338,7 +341,14 @@ class Tensor:
             if not is_floating(seed.dtype):
                 raise RuntimeError(f"backward: gradient must be a float tensor, got {seed.dtype}")
             seed = seed.astype(self.array.dtype, copy=False)
-        run_backward(self, seed, retain_graph)
+        if create_graph:
+            from .gradient_walk import backward_recorded
+
+            given = isinstance(gradient, Tensor) and gradient.array.dtype == seed.dtype
+            seed_tensor = gradient if given else Tensor._wrap(seed)  # a given gradient keeps its own graph
+            backward_recorded(self, seed_tensor, True if retain_graph is None else retain_graph)
+            return
+        run_backward(self, seed, bool(retain_graph))
 
     # --- in-place updates -----------------------------------------------------------------
     # Each one counts a new version of the memory (see glassgrad.autograd). Where PyTorch records
