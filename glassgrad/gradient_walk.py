@@ -33,6 +33,7 @@ from .autograd import (
     FREED,
     NOW,
     STATE,
+    _accumulate,
     _check_saved,
     _fit,
     freed_error,
@@ -62,25 +63,44 @@ def gradients(outputs: tuple, seeds: tuple, inputs: tuple, create_graph: bool, r
     wanted = set(inputs)
     leads = set()  # the tensors on some path from an output to an input: the only ones worth visiting
     for tensor in reversed(order):
+        if tensor._ctx is FREED:  # a backward without retain_graph=True cut the graph here
+            raise freed_error(tensor._op)
         if tensor in wanted or any(parent in leads for parent in tensor._parents):
             leads.add(tensor)
     grads: dict[Any, Any] = {}
     for output, seed in zip(outputs, seeds):
         grads[output] = grads[output] + seed if output in grads else seed
     found: dict[Any, Any] = {}
-    changed = CLOCK[NOW]
     tape = STATE.tape
+    if create_graph:  # the gradient's own ops are recorded, and are no forward steps of a trace
+        STATE.tape = None
+    try:
+        with set_grad_enabled(create_graph or STATE.grad_enabled):
+            _walk(order, leads, grads, wanted, found, create_graph, retain_graph, tape)
+    finally:
+        STATE.tape = tape
+    return [found.get(tensor) for tensor in inputs]
+
+
+def _walk(order: list, leads: set, grads: dict, wanted: set, found: dict, create_graph: bool, retain_graph: bool,
+          tape: Any) -> None:
+    """:func:`gradients`' loop: each node on a path to an input passes its upstream gradient to its parents."""
+    kept: set[int] = set()
+    changed = CLOCK[NOW]
     for node in order:
         if node not in leads or node not in grads:
             continue
         upstream = grads.pop(node)
         if node in wanted:
             found[node] = upstream
+        if node._retains_grad:  # as in PyTorch, a tensor that called retain_grad() on the way keeps its gradient
+            if create_graph:
+                node._grad = upstream if node._grad is None else node._grad + upstream
+            else:
+                _accumulate(node, upstream, kept)
         op = node._op
         if op is None or not any(parent in leads for parent in node._parents):
             continue
-        if node._ctx is FREED:
-            raise freed_error(op)
         if node._clock < changed:  # something changed in place since this node was made
             _check_saved(node, op)
         contributions = _recorded_contributions(node, op, upstream) if create_graph else op.backward(upstream,
@@ -98,23 +118,17 @@ def gradients(outputs: tuple, seeds: tuple, inputs: tuple, create_graph: bool, r
         if not retain_graph:
             node._ctx = FREED
             node._parents = ()
-    return [found.get(tensor) for tensor in inputs]
 
 
 def _recorded_contributions(node: Any, op: ops.Op, upstream: Any) -> tuple:
-    """The node's contributions computed with tensor ops, recorded (and kept off an active tape's forward steps)."""
+    """The node's contributions computed with tensor ops, recorded."""
     if op.vjp_tensors is None:
         having = ", ".join(name for name, row in ops.RULES.items() if row.vjp_tensors is not None)
         raise RuntimeError(
             f"create_graph=True: no second derivative for '{op.name}' yet (the ops that have one: {having}); "
             "differentiate without create_graph=True, or write this step with those ops"
         )
-    tape, STATE.tape = STATE.tape, None
-    try:
-        with set_grad_enabled(True):
-            return op.vjp_tensors(upstream, node._parents, node, node._ctx)
-    finally:
-        STATE.tape = tape
+    return op.vjp_tensors(upstream, node._parents, node, node._ctx)
 
 
 def _fit_tensor(contribution: Any, parent: Any, op: ops.Op, position: int) -> Any:
@@ -138,12 +152,12 @@ def backward_recorded(root: Any, seed: Any, retain_graph: bool) -> None:
     """``root.backward(seed, create_graph=True)``: each leaf's ``.grad`` gets its gradient as a recorded tensor.
 
     As ``backward()``, gradients add up in ``.grad`` of the leaves (and of tensors that called
-    ``retain_grad()``); here ``.grad`` is itself in a graph, so ``x.grad.backward()`` or
-    ``gg.autograd.grad(x.grad, x)`` differentiates it again.
+    ``retain_grad()``, which :func:`gradients` fills on its way); here ``.grad`` is itself in a
+    graph, so ``x.grad.backward()`` or ``gg.autograd.grad(x.grad, x)`` differentiates it again.
     """
-    kept = [tensor for tensor in topological_order(root) if tensor._op is None or tensor._retains_grad]
+    leaves = tuple(tensor for tensor in topological_order(root) if tensor._op is None)
     stored: set[int] = set()
-    for tensor, grad in zip(kept, gradients((root,), (seed,), tuple(kept), True, retain_graph)):
+    for tensor, grad in zip(leaves, gradients((root,), (seed,), leaves, True, retain_graph)):
         if grad is None:
             continue
         if id(grad) in stored:  # one gradient tensor reached two leaves (a + b): each .grad gets its own
