@@ -140,21 +140,25 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` (gradients off) and make its outputs nodes of the graph whose rule is this class."""
-        args = _bound_arguments(cls, args, kwargs)
-        tensors = tuple(arg for arg in args if isinstance(arg, Tensor))
-        row = _row(cls, tuple(isinstance(arg, Tensor) for arg in args))
-        ctx = FunctionCtx(cls.__name__, tuple(isinstance(arg, Tensor) and arg.requires_grad for arg in args),
+        described = _described(cls)
+        if kwargs or described.has_defaults:
+            args = described.bind(args, kwargs)
+        is_tensor = tuple(isinstance(arg, Tensor) for arg in args)
+        tensors = tuple(arg for arg, tensor in zip(args, is_tensor) if tensor)
+        row = described.row(is_tensor)
+        ctx = FunctionCtx(cls.__name__, tuple(tensor and arg._requires_grad for arg, tensor in zip(args, is_tensor)),
                           tensors)
-        tape, STATE.tape = STATE.tape, None  # the insides of a custom op are not steps of a trace
+        state = STATE
+        tape, grad_enabled = state.tape, state.grad_enabled
+        state.tape, state.grad_enabled = None, False  # forward runs without recording; its insides are no steps
         try:
-            with no_grad():
-                if _has_setup_context(cls):
-                    result = cls.forward(*args)
-                    cls.setup_context(ctx, args, result)
-                else:
-                    result = cls.forward(ctx, *args)
+            if described.setup_context:
+                result = cls.forward(*args)
+                cls.setup_context(ctx, args, result)
+            else:
+                result = cls.forward(ctx, *args)
         finally:
-            STATE.tape = tape
+            state.tape, state.grad_enabled = tape, grad_enabled
         single = not isinstance(result, tuple)
         outputs = tuple(_output_tensor(value, tensors) for value in ((result,) if single else result))
         ctx._outputs = outputs
@@ -166,24 +170,44 @@ class Function:
         return outputs[0] if single else outputs
 
 
-def _bound_arguments(cls: type, args: tuple, kwargs: dict) -> tuple:
-    """``forward``'s arguments in order, keywords and defaults filled in (as PyTorch binds them)."""
-    if not kwargs and not _has_defaults(cls):
-        return args
-    signature = inspect.signature(cls.forward)
-    bound = (signature.bind(*args, **kwargs) if _has_setup_context(cls)
-             else signature.bind(None, *args, **kwargs))
-    bound.apply_defaults()
-    values = bound.args if _has_setup_context(cls) else bound.args[1:]
-    return tuple(values)
+class _Described:
+    """What ``apply`` needs to know of a Function class, read once: its signature and its rows."""
+
+    def __init__(self, cls: type) -> None:
+        self.cls = cls
+        self.setup_context = callable(getattr(cls, "setup_context", None))
+        self.signature = inspect.signature(cls.forward)
+        parameters = list(self.signature.parameters.values())[0 if self.setup_context else 1:]  # after ctx
+        self.has_defaults = any(p.default is not inspect.Parameter.empty for p in parameters)
+        self.names = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        self.rows: dict[tuple[bool, ...], ops.Op] = {}
+
+    def bind(self, args: tuple, kwargs: dict) -> tuple:
+        """``forward``'s arguments in order, keywords and defaults filled in (as PyTorch binds them)."""
+        bound = self.signature.bind(*args, **kwargs) if self.setup_context else self.signature.bind(None, *args,
+                                                                                                   **kwargs)
+        bound.apply_defaults()
+        return tuple(bound.args if self.setup_context else bound.args[1:])
+
+    def argument_names(self, count: int) -> list[str]:
+        return [self.names[k] if k < len(self.names) else f"arg{k}" for k in range(count)]
+
+    def row(self, is_tensor: tuple[bool, ...]) -> ops.Op:
+        """The op-table row of the class called with tensors at ``is_tensor``'s positions, made on first use."""
+        found = self.rows.get(is_tensor)
+        if found is None:
+            found = self.rows[is_tensor] = _make_row(self, is_tensor)
+        return found
 
 
-def _has_defaults(cls: type) -> bool:
-    return any(p.default is not inspect.Parameter.empty for p in inspect.signature(cls.forward).parameters.values())
+_DESCRIBED: weakref.WeakKeyDictionary[type, _Described] = weakref.WeakKeyDictionary()
 
 
-def _has_setup_context(cls: type) -> bool:
-    return callable(getattr(cls, "setup_context", None))
+def _described(cls: type) -> _Described:
+    found = _DESCRIBED.get(cls)
+    if found is None:
+        found = _DESCRIBED[cls] = _Described(cls)
+    return found
 
 
 def _output_tensor(value: Any, inputs: tuple) -> Any:
@@ -195,28 +219,10 @@ def _output_tensor(value: Any, inputs: tuple) -> Any:
     return value
 
 
-_ROWS: weakref.WeakKeyDictionary[type, dict[tuple[bool, ...], ops.Op]] = weakref.WeakKeyDictionary()
-
-
-def _row(cls: type, is_tensor: tuple[bool, ...]) -> ops.Op:
-    """The op-table row of ``cls`` called with tensors at ``is_tensor``'s positions, made on first use."""
-    rows = _ROWS.setdefault(cls, {})
-    if is_tensor not in rows:
-        rows[is_tensor] = _make_row(cls, is_tensor)
-    return rows[is_tensor]
-
-
-def _argument_names(cls: type, count: int) -> list[str]:
-    parameters = list(inspect.signature(cls.forward).parameters.values())
-    if not _has_setup_context(cls):
-        parameters = parameters[1:]  # ctx
-    names = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return [names[k] if k < len(names) else f"arg{k}" for k in range(count)]
-
-
-def _make_row(cls: type, is_tensor: tuple[bool, ...]) -> ops.Op:
+def _make_row(described: _Described, is_tensor: tuple[bool, ...]) -> ops.Op:
+    cls = described.cls
     name = cls.__name__
-    names = _argument_names(cls, len(is_tensor))
+    names = described.argument_names(len(is_tensor))
     roles = tuple(n for n, tensor in zip(names, is_tensor) if tensor)
     positions = tuple(k for k, tensor in enumerate(is_tensor) if tensor)
     doc = (cls.__doc__ or "").strip()
@@ -233,25 +239,26 @@ def _make_row(cls: type, is_tensor: tuple[bool, ...]) -> ops.Op:
         args = tuple(Tensor._wrap(v) if tensor else v for v, tensor in zip(arrays_and_settings, is_tensor))
         ctx = FunctionCtx(name, (False,) * len(args), ())
         with no_grad():
-            result = cls.forward(*args) if _has_setup_context(cls) else cls.forward(ctx, *args)
+            result = cls.forward(*args) if described.setup_context else cls.forward(ctx, *args)
         if isinstance(result, tuple):
             return tuple(v.array if isinstance(v, Tensor) else v for v in result), ctx
         return result.array, ctx
 
     def backward(upstream: np.ndarray, saved: tuple) -> tuple:
         with no_grad():
-            grads = _call_backward(cls, is_tensor, saved, Tensor._wrap(upstream))
+            grads = _call_backward(described, is_tensor, saved, Tensor._wrap(upstream))
         return tuple(None if grad is None else grad.array for grad in grads)
 
     def vjp_tensors(upstream: Tensor, inputs: tuple, out: Tensor, saved: tuple) -> tuple:
-        return _call_backward(cls, is_tensor, saved, upstream)  # recorded: the caller has gradients on
+        return _call_backward(described, is_tensor, saved, upstream)  # recorded: the caller has gradients on
 
     return ops.Op(name, formula, derivatives, forward, backward, kind="custom", roles=roles,
                   settings=tuple(n for n, tensor in zip(names, is_tensor) if not tensor), vjp_tensors=vjp_tensors)
 
 
-def _call_backward(cls: type, is_tensor: tuple[bool, ...], saved: tuple, upstream: Tensor) -> tuple:
-    """``cls.backward`` for output ``index`` getting ``upstream``; one gradient (or None) per tensor input."""
+def _call_backward(described: _Described, is_tensor: tuple[bool, ...], saved: tuple, upstream: Tensor) -> tuple:
+    """The class's ``backward`` for output ``index`` getting ``upstream``; one gradient (or None) per tensor input."""
+    cls = described.cls
     ctx, index = saved
     grad_outputs = []
     for position, output in enumerate(ctx._outputs):
@@ -273,10 +280,10 @@ def _call_backward(cls: type, is_tensor: tuple[bool, ...], saved: tuple, upstrea
             f"function {cls.__name__}.backward returned an incorrect number of gradients (expected {expected}, "
             f"got {len(grads)}): one per argument of forward, None for those that need none"
         )
-    names = _argument_names(cls, expected)
     for position, (grad, tensor) in enumerate(zip(grads, is_tensor)):
-        if grad is None:
+        if grad is None or (tensor and isinstance(grad, Tensor)):
             continue
+        names = described.argument_names(expected)
         if not tensor:
             raise RuntimeError(
                 f"function {cls.__name__}.backward returned a gradient different than None for argument "
