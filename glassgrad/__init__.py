@@ -79,6 +79,8 @@ from .functions import (
     where,
 )
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
+from .gradcheck import autograd_gradcheck as _autograd_gradcheck
+from .gradcheck import gradgradcheck as _gradgradcheck
 from .io import load, save
 from .ops import RULES
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64
@@ -105,6 +107,7 @@ _memory.tune_allocator()
 # they are defined in modules above it, which use Tensor
 autograd.Function, autograd.FunctionCtx = custom_function.Function, custom_function.FunctionCtx
 autograd.grad = gradients.grad
+autograd.gradcheck, autograd.gradgradcheck = _autograd_gradcheck, _gradgradcheck
 
 __all__ = [
     "RULES", "GradcheckError", "GradcheckReport", "Tensor", "__version__", "abs", "add", "arange", "argmax",

@@ -453,3 +453,57 @@ def test_the_json_trace_keeps_the_custom_rows():
 def test_the_custom_row_is_kept_out_of_the_builtin_table():
     _traced_document()
     assert "Exp" not in gg.RULES and "ScaledProduct" not in gg.RULES
+
+
+# --- torch.autograd.gradcheck / gradgradcheck, as learners check their functions ------------------------------
+
+def _half_backward(module) -> type:
+    """A function whose backward forgets a factor 2: the checks must catch it."""
+
+    class Square(module.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad_out):
+            (x,) = ctx.saved_tensors
+            return grad_out * x
+
+    return Square
+
+
+@pytest.mark.torch
+def test_gradcheck_and_gradgradcheck_give_pytorchs_verdicts(torch, theirs):
+    values = np.array([[0.3, -1.2], [0.8, 2.0]])
+    for module, functions in ((gg, OURS), (torch, theirs)):
+        x = module.tensor(values, dtype=module.float64, requires_grad=True)
+        y = module.tensor(values[0], dtype=module.float64, requires_grad=True)
+        assert module.autograd.gradcheck(functions["Exp"].apply, (x,)) is True
+        scaled = functions["ScaledProduct"]
+        assert module.autograd.gradcheck(lambda a, b, f=scaled: f.apply(a, b, 1.5), (x, y)) is True
+        assert module.autograd.gradcheck(functions["SinCos"].apply, (y,)) is True  # two outputs
+        assert module.autograd.gradgradcheck(functions["Exp"].apply, (x,)) is True
+        assert module.autograd.gradgradcheck(functions["SinCos"].apply, (y,)) is True
+        wrong = _half_backward(module)
+        assert module.autograd.gradcheck(wrong.apply, (x,), raise_exception=False) is False
+        with pytest.raises(Exception, match="(?i)mismatch|FAILED"):
+            module.autograd.gradcheck(wrong.apply, (x,))
+
+
+def test_gradgradcheck_catches_a_wrong_second_derivative():
+    class FirstOnly(gg.autograd.Function):  # right first derivative, but its backward is not differentiable
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, grad_out):
+            (x,) = ctx.saved_tensors
+            return grad_out * 3 * x.detach() ** 2
+
+    x = gg.tensor([0.5, -1.5], dtype=gg.float64, requires_grad=True)
+    assert gg.autograd.gradcheck(FirstOnly.apply, (x,))
+    assert gg.autograd.gradgradcheck(FirstOnly.apply, (x,), raise_exception=False) is False
