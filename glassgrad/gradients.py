@@ -73,16 +73,21 @@ def _seeds(outputs: tuple[Tensor, ...], grad_outputs, create_graph: bool) -> tup
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
          grad_outputs: Tensor | Sequence[Tensor | None] | None = None, retain_graph: bool | None = None,
-         create_graph: bool = False, allow_unused: bool | None = None, *,
-         materialize_grads: bool = False) -> tuple[Tensor | None, ...]:
+         create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple[Tensor | None, ...]:
     """The gradients of ``outputs`` with respect to ``inputs``, returned (``.grad`` is left alone).
 
     ``grad_outputs``: ∂L/∂output for each output (may be left out for one-number outputs);
     ``retain_graph``: keep the graph for another backward (default: ``create_graph``);
     ``create_graph``: record the gradient's computation, for higher derivatives;
     ``allow_unused``: give ``None`` for an input the outputs do not depend on (else an error);
-    ``materialize_grads``: give zeros there instead of ``None``.
+    ``materialize_grads``: give zeros there instead of ``None``. (``only_inputs`` is accepted and
+    ignored, as in PyTorch, where it is deprecated; ``is_grads_batched=True`` is not supported.)
     """
+    if is_grads_batched:
+        raise NotImplementedError(
+            "grad(is_grads_batched=True) is not supported in glassgrad: call grad once per row of grad_outputs"
+        )
     outputs, inputs = _as_tuple(outputs, "outputs"), _as_tuple(inputs, "inputs")
     if not inputs:
         raise RuntimeError("grad requires non-empty inputs")
