@@ -45,7 +45,6 @@ are zeros, or ``None`` after ``set_materialize_grads(False)``), which sums to th
 from __future__ import annotations
 
 import inspect
-import weakref
 from typing import Any
 
 import numpy as np
@@ -200,13 +199,12 @@ class _Described:
         return found
 
 
-_DESCRIBED: weakref.WeakKeyDictionary[type, _Described] = weakref.WeakKeyDictionary()
-
-
 def _described(cls: type) -> _Described:
-    found = _DESCRIBED.get(cls)
+    """The class's description, kept on the class itself (a subclass gets its own)."""
+    found = cls.__dict__.get("_described")
     if found is None:
-        found = _DESCRIBED[cls] = _Described(cls)
+        found = _Described(cls)
+        cls._described = found  # type: ignore[attr-defined]
     return found
 
 
