@@ -148,19 +148,24 @@ def _fit_tensor(contribution: Any, parent: Any, op: ops.Op, position: int) -> An
     return contribution
 
 
-def backward_recorded(root: Any, seed: Any, retain_graph: bool) -> None:
-    """``root.backward(seed, create_graph=True)``: each leaf's ``.grad`` gets its gradient as a recorded tensor.
+def backward_into(root: Any, seed: Any, inputs: tuple | None, create_graph: bool, retain_graph: bool) -> None:
+    """``root.backward(seed, inputs=…, create_graph=…)``: gradients added to ``.grad`` of ``inputs`` only.
 
-    As ``backward()``, gradients add up in ``.grad`` of the leaves (and of tensors that called
-    ``retain_grad()``, which :func:`gradients` fills on its way); here ``.grad`` is itself in a
-    graph, so ``x.grad.backward()`` or ``gg.autograd.grad(x.grad, x)`` differentiates it again.
+    ``inputs=None``: every leaf, as ``backward()``. Tensors that called ``retain_grad()`` on the
+    way keep theirs too (:func:`gradients` fills them). With ``create_graph=True`` each ``.grad``
+    is itself in a graph, so ``x.grad.backward()`` or ``gg.autograd.grad(x.grad, x)``
+    differentiates it again; ``seed`` is then a tensor, else a NumPy array.
     """
-    leaves = tuple(tensor for tensor in topological_order(root) if tensor._op is None)
+    if inputs is None:
+        inputs = tuple(tensor for tensor in topological_order(root) if tensor._op is None)
     stored: set[int] = set()
-    for tensor, grad in zip(leaves, gradients((root,), (seed,), leaves, True, retain_graph)):
-        if grad is None:
+    for tensor, grad in zip(inputs, gradients((root,), (seed,), inputs, create_graph, retain_graph)):
+        if grad is None or tensor._retains_grad:  # no path, or already kept on the way
             continue
-        if id(grad) in stored:  # one gradient tensor reached two leaves (a + b): each .grad gets its own
-            grad = grad.clone()
-        stored.add(id(grad))
-        tensor._grad = grad if tensor._grad is None else tensor._grad + grad
+        if create_graph:
+            if id(grad) in stored:  # one gradient tensor reached two inputs (a + b): each .grad gets its own
+                grad = grad.clone()
+            stored.add(id(grad))
+            tensor._grad = grad if tensor._grad is None else tensor._grad + grad
+        else:
+            _accumulate(tensor, grad.copy(), stored)

@@ -161,6 +161,35 @@ def test_backward_with_create_graph_stores_a_differentiable_grad():
     assert x.grad.item() == 12.0  # 6x
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_backward_with_inputs_fills_only_their_grad_as_in_pytorch(torch, create_graph):
+    found = []
+    for module in (gg, torch):
+        x = module.tensor([1.0, 2.0], dtype=module.float64, requires_grad=True)
+        w = module.tensor([3.0, -4.0], dtype=module.float64, requires_grad=True)
+        hidden = x * w
+        hidden.retain_grad()
+        (hidden * hidden).sum().backward(inputs=[x], create_graph=create_graph)
+        later = x * w
+        (later.tanh()).sum().backward(inputs=later, retain_graph=True)  # a non-leaf input keeps its gradient
+        found.append((x.grad, w.grad, hidden.grad, later.grad))
+    for mine, theirs in zip(*found):
+        assert (mine is None) == (theirs is None)
+        if mine is not None:
+            close(mine, theirs)
+            assert mine.requires_grad == theirs.requires_grad
+
+
+@pytest.mark.parametrize("inputs, message", [([], "cannot be empty"), ([gg.ones(2)], "inputs\\[0\\] must be a tensor "
+                                                                                     "that requires grad")])
+def test_backward_with_bad_inputs_is_one_line(inputs, message):
+    x = gg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=message) as error:
+        (x * x).sum().backward(inputs=inputs)
+    assert "\n" not in str(error.value)
+
+
 UNARY = {  # name: (the op on t, written for both libraries (F: their nn.functional), the inputs' domain)
     "neg": (lambda t, F: -t, "any"),
     "exp": (lambda t, F: t.exp(), "any"),
