@@ -397,3 +397,21 @@ def test_create_graph_under_a_tape_keeps_the_trace_of_the_pass():
         grad(y, x, create_graph=True)
     assert [record.op.name for record in tape.forward] == ["mul", "sum"]
     assert [record.op.name for record in tape.backward] == ["sum", "mul"]
+
+
+@pytest.mark.torch
+def test_enable_grad_records_inside_no_grad_as_a_block_and_a_decorator(torch):
+    for module in (gg, torch):
+        x = module.tensor([1.0, 2.0], requires_grad=True)
+
+        @module.enable_grad()
+        def cube(t):
+            return (t ** 3).sum()
+
+        with module.no_grad():
+            inside = cube(x)
+            with module.enable_grad():
+                also = (x * x).sum()
+            outside = (x * x).sum()
+        assert inside.requires_grad and also.requires_grad and not outside.requires_grad
+        assert module.autograd.grad(inside, x)[0].tolist() == [3.0, 12.0]
