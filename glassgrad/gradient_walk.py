@@ -3,8 +3,10 @@
 ``loss.backward()`` (:func:`glassgrad.autograd.run_backward`) adds ∂L/∂leaf to every leaf's
 ``.grad``. This walk goes over the same graph, in the same order, with the same checks (freed
 values, in-place changes, gradient shapes), but from one or more outputs at once and only to
-the tensors asked for, and it returns their gradients instead of storing them. For a seed
-``v`` of each output it computes the vector-Jacobian product ``∂(Σ vᵢ·outᵢ)/∂t``.
+the tensors asked for, and it returns their gradients instead of storing them (a tensor that
+called ``retain_grad()`` on the way keeps its own, as in PyTorch). For a seed ``v`` of each
+output it computes the vector-Jacobian product ``∂(Σ vᵢ·outᵢ)/∂t``. :func:`backward_into` stores
+them after all, for ``backward(create_graph=True)`` and ``backward(inputs=…)``.
 
 It walks in one of two modes:
 
