@@ -916,10 +916,24 @@ def _getitem_back(up, saved):
         grad[index] = up
     return (grad,)
 
+def _getitem_vjp(up, inputs, out, saved):
+    """``up`` written into zeros of the input's shape at ``index`` (a recorded ``setitem``)."""
+    shape, index, advanced = saved
+    if advanced:
+        picked = np.arange(math.prod(shape)).reshape(shape)[index]
+        if np.unique(picked).size != picked.size:
+            raise RuntimeError(
+                "create_graph=True: no second derivative yet for indexing that picks an entry more than once "
+                "(repeated indices); differentiate without create_graph=True, or index without repeats"
+            )
+    scattered = up._plain(np.zeros(shape, dtype=up.dtype))  # a fresh leaf (Tensor._plain), written in place
+    scattered[index] = up
+    return (scattered,)
+
 GETITEM = register(Op(
     "getitem", "out = a[index]",
     ("{up} scattered back (repeats add up)",),
-    _getitem, _getitem_back, kind="shape",
+    _getitem, _getitem_back, kind="shape", vjp_tensors=_getitem_vjp,
 ))
 
 
@@ -932,10 +946,15 @@ def _setitem_back(up, index):
     kept[index] = 0  # the old entries there were overwritten: they get no gradient
     return kept, up[index]
 
+def _setitem_vjp(up, inputs, out, index):
+    kept = np.ones(up.shape, dtype=bool)
+    kept[index] = False  # the old entries there were overwritten
+    return (up * kept if inputs[0].requires_grad else None), up[index]
+
 SETITEM = register(Op(
     "setitem", "out = a with out[index] = v",
     ("{up} with the written entries set to 0", "{up}[index], summed back to the shape of {value}"),
-    _setitem, _setitem_back, kind="shape", roles=("a", "value"),
+    _setitem, _setitem_back, kind="shape", roles=("a", "value"), vjp_tensors=_setitem_vjp,
 ))
 
 

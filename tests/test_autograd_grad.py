@@ -218,7 +218,18 @@ UNARY = {  # name: (the op on t, written for both libraries (F: their nn.functio
     "expand": (lambda t, F: t.unsqueeze(0).expand(3, *t.shape), "any"),
     "double": (lambda t, F: t.float().double(), "any"),
     "mse_loss": (lambda t, F: F.mse_loss(t, t.detach() * 0.0 + 0.25), "any"),  # a constant target
+    "getitem_slice": (lambda t, F: t[:, :1], "any"),
+    "getitem_last_row": (lambda t, F: t[-1], "any"),
+    "getitem_mask": (lambda t, F: t[t > 0], "any"),
+    "setitem": (lambda t, F: _row_written(t), "any"),
 }
+
+
+def _row_written(t):
+    """``y[0] = t[-1]²`` on a copy: an in-place write recorded in the graph (setitem)."""
+    y = t * 1.0
+    y[0] = t[-1] ** 2
+    return y
 
 
 def _inputs(rng: np.random.Generator, shape: tuple, domain: str) -> np.ndarray:
@@ -312,7 +323,7 @@ def test_second_derivatives_of_matmul_match_pytorch(torch, shapes, seed):
 
 
 @pytest.mark.parametrize("name", ["exp", "log", "tanh", "sigmoid", "sin", "pow_scalar", "softmax", "logsumexp",
-                                  "silu", "mse_loss", "max_dim", "sqrt", "log_softmax"])
+                                  "silu", "mse_loss", "max_dim", "sqrt", "log_softmax", "getitem_mask", "setitem"])
 def test_the_recorded_first_derivative_has_the_finite_difference_derivative(name):
     function, domain = UNARY[name]
     x = gg.tensor(_inputs(np.random.default_rng(3), (2, 3), domain), dtype=gg.float64, requires_grad=True)
@@ -381,6 +392,14 @@ def test_a_row_without_a_second_derivative_is_refused_in_one_line(loss):
     assert "\n" not in str(error.value) and "tanh" in str(error.value)
     (plain,) = grad(loss(z), z)  # without create_graph the same gradient is fine
     assert plain.shape == (2, 3)
+
+
+def test_indexing_with_repeats_is_refused_in_one_line():
+    x = gg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="picks an entry more than once") as error:
+        grad((x[[0, 0, 1]] ** 2).sum(), x, create_graph=True)
+    assert "\n" not in str(error.value)
+    assert grad((x[[0, 0, 1]] ** 2).sum(), x)[0].tolist() == [4.0, 4.0, 0.0]
 
 
 def test_a_refused_row_beyond_the_inputs_is_never_visited():
