@@ -967,10 +967,17 @@ def _cat_back(up, saved):
     ends, axis = saved
     return tuple(np.split(up, ends, axis=axis))
 
+def _cat_vjp(up, inputs, out, saved):
+    ends, axis = saved
+    starts = (0, *(int(end) for end in ends))
+    stops = (*(int(end) for end in ends), None)
+    before = (slice(None),) * (axis % up.ndim)
+    return tuple(up[(*before, slice(start, stop))] for start, stop in zip(starts, stops))
+
 CAT = register(Op(
     "cat", "out = [a₁, a₂, …] joined along a dim",
     ("the slice of {up} that {a} filled",),
-    _cat, _cat_back, kind="shape",
+    _cat, _cat_back, kind="shape", vjp_tensors=_cat_vjp,
 ))
 
 
@@ -981,10 +988,14 @@ def _stack(*arrays_and_axis):
 def _stack_back(up, axis):
     return tuple(np.moveaxis(up, axis, 0))
 
+def _stack_vjp(up, inputs, out, axis):
+    before = (slice(None),) * (axis % up.ndim)
+    return tuple(up[(*before, k)] for k in range(len(inputs)))
+
 STACK = register(Op(
     "stack", "out = [a₁, a₂, …] stacked on a new dim",
     ("{up}[k] along that dim, for the k-th input {a}",),
-    _stack, _stack_back, kind="shape",
+    _stack, _stack_back, kind="shape", vjp_tensors=_stack_vjp,
 ))
 
 
@@ -1137,6 +1148,22 @@ def _cross_entropy_back(up, saved):
     return grad, None
 
 
+def _loss_scale_tensor(up, reduction: str, count: int, item_ndim: int):
+    """:func:`_loss_upstream` for a recorded (tensor) upstream gradient."""
+    if reduction == "mean":
+        return up / count
+    if reduction == "sum":
+        return up
+    return up.reshape(tuple(up.shape) + (1,) * (item_ndim - up.ndim))
+
+
+def _cross_entropy_vjp(up, inputs, out, saved):
+    _, onehot, reduction = saved
+    mass = onehot.sum(axis=1, keepdims=True) if onehot.dtype.kind == "f" else 1
+    probabilities = inputs[0].softmax(dim=1)
+    return (probabilities * mass - onehot) * _loss_scale_tensor(up, reduction, len(onehot), onehot.ndim), None
+
+
 def _onehot(logits: Array, target: Array) -> Array:
     """Class indices as rows of 0s with a 1 at the class."""
     return np.eye(logits.shape[1], dtype=np.result_type(logits, np.float32))[target]
@@ -1163,7 +1190,7 @@ CROSS_ENTROPY = register(Op(
             shown_in_gradient=("ŷ", "{target}"),
             shown_gradient_value=lambda p, target: p * target.sum(axis=1, keepdims=True) - target,
         ),
-    ), saves=((1,), ()),
+    ), saves=((1,), ()), vjp_tensors=_cross_entropy_vjp,
 ))
 
 
@@ -1182,6 +1209,12 @@ def _bce_back(up, saved):
     return (probs - target) / np.maximum(probs * (1 - probs), 1e-12) * scale, None
 
 
+def _bce_vjp(up, inputs, out, saved):
+    probabilities, (_, target, reduction) = inputs[0], saved
+    scale = _loss_scale_tensor(up, reduction, target.size, target.ndim)
+    return (probabilities - target) / (probabilities * (1 - probabilities)).maximum(1e-12) * scale, None
+
+
 BCE = register(Op(
     "binary_cross_entropy", "L = −mean(y·log p + (1 − y)·log(1 − p))",
     ("{up}·({probabilities} − {target})/({probabilities}·(1 − {probabilities}))/n",), _bce, _bce_back,
@@ -1190,6 +1223,7 @@ BCE = register(Op(
                   "({probabilities} − {target})/({probabilities}·(1 − {probabilities}))",
                   lambda p, y: y * np.log(p) + (1 - y) * np.log(1 - p),
                   lambda p, y: (p - y) / (p * (1 - p)), negated=True), saves=((0, 1), (0, 1)),
+    vjp_tensors=_bce_vjp,
 ))
 
 
@@ -1206,6 +1240,11 @@ def _bce_with_logits_back(up, saved):
     return (prob - target) * scale, None
 
 
+def _bce_with_logits_vjp(up, inputs, out, saved):
+    _, target, reduction = saved
+    return (inputs[0].sigmoid() - target) * _loss_scale_tensor(up, reduction, target.size, target.ndim), None
+
+
 BCE_WITH_LOGITS = register(Op(
     "binary_cross_entropy_with_logits", "L = −mean(y·log σ(z) + (1 − y)·log(1 − σ(z)))",
     ("{up}·(σ({logits}) − {target})/n",), _bce_with_logits, _bce_with_logits_back,
@@ -1213,4 +1252,5 @@ BCE_WITH_LOGITS = register(Op(
     loss=LossForm("[{target}·log σ({logits}) + (1 − {target})·log(1 − σ({logits}))]", "(σ({logits}) − {target})",
                   lambda z, y: y * np.log(_sigmoid(z)) + (1 - y) * np.log(1 - _sigmoid(z)),
                   lambda z, y: _sigmoid(z) - y, negated=True), saves=((0, 1), (0, 1)),
+    vjp_tensors=_bce_with_logits_vjp,
 ))
