@@ -732,8 +732,18 @@ def _var_back(up, saved):
             return (up * np.where(centred == 0, np.nan, np.inf).astype(centred.dtype, copy=False),)
         return (up * centred * (2 / divisor if divisor else np.inf),)
 
+def _var_vjp(up, inputs, out, saved):
+    _, axis, _, divisor = saved
+    if not divisor:
+        raise RuntimeError(
+            "create_graph=True: no second derivative for var/std with no degrees of freedom (n − correction ≤ 0); "
+            "reduce over more values or lower the correction"
+        )
+    a = inputs[0]
+    return (up.reshape(_kept_dims(a.shape, axis)) * (a - a.mean(dim=axis, keepdim=True)) * (2 / divisor),)
+
 VAR = register(Op("var", "out = Σ(a − ā)² / (n − c)", ("{up}·2({a} − ā)/(n − c)",), _var, _var_back,
-                   kind="reduction", saves=((0,),)))
+                   kind="reduction", saves=((0,),), vjp_tensors=_var_vjp))
 
 
 def _std(a, axis, correction, keepdim):
@@ -747,10 +757,14 @@ def _std_back(up, saved):
         up_var = np.where(out == 0, 0, up / (2 * out)).astype(out.dtype, copy=False)  # 0 where std = 0, as in PyTorch
     return _var_back(up_var, var_saved)
 
+def _std_vjp(up, inputs, out, saved):
+    zero = np.asarray(out.numpy() == 0)  # 0 where std = 0, as in PyTorch
+    return _var_vjp(up / (2 * (out + zero)) * ~zero, inputs, None, saved[1])
+
 STD = register(Op(
     "std", "out = √(Σ(a − ā)² / (n − c))",
     ("{up}·({a} − ā)/((n − c)·{out})  (0 where {out} = 0)",),
-    _std, _std_back, kind="reduction", saves=((0, OUT),),
+    _std, _std_back, kind="reduction", saves=((0, OUT),), vjp_tensors=_std_vjp,
 ))
 
 

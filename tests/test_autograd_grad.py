@@ -209,6 +209,7 @@ UNARY = {  # name: (the op on t, written for both libraries (F: their nn.functio
     "sum_dim": (lambda t, F: t.sum(dim=0), "any"),
     "sum_all": (lambda t, F: t.sum(), "any"),
     "mean_keepdim": (lambda t, F: t.mean(dim=-1, keepdim=True), "any"),
+    "var_dim": (lambda t, F: t.var(dim=-1, correction=0), "any"),
     "max_dim": (lambda t, F: t.max(dim=-1).values, "any"),
     "logsumexp": (lambda t, F: t.logsumexp(dim=-1), "any"),
     "softmax": (lambda t, F: t.softmax(dim=-1), "any"),
@@ -390,18 +391,42 @@ def test_every_elementwise_rows_recorded_rule_gives_its_numeric_gradient(op):
 
 # --- refusals -------------------------------------------------------------------------------------------
 
+@pytest.mark.torch
+@pytest.mark.parametrize("reduce", [lambda t: t.std(), lambda t: t.std(dim=0), lambda t: t.var(dim=(0, 1)),
+                                    lambda t: t.std(dim=1, keepdim=True)])
+def test_second_derivatives_of_var_and_std_match_pytorch(torch, reduce):
+    values, inner = np.random.default_rng(8).normal(size=(3, 4)), np.random.default_rng(9).normal(size=(3, 4))
+    found = []
+    for module in (gg, torch):
+        cast, _ = _library(module)
+        x = cast(values).requires_grad_()
+        (first,) = module.autograd.grad((reduce(x) ** 2).sum(), x, create_graph=True)
+        (second,) = module.autograd.grad((first * cast(inner)).sum(), x)
+        found.append((first, second))
+    for mine, theirs in zip(*found):
+        close(mine, theirs)
+
+
 @pytest.mark.parametrize("loss", [
-    lambda z: z.std(),
     lambda z: F.gelu(z).sum(),
+    lambda z: F.gelu(z, approximate="tanh").mean(),
 ])
 def test_a_row_without_a_second_derivative_is_refused_in_one_line(loss):
     z = gg.tensor(np.arange(6.0).reshape(2, 3) / 4, requires_grad=True)
-    with pytest.raises(RuntimeError, match="create_graph=True: no second derivative for '(std|gelu)' yet") \
-            as error:
+    with pytest.raises(RuntimeError, match="create_graph=True: no second derivative for 'gelu' yet") as error:
         grad(loss(z), z, create_graph=True)
     assert "\n" not in str(error.value) and "tanh" in str(error.value)
     (plain,) = grad(loss(z), z)  # without create_graph the same gradient is fine
     assert tuple(plain.shape) == (2, 3)
+
+
+def test_a_variance_without_degrees_of_freedom_is_refused_in_one_line():
+    z = gg.tensor([[0.5, 1.0]], requires_grad=True)
+    with pytest.warns(UserWarning, match="no degrees of freedom"):
+        spread = z.var(dim=0)  # one value per column, correction 1
+    with pytest.raises(RuntimeError, match="no second derivative for var/std with no degrees of freedom") as error:
+        grad(spread.sum(), z, create_graph=True)
+    assert "\n" not in str(error.value)
 
 
 def test_indexing_with_repeats_is_refused_in_one_line():
