@@ -624,11 +624,23 @@ def _gelu_local(a, approximate):
     return (cdf + a * np.exp(-0.5 * a * a) / math.sqrt(2 * math.pi)).astype(a.dtype)
 
 
+def _gelu_local_tensors(a, approximate):
+    """:func:`_gelu_local` on tensors, for the tanh form (the exact form's Φ needs erf, which has no row)."""
+    if approximate != "tanh":
+        raise RuntimeError(
+            "create_graph=True: no second derivative for 'gelu' with approximate='none' yet (its Φ needs erf); "
+            "use gelu(x, approximate='tanh'), or differentiate without create_graph=True"
+        )
+    t = (_GELU_K * (a + 0.044715 * a ** 3)).tanh()
+    return 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * _GELU_K * (1 + 3 * 0.044715 * a * a)
+
+
 GELU = elementwise(
     "gelu", "out = a·Φ(a)  (Φ the standard normal CDF)",
     "Φ({a}) + {a}·Φ'({a}), Φ'(x) = e^(−x²/2)/√(2π)  (approximate='{approximate}': with 'tanh', "
     "Φ(x) ≈ ½(1 + tanh(√(2/π)(x + 0.044715x³))) and its derivative)",
     _gelu, _gelu_local, kind="activation", written="GELU({a})", symbol="GELU", settings={"approximate": "none"},
+    tensor_local=_gelu_local_tensors,
 )
 SILU = elementwise(
     "silu", "out = a·σ(a)", "σ({a})·(1 + {a}·(1 − σ({a})))",
