@@ -9,8 +9,9 @@ Each display sits in its own box that scrolls sideways (``overflow-x: auto``) wh
 notebook, and every text that comes from the user (a layer's name, its settings) is HTML-escaped.
 
 A training history draws its loss per epoch as a small hand-made SVG chart (no plotting library):
-``x`` is the epoch, ``y`` the loss from the lowest to the highest value shown, one point per epoch
-whose tooltip gives the exact value.
+``x`` is the epoch, ``y`` the loss from the lowest to the highest value shown (on a log scale,
+``log₁₀ L``, when the highest is over 100 times the lowest), one point per epoch whose tooltip
+gives the exact value.
 
 >>> import glassgrad as gg
 >>> "+2.0000" in tensor_html(gg.tensor([2.0, -1.0]))
@@ -19,6 +20,8 @@ True
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from html import escape
 from typing import Any
 
@@ -36,6 +39,7 @@ STYLE = (
     ".gg-box table.plain{border-collapse:collapse;margin:0.3rem 0}"
     ".gg-box table.plain td,.gg-box table.plain th{border:1px solid #cbd5e1;padding:0.15rem 0.5rem;"
     "text-align:left;vertical-align:top}"
+    ".gg-box table.plain table.matrix td{border:none;padding:0 0.35rem}"
     ".gg-box .arch{font-family:ui-monospace,'DejaVu Sans Mono',monospace;white-space:pre}"
     f".gg-box .pos{{color:{SIGN_COLOURS['positive']}}}.gg-box .neg{{color:{SIGN_COLOURS['negative']}}}"
     ".gg-box .zero{color:#666}.gg-box .note{color:#555;font-size:0.85rem}"
@@ -45,6 +49,8 @@ CHART_WIDTH = 420
 CHART_HEIGHT = 220
 MARGIN = 48
 """The loss chart's size in pixels and the space left of and below it for the axis labels."""
+LOG_SCALE_RANGE = 100
+"""A loss chart whose highest loss is more than this many times its lowest is drawn on a log scale."""
 MAX_POINTS = 400
 """Epochs beyond this many are drawn as a line only (no point and tooltip each)."""
 
@@ -100,25 +106,34 @@ def gradcheck_html(report: Any) -> str:
         f"<th>max relative error</th><th>agree</th></tr></thead><tbody>{rows}</tbody></table>"))
 
 
-def _curve(values: list[float], low: float, high: float, colour: str, key: str) -> str:
-    """One loss curve as a polyline and, for a short history, a point per epoch with its value as tooltip."""
-    span = high - low or 1.0
+def _curve(values: list[float], height: Callable[[float], float], colour: str, key: str) -> str:
+    """One loss curve as a polyline and, for a short history, a point per epoch with its value as tooltip;
+    ``height`` maps a loss to its place between the lowest (0) and highest (1) value drawn."""
     steps = max(len(values) - 1, 1)
-    points = [(MARGIN + (CHART_WIDTH - MARGIN - 10) * i / steps,
-               10 + (CHART_HEIGHT - MARGIN - 10) * (high - value) / span) for i, value in enumerate(values)]
+    width, tall = CHART_WIDTH - MARGIN - 10, CHART_HEIGHT - MARGIN - 10
+    points = [(MARGIN + width * i / steps, 10 + tall * (1 - height(value)))
+              for i, value in enumerate(values) if math.isfinite(value)]
     line = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
     drawn = f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="2"/>'
     if len(values) <= MAX_POINTS:
+        finite = [(i, value) for i, value in enumerate(values) if math.isfinite(value)]
         drawn += "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"><title>epoch {i + 1}: '
-                         f"{key} {value!r}</title></circle>" for i, ((x, y), value) in enumerate(zip(points, values)))
+                         f"{key} {value!r}</title></circle>" for (x, y), (i, value) in zip(points, finite))
     return drawn
 
 
 def history_svg(history: Any) -> str:
     """The losses per epoch (train, and validation when there is one) as an SVG line chart."""
     curves = [(key, history[key]) for key in ("train_loss", "val_loss") if history[key]]
-    finite = [v for _, values in curves for v in values if v == v and abs(v) != float("inf")]
+    finite = [v for _, values in curves for v in values if math.isfinite(v)]
     low, high = (min(finite), max(finite)) if finite else (0.0, 1.0)
+    logarithmic = low > 0 and high / low > LOG_SCALE_RANGE
+    scale = math.log10 if logarithmic else float
+    span = scale(high) - scale(low) or 1.0
+
+    def height(value: float) -> float:
+        return (scale(value) - scale(low)) / span
+
     colours = {"train_loss": SIGN_COLOURS["positive"], "val_loss": SIGN_COLOURS["negative"]}
     bottom = CHART_HEIGHT - MARGIN
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{CHART_WIDTH}" height="{CHART_HEIGHT}" '
@@ -131,8 +146,10 @@ def history_svg(history: Any) -> str:
              f'<text x="{MARGIN}" y="{bottom + 16}">1</text>',
              f'<text x="{CHART_WIDTH - 10}" y="{bottom + 16}" text-anchor="end">{len(history)}</text>',
              f'<text x="{(CHART_WIDTH + MARGIN) / 2}" y="{bottom + 32}" text-anchor="middle">epoch</text>']
+    if logarithmic:
+        parts.append(f'<text x="{MARGIN + 4}" y="{bottom - 4}" fill="#475569">log scale</text>')
     for number, (key, values) in enumerate(curves):
-        parts.append(_curve(values, low, high, colours[key], key))
+        parts.append(_curve(values, height, colours[key], key))
         parts.append(f'<text x="{CHART_WIDTH - 10}" y="{24 + 14 * number}" text-anchor="end" '
                      f'fill="{colours[key]}">{key.replace("_", " ")}</text>')
     parts.append("</svg>")

@@ -213,3 +213,25 @@ def test_the_tape_and_the_chapter_map_are_well_formed():
         (x * x).sum().backward()
     Page(tape._repr_html_())
     Page(ChapterMap(load_course(), set())._repr_html_())
+
+
+def test_a_loss_falling_a_thousandfold_is_drawn_on_a_log_scale():
+    losses = [10.0, 1.0, 0.1, 0.01]
+    history = gg.training.History([{"epoch": i + 1, "train_loss": loss} for i, loss in enumerate(losses)])
+    svg = ElementTree.fromstring(history._repr_svg_())
+    heights = [float(c.get("cy")) for c in svg.iter("{http://www.w3.org/2000/svg}circle")]
+    steps = np.diff(heights)
+    assert np.allclose(steps, steps[0]) and steps[0] > 0  # equal steps for equal ratios: log₁₀ L is a straight line
+    assert "log scale" in "".join(svg.itertext())
+    linear = gg.training.History([{"epoch": i + 1, "train_loss": loss} for i, loss in enumerate([4.0, 3.0, 1.0])])
+    heights = [float(c.get("cy")) for c in ElementTree.fromstring(linear._repr_svg_()).iter(
+        "{http://www.w3.org/2000/svg}circle")]
+    assert np.isclose((heights[1] - heights[0]) * 2, heights[2] - heights[1])  # 4→3 is half of 3→1
+    assert "log scale" not in linear._repr_svg_()
+
+
+def test_a_history_with_a_nan_loss_still_draws():
+    history = gg.training.History([{"epoch": 1, "train_loss": 2.0}, {"epoch": 2, "train_loss": float("nan")}])
+    svg = ElementTree.fromstring(history._repr_svg_())
+    assert len(list(svg.iter("{http://www.w3.org/2000/svg}circle"))) == 1
+    Page(history._repr_html_())

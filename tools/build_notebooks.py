@@ -37,26 +37,26 @@ def code(text: str) -> tuple[str, str, None]:
 NOTEBOOKS: dict[str, tuple[str, list]] = {
     "01-gradient": ("A gradient by hand and by backward()", [
         md("A gradient answers one question: if this weight moved up a little, would the loss go up or down, "
-           "and how fast? We take the loss $L(w) = (w-3)^2$, whose lowest point is at $w = 3$. By hand, "
-           "$\\partial L/\\partial w = 2(w-3)$."),
+           "and how fast? We take the loss L(w) = (w − 3)², whose lowest point is at w = 3. By hand, "
+           "∂L/∂w = 2·(w − 3)."),
         code(SETUP),
         md("glassgrad works it out for us: make `w` a tensor that requires a gradient, compute the loss, call "
            "`backward()`, and read `w.grad`."),
         code("w = gg.tensor(1.0, dtype=gg.float64, requires_grad=True)\nloss = (w - 3) ** 2\nloss.backward()\n"
              "print('by backward():', w.grad.item(), '   by hand: 2·(w − 3) =', 2 * (1.0 - 3))"),
-        md("The slope is negative: raising $w$ lowers the loss. Left of the valley the slope is negative, right "
+        md("The slope is negative: raising w lowers the loss. Left of the valley the slope is negative, right "
            "of it positive, at the bottom zero."),
-        *exercise("slope-at-4.5", "Work out $\\partial L/\\partial w$ at $w = 4.5$ by hand, type it, run the cell.",
+        *exercise("slope-at-4.5", "Work out ∂L/∂w at w = 4.5 by hand, type it, run the cell.",
                   "w = gg.tensor(4.5, dtype=gg.float64, requires_grad=True)\n((w - 3) ** 2).backward()\n"
                   "check(answer, w.grad)"),
-        *exercise("cubic-slope", "Now $L(w) = w^3 - 2w$. What is its slope at $w = 2$?",
+        *exercise("cubic-slope", "Now L(w) = w³ - 2w. What is its slope at w = 2?",
                   "w = gg.tensor(2.0, dtype=gg.float64, requires_grad=True)\n(w ** 3 - 2 * w).backward()\n"
                   "check(answer, w.grad)"),
     ]),
     "02-gradient-descent": ("Gradient descent: the update rule", [
-        md("To lower the loss, step against the slope: $w \\leftarrow w - \\eta\\,\\partial L/\\partial w$, "
-           "with a learning rate $\\eta$. Here is that rule written out, five times, on $L(w) = (w-3)^2$ from "
-           "$w = 0$ with $\\eta = 0.1$."),
+        md("To lower the loss, step against the slope: w ← w − η·∂L/∂w, "
+           "with a learning rate η. Here is that rule written out, five times, on L(w) = (w − 3)² from "
+           "w = 0 with η = 0.1."),
         code(SETUP),
         code("w = gg.tensor(0.0, dtype=gg.float64, requires_grad=True)\nfor step in range(5):\n"
              "    loss = (w - 3) ** 2\n    loss.backward()\n    print(f'step {step}: w = {w.item():.4f}, "
@@ -64,7 +64,7 @@ NOTEBOOKS: dict[str, tuple[str, list]] = {
              "    with gg.no_grad():\n        w -= 0.1 * w.grad\n    w.grad = None"),
         md("`gg.no_grad()` keeps the update itself out of the graph, and `w.grad = None` clears the gradient "
            "before the next `backward()` (gradients add up otherwise: chapter 9)."),
-        *exercise("one-step", "From $w = 0$ with $\\eta = 0.1$, where is $w$ after one step?",
+        *exercise("one-step", "From w = 0 with η = 0.1, where is w after one step?",
                   "w = gg.tensor(0.0, dtype=gg.float64, requires_grad=True)\n((w - 3) ** 2).backward()\n"
                   "check(answer, w - 0.1 * w.grad)"),
         *exercise("two-steps", "And after two steps?",
@@ -72,58 +72,58 @@ NOTEBOOKS: dict[str, tuple[str, list]] = {
                   "    ((weight - 3) ** 2).backward()\n    w = w - 0.1 * weight.grad.item()\ncheck(answer, w)"),
     ]),
     "03-learning-rate": ("Learning rates: too small, right, too large", [
-        md("The same rule with different $\\eta$ behaves very differently. On $L(w) = (w-3)^2$ one step turns "
-           "the gap $w - 3$ into $(1 - 2\\eta)(w - 3)$: a tiny $\\eta$ barely moves, $\\eta = 0.5$ lands in one "
-           "step, and $\\eta > 1$ makes every step overshoot further than the last."),
+        md("The same rule with different η behaves very differently. On L(w) = (w − 3)² one step turns "
+           "the gap w - 3 into (1 − 2η)·(w − 3): a tiny η barely moves, η = 0.5 lands in one "
+           "step, and η > 1 makes every step overshoot further than the last."),
         code(SETUP),
         code("def descend(rate, steps=10, start=0.0):\n    path = [start]\n    for _ in range(steps):\n"
              "        w = gg.tensor(path[-1], dtype=gg.float64, requires_grad=True)\n"
              "        ((w - 3) ** 2).backward()\n        path.append(path[-1] - rate * w.grad.item())\n"
              "    return path\n\nfor rate in (0.001, 0.1, 0.5, 1.1):\n"
              "    print(f'η = {rate:<5}', ' '.join(f'{w:8.3f}' for w in descend(rate)[:7]))"),
-        *exercise("rate-one", "With $\\eta = 1$ from $w = 0$, where is $w$ after one step?",
+        *exercise("rate-one", "With η = 1 from w = 0, where is w after one step?",
                   "check(answer, descend(1.0, steps=1)[-1])"),
-        *exercise("gap-factor", "With $\\eta = 1.1$, by what factor does the distance $|w - 3|$ grow each step?",
+        *exercise("gap-factor", "With η = 1.1, by what factor does the distance |w - 3| grow each step?",
                   "path = descend(1.1, steps=2)\ncheck(answer, abs(path[2] - 3) / abs(path[1] - 3))"),
     ]),
     "04-chain-rule": ("The chain rule, one factor at a time", [
-        md("A network is functions inside functions. For $z = w x$, $a = \\mathrm{ReLU}(z)$, $L = (a - t)^2$ the "
-           "chain rule multiplies the local slopes: $\\partial L/\\partial w = \\partial L/\\partial a \\cdot "
-           "\\partial a/\\partial z \\cdot \\partial z/\\partial w = 2(a - t) \\cdot \\mathrm{ReLU}'(z) \\cdot x$."),
+        md("A network is functions inside functions. For z = w·x, a = ReLU(z), L = (a - t)² the "
+           "chain rule multiplies the local slopes: ∂L/∂w = ∂L/∂a · "
+           "∂a/∂z · ∂z/∂w = 2·(a − t) · ReLU′(z) · x."),
         code(SETUP),
         code("x, t = 2.0, 1.0\nw = gg.tensor(1.5, dtype=gg.float64, requires_grad=True)\nz = w * x\na = z.relu()\n"
              "loss = (a - t) ** 2\nloss.backward()\nfactors = [2 * (a.item() - t), float(z.item() > 0), x]\n"
              "print('factors:', factors, ' product:', factors[0] * factors[1] * factors[2], "
              "' backward():', w.grad.item())"),
-        *exercise("chain-product", "Same chain with $w = 1$, $x = 3$, $t = 1$: what is $\\partial L/\\partial w$?",
+        *exercise("chain-product", "Same chain with w = 1, x = 3, t = 1: what is ∂L/∂w?",
                   "w = gg.tensor(1.0, dtype=gg.float64, requires_grad=True)\nloss = ((w * 3.0).relu() - 1.0) ** 2\n"
                   "loss.backward()\ncheck(answer, w.grad)"),
-        *exercise("chain-off", "And with $w = -1$ (so $z < 0$)? Think about the middle factor.",
+        *exercise("chain-off", "And with w = -1 (so z < 0)? Think about the middle factor.",
                   "w = gg.tensor(-1.0, dtype=gg.float64, requires_grad=True)\nloss = ((w * 3.0).relu() - 1.0) ** 2\n"
                   "loss.backward()\ncheck(answer, w.grad)"),
     ]),
     "05-diagonal-flip": ("The diagonal flip, traced", [
-        md("The course's small network maps $x = [1, 0, 1, 1]$ to $y = [1, 1, 0, 1]$ through 4 → 3 → 4 units "
+        md("The course's small network maps x = [1, 0, 1, 1] to y = [1, 1, 0, 1] through 4 → 3 → 4 units "
            "with a ReLU in between (31 parameters). `gg.trace()` records every number of one forward and "
            "backward pass; showing the tape draws the whole account, layer by layer."),
         code(SETUP + "\nfrom glassgrad.lessons.diagonal_flip import lesson_model, sample"),
         code("model = lesson_model()\nx, y = sample()\nmodel"),
         code("with gg.trace(model) as tape:\n    prediction = model(x)\n"
              "    loss = gg.nn.functional.mse_loss(prediction, y)\n    loss.backward()\ntape"),
-        md("The mean squared error over 4 outputs is $L = \\tfrac14\\sum_i(\\hat y_i - y_i)^2$, so "
-           "$\\partial L/\\partial \\hat y_i = \\tfrac{2}{4}(\\hat y_i - y_i)$. Counting from 1 as the lessons do:"),
+        md("The mean squared error over 4 outputs is L = ¼ Σᵢ (ŷᵢ - yᵢ)², so "
+           "∂L/∂ŷᵢ = (2/4)·(ŷᵢ - yᵢ). Counting from 1 as the lessons do:"),
         code("prediction"),
-        *exercise("first-output-gradient", "What is $\\partial L/\\partial \\hat y_1$ (the first output)?",
+        *exercise("first-output-gradient", "What is ∂L/∂ŷ₁ (the first output)?",
                   "check(answer, model[2].bias.grad[0])"),
-        *exercise("w2-entry", "Then $\\partial L/\\partial W_2[1,1] = \\partial L/\\partial \\hat y_1 \\cdot A_1[1]$, "
-                  "with $A_1 = [0.5, 0, 0.2]$. What is it?", "check(answer, model[2].weight.grad[0, 0])"),
+        *exercise("w2-entry", "Then ∂L/∂W₂[1,1] = ∂L/∂ŷ₁ · A₁[1], "
+                  "with A₁ = [0.5, 0, 0.2]. What is it?", "check(answer, model[2].weight.grad[0, 0])"),
         md("Practice problems come from glassgrad's generator; the check below grades against its number."),
         code("problem = gg.practice.generate('relu-backward', seed=506)\nproblem"),
         *exercise("practice-relu", "Fill in the blank of the problem above.", "check(answer, problem)"),
     ]),
     "06-numerical-gradients": ("Numerical gradients against backprop", [
-        md("Nudging a weight by $\\pm\\varepsilon$ and measuring the change of the loss estimates its gradient: "
-           "$\\partial L/\\partial w \\approx \\frac{L(w+\\varepsilon) - L(w-\\varepsilon)}{2\\varepsilon}$. It "
+        md("Nudging a weight by ±ε and measuring the change of the loss estimates its gradient: "
+           "∂L/∂w ≈ (L(w + ε) − L(w − ε)) / 2ε. It "
            "needs two forward passes per weight; backprop gets all of them from one forward and one backward "
            "pass. The estimate is still the best test of a backward rule."),
         code(SETUP + "\nfrom glassgrad.lessons.diagonal_flip import LESSON_WEIGHTS, loss_of_parameters"),
@@ -136,35 +136,35 @@ NOTEBOOKS: dict[str, tuple[str, list]] = {
              "report = gg.gradcheck(loss_of_parameters, parameters)\nreport"),
         *exercise("passes", "How many forward passes did the numerical check of the 31 parameters need?",
                   "check(answer, report.forward_passes)"),
-        *exercise("eps-estimate", "With $\\varepsilon = 0.1$, what does the numerical estimate give for the slope "
-                  "of $w^3$ at $w = 1$? (exact: it is $3 + \\varepsilon^2$)", "check(answer, numerical_slope(cube, "
+        *exercise("eps-estimate", "With ε = 0.1, what does the numerical estimate give for the slope "
+                  "of w³ at w = 1? (exact: it is 3 + ε²)", "check(answer, numerical_slope(cube, "
                   "1.0, 0.1))"),
     ]),
     "07-softmax-cross-entropy": ("Softmax, cross-entropy and ŷ − y", [
-        md("A classifier turns scores $z$ into probabilities $\\hat y = \\mathrm{softmax}(z)$ and pays "
-           "$L = -\\log \\hat y_c$ for the right class $c$. The gradient with respect to the scores is "
-           "strikingly simple: $\\partial L/\\partial z = \\hat y - y$, with $y$ the one-hot target."),
+        md("A classifier turns scores z into probabilities ŷ = softmax(z) and pays "
+           "L = −log ŷ[c], with c the right class. The gradient with respect to the scores is "
+           "strikingly simple: ∂L/∂z = ŷ − y, with y the one-hot target."),
         code(SETUP),
         code("scores = gg.tensor([[1.0, 2.0, 0.5]], dtype=gg.float64, requires_grad=True)\n"
              "loss = gg.nn.functional.cross_entropy(scores, gg.tensor([1]))\nloss.backward()\n"
              "probabilities = scores.detach().softmax(-1)\none_hot = gg.tensor([[0.0, 1.0, 0.0]], dtype=gg.float64)\n"
              "print('ŷ − y     ', probabilities - one_hot)\nprint('backward()', scores.grad)"),
-        *exercise("right-class", "What is $\\partial L/\\partial z_2$ for the right class (2nd)? Three decimals are "
+        *exercise("right-class", "What is ∂L/∂z₂ for the right class (2nd)? Three decimals are "
                   "enough.", "check(answer, scores.grad[0, 1], tolerance=0.001)"),
-        *exercise("sum-zero", "What do the three entries of $\\partial L/\\partial z$ add up to?",
+        *exercise("sum-zero", "What do the three entries of ∂L/∂z add up to?",
                   "check(answer, scores.grad.sum())"),
     ]),
     "08-linear-regression": ("Fitting a line with batch gradient descent", [
-        md("A line $h(x) = w_0 + w_1 x$ fitted to points by $L = \\tfrac12\\sum_i (y_i - h(x_i))^2$. The "
-           "gradients are sums over the batch: $\\partial L/\\partial w_0 = -\\sum_i (y_i - h(x_i))$ and "
-           "$\\partial L/\\partial w_1 = -\\sum_i (y_i - h(x_i))\\,x_i$."),
+        md("A line h(x) = w₀ + w₁·x fitted to points by L = ½ Σᵢ (yᵢ - h(xᵢ))². The "
+           "gradients are sums over the batch: ∂L/∂w₀ = -Σᵢ (yᵢ - h(xᵢ)) and "
+           "∂L/∂w₁ = -Σᵢ (yᵢ - h(xᵢ))·xᵢ."),
         code(SETUP),
         code("x = gg.tensor([1.0, 2.0, 3.0], dtype=gg.float64)\ny = gg.tensor([2.0, 4.0, 6.0], dtype=gg.float64)\n"
              "w0 = gg.tensor(0.0, dtype=gg.float64, requires_grad=True)\n"
              "w1 = gg.tensor(0.0, dtype=gg.float64, requires_grad=True)\n"
              "loss = 0.5 * ((y - (w0 + w1 * x)) ** 2).sum()\nloss.backward()\nprint(w0.grad, w1.grad)"),
-        *exercise("w0-gradient", "At $w_0 = w_1 = 0$, what is $\\partial L/\\partial w_0$?", "check(answer, w0.grad)"),
-        *exercise("w1-gradient", "And $\\partial L/\\partial w_1$?", "check(answer, w1.grad)"),
+        *exercise("w0-gradient", "At w₀ = w₁ = 0, what is ∂L/∂w₀?", "check(answer, w0.grad)"),
+        *exercise("w1-gradient", "And ∂L/∂w₁?", "check(answer, w1.grad)"),
         md("`gg.fit` runs the loop for a model; the history it returns draws its loss curve."),
         code("model = gg.nn.Linear(1, 1, dtype=gg.float64)\n"
              "data = gg.data.DataLoader(gg.data.TensorDataset(x.reshape(3, 1), y.reshape(3, 1)), batch_size=3)\n"
@@ -173,7 +173,7 @@ NOTEBOOKS: dict[str, tuple[str, list]] = {
     ]),
     "09-optimizers": ("An optimizer from scratch, then gg.optim", [
         md("An optimizer is the update rule kept in an object. SGD with momentum keeps a velocity: "
-           "$v \\leftarrow \\mu v + g$, $w \\leftarrow w - \\eta v$. Written by hand it is four lines; "
+           "v ← μ·v + g, w ← w − η·v. Written by hand it is four lines; "
            "`gg.optim.SGD(..., momentum=μ)` must give the same numbers."),
         code(SETUP),
         code("def loss_of(w):\n    return ((w - 3) ** 2).sum()\n\n"
@@ -188,28 +188,28 @@ NOTEBOOKS: dict[str, tuple[str, list]] = {
         md("`zero_grad()` matters because `backward()` *adds* to `.grad`:"),
         code("w = gg.tensor(2.0, dtype=gg.float64, requires_grad=True)\n((w - 3) ** 2).backward()\n"
              "((w - 3) ** 2).backward()\nw.grad"),
-        *exercise("accumulated", "Without clearing, what is `w.grad` after three `backward()` calls at $w = 2$?",
+        *exercise("accumulated", "Without clearing, what is `w.grad` after three `backward()` calls at w = 2?",
                   "w = gg.tensor(2.0, dtype=gg.float64, requires_grad=True)\nfor _ in range(3):\n"
                   "    ((w - 3) ** 2).backward()\ncheck(answer, w.grad)"),
-        *exercise("momentum-two", "With $\\mu = 0.9$, $\\eta = 0.1$ and a gradient of 1 at every step, where is "
-                  "$w$ after two steps from 0?", "w = gg.tensor([0.0], dtype=gg.float64, requires_grad=True)\n"
+        *exercise("momentum-two", "With μ = 0.9, η = 0.1 and a gradient of 1 at every step, where is "
+                  "w after two steps from 0?", "w = gg.tensor([0.0], dtype=gg.float64, requires_grad=True)\n"
                   "optimizer = gg.optim.SGD([w], lr=0.1, momentum=0.9)\nfor _ in range(2):\n"
                   "    optimizer.zero_grad()\n    w.sum().backward()\n    optimizer.step()\ncheck(answer, w)"),
     ]),
     "10-vanishing-exploding": ("Vanishing and exploding gradients", [
         md("Each layer multiplies the gradient passing back through it by its local slope. A sigmoid's slope "
-           "is at most $\\sigma'(0) = 0.25$, so ten sigmoids in a row shrink it by at least $0.25^{10}$; "
+           "is at most σ′(0) = 0.25, so ten sigmoids in a row shrink it by at least 0.25¹⁰; "
            "factors above 1 make it explode instead."),
         code(SETUP),
         code("for depth in (1, 2, 5, 10):\n    x = gg.tensor(0.0, dtype=gg.float64, requires_grad=True)\n"
              "    out = x\n    for _ in range(depth):\n        out = out.sigmoid()\n    out.backward()\n"
              "    print(f'{depth:2} sigmoids: ∂out/∂x = {x.grad.item():.3e}')"),
-        *exercise("sigmoid-slope", "What is $\\sigma'(0)$?",
+        *exercise("sigmoid-slope", "What is σ′(0)?",
                   "x = gg.tensor(0.0, dtype=gg.float64, requires_grad=True)\nx.sigmoid().backward()\n"
                   "check(answer, x.grad)"),
         md("Clipping rescales a gradient whose norm is too large, keeping its direction."),
         *exercise("clipped", "After `clip_grad_norm_` with `max_norm=1`, what is the first entry of the gradient "
-                  "$[3, 4]$? Three decimals are enough (the clip divides by the norm plus a tiny 1e-6).",
+                  "[3, 4]? Three decimals are enough (the clip divides by the norm plus a tiny 1e-6).",
                   "w = gg.tensor([3.0, 4.0], dtype=gg.float64, requires_grad=True)\n"
                   "(w * w / 2).sum().backward()\ngg.nn.utils.clip_grad_norm_([w], max_norm=1.0)\n"
                   "check(answer, w.grad[0], tolerance=0.001)"),
