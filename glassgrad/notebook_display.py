@@ -1,5 +1,6 @@
-"""How glassgrad's objects draw themselves in Jupyter: tensors, modules, gradient checks, training histories
-and practice problems (``_repr_html_``; histories also ``_repr_svg_``).
+"""How glassgrad's objects draw themselves in Jupyter: tensors, modules, gradient checks and training histories
+(``_repr_html_``; histories also ``_repr_svg_``). Practice problems use :func:`box` too
+(:func:`glassgrad.practice.display.problem_html`).
 
 Every number is written by the glass box's one formatter (:func:`glassgrad.trace.numbers.format_number`:
 4 decimals, the sign always written) in the glass box's matrix markup
@@ -171,25 +172,3 @@ def history_html(history: Any) -> str:
     return box("history", f'<div class="gg-head">History · {len(history)} epochs</div>{history_svg(history)}'
                           f'<table class="plain"><thead><tr><th>epoch</th>{head}</tr></thead><tbody>{body}</tbody>'
                           f"</table>{stopped}")
-
-
-def problem_html(problem: Any) -> str:
-    """A practice problem: its question, equation and numbers with the blank (?), and how to answer it."""
-    notes = "".join(f'<div class="note">{escape(note)}</div>' for note in problem.notes)
-    rows = "".join(f'<tr><td class="arch">{escape(name)} =</td><td>{_exact_matrix(values)}</td></tr>'
-                   for name, values in problem.tensors.items())
-    return box("problem", (
-        f"<div>{escape(problem.question)}</div><div class=\"arch\"><strong>{escape(problem.equation)}</strong></div>"
-        f'<table class="plain"><tbody>{rows}</tbody></table>{notes}'
-        "<div class=\"note\">Answer with glassgrad.course.check(answer, problem): an integer, a decimal or a "
-        "fraction.</div>"))
-
-
-def _exact_matrix(values: Any) -> str:
-    """A practice problem's exact numbers (fractions, the blank as ?) in the matrix markup."""
-    from .practice.render import cell_text
-
-    rows = values.reshape(1, -1) if values.ndim <= 1 else values.reshape(values.shape[0], -1)
-    body = "".join("<tr>" + "".join('<td class="blank"><strong>?</strong></td>' if v is None else
-                                    f"<td>{escape(cell_text(v))}</td>" for v in row) + "</tr>" for row in rows)
-    return f'<table class="matrix"><tbody>{body}</tbody></table>'

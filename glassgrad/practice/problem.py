@@ -69,7 +69,7 @@ class Problem:
         return check_answer(text, self.answer, self.tolerance, self.given_values_answer)
 
     def _repr_html_(self) -> str:
-        from ..notebook_display import problem_html
+        from .display import problem_html
 
         return problem_html(self)
 
