@@ -152,4 +152,7 @@ def test_check_grades_with_the_practice_checker():
     assert check("1 1/2", 1.5).status == "unreadable"
     assert check(0.333, 1 / 3, tolerance=0.001).correct and not check(0.333, 1 / 3).correct
     assert "<script>" not in check("<script>", 1)._repr_html_()
+    noise = sum([0.1, 0.2, -0.3])  # float64 rounding leaves 5.6e-17 where the sum is 0
+    assert noise != 0 and str(check(1, noise)) == "Not quite: you answered 1, the answer is 0."
+    assert check(0, noise).correct
 

@@ -11,6 +11,8 @@ An answer counts when ``|answer − expected| ≤ tolerance`` (1e-9 unless the e
 
 >>> check(0.44, 0.44).correct
 True
+>>> print(check(1, 0.1 + 0.2 - 0.3))
+Not quite: you answered 1, the answer is 0.
 >>> print(check(..., 0.44))
 Not answered yet: replace ... with your number and run the cell again.
 """
@@ -25,6 +27,8 @@ from typing import Any
 from ..practice.answers import DEFAULT_TOLERANCE, AnswerError, check_answer
 from ..practice.problem import Problem
 
+EXPECTED_PLACES = 12
+"""Decimals kept of the engine's float answer: far below the default tolerance (1e-9), far above float64 noise."""
 COLOURS = {"right": "#15803d", "wrong": "#b91c1c", "unanswered": "#475569", "unreadable": "#b45309"}
 """The playground's colours for good (green), bad (red) and muted (grey) text."""
 
@@ -70,10 +74,11 @@ def _answer_text(answer: Any) -> str | None:
 
 
 def _expected_value(expected: Any) -> Fraction:
-    """The engine's number as a fraction; a float by its shortest decimal (0.44, not 0.44000000000000000222…)."""
+    """The engine's number as a fraction: a float rounded to :data:`EXPECTED_PLACES` decimals, by its shortest
+    decimal (0.44, not 0.44000000000000000222…; 0, not the float64 rounding noise -2.8e-17 of a sum that is 0)."""
     if hasattr(expected, "item"):
         expected = expected.item()
-    return Fraction(repr(float(expected))) if isinstance(expected, float) else Fraction(expected)
+    return Fraction(repr(round(expected, EXPECTED_PLACES) + 0.0)) if isinstance(expected, float) else Fraction(expected)
 
 
 def check(answer: Any, expected: Any, tolerance: float | None = None) -> Checked:
