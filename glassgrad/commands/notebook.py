@@ -24,7 +24,9 @@ def notebook(
         "Where your copies go (made if missing; a notebook already there is kept as it is).")),
     copy_only: bool = switch("--copy-only", "copy the notebooks and stop, without starting JupyterLab"),
 ) -> None:
-    """Open the lesson notebooks in JupyterLab: one per chapter, with exercises graded in the notebook."""
+    """Open the lesson notebooks in JupyterLab: one per chapter, with exercises graded in the notebook.
+    They are copied into --folder first and the copies are what you edit. JupyterLab is optional:
+    pip install "glassgrad[notebook]"."""
     import subprocess
     import sys
 
