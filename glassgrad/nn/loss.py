@@ -72,3 +72,58 @@ class BCEWithLogitsLoss(_Loss):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy_with_logits(input, target, self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error ``(1/n) Σ |ŷ − y|`` between predictions and targets of the same shape."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.l1_loss(input, target, self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """Quadratic for errors below ``beta``, linear beyond (``F.smooth_l1_loss``)."""
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.beta = F._finite_number(beta, "SmoothL1Loss", "beta")
+        if self.beta < 0:
+            raise ValueError(f"SmoothL1Loss: beta must be >= 0, got {self.beta:g}")
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.smooth_l1_loss(input, target, self.reduction, self.beta)
+
+    def config(self) -> dict[str, Any]:
+        return {"reduction": self.reduction, "beta": self.beta}
+
+
+class HuberLoss(_Loss):
+    """``½d²`` for errors below ``delta``, ``δ·(|d| − ½δ)`` beyond (``F.huber_loss``)."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.delta = F._finite_number(delta, "HuberLoss", "delta")
+        if self.delta <= 0:
+            raise ValueError(f"HuberLoss: delta must be > 0, got {self.delta:g}")
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.huber_loss(input, target, self.reduction, self.delta)
+
+    def config(self) -> dict[str, Any]:
+        return {"reduction": self.reduction, "delta": self.delta}
+
+
+class KLDivLoss(Module):
+    """KL divergence of log-probabilities from targets (``F.kl_div``); ``"batchmean"``: the per-sample KL."""
+
+    def __init__(self, reduction: str = "mean", log_target: bool = False) -> None:
+        super().__init__()
+        if reduction not in F.KL_REDUCTIONS:
+            raise ValueError(f"KLDivLoss: reduction must be one of {F.KL_REDUCTIONS}, got {reduction!r}")
+        self.reduction, self.log_target = reduction, bool(log_target)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.kl_div(input, target, self.reduction, self.log_target)
+
+    def config(self) -> dict[str, Any]:
+        return {"reduction": self.reduction, "log_target": self.log_target}
