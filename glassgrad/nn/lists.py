@@ -55,6 +55,12 @@ def _position(index: Any, count: int, holder: str) -> int:
     return index % count
 
 
+def _replace(holder: Module, registry: dict[str, Any], name: str, value: Any) -> None:
+    """Put ``value`` under an existing ``name`` keeping its place in the order (as PyTorch does)."""
+    registry[name] = value
+    object.__setattr__(holder, name, value)
+
+
 class _Listed(Module):
     """What ModuleList and ParameterList share: entries named ``"0"``, ``"1"``, … kept in order."""
 
@@ -92,7 +98,7 @@ class _Listed(Module):
 
     def __setitem__(self, index: int, value: Any) -> None:
         position = _position(index, len(self), self._kind)
-        self._put(str(position), self._checked(value, position))
+        _replace(self, self._registry(), str(position), self._checked(value, position))
 
     def __delitem__(self, index: int | slice) -> None:
         entries = self._entries()
@@ -254,7 +260,11 @@ class ModuleDict(_Keyed):
         return self._modules
 
     def _put(self, key: str, value: Any) -> None:
-        self.add_module(key, _module(value, self._kind, key))
+        value = _module(value, self._kind, key)
+        if key in self._modules:
+            _replace(self, self._modules, key, value)
+        else:
+            self.add_module(key, value)
 
 
 class ParameterDict(_Keyed):
@@ -271,7 +281,11 @@ class ParameterDict(_Keyed):
         return self._parameters
 
     def _put(self, key: str, value: Any) -> None:
-        self.register_parameter(key, _parameter(value, self._kind, key))
+        value = _parameter(value, self._kind, key)
+        if key in self._parameters:
+            _replace(self, self._parameters, key, value)
+        else:
+            self.register_parameter(key, value)
 
     def extra_repr(self) -> str:
         return ", ".join(f"({name}): Parameter of shape {tuple(p.shape)}" for name, p in self._parameters.items())
