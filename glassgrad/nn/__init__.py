@@ -9,6 +9,7 @@
 from . import functional, init, utils
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from .architecture import architecture, from_architecture, mlp
+from .attention import MultiheadAttention
 from .container import Residual, Sequential
 from .dropout import Dropout
 from .flatten import Flatten
@@ -37,5 +38,5 @@ __all__ = [
     "from_architecture", "functional", "init", "mlp", "register_module_forward_hook",
     "register_module_forward_pre_hook", "utils",
     "ELU", "HuberLoss", "KLDivLoss", "L1Loss", "ModuleDict", "ModuleList", "ParameterDict", "ParameterList",
-    "SmoothL1Loss", "Softplus",
+    "SmoothL1Loss", "Softplus", "MultiheadAttention",
 ]

@@ -25,6 +25,7 @@ from ..functions import sigmoid as sigmoid
 from ..functions import softmax as softmax
 from ..functions import tanh as tanh
 from ..tensor import Tensor, apply
+from .attention import scaled_dot_product_attention as scaled_dot_product_attention
 from .dropout import dropout as dropout
 from .normalization import batch_norm as batch_norm
 from .normalization import layer_norm as layer_norm
