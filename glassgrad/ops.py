@@ -1120,8 +1120,8 @@ L1_LOSS = register(Op(
 # smooth L1 (β) and Huber (δ) are written at their unit setting, where both are the same function;
 # F.smooth_l1_loss and F.huber_loss scale other settings around these rows (so every written
 # formula is one the trace can show with its own numbers).
-_HUBER_ITEM = ("[|{input} − {target}| < 1]·½({input} − {target})² "
-               "+ [|{input} − {target}| ≥ 1]·(|{input} − {target}| − ½)")
+_HUBER_ITEM = ("([|{input} − {target}| < 1]·½({input} − {target})² "  # [condition]: 1 where it holds, else 0
+               "+ [|{input} − {target}| ≥ 1]·(|{input} − {target}| − ½))")
 _HUBER_GRADIENT = ("[|{input} − {target}| < 1]·({input} − {target}) "
                    "+ [|{input} − {target}| ≥ 1]·sign({input} − {target})")
 _HUBER_FORM = LossForm(_HUBER_ITEM, _HUBER_GRADIENT, lambda prediction, target: _huber_item(prediction - target),

@@ -1,9 +1,11 @@
 """Functional forms of layers and losses (``gg.nn.functional``, imported as ``F``).
 
 Losses follow PyTorch's definitions and reductions (``"mean"`` by default, ``"sum"``,
-``"none"``). ``mse_loss``, ``cross_entropy``, ``binary_cross_entropy`` and
-``binary_cross_entropy_with_logits`` are single fused ops of :mod:`glassgrad.ops` (stable, and
-one graph node each); ``nll_loss`` is composed from primitives.
+``"none"``). ``mse_loss``, ``cross_entropy``, ``binary_cross_entropy``,
+``binary_cross_entropy_with_logits``, ``l1_loss``, ``smooth_l1_loss``, ``huber_loss`` and ``kl_div``
+are single fused ops of :mod:`glassgrad.ops` (stable, and one graph node each, with written
+formulas a trace shows); ``nll_loss`` is composed from primitives, and so is
+``scaled_dot_product_attention`` (:mod:`glassgrad.nn.attention`).
 
 >>> import glassgrad as gg
 >>> import glassgrad.nn.functional as F

@@ -1,7 +1,8 @@
 """Loss modules: objects wrapping the loss functions of :mod:`glassgrad.nn.functional`.
 
 ``loss_fn = gg.nn.CrossEntropyLoss()`` then ``loss_fn(model(x), y)``. Each takes
-``reduction="mean"`` (the default), ``"sum"`` or ``"none"`` (one loss per item), as in PyTorch.
+``reduction="mean"`` (the default), ``"sum"`` or ``"none"`` (one loss per item), as in PyTorch
+(``KLDivLoss`` also ``"batchmean"``). ``d = ŷ − y`` below.
 
 =====================  ==========================================  =============================
 module                 loss (mean reduction)                       gradient
@@ -11,6 +12,10 @@ CrossEntropyLoss       ``−(1/N) Σᵢ log softmax(zᵢ)[yᵢ]``           ``(s
 NLLLoss                ``−(1/N) Σᵢ input[i, yᵢ]``                  ``−onehot(y)/N``
 BCELoss                ``−mean(y·log p + (1 − y)·log(1 − p))``     ``(p − y)/(p(1 − p)·n)``
 BCEWithLogitsLoss      BCELoss of ``σ(z)``, computed stably         ``(σ(z) − y)/n``
+L1Loss                 ``(1/n) Σ |ŷ − y|``                         ``sign(ŷ − y)/n``
+SmoothL1Loss           ``½d²/β`` where ``|d| < β``, else ``|d| − ½β``  ``clamp(d/β, −1, 1)/n``
+HuberLoss              ``½d²`` where ``|d| < δ``, else ``δ(|d| − ½δ)``  ``clamp(d, −δ, δ)/n``
+KLDivLoss              ``(1/n) Σ y·(ln y − x)`` (x: log-probs)     ``−y/n``
 =====================  ==========================================  =============================
 
 >>> import glassgrad as gg
