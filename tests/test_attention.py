@@ -205,7 +205,9 @@ def test_trace_of_the_module_shows_the_projections_and_the_attention():
 
 @pytest.mark.parametrize("call, message", [
     (lambda: gg.nn.MultiheadAttention(6, 4), "embed_dim \\(6\\) must be divisible by num_heads \\(4\\)"),
-    (lambda: gg.nn.MultiheadAttention(4, 2, kdim=3), "kdim/vdim other than embed_dim are not supported"),
+    (lambda: gg.nn.MultiheadAttention(4, 2, add_zero_attn=True), "add_bias_kv and add_zero_attn are not supported"),
+    (lambda: gg.nn.MultiheadAttention(4, 2, kdim=3)(gg.zeros(3, 2, 4), gg.zeros(3, 2, 4), gg.zeros(3, 2, 4)),
+     "key must have shape \\(L, N, E\\) or \\(L, E\\) with E = 3"),
     (lambda: gg.nn.MultiheadAttention(4, 2, dropout=1.5), "dropout probability has to be between 0 and 1"),
     (lambda: gg.nn.MultiheadAttention(4, 2)(gg.zeros(3, 2, 5), gg.zeros(3, 2, 5), gg.zeros(3, 2, 5)),
      "query must have shape \\(L, N, E\\) or \\(L, E\\) with E = 4"),
@@ -225,3 +227,24 @@ def test_bad_arguments_are_one_line_errors(call, message):
     with pytest.raises((ValueError, TypeError, NotImplementedError), match=message) as caught:
         call()
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("bias", [True, False])
+def test_keys_and_values_of_other_widths_match_pytorch(torch, bias):
+    ours = gg.nn.MultiheadAttention(6, 2, bias=bias, kdim=4, vdim=5, batch_first=True).double()
+    theirs = torch.nn.MultiheadAttention(6, 2, bias=bias, kdim=4, vdim=5, batch_first=True).double()
+    assert [(n, tuple(p.shape)) for n, p in ours.named_parameters()] == \
+        [(n, tuple(p.shape)) for n, p in theirs.named_parameters()]
+    theirs.load_state_dict({name: torch.tensor(value.numpy()) for name, value in ours.state_dict().items()})
+    rng = np.random.default_rng(8)
+    arrays = rng.normal(size=(2, 3, 6)), rng.normal(size=(2, 4, 4)), rng.normal(size=(2, 4, 5))
+    results = []
+    for library, module in ((gg, ours), (torch, theirs)):
+        query, key, value = (library.tensor(a, requires_grad=True) for a in arrays)
+        out, weights = module(query, key, value)
+        out.sum().backward()
+        results.append([out, weights, query.grad, key.grad, value.grad,
+                        *[p.grad for _, p in module.named_parameters()]])
+    for mine, reference in zip(*results):
+        np.testing.assert_allclose(mine.numpy(), reference.detach().numpy(), rtol=1e-10, atol=1e-12)

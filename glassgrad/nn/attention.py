@@ -133,7 +133,9 @@ class MultiheadAttention(Module):
 
     Each of ``num_heads`` heads attends in its own ``embed_dim/num_heads``-wide slice of the
     projections ``Q = X_q·W_qᵀ + b_q``, ``K = X_k·W_kᵀ + b_k``, ``V = X_v·W_vᵀ + b_v`` (the three
-    weights stacked in ``in_proj_weight``, (3E, E), and ``in_proj_bias``); the heads' outputs,
+    weights stacked in ``in_proj_weight``, (3E, E), and ``in_proj_bias``; with keys of ``kdim`` or
+    values of ``vdim`` features, three weights ``q_proj_weight`` (E, E), ``k_proj_weight`` (E, kdim),
+    ``v_proj_weight`` (E, vdim) instead, as in PyTorch); the heads' outputs,
     side by side, go through ``out_proj`` (a Linear E → E). ``forward(query, key, value)`` takes
     (L, N, E) inputs, or (N, L, E) with ``batch_first=True``, or unbatched (L, E), and returns
     ``(output, weights)``: the weights averaged over the heads (N, L, S), per head with
@@ -156,34 +158,49 @@ class MultiheadAttention(Module):
         if self.embed_dim % self.num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible by num_heads "
                              f"({num_heads}): each head gets embed_dim/num_heads features")
-        if add_bias_kv or add_zero_attn or kdim not in (None, embed_dim) or vdim not in (None, embed_dim):
-            raise NotImplementedError("MultiheadAttention: add_bias_kv, add_zero_attn and kdim/vdim other than "
-                                      "embed_dim are not supported in glassgrad; project keys and values to "
-                                      "embed_dim first")
+        if add_bias_kv or add_zero_attn:
+            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are not supported in "
+                                      "glassgrad; append the extra key/value row to key and value yourself")
+        self.kdim = self.embed_dim if kdim is None else check_size(kdim, "kdim", "MultiheadAttention")
+        self.vdim = self.embed_dim if vdim is None else check_size(vdim, "vdim", "MultiheadAttention")
         self.dropout = _check_probability(dropout)
         self.batch_first = bool(batch_first)
         self.head_dim = self.embed_dim // self.num_heads
         dtype = float_dtype(dtype, "MultiheadAttention")
-        self.in_proj_weight = Parameter(np.empty((3 * self.embed_dim, self.embed_dim), dtype=dtype))
+        separate = (self.kdim, self.vdim) != (self.embed_dim, self.embed_dim)
+        projections = ("q_proj_weight", "k_proj_weight", "v_proj_weight")
+        if separate:  # PyTorch's names and order: three weights, and no stacked one
+            for name, width in zip(projections, (self.embed_dim, self.kdim, self.vdim)):
+                self.register_parameter(name, Parameter(np.empty((self.embed_dim, width), dtype=dtype)))
+            self.register_parameter("in_proj_weight", None)
+        else:
+            self.in_proj_weight = Parameter(np.empty((3 * self.embed_dim, self.embed_dim), dtype=dtype))
+            for name in projections:
+                self.register_parameter(name, None)
         if bias:
-            self.in_proj_bias = Parameter(np.zeros(3 * self.embed_dim, dtype=self.in_proj_weight.dtype))
+            self.in_proj_bias = Parameter(np.zeros(3 * self.embed_dim, dtype=dtype))
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = Linear(self.embed_dim, self.embed_dim, bias=bias, dtype=self.in_proj_weight.dtype,
-                               generator=generator)
-        init.xavier_uniform_(self.in_proj_weight, generator=generator)
+        self.out_proj = Linear(self.embed_dim, self.embed_dim, bias=bias, dtype=dtype, generator=generator)
+        for name in ("in_proj_weight", *projections):
+            if self._parameters[name] is not None:
+                init.xavier_uniform_(self._parameters[name], generator=generator)
         if bias:
             init.zeros_(self.out_proj.bias)
 
     def config(self) -> dict[str, Any]:
         return {"embed_dim": self.embed_dim, "num_heads": self.num_heads, "dropout": self.dropout,
-                "bias": self.in_proj_bias is not None, "batch_first": self.batch_first}
+                "bias": self.in_proj_bias is not None, "kdim": self.kdim, "vdim": self.vdim,
+                "batch_first": self.batch_first}
 
     def _projection(self, input: Tensor, part: int) -> Tensor:
-        """``X·W_Qᵀ + b_Q`` (part 0), ``X·W_Kᵀ + b_K`` (1) or ``X·W_Vᵀ + b_V`` (2): rows of the stacked weights."""
+        """``X·W_Qᵀ + b_Q`` (part 0), ``X·W_Kᵀ + b_K`` (1) or ``X·W_Vᵀ + b_V`` (2): rows of the stacked weights,
+        or the part's own weight."""
         rows, letter = slice(part * self.embed_dim, (part + 1) * self.embed_dim), "QKV"[part]
         bias = None if self.in_proj_bias is None else _show_as(self.in_proj_bias[rows], f"b_{letter}")
-        return linear(input, _show_as(self.in_proj_weight[rows], f"W_{letter}"), bias)
+        own = self._parameters[("q_proj_weight", "k_proj_weight", "v_proj_weight")[part]]
+        weight = self.in_proj_weight[rows] if own is None else own
+        return linear(input, _show_as(weight, f"W_{letter}"), bias)
 
     def _heads(self, projected: Tensor) -> Tensor:
         """(N, L, E) → (N, heads, L, E/heads)."""
@@ -224,16 +241,17 @@ class MultiheadAttention(Module):
             query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
             if key_padding_mask is not None:
                 key_padding_mask = as_tensor(key_padding_mask).unsqueeze(0)
-        for tensor, name in ((query, "query"), (key, "key"), (value, "value")):
-            if tensor.ndim != 3 or tensor.shape[-1] != self.embed_dim:
+        for tensor, name, width in ((query, "query", self.embed_dim), (key, "key", self.kdim),
+                                    (value, "value", self.vdim)):
+            if tensor.ndim != 3 or tensor.shape[-1] != width:
                 layout = "(N, L, E)" if self.batch_first else "(L, N, E)"
                 raise ValueError(f"MultiheadAttention: {name} must have shape {layout} or (L, E) with "
-                                 f"E = {self.embed_dim}, got {shape_text(tensor.shape)}")
+                                 f"E = {width}, got {shape_text(tensor.shape)}")
         if not self.batch_first:
             query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
-        if key.shape != value.shape or key.shape[0] != query.shape[0]:
+        if key.shape[:2] != value.shape[:2] or key.shape[0] != query.shape[0]:
             raise ValueError(f"MultiheadAttention: key {shape_text(key.shape)} and value {shape_text(value.shape)} "
-                             f"must have the same shape, and the batch of query {shape_text(query.shape)}")
+                             f"must have the same batch and length, and the batch of query {shape_text(query.shape)}")
         batch, length, keys = query.shape[0], query.shape[1], key.shape[1]
         mask = self._mask(attn_mask, key_padding_mask, query, batch, length, keys)
         heads = [self._heads(self._projection(tensor, part)) for part, tensor in enumerate((query, key, value))]
