@@ -37,14 +37,10 @@ import numpy as np
 from . import ops
 from .arguments import as_array, broadcastable, check_dim, is_floating, promote, resolve_dtype, shape_arg, shape_text
 from .autograd import STATE, bump_version, run_backward, version_of
+from .device import CPU
+from .dtypes import bool_, float16, float32, float64, int32, int64  # noqa: F401 (other modules import them from here)
 from .graph import as_view, check_in_place, rebase, record
-
-float16 = np.dtype(np.float16)
-float32 = np.dtype(np.float32)
-float64 = np.dtype(np.float64)
-int32 = np.dtype(np.int32)
-int64 = np.dtype(np.int64)
-bool_ = np.dtype(np.bool_)
+from .printing import array_text
 
 MinMax = namedtuple("MinMax", ["values", "indices"])
 """What ``max(dim)``/``min(dim)`` return, as in PyTorch: the values and their positions."""
@@ -105,6 +101,13 @@ class Tensor:
     @property
     def dtype(self) -> np.dtype:
         return self.array.dtype
+
+    @property
+    def device(self):
+        """Where the tensor lives: always ``device(type='cpu')`` (glassgrad computes with NumPy)."""
+        return CPU
+
+    is_cuda = False
 
     @property
     def is_leaf(self) -> bool:
@@ -296,7 +299,7 @@ class Tensor:
         return self
 
     def __repr__(self) -> str:
-        body = np.array2string(self.array, separator=", ", prefix="tensor(", precision=4)
+        body = array_text(self.array, prefix="tensor(")
         extras = []
         if self.array.dtype not in (float32, int64, bool_):
             extras.append(f"dtype={self.array.dtype}")
@@ -572,11 +575,15 @@ class Tensor:
         axis = _nonempty_reduction(self, dim, "argmin")
         return Tensor._wrap(np.asarray(self.array.argmin(axis=axis, keepdims=keepdim), dtype=np.int64))
 
-    def all(self) -> Tensor:
-        return Tensor._wrap(np.asarray(self.array.all()))
+    def all(self, dim=None, keepdim: bool = False) -> Tensor:
+        """Whether every entry (along ``dim``: an int or a tuple of them) is non-zero: a bool tensor."""
+        axis = _axis_arg(self, dim, None, "all") if self.array.ndim else None
+        return Tensor._wrap(np.asarray(self.array.all(axis=axis, keepdims=keepdim)))
 
-    def any(self) -> Tensor:
-        return Tensor._wrap(np.asarray(self.array.any()))
+    def any(self, dim=None, keepdim: bool = False) -> Tensor:
+        """Whether some entry (along ``dim``: an int or a tuple of them) is non-zero: a bool tensor."""
+        axis = _axis_arg(self, dim, None, "any") if self.array.ndim else None
+        return Tensor._wrap(np.asarray(self.array.any(axis=axis, keepdims=keepdim)))
 
     # --- shapes -----------------------------------------------------------------------------
 
