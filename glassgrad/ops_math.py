@@ -122,7 +122,7 @@ LERP = register(Op(
 
 
 def _masked_fill(a, mask, value):
-    return np.where(mask, np.asarray(value, dtype=a.dtype), a), mask.copy()
+    return np.where(mask, np.asarray(value, dtype=a.dtype), a), np.array(mask, dtype=bool)  # a copy: it may change
 
 def _masked_fill_back(up, mask):
     return (np.where(mask, 0, up).astype(up.dtype, copy=False),)

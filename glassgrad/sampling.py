@@ -4,7 +4,7 @@
 >>> g = gg.Generator().manual_seed(0)
 >>> p = gg.tensor([0.0, 0.3, 0.7])
 >>> gg.multinomial(p, 5, replacement=True, generator=g).tolist()  # never 0: its weight is 0
-[2, 2, 2, 1, 2]
+[2, 1, 1, 1, 2]
 
 Like every random function of glassgrad, these draw from ``generator=`` (a
 :class:`~glassgrad.generator.Generator` or a NumPy one), a fresh generator for ``seed=``, or

@@ -22,6 +22,10 @@ deliberate difference: a recorded in-place change of a view of a graph tensor, o
 that has a view, is refused with a one-line error (PyTorch rewrites the other tensor's node with
 ``CopySlices``); change the tensor itself, before taking views, or write it out of place.
 
+Further methods (the trig and rounding functions, ``gather``/``scatter``, ``sort``/``topk``,
+``cumsum``, ``tril``, ``repeat``, ``int()``/``bool()``, ``cpu()``, …) are defined in
+:mod:`glassgrad.tensor_methods` beside the rows they use, and attached to this class on import.
+
 Dtypes follow PyTorch too: Python numbers and lists become float32 (or int64 / bool),
 a NumPy array keeps its dtype, an integer tensor mixed with a float one becomes float,
 and only floating tensors can require grad.
