@@ -42,7 +42,7 @@ from . import ops
 from .arguments import as_array, broadcastable, check_dim, is_floating, promote, resolve_dtype, shape_arg, shape_text
 from .autograd import STATE, bump_version, run_backward, version_of
 from .device import CPU
-from .dtypes import bool_, float16, float32, float64, int32, int64  # noqa: F401 (other modules import them from here)
+from .dtypes import bool_, float16, float32, float64, get_default_dtype, int32, int64  # noqa: F401 (re-exported)
 from .graph import as_view, check_in_place, rebase, record
 from .printing import array_text
 
@@ -305,7 +305,7 @@ class Tensor:
     def __repr__(self) -> str:
         body = array_text(self.array, prefix="tensor(")
         extras = []
-        if self.array.dtype not in (float32, int64, bool_):
+        if self.array.dtype not in (get_default_dtype(), int64, bool_):
             extras.append(f"dtype={self.array.dtype}")
         if self._op is not None:
             extras.append(f"grad_fn=<{self._op.name}>")
@@ -754,9 +754,9 @@ def _shape_error(name: str, tensor: Tensor, value: Any, reason: Any) -> RuntimeE
 
 
 def _float_data(tensor: Tensor) -> np.ndarray:
-    """The tensor's array, as float32 if it holds integers (PyTorch's result dtype for exp, log, …)."""
+    """The tensor's array, in the default float dtype if it holds integers (PyTorch's result dtype for exp, log, …)."""
     data = tensor.array
-    return data if data.dtype.kind == "f" else data.astype(float32)
+    return data if data.dtype.kind == "f" else data.astype(get_default_dtype())
 
 
 def _data(value: Any) -> Any:
@@ -772,7 +772,7 @@ def lift(value: Any, like: Tensor) -> Tensor:
         if is_floating(like_dtype):
             return Tensor._wrap(ops.constant(value, like_dtype))  # cached, read-only
         if isinstance(value, float):
-            return Tensor._wrap(ops.constant(value, float32))
+            return Tensor._wrap(ops.constant(value, get_default_dtype()))
     return Tensor._wrap(as_array(value, None))
 
 

@@ -183,7 +183,7 @@ TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64
 def type_name(self: Tensor, dtype: Any = None) -> Any:
     """With no argument, PyTorch's type name (``'torch.FloatTensor'``); with a dtype, ``self.to(dtype)``."""
     if dtype is None:
-        return f"torch.{TYPE_NAMES[self.array.dtype.name]}Tensor"
+        return f"torch.{TYPE_NAMES.get(self.array.dtype.name, self.array.dtype.name)}Tensor"
     if isinstance(dtype, str) and dtype.startswith("torch.") and dtype.endswith("Tensor"):
         legacy = {f"torch.{short}Tensor": name for name, short in TYPE_NAMES.items()}
         if dtype not in legacy:

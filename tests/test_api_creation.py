@@ -191,3 +191,20 @@ def test_set_printoptions_changes_how_tensors_print():
     assert "e-01" in repr(x)
     gg.set_printoptions(profile="default")
     assert repr(gg.arange(100)).count("...") == 0 and "0.3333" in repr(x)
+
+
+@pytest.mark.torch
+def test_the_default_dtype_is_what_integer_tensors_become_in_float_math_as_in_pytorch(torch):
+    torch_default = torch.get_default_dtype()
+    try:
+        for ours_dtype, theirs_dtype in ((gg.float32, torch.float32), (gg.float64, torch.float64)):
+            gg.set_default_dtype(ours_dtype)
+            torch.set_default_dtype(theirs_dtype)
+            for call in (lambda lib: lib.tensor([1, 2]) / 2, lambda lib: lib.tensor([1, 4]).sqrt(),
+                         lambda lib: lib.tensor([1, 4]) ** 0.5, lambda lib: lib.tensor([1, 2]) * 0.5):
+                ours, theirs = call(gg), call(torch)
+                assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+                np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+            assert "dtype" not in repr(gg.tensor([0.5])) and "dtype" not in repr(torch.tensor([0.5]))
+    finally:
+        torch.set_default_dtype(torch_default)
