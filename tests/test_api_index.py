@@ -235,3 +235,27 @@ def test_bad_arguments_are_one_line_errors(call, message):
     with pytest.raises((RuntimeError, TypeError, IndexError)) as error:
         call()
     assert re.search(message, str(error.value)) and "\n" not in str(error.value)
+
+
+matrix_shapes = hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=4)
+
+
+@pytest.mark.torch
+@given(shape=matrix_shapes, seed=st.integers(0, 2**16), data=st.data())
+def test_matrix_ops_of_any_shape_match_pytorch(shape, seed, data, torch):
+    k = data.draw(st.integers(-3, 3))
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    calls = [lambda x, lib: x.tril(k), lambda x, lib: x.triu(k), lambda x, lib: x.diagonal(k, 0, -1),
+             lambda x, lib: x.repeat(2, *([1] * len(shape))), lambda x, lib: x.cumsum(dim),
+             lambda x, lib: x.cumprod(dim), lambda x, lib: x.prod(dim), lambda x, lib: x.roll(k, dim),
+             lambda x, lib: x.masked_fill(x > 0, 0.25), lambda x, lib: x.sort(dim, descending=True)[0],
+             lambda x, lib: x.topk(1, dim)[0], lambda x, lib: x.repeat_interleave(2, dim)]
+    values = _data(shape, seed)
+    for call in calls:
+        ours, theirs = gg.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+        out, expected = call(ours, gg), call(theirs, torch)
+        np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-12, atol=1e-15)
+        upstream = np.random.default_rng(seed + 1).normal(size=out.shape)
+        out.backward(gg.tensor(upstream))
+        expected.backward(torch.tensor(upstream))
+        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12, atol=1e-14)
