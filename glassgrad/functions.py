@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import ops
-from . import tensor_methods as tensor_methods  # attaches the Tensor methods that the forms at the end wrap
+from . import tensor_indexing as tensor_indexing  # attaches Tensor methods that the forms at the end wrap
+from . import tensor_methods as tensor_methods  # and these too
 from .arguments import check_dim, promote, shape_text
 from .creation import as_tensor
 from .tensor import Tensor, apply, lift
@@ -67,7 +68,7 @@ permute = _function_form("permute")
 unsqueeze = _function_form("unsqueeze")
 squeeze = _function_form("squeeze")
 
-# forms of the methods of glassgrad.tensor_methods
+# forms of the methods of glassgrad.tensor_methods and glassgrad.tensor_indexing
 tan, asin, acos, atan = (_function_form(n) for n in ("tan", "asin", "acos", "atan"))
 arcsin, arccos, arctan = (_function_form(n) for n in ("arcsin", "arccos", "arctan"))
 sinh, cosh, asinh, acosh, atanh = (_function_form(n) for n in ("sinh", "cosh", "asinh", "acosh", "atanh"))

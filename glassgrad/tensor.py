@@ -24,7 +24,8 @@ that has a view, is refused with a one-line error (PyTorch rewrites the other te
 
 Further methods (the trig and rounding functions, ``gather``/``scatter``, ``sort``/``topk``,
 ``cumsum``, ``tril``, ``repeat``, ``int()``/``bool()``, ``cpu()``, …) are defined in
-:mod:`glassgrad.tensor_methods` beside the rows they use, and attached to this class on import.
+:mod:`glassgrad.tensor_methods` and :mod:`glassgrad.tensor_indexing` beside the rows they use, and attached
+to this class on import.
 
 Dtypes follow PyTorch too: Python numbers and lists become float32 (or int64 / bool),
 a NumPy array keeps its dtype, an integer tensor mixed with a float one becomes float,
