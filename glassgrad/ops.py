@@ -1286,6 +1286,12 @@ BCE_WITH_LOGITS = register(Op(
 
 # --- issue 11: ELU, Softplus, and the L1 / Huber / KL losses -------------------------------
 
+def _mask_blend(mask, inside, outside):
+    """``inside`` where the bool tensor ``mask`` holds, else ``outside``, as tensor arithmetic (recorded)."""
+    chosen = mask.to(outside.dtype)
+    return chosen * inside + (1 - chosen) * outside
+
+
 # ELU and Softplus are rows for a readable trace (one activation step with its local derivative)
 # and, for Softplus, for stability: above the threshold it is the identity, as in PyTorch.
 ELU = elementwise(
@@ -1293,6 +1299,7 @@ ELU = elementwise(
     lambda a, alpha: np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0))).astype(a.dtype, copy=False),
     lambda a, alpha: np.where(a > 0, 1, alpha * np.exp(np.minimum(a, 0))).astype(a.dtype, copy=False),
     kind="activation", written="ELU({a})", symbol="ELU", settings={"alpha": 1.0},
+    tensor_local=lambda a, alpha: _mask_blend(a > 0, 1, alpha * a.clamp(max=0).exp()),
 )
 
 
@@ -1313,6 +1320,8 @@ SOFTPLUS = elementwise(
     "σ({beta}·{a}), or 1 where {beta}·{a} > {threshold}",
     _softplus, _softplus_local, kind="activation", written="Softplus({a})", symbol="Softplus",
     settings={"beta": 1.0, "threshold": 20.0},
+    tensor_local=lambda a, beta, threshold: _mask_blend(a * beta > threshold, 1,
+                                                        (a * beta).clamp(max=threshold).sigmoid()),
 )
 
 

@@ -129,13 +129,18 @@ SCATTER_ADD = register(Op(
 def _roll(a, shifts, dims):
     return np.roll(a, shifts, axis=dims), (shifts, dims)
 
-def _roll_back(up, saved):
+def _shifted_back(saved):
+    """The roll that undoes ``roll(shifts, dims)``: ``(−shifts, dims)``."""
     shifts, dims = saved
-    back = tuple(-s for s in shifts) if isinstance(shifts, tuple) else -shifts
+    return (tuple(-s for s in shifts) if isinstance(shifts, tuple) else -shifts), dims
+
+def _roll_back(up, saved):
+    back, dims = _shifted_back(saved)
     return (np.roll(up, back, axis=dims),)
 
 ROLL = register(Op("roll", "out = a shifted cyclically along dims", ("{up} shifted back",), _roll, _roll_back,
-                   kind="shape", settings=("shifts", "dims")))
+                   kind="shape", settings=("shifts", "dims"),
+                   vjp_tensors=lambda up, inputs, out, saved: (up.roll(*_shifted_back(saved)),)))
 
 
 def _flip(a, dims):
@@ -145,7 +150,7 @@ def _flip_back(up, dims):
     return (np.flip(up, dims).copy(),)
 
 FLIP = register(Op("flip", "out = a reversed along dims", ("{up} reversed back",), _flip, _flip_back, kind="shape",
-                   settings=("dims",)))
+                   settings=("dims",), vjp_tensors=lambda up, inputs, out, dims: (up.flip(dims),)))
 
 
 def _triangle_mask(shape, diagonal, lower):
@@ -164,10 +169,13 @@ def _triu(a, diagonal):
 def _triangle_back(up, mask):
     return (np.where(mask, up, 0).astype(up.dtype, copy=False),)
 
+def _triangle_vjp(up, inputs, out, mask):
+    return (up.masked_fill(~mask, 0.0),)
+
 TRIL = register(Op("tril", "out = a on and below the diagonal, 0 above", ("{up} on and below the diagonal, else 0",),
-                   _tril, _triangle_back, kind="shape", settings=("diagonal",)))
+                   _tril, _triangle_back, kind="shape", settings=("diagonal",), vjp_tensors=_triangle_vjp))
 TRIU = register(Op("triu", "out = a on and above the diagonal, 0 below", ("{up} on and above the diagonal, else 0",),
-                   _triu, _triangle_back, kind="shape", settings=("diagonal",)))
+                   _triu, _triangle_back, kind="shape", settings=("diagonal",), vjp_tensors=_triangle_vjp))
 
 
 def _diagonal_place(rows: int, columns: int, offset: int) -> tuple:
@@ -210,12 +218,14 @@ def _repeat(a, sizes):
     return np.tile(widened, sizes), (a.shape, widened.shape, sizes)
 
 def _repeat_back(up, saved):
+    """Σ of ``up`` over the copies; the same expression on NumPy arrays and on tensors (recorded)."""
     shape, widened, sizes = saved
     split = up.reshape(tuple(n for pair in zip(sizes, widened) for n in pair))  # (r₀, n₀, r₁, n₁, …)
-    return (split.sum(axis=tuple(range(0, split.ndim, 2))).reshape(shape),)
+    return (split.sum(tuple(range(0, split.ndim, 2))).reshape(shape),)  # axis (NumPy) or dim (tensor) first
 
 REPEAT = register(Op("repeat", "out = a tiled sizes[d] times along each dim d", ("Σ {up} over the copies",),
-                     _repeat, _repeat_back, kind="shape", settings=("sizes",)))
+                     _repeat, _repeat_back, kind="shape", settings=("sizes",),
+                     vjp_tensors=lambda up, inputs, out, saved: _repeat_back(up, saved)))
 
 
 def _repeat_interleave(a, repeats, dim):
@@ -263,7 +273,8 @@ def _cumsum_back(up, dim):
     return (np.flip(np.cumsum(np.flip(up, dim), axis=dim), dim),)
 
 CUMSUM = register(Op("cumsum", "outᵢ = Σ_(k≤i) aₖ  (along dim)", ("Σ_(j≥i) {up}ⱼ  (a reversed running sum)",),
-                     _cumsum, _cumsum_back, kind="slicewise", settings=("dim",)))
+                     _cumsum, _cumsum_back, kind="slicewise", settings=("dim",),
+                     vjp_tensors=lambda up, inputs, out, dim: (up.flip(dim).cumsum(dim).flip(dim),)))
 
 
 def _others_product(a: np.ndarray, axis: int) -> np.ndarray:
