@@ -44,38 +44,57 @@ def _placed(up: np.ndarray, shape: tuple, where: tuple) -> np.ndarray:
     return grad
 
 
+def _placed_tensor(up, shape: tuple, dim: int, index: np.ndarray):
+    """:func:`_placed` on tensors (recorded: a ``scatter_add`` into zeros), ``index`` of up's shape along ``dim``."""
+    return up.new_zeros(shape).scatter_add(dim, index, up)
+
+
+def _slices_placed_tensor(up, shape: tuple, dim: int, index: np.ndarray):
+    """Zeros of ``shape`` with the slices of ``up`` added at the slices ``index`` (1-D) along ``dim`` (recorded)."""
+    stretched = index.reshape([-1 if d == dim else 1 for d in range(up.ndim)])
+    return _placed_tensor(up, shape, dim, np.broadcast_to(stretched, tuple(up.shape)))
+
+
 # --- picking entries -------------------------------------------------------------------------
 
 def _gather(a, dim, index):
     where = along(index.copy(), dim)  # a copy: the index may change later
-    return a[where], (a.shape, where)
+    return a[where], (a.shape, where, dim)
 
 def _gather_back(up, saved):
-    shape, where = saved
+    shape, where, _ = saved
     return (_placed(up, shape, where),)
+
+def _gather_vjp(up, inputs, out, saved):
+    shape, where, dim = saved
+    return (_placed_tensor(up, shape, dim, where[dim]),)
 
 GATHER = register(Op(
     "gather", "out[i][j] = a[i][index[i][j]]  (index along dim)", ("{up} added back where each entry came from",),
-    _gather, _gather_back, kind="shape", settings=("dim", "index"), saves=((),),
+    _gather, _gather_back, kind="shape", settings=("dim", "index"), saves=((),), vjp_tensors=_gather_vjp,
 ))
 SORT = register(Op(
     "sort", "out = a sorted along dim", ("{up} sent back to each value's place before sorting",),
-    _gather, _gather_back, kind="shape", settings=("dim", "indices"), saves=((),),
+    _gather, _gather_back, kind="shape", settings=("dim", "indices"), saves=((),), vjp_tensors=_gather_vjp,
 ))
 TOPK = register(Op(
     "topk", "out = the k largest (or smallest) of a along dim", ("{up} sent back to the chosen entries, 0 elsewhere",),
-    _gather, _gather_back, kind="shape", settings=("dim", "indices"), saves=((),),
+    _gather, _gather_back, kind="shape", settings=("dim", "indices"), saves=((),), vjp_tensors=_gather_vjp,
 ))
 
 
 def _index_select(a, dim, index):
     where = (slice(None),) * dim + (index.copy(),)
-    return a[where], (a.shape, where)
+    return a[where], (a.shape, where, dim)
+
+def _index_select_vjp(up, inputs, out, saved):
+    shape, where, dim = saved
+    return (_slices_placed_tensor(up, shape, dim, where[dim]),)
 
 INDEX_SELECT = register(Op(
     "index_select", "out = the slices index[0], index[1], … of a along dim",
     ("{up} added back to the selected slices",), _index_select, _gather_back, kind="shape",
-    settings=("dim", "index"), saves=((),),
+    settings=("dim", "index"), saves=((),), vjp_tensors=_index_select_vjp,
 ))
 
 
@@ -83,7 +102,7 @@ def _scatter(a, src, dim, index):
     where = along(index.copy(), dim)
     out = a.copy()
     out[where] = src[_leading(index.shape)]
-    return out, (where, index.shape, src.shape)
+    return out, (where, index.shape, src.shape, dim)
 
 def _leading(shape: tuple) -> tuple:
     """The corner of a tensor that a ``scatter`` reads from ``src``: the index's shape, from 0."""
@@ -94,16 +113,30 @@ def _src_grad(up, where, index_shape, src_shape):
     grad_src[_leading(index_shape)] = up[where]
     return grad_src
 
+def _src_grad_tensor(up, where, index_shape, src_shape, dim):
+    """:func:`_src_grad` on tensors (recorded): ``up.gather`` at the index, in the corner of zeros of src's shape."""
+    picked = up.gather(dim, where[dim])
+    if tuple(src_shape) == tuple(index_shape):
+        return picked
+    grad_src = up.new_zeros(src_shape)
+    grad_src[_leading(index_shape)] = picked
+    return grad_src
+
 def _scatter_back(up, saved):
-    where, index_shape, src_shape = saved
+    where, index_shape, src_shape, _ = saved
     grad_a = up.copy()
     grad_a[where] = 0  # overwritten: these entries of a no longer reach the output
     return grad_a, _src_grad(up, where, index_shape, src_shape)
+
+def _scatter_vjp(up, inputs, out, saved):
+    where, _, _, dim = saved
+    return up.scatter(dim, where[dim], value=0.0), _src_grad_tensor(up, *saved)
 
 SCATTER = register(Op(
     "scatter", "out = a, with out[i][index[i][j]] = src[i][j]  (index along dim)",
     ("{up}, 0 where src was written", "{up} at the written places"),
     _scatter, _scatter_back, kind="shape", roles=("a", "src"), settings=("dim", "index"), saves=((), ()),
+    vjp_tensors=_scatter_vjp,
 ))
 
 
@@ -111,16 +144,17 @@ def _scatter_add(a, src, dim, index):
     where = along(index.copy(), dim)
     out = a.copy()
     np.add.at(out, where, src[_leading(index.shape)])
-    return out, (where, index.shape, src.shape)
+    return out, (where, index.shape, src.shape, dim)
 
 def _scatter_add_back(up, saved):
-    where, index_shape, src_shape = saved
+    where, index_shape, src_shape, _ = saved
     return up, _src_grad(up, where, index_shape, src_shape)
 
 SCATTER_ADD = register(Op(
     "scatter_add", "out = a, with src[i][j] added to out[i][index[i][j]]",
     ("{up}", "{up} at the places each src entry was added to"),
     _scatter_add, _scatter_add_back, kind="shape", roles=("a", "src"), settings=("dim", "index"), saves=((), ()),
+    vjp_tensors=lambda up, inputs, out, saved: (up, _src_grad_tensor(up, *saved)),
 ))
 
 
@@ -240,6 +274,7 @@ def _repeat_interleave_back(up, saved):
 REPEAT_INTERLEAVE = register(Op(
     "repeat_interleave", "out = each entry of a repeated in place along dim", ("Σ {up} over each entry's repeats",),
     _repeat_interleave, _repeat_interleave_back, kind="shape", settings=("repeats", "dim"),
+    vjp_tensors=lambda up, inputs, out, saved: (_slices_placed_tensor(up, *saved),),
 ))
 
 
