@@ -230,6 +230,14 @@ UNARY = {  # name: (the op on t, written for both libraries (F: their nn.functio
                                     "any"),
     "bce_with_logits": (lambda t, F: F.binary_cross_entropy_with_logits(t, t.detach().sigmoid()), "any"),
     "bce": (lambda t, F: F.binary_cross_entropy(t.sigmoid(), (t.detach() > 0).double(), reduction="none"), "any"),
+    # losses whose target is also a function of t: both inputs' recorded gradients
+    "l1_loss": (lambda t, F: F.l1_loss(t, (0.5 * t).tanh()), "any"),
+    "smooth_l1_loss": (lambda t, F: F.smooth_l1_loss(t, (0.5 * t).tanh(), reduction="sum", beta=0.3), "any"),
+    "huber_loss": (lambda t, F: F.huber_loss(t, (0.5 * t).tanh(), reduction="none", delta=0.2), "any"),
+    "kl_div": (lambda t, F: F.kl_div(t.log_softmax(dim=-1), (0.5 * t).softmax(dim=-1), reduction="batchmean"),
+               "any"),
+    "kl_div_log_target": (lambda t, F: F.kl_div(t.log_softmax(dim=-1), (0.5 * t).log_softmax(dim=-1),
+                                                reduction="none", log_target=True), "any"),
     # the math rows (glassgrad.ops_math), each in its domain
     "tan": (lambda t, F: t.tan(), "unit"),
     "asin": (lambda t, F: t.asin(), "unit"),
