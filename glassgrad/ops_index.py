@@ -229,9 +229,20 @@ def _diagonal_back(up, saved):
     moved[..., rows, columns] = up  # the diagonal runs along up's last dim
     return (grad,)
 
+def _diagonal_vjp(up, inputs, out, saved):
+    """:func:`_diagonal_back` on tensors (recorded): ``up`` times a 0/1 matrix that puts entry l at its place."""
+    shape, offset, dim1, dim2 = saved
+    rows, columns = shape[dim1], shape[dim2]
+    row, column = _diagonal_place(rows, columns, offset)
+    selector = np.zeros((len(row), rows * columns))
+    selector[np.arange(len(row)), row * columns + column] = 1
+    others = [d for d in range(len(shape)) if d not in (dim1, dim2)]
+    grad = (up @ up.new_tensor(selector)).reshape(tuple(shape[d] for d in others) + (rows, columns))
+    return (grad.permute(tuple(int(d) for d in np.argsort(others + [dim1, dim2]))),)  # dims back in place
+
 DIAGONAL = register(Op("diagonal", "out = the diagonal of a (dims dim1, dim2; offset above it)",
                        ("{up} on that diagonal, 0 elsewhere",), _diagonal, _diagonal_back, kind="shape",
-                       settings=("offset", "dim1", "dim2")))
+                       settings=("offset", "dim1", "dim2"), vjp_tensors=_diagonal_vjp))
 
 
 def _diag_embed(a, diagonal):
@@ -242,7 +253,8 @@ def _diag_embed_back(up, saved):
     return (np.diag(up, diagonal).copy(),)
 
 DIAG = register(Op("diag", "out = a square matrix with a on its diagonal (a 1-D)", ("the diagonal of {up}",),
-                   _diag_embed, _diag_embed_back, kind="shape", settings=("diagonal",)))
+                   _diag_embed, _diag_embed_back, kind="shape", settings=("diagonal",),
+                   vjp_tensors=lambda up, inputs, out, saved: (up.diagonal(saved[1]),)))
 
 
 # --- repeating entries -----------------------------------------------------------------------

@@ -274,6 +274,9 @@ UNARY = {  # name: (the op on t, written for both libraries (F: their nn.functio
     "cumsum": (lambda t, F: t.cumsum(dim=1), "any"),
     "repeat": (lambda t, F: t.repeat(2, 1, 2), "any"),  # a new leading dim, and tiled
     "repeat_interleave": (lambda t, F: t.repeat_interleave(2, dim=1), "any"),
+    "diagonal": (lambda t, F: t.diagonal(1), "any"),
+    "diagonal_3d": (lambda t, F: (t.unsqueeze(1) * t.unsqueeze(0)).diagonal(-1, 2, 0), "any"),  # dims apart
+    "diag": (lambda t, F: t.reshape(-1)[:3].diag(-1), "any"),  # 1-D in, a matrix out
     "gather": (lambda t, F: t.gather(1, _picks(t, 2)), "any"),  # repeats: their gradients add up
     "index_select": (lambda t, F: t.index_select(1, _picks(t, 2)[0]), "any"),
     "sort": (lambda t, F: t.sort(dim=1).values, "any"),
