@@ -95,7 +95,8 @@ def test_the_scalar_view_holds_the_models_gradients_and_a_place_for_each_box(cli
         grad = parameters[name].grad.numpy()
         for i, j in np.ndindex(*grad.shape):
             box = boxes[f"{symbol}[{i + 1},{j + 1}]"]  # named counting from 1, the code's index beside it
-            assert box["entry"] == [symbol, [i, j]] and box["label"] == f"{symbol}[{i + 1},{j + 1}] ({symbol}[{i}, {j}] in code)"
+            assert box["entry"] == [symbol, [i, j]]
+            assert box["label"] == f"{symbol}[{i + 1},{j + 1}] ({symbol}[{i}, {j}] in code)"
             assert box["grad"] == pytest.approx(grad[i, j], rel=1e-12, abs=1e-15)
     for box in data["boxes"]:
         assert box["width"] > 0 and box["height"] > 0 and len(box["lines"]) == 3

@@ -206,7 +206,7 @@ export class LandscapeView {
     const sentence = (text) => (/^[a-z]/.test(text) ? text.charAt(0).toUpperCase() + text.slice(1) : text);
     $("landscape-convention").textContent = [data.loss.convention, data.free, data.update, data.indices,
       "numbers are the engine's float64 values, rounded to 4 decimals here (the JSON keeps them whole)"]
-      .map((text) => `${sentence(text)}.`).join(" ");
+      .map((text) => sentence(text) + (text.endsWith(".") ? "" : ".")).join(" ");
     this.drawMap(path, at);
     this.drawLine(at);
     this.describe(path, at);
