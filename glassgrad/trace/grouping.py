@@ -3,7 +3,7 @@
 Grouping: the ops one module call made form one step (a ``Linear`` is one ``linear`` op, a
 ``BatchNorm1d`` several); an op made outside any module is a step of its own. A step's kind
 comes from its row's kind (:mod:`glassgrad.ops`): ``linear`` (an ``affine`` row), ``activation``,
-``loss``; ``module`` (several ops), ``op`` (any other single op).
+``loss``, ``custom`` (a user's ``gg.autograd.Function``); ``module`` (several ops), ``op`` (any other single op).
 
 Symbols: the k-th linear layer has ``Wₖ``, ``bₖ`` and output ``Zₖ``, its activation
 ``Aₖ``; the k-th normalization layer has scale ``γₖ``, shift ``βₖ`` and output ``Nₖ``; the
@@ -27,7 +27,7 @@ from .records import ForwardRecord
 if TYPE_CHECKING:
     from .tape import Tape
 
-STEP_KINDS = {"affine": "linear", "activation": "activation", "loss": "loss"}
+STEP_KINDS = {"affine": "linear", "activation": "activation", "loss": "loss", "custom": "custom"}
 """The step kind of a one-op step, by its row's kind (any other row: ``op``)."""
 MODULE_LETTERS = {"BatchNorm1d": "N", "LayerNorm": "N", "Residual": "R", "Dropout": "D", "Flatten": "F"}
 NORM_PARAMETERS = {"weight": "γ", "bias": "β"}

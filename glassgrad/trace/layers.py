@@ -26,7 +26,7 @@ An *entry* (a tensor shown with a step) is ``{"symbol", "shape", "values"}`` plu
 quantity a loss computes on the way) and ``"formula"`` (``"ŷ = softmax(Z₃)"``, for derived ones).
 
 A *forward step*: ``layer`` (where it comes from), ``kind`` (``linear``, ``activation``, ``loss``,
-``op`` or ``module``), ``op`` (the row key, ``RULES[step["op"]]``; ``None`` for a module of
+``custom``, ``op`` or ``module``), ``op`` (the row key, ``RULES[step["op"]]``; ``None`` for a module of
 several ops, which lists them as ``ops``), ``formula``, ``inputs`` (entries, with roles),
 ``output`` (an entry), and as they apply: ``settings`` (the row's named settings, e.g.
 ``{"slope": 0.01}``), ``readings`` (``{"column", "rows"}`` forms of a linear layer), ``note``,
@@ -204,6 +204,8 @@ class _Description:
             step.update(formula=formula, inputs=inputs, rule=group.records[0].op.formula)
             if not single:
                 step["ops"] = inside
+            elif group.kind == "custom":  # a user's Function: its formula is all that says what it computes
+                step["note"] = f"{record.op.name}: {record.op.formula}"
         step["output"] = self.entry(group.output)
         return step
 
