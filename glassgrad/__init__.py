@@ -91,14 +91,10 @@ from .version import __version__
 
 def __getattr__(name: str):
     """``gg.lessons`` and ``gg.practice`` load on first use (keeps ``import glassgrad`` fast)."""
-    if name == "lessons":
-        from . import lessons
+    if name in ("lessons", "practice"):  # import_module, not ``from . import``: that asks this hook again, forever
+        from importlib import import_module
 
-        return lessons
-    if name == "practice":
-        from . import practice
-
-        return practice
+        return import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'glassgrad' has no attribute {name!r}")
 
 _memory.tune_allocator()

@@ -83,6 +83,11 @@ class GradcheckReport:
             )
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        from .notebook_display import gradcheck_html
+
+        return gradcheck_html(self)
+
 
 def _float64_inputs(inputs: Sequence[Any]) -> list[Tensor]:
     prepared = []

@@ -1280,3 +1280,146 @@ BCE_WITH_LOGITS = register(Op(
                   lambda z, y: _sigmoid(z) - y, negated=True), saves=((0, 1), (0, 1)),
     vjp_tensors=_bce_with_logits_vjp,
 ))
+
+
+# --- issue 11: ELU, Softplus, and the L1 / Huber / KL losses -------------------------------
+
+# ELU and Softplus are rows for a readable trace (one activation step with its local derivative)
+# and, for Softplus, for stability: above the threshold it is the identity, as in PyTorch.
+ELU = elementwise(
+    "elu", "out = a if a > 0 else α·(eᵃ − 1)", "1 where {a} > 0, else {alpha}·e^{a}  ({alpha} at {a} = 0)",
+    lambda a, alpha: np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0))).astype(a.dtype, copy=False),
+    lambda a, alpha: np.where(a > 0, 1, alpha * np.exp(np.minimum(a, 0))).astype(a.dtype, copy=False),
+    kind="activation", written="ELU({a})", symbol="ELU", settings={"alpha": 1.0},
+)
+
+
+def _softplus(a, beta, threshold):
+    scaled = a * beta
+    with np.errstate(over="ignore"):
+        smooth = np.log1p(np.exp(np.minimum(scaled, threshold))) / beta
+    return np.where(scaled > threshold, a, smooth).astype(a.dtype, copy=False)
+
+
+def _softplus_local(a, beta, threshold):
+    scaled = a * beta
+    return np.where(scaled > threshold, 1, _sigmoid(np.minimum(scaled, threshold))).astype(a.dtype, copy=False)
+
+
+SOFTPLUS = elementwise(
+    "softplus", "out = (1/β)·ln(1 + e^(β·a)), or a where β·a > threshold",
+    "σ({beta}·{a}), or 1 where {beta}·{a} > {threshold}",
+    _softplus, _softplus_local, kind="activation", written="Softplus({a})", symbol="Softplus",
+    settings={"beta": 1.0, "threshold": 20.0},
+)
+
+
+def _pair_loss(item: Callable[[Array], Array], slope: Callable[[Array], Array]):
+    """Forward and backward of a loss of ``d = input − target`` entry by entry: ``item(d)``, ``∂item/∂d = slope(d)``.
+
+    The target gets ``−slope(d)`` (PyTorch differentiates both inputs).
+    """
+    def forward(prediction, target, reduction, needs):
+        diff = prediction - target
+        return _reduce_loss(item(diff), reduction), (diff, reduction, needs)
+
+    def backward(up, saved):
+        diff, reduction, (need_prediction, need_target) = saved
+        grad = slope(diff) * _loss_upstream(up, reduction, diff.size, diff.shape)
+        return (grad if need_prediction else None), (-grad if need_target else None)
+
+    return forward, backward
+
+
+def _huber_item(diff):
+    """Huber with δ = 1 (= smooth L1 with β = 1): ½d² where |d| < 1, else |d| − ½."""
+    size = np.abs(diff)
+    return np.where(size < 1, 0.5 * diff * diff, size - 0.5).astype(diff.dtype, copy=False)
+
+
+def _huber_slope(diff):
+    return np.where(np.abs(diff) < 1, diff, np.sign(diff)).astype(diff.dtype, copy=False)
+
+
+L1_LOSS = register(Op(
+    "l1_loss", "L = (1/n) Σ |ŷ − y|", ("{up}·sign({input} − {target})/n", "−{up}·sign({input} − {target})/n"),
+    *_pair_loss(np.abs, np.sign), kind="loss", roles=("input", "target"), settings=("reduction", "needs"),
+    loss=LossForm("|{input} − {target}|", "sign({input} − {target})",
+                  lambda prediction, target: np.abs(prediction - target),
+                  lambda prediction, target: np.sign(prediction - target)), saves=((), ()),
+))
+
+# smooth L1 (β) and Huber (δ) are written at their unit setting, where both are the same function;
+# F.smooth_l1_loss and F.huber_loss scale other settings around these rows (so every written
+# formula is one the trace can show with its own numbers).
+_HUBER_ITEM = ("([|{input} − {target}| < 1]·½({input} − {target})² "  # [condition]: 1 where it holds, else 0
+               "+ [|{input} − {target}| ≥ 1]·(|{input} − {target}| − ½))")
+_HUBER_GRADIENT = ("[|{input} − {target}| < 1]·({input} − {target}) "
+                   "+ [|{input} − {target}| ≥ 1]·sign({input} − {target})")
+_HUBER_FORM = LossForm(_HUBER_ITEM, _HUBER_GRADIENT, lambda prediction, target: _huber_item(prediction - target),
+                       lambda prediction, target: _huber_slope(prediction - target))
+
+SMOOTH_L1_LOSS = register(Op(
+    "smooth_l1_loss", "L = (1/n) Σ (½(ŷ − y)² where |ŷ − y| < 1, else |ŷ − y| − ½)  (β = 1)",
+    ("{up}·clamp({input} − {target}, −1, 1)/n", "−{up}·clamp({input} − {target}, −1, 1)/n"),
+    *_pair_loss(_huber_item, _huber_slope), kind="loss", roles=("input", "target"),
+    settings=("reduction", "needs"), loss=_HUBER_FORM, saves=((), ()),
+))
+HUBER_LOSS = register(Op(
+    "huber_loss", "L = (1/n) Σ (½(ŷ − y)² where |ŷ − y| < 1, else |ŷ − y| − ½)  (δ = 1)",
+    ("{up}·clamp({input} − {target}, −1, 1)/n", "−{up}·clamp({input} − {target}, −1, 1)/n"),
+    *_pair_loss(_huber_item, _huber_slope), kind="loss", roles=("input", "target"),
+    settings=("reduction", "needs"), loss=_HUBER_FORM, saves=((), ()),
+))
+
+
+def _plogp(p):
+    """``p·ln p``, 0 where ``p = 0`` (its limit), as PyTorch's ``xlogy(p, p)``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(p > 0, p * np.log(np.where(p > 0, p, 1)), np.where(p == 0, 0, np.nan)).astype(p.dtype)
+
+
+def _kl_div(log_probs, target, reduction, needs):
+    return _reduce_loss(_plogp(target) - target * log_probs, reduction), (log_probs, target, reduction, needs)
+
+
+def _kl_div_back(up, saved):
+    log_probs, target, reduction, (need_input, need_target) = saved
+    scale = _loss_upstream(up, reduction, log_probs.size, log_probs.shape)
+    grad_target = None
+    if need_target:
+        with np.errstate(divide="ignore", invalid="ignore"):  # −∞ at y = 0, the slope of y·ln y there
+            grad_target = (np.log(target) + 1 - log_probs) * scale
+    return ((-target * scale) if need_input else None), grad_target
+
+
+KL_DIV = register(Op(
+    "kl_div", "L = (1/n) Σ y·(ln y − x)  (x = log-probabilities; an item is 0 where y = 0)",
+    ("−{up}·{target}/n", "{up}·(ln {target} + 1 − {input})/n"),
+    _kl_div, _kl_div_back, kind="loss", roles=("input", "target"), settings=("reduction", "needs"),
+    loss=LossForm("{target}·(log {target} − {input})", "−{target}",
+                  lambda x, y: y * (np.log(y) - x), lambda x, y: -y), saves=((1,), (0, 1)),
+))
+
+
+def _kl_div_log_target(log_probs, log_target, reduction, needs):
+    probs = np.exp(log_target)
+    return _reduce_loss(probs * (log_target - log_probs), reduction), (log_probs, log_target, reduction, needs)
+
+
+def _kl_div_log_target_back(up, saved):
+    log_probs, log_target, reduction, (need_input, need_target) = saved
+    scale = _loss_upstream(up, reduction, log_probs.size, log_probs.shape)
+    probs = np.exp(log_target)
+    return ((-probs * scale) if need_input else None), \
+        ((probs * (log_target - log_probs + 1) * scale) if need_target else None)
+
+
+KL_DIV_LOG_TARGET = register(Op(
+    "kl_div_log_target", "L = (1/n) Σ e^t·(t − x)  (x, t = log-probabilities)",
+    ("−{up}·e^{target}/n", "{up}·e^{target}·({target} − {input} + 1)/n"),
+    _kl_div_log_target, _kl_div_log_target_back, kind="loss", roles=("input", "target"),
+    settings=("reduction", "needs"),
+    loss=LossForm("exp({target})·({target} − {input})", "−exp({target})",
+                  lambda x, t: np.exp(t) * (t - x), lambda x, t: -np.exp(t)), saves=((1,), (0, 1)),
+))

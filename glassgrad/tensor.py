@@ -306,6 +306,12 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body, *extras]) + ")"
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: shape, dtype, values and grad, signs coloured (see :mod:`glassgrad.notebook_display`)."""
+        from .notebook_display import tensor_html
+
+        return tensor_html(self)
+
     # --- backward ---------------------------------------------------------------------
 
     def backward(self, gradient: Tensor | Any = None, retain_graph: bool | None = None,
