@@ -62,7 +62,7 @@ def test_the_files_are_a_real_png_svg_and_json(written):
     assert (folder / "landscape.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     root = ElementTree.fromstring((folder / "landscape.svg").read_bytes())
     assert root.tag.endswith("svg")
-    assert data["format"] == "glassgrad-landscape"
+    assert (data["format"], data["version"]) == ("glassgrad-landscape", 2)  # 2: names count from 1
     assert [w["name"] for w in data["weights"]] == ["b2[4]", "W1[3,4]"]  # counting from 1, as the trace does
     assert [w["index"] for w in data["weights"]] == [[3], [2, 3]]  # the code's index, counting from 0
     assert [w["label"] for w in data["weights"]] == ["b₂[4] (b₂[3] in code)", "W₁[3,4] (W₁[2, 3] in code)"]

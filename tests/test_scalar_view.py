@@ -162,7 +162,7 @@ def test_the_cli_writes_each_format(format, tmp_path):
     text = path.read_text(encoding="utf-8")
     if format == "json":
         data = json.loads(text)
-        assert len(data["boxes"]) == 98 and "Positions count from 1" in data["note"]
+        assert len(data["boxes"]) == 98 and "Positions count from 1" in data["note"] and data["version"] == 2
         box = next(b for b in data["boxes"] if b["name"] == "W₂[1,3]")
         assert box["entry"] == ["W₂", [0, 2]] and box["label"] == "W₂[1,3] (W₂[0, 2] in code)"
     else:

@@ -293,7 +293,7 @@ def landscape(weights: Sequence[str] = DEFAULT_WEIGHTS, steps: int = DEFAULT_STE
     plane = _slice(chosen, learning_rates, steps, grid_points, zoom)
     line = _slice(chosen[:1], learning_rates, steps, 4 * grid_points + 1, zoom)
     return {
-        "format": "glassgrad-landscape", "version": 1,
+        "format": "glassgrad-landscape", "version": 2,  # 2: weights named counting from 1, with a label
         "title": f"the loss landscape of the diagonal flip through {chosen[0].symbol} and {chosen[1].symbol}",
         "model": "diagonal flip: 4→3→4 ReLU network, lesson weights (glassgrad.lessons.diagonal_flip)",
         "loss": {"name": "mse_loss", "convention": LOSS_CONVENTION, "start": loss_at(chosen, start)},

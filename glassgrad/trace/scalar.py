@@ -29,7 +29,7 @@ is the engine's ``Z[i]``). Boxes are named as the traces name positions, countin
 >>> from glassgrad.lessons import lesson
 >>> boxes = scalar_boxes(lesson("diagonal-flip"))
 >>> box = next(b for b in boxes if b.name == "W₂[1,1]·A₁[1]")
->>> round(box.value, 4), round(box.grad, 4)     # 0.4·0.5, and ∂L/∂ŷ[0] = 2(0.1 − 1)/4
+>>> round(box.value, 4), round(box.grad, 4)     # 0.4·0.5, and ∂L/∂ŷ[1] = 2(0.1 − 1)/4
 (0.2, -0.45)
 """
 
@@ -241,7 +241,7 @@ def scalar_boxes(document: dict) -> list[Scalar]:
 def scalar_document(document: dict) -> dict:
     """The scalar boxes of ``document`` as a JSON-ready dict (``boxes`` in order, and what they mean)."""
     boxes = scalar_boxes(document)
-    return {"format": "glassgrad-scalar-graph", "version": 1,
+    return {"format": "glassgrad-scalar-graph", "version": 2,  # 2: names count from 1, each entry has a label
             "title": f"{document.get('title', 'trace')}: every number a box",
             "note": f"each box: a value and ∂L/∂ of it (— for data, which gets no gradient). {counting.CONVENTION}",
             "boxes": [box.as_json() for box in boxes]}
