@@ -305,9 +305,19 @@ def _unfold_back(up, saved):
         np.add.at(moved_grad, (..., starts + k), moved_up[..., k])
     return (grad,)
 
+def _unfold_vjp(up, inputs, out, saved):
+    """:func:`_unfold_back` on tensors (recorded): windows laid end to end along dim, added back where they start."""
+    shape, dim, size, step = saved
+    windows = up.shape[dim]
+    order = list(range(up.ndim - 1))
+    laid = up.permute(tuple(order[:dim + 1] + [up.ndim - 1] + order[dim + 1:]))  # (…, windows, size, …)
+    laid = laid.reshape(tuple(shape[:dim]) + (windows * size,) + tuple(shape[dim + 1:]))
+    places = (np.arange(windows)[:, None] * step + np.arange(size)[None, :]).reshape(-1)
+    return (_slices_placed_tensor(laid, shape, dim, places),)
+
 UNFOLD = register(Op(
     "unfold", "out = the windows a[s·step : s·step + size] along dim, stacked", ("Σ {up} over the windows",),
-    _unfold, _unfold_back, kind="shape", settings=("dim", "size", "step"),
+    _unfold, _unfold_back, kind="shape", settings=("dim", "size", "step"), vjp_tensors=_unfold_vjp,
 ))
 
 

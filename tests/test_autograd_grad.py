@@ -277,6 +277,10 @@ UNARY = {  # name: (the op on t, written for both libraries (F: their nn.functio
     "diagonal": (lambda t, F: t.diagonal(1), "any"),
     "diagonal_3d": (lambda t, F: (t.unsqueeze(1) * t.unsqueeze(0)).diagonal(-1, 2, 0), "any"),  # dims apart
     "diag": (lambda t, F: t.reshape(-1)[:3].diag(-1), "any"),  # 1-D in, a matrix out
+    "unfold": (lambda t, F: t.unfold(1, 1, 1), "any"),
+    "unfold_overlapping": (lambda t, F: t.repeat(1, 2).unfold(1, 2, 1), "any"),  # windows share entries
+    "unfold_rows": (lambda t, F: t.unfold(0, 1, 2), "any"),  # step 2: rows left out get 0
+    "unfold_rows_overlapping": (lambda t, F: t.repeat(2, 1).unfold(0, 2, 1), "any"),  # a leading dim's windows
     "gather": (lambda t, F: t.gather(1, _picks(t, 2)), "any"),  # repeats: their gradients add up
     "index_select": (lambda t, F: t.index_select(1, _picks(t, 2)[0]), "any"),
     "sort": (lambda t, F: t.sort(dim=1).values, "any"),
