@@ -10,14 +10,17 @@ from . import functional, init, utils
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
 from .architecture import architecture, from_architecture, mlp
 from .container import Residual, Sequential
-from .dropout import Dropout
+from .conv import Conv1d, Conv2d
+from .dropout import Dropout, Dropout2d
+from .embedding import Embedding
 from .flatten import Flatten
 from .hooks import RemovableHandle, register_module_forward_hook, register_module_forward_pre_hook
 from .linear import Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module
-from .normalization import BatchNorm1d, LayerNorm
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .parameter import Parameter
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "Flatten", "GELU", "Identity",
@@ -25,4 +28,6 @@ __all__ = [
     "RemovableHandle", "Residual", "Sequential", "SiLU", "Sigmoid", "Softmax", "Tanh", "architecture",
     "from_architecture", "functional", "init", "mlp", "register_module_forward_hook",
     "register_module_forward_pre_hook", "utils",
+    # convolution, pooling, embedding (issue 11)
+    "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm2d", "Conv1d", "Conv2d", "Dropout2d", "Embedding", "MaxPool2d",
 ]
