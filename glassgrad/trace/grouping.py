@@ -2,11 +2,13 @@
 
 Grouping: the ops one module call made form one step (a ``Linear`` is one ``linear`` op, a
 ``BatchNorm1d`` several); an op made outside any module is a step of its own. A step's kind
-comes from its row's kind (:mod:`glassgrad.ops`): ``linear`` (an ``affine`` row), ``activation``,
+comes from its row's kind (:mod:`glassgrad.ops`): ``linear`` (an ``affine`` row), ``layer`` (a
+``convolution`` row: a layer with a weight that its row writes entry by entry), ``activation``,
 ``loss``; ``module`` (several ops), ``op`` (any other single op).
 
-Symbols: the k-th linear layer has ``Wₖ``, ``bₖ`` and output ``Zₖ``, its activation
-``Aₖ``; the k-th normalization layer has scale ``γₖ``, shift ``βₖ`` and output ``Nₖ``; the
+Symbols: the k-th linear or convolution layer has ``Wₖ``, ``bₖ`` and output ``Zₖ``, its
+activation ``Aₖ``; a pooling step's output is ``Pₖ``, a lookup's (embedding) ``Eₖ``; the k-th
+normalization layer has scale ``γₖ``, shift ``βₖ`` and output ``Nₖ``; the
 prediction a loss compares with the target (its input of role ``input``, as MSE's) is ``ŷ``,
 the target ``y``, the loss ``L``; the first data input is ``X``; a scalar constant is written
 as its value.
@@ -26,9 +28,14 @@ from .records import ForwardRecord
 if TYPE_CHECKING:
     from .tape import Tape
 
-STEP_KINDS = {"affine": "linear", "activation": "activation", "loss": "loss"}
+STEP_KINDS = {"affine": "linear", "activation": "activation", "loss": "loss", "convolution": "layer"}
 """The step kind of a one-op step, by its row's kind (any other row: ``op``)."""
-MODULE_LETTERS = {"BatchNorm1d": "N", "LayerNorm": "N", "Residual": "R", "Dropout": "D", "Flatten": "F"}
+WEIGHTED_STEPS = ("linear", "layer")
+"""Step kinds that are numbered layers with a weight ``Wₖ``, a bias ``bₖ`` and an output ``Zₖ``."""
+MODULE_LETTERS = {"BatchNorm1d": "N", "BatchNorm2d": "N", "LayerNorm": "N", "Residual": "R", "Dropout": "D",
+                  "Dropout2d": "D", "Flatten": "F"}
+ROW_LETTERS = {"pooling": "P", "lookup": "E"}
+"""The output letter of a one-op step by its row's kind (any other: ``v``)."""
 NORM_PARAMETERS = {"weight": "γ", "bias": "β"}
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -67,8 +74,10 @@ def written(record: ForwardRecord, names: list[str]) -> str:
 
 
 def op_formula(record: ForwardRecord, symbols: dict[int, str]) -> str:
-    """``out = a·b``-style text of one op with the tensors' symbols."""
-    return f"{symbols[record.output]} = {written(record, [symbols[key] for key in record.inputs])}"
+    """``out = a·b``-style text of one op with the tensors' symbols (a window op's output with its
+    indices: ``Z₁[n,c,i,j] = Σ …``)."""
+    indices = record.op.window.output if record.op.window is not None else ""
+    return f"{symbols[record.output]}{indices} = {written(record, [symbols[key] for key in record.inputs])}"
 
 
 def _op_kind(record: ForwardRecord) -> str:
@@ -160,7 +169,7 @@ def assign_symbols(tape: Tape, groups: list[Group]) -> Symbols:
     layer, counters = 0, {}
     for group in groups:
         record = group.records[-1]
-        if group.kind == "linear":
+        if group.kind in WEIGHTED_STEPS:
             layer += 1
             x, weight, *bias = record.inputs
             symbols.give(weight, f"W{subscript(layer)}")
@@ -177,7 +186,8 @@ def assign_symbols(tape: Tape, groups: list[Group]) -> Symbols:
             symbols.give(record.inputs[1], "y")
             symbols.give(record.output, "L")
         else:
-            letter = MODULE_LETTERS.get(group.name, "H") if len(group.records) > 1 else "v"
+            letter = (MODULE_LETTERS.get(group.name, "H") if len(group.records) > 1
+                      else ROW_LETTERS.get(record.op.kind, "v"))
             counters[letter] = counters.get(letter, 0) + 1
             number = subscript(counters[letter])
             for key in group.inputs:
