@@ -5,7 +5,8 @@ extended with its summary and explanation, ready for any renderer:
 
 * ``diagonal-flip`` (:mod:`.diagonal_flip`): the 4→3→4 ReLU network of the seed lessons;
 * ``mlp3`` (:mod:`.mlp3`): a 3-layer MLP with softmax + cross-entropy;
-* ``linear-regression`` (:mod:`.linear_regression`): batch gradient descent on a line.
+* ``linear-regression`` (:mod:`.linear_regression`): batch gradient descent on a line;
+* ``cnn-digits`` (:mod:`.cnn_digits`): a small CNN on the 8×8 digits, one convolution cell worked out.
 
 Also here: :class:`Diagnostics` (a ``gg.fit`` callback: per-layer gradient norms, update-to-weight
 ratios, dead ReLUs, and their plot) and :func:`run_experiment` (the experiments of
@@ -27,6 +28,8 @@ LESSONS = {
     "mlp3": ("glassgrad.lessons.mlp3", "a 3-layer MLP with ReLU, softmax and cross-entropy"),
     "linear-regression": ("glassgrad.lessons.linear_regression",
                           "univariate linear regression by batch gradient descent"),
+    "cnn-digits": ("glassgrad.lessons.cnn_digits",
+                   "a small CNN on the 8×8 digits (≥ 98 % validation), one convolution cell worked out"),
 }
 
 
