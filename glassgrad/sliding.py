@@ -67,19 +67,21 @@ def windows(padded: Array, kernel: tuple[int, ...], stride: tuple[int, ...], dil
 
 def scatter_windows(window_grads: Array, size: tuple[int, ...], stride: tuple[int, ...],
                     dilation: tuple[int, ...], padding: Pairs) -> Array:
-    """The gradient of each window entry, ``(N, C, *out, *kernel)``, added back to the input it was read from.
+    """The gradient of each window entry added back to the input it was read from.
 
-    Entries read by several (overlapping) windows collect every window's share; the padding's
-    share is dropped. Returns ``(N, C, *size)``.
+    ``window_grads`` is laid out kernel offset first, ``(*kernel, A, B, *out)`` (so that each
+    offset's slice is one contiguous block); the result is ``(A, B, *size)``. Entries read by
+    several (overlapping) windows collect every window's share; the padding's share is dropped.
     """
     spatial = len(size)
-    out = window_grads.shape[2:2 + spatial]
-    kernel = window_grads.shape[2 + spatial:]
+    kernel = window_grads.shape[:spatial]
+    lead = window_grads.shape[spatial:spatial + 2]
+    out = window_grads.shape[spatial + 2:]
     padded_size = tuple(n + before + after for n, (before, after) in zip(size, padding))
-    grad = np.zeros(window_grads.shape[:2] + padded_size, dtype=window_grads.dtype)
+    grad = np.zeros(lead + padded_size, dtype=window_grads.dtype)
     for offset in np.ndindex(*kernel):  # one strided slice per kernel offset
         at = tuple(slice(u * d, u * d + s * (o - 1) + 1, s) for u, d, s, o in zip(offset, dilation, stride, out))
-        grad[(..., *at)] += window_grads[(..., *offset)]
+        grad[(..., *at)] += window_grads[offset]
     inside = tuple(slice(before, before + n) for n, (before, _) in zip(size, padding))
     return grad[(..., *inside)]
 
@@ -130,11 +132,12 @@ def convolve_back(up: Array, cols: Array, weight: Array, input_shape: tuple[int,
     if needs[2]:
         grad_b = up.sum(axis=(0, *range(2, 2 + spatial)))
     if needs[0]:
-        grad_cols = np.matmul(flat_up, weight.reshape(groups, per_group, -1))  # (g, N·positions, C/g·kernel)
-        grad_cols = grad_cols.reshape((groups, n) + out + (group_channels,) + kernel)
-        order = (1, 0, 2 + spatial, *range(2, 2 + spatial), *range(3 + spatial, 3 + 2 * spatial))
-        window_grads = grad_cols.transpose(order).reshape((n, groups * group_channels) + out + kernel)
-        grad_x = scatter_windows(window_grads, input_shape[2:], stride, dilation, padding)
+        # ∂L/∂colsᵀ = Wᵀ·∂L/∂Zᵀ per group: (g, C/g·kernel, N·positions), i.e. (C, *kernel, N, *out)
+        grad_cols = np.matmul(weight.reshape(groups, per_group, -1).transpose(0, 2, 1), flat_up.transpose(0, 2, 1))
+        grad_cols = grad_cols.reshape((groups * group_channels,) + kernel + (n,) + out)
+        window_grads = np.moveaxis(grad_cols, 0, spatial)  # (*kernel, C, N, *out): a view
+        grad_x = np.ascontiguousarray(
+            np.swapaxes(scatter_windows(window_grads, input_shape[2:], stride, dilation, padding), 0, 1))
     return grad_x, grad_w, grad_b
 
 
@@ -166,9 +169,8 @@ def max_windows(x: Array, kernel: tuple[int, ...], stride: tuple[int, ...], dila
 def max_windows_back(up: Array, where: Array, input_shape: tuple[int, ...], kernel: tuple[int, ...],
                      stride: tuple[int, ...], dilation: tuple[int, ...], padding: Pairs) -> Array:
     """Each window's upstream gradient to the entry that was its maximum (summed where windows share it)."""
-    window_grads = np.zeros(up.shape + (math.prod(kernel),), dtype=up.dtype)
-    np.put_along_axis(window_grads, where[..., None], up[..., None], axis=-1)
-    return scatter_windows(window_grads.reshape(up.shape + kernel), input_shape[2:], stride, dilation, padding)
+    window_grads = np.stack([np.where(where == entry, up, 0) for entry in range(math.prod(kernel))])
+    return scatter_windows(window_grads.reshape(kernel + up.shape), input_shape[2:], stride, dilation, padding)
 
 
 def mean_windows(x: Array, kernel: tuple[int, ...], stride: tuple[int, ...], padding: Pairs,
@@ -190,8 +192,7 @@ def mean_windows(x: Array, kernel: tuple[int, ...], stride: tuple[int, ...], pad
 def mean_windows_back(up: Array, counts: Array, input_shape: tuple[int, ...], kernel: tuple[int, ...],
                       stride: tuple[int, ...], padding: Pairs) -> Array:
     """Each window's ``upstream / count`` to every entry of the window (summed where windows overlap)."""
-    share = (up / counts)[(..., *(None,) * len(kernel))]
-    window_grads = np.broadcast_to(share, up.shape + tuple(kernel))
+    window_grads = np.broadcast_to(up / counts, tuple(kernel) + up.shape)
     return scatter_windows(window_grads, input_shape[2:], stride, tuple(1 for _ in kernel), padding)
 
 

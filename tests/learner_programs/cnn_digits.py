@@ -26,7 +26,7 @@ class SmallCNN(nn.Module):
 
 model = SmallCNN()
 with torch.no_grad():  # the same starting weights in both libraries
-    for name, p in model.named_parameters():
+    for p in model.parameters():
         p.copy_(torch.tensor(rng.normal(0.0, 0.3, size=tuple(p.shape)), dtype=torch.float32))
 
 losses = []
