@@ -13,6 +13,7 @@
 ``POST /api/practice/new``                ``{kind, seed}`` → a problem (without its answer)
 ``POST /api/practice/check``              ``{kind, seed, answer, reveal}`` → graded by the engine; the worked
                                           solution, or (wrong, ``reveal`` false) a hint for another try
+``GET  /api/course``                      the course's chapters, its map filled in from the stored progress
 =======================================  ==================================================================
 
 Errors are JSON ``{"error": "..."}`` with a 4xx status that says what to change. POST bodies must be
@@ -44,6 +45,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from . import bridge, stepper, training
+from .course_view import course_overview
 from .display import PRECISION_NOTE, json_safe
 from .explain import explain
 from .safety import (
@@ -240,6 +242,7 @@ def create_app(output_dir: Path | str = "glassgrad-output", max_jobs: int = MAX_
         Route("/api/train/{job_id:str}", _api(train_stop), methods=["DELETE"]),
         Route("/api/practice/new", _api(practice_new), methods=["POST"]),
         Route("/api/practice/check", _api(practice_check), methods=["POST"]),
+        Route("/api/course", _api(course_overview), methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(

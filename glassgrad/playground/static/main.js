@@ -1,6 +1,7 @@
 // Start-up: read the state from the URL, build the three views, tabs, keyboard shortcuts, sharing.
 
 import { api, showError } from "./api.js";
+import { CourseView } from "./course.js";
 import { $, clear, h, isHidden, isTyping } from "./dom.js";
 import { PracticeView } from "./practice.js";
 import { applyHidden, readState, stateUrl, writeState } from "./state.js";
@@ -20,6 +21,7 @@ async function start() {
     step: new StepView(options, state.step, save),
     train: new TrainView(options, state.train, save),
     practice: new PracticeView(options, state.practice, save),
+    course: new CourseView(),
   };
   if (!(state.view in views)) state.view = "step";
   const tabs = [...document.querySelectorAll("[role=tab]")];
@@ -33,7 +35,7 @@ async function start() {
       $(tab.getAttribute("aria-controls")).hidden = !selected;
       if (selected && focus) tab.focus();
     }
-    $("precision").hidden = name === "practice"; // the practice module writes its own numbers: the note is not about them
+    $("precision").hidden = name === "practice" || name === "course"; // they write their own numbers: the note is not about them
     save();
     views[name].activate();
   }
