@@ -1191,10 +1191,9 @@ def _max_pool_back(up, saved):
     return (sliding.max_windows_back(up, where, shape, kernel, stride, dilation, padding),)
 
 
-def _pool_reads(settings: tuple, input_shape: tuple, weight_shape: tuple | None, at: tuple) -> list:
+def _pool_reads(kernel: tuple, stride: tuple, padding: tuple, dilation: tuple, input_shape: tuple,
+                at: tuple) -> list:
     """Output entry ``at`` = (n, c, i, j): pairs (kernel offset, input entry or ``None`` in the padding)."""
-    kernel, stride, padding = settings[:3]
-    dilation = settings[3] if len(settings) > 3 and isinstance(settings[3], tuple) else (1,) * len(kernel)
     n, channel, *position = at
     return [(offset, None if where is None else (n, channel, *where))
             for offset, where in _strided_reads(stride, padding, dilation, kernel, input_shape[2:], tuple(position))]
@@ -1209,8 +1208,8 @@ MAX_POOL2D = register(Op(
     settings=("kernel_size", "stride", "padding", "dilation"), defaults=((2, 2), (2, 2), ((0, 0), (0, 0)), (1, 1)),
     saves=((),),  # the positions of the maxima are kept; PyTorch saves them too (as indices)
     window=WindowForm("[n,c,i,j]", ("[n,c,y,x]",),
-                      lambda settings: _window_text(settings[1], settings[2], settings[3], "−∞"), _pool_reads,
-                      reduce="max"),
+                      lambda settings: _window_text(settings[1], settings[2], settings[3], "−∞"),
+                      lambda settings, shape, _, at: _pool_reads(*settings[:4], shape, at), reduce="max"),
 ))
 
 
@@ -1241,7 +1240,8 @@ AVG_POOL2D = register(Op(
     written="(1/{count}) Σ_{{u,v}} {input}[n,c,{i},{j}]{pad}", symbol="avgpool",
     settings=("kernel_size", "stride", "padding", "count_include_pad", "divisor_override"),
     defaults=((2, 2), (2, 2), ((0, 0), (0, 0)), True, None), saves=((),),
-    window=WindowForm("[n,c,i,j]", ("[n,c,y,x]",), _avg_pool_text, _pool_reads, reduce="mean"),
+    window=WindowForm("[n,c,i,j]", ("[n,c,y,x]",), _avg_pool_text,
+                      lambda settings, shape, _, at: _pool_reads(*settings[:3], (1, 1), shape, at), reduce="mean"),
 ))
 
 
