@@ -189,3 +189,16 @@ def test_a_digits_sized_batch_trains_a_step():
         optimizer.step()
         losses.append(loss.item())
     assert losses[-1] < losses[0]
+
+
+@pytest.mark.torch
+def test_changing_the_input_in_place_before_backward_is_refused_as_in_pytorch(torch):
+    out = F.conv2d(x := gg.randn(1, 1, 4, 4), gg.randn(2, 1, 3, 3, requires_grad=True))
+    x.add_(1)  # the weight's gradient reads the input
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+    theirs_x = torch.randn(1, 1, 4, 4)
+    theirs = torch.nn.functional.conv2d(theirs_x, torch.randn(2, 1, 3, 3, requires_grad=True))
+    theirs_x.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        theirs.sum().backward()
