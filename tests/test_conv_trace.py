@@ -145,3 +145,18 @@ def test_an_embedding_step_is_a_lookup_written_from_its_row():
     backward = next(s for s in document["backward"] if s["op"] == "embedding")
     assert backward["formula"].startswith("∂v₂/∂weight = row r: Σ ∂v₂/∂E₁[p, :] over the positions p whose index is r")
     np.testing.assert_array_equal(backward["output"]["values"], table.weight.grad.numpy())
+
+
+def test_a_conv_without_bias_is_written_without_the_bias_term_and_its_entries_still_add_up():
+    gg.manual_seed(1)
+    conv = gg.nn.Conv1d(2, 3, 3, padding=1, bias=False, dtype=gg.float64)
+    with gg.trace() as tape:
+        tape.watch(conv)
+        out = conv(gg.randn(1, 2, 5, dtype=gg.float64))
+        out.sum().backward()
+    step = tape.describe()["forward"][0]
+    assert step["formula"] == ("Z₁[n,c,i] = Σ_{k,u} W₁[c,k,u]·X[n,k,i+u],  the input padded by 1 on each side "
+                               "with zeros")
+    entry = trace_entry(step, "forward", (0, 2, 4), EXACT)
+    assert len(entry.terms) == 2 * 2 * 2  # 2 channels × the 2 offsets inside; the third reads the padding
+    assert _evaluate(entry) == pytest.approx(out.numpy()[0, 2, 4], rel=1e-12)

@@ -20,6 +20,7 @@ A name given with ``tape.name`` replaces the symbol.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -64,13 +65,20 @@ class Group:
 def written(record: ForwardRecord, names: list[str]) -> str:
     """How the op of ``record`` applies to ``names`` (one per input), as its row writes it: ``ReLU(Z₁)``.
 
-    An op called with other inputs than its roles (``cat`` of three tensors, ``linear`` without a
-    bias) is written ``name(a, b, …)``.
+    A trailing input left out (a layer without a bias) takes its ``+ {bias}`` term with it
+    (``Σ W₁[c,k,u,v]·X[…]``); an op called with other inputs than its roles (``cat`` of three
+    tensors) is written ``name(a, b, …)``.
     """
     op = record.op
-    if len(names) != len(op.roles):
+    template = op.written
+    for role in op.roles[len(names):]:
+        template = re.sub(r" \+ \{" + role + r"\}(\[[^\]]*\])?", "", template)
+    try:
+        if len(names) > len(op.roles):
+            raise KeyError(op.name)
+        return template.format(**dict(zip(op.roles, names)), **op.setting_values(record.settings))
+    except KeyError:
         return f"{op.name}({', '.join(names)})"
-    return op.written.format(**dict(zip(op.roles, names)), **op.setting_values(record.settings))
 
 
 def op_formula(record: ForwardRecord, symbols: dict[int, str]) -> str:
