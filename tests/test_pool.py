@@ -138,6 +138,12 @@ def test_dropout2d_zeroes_whole_channels_and_keeps_the_mean():
     assert layer.eval()(gg.ones(1, 2, 2, 2)).numpy().tolist() == np.ones((1, 2, 2, 2)).tolist()
 
 
+def test_dropout2d_reads_a_3d_input_as_n_c_l_as_pytorch_does():
+    rows = gg.nn.functional.dropout2d(gg.ones(50, 4, 6), 0.5, generator=np.random.default_rng(0)).numpy()
+    assert (rows.min(axis=2) == rows.max(axis=2)).all()  # one draw per (sample, channel): a whole row of L
+    assert 0 < (rows[:, :, 0] == 0).mean() < 1
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: F.max_pool2d(gg.zeros(1, 1, 4, 4), 2, padding=2), "at most half the kernel size"),
     (lambda: F.max_pool2d(gg.zeros(1, 1, 2, 2), 3), "larger than the padded input"),

@@ -58,17 +58,19 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
               generator: np.random.Generator | None = None) -> Tensor:
-    """Channel dropout of images (N, C, H, W) or (C, H, W): each whole channel is zeroed with probability ``p``
-    (one draw per sample and channel), the rest scaled by ``1/(1 − p)``."""
+    """Channel dropout of images (N, C, H, W): each whole channel is zeroed with probability ``p`` (one draw per
+    sample and channel), the rest scaled by ``1/(1 − p)``. A 3-d input is read as (N, C, L), as PyTorch 2.13
+    reads it (PyTorch warns that it will read it as one unbatched image later)."""
     p = _check_probability(p)
     input = as_tensor(input)
     if input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected input of shape (N, C, H, W) or (C, H, W), got {shape_text(input.shape)}")
+        raise ValueError(f"dropout2d: expected input of shape (N, C, H, W) (or (N, C, L)), "
+                         f"got {shape_text(input.shape)}")
     if input.dtype.kind != "f":
         raise TypeError(f"dropout2d needs a floating tensor, got {input.dtype}; convert it with .float()")
     if not training or p == 0:
         return input
-    return _masked(input, p, input.shape[:-2] + (1, 1), generator)  # one draw per (sample, channel)
+    return _masked(input, p, input.shape[:2] + (1,) * (input.ndim - 2), generator)  # one draw per (sample, channel)
 
 
 class Dropout(Module):
