@@ -10,7 +10,8 @@ show, explain and check every number it computes.
 tensor([2., 0., 2., 2.])
 """
 
-from . import _memory
+from . import _memory, custom_function, gradients
+from . import autograd as autograd
 from . import data as data
 from . import nn as nn
 from . import optim as optim
@@ -78,6 +79,8 @@ from .functions import (
     where,
 )
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
+from .gradcheck import autograd_gradcheck as _autograd_gradcheck
+from .gradcheck import gradgradcheck as _gradgradcheck
 from .io import load, save
 from .ops import RULES
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64
@@ -88,17 +91,19 @@ from .version import __version__
 
 def __getattr__(name: str):
     """``gg.lessons`` and ``gg.practice`` load on first use (keeps ``import glassgrad`` fast)."""
-    if name == "lessons":
-        from . import lessons
+    if name in ("lessons", "practice"):  # import_module, not ``from . import``: that asks this hook again, forever
+        from importlib import import_module
 
-        return lessons
-    if name == "practice":
-        from . import practice
-
-        return practice
+        return import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'glassgrad' has no attribute {name!r}")
 
 _memory.tune_allocator()
+
+# PyTorch's torch.autograd.Function and torch.autograd.grad, found on the engine's module (gg.autograd) as there;
+# they are defined in modules above it, which use Tensor
+autograd.Function, autograd.FunctionCtx = custom_function.Function, custom_function.FunctionCtx
+autograd.grad = gradients.grad
+autograd.gradcheck, autograd.gradgradcheck = _autograd_gradcheck, _gradgradcheck
 
 __all__ = [
     "RULES", "GradcheckError", "GradcheckReport", "Tensor", "__version__", "abs", "add", "arange", "argmax",

@@ -209,12 +209,17 @@ def _check_saved(node, op) -> None:
         expected, now = _version_at(tensor.array, node._clock)
         if expected != now:
             which = "its output" if role < 0 else f"its input {role}"
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: the [{', '.join(map(str, tensor.shape))}] tensor used by '{op.name}' ({which}) "
-                f"is at version {now}; expected version {expected} instead. Hint: clone() it before changing "
-                "it in place (x = x.clone()), or make the in-place change after backward()"
-            )
+            raise modified_error(tensor.shape, op.name, which, now, expected)
+
+
+def modified_error(shape: tuple, op_name: str, which: str, now: int, expected: int) -> RuntimeError:
+    """PyTorch's error for a saved tensor (``which`` of op ``op_name``) changed in place before backward."""
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: the [{', '.join(map(str, shape))}] tensor used by '{op_name}' ({which}) "
+        f"is at version {now}; expected version {expected} instead. Hint: clone() it before changing "
+        "it in place (x = x.clone()), or make the in-place change after backward()"
+    )
 
 
 def reroute(node) -> tuple:
@@ -263,18 +268,23 @@ def _fit(contribution: np.ndarray, like: np.ndarray, op, parents: tuple, parent)
     """
     if contribution.shape != like.shape:
         if not broadcasts_to(like.shape, contribution.shape):
-            position = next(i for i, p in enumerate(parents) if p is parent)
-            roles = op.roles
-            role = f" ({roles[position]})" if position < len(roles) else ""
-            raise RuntimeError(
-                f"the backward rule of '{op.name}' returned a gradient of shape {shape_text(contribution.shape)} "
-                f"for its input {position}{role}, which has shape {shape_text(like.shape)}: a bug in that op's "
-                "backward rule (a gradient must have its input's shape, or a shape the input broadcasts to)"
-            )
+            raise rule_shape_error(op, next(i for i, p in enumerate(parents) if p is parent), contribution.shape,
+                                   like.shape)
         contribution = unbroadcast(contribution, like.shape)
     if contribution.dtype != like.dtype:
         contribution = contribution.astype(like.dtype)
     return contribution
+
+
+def rule_shape_error(op, position: int, shape: tuple, expected: tuple) -> RuntimeError:
+    """The one-line refusal of a gradient of the wrong shape from ``op``'s backward rule, for input ``position``."""
+    roles = op.roles
+    role = f" ({roles[position]})" if position < len(roles) else ""
+    return RuntimeError(
+        f"the backward rule of '{op.name}' returned a gradient of shape {shape_text(shape)} "
+        f"for its input {position}{role}, which has shape {shape_text(expected)}: a bug in that op's "
+        "backward rule (a gradient must have its input's shape, or a shape the input broadcasts to)"
+    )
 
 
 def topological_order(root) -> list:
@@ -325,11 +335,7 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
             _accumulate(node, upstream, kept)
         saved = node._ctx
         if saved is FREED:
-            raise RuntimeError(
-                f"Trying to backward through the graph a second time (the '{op.name}' step's "
-                "saved values were freed by the first backward). Call .backward(retain_graph=True) "
-                "the first time if you need to backward twice, or run the forward pass again."
-            )
+            raise freed_error(op)
         if node._clock < changed:  # something changed in place since this node was made
             _check_saved(node, op)
         contributions = op.backward(upstream, saved)
@@ -348,6 +354,15 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
         if not retain_graph:
             node._ctx = FREED
             node._parents = ()
+
+
+def freed_error(op) -> RuntimeError:
+    """PyTorch's error for a second backward through a node whose saved values the first one freed."""
+    return RuntimeError(
+        f"Trying to backward through the graph a second time (the '{op.name}' step's "
+        "saved values were freed by the first backward). Call .backward(retain_graph=True) "
+        "the first time if you need to backward twice, or run the forward pass again."
+    )
 
 
 _GRAD_LOCK = threading.Lock()

@@ -306,13 +306,23 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body, *extras]) + ")"
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: shape, dtype, values and grad, signs coloured (see :mod:`glassgrad.notebook_display`)."""
+        from .notebook_display import tensor_html
+
+        return tensor_html(self)
+
     # --- backward ---------------------------------------------------------------------
 
-    def backward(self, gradient: Tensor | Any = None, retain_graph: bool = False) -> None:
+    def backward(self, gradient: Tensor | Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Tensor | Any = None) -> None:
         """Compute ∂self/∂leaf for every leaf that requires grad, adding it to ``leaf.grad``.
 
         ``gradient`` is ∂L/∂self; it may be left out only when self holds one number
         (then it is 1). The graph is freed afterwards unless ``retain_graph=True``.
+        ``create_graph=True`` records the backward pass itself, so ``leaf.grad`` can be
+        differentiated again (:mod:`glassgrad.gradient_walk`); ``retain_graph`` then defaults to True.
+        ``inputs``: the tensors whose ``.grad`` gets the gradient (default: every leaf).
         """
         if not self._requires_grad:
             raise RuntimeError(
@@ -338,7 +348,16 @@ class Tensor:
             if not is_floating(seed.dtype):
                 raise RuntimeError(f"backward: gradient must be a float tensor, got {seed.dtype}")
             seed = seed.astype(self.array.dtype, copy=False)
-        run_backward(self, seed, retain_graph)
+        if create_graph or inputs is not None:
+            from .gradient_walk import backward_into
+
+            if create_graph:
+                given = isinstance(gradient, Tensor) and gradient.array.dtype == seed.dtype
+                seed = gradient if given else Tensor._wrap(seed)  # a given gradient keeps its own graph
+            retain = create_graph if retain_graph is None else retain_graph
+            backward_into(self, seed, None if inputs is None else _backward_inputs(inputs), create_graph, retain)
+            return
+        run_backward(self, seed, bool(retain_graph))
 
     # --- in-place updates -----------------------------------------------------------------
     # Each one counts a new version of the memory (see glassgrad.autograd). Where PyTorch records
@@ -680,6 +699,19 @@ def apply(op: ops.Op, parents: tuple, *args: Any) -> Tensor:
     result._grad = None
     result._retains_grad = False
     return record(result, op, parents, saved, args)
+
+
+def _backward_inputs(inputs: Any) -> tuple:
+    """``backward(inputs=…)``'s tensors, checked as PyTorch checks them."""
+    tensors = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if not tensors:
+        raise RuntimeError("backward: the inputs argument cannot be empty; leave it out to reach every leaf")
+    for position, tensor in enumerate(tensors):
+        if not isinstance(tensor, Tensor) or not tensor._requires_grad:
+            raise RuntimeError(
+                f"backward: inputs[{position}] must be a tensor that requires grad (the gradient goes to its .grad)"
+            )
+    return tensors
 
 
 def _record_in_place(tensor: Tensor, name: str, op: ops.Op, other: Any) -> Tensor:

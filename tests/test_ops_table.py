@@ -72,6 +72,7 @@ def _softmax(z):
 
 
 NOTATION = [  # the trace's notation → Python, applied in order
+    (r"\|([^|]+)\|", r"abs(\1)"), ("½", "0.5"), ("≥", ">="),  # |d|, Iverson brackets [|d| < 1]
     (r"log softmax\((\w+)\)ᵢ\[(\w+)ᵢ\]", r"pick(log(softmax(\1)), \2)"),
     (r"Σⱼ (\w+)ᵢⱼ·log softmax\((\w+)\)ᵢⱼ", r"rows(\1*log(softmax(\2)))"),
     (r"Σⱼ (\w+)ⱼ", r"mass(\1)"),
@@ -94,7 +95,8 @@ def evaluate(formula: str, shown: dict[str, np.ndarray]) -> np.ndarray:
         right = right.replace(symbol, f"v{number}")
     for pattern, replacement in NOTATION:
         right = re.sub(pattern, replacement, right)
-    space = {"log": np.log, "softmax": _softmax, "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "total": np.sum,
+    space = {"abs": np.abs, "sign": np.sign, "exp": np.exp,  # |d|, L1's gradient, KL with log targets
+             "log": np.log, "softmax": _softmax, "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "total": np.sum,
              "pick": lambda values, classes: values[np.arange(len(values)), classes.astype(int)],
              "rows": lambda values: values.sum(axis=1), "mass": lambda values: values.sum(axis=1, keepdims=True),
              **{name: int(value) for name, value in counts.items()}, **names}
@@ -110,6 +112,11 @@ def _distributions(rng, shape):
     return weights / weights.sum(axis=1, keepdims=True) * rng.uniform(0.5, 1.5)  # rows of mass ≠ 1 too
 
 
+def kl_div_log_target(input, target, reduction="mean"):
+    """``F.kl_div(..., log_target=True)``: its own row (the target is log-probabilities)."""
+    return F.kl_div(input, target, reduction=reduction, log_target=True)
+
+
 LOSSES = {  # case → (loss function, input maker, target maker); the row is the function's name
     "mse_loss": (F.mse_loss, lambda rng: rng.normal(size=(3, 2)), lambda rng: rng.normal(size=(3, 2))),
     "binary_cross_entropy": (F.binary_cross_entropy, lambda rng: _probabilities(rng, (4, 1)),
@@ -119,6 +126,12 @@ LOSSES = {  # case → (loss function, input maker, target maker); the row is th
     "cross_entropy": (F.cross_entropy, lambda rng: rng.normal(size=(3, 4)), lambda rng: rng.integers(0, 4, size=3)),
     "cross_entropy with probabilities": (F.cross_entropy, lambda rng: rng.normal(size=(3, 4)),
                                          lambda rng: _distributions(rng, (3, 4))),
+    "l1_loss": (F.l1_loss, lambda rng: rng.normal(size=(3, 2)), lambda rng: rng.normal(size=(3, 2))),
+    "smooth_l1_loss": (F.smooth_l1_loss, lambda rng: 2 * rng.normal(size=(4, 3)), lambda rng: rng.normal(size=(4, 3))),
+    "huber_loss": (F.huber_loss, lambda rng: 2 * rng.normal(size=(4, 3)), lambda rng: rng.normal(size=(4, 3))),
+    "kl_div": (F.kl_div, lambda rng: np.log(_distributions(rng, (3, 4))), lambda rng: _distributions(rng, (3, 4))),
+    "kl_div_log_target": (kl_div_log_target, lambda rng: np.log(_distributions(rng, (3, 4))),
+                          lambda rng: np.log(_distributions(rng, (3, 4)))),
 }
 
 

@@ -7,6 +7,7 @@
 * :mod:`.chapter_map`: the lessons' diagram Y → H → X, each part filled in when its chapter is complete
   (SVG for the page and Jupyter, text for the terminal).
 * :mod:`.terminal`: the course in a terminal, as ``glassgrad learn`` runs it.
+* :mod:`.exercise`: :func:`check`, the grading of an answer typed into a lesson notebook's cell.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from .chapter_map import ChapterMap
 from .chapters import Chapter, Course, CourseError, load_course
+from .exercise import Checked, check
 
 
 def chapter_map(folder: str | Path | None = None, progress_file: str | Path | None = None) -> ChapterMap:
@@ -31,4 +33,4 @@ def chapter_map(folder: str | Path | None = None, progress_file: str | Path | No
         return ChapterMap(course, progress.completed(course.id))
 
 
-__all__ = ["Chapter", "ChapterMap", "Course", "CourseError", "chapter_map", "load_course"]
+__all__ = ["Chapter", "ChapterMap", "Checked", "Course", "CourseError", "chapter_map", "check", "load_course"]

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..creation import tensor
 from ..tensor import float64
+from ..trace import counting
 
 VALLEY = 3.0
 """The minimum of the one-weight loss L(w) = (w − 3)² used by the first chapters."""
@@ -115,7 +116,7 @@ def diagonal_flip() -> dict:
     loss = mse_loss(prediction, y)
     loss.backward()
     first, last = model[0], model[2]
-    dead = [str(i + 1) for i, v in enumerate(hidden.numpy()[0]) if v == 0]
+    dead = [str(counting.number(i)) for i, v in enumerate(hidden.numpy()[0]) if v == 0]
     return {"title": "The diagonal flip, x = [1, 0, 1, 1] → y = [1, 1, 0, 1] (counting from 1)", "rows": [
         ["A₁ = ReLU(W₁·x + b₁)", _vector(hidden.numpy())],
         ["ŷ = W₂·A₁ + b₂", _vector(prediction.numpy())],

@@ -37,6 +37,7 @@ from ..nn.functional import cross_entropy
 from ..optim import Adam
 from ..optim.lr_scheduler import CosineAnnealingLR
 from ..trace import trace
+from ..trace.counting import entry, span
 from ..trace.explain import Entry, Writer, trace_entry
 
 SEED = 1
@@ -45,7 +46,7 @@ BATCH = 32
 LEARNING_RATE = 0.003
 SHIFT = 1
 """Each mini-batch is moved by up to this many pixels in each direction (the same shift for the batch)."""
-WRITER = Writer(base=0, factor=lambda v: f"{v + 0.0:.4g}" if v >= 0 else f"({v:.4g})",  # + 0.0: no "-0"
+WRITER = Writer(factor=lambda v: f"{v + 0.0:.4g}" if v >= 0 else f"({v:.4g})",  # + 0.0: no "-0"
                 result=lambda v: f"{v:.6g}")
 
 
@@ -118,7 +119,8 @@ def run(epochs: int = EPOCHS, seed: int = SEED) -> dict:
     z = conv["output"]["values"]
     row, column = 3, 4  # a position in the middle of the digit
     channel = int(np.argmax(np.abs(z[0, :, row, column])))
-    cell = trace_entry(conv, "forward", (0, channel, row, column), WRITER)
+    cell_index = (0, channel, row, column)
+    cell = trace_entry(conv, "forward", cell_index, WRITER)
     weight = next(item["symbol"] for item in conv["inputs"] if item.get("role") == "weight")
     weight_step = next(step for step in document["backward"] if step["output"]["of"] == weight)
     weight_index = (channel, 0, 1, 1)  # the kernel's centre
@@ -131,12 +133,12 @@ def run(epochs: int = EPOCHS, seed: int = SEED) -> dict:
     }
     document["summary"] = [
         {"label": f"validation accuracy after {epochs} epochs", "value": history[-1]},
-        {"label": f"receptive field of Z₁[0,{channel},{row},{column}]: X[0,0,{row - 1}…{row + 1},"
-                  f"{column - 1}…{column + 1}] (label {int(label[0])})", "value": field},
-        {"label": f"kernel W₁[{channel},0]", "value": model[0].weight.array[channel, 0]},
+        {"label": f"receptive field of {entry('Z₁', cell_index)}: {span('row', row - 1, row + 2, 8)}, "
+                  f"{span('column', column - 1, column + 2, 8)} of X (a {int(label[0])})", "value": field},
+        {"label": f"kernel {entry('W₁', (channel, 0))}", "value": model[0].weight.array[channel, 0]},
         {"label": "products W₁·X, entry by entry", "value": model[0].weight.array[channel, 0] * field},
-        {"label": f"Z₁[0,{channel},{row},{column}] = Σ products + b₁[{channel}]", "value": cell.value},
-        {"label": f"∂L/∂W₁{list(weight_index)} (sum over the 64 positions)", "value": weight_gradient.value},
+        {"label": f"{entry('Z₁', cell_index)} = Σ products + {entry('b₁', (channel,))}", "value": cell.value},
+        {"label": f"{entry('∂L/∂W₁', weight_index)} (sum over the 64 positions)", "value": weight_gradient.value},
     ]
     document["explanation"] = [
         f"Training: {epochs} epochs of Adam on mini-batches of {BATCH} reach {history[-1]:.1%} validation "

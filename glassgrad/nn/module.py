@@ -417,3 +417,9 @@ class Module:
             out.append(f"Total parameters: {total:,}" + ("" if trainable == total else f" (trainable: {trainable:,})"))
         return "\n".join(out)
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the layers with their parameter counts (see :mod:`glassgrad.notebook_display`)."""
+        from ..notebook_display import module_html
+
+        return module_html(self)
+

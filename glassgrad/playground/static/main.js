@@ -3,7 +3,9 @@
 import { api, showError } from "./api.js";
 import { CourseView } from "./course.js";
 import { $, clear, h, isHidden, isTyping } from "./dom.js";
+import { LandscapeView } from "./landscape.js";
 import { PracticeView } from "./practice.js";
+import { ScalarView } from "./scalar.js";
 import { applyHidden, readState, stateUrl, writeState } from "./state.js";
 import { StepView } from "./step.js";
 import { TrainView } from "./train.js";
@@ -22,6 +24,8 @@ async function start() {
     train: new TrainView(options, state.train, save),
     practice: new PracticeView(options, state.practice, save),
     course: new CourseView(),
+    landscape: new LandscapeView(options, state.landscape, save),
+    scalar: new ScalarView(options, state.scalar, save),
   };
   if (!(state.view in views)) state.view = "step";
   const tabs = [...document.querySelectorAll("[role=tab]")];
@@ -35,7 +39,8 @@ async function start() {
       $(tab.getAttribute("aria-controls")).hidden = !selected;
       if (selected && focus) tab.focus();
     }
-    $("precision").hidden = name === "practice" || name === "course"; // they write their own numbers: the note is not about them
+    // these views write their own numbers: the note is not about them
+    $("precision").hidden = ["practice", "course", "landscape", "scalar"].includes(name);
     save();
     views[name].activate();
   }
