@@ -1486,11 +1486,12 @@ def _window_text(stride: tuple, padding: tuple, dilation: tuple, fill: str, grou
     """The placeholders of a strided window: ``{i}``, ``{k}``, ``{pad}``.
 
     Positions count from 1, as a learner reads them (:mod:`glassgrad.trace.counting`): output ``i``
-    reads the padded input at ``s·(i−1) + d·(u−1) + 1 = s·i + d·u − (s + d − 1)``, written ``i+u−1``
-    (``2i+u−2`` with stride 2, ``i+2u−2`` with dilation 2).
+    reads the input at ``s·(i−1) + d·(u−1) + 1 − p = s·i + d·u − (s + d − 1 + p)`` with ``p`` zeros
+    of padding before it, written ``i+u−1`` (``2i+u−2`` with stride 2, ``i+2u−2`` with dilation 2,
+    ``i+u−2`` with padding 1, where an index outside the input reads the padding).
     """
-    text = {letter: f"{_scaled(s, letter)}+{_scaled(d, offset)}−{s + d - 1}"
-            for (letter, offset), s, d in zip(_POSITION_LETTERS, stride, dilation)}
+    text = {letter: f"{_scaled(s, letter)}+{_scaled(d, offset)}−{s + d - 1 + before}"
+            for (letter, offset), s, d, (before, _) in zip(_POSITION_LETTERS, stride, dilation, padding)}
     text["k"] = "k" if groups == 1 else "g(c)+k"  # g(c): the input channels before output channel c's group
     text["pad"] = _padding_note(padding, fill)
     return text

@@ -59,7 +59,8 @@ def test_the_conv_step_is_written_from_its_row_and_every_entry_sums_to_the_engin
     forward = document["forward"][0]
     assert forward["kind"] == "layer" and forward["op"] == "conv2d"
     stride, dilation = conv.get("stride", 1), conv.get("dilation", 1)
-    reads = f"{stride if stride > 1 else ''}i+{dilation if dilation > 1 else ''}u−{stride + dilation - 1}"
+    shift = stride + dilation - 1 + conv.get("padding", 0)
+    reads = f"{stride if stride > 1 else ''}i+{dilation if dilation > 1 else ''}u−{shift}"
     channel = "k" if conv.get("groups", 1) == 1 else "g(c)+k"
     assert forward["formula"].startswith(f"Z₁[n,c,i,j] = Σ_{{k,u,v}} W₁[c,k,u,v]·X[n,{channel},{reads},")
     assert ("padded by" in forward["formula"]) == ("padding" in conv)
@@ -90,7 +91,7 @@ def test_the_gradient_of_the_convs_input_written_out_is_the_engines():
         tape.watch(conv)
         (conv(x) ** 2).sum().backward()
     step = next(s for s in tape.describe()["backward"] if s["op"] == "conv2d" and s["role"] == "input")
-    assert "/∂X[n,k,y,x] = Σ " in step["formula"] and "with 2i+u−2 = y, 2j+v−2 = x" in step["formula"]
+    assert "/∂X[n,k,y,x] = Σ " in step["formula"] and "with 2i+u−3 = y, 2j+v−3 = x" in step["formula"]
     for index in [(0, 0, 0, 0), (1, 1, 2, 3), (1, 0, 4, 4)]:
         entry = trace_entry(step, "backward", index, EXACT)
         assert _evaluate(entry) == pytest.approx(x.grad.numpy()[index], rel=1e-10, abs=1e-12)
@@ -98,7 +99,7 @@ def test_the_gradient_of_the_convs_input_written_out_is_the_engines():
 
 @pytest.mark.parametrize("pool, symbol_formula", [
     (gg.nn.MaxPool2d(2), "P₁[n,c,i,j] = max_{u,v} A₁[n,c,2i+u−2,2j+v−2]"),
-    (gg.nn.MaxPool2d(3, stride=1, padding=1), "P₁[n,c,i,j] = max_{u,v} A₁[n,c,i+u−1,j+v−1],  the input padded by 1"),
+    (gg.nn.MaxPool2d(3, stride=1, padding=1), "P₁[n,c,i,j] = max_{u,v} A₁[n,c,i+u−2,j+v−2],  the input padded by 1"),
     (gg.nn.AvgPool2d(2), "P₁[n,c,i,j] = (1/4) Σ_{u,v} A₁[n,c,2i+u−2,2j+v−2]"),
     (gg.nn.AvgPool2d(3, 1, 1, count_include_pad=False), "P₁[n,c,i,j] = (1/the number of its entries inside"),
     (gg.nn.AdaptiveAvgPool2d((3, 2)), "P₁[n,c,i,j] = mean of A₁[n,c,h,w] over the window of (i, j)"),
@@ -155,8 +156,23 @@ def test_a_conv_without_bias_is_written_without_the_bias_term_and_its_entries_st
         out = conv(gg.randn(1, 2, 5, dtype=gg.float64))
         out.sum().backward()
     step = tape.describe()["forward"][0]
-    assert step["formula"] == ("Z₁[n,c,i] = Σ_{k,u} W₁[c,k,u]·X[n,k,i+u−1],  the input padded by 1 on each side "
+    assert step["formula"] == ("Z₁[n,c,i] = Σ_{k,u} W₁[c,k,u]·X[n,k,i+u−2],  the input padded by 1 on each side "
                                "with zeros")
     entry = trace_entry(step, "forward", (0, 2, 4), EXACT)
     assert len(entry.terms) == 2 * 2 * 2  # 2 channels × the 2 offsets inside; the third reads the padding
     assert _evaluate(entry) == pytest.approx(out.numpy()[0, 2, 4], rel=1e-12)
+
+
+@pytest.mark.parametrize("conv", [{"padding": 1}, {"stride": 2, "padding": 1}, {"dilation": 2, "padding": 2}], ids=str)
+def test_the_formulas_index_arithmetic_counts_from_1_like_the_entries_it_explains(conv):
+    model = _model(conv, gg.nn.MaxPool2d(2))
+    document = _traced(model, gg.tensor(np.random.default_rng(6).normal(size=(1, 2, 6, 6))), gg.tensor([1]))
+    step = document["forward"][0]
+    stride, dilation, padding = conv.get("stride", 1), conv.get("dilation", 1), conv["padding"]
+    shift = stride + dilation - 1 + padding
+    z = step["output"]["values"]
+    for index in np.ndindex(*z.shape):
+        terms = trace_entry(step, "forward", index, EXACT).terms
+        for weight, x in zip(terms[0:-1:2], terms[1:-1:2]):  # W₁[c,k,u,v]·X[n,k,row,column] pairs, then b₁
+            for position, offset, read in zip(index[2:], weight.index[2:], x.index[2:]):
+                assert read + 1 == stride * (position + 1) + dilation * (offset + 1) - shift
