@@ -1,6 +1,6 @@
 """Sliding windows in NumPy: the arithmetic under convolution and pooling.
 
-Along each spatial dim an output position ``i`` reads the input entries
+Along each spatial dim an output position ``i`` reads the input entries (indices from 0, as NumPy's)
 
     p = i·s + u·d − pad        (u = 0 … kernel − 1)
 

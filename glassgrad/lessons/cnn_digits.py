@@ -11,12 +11,12 @@ pixel (a cheap augmentation), reaches about 98.6 % validation accuracy in 12 epo
 Then one validation image goes forward and backward under a tape, and the first convolution
 layer is worked out for one output cell (one channel ``c`` at one position ``(i, j)``)::
 
-    Z₁[0,c,i,j] = Σ_{k,u,v} W₁[c,k,u,v]·X[0,k,i+u,j+v] + b₁[c]
+    Z₁[1,c,i,j] = Σ_{k,u,v} W₁[c,k,u,v]·X[1,k,i+u−2,j+v−2] + b₁[c]     (counting from 1; padding 1)
 
 its receptive field (the 3×3 window of pixels it reads), the nine products, and their sum; and
 the gradient of one weight, which that same weight collects from every position it touched::
 
-    ∂L/∂W₁[c,0,u,v] = Σ_{i,j} ∂L/∂Z₁[0,c,i,j]·X[0,0,i+u,j+v]
+    ∂L/∂W₁[c,1,u,v] = Σ_{i,j} ∂L/∂Z₁[1,c,i,j]·X[1,1,i+u−2,j+v−2]
 
 Every number shown is the engine's (:func:`glassgrad.trace.explain.trace_entry` reads them off
 the trace); ``tests/test_lesson_cnn_digits.py`` checks they add up to its tensors.

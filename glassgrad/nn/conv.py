@@ -1,7 +1,8 @@
 """Convolutions: ``conv1d``/``conv2d`` and the layers ``Conv1d``/``Conv2d``, with PyTorch's arguments.
 
 A 2-d convolution slides each output channel's kernel ``W[c]`` (``in_channels/groups × kh × kw``)
-over the input; every output entry is a weighted sum of one window::
+over the input; every output entry is a weighted sum of one window (indices from 0, as in code;
+a trace writes the same sums counting from 1)::
 
     Z[n,c,i,j] = Σ_{k,u,v} W[c,k,u,v]·X̃[n,k, i·s+u·d, j·s+v·d] + b[c]
 

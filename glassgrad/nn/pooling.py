@@ -1,5 +1,7 @@
 """Pooling: each output entry summarises one window of its channel (its maximum or its mean).
 
+Indices from 0, as in code (a trace writes the same windows counting from 1):
+
     max:      P[n,c,i,j] = max_{u,v} X̃[n,c, i·s+u·d, j·s+v·d]        (X̃ padded with −∞)
     average:  P[n,c,i,j] = (1/count) Σ_{u,v} X̃[n,c, i·s+u, j·s+v]     (X̃ padded with zeros)
     adaptive: P[n,c,i,j] = the mean of the window of rows [⌊iH/H′⌋, ⌈(i+1)H/H′⌉) and columns likewise
