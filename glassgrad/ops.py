@@ -74,6 +74,7 @@ from typing import Any
 import numpy as np
 
 from . import sliding
+from .dtypes import get_default_dtype
 
 Array = np.ndarray
 KINDS = ("elementwise", "activation", "reduction", "slicewise", "shape", "contraction", "affine", "loss", "custom",
@@ -422,7 +423,7 @@ MUL = register(Op("mul", "out = a · b", ("{b}", "{a}"), _mul, _mul_back, roles=
 
 
 def _div(a, b):
-    out = a / b if a.dtype.kind == "f" else np.true_divide(a, b, dtype=np.float32)  # int / int: float32, as in PyTorch
+    out = a / b if a.dtype.kind == "f" else np.true_divide(a, b, dtype=get_default_dtype())  # int / int: a float
     return out, (a, b)
 
 def _div_back(up, saved):
@@ -538,8 +539,8 @@ NEG = elementwise("neg", "out = −a", "−1", np.negative, lambda a: -np.ones_l
 
 
 def _pow_scalar(a, p):
-    if isinstance(p, float) and a.dtype.kind != "f":  # int ** 0.5: float32, as in PyTorch
-        a = a.astype(np.float32)
+    if isinstance(p, float) and a.dtype.kind != "f":  # int ** 0.5: float (the default dtype), as in PyTorch
+        a = a.astype(get_default_dtype())
     return a**p, (a, p)
 
 def _pow_scalar_back(up, saved):

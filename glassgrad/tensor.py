@@ -22,6 +22,11 @@ deliberate difference: a recorded in-place change of a view of a graph tensor, o
 that has a view, is refused with a one-line error (PyTorch rewrites the other tensor's node with
 ``CopySlices``); change the tensor itself, before taking views, or write it out of place.
 
+Further methods (the trig and rounding functions, ``gather``/``scatter``, ``sort``/``topk``,
+``cumsum``, ``tril``, ``repeat``, ``int()``/``bool()``, ``cpu()``, …) are defined in
+:mod:`glassgrad.tensor_methods` and :mod:`glassgrad.tensor_indexing` beside the rows they use, and attached
+to this class on import.
+
 Dtypes follow PyTorch too: Python numbers and lists become float32 (or int64 / bool),
 a NumPy array keeps its dtype, an integer tensor mixed with a float one becomes float,
 and only floating tensors can require grad.
@@ -37,14 +42,10 @@ import numpy as np
 from . import ops
 from .arguments import as_array, broadcastable, check_dim, is_floating, promote, resolve_dtype, shape_arg, shape_text
 from .autograd import STATE, bump_version, run_backward, version_of
+from .device import CPU
+from .dtypes import bool_, float16, float32, float64, get_default_dtype, int32, int64  # noqa: F401 (re-exported)
 from .graph import as_view, check_in_place, rebase, record
-
-float16 = np.dtype(np.float16)
-float32 = np.dtype(np.float32)
-float64 = np.dtype(np.float64)
-int32 = np.dtype(np.int32)
-int64 = np.dtype(np.int64)
-bool_ = np.dtype(np.bool_)
+from .printing import array_text
 
 MinMax = namedtuple("MinMax", ["values", "indices"])
 """What ``max(dim)``/``min(dim)`` return, as in PyTorch: the values and their positions."""
@@ -105,6 +106,13 @@ class Tensor:
     @property
     def dtype(self) -> np.dtype:
         return self.array.dtype
+
+    @property
+    def device(self):
+        """Where the tensor lives: always ``device(type='cpu')`` (glassgrad computes with NumPy)."""
+        return CPU
+
+    is_cuda = False
 
     @property
     def is_leaf(self) -> bool:
@@ -296,9 +304,9 @@ class Tensor:
         return self
 
     def __repr__(self) -> str:
-        body = np.array2string(self.array, separator=", ", prefix="tensor(", precision=4)
+        body = array_text(self.array, prefix="tensor(")
         extras = []
-        if self.array.dtype not in (float32, int64, bool_):
+        if self.array.dtype not in (get_default_dtype(), int64, bool_):
             extras.append(f"dtype={self.array.dtype}")
         if self._op is not None:
             extras.append(f"grad_fn=<{self._op.name}>")
@@ -591,11 +599,15 @@ class Tensor:
         axis = _nonempty_reduction(self, dim, "argmin")
         return Tensor._wrap(np.asarray(self.array.argmin(axis=axis, keepdims=keepdim), dtype=np.int64))
 
-    def all(self) -> Tensor:
-        return Tensor._wrap(np.asarray(self.array.all()))
+    def all(self, dim=None, keepdim: bool = False) -> Tensor:
+        """Whether every entry (along ``dim``: an int or a tuple of them) is non-zero: a bool tensor."""
+        axis = _axis_arg(self, dim, None, "all") if self.array.ndim else None
+        return Tensor._wrap(np.asarray(self.array.all(axis=axis, keepdims=keepdim)))
 
-    def any(self) -> Tensor:
-        return Tensor._wrap(np.asarray(self.array.any()))
+    def any(self, dim=None, keepdim: bool = False) -> Tensor:
+        """Whether some entry (along ``dim``: an int or a tuple of them) is non-zero: a bool tensor."""
+        axis = _axis_arg(self, dim, None, "any") if self.array.ndim else None
+        return Tensor._wrap(np.asarray(self.array.any(axis=axis, keepdims=keepdim)))
 
     # --- shapes -----------------------------------------------------------------------------
 
@@ -775,9 +787,9 @@ def _shape_error(name: str, tensor: Tensor, value: Any, reason: Any) -> RuntimeE
 
 
 def _float_data(tensor: Tensor) -> np.ndarray:
-    """The tensor's array, as float32 if it holds integers (PyTorch's result dtype for exp, log, …)."""
+    """The tensor's array, in the default float dtype if it holds integers (PyTorch's result dtype for exp, log, …)."""
     data = tensor.array
-    return data if data.dtype.kind == "f" else data.astype(float32)
+    return data if data.dtype.kind == "f" else data.astype(get_default_dtype())
 
 
 def _data(value: Any) -> Any:
@@ -793,7 +805,7 @@ def lift(value: Any, like: Tensor) -> Tensor:
         if is_floating(like_dtype):
             return Tensor._wrap(ops.constant(value, like_dtype))  # cached, read-only
         if isinstance(value, float):
-            return Tensor._wrap(ops.constant(value, float32))
+            return Tensor._wrap(ops.constant(value, get_default_dtype()))
     return Tensor._wrap(as_array(value, None))
 
 

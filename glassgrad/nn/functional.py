@@ -20,6 +20,7 @@ import numpy as np
 from .. import ops
 from ..arguments import shape_text
 from ..creation import as_tensor
+from ..creation import one_hot as one_hot
 from ..functions import linear as linear
 from ..functions import log_softmax as log_softmax
 from ..functions import relu as relu
