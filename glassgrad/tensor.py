@@ -327,7 +327,9 @@ class Tensor:
                     f"shape {shape_text(self.shape)}: pass backward(gradient) with that shape, "
                     "or reduce it first (e.g. .sum() or .mean())"
                 )
-            seed = np.ones(self.array.shape, dtype=self.array.dtype)
+            seed = np.array(1, dtype=self.array.dtype)  # np.ones is a slower Python-level function
+            if self.array.ndim:
+                seed = seed.reshape(self.array.shape)
         else:
             seed = np.array(gradient.array if isinstance(gradient, Tensor) else gradient, copy=True)
             if seed.shape != self.array.shape:
