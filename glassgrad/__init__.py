@@ -10,7 +10,8 @@ show, explain and check every number it computes.
 tensor([2., 0., 2., 2.])
 """
 
-from . import _memory
+from . import _memory, custom_function, gradients
+from . import autograd as autograd
 from . import data as data
 from . import nn as nn
 from . import optim as optim
@@ -20,9 +21,14 @@ from .creation import (
     arange,
     as_tensor,
     default_generator,
+    empty,
+    empty_like,
     eye,
     from_numpy,
     full,
+    full_like,
+    linspace,
+    logspace,
     manual_seed,
     ones,
     ones_like,
@@ -34,52 +40,151 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .device import accelerator, backends, cuda
+from .device import device as device  # the class torch.device (the module glassgrad.device holds it)
+from .dtypes import bool as bool  # bool, float, int, any, all, round: PyTorch's names, kept out of __all__
+from .dtypes import (
+    double,
+    dtype,
+    get_default_dtype,
+    half,
+    int8,
+    int16,
+    is_floating_point,
+    long,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from .dtypes import float as float
+from .dtypes import int as int
 from .functions import (
     abs,
+    acos,
+    acosh,
     add,
+    allclose,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
     argmax,
     argmin,
+    argsort,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    bmm,
     cat,
+    ceil,
+    chunk,
     clamp,
+    clip,
+    clone,
     cos,
+    cosh,
+    cumprod,
+    cumsum,
+    diag,
+    diagonal,
     div,
+    eq,
     exp,
+    expm1,
+    fix,
     flatten,
+    flip,
+    floor,
+    gather,
+    ge,
+    greater,
+    greater_equal,
+    gt,
+    index_select,
+    is_tensor,
+    isclose,
+    le,
     leaky_relu,
+    lerp,
+    less,
+    less_equal,
     linear,
     log,
+    log1p,
+    log2,
+    log10,
     log_softmax,
     logsumexp,
+    lt,
+    masked_fill,
+    masked_select,
     matmul,
     max,
     maximum,
     mean,
     min,
     minimum,
+    mm,
     mul,
+    ne,
     neg,
+    nonzero,
+    not_equal,
+    numel,
     permute,
     pow,
+    prod,
+    reciprocal,
     relu,
+    repeat_interleave,
     reshape,
+    roll,
+    rsqrt,
+    scatter,
+    scatter_add,
     sigmoid,
+    sign,
     sin,
+    sinh,
     softmax,
+    sort,
+    split,
     sqrt,
+    square,
     squeeze,
     stack,
     std,
     sub,
     sum,
+    t,
+    tan,
     tanh,
+    topk,
     transpose,
+    tril,
+    triu,
+    trunc,
+    unflatten,
     unsqueeze,
     var,
     where,
 )
+from .functions import all as all
+from .functions import any as any
+from .functions import round as round
+from .generator import Generator
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
+from .gradcheck import autograd_gradcheck as _autograd_gradcheck
+from .gradcheck import gradgradcheck as _gradgradcheck
 from .io import load, save
 from .ops import RULES
+from .printing import set_printoptions
+from .sampling import multinomial, normal, rand_like, randint_like, randn_like
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64
 from .trace import trace
 from .training import fit
@@ -88,17 +193,19 @@ from .version import __version__
 
 def __getattr__(name: str):
     """``gg.lessons`` and ``gg.practice`` load on first use (keeps ``import glassgrad`` fast)."""
-    if name == "lessons":
-        from . import lessons
+    if name in ("lessons", "practice"):  # import_module, not ``from . import``: that asks this hook again, forever
+        from importlib import import_module
 
-        return lessons
-    if name == "practice":
-        from . import practice
-
-        return practice
+        return import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'glassgrad' has no attribute {name!r}")
 
 _memory.tune_allocator()
+
+# PyTorch's torch.autograd.Function and torch.autograd.grad, found on the engine's module (gg.autograd) as there;
+# they are defined in modules above it, which use Tensor
+autograd.Function, autograd.FunctionCtx = custom_function.Function, custom_function.FunctionCtx
+autograd.grad = gradients.grad
+autograd.gradcheck, autograd.gradgradcheck = _autograd_gradcheck, _gradgradcheck
 
 __all__ = [
     "RULES", "GradcheckError", "GradcheckReport", "Tensor", "__version__", "abs", "add", "arange", "argmax",
@@ -109,4 +216,16 @@ __all__ = [
     "rand", "randint", "randn", "randperm", "relu", "reshape", "save", "set_grad_enabled", "sigmoid", "sin",
     "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "tensor", "trace", "transpose", "unsqueeze",
     "var", "where", "zeros", "zeros_like",
+    # issue 11: creation, dtypes, devices, and the Tensor methods' function forms (float, int, bool, any, all,
+    # round are left out of __all__: `from glassgrad import *` would hide Python's own)
+    "Generator", "accelerator", "acos", "acosh", "allclose", "arccos", "arccosh", "arcsin", "arcsinh", "arctan",
+    "arctan2", "arctanh", "argsort", "asin", "asinh", "atan", "atan2", "atanh", "backends", "bmm", "ceil", "chunk",
+    "clip", "clone", "cosh", "cuda", "cumprod", "cumsum", "device", "diag", "diagonal", "double", "dtype", "empty",
+    "empty_like", "eq", "expm1", "fix", "flip", "floor", "full_like", "gather", "ge", "get_default_dtype", "greater",
+    "greater_equal", "gt", "half", "index_select", "int8", "int16", "is_floating_point", "is_tensor", "isclose", "le",
+    "lerp", "less", "less_equal", "linspace", "log1p", "log2", "log10", "logspace", "long", "lt", "masked_fill",
+    "masked_select", "mm", "multinomial", "ne", "nonzero", "normal", "not_equal", "numel", "prod", "rand_like",
+    "randint_like", "randn_like", "reciprocal", "repeat_interleave", "roll", "rsqrt", "scatter", "scatter_add",
+    "set_default_dtype", "set_printoptions", "short", "sign", "sinh", "sort", "split", "square", "t", "tan", "topk",
+    "tril", "triu", "trunc", "uint8", "unflatten",
 ]

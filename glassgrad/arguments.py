@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from .dtypes import get_default_dtype
+
 
 def shape_text(shape: tuple) -> str:
     """A shape as Python writes a tuple: ``(3,)``, ``(2, 3)``, ``()``."""
@@ -48,7 +50,7 @@ def resolve_dtype(dtype: Any) -> np.dtype | None:
 
 
 def as_array(data: Any, dtype: Any) -> np.ndarray:
-    """A new NumPy array holding ``data``, with PyTorch's dtype defaults (Python floats → float32).
+    """A new NumPy array holding ``data``, with PyTorch's dtype defaults (Python floats → float32, the default dtype).
 
     An array, a NumPy number or a tensor (anything with ``__array__``) keeps its dtype.
     """
@@ -62,7 +64,7 @@ def as_array(data: Any, dtype: Any) -> np.ndarray:
             raise ValueError(f"tensor(): could not make an array of this data ({error}); "
                              "nested lists must be rectangular and hold numbers") from None
         if dtype is None and array.dtype == np.float64:
-            array = array.astype(np.float32)
+            array = array.astype(get_default_dtype())
     if array.dtype.kind not in "fiub":
         raise TypeError(
             f"tensor(): data of dtype {array.dtype} is not numeric; give numbers (floats, ints or bools)"

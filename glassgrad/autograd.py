@@ -232,12 +232,17 @@ def _check_saved(node, op) -> None:
         expected, now = _version_at(tensor.array, node._clock)
         if expected != now:
             which = "its output" if role < 0 else f"its input {role}"
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: the [{', '.join(map(str, tensor.shape))}] tensor used by '{op.name}' ({which}) "
-                f"is at version {now}; expected version {expected} instead. Hint: clone() it before changing "
-                "it in place (x = x.clone()), or make the in-place change after backward()"
-            )
+            raise modified_error(tensor.shape, op.name, which, now, expected)
+
+
+def modified_error(shape: tuple, op_name: str, which: str, now: int, expected: int) -> RuntimeError:
+    """PyTorch's error for a saved tensor (``which`` of op ``op_name``) changed in place before backward."""
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: the [{', '.join(map(str, shape))}] tensor used by '{op_name}' ({which}) "
+        f"is at version {now}; expected version {expected} instead. Hint: clone() it before changing "
+        "it in place (x = x.clone()), or make the in-place change after backward()"
+    )
 
 
 def reroute(node) -> tuple:
@@ -286,18 +291,52 @@ def _fit(contribution: np.ndarray, like: np.ndarray, op, parents: tuple, parent)
     """
     if contribution.shape != like.shape:
         if not broadcasts_to(like.shape, contribution.shape):
-            position = next(i for i, p in enumerate(parents) if p is parent)
-            roles = op.roles
-            role = f" ({roles[position]})" if position < len(roles) else ""
-            raise RuntimeError(
-                f"the backward rule of '{op.name}' returned a gradient of shape {shape_text(contribution.shape)} "
-                f"for its input {position}{role}, which has shape {shape_text(like.shape)}: a bug in that op's "
-                "backward rule (a gradient must have its input's shape, or a shape the input broadcasts to)"
-            )
+            raise rule_shape_error(op, next(i for i, p in enumerate(parents) if p is parent), contribution.shape,
+                                   like.shape)
         contribution = unbroadcast(contribution, like.shape)
     if contribution.dtype != like.dtype:
         contribution = contribution.astype(like.dtype)
     return contribution
+
+
+def rule_shape_error(op, position: int, shape: tuple, expected: tuple) -> RuntimeError:
+    """The one-line refusal of a gradient of the wrong shape from ``op``'s backward rule, for input ``position``."""
+    roles = op.roles
+    role = f" ({roles[position]})" if position < len(roles) else ""
+    return RuntimeError(
+        f"the backward rule of '{op.name}' returned a gradient of shape {shape_text(shape)} "
+        f"for its input {position}{role}, which has shape {shape_text(expected)}: a bug in that op's "
+        "backward rule (a gradient must have its input's shape, or a shape the input broadcasts to)"
+    )
+
+
+def topological_order(root) -> list:
+    """Tensors of the graph ending at ``root``, each after every tensor that uses it.
+
+    Iterative depth-first search (no recursion limit); only tensors that require grad.
+    """
+    rebased = CLOCK[LAST_REBASE]
+    order = []
+    visited = {root}
+    parents = root._parents
+    if rebased and parents and root._clock < rebased:
+        parents = reroute(root)
+    stack = [(root, iter(parents))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if parent._requires_grad and parent not in visited:
+                visited.add(parent)
+                grandparents = parent._parents
+                if rebased and grandparents and parent._clock < rebased:
+                    grandparents = reroute(parent)
+                stack.append((parent, iter(grandparents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    order.reverse()
+    return order
 
 
 def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
@@ -327,11 +366,7 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
             stored[node] = upstream
         saved = node._ctx
         if saved is FREED:
-            raise RuntimeError(
-                f"Trying to backward through the graph a second time (the '{op.name}' step's "
-                "saved values were freed by the first backward). Call .backward(retain_graph=True) "
-                "the first time if you need to backward twice, or run the forward pass again."
-            )
+            raise freed_error(op)
         clock = node._clock
         parents = reroute(node) if clock < rebased else node._parents
         if clock < changed:  # something changed in place since this node was made
@@ -361,23 +396,46 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
     _store_grads(stored)
 
 
+def freed_error(op) -> RuntimeError:
+    """PyTorch's error for a second backward through a node whose saved values the first one freed."""
+    return RuntimeError(
+        f"Trying to backward through the graph a second time (the '{op.name}' step's "
+        "saved values were freed by the first backward). Call .backward(retain_graph=True) "
+        "the first time if you need to backward twice, or run the forward pass again."
+    )
+
+
 _GRAD_LOCK = threading.Lock()
 
 
-def _store_grads(stored: dict) -> None:
-    """``tensor.grad += grad`` (or ``= grad`` the first time) for each pair, atomically.
+def _accumulate(tensor, grad: np.ndarray, kept: set[int]) -> None:
+    """``tensor.grad += grad`` (or ``= grad`` the first time), atomically.
 
-    Threads running ``backward`` into one shared tensor take turns (one lock, held for the
-    read-add-store of one backward's gradients), so no contribution is lost. A stored gradient
-    never shares memory with another ``.grad`` (an ``add`` hands the same array to both inputs)
-    nor is a read-only view, so in-place edits such as gradient clipping touch exactly one tensor.
+    Threads running ``backward`` into one shared tensor take turns (one lock, held only
+    for the read-add-store), so no contribution is lost.
     """
+    with _GRAD_LOCK:
+        _add_to_grad(tensor, grad, kept)
+
+
+def _store_grads(stored: dict) -> None:
+    """:func:`_accumulate` for each pair of one ``backward``, under one turn of the lock."""
     kept: set[int] = set()  # arrays already stored in some .grad during this pass
     with _GRAD_LOCK:
         for tensor, grad in stored.items():
-            if tensor._grad is not None:
-                grad = tensor._grad.array + grad
-            elif id(grad) in kept or grad.base is not None:  # shared, or a view of another array
-                grad = grad.copy()
-            kept.add(id(grad))
-            tensor._grad = tensor._plain(grad)  # a plain Tensor, even for a subclass such as nn.Parameter
+            _add_to_grad(tensor, grad, kept)
+
+
+def _add_to_grad(tensor, grad: np.ndarray, kept: set[int]) -> None:
+    """``tensor.grad += grad`` (or ``= grad`` the first time); the caller holds the lock.
+
+    A stored gradient never shares memory with another ``.grad`` (an ``add`` hands the same
+    array to both inputs) nor is a read-only view, so in-place edits such as gradient clipping
+    touch exactly one tensor.
+    """
+    if tensor._grad is not None:
+        grad = tensor._grad.array + grad
+    elif id(grad) in kept or grad.base is not None:  # shared, or a view of another array
+        grad = grad.copy()
+    kept.add(id(grad))
+    tensor._grad = tensor._plain(grad)  # a plain Tensor, even for a subclass such as nn.Parameter

@@ -8,7 +8,11 @@
 
 Random functions draw from glassgrad's own NumPy ``Generator``: reset it with
 :func:`manual_seed`, or pass ``seed=`` (a fresh generator for that call) or
-``generator=`` (your own).
+``generator=`` (your own: a :class:`~glassgrad.generator.Generator` or a NumPy one).
+
+Float tensors made without a ``dtype`` take the default dtype (float32 unless
+:func:`~glassgrad.dtypes.set_default_dtype` changed it). Each function takes PyTorch's
+``device=`` too: ``'cpu'`` (or ``None``) works, another device is refused (see :mod:`glassgrad.device`).
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ from typing import Any
 import numpy as np
 
 from .arguments import as_array, resolve_dtype, shape_arg, shape_text
-from .tensor import Tensor, float32, int64
+from .device import check_device
+from .dtypes import get_default_dtype
+from .generator import Generator
+from .tensor import Tensor, int64
 
 DEFAULT_SEED = 0
 _generator = np.random.default_rng(DEFAULT_SEED)
@@ -37,15 +44,18 @@ def default_generator() -> np.random.Generator:
     return _generator
 
 
-def pick_generator(seed: int | None, generator: np.random.Generator | None) -> np.random.Generator:
+def pick_generator(seed: int | None, generator: np.random.Generator | Generator | None) -> np.random.Generator:
     """The generator a random draw uses: ``generator`` if given, a fresh one for ``seed``, else glassgrad's own."""
+    if isinstance(generator, Generator):
+        return generator.numpy_generator
     if generator is not None:
         return generator
     return np.random.default_rng(seed) if seed is not None else _generator
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new leaf tensor holding a copy of ``data`` (numbers, nested lists, arrays, tensors)."""
+    check_device(device)
     return _leaf(as_array(data, dtype), requires_grad)
 
 
@@ -56,8 +66,9 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._wrap(array)
 
 
-def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """``data`` itself if it already is a tensor (of that dtype), else a new tensor."""
+    check_device(device)
     if isinstance(data, Tensor) and (dtype is None or resolve_dtype(dtype) == data.dtype):
         return data
     return tensor(data, dtype)
@@ -73,7 +84,7 @@ def _sized(size: tuple, name: str) -> tuple:
 
 def _float_dtype(dtype: Any, name: str) -> np.dtype:
     """``dtype`` (default float32), refused unless floating: random reals in an int would be truncated."""
-    resolved = resolve_dtype(dtype) or float32
+    resolved = resolve_dtype(dtype) or get_default_dtype()
     if resolved.kind != "f":
         raise TypeError(f"{name}: dtype {resolved} is not floating; its samples are real numbers, so use "
                         "gg.float32 or gg.float64 (randint draws integers)")
@@ -86,43 +97,106 @@ def _leaf(array: np.ndarray, requires_grad: bool) -> Tensor:
     return result
 
 
-def _filled(size: tuple, value: Any, dtype: Any, requires_grad: bool, name: str) -> Tensor:
-    return _leaf(np.full(_sized(size, name), value, dtype=resolve_dtype(dtype) or float32), requires_grad)
+def _filled(size: tuple, value: Any, dtype: Any, requires_grad: bool, name: str, device: Any = None) -> Tensor:
+    check_device(device)
+    return _leaf(np.full(_sized(size, name), value, dtype=resolve_dtype(dtype) or get_default_dtype()), requires_grad)
 
 
-def zeros(*size: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(size, 0.0, dtype, requires_grad, "zeros")
+def zeros(*size: int, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _filled(size, 0.0, dtype, requires_grad, "zeros", device)
 
 
-def ones(*size: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(size, 1.0, dtype, requires_grad, "ones")
+def ones(*size: int, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _filled(size, 1.0, dtype, requires_grad, "ones", device)
 
 
-def full(size: tuple, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ``size`` filled with ``fill_value`` (float32 for a float, else int64 or bool)."""
+def empty(*size: int, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` to be filled later. Unlike PyTorch's (whatever the memory held), it holds zeros."""
+    return _filled(size, 0.0, dtype, requires_grad, "empty", device)
+
+
+def _fill_number(fill_value: Any, name: str) -> Any:
+    if isinstance(fill_value, Tensor) and fill_value.array.size == 1:
+        fill_value = fill_value.item()
     if not isinstance(fill_value, (numbers.Real, np.bool_)):
-        raise TypeError(f"full: fill_value must be a number, not {type(fill_value).__name__} ({fill_value!r})")
+        raise TypeError(f"{name}: fill_value must be a number, not {type(fill_value).__name__} ({fill_value!r})")
+    return fill_value
+
+
+def full(size: tuple, fill_value: float, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value`` (the default float dtype for a float, else int64 or bool)."""
+    fill_value = _fill_number(fill_value, "full")
     if dtype is None and not isinstance(fill_value, float):
         dtype = np.asarray(fill_value).dtype
-    return _filled(size if isinstance(size, (tuple, list)) else (size,), fill_value, dtype, requires_grad, "full")
+    shape = size if isinstance(size, (tuple, list)) else (size,)
+    return _filled(shape, fill_value, dtype, requires_grad, "full", device)
 
 
-def zeros_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(other.shape, 0.0, dtype or other.dtype, requires_grad, "zeros_like")
+def zeros_like(other: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _filled(other.shape, 0.0, dtype or other.dtype, requires_grad, "zeros_like", device)
 
 
-def ones_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(other.shape, 1.0, dtype or other.dtype, requires_grad, "ones_like")
+def ones_like(other: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _filled(other.shape, 1.0, dtype or other.dtype, requires_grad, "ones_like", device)
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def empty_like(other: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``other``'s shape and dtype to be filled later (zeros here; see :func:`empty`)."""
+    return _filled(other.shape, 0.0, dtype or other.dtype, requires_grad, "empty_like", device)
+
+
+def full_like(other: Tensor, fill_value: float, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    """A tensor of ``other``'s shape (and dtype, unless ``dtype`` is given) filled with ``fill_value``."""
+    fill_value = _fill_number(fill_value, "full_like")
+    return _filled(other.shape, fill_value, dtype or other.dtype, requires_grad, "full_like", device)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    check_device(device)
     rows, columns = _sized((n, n if m is None else m), "eye")
-    return _leaf(np.eye(rows, columns, dtype=resolve_dtype(dtype) or float32), requires_grad)
+    return _leaf(np.eye(rows, columns, dtype=resolve_dtype(dtype) or get_default_dtype()), requires_grad)
 
 
-def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,
+def _real(value: Any, label: str, name: str) -> float:
+    """A finite real number (a one-element tensor counts as its number), else one clear error."""
+    if isinstance(value, Tensor) and value.array.size == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: {label} must be a number, not {type(value).__name__} ({value!r})")
+    if not math.isfinite(value):
+        raise RuntimeError(f"{name}: {label} is {value}; it needs a finite number")
+    return value
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced numbers from ``start`` to ``end``, both included.
+
+    The k-th is ``start + k·(end − start)/(steps − 1)``.
+    """
+    check_device(device)
+    start, end = _real(start, "start", "linspace"), _real(end, "end", "linspace")
+    (count,) = _sized((steps,), "linspace")
+    dtype = resolve_dtype(dtype) or get_default_dtype()
+    return _leaf(np.linspace(start, end, count).astype(dtype), requires_grad)
+
+
+def logspace(start: float, end: float, steps: int, base: float = 10.0, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """``base ** linspace(start, end, steps)``: ``steps`` numbers evenly spaced on a log scale."""
+    check_device(device)
+    start, end = _real(start, "start", "logspace"), _real(end, "end", "logspace")
+    base = _real(base, "base", "logspace")
+    (count,) = _sized((steps,), "logspace")
+    dtype = resolve_dtype(dtype) or get_default_dtype()
+    return _leaf(np.logspace(start, end, count, base=base).astype(dtype), requires_grad)
+
+
+def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None, device: Any = None,
            requires_grad: bool = False) -> Tensor:
-    """``[start, start + step, …)`` up to ``end``; int64 for integer arguments, else float32."""
+    """``[start, start + step, …)`` up to ``end``; int64 for integer arguments, else the default float dtype."""
+    check_device(device)
     if end is None:
         start, end = 0, start
     for label, value in (("start", start), ("end", end), ("step", step)):
@@ -136,31 +210,39 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: Any =
         raise RuntimeError(f"arange: from {start} to {end} a step of {step} never arrives; "
                            "flip the sign of step (or swap start and end)")
     integral = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-    dtype = resolve_dtype(dtype) or (int64 if integral else float32)
+    dtype = resolve_dtype(dtype) or (int64 if integral else get_default_dtype())
     return _leaf(np.arange(start, end, step).astype(dtype), requires_grad)
 
 
-def randn(*size: int, dtype: Any = None, requires_grad: bool = False, seed: int | None = None,
-          generator: np.random.Generator | None = None) -> Tensor:
+def randn(*size: int, dtype: Any = None, device: Any = None, requires_grad: bool = False, seed: int | None = None,
+          generator: np.random.Generator | Generator | None = None) -> Tensor:
     """Samples of the standard normal distribution N(0, 1)."""
+    check_device(device)
     dtype = _float_dtype(dtype, "randn")
     rng = pick_generator(seed, generator)
     values = rng.standard_normal(_sized(size, "randn"), dtype=np.float64)
     return _leaf(values.astype(dtype), requires_grad)
 
 
-def rand(*size: int, dtype: Any = None, requires_grad: bool = False, seed: int | None = None,
-         generator: np.random.Generator | None = None) -> Tensor:
+def rand(*size: int, dtype: Any = None, device: Any = None, requires_grad: bool = False, seed: int | None = None,
+         generator: np.random.Generator | Generator | None = None) -> Tensor:
     """Samples of the uniform distribution on [0, 1)."""
+    check_device(device)
     dtype = _float_dtype(dtype, "rand")
     rng = pick_generator(seed, generator)
     values = rng.random(_sized(size, "rand"))
     return _leaf(values.astype(dtype), requires_grad)
 
 
-def randint(low: int, high: int, size: tuple, seed: int | None = None,
-            generator: np.random.Generator | None = None) -> Tensor:
-    """Integers drawn uniformly from ``[low, high)`` (int64)."""
+def randint(low: int, high: Any = None, size: tuple | None = None, seed: int | None = None,
+            generator: np.random.Generator | Generator | None = None, dtype: Any = None, device: Any = None,
+            requires_grad: bool = False) -> Tensor:
+    """Integers drawn uniformly from ``[low, high)`` (int64); ``randint(high, size)`` draws from ``[0, high)``."""
+    check_device(device)
+    if size is None:
+        if not isinstance(high, (tuple, list)):
+            raise TypeError("randint: give the size as a tuple: randint(low, high, (n,)) or randint(high, (n,))")
+        low, high, size = 0, low, high
     for label, value in (("low", low), ("high", high)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise TypeError(f"randint: {label} must be a whole number (int), not {value!r}")
@@ -168,10 +250,34 @@ def randint(low: int, high: int, size: tuple, seed: int | None = None,
     if low >= high:
         raise RuntimeError(f"randint: low ({low}) must be less than high ({high}); the range [low, high) is empty")
     rng = pick_generator(seed, generator)
-    return Tensor._wrap(rng.integers(low, high, size=shape).astype(int64))
+    return _leaf(rng.integers(low, high, size=shape).astype(resolve_dtype(dtype) or int64), requires_grad)
 
 
-def randperm(n: int, seed: int | None = None, generator: np.random.Generator | None = None) -> Tensor:
+def randperm(n: int, seed: int | None = None, generator: np.random.Generator | Generator | None = None,
+             dtype: Any = None, device: Any = None) -> Tensor:
     """A random ordering of ``0 … n−1`` (int64)."""
+    check_device(device)
     (count,) = _sized((n,), "randperm")
-    return Tensor._wrap(pick_generator(seed, generator).permutation(count).astype(int64))
+    return Tensor._wrap(pick_generator(seed, generator).permutation(count).astype(resolve_dtype(dtype) or int64))
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Class indices as rows of 0s with a 1 at the class: shape ``(*, num_classes)``, int64 (``F.one_hot``).
+
+    ``num_classes=-1`` takes one more than the largest index. Multiply by a weight matrix after
+    ``.float()``: ``F.one_hot(x, 27).float() @ W`` picks rows of ``W``.
+    """
+    indices = tensor.array if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if indices.dtype.kind not in "iu":
+        raise RuntimeError(f"one_hot: the class indices must be integers (gg.int64), got {indices.dtype}")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < -1:
+        raise RuntimeError(f"one_hot: num_classes must be a whole number (or -1 to infer it), got {num_classes!r}")
+    if indices.size and indices.min() < 0:
+        raise RuntimeError(f"one_hot: class indices must be >= 0, got {indices.min()}")
+    if num_classes == -1:
+        if not indices.size:
+            raise RuntimeError("one_hot: cannot infer num_classes from an empty tensor; pass num_classes")
+        num_classes = int(indices.max()) + 1
+    if indices.size and indices.max() >= num_classes:
+        raise RuntimeError(f"one_hot: class index {indices.max()} is not smaller than num_classes ({num_classes})")
+    return Tensor._wrap(np.eye(int(num_classes), dtype=np.int64)[indices])

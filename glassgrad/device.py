@@ -1,12 +1,17 @@
 """Where tensors live: glassgrad computes with NumPy on the CPU, so ``'cpu'`` is its only device.
 
 PyTorch code moves tensors and models with ``.to(device)``, ``.to(device, dtype)`` or
-``.to(device=…, dtype=…)``. glassgrad accepts the same calls, so such code runs unchanged,
-and refuses another device (``'cuda'``, ``'mps'``, …) with a message saying why.
+``.to(device=…, dtype=…)``, and asks ``torch.cuda.is_available()`` first. glassgrad accepts the
+same calls and answers the same questions honestly (no CUDA, no MPS, no accelerator), so
+device-agnostic code runs unchanged on the CPU, and another device (``'cuda'``, ``'mps'``, …)
+is refused with a message saying why and how to write the code so that it runs anywhere.
 
 >>> import glassgrad as gg
 >>> gg.tensor([1.0, 2.0]).to("cpu", gg.float64).dtype
 dtype('float64')
+>>> device = "cuda" if gg.cuda.is_available() else "cpu"
+>>> gg.ones(2, device=device).device
+device(type='cpu')
 """
 
 from __future__ import annotations
@@ -21,19 +26,118 @@ DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "hip", "meta", "xla", "mtia", "hpu"
 _DEVICE = re.compile(rf"(?:{'|'.join(DEVICE_TYPES)})(?::\d+)?")
 
 
+AGNOSTIC = "device = 'cuda' if torch.cuda.is_available() else 'cpu'"
+"""The line that makes PyTorch code run on whatever machine it finds (here: always the CPU)."""
+
+
+class device:  # PyTorch's spelling: torch.device
+    """PyTorch's ``torch.device``: ``gg.device('cpu')``, ``gg.device('cpu', 0)``, ``gg.device('cuda:0')``.
+
+    Naming another device is allowed (code builds its device before asking for it); using it
+    to make or move a tensor is refused by :func:`check_device`. ``str(d)`` is ``'cpu'``,
+    and a device equals its name: ``gg.device('cpu') == 'cpu'``.
+    """
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: Any, index: int | None = None) -> None:  # PyTorch's argument name
+        if isinstance(type, device):
+            type, index = type.type, type.index if index is None else index
+        if not isinstance(type, str) or _DEVICE.fullmatch(type) is None:
+            raise RuntimeError(f"unknown device {type!r}: expected a name such as 'cpu' or 'cuda:0' "
+                               "(glassgrad runs on the CPU, so 'cpu' is the one that works)")
+        name, _, number = type.partition(":")
+        if number and index is not None:
+            raise RuntimeError(f"device {type!r} already has an index; leave out index={index}")
+        self.type = name
+        self.index = int(number) if number else index
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self) -> str:
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type={self.type!r}{index})"
+
+    def __eq__(self, other: Any) -> bool:
+        if isinstance(other, str) and is_device(other):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+
+CPU = device("cpu")
+"""The device of every tensor (``t.device``)."""
+
+
 def is_device(value: Any) -> bool:
-    """True for a device name such as ``'cpu'``, ``'cuda:0'`` or ``'mps'``."""
-    return isinstance(value, str) and _DEVICE.fullmatch(value) is not None
+    """True for a device name such as ``'cpu'``, ``'cuda:0'`` or ``'mps'``, or a :class:`device`."""
+    return isinstance(value, device) or (isinstance(value, str) and _DEVICE.fullmatch(value) is not None)
 
 
-def check_device(device: Any) -> None:
+def check_device(where: Any) -> None:
     """Accept ``None`` and ``'cpu'``; refuse every other device, saying that glassgrad runs on the CPU."""
-    if device is None or device in ("cpu", "cpu:0"):
+    if where is None or where in ("cpu", "cpu:0") or (isinstance(where, device) and where.type == "cpu"):
         return
-    if is_device(device):
-        raise RuntimeError(f"device {device!r} is not available: glassgrad runs on the CPU only (with NumPy); "
-                           "use 'cpu' or leave the device out")
-    raise ValueError(f"unknown device {device!r}: glassgrad runs on the CPU, so the only device is 'cpu'")
+    if is_device(where):
+        raise RuntimeError(f"device {str(where)!r} is not available: glassgrad runs on the CPU only (with NumPy); "
+                           f"use 'cpu', or write device-agnostic code: {AGNOSTIC}")
+    raise ValueError(f"unknown device {where!r}: glassgrad runs on the CPU, so the only device is 'cpu'")
+
+
+def _no_device(name: str) -> Any:
+    def answer(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(f"{name}: glassgrad runs on the CPU only (with NumPy), so there is no GPU; "
+                           f"write device-agnostic code: {AGNOSTIC}")
+    answer.__name__ = name.rpartition(".")[2]
+    return answer
+
+
+class _Namespace:
+    """A ``torch.x`` namespace (``torch.cuda``, ``torch.backends.mps``) answering for a CPU-only library."""
+
+    def __init__(self, name: str, doc: str, **members: Any) -> None:
+        self.__name__ = name
+        self.__doc__ = doc
+        self.__dict__.update(members)
+
+    def __repr__(self) -> str:
+        return f"<glassgrad's {self.__name__}: CPU only>"
+
+
+def _false(*args: Any, **kwargs: Any) -> bool:
+    return False
+
+
+def _zero(*args: Any, **kwargs: Any) -> int:
+    return 0
+
+
+def _nothing(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+cuda = _Namespace(
+    "glassgrad.cuda", "PyTorch's ``torch.cuda`` for a CPU-only library: no CUDA device, ever.",
+    is_available=_false, device_count=_zero, is_initialized=_false,
+    manual_seed=_nothing, manual_seed_all=_nothing, synchronize=_nothing, empty_cache=_nothing,  # no GPU: no effect
+    current_device=_no_device("cuda.current_device"), get_device_name=_no_device("cuda.get_device_name"),
+    set_device=_no_device("cuda.set_device"),
+)
+"""``gg.cuda.is_available()`` is False; seeding CUDA does nothing (as in PyTorch without a GPU)."""
+
+mps = _Namespace("glassgrad.backends.mps", "PyTorch's ``torch.backends.mps``: no Apple GPU here.",
+                 is_available=_false, is_built=_false)
+cudnn = _Namespace("glassgrad.backends.cudnn", "PyTorch's ``torch.backends.cudnn``: settings without effect here.",
+                   is_available=_false, enabled=False, deterministic=False, benchmark=False)
+backends = _Namespace("glassgrad.backends", "PyTorch's ``torch.backends``: ``mps`` and ``cudnn``, both absent.",
+                      mps=mps, cudnn=cudnn)
+accelerator = _Namespace(
+    "glassgrad.accelerator", "PyTorch's ``torch.accelerator``: there is none, so code falls back to the CPU.",
+    is_available=_false, current_accelerator=_nothing, device_count=_zero,
+)
 
 
 def to_arguments(owner: str, args: tuple, kwargs: dict[str, Any]) -> tuple[Any, bool]:
@@ -44,16 +148,16 @@ def to_arguments(owner: str, args: tuple, kwargs: dict[str, Any]) -> tuple[Any, 
     ``dtype`` is None when none was asked for.
     """
     options = dict(kwargs)
-    device, dtype = options.pop("device", None), options.pop("dtype", None)
+    where, dtype = options.pop("device", None), options.pop("dtype", None)
     options.pop("non_blocking", None)
     copy = bool(options.pop("copy", False))
     if options:
         raise TypeError(f"{owner}.to() got unexpected keyword argument(s): {', '.join(options)}")
     rest = list(args)
     if rest and is_device(rest[0]):
-        if device is not None:
-            raise TypeError(f"{owner}.to() got the device twice, as {rest[0]!r} and device={device!r}")
-        device = rest.pop(0)
+        if where is not None:
+            raise TypeError(f"{owner}.to() got the device twice, as {rest[0]!r} and device={where!r}")
+        where = rest.pop(0)
     if rest:
         if dtype is not None:
             raise TypeError(f"{owner}.to() got the dtype twice, as {rest[0]!r} and dtype={dtype!r}")
@@ -62,5 +166,5 @@ def to_arguments(owner: str, args: tuple, kwargs: dict[str, Any]) -> tuple[Any, 
         dtype = first if is_dtype_like else first.dtype  # a tensor: take its dtype, as PyTorch does
     if rest:
         raise TypeError(f"{owner}.to() takes a device and/or a dtype; got also {rest!r}")
-    check_device(device)
+    check_device(where)
     return dtype, copy

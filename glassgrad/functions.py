@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import ops
+from . import tensor_indexing as tensor_indexing  # attaches Tensor methods that the forms at the end wrap
+from . import tensor_methods as tensor_methods  # and these too
 from .arguments import check_dim, promote, shape_text
 from .creation import as_tensor
 from .tensor import Tensor, apply, lift
@@ -65,6 +67,36 @@ transpose = _function_form("transpose")
 permute = _function_form("permute")
 unsqueeze = _function_form("unsqueeze")
 squeeze = _function_form("squeeze")
+
+# forms of the methods of glassgrad.tensor_methods and glassgrad.tensor_indexing
+tan, asin, acos, atan = (_function_form(n) for n in ("tan", "asin", "acos", "atan"))
+arcsin, arccos, arctan = (_function_form(n) for n in ("arcsin", "arccos", "arctan"))
+sinh, cosh, asinh, acosh, atanh = (_function_form(n) for n in ("sinh", "cosh", "asinh", "acosh", "atanh"))
+arcsinh, arccosh, arctanh = (_function_form(n) for n in ("arcsinh", "arccosh", "arctanh"))
+atan2, arctan2 = _function_form("atan2"), _function_form("arctan2")
+log10, log2, log1p, expm1 = (_function_form(n) for n in ("log10", "log2", "log1p", "expm1"))
+rsqrt, square, reciprocal = (_function_form(n) for n in ("rsqrt", "square", "reciprocal"))
+floor, ceil, trunc, fix, round, sign = (_function_form(n) for n in ("floor", "ceil", "trunc", "fix", "round", "sign"))
+lerp, clip = _function_form("lerp"), _function_form("clip")
+eq, ne, lt, le, gt, ge = (_function_form(n) for n in ("eq", "ne", "lt", "le", "gt", "ge"))
+greater, less, greater_equal, less_equal, not_equal = (
+    _function_form(n) for n in ("greater", "less", "greater_equal", "less_equal", "not_equal"))
+isclose, allclose, any, all = (_function_form(n) for n in ("isclose", "allclose", "any", "all"))
+numel, clone, t, mm, bmm = (_function_form(n) for n in ("numel", "clone", "t", "mm", "bmm"))
+masked_fill, masked_select, nonzero = (_function_form(n) for n in ("masked_fill", "masked_select", "nonzero"))
+gather, scatter, scatter_add, index_select = (_function_form(n) for n in ("gather", "scatter", "scatter_add",
+                                                                          "index_select"))
+sort, argsort, topk = (_function_form(n) for n in ("sort", "argsort", "topk"))
+cumsum, cumprod, prod = (_function_form(n) for n in ("cumsum", "cumprod", "prod"))
+roll, flip, tril, triu, diag, diagonal = (_function_form(n) for n in ("roll", "flip", "tril", "triu", "diag",
+                                                                       "diagonal"))
+repeat_interleave, unflatten, chunk, split = (_function_form(n) for n in ("repeat_interleave", "unflatten", "chunk",
+                                                                          "split"))
+
+
+def is_tensor(obj: Any) -> bool:
+    """True for a glassgrad tensor (``torch.is_tensor``)."""
+    return isinstance(obj, Tensor)
 
 
 def _same_shapes_except(tensors: Sequence[Tensor], dim: int | None, name: str) -> None:

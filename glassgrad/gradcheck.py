@@ -23,7 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import no_grad
+from .autograd import enable_grad, no_grad
+from .functions import cat
+from .gradients import grad
 from .tensor import Tensor, float64
 
 SMALL_JACOBIAN = 10_000
@@ -80,6 +82,11 @@ class GradcheckReport:
                 f"max rel error {check.max_rel_error:.3g}" + ("" if check.ok else f"  ✗ at {check.worst_element}")
             )
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        from .notebook_display import gradcheck_html
+
+        return gradcheck_html(self)
 
 
 def _float64_inputs(inputs: Sequence[Any]) -> list[Tensor]:
@@ -175,3 +182,55 @@ def _compare(index: int, shape: tuple, numerical: np.ndarray, analytical: np.nda
         index, tuple(shape), float(error.max(initial=0.0)), float(rel.max(initial=0.0)), not bad.any(), worst,
         numerical if small else None, analytical if small else None,
     )
+
+
+def _float_outputs(result: Any) -> list[Tensor]:
+    """The floating tensors among what a checked function returned (one tensor or a tuple of them)."""
+    results = result if isinstance(result, (tuple, list)) else (result,)
+    return [value for value in results if isinstance(value, Tensor) and value.dtype.kind == "f"]
+
+
+def _flat(tensors: Sequence[Tensor]) -> Tensor:
+    """Several tensors as one vector (how a check of several outputs or gradients sees them)."""
+    return cat([tensor.reshape(-1) for tensor in tensors])
+
+
+def autograd_gradcheck(func: Callable[..., Any], inputs: Sequence[Tensor] | Tensor, *, eps: float = 1e-6,
+                       atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True,
+                       nondet_tol: float = 0.0, fast_mode: bool = False) -> bool:
+    """PyTorch's ``torch.autograd.gradcheck``: True when backprop agrees with finite differences.
+
+    As :func:`gradcheck` (float64 copies of the inputs, every input that requires grad), for
+    ``func`` returning one tensor or a tuple of them; a disagreement raises :class:`GradcheckError`
+    with the report, or returns False with ``raise_exception=False``. (``nondet_tol`` and
+    ``fast_mode`` are accepted: glassgrad's backward is deterministic and the check is always the full one.)
+    """
+    report = gradcheck(lambda *values: _flat(_float_outputs(func(*values))), inputs, eps, atol, rtol,
+                       raise_exception)
+    return report.ok
+
+
+def gradgradcheck(func: Callable[..., Any], inputs: Sequence[Tensor] | Tensor,
+                  grad_outputs: Sequence[Tensor] | Tensor | None = None, *, eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, raise_exception: bool = True) -> bool:
+    """PyTorch's ``torch.autograd.gradgradcheck``: second derivatives against finite differences of the first.
+
+    The first derivative ``v·∂func/∂input`` is computed with ``create_graph=True`` (for ``v`` =
+    ``grad_outputs``, by default fixed random numbers), and :func:`autograd_gradcheck` compares
+    its backprop derivative with its finite differences.
+    """
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None:
+        draws = np.random.default_rng(0)
+        with no_grad():
+            shapes = [output.shape for output in _float_outputs(func(*_float64_inputs(inputs)))]
+        grad_outputs = [Tensor._wrap(draws.normal(size=shape)) for shape in shapes]
+
+    def first_derivative(*values: Tensor) -> Tensor:
+        with enable_grad():  # the finite differences run under no_grad
+            wanted = [value for value in values if value.requires_grad]
+            found = grad(_float_outputs(func(*values)), wanted, grad_outputs, create_graph=True,
+                         materialize_grads=True)
+            return _flat(found)
+
+    return autograd_gradcheck(first_derivative, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception)

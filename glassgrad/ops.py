@@ -17,13 +17,17 @@ A row holds
   ``reads`` says whether it is computed from the ``input`` (ReLU) or the ``output`` (σ, tanh);
 * ``kind``: ``elementwise``, ``activation`` (an elementwise nonlinearity written as a function,
   ``A = ReLU(Z)``), ``reduction``, ``slicewise`` (softmax along a dim), ``shape``,
-  ``contraction`` (matmul), ``affine`` (``Z = X·Wᵀ + b``) or ``loss``;
+  ``contraction`` (matmul), ``affine`` (``Z = X·Wᵀ + b``), ``loss``, or ``custom`` (a user's
+  ``gg.autograd.Function``, whose row :mod:`glassgrad.custom_function` makes on first use);
 * ``written``: how the op reads in a formula (``"{a} + {b}"``, ``"σ({a})"``), and ``symbol``, its
   name in a formula (``σ``: the local derivative is written ``σ'(Z₁)``);
 * ``roles``: what each input is (``a``/``b``; ``input``/``weight``/``bias``; ``logits``/``target``);
 * ``settings``: the names of the op's non-array arguments, in order (``slope``, ``reduction``),
   and ``defaults``: a value for each, the one a call without it gets (or a typical one);
-* ``loss``: for a loss, its written formulas and what they compute (:class:`LossForm`).
+* ``loss``: for a loss, its written formulas and what they compute (:class:`LossForm`);
+* ``vjp_tensors``: the backward rule again, written with tensor operations so that the gradient
+  is itself recorded in the graph and can be differentiated (``create_graph=True``, second
+  derivatives); ``None`` where a row has none yet.
 
 An elementwise op of one input is one declaration, :func:`elementwise`: its value and its
 local derivative give the forward, the backward and the numbers the trace shows.
@@ -66,8 +70,10 @@ from typing import Any
 
 import numpy as np
 
+from .dtypes import get_default_dtype
+
 Array = np.ndarray
-KINDS = ("elementwise", "activation", "reduction", "slicewise", "shape", "contraction", "affine", "loss")
+KINDS = ("elementwise", "activation", "reduction", "slicewise", "shape", "contraction", "affine", "loss", "custom")
 ELEMENTWISE_KINDS = ("elementwise", "activation")
 
 
@@ -151,6 +157,16 @@ class Op:
     forward (see :mod:`glassgrad.autograd`). A rule that reads anything else keeps its own
     copy. A function of the saved values where it depends on the settings (``max(dim)``).
     """
+    vjp_tensors: Callable[[Any, tuple, Any, Any], tuple] | None = None
+    """``backward`` on tensors, recorded in the graph: ``vjp_tensors(upstream, inputs, output, saved)``.
+
+    The same ∂L/∂input as :attr:`backward`, computed with tensor operations on the node's own
+    inputs and output (so that the gradient can be differentiated again: ``create_graph=True``);
+    ``saved`` (what the forward saved) gives only the settings (axis, shape …). Like ``backward``
+    it may return a gradient in a shape its input broadcasts to. These functions use only the
+    methods and operators of the tensors they are given: this module still imports no tensor.
+    ``None``: no second derivative yet (:mod:`glassgrad.gradient_walk` refuses, naming the row).
+    """
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -213,7 +229,8 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
                 local: Callable[..., Array], *, reads: str = "input", kind: str = "elementwise", written: str = "",
                 symbol: str = "", settings: dict[str, Any] | None = None,
                 fused_backward: Callable[[Array, Array], tuple[Array]] | None = None,
-                saves: tuple[tuple[int, ...], ...] | None = None, same_from_output: bool = False) -> Op:
+                saves: tuple[tuple[int, ...], ...] | None = None, same_from_output: bool = False,
+                tensor_local: Callable[..., Any] | None = None) -> Op:
     """Declare and register an elementwise op of one input from its value and its local derivative.
 
     ``value(a, *settings)`` is the output; ``local(x, *settings)`` is ``∂out/∂a`` entry by entry,
@@ -228,6 +245,9 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
     ``saves=((),)`` says the local derivative reads nothing an in-place change could alter (``neg``).
     ``fused_backward(upstream, x)``, for the hottest ops only, computes ``(upstream ⊙ local(x),)`` with
     fewer Python calls; ``tests/test_ops_table.py`` checks it against ``local`` for every row.
+    ``tensor_local(kept, *settings)`` is ``local`` written with tensor operations, of what the backward
+    keeps (the output when ``reads="output"`` or ``same_from_output``, else the input): it gives the row's
+    :attr:`Op.vjp_tensors`, ``upstream ⊙ tensor_local``, for second derivatives.
     """
     from_output = reads == "output"
     keeps_output = from_output or same_from_output
@@ -256,10 +276,16 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
     def local_derivatives(inputs: tuple, out: Array, setting_values: tuple) -> list[Array]:
         return [local(out if from_output else inputs[0], *setting_values[:len(settings)])]
 
+    vjp_tensors = None
+    if tensor_local is not None:
+        def vjp_tensors(up: Any, inputs: tuple, out: Any, saved: Any) -> tuple:
+            return (up * tensor_local(out if keeps_output else inputs[0], *(saved[1] if settings else ())),)
+
     return register(Op(name, formula, (derivative,), forward, backward, kind=kind, written=written, symbol=symbol,
                        local=local_derivatives, reads=reads, settings=tuple(settings),
                        defaults=tuple(settings.values()),
-                       saves=saves if saves is not None else ((OUT,),) if keeps_output else ((0,),)))
+                       saves=saves if saves is not None else ((OUT,),) if keeps_output else ((0,),),
+                       vjp_tensors=vjp_tensors))
 
 
 _CONSTANTS: dict[tuple[float, np.dtype], Array] = {}
@@ -296,6 +322,13 @@ def _reduced_count(shape: tuple, axis) -> int:
     return math.prod(shape[i] for i in (axis if isinstance(axis, tuple) else (axis,)))
 
 
+def _kept_dims(shape: tuple, axis) -> tuple:
+    """The shape of a reduction over ``axis`` (None: all) with the reduced axes kept, size 1."""
+    axes = range(len(shape)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+    reduced = {a % len(shape) for a in axes} if shape else set()
+    return tuple(1 if i in reduced else n for i, n in enumerate(shape))
+
+
 def expand_to(grad: Array, shape: tuple) -> Array:
     """A new array of ``shape`` filled by broadcasting ``grad`` (writable, unlike a broadcast view)."""
     out = np.empty(shape, dtype=grad.dtype)
@@ -326,7 +359,7 @@ def _ones(inputs, out, settings):
     return [np.ones_like(out), np.ones_like(out)]
 
 ADD = register(Op("add", "out = a + b", ("1", "1"), _add, _add_back, roles=("a", "b"),
-                  written="{a} + {b}", local=_ones))
+                  written="{a} + {b}", local=_ones, vjp_tensors=lambda up, inputs, out, saved: (up, up)))
 
 
 def _sub(a, b):
@@ -336,7 +369,8 @@ def _sub_back(up, saved):
     return up, -up
 
 SUB = register(Op("sub", "out = a − b", ("1", "−1"), _sub, _sub_back, roles=("a", "b"),
-                  written="{a} − {b}", local=lambda i, out, s: [np.ones_like(out), -np.ones_like(out)]))
+                  written="{a} − {b}", local=lambda i, out, s: [np.ones_like(out), -np.ones_like(out)],
+                  vjp_tensors=lambda up, inputs, out, saved: (up, -up)))
 
 
 def _mul(a, b):
@@ -346,12 +380,16 @@ def _mul_back(up, saved):
     a, b = saved
     return up * b, up * a
 
+def _mul_vjp(up, inputs, out, saved):
+    a, b = inputs
+    return up * b, up * a
+
 MUL = register(Op("mul", "out = a · b", ("{b}", "{a}"), _mul, _mul_back, roles=("a", "b"),
-                  written="{a}·{b}", local=lambda i, out, s: [i[1], i[0]], saves=((1,), (0,))))
+                  written="{a}·{b}", local=lambda i, out, s: [i[1], i[0]], saves=((1,), (0,)), vjp_tensors=_mul_vjp))
 
 
 def _div(a, b):
-    out = a / b if a.dtype.kind == "f" else np.true_divide(a, b, dtype=np.float32)  # int / int: float32, as in PyTorch
+    out = a / b if a.dtype.kind == "f" else np.true_divide(a, b, dtype=get_default_dtype())  # int / int: a float
     return out, (a, b)
 
 def _div_back(up, saved):
@@ -359,9 +397,14 @@ def _div_back(up, saved):
     share = up / b
     return share, -share * (a / b)
 
+def _div_vjp(up, inputs, out, saved):
+    a, b = inputs
+    share = up / b
+    return share, -share * (a / b)
+
 DIV = register(Op("div", "out = a / b", ("1/{b}", "−{a}/{b}²"), _div, _div_back,
                   roles=("a", "b"), written="{a} / {b}", local=lambda i, out, s: [1 / i[1], -i[0] / (i[1] * i[1])],
-                  saves=((1,), (0, 1))))
+                  saves=((1,), (0, 1)), vjp_tensors=_div_vjp))
 
 
 def _pow(a, b):
@@ -375,10 +418,18 @@ def _pow_back(up, saved):
         slope = np.where(b == 0, 0.0, b * a ** (b - 1)).astype(out.dtype, copy=False)  # 0 (not 0·∞) at b = 0
     return up * slope, up * out * log_a
 
+def _pow_vjp(up, inputs, out, saved):
+    a, b = inputs
+    a_values, b_values = saved[0], saved[1]
+    # where the rule's value is 0 by definition (b = 0; ln a at a = 0), a base of 1 keeps every term finite
+    zero_exponent = b_values == 0
+    slope = b * (a + zero_exponent) ** (b - 1) * ~zero_exponent
+    return up * slope, up * out * (a + ((a_values == 0) & (b_values >= 0))).log()
+
 POW = register(Op("pow", "out = aᵇ", ("{b}·{a}^({b} − 1)", "{a}^{b}·ln {a}"), _pow, _pow_back,
                   roles=("a", "b"), written="{a}^{b}",
                   local=lambda i, out, s: [i[1] * i[0] ** (i[1] - 1), out * np.log(i[0])],
-                  saves=((0, 1), (0, 1, OUT))))
+                  saves=((0, 1), (0, 1, OUT)), vjp_tensors=_pow_vjp))
 
 
 def _maximum(a, b):
@@ -395,11 +446,15 @@ def _larger_share(inputs, out, settings):
     half_tie = 0.5 * (a == b)  # NaN: no comparison holds, so both inputs get 1
     return [1 - (a < b) - half_tie, 1 - (a > b) - half_tie]
 
+def _maximum_vjp(up, inputs, out, saved):
+    share_a, share_b = _larger_share(saved, out, ())  # constant between kinks
+    return up * share_a.astype(up.dtype), up * share_b.astype(up.dtype)
+
 MAXIMUM = register(Op(
     "maximum", "out = max(a, b)",
     ("1 where {a} > {b}, ½ on a tie, 1 where either is NaN, else 0",
      "1 where {b} > {a}, ½ on a tie, 1 where either is NaN, else 0"),
-    _maximum, _maximum_back, roles=("a", "b"), local=_larger_share, saves=((0, 1), (0, 1)),
+    _maximum, _maximum_back, roles=("a", "b"), local=_larger_share, saves=((0, 1), (0, 1)), vjp_tensors=_maximum_vjp,
 ))
 
 
@@ -412,12 +467,17 @@ def _minimum_back(up, saved):
     share_a, share_b = 1 - (a > b) - half_tie, 1 - (a < b) - half_tie
     return up * share_a.astype(up.dtype), up * share_b.astype(up.dtype)
 
+def _minimum_vjp(up, inputs, out, saved):
+    share_a, share_b = _larger_share(saved[::-1], out, ())  # a < b is b > a; constant between kinks
+    return up * share_a.astype(up.dtype), up * share_b.astype(up.dtype)
+
 MINIMUM = register(Op(
     "minimum", "out = min(a, b)",
     ("1 where {a} < {b}, ½ on a tie, 1 where either is NaN, else 0",
      "1 where {b} < {a}, ½ on a tie, 1 where either is NaN, else 0"),
     _minimum, _minimum_back, roles=("a", "b"),
     local=lambda i, out, s: _larger_share(i[::-1], out, s), saves=((0, 1), (0, 1)),  # a < b is b > a
+    vjp_tensors=_minimum_vjp,
 ))
 
 
@@ -427,21 +487,26 @@ def _where(condition, a, b):
 def _where_back(up, condition):
     return np.where(condition, up, 0).astype(up.dtype), np.where(condition, 0, up).astype(up.dtype)
 
+def _where_vjp(up, inputs, out, condition):
+    return up * condition, up * ~condition
+
 WHERE = register(Op(
     "where", "out = where(c, a, b)",
     ("1 where c, else 0", "0 where c, else 1"),
     _where, _where_back, roles=("a", "b"),  # the condition is not an input: no local numbers
+    vjp_tensors=_where_vjp,
 ))
 
 
 # --- elementwise, one input ------------------------------------------------------------
 
-NEG = elementwise("neg", "out = −a", "−1", np.negative, lambda a: -np.ones_like(a), written="−{a}", saves=((),))
+NEG = elementwise("neg", "out = −a", "−1", np.negative, lambda a: -np.ones_like(a), written="−{a}", saves=((),),
+                  tensor_local=lambda a: -1.0)
 
 
 def _pow_scalar(a, p):
-    if isinstance(p, float) and a.dtype.kind != "f":  # int ** 0.5: float32, as in PyTorch
-        a = a.astype(np.float32)
+    if isinstance(p, float) and a.dtype.kind != "f":  # int ** 0.5: float (the default dtype), as in PyTorch
+        a = a.astype(get_default_dtype())
     return a**p, (a, p)
 
 def _pow_scalar_back(up, saved):
@@ -450,33 +515,52 @@ def _pow_scalar_back(up, saved):
         return (np.zeros_like(up),)
     return (up * (p * a ** (p - 1)),)
 
+def _pow_scalar_vjp(up, inputs, out, saved):
+    p = saved[1]
+    return (up * 0.0 if p == 0 else up * (p * inputs[0] ** (p - 1)),)
+
 def _pow_scalar_local(inputs, out, settings):
     (a,), (p,) = inputs, settings
     return [np.zeros_like(out) if p == 0 else p * a ** (p - 1)]
 
 POW_SCALAR = register(Op("pow_scalar", "out = aᵖ (p a constant)", ("{p}·{a}^({p} − 1)",), _pow_scalar,
                          _pow_scalar_back, written="{a}^{p}", settings=("p",), defaults=(2.0,),
-                         local=_pow_scalar_local, saves=((0,),)))
+                         local=_pow_scalar_local, saves=((0,),), vjp_tensors=_pow_scalar_vjp))
 
-EXP = elementwise("exp", "out = eᵃ", "exp({a}) = {out}", np.exp, lambda out: out, reads="output", written="exp({a})")
-LOG = elementwise("log", "out = ln a", "1/{a}", np.log, lambda a: 1 / a, written="ln({a})")
-SQRT = elementwise("sqrt", "out = √a", "1/(2√{a}) = 1/(2·{out})", np.sqrt, lambda out: 1 / (2 * out), reads="output",
-                   written="√{a}")
-ABS = elementwise("abs", "out = |a|", "sign({a})  (0 at {a} = 0)", np.abs, np.sign, written="|{a}|")
-SIN = elementwise("sin", "out = sin a", "cos {a}", np.sin, np.cos, written="sin({a})")
-COS = elementwise("cos", "out = cos a", "−sin {a}", np.cos, lambda a: -np.sin(a), written="cos({a})")
+# local derivatives written once for NumPy arrays and tensors alike (tensor_local: second derivatives)
+def _same(x):
+    return x
+
+def _reciprocal(a):
+    return 1 / a
+
+def _half_reciprocal(out):
+    return 1 / (2 * out)
+
+EXP = elementwise("exp", "out = eᵃ", "exp({a}) = {out}", np.exp, _same, reads="output", written="exp({a})",
+                  tensor_local=_same)
+LOG = elementwise("log", "out = ln a", "1/{a}", np.log, _reciprocal, written="ln({a})", tensor_local=_reciprocal)
+SQRT = elementwise("sqrt", "out = √a", "1/(2√{a}) = 1/(2·{out})", np.sqrt, _half_reciprocal, reads="output",
+                   written="√{a}", tensor_local=_half_reciprocal)
+ABS = elementwise("abs", "out = |a|", "sign({a})  (0 at {a} = 0)", np.abs, np.sign, written="|{a}|",
+                  tensor_local=lambda a: (a > 0).to(a.dtype) - (a < 0).to(a.dtype))
+SIN = elementwise("sin", "out = sin a", "cos {a}", np.sin, np.cos, written="sin({a})", tensor_local=lambda a: a.cos())
+COS = elementwise("cos", "out = cos a", "−sin {a}", np.cos, lambda a: -np.sin(a), written="cos({a})",
+                  tensor_local=lambda a: -a.sin())
 
 RELU = elementwise(
     "relu", "out = max(0, a)", "1 where {a} > 0, else 0",
     lambda a: np.maximum(a, 0),  # +0.0 for negative inputs (a · mask would show −0.0); NaN stays NaN
     lambda a: (a > 0).astype(a.dtype),  # relu'(0) = 0; a float mask multiplies fastest
     kind="activation", written="ReLU({a})", symbol="ReLU", same_from_output=True,
+    tensor_local=lambda out: (out > 0).to(out.dtype),
 )
 LEAKY_RELU = elementwise(
     "leaky_relu", "out = a if a > 0 else s·a", "1 where {a} > 0, else {slope}",
     lambda a, slope: a * np.where(a > 0, 1, slope).astype(a.dtype),
     lambda a, slope: np.where(a > 0, 1, slope).astype(a.dtype),
     kind="activation", written="LeakyReLU({a}; slope {slope})", symbol="LeakyReLU", settings={"slope": 0.01},
+    tensor_local=lambda a, slope: (a > 0).to(a.dtype) * (1 - slope) + slope,
 )
 
 
@@ -494,6 +578,13 @@ def _sigmoid_back(up, out):
     return (scaled - scaled * out,)  # up·σ·(1 − σ), fused
 
 
+def _sigmoid_local(out):
+    return out - out * out
+
+def _tanh_local(out):
+    return 1 - out * out
+
+
 def _tanh_back(up, out):
     scaled = up * out
     return (up - scaled * out,)  # up·(1 − tanh²), fused
@@ -501,13 +592,14 @@ def _tanh_back(up, out):
 
 SIGMOID = elementwise(
     "sigmoid", "out = σ(a) = 1/(1 + e⁻ᵃ)", "σ({a})·(1 − σ({a})) = {out}·(1 − {out})",
-    _sigmoid, lambda out: out - out * out, reads="output",
-    kind="activation", written="σ({a})", symbol="σ", fused_backward=_sigmoid_back,
+    _sigmoid, _sigmoid_local, reads="output",
+    kind="activation", written="σ({a})", symbol="σ", fused_backward=_sigmoid_back, tensor_local=_sigmoid_local,
 )
 TANH = elementwise(
     "tanh", "out = tanh a", "1 − tanh²({a}) = 1 − {out}²", np.tanh,
-    lambda out: 1 - out * out,
+    _tanh_local,
     reads="output", kind="activation", written="tanh({a})", symbol="tanh", fused_backward=_tanh_back,
+    tensor_local=_tanh_local,
 )
 
 
@@ -534,16 +626,29 @@ def _gelu_local(a, approximate):
     return (cdf + a * np.exp(-0.5 * a * a) / math.sqrt(2 * math.pi)).astype(a.dtype)
 
 
+def _gelu_local_tensors(a, approximate):
+    """:func:`_gelu_local` on tensors, for the tanh form (the exact form's Φ needs erf, which has no row)."""
+    if approximate != "tanh":
+        raise RuntimeError(
+            "create_graph=True: no second derivative for 'gelu' with approximate='none' yet (its Φ needs erf); "
+            "use gelu(x, approximate='tanh'), or differentiate without create_graph=True"
+        )
+    t = (_GELU_K * (a + 0.044715 * a ** 3)).tanh()
+    return 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * _GELU_K * (1 + 3 * 0.044715 * a * a)
+
+
 GELU = elementwise(
     "gelu", "out = a·Φ(a)  (Φ the standard normal CDF)",
     "Φ({a}) + {a}·Φ'({a}), Φ'(x) = e^(−x²/2)/√(2π)  (approximate='{approximate}': with 'tanh', "
     "Φ(x) ≈ ½(1 + tanh(√(2/π)(x + 0.044715x³))) and its derivative)",
     _gelu, _gelu_local, kind="activation", written="GELU({a})", symbol="GELU", settings={"approximate": "none"},
+    tensor_local=_gelu_local_tensors,
 )
 SILU = elementwise(
     "silu", "out = a·σ(a)", "σ({a})·(1 + {a}·(1 − σ({a})))",
     lambda a: a * _sigmoid(a), lambda a: _sigmoid(a) * (1 + a * (1 - _sigmoid(a))),
     kind="activation", written="SiLU({a})", symbol="SiLU",
+    tensor_local=lambda a: a.sigmoid() * (1 + a * (1 - a.sigmoid())),
 )
 
 
@@ -562,6 +667,7 @@ CLAMP = register(Op(  # the bounds may be arrays, which a trace does not keep: i
     "clamp", "out = min(max(a, lo), hi)", ("1 where {a} was not clamped (lo ≤ {a} ≤ hi), else 0",),
     _clamp, _clamp_back, local=lambda i, out, s: [(out == i[0]).astype(out.dtype)],
     settings=("lo", "hi"), defaults=(-0.5, 0.5), saves=((0,),),
+    vjp_tensors=lambda up, inputs, out, inside: (up * inside,),
 ))
 
 
@@ -572,7 +678,8 @@ def _cast_back(up, dtype):
     return (up.astype(dtype),)
 
 CAST = register(Op("cast", "out = a as another dtype", ("1 (cast back to the dtype of {a})",), _cast, _cast_back,
-                   local=lambda i, out, s: [np.ones_like(out)], settings=("dtype",), defaults=(np.float64,)))
+                   local=lambda i, out, s: [np.ones_like(out)], settings=("dtype",), defaults=(np.float64,),
+                   vjp_tensors=lambda up, inputs, out, dtype: (up.to(dtype),)))
 
 
 # --- reductions --------------------------------------------------------------------------
@@ -584,8 +691,12 @@ def _sum_back(up, saved):
     shape, axis, keepdim = saved
     return (expand_to(_reduced_like(up, shape, axis, keepdim), shape),)
 
+def _sum_vjp(up, inputs, out, saved):
+    shape, axis, _ = saved
+    return (up.reshape(_kept_dims(shape, axis)).expand(shape),)
+
 SUM = register(Op("sum", "out = Σ a", ("{up} copied to every entry",), _sum, _sum_back, kind="reduction",
-                   written="Σ {a}"))
+                   written="Σ {a}", vjp_tensors=_sum_vjp))
 
 
 def _mean(a, axis, keepdim):
@@ -600,8 +711,12 @@ def _mean_back(up, saved):
         return (np.zeros(shape, dtype=up.dtype),)
     return (expand_to(_reduced_like(up, shape, axis, keepdim) / count, shape),)
 
+def _mean_vjp(up, inputs, out, saved):
+    shape, axis, _, count = saved
+    return (up.reshape(_kept_dims(shape, axis)).expand(shape) * (1 / count if count else 0.0),)
+
 MEAN = register(Op("mean", "out = (1/n) Σ a", ("{up}/n copied to every entry",), _mean, _mean_back,
-                    kind="reduction", written="mean({a})"))
+                    kind="reduction", written="mean({a})", vjp_tensors=_mean_vjp))
 
 
 def _var(a, axis, correction, keepdim):
@@ -631,8 +746,18 @@ def _var_back(up, saved):
             return (up * np.where(centred == 0, np.nan, np.inf).astype(centred.dtype, copy=False),)
         return (up * centred * (2 / divisor if divisor else np.inf),)
 
+def _var_vjp(up, inputs, out, saved):
+    _, axis, _, divisor = saved
+    if not divisor:
+        raise RuntimeError(
+            "create_graph=True: no second derivative for var/std with no degrees of freedom (n − correction ≤ 0); "
+            "reduce over more values or lower the correction"
+        )
+    a = inputs[0]
+    return (up.reshape(_kept_dims(a.shape, axis)) * (a - a.mean(dim=axis, keepdim=True)) * (2 / divisor),)
+
 VAR = register(Op("var", "out = Σ(a − ā)² / (n − c)", ("{up}·2({a} − ā)/(n − c)",), _var, _var_back,
-                   kind="reduction", saves=((0,),)))
+                   kind="reduction", saves=((0,),), vjp_tensors=_var_vjp))
 
 
 def _std(a, axis, correction, keepdim):
@@ -646,10 +771,14 @@ def _std_back(up, saved):
         up_var = np.where(out == 0, 0, up / (2 * out)).astype(out.dtype, copy=False)  # 0 where std = 0, as in PyTorch
     return _var_back(up_var, var_saved)
 
+def _std_vjp(up, inputs, out, saved):
+    zero = np.asarray(out.numpy() == 0)  # 0 where std = 0, as in PyTorch
+    return _var_vjp(up / (2 * (out + zero)) * ~zero, inputs, None, saved[1])
+
 STD = register(Op(
     "std", "out = √(Σ(a − ā)² / (n − c))",
     ("{up}·({a} − ā)/((n − c)·{out})  (0 where {out} = 0)",),
-    _std, _std_back, kind="reduction", saves=((0, OUT),),
+    _std, _std_back, kind="reduction", saves=((0, OUT),), vjp_tensors=_std_vjp,
 ))
 
 
@@ -662,12 +791,16 @@ def _max_back(up, saved):
     share, axis, keepdim = saved
     return (_reduced_like(up, share.shape, axis, keepdim) * share.astype(up.dtype, copy=False),)
 
+def _max_vjp(up, inputs, out, saved):
+    share, axis, _ = saved  # constant between kinks
+    return (up.reshape(_kept_dims(share.shape, axis)) * share.astype(up.dtype, copy=False),)
+
 def _extreme_saves(saved):
     """PyTorch saves the input and the output of ``max()``, only the indices of ``max(dim)``."""
     return ((0, OUT),) if saved[1] is None else ((),)
 
 MAX = register(Op("max", "out = max a", ("{up} at the maximum (split evenly between ties), else 0",), _max, _max_back,
-                   kind="reduction", saves=_extreme_saves))
+                   kind="reduction", saves=_extreme_saves, vjp_tensors=_max_vjp))
 
 
 def _min(a, axis, keepdim):
@@ -676,7 +809,7 @@ def _min(a, axis, keepdim):
     return (out if keepdim else np.squeeze(out, axis=axis)), (share, axis, keepdim)
 
 MIN = register(Op("min", "out = min a", ("{up} at the minimum (split evenly between ties), else 0",), _min, _max_back,
-                   kind="reduction", saves=_extreme_saves))
+                   kind="reduction", saves=_extreme_saves, vjp_tensors=_max_vjp))
 
 
 def _logsumexp(a, axis, keepdim):
@@ -695,10 +828,15 @@ def _logsumexp_back(up, saved):
     probs, axis, keepdim = saved
     return (_reduced_like(up, probs.shape, axis, keepdim) * probs,)
 
+def _logsumexp_vjp(up, inputs, out, saved):
+    a, axis = inputs[0], saved[1]
+    kept = _kept_dims(a.shape, axis)
+    return (up.reshape(kept) * (a - out.reshape(kept)).exp(),)
+
 LOGSUMEXP = register(Op(
     "logsumexp", "out = ln Σ eᵃ (stable: m + ln Σ eᵃ⁻ᵐ)",
     ("{up}·softmax({a})",),
-    _logsumexp, _logsumexp_back, kind="reduction", saves=((0, OUT),),
+    _logsumexp, _logsumexp_back, kind="reduction", saves=((0, OUT),), vjp_tensors=_logsumexp_vjp,
 ))
 
 
@@ -720,10 +858,15 @@ def _softmax_back(up, saved):
     weighted = up * out
     return (weighted - out * weighted.sum(axis=axis, keepdims=True),)
 
+def _softmax_vjp(up, inputs, out, saved):
+    weighted = up * out
+    return (weighted - out * weighted.sum(dim=saved[1], keepdim=True),)
+
 SOFTMAX = register(Op(
     "softmax", "out = eᵃ / Σ eᵃ",
     ("{out} ⊙ ({up} − Σ {up} ⊙ {out})",),
     _softmax, _softmax_back, kind="slicewise", written="softmax({a})", settings=("dim",), saves=((OUT,),),
+    vjp_tensors=_softmax_vjp,
 ))
 
 
@@ -743,7 +886,7 @@ LOG_SOFTMAX = register(Op(
     "log_softmax", "out = a − logsumexp(a)",
     ("{up} − softmax({a})·Σ {up}",),
     _log_softmax, _log_softmax_back, kind="slicewise", written="log softmax({a})", settings=("dim",),
-    saves=((OUT,),),
+    saves=((OUT,),), vjp_tensors=lambda up, inputs, out, saved: (up - out.exp() * up.sum(dim=saved[1], keepdim=True),),
 ))
 
 
@@ -758,7 +901,7 @@ def _reshape_back(up, shape):
 RESHAPE = register(Op(
     "reshape", "out = a viewed with a new shape",
     ("{up} reshaped back",),
-    _reshape, _reshape_back, kind="shape",
+    _reshape, _reshape_back, kind="shape", vjp_tensors=lambda up, inputs, out, shape: (up.reshape(shape),),
 ))
 
 
@@ -772,6 +915,7 @@ PERMUTE = register(Op(
     "permute", "out = a with axes reordered",
     ("{up} with the order undone",),
     _permute, _permute_back, kind="shape",
+    vjp_tensors=lambda up, inputs, out, inverse: (up.permute(tuple(int(axis) for axis in inverse)),),
 ))
 
 
@@ -784,7 +928,7 @@ def _expand_back(up, saved):
 EXPAND = register(Op(
     "expand", "out = a broadcast to a larger shape",
     ("Σ {up} over the copies",),
-    _expand, _expand_back, kind="shape",
+    _expand, _expand_back, kind="shape", vjp_tensors=lambda up, inputs, out, saved: (up,),
 ))
 
 
@@ -800,10 +944,24 @@ def _getitem_back(up, saved):
         grad[index] = up
     return (grad,)
 
+def _getitem_vjp(up, inputs, out, saved):
+    """``up`` written into zeros of the input's shape at ``index`` (a recorded ``setitem``)."""
+    shape, index, advanced = saved
+    if advanced:
+        picked = np.arange(math.prod(shape)).reshape(shape)[index]
+        if np.unique(picked).size != picked.size:
+            raise RuntimeError(
+                "create_graph=True: no second derivative yet for indexing that picks an entry more than once "
+                "(repeated indices); differentiate without create_graph=True, or index without repeats"
+            )
+    scattered = up._plain(np.zeros(shape, dtype=up.dtype))  # a fresh leaf (Tensor._plain), written in place
+    scattered[index] = up
+    return (scattered,)
+
 GETITEM = register(Op(
     "getitem", "out = a[index]",
     ("{up} scattered back (repeats add up)",),
-    _getitem, _getitem_back, kind="shape",
+    _getitem, _getitem_back, kind="shape", vjp_tensors=_getitem_vjp,
 ))
 
 
@@ -816,10 +974,15 @@ def _setitem_back(up, index):
     kept[index] = 0  # the old entries there were overwritten: they get no gradient
     return kept, up[index]
 
+def _setitem_vjp(up, inputs, out, index):
+    kept = np.ones(up.shape, dtype=bool)
+    kept[index] = False  # the old entries there were overwritten
+    return (up * kept if inputs[0].requires_grad else None), up[index]
+
 SETITEM = register(Op(
     "setitem", "out = a with out[index] = v",
     ("{up} with the written entries set to 0", "{up}[index], summed back to the shape of {value}"),
-    _setitem, _setitem_back, kind="shape", roles=("a", "value"),
+    _setitem, _setitem_back, kind="shape", roles=("a", "value"), vjp_tensors=_setitem_vjp,
 ))
 
 
@@ -832,10 +995,17 @@ def _cat_back(up, saved):
     ends, axis = saved
     return tuple(np.split(up, ends, axis=axis))
 
+def _cat_vjp(up, inputs, out, saved):
+    ends, axis = saved
+    starts = (0, *(int(end) for end in ends))
+    stops = (*(int(end) for end in ends), None)
+    before = (slice(None),) * (axis % up.ndim)
+    return tuple(up[(*before, slice(start, stop))] for start, stop in zip(starts, stops))
+
 CAT = register(Op(
     "cat", "out = [a₁, a₂, …] joined along a dim",
     ("the slice of {up} that {a} filled",),
-    _cat, _cat_back, kind="shape",
+    _cat, _cat_back, kind="shape", vjp_tensors=_cat_vjp,
 ))
 
 
@@ -846,10 +1016,14 @@ def _stack(*arrays_and_axis):
 def _stack_back(up, axis):
     return tuple(np.moveaxis(up, axis, 0))
 
+def _stack_vjp(up, inputs, out, axis):
+    before = (slice(None),) * (axis % up.ndim)
+    return tuple(up[(*before, k)] for k in range(len(inputs)))
+
 STACK = register(Op(
     "stack", "out = [a₁, a₂, …] stacked on a new dim",
     ("{up}[k] along that dim, for the k-th input {a}",),
-    _stack, _stack_back, kind="shape",
+    _stack, _stack_back, kind="shape", vjp_tensors=_stack_vjp,
 ))
 
 
@@ -879,11 +1053,27 @@ def _matmul_back(up, saved):
             grad_b = grad_b[..., 0]
     return grad_a, grad_b
 
+def _matmul_vjp(up, inputs, out, saved):
+    a, b = inputs
+    # as _matmul_back: a vector is a matrix with one row (a) or one column (b)
+    a2 = a.unsqueeze(0) if a.ndim == 1 else a
+    b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+    up2 = up.unsqueeze(-1) if b.ndim == 1 else up
+    up2 = up2.unsqueeze(-2) if a.ndim == 1 else up2
+    grad_a = grad_b = None
+    if a.requires_grad:
+        grad_a = up2 @ b2.transpose(-1, -2)
+        grad_a = grad_a.squeeze(-2) if a.ndim == 1 else grad_a
+    if b.requires_grad:
+        grad_b = a2.transpose(-1, -2) @ up2
+        grad_b = grad_b.squeeze(-1) if b.ndim == 1 else grad_b
+    return grad_a, grad_b
+
 MATMUL = register(Op(
     "matmul", "out = A @ B",
     ("{up} @ {b}ᵀ", "{a}ᵀ @ {up}"),
     _matmul, _matmul_back, kind="contraction", roles=("a", "b"), written="{a} @ {b}",
-    saves=((1,), (0,)),
+    saves=((1,), (0,)), vjp_tensors=_matmul_vjp,
 ))
 
 
@@ -902,10 +1092,17 @@ def _linear_back(up, saved):
     grad_b = np.add.reduce(up, axis=0) if need_b else None
     return grad_x, grad_w, grad_b
 
+def _linear_vjp(up, inputs, out, saved):
+    x, weight, *bias = inputs
+    rows, x_rows = up.reshape(-1, up.shape[-1]), x.reshape(-1, x.shape[-1])  # extra leading dims are more rows
+    return (up @ weight if x.requires_grad else None,
+            rows.transpose(0, 1) @ x_rows if weight.requires_grad else None,
+            *(rows.sum(dim=0) for _ in bias))
+
 LINEAR = register(Op("linear", "Z = X·Wᵀ + b  (per sample: z = W·x + b)",
                      ("{up}·{weight}", "({up})ᵀ·{input}", "Σ_rows {up}"), _linear, _linear_back,
                      kind="affine", roles=("input", "weight", "bias"), written="{input}·{weight}ᵀ + {bias}",
-                     saves=((1,), (0,), ())))
+                     saves=((1,), (0,), ()), vjp_tensors=_linear_vjp))
 
 
 # --- fused losses (kept whole for stability and speed) ---------------------------------------
@@ -937,12 +1134,20 @@ def _mse_back(up, saved):
     return (grad if need_prediction else None), (-grad if need_target else None)
 
 
+def _mse_vjp(up, inputs, out, saved):
+    prediction, target = inputs
+    diff = prediction - target
+    grad = diff * (2 * up / diff.numel() if saved[1] == "mean" else 2 * up)
+    return grad, -grad
+
+
 MSE_LOSS = register(Op(
     "mse_loss", "L = (1/n) Σ (ŷ − y)²", ("{up}·2({input} − {target})/n", "−{up}·2({input} − {target})/n"),
     _mse, _mse_back, kind="loss", roles=("input", "target"), settings=("reduction", "needs"),
     loss=LossForm("({input} − {target})²", "2({input} − {target})",
                   lambda prediction, target: (prediction - target) ** 2,
                   lambda prediction, target: 2 * (prediction - target)), saves=((0, 1), (0, 1)),
+    vjp_tensors=_mse_vjp,
 ))
 
 
@@ -971,6 +1176,22 @@ def _cross_entropy_back(up, saved):
     return grad, None
 
 
+def _loss_scale_tensor(up, reduction: str, count: int, item_ndim: int):
+    """:func:`_loss_upstream` for a recorded (tensor) upstream gradient."""
+    if reduction == "mean":
+        return up / count
+    if reduction == "sum":
+        return up
+    return up.reshape(tuple(up.shape) + (1,) * (item_ndim - up.ndim))
+
+
+def _cross_entropy_vjp(up, inputs, out, saved):
+    _, onehot, reduction = saved
+    mass = onehot.sum(axis=1, keepdims=True) if onehot.dtype.kind == "f" else 1
+    probabilities = inputs[0].softmax(dim=1)
+    return (probabilities * mass - onehot) * _loss_scale_tensor(up, reduction, len(onehot), onehot.ndim), None
+
+
 def _onehot(logits: Array, target: Array) -> Array:
     """Class indices as rows of 0s with a 1 at the class."""
     return np.eye(logits.shape[1], dtype=np.result_type(logits, np.float32))[target]
@@ -997,7 +1218,7 @@ CROSS_ENTROPY = register(Op(
             shown_in_gradient=("ŷ", "{target}"),
             shown_gradient_value=lambda p, target: p * target.sum(axis=1, keepdims=True) - target,
         ),
-    ), saves=((1,), ()),
+    ), saves=((1,), ()), vjp_tensors=_cross_entropy_vjp,
 ))
 
 
@@ -1016,6 +1237,12 @@ def _bce_back(up, saved):
     return (probs - target) / np.maximum(probs * (1 - probs), 1e-12) * scale, None
 
 
+def _bce_vjp(up, inputs, out, saved):
+    probabilities, (_, target, reduction) = inputs[0], saved
+    scale = _loss_scale_tensor(up, reduction, target.size, target.ndim)
+    return (probabilities - target) / (probabilities * (1 - probabilities)).maximum(1e-12) * scale, None
+
+
 BCE = register(Op(
     "binary_cross_entropy", "L = −mean(y·log p + (1 − y)·log(1 − p))",
     ("{up}·({probabilities} − {target})/({probabilities}·(1 − {probabilities}))/n",), _bce, _bce_back,
@@ -1024,6 +1251,7 @@ BCE = register(Op(
                   "({probabilities} − {target})/({probabilities}·(1 − {probabilities}))",
                   lambda p, y: y * np.log(p) + (1 - y) * np.log(1 - p),
                   lambda p, y: (p - y) / (p * (1 - p)), negated=True), saves=((0, 1), (0, 1)),
+    vjp_tensors=_bce_vjp,
 ))
 
 
@@ -1040,6 +1268,11 @@ def _bce_with_logits_back(up, saved):
     return (prob - target) * scale, None
 
 
+def _bce_with_logits_vjp(up, inputs, out, saved):
+    _, target, reduction = saved
+    return (inputs[0].sigmoid() - target) * _loss_scale_tensor(up, reduction, target.size, target.ndim), None
+
+
 BCE_WITH_LOGITS = register(Op(
     "binary_cross_entropy_with_logits", "L = −mean(y·log σ(z) + (1 − y)·log(1 − σ(z)))",
     ("{up}·(σ({logits}) − {target})/n",), _bce_with_logits, _bce_with_logits_back,
@@ -1047,4 +1280,148 @@ BCE_WITH_LOGITS = register(Op(
     loss=LossForm("[{target}·log σ({logits}) + (1 − {target})·log(1 − σ({logits}))]", "(σ({logits}) − {target})",
                   lambda z, y: y * np.log(_sigmoid(z)) + (1 - y) * np.log(1 - _sigmoid(z)),
                   lambda z, y: _sigmoid(z) - y, negated=True), saves=((0, 1), (0, 1)),
+    vjp_tensors=_bce_with_logits_vjp,
+))
+
+
+# --- issue 11: ELU, Softplus, and the L1 / Huber / KL losses -------------------------------
+
+# ELU and Softplus are rows for a readable trace (one activation step with its local derivative)
+# and, for Softplus, for stability: above the threshold it is the identity, as in PyTorch.
+ELU = elementwise(
+    "elu", "out = a if a > 0 else α·(eᵃ − 1)", "1 where {a} > 0, else {alpha}·e^{a}  ({alpha} at {a} = 0)",
+    lambda a, alpha: np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0))).astype(a.dtype, copy=False),
+    lambda a, alpha: np.where(a > 0, 1, alpha * np.exp(np.minimum(a, 0))).astype(a.dtype, copy=False),
+    kind="activation", written="ELU({a})", symbol="ELU", settings={"alpha": 1.0},
+)
+
+
+def _softplus(a, beta, threshold):
+    scaled = a * beta
+    with np.errstate(over="ignore"):
+        smooth = np.log1p(np.exp(np.minimum(scaled, threshold))) / beta
+    return np.where(scaled > threshold, a, smooth).astype(a.dtype, copy=False)
+
+
+def _softplus_local(a, beta, threshold):
+    scaled = a * beta
+    return np.where(scaled > threshold, 1, _sigmoid(np.minimum(scaled, threshold))).astype(a.dtype, copy=False)
+
+
+SOFTPLUS = elementwise(
+    "softplus", "out = (1/β)·ln(1 + e^(β·a)), or a where β·a > threshold",
+    "σ({beta}·{a}), or 1 where {beta}·{a} > {threshold}",
+    _softplus, _softplus_local, kind="activation", written="Softplus({a})", symbol="Softplus",
+    settings={"beta": 1.0, "threshold": 20.0},
+)
+
+
+def _pair_loss(item: Callable[[Array], Array], slope: Callable[[Array], Array]):
+    """Forward and backward of a loss of ``d = input − target`` entry by entry: ``item(d)``, ``∂item/∂d = slope(d)``.
+
+    The target gets ``−slope(d)`` (PyTorch differentiates both inputs).
+    """
+    def forward(prediction, target, reduction, needs):
+        diff = prediction - target
+        return _reduce_loss(item(diff), reduction), (diff, reduction, needs)
+
+    def backward(up, saved):
+        diff, reduction, (need_prediction, need_target) = saved
+        grad = slope(diff) * _loss_upstream(up, reduction, diff.size, diff.shape)
+        return (grad if need_prediction else None), (-grad if need_target else None)
+
+    return forward, backward
+
+
+def _huber_item(diff):
+    """Huber with δ = 1 (= smooth L1 with β = 1): ½d² where |d| < 1, else |d| − ½."""
+    size = np.abs(diff)
+    return np.where(size < 1, 0.5 * diff * diff, size - 0.5).astype(diff.dtype, copy=False)
+
+
+def _huber_slope(diff):
+    return np.where(np.abs(diff) < 1, diff, np.sign(diff)).astype(diff.dtype, copy=False)
+
+
+L1_LOSS = register(Op(
+    "l1_loss", "L = (1/n) Σ |ŷ − y|", ("{up}·sign({input} − {target})/n", "−{up}·sign({input} − {target})/n"),
+    *_pair_loss(np.abs, np.sign), kind="loss", roles=("input", "target"), settings=("reduction", "needs"),
+    loss=LossForm("|{input} − {target}|", "sign({input} − {target})",
+                  lambda prediction, target: np.abs(prediction - target),
+                  lambda prediction, target: np.sign(prediction - target)), saves=((), ()),
+))
+
+# smooth L1 (β) and Huber (δ) are written at their unit setting, where both are the same function;
+# F.smooth_l1_loss and F.huber_loss scale other settings around these rows (so every written
+# formula is one the trace can show with its own numbers).
+_HUBER_ITEM = ("([|{input} − {target}| < 1]·½({input} − {target})² "  # [condition]: 1 where it holds, else 0
+               "+ [|{input} − {target}| ≥ 1]·(|{input} − {target}| − ½))")
+_HUBER_GRADIENT = ("[|{input} − {target}| < 1]·({input} − {target}) "
+                   "+ [|{input} − {target}| ≥ 1]·sign({input} − {target})")
+_HUBER_FORM = LossForm(_HUBER_ITEM, _HUBER_GRADIENT, lambda prediction, target: _huber_item(prediction - target),
+                       lambda prediction, target: _huber_slope(prediction - target))
+
+SMOOTH_L1_LOSS = register(Op(
+    "smooth_l1_loss", "L = (1/n) Σ (½(ŷ − y)² where |ŷ − y| < 1, else |ŷ − y| − ½)  (β = 1)",
+    ("{up}·clamp({input} − {target}, −1, 1)/n", "−{up}·clamp({input} − {target}, −1, 1)/n"),
+    *_pair_loss(_huber_item, _huber_slope), kind="loss", roles=("input", "target"),
+    settings=("reduction", "needs"), loss=_HUBER_FORM, saves=((), ()),
+))
+HUBER_LOSS = register(Op(
+    "huber_loss", "L = (1/n) Σ (½(ŷ − y)² where |ŷ − y| < 1, else |ŷ − y| − ½)  (δ = 1)",
+    ("{up}·clamp({input} − {target}, −1, 1)/n", "−{up}·clamp({input} − {target}, −1, 1)/n"),
+    *_pair_loss(_huber_item, _huber_slope), kind="loss", roles=("input", "target"),
+    settings=("reduction", "needs"), loss=_HUBER_FORM, saves=((), ()),
+))
+
+
+def _plogp(p):
+    """``p·ln p``, 0 where ``p = 0`` (its limit), as PyTorch's ``xlogy(p, p)``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(p > 0, p * np.log(np.where(p > 0, p, 1)), np.where(p == 0, 0, np.nan)).astype(p.dtype)
+
+
+def _kl_div(log_probs, target, reduction, needs):
+    return _reduce_loss(_plogp(target) - target * log_probs, reduction), (log_probs, target, reduction, needs)
+
+
+def _kl_div_back(up, saved):
+    log_probs, target, reduction, (need_input, need_target) = saved
+    scale = _loss_upstream(up, reduction, log_probs.size, log_probs.shape)
+    grad_target = None
+    if need_target:
+        with np.errstate(divide="ignore", invalid="ignore"):  # −∞ at y = 0, the slope of y·ln y there
+            grad_target = (np.log(target) + 1 - log_probs) * scale
+    return ((-target * scale) if need_input else None), grad_target
+
+
+KL_DIV = register(Op(
+    "kl_div", "L = (1/n) Σ y·(ln y − x)  (x = log-probabilities; an item is 0 where y = 0)",
+    ("−{up}·{target}/n", "{up}·(ln {target} + 1 − {input})/n"),
+    _kl_div, _kl_div_back, kind="loss", roles=("input", "target"), settings=("reduction", "needs"),
+    loss=LossForm("{target}·(log {target} − {input})", "−{target}",
+                  lambda x, y: y * (np.log(y) - x), lambda x, y: -y), saves=((1,), (0, 1)),
+))
+
+
+def _kl_div_log_target(log_probs, log_target, reduction, needs):
+    probs = np.exp(log_target)
+    return _reduce_loss(probs * (log_target - log_probs), reduction), (log_probs, log_target, reduction, needs)
+
+
+def _kl_div_log_target_back(up, saved):
+    log_probs, log_target, reduction, (need_input, need_target) = saved
+    scale = _loss_upstream(up, reduction, log_probs.size, log_probs.shape)
+    probs = np.exp(log_target)
+    return ((-probs * scale) if need_input else None), \
+        ((probs * (log_target - log_probs + 1) * scale) if need_target else None)
+
+
+KL_DIV_LOG_TARGET = register(Op(
+    "kl_div_log_target", "L = (1/n) Σ e^t·(t − x)  (x, t = log-probabilities)",
+    ("−{up}·e^{target}/n", "{up}·e^{target}·({target} − {input} + 1)/n"),
+    _kl_div_log_target, _kl_div_log_target_back, kind="loss", roles=("input", "target"),
+    settings=("reduction", "needs"),
+    loss=LossForm("exp({target})·({target} − {input})", "−exp({target})",
+                  lambda x, t: np.exp(t) * (t - x), lambda x, t: -np.exp(t)), saves=((1,), (0, 1)),
 ))

@@ -22,6 +22,11 @@ deliberate difference: a recorded in-place change of a view of a graph tensor, o
 that has a view, is refused with a one-line error (PyTorch rewrites the other tensor's node with
 ``CopySlices``); change the tensor itself, before taking views, or write it out of place.
 
+Further methods (the trig and rounding functions, ``gather``/``scatter``, ``sort``/``topk``,
+``cumsum``, ``tril``, ``repeat``, ``int()``/``bool()``, ``cpu()``, …) are defined in
+:mod:`glassgrad.tensor_methods` and :mod:`glassgrad.tensor_indexing` beside the rows they use, and attached
+to this class on import.
+
 Dtypes follow PyTorch too: Python numbers and lists become float32 (or int64 / bool),
 a NumPy array keeps its dtype, an integer tensor mixed with a float one becomes float,
 and only floating tensors can require grad.
@@ -37,14 +42,10 @@ import numpy as np
 from . import ops
 from .arguments import as_array, broadcastable, check_dim, is_floating, promote, resolve_dtype, shape_arg, shape_text
 from .autograd import STATE, bump_version, run_backward, version_of
+from .device import CPU
+from .dtypes import bool_, float16, float32, float64, get_default_dtype, int32, int64  # noqa: F401 (re-exported)
 from .graph import as_view, check_in_place, rebase, record
-
-float16 = np.dtype(np.float16)
-float32 = np.dtype(np.float32)
-float64 = np.dtype(np.float64)
-int32 = np.dtype(np.int32)
-int64 = np.dtype(np.int64)
-bool_ = np.dtype(np.bool_)
+from .printing import array_text
 
 MinMax = namedtuple("MinMax", ["values", "indices"])
 """What ``max(dim)``/``min(dim)`` return, as in PyTorch: the values and their positions."""
@@ -105,6 +106,13 @@ class Tensor:
     @property
     def dtype(self) -> np.dtype:
         return self.array.dtype
+
+    @property
+    def device(self):
+        """Where the tensor lives: always ``device(type='cpu')`` (glassgrad computes with NumPy)."""
+        return CPU
+
+    is_cuda = False
 
     @property
     def is_leaf(self) -> bool:
@@ -296,9 +304,9 @@ class Tensor:
         return self
 
     def __repr__(self) -> str:
-        body = np.array2string(self.array, separator=", ", prefix="tensor(", precision=4)
+        body = array_text(self.array, prefix="tensor(")
         extras = []
-        if self.array.dtype not in (float32, int64, bool_):
+        if self.array.dtype not in (get_default_dtype(), int64, bool_):
             extras.append(f"dtype={self.array.dtype}")
         if self._op is not None:
             extras.append(f"grad_fn=<{self._op.name}>")
@@ -306,13 +314,23 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body, *extras]) + ")"
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: shape, dtype, values and grad, signs coloured (see :mod:`glassgrad.notebook_display`)."""
+        from .notebook_display import tensor_html
+
+        return tensor_html(self)
+
     # --- backward ---------------------------------------------------------------------
 
-    def backward(self, gradient: Tensor | Any = None, retain_graph: bool = False) -> None:
+    def backward(self, gradient: Tensor | Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Tensor | Any = None) -> None:
         """Compute ∂self/∂leaf for every leaf that requires grad, adding it to ``leaf.grad``.
 
         ``gradient`` is ∂L/∂self; it may be left out only when self holds one number
         (then it is 1). The graph is freed afterwards unless ``retain_graph=True``.
+        ``create_graph=True`` records the backward pass itself, so ``leaf.grad`` can be
+        differentiated again (:mod:`glassgrad.gradient_walk`); ``retain_graph`` then defaults to True.
+        ``inputs``: the tensors whose ``.grad`` gets the gradient (default: every leaf).
         """
         if not self._requires_grad:
             raise RuntimeError(
@@ -340,7 +358,16 @@ class Tensor:
             if not is_floating(seed.dtype):
                 raise RuntimeError(f"backward: gradient must be a float tensor, got {seed.dtype}")
             seed = seed.astype(self.array.dtype, copy=False)
-        run_backward(self, seed, retain_graph)
+        if create_graph or inputs is not None:
+            from .gradient_walk import backward_into
+
+            if create_graph:
+                given = isinstance(gradient, Tensor) and gradient.array.dtype == seed.dtype
+                seed = gradient if given else Tensor._wrap(seed)  # a given gradient keeps its own graph
+            retain = create_graph if retain_graph is None else retain_graph
+            backward_into(self, seed, None if inputs is None else _backward_inputs(inputs), create_graph, retain)
+            return
+        run_backward(self, seed, bool(retain_graph))
 
     # --- in-place updates -----------------------------------------------------------------
     # Each one counts a new version of the memory (see glassgrad.autograd). Where PyTorch records
@@ -574,11 +601,15 @@ class Tensor:
         axis = _nonempty_reduction(self, dim, "argmin")
         return Tensor._wrap(np.asarray(self.array.argmin(axis=axis, keepdims=keepdim), dtype=np.int64))
 
-    def all(self) -> Tensor:
-        return Tensor._wrap(np.asarray(self.array.all()))
+    def all(self, dim=None, keepdim: bool = False) -> Tensor:
+        """Whether every entry (along ``dim``: an int or a tuple of them) is non-zero: a bool tensor."""
+        axis = _axis_arg(self, dim, None, "all") if self.array.ndim else None
+        return Tensor._wrap(np.asarray(self.array.all(axis=axis, keepdims=keepdim)))
 
-    def any(self) -> Tensor:
-        return Tensor._wrap(np.asarray(self.array.any()))
+    def any(self, dim=None, keepdim: bool = False) -> Tensor:
+        """Whether some entry (along ``dim``: an int or a tuple of them) is non-zero: a bool tensor."""
+        axis = _axis_arg(self, dim, None, "any") if self.array.ndim else None
+        return Tensor._wrap(np.asarray(self.array.any(axis=axis, keepdims=keepdim)))
 
     # --- shapes -----------------------------------------------------------------------------
 
@@ -684,6 +715,19 @@ def apply(op: ops.Op, parents: tuple, *args: Any) -> Tensor:
     return record(result, op, parents, saved, args)
 
 
+def _backward_inputs(inputs: Any) -> tuple:
+    """``backward(inputs=…)``'s tensors, checked as PyTorch checks them."""
+    tensors = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if not tensors:
+        raise RuntimeError("backward: the inputs argument cannot be empty; leave it out to reach every leaf")
+    for position, tensor in enumerate(tensors):
+        if not isinstance(tensor, Tensor) or not tensor._requires_grad:
+            raise RuntimeError(
+                f"backward: inputs[{position}] must be a tensor that requires grad (the gradient goes to its .grad)"
+            )
+    return tensors
+
+
 def _record_in_place(tensor: Tensor, name: str, op: ops.Op, other: Any) -> Tensor:
     """``tensor op= other`` recorded in the graph: ``tensor`` becomes ``op(old tensor, other)``."""
     check_in_place(tensor, name)
@@ -745,9 +789,9 @@ def _shape_error(name: str, tensor: Tensor, value: Any, reason: Any) -> RuntimeE
 
 
 def _float_data(tensor: Tensor) -> np.ndarray:
-    """The tensor's array, as float32 if it holds integers (PyTorch's result dtype for exp, log, …)."""
+    """The tensor's array, in the default float dtype if it holds integers (PyTorch's result dtype for exp, log, …)."""
     data = tensor.array
-    return data if data.dtype.kind == "f" else data.astype(float32)
+    return data if data.dtype.kind == "f" else data.astype(get_default_dtype())
 
 
 def _data(value: Any) -> Any:
@@ -771,7 +815,7 @@ def lift(value: Any, like: Tensor) -> Tensor:
         if dtype.kind != "f":
             if not isinstance(value, float):
                 return Tensor._wrap(as_array(value, None))
-            dtype = float32
+            dtype = get_default_dtype()
         if not value:
             return Tensor._wrap(np.array(value, dtype=dtype))
         key = (value, dtype)

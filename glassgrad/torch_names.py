@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.abc
+import importlib.machinery
 import importlib.util
 import runpy
 import sys
@@ -34,17 +35,27 @@ def counterpart(name: str) -> ModuleType | object | None:
         try:
             return importlib.import_module(candidate)
         except ModuleNotFoundError:
-            parent, _, attribute = candidate.rpartition(".")
-            found = getattr(sys.modules.get(parent), attribute, None) if parent in sys.modules else None
+            found = _attribute(candidate)
             if found is not None:
                 return found
     return None
 
 
+def _attribute(dotted: str) -> object | None:
+    """``glassgrad.backends.mps`` read as attributes from the package down (a namespace object, not a module)."""
+    found: object = importlib.import_module(dotted.partition(".")[0])
+    for attribute in dotted.split(".")[1:]:
+        found = getattr(found, attribute, None)
+        if found is None:
+            return None
+    return found
+
+
 class _TorchFinder(importlib.abc.MetaPathFinder):
     """Answers ``import torch.x.y`` with glassgrad's counterpart, or one line saying there is none."""
 
-    def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
+    def find_spec(self, fullname: str, path: object = None,
+                  target: object = None) -> importlib.machinery.ModuleSpec | None:
         if fullname != "torch" and not fullname.startswith("torch."):
             return None
         found = counterpart(fullname)
@@ -54,7 +65,24 @@ class _TorchFinder(importlib.abc.MetaPathFinder):
                 name=fullname,
             )
         sys.modules[fullname] = found  # the import system then takes it from sys.modules
-        return None
+        if isinstance(found, ModuleType):
+            return None
+        # a namespace object (gg.cuda, gg.backends): a spec whose loader hands it over, as a package so that
+        # its own attributes import too (torch.backends.mps)
+        return importlib.util.spec_from_loader(fullname, _Existing(found), is_package=True)
+
+
+class _Existing(importlib.abc.Loader):
+    """Loads a ``torch.x`` name as an object glassgrad already has (a namespace such as ``gg.cuda``)."""
+
+    def __init__(self, found: object) -> None:
+        self.found = found
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> object:
+        return self.found
+
+    def exec_module(self, module: object) -> None:
+        """Nothing to run: the object is ready."""
 
 
 def install() -> None:

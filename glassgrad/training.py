@@ -81,6 +81,17 @@ class History:
     def last(self) -> dict[str, float]:
         return self.records[-1] if self.records else {}
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the loss per epoch as a chart, and the first and last records."""
+        from .notebook_display import history_html
+
+        return history_html(self)
+
+    def _repr_svg_(self) -> str:
+        from .notebook_display import history_svg
+
+        return history_svg(self)
+
 
 @dataclass
 class TrainState:

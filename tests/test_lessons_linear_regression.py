@@ -55,3 +55,28 @@ def test_many_steps_approach_the_least_squares_line(document):
     slope, intercept = np.polyfit(x, y, 1)
     w0, w1 = document["lesson"]["final"]
     assert w0 == pytest.approx(intercept, abs=0.05) and w1 == pytest.approx(slope, abs=0.05)
+
+
+def test_the_seeds_update_and_gradient_descent_are_one_rule_in_float64():
+    """The seed writes w0 ← w0 + α Σ(y − h(x)), w1 ← w1 + α Σ(y − h(x))·x; the lesson shows both updates and
+    that they are w ← w − η·∂L/∂w for L = ½ Σ (y − h(x))², the engine's gradient being minus those sums."""
+    from glassgrad.trace import render
+
+    document = lesson.run(steps=1)
+    x, y = data()
+    w0, w1 = lesson.START
+    errors = y - (w0 + w1 * x)  # float64, by hand
+    gradients = {name: np.asarray(value) for name, value in document["gradients"].items()}
+    assert all(value.dtype == np.float64 for value in gradients.values())
+    assert gradients["w₀"].item() == pytest.approx(-errors.sum(), rel=1e-13)
+    assert gradients["w₁"].item() == pytest.approx(-(errors * x).sum(), rel=1e-13)
+    seed_rule = [w0 + lesson.ALPHA * errors.sum(), w1 + lesson.ALPHA * (errors * x).sum()]
+    descent = [w0 - lesson.ALPHA * gradients["w₀"].item(), w1 - lesson.ALPHA * gradients["w₁"].item()]
+    np.testing.assert_allclose(descent, seed_rule, rtol=1e-13)
+    np.testing.assert_allclose(document["lesson"]["textbook"], seed_rule, rtol=1e-13)
+    np.testing.assert_allclose([u["new"] for u in document["updates"]], seed_rule, rtol=1e-13)  # SGD's own step
+    for format in ("text", "md", "html"):
+        page = render(document, format)
+        for written in ("w₀ ← w₀ + α Σ(y − h(x))", "w₁ ← w₁ + α Σ(y − h(x))·x", "w ← w − η·∂L/∂w",
+                        "L = ½ Σ (y − h(x))²"):
+            assert written in page, (format, written)

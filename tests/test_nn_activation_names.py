@@ -20,7 +20,8 @@ from glassgrad.practice import trace_worksheet
 from glassgrad.practice.trace_steps import steps_from_trace
 
 EXPECTED = {"relu": gg.nn.ReLU, "leaky_relu": gg.nn.LeakyReLU, "sigmoid": gg.nn.Sigmoid, "tanh": gg.nn.Tanh,
-            "gelu": gg.nn.GELU, "silu": gg.nn.SiLU, "softmax": gg.nn.Softmax, "log_softmax": gg.nn.LogSoftmax}
+            "gelu": gg.nn.GELU, "silu": gg.nn.SiLU, "softmax": gg.nn.Softmax, "log_softmax": gg.nn.LogSoftmax,
+            "elu": gg.nn.ELU, "softplus": gg.nn.Softplus}
 """The names a learner types, written out by hand (the oracle for the names derived from the classes)."""
 
 

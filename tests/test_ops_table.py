@@ -19,7 +19,9 @@ import glassgrad.nn.functional as F
 from glassgrad.ops import RULES
 from glassgrad.tensor import apply
 
-POSITIVE = {"log", "sqrt", "pow"}
+POSITIVE = {"log", "sqrt", "pow", "log10", "log2", "log1p", "rsqrt"}
+DOMAINS = {"asin": np.tanh, "acos": np.tanh, "atanh": np.tanh, "acosh": lambda x: 1.1 + np.abs(x)}
+"""Rows defined on another part of the line: a map from a normal draw into it."""
 WITHOUT_LOCAL = {"where"}  # its condition is not an input: the trace cannot recompute its local derivative
 
 
@@ -39,8 +41,8 @@ def test_every_elementwise_row_declares_a_local_derivative_and_its_settings_defa
 def test_local_derivative_times_upstream_is_the_engines_contribution(op, seed):
     rng = np.random.default_rng(seed)
     shape = (3, 4)
-    inputs = [gg.tensor(np.abs(rng.normal(size=shape)) + 0.1 if op.name in POSITIVE else rng.normal(size=shape),
-                        dtype=gg.float64, requires_grad=True) for _ in op.roles]
+    into_domain = DOMAINS.get(op.name, (lambda x: np.abs(x) + 0.1) if op.name in POSITIVE else (lambda x: x))
+    inputs = [gg.tensor(into_domain(rng.normal(size=shape)), dtype=gg.float64, requires_grad=True) for _ in op.roles]
     upstream = rng.normal(size=shape)
     with gg.trace() as tape:
         out = apply(op, tuple(inputs), *(t.array for t in inputs), *op.defaults)
@@ -72,6 +74,7 @@ def _softmax(z):
 
 
 NOTATION = [  # the trace's notation → Python, applied in order
+    (r"\|([^|]+)\|", r"abs(\1)"), ("½", "0.5"), ("≥", ">="),  # |d|, Iverson brackets [|d| < 1]
     (r"log softmax\((\w+)\)ᵢ\[(\w+)ᵢ\]", r"pick(log(softmax(\1)), \2)"),
     (r"Σⱼ (\w+)ᵢⱼ·log softmax\((\w+)\)ᵢⱼ", r"rows(\1*log(softmax(\2)))"),
     (r"Σⱼ (\w+)ⱼ", r"mass(\1)"),
@@ -94,7 +97,8 @@ def evaluate(formula: str, shown: dict[str, np.ndarray]) -> np.ndarray:
         right = right.replace(symbol, f"v{number}")
     for pattern, replacement in NOTATION:
         right = re.sub(pattern, replacement, right)
-    space = {"log": np.log, "softmax": _softmax, "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "total": np.sum,
+    space = {"abs": np.abs, "sign": np.sign, "exp": np.exp,  # |d|, L1's gradient, KL with log targets
+             "log": np.log, "softmax": _softmax, "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "total": np.sum,
              "pick": lambda values, classes: values[np.arange(len(values)), classes.astype(int)],
              "rows": lambda values: values.sum(axis=1), "mass": lambda values: values.sum(axis=1, keepdims=True),
              **{name: int(value) for name, value in counts.items()}, **names}
@@ -110,6 +114,11 @@ def _distributions(rng, shape):
     return weights / weights.sum(axis=1, keepdims=True) * rng.uniform(0.5, 1.5)  # rows of mass ≠ 1 too
 
 
+def kl_div_log_target(input, target, reduction="mean"):
+    """``F.kl_div(..., log_target=True)``: its own row (the target is log-probabilities)."""
+    return F.kl_div(input, target, reduction=reduction, log_target=True)
+
+
 LOSSES = {  # case → (loss function, input maker, target maker); the row is the function's name
     "mse_loss": (F.mse_loss, lambda rng: rng.normal(size=(3, 2)), lambda rng: rng.normal(size=(3, 2))),
     "binary_cross_entropy": (F.binary_cross_entropy, lambda rng: _probabilities(rng, (4, 1)),
@@ -119,6 +128,12 @@ LOSSES = {  # case → (loss function, input maker, target maker); the row is th
     "cross_entropy": (F.cross_entropy, lambda rng: rng.normal(size=(3, 4)), lambda rng: rng.integers(0, 4, size=3)),
     "cross_entropy with probabilities": (F.cross_entropy, lambda rng: rng.normal(size=(3, 4)),
                                          lambda rng: _distributions(rng, (3, 4))),
+    "l1_loss": (F.l1_loss, lambda rng: rng.normal(size=(3, 2)), lambda rng: rng.normal(size=(3, 2))),
+    "smooth_l1_loss": (F.smooth_l1_loss, lambda rng: 2 * rng.normal(size=(4, 3)), lambda rng: rng.normal(size=(4, 3))),
+    "huber_loss": (F.huber_loss, lambda rng: 2 * rng.normal(size=(4, 3)), lambda rng: rng.normal(size=(4, 3))),
+    "kl_div": (F.kl_div, lambda rng: np.log(_distributions(rng, (3, 4))), lambda rng: _distributions(rng, (3, 4))),
+    "kl_div_log_target": (kl_div_log_target, lambda rng: np.log(_distributions(rng, (3, 4))),
+                          lambda rng: np.log(_distributions(rng, (3, 4)))),
 }
 
 

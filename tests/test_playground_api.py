@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 import glassgrad as gg
 from glassgrad.playground import create_app, training
 from glassgrad.playground.safety import MAX_BODY_BYTES, ApiError, JobStore, host_is_allowed
+from glassgrad.trace.counting import CONVENTION
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 starlette_testclient = pytest.importorskip("starlette.testclient")
@@ -107,7 +108,7 @@ def test_options_list_what_the_page_offers(client):
     assert {e["name"]: e["seeded"] for e in options["examples"]} == {"diagonal-flip": False, "mlp3": False,
                                                                        "moons": True, "custom": True}
     assert set(options["two_d"]) == {"moons", "circles", "xor", "spirals"} < set(options["datasets"])
-    assert "from 1" in options["practice_counting"]
+    assert options["counting"] == CONVENTION and "count from 1" in options["counting"]
 
 
 def test_unknown_paths_and_methods_answer_json(client):
@@ -344,7 +345,8 @@ def test_a_weight_gradient_is_explained_with_the_engines_numbers(client):
     body = {"example": "diagonal-flip", "actions": "f b b"}
     view = step(client, **body)
     data = explain(client, "dW2[1,0]", **body)
-    assert data["text"].startswith("∂L/∂W₂[1,0] = ∂L/∂ŷ[1] · A₁[0] = ")  # the trace's symbols: layer 2 makes ŷ
+    # the trace's symbols (layer 2 makes ŷ), counting from 1: the cell dW2[1,0] is row 2, column 1
+    assert data["text"].startswith("∂L/∂W₂[2,1] = ∂L/∂ŷ[2] · A₁[1] = ")
     dz, a = (term["value"] for term in data["terms"])
     assert dz == pytest.approx(view["layers"][1]["dZ"]["values"][1]) and a == pytest.approx(
         view["layers"][0]["A"]["values"][0])
@@ -422,7 +424,7 @@ def test_an_updated_weight_shows_its_update_formula(client):
     data = explain(client, "W2[1,0]", **body)
     old, lr, grad = (term["value"] for term in data["terms"])
     assert lr == pytest.approx(0.1) and data["value"] == pytest.approx(old - lr * grad, abs=1e-6)
-    assert "W₂[1,0] − η·∂L/∂W₂[1,0]" in data["text"]
+    assert data["text"].startswith("W₂[2,1] = W₂[2,1] − η·∂L/∂W₂[2,1]")  # the cell W2[1,0], counting from 1
 
 
 # --- training -------------------------------------------------------------------------------------

@@ -94,9 +94,9 @@ def test_step_through_shows_the_engines_gradient(server, page):
     assert shown_number(cell.inner_text()) == pytest.approx(expected, abs=5e-5)  # shown to 4 decimals
     assert float(cell.get_attribute("data-value")) == pytest.approx(expected, abs=1e-7)
     cell.click()
-    expect(page.locator("#explain-text")).to_have_text(re.compile(r"^∂L/∂W₂\[1,0\]"))
+    expect(page.locator("#explain-text")).to_have_text(re.compile(r"^∂L/∂W₂\[2,1\]"))  # cell dW2[1,0], from 1
     formula = page.locator("#explain-text").inner_text()
-    assert formula.startswith("∂L/∂W₂[1,0] = ∂L/∂ŷ[1] · A₁[0] = ") and formula.endswith(cell.inner_text())
+    assert formula.startswith("∂L/∂W₂[2,1] = ∂L/∂ŷ[2] · A₁[1] = ") and formula.endswith(cell.inner_text())
     assert "s_actions=f+b+b" in page.url  # the state is in the URL
     assert page.locator("#diagram line").count() == 3 * 4 + 4 * 3
     assert "4 inputs → 3 hidden neurons" in page.locator("#diagram desc").text_content()

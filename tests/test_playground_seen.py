@@ -129,7 +129,7 @@ def test_the_diagram_is_readable_and_its_numbers_explain_themselves(server, seen
     assert "dashed" in seen.locator("#diagram-legend").inner_text()
     seen.locator("#btn-forward").click()
     seen.wait_for_selector('#step-matrices [data-cell="Z1[0]"]')
-    expect(seen.locator("#step-narration")).to_contain_text("Hidden neuron 1 is off")
+    expect(seen.locator("#step-narration")).to_contain_text("Hidden neuron 2 (index 1 in code) is off (Z₁[2] < 0)")
     for _ in range(2):
         seen.locator("#btn-backward").click()
     seen.wait_for_selector('#step-matrices [data-cell="dW1[0,0]"]')
@@ -140,14 +140,14 @@ def test_the_diagram_is_readable_and_its_numbers_explain_themselves(server, seen
     node = seen.locator('#diagram .node-value[data-cell="A1[0]"]')
     node.scroll_into_view_if_needed()
     node.click()
-    expect(seen.locator("#explain-text")).to_contain_text("A₁[0]")
+    expect(seen.locator("#explain-text")).to_contain_text("A₁[1]")  # the cell A1[0], counting from 1
     assert_explanation_in_view(seen)
     seen.locator('#diagram .node-grad[data-cell="dZ1[0]"]').click()
-    expect(seen.locator("#explain-text")).to_have_text(re.compile(r"^∂L/∂Z₁\[0\]"))
+    expect(seen.locator("#explain-text")).to_have_text(re.compile(r"^∂L/∂Z₁\[1\]"))
     assert_explanation_in_view(seen)
     seen.locator('#diagram .node-grad[data-cell="dZ1[2]"]').focus()
     seen.keyboard.press("Enter")
-    expect(seen.locator("#explain-text")).to_have_text(re.compile(r"^∂L/∂Z₁\[2\]"))
+    expect(seen.locator("#explain-text")).to_have_text(re.compile(r"^∂L/∂Z₁\[3\]"))  # the cell dZ1[2], counting from 1
     screenshot(seen, "step-through")
 
 

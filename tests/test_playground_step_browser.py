@@ -133,7 +133,7 @@ def test_the_traced_2_4_4_3_network_steps_through_and_explains_itself(server, br
         cell.scroll_into_view_if_needed()
         cell.click()
         text = page.locator("#explain-text")
-        expect(text).to_contain_text("∂L/∂Z₁[2] = ∂L/∂A₁[2] · tanh'(Z₁)[2]")
+        expect(text).to_contain_text("∂L/∂Z₁[3] = ∂L/∂A₁[3] · tanh'(Z₁)[3]")  # the cell dZ1[2], counting from 1
         assert float(text.get_attribute("data-value")) == pytest.approx(expected["dz1"][2], rel=1e-4, abs=1e-7)
         shown = text.inner_text()  # every number plugged in is the one worked out here
         upstream, local = (float(part) for part in shown.split(" = ")[-2].replace("(", "").replace(")", "")

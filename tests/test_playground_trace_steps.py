@@ -198,13 +198,14 @@ def test_the_2_4_4_3_network_through_the_api(tmp_path):
         view = client.post("/api/step", json=body).json()
         reference = Reference(view)
         data = client.post("/api/step/explain", json={**body, "cell": "dZ1[2]"}).json()
-        assert data["text"].startswith("∂L/∂Z₁[2] = ∂L/∂A₁[2] · tanh'(Z₁)[2]  (tanh'(Z₁) = 1 − tanh²(Z₁) = 1 − A₁²)")
+        # the cell dZ1[2] (the code's index) is the third entry: ∂L/∂Z₁[3], counting from 1
+        assert data["text"].startswith("∂L/∂Z₁[3] = ∂L/∂A₁[3] · tanh'(Z₁)[3]  (tanh'(Z₁) = 1 − tanh²(Z₁) = 1 − A₁²)")
         upstream, local = data["terms"]
         assert upstream["value"] == pytest.approx(reference.entry("∂L/∂A₁", (2,)), rel=1e-6)
         assert local["value"] == pytest.approx(reference.entry("tanh'(Z₁)", (2,)), rel=1e-6)
         assert data["value"] == pytest.approx(upstream["value"] * local["value"], rel=1e-6)
         data = client.post("/api/step/explain", json={**body, "cell": "dZ3[1]"}).json()
-        assert data["text"].startswith("∂L/∂Z₃[1] = ŷ[1] − onehot(y)[1]")  # softmax + cross-entropy: one step
+        assert data["text"].startswith("∂L/∂Z₃[2] = ŷ[2] − onehot(y)[2]")  # softmax + cross-entropy: one step; from 1
         assert data["value"] == pytest.approx(data["terms"][0]["value"] - data["terms"][1]["value"], abs=1e-7)
         error = client.post("/api/step/explain", json={**body, "cell": "dA3[0]"}).json()["error"]
         assert "straight to ∂L/∂Z₃" in error
@@ -309,7 +310,7 @@ def test_a_network_of_other_traced_activations_steps_through(torch, name):
             assert data["value"] == pytest.approx(upstream * local, rel=1e-5, abs=1e-8)
             assert data["value"] == pytest.approx(reference[layer["Z"]["label"]].grad.numpy()[0][i], rel=1e-4,
                                                   abs=1e-7)
-        assert explain(walkthrough, f"A{number}[1]")["text"].startswith(f"A{'₁₂'[number - 1]}[1] = ")
+        assert explain(walkthrough, f"A{number}[1]")["text"].startswith(f"A{'₁₂'[number - 1]}[2] = ")  # from 1
 
 
 # --- one rule, one place ---------------------------------------------------------------------------

@@ -26,7 +26,8 @@ from glassgrad.trace.render_json import render_json
 
 F = gg.nn.functional
 ACTIVATION_LAYERS = {"tanh": gg.nn.Tanh, "sigmoid": gg.nn.Sigmoid, "gelu": gg.nn.GELU, "silu": gg.nn.SiLU,
-                     "leaky_relu": gg.nn.LeakyReLU, "relu": gg.nn.ReLU}
+                     "leaky_relu": gg.nn.LeakyReLU, "relu": gg.nn.ReLU, "elu": gg.nn.ELU,
+                     "softplus": gg.nn.Softplus}
 """The test's own choice of layers (a test may name them; the package may not)."""
 
 
@@ -44,9 +45,13 @@ def _traced(activation: str, loss: str, seed: int = 0, output_activation: bool =
     model = gg.nn.Sequential(*layers)
     model.load_state_dict({"0.weight": gg.tensor(weights["w1"]), "0.bias": gg.tensor(weights["b1"]),
                            "2.weight": gg.tensor(weights["w2"]), "2.bias": gg.tensor(weights["b2"])})
-    if loss == "mse":
+    if loss in ("mse", "l1", "smooth_l1", "huber"):
         target = gg.tensor(rng.normal(size=(1, outputs)), dtype=gg.float64)
-        loss_function = F.mse_loss
+        loss_function = {"mse": F.mse_loss, "l1": F.l1_loss, "smooth_l1": F.smooth_l1_loss,
+                         "huber": F.huber_loss}[loss]
+    elif loss == "kl":
+        target = gg.tensor(rng.dirichlet(np.ones(outputs), size=1), dtype=gg.float64)
+        loss_function = F.kl_div
     elif loss.startswith("bce"):
         target = gg.tensor([[float(rng.integers(0, 2))]], dtype=gg.float64)
         loss_function = F.binary_cross_entropy if loss == "bce" else F.binary_cross_entropy_with_logits
@@ -177,7 +182,8 @@ ACTIVATION_ROWS = sorted(name for name, row in RULES.items() if row.kind == "act
 
 @settings(max_examples=25, deadline=None)
 @given(st.sampled_from(sorted(ACTIVATION_LAYERS)),
-       st.sampled_from(["mse", "cross_entropy", "bce", "bce_logits", "ce_probabilities"]),
+       st.sampled_from(["mse", "cross_entropy", "bce", "bce_logits", "ce_probabilities", "l1", "smooth_l1", "huber",
+                        "kl"]),
        st.integers(0, 10_000))
 def test_any_activation_and_loss_gives_recomputable_steps(activation, loss, seed):
     """Property: for random weights, every step of every such network has a rule that gives the trace's number."""
@@ -210,3 +216,15 @@ def test_cross_entropy_s_shown_gradient_is_its_gradient():
             shown = [quantities[symbol.format(target="y")] for symbol in form.shown_in_gradient]
             np.testing.assert_allclose(form.shown_gradient_value(*shown), form.gradient_value(logits, target),
                                        rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("loss", ["l1", "smooth_l1", "huber", "kl"])
+@pytest.mark.parametrize("activation", ["elu", "softplus"])
+def test_the_issue_11_losses_and_activations_give_recomputable_steps(activation, loss):
+    document, *_ = _traced(activation, loss, 7, output_activation=False)
+    steps = steps_from_trace(document)
+    assert any("L = " in step.formula for step in steps)
+    for step in steps:
+        assert step.recompute is not None, step.formula
+        np.testing.assert_allclose(step.recompute(*step.inputs.values()), step.output, rtol=1e-10, atol=1e-12,
+                                   err_msg=step.formula)

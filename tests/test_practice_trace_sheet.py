@@ -335,16 +335,17 @@ def test_relu_backward_step_takes_its_pre_activation_from_the_forward_pass():
             assert not blanked & set(steps[name].inputs)
 
 
-def test_every_rule_of_the_mlp3_trace_is_the_engine_s_own():
-    document = lesson("mlp3")
-    for step in steps_from_trace(document):
+@pytest.mark.parametrize("part", ["given values", "real network"])
+def test_every_rule_of_the_mlp3_trace_is_the_engine_s_own(part):
+    document = lesson("mlp3")  # the lesson's form (backward from the given ∂L/∂Z₃), and the real network beside it
+    for step in steps_from_trace(document if part == "given values" else document["real_network"]):
         assert step.recompute is not None, step.formula  # linear, ReLU, softmax, cross-entropy and their gradients
         np.testing.assert_allclose(step.recompute(*step.inputs.values()), step.output, rtol=1e-6, atol=1e-7,
                                    err_msg=step.formula)
 
 
 def test_rounded_sheet_from_the_mlp3_trace_accepts_what_the_shown_numbers_give():
-    steps = steps_from_trace(lesson("mlp3"))
+    steps = steps_from_trace(lesson("mlp3")["real_network"])  # its softmax is no short decimal: a rounded sheet
     for seed in range(8):
         worksheet = trace_worksheet(steps, 8, seed)
         assert worksheet.rounded and worksheet.places == 4

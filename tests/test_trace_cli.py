@@ -32,7 +32,9 @@ def test_text_goes_to_the_terminal_and_ops_adds_the_op_level(capsys):
 
 def test_json_to_stdout_is_parseable(capsys):
     assert main(["trace", "mlp3", "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out)["loss"]["name"] == "cross_entropy"
+    document = json.loads(capsys.readouterr().out)
+    assert document["lesson"]["output_gradient"] == [0.5, -0.5, 0.0]
+    assert document["real_network"]["loss"]["name"] == "cross_entropy"
 
 
 @pytest.mark.parametrize("argv, message", [

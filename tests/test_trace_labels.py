@@ -1,5 +1,6 @@
 """A trace step's label never reads as two numbers ("2. 2 (Linear)"): the step number, then the layer
-as its model indexes it ("3. Linear [2]"); an HTML trace and a graph fit a phone-width page."""
+as its model indexes it, marked as the code's index ("3. Linear (model[2] in code)"); an HTML trace and a
+graph fit a phone-width page."""
 
 from __future__ import annotations
 
@@ -23,9 +24,10 @@ def _tape():
 def test_step_labels_name_the_layer_by_its_index_in_the_model():
     document = _tape().describe()
     labels = [row.step for block in blocks(document) if isinstance(block, Steps) for row in block.rows]
-    assert labels[:3] == ["1. Linear [0]", "2. ReLU [1]", "3. Linear [2]"]
+    assert labels[:3] == ["1. Linear (model[0] in code)", "2. ReLU (model[1] in code)", "3. Linear (model[2] in code)"]
     assert not any(re.match(r"^\d+\. \d", label) for label in labels), labels
-    assert "2. ReLU [1]" in render_text(document, width=120)
+    text = render_text(document, width=120)  # the terminal writes the code's index under the step's name
+    assert re.search(r"│ 2\. ReLU +│.*\n│ \(model\[1\] in code\) *│", text), text
 
 
 def test_an_html_trace_and_its_graph_fit_a_phone(tmp_path):

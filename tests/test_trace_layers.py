@@ -83,7 +83,7 @@ def test_a_multi_op_module_is_one_step_whose_gradients_match_the_engine():
     document = tape.describe()
     assert [step["kind"] for step in document["forward"]] == ["linear", "module", "activation", "op"]
     norm_step = document["forward"][1]
-    assert norm_step["formula"] == "N₁ = BatchNorm1d(Z₁)" and norm_step["layer"] == "BatchNorm1d [1]"
+    assert norm_step["formula"] == "N₁ = BatchNorm1d(Z₁)" and norm_step["layer"] == "BatchNorm1d (model[1] in code)"
     assert len(norm_step["ops"]) > 1
     assert document["symbols"]["1.weight"] == "γ₁" and document["symbols"]["1.bias"] == "β₁"
     assert "t₇ = t₆·γ₁" in norm_step["ops"] and norm_step["ops"][-1] == "N₁ = t₇ + β₁"

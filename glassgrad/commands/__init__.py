@@ -6,7 +6,7 @@ inside the command functions.
 
 from typing import Any
 
-COMMAND_MODULES = ["engine", "train", "serve", "practice", "glassbox"]
+COMMAND_MODULES = ["engine", "train", "serve", "practice", "glassbox", "learn", "landscape", "notebook", "export"]
 
 
 def switch(name: str, help: str) -> Any:

@@ -95,9 +95,29 @@ def trace(
     format: str = typer.Option("text", "--format", "-f", help="text, md, html or json (json keeps full precision)"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="write to this file instead of the terminal"),
     ops: bool = switch("--ops", "also show every primitive op, forward and backward"),
+    scalar: bool = switch("--scalar", "every number a box with its value and gradient, as micrograd draws it "
+                          "(networks of up to 40 parameters; --format svg, html or json)"),
 ) -> None:
     """Trace a worked example: every forward value, local derivative, gradient and update."""
+    if scalar:
+        if ops:
+            raise CommandError("--ops and --scalar are two views: the scalar view already shows every operation")
+        _show_scalar(name, format, out)
+        return
     _show(_lesson_document(name), _check_format(format), out, ops)
+
+
+def _show_scalar(name: str, format: str, out: Optional[Path]) -> None:
+    """``trace NAME --scalar``: the scalar view printed, or written to ``out`` atomically."""
+    from ..trace.scalar import FORMATS, render_scalar
+
+    if format not in FORMATS:
+        raise CommandError(f"--scalar draws boxes: give --format {', '.join(FORMATS)}, got {format!r}")
+    text = render_scalar(_lesson_document(name), format)
+    if out is None:
+        typer.echo(text)
+        return
+    _write(out, text)
 
 
 def gradcheck(

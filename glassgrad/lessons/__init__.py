@@ -4,7 +4,8 @@ Each worked example returns a trace document (:func:`glassgrad.trace.layers.desc
 extended with its summary and explanation, ready for any renderer:
 
 * ``diagonal-flip`` (:mod:`.diagonal_flip`): the 4→3→4 ReLU network of the seed lessons;
-* ``mlp3`` (:mod:`.mlp3`): a 3-layer MLP with softmax + cross-entropy;
+* ``mlp3`` (:mod:`.mlp3`): the lesson's 3-layer MLP with softmax + cross-entropy, from the given
+  ``ŷ = [0.5, 0.5, 0]`` back to ``∂L/∂W₁`` (the ``[a | 1]`` layout), and a real network beside it;
 * ``linear-regression`` (:mod:`.linear_regression`): batch gradient descent on a line.
 
 Also here: :class:`Diagnostics` (a ``gg.fit`` callback: per-layer gradient norms, update-to-weight
@@ -24,7 +25,8 @@ from .worked_step import traced_step
 
 LESSONS = {
     "diagonal-flip": ("glassgrad.lessons.diagonal_flip", "the 4→3→4 ReLU network of the lessons, 31 parameters"),
-    "mlp3": ("glassgrad.lessons.mlp3", "a 3-layer MLP with ReLU, softmax and cross-entropy"),
+    "mlp3": ("glassgrad.lessons.mlp3", "the lesson's 3-layer MLP: ŷ = [0.5, 0.5, 0] back to ∂L/∂W₁, softmax and "
+                                       "cross-entropy"),
     "linear-regression": ("glassgrad.lessons.linear_regression",
                           "univariate linear regression by batch gradient descent"),
 }

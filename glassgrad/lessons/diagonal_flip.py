@@ -35,6 +35,7 @@ from ..nn import Linear, ReLU, Sequential
 from ..nn.functional import linear, mse_loss
 from ..optim import SGD
 from ..tensor import Tensor, float64
+from ..trace import counting
 from ..trace.numbers import PRECISION_NOTE
 from .worked_step import traced_step
 
@@ -44,6 +45,11 @@ LEARNING_RATE = 0.1
 TARGET_LOSS = 0.001
 MAX_STEPS = 10_000
 TIMING_REPEATS = 5
+
+OFF_UNIT = 1
+"""The code's index of the hidden unit ReLU switches off (hidden unit 2: ``Z₁ = [0.5, −0.3, 0.2]``)."""
+ZERO_PIXEL = 1
+"""The code's index of the input pixel that is 0 (pixel 2 of ``x = [1, 0, 1, 1]``)."""
 
 LESSON_WEIGHTS = {
     "0.weight": [[0.2, -0.1, 0.1, 0.2],
@@ -118,8 +124,13 @@ def run(learning_rate: float = LEARNING_RATE, target_loss: float = TARGET_LOSS) 
         "then ŷ = W₂·A₁ + b₂ and the mean squared error L.",
         "The backward pass starts from ∂L/∂ŷ = 2(ŷ − y)/4 and applies the chain rule layer by layer: "
         "each weight's gradient is the upstream gradient times the input that weight multiplied. "
-        "The switched-off hidden unit passes no gradient back (ReLU'(Z) = 0 there), so its row of ∂L/∂W₁ "
-        "is zero, and so is the column that meets the input pixel x₂ = 0.",
+        f"The switched-off {counting.ordinal_with_code('hidden unit', OFF_UNIT)} passes no gradient back "
+        f"(ReLU'(Z) = 0 there), so {counting.ordinal('row', OFF_UNIT)} of ∂L/∂W₁ is zero "
+        f"({counting.entry('∂L/∂W₁', (OFF_UNIT, 'j'))} = 0 for every j), and so is "
+        f"{counting.ordinal('column', ZERO_PIXEL)}, "
+        f"the one that meets the input {counting.ordinal('pixel', ZERO_PIXEL)}, "
+        f"{counting.entry('X', (ZERO_PIXEL,))} = 0: for example "
+        f"{counting.entry_with_code('∂L/∂W₁', (OFF_UNIT, 0))} = 0.",
         f"Gradient descent then moves every parameter against its gradient, θ ← θ − η·∂L/∂θ with η = "
         f"{learning_rate:g}: the loss drops from {loss.item():.4f} to {new_loss:.4f}.",
     ]

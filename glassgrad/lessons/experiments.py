@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..io import write_atomically
+from ..trace import counting
 from ..trace.numbers import PRECISION_NOTE
 
 LEARNING_RATES = (0.001, 0.1, 1.0, 10.0)
@@ -301,7 +302,8 @@ def zero_grad(steps: int = 60, lr: float = 0.5, seed: int = 0) -> Experiment:
     axes[1].legend(loc="center right")
     labels = list(results)
     marks = sorted({0, 1, 2, 5, 10, steps // 2, steps - 1})
-    rows = [[str(step + 1)] + [results[label][key][step] for label in labels for key in ("losses", "grad_norms")]
+    rows = [[str(counting.number(step))]
+            + [results[label][key][step] for label in labels for key in ("losses", "grad_norms")]
             for step in marks if step < steps]
     return Experiment(
         "zero-grad", "Zeroing gradients: with and without optimizer.zero_grad()",

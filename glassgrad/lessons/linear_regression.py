@@ -30,7 +30,7 @@ from ..data import linear_regression_1d
 from ..nn.functional import mse_loss
 from ..optim import SGD
 from ..tensor import Tensor, float64
-from ..trace import trace
+from ..trace import counting, trace
 
 N_SAMPLES = 5
 ALPHA = 0.05
@@ -76,7 +76,8 @@ def run(alpha: float = ALPHA, steps: int = STEPS, n_samples: int = N_SAMPLES, se
     errors = targets - h
     textbook = (old[0] + alpha * errors.sum(), old[1] + alpha * (errors * inputs).sum())
     backprop = (w0.item(), w1.item())
-    rows = [[str(j + 1), inputs[j], targets[j], h[j], errors[j], errors[j] * inputs[j]] for j in range(len(h))]
+    rows = [[str(counting.number(j)), inputs[j], targets[j], h[j], errors[j], errors[j] * inputs[j]]
+            for j in range(len(h))]
     rows.append(["Σ", inputs.sum(), targets.sum(), h.sum(), errors.sum(), (errors * inputs).sum()])
     comparison = [
         ["w₀", "w₀ + α Σ(y − h(x))", textbook[0], gradients[0], "w₀ − α·∂L/∂w₀", backprop[0]],
@@ -114,7 +115,7 @@ def run(alpha: float = ALPHA, steps: int = STEPS, n_samples: int = N_SAMPLES, se
         "The textbook writes batch gradient descent for a line as w₀ ← w₀ + α Σ(y − h(x)) and "
         "w₁ ← w₁ + α Σ(y − h(x))·x. Backprop computes ∂L/∂w for L = ½ Σ (y − h(x))², and "
         "∂L/∂w₀ = −Σ(y − h(x)), ∂L/∂w₁ = −Σ(y − h(x))·x: the same sums with the opposite sign, so "
-        "w − α·∂L/∂w is exactly the textbook rule.",
+        "gradient descent, w ← w − η·∂L/∂w with η = α, is exactly the textbook rule.",
         "Scale: with the mean squared error (1/N) Σ (y − h)² the gradient is 2/N times larger; the same "
         f"steps then need a learning rate η = α·N/2 = {alpha * len(h) / 2:g}.",
         "Where a gradient reaches w₀ (a single number) from all N samples, the engine sums the N "

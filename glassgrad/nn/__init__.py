@@ -7,14 +7,26 @@
 """
 
 from . import functional, init, utils
-from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from .architecture import architecture, from_architecture, mlp
+from .attention import MultiheadAttention
 from .container import Residual, Sequential
 from .dropout import Dropout
 from .flatten import Flatten
 from .hooks import RemovableHandle, register_module_forward_hook, register_module_forward_pre_hook
 from .linear import Identity, Linear
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .lists import ModuleDict, ModuleList, ParameterDict, ParameterList
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from .module import Module
 from .normalization import BatchNorm1d, LayerNorm
 from .parameter import Parameter
@@ -25,4 +37,6 @@ __all__ = [
     "RemovableHandle", "Residual", "Sequential", "SiLU", "Sigmoid", "Softmax", "Tanh", "architecture",
     "from_architecture", "functional", "init", "mlp", "register_module_forward_hook",
     "register_module_forward_pre_hook", "utils",
+    "ELU", "HuberLoss", "KLDivLoss", "L1Loss", "ModuleDict", "ModuleList", "ParameterDict", "ParameterList",
+    "SmoothL1Loss", "Softplus", "MultiheadAttention",
 ]

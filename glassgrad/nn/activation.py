@@ -11,6 +11,8 @@ Sigmoid        ``σ(z) = 1/(1 + e⁻ᶻ)``          ``σ(z)·(1 − σ(z))``
 Tanh           ``tanh z``                      ``1 − tanh²z``
 GELU           ``z·Φ(z)`` (Φ: normal CDF)      ``Φ(z) + z·Φ'(z)`` (or of the tanh form)
 SiLU           ``z·σ(z)``                      ``σ(z)·(1 + z·(1 − σ(z)))``
+ELU            ``z if z > 0 else α(eᶻ − 1)``   ``1 if z > 0 else α·eᶻ``
+Softplus       ``(1/β)·ln(1 + e^(βz))``        ``σ(βz)`` (1 where ``βz > threshold``)
 Softmax        ``eᶻ / Σ eᶻ`` along ``dim``     ``∂L/∂z = s ⊙ (∂L/∂s − Σ ∂L/∂s ⊙ s)``
 LogSoftmax     ``z − logsumexp(z)``            ``∂L/∂z = ∂L/∂out − softmax(z)·Σ ∂L/∂out``
 =============  ==============================  ==========================================
@@ -26,7 +28,7 @@ from typing import Any
 
 from ..functions import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from ..tensor import Tensor
-from .functional import gelu, gelu_approximation, silu
+from .functional import _finite_number, elu, gelu, gelu_approximation, silu, softplus
 from .module import Module
 
 
@@ -110,3 +112,34 @@ class LogSoftmax(Softmax):
 
     def forward(self, input: Tensor) -> Tensor:
         return log_softmax(input, self.dim)
+
+
+class ELU(Module):
+    """``z`` where ``z > 0``, else ``α·(eᶻ − 1)``: smooth for negative inputs, saturating at ``−α``."""
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__()
+        self.alpha = _finite_number(alpha, "ELU", "alpha")
+
+    def forward(self, input: Tensor) -> Tensor:
+        return elu(input, self.alpha)
+
+    def config(self) -> dict[str, Any]:
+        return {"alpha": self.alpha}
+
+
+class Softplus(Module):
+    """``(1/β)·ln(1 + e^(β·z))``, a smooth ReLU (the identity where ``β·z > threshold``)."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta = _finite_number(beta, "Softplus", "beta")
+        self.threshold = _finite_number(threshold, "Softplus", "threshold")
+        if self.beta == 0:
+            raise ValueError("Softplus: beta must be nonzero (the curve is (1/beta)·ln(1 + exp(beta·z))); got 0")
+
+    def forward(self, input: Tensor) -> Tensor:
+        return softplus(input, self.beta, self.threshold)
+
+    def config(self) -> dict[str, Any]:
+        return {"beta": self.beta, "threshold": self.threshold}

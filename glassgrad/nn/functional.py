@@ -1,9 +1,11 @@
 """Functional forms of layers and losses (``gg.nn.functional``, imported as ``F``).
 
 Losses follow PyTorch's definitions and reductions (``"mean"`` by default, ``"sum"``,
-``"none"``). ``mse_loss``, ``cross_entropy``, ``binary_cross_entropy`` and
-``binary_cross_entropy_with_logits`` are single fused ops of :mod:`glassgrad.ops` (stable, and
-one graph node each); ``nll_loss`` is composed from primitives.
+``"none"``). ``mse_loss``, ``cross_entropy``, ``binary_cross_entropy``,
+``binary_cross_entropy_with_logits``, ``l1_loss``, ``smooth_l1_loss``, ``huber_loss`` and ``kl_div``
+are single fused ops of :mod:`glassgrad.ops` (stable, and one graph node each, with written
+formulas a trace shows); ``nll_loss`` is composed from primitives, and so is
+``scaled_dot_product_attention`` (:mod:`glassgrad.nn.attention`).
 
 >>> import glassgrad as gg
 >>> import glassgrad.nn.functional as F
@@ -18,6 +20,7 @@ import numpy as np
 from .. import ops
 from ..arguments import shape_text
 from ..creation import as_tensor
+from ..creation import one_hot as one_hot
 from ..functions import linear as linear
 from ..functions import log_softmax as log_softmax
 from ..functions import relu as relu
@@ -25,6 +28,7 @@ from ..functions import sigmoid as sigmoid
 from ..functions import softmax as softmax
 from ..functions import tanh as tanh
 from ..tensor import Tensor, apply
+from .attention import scaled_dot_product_attention as scaled_dot_product_attention
 from .dropout import dropout as dropout
 from .normalization import batch_norm as batch_norm
 from .normalization import layer_norm as layer_norm
@@ -170,3 +174,103 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, reduction: s
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     logits, target = _float_pair(input, target, "binary_cross_entropy_with_logits")
     return apply(ops.BCE_WITH_LOGITS, (logits, target), logits.array, target.array, reduction)
+
+
+# --- issue 11: ELU, Softplus, L1 / smooth L1 / Huber / KL losses ------------------------------
+
+def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """``x`` where ``x > 0``, else ``α·(eˣ − 1)``; local derivative 1, or ``α·eˣ`` (``α`` at the kink x = 0)."""
+    input = _floating(input, "elu")
+    return apply(ops.ELU, (input,), input.array, _finite_number(alpha, "elu", "alpha"))
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``(1/β)·ln(1 + e^(β·x))``, a smooth ReLU; the identity where ``β·x > threshold`` (as PyTorch).
+
+    Local derivative ``σ(β·x)`` (1 above the threshold).
+    """
+    input = _floating(input, "softplus")
+    beta = _finite_number(beta, "softplus", "beta")
+    if beta == 0:
+        raise ValueError("softplus: beta must be nonzero (the curve is (1/beta)·ln(1 + exp(beta·x))); got 0")
+    return apply(ops.SOFTPLUS, (input,), input.array, beta, _finite_number(threshold, "softplus", "threshold"))
+
+
+def _finite_number(value: object, name: str, argument: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value):
+        raise TypeError(f"{name}: {argument} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _pair_loss(row: ops.Op, input: Tensor, target: Tensor, reduction: str) -> Tensor:
+    return apply(row, (input, target), input.array, target.array, reduction,
+                 (input._requires_grad, target._requires_grad))
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Mean absolute error ``(1/n) Σ |ŷ − y|``; gradient ``sign(ŷ − y)/n`` (0 at the kink ŷ = y, as PyTorch)."""
+    _check_reduction(reduction, "l1_loss")
+    input, target = _float_pair(input, target, "l1_loss")
+    return _pair_loss(ops.L1_LOSS, input, target, reduction)
+
+
+def _scaled_unit_loss(row: ops.Op, input: Tensor, target: Tensor, reduction: str, scale: float,
+                      factor: float) -> Tensor:
+    """``factor · row(input/scale, target/scale)``: a smooth L1 or Huber loss from its unit row."""
+    if scale == 1:
+        return _pair_loss(row, input, target, reduction)
+    return _pair_loss(row, input / scale, target / scale, reduction) * factor
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """Smooth L1: ``½d²/β`` where ``|d| < β``, else ``|d| − ½β`` (``d = ŷ − y``); gradient ``clamp(d/β, −1, 1)``.
+
+    Quadratic near 0, linear beyond β, so one outlier cannot dominate. Its gradient is continuous;
+    the second derivative jumps at ``|d| = β``. ``β = 0`` is the L1 loss (as in PyTorch). The row is
+    written at β = 1; another β is ``β·smooth_l1(ŷ/β, y/β)``, and the trace shows those two scalings.
+    """
+    _check_reduction(reduction, "smooth_l1_loss")
+    input, target = _float_pair(input, target, "smooth_l1_loss")
+    beta = _finite_number(beta, "smooth_l1_loss", "beta")
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0 (the width of the quadratic part), got {beta:g}")
+    if beta == 0:
+        return _pair_loss(ops.L1_LOSS, input, target, reduction)
+    return _scaled_unit_loss(ops.SMOOTH_L1_LOSS, input, target, reduction, beta, beta)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """Huber: ``½d²`` where ``|d| < δ``, else ``δ·(|d| − ½δ)`` (``d = ŷ − y``); gradient ``clamp(d, −δ, δ)``.
+
+    ``huber(δ) = δ·smooth_l1(β = δ)``. The gradient is continuous; the second derivative jumps at
+    ``|d| = δ``. The row is written at δ = 1; another δ is ``δ²·huber(ŷ/δ, y/δ)``.
+    """
+    _check_reduction(reduction, "huber_loss")
+    input, target = _float_pair(input, target, "huber_loss")
+    delta = _finite_number(delta, "huber_loss", "delta")
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be > 0 (where the loss turns from quadratic to linear), "
+                         f"got {delta:g}")
+    return _scaled_unit_loss(ops.HUBER_LOSS, input, target, reduction, delta, delta * delta)
+
+
+KL_REDUCTIONS = (*REDUCTIONS, "batchmean")
+
+
+def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """KL divergence ``Σ y·(ln y − x)`` of log-probabilities ``x`` (e.g. from ``log_softmax``) from targets ``y``.
+
+    ``log_target=True``: the target is given as log-probabilities ``t`` too, ``Σ eᵗ·(t − x)``.
+    ``reduction="batchmean"`` divides the sum by the batch size (the KL divergence per sample,
+    what the maths means); ``"mean"`` divides by the number of entries, as PyTorch does.
+    Gradient: ``∂L/∂x = −y`` (over the count).
+    """
+    if reduction not in KL_REDUCTIONS:
+        raise ValueError(f"kl_div: reduction must be one of {KL_REDUCTIONS}, got {reduction!r}")
+    input, target = _float_pair(input, target, "kl_div")
+    row = ops.KL_DIV_LOG_TARGET if log_target else ops.KL_DIV
+    if reduction != "batchmean":
+        return _pair_loss(row, input, target, reduction)
+    total = _pair_loss(row, input, target, "sum")
+    return total / input.shape[0] if input.ndim else total

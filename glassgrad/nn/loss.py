@@ -1,7 +1,8 @@
 """Loss modules: objects wrapping the loss functions of :mod:`glassgrad.nn.functional`.
 
 ``loss_fn = gg.nn.CrossEntropyLoss()`` then ``loss_fn(model(x), y)``. Each takes
-``reduction="mean"`` (the default), ``"sum"`` or ``"none"`` (one loss per item), as in PyTorch.
+``reduction="mean"`` (the default), ``"sum"`` or ``"none"`` (one loss per item), as in PyTorch
+(``KLDivLoss`` also ``"batchmean"``). ``d = ŷ − y`` below.
 
 =====================  ==========================================  =============================
 module                 loss (mean reduction)                       gradient
@@ -11,6 +12,10 @@ CrossEntropyLoss       ``−(1/N) Σᵢ log softmax(zᵢ)[yᵢ]``           ``(s
 NLLLoss                ``−(1/N) Σᵢ input[i, yᵢ]``                  ``−onehot(y)/N``
 BCELoss                ``−mean(y·log p + (1 − y)·log(1 − p))``     ``(p − y)/(p(1 − p)·n)``
 BCEWithLogitsLoss      BCELoss of ``σ(z)``, computed stably         ``(σ(z) − y)/n``
+L1Loss                 ``(1/n) Σ |ŷ − y|``                         ``sign(ŷ − y)/n``
+SmoothL1Loss           ``½d²/β`` where ``|d| < β``, else ``|d| − ½β``  ``clamp(d/β, −1, 1)/n``
+HuberLoss              ``½d²`` where ``|d| < δ``, else ``δ(|d| − ½δ)``  ``clamp(d, −δ, δ)/n``
+KLDivLoss              ``(1/n) Σ y·(ln y − x)`` (x: log-probs)     ``−y/n``
 =====================  ==========================================  =============================
 
 >>> import glassgrad as gg
@@ -72,3 +77,58 @@ class BCEWithLogitsLoss(_Loss):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy_with_logits(input, target, self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error ``(1/n) Σ |ŷ − y|`` between predictions and targets of the same shape."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.l1_loss(input, target, self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """Quadratic for errors below ``beta``, linear beyond (``F.smooth_l1_loss``)."""
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.beta = F._finite_number(beta, "SmoothL1Loss", "beta")
+        if self.beta < 0:
+            raise ValueError(f"SmoothL1Loss: beta must be >= 0, got {self.beta:g}")
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.smooth_l1_loss(input, target, self.reduction, self.beta)
+
+    def config(self) -> dict[str, Any]:
+        return {"reduction": self.reduction, "beta": self.beta}
+
+
+class HuberLoss(_Loss):
+    """``½d²`` for errors below ``delta``, ``δ·(|d| − ½δ)`` beyond (``F.huber_loss``)."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.delta = F._finite_number(delta, "HuberLoss", "delta")
+        if self.delta <= 0:
+            raise ValueError(f"HuberLoss: delta must be > 0, got {self.delta:g}")
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.huber_loss(input, target, self.reduction, self.delta)
+
+    def config(self) -> dict[str, Any]:
+        return {"reduction": self.reduction, "delta": self.delta}
+
+
+class KLDivLoss(Module):
+    """KL divergence of log-probabilities from targets (``F.kl_div``); ``"batchmean"``: the per-sample KL."""
+
+    def __init__(self, reduction: str = "mean", log_target: bool = False) -> None:
+        super().__init__()
+        if reduction not in F.KL_REDUCTIONS:
+            raise ValueError(f"KLDivLoss: reduction must be one of {F.KL_REDUCTIONS}, got {reduction!r}")
+        self.reduction, self.log_target = reduction, bool(log_target)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.kl_div(input, target, self.reduction, self.log_target)
+
+    def config(self) -> dict[str, Any]:
+        return {"reduction": self.reduction, "log_target": self.log_target}

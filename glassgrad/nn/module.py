@@ -309,6 +309,20 @@ class Module:
     def float(self) -> Module:
         return self.to(np.float32)
 
+    def half(self) -> Module:
+        return self.to(np.float16)
+
+    def cpu(self) -> Module:
+        """The module itself: its tensors already live on the CPU, glassgrad's only device."""
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """Refused with one line: glassgrad has no GPU (``model.to(device)`` with a device chosen at run time works)."""
+        from ..device import check_device
+
+        check_device("cuda" if device is None or isinstance(device, int) else device)
+        return self
+
     # --- saving and loading ------------------------------------------------------------------
 
     def _state_items(self) -> Iterator[tuple[str, Tensor]]:
@@ -416,4 +430,10 @@ class Module:
             trainable = self.num_parameters(trainable_only=True)
             out.append(f"Total parameters: {total:,}" + ("" if trainable == total else f" (trainable: {trainable:,})"))
         return "\n".join(out)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the layers with their parameter counts (see :mod:`glassgrad.notebook_display`)."""
+        from ..notebook_display import module_html
+
+        return module_html(self)
 

@@ -59,3 +59,12 @@ def check_count(label: str, value: Any, low: int = 1) -> int:
     if value < low:
         raise ValueError(f"Invalid {label}: {value} (must be a whole number >= {low})")
     return int(value)
+
+
+def check_betas(betas: Any) -> tuple[float, float]:
+    """``betas`` as a pair of floats in [0, 1) (Adam's family: the decay of the two running averages)."""
+    if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+        raise TypeError(f"betas must be a pair of numbers (beta1, beta2) such as (0.9, 0.999), not {betas!r}")
+    first, second = (check_number(f"beta parameter at index {index}", beta, 0.0, 1.0)
+                     for index, beta in enumerate(betas))
+    return first, second

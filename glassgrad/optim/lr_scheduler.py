@@ -19,6 +19,7 @@ step for step.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -86,6 +87,10 @@ class LRScheduler:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Resume from :meth:`state_dict`'s output."""
         self.__dict__.update({key: value for key, value in state_dict.items() if key not in self._unsaved})
+
+    def _lrs_at_start(self) -> list[float]:
+        """The lrs of epoch 0 from the starting lrs alone (``SequentialLR`` restarts a schedule with them)."""
+        return list(self.base_lrs)
 
 
 class StepLR(LRScheduler):
@@ -214,5 +219,293 @@ class LambdaLR(LRScheduler):
             for function, base in zip(self.lr_lambdas, self.base_lrs)
         ]
 
+    def _lrs_at_start(self) -> list[float]:
+        return self.get_lr()
 
-__all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "StepLR"]
+
+# --- issue 11: LinearLR, SequentialLR, OneCycleLR, ReduceLROnPlateau ---------------------------
+
+
+class LinearLR(LRScheduler):
+    """Scale the lr linearly from ``start_factor``·η₀ to ``end_factor``·η₀ over ``total_iters`` epochs.
+
+    ``ηₑ = η₀ · (f₀ + (f₁ − f₀)·min(e, total_iters)/total_iters)``, the usual warm-up; computed,
+    like PyTorch, as a ratio to the current lr so that other changes to ``group["lr"]`` carry on.
+
+    >>> import glassgrad as gg
+    >>> opt = gg.optim.SGD([gg.zeros(1, requires_grad=True)], lr=1.0)
+    >>> warmup = LinearLR(opt, start_factor=0.25, total_iters=3)
+    >>> lrs = [warmup.get_last_lr()[0]]
+    >>> for _ in range(4):
+    ...     warmup.step()
+    ...     lrs.append(round(warmup.get_last_lr()[0], 6))
+    >>> lrs
+    [0.25, 0.5, 0.75, 1.0, 1.0]
+    """
+
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
+                 total_iters: int = 5, last_epoch: int = -1) -> None:
+        self.start_factor = check_number("start_factor", start_factor, 0.0, 1.0, low_included=False,
+                                         high_included=True)
+        self.end_factor = check_number("end_factor", end_factor, 0.0, 1.0, high_included=True)
+        self.total_iters = check_count("total_iters", total_iters)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0:
+            return [lr * self.start_factor for lr in self._current_lrs()]
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return self._current_lrs()
+        change = self.end_factor - self.start_factor
+        ratio = 1 + change / (self.total_iters * self.start_factor + (self.last_epoch - 1) * change)
+        return [lr * ratio for lr in self._current_lrs()]
+
+    def _lrs_at_start(self) -> list[float]:
+        return [base * self.start_factor for base in self.base_lrs]
+
+
+class SequentialLR(LRScheduler):
+    """Run ``schedulers`` one after another, switching at the epochs in ``milestones``.
+
+    ``SequentialLR(opt, [LinearLR(opt, 0.1, total_iters=5), CosineAnnealingLR(opt, T_max=45)],
+    milestones=[5])``: five epochs of warm-up, then a cosine decay that starts again from the
+    starting lr (each scheduler is restarted at its milestone, as in PyTorch).
+    """
+
+    _unsaved = ("optimizer", "_schedulers")
+
+    def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler], milestones: Sequence[int],
+                 last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer; pass e.g. gg.optim.SGD(...)")
+        schedulers = list(schedulers)
+        if not schedulers:
+            raise ValueError("SequentialLR expects at least one scheduler, but got none")
+        for position, scheduler in enumerate(schedulers):
+            if isinstance(scheduler, ReduceLROnPlateau) or not isinstance(scheduler, LRScheduler):
+                raise TypeError(f"SequentialLR: the scheduler at index {position} is a {type(scheduler).__name__}; "
+                                "it takes schedules stepped without arguments (not ReduceLROnPlateau)")
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(f"SequentialLR: the scheduler at index {position} belongs to another optimizer; "
+                                 "build every scheduler on the same optimizer")
+        milestones = [check_count("milestone", milestone, 0) for milestone in milestones]
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"SequentialLR expects one milestone fewer than schedulers, but got {len(schedulers)} "
+                             f"schedulers and {len(milestones)} milestones")
+        self.optimizer = optimizer
+        self._schedulers, self._milestones = schedulers, milestones
+        self.last_epoch = last_epoch + 1
+        for group in optimizer.param_groups:  # undo what building the schedulers did
+            group["lr"] = group["initial_lr"]
+        for scheduler in schedulers:
+            scheduler.last_epoch -= 1
+        first = schedulers[bisect.bisect_right(milestones, 0)]
+        first._step_count, first._is_initial = 0, True
+        first.step()
+        first._is_initial = False
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self._last_lr = first.get_last_lr()
+
+    def step(self) -> None:
+        self.last_epoch += 1
+        index = bisect.bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[index]
+        if index > 0 and self._milestones[index - 1] == self.last_epoch:  # its first epoch: start it afresh
+            scheduler.last_epoch = 0
+            for group, lr in zip(self.optimizer.param_groups, scheduler._lrs_at_start()):
+                group["lr"] = lr
+            scheduler._last_lr = scheduler._current_lrs()
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "_schedulers": [scheduler.state_dict() for scheduler in self._schedulers]}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict({key: value for key, value in state_dict.items() if key != "_schedulers"})
+        for scheduler, saved in zip(self._schedulers, state_dict["_schedulers"]):
+            scheduler.load_state_dict(saved)
+
+
+def _per_group(name: str, optimizer: Optimizer, value: Any) -> list[float]:
+    """One number per parameter group: ``value`` itself for all, or a list with one per group."""
+    groups = len(optimizer.param_groups)
+    if isinstance(value, (list, tuple)):
+        if len(value) != groups:
+            raise ValueError(f"expected {groups} values for {name} (one per parameter group), got {len(value)}")
+        return [check_number(name, item) for item in value]
+    return [check_number(name, value)] * groups
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (Smith & Topin, 2018): warm up to ``max_lr``, then anneal far below the start.
+
+    Step it after every *batch* (``total_steps`` = epochs × batches per epoch). The lr starts at
+    ``max_lr/div_factor``, rises to ``max_lr`` over the first ``pct_start`` of the steps, then
+    falls to ``start/final_div_factor``; with ``three_phase=True`` it first comes back down to the
+    start symmetrically, then falls. Each phase anneals by half a cosine (``"cos"``:
+    ``end + (start − end)·(1 + cos(π·p))/2``) or a straight line (``"linear"``), ``p`` the fraction
+    of the phase done. With ``cycle_momentum`` the momentum (SGD, RMSprop) or β₁ (Adam family)
+    moves the opposite way, between ``max_momentum`` and ``base_momentum``.
+
+    >>> import glassgrad as gg
+    >>> opt = gg.optim.SGD([gg.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    >>> schedule = OneCycleLR(opt, max_lr=1.0, total_steps=10)
+    >>> round(schedule.get_last_lr()[0], 6), opt.param_groups[0]["momentum"]   # max_lr / 25, max_momentum
+    (0.04, 0.95)
+    """
+
+    def __init__(self, optimizer: Optimizer, max_lr: float | Sequence[float], total_steps: int | None = None,
+                 epochs: int | None = None, steps_per_epoch: int | None = None, pct_start: float = 0.3,
+                 anneal_strategy: str = "cos", cycle_momentum: bool = True,
+                 base_momentum: float | Sequence[float] = 0.85, max_momentum: float | Sequence[float] = 0.95,
+                 div_factor: float = 25.0, final_div_factor: float = 1e4, three_phase: bool = False,
+                 last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer; pass e.g. gg.optim.SGD(...)")
+        if total_steps is not None:
+            self.total_steps = check_count("total_steps", total_steps)
+        elif epochs is not None and steps_per_epoch is not None:
+            self.total_steps = check_count("epochs", epochs) * check_count("steps_per_epoch", steps_per_epoch)
+        else:
+            raise ValueError("OneCycleLR: give either total_steps or both epochs and steps_per_epoch")
+        pct_start = check_number("pct_start", pct_start, 0.0, 1.0, high_included=True)
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
+        self.anneal_strategy = anneal_strategy
+        rise_end = pct_start * self.total_steps - 1
+        if three_phase:
+            self._phases = [(rise_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                            (2 * pct_start * self.total_steps - 2, "max_lr", "initial_lr", "base_momentum",
+                             "max_momentum"),
+                            (self.total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
+        else:
+            self._phases = [(rise_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                            (self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+        if last_epoch == -1:
+            for group, peak in zip(optimizer.param_groups, _per_group("max_lr", optimizer, max_lr)):
+                group["initial_lr"] = peak / check_number("div_factor", div_factor, low_included=False)
+                group["max_lr"] = peak
+                group["min_lr"] = group["initial_lr"] / check_number("final_div_factor", final_div_factor,
+                                                                     low_included=False)
+        self.cycle_momentum = bool(cycle_momentum)
+        if self.cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(f"OneCycleLR: {type(optimizer).__name__} has no momentum or betas to cycle; "
+                                 "pass cycle_momentum=False")
+            self.use_beta1 = "betas" in optimizer.defaults
+            if last_epoch == -1:
+                for group, high, low in zip(optimizer.param_groups,
+                                            _per_group("max_momentum", optimizer, max_momentum),
+                                            _per_group("base_momentum", optimizer, base_momentum)):
+                    self._set_momentum(group, high)
+                    group["max_momentum"], group["base_momentum"] = high, low
+        super().__init__(optimizer, last_epoch)
+
+    def _set_momentum(self, group: dict[str, Any], value: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+    def _anneal(self, start: float, end: float, done: float) -> float:
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * done) + 1)
+        return (end - start) * done + start
+
+    def get_lr(self) -> list[float]:
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(f"Tried to step {step} times. The specified number of total steps is "
+                             f"{self.total_steps}; build OneCycleLR with the number of batches you train on")
+        lrs = []
+        for group in self.optimizer.param_groups:
+            start = 0.0
+            for number, (end, lr_from, lr_to, momentum_from, momentum_to) in enumerate(self._phases):
+                if step <= end or number == len(self._phases) - 1:
+                    done = (step - start) / (end - start)
+                    lrs.append(self._anneal(group[lr_from], group[lr_to], done))
+                    if self.cycle_momentum:
+                        self._set_momentum(group, self._anneal(group[momentum_from], group[momentum_to], done))
+                    break
+                start = end
+        return lrs
+
+    def _lrs_at_start(self) -> list[float]:
+        return self.get_lr()
+
+
+class ReduceLROnPlateau(LRScheduler):
+    """Lower the lr when a watched number (the validation loss) stops improving.
+
+    Call ``scheduler.step(val_loss)`` after each epoch. An epoch is *better* when the metric beats
+    the best so far by ``threshold`` (``mode="min"``: below ``best·(1 − threshold)`` with
+    ``threshold_mode="rel"``, below ``best − threshold`` with ``"abs"``; ``"max"`` the other way).
+    After more than ``patience`` epochs in a row that are not better, every lr becomes
+    ``max(lr·factor, min_lr)`` (changes smaller than ``eps`` are skipped), then ``cooldown`` epochs
+    pass before bad epochs count again.
+
+    >>> import glassgrad as gg
+    >>> opt = gg.optim.SGD([gg.zeros(1, requires_grad=True)], lr=1.0)
+    >>> plateau = ReduceLROnPlateau(opt, factor=0.5, patience=1)
+    >>> for loss in [3.0, 2.0, 2.0, 2.0, 1.0]:
+    ...     plateau.step(loss)
+    >>> plateau.get_last_lr()
+    [0.5]
+    """
+
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
+                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
+                 min_lr: float | Sequence[float] = 0, eps: float = 1e-8) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer; pass e.g. gg.optim.SGD(...)")
+        self.factor = check_number("factor", factor, 0.0, 1.0)
+        self.optimizer = optimizer
+        self.min_lrs = _per_group("min_lr", optimizer, min_lr)
+        self.patience = check_count("patience", patience, 0)
+        self.cooldown = check_count("cooldown", cooldown, 0)
+        self.eps = check_number("eps", eps)
+        if mode not in ("min", "max"):
+            raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
+        self.mode, self.threshold, self.threshold_mode = mode, check_number("threshold", threshold), threshold_mode
+        self.last_epoch = 0
+        self._last_lr = self._current_lrs()
+        self.best = math.inf if mode == "min" else -math.inf
+        self.cooldown_counter = 0
+        self.num_bad_epochs = 0
+
+    def _is_better(self, value: float) -> bool:
+        best = self.best
+        if self.threshold_mode == "rel":
+            return value < best * (1 - self.threshold) if self.mode == "min" else value > best * (1 + self.threshold)
+        return value < best - self.threshold if self.mode == "min" else value > best + self.threshold
+
+    def step(self, metrics: Any) -> None:  # type: ignore[override]
+        """Record one epoch's ``metrics`` (a number, or a one-element tensor) and lower the lr if it has plateaued."""
+        try:
+            current = float(metrics)
+        except (TypeError, ValueError):
+            raise TypeError(f"ReduceLROnPlateau.step needs the watched number (e.g. the validation loss), "
+                            f"got {type(metrics).__name__}") from None
+        self.last_epoch += 1
+        if self._is_better(current):
+            self.best, self.num_bad_epochs = current, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0  # bad epochs in the cooldown do not count
+        if self.num_bad_epochs > self.patience:
+            for group, low in zip(self.optimizer.param_groups, self.min_lrs):
+                new_lr = max(group["lr"] * self.factor, low)
+                if group["lr"] - new_lr > self.eps:
+                    group["lr"] = new_lr
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        self._last_lr = self._current_lrs()
+
+
+__all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR", "OneCycleLR",
+           "ReduceLROnPlateau", "SequentialLR", "StepLR"]

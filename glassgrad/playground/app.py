@@ -5,6 +5,8 @@
 ``GET  /api/options``                     examples, datasets, activations, optimizers, limits
 ``POST /api/step``                        step-through state → the network's numbers at that stage
 ``POST /api/step/explain``                state + ``cell`` → that number's formula with numbers plugged in
+``POST /api/landscape``                   ``{x, y, steps, zoom}`` → the loss over two weights, the walk of each η
+``POST /api/scalar``                      ``{example}`` → every number of a small network as a placed box
 ``POST /api/train``                       ``{config, steps}`` → a training job (id) replayed towards ``steps``
 ``POST /api/train/{id}/step``             ``{steps, since}`` → train more; new losses since ``since``
 ``DELETE /api/train/{id}``                stop a job (frees one of the capped slots)
@@ -13,6 +15,7 @@
 ``POST /api/practice/new``                ``{kind, seed}`` → a problem (without its answer)
 ``POST /api/practice/check``              ``{kind, seed, answer, reveal}`` → graded by the engine; the worked
                                           solution, or (wrong, ``reveal`` false) a hint for another try
+``GET  /api/course``                      the course's chapters, its map filled in from the stored progress
 =======================================  ==================================================================
 
 Errors are JSON ``{"error": "..."}`` with a 4xx status that says what to change. POST bodies must be
@@ -44,8 +47,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from . import bridge, stepper, training
+from .course_view import course_overview
 from .display import PRECISION_NOTE, json_safe
 from .explain import explain
+from .landscape import landscape_view, scalar_view
 from .safety import (
     MAX_BODY_BYTES,
     MAX_JOBS,
@@ -95,7 +100,7 @@ def options(state: Any, fields: Fields) -> dict:
         "two_d": list(training.TWO_D),
         "practice_kinds": [{"name": name, "title": f"{name}: {summary}"}
                            for name, summary in bridge.practice_kinds().items()],
-        "practice_counting": bridge.practice_counting_note(),
+        "counting": bridge.counting_note(),
         "precision": PRECISION_NOTE,
         "training_defaults": {**default.__dict__, "hidden": list(default.hidden)},
         "limits": {"step_width": stepper.MAX_WIDTH, "step_layers": stepper.MAX_LAYERS,
@@ -233,6 +238,8 @@ def create_app(output_dir: Path | str = "glassgrad-output", max_jobs: int = MAX_
         Route("/api/options", _api(options), methods=["GET"]),
         Route("/api/step", _api(step_view), methods=["POST"]),
         Route("/api/step/explain", _api(step_explain), methods=["POST"]),
+        Route("/api/landscape", _api(landscape_view), methods=["POST"]),
+        Route("/api/scalar", _api(scalar_view), methods=["POST"]),
         Route("/api/train", _api(train_create), methods=["POST"]),
         Route("/api/train/compare", _api(train_compare), methods=["POST"]),
         Route("/api/train/{job_id:str}/step", _api(train_step), methods=["POST"]),
@@ -240,6 +247,7 @@ def create_app(output_dir: Path | str = "glassgrad-output", max_jobs: int = MAX_
         Route("/api/train/{job_id:str}", _api(train_stop), methods=["DELETE"]),
         Route("/api/practice/new", _api(practice_new), methods=["POST"]),
         Route("/api/practice/check", _api(practice_check), methods=["POST"]),
+        Route("/api/course", _api(course_overview), methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(

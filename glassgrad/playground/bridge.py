@@ -28,6 +28,7 @@ import numpy as np
 
 import glassgrad as gg
 import glassgrad.nn.functional as F
+from glassgrad.trace import counting
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")  # gg.nn.mlp's names for its activation modules
 LOSSES = {"mse": F.mse_loss, "cross_entropy": F.cross_entropy}
@@ -67,16 +68,18 @@ def lesson_example(name: str) -> LessonExample:
             loss="mse",
             x=np.array(lesson.INPUT),
             y=np.array(lesson.TARGET),
-            notes=["Hidden neuron 1 is off (Z₁[1] < 0), so ReLU passes no gradient through it."],
+            notes=[f"Hidden {counting.ordinal_with_code('neuron', lesson.OFF_UNIT)} is off "
+                   f"({counting.entry('Z₁', (lesson.OFF_UNIT,))} < 0), so ReLU passes no gradient through it."],
         )
     if name == "mlp3":
         from glassgrad.lessons import mlp3 as lesson
 
         return LessonExample(
             title="Three-layer MLP (4→4→4→3, softmax + cross-entropy)",
-            description=f"The lesson's network (gg.nn.mlp({lesson.SIZES}, seed={lesson.SEED})): two ReLU layers, "
-                        "then softmax with cross-entropy, whose gradient is simply ŷ − y.",
-            model=make_mlp(lesson.SIZES, "relu", lesson.SEED),
+            description="The lesson's 3-layer MLP with its weights: two ReLU layers, then softmax with cross-entropy, "
+                        "whose gradient is simply ŷ − y. Its softmax rounds to the lesson's ŷ = [0.5, 0.5, 0] "
+                        f"against y = [0, 1, 0] ({counting.ordinal('class', lesson.TARGET_CLASS)}).",
+            model=lesson.lesson_model().float(),
             loss="cross_entropy",
             x=np.array(lesson.INPUT),
             y=np.array([lesson.TARGET_CLASS]),
@@ -148,11 +151,11 @@ def practice_kinds() -> dict[str, str]:
     return {name: kind.summary for name, kind in KINDS.items()}
 
 
-def practice_counting_note() -> str:
-    """How the practice module counts rows and columns (from 1), in one sentence."""
-    from glassgrad.practice.worksheet import COUNTING_NOTE
+def counting_note() -> str:
+    """How every front end counts positions (from 1, as the lessons do), in one sentence."""
+    from glassgrad.trace.counting import CONVENTION
 
-    return COUNTING_NOTE
+    return CONVENTION
 
 
 def practice_problem(kind: str, seed: int) -> dict:

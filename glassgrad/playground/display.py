@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from glassgrad.trace import counting
 from glassgrad.trace.numbers import DECIMALS, format_number
 
 PRECISION_NOTE = (
@@ -50,13 +51,23 @@ def json_number(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def entry_names(label: str, shape: tuple) -> list:
+    """What a learner reads for each entry of a ``shape`` tensor called ``label`` (``W₁[2,1]``, counting
+    from 1 as :mod:`glassgrad.trace.counting` says; ``ŷ[2]`` for ``ŷ = softmax(Z₃)``), nested like the values;
+    the page's cell ids keep the code's 0-based index."""
+    symbol = label.split(" = ", 1)[0]
+    names = [counting.entry(symbol, index) for index in np.ndindex(*shape)]
+    return np.reshape(np.array(names, dtype=object), shape).tolist()
+
+
 def matrix_json(name: str, label: str, array: np.ndarray | None, shape: tuple = ()) -> dict[str, Any]:
-    """A vector or matrix for the page: the values (full precision) and their display text.
+    """A vector or matrix for the page: the values (full precision), their display text and each entry's name.
 
     ``array`` None means "not computed yet": the page shows ``?`` placeholders in ``shape``.
     """
     if array is None:
-        return {"name": name, "label": label, "shape": list(shape), "values": None, "text": None}
+        return {"name": name, "label": label, "shape": list(shape), "values": None, "text": None,
+                "entries": entry_names(label, tuple(shape))}
     values = np.asarray(array, dtype=np.float64)
     flat_values = [json_number(v) for v in values.ravel()]
     flat_text = [shown(v) for v in values.ravel()]
@@ -66,6 +77,7 @@ def matrix_json(name: str, label: str, array: np.ndarray | None, shape: tuple = 
         "shape": list(values.shape),
         "values": np.reshape(np.array(flat_values, dtype=object), values.shape).tolist(),
         "text": np.reshape(np.array(flat_text, dtype=object), values.shape).tolist(),
+        "entries": entry_names(label, values.shape),
     }
 
 

@@ -19,6 +19,7 @@ import re
 
 import numpy as np
 
+from glassgrad.trace import counting
 from glassgrad.trace import explain as entries
 from glassgrad.trace.explain import Entry, Operand
 
@@ -27,7 +28,7 @@ from .safety import ApiError
 from .stepper import Walkthrough
 
 CELL = re.compile(r"^(?P<name>[A-Za-z]+)(?P<layer>\d*)(?:\[(?P<index>\d+(?:,\d+)?)\])?$")
-WRITER = entries.Writer(base=0, factor=operand, result=shown)
+WRITER = entries.Writer(factor=operand, result=shown)
 GIVEN = ("x", "y", "W", "b")
 LAYERED = ("W", "b", "Z", "A", "dZ", "dW", "db")
 
@@ -104,6 +105,8 @@ class Cell:
             what = "a weight" if self.name == "W" else "a bias"
         out = Operand(symbol, values)
         index = self.checked(self.index, out.shape)
+        if self.name == "y" and values.dtype.kind != "f":  # a class label is the code's index of its class
+            what += f", {counting.ordinal_with_code('class', int(values[index]))}"
         origin = network.origins.get(self.cell)
         if origin is None:
             return entries.given(out, index, f"{what}, given by the example", WRITER)

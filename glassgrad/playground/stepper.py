@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import glassgrad as gg
+from glassgrad.trace import counting
 
 from . import bridge
 from .display import PRECISION_NOTE, matrix_json, shown, subscript
@@ -97,7 +98,7 @@ def example_network(example: str, fields: Fields) -> tuple[Network, str, str, tu
         points, labels = bridge.load_dataset("moons", n_samples=100, noise=0.1, seed=0)
         pick = seed % len(points)
         x, y = points[pick], labels[pick:pick + 1]
-        about = f"Point {pick} of a 100-point moons set, class {int(y[0])}."
+        about = f"{counting.ordinal_with_code('Point', pick)} of a 100-point moons set, class label {int(y[0])}."
     else:
         sizes = fields.sizes("sizes", [2, 3, 2], MAX_LAYERS, MAX_WIDTH)
         if len(sizes) < 2:
@@ -163,7 +164,7 @@ class Walkthrough:
         return 1 + self.network.depth
 
     def _do(self, action: str) -> None:
-        where = f"action {len(self.actions) + 1} ({action!r})"
+        where = f"{counting.ordinal('action', len(self.actions))} ({action!r})"
         if action == "f":
             if self.stage != 0:
                 raise ApiError(422, f"{where}: the forward pass is already done; press Backward")

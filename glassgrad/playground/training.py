@@ -24,6 +24,7 @@ import numpy as np
 
 import glassgrad as gg
 import glassgrad.nn.functional as F
+from glassgrad.trace import counting
 
 from . import bridge
 from .display import json_number, shown, subscript
@@ -257,7 +258,7 @@ class TrainingJob:
 def layer_label(parameter_name: str) -> str:
     """``"2.weight"`` → ``"W₂"``: the layer's number counts Linear layers from 1 (activations sit between)."""
     position, kind = parameter_name.split(".")
-    return subscript("W" if kind == "weight" else "b", int(position) // 2 + 1)
+    return subscript("W" if kind == "weight" else "b", counting.number(int(position) // 2))
 
 
 def _number(value: float) -> dict:

@@ -23,7 +23,7 @@ import numpy as np
 from ..creation import randn
 from .answers import DEFAULT_TOLERANCE
 from .network import network_steps, small_network
-from .numbers import as_shown, exact, fraction_array, index_label, rounded, seeded
+from .numbers import as_shown, exact, fraction_array, index_label, rounded, seeded, stated_label
 from .problem import Blank, Problem, with_blank
 
 INPUTS = 3
@@ -89,6 +89,6 @@ def chain_rule(seed: int, size: int = 3, difficulty: int = 1) -> Problem:
     question = (f"A {INPUTS}→{size}→{outputs} ReLU network ran forward and backward on one example with the MSE "
                 f"loss L = (1/{outputs})·Σᵢ (ŷᵢ − yᵢ)². Here are the numbers its backward pass starts from; the "
                 f"gradients in between are not shown: work through them, one chain-rule step at a time. "
-                f"Fill in the blank: {blank_label}.")
+                f"Fill in the blank: {stated_label(label, index, last.output.shape)}.")
     return Problem("chain-rule", seed, size, difficulty, equation, question, tensors, Blank(label, index), answer,
                    tuple(line for line in worked if line), **extra)

@@ -26,7 +26,17 @@ import numpy as np
 
 from ..nn.functional import cross_entropy
 from .answers import DEFAULT_TOLERANCE
-from .numbers import engine_tensor, exact, factor_text, fraction_array, index_label, number_text, rounded, seeded
+from .numbers import (
+    engine_tensor,
+    exact,
+    factor_text,
+    fraction_array,
+    index_label,
+    number_text,
+    rounded,
+    seeded,
+    stated_label,
+)
 from .problem import Blank, Problem, with_blank
 
 ROUNDED_PLACES = 4
@@ -69,7 +79,7 @@ def relu_backward(seed: int, size: int = 4, difficulty: int = 1) -> Problem:
     tensors = {"Z": fraction_array(pre_activation), "dA": fraction_array(upstream),
                "dZ": with_blank(fraction_array(downstream), blank.index)}
     question = (f"A = ReLU(Z). Given Z and the upstream gradient dA = ∂L/∂A, fill in the blank in "
-                f"dZ = ∂L/∂Z: the blank is {label}.")
+                f"dZ = ∂L/∂Z: the blank is {stated_label('dZ', blank.index, downstream.shape)}.")
     return Problem("relu-backward", seed, size, difficulty, "dZ = dA ⊙ ReLU′(Z)", question, tensors, blank,
                    answer, solution)
 
@@ -133,7 +143,8 @@ def softmax_ce_gradient(seed: int, size: int = 3, difficulty: int = 1) -> Proble
     tensors["∂L/∂z"] = with_blank(shown_gradient, index)
     mean = f", averaged over a batch of {batch} (reduction 'mean')" if batch > 1 else ""
     question = (f"A classifier's logits z go through softmax and cross-entropy against the one-hot target y{mean}. "
-                f"Given {given} and y, fill in the blank in ∂L/∂z: the blank is {label}.")
+                f"Given {given} and y, fill in the blank in ∂L/∂z: the blank is "
+                f"{stated_label('∂L/∂z', index, gradient.shape)}.")
     equation = "∂L/∂z = (ŷ − y)/N" if batch > 1 else "∂L/∂z = ŷ − y,  ŷ = softmax(z)"
     exact_answer = difficulty != 3
     return Problem("softmax-ce-gradient", seed, size, difficulty, equation, question, tensors, blank, answer,

@@ -18,7 +18,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from .numbers import engine_tensor, exact, factor_text, fraction_array, index_label, number_text, products_text, seeded
+from ..trace import counting
+from .numbers import (
+    engine_tensor,
+    exact,
+    factor_text,
+    fraction_array,
+    index_label,
+    number_text,
+    products_text,
+    seeded,
+    stated_label,
+)
 from .problem import Blank, Problem, with_blank
 
 VALUE_LIMIT = {1: 3, 2: 5, 3: 9}
@@ -65,7 +76,7 @@ def _product_blank(kind: str, seed: int, size: int, difficulty: int, names: tupl
     what = ("each entry of dZ is how much that entry of Z moves when W moves by dW"
             if kind == "backward-blank" else "each entry of Z is a row of W dotted with a column of X")
     question = (f"Fill in the blank (?) in {equation}: {what}. {weight_name} is given in full; "
-                f"the blank is {index_label(blank.tensor, blank.index, shown[blank.tensor].shape)}.")
+                f"the blank is {stated_label(blank.tensor, blank.index, shown[blank.tensor].shape)}.")
     return Problem(kind, seed, size, difficulty, equation, question, shown, blank, answer, solution)
 
 
@@ -74,10 +85,10 @@ def _dot_solution(weights: np.ndarray, inputs: np.ndarray, blank: Blank, names: 
     row, column = blank.index
     label = index_label(output_name, blank.index, inputs.shape)
     terms = (engine_tensor(weights[row]) * engine_tensor(inputs[:, column])).array
-    which_column = f"column {column + 1} of {input_name}" if inputs.shape[1] > 1 else input_name
+    which_column = f"{counting.ordinal('column', column)} of {input_name}" if inputs.shape[1] > 1 else input_name
     indent = " " * len(label)
     return (
-        f"{label} is row {row + 1} of {weight_name} dotted with {which_column}.",
+        f"{label} is {counting.ordinal('row', row)} of {weight_name} dotted with {which_column}.",
         f"{label} = {products_text(weights[row], inputs[:, column])}",
         f"{indent} = {' + '.join(factor_text(exact(t)) for t in terms)}",
         f"{indent} = {number_text(answer)}",
@@ -107,7 +118,8 @@ def _solve_input(weights: np.ndarray, inputs: np.ndarray, outputs: np.ndarray, b
     known_terms = " + ".join(f"{factor_text(w)}·{x}" for j, (w, x) in enumerate(zip(weights[row], written))
                              if j != entry)
     return answer, (
-        f"{label} is multiplied by column {entry + 1} of {weight_name}. Row {row + 1} has the non-zero "
+        f"{label} is multiplied by {counting.ordinal('column', entry)} of {weight_name}. "
+        f"{counting.ordinal('Row', row)} has the non-zero "
         f"coefficient {index_label(weight_name, (row, entry), weights.shape)} = {coefficient} on it, so use "
         f"{output_label}:",
         f"{number_text(target)} = {dot}",

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..creation import tensor
 from ..tensor import Tensor, float64
+from ..trace import counting
 
 EXACT_PLACES = 6
 """Engine results are matched to decimals with at most this many places."""
@@ -129,10 +130,19 @@ def products_text(left: Sequence, right: Sequence) -> str:
     return " + ".join(f"{factor_text(a)}·{factor_text(b)}" for a, b in zip(left, right))
 
 
-def index_label(name: str, index: tuple, shape: tuple) -> str:
-    """How worked solutions name one entry, counting from 1: ``W[2,3]``, ``x[2]`` for a column, ``L``."""
-    if not shape:
-        return name
+def _shown_index(index: tuple, shape: tuple) -> tuple:
+    """The index as a sheet shows the tensor: one number for a column vector, none for a scalar."""
     if len(shape) == 2 and shape[1] == 1:
-        return f"{name}[{index[0] + 1}]"
-    return f"{name}[{','.join(str(i + 1) for i in index)}]"
+        return tuple(index[:1])
+    return tuple(index) if shape else ()
+
+
+def index_label(name: str, index: tuple, shape: tuple) -> str:
+    """How worked solutions name one entry (the one convention, :mod:`glassgrad.trace.counting`):
+    ``W[2,3]`` for the index ``(1, 2)``, ``x[2]`` for a column, ``L`` for a scalar."""
+    return counting.entry(name, _shown_index(index, shape))
+
+
+def stated_label(name: str, index: tuple, shape: tuple) -> str:
+    """How a question names its blank, the convention spelt out: ``W[2,3] (row 2, column 3, counting from 1)``."""
+    return counting.stated(name, _shown_index(index, shape))

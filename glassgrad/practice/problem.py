@@ -68,6 +68,11 @@ class Problem:
         """Grade a typed answer (raises :class:`~glassgrad.practice.answers.AnswerError` for non-numbers)."""
         return check_answer(text, self.answer, self.tolerance, self.given_values_answer)
 
+    def _repr_html_(self) -> str:
+        from .display import problem_html
+
+        return problem_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (numbers as JSON numbers, the blank as ``null``)."""
         return {

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..nn.functional import mse_loss
+from ..trace import counting
 from .answers import AnswerError, Verdict
 from .numbers import engine_tensor, exact, factor_text, number_text, seeded
 
@@ -73,11 +74,11 @@ class QuizExercise:
         cleaned = answer.strip().rstrip(").").upper()
         if len(cleaned) == 1 and cleaned in LETTERS[:count]:
             return LETTERS.index(cleaned)
-        numbers = [str(number) for number in range(1, count + 1)]  # not int(): '²' passes isdigit()
+        numbers = [str(counting.number(option)) for option in range(count)]  # not int(): '²' passes isdigit()
         if cleaned in numbers:
             return numbers.index(cleaned)
         raise AnswerError(f"{answer.strip()!r} is not one of the options: type a letter from A to "
-                          f"{LETTERS[count - 1]} (or its number, 1 to {count})")
+                          f"{LETTERS[count - 1]} (or its number, {numbers[0]} to {numbers[-1]})")
 
     @property
     def right(self) -> str:
@@ -187,15 +188,17 @@ def _dead_unit_question(rng: np.random.Generator) -> QuizQuestion:
         zero_rows = [i for i in range(2) if not first.grad.array[i].any()]
         if len(zero_rows) == 1:
             break
-    dead = zero_rows[0]
-    options = (f"Row {dead + 1} (hidden unit {dead + 1})", f"Row {2 - dead} (hidden unit {2 - dead})",
+    dead, alive = zero_rows[0], 1 - zero_rows[0]
+    options = (f"{counting.ordinal('Row', dead)} ({counting.ordinal('hidden unit', dead)})",
+               f"{counting.ordinal('Row', alive)} ({counting.ordinal('hidden unit', alive)})",
                "Both rows", "Neither row")
     z = [number_text(exact(v)) for v in hidden.array[:, 0]]
     question = (f"A 2→2→1 ReLU network: Z₁ = W₁·x + b₁ with W₁ = {_matrix(w1)}, b₁ = {_matrix(b1)}, "
                 f"x = {_matrix(x)}; A₁ = ReLU(Z₁); ŷ = W₂·A₁ with W₂ = {_matrix(w2)}; L = ŷ² (target 0). "
-                "After loss.backward(), which row of W₁ has an all-zero gradient?")
-    explanation = (f"Z₁ = ({', '.join(z)}): hidden unit {dead + 1} is not active (Z ≤ 0), so ReLU′ = 0 there, "
-                   f"∂L/∂Z₁[{dead + 1}] = 0, and the whole row ∂L/∂W₁[{dead + 1},:] = ∂L/∂Z₁[{dead + 1}]·xᵀ is zero. "
+                f"After loss.backward(), which row of W₁ has an all-zero gradient? (Rows count from {counting.FIRST}.)")
+    explanation = (f"Z₁ = ({', '.join(z)}): {counting.ordinal('hidden unit', dead)} is not active (Z ≤ 0), so "
+                   f"ReLU′ = 0 there, {counting.entry('∂L/∂Z₁', (dead,))} = 0, and the whole row "
+                   f"{counting.entry('∂L/∂W₁', (dead, ':'))} = {counting.entry('∂L/∂Z₁', (dead,))}·xᵀ is zero. "
                    "glassgrad's backward pass confirms it.")
     return QuizQuestion("chain-rule", question, options, 0, explanation, "live")
 

@@ -99,7 +99,7 @@ def _written(step: Step, index: tuple, show: Show) -> tuple[Operand, tuple, list
     out = Operand(step.name, _vector(step.output))
     index = index[:1] if np.ndim(out.values) == 1 else index
     operands = [Operand(name, _vector(values)) for name, values in step.inputs.items()]
-    writer = Writer(base=1, factor=lambda value: factor_text(show(value)),
+    writer = Writer(factor=lambda value: factor_text(show(value)),
                     result=lambda value: number_text(show(value)))
     return out, index, operands, writer
 
@@ -134,6 +134,13 @@ def _input_grad(weight: np.ndarray, upstream: np.ndarray) -> np.ndarray:
     return inputs.grad.array
 
 
+def _bias_grad(upstream: np.ndarray) -> np.ndarray:
+    """∂L/∂b of ``Z = W·a + b`` (one sample as a column) by the engine's backward: ``∂L/∂Z`` itself."""
+    bias = zeros(*upstream.shape, dtype=float64, requires_grad=True)
+    (bias * 1.0).backward(engine_tensor(upstream))
+    return bias.grad.numpy()
+
+
 def _affine_entry(out: Operand, index: tuple, inputs: list[Operand], writer: Writer) -> Entry:
     weight, vector, *bias = inputs
     return explain.weighted_sum(out, index, weight, vector, writer, bias[0] if bias else None)
@@ -149,12 +156,19 @@ def _input_grad_entry(out: Operand, index: tuple, inputs: list[Operand], writer:
     return explain.weighted_sum(out, index, weight, upstream, writer, along="column")
 
 
+def _bias_grad_entry(out: Operand, index: tuple, inputs: list[Operand], writer: Writer) -> Entry:
+    (upstream,) = inputs
+    return explain.copy(out, index, upstream, writer)
+
+
 AFFINE = Rule(_affine, _explainer(_affine_entry))
 """``Z = W·a + b`` (inputs: W, a, b)."""
 WEIGHT_GRADIENT = Rule(_weight_grad, _explainer(_weight_grad_entry))
 """``∂L/∂W = ∂L/∂Z·aᵀ`` (inputs: ∂L/∂Z, a)."""
 INPUT_GRADIENT = Rule(_input_grad, _explainer(_input_grad_entry))
 """``∂L/∂a = Wᵀ·∂L/∂Z`` (inputs: W, ∂L/∂Z)."""
+BIAS_GRADIENT = Rule(_bias_grad, _explainer(_bias_grad_entry))
+"""``∂L/∂b = ∂L/∂Z`` (input: ∂L/∂Z; a copy of another step is folded into it instead, see trace_steps)."""
 
 
 # --- an activation: A = f(Z), and ∂L/∂Z = ∂L/∂A ⊙ f'(Z) --------------------------------------------

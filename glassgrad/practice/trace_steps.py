@@ -216,6 +216,8 @@ class _Reader:
         weight = self.layers.get(entry.get("layer"), [None])[0]
         if entry.get("role") == "weight" and len(names) == 2:
             return step_rules.WEIGHT_GRADIENT, inputs
+        if entry.get("role") == "bias" and len(names) == 1:  # ∂L/∂b = ∂L/∂Z, kept where ∂L/∂Z is given
+            return step_rules.BIAS_GRADIENT, inputs
         if entry.get("role") == "input" and weight in inputs and len(names) == 2:  # Wᵀ·∂L/∂Z
             upstream = next(name for name in names if name != weight)
             return step_rules.INPUT_GRADIENT, {weight: inputs[weight], upstream: inputs[upstream]}

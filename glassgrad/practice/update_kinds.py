@@ -20,7 +20,17 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import no_grad
-from .numbers import engine_tensor, exact, factor_text, fraction_array, index_label, number_text, products_text, seeded
+from ..trace import counting
+from .numbers import (
+    engine_tensor,
+    exact,
+    factor_text,
+    fraction_array,
+    number_text,
+    products_text,
+    seeded,
+    stated_label,
+)
 from .problem import Blank, Problem, with_blank
 
 LEARNING_RATES = {1: (0.1, 0.2, 0.5, 1.0), 2: (0.01, 0.05, 0.1, 0.2, 0.5), 3: (0.01, 0.05, 0.1, 0.25)}
@@ -46,23 +56,24 @@ def gd_update(seed: int, size: int = 3, difficulty: int = 1) -> Problem:
     i = entry
     wi, gi, ni, si = (exact(t.array[i]) for t in (w, g, new, step))
     rate_text = number_text(exact(rate))
+    new_i, w_i, g_i = (counting.entry(name, (i,)) for name in ("new w", "w", "g"))
     if target == "new w":
         answer = ni
-        lines = (f"new w[{i + 1}] = w[{i + 1}] − η·g[{i + 1}] = {number_text(wi)} - {rate_text}·{factor_text(gi)}"
+        lines = (f"{new_i} = {w_i} − η·{g_i} = {number_text(wi)} - {rate_text}·{factor_text(gi)}"
                  f" = {number_text(wi)} - {factor_text(si)} = {number_text(answer)}",)
     elif target == "w":
         answer = exact((new[i] + lr * g[i]).item())
         lines = ("Undo the step: w = new w + η·g.",
-                 f"w[{i + 1}] = {number_text(ni)} + {rate_text}·{factor_text(gi)} = {number_text(ni)} + "
+                 f"{w_i} = {number_text(ni)} + {rate_text}·{factor_text(gi)} = {number_text(ni)} + "
                  f"{factor_text(si)} = {number_text(answer)}")
     elif target == "g":
         answer = exact(((w - new)[i] / lr).item())
         lines = ("Solve for the gradient: g = (w − new w)/η.",
-                 f"g[{i + 1}] = ({number_text(wi)} - {factor_text(ni)})/{rate_text} = "
+                 f"{g_i} = ({number_text(wi)} - {factor_text(ni)})/{rate_text} = "
                  f"{factor_text(exact((w - new).array[i]))}/{rate_text} = {number_text(answer)}")
     else:
         answer = exact(((w - new)[i] / g[i]).item())
-        lines = (f"Solve for the learning rate with an entry whose gradient is not 0, here g[{i + 1}] = "
+        lines = (f"Solve for the learning rate with an entry whose gradient is not 0, here {g_i} = "
                  f"{number_text(gi)}: η = (w − new w)/g.",
                  f"η = ({number_text(wi)} - {factor_text(ni)})/{factor_text(gi)} = "
                  f"{factor_text(exact((w - new).array[i]))}/{factor_text(gi)} = {number_text(answer)}")
@@ -73,7 +84,7 @@ def gd_update(seed: int, size: int = 3, difficulty: int = 1) -> Problem:
     tensors[target] = with_blank(tensors[target], index)
     solution = ("Gradient descent moves each weight against its gradient: new w = w − η·g.", *lines)
     question = ("One gradient-descent step with learning rate η and gradient g = ∂L/∂w. Fill in the blank: "
-                f"{index_label(target, index, tensors[target].shape)}.")
+                f"{stated_label(target, index, tensors[target].shape)}.")
     return Problem("gd-update", seed, size, difficulty, "new w = w − η·g", question, tensors, blank, answer,
                    solution)
 

@@ -32,6 +32,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..trace import counting
 from .answers import DEFAULT_TOLERANCE, Verdict, check_answer
 from .numbers import EXACT_PLACES, as_shown, fraction_array, index_label, is_short_decimal, number_text, seeded
 from .problem import Problem
@@ -42,7 +43,6 @@ ROUNDED_PLACES = 4
 """Decimal places of a trace worksheet whose numbers are not all short decimals."""
 LOOSE_MARGIN = 100
 """On a rounded sheet, a blank of a step without ``recompute`` counts within this many units of the last place."""
-COUNTING_NOTE = "Worked solutions count rows and columns from 1: W[2,3] is row 2, column 3."
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ class TraceWorksheet:
     def intro(self) -> str:
         text = (f"Fill in the {len(self.blanks)} blanks ?1 … ?{len(self.blanks)}. Each blank is one number of one "
                 "step, and every number that step uses is shown, so each blank follows from its own equation. "
-                + COUNTING_NOTE)
+                + counting.CONVENTION)
         if self.rounded:
             text += (f" Numbers are rounded to {self.places} decimal places; answers within "
                      f"±{number_text(Fraction(1, 10**self.places))} of the key, or of what the rounded numbers give, "
@@ -306,7 +306,7 @@ def problems_html(problems: Sequence[Problem], title: str) -> str:
 
 def problems_intro(problems: Sequence[Problem]) -> str:
     return (f"{len(problems)} problems. Fill in each blank (?) and write the number on the answer line. "
-            f"Answers may be integers, decimals or fractions. {COUNTING_NOTE}")
+            f"Answers may be integers, decimals or fractions. {counting.CONVENTION}")
 
 
 def answer_text(problem: Problem) -> str:

@@ -5,14 +5,17 @@ the same way. Clicking one entry in the playground, or blanking it on a practice
 for that entry's equation with the engine's numbers plugged in, e.g. for one sample read as
 a column::
 
-    Z₁[0] = Σⱼ W₁[0,j]·X[j] + b₁[0] = 0.5·1 + (-0.3)·0 + 0.1 = 0.6        (weighted_sum, along a row)
-    ∂L/∂X[1] = Σᵢ W₁[i,1]·∂L/∂Z₁[i] = …                                  (weighted_sum, along a column)
-    ∂L/∂W₂[1,0] = ∂L/∂Z₂[1] · A₁[0] = 0.42 · 1.5 = 0.63                  (product: an outer product)
-    ∂L/∂Z₁[2] = ∂L/∂A₁[2] · tanh'(Z₁)[2] = 0.3 · 0.91 = 0.273            (product: chain rule, entrywise)
-    ∂L/∂b₁[2] = ∂L/∂Z₁[2] = 0.3                                          (copy)
-    A₁[2] = tanh(Z₁[2]) = tanh(0.31) = 0.3                               (entrywise: the step's own formula)
+    Z₁[1] = Σⱼ W₁[1,j]·X[j] + b₁[1] = 0.5·1 + (-0.3)·0 + 0.1 = 0.6        (weighted_sum, along a row)
+    ∂L/∂X[2] = Σᵢ W₁[i,2]·∂L/∂Z₁[i] = …                                  (weighted_sum, along a column)
+    ∂L/∂W₂[2,1] = ∂L/∂Z₂[2] · A₁[1] = 0.42 · 1.5 = 0.63                  (product: an outer product)
+    ∂L/∂Z₁[3] = ∂L/∂A₁[3] · tanh'(Z₁)[3] = 0.3 · 0.91 = 0.273            (product: chain rule, entrywise)
+    ∂L/∂b₁[3] = ∂L/∂Z₁[3] = 0.3                                          (copy)
+    A₁[3] = tanh(Z₁[3]) = tanh(0.31) = 0.3                               (entrywise: the step's own formula)
     L = (1/n) Σ (ŷ − y)² = (1/4)·((0.1 − 1)² + … ) = 0.8963                (loss_items: the row's item template)
-    ŷ[1] = softmax(Z₃)[1] = softmax([0.27, -0.22, 0.17])[1] = 0.24       (whole: every entry at once)
+    ŷ[2] = softmax(Z₃)[2] = softmax([0.27, -0.22, 0.17])[2] = 0.24       (whole: every entry at once)
+
+Entries are named as the learner counts, from 1 (:mod:`.counting`); the engine's index of the same
+entry (0-based, as NumPy) travels with each :class:`Term`.
 
 The patterns are shapes of arithmetic (which entries of which operands meet, and how), not
 ops: the formula text comes from the step (and so from the op's row), the numbers from the
@@ -25,11 +28,11 @@ the kind of the op row the step names and the roles of its inputs; practice (:mo
 names its pattern per rule. Both write with a :class:`Writer` (how numbers and indices look).
 
 >>> import numpy as np
->>> w = Writer(base=0, factor=lambda v: f"{v:g}", result=lambda v: f"{v:g}")
+>>> w = Writer(factor=lambda v: f"{v:g}", result=lambda v: f"{v:g}")
 >>> entry = weighted_sum(Operand("Z", np.array([3.0])), (0,), Operand("W", np.array([[1.0, 2.0]])),
 ...                      Operand("X", np.array([1.0, 1.0])), w)
 >>> entry.text(w)
-'Z[0] = Σⱼ W[0,j]·X[j] = 1·1 + 2·1 = 3'
+'Z[1] = Σⱼ W[1,j]·X[j] = 1·1 + 2·1 = 3'
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..ops import RULES, Op
+from . import counting
 
 NOTE_SEPARATOR = ",  "
 """How a trace step appends a definition to its formula (``∂L/∂Z₃ = ŷ − onehot(y),  ŷ = softmax(Z₃)``)."""
@@ -48,20 +52,17 @@ NOTE_SEPARATOR = ",  "
 
 @dataclass(frozen=True)
 class Writer:
-    """How an explanation writes indices (``base`` 0 as NumPy does, or 1 as a worksheet counts) and numbers.
+    """How an explanation writes numbers; entries are named by the one counting convention (:mod:`.counting`).
 
     ``factor`` writes a number inside a formula (negatives in parentheses), ``result`` the value.
     """
 
-    base: int
     factor: Callable[[float], str]
     result: Callable[[float], str]
 
     def entry(self, symbol: str, index: Sequence) -> str:
-        """``W₁[0,2]``; a scalar has no index; a letter (``j``) is written as it is."""
-        if not index:
-            return symbol
-        return f"{symbol}[{','.join(str(i + self.base) if isinstance(i, int) else i for i in index)}]"
+        """``W₁[1,3]`` for the engine's index ``(0, 2)``; a scalar has no index; a letter (``j``) stays as it is."""
+        return counting.entry(symbol, index)
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,8 @@ def _value_lines(prefix: str, values: Any, style: str) -> list[tuple[str, str]]:
     return [(f"{prefix} {rows[0]}", style)] + [(" " * (len(prefix) + 1) + row, style) for row in rows[1:]]
 
 
-def _gradients(document: dict, level: str) -> dict[str, np.ndarray]:
+def gradients_by_symbol(document: dict, level: str = "op") -> dict[str, np.ndarray]:
+    """∂L/∂ of each tensor of ``document``, by symbol: the contributions of every backward step summed."""
     totals: dict[str, np.ndarray] = {}
 
     def add(symbol: str, values: Any) -> None:
@@ -109,7 +110,7 @@ def build_nodes(document: dict, level: str = "layer") -> dict[str, Node]:
         node.title = step["formula"] if len(step["formula"]) <= MAX_TITLE else ""
         node.inputs = list(dict.fromkeys(e["symbol"] for e in step["inputs"]
                                          if "formula" not in e and e["symbol"] != node.symbol))
-    gradients = _gradients(document, level)
+    gradients = gradients_by_symbol(document, level)
     root = document["loss"]["symbol"] if document.get("loss") else None
     for node in nodes.values():
         node.gradient = gradients.get(node.symbol)
@@ -164,18 +165,28 @@ def _layout(nodes: dict[str, Node]) -> tuple[float, float]:
 def placed_nodes(document: dict, level: str = "layer") -> tuple[dict[str, Node], float, float]:
     """The boxes with their positions, and the drawing's width and height."""
     nodes = build_nodes(document, level)
-    width, height = _layout(nodes) if nodes else (10.0, 10.0)
-    return nodes, width, height
+    return (nodes, *place(nodes))
+
+
+def place(nodes: dict[str, Node]) -> tuple[float, float]:
+    """Give each box its position (columns by depth, ordered by barycentre); returns the width and height."""
+    return _layout(nodes) if nodes else (10.0, 10.0)
 
 
 def graph_svg(document: dict, level: str = "layer") -> str:
     """The graph of ``document`` (a described trace) as SVG text."""
     nodes, width, height = placed_nodes(document, level)
+    return draw_svg(nodes, width, height, f"computational graph ({level} level): value and gradient in each box")
+
+
+def draw_svg(nodes: dict[str, Node], width: float, height: float, caption: str, fit: bool = True) -> str:
+    """Placed boxes (see :func:`place`) and the arrows between them as SVG text, titled ``caption``;
+    ``fit`` lets a page shrink the drawing to its width."""
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
-        'style="max-width: 100%; height: auto" '
+        + ('style="max-width: 100%; height: auto" ' if fit else "") +
         f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="DejaVu Sans Mono, monospace" font-size="12">',
-        f"<title>computational graph ({level} level): value and gradient in each box</title>",
+        f"<title>{escape(caption)}</title>",
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
         'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>',
     ]

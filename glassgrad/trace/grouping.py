@@ -3,7 +3,7 @@
 Grouping: the ops one module call made form one step (a ``Linear`` is one ``linear`` op, a
 ``BatchNorm1d`` several); an op made outside any module is a step of its own. A step's kind
 comes from its row's kind (:mod:`glassgrad.ops`): ``linear`` (an ``affine`` row), ``activation``,
-``loss``; ``module`` (several ops), ``op`` (any other single op).
+``loss``, ``custom`` (a user's ``gg.autograd.Function``); ``module`` (several ops), ``op`` (any other single op).
 
 Symbols: the k-th linear layer has ``Wₖ``, ``bₖ`` and output ``Zₖ``, its activation
 ``Aₖ``; the k-th normalization layer has scale ``γₖ``, shift ``βₖ`` and output ``Nₖ``; the
@@ -21,12 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from . import counting
 from .records import ForwardRecord
 
 if TYPE_CHECKING:
     from .tape import Tape
 
-STEP_KINDS = {"affine": "linear", "activation": "activation", "loss": "loss"}
+STEP_KINDS = {"affine": "linear", "activation": "activation", "loss": "loss", "custom": "custom"}
 """The step kind of a one-op step, by its row's kind (any other row: ``op``)."""
 MODULE_LETTERS = {"BatchNorm1d": "N", "LayerNorm": "N", "Residual": "R", "Dropout": "D", "Flatten": "F"}
 NORM_PARAMETERS = {"weight": "γ", "bias": "β"}
@@ -42,7 +43,7 @@ def subscript(number: int) -> str:
 class Group:
     """One step of the lesson: the ops of one layer (or one op), its outside inputs and its output.
 
-    ``title`` says where the step comes from (``"Linear [0]"``: ``model[0]``, or the op's name); ``name`` what it
+    ``title`` says where the step comes from (``"Linear (model[0] in code)"``, or the op's name); ``name`` what it
     computes (the module's class, ``"BatchNorm1d"``, or the op's name).
     """
 
@@ -86,8 +87,9 @@ def group_records(tape: Tape, forward: list[ForwardRecord]) -> list[Group]:
             by_call.setdefault(record.module, []).append(record)
     for call_index, records in by_call.items():
         call = tape.modules[call_index]
-        # "Linear [2]": the module as indexed in its model (model[2]), never read as a step number ("2. 2 (Linear)")
-        title = call.kind if call.name == call.kind else f"{call.kind} [{call.name}]"
+        # "Linear (model[2] in code)": the module as its model indexes it, marked as the code's index so that it is
+        # never read as a step number or a layer number (those count from 1)
+        title = call.kind if call.name == call.kind else counting.code_name(call.kind, call.name)
         kind = _op_kind(records[0]) if len(records) == 1 else "module"
         groups.append(Group(kind, title, call.kind, records, [], records[-1].output))
     for group in groups:

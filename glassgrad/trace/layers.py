@@ -26,7 +26,7 @@ An *entry* (a tensor shown with a step) is ``{"symbol", "shape", "values"}`` plu
 quantity a loss computes on the way) and ``"formula"`` (``"ŷ = softmax(Z₃)"``, for derived ones).
 
 A *forward step*: ``layer`` (where it comes from), ``kind`` (``linear``, ``activation``, ``loss``,
-``op`` or ``module``), ``op`` (the row key, ``RULES[step["op"]]``; ``None`` for a module of
+``custom``, ``op`` or ``module``), ``op`` (the row key, ``RULES[step["op"]]``; ``None`` for a module of
 several ops, which lists them as ``ops``), ``formula``, ``inputs`` (entries, with roles),
 ``output`` (an entry), and as they apply: ``settings`` (the row's named settings, e.g.
 ``{"slope": 0.01}``), ``readings`` (``{"column", "rows"}`` forms of a linear layer), ``note``,
@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..ops import LossForm
-from . import local
+from . import counting, local
 from .grouping import Group, assign_symbols, group_records, op_formula
 from .numbers import PRECISION_NOTE
 from .records import BackwardRecord, ForwardRecord, UpdateRecord
@@ -87,15 +87,20 @@ def _grouped(symbol: str) -> str:
     return f"({symbol})" if any(sign in symbol for sign in "·+−/ @") else symbol
 
 
-def describe(tape: Tape, pass_index: int = 0, title: str = "trace") -> dict:
-    """The document of one pass: parameters, gradients, loss, forward and backward steps, updates, ops."""
-    return _Description(tape, pass_index).document(title)
+def describe(tape: Tape, pass_index: int = 0, title: str = "trace", gradient_of: str | None = None) -> dict:
+    """The document of one pass: parameters, gradients, loss, forward and backward steps, updates, ops.
+
+    Gradients are written ``∂R/∂…`` with ``R`` the symbol of the tensor backward started from (``L``);
+    ``gradient_of`` names it instead when backward started from a tensor with a given gradient
+    (``z.backward(g)``: the gradients are those of a loss ``L`` whose ``∂L/∂z`` is ``g``).
+    """
+    return _Description(tape, pass_index, gradient_of).document(title)
 
 
 class _Description:
     """Builds :func:`describe`'s document from one pass of a tape."""
 
-    def __init__(self, tape: Tape, pass_index: int) -> None:
+    def __init__(self, tape: Tape, pass_index: int, gradient_of: str | None = None) -> None:
         self.tape = tape
         self.pass_index = pass_index
         self.forward, self.backward = tape.pass_records(pass_index)
@@ -106,8 +111,8 @@ class _Description:
             for key, value in zip(record.inputs, record.input_values):
                 self.values.setdefault(key, value)
             self.values.setdefault(record.output, record.output_value)
-        self.root = self.symbols.of.get(self.backward[0].node, "L") if self.backward else "L"
-        self.notes = [PRECISION_NOTE]
+        self.root = gradient_of or (self.symbols.of.get(self.backward[0].node, "L") if self.backward else "L")
+        self.notes = [PRECISION_NOTE, counting.CONVENTION]
 
     # --- pieces -------------------------------------------------------------------------------
 
@@ -199,6 +204,8 @@ class _Description:
             step.update(formula=formula, inputs=inputs, rule=group.records[0].op.formula)
             if not single:
                 step["ops"] = inside
+            elif group.kind == "custom":  # a user's Function: its formula is all that says what it computes
+                step["note"] = f"{record.op.name}: {record.op.formula}"
         step["output"] = self.entry(group.output)
         return step
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from . import counting
 from .numbers import SIGN_COLOURS, format_number, matrix_cells
 from .sections import Figure, Paragraphs, Steps, Summary, Table, blocks
 
@@ -52,8 +53,7 @@ def matrix_lines(values: Any, markup: bool = False, max_width: int | None = None
     for first in range(0, columns, per_group):
         last = min(first + per_group, columns)
         if per_group < columns:
-            shown = f"columns {first + 1}–{last}" if last > first + 1 else f"column {first + 1}"
-            heading = f"{shown} of {columns}"
+            heading = counting.span("column", first, last, columns)
             lines.append(f"[dim]{heading}[/dim]" if markup else heading)
         lines += ["[" + "  ".join(style(cell) for cell in row[first:last]) + "]" for row in cells]
     if cut:
@@ -95,15 +95,17 @@ def _steps_table(block: Steps, width: int | None = None):
     from rich.table import Table as RichTable
 
     formulas = min(_widest_line(row.formula for row in block.rows), FORMULA_MIN_WIDTH)
-    room = _room([_widest_line([row.step for row in block.rows] + ["step"]), max(formulas, TEXT_MIN_WIDTH)], width)
-    table = RichTable(title=f"{block.title} — {block.intro}", show_lines=True, title_justify="left")
+    names = {row.step: row.step.replace(" (", "\n(") for row in block.rows}  # "3. Linear" over "(model[2] in code)"
+    room = _room([_widest_line("\n".join(names.values()).splitlines() + ["step"]), max(formulas, TEXT_MIN_WIDTH)],
+                 width)
+    table = RichTable(title=_escape(f"{block.title} — {block.intro}"), show_lines=True, title_justify="left")
     table.add_column("step", style="bold", no_wrap=True)
     table.add_column("formula", style="cyan")
     table.add_column("values", no_wrap=True)
     for row in block.rows:
         values = "\n".join(f"{_escape(label)}\n{matrix_markup(array, room)}" for label, array in row.values)
         formula = _escape(row.formula) + (f"\n[dim]{_escape(row.note)}[/dim]" if row.note else "")
-        table.add_row(_escape(row.step), formula, values)
+        table.add_row(_escape(names[row.step]), formula, values)
     return table
 
 
@@ -120,7 +122,7 @@ def _plain_table(block: Table, width: int | None = None):
             widest = _widest_line([name] + [line for cell in cells for line in matrix_lines(cell)])
             others.append(widest if is_matrix else min(widest, TEXT_MIN_WIDTH))
     room = _room(others, width, max(1, len(block.columns) - len(others)))
-    table = RichTable(title=f"{block.title}" + (f" — {block.intro}" if block.intro else ""), show_lines=False,
+    table = RichTable(title=_escape(block.title + (f" — {block.intro}" if block.intro else "")), show_lines=False,
                       title_justify="left")
     for name, is_matrix in zip(block.columns, matrix_columns):
         table.add_column(_escape(name), no_wrap=is_matrix)

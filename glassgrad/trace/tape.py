@@ -238,11 +238,15 @@ class Tape:
         backward = [r for r in self.backward if r.pass_index == pass_index]
         return forward, backward
 
-    def describe(self, pass_index: int = 0, title: str = "trace") -> dict:
-        """The layer-by-layer account of one pass as a plain document (see :mod:`.layers`)."""
+    def describe(self, pass_index: int = 0, title: str = "trace", gradient_of: str | None = None) -> dict:
+        """The layer-by-layer account of one pass as a plain document (see :mod:`.layers`).
+
+        ``gradient_of``: the symbol the gradients are written of (``"L"`` in ``∂L/∂W₁``) when backward
+        started from a tensor with a given gradient, ``z.backward(g)``.
+        """
         from .layers import describe
 
-        return describe(self, pass_index=pass_index, title=title)
+        return describe(self, pass_index=pass_index, title=title, gradient_of=gradient_of)
 
     def render(self, format: str = "text", pass_index: int = 0, title: str = "trace") -> str:
         """This tape as ``"text"``, ``"md"``, ``"html"`` or ``"json"`` (see :func:`.render`)."""

@@ -46,8 +46,9 @@ export function drawDiagram(svg, view, onPick) {
       for (let j = 0; j < layer.W.shape[1]; j += 1) {
         const weight = layer.W.values[i][j];
         const cell = grads ? `dW${layer.index}[${i},${j}]` : `W${layer.index}[${i},${j}]`;
-        const words = `${layer.W.label}[${i},${j}] = ${layer.W.text[i][j]}` +
-          (grads ? `; ${layer.dW.label}[${i},${j}] = ${layer.dW.text[i][j]}` : "");
+        // the learner's names (counting from 1) come from the server; the cell ids keep the code's index
+        const words = `${layer.W.entries[i][j]} = ${layer.W.text[i][j]}` +
+          (grads ? `; ${layer.dW.entries[i][j]} = ${layer.dW.text[i][j]}` : "");
         edges.append(s("line", {
           x1: x(index), y1: y(j, sizes[index]), x2: x(index + 1), y2: y(i, sizes[index + 1]),
           class: `edge ${weight < 0 ? "negative" : "positive"}`,
@@ -71,9 +72,9 @@ export function drawDiagram(svg, view, onPick) {
       const gradient = layer && layer.dZ.values ? layer.dZ.text[row] : null;
       const slope = gradient && layer.dZ.values[row];
       const cell = index === 0 ? `x[${row}]` : column.values ? `A${index}[${row}]` : null;
-      const name = `${index === 0 ? "X" : column.label}[${row}]`;
+      const name = column.entries[row];
       const node = s("g", { class: "node", ...pickable(cell, onPick, `${name} = ${value}, show its formula`) },
-        s("title", {}, `${name} = ${value}` + (gradient ? `; ${layer.dZ.label}[${row}] = ${gradient}` : "")),
+        s("title", {}, `${name} = ${value}` + (gradient ? `; ${layer.dZ.entries[row]} = ${gradient}` : "")),
         s("circle", { cx: x(index), cy: y(row, sizes[index]), r: RADIUS }),
         s("text", { x: x(index), y: y(row, sizes[index]) + 4, "text-anchor": "middle", class: "node-value",
                     dataset: { cell: cell || "" } },
@@ -83,7 +84,7 @@ export function drawDiagram(svg, view, onPick) {
         node.append(s("text", { x: x(index), y: y(row, sizes[index]) + RADIUS + 14, "text-anchor": "middle",
                                 class: `node-grad ${slope > 0 ? "positive" : slope < 0 ? "negative" : "zero"}`,
                                 dataset: { cell: gradCell },
-                                ...pickable(gradCell, onPick, `${layer.dZ.label}[${row}] = ${gradient}, show its formula`) },
+                                ...pickable(gradCell, onPick, `${layer.dZ.entries[row]} = ${gradient}, show its formula`) },
           `∂L/∂Z ${short(gradient, slope)}`));
       }
       svg.append(node);

@@ -1,8 +1,11 @@
 // Start-up: read the state from the URL, build the three views, tabs, keyboard shortcuts, sharing.
 
 import { api, showError } from "./api.js";
+import { CourseView } from "./course.js";
 import { $, clear, h, isHidden, isTyping } from "./dom.js";
+import { LandscapeView } from "./landscape.js";
 import { PracticeView } from "./practice.js";
+import { ScalarView } from "./scalar.js";
 import { applyHidden, readState, stateUrl, writeState } from "./state.js";
 import { StepView } from "./step.js";
 import { TrainView } from "./train.js";
@@ -20,6 +23,9 @@ async function start() {
     step: new StepView(options, state.step, save),
     train: new TrainView(options, state.train, save),
     practice: new PracticeView(options, state.practice, save),
+    course: new CourseView(),
+    landscape: new LandscapeView(options, state.landscape, save),
+    scalar: new ScalarView(options, state.scalar, save),
   };
   if (!(state.view in views)) state.view = "step";
   const tabs = [...document.querySelectorAll("[role=tab]")];
@@ -33,7 +39,8 @@ async function start() {
       $(tab.getAttribute("aria-controls")).hidden = !selected;
       if (selected && focus) tab.focus();
     }
-    $("precision").hidden = name === "practice"; // the practice module writes its own numbers: the note is not about them
+    // these views write their own numbers: the note is not about them
+    $("precision").hidden = ["practice", "course", "landscape", "scalar"].includes(name);
     save();
     views[name].activate();
   }

@@ -14,8 +14,7 @@ export class PracticeView {
     this.score = { first: 0, retry: 0, shown: 0 }; // each problem counts once, when it is settled
     this.settled = false;
     setOptions($("practice-kind"), options.practice_kinds, state.kind);
-    $("practice-counting").textContent = `${options.practice_counting} (The step-through view counts from 0, ` +
-      "as NumPy and PyTorch do.)";
+    $("practice-counting").textContent = options.counting; // the same convention as the step-through view
     $("practice-seed").value = state.seed;
     $("practice-kind").addEventListener("change", () => this.load({ kind: $("practice-kind").value }));
     $("practice-seed").addEventListener("change", () => this.load({ seed: Number($("practice-seed").value) }));

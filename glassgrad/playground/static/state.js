@@ -6,6 +6,8 @@ const FIELDS = {
   train: { dataset: "t_dataset", hidden: "t_hidden", activation: "t_activation", loss: "t_loss",
            optimizer: "t_optimizer", lr: "t_lr", batch_size: "t_batch", clip: "t_clip", seed: "t_seed", step: "t_step" },
   practice: { kind: "p_kind", seed: "p_seed" },
+  landscape: { x: "l_x", y: "l_y", steps: "l_steps", rate: "l_rate", at: "l_at", zoom: "l_zoom" },
+  scalar: { example: "g_example" },
 };
 const NUMBERS = new Set(["seed", "lr", "batch_size", "clip", "step"]);
 
@@ -24,13 +26,13 @@ export function readState() {
   return state;
 }
 
-/** The URL for a state. */
+/** The URL for a state (a view's part may be left out: it then adds nothing to the link). */
 export function stateUrl(state, hide = state.hide) {
   const query = new URLSearchParams();
   query.set("view", state.view);
   for (const [part, keys] of Object.entries(FIELDS)) {
     for (const [field, key] of Object.entries(keys)) {
-      const value = state[part][field];
+      const value = (state[part] || {})[field];
       if (value !== undefined && value !== null && value !== "") query.set(key, Array.isArray(value) ? value.join(",") : value);
     }
   }

@@ -23,6 +23,7 @@ export class StepView {
     setOptions($("step-example"), options.examples, this.state.example);
     setOptions($("step-activation"), options.activations, this.state.activation);
     setOptions($("step-loss"), options.losses, this.state.loss);
+    $("step-counting").textContent = options.counting;
     $("step-seed").value = this.state.seed;
     $("step-lr").value = this.state.lr;
     $("step-sizes").value = this.state.sizes;
@@ -210,11 +211,12 @@ export class StepView {
         const index = shape.length === 2 ? [i, j] : [i];
         const text = shape.length === 2 ? m.text[i][j] : m.text[i];
         const value = shape.length === 2 ? m.values[i][j] : m.values[i];
-        const cell = `${m.name}[${index.join(",")}]`;
+        const cell = `${m.name}[${index.join(",")}]`; // the code's 0-based index: an id, never shown
+        const entry = shape.length === 2 ? m.entries[i][j] : m.entries[i]; // the learner's name, counting from 1
         const sign = value > 0 ? "positive" : value < 0 ? "negative" : "zero";
         row.append(h("td", {}, h("button", {
           type: "button", class: `cell ${sign}`, dataset: { cell, value: String(value) },
-          "aria-label": `${m.label}[${index.join(",")}] = ${text}`, "aria-pressed": String(cell === this.selected),
+          "aria-label": `${entry} = ${text}`, "aria-pressed": String(cell === this.selected),
           onclick: () => this.explain(cell),
         }, text)));
       }

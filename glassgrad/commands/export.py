@@ -1,0 +1,47 @@
+"""``glassgrad export-torch MODEL``: the PyTorch source of a saved model (graduating to PyTorch).
+
+Prints a PyTorch program that builds the same layers with the same arguments and loads the
+saved weights into them (see :mod:`glassgrad.torch_export`); ``--weights OUT`` also writes the
+model's tensors alone, under PyTorch's names, for ``model.load_state_dict(load_file(OUT))``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from . import CommandError
+
+
+def export_torch(
+    model_path: Path = typer.Argument(..., metavar="MODEL",
+                                      help="a .safetensors file from `glassgrad train --save`"),
+    weights: Optional[Path] = typer.Option(None, "--weights", metavar="OUT",
+                                           help="also write the model's weights alone, as PyTorch names them, to OUT"),
+) -> int:
+    """Print the PyTorch source of a saved model: the same layers, loading the same weights."""
+    import glassgrad as gg
+    from glassgrad.torch_export import torch_source
+
+    saved = gg.load(model_path)
+    if not isinstance(saved, dict) or not isinstance(saved.get("architecture"), dict) \
+            or not isinstance(saved.get("model"), dict):
+        raise CommandError(f"{model_path} holds no architecture next to its weights: save it with `glassgrad train "
+                           "--save` or gg.save({'model': model.state_dict(), 'architecture': "
+                           "gg.nn.architecture(model)}, path)")
+    try:  # the description and the weights must agree before any source is written for them
+        gg.nn.from_architecture(saved["architecture"], saved["model"])
+    except (ValueError, RuntimeError) as error:
+        raise CommandError(f"{model_path}: {str(error).splitlines()[0]}") from None
+    if weights is not None:
+        gg.save(saved["model"], weights)
+        print(torch_source(saved["architecture"], str(weights), prefix=""))
+    else:
+        print(torch_source(saved["architecture"], str(model_path), prefix="model."))
+    return 0
+
+
+def register(app: typer.Typer) -> None:
+    app.command("export-torch")(export_torch)

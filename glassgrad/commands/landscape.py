@@ -1,0 +1,48 @@
+"""``glassgrad landscape``: the loss over a slice through two weights, with a walk per learning rate.
+
+matplotlib and the lesson load inside the command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from . import CommandError, switch
+from .glassbox import OUTPUT, _output_folder, _reporting_write_errors
+
+
+def landscape(
+    out: Path = typer.Option(OUTPUT / "landscape", "--out", "-o",
+                             help="folder for landscape.png, landscape.svg and landscape.json"),
+    weights: Optional[tuple[str, str]] = typer.Option(
+        None, "--weights", metavar="W1 W2",
+        help="the two weights on the map's axes, e.g. --weights 'b2[3]' 'W1[2,3]' (indices count from 0; "
+             "default b2[3] W1[2,3], a slice where η = 10 diverges)"),
+    steps: int = typer.Option(20, "--steps", help="gradient-descent steps per learning rate"),
+    grid: int = typer.Option(41, "--grid", help="grid points along each axis of the map (5 to 201)"),
+    zoom: bool = switch("--zoom", "frame only the walks that go down (a diverging walk leaves the map at once)"),
+) -> None:
+    """The landscape in fog: the diagonal flip's loss over two weights, and where η = 0.001, 0.1, 1, 10 walk."""
+    from ..lessons.landscape import DEFAULT_WEIGHTS, MAX_GRID_POINTS, MAX_STEPS, landscape
+    from ..lessons.landscape_plot import save
+
+    if not 1 <= steps <= MAX_STEPS:
+        raise CommandError(f"--steps must be between 1 and {MAX_STEPS}, got {steps}")
+    if not 5 <= grid <= MAX_GRID_POINTS:
+        raise CommandError(f"--grid must be between 5 and {MAX_GRID_POINTS}, got {grid}")
+    data = landscape(weights or DEFAULT_WEIGHTS, steps=steps, grid_points=grid, zoom=zoom)
+    folder = _output_folder(out)
+    for path in data["paths"]:
+        last = path["points"][-1]
+        typer.echo(f"η = {path['learning_rate']:<6g} {path['label']:<11} L: {path['points'][0]['loss']:.4g} → "
+                   f"{last['loss']:.4g} after {last['step']} steps")
+    with _reporting_write_errors(folder):
+        files = save(data, folder)
+    typer.echo("wrote " + ", ".join(str(path) for path in files))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("landscape")(landscape)

@@ -1,0 +1,103 @@
+"""Grading an answer typed into a notebook cell, with the practice checker and the engine's number.
+
+A lesson notebook's exercise cell ends with ``check(answer, expected)``: ``answer`` is what the
+learner typed (a number, or text such as ``"3/2"``; ``...`` until they answer), ``expected`` is the
+engine's value (a float, a one-number tensor) or a generated practice :class:`~glassgrad.practice.Problem`.
+The grading itself is :func:`glassgrad.practice.check_answer`'s; this module only reads the cell's
+answer and says the outcome in a sentence, in the notebook (HTML) and in plain text, and never raises
+for the learner's input: an unanswered cell or a typo is reported, not thrown.
+
+An answer counts when ``|answer − expected| ≤ tolerance`` (1e-9 unless the exercise allows rounding).
+
+>>> check(0.44, 0.44).correct
+True
+>>> print(check(1, 0.1 + 0.2 - 0.3))
+Not quite: you answered 1, the answer is 0.
+>>> print(check(..., 0.44))
+Not answered yet: replace ... with your number and run the cell again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from html import escape
+from typing import Any
+
+from ..practice.answers import DEFAULT_TOLERANCE, AnswerError, check_answer
+from ..practice.problem import Problem
+
+EXPECTED_PLACES = 12
+"""Decimals kept of the engine's float answer: far below the default tolerance (1e-9), far above float64 noise."""
+COLOURS = {"right": "#15803d", "wrong": "#b91c1c", "unanswered": "#475569", "unreadable": "#b45309"}
+"""The playground's colours for good (green), bad (red) and muted (grey) text."""
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The outcome of one exercise cell: ``status`` is right, wrong, unanswered or unreadable."""
+
+    status: str
+    message: str
+
+    @property
+    def correct(self) -> bool:
+        return self.status == "right"
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return self.message
+
+    def _repr_html_(self) -> str:
+        mark = {"right": "✓", "wrong": "✗"}.get(self.status, "…")
+        return (f'<div class="gg-check gg-check-{self.status}" style="color:{COLOURS[self.status]};font-weight:600">'
+                f"{mark} {escape(self.message)}</div>")
+
+
+def _answer_text(answer: Any) -> str | None:
+    """What the learner typed, as the text the practice checker reads; None when not answered yet."""
+    if answer is ... or answer is None:
+        return None
+    if isinstance(answer, bool):
+        raise AnswerError(f"{answer} is not a number: type the number itself, e.g. 0.5 or 3/2")
+    if isinstance(answer, float):
+        return repr(answer)
+    if isinstance(answer, (int, Fraction)):
+        return str(answer)
+    if hasattr(answer, "item") and getattr(answer, "shape", ()) in ((), (1,)):
+        return _answer_text(answer.item())
+    if isinstance(answer, str):
+        return answer
+    raise AnswerError(f"{type(answer).__name__} is not a number: type one number, e.g. 0.5 or 3/2")
+
+
+def _expected_value(expected: Any) -> Fraction:
+    """The engine's number as a fraction: a float rounded to :data:`EXPECTED_PLACES` decimals, by its shortest
+    decimal (0.44, not 0.44000000000000000222…; 0, not the float64 rounding noise -2.8e-17 of a sum that is 0)."""
+    if hasattr(expected, "item"):
+        expected = expected.item()
+    return Fraction(repr(round(expected, EXPECTED_PLACES) + 0.0)) if isinstance(expected, float) else Fraction(expected)
+
+
+def check(answer: Any, expected: Any, tolerance: float | None = None) -> Checked:
+    """Grade ``answer`` against ``expected`` (the engine's number, or a practice problem) and say so.
+
+    ``tolerance`` allows a rounded answer (e.g. 0.001 when the exercise asks for three decimals).
+    """
+    try:
+        text = _answer_text(answer)
+    except AnswerError as error:
+        return Checked("unreadable", f"Cannot read your answer: {error}")
+    if text is None:
+        return Checked("unanswered", "Not answered yet: replace ... with your number and run the cell again.")
+    try:
+        if isinstance(expected, Problem):
+            verdict = expected.check(text)
+        else:
+            allowed = DEFAULT_TOLERANCE if tolerance is None else Fraction(str(tolerance))
+            verdict = check_answer(text, _expected_value(expected), allowed)
+    except AnswerError as error:
+        return Checked("unreadable", f"Cannot read your answer: {error}")
+    return Checked("right" if verdict.correct else "wrong", verdict.feedback)

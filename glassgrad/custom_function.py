@@ -1,0 +1,295 @@
+"""``gg.autograd.Function``: an op of your own, its forward beside its backward, with PyTorch's protocol.
+
+>>> import glassgrad as gg
+>>> class Exp(gg.autograd.Function):
+...     '''out = eˣ'''
+...     @staticmethod
+...     def forward(ctx, x):
+...         out = x.exp()
+...         ctx.save_for_backward(out)
+...         return out
+...
+...     @staticmethod
+...     def backward(ctx, grad_out):       # ∂L/∂x = ∂L/∂out · eˣ
+...         (out,) = ctx.saved_tensors
+...         return grad_out * out
+>>> x = gg.tensor([0.0, 1.0], requires_grad=True)
+>>> Exp.apply(x).sum().backward()
+>>> [round(value, 4) for value in x.grad.tolist()]      # e⁰, e¹
+[1.0, 2.7183]
+
+``forward(ctx, *args)`` runs with gradients off and returns a tensor (or a tuple of them);
+``backward(ctx, *grad_outputs)`` gets ``∂L/∂output`` for each output and returns ``∂L/∂input``
+for each argument of ``forward`` (``None`` for one that is no tensor, or needs no gradient).
+``ctx`` carries what ``forward`` keeps: ``ctx.save_for_backward(*tensors)`` /
+``ctx.saved_tensors`` (changing one in place before ``backward`` raises, as for a built-in
+op), any attribute you set, ``ctx.needs_input_grad``, ``ctx.mark_non_differentiable(*outputs)``
+and ``ctx.set_materialize_grads(False)``. ``forward(*args)`` with a separate
+``setup_context(ctx, inputs, output)`` works too.
+
+The class becomes a row of the op table on first use (:class:`glassgrad.ops.Op`, kind
+``"custom"``), so the engine and the glass box treat it as a built-in: its node's rule is the
+class, a trace shows the step as ``Y = Exp(X)`` with the formula from the ``formula`` class
+attribute or the docstring's first line, and each input's derivative from a ``derivatives``
+class attribute (one text per tensor argument, ``{up}`` standing for ∂L/∂out, the argument
+names for the inputs) or, without one, ``Exp.backward(∂L/∂out)``. A gradient of the wrong shape
+is refused naming the class, the input and both shapes; a backward written with tensor ops
+also gives second derivatives (``create_graph=True``).
+
+Differences from PyTorch: a function with several outputs has one node per output, and its
+``backward`` is called once for each output that gets a gradient (the others' ``grad_outputs``
+are zeros, or ``None`` after ``set_materialize_grads(False)``), which sums to the same gradients;
+``ctx.mark_dirty`` (in-place custom functions) is not supported.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import numpy as np
+
+from . import ops
+from .arguments import is_floating
+from .autograd import STATE, modified_error, no_grad, version_of
+from .graph import record
+from .tensor import Tensor
+
+
+class FunctionCtx:
+    """What ``forward`` leaves for ``backward``: saved tensors, flags, and any attribute you set."""
+
+    def __init__(self, name: str, needs_input_grad: tuple[bool, ...], inputs: tuple) -> None:
+        self.needs_input_grad = needs_input_grad
+        self.materialize_grads = True
+        self._name = name
+        self._inputs = inputs
+        self._saved: tuple = ()
+        self._versions: tuple[int, ...] = ()
+        self._outputs: tuple = ()
+        self._non_differentiable: set[int] = set()
+
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
+        """Keep tensors (inputs, outputs or others) for ``backward``; read them back with :attr:`saved_tensors`."""
+        for position, tensor in enumerate(tensors):
+            if tensor is not None and not isinstance(tensor, Tensor):
+                raise TypeError(
+                    f"save_for_backward can only save tensors (or None), but argument {position} is of type "
+                    f"{type(tensor).__name__}; keep other values as attributes of ctx (ctx.scale = 2.0)"
+                )
+        self._saved = tensors
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The tensors given to :meth:`save_for_backward`; refused if one was changed in place since ``forward``."""
+        for position, (tensor, expected) in enumerate(zip(self._saved, self._versions)):
+            if tensor is not None and version_of(tensor.array) != expected:
+                raise modified_error(tensor.shape, self._name, self._which(tensor, position),
+                                     version_of(tensor.array), expected)
+        return self._saved
+
+    def _which(self, tensor: Tensor, position: int) -> str:
+        """How an error names a saved tensor: an input, an output, or the k-th saved one."""
+        for index, item in enumerate(self._inputs):
+            if item is tensor:
+                return f"its input {index}"
+        if any(item is tensor for item in self._outputs):
+            return "its output"
+        return f"its saved tensor {position}"
+
+    def mark_non_differentiable(self, *outputs: Tensor) -> None:
+        """These outputs get no gradient (indices, masks): they do not require grad."""
+        self._non_differentiable |= {id(output) for output in outputs}
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """``False``: an output that gets no gradient passes ``None`` to ``backward`` instead of zeros."""
+        self.materialize_grads = bool(value)
+
+    def mark_dirty(self, *tensors: Tensor) -> None:
+        raise NotImplementedError(
+            "ctx.mark_dirty: custom functions that change their inputs in place are not supported in glassgrad; "
+            "return a new tensor from forward instead"
+        )
+
+
+class Function:
+    """Subclass with ``@staticmethod forward(ctx, *args)`` and ``backward(ctx, *grad_outputs)``; call ``apply``.
+
+    Optional class attributes for the glass box: ``formula`` (else the docstring's first line)
+    and ``derivatives`` (one text per tensor argument, e.g. ``("{up}·{out}",)``).
+    """
+
+    formula: str | None = None
+    derivatives: tuple[str, ...] | None = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(
+            f"a custom Function is called through its class: {type(self).__name__}.apply(...), not "
+            f"{type(self).__name__}()(...) (forward and backward are staticmethods)"
+        )
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, *args: Any) -> Any:
+        raise NotImplementedError("a custom Function must define @staticmethod forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grad_outputs: Tensor) -> Any:
+        raise NotImplementedError("a custom Function must define @staticmethod backward(ctx, *grad_outputs)")
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        """Run ``forward`` (gradients off) and make its outputs nodes of the graph whose rule is this class."""
+        described = _described(cls)
+        if kwargs or described.has_defaults:
+            args = described.bind(args, kwargs)
+        is_tensor = tuple(isinstance(arg, Tensor) for arg in args)
+        tensors = tuple(arg for arg, tensor in zip(args, is_tensor) if tensor)
+        row = described.row(is_tensor)
+        ctx = FunctionCtx(cls.__name__, tuple(tensor and arg._requires_grad for arg, tensor in zip(args, is_tensor)),
+                          tensors)
+        state = STATE
+        tape, grad_enabled = state.tape, state.grad_enabled
+        state.tape, state.grad_enabled = None, False  # forward runs without recording; its insides are no steps
+        try:
+            if described.setup_context:
+                result = cls.forward(*args)
+                cls.setup_context(ctx, args, result)
+            else:
+                result = cls.forward(ctx, *args)
+        finally:
+            state.tape, state.grad_enabled = tape, grad_enabled
+        single = not isinstance(result, tuple)
+        outputs = tuple(_output_tensor(value, tensors) for value in ((result,) if single else result))
+        ctx._outputs = outputs
+        ctx._versions = tuple(0 if t is None else version_of(t.array) for t in ctx._saved)
+        settings = tuple(arg for arg in args if not isinstance(arg, Tensor))
+        for index, output in enumerate(outputs):
+            if isinstance(output, Tensor) and is_floating(output.dtype) and id(output) not in ctx._non_differentiable:
+                record(output, row, tensors, (ctx, index), settings)
+        return outputs[0] if single else outputs
+
+
+class _Described:
+    """What ``apply`` needs to know of a Function class, read once: its signature and its rows."""
+
+    def __init__(self, cls: type) -> None:
+        self.cls = cls
+        self.setup_context = callable(getattr(cls, "setup_context", None))
+        self.signature = inspect.signature(cls.forward)
+        parameters = list(self.signature.parameters.values())[0 if self.setup_context else 1:]  # after ctx
+        self.has_defaults = any(p.default is not inspect.Parameter.empty for p in parameters)
+        self.names = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        self.rows: dict[tuple[bool, ...], ops.Op] = {}
+
+    def bind(self, args: tuple, kwargs: dict) -> tuple:
+        """``forward``'s arguments in order, keywords and defaults filled in (as PyTorch binds them)."""
+        bound = self.signature.bind(*args, **kwargs) if self.setup_context else self.signature.bind(None, *args,
+                                                                                                   **kwargs)
+        bound.apply_defaults()
+        return tuple(bound.args if self.setup_context else bound.args[1:])
+
+    def argument_names(self, count: int) -> list[str]:
+        return [self.names[k] if k < len(self.names) else f"arg{k}" for k in range(count)]
+
+    def row(self, is_tensor: tuple[bool, ...]) -> ops.Op:
+        """The op-table row of the class called with tensors at ``is_tensor``'s positions, made on first use."""
+        found = self.rows.get(is_tensor)
+        if found is None:
+            found = self.rows[is_tensor] = _make_row(self, is_tensor)
+        return found
+
+
+def _described(cls: type) -> _Described:
+    """The class's description, kept on the class itself (a subclass gets its own)."""
+    found = cls.__dict__.get("_described")
+    if found is None:
+        found = _Described(cls)
+        cls._described = found  # type: ignore[attr-defined]
+    return found
+
+
+def _output_tensor(value: Any, inputs: tuple) -> Any:
+    """An output of ``forward`` ready to be a node: a new tensor where it is an input or already in a graph."""
+    if not isinstance(value, Tensor):
+        return value
+    if value._op is not None or value._requires_grad or any(value is tensor for tensor in inputs):
+        return Tensor._wrap(value.array)  # the same memory, as PyTorch returns a view of an input returned as is
+    return value
+
+
+def _make_row(described: _Described, is_tensor: tuple[bool, ...]) -> ops.Op:
+    cls = described.cls
+    name = cls.__name__
+    names = described.argument_names(len(is_tensor))
+    roles = tuple(n for n, tensor in zip(names, is_tensor) if tensor)
+    positions = tuple(k for k, tensor in enumerate(is_tensor) if tensor)
+    doc = (cls.__doc__ or "").strip()
+    formula = cls.formula or (doc.splitlines()[0] if doc else f"out = {name}({', '.join(roles)})")
+    if cls.derivatives is not None:
+        derivatives = tuple(cls.derivatives)
+    elif len(is_tensor) == 1:
+        derivatives = (f"{name}.backward({{up}})",)
+    else:
+        derivatives = tuple(f"{name}.backward({{up}})[{k}]" for k in positions)
+
+    def forward(*arrays_and_settings: Any) -> tuple[Any, Any]:
+        """The row's forward on NumPy arrays (the engine calls :meth:`Function.apply` instead)."""
+        args = tuple(Tensor._wrap(v) if tensor else v for v, tensor in zip(arrays_and_settings, is_tensor))
+        ctx = FunctionCtx(name, (False,) * len(args), ())
+        with no_grad():
+            result = cls.forward(*args) if described.setup_context else cls.forward(ctx, *args)
+        if isinstance(result, tuple):
+            return tuple(v.array if isinstance(v, Tensor) else v for v in result), ctx
+        return result.array, ctx
+
+    def backward(upstream: np.ndarray, saved: tuple) -> tuple:
+        with no_grad():
+            grads = _call_backward(described, is_tensor, saved, Tensor._wrap(upstream))
+        return tuple(None if grad is None else grad.array for grad in grads)
+
+    def vjp_tensors(upstream: Tensor, inputs: tuple, out: Tensor, saved: tuple) -> tuple:
+        return _call_backward(described, is_tensor, saved, upstream)  # recorded: the caller has gradients on
+
+    return ops.Op(name, formula, derivatives, forward, backward, kind="custom", roles=roles,
+                  settings=tuple(n for n, tensor in zip(names, is_tensor) if not tensor), vjp_tensors=vjp_tensors)
+
+
+def _call_backward(described: _Described, is_tensor: tuple[bool, ...], saved: tuple, upstream: Tensor) -> tuple:
+    """The class's ``backward`` for output ``index`` getting ``upstream``; one gradient (or None) per tensor input."""
+    cls = described.cls
+    ctx, index = saved
+    grad_outputs = []
+    for position, output in enumerate(ctx._outputs):
+        if position == index:
+            grad_outputs.append(upstream)
+        elif isinstance(output, Tensor) and ctx.materialize_grads:
+            grad_outputs.append(Tensor._wrap(np.zeros(output.shape, dtype=output.dtype)))
+        else:
+            grad_outputs.append(None)
+    tape, STATE.tape = STATE.tape, None
+    try:
+        grads = cls.backward(ctx, *grad_outputs)
+    finally:
+        STATE.tape = tape
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    expected = len(is_tensor)
+    if len(grads) < expected or any(grad is not None for grad in grads[expected:]):
+        raise RuntimeError(
+            f"function {cls.__name__}.backward returned an incorrect number of gradients (expected {expected}, "
+            f"got {len(grads)}): one per argument of forward, None for those that need none"
+        )
+    for position, (grad, tensor) in enumerate(zip(grads, is_tensor)):
+        if grad is None or (tensor and isinstance(grad, Tensor)):
+            continue
+        names = described.argument_names(expected)
+        if not tensor:
+            raise RuntimeError(
+                f"function {cls.__name__}.backward returned a gradient different than None for argument "
+                f"{position} ({names[position]}), but the corresponding forward input was not a tensor: return None"
+            )
+        if not isinstance(grad, Tensor):
+            raise TypeError(
+                f"function {cls.__name__}.backward returned a {type(grad).__name__} for argument {position} "
+                f"({names[position]}); return a Tensor (or None)"
+            )
+    return tuple(grad for grad, tensor in zip(grads, is_tensor) if tensor)

@@ -1,0 +1,54 @@
+"""Dtypes with PyTorch's spellings, and the default float dtype.
+
+glassgrad's dtypes are NumPy's (``gg.float32 is np.dtype('float32')``); the names below are the
+ones PyTorch code writes: ``torch.float`` is float32, ``torch.double`` float64, ``torch.long``
+int64, ``torch.int`` int32, ``torch.half`` float16, ``torch.bool`` bool.
+
+The default float dtype is what a Python float becomes (``gg.tensor([0.5])``) and what
+``zeros``, ``randn``, … make when no ``dtype`` is given: float32, as in PyTorch, until
+:func:`set_default_dtype` changes it (to float64 for a gradient check, say).
+
+>>> import glassgrad as gg
+>>> gg.long, gg.float is gg.float32
+(dtype('int64'), True)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+dtype = np.dtype
+"""PyTorch's ``torch.dtype``: ``isinstance(t.dtype, gg.dtype)`` holds."""
+
+float16 = half = np.dtype(np.float16)
+float32 = float = np.dtype(np.float32)  # PyTorch's name: torch.float
+float64 = double = np.dtype(np.float64)
+int8 = np.dtype(np.int8)
+uint8 = np.dtype(np.uint8)
+int16 = short = np.dtype(np.int16)
+int32 = int = np.dtype(np.int32)  # PyTorch's name: torch.int
+int64 = long = np.dtype(np.int64)
+bool_ = bool = np.dtype(np.bool_)  # PyTorch's name: torch.bool
+
+_default = {"float": float32}
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype of Python floats and of float tensors made without a ``dtype`` (float32 at start)."""
+    return _default["float"]
+
+
+def set_default_dtype(d: Any) -> None:
+    """Make ``d`` (``gg.float32``, ``gg.float64`` or ``gg.float16``) the default float dtype, as in PyTorch."""
+    resolved = np.dtype(d) if isinstance(d, (np.dtype, type, str)) else None
+    if resolved is None or resolved.kind != "f":
+        raise TypeError(f"set_default_dtype: only floating dtypes can be the default (gg.float32 or gg.float64), "
+                        f"got {d!r}")
+    _default["float"] = resolved
+
+
+def is_floating_point(tensor: Any) -> bool:
+    """True when the tensor holds floats (the dtypes that can require grad)."""
+    return tensor.dtype.kind == "f"

@@ -1,0 +1,65 @@
+"""``gg.Generator``: a random stream of one's own, as PyTorch's ``torch.Generator``.
+
+>>> import glassgrad as gg
+>>> g = gg.Generator().manual_seed(2147483647)
+>>> a = gg.rand(3, generator=g)
+>>> b = gg.rand(3, generator=g.manual_seed(2147483647))
+>>> bool((a == b).all())
+True
+
+Every function with a ``generator=`` argument takes one (or a NumPy ``Generator``). The
+numbers differ from PyTorch's for the same seed: glassgrad draws with NumPy's PCG64, PyTorch
+with its own Mersenne Twister, so only the repeatability carries over, not the values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .device import CPU, check_device, device
+
+DEFAULT_SEED = 67280421310721
+"""The seed of a new ``Generator``, PyTorch's ``default_rng_seed_val``."""
+
+
+class Generator:
+    """A seeded random stream; ``manual_seed`` restarts it and returns the generator itself.
+
+    Any NumPy ``Generator`` method (``g.standard_normal(3)``) reaches the stream underneath.
+    """
+
+    def __init__(self, device: Any = "cpu") -> None:
+        check_device(device)
+        self.manual_seed(DEFAULT_SEED)
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Restart the stream from ``seed`` (a whole number ≥ 0); returns ``self`` (``Generator().manual_seed(42)``)."""
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"manual_seed: the seed must be a whole number >= 0, got {seed!r}")
+        self._seed = int(seed)
+        self.numpy_generator = np.random.default_rng(self._seed)
+        return self
+
+    def initial_seed(self) -> int:
+        """The seed the stream last started from."""
+        return self._seed
+
+    def seed(self) -> int:
+        """Restart the stream from a fresh seed drawn from the operating system; returns that seed."""
+        fresh = int(np.random.SeedSequence().entropy % 2**63)
+        self.manual_seed(fresh)
+        return fresh
+
+    @property
+    def device(self) -> device:
+        return CPU
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "numpy_generator":  # not set yet: __init__ has not run
+            raise AttributeError(name)
+        return getattr(self.numpy_generator, name)
+
+    def __repr__(self) -> str:
+        return f"<glassgrad.Generator seed={self._seed}>"

@@ -1,0 +1,173 @@
+"""The backward walk that returns gradients (``gg.autograd.grad``) and can record itself (``create_graph=True``).
+
+``loss.backward()`` (:func:`glassgrad.autograd.run_backward`) adds ∂L/∂leaf to every leaf's
+``.grad``. This walk goes over the same graph, in the same order, with the same checks (freed
+values, in-place changes, gradient shapes), but from one or more outputs at once and only to
+the tensors asked for, and it returns their gradients instead of storing them (a tensor that
+called ``retain_grad()`` on the way keeps its own, as in PyTorch). For a seed ``v`` of each
+output it computes the vector-Jacobian product ``∂(Σ vᵢ·outᵢ)/∂t``. :func:`backward_into` stores
+them after all, for ``backward(create_graph=True)`` and ``backward(inputs=…)``.
+
+It walks in one of two modes:
+
+* **numbers** (``create_graph=False``): each node's row computes its contributions with NumPy
+  (:attr:`glassgrad.ops.Op.backward`), exactly as ``backward()`` does;
+* **recorded** (``create_graph=True``): each node's row computes them with tensor operations
+  (:attr:`glassgrad.ops.Op.vjp_tensors`) while gradients are recorded, so the gradients are
+  tensors in a graph of their own, and differentiating them again gives second derivatives::
+
+      y = x³      ∂y/∂x = 3x²  (recorded: 3 · x²)      ∂²y/∂x² = 6x
+
+  A row without ``vjp_tensors`` is refused, naming it, before anything is computed with it.
+
+The ops a recorded walk makes are the gradient's own graph: an active tape does not show them
+as forward steps of the trace (it still sees each node the walk visits, as in ``backward()``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import ops
+from .arguments import broadcasts_to
+from .autograd import (
+    CLOCK,
+    FREED,
+    NOW,
+    STATE,
+    _accumulate,
+    _check_saved,
+    _fit,
+    freed_error,
+    rule_shape_error,
+    set_grad_enabled,
+    topological_order,
+)
+
+
+class _Outputs:
+    """A stand-in node whose parents are the outputs: the graph's order from several outputs at once."""
+
+    __slots__ = ("_parents", "_clock", "_requires_grad")
+
+    def __init__(self, outputs: tuple) -> None:
+        self._parents = outputs
+        self._clock = CLOCK[NOW]  # made now: nothing to reroute
+        self._requires_grad = True
+
+
+def gradients(outputs: tuple, seeds: tuple, inputs: tuple, create_graph: bool, retain_graph: bool) -> list:
+    """∂(Σ seedᵢ·outputᵢ)/∂input for each of ``inputs`` (None where no path leads to it).
+
+    ``seeds`` are NumPy arrays (numbers) or tensors (recorded), one per output, shaped like it.
+    """
+    order = topological_order(_Outputs(outputs))[1:]
+    wanted = set(inputs)
+    leads = set()  # the tensors on some path from an output to an input: the only ones worth visiting
+    for tensor in reversed(order):
+        if tensor._ctx is FREED:  # a backward without retain_graph=True cut the graph here
+            raise freed_error(tensor._op)
+        if tensor in wanted or any(parent in leads for parent in tensor._parents):
+            leads.add(tensor)
+    grads: dict[Any, Any] = {}
+    for output, seed in zip(outputs, seeds):
+        grads[output] = grads[output] + seed if output in grads else seed
+    found: dict[Any, Any] = {}
+    tape = STATE.tape
+    if create_graph:  # the gradient's own ops are recorded, and are no forward steps of a trace
+        STATE.tape = None
+    try:
+        with set_grad_enabled(create_graph or STATE.grad_enabled):
+            _walk(order, leads, grads, wanted, found, create_graph, retain_graph, tape)
+    finally:
+        STATE.tape = tape
+    return [found.get(tensor) for tensor in inputs]
+
+
+def _walk(order: list, leads: set, grads: dict, wanted: set, found: dict, create_graph: bool, retain_graph: bool,
+          tape: Any) -> None:
+    """:func:`gradients`' loop: each node on a path to an input passes its upstream gradient to its parents."""
+    kept: set[int] = set()
+    changed = CLOCK[NOW]
+    for node in order:
+        if node not in leads or node not in grads:
+            continue
+        upstream = grads.pop(node)
+        if node in wanted:
+            found[node] = upstream
+        if node._retains_grad:  # as in PyTorch, a tensor that called retain_grad() on the way keeps its gradient
+            if create_graph:
+                node._grad = upstream if node._grad is None else node._grad + upstream
+            else:
+                _accumulate(node, upstream, kept)
+        op = node._op
+        if op is None or not any(parent in leads for parent in node._parents):
+            continue
+        if node._clock < changed:  # something changed in place since this node was made
+            _check_saved(node, op)
+        contributions = _recorded_contributions(node, op, upstream) if create_graph else op.backward(upstream,
+                                                                                                    node._ctx)
+        if tape is not None:
+            tape.on_backward(node, upstream, contributions)
+        for position, (parent, contribution) in enumerate(zip(node._parents, contributions)):
+            if contribution is None or parent not in leads:
+                continue
+            if create_graph:
+                contribution = _fit_tensor(contribution, parent, op, position)
+            elif contribution.shape != parent.array.shape or contribution.dtype is not parent.array.dtype:
+                contribution = _fit(contribution, parent.array, op, node._parents, parent)
+            grads[parent] = grads[parent] + contribution if parent in grads else contribution
+        if not retain_graph:
+            node._ctx = FREED
+            node._parents = ()
+
+
+def _recorded_contributions(node: Any, op: ops.Op, upstream: Any) -> tuple:
+    """The node's contributions computed with tensor ops, recorded."""
+    if op.vjp_tensors is None:
+        having = ", ".join(name for name, row in ops.RULES.items() if row.vjp_tensors is not None)
+        raise RuntimeError(
+            f"create_graph=True: no second derivative for '{op.name}' yet (the ops that have one: {having}); "
+            "differentiate without create_graph=True, or write this step with those ops"
+        )
+    return op.vjp_tensors(upstream, node._parents, node, node._ctx)
+
+
+def _fit_tensor(contribution: Any, parent: Any, op: ops.Op, position: int) -> Any:
+    """:func:`glassgrad.autograd._fit` for a recorded contribution: summed back to its input's shape and dtype."""
+    shape = parent.shape
+    if contribution.shape != shape:
+        if not broadcasts_to(shape, contribution.shape):
+            raise rule_shape_error(op, position, contribution.shape, shape)
+        extra = contribution.ndim - len(shape)
+        if extra:
+            contribution = contribution.sum(dim=tuple(range(extra)))
+        stretched = tuple(i for i, size in enumerate(shape) if size == 1 and contribution.shape[i] != 1)
+        if stretched:
+            contribution = contribution.sum(dim=stretched, keepdim=True)
+    if contribution.dtype != parent.dtype:
+        contribution = contribution.to(parent.dtype)
+    return contribution
+
+
+def backward_into(root: Any, seed: Any, inputs: tuple | None, create_graph: bool, retain_graph: bool) -> None:
+    """``root.backward(seed, inputs=…, create_graph=…)``: gradients added to ``.grad`` of ``inputs`` only.
+
+    ``inputs=None``: every leaf, as ``backward()``. Tensors that called ``retain_grad()`` on the
+    way keep theirs too (:func:`gradients` fills them). With ``create_graph=True`` each ``.grad``
+    is itself in a graph, so ``x.grad.backward()`` or ``gg.autograd.grad(x.grad, x)``
+    differentiates it again; ``seed`` is then a tensor, else a NumPy array.
+    """
+    if inputs is None:
+        inputs = tuple(tensor for tensor in topological_order(root) if tensor._op is None)
+    stored: set[int] = set()
+    for tensor, grad in zip(inputs, gradients((root,), (seed,), inputs, create_graph, retain_graph)):
+        if grad is None or tensor._retains_grad:  # no path, or already kept on the way
+            continue
+        if create_graph:
+            if id(grad) in stored:  # one gradient tensor reached two inputs (a + b): each .grad gets its own
+                grad = grad.clone()
+            stored.add(id(grad))
+            tensor._grad = grad if tensor._grad is None else tensor._grad + grad
+        else:
+            _accumulate(tensor, grad.copy(), stored)

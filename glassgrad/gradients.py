@@ -1,0 +1,128 @@
+"""``gg.autograd.grad``: gradients returned as values, as PyTorch's ``torch.autograd.grad`` returns them.
+
+``grad(outputs, inputs)`` is ``∂outputs/∂inputs`` without touching any ``.grad``: the
+gradients come back as a tuple, one per input, in order. With ``grad_outputs`` (one ``v`` per
+output, shaped like it) it is the vector-Jacobian product ``∂(Σ v·out)/∂input``, the same
+``∂L/∂out`` a ``backward(gradient)`` starts from. With ``create_graph=True`` the computation of
+the gradient is itself recorded, so the result can be differentiated again:
+
+>>> import glassgrad as gg
+>>> x = gg.tensor(2.0, requires_grad=True)
+>>> y = x ** 3
+>>> (dy,) = gg.autograd.grad(y, x, create_graph=True)     # 3x² = 12
+>>> (d2y,) = gg.autograd.grad(dy, x)                       # 6x = 12
+>>> dy.item(), d2y.item()
+(12.0, 12.0)
+
+The walk is :mod:`glassgrad.gradient_walk`'s; this module checks the arguments, as PyTorch does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .arguments import is_floating, shape_text
+from .gradient_walk import gradients
+from .tensor import Tensor
+
+
+def _as_tuple(value: Tensor | Sequence[Tensor], name: str) -> tuple[Tensor, ...]:
+    values = (value,) if isinstance(value, Tensor) else tuple(value)
+    for position, item in enumerate(values):
+        if not isinstance(item, Tensor):
+            raise TypeError(f"grad: {name}[{position}] must be a Tensor, got {type(item).__name__}")
+    return values
+
+
+def _seeds(outputs: tuple[Tensor, ...], grad_outputs, create_graph: bool) -> tuple:
+    """One starting gradient per output: the given one (a Tensor, shaped like it) or 1 for a one-number output."""
+    if grad_outputs is None:
+        given: tuple = (None,) * len(outputs)
+    else:
+        given = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs)
+    if len(given) != len(outputs):
+        raise RuntimeError(
+            f"grad: grad_outputs has {len(given)} entries but there are {len(outputs)} outputs; give one "
+            "per output (None for a one-number output)"
+        )
+    seeds = []
+    for position, (output, seed) in enumerate(zip(outputs, given)):
+        if seed is None:
+            if output.array.size != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs, but output[{position}] has shape "
+                    f"{shape_text(output.shape)}: pass grad_outputs with that shape, or reduce it first (.sum())"
+                )
+            seed = Tensor._wrap(np.ones(output.shape, dtype=output.dtype))
+        elif not isinstance(seed, Tensor):
+            raise TypeError(f"grad: grad_outputs[{position}] must be a Tensor or None, got {type(seed).__name__}")
+        elif seed.shape != output.shape:
+            raise RuntimeError(
+                f"Mismatch in shape: grad_outputs[{position}] has a shape of {shape_text(seed.shape)} and "
+                f"output[{position}] has a shape of {shape_text(output.shape)}"
+            )
+        elif not is_floating(seed.dtype):
+            raise RuntimeError(f"grad: grad_outputs[{position}] must be a float tensor, got {seed.dtype}")
+        elif seed.dtype != output.dtype:
+            seed = seed.to(output.dtype)
+        seeds.append(seed if create_graph else np.array(seed.array, copy=True))
+    return tuple(seeds)
+
+
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: Tensor | Sequence[Tensor | None] | None = None, retain_graph: bool | None = None,
+         create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple[Tensor | None, ...]:
+    """The gradients of ``outputs`` with respect to ``inputs``, returned (``.grad`` is left alone).
+
+    ``grad_outputs``: ∂L/∂output for each output (may be left out for one-number outputs);
+    ``retain_graph``: keep the graph for another backward (default: ``create_graph``);
+    ``create_graph``: record the gradient's computation, for higher derivatives;
+    ``allow_unused``: give ``None`` for an input the outputs do not depend on (else an error);
+    ``materialize_grads``: give zeros there instead of ``None``. (``only_inputs`` is accepted and
+    ignored, as in PyTorch, where it is deprecated; ``is_grads_batched=True`` is not supported.)
+    """
+    if is_grads_batched:
+        raise NotImplementedError(
+            "grad(is_grads_batched=True) is not supported in glassgrad: call grad once per row of grad_outputs"
+        )
+    outputs, inputs = _as_tuple(outputs, "outputs"), _as_tuple(inputs, "inputs")
+    if not inputs:
+        raise RuntimeError("grad requires non-empty inputs")
+    if materialize_grads and allow_unused is False:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, but got: allow_unused=False."
+        )
+    allow_unused = materialize_grads if allow_unused is None else allow_unused
+    for position, output in enumerate(outputs):
+        if not output.requires_grad:
+            raise RuntimeError(
+                f"element {position} of tensors does not require grad and does not have a grad_fn: nothing it was "
+                "computed from requires grad (create the inputs with requires_grad=True, outside no_grad)"
+            )
+    for position, tensor in enumerate(inputs):
+        if not tensor.requires_grad:
+            raise RuntimeError(
+                f"One of the differentiated Tensors does not require grad: inputs[{position}] (set "
+                "requires_grad=True on it before computing the outputs)"
+            )
+    seeds = _seeds(outputs, grad_outputs, create_graph)
+    found = gradients(outputs, seeds, inputs, create_graph, create_graph if retain_graph is None else retain_graph)
+    results: list[Tensor | None] = []
+    returned: set[int] = set()
+    for position, (tensor, value) in enumerate(zip(inputs, found)):
+        if value is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"One of the differentiated Tensors appears to not have been used in the graph: inputs[{position}] "
+                    "does not lead to the outputs. Set allow_unused=True if this is the desired behavior."
+                )
+            results.append(Tensor._wrap(np.zeros(tensor.shape, dtype=tensor.dtype)) if materialize_grads else None)
+            continue
+        if not create_graph:
+            value = Tensor._wrap(value.copy() if id(value) in returned else value)  # two inputs never share one array
+            returned.add(id(value.array))
+        results.append(value)
+    return tuple(results)

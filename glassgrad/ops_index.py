@@ -1,0 +1,307 @@
+"""Rows of the rule table for ops that pick, move, repeat or scan entries along dims.
+
+``gather``, ``index_select``, ``scatter``, ``sort``/``topk`` (their values), ``roll``, ``flip``,
+``tril``/``triu``, ``diag``/``diagonal``, ``repeat``/``repeat_interleave``, ``unfold`` (sliding
+windows), ``cumsum``/``cumprod`` and ``prod``. They are registered in the same table as the
+rows of :mod:`glassgrad.ops`, and their backwards follow one idea: every output entry is (a
+product of) input entries, so ``∂L/∂a`` sends each upstream number back to where its entry came
+from, adding where an entry was used several times (``np.add.at``).
+
+Choices, as in PyTorch where it documents one:
+
+* ``prod``/``cumprod`` at zeros: ``∂out/∂aᵢ = Π_(k≠i) aₖ`` computed without dividing by
+  ``aᵢ``, so a zero entry gets the product of the others and the rest get 0 (one zero) or all
+  get 0 (two zeros);
+* ``sort``/``topk`` of tied values: each output entry comes from one input entry, the one at
+  its index (a stable order here; PyTorch's order of ties is unspecified unless ``stable=True``);
+* ``scatter`` with an index that repeats: the last write wins here (PyTorch leaves it
+  unspecified); the overwritten entries of ``a`` get no gradient.
+
+>>> import numpy as np
+>>> from glassgrad.ops import RULES
+>>> RULES["cumsum"].forward(np.array([1.0, 2.0, 3.0]), 0)[0].tolist()
+[1.0, 3.0, 6.0]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .ops import Op, _reduced_like, register
+
+
+def along(index: np.ndarray, dim: int) -> tuple:
+    """The full index that picks ``out[i, j, …] = a[i, …, index[i, j, …], …]`` (``index`` at position ``dim``)."""
+    grid = list(np.indices(index.shape, sparse=True))
+    grid[dim] = index
+    return tuple(grid)
+
+
+def _placed(up: np.ndarray, shape: tuple, where: tuple) -> np.ndarray:
+    """Zeros of ``shape`` with ``up`` added at ``where`` (repeats add up)."""
+    grad = np.zeros(shape, dtype=up.dtype)
+    np.add.at(grad, where, up)
+    return grad
+
+
+# --- picking entries -------------------------------------------------------------------------
+
+def _gather(a, dim, index):
+    where = along(index.copy(), dim)  # a copy: the index may change later
+    return a[where], (a.shape, where)
+
+def _gather_back(up, saved):
+    shape, where = saved
+    return (_placed(up, shape, where),)
+
+GATHER = register(Op(
+    "gather", "out[i][j] = a[i][index[i][j]]  (index along dim)", ("{up} added back where each entry came from",),
+    _gather, _gather_back, kind="shape", settings=("dim", "index"), saves=((),),
+))
+SORT = register(Op(
+    "sort", "out = a sorted along dim", ("{up} sent back to each value's place before sorting",),
+    _gather, _gather_back, kind="shape", settings=("dim", "indices"), saves=((),),
+))
+TOPK = register(Op(
+    "topk", "out = the k largest (or smallest) of a along dim", ("{up} sent back to the chosen entries, 0 elsewhere",),
+    _gather, _gather_back, kind="shape", settings=("dim", "indices"), saves=((),),
+))
+
+
+def _index_select(a, dim, index):
+    where = (slice(None),) * dim + (index.copy(),)
+    return a[where], (a.shape, where)
+
+INDEX_SELECT = register(Op(
+    "index_select", "out = the slices index[0], index[1], … of a along dim",
+    ("{up} added back to the selected slices",), _index_select, _gather_back, kind="shape",
+    settings=("dim", "index"), saves=((),),
+))
+
+
+def _scatter(a, src, dim, index):
+    where = along(index.copy(), dim)
+    out = a.copy()
+    out[where] = src[_leading(index.shape)]
+    return out, (where, index.shape, src.shape)
+
+def _leading(shape: tuple) -> tuple:
+    """The corner of a tensor that a ``scatter`` reads from ``src``: the index's shape, from 0."""
+    return tuple(slice(0, n) for n in shape)
+
+def _src_grad(up, where, index_shape, src_shape):
+    grad_src = np.zeros(src_shape, dtype=up.dtype)
+    grad_src[_leading(index_shape)] = up[where]
+    return grad_src
+
+def _scatter_back(up, saved):
+    where, index_shape, src_shape = saved
+    grad_a = up.copy()
+    grad_a[where] = 0  # overwritten: these entries of a no longer reach the output
+    return grad_a, _src_grad(up, where, index_shape, src_shape)
+
+SCATTER = register(Op(
+    "scatter", "out = a, with out[i][index[i][j]] = src[i][j]  (index along dim)",
+    ("{up}, 0 where src was written", "{up} at the written places"),
+    _scatter, _scatter_back, kind="shape", roles=("a", "src"), settings=("dim", "index"), saves=((), ()),
+))
+
+
+def _scatter_add(a, src, dim, index):
+    where = along(index.copy(), dim)
+    out = a.copy()
+    np.add.at(out, where, src[_leading(index.shape)])
+    return out, (where, index.shape, src.shape)
+
+def _scatter_add_back(up, saved):
+    where, index_shape, src_shape = saved
+    return up, _src_grad(up, where, index_shape, src_shape)
+
+SCATTER_ADD = register(Op(
+    "scatter_add", "out = a, with src[i][j] added to out[i][index[i][j]]",
+    ("{up}", "{up} at the places each src entry was added to"),
+    _scatter_add, _scatter_add_back, kind="shape", roles=("a", "src"), settings=("dim", "index"), saves=((), ()),
+))
+
+
+# --- moving entries --------------------------------------------------------------------------
+
+def _roll(a, shifts, dims):
+    return np.roll(a, shifts, axis=dims), (shifts, dims)
+
+def _roll_back(up, saved):
+    shifts, dims = saved
+    back = tuple(-s for s in shifts) if isinstance(shifts, tuple) else -shifts
+    return (np.roll(up, back, axis=dims),)
+
+ROLL = register(Op("roll", "out = a shifted cyclically along dims", ("{up} shifted back",), _roll, _roll_back,
+                   kind="shape", settings=("shifts", "dims")))
+
+
+def _flip(a, dims):
+    return np.flip(a, dims).copy(), dims
+
+def _flip_back(up, dims):
+    return (np.flip(up, dims).copy(),)
+
+FLIP = register(Op("flip", "out = a reversed along dims", ("{up} reversed back",), _flip, _flip_back, kind="shape",
+                   settings=("dims",)))
+
+
+def _triangle_mask(shape, diagonal, lower):
+    rows, columns = shape[-2:]
+    return (np.tri(rows, columns, diagonal, dtype=bool) if lower
+            else ~np.tri(rows, columns, diagonal - 1, dtype=bool))
+
+def _tril(a, diagonal):
+    mask = _triangle_mask(a.shape, diagonal, True)
+    return np.where(mask, a, 0).astype(a.dtype, copy=False), mask
+
+def _triu(a, diagonal):
+    mask = _triangle_mask(a.shape, diagonal, False)
+    return np.where(mask, a, 0).astype(a.dtype, copy=False), mask
+
+def _triangle_back(up, mask):
+    return (np.where(mask, up, 0).astype(up.dtype, copy=False),)
+
+TRIL = register(Op("tril", "out = a on and below the diagonal, 0 above", ("{up} on and below the diagonal, else 0",),
+                   _tril, _triangle_back, kind="shape", settings=("diagonal",)))
+TRIU = register(Op("triu", "out = a on and above the diagonal, 0 below", ("{up} on and above the diagonal, else 0",),
+                   _triu, _triangle_back, kind="shape", settings=("diagonal",)))
+
+
+def _diagonal_place(rows: int, columns: int, offset: int) -> tuple:
+    """The (row, column) indices of diagonal ``offset`` of a ``rows × columns`` matrix (above it for offset > 0)."""
+    start_row, start_column = max(-offset, 0), max(offset, 0)
+    steps = np.arange(max(min(rows - start_row, columns - start_column), 0))
+    return steps + start_row, steps + start_column
+
+def _diagonal(a, offset, dim1, dim2):
+    return np.diagonal(a, offset, dim1, dim2).copy(), (a.shape, offset, dim1, dim2)
+
+def _diagonal_back(up, saved):
+    shape, offset, dim1, dim2 = saved
+    grad = np.zeros(shape, dtype=up.dtype)
+    moved = np.moveaxis(grad, (dim1, dim2), (-2, -1))  # a view: writing it writes grad
+    rows, columns = _diagonal_place(*moved.shape[-2:], offset)
+    moved[..., rows, columns] = up  # the diagonal runs along up's last dim
+    return (grad,)
+
+DIAGONAL = register(Op("diagonal", "out = the diagonal of a (dims dim1, dim2; offset above it)",
+                       ("{up} on that diagonal, 0 elsewhere",), _diagonal, _diagonal_back, kind="shape",
+                       settings=("offset", "dim1", "dim2")))
+
+
+def _diag_embed(a, diagonal):
+    return np.diag(a, diagonal), (a.shape, diagonal)
+
+def _diag_embed_back(up, saved):
+    _, diagonal = saved
+    return (np.diag(up, diagonal).copy(),)
+
+DIAG = register(Op("diag", "out = a square matrix with a on its diagonal (a 1-D)", ("the diagonal of {up}",),
+                   _diag_embed, _diag_embed_back, kind="shape", settings=("diagonal",)))
+
+
+# --- repeating entries -----------------------------------------------------------------------
+
+def _repeat(a, sizes):
+    widened = a.reshape((1,) * (len(sizes) - a.ndim) + a.shape)
+    return np.tile(widened, sizes), (a.shape, widened.shape, sizes)
+
+def _repeat_back(up, saved):
+    shape, widened, sizes = saved
+    split = up.reshape(tuple(n for pair in zip(sizes, widened) for n in pair))  # (r₀, n₀, r₁, n₁, …)
+    return (split.sum(axis=tuple(range(0, split.ndim, 2))).reshape(shape),)
+
+REPEAT = register(Op("repeat", "out = a tiled sizes[d] times along each dim d", ("Σ {up} over the copies",),
+                     _repeat, _repeat_back, kind="shape", settings=("sizes",)))
+
+
+def _repeat_interleave(a, repeats, dim):
+    out = np.repeat(a, repeats, axis=dim)
+    owners = np.repeat(np.arange(a.shape[dim]), repeats)
+    return out, (a.shape, dim, owners)
+
+def _repeat_interleave_back(up, saved):
+    shape, dim, owners = saved
+    return (_placed(up, shape, (slice(None),) * dim + (owners,)),)
+
+REPEAT_INTERLEAVE = register(Op(
+    "repeat_interleave", "out = each entry of a repeated in place along dim", ("Σ {up} over each entry's repeats",),
+    _repeat_interleave, _repeat_interleave_back, kind="shape", settings=("repeats", "dim"),
+))
+
+
+def _unfold(a, dim, size, step):
+    windows = np.lib.stride_tricks.sliding_window_view(a, size, axis=dim)
+    picked = (slice(None),) * dim + (slice(None, None, step),)
+    return windows[picked].copy(), (a.shape, dim, size, step)
+
+def _unfold_back(up, saved):
+    shape, dim, size, step = saved
+    grad = np.zeros(shape, dtype=up.dtype)
+    starts = np.arange(up.shape[dim]) * step
+    moved_up = np.moveaxis(up, dim, -2)  # (…, windows, size)
+    moved_grad = np.moveaxis(grad, dim, -1)  # a view of grad
+    for k in range(size):
+        np.add.at(moved_grad, (..., starts + k), moved_up[..., k])
+    return (grad,)
+
+UNFOLD = register(Op(
+    "unfold", "out = the windows a[s·step : s·step + size] along dim, stacked", ("Σ {up} over the windows",),
+    _unfold, _unfold_back, kind="shape", settings=("dim", "size", "step"),
+))
+
+
+# --- scans and products ----------------------------------------------------------------------
+
+def _cumsum(a, dim):
+    return np.cumsum(a, axis=dim, dtype=a.dtype if a.dtype.kind == "f" else np.int64), dim
+
+def _cumsum_back(up, dim):
+    return (np.flip(np.cumsum(np.flip(up, dim), axis=dim), dim),)
+
+CUMSUM = register(Op("cumsum", "outᵢ = Σ_(k≤i) aₖ  (along dim)", ("Σ_(j≥i) {up}ⱼ  (a reversed running sum)",),
+                     _cumsum, _cumsum_back, kind="slicewise", settings=("dim",)))
+
+
+def _others_product(a: np.ndarray, axis: int) -> np.ndarray:
+    """``Π_(k≠i) aₖ`` along ``axis`` for every i, without dividing (exact at zeros)."""
+    ones = np.ones_like(np.take(a, [0], axis=axis))
+    before = np.cumprod(np.concatenate([ones, np.delete(a, -1, axis=axis)], axis=axis), axis=axis)
+    after = np.flip(np.cumprod(np.concatenate([ones, np.delete(np.flip(a, axis), -1, axis=axis)], axis=axis),
+                               axis=axis), axis)
+    return before * after
+
+def _cumprod(a, dim):
+    return np.cumprod(a, axis=dim, dtype=a.dtype if a.dtype.kind == "f" else np.int64), (a, dim)
+
+def _cumprod_back(up, saved):
+    a, dim = saved
+    a_moved, up_moved = np.moveaxis(a, dim, -1), np.moveaxis(up, dim, -1)
+    grad = np.zeros_like(a_moved)
+    for i in range(a_moved.shape[-1]):  # ∂L/∂aᵢ = Σ_(j≥i) upⱼ·Π_(k≤j, k≠i) aₖ
+        without = a_moved.copy()
+        without[..., i] = 1
+        grad[..., i] = (up_moved[..., i:] * np.cumprod(without, axis=-1)[..., i:]).sum(axis=-1)
+    return (np.moveaxis(grad, -1, dim),)
+
+CUMPROD = register(Op("cumprod", "outᵢ = Π_(k≤i) aₖ  (along dim)", ("Σ_(j≥i) {up}ⱼ·Π_(k≤j, k≠i) {a}ₖ",),
+                      _cumprod, _cumprod_back, kind="slicewise", settings=("dim",), saves=((0,),)))
+
+
+def _prod(a, axis, keepdim):
+    dtype = a.dtype if a.dtype.kind == "f" else np.int64
+    return np.prod(a, axis=axis, keepdims=keepdim, dtype=dtype), (a, axis, keepdim)
+
+def _prod_back(up, saved):
+    a, axis, keepdim = saved
+    if axis is None:
+        others = _others_product(a.reshape(-1), 0).reshape(a.shape)
+    else:
+        others = _others_product(a, axis)
+    return (_reduced_like(up, a.shape, axis, keepdim) * others,)
+
+PROD = register(Op("prod", "out = Π a", ("{up}·Π_(k≠i) {a}ₖ  (the product of the others)",), _prod, _prod_back,
+                   kind="reduction", written="Π {a}", saves=((0,),)))

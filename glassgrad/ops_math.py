@@ -1,0 +1,134 @@
+"""Rows of the rule table for the elementwise math functions: trig, hyperbolic, logs, rounding, ``lerp``.
+
+Each row is declared like the ones in :mod:`glassgrad.ops` and registered in the same table
+(:data:`glassgrad.ops.RULES`): the value and the local derivative ``∂out/∂a`` side by side.
+
+Kinks and domains, as in PyTorch:
+
+* ``floor``, ``ceil``, ``trunc``, ``round`` and ``sign`` are steps: their derivative is 0
+  everywhere (at a jump it does not exist; PyTorch and glassgrad use 0 there too), so they stop
+  gradients. On an integer tensor the four roundings return the integers unchanged.
+* ``round`` rounds halves to the even neighbour (``round(2.5) = 2``), as PyTorch does.
+* ``asin``, ``acos`` (|a| ≤ 1), ``atanh`` (|a| < 1), ``acosh`` (a ≥ 1), the logs (a > 0,
+  ``log1p``: a > −1) and ``rsqrt`` (a > 0) give NaN or ±inf outside their domains, and so
+  does their derivative at the edge (``asin'(±1) = inf``).
+
+>>> import numpy as np
+>>> from glassgrad.ops import RULES
+>>> RULES["asin"].local((np.array([0.6]),), None, ())[0].round(4).tolist()
+[1.25]
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .ops import Op, elementwise, register
+
+LN10, LN2 = math.log(10), math.log(2)
+
+TAN = elementwise("tan", "out = tan a", "1 + tan²({a}) = 1 + {out}²", np.tan, lambda out: 1 + out * out,
+                  reads="output", written="tan({a})")
+ASIN = elementwise("asin", "out = arcsin a", "1/√(1 − {a}²)", np.arcsin, lambda a: 1 / np.sqrt(1 - a * a),
+                   written="arcsin({a})")
+ACOS = elementwise("acos", "out = arccos a", "−1/√(1 − {a}²)", np.arccos, lambda a: -1 / np.sqrt(1 - a * a),
+                   written="arccos({a})")
+ATAN = elementwise("atan", "out = arctan a", "1/(1 + {a}²)", np.arctan, lambda a: 1 / (1 + a * a),
+                   written="arctan({a})")
+SINH = elementwise("sinh", "out = sinh a", "cosh {a}", np.sinh, np.cosh, written="sinh({a})")
+COSH = elementwise("cosh", "out = cosh a", "sinh {a}", np.cosh, np.sinh, written="cosh({a})")
+ASINH = elementwise("asinh", "out = arsinh a", "1/√({a}² + 1)", np.arcsinh, lambda a: 1 / np.sqrt(a * a + 1),
+                    written="arsinh({a})")
+ACOSH = elementwise("acosh", "out = arcosh a", "1/√({a}² − 1)", np.arccosh, lambda a: 1 / np.sqrt(a * a - 1),
+                    written="arcosh({a})")
+ATANH = elementwise("atanh", "out = artanh a", "1/(1 − {a}²)", np.arctanh, lambda a: 1 / (1 - a * a),
+                    written="artanh({a})")
+
+LOG10 = elementwise("log10", "out = log₁₀ a", "1/({a}·ln 10)", np.log10, lambda a: 1 / (a * LN10),
+                    written="log₁₀({a})")
+LOG2 = elementwise("log2", "out = log₂ a", "1/({a}·ln 2)", np.log2, lambda a: 1 / (a * LN2), written="log₂({a})")
+# log1p and expm1 are rows, not log(1 + a) and exp(a) − 1: near a = 0 those lose every digit of a
+LOG1P = elementwise("log1p", "out = ln(1 + a)", "1/(1 + {a})", np.log1p, lambda a: 1 / (1 + a),
+                    written="ln(1 + {a})")
+EXPM1 = elementwise("expm1", "out = eᵃ − 1", "eᵃ = {out} + 1", np.expm1, lambda out: out + 1, reads="output",
+                    written="(e^{a} − 1)")
+RSQRT = elementwise("rsqrt", "out = 1/√a", "−1/(2·{a}^(3/2)) = −{out}³/2", lambda a: 1 / np.sqrt(a),
+                    lambda out: -0.5 * out * out * out, reads="output", written="1/√{a}")
+SQUARE = elementwise("square", "out = a²", "2{a}", np.square, lambda a: 2 * a, written="{a}²")
+RECIPROCAL = elementwise("reciprocal", "out = 1/a", "−1/{a}² = −{out}²", np.reciprocal, lambda out: -out * out,
+                         reads="output", written="1/{a}")
+
+
+def _step(function):
+    """A rounding of floats; integers are already whole, so they come back unchanged (a copy)."""
+    return lambda a, *settings: function(a, *settings) if a.dtype.kind == "f" else a.copy()
+
+
+def _no_slope(a, *settings):
+    return np.zeros_like(a)
+
+
+# the steps are rows so that a trace shows their derivative (0) instead of a silent gap in the graph
+FLOOR = elementwise("floor", "out = ⌊a⌋", "0  (a step function: flat, or a jump)", _step(np.floor), _no_slope,
+                    written="⌊{a}⌋", saves=((),))
+CEIL = elementwise("ceil", "out = ⌈a⌉", "0  (a step function: flat, or a jump)", _step(np.ceil), _no_slope,
+                   written="⌈{a}⌉", saves=((),))
+TRUNC = elementwise("trunc", "out = a rounded toward 0", "0  (a step function: flat, or a jump)", _step(np.trunc),
+                    _no_slope, written="trunc({a})", saves=((),))
+ROUND = elementwise("round", "out = a rounded to the nearest (halves to even)",
+                    "0  (a step function: flat, or a jump)", _step(np.round), _no_slope, written="round({a})",
+                    settings={"decimals": 0}, saves=((),))
+SIGN = elementwise("sign", "out = sign a  (−1, 0 or 1)", "0  (flat on each side, a jump at 0)", np.sign, _no_slope,
+                   written="sign({a})", saves=((),))
+
+
+def _atan2(a, b):
+    return np.arctan2(a, b), (a, b)
+
+def _atan2_back(up, saved):
+    a, b = saved
+    radius2 = a * a + b * b
+    return up * (b / radius2), up * (-a / radius2)
+
+def _atan2_local(inputs, out, settings):
+    a, b = inputs
+    radius2 = a * a + b * b
+    return [np.broadcast_to(b / radius2, out.shape), np.broadcast_to(-a / radius2, out.shape)]
+
+ATAN2 = register(Op(
+    "atan2", "out = atan2(a, b)  (the angle of the point (b, a))", ("{b}/({a}² + {b}²)", "−{a}/({a}² + {b}²)"),
+    _atan2, _atan2_back, roles=("a", "b"), written="atan2({a}, {b})", local=_atan2_local, saves=((0, 1), (0, 1)),
+))
+
+
+def _lerp(a, b, weight):
+    return a + weight * (b - a), (a, b, weight)
+
+def _lerp_back(up, saved):
+    a, b, weight = saved
+    return up * (1 - weight), up * weight, up * (b - a)
+
+def _lerp_local(inputs, out, settings):
+    a, b, weight = inputs
+    return [np.broadcast_to(part, out.shape) for part in (1 - weight, weight, b - a)]
+
+LERP = register(Op(
+    "lerp", "out = a + w·(b − a)", ("1 − {w}", "{w}", "{b} − {a}"),
+    _lerp, _lerp_back, roles=("a", "b", "w"), written="lerp({a}, {b}, {w})", local=_lerp_local,
+    saves=((2,), (2,), (0, 1)),
+))
+
+
+def _masked_fill(a, mask, value):
+    return np.where(mask, np.asarray(value, dtype=a.dtype), a), np.array(mask, dtype=bool)  # a copy: it may change
+
+def _masked_fill_back(up, mask):
+    return (np.where(mask, 0, up).astype(up.dtype, copy=False),)
+
+MASKED_FILL = register(Op(  # a fused where(): one step in a trace, and the mask kept as a setting
+    "masked_fill", "out = value where mask, else a", ("1 where the mask is False, else 0 (overwritten)",),
+    _masked_fill, _masked_fill_back, written="masked_fill({a})", settings=("mask", "value"), defaults=(False, 0.0),
+    local=lambda i, out, s: [np.broadcast_to(np.where(s[0], 0, 1), out.shape).astype(out.dtype)], saves=((),),
+))

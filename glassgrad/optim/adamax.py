@@ -1,0 +1,76 @@
+"""``Adamax``: Adam with the running *maximum* of gradient sizes in place of their mean square.
+
+Adam divides by √v, an average of g²; Adamax (Kingma & Ba, 2015, §7) divides by ``u``, a
+decaying maximum of |g| (the ∞-norm instead of the 2-norm), which needs no bias correction
+and is less thrown by a single huge gradient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+from ._checks import check_betas, check_number
+from .optimizer import Optimizer, gradient_formula
+
+
+class Adamax(Optimizer):
+    """Adamax, PyTorch's exact rule (``torch.optim.Adamax``).
+
+    With η = ``lr``, (β₁, β₂) = ``betas``, ε = ``eps``, λ = ``weight_decay`` and t the step::
+
+        g ← ∇L(w) + λ·w                  (−∇L(w) + λ·w when maximize=True)
+        m ← β₁·m + (1 − β₁)·g
+        u ← max(β₂·u, |g| + ε)
+        w ← w − (η / (1 − β₁ᵗ))·m / u
+
+    >>> import glassgrad as gg
+    >>> w = gg.tensor([1.0, -3.0], requires_grad=True)
+    >>> opt = gg.optim.Adamax([w], lr=0.1)
+    >>> (w * w).sum().backward(); opt.step()   # the first step is ≈ η·sign(g)
+    >>> [round(v, 4) for v in w.tolist()]
+    [0.9, -2.9]
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict],
+        lr: float = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "maximize": maximize}
+        super().__init__(params, defaults)
+
+    def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        options = super()._checked_options(options)
+        options["betas"] = check_betas(options["betas"])
+        options["eps"] = check_number("epsilon value", options["eps"])
+        return options
+
+    def formula_for(self, group: dict[str, Any]) -> str:
+        lines = gradient_formula(group["weight_decay"], group["maximize"])
+        lines += ["m ← β₁·m + (1 − β₁)·g", "u ← max(β₂·u, |g| + ε)", "w ← w − (η / (1 − β₁ᵗ))·m / u"]
+        return "\n".join(lines)
+
+    def _initial_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        return {"step": 0, "exp_avg": np.zeros_like(param.array), "exp_inf": np.zeros_like(param.array)}
+
+    def _update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
+        state = self._state_for(param, group)
+        work, scratch = self._workspace(param)
+        g = self._effective_gradient(param, grad, group["weight_decay"], group["maximize"], out=work)
+        state["step"] += 1
+        (beta1, beta2), mean, peak = group["betas"], state["exp_avg"], state["exp_inf"]
+        mean += np.multiply(np.subtract(g, mean, out=scratch), 1 - beta1, out=scratch)  # m ← m + (1 − β₁)(g − m)
+        peak *= beta2  # u ← max(β₂·u, |g| + ε)
+        np.maximum(peak, np.abs(g, out=scratch) + group["eps"], out=peak)
+        step = np.divide(mean, peak, out=scratch)
+        step *= group["lr"] / (1 - beta1 ** state["step"])
+        np.subtract(param.array, step, out=param.array)

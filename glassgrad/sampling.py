@@ -1,0 +1,108 @@
+"""Drawing samples: from a normal distribution, from categories (``multinomial``), shaped like a tensor.
+
+>>> import glassgrad as gg
+>>> g = gg.Generator().manual_seed(0)
+>>> p = gg.tensor([0.0, 0.3, 0.7])
+>>> gg.multinomial(p, 5, replacement=True, generator=g).tolist()  # never 0: its weight is 0
+[2, 1, 1, 1, 2]
+
+Like every random function of glassgrad, these draw from ``generator=`` (a
+:class:`~glassgrad.generator.Generator` or a NumPy one), a fresh generator for ``seed=``, or
+glassgrad's own (:func:`~glassgrad.creation.manual_seed`). The results are outside the graph.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .arguments import resolve_dtype, shape_text
+from .creation import _float_dtype, _leaf, _sized, pick_generator, rand, randint, randn
+from .device import check_device
+from .tensor import Tensor
+
+
+def rand_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+              seed: int | None = None, generator: Any = None) -> Tensor:
+    """Uniform samples on [0, 1) in ``input``'s shape (and float dtype, unless ``dtype`` is given)."""
+    return rand(input.shape, dtype=dtype or _float_like(input), device=device, requires_grad=requires_grad,
+                seed=seed, generator=generator)
+
+
+def randn_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+               seed: int | None = None, generator: Any = None) -> Tensor:
+    """Standard normal samples N(0, 1) in ``input``'s shape (and float dtype, unless ``dtype`` is given)."""
+    return randn(input.shape, dtype=dtype or _float_like(input), device=device, requires_grad=requires_grad,
+                 seed=seed, generator=generator)
+
+
+def randint_like(input: Tensor, low: int = 0, high: int | None = None, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False, seed: int | None = None, generator: Any = None) -> Tensor:
+    """Integers from ``[low, high)`` in ``input``'s shape and dtype; ``randint_like(x, high)`` starts at 0."""
+    if high is None:
+        low, high = 0, low
+    drawn = randint(low, high, input.shape, seed=seed, generator=generator, device=device)
+    return _leaf(drawn.array.astype(resolve_dtype(dtype) or input.dtype), requires_grad)
+
+
+def _float_like(input: Tensor) -> np.dtype | None:
+    return input.dtype if input.dtype.kind == "f" else None
+
+
+def normal(mean: Any = 0.0, std: Any = 1.0, size: tuple | None = None, generator: Any = None,
+           dtype: Any = None, device: Any = None, requires_grad: bool = False, seed: int | None = None) -> Tensor:
+    """Samples of N(mean, std²): ``mean + std·z`` with ``z`` standard normal.
+
+    ``mean`` and ``std`` are numbers (then ``size`` gives the shape) or tensors (the result takes
+    their broadcast shape: one sample per entry). ``std`` must be ≥ 0.
+    """
+    check_device(device)
+    mean_array, std_array = (np.asarray(value.array if isinstance(value, Tensor) else value, dtype=np.float64)
+                             for value in (mean, std))
+    if np.any(std_array < 0) or not np.all(np.isfinite(std_array)):
+        raise RuntimeError(f"normal: std must be finite and >= 0, got {std!r}")
+    tensors = [value for value in (mean, std) if isinstance(value, Tensor)]
+    if tensors:
+        if size is not None:
+            raise TypeError("normal: give either tensors for mean/std (their shape is the result's) or a size")
+        shape = np.broadcast_shapes(mean_array.shape, std_array.shape)
+        dtype = dtype or next((t.dtype for t in tensors if t.dtype.kind == "f"), None)
+    elif size is None:
+        raise TypeError("normal: with numbers for mean and std, give the size too: gg.normal(0.0, 1.0, size=(2, 3))")
+    else:
+        shape = _sized((size,) if isinstance(size, (tuple, list)) else (size,), "normal")
+    dtype = _float_dtype(dtype, "normal")
+    z = pick_generator(seed, generator).standard_normal(shape)
+    return _leaf((mean_array + std_array * z).astype(dtype), requires_grad)
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, generator: Any = None,
+                seed: int | None = None) -> Tensor:
+    """Category indices drawn with probabilities proportional to ``input``'s weights (int64).
+
+    ``input`` holds non-negative weights, one row per distribution (1-D: one distribution); they
+    need not sum to 1. Without replacement each category is drawn at most once, so a row needs at
+    least ``num_samples`` categories of non-zero weight.
+    """
+    weights = np.asarray(input.array if isinstance(input, Tensor) else input, dtype=np.float64)
+    if weights.ndim not in (1, 2):
+        raise RuntimeError(f"multinomial: the weights must be 1-D or 2-D, got shape {shape_text(weights.shape)}")
+    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples <= 0:
+        raise RuntimeError(f"multinomial: num_samples must be a whole number > 0, got {num_samples!r}")
+    if weights.shape[-1] == 0:
+        raise RuntimeError("multinomial: there are no categories (the last dim has size 0)")
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise RuntimeError("multinomial: the weights must be finite and >= 0 (no inf, nan or negative entries)")
+    rows = weights.reshape(-1, weights.shape[-1])
+    totals = rows.sum(axis=1)
+    if np.any(totals <= 0):
+        raise RuntimeError("multinomial: a row of weights sums to 0, so it is no distribution; give it a positive "
+                           "weight somewhere")
+    if not replacement and np.any((rows > 0).sum(axis=1) < num_samples):
+        raise RuntimeError(f"multinomial: cannot draw {num_samples} samples without replacement from a row with fewer "
+                           "categories of non-zero weight; draw fewer, or pass replacement=True")
+    rng = pick_generator(seed, generator)
+    drawn = np.stack([rng.choice(rows.shape[1], size=int(num_samples), replace=bool(replacement), p=row / total)
+                      for row, total in zip(rows, totals)])
+    return Tensor._wrap(drawn.reshape(weights.shape[:-1] + (int(num_samples),)).astype(np.int64))

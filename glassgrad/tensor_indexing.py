@@ -1,0 +1,363 @@
+"""``Tensor`` methods that pick, order, move, repeat or scan entries: ``gather``, ``scatter``, ``sort``, ``topk``, …
+
+Each differentiable one is one ``apply`` of a row of :mod:`glassgrad.ops_index` (``masked_fill``:
+:mod:`glassgrad.ops_math`); ``chunk`` and ``split`` are slices (views, as in PyTorch). They are
+attached to :class:`~glassgrad.tensor.Tensor` as they are defined, like those of
+:mod:`glassgrad.tensor_methods`.
+
+>>> import glassgrad as gg
+>>> gg.tensor([[1, 2], [3, 4]]).gather(1, gg.tensor([[1], [0]])).tolist()
+[[2], [3]]
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any
+
+import numpy as np
+
+from . import ops_index, ops_math
+from .arguments import check_dim, resolve_dtype, shape_arg, shape_text
+from .ops import WHERE
+from .tensor import Tensor, apply
+from .tensor_methods import _plain, add, method
+
+Sorted = namedtuple("Sorted", ["values", "indices"])
+"""What ``sort`` and ``topk`` return, as in PyTorch: the values and where they came from."""
+
+
+# --- picking entries -------------------------------------------------------------------------------
+
+def _index_array(index: Any, name: str) -> np.ndarray:
+    array = np.asarray(_plain(index))
+    if array.dtype.kind not in "iu":
+        raise RuntimeError(f"{name}: the index must hold integers (gg.int64), got {array.dtype}")
+    return array
+
+
+def _check_index_range(index: np.ndarray, size: int, name: str, dim: int) -> None:
+    if index.size and (index.min() < 0 or index.max() >= size):
+        bad = index.min() if index.min() < 0 else index.max()
+        raise RuntimeError(f"{name}: index {bad} is out of bounds for dim {dim} of size {size} "
+                           f"(expected 0 <= index < {size})")
+
+
+def _along_index(self: Tensor, dim: int, index: Any, name: str) -> tuple[int, np.ndarray]:
+    """``dim`` and ``index`` of ``gather``/``scatter``: as many dims as self, no larger elsewhere, in range."""
+    dim = check_dim(self, dim, name)
+    index = _index_array(index, name)
+    if index.ndim != max(self.ndim, 1) and not (self.ndim == 0 and index.ndim == 0):
+        raise RuntimeError(f"{name}: the index must have as many dims as the tensor ({self.ndim}), "
+                           f"got shape {shape_text(index.shape)}")
+    for d, (n, limit) in enumerate(zip(index.shape, self.shape)):
+        if d != dim and n > limit:
+            raise RuntimeError(f"{name}: the index of shape {shape_text(index.shape)} is larger than the tensor of "
+                               f"shape {shape_text(self.shape)} in dim {d} (only dim {dim} may differ)")
+    _check_index_range(index, self.shape[dim] if self.ndim else 1, name, dim)
+    return dim, index
+
+
+@method
+def gather(self: Tensor, dim: int, index: Any) -> Tensor:
+    """``out[i][j] = self[i][index[i][j]]`` for ``dim = 1`` (and likewise for any dim); out has index's shape."""
+    dim, index = _along_index(self, dim, index, "gather")
+    return apply(ops_index.GATHER, (self,), self.array, dim, index)
+
+
+@method
+def index_select(self: Tensor, dim: int, index: Any) -> Tensor:
+    """The slices ``index[0], index[1], …`` of dim ``dim`` (``index`` 1-D), in that order; repeats allowed."""
+    dim = check_dim(self, dim, "index_select")
+    index = _index_array(index, "index_select")
+    if index.ndim > 1:
+        raise RuntimeError(f"index_select: the index must be 1-D, got shape {shape_text(index.shape)}")
+    _check_index_range(index, self.shape[dim] if self.ndim else 1, "index_select", dim)
+    return apply(ops_index.INDEX_SELECT, (self,), self.array, dim, index.reshape(-1))
+
+
+def _source(self: Tensor, src: Any, value: Any, index: np.ndarray, name: str) -> Tensor:
+    if src is None:
+        src = value
+    if src is None:
+        raise TypeError(f"{name}: give the values to write: {name}(dim, index, src) or value=…")
+    if isinstance(src, Tensor):
+        if src.ndim != index.ndim or any(n > m for n, m in zip(index.shape, src.shape)):
+            raise RuntimeError(f"{name}: src of shape {shape_text(src.shape)} must have as many dims as the index "
+                               f"and be at least as large as the index {shape_text(index.shape)} in each")
+        return src
+    return Tensor._wrap(np.full(index.shape, src, dtype=self.dtype))
+
+
+def _scatter(self: Tensor, name: str, dim: int, index: Any, src: Any, value: Any, adding: bool) -> Tensor:
+    dim, index = _along_index(self, dim, index, name)
+    src = _source(self, src, value, index, name)
+    a, b = self.array, src.array.astype(self.dtype, copy=False)
+    return apply(ops_index.SCATTER_ADD if adding else ops_index.SCATTER, (self, src), a, b, dim, index)
+
+
+@method
+def scatter(self: Tensor, dim: int, index: Any, src: Any = None, value: Any = None,
+            reduce: str | None = None) -> Tensor:
+    """A copy with ``out[i][index[i][j]] = src[i][j]`` (dim 1; likewise for any dim); ``src`` may be a number.
+
+    ``reduce='add'`` adds instead (see :func:`scatter_add`). Where the index repeats, the last write wins.
+    """
+    if reduce not in (None, "add"):
+        raise ValueError(f"scatter: reduce must be None or 'add', got {reduce!r}")
+    return _scatter(self, "scatter", dim, index, src, value, reduce == "add")
+
+
+@method
+def scatter_add(self: Tensor, dim: int, index: Any, src: Any) -> Tensor:
+    """A copy with ``src[i][j]`` added to ``out[i][index[i][j]]`` (dim 1; likewise for any dim): repeats add up."""
+    return _scatter(self, "scatter_add", dim, index, src, None, True)
+
+
+def _scatter_in_place(name: str, adding: bool):
+    def function(self: Tensor, dim: int, index: Any, src: Any = None, value: Any = None,
+                 reduce: str | None = None) -> Tensor:
+        result = _scatter(self, name, dim, index, src, value, adding or reduce == "add")
+        if result.requires_grad:
+            raise RuntimeError(f"{name}: in place on a tensor in the graph is not supported; write it out of place: "
+                               f"t = t.{name.rstrip('_')}(...)")
+        return self.copy_(result)
+    function.__name__ = name
+    function.__doc__ = f"In-place ``{name.rstrip('_')}`` (outside the graph: for building tensors, e.g. one-hot)."
+    add(name, function)
+
+
+_scatter_in_place("scatter_", False)
+_scatter_in_place("scatter_add_", True)
+
+
+@method
+def masked_fill(self: Tensor, mask: Any, value: Any) -> Tensor:
+    """``value`` where ``mask`` is True, else ``self`` (``scores.masked_fill(mask == 0, float('-inf'))``).
+
+    ``∂out/∂self`` is 1 where the mask is False, 0 where it is True. The mask broadcasts to self's shape.
+    """
+    mask = _mask_array(self, mask, "masked_fill")
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(f"masked_fill: value must be a number or a 0-d tensor, got shape "
+                               f"{shape_text(value.shape)}")
+        if value.requires_grad:  # its gradient too: where(mask, value, self)
+            return apply(WHERE, (value, self), mask, value.array.astype(self.dtype), self.array)
+        value = value.item()
+    return apply(ops_math.MASKED_FILL, (self,), self.array, mask, value)
+
+
+@method
+def masked_fill_(self: Tensor, mask: Any, value: Any) -> Tensor:
+    """In place: ``self[mask] = value`` (the mask broadcast to self's shape)."""
+    mask = _mask_array(self, mask, "masked_fill_")
+    self[Tensor._wrap(np.broadcast_to(mask, self.shape))] = value
+    return self
+
+
+@method
+def masked_select(self: Tensor, mask: Any) -> Tensor:
+    """The entries where ``mask`` is True, as a 1-D tensor (``self[mask]``, broadcast)."""
+    mask = _mask_array(self, mask, "masked_select")
+    return self[Tensor._wrap(np.broadcast_to(mask, self.shape))]
+
+
+def _mask_array(self: Tensor, mask: Any, name: str) -> np.ndarray:
+    mask = np.asarray(_plain(mask))
+    if mask.dtype != np.bool_:
+        raise RuntimeError(f"{name}: the mask must be a bool tensor, got {mask.dtype}; compare first, e.g. x == 0")
+    try:
+        fits = np.broadcast_shapes(mask.shape, self.shape) == self.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(f"{name}: a mask of shape {shape_text(mask.shape)} does not broadcast to the tensor's "
+                           f"shape {shape_text(self.shape)}")
+    return mask
+
+
+@method
+def nonzero(self: Tensor, as_tuple: bool = False) -> Any:
+    """The positions of the non-zero entries: an (n, ndim) int64 tensor, or one 1-D tensor per dim (as_tuple)."""
+    positions = np.argwhere(self.array)
+    if as_tuple:
+        return tuple(Tensor._wrap(positions[:, d].copy()) for d in range(positions.shape[1]))
+    return Tensor._wrap(positions.astype(np.int64))
+
+
+# --- ordering --------------------------------------------------------------------------------------
+
+def _order(self: Tensor, dim: int, descending: bool) -> np.ndarray:
+    """Stable ascending (or descending) order along ``dim``: equal values keep their order."""
+    keys = self.array if self.array.dtype.kind == "f" else self.array.astype(np.int64)
+    if descending:
+        keys = -keys
+        if keys.dtype.kind == "f":
+            keys = np.where(np.isnan(keys), -np.inf, keys)  # NaN counts as the largest, as in PyTorch
+    return np.argsort(keys, axis=dim, kind="stable")
+
+
+@method
+def argsort(self: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """The indices that sort dim ``dim`` (equal values keep their order: always stable here)."""
+    dim = check_dim(self, dim, "argsort")
+    if self.ndim == 0:
+        return Tensor._wrap(np.zeros((), dtype=np.int64))
+    return Tensor._wrap(_order(self, dim, descending).astype(np.int64))
+
+
+@method
+def sort(self: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Sorted:
+    """``(values, indices)`` sorted along ``dim``; the values' gradient goes back to where each came from."""
+    indices = self.argsort(dim, descending)
+    if self.ndim == 0:
+        return Sorted(self.clone(), indices)
+    return Sorted(apply(ops_index.SORT, (self,), self.array, check_dim(self, dim, "sort"), indices.array), indices)
+
+
+@method
+def topk(self: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Sorted:
+    """``(values, indices)`` of the ``k`` largest (``largest=False``: smallest) entries along ``dim``, in order."""
+    dim = check_dim(self, dim, "topk")
+    size = self.shape[dim] if self.ndim else 1
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= size:
+        raise RuntimeError(f"topk: k ({k}) must be a whole number in [0, {size}] (the size of dim {dim})")
+    if self.ndim == 0:
+        return Sorted(self.clone(), Tensor._wrap(np.zeros((), dtype=np.int64)))
+    chosen = np.take(_order(self, dim, largest), np.arange(k), axis=dim)
+    return Sorted(apply(ops_index.TOPK, (self,), self.array, dim, chosen), Tensor._wrap(chosen.astype(np.int64)))
+
+
+# --- moving and repeating entries --------------------------------------------------------------------
+
+def _dims(self: Tensor, dims: Any, name: str) -> tuple:
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    checked = tuple(check_dim(self, d, name) for d in dims)
+    if len(set(checked)) != len(checked):
+        raise RuntimeError(f"{name}: dims {dims} name a dim twice")
+    return checked
+
+
+@method
+def flip(self: Tensor, *dims: Any) -> Tensor:
+    """The entries in reverse order along each of ``dims`` (``x.flip(0)``, ``gg.flip(x, [0, 1])``)."""
+    dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+    if self.ndim == 0:
+        return self.clone()
+    return apply(ops_index.FLIP, (self,), self.array, _dims(self, dims, "flip"))
+
+
+@method
+def roll(self: Tensor, shifts: Any, dims: Any = None) -> Tensor:
+    """Entries shifted by ``shifts`` along ``dims``, those pushed off one end coming back at the other.
+
+    With no ``dims`` the tensor is rolled as if flattened, as in PyTorch.
+    """
+    if dims is None:
+        if not isinstance(shifts, (int, np.integer)):
+            raise RuntimeError("roll: with no dims, shifts must be one whole number")
+        return apply(ops_index.ROLL, (self,), self.array, int(shifts), None)
+    dims = _dims(self, dims, "roll")
+    shifts = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"roll: {len(shifts)} shift(s) for {len(dims)} dim(s); give one shift per dim")
+    return apply(ops_index.ROLL, (self,), self.array, tuple(int(s) for s in shifts), dims)
+
+
+@method
+def repeat(self: Tensor, *sizes: Any) -> Tensor:
+    """The whole tensor tiled ``sizes[d]`` times along each dim (extra leading sizes add dims), as in PyTorch."""
+    sizes = shape_arg(sizes, "repeat")
+    if len(sizes) < self.ndim:
+        raise RuntimeError(f"repeat: give at least one size per dim ({self.ndim}), got {sizes}")
+    if any(n < 0 for n in sizes):
+        raise RuntimeError(f"repeat: sizes must be >= 0, got {sizes}")
+    return apply(ops_index.REPEAT, (self,), self.array, sizes)
+
+
+@method
+def repeat_interleave(self: Tensor, repeats: Any, dim: int | None = None) -> Tensor:
+    """Each entry repeated ``repeats`` times in place (``[1, 2] → [1, 1, 2, 2]``); with no dim, of the flattened tensor.
+
+    ``repeats`` is a number or one count per entry along ``dim``.
+    """
+    source = self.reshape(-1) if dim is None else self
+    dim = 0 if dim is None else check_dim(self, dim, "repeat_interleave")
+    counts = np.asarray(_plain(repeats))
+    if counts.dtype.kind not in "iu" or counts.ndim > 1 or (counts < 0).any():
+        raise RuntimeError("repeat_interleave: repeats must be a whole number >= 0 or a 1-D tensor of them")
+    size = source.shape[dim] if source.ndim else 1
+    if counts.ndim == 1 and counts.size not in (1, size):
+        raise RuntimeError(f"repeat_interleave: {counts.size} repeats for {size} entries along dim {dim}; "
+                           "give one per entry")
+    if source.ndim == 0:
+        source = source.reshape(1)
+    counts = counts.reshape(-1) if counts.ndim else int(counts)
+    return apply(ops_index.REPEAT_INTERLEAVE, (source,), source.array, counts, dim)
+
+
+@method
+def unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """Every window of ``size`` entries along ``dimension``, starting each ``step``: a new last dim of ``size``."""
+    dim = check_dim(self, dimension, "unfold")
+    length = self.shape[dim] if self.ndim else 1
+    if not 0 <= size <= length or step <= 0:
+        raise RuntimeError(f"unfold: size ({size}) must be in [0, {length}] (the size of dim {dimension}) "
+                           f"and step ({step}) > 0")
+    return apply(ops_index.UNFOLD, (self,), self.array, dim, int(size), int(step))
+
+
+@method
+def chunk(self: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """``chunks`` slices of dim ``dim`` of ⌈n/chunks⌉ entries each (the last may be smaller or missing): views."""
+    if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)) or chunks <= 0:
+        raise RuntimeError(f"chunk: chunks must be a whole number > 0, got {chunks!r}")
+    dim = check_dim(self, dim, "chunk")
+    size = -(-self.shape[dim] // int(chunks)) or 1
+    return self.split(size, dim)
+
+
+@method
+def split(self: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
+    """Slices of dim ``dim``: each of ``split_size`` entries (the last may be smaller), or of the sizes listed."""
+    dim = check_dim(self, dim, "split")
+    total = self.shape[dim]
+    if isinstance(split_size_or_sections, (int, np.integer)) and not isinstance(split_size_or_sections, bool):
+        step = int(split_size_or_sections)
+        if step <= 0:
+            raise RuntimeError(f"split: split_size must be > 0, got {step}")
+        sizes = [min(step, total - start) for start in range(0, total, step)] or [0]
+    else:
+        sizes = list(shape_arg(tuple(split_size_or_sections), "split"))
+        if sum(sizes) != total:
+            raise RuntimeError(f"split: the sizes {sizes} add up to {sum(sizes)}, but dim {dim} has {total} entries")
+    starts = np.cumsum([0, *sizes])
+    lead = (slice(None),) * dim
+    return tuple(self[lead + (slice(int(start), int(start) + n),)] for start, n in zip(starts, sizes))
+
+
+# --- scans and products -----------------------------------------------------------------------------
+
+@method
+def cumsum(self: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    """Running sums along ``dim``: ``outᵢ = Σ_{k≤i} aₖ`` (integers sum in int64, as in PyTorch)."""
+    return apply(ops_index.CUMSUM, (self,), _cast(self, dtype), check_dim(self, dim, "cumsum"))
+
+
+@method
+def cumprod(self: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    """Running products along ``dim``: ``outᵢ = Π_{k≤i} aₖ`` (exact gradient at zeros)."""
+    return apply(ops_index.CUMPROD, (self,), _cast(self, dtype), check_dim(self, dim, "cumprod"))
+
+
+@method
+def prod(self: Tensor, dim: int | None = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    """The product of all entries, or along ``dim``: ``∂out/∂aᵢ = Π_{k≠i} aₖ`` (exact at zeros)."""
+    axis = None if dim is None or self.ndim == 0 else check_dim(self, dim, "prod")
+    return apply(ops_index.PROD, (self,), _cast(self, dtype), axis, bool(keepdim) and self.ndim > 0)
+
+
+def _cast(self: Tensor, dtype: Any) -> np.ndarray:
+    resolved = resolve_dtype(dtype)
+    return self.array if resolved is None else self.array.astype(resolved)

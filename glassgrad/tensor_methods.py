@@ -1,0 +1,367 @@
+"""More of PyTorch's ``Tensor`` methods: math functions, conversions, matrices, random fills.
+
+Each is defined beside the row it uses (:mod:`glassgrad.ops_math`, :mod:`glassgrad.ops_index`) and
+attached to :class:`~glassgrad.tensor.Tensor` as it is defined (by :func:`method`), so
+``x.asin()``, ``x.tril()``, ``x.int()``, ``x.cpu()`` … work as in PyTorch; the methods that pick,
+order, move or scan entries live in :mod:`glassgrad.tensor_indexing`. Each differentiable method is
+one ``apply`` of a row; ``unflatten`` is a reshape, ``mm``/``bmm`` are checked ``matmul`` calls.
+
+>>> import glassgrad as gg
+>>> x = gg.tensor([[0.0, 0.5]], requires_grad=True)
+>>> x.asin().sum().backward(); x.grad.tolist()   # ∂ arcsin a/∂a = 1/√(1 − a²)
+[[1.0, 1.154700517654419]]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import ops_index, ops_math
+from .arguments import check_dim, is_floating, shape_arg, shape_text
+from .creation import _filled, pick_generator, tensor
+from .device import check_device
+from .dtypes import bool_, float16, int32
+from .tensor import Tensor, _float_data, apply, lift, matmul
+
+METHODS: dict[str, Any] = {}
+
+
+def add(name: str, function: Any) -> None:
+    """Make ``function`` the Tensor method ``name`` (and list it in :data:`METHODS`)."""
+    METHODS[name] = function
+    setattr(Tensor, name, function)
+
+
+def method(function: Any) -> Any:
+    """Make ``function`` the Tensor method of its name.
+
+    A name that would hide a Python builtin here (``int``, ``bool``, ``round``, ``type``) is
+    written with a ``to_``/``_`` spelling and registered under PyTorch's name with :func:`named`.
+    """
+    add(function.__name__, function)
+    return function
+
+
+def named(name: str) -> Any:
+    """Register the function as the Tensor method ``name``."""
+    def register(function: Any) -> Any:
+        function.__name__ = function.__qualname__ = name
+        add(name, function)
+        return function
+    return register
+
+
+# --- elementwise math (rows of ops_math) ----------------------------------------------------------
+
+def _float_method(name: str, op: Any) -> None:
+    def function(self: Tensor) -> Tensor:
+        return apply(op, (self,), _float_data(self))
+    function.__name__ = name
+    function.__doc__ = f"``{op.formula}`` entry by entry; its derivative is ``{op.derivatives[0]}``."
+    add(name, function)
+
+
+for _name, _op in [("tan", ops_math.TAN), ("asin", ops_math.ASIN), ("acos", ops_math.ACOS), ("atan", ops_math.ATAN),
+                   ("sinh", ops_math.SINH), ("cosh", ops_math.COSH), ("asinh", ops_math.ASINH),
+                   ("acosh", ops_math.ACOSH), ("atanh", ops_math.ATANH), ("log10", ops_math.LOG10),
+                   ("log2", ops_math.LOG2), ("log1p", ops_math.LOG1P), ("expm1", ops_math.EXPM1),
+                   ("rsqrt", ops_math.RSQRT), ("reciprocal", ops_math.RECIPROCAL)]:
+    _float_method(_name, _op)
+for _alias, _name in [("arcsin", "asin"), ("arccos", "acos"), ("arctan", "atan"), ("arcsinh", "asinh"),
+                      ("arccosh", "acosh"), ("arctanh", "atanh")]:
+    add(_alias, METHODS[_name])
+
+
+def _same_dtype_method(name: str, op: Any) -> None:
+    def function(self: Tensor) -> Tensor:
+        return apply(op, (self,), self.array)
+    function.__name__ = name
+    function.__doc__ = f"``{op.formula}`` entry by entry (keeps the dtype); its derivative is ``{op.derivatives[0]}``."
+    add(name, function)
+
+
+for _name, _op in [("floor", ops_math.FLOOR), ("ceil", ops_math.CEIL), ("trunc", ops_math.TRUNC),
+                   ("sign", ops_math.SIGN), ("square", ops_math.SQUARE)]:
+    _same_dtype_method(_name, _op)
+add("fix", METHODS["trunc"])
+
+
+@named("round")
+def rounded(self: Tensor, decimals: int = 0) -> Tensor:
+    """Nearest whole number (halves to even: ``round(0.5) = 0``), or ``decimals`` digits after the point.
+
+    Its derivative is 0: a step function stops the gradient, as in PyTorch.
+    """
+    if isinstance(decimals, bool) or not isinstance(decimals, (int, np.integer)):
+        raise TypeError(f"round: decimals must be a whole number, got {decimals!r}")
+    return apply(ops_math.ROUND, (self,), self.array, int(decimals))
+
+
+@method
+def atan2(self: Tensor, other: Any) -> Tensor:
+    """The angle of the point ``(other, self)``, in (−π, π]: ``∂/∂a = b/(a² + b²)``, ``∂/∂b = −a/(a² + b²)``."""
+    other = lift(other, self)
+    a, b = _same_float(_float_data(self), _float_data(other))
+    return _broadcasting(ops_math.ATAN2, (self, other), a, b)
+
+
+add("arctan2", atan2)
+
+
+@method
+def lerp(self: Tensor, end: Any, weight: Any) -> Tensor:
+    """``self + weight·(end − self)``: ``∂/∂self = 1 − w``, ``∂/∂end = w``, ``∂/∂weight = end − self``."""
+    end = lift(end, self)
+    weight = lift(weight, self)
+    a, b = _same_float(_float_data(self), _float_data(end))
+    w = weight.array.astype(a.dtype, copy=False)
+    return _broadcasting(ops_math.LERP, (self, end, weight), a, b, w)
+
+
+def _same_float(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    dtype = np.result_type(a, b)
+    return a.astype(dtype, copy=False), b.astype(dtype, copy=False)
+
+
+def _broadcasting(op: Any, parents: tuple, *arrays: np.ndarray) -> Tensor:
+    try:
+        np.broadcast_shapes(*(array.shape for array in arrays))
+    except ValueError:
+        raise RuntimeError(f"{op.name}: shapes {', '.join(shape_text(a.shape) for a in arrays)} cannot be broadcast "
+                           "together (sizes must match or be 1, aligned from the right)") from None
+    return apply(op, parents, *arrays)
+
+
+# --- comparisons and conversions ------------------------------------------------------------------
+
+for _name, _dunder in [("eq", "__eq__"), ("ne", "__ne__"), ("lt", "__lt__"), ("le", "__le__"), ("gt", "__gt__"),
+                       ("ge", "__ge__")]:
+    add(_name, getattr(Tensor, _dunder))
+for _alias, _name in [("greater", "gt"), ("less", "lt"), ("greater_equal", "ge"), ("less_equal", "le"),
+                      ("not_equal", "ne")]:
+    add(_alias, METHODS[_name])
+
+
+@method
+def isclose(self: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+    """Entry by entry ``|self − other| ≤ atol + rtol·|other|`` (a bool tensor, outside the graph)."""
+    return Tensor._wrap(np.isclose(self.array, _plain(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+@method
+def allclose(self: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    """Whether every entry is close (see :func:`isclose`): a Python bool."""
+    return bool(np.allclose(self.array, _plain(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def _plain(value: Any) -> Any:
+    return value.array if isinstance(value, Tensor) else value
+
+
+@named("int")
+def to_int(self: Tensor) -> Tensor:
+    return self.to(int32)
+
+
+@named("bool")
+def to_bool(self: Tensor) -> Tensor:
+    return self.to(bool_)
+
+
+@method
+def half(self: Tensor) -> Tensor:
+    return self.to(float16)
+
+
+TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+              "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+"""PyTorch's legacy type names (``torch.FloatTensor``) for ``t.type()``."""
+
+
+@named("type")
+def type_name(self: Tensor, dtype: Any = None) -> Any:
+    """With no argument, PyTorch's type name (``'torch.FloatTensor'``); with a dtype, ``self.to(dtype)``."""
+    if dtype is None:
+        return f"torch.{TYPE_NAMES.get(self.array.dtype.name, self.array.dtype.name)}Tensor"
+    if isinstance(dtype, str) and dtype.startswith("torch.") and dtype.endswith("Tensor"):
+        legacy = {f"torch.{short}Tensor": name for name, short in TYPE_NAMES.items()}
+        if dtype not in legacy:
+            raise TypeError(f"type: unknown type name {dtype!r}; use e.g. 'torch.FloatTensor' or a dtype")
+        dtype = legacy[dtype]
+    return self.to(dtype)
+
+
+@method
+def type_as(self: Tensor, other: Tensor) -> Tensor:
+    """``self.to(other.dtype)``."""
+    return self.to(other.dtype)
+
+
+@method
+def element_size(self: Tensor) -> int:
+    """Bytes per entry (4 for float32)."""
+    return self.array.itemsize
+
+
+add("nelement", Tensor.numel)
+
+
+@method
+def cpu(self: Tensor) -> Tensor:
+    """The tensor itself: it already lives on the CPU, glassgrad's only device."""
+    return self
+
+
+@method
+def cuda(self: Tensor, device: Any = None, non_blocking: bool = False) -> Tensor:
+    """Refused with one line: glassgrad has no GPU (``.to(device)`` with a device chosen at run time works)."""
+    check_device("cuda" if device is None or isinstance(device, int) else device)
+    return self
+
+
+def _new(name: str, value: Any):
+    def function(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        return _filled(size, value, dtype or self.dtype, requires_grad, name, device)
+    function.__name__ = name
+    function.__doc__ = f"A tensor of ``size`` filled with {value}, in this tensor's dtype unless ``dtype`` is given."
+    add(name, function)
+
+
+_new("new_zeros", 0)
+_new("new_ones", 1)
+_new("new_empty", 0)
+
+
+@method
+def new_full(self: Tensor, size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value``, in this tensor's dtype unless ``dtype`` is given."""
+    return _filled(tuple(size) if isinstance(size, (tuple, list)) else (size,), fill_value, dtype or self.dtype,
+                   requires_grad, "new_full", device)
+
+
+@method
+def new_tensor(self: Tensor, data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """``gg.tensor(data)`` in this tensor's dtype unless ``dtype`` is given."""
+    return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+
+# --- in-place random fills -------------------------------------------------------------------------
+
+def _random_fill(self: Tensor, name: str, values: np.ndarray) -> Tensor:
+    if not is_floating(self.array.dtype):
+        raise TypeError(f"{name}: the tensor holds {self.array.dtype}, but its samples are real numbers; "
+                        "fill a float tensor")
+    return self.copy_(Tensor._wrap(values.astype(self.array.dtype)))
+
+
+@method
+def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
+    """Fill in place with samples of N(mean, std²) (``p.data.normal_(0, 0.02)``)."""
+    if std < 0:
+        raise RuntimeError(f"normal_: std must be >= 0, got {std}")
+    rng = pick_generator(None, generator)
+    return _random_fill(self, "normal_", mean + std * rng.standard_normal(self.shape))
+
+
+@method
+def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
+    """Fill in place with samples of the uniform distribution on [a, b)."""
+    if a > b:
+        raise RuntimeError(f"uniform_: expects a <= b, got a={a}, b={b}")
+    rng = pick_generator(None, generator)
+    return _random_fill(self, "uniform_", rng.uniform(a, b, self.shape))
+
+
+# --- matrices --------------------------------------------------------------------------------------
+
+@method
+def t(self: Tensor) -> Tensor:
+    """The transpose of a matrix (a 0-d or 1-D tensor is returned as it is), as in PyTorch."""
+    if self.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dims, but this one has shape {shape_text(self.shape)}; "
+                           "use transpose(dim0, dim1) or .mT for the last two")
+    return self.transpose(0, 1) if self.ndim == 2 else self
+
+
+@method
+def mm(self: Tensor, mat2: Tensor) -> Tensor:
+    """Matrix product of two matrices (2-D only; ``@``/``matmul`` also broadcasts)."""
+    if self.ndim != 2 or getattr(mat2, "ndim", 0) != 2:
+        raise RuntimeError(f"mm: both operands must be matrices (2-D), got shapes {shape_text(self.shape)} and "
+                           f"{shape_text(np.shape(_plain(mat2)))}; use @ for other shapes")
+    return matmul(self, mat2)
+
+
+@method
+def bmm(self: Tensor, mat2: Tensor) -> Tensor:
+    """Batched matrix product: (b, n, m) @ (b, m, p) → (b, n, p), the same b on both sides."""
+    other = np.shape(_plain(mat2))
+    if self.ndim != 3 or len(other) != 3 or self.shape[0] != other[0]:
+        raise RuntimeError(f"bmm: expected two 3-D tensors with the same batch size, got shapes "
+                           f"{shape_text(self.shape)} and {shape_text(other)}")
+    return matmul(self, mat2)
+
+
+def _matrix_transpose(self: Tensor) -> Tensor:
+    if self.ndim < 2:
+        raise RuntimeError(f"mT needs a tensor with at least 2 dims, got shape {shape_text(self.shape)}")
+    return self.transpose(-2, -1)
+
+
+add("mT", property(_matrix_transpose, doc="The last two dims swapped (a batch of matrices, transposed)."))
+
+
+@method
+def view_as(self: Tensor, other: Tensor) -> Tensor:
+    """``self.view(other.shape)``."""
+    return self.view(other.shape)
+
+
+@method
+def unflatten(self: Tensor, dim: int, sizes: Any) -> Tensor:
+    """Dim ``dim`` split into ``sizes`` (one may be -1): a reshape."""
+    dim = check_dim(self, dim, "unflatten")
+    sizes = shape_arg(tuple(sizes), "unflatten")
+    return self.reshape(self.shape[:dim] + sizes + self.shape[dim + 1:])
+
+
+@method
+def tril(self: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle (on and below diagonal ``diagonal``) of the last two dims; 0 above it."""
+    return _triangle(self, ops_index.TRIL, diagonal)
+
+
+@method
+def triu(self: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle (on and above diagonal ``diagonal``) of the last two dims; 0 below it."""
+    return _triangle(self, ops_index.TRIU, diagonal)
+
+
+def _triangle(self: Tensor, op: Any, diagonal: int) -> Tensor:
+    if self.ndim < 2:
+        raise RuntimeError(f"{op.name}: needs a matrix (at least 2 dims), got shape {shape_text(self.shape)}")
+    return apply(op, (self,), self.array, int(diagonal))
+
+
+@method
+def diag(self: Tensor, diagonal: int = 0) -> Tensor:
+    """1-D: a square matrix with these entries on diagonal ``diagonal``; 2-D: that diagonal of the matrix."""
+    if self.ndim == 1:
+        return apply(ops_index.DIAG, (self,), self.array, int(diagonal))
+    if self.ndim == 2:
+        return self.diagonal(diagonal)
+    raise RuntimeError(f"diag: expects a 1-D or 2-D tensor, got shape {shape_text(self.shape)}; use diagonal()")
+
+
+@method
+def diagonal(self: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal of dims ``dim1``, ``dim2`` (``offset`` above it), as the last dim of the result."""
+    first, second = check_dim(self, dim1, "diagonal"), check_dim(self, dim2, "diagonal")
+    if self.ndim < 2 or first == second:
+        raise RuntimeError(f"diagonal: needs two different dims of a tensor with at least 2, got dim1={dim1}, "
+                           f"dim2={dim2} for shape {shape_text(self.shape)}")
+    return apply(ops_index.DIAGONAL, (self,), self.array, int(offset), first, second)

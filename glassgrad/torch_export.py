@@ -1,0 +1,92 @@
+"""Graduating to PyTorch: the PyTorch source of a saved glassgrad model, and its weights as PyTorch names them.
+
+A model's architecture (:func:`glassgrad.nn.architecture`) names PyTorch's layers with PyTorch's
+arguments (``Linear(in_features=4, out_features=3, bias=True)``), so its PyTorch source is the
+same description written as code. Its state dict has PyTorch's names too (``0.weight``,
+``1.running_mean``), so what ``gg.save(model.state_dict(), path)`` writes loads with
+``model.load_state_dict(safetensors.torch.load_file(path))`` as it is: the tensors sit at the
+top level of the file, and glassgrad's own entries live in the header's metadata, which
+PyTorch's loader ignores. A checkpoint (``{"model": ..., "architecture": ..., ...}``, what
+``glassgrad train --save`` writes) holds the model's tensors under ``model.``; the source
+printed for it strips that prefix when it loads them.
+
+>>> import glassgrad as gg
+>>> model = gg.nn.Sequential(gg.nn.Linear(4, 3), gg.nn.ReLU(), gg.nn.Linear(3, 2))
+>>> print(torch_source(gg.nn.architecture(model), "model.safetensors", prefix=""))  # doctest: +ELLIPSIS
+import torch
+from safetensors.torch import load_file
+from torch import nn
+<BLANKLINE>
+model = nn.Sequential(
+    nn.Linear(in_features=4, out_features=3, bias=True),
+    nn.ReLU(),
+    nn.Linear(in_features=3, out_features=2, bias=True),
+)
+model.load_state_dict(load_file('model.safetensors'))
+model.eval()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+RESIDUAL_CLASS = '''
+
+class Residual(nn.Module):
+    """glassgrad's skip connection: x + block(x)."""
+
+    def __init__(self, block):
+        super().__init__()
+        self.block = block
+
+    def forward(self, x):
+        return x + self.block(x)
+'''
+"""PyTorch has no layer for ``gg.nn.Residual``; the source defines one with the same state-dict names."""
+
+INDENT = "    "
+
+
+def _layer_source(description: Mapping[str, Any], depth: int) -> str:
+    """One layer as PyTorch source: ``nn.Linear(in_features=4, …)``, containers over several lines."""
+    settings = dict(description)
+    kind = settings.pop("type")
+    if kind == "Sequential":
+        inner = INDENT * (depth + 1)
+        lines = [f"{inner}{_layer_source(layer, depth + 1)}," for layer in settings["layers"]]
+        return "nn.Sequential(\n" + "\n".join(lines) + f"\n{INDENT * depth})"
+    if kind == "Residual":
+        return f"Residual({_layer_source(settings['block'], depth)})"
+    arguments = ", ".join(f"{name}={value!r}" for name, value in settings.items())
+    return f"nn.{kind}({arguments})"
+
+
+def _uses_residual(description: Mapping[str, Any]) -> bool:
+    if description.get("type") == "Residual":
+        return True
+    children = description.get("layers", []) + ([description["block"]] if "block" in description else [])
+    return any(_uses_residual(child) for child in children)
+
+
+def torch_source(architecture: Mapping[str, Any], weights: str, prefix: str = "model.") -> str:
+    """PyTorch source that builds the model ``architecture`` describes and loads its weights from ``weights``.
+
+    ``prefix`` is where the model's tensors sit in that file (``"model."`` in a checkpoint, ``""``
+    for a file holding the state dict alone).
+    """
+    model = architecture["model"]
+    lines = ["import torch", "from safetensors.torch import load_file", "from torch import nn"]
+    if _uses_residual(model):
+        lines.append(RESIDUAL_CLASS.rstrip("\n"))
+    lines += ["", f"model = {_layer_source(model, 0)}"]
+    if architecture.get("dtype", "float32") != "float32":
+        lines.append(f"model = model.to(torch.{architecture['dtype']})")
+    if prefix:
+        lines += [f"weights = load_file({weights!r})",
+                  f"model.load_state_dict({{name[{len(prefix)}:]: tensor for name, tensor in weights.items() "
+                  f"if name.startswith({prefix!r})}})"]
+    else:
+        lines.append(f"model.load_state_dict(load_file({weights!r}))")
+    lines.append("model.eval()")
+    return "\n".join(lines)

@@ -1,0 +1,250 @@
+"""``F.scaled_dot_product_attention`` and ``nn.MultiheadAttention`` against PyTorch 2.13 and finite differences.
+
+Both are compositions of rows (matmul, mul, add, softmax); the trace shows the attention step in
+its usual symbols. A query whose keys are all masked gets 0 (and a 0 gradient), as PyTorch's
+scaled_dot_product_attention gives; PyTorch's MultiheadAttention gives NaN there when it returns
+the weights (a documented difference).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+import glassgrad.nn.functional as F
+
+
+def _attention_inputs(rng, batch, length, keys, features, value_features):
+    return (rng.normal(size=(*batch, length, features)), rng.normal(size=(*batch, keys, features)),
+            rng.normal(size=(*batch, keys, value_features)))
+
+
+def _run_sdpa(library, function, arrays, upstream, **options):
+    tensors = [library.tensor(a, requires_grad=True) for a in arrays]
+    options = {key: library.tensor(value) if isinstance(value, np.ndarray) else value for key, value in options.items()}
+    out = function(*tensors, **options)
+    out.backward(library.tensor(upstream))
+    return [out.detach().numpy() if hasattr(out, "detach") else out.numpy()] + [t.grad.numpy() for t in tensors]
+
+
+MASKS = ["none", "causal", "bool", "float", "scale", "bool with an empty row"]
+
+
+def _options(kind, rng, length, keys):
+    if kind == "causal":
+        return {"is_causal": True}
+    if kind == "bool":
+        return {"attn_mask": rng.random((length, keys)) > 0.3}
+    if kind == "float":
+        return {"attn_mask": rng.normal(size=(length, keys))}
+    if kind == "scale":
+        return {"scale": 0.21}
+    if kind == "bool with an empty row":
+        mask = rng.random((length, keys)) > 0.3
+        mask[0] = False
+        return {"attn_mask": mask}
+    return {}
+
+
+@pytest.mark.torch
+@given(batch=st.lists(st.integers(1, 3), max_size=2), length=st.integers(1, 5), keys=st.integers(1, 5),
+       features=st.integers(1, 4), value_features=st.integers(1, 4), kind=st.sampled_from(MASKS),
+       seed=st.integers(0, 10_000))
+def test_sdpa_matches_pytorch_values_and_gradients(torch, batch, length, keys, features, value_features, kind, seed):
+    rng = np.random.default_rng(seed)
+    arrays = _attention_inputs(rng, batch, length, keys, features, value_features)
+    options = _options(kind, rng, length, keys)
+    upstream = rng.normal(size=(*batch, length, value_features))
+    ours = _run_sdpa(gg, F.scaled_dot_product_attention, arrays, upstream, **options)
+    theirs = _run_sdpa(torch, torch.nn.functional.scaled_dot_product_attention, arrays, upstream, **options)
+    for mine, reference, what in zip(ours, theirs, ["output", "∂query", "∂key", "∂value"]):
+        np.testing.assert_allclose(mine, reference, rtol=1e-10, atol=1e-12, err_msg=what)
+
+
+@given(length=st.integers(1, 4), keys=st.integers(1, 4), kind=st.sampled_from(MASKS), seed=st.integers(0, 10_000))
+def test_sdpa_matches_finite_differences(length, keys, kind, seed):
+    rng = np.random.default_rng(seed)
+    arrays = _attention_inputs(rng, (2,), length, keys, 3, 2)
+    options = _options(kind, rng, length, keys)
+    tensors = [gg.tensor(a, requires_grad=True) for a in arrays]
+    assert gg.gradcheck(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, **options), tensors).ok
+
+
+def test_a_query_with_every_key_masked_gets_zero_and_no_nan():
+    q = gg.randn(1, 3, 2, seed=0, requires_grad=True)
+    mask = gg.tensor([[False, False, False], [True, True, False], [True, True, True]])
+    out = F.scaled_dot_product_attention(q, q, q, attn_mask=mask)
+    out.sum().backward()
+    assert out[0, 0].tolist() == [0.0, 0.0]
+    assert np.isfinite(q.grad.numpy()).all()
+
+
+def _mha_pair(torch, embed, heads, batch_first, bias=True, dtype=None):
+    ours = gg.nn.MultiheadAttention(embed, heads, bias=bias, batch_first=batch_first).double()
+    theirs = torch.nn.MultiheadAttention(embed, heads, bias=bias, batch_first=batch_first).double()
+    theirs.load_state_dict({name: torch.tensor(value.numpy()) for name, value in ours.state_dict().items()})
+    return ours, theirs
+
+
+@pytest.mark.torch
+def test_parameter_names_shapes_and_init_match_pytorch(torch):
+    ours = gg.nn.MultiheadAttention(12, 3)
+    theirs = torch.nn.MultiheadAttention(12, 3)
+    assert [(n, tuple(p.shape)) for n, p in ours.named_parameters()] == \
+        [(n, tuple(p.shape)) for n, p in theirs.named_parameters()]
+    bound = math.sqrt(6 / (12 + 36))  # xavier_uniform_ of a (36, 12) weight
+    weights = ours.in_proj_weight.numpy()
+    assert np.abs(weights).max() <= bound and np.abs(weights).max() > 0.8 * bound
+    assert not ours.in_proj_bias.numpy().any() and not ours.out_proj.bias.numpy().any()
+    assert np.abs(ours.out_proj.weight.numpy()).max() <= 1 / math.sqrt(12)
+    assert ours.in_proj_weight.dtype == gg.float32
+    assert list(gg.nn.MultiheadAttention(4, 2, bias=False).state_dict()) == \
+        list(torch.nn.MultiheadAttention(4, 2, bias=False).state_dict())
+
+
+MHA_CASES = {
+    "plain": {},
+    "causal": {"attn_mask": "causal", "is_causal": True},
+    "padding": {"key_padding_mask": "padding"},
+    "float padding and mask per head": {"key_padding_mask": "float padding", "attn_mask": "per head"},
+    "weights per head": {"average_attn_weights": False},
+    "no weights": {"need_weights": False},
+}
+
+
+def _mha_options(library, case, rng, batch, heads, length, keys):
+    options = {}
+    for name, value in MHA_CASES[case].items():
+        if value == "causal":
+            value = library.tensor(np.triu(np.ones((length, keys), dtype=bool), 1))
+        elif value == "padding":
+            padding = np.zeros((batch, keys), dtype=bool)
+            padding[0, -1] = True
+            value = library.tensor(padding)
+        elif value == "float padding":
+            value = library.tensor(np.where(np.arange(keys) == 0, -1.5, 0.0)[None].repeat(batch, 0))
+        elif value == "per head":
+            value = library.tensor(np.random.default_rng(9).normal(size=(batch * heads, length, keys)))
+        options[name] = value
+    return options
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("case", list(MHA_CASES))
+def test_multihead_attention_matches_pytorch(torch, case, batch_first):
+    embed, heads, batch, length, keys = 8, 2, 3, 4, 4
+    ours, theirs = _mha_pair(torch, embed, heads, batch_first)
+    rng = np.random.default_rng(1)
+    shape = (batch, length, embed) if batch_first else (length, batch, embed)
+    x = rng.normal(size=shape)
+    memory = rng.normal(size=shape)
+    results = []
+    for library, module in ((gg, ours), (torch, theirs)):
+        query, key = library.tensor(x, requires_grad=True), library.tensor(memory, requires_grad=True)
+        out, weights = module(query, key, key, **_mha_options(library, case, rng, batch, heads, length, keys))
+        (out * library.tensor(np.cos(np.arange(out.numel()).reshape(out.shape)))).sum().backward()
+        grads = [query.grad, key.grad] + [p.grad for _, p in module.named_parameters()]
+        results.append([out, weights, *grads])
+    for position, (mine, reference) in enumerate(zip(*results)):
+        if reference is None:
+            assert mine is None
+            continue
+        np.testing.assert_allclose(mine.numpy(), reference.detach().numpy(), rtol=1e-10, atol=1e-12,
+                                   err_msg=f"{case}: result {position}")
+
+
+@pytest.mark.torch
+def test_unbatched_input_matches_pytorch(torch):
+    ours, theirs = _mha_pair(torch, 6, 3, batch_first=False)
+    x = np.random.default_rng(2).normal(size=(5, 6))
+    mine, my_weights = ours(gg.tensor(x), gg.tensor(x), gg.tensor(x))
+    expected, their_weights = theirs(torch.tensor(x), torch.tensor(x), torch.tensor(x))
+    np.testing.assert_allclose(mine.numpy(), expected.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(my_weights.numpy(), their_weights.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_multihead_attention_gradients_match_finite_differences():
+    module = gg.nn.MultiheadAttention(4, 2, batch_first=True).double()
+    x = gg.randn(2, 3, 4, seed=3, dtype=gg.float64, requires_grad=True)
+    mask = gg.tensor(np.triu(np.ones((3, 3), dtype=bool), 1))
+    params = [module.in_proj_weight, module.in_proj_bias, module.out_proj.weight]
+
+    def loss(x, *weights):
+        return module(x, x, x, attn_mask=mask)[0]
+
+    assert gg.gradcheck(loss, [x, *params]).ok
+
+
+def test_trace_shows_the_attention_step_in_its_symbols():
+    q, k, v = (gg.randn(1, 3, 2, seed=s, requires_grad=True) for s in (1, 2, 3))
+    with gg.trace() as tape:
+        F.scaled_dot_product_attention(q, k, v, is_causal=True).sum().backward()
+    formulas = [step["formula"] for step in tape.describe()["forward"]]
+    assert formulas[:6] == ["Kᵀ = permute(K)", "Q·Kᵀ = Q @ Kᵀ", "S = Q·Kᵀ·0.707107", "S′ = S + M", "A = softmax(S′)",
+                            "O = A @ V"]
+    backward = [step["formula"] for step in tape.describe()["backward"]]
+    assert any(formula.endswith("= Aᵀ @ ∂v₇/∂O") for formula in backward)  # ∂L/∂V = Aᵀ·∂L/∂O
+
+
+def test_trace_of_the_module_shows_the_projections_and_the_attention():
+    module = gg.nn.MultiheadAttention(4, 2, batch_first=True)
+    x = gg.randn(1, 3, 4, seed=0)
+    with gg.trace() as tape:
+        tape.watch(module)
+        module(x, x, x)[0].sum().backward()
+    step = next(s for s in tape.describe()["forward"] if s["kind"] == "module")
+    assert {"A = softmax(S)", "O = A @ V"} <= set(step["ops"])
+    assert any(formula.endswith("= X·W_Qᵀ + b_Q") for formula in step["ops"])
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: gg.nn.MultiheadAttention(6, 4), "embed_dim \\(6\\) must be divisible by num_heads \\(4\\)"),
+    (lambda: gg.nn.MultiheadAttention(4, 2, add_zero_attn=True), "add_bias_kv and add_zero_attn are not supported"),
+    (lambda: gg.nn.MultiheadAttention(4, 2, kdim=3)(gg.zeros(3, 2, 4), gg.zeros(3, 2, 4), gg.zeros(3, 2, 4)),
+     "key must have shape \\(L, N, E\\) or \\(L, E\\) with E = 3"),
+    (lambda: gg.nn.MultiheadAttention(4, 2, dropout=1.5), "dropout probability has to be between 0 and 1"),
+    (lambda: gg.nn.MultiheadAttention(4, 2)(gg.zeros(3, 2, 5), gg.zeros(3, 2, 5), gg.zeros(3, 2, 5)),
+     "query must have shape \\(L, N, E\\) or \\(L, E\\) with E = 4"),
+    (lambda: gg.nn.MultiheadAttention(4, 2)(gg.zeros(3, 2, 4), gg.zeros(3, 2, 4), gg.zeros(3, 2, 4),
+                                            key_padding_mask=gg.tensor(np.zeros((3, 3), dtype=bool))),
+     "key_padding_mask must have shape \\(2, 3\\)"),
+    (lambda: gg.nn.MultiheadAttention(4, 2)(gg.zeros(3, 2, 4), gg.zeros(3, 2, 4), gg.zeros(3, 2, 4), is_causal=True),
+     "is_causal=True is a hint about attn_mask"),
+    (lambda: F.scaled_dot_product_attention(gg.zeros(2, 3), gg.zeros(2, 4), gg.zeros(2, 3)), "do not fit"),
+    (lambda: F.scaled_dot_product_attention(gg.zeros(2, 3), gg.zeros(2, 3), gg.zeros(2, 3), is_causal=True,
+                                            attn_mask=gg.ones(2, 2)), "either attn_mask or is_causal=True"),
+    (lambda: F.scaled_dot_product_attention(gg.zeros(2, 3), gg.zeros(2, 3), gg.zeros(2, 3), attn_mask=gg.ones(3, 3)),
+     "does not broadcast to the scores' shape"),
+    (lambda: F.scaled_dot_product_attention(gg.zeros(3), gg.zeros(3), gg.zeros(3)), "query must be a floating"),
+])
+def test_bad_arguments_are_one_line_errors(call, message):
+    with pytest.raises((ValueError, TypeError, NotImplementedError), match=message) as caught:
+        call()
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("bias", [True, False])
+def test_keys_and_values_of_other_widths_match_pytorch(torch, bias):
+    ours = gg.nn.MultiheadAttention(6, 2, bias=bias, kdim=4, vdim=5, batch_first=True).double()
+    theirs = torch.nn.MultiheadAttention(6, 2, bias=bias, kdim=4, vdim=5, batch_first=True).double()
+    assert [(n, tuple(p.shape)) for n, p in ours.named_parameters()] == \
+        [(n, tuple(p.shape)) for n, p in theirs.named_parameters()]
+    theirs.load_state_dict({name: torch.tensor(value.numpy()) for name, value in ours.state_dict().items()})
+    rng = np.random.default_rng(8)
+    arrays = rng.normal(size=(2, 3, 6)), rng.normal(size=(2, 4, 4)), rng.normal(size=(2, 4, 5))
+    results = []
+    for library, module in ((gg, ours), (torch, theirs)):
+        query, key, value = (library.tensor(a, requires_grad=True) for a in arrays)
+        out, weights = module(query, key, value)
+        out.sum().backward()
+        results.append([out, weights, query.grad, key.grad, value.grad,
+                        *[p.grad for _, p in module.named_parameters()]])
+    for mine, reference in zip(*results):
+        np.testing.assert_allclose(mine.numpy(), reference.detach().numpy(), rtol=1e-10, atol=1e-12)

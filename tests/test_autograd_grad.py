@@ -1,0 +1,470 @@
+"""``gg.autograd.grad`` and ``create_graph=True``: gradients as values, and gradients of gradients.
+
+Oracles: PyTorch 2.13 (``torch.autograd.grad`` on the same float64 numbers, first and second
+derivatives, Hessian-vector products on hypothesis-drawn shapes), finite differences (``gg.gradcheck``
+of the first derivative checks the second), and hand-derived values (d²(x³)/dx² = 6x).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
+
+import glassgrad as gg
+import glassgrad.nn.functional as F
+from glassgrad.tensor import apply
+
+grad = gg.autograd.grad
+
+
+def both(torch, values, requires_grad=True):
+    """The same float64 numbers as a glassgrad tensor and a torch tensor."""
+    return (gg.tensor(values, dtype=gg.float64, requires_grad=requires_grad),
+            torch.tensor(values, dtype=torch.float64, requires_grad=requires_grad))
+
+
+def close(ours, theirs, tolerance=1e-10):
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=tolerance, atol=tolerance)
+
+
+# --- first derivatives: what grad returns and what it leaves alone -------------------------------
+
+@pytest.mark.torch
+def test_grad_returns_a_tuple_and_leaves_every_grad_alone(torch):
+    x, tx = both(torch, [1.0, -2.0, 3.0])
+    w, tw = both(torch, [0.5, 0.25, -1.0])
+    hidden, t_hidden = x * w, tx * tw
+    hidden.retain_grad()
+    t_hidden.retain_grad()
+    ours = grad((hidden.exp()).sum(), (x, w))
+    theirs = torch.autograd.grad((t_hidden.exp()).sum(), (tx, tw))
+    assert isinstance(ours, tuple) and len(ours) == 2
+    for mine, expected in zip(ours, theirs):
+        close(mine, expected)
+        assert not mine.requires_grad
+    assert x.grad is None and w.grad is None and tx.grad is None and tw.grad is None
+    close(hidden.grad, t_hidden.grad)  # a tensor that called retain_grad() on the way keeps its gradient, as there
+
+
+@pytest.mark.torch
+def test_grad_outputs_several_outputs_and_an_intermediate_input(torch):
+    rng = np.random.default_rng(0)
+    values, seed_a, seed_b = rng.normal(size=(2, 3)), rng.normal(size=(2, 3)), rng.normal(size=3)
+    x, tx = both(torch, values)
+    a, ta = x.tanh(), tx.tanh()
+    b, tb = (a * x).sum(dim=0), (ta * tx).sum(dim=0)
+    ours = grad((a, b), (x, a), grad_outputs=(gg.tensor(seed_a), gg.tensor(seed_b)))
+    theirs = torch.autograd.grad((ta, tb), (tx, ta), grad_outputs=(torch.tensor(seed_a), torch.tensor(seed_b)))
+    close(ours[0], theirs[0])
+    close(ours[1], theirs[1])
+
+
+@pytest.mark.torch
+def test_the_same_input_twice_and_an_output_that_is_an_input(torch):
+    x, tx = both(torch, [1.5, -0.5])
+    ours = grad((x * x).sum(), (x, x))
+    theirs = torch.autograd.grad((tx * tx).sum(), (tx, tx))
+    close(ours[0], theirs[0])
+    close(ours[1], theirs[1])
+    ours[0].numpy()[0] = 99.0  # two results never share memory
+    assert ours[1].numpy()[0] == theirs[1][0].item()
+    (itself,) = grad(x, x, grad_outputs=gg.tensor([2.0, 3.0], dtype=gg.float64))
+    assert itself.tolist() == [2.0, 3.0]
+
+
+@pytest.mark.torch
+def test_allow_unused_and_materialize_grads(torch):
+    x, tx = both(torch, [1.0, 2.0])
+    unused, t_unused = both(torch, [3.0])
+    with pytest.raises(RuntimeError, match="appears to not have been used in the graph") as error:
+        grad((x * 2).sum(), (x, unused))
+    assert "\n" not in str(error.value) and "allow_unused=True" in str(error.value)
+    with pytest.raises(RuntimeError, match="appears to not have been used in the graph"):
+        torch.autograd.grad((tx * 2).sum(), (tx, t_unused))
+    ours = grad((x * 2).sum(), (x, unused), allow_unused=True)
+    theirs = torch.autograd.grad((tx * 2).sum(), (tx, t_unused), allow_unused=True)
+    assert ours[1] is None and theirs[1] is None
+    ours = grad((x * 2).sum(), (x, unused), materialize_grads=True)
+    theirs = torch.autograd.grad((tx * 2).sum(), (tx, t_unused), materialize_grads=True)
+    close(ours[1], theirs[1])
+    with pytest.raises(ValueError, match="allow_unused"):
+        grad((x * 2).sum(), (x, unused), allow_unused=False, materialize_grads=True)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda x, y: grad(y, gg.tensor([1.0])), "does not require grad"),
+    (lambda x, y: grad(gg.tensor(1.0), x), "element 0 of tensors does not require grad"),
+    (lambda x, y: grad(y * x, x), "grad can be implicitly created only for scalar outputs"),
+    (lambda x, y: grad(y * x, x, grad_outputs=gg.ones(3)), "Mismatch in shape"),
+    (lambda x, y: grad(y, x, grad_outputs=(None, None)), "grad_outputs has 2 entries but there are 1 outputs"),
+    (lambda x, y: grad(y, [x, 3.0]), "inputs\\[1\\] must be a Tensor"),
+    (lambda x, y: grad(y, []), "non-empty inputs"),
+    (lambda x, y: grad(y, x, is_grads_batched=True), "is_grads_batched=True\\) is not supported"),
+])
+def test_wrong_calls_are_one_line_errors(call, message):
+    x = gg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    with pytest.raises((RuntimeError, TypeError, NotImplementedError), match=message) as error:
+        call(x, y)
+    assert "\n" not in str(error.value)
+
+
+def test_grad_frees_the_graph_unless_retained():
+    x = gg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x.exp() * x).sum()
+    grad(y, x, retain_graph=True)
+    y.backward(retain_graph=True)  # still there
+    np.testing.assert_allclose(x.grad.numpy(), (np.exp([1.0, 2.0]) * (1 + np.array([1.0, 2.0]))), rtol=1e-6)
+    grad(y, x)  # frees it now
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
+    z = (x * x).sum()
+    z.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        grad(z, x)
+
+
+def test_a_saved_tensor_changed_in_place_is_refused_as_in_backward():
+    x = gg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 1.0
+    y = (h * h).sum()
+    with gg.no_grad():
+        h.numpy()  # reading is fine
+        h.data.mul_(2)  # a counted change through .data
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        grad(y, x)
+
+
+# --- second derivatives: hand-derived and finite differences ---------------------------------------
+
+def test_second_derivative_of_x_cubed_is_6x():
+    x = gg.tensor([-1.5, 0.0, 2.0], dtype=gg.float64, requires_grad=True)
+    (first,) = grad((x ** 3).sum(), x, create_graph=True)
+    assert first.requires_grad and first.grad_fn is not None
+    np.testing.assert_allclose(first.numpy(), 3 * x.numpy() ** 2)
+    (second,) = grad(first.sum(), x, create_graph=True)
+    np.testing.assert_allclose(second.numpy(), 6 * x.numpy())
+    (third,) = grad(second.sum(), x)
+    np.testing.assert_allclose(third.numpy(), [6.0, 6.0, 6.0])
+
+
+def test_backward_with_create_graph_stores_a_differentiable_grad():
+    x = gg.tensor(2.0, dtype=gg.float64, requires_grad=True)
+    (x ** 3).backward(create_graph=True)
+    first = x.grad
+    assert first.item() == 12.0 and first.grad_fn is not None
+    x.grad = None
+    first.backward()
+    assert x.grad.item() == 12.0  # 6x
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_backward_with_inputs_fills_only_their_grad_as_in_pytorch(torch, create_graph):
+    found = []
+    for module in (gg, torch):
+        x = module.tensor([1.0, 2.0], dtype=module.float64, requires_grad=True)
+        w = module.tensor([3.0, -4.0], dtype=module.float64, requires_grad=True)
+        hidden = x * w
+        hidden.retain_grad()
+        (hidden * hidden).sum().backward(inputs=[x], create_graph=create_graph)
+        later = x * w
+        (later.tanh()).sum().backward(inputs=later, retain_graph=True)  # a non-leaf input keeps its gradient
+        found.append((x.grad, w.grad, hidden.grad, later.grad))
+    for mine, theirs in zip(*found):
+        assert (mine is None) == (theirs is None)
+        if mine is not None:
+            close(mine, theirs)
+            assert mine.requires_grad == theirs.requires_grad
+
+
+@pytest.mark.parametrize("inputs, message", [([], "cannot be empty"), ([gg.ones(2)], "inputs\\[0\\] must be a tensor "
+                                                                                     "that requires grad")])
+def test_backward_with_bad_inputs_is_one_line(inputs, message):
+    x = gg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=message) as error:
+        (x * x).sum().backward(inputs=inputs)
+    assert "\n" not in str(error.value)
+
+
+UNARY = {  # name: (the op on t, written for both libraries (F: their nn.functional), the inputs' domain)
+    "neg": (lambda t, F: -t, "any"),
+    "exp": (lambda t, F: t.exp(), "any"),
+    "log": (lambda t, F: t.log(), "positive"),
+    "sqrt": (lambda t, F: t.sqrt(), "positive"),
+    "abs": (lambda t, F: t.abs(), "not zero"),
+    "sin": (lambda t, F: t.sin(), "any"),
+    "cos": (lambda t, F: t.cos(), "any"),
+    "tanh": (lambda t, F: t.tanh(), "any"),
+    "sigmoid": (lambda t, F: t.sigmoid(), "any"),
+    "relu": (lambda t, F: t.relu(), "not zero"),
+    "leaky_relu": (lambda t, F: F.leaky_relu(t, 0.1), "not zero"),
+    "silu": (lambda t, F: F.silu(t), "any"),
+    "gelu_tanh": (lambda t, F: F.gelu(t, approximate="tanh"), "any"),
+    "pow_scalar": (lambda t, F: t ** 3, "any"),
+    "pow_fraction": (lambda t, F: t ** 2.5, "positive"),
+    "clamp": (lambda t, F: t.clamp(-0.5, 0.5), "not zero"),
+    "sum_dim": (lambda t, F: t.sum(dim=0), "any"),
+    "sum_all": (lambda t, F: t.sum(), "any"),
+    "mean_keepdim": (lambda t, F: t.mean(dim=-1, keepdim=True), "any"),
+    "var_dim": (lambda t, F: t.var(dim=-1, correction=0), "any"),
+    "max_dim": (lambda t, F: t.max(dim=-1).values, "any"),
+    "logsumexp": (lambda t, F: t.logsumexp(dim=-1), "any"),
+    "softmax": (lambda t, F: t.softmax(dim=-1), "any"),
+    "log_softmax": (lambda t, F: t.log_softmax(dim=0), "any"),
+    "reshape": (lambda t, F: t.reshape(-1), "any"),
+    "transpose": (lambda t, F: t.transpose(0, 1), "any"),
+    "expand": (lambda t, F: t.unsqueeze(0).expand(3, *t.shape), "any"),
+    "double": (lambda t, F: t.float().double(), "any"),
+    "mse_loss": (lambda t, F: F.mse_loss(t, t.detach() * 0.0 + 0.25), "any"),  # a constant target
+    "getitem_slice": (lambda t, F: t[:, :1], "any"),
+    "getitem_last_row": (lambda t, F: t[-1], "any"),
+    "getitem_mask": (lambda t, F: t[t > 0], "any"),
+    "setitem": (lambda t, F: _row_written(t), "any"),
+    "cross_entropy": (lambda t, F: F.cross_entropy(t, (t.detach()[:, 0] * 0).long()), "any"),
+    "cross_entropy_none": (lambda t, F: F.cross_entropy(t, (t.detach()[:, 0] * 0).long(), reduction="none"), "any"),
+    "cross_entropy_probabilities": (lambda t, F: F.cross_entropy(t, t.detach().softmax(dim=1), reduction="sum"),
+                                    "any"),
+    "bce_with_logits": (lambda t, F: F.binary_cross_entropy_with_logits(t, t.detach().sigmoid()), "any"),
+    "bce": (lambda t, F: F.binary_cross_entropy(t.sigmoid(), (t.detach() > 0).double(), reduction="none"), "any"),
+}
+
+
+def _row_written(t):
+    """``y[0] = t[-1]²`` on a copy: an in-place write recorded in the graph (setitem)."""
+    y = t * 1.0
+    y[0] = t[-1] ** 2
+    return y
+
+
+def _inputs(rng: np.random.Generator, shape: tuple, domain: str) -> np.ndarray:
+    values = rng.uniform(-2, 2, size=shape)
+    if domain == "positive":
+        return np.abs(values) + 0.2
+    if domain == "not zero":  # |x| in [0.1, 0.4] or [1.1, 1.4]: away from the kinks at 0 and ±0.5
+        return np.sign(values) * (0.1 + 0.15 * np.abs(values) + (np.abs(values) > 1))
+    return values
+
+
+def _library(module):
+    """What a test function needs of a library: its tensor maker (float64) and its nn.functional."""
+    return lambda values: module.tensor(values, dtype=module.float64), module.nn.functional
+
+
+@pytest.mark.torch
+@given(shape=st.tuples(st.integers(1, 4), st.integers(1, 4)), seed=st.integers(0, 2**16))
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_second_derivatives_of_one_input_ops_match_pytorch(torch, name, shape, seed):
+    """Hessian-vector products: g = ∂(Σ v·f(x)²)/∂x recorded, then ∂(Σ w·g)/∂x, against PyTorch's."""
+    function, domain = UNARY[name]
+    rng = np.random.default_rng(seed)
+    values, inner = _inputs(rng, shape, domain), rng.normal(size=shape)
+    outer = rng.normal(size=64)
+    found = []
+    for module in (gg, torch):
+        cast, functional = _library(module)
+        x = cast(values).requires_grad_()
+        y = function(x, functional)
+        weights = cast(outer[:y.numel()].reshape(tuple(y.shape)))
+        (first,) = module.autograd.grad((y * y * weights).sum(), x, create_graph=True)
+        (second,) = module.autograd.grad((first * cast(inner)).sum(), x)
+        found.append((y, first, second))
+    for mine, theirs in zip(*found):
+        close(mine, theirs, 1e-9)
+
+
+BINARY = {
+    "add": (lambda a, b, lib: a + b, "any"),
+    "sub": (lambda a, b, lib: a - b, "any"),
+    "mul": (lambda a, b, lib: a * b, "any"),
+    "div": (lambda a, b, lib: a / b, "positive"),
+    "pow": (lambda a, b, lib: a ** b, "positive"),
+    "maximum": (lambda a, b, lib: a.maximum(b), "any"),
+    "minimum": (lambda a, b, lib: a.minimum(b), "any"),
+    "where": (lambda a, b, lib: lib.where(a > 0, a * b, b), "any"),
+    "cat": (lambda a, b, lib: lib.cat([a.reshape(-1), (b * 2).reshape(-1)]), "any"),
+    "stack": (lambda a, b, lib: lib.stack([a + b, a * b], dim=-1), "any"),
+}
+
+
+def _mixed_derivatives(module, function, a_values, b_values, outer, inner_a, inner_b):
+    cast, _ = _library(module)
+    a, b = cast(a_values).requires_grad_(), cast(b_values).requires_grad_()
+    out = function(a, b, module)
+    weights = cast(np.resize(outer, tuple(out.shape)))  # as many weights as the output has entries
+    first = module.autograd.grad((out * out * weights).sum(), (a, b), create_graph=True)
+    second = module.autograd.grad((first[0] * cast(inner_a)).sum() + (first[1] * cast(inner_b)).sum(), (a, b))
+    return (*first, *second)
+
+
+@pytest.mark.torch
+@given(shapes=mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3),
+       seed=st.integers(0, 2**16))
+@pytest.mark.parametrize("name", sorted(BINARY))
+def test_mixed_second_derivatives_of_broadcasting_ops_match_pytorch(torch, name, shapes, seed):
+    function, domain = BINARY[name]
+    rng = np.random.default_rng(seed)
+    (shape_a, shape_b), result = shapes.input_shapes, shapes.result_shape
+    arrays = (_inputs(rng, shape_a, domain), _inputs(rng, shape_b, domain), rng.normal(size=result),
+              rng.normal(size=shape_a), rng.normal(size=shape_b))
+    for mine, theirs in zip(_mixed_derivatives(gg, function, *arrays), _mixed_derivatives(torch, function, *arrays)):
+        close(mine, theirs, 1e-9)
+
+
+matmul_shapes = st.sampled_from([((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 2)), ((2, 3), (3, 4)),
+                                 ((2, 2, 3), (3, 4)), ((3,), (2, 3, 4)), ((2, 1, 2, 3), (3, 3, 2))])
+
+
+@pytest.mark.torch
+@given(shapes=matmul_shapes, seed=st.integers(0, 2**16))
+def test_second_derivatives_of_matmul_match_pytorch(torch, shapes, seed):
+    rng = np.random.default_rng(seed)
+    out_shape = np.matmul(np.ones(shapes[0]), np.ones(shapes[1])).shape
+    arrays = (rng.normal(size=shapes[0]), rng.normal(size=shapes[1]), rng.normal(size=out_shape),
+              rng.normal(size=shapes[0]), rng.normal(size=shapes[1]))
+
+    def function(a, b, lib):
+        return (a @ b).tanh()
+
+    for mine, theirs in zip(_mixed_derivatives(gg, function, *arrays), _mixed_derivatives(torch, function, *arrays)):
+        close(mine, theirs, 1e-9)
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "tanh", "sigmoid", "sin", "pow_scalar", "softmax", "logsumexp",
+                                  "silu", "mse_loss", "max_dim", "sqrt", "log_softmax", "getitem_mask", "setitem",
+                                  "cross_entropy"])
+def test_the_recorded_first_derivative_has_the_finite_difference_derivative(name):
+    function, domain = UNARY[name]
+    x = gg.tensor(_inputs(np.random.default_rng(3), (2, 3), domain), dtype=gg.float64, requires_grad=True)
+
+    def first_derivative(t):
+        with gg.enable_grad():  # gradcheck's finite differences run under no_grad
+            return grad((function(t, F) ** 2).sum(), t, create_graph=True)[0]
+
+    report = gg.gradcheck(first_derivative, [x])
+    assert report.ok, report
+
+
+@pytest.mark.torch
+def test_gradient_penalty_of_a_tanh_mlp_matches_pytorch(torch):
+    """∂/∂W of ‖∂out/∂x‖², the input-gradient penalty: linear and tanh twice over, then backward."""
+    rng = np.random.default_rng(5)
+    weights = [rng.normal(size=(4, 3)), rng.normal(size=4), rng.normal(size=(1, 4)), rng.normal(size=1)]
+    inputs = rng.normal(size=(5, 3))
+    found = []
+    for module in (gg, torch):
+        cast, functional = _library(module)
+        params = [cast(w).requires_grad_() for w in weights]
+        x = cast(inputs).requires_grad_()
+        out = functional.linear(functional.linear(x, params[0], params[1]).tanh(), params[2], params[3])
+        (slope,) = module.autograd.grad(out.sum(), x, create_graph=True)
+        penalty = (slope * slope).sum()
+        penalty.backward()
+        assert params[3].grad is None  # the last bias does not change the slope
+        found.append([slope, penalty] + [p.grad for p in params[:3]])
+    for mine, theirs in zip(*found):
+        close(mine, theirs)
+
+
+ELEMENTWISE_RECORDED = [op for op in gg.RULES.values()
+                        if op.elementwise and op.vjp_tensors is not None and op.name != "where"]  # where: a condition
+POSITIVE = {"log", "sqrt", "pow"}
+RECORDED_SETTINGS = {"gelu": ("tanh",)}  # the exact GELU has no second derivative (erf has no row): refused
+
+
+@pytest.mark.parametrize("op", ELEMENTWISE_RECORDED, ids=lambda op: op.name)
+def test_every_elementwise_rows_recorded_rule_gives_its_numeric_gradient(op):
+    """A row's two backward rules (NumPy, and tensors for create_graph=True) give the same first derivative."""
+    rng = np.random.default_rng(len(op.name))
+    values = [rng.uniform(0.2, 2.0, size=(3, 4)) if op.name in POSITIVE else rng.normal(size=(3, 4))
+              for _ in op.roles]
+    upstream = gg.tensor(rng.normal(size=(3, 4)), dtype=gg.float64)
+    found = []
+    for create_graph in (False, True):
+        inputs = tuple(gg.tensor(v, dtype=gg.float64, requires_grad=True) for v in values)
+        out = apply(op, inputs, *(t.array for t in inputs), *RECORDED_SETTINGS.get(op.name, op.defaults))
+        found.append(grad(out, inputs, upstream, create_graph=create_graph))
+    for numeric, recorded in zip(*found):
+        np.testing.assert_allclose(recorded.numpy(), numeric.numpy(), rtol=1e-12, atol=1e-14)
+
+
+# --- refusals -------------------------------------------------------------------------------------------
+
+@pytest.mark.torch
+@pytest.mark.parametrize("reduce", [lambda t: t.std(), lambda t: t.std(dim=0), lambda t: t.var(dim=(0, 1)),
+                                    lambda t: t.std(dim=1, keepdim=True)])
+def test_second_derivatives_of_var_and_std_match_pytorch(torch, reduce):
+    values, inner = np.random.default_rng(8).normal(size=(3, 4)), np.random.default_rng(9).normal(size=(3, 4))
+    found = []
+    for module in (gg, torch):
+        cast, _ = _library(module)
+        x = cast(values).requires_grad_()
+        (first,) = module.autograd.grad((reduce(x) ** 2).sum(), x, create_graph=True)
+        (second,) = module.autograd.grad((first * cast(inner)).sum(), x)
+        found.append((first, second))
+    for mine, theirs in zip(*found):
+        close(mine, theirs)
+
+
+def test_a_row_without_a_second_derivative_is_refused_in_one_line():
+    z = gg.tensor(np.arange(6.0).reshape(2, 3) / 4, requires_grad=True)
+    with pytest.raises(RuntimeError, match="create_graph=True: no second derivative for 'gelu' with "
+                                           "approximate='none' yet") as error:
+        grad(F.gelu(z).sum(), z, create_graph=True)
+    assert "\n" not in str(error.value) and "approximate='tanh'" in str(error.value)
+    (plain,) = grad(F.gelu(z).sum(), z)  # without create_graph the same gradient is fine
+    assert tuple(plain.shape) == (2, 3)
+
+
+def test_a_variance_without_degrees_of_freedom_is_refused_in_one_line():
+    z = gg.tensor([[0.5, 1.0]], requires_grad=True)
+    with pytest.warns(UserWarning, match="no degrees of freedom"):
+        spread = z.var(dim=0)  # one value per column, correction 1
+    with pytest.raises(RuntimeError, match="no second derivative for var/std with no degrees of freedom") as error:
+        grad(spread.sum(), z, create_graph=True)
+    assert "\n" not in str(error.value)
+
+
+def test_indexing_with_repeats_is_refused_in_one_line():
+    x = gg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="picks an entry more than once") as error:
+        grad((x[[0, 0, 1]] ** 2).sum(), x, create_graph=True)
+    assert "\n" not in str(error.value)
+    assert grad((x[[0, 0, 1]] ** 2).sum(), x)[0].tolist() == [4.0, 4.0, 0.0]
+
+
+def test_a_refused_row_beyond_the_inputs_is_never_visited():
+    x = gg.tensor([0.5, -0.5], requires_grad=True)
+    hidden = F.gelu(x)  # no second derivative, but it lies before the input asked for
+    (slope,) = grad((hidden ** 3).sum(), hidden, create_graph=True)
+    np.testing.assert_allclose(slope.numpy(), 3 * hidden.numpy() ** 2, rtol=1e-6)
+
+
+def test_create_graph_under_a_tape_keeps_the_trace_of_the_pass():
+    x = gg.tensor([1.0, 2.0], requires_grad=True)
+    with gg.trace() as tape:
+        y = (x * x).sum()
+        grad(y, x, create_graph=True)
+    assert [record.op.name for record in tape.forward] == ["mul", "sum"]
+    assert [record.op.name for record in tape.backward] == ["sum", "mul"]
+
+
+@pytest.mark.torch
+def test_enable_grad_records_inside_no_grad_as_a_block_and_a_decorator(torch):
+    for module in (gg, torch):
+        x = module.tensor([1.0, 2.0], requires_grad=True)
+
+        @module.enable_grad()
+        def cube(t):
+            return (t ** 3).sum()
+
+        with module.no_grad():
+            inside = cube(x)
+            with module.enable_grad():
+                also = (x * x).sum()
+            outside = (x * x).sum()
+        assert inside.requires_grad and also.requires_grad and not outside.requires_grad
+        assert module.autograd.grad(inside, x)[0].tolist() == [3.0, 12.0]

@@ -1,0 +1,154 @@
+"""ModuleList, ModuleDict, ParameterList, ParameterDict: registration, order and names as in PyTorch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+
+
+def _names(module):
+    return [name for name, _ in module.named_parameters()]
+
+
+def _build(self, library, sizes):
+    library.nn.Module.__init__(self)
+    self.layers = library.nn.ModuleList([library.nn.Linear(a, b) for a, b in zip(sizes, sizes[1:])])
+    self.heads = library.nn.ModuleDict({"score": library.nn.Linear(sizes[-1], 1),
+                                        "extra": library.nn.Linear(sizes[-1], 2)})
+    self.scales = library.nn.ParameterList([library.nn.Parameter(library.ones(n)) for n in sizes[1:]])
+    self.offsets = library.nn.ParameterDict({"first": library.nn.Parameter(library.zeros(sizes[1]))})
+
+
+class Stack(gg.nn.Module):
+    __init__ = _build
+
+
+@pytest.mark.torch
+def test_parameter_and_state_names_match_pytorch(torch):
+    class TorchStack(torch.nn.Module):
+        __init__ = _build
+
+    ours, theirs = Stack(gg, [3, 4, 2]), TorchStack(torch, [3, 4, 2])
+    assert _names(ours) == _names(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [name for name, _ in ours.named_modules()] == [name for name, _ in theirs.named_modules()]
+
+
+@pytest.mark.torch
+@given(operations=st.lists(st.tuples(st.sampled_from(["append", "insert", "delete", "pop", "set", "extend"]),
+                                     st.integers(-4, 4)), max_size=8))
+def test_module_list_edits_name_like_pytorch(torch, operations):
+    lists = {gg: gg.nn.ModuleList([gg.nn.Linear(1, 1)]), torch: torch.nn.ModuleList([torch.nn.Linear(1, 1)])}
+    for operation, index in operations:
+        outcomes = []
+        for library, layers in lists.items():
+            size = len(layers)
+            try:
+                if operation == "append":
+                    layers.append(library.nn.Linear(1, 1))
+                elif operation == "extend":
+                    layers.extend([library.nn.Tanh(), library.nn.Linear(1, 1)])
+                elif operation == "insert":
+                    layers.insert(abs(index) % (size + 1), library.nn.ReLU())  # PyTorch 2.13 fails on negatives
+                elif operation == "delete":
+                    del layers[index]
+                elif operation == "pop":
+                    layers.pop(index)
+                else:
+                    layers[index] = library.nn.Sigmoid()
+                outcomes.append("ok")
+            except IndexError:
+                outcomes.append(("IndexError", size))
+        assert outcomes[0] == outcomes[1]
+        ours, theirs = lists[gg], lists[torch]
+        assert [type(m).__name__ for m in ours] == [type(m).__name__ for m in theirs]
+        assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
+def test_layers_in_a_module_list_are_trained():
+    model = Stack(gg, [2, 3, 1])
+    optimizer = gg.optim.SGD(model.parameters(), lr=0.1)
+    before = model.layers[1].weight.array.copy()
+    x = gg.randn(5, 2, seed=0)
+    out = x
+    for layer in model.layers:
+        out = layer(out).tanh()
+    out.sum().backward()
+    optimizer.step()
+    assert not np.array_equal(before, model.layers[1].weight.array)
+
+
+def test_slicing_indexing_and_iteration():
+    layers = gg.nn.ModuleList([gg.nn.Linear(1, 1), gg.nn.ReLU(), gg.nn.Tanh()])
+    assert type(layers[-1]) is gg.nn.Tanh
+    part = layers[1:]
+    assert isinstance(part, gg.nn.ModuleList) and part[0] is layers[1]
+    joined = layers + [gg.nn.Sigmoid()]
+    assert len(joined) == 4 and len(layers) == 3
+    layers += [gg.nn.Sigmoid()]
+    assert [type(m).__name__ for m in layers] == ["Linear", "ReLU", "Tanh", "Sigmoid"]
+    assert "0" not in dir(layers)
+
+
+def test_parameter_list_makes_parameters_of_tensors():
+    params = gg.nn.ParameterList([gg.zeros(2)])
+    params.append(gg.ones(3))
+    assert all(isinstance(p, gg.nn.Parameter) and p.requires_grad for p in params)
+    assert list(params.state_dict()) == ["0", "1"]
+
+
+def test_dicts_keep_insertion_order_and_support_the_mapping_methods():
+    heads = gg.nn.ModuleDict([("b", gg.nn.Linear(1, 1)), ("a", gg.nn.ReLU())])
+    heads["c"] = gg.nn.Tanh()
+    assert list(heads) == ["b", "a", "c"] and "a" in heads and len(heads) == 3
+    assert type(heads.pop("a")).__name__ == "ReLU"
+    heads.update({"d": gg.nn.Linear(2, 2)})
+    assert list(heads.keys()) == ["b", "c", "d"]
+    assert list(heads.state_dict()) == ["b.weight", "b.bias", "d.weight", "d.bias"]
+    heads.clear()
+    assert len(heads) == 0 and list(heads.state_dict()) == []
+    weights = gg.nn.ParameterDict({"w": gg.zeros(2)})
+    assert isinstance(weights["w"], gg.nn.Parameter)
+
+
+def test_a_model_with_holders_saves_and_loads():
+    model, other = Stack(gg, [3, 4, 2]), Stack(gg, [3, 4, 2])
+    other.load_state_dict(model.state_dict())
+    for (name, mine), (_, theirs) in zip(model.named_parameters(), other.named_parameters()):
+        np.testing.assert_array_equal(mine.array, theirs.array, err_msg=name)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: gg.nn.ModuleList([gg.relu]), TypeError, "ModuleList: entry 0 is a function, not a gg.nn.Module"),
+    (lambda: gg.nn.ModuleList([gg.nn.ReLU()])[3], IndexError, "index 3 is out of range for a ModuleList of 1"),
+    (lambda: gg.nn.ModuleList([gg.nn.ReLU()])["a"], TypeError, "ModuleList indices must be integers or slices"),
+    (lambda: gg.nn.ModuleList().extend(gg.nn.ReLU()), TypeError, "extend should be called with an iterable"),
+    (lambda: gg.nn.ParameterList([[1.0, 2.0]]), TypeError, "ParameterList: entry 0 is a list"),
+    (lambda: gg.nn.ModuleDict({"a": gg.nn.ReLU()})["b"], KeyError, "ModuleDict has no entry 'b'"),
+    (lambda: gg.nn.ModuleDict({"a.b": gg.nn.ReLU()}), KeyError, "module name must be a non-empty string"),
+    (lambda: gg.nn.ModuleDict().update([1, 2]), TypeError, "update needs a mapping or"),
+])
+def test_mistakes_are_one_line_errors(call, error, message):
+    with pytest.raises(error, match=message) as caught:
+        call()
+    assert "\n" not in str(caught.value)
+
+
+def test_a_holder_has_no_forward():
+    with pytest.raises(NotImplementedError, match='missing the required "forward"'):
+        gg.nn.ModuleList([gg.nn.ReLU()])(gg.zeros(1))
+
+
+@pytest.mark.torch
+def test_replacing_an_entry_keeps_its_place(torch):
+    for library in (gg, torch):
+        heads = library.nn.ModuleDict({"a": library.nn.Linear(1, 1), "b": library.nn.Linear(1, 1)})
+        heads["a"] = library.nn.Linear(1, 2)
+        assert list(heads.state_dict()) == ["a.weight", "a.bias", "b.weight", "b.bias"]
+        params = library.nn.ParameterDict({"x": library.zeros(1), "y": library.zeros(1)})
+        params["x"] = library.nn.Parameter(library.ones(2))
+        assert list(params.state_dict()) == ["x", "y"] and params["x"].shape == (2,)

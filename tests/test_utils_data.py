@@ -1,0 +1,131 @@
+"""``glassgrad.utils.data`` as a learner uses ``torch.utils.data``: Dataset subclasses, DataLoader's arguments.
+
+Oracle: PyTorch 2.13's ``DataLoader`` over the same dataset class (batches, their dtypes and
+structure), with ``shuffle=False`` where the orders are compared (the two libraries draw random
+orders from different generators); shuffled orders are checked for coverage and reproducibility.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+from glassgrad.utils.data import DataLoader, Dataset, Subset, TensorDataset, random_split
+
+
+def squares(base):
+    """A learner's Dataset subclass, defined on glassgrad's or PyTorch's ``Dataset``."""
+
+    class Squares(base):
+        def __init__(self, n, sample):
+            self.n, self.sample = n, sample
+
+        def __len__(self):
+            return self.n
+
+        def __getitem__(self, index):
+            return self.sample(index)
+
+    return Squares
+
+
+SAMPLES = {  # what __getitem__ returns, written with NumPy so both libraries get the same numbers
+    "pair of array and int": lambda i: (np.array([i, i * i], dtype=np.float32), i),
+    "one array": lambda i: np.array([i, 2 * i], dtype=np.float64),
+    "python floats": lambda i: (float(i) / 3, i % 2 == 0),
+    "a dict": lambda i: {"x": np.full(2, i, dtype=np.float32), "label": i},
+    "a string label": lambda i: (np.float32(i), f"item {i}"),
+}
+
+
+def plain(batch):
+    """A batch as nested Python values with dtypes, whichever library made it."""
+    if isinstance(batch, dict):
+        return {key: plain(value) for key, value in batch.items()}
+    if isinstance(batch, (tuple, list)) and batch and not isinstance(batch[0], str):
+        return [plain(value) for value in batch]
+    if hasattr(batch, "numpy"):
+        values = batch.numpy()
+        return values.tolist(), str(values.dtype)
+    return batch
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", sorted(SAMPLES))
+@pytest.mark.parametrize("batch_size, drop_last", [(1, False), (3, False), (3, True), (10, False)])
+def test_a_dataset_subclass_batches_as_in_pytorch(torch, kind, batch_size, drop_last):
+    ours = DataLoader(squares(Dataset)(7, SAMPLES[kind]), batch_size=batch_size, drop_last=drop_last)
+    theirs = torch.utils.data.DataLoader(squares(torch.utils.data.Dataset)(7, SAMPLES[kind]), batch_size=batch_size,
+                                         drop_last=drop_last)
+    assert len(ours) == len(theirs)
+    assert [plain(batch) for batch in ours] == [plain(batch) for batch in theirs]
+
+
+@pytest.mark.torch
+def test_a_tensor_dataset_batches_as_in_pytorch(torch):
+    X, y = np.arange(12.0).reshape(6, 2), np.arange(6) % 3
+    ours = DataLoader(TensorDataset(gg.tensor(X), gg.tensor(y)), batch_size=4)
+    theirs = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.tensor(X), torch.tensor(y)),
+                                         batch_size=4)
+    assert [plain(batch) for batch in ours] == [plain(batch) for batch in theirs]
+
+
+def epoch_orders(loader, epochs: int) -> list[list[int]]:
+    return [[int(i) for batch in loader for i in batch.numpy()] for _ in range(epochs)]
+
+
+@given(n=st.integers(1, 40), batch_size=st.integers(1, 9), seed=st.integers(0, 999))
+def test_shuffling_with_a_generator_covers_every_sample_and_repeats_with_the_same_seed(n, batch_size, seed):
+    data = list(range(n))  # any object with __len__ and __getitem__ is a dataset, as in PyTorch
+    first = epoch_orders(DataLoader(data, batch_size=batch_size, shuffle=True,
+                                    generator=np.random.default_rng(seed)), 3)
+    again = epoch_orders(DataLoader(data, batch_size=batch_size, shuffle=True,
+                                    generator=np.random.default_rng(seed)), 3)
+    assert first == again
+    assert all(sorted(order) == data for order in first)
+    if n > 5:
+        assert first[0] != first[1] or first[1] != first[2]  # each epoch draws a new order from the generator
+
+
+def test_a_sampler_collate_fn_and_worker_arguments():
+    data = list(range(10))
+    loader = DataLoader(data, batch_size=3, sampler=[9, 1, 4, 4, 0], collate_fn=lambda samples: sum(samples))
+    assert len(loader) == 2 and list(loader) == [14, 4]
+    plain_batches = [batch.tolist() for batch in DataLoader(data, batch_size=4)]
+    with_workers = DataLoader(data, batch_size=4, num_workers=2, pin_memory=True, persistent_workers=True,
+                              prefetch_factor=2)
+    assert [batch.tolist() for batch in with_workers] == plain_batches  # loaded in this process: the same batches
+
+
+@pytest.mark.parametrize("arguments, error, message", [
+    ({"batch_sampler": [[0, 1]]}, NotImplementedError, "batch_sampler"),
+    ({"sampler": [0, 1], "shuffle": True}, ValueError, "mutually exclusive with shuffle"),
+    ({"generator": 42}, TypeError, "generator must be a gg.Generator"),
+])
+def test_unsupported_or_contradictory_arguments_are_one_line(arguments, error, message):
+    with pytest.raises(error, match=message) as caught:
+        DataLoader(list(range(4)), **arguments)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_sample_that_cannot_be_batched_is_one_line():
+    with pytest.raises(TypeError, match="cannot be batched.*collate_fn") as caught:
+        list(DataLoader([object(), object()], batch_size=2))
+    assert "\n" not in str(caught.value)
+
+
+def test_a_subclass_without_len_is_refused_at_creation():
+    class NoLength(Dataset):
+        def __getitem__(self, index):
+            return index
+
+    with pytest.raises(TypeError, match="__len__"):
+        NoLength()
+
+
+def test_subset_and_random_split_come_from_the_same_module():
+    parts = random_split(TensorDataset(gg.arange(10)), [0.7, 0.3])
+    assert [len(part) for part in parts] == [7, 3] and all(isinstance(part, Subset) for part in parts)
