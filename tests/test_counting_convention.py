@@ -2,7 +2,8 @@
 
 The same entry — row 2, column 1 of ∂L/∂W₁ in the diagonal-flip network, the code's index (1, 0) — is
 named ``∂L/∂W₁[2,1]`` by the trace (text, Markdown, HTML, JSON), the step-through's explanation and its
-entry names, and a worksheet's key; practice questions and the quiz state the convention and are graded
+entry names, a worksheet's key, the landscape (its JSON, ``glassgrad landscape --weights``, its pictures)
+and the scalar view's boxes; practice questions and the quiz state the convention and are graded
 against it; the README documents it; and no front end adds its own ``+ 1``.
 """
 
@@ -99,6 +100,45 @@ def test_the_mlp3_step_through_names_the_prediction_and_the_class_as_the_lesson_
     assert "class 2 (index 1 in code)" in " ".join(render(lesson("mlp3"), "text").split())  # as the trace says
 
 
+def test_the_landscape_names_the_entry_the_same_way_and_walks_the_code_entry(flip, tmp_path, capsys):
+    from glassgrad.cli import main
+    from glassgrad.lessons.landscape import landscape
+
+    data = landscape(("W1[2,1]", "W₁[3,4]"), steps=1, grid_points=5)  # typed as the trace prints them
+    first, second = data["weights"]
+    assert (first["name"], first["symbol"], first["index"]) == ("W1[2,1]", "W₁[2,1]", [1, 0])
+    assert f"∂L/∂{first['symbol']}" == NAME and first["label"] == "W₁[2,1] (W₁[1, 0] in code)"  # as the trace says
+    assert (second["symbol"], second["index"]) == ("W₁[3,4]", [2, 3])
+    start = data["paths"][0]["points"][0]
+    gradients = np.array(flip["gradients"]["0.weight"])
+    assert start["gradient"] == [gradients[CODE_INDEX], gradients[2, 3]]  # the engine's ∂L/∂W₁[2,1], ∂L/∂W₁[3,4]
+    assert start["gradient"][0] == 0 and start["gradient"][1] == pytest.approx(-0.8)  # hidden unit 2 is off
+    assert data["indices"] == counting.CONVENTION
+    assert main(["landscape", "--out", str(tmp_path), "--weights", "W1[2,1]", "W1[3,4]", "--grid", "5",
+                 "--steps", "1"]) == 0
+    assert "L over W₁[2,1] (W₁[1, 0] in code) and W₁[3,4] (W₁[2, 3] in code)" in capsys.readouterr().out
+    svg = (tmp_path / "landscape.svg").read_text(encoding="utf-8")
+    assert "<!-- W₁[2,1] (W₁[1, 0] in code) -->" in svg  # the map's axis
+    assert main(["landscape", "--out", str(tmp_path), "--weights", "W1[1,0]", "W1[3,4]"]) == 2  # 0 is no position
+    error = capsys.readouterr().err
+    assert "use W1[1..3,1..4]" in error and counting.CONVENTION in error and error.count("\n") == 1
+
+
+def test_the_scalar_view_names_the_same_entries_the_same_way(flip):
+    from glassgrad.trace.scalar import scalar_document
+
+    boxes = {box["name"]: box for box in scalar_document(flip)["boxes"]}
+    weight = boxes["W₁[2,1]"]
+    assert weight["entry"] == ["W₁", list(CODE_INDEX)] and weight["label"] == "W₁[2,1] (W₁[1, 0] in code)"
+    assert weight["grad"] == flip["gradients"]["0.weight"][CODE_INDEX] == 0
+    assert boxes["W₁[2,1]·X[1]"]["inputs"] == ["W₁[2,1]", "X[1]"]  # the explanation's terms: ∂L/∂Z₁[2] · X[1]
+    assert boxes["X[1]"]["value"] == diagonal_flip.INPUT[0]
+    hidden = boxes["Z₁[2]"]  # hidden unit 2 (index 1 in code), the one that is off
+    assert hidden["entry"] == ["Z₁", [0, diagonal_flip.OFF_UNIT]] and hidden["value"] < 0
+    assert boxes["A₁[2]"]["value"] == 0 and boxes["A₁[2]"]["title"] == "A₁[2] = ReLU(Z₁[2])"
+    assert counting.CONVENTION in scalar_document(flip)["note"]
+
+
 def test_a_worksheet_key_names_the_same_entry_and_grades_the_engines_value(flip):
     steps = steps_from_trace(flip)
     for seed in range(400):
@@ -175,6 +215,24 @@ def test_the_readme_documents_the_convention():
     assert "counts from 0" not in readme and "count from 0, like the code" not in readme
 
 
+def test_each_example_states_one_loss_convention_as_the_readme_does():
+    from glassgrad.course.chapters import load_course
+    from glassgrad.course.examples import worked_example
+    from glassgrad.lessons.landscape import LOSS_CONVENTION
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = " ".join(readme.split("## Counting positions", 1)[1].split("\n## ", 1)[0].split())
+    assert "the diagonal flip uses the mean squared error (`mse_loss`, the mean over the 4 outputs)" in section
+    assert "linear regression `L = ½ Σ (y − h(x))²`" in section
+    chapters = {chapter.id: " ".join(chapter.text) for chapter in load_course().chapters}
+    flip_rows = dict(worked_example("diagonal-flip")["rows"])
+    for statement in (LOSS_CONVENTION, chapters["backprop-by-hand"], " ".join(flip_rows)):
+        assert "mean" in statement and "over the 4 outputs" in statement and "mse_loss" in statement
+    assert "not ½Σ" in LOSS_CONVENTION and "not ½Σ" in chapters["backprop-by-hand"]
+    assert "L = ½ Σⱼ (yⱼ − h(xⱼ))²" in chapters["linear-regression"]
+    assert "L = ½ Σ (y − h(x))²" in worked_example("linear-regression")["title"]
+
+
 PLUS_ONE = re.compile(r"\{[A-Za-z_][\w.\[\]()]* ?\+ ?1\}|str\([A-Za-z_][\w.]* \+ 1\)|\$\{[A-Za-z_][\w.]* ?\+ ?1\}")
 """A position written with its own + 1: ``f"row {row + 1}"``, ``str(j + 1)``, JS ``${i + 1}``."""
 
@@ -182,8 +240,20 @@ PLUS_ONE = re.compile(r"\{[A-Za-z_][\w.\[\]()]* ?\+ ?1\}|str\([A-Za-z_][\w.]* \+
 def test_no_front_end_adds_its_own_plus_one():
     sources = [path for folder in ("trace", "practice", "playground", "lessons", "course")
                for path in sorted((PACKAGE / folder).rglob("*")) if path.suffix in (".py", ".js")]
-    sources += [PACKAGE / "commands" / "practice.py", PACKAGE / "commands" / "glassbox.py"]
+    sources += [PACKAGE / "commands" / name for name in ("practice.py", "glassbox.py", "landscape.py")]
     found = [f"{path.relative_to(PACKAGE)}: {match.group(0)}" for path in sources
              if path.name != "counting.py"
              for match in PLUS_ONE.finditer(path.read_text(encoding="utf-8"))]
+    assert not found, found
+
+
+COUNTING_FROM_0 = re.compile(r"(indices|positions|rows|index) counts? from 0|\b0-based, as in the code")
+"""A learner-facing sentence that names positions counting from 0 (the convention before this one)."""
+
+
+def test_no_front_end_tells_a_learner_positions_count_from_0():
+    sources = [path for folder in ("trace", "playground", "lessons", "course", "commands")
+               for path in sorted((PACKAGE / folder).rglob("*")) if path.suffix in (".py", ".js", ".json", ".html")]
+    found = [f"{path.relative_to(PACKAGE)}: {match.group(0)}" for path in sources if path.name != "counting.py"
+             for match in COUNTING_FROM_0.finditer(path.read_text(encoding="utf-8"))]
     assert not found, found

@@ -112,7 +112,8 @@ def test_the_other_examples_show_what_their_chapters_claim():
     chain = _rows("chain-factors")
     assert chain["product"] == chain["glassgrad's backward pass: ∂L/∂w"] == "8"  # 2·(3 − 1) · 1 · 2
     flip = _rows("diagonal-flip")
-    assert flip["ŷ = W₂·A₁ + b₂"] == "[0.1, -0.1, -0.05, -0.25]" and flip["L (mean squared error)"] == "0.8963"
+    assert flip["ŷ = W₂·A₁ + b₂"] == "[0.1, -0.1, -0.05, -0.25]"
+    assert flip["L = mean((ŷ − y)²) over the 4 outputs (mse_loss)"] == "0.8963"
     assert flip["switched-off hidden units"] == "2" and flip["their rows of ∂L/∂W₁"] == "[0, 0, 0, 0]"
     grads = _rows("accumulation")
     assert [grads[f"after backward() #{n}"] for n in (1, 2)] == ["w.grad = -2", "w.grad = -4"]

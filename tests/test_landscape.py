@@ -24,7 +24,7 @@ from glassgrad.nn.functional import mse_loss
 
 
 def numpy_loss(values: dict[str, float]) -> float:
-    """The lesson network in plain NumPy float64, with ``values`` (``{"W1[2,3]": 0.7}``) put in."""
+    """The lesson network in plain NumPy float64, with ``values`` (``{"W1[3,4]": 0.7}``) put in."""
     arrays = {name: np.array(value, dtype=np.float64) for name, value in LESSON_WEIGHTS.items()}
     for text, value in values.items():
         weight = parse_weight(text)
@@ -62,9 +62,14 @@ def test_the_files_are_a_real_png_svg_and_json(written):
     assert (folder / "landscape.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     root = ElementTree.fromstring((folder / "landscape.svg").read_bytes())
     assert root.tag.endswith("svg")
-    assert data["format"] == "glassgrad-landscape"
-    assert [w["name"] for w in data["weights"]] == ["b2[3]", "W1[2,3]"]
-    assert "mean" in data["loss"]["convention"] and "from 0" in data["indices"]
+    assert (data["format"], data["version"]) == ("glassgrad-landscape", 2)  # 2: names count from 1
+    assert [w["name"] for w in data["weights"]] == ["b2[4]", "W1[3,4]"]  # counting from 1, as the trace does
+    assert [w["index"] for w in data["weights"]] == [[3], [2, 3]]  # the code's index, counting from 0
+    assert [w["label"] for w in data["weights"]] == ["b₂[4] (b₂[3] in code)", "W₁[3,4] (W₁[2, 3] in code)"]
+    assert "mean" in data["loss"]["convention"] and data["indices"].startswith("Positions count from 1")
+    svg = (folder / "landscape.svg").read_text(encoding="utf-8")
+    for label in ("b₂[4] (b₂[3] in code)", "W₁[3,4] (W₁[2, 3] in code)"):  # the axes, as text in the SVG
+        assert f"<!-- {label} -->" in svg  # matplotlib keeps each label's text in a comment beside its glyphs
 
 
 def test_eta_0_1_descends_at_every_step_and_eta_10_diverges(written):
@@ -165,6 +170,24 @@ def test_zoom_frames_the_walks_that_go_down_and_lets_eta_10_leave_at_once(tmp_pa
     assert grid["x"][-1] - grid["x"][0] < 2 and data["window"] == "around the walks that go down"
 
 
+def test_the_command_names_the_slice_as_the_trace_does_and_its_help_says_so(tmp_path, capsys):
+    import inspect
+
+    from glassgrad.commands.landscape import landscape as command
+    from glassgrad.lessons.landscape import DEFAULT_WEIGHTS
+
+    argv = ["landscape", "--out", str(tmp_path), "--weights", "W2[4,1]", "b1[3]", "--grid", "5", "--steps", "2"]
+    assert main(argv) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == "L over W₂[4,1] (W₂[3, 0] in code) and b₁[3] (b₁[2] in code) (mse_loss)"
+    data = json.loads((tmp_path / "landscape.json").read_text(encoding="utf-8"))
+    assert [(w["parameter"], w["index"]) for w in data["weights"]] == [("2.weight", [3, 0]), ("0.bias", [2])]
+    assert data["weights"][0]["start"] == LESSON_WEIGHTS["2.weight"][3][0]  # the code's entry (3, 0)
+    help_text = inspect.signature(command).parameters["weights"].default.help
+    assert f"--weights '{DEFAULT_WEIGHTS[0]}' '{DEFAULT_WEIGHTS[1]}'" in help_text and "counting from 1" in help_text
+    assert "from 0" not in help_text
+
+
 def test_the_one_dimensional_walks_move_only_their_weight(written):
     _, data = written
     line = data["slice_1d"]
@@ -184,30 +207,51 @@ def test_a_walk_that_overflows_stops_and_says_so(tmp_path):
 
 @given(width=st.integers(1, 6), height=st.integers(1, 6), low=st.floats(-2, 2), span=st.floats(0.01, 3))
 def test_loss_grid_has_one_value_per_point_and_each_is_the_loss_there(width, height, low, span):
-    weights = [parse_weight("W2[1,0]"), parse_weight("b1[2]")]
+    weights = [parse_weight("W2[2,1]"), parse_weight("b1[3]")]
     axes = [np.linspace(low, low + span, width), np.linspace(-low, -low + span, height)]
     grid = loss_grid(weights, axes)
     assert grid.shape == (height, width)
     for i in range(height):
         for j in range(width):
-            assert grid[i, j] == pytest.approx(numpy_loss({"W2[1,0]": axes[0][j], "b1[2]": axes[1][i]}), rel=1e-9)
+            assert grid[i, j] == pytest.approx(numpy_loss({"W2[2,1]": axes[0][j], "b1[3]": axes[1][i]}), rel=1e-9)
     line = loss_grid(weights[:1], axes[:1])
     assert line.shape == (width,)
 
 
 @pytest.mark.parametrize("text, message", [
-    ("x", "is not one of the network's weights: write it like W1"),
-    ("W3[0,0]", "is not one of the network's weights"),
-    ("b2[4]", r"outside b2, which has shape \[4\]: use b2\[0..3\]"),
+    ("x", r"is not one of the network's weights: write it as the trace names it, like W1\[1,1\], b1\[1\]"),
+    ("W3[1,1]", "is not one of the network's weights"),
+    ("b2[5]", r"outside b2, which has shape \[4\]: use b2\[1..4\]\. Positions count from 1"),
+    ("b2[0]", r"outside b2, which has shape \[4\]: use b2\[1..4\]\. Positions count from 1"),
+    ("W1[0,2]", r"outside W1, which has shape \[3, 4\]: use W1\[1..3,1..4\]\. Positions count from 1"),
+    ("W1[4,1]", r"outside W1, which has shape \[3, 4\]"),
     ("W1[3]", r"outside W1, which has shape \[3, 4\]"),
 ])
-def test_a_weight_that_is_not_there_is_refused_in_one_line(text, message):
+def test_a_weight_that_is_not_there_is_refused_in_one_line_stating_the_convention(text, message):
     assert_glassgrad_refuses(lambda gg: parse_weight(text), ValueError, message)
 
 
+def test_a_weight_is_named_counting_from_1_and_holds_the_codes_index():
+    weight = parse_weight("W1[3,4]")  # row 3, column 4 of the first layer's weight
+    assert (weight.parameter, weight.index) == ("0.weight", (2, 3))
+    assert (weight.name, weight.symbol, weight.label) == ("W1[3,4]", "W₁[3,4]", "W₁[3,4] (W₁[2, 3] in code)")
+    assert lesson_model()[0].weight.numpy()[2, 3] == LESSON_WEIGHTS["0.weight"][2][3] == 0.3
+    corner = parse_weight("b2[1]")
+    assert (corner.parameter, corner.index, corner.label) == ("2.bias", (0,), "b₂[1] (b₂[0] in code)")
+
+
+@given(layer=st.sampled_from(["W1", "b1", "W2", "b2"]), data=st.data())
+def test_every_position_a_learner_can_name_reads_back_to_the_same_name(layer, data):
+    shape = np.shape(LESSON_WEIGHTS[{"W1": "0.weight", "b1": "0.bias", "W2": "2.weight", "b2": "2.bias"}[layer]])
+    numbers = [data.draw(st.integers(1, n)) for n in shape]  # counting from 1, to n
+    text = f"{layer}[{','.join(map(str, numbers))}]"
+    weight = parse_weight(text)
+    assert weight.index == tuple(n - 1 for n in numbers) and weight.name == text
+
+
 def test_subscripts_are_read_like_digits():
-    assert parse_weight("W₁[2, 3]") == parse_weight("W1[2,3]")
-    assert parse_weight("W1[2,3]").symbol == "W₁[2,3]"
+    assert parse_weight("W₁[3, 4]") == parse_weight("W1[3,4]")
+    assert parse_weight("W1[3,4]").symbol == "W₁[3,4]"
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -216,6 +260,7 @@ def test_subscripts_are_read_like_digits():
     (["--steps", "0"], "--steps must be between 1 and"),
     (["--grid", "2"], "--grid must be between 5 and"),
     (["--weights", "b2[1]"], "requires 2 arguments"),
+    (["--weights", "W1[0,1]", "b2[1]"], "outside W1, which has shape [3, 4]: use W1[1..3,1..4]. Positions count"),
 ])
 def test_bad_arguments_are_one_line_errors_with_exit_2(argv, message, tmp_path, capsys):
     assert main(["landscape", "--out", str(tmp_path / "out"), *argv]) == 2
@@ -237,13 +282,13 @@ def test_whether_eta_10_diverges_depends_on_the_slice_as_the_docstring_says():
     def walk(name):
         return descend([parse_weight(name)], 10.0, 20)
 
-    bias = walk("b2[0]")  # curvature ∂²L/∂b² = 2/4: the distance to the floor is multiplied by 1 − 0.5·10 = −4
+    bias = walk("b2[1]")  # curvature ∂²L/∂b² = 2/4: the distance to the floor is multiplied by 1 − 0.5·10 = −4
     floor = bias[0]["weights"][0] - bias[0]["gradient"][0] / 0.5
     for point, following in zip(bias[:8], bias[1:8]):
         assert following["weights"][0] - floor == pytest.approx(-4 * (point["weights"][0] - floor), rel=1e-9)
     assert bias[-1]["loss"] > 1e20
-    output_weight = walk("W2[0,0]")  # curvature 2·A₁[0]²/4 = 0.125: stable up to η = 16
+    output_weight = walk("W2[1,1]")  # curvature 2·A₁[1]²/4 = 0.125: stable up to η = 16
     assert output_weight[-1]["loss"] < output_weight[0]["loss"]
-    hidden = walk("W1[2,3]")  # one step switches hidden unit 2 off: the walk stops on a plateau
+    hidden = walk("W1[3,4]")  # one step switches hidden unit 3 off: the walk stops on a plateau
     assert hidden[1]["loss"] > hidden[0]["loss"] and hidden[-1]["gradient"] == [0.0]
     assert all(point["loss"] == hidden[2]["loss"] for point in hidden[2:])

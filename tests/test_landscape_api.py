@@ -38,17 +38,18 @@ def error_of(response, status: int) -> str:
 
 
 def test_the_page_gets_the_same_landscape_as_the_command_line(client):
-    response = client.post("/api/landscape", json={"x": "b2[1]", "y": "W2[3,0]", "steps": 12})
+    response = client.post("/api/landscape", json={"x": "b2[1]", "y": "W2[4,1]", "steps": 12})
     assert response.status_code == 200, response.text
-    expected = json.loads(json.dumps(landscape(("b2[1]", "W2[3,0]"), steps=12)))
+    expected = json.loads(json.dumps(landscape(("b2[1]", "W2[4,1]"), steps=12)))
     assert response.json() == expected
+    assert [(w["symbol"], w["index"]) for w in expected["weights"]] == [("b₂[1]", [0]), ("W₂[4,1]", [3, 0])]
     walk = [p["loss"] for p in next(p for p in expected["paths"] if p["learning_rate"] == 0.1)["points"]]
     assert all(b < a for a, b in zip(walk, walk[1:]))
 
 
 def test_an_empty_request_gets_the_default_slice(client):
     data = client.post("/api/landscape", json={}).json()
-    assert [w["name"] for w in data["weights"]] == ["b2[3]", "W1[2,3]"]
+    assert [w["name"] for w in data["weights"]] == ["b2[4]", "W1[3,4]"]
     assert len(data["paths"]) == 4 and len(data["paths"][0]["points"]) == 21
 
 
@@ -56,6 +57,7 @@ def test_an_empty_request_gets_the_default_slice(client):
     ({"x": "nope"}, "is not one of the network's weights"),
     ({"x": "W1[2,3]", "y": "W1[2,3]"}, "the two weights must differ"),
     ({"y": "b2[7]"}, "outside b2"),
+    ({"y": "b2[0]"}, "use b2[1..4]. Positions count from 1"),
     ({"steps": 0}, "steps = 0 is out of range"),
     ({"steps": 101}, "steps = 101 is out of range"),
     ({"steps": "many"}, "steps must be a whole number"),
@@ -92,7 +94,10 @@ def test_the_scalar_view_holds_the_models_gradients_and_a_place_for_each_box(cli
     for name, symbol in (("0.weight", "W₁"), ("2.weight", "W₂")):
         grad = parameters[name].grad.numpy()
         for i, j in np.ndindex(*grad.shape):
-            assert boxes[f"{symbol}[{i},{j}]"]["grad"] == pytest.approx(grad[i, j], rel=1e-12, abs=1e-15)
+            box = boxes[f"{symbol}[{i + 1},{j + 1}]"]  # named counting from 1, the code's index beside it
+            assert box["entry"] == [symbol, [i, j]]
+            assert box["label"] == f"{symbol}[{i + 1},{j + 1}] ({symbol}[{i}, {j}] in code)"
+            assert box["grad"] == pytest.approx(grad[i, j], rel=1e-12, abs=1e-15)
     for box in data["boxes"]:
         assert box["width"] > 0 and box["height"] > 0 and len(box["lines"]) == 3
         assert 0 <= box["x"] and box["x"] + box["width"] <= data["width"] + 1e-9

@@ -15,6 +15,7 @@ from browser import SCREENSHOTS, VIEWPORTS, assert_no_sideways_scroll, assert_se
 from test_playground_browser import browser, server  # noqa: F401  (fixtures shared with those tests)
 
 from glassgrad.lessons.landscape import landscape
+from glassgrad.trace.counting import CONVENTION
 
 sync_api = require_playwright()
 expect = sync_api.expect
@@ -72,6 +73,7 @@ def test_the_landscape_shows_the_walks_and_the_step_under_your_feet(server, seen
     assert fact(seen, "Height (loss)") == f"L = {shown(walk[4]['loss'])}"
     convention = seen.locator("#landscape-convention").inner_text()
     assert "θ ← θ − η·∂L/∂θ" in convention and "mean over the 4 outputs" in convention and "float64" in convention
+    assert CONVENTION in convention and ".." not in convention  # each sentence ends once
     assert seen.locator("#precision").is_hidden()  # the footer's note is about the step-through's float32
     assert_no_sideways_scroll(seen, "the Landscape view")
     screenshot(seen, "landscape")
@@ -116,7 +118,8 @@ def test_a_weight_that_is_not_there_is_said_in_the_page(server, browser):  # noq
         assert seen.locator("#landscape-y").input_value() == "W9[0,0]"  # what was typed stays, to be fixed
         seen.fill("#landscape-y", "b2[1]")
         seen.locator("#landscape-draw").click()
-        expect(seen.locator("#landscape-title")).to_have_text("The landscape in fog: L over b₂[3] and b₂[1]")
+        expect(seen.locator("#landscape-title")).to_have_text("The landscape in fog: L over b₂[4] and b₂[1]")
+        assert seen.locator("#landscape-y").input_value() == "b2[1]"
         assert seen.locator("#error").is_hidden()
 
 
@@ -126,13 +129,13 @@ def test_every_number_view_draws_each_box_with_its_value_and_gradient(server, se
     assert seen.locator("#scalar-graph .scalar-node").count() == 98
     assert seen.locator("#scalar-graph .scalar-edge").count() > 98
     assert_seen(seen.locator(".scalar-box"), "the scalar graph's box")
-    box = seen.locator("[data-name='W₂[0,0]·A₁[0]']")
+    box = seen.locator("[data-name='W₂[1,1]·A₁[1]']")  # the code's W₂[0, 0]·A₁[0, 0], counting from 1
     box.scroll_into_view_if_needed()
-    assert box.locator("text").all_text_contents() == ["W₂[0,0]·A₁[0]", "value +0.2000", "grad  -0.4500"]
+    assert box.locator("text").all_text_contents() == ["W₂[1,1]·A₁[1]", "value +0.2000", "grad  -0.4500"]
     box.click()
     detail = seen.locator("#scalar-detail")
     assert_seen(detail, "the chosen box's explanation")
-    assert detail.inner_text() == ("W₂[0,0]·A₁[0] (· of W₂[0,0] = 0.4, A₁[0] = 0.5): value 0.2; "
+    assert detail.inner_text() == ("W₂[1,1]·A₁[1] (· of W₂[1,1] = 0.4, A₁[1] = 0.5): value 0.2; "
                                    "∂L/∂ of it = -0.45")
     assert seen.locator(".scalar-node.picked").count() == 3
     seen.select_option("#scalar-example", "linear-regression")

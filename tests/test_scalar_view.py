@@ -1,5 +1,8 @@
 """The scalar view (``glassgrad trace NAME --scalar``): one box per number, gradients from the engine.
 
+Boxes are named as the traces name positions, counting from 1 (``W₁[1,3]`` is the code's ``W₁[0, 2]``):
+the names below are written out by hand from the code's indices.
+
 Oracles: the model's own ``.grad`` after one backward pass (weights and biases); the network
 worked out by hand in NumPy float64, with ``∂L/∂ŷ = 2(ŷ − y)/n``, ``∂L/∂A₁ = W₂ᵀ·∂L/∂ŷ`` and
 ``∂L/∂Z₁ = ∂L/∂A₁ ⊙ [Z₁ > 0]`` (products, sums and loss items); PyTorch for random small networks.
@@ -59,7 +62,8 @@ def test_every_weight_box_has_the_models_gradient_of_that_weight(document, boxes
     for name, parameter in model.named_parameters():
         grad = parameter.grad.numpy()
         for index in np.ndindex(*parameter.shape):
-            box = boxes[f"{symbols[name]}[{','.join(map(str, index))}]"]
+            box = boxes[f"{symbols[name]}[{','.join(str(i + 1) for i in index)}]"]
+            assert box.entry == (symbols[name], list(index))  # the code's index travels with the box
             assert box.grad == pytest.approx(float(grad[index]), rel=1e-12, abs=1e-15)
             assert box.value == float(parameter.numpy()[index])
             checked += 1
@@ -71,8 +75,8 @@ def test_every_product_box_is_w_times_x_with_the_gradient_of_its_sum(boxes, by_h
     for weight, inputs, values, upstream in layers:
         w = by_hand[weight]
         for i, j in np.ndindex(*w.shape):
-            box = boxes[f"{weight}[{i},{j}]·{inputs}[{j}]"]
-            assert box.op == "·" and box.inputs == [f"{weight}[{i},{j}]", f"{inputs}[{j}]"]
+            box = boxes[f"{weight}[{i + 1},{j + 1}]·{inputs}[{j + 1}]"]
+            assert box.op == "·" and box.inputs == [f"{weight}[{i + 1},{j + 1}]", f"{inputs}[{j + 1}]"]
             assert box.value == pytest.approx(w[i, j] * values[j], abs=1e-15)
             assert box.grad == pytest.approx(by_hand[upstream][i], abs=1e-15)
 
@@ -80,13 +84,13 @@ def test_every_product_box_is_w_times_x_with_the_gradient_of_its_sum(boxes, by_h
 def test_each_output_is_a_chain_of_additions_ending_in_the_engines_value(boxes, by_hand):
     for symbol, bias in (("Z₁", "b₁"), ("ŷ", "b₂")):
         for i, expected in enumerate(by_hand[symbol]):
-            box = boxes[f"{symbol}[{i}]"]
+            box = boxes[f"{symbol}[{i + 1}]"]
             assert box.op == "+" and box.value == pytest.approx(expected, abs=1e-15)
             chain = []
             while box.op == "+":  # walk back to the bias, the first summand (micrograd's order)
                 chain.append(box)
                 box = boxes[box.inputs[0]]
-            assert box.name == f"{bias}[{i}]" and len(chain) == by_hand["W₁" if symbol == "Z₁" else "W₂"].shape[1]
+            assert box.name == f"{bias}[{i + 1}]" and len(chain) == by_hand["W₁" if symbol == "Z₁" else "W₂"].shape[1]
             running = by_hand[bias][i]
             for link in reversed(chain):
                 running += boxes[link.inputs[1]].value
@@ -96,19 +100,42 @@ def test_each_output_is_a_chain_of_additions_ending_in_the_engines_value(boxes, 
 
 def test_relu_boxes_and_the_loss_pieces(boxes, by_hand):
     for i in range(3):
-        box = boxes[f"A₁[{i}]"]
-        assert box.title == f"A₁[{i}] = ReLU(Z₁[{i}])" and box.inputs == [f"Z₁[{i}]"]
+        box = boxes[f"A₁[{i + 1}]"]
+        assert box.title == f"A₁[{i + 1}] = ReLU(Z₁[{i + 1}])" and box.inputs == [f"Z₁[{i + 1}]"]
+        assert box.label == f"A₁[{i + 1}] (A₁[0, {i}] in code)"  # the batch axis of length 1 is left out of the name
         assert box.value == by_hand["A₁"][i] and box.grad == pytest.approx(by_hand["∂A₁"][i], abs=1e-15)
     for k in range(4):
-        assert boxes[f"ŷ[{k}]"].grad == pytest.approx(by_hand["∂ŷ"][k], abs=1e-15)
-        item = boxes[f"L item {k}"]
-        assert item.title == f"(ŷ[{k}] − y[{k}])²" and item.inputs == [f"ŷ[{k}]", f"y[{k}]"]
+        assert boxes[f"ŷ[{k + 1}]"].grad == pytest.approx(by_hand["∂ŷ"][k], abs=1e-15)
+        item = boxes[f"L item {k + 1}"]
+        assert item.title == f"(ŷ[{k + 1}] − y[{k + 1}])²" and item.inputs == [f"ŷ[{k + 1}]", f"y[{k + 1}]"]
         assert item.value == pytest.approx((by_hand["ŷ"][k] - by_hand["y"][k]) ** 2, abs=1e-15)
         assert item.grad == pytest.approx(1 / 4)
-        assert boxes[f"y[{k}]"].grad is None  # data: the engine computes no gradient for it
+        assert boxes[f"y[{k + 1}]"].grad is None  # data: the engine computes no gradient for it
     loss = boxes["L"]
     assert loss.value == pytest.approx(by_hand["L"], rel=1e-15) and loss.grad == 1.0
     assert boxes[loss.inputs[0]].value == pytest.approx(4 * by_hand["L"], rel=1e-15)
+
+
+def test_a_per_row_loss_names_its_rows_and_partial_sums_counting_from_1():
+    model = gg.nn.Sequential(gg.nn.Linear(2, 3, dtype=gg.float64))
+    x = np.array([[1.0, 2.0], [0.5, -1.0]])
+    targets = [2, 0]
+    inputs = gg.tensor(x, dtype=gg.float64)
+    with gg.trace(model) as tape:
+        tape.name(inputs, "X")
+        gg.nn.functional.cross_entropy(model(inputs), gg.tensor(targets)).backward()
+    boxes = {box.name: box for box in scalar_boxes(tape.describe())}
+    scores = x @ model[0].weight.numpy().T + model[0].bias.numpy()
+    log_softmax = scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
+    for row in range(2):
+        item = boxes[f"L item {row + 1}"]  # row 1 is the code's row 0
+        assert item.title == f"log softmax(Z₁[{row + 1}])[y[{row + 1}]]"
+        assert item.inputs == [f"Z₁[{row + 1},{k + 1}]" for k in range(3)]
+        assert item.value == pytest.approx(log_softmax[row, targets[row]], rel=1e-12)
+        assert item.grad == pytest.approx(-1 / 2)  # L = −(item 1 + item 2)/2
+    assert boxes["L partial sum 1"].inputs == ["L item 1", "L item 2"]
+    assert boxes["Z₁[2,3] partial sum 1"].inputs == ["b₁[3]", "W₁[3,1]·X[2,1]"]
+    assert boxes["Z₁[2,3]"].entry == ("Z₁", [1, 2]) and boxes["Z₁[2,3]"].label == "Z₁[2,3] (Z₁[1, 2] in code)"
 
 
 def test_the_linear_regression_lesson_splits_too_and_its_two_gradients_are_the_sums():
@@ -135,12 +162,15 @@ def test_the_cli_writes_each_format(format, tmp_path):
     text = path.read_text(encoding="utf-8")
     if format == "json":
         data = json.loads(text)
-        assert len(data["boxes"]) == 98 and "from 0" in data["note"]
+        assert len(data["boxes"]) == 98 and "Positions count from 1" in data["note"] and data["version"] == 2
+        box = next(b for b in data["boxes"] if b["name"] == "W₂[1,3]")
+        assert box["entry"] == ["W₂", [0, 2]] and box["label"] == "W₂[1,3] (W₂[0, 2] in code)"
     else:
         svg = text[text.index("<svg"):text.index("</svg>") + 6]
         root = ElementTree.fromstring(svg)
         assert sum(1 for element in root.iter() if element.tag.endswith("rect")) == 98
-        assert "W₂[0,0]·A₁[0]" in text and "L = Σ/4" in text
+        assert "W₂[1,1]·A₁[1]" in text and "L = Σ/4" in text and "W₂[0,0]" not in text
+        assert "Positions count from 1" in text  # the drawing's title states the convention
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -19,8 +19,9 @@ def landscape(
                              help="folder for landscape.png, landscape.svg and landscape.json"),
     weights: Optional[tuple[str, str]] = typer.Option(
         None, "--weights", metavar="W1 W2",
-        help="the two weights on the map's axes, e.g. --weights 'b2[3]' 'W1[2,3]' (indices count from 0; "
-             "default b2[3] W1[2,3], a slice where η = 10 diverges)"),
+        help="the two weights on the map's axes, named as the trace names them, counting from 1: "
+             "--weights 'b2[4]' 'W1[3,4]' is output 4's bias and row 3, column 4 of the first layer's weight "
+             "(b2[3] and W1[2, 3] in code), the default: a slice where η = 10 diverges"),
     steps: int = typer.Option(20, "--steps", help="gradient-descent steps per learning rate"),
     grid: int = typer.Option(41, "--grid", help="grid points along each axis of the map (5 to 201)"),
     zoom: bool = switch("--zoom", "frame only the walks that go down (a diverging walk leaves the map at once)"),
@@ -35,6 +36,7 @@ def landscape(
         raise CommandError(f"--grid must be between 5 and {MAX_GRID_POINTS}, got {grid}")
     data = landscape(weights or DEFAULT_WEIGHTS, steps=steps, grid_points=grid, zoom=zoom)
     folder = _output_folder(out)
+    typer.echo(f"L over {data['weights'][0]['label']} and {data['weights'][1]['label']} ({data['loss']['name']})")
     for path in data["paths"]:
         last = path["points"][-1]
         typer.echo(f"η = {path['learning_rate']:<6g} {path['label']:<11} L: {path['points'][0]['loss']:.4g} → "

@@ -116,15 +116,15 @@ def diagonal_flip() -> dict:
     loss = mse_loss(prediction, y)
     loss.backward()
     first, last = model[0], model[2]
-    dead = [str(counting.number(i)) for i, v in enumerate(hidden.numpy()[0]) if v == 0]
+    dead = [i for i, v in enumerate(hidden.numpy()[0]) if v == 0]  # the code's indices, named through counting
     return {"title": "The diagonal flip, x = [1, 0, 1, 1] → y = [1, 1, 0, 1] (counting from 1)", "rows": [
         ["A₁ = ReLU(W₁·x + b₁)", _vector(hidden.numpy())],
         ["ŷ = W₂·A₁ + b₂", _vector(prediction.numpy())],
-        ["L (mean squared error)", f"{loss.item():.4f}"],
+        ["L = mean((ŷ − y)²) over the 4 outputs (mse_loss)", f"{loss.item():.4f}"],
         ["∂L/∂ŷ = 2·(ŷ − y)/4", _vector(2 * (prediction.numpy() - y.numpy()) / 4)],
         ["∂L/∂b₂ (backward)", _vector(last.bias.grad.numpy())],
-        ["switched-off hidden units", ", ".join(dead) or "none"],
-        ["their rows of ∂L/∂W₁", ", ".join(_vector(first.weight.grad.numpy()[int(i) - 1]) for i in dead) or "—"],
+        ["switched-off hidden units", ", ".join(str(counting.number(i)) for i in dead) or "none"],
+        ["their rows of ∂L/∂W₁", ", ".join(_vector(first.weight.grad.numpy()[i]) for i in dead) or "—"],
     ]}
 
 

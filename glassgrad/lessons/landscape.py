@@ -17,16 +17,20 @@ that surface: each path is gradient descent by the engine itself (the lesson mod
 ``optimizer.step()``, so only ``u`` and ``v`` move. Each step is recorded as a point
 ``(u, v, L, ∂L/∂u, ∂L/∂v)`` before the update is taken; the last point has no update after it.
 
-**Why the default slice is ``b₂[3]`` and ``W₁[2,3]``** (indices 0-based, as in the code). The
+Weights are named as the traces name them, counting from 1 (:mod:`glassgrad.trace.counting`):
+``W1[3,4]`` (or ``W₁[3,4]``) is row 3, column 4 of the first layer's weight, ``W₁[2, 3]`` in code,
+the entry ``(2, 3)`` of ``0.weight``.
+
+**Why the default slice is ``b₂[4]`` and ``W₁[3,4]``** (``b₂[3]`` and ``W₁[2, 3]`` in code). The
 lessons say η = 10 diverges. Whether it does depends on the slice: along an output weight
 ``W₂[k,j]`` the curvature is ``∂²L/∂W₂[k,j]² = 2·A₁[j]²/4 ≤ 0.125``, so plain descent is stable
 up to η = 2/0.125 = 16 and η = 10 *converges* there; along a first-layer weight, η = 10
 throws the hidden unit below zero, ReLU switches it off and the walk stops on a flat plateau.
 Along an output bias the curvature is ``2/4 = 0.5``: each step multiplies the distance to the
 valley floor by ``1 − 0.5·η``, which is ``0.5`` for η = 1 and ``−4`` for η = 10 — every step
-overshoots to the other side, 4 times further away. ``b₂[3]`` (the bias of output pixel 3,
-gradient −0.625 at the start) has that property, and ``W₁[2,3]`` (the largest gradient of the
-network at the start, −0.8) bends the surface through the ReLU of hidden unit 2. On this slice
+overshoots to the other side, 4 times further away. ``b₂[4]`` (the bias of output pixel 4,
+gradient −0.625 at the start) has that property, and ``W₁[3,4]`` (the largest gradient of the
+network at the start, −0.8) bends the surface through the ReLU of hidden unit 3. On this slice
 η = 0.001 barely moves, η = 0.1 descends steadily, η = 1 descends fast, and η = 10 diverges
 (the loss is about 1.9·10²⁴ after 20 steps).
 
@@ -53,11 +57,13 @@ from ..autograd import no_grad
 from ..creation import tensor
 from ..nn.functional import mse_loss
 from ..optim import SGD
+from ..trace import counting
 from ..trace.grouping import subscript
 from .diagonal_flip import lesson_model, sample
 from .experiments import LEARNING_RATES, classify
 
-DEFAULT_WEIGHTS = ("b2[3]", "W1[2,3]")
+DEFAULT_WEIGHTS = ("b2[4]", "W1[3,4]")
+"""The default slice, named as the traces name it (counting from 1): ``b₂[3]`` and ``W₁[2, 3]`` in code."""
 DEFAULT_STEPS = 20
 GRID_POINTS = 41
 MAX_STEPS = 1000
@@ -66,24 +72,37 @@ MARGIN = 0.15
 """The map reaches this fraction of its width beyond the farthest point it must show."""
 LOSS_CONVENTION = ("L = mean over the 4 outputs of (ŷ − y)²: PyTorch's mse_loss with reduction='mean' "
                    "(not ½Σ); the same loss the diagonal-flip lesson reports (0.89625 at the start)")
-INDEX_CONVENTION = "indices count from 0, as in the code: W1[2,3] is row 2, column 3 of the first layer's weight"
 _SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 _WEIGHT_PATTERN = re.compile(r"^([Wb])(\d+)\[(\d+(?:,\d+)?)\]$")
 
 
 @dataclass(frozen=True)
 class Weight:
-    """One scalar weight of the lesson network: ``W1[2,3]`` is entry (2, 3) of ``0.weight``."""
+    """One scalar weight of the lesson network: ``Weight("W1", "0.weight", (2, 3))`` is ``W1[3,4]``, row 3,
+    column 4 of the first layer's weight (``index`` is the code's, counting from 0)."""
 
-    name: str
+    layer: str
     parameter: str
     index: tuple[int, ...]
 
     @property
+    def name(self) -> str:
+        """As a learner types it: ``W1[3,4]``."""
+        return counting.entry(self.layer, self.index)
+
+    @property
+    def _layer_symbol(self) -> str:
+        return self.layer[0] + subscript(int(self.layer[1:]))
+
+    @property
     def symbol(self) -> str:
-        """How the traces write it: ``W₁[2,3]``."""
-        bracket = self.name.index("[")
-        return self.name[0] + subscript(int(self.name[1:bracket])) + self.name[bracket:]
+        """How the traces write it: ``W₁[3,4]``."""
+        return counting.entry(self._layer_symbol, self.index)
+
+    @property
+    def label(self) -> str:
+        """With the code's index beside it: ``W₁[3,4] (W₁[2, 3] in code)``."""
+        return counting.entry_with_code(self._layer_symbol, self.index)
 
 
 def _layer_parameters(model: Any) -> dict[str, str]:
@@ -94,32 +113,34 @@ def _layer_parameters(model: Any) -> dict[str, str]:
         prefix, _, kind = parameter_name.rpartition(".")
         if prefix not in layers:
             layers.append(prefix)
-        names[f"{'W' if kind == 'weight' else 'b'}{layers.index(prefix) + 1}"] = parameter_name
+        names[f"{'W' if kind == 'weight' else 'b'}{counting.number(layers.index(prefix))}"] = parameter_name
     return names
 
 
 def parse_weight(text: str, model: Any = None) -> Weight:
-    """``"W1[2,3]"`` (or ``W₁[2,3]``) as a :class:`Weight` of ``model`` (default: the lesson network).
+    """``"W1[3,4]"`` (or ``W₁[3,4]``), named counting from 1 as the traces do, as a :class:`Weight` of
+    ``model`` (default: the lesson network) whose ``index`` is the code's, ``(2, 3)``.
 
-    Raises ``ValueError`` with one line naming the accepted form when ``text`` is not one.
+    Raises ``ValueError`` with one line naming the accepted form and the convention when ``text`` is not
+    a weight of the network, or a position in it (0, or past the end).
     """
     model = model if model is not None else lesson_model()
     layers = _layer_parameters(model)
     shapes = {name: tuple(parameter.shape) for name, parameter in model.named_parameters()}
-    examples = ", ".join(f"{name}[{','.join('0' for _ in shapes[layers[name]])}]" for name in layers)
+    examples = ", ".join(counting.entry(name, tuple(0 for _ in shapes[layers[name]])) for name in layers)
     cleaned = str(text).replace(" ", "").translate(_SUBSCRIPT_DIGITS)
     match = _WEIGHT_PATTERN.match(cleaned)
     if not match or f"{match[1]}{match[2]}" not in layers:
-        raise ValueError(f"weight {text!r} is not one of the network's weights: write it like "
-                         f"{examples} ({INDEX_CONVENTION})")
+        raise ValueError(f"weight {text!r} is not one of the network's weights: write it as the trace names it, "
+                         f"like {examples}. {counting.CONVENTION}")
     key = f"{match[1]}{match[2]}"
-    index = tuple(int(part) for part in match[3].split(","))
+    index = tuple(counting.index_of(int(part)) for part in match[3].split(","))
     shape = shapes[layers[key]]
-    if len(index) != len(shape) or any(i >= n for i, n in zip(index, shape)):
-        bounds = ",".join(f"0..{n - 1}" for n in shape)
+    if len(index) != len(shape) or any(not 0 <= i < n for i, n in zip(index, shape)):
+        bounds = ",".join(f"{counting.FIRST}..{counting.number(n - 1)}" for n in shape)
         raise ValueError(f"weight {text!r} is outside {key}, which has shape {list(shape)}: "
-                         f"use {key}[{bounds}] (indices count from 0)")
-    return Weight(f"{key}[{','.join(map(str, index))}]", layers[key], index)
+                         f"use {key}[{bounds}]. {counting.CONVENTION}")
+    return Weight(key, layers[key], index)
 
 
 def _parameters(model: Any) -> dict[str, Any]:
@@ -248,10 +269,11 @@ def landscape(weights: Sequence[str] = DEFAULT_WEIGHTS, steps: int = DEFAULT_STE
               zoom: bool = False) -> dict:
     """The loss over the slice through ``weights``, the descent paths, and the 1-D slice through the first.
 
-    Returns a JSON-ready dict: ``weights`` (name, symbol, parameter, index, start), ``grid``
+    Returns a JSON-ready dict: ``weights`` (``name`` and ``symbol`` counting from 1 as the traces do,
+    ``label`` with the code's index beside them, ``parameter`` and ``index`` as the code has them, ``start``), ``grid``
     (``x``, ``y``, ``loss[i][j]`` at ``(x[j], y[i])``), ``paths`` (one per learning rate: label,
     reason and points), ``slice_1d`` (the first weight alone: ``x``, ``loss``, ``paths``) and the
-    loss and index conventions. ``zoom=True`` frames only the walks that go down (a walk that climbs
+    loss and counting conventions. ``zoom=True`` frames only the walks that go down (a walk that climbs
     leaves the map at its first step) instead of showing its first overshoot too.
     """
     if len(weights) != 2:
@@ -271,20 +293,20 @@ def landscape(weights: Sequence[str] = DEFAULT_WEIGHTS, steps: int = DEFAULT_STE
     plane = _slice(chosen, learning_rates, steps, grid_points, zoom)
     line = _slice(chosen[:1], learning_rates, steps, 4 * grid_points + 1, zoom)
     return {
-        "format": "glassgrad-landscape", "version": 1,
+        "format": "glassgrad-landscape", "version": 2,  # 2: weights named counting from 1, with a label
         "title": f"the loss landscape of the diagonal flip through {chosen[0].symbol} and {chosen[1].symbol}",
         "model": "diagonal flip: 4→3→4 ReLU network, lesson weights (glassgrad.lessons.diagonal_flip)",
         "loss": {"name": "mse_loss", "convention": LOSS_CONVENTION, "start": loss_at(chosen, start)},
-        "indices": INDEX_CONVENTION,
+        "indices": counting.CONVENTION,
         "window": "around the walks that go down" if zoom else
                   "around the walks that go down and the first overshoot of those that climb",
         "free": f"only {chosen[0].symbol} and {chosen[1].symbol} move; the other weights keep the lesson's values",
         "update": "θ ← θ − η·∂L/∂θ (gg.optim.SGD) on the two weights; each point is taken before its update",
-        "weights": [{"name": w.name, "symbol": w.symbol, "parameter": w.parameter, "index": list(w.index),
-                     "start": value} for w, value in zip(chosen, start)],
+        "weights": [{"name": w.name, "symbol": w.symbol, "label": w.label, "parameter": w.parameter,
+                     "index": list(w.index), "start": value} for w, value in zip(chosen, start)],
         "grid": {"x": plane["axes"][0], "y": plane["axes"][1], "loss": plane["loss"]},
         "paths": plane["paths"],
-        "slice_1d": {"weight": chosen[0].name, "symbol": chosen[0].symbol,
+        "slice_1d": {"weight": chosen[0].name, "symbol": chosen[0].symbol, "label": chosen[0].label,
                      "free": f"only {chosen[0].symbol} moves; {chosen[1].symbol} and the rest keep the lesson's values",
                      "x": line["axes"][0], "loss": line["loss"], "paths": line["paths"]},
     }

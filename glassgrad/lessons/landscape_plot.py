@@ -71,8 +71,8 @@ def figure(data: dict) -> Any:
                           va="top", fontsize=8.5, color=colour, bbox={"facecolor": "white", "alpha": 0.85})
     map_axes.set_xlim(window[0], window[1])
     map_axes.set_ylim(window[2], window[3])
-    map_axes.set_xlabel(data["weights"][0]["symbol"])
-    map_axes.set_ylabel(data["weights"][1]["symbol"])
+    map_axes.set_xlabel(data["weights"][0]["label"])  # the learner's name, the code's index beside it
+    map_axes.set_ylabel(data["weights"][1]["label"])
     map_axes.set_title(f"L over ({data['weights'][0]['symbol']}, {data['weights'][1]['symbol']}); "
                        "arrows: −∇L, the way downhill", fontsize=10)
     map_axes.legend(fontsize=8, loc="lower right")
@@ -86,7 +86,7 @@ def figure(data: dict) -> Any:
         line_axes.plot([p["weights"][0] for p in shown], [p["loss"] for p in shown], "-o", color=colour,
                        markersize=3.5, linewidth=0.8, label=f"η = {path['learning_rate']:g}: {path['label']}")
     line_axes.set_ylim(low - 0.05 * (high - low), high + 0.05 * (high - low))
-    line_axes.set_xlabel(f"{line['symbol']} (everything else fixed)")
+    line_axes.set_xlabel(f"{line['label']}, everything else fixed")
     line_axes.set_ylabel("loss L")
     line_axes.set_title(f"1-D slice: the slope under your feet is ∂L/∂{line['symbol']}", fontsize=10)
     line_axes.legend(fontsize=8)

@@ -5,14 +5,15 @@ does everything a learner reads here: traces, the playground's step-through and 
 explanations, practice problems, worksheets, the quiz and the course. The code counts from 0
 (NumPy, PyTorch, ``model[0]``, the playground's cell ids such as ``W1[1,0]``), and where that
 helps, the code's index is shown beside the learner's number. Every front end names a position
-through this module, so the ``+ 1`` lives here and nowhere else::
+through this module, and reads back a position a learner types (``glassgrad landscape --weights
+'W1[3,4]'``) with :func:`index_of`, so the ``+ 1`` and its inverse live here and nowhere else::
 
     W₁[2,1]                           entry("W₁", (1, 0)): row 2, column 1 of W₁
     W₁[2,1] (W₁[1, 0] in code)        entry_with_code("W₁", (1, 0))
     hidden unit 2 (index 1 in code)   ordinal_with_code("hidden unit", 1)
 
->>> entry("W₁", (1, 0)), ordinal("row", 1), entry("L", ())
-('W₁[2,1]', 'row 2', 'L')
+>>> entry("W₁", (1, 0)), ordinal("row", 1), entry("L", ()), index_of(2)
+('W₁[2,1]', 'row 2', 'L', 1)
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ CONVENTION = ("Positions count from 1, as the lessons do: W₁[2,1] is row 2, co
 def number(index: int) -> int:
     """The learner's number of the code's ``index`` (0 → 1)."""
     return int(index) + FIRST
+
+
+def index_of(learner_number: int) -> int:
+    """The code's index of the learner's number (1 → 0): the inverse of :func:`number`, for names a learner types."""
+    return int(learner_number) - FIRST
 
 
 def numbers_text(index: Sequence) -> str:
@@ -48,7 +54,13 @@ def in_code(symbol: str, index: Sequence) -> str:
 
 def entry_with_code(symbol: str, index: Sequence) -> str:
     """``W₁[2,1] (W₁[1, 0] in code)``: the learner's name, then the code's."""
-    return f"{entry(symbol, index)} ({in_code(symbol, index)} in code)" if len(index) else symbol
+    return with_code(entry(symbol, index), symbol, index)
+
+
+def with_code(name: str, symbol: str, index: Sequence) -> str:
+    """A learner's ``name`` followed by the code's entry, where the name leaves out axes of length 1:
+    ``with_code("X[3]", "X", (0, 2))`` → ``X[3] (X[0, 2] in code)``; a scalar (no index) is ``name`` alone."""
+    return f"{name} ({in_code(symbol, index)} in code)" if len(index) else name
 
 
 def stated(symbol: str, index: Sequence) -> str:

@@ -3,7 +3,7 @@
 The engine works on tensors and fuses a layer into one op, ``Z = X·Wᵀ + b``. A learner who
 built micrograd knows the same layer as scalar operations: per output ``i``,
 
-    Z[i] = ((b[i] + W[i,0]·x[0]) + W[i,1]·x[1]) + …        (one ``·`` and one ``+`` box per input)
+    Z[i] = ((b[i] + W[i,1]·x[1]) + W[i,2]·x[2]) + …        (one ``·`` and one ``+`` box per input)
 
 This module splits a described trace (``tape.describe()`` or a lesson's document) that way,
 reading each op's row of the rule table by its *kind*, never by its name:
@@ -22,13 +22,14 @@ the split adds get theirs by the chain rule through ``+`` and ``·``:
     ∂L/∂(item k) = ∂L/∂(partial sums of the items) = ∂L/∂L_total · (±1/n for the mean, ±1 for the sum)
 
 and their values are the products and partial sums worked out in float64 (the last partial sum
-is the engine's ``Z[i]``). Indices count from 0, as in the code. Networks of more than
+is the engine's ``Z[i]``). Boxes are named as the traces name positions, counting from 1
+(:mod:`.counting`); each box of a tensor entry keeps the code's index (``entry``, ``label``). Networks of more than
 :data:`MAX_PARAMETERS` parameters are refused: the picture would have hundreds of boxes.
 
 >>> from glassgrad.lessons import lesson
 >>> boxes = scalar_boxes(lesson("diagonal-flip"))
->>> box = next(b for b in boxes if b.name == "W₂[0,0]·A₁[0]")
->>> round(box.value, 4), round(box.grad, 4)     # 0.4·0.5, and ∂L/∂ŷ[0] = 2(0.1 − 1)/4
+>>> box = next(b for b in boxes if b.name == "W₂[1,1]·A₁[1]")
+>>> round(box.value, 4), round(box.grad, 4)     # 0.4·0.5, and ∂L/∂ŷ[1] = 2(0.1 − 1)/4
 (0.2, -0.45)
 """
 
@@ -41,12 +42,12 @@ from typing import Any
 import numpy as np
 
 from ..ops import RULES
+from . import counting
 from .graph import Node, draw_svg, gradients_by_symbol, place
 from .numbers import format_number
 
 MAX_PARAMETERS = 40
 MAX_BOXES = 400
-INDEX_NOTE = "indices count from 0, as in the code"
 FORMATS = ("svg", "html", "json")
 
 
@@ -54,7 +55,8 @@ FORMATS = ("svg", "html", "json")
 class Scalar:
     """One box: a number, ∂L/∂ of it (None for data, which gets no gradient), and the boxes it is made from.
 
-    ``entry`` is the tensor entry it stands for (``["Z₁", [0, 2]]``); boxes the split adds have none.
+    ``name`` counts from 1 as the traces do (``Z₁[3]``); ``entry`` is the tensor entry it stands for, at the
+    code's index (``["Z₁", [0, 2]]``); boxes the split adds have none.
     """
 
     name: str
@@ -65,15 +67,20 @@ class Scalar:
     inputs: list[str] = field(default_factory=list)
     entry: tuple[str, list[int]] | None = None
 
+    @property
+    def label(self) -> str:
+        """The name with the code's entry beside it: ``Z₁[3] (Z₁[0, 2] in code)``; a box the split adds, its name."""
+        return counting.with_code(self.name, *self.entry) if self.entry else self.name
+
     def as_json(self) -> dict:
-        return {"name": self.name, "title": self.title, "op": self.op, "value": self.value, "grad": self.grad,
-                "inputs": self.inputs, "entry": list(self.entry) if self.entry else None}
+        return {"name": self.name, "label": self.label, "title": self.title, "op": self.op, "value": self.value,
+                "grad": self.grad, "inputs": self.inputs, "entry": list(self.entry) if self.entry else None}
 
 
 def entry_name(symbol: str, shape: Sequence[int], index: Sequence[int]) -> str:
-    """``W₁[0,2]``; axes of length 1 are left out (``X[3]`` for an entry of a 1×4 row, ``w₀`` for a number)."""
-    kept = [str(i) for i, n in zip(index, shape) if n != 1]
-    return f"{symbol}[{','.join(kept)}]" if kept else symbol
+    """``W₁[1,3]`` for the code's ``W₁[0, 2]``, counting from 1 as the traces do; axes of length 1 are left out
+    (``X[3]`` for the code's ``X[0, 2]`` in a 1×4 row, ``w₀`` for a number)."""
+    return counting.entry(symbol, tuple(int(i) for i, n in zip(index, shape) if n != 1))
 
 
 class _Boxes:
@@ -143,7 +150,8 @@ def _affine(boxes: _Boxes, step: dict) -> None:
             total, running = summands[0], boxes.boxes[summands[0]].value
             for j, term in enumerate(summands[1:-1]):
                 running += boxes.boxes[term].value
-                total = boxes.add(Scalar(f"{z_name} (+{j})", "+", "+", running, grad, [total, term]))
+                name = f"{z_name} {counting.ordinal('partial sum', j)}"
+                total = boxes.add(Scalar(name, "+", "+", running, grad, [total, term]))
             boxes.output(out, z_index, f"{z_name} = +", "+", [total, summands[-1]] if len(summands) > 1 else [total])
 
 
@@ -186,18 +194,20 @@ def _loss(boxes: _Boxes, step: dict, rule: Any) -> None:
         if per_row:
             inputs = [boxes.entry(prediction_entry, np.unravel_index(k * prediction.shape[-1] + j, prediction.shape))
                       for j in range(prediction.shape[-1])]
-            fill = {rule.roles[0]: f"{prediction_entry['symbol']}[{k}]",
-                    rule.roles[1]: f"{target_entry['symbol']}[{k}]"}
+            fill = {rule.roles[0]: counting.entry(prediction_entry["symbol"], (k,)),
+                    rule.roles[1]: counting.entry(target_entry["symbol"], (k,))}
         else:
             index = np.unravel_index(k, prediction.shape)
             inputs = [boxes.entry(prediction_entry, index), boxes.entry(target_entry, index)]
             fill = dict(zip(rule.roles, inputs))
         title = form.item.format(**fill).replace("ᵢ", "")
-        names.append(boxes.add(Scalar(f"{out['symbol']} item {k}", title, "item", float(items[k]), grad, inputs)))
+        name = f"{out['symbol']} {counting.ordinal('item', k)}"
+        names.append(boxes.add(Scalar(name, title, "item", float(items[k]), grad, inputs)))
     running, total_name = float(items[0]), names[0]
-    for k, name in enumerate(names[1:], start=1):
-        running += float(items[k])
-        total_name = boxes.add(Scalar(f"{out['symbol']} (+{k})", "+", "+", running, grad, [total_name, name]))
+    for k, (name, item) in enumerate(zip(names[1:], items[1:])):
+        running += float(item)
+        partial = f"{out['symbol']} {counting.ordinal('partial sum', k)}"
+        total_name = boxes.add(Scalar(partial, "+", "+", running, grad, [total_name, name]))
     written = {"mean": f"{'−' if sign < 0 else ''}Σ/{items.size}", "sum": f"{'−' if sign < 0 else ''}Σ"}[matching[0]]
     boxes.output(out, (), f"{out['symbol']} = {written}", written, [total_name])
 
@@ -231,9 +241,9 @@ def scalar_boxes(document: dict) -> list[Scalar]:
 def scalar_document(document: dict) -> dict:
     """The scalar boxes of ``document`` as a JSON-ready dict (``boxes`` in order, and what they mean)."""
     boxes = scalar_boxes(document)
-    return {"format": "glassgrad-scalar-graph", "version": 1,
+    return {"format": "glassgrad-scalar-graph", "version": 2,  # 2: names count from 1, each entry has a label
             "title": f"{document.get('title', 'trace')}: every number a box",
-            "note": f"each box: a value and ∂L/∂ of it (— for data, which gets no gradient); {INDEX_NOTE}",
+            "note": f"each box: a value and ∂L/∂ of it (— for data, which gets no gradient). {counting.CONVENTION}",
             "boxes": [box.as_json() for box in boxes]}
 
 

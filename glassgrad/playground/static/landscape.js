@@ -91,7 +91,8 @@ export class LandscapeView {
       h("label", {}, "Steps ", this.steps),
       h("button", { type: "submit", id: "landscape-draw" }, "Draw"),
       h("label", {}, this.zoom, " Zoom to the valley"),
-      h("small", { class: "muted" }, "weights like b2[3] or W1[2,3]; indices count from 0, as in the code"));
+      h("small", { class: "muted", id: "landscape-hint" }, "weights as the trace names them, counting from 1: " +
+        "b2[4] is output 4's bias, W1[3,4] row 3, column 4 of W₁"));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.load({ x: this.x.value.trim(), y: this.y.value.trim(), steps: Number(this.steps.value) });
@@ -205,7 +206,7 @@ export class LandscapeView {
     const sentence = (text) => (/^[a-z]/.test(text) ? text.charAt(0).toUpperCase() + text.slice(1) : text);
     $("landscape-convention").textContent = [data.loss.convention, data.free, data.update, data.indices,
       "numbers are the engine's float64 values, rounded to 4 decimals here (the JSON keeps them whole)"]
-      .map((text) => `${sentence(text)}.`).join(" ");
+      .map((text) => sentence(text) + (text.endsWith(".") ? "" : ".")).join(" ");
     this.drawMap(path, at);
     this.drawLine(at);
     this.describe(path, at);
@@ -241,7 +242,7 @@ export class LandscapeView {
     }));
     svg.append(cells);
     axes(svg, MAP, place, [xRange[0], (xRange[0] + xRange[1]) / 2, xRange[1]],
-      [yRange[0], (yRange[0] + yRange[1]) / 2, yRange[1]], first.symbol, second.symbol);
+      [yRange[0], (yRange[0] + yRange[1]) / 2, yRange[1]], first.label, second.label); // the code's index beside
     const walks = s("g", { "clip-path": "url(#landscape-clip)" });
     const ordered = [...data.paths.filter((path) => path !== selected), selected]; // the chosen walk on top
     for (const path of ordered) {
@@ -300,7 +301,7 @@ export class LandscapeView {
     svg.append(s("defs", {}, s("clipPath", { id: "landscape-line-clip" }, s("rect", { x: LINE.left, y: LINE.top,
       width: place.width, height: place.height }))));
     axes(svg, LINE, place, [xRange[0], (xRange[0] + xRange[1]) / 2, xRange[1]], [yRange[0], yRange[1]],
-      `${line.symbol} (everything else fixed)`, "L");
+      `${line.label}, everything else fixed`, "L");
     svg.append(s("polyline", { points: line.x.map((u, k) => `${place.x(u)},${place.y(line.loss[k])}`).join(" "),
       fill: "none", stroke: "#0f172a", "stroke-width": 1.6 }));
     const walk = line.paths.find((path) => path.learning_rate === Number(this.state.rate)) || line.paths[0];

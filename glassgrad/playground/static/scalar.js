@@ -70,7 +70,7 @@ export class ScalarView {
     svg.setAttribute("width", Math.ceil(data.width));
     svg.setAttribute("height", Math.ceil(data.height));
     $("scalar-title").textContent = data.title;
-    $("scalar-note").textContent = `${data.boxes.length} boxes; ${data.note}. Numbers are the engine's float64 ` +
+    $("scalar-note").textContent = `${data.boxes.length} boxes; ${data.note} Numbers are the engine's float64 ` +
       "values, rounded to 4 decimals in the boxes and in full when you click one.";
     svg.append(s("title", { id: "scalar-graph-title" }, data.title));
     svg.append(s("defs", {}, s("marker", { id: "scalar-arrow", viewBox: "0 0 10 10", refX: 10, refY: 5,
@@ -124,6 +124,8 @@ export class ScalarView {
     const parts = box.inputs.map((input) => `${input} = ${this.data.boxes.find((item) => item.name === input).value}`);
     const made = box.inputs.length ? ` (${box.op} of ${parts.join(", ")})` : " (a leaf: nothing makes it)";
     const grad = box.grad === null ? "no gradient (data)" : `∂L/∂ of it = ${box.grad}`;
-    this.detail.textContent = `${box.title}${made}: value ${box.value}; ${grad}`;
+    // a tensor entry's box: its name counting from 1, then the code's index (the server's label)
+    const title = box.title.startsWith(box.name) ? box.label + box.title.slice(box.name.length) : box.title;
+    this.detail.textContent = `${title}${made}: value ${box.value}; ${grad}`;
   }
 }
