@@ -90,8 +90,13 @@ class Tensor:
 
     @staticmethod
     def _plain(array: np.ndarray) -> Tensor:
-        """A plain ``Tensor`` leaf around ``array`` (gradients are never Parameters)."""
-        return Tensor._wrap(array)
+        """A plain ``Tensor`` leaf around ``array`` (gradients are never Parameters).
+
+        Written out rather than through ``Tensor._wrap``: every stored gradient is made here.
+        """
+        tensor = _new(Tensor)
+        tensor._init_leaf(array)
+        return tensor
 
     # --- attributes -------------------------------------------------------------------
 
