@@ -28,9 +28,13 @@ TARGETS = {"tiny 4→3→4 step": 0.3, "1,000-op chain (per op)": 0.6, "MLP 784�
 
 
 def best_time(function, number: int, rounds: int = 9) -> float:
-    """Seconds per call, best of ``rounds`` runs (the run least disturbed by other work)."""
+    """Seconds per call, best of ``rounds`` runs (the run least disturbed by other work).
+
+    With the garbage collector on, as users run (``timeit`` alone switches it off).
+    """
     function()  # warm up
-    return min(timeit.timeit(function, number=number) for _ in range(rounds)) / number
+    return min(timeit.timeit(function, setup="import gc; gc.enable()", number=number)
+               for _ in range(rounds)) / number
 
 
 def mlp_parameters(sizes, seed=0):

@@ -8,9 +8,9 @@ Tasks:
   Adam lr 0.003), batch 32, on an 80% training split (1,437 samples); time per epoch.
 * ``synthetic``: a 784→256→256→10 ReLU MLP (Adam lr 0.001), batch 128, on 60,000 synthetic samples
   (float32); time per epoch.
-Each library runs in its own process, so peak resident memory (``ru_maxrss``) is its own: the data
-set, the framework and every temporary. Time is the fastest epoch after a warm-up epoch, over two
-alternating runs (``ROUNDS``) of each library.
+Each library runs in its own process and reports its own peak resident memory (``VmHWM``, see
+:func:`own_peak_mb`): the data set, the framework and every temporary. Time is the fastest epoch
+after a warm-up epoch, over two alternating runs (``ROUNDS``) of each library.
 glassgrad trains with ``gg.fit`` and ``gg.data.DataLoader``; PyTorch with a hand loop over
 ``randperm`` index batches (its fastest idiom, cheaper than ``torch.utils.data.DataLoader``).
 Targets (issue 3): time ratio ≤ 0.4 on digits, ≤ 1.0 on the synthetic set; peak memory ≤ 0.6.
@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
+from importlib.util import find_spec
 
 import numpy as np
 
@@ -89,10 +89,25 @@ def run_torch(task: str, epochs: int) -> list[float]:
     return seconds
 
 
+def own_peak_mb() -> float:
+    """This process's own peak resident memory in MB: ``VmHWM`` from ``/proc/self/status``.
+
+    Not ``ru_maxrss``: it carries over through fork and exec, so a child started by a parent
+    that imported torch (~270 MB) would report at least the parent's peak.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    sys.exit("bench/train.py measures memory with /proc/self/status (Linux)")
+
+
 def worker(library: str, task: str, epochs: int) -> None:
     seconds = (run_glassgrad if library == "glassgrad" else run_torch)(task, epochs)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"epoch_seconds": min(seconds[1:] or seconds), "peak_mb": peak_mb}))
+    print(json.dumps({"epoch_seconds": min(seconds[1:] or seconds), "peak_mb": own_peak_mb()}))
 
 
 def measure(library: str, task: str, epochs: int) -> dict:
@@ -112,9 +127,7 @@ def main() -> None:
     if args.worker:
         worker(args.worker, args.task, args.epochs)
         return
-    try:
-        import torch  # noqa: F401
-    except ImportError:
+    if find_spec("torch") is None:  # found, not imported: this process stays small
         sys.exit("bench/train.py compares against PyTorch: pip install torch==2.13.0")
     print(f"{'task':10} {'glassgrad':>12} {'PyTorch':>12} {'time ratio':>10} {'peak MB gg/pt':>16} {'mem ratio':>9}")
     for task in TASKS:

@@ -3,10 +3,11 @@
 Every tensor made by an op while gradients are recorded remembers its op (a row of
 :mod:`glassgrad.ops`), its parents and what the forward saved. ``backward`` then
 
-1. orders the graph topologically, iteratively (a chain of 100,000 ops is fine),
-2. walks it from the root, giving each node's upstream gradient ``∂L/∂out`` to the
-   node's rule, which returns ``∂L/∂input`` for each parent (the chain rule:
-   ``∂L/∂input = ∂L/∂out · ∂out/∂input``),
+1. walks the graph from the root, newest node first (every node has a later tick on the
+   clock than its inputs, so a node is reached after every node that uses it; no recursion:
+   a chain of 100,000 ops is fine),
+2. gives each node's upstream gradient ``∂L/∂out`` to the node's rule, which returns
+   ``∂L/∂input`` for each parent (the chain rule: ``∂L/∂input = ∂L/∂out · ∂out/∂input``),
 3. checks every contribution against its parent: one in a broadcast of the parent's shape
    (the op broadcast or promoted its inputs) is summed back to the parent's shape and dtype,
    here, once, for every rule; any other shape is a bug in the rule, refused at once,
@@ -38,6 +39,7 @@ import threading
 import weakref
 from array import array as typed_array
 from collections.abc import Callable
+from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
@@ -49,12 +51,28 @@ class _State(threading.local):
     """Switches read on every op: grad mode and the active tape, if any.
 
     Per thread, as in PyTorch: ``no_grad`` in one thread (a web request, say) does not
-    switch off recording in another.
+    switch off recording in another. Both are kept as one pair, ``switches``, so that an op
+    reads them with one lookup; ``grad_enabled`` and ``tape`` read and set each one.
     """
 
     def __init__(self) -> None:
-        self.grad_enabled = True
-        self.tape: Any = None
+        self.switches: tuple[bool, Any] = (True, None)
+
+    @property
+    def grad_enabled(self) -> bool:
+        return self.switches[0]
+
+    @grad_enabled.setter
+    def grad_enabled(self, mode: bool) -> None:
+        self.switches = (mode, self.switches[1])
+
+    @property
+    def tape(self) -> Any:
+        return self.switches[1]
+
+    @tape.setter
+    def tape(self, tape: Any) -> None:
+        self.switches = (self.switches[0], tape)
 
 
 STATE = _State()
@@ -71,11 +89,14 @@ class set_grad_enabled:
         self.previous: list[bool] = []
 
     def __enter__(self) -> None:
-        self.previous.append(STATE.grad_enabled)
-        STATE.grad_enabled = self.mode
+        state = STATE
+        previous, tape = state.switches
+        self.previous.append(previous)
+        state.switches = (self.mode, tape)
 
     def __exit__(self, *exc_info: object) -> None:
-        STATE.grad_enabled = self.previous.pop()
+        state = STATE
+        state.switches = (self.previous.pop(), state.switches[1])
 
     def __call__(self, function: Callable) -> Callable:
         @functools.wraps(function)
@@ -108,15 +129,17 @@ class enable_grad(set_grad_enabled):
         super().__init__(True)
 
 
+TICKS = itertools.count(1)
+"""The clock: one tick for every node made and every in-place change of any memory, in order.
+
+A node made after a change has a later tick; a change made after a node, a later tick than it.
+"""
 NOW, LAST_REBASE = 0, 1
 CLOCK = typed_array("q", [0, 0])
-"""One tick per in-place change of any memory; nodes note the tick they were made at.
-
-``CLOCK[NOW]``: the latest tick handed out (0: nothing changed in place yet);
+"""``CLOCK[NOW]``: the tick of the latest in-place change (0: none yet);
 ``CLOCK[LAST_REBASE]``: the tick of the latest change that re-based a graph tensor. Numbers here
 and in :class:`_Version` are stored unboxed, so counting a change allocates no Python object.
 """
-_TICKS = itertools.count(1)
 _REBASE_LOCK = threading.Lock()
 
 KEPT_TICKS = 64
@@ -155,7 +178,7 @@ def bump_version(array: np.ndarray) -> int:
     count = version.count
     changes = count[0]
     count[0] = changes + 1
-    tick = next(_TICKS)  # atomic: no lock on this path (an optimizer takes it for every parameter)
+    tick = next(TICKS)  # atomic: no lock on this path (an optimizer takes it for every parameter)
     version.ticks[changes % KEPT_TICKS] = tick
     if tick > CLOCK[NOW]:
         CLOCK[NOW] = tick
@@ -317,43 +340,60 @@ def topological_order(root) -> list:
 
 
 def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
-    """Propagate ``gradient`` (= ∂L/∂root) to every leaf of ``root``'s graph."""
-    tape = STATE.tape
+    """Propagate ``gradient`` (= ∂L/∂root) to every leaf of ``root``'s graph.
+
+    Nodes are taken newest first (each node's tick, :func:`glassgrad.graph.record`): every node is
+    made after its inputs, so once a node is taken, every node that uses it has given it its
+    contribution. Only nodes that received a contribution are ever visited (no separate search of
+    the graph), and leaves get their ``.grad`` at the end, together.
+    """
+    tape = STATE.switches[1]
     changed = CLOCK[NOW]
+    rebased = CLOCK[LAST_REBASE]
     grads = {root: gradient}
+    stored = {}  # tensor -> gradient for its .grad: leaves, and nodes that retain_grad()
+    if root._op is None:
+        stored[root] = grads.pop(root)
+        ready = []
+    else:
+        ready = [(-root._clock, root)]
     take = grads.pop
-    kept: set[int] = set()  # arrays already stored in some .grad during this pass
-    for node in topological_order(root):
-        upstream = take(node, None)
-        if upstream is None:
-            continue
+    while ready:
+        node = heappop(ready)[1]
+        upstream = take(node)
         op = node._op
-        if op is None:
-            _accumulate(node, upstream, kept)
-            continue
         if node._retains_grad:
-            _accumulate(node, upstream, kept)
+            stored[node] = upstream
         saved = node._ctx
         if saved is FREED:
             raise freed_error(op)
-        if node._clock < changed:  # something changed in place since this node was made
+        clock = node._clock
+        parents = reroute(node) if clock < rebased else node._parents
+        if clock < changed:  # something changed in place since this node was made
             _check_saved(node, op)
         contributions = op.backward(upstream, saved)
         if tape is not None:
             tape.on_backward(node, upstream, contributions)
-        for parent, contribution in zip(node._parents, contributions):
+        for parent, contribution in zip(parents, contributions):
             if contribution is None or not parent._requires_grad:
                 continue
             like = parent.array
             if contribution.shape != like.shape or contribution.dtype is not like.dtype:
-                contribution = _fit(contribution, like, op, node._parents, parent)
-            if parent in grads:
+                contribution = _fit(contribution, like, op, parents, parent)
+            if parent._op is None:
+                if parent in stored:
+                    stored[parent] = stored[parent] + contribution
+                else:
+                    stored[parent] = contribution
+            elif parent in grads:
                 grads[parent] = grads[parent] + contribution
             else:
                 grads[parent] = contribution
+                heappush(ready, (-parent._clock, parent))
         if not retain_graph:
             node._ctx = FREED
             node._parents = ()
+    _store_grads(stored)
 
 
 def freed_error(op) -> RuntimeError:
@@ -372,14 +412,30 @@ def _accumulate(tensor, grad: np.ndarray, kept: set[int]) -> None:
     """``tensor.grad += grad`` (or ``= grad`` the first time), atomically.
 
     Threads running ``backward`` into one shared tensor take turns (one lock, held only
-    for the read-add-store), so no contribution is lost. A stored gradient never shares
-    memory with another ``.grad`` (an ``add`` hands the same array to both inputs) nor is a
-    read-only view, so in-place edits such as gradient clipping touch exactly one tensor.
+    for the read-add-store), so no contribution is lost.
     """
     with _GRAD_LOCK:
-        if tensor._grad is not None:
-            grad = tensor._grad.array + grad
-        elif id(grad) in kept or grad.base is not None:  # shared, or a view of another array
-            grad = grad.copy()
-        kept.add(id(grad))
-        tensor._grad = tensor._plain(grad)  # a plain Tensor, even for a subclass such as nn.Parameter
+        _add_to_grad(tensor, grad, kept)
+
+
+def _store_grads(stored: dict) -> None:
+    """:func:`_accumulate` for each pair of one ``backward``, under one turn of the lock."""
+    kept: set[int] = set()  # arrays already stored in some .grad during this pass
+    with _GRAD_LOCK:
+        for tensor, grad in stored.items():
+            _add_to_grad(tensor, grad, kept)
+
+
+def _add_to_grad(tensor, grad: np.ndarray, kept: set[int]) -> None:
+    """``tensor.grad += grad`` (or ``= grad`` the first time); the caller holds the lock.
+
+    A stored gradient never shares memory with another ``.grad`` (an ``add`` hands the same
+    array to both inputs) nor is a read-only view, so in-place edits such as gradient clipping
+    touch exactly one tensor.
+    """
+    if tensor._grad is not None:
+        grad = tensor._grad.array + grad
+    elif id(grad) in kept or grad.base is not None:  # shared, or a view of another array
+        grad = grad.copy()
+    kept.add(id(grad))
+    tensor._grad = tensor._plain(grad)  # a plain Tensor, even for a subclass such as nn.Parameter

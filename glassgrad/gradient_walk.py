@@ -1,7 +1,8 @@
 """The backward walk that returns gradients (``gg.autograd.grad``) and can record itself (``create_graph=True``).
 
 ``loss.backward()`` (:func:`glassgrad.autograd.run_backward`) adds ∂L/∂leaf to every leaf's
-``.grad``. This walk goes over the same graph, in the same order, with the same checks (freed
+``.grad``, visiting nodes newest first by their creation tick. This walk goes over the same graph
+in a topological order (a node after everything that uses it), with the same checks (freed
 values, in-place changes, gradient shapes), but from one or more outputs at once and only to
 the tensors asked for, and it returns their gradients instead of storing them (a tensor that
 called ``retain_grad()`` on the way keeps its own, as in PyTorch). For a seed ``v`` of each

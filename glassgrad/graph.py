@@ -6,7 +6,8 @@ a leaf's are empty, set by ``Tensor._init_leaf``):
 * ``_op``: the row of :mod:`glassgrad.ops` that made it (``None`` for a leaf),
 * ``_parents``: the tensors that went in,
 * ``_ctx``: what the forward saved for the backward rule,
-* ``_clock``: the in-place clock's tick when it was made (see :mod:`glassgrad.autograd`),
+* ``_clock``: the clock's tick when it was made (see :mod:`glassgrad.autograd`): later nodes have
+  later ticks, which ``backward`` walks in reverse,
 
 and ``_requires_grad``, true for a node and for a leaf the user asked gradients of.
 
@@ -29,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import CLOCK, NOW, STATE, bump_version_and_rebase
+from .autograd import STATE, TICKS, bump_version_and_rebase
 
 NODE_FIELDS = ("_requires_grad", "_op", "_parents", "_ctx", "_clock", "_before", "_private")
 """What a node is, field by field: an in-place change moves them all to the hidden tensor (:func:`rebase`)."""
@@ -42,9 +43,9 @@ def record(result: Any, op: Any, parents: tuple, saved: Any, args: tuple) -> Any
     written out, not delegated, as it runs once per op). The tape, if one is active, sees the
     step (``args``: what the forward was called with).
     """
-    state = STATE  # per thread (as PyTorch's grad mode): read each switch once
+    grad_enabled, tape = STATE.switches  # per thread (as PyTorch's grad mode): one lookup
     needed = False
-    if state.grad_enabled:
+    if grad_enabled:
         for parent in parents:
             if parent._requires_grad:
                 needed = True
@@ -54,13 +55,12 @@ def record(result: Any, op: Any, parents: tuple, saved: Any, args: tuple) -> Any
         result._op = op
         result._parents = parents
         result._ctx = saved
-        result._clock = CLOCK[NOW]
+        result._clock = next(TICKS)
     else:
         result._requires_grad = False
         result._op = None
         result._parents = ()
         result._ctx = None
-    tape = state.tape
     if tape is not None:
         tape.on_forward(op, parents, result, args)
     return result

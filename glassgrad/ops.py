@@ -17,7 +17,8 @@ A row holds
   ``reads`` says whether it is computed from the ``input`` (ReLU) or the ``output`` (σ, tanh);
 * ``kind``: ``elementwise``, ``activation`` (an elementwise nonlinearity written as a function,
   ``A = ReLU(Z)``), ``reduction``, ``slicewise`` (softmax along a dim), ``shape``,
-  ``contraction`` (matmul), ``affine`` (``Z = X·Wᵀ + b``), ``loss``, or ``custom`` (a user's
+  ``contraction`` (matmul), ``affine`` (``Z = X·Wᵀ + b``), ``loss``, ``convolution``, ``pooling``
+  (a window's maximum or mean), ``lookup`` (rows of a table, ``embedding``) or ``custom`` (a user's
   ``gg.autograd.Function``, whose row :mod:`glassgrad.custom_function` makes on first use);
 * ``written``: how the op reads in a formula (``"{a} + {b}"``, ``"σ({a})"``), and ``symbol``, its
   name in a formula (``σ``: the local derivative is written ``σ'(Z₁)``);
@@ -27,7 +28,9 @@ A row holds
 * ``loss``: for a loss, its written formulas and what they compute (:class:`LossForm`);
 * ``vjp_tensors``: the backward rule again, written with tensor operations so that the gradient
   is itself recorded in the graph and can be differentiated (``create_graph=True``, second
-  derivatives); ``None`` where a row has none yet.
+  derivatives); ``None`` where a row has none yet;
+* ``window``: for a sliding-window op, how one entry is written and which entries it reads
+  (:class:`WindowForm`).
 
 An elementwise op of one input is one declaration, :func:`elementwise`: its value and its
 local derivative give the forward, the backward and the numbers the trace shows.
@@ -70,10 +73,12 @@ from typing import Any
 
 import numpy as np
 
+from . import sliding
 from .dtypes import get_default_dtype
 
 Array = np.ndarray
-KINDS = ("elementwise", "activation", "reduction", "slicewise", "shape", "contraction", "affine", "loss", "custom")
+KINDS = ("elementwise", "activation", "reduction", "slicewise", "shape", "contraction", "affine", "loss", "custom",
+         "convolution", "pooling", "lookup")
 ELEMENTWISE_KINDS = ("elementwise", "activation")
 
 
@@ -132,6 +137,29 @@ class LossForm:
 
 
 @dataclass(frozen=True)
+class WindowForm:
+    """How a sliding-window op (convolution, pooling) is written entry by entry, and what one entry reads.
+
+    ``output`` is the output entry's indices (``[n,c,i,j]``, written after its symbol) and
+    ``gradients`` each input's (``[c,k,u,v]`` for a weight), both templates like the row's
+    texts. ``text(settings)`` gives the placeholders the settings decide: ``{i}`` and ``{j}``,
+    the input index kernel offset ``u`` reads at output ``i`` (``i+u``; ``2i+u`` with stride 2;
+    ``i+2u`` with dilation 2), ``{k}`` the input channel, ``{pad}`` a note on the padding.
+    ``reads(settings, size, kernel, at)`` lists, for output position ``at`` (its spatial
+    indices) of an input of spatial ``size``, each kernel offset with the input position it
+    reads (``None`` in the padding); ``kernel`` is the weight's spatial shape (a convolution)
+    or ``None`` (pooling: the settings say it). ``reduce`` says how a pooling window
+    combines its entries (``max`` or ``mean``); a convolution sums products.
+    """
+
+    output: str
+    gradients: tuple[str, ...]
+    text: Callable[[tuple], dict[str, str]]
+    reads: Callable[[tuple, tuple, tuple | None, tuple], list[tuple[tuple, tuple | None]]]
+    reduce: str = "sum"
+
+
+@dataclass(frozen=True)
 class Op:
     """One primitive: its name, its math as data, and its forward and backward functions."""
 
@@ -149,6 +177,7 @@ class Op:
     settings: tuple[str, ...] = ()
     defaults: tuple[Any, ...] = ()
     loss: LossForm | None = None
+    window: WindowForm | None = None
     saves: tuple[tuple[int, ...], ...] | Callable[[Any], tuple[tuple[int, ...], ...]] = ()
     """For each input, the tensors its gradient reads back: input positions and :data:`OUT`.
 
@@ -183,7 +212,10 @@ class Op:
 
     def setting_values(self, settings: tuple) -> dict[str, str]:
         """The named settings of one call, written as text (``{"slope": "0.01"}``)."""
-        return {name: setting_text(value) for name, value in zip(self.settings, settings)}
+        values = {name: setting_text(value) for name, value in zip(self.settings, settings)}
+        if self.window is not None:  # a window's index arithmetic, from its settings (``2i+u``)
+            values |= self.window.text(tuple(settings))
+        return values
 
     def derivative_text(self, position: int, names: dict[str, str] | None = None,
                         settings: tuple | None = None) -> str:
@@ -194,6 +226,8 @@ class Op:
         text = self.derivatives[min(position, len(self.derivatives) - 1)]
         fill = {role: role for role in self.roles} | {"out": "out", "up": "∂L/∂out"}
         fill |= {name: name for name in self.settings}
+        if self.window is not None:  # the cheat sheet shows a window with its default settings
+            fill |= self.window.text(self.defaults)
         if settings is not None:
             fill |= self.setting_values(settings)
         return text.format(**(fill | (names or {})))
@@ -1458,4 +1492,224 @@ KL_DIV_LOG_TARGET = register(Op(
     loss=LossForm("exp({target})·({target} − {input})", "−exp({target})",
                   lambda x, t: np.exp(t) * (t - x), lambda x, t: -np.exp(t)), saves=((1,), (0, 1)),
     vjp_tensors=_kl_div_log_target_vjp,
+))
+
+
+# --- convolution, pooling, embedding (sliding windows: glassgrad/sliding.py does the NumPy) ---------
+# Rows for speed and for a readable trace: one node per layer, written entry by entry
+# (``Z₁[n,c,i,j] = Σ W₁[c,k,u,v]·X[n,k,i+u,j+v] + b₁[c]``) instead of hundreds of slices.
+
+_POSITION_LETTERS = (("i", "u"), ("j", "v"))
+"""Per spatial dim: the output position's letter and the kernel offset's (a 1-d window uses the first)."""
+
+
+def _scaled(factor: int, letter: str) -> str:
+    return letter if factor == 1 else f"{factor}{letter}"
+
+
+def _padding_note(padding: tuple, fill: str) -> str:
+    """``",  the input padded by 1 on each side with zeros"`` (empty without padding)."""
+    if not any(before or after for before, after in padding):
+        return ""
+    if len({side for pair in padding for side in pair}) == 1:
+        return f",  the input padded by {padding[0][0]} on each side with {fill}"
+    pairs = ", ".join(f"({before}, {after})" for before, after in padding)
+    return f",  the input padded with {fill}, (before, after) per dim: {pairs}"
+
+
+def _window_text(stride: tuple, padding: tuple, dilation: tuple, fill: str, groups: int = 1) -> dict[str, str]:
+    """The placeholders of a strided window: ``{i}``, ``{k}``, ``{pad}``.
+
+    Positions count from 1, as a learner reads them (:mod:`glassgrad.trace.counting`): output ``i``
+    reads the input at ``s·(i−1) + d·(u−1) + 1 − p = s·i + d·u − (s + d − 1 + p)`` with ``p`` zeros
+    of padding before it, written ``i+u−1`` (``2i+u−2`` with stride 2, ``i+2u−2`` with dilation 2,
+    ``i+u−2`` with padding 1, where an index outside the input reads the padding).
+    """
+    text = {letter: f"{_scaled(s, letter)}+{_scaled(d, offset)}−{s + d - 1 + before}"
+            for (letter, offset), s, d, (before, _) in zip(_POSITION_LETTERS, stride, dilation, padding)}
+    text["k"] = "k" if groups == 1 else "g(c)+k"  # g(c): the input channels before output channel c's group
+    text["pad"] = _padding_note(padding, fill)
+    return text
+
+
+def _strided_reads(stride: tuple, padding: tuple, dilation: tuple, kernel: tuple,
+                   size: tuple, at: tuple) -> list[tuple[tuple, tuple | None]]:
+    """Each kernel offset of the window at spatial position ``at`` with the input position it reads
+    (``i·s + u·d − pad`` per dim; ``None`` in the padding)."""
+    reads = []
+    for offset in np.ndindex(*kernel):
+        where = tuple(sliding.source(i, u, s, d, before) for i, u, s, d, (before, _)
+                      in zip(at, offset, stride, dilation, padding))
+        reads.append((offset, where if all(0 <= p < n for p, n in zip(where, size)) else None))
+    return reads
+
+
+def _conv(x, weight, stride, padding, dilation, groups, needs, bias=None):
+    out, cols = sliding.convolve(x, weight, bias, stride, padding, dilation, groups)
+    return out, (cols, weight, x.shape, stride, padding, dilation, groups, needs)
+
+
+def _conv_back(up, saved):
+    cols, weight, shape, stride, padding, dilation, groups, needs = saved
+    return sliding.convolve_back(up, cols, weight, shape, stride, padding, dilation, groups, needs)
+
+
+def _conv_reads(settings: tuple, input_shape: tuple, weight_shape: tuple, at: tuple) -> list:
+    """Output entry ``at`` = (n, c, *position): pairs (weight entry, input entry or ``None`` in the padding)."""
+    stride, padding, dilation, groups = settings[:4]
+    n, channel, *position = at
+    group_channels, per_group = weight_shape[1], weight_shape[0] // groups
+    first = (channel // per_group) * group_channels
+    return [((channel, k, *offset), None if where is None else (n, first + k, *where))
+            for k in range(group_channels)
+            for offset, where in _strided_reads(stride, padding, dilation, weight_shape[2:], input_shape[2:],
+                                                tuple(position))]
+
+
+def _conv_row(name: str, dims: int) -> Op:
+    """``conv1d`` or ``conv2d``: one row each, the same NumPy (im2col and one matrix product)."""
+    letters = _POSITION_LETTERS[:dims]
+    positions = ",".join(letter for letter, _ in letters)
+    offsets = ",".join(offset for _, offset in letters)
+    reads_at = ",".join("{" + letter + "}" for letter, _ in letters)
+    return register(Op(
+        name, f"Z[n,c,{positions}] = Σ_{{k,{offsets}}} W[c,k,{offsets}]·X̃[n,k,"
+              f"{','.join(f's({p}−1)+d({o}−1)+1' for p, o in letters)}] + b[c]  (X̃ the zero-padded input; "
+              "with groups the k-th channel of c's group)",
+        (f"Σ {{up}}[n,c,{positions}]·{{weight}}[c,k,{offsets}] over c, {offsets} and the ({positions}) with "
+         + ", ".join(f"{{{letter}}} = {target}" for (letter, _), target in zip(letters, ("y", "x")[:dims]))
+         + "{pad}",
+         f"Σ_{{{{n,{positions}}}}} {{up}}[n,c,{positions}]·{{input}}[n,{{k}},{reads_at}]{{pad}}",
+         f"Σ_{{{{n,{positions}}}}} {{up}}[n,c,{positions}]"),
+        _conv, _conv_back, kind="convolution", roles=("input", "weight", "bias"),
+        written=f"Σ_{{{{k,{offsets}}}}} {{weight}}[c,k,{offsets}]·{{input}}[n,{{k}},{reads_at}] + {{bias}}[c]{{pad}}",
+        symbol=name, settings=("stride", "padding", "dilation", "groups", "needs"),
+        defaults=((1,) * dims, ((0, 0),) * dims, (1,) * dims, 1, (True, True, True)),
+        saves=((1,), (0,), ()),
+        window=WindowForm(f"[n,c,{positions}]",
+                          (f"[n,{{k}},{','.join(('y', 'x')[:dims])}]", f"[c,k,{offsets}]", "[c]"),
+                          lambda settings: _window_text(settings[0], settings[1], settings[2], "zeros", settings[3]),
+                          _conv_reads),
+    ))
+
+
+CONV1D = _conv_row("conv1d", 1)
+CONV2D = _conv_row("conv2d", 2)
+
+
+def _max_pool(a, kernel, stride, padding, dilation):
+    out, where = sliding.max_windows(a, kernel, stride, dilation, padding)
+    return out, (where, a.shape, kernel, stride, padding, dilation)
+
+
+def _max_pool_back(up, saved):
+    where, shape, kernel, stride, padding, dilation = saved
+    return (sliding.max_windows_back(up, where, shape, kernel, stride, dilation, padding),)
+
+
+def _pool_reads(kernel: tuple, stride: tuple, padding: tuple, dilation: tuple, input_shape: tuple,
+                at: tuple) -> list:
+    """Output entry ``at`` = (n, c, i, j): pairs (kernel offset, input entry or ``None`` in the padding)."""
+    n, channel, *position = at
+    return [(offset, None if where is None else (n, channel, *where))
+            for offset, where in _strided_reads(stride, padding, dilation, kernel, input_shape[2:], tuple(position))]
+
+
+MAX_POOL2D = register(Op(
+    "max_pool2d", "P[n,c,i,j] = max_{u,v} X̃[n,c,s(i−1)+d(u−1)+1, s(j−1)+d(v−1)+1]  (X̃ padded with −∞)",
+    ("{up}[n,c,i,j] to the entry that was its window's maximum (on a tie the first in row-major order; "
+     "a NaN is the maximum), summed over the windows that chose it",),
+    _max_pool, _max_pool_back, kind="pooling", roles=("input",),
+    written="max_{{u,v}} {input}[n,c,{i},{j}]{pad}", symbol="maxpool",
+    settings=("kernel_size", "stride", "padding", "dilation"), defaults=((2, 2), (2, 2), ((0, 0), (0, 0)), (1, 1)),
+    saves=((),),  # the positions of the maxima are kept; PyTorch saves them too (as indices)
+    window=WindowForm("[n,c,i,j]", ("[n,c,y,x]",),
+                      lambda settings: _window_text(settings[1], settings[2], settings[3], "−∞"),
+                      lambda settings, shape, _, at: _pool_reads(*settings[:4], shape, at), reduce="max"),
+))
+
+
+def _avg_pool(a, kernel, stride, padding, count_include_pad, divisor_override):
+    out, counts = sliding.mean_windows(a, kernel, stride, padding, count_include_pad, divisor_override)
+    return out, (counts, a.shape, kernel, stride, padding)
+
+
+def _avg_pool_back(up, saved):
+    counts, shape, kernel, stride, padding = saved
+    return (sliding.mean_windows_back(up, counts, shape, kernel, stride, padding),)
+
+
+def _avg_pool_text(settings: tuple) -> dict[str, str]:
+    kernel, stride, padding, count_include_pad, divisor = settings
+    text = _window_text(stride, padding, (1, 1), "zeros")
+    padded = any(before or after for before, after in padding)
+    text["count"] = (str(divisor) if divisor is not None
+                     else str(math.prod(kernel)) if count_include_pad or not padded
+                     else "the number of its entries inside the input")
+    return text
+
+
+AVG_POOL2D = register(Op(
+    "avg_pool2d", "P[n,c,i,j] = (1/count) Σ_{u,v} X̃[n,c,s(i−1)+u, s(j−1)+v]  (count: the window's size)",
+    ("{up}[n,c,i,j]/{count} to every entry of its window, summed over the windows that read it",),
+    _avg_pool, _avg_pool_back, kind="pooling", roles=("input",),
+    written="(1/{count}) Σ_{{u,v}} {input}[n,c,{i},{j}]{pad}", symbol="avgpool",
+    settings=("kernel_size", "stride", "padding", "count_include_pad", "divisor_override"),
+    defaults=((2, 2), (2, 2), ((0, 0), (0, 0)), True, None), saves=((),),
+    window=WindowForm("[n,c,i,j]", ("[n,c,y,x]",), _avg_pool_text,
+                      lambda settings, shape, _, at: _pool_reads(*settings[:3], (1, 1), shape, at), reduce="mean"),
+))
+
+
+def _adaptive_avg_pool(a, output_size):
+    rows, cols = (sliding.adaptive_matrix(size, out, a.dtype) for size, out in zip(a.shape[-2:], output_size))
+    return np.einsum("ih,...hw,jw->...ij", rows, a, cols, optimize=True), (rows, cols)
+
+
+def _adaptive_avg_pool_back(up, saved):
+    rows, cols = saved
+    return (np.einsum("ih,...ij,jw->...hw", rows, up, cols, optimize=True),)
+
+
+def _adaptive_reads(settings: tuple, input_shape: tuple, weight_shape: tuple | None, at: tuple) -> list:
+    *lead, i, j = at
+    (top, bottom), (left, right) = (sliding.adaptive_ranges(size, out)[k]
+                                    for size, out, k in zip(input_shape[-2:], settings[0], (i, j)))
+    return [((h - top, w - left), (*lead, h, w)) for h in range(top, bottom) for w in range(left, right)]
+
+
+ADAPTIVE_AVG_POOL2D = register(Op(
+    "adaptive_avg_pool2d",
+    "P[n,c,i,j] = mean of X[n,c,h,w] over h ∈ [⌊i·H/H′⌋, ⌈(i+1)·H/H′⌉), w ∈ [⌊j·W/W′⌋, ⌈(j+1)·W/W′⌉)",
+    ("{up}[n,c,i,j]/(its window's size) to every entry of its window, summed over the windows that read it",),
+    _adaptive_avg_pool, _adaptive_avg_pool_back, kind="pooling", roles=("input",),
+    written="mean of {input}[n,c,h,w] over the window of (i, j)  (output size {output_size})",
+    symbol="adaptive avgpool", settings=("output_size",), defaults=((1, 1),), saves=((),),
+    window=WindowForm("[n,c,i,j]", ("[n,c,h,w]",), lambda settings: {}, _adaptive_reads, reduce="mean"),
+))
+
+
+def _embedding(indices, weight, padding_idx, scale_grad_by_freq):
+    return weight[indices], (indices.copy(), weight.shape, padding_idx, scale_grad_by_freq)
+
+
+def _embedding_back(up, saved):
+    indices, shape, padding_idx, scale_grad_by_freq = saved
+    flat = indices.reshape(-1)
+    rows = up.reshape(len(flat), shape[1])
+    if scale_grad_by_freq:  # each row's gradient divided by how often its index occurs in the batch
+        rows = rows / np.bincount(flat, minlength=shape[0])[flat, None].astype(up.dtype)
+    grad = np.zeros(shape, dtype=up.dtype)
+    np.add.at(grad, flat, rows)  # a repeated index adds up every position's gradient
+    if padding_idx is not None:
+        grad[padding_idx] = 0
+    return None, grad
+
+
+EMBEDDING = register(Op(
+    "embedding", "E[…, :] = W[index[…], :]  (row index of the table W)",
+    ("none: indices are not differentiable",
+     "row r: Σ {up}[p, :] over the positions p whose index is r (0 for padding_idx)"),
+    _embedding, _embedding_back, kind="lookup", roles=("input", "weight"), written="{weight}[{input}]",
+    symbol="embedding", settings=("padding_idx", "scale_grad_by_freq"), defaults=(None, False), saves=((), ()),
 ))

@@ -90,8 +90,13 @@ class Tensor:
 
     @staticmethod
     def _plain(array: np.ndarray) -> Tensor:
-        """A plain ``Tensor`` leaf around ``array`` (gradients are never Parameters)."""
-        return Tensor._wrap(array)
+        """A plain ``Tensor`` leaf around ``array`` (gradients are never Parameters).
+
+        Written out rather than through ``Tensor._wrap``: every stored gradient is made here.
+        """
+        tensor = _new(Tensor)
+        tensor._init_leaf(array)
+        return tensor
 
     # --- attributes -------------------------------------------------------------------
 
@@ -345,7 +350,9 @@ class Tensor:
                     f"shape {shape_text(self.shape)}: pass backward(gradient) with that shape, "
                     "or reduce it first (e.g. .sum() or .mean())"
                 )
-            seed = np.ones(self.array.shape, dtype=self.array.dtype)
+            seed = np.array(1, dtype=self.array.dtype)  # np.ones is a slower Python-level function
+            if self.array.ndim:
+                seed = seed.reshape(self.array.shape)
         else:
             seed = np.array(gradient.array if isinstance(gradient, Tensor) else gradient, copy=True)
             if seed.shape != self.array.shape:
@@ -372,11 +379,11 @@ class Tensor:
     # it (grad mode on, and this tensor or the value requires grad), the tensor is re-based.
 
     def _in_place(self, name: str, ufunc: np.ufunc, op: ops.Op, other: Any) -> Tensor:
-        if STATE.grad_enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+        if STATE.switches[0] and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
             return _record_in_place(self, name, op, other)
         value = other.array if isinstance(other, Tensor) else other
         try:
-            ufunc(self.array, value, out=self.array, casting="same_kind")
+            ufunc(self.array, value, out=self.array)  # NumPy's default casting: "same_kind"
         except TypeError:
             raise _cast_error(name, np.result_type(self.array, value), self) from None
         except ValueError as error:
@@ -422,7 +429,7 @@ class Tensor:
         self._set("item assignment", *_plain_index(index), value)
 
     def _set(self, name: str, index: Any, advanced: bool, value: Any) -> None:
-        if STATE.grad_enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+        if STATE.switches[0] and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
             _record_set(self, name, index, advanced, value)
             return
         self.array[index] = _data(value)
@@ -796,16 +803,33 @@ def _data(value: Any) -> Any:
     return value.array if isinstance(value, Tensor) else value
 
 
+_LIFTED: dict[tuple[float, np.dtype], Tensor] = {}
+
+
 def lift(value: Any, like: Tensor) -> Tensor:
-    """``value`` as a tensor; a Python number takes ``like``'s float dtype (as in PyTorch)."""
+    """``value`` as a tensor; a Python number takes ``like``'s float dtype (as in PyTorch).
+
+    A number becomes a read-only constant leaf, made once per number and dtype and then shared
+    (``p - lr * p.grad`` every step makes no new tensor for ``lr``). Zero is made afresh each
+    time: ``0.0`` and ``-0.0`` are equal as keys, yet ``x * -0.0`` must keep its signs.
+    """
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (int, float)):
-        like_dtype = like.array.dtype
-        if is_floating(like_dtype):
-            return Tensor._wrap(ops.constant(value, like_dtype))  # cached, read-only
-        if isinstance(value, float):
-            return Tensor._wrap(ops.constant(value, get_default_dtype()))
+        dtype = like.array.dtype
+        if dtype.kind != "f":
+            if not isinstance(value, float):
+                return Tensor._wrap(as_array(value, None))
+            dtype = get_default_dtype()
+        if not value:
+            return Tensor._wrap(np.array(value, dtype=dtype))
+        key = (value, dtype)
+        lifted = _LIFTED.get(key)
+        if lifted is None:
+            if len(_LIFTED) >= ops.MAX_CONSTANTS:  # e.g. a learning rate that changes every step
+                _LIFTED.clear()
+            lifted = _LIFTED[key] = Tensor._wrap(ops.constant(value, dtype))  # read-only
+        return lifted
     return Tensor._wrap(as_array(value, None))
 
 

@@ -41,6 +41,24 @@ def test_digits_are_sklearns_1797_images_scaled_to_unit_range():
     assert data.class_names == [str(d) for d in range(10)] and data.feature_names[9] == "pixel_1_1"
 
 
+def test_digits_file_read_directly_gives_sklearns_arrays_without_importing_sklearn():
+    import subprocess
+    import sys
+
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    from glassgrad.data.datasets import _bundled_digits
+
+    images, labels = _bundled_digits()
+    reference_images, reference_labels = sklearn_digits(return_X_y=True)
+    np.testing.assert_array_equal(images, reference_images)
+    np.testing.assert_array_equal(labels, reference_labels)
+    assert images.dtype == reference_images.dtype and labels.dtype == reference_labels.dtype
+    code = "import sys, glassgrad as gg; gg.data.load_digits(); print('sklearn' in sys.modules)"
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert imported.strip() == "False"
+
+
 def test_noiseless_moons_and_circles_are_sklearns_point_sets():
     from sklearn.datasets import make_circles as sk_circles
     from sklearn.datasets import make_moons as sk_moons

@@ -283,3 +283,10 @@ def test_unary_functions_of_integer_tensors_are_float32_like_pytorch(torch, name
     theirs = getattr(torch.arange(1, 5), name)()
     assert ours.dtype == gg.float32 and theirs.dtype == torch.float32
     np.testing.assert_allclose(ours.array, theirs.numpy(), rtol=1e-6)
+
+
+def test_a_python_zero_keeps_its_sign_after_the_other_zero_was_used():
+    x = gg.tensor([1.0, -2.0])
+    assert np.signbit((x * 0.0).array).tolist() == [False, True]
+    assert np.signbit((x * -0.0).array).tolist() == [True, False]  # not the constant made for 0.0
+    assert np.signbit((-0.0 * x).array).tolist() == [True, False]

@@ -190,3 +190,32 @@ def test_training_a_linear_model_with_real_gradients_matches_torch(torch):
         np.testing.assert_allclose(loss.item(), torch_loss.item(), rtol=1e-5)
     np.testing.assert_allclose(w.array, tw.detach().numpy(), rtol=1e-5)
     np.testing.assert_allclose(b.array, tb.detach().numpy(), rtol=1e-5)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("options", [{}, {"amsgrad": True}, {"maximize": True}])
+def test_adam_on_a_parameter_larger_than_a_piece_is_updated_piece_by_piece_with_the_same_numbers(
+        torch, monkeypatch, options):
+    from glassgrad.optim import adam
+
+    rng = np.random.default_rng(3)
+    start = rng.standard_normal((300, 500)).astype(np.float32)  # 150,000 numbers: more than one piece
+    grads = [rng.standard_normal(start.shape).astype(np.float32) for _ in range(3)]
+
+    def run(chunk: int) -> np.ndarray:
+        monkeypatch.setattr(adam, "CHUNK", chunk)
+        w = gg.tensor(start.copy(), requires_grad=True)
+        optimizer = gg.optim.Adam([w], lr=0.01, **options)
+        for grad in grads:
+            w.grad = gg.tensor(grad)
+            optimizer.step()
+        return w.array
+
+    pieces, whole = run(1 << 12), run(1 << 30)
+    np.testing.assert_array_equal(pieces, whole)  # bit for bit
+    w = torch.tensor(start.copy(), requires_grad=True)
+    reference = torch.optim.Adam([w], lr=0.01, **options)
+    for grad in grads:
+        w.grad = torch.tensor(grad)
+        reference.step()
+    np.testing.assert_allclose(pieces, w.detach().numpy(), rtol=1e-5, atol=1e-6)

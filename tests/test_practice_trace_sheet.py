@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from glassgrad.cli import main
-from glassgrad.lessons import lesson
+from glassgrad.lessons import LESSONS, lesson
 from glassgrad.practice import diagonal_flip_steps, network_steps, number_text, trace_worksheet
 from glassgrad.practice.numbers import as_shown, fraction_array
 from glassgrad.practice.trace_steps import mentions, steps_from_trace
@@ -401,7 +401,7 @@ def test_bad_trace_sources_get_one_line_errors(tmp_path, capsys):
     words = {"format": "glassgrad-trace", "forward": [step]}
     (tmp_path / "words.json").write_text(json.dumps(words), encoding="utf-8")
     cases = [
-        (["--from-trace", "flip"], "neither a worked example (diagonal-flip, mlp3, linear-regression) nor a trace"),
+        (["--from-trace", "flip"], f"neither a worked example ({', '.join(LESSONS)}) nor a trace"),
         (["--from-trace", str(tmp_path / "broken.json")], "is not valid JSON"),
         (["--from-trace", str(tmp_path / "set.json")], "is not a glassgrad trace: write one with 'glassgrad trace"),
         (["--from-trace", str(tmp_path / "partial.json")], "forward step 1 of the trace is incomplete"),

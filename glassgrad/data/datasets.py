@@ -52,12 +52,30 @@ def load_digits() -> TensorDataset:
     Each image is 64 pixels read row by row, with intensities 0–16 scaled to [0, 1]
     (pixel / 16), as float32; labels are int64. ``feature_names`` are ``pixel_<row>_<col>``.
     """
-    from sklearn.datasets import load_digits as sklearn_digits
-
-    images, labels = sklearn_digits(return_X_y=True)
+    images, labels = _bundled_digits()
     names = [f"pixel_{row}_{col}" for row in range(8) for col in range(8)]
     return TensorDataset((images / 16.0).astype(np.float32), labels.astype(np.int64),
                          feature_names=names, class_names=[str(d) for d in range(10)])
+
+
+def _bundled_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The digits file scikit-learn ships (``sklearn/datasets/data/digits.csv.gz``), read directly.
+
+    Importing scikit-learn to load it takes about a second; reading the file takes milliseconds
+    and gives the same arrays as ``sklearn.datasets.load_digits(return_X_y=True)``. Each row is
+    64 pixels then the label.
+    """
+    import gzip
+    from importlib.util import find_spec
+    from pathlib import Path
+
+    spec = find_spec("sklearn")  # finds the package without importing it
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("the digits data set comes with scikit-learn: pip install scikit-learn")
+    path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
+    with gzip.open(path, "rt") as rows:
+        table = np.loadtxt(rows, delimiter=",")
+    return table[:, :-1], table[:, -1].astype(int)
 
 
 def make_moons(n_samples: int = 1000, noise: float = 0.1, seed: int = 0) -> TensorDataset:

@@ -6,7 +6,8 @@ extended with its summary and explanation, ready for any renderer:
 * ``diagonal-flip`` (:mod:`.diagonal_flip`): the 4→3→4 ReLU network of the seed lessons;
 * ``mlp3`` (:mod:`.mlp3`): the lesson's 3-layer MLP with softmax + cross-entropy, from the given
   ``ŷ = [0.5, 0.5, 0]`` back to ``∂L/∂W₁`` (the ``[a | 1]`` layout), and a real network beside it;
-* ``linear-regression`` (:mod:`.linear_regression`): batch gradient descent on a line.
+* ``linear-regression`` (:mod:`.linear_regression`): batch gradient descent on a line;
+* ``cnn-digits`` (:mod:`.cnn_digits`): a small CNN on the 8×8 digits, one convolution cell worked out.
 
 Also here: :class:`Diagnostics` (a ``gg.fit`` callback: per-layer gradient norms, update-to-weight
 ratios, dead ReLUs, and their plot) and :func:`run_experiment` (the experiments of
@@ -29,6 +30,8 @@ LESSONS = {
                                        "cross-entropy"),
     "linear-regression": ("glassgrad.lessons.linear_regression",
                           "univariate linear regression by batch gradient descent"),
+    "cnn-digits": ("glassgrad.lessons.cnn_digits",
+                   "a small CNN on the 8×8 digits (≥ 98 % validation), one convolution cell worked out"),
 }
 
 

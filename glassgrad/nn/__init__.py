@@ -11,7 +11,9 @@ from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, S
 from .architecture import architecture, from_architecture, mlp
 from .attention import MultiheadAttention
 from .container import Residual, Sequential
-from .dropout import Dropout
+from .conv import Conv1d, Conv2d
+from .dropout import Dropout, Dropout2d
+from .embedding import Embedding
 from .flatten import Flatten
 from .hooks import RemovableHandle, register_module_forward_hook, register_module_forward_pre_hook
 from .linear import Identity, Linear
@@ -28,8 +30,9 @@ from .loss import (
     SmoothL1Loss,
 )
 from .module import Module
-from .normalization import BatchNorm1d, LayerNorm
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .parameter import Parameter
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "Flatten", "GELU", "Identity",
@@ -39,4 +42,6 @@ __all__ = [
     "register_module_forward_pre_hook", "utils",
     "ELU", "HuberLoss", "KLDivLoss", "L1Loss", "ModuleDict", "ModuleList", "ParameterDict", "ParameterList",
     "SmoothL1Loss", "Softplus", "MultiheadAttention",
+    # convolution, pooling, embedding (issue 11)
+    "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm2d", "Conv1d", "Conv2d", "Dropout2d", "Embedding", "MaxPool2d",
 ]

@@ -27,11 +27,14 @@ import numpy as np
 from ..arguments import resolve_dtype
 from . import activation
 from .container import Residual, Sequential
-from .dropout import Dropout, _check_probability
+from .conv import Conv1d, Conv2d
+from .dropout import Dropout, Dropout2d, _check_probability
+from .embedding import Embedding
 from .flatten import Flatten
 from .linear import Identity, Linear, check_size
 from .module import Module
-from .normalization import BatchNorm1d, LayerNorm
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 
 FORMAT_VERSION = 1
 """Version of the architecture description; a newer one is refused with a clear message."""
@@ -42,7 +45,8 @@ ACTIVATION_LAYERS = [layer for layer in vars(activation).values() if isinstance(
 
 LAYERS: dict[str, type[Module]] = {
     cls.__name__: cls
-    for cls in (Linear, *ACTIVATION_LAYERS, Identity, Flatten, Dropout, BatchNorm1d, LayerNorm, Sequential, Residual)
+    for cls in (Linear, *ACTIVATION_LAYERS, Identity, Flatten, Dropout, BatchNorm1d, LayerNorm, Sequential, Residual,
+                Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Embedding, BatchNorm2d, Dropout2d)
 }
 """The layers an architecture may contain, by name (each layer's settings come from its ``config()``)."""
 
@@ -182,8 +186,20 @@ def _leaf_state(kind: str, settings: dict[str, Any]) -> dict[str, tuple[int, ...
         fan_in = check_size(settings["in_features"], "in_features", "Linear")
         fan_out = check_size(settings["out_features"], "out_features", "Linear")
         return {"weight": (fan_out, fan_in), **({"bias": (fan_out,)} if settings.get("bias", True) else {})}
-    if kind == "BatchNorm1d":
-        size = (check_size(settings["num_features"], "num_features", "BatchNorm1d"),)
+    if kind in ("Conv1d", "Conv2d"):
+        layer = LAYERS[kind]
+        channels = [check_size(settings[name], name, kind) for name in ("in_channels", "out_channels")]
+        groups = check_size(settings.get("groups", 1), "groups", kind)
+        kernel = settings["kernel_size"]
+        kernel = [kernel] * layer.dims if isinstance(kernel, (int, np.integer)) else list(kernel)
+        kernel = tuple(check_size(k, "kernel_size", kind) for k in kernel)
+        weight = (channels[1], channels[0] // groups, *kernel)
+        return {"weight": weight, **({"bias": (channels[1],)} if settings.get("bias", True) else {})}
+    if kind == "Embedding":
+        return {"weight": (check_size(settings["num_embeddings"], "num_embeddings", kind),
+                           check_size(settings["embedding_dim"], "embedding_dim", kind))}
+    if kind in ("BatchNorm1d", "BatchNorm2d"):
+        size = (check_size(settings["num_features"], "num_features", kind),)
         state = {"weight": size, "bias": size} if settings.get("affine", True) else {}
         if settings.get("track_running_stats", True):
             state.update(running_mean=size, running_var=size, num_batches_tracked=())

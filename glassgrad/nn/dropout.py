@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..arguments import shape_text
 from ..creation import as_tensor, default_generator, pick_generator
 from ..tensor import Tensor
 from .module import Module
@@ -30,6 +31,14 @@ def _check_probability(p: Any) -> float:
     if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 <= p <= 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p!r}")
     return float(p)
+
+
+def _masked(input: Tensor, p: float, shape: tuple[int, ...], generator: np.random.Generator | None) -> Tensor:
+    """``input`` times a mask of ``shape`` (broadcast over it): 0 with probability ``p``, else ``1/(1 − p)``."""
+    rng = generator if generator is not None else default_generator()
+    kept = rng.random(shape, dtype=np.float32) >= p
+    mask = np.multiply(kept, 1 / (1 - p), dtype=input.dtype) if p < 1 else np.zeros(shape, input.dtype)
+    return input * Tensor._wrap(mask)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,
@@ -44,10 +53,24 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
         raise TypeError(f"dropout needs a floating tensor, got {input.dtype}; convert it with .float()")
     if not training or p == 0:
         return input
-    rng = generator if generator is not None else default_generator()
-    kept = rng.random(input.shape, dtype=np.float32) >= p
-    mask = np.multiply(kept, 1 / (1 - p), dtype=input.dtype) if p < 1 else np.zeros(input.shape, input.dtype)
-    return input * Tensor._wrap(mask)
+    return _masked(input, p, input.shape, generator)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
+              generator: np.random.Generator | None = None) -> Tensor:
+    """Channel dropout of images (N, C, H, W): each whole channel is zeroed with probability ``p`` (one draw per
+    sample and channel), the rest scaled by ``1/(1 − p)``. A 3-d input is read as (N, C, L), as PyTorch 2.13
+    reads it (PyTorch warns that it will read it as one unbatched image later)."""
+    p = _check_probability(p)
+    input = as_tensor(input)
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected input of shape (N, C, H, W) (or (N, C, L)), "
+                         f"got {shape_text(input.shape)}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"dropout2d needs a floating tensor, got {input.dtype}; convert it with .float()")
+    if not training or p == 0:
+        return input
+    return _masked(input, p, input.shape[:2] + (1,) * (input.ndim - 2), generator)  # one draw per (sample, channel)
 
 
 class Dropout(Module):
@@ -66,3 +89,11 @@ class Dropout(Module):
 
     def config(self) -> dict[str, Any]:
         return {"p": self.p}
+
+
+class Dropout2d(Dropout):
+    """Zero whole channels of (N, C, H, W) with probability ``p`` in training (the rest scaled by ``1/(1 − p)``),
+    as neighbouring pixels are too alike for entry-wise dropout to help; identity in eval."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return dropout2d(input, self.p, self.training, self.generator)

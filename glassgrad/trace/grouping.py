@@ -2,11 +2,13 @@
 
 Grouping: the ops one module call made form one step (a ``Linear`` is one ``linear`` op, a
 ``BatchNorm1d`` several); an op made outside any module is a step of its own. A step's kind
-comes from its row's kind (:mod:`glassgrad.ops`): ``linear`` (an ``affine`` row), ``activation``,
+comes from its row's kind (:mod:`glassgrad.ops`): ``linear`` (an ``affine`` row), ``layer`` (a
+``convolution`` row: a layer with a weight that its row writes entry by entry), ``activation``,
 ``loss``, ``custom`` (a user's ``gg.autograd.Function``); ``module`` (several ops), ``op`` (any other single op).
 
-Symbols: the k-th linear layer has ``Wₖ``, ``bₖ`` and output ``Zₖ``, its activation
-``Aₖ``; the k-th normalization layer has scale ``γₖ``, shift ``βₖ`` and output ``Nₖ``; the
+Symbols: the k-th linear or convolution layer has ``Wₖ``, ``bₖ`` and output ``Zₖ``, its
+activation ``Aₖ``; a pooling step's output is ``Pₖ``, a lookup's (embedding) ``Eₖ``; the k-th
+normalization layer has scale ``γₖ``, shift ``βₖ`` and output ``Nₖ``; the
 prediction a loss compares with the target (its input of role ``input``, as MSE's) is ``ŷ``,
 the target ``y``, the loss ``L``; the first data input is ``X``; a scalar constant is written
 as its value.
@@ -18,6 +20,7 @@ A name given with ``tape.name`` replaces the symbol.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,9 +30,15 @@ from .records import ForwardRecord
 if TYPE_CHECKING:
     from .tape import Tape
 
-STEP_KINDS = {"affine": "linear", "activation": "activation", "loss": "loss", "custom": "custom"}
+STEP_KINDS = {"affine": "linear", "activation": "activation", "loss": "loss", "custom": "custom",
+              "convolution": "layer"}
 """The step kind of a one-op step, by its row's kind (any other row: ``op``)."""
-MODULE_LETTERS = {"BatchNorm1d": "N", "LayerNorm": "N", "Residual": "R", "Dropout": "D", "Flatten": "F"}
+WEIGHTED_STEPS = ("linear", "layer")
+"""Step kinds that are numbered layers with a weight ``Wₖ``, a bias ``bₖ`` and an output ``Zₖ``."""
+MODULE_LETTERS = {"BatchNorm1d": "N", "BatchNorm2d": "N", "LayerNorm": "N", "Residual": "R", "Dropout": "D",
+                  "Dropout2d": "D", "Flatten": "F"}
+ROW_LETTERS = {"pooling": "P", "lookup": "E"}
+"""The output letter of a one-op step by its row's kind (any other: ``v``)."""
 NORM_PARAMETERS = {"weight": "γ", "bias": "β"}
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -58,18 +67,27 @@ class Group:
 def written(record: ForwardRecord, names: list[str]) -> str:
     """How the op of ``record`` applies to ``names`` (one per input), as its row writes it: ``ReLU(Z₁)``.
 
-    An op called with other inputs than its roles (``cat`` of three tensors, ``linear`` without a
-    bias) is written ``name(a, b, …)``.
+    A trailing input left out (a layer without a bias) takes its ``+ {bias}`` term with it
+    (``Σ W₁[c,k,u,v]·X[…]``); an op called with other inputs than its roles (``cat`` of three
+    tensors) is written ``name(a, b, …)``.
     """
     op = record.op
-    if len(names) != len(op.roles):
+    template = op.written
+    for role in op.roles[len(names):]:
+        template = re.sub(r" \+ \{" + role + r"\}(\[[^\]]*\])?", "", template)
+    try:
+        if len(names) > len(op.roles):
+            raise KeyError(op.name)
+        return template.format(**dict(zip(op.roles, names)), **op.setting_values(record.settings))
+    except KeyError:
         return f"{op.name}({', '.join(names)})"
-    return op.written.format(**dict(zip(op.roles, names)), **op.setting_values(record.settings))
 
 
 def op_formula(record: ForwardRecord, symbols: dict[int, str]) -> str:
-    """``out = a·b``-style text of one op with the tensors' symbols."""
-    return f"{symbols[record.output]} = {written(record, [symbols[key] for key in record.inputs])}"
+    """``out = a·b``-style text of one op with the tensors' symbols (a window op's output with its
+    indices: ``Z₁[n,c,i,j] = Σ …``)."""
+    indices = record.op.window.output if record.op.window is not None else ""
+    return f"{symbols[record.output]}{indices} = {written(record, [symbols[key] for key in record.inputs])}"
 
 
 def _op_kind(record: ForwardRecord) -> str:
@@ -162,7 +180,7 @@ def assign_symbols(tape: Tape, groups: list[Group]) -> Symbols:
     layer, counters = 0, {}
     for group in groups:
         record = group.records[-1]
-        if group.kind == "linear":
+        if group.kind in WEIGHTED_STEPS:
             layer += 1
             x, weight, *bias = record.inputs
             symbols.give(weight, f"W{subscript(layer)}")
@@ -179,7 +197,8 @@ def assign_symbols(tape: Tape, groups: list[Group]) -> Symbols:
             symbols.give(record.inputs[1], "y")
             symbols.give(record.output, "L")
         else:
-            letter = MODULE_LETTERS.get(group.name, "H") if len(group.records) > 1 else "v"
+            letter = (MODULE_LETTERS.get(group.name, "H") if len(group.records) > 1
+                      else ROW_LETTERS.get(record.op.kind, "v"))
             counters[letter] = counters.get(letter, 0) + 1
             number = subscript(counters[letter])
             for key in group.inputs:

@@ -26,7 +26,7 @@ An *entry* (a tensor shown with a step) is ``{"symbol", "shape", "values"}`` plu
 quantity a loss computes on the way) and ``"formula"`` (``"ŷ = softmax(Z₃)"``, for derived ones).
 
 A *forward step*: ``layer`` (where it comes from), ``kind`` (``linear``, ``activation``, ``loss``,
-``custom``, ``op`` or ``module``), ``op`` (the row key, ``RULES[step["op"]]``; ``None`` for a module of
+``layer``, ``custom``, ``op`` or ``module``), ``op`` (the row key, ``RULES[step["op"]]``; ``None`` for a module of
 several ops, which lists them as ``ops``), ``formula``, ``inputs`` (entries, with roles),
 ``output`` (an entry), and as they apply: ``settings`` (the row's named settings, e.g.
 ``{"slope": 0.01}``), ``readings`` (``{"column", "rows"}`` forms of a linear layer), ``note``,
@@ -66,6 +66,19 @@ def _local_rule(record: ForwardRecord, position: int, symbols: dict[int, str], u
     names = {role: _grouped(symbols[key]) for role, key in zip(record.op.roles, record.inputs)}
     names |= {"out": _grouped(symbols[record.output]), "up": upstream}
     return record.op.derivative_text(position, names, record.settings)
+
+
+def _window_settings(record: ForwardRecord) -> dict[str, Any]:
+    """A window op's settings by name (stride, padding …), as its row's ``window.reads`` takes them."""
+    return dict(zip(record.op.settings, record.settings))
+
+
+def _gradient_indices(record: ForwardRecord, position: int) -> str:
+    """``[c,k,u,v]``: the indices a window op's row writes on input ``position``'s gradient (else nothing)."""
+    window = record.op.window
+    if window is None:
+        return ""
+    return window.gradients[position].format(**record.op.setting_values(record.settings))
 
 
 def _top_level_sum(text: str) -> bool:
@@ -182,6 +195,8 @@ class _Description:
         if single and record.settings and record.op.settings:
             step["settings"] = {name: value for name, value in zip(record.op.settings, record.settings)
                                 if isinstance(value, (int, float, str)) and not isinstance(value, bool)}
+        if single and record.op.window is not None:  # a window's geometry: what one entry reads
+            step["settings"] = _window_settings(record)
         if group.kind == "linear":
             x, weight, *bias = record.inputs
             plus = f" + {s[bias[0]]}" if bias else ""
@@ -195,6 +210,8 @@ class _Description:
                                 f"the engine computes the row form {rows}")
         elif group.kind == "activation":
             step.update(formula=op_formula(record, s), inputs=self.input_entries(record))
+        elif group.kind == "layer":
+            step.update(formula=op_formula(record, s), inputs=self.input_entries(record), rule=record.op.formula)
         elif group.kind == "loss":
             step.update(self.loss_forward(record))
         else:
@@ -352,13 +369,17 @@ class _Description:
                 symbol = s[record.inputs[position]]
                 partial = f"∂{_grouped(out)}/∂{_grouped(symbol)}"
                 if derivatives is None:
-                    formula = f"{self.d(symbol)} = {_local_rule(forward, position, s, upstream_text)}"
+                    formula = (f"{self.d(symbol)}{_gradient_indices(forward, position)} = "
+                               f"{_local_rule(forward, position, s, upstream_text)}")
                 else:
                     right = _local_rule(forward, position, s) if is_root else f"{self.d(out)} ⊙ {partial}"
                     formula = f"{self.d(symbol)} = {right}"
                     if contribution.shape != record.upstream.shape:
                         formula += f", summed over the entries {symbol} was broadcast to"
                 step = self.contribution_step(record, position, formula, [] if is_root else [upstream])
+                if forward.op.window is not None:  # one entry's sum reads the op's inputs too
+                    step["inputs"] = step["inputs"] + self.input_entries(forward)
+                    step["settings"] = _window_settings(forward)
                 if derivatives is not None:
                     step["local"] = {"symbol": partial, "formula": _local_rule(forward, position, s),
                                      "shape": list(derivatives[position].shape), "values": derivatives[position]}

@@ -1,0 +1,212 @@
+"""Convolutions: ``conv1d``/``conv2d`` and the layers ``Conv1d``/``Conv2d``, with PyTorch's arguments.
+
+A 2-d convolution slides each output channel's kernel ``W[c]`` (``in_channels/groups × kh × kw``)
+over the input; every output entry is a weighted sum of one window (indices from 0, as in code;
+a trace writes the same sums counting from 1)::
+
+    Z[n,c,i,j] = Σ_{k,u,v} W[c,k,u,v]·X̃[n,k, i·s+u·d, j·s+v·d] + b[c]
+
+with stride ``s``, dilation ``d`` and ``X̃`` the input padded with zeros. Its gradients are
+sums over the same windows (the rows ``conv1d``/``conv2d`` of :mod:`glassgrad.ops`)::
+
+    ∂L/∂W[c,k,u,v] = Σ_{n,i,j} ∂L/∂Z[n,c,i,j]·X̃[n,k, i·s+u·d, j·s+v·d]
+    ∂L/∂b[c]       = Σ_{n,i,j} ∂L/∂Z[n,c,i,j]
+    ∂L/∂X[n,k,y,x] = Σ ∂L/∂Z[n,c,i,j]·W[c,k,u,v]  over the (c, i, j, u, v) whose window reads (y, x)
+
+The engine computes all of them with im2col and one matrix product each
+(:mod:`glassgrad.sliding`), which keeps a digits or MNIST CNN quick on a CPU.
+
+>>> import glassgrad as gg
+>>> layer = gg.nn.Conv2d(1, 4, kernel_size=3, padding=1, seed=0)
+>>> layer(gg.ones(2, 1, 8, 8)).shape
+(2, 4, 8, 8)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import ops
+from ..arguments import shape_text
+from ..creation import as_tensor, pick_generator
+from ..tensor import Tensor, apply
+from . import init
+from .linear import check_size, float_dtype
+from .module import Module
+from .parameter import Parameter
+
+Padding = int | Sequence[int] | str
+
+
+def sizes(value: Any, dims: int, name: str, owner: str, least: int = 1) -> tuple[int, ...]:
+    """``value`` (an int, or one int per spatial dim) as a tuple of ``dims`` ints ≥ ``least``, or a
+    one-line ValueError naming the argument."""
+    items = (value,) * dims if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
+    try:
+        items = tuple(items)
+    except TypeError:
+        items = ()
+    if len(items) != dims or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= least
+                                     for v in items):
+        raise ValueError(f"{owner}: {name} must be an integer ≥ {least} or {dims} of them, got {value!r}")
+    return tuple(int(v) for v in items)
+
+
+def resolve_padding(padding: Padding, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...],
+                    owner: str) -> tuple[tuple[int, int], ...]:
+    """``padding`` as ``(before, after)`` per spatial dim; ``'valid'`` is none, ``'same'`` keeps the size
+    (its odd extra zero goes after, as in PyTorch; only for stride 1)."""
+    dims = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * dims
+        if padding != "same":
+            raise ValueError(f"{owner}: padding must be 'same', 'valid', an integer or {dims} of them, "
+                             f"got {padding!r}")
+        if any(s != 1 for s in stride):
+            raise ValueError(f"{owner}: padding='same' is not supported for strided convolutions "
+                             f"(stride={stride}); give the padding as numbers instead")
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return tuple((total // 2, total - total // 2) for total in totals)
+    return tuple((p, p) for p in sizes(padding, dims, "padding", owner, least=0))
+
+
+def check_fits(owner: str, size: tuple[int, ...], kernel: tuple[int, ...], dilation: tuple[int, ...],
+               padding: tuple[tuple[int, int], ...], shape: tuple[int, ...]) -> None:
+    """A one-line error when the (dilated) kernel is larger than the padded input."""
+    padded = tuple(n + before + after for n, (before, after) in zip(size, padding))
+    reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if any(r > p for r, p in zip(reach, padded)):
+        raise ValueError(f"{owner}: the kernel ({'×'.join(map(str, reach))} with dilation) is larger than the "
+                         f"padded input ({'×'.join(map(str, padded))}, from input {shape_text(shape)}): use a "
+                         "smaller kernel_size or dilation, more padding, or a larger input")
+
+
+def batched(x: Tensor, dims: int, owner: str, what: str) -> tuple[Tensor, bool]:
+    """``x`` with a batch dim (an unbatched ``(C, *size)`` input gets one, as PyTorch allows) and whether it had one."""
+    if x.ndim == dims + 2:
+        return x, True
+    if x.ndim == dims + 1:
+        return x.unsqueeze(0), False
+    raise ValueError(f"{owner}: expected input of shape {what}, got {shape_text(x.shape)}")
+
+
+def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Padding, dilation: Any,
+                groups: int, dims: int) -> Tensor:
+    """The checked call behind :func:`conv1d` and :func:`conv2d` (``dims`` spatial dims)."""
+    owner = f"conv{dims}d"
+    what = "(N, C, L) or (C, L)" if dims == 1 else "(N, C, H, W) or (C, H, W)"
+    x, had_batch = batched(as_tensor(input), dims, owner, what)
+    if weight.ndim != dims + 2:
+        raise ValueError(f"{owner}: weight must have shape (out_channels, in_channels/groups, "
+                         f"{'kL' if dims == 1 else 'kH, kW'}), got {shape_text(weight.shape)}")
+    groups = check_size(groups, "groups", owner)
+    out_channels, group_channels = weight.shape[:2]
+    if out_channels % groups:
+        raise ValueError(f"{owner}: groups={groups} must divide the weight's out_channels ({out_channels})")
+    if x.shape[1] != group_channels * groups:
+        raise ValueError(f"{owner}: the input has {x.shape[1]} channels (dim 1 of {shape_text(x.shape)}) but the "
+                         f"weight {shape_text(weight.shape)} expects {group_channels * groups} (in_channels = "
+                         f"{group_channels} × groups {groups}); fix the layer's in_channels or the input")
+    if bias is not None and bias.shape != (out_channels,):
+        raise ValueError(f"{owner}: bias must have shape ({out_channels},), one per output channel, "
+                         f"got {shape_text(bias.shape)}")
+    if x.dtype != weight.dtype or x.dtype.kind != "f":
+        raise TypeError(f"{owner}: input dtype {x.dtype} and weight dtype {weight.dtype} must be the same floating "
+                        f"type; convert the input with .to(gg.{weight.dtype})")
+    kernel = tuple(weight.shape[2:])
+    stride = sizes(stride, dims, "stride", owner)
+    dilation = sizes(dilation, dims, "dilation", owner)
+    pads = resolve_padding(padding, kernel, stride, dilation, owner)
+    check_fits(owner, x.shape[2:], kernel, dilation, pads, x.shape)
+    row = ops.CONV1D if dims == 1 else ops.CONV2D
+    needs = (x._requires_grad, weight._requires_grad, bias is not None and bias._requires_grad)
+    parents, arrays = ((x, weight), ()) if bias is None else ((x, weight, bias), (bias.array,))
+    out = apply(row, parents, x.array, weight.array, stride, pads, dilation, groups, needs, *arrays)
+    return out if had_batch else out.squeeze(0)
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Padding = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """1-d convolution of ``input`` (N, C, L) with ``weight`` (out, C/groups, kL): ``Z[n,c,i] = Σ_{k,u}
+    W[c,k,u]·X̃[n,k,i·s+u·d] + b[c]``. ``padding``: an int, a 1-tuple, ``'same'`` or ``'valid'``."""
+    return convolution(input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Padding = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """2-d convolution of ``input`` (N, C, H, W) with ``weight`` (out, C/groups, kH, kW): ``Z[n,c,i,j] =
+    Σ_{k,u,v} W[c,k,u,v]·X̃[n,k,i·s+u·d,j·s+v·d] + b[c]``. ``padding``: an int, a pair, ``'same'`` or ``'valid'``."""
+    return convolution(input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+class _ConvNd(Module):
+    """What ``Conv1d`` and ``Conv2d`` share: their settings, parameters and PyTorch's initialisation."""
+
+    dims = 2
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Padding = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", dtype: Any = None, seed: int | None = None,
+                 generator: np.random.Generator | None = None) -> None:
+        super().__init__()
+        owner = type(self).__name__
+        self.in_channels = check_size(in_channels, "in_channels", owner)
+        self.out_channels = check_size(out_channels, "out_channels", owner)
+        self.groups = check_size(groups, "groups", owner)
+        if self.in_channels % self.groups or self.out_channels % self.groups:
+            raise ValueError(f"{owner}: groups={self.groups} must divide in_channels ({self.in_channels}) and "
+                             f"out_channels ({self.out_channels})")
+        if padding_mode != "zeros":
+            raise ValueError(f"{owner}: only padding_mode='zeros' is supported, got {padding_mode!r}; pad the "
+                             "input yourself for another mode")
+        self.kernel_size = sizes(kernel_size, self.dims, "kernel_size", owner)
+        self.stride = sizes(stride, self.dims, "stride", owner)
+        self.dilation = sizes(dilation, self.dims, "dilation", owner)
+        resolve_padding(padding, self.kernel_size, self.stride, self.dilation, owner)  # checked now, used per call
+        self.padding = padding if isinstance(padding, str) else sizes(padding, self.dims, "padding", owner, least=0)
+        self.padding_mode = padding_mode
+        dtype = float_dtype(dtype, owner)
+        self.weight = Parameter(np.empty((self.out_channels, self.in_channels // self.groups, *self.kernel_size),
+                                         dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.empty(self.out_channels, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters(pick_generator(seed, generator))
+
+    def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
+        """PyTorch's start: ``W ~ kaiming_uniform(a=√5)`` (that is ``U(±1/√fan_in)``), ``b ~ U(±1/√fan_in)``,
+        ``fan_in = in_channels/groups · kernel entries``."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_channels // self.groups * math.prod(self.kernel_size))
+            init.uniform_(self.bias, -bound, bound, generator=generator)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return convolution(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
+                           self.dims)
+
+    def config(self) -> dict[str, Any]:
+        return {"in_channels": self.in_channels, "out_channels": self.out_channels,
+                "kernel_size": list(self.kernel_size), "stride": list(self.stride),
+                "padding": self.padding if isinstance(self.padding, str) else list(self.padding),
+                "dilation": list(self.dilation), "groups": self.groups, "bias": self.bias is not None}
+
+
+class Conv1d(_ConvNd):
+    """A 1-d convolution layer: input (N, in_channels, L) → (N, out_channels, L′); ``weight`` (out, in/groups, k)."""
+
+    dims = 1
+
+
+class Conv2d(_ConvNd):
+    """A 2-d convolution layer: input (N, in_channels, H, W) → (N, out_channels, H′, W′); ``weight``
+    (out, in/groups, kH, kW), ``bias`` (out,). ``H′ = ⌊(H + 2p − d·(k − 1) − 1)/s⌋ + 1``."""
+
+    dims = 2
+

@@ -1,0 +1,95 @@
+"""Embeddings: a learned table whose rows are looked up by index.
+
+``embedding(input, weight)`` picks row ``input[p]`` of ``weight`` (num_embeddings, embedding_dim)
+for every position ``p``: ``E[p, :] = W[input[p], :]``, the same as ``W[input]`` or a one-hot row
+times ``W``. Its gradient adds each position's upstream row into the row it read, so an index
+that occurs several times collects the sum::
+
+    ∂L/∂W[r, :] = Σ_{p : input[p] = r} ∂L/∂E[p, :]
+
+``padding_idx``'s row gets no gradient (it stays what it is: zeros, from ``nn.Embedding``);
+``scale_grad_by_freq`` divides each position's share by how often its index occurs in the batch.
+
+>>> import glassgrad as gg
+>>> table = gg.nn.Embedding(5, 2, seed=0)
+>>> table(gg.tensor([[0, 4, 4]])).shape
+(1, 3, 2)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import ops
+from ..arguments import shape_text
+from ..creation import as_tensor, pick_generator
+from ..tensor import Tensor, apply
+from . import init
+from .linear import check_size, float_dtype
+from .module import Module
+from .parameter import Parameter
+
+
+def _padding_index(padding_idx: int | None, rows: int, owner: str) -> int | None:
+    """``padding_idx`` as a row in ``0 … rows − 1`` (a negative one counts from the end), or None."""
+    if padding_idx is None:
+        return None
+    whole = isinstance(padding_idx, (int, np.integer)) and not isinstance(padding_idx, bool)
+    if not whole or not -rows <= padding_idx < rows:
+        raise ValueError(f"{owner}: padding_idx must be within num_embeddings ({rows}), got {padding_idx!r}")
+    return int(padding_idx) % rows
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of ``weight`` picked by the integer indices ``input`` (any shape): output ``input.shape + (dim,)``."""
+    if max_norm is not None or sparse:
+        raise ValueError("embedding: max_norm and sparse=True are not supported in glassgrad; renormalise the "
+                         "table yourself (with gg.no_grad()) and leave sparse False")
+    indices = as_tensor(input)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers (int64), got {indices.dtype}; convert them with .long()")
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be a table (num_embeddings, embedding_dim), got "
+                         f"{shape_text(weight.shape)}")
+    rows = weight.shape[0]
+    if indices.array.size and (indices.array.min() < 0 or indices.array.max() >= rows):
+        bad = indices.array[(indices.array < 0) | (indices.array >= rows)].flat[0]
+        raise IndexError(f"embedding: index {bad} is out of range: the table has {rows} rows (0 … {rows - 1})")
+    padding_idx = _padding_index(padding_idx, rows, "embedding")
+    return apply(ops.EMBEDDING, (indices, weight), indices.array, weight.array, padding_idx, bool(scale_grad_by_freq))
+
+
+class Embedding(Module):
+    """A table of ``num_embeddings`` learned vectors of size ``embedding_dim``: ``Embedding(27, 10)(X)`` looks
+    up one row per index of ``X``. Initialised ``N(0, 1)`` as in PyTorch, the ``padding_idx`` row zero."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                 sparse: bool = False, dtype: Any = None, seed: int | None = None,
+                 generator: np.random.Generator | None = None) -> None:
+        super().__init__()
+        if max_norm is not None or sparse:
+            raise ValueError("Embedding: max_norm and sparse=True are not supported in glassgrad; leave them unset")
+        self.num_embeddings = check_size(num_embeddings, "num_embeddings", "Embedding")
+        self.embedding_dim = check_size(embedding_dim, "embedding_dim", "Embedding")
+        self.padding_idx = _padding_index(padding_idx, self.num_embeddings, "Embedding")
+        self.scale_grad_by_freq = bool(scale_grad_by_freq)
+        dtype = float_dtype(dtype, "Embedding")
+        self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim), dtype=dtype))
+        self.reset_parameters(pick_generator(seed, generator))
+
+    def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
+        """``W ~ N(0, 1)``; the ``padding_idx`` row zeros."""
+        init.normal_(self.weight, generator=generator)
+        if self.padding_idx is not None:
+            self.weight.array[self.padding_idx] = 0
+
+    def forward(self, input: Tensor) -> Tensor:
+        return embedding(input, self.weight, self.padding_idx, scale_grad_by_freq=self.scale_grad_by_freq)
+
+    def config(self) -> dict[str, Any]:
+        return {"num_embeddings": self.num_embeddings, "embedding_dim": self.embedding_dim,
+                "padding_idx": self.padding_idx, "scale_grad_by_freq": self.scale_grad_by_freq}

@@ -1,0 +1,152 @@
+"""Pooling: each output entry summarises one window of its channel (its maximum or its mean).
+
+Indices from 0, as in code (a trace writes the same windows counting from 1):
+
+    max:      P[n,c,i,j] = max_{u,v} X̃[n,c, i·s+u·d, j·s+v·d]        (X̃ padded with −∞)
+    average:  P[n,c,i,j] = (1/count) Σ_{u,v} X̃[n,c, i·s+u, j·s+v]     (X̃ padded with zeros)
+    adaptive: P[n,c,i,j] = the mean of the window of rows [⌊iH/H′⌋, ⌈(i+1)H/H′⌉) and columns likewise
+
+Backward: a max window sends its upstream gradient to the entry that was its maximum (at a
+tie, the first in row-major order, as PyTorch's CPU kernel picks; a kink, where the gradient
+is a one-sided choice); an average window shares it equally among its entries (``1/count``
+each). Windows that overlap add their shares. The rows are in :mod:`glassgrad.ops`.
+
+>>> import glassgrad as gg
+>>> gg.nn.MaxPool2d(2)(gg.arange(16.0).reshape(1, 1, 4, 4)).flatten().tolist()
+[5.0, 7.0, 13.0, 15.0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .. import ops
+from ..arguments import shape_text
+from ..creation import as_tensor
+from ..tensor import Tensor, apply
+from .conv import batched, check_fits, sizes
+from .module import Module
+
+WHAT = "(N, C, H, W) or (C, H, W)"
+
+
+def _pool_settings(name: str, kernel_size: Any, stride: Any, padding: Any,
+                   dilation: Any = 1) -> tuple[tuple, tuple, tuple, tuple]:
+    """Kernel, stride (default: the kernel), padding pairs and dilation, checked as PyTorch checks them."""
+    kernel = sizes(kernel_size, 2, "kernel_size", name)
+    stride = kernel if stride is None or (isinstance(stride, Sequence) and not stride) else sizes(stride, 2,
+                                                                                                  "stride", name)
+    dilation = sizes(dilation, 2, "dilation", name)
+    pads = sizes(padding, 2, "padding", name, least=0)
+    if any(p > k // 2 for p, k in zip(pads, kernel)):
+        raise ValueError(f"{name}: padding {pads} must be at most half the kernel size {kernel} (a window of "
+                         "padding alone has nothing to pool); use a smaller padding")
+    return kernel, stride, tuple((p, p) for p in pads), dilation
+
+
+def _floating(input: Tensor, name: str) -> tuple[Tensor, bool]:
+    x, had_batch = batched(as_tensor(input), 2, name, WHAT)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{name}: needs a floating tensor, got {x.dtype}; convert it with .float()")
+    return x, had_batch
+
+
+def _unsupported(name: str, **flags: bool) -> None:
+    for flag, value in flags.items():
+        if value:
+            raise ValueError(f"{name}: {flag}=True is not supported in glassgrad; leave it False")
+
+
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+    """Each window's maximum; the gradient goes to that entry (the first maximum on a tie)."""
+    _unsupported("max_pool2d", ceil_mode=ceil_mode, return_indices=return_indices)
+    x, had_batch = _floating(input, "max_pool2d")
+    kernel, stride, pads, dilation = _pool_settings("max_pool2d", kernel_size, stride, padding, dilation)
+    check_fits("max_pool2d", x.shape[2:], kernel, dilation, pads, x.shape)
+    out = apply(ops.MAX_POOL2D, (x,), x.array, kernel, stride, pads, dilation)
+    return out if had_batch else out.squeeze(0)
+
+
+def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """Each window's mean (divided by the window's size, or by ``divisor_override``; with
+    ``count_include_pad=False`` by its entries inside the input)."""
+    _unsupported("avg_pool2d", ceil_mode=ceil_mode)
+    x, had_batch = _floating(input, "avg_pool2d")
+    kernel, stride, pads, _ = _pool_settings("avg_pool2d", kernel_size, stride, padding)
+    if divisor_override is not None:
+        divisor_override = sizes(divisor_override, 1, "divisor_override", "avg_pool2d")[0]
+    check_fits("avg_pool2d", x.shape[2:], kernel, (1, 1), pads, x.shape)
+    out = apply(ops.AVG_POOL2D, (x,), x.array, kernel, stride, pads, bool(count_include_pad), divisor_override)
+    return out if had_batch else out.squeeze(0)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
+    """Averages over windows chosen so the output is ``output_size`` (an int, a pair; ``None`` keeps that dim)."""
+    x, had_batch = _floating(input, "adaptive_avg_pool2d")
+    wanted = (output_size, output_size) if not isinstance(output_size, Sequence) else tuple(output_size)
+    if len(wanted) != 2:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be an int or a pair, got {output_size!r}")
+    wanted = tuple(size if want is None else want for want, size in zip(wanted, x.shape[2:]))
+    wanted = sizes(wanted, 2, "output_size", "adaptive_avg_pool2d")
+    if 0 in x.shape[2:]:
+        raise ValueError(f"adaptive_avg_pool2d: the input {shape_text(x.shape)} has an empty spatial dim")
+    out = apply(ops.ADAPTIVE_AVG_POOL2D, (x,), x.array, wanted)
+    return out if had_batch else out.squeeze(0)
+
+
+class MaxPool2d(Module):
+    """Max pooling over ``kernel_size`` windows (``stride`` defaults to the kernel: windows side by side)."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                 return_indices: bool = False, ceil_mode: bool = False) -> None:
+        super().__init__()
+        _unsupported("MaxPool2d", ceil_mode=ceil_mode, return_indices=return_indices)
+        kernel, stride, _, dilation = _pool_settings("MaxPool2d", kernel_size, stride, padding, dilation)
+        self.kernel_size, self.stride, self.dilation = kernel, stride, dilation
+        self.padding = sizes(padding, 2, "padding", "MaxPool2d", least=0)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation)
+
+    def config(self) -> dict[str, Any]:
+        return {"kernel_size": list(self.kernel_size), "stride": list(self.stride), "padding": list(self.padding),
+                "dilation": list(self.dilation)}
+
+
+class AvgPool2d(Module):
+    """Average pooling over ``kernel_size`` windows (``stride`` defaults to the kernel)."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+                 count_include_pad: bool = True, divisor_override: int | None = None) -> None:
+        super().__init__()
+        _unsupported("AvgPool2d", ceil_mode=ceil_mode)
+        kernel, stride, _, _ = _pool_settings("AvgPool2d", kernel_size, stride, padding)
+        self.kernel_size, self.stride = kernel, stride
+        self.padding = sizes(padding, 2, "padding", "AvgPool2d", least=0)
+        self.count_include_pad = bool(count_include_pad)
+        self.divisor_override = divisor_override
+
+    def forward(self, input: Tensor) -> Tensor:
+        return avg_pool2d(input, self.kernel_size, self.stride, self.padding,
+                          count_include_pad=self.count_include_pad, divisor_override=self.divisor_override)
+
+    def config(self) -> dict[str, Any]:
+        return {"kernel_size": list(self.kernel_size), "stride": list(self.stride), "padding": list(self.padding),
+                "count_include_pad": self.count_include_pad, "divisor_override": self.divisor_override}
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed ``output_size`` whatever the input's size (``1``: a global average)."""
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__()
+        self.output_size = output_size if not isinstance(output_size, Sequence) else list(output_size)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return adaptive_avg_pool2d(input, self.output_size)
+
+    def config(self) -> dict[str, Any]:
+        return {"output_size": self.output_size}

@@ -1,0 +1,168 @@
+"""max_pool2d, avg_pool2d, adaptive_avg_pool2d, BatchNorm2d, Dropout2d: against PyTorch and finite differences.
+
+The kink of max pooling: where a window holds its maximum twice, the gradient goes to the first
+of them in row-major order (as PyTorch's CPU kernel), not split; a test pins that down.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+import glassgrad.nn.functional as F
+
+
+def _leaf(array):
+    return gg.tensor(array, dtype=gg.float64, requires_grad=True)
+
+
+def _compare(torch, ours, theirs, x, upstream_seed=0):
+    gx = _leaf(x)
+    tx = torch.tensor(x, requires_grad=True)
+    out, expected = ours(gx), theirs(tx)
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-12, atol=1e-12)
+    upstream = np.random.default_rng(upstream_seed).normal(size=expected.shape)
+    out.backward(gg.tensor(upstream))
+    expected.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(gx.grad.numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+MAX_CASES = [  # kernel, stride, padding, dilation
+    (2, None, 0, 1), (3, 1, 1, 1), ((3, 2), (2, 1), (1, 0), 1), (2, 1, 0, 2), (3, 2, 1, (1, 2)),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kernel, stride, padding, dilation", MAX_CASES)
+def test_max_pool2d_matches_pytorch(torch, kernel, stride, padding, dilation):
+    x = np.random.default_rng(0).normal(size=(2, 3, 7, 8))
+    _compare(torch, lambda t: F.max_pool2d(t, kernel, stride, padding, dilation),
+             lambda t: torch.nn.functional.max_pool2d(t, kernel, stride, padding, dilation), x)
+
+
+@pytest.mark.torch
+def test_max_pool2d_tie_sends_the_gradient_to_the_first_maximum_like_pytorch(torch):
+    x = np.array([[[[1.0, 3.0, 3.0, 0.0], [3.0, 2.0, 0.0, 0.0], [5.0, 5.0, 1.0, 1.0], [5.0, 5.0, 1.0, 1.0]]]])
+    gx = _leaf(x)
+    F.max_pool2d(gx, 2).sum().backward()
+    tx = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.max_pool2d(tx, 2).sum().backward()
+    np.testing.assert_array_equal(gx.grad.numpy(), tx.grad.numpy())
+    assert gx.grad.numpy()[0, 0].tolist() == [[0, 1, 1, 0], [0, 0, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0]]
+
+
+@pytest.mark.torch
+def test_max_pool2d_overlapping_windows_add_their_gradients(torch):
+    x = np.array([[[[0.0, 0.0, 0.0], [0.0, 9.0, 0.0], [0.0, 0.0, 0.0]]]])
+    gx = _leaf(x)
+    F.max_pool2d(gx, 2, stride=1).sum().backward()
+    assert gx.grad.numpy()[0, 0, 1, 1] == 4  # the centre is the maximum of all four windows
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kernel, stride, padding, count_include_pad, divisor", [
+    (2, None, 0, True, None), (3, 1, 1, True, None), (3, 1, 1, False, None), ((3, 2), (2, 1), (1, 1), False, None),
+    (2, 2, 1, True, 3),
+])
+def test_avg_pool2d_matches_pytorch(torch, kernel, stride, padding, count_include_pad, divisor):
+    x = np.random.default_rng(1).normal(size=(2, 2, 6, 7))
+    _compare(torch, lambda t: F.avg_pool2d(t, kernel, stride, padding, count_include_pad=count_include_pad,
+                                           divisor_override=divisor),
+             lambda t: torch.nn.functional.avg_pool2d(t, kernel, stride, padding, count_include_pad=count_include_pad,
+                                                      divisor_override=divisor), x)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("size, output", [((6, 6), 1), ((7, 5), (3, 2)), ((5, 9), (5, None)), ((4, 4), 6)])
+def test_adaptive_avg_pool2d_matches_pytorch(torch, size, output):
+    x = np.random.default_rng(2).normal(size=(2, 3, *size))
+    _compare(torch, lambda t: F.adaptive_avg_pool2d(t, output),
+             lambda t: torch.nn.functional.adaptive_avg_pool2d(t, output), x)
+
+
+@given(kernel=st.integers(1, 3), stride=st.integers(1, 3), padding=st.integers(0, 1), dilation=st.integers(1, 2),
+       extra=st.integers(0, 3), seed=st.integers(0, 2**16), which=st.sampled_from(["max", "avg", "adaptive"]))
+def test_pool_gradients_match_finite_differences(kernel, stride, padding, dilation, extra, seed, which):
+    assume(padding <= kernel // 2)
+    size = dilation * (kernel - 1) + 1 + extra
+    rng = np.random.default_rng(seed)
+    x = _leaf(rng.permutation(2 * 2 * size * size).reshape(2, 2, size, size) / 7.0)  # distinct: no ties, no kinks
+    if which == "max":
+        assert gg.gradcheck(lambda t: F.max_pool2d(t, kernel, stride, padding, dilation), (x,))
+    elif which == "avg":
+        assert gg.gradcheck(lambda t: F.avg_pool2d(t, kernel, stride, padding, count_include_pad=bool(seed % 2)),
+                            (x,))
+    else:
+        assert gg.gradcheck(lambda t: F.adaptive_avg_pool2d(t, (kernel, stride)), (x,))
+
+
+@pytest.mark.torch
+def test_max_pool2d_nan_is_the_maximum_like_pytorch(torch):
+    x = np.array([[[[1.0, np.nan], [np.nan, 0.0]]]])
+    gx = _leaf(x)
+    F.max_pool2d(gx, 2).sum().backward()
+    tx = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.max_pool2d(tx, 2).sum().backward()
+    np.testing.assert_array_equal(gx.grad.numpy(), tx.grad.numpy())
+
+
+@pytest.mark.torch
+def test_batchnorm2d_matches_pytorch_in_training_and_eval(torch):
+    rng = np.random.default_rng(3)
+    ours, theirs = gg.nn.BatchNorm2d(3, dtype=gg.float64), torch.nn.BatchNorm2d(3, dtype=torch.float64)
+    for step in range(3):
+        x = rng.normal(size=(4, 3, 5, 5)) * (step + 1)
+        _compare(torch, ours, theirs, x, upstream_seed=step)
+    np.testing.assert_allclose(ours.running_mean.numpy(), theirs.running_mean.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), rtol=1e-12)
+    ours.eval()
+    theirs.eval()
+    _compare(torch, ours, theirs, rng.normal(size=(2, 3, 4, 4)))
+
+
+def test_batchnorm2d_wants_images():
+    with pytest.raises(ValueError, match=r"BatchNorm2d\(3\) expected input of shape \(N, 3, H, W\)"):
+        gg.nn.BatchNorm2d(3)(gg.zeros(4, 3))
+
+
+def test_dropout2d_zeroes_whole_channels_and_keeps_the_mean():
+    layer = gg.nn.Dropout2d(0.5, seed=0)
+    out = layer(gg.ones(200, 4, 3, 3)).numpy()
+    per_channel = out.reshape(200, 4, 9)
+    assert set(np.unique(per_channel)) == {0.0, 2.0}
+    assert (per_channel.min(axis=2) == per_channel.max(axis=2)).all()  # a channel is all kept or all dropped
+    assert abs(out.mean() - 1) < 0.1
+    assert layer.eval()(gg.ones(1, 2, 2, 2)).numpy().tolist() == np.ones((1, 2, 2, 2)).tolist()
+
+
+def test_dropout2d_reads_a_3d_input_as_n_c_l_as_pytorch_does():
+    rows = gg.nn.functional.dropout2d(gg.ones(50, 4, 6), 0.5, generator=np.random.default_rng(0)).numpy()
+    assert (rows.min(axis=2) == rows.max(axis=2)).all()  # one draw per (sample, channel): a whole row of L
+    assert 0 < (rows[:, :, 0] == 0).mean() < 1
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: F.max_pool2d(gg.zeros(1, 1, 4, 4), 2, padding=2), "at most half the kernel size"),
+    (lambda: F.max_pool2d(gg.zeros(1, 1, 2, 2), 3), "larger than the padded input"),
+    (lambda: F.max_pool2d(gg.zeros(1, 1, 4, 4), 2, ceil_mode=True), "ceil_mode=True is not supported"),
+    (lambda: F.max_pool2d(gg.zeros(4, 4), 2), r"expected input of shape \(N, C, H, W\)"),
+    (lambda: F.avg_pool2d(gg.zeros(1, 1, 4, 4, dtype=gg.int64), 2), "convert it with .float()"),
+    (lambda: F.adaptive_avg_pool2d(gg.zeros(1, 1, 4, 4), (1, 2, 3)), "output_size must be an int or a pair"),
+    (lambda: gg.nn.MaxPool2d(0), "kernel_size must be an integer ≥ 1"),
+    (lambda: F.dropout2d(gg.zeros(4, 4)), "dropout2d: expected input"),
+])
+def test_bad_arguments_raise_one_line_naming_the_fix(call, message):
+    with pytest.raises((ValueError, TypeError), match=message) as error:
+        call()
+    assert "\n" not in str(error.value)
+
+
+def test_pooling_layers_rebuild_from_their_config():
+    model = gg.nn.Sequential(gg.nn.MaxPool2d(3, 1, 1), gg.nn.AvgPool2d(2, count_include_pad=False),
+                             gg.nn.AdaptiveAvgPool2d((2, 1)))
+    rebuilt = gg.nn.from_architecture(gg.nn.architecture(model))
+    x = gg.randn(1, 2, 8, 8)
+    np.testing.assert_array_equal(rebuilt(x).numpy(), model(x).numpy())
