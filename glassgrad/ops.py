@@ -1157,6 +1157,21 @@ def _loss_upstream(up: Array, reduction: str, count: int, item_shape: tuple) -> 
     return up.reshape(up.shape + (1,) * (len(item_shape) - up.ndim))
 
 
+def _recorded_upstream(up: Any, reduction: str, count: int) -> Any:
+    """:func:`_loss_upstream` on tensors (``vjp_tensors``): ``up/n`` for the mean, else ``up`` (it broadcasts)."""
+    return up / count if reduction == "mean" else up
+
+
+def _pair_loss_vjp(slope: Callable[[Any], Any]) -> Callable[[Any, tuple, Any, Any], tuple]:
+    """``vjp_tensors`` of a loss of ``d = input − target`` with ``∂item/∂d = slope(d)`` written on tensors."""
+    def vjp_tensors(up, inputs, out, saved):
+        prediction, target = inputs
+        diff = prediction - target
+        grad = slope(diff) * _recorded_upstream(up, saved[1], diff.numel())
+        return grad, -grad
+    return vjp_tensors
+
+
 def _mse(prediction, target, reduction, needs):
     diff = prediction - target
     return _reduce_loss(diff * diff, reduction), (diff, reduction, needs)
@@ -1168,20 +1183,13 @@ def _mse_back(up, saved):
     return (grad if need_prediction else None), (-grad if need_target else None)
 
 
-def _mse_vjp(up, inputs, out, saved):
-    prediction, target = inputs
-    diff = prediction - target
-    grad = diff * (2 * up / diff.numel() if saved[1] == "mean" else 2 * up)
-    return grad, -grad
-
-
 MSE_LOSS = register(Op(
     "mse_loss", "L = (1/n) Σ (ŷ − y)²", ("{up}·2({input} − {target})/n", "−{up}·2({input} − {target})/n"),
     _mse, _mse_back, kind="loss", roles=("input", "target"), settings=("reduction", "needs"),
     loss=LossForm("({input} − {target})²", "2({input} − {target})",
                   lambda prediction, target: (prediction - target) ** 2,
                   lambda prediction, target: 2 * (prediction - target)), saves=((0, 1), (0, 1)),
-    vjp_tensors=_mse_vjp,
+    vjp_tensors=_pair_loss_vjp(lambda diff: 2 * diff),
 ))
 
 
@@ -1320,6 +1328,12 @@ BCE_WITH_LOGITS = register(Op(
 
 # --- issue 11: ELU, Softplus, and the L1 / Huber / KL losses -------------------------------
 
+def _mask_blend(mask, inside, outside):
+    """``inside`` where the bool tensor ``mask`` holds, else ``outside``, as tensor arithmetic (recorded)."""
+    chosen = mask.to(outside.dtype)
+    return chosen * inside + (1 - chosen) * outside
+
+
 # ELU and Softplus are rows for a readable trace (one activation step with its local derivative)
 # and, for Softplus, for stability: above the threshold it is the identity, as in PyTorch.
 ELU = elementwise(
@@ -1327,6 +1341,7 @@ ELU = elementwise(
     lambda a, alpha: np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0))).astype(a.dtype, copy=False),
     lambda a, alpha: np.where(a > 0, 1, alpha * np.exp(np.minimum(a, 0))).astype(a.dtype, copy=False),
     kind="activation", written="ELU({a})", symbol="ELU", settings={"alpha": 1.0},
+    tensor_local=lambda a, alpha: _mask_blend(a > 0, 1, alpha * a.clamp(max=0).exp()),
 )
 
 
@@ -1347,6 +1362,8 @@ SOFTPLUS = elementwise(
     "σ({beta}·{a}), or 1 where {beta}·{a} > {threshold}",
     _softplus, _softplus_local, kind="activation", written="Softplus({a})", symbol="Softplus",
     settings={"beta": 1.0, "threshold": 20.0},
+    tensor_local=lambda a, beta, threshold: _mask_blend(a * beta > threshold, 1,
+                                                        (a * beta).clamp(max=threshold).sigmoid()),
 )
 
 
@@ -1383,6 +1400,7 @@ L1_LOSS = register(Op(
     loss=LossForm("|{input} − {target}|", "sign({input} − {target})",
                   lambda prediction, target: np.abs(prediction - target),
                   lambda prediction, target: np.sign(prediction - target)), saves=((), ()),
+    vjp_tensors=_pair_loss_vjp(lambda diff: diff.sign()),
 ))
 
 # smooth L1 (β) and Huber (δ) are written at their unit setting, where both are the same function;
@@ -1394,18 +1412,19 @@ _HUBER_GRADIENT = ("[|{input} − {target}| < 1]·({input} − {target}) "
                    "+ [|{input} − {target}| ≥ 1]·sign({input} − {target})")
 _HUBER_FORM = LossForm(_HUBER_ITEM, _HUBER_GRADIENT, lambda prediction, target: _huber_item(prediction - target),
                        lambda prediction, target: _huber_slope(prediction - target))
+_HUBER_VJP = _pair_loss_vjp(lambda diff: diff.clamp(-1, 1))  # = _huber_slope, recorded
 
 SMOOTH_L1_LOSS = register(Op(
     "smooth_l1_loss", "L = (1/n) Σ (½(ŷ − y)² where |ŷ − y| < 1, else |ŷ − y| − ½)  (β = 1)",
     ("{up}·clamp({input} − {target}, −1, 1)/n", "−{up}·clamp({input} − {target}, −1, 1)/n"),
     *_pair_loss(_huber_item, _huber_slope), kind="loss", roles=("input", "target"),
-    settings=("reduction", "needs"), loss=_HUBER_FORM, saves=((), ()),
+    settings=("reduction", "needs"), loss=_HUBER_FORM, saves=((), ()), vjp_tensors=_HUBER_VJP,
 ))
 HUBER_LOSS = register(Op(
     "huber_loss", "L = (1/n) Σ (½(ŷ − y)² where |ŷ − y| < 1, else |ŷ − y| − ½)  (δ = 1)",
     ("{up}·clamp({input} − {target}, −1, 1)/n", "−{up}·clamp({input} − {target}, −1, 1)/n"),
     *_pair_loss(_huber_item, _huber_slope), kind="loss", roles=("input", "target"),
-    settings=("reduction", "needs"), loss=_HUBER_FORM, saves=((), ()),
+    settings=("reduction", "needs"), loss=_HUBER_FORM, saves=((), ()), vjp_tensors=_HUBER_VJP,
 ))
 
 
@@ -1429,12 +1448,19 @@ def _kl_div_back(up, saved):
     return ((-target * scale) if need_input else None), grad_target
 
 
+def _kl_div_vjp(up, inputs, out, saved):
+    log_probs, target = inputs
+    scale = _recorded_upstream(up, saved[2], log_probs.numel())
+    return -target * scale, (target.log() + 1 - log_probs) * scale
+
+
 KL_DIV = register(Op(
     "kl_div", "L = (1/n) Σ y·(ln y − x)  (x = log-probabilities; an item is 0 where y = 0)",
     ("−{up}·{target}/n", "{up}·(ln {target} + 1 − {input})/n"),
     _kl_div, _kl_div_back, kind="loss", roles=("input", "target"), settings=("reduction", "needs"),
     loss=LossForm("{target}·(log {target} − {input})", "−{target}",
                   lambda x, y: y * (np.log(y) - x), lambda x, y: -y), saves=((1,), (0, 1)),
+    vjp_tensors=_kl_div_vjp,
 ))
 
 
@@ -1451,6 +1477,13 @@ def _kl_div_log_target_back(up, saved):
         ((probs * (log_target - log_probs + 1) * scale) if need_target else None)
 
 
+def _kl_div_log_target_vjp(up, inputs, out, saved):
+    log_probs, log_target = inputs
+    scale = _recorded_upstream(up, saved[2], log_probs.numel())
+    probs = log_target.exp()
+    return -probs * scale, probs * (log_target - log_probs + 1) * scale
+
+
 KL_DIV_LOG_TARGET = register(Op(
     "kl_div_log_target", "L = (1/n) Σ e^t·(t − x)  (x, t = log-probabilities)",
     ("−{up}·e^{target}/n", "{up}·e^{target}·({target} − {input} + 1)/n"),
@@ -1458,6 +1491,7 @@ KL_DIV_LOG_TARGET = register(Op(
     settings=("reduction", "needs"),
     loss=LossForm("exp({target})·({target} − {input})", "−exp({target})",
                   lambda x, t: np.exp(t) * (t - x), lambda x, t: -np.exp(t)), saves=((1,), (0, 1)),
+    vjp_tensors=_kl_div_log_target_vjp,
 ))
 
 

@@ -44,38 +44,57 @@ def _placed(up: np.ndarray, shape: tuple, where: tuple) -> np.ndarray:
     return grad
 
 
+def _placed_tensor(up, shape: tuple, dim: int, index: np.ndarray):
+    """:func:`_placed` on tensors (recorded: a ``scatter_add`` into zeros), ``index`` of up's shape along ``dim``."""
+    return up.new_zeros(shape).scatter_add(dim, index, up)
+
+
+def _slices_placed_tensor(up, shape: tuple, dim: int, index: np.ndarray):
+    """Zeros of ``shape`` with the slices of ``up`` added at the slices ``index`` (1-D) along ``dim`` (recorded)."""
+    stretched = index.reshape([-1 if d == dim else 1 for d in range(up.ndim)])
+    return _placed_tensor(up, shape, dim, np.broadcast_to(stretched, tuple(up.shape)))
+
+
 # --- picking entries -------------------------------------------------------------------------
 
 def _gather(a, dim, index):
     where = along(index.copy(), dim)  # a copy: the index may change later
-    return a[where], (a.shape, where)
+    return a[where], (a.shape, where, dim)
 
 def _gather_back(up, saved):
-    shape, where = saved
+    shape, where, _ = saved
     return (_placed(up, shape, where),)
+
+def _gather_vjp(up, inputs, out, saved):
+    shape, where, dim = saved
+    return (_placed_tensor(up, shape, dim, where[dim]),)
 
 GATHER = register(Op(
     "gather", "out[i][j] = a[i][index[i][j]]  (index along dim)", ("{up} added back where each entry came from",),
-    _gather, _gather_back, kind="shape", settings=("dim", "index"), saves=((),),
+    _gather, _gather_back, kind="shape", settings=("dim", "index"), saves=((),), vjp_tensors=_gather_vjp,
 ))
 SORT = register(Op(
     "sort", "out = a sorted along dim", ("{up} sent back to each value's place before sorting",),
-    _gather, _gather_back, kind="shape", settings=("dim", "indices"), saves=((),),
+    _gather, _gather_back, kind="shape", settings=("dim", "indices"), saves=((),), vjp_tensors=_gather_vjp,
 ))
 TOPK = register(Op(
     "topk", "out = the k largest (or smallest) of a along dim", ("{up} sent back to the chosen entries, 0 elsewhere",),
-    _gather, _gather_back, kind="shape", settings=("dim", "indices"), saves=((),),
+    _gather, _gather_back, kind="shape", settings=("dim", "indices"), saves=((),), vjp_tensors=_gather_vjp,
 ))
 
 
 def _index_select(a, dim, index):
     where = (slice(None),) * dim + (index.copy(),)
-    return a[where], (a.shape, where)
+    return a[where], (a.shape, where, dim)
+
+def _index_select_vjp(up, inputs, out, saved):
+    shape, where, dim = saved
+    return (_slices_placed_tensor(up, shape, dim, where[dim]),)
 
 INDEX_SELECT = register(Op(
     "index_select", "out = the slices index[0], index[1], … of a along dim",
     ("{up} added back to the selected slices",), _index_select, _gather_back, kind="shape",
-    settings=("dim", "index"), saves=((),),
+    settings=("dim", "index"), saves=((),), vjp_tensors=_index_select_vjp,
 ))
 
 
@@ -83,7 +102,7 @@ def _scatter(a, src, dim, index):
     where = along(index.copy(), dim)
     out = a.copy()
     out[where] = src[_leading(index.shape)]
-    return out, (where, index.shape, src.shape)
+    return out, (where, index.shape, src.shape, dim)
 
 def _leading(shape: tuple) -> tuple:
     """The corner of a tensor that a ``scatter`` reads from ``src``: the index's shape, from 0."""
@@ -94,16 +113,30 @@ def _src_grad(up, where, index_shape, src_shape):
     grad_src[_leading(index_shape)] = up[where]
     return grad_src
 
+def _src_grad_tensor(up, where, index_shape, src_shape, dim):
+    """:func:`_src_grad` on tensors (recorded): ``up.gather`` at the index, in the corner of zeros of src's shape."""
+    picked = up.gather(dim, where[dim])
+    if tuple(src_shape) == tuple(index_shape):
+        return picked
+    grad_src = up.new_zeros(src_shape)
+    grad_src[_leading(index_shape)] = picked
+    return grad_src
+
 def _scatter_back(up, saved):
-    where, index_shape, src_shape = saved
+    where, index_shape, src_shape, _ = saved
     grad_a = up.copy()
     grad_a[where] = 0  # overwritten: these entries of a no longer reach the output
     return grad_a, _src_grad(up, where, index_shape, src_shape)
+
+def _scatter_vjp(up, inputs, out, saved):
+    where, _, _, dim = saved
+    return up.scatter(dim, where[dim], value=0.0), _src_grad_tensor(up, *saved)
 
 SCATTER = register(Op(
     "scatter", "out = a, with out[i][index[i][j]] = src[i][j]  (index along dim)",
     ("{up}, 0 where src was written", "{up} at the written places"),
     _scatter, _scatter_back, kind="shape", roles=("a", "src"), settings=("dim", "index"), saves=((), ()),
+    vjp_tensors=_scatter_vjp,
 ))
 
 
@@ -111,16 +144,17 @@ def _scatter_add(a, src, dim, index):
     where = along(index.copy(), dim)
     out = a.copy()
     np.add.at(out, where, src[_leading(index.shape)])
-    return out, (where, index.shape, src.shape)
+    return out, (where, index.shape, src.shape, dim)
 
 def _scatter_add_back(up, saved):
-    where, index_shape, src_shape = saved
+    where, index_shape, src_shape, _ = saved
     return up, _src_grad(up, where, index_shape, src_shape)
 
 SCATTER_ADD = register(Op(
     "scatter_add", "out = a, with src[i][j] added to out[i][index[i][j]]",
     ("{up}", "{up} at the places each src entry was added to"),
     _scatter_add, _scatter_add_back, kind="shape", roles=("a", "src"), settings=("dim", "index"), saves=((), ()),
+    vjp_tensors=lambda up, inputs, out, saved: (up, _src_grad_tensor(up, *saved)),
 ))
 
 
@@ -129,13 +163,18 @@ SCATTER_ADD = register(Op(
 def _roll(a, shifts, dims):
     return np.roll(a, shifts, axis=dims), (shifts, dims)
 
-def _roll_back(up, saved):
+def _shifted_back(saved):
+    """The roll that undoes ``roll(shifts, dims)``: ``(−shifts, dims)``."""
     shifts, dims = saved
-    back = tuple(-s for s in shifts) if isinstance(shifts, tuple) else -shifts
+    return (tuple(-s for s in shifts) if isinstance(shifts, tuple) else -shifts), dims
+
+def _roll_back(up, saved):
+    back, dims = _shifted_back(saved)
     return (np.roll(up, back, axis=dims),)
 
 ROLL = register(Op("roll", "out = a shifted cyclically along dims", ("{up} shifted back",), _roll, _roll_back,
-                   kind="shape", settings=("shifts", "dims")))
+                   kind="shape", settings=("shifts", "dims"),
+                   vjp_tensors=lambda up, inputs, out, saved: (up.roll(*_shifted_back(saved)),)))
 
 
 def _flip(a, dims):
@@ -145,7 +184,7 @@ def _flip_back(up, dims):
     return (np.flip(up, dims).copy(),)
 
 FLIP = register(Op("flip", "out = a reversed along dims", ("{up} reversed back",), _flip, _flip_back, kind="shape",
-                   settings=("dims",)))
+                   settings=("dims",), vjp_tensors=lambda up, inputs, out, dims: (up.flip(dims),)))
 
 
 def _triangle_mask(shape, diagonal, lower):
@@ -164,10 +203,13 @@ def _triu(a, diagonal):
 def _triangle_back(up, mask):
     return (np.where(mask, up, 0).astype(up.dtype, copy=False),)
 
+def _triangle_vjp(up, inputs, out, mask):
+    return (up.masked_fill(~mask, 0.0),)
+
 TRIL = register(Op("tril", "out = a on and below the diagonal, 0 above", ("{up} on and below the diagonal, else 0",),
-                   _tril, _triangle_back, kind="shape", settings=("diagonal",)))
+                   _tril, _triangle_back, kind="shape", settings=("diagonal",), vjp_tensors=_triangle_vjp))
 TRIU = register(Op("triu", "out = a on and above the diagonal, 0 below", ("{up} on and above the diagonal, else 0",),
-                   _triu, _triangle_back, kind="shape", settings=("diagonal",)))
+                   _triu, _triangle_back, kind="shape", settings=("diagonal",), vjp_tensors=_triangle_vjp))
 
 
 def _diagonal_place(rows: int, columns: int, offset: int) -> tuple:
@@ -187,9 +229,20 @@ def _diagonal_back(up, saved):
     moved[..., rows, columns] = up  # the diagonal runs along up's last dim
     return (grad,)
 
+def _diagonal_vjp(up, inputs, out, saved):
+    """:func:`_diagonal_back` on tensors (recorded): ``up`` times a 0/1 matrix that puts entry l at its place."""
+    shape, offset, dim1, dim2 = saved
+    rows, columns = shape[dim1], shape[dim2]
+    row, column = _diagonal_place(rows, columns, offset)
+    selector = np.zeros((len(row), rows * columns))
+    selector[np.arange(len(row)), row * columns + column] = 1
+    others = [d for d in range(len(shape)) if d not in (dim1, dim2)]
+    grad = (up @ up.new_tensor(selector)).reshape(tuple(shape[d] for d in others) + (rows, columns))
+    return (grad.permute(tuple(int(d) for d in np.argsort(others + [dim1, dim2]))),)  # dims back in place
+
 DIAGONAL = register(Op("diagonal", "out = the diagonal of a (dims dim1, dim2; offset above it)",
                        ("{up} on that diagonal, 0 elsewhere",), _diagonal, _diagonal_back, kind="shape",
-                       settings=("offset", "dim1", "dim2")))
+                       settings=("offset", "dim1", "dim2"), vjp_tensors=_diagonal_vjp))
 
 
 def _diag_embed(a, diagonal):
@@ -200,7 +253,8 @@ def _diag_embed_back(up, saved):
     return (np.diag(up, diagonal).copy(),)
 
 DIAG = register(Op("diag", "out = a square matrix with a on its diagonal (a 1-D)", ("the diagonal of {up}",),
-                   _diag_embed, _diag_embed_back, kind="shape", settings=("diagonal",)))
+                   _diag_embed, _diag_embed_back, kind="shape", settings=("diagonal",),
+                   vjp_tensors=lambda up, inputs, out, saved: (up.diagonal(saved[1]),)))
 
 
 # --- repeating entries -----------------------------------------------------------------------
@@ -210,12 +264,14 @@ def _repeat(a, sizes):
     return np.tile(widened, sizes), (a.shape, widened.shape, sizes)
 
 def _repeat_back(up, saved):
+    """Σ of ``up`` over the copies; the same expression on NumPy arrays and on tensors (recorded)."""
     shape, widened, sizes = saved
     split = up.reshape(tuple(n for pair in zip(sizes, widened) for n in pair))  # (r₀, n₀, r₁, n₁, …)
-    return (split.sum(axis=tuple(range(0, split.ndim, 2))).reshape(shape),)
+    return (split.sum(tuple(range(0, split.ndim, 2))).reshape(shape),)  # axis (NumPy) or dim (tensor) first
 
 REPEAT = register(Op("repeat", "out = a tiled sizes[d] times along each dim d", ("Σ {up} over the copies",),
-                     _repeat, _repeat_back, kind="shape", settings=("sizes",)))
+                     _repeat, _repeat_back, kind="shape", settings=("sizes",),
+                     vjp_tensors=lambda up, inputs, out, saved: _repeat_back(up, saved)))
 
 
 def _repeat_interleave(a, repeats, dim):
@@ -230,6 +286,7 @@ def _repeat_interleave_back(up, saved):
 REPEAT_INTERLEAVE = register(Op(
     "repeat_interleave", "out = each entry of a repeated in place along dim", ("Σ {up} over each entry's repeats",),
     _repeat_interleave, _repeat_interleave_back, kind="shape", settings=("repeats", "dim"),
+    vjp_tensors=lambda up, inputs, out, saved: (_slices_placed_tensor(up, *saved),),
 ))
 
 
@@ -248,9 +305,19 @@ def _unfold_back(up, saved):
         np.add.at(moved_grad, (..., starts + k), moved_up[..., k])
     return (grad,)
 
+def _unfold_vjp(up, inputs, out, saved):
+    """:func:`_unfold_back` on tensors (recorded): windows laid end to end along dim, added back where they start."""
+    shape, dim, size, step = saved
+    windows = up.shape[dim]
+    order = list(range(up.ndim - 1))
+    laid = up.permute(tuple(order[:dim + 1] + [up.ndim - 1] + order[dim + 1:]))  # (…, windows, size, …)
+    laid = laid.reshape(tuple(shape[:dim]) + (windows * size,) + tuple(shape[dim + 1:]))
+    places = (np.arange(windows)[:, None] * step + np.arange(size)[None, :]).reshape(-1)
+    return (_slices_placed_tensor(laid, shape, dim, places),)
+
 UNFOLD = register(Op(
     "unfold", "out = the windows a[s·step : s·step + size] along dim, stacked", ("Σ {up} over the windows",),
-    _unfold, _unfold_back, kind="shape", settings=("dim", "size", "step"),
+    _unfold, _unfold_back, kind="shape", settings=("dim", "size", "step"), vjp_tensors=_unfold_vjp,
 ))
 
 
@@ -263,7 +330,8 @@ def _cumsum_back(up, dim):
     return (np.flip(np.cumsum(np.flip(up, dim), axis=dim), dim),)
 
 CUMSUM = register(Op("cumsum", "outᵢ = Σ_(k≤i) aₖ  (along dim)", ("Σ_(j≥i) {up}ⱼ  (a reversed running sum)",),
-                     _cumsum, _cumsum_back, kind="slicewise", settings=("dim",)))
+                     _cumsum, _cumsum_back, kind="slicewise", settings=("dim",),
+                     vjp_tensors=lambda up, inputs, out, dim: (up.flip(dim).cumsum(dim).flip(dim),)))
 
 
 def _others_product(a: np.ndarray, axis: int) -> np.ndarray:

@@ -29,37 +29,85 @@ from .ops import Op, elementwise, register
 
 LN10, LN2 = math.log(10), math.log(2)
 
-TAN = elementwise("tan", "out = tan a", "1 + tan²({a}) = 1 + {out}²", np.tan, lambda out: 1 + out * out,
-                  reads="output", written="tan({a})")
-ASIN = elementwise("asin", "out = arcsin a", "1/√(1 − {a}²)", np.arcsin, lambda a: 1 / np.sqrt(1 - a * a),
-                   written="arcsin({a})")
-ACOS = elementwise("acos", "out = arccos a", "−1/√(1 − {a}²)", np.arccos, lambda a: -1 / np.sqrt(1 - a * a),
-                   written="arccos({a})")
-ATAN = elementwise("atan", "out = arctan a", "1/(1 + {a}²)", np.arctan, lambda a: 1 / (1 + a * a),
-                   written="arctan({a})")
-SINH = elementwise("sinh", "out = sinh a", "cosh {a}", np.sinh, np.cosh, written="sinh({a})")
-COSH = elementwise("cosh", "out = cosh a", "sinh {a}", np.cosh, np.sinh, written="cosh({a})")
-ASINH = elementwise("asinh", "out = arsinh a", "1/√({a}² + 1)", np.arcsinh, lambda a: 1 / np.sqrt(a * a + 1),
-                    written="arsinh({a})")
-ACOSH = elementwise("acosh", "out = arcosh a", "1/√({a}² − 1)", np.arccosh, lambda a: 1 / np.sqrt(a * a - 1),
-                    written="arcosh({a})")
-ATANH = elementwise("atanh", "out = artanh a", "1/(1 − {a}²)", np.arctanh, lambda a: 1 / (1 - a * a),
-                    written="artanh({a})")
+# local derivatives written once for NumPy arrays and tensors alike: each is also the row's tensor_local
+# (create_graph=True records it); x ** 0.5 is NumPy's sqrt, and a tensor's pow_scalar row
+def _one_plus_square(out):
+    return 1 + out * out
 
-LOG10 = elementwise("log10", "out = log₁₀ a", "1/({a}·ln 10)", np.log10, lambda a: 1 / (a * LN10),
-                    written="log₁₀({a})")
-LOG2 = elementwise("log2", "out = log₂ a", "1/({a}·ln 2)", np.log2, lambda a: 1 / (a * LN2), written="log₂({a})")
+def _asin_local(a):
+    return 1 / (1 - a * a) ** 0.5
+
+def _acos_local(a):
+    return -1 / (1 - a * a) ** 0.5
+
+def _atan_local(a):
+    return 1 / (1 + a * a)
+
+def _asinh_local(a):
+    return 1 / (a * a + 1) ** 0.5
+
+def _acosh_local(a):
+    return 1 / (a * a - 1) ** 0.5
+
+def _atanh_local(a):
+    return 1 / (1 - a * a)
+
+def _log10_local(a):
+    return 1 / (a * LN10)
+
+def _log2_local(a):
+    return 1 / (a * LN2)
+
+def _log1p_local(a):
+    return 1 / (1 + a)
+
+def _expm1_local(out):
+    return out + 1
+
+def _rsqrt_local(out):
+    return -0.5 * out * out * out
+
+def _square_local(a):
+    return 2 * a
+
+def _reciprocal_local(out):
+    return -out * out
+
+
+TAN = elementwise("tan", "out = tan a", "1 + tan²({a}) = 1 + {out}²", np.tan, _one_plus_square,
+                  reads="output", written="tan({a})", tensor_local=_one_plus_square)
+ASIN = elementwise("asin", "out = arcsin a", "1/√(1 − {a}²)", np.arcsin, _asin_local, written="arcsin({a})",
+                   tensor_local=_asin_local)
+ACOS = elementwise("acos", "out = arccos a", "−1/√(1 − {a}²)", np.arccos, _acos_local, written="arccos({a})",
+                   tensor_local=_acos_local)
+ATAN = elementwise("atan", "out = arctan a", "1/(1 + {a}²)", np.arctan, _atan_local, written="arctan({a})",
+                   tensor_local=_atan_local)
+SINH = elementwise("sinh", "out = sinh a", "cosh {a}", np.sinh, np.cosh, written="sinh({a})",
+                   tensor_local=lambda a: a.cosh())
+COSH = elementwise("cosh", "out = cosh a", "sinh {a}", np.cosh, np.sinh, written="cosh({a})",
+                   tensor_local=lambda a: a.sinh())
+ASINH = elementwise("asinh", "out = arsinh a", "1/√({a}² + 1)", np.arcsinh, _asinh_local, written="arsinh({a})",
+                    tensor_local=_asinh_local)
+ACOSH = elementwise("acosh", "out = arcosh a", "1/√({a}² − 1)", np.arccosh, _acosh_local, written="arcosh({a})",
+                    tensor_local=_acosh_local)
+ATANH = elementwise("atanh", "out = artanh a", "1/(1 − {a}²)", np.arctanh, _atanh_local, written="artanh({a})",
+                    tensor_local=_atanh_local)
+
+LOG10 = elementwise("log10", "out = log₁₀ a", "1/({a}·ln 10)", np.log10, _log10_local, written="log₁₀({a})",
+                    tensor_local=_log10_local)
+LOG2 = elementwise("log2", "out = log₂ a", "1/({a}·ln 2)", np.log2, _log2_local, written="log₂({a})",
+                   tensor_local=_log2_local)
 # log1p and expm1 are rows, not log(1 + a) and exp(a) − 1: near a = 0 those lose every digit of a
-LOG1P = elementwise("log1p", "out = ln(1 + a)", "1/(1 + {a})", np.log1p, lambda a: 1 / (1 + a),
-                    written="ln(1 + {a})")
-EXPM1 = elementwise("expm1", "out = eᵃ − 1", "eᵃ = {out} + 1", np.expm1, lambda out: out + 1, reads="output",
-                    written="(e^{a} − 1)")
+LOG1P = elementwise("log1p", "out = ln(1 + a)", "1/(1 + {a})", np.log1p, _log1p_local, written="ln(1 + {a})",
+                    tensor_local=_log1p_local)
+EXPM1 = elementwise("expm1", "out = eᵃ − 1", "eᵃ = {out} + 1", np.expm1, _expm1_local, reads="output",
+                    written="(e^{a} − 1)", tensor_local=_expm1_local)
 RSQRT = elementwise("rsqrt", "out = 1/√a", "−1/(2·{a}^(3/2)) = −{out}³/2", lambda a: 1 / np.sqrt(a),
-                    lambda out: -0.5 * out * out * out, reads="output", written="1/√{a}")
-SQUARE = elementwise("square", "out = a²", "2{a}", np.square, lambda a: 2 * a, written="{a}²")
-RECIPROCAL = elementwise("reciprocal", "out = 1/a", "−1/{a}² = −{out}²", np.reciprocal, lambda out: -out * out,
-                         reads="output", written="1/{a}")
-
+                    _rsqrt_local, reads="output", written="1/√{a}", tensor_local=_rsqrt_local)
+SQUARE = elementwise("square", "out = a²", "2{a}", np.square, _square_local, written="{a}²",
+                     tensor_local=_square_local)
+RECIPROCAL = elementwise("reciprocal", "out = 1/a", "−1/{a}² = −{out}²", np.reciprocal, _reciprocal_local,
+                         reads="output", written="1/{a}", tensor_local=_reciprocal_local)
 
 def _step(function):
     """A rounding of floats; integers are already whole, so they come back unchanged (a copy)."""
@@ -69,55 +117,62 @@ def _step(function):
 def _no_slope(a, *settings):
     return np.zeros_like(a)
 
+def _no_slope_tensor(a, *settings):
+    return 0.0  # up · 0: the recorded gradient is 0 too
+
 
 # the steps are rows so that a trace shows their derivative (0) instead of a silent gap in the graph
 FLOOR = elementwise("floor", "out = ⌊a⌋", "0  (a step function: flat, or a jump)", _step(np.floor), _no_slope,
-                    written="⌊{a}⌋", saves=((),))
+                    written="⌊{a}⌋", saves=((),), tensor_local=_no_slope_tensor)
 CEIL = elementwise("ceil", "out = ⌈a⌉", "0  (a step function: flat, or a jump)", _step(np.ceil), _no_slope,
-                   written="⌈{a}⌉", saves=((),))
+                   written="⌈{a}⌉", saves=((),), tensor_local=_no_slope_tensor)
 TRUNC = elementwise("trunc", "out = a rounded toward 0", "0  (a step function: flat, or a jump)", _step(np.trunc),
-                    _no_slope, written="trunc({a})", saves=((),))
+                    _no_slope, written="trunc({a})", saves=((),), tensor_local=_no_slope_tensor)
 ROUND = elementwise("round", "out = a rounded to the nearest (halves to even)",
                     "0  (a step function: flat, or a jump)", _step(np.round), _no_slope, written="round({a})",
-                    settings={"decimals": 0}, saves=((),))
+                    settings={"decimals": 0}, saves=((),), tensor_local=_no_slope_tensor)
 SIGN = elementwise("sign", "out = sign a  (−1, 0 or 1)", "0  (flat on each side, a jump at 0)", np.sign, _no_slope,
-                   written="sign({a})", saves=((),))
+                   written="sign({a})", saves=((),), tensor_local=_no_slope_tensor)
 
 
 def _atan2(a, b):
     return np.arctan2(a, b), (a, b)
 
-def _atan2_back(up, saved):
-    a, b = saved
+def _atan2_slopes(a, b):
+    """``(∂out/∂a, ∂out/∂b) = (b, −a)/(a² + b²)``, for NumPy arrays and tensors alike."""
     radius2 = a * a + b * b
-    return up * (b / radius2), up * (-a / radius2)
+    return b / radius2, -a / radius2
+
+def _atan2_back(up, saved):
+    return tuple(up * slope for slope in _atan2_slopes(*saved))
 
 def _atan2_local(inputs, out, settings):
-    a, b = inputs
-    radius2 = a * a + b * b
-    return [np.broadcast_to(b / radius2, out.shape), np.broadcast_to(-a / radius2, out.shape)]
+    return [np.broadcast_to(slope, out.shape) for slope in _atan2_slopes(*inputs)]
 
 ATAN2 = register(Op(
     "atan2", "out = atan2(a, b)  (the angle of the point (b, a))", ("{b}/({a}² + {b}²)", "−{a}/({a}² + {b}²)"),
     _atan2, _atan2_back, roles=("a", "b"), written="atan2({a}, {b})", local=_atan2_local, saves=((0, 1), (0, 1)),
+    vjp_tensors=lambda up, inputs, out, saved: _atan2_back(up, inputs),
 ))
 
 
 def _lerp(a, b, weight):
     return a + weight * (b - a), (a, b, weight)
 
+def _lerp_slopes(a, b, weight):
+    """``∂out/∂(a, b, w) = (1 − w, w, b − a)``, for NumPy arrays and tensors alike."""
+    return 1 - weight, weight, b - a
+
 def _lerp_back(up, saved):
-    a, b, weight = saved
-    return up * (1 - weight), up * weight, up * (b - a)
+    return tuple(up * slope for slope in _lerp_slopes(*saved))
 
 def _lerp_local(inputs, out, settings):
-    a, b, weight = inputs
-    return [np.broadcast_to(part, out.shape) for part in (1 - weight, weight, b - a)]
+    return [np.broadcast_to(slope, out.shape) for slope in _lerp_slopes(*inputs)]
 
 LERP = register(Op(
     "lerp", "out = a + w·(b − a)", ("1 − {w}", "{w}", "{b} − {a}"),
     _lerp, _lerp_back, roles=("a", "b", "w"), written="lerp({a}, {b}, {w})", local=_lerp_local,
-    saves=((2,), (2,), (0, 1)),
+    saves=((2,), (2,), (0, 1)), vjp_tensors=lambda up, inputs, out, saved: _lerp_back(up, inputs),
 ))
 
 
@@ -131,4 +186,5 @@ MASKED_FILL = register(Op(  # a fused where(): one step in a trace, and the mask
     "masked_fill", "out = value where mask, else a", ("1 where the mask is False, else 0 (overwritten)",),
     _masked_fill, _masked_fill_back, written="masked_fill({a})", settings=("mask", "value"), defaults=(False, 0.0),
     local=lambda i, out, s: [np.broadcast_to(np.where(s[0], 0, 1), out.shape).astype(out.dtype)], saves=((),),
+    vjp_tensors=lambda up, inputs, out, mask: (up.masked_fill(mask, 0.0),),
 ))

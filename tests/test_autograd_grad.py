@@ -230,7 +230,71 @@ UNARY = {  # name: (the op on t, written for both libraries (F: their nn.functio
                                     "any"),
     "bce_with_logits": (lambda t, F: F.binary_cross_entropy_with_logits(t, t.detach().sigmoid()), "any"),
     "bce": (lambda t, F: F.binary_cross_entropy(t.sigmoid(), (t.detach() > 0).double(), reduction="none"), "any"),
+    # losses whose target is also a function of t: both inputs' recorded gradients
+    "l1_loss": (lambda t, F: F.l1_loss(t, (0.5 * t).tanh()), "any"),
+    "smooth_l1_loss": (lambda t, F: F.smooth_l1_loss(t, (0.5 * t).tanh(), reduction="sum", beta=0.3), "any"),
+    "huber_loss": (lambda t, F: F.huber_loss(t, (0.5 * t).tanh(), reduction="none", delta=0.2), "any"),
+    "kl_div": (lambda t, F: F.kl_div(t.log_softmax(dim=-1), (0.5 * t).softmax(dim=-1), reduction="batchmean"),
+               "any"),
+    "kl_div_log_target": (lambda t, F: F.kl_div(t.log_softmax(dim=-1), (0.5 * t).log_softmax(dim=-1),
+                                                reduction="none", log_target=True), "any"),
+    # the math rows (glassgrad.ops_math), each in its domain
+    "tan": (lambda t, F: t.tan(), "unit"),
+    "asin": (lambda t, F: t.asin(), "unit"),
+    "acos": (lambda t, F: t.acos(), "unit"),
+    "atan": (lambda t, F: t.atan(), "any"),
+    "sinh": (lambda t, F: t.sinh(), "any"),
+    "cosh": (lambda t, F: t.cosh(), "any"),
+    "asinh": (lambda t, F: t.asinh(), "any"),
+    "acosh": (lambda t, F: t.acosh(), "above one"),
+    "atanh": (lambda t, F: t.atanh(), "unit"),
+    "log10": (lambda t, F: t.log10(), "positive"),
+    "log2": (lambda t, F: t.log2(), "positive"),
+    "log1p": (lambda t, F: t.log1p(), "unit"),
+    "expm1": (lambda t, F: t.expm1(), "any"),
+    "rsqrt": (lambda t, F: t.rsqrt(), "positive"),
+    "square": (lambda t, F: t.square(), "any"),
+    "reciprocal": (lambda t, F: t.reciprocal(), "positive"),
+    # the steps have slope 0: times t, their recorded 0 meets a nonzero second derivative (floor(t) + t·0)
+    "floor": (lambda t, F: t * t.floor(), "any"),
+    "ceil": (lambda t, F: t * t.ceil(), "any"),
+    "trunc": (lambda t, F: t * t.trunc(), "any"),
+    "round": (lambda t, F: t * t.round(), "any"),
+    "sign": (lambda t, F: t * t.sign(), "not zero"),
+    "masked_fill": (lambda t, F: t.masked_fill(t.detach() > 0.5, 2.0), "any"),
+    "elu": (lambda t, F: F.elu(t, 0.7), "not zero"),
+    "softplus": (lambda t, F: F.softplus(t), "any"),
+    "softplus_threshold": (lambda t, F: F.softplus(t, beta=2.0, threshold=1.5), "any"),  # the identity above 0.75
+    # linear rows of glassgrad.ops_index: their recorded backward is another op on the upstream
+    "flip": (lambda t, F: t.flip(0, 1), "any"),
+    "roll": (lambda t, F: t.roll((1, -2), (0, 1)), "any"),
+    "roll_flat": (lambda t, F: t.roll(3), "any"),
+    "tril": (lambda t, F: t.tril(), "any"),
+    "triu": (lambda t, F: t.triu(1), "any"),
+    "cumsum": (lambda t, F: t.cumsum(dim=1), "any"),
+    "repeat": (lambda t, F: t.repeat(2, 1, 2), "any"),  # a new leading dim, and tiled
+    "repeat_interleave": (lambda t, F: t.repeat_interleave(2, dim=1), "any"),
+    "diagonal": (lambda t, F: t.diagonal(1), "any"),
+    "diagonal_3d": (lambda t, F: (t.unsqueeze(1) * t.unsqueeze(0)).diagonal(-1, 2, 0), "any"),  # dims apart
+    "diag": (lambda t, F: t.reshape(-1)[:3].diag(-1), "any"),  # 1-D in, a matrix out
+    "unfold": (lambda t, F: t.unfold(1, 1, 1), "any"),
+    "unfold_overlapping": (lambda t, F: t.repeat(1, 2).unfold(1, 2, 1), "any"),  # windows share entries
+    "unfold_rows": (lambda t, F: t.unfold(0, 1, 2), "any"),  # step 2: rows left out get 0
+    "unfold_rows_overlapping": (lambda t, F: t.repeat(2, 1).unfold(0, 2, 1), "any"),  # a leading dim's windows
+    "gather": (lambda t, F: t.gather(1, _picks(t, 2)), "any"),  # repeats: their gradients add up
+    "index_select": (lambda t, F: t.index_select(1, _picks(t, 2)[0]), "any"),
+    "sort": (lambda t, F: t.sort(dim=1).values, "any"),
+    "topk": (lambda t, F: t.topk(1, dim=0).values, "any"),
+    "scatter": (lambda t, F: t.scatter(1, _picks(t, 1, 1), t * t), "any"),  # each row's index a permutation
+    "scatter_add": (lambda t, F: t.scatter_add(1, _picks(t, 1), t * t), "any"),
 }
+
+
+def _picks(t, widen, step=2):
+    """An index of t's rows and ``widen`` × its columns: row i, place j picks column (i + j // step) mod columns."""
+    rows, columns = t.shape
+    picks = (np.arange(rows)[:, None] + np.arange(widen * columns)[None, :] // step) % columns
+    return t.new_tensor(picks).long()
 
 
 def _row_written(t):
@@ -244,6 +308,10 @@ def _inputs(rng: np.random.Generator, shape: tuple, domain: str) -> np.ndarray:
     values = rng.uniform(-2, 2, size=shape)
     if domain == "positive":
         return np.abs(values) + 0.2
+    if domain == "unit":  # (−0.9, 0.9): inside asin's, acos's and atanh's (−1, 1), short of tan's poles
+        return 0.45 * values
+    if domain == "above one":  # acosh: a > 1
+        return np.abs(values) + 1.2
     if domain == "not zero":  # |x| in [0.1, 0.4] or [1.1, 1.4]: away from the kinks at 0 and ±0.5
         return np.sign(values) * (0.1 + 0.15 * np.abs(values) + (np.abs(values) > 1))
     return values
@@ -287,6 +355,9 @@ BINARY = {
     "where": (lambda a, b, lib: lib.where(a > 0, a * b, b), "any"),
     "cat": (lambda a, b, lib: lib.cat([a.reshape(-1), (b * 2).reshape(-1)]), "any"),
     "stack": (lambda a, b, lib: lib.stack([a + b, a * b], dim=-1), "any"),
+    "atan2": (lambda a, b, lib: a.atan2(b), "not zero"),
+    "lerp": (lambda a, b, lib: a.lerp(b, (a * b).tanh()), "any"),  # all three inputs, the weight from both
+    "lerp_number": (lambda a, b, lib: a.lerp(b, 0.25), "any"),
 }
 
 
@@ -335,7 +406,7 @@ def test_second_derivatives_of_matmul_match_pytorch(torch, shapes, seed):
 
 @pytest.mark.parametrize("name", ["exp", "log", "tanh", "sigmoid", "sin", "pow_scalar", "softmax", "logsumexp",
                                   "silu", "mse_loss", "max_dim", "sqrt", "log_softmax", "getitem_mask", "setitem",
-                                  "cross_entropy"])
+                                  "cross_entropy", "gather", "scatter", "cumsum", "atanh", "softplus"])
 def test_the_recorded_first_derivative_has_the_finite_difference_derivative(name):
     function, domain = UNARY[name]
     x = gg.tensor(_inputs(np.random.default_rng(3), (2, 3), domain), dtype=gg.float64, requires_grad=True)
@@ -343,6 +414,19 @@ def test_the_recorded_first_derivative_has_the_finite_difference_derivative(name
     def first_derivative(t):
         with gg.enable_grad():  # gradcheck's finite differences run under no_grad
             return grad((function(t, F) ** 2).sum(), t, create_graph=True)[0]
+
+    report = gg.gradcheck(first_derivative, [x])
+    assert report.ok, report
+
+
+def test_scatter_add_from_a_larger_src_has_the_finite_difference_second_derivative():
+    """src larger than the index: only its corner is read (PyTorch 2.13's double backward refuses this shape)."""
+    x = gg.tensor(np.random.default_rng(4).normal(size=(3, 4)), dtype=gg.float64, requires_grad=True)
+
+    def first_derivative(t):
+        with gg.enable_grad():
+            out = t.scatter_add(1, _picks(t, 1)[:, :2], t.exp())
+            return grad((out ** 2).sum(), t, create_graph=True)[0]
 
     report = gg.gradcheck(first_derivative, [x])
     assert report.ok, report
@@ -371,7 +455,9 @@ def test_gradient_penalty_of_a_tanh_mlp_matches_pytorch(torch):
 
 ELEMENTWISE_RECORDED = [op for op in gg.RULES.values()
                         if op.elementwise and op.vjp_tensors is not None and op.name != "where"]  # where: a condition
-POSITIVE = {"log", "sqrt", "pow"}
+POSITIVE = {"log", "sqrt", "pow", "log10", "log2", "rsqrt", "reciprocal"}
+UNIT = {"asin", "acos", "atanh", "tan", "log1p"}  # (−0.9, 0.9)
+ABOVE_ONE = {"acosh"}
 RECORDED_SETTINGS = {"gelu": ("tanh",)}  # the exact GELU has no second derivative (erf has no row): refused
 
 
@@ -379,8 +465,7 @@ RECORDED_SETTINGS = {"gelu": ("tanh",)}  # the exact GELU has no second derivati
 def test_every_elementwise_rows_recorded_rule_gives_its_numeric_gradient(op):
     """A row's two backward rules (NumPy, and tensors for create_graph=True) give the same first derivative."""
     rng = np.random.default_rng(len(op.name))
-    values = [rng.uniform(0.2, 2.0, size=(3, 4)) if op.name in POSITIVE else rng.normal(size=(3, 4))
-              for _ in op.roles]
+    values = [_row_inputs(rng, op.name) for _ in op.roles]
     upstream = gg.tensor(rng.normal(size=(3, 4)), dtype=gg.float64)
     found = []
     for create_graph in (False, True):
@@ -389,6 +474,17 @@ def test_every_elementwise_rows_recorded_rule_gives_its_numeric_gradient(op):
         found.append(grad(out, inputs, upstream, create_graph=create_graph))
     for numeric, recorded in zip(*found):
         np.testing.assert_allclose(recorded.numpy(), numeric.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def _row_inputs(rng: np.random.Generator, name: str) -> np.ndarray:
+    """A (3, 4) input inside the row's domain."""
+    if name in POSITIVE:
+        return rng.uniform(0.2, 2.0, size=(3, 4))
+    if name in UNIT:
+        return rng.uniform(-0.9, 0.9, size=(3, 4))
+    if name in ABOVE_ONE:
+        return rng.uniform(1.2, 3.0, size=(3, 4))
+    return rng.normal(size=(3, 4))
 
 
 # --- refusals -------------------------------------------------------------------------------------------
