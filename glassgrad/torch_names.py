@@ -64,25 +64,26 @@ class _TorchFinder(importlib.abc.MetaPathFinder):
                 f"glassgrad has no counterpart of {fullname}; see the README's 'Coming from PyTorch' table",
                 name=fullname,
             )
-        sys.modules[fullname] = found  # the import system then takes it from sys.modules
-        if isinstance(found, ModuleType):
-            return None
-        # a namespace object (gg.cuda, gg.backends): a spec whose loader hands it over, as a package so that
-        # its own attributes import too (torch.backends.mps)
-        return importlib.util.spec_from_loader(fullname, _Existing(found), is_package=True)
+        # a spec whose loader hands the object over; a package (a namespace object such as gg.cuda or
+        # gg.backends counts as one) so that its own names import too (torch.nn.functional, torch.backends.mps)
+        is_package = hasattr(found, "__path__") or not isinstance(found, ModuleType)
+        return importlib.util.spec_from_loader(fullname, _Existing(found), is_package=is_package)
 
 
 class _Existing(importlib.abc.Loader):
-    """Loads a ``torch.x`` name as an object glassgrad already has (a namespace such as ``gg.cuda``)."""
+    """Loads a ``torch.x`` name as the module or object glassgrad already has for it (nothing runs again)."""
 
     def __init__(self, found: object) -> None:
         self.found = found
+        self.own_spec = getattr(found, "__spec__", None)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> object:
         return self.found
 
     def exec_module(self, module: object) -> None:
-        """Nothing to run: the object is ready."""
+        """Nothing to run; the import system set ``__spec__`` to the torch name's: give the module its own back."""
+        if isinstance(module, ModuleType):
+            module.__spec__ = self.own_spec
 
 
 def install() -> None:

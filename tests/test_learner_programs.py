@@ -48,3 +48,40 @@ def test_a_missing_counterpart_is_one_line():
     done = subprocess.run([sys.executable, "-c", "from glassgrad import torch_names; torch_names.install(); "
                            "import torch.fft"], capture_output=True, text=True)
     assert "glassgrad has no counterpart of torch.fft" in done.stderr
+
+
+NO_PYTORCH = """
+import importlib.abc, sys
+class NoPyTorch(importlib.abc.MetaPathFinder):  # as if PyTorch were not installed
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ModuleNotFoundError(f"No module named {name!r}")
+sys.meta_path.insert(0, NoPyTorch())
+"""
+
+
+def test_the_names_work_where_pytorch_is_not_installed():
+    program = NO_PYTORCH + """
+from glassgrad import torch_names
+torch_names.install()
+import glassgrad, torch, torch.nn.functional as F, torch.backends.mps
+from torch.utils.data import DataLoader
+assert torch is glassgrad and F is glassgrad.nn.functional and glassgrad.__spec__.name == "glassgrad"
+assert DataLoader is glassgrad.data.DataLoader and not torch.backends.mps.is_available()
+import runpy
+print(runpy.run_path(sys.argv[1])["results"]["loss"])
+"""
+    done = subprocess.run([sys.executable, "-c", program, str(HERE / "polynomial_fit.py")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert float(done.stdout.strip().splitlines()[-1]) > 0
+
+
+def test_python_m_runs_a_script_where_pytorch_is_not_installed(tmp_path):
+    script = tmp_path / "course_script.py"
+    script.write_text("import torch\nx = torch.tensor([1.0, 2.0], requires_grad=True)\n"
+                      "(x * x).sum().backward()\nprint(torch.__name__, x.grad.tolist())\n")
+    launcher = NO_PYTORCH + "import runpy; sys.argv[1:] = sys.argv[2:]; runpy.run_module('glassgrad.torch_names', run_name='__main__')"
+    done = subprocess.run([sys.executable, "-c", launcher, "-", str(script)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "glassgrad [2.0, 4.0]"
