@@ -81,7 +81,9 @@ def test_python_m_runs_a_script_where_pytorch_is_not_installed(tmp_path):
     script = tmp_path / "course_script.py"
     script.write_text("import torch\nx = torch.tensor([1.0, 2.0], requires_grad=True)\n"
                       "(x * x).sum().backward()\nprint(torch.__name__, x.grad.tolist())\n")
-    launcher = NO_PYTORCH + "import runpy; sys.argv[1:] = sys.argv[2:]; runpy.run_module('glassgrad.torch_names', run_name='__main__')"
-    done = subprocess.run([sys.executable, "-c", launcher, "-", str(script)], capture_output=True, text=True, timeout=300)
+    launcher = NO_PYTORCH + ("import runpy; sys.argv[1:] = sys.argv[2:]; "
+                             "runpy.run_module('glassgrad.torch_names', run_name='__main__')")
+    done = subprocess.run([sys.executable, "-c", launcher, "-", str(script)],
+                          capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "glassgrad [2.0, 4.0]"
