@@ -11,7 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
-from test_optim_torch import SHAPES, gradient_sequence, run_glassgrad, run_torch, skip_last_param_some_steps
+from test_optim_torch import (
+    SHAPES,
+    assert_float32_stays_float32_and_matches_torch,
+    gradient_sequence,
+    run_glassgrad,
+    run_torch,
+    skip_last_param_some_steps,
+)
 
 import glassgrad as gg
 
@@ -55,18 +62,7 @@ def test_matches_torch_after_many_steps(torch, case, two_groups):
 @pytest.mark.parametrize("case", list(CASES))
 def test_float32_stays_float32_and_matches_torch(torch, case):
     name, options = CASES[case]
-    rng = np.random.default_rng(3)
-    starts = [rng.normal(size=shape).astype(np.float32) for shape in SHAPES]
-    grads = [[g.astype(np.float32) for g in step] for step in gradient_sequence(SHAPES, 20, seed=4)]
-    ours, optimizer = run_glassgrad(name, options, starts, grads, two_groups=False, dtype=np.float32)
-    theirs, _ = run_torch(torch, name, options, starts, grads, two_groups=False, dtype=torch.float32)
-    for mine, reference in zip(ours, theirs):
-        assert mine.dtype == np.float32
-        np.testing.assert_allclose(mine.array, reference.detach().numpy(), rtol=2e-4, atol=1e-5)
-    for entries in optimizer.state.values():
-        for key, value in entries.items():
-            if isinstance(value, np.ndarray):
-                assert value.dtype == np.float32, key
+    assert_float32_stays_float32_and_matches_torch(torch, name, options, 20)
 
 
 @pytest.mark.torch

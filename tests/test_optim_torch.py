@@ -128,9 +128,14 @@ def test_matches_torch_after_20_steps(torch, case, two_groups):
 @pytest.mark.parametrize("case", ["sgd_nesterov", "adam_amsgrad", "adamw", "rmsprop_everything", "adagrad_lr_decay"])
 def test_float32_stays_float32_and_matches_torch(torch, case):
     name, options = CASES[case]
+    assert_float32_stays_float32_and_matches_torch(torch, name, options, STEPS)
+
+
+def assert_float32_stays_float32_and_matches_torch(torch, name, options, steps):
+    """``steps`` float32 updates of optimizer ``name``: parameters and state stay float32 and match PyTorch's."""
     rng = np.random.default_rng(3)
     starts = [rng.normal(size=shape).astype(np.float32) for shape in SHAPES]
-    grads = [[g.astype(np.float32) for g in step] for step in gradient_sequence(SHAPES, STEPS, seed=4)]
+    grads = [[g.astype(np.float32) for g in step] for step in gradient_sequence(SHAPES, steps, seed=4)]
 
     ours, optimizer = run_glassgrad(name, options, starts, grads, two_groups=False, dtype=np.float32)
     theirs, _ = run_torch(torch, name, options, starts, grads, two_groups=False, dtype=torch.float32)
