@@ -226,18 +226,16 @@ def test_unknown_runs_are_404(code):
 
 def test_the_runner_forgets_old_runs_and_removes_their_folders(monkeypatch):
     runner = CodeRunner(time_limit=20, memory_mb=300, keep_finished=2)
-    forgotten = []
-    runner.forgotten.append(forgotten.append)
-    ids = []
+    runs = []
     for number in range(4):
-        ids.append(runner.start(f"print({number})"))
-        run = runner.get(ids[-1])
-        assert run.done.wait(LIVENESS_SECONDS)
-    runner.start("print('one more')")  # forgetting happens when a run starts
-    assert forgotten == ids[:2]
-    for run_id in ids[:2]:
+        runs.append(runner.get(runner.start(f"print({number})")))
+        assert runs[-1].done.wait(LIVENESS_SECONDS)
+    newest = runner.start("print('one more')")  # forgetting happens when a run starts
+    assert set(runner.runs) == {runs[2].id, runs[3].id, newest}
+    for run in runs[:2]:
+        assert not run.folder.exists()
         with pytest.raises(code_runner.ApiError):
-            runner.get(run_id)
+            runner.get(run.id)
     folders = [run.folder for run in runner.runs.values()]
     assert all(folder.exists() for folder in folders)
     runner.close()
@@ -308,3 +306,16 @@ def exchange(port: int, method: str, path: str, body: dict | None, token: str | 
         pytest.fail(f"{method} {path} was not answered within 5 s")
     finally:
         connection.close()
+
+
+def test_the_child_starts_without_the_web_stack():
+    """``python -m glassgrad.playground.code_child`` imports neither Starlette nor the playground's views:
+    each run starts faster and the memory limit is left to the program."""
+    import subprocess
+    import sys
+
+    check = ("import sys, glassgrad.playground.code_child\n"
+             "print(sorted(name for name in sys.modules if name.split('.')[0] in ('starlette', 'uvicorn') "
+             "or name in ('glassgrad.playground.app', 'glassgrad.playground.stepper')))")
+    printed = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True).stdout
+    assert printed.strip() == "[]"

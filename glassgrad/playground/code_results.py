@@ -83,6 +83,7 @@ def summary(document: dict) -> list[dict]:
     flowed), each preceded by the tensors with a gradient that no step made and it is the first to use
     (the parameters, an input with ``requires_grad``: ``formula`` None)."""
     from glassgrad.trace.graph import gradients_by_symbol
+    from glassgrad.trace.render_json import values_array
 
     gradients = gradients_by_symbol(document, "layer")
     made = {step["output"]["symbol"] for step in document["forward"]}
@@ -91,8 +92,9 @@ def summary(document: dict) -> list[dict]:
     def row(item: dict, layer: str | None, formula: str | None) -> dict:
         gradient = gradients.get(item["symbol"])
         shown.add(item["symbol"])
-        return {"symbol": item["symbol"], "layer": layer, "formula": formula, "values": item["values"],
-                "grad": None if gradient is None else gradient.tolist()}
+        grad = None if gradient is None else gradient.tolist()
+        return {"symbol": item["symbol"], "layer": layer, "formula": formula,  # NaN and ±∞ go as null
+                "values": values_array(item["values"]).tolist(), "grad": grad}
 
     for step in document["forward"]:
         rows += [row(item, item.get("name"), None) for item in step["inputs"]

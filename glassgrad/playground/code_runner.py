@@ -27,6 +27,7 @@ import os
 import secrets
 import shutil
 import signal
+import site
 import subprocess
 import sys
 import tempfile
@@ -52,9 +53,11 @@ CHILD_ENVIRONMENT = {"PYTHONUNBUFFERED": "1", "PYTHONIOENCODING": "utf-8", "PYTH
 
 def spawn(folder: Path, memory_mb: int) -> subprocess.Popen:
     """Start the harness on ``folder``'s program: a new process group, pipes for its output, no shell."""
-    package_root = str(Path(__file__).resolve().parents[2])  # the same glassgrad the server runs
-    path = os.environ.get("PYTHONPATH")
-    env = {**os.environ, **CHILD_ENVIRONMENT, "PYTHONPATH": package_root + (os.pathsep + path if path else "")}
+    env = {**os.environ, **CHILD_ENVIRONMENT}
+    package_root = str(Path(__file__).resolve().parents[2])
+    if package_root not in (*site.getsitepackages(), site.getusersitepackages()):  # a checkout: the child imports
+        path = env.get("PYTHONPATH")  # the same glassgrad as the server, whatever its working folder
+        env["PYTHONPATH"] = package_root + (os.pathsep + path if path else "")
     return subprocess.Popen([sys.executable, "-m", "glassgrad.playground.code_child", str(folder), str(memory_mb)],
                             cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, start_new_session=True, close_fds=True)
@@ -82,14 +85,19 @@ class CodeRun:
     def add_output(self, stream: str, text: str) -> None:
         """Keep ``text`` as the next event, unless the output has passed :data:`MAX_OUTPUT_BYTES` (one note then)."""
         with self.lock:
-            if self.output_bytes > MAX_OUTPUT_BYTES:
+            room = MAX_OUTPUT_BYTES - self.output_bytes
+            if room < 0:  # cut already
                 return
-            self.output_bytes += len(text.encode("utf-8"))
-            if self.output_bytes > MAX_OUTPUT_BYTES:
-                text = (f"\n[output cut: the program printed more than {MAX_OUTPUT_BYTES // 1_000_000} MB; "
-                        "the rest is not shown]\n")
-                stream = "stderr"
-            self.events.append({"stream": stream, "text": text})
+            encoded = text.encode("utf-8")
+            self.output_bytes += len(encoded)
+            if len(encoded) <= room:
+                self.events.append({"stream": stream, "text": text})
+                return
+            if room:
+                self.events.append({"stream": stream, "text": encoded[:room].decode("utf-8", errors="ignore")})
+            cut = f"\n[output cut after {MAX_OUTPUT_BYTES // 1_000_000} MB: the rest is not shown]\n"
+            self.events.append({"stream": "stderr", "text": cut})
+            self.output_bytes = MAX_OUTPUT_BYTES + 1
 
     def kill(self) -> None:
         """``SIGKILL`` to the run's whole process group (the program and anything it started)."""
@@ -131,7 +139,6 @@ class CodeRunner:
         self.max_running, self.keep_finished, self.keep_seconds = max_running, keep_finished, keep_seconds
         self.runs: dict[str, CodeRun] = {}
         self.lock = threading.Lock()
-        self.forgotten: list[Callable[[str], None]] = []  # called with the id of each run forgotten
 
     def start(self, code: str) -> str:
         """Start ``code`` in a new process; its id. 429 when :data:`MAX_RUNNING` runs are going."""
@@ -243,8 +250,6 @@ class CodeRunner:
     def _forget(self, run: CodeRun) -> None:
         del self.runs[run.id]
         shutil.rmtree(run.folder, ignore_errors=True)
-        for forgotten in self.forgotten:
-            forgotten(run.id)
 
     def close(self) -> None:
         """Kill every run still going and remove every run's folder (the server is stopping)."""
