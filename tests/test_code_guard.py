@@ -201,3 +201,27 @@ def test_a_code_run_never_outlives_the_server(tmp_path):
     while run.process.poll() is None:
         assert time.monotonic() < deadline, "the program kept running after the server stopped"
         time.sleep(0.05)
+
+
+def test_where_processes_cannot_be_limited_the_code_view_is_off_and_says_why(tmp_path, spawned, monkeypatch):
+    why = "the Code view is off: it needs Linux or macOS, where a program's process group can be limited and stopped"
+    monkeypatch.setattr(code_runner, "UNSUPPORTED", why)
+    client, app = make_client(tmp_path)
+    with client:
+        response = client.post("/api/code/run", json=PROGRAM, headers={"X-Glassgrad-Token": app.state.code_token})
+        assert refusal(response) == why
+        assert client.get("/api/options").json()["code"]["enabled"] is False
+    assert spawned == []
+
+
+def test_a_process_that_cannot_start_is_503_in_one_line_and_leaves_no_folder(tmp_path, monkeypatch):
+    def no_more_processes(folder, memory_mb):
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(code_runner, "spawn", no_more_processes)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    client, app = make_client(tmp_path)
+    with client:
+        response = client.post("/api/code/run", json=PROGRAM, headers={"X-Glassgrad-Token": app.state.code_token})
+        assert "Resource temporarily unavailable" in refusal(response, 503)
+    assert list(tmp_path.glob("glassgrad-run-*")) == []

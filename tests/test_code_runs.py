@@ -11,11 +11,15 @@ from __future__ import annotations
 import json
 import threading
 import time
+from pathlib import Path
+from unittest.mock import patch
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from glassgrad.playground import code_runner, create_app
-from glassgrad.playground.code_runner import MAX_OUTPUT_BYTES, CodeRunner
+from glassgrad.playground.code_runner import MAX_OUTPUT_BYTES, CodeRun, CodeRunner
 from glassgrad.playground.server import listen, make_server
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -319,3 +323,23 @@ def test_the_child_starts_without_the_web_stack():
              "or name in ('glassgrad.playground.app', 'glassgrad.playground.stepper')))")
     printed = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True).stdout
     assert printed.strip() == "[]"
+
+
+@given(st.lists(st.tuples(st.sampled_from(["stdout", "stderr"]), st.text(max_size=40)), max_size=30),
+       st.integers(0, 200))
+def test_events_keep_every_piece_in_order_up_to_the_cap(pieces, cap):
+    """Whatever the pieces, the events hold them in order, byte for byte up to the cap, then one cut line."""
+    run = CodeRun("0", Path("."), process=None)
+    with patch.object(code_runner, "MAX_OUTPUT_BYTES", cap):
+        for stream, text in pieces:
+            run.add_output(stream, text)
+    everything = "".join(text for _, text in pieces).encode()
+    cut = [event for event in run.events if "output cut" in event["text"]]
+    kept = "".join(event["text"] for event in run.events if event not in cut).encode()
+    if len(everything) <= cap:
+        assert kept == everything and cut == []
+    else:
+        assert everything.startswith(kept) and cap - 3 <= len(kept) <= cap  # a character cut in two is dropped
+        assert len(cut) == 1 and run.events[-1] is cut[0]
+    for since in range(len(run.events) + 2):
+        assert run.view(since)["events"] == run.events[since:] and run.view(since)["next"] == len(run.events)

@@ -47,6 +47,8 @@ MAX_OUTPUT_BYTES = 1_000_000
 MAX_CODE_CHARACTERS = 50_000
 READ_BYTES = 65536
 STOP_WAIT_SECONDS = 5.0
+UNSUPPORTED = None if os.name == "posix" else (
+    "the Code view is off: it needs Linux or macOS, where a program's process group can be limited and stopped")
 CHILD_ENVIRONMENT = {"PYTHONUNBUFFERED": "1", "PYTHONIOENCODING": "utf-8", "PYTHONDONTWRITEBYTECODE": "1",
                      "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
@@ -149,13 +151,16 @@ class CodeRunner:
                 raise ApiError(429, f"{running} programs are already running (the limit is {self.max_running}): "
                                     "press Stop on one, or wait for it to end")
             run_id = secrets.token_hex(8)
-            folder = Path(tempfile.mkdtemp(prefix=f"glassgrad-run-{run_id}-"))
+            folder = None
             try:
+                folder = Path(tempfile.mkdtemp(prefix=f"glassgrad-run-{run_id}-"))
                 (folder / code_child.PROGRAM).write_text(code, encoding="utf-8")
                 process = spawn(folder, self.memory_mb)
-            except BaseException:
-                shutil.rmtree(folder, ignore_errors=True)
-                raise
+            except OSError as error:  # no room in the temporary folder, or no more processes allowed
+                if folder is not None:
+                    shutil.rmtree(folder, ignore_errors=True)
+                raise ApiError(503, f"cannot start the program ({error.strerror or error}): free some disk space or "
+                                    "close other programs, then press Run again") from None
             run = CodeRun(run_id, folder, process)
             self.runs[run_id] = run
         readers = [threading.Thread(target=_read, args=(run, pipe, name), daemon=True)
@@ -270,3 +275,9 @@ class CodeRunner:
         with self.lock:
             return sum(run.state == "running" for run in self.runs.values())
 
+
+def runner_of(state: Any) -> CodeRunner:
+    """The app's runner; 403 saying why when the Code view is off (:class:`.safety.CodeGuard` refuses first)."""
+    if state.code_runner is None:
+        raise ApiError(403, state.code_off)
+    return state.code_runner

@@ -41,12 +41,12 @@ def _landscape(x: str, y: str, steps: int, zoom: bool) -> dict:
 
 def scalar_view(state: Any, fields: Fields) -> dict:
     """``{example}`` → every number of that worked example (or of a Code view run, ``"code:<id>"``) as a box."""
-    from . import code_results
+    from . import code_results, code_runner
 
     if code_results.is_code_example(fields.data.get("example")):
         example = fields.text("example", "", 40)
         fields.finish()
-        return _scalar_of(code_results.scalar_document(state.code_runner, example))
+        return _scalar_of(code_results.scalar_document(code_runner.runner_of(state), example))
     example = fields.choice("example", SCALAR_EXAMPLES, SCALAR_EXAMPLES[0])
     fields.finish()
     return _scalar(example)
