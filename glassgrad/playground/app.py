@@ -16,11 +16,15 @@
 ``POST /api/practice/check``              ``{kind, seed, answer, reveal}`` → graded by the engine; the worked
                                           solution, or (wrong, ``reveal`` false) a hint for another try
 ``GET  /api/course``                      the course's chapters, its map filled in from the stored progress
-``GET  /api/code/starters``               the Code view (:mod:`.code_view`): starter programs; ``POST
-``POST /api/code/run``                    /api/code/run`` runs a program in its own process, ``GET
-``GET  /api/code/runs/{id}``              /api/code/runs/{id}?since=N`` reads its output, ``POST …/stop``
-``POST /api/code/runs/{id}/stop``         kills it (only with the launch's token: :class:`.safety.CodeGuard`)
+``GET  /api/code/starters``               the Code view's starter programs, its notice and limits
+``POST /api/code/run``                    ``{code}`` → ``{run}``: the program starts in a process of its own
+``GET  /api/code/runs/{id}``              ``?since=N`` → the run's output from event N on, its state and result
+``POST /api/code/runs/{id}/stop``         kill the run's process group
 =======================================  ==================================================================
+
+The Code view (:mod:`.code_view`) also needs the launch's secret token (:class:`.safety.CodeGuard`); what a
+program leaves is example ``"code:<id>"`` of ``/api/step`` and ``/api/scalar``, and ``config.from_code`` of
+``/api/train`` (:mod:`.code_results`).
 
 Errors are JSON ``{"error": "..."}`` with a 4xx status that says what to change. POST bodies must be
 sent as ``Content-Type: application/json`` (415 otherwise), and only the playground's own page may

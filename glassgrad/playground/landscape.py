@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from . import code_results, code_runner
 from .safety import ApiError, Fields
 
 MAX_PAGE_STEPS = 100
@@ -41,8 +42,6 @@ def _landscape(x: str, y: str, steps: int, zoom: bool) -> dict:
 
 def scalar_view(state: Any, fields: Fields) -> dict:
     """``{example}`` → every number of that worked example (or of a Code view run, ``"code:<id>"``) as a box."""
-    from . import code_results, code_runner
-
     if code_results.is_code_example(fields.data.get("example")):
         example = fields.text("example", "", 40)
         fields.finish()
