@@ -343,3 +343,12 @@ def test_events_keep_every_piece_in_order_up_to_the_cap(pieces, cap):
         assert len(cut) == 1 and run.events[-1] is cut[0]
     for since in range(len(run.events) + 2):
         assert run.view(since)["events"] == run.events[since:] and run.view(since)["next"] == len(run.events)
+
+
+def test_code_written_for_pytorch_runs_on_glassgrad(code):
+    program = ("import torch\nimport torch.nn as nn\n"
+               "w = torch.tensor([2.0, -1.0], requires_grad=True)\n(w * w).sum().backward()\n"
+               "print(type(w).__module__, w.grad.tolist(), nn.Linear.__module__.split('.')[0])\n")
+    answer, events = code.run(program)
+    assert answer["state"] == "finished"
+    assert text_of(events, "stdout") == "glassgrad.tensor [4.0, -2.0] glassgrad\n"  # ∂(w·w)/∂w = 2w

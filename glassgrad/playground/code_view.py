@@ -26,8 +26,9 @@ STARTERS = {
     "custom-function": "Your own autograd.Function, traced",
 }
 NOTICE = ("Code runs on this computer, in a separate Python process, with your user's rights (as a Jupyter "
-          "kernel does): run only code you understand. Leave a glassgrad trace tape named tape, or a model named "
-          "model (with a sample x, y), to open it in the step-through, Train and graph views.")
+          "kernel does): run only code you understand. import torch gives glassgrad here. Leave a glassgrad trace "
+          "tape named tape, or a model named model (with a sample x, y), to open it in the step-through, Train and "
+          "graph views.")
 MAX_SINCE = 10**9
 
 
