@@ -1,6 +1,6 @@
 // Start-up: read the state from the URL, build the three views, tabs, keyboard shortcuts, sharing.
 
-import { api, showError } from "./api.js";
+import { api, server, showError } from "./api.js";
 import { CourseView } from "./course.js";
 import { $, clear, h, isHidden, isTyping } from "./dom.js";
 import { LandscapeView } from "./landscape.js";
@@ -8,6 +8,7 @@ import { PracticeView } from "./practice.js";
 import { ScalarView } from "./scalar.js";
 import { applyHidden, readState, stateUrl, writeState } from "./state.js";
 import { StepView } from "./step.js";
+import { stepMarkup } from "./step_markup.js";
 import { TrainView } from "./train.js";
 
 const state = readState();
@@ -19,8 +20,9 @@ const save = () => {
 async function start() {
   const options = await api("/api/options");
   $("precision").textContent = options.precision;
+  $("view-step").append(...stepMarkup({ choices: true }));
   const views = {
-    step: new StepView(options, state.step, save),
+    step: new StepView($("view-step"), server, { options, state: state.step, save, showError }),
     train: new TrainView(options, state.train, save),
     practice: new PracticeView(options, state.practice, save),
     course: new CourseView(),
