@@ -127,6 +127,7 @@ export class StepView {
         this.showError(null);
       } catch (error) {
         Object.assign(this.state, previous);
+        if (this.view) this.$("step-lr").value = this.view.lr; // a refused η does not stay written in the field
         this.showError(error);
         return;
       }
