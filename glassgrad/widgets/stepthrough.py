@@ -37,6 +37,7 @@ BUNDLE = STATIC / "build" / "stepthrough.js"
 MAX_WIDTH = 16  # neurons per layer: every number is drawn, so a layer must fit on the screen
 MAX_LAYERS = 8
 LOSS_NAMES = {"mse": "mse", "cross_entropy": "cross_entropy", "cross-entropy": "cross_entropy"}
+LOSS_TITLES = {"mse": "MSE", "cross_entropy": "cross-entropy"}
 LOSS_MODULES = {gg.nn.MSELoss: "mse", gg.nn.CrossEntropyLoss: "cross_entropy"}
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -83,8 +84,8 @@ class StepThrough(anywidget.AnyWidget):
                           self._sample_y.copy())
         x = ", ".join(f"{value:g}" for value in self._sample_x)
         y = ", ".join(f"{value:g}" for value in self._sample_y)
-        about = (f"Your model on one sample: x = [{x}], target y = [{y}], loss {self._loss_key}. The widget "
-                 "steps through a copy: your model's weights stay as they are.")
+        about = (f"Your model on one sample: x = [{x}], target y = [{y}], loss {LOSS_TITLES[self._loss_key]}. "
+                 "The widget steps through a copy: your model's weights stay as they are.")
         return Walkthrough.of(network, actions, self._start_lr if lr is None else lr, self._view_title, about)
 
     def answer(self, path: str, body: Any) -> dict:
