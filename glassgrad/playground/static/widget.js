@@ -48,7 +48,8 @@ function kernelChannel(model) {
 }
 
 function render({ model, el }) {
-  const shadow = el.attachShadow({ mode: "open" });
+  const shadow = el.shadowRoot || el.attachShadow({ mode: "open" }); // drawn again into the same cell: reuse it
+  shadow.replaceChildren();
   const error = h("p", { class: "error", role: "alert", hidden: true });
   const root = h("section", { class: "stepthrough", "aria-label": "Step through your network" },
     error, ...stepMarkup({ choices: false }));
