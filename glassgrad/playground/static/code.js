@@ -285,9 +285,8 @@ export class CodeView {
     const summary = $("code-summary");
     clear(summary);
     if (result.summary && result.summary.length) {
-      summary.append(h("table", { class: "code-numbers" },
-        h("caption", { class: "muted" }, "The trace's numbers, as the engine computed them (the sign is written; " +
-          "colour only repeats it)"),
+      summary.append(h("p", { class: "muted" }, "The trace's numbers, as the engine computed them (the sign is " +
+        "written; colour only repeats it):"), h("table", { class: "code-numbers" },
         h("thead", {}, h("tr", {}, ["", "formula", "value", "∂L/∂ of it"].map((title) => h("th", { scope: "col" }, title)))),
         h("tbody", {}, result.summary.map((entry) => h("tr", { dataset: { symbol: entry.symbol } },
           h("th", { scope: "row" }, entry.symbol), h("td", { class: "formula" }, entry.formula),
