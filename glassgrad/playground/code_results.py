@@ -79,16 +79,25 @@ def load_result(run: CodeRun) -> dict:
 
 
 def summary(document: dict) -> list[dict]:
-    """Each forward step of the document: its output's symbol, formula, values and gradient (None: none flowed)."""
+    """Each forward step of the document (its output's symbol, formula, values and gradient: None where none
+    flowed), each preceded by the tensors with a gradient that no step made and it is the first to use
+    (the parameters, an input with ``requires_grad``: ``formula`` None)."""
     from glassgrad.trace.graph import gradients_by_symbol
 
     gradients = gradients_by_symbol(document, "layer")
-    rows = []
+    made = {step["output"]["symbol"] for step in document["forward"]}
+    rows, shown = [], set()
+
+    def row(item: dict, layer: str | None, formula: str | None) -> dict:
+        gradient = gradients.get(item["symbol"])
+        shown.add(item["symbol"])
+        return {"symbol": item["symbol"], "layer": layer, "formula": formula, "values": item["values"],
+                "grad": None if gradient is None else gradient.tolist()}
+
     for step in document["forward"]:
-        symbol = step["output"]["symbol"]
-        gradient = gradients.get(symbol)
-        rows.append({"symbol": symbol, "layer": step["layer"], "formula": step["formula"],
-                     "values": step["output"]["values"], "grad": None if gradient is None else gradient.tolist()})
+        rows += [row(item, item.get("name"), None) for item in step["inputs"]
+                 if item["symbol"] not in made | shown and item["symbol"] in gradients]
+        rows.append(row(step["output"], step["layer"], step["formula"]))
     return rows
 
 
