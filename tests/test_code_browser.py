@@ -275,3 +275,17 @@ def test_no_code_tab_when_the_code_view_is_off(browser, tmp_path):  # noqa: F811
         page.goto(f"{url}/?view=code")
         expect(page.locator("#tab-step")).to_have_attribute("aria-selected", "true")  # the first view instead
         assert page.locator("#tab-code").count() == 0 and page.locator("#view-code").count() == 0
+
+
+def test_the_two_d_classifier_trains_on_from_its_own_weights(served, page):
+    open_code_view(page, served)
+    page.locator("#code-starter").select_option("two-d-classifier")
+    expect(page.locator("#code-editor .cm-content")).to_contain_text("moons")
+    page.locator("#btn-run").click()
+    wait_for_state(page, r"^finished")
+    assert "accuracy" in output(page, "stdout").lower()
+    page.locator("#btn-open-train").click()
+    expect(page.locator("#tab-train")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#train-loss-value")).to_have_text(re.compile(r"\d"))
+    expect(page.locator("#error")).to_be_hidden()
+    assert "t_from_code=" in page.evaluate("location.href")
