@@ -2,13 +2,31 @@
 // Ctrl+Enter / Cmd+Enter to run, and the line of an error marked. Bundled by build.mjs into
 // glassgrad/playground/static/build/editor.js; static/code.js imports it (and falls back to a
 // plain textarea when the bundle was never built).
+//
+// The editor lives in a shadow root: there CodeMirror styles itself with constructed style sheets,
+// which the page's Content-Security-Policy (no inline <style>) allows. The page's CSS does not reach
+// inside, so the look below is CodeMirror's theme; the page sizes the host element.
 
 import { indentWithTab } from "@codemirror/commands";
 import { indentUnit } from "@codemirror/language";
 import { python } from "@codemirror/lang-python";
-import { EditorState, Prec, StateEffect, StateField } from "@codemirror/state";
+import { Compartment, EditorState, Prec, StateEffect, StateField } from "@codemirror/state";
 import { Decoration, EditorView, keymap } from "@codemirror/view";
 import { basicSetup } from "codemirror";
+
+const MONOSPACE = '"DejaVu Sans Mono", Menlo, Consolas, monospace';
+
+/** The editor fills its host (sized by the page), in the page's colours; a focus ring as the page's. */
+const look = EditorView.theme({
+  "&": { height: "100%", fontSize: "0.95rem", backgroundColor: "#ffffff", color: "#0f172a" },
+  "&.cm-focused": { outline: "3px solid #f59e0b", outlineOffset: "-3px" },
+  ".cm-scroller": { fontFamily: MONOSPACE, lineHeight: "1.5" },
+  ".cm-gutters": { backgroundColor: "#f8fafc", color: "#475569", borderRight: "1px solid #cbd5e1" },
+  ".cm-error-line": { backgroundColor: "#fee2e2", boxShadow: "inset 4px 0 0 #b91c1c" }, // a bar, not colour alone
+});
+
+/** On a phone's width long lines wrap (no sideways scrolling); wider, they keep Python's shape and scroll. */
+const NARROW = "(max-width: 600px)";
 
 const setErrorLine = StateEffect.define();
 const errorMark = Decoration.line({ class: "cm-error-line", attributes: { title: "the error is on this line" } });
@@ -39,8 +57,13 @@ export function createEditor(parent, { doc = "", onRun = () => {}, label = "Pyth
     onRun();
     return true;
   };
+  const root = parent.attachShadow({ mode: "open" });
+  const wrapping = new Compartment();
+  const narrow = window.matchMedia(NARROW);
+  const wrap = () => (narrow.matches ? EditorView.lineWrapping : []);
   const view = new EditorView({
-    parent,
+    parent: root,
+    root,
     state: EditorState.create({
       doc,
       extensions: [
@@ -51,10 +74,13 @@ export function createEditor(parent, { doc = "", onRun = () => {}, label = "Pyth
         indentUnit.of("    "),
         EditorState.tabSize.of(4),
         errorLine,
+        look,
+        wrapping.of(wrap()),
         EditorView.contentAttributes.of({ "aria-label": label }),
       ],
     }),
   });
+  narrow.addEventListener("change", () => view.dispatch({ effects: wrapping.reconfigure(wrap()) }));
   return {
     view,
     getText: () => view.state.doc.toString(),

@@ -16,6 +16,10 @@
 ``POST /api/practice/check``              ``{kind, seed, answer, reveal}`` → graded by the engine; the worked
                                           solution, or (wrong, ``reveal`` false) a hint for another try
 ``GET  /api/course``                      the course's chapters, its map filled in from the stored progress
+``GET  /api/code/starters``               the Code view (:mod:`.code_view`): starter programs; ``POST
+``POST /api/code/run``                    /api/code/run`` runs a program in its own process, ``GET
+``GET  /api/code/runs/{id}``              /api/code/runs/{id}?since=N`` reads its output, ``POST …/stop``
+``POST /api/code/runs/{id}/stop``         kills it (only with the launch's token: :class:`.safety.CodeGuard`)
 =======================================  ==================================================================
 
 Errors are JSON ``{"error": "..."}`` with a 4xx status that says what to change. POST bodies must be
@@ -31,8 +35,12 @@ Every request is kept short as well (:data:`training.TIME_BUDGET_SECONDS`).
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
 import json
+import re
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -46,7 +54,8 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import bridge, stepper, training
+from . import bridge, code_results, code_view, stepper, training
+from .code_runner import CodeRunner
 from .course_view import course_overview
 from .display import PRECISION_NOTE, json_safe
 from .explain import explain
@@ -56,6 +65,7 @@ from .safety import (
     MAX_JOBS,
     ApiError,
     BodySizeLimit,
+    CodeGuard,
     Fields,
     HostAllowList,
     JobStore,
@@ -69,12 +79,18 @@ STATIC = Path(__file__).parent / "static"
 MAX_COMPARE_STEPS = 300
 
 
-def _api(handler: Callable[..., Any]) -> Callable:
-    """Wrap ``handler(app_state, fields, **path_params)``: parse JSON, run it off the event loop, reply."""
+def _api(handler: Callable[..., Any], query: tuple[str, ...] = ()) -> Callable:
+    """Wrap ``handler(app_state, fields, **path_params)``: parse JSON, run it off the event loop, reply.
+
+    ``query`` names URL query parameters read as fields too (whole numbers as numbers).
+    """
 
     async def endpoint(request: Request) -> Response:
         try:
-            fields = Fields(parse_json_object(await request.body()))
+            data = parse_json_object(await request.body())
+            data.update({name: _query_value(request.query_params[name]) for name in query
+                         if name in request.query_params})
+            fields = Fields(data)
             result = await run_in_threadpool(handler, request.app.state, fields, **request.path_params)
         except ApiError as error:
             return JSONResponse({"error": error.message}, status_code=error.status)
@@ -82,6 +98,10 @@ def _api(handler: Callable[..., Any]) -> Callable:
                         media_type="application/json")
 
     return endpoint
+
+
+def _query_value(text: str) -> int | str:
+    return int(text) if re.fullmatch(r"[0-9]{1,12}", text) else text
 
 
 # --- handlers (plain functions: they run in a worker thread) -------------------------------------
@@ -108,10 +128,16 @@ def options(state: Any, fields: Fields) -> dict:
                    "steps_per_request": training.MAX_STEPS_PER_REQUEST, "total_steps": training.MAX_TOTAL_STEPS,
                    "jobs": state.jobs.limit,
                    "body_bytes": MAX_BODY_BYTES},
+        "code": {"enabled": state.code_runner is not None, "time_limit_s": state.code_time_limit,
+                 "memory_limit_mb": state.code_memory_mb},
     }
 
 
 def step_view(state: Any, fields: Fields) -> dict:
+    if code_results.is_code_example(fields.data.get("example")):
+        walk = _code_walkthrough(state, fields)
+        fields.finish()
+        return walk.view()
     return _step_view(json.dumps(fields.data, sort_keys=True))
 
 
@@ -131,16 +157,32 @@ def _step_view(request: str) -> dict:
 
 def step_explain(state: Any, fields: Fields) -> dict:
     cell = fields.text("cell", "", 40)
-    walk = stepper.Walkthrough(fields)
+    code = code_results.is_code_example(fields.data.get("example"))
+    walk = _code_walkthrough(state, fields) if code else stepper.Walkthrough(fields)
     fields.finish()
     return explain(walk, cell)
 
 
+def _code_walkthrough(state: Any, fields: Fields) -> stepper.Walkthrough:
+    """The step-through of the network a Code view program left (example ``"code:<id>"``; ``seed`` is ignored)."""
+    example = fields.text("example", "", 40)
+    fields.integer("seed", 0, 0, 2**31 - 1)
+    lr, actions = stepper.replay_settings(fields)
+    network = code_results.network(state.code_runner, example)
+    return stepper.Walkthrough.of(network, " ".join(actions), lr, code_results.TITLE, example)
+
+
 def train_create(state: Any, fields: Fields) -> dict:
-    config = training.read_config(fields.nested("config"))
+    config_fields = fields.nested("config")
+    from_code = config_fields.text("from_code", "", 40)
+    config = training.read_config(config_fields)
     steps = fields.integer("steps", 0, 0, training.MAX_TOTAL_STEPS)
     fields.finish()
-    job = training.TrainingJob(config)
+    start = None
+    if from_code:  # the learner's own network, from its weights: the config takes its shape
+        start, hidden, activation = code_results.training_start(state.code_runner, from_code)
+        config = dataclasses.replace(config, hidden=hidden, activation=activation)
+    job = training.TrainingJob(config, start)
     job_id = state.jobs.add(job)  # claim a slot before training: a refused request costs nothing
     with job.lock:
         job.advance(steps)
@@ -231,8 +273,20 @@ async def _server_error(request: Request, error: Exception) -> Response:
     return JSONResponse({"error": f"internal error ({type(error).__name__}); please report it"}, status_code=500)
 
 
-def create_app(output_dir: Path | str = "glassgrad-output", max_jobs: int = MAX_JOBS) -> Starlette:
-    """The ASGI app. Files are written only inside ``output_dir``; at most ``max_jobs`` training jobs."""
+@contextlib.asynccontextmanager
+async def _lifespan(app: Starlette):
+    yield
+    if app.state.code_runner is not None:  # the server is stopping: no program outlives it, no folder stays
+        await run_in_threadpool(app.state.code_runner.close)
+
+
+def create_app(output_dir: Path | str = "glassgrad-output", max_jobs: int = MAX_JOBS, code: bool = True,
+               code_time_limit: float = 30.0, code_memory_mb: int = 1024) -> Starlette:
+    """The ASGI app. Files are written only inside ``output_dir``; at most ``max_jobs`` training jobs.
+
+    ``code``: serve the Code view (programs run for at most ``code_time_limit`` seconds in at most
+    ``code_memory_mb`` MB), guarded by the secret ``app.state.code_token`` (see :class:`.safety.CodeGuard`).
+    """
     routes = [
         Route("/", _index),
         Route("/api/options", _api(options), methods=["GET"]),
@@ -248,14 +302,23 @@ def create_app(output_dir: Path | str = "glassgrad-output", max_jobs: int = MAX_
         Route("/api/practice/new", _api(practice_new), methods=["POST"]),
         Route("/api/practice/check", _api(practice_check), methods=["POST"]),
         Route("/api/course", _api(course_overview), methods=["GET"]),
+        Route("/api/code/starters", _api(code_view.starters), methods=["GET"]),
+        Route("/api/code/run", _api(code_view.run_code), methods=["POST"]),
+        Route("/api/code/runs/{run_id:str}", _api(code_view.run_view, query=("since",)), methods=["GET"]),
+        Route("/api/code/runs/{run_id:str}/stop", _api(code_view.stop_run), methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
+    token = secrets.token_urlsafe(32)
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(HostAllowList), Middleware(SameOriginOnly), Middleware(BodySizeLimit),
-                    Middleware(SecurityHeaders)],
+        middleware=[Middleware(HostAllowList), Middleware(CodeGuard, token=token, enabled=code),
+                    Middleware(SameOriginOnly), Middleware(BodySizeLimit), Middleware(SecurityHeaders)],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        lifespan=_lifespan,
     )
     app.state.output_dir = Path(output_dir)
     app.state.jobs = JobStore(limit=max_jobs)
+    app.state.code_token = token
+    app.state.code_time_limit, app.state.code_memory_mb = float(code_time_limit), int(code_memory_mb)
+    app.state.code_runner = CodeRunner(code_time_limit, code_memory_mb, code_results.load_result) if code else None
     return app

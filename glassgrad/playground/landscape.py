@@ -40,15 +40,29 @@ def _landscape(x: str, y: str, steps: int, zoom: bool) -> dict:
 
 
 def scalar_view(state: Any, fields: Fields) -> dict:
-    """``{example}`` → every number of that worked example as a box, placed for drawing."""
+    """``{example}`` → every number of that worked example (or of a Code view run, ``"code:<id>"``) as a box."""
+    from . import code_results
+
+    if code_results.is_code_example(fields.data.get("example")):
+        example = fields.text("example", "", 40)
+        fields.finish()
+        return _scalar_of(code_results.scalar_document(state.code_runner, example))
     example = fields.choice("example", SCALAR_EXAMPLES, SCALAR_EXAMPLES[0])
     fields.finish()
     return _scalar(example)
 
 
+def _scalar_of(document: dict) -> dict:
+    from glassgrad.trace.scalar import scalar_document, scalar_layout
+
+    try:
+        return scalar_layout(scalar_document(document))
+    except ValueError as error:  # too many numbers, or an op the view does not split: the learner's to change
+        raise ApiError(422, str(error)) from None
+
+
 @functools.lru_cache(maxsize=len(SCALAR_EXAMPLES))
 def _scalar(example: str) -> dict:
     from glassgrad.lessons import lesson
-    from glassgrad.trace.scalar import scalar_document, scalar_layout
 
-    return scalar_layout(scalar_document(lesson(example)))
+    return _scalar_of(lesson(example))

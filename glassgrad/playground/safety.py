@@ -5,6 +5,8 @@
   that resolves to 127.0.0.1) because the browser still sends the hostile name as ``Host``: 400.
 * :class:`SameOriginOnly`: another site's page cannot use the API (403 for a foreign ``Origin``,
   415 for a POST that is not ``application/json``), against cross-site request forgery.
+* :class:`CodeGuard`: the Code view runs a learner's program (as a Jupyter kernel does), so each
+  ``/api/code/*`` request also needs the per-launch secret token, and every refusal there is 403.
 * :class:`BodySizeLimit`: request bodies above :data:`MAX_BODY_BYTES` get 413 before any parsing.
 * :class:`Fields`: every input read from a JSON body is checked (type, finiteness, range, known
   names) and a bad one gets 422 with a message that names the field and the fix, never a 500.
@@ -14,6 +16,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import math
 import re
@@ -138,6 +141,56 @@ class SameOriginOnly:
         if scope["method"] == "POST" and media_type != "application/json":
             return 415, {"error": f"the request body must be JSON sent with Content-Type: application/json "
                                   f"(got {media_type or 'no Content-Type'})"}
+        return None
+
+
+CODE_PATHS = "/api/code/"
+TOKEN_HEADER = b"x-glassgrad-token"
+CODE_OFF = "the Code view is off (glassgrad serve was started with --no-code)"
+
+
+class CodeGuard:
+    """ASGI middleware in front of the Code view (``/api/code/*``): it runs what a learner types, so only
+    the page ``glassgrad serve`` opened may ask, as Jupyter guards its kernels.
+
+    A request there is refused with 403 (before its body is read: it runs nothing) when
+
+    * the Code view is off (``enabled`` false: ``glassgrad serve --no-code``);
+    * :class:`SameOriginOnly` refuses it (a foreign ``Origin``, another site's page, or a POST that is
+      not ``application/json``): the same rules, answered 403 here;
+    * the ``X-Glassgrad-Token`` header is missing or is not ``token`` (the per-launch secret printed in
+      the URL that ``glassgrad serve`` opens), compared in constant time (``hmac.compare_digest``).
+
+    A foreign ``Host`` never gets this far: :class:`HostAllowList` (outside this one) answers 400.
+    """
+
+    def __init__(self, app: Any, token: str, enabled: bool = True) -> None:
+        self.app = app
+        self.token = token.encode()
+        self.enabled = enabled
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(CODE_PATHS):
+            problem = self.problem(scope)
+            if problem is not None:
+                await _send_json(send, 403, {"error": problem})
+                return
+        await self.app(scope, receive, send)
+
+    def problem(self, scope: dict) -> str | None:
+        """Why a Code view request is refused (one line), or None to let it through."""
+        if not self.enabled:
+            return CODE_OFF
+        refused = SameOriginOnly.problem(scope)
+        if refused is not None:
+            return refused[1]["error"]
+        sent = _header(scope, TOKEN_HEADER)
+        if sent is None:
+            return ("refused: running code needs the secret token from the URL glassgrad serve printed "
+                    "(open that URL, with its ?token=..., in this browser)")
+        if not hmac.compare_digest(sent.encode("latin-1"), self.token):
+            return ("refused: the token is not this server's (each glassgrad serve makes a new one): open the URL "
+                    "it printed, with its ?token=...")
         return None
 
 

@@ -133,24 +133,21 @@ class Walkthrough:
 
     def __init__(self, fields: Fields) -> None:
         example = fields.choice("example", EXAMPLES, "diagonal-flip")
-        lr = fields.number("lr", 0.1, *LR_RANGE)
+        lr, actions = replay_settings(fields)
         network, title, description, self.notes = example_network(example, fields)
-        actions = fields.text("actions", "", 8 * MAX_ACTIONS).split()
         self._replay(example, network, title, description, lr, actions)
 
     @classmethod
     def of(cls, network: Network, actions: str = "", lr: float = 0.1, title: str = "Your network",
-           description: str = "") -> Walkthrough:
+           example: str = "custom", description: str = "") -> Walkthrough:
         """A walkthrough of any network (``network.model``: linear layers and activations, any traced ones)."""
         walk = cls.__new__(cls)
         walk.notes = ()
-        walk._replay("custom", network, title, description, lr, actions.split())
+        walk._replay(example, network, title, description, lr, actions.split())
         return walk
 
     def _replay(self, example: str, network: Network, title: str, description: str, lr: float,
                 actions: list[str]) -> None:
-        if len(actions) > MAX_ACTIONS:
-            raise ApiError(422, f"actions: {len(actions)} steps is too many to replay (at most {MAX_ACTIONS}); Reset")
         self.example, self.network, self.title, self.description, self.lr = example, network, title, description, lr
         self.actions, self.stage, self.updates, self.numbers = [], 0, 0, None
         self.losses: list[float] = []  # the loss before each update
@@ -357,6 +354,15 @@ class Walkthrough:
                      f"{shown(numbers.loss, False)}.")
         filled = max(self.stage - 1, 0)
         return text + f" Gradients filled for {filled} of {net.depth} layers."
+
+
+def replay_settings(fields: Fields) -> tuple[float, list[str]]:
+    """The request's learning rate η and its actions (at most :data:`MAX_ACTIONS`)."""
+    lr = fields.number("lr", 0.1, *LR_RANGE)
+    actions = fields.text("actions", "", 8 * MAX_ACTIONS).split()
+    if len(actions) > MAX_ACTIONS:
+        raise ApiError(422, f"actions: {len(actions)} steps is too many to replay (at most {MAX_ACTIONS}); Reset")
+    return lr, actions
 
 
 def _finite(text: str, where: str, low: float, high: float) -> float:

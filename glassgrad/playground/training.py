@@ -102,10 +102,11 @@ def read_config(fields: Fields) -> TrainingConfig:
 class TrainingJob:
     """One model, its optimizer and its data; :meth:`advance` trains, :meth:`snapshot` reports.
 
-    Requests for one job must take turns: hold :attr:`lock` around them.
+    Requests for one job must take turns: hold :attr:`lock` around them. ``start``: a model to train
+    instead of a new one (the Code view's), whose shape ``config`` describes.
     """
 
-    def __init__(self, config: TrainingConfig) -> None:
+    def __init__(self, config: TrainingConfig, start: gg.nn.Module | None = None) -> None:
         self.config = config
         self.lock = threading.Lock()
         points, labels = bridge.load_dataset(config.dataset, config.samples, config.noise, config.seed)
@@ -114,7 +115,15 @@ class TrainingJob:
         self.inputs = gg.tensor(points)
         self.loss_function = bridge.LOSSES[config.loss]
         self.targets = TARGETS[config.loss](labels, self.classes)
-        self.model = bridge.make_mlp([points.shape[1], *config.hidden, self.classes], config.activation, config.seed)
+        sizes = [points.shape[1], *config.hidden, self.classes]
+        self.model = bridge.make_mlp(sizes, config.activation, config.seed) if start is None else start
+        if start is not None:
+            weights = [parameter for parameter in start.parameters() if parameter.ndim == 2]
+            given = (weights[0].shape[1], weights[-1].shape[0])
+            if given != (sizes[0], sizes[-1]):
+                raise ApiError(422, f"from_code: your model takes {given[0]} inputs and gives {given[1]} outputs, but "
+                                    f"{config.dataset} has {sizes[0]} inputs and {sizes[-1]} classes: change its first "
+                                    "and last Linear layers")
         self.parameters = list(self.model.parameters())
         self.optimizer = bridge.make_optimizer(config.optimizer, self.parameters, config.lr, config.momentum)
         self.batches = np.random.default_rng(config.seed + 1)

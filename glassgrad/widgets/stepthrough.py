@@ -30,7 +30,7 @@ from glassgrad.playground import bridge
 from glassgrad.playground.display import json_safe
 from glassgrad.playground.explain import explain
 from glassgrad.playground.safety import ApiError, Fields
-from glassgrad.playground.stepper import LR_RANGE, MAX_ACTIONS, Network, Walkthrough
+from glassgrad.playground.stepper import LR_RANGE, Network, Walkthrough, replay_settings
 
 STATIC = Path(bridge.__file__).parent / "static"
 BUNDLE = STATIC / "build" / "stepthrough.js"
@@ -86,18 +86,18 @@ class StepThrough(anywidget.AnyWidget):
         y = ", ".join(f"{value:g}" for value in self._sample_y)
         about = (f"Your model on one sample: x = [{x}], target y = [{y}], loss {LOSS_TITLES[self._loss_key]}. "
                  "The widget steps through a copy: your model's weights stay as they are.")
-        return Walkthrough.of(network, actions, self._start_lr if lr is None else lr, self._view_title, about)
+        return Walkthrough.of(network, actions, self._start_lr if lr is None else lr, self._view_title,
+                              description=about)
 
     def answer(self, path: str, body: Any) -> dict:
         """What the server answers at ``path`` for ``body``, for this model (an ``ApiError`` names a problem)."""
         fields = Fields(body)
         cell = fields.text("cell", "", 40) if path == "/api/step/explain" else None
-        lr = fields.number("lr", self._start_lr, *LR_RANGE)
-        actions = fields.text("actions", "", 8 * MAX_ACTIONS)
+        lr, actions = replay_settings(fields)  # as the server reads them
         fields.finish()
         if path not in ("/api/step", "/api/step/explain"):
             raise ApiError(404, f"{path!r} is not a step-through request")
-        walk = self.walkthrough(actions, lr)
+        walk = self.walkthrough(" ".join(actions), lr)
         return walk.view() if cell is None else explain(walk, cell)
 
     def _on_message(self, widget: Any, content: Any, buffers: Any) -> None:

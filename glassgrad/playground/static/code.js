@@ -38,19 +38,23 @@ function plainEditor(parent, doc, onRun, label) {
   };
 }
 
-/** The engine's trace HTML as page nodes: parsed (never run), without styles, scripts or links. The page's
- *  Content-Security-Policy allows no inline style; code.css styles the trace's classes instead. */
+/** The engine's trace HTML (as Jupyter shows it) as page nodes: parsed in an inert template (nothing in it runs),
+ *  without scripts, links or styles. The page's Content-Security-Policy allows no inline style, and even parsing
+ *  one is reported as an error, so the engine's <style> block and style="…" attributes (its values are escaped:
+ *  no quote inside) are cut from the text first; code.css styles the trace's classes instead. */
 function traceNodes(html) {
-  const parsed = new DOMParser().parseFromString(html, "text/html");
-  for (const element of parsed.body.querySelectorAll("script, style, link, meta, iframe, object, embed, form")) {
+  const template = document.createElement("template");
+  template.innerHTML = html.replace(/<style[\s\S]*?<\/style>/gi, "").replace(/\sstyle=("[^"]*"|'[^']*')/gi, "");
+  const parsed = template.content;
+  for (const element of parsed.querySelectorAll("script, style, link, meta, iframe, object, embed, form")) {
     element.remove();
   }
-  for (const element of parsed.body.querySelectorAll("*")) {
+  for (const element of parsed.querySelectorAll("*")) {
     for (const { name } of [...element.attributes]) {
       if (name === "style" || name.startsWith("on") || /(^|:)(href|src|action)$/.test(name)) element.removeAttribute(name);
     }
   }
-  return [...parsed.body.childNodes].map((node) => document.importNode(node, true));
+  return [...parsed.childNodes].map((node) => document.importNode(node, true));
 }
 
 /** A number of the trace: written as the traces write it, its full value in data-value. */
@@ -258,8 +262,9 @@ export class CodeView {
     };
     const [text, bad] = states[data.state] || [data.state, true];
     this.setState(text, bad);
-    $("code-message").textContent = data.message || "";
-    $("code-message").hidden = !data.message;
+    const message = data.state === "finished" ? null : data.message; // "finished in …" is the state line already
+    $("code-message").textContent = message || "";
+    $("code-message").hidden = !message;
     $("code-message").className = bad ? "error" : "warning";
     if (data.line) this.editor.markErrorLine(data.line);
     this.showResult(data.result, id);
@@ -272,22 +277,21 @@ export class CodeView {
     if (!left) return;
     this.left = { run: id, example: result.example, model: result.model };
     const names = [result.tape ? "a trace named tape" : null, result.model ? "a network named model" : null];
-    $("code-result-text").textContent = `Your program left ${names.filter(Boolean).join(" and ")}.` +
-      (result.example ? " Its network opens in the other views:" : "");
+    $("code-result-text").textContent = [`Your program left ${names.filter(Boolean).join(" and ")}.`,
+      ...(result.notes || []), result.example ? "Its network opens in the other views:" : ""].join(" ");
     $("btn-open-step").hidden = !result.example;
     $("btn-open-scalar").hidden = !result.example;
     $("btn-open-train").hidden = !result.model;
     const summary = $("code-summary");
     clear(summary);
     if (result.summary && result.summary.length) {
-      summary.append(h("table", { class: "code-numbers" },
-        h("caption", { class: "muted" }, "The trace's numbers, as the engine computed them (the sign is written; " +
-          "colour only repeats it)"),
+      summary.append(h("p", { class: "muted" }, "The trace's numbers, as the engine computed them (the sign is " +
+        "written; colour only repeats it):"), h("table", { class: "code-numbers" },
         h("thead", {}, h("tr", {}, ["", "formula", "value", "∂L/∂ of it"].map((title) => h("th", { scope: "col" }, title)))),
         h("tbody", {}, result.summary.map((entry) => h("tr", { dataset: { symbol: entry.symbol } },
           h("th", { scope: "row" }, entry.symbol), h("td", { class: "formula" }, entry.formula),
-          h("td", { class: "values" }, numbersElement(entry.values)),
-          h("td", { class: "grads" }, numbersElement(entry.grad)))))));
+          h("td", { class: "values", dataset: { label: "value" } }, numbersElement(entry.values)),
+          h("td", { class: "grads", dataset: { label: "∂L/∂ of it" } }, numbersElement(entry.grad)))))));
     }
     const trace = $("code-trace");
     clear(trace);
