@@ -150,6 +150,8 @@ def test_the_widget_steps_through_the_learners_model_in_a_browser(browser, harne
         for name in ("Z1", "A1", "Z2"):
             np.testing.assert_allclose(shown(page, name, expected[name].shape), expected[name], rtol=1e-5, atol=1e-7)
         assert float(page.locator("#step-loss-value").inner_text()) == pytest.approx(expected["loss"], abs=5e-5)
+        # the columns of the diagram: the output is named ŷ once (not "ŷ = ŷ")
+        assert page.locator("#diagram .column-label").all_text_contents() == ["X", "A₁ (tanh)", "ŷ"]
 
         page.locator("#btn-backward").click()
         page.wait_for_selector('#step-matrices [data-cell="dW2[1,0]"]')
@@ -191,6 +193,7 @@ def test_the_widget_steps_through_the_learners_model_in_a_browser(browser, harne
         expect(error).to_contain_text("out of range")
         assert_seen(error, "the error")
         assert page.evaluate("window.traits.actions") == "f b b u f"  # the refused change changed nothing
+        assert page.locator("#step-lr").input_value() == str(LR)  # and the refused η is not left in its field
         page.screenshot(path=str(SCREENSHOTS / f"widget-full-{size}.png"), full_page=True)
 
 
