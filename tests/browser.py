@@ -65,13 +65,14 @@ def chromium() -> Iterator[Any]:
 
 
 @contextmanager
-def playground(output_dir: Path) -> Iterator[tuple[str, Any]]:
-    """The playground served from a thread on 127.0.0.1, as ``glassgrad serve`` serves it; yields (URL, app)."""
+def playground(output_dir: Path, **options: Any) -> Iterator[tuple[str, Any]]:
+    """The playground served from a thread on 127.0.0.1, as ``glassgrad serve`` serves it; yields (URL, app).
+    ``options`` go to ``create_app`` (e.g. the Code view's time and memory limits)."""
     from glassgrad.playground import create_app
     from glassgrad.playground.server import listen, make_server
 
     listener = listen("127.0.0.1", 0)  # TCP_NODELAY on every connection, as in glassgrad serve
-    app = create_app(output_dir=output_dir)
+    app = create_app(output_dir=output_dir, **options)
     instance = make_server(app)
     thread = threading.Thread(target=instance.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()

@@ -2,9 +2,27 @@
 
 import { $ } from "./dom.js";
 
+const TOKEN_KEY = "glassgrad-token";
+
+/** ``glassgrad serve`` opens the page with ?token=… (the secret that lets it run code): keep it for this tab
+ *  only and take it out of the address bar, so that no share link or bookmark carries it. Call once, first. */
+export function takeToken() {
+  const url = new URL(location.href);
+  const token = url.searchParams.get("token");
+  if (token === null) return;
+  if (token) sessionStorage.setItem(TOKEN_KEY, token);
+  url.searchParams.delete("token");
+  history.replaceState(null, "", `${url.pathname}${url.search}${url.hash}`);
+}
+
+/** The headers a request to /api/code/* needs: the launch's token. */
+export function codeHeaders() {
+  return { "X-Glassgrad-Token": sessionStorage.getItem(TOKEN_KEY) || "" };
+}
+
 /** POST (or GET when body is null) to the API; throws an Error carrying the server's message. */
 export async function api(path, body = null, method = body === null ? "GET" : "POST") {
-  const init = { method, headers: {} };
+  const init = { method, headers: path.startsWith("/api/code/") ? codeHeaders() : {} };
   if (body !== null) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -23,6 +41,9 @@ export async function api(path, body = null, method = body === null ? "GET" : "P
   }
   return data;
 }
+
+/** The page's channel to the engine, for views that also run in a notebook widget (step.js). */
+export const server = { request: (path, body) => api(path, body) };
 
 /** Show a problem to the user in the page's alert region (or clear it with null). */
 export function showError(error) {

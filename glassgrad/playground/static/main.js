@@ -1,6 +1,7 @@
-// Start-up: read the state from the URL, build the three views, tabs, keyboard shortcuts, sharing.
+// Start-up: read the state from the URL, build the views, tabs, keyboard shortcuts, sharing.
 
-import { api, showError } from "./api.js";
+import { api, server, showError, takeToken } from "./api.js";
+import { CodeView } from "./code.js";
 import { CourseView } from "./course.js";
 import { $, clear, h, isHidden, isTyping } from "./dom.js";
 import { LandscapeView } from "./landscape.js";
@@ -8,8 +9,10 @@ import { PracticeView } from "./practice.js";
 import { ScalarView } from "./scalar.js";
 import { applyHidden, readState, stateUrl, writeState } from "./state.js";
 import { StepView } from "./step.js";
+import { stepMarkup } from "./step_markup.js";
 import { TrainView } from "./train.js";
 
+takeToken(); // before anything writes the address bar
 const state = readState();
 const save = () => {
   writeState(state);
@@ -19,14 +22,21 @@ const save = () => {
 async function start() {
   const options = await api("/api/options");
   $("precision").textContent = options.precision;
+  $("view-step").append(...stepMarkup({ choices: true }));
   const views = {
-    step: new StepView(options, state.step, save),
+    step: new StepView($("view-step"), server, { options, state: state.step, save, showError }),
     train: new TrainView(options, state.train, save),
     practice: new PracticeView(options, state.practice, save),
     course: new CourseView(),
     landscape: new LandscapeView(options, state.landscape, save),
     scalar: new ScalarView(options, state.scalar, save),
   };
+  if (options.code && options.code.enabled) {
+    views.code = new CodeView(options, state.code, save, { views, show: (name) => show(name, true) });
+  } else { // glassgrad serve --no-code: no Code tab at all
+    $("tab-code").remove();
+    $("view-code").remove();
+  }
   if (!(state.view in views)) state.view = "step";
   const tabs = [...document.querySelectorAll("[role=tab]")];
 
@@ -40,7 +50,7 @@ async function start() {
       if (selected && focus) tab.focus();
     }
     // these views write their own numbers: the note is not about them
-    $("precision").hidden = ["practice", "course", "landscape", "scalar"].includes(name);
+    $("precision").hidden = ["practice", "course", "landscape", "scalar", "code"].includes(name);
     save();
     views[name].activate();
   }

@@ -4,10 +4,12 @@ const FIELDS = {
   step: { example: "s_example", seed: "s_seed", lr: "s_lr", sizes: "s_sizes", activation: "s_activation",
           loss: "s_loss", actions: "s_actions" },
   train: { dataset: "t_dataset", hidden: "t_hidden", activation: "t_activation", loss: "t_loss",
-           optimizer: "t_optimizer", lr: "t_lr", batch_size: "t_batch", clip: "t_clip", seed: "t_seed", step: "t_step" },
+           optimizer: "t_optimizer", lr: "t_lr", batch_size: "t_batch", clip: "t_clip", seed: "t_seed", step: "t_step",
+           from_code: "t_from_code" },
   practice: { kind: "p_kind", seed: "p_seed" },
   landscape: { x: "l_x", y: "l_y", steps: "l_steps", rate: "l_rate", at: "l_at", zoom: "l_zoom" },
   scalar: { example: "g_example" },
+  code: { starter: "c_starter" },
 };
 const NUMBERS = new Set(["seed", "lr", "batch_size", "clip", "step"]);
 

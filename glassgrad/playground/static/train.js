@@ -86,8 +86,10 @@ export class TrainView {
   }
 
   config() {
-    const { dataset, hidden, activation, loss, optimizer, lr, batch_size, clip, seed } = this.state;
-    return { dataset, hidden: String(hidden), activation, loss, optimizer, lr, batch_size, clip, seed };
+    const { dataset, hidden, activation, loss, optimizer, lr, batch_size, clip, seed, from_code } = this.state;
+    const config = { dataset, hidden: String(hidden), activation, loss, optimizer, lr, batch_size, clip, seed };
+    if (from_code) config.from_code = from_code; // the Code view's "Train it": start from the learner's weights
+    return config;
   }
 
   /** A new setting means a new run from step 0 (the old job is stopped). */
