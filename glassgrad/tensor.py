@@ -41,7 +41,7 @@ import numpy as np
 
 from . import ops
 from .arguments import as_array, broadcastable, check_dim, is_floating, promote, resolve_dtype, shape_arg, shape_text
-from .autograd import STATE, bump_version, run_backward, version_of
+from .autograd import STATE, bump_version, note_kernel, note_read, run_backward, version_of
 from .device import CPU
 from .dtypes import bool_, float16, float32, float64, get_default_dtype, int32, int64  # noqa: F401 (re-exported)
 from .graph import as_view, check_in_place, rebase, record
@@ -155,6 +155,8 @@ class Tensor:
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
+        if STATE.switches[1] is not None:
+            note_read(".grad = …")
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad must be a Tensor or None, not {type(value).__name__}")
@@ -208,11 +210,15 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """The underlying NumPy array (shared, not copied); also ``t.array``."""
+        if STATE.switches[1] is not None:
+            note_read(".numpy()")
         return self.array
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         """NumPy's array protocol (NumPy 2): the shared array, or a new one for another ``dtype``
         or ``copy=True``; ``copy=False`` refuses a conversion that would need a copy."""
+        if STATE.switches[1] is not None:
+            note_read("np.asarray(tensor)")
         array = self.array
         if dtype is not None and np.dtype(dtype) != array.dtype:
             if copy is False:
@@ -224,6 +230,8 @@ class Tensor:
         return array.copy() if copy else array
 
     def item(self) -> float | int | bool:
+        if STATE.switches[1] is not None:
+            note_read(".item()")
         if self.array.size != 1:
             raise RuntimeError(
                 f"item() needs a tensor with exactly one element, but this one has shape "
@@ -232,6 +240,8 @@ class Tensor:
         return self.array.item()
 
     def tolist(self) -> Any:
+        if STATE.switches[1] is not None:
+            note_read(".tolist()")
         return self.array.tolist()
 
     def __float__(self) -> float:
@@ -241,6 +251,8 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
+        if STATE.switches[1] is not None:
+            note_read("bool(tensor) (an `if` or `while` on a tensor)")
         if self.array.size != 1:
             raise RuntimeError(
                 f"the truth value of a tensor with {self.array.size} elements is ambiguous; "
@@ -309,6 +321,8 @@ class Tensor:
         return self
 
     def __repr__(self) -> str:
+        if STATE.switches[1] is not None:
+            note_read("printing a tensor")
         body = array_text(self.array, prefix="tensor(")
         extras = []
         if self.array.dtype not in (get_default_dtype(), int64, bool_):
@@ -389,6 +403,8 @@ class Tensor:
         except ValueError as error:
             raise _shape_error(name, self, value, error) from None
         bump_version(self.array)
+        if STATE.switches[1] is not None:
+            note_kernel(_change_in_place, (ufunc, self.array, value))
         return self
 
     def __iadd__(self, other: Any) -> Tensor:
@@ -432,8 +448,11 @@ class Tensor:
         if STATE.switches[0] and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
             _record_set(self, name, index, advanced, value)
             return
-        self.array[index] = _data(value)
+        value = _data(value)
+        self.array[index] = value
         bump_version(self.array)
+        if STATE.switches[1] is not None:
+            note_kernel(_set_in_place, (self.array, index, value))
 
     # --- arithmetic (rows of ops.py) -------------------------------------------------------
 
@@ -718,6 +737,18 @@ def apply(op: ops.Op, parents: tuple, *args: Any) -> Tensor:
     result._grad = None
     result._retains_grad = False
     return record(result, op, parents, saved, args)
+
+
+def _change_in_place(ufunc: np.ufunc, array: np.ndarray, value: Any) -> None:
+    """``array op= value`` outside the graph, counted as a change: what a compiled step replays (glassgrad.compiler)."""
+    ufunc(array, value, out=array)
+    bump_version(array)
+
+
+def _set_in_place(array: np.ndarray, index: Any, value: Any) -> None:
+    """``array[index] = value`` outside the graph, counted as a change: what a compiled step replays."""
+    array[index] = value
+    bump_version(array)
 
 
 def _backward_inputs(inputs: Any) -> tuple:
