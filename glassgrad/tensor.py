@@ -41,7 +41,7 @@ import numpy as np
 
 from . import ops
 from .arguments import as_array, broadcastable, check_dim, is_floating, promote, resolve_dtype, shape_arg, shape_text
-from .autograd import STATE, bump_version, note_kernel, note_read, run_backward, version_of
+from .autograd import STATE, bump_version, note_kernel, note_read, recorded_call, run_backward, version_of
 from .device import CPU
 from .dtypes import bool_, float16, float32, float64, get_default_dtype, int32, int64  # noqa: F401 (re-exported)
 from .graph import as_view, check_in_place, rebase, record
@@ -155,8 +155,13 @@ class Tensor:
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
-        if STATE.switches[1] is not None:
-            note_read(".grad = …")
+        if STATE.switches[1] is not None:  # a compiled step (glassgrad.compiler) replays the assignment as one kernel
+            recorded_call(Tensor._assign_grad, self, value)
+            return
+        self._assign_grad(value)
+
+    def _assign_grad(self, value: Tensor | None) -> None:
+        """``tensor.grad = value``, checked (``None`` forgets the gradient)."""
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad must be a Tensor or None, not {type(value).__name__}")

@@ -256,7 +256,7 @@ class Recorder:
             self.keep.append(parent)
             return
         total = self.new_slot()
-        self.emit("add", None, (("slot", held), ("slot", slot)), (total,), extra=parent)
+        self.emit("add", None, (("slot", held), ("slot", slot)), (total,))
         walk.pending[id(parent)] = total
 
     def on_grads_stored(self, leaves: tuple) -> None:
