@@ -116,7 +116,7 @@ class Compiled:
         if program is not None:
             if program.guards_hold():
                 entry.replays += 1
-                return program.replay([tensor.array for tensor in inputs])
+                return program.replay_function(*[tensor.array for tensor in inputs])
             entry.program = entry.last = None  # a parameter was replaced or a layer changed mode: capture again
         return self._capture(entry, inputs, args, kwargs)
 
@@ -193,8 +193,10 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False) -> Any:
     return Compiled(model, fullgraph)
 
 
-def _signature(args: tuple, kwargs: dict) -> tuple[Any, list]:
+def _signature(args: tuple, kwargs: dict) -> tuple[Any, list | tuple]:
     """The cache key of a call (shapes, dtypes, values, grad mode) and its tensor arguments, in order."""
+    if not kwargs and all(type(arg) is Tensor for arg in args):  # the common call, keyed in one pass
+        return (STATE.switches[0], *[(arg.array.shape, arg.array.dtype, arg._requires_grad) for arg in args]), args
     tensors: list[Tensor] = []
 
     def describe(value: Any) -> Any:
@@ -211,5 +213,5 @@ def _signature(args: tuple, kwargs: dict) -> tuple[Any, list]:
             return ("object", id(value))
         return ("value", type(value).__name__, value)
 
-    key = (STATE.grad_enabled, describe(args), describe(kwargs))
+    key = ("described", STATE.grad_enabled, describe(args), describe(kwargs))
     return key, tensors

@@ -189,7 +189,8 @@ class Recorder:
         for parent in parents:
             if parent._op is None and parent._requires_grad:
                 self.leaves[id(parent)] = parent
-        self.emit("forward", op.forward, encoded, (out, saved), op=op, sizes=(_size(result.array),))
+        self.emit("forward", op.forward, encoded, (out, saved), op=op, sizes=(_size(result.array),),
+                  extra=result.array.ndim == 0)
 
     def on_rebase(self, tensor: Any, previous: Any) -> None:
         self.refuse("an in-place change of a tensor in the graph (h += b) re-bases it; write it out of place "
@@ -225,17 +226,18 @@ class Recorder:
             picks.append((position, slot))
             like = parent.array
             if contribution.shape != like.shape or contribution.dtype is not like.dtype:
-                routes.append(("fit", slot, like.shape, like.dtype, parent))
+                fit = (like.shape, like.dtype, contribution.shape != like.shape, contribution.dtype != like.dtype)
+                routes.append((fit, slot, parent))
             else:
-                routes.append(("route", slot, None, None, parent))
+                routes.append((None, slot, parent))
         layer = self.layer_of[id(node)]
         self.emit("backward", node._op.backward, (upstream_arg, ("slot", saved)), tuple(picks), layer, op=node._op,
-                  sizes=tuple(_size(c) for c in contributions if c is not None))
-        for how, slot, shape, dtype, parent in routes:
-            if how == "fit":
+                  sizes=tuple(_size(c) for c in contributions if c is not None), extra=len(contributions))
+        for fit, slot, parent in routes:
+            if fit is not None:  # (shape, dtype, summed over broadcast axes?, cast?)
                 fitted = self.new_slot()
-                self.emit("fit", None, (("slot", slot),), (fitted,), layer, extra=(shape, dtype),
-                          sizes=((shape, dtype),), op=node._op)
+                self.emit("fit", None, (("slot", slot),), (fitted,), layer, extra=fit, sizes=(fit[:2],),
+                          op=node._op)
                 slot = fitted
             self._route(walk, parent, slot)
 

@@ -22,7 +22,7 @@ def explain_program(name: str, program: Program) -> str:
     kernels = program.kernels
     names = _layer_names(program)
     total = sum(_bytes(size) for kernel in kernels for size in kernel.sizes)
-    lines = [f"{name}: {len(kernels)} kernels (none fused), {len(program.template)} buffers, "
+    lines = [f"{name}: {len(kernels)} kernels (none fused), {program.buffers} buffers, "
              f"{_size_text(total)} written per call"]
     phase = layer = None
     for number, kernel in enumerate(kernels, 1):

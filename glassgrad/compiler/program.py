@@ -16,13 +16,20 @@ Replay then calls, for every kernel, the *same function* eager called (the row's
 backward, ``unbroadcast``, ``+``, the engine's gradient store, the optimizer's ``step``) on the
 same kinds of arrays with the same Python numbers, so every result is the same, bit for bit;
 what it skips is everything around the kernels: making tensors and nodes, the graph walk's
-search and bookkeeping, the checks already passed at capture.
+search and bookkeeping, the checks already passed at capture. The program is written out as
+one Python function, a line per kernel, each slot a local variable (``program.source``)::
+
+    def replay(v0, v1):
+        v2 = f0(v0, e0, e1, p0)[0]               # forward linear
+        ...
+        v9, v10, v11 = f5(v8, v4)                 # backward linear
+        _store_grads({t0: v10, t1: v11})          # store .grad
+        v12 = t0._grad.array
 """
 
 from __future__ import annotations
 
 import types
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -106,8 +113,8 @@ def _kernel_difference(old: Kernel, new: Kernel) -> str:
         return "has other arguments or settings"
     if old.outputs != new.outputs or old.layer is not new.layer:
         return "sits elsewhere in the step"
-    if old.kind == "fit" and old.extra != new.extra:
-        return "sums over other axes"
+    if old.kind in ("fit", "forward", "backward") and old.extra != new.extra:
+        return "has other shapes"
     if old.kind in ("store", "add") and not _same(old.extra, new.extra):
         return "reaches other tensors"
     return ""
@@ -131,60 +138,105 @@ class Program:
     """A confirmed capture, ready to replay: ``program.replay(input_arrays)`` runs the step again."""
 
     def __init__(self, capture: Capture, externals: list) -> None:
-        self.capture = capture
         self.kernels = capture.kernels
-        self.inputs = capture.inputs
         self.guards = capture.guards
         self.modules = capture.modules
-        self.template: list = [None] * capture.slots
-        self.constants: list[tuple[int, np.ndarray]] = []
-        self.external_slot = []
-        for how, value in externals:
-            slot = len(self.template)
-            self.template.append(value if how == "bound" else None)
-            self.external_slot.append(slot)
-            if how == "constant":
-                self.constants.append((slot, value))
-        self.runs = [self._compile(kernel) for kernel in self.kernels]
-        self.result = capture.result
+        self.names: dict[str, Any] = {"_store_grads": _store_grads, "_unbroadcast": unbroadcast,
+                                      "_asarray": np.asarray, "_wrap": Tensor._wrap}
+        self.externals = externals
+        lines = [f"def replay({', '.join(f'v{slot}' for slot in range(capture.inputs))}):"]
+        lines += [f"    e{number} = c{number}.copy()" for number, (how, value) in enumerate(externals)
+                  if how == "constant"]  # eager makes these afresh each call: so does the replay
+        for number, (how, value) in enumerate(externals):
+            self.names[f"c{number}" if how == "constant" else f"e{number}"] = value
+        for number, kernel in enumerate(self.kernels):
+            lines += [f"    {line}" for line in self._lines(number, kernel)]
+        lines.append(f"    return {self._result(capture.result)}")
+        self.source = "\n".join(lines)
+        namespace = dict(self.names)
+        exec(compile(self.source, "<gg.compile replay>", "exec"), namespace)  # noqa: S102 (our own generated code)
+        self.replay_function = namespace["replay"]
 
-    # --- building ---------------------------------------------------------------------------
+    @property
+    def buffers(self) -> int:
+        """How many arrays and values the program keeps between kernels (its local variables)."""
+        return self.source.count(" = ")
 
-    def _slot(self, encoded: tuple, runs: list) -> int:
-        """The slot that holds an argument at replay (Python values and packed sequences get one too)."""
+    # --- writing the program ---------------------------------------------------------------
+
+    def _name(self, value: Any) -> str:
+        """A global name for a Python value the program uses (a function, a number, a tensor)."""
+        name = f"p{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def _arg(self, encoded: tuple) -> str:
         kind = encoded[0]
         if kind == "slot":
-            return encoded[1]
+            return f"v{encoded[1]}"
         if kind == "ext":
-            return self.external_slot[encoded[1]]
-        slot = len(self.template)
+            return f"e{encoded[1]}"
         if kind == "py":
-            self.template.append(encoded[1])
-            return slot
-        self.template.append(None)  # a tuple or list with arrays inside: packed before the kernel runs
-        parts = [self._slot(part, runs) for part in encoded[2]]
-        sequence = encoded[1]
-        pick = _getter(parts)
+            return self._name(encoded[1])
+        parts = ", ".join(self._arg(part) for part in encoded[2])
+        if encoded[1] is list:
+            return f"[{parts}]"
+        return f"({parts},)" if len(encoded[2]) == 1 else f"({parts})"
 
-        def pack(values: list) -> None:
-            values[slot] = sequence(pick(values))
+    def _lines(self, number: int, kernel: Kernel) -> list[str]:
+        args = ", ".join(self._arg(arg) for arg in kernel.args)
+        function = self._name(kernel.function) if kernel.function is not None else ""
+        kind = kernel.kind
+        if kind == "forward":
+            out, saved = kernel.outputs
+            target = f"v{out}" if saved is None else f"v{out}, v{saved}"
+            call = f"{function}({args})" + ("[0]" if saved is None else "")
+            lines = [f"{target} = {call}"]
+            if kernel.extra:  # a 0-d result: NumPy hands back a scalar, eager makes it an array
+                lines.append(f"v{out} = _asarray(v{out})")
+            return lines
+        if kind == "backward":
+            count = kernel.extra
+            targets = ["_"] * count
+            for position, slot in kernel.outputs:
+                targets[position] = f"v{slot}"
+            return [f"{', '.join(targets)}{',' if count == 1 else ''} = {function}({args})"]
+        if kind == "fit":
+            (shape, dtype, reduce, cast), (out,) = kernel.extra, kernel.outputs
+            value = args
+            if reduce:
+                value = f"_unbroadcast({value}, {self._name(shape)})"
+            if cast:
+                value = f"{value}.astype({self._name(dtype)})"
+            return [f"v{out} = {value}"]
+        if kind == "add":
+            held, more = (self._arg(arg) for arg in kernel.args)
+            return [f"v{kernel.outputs[0]} = {held} + {more}"]
+        if kind == "store":
+            leaves = [self._name(leaf) for leaf in kernel.extra]
+            pairs = ", ".join(f"{leaf}: {self._arg(arg)}" for leaf, arg in zip(leaves, kernel.args))
+            return [f"_store_grads({{{pairs}}})", *(f"v{slot} = {leaf}._grad.array"
+                                                   for leaf, slot in zip(leaves, kernel.outputs))]
+        call = f"{function}({args})"
+        if not kernel.outputs:
+            return [call]
+        if len(kernel.outputs) == 1:
+            return [f"v{kernel.outputs[0]} = {call}"]
+        tensor, array = kernel.outputs
+        return [f"v{tensor} = {call}", f"v{array} = v{tensor}.array"]
 
-        runs.append(pack)
-        return slot
-
-    def _compile(self, kernel: Kernel):
-        packs: list = []
-        get = _getter([self._slot(arg, packs) for arg in kernel.args])
-        run = _MAKERS[kernel.kind](kernel, get)
-        if not packs:
-            return run
-        packs.append(run)
-
-        def run_with_packs(values: list) -> None:
-            for part in packs:
-                part(values)
-
-        return run_with_packs
+    def _result(self, encoded: Any) -> str:
+        kind = encoded[0]
+        if kind == "tensor":
+            return f"_wrap(v{encoded[1]})"
+        if kind == "py":
+            return self._name(encoded[1])
+        if kind == "seq":
+            parts = ", ".join(self._result(part) for part in encoded[2])
+            if encoded[1] is list:
+                return f"[{parts}]"
+            return f"({parts},)" if len(encoded[2]) == 1 else f"({parts})"
+        return f"dict(zip({self._name(encoded[1])}, ({', '.join(self._result(p) for p in encoded[2])},)))"
 
     # --- running ------------------------------------------------------------------------------
 
@@ -197,123 +249,3 @@ class Program:
             if module.training is not training:
                 return False
         return True
-
-    def replay(self, inputs: list) -> Any:
-        """Run every kernel on ``inputs`` (arrays, in the capture's order); return the step's result."""
-        values = self.template.copy()
-        values[:self.inputs] = inputs
-        for slot, numbers in self.constants:
-            values[slot] = numbers.copy()
-        for run in self.runs:
-            run(values)
-        return _rebuild(self.result, values)
-
-
-def _rebuild(encoded: Any, values: list) -> Any:
-    kind = encoded[0]
-    if kind == "tensor":
-        return Tensor._wrap(values[encoded[1]])
-    if kind == "py":
-        return encoded[1]
-    if kind == "seq":
-        return encoded[1](_rebuild(part, values) for part in encoded[2])
-    return dict(zip(encoded[1], (_rebuild(part, values) for part in encoded[2])))
-
-
-def _getter(slots: list):
-    if not slots:
-        return lambda values: ()
-    if len(slots) == 1:
-        only = slots[0]
-        return lambda values: (values[only],)
-    return itemgetter(*slots)
-
-
-def _forward(kernel: Kernel, get):
-    function = kernel.function
-    out, saved = kernel.outputs
-    ndarray, asarray = np.ndarray, np.asarray
-    if saved is None:
-        def run(values: list) -> None:
-            result = function(*get(values))[0]
-            values[out] = result if type(result) is ndarray else asarray(result)
-    else:
-        def run(values: list) -> None:
-            result, kept = function(*get(values))
-            values[out] = result if type(result) is ndarray else asarray(result)
-            values[saved] = kept
-    return run
-
-
-def _backward(kernel: Kernel, get):
-    function = kernel.function
-    picks = kernel.outputs
-    if len(picks) == 1:
-        (position, slot), = picks
-
-        def run(values: list) -> None:
-            values[slot] = function(*get(values))[position]
-    else:
-        def run(values: list) -> None:
-            contributions = function(*get(values))
-            for position, slot in picks:
-                values[slot] = contributions[position]
-    return run
-
-
-def _fit(kernel: Kernel, get):
-    shape, dtype = kernel.extra
-    out, = kernel.outputs
-
-    def run(values: list) -> None:
-        contribution, = get(values)
-        if contribution.shape != shape:
-            contribution = unbroadcast(contribution, shape)
-        if contribution.dtype != dtype:
-            contribution = contribution.astype(dtype)
-        values[out] = contribution
-    return run
-
-
-def _add(kernel: Kernel, get):
-    out, = kernel.outputs
-
-    def run(values: list) -> None:
-        held, more = get(values)
-        values[out] = held + more
-    return run
-
-
-def _store(kernel: Kernel, get):
-    leaves = kernel.extra
-    outputs = tuple(zip(leaves, kernel.outputs))
-
-    def run(values: list) -> None:
-        _store_grads(dict(zip(leaves, get(values))))
-        for leaf, slot in outputs:
-            values[slot] = leaf._grad.array
-    return run
-
-
-def _call(kernel: Kernel, get):
-    function = kernel.function
-    outputs = kernel.outputs
-    if not outputs:
-        def run(values: list) -> None:
-            function(*get(values))
-    elif len(outputs) == 1:
-        out, = outputs
-
-        def run(values: list) -> None:
-            values[out] = function(*get(values))
-    else:
-        out, array = outputs
-
-        def run(values: list) -> None:
-            result = values[out] = function(*get(values))
-            values[array] = result.array
-    return run
-
-
-_MAKERS = {"forward": _forward, "backward": _backward, "fit": _fit, "add": _add, "store": _store, "call": _call,
-           "kernel": _call}
