@@ -514,3 +514,15 @@ def test_explain_lists_kernels_by_pass_and_layer_with_row_formulas():
     assert "0 (Linear)" in text and "2 (Linear)" in text and "1 (ReLU)" in text
     step_line = next(line for line in numbered if "Optimizer.step" in line)
     assert optimizer.formula_for(optimizer.param_groups[0]).splitlines()[0] in step_line
+
+
+def test_at_most_eight_programs_the_oldest_capture_dropped():
+    @gg.compile
+    def double(x):
+        return x * 2
+
+    for size in range(1, 11):
+        for _ in range(3):
+            assert np.array_equal(double(gg.ones(size)).array, np.full(size, 2, np.float32))
+    assert len(double.entries) == 8
+    assert [key[1][0] for key in double.entries] == [(size,) for size in range(3, 11)]

@@ -17,7 +17,7 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
 
 * **Key.** Calls are grouped by the shapes, dtypes and ``requires_grad`` of the tensor arguments,
   the other arguments' values and the grad mode; each key has its own program (at most
-  :data:`MAX_PROGRAMS`, the least recently used dropped), so the last, shorter batch of an epoch
+  :data:`MAX_PROGRAMS`, the least recently captured dropped), so the last, shorter batch of an epoch
   gets one of its own.
 * **Capture.** A key's first calls run eagerly while a :class:`~glassgrad.compiler.capture.Recorder`
   writes down every kernel: each op's forward, each backward rule in the walk's order, the
@@ -102,22 +102,22 @@ class Compiled:
         if STATE.switches[1] is not None:  # a tape records, or an outer compiled step captures: it sees every op
             return self.function(*args, **kwargs)
         key, inputs = _signature(args, kwargs)
+        self.last_key = key
         entry = self.entries.get(key)
-        if entry is None:
+        if entry is not None:
+            program = entry.program
+            if program is not None:
+                if program.guards_hold():
+                    entry.replays += 1
+                    return program.replay_function(*[tensor.array for tensor in inputs])
+                entry.program = entry.last = None  # a parameter was replaced or a layer changed mode: capture again
+            if entry.refusal is not None:
+                return self.function(*args, **kwargs)
+            self.entries.move_to_end(key)  # the least recently captured key goes first when the cache is full
+        else:
             entry = self.entries[key] = _Entry()
             if len(self.entries) > MAX_PROGRAMS:
                 self.entries.popitem(last=False)
-        else:
-            self.entries.move_to_end(key)
-        self.last_key = key
-        if entry.refusal is not None:
-            return self.function(*args, **kwargs)
-        program = entry.program
-        if program is not None:
-            if program.guards_hold():
-                entry.replays += 1
-                return program.replay_function(*[tensor.array for tensor in inputs])
-            entry.program = entry.last = None  # a parameter was replaced or a layer changed mode: capture again
         return self._capture(entry, inputs, args, kwargs)
 
     def _capture(self, entry: _Entry, inputs: list, args: tuple, kwargs: dict) -> Any:

@@ -152,10 +152,13 @@ class Program:
         for number, kernel in enumerate(self.kernels):
             lines += [f"    {line}" for line in self._lines(number, kernel)]
         lines.append(f"    return {self._result(capture.result)}")
+        lines += ["", "def guards_hold():", f"    return {self._guards()}"]
         self.source = "\n".join(lines)
         namespace = dict(self.names)
         exec(compile(self.source, "<gg.compile replay>", "exec"), namespace)  # noqa: S102 (our own generated code)
         self.replay_function = namespace["replay"]
+        self.guards_hold = namespace["guards_hold"]
+        """Whether the parameters, buffers and layer modes are still those the program was captured with."""
 
     @property
     def buffers(self) -> int:
@@ -238,14 +241,12 @@ class Program:
             return f"({parts},)" if len(encoded[2]) == 1 else f"({parts})"
         return f"dict(zip({self._name(encoded[1])}, ({', '.join(self._result(p) for p in encoded[2])},)))"
 
-    # --- running ------------------------------------------------------------------------------
-
-    def guards_hold(self) -> bool:
-        """Whether the parameters, buffers and layer modes are still those the program was captured with."""
+    def _guards(self) -> str:
+        """One expression: each parameter and buffer is still the same array, with the same ``requires_grad``,
+        and each layer is in the same mode."""
+        checks = []
         for tensor, array, requires_grad in self.guards:
-            if tensor.array is not array or tensor._requires_grad is not requires_grad:
-                return False
-        for module, training in self.modules:
-            if module.training is not training:
-                return False
-        return True
+            name = self._name(tensor)
+            checks.append(f"{name}.array is {self._name(array)} and {name}._requires_grad is {requires_grad}")
+        checks += [f"{self._name(module)}.training is {training}" for module, training in self.modules]
+        return " and ".join(checks) or "True"
