@@ -35,6 +35,7 @@ and only floating tensors can require grad.
 from __future__ import annotations
 
 from collections import namedtuple
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -522,7 +523,7 @@ class Tensor:
     # --- comparisons: plain bool tensors, outside the graph ------------------------------
 
     def _compare(self, ufunc: np.ufunc, other: Any) -> Tensor:
-        return Tensor._wrap(ufunc(self.array, _data(other)))
+        return Tensor._wrap(recorded_call(ufunc, self.array, _data(other)))  # a kernel of a compiled step
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(np.less, other)
@@ -624,11 +625,11 @@ class Tensor:
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         axis = _nonempty_reduction(self, dim, "argmax")
-        return Tensor._wrap(np.asarray(self.array.argmax(axis=axis, keepdims=keepdim), dtype=np.int64))
+        return Tensor._wrap(recorded_call(_position, np.argmax, self.array, axis, keepdim))
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         axis = _nonempty_reduction(self, dim, "argmin")
-        return Tensor._wrap(np.asarray(self.array.argmin(axis=axis, keepdims=keepdim), dtype=np.int64))
+        return Tensor._wrap(recorded_call(_position, np.argmin, self.array, axis, keepdim))
 
     def all(self, dim=None, keepdim: bool = False) -> Tensor:
         """Whether every entry (along ``dim``: an int or a tuple of them) is non-zero: a bool tensor."""
@@ -742,6 +743,11 @@ def apply(op: ops.Op, parents: tuple, *args: Any) -> Tensor:
     result._grad = None
     result._retains_grad = False
     return record(result, op, parents, saved, args)
+
+
+def _position(find: Callable, array: np.ndarray, axis: int | None, keepdim: bool) -> np.ndarray:
+    """``argmax``/``argmin`` as int64 indices: one call, so that a compiled step replays it as one kernel."""
+    return np.asarray(find(array, axis=axis, keepdims=keepdim), dtype=np.int64)
 
 
 def _change_in_place(ufunc: np.ufunc, array: np.ndarray, value: Any) -> None:
@@ -874,7 +880,7 @@ def _binary(op: ops.Op, a: Tensor, b: Any) -> Tensor:
         b = lift(b, a)
     a_data, b_data = a.array, b.array
     if a_data.dtype is not b_data.dtype:
-        a_data, b_data = promote(a_data, b_data)
+        a_data, b_data = recorded_call(promote, a_data, b_data)  # a kernel of a compiled step
     try:
         return apply(op, (a, b), a_data, b_data)
     except ValueError:

@@ -526,3 +526,27 @@ def test_at_most_eight_programs_the_oldest_capture_dropped():
             assert np.array_equal(double(gg.ones(size)).array, np.full(size, 2, np.float32))
     assert len(double.entries) == 8
     assert [key[1][0] for key in double.entries] == [(size,) for size in range(3, 11)]
+
+
+def test_masks_and_argmax_made_inside_the_step_follow_the_data():
+    def run(compiled):
+        model = _mlp(gg.float64)
+        optimizer = gg.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y):
+            optimizer.zero_grad()
+            out = model(x)
+            hinge = out * (out > 0)  # a mask from the values: replayed from the new values
+            picked = out.argmax(dim=1)
+            loss = F.cross_entropy(hinge, y) + F.cross_entropy(out, picked)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        run = gg.compile(step, fullgraph=True) if compiled else step
+        rng = np.random.default_rng(9)
+        return [run(*_classes(rng, gg.float64)).array.copy() for _ in range(12)], run
+
+    (eager, _), (compiled, run) = run(False), run(True)
+    assert all(np.array_equal(a, b) for a, b in zip(eager, compiled))
+    assert _replays(run) == 10

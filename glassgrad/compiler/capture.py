@@ -291,14 +291,18 @@ class Recorder:
         if self.refusal is not None:
             return result
         encoded = tuple(self.encode(arg) for arg in args)
+        unpack = type(result) is tuple and all(type(part) is np.ndarray for part in result)
         if isinstance(result, Tensor):
             outputs = (self.new_slot(result), self.new_slot(result.array))
         elif isinstance(result, np.ndarray):
             outputs = (self.new_slot(result),)
+        elif unpack:  # arrays in a tuple (promote): each its own slot
+            outputs = tuple(self.new_slot(part) for part in result)
         else:
             outputs = ()
-        self.emit("call", function, encoded, outputs,
-                  sizes=(_size(result.array if isinstance(result, Tensor) else result),))
+        sizes = tuple(_size(part) for part in result) if unpack else (
+            _size(result.array if isinstance(result, Tensor) else result),)
+        self.emit("call", function, encoded, outputs, sizes=sizes, extra=unpack)
         return result
 
     def on_kernel(self, function: Any, args: tuple) -> None:

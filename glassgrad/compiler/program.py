@@ -113,7 +113,7 @@ def _kernel_difference(old: Kernel, new: Kernel) -> str:
         return "has other arguments or settings"
     if old.outputs != new.outputs or old.layer is not new.layer:
         return "sits elsewhere in the step"
-    if old.kind in ("fit", "forward", "backward") and old.extra != new.extra:
+    if old.kind in ("fit", "forward", "backward", "call", "kernel") and old.extra != new.extra:
         return "has other shapes"
     if old.kind in ("store", "add") and not _same(old.extra, new.extra):
         return "reaches other tensors"
@@ -223,6 +223,8 @@ class Program:
         call = f"{function}({args})"
         if not kernel.outputs:
             return [call]
+        if kernel.extra:  # a tuple of arrays, unpacked
+            return [f"{', '.join(f'v{slot}' for slot in kernel.outputs)}, = {call}"]
         if len(kernel.outputs) == 1:
             return [f"v{kernel.outputs[0]} = {call}"]
         tensor, array = kernel.outputs
