@@ -427,9 +427,12 @@ def test_an_active_tape_runs_eagerly_and_sees_every_step():
     rng = np.random.default_rng(0)
     for _ in range(3):
         step(*_classes(rng, gg.float32))
-    with gg.trace() as tape:
-        step(*_classes(rng, gg.float32))
+    with pytest.warns(UserWarning, match=r"^gg.compile\(step\): a tape is recording \(gg.trace\)"):
+        with gg.trace() as tape:
+            step(*_classes(rng, gg.float32))
     assert len(tape.forward) >= 4 and tape.backward and tape.updates
+    step(*_classes(rng, gg.float32))  # the tape has stopped: a replay again
+    assert _replays(step) == 2
 
 
 def test_custom_function_is_refused():
@@ -550,3 +553,29 @@ def test_masks_and_argmax_made_inside_the_step_follow_the_data():
     (eager, _), (compiled, run) = run(False), run(True)
     assert all(np.array_equal(a, b) for a, b in zip(eager, compiled))
     assert _replays(run) == 10
+
+
+def test_a_compiled_function_inside_a_compiled_step_is_part_of_its_program():
+    model = _mlp(gg.float64)
+    optimizer = gg.optim.SGD(model.parameters(), lr=0.1)
+    loss_of = gg.compile(lambda x, y: F.cross_entropy(model(x), y))  # alone it would refuse: its graph is needed
+
+    @gg.compile(fullgraph=True)
+    def step(x, y):
+        optimizer.zero_grad()
+        loss = loss_of(x, y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    rng = np.random.default_rng(2)
+    reference = _mlp(gg.float64)
+    reference_optimizer = gg.optim.SGD(reference.parameters(), lr=0.1)
+    for _ in range(6):
+        x, y = _classes(rng, gg.float64)
+        reference_optimizer.zero_grad()
+        expected = F.cross_entropy(reference(x), y)
+        expected.backward()
+        reference_optimizer.step()
+        assert np.array_equal(step(x, y).array, expected.array)
+    assert _replays(step) == 4 and not loss_of.entries

@@ -94,12 +94,18 @@ class Compiled:
         self.fullgraph = bool(fullgraph)
         self.entries: OrderedDict[Any, _Entry] = OrderedDict()
         self.last_key: Any = None
+        self.warned_about_tape = False
         self.__wrapped__ = function
         self.__name__ = getattr(function, "__name__", type(function).__name__)
         self.__doc__ = getattr(function, "__doc__", None)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if STATE.switches[1] is not None:  # a tape records, or an outer compiled step captures: it sees every op
+        tape = STATE.switches[1]
+        if tape is not None:  # a tape records, or an outer compiled step captures: it must see every op
+            if not self.warned_about_tape and not isinstance(tape, Recorder):
+                self.warned_about_tape = True
+                warnings.warn(f"gg.compile({self.__name__}): a tape is recording (gg.trace), so that it sees every "
+                              "step; running it eagerly while it records", stacklevel=2)
             return self.function(*args, **kwargs)
         key, inputs = _signature(args, kwargs)
         self.last_key = key
