@@ -42,7 +42,13 @@ class CompileRefused(RuntimeError):
 
 @dataclass
 class Kernel:
-    """One recorded call: what runs, from which slots, into which slots, and where it belongs."""
+    """One recorded call: what runs, from which slots, into which slots, and where it belongs.
+
+    ``extra`` depends on the kind: ``forward``, whether the result is 0-d (NumPy hands back a
+    scalar, made an array again); ``backward``, how many inputs the row returns gradients for;
+    ``fit``, ``(shape, dtype, summed over broadcast axes?, cast?)``; ``store``, the leaves;
+    ``call``, whether the result is a tuple of arrays, each in its own slot.
+    """
 
     kind: str
     function: Any
