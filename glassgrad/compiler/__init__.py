@@ -44,8 +44,10 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   (``gg.trace``), and a step that does different work on each call. Each gives a one-line
   warning saying why, and that key runs eagerly from then on (same results);
   ``fullgraph=True`` raises :class:`CompileRefused` instead.
-* **Limits.** Python side effects inside the step (appending to a list, printing) happen on
-  the capture calls only. Returned tensors are values (no ``grad_fn``). NumPy code on tensor
+* **Limits.** Python values the step reads from outside (a global flag, a clipping threshold, a
+  layer's ``p``) are those of the captures: pass one that changes as an argument (it is part of
+  the key); the optimizer's hyper-parameters are read at each step. Python side effects inside
+  the step (appending to a list, printing) happen on the capture calls only. Returned tensors are values (no ``grad_fn``). NumPy code on tensor
   values inside the step is caught when the two captures see other numbers, so give it two
   different batches first (a step always fed the same batch cannot tell).
 * ``compiled.explain()`` shows the program: the kernels in order, by pass and layer, with buffer
