@@ -250,5 +250,5 @@ class Program:
         for tensor, array, requires_grad in self.guards:
             name = self._name(tensor)
             checks.append(f"{name}.array is {self._name(array)} and {name}._requires_grad is {requires_grad}")
-        checks += [f"{self._name(module)}.training is {training}" for module, training in self.modules]
+        checks += [f"{self._name(module)}.training is {self._name(training)}" for module, training in self.modules]
         return " and ".join(checks) or "True"
