@@ -517,6 +517,9 @@ def test_explain_lists_kernels_by_pass_and_layer_with_row_formulas():
     assert "0 (Linear)" in text and "2 (Linear)" in text and "1 (ReLU)" in text
     step_line = next(line for line in numbered if "Optimizer.step" in line)
     assert optimizer.formula_for(optimizer.param_groups[0]).splitlines()[0] in step_line
+    with_source = step.explain(source=True)
+    assert with_source.startswith(text) and "\ndef replay(v0, v1):\n" in with_source
+    assert with_source.count("_store_grads({") == 1  # one backward: one store
 
 
 def test_at_most_eight_programs_the_oldest_capture_dropped():

@@ -40,16 +40,17 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   step (``.item()``, ``float(t)``, ``if t > 0``, ``.numpy()``, printing), an in-place change of a
   graph tensor, random draws other than dropout's (``gg.randn`` inside the step), hooks, a
   custom ``autograd.Function``, ``gg.autograd.grad``/``create_graph``, ``retain_grad``, a boolean
-  mask's data-dependent shape, a returned tensor whose graph is still needed, an active tape
-  (``gg.trace``), and a step that does different work on each call. Each gives a one-line
-  warning saying why, and that key runs eagerly from then on (same results);
-  ``fullgraph=True`` raises :class:`CompileRefused` instead.
+  mask's data-dependent shape, a returned tensor whose graph is still needed, and a step that
+  does different work on each call. Each gives a one-line warning saying why, and that key runs
+  eagerly from then on (same results); ``fullgraph=True`` raises :class:`CompileRefused` instead.
+  While a tape records (``gg.trace``) calls run eagerly, so that it sees every step (one warning).
 * **Limits.** Python values the step reads from outside (a global flag, a clipping threshold, a
   layer's ``p``) are those of the captures: pass one that changes as an argument (it is part of
   the key); the optimizer's hyper-parameters are read at each step. Python side effects inside
-  the step (appending to a list, printing) happen on the capture calls only. Returned tensors are values (no ``grad_fn``). NumPy code on tensor
-  values inside the step is caught when the two captures see other numbers, so give it two
-  different batches first (a step always fed the same batch cannot tell).
+  the step (appending to a list, printing) happen on the capture calls only. Returned tensors
+  are values (no ``grad_fn``). Comparisons, ``argmax`` and dtype promotion inside the step are
+  kernels; other NumPy code on tensor values is caught when two captures see other numbers, so
+  a step always fed the very same batch cannot tell.
 * ``compiled.explain()`` shows the program: the kernels in order, by pass and layer, with buffer
   sizes and each row's formula (:mod:`glassgrad.compiler.explain`).
 """
@@ -171,8 +172,11 @@ class Compiled:
             raise CompileRefused(f"gg.compile(fullgraph=True): {reason}")
         warnings.warn(f"gg.compile({self.__name__}): {reason}; running it eagerly", stacklevel=3)
 
-    def explain(self) -> str:
-        """The captured program of the latest call's key, kernel by kernel (see :mod:`glassgrad.compiler.explain`)."""
+    def explain(self, source: bool = False) -> str:
+        """The captured program of the latest call's key, kernel by kernel (see :mod:`glassgrad.compiler.explain`).
+
+        ``source=True`` adds the Python function the replay runs, a line per kernel.
+        """
         from .explain import explain_program
 
         entry = self.entries.get(self.last_key)
@@ -183,7 +187,8 @@ class Compiled:
         if entry.program is None:
             return (f"{self.__name__}: captured {entry.captures} time(s); the program is ready once two captures "
                     "agree (call it again)")
-        return explain_program(self.__name__, entry.program)
+        listing = explain_program(self.__name__, entry.program)
+        return f"{listing}\n\n{entry.program.source}" if source else listing
 
     def __repr__(self) -> str:
         return f"<compiled {self.__name__}>"
