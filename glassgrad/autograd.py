@@ -102,10 +102,17 @@ def note_kernel(function: Callable, args: tuple) -> None:
 
 
 def note_read(how: str) -> None:
-    """Tell a capturing recorder (:mod:`glassgrad.compiler`) that a tensor's value was read (``.item()``) or drawn."""
+    """Tell a capturing recorder (:mod:`glassgrad.compiler`) that a tensor's value was read (``.item()``)."""
     tape = STATE.switches[1]
     if tape is not None and hasattr(tape, "on_read"):
         tape.on_read(how)
+
+
+def note_unreplayable(reason: str) -> None:
+    """Tell a capturing recorder (:mod:`glassgrad.compiler`) that the step did something a replay cannot repeat."""
+    tape = STATE.switches[1]
+    if tape is not None and hasattr(tape, "on_unreplayable"):
+        tape.on_unreplayable(reason)
 
 FREED = object()
 """Marker left in a node's saved values once ``backward`` has used and released them."""

@@ -340,6 +340,9 @@ def _refusal_case(kind):
             extra["seen"] = loss.numpy().copy()
         if kind == "print":
             extra["text"] = repr(loss)
+        if kind == "trace":
+            with gg.trace():
+                loss = loss * 1
         if kind == "randn":
             loss = loss + 0 * gg.randn(1).sum()
         if kind == "rebase":
@@ -373,6 +376,7 @@ REFUSALS = {
     "mask": "boolean mask",
     "grad": "gg.autograd.grad",
     "hook": "forward hook",
+    "trace": "gg.trace() inside the step",
     "numpy-math": "the step does different work on each call",
     "live": "graph is still needed",
 }

@@ -319,6 +319,9 @@ class Recorder:
         self.refuse(f"{how} reads a tensor's value inside the step, and a replay would not (return the tensor and "
                     "read it outside)")
 
+    def on_unreplayable(self, reason: str) -> None:
+        self.refuse(reason)
+
     def on_update(self, *details: Any) -> None:
         self.refuse("an optimizer step reported outside Optimizer.step")
 
