@@ -114,6 +114,7 @@ def note_unreplayable(reason: str) -> None:
     if tape is not None and hasattr(tape, "on_unreplayable"):
         tape.on_unreplayable(reason)
 
+
 FREED = object()
 """Marker left in a node's saved values once ``backward`` has used and released them."""
 

@@ -357,6 +357,10 @@ def _refusal_case(kind):
             loss = loss * gg.tensor(np.float32(np.abs(x.array).sum()))
         if kind == "live":
             return out
+        if kind == "closure":
+            loss.backward()
+            optimizer.step(lambda: loss)
+            return loss
         loss.backward()
         optimizer.step()
         return loss
@@ -379,6 +383,7 @@ REFUSALS = {
     "trace": "gg.trace() inside the step",
     "numpy-math": "the step does different work on each call",
     "live": "graph is still needed",
+    "closure": "optimizer.step(closure)",
 }
 
 

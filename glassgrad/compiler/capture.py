@@ -323,7 +323,8 @@ class Recorder:
         self.refuse(reason)
 
     def on_update(self, *details: Any) -> None:
-        self.refuse("an optimizer step reported outside Optimizer.step")
+        """Only ``step(closure)`` updates with the recorder watching (a plain ``step()`` is one kernel)."""
+        self.refuse("optimizer.step(closure) runs the closure's Python inside the step; call the closure first")
 
     # --- modules: the layers a kernel belongs to, and what must not change between calls -------
 
