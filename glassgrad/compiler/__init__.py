@@ -159,7 +159,9 @@ class Compiled:
             externals, reason = compare(entry.last, capture)
             if externals is not None:
                 entry.program = Program(capture, externals)
-            elif entry.captures >= MAX_CAPTURES:
+                entry.last = None  # the captures' arrays (a whole step's) are no longer needed
+                return result
+            if entry.captures >= MAX_CAPTURES:
                 self._give_up(entry, f"the step does different work on each call: {reason}")
                 return result
         entry.last = capture
