@@ -591,3 +591,55 @@ def test_a_compiled_function_inside_a_compiled_step_is_part_of_its_program():
         reference_optimizer.step()
         assert np.array_equal(step(x, y).array, expected.array)
     assert _replays(step) == 4 and not loss_of.entries
+
+
+# --- random graphs: broadcasting, reuse, every route of a gradient ---------------------------------
+
+_UNARY = [lambda t: t.tanh(), lambda t: t.sigmoid(), lambda t: t.relu(), lambda t: t * t, lambda t: (t * 0.5).exp(),
+          lambda t: F.gelu(t)]
+
+
+@given(plan=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 5), st.integers(0, 99)), min_size=1, max_size=12),
+       batch=st.integers(1, 4), width=st.integers(1, 4), dtype=st.sampled_from(DTYPES))
+def test_random_graphs_replay_bit_identical(plan, batch, width, dtype):
+    """Each plan step picks an op: a unary function, a broadcast bias (shape (width,) or (1, width)), a scale
+    (shape (batch, 1)), a product with a parameter matrix, or a sum with an earlier value (two uses of it)."""
+    def run(compiled):
+        rng = np.random.default_rng(batch * 10 + width)
+        params = [gg.tensor(rng.standard_normal(shape) * 0.5, dtype=dtype, requires_grad=True)
+                  for shape in ((width,), (1, width), (batch, 1), (width, width))]
+        optimizer = gg.optim.SGD(params, lr=0.05, momentum=0.5)
+
+        def step(x):
+            optimizer.zero_grad()
+            values = [x]
+            for kind, unary, earlier in plan:
+                h = values[-1]
+                if kind < 3:
+                    h = _UNARY[unary](h)
+                elif kind == 3:
+                    h = h + params[0]
+                elif kind == 4:
+                    h = h * params[1]
+                elif kind == 5:
+                    h = h - params[2]
+                elif kind == 6:
+                    h = h @ params[3]
+                else:
+                    h = h + values[earlier % len(values)]
+                values.append(h)
+            loss = (values[-1] * values[-1]).mean() + params[3].sum() * 0
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        run = gg.compile(step, fullgraph=True) if compiled else step
+        data = np.random.default_rng(7)
+        losses = [run(gg.tensor(data.standard_normal((batch, width)), dtype=dtype)).array.copy() for _ in range(5)]
+        grads = [np.array([]) if p.grad is None else p.grad.array.copy() for p in params]  # unused: no gradient
+        return losses, [p.array.copy() for p in params], grads
+
+    with np.errstate(all="ignore"):  # long chains of squares and exponentials overflow: the same way in both
+        eager, compiled = run(False), run(True)
+    for mine, theirs in zip(eager, compiled):
+        assert all(a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True) for a, b in zip(mine, theirs))
