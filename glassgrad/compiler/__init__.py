@@ -210,8 +210,14 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False) -> Any:
 
 def _signature(args: tuple, kwargs: dict) -> tuple[Any, list | tuple]:
     """The cache key of a call (shapes, dtypes, values, grad mode) and its tensor arguments, in order."""
-    if not kwargs and all(type(arg) is Tensor for arg in args):  # the common call, keyed in one pass
-        return (STATE.switches[0], *[(arg.array.shape, arg.array.dtype, arg._requires_grad) for arg in args]), args
+    if not kwargs:  # the common calls, keyed in one pass: no arguments, or tensors only
+        if not args:
+            return (STATE.switches[0],), args
+        for arg in args:
+            if type(arg) is not Tensor:
+                break
+        else:
+            return (STATE.switches[0], *[(arg.array.shape, arg.array.dtype, arg._requires_grad) for arg in args]), args
     tensors: list[Tensor] = []
 
     def describe(value: Any) -> Any:
