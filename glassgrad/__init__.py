@@ -17,6 +17,7 @@ from . import nn as nn
 from . import optim as optim
 from . import training as training
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .compiler import compile  # noqa: A004 (PyTorch's name: gg.compile, as torch.compile)
 from .creation import (
     arange,
     as_tensor,
@@ -229,4 +230,6 @@ __all__ = [
     "randint_like", "randn_like", "reciprocal", "repeat_interleave", "roll", "rsqrt", "scatter", "scatter_add",
     "set_default_dtype", "set_printoptions", "short", "sign", "sinh", "sort", "split", "square", "t", "tan", "topk",
     "tril", "triu", "trunc", "uint8", "unflatten",
+    # issue 15: capture and replay
+    "compile",
 ]

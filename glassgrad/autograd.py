@@ -77,6 +77,44 @@ class _State(threading.local):
 
 STATE = _State()
 
+
+def call_recorder() -> Any:
+    """The recorder of a compiled function (:mod:`glassgrad.compiler`) capturing now, or None.
+
+    A call it is given (``recorder.on_call(function, args)``) runs, and is replayed, as one kernel:
+    an optimizer's step, ``zero_grad``, clipping, a dropout mask's draw.
+    """
+    tape = STATE.switches[1]
+    return tape if tape is not None and hasattr(tape, "on_call") else None
+
+
+def recorded_call(function: Callable, *args: Any) -> Any:
+    """``function(*args)``, as one kernel of a compiled step if one is capturing (:func:`call_recorder`)."""
+    recorder = call_recorder()
+    return function(*args) if recorder is None else recorder.on_call(function, args)
+
+
+def note_kernel(function: Callable, args: tuple) -> None:
+    """Tell a capturing recorder (:mod:`glassgrad.compiler`) that ``function(*args)`` just ran (an in-place change)."""
+    tape = STATE.switches[1]
+    if tape is not None and hasattr(tape, "on_kernel"):
+        tape.on_kernel(function, args)
+
+
+def note_read(how: str) -> None:
+    """Tell a capturing recorder (:mod:`glassgrad.compiler`) that a tensor's value was read (``.item()``)."""
+    tape = STATE.switches[1]
+    if tape is not None and hasattr(tape, "on_read"):
+        tape.on_read(how)
+
+
+def note_unreplayable(reason: str) -> None:
+    """Tell a capturing recorder (:mod:`glassgrad.compiler`) that the step did something a replay cannot repeat."""
+    tape = STATE.switches[1]
+    if tape is not None and hasattr(tape, "on_unreplayable"):
+        tape.on_unreplayable(reason)
+
+
 FREED = object()
 """Marker left in a node's saved values once ``backward`` has used and released them."""
 
@@ -394,6 +432,8 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
             node._ctx = FREED
             node._parents = ()
     _store_grads(stored)
+    if tape is not None and hasattr(tape, "on_grads_stored"):  # glassgrad.compiler's recorder
+        tape.on_grads_stored(tuple(stored))
 
 
 def freed_error(op) -> RuntimeError:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .arguments import as_array, resolve_dtype, shape_arg, shape_text
+from .autograd import STATE, note_unreplayable
 from .device import check_device
 from .dtypes import get_default_dtype
 from .generator import Generator
@@ -46,6 +47,9 @@ def default_generator() -> np.random.Generator:
 
 def pick_generator(seed: int | None, generator: np.random.Generator | Generator | None) -> np.random.Generator:
     """The generator a random draw uses: ``generator`` if given, a fresh one for ``seed``, else glassgrad's own."""
+    if STATE.switches[1] is not None:
+        note_unreplayable("a random draw (gg.rand, gg.randn, …) inside the step would repeat the capture's numbers; "
+                          "draw outside and pass them in, or use nn.Dropout")
     if isinstance(generator, Generator):
         return generator.numpy_generator
     if generator is not None:

@@ -35,13 +35,14 @@ and only floating tensors can require grad.
 from __future__ import annotations
 
 from collections import namedtuple
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from . import ops
 from .arguments import as_array, broadcastable, check_dim, is_floating, promote, resolve_dtype, shape_arg, shape_text
-from .autograd import STATE, bump_version, run_backward, version_of
+from .autograd import STATE, bump_version, note_kernel, note_read, recorded_call, run_backward, version_of
 from .device import CPU
 from .dtypes import bool_, float16, float32, float64, get_default_dtype, int32, int64  # noqa: F401 (re-exported)
 from .graph import as_view, check_in_place, rebase, record
@@ -155,6 +156,13 @@ class Tensor:
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
+        if STATE.switches[1] is not None:  # a compiled step (glassgrad.compiler) replays the assignment as one kernel
+            recorded_call(Tensor._assign_grad, self, value)
+            return
+        self._assign_grad(value)
+
+    def _assign_grad(self, value: Tensor | None) -> None:
+        """``tensor.grad = value``, checked (``None`` forgets the gradient)."""
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad must be a Tensor or None, not {type(value).__name__}")
@@ -208,11 +216,15 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """The underlying NumPy array (shared, not copied); also ``t.array``."""
+        if STATE.switches[1] is not None:
+            note_read(".numpy()")
         return self.array
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         """NumPy's array protocol (NumPy 2): the shared array, or a new one for another ``dtype``
         or ``copy=True``; ``copy=False`` refuses a conversion that would need a copy."""
+        if STATE.switches[1] is not None:
+            note_read("np.asarray(tensor)")
         array = self.array
         if dtype is not None and np.dtype(dtype) != array.dtype:
             if copy is False:
@@ -224,6 +236,8 @@ class Tensor:
         return array.copy() if copy else array
 
     def item(self) -> float | int | bool:
+        if STATE.switches[1] is not None:
+            note_read(".item()")
         if self.array.size != 1:
             raise RuntimeError(
                 f"item() needs a tensor with exactly one element, but this one has shape "
@@ -232,6 +246,8 @@ class Tensor:
         return self.array.item()
 
     def tolist(self) -> Any:
+        if STATE.switches[1] is not None:
+            note_read(".tolist()")
         return self.array.tolist()
 
     def __float__(self) -> float:
@@ -241,6 +257,8 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
+        if STATE.switches[1] is not None:
+            note_read("bool(tensor) (an `if` or `while` on a tensor)")
         if self.array.size != 1:
             raise RuntimeError(
                 f"the truth value of a tensor with {self.array.size} elements is ambiguous; "
@@ -309,6 +327,8 @@ class Tensor:
         return self
 
     def __repr__(self) -> str:
+        if STATE.switches[1] is not None:
+            note_read("printing a tensor")
         body = array_text(self.array, prefix="tensor(")
         extras = []
         if self.array.dtype not in (get_default_dtype(), int64, bool_):
@@ -389,6 +409,8 @@ class Tensor:
         except ValueError as error:
             raise _shape_error(name, self, value, error) from None
         bump_version(self.array)
+        if STATE.switches[1] is not None:
+            note_kernel(_change_in_place, (ufunc, self.array, value))
         return self
 
     def __iadd__(self, other: Any) -> Tensor:
@@ -432,8 +454,11 @@ class Tensor:
         if STATE.switches[0] and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
             _record_set(self, name, index, advanced, value)
             return
-        self.array[index] = _data(value)
+        value = _data(value)
+        self.array[index] = value
         bump_version(self.array)
+        if STATE.switches[1] is not None:
+            note_kernel(_set_in_place, (self.array, index, value))
 
     # --- arithmetic (rows of ops.py) -------------------------------------------------------
 
@@ -498,7 +523,7 @@ class Tensor:
     # --- comparisons: plain bool tensors, outside the graph ------------------------------
 
     def _compare(self, ufunc: np.ufunc, other: Any) -> Tensor:
-        return Tensor._wrap(ufunc(self.array, _data(other)))
+        return Tensor._wrap(recorded_call(ufunc, self.array, _data(other)))  # a kernel of a compiled step
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(np.less, other)
@@ -600,11 +625,11 @@ class Tensor:
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         axis = _nonempty_reduction(self, dim, "argmax")
-        return Tensor._wrap(np.asarray(self.array.argmax(axis=axis, keepdims=keepdim), dtype=np.int64))
+        return Tensor._wrap(recorded_call(_position, np.argmax, self.array, axis, keepdim))
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         axis = _nonempty_reduction(self, dim, "argmin")
-        return Tensor._wrap(np.asarray(self.array.argmin(axis=axis, keepdims=keepdim), dtype=np.int64))
+        return Tensor._wrap(recorded_call(_position, np.argmin, self.array, axis, keepdim))
 
     def all(self, dim=None, keepdim: bool = False) -> Tensor:
         """Whether every entry (along ``dim``: an int or a tuple of them) is non-zero: a bool tensor."""
@@ -718,6 +743,23 @@ def apply(op: ops.Op, parents: tuple, *args: Any) -> Tensor:
     result._grad = None
     result._retains_grad = False
     return record(result, op, parents, saved, args)
+
+
+def _position(find: Callable, array: np.ndarray, axis: int | None, keepdim: bool) -> np.ndarray:
+    """``argmax``/``argmin`` as int64 indices: one call, so that a compiled step replays it as one kernel."""
+    return np.asarray(find(array, axis=axis, keepdims=keepdim), dtype=np.int64)
+
+
+def _change_in_place(ufunc: np.ufunc, array: np.ndarray, value: Any) -> None:
+    """``array op= value`` outside the graph, counted as a change: what a compiled step replays (glassgrad.compiler)."""
+    ufunc(array, value, out=array)
+    bump_version(array)
+
+
+def _set_in_place(array: np.ndarray, index: Any, value: Any) -> None:
+    """``array[index] = value`` outside the graph, counted as a change: what a compiled step replays."""
+    array[index] = value
+    bump_version(array)
 
 
 def _backward_inputs(inputs: Any) -> tuple:
@@ -838,7 +880,7 @@ def _binary(op: ops.Op, a: Tensor, b: Any) -> Tensor:
         b = lift(b, a)
     a_data, b_data = a.array, b.array
     if a_data.dtype is not b_data.dtype:
-        a_data, b_data = promote(a_data, b_data)
+        a_data, b_data = recorded_call(promote, a_data, b_data)  # a kernel of a compiled step
     try:
         return apply(op, (a, b), a_data, b_data)
     except ValueError:

@@ -24,13 +24,14 @@ from __future__ import annotations
 import math
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from .autograd import no_grad
+from .autograd import no_grad, recorded_call
 from .nn.utils import clip_grad_norm_
 from .tensor import Tensor
 
@@ -274,6 +275,7 @@ def fit(
     checkpoint_dir: str | Path | None = None,
     progress: bool | None = None,
     max_loss_growth: float | None = None,
+    compile: bool = False,
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_loader``; return the per-epoch :class:`History`.
 
@@ -283,6 +285,11 @@ def fit(
     infinite, or, if ``max_loss_growth = k`` is given, when it exceeds ``k`` × the first step's
     loss: a finite loss can explode too (a too-large learning rate throws ReLU networks far
     off, where they die without ever overflowing).
+
+    ``compile=True`` runs each step through :func:`glassgrad.compile` (captured on its first
+    calls, replayed after): the same history and the same model, bit for bit, in less time. A
+    callback with ``on_after_backward`` needs the step split in two, so it trains eagerly then
+    (with a warning).
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"fit: epochs must be a positive integer, got {epochs!r}")
@@ -297,7 +304,7 @@ def fit(
     history = History()
     state = TrainState(model, optimizer, loss_fn, history)
     steps = _Steps(state, callbacks, clip_grad_norm, max_loss_growth,
-                   _progress_bar(progress, epochs, _safe_len(train_loader)))
+                   _progress_bar(progress, epochs, _safe_len(train_loader)), compile)
     for callback in callbacks:
         callback.on_train_begin(state)
     try:
@@ -335,17 +342,62 @@ def fit(
     return history
 
 
+class _Stop(Exception):
+    """Raised inside a step whose loss says training must stop (before its backward and update)."""
+
+    def __init__(self, loss_value: float, trouble: str) -> None:
+        super().__init__(trouble)
+        self.loss_value, self.trouble = loss_value, trouble
+
+
 class _Steps:
     """The inner loop of :func:`fit`: one training step per batch, watching for divergence."""
 
     def __init__(self, state: TrainState, callbacks: Sequence[Callback], clip_grad_norm: float | None,
-                 max_loss_growth: float | None, bar: Any) -> None:
+                 max_loss_growth: float | None, bar: Any, compile: bool = False) -> None:
         self.state, self.callbacks, self.bar = state, callbacks, bar
         self.clip_grad_norm, self.max_loss_growth = clip_grad_norm, max_loss_growth
         self.watch = _BlowupWatch(list(state.model.named_parameters()))
         self.parameters = [param for _, param in self.watch.named]
         self.first_loss: float | None = None
+        self.loss_value = math.nan
         self.updated = False
+        self.after_backward = [callback for callback in callbacks
+                               if type(callback).on_after_backward is not Callback.on_after_backward]
+        self.step = self.train_step
+        if compile:
+            if self.after_backward:
+                warnings.warn(f"fit(compile=True): {type(self.after_backward[0]).__name__}.on_after_backward runs "
+                              "between backward and the update, inside the step; training eagerly", stacklevel=3)
+            else:
+                from .compiler import compile as compile_step
+
+                self.step = compile_step(self.train_step)
+
+    def train_step(self, inputs: Any, targets: Any) -> tuple[Tensor, Tensor]:
+        """One step: ``zero_grad``, forward, loss (checked: :class:`_Stop`), backward, clipping, update."""
+        state = self.state
+        state.optimizer.zero_grad()
+        output = state.model(inputs)
+        loss = state.loss_fn(output, targets)
+        recorded_call(self.check_loss, loss.array)  # one kernel of a compiled step: it reads the value at each call
+        loss.backward()
+        if self.after_backward:
+            state.batch_loss = self.loss_value
+            self.watch.keep(state.step)
+            for callback in self.after_backward:
+                callback.on_after_backward(state)
+        if self.clip_grad_norm is not None:
+            clip_grad_norm_(self.parameters, self.clip_grad_norm)
+        state.optimizer.step()
+        return output, loss
+
+    def check_loss(self, loss: np.ndarray) -> None:
+        """Keep the step's loss; raise :class:`_Stop` (before backward) when training must stop."""
+        self.loss_value = float(loss.item())
+        trouble = self.trouble(self.loss_value)
+        if trouble is not None:
+            raise _Stop(self.loss_value, trouble)
 
     def run_epoch(self, loader: Iterable) -> _Tally:
         """Train on every batch of ``loader``; stops early (``history.diverged`` set) on divergence."""
@@ -353,26 +405,19 @@ class _Steps:
         tally = _Tally(state.loss_fn)
         for inputs, targets in loader:
             state.step += 1
-            state.optimizer.zero_grad()
-            output = state.model(inputs)
-            loss = state.loss_fn(output, targets)
-            loss_value = float(loss.item())
-            trouble = self.trouble(loss_value)
-            if trouble is not None:
+            try:
+                output, _ = self.step(inputs, targets)
+            except _Stop as stop:
+                loss_value = stop.loss_value
                 bad_data = None if math.isfinite(loss_value) else _non_finite_data(inputs, targets)
                 if bad_data is not None:
                     raise ValueError(f"fit: at epoch {state.epoch}, step {state.step} {bad_data}, so the loss is "
-                                     f"{loss_value} whatever the model does; remove or fill in those values")
-                state.history.diverged = _divergence(state, loss_value, self.watch, trouble, self.updated)
+                                     f"{loss_value} whatever the model does; remove or fill in those values") from None
+                state.history.diverged = _divergence(state, loss_value, self.watch, stop.trouble, self.updated)
                 break
-            loss.backward()
-            state.batch_loss = loss_value
-            self.watch.keep(state.step)
-            for callback in self.callbacks:
-                callback.on_after_backward(state)
-            if self.clip_grad_norm is not None:
-                clip_grad_norm_(self.parameters, self.clip_grad_norm)
-            state.optimizer.step()
+            loss_value = state.batch_loss = self.loss_value
+            if not self.after_backward:
+                self.watch.keep(state.step)
             self.updated = True
             tally.add(loss_value, output, targets)
             for callback in self.callbacks:

@@ -122,6 +122,8 @@ def train(
     clip: Optional[float] = typer.Option(None, help="clip the gradient norm to this value"),
     save: Optional[Path] = typer.Option(None, help="write the trained model to this .safetensors file"),
     max_parameters: int = typer.Option(MAX_PARAMETERS, help="refuse networks with more weights and biases"),
+    compiled: bool = typer.Option(False, "--compile", help="capture the training step once and replay it "
+                                  "(gg.compile): the same numbers, in less time"),
 ) -> int:
     """Train a multilayer perceptron and print a train/validation accuracy table."""
     import glassgrad as gg
@@ -167,6 +169,7 @@ def train(
         model, loss_fn, opt, DataLoader(train_set, batch_size=batch_size, shuffle=True, seed=seed), epochs=epochs,
         val_loader=DataLoader(val_set, batch_size=max(batch_size, 256)), clip_grad_norm=clip,
         callbacks=[] if interactive else [EpochPrinter()], progress=interactive, max_loss_growth=MAX_LOSS_GROWTH,
+        compile=compiled,
     )
     if history.diverged is not None:
         if not interactive:  # under a progress bar, fit has printed it already

@@ -145,7 +145,7 @@ def learning_rate(learning_rates: Sequence[float] = LEARNING_RATES, steps: int =
         model = lesson_model().float()
         with np.errstate(over="ignore", invalid="ignore"):
             history = fit(model, MSELoss(), SGD(model.parameters(), lr=lr), DataLoader(data, batch_size=len(data)),
-                          epochs=steps, progress=False)
+                          epochs=steps, progress=False, compile=True)
         losses = history["train_loss"] + ([history.diverged.loss] if history.diverged else [])
         label, why = classify(losses)
         finite = [v for v in losses if math.isfinite(v)]
@@ -199,7 +199,7 @@ def optimizers(epochs: int = 150, target_loss: float = 0.3, seed: int = 0) -> Ex
     for name, make in choices.items():
         model = mlp([2, 16, 16, 2], seed=seed)
         history = fit(model, CrossEntropyLoss(), make(model.parameters()), DataLoader(data, batch_size=len(data)),
-                      epochs=epochs, progress=False)
+                      epochs=epochs, progress=False, compile=True)
         losses = history["train_loss"]
         reached = next((step for step, value in enumerate(losses, 1) if value < target_loss), None)
         curves[name] = {"losses": losses, "steps_to_target": reached}
@@ -242,7 +242,7 @@ def batch_size(epochs: int = 20, sizes: Sequence[int] = (200, 32, 1), lr: float 
         loader = DataLoader(data, batch_size=size, shuffle=size < len(data), seed=seed)
         started = time.perf_counter()
         history = fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=lr), loader, epochs=epochs,
-                      val_loader=DataLoader(data, batch_size=len(data)), progress=False)
+                      val_loader=DataLoader(data, batch_size=len(data)), progress=False, compile=True)
         seconds = time.perf_counter() - started
         losses, updates = history["val_loss"], len(loader)
         label = f"{kind} (batch {size})"

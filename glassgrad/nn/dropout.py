@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..arguments import shape_text
+from ..autograd import recorded_call
 from ..creation import as_tensor, default_generator, pick_generator
 from ..tensor import Tensor
 from .module import Module
@@ -35,10 +36,17 @@ def _check_probability(p: Any) -> float:
 
 def _masked(input: Tensor, p: float, shape: tuple[int, ...], generator: np.random.Generator | None) -> Tensor:
     """``input`` times a mask of ``shape`` (broadcast over it): 0 with probability ``p``, else ``1/(1 − p)``."""
+    return input * Tensor._wrap(recorded_call(_draw_mask, generator, p, shape, input.dtype))
+
+
+def _draw_mask(generator: np.random.Generator | None, p: float, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A fresh mask: 0 with probability ``p``, else ``1/(1 − p)``, drawn from ``generator`` (None: glassgrad's).
+
+    One call, so that a compiled step (:mod:`glassgrad.compiler`) replays the draw itself, from the same stream.
+    """
     rng = generator if generator is not None else default_generator()
     kept = rng.random(shape, dtype=np.float32) >= p
-    mask = np.multiply(kept, 1 / (1 - p), dtype=input.dtype) if p < 1 else np.zeros(shape, input.dtype)
-    return input * Tensor._wrap(mask)
+    return np.multiply(kept, 1 / (1 - p), dtype=dtype) if p < 1 else np.zeros(shape, dtype)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,

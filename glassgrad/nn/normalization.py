@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..arguments import shape_text
+from ..autograd import recorded_call
 from ..creation import as_tensor
 from ..tensor import Tensor, int64
 from .linear import check_size, float_dtype
@@ -74,20 +75,38 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         mean = x.mean(axes, keepdim=True)
         var = x.var(axes, keepdim=True, correction=0)
         if running_mean is not None:
-            running_mean.array *= 1 - momentum
-            running_mean.array += momentum * mean.array.reshape(channels)
+            recorded_call(_update_running, running_mean.array, mean.array, momentum, momentum, channels)
         if running_var is not None:
-            running_var.array *= 1 - momentum
-            running_var.array += (momentum * count / (count - 1)) * var.array.reshape(channels)
+            recorded_call(_update_running, running_var.array, var.array, momentum, momentum * count / (count - 1),
+                          channels)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: evaluation (training=False) needs running_mean and running_var")
-        mean = Tensor._wrap(running_mean.array.reshape(stat_shape).astype(x.dtype, copy=False))
-        var = Tensor._wrap(running_var.array.reshape(stat_shape).astype(x.dtype, copy=False))
+        mean = Tensor._wrap(recorded_call(_running_statistic, running_mean.array, stat_shape, x.dtype))
+        var = Tensor._wrap(recorded_call(_running_statistic, running_var.array, stat_shape, x.dtype))
     if x.ndim > 2:
         weight = weight.reshape(stat_shape) if weight is not None else None
         bias = bias.reshape(stat_shape) if bias is not None else None
     return _standardize(x, mean, var, eps, weight, bias)
+
+
+def _update_running(running: np.ndarray, batch: np.ndarray, momentum: float, factor: float, channels: int) -> None:
+    """``running ← (1 − m)·running + factor·batch`` in place (``factor`` is m, or m·n/(n − 1) for the variance).
+
+    One call, so that a compiled step (:mod:`glassgrad.compiler`) replays it as one kernel.
+    """
+    running *= 1 - momentum
+    running += factor * batch.reshape(channels)
+
+
+def _running_statistic(running: np.ndarray, shape: tuple, dtype: np.dtype) -> np.ndarray:
+    """A running statistic shaped to broadcast over the input (a view when the dtype matches): read at each call."""
+    return running.reshape(shape).astype(dtype, copy=False)
+
+
+def _count_batch(count: np.ndarray) -> None:
+    """``num_batches_tracked += 1``, as one kernel of a compiled step."""
+    count += 1
 
 
 def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
@@ -162,7 +181,7 @@ class BatchNorm1d(Module):
                          self.running_var if updating or use_running else None, self.weight, self.bias,
                          training=not use_running, momentum=factor or 0.0, eps=self.eps)
         if updating:
-            self.num_batches_tracked.array += 1
+            recorded_call(_count_batch, self.num_batches_tracked.array)
         return out
 
     def extra_repr(self) -> str:

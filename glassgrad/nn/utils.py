@@ -23,6 +23,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..autograd import call_recorder
 from ..tensor import Tensor
 
 CLIP_EPSILON = 1e-6
@@ -68,6 +69,9 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
     are left untouched (PyTorch would turn them all into NaN, hiding which one blew up);
     ``error_if_nonfinite=True`` raises instead.
     """
+    recorder = call_recorder()  # a compiled step (glassgrad.compiler) replays this call as one kernel
+    if recorder is not None:
+        return recorder.on_call(clip_grad_norm_, (parameters, max_norm, norm_type, error_if_nonfinite))
     grads = [p.grad for p in _parameters(parameters, "clip_grad_norm_") if p.grad is not None]
     max_norm = _finite_non_negative(max_norm, "max_norm", "clip_grad_norm_")
     norm_type = float(norm_type)
@@ -92,6 +96,9 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
 
 def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -> None:
     """Clamp every gradient entry in place to ``[−clip_value, clip_value]``."""
+    recorder = call_recorder()  # a compiled step (glassgrad.compiler) replays this call as one kernel
+    if recorder is not None:
+        return recorder.on_call(clip_grad_value_, (parameters, clip_value))
     clip_value = _finite_non_negative(clip_value, "clip_value", "clip_grad_value_")
     for param in _parameters(parameters, "clip_grad_value_"):
         if param.grad is not None:

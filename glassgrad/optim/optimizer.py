@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import STATE, bump_version, enable_grad
+from ..autograd import STATE, bump_version, call_recorder, enable_grad
 from ..tensor import Tensor
 from ._checks import check_number
 
@@ -115,6 +115,9 @@ class Optimizer:
         ``backward`` *adds* into ``.grad``; without this, gradients of successive steps pile up.
         ``set_to_none=True`` (default) drops them (``p.grad is None``); ``False`` fills them with 0.
         """
+        recorder = call_recorder()  # a compiled step (glassgrad.compiler) replays this call as one kernel
+        if recorder is not None:
+            return recorder.on_call(type(self).zero_grad, (self, set_to_none))
         for group in self.param_groups:
             for param in group["params"]:
                 if param.grad is None:
@@ -130,6 +133,9 @@ class Optimizer:
         ``closure`` (optional) re-evaluates the model and returns the loss, which ``step``
         returns; it runs with gradient recording on.
         """
+        recorder = call_recorder()  # a compiled step (glassgrad.compiler) replays this call as one kernel
+        if recorder is not None and closure is None:
+            return recorder.on_call(type(self).step, (self,))
         loss = None
         if closure is not None:
             with enable_grad():

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import STATE, unbroadcast
+from ..autograd import STATE, note_unreplayable, unbroadcast
 from ..ops import Op
 from .records import BackwardRecord, ForwardRecord, ModuleCall, UpdateRecord
 
@@ -113,6 +113,7 @@ class Tape:
     def __enter__(self) -> Tape:
         from ..nn.module import register_module_forward_hook, register_module_forward_pre_hook
 
+        note_unreplayable("gg.trace() inside the step: its tape would take the steps from the recorder")
         self._previous.append(STATE.tape)
         STATE.tape = self
         self._hooks += [register_module_forward_pre_hook(self._module_starts),

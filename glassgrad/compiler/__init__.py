@@ -1,0 +1,238 @@
+"""``gg.compile(fn)``: capture a step's NumPy kernels once, then replay them without the engine around them.
+
+>>> import glassgrad as gg
+>>> w = gg.tensor([1.0, -2.0], requires_grad=True)
+>>> opt = gg.optim.SGD([w], lr=0.1)
+>>> @gg.compile
+... def step(x):
+...     opt.zero_grad()
+...     loss = ((w * x).sum() - 1) ** 2
+...     loss.backward()
+...     opt.step()
+...     return loss
+>>> [round(step(gg.tensor([1.0, float(i)])).item(), 4) for i in range(4)]
+[4.0, 11.56, 64.0, 19.3599]
+
+Semantics (eager stays the reference; a compiled call changes nothing but the clock):
+
+* **Key.** Calls are grouped by the shapes, dtypes and ``requires_grad`` of the tensor arguments,
+  the other arguments' values and the grad mode; each key has its own program (at most
+  :data:`MAX_PROGRAMS`, the least recently captured dropped), so the last, shorter batch of an epoch
+  gets one of its own.
+* **Capture.** A key's first calls run eagerly while a :class:`~glassgrad.compiler.capture.Recorder`
+  writes down every kernel: each op's forward, each backward rule in the walk's order, the
+  sums over broadcast axes, the additions where gradients meet, the store into ``.grad``, and
+  library calls taken whole (``optimizer.step()``, ``zero_grad()``, ``clip_grad_norm_``, a dropout
+  mask's draw, BatchNorm's running statistics). Two captures that agree make the program
+  (:mod:`glassgrad.compiler.program`): replay starts with the third call.
+* **Replay.** Tensor arguments are the program's inputs; parameters, buffers, ``.grad`` and the
+  optimizer's state are the very same arrays eager uses, read and written in place where
+  eager writes them, so edits made between calls are seen and the rest of the program cannot
+  tell the difference. Every kernel is the function eager calls, on the same numbers, with the
+  same Python scalars (the optimizer reads its learning rate at each step, so schedulers work):
+  results are identical to eager, bit for bit. ``.grad`` arrays are new each step, as in eager.
+  Randomness replays too: a dropout mask is drawn again, from the same generator, at the same
+  point of its stream, so it is the mask eager would draw.
+* **Guards.** Before a replay: the parameters and buffers of every layer the step called are
+  still the same arrays (``p.data = …`` replaces one: captured again), ``requires_grad`` is
+  unchanged, and each layer is in the same mode (``train()``/``eval()``).
+* **Refusals.** What a replay cannot repeat is detected at capture: reading a value inside the
+  step (``.item()``, ``float(t)``, ``if t > 0``, ``.numpy()``, printing), an in-place change of a
+  graph tensor, random draws other than dropout's (``gg.randn`` inside the step), hooks, a
+  custom ``autograd.Function``, ``gg.autograd.grad``/``create_graph``, ``retain_grad``, a boolean
+  mask's data-dependent shape, a returned tensor whose graph is still needed, and a step that
+  does different work on each call. Each gives a one-line warning saying why, and that key runs
+  eagerly from then on (same results); ``fullgraph=True`` raises :class:`CompileRefused` instead.
+  While a tape records (``gg.trace``) calls run eagerly, so that it sees every step (one warning).
+* **Limits.** Python values the step reads from outside (a global flag, a clipping threshold, a
+  layer's ``p``) are those of the captures: pass one that changes as an argument (it is part of
+  the key); the optimizer's hyper-parameters are read at each step. Python side effects inside
+  the step (appending to a list, printing) happen on the capture calls only. Returned tensors
+  are values (no ``grad_fn``). Comparisons, ``argmax`` and dtype promotion inside the step are
+  kernels; other NumPy code on tensor values is caught when two captures see other numbers, so
+  a step always fed the very same batch cannot tell.
+* ``compiled.explain()`` shows the program: the kernels in order, by pass and layer, with buffer
+  sizes and each row's formula (:mod:`glassgrad.compiler.explain`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from ..autograd import STATE
+from ..tensor import Tensor
+from .capture import Capture, CompileRefused, Recorder
+from .program import Program, compare
+
+MAX_PROGRAMS = 8
+"""Programs kept per compiled function (one per key: input shapes, dtypes, grad mode)."""
+
+MAX_CAPTURES = 4
+"""Captures of one key that may disagree before the step is refused as doing different work each call."""
+
+__all__ = ["Compiled", "CompileRefused", "compile"]
+
+
+class _Entry:
+    """One key's state: the last capture, the program once two agree, or why it runs eagerly."""
+
+    def __init__(self) -> None:
+        self.last: Capture | None = None
+        self.program: Program | None = None
+        self.refusal: str | None = None
+        self.captures = 0
+        self.replays = 0
+
+
+class Compiled:
+    """A function wrapped by :func:`compile`: call it as the function; ``explain()`` shows its program."""
+
+    def __init__(self, function: Callable, fullgraph: bool = False) -> None:
+        if not callable(function):
+            raise TypeError(f"gg.compile needs a function or a module, got {type(function).__name__}")
+        self.function = function
+        self.fullgraph = bool(fullgraph)
+        self.entries: OrderedDict[Any, _Entry] = OrderedDict()
+        self.last_key: Any = None
+        self.warned_about_tape = False
+        self.__wrapped__ = function
+        self.__name__ = getattr(function, "__name__", type(function).__name__)
+        self.__doc__ = getattr(function, "__doc__", None)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        tape = STATE.switches[1]
+        if tape is not None:  # a tape records, or an outer compiled step captures: it must see every op
+            if not self.warned_about_tape and not isinstance(tape, Recorder):
+                self.warned_about_tape = True
+                warnings.warn(f"gg.compile({self.__name__}): a tape is recording (gg.trace), so that it sees every "
+                              "step; running it eagerly while it records", stacklevel=2)
+            return self.function(*args, **kwargs)
+        key, inputs = _signature(args, kwargs)
+        self.last_key = key
+        entry = self.entries.get(key)
+        if entry is not None:
+            program = entry.program
+            if program is not None:
+                if program.guards_hold():
+                    entry.replays += 1
+                    return program.replay_function(*[tensor.array for tensor in inputs])
+                entry.program = entry.last = None  # a parameter was replaced or a layer changed mode: capture again
+            if entry.refusal is not None:
+                return self.function(*args, **kwargs)
+            self.entries.move_to_end(key)  # the least recently captured key goes first when the cache is full
+        else:
+            entry = self.entries[key] = _Entry()
+            if len(self.entries) > MAX_PROGRAMS:
+                self.entries.popitem(last=False)
+        return self._capture(entry, inputs, args, kwargs)
+
+    def _capture(self, entry: _Entry, inputs: list, args: tuple, kwargs: dict) -> Any:
+        from ..nn.hooks import (
+            _GLOBAL_FORWARD_HOOKS,
+            _GLOBAL_FORWARD_PRE_HOOKS,
+            register_module_forward_hook,
+            register_module_forward_pre_hook,
+        )
+
+        recorder = Recorder(self.fullgraph)
+        recorder.bind_inputs(inputs)
+        if _GLOBAL_FORWARD_HOOKS or _GLOBAL_FORWARD_PRE_HOOKS:
+            recorder.refuse("a global module hook is registered: Python a replay would not run")
+        handles = [register_module_forward_pre_hook(recorder.module_starts),
+                   register_module_forward_hook(recorder.module_ends)]
+        STATE.tape = recorder
+        try:
+            result = self.function(*args, **kwargs)
+        finally:
+            STATE.tape = None
+            for handle in handles:
+                handle.remove()
+        capture = recorder.finish(result)
+        entry.captures += 1
+        if capture.refusal is not None:
+            self._give_up(entry, capture.refusal)
+            return result
+        if entry.last is not None:
+            externals, reason = compare(entry.last, capture)
+            if externals is not None:
+                entry.program = Program(capture, externals)
+                entry.last = None  # the captures' arrays (a whole step's) are no longer needed
+                return result
+            if entry.captures >= MAX_CAPTURES:
+                self._give_up(entry, f"the step does different work on each call: {reason}")
+                return result
+        entry.last = capture
+        return result
+
+    def _give_up(self, entry: _Entry, reason: str) -> None:
+        entry.refusal = reason
+        entry.last = None
+        if self.fullgraph:
+            raise CompileRefused(f"gg.compile(fullgraph=True): {reason}")
+        warnings.warn(f"gg.compile({self.__name__}): {reason}; running it eagerly", stacklevel=3)
+
+    def explain(self, source: bool = False) -> str:
+        """The captured program of the latest call's key, kernel by kernel (see :mod:`glassgrad.compiler.explain`).
+
+        ``source=True`` adds the Python function the replay runs, a line per kernel.
+        """
+        from .explain import explain_program
+
+        entry = self.entries.get(self.last_key)
+        if entry is None:
+            return f"{self.__name__}: nothing captured yet; call it first"
+        if entry.refusal is not None:
+            return f"{self.__name__}: runs eagerly, because {entry.refusal}"
+        if entry.program is None:
+            return (f"{self.__name__}: captured {entry.captures} time(s); the program is ready once two captures "
+                    "agree (call it again)")
+        listing = explain_program(self.__name__, entry.program)
+        return f"{listing}\n\n{entry.program.source}" if source else listing
+
+    def __repr__(self) -> str:
+        return f"<compiled {self.__name__}>"
+
+
+def compile(model: Callable | None = None, *, fullgraph: bool = False) -> Any:
+    """Compile ``model`` (a training step, or any function or module over tensors); usable as a decorator.
+
+    ``gg.compile(step)``, ``@gg.compile``, ``@gg.compile(fullgraph=True)``: PyTorch 2's name and
+    calling convention. ``fullgraph=True`` raises :class:`CompileRefused` where the default
+    warns and runs eagerly. See this module's docstring for what is replayed and what is refused.
+    """
+    if model is None:
+        return lambda function: Compiled(function, fullgraph)
+    return Compiled(model, fullgraph)
+
+
+def _signature(args: tuple, kwargs: dict) -> tuple[Any, list | tuple]:
+    """The cache key of a call (shapes, dtypes, values, grad mode) and its tensor arguments, in order."""
+    if not kwargs:  # the common calls, keyed in one pass: no arguments, or tensors only
+        if not args:
+            return (STATE.switches[0],), args
+        for arg in args:
+            if type(arg) is not Tensor:
+                break
+        else:
+            return (STATE.switches[0], *[(arg.array.shape, arg.array.dtype, arg._requires_grad) for arg in args]), args
+    tensors: list[Tensor] = []
+
+    def describe(value: Any) -> Any:
+        if isinstance(value, Tensor):
+            tensors.append(value)
+            return ("tensor", value.array.shape, value.array.dtype.str, value._requires_grad)
+        if isinstance(value, (tuple, list)):
+            return (type(value).__name__, tuple(describe(part) for part in value))
+        if isinstance(value, dict):
+            return ("dict", tuple((name, describe(part)) for name, part in value.items()))
+        try:
+            hash(value)
+        except TypeError:
+            return ("object", id(value))
+        return ("value", type(value).__name__, value)
+
+    key = ("described", STATE.grad_enabled, describe(args), describe(kwargs))
+    return key, tensors

@@ -1,0 +1,383 @@
+"""Capture: one eager call of a step, watched kernel by kernel.
+
+The :class:`Recorder` sits where a trace's tape sits (:data:`glassgrad.autograd.STATE`), so the
+engine shows it every step it takes and pays nothing when no recorder is active. It writes down
+each *kernel* — one NumPy-level call — with where its arguments come from:
+
+* ``forward``: a row's forward, ``op.forward(*args) → (out, saved)``;
+* ``backward``: a row's vector-Jacobian product, ``op.backward(∂L/∂out, saved)``, in the order
+  ``backward()`` visits the nodes;
+* ``fit``: a contribution summed back over broadcast axes (and cast) to its input's shape;
+* ``add``: two contributions that meet at one tensor, ``∂L/∂t = c₁ + c₂``;
+* ``store``: the gradients added to the leaves' ``.grad`` (the engine's own function);
+* ``call``: a whole library call run as one kernel (an optimizer's ``step``, ``zero_grad``, clipping,
+  a dropout mask's draw, a running statistic);
+* ``kernel``: an in-place change made outside the graph (``p -= lr * p.grad``).
+
+An argument is a *slot* (an input of the step, or a value an earlier kernel made), an *external*
+array (met for the first time: a parameter, a buffer, or a constant; :mod:`glassgrad.compiler.program`
+tells them apart by comparing two captures) or a plain Python value. Whatever cannot be replayed
+is noted as the capture's *refusal* (or raised at once with ``fullgraph=True``); the eager call
+goes on either way.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..autograd import FREED, STATE, run_backward
+from ..tensor import Tensor
+
+_RUN_BACKWARD = run_backward.__code__
+
+
+class CompileRefused(RuntimeError):
+    """``gg.compile(fn, fullgraph=True)`` met something it cannot replay."""
+
+
+@dataclass
+class Kernel:
+    """One recorded call: what runs, from which slots, into which slots, and where it belongs.
+
+    ``extra`` depends on the kind: ``forward``, whether the result is 0-d (NumPy hands back a
+    scalar, made an array again); ``backward``, how many inputs the row returns gradients for;
+    ``fit``, ``(shape, dtype, summed over broadcast axes?, cast?)``; ``store``, the leaves;
+    ``call``, whether the result is a tuple of arrays, each in its own slot.
+    """
+
+    kind: str
+    function: Any
+    args: tuple
+    outputs: tuple
+    phase: str
+    layer: Any = None
+    op: Any = None
+    sizes: tuple = ()
+    extra: Any = None
+
+
+@dataclass
+class Capture:
+    """What one eager call did, kernel by kernel (see :class:`Recorder`)."""
+
+    kernels: list
+    inputs: int
+    slots: int
+    externals: list
+    snapshots: list
+    result: Any
+    guards: list
+    modules: list
+    refusal: str | None
+    keep: list = field(default_factory=list, repr=False)  # every recorded object, alive until compared
+
+
+class _Walk:
+    """One ``backward()``: the slot that holds each tensor's summed upstream gradient so far."""
+
+    def __init__(self) -> None:
+        self.pending: dict[int, int] = {}  # id(non-leaf tensor) -> slot of ∂L/∂tensor so far
+        self.stored: dict[Tensor, int] = {}  # leaf -> slot of ∂L/∂leaf so far (in first-contribution order)
+
+
+def _size(value: Any) -> tuple:
+    return (value.shape, value.dtype) if isinstance(value, np.ndarray) else ()
+
+
+class Recorder:
+    """Watches one eager call of a compiled function (installed as the tape; see the module docstring)."""
+
+    labels: tuple = ()  # the tape's interface, for layers that name tensors in a trace
+
+    def __init__(self, fullgraph: bool) -> None:
+        self.fullgraph = fullgraph
+        self.kernels: list[Kernel] = []
+        self.slot_of: dict[int, int] = {}
+        self.slots = 0
+        self.keep: list = []
+        self.externals: list = []
+        self.snapshots: list = []
+        self.external_of: dict[int, int] = {}
+        self.refusal: str | None = None
+        self.saved_of: dict[int, int] = {}  # id(node) -> slot of what its forward saved
+        self.layer_of: dict[int, Any] = {}  # id(node) -> the layer that made it
+        self.walk: _Walk | None = None
+        self.walks = 0
+        self.layers: list = []
+        self.modules: dict[int, Any] = {}
+        self.leaves: dict[int, Tensor] = {}
+        self.input_tensors: set[int] = set()
+        self.inputs = 0
+
+    # --- the tape's interface, for layers that label tensors --------------------------------
+
+    def key(self, tensor: Any) -> int:
+        return id(tensor)
+
+    def name(self, tensor: Any, symbol: str) -> None:
+        """Labels are the trace's business: nothing to record."""
+
+    # --- bookkeeping --------------------------------------------------------------------------
+
+    def refuse(self, reason: str) -> None:
+        """Note why this call cannot be replayed (raise at once with ``fullgraph=True``)."""
+        if self.fullgraph:
+            raise CompileRefused(f"gg.compile(fullgraph=True): {reason}")
+        if self.refusal is None:
+            self.refusal = reason
+
+    def new_slot(self, value: Any = None) -> int:
+        slot = self.slots
+        self.slots += 1
+        if value is not None:
+            self.keep.append(value)
+            self.slot_of.setdefault(id(value), slot)
+        return slot
+
+    def bind_inputs(self, tensors: list) -> None:
+        for tensor in tensors:
+            self.new_slot(tensor.array)
+            self.input_tensors.add(id(tensor))
+        self.inputs = self.slots
+
+    def encode(self, value: Any) -> tuple:
+        """Where an argument comes from: ("slot", i), ("ext", j), ("seq", type, parts) or ("py", value)."""
+        kind = type(value)
+        if kind is np.ndarray:
+            slot = self.slot_of.get(id(value))
+            if slot is not None:
+                return ("slot", slot)
+            number = self.external_of.get(id(value))
+            if number is None:
+                number = self.external_of[id(value)] = len(self.externals)
+                self.externals.append(value)
+                self.snapshots.append(value.copy())
+            return ("ext", number)
+        if kind is tuple or kind is list:
+            parts = tuple(self.encode(part) for part in value)
+            if any(part[0] != "py" for part in parts):
+                return ("seq", kind, parts)
+        if isinstance(value, Tensor):
+            self.keep.append(value)
+        return ("py", value)
+
+    def emit(self, kind: str, function: Any, args: tuple, outputs: tuple, layer: Any = None, **details: Any) -> None:
+        """Append a kernel; it belongs to ``layer`` (default: the layer running now) and to the current pass."""
+        phase = "backward" if kind in ("backward", "fit", "add", "store") else "update" if self.walks else "forward"
+        if layer is None and self.layers:
+            layer = self.layers[-1]
+        self.kernels.append(Kernel(kind, function, args, outputs, phase, layer, **details))
+
+    # --- what the engine reports -------------------------------------------------------------
+
+    def on_forward(self, op: Any, parents: tuple, result: Any, args: tuple) -> None:
+        if self.refusal is not None:
+            return
+        if op.kind == "custom":
+            self.refuse(f"the custom autograd.Function '{op.name}' runs Python a replay cannot see")
+            return
+        encoded = tuple(self.encode(arg) for arg in args)
+        if op.kind == "shape" and _has_mask(args):
+            self.refuse(f"'{op.name}' with a boolean mask: the output's shape depends on the values")
+            return
+        out = self.new_slot(result.array)
+        saved = None
+        if result._op is not None:
+            saved = self.new_slot(result._ctx)
+            self.saved_of[id(result)] = saved
+            self.layer_of[id(result)] = self.layers[-1] if self.layers else None
+            self.keep.append(result)
+        for parent in parents:
+            if parent._op is None and parent._requires_grad:
+                self.leaves[id(parent)] = parent
+        self.emit("forward", op.forward, encoded, (out, saved), op=op, sizes=(_size(result.array),),
+                  extra=result.array.ndim == 0)
+
+    def on_rebase(self, tensor: Any, previous: Any) -> None:
+        self.refuse("an in-place change of a tensor in the graph (h += b) re-bases it; write it out of place "
+                    "(h = h + b)")
+
+    def on_backward(self, node: Any, upstream: np.ndarray, contributions: tuple) -> None:
+        if self.refusal is not None:
+            return
+        if sys._getframe(1).f_code is not _RUN_BACKWARD:
+            self.refuse("gg.autograd.grad or backward(inputs=…, create_graph=True) inside the step")
+            return
+        saved = self.saved_of.get(id(node))
+        if saved is None:
+            self.refuse("backward() reaches ops made before the compiled step began")
+            return
+        if node._retains_grad:
+            self.refuse("retain_grad() inside the step")
+            return
+        walk = self.walk
+        if walk is None:  # the root: its upstream is backward()'s seed (1, or the gradient given)
+            walk = self.walk = _Walk()
+            upstream_arg = self.encode(upstream)
+        else:
+            slot = walk.pending.pop(id(node))  # the sum the engine made after the recorder last saw it
+            self.slot_of.setdefault(id(upstream), slot)
+            self.keep.append(upstream)
+            upstream_arg = ("slot", slot)
+        picks, routes = [], []
+        for position, (parent, contribution) in enumerate(zip(node._parents, contributions)):
+            if contribution is None or not parent._requires_grad:
+                continue
+            slot = self.new_slot(contribution)
+            picks.append((position, slot))
+            like = parent.array
+            if contribution.shape != like.shape or contribution.dtype is not like.dtype:
+                fit = (like.shape, like.dtype, contribution.shape != like.shape, contribution.dtype != like.dtype)
+                routes.append((fit, slot, parent))
+            else:
+                routes.append((None, slot, parent))
+        layer = self.layer_of[id(node)]
+        self.emit("backward", node._op.backward, (upstream_arg, ("slot", saved)), tuple(picks), layer, op=node._op,
+                  sizes=tuple(_size(c) for c in contributions if c is not None), extra=len(contributions))
+        for fit, slot, parent in routes:
+            if fit is not None:  # (shape, dtype, summed over broadcast axes?, cast?)
+                fitted = self.new_slot()
+                self.emit("fit", None, (("slot", slot),), (fitted,), layer, extra=fit, sizes=(fit[:2],),
+                          op=node._op)
+                slot = fitted
+            self._route(walk, parent, slot)
+
+    def _route(self, walk: _Walk, parent: Any, slot: int) -> None:
+        """Give ``slot`` (a contribution) to ``parent``: summed with what it already has, as ``backward`` does."""
+        if parent._op is None:
+            held = walk.stored.get(parent)
+            if held is None:
+                walk.stored[parent] = slot
+                return
+            total = self.new_slot()
+            self.emit("add", None, (("slot", held), ("slot", slot)), (total,), extra=parent)
+            walk.stored[parent] = total
+            return
+        held = walk.pending.get(id(parent))
+        if held is None:
+            walk.pending[id(parent)] = slot
+            self.keep.append(parent)
+            return
+        total = self.new_slot()
+        self.emit("add", None, (("slot", held), ("slot", slot)), (total,))
+        walk.pending[id(parent)] = total
+
+    def on_grads_stored(self, leaves: tuple) -> None:
+        walk, self.walk = self.walk, None
+        self.walks += 1
+        if self.refusal is not None:
+            return
+        if walk is None:
+            self.refuse("backward() of a tensor made by no op (a leaf) inside the step")
+            return
+        if tuple(walk.stored) != leaves or walk.pending:
+            self.refuse("the gradients reached other tensors than the recorder followed")
+            return
+        if any(id(leaf) in self.input_tensors for leaf in leaves):
+            self.refuse("an argument of the step requires grad (its .grad is written): close over it instead")
+            return
+        outputs = tuple(self.new_slot(leaf._grad.array) for leaf in leaves)
+        self.emit("store", None, tuple(("slot", walk.stored[leaf]) for leaf in leaves), outputs, extra=leaves,
+                  sizes=tuple(_size(leaf._grad.array) for leaf in leaves))
+        self.keep.extend(leaves)
+
+    def on_call(self, function: Any, args: tuple) -> Any:
+        """Run ``function(*args)`` unwatched, as one kernel (see :func:`glassgrad.autograd.call_recorder`)."""
+        args = tuple(tuple(arg) if isinstance(arg, (types.GeneratorType, map, filter, zip)) else arg for arg in args)
+        STATE.tape = None
+        try:
+            result = function(*args)
+        finally:
+            STATE.tape = self
+        if self.refusal is not None:
+            return result
+        encoded = tuple(self.encode(arg) for arg in args)
+        unpack = type(result) is tuple and all(type(part) is np.ndarray for part in result)
+        if isinstance(result, Tensor):
+            outputs = (self.new_slot(result), self.new_slot(result.array))
+        elif isinstance(result, np.ndarray):
+            outputs = (self.new_slot(result),)
+        elif unpack:  # arrays in a tuple (promote): each its own slot
+            outputs = tuple(self.new_slot(part) for part in result)
+        else:
+            outputs = ()
+        sizes = tuple(_size(part) for part in result) if unpack else (
+            _size(result.array if isinstance(result, Tensor) else result),)
+        self.emit("call", function, encoded, outputs, sizes=sizes, extra=unpack)
+        return result
+
+    def on_kernel(self, function: Any, args: tuple) -> None:
+        if self.refusal is None:
+            self.emit("kernel", function, tuple(self.encode(arg) for arg in args), ())
+
+    def on_read(self, how: str) -> None:
+        self.refuse(f"{how} reads a tensor's value inside the step, and a replay would not (return the tensor and "
+                    "read it outside)")
+
+    def on_unreplayable(self, reason: str) -> None:
+        self.refuse(reason)
+
+    def on_update(self, *details: Any) -> None:
+        """Only ``step(closure)`` updates with the recorder watching (a plain ``step()`` is one kernel)."""
+        self.refuse("optimizer.step(closure) runs the closure's Python inside the step; call the closure first")
+
+    # --- modules: the layers a kernel belongs to, and what must not change between calls -------
+
+    def module_starts(self, module: Any, inputs: tuple) -> None:
+        if module._forward_pre_hooks or module._forward_hooks:
+            self.refuse(f"{type(module).__name__} has a forward hook: Python a replay would not run")
+        self.layers.append(module)
+        self.modules.setdefault(id(module), module)
+        self.keep.append(module)
+
+    def module_ends(self, module: Any, inputs: tuple, output: Any) -> None:
+        if self.layers:
+            self.layers.pop()
+
+    # --- the end ------------------------------------------------------------------------------
+
+    def finish(self, result: Any) -> Capture:
+        """The capture of this call, with the step's result encoded (tensors by slot)."""
+        if self.walk is not None and self.refusal is None:
+            self.refuse("a backward() did not finish")
+        encoded = self._encode_result(result)
+        guards = [(tensor, tensor.array, tensor._requires_grad) for tensor in self.leaves.values()]
+        for module in self.modules.values():
+            for tensor in (*module._parameters.values(), *module._buffers.values()):
+                if tensor is not None:
+                    guards.append((tensor, tensor.array, tensor._requires_grad))
+        modules = [(module, module.training) for module in self.modules.values()]
+        return Capture(self.kernels, self.inputs, self.slots, self.externals, self.snapshots, encoded, guards,
+                       modules, self.refusal, self.keep)
+
+    def _encode_result(self, value: Any) -> Any:
+        if isinstance(value, Tensor):
+            if STATE.grad_enabled and value._op is not None and value._ctx is not FREED:
+                self.refuse("the step returns a tensor whose graph is still needed (backward() runs outside it): "
+                            "compile the whole training step, or call it under gg.no_grad()")
+            slot = self.slot_of.get(id(value.array))
+            if slot is not None:
+                return ("tensor", slot)
+            return ("py", value)
+        if isinstance(value, (tuple, list)):
+            return ("seq", type(value), tuple(self._encode_result(part) for part in value))
+        if isinstance(value, dict):
+            return ("dict", tuple(value), tuple(self._encode_result(part) for part in value.values()))
+        if isinstance(value, np.ndarray):
+            self.refuse("the step returns a NumPy array (read from a tensor); return the tensor instead")
+        return ("py", value)
+
+
+def _has_mask(args: tuple) -> bool:
+    """Whether an index among ``args`` holds a boolean array (its selection's size depends on the values)."""
+    for arg in args:
+        if isinstance(arg, np.ndarray) and arg.dtype == np.bool_ and arg.ndim:
+            return True
+        if isinstance(arg, tuple) and _has_mask(arg):
+            return True
+    return False

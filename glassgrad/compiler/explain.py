@@ -1,0 +1,100 @@
+"""``compiled.explain()``: a captured program as a reader sees it, kernel by kernel.
+
+Kernels are listed in the order they run, grouped by pass (forward, backward, update) and,
+inside a pass, by the layer that ran them; each line gives the kernel, its output buffers
+(shape, dtype, bytes) and its formula, read from the row that defines it (an op's ``formula``
+and ``derivative_lines()`` as ``glassgrad rules`` prints them, an optimizer's ``formula_for``):
+one rule, one place. No kernel is fused: each is the function eager calls.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .capture import Kernel
+from .program import Program
+
+
+def explain_program(name: str, program: Program) -> str:
+    """The listing of ``program`` (see the module docstring)."""
+    kernels = program.kernels
+    names = _layer_names(program)
+    total = sum(_bytes(size) for kernel in kernels for size in kernel.sizes)
+    lines = [f"{name}: {len(kernels)} kernels (none fused), {program.buffers} buffers, "
+             f"{_size_text(total)} written per call"]
+    phase = layer = None
+    for number, kernel in enumerate(kernels, 1):
+        if kernel.phase != phase:
+            phase, layer = kernel.phase, object()
+            lines.append(phase)
+        if kernel.layer is not layer:
+            layer = kernel.layer
+            lines.append(f"  {names.get(id(layer), 'outside any layer') if layer is not None else 'outside any layer'}")
+        sizes = ", ".join(_buffer_text(size) for size in kernel.sizes if size)
+        lines.append(f"    {number:>3}  {_what(kernel):<26} {sizes:<32} {_formula(kernel)}".rstrip())
+    return "\n".join(lines)
+
+
+def _layer_names(program: Program) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for module, _ in program.modules:
+        for path, child in module.named_modules():
+            names.setdefault(id(child), f"{path} ({type(child).__name__})" if path else type(child).__name__)
+    return names
+
+
+def _what(kernel: Kernel) -> str:
+    if kernel.op is not None and kernel.kind in ("forward", "backward"):
+        return f"{kernel.kind} {kernel.op.name}"
+    if kernel.kind in ("call", "kernel"):
+        function = kernel.function
+        if kernel.kind == "kernel" and isinstance(kernel.args[0][1], np.ufunc):
+            return f"{kernel.args[0][1].__name__} in place"
+        return getattr(function, "__qualname__", str(function))
+    return {"fit": "sum to input's shape", "add": "add gradients", "store": "store .grad"}.get(kernel.kind, kernel.kind)
+
+
+def _formula(kernel: Kernel) -> str:
+    op = kernel.op
+    if kernel.kind == "forward":
+        return op.formula
+    if kernel.kind == "backward":
+        return "; ".join(op.derivative_lines())
+    if kernel.kind == "fit":
+        return f"sum over broadcast axes to {tuple(kernel.extra[0])}"
+    if kernel.kind == "add":
+        return "∂L/∂t = c₁ + c₂ (two uses of t)"
+    if kernel.kind == "store":
+        return f".grad += ∂L/∂w for {len(kernel.extra)} tensor(s)"
+    return _call_formula(kernel)
+
+
+def _call_formula(kernel: Kernel) -> str:
+    """An optimizer's update rule from its own ``formula_for`` (the first group's), else nothing."""
+    first = kernel.args[0] if kernel.args else None
+    optimizer: Any = first[1] if first is not None and first[0] == "py" else None
+    if getattr(kernel.function, "__name__", "") == "step" and hasattr(optimizer, "formula_for"):
+        return "; ".join(optimizer.formula_for(optimizer.param_groups[0]).splitlines())
+    return ""
+
+
+def _bytes(size: tuple) -> int:
+    if not size:
+        return 0
+    shape, dtype = size
+    return int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+
+
+def _buffer_text(size: tuple) -> str:
+    shape, dtype = size
+    return f"{tuple(shape)} {np.dtype(dtype).name} {_size_text(_bytes(size))}"
+
+
+def _size_text(count: int) -> str:
+    if count < 1024:
+        return f"{count} B"
+    if count < 1024 * 1024:
+        return f"{count / 1024:.1f} KiB"
+    return f"{count / 1024 / 1024:.1f} MiB"

@@ -1,0 +1,254 @@
+"""A program: two captures that agree, turned into a list of kernels that replays the step.
+
+Why two. A capture sees every kernel and where its arguments come from, but an array it meets
+for the first time (an *external*) could be a parameter, a buffer, a view of one, or a number
+the step computed some other way. Comparing the captures of two calls tells them apart:
+
+* the same memory both times (a parameter, ``running_mean``, a view of one): **bound** by
+  identity — the replay reads and writes that very memory, so edits made between calls are seen;
+* new memory each time with the same numbers (``backward()``'s seed 1, a constant): a
+  **constant**, copied afresh into each replay (eager makes a new one each call too);
+* new memory with other numbers, or different kernels, settings or layers: the step did not
+  do the same work twice (a NumPy computation on the data, Python that depends on the values);
+  :class:`glassgrad.compiler.Compiled` captures again, and gives up after a few tries.
+
+Replay then calls, for every kernel, the *same function* eager called (the row's forward and
+backward, ``unbroadcast``, ``+``, the engine's gradient store, the optimizer's ``step``) on the
+same kinds of arrays with the same Python numbers, so every result is the same, bit for bit;
+what it skips is everything around the kernels: making tensors and nodes, the graph walk's
+search and bookkeeping, the checks already passed at capture. The program is written out as
+one Python function, a line per kernel, each slot a local variable (``program.source``)::
+
+    def replay(v0, v1):
+        v2 = f0(v0, e0, e1, p0)[0]               # forward linear
+        ...
+        v9, v10, v11 = f5(v8, v4)                 # backward linear
+        _store_grads({t0: v10, t1: v11})          # store .grad
+        v12 = t0._grad.array
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+import numpy as np
+
+from ..autograd import _store_grads, unbroadcast
+from ..tensor import Tensor
+from .capture import Capture, Kernel
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two Python values recorded by two captures stand for the same thing."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, types.MethodType):
+        return a.__self__ is b.__self__ and a.__func__ is b.__func__
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, (int, float, complex, str, bytes, slice, np.generic, np.dtype, type(None), bool)):
+        try:
+            return bool(a == b)
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def _owner(array: np.ndarray) -> np.ndarray:
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _same_view(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether ``a`` and ``b`` look at the same entries of the same memory."""
+    return (_owner(a) is _owner(b) and a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype
+            and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
+
+
+def _same_numbers(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+def compare(before: Capture, now: Capture) -> tuple[list | None, str]:
+    """How each external of ``now`` is replayed (``("bound", array)``/``("constant", numbers)``), or why the two
+    captures differ."""
+    if len(before.kernels) != len(now.kernels):
+        return None, f"it ran {len(before.kernels)} kernels on one call and {len(now.kernels)} on the next"
+    if len(before.externals) != len(now.externals):
+        return None, "it read different arrays on two calls"
+    for number, (old, new) in enumerate(zip(before.kernels, now.kernels)):
+        reason = _kernel_difference(old, new)
+        if reason:
+            return None, f"kernel {number + 1} ({_kernel_name(new)}) {reason}"
+    if not _same_encoding(before.result, now.result):
+        return None, "it returned something different"
+    if [(m, t) for m, t in before.modules] != [(m, t) for m, t in now.modules]:
+        return None, "it called other layers, or in another mode (train/eval)"
+    externals = []
+    for old, new, old_numbers, new_numbers in zip(before.externals, now.externals, before.snapshots, now.snapshots):
+        if _same_view(old, new):
+            externals.append(("bound", new))
+        elif _owner(old) is not _owner(new) and _same_numbers(old_numbers, new_numbers):
+            externals.append(("constant", new_numbers))
+        else:
+            return None, (f"an array of shape {new.shape} made outside glassgrad's ops held other numbers on the next "
+                          "call (NumPy code on tensor values inside the step?)")
+    return externals, ""
+
+
+def _kernel_name(kernel: Kernel) -> str:
+    if kernel.op is not None:
+        return f"{kernel.kind} of '{kernel.op.name}'"
+    return getattr(kernel.function, "__qualname__", kernel.kind)
+
+
+def _kernel_difference(old: Kernel, new: Kernel) -> str:
+    if old.kind != new.kind or not _same(old.function, new.function) or old.op is not new.op:
+        return "is another operation"
+    if len(old.args) != len(new.args) or not all(_same_encoding(a, b) for a, b in zip(old.args, new.args)):
+        return "has other arguments or settings"
+    if old.outputs != new.outputs or old.layer is not new.layer:
+        return "sits elsewhere in the step"
+    if old.kind in ("fit", "forward", "backward", "call", "kernel") and old.extra != new.extra:
+        return "has other shapes"
+    if old.kind in ("store", "add") and not _same(old.extra, new.extra):
+        return "reaches other tensors"
+    return ""
+
+
+def _same_encoding(a: Any, b: Any) -> bool:
+    if a[0] != b[0]:
+        return False
+    if a[0] == "py":
+        return _same(a[1], b[1])
+    if a[0] in ("slot", "ext", "tensor"):
+        return a[1] == b[1]
+    if a[0] == "seq":
+        return a[1] is b[1] and len(a[2]) == len(b[2]) and all(_same_encoding(x, y) for x, y in zip(a[2], b[2]))
+    if a[0] == "dict":
+        return a[1] == b[1] and all(_same_encoding(x, y) for x, y in zip(a[2], b[2]))
+    return False
+
+
+class Program:
+    """A confirmed capture, ready to replay: ``program.replay(input_arrays)`` runs the step again."""
+
+    def __init__(self, capture: Capture, externals: list) -> None:
+        self.kernels = capture.kernels
+        self.guards = capture.guards
+        self.modules = capture.modules
+        self.names: dict[str, Any] = {"_store_grads": _store_grads, "_unbroadcast": unbroadcast,
+                                      "_asarray": np.asarray, "_wrap": Tensor._wrap}
+        self.externals = externals
+        lines = [f"def replay({', '.join(f'v{slot}' for slot in range(capture.inputs))}):"]
+        lines += [f"    e{number} = c{number}.copy()" for number, (how, value) in enumerate(externals)
+                  if how == "constant"]  # eager makes these afresh each call: so does the replay
+        for number, (how, value) in enumerate(externals):
+            self.names[f"c{number}" if how == "constant" else f"e{number}"] = value
+        for number, kernel in enumerate(self.kernels):
+            lines += [f"    {line}" for line in self._lines(number, kernel)]
+        lines.append(f"    return {self._result(capture.result)}")
+        lines += ["", "def guards_hold():", f"    return {self._guards()}"]
+        self.source = "\n".join(lines)
+        namespace = dict(self.names)
+        exec(compile(self.source, "<gg.compile replay>", "exec"), namespace)  # noqa: S102 (our own generated code)
+        self.replay_function = namespace["replay"]
+        self.guards_hold = namespace["guards_hold"]
+        """Whether the parameters, buffers and layer modes are still those the program was captured with."""
+
+    @property
+    def buffers(self) -> int:
+        """How many arrays and values the program keeps between kernels (its local variables)."""
+        return self.source.count(" = ")
+
+    # --- writing the program ---------------------------------------------------------------
+
+    def _name(self, value: Any) -> str:
+        """A global name for a Python value the program uses (a function, a number, a tensor)."""
+        name = f"p{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def _arg(self, encoded: tuple) -> str:
+        kind = encoded[0]
+        if kind == "slot":
+            return f"v{encoded[1]}"
+        if kind == "ext":
+            return f"e{encoded[1]}"
+        if kind == "py":
+            return self._name(encoded[1])
+        parts = ", ".join(self._arg(part) for part in encoded[2])
+        if encoded[1] is list:
+            return f"[{parts}]"
+        return f"({parts},)" if len(encoded[2]) == 1 else f"({parts})"
+
+    def _lines(self, number: int, kernel: Kernel) -> list[str]:
+        args = ", ".join(self._arg(arg) for arg in kernel.args)
+        function = self._name(kernel.function) if kernel.function is not None else ""
+        kind = kernel.kind
+        if kind == "forward":
+            out, saved = kernel.outputs
+            target = f"v{out}" if saved is None else f"v{out}, v{saved}"
+            call = f"{function}({args})" + ("[0]" if saved is None else "")
+            lines = [f"{target} = {call}"]
+            if kernel.extra:  # a 0-d result: NumPy hands back a scalar, eager makes it an array
+                lines.append(f"v{out} = _asarray(v{out})")
+            return lines
+        if kind == "backward":
+            count = kernel.extra
+            targets = ["_"] * count
+            for position, slot in kernel.outputs:
+                targets[position] = f"v{slot}"
+            return [f"{', '.join(targets)}{',' if count == 1 else ''} = {function}({args})"]
+        if kind == "fit":
+            (shape, dtype, reduce, cast), (out,) = kernel.extra, kernel.outputs
+            value = args
+            if reduce:
+                value = f"_unbroadcast({value}, {self._name(shape)})"
+            if cast:
+                value = f"{value}.astype({self._name(dtype)})"
+            return [f"v{out} = {value}"]
+        if kind == "add":
+            held, more = (self._arg(arg) for arg in kernel.args)
+            return [f"v{kernel.outputs[0]} = {held} + {more}"]
+        if kind == "store":
+            leaves = [self._name(leaf) for leaf in kernel.extra]
+            pairs = ", ".join(f"{leaf}: {self._arg(arg)}" for leaf, arg in zip(leaves, kernel.args))
+            return [f"_store_grads({{{pairs}}})", *(f"v{slot} = {leaf}._grad.array"
+                                                   for leaf, slot in zip(leaves, kernel.outputs))]
+        call = f"{function}({args})"
+        if not kernel.outputs:
+            return [call]
+        if kernel.extra:  # a tuple of arrays, unpacked
+            return [f"{', '.join(f'v{slot}' for slot in kernel.outputs)}, = {call}"]
+        if len(kernel.outputs) == 1:
+            return [f"v{kernel.outputs[0]} = {call}"]
+        tensor, array = kernel.outputs
+        return [f"v{tensor} = {call}", f"v{array} = v{tensor}.array"]
+
+    def _result(self, encoded: Any) -> str:
+        kind = encoded[0]
+        if kind == "tensor":
+            return f"_wrap(v{encoded[1]})"
+        if kind == "py":
+            return self._name(encoded[1])
+        if kind == "seq":
+            parts = ", ".join(self._result(part) for part in encoded[2])
+            if encoded[1] is list:
+                return f"[{parts}]"
+            return f"({parts},)" if len(encoded[2]) == 1 else f"({parts})"
+        return f"dict(zip({self._name(encoded[1])}, ({', '.join(self._result(p) for p in encoded[2])},)))"
+
+    def _guards(self) -> str:
+        """One expression: each parameter and buffer is still the same array, with the same ``requires_grad``,
+        and each layer is in the same mode."""
+        checks = []
+        for tensor, array, requires_grad in self.guards:
+            name = self._name(tensor)
+            checks.append(f"{name}.array is {self._name(array)} and {name}._requires_grad is {requires_grad}")
+        checks += [f"{self._name(module)}.training is {self._name(training)}" for module, training in self.modules]
+        return " and ".join(checks) or "True"

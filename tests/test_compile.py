@@ -1,0 +1,645 @@
+"""``gg.compile``: a compiled step gives eager's results bit for bit, and refuses what it cannot replay.
+
+The oracle is eager glassgrad itself: the same model, optimizer and batches trained twice, once
+eagerly and once through ``gg.compile``, must end with equal arrays (``np.array_equal``, every
+bit) for every parameter, ``.grad``, optimizer state entry and buffer, and every step's loss.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+from glassgrad.compiler import CompileRefused
+
+nn, F = gg.nn, gg.nn.functional
+DTYPES = [gg.float32, gg.float64]
+
+
+# --- the configurations of issue 15, item 2 --------------------------------------------------
+
+def _mlp(dtype, middle=(), activation=nn.ReLU, widths=(4, 8, 3)):
+    return nn.Sequential(nn.Linear(widths[0], widths[1], dtype=dtype, seed=1), *middle, activation(),
+                         nn.Linear(widths[1], widths[2], dtype=dtype, seed=2))
+
+
+def _classes(rng, dtype, batch=6):
+    return gg.tensor(rng.standard_normal((batch, 4)), dtype=dtype), gg.tensor(rng.integers(0, 3, batch))
+
+
+def _values(rng, dtype, batch=6):
+    return gg.tensor(rng.standard_normal((batch, 4)), dtype=dtype), gg.tensor(rng.standard_normal((batch, 3)),
+                                                                               dtype=dtype)
+
+
+def _labels(rng, dtype, batch=6):
+    return (gg.tensor(rng.standard_normal((batch, 4)), dtype=dtype),
+            gg.tensor(rng.integers(0, 2, (batch, 3)).astype(float), dtype=dtype))
+
+
+def _images(rng, dtype, batch=4):
+    return gg.tensor(rng.standard_normal((batch, 1, 6, 6)), dtype=dtype), gg.tensor(rng.integers(0, 3, batch))
+
+
+def _tokens(rng, dtype, batch=5):
+    return gg.tensor(rng.integers(0, 10, (batch, 3))), gg.tensor(rng.integers(0, 3, batch))
+
+
+def _sgd(params):
+    return gg.optim.SGD(params, lr=0.1)
+
+
+CONFIGS = {
+    # name: (model(dtype), optimizer(params), loss, batch(rng, dtype), clip)
+    "sgd": (lambda d: _mlp(d), _sgd, nn.CrossEntropyLoss(), _classes, None),
+    "sgd-momentum": (lambda d: _mlp(d), lambda p: gg.optim.SGD(p, lr=0.05, momentum=0.9, weight_decay=1e-3),
+                     nn.CrossEntropyLoss(), _classes, None),
+    "sgd-nesterov": (lambda d: _mlp(d), lambda p: gg.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True),
+                     nn.CrossEntropyLoss(), _classes, None),
+    "adam": (lambda d: _mlp(d), lambda p: gg.optim.Adam(p, lr=0.01), nn.CrossEntropyLoss(), _classes, None),
+    "adamw": (lambda d: _mlp(d), lambda p: gg.optim.AdamW(p, lr=0.01, weight_decay=0.1), nn.MSELoss(), _values,
+              None),
+    "rmsprop": (lambda d: _mlp(d, activation=nn.Tanh),
+                lambda p: gg.optim.RMSprop(p, lr=0.01, momentum=0.5, centered=True), nn.MSELoss(), _values, None),
+    "clip": (lambda d: _mlp(d), _sgd, nn.CrossEntropyLoss(), _classes, 0.05),
+    "batchnorm": (lambda d: _mlp(d, middle=(nn.BatchNorm1d(8, dtype=d),)), _sgd, nn.CrossEntropyLoss(), _classes,
+                  None),
+    "dropout": (lambda d: _mlp(d, middle=(nn.Dropout(0.3, seed=7),)), _sgd, nn.CrossEntropyLoss(), _classes, None),
+    "bce": (lambda d: nn.Sequential(*_mlp(d, activation=nn.Sigmoid), nn.Sigmoid()), _sgd, nn.BCELoss(), _labels,
+            None),
+    "bce-logits": (lambda d: _mlp(d), _sgd, nn.BCEWithLogitsLoss(), _labels, None),
+    "gelu-mse": (lambda d: _mlp(d, activation=nn.GELU), _sgd, nn.MSELoss(), _values, None),
+    "residual": (lambda d: nn.Sequential(nn.Linear(4, 8, dtype=d, seed=1),
+                                         nn.Residual(nn.Sequential(nn.Linear(8, 8, dtype=d, seed=3), nn.ReLU())),
+                                         nn.Linear(8, 3, dtype=d, seed=2)),
+                 lambda p: gg.optim.Adam(p, lr=0.01), nn.CrossEntropyLoss(), _classes, None),
+    "cnn": (lambda d: nn.Sequential(nn.Conv2d(1, 2, 3, dtype=d, seed=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                                    nn.Linear(8, 3, dtype=d, seed=2)),
+            _sgd, nn.CrossEntropyLoss(), _images, None),
+    "embedding": (lambda d: nn.Sequential(nn.Embedding(10, 4, dtype=d, seed=1), nn.Flatten(),
+                                          nn.Linear(12, 3, dtype=d, seed=2)),
+                  lambda p: gg.optim.Adam(p, lr=0.01), nn.CrossEntropyLoss(), _tokens, None),
+}
+
+
+def _state(model, optimizer):
+    """Every array the step leaves behind: parameters, gradients, buffers, optimizer state."""
+    arrays = {}
+    for name, param in model.named_parameters():
+        arrays[name] = param.array.copy()
+        arrays[name + ".grad"] = None if param.grad is None else param.grad.array.copy()
+    for name, buffer in model.named_buffers():
+        arrays["buffer " + name] = buffer.array.copy()
+    for index, entries in optimizer.state_dict()["state"].items():
+        for key, value in entries.items():
+            arrays[f"state {index} {key}"] = np.array(value)
+    return arrays
+
+
+def _train(config, dtype, compiled, steps=100, every_step=None, batches=None):
+    build, make_optimizer, loss_fn, batch, clip = CONFIGS[config]
+    gg.manual_seed(0)
+    model = build(dtype)
+    optimizer = make_optimizer(model.parameters())
+
+    def step(x, y):
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        if clip is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
+        optimizer.step()
+        return loss
+
+    run = gg.compile(step, fullgraph=True) if compiled else step
+    rng = np.random.default_rng(3)
+    losses = []
+    for number in range(steps):
+        if every_step is not None:
+            every_step(number, model, optimizer)
+        size = batches[number % len(batches)] if batches else None
+        x, y = batch(rng, dtype) if size is None else batch(rng, dtype, size)
+        loss = run(x, y)
+        losses.append(loss.array.copy())
+    return losses, _state(model, optimizer), run
+
+
+def _assert_identical(eager, compiled):
+    eager_losses, eager_state = eager[:2]
+    compiled_losses, compiled_state = compiled[:2]
+    assert len(eager_losses) == len(compiled_losses)
+    for number, (a, b) in enumerate(zip(eager_losses, compiled_losses)):
+        assert a.dtype == b.dtype and np.array_equal(a, b), f"loss of step {number + 1}: {a} != {b}"
+    assert eager_state.keys() == compiled_state.keys()
+    for name, value in eager_state.items():
+        other = compiled_state[name]
+        if value is None:
+            assert other is None, name
+            continue
+        assert value.dtype == other.dtype and np.array_equal(value, other), name
+
+
+def _replays(compiled) -> int:
+    return sum(entry.replays for entry in compiled.entries.values())
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("config", sorted(CONFIGS))
+def test_compiled_training_is_bit_identical_to_eager(config, dtype):
+    eager = _train(config, dtype, compiled=False)
+    compiled = _train(config, dtype, compiled=True)
+    _assert_identical(eager, compiled)
+    assert _replays(compiled[2]) == 98  # two captures, then every call a replay
+
+
+def _batchnorm_eval_after(number, model, optimizer):
+    if number == 60:
+        model.eval()
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+def test_batchnorm_switched_to_eval_recaptures_and_stays_identical(dtype):
+    eager = _train("batchnorm", dtype, compiled=False, every_step=_batchnorm_eval_after)
+    compiled = _train("batchnorm", dtype, compiled=True, every_step=_batchnorm_eval_after)
+    _assert_identical(eager, compiled)
+    assert _replays(compiled[2]) == 96  # the switch to eval captures twice more
+
+
+def test_dropout_with_glassgrad_generator_reseeded_between_calls():
+    def run(compiled):
+        gg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 6, seed=1), nn.Dropout(0.5), nn.Linear(6, 2, seed=2))
+        optimizer = gg.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y):
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        run = gg.compile(step) if compiled else step
+        x, y = gg.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4)), gg.tensor([0, 1, 1])
+        losses = []
+        for number in range(10):
+            if number == 6:
+                gg.manual_seed(42)  # a new global generator object: the replay draws from it too
+            losses.append(run(x, y).array.copy())
+        return losses, run
+
+    (eager, _), (compiled, run) = run(False), run(True)
+    assert all(np.array_equal(a, b) for a, b in zip(eager, compiled))
+    assert _replays(run) == 8  # the draw asks for glassgrad's generator each time: re-seeding needs no new capture
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+def test_shapes_changing_mid_epoch_capture_a_program_each(dtype):
+    batches = [6, 6, 6, 4]  # the last, short batch of each epoch
+    eager = _train("adam", dtype, compiled=False, steps=40, batches=batches)
+    compiled = _train("adam", dtype, compiled=True, steps=40, batches=batches)
+    _assert_identical(eager, compiled)
+    assert len(compiled[2].entries) == 2
+    assert _replays(compiled[2]) == 40 - 4
+
+
+def test_learning_rate_scheduler_between_calls_is_followed():
+    def change_lr(number, model, optimizer):
+        for group in optimizer.param_groups:
+            group["lr"] = 0.1 / (1 + number)
+
+    eager = _train("sgd-momentum", gg.float64, compiled=False, steps=30, every_step=change_lr)
+    compiled = _train("sgd-momentum", gg.float64, compiled=True, steps=30, every_step=change_lr)
+    _assert_identical(eager, compiled)
+
+
+def test_in_place_edits_between_calls_are_seen():
+    def edit(number, model, optimizer):
+        if number % 7 == 3:
+            with gg.no_grad():
+                model[0].weight.mul_(0.5)  # an edit from outside: the replay reads the same memory
+            model[0].bias.numpy()[:] = 0.25
+
+    eager = _train("sgd", gg.float32, compiled=False, steps=30, every_step=edit)
+    compiled = _train("sgd", gg.float32, compiled=True, steps=30, every_step=edit)
+    _assert_identical(eager, compiled)
+    assert _replays(compiled[2]) == 28
+
+
+def test_a_parameter_replaced_between_calls_is_captured_again():
+    def replace(number, model, optimizer):
+        if number == 10:
+            model[0].weight.data = gg.tensor(np.full((8, 4), 0.1, dtype=np.float32))
+
+    eager = _train("sgd", gg.float32, compiled=False, steps=20, every_step=replace)
+    compiled = _train("sgd", gg.float32, compiled=True, steps=20, every_step=replace)
+    _assert_identical(eager, compiled)
+    assert _replays(compiled[2]) == 16
+
+
+@given(batch=st.integers(2, 7), hidden=st.integers(1, 9), features=st.integers(1, 5),
+       dtype=st.sampled_from(DTYPES))
+def test_any_shape_is_bit_identical(batch, hidden, features, dtype):
+    def run(compiled):
+        model = nn.Sequential(nn.Linear(features, hidden, dtype=dtype, seed=1), nn.Tanh(),
+                              nn.Linear(hidden, 2, dtype=dtype, seed=2))
+        optimizer = gg.optim.Adam(model.parameters(), lr=0.05)
+
+        def step(x, y):
+            optimizer.zero_grad()
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        run = gg.compile(step, fullgraph=True) if compiled else step
+        rng = np.random.default_rng(batch * 100 + hidden)
+        losses = [run(gg.tensor(rng.standard_normal((batch, features)), dtype=dtype),
+                      gg.tensor(rng.standard_normal((batch, 2)), dtype=dtype)).array.copy() for _ in range(6)]
+        return losses, [p.array.copy() for p in model.parameters()]
+
+    eager, compiled = run(False), run(True)
+    assert all(np.array_equal(a, b) for a, b in zip(eager[0], compiled[0]))
+    assert all(np.array_equal(a, b) for a, b in zip(eager[1], compiled[1]))
+
+
+# --- the bench's steps: manual updates, no arguments -------------------------------------------
+
+def test_manual_update_and_grad_reset_replay():
+    def run(compiled):
+        w = gg.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4), requires_grad=True)
+        b = gg.tensor(np.zeros(3, np.float32), requires_grad=True)
+        x = gg.tensor([[1.0, 0.0, 1.0, 1.0]])
+        y = gg.tensor([[1.0, 0.0, 1.0]])
+
+        def step():
+            loss = F.mse_loss(F.linear(x, w, b).relu(), y)
+            loss.backward()
+            with gg.no_grad():
+                for p in (w, b):
+                    p -= 0.1 * p.grad
+                    p.grad = None
+            return loss
+
+        run = gg.compile(step, fullgraph=True) if compiled else step
+        losses = [run().array.copy() for _ in range(20)]
+        return losses, w.array.copy(), b.array.copy(), w._version
+
+    eager, compiled = run(False), run(True)
+    assert all(np.array_equal(a, b) for a, b in zip(eager[0], compiled[0]))
+    assert np.array_equal(eager[1], compiled[1]) and np.array_equal(eager[2], compiled[2])
+    assert eager[3] == compiled[3] == 20  # every update counted as an in-place change, as in eager
+
+
+def test_grads_are_fresh_arrays_each_step_as_in_eager():
+    model = _mlp(gg.float32)
+    optimizer = gg.optim.SGD(model.parameters(), lr=0.1)
+
+    @gg.compile
+    def step(x, y):
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    rng = np.random.default_rng(0)
+    kept = []
+    for _ in range(5):
+        step(*_classes(rng, gg.float32))
+        kept.append(model[0].weight.grad)
+    copies = [grad.array.copy() for grad in kept]
+    step(*_classes(rng, gg.float32))
+    assert all(np.array_equal(grad.array, copy) for grad, copy in zip(kept, copies))  # old gradients untouched
+    assert len({id(grad.array) for grad in kept}) == 5
+
+
+# --- refusals: each says why, and the result is eager's ------------------------------------------
+
+def _refusal_case(kind):
+    """A step doing something a replay cannot repeat, with its model (fresh each time)."""
+    model = _mlp(gg.float32)
+    optimizer = gg.optim.SGD(model.parameters(), lr=0.1)
+    extra = {}
+
+    def step(x, y):
+        optimizer.zero_grad()
+        out = model(x)
+        if kind == "hook":
+            pass
+        loss = F.cross_entropy(out, y)
+        if kind == "item" and loss.item() > 100:
+            return loss
+        if kind == "bool" and loss > 100:
+            return loss
+        if kind == "numpy":
+            extra["seen"] = loss.numpy().copy()
+        if kind == "print":
+            extra["text"] = repr(loss)
+        if kind == "trace":
+            with gg.trace():
+                loss = loss * 1
+        if kind == "randn":
+            loss = loss + 0 * gg.randn(1).sum()
+        if kind == "rebase":
+            hidden = out * 1
+            hidden += 1.0
+            loss = loss + 0 * hidden.sum()
+        if kind == "mask":
+            loss = loss + 0 * out[out.detach() > 0].sum()
+        if kind == "grad":
+            gg.autograd.grad(loss, [model[0].weight], retain_graph=True)
+        if kind == "numpy-math":  # computed with NumPy from the values: a constant to a capture
+            loss = loss * gg.tensor(np.float32(np.abs(x.array).sum()))
+        if kind == "live":
+            return out
+        if kind == "closure":
+            loss.backward()
+            optimizer.step(lambda: loss)
+            return loss
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    if kind == "hook":
+        model[0].register_forward_hook(lambda module, inputs, output: None)
+    return model, step
+
+
+REFUSALS = {
+    "item": ".item() reads a tensor's value inside the step",
+    "bool": "bool(tensor)",
+    "numpy": ".numpy() reads a tensor's value",
+    "print": "printing a tensor",
+    "randn": "a random draw",
+    "rebase": "an in-place change of a tensor in the graph",
+    "mask": "boolean mask",
+    "grad": "gg.autograd.grad",
+    "hook": "forward hook",
+    "trace": "gg.trace() inside the step",
+    "numpy-math": "the step does different work on each call",
+    "live": "graph is still needed",
+    "closure": "optimizer.step(closure)",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(REFUSALS))
+def test_each_refusal_warns_why_and_gives_eager_results(kind):
+    def run(compiled):
+        model, step = _refusal_case(kind)
+        run = gg.compile(step) if compiled else step
+        rng = np.random.default_rng(5)
+        gg.manual_seed(0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            outputs = [run(*_classes(rng, gg.float32)).array.copy() for _ in range(6)]
+        return outputs, [p.array.copy() for p in model.parameters()], [str(w.message) for w in caught], run
+
+    eager, compiled = run(False), run(True)
+    assert all(np.array_equal(a, b) for a, b in zip(eager[0], compiled[0]))
+    assert all(np.array_equal(a, b) for a, b in zip(eager[1], compiled[1]))
+    messages = compiled[2]
+    assert len(messages) == 1, messages  # one warning, once
+    assert REFUSALS[kind] in messages[0] and messages[0].startswith("gg.compile(step): ")
+    assert "running it eagerly" in messages[0] and "\n" not in messages[0]
+    assert _replays(compiled[3]) == 0
+    assert REFUSALS[kind] in compiled[3].explain()
+
+
+@pytest.mark.parametrize("kind", ["item", "rebase", "hook", "numpy-math"])
+def test_fullgraph_raises_instead(kind):
+    model, step = _refusal_case(kind)
+    run = gg.compile(step, fullgraph=True)
+    rng = np.random.default_rng(5)
+    with pytest.raises(CompileRefused, match=REFUSALS[kind].replace("(", r"\(").replace(")", r"\)").replace(
+            ".", r"\.")):
+        for _ in range(6):
+            run(*_classes(rng, gg.float32))
+
+
+def test_an_active_tape_runs_eagerly_and_sees_every_step():
+    model = _mlp(gg.float32)
+    optimizer = gg.optim.SGD(model.parameters(), lr=0.1)
+
+    @gg.compile
+    def step(x, y):
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        step(*_classes(rng, gg.float32))
+    with pytest.warns(UserWarning, match=r"^gg.compile\(step\): a tape is recording \(gg.trace\)"):
+        with gg.trace() as tape:
+            step(*_classes(rng, gg.float32))
+    assert len(tape.forward) >= 4 and tape.backward and tape.updates
+    step(*_classes(rng, gg.float32))  # the tape has stopped: a replay again
+    assert _replays(step) == 2
+
+
+def test_custom_function_is_refused():
+    class Double(gg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2
+
+    w = gg.tensor([1.0, 2.0], requires_grad=True)
+
+    @gg.compile
+    def step():
+        loss = Double.apply(w).sum()
+        loss.backward()
+        return loss
+
+    with pytest.warns(UserWarning, match="custom autograd.Function"):
+        step()
+    assert np.array_equal(w.grad.array, [2.0, 2.0])
+
+
+def test_a_module_forward_under_no_grad_compiles():
+    model = _mlp(gg.float32)
+    forward = gg.compile(model)
+    rng = np.random.default_rng(0)
+    with gg.no_grad():
+        for _ in range(4):
+            x = gg.tensor(rng.standard_normal((5, 4)), dtype=gg.float32)
+            assert np.array_equal(forward(x).array, model(x).array)
+    assert _replays(forward) == 2
+
+
+def test_compile_as_decorator_with_options_and_bad_argument():
+    @gg.compile(fullgraph=True)
+    def double(x):
+        return x * 2
+
+    for value in (1.0, 2.0, 3.0):
+        assert double(gg.tensor([value])).item() == 2 * value
+    assert _replays(double) == 1
+    with pytest.raises(TypeError, match="needs a function or a module"):
+        gg.compile(3)
+
+
+# --- explain() -------------------------------------------------------------------------------------
+
+def test_explain_lists_kernels_by_pass_and_layer_with_row_formulas():
+    model = _mlp(gg.float32)
+    optimizer = gg.optim.Adam(model.parameters(), lr=0.01)
+
+    @gg.compile
+    def step(x, y):
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    assert "nothing captured yet" in step.explain()
+    rng = np.random.default_rng(0)
+    step(*_classes(rng, gg.float32))
+    assert "call it again" in step.explain()
+    step(*_classes(rng, gg.float32))
+    text = step.explain()
+    lines = text.splitlines()
+    program = step.entries[step.last_key].program
+    assert lines[0].startswith(f"step: {len(program.kernels)} kernels")
+    numbered = [line for line in lines if line.startswith("    ")]
+    assert [int(line.split()[0]) for line in numbered] == list(range(1, len(program.kernels) + 1))
+    passes = [line for line in lines if line in ("forward", "backward", "update")]
+    assert passes == ["forward", "backward", "update"]
+    linear = gg.RULES["linear"]
+    forward_linear = [line for line in numbered if "forward linear" in line]
+    assert len(forward_linear) == 2 and all(linear.formula in line for line in forward_linear)
+    assert all("(6, 8) float32 192 B" in forward_linear[0] for _ in [0])  # batch 6 × 8 outputs × 4 bytes
+    backward_linear = [line for line in numbered if "backward linear" in line]
+    assert all(linear.derivative_lines()[1] in line for line in backward_linear)
+    assert "0 (Linear)" in text and "2 (Linear)" in text and "1 (ReLU)" in text
+    step_line = next(line for line in numbered if "Optimizer.step" in line)
+    assert optimizer.formula_for(optimizer.param_groups[0]).splitlines()[0] in step_line
+    with_source = step.explain(source=True)
+    assert with_source.startswith(text) and "\ndef replay(v0, v1):\n" in with_source
+    assert with_source.count("_store_grads({") == 1  # one backward: one store
+
+
+def test_at_most_eight_programs_the_oldest_capture_dropped():
+    @gg.compile
+    def double(x):
+        return x * 2
+
+    for size in range(1, 11):
+        for _ in range(3):
+            assert np.array_equal(double(gg.ones(size)).array, np.full(size, 2, np.float32))
+    assert len(double.entries) == 8
+    assert [key[1][0] for key in double.entries] == [(size,) for size in range(3, 11)]
+
+
+def test_masks_and_argmax_made_inside_the_step_follow_the_data():
+    def run(compiled):
+        model = _mlp(gg.float64)
+        optimizer = gg.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y):
+            optimizer.zero_grad()
+            out = model(x)
+            hinge = out * (out > 0)  # a mask from the values: replayed from the new values
+            picked = out.argmax(dim=1)
+            loss = F.cross_entropy(hinge, y) + F.cross_entropy(out, picked)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        run = gg.compile(step, fullgraph=True) if compiled else step
+        rng = np.random.default_rng(9)
+        return [run(*_classes(rng, gg.float64)).array.copy() for _ in range(12)], run
+
+    (eager, _), (compiled, run) = run(False), run(True)
+    assert all(np.array_equal(a, b) for a, b in zip(eager, compiled))
+    assert _replays(run) == 10
+
+
+def test_a_compiled_function_inside_a_compiled_step_is_part_of_its_program():
+    model = _mlp(gg.float64)
+    optimizer = gg.optim.SGD(model.parameters(), lr=0.1)
+    loss_of = gg.compile(lambda x, y: F.cross_entropy(model(x), y))  # alone it would refuse: its graph is needed
+
+    @gg.compile(fullgraph=True)
+    def step(x, y):
+        optimizer.zero_grad()
+        loss = loss_of(x, y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    rng = np.random.default_rng(2)
+    reference = _mlp(gg.float64)
+    reference_optimizer = gg.optim.SGD(reference.parameters(), lr=0.1)
+    for _ in range(6):
+        x, y = _classes(rng, gg.float64)
+        reference_optimizer.zero_grad()
+        expected = F.cross_entropy(reference(x), y)
+        expected.backward()
+        reference_optimizer.step()
+        assert np.array_equal(step(x, y).array, expected.array)
+    assert _replays(step) == 4 and not loss_of.entries
+
+
+# --- random graphs: broadcasting, reuse, every route of a gradient ---------------------------------
+
+_UNARY = [lambda t: t.tanh(), lambda t: t.sigmoid(), lambda t: t.relu(), lambda t: t * t, lambda t: (t * 0.5).exp(),
+          lambda t: F.gelu(t)]
+
+
+@given(plan=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 5), st.integers(0, 99)), min_size=1, max_size=12),
+       batch=st.integers(1, 4), width=st.integers(1, 4), dtype=st.sampled_from(DTYPES))
+def test_random_graphs_replay_bit_identical(plan, batch, width, dtype):
+    """Each plan step picks an op: a unary function, a broadcast bias (shape (width,) or (1, width)), a scale
+    (shape (batch, 1)), a product with a parameter matrix, or a sum with an earlier value (two uses of it)."""
+    def run(compiled):
+        rng = np.random.default_rng(batch * 10 + width)
+        params = [gg.tensor(rng.standard_normal(shape) * 0.5, dtype=dtype, requires_grad=True)
+                  for shape in ((width,), (1, width), (batch, 1), (width, width))]
+        optimizer = gg.optim.SGD(params, lr=0.05, momentum=0.5)
+
+        def step(x):
+            optimizer.zero_grad()
+            values = [x]
+            for kind, unary, earlier in plan:
+                h = values[-1]
+                if kind < 3:
+                    h = _UNARY[unary](h)
+                elif kind == 3:
+                    h = h + params[0]
+                elif kind == 4:
+                    h = h * params[1]
+                elif kind == 5:
+                    h = h - params[2]
+                elif kind == 6:
+                    h = h @ params[3]
+                else:
+                    h = h + values[earlier % len(values)]
+                values.append(h)
+            loss = (values[-1] * values[-1]).mean() + params[3].sum() * 0
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        run = gg.compile(step, fullgraph=True) if compiled else step
+        data = np.random.default_rng(7)
+        losses = [run(gg.tensor(data.standard_normal((batch, width)), dtype=dtype)).array.copy() for _ in range(5)]
+        grads = [np.array([]) if p.grad is None else p.grad.array.copy() for p in params]  # unused: no gradient
+        return losses, [p.array.copy() for p in params], grads
+
+    with np.errstate(all="ignore"):  # long chains of squares and exponentials overflow: the same way in both
+        eager, compiled = run(False), run(True)
+    for mine, theirs in zip(eager, compiled):
+        assert all(a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True) for a, b in zip(mine, theirs))
