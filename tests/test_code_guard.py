@@ -7,10 +7,14 @@ wrapped here), and, for the real server, that no ``glassgrad-run-`` folder appea
 from __future__ import annotations
 
 import hmac
+import http.client
+import json
 import re
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -153,29 +157,55 @@ def test_the_guard_compares_the_token_in_constant_time(monkeypatch):
 # --- glassgrad serve --------------------------------------------------------------------------------
 
 
-def serve_lines(tmp_path, *options):
-    """The first two lines ``glassgrad serve --port 0`` prints (then it is stopped)."""
+@contextmanager
+def served(tmp_path, *options):
+    """``glassgrad serve --port 0`` running in its own process: the two lines it printed first."""
     command = [sys.executable, "-c", "from glassgrad.cli import entry_point; entry_point()", "serve", "--port", "0",
                "--no-browser", "--output-dir", str(tmp_path / "out"), *options]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        return server.stdout.readline(), server.stdout.readline()
+        yield server.stdout.readline(), server.stdout.readline()
     finally:
         server.terminate()
         server.wait(timeout=10)
 
 
-def test_serve_prints_the_url_with_a_fresh_token(tmp_path):
-    first, notice = serve_lines(tmp_path)
-    token = re.search(r"http://127\.0\.0\.1:\d+/\?token=([A-Za-z0-9_-]{40,})  \(Ctrl\+C to stop\)", first).group(1)
-    assert "runs Python code" in notice and "--no-code" in notice
-    assert token != re.search(r"token=([A-Za-z0-9_-]+)", serve_lines(tmp_path)[0]).group(1)
+def ask(url: str, token: str | None) -> tuple[int, dict]:
+    """GET the starters from the server at ``url`` with ``token`` in the header (retried until the server is up)."""
+    parts = urlsplit(url)
+    deadline = time.monotonic() + 20
+    while True:
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        try:
+            connection.request("GET", "/api/code/starters", headers={"X-Glassgrad-Token": token} if token else {})
+            response = connection.getresponse()
+            return response.status, json.loads(response.read())
+        except ConnectionRefusedError:
+            assert time.monotonic() < deadline, "glassgrad serve did not start"
+            time.sleep(0.1)
+        finally:
+            connection.close()
 
 
-def test_serve_no_code_prints_no_token(tmp_path):
-    first, notice = serve_lines(tmp_path, "--no-code")
-    assert re.search(r"http://127\.0\.0\.1:\d+/  \(Ctrl\+C", first) and "token" not in first
-    assert "off" in notice
+def test_serve_prints_the_url_with_the_token_that_opens_its_code_view(tmp_path):
+    with served(tmp_path) as (first, notice):
+        found = re.search(r"(http://127\.0\.0\.1:\d+/)\?token=([A-Za-z0-9_-]{40,})  \(Ctrl\+C to stop\)", first)
+        url, token = found.groups()
+        assert "runs Python code" in notice and "--no-code" in notice
+        status, answer = ask(url, token)
+        assert status == 200 and len(answer["starters"]) == 3
+        status, answer = ask(url, token[:-1] + ("A" if token[-1] != "A" else "B"))
+        assert status == 403 and "not this server's" in answer["error"]
+    with served(tmp_path) as (again, _):
+        assert token not in again  # a new secret at each launch
+
+
+def test_serve_no_code_prints_no_token_and_serves_no_code(tmp_path):
+    with served(tmp_path, "--no-code") as (first, notice):
+        url = re.search(r"(http://127\.0\.0\.1:\d+/)  \(Ctrl\+C", first).group(1)
+        assert "token" not in first and "off" in notice
+        status, answer = ask(url, None)
+        assert status == 403 and answer["error"] == "the Code view is off (glassgrad serve was started with --no-code)"
 
 
 @pytest.mark.parametrize(("option", "value", "named"), [("--code-time-limit", "0", "--code-time-limit 0"),
@@ -201,3 +231,27 @@ def test_a_code_run_never_outlives_the_server(tmp_path):
     while run.process.poll() is None:
         assert time.monotonic() < deadline, "the program kept running after the server stopped"
         time.sleep(0.05)
+
+
+def test_where_processes_cannot_be_limited_the_code_view_is_off_and_says_why(tmp_path, spawned, monkeypatch):
+    why = "the Code view is off: it needs Linux or macOS, where a program's process group can be limited and stopped"
+    monkeypatch.setattr(code_runner, "UNSUPPORTED", why)
+    client, app = make_client(tmp_path)
+    with client:
+        response = client.post("/api/code/run", json=PROGRAM, headers={"X-Glassgrad-Token": app.state.code_token})
+        assert refusal(response) == why
+        assert client.get("/api/options").json()["code"]["enabled"] is False
+    assert spawned == []
+
+
+def test_a_process_that_cannot_start_is_503_in_one_line_and_leaves_no_folder(tmp_path, monkeypatch):
+    def no_more_processes(folder, memory_mb):
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(code_runner, "spawn", no_more_processes)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    client, app = make_client(tmp_path)
+    with client:
+        response = client.post("/api/code/run", json=PROGRAM, headers={"X-Glassgrad-Token": app.state.code_token})
+        assert "Resource temporarily unavailable" in refusal(response, 503)
+    assert list(tmp_path.glob("glassgrad-run-*")) == []

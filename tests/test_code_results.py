@@ -254,3 +254,14 @@ def test_views_of_an_unknown_or_unfinished_run_are_refused(session):
     answer = session.post("/api/step", {"example": f"code:{failed['id']}"}, status=422)
     assert "has not finished normally (error)" in answer["error"]
     assert session.post("/api/train", {"config": {"from_code": failed["id"]}}, status=422)["error"]
+
+
+def test_numbers_that_are_not_finite_arrive_as_null(session):
+    program = ("import glassgrad as gg\nx = gg.tensor([1.0, 0.0], requires_grad=True)\n"
+               "with gg.trace() as tape:\n    (1 / x).sum().backward()\n")
+    answer = session.run(program)
+    rows = {row["symbol"]: row for row in answer["result"]["summary"]}
+    assert answer["state"] == "finished"
+    assert rows["X"]["grad"] == [-1.0, None]  # −1/x², and −∞ at 0
+    made = [row for row in answer["result"]["summary"] if row["formula"]]
+    assert made[0]["values"] == [1.0, None]  # 1/0 = ∞

@@ -11,11 +11,15 @@ from __future__ import annotations
 import json
 import threading
 import time
+from pathlib import Path
+from unittest.mock import patch
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from glassgrad.playground import code_runner, create_app
-from glassgrad.playground.code_runner import MAX_OUTPUT_BYTES, CodeRunner
+from glassgrad.playground.code_runner import MAX_OUTPUT_BYTES, CodeRun, CodeRunner
 from glassgrad.playground.server import listen, make_server
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -226,18 +230,16 @@ def test_unknown_runs_are_404(code):
 
 def test_the_runner_forgets_old_runs_and_removes_their_folders(monkeypatch):
     runner = CodeRunner(time_limit=20, memory_mb=300, keep_finished=2)
-    forgotten = []
-    runner.forgotten.append(forgotten.append)
-    ids = []
+    runs = []
     for number in range(4):
-        ids.append(runner.start(f"print({number})"))
-        run = runner.get(ids[-1])
-        assert run.done.wait(LIVENESS_SECONDS)
-    runner.start("print('one more')")  # forgetting happens when a run starts
-    assert forgotten == ids[:2]
-    for run_id in ids[:2]:
+        runs.append(runner.get(runner.start(f"print({number})")))
+        assert runs[-1].done.wait(LIVENESS_SECONDS)
+    newest = runner.start("print('one more')")  # forgetting happens when a run starts
+    assert set(runner.runs) == {runs[2].id, runs[3].id, newest}
+    for run in runs[:2]:
+        assert not run.folder.exists()
         with pytest.raises(code_runner.ApiError):
-            runner.get(run_id)
+            runner.get(run.id)
     folders = [run.folder for run in runner.runs.values()]
     assert all(folder.exists() for folder in folders)
     runner.close()
@@ -308,3 +310,45 @@ def exchange(port: int, method: str, path: str, body: dict | None, token: str | 
         pytest.fail(f"{method} {path} was not answered within 5 s")
     finally:
         connection.close()
+
+
+def test_the_child_starts_without_the_web_stack():
+    """``python -m glassgrad.playground.code_child`` imports neither Starlette nor the playground's views:
+    each run starts faster and the memory limit is left to the program."""
+    import subprocess
+    import sys
+
+    check = ("import sys, glassgrad.playground.code_child\n"
+             "print(sorted(name for name in sys.modules if name.split('.')[0] in ('starlette', 'uvicorn') "
+             "or name in ('glassgrad.playground.app', 'glassgrad.playground.stepper')))")
+    printed = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True).stdout
+    assert printed.strip() == "[]"
+
+
+@given(st.lists(st.tuples(st.sampled_from(["stdout", "stderr"]), st.text(max_size=40)), max_size=30),
+       st.integers(0, 200))
+def test_events_keep_every_piece_in_order_up_to_the_cap(pieces, cap):
+    """Whatever the pieces, the events hold them in order, byte for byte up to the cap, then one cut line."""
+    run = CodeRun("0", Path("."), process=None)
+    with patch.object(code_runner, "MAX_OUTPUT_BYTES", cap):
+        for stream, text in pieces:
+            run.add_output(stream, text)
+    everything = "".join(text for _, text in pieces).encode()
+    cut = [event for event in run.events if "output cut" in event["text"]]
+    kept = "".join(event["text"] for event in run.events if event not in cut).encode()
+    if len(everything) <= cap:
+        assert kept == everything and cut == []
+    else:
+        assert everything.startswith(kept) and cap - 3 <= len(kept) <= cap  # a character cut in two is dropped
+        assert len(cut) == 1 and run.events[-1] is cut[0]
+    for since in range(len(run.events) + 2):
+        assert run.view(since)["events"] == run.events[since:] and run.view(since)["next"] == len(run.events)
+
+
+def test_code_written_for_pytorch_runs_on_glassgrad(code):
+    program = ("import torch\nimport torch.nn as nn\n"
+               "w = torch.tensor([2.0, -1.0], requires_grad=True)\n(w * w).sum().backward()\n"
+               "print(type(w).__module__, w.grad.tolist(), nn.Linear.__module__.split('.')[0])\n")
+    answer, events = code.run(program)
+    assert answer["state"] == "finished"
+    assert text_of(events, "stdout") == "glassgrad.tensor [4.0, -2.0] glassgrad\n"  # ∂(w·w)/∂w = 2w

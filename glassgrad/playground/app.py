@@ -16,11 +16,15 @@
 ``POST /api/practice/check``              ``{kind, seed, answer, reveal}`` → graded by the engine; the worked
                                           solution, or (wrong, ``reveal`` false) a hint for another try
 ``GET  /api/course``                      the course's chapters, its map filled in from the stored progress
-``GET  /api/code/starters``               the Code view (:mod:`.code_view`): starter programs; ``POST
-``POST /api/code/run``                    /api/code/run`` runs a program in its own process, ``GET
-``GET  /api/code/runs/{id}``              /api/code/runs/{id}?since=N`` reads its output, ``POST …/stop``
-``POST /api/code/runs/{id}/stop``         kills it (only with the launch's token: :class:`.safety.CodeGuard`)
+``GET  /api/code/starters``               the Code view's starter programs, its notice and limits
+``POST /api/code/run``                    ``{code}`` → ``{run}``: the program starts in a process of its own
+``GET  /api/code/runs/{id}``              ``?since=N`` → the run's output from event N on, its state and result
+``POST /api/code/runs/{id}/stop``         kill the run's process group
 =======================================  ==================================================================
+
+The Code view (:mod:`.code_view`) also needs the launch's secret token (:class:`.safety.CodeGuard`); what a
+program leaves is example ``"code:<id>"`` of ``/api/step`` and ``/api/scalar``, and ``config.from_code`` of
+``/api/train`` (:mod:`.code_results`).
 
 Errors are JSON ``{"error": "..."}`` with a 4xx status that says what to change. POST bodies must be
 sent as ``Content-Type: application/json`` (415 otherwise), and only the playground's own page may
@@ -54,13 +58,14 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import bridge, code_results, code_view, stepper, training
+from . import bridge, code_results, code_runner, code_view, stepper, training
 from .code_runner import CodeRunner
 from .course_view import course_overview
 from .display import PRECISION_NOTE, json_safe
 from .explain import explain
 from .landscape import landscape_view, scalar_view
 from .safety import (
+    CODE_OFF,
     MAX_BODY_BYTES,
     MAX_JOBS,
     ApiError,
@@ -168,7 +173,7 @@ def _code_walkthrough(state: Any, fields: Fields) -> stepper.Walkthrough:
     example = fields.text("example", "", 40)
     fields.integer("seed", 0, 0, 2**31 - 1)
     lr, actions = stepper.replay_settings(fields)
-    network = code_results.network(state.code_runner, example)
+    network = code_results.network(code_runner.runner_of(state), example)
     return stepper.Walkthrough.of(network, " ".join(actions), lr, code_results.TITLE, example)
 
 
@@ -180,7 +185,7 @@ def train_create(state: Any, fields: Fields) -> dict:
     fields.finish()
     start = None
     if from_code:  # the learner's own network, from its weights: the config takes its shape
-        start, hidden, activation = code_results.training_start(state.code_runner, from_code)
+        start, hidden, activation = code_results.training_start(code_runner.runner_of(state), from_code)
         config = dataclasses.replace(config, hidden=hidden, activation=activation)
     job = training.TrainingJob(config, start)
     job_id = state.jobs.add(job)  # claim a slot before training: a refused request costs nothing
@@ -309,9 +314,10 @@ def create_app(output_dir: Path | str = "glassgrad-output", max_jobs: int = MAX_
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     token = secrets.token_urlsafe(32)
+    off = code_runner.UNSUPPORTED if code else CODE_OFF
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(HostAllowList), Middleware(CodeGuard, token=token, enabled=code),
+        middleware=[Middleware(HostAllowList), Middleware(CodeGuard, token=token, off=off),
                     Middleware(SameOriginOnly), Middleware(BodySizeLimit), Middleware(SecurityHeaders)],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
         lifespan=_lifespan,
@@ -320,5 +326,6 @@ def create_app(output_dir: Path | str = "glassgrad-output", max_jobs: int = MAX_
     app.state.jobs = JobStore(limit=max_jobs)
     app.state.code_token = token
     app.state.code_time_limit, app.state.code_memory_mb = float(code_time_limit), int(code_memory_mb)
-    app.state.code_runner = CodeRunner(code_time_limit, code_memory_mb, code_results.load_result) if code else None
+    app.state.code_off = off
+    app.state.code_runner = None if off else CodeRunner(code_time_limit, code_memory_mb, code_results.load_result)
     return app

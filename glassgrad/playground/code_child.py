@@ -6,7 +6,8 @@ harness
 
 1. caps its own address space at ``MEMORY_MB`` (``resource.setrlimit(RLIMIT_AS)``) before any of
    the learner's code runs: an allocation past it raises ``MemoryError`` instead of taking the machine;
-2. runs the program as ``__main__``, printing as it goes (the server reads stdout and stderr);
+2. runs the program as ``__main__``, printing as it goes (the server reads stdout and stderr), with
+   PyTorch's names for glassgrad (``import torch`` is glassgrad: :mod:`glassgrad.torch_names`);
    an exception's traceback shows only the program's frames and what they called, never this file;
 3. when the program ends normally, saves what it left for the page (:func:`save_results`):
    ``tape`` (a ``gg.trace()`` tape) as its step document (``document.json``) and the trace's HTML
@@ -22,7 +23,6 @@ import builtins
 import json
 import linecache
 import os
-import resource
 import sys
 import traceback
 from pathlib import Path
@@ -39,6 +39,8 @@ SAMPLE = "sample.json"
 
 def limit_memory(megabytes: int) -> None:
     """Cap this process's address space: past it, an allocation fails with ``MemoryError``."""
+    import resource  # POSIX only: the Code view is off elsewhere (code_runner.UNSUPPORTED)
+
     size = megabytes * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (size, size))
 
@@ -54,6 +56,9 @@ def run_program(source: str) -> tuple[dict, dict[str, Any]]:
         line = getattr(error, "lineno", None)
         return {"state": "error", "line": line, "error": _one_line(error)}, {}
     namespace: dict[str, Any] = {"__name__": "__main__", "__file__": PROGRAM, "__builtins__": builtins}
+    from glassgrad import torch_names
+
+    torch_names.install()  # code written for PyTorch runs on glassgrad, and leaves glassgrad's tape and model
     try:
         exec(code, namespace)
     except SystemExit as exit_request:

@@ -83,6 +83,7 @@ def summary(document: dict) -> list[dict]:
     flowed), each preceded by the tensors with a gradient that no step made and it is the first to use
     (the parameters, an input with ``requires_grad``: ``formula`` None)."""
     from glassgrad.trace.graph import gradients_by_symbol
+    from glassgrad.trace.render_json import values_array
 
     gradients = gradients_by_symbol(document, "layer")
     made = {step["output"]["symbol"] for step in document["forward"]}
@@ -91,8 +92,9 @@ def summary(document: dict) -> list[dict]:
     def row(item: dict, layer: str | None, formula: str | None) -> dict:
         gradient = gradients.get(item["symbol"])
         shown.add(item["symbol"])
-        return {"symbol": item["symbol"], "layer": layer, "formula": formula, "values": item["values"],
-                "grad": None if gradient is None else gradient.tolist()}
+        grad = None if gradient is None else gradient.tolist()
+        return {"symbol": item["symbol"], "layer": layer, "formula": formula,  # NaN and ±∞ go as null
+                "values": values_array(item["values"]).tolist(), "grad": grad}
 
     for step in document["forward"]:
         rows += [row(item, item.get("name"), None) for item in step["inputs"]
@@ -162,16 +164,14 @@ def _tape_sample(document: dict) -> tuple[np.ndarray, np.ndarray, bool]:
 # --- the other views ------------------------------------------------------------------------------
 
 
-def _left(runner: CodeRunner | None, example: str) -> Left:
-    if runner is None:
-        raise ApiError(403, "the Code view is off (glassgrad serve was started with --no-code)")
+def _left(runner: CodeRunner, example: str) -> Left:
     run = runner.get(example.removeprefix(PREFIX))
     if run.state != "finished":
         raise ApiError(422, f"run {run.id} has not finished normally ({run.state}): its results are not there")
     return run.left
 
 
-def network(runner: CodeRunner | None, example: str) -> stepper.Network:
+def network(runner: CodeRunner, example: str) -> stepper.Network:
     """A fresh copy of the network ``example`` (``"code:<id>"``) left, for the step-through."""
     left = _left(runner, example)
     if left.architecture is None:
@@ -180,7 +180,7 @@ def network(runner: CodeRunner | None, example: str) -> stepper.Network:
     return left.network()
 
 
-def scalar_document(runner: CodeRunner | None, example: str) -> dict:
+def scalar_document(runner: CodeRunner, example: str) -> dict:
     """The step document the scalar view splits: the program's tape, else one pass of its network."""
     left = _left(runner, example)
     if left.document is not None:
@@ -188,7 +188,7 @@ def scalar_document(runner: CodeRunner | None, example: str) -> dict:
     return network(runner, example).run().document
 
 
-def training_start(runner: CodeRunner | None, run_id: str) -> tuple[gg.nn.Module, tuple[int, ...], str]:
+def training_start(runner: CodeRunner, run_id: str) -> tuple[gg.nn.Module, tuple[int, ...], str]:
     """The learner's model to train (float32), its hidden widths and its activation; 422 for another shape."""
     left = _left(runner, PREFIX + run_id)
     if left.architecture is None:

@@ -27,6 +27,7 @@ import os
 import secrets
 import shutil
 import signal
+import site
 import subprocess
 import sys
 import tempfile
@@ -46,15 +47,19 @@ MAX_OUTPUT_BYTES = 1_000_000
 MAX_CODE_CHARACTERS = 50_000
 READ_BYTES = 65536
 STOP_WAIT_SECONDS = 5.0
+UNSUPPORTED = None if os.name == "posix" else (
+    "the Code view is off: it needs Linux or macOS, where a program's process group can be limited and stopped")
 CHILD_ENVIRONMENT = {"PYTHONUNBUFFERED": "1", "PYTHONIOENCODING": "utf-8", "PYTHONDONTWRITEBYTECODE": "1",
                      "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def spawn(folder: Path, memory_mb: int) -> subprocess.Popen:
     """Start the harness on ``folder``'s program: a new process group, pipes for its output, no shell."""
-    package_root = str(Path(__file__).resolve().parents[2])  # the same glassgrad the server runs
-    path = os.environ.get("PYTHONPATH")
-    env = {**os.environ, **CHILD_ENVIRONMENT, "PYTHONPATH": package_root + (os.pathsep + path if path else "")}
+    env = {**os.environ, **CHILD_ENVIRONMENT}
+    package_root = str(Path(__file__).resolve().parents[2])
+    if package_root not in (*site.getsitepackages(), site.getusersitepackages()):  # a checkout: the child imports
+        path = env.get("PYTHONPATH")  # the same glassgrad as the server, whatever its working folder
+        env["PYTHONPATH"] = package_root + (os.pathsep + path if path else "")
     return subprocess.Popen([sys.executable, "-m", "glassgrad.playground.code_child", str(folder), str(memory_mb)],
                             cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, start_new_session=True, close_fds=True)
@@ -82,14 +87,19 @@ class CodeRun:
     def add_output(self, stream: str, text: str) -> None:
         """Keep ``text`` as the next event, unless the output has passed :data:`MAX_OUTPUT_BYTES` (one note then)."""
         with self.lock:
-            if self.output_bytes > MAX_OUTPUT_BYTES:
+            room = MAX_OUTPUT_BYTES - self.output_bytes
+            if room < 0:  # cut already
                 return
-            self.output_bytes += len(text.encode("utf-8"))
-            if self.output_bytes > MAX_OUTPUT_BYTES:
-                text = (f"\n[output cut: the program printed more than {MAX_OUTPUT_BYTES // 1_000_000} MB; "
-                        "the rest is not shown]\n")
-                stream = "stderr"
-            self.events.append({"stream": stream, "text": text})
+            encoded = text.encode("utf-8")
+            self.output_bytes += len(encoded)
+            if len(encoded) <= room:
+                self.events.append({"stream": stream, "text": text})
+                return
+            if room:
+                self.events.append({"stream": stream, "text": encoded[:room].decode("utf-8", errors="ignore")})
+            cut = f"\n[output cut after {MAX_OUTPUT_BYTES // 1_000_000} MB: the rest is not shown]\n"
+            self.events.append({"stream": "stderr", "text": cut})
+            self.output_bytes = MAX_OUTPUT_BYTES + 1
 
     def kill(self) -> None:
         """``SIGKILL`` to the run's whole process group (the program and anything it started)."""
@@ -131,7 +141,6 @@ class CodeRunner:
         self.max_running, self.keep_finished, self.keep_seconds = max_running, keep_finished, keep_seconds
         self.runs: dict[str, CodeRun] = {}
         self.lock = threading.Lock()
-        self.forgotten: list[Callable[[str], None]] = []  # called with the id of each run forgotten
 
     def start(self, code: str) -> str:
         """Start ``code`` in a new process; its id. 429 when :data:`MAX_RUNNING` runs are going."""
@@ -142,13 +151,16 @@ class CodeRunner:
                 raise ApiError(429, f"{running} programs are already running (the limit is {self.max_running}): "
                                     "press Stop on one, or wait for it to end")
             run_id = secrets.token_hex(8)
-            folder = Path(tempfile.mkdtemp(prefix=f"glassgrad-run-{run_id}-"))
+            folder = None
             try:
+                folder = Path(tempfile.mkdtemp(prefix=f"glassgrad-run-{run_id}-"))
                 (folder / code_child.PROGRAM).write_text(code, encoding="utf-8")
                 process = spawn(folder, self.memory_mb)
-            except BaseException:
-                shutil.rmtree(folder, ignore_errors=True)
-                raise
+            except OSError as error:  # no room in the temporary folder, or no more processes allowed
+                if folder is not None:
+                    shutil.rmtree(folder, ignore_errors=True)
+                raise ApiError(503, f"cannot start the program ({error.strerror or error}): free some disk space or "
+                                    "close other programs, then press Run again") from None
             run = CodeRun(run_id, folder, process)
             self.runs[run_id] = run
         readers = [threading.Thread(target=_read, args=(run, pipe, name), daemon=True)
@@ -243,8 +255,6 @@ class CodeRunner:
     def _forget(self, run: CodeRun) -> None:
         del self.runs[run.id]
         shutil.rmtree(run.folder, ignore_errors=True)
-        for forgotten in self.forgotten:
-            forgotten(run.id)
 
     def close(self) -> None:
         """Kill every run still going and remove every run's folder (the server is stopping)."""
@@ -265,3 +275,9 @@ class CodeRunner:
         with self.lock:
             return sum(run.state == "running" for run in self.runs.values())
 
+
+def runner_of(state: Any) -> CodeRunner:
+    """The app's runner; 403 saying why when the Code view is off (:class:`.safety.CodeGuard` refuses first)."""
+    if state.code_runner is None:
+        raise ApiError(403, state.code_off)
+    return state.code_runner

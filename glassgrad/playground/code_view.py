@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .code_runner import MAX_CODE_CHARACTERS, CodeRunner
+from .code_runner import MAX_CODE_CHARACTERS, runner_of
 from .safety import ApiError, Fields
 
 STARTERS_FOLDER = Path(__file__).parent / "starters"
@@ -26,16 +26,10 @@ STARTERS = {
     "custom-function": "Your own autograd.Function, traced",
 }
 NOTICE = ("Code runs on this computer, in a separate Python process, with your user's rights (as a Jupyter "
-          "kernel does): run only code you understand. Leave a glassgrad trace tape named tape, or a model named "
-          "model (with a sample x, y), to open it in the step-through, Train and graph views.")
+          "kernel does): run only code you understand. import torch gives glassgrad here. Leave a glassgrad trace "
+          "tape named tape, or a model named model (with a sample x, y), to open it in the step-through, Train and "
+          "graph views.")
 MAX_SINCE = 10**9
-
-
-def runner_of(state: Any) -> CodeRunner:
-    """The app's runner (:class:`.safety.CodeGuard` has refused every request already when there is none)."""
-    if state.code_runner is None:
-        raise ApiError(403, "the Code view is off (glassgrad serve was started with --no-code)")
-    return state.code_runner
 
 
 def starters(state: Any, fields: Fields) -> dict:

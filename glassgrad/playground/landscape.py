@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from . import code_results, code_runner
 from .safety import ApiError, Fields
 
 MAX_PAGE_STEPS = 100
@@ -41,12 +42,10 @@ def _landscape(x: str, y: str, steps: int, zoom: bool) -> dict:
 
 def scalar_view(state: Any, fields: Fields) -> dict:
     """``{example}`` → every number of that worked example (or of a Code view run, ``"code:<id>"``) as a box."""
-    from . import code_results
-
     if code_results.is_code_example(fields.data.get("example")):
         example = fields.text("example", "", 40)
         fields.finish()
-        return _scalar_of(code_results.scalar_document(state.code_runner, example))
+        return _scalar_of(code_results.scalar_document(code_runner.runner_of(state), example))
     example = fields.choice("example", SCALAR_EXAMPLES, SCALAR_EXAMPLES[0])
     fields.finish()
     return _scalar(example)

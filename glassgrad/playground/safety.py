@@ -155,7 +155,7 @@ class CodeGuard:
 
     A request there is refused with 403 (before its body is read: it runs nothing) when
 
-    * the Code view is off (``enabled`` false: ``glassgrad serve --no-code``);
+    * the Code view is off (``off`` says why: ``glassgrad serve --no-code``, or a system without process groups);
     * :class:`SameOriginOnly` refuses it (a foreign ``Origin``, another site's page, or a POST that is
       not ``application/json``): the same rules, answered 403 here;
     * the ``X-Glassgrad-Token`` header is missing or is not ``token`` (the per-launch secret printed in
@@ -164,10 +164,10 @@ class CodeGuard:
     A foreign ``Host`` never gets this far: :class:`HostAllowList` (outside this one) answers 400.
     """
 
-    def __init__(self, app: Any, token: str, enabled: bool = True) -> None:
+    def __init__(self, app: Any, token: str, off: str | None = None) -> None:
         self.app = app
         self.token = token.encode()
-        self.enabled = enabled
+        self.off = off
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"].startswith(CODE_PATHS):
@@ -179,8 +179,8 @@ class CodeGuard:
 
     def problem(self, scope: dict) -> str | None:
         """Why a Code view request is refused (one line), or None to let it through."""
-        if not self.enabled:
-            return CODE_OFF
+        if self.off is not None:
+            return self.off
         refused = SameOriginOnly.problem(scope)
         if refused is not None:
             return refused[1]["error"]
