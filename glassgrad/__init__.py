@@ -192,8 +192,9 @@ from .version import __version__
 
 
 def __getattr__(name: str):
-    """``gg.lessons`` and ``gg.practice`` load on first use (keeps ``import glassgrad`` fast)."""
-    if name in ("lessons", "practice"):  # import_module, not ``from . import``: that asks this hook again, forever
+    """``gg.lessons``, ``gg.practice`` and ``gg.widgets`` load on first use (keeps ``import glassgrad`` fast)."""
+    # import_module, not ``from . import``: that asks this hook again, forever
+    if name in ("lessons", "practice", "widgets"):
         from importlib import import_module
 
         return import_module(f"{__name__}.{name}")

@@ -352,3 +352,19 @@ def test_code_written_for_pytorch_runs_on_glassgrad(code):
     answer, events = code.run(program)
     assert answer["state"] == "finished"
     assert text_of(events, "stdout") == "glassgrad.tensor [4.0, -2.0] glassgrad\n"  # ∂(w·w)/∂w = 2w
+
+
+def test_a_slow_reader_still_gets_every_byte_before_the_run_ends(code, monkeypatch):
+    """On a loaded machine the pipes drain after the process has gone: the state waits while output still comes."""
+    monkeypatch.setattr(code_runner, "READ_BYTES", 1000)
+    monkeypatch.setattr(code_runner, "STOP_WAIT_SECONDS", 0.3)
+    add_output = code_runner.CodeRun.add_output
+
+    def slowly(run, stream, text):
+        time.sleep(0.01)  # each read handed on late, as under load: ~150 reads take ~1.5 s in all
+        add_output(run, stream, text)
+
+    monkeypatch.setattr(code_runner.CodeRun, "add_output", slowly)
+    answer, events = code.run("import sys\nsys.stdout.write('y' * 150_000)\n")
+    assert answer["state"] == "finished"
+    assert text_of(events, "stdout") == "y" * 150_000

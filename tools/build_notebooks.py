@@ -120,6 +120,10 @@ NOTEBOOKS: dict[str, tuple[str, list]] = {
         md("Practice problems come from glassgrad's generator; the check below grades against its number."),
         code("problem = gg.practice.generate('relu-backward', seed=506)\nproblem"),
         *exercise("practice-relu", "Fill in the blank of the problem above.", "check(answer, problem)"),
+        md("The playground's step-through, here, for this model (or any stack of `nn.Linear` layers and "
+           "activations of yours): press Forward, then Backward once per layer, then Update; click any number "
+           "for its formula with the engine's numbers plugged in. It steps through a copy: `model` stays as it is."),
+        code("gg.widgets.StepThrough(model, x, y, loss='mse', lr=0.1)"),
     ]),
     "06-numerical-gradients": ("Numerical gradients against backprop", [
         md("Nudging a weight by ±ε and measuring the change of the loss estimates its gradient: "

@@ -83,6 +83,7 @@ class CodeRun:
         self.started = time.monotonic()
         self.finished_at: float | None = None
         self.done = threading.Event()
+        self.last_read = time.monotonic()  # when a reader last got bytes: a pipe still giving output is drained
 
     def add_output(self, stream: str, text: str) -> None:
         """Keep ``text`` as the next event, unless the output has passed :data:`MAX_OUTPUT_BYTES` (one note then)."""
@@ -120,6 +121,7 @@ def _read(run: CodeRun, pipe: IO[bytes], stream: str) -> None:
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     with pipe:
         while chunk := os.read(pipe.fileno(), READ_BYTES):
+            run.last_read = time.monotonic()
             text = decoder.decode(chunk)
             if text:
                 run.add_output(stream, text)
@@ -199,8 +201,11 @@ class CodeRunner:
             run.kill()
             run.process.wait()
         run.kill()  # anything the program started and left behind goes with it (and lets its pipes close)
-        for reader in readers:  # a process that escaped the group may hold a pipe open: never wait for ever
-            reader.join(STOP_WAIT_SECONDS)
+        # Drain the pipes for as long as output still comes (a loaded machine reads slowly); a process
+        # that escaped the group may hold a pipe open without writing: never wait for that one for ever.
+        for reader in readers:
+            while reader.is_alive() and time.monotonic() - run.last_read < STOP_WAIT_SECONDS:
+                reader.join(0.1)
         try:
             state, message, line, result = self._ending(run, timed_out)
         except Exception as error:  # never a run that stays "running": say what went wrong

@@ -53,9 +53,10 @@ def explain(walk: Walkthrough, cell: str) -> dict:
         text = entry.text(WRITER)
     else:  # a given number: say where it comes from
         text = f"{entry.label} = {result}: {entry.note}"
+    dtype = walk.network.layers[0][0].array.dtype  # the model's: float32 on the page, float64 in a notebook maybe
     return {
         "cell": cell, "label": entry.label, "formula": entry.formula, "plugged": entry.plugged, "result": result,
-        "text": text, "value": entry.value, "full": str(np.float32(entry.value)),
+        "text": text, "value": entry.value, "full": str(dtype.type(entry.value)), "dtype": dtype.name,
         "terms": [{"label": term.label, "symbol": term.symbol, "index": list(term.index), "value": term.value,
                    "text": shown(term.value)} for term in entry.terms],
         "meaning": _meaning(name, entry.label, entry.value), "editable": name in GIVEN, "precision": PRECISION_NOTE,

@@ -139,11 +139,11 @@ class Walkthrough:
 
     @classmethod
     def of(cls, network: Network, actions: str = "", lr: float = 0.1, title: str = "Your network",
-           example: str = "custom") -> Walkthrough:
+           example: str = "custom", description: str = "") -> Walkthrough:
         """A walkthrough of any network (``network.model``: linear layers and activations, any traced ones)."""
         walk = cls.__new__(cls)
         walk.notes = ()
-        walk._replay(example, network, title, "", lr, actions.split())
+        walk._replay(example, network, title, description, lr, actions.split())
         return walk
 
     def _replay(self, example: str, network: Network, title: str, description: str, lr: float,
@@ -155,7 +155,19 @@ class Walkthrough:
             self._do(action)
             self.actions.append(action)
         self.traced = self.network.run()  # the layers' symbols and kinds, even before Forward shows numbers
+        self._check_layers()
         self.numbers = self.traced if self.stage else None
+
+    def _check_layers(self) -> None:
+        """The view pairs the model's parameters, as registered (:attr:`Network.layers`), with the traced
+        layers, as forward used them: they must be the same layers in the same order."""
+        symbols = self.traced.document["symbols"]
+        names = {id(parameter): name for name, parameter in self.network.model.named_parameters()}
+        registered = [symbols.get(names[id(layer[0])]) for layer in self.network.layers]
+        if registered != [layer.weight for layer in self.traced.layers]:
+            raise ApiError(422, "the step-through needs each linear layer used once, in the order the model "
+                                "defines them; this model's forward uses its layers in another order, skips or "
+                                "repeats one")
 
     @property
     def last_stage(self) -> int:

@@ -42,6 +42,9 @@ export async function api(path, body = null, method = body === null ? "GET" : "P
   return data;
 }
 
+/** The page's channel to the engine, for views that also run in a notebook widget (step.js). */
+export const server = { request: (path, body) => api(path, body) };
+
 /** Show a problem to the user in the page's alert region (or clear it with null). */
 export function showError(error) {
   const box = $("error");

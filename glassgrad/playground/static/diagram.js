@@ -63,7 +63,9 @@ export function drawDiagram(svg, view, onPick) {
 
   columns.forEach((column, index) => {
     const layer = index > 0 ? view.layers[index - 1] : null;
-    const output = view.loss_name === "mse" ? `${column.label} = ŷ` : `${column.label} (logits)`; // ŷ = softmax there
+    // MSE compares the output itself (named ŷ, or A₂ = ŷ), cross-entropy the softmax of these logits
+    const named = column.label === "ŷ" ? "ŷ" : `${column.label} = ŷ`;
+    const output = view.loss_name === "mse" ? named : `${column.label} (logits)`;
     const heading = index === 0 ? "X" : index === columns.length - 1 ? output : column.label;
     const activation = layer && layer.activation !== "identity" ? ` (${layer.activation})` : "";
     svg.append(s("text", { x: x(index), y: 22, class: "column-label", "text-anchor": "middle" }, heading + activation));

@@ -1,6 +1,6 @@
 // Start-up: read the state from the URL, build the views, tabs, keyboard shortcuts, sharing.
 
-import { api, showError, takeToken } from "./api.js";
+import { api, server, showError, takeToken } from "./api.js";
 import { CodeView } from "./code.js";
 import { CourseView } from "./course.js";
 import { $, clear, h, isHidden, isTyping } from "./dom.js";
@@ -9,6 +9,7 @@ import { PracticeView } from "./practice.js";
 import { ScalarView } from "./scalar.js";
 import { applyHidden, readState, stateUrl, writeState } from "./state.js";
 import { StepView } from "./step.js";
+import { stepMarkup } from "./step_markup.js";
 import { TrainView } from "./train.js";
 
 takeToken(); // before anything writes the address bar
@@ -21,8 +22,9 @@ const save = () => {
 async function start() {
   const options = await api("/api/options");
   $("precision").textContent = options.precision;
+  $("view-step").append(...stepMarkup({ choices: true }));
   const views = {
-    step: new StepView(options, state.step, save),
+    step: new StepView($("view-step"), server, { options, state: state.step, save, showError }),
     train: new TrainView(options, state.train, save),
     practice: new PracticeView(options, state.practice, save),
     course: new CourseView(),

@@ -1,50 +1,65 @@
 // Step-through view: Forward, Backward (one layer per press), Update, Reset, Step back.
-// The page sends the state (example, seed, η, actions) and renders what the engine returns.
+// The view sends the state (example, seed, η, actions) through its channel and renders what the engine returns:
+// the page's channel asks the server (api.js), a notebook widget's asks the kernel (widget.js).
 // Requests go one after another, so quick key presses are applied in order, each to the view it follows.
 
-import { api, showError } from "./api.js";
 import { drawDiagram } from "./diagram.js";
-import { $, clear, h, isHidden, setOptions } from "./dom.js";
+import { clear, h, isHidden, setOptions } from "./dom.js";
 
 const BUTTONS = { forward: "btn-forward", backward: "btn-backward", update: "btn-update" };
 const SHORTCUTS = { f: "btn-forward", b: "btn-backward", u: "btn-update", r: "btn-reset", Backspace: "btn-back" };
+const EXAMPLE = { example: "diagonal-flip", seed: 0, sizes: "2,3,2", activation: "relu", loss: "mse" };
 
 export class StepView {
-  constructor(options, state, save) {
-    this.state = Object.assign({ example: "diagonal-flip", seed: 0, lr: 0.1, sizes: "2,3,2", activation: "relu",
-                                 loss: "mse", actions: "" }, state);
+  /** ``root`` holds the markup of step_markup.js; ``channel.request(path, body)`` answers with the engine's JSON
+   *  (or throws an Error carrying its message); ``save()`` keeps the state; ``showError`` shows a problem. */
+  constructor(root, channel, { options, state, save, showError }) {
+    this.root = root;
+    this.channel = channel;
+    this.showError = showError;
+    this.choices = Boolean(this.$("step-example")); // the page picks an example; a widget has its model
+    this.state = Object.assign({ lr: 0.1, actions: "" }, this.choices ? EXAMPLE : {}, state);
     Object.assign(state, this.state);
     this.state = state;
     this.save = save;
     this.view = null;
     this.selected = null;
     this.queue = Promise.resolve();
-    this.seeded = new Set(options.examples.filter((example) => example.seeded).map((example) => example.name));
-    setOptions($("step-example"), options.examples, this.state.example);
-    setOptions($("step-activation"), options.activations, this.state.activation);
-    setOptions($("step-loss"), options.losses, this.state.loss);
-    $("step-counting").textContent = options.counting;
-    $("step-seed").value = this.state.seed;
-    $("step-lr").value = this.state.lr;
-    $("step-sizes").value = this.state.sizes;
-    for (const [id, field] of [["step-example", "example"], ["step-seed", "seed"], ["step-sizes", "sizes"],
-                               ["step-activation", "activation"], ["step-loss", "loss"]]) {
-      $(id).addEventListener("change", () => this.restart(field, $(id).value));
-    }
+    if (this.choices) this.setUpChoices(options);
+    this.$("step-counting").textContent = options.counting;
+    this.$("step-lr").value = this.state.lr;
     // a new η is an action: the updates already made keep theirs, Step back undoes the change
-    $("step-lr").addEventListener("change", () => this.act(`lr=${Number($("step-lr").value)}`));
-    $("step-form").addEventListener("submit", (event) => event.preventDefault());
-    for (const id of Object.values(SHORTCUTS)) $(id).addEventListener("click", () => this.press(id));
-    $("step-loss-value").addEventListener("click", () => this.explain("loss"));
-    $("edit-form").addEventListener("submit", (event) => {
+    this.$("step-lr").addEventListener("change", () => this.act(`lr=${Number(this.$("step-lr").value)}`));
+    this.$("step-form").addEventListener("submit", (event) => event.preventDefault());
+    for (const id of Object.values(SHORTCUTS)) this.$(id).addEventListener("click", () => this.press(id));
+    this.$("step-loss-value").addEventListener("click", () => this.explain("loss"));
+    this.$("edit-form").addEventListener("submit", (event) => {
       event.preventDefault();
-      const value = $("edit-value").value.trim();
+      const value = this.$("edit-value").value.trim();
       const cell = this.selected;
       if (cell && value !== "") this.act(`${cell}=${Number(value)}`).then(() => this.focusCell(cell));
     });
-    $("edit-value").addEventListener("keydown", (event) => {
+    this.$("edit-value").addEventListener("keydown", (event) => {
       if (event.key === "Escape") this.focusCell(this.selected);
     });
+  }
+
+  /** The part of this view with that id (found inside the root: a page or a widget's shadow root). */
+  $(id) {
+    return id ? this.root.querySelector(`#${id}`) : null;
+  }
+
+  setUpChoices(options) {
+    this.seeded = new Set(options.examples.filter((example) => example.seeded).map((example) => example.name));
+    setOptions(this.$("step-example"), options.examples, this.state.example);
+    setOptions(this.$("step-activation"), options.activations, this.state.activation);
+    setOptions(this.$("step-loss"), options.losses, this.state.loss);
+    this.$("step-seed").value = this.state.seed;
+    this.$("step-sizes").value = this.state.sizes;
+    for (const [id, field] of [["step-example", "example"], ["step-seed", "seed"], ["step-sizes", "sizes"],
+                               ["step-activation", "activation"], ["step-loss", "loss"]]) {
+      this.$(id).addEventListener("change", () => this.restart(field, this.$(id).value));
+    }
   }
 
   activate() {
@@ -54,12 +69,12 @@ export class StepView {
   /** Keyboard shortcuts of this view; true when the key was used. A control a classroom link hides has none. */
   key(key) {
     const name = key.length === 1 ? key.toLowerCase() : key;
-    if (name === "e" && !$("edit-form").hidden && !isHidden($("edit-form"))) {
-      $("edit-value").focus();
-      $("edit-value").select();
+    if (name === "e" && !this.$("edit-form").hidden && !isHidden(this.$("edit-form"))) {
+      this.$("edit-value").focus();
+      this.$("edit-value").select();
       return true;
     }
-    const button = $(SHORTCUTS[name] || "");
+    const button = this.$(SHORTCUTS[name] || "");
     if (!button || isHidden(button)) return false;
     this.press(button.id); // not button.click(): a button still disabled may be enabled by the presses queued before
     return true;
@@ -80,8 +95,9 @@ export class StepView {
 
   /** The seed matters only where weights are drawn (moons, custom); layer choices only for custom. */
   showChoices() {
-    $("step-custom").hidden = this.state.example !== "custom";
-    $("step-seed-box").hidden = !this.seeded.has(this.state.example);
+    if (!this.choices) return;
+    this.$("step-custom").hidden = this.state.example !== "custom";
+    this.$("step-seed-box").hidden = !this.seeded.has(this.state.example);
   }
 
   restart(field, value) {
@@ -107,18 +123,19 @@ export class StepView {
       const previous = { ...this.state };
       Object.assign(this.state, fields);
       try {
-        this.view = await api("/api/step", this.body());
-        showError(null);
+        this.view = await this.channel.request("/api/step", this.body());
+        this.showError(null);
       } catch (error) {
         Object.assign(this.state, previous);
-        showError(error);
+        if (this.view) this.$("step-lr").value = this.view.lr; // a refused η does not stay written in the field
+        this.showError(error);
         return;
       }
       this.state.actions = this.view.actions;
       this.save();
       this.render();
       if (this.selected) { // explain it again with the new numbers, if the new view has it (no request for a gap)
-        const shown = document.querySelector(`[data-cell="${CSS.escape(this.selected)}"]`);
+        const shown = this.root.querySelector(`[data-cell="${CSS.escape(this.selected)}"]`);
         if (shown && !shown.disabled) await this.explain(this.selected, false);
         else this.clearExplanation();
       }
@@ -128,6 +145,7 @@ export class StepView {
 
   body(extra = {}) {
     const { example, seed, lr, actions, sizes, activation, loss } = this.state;
+    if (!this.choices) return { lr, actions, ...extra };
     const body = { example, seed, lr, actions, ...extra };
     if (example === "custom") Object.assign(body, { sizes, activation, loss });
     return body;
@@ -135,26 +153,27 @@ export class StepView {
 
   render() {
     const view = this.view;
-    $("step-title").textContent = view.title;
-    $("step-description").textContent = view.description;
-    $("step-narration").textContent = view.narration;
-    $("step-warning").textContent = view.warning;
-    $("step-warning").hidden = !view.warning;
+    this.$("step-title").textContent = view.title;
+    this.$("step-description").textContent = view.description;
+    this.$("step-narration").textContent = view.narration;
+    this.$("step-warning").textContent = view.warning;
+    this.$("step-warning").hidden = !view.warning;
     this.showChoices();
-    $("step-lr").value = view.lr;
-    const loss = $("step-loss-value");
+    this.$("step-lr").value = view.lr;
+    const loss = this.$("step-loss-value");
     loss.textContent = view.loss ? view.loss.text : "?";
     loss.disabled = !view.loss;
     loss.setAttribute("aria-label", view.loss ? `loss L = ${view.loss.text}, show its formula` : "loss: not computed yet");
-    $("step-updates").textContent = view.updates ? `(after ${view.updates} update${view.updates > 1 ? "s" : ""})` : "";
-    const pressed = document.activeElement; // read before disabling: Chromium blurs a button as it is disabled
-    for (const [name, id] of Object.entries(BUTTONS)) $(id).disabled = !view.can[name];
-    $("btn-back").disabled = !view.can.step_back;
-    $("btn-reset").disabled = !view.can.step_back;
+    this.$("step-updates").textContent = view.updates ? `(after ${view.updates} update${view.updates > 1 ? "s" : ""})` : "";
+    // read before disabling: Chromium blurs a button as it is disabled
+    const pressed = this.root.getRootNode().activeElement;
+    for (const [name, id] of Object.entries(BUTTONS)) this.$(id).disabled = !view.can[name];
+    this.$("btn-back").disabled = !view.can.step_back;
+    this.$("btn-reset").disabled = !view.can.step_back;
     this.keepFocus(pressed);
-    drawDiagram($("diagram"), view, (cell) => this.explain(cell));
-    $("diagram-desc").textContent = view.diagram_text;
-    $("diagram-text").textContent = view.diagram_text;
+    drawDiagram(this.$("diagram"), view, (cell) => this.explain(cell));
+    this.$("diagram-desc").textContent = view.diagram_text;
+    this.$("diagram-text").textContent = view.diagram_text;
     this.renderMatrices();
   }
 
@@ -162,19 +181,20 @@ export class StepView {
    *  to the next useful one (keyboard users), rather than letting it fall back to the page. */
   keepFocus(pressed) {
     if (pressed && pressed.closest && pressed.closest("#step-buttons") && pressed.disabled) {
-      const next = ["btn-backward", "btn-update", "btn-forward"].map($).find((button) => !button.disabled);
+      const next = ["btn-backward", "btn-update", "btn-forward"].map((id) => this.$(id))
+        .find((button) => !button.disabled);
       if (next) next.focus();
     }
   }
 
   focusCell(cell) {
-    const button = document.querySelector(`#step-matrices .cell[data-cell="${cell}"]`);
+    const button = this.root.querySelector(`#step-matrices .cell[data-cell="${cell}"]`);
     if (button) button.focus();
   }
 
   renderMatrices() {
     const view = this.view;
-    const box = $("step-matrices");
+    const box = this.$("step-matrices");
     clear(box);
     const group = (title, ...matrices) => h("section", { class: "layer-card", "aria-label": title },
       h("h3", {}, title), h("div", { class: "matrix-row" }, matrices.filter(Boolean).map((m) => this.matrix(m))));
@@ -229,31 +249,31 @@ export class StepView {
   async explain(cell, announceErrors = true) {
     let data;
     try {
-      data = await api("/api/step/explain", this.body({ cell }));
+      data = await this.channel.request("/api/step/explain", this.body({ cell }));
     } catch (error) {
-      if (announceErrors) showError(error);
+      if (announceErrors) this.showError(error);
       else this.clearExplanation();
       return;
     }
     this.selected = cell;
-    for (const button of document.querySelectorAll("#step-matrices .cell")) {
+    for (const button of this.root.querySelectorAll("#step-matrices .cell")) {
       button.setAttribute("aria-pressed", String(button.dataset.cell === cell));
     }
-    $("explain-heading").textContent = data.label;
-    $("explain-text").textContent = data.text;
-    $("explain-text").dataset.value = String(data.value);
-    $("explain-meaning").textContent = `${data.meaning} Full float32 value: ${data.full}.`.trim();
-    $("edit-form").hidden = !data.editable;
-    $("edit-label").textContent = `New value for ${data.label}`;
-    // the float32 value in full (7 significant digits), ready to edit
-    $("edit-value").value = data.editable ? String(Number(data.value.toPrecision(7))) : "";
+    this.$("explain-heading").textContent = data.label;
+    this.$("explain-text").textContent = data.text;
+    this.$("explain-text").dataset.value = String(data.value);
+    this.$("explain-meaning").textContent = `${data.meaning} Full ${data.dtype} value: ${data.full}.`.trim();
+    this.$("edit-form").hidden = !data.editable;
+    this.$("edit-label").textContent = `New value for ${data.label}`;
+    // the value in full (as the model's dtype writes it), ready to edit
+    this.$("edit-value").value = data.editable ? String(Number(data.full)) : "";
   }
 
   clearExplanation() {
     this.selected = null;
-    $("explain-heading").textContent = "Click any number";
-    $("explain-text").textContent = "Its formula appears here, with the engine's numbers plugged in.";
-    $("explain-meaning").textContent = "";
-    $("edit-form").hidden = true;
+    this.$("explain-heading").textContent = "Click any number";
+    this.$("explain-text").textContent = "Its formula appears here, with the engine's numbers plugged in.";
+    this.$("explain-meaning").textContent = "";
+    this.$("edit-form").hidden = true;
   }
 }

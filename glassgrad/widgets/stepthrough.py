@@ -1,0 +1,187 @@
+"""``StepThrough``: the playground's step-through of your own model, in a notebook cell.
+
+The front end is the page's own (``static/step_markup.js``, ``step.js``, ``diagram.js`` and
+``app.css``), bundled with the entry ``static/widget.js`` into ``static/build/stepthrough.js``.
+It asks for views as the page asks the server, ``/api/step`` with ``{lr, actions}`` and
+``/api/step/explain`` with a ``cell`` as well, but as widget messages; :meth:`StepThrough.answer`
+replies with what the server replies, from the same functions:
+``Walkthrough.of(network, actions, lr, title).view()`` and ``explain(walk, cell)``.
+
+Every request replays the actions (``"f b b u"``) on a fresh copy of the model as it was when the
+widget was made: Update moves the copy's weights (``W ← W − η·∂L/∂W``), never yours, and the
+numbers shown are always those of the steps listed.
+
+>>> model = gg.nn.Sequential(gg.nn.Linear(2, 3), gg.nn.Tanh(), gg.nn.Linear(3, 1))   # doctest: +SKIP
+>>> StepThrough(model, gg.tensor([0.5, -1.0]), gg.tensor([1.0]), loss="mse")          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import numpy as np
+import traitlets
+
+import glassgrad as gg
+from glassgrad.playground import bridge
+from glassgrad.playground.display import json_safe
+from glassgrad.playground.explain import explain
+from glassgrad.playground.safety import ApiError, Fields
+from glassgrad.playground.stepper import LR_RANGE, Network, Walkthrough, replay_settings
+
+STATIC = Path(bridge.__file__).parent / "static"
+BUNDLE = STATIC / "build" / "stepthrough.js"
+MAX_WIDTH = 16  # neurons per layer: every number is drawn, so a layer must fit on the screen
+MAX_LAYERS = 8
+LOSS_NAMES = {"mse": "mse", "cross_entropy": "cross_entropy", "cross-entropy": "cross_entropy"}
+LOSS_TITLES = {"mse": "MSE", "cross_entropy": "cross-entropy"}
+LOSS_MODULES = {gg.nn.MSELoss: "mse", gg.nn.CrossEntropyLoss: "cross_entropy"}
+FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+class StepThrough(anywidget.AnyWidget):
+    """One sample through ``model`` (``nn.Linear`` layers and activations), a press at a time.
+
+    ``x`` is one input (``[0.5, -1.0]`` or a batch of one, ``[[0.5, -1.0]]``); ``y`` its target:
+    values for ``loss="mse"``, a class index for ``loss="cross_entropy"`` (``gg.nn.MSELoss()``,
+    ``F.cross_entropy`` … name them too). ``lr`` is the η of Update. ``actions`` holds the steps
+    taken (``f`` forward, ``b`` backward one layer, ``u`` update, edits such as ``W1[0,1]=0.5``).
+    """
+
+    _esm = traitlets.Unicode().tag(sync=True)
+    _styles = traitlets.Unicode().tag(sync=True)  # the page's app.css, for the widget's shadow root
+    _counting = traitlets.Unicode().tag(sync=True)
+    lr = traitlets.Float(0.1).tag(sync=True)
+    actions = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(self, model: gg.nn.Module, x: Any, y: Any, loss: Any = "mse", lr: float = 0.1,
+                 title: str = "Your network") -> None:
+        key = loss_key(loss)
+        dtype = model_dtype(model)
+        self._start_model = copy.deepcopy(model)  # Update moves a copy of this one, never the learner's model
+        self._loss_key, self._view_title = key, title
+        self._sample_x, self._sample_y = sample_input(x, dtype), sample_target(y, key, dtype)
+        try:
+            self._start_lr = Fields({"lr": lr}).number("lr", 0.1, *LR_RANGE)
+            walk = self.walkthrough("")
+        except (ApiError, RuntimeError, ValueError) as error:  # the engine's and the view's one-line reasons
+            raise ValueError(f"StepThrough: {getattr(error, 'message', error)}") from None
+        check_size(walk.network)
+        if not BUNDLE.exists():
+            raise FileNotFoundError(f"StepThrough's script {BUNDLE.name} is not built: run `npm ci && npm run build` "
+                                    "in glassgrad's frontend/ folder (pip install builds it too)")
+        super().__init__(_esm=BUNDLE.read_text(encoding="utf-8"),
+                         _styles=(STATIC / "app.css").read_text(encoding="utf-8"),
+                         _counting=bridge.counting_note(), lr=self._start_lr)
+        self.on_msg(self._on_message)
+
+    def walkthrough(self, actions: str, lr: float | None = None) -> Walkthrough:
+        """The actions replayed on a fresh copy of the model (the server's replay, for this model)."""
+        network = Network(copy.deepcopy(self._start_model), self._loss_key, self._sample_x.copy(),
+                          self._sample_y.copy())
+        x = ", ".join(f"{value:g}" for value in self._sample_x)
+        y = ", ".join(f"{value:g}" for value in self._sample_y)
+        about = (f"Your model on one sample: x = [{x}], target y = [{y}], loss {LOSS_TITLES[self._loss_key]}. "
+                 "The widget steps through a copy: your model's weights stay as they are.")
+        return Walkthrough.of(network, actions, self._start_lr if lr is None else lr, self._view_title,
+                              description=about)
+
+    def answer(self, path: str, body: Any) -> dict:
+        """What the server answers at ``path`` for ``body``, for this model (an ``ApiError`` names a problem)."""
+        fields = Fields(body)
+        cell = fields.text("cell", "", 40) if path == "/api/step/explain" else None
+        lr, actions = replay_settings(fields)  # as the server reads them
+        fields.finish()
+        if path not in ("/api/step", "/api/step/explain"):
+            raise ApiError(404, f"{path!r} is not a step-through request")
+        walk = self.walkthrough(" ".join(actions), lr)
+        return walk.view() if cell is None else explain(walk, cell)
+
+    def _on_message(self, widget: Any, content: Any, buffers: Any) -> None:
+        """A request from the front end: ``{id, path, body}`` → ``{id, data}`` or ``{id, error}`` (one line)."""
+        request = content if isinstance(content, dict) else {}
+        try:
+            reply = {"data": json_safe(self.answer(str(request.get("path")), request.get("body")))}
+        except ApiError as error:
+            reply = {"error": error.message}
+        self.send({"id": request.get("id"), **reply})
+
+
+def loss_key(loss: Any) -> str:
+    """``"mse"`` or ``"cross_entropy"`` (``bridge.LOSSES``'s keys) for a name, a loss function or a loss module."""
+    if isinstance(loss, str) and loss in LOSS_NAMES:
+        return LOSS_NAMES[loss]
+    for key, function in bridge.LOSSES.items():
+        if loss is function:
+            return key
+    if type(loss) in LOSS_MODULES and getattr(loss, "reduction", "mean") == "mean":
+        return LOSS_MODULES[type(loss)]
+    raise ValueError(f'StepThrough: loss={loss!r} is not one it steps through; use loss="mse" or '
+                     f'loss="cross_entropy" (the mean over the sample, as the playground)')
+
+
+def model_dtype(model: Any) -> np.dtype:
+    """The dtype of ``model``'s parameters: float32 or float64, one for all."""
+    if not isinstance(model, gg.nn.Module):
+        raise TypeError(f"StepThrough steps through a glassgrad nn.Module such as gg.nn.Sequential(gg.nn.Linear(2, 3), "
+                        f"gg.nn.ReLU(), gg.nn.Linear(3, 1)); got {type(model).__name__}")
+    dtypes = {parameter.array.dtype for parameter in model.parameters()}
+    if not dtypes:
+        raise ValueError("StepThrough: the model has no parameters; it needs at least one nn.Linear")
+    if len(dtypes) > 1 or not dtypes <= set(FLOATS):
+        names = ", ".join(sorted(dtype.name for dtype in dtypes))
+        raise ValueError(f"StepThrough steps through float32 or float64 models; this one's parameters are {names}: "
+                         "call model.float() or model.double() first")
+    return dtypes.pop()
+
+
+def _array(value: Any, name: str) -> np.ndarray:
+    """``value`` (a Tensor or array-like) as one sample's vector: one number, a vector or a batch of one row."""
+    array = np.array(value.array if isinstance(value, gg.Tensor) else value)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"StepThrough: {name} must hold numbers, got {array.dtype} values")
+    if array.ndim == 0:
+        array = array.reshape(1)
+    if array.ndim == 2 and array.shape[0] == 1:
+        array = array[0]
+    if array.ndim != 1:
+        raise ValueError(f"StepThrough shows one sample: {name} has shape {tuple(array.shape)}; pass one row, "
+                         f"e.g. {name}[0]")
+    return array
+
+
+def sample_input(x: Any, dtype: np.dtype) -> np.ndarray:
+    """``x`` as one sample (a vector) of the model's dtype."""
+    array = _array(x, "x").astype(dtype)
+    if not np.all(np.isfinite(array)):
+        raise ValueError("StepThrough: x holds NaN or ∞; give finite numbers")
+    return array
+
+
+def sample_target(y: Any, loss: str, dtype: np.dtype) -> np.ndarray:
+    """``y`` as the target of one sample: a value per output (MSE), or one class index (cross-entropy)."""
+    array = _array(y, "y")
+    if loss in bridge.CLASS_TARGETS:
+        if array.dtype.kind not in "iu" or array.size != 1:
+            raise ValueError("StepThrough: cross-entropy's target is one class index (an integer), "
+                             "e.g. y = gg.tensor([2])")
+        return array.astype(np.int64)
+    if not np.all(np.isfinite(array)):
+        raise ValueError("StepThrough: y holds NaN or ∞; give finite numbers")
+    return array.astype(dtype)
+
+
+def check_size(network: Network) -> None:
+    """Every number is drawn: at most ``MAX_LAYERS`` layers of at most ``MAX_WIDTH`` neurons each."""
+    layers = network.layers
+    if len(layers) > MAX_LAYERS:
+        raise ValueError(f"StepThrough shows every number: at most {MAX_LAYERS} layers, and this model has "
+                         f"{len(layers)}; step through a smaller model")
+    for number, layer in enumerate(layers, 1):
+        out, into = layer[0].shape
+        if max(out, into) > MAX_WIDTH:
+            raise ValueError(f"StepThrough shows every number: at most {MAX_WIDTH} neurons a layer, and layer "
+                             f"{number} is {into}→{out}; step through a smaller model")
