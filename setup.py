@@ -1,13 +1,15 @@
 """Packaging hook: build the playground's code editor when its bundle is missing.
 
-Everything about the package is in pyproject.toml; this only adds one step before ``build_py``: when
-``glassgrad/playground/static/build/editor.js`` is not there (a fresh clone) and npm is on PATH, run
-``npm ci`` and ``npm run build`` in ``frontend/`` (CodeMirror from the npm registry, bundled by esbuild).
-Without npm the install still succeeds, with a one-line warning, and the Code view uses a plain text box.
+Everything about the package is in pyproject.toml; this only adds one step before ``build_py``: when a
+bundle listed in ``frontend/bundles.json`` is not in ``glassgrad/playground/static/build/`` (a fresh
+clone) and npm is on PATH, run ``npm ci`` and ``npm run build`` in ``frontend/`` (CodeMirror from the
+npm registry, bundled by esbuild). Without npm the install still succeeds, with a one-line warning, and
+the Code view uses a plain text box.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -18,13 +20,22 @@ from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 FRONTEND = ROOT / "frontend"
-BUNDLE = ROOT / "glassgrad" / "playground" / "static" / "build" / "editor.js"
+BUILD_FOLDER = ROOT / "glassgrad" / "playground" / "static" / "build"
 BUILD_COMMAND = "cd frontend && npm ci && npm run build"
 
 
+def missing_bundles() -> list[str]:
+    """The bundles of ``frontend/bundles.json`` (whose source is there) not built yet."""
+    listed = FRONTEND / "bundles.json"
+    if not listed.exists():
+        return []
+    return [bundle for source, bundle in json.loads(listed.read_text(encoding="utf-8")).items()
+            if (ROOT / source).exists() and not (BUILD_FOLDER / bundle).exists()]
+
+
 def build_editor() -> None:
-    """Build the editor bundle if it is missing and can be built; otherwise say so in one line."""
-    if BUNDLE.exists() or not (FRONTEND / "package.json").exists():
+    """Build the editor's bundles if one is missing and npm is there; otherwise say so in one line."""
+    if not missing_bundles():
         return
     npm = shutil.which("npm")
     if npm is None:

@@ -1,7 +1,8 @@
 // Bundles the playground's own small entry modules with their npm dependencies into
 // glassgrad/playground/static/build/ (ignored by git: built by `npm run build`, by .ci/run and by
-// `pip install`). One line per bundle in ENTRIES; an entry whose source is not there yet is skipped.
-// Each bundle starts with the licences of the packages bundled into it (they ship in the wheel).
+// `pip install`). The bundles are listed in bundles.json, one line each (setup.py reads it too, to
+// see whether one is missing); an entry whose source is not there is skipped. Each bundle starts
+// with the licences of the npm packages bundled into it (they ship in the wheel).
 
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -11,11 +12,8 @@ import { build } from "esbuild";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = join(ROOT, "glassgrad/playground/static/build");
 
-/** [source, bundle]: the source relative to the repository root, the bundle's name in static/build/. */
-const ENTRIES = [
-  ["frontend/editor.js", "editor.js"],
-  ["glassgrad/playground/static/widget.js", "stepthrough.js"],
-];
+/** source (relative to the repository root) → the bundle's name in static/build/. */
+const ENTRIES = Object.entries(JSON.parse(readFileSync(join(ROOT, "frontend/bundles.json"), "utf8")));
 
 /** The npm packages (name → folder) whose files went into a bundle, from esbuild's metafile. */
 function bundledPackages(metafile) {
@@ -35,6 +33,7 @@ function licenceComment(metafile) {
     const text = file ? readFileSync(join(folder, file), "utf8").trim() : `licence: ${meta.license}`;
     parts.push(`${name} ${meta.version}\n\n${text}`);
   }
+  if (!parts.length) return "";
   return `/*! Bundled from npm packages by frontend/build.mjs. Their licences:\n\n${parts.join("\n\n---\n\n")
     .replaceAll("*/", "* /")}\n*/\n`;
 }

@@ -289,3 +289,8 @@ def test_the_two_d_classifier_trains_on_from_its_own_weights(served, page):
     expect(page.locator("#train-loss-value")).to_have_text(re.compile(r"\d"))
     expect(page.locator("#error")).to_be_hidden()
     assert "t_from_code=" in page.evaluate("location.href")
+    expect(page.locator("#train-from-code")).to_be_visible()
+    page.locator("#btn-train-fresh").click()  # back to a network of the Train view's own settings
+    expect(page.locator("#train-from-code")).to_be_hidden()
+    expect(page.locator("#train-step")).to_have_text("0")
+    assert "t_from_code" not in page.evaluate("location.href")

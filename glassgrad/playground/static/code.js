@@ -87,6 +87,7 @@ export class CodeView {
     this.editor = null;
     this.loading = null;
     this.run = null; // the id of the run going on, or null
+    this.stopping = false; // Stop was pressed: the run ends at the next look
     this.left = null; // what the last finished run left: {run, example, model}
     $("code-form").addEventListener("submit", (event) => event.preventDefault());
     $("code-starter").addEventListener("change", () => this.choose($("code-starter").value));
@@ -207,6 +208,7 @@ export class CodeView {
       return;
     }
     this.run = answer.run;
+    this.stopping = false;
     this.setRunning(true);
     this.setState("running…");
     this.poll(answer.run, performance.now());
@@ -230,7 +232,7 @@ export class CodeView {
       since = data.next;
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       if (data.state === "running") {
-        this.setState(`running… ${seconds} s`);
+        this.setState(`${this.stopping ? "stopping" : "running"}… ${seconds} s`);
         await sleep(POLL_MS);
         continue;
       }
@@ -301,6 +303,7 @@ export class CodeView {
 
   stop() {
     if (!this.run) return;
+    this.stopping = true;
     api(`/api/code/runs/${encodeURIComponent(this.run)}/stop`, {}).catch((error) => showError(error));
     this.setState("stopping…");
   }

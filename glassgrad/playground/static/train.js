@@ -49,6 +49,7 @@ export class TrainView {
     $("btn-play").addEventListener("click", () => (this.playing ? this.pause() : this.play()));
     $("btn-step").addEventListener("click", () => this.advance(1));
     $("btn-train-reset").addEventListener("click", () => this.configure({}));
+    $("btn-train-fresh").addEventListener("click", () => this.configure({ from_code: "" }));
     $("btn-save").addEventListener("click", () => this.saveWeights());
     $("compare-form").addEventListener("submit", (event) => { event.preventDefault(); this.compare(); });
     window.addEventListener("pagehide", () => this.stopJob());
@@ -109,6 +110,7 @@ export class TrainView {
    *  stops each request after a couple of seconds, so a long replay arrives in parts, with its progress shown. */
   async start(target, clearError = true) {
     this.stopJob();
+    $("train-from-code").hidden = !this.state.from_code;
     const run = ++this.run;
     this.busy = true;
     $("train-clipped").textContent = "Preparing the data and the network…";
