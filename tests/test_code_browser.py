@@ -226,6 +226,7 @@ def test_the_programs_network_opens_in_the_step_through_and_every_number_views(s
     open_code_view(page, served)  # the first starter, the diagonal flip, leaves model, x, y and tape
     page.locator("#btn-run").click()
     wait_for_state(page, r"^finished")
+    expect(page.locator("#btn-open-train")).to_be_hidden()  # four inputs: Train's data sets are 2-D
     page.locator("#btn-open-step").click()
     expect(page.locator("#tab-step")).to_have_attribute("aria-selected", "true")
     page.locator("#btn-forward").click()

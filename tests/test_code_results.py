@@ -248,6 +248,18 @@ def test_train_refuses_a_model_of_another_shape_in_one_line(session, flip):
     assert "takes 4 inputs" in answer["error"] and "moons has 2 inputs" in answer["error"]
 
 
+def test_the_result_says_which_network_train_can_start_from(session, flip, classifier):
+    """The page offers "Train it" only where Train accepts the model: two inputs, Linear and one activation."""
+    assert classifier["result"]["trainable"] is True
+    assert flip["result"]["trainable"] is False  # four inputs: Train's data sets are 2-D (the 422 above)
+    relu_then_tanh = ("import glassgrad as gg\nmodel = gg.nn.Sequential(gg.nn.Linear(2, 3), gg.nn.ReLU(), "
+                      "gg.nn.Linear(3, 3), gg.nn.Tanh(), gg.nn.Linear(3, 2))\nx = gg.zeros(2)\ny = gg.tensor(1)\n")
+    answer = session.run(relu_then_tanh)
+    assert answer["state"] == "finished" and answer["result"]["trainable"] is False
+    refused = session.post("/api/train", {"config": {"from_code": answer["id"]}}, status=422)
+    assert "one activation" in refused["error"]
+
+
 def test_views_of_an_unknown_or_unfinished_run_are_refused(session):
     assert session.post("/api/step", {"example": "code:0123456789abcdef"}, status=404)["error"]
     failed = session.run("1 / 0\n")

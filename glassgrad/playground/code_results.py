@@ -75,6 +75,7 @@ def load_result(run: CodeRun) -> dict:
     run.left = left
     return {"tape": document is not None, "model": has_model,
             "example": PREFIX + run.id if left.architecture is not None else None,
+            "trainable": _trainable(left, run.id),
             "tape_html": html, "summary": summary(document) if document is not None else [], "notes": notes}
 
 
@@ -191,6 +192,12 @@ def scalar_document(runner: CodeRunner, example: str) -> dict:
 def training_start(runner: CodeRunner, run_id: str) -> tuple[gg.nn.Module, tuple[int, ...], str]:
     """The learner's model to train (float32), its hidden widths and its activation; 422 for another shape."""
     left = _left(runner, PREFIX + run_id)
+    hidden, activation = _training_shape(left, run_id)
+    return left.network().model, hidden, activation
+
+
+def _training_shape(left: Left, run_id: str) -> tuple[tuple[int, ...], str]:
+    """The hidden widths and activation of a model Train can start from; 422 (the reason) for any other."""
     if left.architecture is None:
         raise ApiError(422, f"from_code: run {run_id} left no model to train (leave model: linear layers and "
                             "activations)")
@@ -205,4 +212,13 @@ def training_start(runner: CodeRunner, run_id: str) -> tuple[gg.nn.Module, tuple
     if len(hidden) > training.MAX_HIDDEN_LAYERS or max(hidden, default=0) > training.MAX_HIDDEN_WIDTH:
         raise ApiError(422, f"from_code: Train takes at most {training.MAX_HIDDEN_LAYERS} hidden layers of at most "
                             f"{training.MAX_HIDDEN_WIDTH} neurons; this model's hidden widths are {list(hidden)}")
-    return left.network().model, hidden, activations.pop() if activations else "relu"
+    return hidden, activations.pop() if activations else "relu"
+
+
+def _trainable(left: Left, run_id: str) -> bool:
+    """Whether the Train view can start from this model: Train's shape, and two inputs (its data sets are 2-D)."""
+    try:
+        _training_shape(left, run_id)
+    except ApiError:
+        return False
+    return left.architecture["model"]["layers"][0].get("in_features") == 2

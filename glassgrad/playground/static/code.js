@@ -283,7 +283,7 @@ export class CodeView {
       ...(result.notes || []), result.example ? "Its network opens in the other views:" : ""].join(" ");
     $("btn-open-step").hidden = !result.example;
     $("btn-open-scalar").hidden = !result.example;
-    $("btn-open-train").hidden = !result.model;
+    $("btn-open-train").hidden = !result.trainable;
     const summary = $("code-summary");
     clear(summary);
     if (result.summary && result.summary.length) {
