@@ -79,8 +79,8 @@ def test_printed_output_arrives_in_order_and_the_run_finishes(code):
     assert text_of(events, "stdout") == "".join(f"line {i}\n" for i in range(300))
     assert text_of(events, "stderr") == "done\n"
     assert answer["state"] == "finished" and answer["line"] is None and answer["message"].startswith("finished in")
-    assert answer["result"] == {"tape": False, "model": False, "example": None, "tape_html": None, "summary": [],
-                                "notes": []}
+    assert answer["result"] == {"tape": False, "model": False, "example": None, "trainable": False, "tape_html": None,
+                                "summary": [], "notes": []}
 
 
 def test_since_returns_only_the_events_after_it(code):
