@@ -376,6 +376,9 @@ def test_a_gradient_dropped_before_anyone_reads_it_is_not_stored(clip):
     assert eager[3:6] == compiled[3:6] == (None, None, 30)
     source = compiled[6].explain(source=True).split("def replay")[1]
     assert ("_store_grads(" in source) == (clip is not None)
+    skipped = compiled[6].entries[compiled[6].last_key].program.skipped  # the store and both resets, or nothing
+    assert len(skipped) == (0 if clip is not None else 3)
+    assert ("left out of the replay" in compiled[6].explain()) == (clip is None)
 
 
 def test_values_live_only_while_the_step_needs_them():

@@ -145,15 +145,16 @@ class Program:
         self.names: dict[str, Any] = {"_store_grads": _store_grads, "_unbroadcast": unbroadcast,
                                       "_asarray": np.asarray, "_wrap": Tensor._wrap}
         self.externals = externals
-        self.dead_stores = _dead_stores(self.kernels)
-        self.register = _registers(self.kernels, capture.inputs, capture.result, self.dead_stores)
+        self.skipped = _skipped(self.kernels, {id(leaf) for leaf in capture.fresh_grads})
+        """The kernels a replay leaves out: stores nobody reads, and resets of a ``.grad`` that is already None."""
+        self.register = _registers(self.kernels, capture.inputs, capture.result, self.skipped)
         lines = [f"def replay({', '.join(f'v{slot}' for slot in range(capture.inputs))}):"]
         lines += [f"    e{number} = c{number}.copy()" for number, (how, value) in enumerate(externals)
                   if how == "constant"]  # eager makes these afresh each call: so does the replay
         for number, (how, value) in enumerate(externals):
             self.names[f"c{number}" if how == "constant" else f"e{number}"] = value
         for number, kernel in enumerate(self.kernels):
-            if number not in self.dead_stores:
+            if number not in self.skipped:
                 lines += [f"    {line}" for line in self._lines(number, kernel)]
         lines.append(f"    return {self._result(capture.result)}")
         lines += ["", "def guards_hold():", f"    return {self._guards()}"]
@@ -291,13 +292,16 @@ def _made_by(kernel: Kernel) -> list[int]:
     return list(kernel.outputs)
 
 
-def _dead_stores(kernels: list) -> set[int]:
-    """The ``store`` kernels whose every ``.grad`` is set to ``None`` again before anything reads it.
+def _skipped(kernels: list, fresh: set[int]) -> set[int]:
+    """The ``store`` kernels whose every ``.grad`` is set to ``None`` again before anything reads it, and those resets
+    where ``.grad`` is None all along.
 
     ``p -= lr * p.grad; p.grad = None`` reads the gradient's array (a slot), never the tensor stored in
     ``.grad``; once each leaf's ``.grad`` is dropped, the store left nothing anyone can see, and eager's
     final state (``.grad`` is None) is reached without it. Anything that might read ``.grad`` in between
-    (a library call, a second backward, the stored array itself) keeps the store.
+    (a library call, a second backward, the stored array itself) keeps the store. A leaf in ``fresh``
+    (the program's guard: ``.grad`` is None when the replay starts, and nothing before its store sets
+    it) whose store is skipped has no ``.grad`` until its reset: the reset is skipped too.
     """
     dead = set()
     for number, kernel in enumerate(kernels):
@@ -305,14 +309,18 @@ def _dead_stores(kernels: list) -> set[int]:
             continue
         waiting = {id(leaf) for leaf in kernel.extra}
         stored = set(kernel.outputs)
-        for later in kernels[number + 1:]:
+        resets = []
+        for position, later in enumerate(kernels[number + 1:], number + 1):
             if any(slot in stored for arg in later.args for slot in _slots_in(arg)):
                 break
             if (later.kind == "call" and later.function is _ASSIGN_GRAD and later.args[0][0] == "py"
                     and later.args[1] == ("py", None)):
-                waiting.discard(id(later.args[0][1]))
+                if id(later.args[0][1]) in waiting:
+                    waiting.discard(id(later.args[0][1]))
+                    resets += [position] if id(later.args[0][1]) in fresh else []
                 if not waiting:
                     dead.add(number)
+                    dead.update(resets)
                     break
             elif later.kind not in _QUIET:
                 break
