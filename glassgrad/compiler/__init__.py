@@ -118,6 +118,8 @@ class Compiled:
             if program is not None:
                 if program.guards_hold():
                     entry.replays += 1
+                    if not inputs:  # a step that closes over its batch: no list to build
+                        return program.replay_function()
                     return program.replay_function(*[tensor.array for tensor in inputs])
                 entry.program = entry.last = None  # a parameter was replaced or a layer changed mode: capture again
             if entry.refusal is not None:
