@@ -148,6 +148,8 @@ class Program:
         self.skipped = _skipped(self.kernels, {id(leaf) for leaf in capture.fresh_grads})
         """The kernels a replay leaves out: stores nobody reads, and resets of a ``.grad`` that is already None."""
         self.register = _registers(self.kernels, capture.inputs, capture.result, self.skipped)
+        self.read = {slot for number, kernel in enumerate(self.kernels) if number not in self.skipped
+                     for arg in kernel.args for slot in _slots_in(arg)} | set(_slots_in(capture.result))
         lines = [f"def replay({', '.join(f'v{slot}' for slot in range(capture.inputs))}):"]
         lines += [f"    e{number} = c{number}.copy()" for number, (how, value) in enumerate(externals)
                   if how == "constant"]  # eager makes these afresh each call: so does the replay
@@ -205,7 +207,7 @@ class Program:
             target = self._v(out) if saved is None else f"{self._v(out)}, {self._v(saved)}"
             call = f"{function}({args})" + ("[0]" if saved is None else "")
             lines = [f"{target} = {call}"]
-            if kernel.extra:  # a 0-d result: NumPy hands back a scalar, eager makes it an array
+            if kernel.extra and out in self.read:  # a 0-d result read later: NumPy hands back a scalar, eager an array
                 lines.append(f"{self._v(out)} = _asarray({self._v(out)})")
             return lines
         if kind == "backward":
