@@ -74,7 +74,7 @@ class Capture:
     guards: list
     modules: list
     refusal: str | None
-    fresh_grads: list = field(default_factory=list)  # leaves whose .grad must be None when a replay starts
+    fresh_grads: list = field(default_factory=list)  # (leaf, slot, store's kernel): .grad held that slot's array
     keep: list = field(default_factory=list, repr=False)  # every recorded object, alive until compared
 
 
@@ -289,7 +289,7 @@ class Recorder:
             if untouched and self.slot_of[id(leaf._grad.array)] != slot:
                 # .grad was None, so it holds the contribution itself and later reads use that slot: true on a
                 # replay only if .grad is None when it starts (nothing in the step set it before this store)
-                self.fresh_grads.append(leaf)
+                self.fresh_grads.append((leaf, self.slot_of[id(leaf._grad.array)], len(self.kernels)))
         self.emit("store", None, tuple(("slot", walk.stored[leaf]) for leaf in leaves), outputs, extra=leaves,
                   sizes=tuple(_size(leaf._grad.array) for leaf in leaves))
         self.keep.extend(leaves)

@@ -140,12 +140,16 @@ class Program:
     def __init__(self, capture: Capture, externals: list) -> None:
         self.kernels = capture.kernels
         self.guards = capture.guards
-        self.fresh_grads = capture.fresh_grads
+        self.fresh_grads = [leaf for leaf, slot, store in capture.fresh_grads
+                            if any(slot in _slots_in(arg) for kernel in capture.kernels[store + 1:]
+                                   for arg in kernel.args)]
+        """Leaves whose ``.grad`` must be None when a replay starts: the step reads the gradient it stored there as
+        the contribution itself (true only if ``.grad`` held nothing to add it to)."""
         self.modules = capture.modules
         self.names: dict[str, Any] = {"_store_grads": _store_grads, "_unbroadcast": unbroadcast,
                                       "_asarray": np.asarray, "_wrap": Tensor._wrap}
         self.externals = externals
-        self.skipped = _skipped(self.kernels, {id(leaf) for leaf in capture.fresh_grads})
+        self.skipped = _skipped(self.kernels, {id(leaf) for leaf in self.fresh_grads})
         """The kernels a replay leaves out: stores nobody reads, and resets of a ``.grad`` that is already None."""
         self.register = _registers(self.kernels, capture.inputs, capture.result, self.skipped)
         self.read = {slot for number, kernel in enumerate(self.kernels) if number not in self.skipped
