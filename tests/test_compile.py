@@ -318,6 +318,129 @@ def test_grads_are_fresh_arrays_each_step_as_in_eager():
     assert len({id(grad.array) for grad in kept}) == 5
 
 
+def _manual_step(w, b, clip=None):
+    x = gg.tensor([[1.0, 0.0, 1.0, 1.0]])
+    y = gg.tensor([[1.0, 0.0, 1.0]])
+
+    def step():
+        loss = F.mse_loss(F.linear(x, w, b).tanh(), y)
+        loss.backward()
+        if clip is not None:
+            nn.utils.clip_grad_norm_([w, b], clip)  # reads each .grad the backward stored
+        with gg.no_grad():
+            for p in (w, b):
+                p -= 0.1 * p.grad
+                p.grad = None
+        return loss
+
+    return step
+
+
+def _manual_parameters():
+    return (gg.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4), requires_grad=True),
+            gg.tensor(np.zeros(3, np.float32), requires_grad=True))
+
+
+@pytest.mark.filterwarnings("ignore:gg.compile")  # it may run eagerly after recapturing: the numbers are the test
+def test_a_grad_set_between_calls_is_added_to_as_in_eager():
+    """The step reads ``p.grad`` after backward: a ``.grad`` set from outside is part of what it reads."""
+    results = []
+    for compiled in (False, True):
+        w, b = _manual_parameters()
+        step = _manual_step(w, b)
+        run = gg.compile(step) if compiled else step
+        for number in range(8):
+            if number == 5:
+                w.grad, b.grad = gg.ones(3, 4), gg.full((3,), 2.0)  # accumulated into by the next backward
+            run()
+        results.append((w.array.copy(), b.array.copy(), w.grad, b.grad))
+    (w_eager, b_eager, *grads_eager), (w_compiled, b_compiled, *grads_compiled) = results
+    assert np.array_equal(w_eager, w_compiled) and np.array_equal(b_eager, b_compiled)
+    assert grads_eager == grads_compiled == [None, None]
+
+
+def _accumulate_two_calls(compiled):
+    w, b = _manual_parameters()
+    x, y = gg.tensor([[1.0, 0.0, 1.0, 1.0]]), gg.tensor([[1.0, 0.0, 1.0]])
+
+    def half_step():
+        F.mse_loss(F.linear(x, w, b).tanh(), y).backward()
+
+    run = gg.compile(half_step, fullgraph=True) if compiled else half_step
+    sums = []
+    w.grad, b.grad = gg.zeros(3, 4), gg.zeros(3)  # a first call that adds to a .grad, the next one that starts it
+    for number in range(20):
+        run()
+        if number % 2 == 0:
+            sums += [w.grad.array.copy(), b.grad.array.copy()]
+            with gg.no_grad():
+                w -= 0.1 * w.grad
+            w.grad = b.grad = None
+    return sums, w.array.copy(), run
+
+
+def test_gradient_accumulation_across_calls_keeps_replaying():
+    """A step that only runs backward (``.grad`` summed over two calls, reset outside) needs no guard on ``.grad``:
+    it replays every call after the captures (whether ``.grad`` was empty or not when they ran), sums as eager."""
+    eager_sums, w_eager, _ = _accumulate_two_calls(False)
+    compiled_sums, w_compiled, run = _accumulate_two_calls(True)
+    assert all(np.array_equal(e, c) for e, c in zip(eager_sums, compiled_sums))
+    assert np.array_equal(w_eager, w_compiled)
+    assert run.entries[run.last_key].replays >= 20 - 4
+
+
+@pytest.mark.parametrize("clip", [None, 0.05])
+def test_a_gradient_dropped_before_anyone_reads_it_is_not_stored(clip):
+    """``p -= lr * p.grad; p.grad = None`` reads the gradient's array, never ``.grad``: the replay skips the store
+    (eager's end state has no ``.grad`` either), unless something in between reads ``.grad`` (clipping)."""
+    runs = []
+    for compiled in (False, True):
+        w, b = _manual_parameters()
+        step = _manual_step(w, b, clip)
+        run = gg.compile(step, fullgraph=True) if compiled else step
+        losses = [run().array.copy() for _ in range(30)]
+        runs.append((losses, w.array.copy(), b.array.copy(), w.grad, b.grad, w._version, run))
+    eager, compiled = runs
+    assert all(np.array_equal(a, b) for a, b in zip(eager[0], compiled[0]))
+    assert np.array_equal(eager[1], compiled[1]) and np.array_equal(eager[2], compiled[2])
+    assert eager[3:6] == compiled[3:6] == (None, None, 30)
+    source = compiled[6].explain(source=True).split("def replay")[1]
+    assert ("_store_grads(" in source) == (clip is not None)
+    skipped = compiled[6].entries[compiled[6].last_key].program.skipped  # the store and both resets, or nothing
+    assert len(skipped) == (0 if clip is not None else 3)
+    assert ("left out of the replay" in compiled[6].explain()) == (clip is None)
+
+
+def test_values_live_only_while_the_step_needs_them():
+    """A long chain keeps only what backward still needs: variables are reused as values die; bit for bit."""
+    def run(compiled):
+        x = gg.tensor(np.linspace(-1, 1, 8, dtype=np.float32), requires_grad=True)
+        a = gg.tensor(np.full(8, 0.9, dtype=np.float32), requires_grad=True)
+
+        def chain():
+            y = x
+            for _ in range(50):
+                y = (y * a + 0.1).tanh()
+            y.sum().backward()
+            return y
+
+        step = gg.compile(chain, fullgraph=True) if compiled else chain
+        results = []
+        for _ in range(5):
+            y = step()
+            results.append((y, (x.grad.array, a.grad.array)))
+            x.grad = a.grad = None
+        return results, step
+
+    eager, (compiled, step) = run(False)[0], run(True)
+    for (y_eager, grads_eager), (y_compiled, grads_compiled) in zip(eager, compiled):
+        assert np.array_equal(y_eager.array, y_compiled.array)
+        assert all(np.array_equal(e, c) for e, c in zip(grads_eager, grads_compiled))
+    program = step.entries[step.last_key].program
+    assert len(program.register) > 500  # values the step makes
+    assert program.buffers <= 3 * 50 + 8  # what the forward saves for backward, and a few more
+
+
 # --- refusals: each says why, and the result is eager's ------------------------------------------
 
 def _refusal_case(kind):

@@ -11,7 +11,7 @@
 ...     opt.step()
 ...     return loss
 >>> [round(step(gg.tensor([1.0, float(i)])).item(), 4) for i in range(4)]
-[4.0, 11.56, 64.0, 19.3599]
+[0.0, 4.0, 7.84, 0.2304]
 
 Semantics (eager stays the reference; a compiled call changes nothing but the clock):
 
@@ -35,7 +35,12 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   point of its stream, so it is the mask eager would draw.
 * **Guards.** Before a replay: the parameters and buffers of every layer the step called are
   still the same arrays (``p.data = …`` replaces one: captured again), ``requires_grad`` is
-  unchanged, and each layer is in the same mode (``train()``/``eval()``).
+  unchanged, each layer is in the same mode (``train()``/``eval()``), and a ``.grad`` that the
+  step reads after its ``backward()`` (``p -= lr * p.grad``) is still empty if it was at capture
+  (one set between calls is added to, as eager adds: captured again).
+* **Leaner than eager, same numbers.** Each value lives only while the step still needs it (the
+  replay's variables are reused), and a ``.grad`` stored only to be reset unread
+  (``p.grad = None`` after the update) is not stored at all; ``explain()`` marks what is left out.
 * **Refusals.** What a replay cannot repeat is detected at capture: reading a value inside the
   step (``.item()``, ``float(t)``, ``if t > 0``, ``.numpy()``, printing), an in-place change of a
   graph tensor, random draws other than dropout's (``gg.randn`` inside the step), hooks, a
@@ -118,6 +123,8 @@ class Compiled:
             if program is not None:
                 if program.guards_hold():
                     entry.replays += 1
+                    if not inputs:  # a step that closes over its batch: no list to build
+                        return program.replay_function()
                     return program.replay_function(*[tensor.array for tensor in inputs])
                 entry.program = entry.last = None  # a parameter was replaced or a layer changed mode: capture again
             if entry.refusal is not None:

@@ -74,6 +74,7 @@ class Capture:
     guards: list
     modules: list
     refusal: str | None
+    fresh_grads: list = field(default_factory=list)  # (leaf, slot, store's kernel): .grad held that slot's array
     keep: list = field(default_factory=list, repr=False)  # every recorded object, alive until compared
 
 
@@ -113,6 +114,7 @@ class Recorder:
         self.leaves: dict[int, Tensor] = {}
         self.input_tensors: set[int] = set()
         self.inputs = 0
+        self.fresh_grads: list = []
 
     # --- the tape's interface, for layers that label tensors --------------------------------
 
@@ -281,7 +283,13 @@ class Recorder:
         if any(id(leaf) in self.input_tensors for leaf in leaves):
             self.refuse("an argument of the step requires grad (its .grad is written): close over it instead")
             return
+        untouched = not any(kernel.kind in ("call", "store") for kernel in self.kernels)
         outputs = tuple(self.new_slot(leaf._grad.array) for leaf in leaves)
+        for leaf, slot in zip(leaves, outputs):
+            if untouched and self.slot_of[id(leaf._grad.array)] != slot:
+                # .grad was None, so it holds the contribution itself and later reads use that slot: true on a
+                # replay only if .grad is None when it starts (nothing in the step set it before this store)
+                self.fresh_grads.append((leaf, self.slot_of[id(leaf._grad.array)], len(self.kernels)))
         self.emit("store", None, tuple(("slot", walk.stored[leaf]) for leaf in leaves), outputs, extra=leaves,
                   sizes=tuple(_size(leaf._grad.array) for leaf in leaves))
         self.keep.extend(leaves)
@@ -353,7 +361,7 @@ class Recorder:
                     guards.append((tensor, tensor.array, tensor._requires_grad))
         modules = [(module, module.training) for module in self.modules.values()]
         return Capture(self.kernels, self.inputs, self.slots, self.externals, self.snapshots, encoded, guards,
-                       modules, self.refusal, self.keep)
+                       modules, self.refusal, self.fresh_grads, self.keep)
 
     def _encode_result(self, value: Any) -> Any:
         if isinstance(value, Tensor):

@@ -4,7 +4,8 @@ Kernels are listed in the order they run, grouped by pass (forward, backward, up
 inside a pass, by the layer that ran them; each line gives the kernel, its output buffers
 (shape, dtype, bytes) and its formula, read from the row that defines it (an op's ``formula``
 and ``derivative_lines()`` as ``glassgrad rules`` prints them, an optimizer's ``formula_for``):
-one rule, one place. No kernel is fused: each is the function eager calls.
+one rule, one place. No kernel is fused: each is the function eager calls. A store into ``.grad``
+that nothing reads before it is reset (``p.grad = None``) is listed, marked as left out of the replay.
 """
 
 from __future__ import annotations
@@ -33,7 +34,11 @@ def explain_program(name: str, program: Program) -> str:
             layer = kernel.layer
             lines.append(f"  {names.get(id(layer), 'outside any layer') if layer is not None else 'outside any layer'}")
         sizes = ", ".join(_buffer_text(size) for size in kernel.sizes if size)
-        lines.append(f"    {number:>3}  {_what(kernel):<26} {sizes:<32} {_formula(kernel)}".rstrip())
+        formula = _formula(kernel)
+        if number - 1 in program.skipped:
+            formula = ("left out of the replay: nothing reads it before .grad is reset" if kernel.kind == "store"
+                       else "left out of the replay: .grad is None already")
+        lines.append(f"    {number:>3}  {_what(kernel):<26} {sizes:<32} {formula}".rstrip())
     return "\n".join(lines)
 
 

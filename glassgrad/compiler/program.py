@@ -140,17 +140,28 @@ class Program:
     def __init__(self, capture: Capture, externals: list) -> None:
         self.kernels = capture.kernels
         self.guards = capture.guards
+        self.fresh_grads = [leaf for leaf, slot, store in capture.fresh_grads
+                            if any(slot in _slots_in(arg) for kernel in capture.kernels[store + 1:]
+                                   for arg in kernel.args)]
+        """Leaves whose ``.grad`` must be None when a replay starts: the step reads the gradient it stored there as
+        the contribution itself (true only if ``.grad`` held nothing to add it to)."""
         self.modules = capture.modules
         self.names: dict[str, Any] = {"_store_grads": _store_grads, "_unbroadcast": unbroadcast,
                                       "_asarray": np.asarray, "_wrap": Tensor._wrap}
         self.externals = externals
+        self.skipped = _skipped(self.kernels, {id(leaf) for leaf in self.fresh_grads})
+        """The kernels a replay leaves out: stores nobody reads, and resets of a ``.grad`` that is already None."""
+        self.register = _registers(self.kernels, capture.inputs, capture.result, self.skipped)
+        self.read = {slot for number, kernel in enumerate(self.kernels) if number not in self.skipped
+                     for arg in kernel.args for slot in _slots_in(arg)} | set(_slots_in(capture.result))
         lines = [f"def replay({', '.join(f'v{slot}' for slot in range(capture.inputs))}):"]
         lines += [f"    e{number} = c{number}.copy()" for number, (how, value) in enumerate(externals)
                   if how == "constant"]  # eager makes these afresh each call: so does the replay
         for number, (how, value) in enumerate(externals):
             self.names[f"c{number}" if how == "constant" else f"e{number}"] = value
         for number, kernel in enumerate(self.kernels):
-            lines += [f"    {line}" for line in self._lines(number, kernel)]
+            if number not in self.skipped:
+                lines += [f"    {line}" for line in self._lines(number, kernel)]
         lines.append(f"    return {self._result(capture.result)}")
         lines += ["", "def guards_hold():", f"    return {self._guards()}"]
         self.source = "\n".join(lines)
@@ -162,8 +173,13 @@ class Program:
 
     @property
     def buffers(self) -> int:
-        """How many arrays and values the program keeps between kernels (its local variables)."""
-        return self.source.count(" = ")
+        """How many arrays and values the program keeps between kernels (its local variables, each reused once
+        the value it held is no longer needed)."""
+        return len(set(self.register.values()))
+
+    def _v(self, slot: int) -> str:
+        """The local variable that holds ``slot`` while it is alive."""
+        return f"v{self.register[slot]}"
 
     # --- writing the program ---------------------------------------------------------------
 
@@ -176,7 +192,7 @@ class Program:
     def _arg(self, encoded: tuple) -> str:
         kind = encoded[0]
         if kind == "slot":
-            return f"v{encoded[1]}"
+            return self._v(encoded[1])
         if kind == "ext":
             return f"e{encoded[1]}"
         if kind == "py":
@@ -192,17 +208,17 @@ class Program:
         kind = kernel.kind
         if kind == "forward":
             out, saved = kernel.outputs
-            target = f"v{out}" if saved is None else f"v{out}, v{saved}"
+            target = self._v(out) if saved is None else f"{self._v(out)}, {self._v(saved)}"
             call = f"{function}({args})" + ("[0]" if saved is None else "")
             lines = [f"{target} = {call}"]
-            if kernel.extra:  # a 0-d result: NumPy hands back a scalar, eager makes it an array
-                lines.append(f"v{out} = _asarray(v{out})")
+            if kernel.extra and out in self.read:  # a 0-d result read later: NumPy hands back a scalar, eager an array
+                lines.append(f"{self._v(out)} = _asarray({self._v(out)})")
             return lines
         if kind == "backward":
             count = kernel.extra
             targets = ["_"] * count
             for position, slot in kernel.outputs:
-                targets[position] = f"v{slot}"
+                targets[position] = self._v(slot)
             return [f"{', '.join(targets)}{',' if count == 1 else ''} = {function}({args})"]
         if kind == "fit":
             (shape, dtype, reduce, cast), (out,) = kernel.extra, kernel.outputs
@@ -211,29 +227,30 @@ class Program:
                 value = f"_unbroadcast({value}, {self._name(shape)})"
             if cast:
                 value = f"{value}.astype({self._name(dtype)})"
-            return [f"v{out} = {value}"]
+            return [f"{self._v(out)} = {value}"]
         if kind == "add":
             held, more = (self._arg(arg) for arg in kernel.args)
-            return [f"v{kernel.outputs[0]} = {held} + {more}"]
+            return [f"{self._v(kernel.outputs[0])} = {held} + {more}"]
         if kind == "store":
             leaves = [self._name(leaf) for leaf in kernel.extra]
             pairs = ", ".join(f"{leaf}: {self._arg(arg)}" for leaf, arg in zip(leaves, kernel.args))
-            return [f"_store_grads({{{pairs}}})", *(f"v{slot} = {leaf}._grad.array"
-                                                   for leaf, slot in zip(leaves, kernel.outputs))]
+            return [f"_store_grads({{{pairs}}})", *(f"{self._v(slot)} = {leaf}._grad.array"
+                                                   for leaf, slot in zip(leaves, kernel.outputs)
+                                                   if slot in self.register)]  # a gradient read later in the step
         call = f"{function}({args})"
         if not kernel.outputs:
             return [call]
         if kernel.extra:  # a tuple of arrays, unpacked
-            return [f"{', '.join(f'v{slot}' for slot in kernel.outputs)}, = {call}"]
+            return [f"{', '.join(self._v(slot) for slot in kernel.outputs)}, = {call}"]
         if len(kernel.outputs) == 1:
-            return [f"v{kernel.outputs[0]} = {call}"]
+            return [f"{self._v(kernel.outputs[0])} = {call}"]
         tensor, array = kernel.outputs
-        return [f"v{tensor} = {call}", f"v{array} = v{tensor}.array"]
+        return [f"{self._v(tensor)} = {call}", f"{self._v(array)} = {self._v(tensor)}.array"]
 
     def _result(self, encoded: Any) -> str:
         kind = encoded[0]
         if kind == "tensor":
-            return f"_wrap(v{encoded[1]})"
+            return f"_wrap({self._v(encoded[1])})"
         if kind == "py":
             return self._name(encoded[1])
         if kind == "seq":
@@ -245,10 +262,106 @@ class Program:
 
     def _guards(self) -> str:
         """One expression: each parameter and buffer is still the same array, with the same ``requires_grad``,
-        and each layer is in the same mode."""
+        each layer is in the same mode, and each ``.grad`` the step reads as it stored it is still ``None``
+        (one set between calls is added to, as eager does: captured again)."""
         checks = []
         for tensor, array, requires_grad in self.guards:
             name = self._name(tensor)
             checks.append(f"{name}.array is {self._name(array)} and {name}._requires_grad is {requires_grad}")
         checks += [f"{self._name(module)}.training is {self._name(training)}" for module, training in self.modules]
+        checks += [f"{self._name(leaf)}._grad is None" for leaf in self.fresh_grads]
         return " and ".join(checks) or "True"
+
+
+# --- liveness: which values a replay keeps, and which stores nobody sees -------------------------
+
+_ASSIGN_GRAD = Tensor._assign_grad
+_QUIET = ("forward", "backward", "fit", "add", "kernel")  # kernels on arrays only: none reads a tensor's .grad
+
+
+def _slots_in(encoded: Any) -> list[int]:
+    """The slots an encoded argument or result reads."""
+    kind = encoded[0]
+    if kind in ("slot", "tensor"):
+        return [encoded[1]]
+    if kind in ("seq", "dict"):
+        return [slot for part in encoded[2] for slot in _slots_in(part)]
+    return []
+
+
+def _made_by(kernel: Kernel) -> list[int]:
+    """The slots a kernel writes."""
+    if kernel.kind == "forward":
+        return [slot for slot in kernel.outputs if slot is not None]
+    if kernel.kind == "backward":
+        return [slot for _, slot in kernel.outputs]
+    return list(kernel.outputs)
+
+
+def _skipped(kernels: list, fresh: set[int]) -> set[int]:
+    """The ``store`` kernels whose every ``.grad`` is set to ``None`` again before anything reads it, and those resets
+    where ``.grad`` is None all along.
+
+    ``p -= lr * p.grad; p.grad = None`` reads the gradient's array (a slot), never the tensor stored in
+    ``.grad``; once each leaf's ``.grad`` is dropped, the store left nothing anyone can see, and eager's
+    final state (``.grad`` is None) is reached without it. Anything that might read ``.grad`` in between
+    (a library call, a second backward, the stored array itself) keeps the store. A leaf in ``fresh``
+    (the program's guard: ``.grad`` is None when the replay starts, and nothing before its store sets
+    it) whose store is skipped has no ``.grad`` until its reset: the reset is skipped too.
+    """
+    dead = set()
+    for number, kernel in enumerate(kernels):
+        if kernel.kind != "store":
+            continue
+        waiting = {id(leaf) for leaf in kernel.extra}
+        stored = set(kernel.outputs)
+        resets = []
+        for position, later in enumerate(kernels[number + 1:], number + 1):
+            if any(slot in stored for arg in later.args for slot in _slots_in(arg)):
+                break
+            if (later.kind == "call" and later.function is _ASSIGN_GRAD and later.args[0][0] == "py"
+                    and later.args[1] == ("py", None)):
+                if id(later.args[0][1]) in waiting:
+                    waiting.discard(id(later.args[0][1]))
+                    resets += [position] if id(later.args[0][1]) in fresh else []
+                if not waiting:
+                    dead.add(number)
+                    dead.update(resets)
+                    break
+            elif later.kind not in _QUIET:
+                break
+    return dead
+
+
+def _registers(kernels: list, inputs: int, result: Any, dead: set[int]) -> dict[int, int]:
+    """Slot → local variable, each variable reused once the value it held is read for the last time.
+
+    A value then lives only as long as the step needs it (as in eager, where an intermediate dies with its
+    node), so memory stays small and NumPy reuses the blocks it just freed. A gradient stored in ``.grad``
+    that the step never reads back gets no variable.
+    """
+    last: dict[int, int] = {}
+    for number, kernel in enumerate(kernels):
+        if number not in dead:
+            for arg in kernel.args:
+                for slot in _slots_in(arg):
+                    last[slot] = number
+    for slot in _slots_in(result):
+        last[slot] = len(kernels)
+    register = {slot: slot for slot in range(inputs)}
+    free = [slot for slot in range(inputs) if slot not in last]
+    count = inputs
+    for number, kernel in enumerate(kernels):
+        if number in dead:
+            continue
+        free += [register[slot] for slot in {slot for arg in kernel.args for slot in _slots_in(arg)}
+                 if last[slot] == number]
+        made = [slot for slot in _made_by(kernel) if kernel.kind != "store" or slot in last]
+        for slot in made:
+            if free:
+                register[slot] = free.pop()
+            else:
+                register[slot] = count
+                count += 1
+        free += [register[slot] for slot in made if slot not in last]
+    return register
