@@ -1,30 +1,40 @@
-"""Engine speed: glassgrad against PyTorch (CPU), measured in the same run.
+"""Engine speed: glassgrad against PyTorch (CPU), and JAX's jit where it is installed, in the same run.
 
-    python bench/engine.py            # prints each time and the ratio glassgrad / PyTorch
+    python bench/engine.py              # 5 alternating rounds: medians, spread (min–max), ratios to PyTorch
+    python bench/engine.py --rounds 9   # more rounds: steadier medians
 
 Workloads:
 1. one training step (forward, MSE loss, backward, plain update) of the 4→3→4 ReLU
    network on one sample — pure per-op overhead;
 2. a chain of 1,000 small elementwise ops (shape (8,)), forward + backward;
 3. one step of a 784→256→256→10 ReLU MLP on a batch of 128 (float32, cross-entropy).
-Targets (issue 2): ratios ≤ 0.3, ≤ 0.6 and ≤ 1.0; ``import glassgrad`` < 0.3 s.
-Each library is timed in its own process, ``ROUNDS`` alternating rounds, best time of each
-(this shared 2-core machine has bursts of noise; the best time is the least disturbed one).
+Targets (issue 15, eager): ratios ≤ 0.25, ≤ 0.5 and ≤ 1.0; ``import glassgrad`` < 0.3 s.
+
+Columns (each in its own process, one process per column and round, columns alternating
+within a round): glassgrad (eager), glassgrad compiled (``gg.compile`` of the same step, where
+glassgrad has it; else n/a), PyTorch, JAX (``jax.jit`` of the same step; skipped with a note
+when ``pip install "glassgrad[bench]"`` has not installed jax). In each process a workload's time
+is the best of 9 timings with the garbage collector on (the least disturbed one); the table shows
+the median over the rounds and its spread.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import statistics
 import subprocess
 import sys
 import timeit
+from importlib.util import find_spec
 
 import numpy as np
 
-import glassgrad as gg
-
-ROUNDS = 4
-TARGETS = {"tiny 4→3→4 step": 0.3, "1,000-op chain (per op)": 0.6, "MLP 784→256→256→10 step": 1.0}
+TARGETS = {"tiny 4→3→4 step": 0.25, "1,000-op chain (per op)": 0.5, "MLP 784→256→256→10 step": 1.0}
+CALLS = {"tiny 4→3→4 step": (500, 1), "1,000-op chain (per op)": (5, 1000), "MLP 784→256→256→10 step": (10, 1)}
+"""Workload: (calls per timing, divide the time by)."""
+CHAIN_LENGTH = 1000
+LR = 0.01
 
 
 def best_time(function, number: int, rounds: int = 9) -> float:
@@ -32,7 +42,7 @@ def best_time(function, number: int, rounds: int = 9) -> float:
 
     With the garbage collector on, as users run (``timeit`` alone switches it off).
     """
-    function()  # warm up
+    function()  # warm up (and, for a compiled step, capture it)
     return min(timeit.timeit(function, setup="import gc; gc.enable()", number=number)
                for _ in range(rounds)) / number
 
@@ -47,7 +57,18 @@ def mlp_parameters(sizes, seed=0):
     return params
 
 
-def glassgrad_step(arrays, x, target, loss_kind, lr=0.01):
+def workload_data() -> dict:
+    rng = np.random.default_rng(0)
+    return {
+        "tiny": mlp_parameters([4, 3, 4]), "x1": np.array([[1, 0, 1, 1]], np.float32),
+        "y1": np.array([[1, 1, 0, 1]], np.float32), "big": mlp_parameters([784, 256, 256, 10]),
+        "xb": rng.standard_normal((128, 784)).astype(np.float32), "yb": rng.integers(0, 10, 128),
+    }
+
+
+# --- the same three workloads, written for each library ----------------------------------------
+
+def glassgrad_step(gg, arrays, x, target, loss_kind):
     params = [gg.tensor(a, requires_grad=True) for a in arrays]
     x, target = gg.tensor(x), gg.tensor(target)
     F = gg.nn.functional
@@ -61,13 +82,13 @@ def glassgrad_step(arrays, x, target, loss_kind, lr=0.01):
         loss.backward()
         with gg.no_grad():
             for p in params:
-                p -= lr * p.grad
+                p -= LR * p.grad
                 p.grad = None
 
     return step
 
 
-def torch_step(torch, arrays, x, target, loss_kind, lr=0.01):
+def torch_step(torch, arrays, x, target, loss_kind):
     params = [torch.tensor(a, requires_grad=True) for a in arrays]
     x, target = torch.tensor(x), torch.tensor(target)
     F = torch.nn.functional
@@ -81,14 +102,14 @@ def torch_step(torch, arrays, x, target, loss_kind, lr=0.01):
         loss.backward()
         with torch.no_grad():
             for p in params:
-                p -= lr * p.grad
+                p -= LR * p.grad
                 p.grad = None
 
     return step
 
 
-def chain(lib, length=1000):
-    """``length`` elementwise ops on an (8,) vector: ×a, +b, tanh, sigmoid, repeated."""
+def chain(lib, length=CHAIN_LENGTH):
+    """``length`` elementwise ops on an (8,) vector: ×a, +b, tanh, sigmoid, repeated (glassgrad or PyTorch)."""
     x = lib.tensor(np.linspace(-1, 1, 8, dtype=np.float32), requires_grad=True)
     a = lib.tensor(np.full(8, 0.9, dtype=np.float32), requires_grad=True)
     b = lib.tensor(np.full(8, 0.1, dtype=np.float32))
@@ -103,73 +124,147 @@ def chain(lib, length=1000):
     return run
 
 
+def jax_workloads(data: dict) -> dict:
+    """The three workloads as ``jax.jit`` functions: the step (loss, gradient, update) compiled whole."""
+    import jax
+    import jax.numpy as jnp
+
+    def mlp_step(arrays, x, target, loss_kind):
+        def loss_of(params):
+            h = x
+            for i in range(0, len(params) - 2, 2):
+                h = jax.nn.relu(h @ params[i].T + params[i + 1])
+            out = h @ params[-2].T + params[-1]
+            if loss_kind == "mse":
+                return jnp.mean((out - target) ** 2)
+            return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(out), target[:, None], axis=1))
+
+        @jax.jit
+        def update(params):
+            grads = jax.grad(loss_of)(params)
+            return [p - LR * g for p, g in zip(params, grads)]
+
+        state = [[jnp.asarray(a) for a in arrays]]
+
+        def step():
+            state[0] = update(state[0])
+            jax.block_until_ready(state[0])
+
+        return step
+
+    def chain_function(x, a):
+        y = x
+        for _ in range(CHAIN_LENGTH // 4):
+            y = jax.nn.sigmoid(jnp.tanh(y * a + 0.1))
+        return y.sum()
+
+    gradient = jax.jit(jax.grad(chain_function, argnums=(0, 1)))
+    x, a = jnp.linspace(-1, 1, 8, dtype=jnp.float32), jnp.full(8, 0.9, dtype=jnp.float32)
+    return {
+        "tiny 4→3→4 step": mlp_step(data["tiny"], jnp.asarray(data["x1"]), jnp.asarray(data["y1"]), "mse"),
+        "1,000-op chain (per op)": lambda: jax.block_until_ready(gradient(x, a)),
+        "MLP 784→256→256→10 step": mlp_step(data["big"], jnp.asarray(data["xb"]), jnp.asarray(data["yb"]), "ce"),
+    }
+
+
+def workloads(column: str, data: dict) -> dict:
+    """Each workload's function for ``column`` (one of :data:`COLUMNS`)."""
+    if column == "JAX":
+        return jax_workloads(data)
+    if column == "PyTorch":
+        import torch
+
+        lib, make = torch, lambda *args: torch_step(torch, *args)
+    else:
+        import glassgrad as gg
+
+        lib, make = gg, lambda *args: glassgrad_step(gg, *args)
+    functions = {
+        "tiny 4→3→4 step": make(data["tiny"], data["x1"], data["y1"], "mse"),
+        "1,000-op chain (per op)": chain(lib),
+        "MLP 784→256→256→10 step": make(data["big"], data["xb"], data["yb"], "ce"),
+    }
+    if column == "glassgrad compiled":  # the hook for gg.compile (issue 15): the same steps, captured once
+        functions = {name: lib.compile(function) for name, function in functions.items()}
+    return functions
+
+
+COLUMNS = ("glassgrad", "glassgrad compiled", "PyTorch", "JAX")
+
+
+def column_missing(column: str) -> str | None:
+    """Why ``column`` cannot run here (None: it can)."""
+    if column == "JAX" and find_spec("jax") is None:
+        return 'jax is not installed (pip install "glassgrad[bench]")'
+    if column == "glassgrad compiled":
+        import glassgrad
+
+        if not hasattr(glassgrad, "compile"):
+            return "this glassgrad has no gg.compile yet"
+    return None
+
+
+def worker(column: str) -> None:
+    """Time every workload of one column, in this process only (no other library's thread pools around)."""
+    data = workload_data()
+    times = {name: best_time(function, CALLS[name][0]) / CALLS[name][1]
+             for name, function in workloads(column, data).items()}
+    print(json.dumps(times))
+
+
+def measure(column: str) -> dict:
+    result = subprocess.run([sys.executable, __file__, "--worker", column], capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"{column} failed:\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def import_time() -> float:
     code = "import time; t = time.perf_counter(); import glassgrad; print(time.perf_counter() - t)"
     runs = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
             for _ in range(5)]
-    return min(runs)
+    return statistics.median(runs)
 
 
-WORKLOADS = {
-    # name: (build the step for a library, calls per timing, divide the time by)
-    "tiny 4→3→4 step": (lambda lib, data: make_step(lib, data["tiny"], data["x1"], data["y1"], "mse"), 500, 1),
-    "1,000-op chain (per op)": (lambda lib, data: chain(lib), 5, 1000),
-    "MLP 784→256→256→10 step": (lambda lib, data: make_step(lib, data["big"], data["xb"], data["yb"], "ce"), 10, 1),
-}
-
-
-def workload_data() -> dict:
-    rng = np.random.default_rng(0)
-    return {
-        "tiny": mlp_parameters([4, 3, 4]), "x1": np.array([[1, 0, 1, 1]], np.float32),
-        "y1": np.array([[1, 1, 0, 1]], np.float32), "big": mlp_parameters([784, 256, 256, 10]),
-        "xb": rng.standard_normal((128, 784)).astype(np.float32), "yb": rng.integers(0, 10, 128),
-    }
-
-
-def make_step(lib, arrays, x, target, loss_kind):
-    return glassgrad_step(arrays, x, target, loss_kind) if lib is gg else torch_step(lib, arrays, x, target, loss_kind)
-
-
-def worker(library: str) -> None:
-    """Time every workload with one library, in this process only (no other thread pools around)."""
-    lib = gg if library == "glassgrad" else __import__("torch")
-    data = workload_data()
-    times = {name: best_time(build(lib, data), number) / per for name, (build, number, per) in WORKLOADS.items()}
-    print(json.dumps(times))
-
-
-def measure(library: str) -> dict:
-    command = [sys.executable, __file__, "--worker", library]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"{library} failed:\n{result.stderr}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+def figure(values: list[float], scale: float, unit: str) -> str:
+    """``median (min–max)`` of ``values`` times ``scale``."""
+    return f"{statistics.median(values) * scale:.1f} ({min(values) * scale:.1f}–{max(values) * scale:.1f}){unit}"
 
 
 def main() -> None:
-    if "--worker" in sys.argv:
-        worker(sys.argv[sys.argv.index("--worker") + 1])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds of every column (default 5)")
+    parser.add_argument("--worker", choices=COLUMNS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker)
         return
-    try:
-        import torch  # noqa: F401
-    except ImportError:
+    if find_spec("torch") is None:
         sys.exit("bench/engine.py compares against PyTorch: pip install torch==2.13.0")
-    # Each library runs in its own process (NumPy's OpenBLAS and PyTorch's OpenMP threads would
-    # otherwise spin against each other on a small machine); alternating rounds, best of each.
-    best: dict[str, dict[str, float]] = {"glassgrad": {}, "torch": {}}
-    for _ in range(ROUNDS):
-        for library in best:
-            for name, seconds in measure(library).items():
-                best[library][name] = min(seconds, best[library].get(name, float("inf")))
-    print(f"{'workload':28} {'glassgrad':>12} {'PyTorch':>12} {'ratio':>7} {'target':>7}")
-    for name in WORKLOADS:
-        ours, theirs = best["glassgrad"][name], best["torch"][name]
-        ratio = ours / theirs
-        mark = "ok" if ratio <= TARGETS[name] else "MISSED"
-        print(f"{name:28} {ours * 1e6:10.1f}µs {theirs * 1e6:10.1f}µs {ratio:7.2f} {TARGETS[name]:7.1f} {mark}")
+    missing = {column: column_missing(column) for column in COLUMNS}
+    columns = [column for column in COLUMNS if missing[column] is None]
+    # One process per column and round (NumPy's OpenBLAS, PyTorch's OpenMP and XLA's threads would
+    # otherwise spin against each other on a small machine); the columns alternate within a round.
+    times: dict[str, dict[str, list[float]]] = {column: {name: [] for name in TARGETS} for column in columns}
+    for _ in range(args.rounds):
+        for column in columns:
+            for name, seconds in measure(column).items():
+                times[column][name].append(seconds)
+    print(f"medians of {args.rounds} rounds, (min–max) over the rounds; ratio: median / PyTorch's median")
+    for name in TARGETS:
+        torch_median = statistics.median(times["PyTorch"][name])
+        print(f"\n{name}  (eager target ≤ {TARGETS[name]}× PyTorch)")
+        for column in COLUMNS:
+            if missing[column] is not None:
+                print(f"  {column:20} n/a: {missing[column]}")
+                continue
+            values = times[column][name]
+            ratio = statistics.median(values) / torch_median
+            verdict = ("ok" if ratio <= TARGETS[name] else "MISSED") if column == "glassgrad" else ""
+            print(f"  {column:20} {figure(values, 1e6, ' µs'):>32} {ratio:6.2f}× {verdict}")
     seconds = import_time()
-    print(f"import glassgrad: {seconds * 1000:.0f} ms (target < 300 ms) {'ok' if seconds < 0.3 else 'MISSED'}")
+    verdict = "ok" if seconds < 0.3 else "MISSED"
+    print(f"\nimport glassgrad: {seconds * 1000:.0f} ms, median of 5 (target < 300 ms) {verdict}")
 
 
 if __name__ == "__main__":

@@ -390,14 +390,20 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
     rebased = CLOCK[LAST_REBASE]
     grads = {root: gradient}
     stored = {}  # tensor -> gradient for its .grad: leaves, and nodes that retain_grad()
+    waiting = []  # a heap of (−tick, node): the newest waiting node first
+    newest = None  # the newest node made ready by the last node, kept out of the heap (in a chain: all of them)
     if root._op is None:
         stored[root] = grads.pop(root)
-        ready = []
     else:
-        ready = [(-root._clock, root)]
+        newest = root
     take = grads.pop
-    while ready:
-        node = heappop(ready)[1]
+    while True:
+        if newest is not None and (not waiting or newest._clock > -waiting[0][0]):
+            node, newest = newest, None
+        elif waiting:
+            node = heappop(waiting)[1]
+        else:
+            break
         upstream = take(node)
         op = node._op
         if node._retains_grad:
@@ -427,7 +433,13 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
                 grads[parent] = grads[parent] + contribution
             else:
                 grads[parent] = contribution
-                heappush(ready, (-parent._clock, parent))
+                if newest is None:
+                    newest = parent
+                elif parent._clock > newest._clock:
+                    heappush(waiting, (-newest._clock, newest))
+                    newest = parent
+                else:
+                    heappush(waiting, (-parent._clock, parent))
         if not retain_graph:
             node._ctx = FREED
             node._parents = ()

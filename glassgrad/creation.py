@@ -72,6 +72,8 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """``data`` itself if it already is a tensor (of that dtype), else a new tensor."""
+    if type(data) is Tensor and dtype is None and device is None:  # the engine's common case: nothing to check
+        return data
     check_device(device)
     if isinstance(data, Tensor) and (dtype is None or resolve_dtype(dtype) == data.dtype):
         return data

@@ -167,19 +167,20 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     products for inputs that need no gradient (the data batch).
     """
     x = as_tensor(input)
-    if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
+    x_array, w_array = x.array, weight.array  # checked on the arrays: this runs for every layer, every step
+    if x_array.ndim == 0 or x_array.shape[-1] != w_array.shape[-1]:
         raise RuntimeError(
             f"linear: input of shape {shape_text(x.shape)} does not fit a weight of shape "
             f"{shape_text(weight.shape)} (out_features, in_features): the input's last dim must be "
             f"{weight.shape[-1]}"
         )
-    if x.dtype != weight.dtype:
+    if x_array.dtype is not w_array.dtype and x_array.dtype != w_array.dtype:
         raise RuntimeError(
             f"linear: input dtype {x.dtype} and weight dtype {weight.dtype} differ; convert the input "
             f"with .to(gg.{weight.dtype})"
         )
     if bias is None:
-        return apply(ops.LINEAR, (x, weight), x.array, weight.array, None,
+        return apply(ops.LINEAR, (x, weight), x_array, w_array, None,
                       (x._requires_grad, weight._requires_grad, False))
-    return apply(ops.LINEAR, (x, weight, bias), x.array, weight.array, bias.array,
+    return apply(ops.LINEAR, (x, weight, bias), x_array, w_array, bias.array,
                   (x._requires_grad, weight._requires_grad, bias._requires_grad))

@@ -855,6 +855,10 @@ def lift(value: Any, like: Tensor) -> Tensor:
     (``p - lr * p.grad`` every step makes no new tensor for ``lr``). Zero is made afresh each
     time: ``0.0`` and ``-0.0`` are equal as keys, yet ``x * -0.0`` must keep its signs.
     """
+    if type(value) is float and value:  # the common case (a learning rate): one lookup
+        lifted = _LIFTED.get((value, like.array.dtype))
+        if lifted is not None:
+            return lifted
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (int, float)):

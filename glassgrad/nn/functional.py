@@ -51,13 +51,13 @@ def _check_reduction(reduction: str, name: str) -> None:
 def _float_pair(input: Tensor, target: object, name: str) -> tuple[Tensor, Tensor]:
     input = as_tensor(input)
     target = as_tensor(target, input.dtype if isinstance(target, (list, float, int)) else None)
-    if target.shape != input.shape:
+    if target.array.shape != input.array.shape:
         raise ValueError(
             f"{name}: target shape {shape_text(target.shape)} differs from input shape "
             f"{shape_text(input.shape)}; they must match (reshape the target, e.g. y.reshape(-1, 1))"
         )
-    if target.dtype != input.dtype:
-        target = target.to(input.dtype)
+    if target.array.dtype is not input.array.dtype and target.array.dtype != input.array.dtype:
+        target = target.to(input.array.dtype)
     return input, target
 
 
