@@ -12,15 +12,22 @@ import re
 
 import pytest
 from browser import SCREENSHOTS, VIEWPORTS, assert_no_sideways_scroll, assert_seen, offline_page, require_playwright
-from test_playground_browser import browser, server, wait_until  # noqa: F401  (fixtures shared with those tests)
+from test_playground_browser import SERVED, browser, server, wait_until  # noqa: F401  (fixtures shared with those tests)
 
 sync_api = require_playwright()
 expect = sync_api.expect
 
 
 @pytest.fixture(params=list(VIEWPORTS))
-def seen(request, browser):  # noqa: F811
-    """A page at one of the two sizes, offline; it fails the test on a blocked request or any console error."""
+def seen(request, browser, server):  # noqa: F811
+    """A page at one of the two sizes, offline; it fails the test on a blocked request or any console error.
+
+    Each test starts as a new learner would, with no training job held: the jobs of the earlier
+    tests' closed pages are let go here (a page frees its job on ``pagehide`` with a keepalive
+    request, which a closing browser context need not deliver before the next test asks for slots)."""
+    jobs = SERVED["app"].state.jobs
+    with jobs.lock:
+        jobs.jobs.clear()
     with offline_page(browser, VIEWPORTS[request.param]) as tab:
         tab.size_name = request.param
         yield tab
