@@ -54,6 +54,20 @@ def _sgd(params):
     return gg.optim.SGD(params, lr=0.1)
 
 
+def _classifier_step(model):
+    """One training step of ``model`` (not compiled): cross-entropy, backward, SGD with η = 0.1."""
+    optimizer = _sgd(model.parameters())
+
+    def step(x, y):
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step
+
+
 CONFIGS = {
     # name: (model(dtype), optimizer(params), loss, batch(rng, dtype), clip)
     "sgd": (lambda d: _mlp(d), _sgd, nn.CrossEntropyLoss(), _classes, None),
@@ -174,15 +188,7 @@ def test_dropout_with_glassgrad_generator_reseeded_between_calls():
     def run(compiled):
         gg.manual_seed(0)
         model = nn.Sequential(nn.Linear(4, 6, seed=1), nn.Dropout(0.5), nn.Linear(6, 2, seed=2))
-        optimizer = gg.optim.SGD(model.parameters(), lr=0.1)
-
-        def step(x, y):
-            optimizer.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            optimizer.step()
-            return loss
-
+        step = _classifier_step(model)
         run = gg.compile(step) if compiled else step
         x, y = gg.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4)), gg.tensor([0, 1, 1])
         losses = []
@@ -297,15 +303,7 @@ def test_manual_update_and_grad_reset_replay():
 
 def test_grads_are_fresh_arrays_each_step_as_in_eager():
     model = _mlp(gg.float32)
-    optimizer = gg.optim.SGD(model.parameters(), lr=0.1)
-
-    @gg.compile
-    def step(x, y):
-        optimizer.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
-        return loss
+    step = gg.compile(_classifier_step(model))
 
     rng = np.random.default_rng(0)
     kept = []
@@ -546,15 +544,7 @@ def test_fullgraph_raises_instead(kind):
 
 def test_an_active_tape_runs_eagerly_and_sees_every_step():
     model = _mlp(gg.float32)
-    optimizer = gg.optim.SGD(model.parameters(), lr=0.1)
-
-    @gg.compile
-    def step(x, y):
-        optimizer.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
-        return loss
+    step = gg.compile(_classifier_step(model))
 
     rng = np.random.default_rng(0)
     for _ in range(3):
