@@ -7,11 +7,11 @@ weights, its tape's HTML through the renderer Jupyter uses), and the starter fil
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from test_code_runs import Code
 
 import glassgrad as gg
 from glassgrad.lessons.diagonal_flip import LESSON_WEIGHTS
@@ -22,26 +22,17 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 testclient = pytest.importorskip("starlette.testclient")
 
 STARTERS = Path(__file__).resolve().parents[1] / "glassgrad" / "playground" / "starters"
-LIVENESS_SECONDS = 60.0
 FLOAT32 = {"rtol": 1e-5, "atol": 1e-6}  # the engine computes in float32; the oracle in float64
 
 
-class Session:
-    def __init__(self, client, app) -> None:
-        self.client, self.app = client, app
-        self.headers = {"X-Glassgrad-Token": app.state.code_token}
+class Session(Code):
+    """The Code view's test client (test_code_runs), with what these tests need besides."""
 
-    def run(self, code: str) -> dict:
-        response = self.client.post("/api/code/run", json={"code": code}, headers=self.headers)
-        assert response.status_code == 200, response.text
-        run_id = response.json()["run"]
-        deadline = time.monotonic() + LIVENESS_SECONDS
-        path = f"/api/code/runs/{run_id}"
-        while (answer := self.client.get(path, headers=self.headers).json())["state"] == "running":
-            assert time.monotonic() < deadline, "the run did not end"
-            time.sleep(0.05)
-        answer["id"] = run_id
-        return answer
+    def result_of(self, code: str) -> dict:
+        """Run ``code`` to its end: the last answer, with every event of the run and the run's id."""
+        run_id = self.start(code)
+        answer, events = self.finish(run_id)
+        return {**answer, "events": events, "id": run_id}
 
     def post(self, path: str, body: dict, status: int = 200) -> dict:
         response = self.client.post(path, json=body)
@@ -58,14 +49,14 @@ def session(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def flip(session):
-    answer = session.run((STARTERS / "diagonal-flip.py").read_text())
+    answer = session.result_of((STARTERS / "diagonal-flip.py").read_text())
     assert answer["state"] == "finished", answer
     return answer
 
 
 @pytest.fixture(scope="module")
 def classifier(session):
-    answer = session.run((STARTERS / "two-d-classifier.py").read_text())
+    answer = session.result_of((STARTERS / "two-d-classifier.py").read_text())
     assert answer["state"] == "finished", answer
     return answer
 
@@ -136,7 +127,7 @@ def test_the_trace_html_is_the_engines_own_rendering(flip):
 
 
 def test_a_custom_function_traced_shows_its_own_backward(session):
-    answer = session.run((STARTERS / "custom-function.py").read_text())
+    answer = session.result_of((STARTERS / "custom-function.py").read_text())
     result = answer["result"]
     assert answer["state"] == "finished" and result["tape"] and not result["model"] and result["example"] is None
     rows = {row["symbol"]: row for row in result["summary"]}
@@ -152,7 +143,7 @@ def test_what_cannot_be_shown_is_a_note_not_a_failure(session):
     program = ("import glassgrad as gg\nimport glassgrad.nn as nn\n"
                "model = nn.Sequential(nn.Linear(2, 3), nn.LayerNorm(3), nn.Linear(3, 2))\n"
                "x, y = gg.tensor([[0.5, -1.0]]), gg.tensor([1])\ntape = [1, 2]\nprint('ok')\n")
-    answer = session.run(program)
+    answer = session.result_of(program)
     result = answer["result"]
     assert answer["state"] == "finished" and result["model"] is True and result["example"] is None
     assert len(result["notes"]) == 2 and all("\n" not in note for note in result["notes"])
@@ -160,7 +151,7 @@ def test_what_cannot_be_shown_is_a_note_not_a_failure(session):
 
 
 def test_a_model_without_a_sample_is_explained(session):
-    answer = session.run("import glassgrad.nn as nn\nmodel = nn.Sequential(nn.Linear(2, 2))\n")
+    answer = session.result_of("import glassgrad.nn as nn\nmodel = nn.Sequential(nn.Linear(2, 2))\n")
     assert answer["result"]["example"] is None and "leave x and y" in answer["result"]["notes"][0]
 
 
@@ -254,7 +245,7 @@ def test_the_result_says_which_network_train_can_start_from(session, flip, class
     assert flip["result"]["trainable"] is False  # four inputs: Train's data sets are 2-D (the 422 above)
     relu_then_tanh = ("import glassgrad as gg\nmodel = gg.nn.Sequential(gg.nn.Linear(2, 3), gg.nn.ReLU(), "
                       "gg.nn.Linear(3, 3), gg.nn.Tanh(), gg.nn.Linear(3, 2))\nx = gg.zeros(2)\ny = gg.tensor(1)\n")
-    answer = session.run(relu_then_tanh)
+    answer = session.result_of(relu_then_tanh)
     assert answer["state"] == "finished" and answer["result"]["trainable"] is False
     refused = session.post("/api/train", {"config": {"from_code": answer["id"]}}, status=422)
     assert "one activation" in refused["error"]
@@ -262,7 +253,7 @@ def test_the_result_says_which_network_train_can_start_from(session, flip, class
 
 def test_views_of_an_unknown_or_unfinished_run_are_refused(session):
     assert session.post("/api/step", {"example": "code:0123456789abcdef"}, status=404)["error"]
-    failed = session.run("1 / 0\n")
+    failed = session.result_of("1 / 0\n")
     answer = session.post("/api/step", {"example": f"code:{failed['id']}"}, status=422)
     assert "has not finished normally (error)" in answer["error"]
     assert session.post("/api/train", {"config": {"from_code": failed["id"]}}, status=422)["error"]
@@ -271,7 +262,7 @@ def test_views_of_an_unknown_or_unfinished_run_are_refused(session):
 def test_numbers_that_are_not_finite_arrive_as_null(session):
     program = ("import glassgrad as gg\nx = gg.tensor([1.0, 0.0], requires_grad=True)\n"
                "with gg.trace() as tape:\n    (1 / x).sum().backward()\n")
-    answer = session.run(program)
+    answer = session.result_of(program)
     rows = {row["symbol"]: row for row in answer["result"]["summary"]}
     assert answer["state"] == "finished"
     assert rows["X"]["grad"] == [-1.0, None]  # −1/x², and −∞ at 0
