@@ -189,6 +189,17 @@ def test_memory_grown_bit_by_bit_is_stopped_too(code):
     assert answer["state"] == "out of memory" and answer["line"] == 3
 
 
+def test_a_file_written_past_the_limit_fails_with_file_too_large(code):
+    """One endless file stops at the 300 MB limit with the program's own error, not a silent kill or a full disk."""
+    program = ("chunk = b'x' * 2**20\nwritten = 0\nwith open('big.bin', 'wb', buffering=0) as f:\n    while True:\n"
+               "        f.write(chunk)\n        written += 1\n        if written % 100 == 0:\n"
+               "            print(written, flush=True)\n")
+    answer, events = code.run(program)
+    assert answer["state"] == "error" and answer["line"] == 5
+    assert "File too large" in answer["message"] and "\n" not in answer["message"]
+    assert text_of(events, "stdout") == "100\n200\n300\n"
+
+
 def test_output_past_the_cap_is_cut_with_one_line_and_the_run_still_ends(code):
     program = "import sys\nline = 'x' * 999 + '\\n'\nfor _ in range(2000):\n    sys.stdout.write(line)\nprint('end')\n"
     answer, events = code.run(program)

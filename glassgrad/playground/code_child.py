@@ -6,6 +6,8 @@ harness
 
 1. caps its own address space at ``MEMORY_MB`` (``resource.setrlimit(RLIMIT_AS)``) before any of
    the learner's code runs: an allocation past it raises ``MemoryError`` instead of taking the machine;
+   and caps any one file it writes at the same size (``RLIMIT_FSIZE``): a write past it raises
+   ``OSError: File too large`` instead of filling the disk with one endless file;
 2. runs the program as ``__main__``, printing as it goes (the server reads stdout and stderr), with
    PyTorch's names for glassgrad (``import torch`` is glassgrad: :mod:`glassgrad.torch_names`);
    an exception's traceback shows only the program's frames and what they called, never this file;
@@ -43,6 +45,20 @@ def limit_memory(megabytes: int) -> None:
 
     size = megabytes * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (size, size))
+
+
+def limit_file_size(megabytes: int) -> None:
+    """Cap the size of any one file this process writes: past it, the write fails with ``OSError`` (EFBIG).
+
+    The kernel's default answer to a write past the cap is the signal ``SIGXFSZ``, which would kill the
+    run without a word; ignored, the write fails and the program's error says "File too large".
+    """
+    import resource
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    size = megabytes * 2**20
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
 
 
 def run_program(source: str) -> tuple[dict, dict[str, Any]]:
@@ -146,6 +162,7 @@ def save_results(namespace: dict[str, Any], folder: Path) -> list[str]:
 def main(argv: list[str]) -> int:
     folder, megabytes = Path(argv[0]), int(argv[1])
     limit_memory(megabytes)
+    limit_file_size(megabytes)
     source = (folder / PROGRAM).read_text(encoding="utf-8")
     outcome, namespace = run_program(source)
     outcome["notes"] = []

@@ -8,7 +8,8 @@ pass :class:`.safety.CodeGuard` get here. Each run is
 * limited in time by the server: after ``time_limit`` seconds its whole group gets ``SIGKILL``
   (state ``"timed out"``), as it does on Stop (``"stopped"``);
 * limited in memory by the child itself (``RLIMIT_AS``, :func:`.code_child.limit_memory`): an
-  allocation past ``memory_mb`` raises ``MemoryError`` in the program (``"out of memory"``);
+  allocation past ``memory_mb`` raises ``MemoryError`` in the program (``"out of memory"``), and a
+  file written past ``memory_mb`` fails with ``OSError: File too large`` (``RLIMIT_FSIZE``);
 * watched by three threads: two read stdout and stderr into one ordered list of events (at most
   :data:`MAX_OUTPUT_BYTES` of text, then one "output cut" line while the rest is drained), and one
   waits for the process, enforces the time limit and reads the outcome. A request only ever reads
