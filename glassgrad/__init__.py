@@ -182,7 +182,7 @@ from .generator import Generator
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .gradcheck import autograd_gradcheck as _autograd_gradcheck
 from .gradcheck import gradgradcheck as _gradgradcheck
-from .io import load, save
+from .io import ModelFileError, load, save
 from .ops import RULES
 from .printing import set_printoptions
 from .sampling import multinomial, normal, rand_like, randint_like, randn_like
@@ -232,4 +232,6 @@ __all__ = [
     "tril", "triu", "trunc", "uint8", "unflatten",
     # issue 15: capture and replay
     "compile",
+    # what gg.load raises for a file it refuses (catch it as gg.ModelFileError)
+    "ModelFileError",
 ]

@@ -37,6 +37,15 @@ def refused(path: Path) -> str:
 # --- item 10: every refusal is a ModelFileError naming the file -------------------------------
 
 
+def test_a_refusal_can_be_caught_as_gg_model_file_error(tmp_path):
+    """Users catch what gg.load refuses without importing glassgrad.io (as a ValueError too)."""
+    path = tmp_path / "notes.safetensors"
+    path.write_bytes(b"these are notes, not a model")
+    with pytest.raises(gg.ModelFileError, match="notes.safetensors"):
+        gg.load(path)
+    assert issubclass(gg.ModelFileError, ValueError) and "ModelFileError" in gg.__all__
+
+
 def test_infinite_or_fractional_data_offsets_are_refused_naming_the_file(tmp_path):
     path = tmp_path / "m.safetensors"
     for offsets in ("[0, Infinity]", "[0, NaN]", "[0, 4.0]", "[4, 0]", "[-4, 0]", "[0, true]", "[0]", "3"):
