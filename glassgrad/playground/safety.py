@@ -98,7 +98,25 @@ def _header(scope: dict, name: bytes) -> str | None:
     return None
 
 
-class SameOriginOnly:
+class HttpMiddleware:
+    """An ASGI middleware that looks only at HTTP requests: anything else (lifespan, websockets) passes
+    straight to ``app``; a subclass writes :meth:`handle` for the HTTP ones."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope: dict, receive: Any, send: Any) -> None:
+        """Answer (or refuse) one HTTP request; the default lets it through."""
+        await self.app(scope, receive, send)
+
+
+class SameOriginOnly(HttpMiddleware):
     """ASGI middleware against cross-site request forgery: another site's page cannot make the server act.
 
     * 403 when the browser says the request comes from another page than this server's own: an
@@ -112,13 +130,7 @@ class SameOriginOnly:
     Both refusals happen before the body is read: a refused request runs nothing.
     """
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: dict, receive: Any, send: Any) -> None:
         problem = self.problem(scope)
         if problem is not None:
             await _send_json(send, *problem)
@@ -149,7 +161,7 @@ TOKEN_HEADER = b"x-glassgrad-token"
 CODE_OFF = "the Code view is off (glassgrad serve was started with --no-code)"
 
 
-class CodeGuard:
+class CodeGuard(HttpMiddleware):
     """ASGI middleware in front of the Code view (``/api/code/*``): it runs what a learner types, so only
     the page ``glassgrad serve`` opened may ask, as Jupyter guards its kernels.
 
@@ -165,12 +177,12 @@ class CodeGuard:
     """
 
     def __init__(self, app: Any, token: str, off: str | None = None) -> None:
-        self.app = app
+        super().__init__(app)
         self.token = token.encode()
         self.off = off
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(CODE_PATHS):
+    async def handle(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["path"].startswith(CODE_PATHS):
             problem = self.problem(scope)
             if problem is not None:
                 await _send_json(send, 403, {"error": problem})
@@ -194,17 +206,14 @@ class CodeGuard:
         return None
 
 
-class BodySizeLimit:
+class BodySizeLimit(HttpMiddleware):
     """ASGI middleware: 413 for a request body over ``limit`` bytes (declared or streamed)."""
 
     def __init__(self, app: Any, limit: int = MAX_BODY_BYTES) -> None:
-        self.app = app
+        super().__init__(app)
         self.limit = limit
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: dict, receive: Any, send: Any) -> None:
         declared = dict(scope.get("headers") or []).get(b"content-length", b"0")
         if not declared.isdigit() or len(declared) > 12 or int(declared) > self.limit:
             await self._too_large(send)
@@ -237,7 +246,7 @@ class BodySizeLimit:
         await _send_json(send, 413, {"error": f"request body too large: the limit is {self.limit} bytes"})
 
 
-class SecurityHeaders:
+class SecurityHeaders(HttpMiddleware):
     """ASGI middleware: a Content-Security-Policy that allows only this server (no CDN, no inline script)."""
 
     HEADERS = [
@@ -249,14 +258,7 @@ class SecurityHeaders:
         (b"cache-control", b"no-store"),
     ]
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
+    async def handle(self, scope: dict, receive: Any, send: Any) -> None:
         async def send_with_headers(message: dict) -> None:
             if message["type"] == "http.response.start":
                 message = {**message, "headers": [*message.get("headers", []), *self.HEADERS]}
