@@ -140,3 +140,6 @@ def test_a_diverging_walk_writes_its_huge_losses_in_e_notation(key):
     last = next(p for p in paths if p["learning_rate"] == 10.0)["points"][-1]
     assert last["loss"] > 1e6 and last["text"]["loss"] == format_number(last["loss"], signed=False)
     assert "e+" in last["text"]["loss"]
+    first = next(p for p in paths if p["learning_rate"] == 10.0)["points"][0]
+    why = next(p for p in paths if p["learning_rate"] == 10.0)["why"]  # shown beside the numbers: the same texts
+    assert why == f"the loss ended higher than it started ({first['text']['loss']} → {last['text']['loss']})"

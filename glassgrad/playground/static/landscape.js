@@ -7,8 +7,8 @@
 import { api, showError } from "./api.js";
 import { $, clear, h, s, setOptions } from "./dom.js";
 
-const MAP = { width: 440, height: 380, left: 60, right: 12, top: 12, bottom: 44 };
-const LINE = { width: 440, height: 220, left: 60, right: 12, top: 12, bottom: 42 };
+const MAP = { width: 440, height: 380, left: 60, right: 24, top: 12, bottom: 44 }; // right: room for half the last mark
+const LINE = { width: 440, height: 220, left: 60, right: 24, top: 12, bottom: 42 };
 const BANDS = 14; // the heat map is cut into this many bands of log L: each band edge is a contour
 const VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
 const RATE_COLOURS = { 0.001: "#6b7280", 0.1: "#1d4ed8", 1: "#15803d", 10: "#c2410c" };
