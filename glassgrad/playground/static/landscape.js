@@ -38,7 +38,7 @@ function scale(frame, [x0, x1], [y0, y1]) {
 }
 
 /** A position on the slice as an axis mark: a coordinate of the drawing, not a number the engine computed. */
-const position = (value) => value.toFixed(2);
+const positionMark = (value) => value.toFixed(2);
 
 /** Axes with marks: ``xs``/``ys`` are [value, text] pairs. */
 function axes(svg, frame, place, xs, ys, xLabel, yLabel) {
@@ -238,7 +238,7 @@ export class LandscapeView {
         width: cellWidth + 0.6, height: cellHeight + 0.6, fill: colour(band / (BANDS - 1)) }));
     }));
     svg.append(cells);
-    const marks = ([low, high]) => [low, (low + high) / 2, high].map((value) => [value, position(value)]);
+    const marks = ([low, high]) => [low, (low + high) / 2, high].map((value) => [value, positionMark(value)]);
     axes(svg, MAP, place, marks(xRange), marks(yRange), first.label, second.label); // the code's index beside
     const walks = s("g", { "clip-path": "url(#landscape-clip)" });
     const ordered = [...data.paths.filter((path) => path !== selected), selected]; // the chosen walk on top
@@ -299,7 +299,7 @@ export class LandscapeView {
     svg.append(s("title", { id: "landscape-line-title" }, `1-D slice: L along ${line.symbol} alone`));
     svg.append(s("defs", {}, s("clipPath", { id: "landscape-line-clip" }, s("rect", { x: LINE.left, y: LINE.top,
       width: place.width, height: place.height }))));
-    const across = [xRange[0], (xRange[0] + xRange[1]) / 2, xRange[1]].map((value) => [value, position(value)]);
+    const across = [xRange[0], (xRange[0] + xRange[1]) / 2, xRange[1]].map((value) => [value, positionMark(value)]);
     const heights = [lowest, highest].map((k) => [line.loss[k], line.loss_text[k]]); // the engine's losses, its text
     axes(svg, LINE, place, across, heights, `${line.label}, everything else fixed`, "L");
     svg.append(s("polyline", { points: line.x.map((u, k) => `${place.x(u)},${place.y(line.loss[k])}`).join(" "),
