@@ -179,6 +179,27 @@ def test_tiny_huge_and_infinite_numbers_are_shown_as_the_engine_writes_them(serv
     assert "4 decimal places for display" in page.locator("#code-summary-precision").inner_text()
 
 
+def test_a_tensor_of_three_dimensions_is_shown_as_rows_of_its_last(served, page):
+    """A 2×2×3 tensor reads as 4 rows of 3, as the trace writes it (the page once failed on it: a number
+    formatter handed a list)."""
+    open_code_view(page, served)
+    type_program(page, "import numpy as np\nimport glassgrad as gg\n"
+                       "x = gg.tensor(np.arange(12.0).reshape(2, 2, 3) / 7, requires_grad=True)\n"
+                       "with gg.trace() as tape:\n    (x * 2).sum().backward()")
+    page.locator("#btn-run").click()
+    wait_for_state(page, r"^finished")
+    cell = page.locator("#code-summary tr[data-symbol='X'] td.values")
+    expect(cell.locator("table.matrix tr")).to_have_count(4)
+    rows = [row.locator(".code-number").evaluate_all("spans => spans.map(s => [s.textContent, s.dataset.value])")
+            for row in cell.locator("table.matrix tr").all()]
+    assert [len(row) for row in rows] == [3, 3, 3, 3]
+    values = np.array([[float(value) for _, value in row] for row in rows])
+    np.testing.assert_allclose(values, np.arange(12.0).reshape(4, 3) / 7, rtol=1e-6)
+    assert all(text == format_number(float(value)) for row in rows for text, value in row)
+    grads = page.locator("#code-summary tr[data-symbol='X'] td.grads .code-number").all_inner_texts()
+    assert grads == ["+2.0000"] * 12  # ∂(Σ 2x)/∂x = 2
+
+
 def test_ctrl_enter_runs_and_an_error_shows_its_line(served, page):
     open_code_view(page, served)
     type_program(page, 'x = 1\nprint("before the error")\ny = x / 0\nprint("never printed")')
