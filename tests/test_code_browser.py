@@ -26,6 +26,8 @@ from browser import (
 from test_playground_browser import browser  # noqa: F401  (the shared Chromium)
 from test_playground_step_browser import assert_readable
 
+from glassgrad.trace.numbers import format_number
+
 sync_api = require_playwright()
 expect = sync_api.expect
 
@@ -133,6 +135,69 @@ def test_a_typed_program_runs_and_its_trace_numbers_are_the_engines(served, page
                    for shown_values, shown_grad in shown), (name, values, grad, shown)
     expect(page.locator("#code-trace-box")).to_be_visible()
     assert "relu" in page.locator("#code-trace").text_content().lower()
+
+
+EXTREMES = """
+import glassgrad as gg
+x = gg.tensor([3e-7, -2.0, 0.0])
+w = gg.tensor([2e-6, -1e7, 0.5], requires_grad=True)
+v = gg.tensor([1.0, 0.0], requires_grad=True)
+with gg.trace() as tape:
+    loss = (x * w).sum() + (1 / v).sum()
+    loss.backward()
+"""
+
+
+def test_tiny_huge_and_infinite_numbers_are_shown_as_the_engine_writes_them(served, page):
+    """Every number in the trace's table is the text of glassgrad.trace.numbers.format_number for its full value
+    (data-value, also its tooltip): ∂L/∂w = x holds a tiny 3·10⁻⁷ (once written 3.00e-7 by a JavaScript copy of
+    the rule), w a huge −10⁷, 1/v an ∞ (once written —)."""
+    open_code_view(page, served)
+    type_program(page, EXTREMES)
+    page.locator("#btn-run").click()
+    wait_for_state(page, r"^finished")
+    rows = page.locator("#code-summary table.code-numbers > tbody > tr")
+    expect(rows).to_have_count(7)
+    spans = page.locator("#code-summary .code-number")
+    numbers = spans.evaluate_all("spans => spans.map(s => [s.textContent, s.dataset.value, s.title, s.className])")
+    for text, value, title, classes in numbers:
+        assert text == format_number(float(value)) and title == value, (text, value)
+        sign = "negative" if text.startswith("-") else "positive" if text.startswith("+") else "zero"
+        assert classes.split() == ["code-number", sign]
+    assert len(numbers) == 3 + 3 + 3 + 3 + 1 + 1 + 2 + 2 + 2 + 2 + 1 + 1 + 1  # values and ∂L/∂ of each row (L has none)
+
+    def texts(symbol: str, column: str) -> list[str]:
+        row = rows.locator(f"xpath=self::*[@data-symbol='{symbol}']")
+        return row.locator(f"td.{column} .code-number").all_inner_texts()
+
+    assert texts("θ", "grads") == ["+3.0e-07", "-2.0000", "0"]  # ∂L/∂w = x, in float32
+    assert texts("θ", "values") == ["+2.0e-06", "-1.0e+07", "+0.5000"]
+    assert texts("θ′", "grads") == ["-1.0000", "-inf"]  # −1/v², −∞ at 0
+    assert texts("v₄", "values") == ["+inf"]  # a number that JSON carries as null: its text says which
+    assert texts("v₅", "values") == ["+inf"] and texts("v₅", "grads") == []  # where L ends: no ∂L/∂ of it
+    assert rows.locator("xpath=self::*[@data-symbol='v₅']").locator("td.grads").inner_text() == "—"
+    assert "4 decimal places for display" in page.locator("#code-summary-precision").inner_text()
+
+
+def test_a_tensor_of_three_dimensions_is_shown_as_rows_of_its_last(served, page):
+    """A 2×2×3 tensor reads as 4 rows of 3, as the trace writes it (the page once failed on it: a number
+    formatter handed a list)."""
+    open_code_view(page, served)
+    type_program(page, "import numpy as np\nimport glassgrad as gg\n"
+                       "x = gg.tensor(np.arange(12.0).reshape(2, 2, 3) / 7, requires_grad=True)\n"
+                       "with gg.trace() as tape:\n    (x * 2).sum().backward()")
+    page.locator("#btn-run").click()
+    wait_for_state(page, r"^finished")
+    cell = page.locator("#code-summary tr[data-symbol='X'] td.values")
+    expect(cell.locator("table.matrix tr")).to_have_count(4)
+    rows = [row.locator(".code-number").evaluate_all("spans => spans.map(s => [s.textContent, s.dataset.value])")
+            for row in cell.locator("table.matrix tr").all()]
+    assert [len(row) for row in rows] == [3, 3, 3, 3]
+    values = np.array([[float(value) for _, value in row] for row in rows])
+    np.testing.assert_allclose(values, np.arange(12.0).reshape(4, 3) / 7, rtol=1e-6)
+    assert all(text == format_number(float(value)) for row in rows for text, value in row)
+    grads = page.locator("#code-summary tr[data-symbol='X'] td.grads .code-number").all_inner_texts()
+    assert grads == ["+2.0000"] * 12  # ∂(Σ 2x)/∂x = 2
 
 
 def test_ctrl_enter_runs_and_an_error_shows_its_line(served, page):

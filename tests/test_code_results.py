@@ -259,12 +259,15 @@ def test_views_of_an_unknown_or_unfinished_run_are_refused(session):
     assert session.post("/api/train", {"config": {"from_code": failed["id"]}}, status=422)["error"]
 
 
-def test_numbers_that_are_not_finite_arrive_as_null(session):
+def test_numbers_that_are_not_finite_arrive_as_null_beside_their_text(session):
     program = ("import glassgrad as gg\nx = gg.tensor([1.0, 0.0], requires_grad=True)\n"
                "with gg.trace() as tape:\n    (1 / x).sum().backward()\n")
     answer = session.result_of(program)
     rows = {row["symbol"]: row for row in answer["result"]["summary"]}
     assert answer["state"] == "finished"
     assert rows["X"]["grad"] == [-1.0, None]  # −1/x², and −∞ at 0
+    assert rows["X"]["grad_text"] == ["-1.0000", "-inf"]  # beside each, the text the engine's trace writes
     made = [row for row in answer["result"]["summary"] if row["formula"]]
     assert made[0]["values"] == [1.0, None]  # 1/0 = ∞
+    assert made[0]["values_text"] == ["+1.0000", "+inf"]
+    assert "4 decimal places for display" in answer["result"]["precision"]

@@ -19,6 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from glassgrad.playground import code_runner, create_app
+from glassgrad.playground.code_results import SUMMARY_PRECISION
 from glassgrad.playground.code_runner import MAX_OUTPUT_BYTES, CodeRun, CodeRunner
 from glassgrad.playground.server import listen, make_server
 
@@ -80,7 +81,7 @@ def test_printed_output_arrives_in_order_and_the_run_finishes(code):
     assert text_of(events, "stderr") == "done\n"
     assert answer["state"] == "finished" and answer["line"] is None and answer["message"].startswith("finished in")
     assert answer["result"] == {"tape": False, "model": False, "example": None, "trainable": False, "tape_html": None,
-                                "summary": [], "notes": []}
+                                "summary": [], "precision": SUMMARY_PRECISION, "notes": []}
 
 
 def test_since_returns_only_the_events_after_it(code):

@@ -21,6 +21,7 @@ from glassgrad.cli import main
 from glassgrad.lessons.diagonal_flip import INPUT, LESSON_WEIGHTS, TARGET, lesson_model, sample
 from glassgrad.lessons.landscape import loss_grid, parse_weight
 from glassgrad.nn.functional import mse_loss
+from glassgrad.trace.numbers import format_number
 
 
 def numpy_loss(values: dict[str, float]) -> float:
@@ -186,6 +187,29 @@ def test_the_command_names_the_slice_as_the_trace_does_and_its_help_says_so(tmp_
     help_text = inspect.signature(command).parameters["weights"].default.help
     assert f"--weights '{DEFAULT_WEIGHTS[0]}' '{DEFAULT_WEIGHTS[1]}'" in help_text and "counting from 1" in help_text
     assert "from 0" not in help_text
+
+
+def test_the_command_writes_each_loss_as_the_engine_does_and_keeps_every_version_2_key(tmp_path, capsys):
+    """The terminal lines, the drawing's note and the JSON's texts are the glass box's ``format_number``."""
+    assert main(["landscape", "--out", str(tmp_path), "--grid", "5"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    data = json.loads((tmp_path / "landscape.json").read_text(encoding="utf-8"))
+    for path, line in zip(data["paths"], printed[1:5], strict=True):
+        first, last = path["points"][0], path["points"][-1]
+        assert line.endswith(f"L: {format_number(first['loss'], signed=False)} → "
+                             f"{format_number(last['loss'], signed=False)} after {last['step']} steps"), line
+    diverging = path_of(data, 10.0)["points"][-1]
+    svg = (tmp_path / "landscape.svg").read_text(encoding="utf-8")
+    assert f"<!-- L = {format_number(diverging['loss'], signed=False)} after 20 steps -->" in svg
+    assert {"format", "version", "title", "model", "loss", "indices", "window", "free", "update", "weights", "grid",
+            "paths", "slice_1d"} <= set(data) and data["version"] == 2  # the texts came as additions
+    assert {"weight", "symbol", "label", "free", "x", "loss", "paths"} <= set(data["slice_1d"])
+    for path in data["paths"] + data["slice_1d"]["paths"]:
+        assert {"learning_rate", "label", "why", "points", "stopped"} <= set(path)
+        for point in path["points"]:
+            assert {"step", "weights", "loss", "gradient"} <= set(point)
+            assert point["text"]["loss"] == format_number(point["loss"], signed=False)
+            assert point["text"]["gradient"] == [format_number(g) for g in point["gradient"]]
 
 
 def test_the_one_dimensional_walks_move_only_their_weight(written):

@@ -1,11 +1,12 @@
 """The Landscape and Every number views in Chromium, at a laptop's width (1280×800) and a phone's (390×844).
 
 What a person sees: the map with the four walks, the step under their feet with the arrow
-downhill, the numbers of that step (the same as the JSON the command line writes), η = 10
-leaving the map, the 1-D slice; the scalar graph with a box's value and gradient. No page wider
-than the phone, no console error, no request off this machine. Screenshots go to
-``test-artifacts/screenshots/landscape-<width>.png``, ``landscape-diverging-<width>.png`` and
-``scalar-<width>.png``.
+downhill, the numbers of that step (the same as the JSON the command line writes, each written
+exactly as the engine's formatter writes it, tiny and huge ones too), η = 10 leaving the map, the
+1-D slice; the scalar graph with a box's value and gradient. No page wider than the phone, no
+console error, no request off this machine. Screenshots go to
+``test-artifacts/screenshots/landscape-<width>.png``, ``landscape-diverging-<width>.png``,
+``landscape-valley-floor-<width>.png`` and ``scalar-<width>.png``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from test_playground_browser import browser, server  # noqa: F401  (fixtures sha
 
 from glassgrad.lessons.landscape import landscape
 from glassgrad.trace.counting import CONVENTION
+from glassgrad.trace.numbers import format_number
 
 sync_api = require_playwright()
 expect = sync_api.expect
@@ -37,9 +39,9 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}-{page.viewport_size['width']}.png"), full_page=True)
 
 
-def shown(value: float) -> str:
-    """A number as the page writes it (4 decimals; e-notation when huge)."""
-    return f"{value:.2e}".replace("e+", "e") if abs(value) >= 1e6 else f"{value:.4f}"
+def shown(loss: float) -> str:
+    """A loss as the engine writes it (never negative: no sign to write)."""
+    return format_number(loss, signed=False)
 
 
 def fact(page, term: str) -> str:
@@ -61,7 +63,7 @@ def test_the_landscape_shows_the_walks_and_the_step_under_your_feet(server, seen
     walk = next(p for p in data["paths"] if p["learning_rate"] == 0.1)["points"]
     for step in range(4):
         assert fact(seen, "Height (loss)") == f"L = {shown(walk[step]['loss'])}"
-        assert shown(walk[step]["gradient"][0]).lstrip("-") in fact(seen, "Slope under your feet")
+        assert f"= {format_number(walk[step]['gradient'][0])}," in fact(seen, "Slope under your feet")
         assert "lower: downhill" in fact(seen, "After it")
         assert seen.locator("#landscape-map .walk.chosen circle").count() == step + 1
         seen.locator("#landscape-next").click()
@@ -104,6 +106,37 @@ def test_eta_10_climbs_out_of_the_valley_and_off_the_map(server, seen, data):  #
     after = seen.locator("#landscape-map .walk.chosen").bounding_box()
     assert after["width"] > 3 * before["width"] and after["height"] > 3 * before["height"]
     screenshot(seen, "landscape-zoomed")
+
+
+def test_a_tiny_slope_near_the_valley_floor_is_shown_as_the_engine_writes_it(server, seen):  # noqa: F811
+    """η = 1, step 30 of 40: the slope is ~1.6·10⁻⁵, which the engine writes ``+1.6e-05`` (a copy of the rule in
+    JavaScript wrote ``1.56e-5``); every number of the step, and the 1-D slice's marks of L, are the engine's text."""
+    data = landscape(steps=40)
+    walk = next(p for p in data["paths"] if p["learning_rate"] == 1.0)["points"]
+    here, after = walk[30], walk[31]
+    assert all(0 < abs(g) < 5e-5 for g in here["gradient"])  # would read as 0 with 4 decimals
+    seen.goto(f"{server}/?view=landscape&l_rate=1&l_steps=40&l_at=30")
+    seen.wait_for_selector("#landscape-map .walk.chosen circle")
+    expect(seen.locator("#landscape-step-text")).to_have_text("30 of 40")
+    u, v = (format_number(value) for value in here["weights"])
+    du, dv = (format_number(value) for value in here["gradient"])
+    assert du.endswith("e-05") and dv.endswith("e-05")
+    assert fact(seen, "Slope under your feet") == f"∂L/∂b₂[4] = {du}, ∂L/∂W₁[3,4] = {dv}"
+    assert fact(seen, "Where you stand") == f"b₂[4] = {u}, W₁[3,4] = {v}"
+    assert fact(seen, "Height (loss)") == f"L = {shown(here['loss'])}"
+    u1, v1 = (format_number(value) for value in after["weights"])
+    assert fact(seen, "The step") == f"b₂[4] ← {u} − 1·({du}) = {u1}; W₁[3,4] ← {v} − 1·({dv}) = {v1}"
+    line = data["slice_1d"]
+    marks = seen.locator("#landscape-line text.tick").all_text_contents()
+    assert marks[-2:] == [shown(min(line["loss"])), shown(max(line["loss"]))]  # L's marks: the engine's losses
+    last = next(p for p in line["paths"] if p["learning_rate"] == 1.0)["points"][30]
+    caption = seen.locator("#landscape-line-caption").inner_text()
+    assert (f"b₂[4] = {format_number(last['weights'][0])}, L = {shown(last['loss'])}, slope under your feet "
+            f"∂L/∂b₂[4] = {format_number(last['gradient'][0])};") in caption
+    convention = seen.locator("#landscape-convention").inner_text()
+    assert "4 decimal places" in convention and "rounded for display only" in convention
+    assert_no_sideways_scroll(seen, "the Landscape view near the valley floor")
+    screenshot(seen, "landscape-valley-floor")
 
 
 def test_a_weight_that_is_not_there_is_said_in_the_page(server, browser):  # noqa: F811

@@ -39,8 +39,8 @@ def landscape(
     typer.echo(f"L over {data['weights'][0]['label']} and {data['weights'][1]['label']} ({data['loss']['name']})")
     for path in data["paths"]:
         last = path["points"][-1]
-        typer.echo(f"η = {path['learning_rate']:<6g} {path['label']:<11} L: {path['points'][0]['loss']:.4g} → "
-                   f"{last['loss']:.4g} after {last['step']} steps")
+        typer.echo(f"η = {path['learning_rate']:<6g} {path['label']:<11} L: {path['points'][0]['text']['loss']} → "
+                   f"{last['text']['loss']} after {last['step']} steps")  # each loss as the engine writes it
     with _reporting_write_errors(folder):
         files = save(data, folder)
     typer.echo("wrote " + ", ".join(str(path) for path in files))

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..io import write_atomically
 from ..trace import counting
-from ..trace.numbers import PRECISION_NOTE
+from ..trace.numbers import PRECISION_NOTE, format_number
 
 LEARNING_RATES = (0.001, 0.1, 1.0, 10.0)
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -102,7 +102,8 @@ def classify(losses: Sequence[float]) -> tuple[str, str]:
     if len(finite) < len(values):
         return "diverging", f"the loss became {values[len(finite)]} after {len(finite)} steps"
     if finite[-1] > finite[0]:
-        return "diverging", f"the loss ended higher than it started ({finite[0]:.4g} → {finite[-1]:.4g})"
+        start, end = (format_number(value, signed=False) for value in (finite[0], finite[-1]))  # as traces write
+        return "diverging", f"the loss ended higher than it started ({start} → {end})"
     rises = [(b - a) / a if a > 0 else 0.0 for a, b in zip(finite, finite[1:])]
     jumps = sum(r > 0 for r in rises)
     if max(rises, default=0.0) > 0.05 or jumps > len(rises) / 4:

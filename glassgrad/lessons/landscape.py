@@ -16,6 +16,9 @@ that surface: each path is gradient descent by the engine itself (the lesson mod
 ``gg.optim.SGD``), with every gradient entry except the two chosen ones set to zero before
 ``optimizer.step()``, so only ``u`` and ``v`` move. Each step is recorded as a point
 ``(u, v, L, ∂L/∂u, ∂L/∂v)`` before the update is taken; the last point has no update after it.
+Beside each number goes its display text, written by the glass box's formatter
+(:func:`glassgrad.trace.numbers.format_number`), so the playground shows the engine's own text and
+rounds nothing itself; the full values stay in the JSON.
 
 Weights are named as the traces name them, counting from 1 (:mod:`glassgrad.trace.counting`):
 ``W1[3,4]`` (or ``W₁[3,4]``) is row 3, column 4 of the first layer's weight, ``W₁[2, 3]`` in code,
@@ -59,6 +62,7 @@ from ..nn.functional import mse_loss
 from ..optim import SGD
 from ..trace import counting
 from ..trace.grouping import subscript
+from ..trace.numbers import DECIMALS, format_number
 from .diagonal_flip import lesson_model, sample
 from .experiments import LEARNING_RATES, classify
 
@@ -72,6 +76,9 @@ MARGIN = 0.15
 """The map reaches this fraction of its width beyond the farthest point it must show."""
 LOSS_CONVENTION = ("L = mean over the 4 outputs of (ŷ − y)²: PyTorch's mse_loss with reduction='mean' "
                    "(not ½Σ); the same loss the diagonal-flip lesson reports (0.89625 at the start)")
+PRECISION = (f"numbers are the engine's float64 values, written as the traces write them ({DECIMALS} decimal "
+             "places, e-notation when tiny or huge): rounded for display only, the JSON keeps each one whole "
+             "beside its text; the map's axis marks are positions on the slice, to 2 decimals")
 _SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 _WEIGHT_PATTERN = re.compile(r"^([Wb])(\d+)\[(\d+(?:,\d+)?)\]$")
 
@@ -166,8 +173,9 @@ def loss_at(weights: Sequence[Weight], values: Sequence[float]) -> float:
 def descend(weights: Sequence[Weight], learning_rate: float, steps: int) -> list[dict]:
     """Gradient descent on ``weights`` alone, from the lesson's start: one point per step.
 
-    Each point is ``{"step", "weights", "loss", "gradient"}`` at the weights *before* that
-    step's update. The walk stops early when the loss or a weight stops being a finite number.
+    Each point is ``{"step", "weights", "loss", "gradient", "text"}`` at the weights *before* that
+    step's update (``text``: those numbers' display text, :func:`point_text`). The walk stops early
+    when the loss or a weight stops being a finite number.
     """
     model = lesson_model()
     parameters = _parameters(model)
@@ -187,7 +195,8 @@ def descend(weights: Sequence[Weight], learning_rate: float, steps: int) -> list
             break
         loss.backward()
         gradient = [parameters[w.parameter].grad.numpy()[w.index].item() for w in weights]
-        points.append({"step": step, "weights": values, "loss": loss.item(), "gradient": gradient})
+        points.append({"step": step, "weights": values, "loss": loss.item(), "gradient": gradient,
+                       "text": point_text(values, loss.item(), gradient)})
         if step == steps:
             break
         with no_grad():
@@ -195,6 +204,13 @@ def descend(weights: Sequence[Weight], learning_rate: float, steps: int) -> list
                 parameter.grad = parameter.grad * free[name]
         optimizer.step()
     return points
+
+
+def point_text(weights: Sequence[float], loss: float, gradient: Sequence[float]) -> dict:
+    """A point's numbers as a learner reads them: ``{"weights", "loss", "gradient"}``, each by
+    :func:`~glassgrad.trace.numbers.format_number` (the loss, never negative, without its ``+``)."""
+    return {"weights": [format_number(value) for value in weights], "loss": format_number(loss, signed=False),
+            "gradient": [format_number(value) for value in gradient]}
 
 
 def loss_grid(weights: Sequence[Weight], axes: Sequence[Sequence[float]]) -> np.ndarray:
@@ -247,7 +263,8 @@ def _labelled(learning_rate: float, points: list[dict], steps: int, floor: float
     if label == "diverging":
         why = classify([point["loss"] for point in points] + stopped)[1]
     else:
-        why = why.replace("the loss", f"the height above the slice's lowest loss ({floor:.4g})", 1)
+        why = why.replace("the loss", f"the height above the slice's lowest loss "
+                                      f"({format_number(floor, signed=False)})", 1)
     return {"learning_rate": learning_rate, "label": label, "why": why, "points": points,
             "stopped": f"stopped after {len(points) - 1} updates: the next loss was not a finite number"
             if stopped else None}
@@ -272,9 +289,13 @@ def landscape(weights: Sequence[str] = DEFAULT_WEIGHTS, steps: int = DEFAULT_STE
     Returns a JSON-ready dict: ``weights`` (``name`` and ``symbol`` counting from 1 as the traces do,
     ``label`` with the code's index beside them, ``parameter`` and ``index`` as the code has them, ``start``), ``grid``
     (``x``, ``y``, ``loss[i][j]`` at ``(x[j], y[i])``), ``paths`` (one per learning rate: label,
-    reason and points), ``slice_1d`` (the first weight alone: ``x``, ``loss``, ``paths``) and the
-    loss and counting conventions. ``zoom=True`` frames only the walks that go down (a walk that climbs
-    leaves the map at its first step) instead of showing its first overshoot too.
+    reason and points), ``slice_1d`` (the first weight alone: ``x``, ``loss``, ``loss_text``, ``paths``),
+    the loss and counting conventions and the ``precision`` the numbers are shown at. Each point of a path
+    carries its numbers' display ``text`` beside them (:func:`point_text`), as ``loss_text`` does for the 1-D
+    slice's losses. The texts and ``precision`` were added without changing ``version`` (2): every key an
+    earlier version-2 reader knew is still there, with the same meaning. ``zoom=True`` frames only the
+    walks that go down (a walk that climbs leaves the map at its first step) instead of showing its first
+    overshoot too.
     """
     if len(weights) != 2:
         raise ValueError(f"the landscape needs exactly 2 weights (the map's two axes), got {len(weights)}")
@@ -302,13 +323,15 @@ def landscape(weights: Sequence[str] = DEFAULT_WEIGHTS, steps: int = DEFAULT_STE
                   "around the walks that go down and the first overshoot of those that climb",
         "free": f"only {chosen[0].symbol} and {chosen[1].symbol} move; the other weights keep the lesson's values",
         "update": "θ ← θ − η·∂L/∂θ (gg.optim.SGD) on the two weights; each point is taken before its update",
+        "precision": PRECISION,
         "weights": [{"name": w.name, "symbol": w.symbol, "label": w.label, "parameter": w.parameter,
                      "index": list(w.index), "start": value} for w, value in zip(chosen, start)],
         "grid": {"x": plane["axes"][0], "y": plane["axes"][1], "loss": plane["loss"]},
         "paths": plane["paths"],
         "slice_1d": {"weight": chosen[0].name, "symbol": chosen[0].symbol, "label": chosen[0].label,
                      "free": f"only {chosen[0].symbol} moves; {chosen[1].symbol} and the rest keep the lesson's values",
-                     "x": line["axes"][0], "loss": line["loss"], "paths": line["paths"]},
+                     "x": line["axes"][0], "loss": line["loss"],
+                     "loss_text": [format_number(loss, signed=False) for loss in line["loss"]], "paths": line["paths"]},
     }
 
 

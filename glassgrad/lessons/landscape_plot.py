@@ -67,7 +67,7 @@ def figure(data: dict) -> Any:
         if len(on_map) < len(points):
             last = points[-1]
             map_axes.text(0.03, 0.97, f"η = {rate:g} leaves the map at step {points[len(on_map)]['step']};\n"
-                          f"L = {last['loss']:.3g} after {last['step']} steps", transform=map_axes.transAxes,
+                          f"L = {last['text']['loss']} after {last['step']} steps", transform=map_axes.transAxes,
                           va="top", fontsize=8.5, color=colour, bbox={"facecolor": "white", "alpha": 0.85})
     map_axes.set_xlim(window[0], window[1])
     map_axes.set_ylim(window[2], window[3])

@@ -23,14 +23,18 @@ from typing import Any
 import numpy as np
 
 import glassgrad as gg
+from glassgrad.trace.numbers import DECIMALS
 
-from . import bridge, code_child, stepper, training
+from . import bridge, code_child, display, stepper, training
 from .code_runner import CodeRun, CodeRunner
 from .safety import ApiError
 
 PREFIX = "code:"
 LOSS_NAMES = {"mse_loss": "mse", "cross_entropy": "cross_entropy"}  # the trace's loss → a key of bridge.LOSSES
 TITLE = "Your program's network"
+SUMMARY_PRECISION = (f"The trace's numbers, as the engine computed them, each written as the trace writes it: "
+                     f"{DECIMALS} decimal places for display, e-notation when tiny or huge (hold the pointer "
+                     "on one for its full value); the sign is written, colour only repeats it:")
 
 
 @dataclass
@@ -76,13 +80,16 @@ def load_result(run: CodeRun) -> dict:
     return {"tape": document is not None, "model": has_model,
             "example": PREFIX + run.id if left.architecture is not None else None,
             "trainable": _trainable(left, run.id),
-            "tape_html": html, "summary": summary(document) if document is not None else [], "notes": notes}
+            "tape_html": html, "summary": summary(document) if document is not None else [],
+            "precision": SUMMARY_PRECISION, "notes": notes}
 
 
 def summary(document: dict) -> list[dict]:
     """Each forward step of the document (its output's symbol, formula, values and gradient: None where none
     flowed), each preceded by the tensors with a gradient that no step made and it is the first to use
-    (the parameters, an input with ``requires_grad``: ``formula`` None)."""
+    (the parameters, an input with ``requires_grad``: ``formula`` None). Beside the values and the gradient
+    go their display texts (``values_text``, ``grad_text``), written by :func:`.display.texts`: the page
+    shows those, so its numbers read exactly as the engine's trace writes them."""
     from glassgrad.trace.graph import gradients_by_symbol
     from glassgrad.trace.render_json import values_array
 
@@ -93,9 +100,11 @@ def summary(document: dict) -> list[dict]:
     def row(item: dict, layer: str | None, formula: str | None) -> dict:
         gradient = gradients.get(item["symbol"])
         shown.add(item["symbol"])
-        grad = None if gradient is None else gradient.tolist()
+        values = values_array(item["values"])
         return {"symbol": item["symbol"], "layer": layer, "formula": formula,  # NaN and ±∞ go as null
-                "values": values_array(item["values"]).tolist(), "grad": grad}
+                "values": values.tolist(), "values_text": display.texts(values),
+                "grad": None if gradient is None else gradient.tolist(),
+                "grad_text": None if gradient is None else display.texts(gradient)}
 
     for step in document["forward"]:
         rows += [row(item, item.get("name"), None) for item in step["inputs"]

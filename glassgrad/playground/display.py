@@ -34,6 +34,15 @@ def shown(value: float, signed: bool = True) -> str:
     return text if signed else text.removeprefix("+")
 
 
+def texts(values: Any, signed: bool = True) -> Any:
+    """The display text of every number in ``values`` (a number, or nested lists/an array of any shape),
+    nested like it: ``texts([[0.5, -1e-7]])`` → ``[["+0.5000", "-1.0e-07"]]``. NaN and ±∞ (which the JSON
+    carries as ``null``) are written ``nan``, ``+inf``, ``-inf``."""
+    array = np.asarray(values, dtype=np.float64)
+    flat = np.array([shown(value, signed) for value in array.ravel()], dtype=object)
+    return np.reshape(flat, array.shape).tolist()
+
+
 def operand(value: float) -> str:
     """A number inside a formula: no ``+`` sign, negatives in parentheses (``0.5 · (-0.3)``)."""
     text = shown(value, signed=False)
@@ -70,13 +79,12 @@ def matrix_json(name: str, label: str, array: np.ndarray | None, shape: tuple = 
                 "entries": entry_names(label, tuple(shape))}
     values = np.asarray(array, dtype=np.float64)
     flat_values = [json_number(v) for v in values.ravel()]
-    flat_text = [shown(v) for v in values.ravel()]
     return {
         "name": name,
         "label": label,
         "shape": list(values.shape),
         "values": np.reshape(np.array(flat_values, dtype=object), values.shape).tolist(),
-        "text": np.reshape(np.array(flat_text, dtype=object), values.shape).tolist(),
+        "text": texts(values),
         "entries": entry_names(label, values.shape),
     }
 

@@ -6,7 +6,6 @@
 
 import { api, codeHeaders, showError } from "./api.js";
 import { $, clear, h, setOptions } from "./dom.js";
-import { num } from "./landscape.js";
 
 const POLL_MS = 150;
 const BUILD_COMMAND = "cd frontend && npm ci && npm run build";
@@ -57,23 +56,36 @@ function traceNodes(html) {
   return [...parsed.childNodes].map((node) => document.importNode(node, true));
 }
 
-/** A number of the trace: written as the traces write it, its full value in data-value. */
-function numberSpan(value) {
-  const sign = value > 0 ? "positive" : value < 0 ? "negative" : "zero";
-  return h("span", { class: `code-number ${sign}`, dataset: { value: String(value) } }, num(value));
+/** A number of the trace: the engine's text of it (the server writes it, by glassgrad.trace.numbers.format_number),
+ *  its full value in data-value and in the tooltip. NaN and ±∞ come as null: their text ("nan", "+inf") is all
+ *  there is to say. The sign's colour follows the sign the text writes. */
+function numberSpan(value, text) {
+  const sign = text.startsWith("-") ? "negative" : text.startsWith("+") ? "positive" : "zero";
+  const full = value === null ? text : String(value);
+  return h("span", { class: `code-number ${sign}`, title: full, dataset: { value: full } }, text);
 }
 
-/** A scalar, a vector (one row) or a matrix of numbers; a big one is cut, saying so. */
-function numbersElement(values) {
-  if (values === null || values === undefined) return h("span", { class: "muted" }, "—");
-  if (!Array.isArray(values)) return numberSpan(values);
-  const rows = Array.isArray(values[0]) ? values : [values];
-  const cut = rows.length > SHOWN || rows[0].length > SHOWN;
-  const table = h("table", { class: "matrix" }, h("tbody", {}, rows.slice(0, SHOWN).map((row) =>
-    h("tr", {}, row.slice(0, SHOWN).map((value) => h("td", {}, numberSpan(value)))))));
+/** The sizes of a nested list of numbers: [2, 3] for a 2×3 matrix, [] for a number. */
+function shapeOf(values) {
+  const shape = [];
+  for (let part = values; Array.isArray(part); part = part[0]) shape.push(part.length);
+  return shape;
+}
+
+/** A scalar, a vector (one row) or a matrix of numbers, with the engine's ``texts`` of them (nested alike); a big
+ *  one is cut, saying so. More than two dimensions are shown as rows of the last one, as the trace shows them. */
+function numbersElement(values, texts) {
+  if (texts === null || texts === undefined) return h("span", { class: "muted" }, "—"); // no gradient flowed here
+  if (!Array.isArray(texts)) return numberSpan(values, texts); // a number (null when NaN or ±∞: its text says which)
+  const shape = shapeOf(values);
+  const asRows = (nested) => (shape.length === 1 ? [nested] : nested.flat(shape.length - 2));
+  const rows = asRows(values);
+  const rowTexts = asRows(texts);
+  const cut = rows.length > SHOWN || shape[shape.length - 1] > SHOWN;
+  const table = h("table", { class: "matrix" }, h("tbody", {}, rows.slice(0, SHOWN).map((row, i) =>
+    h("tr", {}, row.slice(0, SHOWN).map((value, j) => h("td", {}, numberSpan(value, rowTexts[i][j])))))));
   if (!cut) return table;
-  const shape = Array.isArray(values[0]) ? `${values.length}×${values[0].length}` : `${values.length}`;
-  return h("div", {}, table, h("small", { class: "muted" }, `(${shape}; the first ${SHOWN} of each side shown)`));
+  return h("div", {}, table, h("small", { class: "muted" }, `(${shape.join("×")}; the first ${SHOWN} of each side shown)`));
 }
 
 export class CodeView {
@@ -287,13 +299,13 @@ export class CodeView {
     const summary = $("code-summary");
     clear(summary);
     if (result.summary && result.summary.length) {
-      summary.append(h("p", { class: "muted" }, "The trace's numbers, as the engine computed them (the sign is " +
-        "written; colour only repeats it):"), h("table", { class: "code-numbers" },
+      summary.append(h("p", { class: "muted", id: "code-summary-precision" }, result.precision),
+        h("table", { class: "code-numbers" },
         h("thead", {}, h("tr", {}, ["", "formula", "value", "∂L/∂ of it"].map((title) => h("th", { scope: "col" }, title)))),
         h("tbody", {}, result.summary.map((entry) => h("tr", { dataset: { symbol: entry.symbol } },
           h("th", { scope: "row" }, entry.symbol), h("td", { class: "formula" }, entry.formula),
-          h("td", { class: "values", dataset: { label: "value" } }, numbersElement(entry.values)),
-          h("td", { class: "grads", dataset: { label: "∂L/∂ of it" } }, numbersElement(entry.grad)))))));
+          h("td", { class: "values", dataset: { label: "value" } }, numbersElement(entry.values, entry.values_text)),
+          h("td", { class: "grads", dataset: { label: "∂L/∂ of it" } }, numbersElement(entry.grad, entry.grad_text)))))));
     }
     const trace = $("code-trace");
     clear(trace);

@@ -1,25 +1,18 @@
 // Landscape view: the diagonal flip's loss over two weights (a heat map in bands), the walk of each
 // learning rate from one start, the step under your feet and the way downhill (−∇L). Every number is
-// the engine's, from /api/landscape; this file only draws it.
+// the engine's, from /api/landscape, and so is its text (glassgrad.trace.numbers.format_number writes each
+// one beside its value): this file only draws them, and rounds no number of the engine's itself. The axis
+// marks are positions on the slice (where the map's edges and middle are), written to 2 decimals here.
 
 import { api, showError } from "./api.js";
 import { $, clear, h, s, setOptions } from "./dom.js";
 
-const MAP = { width: 440, height: 380, left: 60, right: 12, top: 12, bottom: 44 };
-const LINE = { width: 440, height: 220, left: 60, right: 12, top: 12, bottom: 42 };
+const MAP = { width: 440, height: 380, left: 60, right: 24, top: 12, bottom: 44 }; // right: room for half the last mark
+const LINE = { width: 440, height: 220, left: 60, right: 24, top: 12, bottom: 42 };
 const BANDS = 14; // the heat map is cut into this many bands of log L: each band edge is a contour
 const VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
 const RATE_COLOURS = { 0.001: "#6b7280", 0.1: "#1d4ed8", 1: "#15803d", 10: "#c2410c" };
 const ARROW_PX = 44;
-
-/** A number as the traces write it: sign, 4 decimals; e-notation when tiny or huge. */
-export function num(value, signed = true) {
-  if (value === null || value === undefined) return "—";
-  if (value === 0) return "0";
-  const size = Math.abs(value);
-  if (size >= 1e6 || size < 5e-5) return value.toExponential(2).replace("e+", "e");
-  return (signed && value > 0 ? "+" : "") + value.toFixed(4);
-}
 
 function colour(fraction) {
   const position = Math.min(Math.max(fraction, 0), 1) * (VIRIDIS.length - 1);
@@ -44,15 +37,19 @@ function scale(frame, [x0, x1], [y0, y1]) {
   };
 }
 
+/** A position on the slice as an axis mark: a coordinate of the drawing, not a number the engine computed. */
+const positionMark = (value) => value.toFixed(2);
+
+/** Axes with marks: ``xs``/``ys`` are [value, text] pairs. */
 function axes(svg, frame, place, xs, ys, xLabel, yLabel) {
   const bottom = frame.height - frame.bottom;
   svg.append(s("line", { x1: frame.left, y1: bottom, x2: frame.width - frame.right, y2: bottom, class: "axis" }));
   svg.append(s("line", { x1: frame.left, y1: frame.top, x2: frame.left, y2: bottom, class: "axis" }));
-  for (const u of xs) {
-    svg.append(s("text", { x: place.x(u), y: bottom + 15, "text-anchor": "middle", class: "tick" }, u.toFixed(2)));
+  for (const [u, text] of xs) {
+    svg.append(s("text", { x: place.x(u), y: bottom + 15, "text-anchor": "middle", class: "tick" }, text));
   }
-  for (const v of ys) {
-    svg.append(s("text", { x: frame.left - 5, y: place.y(v) + 4, "text-anchor": "end", class: "tick" }, v.toFixed(2)));
+  for (const [v, text] of ys) {
+    svg.append(s("text", { x: frame.left - 5, y: place.y(v) + 4, "text-anchor": "end", class: "tick" }, text));
   }
   svg.append(s("text", { x: frame.left + place.width / 2, y: frame.height - 6, "text-anchor": "middle",
     class: "axis-label" }, xLabel));
@@ -205,7 +202,7 @@ export class LandscapeView {
     $("landscape-title").textContent = `The landscape in fog: L over ${data.weights[0].symbol} and ${data.weights[1].symbol}`;
     const sentence = (text) => (/^[a-z]/.test(text) ? text.charAt(0).toUpperCase() + text.slice(1) : text);
     $("landscape-convention").textContent = [data.loss.convention, data.free, data.update, data.indices,
-      "numbers are the engine's float64 values, rounded to 4 decimals here (the JSON keeps them whole)"]
+      data.precision]
       .map((text) => sentence(text) + (text.endsWith(".") ? "" : ".")).join(" ");
     this.drawMap(path, at);
     this.drawLine(at);
@@ -241,8 +238,8 @@ export class LandscapeView {
         width: cellWidth + 0.6, height: cellHeight + 0.6, fill: colour(band / (BANDS - 1)) }));
     }));
     svg.append(cells);
-    axes(svg, MAP, place, [xRange[0], (xRange[0] + xRange[1]) / 2, xRange[1]],
-      [yRange[0], (yRange[0] + yRange[1]) / 2, yRange[1]], first.label, second.label); // the code's index beside
+    const marks = ([low, high]) => [low, (low + high) / 2, high].map((value) => [value, positionMark(value)]);
+    axes(svg, MAP, place, marks(xRange), marks(yRange), first.label, second.label); // the code's index beside
     const walks = s("g", { "clip-path": "url(#landscape-clip)" });
     const ordered = [...data.paths.filter((path) => path !== selected), selected]; // the chosen walk on top
     for (const path of ordered) {
@@ -286,7 +283,7 @@ export class LandscapeView {
         y1: (cy + MAP.top + place.height / 2) / 2, x2: cx, y2: cy, stroke: colourOf, "stroke-width": 2.4,
         "marker-end": marker }));
       svg.append(s("text", { id: "landscape-offmap", x: MAP.left + place.width / 2, y: MAP.top + 18,
-        "text-anchor": "middle", class: "offmap" }, `step ${at} is off the map: L = ${num(point.loss, false)}`));
+        "text-anchor": "middle", class: "offmap" }, `step ${at} is off the map: L = ${point.text.loss}`));
     }
   }
 
@@ -295,13 +292,16 @@ export class LandscapeView {
     const svg = this.line;
     clear(svg);
     const xRange = [line.x[0], line.x[line.x.length - 1]];
-    const yRange = [Math.min(...line.loss), Math.max(...line.loss)];
+    const lowest = line.loss.indexOf(Math.min(...line.loss));
+    const highest = line.loss.indexOf(Math.max(...line.loss));
+    const yRange = [line.loss[lowest], line.loss[highest]];
     const place = scale(LINE, xRange, [yRange[0] - 0.05 * (yRange[1] - yRange[0]), yRange[1]]);
     svg.append(s("title", { id: "landscape-line-title" }, `1-D slice: L along ${line.symbol} alone`));
     svg.append(s("defs", {}, s("clipPath", { id: "landscape-line-clip" }, s("rect", { x: LINE.left, y: LINE.top,
       width: place.width, height: place.height }))));
-    axes(svg, LINE, place, [xRange[0], (xRange[0] + xRange[1]) / 2, xRange[1]], [yRange[0], yRange[1]],
-      `${line.label}, everything else fixed`, "L");
+    const across = [xRange[0], (xRange[0] + xRange[1]) / 2, xRange[1]].map((value) => [value, positionMark(value)]);
+    const heights = [lowest, highest].map((k) => [line.loss[k], line.loss_text[k]]); // the engine's losses, its text
+    axes(svg, LINE, place, across, heights, `${line.label}, everything else fixed`, "L");
     svg.append(s("polyline", { points: line.x.map((u, k) => `${place.x(u)},${place.y(line.loss[k])}`).join(" "),
       fill: "none", stroke: "#0f172a", "stroke-width": 1.6 }));
     const walk = line.paths.find((path) => path.learning_rate === Number(this.state.rate)) || line.paths[0];
@@ -316,29 +316,31 @@ export class LandscapeView {
     svg.append(group);
     const last = shown[shown.length - 1];
     $("landscape-line-caption").textContent = `The same η walking ${line.symbol} alone (${line.free}): step ` +
-      `${last.step}, ${line.symbol} = ${num(last.weights[0])}, L = ${num(last.loss, false)}, slope under your ` +
-      `feet ∂L/∂${line.symbol} = ${num(last.gradient[0])}; ${walk.label}.`;
+      `${last.step}, ${line.symbol} = ${last.text.weights[0]}, L = ${last.text.loss}, slope under your ` +
+      `feet ∂L/∂${line.symbol} = ${last.text.gradient[0]}; ${walk.label}.`;
   }
 
   describe(path, at) {
     const data = this.data;
     const point = path.points[at];
+    const here = point.text; // the engine's text of each number at this step
     const [first, second] = data.weights;
-    const rate = path.learning_rate;
+    const rate = path.learning_rate; // the learning rate as the walk was asked for, not a computed number
     clear(this.info);
     const rows = [
       ["Step", `${at} of ${path.points.length - 1} · η = ${rate} · ${path.label}`],
-      ["Where you stand", `${first.symbol} = ${num(point.weights[0])}, ${second.symbol} = ${num(point.weights[1])}`],
-      ["Height (loss)", `L = ${num(point.loss, false)}`],
-      ["Slope under your feet", `∂L/∂${first.symbol} = ${num(point.gradient[0])}, ∂L/∂${second.symbol} = ` +
-        `${num(point.gradient[1])}`],
+      ["Where you stand", `${first.symbol} = ${here.weights[0]}, ${second.symbol} = ${here.weights[1]}`],
+      ["Height (loss)", `L = ${here.loss}`],
+      ["Slope under your feet", `∂L/∂${first.symbol} = ${here.gradient[0]}, ∂L/∂${second.symbol} = ` +
+        `${here.gradient[1]}`],
     ];
     const following = path.points[at + 1];
     if (following) {
-      rows.push(["The step", `${first.symbol} ← ${num(point.weights[0])} − ${rate}·(${num(point.gradient[0])}) = ` +
-        `${num(following.weights[0])}; ${second.symbol} ← ${num(point.weights[1])} − ${rate}·(` +
-        `${num(point.gradient[1])}) = ${num(following.weights[1])}`]);
-      rows.push(["After it", `L = ${num(following.loss, false)} (${following.loss < point.loss ? "lower: downhill" :
+      const next = following.text;
+      rows.push(["The step", `${first.symbol} ← ${here.weights[0]} − ${rate}·(${here.gradient[0]}) = ` +
+        `${next.weights[0]}; ${second.symbol} ← ${here.weights[1]} − ${rate}·(` +
+        `${here.gradient[1]}) = ${next.weights[1]}`]);
+      rows.push(["After it", `L = ${next.loss} (${following.loss < point.loss ? "lower: downhill" :
         "higher: the stride overshot the valley"})`]);
     } else {
       rows.push(["The walk", path.stopped || `ends here: ${path.why}`]);
@@ -351,7 +353,7 @@ export class LandscapeView {
       this.legend.append(h("li", { "data-rate": walk.learning_rate },
         s("svg", { class: "swatch", width: 14, height: 14, "aria-hidden": "true" },
           s("circle", { cx: 7, cy: 7, r: 6, fill: RATE_COLOURS[walk.learning_rate] || "#111" })),
-        `η = ${walk.learning_rate}: ${walk.label}. L ${num(walk.points[0].loss, false)} → ${num(last.loss, false)} ` +
+        `η = ${walk.learning_rate}: ${walk.label}. L ${walk.points[0].text.loss} → ${last.text.loss} ` +
         `after ${last.step} steps.`));
     }
     $("landscape-caption").textContent = "Bands: the loss on a log scale, dark = low (each band edge is a " +
