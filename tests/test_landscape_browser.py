@@ -133,6 +133,10 @@ def test_a_tiny_slope_near_the_valley_floor_is_shown_as_the_engine_writes_it(ser
     caption = seen.locator("#landscape-line-caption").inner_text()
     assert (f"b₂[4] = {format_number(last['weights'][0])}, L = {shown(last['loss'])}, slope under your feet "
             f"∂L/∂b₂[4] = {format_number(last['gradient'][0])};") in caption
+    labels = seen.locator("#landscape-line text.axis-label")
+    upright = [labels.nth(i).get_attribute("transform") for i in range(labels.count())
+               if labels.nth(i).text_content() == "L"]
+    assert upright == [None]  # the slice's one-letter L stands upright (turned, it read as "⌐")
     convention = seen.locator("#landscape-convention").inner_text()
     assert "4 decimal places" in convention and "rounded for display only" in convention
     assert_no_sideways_scroll(seen, "the Landscape view near the valley floor")

@@ -53,8 +53,9 @@ function axes(svg, frame, place, xs, ys, xLabel, yLabel) {
   }
   svg.append(s("text", { x: frame.left + place.width / 2, y: frame.height - 6, "text-anchor": "middle",
     class: "axis-label" }, xLabel));
-  svg.append(s("text", { x: 14, y: frame.top + place.height / 2, "text-anchor": "middle", class: "axis-label",
-    transform: `rotate(-90 14 ${frame.top + place.height / 2})` }, yLabel));
+  const middle = frame.top + place.height / 2; // a one-letter label stays upright: turned, "L" reads as "⌐"
+  const turn = yLabel.length > 1 ? { transform: `rotate(-90 14 ${middle})` } : {};
+  svg.append(s("text", { x: 14, y: middle, "text-anchor": "middle", class: "axis-label", ...turn }, yLabel));
 }
 
 function arrowHead(id, fill) {
