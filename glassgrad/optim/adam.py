@@ -16,6 +16,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._checks import check_number
+from ._pieces import in_pieces
 from .optimizer import Optimizer, gradient_formula
 
 
@@ -32,7 +33,9 @@ class Adam(Optimizer):
         m̂ ← m / (1 − β₁ᵗ),   v̂ ← v / (1 − β₂ᵗ)
         w ← w − η·m̂ / (√v̂ + ε)
 
-    Computed as PyTorch does: ``w ← w − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)``.
+    Computed as ``w ← w − m / (√v·a + b)`` with ``a = (1 − β₁ᵗ) / (η·√(1 − β₂ᵗ))`` and
+    ``b = ε·(1 − β₁ᵗ) / η``: the same number, with one NumPy pass fewer than PyTorch's order
+    ``w ← w − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)``.
 
     >>> import glassgrad as gg
     >>> w = gg.tensor([1.0, -3.0], requires_grad=True)
@@ -117,38 +120,54 @@ class Adam(Optimizer):
                           work: np.ndarray, scratch: np.ndarray) -> None:
         """The update of a large parameter, a cache-sized piece (``CHUNK`` numbers) at a time.
 
-        Each of the rule's dozen NumPy passes then reads the piece from cache instead of the whole
-        arrays from memory (−13 % at width 2048); the numbers are the same, entry by entry.
+        Each of the rule's NumPy passes then reads the piece from cache instead of the whole
+        arrays from memory (−13 % at width 2048), and the pieces are shared among the free cores
+        (:func:`glassgrad.optim._pieces.in_pieces`); the numbers are the same, entry by entry.
         """
         state["step"] += 1
         flat = {key: value.reshape(-1) if isinstance(value, np.ndarray) else value for key, value in state.items()}
         weight, grad, work, scratch = (array.reshape(-1) for array in (param.array, grad, work, scratch))
-        for start in range(0, weight.size, CHUNK):
-            part = slice(start, start + CHUNK)
+
+        def update_piece(number: int) -> None:
+            part = slice(number * CHUNK, (number + 1) * CHUNK)
             piece = {key: value[part] if isinstance(value, np.ndarray) else value for key, value in flat.items()}
             g = self._effective_gradient(param, grad[part], 0.0, group["maximize"], out=work[part])
             np.subtract(weight[part], self._step_size_times_direction(g, piece, group, scratch[part]),
                         out=weight[part])
 
+        in_pieces(update_piece, -(-weight.size // CHUNK))
+
     @staticmethod
     def _step_size_times_direction(g: np.ndarray, state: dict[str, Any], group: dict[str, Any],
                                    scratch: np.ndarray) -> np.ndarray:
-        """Update m and v in place and return ``η·m̂/(√v̂ + ε)`` (in ``scratch``): what w loses."""
+        """Update m and v in place and return ``η·m̂/(√v̂ + ε)`` (in ``scratch``): what w loses.
+
+        Eleven NumPy passes (the caller's ``w −= …`` is the twelfth), each into an array that exists
+        already: m as PyTorch's ``lerp`` rounds it, ``m + (1 − β₁)·(g − m)``; v as its ``addcmul``,
+        ``β₂·v + ((1 − β₂)·g)·g``; then the three constants η, 1 − β₁ᵗ and √(1 − β₂ᵗ) folded into
+        two, so that the step is one division: ``η·m̂/(√v̂ + ε) = m / (√v·a + b)`` with
+        ``a = (1 − β₁ᵗ) / (η·√(1 − β₂ᵗ))`` and
+        ``b = ε·(1 − β₁ᵗ) / η``. (With η = 0 nothing moves.)
+        """
         lr, (beta1, beta2), step = group["lr"], group["betas"], state["step"]
         mean, square_mean = state["exp_avg"], state["exp_avg_sq"]
-        mean *= beta1  # m ← β₁·m + (1 − β₁)·g
-        mean += np.multiply(g, 1 - beta1, out=scratch)
-        square_mean *= beta2  # v ← β₂·v + (1 − β₂)·g²
-        square_mean += np.multiply(np.multiply(g, g, out=scratch), 1 - beta2, out=scratch)
+        np.subtract(g, mean, out=scratch)  # m ← m + (1 − β₁)·(g − m)
+        scratch *= 1 - beta1
+        mean += scratch
+        np.multiply(g, 1 - beta2, out=scratch)  # v ← β₂·v + ((1 − β₂)·g)·g
+        scratch *= g
+        square_mean *= beta2
+        square_mean += scratch
         if group["amsgrad"]:
             square_mean = np.maximum(state["max_exp_avg_sq"], square_mean, out=state["max_exp_avg_sq"])
-        denominator = np.sqrt(square_mean, out=scratch)  # √v / √(1 − β₂ᵗ) + ε
-        denominator /= math.sqrt(1 - beta2**step)
-        denominator += group["eps"]
-        step_size = lr / (1 - beta1**step)  # w ← w − η/(1 − β₁ᵗ) · m / denominator
-        np.divide(mean, denominator, out=scratch)
-        scratch *= step_size
-        return scratch
+        if not lr:
+            scratch.fill(0)
+            return scratch
+        correction1 = 1 - beta1**step
+        denominator = np.sqrt(square_mean, out=scratch)  # √v·a + b
+        denominator *= correction1 / (lr * math.sqrt(1 - beta2**step))
+        denominator += group["eps"] * correction1 / lr
+        return np.divide(mean, denominator, out=scratch)
 
     def _update_group_at_once(self, group: dict[str, Any]) -> bool:
         """A small group (≤ ``ONE_PASS_LIMIT`` numbers, no weight decay) is updated as one flat vector.
