@@ -39,16 +39,17 @@ from .tensor import Tensor
 BLOWUP_FACTOR = 1e3
 """A gradient 'blew up' when its norm reached this multiple of its norm at the first step (or inf/NaN)."""
 
-ONE_THREAD_PRODUCT = 1 << 25
+ONE_THREAD_PRODUCT = 1 << 24
 """:func:`fit` runs NumPy's matrix products on one BLAS thread when batch size × largest weight is at most this.
 
 That is the number of multiply-adds of the step's largest product (a ``Linear``'s; a convolution's
-is larger, times its output positions), 33.5 M: it covers a 784→256 layer at batch 128. Measured
-on a 2-core machine: up to ~8 M multiply-adds a second OpenBLAS thread gains nothing even at
-quiet moments (0.97–1.7× the time of one thread); at 25 M it took 0.73–0.83× at best, 0.44× at
-100 M. But while other programs hold the cores, each product waits for the second thread to be
-scheduled: a digits epoch took 700 ms instead of 12 ms, and 15,000 samples of the 784→256→256→10
-MLP 1.7–6.9 s instead of 0.44–0.88 s with one thread (3 epochs, 5 alternating rounds).
+is larger, times its output positions), 16.8 M. Measured on a 2-core machine: up to ~8 M
+multiply-adds a second OpenBLAS thread gains nothing even at quiet moments (0.97–1.7× the time of
+one thread), and while other programs hold the cores each product waits for the second thread to
+be scheduled (a digits epoch took 700 ms instead of 12 ms). Larger products keep NumPy's threads:
+at quiet moments two took 0.73–0.83× the time at 25 M (784→256 at batch 128), 0.44× at 100 M;
+under load they lose there too (15,000 samples of the 784→256→256→10 MLP: 1.7–6.9 s against
+0.44–0.88 s), which ``OPENBLAS_NUM_THREADS=1`` avoids.
 """
 
 
@@ -304,7 +305,7 @@ def fit(
     callback with ``on_after_backward`` needs the step split in two, so it trains eagerly then
     (with a warning).
 
-    While it trains a small model (batch size × largest weight ≤ :data:`ONE_THREAD_PRODUCT`, 33.5 M),
+    While it trains a small model (batch size × largest weight ≤ :data:`ONE_THREAD_PRODUCT`, 16.8 M),
     NumPy's matrix products run on one BLAS thread: a second one gains nothing there and, on a
     busy machine, makes every product wait for a core.
     """

@@ -61,14 +61,14 @@ def two_threads():
 
 
 def test_a_small_model_trains_on_one_blas_thread_and_the_setting_comes_back(two_threads):
-    assert 128 * 784 * 256 <= ONE_THREAD_PRODUCT
-    assert train([784, 256, 10], batch=128) == [{1}]
+    assert 128 * 256 * 256 <= ONE_THREAD_PRODUCT
+    assert train([256, 256, 10], batch=128) == [{1}]
     assert blas_threads() == {2}
 
 
 def test_a_large_product_keeps_the_threads(two_threads):
-    assert 512 * 784 * 256 > ONE_THREAD_PRODUCT
-    assert train([784, 256, 10], batch=512) == [{2}]
+    assert 128 * 784 * 256 > ONE_THREAD_PRODUCT
+    assert train([784, 256, 10], batch=128) == [{2}]
     assert blas_threads() == {2}
 
 
