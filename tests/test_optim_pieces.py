@@ -79,3 +79,16 @@ def test_helpers_work_under_the_callers_numpy_error_state():
     with np.errstate(over="ignore"):
         in_pieces(update, 64, helpers=2)
     assert seen == ["ignore"] * 64
+
+
+def test_when_no_helper_thread_can_start_the_caller_updates_every_piece(monkeypatch):
+    from glassgrad.optim import _pieces
+
+    class NoThreads:
+        def submit(self, *args):
+            raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(_pieces, "_helpers", lambda count: NoThreads())
+    done: list[int] = []
+    in_pieces(done.append, 7, helpers=2)
+    assert done == list(range(7))

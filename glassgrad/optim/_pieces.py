@@ -46,9 +46,12 @@ def in_pieces(update: Callable[[int], None], count: int, helpers: int | None = N
             update(number)
         return
     shared = _SharedPieces(update, count)
-    pool = _helpers(helpers)
-    for _ in range(min(helpers, count - 1)):
-        pool.submit(contextvars.copy_context().run, shared.take_pieces)
+    try:
+        pool = _helpers(helpers)
+        for _ in range(min(helpers, count - 1)):
+            pool.submit(contextvars.copy_context().run, shared.take_pieces)
+    except RuntimeError:  # no thread could start (a memory cap, the interpreter ending): this thread takes them all
+        pass
     shared.take_pieces()
     shared.wait()
 
