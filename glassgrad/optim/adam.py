@@ -34,7 +34,7 @@ class Adam(Optimizer):
         w ← w − η·m̂ / (√v̂ + ε)
 
     Computed as ``w ← w − m / (√v·a + b)`` with ``a = (1 − β₁ᵗ) / (η·√(1 − β₂ᵗ))`` and
-    ``b = ε·(1 − β₁ᵗ) / η``: the same number, with one NumPy pass fewer than PyTorch's order
+    ``b = ε·(1 − β₁ᵗ) / η``: the same value up to rounding, with one NumPy pass fewer than PyTorch's order
     ``w ← w − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)``.
 
     >>> import glassgrad as gg
@@ -146,8 +146,7 @@ class Adam(Optimizer):
         already: m as PyTorch's ``lerp`` rounds it, ``m + (1 − β₁)·(g − m)``; v as its ``addcmul``,
         ``β₂·v + ((1 − β₂)·g)·g``; then the three constants η, 1 − β₁ᵗ and √(1 − β₂ᵗ) folded into
         two, so that the step is one division: ``η·m̂/(√v̂ + ε) = m / (√v·a + b)`` with
-        ``a = (1 − β₁ᵗ) / (η·√(1 − β₂ᵗ))`` and
-        ``b = ε·(1 − β₁ᵗ) / η``. (With η = 0 nothing moves.)
+        ``a = (1 − β₁ᵗ) / (η·√(1 − β₂ᵗ))`` and ``b = ε·(1 − β₁ᵗ) / η``. (With η = 0 nothing moves.)
         """
         lr, (beta1, beta2), step = group["lr"], group["betas"], state["step"]
         mean, square_mean = state["exp_avg"], state["exp_avg_sq"]
