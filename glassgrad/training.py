@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import sys
 import time
 import warnings
@@ -49,7 +50,7 @@ one thread), and while other programs hold the cores each product waits for the 
 be scheduled (a digits epoch took 700 ms instead of 12 ms). Larger products keep NumPy's threads:
 at quiet moments two took 0.73–0.83× the time at 25 M (784→256 at batch 128), 0.44× at 100 M;
 under load they lose there too (15,000 samples of the 784→256→256→10 MLP: 1.7–6.9 s against
-0.44–0.88 s), which ``OPENBLAS_NUM_THREADS=1`` avoids.
+0.44–0.88 s), so when the cores are busy already (:func:`_cores_busy`) every size gets one thread.
 """
 
 
@@ -306,8 +307,9 @@ def fit(
     (with a warning).
 
     While it trains a small model (batch size × largest weight ≤ :data:`ONE_THREAD_PRODUCT`, 16.8 M),
-    NumPy's matrix products run on one BLAS thread: a second one gains nothing there and, on a
-    busy machine, makes every product wait for a core.
+    or any model on a machine whose cores are busy already (load average ≥ cores), NumPy's matrix
+    products run on one BLAS thread: a second one gains nothing on small products and, on a busy
+    machine, makes every product wait for a core.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"fit: epochs must be a positive integer, got {epochs!r}")
@@ -361,20 +363,32 @@ def fit(
 
 
 def _blas_threads(model: Any, loader: Iterable) -> contextlib.AbstractContextManager:
-    """One BLAS thread while training, if the step's largest matrix product is small (:data:`ONE_THREAD_PRODUCT`).
+    """One BLAS thread while training, if the step's largest matrix product is small (:data:`ONE_THREAD_PRODUCT`)
+    or the cores are busy already (:func:`_cores_busy`).
 
     The batch size is the loader's ``batch_size``; without one (or without ``threadpoolctl``)
     NumPy keeps its threads. The previous setting comes back when training ends.
     """
     batch = getattr(loader, "batch_size", None)
     weights = [param.array.size for param in model.parameters() if param.array.ndim >= 2]
-    if not isinstance(batch, int) or not weights or batch * max(weights) > ONE_THREAD_PRODUCT:
+    if not isinstance(batch, int) or not weights:
+        return contextlib.nullcontext()
+    if batch * max(weights) > ONE_THREAD_PRODUCT and not _cores_busy():
         return contextlib.nullcontext()
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # scikit-learn brings it; without it, NumPy keeps its threads
         return contextlib.nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
+
+
+def _cores_busy() -> bool:
+    """Whether other work already holds every core: the last minute's load average is at least their number."""
+    try:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return os.getloadavg()[0] >= cores
+    except OSError:  # no load average on this system
+        return False
 
 
 class _Stop(Exception):

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import glassgrad as gg
+from glassgrad import training
 from glassgrad.training import ONE_THREAD_PRODUCT, Callback, fit
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
@@ -51,7 +52,8 @@ def train(sizes: list[int], batch: int, fail: bool = False) -> list[set[int]]:
 
 
 @pytest.fixture
-def two_threads():
+def two_threads(monkeypatch):
+    monkeypatch.setattr(training, "_cores_busy", lambda: False)
     if not _has_blas():
         pytest.skip("NumPy's BLAS is not visible to threadpoolctl")
     with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
@@ -76,3 +78,17 @@ def test_the_setting_comes_back_when_training_raises(two_threads):
     with pytest.raises(RuntimeError, match="boom"):
         train([8, 4, 2], batch=4, fail=True)
     assert blas_threads() == {2}
+
+
+def test_on_busy_cores_a_large_product_gets_one_thread_too(two_threads, monkeypatch):
+    monkeypatch.setattr(training, "_cores_busy", lambda: True)
+    assert train([784, 256, 10], batch=128) == [{1}]
+    assert blas_threads() == {2}
+
+
+def test_the_cores_are_busy_when_the_load_average_reaches_their_number(monkeypatch):
+    cores = len(training.os.sched_getaffinity(0))
+    monkeypatch.setattr(training.os, "getloadavg", lambda: (cores + 0.1, 0.0, 0.0))
+    assert training._cores_busy()
+    monkeypatch.setattr(training.os, "getloadavg", lambda: (cores - 0.5, 9.0, 9.0))
+    assert not training._cores_busy()
