@@ -21,7 +21,9 @@ box's diagnostics use ``on_after_backward`` (gradients ready, before the update)
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import sys
 import time
 import warnings
@@ -37,6 +39,19 @@ from .tensor import Tensor
 
 BLOWUP_FACTOR = 1e3
 """A gradient 'blew up' when its norm reached this multiple of its norm at the first step (or inf/NaN)."""
+
+ONE_THREAD_PRODUCT = 1 << 24
+""":func:`fit` runs NumPy's matrix products on one BLAS thread when batch size × largest weight is at most this.
+
+That is the number of multiply-adds of the step's largest product (a ``Linear``'s; a convolution's
+is larger, times its output positions), 16.8 M. Measured on a 2-core machine: up to ~8 M
+multiply-adds a second OpenBLAS thread gains nothing even at quiet moments (0.97–1.7× the time of
+one thread), and while other programs hold the cores each product waits for the second thread to
+be scheduled (a digits epoch took 700 ms instead of 12 ms). Larger products keep NumPy's threads:
+at quiet moments two took 0.73–0.83× the time at 25 M (784→256 at batch 128), 0.44× at 100 M;
+under load they lose there too (15,000 samples of the 784→256→256→10 MLP: 1.7–6.9 s against
+0.44–0.88 s), so when the cores are busy already (:func:`_cores_busy`) every size gets one thread.
+"""
 
 
 class Callback:
@@ -290,6 +305,11 @@ def fit(
     calls, replayed after): the same history and the same model, bit for bit, in less time. A
     callback with ``on_after_backward`` needs the step split in two, so it trains eagerly then
     (with a warning).
+
+    While it trains a small model (batch size × largest weight ≤ :data:`ONE_THREAD_PRODUCT`, 16.8 M),
+    or any model on a machine whose cores are busy already (load average ≥ cores), NumPy's matrix
+    products run on one BLAS thread: a second one gains nothing on small products and, on a busy
+    machine, makes every product wait for a core.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"fit: epochs must be a positive integer, got {epochs!r}")
@@ -309,7 +329,7 @@ def fit(
         callback.on_train_begin(state)
     try:
         # overflow on the way to inf/NaN is reported by the divergence explanation, not as NumPy warnings
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"), _blas_threads(model, train_loader):
             for epoch in range(1, epochs + 1):
                 state.epoch = epoch
                 started = time.perf_counter()
@@ -340,6 +360,35 @@ def fit(
     if history.diverged is not None and steps.bar is not None:
         print(history.diverged.message)
     return history
+
+
+def _blas_threads(model: Any, loader: Iterable) -> contextlib.AbstractContextManager:
+    """One BLAS thread while training, if the step's largest matrix product is small (:data:`ONE_THREAD_PRODUCT`)
+    or the cores are busy already (:func:`_cores_busy`).
+
+    The batch size is the loader's ``batch_size``; without one (or without ``threadpoolctl``)
+    NumPy keeps its threads. The previous setting comes back when training ends.
+    """
+    batch = getattr(loader, "batch_size", None)
+    weights = [param.array.size for param in model.parameters() if param.array.ndim >= 2]
+    if not isinstance(batch, int) or not weights:
+        return contextlib.nullcontext()
+    if batch * max(weights) > ONE_THREAD_PRODUCT and not _cores_busy():
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # scikit-learn brings it; without it, NumPy keeps its threads
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _cores_busy() -> bool:
+    """Whether other work already holds every core: the last minute's load average is at least their number."""
+    try:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return os.getloadavg()[0] >= cores
+    except OSError:  # no load average on this system
+        return False
 
 
 class _Stop(Exception):

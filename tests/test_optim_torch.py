@@ -224,3 +224,21 @@ def test_adam_on_a_parameter_larger_than_a_piece_is_updated_piece_by_piece_with_
         w.grad = torch.tensor(grad)
         reference.step()
     np.testing.assert_allclose(pieces, w.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+def test_adam_with_a_zero_learning_rate_moves_nothing_and_keeps_its_averages_as_torch(torch, name):
+    """η = 0 (a warm-up schedule's first step): the weights stay, m and v still take the gradient in."""
+    rng = np.random.default_rng(7)
+    starts = [rng.normal(size=shape) for shape in SHAPES]
+    grads = gradient_sequence(SHAPES, 3, seed=8)
+    ours, our_optimizer = run_glassgrad(name, {"lr": 0.0}, starts, grads, two_groups=False)
+    theirs, their_optimizer = run_torch(torch, name, {"lr": 0.0}, starts, grads, two_groups=False)
+    for mine, reference, start in zip(ours, theirs, starts):
+        np.testing.assert_array_equal(mine.array, start)
+        np.testing.assert_array_equal(mine.array, reference.detach().numpy())
+    for index, entries in our_optimizer.state_dict()["state"].items():
+        for key in ("exp_avg", "exp_avg_sq"):
+            expected = np.asarray(their_optimizer.state_dict()["state"][index][key])
+            np.testing.assert_allclose(entries[key], expected, rtol=1e-12, err_msg=key)
