@@ -406,7 +406,7 @@ class Tensor:
             return _record_in_place(self, name, op, other)
         value = other.array if isinstance(other, Tensor) else other
         try:
-            ufunc(self.array, value, out=self.array)  # NumPy's default casting: "same_kind"
+            ufunc(self.array, value, self.array)  # out given by position (parsed faster); casting "same_kind"
         except TypeError:
             raise _cast_error(name, np.result_type(self.array, value), self) from None
         except ValueError as error:
@@ -756,7 +756,7 @@ def _position(find: Callable, array: np.ndarray, axis: int | None, keepdim: bool
 
 def _change_in_place(ufunc: np.ufunc, array: np.ndarray, value: Any) -> None:
     """``array op= value`` outside the graph, counted as a change: what a compiled step replays (glassgrad.compiler)."""
-    ufunc(array, value, out=array)
+    ufunc(array, value, array)  # out by position, as Tensor._in_place
     bump_version(array)
 
 
