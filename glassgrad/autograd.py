@@ -122,6 +122,8 @@ FREED = object()
 class set_grad_enabled:
     """Turn gradient recording on or off inside a ``with`` block (or a decorated function)."""
 
+    __slots__ = ("mode", "previous")  # made for every `with gg.no_grad():` (an update step): no instance dict
+
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
         self.previous: list[bool] = []
@@ -132,7 +134,7 @@ class set_grad_enabled:
         self.previous.append(previous)
         state.switches = (self.mode, tape)
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
         state = STATE
         state.switches = (self.previous.pop(), state.switches[1])
 
@@ -156,15 +158,21 @@ class no_grad(set_grad_enabled):
     False
     """
 
-    def __init__(self) -> None:
-        super().__init__(False)
+    __slots__ = ()
+
+    def __init__(self) -> None:  # the fields set here, not through super().__init__: one call less per update step
+        self.mode = False
+        self.previous = []
 
 
 class enable_grad(set_grad_enabled):
     """Record again inside a ``no_grad`` block."""
 
+    __slots__ = ()
+
     def __init__(self) -> None:
-        super().__init__(True)
+        self.mode = True
+        self.previous = []
 
 
 TICKS = itertools.count(1)
@@ -175,8 +183,8 @@ A node made after a change has a later tick; a change made after a node, a later
 NOW, LAST_REBASE = 0, 1
 CLOCK = typed_array("q", [0, 0])
 """``CLOCK[NOW]``: the tick of the latest in-place change (0: none yet);
-``CLOCK[LAST_REBASE]``: the tick of the latest change that re-based a graph tensor. Numbers here
-and in :class:`_Version` are stored unboxed, so counting a change allocates no Python object.
+``CLOCK[LAST_REBASE]``: the tick of the latest change that re-based a graph tensor. Ticks here
+and in :class:`_Version` are stored unboxed, so the latest ones hold no Python object.
 """
 _REBASE_LOCK = threading.Lock()
 
@@ -192,7 +200,7 @@ class _Version:
     __slots__ = ("count", "ticks", "owner")
 
     def __init__(self, owner: weakref.ref) -> None:
-        self.count = typed_array("q", [0])  # changes so far
+        self.count = 0  # changes so far
         self.ticks = typed_array("q", bytes(8 * KEPT_TICKS))  # a ring: change n at n % KEPT_TICKS, unboxed
         self.owner = owner
 
@@ -213,9 +221,8 @@ def bump_version(array: np.ndarray) -> int:
     version = _VERSIONS.get(id(owner))
     if version is None:
         version = _new_version(owner)
-    count = version.count
-    changes = count[0]
-    count[0] = changes + 1
+    changes = version.count
+    version.count = changes + 1
     tick = next(TICKS)  # atomic: no lock on this path (an optimizer takes it for every parameter)
     version.ticks[changes % KEPT_TICKS] = tick
     if tick > CLOCK[NOW]:
@@ -245,7 +252,7 @@ def _version(array: np.ndarray) -> _Version | None:
 def version_of(array: np.ndarray) -> int:
     """How many in-place changes ``array``'s memory has had (PyTorch's ``t._version``)."""
     version = _version(array)
-    return 0 if version is None else version.count[0]
+    return 0 if version is None else version.count
 
 
 def _version_at(array: np.ndarray, tick: int) -> tuple[int, int]:
@@ -254,7 +261,7 @@ def _version_at(array: np.ndarray, tick: int) -> tuple[int, int]:
     if version is None:
         return 0, 0
     later = sum(1 for t in version.ticks if t > tick)
-    now = version.count[0]
+    now = version.count
     return now - later, now
 
 
@@ -461,33 +468,26 @@ _GRAD_LOCK = threading.Lock()
 
 
 def _accumulate(tensor, grad: np.ndarray, kept: set[int]) -> None:
-    """``tensor.grad += grad`` (or ``= grad`` the first time), atomically.
+    """``tensor.grad += grad`` (or ``= grad`` the first time), atomically (:func:`_store_grads` of one pair)."""
+    _store_grads({tensor: grad}, kept)
 
-    Threads running ``backward`` into one shared tensor take turns (one lock, held only
-    for the read-add-store), so no contribution is lost.
+
+def _store_grads(stored: dict, kept: set[int] | None = None) -> None:
+    """``tensor.grad += grad`` (or ``= grad`` the first time) for each pair, under one turn of the lock.
+
+    Threads running ``backward`` into one shared tensor take turns (one lock, held only for the
+    read-add-store), so no contribution is lost. A stored gradient never shares memory with
+    another ``.grad`` (an ``add`` hands the same array to both inputs; ``kept``: the arrays already
+    stored during this pass) nor is a read-only view, so in-place edits such as gradient clipping
+    touch exactly one tensor. Written out in one loop: it runs for every leaf of every backward.
     """
-    with _GRAD_LOCK:
-        _add_to_grad(tensor, grad, kept)
-
-
-def _store_grads(stored: dict) -> None:
-    """:func:`_accumulate` for each pair of one ``backward``, under one turn of the lock."""
-    kept: set[int] = set()  # arrays already stored in some .grad during this pass
+    if kept is None:
+        kept = set()
     with _GRAD_LOCK:
         for tensor, grad in stored.items():
-            _add_to_grad(tensor, grad, kept)
-
-
-def _add_to_grad(tensor, grad: np.ndarray, kept: set[int]) -> None:
-    """``tensor.grad += grad`` (or ``= grad`` the first time); the caller holds the lock.
-
-    A stored gradient never shares memory with another ``.grad`` (an ``add`` hands the same
-    array to both inputs) nor is a read-only view, so in-place edits such as gradient clipping
-    touch exactly one tensor.
-    """
-    if tensor._grad is not None:
-        grad = tensor._grad.array + grad
-    elif id(grad) in kept or grad.base is not None:  # shared, or a view of another array
-        grad = grad.copy()
-    kept.add(id(grad))
-    tensor._grad = tensor._plain(grad)  # a plain Tensor, even for a subclass such as nn.Parameter
+            if tensor._grad is not None:
+                grad = tensor._grad.array + grad
+            elif id(grad) in kept or grad.base is not None:  # shared, or a view of another array
+                grad = grad.copy()
+            kept.add(id(grad))
+            tensor._grad = tensor._plain(grad)  # a plain Tensor, even for a subclass such as nn.Parameter

@@ -158,8 +158,10 @@ class Tensor:
     def grad(self, value: Tensor | None) -> None:
         if STATE.switches[1] is not None:  # a compiled step (glassgrad.compiler) replays the assignment as one kernel
             recorded_call(Tensor._assign_grad, self, value)
-            return
-        self._assign_grad(value)
+        elif value is None:  # `p.grad = None` in every update step: nothing to check
+            self._grad = None
+        else:
+            self._assign_grad(value)
 
     def _assign_grad(self, value: Tensor | None) -> None:
         """``tensor.grad = value``, checked (``None`` forgets the gradient)."""
@@ -399,17 +401,18 @@ class Tensor:
     # it (grad mode on, and this tensor or the value requires grad), the tensor is re-based.
 
     def _in_place(self, name: str, ufunc: np.ufunc, op: ops.Op, other: Any) -> Tensor:
-        if STATE.switches[0] and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+        grad_enabled, tape = STATE.switches
+        if grad_enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
             return _record_in_place(self, name, op, other)
         value = other.array if isinstance(other, Tensor) else other
         try:
-            ufunc(self.array, value, out=self.array)  # NumPy's default casting: "same_kind"
+            ufunc(self.array, value, self.array)  # out given by position (parsed faster); casting "same_kind"
         except TypeError:
             raise _cast_error(name, np.result_type(self.array, value), self) from None
         except ValueError as error:
             raise _shape_error(name, self, value, error) from None
         bump_version(self.array)
-        if STATE.switches[1] is not None:
+        if tape is not None:
             note_kernel(_change_in_place, (ufunc, self.array, value))
         return self
 
@@ -451,13 +454,14 @@ class Tensor:
         self._set("item assignment", *_plain_index(index), value)
 
     def _set(self, name: str, index: Any, advanced: bool, value: Any) -> None:
-        if STATE.switches[0] and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+        grad_enabled, tape = STATE.switches
+        if grad_enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
             _record_set(self, name, index, advanced, value)
             return
         value = _data(value)
         self.array[index] = value
         bump_version(self.array)
-        if STATE.switches[1] is not None:
+        if tape is not None:
             note_kernel(_set_in_place, (self.array, index, value))
 
     # --- arithmetic (rows of ops.py) -------------------------------------------------------
@@ -752,7 +756,7 @@ def _position(find: Callable, array: np.ndarray, axis: int | None, keepdim: bool
 
 def _change_in_place(ufunc: np.ufunc, array: np.ndarray, value: Any) -> None:
     """``array op= value`` outside the graph, counted as a change: what a compiled step replays (glassgrad.compiler)."""
-    ufunc(array, value, out=array)
+    ufunc(array, value, array)  # out by position, as Tensor._in_place
     bump_version(array)
 
 

@@ -89,6 +89,17 @@ def test_no_grad_context_records_nothing_and_restores_the_mode():
     assert gg.is_grad_enabled()
 
 
+def test_one_grad_mode_object_entered_twice_restores_each_level():
+    switch = gg.no_grad()
+    with switch:
+        with gg.enable_grad(), switch:
+            assert not gg.is_grad_enabled()
+        assert not gg.is_grad_enabled()
+        with gg.set_grad_enabled(True):
+            assert gg.is_grad_enabled()
+    assert gg.is_grad_enabled()
+
+
 def test_no_grad_as_a_decorator():
     @gg.no_grad()
     def predict(w: gg.Tensor) -> gg.Tensor:

@@ -117,6 +117,18 @@ def test_the_expected_version_is_the_one_the_forward_saw():
     assert_modified_error(y.backward, "mul", "2", 3, 2)
 
 
+def test_the_versions_stay_exact_after_hundreds_of_changes():
+    x = gg.tensor([1.0, 2.0])
+    for _ in range(300):  # more changes than the 64 ticks a memory block keeps
+        x += 1
+    assert x._version == 300
+    w = gg.tensor([1.0, 1.0], requires_grad=True)
+    y = (w * x).sum()
+    for _ in range(3):
+        x.mul_(1)
+    assert_modified_error(y.backward, "mul", "2", 303, 300)
+
+
 # --- what stays allowed: only the tensors a rule reads back are checked --------------------------------
 
 
