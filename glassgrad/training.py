@@ -384,10 +384,13 @@ def _blas_threads(model: Any, loader: Iterable) -> contextlib.AbstractContextMan
 
 def _cores_busy() -> bool:
     """Whether other work already holds every core: the last minute's load average is at least their number."""
+    load_average = getattr(os, "getloadavg", None)  # Unix only: Windows has none
+    if load_average is None:
+        return False
     try:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        return os.getloadavg()[0] >= cores
-    except OSError:  # no load average on this system
+        return load_average()[0] >= cores
+    except OSError:  # no load average readable here
         return False
 
 

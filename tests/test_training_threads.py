@@ -92,3 +92,9 @@ def test_the_cores_are_busy_when_the_load_average_reaches_their_number(monkeypat
     assert training._cores_busy()
     monkeypatch.setattr(training.os, "getloadavg", lambda: (cores - 0.5, 9.0, 9.0))
     assert not training._cores_busy()
+
+
+def test_a_system_without_a_load_average_counts_as_not_busy(monkeypatch):
+    """Windows has no os.getloadavg: training goes on with NumPy's threads instead of failing."""
+    monkeypatch.delattr(training.os, "getloadavg")
+    assert not training._cores_busy()
