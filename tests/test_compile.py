@@ -54,14 +54,17 @@ def _sgd(params):
     return gg.optim.SGD(params, lr=0.1)
 
 
-def _classifier_step(model):
-    """One training step of ``model`` (not compiled): cross-entropy, backward, SGD with η = 0.1."""
-    optimizer = _sgd(model.parameters())
+def _training_step(model, optimizer=None, loss_fn=F.cross_entropy, clip=None):
+    """One training step of ``model`` (not compiled): the loss (default cross-entropy), backward, the
+    gradient clipped to norm ``clip`` if given, the optimizer's step (default SGD with η = 0.1)."""
+    optimizer = _sgd(model.parameters()) if optimizer is None else optimizer
 
     def step(x, y):
         optimizer.zero_grad()
-        loss = F.cross_entropy(model(x), y)
+        loss = loss_fn(model(x), y)
         loss.backward()
+        if clip is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
         optimizer.step()
         return loss
 
@@ -120,16 +123,7 @@ def _train(config, dtype, compiled, steps=100, every_step=None, batches=None):
     gg.manual_seed(0)
     model = build(dtype)
     optimizer = make_optimizer(model.parameters())
-
-    def step(x, y):
-        optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        if clip is not None:
-            nn.utils.clip_grad_norm_(model.parameters(), clip)
-        optimizer.step()
-        return loss
-
+    step = _training_step(model, optimizer, loss_fn, clip)
     run = gg.compile(step, fullgraph=True) if compiled else step
     rng = np.random.default_rng(3)
     losses = []
@@ -188,7 +182,7 @@ def test_dropout_with_glassgrad_generator_reseeded_between_calls():
     def run(compiled):
         gg.manual_seed(0)
         model = nn.Sequential(nn.Linear(4, 6, seed=1), nn.Dropout(0.5), nn.Linear(6, 2, seed=2))
-        step = _classifier_step(model)
+        step = _training_step(model)
         run = gg.compile(step) if compiled else step
         x, y = gg.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4)), gg.tensor([0, 1, 1])
         losses = []
@@ -253,15 +247,7 @@ def test_any_shape_is_bit_identical(batch, hidden, features, dtype):
     def run(compiled):
         model = nn.Sequential(nn.Linear(features, hidden, dtype=dtype, seed=1), nn.Tanh(),
                               nn.Linear(hidden, 2, dtype=dtype, seed=2))
-        optimizer = gg.optim.Adam(model.parameters(), lr=0.05)
-
-        def step(x, y):
-            optimizer.zero_grad()
-            loss = F.mse_loss(model(x), y)
-            loss.backward()
-            optimizer.step()
-            return loss
-
+        step = _training_step(model, gg.optim.Adam(model.parameters(), lr=0.05), F.mse_loss)
         run = gg.compile(step, fullgraph=True) if compiled else step
         rng = np.random.default_rng(batch * 100 + hidden)
         losses = [run(gg.tensor(rng.standard_normal((batch, features)), dtype=dtype),
@@ -303,7 +289,7 @@ def test_manual_update_and_grad_reset_replay():
 
 def test_grads_are_fresh_arrays_each_step_as_in_eager():
     model = _mlp(gg.float32)
-    step = gg.compile(_classifier_step(model))
+    step = gg.compile(_training_step(model))
 
     rng = np.random.default_rng(0)
     kept = []
@@ -544,7 +530,7 @@ def test_fullgraph_raises_instead(kind):
 
 def test_an_active_tape_runs_eagerly_and_sees_every_step():
     model = _mlp(gg.float32)
-    step = gg.compile(_classifier_step(model))
+    step = gg.compile(_training_step(model))
 
     rng = np.random.default_rng(0)
     for _ in range(3):
@@ -608,15 +594,7 @@ def test_compile_as_decorator_with_options_and_bad_argument():
 def test_explain_lists_kernels_by_pass_and_layer_with_row_formulas():
     model = _mlp(gg.float32)
     optimizer = gg.optim.Adam(model.parameters(), lr=0.01)
-
-    @gg.compile
-    def step(x, y):
-        optimizer.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
-        return loss
-
+    step = gg.compile(_training_step(model, optimizer))
     assert "nothing captured yet" in step.explain()
     rng = np.random.default_rng(0)
     step(*_classes(rng, gg.float32))
