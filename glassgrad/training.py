@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from .autograd import no_grad, recorded_call
+from .cores import usable_cores
 from .nn.utils import clip_grad_norm_
 from .tensor import Tensor
 
@@ -388,8 +389,7 @@ def _cores_busy() -> bool:
     if load_average is None:
         return False
     try:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        return load_average()[0] >= cores
+        return load_average()[0] >= usable_cores()
     except OSError:  # no load average readable here
         return False
 

@@ -25,8 +25,9 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-HELPERS = max(0, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
-                     4) - 1)
+from ..cores import usable_cores
+
+HELPERS = max(0, min(usable_cores(), 4) - 1)
 """Threads besides the caller's that update pieces: one per other core, at most 3."""
 
 _pool: ThreadPoolExecutor | None = None
