@@ -30,8 +30,7 @@ SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 def shown(value: float, signed: bool = True) -> str:
     """``value`` as display text (see the module's rule); ``signed=False`` drops a leading ``+``."""
-    text = format_number(value)
-    return text if signed else text.removeprefix("+")
+    return format_number(value, signed)
 
 
 def texts(values: Any, signed: bool = True) -> Any:
