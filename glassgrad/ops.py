@@ -1566,6 +1566,48 @@ def _conv_reads(settings: tuple, input_shape: tuple, weight_shape: tuple, at: tu
                                                 tuple(position))]
 
 
+def _windows_tensor(x, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple):
+    """Every window of ``x`` (…, *size) as a tensor (…, K, L): kernel offsets × output positions, the padding
+    read as 0 (recorded: one ``gather``, so second derivatives flow through it)."""
+    lead, size = tuple(x.shape[:-len(kernel)]), tuple(x.shape[-len(kernel):])
+    where, inside = sliding.window_positions(size, kernel, stride, dilation, padding)
+    picked = x.reshape(*lead, -1).gather(-1, np.broadcast_to(where.reshape(-1), lead + (where.size,)))
+    if not inside.all():
+        picked = picked * x.new_tensor(inside.reshape(-1))
+    return picked.reshape(*lead, *where.shape)
+
+
+def _windows_added_back(window_grads, size: tuple, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple):
+    """:func:`_windows_tensor`'s adjoint: each entry of ``window_grads`` (…, K, L) added to the input entry its
+    window read, the padding's share dropped (recorded: one ``scatter_add``); the result is (…, *size)."""
+    lead = tuple(window_grads.shape[:-2])
+    where, inside = sliding.window_positions(size, kernel, stride, dilation, padding)
+    if not inside.all():
+        window_grads = window_grads * window_grads.new_tensor(inside)
+    flat = window_grads.reshape(*lead, -1)
+    index = np.broadcast_to(where.reshape(-1), tuple(flat.shape))
+    return flat.new_zeros(lead + (math.prod(size),)).scatter_add(-1, index, flat).reshape(*lead, *size)
+
+
+def _conv_vjp(up, inputs, out, saved):
+    """:func:`_conv_back` on tensors (recorded): ``∂L/∂W = Σ_n ∂L/∂Z·colsᵀ`` per group, and ``Wᵀ·∂L/∂Z`` added
+    back to the windows it came from for ``∂L/∂X``."""
+    x, weight, *bias = inputs
+    shape, stride, padding, dilation, groups = saved[2:7]
+    out_channels, group_channels, *kernel = weight.shape
+    kernel, positions = tuple(kernel), math.prod(up.shape[2:])
+    flat_up = up.reshape(shape[0], groups, out_channels // groups, positions)  # (N, g, O/g, L)
+    grad_x = grad_w = None
+    if x.requires_grad:
+        flat_w = weight.reshape(groups, out_channels // groups, -1).transpose(1, 2)  # (g, C/g·K, O/g)
+        window_grads = (flat_w @ flat_up).reshape(shape[0], shape[1], math.prod(kernel), positions)
+        grad_x = _windows_added_back(window_grads, tuple(shape[2:]), kernel, stride, dilation, padding)
+    if weight.requires_grad:
+        cols = _windows_tensor(x, kernel, stride, dilation, padding).reshape(shape[0], groups, -1, positions)
+        grad_w = (flat_up @ cols.transpose(2, 3)).sum(dim=0).reshape(out_channels, group_channels, *kernel)
+    return (grad_x, grad_w, *(up.sum(dim=(0, *range(2, up.ndim))) for _ in bias))
+
+
 def _conv_row(name: str, dims: int) -> Op:
     """``conv1d`` or ``conv2d``: one row each, the same NumPy (im2col and one matrix product)."""
     letters = _POSITION_LETTERS[:dims]
@@ -1585,7 +1627,7 @@ def _conv_row(name: str, dims: int) -> Op:
         written=f"Σ_{{{{k,{offsets}}}}} {{weight}}[c,k,{offsets}]·{{input}}[n,{{k}},{reads_at}] + {{bias}}[c]{{pad}}",
         symbol=name, settings=("stride", "padding", "dilation", "groups", "needs"),
         defaults=((1,) * dims, ((0, 0),) * dims, (1,) * dims, 1, (True, True, True)),
-        saves=((1,), (0,), ()),
+        saves=((1,), (0,), ()), vjp_tensors=_conv_vjp,
         window=WindowForm(f"[n,c,{positions}]",
                           (f"[n,{{k}},{','.join(('y', 'x')[:dims])}]", f"[c,k,{offsets}]", "[c]"),
                           lambda settings: _window_text(settings[0], settings[1], settings[2], "zeros", settings[3]),
@@ -1607,6 +1649,15 @@ def _max_pool_back(up, saved):
     return (sliding.max_windows_back(up, where, shape, kernel, stride, dilation, padding),)
 
 
+def _max_pool_vjp(up, inputs, out, saved):
+    """:func:`_max_pool_back` on tensors (recorded): each window's ``∂L/∂P`` to the entry it chose."""
+    where, shape, kernel, stride, padding, dilation = saved
+    offsets = np.arange(math.prod(kernel)).reshape(-1, 1)
+    chosen = where.reshape(*where.shape[:-len(kernel)], 1, -1) == offsets  # (…, K, L): the window's maximum
+    window_grads = up.reshape(*chosen.shape[:-2], 1, -1) * up.new_tensor(chosen)
+    return (_windows_added_back(window_grads, tuple(shape[-len(kernel):]), kernel, stride, dilation, padding),)
+
+
 def _pool_reads(kernel: tuple, stride: tuple, padding: tuple, dilation: tuple, input_shape: tuple,
                 at: tuple) -> list:
     """Output entry ``at`` = (n, c, i, j): pairs (kernel offset, input entry or ``None`` in the padding)."""
@@ -1623,6 +1674,7 @@ MAX_POOL2D = register(Op(
     written="max_{{u,v}} {input}[n,c,{i},{j}]{pad}", symbol="maxpool",
     settings=("kernel_size", "stride", "padding", "dilation"), defaults=((2, 2), (2, 2), ((0, 0), (0, 0)), (1, 1)),
     saves=((),),  # the positions of the maxima are kept; PyTorch saves them too (as indices)
+    vjp_tensors=_max_pool_vjp,
     window=WindowForm("[n,c,i,j]", ("[n,c,y,x]",),
                       lambda settings: _window_text(settings[1], settings[2], settings[3], "−∞"),
                       lambda settings, shape, _, at: _pool_reads(*settings[:4], shape, at), reduce="max"),
@@ -1637,6 +1689,16 @@ def _avg_pool(a, kernel, stride, padding, count_include_pad, divisor_override):
 def _avg_pool_back(up, saved):
     counts, shape, kernel, stride, padding = saved
     return (sliding.mean_windows_back(up, counts, shape, kernel, stride, padding),)
+
+
+def _avg_pool_vjp(up, inputs, out, saved):
+    """:func:`_avg_pool_back` on tensors (recorded): ``∂L/∂P / count`` to every entry of the window."""
+    counts, shape, kernel, stride, padding = saved
+    shares = up / up.new_tensor(counts)
+    lead, positions = tuple(shares.shape[:-len(kernel)]), math.prod(shares.shape[-len(kernel):])
+    window_grads = shares.reshape(*lead, 1, positions).expand(*lead, math.prod(kernel), positions)
+    return (_windows_added_back(window_grads, tuple(shape[-len(kernel):]), kernel, stride, (1,) * len(kernel),
+                                padding),)
 
 
 def _avg_pool_text(settings: tuple) -> dict[str, str]:
@@ -1655,7 +1717,7 @@ AVG_POOL2D = register(Op(
     _avg_pool, _avg_pool_back, kind="pooling", roles=("input",),
     written="(1/{count}) Σ_{{u,v}} {input}[n,c,{i},{j}]{pad}", symbol="avgpool",
     settings=("kernel_size", "stride", "padding", "count_include_pad", "divisor_override"),
-    defaults=((2, 2), (2, 2), ((0, 0), (0, 0)), True, None), saves=((),),
+    defaults=((2, 2), (2, 2), ((0, 0), (0, 0)), True, None), saves=((),), vjp_tensors=_avg_pool_vjp,
     window=WindowForm("[n,c,i,j]", ("[n,c,y,x]",), _avg_pool_text,
                       lambda settings, shape, _, at: _pool_reads(*settings[:3], (1, 1), shape, at), reduce="mean"),
 ))
@@ -1685,6 +1747,7 @@ ADAPTIVE_AVG_POOL2D = register(Op(
     _adaptive_avg_pool, _adaptive_avg_pool_back, kind="pooling", roles=("input",),
     written="mean of {input}[n,c,h,w] over the window of (i, j)  (output size {output_size})",
     symbol="adaptive avgpool", settings=("output_size",), defaults=((1, 1),), saves=((),),
+    vjp_tensors=lambda up, inputs, out, saved: (up.new_tensor(saved[0].T) @ up @ up.new_tensor(saved[1]),),
     window=WindowForm("[n,c,i,j]", ("[n,c,h,w]",), lambda settings: {}, _adaptive_reads, reduce="mean"),
 ))
 
@@ -1706,10 +1769,24 @@ def _embedding_back(up, saved):
     return None, grad
 
 
+def _embedding_vjp(up, inputs, out, saved):
+    """:func:`_embedding_back` on tensors (recorded): each position's row of ``∂L/∂E`` added to its index's row."""
+    indices, shape, padding_idx, scale_grad_by_freq = saved
+    flat = indices.reshape(-1)
+    rows = up.reshape(len(flat), shape[1])
+    if scale_grad_by_freq:
+        rows = rows / up.new_tensor(np.bincount(flat, minlength=shape[0])[flat, None])
+    if padding_idx is not None:
+        rows = rows * up.new_tensor((flat != padding_idx)[:, None])
+    index = np.broadcast_to(flat[:, None], (len(flat), shape[1]))
+    return None, rows.new_zeros(shape).scatter_add(0, index, rows)
+
+
 EMBEDDING = register(Op(
     "embedding", "E[…, :] = W[index[…], :]  (row index of the table W)",
     ("none: indices are not differentiable",
      "row r: Σ {up}[p, :] over the positions p whose index is r (0 for padding_idx)"),
     _embedding, _embedding_back, kind="lookup", roles=("input", "weight"), written="{weight}[{input}]",
     symbol="embedding", settings=("padding_idx", "scale_grad_by_freq"), defaults=(None, False), saves=((), ()),
+    vjp_tensors=_embedding_vjp,
 ))

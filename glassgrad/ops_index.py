@@ -355,8 +355,20 @@ def _cumprod_back(up, saved):
         grad[..., i] = (up_moved[..., i:] * np.cumprod(without, axis=-1)[..., i:]).sum(axis=-1)
     return (np.moveaxis(grad, -1, dim),)
 
+def _cumprod_vjp(up, inputs, out, saved):
+    """:func:`_cumprod_back` on tensors (recorded), all i at once: row i of an (n, n) table is ``a`` with ``aᵢ``
+    replaced by 1, whose running product is ``Π_(k≤j, k≠i) aₖ``; ``∂L/∂aᵢ`` sums ``upⱼ`` times it over j ≥ i."""
+    dim = saved[1]
+    a, up = inputs[0].transpose(dim, -1), up.transpose(dim, -1)
+    n = a.shape[-1]
+    identity = np.eye(n)
+    rows = a.unsqueeze(-2) * a.new_tensor(1 - identity) + a.new_tensor(identity)
+    later = up.new_tensor(np.triu(np.ones((n, n))))  # j ≥ i
+    return ((up.unsqueeze(-2) * rows.cumprod(-1) * later).sum(dim=-1).transpose(dim, -1),)
+
 CUMPROD = register(Op("cumprod", "outᵢ = Π_(k≤i) aₖ  (along dim)", ("Σ_(j≥i) {up}ⱼ·Π_(k≤j, k≠i) {a}ₖ",),
-                      _cumprod, _cumprod_back, kind="slicewise", settings=("dim",), saves=((0,),)))
+                      _cumprod, _cumprod_back, kind="slicewise", settings=("dim",), saves=((0,),),
+                      vjp_tensors=_cumprod_vjp))
 
 
 def _prod(a, axis, keepdim):
@@ -371,5 +383,25 @@ def _prod_back(up, saved):
         others = _others_product(a, axis)
     return (_reduced_like(up, a.shape, axis, keepdim) * others,)
 
+def _others_product_tensor(a, axis: int):
+    """:func:`_others_product` on tensors (recorded): the running products before and after each entry, each
+    the running product of ``(1, a₀, …, aₙ₋₂)`` (``a`` moved one place along, a 1 in front)."""
+    n = a.shape[axis]
+    first = (slice(None),) * axis + (slice(0, n - 1),)  # every entry but the last
+    front = np.zeros(n)
+    front[0] = 1
+    front = a.new_tensor(front.reshape([-1 if d == axis else 1 for d in range(a.ndim)]))
+
+    def running(t):
+        return (_slices_placed_tensor(t[first], tuple(a.shape), axis, np.arange(1, n)) + front).cumprod(axis)
+
+    return running(a) * running(a.flip(axis)).flip(axis)
+
+def _prod_vjp(up, inputs, out, saved):
+    a, axis, keepdim = inputs[0], saved[1], saved[2]
+    if axis is None:
+        return (up * _others_product_tensor(a.reshape(-1), 0).reshape(*a.shape),)
+    return ((up if keepdim else up.unsqueeze(axis)) * _others_product_tensor(a, axis),)
+
 PROD = register(Op("prod", "out = Π a", ("{up}·Π_(k≠i) {a}ₖ  (the product of the others)",), _prod, _prod_back,
-                   kind="reduction", written="Π {a}", saves=((0,),)))
+                   kind="reduction", written="Π {a}", saves=((0,),), vjp_tensors=_prod_vjp))

@@ -86,6 +86,26 @@ def scatter_windows(window_grads: Array, size: tuple[int, ...], stride: tuple[in
     return grad[(..., *inside)]
 
 
+
+def window_positions(size: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...],
+                     dilation: tuple[int, ...], padding: Pairs) -> tuple[Array, Array]:
+    """Where every window reads, as flat input positions: ``(K, L)`` arrays, one row per kernel offset
+    and one column per output position (both row-major), of the flat index ``Σ p·(the sizes after it)``
+    with ``p = i·s + u·d − pad`` per dim, and whether it lies inside the input (False: padding,
+    whose index is then 0). The same windows as :func:`windows`, for code that picks entries by index.
+    """
+    spatial = len(size)
+    flat, inside = np.zeros((), dtype=np.int64), np.ones((), dtype=bool)
+    for dim, (n, k, s, d, (before, after)) in enumerate(zip(size, kernel, stride, dilation, padding)):
+        out = output_size(n, k, s, d, before, after)
+        place = [1] * (2 * spatial)
+        place[dim], place[spatial + dim] = k, out
+        reads = source(np.arange(out)[None, :], np.arange(k)[:, None], s, d, before).reshape(place)
+        flat = flat * n + reads
+        inside = inside & (reads >= 0) & (reads < n)
+    rows = math.prod(kernel)
+    return np.where(inside, flat, 0).reshape(rows, -1), inside.reshape(rows, -1)
+
 # --- convolution ------------------------------------------------------------------------------
 
 def convolve(x: Array, weight: Array, bias: Array | None, stride: tuple[int, ...], padding: Pairs,

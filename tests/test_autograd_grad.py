@@ -487,6 +487,145 @@ def _row_inputs(rng: np.random.Generator, name: str) -> np.ndarray:
     return rng.normal(size=(3, 4))
 
 
+
+# --- the rows of windows, tables and products: convolution, pooling, embedding, prod, cumprod -------------
+
+WINDOWED = {  # name: (the op on (x, w) for both libraries, x's shape, w's shape)
+    "conv2d": (lambda x, w, F: F.conv2d(x, w), (2, 3, 5, 4), (4, 3, 2, 3)),
+    "conv2d_stride_padding": (lambda x, w, F: F.conv2d(x, w, stride=2, padding=1), (2, 3, 5, 6), (4, 3, 3, 3)),
+    "conv2d_dilation_uneven_padding": (lambda x, w, F: F.conv2d(x, w, dilation=2, padding=(1, 2)),
+                                       (1, 2, 6, 5), (3, 2, 2, 2)),
+    "conv2d_groups": (lambda x, w, F: F.conv2d(x, w, groups=2, stride=(2, 1)), (2, 4, 5, 5), (6, 2, 3, 2)),
+    "conv1d": (lambda x, w, F: F.conv1d(x, w, stride=2, padding=1), (2, 3, 7), (4, 3, 3)),
+    # the pools: the weight w only scales the output (so both inputs have a second derivative to compare)
+    "max_pool2d": (lambda x, w, F: F.max_pool2d(x, 2) * w, (2, 3, 4, 6), (3, 1, 1)),
+    "max_pool2d_overlapping_padded": (lambda x, w, F: F.max_pool2d(x, 3, stride=1, padding=1) * w,
+                                      (1, 2, 4, 5), (2, 1, 1)),
+    "max_pool2d_dilated_unbatched": (lambda x, w, F: F.max_pool2d(x, 2, stride=1, dilation=2) * w,
+                                     (3, 5, 5), (3, 1, 1)),
+    "avg_pool2d": (lambda x, w, F: F.avg_pool2d(x, 2) * w, (2, 3, 4, 6), (3, 1, 1)),
+    "avg_pool2d_padding_not_counted": (lambda x, w, F: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False) * w,
+                                       (1, 2, 5, 5), (2, 1, 1)),
+    "avg_pool2d_divisor": (lambda x, w, F: F.avg_pool2d(x, 2, stride=1, divisor_override=3) * w,
+                           (1, 2, 4, 4), (2, 1, 1)),
+    "adaptive_avg_pool2d": (lambda x, w, F: F.adaptive_avg_pool2d(x, (2, 3)) * w, (2, 3, 5, 7), (3, 1, 1)),
+    # the table is w; x picks its rows (an index: no gradient), repeats and all
+    "embedding": (lambda x, w, F: F.embedding(_rows_of(x, 5), w) * (w[0].sum() + x.sum()), (2, 4), (5, 3)),
+    "embedding_padding_idx": (lambda x, w, F: F.embedding(_rows_of(x, 5), w, padding_idx=1) * x.tanh().sum(),
+                              (2, 4), (5, 3)),
+    "prod": (lambda x, w, F: (x * w).prod(dim=1), (3, 4), (3, 4)),
+    "prod_all_keepdim": (lambda x, w, F: (x + w).prod() + (x * w).prod(0, keepdim=True), (2, 3), (2, 3)),
+    "cumprod": (lambda x, w, F: (x * w).cumprod(dim=1), (3, 4), (3, 4)),
+    "cumprod_first_dim": (lambda x, w, F: (x - w).cumprod(dim=0), (4, 2), (4, 2)),
+}
+
+
+def _rows_of(x, rows: int):
+    """Row indices picked from x's values (repeats included): an index the gradient does not flow through."""
+    return x.new_tensor((np.abs(x.detach().numpy()) * 7).astype(np.int64) % rows).long()
+
+
+@pytest.mark.torch
+@given(seed=st.integers(0, 2**16), zeros=st.integers(0, 2))
+@pytest.mark.parametrize("name", sorted(WINDOWED))
+def test_second_derivatives_of_windows_tables_and_products_match_pytorch(torch, name, seed, zeros):
+    """Both inputs' first derivatives recorded, then the mixed second derivatives, against PyTorch's;
+    ``zeros`` entries of x set to exactly 0 (a product's rule must not divide by them)."""
+    function, x_shape, w_shape = WINDOWED[name]
+    rng = np.random.default_rng(seed)
+    x_values = rng.normal(size=x_shape)
+    x_values.reshape(-1)[rng.choice(x_values.size, zeros, replace=False)] = 0.0
+    arrays = (x_values, rng.normal(size=w_shape), rng.normal(size=64), rng.normal(size=x_shape),
+              rng.normal(size=w_shape))
+
+    def both_inputs(a, b, lib):
+        return function(a, b, lib.nn.functional)
+
+    mine, theirs = _mixed_derivatives(gg, both_inputs, *arrays), _mixed_derivatives(torch, both_inputs, *arrays)
+    for ours, reference in zip(mine, theirs):
+        close(ours, reference, 1e-9)
+
+
+@pytest.mark.parametrize("name", ["conv2d_stride_padding", "conv2d_groups", "max_pool2d_overlapping_padded",
+                                  "avg_pool2d_padding_not_counted", "adaptive_avg_pool2d", "embedding",
+                                  "prod", "cumprod_first_dim"])
+def test_the_recorded_first_derivatives_of_windows_and_products_have_finite_difference_derivatives(name):
+    function, x_shape, w_shape = WINDOWED[name]
+    rng = np.random.default_rng(11)
+    x = gg.tensor(rng.normal(size=x_shape), dtype=gg.float64, requires_grad=True)
+    w = gg.tensor(rng.normal(size=w_shape), dtype=gg.float64, requires_grad=True)
+
+    def first_derivatives(a, b):
+        with gg.enable_grad():  # gradcheck's finite differences run under no_grad
+            out = function(a, b, F)
+            found = grad((out * out).sum(), (a, b), create_graph=True, allow_unused=True)
+            return sum((g * g.detach().sign()).sum() for g in found if g is not None)
+
+    report = gg.gradcheck(first_derivatives, [x, w])
+    assert report.ok, report
+
+
+def test_embedding_scaled_by_frequency_records_its_scaled_rule():
+    """``scale_grad_by_freq``: each row's gradient divided by its index's count, a rule that is not the
+    derivative of the forward, so the oracle is the rule itself: the recorded ``∂L/∂W`` is linear in the
+    upstream ``u``, and its derivative in ``u`` (finite differences) is the same scaled sum. (PyTorch 2.13's
+    double backward leaves the division out.)"""
+    rng = np.random.default_rng(12)
+    table = gg.tensor(rng.normal(size=(5, 3)), dtype=gg.float64, requires_grad=True)
+    picks = gg.tensor([[1, 3, 3], [0, 3, 4]])
+    upstream = gg.tensor(rng.normal(size=(2, 3, 3)), dtype=gg.float64, requires_grad=True)
+
+    def table_gradient(u):
+        with gg.enable_grad():
+            return grad(F.embedding(picks, table, scale_grad_by_freq=True), table, u, create_graph=True)[0]
+
+    flat, expected = picks.numpy().reshape(-1), np.zeros((5, 3))
+    np.add.at(expected, flat, upstream.numpy().reshape(6, 3) / np.bincount(flat, minlength=5)[flat, None])
+    np.testing.assert_allclose(table_gradient(upstream).numpy(), expected, rtol=1e-12)
+    report = gg.gradcheck(table_gradient, [upstream])
+    assert report.ok, report
+
+
+@pytest.mark.torch
+def test_gradient_penalty_of_a_small_cnn_matches_pytorch(torch):
+    """A WGAN-GP-style penalty ``(‖∂D/∂x‖ − 1)²`` through conv, ReLU, max-pool, conv with padding, average
+    pool and linear, then backward into every weight: the second derivatives of the window rows."""
+    rng = np.random.default_rng(13)
+    shapes = [(4, 2, 3, 3), (4,), (3, 4, 3, 3), (3,), (1, 3), (1,)]
+    weights, images = [rng.normal(size=s) * 0.5 for s in shapes], rng.normal(size=(2, 2, 8, 8))
+    found = []
+    for module in (gg, torch):
+        cast, functional = _library(module)
+        w = [cast(v).requires_grad_() for v in weights]
+        x = cast(images).requires_grad_()
+        h = functional.max_pool2d(functional.conv2d(x, w[0], w[1]).tanh(), 2)
+        h = functional.adaptive_avg_pool2d(functional.conv2d(h, w[2], w[3], padding=1).tanh(), 1).flatten(1)
+        score = functional.linear(h, w[4], w[5])
+        (slope,) = module.autograd.grad(score.sum(), x, create_graph=True)
+        penalty = (((slope.flatten(1) ** 2).sum(dim=1).sqrt() - 1) ** 2).mean()
+        penalty.backward()
+        found.append([slope, penalty] + [p.grad for p in w[:5]])
+    assert found[0][-1] is not None and all(p is not None for p in found[0][2:])
+    for mine, theirs in zip(*found):
+        close(mine, theirs, 1e-9)
+
+
+def test_every_row_of_the_table_has_a_recorded_backward():
+    """``create_graph=True`` reaches every built-in op: each row gives its rule on tensors too."""
+    assert [name for name, row in gg.RULES.items() if row.vjp_tensors is None] == []
+
+
+def test_a_row_without_a_recorded_backward_is_refused_in_one_line():
+    """A row made without ``vjp_tensors`` (a user's own, say) is refused by name under create_graph=True."""
+    from glassgrad import ops
+
+    plain = ops.Op("twice", "out = 2a", ("2·{up}",), lambda a: (2 * a, None), lambda up, saved: (2 * up,))
+    x = gg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="create_graph=True: no second derivative for 'twice' yet") as error:
+        grad(apply(plain, (x,), x.array).sum(), x, create_graph=True)
+    assert "\n" not in str(error.value)
+    assert grad(apply(plain, (x,), x.array).sum(), x)[0].tolist() == [2.0, 2.0]
+
 # --- refusals -------------------------------------------------------------------------------------------
 
 @pytest.mark.torch
