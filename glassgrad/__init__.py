@@ -13,6 +13,7 @@ tensor([2., 0., 2., 2.])
 from . import _memory, custom_function, gradients
 from . import autograd as autograd
 from . import data as data
+from . import linalg as linalg
 from . import nn as nn
 from . import optim as optim
 from . import training as training
@@ -65,6 +66,8 @@ from .functions import (
     acosh,
     add,
     allclose,
+    amax,
+    amin,
     arccos,
     arccosh,
     arcsin,
@@ -135,6 +138,7 @@ from .functions import (
     ne,
     neg,
     nonzero,
+    norm,
     not_equal,
     numel,
     permute,
@@ -234,4 +238,6 @@ __all__ = [
     "compile",
     # what gg.load raises for a file it refuses (catch it as gg.ModelFileError)
     "ModelFileError",
+    # norms (torch.norm, torch.linalg) and the largest or smallest entry over dims
+    "amax", "amin", "linalg", "norm",
 ]

@@ -696,13 +696,19 @@ class Tensor:
         dim = dim if dim >= 0 else dim + self.array.ndim + 1
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
-    def squeeze(self, dim: int | None = None) -> Tensor:
+    def squeeze(self, dim: int | tuple[int, ...] | None = None) -> Tensor:
+        """The dims of size 1 taken out: all of them, or those among ``dim`` (an int or a tuple)."""
         if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
-        dim = check_dim(self, dim, "squeeze")
-        if self.array.ndim == 0 or self.shape[dim] != 1:  # dims 0 and -1 of a 0-d tensor: itself, as in PyTorch
+        if self.array.ndim == 0:  # dims 0 and -1 of a 0-d tensor: itself, as in PyTorch
+            check_dim(self, dim if isinstance(dim, int) else 0, "squeeze")
             return self
-        return self.reshape(self.shape[:dim] + self.shape[dim + 1:])
+        listed = [check_dim(self, d, "squeeze") for d in (dim if isinstance(dim, (tuple, list)) else (dim,))]
+        dims = set(listed)
+        if len(dims) < len(listed):
+            raise RuntimeError(f"squeeze: dim {max(listed, key=listed.count)} appears more than once in dim={dim!r}; "
+                               "list each dim once")
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if n != 1 or i not in dims))
 
     def expand(self, *sizes) -> Tensor:
         sizes = shape_arg(sizes, "expand")

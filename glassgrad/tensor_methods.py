@@ -18,12 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from . import ops_index, ops_math
+from . import linalg, ops, ops_index, ops_math
 from .arguments import check_dim, is_floating, shape_arg, shape_text
 from .creation import _filled, pick_generator, tensor
 from .device import check_device
 from .dtypes import bool_, float16, int32
-from .tensor import Tensor, _float_data, apply, lift, matmul
+from .tensor import Tensor, _float_data, _reduce, apply, lift, matmul
 
 METHODS: dict[str, Any] = {}
 
@@ -365,3 +365,20 @@ def diagonal(self: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Ten
         raise RuntimeError(f"diagonal: needs two different dims of a tensor with at least 2, got dim1={dim1}, "
                            f"dim2={dim2} for shape {shape_text(self.shape)}")
     return apply(ops_index.DIAGONAL, (self,), self.array, int(offset), first, second)
+
+
+# --- norms and the largest or smallest entry over dims --------------------------------------------
+
+add("norm", linalg.tensor_norm)
+
+
+@method
+def amax(self: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    """The largest entry over ``dim`` (every dim by default); ties share the gradient evenly, as in PyTorch."""
+    return _reduce(ops.MAX, self, None if dim == () else dim, keepdim, None, None)
+
+
+@method
+def amin(self: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    """The smallest entry over ``dim`` (every dim by default); ties share the gradient evenly, as in PyTorch."""
+    return _reduce(ops.MIN, self, None if dim == () else dim, keepdim, None, None)

@@ -61,6 +61,11 @@ def _float_pair(input: Tensor, target: object, name: str) -> tuple[Tensor, Tenso
     return input, target
 
 
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """Each slice along ``dim`` divided by its p-norm: ``x / max(‖x‖_p, eps)`` (a unit vector, or x/eps if tiny)."""
+    return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
+
+
 def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     return as_tensor(input).leaky_relu(negative_slope)
 

@@ -1,0 +1,116 @@
+"""The row of the rule table for vector norms: ``‖a‖_p = (Σ |aᵢ|^p)^(1/p)`` over some dims.
+
+Registered in the same table as the rows of :mod:`glassgrad.ops` (:data:`glassgrad.ops.RULES`);
+``x.norm()``, ``gg.linalg.vector_norm`` and ``F.normalize`` all come here. The orders, as in PyTorch:
+
+* ``p = 2`` (the default, and ``'fro'``): ``√(Σ aᵢ²)``, whose slope is ``aᵢ/‖a‖``;
+* ``p = 1``: ``Σ |aᵢ|``, slope ``sign(aᵢ)``;
+* ``p = ∞`` / ``−∞``: the largest / smallest ``|aᵢ|``; the upstream goes to the entries that reach
+  it, split evenly between ties, with their sign;
+* ``p = 0``: how many entries are not zero (a count: slope 0);
+* any other p: slope ``sign(aᵢ)·|aᵢ|^(p−1) / ‖a‖^(p−1)``.
+
+Where the norm is 0 (every entry 0) the slope is taken as 0, as PyTorch does, instead of the
+0/0 the formula gives; for ``p < 1`` an entry that is 0 gets slope 0 too. The recorded rule
+(``create_graph=True``) keeps those zeros, so a second derivative there is 0 where PyTorch 2.13
+gives NaN (the derivative does not exist at a kink; glassgrad never hands back a silent NaN).
+
+>>> import numpy as np
+>>> from glassgrad.ops import RULES
+>>> RULES["norm"].forward(np.array([3.0, -4.0]), None, 2.0, False)[0].tolist()
+5.0
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .ops import OUT, Op, register
+
+
+def _norm(a, axis, p, keepdim):
+    magnitude = np.abs(a)
+    if p == 2:
+        out = np.sqrt(np.add.reduce(a * a, axis=axis, keepdims=True))
+    elif p == 1:
+        out = np.add.reduce(magnitude, axis=axis, keepdims=True)
+    elif p == math.inf:
+        out = np.max(magnitude, axis=axis, keepdims=True)
+    elif p == -math.inf:
+        out = np.min(magnitude, axis=axis, keepdims=True)
+    elif p == 0:
+        out = np.add.reduce(a != 0, axis=axis, keepdims=True)
+    else:
+        out = np.add.reduce(magnitude ** p, axis=axis, keepdims=True) ** (1 / p)
+    kept = np.asarray(out, dtype=a.dtype)
+    return (kept if keepdim or axis is None and not a.ndim else _dropped(kept, axis)), (a, kept, p)
+
+
+def _dropped(kept, axis):
+    """The reduced dims (size 1) taken out: a view of ``kept``."""
+    return kept.reshape(()) if axis is None else np.squeeze(kept, axis=axis)
+
+
+def _slope(a, norm, p, reached=None):
+    """``∂‖a‖_p/∂aᵢ`` on NumPy arrays, ``norm`` with the reduced dims kept (see the module docstring)."""
+    empty = norm == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if p == 2:
+            return np.where(empty, 0, a / norm)
+        if p == 1:
+            return np.sign(a)
+        if abs(p) == math.inf:
+            return np.sign(a) * _ties(a, norm)
+        if p == 0:
+            return np.zeros_like(a)
+        scaled = np.sign(a) * np.abs(a) ** (p - 1)
+        if p < 1:
+            return np.where((a == 0) | empty, 0, scaled * norm ** (1 - p))
+        return np.where(empty, 0, scaled / norm ** (p - 1))
+
+
+def _ties(a, norm):
+    """For p = ±∞: 1/(how many reach it) at the entries whose |aᵢ| is the norm (or NaN), else 0."""
+    reaches = (np.abs(a) == norm) | np.isnan(a)
+    axes = tuple(i for i, (n, m) in enumerate(zip(a.shape, norm.shape)) if m == 1 and n != 1)
+    return reaches / reaches.sum(axis=axes, keepdims=True)
+
+
+def _norm_back(up, saved):
+    a, norm, p = saved
+    return ((up.reshape(norm.shape) * _slope(a, norm, p)).astype(a.dtype, copy=False),)
+
+
+def _norm_vjp(up, inputs, out, saved):
+    """:func:`_norm_back` on tensors (recorded): the same slope, from the node's input and output; the masks
+    (where the norm or an entry is 0, which entries reach ±∞'s norm) are constants."""
+    a, (values, kept, p) = inputs[0], saved
+    norm = out.reshape(tuple(kept.shape))
+    up = up.reshape(tuple(kept.shape))
+    empty = kept == 0
+    safe = norm + a.new_tensor(empty)  # the norm, with 1 where it is 0 (masked to 0 after)
+    if p == 2:
+        slope = (a / safe).masked_fill(a.new_tensor(empty).bool(), 0.0)
+    elif p == 1:
+        slope = a.sign()
+    elif abs(p) == math.inf:
+        slope = a.sign() * a.new_tensor(_ties(values, kept))
+    elif p == 0:
+        slope = a * 0.0
+    elif p < 1:
+        zero = a.new_tensor((values == 0) | empty).bool()
+        slope = (a.sign() * a.abs().masked_fill(zero, 1.0) ** (p - 1) * safe ** (1 - p)).masked_fill(zero, 0.0)
+    else:
+        slope = (a.sign() * a.abs() ** (p - 1) / safe ** (p - 1)).masked_fill(a.new_tensor(empty).bool(), 0.0)
+    return (slope * up,)
+
+
+NORM = register(Op(
+    "norm", "out = ‖a‖_p = (Σ |aᵢ|^p)^(1/p)",
+    ("{up}·sign({a})·|{a}|^({p}−1)/‖{a}‖^({p}−1)  (p = ±inf: {up}·sign({a}) at the entries whose |{a}| is the "
+     "norm, split between ties; 0 where the norm is 0)",),
+    _norm, _norm_back, kind="reduction", written="‖{a}‖_{p}", settings=("dims", "p", "keepdim"),
+    defaults=(None, 2.0, False), saves=((0, OUT),), vjp_tensors=_norm_vjp,
+))
