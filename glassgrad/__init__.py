@@ -104,6 +104,8 @@ from .functions import (
     flatten,
     flip,
     floor,
+    floor_divide,
+    fmod,
     gather,
     ge,
     greater,
@@ -146,6 +148,7 @@ from .functions import (
     prod,
     reciprocal,
     relu,
+    remainder,
     repeat_interleave,
     reshape,
     roll,
@@ -240,4 +243,6 @@ __all__ = [
     "ModelFileError",
     # norms (torch.norm, torch.linalg) and the largest or smallest entry over dims
     "amax", "amin", "linalg", "norm",
+    # division with a remainder (a % b, a // b)
+    "floor_divide", "fmod", "remainder",
 ]

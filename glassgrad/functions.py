@@ -91,6 +91,7 @@ cumsum, cumprod, prod = (_function_form(n) for n in ("cumsum", "cumprod", "prod"
 roll, flip, tril, triu, diag, diagonal = (_function_form(n) for n in ("roll", "flip", "tril", "triu", "diag",
                                                                        "diagonal"))
 norm, amax, amin = (_function_form(n) for n in ("norm", "amax", "amin"))
+remainder, fmod, floor_divide = (_function_form(n) for n in ("remainder", "fmod", "floor_divide"))
 repeat_interleave, unflatten, chunk, split = (_function_form(n) for n in ("repeat_interleave", "unflatten", "chunk",
                                                                           "split"))
 

@@ -1,4 +1,5 @@
-"""Rows of the rule table for the elementwise math functions: trig, hyperbolic, logs, rounding, ``lerp``.
+"""Rows of the rule table for the elementwise math functions: trig, hyperbolic, logs, rounding, ``lerp``,
+and division with a remainder (``%``, ``//``, ``fmod``).
 
 Each row is declared like the ones in :mod:`glassgrad.ops` and registered in the same table
 (:data:`glassgrad.ops.RULES`): the value and the local derivative ``∂out/∂a`` side by side.
@@ -9,6 +10,10 @@ Kinks and domains, as in PyTorch:
   everywhere (at a jump it does not exist; PyTorch and glassgrad use 0 there too), so they stop
   gradients. On an integer tensor the four roundings return the integers unchanged.
 * ``round`` rounds halves to the even neighbour (``round(2.5) = 2``), as PyTorch does.
+* ``a % b`` (``remainder``) has the sign of ``b``, as Python's ``%``: ``a − b·⌊a/b⌋``; ``fmod`` has
+  the sign of ``a``: ``a − b·trunc(a/b)``. Their slopes are ``∂/∂a = 1`` and ``∂/∂b = −⌊a/b⌋``
+  (``−trunc(a/b)``). ``a // b`` (``floor_divide``) is ``⌊a/b⌋``, a step: slope 0, as ``floor``
+  (PyTorch refuses to differentiate it).
 * ``asin``, ``acos`` (|a| ≤ 1), ``atanh`` (|a| < 1), ``acosh`` (a ≥ 1), the logs (a > 0,
   ``log1p``: a > −1) and ``rsqrt`` (a > 0) give NaN or ±inf outside their domains, and so
   does their derivative at the edge (``asin'(±1) = inf``).
@@ -187,4 +192,47 @@ MASKED_FILL = register(Op(  # a fused where(): one step in a trace, and the mask
     _masked_fill, _masked_fill_back, written="masked_fill({a})", settings=("mask", "value"), defaults=(False, 0.0),
     local=lambda i, out, s: [np.broadcast_to(np.where(s[0], 0, 1), out.shape).astype(out.dtype)], saves=((),),
     vjp_tensors=lambda up, inputs, out, mask: (up.masked_fill(mask, 0.0),),
+))
+
+
+
+# --- division with a remainder: a % b, fmod, a // b ------------------------------------------------
+
+def _quotient(rounding):
+    """``a − b·rounding(a/b)`` (what is left after taking whole b's away), with ``∂/∂b = −rounding(a/b)``."""
+    def slopes(a, b):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.ones_like(a), -rounding(a / b)
+
+    def back(up, saved):
+        return tuple(up * slope for slope in slopes(*saved))
+
+    def local(inputs, out, settings):
+        return [np.broadcast_to(slope, out.shape) for slope in slopes(*inputs)]
+
+    def vjp(up, inputs, out, saved):  # the slopes are steps: constants of the recorded graph
+        return tuple(up * up.new_tensor(slope) for slope in slopes(*saved))
+
+    return back, local, vjp
+
+
+_remainder_back, _remainder_local, _remainder_vjp = _quotient(np.floor)
+_fmod_back, _fmod_local, _fmod_vjp = _quotient(np.trunc)
+
+REMAINDER = register(Op(
+    "remainder", "out = a mod b = a − b·⌊a/b⌋  (the sign of b)", ("1", "−⌊{a}/{b}⌋"),
+    lambda a, b: (np.remainder(a, b), (a, b)), _remainder_back, roles=("a", "b"), written="{a} mod {b}",
+    local=_remainder_local, saves=((), (0, 1)), vjp_tensors=_remainder_vjp,
+))
+FMOD = register(Op(
+    "fmod", "out = a − b·trunc(a/b)  (the sign of a)", ("1", "−trunc({a}/{b})"),
+    lambda a, b: (np.fmod(a, b), (a, b)), _fmod_back, roles=("a", "b"), written="fmod({a}, {b})",
+    local=_fmod_local, saves=((), (0, 1)), vjp_tensors=_fmod_vjp,
+))
+FLOOR_DIVIDE = register(Op(
+    "floor_divide", "out = ⌊a/b⌋", ("0  (a step function: flat, or a jump)", "0  (a step function: flat, or a jump)"),
+    lambda a, b: (np.floor_divide(a, b), None), lambda up, saved: (np.zeros_like(up), np.zeros_like(up)),
+    roles=("a", "b"), written="⌊{a}/{b}⌋", saves=((), ()),
+    local=lambda inputs, out, settings: [np.zeros(out.shape, out.dtype)] * 2,
+    vjp_tensors=lambda up, inputs, out, saved: (up * 0.0, up * 0.0),
 ))

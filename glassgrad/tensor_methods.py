@@ -23,7 +23,7 @@ from .arguments import check_dim, is_floating, shape_arg, shape_text
 from .creation import _filled, pick_generator, tensor
 from .device import check_device
 from .dtypes import bool_, float16, int32
-from .tensor import Tensor, _float_data, _reduce, apply, lift, matmul
+from .tensor import Tensor, _binary, _float_data, _reduce, apply, lift, matmul
 
 METHODS: dict[str, Any] = {}
 
@@ -382,3 +382,38 @@ def amax(self: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
 def amin(self: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """The smallest entry over ``dim`` (every dim by default); ties share the gradient evenly, as in PyTorch."""
     return _reduce(ops.MIN, self, None if dim == () else dim, keepdim, None, None)
+
+
+# --- division with a remainder (rows of ops_math): a % b, a // b, fmod --------------------------------
+
+def _whole_division(op: Any, a: Tensor, b: Any) -> Tensor:
+    """``op`` entry by entry; integers divided by 0 are refused, as PyTorch does (floats give inf or NaN)."""
+    b = lift(b, a)
+    if a.array.dtype.kind in "iub" and b.array.dtype.kind in "iub" and not np.all(b.array):
+        raise RuntimeError(f"{op.name}: integer division by zero (the divisor holds a 0); divide floats to get "
+                           "inf/nan, or keep 0 out of the divisor")
+    return _binary(op, a, b)
+
+
+@method
+def remainder(self: Tensor, other: Any) -> Tensor:
+    """``self mod other``, with the sign of ``other`` (Python's ``%``): ``a − b·⌊a/b⌋``."""
+    return _whole_division(ops_math.REMAINDER, self, other)
+
+
+@method
+def fmod(self: Tensor, other: Any) -> Tensor:
+    """The remainder with the sign of ``self`` (C's ``fmod``): ``a − b·trunc(a/b)``."""
+    return _whole_division(ops_math.FMOD, self, other)
+
+
+@method
+def floor_divide(self: Tensor, other: Any) -> Tensor:
+    """``⌊self/other⌋`` (Python's ``//``); a step, so its slope is 0."""
+    return _whole_division(ops_math.FLOOR_DIVIDE, self, other)
+
+
+add("__mod__", remainder)
+add("__floordiv__", floor_divide)
+add("__rmod__", lambda self, other: _whole_division(ops_math.REMAINDER, lift(other, self), self))
+add("__rfloordiv__", lambda self, other: _whole_division(ops_math.FLOOR_DIVIDE, lift(other, self), self))
