@@ -1,0 +1,525 @@
+"""PyTorch functions made of other ops: no rule of their own, so a trace shows the ops they are made of.
+
+``gg.outer(a, b)`` is ``a[:, None] * b[None, :]``, ``gg.addmm(c, a, b)`` is ``c + a @ b``,
+``gg.logaddexp(a, b)`` is ``m + log(e^(a−m) + e^(b−m))`` with ``m = max(a, b)``; their gradients are
+those of the rows they use, so nothing here can disagree with a rule. The tests (no gradient: masks,
+counts, index lists) answer with plain tensors, as PyTorch does. Each function is also a ``Tensor``
+method where PyTorch has one.
+
+>>> import glassgrad as gg
+>>> gg.outer(gg.tensor([1.0, 2.0]), gg.tensor([3.0, 4.0, 5.0])).tolist()
+[[3.0, 4.0, 5.0], [6.0, 8.0, 10.0]]
+>>> gg.isnan(gg.tensor([1.0, float("nan")])).tolist()
+[False, True]
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any
+
+import numpy as np
+
+from .arguments import check_dim, shape_text
+from .creation import as_tensor
+from .functions import cat, where
+from .tensor import Tensor
+from .tensor_indexing import Sorted
+from .tensor_methods import _plain, add
+
+MinMax = namedtuple("MinMax", ["min", "max"])
+"""What ``aminmax`` returns, as in PyTorch."""
+
+
+def _method(function: Any) -> Any:
+    """Make ``function`` a Tensor method too (``x.outer(y)`` as ``gg.outer(x, y)``)."""
+    add(function.__name__, function)
+    return function
+
+
+def _plain_tensor(values: Any) -> Tensor:
+    return Tensor._wrap(np.asarray(values))
+
+
+# --- tests of each entry: plain bool tensors ---------------------------------------------------------
+
+@_method
+def isnan(input: Tensor) -> Tensor:
+    """Which entries are NaN."""
+    return _plain_tensor(np.isnan(as_tensor(input).array))
+
+
+@_method
+def isinf(input: Tensor) -> Tensor:
+    """Which entries are +inf or −inf."""
+    return _plain_tensor(np.isinf(as_tensor(input).array))
+
+
+@_method
+def isfinite(input: Tensor) -> Tensor:
+    """Which entries are neither NaN nor ±inf."""
+    return _plain_tensor(np.isfinite(as_tensor(input).array))
+
+
+def _logical(function: Any, name: str) -> Any:
+    def logical(input: Tensor, other: Any) -> Tensor:
+        return _plain_tensor(function(np.asarray(_plain(input)), np.asarray(_plain(other))))
+
+    logical.__name__ = logical.__qualname__ = name
+    logical.__doc__ = f"``{name}``: entry by entry, non-zero counting as True (a bool tensor)."
+    return _method(logical)
+
+
+logical_and = _logical(np.logical_and, "logical_and")
+logical_or = _logical(np.logical_or, "logical_or")
+logical_xor = _logical(np.logical_xor, "logical_xor")
+
+
+@_method
+def logical_not(input: Tensor) -> Tensor:
+    """True where the entry is 0 (a bool tensor)."""
+    return _plain_tensor(np.logical_not(as_tensor(input).array))
+
+
+@_method
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True when both have the same shape and the same entries (a Python bool)."""
+    a, b = np.asarray(_plain(input)), np.asarray(_plain(other))
+    return a.shape == b.shape and bool(np.array_equal(a, b))
+
+
+@_method
+def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
+    """How many entries are not 0, over ``dim`` (every dim by default)."""
+    x = as_tensor(input)
+    axis = None if dim is None else tuple(check_dim(x, d, "count_nonzero") for d in np.atleast_1d(dim))
+    return _plain_tensor(np.count_nonzero(x.array, axis=axis).astype(np.int64))
+
+
+# --- clamps, NaN and inf replaced -----------------------------------------------------------------
+
+@_method
+def clamp_min(input: Tensor, min: Any) -> Tensor:
+    """``max(x, min)``: ``clamp(min=min)``."""
+    return as_tensor(input).clamp(min=min)
+
+
+@_method
+def clamp_max(input: Tensor, max: Any) -> Tensor:
+    """``min(x, max)``: ``clamp(max=max)``."""
+    return as_tensor(input).clamp(max=max)
+
+
+@_method
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
+    """NaN, +inf and −inf replaced (by 0 and the dtype's largest and smallest number by default); the gradient
+    passes only where the entry was finite."""
+    x = as_tensor(input)
+    if x.array.dtype.kind not in "fc":
+        return x.clone()
+    info = np.finfo(x.array.dtype)
+    values = x.array
+    largest, smallest = info.max if posinf is None else posinf, info.min if neginf is None else neginf
+    filled = np.where(np.isnan(values), nan, np.where(values > 0, largest, smallest))
+    return where(_plain_tensor(np.isfinite(values)), x, x.new_tensor(filled))
+
+
+# --- products of vectors and matrices -------------------------------------------------------------
+
+def _check_dims(name: str, **tensors: tuple[Tensor, int]) -> None:
+    for role, (tensor, dims) in tensors.items():
+        if tensor.ndim != dims:
+            raise RuntimeError(f"{name}: {role} must be {dims}-D, got shape {shape_text(tensor.shape)}")
+
+
+@_method
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    """``out[i, j] = a[i]·b[j]`` of two vectors."""
+    a, b = as_tensor(input), as_tensor(vec2)
+    _check_dims("outer", input=(a, 1), vec2=(b, 1))
+    return a.unsqueeze(1) * b.unsqueeze(0)
+
+
+ger = outer
+add("ger", outer)
+
+
+@_method
+def dot(input: Tensor, tensor: Tensor) -> Tensor:
+    """``Σ aᵢ·bᵢ`` of two vectors of one length."""
+    a, b = as_tensor(input), as_tensor(tensor)
+    _check_dims("dot", input=(a, 1), tensor=(b, 1))
+    if a.shape != b.shape:
+        raise RuntimeError(f"dot: the vectors have lengths {a.shape[0]} and {b.shape[0]}; they must be equal")
+    return a @ b
+
+
+@_method
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    """A matrix times a vector: ``out[i] = Σⱼ M[i, j]·v[j]``."""
+    m, v = as_tensor(input), as_tensor(vec)
+    _check_dims("mv", input=(m, 2), vec=(v, 1))
+    return m @ v
+
+
+def _scaled_sum(input: Any, product: Tensor, beta: Any, alpha: Any) -> Tensor:
+    """``beta·input + alpha·product``; with ``beta = 0`` the input is left out (its NaNs too), as in PyTorch."""
+    if alpha != 1:
+        product = product * alpha
+    if beta == 0:
+        return product
+    return product + (as_tensor(input) if beta == 1 else as_tensor(input) * beta)
+
+
+@_method
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """``beta·input + alpha·(mat1 @ mat2)``."""
+    a, b = as_tensor(mat1), as_tensor(mat2)
+    _check_dims("addmm", mat1=(a, 2), mat2=(b, 2))
+    return _scaled_sum(input, a @ b, beta, alpha)
+
+
+@_method
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """``beta·input + alpha·(mat @ vec)``."""
+    m, v = as_tensor(mat), as_tensor(vec)
+    _check_dims("addmv", mat=(m, 2), vec=(v, 1))
+    return _scaled_sum(input, m @ v, beta, alpha)
+
+
+@_method
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    """``input + value·tensor1·tensor2``, entry by entry."""
+    return as_tensor(input) + as_tensor(tensor1) * as_tensor(tensor2) * value
+
+
+@_method
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    """``input + value·tensor1/tensor2``, entry by entry."""
+    return as_tensor(input) + as_tensor(tensor1) / as_tensor(tensor2) * value
+
+
+@_method
+def cross(input: Tensor, other: Tensor, dim: int = -1) -> Tensor:
+    """The cross product of 3-vectors along ``dim``: ``(a₂b₃ − a₃b₂, a₃b₁ − a₁b₃, a₁b₂ − a₂b₁)``."""
+    a, b = as_tensor(input), as_tensor(other)
+    axis = check_dim(a, dim, "cross")
+    if a.shape[axis] != 3 or b.ndim != a.ndim or b.shape[axis] != 3:
+        raise RuntimeError(f"cross: needs 3 entries along dim {dim} in both, got shapes {shape_text(a.shape)} and "
+                           f"{shape_text(b.shape)}")
+    return a.roll(-1, axis) * b.roll(-2, axis) - a.roll(-2, axis) * b.roll(-1, axis)
+
+
+# --- entry by entry, made of rows -------------------------------------------------------------------
+
+@_method
+def xlogy(input: Any, other: Any) -> Tensor:
+    """``x·ln(y)``, and 0 where x is 0 (even where y is 0 or NaN)."""
+    x, y = as_tensor(input), as_tensor(other)
+    zero = _plain_tensor(x.array == 0)
+    safe = where(zero, y.new_tensor(1.0), y)  # no log(0) in the unused branch: its gradient stays finite
+    return where(zero, x.new_tensor(0.0), x * safe.log())
+
+
+@_method
+def logaddexp(input: Tensor, other: Tensor) -> Tensor:
+    """``ln(eᵃ + eᵇ)`` without overflow: ``m + ln(e^(a−m) + e^(b−m))``, m the larger (a constant)."""
+    a, b = as_tensor(input), as_tensor(other)
+    larger = np.maximum(a.array, b.array)
+    shift = a.new_tensor(np.where(np.isfinite(larger), larger, 0))
+    return shift + ((a - shift).exp() + (b - shift).exp()).log()
+
+
+@_method
+def hypot(input: Tensor, other: Tensor) -> Tensor:
+    """``√(a² + b²)``."""
+    a, b = as_tensor(input), as_tensor(other)
+    return (a * a + b * b).sqrt()
+
+
+@_method
+def frac(input: Tensor) -> Tensor:
+    """The fractional part ``x − trunc(x)`` (the sign of x); slope 1."""
+    x = as_tensor(input)
+    return x - x.trunc()
+
+
+# --- reductions ---------------------------------------------------------------------------------
+
+def std_mean(input: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False) -> tuple[Tensor, Tensor]:
+    """``(std, mean)`` over ``dim``."""
+    x = as_tensor(input)
+    return x.std(dim, keepdim, correction=correction), x.mean(dim, keepdim)
+
+
+def var_mean(input: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False) -> tuple[Tensor, Tensor]:
+    """``(var, mean)`` over ``dim``."""
+    x = as_tensor(input)
+    return x.var(dim, keepdim, correction=correction), x.mean(dim, keepdim)
+
+
+@_method
+def nansum(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The sum with NaN entries counted as 0 (they get no gradient)."""
+    x = as_tensor(input)
+    return where(isnan(x), x.new_tensor(0.0), x).sum(dim, keepdim)
+
+
+@_method
+def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The mean of the entries that are not NaN."""
+    x = as_tensor(input)
+    counted = x.new_tensor(~np.isnan(x.array)).sum(dim, keepdim)
+    return nansum(x, dim, keepdim) / counted
+
+
+@_method
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> MinMax:
+    """``(min, max)`` over ``dim`` (every dim by default); ties share the gradient, as ``amin``/``amax``."""
+    x = as_tensor(input)
+    chosen = () if dim is None else dim
+    return MinMax(x.amin(chosen, keepdim), x.amax(chosen, keepdim))
+
+
+@_method
+def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+    """The lower median (the ⌊(n−1)/2⌋-th smallest); with ``dim`` a ``(values, indices)`` pair. The gradient
+    goes to the entry that is the median."""
+    x = as_tensor(input)
+    if dim is None:
+        flat = x.reshape(-1)
+        return flat[int(np.argsort(flat.array, kind="stable")[(flat.shape[0] - 1) // 2])]
+    axis = check_dim(x, dim, "median")
+    order = np.argsort(x.array, axis=axis, kind="stable")
+    picked = np.take(order, [(x.shape[axis] - 1) // 2], axis=axis)
+    values = x.gather(axis, _plain_tensor(picked))
+    indices = _plain_tensor(picked.astype(np.int64))
+    if not keepdim:
+        values, indices = values.squeeze(axis), indices.squeeze(axis)
+    return Sorted(values, indices)
+
+
+# --- scans along a dim ----------------------------------------------------------------------------
+
+def _running_pick(input: Tensor, dim: int, larger: bool, name: str) -> Sorted:
+    x = as_tensor(input)
+    axis = check_dim(x, dim, name)
+    running = (np.maximum if larger else np.minimum).accumulate(x.array, axis=axis)
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    positions = np.arange(x.shape[axis]).reshape(shape)
+    picked = np.maximum.accumulate(np.where(x.array == running, positions, 0), axis=axis)  # ties: the latest
+    return Sorted(x.gather(axis, _plain_tensor(picked)), _plain_tensor(picked.astype(np.int64)))
+
+
+@_method
+def cummax(input: Tensor, dim: int) -> Sorted:
+    """The running maximum along ``dim`` and where each comes from (the latest of ties)."""
+    return _running_pick(input, dim, True, "cummax")
+
+
+@_method
+def cummin(input: Tensor, dim: int) -> Sorted:
+    """The running minimum along ``dim`` and where each comes from (the latest of ties)."""
+    return _running_pick(input, dim, False, "cummin")
+
+
+@_method
+def logcumsumexp(input: Tensor, dim: int) -> Tensor:
+    """``ln Σ_(k≤i) e^(aₖ)`` along ``dim``, shifted by the largest entry (a constant) against overflow."""
+    x = as_tensor(input)
+    axis = check_dim(x, dim, "logcumsumexp")
+    largest = np.max(x.array, axis=axis, keepdims=True) if x.array.size else np.zeros(())
+    shift = x.new_tensor(np.where(np.isfinite(largest), largest, 0))
+    return (x - shift).exp().cumsum(axis).log() + shift
+
+
+@_method
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None) -> Tensor:
+    """``out[i] = x[i+1] − x[i]`` along ``dim``, ``n`` times (``prepend``/``append`` joined first)."""
+    x = as_tensor(input)
+    axis = check_dim(x, dim, "diff")
+    if prepend is not None or append is not None:
+        parts = [as_tensor(p) for p in (prepend, x, append) if p is not None]
+        x = cat(parts, axis)
+    for _ in range(n):
+        before = (slice(None),) * axis
+        x = x[before + (slice(1, None),)] - x[before + (slice(None, -1),)]
+    return x
+
+
+# --- moving dims and picking slices --------------------------------------------------------------
+
+@_method
+def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
+    """Dims ``source`` moved to positions ``destination``, the others keeping their order (a permute)."""
+    x = as_tensor(input)
+    sources = [check_dim(x, d, "movedim") for d in np.atleast_1d(source)]
+    targets = [check_dim(x, d, "movedim") for d in np.atleast_1d(destination)]
+    if len(sources) != len(targets) or len(set(sources)) < len(sources) or len(set(targets)) < len(targets):
+        raise RuntimeError(f"movedim: source {source!r} and destination {destination!r} must list as many dims, "
+                           "each once")
+    order = [d for d in range(x.ndim) if d not in sources]
+    for target, source_dim in sorted(zip(targets, sources)):
+        order.insert(target, source_dim)
+    return x.permute(*order)
+
+
+moveaxis = movedim
+add("moveaxis", movedim)
+
+
+@_method
+def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
+    """Two dims swapped: ``transpose``."""
+    return as_tensor(input).transpose(axis0, axis1)
+
+
+swapdims = swapaxes
+add("swapdims", swapaxes)
+
+
+@_method
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """``length`` entries along ``dim`` from ``start`` (a slice)."""
+    x = as_tensor(input)
+    axis = check_dim(x, dim, "narrow")
+    size = x.shape[axis]
+    first = start + size if start < 0 else start
+    if not 0 <= first <= size or length < 0 or first + length > size:
+        raise IndexError(f"narrow: start {start} and length {length} do not fit dim {dim} of size {size}")
+    return x[(slice(None),) * axis + (slice(first, first + length),)]
+
+
+@_method
+def take(input: Tensor, index: Any) -> Tensor:
+    """Entries picked by their flat position (as if the tensor were 1-D), shaped like ``index``."""
+    return as_tensor(input).reshape(-1)[np.asarray(_plain(index))]
+
+
+@_method
+def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:
+    """``gather`` along ``dim`` (the flat tensor when None)."""
+    x = as_tensor(input)
+    if dim is None:
+        return take(x, np.asarray(_plain(indices)).reshape(-1))
+    return x.gather(dim, indices)
+
+
+@_method
+def rot90(input: Tensor, k: int = 1, dims: Any = (0, 1)) -> Tensor:
+    """Turned by ``k`` quarter turns in the plane of ``dims``, from the first dim toward the second."""
+    x = as_tensor(input)
+    first, second = (check_dim(x, d, "rot90") for d in dims)
+    if first == second:
+        raise RuntimeError(f"rot90: dims must be two different dims, got {dims!r}")
+    turns = k % 4
+    if turns == 1:
+        return x.flip(second).transpose(first, second)
+    if turns == 2:
+        return x.flip(first, second)
+    if turns == 3:
+        return x.transpose(first, second).flip(second)
+    return x.clone()
+
+
+@_method
+def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: Any = 1) -> Tensor:
+    """A copy with ``alpha·source``'s slices added to the slices ``index`` along ``dim`` (repeats add up)."""
+    x, src = as_tensor(input), as_tensor(source)
+    axis = check_dim(x, dim, "index_add")
+    places = np.asarray(_plain(index)).reshape([-1 if d == axis else 1 for d in range(src.ndim)])
+    return x.scatter_add(axis, np.broadcast_to(places, tuple(src.shape)), src * alpha if alpha != 1 else src)
+
+
+@_method
+def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
+    """A copy with the slices ``index`` along ``dim`` set to ``value`` (they get no gradient)."""
+    x = as_tensor(input)
+    axis = check_dim(x, dim, "index_fill")
+    mask = np.zeros(x.shape[axis], dtype=bool)
+    mask[np.asarray(_plain(index))] = True
+    return x.masked_fill(_plain_tensor(mask.reshape([-1 if d == axis else 1 for d in range(x.ndim)])), value)
+
+
+# --- grids, counts, index lists, sorted positions: plain tensors ------------------------------------
+
+def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
+    """Coordinate grids: the k-th output holds the k-th vector along its own dim (``'ij'``), or with the first
+    two dims swapped (``'xy'``, as NumPy's default); differentiable (each is an ``expand``)."""
+    vectors = [as_tensor(t) for t in (tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple))
+                                      else tensors)]
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    if any(v.ndim > 1 for v in vectors):
+        raise RuntimeError("meshgrid: expects 0-D or 1-D tensors, got shapes "
+                           + ", ".join(shape_text(v.shape) for v in vectors))
+    vectors = [v.reshape(-1) for v in vectors]
+    sizes = [v.shape[0] for v in vectors]
+    if indexing == "xy" and len(vectors) > 1:
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    grids = []
+    for position, v in enumerate(vectors):
+        along = position if indexing == "ij" or len(vectors) < 2 or position > 1 else 1 - position
+        shape = [1] * len(vectors)
+        shape[along] = -1
+        grids.append(v.reshape(shape).expand(*sizes))
+    return tuple(grids)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None) -> Tensor:
+    """The (row, column) positions on and below diagonal ``offset`` of a row × col matrix, as a (2, N) tensor."""
+    return _plain_tensor(np.stack(np.tril_indices(row, offset, col)).astype(np.int64))
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None) -> Tensor:
+    """The (row, column) positions on and above diagonal ``offset`` of a row × col matrix, as a (2, N) tensor."""
+    return _plain_tensor(np.stack(np.triu_indices(row, offset, col)).astype(np.int64))
+
+
+@_method
+def bincount(input: Tensor, weights: Any = None, minlength: int = 0) -> Tensor:
+    """How often each value 0, 1, … occurs in a 1-D tensor of non-negative ints (summed ``weights`` if given)."""
+    values = np.asarray(_plain(input))
+    if values.ndim != 1 or values.dtype.kind not in "iu" or (values.size and values.min() < 0):
+        raise RuntimeError(f"bincount: needs a 1-D tensor of non-negative integers, got shape "
+                           f"{shape_text(values.shape)} of {values.dtype}")
+    counted = np.bincount(values, None if weights is None else np.asarray(_plain(weights)), minlength)
+    return _plain_tensor(counted if weights is not None else counted.astype(np.int64))
+
+
+@_method
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
+           dim: int | None = None) -> Any:
+    """The distinct values (sorted), and if asked where each entry's value sits among them and how often each
+    occurs; with ``dim``, the distinct slices along it."""
+    x = as_tensor(input)
+    axis = None if dim is None else check_dim(x, dim, "unique")
+    values, inverse, counts = np.unique(x.array, return_inverse=True, return_counts=True, axis=axis)
+    found = [_plain_tensor(values)]
+    if return_inverse:
+        found.append(_plain_tensor(inverse.reshape(x.shape if axis is None else -1).astype(np.int64)))
+    if return_counts:
+        found.append(_plain_tensor(counts.astype(np.int64)))
+    return found[0] if len(found) == 1 else tuple(found)
+
+
+def searchsorted(sorted_sequence: Tensor, input: Any, *, right: bool = False, side: str | None = None) -> Tensor:
+    """For each value, the position in the sorted 1-D sequence (or each row's) where it would go to stay sorted:
+    before equal entries, or after them with ``right=True`` / ``side='right'``."""
+    sequence, values = np.asarray(_plain(sorted_sequence)), np.asarray(_plain(input))
+    where_to = side or ("right" if right else "left")
+    if sequence.ndim == 1:
+        return _plain_tensor(np.searchsorted(sequence, values, side=where_to).astype(np.int64))
+    if sequence.shape[:-1] != values.shape[:-1]:
+        raise RuntimeError(f"searchsorted: the sequence's leading dims {shape_text(sequence.shape[:-1])} and the "
+                           f"values' {shape_text(values.shape[:-1])} must match")
+    rows = [np.searchsorted(s, v, side=where_to) for s, v in zip(sequence.reshape(-1, sequence.shape[-1]),
+                                                                  values.reshape(-1, values.shape[-1]))]
+    return _plain_tensor(np.array(rows, dtype=np.int64).reshape(values.shape))
+
+
+def bucketize(input: Any, boundaries: Tensor, *, right: bool = False) -> Tensor:
+    """The bucket of each value among sorted 1-D ``boundaries``: i with ``b[i−1] < x ≤ b[i]``
+    (``b[i−1] ≤ x < b[i]`` with ``right=True``)."""
+    return searchsorted(boundaries, input, right=right)
