@@ -152,6 +152,7 @@ from .functions import (
     diagonal,
     div,
     eq,
+    erf,
     exp,
     expm1,
     fix,
@@ -296,7 +297,7 @@ __all__ = [
     # what gg.load raises for a file it refuses (catch it as gg.ModelFileError)
     "ModelFileError",
     # norms (torch.norm, torch.linalg) and the largest or smallest entry over dims
-    "amax", "amin", "linalg", "norm",
+    "amax", "amin", "erf", "linalg", "norm",
     # division with a remainder (a % b, a // b)
     "floor_divide", "fmod", "remainder",
     # functions made of other ops (glassgrad.composed)

@@ -90,7 +90,7 @@ sort, argsort, topk = (_function_form(n) for n in ("sort", "argsort", "topk"))
 cumsum, cumprod, prod = (_function_form(n) for n in ("cumsum", "cumprod", "prod"))
 roll, flip, tril, triu, diag, diagonal = (_function_form(n) for n in ("roll", "flip", "tril", "triu", "diag",
                                                                        "diagonal"))
-norm, amax, amin = (_function_form(n) for n in ("norm", "amax", "amin"))
+norm, amax, amin, erf = (_function_form(n) for n in ("norm", "amax", "amin", "erf"))
 remainder, fmod, floor_divide = (_function_form(n) for n in ("remainder", "fmod", "floor_divide"))
 repeat_interleave, unflatten, chunk, split = (_function_form(n) for n in ("repeat_interleave", "unflatten", "chunk",
                                                                           "split"))

@@ -637,9 +637,18 @@ TANH = elementwise(
 )
 
 
-# GELU and SiLU are rows, not compositions: the exact GELU needs erf, which has no row, and one
-# fused node gives the trace one activation step with its local derivative.
 _ERF = np.frompyfunc(math.erf, 1, 1)  # the C library's erf, entry by entry (NumPy has none)
+_TWO_OVER_ROOT_PI = 2 / math.sqrt(math.pi)
+
+ERF = elementwise(
+    "erf", "out = erf(a) = (2/√π) ∫₀ᵃ e^(−t²) dt", "(2/√π)·e^(−{a}²)",
+    lambda a: _ERF(a).astype(a.dtype), lambda a: _TWO_OVER_ROOT_PI * np.exp(-(a * a)), written="erf({a})",
+    tensor_local=lambda a: _TWO_OVER_ROOT_PI * (-(a * a)).exp(),
+)
+
+
+# GELU and SiLU are rows, not compositions: one fused node gives the trace one activation step with its
+# local derivative (the exact GELU's Φ is erf's, ½(1 + erf(a/√2))).
 _GELU_K = math.sqrt(2 / math.pi)
 
 
@@ -661,12 +670,9 @@ def _gelu_local(a, approximate):
 
 
 def _gelu_local_tensors(a, approximate):
-    """:func:`_gelu_local` on tensors, for the tanh form (the exact form's Φ needs erf, which has no row)."""
+    """:func:`_gelu_local` on tensors (recorded: the exact form's Φ through the ``erf`` row)."""
     if approximate != "tanh":
-        raise RuntimeError(
-            "create_graph=True: no second derivative for 'gelu' with approximate='none' yet (its Φ needs erf); "
-            "use gelu(x, approximate='tanh'), or differentiate without create_graph=True"
-        )
+        return 0.5 * (1 + (a / math.sqrt(2)).erf()) + a * (-0.5 * a * a).exp() / math.sqrt(2 * math.pi)
     t = (_GELU_K * (a + 0.044715 * a ** 3)).tanh()
     return 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * _GELU_K * (1 + 3 * 0.044715 * a * a)
 
@@ -979,15 +985,13 @@ def _getitem_back(up, saved):
     return (grad,)
 
 def _getitem_vjp(up, inputs, out, saved):
-    """``up`` written into zeros of the input's shape at ``index`` (a recorded ``setitem``)."""
+    """``up`` written into zeros of the input's shape at ``index`` (a recorded ``setitem``); with an index array,
+    added at each picked entry's flat position (a recorded ``scatter_add``: repeats add up)."""
     shape, index, advanced = saved
     if advanced:
-        picked = np.arange(math.prod(shape)).reshape(shape)[index]
-        if np.unique(picked).size != picked.size:
-            raise RuntimeError(
-                "create_graph=True: no second derivative yet for indexing that picks an entry more than once "
-                "(repeated indices); differentiate without create_graph=True, or index without repeats"
-            )
+        picked = np.arange(math.prod(shape)).reshape(shape)[index].reshape(-1)
+        flat = up.reshape(-1)
+        return (flat.new_zeros((math.prod(shape),)).scatter_add(0, picked, flat).reshape(shape),)
     scattered = up._plain(np.zeros(shape, dtype=up.dtype))  # a fresh leaf (Tensor._plain), written in place
     scattered[index] = up
     return (scattered,)

@@ -67,7 +67,7 @@ for _name, _op in [("tan", ops_math.TAN), ("asin", ops_math.ASIN), ("acos", ops_
                    ("sinh", ops_math.SINH), ("cosh", ops_math.COSH), ("asinh", ops_math.ASINH),
                    ("acosh", ops_math.ACOSH), ("atanh", ops_math.ATANH), ("log10", ops_math.LOG10),
                    ("log2", ops_math.LOG2), ("log1p", ops_math.LOG1P), ("expm1", ops_math.EXPM1),
-                   ("rsqrt", ops_math.RSQRT), ("reciprocal", ops_math.RECIPROCAL)]:
+                   ("rsqrt", ops_math.RSQRT), ("reciprocal", ops_math.RECIPROCAL), ("erf", ops.ERF)]:
     _float_method(_name, _op)
 for _alias, _name in [("arcsin", "asin"), ("arccos", "acos"), ("arctan", "atan"), ("arcsinh", "asinh"),
                       ("arccosh", "acosh"), ("arctanh", "atanh")]:

@@ -204,6 +204,8 @@ UNARY = {  # name: (the op on t, written for both libraries (F: their nn.functio
     "leaky_relu": (lambda t, F: F.leaky_relu(t, 0.1), "not zero"),
     "silu": (lambda t, F: F.silu(t), "any"),
     "gelu_tanh": (lambda t, F: F.gelu(t, approximate="tanh"), "any"),
+    "gelu": (lambda t, F: F.gelu(t), "any"),  # exact: Φ through the erf row
+    "erf": (lambda t, F: t.erf() * 2, "any"),
     "pow_scalar": (lambda t, F: t ** 3, "any"),
     "pow_fraction": (lambda t, F: t ** 2.5, "positive"),
     "clamp": (lambda t, F: t.clamp(-0.5, 0.5), "not zero"),
@@ -458,7 +460,6 @@ ELEMENTWISE_RECORDED = [op for op in gg.RULES.values()
 POSITIVE = {"log", "sqrt", "pow", "log10", "log2", "rsqrt", "reciprocal"}
 UNIT = {"asin", "acos", "atanh", "tan", "log1p"}  # (−0.9, 0.9)
 ABOVE_ONE = {"acosh"}
-RECORDED_SETTINGS = {"gelu": ("tanh",)}  # the exact GELU has no second derivative (erf has no row): refused
 
 
 @pytest.mark.parametrize("op", ELEMENTWISE_RECORDED, ids=lambda op: op.name)
@@ -470,7 +471,7 @@ def test_every_elementwise_rows_recorded_rule_gives_its_numeric_gradient(op):
     found = []
     for create_graph in (False, True):
         inputs = tuple(gg.tensor(v, dtype=gg.float64, requires_grad=True) for v in values)
-        out = apply(op, inputs, *(t.array for t in inputs), *RECORDED_SETTINGS.get(op.name, op.defaults))
+        out = apply(op, inputs, *(t.array for t in inputs), *op.defaults)
         found.append(grad(out, inputs, upstream, create_graph=create_graph))
     for numeric, recorded in zip(*found):
         np.testing.assert_allclose(recorded.numpy(), numeric.numpy(), rtol=1e-12, atol=1e-14)
@@ -615,11 +616,16 @@ def test_every_row_of_the_table_has_a_recorded_backward():
     assert [name for name, row in gg.RULES.items() if row.vjp_tensors is None] == []
 
 
-def test_a_row_without_a_recorded_backward_is_refused_in_one_line():
-    """A row made without ``vjp_tensors`` (a user's own, say) is refused by name under create_graph=True."""
+def _row_without_a_recorded_backward():
+    """``out = 2a`` as a row made without ``vjp_tensors`` (as a user's own row might be)."""
     from glassgrad import ops
 
-    plain = ops.Op("twice", "out = 2a", ("2·{up}",), lambda a: (2 * a, None), lambda up, saved: (2 * up,))
+    return ops.Op("twice", "out = 2a", ("2·{up}",), lambda a: (2 * a, None), lambda up, saved: (2 * up,))
+
+
+def test_a_row_without_a_recorded_backward_is_refused_in_one_line():
+    """A row made without ``vjp_tensors`` is refused by name under create_graph=True."""
+    plain = _row_without_a_recorded_backward()
     x = gg.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="create_graph=True: no second derivative for 'twice' yet") as error:
         grad(apply(plain, (x,), x.array).sum(), x, create_graph=True)
@@ -644,16 +650,6 @@ def test_second_derivatives_of_var_and_std_match_pytorch(torch, reduce):
         close(mine, theirs)
 
 
-def test_a_row_without_a_second_derivative_is_refused_in_one_line():
-    z = gg.tensor(np.arange(6.0).reshape(2, 3) / 4, requires_grad=True)
-    with pytest.raises(RuntimeError, match="create_graph=True: no second derivative for 'gelu' with "
-                                           "approximate='none' yet") as error:
-        grad(F.gelu(z).sum(), z, create_graph=True)
-    assert "\n" not in str(error.value) and "approximate='tanh'" in str(error.value)
-    (plain,) = grad(F.gelu(z).sum(), z)  # without create_graph the same gradient is fine
-    assert tuple(plain.shape) == (2, 3)
-
-
 def test_a_variance_without_degrees_of_freedom_is_refused_in_one_line():
     z = gg.tensor([[0.5, 1.0]], requires_grad=True)
     with pytest.warns(UserWarning, match="no degrees of freedom"):
@@ -663,17 +659,26 @@ def test_a_variance_without_degrees_of_freedom_is_refused_in_one_line():
     assert "\n" not in str(error.value)
 
 
-def test_indexing_with_repeats_is_refused_in_one_line():
-    x = gg.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    with pytest.raises(RuntimeError, match="picks an entry more than once") as error:
-        grad((x[[0, 0, 1]] ** 2).sum(), x, create_graph=True)
-    assert "\n" not in str(error.value)
-    assert grad((x[[0, 0, 1]] ** 2).sum(), x)[0].tolist() == [4.0, 4.0, 0.0]
+@pytest.mark.torch
+@pytest.mark.parametrize("pick", [lambda t: t[[0, 0, 1]], lambda t: t[t.new_tensor([[2, 0], [2, 2]]).long()],
+                                  lambda t: t[1:, [1, 1]]])
+def test_indexing_with_repeats_has_pytorchs_second_derivative(torch, pick):
+    """Repeated indices: each picked entry's gradient adds up at its place, recorded (a scatter_add)."""
+    values, inner = np.random.default_rng(14).normal(size=(3, 2)), np.random.default_rng(15).normal(size=(3, 2))
+    found = []
+    for module in (gg, torch):
+        cast, _ = _library(module)
+        x = cast(values).requires_grad_()
+        (first,) = module.autograd.grad((pick(x) ** 3).sum(), x, create_graph=True)
+        (second,) = module.autograd.grad((first * cast(inner)).sum(), x)
+        found.append((first, second))
+    for mine, theirs in zip(*found):
+        close(mine, theirs)
 
 
 def test_a_refused_row_beyond_the_inputs_is_never_visited():
     x = gg.tensor([0.5, -0.5], requires_grad=True)
-    hidden = F.gelu(x)  # no second derivative, but it lies before the input asked for
+    hidden = apply(_row_without_a_recorded_backward(), (x,), x.array)  # it lies before the input asked for
     (slope,) = grad((hidden ** 3).sum(), hidden, create_graph=True)
     np.testing.assert_allclose(slope.numpy(), 3 * hidden.numpy() ** 2, rtol=1e-6)
 
