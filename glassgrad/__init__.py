@@ -246,6 +246,7 @@ from .gradcheck import autograd_gradcheck as _autograd_gradcheck
 from .gradcheck import gradgradcheck as _gradgradcheck
 from .io import ModelFileError, load, save
 from .ops import RULES
+from .ops_einsum import einsum
 from .printing import set_printoptions
 from .sampling import multinomial, normal, rand_like, randint_like, randn_like
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64
@@ -297,7 +298,7 @@ __all__ = [
     # what gg.load raises for a file it refuses (catch it as gg.ModelFileError)
     "ModelFileError",
     # norms (torch.norm, torch.linalg) and the largest or smallest entry over dims
-    "amax", "amin", "erf", "linalg", "norm",
+    "amax", "amin", "einsum", "erf", "linalg", "norm",
     # division with a remainder (a % b, a // b)
     "floor_divide", "fmod", "remainder",
     # functions made of other ops (glassgrad.composed)

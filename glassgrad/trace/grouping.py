@@ -69,10 +69,13 @@ def written(record: ForwardRecord, names: list[str]) -> str:
 
     A trailing input left out (a layer without a bias) takes its ``+ {bias}`` term with it
     (``Σ W₁[c,k,u,v]·X[…]``); an op called with other inputs than its roles (``cat`` of three
-    tensors) is written ``name(a, b, …)``.
+    tensors) is written ``name(a, b, …)``; a row of any number of inputs lists them where its template says
+    ``{inputs}`` (``einsum('ij,jk->ik', X, W₁)``).
     """
     op = record.op
     template = op.written
+    if "{inputs}" in template:
+        return template.format(inputs=", ".join(names), **op.setting_values(record.settings))
     for role in op.roles[len(names):]:
         template = re.sub(r" \+ \{" + role + r"\}(\[[^\]]*\])?", "", template)
     try:
