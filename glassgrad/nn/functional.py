@@ -36,6 +36,7 @@ from .dropout import dropout2d as dropout2d
 from .embedding import embedding as embedding
 from .normalization import batch_norm as batch_norm
 from .normalization import layer_norm as layer_norm
+from .padding import pad as pad
 from .pooling import adaptive_avg_pool2d as adaptive_avg_pool2d
 from .pooling import avg_pool2d as avg_pool2d
 from .pooling import max_pool2d as max_pool2d

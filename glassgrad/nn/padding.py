@@ -1,0 +1,137 @@
+"""Padding: ``F.pad`` and the ``…Pad1d/2d/3d`` layers, made of ops that already have rules.
+
+``pad`` lists (before, after) amounts from the last dim backwards, as PyTorch does:
+``pad(x, (1, 2))`` adds 1 column before and 2 after; ``(1, 1, 2, 0)`` also adds 2 rows on top.
+The modes, for ``x = [a, b, c]`` padded by 2 on each side:
+
+* ``constant``: ``[v, v, a, b, c, v, v]`` (``value``, 0 by default; a negative amount crops);
+* ``reflect``: ``[c, b, a, b, c, b, a]`` (mirrored without repeating the edge);
+* ``replicate``: ``[a, a, a, b, c, c, c]`` (the edge repeated);
+* ``circular``: ``[b, c, a, b, c, a, b]`` (wrapped around).
+
+A constant border is joined on with ``cat``; the other modes pick entries with ``index_select``, so
+an entry copied into the border sends its border gradients back to itself (they add up).
+
+>>> import glassgrad as gg
+>>> gg.nn.functional.pad(gg.tensor([[1.0, 2.0, 3.0]]), (2, 2), mode="reflect").tolist()
+[[3.0, 2.0, 1.0, 2.0, 3.0, 2.0, 1.0]]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..arguments import shape_text
+from ..creation import as_tensor
+from ..functions import cat
+from ..tensor import Tensor
+from .module import Module
+
+MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def _source_positions(size: int, before: int, after: int, mode: str) -> np.ndarray:
+    """For each position of the padded dim, the input position it copies (reflect, replicate, circular)."""
+    positions = np.arange(-before, size + after)
+    if mode == "replicate":
+        return np.clip(positions, 0, size - 1)
+    if mode == "circular":
+        return positions % size
+    period = 2 * (size - 1)  # reflect: …, 2, 1, 0, 1, 2, …, n−1, n−2, …
+    folded = np.abs(positions) % period if period else np.zeros_like(positions)
+    return np.where(folded < size, folded, period - folded)
+
+
+def _check(x: Tensor, pad: tuple[int, ...], mode: str) -> None:
+    if mode not in MODES:
+        raise ValueError(f"pad: mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad: pad must hold a (before, after) pair per padded dim, at most {x.ndim} pairs for "
+                         f"an input of shape {shape_text(x.shape)}; got {pad}")
+    if mode == "constant":
+        return
+    dims = len(pad) // 2
+    if dims > 3 or x.ndim < dims + 1:
+        raise NotImplementedError(f"pad: mode {mode!r} pads the last 1 to 3 dims of a batched (or unbatched) input; "
+                                  f"got {dims} dims for shape {shape_text(x.shape)}")
+    for k in range(dims):
+        size, before, after = x.shape[-1 - k], pad[2 * k], pad[2 * k + 1]
+        if min(before, after) < 0:
+            raise ValueError(f"pad: mode {mode!r} takes no negative amounts; got {pad}")
+        if mode == "reflect" and max(before, after) >= size:
+            raise ValueError(f"pad: reflect padding of {max(before, after)} needs a dim longer than that, but dim "
+                             f"{x.ndim - 1 - k} has size {size}")
+        if mode == "circular" and max(before, after) > size:
+            raise ValueError(f"pad: circular padding of {max(before, after)} wraps more than once around dim "
+                             f"{x.ndim - 1 - k} of size {size}")
+
+
+def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = None) -> Tensor:
+    """``input`` with borders added to its last ``len(pad) // 2`` dims (see the module docstring)."""
+    x = as_tensor(input)
+    amounts = tuple(int(p) for p in pad)
+    _check(x, amounts, mode)
+    for k in range(len(amounts) // 2):
+        dim, before, after = x.ndim - 1 - k, amounts[2 * k], amounts[2 * k + 1]
+        if mode != "constant":
+            x = x.index_select(dim, np.asarray(_source_positions(x.shape[dim], before, after, mode)))
+            continue
+        start, stop = max(-before, 0), x.shape[dim] - max(-after, 0)
+        if start or stop < x.shape[dim]:
+            x = x[(slice(None),) * dim + (slice(start, max(stop, start)),)]
+        borders = []
+        for amount in (before, after):
+            shape = list(x.shape)
+            shape[dim] = max(amount, 0)
+            borders.append(x.new_full(tuple(shape), 0.0 if value is None else value))
+        x = cat([borders[0], x, borders[1]], dim) if before > 0 or after > 0 else x
+    return x
+
+
+class _Pad(Module):
+    mode = "constant"
+    dims = 1
+
+    def __init__(self, padding: Any, value: float = 0.0) -> None:
+        super().__init__()
+        amounts = (padding,) * (2 * self.dims) if isinstance(padding, int) else tuple(padding)
+        if len(amounts) != 2 * self.dims:
+            raise ValueError(f"{type(self).__name__}: padding must be an int or {2 * self.dims} ints, got {padding!r}")
+        self.padding = tuple(int(p) for p in amounts)
+        self.value = float(value)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return pad(input, self.padding, self.mode, self.value if self.mode == "constant" else None)
+
+    def config(self) -> dict[str, Any]:
+        return {"padding": self.padding, **({"value": self.value} if self.mode == "constant" else {})}
+
+
+def _layer(name: str, mode: str, dims: int, doc: str) -> type:
+    return type(name, (_Pad,), {"mode": mode, "dims": dims, "__doc__": doc, "__module__": __name__})
+
+
+ConstantPad1d, ConstantPad2d, ConstantPad3d = (
+    _layer(f"ConstantPad{d}d", "constant", d, f"Pads the last {d} dim(s) with ``value``.") for d in (1, 2, 3))
+ReflectionPad1d, ReflectionPad2d, ReflectionPad3d = (
+    _layer(f"ReflectionPad{d}d", "reflect", d, f"Pads the last {d} dim(s) with their mirror image.") for d in (1, 2, 3))
+ReplicationPad1d, ReplicationPad2d, ReplicationPad3d = (
+    _layer(f"ReplicationPad{d}d", "replicate", d, f"Pads the last {d} dim(s) by repeating the edge.")
+    for d in (1, 2, 3))
+CircularPad1d, CircularPad2d, CircularPad3d = (
+    _layer(f"CircularPad{d}d", "circular", d, f"Pads the last {d} dim(s) by wrapping around.") for d in (1, 2, 3))
+
+
+class _ZeroPad(_Pad):
+    def __init__(self, padding: Any) -> None:
+        super().__init__(padding, 0.0)
+
+    def config(self) -> dict[str, Any]:
+        return {"padding": self.padding}
+
+
+ZeroPad1d, ZeroPad2d, ZeroPad3d = (
+    type(f"ZeroPad{d}d", (_ZeroPad,), {"dims": d, "__doc__": f"Pads the last {d} dim(s) with zeros.",
+                                        "__module__": __name__}) for d in (1, 2, 3))

@@ -1,0 +1,78 @@
+"""``F.pad`` and the padding layers against PyTorch 2.13: values and gradients for every mode, over
+hypothesis-drawn shapes and amounts (negative amounts crop in constant mode)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+import glassgrad.nn.functional as F
+
+
+def _both(torch, call, values, weights):
+    found = []
+    for lib in (gg, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        out = call(lib, x)
+        (out * lib.tensor(np.resize(weights, tuple(out.shape)), dtype=lib.float64)).sum().backward()
+        found.append((out.detach().numpy(), x.grad.numpy()))
+    return found
+
+
+@pytest.mark.torch
+@given(dims=st.integers(1, 3), batch=st.integers(1, 2), channels=st.integers(1, 2), data=st.data(),
+       mode=st.sampled_from(["constant", "reflect", "replicate", "circular"]), seed=st.integers(0, 2**16))
+def test_pad_matches_pytorch_in_every_mode(torch, dims, batch, channels, data, mode, seed):
+    sizes = data.draw(st.lists(st.integers(1, 4), min_size=dims, max_size=dims))
+    low = -1 if mode == "constant" else 0
+    amounts = data.draw(st.lists(st.integers(low, 3), min_size=2 * dims, max_size=2 * dims))
+    for k in range(dims):
+        size = sizes[-1 - k]
+        before, after = amounts[2 * k], amounts[2 * k + 1]
+        assume(mode != "reflect" or max(before, after) < size)
+        assume(mode != "circular" or max(before, after) <= size)
+        assume(size + min(before, 0) + min(after, 0) > 0)
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=(batch, channels, *sizes))
+    value = 0.5 if mode == "constant" else None
+    mine, theirs = _both(torch, lambda lib, x: lib.nn.functional.pad(x, tuple(amounts), mode=mode, value=value),
+                         values, rng.normal(size=64))
+    for ours, reference in zip(mine, theirs):
+        np.testing.assert_allclose(ours, reference, rtol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name, arguments, shape", [
+    ("ZeroPad2d", ((1, 0, 2, 1),), (1, 2, 3, 3)), ("ConstantPad1d", (2, 3.5), (2, 3, 4)),
+    ("ConstantPad3d", ((1, 0, 0, 1, 1, 1), -1.0), (1, 1, 2, 2, 2)), ("ReflectionPad1d", (2,), (2, 3, 4)),
+    ("ReflectionPad2d", ((1, 2, 0, 1),), (1, 2, 3, 4)), ("ReplicationPad2d", (2,), (1, 1, 2, 3)),
+    ("ReplicationPad3d", (1,), (1, 1, 2, 2, 2)), ("CircularPad2d", ((1, 1, 2, 0),), (2, 1, 3, 3)),
+    ("ZeroPad1d", (1,), (3, 4)),
+])
+def test_the_padding_layers_match_pytorch(torch, name, arguments, shape):
+    values = np.random.default_rng(1).normal(size=shape)
+    mine, theirs = _both(torch, lambda lib, x: getattr(lib.nn, name)(*arguments)(x), values, np.arange(1, 9.0))
+    for ours, reference in zip(mine, theirs):
+        np.testing.assert_allclose(ours, reference, rtol=1e-12)
+
+
+def test_border_copies_send_their_gradients_back_to_the_edge():
+    x = gg.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+    F.pad(x, (2, 1), mode="replicate").sum().backward()
+    assert x.grad.tolist() == [[3.0, 1.0, 2.0]]  # the first entry is copied twice into the left border
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: F.pad(gg.ones(1, 3), (1,)), "a (before, after) pair per padded dim"),
+    (lambda: F.pad(gg.ones(1, 3), (1, 1), mode="wrap"), "mode must be one of constant, reflect"),
+    (lambda: F.pad(gg.ones(1, 3), (3, 0), mode="reflect"), "reflect padding of 3 needs a dim longer than that"),
+    (lambda: F.pad(gg.ones(1, 3), (-1, 0), mode="replicate"), "takes no negative amounts"),
+    (lambda: gg.nn.ZeroPad2d((1, 2, 3)), "padding must be an int or 4 ints"),
+])
+def test_bad_padding_is_a_one_line_error(call, message):
+    with pytest.raises((ValueError, NotImplementedError)) as error:
+        call()
+    assert message in str(error.value) and "\n" not in str(error.value)
