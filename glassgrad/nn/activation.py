@@ -17,6 +17,9 @@ Softmax        ``eᶻ / Σ eᶻ`` along ``dim``     ``∂L/∂z = s ⊙ (∂L/�
 LogSoftmax     ``z − logsumexp(z)``            ``∂L/∂z = ∂L/∂out − softmax(z)·Σ ∂L/∂out``
 =============  ==============================  ==========================================
 
+The layers after these (``ReLU6``, ``Hardtanh``, ``Mish``, ``SELU``, ``PReLU``, …) are made of the rows
+above (their ``F.`` forms say how), so a trace shows the ops they are made of.
+
 >>> import glassgrad as gg
 >>> gg.nn.ReLU()(gg.tensor([-1.0, 2.0])).tolist()
 [0.0, 2.0]
@@ -26,10 +29,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..creation import full
 from ..functions import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from ..tensor import Tensor
+from . import functional as F
 from .functional import _finite_number, elu, gelu, gelu_approximation, silu, softplus
 from .module import Module
+from .parameter import Parameter
 
 
 class ReLU(Module):
@@ -143,3 +149,76 @@ class Softplus(Module):
 
     def config(self) -> dict[str, Any]:
         return {"beta": self.beta, "threshold": self.threshold}
+
+
+
+# --- layers made of other ops (their F. forms in glassgrad.nn.functional) ---------------------------
+
+def _layer(name: str, function: Any, doc: str, **settings: Any) -> type:
+    """A parameterless layer calling ``function(input, **settings)``; ``settings`` become its arguments."""
+    names = list(settings)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        Module.__init__(self)
+        if len(args) > len(names) or set(kwargs) - set(names):
+            raise TypeError(f"{name}: takes {', '.join(names) or 'no arguments'}")
+        values = dict(settings) | dict(zip(names, args)) | kwargs
+        for key, value in values.items():
+            setattr(self, key, value)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return function(input, **{key: getattr(self, key) for key in names})
+
+    def config(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in names}
+
+    return type(name, (Module,), {"__init__": __init__, "forward": forward, "config": config, "__doc__": doc,
+                                  "__module__": __name__})
+
+
+Hardtanh = _layer("Hardtanh", F.hardtanh, "``z`` clipped to ``[min_val, max_val]``.", min_val=-1.0, max_val=1.0)
+ReLU6 = _layer("ReLU6", F.relu6, "``min(max(0, z), 6)``.")
+Hardsigmoid = _layer("Hardsigmoid", F.hardsigmoid, "``z/6 + ½`` clipped to ``[0, 1]``.")
+Hardswish = _layer("Hardswish", F.hardswish, "``z · hardsigmoid(z)``.")
+Mish = _layer("Mish", F.mish, "``z · tanh(softplus(z))``.")
+SELU = _layer("SELU", F.selu, "``λ·elu(z, α)``, λ ≈ 1.0507, α ≈ 1.6733.")
+CELU = _layer("CELU", F.celu, "``z`` where ``z > 0``, else ``α·(e^(z/α) − 1)``.", alpha=1.0)
+Softsign = _layer("Softsign", F.softsign, "``z / (1 + |z|)``.")
+LogSigmoid = _layer("LogSigmoid", F.logsigmoid, "``ln σ(z)``.")
+Tanhshrink = _layer("Tanhshrink", F.tanhshrink, "``z − tanh(z)``.")
+Softshrink = _layer("Softshrink", F.softshrink, "``z − λ·sign(z)`` where ``|z| > λ``, else 0.", lambd=0.5)
+Hardshrink = _layer("Hardshrink", F.hardshrink, "``z`` where ``|z| > λ``, else 0.", lambd=0.5)
+Threshold = _layer("Threshold", F.threshold, "``z`` where ``z > threshold``, else ``value``.", threshold=0.0,
+                   value=0.0)
+GLU = _layer("GLU", F.glu, "The first half of ``dim`` times σ of the second half.", dim=-1)
+Softmin = _layer("Softmin", F.softmin, "``softmax(−z)`` along ``dim``.", dim=None)
+
+
+class RReLU(Module):
+    """Leaky ReLU whose negative slope is drawn from ``[lower, upper]`` per entry while training (their mean
+    in eval mode)."""
+
+    def __init__(self, lower: float = 1 / 8, upper: float = 1 / 3) -> None:
+        super().__init__()
+        self.lower, self.upper = float(lower), float(upper)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.rrelu(input, self.lower, self.upper, self.training)
+
+    def config(self) -> dict[str, Any]:
+        return {"lower": self.lower, "upper": self.upper}
+
+
+class PReLU(Module):
+    """``z`` where ``z > 0``, else ``a·z``, the slope ``a`` learned: one for all channels or one per channel."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: Any = None) -> None:
+        super().__init__()
+        self.init = float(init)
+        self.weight = Parameter(full((int(num_parameters),), self.init, dtype=dtype))
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.prelu(input, self.weight)
+
+    def config(self) -> dict[str, Any]:  # (num_parameters() is every Module's parameter count: not an attribute here)
+        return {"num_parameters": self.weight.numel(), "init": self.init}

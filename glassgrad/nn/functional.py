@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import ops
 from ..arguments import shape_text
-from ..creation import as_tensor
+from ..creation import as_tensor, pick_generator
 from ..creation import one_hot as one_hot
 from ..functions import linear as linear
 from ..functions import log_softmax as log_softmax
@@ -287,3 +287,117 @@ def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: b
         return _pair_loss(row, input, target, reduction)
     total = _pair_loss(row, input, target, "sum")
     return total / input.shape[0] if input.ndim else total
+
+
+# --- activations made of the rows above (a trace shows the ops they are made of) ------------------
+
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805  # the self-normalising constants
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """``x`` clipped to ``[min_val, max_val]``; slope 1 inside, 0 outside."""
+    return _floating(input, "hardtanh").clamp(min_val, max_val)
+
+
+def relu6(input: Tensor) -> Tensor:
+    """``min(max(0, x), 6)``."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def hardsigmoid(input: Tensor) -> Tensor:
+    """``x/6 + ½`` clipped to ``[0, 1]``: a piecewise-linear σ."""
+    return (_floating(input, "hardsigmoid") / 6 + 0.5).clamp(0.0, 1.0)
+
+
+def hardswish(input: Tensor) -> Tensor:
+    """``x · hardsigmoid(x)``."""
+    return _floating(input, "hardswish") * hardsigmoid(input)
+
+
+def mish(input: Tensor) -> Tensor:
+    """``x · tanh(softplus(x))``."""
+    return _floating(input, "mish") * softplus(input).tanh()
+
+
+def selu(input: Tensor) -> Tensor:
+    """``λ·elu(x, α)`` with ``λ ≈ 1.0507``, ``α ≈ 1.6733`` (the constants that keep activations normalised)."""
+    return elu(input, _SELU_ALPHA) * _SELU_SCALE
+
+
+def celu(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """``x`` where ``x > 0``, else ``α·(e^(x/α) − 1)``: ``α·elu(x/α)``."""
+    alpha = _finite_number(alpha, "celu", "alpha")
+    if alpha == 0:
+        raise ValueError("celu: alpha must be nonzero (the curve is α·(exp(x/α) − 1) below 0); got 0")
+    return elu(_floating(input, "celu") / alpha) * alpha
+
+
+def softsign(input: Tensor) -> Tensor:
+    """``x / (1 + |x|)``."""
+    x = _floating(input, "softsign")
+    return x / (x.abs() + 1)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """``ln σ(x) = −softplus(−x)`` (no overflow for large |x|)."""
+    return -softplus(-_floating(input, "logsigmoid"))
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """``x − tanh(x)``."""
+    x = _floating(input, "tanhshrink")
+    return x - x.tanh()
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x − λ·sign(x)`` where ``|x| > λ``, else 0."""
+    x = _floating(input, "softshrink")
+    return x - x.clamp(-lambd, lambd)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x`` where ``|x| > λ``, else 0."""
+    x = _floating(input, "hardshrink")
+    return x.masked_fill(x.detach().abs() <= lambd, 0.0)
+
+
+def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
+    """``x`` where ``x > threshold``, else ``value``."""
+    x = as_tensor(input)
+    return x.masked_fill(x.detach() <= threshold, value)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """The gated linear unit: the first half of ``dim`` times σ of the second half."""
+    x = _floating(input, "glu")
+    size = x.shape[dim] if x.ndim else 0
+    if size % 2:
+        raise RuntimeError(f"glu: dim {dim} must have an even size to halve, got {size}")
+    first, second = x.chunk(2, dim)
+    return first * second.sigmoid()
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """``x`` where ``x > 0``, else ``a·x``, with a learned slope ``a`` per channel (dim 1) or one for all."""
+    x = _floating(input, "prelu")
+    if weight.numel() not in (1, x.shape[1] if x.ndim > 1 else 1):
+        raise RuntimeError(f"prelu: the weight has {weight.numel()} slopes; give 1, or one per channel "
+                           f"({x.shape[1] if x.ndim > 1 else 1})")
+    slope = weight.reshape((-1,) + (1,) * (x.ndim - 2)) if x.ndim > 1 and weight.numel() > 1 else weight.reshape(())
+    return x.relu() - (-x).relu() * slope
+
+
+def rrelu(input: Tensor, lower: float = 1 / 8, upper: float = 1 / 3, training: bool = False) -> Tensor:
+    """Leaky ReLU with a random slope in ``[lower, upper]`` per entry while training, their mean otherwise."""
+    x = _floating(input, "rrelu")
+    if not training:
+        return leaky_relu(x, (lower + upper) / 2)
+    slopes = pick_generator(None, None).uniform(lower, upper, size=x.shape).astype(x.array.dtype)
+    return x.relu() - (-x).relu() * x.new_tensor(slopes)
+
+
+def softmin(input: Tensor, dim: int | None = None) -> Tensor:
+    """``softmax(−x)`` along ``dim``."""
+    if dim is None:
+        raise TypeError("softmin: give dim (the dim the weights sum to 1 along), as PyTorch asks")
+    return softmax(-as_tensor(input), dim)
