@@ -15,6 +15,9 @@ formulas a trace shows); ``nll_loss`` is composed from primitives, and so is
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 
 from .. import ops
@@ -401,3 +404,116 @@ def softmin(input: Tensor, dim: int | None = None) -> Tensor:
     if dim is None:
         raise TypeError("softmin: give dim (the dim the weights sum to 1 along), as PyTorch asks")
     return softmax(-as_tensor(input), dim)
+
+
+# --- distances, and the losses made of them and of the rows above --------------------------------
+
+def _reduced(losses: Tensor, reduction: str, name: str) -> Tensor:
+    """One loss per item, reduced as ``reduction`` says (``mean``, ``sum`` or ``none``)."""
+    _check_reduction(reduction, name)
+    return losses if reduction == "none" else losses.sum() if reduction == "sum" else losses.mean()
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """``Σ (x₁/‖x₁‖)·(x₂/‖x₂‖)`` along ``dim``, each norm at least ``eps``: the cosine of the angle between them."""
+    a, b = as_tensor(x1), as_tensor(x2)
+    return ((a / a.norm(2, dim, keepdim=True).clamp(min=eps)) * (b / b.norm(2, dim, keepdim=True).clamp(min=eps))
+            ).sum(dim)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
+    """``‖x₁ − x₂ + eps‖_p`` along the last dim (``eps`` keeps the slope defined where they are equal)."""
+    return (as_tensor(x1) - as_tensor(x2) + eps).norm(p, -1, keepdim=keepdim)
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                        reduction: str = "mean") -> Tensor:
+    """``max(0, −y·(x₁ − x₂) + margin)``: x₁ should rank above x₂ where y = 1, below where y = −1."""
+    return _reduced((-as_tensor(target) * (as_tensor(input1) - as_tensor(input2)) + margin).relu(), reduction,
+                    "margin_ranking_loss")
+
+
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, reduction: str = "mean") -> Tensor:
+    """``x`` where y = 1, ``max(0, margin − x)`` where y = −1 (x a distance)."""
+    x, y = as_tensor(input), as_tensor(target)
+    losses = x * (y.detach() == 1).to(x.dtype) + (margin - x).relu() * (y.detach() == -1).to(x.dtype)
+    return _reduced(losses, reduction, "hinge_embedding_loss")
+
+
+def soft_margin_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """``ln(1 + e^(−y·x))``, a smooth hinge for labels y = ±1."""
+    return _reduced(softplus(-as_tensor(target) * _floating(input, "soft_margin_loss")), reduction,
+                    "soft_margin_loss")
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                          reduction: str = "mean") -> Tensor:
+    """``1 − cos(x₁, x₂)`` where y = 1, ``max(0, cos(x₁, x₂) − margin)`` where y = −1 (cos along the last dim,
+    ``Σx₁x₂ / √((Σx₁² + ε)(Σx₂² + ε))`` with ε = 1e-12)."""
+    a, b, y = as_tensor(input1), as_tensor(input2), as_tensor(target)
+    cos = (a * b).sum(-1) / ((a * a).sum(-1).add(1e-12) * (b * b).sum(-1).add(1e-12)).sqrt()
+    losses = (1 - cos) * (y.detach() == 1).to(cos.dtype) + (cos - margin).relu() * (y.detach() == -1).to(cos.dtype)
+    return _reduced(losses, reduction, "cosine_embedding_loss")
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2.0,
+                        eps: float = 1e-6, swap: bool = False, reduction: str = "mean") -> Tensor:
+    """``max(d(a, p) − d(a, n) + margin, 0)`` with d the pairwise p-distance (``swap``: the nearer of d(a, n)
+    and d(p, n))."""
+    to_positive = pairwise_distance(anchor, positive, p, eps)
+    to_negative = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        to_negative = to_negative.minimum(pairwise_distance(positive, negative, p, eps))
+    return _reduced((to_positive - to_negative + margin).relu(), reduction, "triplet_margin_loss")
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Per sample, the mean over classes of ``−(y·ln σ(x) + (1 − y)·ln σ(−x))``."""
+    x, y = _floating(input, "multilabel_soft_margin_loss"), as_tensor(target)
+    losses = -(y * logsigmoid(x) + (1 - y) * logsigmoid(-x)).mean(-1)
+    return _reduced(losses, reduction, "multilabel_soft_margin_loss")
+
+
+def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
+                      reduction: str = "mean") -> Tensor:
+    """Per sample, ``Σ_(i≠y) max(0, margin − x[y] + x[i])^p / C``: every other class kept ``margin`` below."""
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p!r}")
+    x = _floating(input, "multi_margin_loss")
+    rows = x if x.ndim == 2 else x.reshape(1, -1)
+    picks = np.asarray(as_tensor(target).array).reshape(-1, 1)
+    gaps = (margin - rows.gather(1, picks) + rows).relu() ** p
+    others = rows.new_tensor(np.arange(rows.shape[1])[None, :] != picks)
+    losses = (gaps * others).sum(1) / rows.shape[1]
+    return _reduced(losses if x.ndim == 2 else losses.reshape(()), reduction, "multi_margin_loss")
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = False, eps: float = 1e-6,
+                      reduction: str = "mean") -> Tensor:
+    """``½(ln v + (x − y)²/v)`` (plus ``½ln 2π`` with ``full``), v the predicted variance held at least ``eps``
+    (where it is raised to eps its slope stays 1, as in PyTorch)."""
+    x, y = _floating(input, "gaussian_nll_loss"), as_tensor(target)
+    v = as_tensor(var) if isinstance(var, Tensor) else x.new_tensor(var)
+    if (v.detach().numpy() < 0).any():
+        raise ValueError("gaussian_nll_loss: var has a negative entry; a variance must be >= 0")
+    if v.ndim == x.ndim - 1 or (v.ndim == x.ndim and v.shape[-1] == 1 and x.shape[-1] != 1):
+        v = v.reshape(*x.shape[:-1], 1) if v.ndim == x.ndim - 1 else v  # one variance per sample
+    held = v + (v.detach().clamp(min=eps) - v.detach())  # the value raised to eps, the slope of v
+    losses = 0.5 * (held.log() + (x - y) ** 2 / held)
+    if full:
+        losses = losses + 0.5 * math.log(2 * math.pi)
+    return _reduced(losses, reduction, "gaussian_nll_loss")
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False, eps: float = 1e-8,
+                     reduction: str = "mean") -> Tensor:
+    """``eˣ − y·x`` (x a log-rate), or ``x − y·ln(x + eps)`` (x a rate); ``full`` adds Stirling's
+    ``y·ln y − y + ½ln(2πy)`` where y > 1."""
+    x, y = _floating(input, "poisson_nll_loss"), as_tensor(target)
+    losses = x.exp() - y * x if log_input else x - y * (x + eps).log()
+    if full:
+        counts = y.detach().numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            stirling = np.where(counts > 1, counts * np.log(counts) - counts + 0.5 * np.log(2 * np.pi * counts), 0)
+        losses = losses + x.new_tensor(stirling)
+    return _reduced(losses, reduction, "poisson_nll_loss")

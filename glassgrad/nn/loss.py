@@ -132,3 +132,73 @@ class KLDivLoss(Module):
 
     def config(self) -> dict[str, Any]:
         return {"reduction": self.reduction, "log_target": self.log_target}
+
+
+# --- distances and the losses made of other ops (F.* in glassgrad.nn.functional) --------------------
+
+class CosineSimilarity(Module):
+    """The cosine of the angle between ``x₁`` and ``x₂`` along ``dim`` (``F.cosine_similarity``)."""
+
+    def __init__(self, dim: int = 1, eps: float = 1e-8) -> None:
+        super().__init__()
+        self.dim, self.eps = int(dim), float(eps)
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)
+
+    def config(self) -> dict[str, Any]:
+        return {"dim": self.dim, "eps": self.eps}
+
+
+class PairwiseDistance(Module):
+    """``‖x₁ − x₂ + eps‖_p`` along the last dim (``F.pairwise_distance``)."""
+
+    def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> None:
+        super().__init__()
+        self.norm, self.eps, self.keepdim = float(p), float(eps), bool(keepdim)
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+    def config(self) -> dict[str, Any]:
+        return {"p": self.norm, "eps": self.eps, "keepdim": self.keepdim}
+
+
+def _loss_layer(name: str, function: Any, doc: str, **settings: Any) -> type:
+    """A loss module calling ``function(*inputs, **settings, reduction=…)``; ``settings`` become its arguments."""
+    names = list(settings)
+
+    def __init__(self, *args: Any, reduction: str = "mean", **kwargs: Any) -> None:
+        _Loss.__init__(self, reduction)
+        if len(args) > len(names) or set(kwargs) - set(names):
+            raise TypeError(f"{name}: takes {', '.join(names + ['reduction'])}")
+        for key, value in (dict(settings) | dict(zip(names, args)) | kwargs).items():
+            setattr(self, key, value)
+
+    def forward(self, *inputs: Tensor) -> Tensor:
+        return function(*inputs, **{key: getattr(self, key) for key in names}, reduction=self.reduction)
+
+    def config(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in names} | {"reduction": self.reduction}
+
+    return type(name, (_Loss,), {"__init__": __init__, "forward": forward, "config": config, "__doc__": doc,
+                                 "__module__": __name__})
+
+
+MarginRankingLoss = _loss_layer("MarginRankingLoss", F.margin_ranking_loss, "``max(0, −y·(x₁ − x₂) + margin)``.",
+                                margin=0.0)
+HingeEmbeddingLoss = _loss_layer("HingeEmbeddingLoss", F.hinge_embedding_loss,
+                                 "``x`` where y = 1, ``max(0, margin − x)`` where y = −1.", margin=1.0)
+SoftMarginLoss = _loss_layer("SoftMarginLoss", F.soft_margin_loss, "``ln(1 + e^(−y·x))``.")
+CosineEmbeddingLoss = _loss_layer("CosineEmbeddingLoss", F.cosine_embedding_loss,
+                                  "``1 − cos`` where y = 1, ``max(0, cos − margin)`` where y = −1.", margin=0.0)
+TripletMarginLoss = _loss_layer("TripletMarginLoss", F.triplet_margin_loss,
+                                "``max(d(a, p) − d(a, n) + margin, 0)``.", margin=1.0, p=2.0, eps=1e-6, swap=False)
+MultiLabelSoftMarginLoss = _loss_layer("MultiLabelSoftMarginLoss", F.multilabel_soft_margin_loss,
+                                       "Per sample, the mean over classes of the binary cross-entropy with logits.")
+MultiMarginLoss = _loss_layer("MultiMarginLoss", F.multi_margin_loss,
+                              "``Σ_(i≠y) max(0, margin − x[y] + x[i])^p / C`` per sample.", p=1, margin=1.0)
+GaussianNLLLoss = _loss_layer("GaussianNLLLoss", F.gaussian_nll_loss, "``½(ln v + (x − y)²/v)`` per entry.",
+                              full=False, eps=1e-6)
+PoissonNLLLoss = _loss_layer("PoissonNLLLoss", F.poisson_nll_loss, "``eˣ − y·x`` (x a log-rate) per entry.",
+                             log_input=True, full=False, eps=1e-8)
