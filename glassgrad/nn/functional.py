@@ -38,7 +38,10 @@ from .dropout import dropout as dropout
 from .dropout import dropout2d as dropout2d
 from .embedding import embedding as embedding
 from .normalization import batch_norm as batch_norm
+from .normalization import group_norm as group_norm
+from .normalization import instance_norm as instance_norm
 from .normalization import layer_norm as layer_norm
+from .normalization import rms_norm as rms_norm
 from .padding import pad as pad
 from .pooling import adaptive_avg_pool2d as adaptive_avg_pool2d
 from .pooling import avg_pool2d as avg_pool2d

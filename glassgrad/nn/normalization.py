@@ -231,3 +231,165 @@ class LayerNorm(Module):
     def config(self) -> dict[str, Any]:
         return {"normalized_shape": list(self.normalized_shape), "eps": self.eps,
                 "elementwise_affine": self.elementwise_affine, "bias": self.bias is not None}
+
+
+# --- GroupNorm, RMSNorm, InstanceNorm: the same standardising, over other dims --------------------
+
+def _per_channel(x: Tensor, out: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
+    """``γ·out + β`` with one γ and β per channel (dim 1 of x)."""
+    shape = (-1,) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    return out if bias is None else out + bias.reshape(shape)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Split the C channels of (N, C, …) into ``num_groups`` groups; standardise each sample's group over its
+    channels and positions; then ``γ·x̂ + β`` per channel."""
+    x = as_tensor(input)
+    if x.ndim < 2 or x.shape[1] % num_groups:
+        raise RuntimeError(f"group_norm: expected an input (N, C, …) whose C is divisible by num_groups="
+                           f"{num_groups}, got shape {shape_text(x.shape)}")
+    groups = x.reshape(x.shape[0], num_groups, -1)
+    out = _standardize(groups, groups.mean(2, keepdim=True), groups.var(2, keepdim=True, correction=0), eps, None,
+                       None)
+    return _per_channel(x, out.reshape(tuple(x.shape)), weight, bias)
+
+
+def rms_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """``x / √(mean(x²) + ε) · γ`` over the last ``len(normalized_shape)`` dims (ε: the dtype's machine epsilon
+    by default, as PyTorch)."""
+    x = as_tensor(input)
+    shape = tuple(normalized_shape)
+    if x.ndim < len(shape) or tuple(x.shape[x.ndim - len(shape):]) != shape:
+        raise RuntimeError(f"rms_norm: expected an input of shape [*, {', '.join(map(str, shape))}], got "
+                           f"{shape_text(x.shape)}")
+    axes = tuple(range(x.ndim - len(shape), x.ndim))
+    held = float(np.finfo(x.array.dtype).eps) if eps is None else float(eps)
+    out = x / ((x * x).mean(axes, keepdim=True) + held).sqrt()
+    return out if weight is None else out * weight
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
+                  weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Standardise each sample's channel over its positions, then ``γ·x̂ + β`` per channel. With running
+    statistics, training moves them toward the batch's average of the instances' mean and (unbiased) variance;
+    ``use_input_stats=False`` normalises with them instead."""
+    x = as_tensor(input)
+    if x.ndim < 3:
+        raise RuntimeError(f"instance_norm: expected an input (N, C, L…) with positions to normalise over, got "
+                           f"shape {shape_text(x.shape)}")
+    if not use_input_stats:
+        return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
+    axes = tuple(range(2, x.ndim))
+    mean, var = x.mean(axes, keepdim=True), x.var(axes, keepdim=True, correction=0)
+    count, channels = int(np.prod(x.shape[2:])), x.shape[1]
+    if running_mean is not None and count > 1:
+        recorded_call(_update_running, running_mean.array, mean.array.mean(axis=0), momentum, momentum, channels)
+    if running_var is not None and count > 1:
+        recorded_call(_update_running, running_var.array, var.array.mean(axis=0), momentum,
+                      momentum * count / (count - 1), channels)
+    return _per_channel(x, _standardize(x, mean, var, eps, None, None), weight, bias)
+
+
+class GroupNorm(Module):
+    """``F.group_norm`` with a learned γ (ones) and β (zeros) per channel when ``affine``."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        self.num_groups = check_size(num_groups, "num_groups", "GroupNorm")
+        self.num_channels = check_size(num_channels, "num_channels", "GroupNorm")
+        if self.num_channels % self.num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
+        self.eps, self.affine = float(eps), bool(affine)
+        _affine_parameters(self, (self.num_channels,), self.affine, float_dtype(dtype, "GroupNorm"))
+
+    def forward(self, input: Tensor) -> Tensor:
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def config(self) -> dict[str, Any]:
+        return {"num_groups": self.num_groups, "num_channels": self.num_channels, "eps": self.eps,
+                "affine": self.affine}
+
+
+class RMSNorm(Module):
+    """``F.rms_norm`` over the last dims ``normalized_shape``, with a learned γ (ones) when ``elementwise_affine``."""
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float | None = None,
+                 elementwise_affine: bool = True, dtype: Any = None) -> None:
+        super().__init__()
+        sizes = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+        self.normalized_shape = tuple(check_size(n, "normalized_shape", "RMSNorm") for n in sizes)
+        self.eps, self.elementwise_affine = eps, bool(elementwise_affine)
+        if self.elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, dtype=float_dtype(dtype, "RMSNorm")))
+        else:
+            self.register_parameter("weight", None)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def config(self) -> dict[str, Any]:
+        return {"normalized_shape": list(self.normalized_shape), "eps": self.eps,
+                "elementwise_affine": self.elementwise_affine}
+
+
+class InstanceNorm1d(Module):
+    """``F.instance_norm`` of (N, C, L): each sample's channel over its positions; no γ, β or running statistics
+    unless ``affine`` / ``track_running_stats``, as in PyTorch."""
+
+    shapes = (3,)
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = False,
+                 track_running_stats: bool = False, dtype: Any = None) -> None:
+        super().__init__()
+        self.num_features = check_size(num_features, "num_features", type(self).__name__)
+        self.eps, self.momentum = float(eps), float(momentum)
+        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
+        dtype = float_dtype(dtype, type(self).__name__)
+        _affine_parameters(self, (self.num_features,), self.affine, dtype)
+        if self.track_running_stats:
+            self.register_buffer("running_mean", Tensor._wrap(np.zeros(self.num_features, dtype=dtype)))
+            self.register_buffer("running_var", Tensor._wrap(np.ones(self.num_features, dtype=dtype)))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+
+    def forward(self, input: Tensor) -> Tensor:
+        x = as_tensor(input)
+        if x.ndim not in self.shapes and x.ndim + 1 not in self.shapes:
+            raise RuntimeError(f"{type(self).__name__}: expected a {self.shapes[0]}-D (batched) or "
+                               f"{self.shapes[0] - 1}-D input, got shape {shape_text(x.shape)}")
+        unbatched = x.ndim + 1 in self.shapes
+        x = x.unsqueeze(0) if unbatched else x
+        if x.shape[1] != self.num_features and (self.affine or self.track_running_stats):
+            raise RuntimeError(f"{type(self).__name__}: expected {self.num_features} channels (dim 1), got input of "
+                               f"shape {shape_text(x.shape)}")
+        out = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            self.training or not self.track_running_stats, self.momentum, self.eps)
+        return out.squeeze(0) if unbatched else out
+
+    def config(self) -> dict[str, Any]:
+        return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum, "affine": self.affine,
+                "track_running_stats": self.track_running_stats}
+
+
+class InstanceNorm2d(InstanceNorm1d):
+    """``InstanceNorm1d`` for images (N, C, H, W)."""
+
+    shapes = (4,)
+
+
+def _affine_parameters(layer: Module, shape: tuple, affine: bool, dtype: Any) -> None:
+    """γ (ones) and β (zeros) of ``shape`` when ``affine``, else both registered as None."""
+    if affine:
+        layer.weight = Parameter(np.ones(shape, dtype=dtype))
+        layer.bias = Parameter(np.zeros(shape, dtype=dtype))
+    else:
+        layer.register_parameter("weight", None)
+        layer.register_parameter("bias", None)
