@@ -264,7 +264,36 @@ class LinearLR(LRScheduler):
         return [base * self.start_factor for base in self.base_lrs]
 
 
-class SequentialLR(LRScheduler):
+class _Schedules(LRScheduler):
+    """A schedule made of other schedules on one optimizer (:class:`SequentialLR`, :class:`ChainedScheduler`):
+    they are checked once, and saved and restored with it."""
+
+    _unsaved = ("optimizer", "_schedulers")
+
+    @staticmethod
+    def _checked(name: str, schedulers: Sequence[LRScheduler], optimizer: Optimizer) -> list[LRScheduler]:
+        schedulers = list(schedulers)
+        if not schedulers:
+            raise ValueError(f"{name} expects at least one scheduler, but got none")
+        for position, scheduler in enumerate(schedulers):
+            if isinstance(scheduler, ReduceLROnPlateau) or not isinstance(scheduler, LRScheduler):
+                raise TypeError(f"{name}: the scheduler at index {position} is a {type(scheduler).__name__}; "
+                                "it takes schedules stepped without arguments (not ReduceLROnPlateau)")
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(f"{name}: the scheduler at index {position} belongs to another optimizer; "
+                                 "build every scheduler on the same optimizer")
+        return schedulers
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "_schedulers": [scheduler.state_dict() for scheduler in self._schedulers]}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict({key: value for key, value in state_dict.items() if key != "_schedulers"})
+        for scheduler, saved in zip(self._schedulers, state_dict["_schedulers"]):
+            scheduler.load_state_dict(saved)
+
+
+class SequentialLR(_Schedules):
     """Run ``schedulers`` one after another, switching at the epochs in ``milestones``.
 
     ``SequentialLR(opt, [LinearLR(opt, 0.1, total_iters=5), CosineAnnealingLR(opt, T_max=45)],
@@ -272,22 +301,11 @@ class SequentialLR(LRScheduler):
     starting lr (each scheduler is restarted at its milestone, as in PyTorch).
     """
 
-    _unsaved = ("optimizer", "_schedulers")
-
     def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler], milestones: Sequence[int],
                  last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer; pass e.g. gg.optim.SGD(...)")
-        schedulers = list(schedulers)
-        if not schedulers:
-            raise ValueError("SequentialLR expects at least one scheduler, but got none")
-        for position, scheduler in enumerate(schedulers):
-            if isinstance(scheduler, ReduceLROnPlateau) or not isinstance(scheduler, LRScheduler):
-                raise TypeError(f"SequentialLR: the scheduler at index {position} is a {type(scheduler).__name__}; "
-                                "it takes schedules stepped without arguments (not ReduceLROnPlateau)")
-            if scheduler.optimizer is not optimizer:
-                raise ValueError(f"SequentialLR: the scheduler at index {position} belongs to another optimizer; "
-                                 "build every scheduler on the same optimizer")
+        schedulers = self._checked("SequentialLR", schedulers, optimizer)
         milestones = [check_count("milestone", milestone, 0) for milestone in milestones]
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(f"SequentialLR expects one milestone fewer than schedulers, but got {len(schedulers)} "
@@ -318,14 +336,6 @@ class SequentialLR(LRScheduler):
         else:
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
-
-    def state_dict(self) -> dict[str, Any]:
-        return {**super().state_dict(), "_schedulers": [scheduler.state_dict() for scheduler in self._schedulers]}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        super().load_state_dict({key: value for key, value in state_dict.items() if key != "_schedulers"})
-        for scheduler, saved in zip(self._schedulers, state_dict["_schedulers"]):
-            scheduler.load_state_dict(saved)
 
 
 def _per_group(name: str, optimizer: Optimizer, value: Any) -> list[float]:
@@ -509,3 +519,228 @@ class ReduceLROnPlateau(LRScheduler):
 
 __all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR", "OneCycleLR",
            "ReduceLROnPlateau", "SequentialLR", "StepLR"]
+
+
+# --- more of PyTorch's schedules: MultiStepLR, ConstantLR, MultiplicativeLR, PolynomialLR, -------------
+# --- CosineAnnealingWarmRestarts, CyclicLR, ChainedScheduler ---------------------------------------
+
+
+class MultiStepLR(LRScheduler):
+    """Multiply the lr by ``gamma`` at each epoch listed in ``milestones``: ``ηₑ = η₀·γ^(milestones ≤ e)``.
+
+    >>> import glassgrad as gg
+    >>> opt = gg.optim.SGD([gg.zeros(1, requires_grad=True)], lr=1.0)
+    >>> schedule = MultiStepLR(opt, milestones=[1, 3], gamma=0.5)
+    >>> [schedule.get_last_lr()[0]] + [(schedule.step(), schedule.get_last_lr()[0])[1] for _ in range(3)]
+    [1.0, 0.5, 0.5, 0.25]
+    """
+
+    def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
+        self.milestones = sorted(check_count("milestone", milestone, 0) for milestone in milestones)
+        self.gamma = check_number("gamma", gamma)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        times = self.milestones.count(self.last_epoch)  # a milestone listed twice multiplies twice
+        return [lr * self.gamma ** times for lr in self._current_lrs()]
+
+
+class ConstantLR(LRScheduler):
+    """Hold the lr at ``factor``·η₀ for the first ``total_iters`` epochs, then at η₀.
+
+    >>> import glassgrad as gg
+    >>> opt = gg.optim.SGD([gg.zeros(1, requires_grad=True)], lr=1.0)
+    >>> schedule = ConstantLR(opt, factor=0.5, total_iters=2)
+    >>> [schedule.get_last_lr()[0]] + [(schedule.step(), schedule.get_last_lr()[0])[1] for _ in range(3)]
+    [0.5, 0.5, 1.0, 1.0]
+    """
+
+    def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
+                 last_epoch: int = -1) -> None:
+        self.factor = check_number("factor", factor, 0.0, 1.0, high_included=True)
+        self.total_iters = check_count("total_iters", total_iters, 0)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in self._current_lrs()]
+        if self.last_epoch != self.total_iters:
+            return self._current_lrs()
+        return [lr / self.factor for lr in self._current_lrs()]
+
+    def _lrs_at_start(self) -> list[float]:
+        return [base * self.factor for base in self.base_lrs]
+
+
+class MultiplicativeLR(LRScheduler):
+    """Multiply the lr by ``lr_lambda(e)`` at every epoch e ≥ 1 (one function, or one per group): the factors
+    compound, unlike :class:`LambdaLR`'s."""
+
+    _unsaved = ("optimizer", "lr_lambdas")
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
+                 last_epoch: int = -1) -> None:
+        groups = len(getattr(optimizer, "param_groups", ()))
+        functions = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * groups
+        if len(functions) != groups or not all(callable(function) for function in functions):
+            raise ValueError(f"MultiplicativeLR: lr_lambda must be a function of the epoch, or a list of {groups} "
+                             "(one per parameter group)")
+        self.lr_lambdas = functions
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch <= 0:
+            return self._current_lrs()
+        return [check_number(f"learning rate from lr_lambda at epoch {self.last_epoch}", lr * function(self.last_epoch))
+                for lr, function in zip(self._current_lrs(), self.lr_lambdas)]
+
+
+class PolynomialLR(LRScheduler):
+    """Decay the lr to 0 over ``total_iters`` epochs along ``(1 − e/total_iters)^power``, then hold it.
+
+    >>> import glassgrad as gg
+    >>> opt = gg.optim.SGD([gg.zeros(1, requires_grad=True)], lr=1.0)
+    >>> schedule = PolynomialLR(opt, total_iters=4, power=1.0)
+    >>> [round((schedule.step(), schedule.get_last_lr()[0])[1], 6) for _ in range(5)]
+    [0.75, 0.5, 0.25, 0.0, 0.0]
+    """
+
+    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1) -> None:
+        self.total_iters = check_count("total_iters", total_iters)
+        self.power = check_number("power", power)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        epoch = self.last_epoch
+        if epoch == 0 or epoch > self.total_iters:
+            return self._current_lrs()
+        ratio = ((1 - epoch / self.total_iters) / (1 - (epoch - 1) / self.total_iters)) ** self.power
+        return [lr * ratio for lr in self._current_lrs()]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """SGDR's cosine with restarts: within each run of ``Tᵢ`` epochs,
+    ``η = η_min + (η₀ − η_min)·(1 + cos(π·T_cur/Tᵢ))/2``; the first run lasts ``T_0`` epochs, each next one
+    ``T_mult`` times longer. ``step(epoch)`` may also be given a fractional epoch (stepping per batch)."""
+
+    def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0,
+                 last_epoch: int = -1) -> None:
+        self.T_0 = check_count("T_0", T_0)
+        self.T_mult = check_count("T_mult", T_mult)
+        self.eta_min = check_number("eta_min", eta_min)
+        self.T_i, self.T_cur = self.T_0, last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        share = (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+        return [self.eta_min + (base - self.eta_min) * share for base in self.base_lrs]
+
+    def step(self, epoch: float | None = None) -> None:  # type: ignore[override]
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur += 1
+            if self.T_cur >= self.T_i:
+                self.T_cur -= self.T_i
+                self.T_i *= self.T_mult
+        else:
+            if epoch < 0:
+                raise ValueError(f"CosineAnnealingWarmRestarts: expected a non-negative epoch, got {epoch}")
+            self.T_cur, self.T_i = self._position(epoch)
+        self.last_epoch = math.floor(epoch)
+        self._step_count += 1
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = self._current_lrs()
+
+    def _position(self, epoch: float) -> tuple[float, int]:
+        """Where ``epoch`` falls: the epochs into its run, and that run's length."""
+        if epoch < self.T_0:
+            return epoch, self.T_0
+        if self.T_mult == 1:
+            return epoch % self.T_0, self.T_0
+        runs = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+        return (epoch - self.T_0 * (self.T_mult ** runs - 1) / (self.T_mult - 1),
+                self.T_0 * self.T_mult ** runs)
+
+
+class CyclicLR(LRScheduler):
+    """Cycle the lr between ``base_lr`` and ``max_lr`` (Smith, 2017), stepped after every *batch*: up over
+    ``step_size_up`` steps, down over ``step_size_down`` (the same by default). ``mode``: ``'triangular'``
+    (every cycle the same), ``'triangular2'`` (the height halves each cycle), ``'exp_range'`` (it shrinks by
+    ``gamma`` per step); or ``scale_fn`` with ``scale_mode`` ``'cycle'``/``'iterations'``. With
+    ``cycle_momentum`` the momentum (or β₁) moves the other way, between ``max_momentum`` and ``base_momentum``.
+    """
+
+    _unsaved = ("optimizer", "scale_fn")
+
+    def __init__(self, optimizer: Optimizer, base_lr: float | Sequence[float], max_lr: float | Sequence[float],
+                 step_size_up: int = 2000, step_size_down: int | None = None, mode: str = "triangular",
+                 gamma: float = 1.0, scale_fn: Callable[[float], float] | None = None, scale_mode: str = "cycle",
+                 cycle_momentum: bool = True, base_momentum: float | Sequence[float] = 0.8,
+                 max_momentum: float | Sequence[float] = 0.9, last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer; pass e.g. gg.optim.SGD(...)")
+        if scale_fn is None and mode not in ("triangular", "triangular2", "exp_range"):
+            raise ValueError(f"CyclicLR: mode must be 'triangular', 'triangular2' or 'exp_range', got {mode!r}")
+        up = check_count("step_size_up", step_size_up)
+        down = up if step_size_down is None else check_count("step_size_down", step_size_down)
+        self.total_size, self.step_ratio = float(up + down), up / (up + down)
+        self.mode, self.gamma = mode, check_number("gamma", gamma)
+        self.scale_fn, self.scale_mode = scale_fn, scale_mode if scale_fn is not None else (
+            "iterations" if mode == "exp_range" else "cycle")
+        lows = _per_group("base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for group, low in zip(optimizer.param_groups, lows):
+                group["lr"] = group["initial_lr"] = low
+        self.max_lrs = _per_group("max_lr", optimizer, max_lr)
+        self.cycle_momentum = bool(cycle_momentum)
+        if self.cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(f"CyclicLR: {type(optimizer).__name__} has no momentum or betas to cycle; "
+                                 "pass cycle_momentum=False")
+            self.use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = _per_group("base_momentum", optimizer, base_momentum)
+            self.max_momentums = _per_group("max_momentum", optimizer, max_momentum)
+            if last_epoch == -1:
+                for group, high in zip(optimizer.param_groups, self.max_momentums):
+                    OneCycleLR._set_momentum(self, group, high)
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = lows
+
+    def _scale(self, x: float) -> float:
+        if self.scale_fn is not None:
+            return self.scale_fn(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / 2.0 ** (x - 1)
+        return self.gamma ** x
+
+    def get_lr(self) -> list[float]:
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        rise = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
+        scale = self._scale(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [low + (high - low) * rise * scale for low, high in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for group, low, high in zip(self.optimizer.param_groups, self.base_momentums, self.max_momentums):
+                OneCycleLR._set_momentum(self, group, high - (high - low) * rise * scale)
+        return lrs
+
+
+class ChainedScheduler(_Schedules):
+    """Step several schedules together at every ``step()``: their changes to the lr compound (e.g. a
+    ``ConstantLR`` warm-up and an ``ExponentialLR`` decay)."""
+
+    def __init__(self, schedulers: Sequence[LRScheduler], optimizer: Optimizer | None = None) -> None:
+        schedulers = list(schedulers)
+        owner = optimizer if optimizer is not None or not schedulers else schedulers[0].optimizer
+        self._schedulers = self._checked("ChainedScheduler", schedulers, owner)
+        self.optimizer = owner
+        self._last_lr = self._current_lrs()
+
+    def step(self) -> None:
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = self._current_lrs()

@@ -1,0 +1,131 @@
+"""MultiStepLR, ConstantLR, MultiplicativeLR, PolynomialLR, CosineAnnealingWarmRestarts, CyclicLR and
+ChainedScheduler against PyTorch 2.13's: the lr (and cycled momentum) of every group at every step,
+hypothesis-drawn settings, and a state-dict round trip."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+
+LRS = (0.1, 0.03)
+
+
+def _optimizer(lib, kind="sgd"):
+    params = [lib.zeros(2, requires_grad=True), lib.zeros(3, requires_grad=True)]
+    groups = [{"params": [param], "lr": lr} for param, lr in zip(params, LRS)]
+    if kind == "adam":
+        return lib.optim.Adam(groups, lr=1.0)
+    return lib.optim.SGD(groups, lr=1.0, momentum=0.9)
+
+
+def _sequence(lib, make, steps, kind="sgd", epochs=None):
+    optimizer = _optimizer(lib, kind)
+    scheduler = make(lib.optim.lr_scheduler, optimizer)
+    seen = []
+    for step in range(steps):
+        groups = optimizer.param_groups
+        seen.append([(g["lr"], g.get("momentum"), g.get("betas", (None,))[0]) for g in groups])
+        optimizer.step()
+        scheduler.step(*([epochs[step]] if epochs is not None else []))
+    return np.array(seen, dtype=float)
+
+
+def _compare(torch, make, steps, kind="sgd", epochs=None):
+    mine, theirs = _sequence(gg, make, steps, kind, epochs), _sequence(torch, make, steps, kind, epochs)
+    np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.torch
+@given(milestones=st.lists(st.integers(1, 12), max_size=4), gamma=st.floats(0.1, 1.0))
+def test_multistep_matches_pytorch(torch, milestones, gamma):
+    _compare(torch, lambda s, o: s.MultiStepLR(o, milestones, gamma), 15)
+
+
+@pytest.mark.torch
+@given(factor=st.floats(0.05, 1.0), total=st.integers(0, 6))
+def test_constant_matches_pytorch(torch, factor, total):
+    _compare(torch, lambda s, o: s.ConstantLR(o, factor, total), 10)
+
+
+@pytest.mark.torch
+def test_multiplicative_matches_pytorch(torch):
+    _compare(torch, lambda s, o: s.MultiplicativeLR(o, lambda epoch: 0.9 + 0.01 * (epoch % 3)), 12)
+    _compare(torch, lambda s, o: s.MultiplicativeLR(o, [lambda e: 0.5, lambda e: 1.1]), 6)
+
+
+@pytest.mark.torch
+@given(total=st.integers(1, 8), power=st.floats(0.5, 3.0))
+def test_polynomial_matches_pytorch(torch, total, power):
+    _compare(torch, lambda s, o: s.PolynomialLR(o, total, power), 12)
+
+
+@pytest.mark.torch
+@given(t0=st.integers(1, 5), mult=st.integers(1, 3), eta_min=st.sampled_from([0.0, 0.001]))
+def test_cosine_warm_restarts_matches_pytorch(torch, t0, mult, eta_min):
+    make = (lambda s, o: s.CosineAnnealingWarmRestarts(o, t0, mult, eta_min))
+    _compare(torch, make, 25)
+    _compare(torch, make, 12, epochs=[0.5 * k + 0.25 for k in range(12)])  # fractional epochs, per batch
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("mode", ["triangular", "triangular2", "exp_range"])
+@pytest.mark.parametrize("kind", ["sgd", "adam"])
+def test_cyclic_matches_pytorch_with_its_momentum(torch, mode, kind):
+    make = (lambda s, o: s.CyclicLR(o, base_lr=[0.01, 0.001], max_lr=0.1, step_size_up=3, step_size_down=5,
+                                    mode=mode, gamma=0.9))
+    _compare(torch, make, 30, kind)
+    _compare(torch, lambda s, o: s.CyclicLR(o, 0.01, 0.1, step_size_up=4, scale_fn=lambda x: 1 / (1 + x),
+                                            scale_mode="iterations", cycle_momentum=False), 20, kind)
+
+
+@pytest.mark.torch
+def test_chained_matches_pytorch(torch):
+    _compare(torch, lambda s, o: s.ChainedScheduler([s.ConstantLR(o, 0.1, 3), s.ExponentialLR(o, 0.9)]), 10)
+    _compare(torch, lambda s, o: s.ChainedScheduler([s.MultiStepLR(o, [2, 4]), s.PolynomialLR(o, 6)],
+                                                    optimizer=o), 9)
+
+
+@pytest.mark.parametrize("make", [
+    lambda s, o: s.MultiStepLR(o, [2, 5], 0.5), lambda s, o: s.PolynomialLR(o, 4, 2.0),
+    lambda s, o: s.CosineAnnealingWarmRestarts(o, 2, 2), lambda s, o: s.CyclicLR(o, 0.01, 0.1, 2),
+    lambda s, o: s.ChainedScheduler([s.ConstantLR(o, 0.5, 2), s.ExponentialLR(o, 0.9)]),
+])
+def test_a_state_dict_round_trip_resumes_the_schedule(make):
+    """A schedule saved after 3 steps and loaded into a fresh one (its optimizer's groups restored too) goes on
+    with the same lrs as the original."""
+    optimizer = _optimizer(gg)
+    first = make(gg.optim.lr_scheduler, optimizer)
+    for _ in range(3):
+        first.step()
+    saved, groups = first.state_dict(), [dict(group) for group in optimizer.param_groups]
+    after = []
+    for _ in range(4):
+        first.step()
+        after.append(first.get_last_lr())
+    other = _optimizer(gg)
+    second = make(gg.optim.lr_scheduler, other)
+    second.load_state_dict(saved)
+    for group, kept in zip(other.param_groups, groups):
+        group.update({key: value for key, value in kept.items() if key != "params"})
+    resumed = []
+    for _ in range(4):
+        second.step()
+        resumed.append(second.get_last_lr())
+    np.testing.assert_allclose(resumed, after, rtol=1e-12)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda s, o: s.CyclicLR(o, 0.01, 0.1, mode="sawtooth"), "mode must be 'triangular', 'triangular2'"),
+    (lambda s, o: s.ConstantLR(o, factor=1.5), "Invalid factor: 1.5"),
+    (lambda s, o: s.MultiplicativeLR(o, 0.9), "lr_lambda must be a function of the epoch"),
+    (lambda s, o: s.ChainedScheduler([]), "expects at least one scheduler"),
+    (lambda s, o: s.CosineAnnealingWarmRestarts(o, 0), "Invalid T_0"),
+])
+def test_bad_arguments_are_one_line_errors(make, message):
+    with pytest.raises((ValueError, TypeError)) as error:
+        make(gg.optim.lr_scheduler, _optimizer(gg))
+    assert message in str(error.value) and "\n" not in str(error.value)
