@@ -56,8 +56,9 @@ def test_rms_norm_matches_pytorch(torch, shape, normalized, eps, affine, seed):
        track=st.booleans(), seed=st.integers(0, 2**16))
 def test_instance_norm_matches_pytorch_in_training_and_eval(torch, batch, channels, length, affine, track, seed):
     values = np.random.default_rng(seed).normal(size=(batch, channels, length))
-    make = (lambda lib: lib.nn.InstanceNorm1d(channels, affine=affine, track_running_stats=track, momentum=0.3,
-                                               dtype=lib.float64))
+    def make(lib):
+        return (lib.nn.InstanceNorm1d(channels, affine=affine, track_running_stats=track, momentum=0.3,
+                                                   dtype=lib.float64))
     _compare(torch, make, values, seed, steps=2)
     _compare(torch, lambda lib: make(lib).eval(), values, seed)
     images = np.random.default_rng(seed).normal(size=(batch, channels, length, 2))

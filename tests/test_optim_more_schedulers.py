@@ -66,7 +66,8 @@ def test_polynomial_matches_pytorch(torch, total, power):
 @pytest.mark.torch
 @given(t0=st.integers(1, 5), mult=st.integers(1, 3), eta_min=st.sampled_from([0.0, 0.001]))
 def test_cosine_warm_restarts_matches_pytorch(torch, t0, mult, eta_min):
-    make = (lambda s, o: s.CosineAnnealingWarmRestarts(o, t0, mult, eta_min))
+    def make(s, o):
+        return (s.CosineAnnealingWarmRestarts(o, t0, mult, eta_min))
     _compare(torch, make, 25)
     _compare(torch, make, 12, epochs=[0.5 * k + 0.25 for k in range(12)])  # fractional epochs, per batch
 
@@ -75,8 +76,9 @@ def test_cosine_warm_restarts_matches_pytorch(torch, t0, mult, eta_min):
 @pytest.mark.parametrize("mode", ["triangular", "triangular2", "exp_range"])
 @pytest.mark.parametrize("kind", ["sgd", "adam"])
 def test_cyclic_matches_pytorch_with_its_momentum(torch, mode, kind):
-    make = (lambda s, o: s.CyclicLR(o, base_lr=[0.01, 0.001], max_lr=0.1, step_size_up=3, step_size_down=5,
-                                    mode=mode, gamma=0.9))
+    def make(s, o):
+        return (s.CyclicLR(o, base_lr=[0.01, 0.001], max_lr=0.1, step_size_up=3, step_size_down=5,
+                                        mode=mode, gamma=0.9))
     _compare(torch, make, 30, kind)
     _compare(torch, lambda s, o: s.CyclicLR(o, 0.01, 0.1, step_size_up=4, scale_fn=lambda x: 1 / (1 + x),
                                             scale_mode="iterations", cycle_momentum=False), 20, kind)
