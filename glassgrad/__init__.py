@@ -245,6 +245,8 @@ from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .gradcheck import autograd_gradcheck as _autograd_gradcheck
 from .gradcheck import gradgradcheck as _gradgradcheck
 from .io import ModelFileError, load, save
+from .linalg import det, logdet, slogdet
+from .linalg import inv as inverse
 from .ops import RULES
 from .ops_einsum import einsum
 from .printing import set_printoptions
@@ -298,7 +300,7 @@ __all__ = [
     # what gg.load raises for a file it refuses (catch it as gg.ModelFileError)
     "ModelFileError",
     # norms (torch.norm, torch.linalg) and the largest or smallest entry over dims
-    "amax", "amin", "einsum", "erf", "linalg", "norm",
+    "amax", "amin", "det", "einsum", "erf", "inverse", "linalg", "logdet", "norm", "slogdet",
     # division with a remainder (a % b, a // b)
     "floor_divide", "fmod", "remainder",
     # functions made of other ops (glassgrad.composed)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from . import linalg
 from .arguments import check_dim, shape_text
 from .creation import as_tensor
 from .functions import cat, where
@@ -201,13 +202,8 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
 
 @_method
 def cross(input: Tensor, other: Tensor, dim: int = -1) -> Tensor:
-    """The cross product of 3-vectors along ``dim``: ``(a₂b₃ − a₃b₂, a₃b₁ − a₁b₃, a₁b₂ − a₂b₁)``."""
-    a, b = as_tensor(input), as_tensor(other)
-    axis = check_dim(a, dim, "cross")
-    if a.shape[axis] != 3 or b.ndim != a.ndim or b.shape[axis] != 3:
-        raise RuntimeError(f"cross: needs 3 entries along dim {dim} in both, got shapes {shape_text(a.shape)} and "
-                           f"{shape_text(b.shape)}")
-    return a.roll(-1, axis) * b.roll(-2, axis) - a.roll(-2, axis) * b.roll(-1, axis)
+    """The cross product of 3-vectors along ``dim`` (``gg.linalg.cross``)."""
+    return linalg.cross(input, other, dim=dim)
 
 
 # --- entry by entry, made of rows -------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""``torch.linalg``'s norms: :func:`vector_norm`, :func:`matrix_norm` and :func:`norm`.
+"""``torch.linalg``: norms (:func:`vector_norm`, :func:`matrix_norm`, :func:`norm`), the inverse, determinant and
+solve of square matrices (:mod:`glassgrad.ops_linalg`'s rows), and products made of ``matmul``.
 
 A vector norm is one row of the rule table (:mod:`glassgrad.ops_norm`: ``‖a‖_p = (Σ |aᵢ|^p)^(1/p)``
 and its slope); ``x.norm()`` (PyTorch's ``Tensor.norm``) and ``F.normalize`` use it too. A matrix
@@ -16,11 +17,17 @@ singular values (``ord=2``, ``−2``, ``'nuc'``) are refused in one line.
 from __future__ import annotations
 
 import math
+from collections import namedtuple
+from collections.abc import Sequence
 from typing import Any
 
-from . import ops_norm
-from .arguments import is_floating, shape_text
-from .tensor import Tensor, _reduce
+import numpy as np
+
+from . import ops_linalg, ops_norm
+from .arguments import check_dim, is_floating, shape_text
+from .creation import as_tensor
+from .ops_linalg import SingularMatrixError as SingularMatrixError
+from .tensor import Tensor, _reduce, apply
 
 _SINGULAR = "needs singular values, which glassgrad has no row for"
 
@@ -73,3 +80,116 @@ def tensor_norm(self: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = F
     if p == "nuc":
         raise RuntimeError(f"norm: p='nuc' (the nuclear norm) {_SINGULAR}; use p='fro', 2, 1 or inf")
     return vector_norm(self, 2 if p in ("fro", None) else p, dim, keepdim, dtype=dtype)
+
+
+
+# --- square matrices (rows of glassgrad.ops_linalg) -----------------------------------------------
+
+SignLogDet = namedtuple("SignLogDet", ["sign", "logabsdet"])
+"""What ``slogdet`` returns, as in PyTorch: the determinant's sign and ``ln |det|``."""
+
+
+def _square(A: Any, name: str) -> Tensor:
+    a = as_tensor(A)
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f"{name}: expected a square matrix or a batch of them (…, n, n), got shape "
+                           f"{shape_text(a.shape)}")
+    if not is_floating(a.array.dtype):
+        raise RuntimeError(f"{name}: needs a floating tensor, got {a.dtype}; use A.double() or A.float() first")
+    return a
+
+
+def inv(A: Tensor) -> Tensor:
+    """``A⁻¹`` (of each matrix of a batch); a singular matrix is refused."""
+    a = _square(A, "inv")
+    return apply(ops_linalg.INV, (a,), a.array)
+
+
+def det(A: Tensor) -> Tensor:
+    """``det A`` (of each matrix of a batch); its gradient is exact for a singular A too."""
+    a = _square(A, "det")
+    return apply(ops_linalg.DET, (a,), a.array)
+
+
+def slogdet(A: Tensor) -> SignLogDet:
+    """``(sign, ln |det A|)``: the determinant without overflow; the sign has no gradient."""
+    a = _square(A, "slogdet")
+    sign = Tensor._wrap(np.sign(np.linalg.det(a.array)).astype(a.array.dtype))
+    return SignLogDet(sign, apply(ops_linalg.LOGABSDET, (a,), a.array))
+
+
+def logdet(A: Tensor) -> Tensor:
+    """``ln det A``: NaN where the determinant is negative, as in PyTorch."""
+    sign, value = slogdet(A)
+    return value.masked_fill(Tensor._wrap(sign.array < 0), math.nan)  # no slope there, as in PyTorch
+
+
+def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
+    """The X with ``A·X = B`` (``left=False``: ``X·A = B``); B a matrix (…, n, k) or a vector (…, n)."""
+    a, b = _square(A, "solve"), as_tensor(B)
+    if not left:
+        return solve(a.mT, b.mT).mT
+    vector = b.ndim == a.ndim - 1 or b.ndim == 1
+    if b.shape[-1 if vector else -2] != a.shape[-1]:
+        raise RuntimeError(f"solve: A of shape {shape_text(a.shape)} needs B with {a.shape[-1]} rows, got shape "
+                           f"{shape_text(b.shape)}")
+    dtype = np.result_type(a.array, b.array)
+    return apply(ops_linalg.SOLVE, (a, b), a.array.astype(dtype, copy=False), b.array.astype(dtype, copy=False),
+                 vector)
+
+
+def matrix_power(A: Tensor, n: int) -> Tensor:
+    """``Aⁿ`` by repeated squaring (``A⁰ = I``; a negative n powers the inverse)."""
+    a = _square(A, "matrix_power")
+    if n < 0:
+        a, n = inv(a), -n
+    result = None
+    while n:
+        if n & 1:
+            result = a if result is None else result @ a
+        n >>= 1
+        if n:
+            a = a @ a
+    return result if result is not None else a.new_tensor(np.broadcast_to(np.eye(a.shape[-1]), a.shape).copy())
+
+
+def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
+    """``A₁ @ A₂ @ … @ Aₖ`` (the first may be a row vector, the last a column vector)."""
+    tensors = [as_tensor(t) for t in tensors]
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot: expected at least 2 tensors, got {len(tensors)}")
+    for position, t in enumerate(tensors):
+        allowed = (1, 2) if position in (0, len(tensors) - 1) else (2,)
+        if t.ndim not in allowed:
+            raise RuntimeError(f"multi_dot: tensor {position} must be {' or '.join(f'{d}-D' for d in allowed)}, got "
+                               f"shape {shape_text(t.shape)}")
+    result = tensors[0]
+    for t in tensors[1:]:
+        result = result @ t
+    return result
+
+
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
+    """``Σ xᵢ·yᵢ`` along ``dim`` (broadcasting the other dims)."""
+    product = as_tensor(x) * as_tensor(y)
+    return product.sum(check_dim(product, dim, "vecdot"))
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """``input @ other``."""
+    return as_tensor(input) @ as_tensor(other)
+
+
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """The diagonals of a batch of matrices (``Tensor.diagonal`` with the last two dims by default)."""
+    return as_tensor(A).diagonal(offset, dim1, dim2)
+
+
+def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
+    """The cross product of 3-vectors along ``dim``: ``(a₂b₃ − a₃b₂, a₃b₁ − a₁b₃, a₁b₂ − a₂b₁)`` (made of ``roll``)."""
+    a, b = as_tensor(input), as_tensor(other)
+    axis = check_dim(a, dim, "cross")
+    if a.shape[axis] != 3 or b.ndim != a.ndim or b.shape[axis] != 3:
+        raise RuntimeError(f"cross: needs 3 entries along dim {dim} in both, got shapes {shape_text(a.shape)} and "
+                           f"{shape_text(b.shape)}")
+    return a.roll(-1, axis) * b.roll(-2, axis) - a.roll(-2, axis) * b.roll(-1, axis)

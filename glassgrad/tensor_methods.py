@@ -370,6 +370,10 @@ def diagonal(self: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Ten
 # --- norms and the largest or smallest entry over dims --------------------------------------------
 
 add("norm", linalg.tensor_norm)
+add("inverse", linalg.inv)
+add("det", linalg.det)
+add("logdet", linalg.logdet)
+add("slogdet", linalg.slogdet)
 
 
 @method
