@@ -1593,6 +1593,18 @@ def _windows_added_back(window_grads, size: tuple, kernel: tuple, stride: tuple,
     return flat.new_zeros(lead + (math.prod(size),)).scatter_add(-1, index, flat).reshape(*lead, *size)
 
 
+def conv_input_gradient(up, weight, size: tuple, stride: tuple, padding: tuple, dilation: tuple, groups: int):
+    """``∂L/∂X`` of a convolution on tensors (recorded): ``Wᵀ·∂L/∂Z`` per group, added back to the windows it
+    came from, for an input of spatial ``size``. It is also the transposed convolution of ``up`` by ``weight``
+    (:func:`glassgrad.nn.conv_transpose.conv_transpose2d`)."""
+    out_channels, group_channels, *kernel = weight.shape
+    kernel, positions = tuple(kernel), math.prod(up.shape[2:])
+    flat_up = up.reshape(up.shape[0], groups, out_channels // groups, positions)  # (N, g, O/g, L)
+    flat_w = weight.reshape(groups, out_channels // groups, -1).transpose(1, 2)  # (g, C/g·K, O/g)
+    window_grads = (flat_w @ flat_up).reshape(up.shape[0], groups * group_channels, math.prod(kernel), positions)
+    return _windows_added_back(window_grads, tuple(size), kernel, stride, dilation, padding)
+
+
 def _conv_vjp(up, inputs, out, saved):
     """:func:`_conv_back` on tensors (recorded): ``∂L/∂W = Σ_n ∂L/∂Z·colsᵀ`` per group, and ``Wᵀ·∂L/∂Z`` added
     back to the windows it came from for ``∂L/∂X``."""
@@ -1603,9 +1615,7 @@ def _conv_vjp(up, inputs, out, saved):
     flat_up = up.reshape(shape[0], groups, out_channels // groups, positions)  # (N, g, O/g, L)
     grad_x = grad_w = None
     if x.requires_grad:
-        flat_w = weight.reshape(groups, out_channels // groups, -1).transpose(1, 2)  # (g, C/g·K, O/g)
-        window_grads = (flat_w @ flat_up).reshape(shape[0], shape[1], math.prod(kernel), positions)
-        grad_x = _windows_added_back(window_grads, tuple(shape[2:]), kernel, stride, dilation, padding)
+        grad_x = conv_input_gradient(up, weight, tuple(shape[2:]), stride, padding, dilation, groups)
     if weight.requires_grad:
         cols = _windows_tensor(x, kernel, stride, dilation, padding).reshape(shape[0], groups, -1, positions)
         grad_w = (flat_up @ cols.transpose(2, 3)).sum(dim=0).reshape(out_channels, group_channels, *kernel)

@@ -1,4 +1,4 @@
-"""``Flatten``: merge dims into one, e.g. 8×8 images ``(N, 8, 8)`` into rows ``(N, 64)``.
+"""``Flatten``: merge dims into one, e.g. 8×8 images ``(N, 8, 8)`` into rows ``(N, 64)``; ``Unflatten`` splits one.
 
 >>> import glassgrad as gg
 >>> gg.nn.Flatten()(gg.zeros(5, 8, 8)).shape
@@ -27,3 +27,17 @@ class Flatten(Module):
 
     def config(self) -> dict[str, Any]:
         return {"start_dim": self.start_dim, "end_dim": self.end_dim}
+
+
+class Unflatten(Module):
+    """Split dim ``dim`` into ``unflattened_size`` (Flatten's inverse): ``(N, 64)`` into ``(N, 1, 8, 8)``."""
+
+    def __init__(self, dim: int, unflattened_size: Any) -> None:
+        super().__init__()
+        self.dim, self.unflattened_size = int(dim), tuple(int(n) for n in unflattened_size)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return as_tensor(input).unflatten(self.dim, self.unflattened_size)
+
+    def config(self) -> dict[str, Any]:
+        return {"dim": self.dim, "unflattened_size": list(self.unflattened_size)}

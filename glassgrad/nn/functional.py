@@ -34,6 +34,8 @@ from ..tensor import Tensor, apply
 from .attention import scaled_dot_product_attention as scaled_dot_product_attention
 from .conv import conv1d as conv1d
 from .conv import conv2d as conv2d
+from .conv_transpose import conv_transpose1d as conv_transpose1d
+from .conv_transpose import conv_transpose2d as conv_transpose2d
 from .dropout import dropout as dropout
 from .dropout import dropout2d as dropout2d
 from .embedding import embedding as embedding
@@ -46,6 +48,7 @@ from .padding import pad as pad
 from .pooling import adaptive_avg_pool2d as adaptive_avg_pool2d
 from .pooling import avg_pool2d as avg_pool2d
 from .pooling import max_pool2d as max_pool2d
+from .upsampling import interpolate as interpolate
 
 REDUCTIONS = ("mean", "sum", "none")
 

@@ -1,0 +1,157 @@
+"""Transposed convolutions: ``conv_transpose1d``/``conv_transpose2d`` and ``ConvTranspose1d``/``ConvTranspose2d``.
+
+A transposed convolution runs a convolution backwards: every input entry spreads, weighted by
+the kernel, over a window of the (larger) output, and overlapping windows add up::
+
+    Y[n,c, i·s+u·d−p, j·s+v·d−p] += Σ_k X[n,k,i,j]·W[k,c,u,v]   (+ b[c])
+
+so it is exactly the gradient ``∂L/∂X`` of a convolution with the same stride ``s``, padding ``p``
+and dilation ``d`` (:func:`glassgrad.ops.conv_input_gradient`, made of a matrix product and one
+``scatter_add``), and it grows an image: ``H′ = (H − 1)·s − 2p + d·(k − 1) + output_padding + 1``.
+Decoders and GAN generators use it to upsample. Its gradients come from the ops it is made of, so
+a trace shows those ops.
+
+>>> import glassgrad as gg
+>>> gg.nn.ConvTranspose2d(4, 2, kernel_size=4, stride=2, padding=1, seed=0)(gg.ones(1, 4, 5, 5)).shape
+(1, 2, 10, 10)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..arguments import shape_text
+from ..creation import as_tensor, pick_generator
+from ..ops import conv_input_gradient
+from ..tensor import Tensor
+from . import init
+from .conv import batched, sizes
+from .linear import check_size, float_dtype
+from .module import Module
+from .parameter import Parameter
+
+
+def transposed_convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
+                           output_padding: Any, groups: int, dilation: Any, dims: int) -> Tensor:
+    """The checked call behind :func:`conv_transpose1d` and :func:`conv_transpose2d`."""
+    owner = f"conv_transpose{dims}d"
+    what = "(N, C, L) or (C, L)" if dims == 1 else "(N, C, H, W) or (C, H, W)"
+    x, had_batch = batched(as_tensor(input), dims, owner, what)
+    if weight.ndim != dims + 2:
+        raise ValueError(f"{owner}: weight must have shape (in_channels, out_channels/groups, "
+                         f"{'kL' if dims == 1 else 'kH, kW'}), got {shape_text(weight.shape)}")
+    groups = check_size(groups, "groups", owner)
+    if x.shape[1] != weight.shape[0] or weight.shape[0] % groups:
+        raise ValueError(f"{owner}: the input has {x.shape[1]} channels (dim 1 of {shape_text(x.shape)}) but the "
+                         f"weight {shape_text(weight.shape)} expects {weight.shape[0]} (divisible by groups {groups})")
+    if x.dtype != weight.dtype or x.dtype.kind != "f":
+        raise TypeError(f"{owner}: input dtype {x.dtype} and weight dtype {weight.dtype} must be the same floating "
+                        f"type; convert the input with .to(gg.{weight.dtype})")
+    kernel = tuple(weight.shape[2:])
+    stride, dilation = sizes(stride, dims, "stride", owner), sizes(dilation, dims, "dilation", owner)
+    padding = sizes(padding, dims, "padding", owner, least=0)
+    extra = sizes(output_padding, dims, "output_padding", owner, least=0)
+    if any(e >= max(s, d) for e, s, d in zip(extra, stride, dilation)):
+        raise ValueError(f"{owner}: output_padding {extra} must be smaller than the stride {stride} or the "
+                         f"dilation {dilation}")
+    size = tuple((n - 1) * s - 2 * p + d * (k - 1) + e + 1
+                 for n, s, p, d, k, e in zip(x.shape[2:], stride, padding, dilation, kernel, extra))
+    if min(size) < 1:
+        raise ValueError(f"{owner}: the output would have size {size}; use less padding or a larger input")
+    # the convolution this one transposes: padding p before, and p − output_padding after (so that it has exactly
+    # the input's positions; a negative amount there means the extra output rows get no window's share)
+    pads = tuple((p, p - e) for p, e in zip(padding, extra))
+    out = conv_input_gradient(x, weight, size, stride, pads, dilation, groups)
+    if bias is not None:
+        out = out + bias.reshape((-1,) + (1,) * dims)
+    return out if had_batch else out.squeeze(0)
+
+
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+                     output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
+    """The 1-d transposed convolution of ``input`` (N, C_in, L) by ``weight`` (C_in, C_out/groups, kL)."""
+    return transposed_convolution(input, weight, bias, stride, padding, output_padding, groups, dilation, 1)
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+                     output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
+    """The 2-d transposed convolution of ``input`` (N, C_in, H, W) by ``weight`` (C_in, C_out/groups, kH, kW)."""
+    return transposed_convolution(input, weight, bias, stride, padding, output_padding, groups, dilation, 2)
+
+
+class _ConvTransposeNd(Module):
+    """What ``ConvTranspose1d`` and ``ConvTranspose2d`` share: settings, parameters, PyTorch's initialisation."""
+
+    dims = 2
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
+                 padding_mode: str = "zeros", dtype: Any = None, seed: int | None = None,
+                 generator: np.random.Generator | None = None) -> None:
+        super().__init__()
+        owner = type(self).__name__
+        self.in_channels = check_size(in_channels, "in_channels", owner)
+        self.out_channels = check_size(out_channels, "out_channels", owner)
+        self.groups = check_size(groups, "groups", owner)
+        if self.in_channels % self.groups or self.out_channels % self.groups:
+            raise ValueError(f"{owner}: groups={self.groups} must divide in_channels ({self.in_channels}) and "
+                             f"out_channels ({self.out_channels})")
+        if padding_mode != "zeros":
+            raise ValueError(f"{owner}: only padding_mode='zeros' is supported, got {padding_mode!r}")
+        self.kernel_size = sizes(kernel_size, self.dims, "kernel_size", owner)
+        self.stride = sizes(stride, self.dims, "stride", owner)
+        self.padding = sizes(padding, self.dims, "padding", owner, least=0)
+        self.output_padding = sizes(output_padding, self.dims, "output_padding", owner, least=0)
+        self.dilation = sizes(dilation, self.dims, "dilation", owner)
+        dtype = float_dtype(dtype, owner)
+        self.weight = Parameter(np.empty((self.in_channels, self.out_channels // self.groups, *self.kernel_size),
+                                         dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.empty(self.out_channels, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters(pick_generator(seed, generator))
+
+    def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
+        """PyTorch's start: ``W ~ kaiming_uniform(a=√5)`` and ``b ~ U(±1/√fan_in)``, with ``fan_in`` read from the
+        weight's dim 1 (``out_channels/groups · kernel entries``), as PyTorch reads it."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.out_channels // self.groups * math.prod(self.kernel_size))
+            init.uniform_(self.bias, -bound, bound, generator=generator)
+
+    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
+        extra = self.output_padding
+        if output_size is not None:  # the output_padding that gives this size (PyTorch's output_size argument)
+            wanted = tuple(output_size)[-self.dims:]
+            x = as_tensor(input)
+            natural = tuple((n - 1) * s - 2 * p + d * (k - 1) + 1 for n, s, p, d, k in
+                            zip(x.shape[-self.dims:], self.stride, self.padding, self.dilation, self.kernel_size))
+            extra = tuple(w - n for w, n in zip(wanted, natural))
+            if any(e < 0 for e in extra):
+                raise ValueError(f"{type(self).__name__}: output_size {wanted} is smaller than the natural size "
+                                 f"{natural}")
+        return transposed_convolution(input, self.weight, self.bias, self.stride, self.padding, extra, self.groups,
+                                      self.dilation, self.dims)
+
+    def config(self) -> dict[str, Any]:
+        return {"in_channels": self.in_channels, "out_channels": self.out_channels,
+                "kernel_size": list(self.kernel_size), "stride": list(self.stride), "padding": list(self.padding),
+                "output_padding": list(self.output_padding), "groups": self.groups, "bias": self.bias is not None,
+                "dilation": list(self.dilation)}
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """A 1-d transposed convolution layer: (N, in_channels, L) → (N, out_channels, L′); weight (in, out/groups, k)."""
+
+    dims = 1
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """A 2-d transposed convolution layer: (N, in_channels, H, W) → (N, out_channels, H′, W′), ``weight``
+    (in, out/groups, kH, kW); ``H′ = (H − 1)·s − 2p + d·(k − 1) + output_padding + 1``."""
+
+    dims = 2

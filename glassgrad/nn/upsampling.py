@@ -1,0 +1,114 @@
+"""Resizing: ``F.interpolate`` and ``Upsample`` (modes ``nearest``, ``nearest-exact``, ``linear``, ``bilinear``,
+``trilinear``).
+
+Each spatial dim is resized on its own by a fixed matrix ``M`` (output positions × input
+positions), applied with ``matmul``: ``out = M·x`` along that dim. For output position ``o`` of a
+dim resized from ``n`` to ``m`` entries (``scale = n/m``, or ``1/scale_factor`` when one is given):
+
+* ``nearest``: ``M[o, ⌊o·scale⌋] = 1`` (``nearest-exact``: ``⌊(o + ½)·scale⌋``);
+* ``linear``: ``x = (o + ½)·scale − ½`` (with ``align_corners=True``: ``x = o·(n − 1)/(m − 1)``), clamped at 0,
+  and ``M[o, ⌊x⌋] = 1 − f``, ``M[o, ⌊x⌋ + 1] = f`` with ``f = x − ⌊x⌋``.
+
+So the gradient of every input entry is the sum of the weights it was given (``Mᵀ·∂L/∂out``).
+
+>>> import glassgrad as gg
+>>> gg.nn.functional.interpolate(gg.tensor([[[1.0, 3.0]]]), scale_factor=2, mode="linear").tolist()
+[[[1.0, 1.5, 2.5, 3.0]]]
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..arguments import shape_text
+from ..creation import as_tensor
+from ..tensor import Tensor
+from .module import Module
+
+MODES = {"nearest": 0, "nearest-exact": 0, "linear": 1, "bilinear": 2, "trilinear": 3}
+"""Each mode and the number of spatial dims it is for (0: any)."""
+
+
+def _matrix(size: int, out: int, mode: str, align_corners: bool, scale: float) -> np.ndarray:
+    """The (out, size) resizing matrix of one dim (see the module docstring)."""
+    positions = np.arange(out, dtype=np.float64)
+    matrix = np.zeros((out, size))
+    if mode in ("nearest", "nearest-exact"):
+        shift = 0.5 if mode == "nearest-exact" else 0.0
+        matrix[np.arange(out), np.minimum(np.floor((positions + shift) * scale).astype(int), size - 1)] = 1.0
+        return matrix
+    if align_corners:
+        x = positions * ((size - 1) / (out - 1)) if out > 1 else np.zeros(out)
+    else:
+        x = np.maximum((positions + 0.5) * scale - 0.5, 0.0)
+    low = np.minimum(np.floor(x).astype(int), size - 1)
+    high = np.minimum(low + 1, size - 1)
+    weight = x - low
+    np.add.at(matrix, (np.arange(out), low), 1 - weight)
+    np.add.at(matrix, (np.arange(out), high), weight)
+    return matrix
+
+
+def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None) -> Tensor:
+    """``input`` (N, C, *spatial) resized to ``size`` or by ``scale_factor`` (one per spatial dim, or one for all)."""
+    x = as_tensor(input)
+    dims = x.ndim - 2
+    if mode not in MODES:
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not available; use one of {', '.join(MODES)}")
+    if dims < 1 or (MODES[mode] and MODES[mode] != dims):
+        raise ValueError(f"interpolate: mode {mode!r} needs a {MODES[mode] + 2 if MODES[mode] else '3-D or larger'}"
+                         f"-D input (N, C, …), got shape {shape_text(x.shape)}")
+    if align_corners is not None and mode.startswith("nearest"):
+        raise ValueError("interpolate: align_corners only applies to the linear modes; leave it out for 'nearest'")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: give either size or scale_factor (exactly one)")
+    spatial = tuple(x.shape[2:])
+    if size is not None:
+        outs = tuple(int(s) for s in np.broadcast_to(np.asarray(size), (dims,)))
+        scales = [n / o for n, o in zip(spatial, outs)]
+    else:
+        factors = [float(f) for f in np.broadcast_to(np.asarray(scale_factor, dtype=float), (dims,))]
+        outs = tuple(int(math.floor(n * f)) for n, f in zip(spatial, factors))
+        scales = [n / o if recompute_scale_factor else 1 / f for n, o, f in zip(spatial, outs, factors)]
+    if min(outs) < 1:
+        raise ValueError(f"interpolate: the output size {outs} must be at least 1 in every dim")
+    for dim, (n, o, scale) in enumerate(zip(spatial, outs, scales)):
+        matrix = x.new_tensor(_matrix(n, o, mode, bool(align_corners), scale))
+        x = (matrix @ x.transpose(dim + 2, -1).unsqueeze(-1)).squeeze(-1).transpose(dim + 2, -1)
+    return x
+
+
+class Upsample(Module):
+    """``F.interpolate`` as a layer: resize to ``size`` or by ``scale_factor`` with ``mode``."""
+
+    def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None) -> None:
+        super().__init__()
+        self.size, self.scale_factor, self.mode = size, scale_factor, mode
+        self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
+
+    def forward(self, input: Tensor) -> Tensor:
+        return interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
+                           self.recompute_scale_factor)
+
+    def config(self) -> dict[str, Any]:
+        return {"size": self.size, "scale_factor": self.scale_factor, "mode": self.mode,
+                "align_corners": self.align_corners}
+
+
+class UpsamplingNearest2d(Upsample):
+    """``Upsample(mode='nearest')`` for images."""
+
+    def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
+        super().__init__(size, scale_factor, "nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """``Upsample(mode='bilinear', align_corners=True)`` for images."""
+
+    def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
+        super().__init__(size, scale_factor, "bilinear", True)

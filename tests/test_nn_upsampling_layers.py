@@ -1,0 +1,119 @@
+"""Transposed convolutions, ``F.interpolate``/``Upsample`` and ``Unflatten`` against PyTorch 2.13: outputs and
+the gradients of the input and of every parameter, over hypothesis-drawn sizes and settings (weights copied
+from PyTorch's layer so that both compute the same thing)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+
+
+def _gradients(lib, layer, values, weights):
+    x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+    out = layer(x)
+    (out * lib.tensor(np.resize(weights, tuple(out.shape)), dtype=lib.float64)).sum().backward()
+    parameters = layer.parameters() if hasattr(layer, "parameters") else []
+    return [out.detach().numpy(), x.grad.numpy()] + [p.grad.numpy() for p in parameters]
+
+
+def _same_layer(torch, name, *args, **kwargs):
+    theirs = getattr(torch.nn, name)(*args, **kwargs).double()
+    mine = getattr(gg.nn, name)(*args, **kwargs, dtype=gg.float64)
+    mine.load_state_dict({key: gg.tensor(value.detach().numpy()) for key, value in theirs.state_dict().items()})
+    return mine, theirs
+
+
+@pytest.mark.torch
+@given(dims=st.integers(1, 2), batch=st.integers(1, 2), groups=st.integers(1, 2), data=st.data(),
+       seed=st.integers(0, 2**16))
+def test_conv_transpose_matches_pytorch(torch, dims, batch, groups, data, seed):
+    kernel = data.draw(st.lists(st.integers(1, 3), min_size=dims, max_size=dims))
+    stride = data.draw(st.lists(st.integers(1, 3), min_size=dims, max_size=dims))
+    dilation = data.draw(st.lists(st.integers(1, 2), min_size=dims, max_size=dims))
+    padding = data.draw(st.lists(st.integers(0, 2), min_size=dims, max_size=dims))
+    extra = [data.draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation)]
+    size = data.draw(st.lists(st.integers(1, 4), min_size=dims, max_size=dims))
+    outs = [(n - 1) * s - 2 * p + d * (k - 1) + e + 1
+            for n, s, p, d, k, e in zip(size, stride, padding, dilation, kernel, extra)]
+    assume(min(outs) >= 1)
+    bias = data.draw(st.booleans())
+    mine, theirs = _same_layer(torch, f"ConvTranspose{dims}d", 2 * groups, 3 * groups, kernel, stride, padding,
+                               extra, groups, bias, dilation)
+    rng = np.random.default_rng(seed)
+    values, weights = rng.normal(size=(batch, 2 * groups, *size)), rng.normal(size=512)
+    for ours, reference in zip(_gradients(gg, mine, values, weights), _gradients(torch, theirs, values, weights)):
+        np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.torch
+def test_conv_transpose_with_output_size_unbatched_and_its_functional_form(torch):
+    mine, theirs = _same_layer(torch, "ConvTranspose2d", 3, 2, 3, stride=2, padding=1)
+    values = np.random.default_rng(1).normal(size=(3, 4, 5))
+    for lib, layer in ((gg, mine), (torch, theirs)):
+        x = lib.tensor(values, dtype=lib.float64)
+        assert tuple(layer(x, output_size=(8, 10)).shape) == (2, 8, 10)
+    weight = np.random.default_rng(2).normal(size=(4, 2, 2))
+    out_mine = gg.nn.functional.conv_transpose1d(gg.tensor(values[0]), gg.tensor(weight), stride=2)
+    out_theirs = torch.nn.functional.conv_transpose1d(torch.tensor(values[0]), torch.tensor(weight), stride=2)
+    np.testing.assert_allclose(out_mine.numpy(), out_theirs.numpy(), rtol=1e-12)
+
+
+def test_a_default_conv_transpose_starts_from_pytorchs_bounds():
+    layer = gg.nn.ConvTranspose2d(8, 4, 3, seed=0)
+    bound = 1 / np.sqrt(4 * 9)  # fan_in from dim 1 of the weight (out_channels · kernel entries), as PyTorch
+    assert tuple(layer.weight.shape) == (8, 4, 3, 3)
+    assert np.abs(layer.weight.numpy()).max() <= bound and np.abs(layer.bias.numpy()).max() <= bound
+    assert np.abs(layer.weight.numpy()).max() > 0.8 * bound  # spread over the interval, not a narrow part of it
+
+
+@pytest.mark.torch
+@given(seed=st.integers(0, 2**16), data=st.data(),
+       mode=st.sampled_from(["nearest", "nearest-exact", "linear", "bilinear", "trilinear"]))
+def test_interpolate_matches_pytorch(torch, seed, data, mode):
+    dims = {"linear": 1, "bilinear": 2, "trilinear": 3}.get(mode, data.draw(st.integers(1, 3)))
+    size = data.draw(st.lists(st.integers(1, 4), min_size=dims, max_size=dims))
+    align = None if mode.startswith("nearest") else data.draw(st.booleans())
+    by_size = data.draw(st.booleans())
+    if by_size:
+        options = {"size": data.draw(st.lists(st.integers(1, 6), min_size=dims, max_size=dims))}
+    else:
+        options = {"scale_factor": data.draw(st.sampled_from([0.5, 1.5, 2.0, 3.0]))}
+        assume(all(int(n * options["scale_factor"]) >= 1 for n in size))
+    values = np.random.default_rng(seed).normal(size=(2, 1, *size))
+    found = []
+    for lib in (gg, torch):
+        layer = (lambda x, lib=lib: lib.nn.functional.interpolate(x, mode=mode, align_corners=align, **options))
+        found.append(_gradients(lib, layer, values, np.arange(1.0, 300.0)))
+    for ours, reference in zip(*found):
+        np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.torch
+def test_the_upsampling_layers_and_unflatten_match_pytorch(torch):
+    values = np.random.default_rng(2).normal(size=(1, 2, 3, 3))
+    for make in (lambda lib: lib.nn.Upsample(scale_factor=2), lambda lib: lib.nn.UpsamplingBilinear2d(size=(5, 4)),
+                 lambda lib: lib.nn.UpsamplingNearest2d(scale_factor=3),
+                 lambda lib: lib.nn.Upsample(size=4, mode="bilinear"),
+                 lambda lib: lib.nn.Sequential(lib.nn.Flatten(), lib.nn.Unflatten(1, (3, 2, 3)))):
+        mine, theirs = (_gradients(lib, make(lib), values, np.arange(1.0, 200.0)) for lib in (gg, torch))
+        for ours, reference in zip(mine, theirs):
+            np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: gg.nn.functional.interpolate(gg.ones(1, 1, 4), scale_factor=2, mode="bicubic"), "mode 'bicubic'"),
+    (lambda: gg.nn.functional.interpolate(gg.ones(1, 1, 4), scale_factor=2, mode="bilinear"), "needs a 4-D input"),
+    (lambda: gg.nn.functional.interpolate(gg.ones(1, 1, 4)), "give either size or scale_factor"),
+    (lambda: gg.nn.functional.interpolate(gg.ones(1, 1, 4), size=3, align_corners=True), "align_corners only"),
+    (lambda: gg.nn.ConvTranspose2d(2, 2, 3, stride=2, output_padding=2)(gg.ones(1, 2, 3, 3)),
+     "output_padding (2, 2) must be smaller than the stride"),
+    (lambda: gg.nn.ConvTranspose2d(3, 2, 3)(gg.ones(1, 2, 3, 3)), "the input has 2 channels"),
+])
+def test_bad_calls_are_one_line_errors(call, message):
+    with pytest.raises((ValueError, NotImplementedError, RuntimeError)) as error:
+        call()
+    assert message in str(error.value) and "\n" not in str(error.value)
