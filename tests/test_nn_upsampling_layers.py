@@ -86,7 +86,8 @@ def test_interpolate_matches_pytorch(torch, seed, data, mode):
     values = np.random.default_rng(seed).normal(size=(2, 1, *size))
     found = []
     for lib in (gg, torch):
-        layer = (lambda x, lib=lib: lib.nn.functional.interpolate(x, mode=mode, align_corners=align, **options))
+        def layer(x, lib=lib):
+            return (lib.nn.functional.interpolate(x, mode=mode, align_corners=align, **options))
         found.append(_gradients(lib, layer, values, np.arange(1.0, 300.0)))
     for ours, reference in zip(*found):
         np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-12)
