@@ -43,6 +43,9 @@ ACTIVATION_LAYERS = [layer for layer in vars(activation).values() if isinstance(
                      and issubclass(layer, Module) and layer.__module__ == activation.__name__]
 """Every layer of :mod:`.activation` (a new activation layer can be saved with no change here)."""
 
+WIDTH_KEEPING = [layer for layer in ACTIVATION_LAYERS if layer is not activation.GLU]
+"""The activation layers that keep their input's width (``GLU`` halves it: no activation between equal widths)."""
+
 LAYERS: dict[str, type[Module]] = {
     cls.__name__: cls
     for cls in (Linear, *ACTIVATION_LAYERS, Identity, Flatten, Dropout, BatchNorm1d, LayerNorm, Sequential, Residual,
@@ -58,7 +61,7 @@ def activation_name(layer: type[Module]) -> str:
     return re.sub(r"(?<=[a-z])(?=[A-Z][a-z])", "_", layer.__name__).lower()
 
 
-ACTIVATION_NAMES: dict[str, type[Module]] = {activation_name(layer): layer for layer in ACTIVATION_LAYERS}
+ACTIVATION_NAMES: dict[str, type[Module]] = {activation_name(layer): layer for layer in WIDTH_KEEPING}
 """Every activation layer of :mod:`.activation` by name (``relu``, ``tanh``, ``gelu``, ``silu``, …)."""
 
 ACTIVATIONS: dict[str, type[Module]] = ACTIVATION_NAMES | {"identity": Identity}
