@@ -25,16 +25,21 @@ from typing import Any
 import numpy as np
 
 from ..arguments import resolve_dtype
-from . import activation
+from . import activation, padding
 from .container import Residual, Sequential
 from .conv import Conv1d, Conv2d
+from .conv_transpose import ConvTranspose1d, ConvTranspose2d
 from .dropout import Dropout, Dropout2d, _check_probability
 from .embedding import Embedding
-from .flatten import Flatten
+from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear, check_size
 from .module import Module
-from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm, RMSNorm
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+
+PADDING_LAYERS = [layer for layer in vars(padding).values() if isinstance(layer, type) and issubclass(layer, Module)
+                  and not layer.__name__.startswith("_")]
 
 FORMAT_VERSION = 1
 """Version of the architecture description; a newer one is refused with a clear message."""
@@ -49,7 +54,9 @@ WIDTH_KEEPING = [layer for layer in ACTIVATION_LAYERS if layer is not activation
 LAYERS: dict[str, type[Module]] = {
     cls.__name__: cls
     for cls in (Linear, *ACTIVATION_LAYERS, Identity, Flatten, Dropout, BatchNorm1d, LayerNorm, Sequential, Residual,
-                Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Embedding, BatchNorm2d, Dropout2d)
+                Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Embedding, BatchNorm2d, Dropout2d,
+                GroupNorm, RMSNorm, InstanceNorm1d, InstanceNorm2d, ConvTranspose1d, ConvTranspose2d, Unflatten,
+                Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, *PADDING_LAYERS)
 }
 """The layers an architecture may contain, by name (each layer's settings come from its ``config()``)."""
 
@@ -183,8 +190,8 @@ def _build_layer(description: Any, where: str) -> Module:
 
 def _leaf_state(kind: str, settings: dict[str, Any]) -> dict[str, tuple[int, ...]]:
     """The parameters and buffers, by name and shape, that a leaf layer built from ``settings``
-    holds, computed without building it (the layers' constructors define these; a test checks
-    that both agree for every layer type)."""
+    holds, computed without building it for the layers that can be large (the layers' constructors define
+    these; a test checks that both agree for every layer type)."""
     if kind == "Linear":
         fan_in = check_size(settings["in_features"], "in_features", "Linear")
         fan_out = check_size(settings["out_features"], "out_features", "Linear")
@@ -214,7 +221,8 @@ def _leaf_state(kind: str, settings: dict[str, Any]) -> dict[str, tuple[int, ...
         if not settings.get("elementwise_affine", True):
             return {}
         return {"weight": shape, **({"bias": shape} if settings.get("bias", True) else {})}
-    return {}
+    # the other layers are small or rare: build one and read its entries
+    return {name: tuple(value.shape) for name, value in LAYERS[kind](**settings).state_dict().items()}
 
 
 def _expected_state(description: Any, where: str, prefix: str) -> dict[str, tuple[int, ...]]:

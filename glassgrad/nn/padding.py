@@ -106,7 +106,7 @@ class _Pad(Module):
         return pad(input, self.padding, self.mode, self.value if self.mode == "constant" else None)
 
     def config(self) -> dict[str, Any]:
-        return {"padding": self.padding, **({"value": self.value} if self.mode == "constant" else {})}
+        return {"padding": list(self.padding), **({"value": self.value} if self.mode == "constant" else {})}
 
 
 def _layer(name: str, mode: str, dims: int, doc: str) -> type:
@@ -129,7 +129,7 @@ class _ZeroPad(_Pad):
         super().__init__(padding, 0.0)
 
     def config(self) -> dict[str, Any]:
-        return {"padding": self.padding}
+        return {"padding": list(self.padding)}
 
 
 ZeroPad1d, ZeroPad2d, ZeroPad3d = (

@@ -82,13 +82,18 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     return x
 
 
+def _listed(value: Any) -> Any:
+    """A size or factor as JSON keeps it: a tuple becomes a list."""
+    return list(value) if isinstance(value, tuple) else value
+
+
 class Upsample(Module):
     """``F.interpolate`` as a layer: resize to ``size`` or by ``scale_factor`` with ``mode``."""
 
     def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                  align_corners: bool | None = None, recompute_scale_factor: bool | None = None) -> None:
         super().__init__()
-        self.size, self.scale_factor, self.mode = size, scale_factor, mode
+        self.size, self.scale_factor, self.mode = _listed(size), _listed(scale_factor), mode
         self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
 
     def forward(self, input: Tensor) -> Tensor:
@@ -106,9 +111,15 @@ class UpsamplingNearest2d(Upsample):
     def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
         super().__init__(size, scale_factor, "nearest")
 
+    def config(self) -> dict[str, Any]:
+        return {"size": self.size, "scale_factor": self.scale_factor}
+
 
 class UpsamplingBilinear2d(Upsample):
     """``Upsample(mode='bilinear', align_corners=True)`` for images."""
 
     def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
         super().__init__(size, scale_factor, "bilinear", True)
+
+    def config(self) -> dict[str, Any]:
+        return {"size": self.size, "scale_factor": self.scale_factor}
