@@ -154,3 +154,70 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlin
     """He normal: ``N(0, std²)`` with ``std = gain / √fan``."""
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return normal_(tensor, 0.0, std, generator, seed)
+
+
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+                  generator: np.random.Generator | None = None, seed: int | None = None) -> Tensor:
+    """Fill with draws from ``N(mean, std²)`` kept inside ``[a, b]`` (draws outside are drawn again)."""
+    if not std > 0 or not a < b:
+        raise ValueError(f"trunc_normal_ expects std > 0 and a < b, got std={std}, a={a}, b={b}")
+    draws = _draws(tensor, generator, seed)
+    values = draws.normal(mean, std, tensor.shape)
+    outside = (values < a) | (values > b)
+    while outside.any():  # each redraw keeps at least the share of N(mean, std²) inside [a, b]
+        values[outside] = draws.normal(mean, std, int(outside.sum()))
+        outside = (values < a) | (values > b)
+    return _fill(tensor, values)
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: np.random.Generator | None = None,
+                seed: int | None = None) -> Tensor:
+    """Fill with a (semi-)orthogonal matrix times ``gain``: the Q of the QR factorisation of a normal draw, its
+    signs fixed by R's diagonal (the rows are orthonormal when there are fewer rows than columns, else the
+    columns); more than 2 dims are flattened after the first."""
+    if tensor.ndim < 2:
+        raise ValueError(f"orthogonal_ expects a tensor with at least 2 dims, got shape {tuple(tensor.shape)}")
+    rows = tensor.shape[0]
+    columns = tensor.array.size // rows
+    flat = _draws(tensor, generator, seed).normal(0.0, 1.0, (rows, columns))
+    q, r = np.linalg.qr(flat.T if rows < columns else flat)
+    q = q * np.sign(np.diag(r))
+    return _fill(tensor, gain * (q.T if rows < columns else q).reshape(tensor.shape))
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """Fill a 2-D tensor with the identity (ones on the diagonal): a linear layer that starts as a copy."""
+    if tensor.ndim != 2:
+        raise ValueError(f"eye_ expects a 2-D tensor, got shape {tuple(tensor.shape)}")
+    return _fill(tensor, np.eye(*tensor.shape))
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fill a 3-, 4- or 5-D convolution weight with the Dirac delta: each output channel copies its input channel
+    (within each of ``groups`` groups) at the kernel's centre."""
+    if tensor.ndim not in (3, 4, 5) or tensor.shape[0] % groups:
+        raise ValueError(f"dirac_ expects a 3-, 4- or 5-D weight whose dim 0 divides into {groups} groups, got shape "
+                         f"{tuple(tensor.shape)}")
+    values = np.zeros(tensor.shape)
+    per_group = tensor.shape[0] // groups
+    centre = tuple(size // 2 for size in tensor.shape[2:])
+    for group in range(groups):
+        for channel in range(min(per_group, tensor.shape[1])):
+            values[(group * per_group + channel, channel, *centre)] = 1.0
+    return _fill(tensor, values)
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: np.random.Generator | None = None,
+            seed: int | None = None) -> Tensor:
+    """Fill a 2-D tensor with draws from ``N(0, std²)`` and set ``⌈sparsity · rows⌉`` entries of each column
+    to 0 (at random rows)."""
+    if tensor.ndim != 2 or not 0 <= sparsity <= 1:
+        raise ValueError(f"sparse_ expects a 2-D tensor and a sparsity in [0, 1], got shape {tuple(tensor.shape)} "
+                         f"and sparsity={sparsity}")
+    draws = _draws(tensor, generator, seed)
+    rows, columns = tensor.shape
+    values = draws.normal(0.0, std, (rows, columns))
+    zeros = math.ceil(sparsity * rows)
+    for column in range(columns):
+        values[draws.permutation(rows)[:zeros], column] = 0.0
+    return _fill(tensor, values)

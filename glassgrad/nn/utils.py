@@ -4,6 +4,8 @@
   ``‖g‖ = (Σ over every entry of every gradient |g|ᵖ)^(1/p)`` exceeds ``max_norm``:
   ``g ← g · max_norm / (‖g‖ + 10⁻⁶)``. The direction of the step is kept.
 * :func:`clip_grad_value_` clamps each entry to ``[−clip_value, clip_value]`` (the direction can change).
+* :func:`get_total_norm` and :func:`clip_grads_with_norm_` are clip_grad_norm_'s two halves;
+  :func:`parameters_to_vector` / :func:`vector_to_parameters` flatten the parameters into one vector and back.
 
 Call them between ``loss.backward()`` and ``optimizer.step()``.
 
@@ -20,10 +22,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
-from ..autograd import call_recorder
+from ..autograd import bump_version, call_recorder
+from ..functions import cat
 from ..tensor import Tensor
 
 CLIP_EPSILON = 1e-6
@@ -79,19 +83,28 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
         raise ValueError(f"clip_grad_norm_: norm_type must be positive (e.g. 2.0, 1.0 or inf), got {norm_type}")
     if not grads:
         return Tensor._wrap(np.array(0.0, dtype=np.float32))
-    per_tensor = np.array([_norm(g.array, norm_type) for g in grads])
-    total = _norm(per_tensor, norm_type)
+    total = _total_norm([g.array for g in grads], norm_type)
     dtype = grads[0].array.dtype
     if not math.isfinite(total):
         if error_if_nonfinite:
             raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}, "
                                "so they cannot be clipped; lower the learning rate or find the step that blew up")
         return Tensor._wrap(np.array(total, dtype=dtype))
+    _scale(grads, max_norm, total)
+    return Tensor._wrap(np.array(total, dtype=dtype))
+
+
+def _total_norm(arrays: list[np.ndarray], norm_type: float) -> float:
+    """The p-norm of all entries of ``arrays`` together: the p-norm of their p-norms."""
+    return _norm(np.array([_norm(a, norm_type) for a in arrays]), norm_type)
+
+
+def _scale(grads: list[Tensor], max_norm: float, total: float) -> None:
+    """``g ← g · max_norm / (total + 10⁻⁶)`` in place, when that factor is below 1."""
     scale = min(max_norm / (total + CLIP_EPSILON), 1.0)
     if scale < 1.0:
         for grad in grads:
             grad.array *= scale
-    return Tensor._wrap(np.array(total, dtype=dtype))
 
 
 def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -> None:
@@ -103,3 +116,42 @@ def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -
     for param in _parameters(parameters, "clip_grad_value_"):
         if param.grad is not None:
             np.clip(param.grad.array, -clip_value, clip_value, out=param.grad.array)
+
+
+
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+    """Every parameter's entries in one vector, in order (a recorded ``cat`` of their flattened views)."""
+    return cat([p.reshape(-1) for p in _parameters(parameters, "parameters_to_vector")])
+
+
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    """Copy consecutive pieces of ``vec`` into the parameters, in order (in place, outside the graph)."""
+    params = _parameters(parameters, "vector_to_parameters")
+    total = sum(p.numel() for p in params)
+    if not isinstance(vec, Tensor) or vec.ndim != 1 or vec.numel() != total:
+        raise ValueError(f"vector_to_parameters: expected a 1-D tensor of {total} entries (the parameters' count), "
+                         f"got {getattr(vec, 'shape', type(vec).__name__)}")
+    start = 0
+    for p in params:
+        p.array[...] = vec.array[start:start + p.numel()].reshape(p.shape)
+        bump_version(p.array)  # an in-place change, counted as one
+        start += p.numel()
+
+
+def get_total_norm(tensors: Iterable[Tensor] | Tensor, norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                   foreach: bool | None = None) -> Tensor:
+    """``‖·‖_p`` of all entries of ``tensors`` together (the norm :func:`clip_grad_norm_` measures)."""
+    arrays = [t.array for t in _parameters(tensors, "get_total_norm")]
+    total = _total_norm(arrays, float(norm_type))
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(f"get_total_norm: the total norm is {total}; pass error_if_nonfinite=False to allow it")
+    return Tensor._wrap(np.array(total, dtype=arrays[0].dtype if arrays else np.float32))
+
+
+def clip_grads_with_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, total_norm: Any,
+                          foreach: bool | None = None) -> None:
+    """Scale every gradient by ``max_norm / (total_norm + 10⁻⁶)`` when that is below 1 (the second half of
+    :func:`clip_grad_norm_`, with a norm measured elsewhere, e.g. by :func:`get_total_norm`)."""
+    total = float(total_norm.item() if isinstance(total_norm, Tensor) else total_norm)
+    grads = [p.grad for p in _parameters(parameters, "clip_grads_with_norm_") if p.grad is not None]
+    _scale(grads, _finite_non_negative(max_norm, "max_norm", "clip_grads_with_norm_"), total)
