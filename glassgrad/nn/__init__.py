@@ -97,7 +97,16 @@ from .padding import (
     ZeroPad3d,
 )
 from .parameter import Parameter
-from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
@@ -121,6 +130,8 @@ __all__ = [
     "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "RMSNorm",
     # transposed convolutions, resizing, unflattening
     "ConvTranspose1d", "ConvTranspose2d", "Unflatten", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
+    # 1-d and adaptive max pooling
+    "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AvgPool1d", "MaxPool1d",
     # padding (F.pad's layers)
     "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d",
     "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",

@@ -35,7 +35,16 @@ from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear, check_size
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm, RMSNorm
-from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 PADDING_LAYERS = [layer for layer in vars(padding).values() if isinstance(layer, type) and issubclass(layer, Module)
@@ -56,7 +65,8 @@ LAYERS: dict[str, type[Module]] = {
     for cls in (Linear, *ACTIVATION_LAYERS, Identity, Flatten, Dropout, BatchNorm1d, LayerNorm, Sequential, Residual,
                 Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Embedding, BatchNorm2d, Dropout2d,
                 GroupNorm, RMSNorm, InstanceNorm1d, InstanceNorm2d, ConvTranspose1d, ConvTranspose2d, Unflatten,
-                Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, *PADDING_LAYERS)
+                Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, *PADDING_LAYERS, MaxPool1d, AvgPool1d,
+                AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d)
 }
 """The layers an architecture may contain, by name (each layer's settings come from its ``config()``)."""
 

@@ -45,8 +45,13 @@ from .normalization import instance_norm as instance_norm
 from .normalization import layer_norm as layer_norm
 from .normalization import rms_norm as rms_norm
 from .padding import pad as pad
+from .pooling import adaptive_avg_pool1d as adaptive_avg_pool1d
 from .pooling import adaptive_avg_pool2d as adaptive_avg_pool2d
+from .pooling import adaptive_max_pool1d as adaptive_max_pool1d
+from .pooling import adaptive_max_pool2d as adaptive_max_pool2d
+from .pooling import avg_pool1d as avg_pool1d
 from .pooling import avg_pool2d as avg_pool2d
+from .pooling import max_pool1d as max_pool1d
 from .pooling import max_pool2d as max_pool2d
 from .upsampling import interpolate as interpolate
 

@@ -21,9 +21,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .. import ops
+from .. import ops, sliding
 from ..arguments import shape_text
 from ..creation import as_tensor
+from ..functions import stack
 from ..tensor import Tensor, apply
 from .conv import batched, check_fits, sizes
 from .module import Module
@@ -150,3 +151,118 @@ class AdaptiveAvgPool2d(Module):
 
     def config(self) -> dict[str, Any]:
         return {"output_size": self.output_size}
+
+
+
+# --- the 1-d pools (a 2-d pool over a height of 1) and adaptive max pooling ---------------------------
+
+def _one_row(input: Tensor, name: str) -> Tensor:
+    """(N, C, L) or (C, L) as (N, C, 1, L) or (C, 1, L): a 1-d pool is the 2-d pool of one row."""
+    x = as_tensor(input)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"{name}: expected input of shape (N, C, L) or (C, L), got {shape_text(x.shape)}")
+    return x.unsqueeze(-2)
+
+
+def _row(value: Any, fill: int) -> tuple[int, Any]:
+    """A 1-d setting as the 2-d one of a single row: ``(fill, value)``."""
+    return (fill, value[0] if isinstance(value, Sequence) else value)
+
+
+def _stride(stride: Any, kernel_size: Any) -> Any:
+    return kernel_size if stride is None or (isinstance(stride, Sequence) and not stride) else stride
+
+
+def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+    """Each window's maximum along the last dim (``max_pool2d`` of one row)."""
+    return max_pool2d(_one_row(input, "max_pool1d"), _row(kernel_size, 1), _row(_stride(stride, kernel_size), 1),
+                      _row(padding, 0), _row(dilation, 1), ceil_mode, return_indices).squeeze(-2)
+
+
+def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    """Each window's mean along the last dim (``avg_pool2d`` of one row)."""
+    return avg_pool2d(_one_row(input, "avg_pool1d"), _row(kernel_size, 1), _row(_stride(stride, kernel_size), 1),
+                      _row(padding, 0), ceil_mode, count_include_pad).squeeze(-2)
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
+    """Averages over windows chosen so the last dim becomes ``output_size``."""
+    return adaptive_avg_pool2d(_one_row(input, "adaptive_avg_pool1d"), _row(output_size, 1)).squeeze(-2)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Tensor:
+    """The maximum of each adaptive window (rows ``[⌊iH/H′⌋, ⌈(i+1)H/H′⌉)``, columns likewise), made of ``amax``
+    over slices: the gradient goes to the maximum (shared between ties, where PyTorch picks one)."""
+    _unsupported("adaptive_max_pool2d", return_indices=return_indices)
+    x, had_batch = _floating(input, "adaptive_max_pool2d")
+    wanted = (output_size, output_size) if not isinstance(output_size, Sequence) else tuple(output_size)
+    wanted = sizes(tuple(size if want is None else want for want, size in zip(wanted, x.shape[2:])), 2,
+                   "output_size", "adaptive_max_pool2d")
+    rows, columns = (sliding.adaptive_ranges(size, out) for size, out in zip(x.shape[2:], wanted))
+    out = stack([stack([x[:, :, top:bottom, left:right].amax((-2, -1)) for left, right in columns], -1)
+                 for top, bottom in rows], -2)
+    return out if had_batch else out.squeeze(0)
+
+
+def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Tensor:
+    """The maximum of each adaptive window of the last dim."""
+    return adaptive_max_pool2d(_one_row(input, "adaptive_max_pool1d"), _row(output_size, 1),
+                               return_indices).squeeze(-2)
+
+
+class MaxPool1d(MaxPool2d):
+    """Max pooling over windows of the last dim of (N, C, L)."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                 return_indices: bool = False, ceil_mode: bool = False) -> None:
+        super().__init__(_row(kernel_size, 1), _row(_stride(stride, kernel_size), 1), _row(padding, 0),
+                         _row(dilation, 1), return_indices, ceil_mode)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return super().forward(_one_row(input, "MaxPool1d")).squeeze(-2)
+
+    def config(self) -> dict[str, Any]:
+        return {key: value[1] for key, value in super().config().items()}
+
+
+class AvgPool1d(AvgPool2d):
+    """Average pooling over windows of the last dim of (N, C, L)."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+                 count_include_pad: bool = True) -> None:
+        super().__init__(_row(kernel_size, 1), _row(_stride(stride, kernel_size), 1), _row(padding, 0), ceil_mode,
+                         count_include_pad)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return super().forward(_one_row(input, "AvgPool1d")).squeeze(-2)
+
+    def config(self) -> dict[str, Any]:
+        return {key: value[1] for key, value in super().config().items() if isinstance(value, list)} | {
+            "count_include_pad": self.count_include_pad}
+
+
+class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+    """Average pooling of the last dim to ``output_size`` entries."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return adaptive_avg_pool1d(input, self.output_size)
+
+
+class AdaptiveMaxPool2d(AdaptiveAvgPool2d):
+    """Max pooling to a fixed ``output_size`` whatever the input's size."""
+
+    def __init__(self, output_size: Any, return_indices: bool = False) -> None:
+        _unsupported("AdaptiveMaxPool2d", return_indices=return_indices)
+        super().__init__(output_size)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return adaptive_max_pool2d(input, self.output_size)
+
+
+class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
+    """Max pooling of the last dim to ``output_size`` entries."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return adaptive_max_pool1d(input, self.output_size)

@@ -1,0 +1,75 @@
+"""The 1-d pools and adaptive max pooling (layers and ``F.*``) against PyTorch 2.13: outputs and input
+gradients over hypothesis-drawn sizes and settings, and their architectures round-trip."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+
+
+def _both(torch, call, values):
+    found = []
+    for lib in (gg, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        out = call(lib, x)
+        (out * lib.tensor(np.resize(np.arange(1.0, 50.0), tuple(out.shape)), dtype=lib.float64)).sum().backward()
+        found.append((out.detach().numpy(), x.grad.numpy()))
+    return found
+
+
+@pytest.mark.torch
+@given(length=st.integers(1, 9), kernel=st.integers(1, 4), stride=st.integers(1, 3), padding=st.integers(0, 2),
+       dilation=st.integers(1, 2), batched=st.booleans(), seed=st.integers(0, 2**16))
+def test_max_and_avg_pool1d_match_pytorch(torch, length, kernel, stride, padding, dilation, batched, seed):
+    assume(padding <= kernel // 2 and length + 2 * padding >= dilation * (kernel - 1) + 1)
+    values = np.random.default_rng(seed).normal(size=(2, 3, length) if batched else (3, length))
+    for call in (lambda lib, x: lib.nn.functional.max_pool1d(x, kernel, stride, padding, dilation),
+                 lambda lib, x: lib.nn.MaxPool1d(kernel, stride, padding, dilation)(x)):
+        (mine, theirs) = _both(torch, call, values)
+        for ours, reference in zip(mine, theirs):
+            np.testing.assert_allclose(ours, reference, rtol=1e-12)
+    assume(length + 2 * padding >= kernel)
+    for call in (lambda lib, x: lib.nn.functional.avg_pool1d(x, kernel, stride, padding, count_include_pad=False),
+                 lambda lib, x: lib.nn.AvgPool1d(kernel, stride, padding)(x)):
+        (mine, theirs) = _both(torch, call, values)
+        for ours, reference in zip(mine, theirs):
+            np.testing.assert_allclose(ours, reference, rtol=1e-12)
+
+
+@pytest.mark.torch
+@given(height=st.integers(1, 7), width=st.integers(1, 7), out_h=st.integers(1, 4), out_w=st.integers(1, 4),
+       seed=st.integers(0, 2**16))
+def test_adaptive_pools_match_pytorch(torch, height, width, out_h, out_w, seed):
+    values = np.random.default_rng(seed).normal(size=(2, 3, height, width))
+    for call in (lambda lib, x: lib.nn.functional.adaptive_max_pool2d(x, (out_h, out_w)),
+                 lambda lib, x: lib.nn.AdaptiveMaxPool2d((out_h, None))(x[0]),
+                 lambda lib, x: lib.nn.functional.adaptive_max_pool1d(x[:, :, 0], out_w),
+                 lambda lib, x: lib.nn.AdaptiveAvgPool1d(out_w)(x[:, :, 0]),
+                 lambda lib, x: lib.nn.AdaptiveMaxPool1d(out_h)(x[0, :, :, 0])):
+        (mine, theirs) = _both(torch, call, values)
+        for ours, reference in zip(mine, theirs):
+            np.testing.assert_allclose(ours, reference, rtol=1e-12)
+
+
+def test_the_new_pools_rebuild_from_their_architecture():
+    model = gg.nn.Sequential(gg.nn.MaxPool1d(2, 1, 1), gg.nn.AvgPool1d(3, 2, count_include_pad=False),
+                             gg.nn.AdaptiveMaxPool1d(2), gg.nn.AdaptiveAvgPool1d(1))
+    description = gg.nn.architecture(model)
+    rebuilt = gg.nn.from_architecture(description, model.state_dict())
+    x = gg.tensor(np.random.default_rng(1).normal(size=(2, 3, 9)).astype(np.float32))
+    np.testing.assert_array_equal(rebuilt(x).numpy(), model(x).numpy())
+    assert gg.nn.architecture(rebuilt) == description
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: gg.nn.functional.max_pool1d(gg.ones(2, 3, 4, 5), 2), "max_pool1d: expected input of shape (N, C, L)"),
+    (lambda: gg.nn.AdaptiveMaxPool2d(2, return_indices=True), "return_indices=True is not supported"),
+])
+def test_bad_calls_are_one_line_errors(call, message):
+    with pytest.raises(ValueError) as error:
+        call()
+    assert message in str(error.value) and "\n" not in str(error.value)
