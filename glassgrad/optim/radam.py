@@ -1,0 +1,92 @@
+"""``RAdam``: Adam whose early steps are rectified, so the adaptive step size starts only once ``v`` is trustworthy.
+
+In its first steps Adam's ``v`` rests on a few gradients, and ``η/√v`` swings wildly. RAdam
+(Liu et al., 2020) measures how many gradients the average effectively holds, ``ρₜ``: while
+``ρₜ ≤ 5`` it takes plain momentum steps, then it scales Adam's step by a factor ``r`` that grows
+to 1 as ``ρₜ`` approaches ``ρ∞ = 2/(1 − β₂) − 1``. No warm-up schedule is needed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+from ._checks import check_betas, check_number
+from .optimizer import Optimizer, gradient_formula
+
+
+class RAdam(Optimizer):
+    """RAdam, PyTorch's exact rule (``torch.optim.RAdam``).
+
+    With η = ``lr``, (β₁, β₂) = ``betas``, ε = ``eps``, λ = ``weight_decay`` and t the step::
+
+        g ← ∇L(w) + λ·w          (or w ← w·(1 − η·λ) with decoupled_weight_decay)
+        m ← β₁·m + (1 − β₁)·g,   v ← β₂·v + (1 − β₂)·g²,   m̂ = m / (1 − β₁ᵗ)
+        ρₜ = ρ∞ − 2t·β₂ᵗ / (1 − β₂ᵗ)
+        ρₜ > 5:  w ← w − η·m̂·r·√(1 − β₂ᵗ) / (√v + ε),  r = √((ρₜ − 4)(ρₜ − 2)ρ∞ / ((ρ∞ − 4)(ρ∞ − 2)ρₜ))
+        else:    w ← w − η·m̂
+
+    >>> import glassgrad as gg
+    >>> w = gg.tensor([1.0, -3.0], requires_grad=True)
+    >>> opt = gg.optim.RAdam([w], lr=0.1)
+    >>> (w * w).sum().backward(); opt.step()   # ρ₁ ≤ 5: a plain momentum step, η·g
+    >>> [round(v, 4) for v in w.tolist()]
+    [0.8, -2.4]
+    """
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
+                 decoupled_weight_decay: bool = False, *, maximize: bool = False) -> None:
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                    "decoupled_weight_decay": bool(decoupled_weight_decay), "maximize": maximize}
+        super().__init__(params, defaults)
+
+    def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        options = super()._checked_options(options)
+        options["betas"] = check_betas(options["betas"])
+        options["eps"] = check_number("epsilon value", options["eps"])
+        return options
+
+    def formula_for(self, group: dict[str, Any]) -> str:
+        decoupled = group["decoupled_weight_decay"] and group["weight_decay"]
+        lines = (["w ← w·(1 − η·λ)"] + gradient_formula(0, group["maximize"]) if decoupled
+                 else gradient_formula(group["weight_decay"], group["maximize"]))
+        lines += ["m ← β₁·m + (1 − β₁)·g", "v ← β₂·v + (1 − β₂)·g²", "ρₜ = ρ∞ − 2t·β₂ᵗ/(1 − β₂ᵗ)",
+                  "w ← w − η·m/(1 − β₁ᵗ) · (ρₜ > 5: r·√(1 − β₂ᵗ)/(√v + ε); else 1)"]
+        return "\n".join(lines)
+
+    def _initial_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        return {"step": 0, "exp_avg": np.zeros_like(param.array), "exp_avg_sq": np.zeros_like(param.array)}
+
+    def _update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
+        state = self._state_for(param, group)
+        work, scratch = self._workspace(param)
+        lr, (beta1, beta2), decay = group["lr"], group["betas"], group["weight_decay"]
+        if group["decoupled_weight_decay"]:
+            if decay:
+                np.multiply(param.array, 1 - lr * decay, out=param.array)
+            decay = 0.0
+        g = self._effective_gradient(param, grad, decay, group["maximize"], out=work)
+        state["step"] += 1
+        step, mean, square_mean = state["step"], state["exp_avg"], state["exp_avg_sq"]
+        np.subtract(g, mean, out=scratch)  # m ← m + (1 − β₁)·(g − m), as PyTorch's lerp
+        scratch *= 1 - beta1
+        mean += scratch
+        np.multiply(g, 1 - beta2, out=scratch)  # v ← β₂·v + ((1 − β₂)·g)·g, as its addcmul
+        scratch *= g
+        square_mean *= beta2
+        square_mean += scratch
+        correction1, correction2 = 1 - beta1 ** step, 1 - beta2 ** step
+        rho_inf = 2 / (1 - beta2) - 1
+        rho = rho_inf - 2 * step * beta2 ** step / correction2
+        change = np.divide(mean, correction1, out=scratch)
+        change *= lr
+        if rho > 5.0:
+            rectify = math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+            change *= math.sqrt(correction2) / (np.sqrt(square_mean) + group["eps"])
+            change *= rectify
+        np.subtract(param.array, change, out=param.array)

@@ -1,0 +1,80 @@
+"""``Rprop``: steps of a learned size in the direction of the gradient's sign; the size grows while the sign holds.
+
+Resilient backpropagation (Riedmiller & Braun, 1993) ignores how large the gradient is. Each
+weight keeps its own step size: when the gradient keeps its sign the step grows (``η₊``), when the
+sign flips (a minimum was jumped over) it shrinks (``η₋``) and that step is skipped. It suits
+full-batch training; mini-batch noise flips signs at random.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+from ._checks import check_number
+from .optimizer import Optimizer
+
+
+class Rprop(Optimizer):
+    """Rprop, PyTorch's exact rule (``torch.optim.Rprop``).
+
+    With (η₋, η₊) = ``etas``, [Δmin, Δmax] = ``step_sizes``, each weight's step size Δ starting at ``lr``::
+
+        s = sign(g · g_prev)
+        Δ ← clamp(Δ · (η₊ if s > 0, η₋ if s < 0, else 1), Δmin, Δmax)
+        g ← 0 where s < 0   (the step after a sign flip is skipped)
+        w ← w − sign(g)·Δ,   g_prev ← g
+
+    >>> import glassgrad as gg
+    >>> w = gg.tensor([1.0, -3.0], requires_grad=True)
+    >>> opt = gg.optim.Rprop([w], lr=0.1)
+    >>> (w * w).sum().backward(); opt.step()   # Δ = lr, in the gradient's sign
+    >>> [round(v, 4) for v in w.tolist()]
+    [0.9, -2.9]
+    """
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict], lr: float = 1e-2,
+                 etas: tuple[float, float] = (0.5, 1.2), step_sizes: tuple[float, float] = (1e-6, 50), *,
+                 maximize: bool = False) -> None:
+        super().__init__(params, {"lr": lr, "etas": etas, "step_sizes": step_sizes, "maximize": maximize})
+
+    def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        options = super()._checked_options(options)
+        shrink, grow = (check_number(f"eta at index {i}", eta) for i, eta in enumerate(options["etas"]))
+        if not 0 < shrink < 1 < grow:
+            raise ValueError(f"Invalid eta values: {shrink}, {grow} (need 0 < etaminus < 1 < etaplus)")
+        low, high = (check_number(f"step size at index {i}", size) for i, size in enumerate(options["step_sizes"]))
+        if not low <= high:
+            raise ValueError(f"Invalid step sizes: {low}, {high} (need the smallest first)")
+        options["etas"], options["step_sizes"] = (shrink, grow), (low, high)
+        return options
+
+    def formula_for(self, group: dict[str, Any]) -> str:
+        lines = ["g ← −∇L(w)"] if group["maximize"] else []
+        lines += ["s = sign(g·g_prev)", "Δ ← clamp(Δ·(η₊ if s > 0, η₋ if s < 0, else 1), Δmin, Δmax)",
+                  "g ← 0 where s < 0", "w ← w − sign(g)·Δ"]
+        return "\n".join(lines)
+
+    def _initial_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        return {"step": 0, "prev": np.zeros_like(param.array),
+                "step_size": np.full_like(param.array, group["lr"])}
+
+    def _update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
+        state = self._state_for(param, group)
+        work, scratch = self._workspace(param)
+        if group["maximize"]:
+            np.negative(grad, out=work)
+        else:
+            np.copyto(work, grad)
+        g = work  # a copy: the entries after a sign flip are zeroed below
+        state["step"] += 1
+        (shrink, grow), (low, high) = group["etas"], group["step_sizes"]
+        agreement = np.sign(np.multiply(g, state["prev"], out=scratch), out=scratch)
+        factor = np.where(agreement > 0, grow, np.where(agreement < 0, shrink, 1.0)).astype(g.dtype)
+        np.clip(state["step_size"] * factor, low, high, out=state["step_size"])
+        g[agreement < 0] = 0
+        np.subtract(param.array, np.sign(g) * state["step_size"], out=param.array)
+        np.copyto(state["prev"], g)
