@@ -30,7 +30,7 @@ optimizer = torch.optim.RAdam(model.parameters(), lr=0.01)
 schedule = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(optimizer, T_0=3, T_mult=2)
 
 losses, norms = [], []
-for step in range(12):
+for _ in range(12):
     optimizer.zero_grad()
     loss = F.mse_loss(model(images), images)
     loss.backward()

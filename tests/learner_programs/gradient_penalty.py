@@ -17,7 +17,7 @@ for p in critic.parameters():
 optimizer = torch.optim.Adam(critic.parameters(), lr=1e-3, betas=(0.5, 0.9))
 
 history = []
-for step in range(5):
+for _ in range(5):
     between = (mix * real + (1 - mix) * fake).requires_grad_(True)
     scores = critic(between)
     (slopes,) = torch.autograd.grad(scores.sum(), between, create_graph=True)
