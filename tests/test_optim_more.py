@@ -1,4 +1,4 @@
-"""Adadelta, Adamax and NAdam against PyTorch 2.13, with the pattern of ``test_optim_torch.py``.
+"""Adadelta, Adamax, NAdam, RAdam, Rprop and ASGD against PyTorch 2.13, with the pattern of ``test_optim_torch.py``.
 
 Both sides get the same pre-computed gradients (float64) over 60 steps, so any difference can
 only come from the update rule; parameters and every state entry are compared.
@@ -34,6 +34,14 @@ CASES = {
     "nadam_weight_decay": ("NAdam", {"lr": 0.01, "weight_decay": 0.1}),
     "nadam_decoupled": ("NAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True,
                                   "betas": (0.85, 0.99), "eps": 1e-6, "maximize": True}),
+    "radam": ("RAdam", {}),
+    "radam_everything": ("RAdam", {"lr": 0.01, "betas": (0.8, 0.95), "eps": 1e-6, "weight_decay": 0.1,
+                                   "maximize": True}),
+    "radam_decoupled": ("RAdam", {"lr": 0.02, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    "rprop": ("Rprop", {}),
+    "rprop_everything": ("Rprop", {"lr": 0.05, "etas": (0.3, 1.5), "step_sizes": (1e-3, 0.2), "maximize": True}),
+    "asgd": ("ASGD", {}),
+    "asgd_averaging": ("ASGD", {"lr": 0.05, "lambd": 0.01, "alpha": 0.5, "t0": 10, "weight_decay": 0.1}),
 }
 
 
@@ -106,6 +114,10 @@ def test_state_dict_round_trip_resumes_exactly(case):
     ("Adamax", {"eps": -1e-8}, "Invalid epsilon value: -1e-08"),
     ("NAdam", {"momentum_decay": -0.1}, "Invalid momentum_decay value: -0.1"),
     ("NAdam", {"betas": 0.9}, "betas must be a pair"),
+    ("RAdam", {"betas": (0.9, 1.0)}, "Invalid beta parameter at index 1: 1.0"),
+    ("Rprop", {"etas": (1.5, 1.2)}, "Invalid eta values: 1.5, 1.2"),
+    ("Rprop", {"step_sizes": (1.0, 0.1)}, "Invalid step sizes: 1.0, 0.1"),
+    ("ASGD", {"alpha": -1.0}, "Invalid alpha value: -1.0"),
 ])
 def test_bad_options_are_one_line_errors(name, options, message):
     with pytest.raises((ValueError, TypeError), match=message.replace("(", r"\(").replace(")", r"\)")) as caught:
@@ -120,6 +132,12 @@ def test_formulas_show_only_the_options_in_use():
     assert nadam.formula_for(nadam.param_groups[0]).splitlines()[0] == "w ← w − η·λ·w"
     adadelta = gg.optim.Adadelta(w, weight_decay=0.1)
     assert adadelta.formula_for(adadelta.param_groups[0]).splitlines()[0] == "g ← ∇L(w) + λ·w"
+    radam = gg.optim.RAdam(w, weight_decay=0.1, decoupled_weight_decay=True)
+    assert radam.formula_for(radam.param_groups[0]).splitlines()[0] == "w ← w·(1 − η·λ)"
+    rprop = gg.optim.Rprop(w)
+    assert rprop.formula_for(rprop.param_groups[0]).splitlines()[0] == "s = sign(g·g_prev)"
+    asgd = gg.optim.ASGD(w)
+    assert asgd.formula_for(asgd.param_groups[0]).splitlines()[0] == "w ← w·(1 − κ·ηₜ) − ηₜ·g"
 
 
 # --- the schedulers: LinearLR, SequentialLR, OneCycleLR, ReduceLROnPlateau -------------------

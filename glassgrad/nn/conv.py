@@ -144,6 +144,20 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     return convolution(input, weight, bias, stride, padding, dilation, groups, 2)
 
 
+def channel_settings(layer: Module, in_channels: int, out_channels: int, groups: int, padding_mode: str) -> None:
+    """A convolution layer's (or a transposed one's) channels and groups, checked and set on ``layer``."""
+    owner = type(layer).__name__
+    layer.in_channels = check_size(in_channels, "in_channels", owner)
+    layer.out_channels = check_size(out_channels, "out_channels", owner)
+    layer.groups = check_size(groups, "groups", owner)
+    if layer.in_channels % layer.groups or layer.out_channels % layer.groups:
+        raise ValueError(f"{owner}: groups={layer.groups} must divide in_channels ({layer.in_channels}) and "
+                         f"out_channels ({layer.out_channels})")
+    if padding_mode != "zeros":
+        raise ValueError(f"{owner}: only padding_mode='zeros' is supported, got {padding_mode!r}; pad the "
+                         "input yourself (F.pad) for another mode")
+
+
 class _ConvNd(Module):
     """What ``Conv1d`` and ``Conv2d`` share: their settings, parameters and PyTorch's initialisation."""
 
@@ -155,15 +169,7 @@ class _ConvNd(Module):
                  generator: np.random.Generator | None = None) -> None:
         super().__init__()
         owner = type(self).__name__
-        self.in_channels = check_size(in_channels, "in_channels", owner)
-        self.out_channels = check_size(out_channels, "out_channels", owner)
-        self.groups = check_size(groups, "groups", owner)
-        if self.in_channels % self.groups or self.out_channels % self.groups:
-            raise ValueError(f"{owner}: groups={self.groups} must divide in_channels ({self.in_channels}) and "
-                             f"out_channels ({self.out_channels})")
-        if padding_mode != "zeros":
-            raise ValueError(f"{owner}: only padding_mode='zeros' is supported, got {padding_mode!r}; pad the "
-                             "input yourself for another mode")
+        channel_settings(self, in_channels, out_channels, groups, padding_mode)
         self.kernel_size = sizes(kernel_size, self.dims, "kernel_size", owner)
         self.stride = sizes(stride, self.dims, "stride", owner)
         self.dilation = sizes(dilation, self.dims, "dilation", owner)

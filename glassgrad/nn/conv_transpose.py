@@ -28,7 +28,7 @@ from ..creation import as_tensor, pick_generator
 from ..ops import conv_input_gradient
 from ..tensor import Tensor
 from . import init
-from .conv import batched, sizes
+from .conv import batched, channel_settings, sizes
 from .linear import check_size, float_dtype
 from .module import Module
 from .parameter import Parameter
@@ -93,14 +93,7 @@ class _ConvTransposeNd(Module):
                  generator: np.random.Generator | None = None) -> None:
         super().__init__()
         owner = type(self).__name__
-        self.in_channels = check_size(in_channels, "in_channels", owner)
-        self.out_channels = check_size(out_channels, "out_channels", owner)
-        self.groups = check_size(groups, "groups", owner)
-        if self.in_channels % self.groups or self.out_channels % self.groups:
-            raise ValueError(f"{owner}: groups={self.groups} must divide in_channels ({self.in_channels}) and "
-                             f"out_channels ({self.out_channels})")
-        if padding_mode != "zeros":
-            raise ValueError(f"{owner}: only padding_mode='zeros' is supported, got {padding_mode!r}")
+        channel_settings(self, in_channels, out_channels, groups, padding_mode)
         self.kernel_size = sizes(kernel_size, self.dims, "kernel_size", owner)
         self.stride = sizes(stride, self.dims, "stride", owner)
         self.padding = sizes(padding, self.dims, "padding", owner, least=0)

@@ -68,3 +68,10 @@ def check_betas(betas: Any) -> tuple[float, float]:
     first, second = (check_number(f"beta parameter at index {index}", beta, 0.0, 1.0)
                      for index, beta in enumerate(betas))
     return first, second
+
+
+def check_betas_and_eps(options: dict[str, Any]) -> dict[str, Any]:
+    """Adam's family (Adamax, NAdam, RAdam): ``betas`` a pair in [0, 1) and ``eps`` >= 0, checked in ``options``."""
+    options["betas"] = check_betas(options["betas"])
+    options["eps"] = check_number("epsilon value", options["eps"])
+    return options

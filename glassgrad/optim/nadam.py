@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from ._checks import check_betas, check_number
+from ._checks import check_betas_and_eps, check_number
 from .optimizer import Optimizer, gradient_formula
 
 
@@ -57,9 +57,7 @@ class NAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
-        options = super()._checked_options(options)
-        options["betas"] = check_betas(options["betas"])
-        options["eps"] = check_number("epsilon value", options["eps"])
+        options = check_betas_and_eps(super()._checked_options(options))
         options["momentum_decay"] = check_number("momentum_decay value", options["momentum_decay"])
         options["decoupled_weight_decay"] = bool(options["decoupled_weight_decay"])
         return options

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from ._checks import check_betas, check_number
+from ._checks import check_betas_and_eps
 from .optimizer import Optimizer, gradient_formula
 
 
@@ -46,10 +46,7 @@ class RAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
-        options = super()._checked_options(options)
-        options["betas"] = check_betas(options["betas"])
-        options["eps"] = check_number("epsilon value", options["eps"])
-        return options
+        return check_betas_and_eps(super()._checked_options(options))
 
     def formula_for(self, group: dict[str, Any]) -> str:
         decoupled = group["decoupled_weight_decay"] and group["weight_decay"]
