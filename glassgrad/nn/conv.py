@@ -144,21 +144,44 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     return convolution(input, weight, bias, stride, padding, dilation, groups, 2)
 
 
-def channel_settings(layer: Module, in_channels: int, out_channels: int, groups: int, padding_mode: str) -> None:
-    """A convolution layer's (or a transposed one's) channels and groups, checked and set on ``layer``."""
-    owner = type(layer).__name__
-    layer.in_channels = check_size(in_channels, "in_channels", owner)
-    layer.out_channels = check_size(out_channels, "out_channels", owner)
-    layer.groups = check_size(groups, "groups", owner)
-    if layer.in_channels % layer.groups or layer.out_channels % layer.groups:
-        raise ValueError(f"{owner}: groups={layer.groups} must divide in_channels ({layer.in_channels}) and "
-                         f"out_channels ({layer.out_channels})")
-    if padding_mode != "zeros":
-        raise ValueError(f"{owner}: only padding_mode='zeros' is supported, got {padding_mode!r}; pad the "
-                         "input yourself (F.pad) for another mode")
+class ConvolutionLayer(Module):
+    """What convolution layers and transposed ones share: channels and groups, their parameters, PyTorch's start."""
+
+    kernel_size: tuple[int, ...]
+
+    def _channels(self, in_channels: int, out_channels: int, groups: int, padding_mode: str) -> None:
+        owner = type(self).__name__
+        self.in_channels = check_size(in_channels, "in_channels", owner)
+        self.out_channels = check_size(out_channels, "out_channels", owner)
+        self.groups = check_size(groups, "groups", owner)
+        if self.in_channels % self.groups or self.out_channels % self.groups:
+            raise ValueError(f"{owner}: groups={self.groups} must divide in_channels ({self.in_channels}) and "
+                             f"out_channels ({self.out_channels})")
+        if padding_mode != "zeros":
+            raise ValueError(f"{owner}: only padding_mode='zeros' is supported, got {padding_mode!r}; pad the "
+                             "input yourself (F.pad) for another mode")
+
+    def _make_weight_and_bias(self, weight_shape: tuple[int, ...], bias: bool, dtype: Any,
+                    generator: np.random.Generator | None) -> None:
+        dtype = float_dtype(dtype, type(self).__name__)
+        self.weight = Parameter(np.empty(weight_shape, dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.empty(self.out_channels, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
+        """PyTorch's start: ``W ~ kaiming_uniform(a=√5)`` (that is ``U(±1/√fan_in)``), ``b ~ U(±1/√fan_in)``, with
+        ``fan_in`` = the weight's dim 1 × its kernel entries (``in_channels/groups`` for a convolution,
+        ``out_channels/groups`` for a transposed one, as PyTorch reads it)."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.weight.shape[1] * math.prod(self.kernel_size))
+            init.uniform_(self.bias, -bound, bound, generator=generator)
 
 
-class _ConvNd(Module):
+class _ConvNd(ConvolutionLayer):
     """What ``Conv1d`` and ``Conv2d`` share: their settings, parameters and PyTorch's initialisation."""
 
     dims = 2
@@ -169,29 +192,15 @@ class _ConvNd(Module):
                  generator: np.random.Generator | None = None) -> None:
         super().__init__()
         owner = type(self).__name__
-        channel_settings(self, in_channels, out_channels, groups, padding_mode)
+        self._channels(in_channels, out_channels, groups, padding_mode)
         self.kernel_size = sizes(kernel_size, self.dims, "kernel_size", owner)
         self.stride = sizes(stride, self.dims, "stride", owner)
         self.dilation = sizes(dilation, self.dims, "dilation", owner)
         resolve_padding(padding, self.kernel_size, self.stride, self.dilation, owner)  # checked now, used per call
         self.padding = padding if isinstance(padding, str) else sizes(padding, self.dims, "padding", owner, least=0)
         self.padding_mode = padding_mode
-        dtype = float_dtype(dtype, owner)
-        self.weight = Parameter(np.empty((self.out_channels, self.in_channels // self.groups, *self.kernel_size),
-                                         dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty(self.out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters(pick_generator(seed, generator))
-
-    def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
-        """PyTorch's start: ``W ~ kaiming_uniform(a=√5)`` (that is ``U(±1/√fan_in)``), ``b ~ U(±1/√fan_in)``,
-        ``fan_in = in_channels/groups · kernel entries``."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_channels // self.groups * math.prod(self.kernel_size))
-            init.uniform_(self.bias, -bound, bound, generator=generator)
+        self._make_weight_and_bias((self.out_channels, self.in_channels // self.groups, *self.kernel_size), bias, dtype,
+                         pick_generator(seed, generator))
 
     def forward(self, input: Tensor) -> Tensor:
         return convolution(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,

@@ -18,7 +18,6 @@ a trace shows those ops.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -27,11 +26,8 @@ from ..arguments import shape_text
 from ..creation import as_tensor, pick_generator
 from ..ops import conv_input_gradient
 from ..tensor import Tensor
-from . import init
-from .conv import batched, channel_settings, sizes
-from .linear import check_size, float_dtype
-from .module import Module
-from .parameter import Parameter
+from .conv import ConvolutionLayer, batched, sizes
+from .linear import check_size
 
 
 def transposed_convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
@@ -82,7 +78,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     return transposed_convolution(input, weight, bias, stride, padding, output_padding, groups, dilation, 2)
 
 
-class _ConvTransposeNd(Module):
+class _ConvTransposeNd(ConvolutionLayer):
     """What ``ConvTranspose1d`` and ``ConvTranspose2d`` share: settings, parameters, PyTorch's initialisation."""
 
     dims = 2
@@ -93,28 +89,14 @@ class _ConvTransposeNd(Module):
                  generator: np.random.Generator | None = None) -> None:
         super().__init__()
         owner = type(self).__name__
-        channel_settings(self, in_channels, out_channels, groups, padding_mode)
+        self._channels(in_channels, out_channels, groups, padding_mode)
         self.kernel_size = sizes(kernel_size, self.dims, "kernel_size", owner)
         self.stride = sizes(stride, self.dims, "stride", owner)
         self.padding = sizes(padding, self.dims, "padding", owner, least=0)
         self.output_padding = sizes(output_padding, self.dims, "output_padding", owner, least=0)
         self.dilation = sizes(dilation, self.dims, "dilation", owner)
-        dtype = float_dtype(dtype, owner)
-        self.weight = Parameter(np.empty((self.in_channels, self.out_channels // self.groups, *self.kernel_size),
-                                         dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty(self.out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters(pick_generator(seed, generator))
-
-    def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
-        """PyTorch's start: ``W ~ kaiming_uniform(a=√5)`` and ``b ~ U(±1/√fan_in)``, with ``fan_in`` read from the
-        weight's dim 1 (``out_channels/groups · kernel entries``), as PyTorch reads it."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.out_channels // self.groups * math.prod(self.kernel_size))
-            init.uniform_(self.bias, -bound, bound, generator=generator)
+        self._make_weight_and_bias((self.in_channels, self.out_channels // self.groups, *self.kernel_size), bias, dtype,
+                         pick_generator(seed, generator))
 
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
         extra = self.output_padding
