@@ -1196,8 +1196,9 @@ MSE_LOSS = register(Op(
 def _cross_entropy(logits, target, reduction):
     """``logits`` (N, C); ``target`` class indices (N,) or probabilities (N, C).
 
-    Saves softmax(logits) and the target: the backward subtracts the target (or 1 at each row's
-    class) from the probabilities. Class indices read only the picked log-probabilities:
+    Saves softmax(logits), the target and, for class indices, each row's class as a position in the
+    flat array: the backward subtracts the target (or 1 at those positions) from the probabilities.
+    Class indices read only the picked log-probabilities:
     ``−(shifted[i, yᵢ] − log Σⱼ e^shifted[i, j])``, the same numbers as the full table gives.
     """
     starts = np.arange(0, logits.size, logits.shape[1])  # where each row begins in the flat array
@@ -1209,18 +1210,20 @@ def _cross_entropy(logits, target, reduction):
     exps /= total  # now softmax(logits)
     if target.dtype.kind == "f":
         per_item = -np.add.reduce(target * (shifted - log_total), axis=1)
+        positions = None
     else:
-        per_item = -(shifted.reshape(-1)[starts + target] - log_total.reshape(-1))
-    return _reduce_loss(per_item, reduction), (exps, target, reduction)
+        positions = starts + target
+        per_item = -(shifted.reshape(-1)[positions] - log_total.reshape(-1))
+    return _reduce_loss(per_item, reduction), (exps, target, positions, reduction)
 
 
 def _cross_entropy_back(up, saved):
-    probs, target, reduction = saved
-    if target.dtype.kind == "f":
+    probs, target, positions, reduction = saved
+    if positions is None:  # target probabilities
         grad = probs * np.add.reduce(target, axis=1, keepdims=True) - target
     else:
         grad = probs.copy()
-        grad.reshape(-1)[np.arange(0, probs.size, probs.shape[1]) + target] -= 1  # − onehot(target)
+        grad.reshape(-1)[positions] -= 1  # − onehot(target)
     return grad * _loss_upstream(up, reduction, len(probs), probs.shape), None
 
 
@@ -1234,7 +1237,7 @@ def _loss_scale_tensor(up, reduction: str, count: int, item_ndim: int):
 
 
 def _cross_entropy_vjp(up, inputs, out, saved):
-    _, target, reduction = saved
+    _, target, _, reduction = saved
     if target.dtype.kind == "f":
         onehot, mass = target, target.sum(axis=1, keepdims=True)
     else:
