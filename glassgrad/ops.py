@@ -582,9 +582,19 @@ SIN = elementwise("sin", "out = sin a", "cos {a}", np.sin, np.cos, written="sin(
 COS = elementwise("cos", "out = cos a", "−sin {a}", np.cos, lambda a: -np.sin(a), written="cos({a})",
                   tensor_local=lambda a: -a.sin())
 
+def _relu(a):
+    """max(a, 0): +0.0 for negative inputs (a · mask would show −0.0); NaN stays NaN.
+
+    Taken against an array of zeros, not the number 0: NumPy's vector loop then runs (32×256 float32:
+    ~3 µs instead of ~6), with the same numbers.
+    """
+    if a.dtype.kind == "b":
+        return np.maximum(a, 0)  # booleans count as the integers 0 and 1
+    zeros = np.zeros(a.shape, a.dtype)
+    return np.maximum(a, zeros, out=zeros)
+
 RELU = elementwise(
-    "relu", "out = max(0, a)", "1 where {a} > 0, else 0",
-    lambda a: np.maximum(a, 0),  # +0.0 for negative inputs (a · mask would show −0.0); NaN stays NaN
+    "relu", "out = max(0, a)", "1 where {a} > 0, else 0", _relu,
     lambda a: (a > 0).astype(a.dtype),  # relu'(0) = 0; a float mask multiplies fastest
     kind="activation", written="ReLU({a})", symbol="ReLU", same_from_output=True,
     tensor_local=lambda out: (out > 0).to(out.dtype),
