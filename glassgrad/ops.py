@@ -582,9 +582,19 @@ SIN = elementwise("sin", "out = sin a", "cos {a}", np.sin, np.cos, written="sin(
 COS = elementwise("cos", "out = cos a", "−sin {a}", np.cos, lambda a: -np.sin(a), written="cos({a})",
                   tensor_local=lambda a: -a.sin())
 
+def _relu(a):
+    """max(a, 0): +0.0 for negative inputs (a · mask would show −0.0); NaN stays NaN.
+
+    Taken against an array of zeros, not the number 0: NumPy's vector loop then runs (32×256 float32:
+    ~3 µs instead of ~6), with the same numbers.
+    """
+    if a.dtype.kind == "b":
+        return np.maximum(a, 0)  # booleans count as the integers 0 and 1
+    zeros = np.zeros(a.shape, a.dtype)
+    return np.maximum(a, zeros, out=zeros)
+
 RELU = elementwise(
-    "relu", "out = max(0, a)", "1 where {a} > 0, else 0",
-    lambda a: np.maximum(a, 0),  # +0.0 for negative inputs (a · mask would show −0.0); NaN stays NaN
+    "relu", "out = max(0, a)", "1 where {a} > 0, else 0", _relu,
     lambda a: (a > 0).astype(a.dtype),  # relu'(0) = 0; a float mask multiplies fastest
     kind="activation", written="ReLU({a})", symbol="ReLU", same_from_output=True,
     tensor_local=lambda out: (out > 0).to(out.dtype),
@@ -1198,28 +1208,37 @@ MSE_LOSS = register(Op(
 
 
 def _cross_entropy(logits, target, reduction):
-    """``logits`` (N, C); ``target`` class indices (N,) or probabilities (N, C)."""
-    shifted = logits - logits.max(axis=1, keepdims=True)
+    """``logits`` (N, C); ``target`` class indices (N,) or probabilities (N, C).
+
+    Saves softmax(logits), the target and, for class indices, each row's class as a position in the
+    flat array: the backward subtracts the target (or 1 at those positions) from the probabilities.
+    Class indices read only the picked log-probabilities:
+    ``−(shifted[i, yᵢ] − log Σⱼ e^shifted[i, j])``, the same numbers as the full table gives.
+    """
+    starts = np.arange(0, logits.size, logits.shape[1])  # where each row begins in the flat array
+    # each row's max, read at its argmax (one fast call; a max along a short axis is several times slower)
+    shifted = logits - logits.reshape(-1)[starts + logits.argmax(axis=1)].reshape(-1, 1)
     exps = np.exp(shifted)
-    total = exps.sum(axis=1, keepdims=True)
-    log_probs = shifted - np.log(total)
+    total = np.add.reduce(exps, axis=1, keepdims=True)
+    log_total = np.log(total)
     exps /= total  # now softmax(logits)
     if target.dtype.kind == "f":
-        per_item = -(target * log_probs).sum(axis=1)
-        onehot = target
+        per_item = -np.add.reduce(target * (shifted - log_total), axis=1)
+        positions = None
     else:
-        rows = np.arange(len(target))
-        per_item = -log_probs[rows, target]
-        onehot = np.zeros_like(exps)
-        onehot[rows, target] = 1
-    return _reduce_loss(per_item, reduction), (exps, onehot, reduction)
+        positions = starts + target
+        per_item = -(shifted.reshape(-1)[positions] - log_total.reshape(-1))
+    return _reduce_loss(per_item, reduction), (exps, target, positions, reduction)
 
 
 def _cross_entropy_back(up, saved):
-    probs, onehot, reduction = saved
-    mass = onehot.sum(axis=1, keepdims=True) if onehot.dtype.kind == "f" else 1
-    grad = (probs * mass - onehot) * _loss_upstream(up, reduction, len(probs), probs.shape)
-    return grad, None
+    probs, target, positions, reduction = saved
+    if positions is None:  # target probabilities
+        grad = probs * np.add.reduce(target, axis=1, keepdims=True) - target
+    else:
+        grad = probs.copy()
+        grad.reshape(-1)[positions] -= 1  # − onehot(target)
+    return grad * _loss_upstream(up, reduction, len(probs), probs.shape), None
 
 
 def _loss_scale_tensor(up, reduction: str, count: int, item_ndim: int):
@@ -1232,8 +1251,11 @@ def _loss_scale_tensor(up, reduction: str, count: int, item_ndim: int):
 
 
 def _cross_entropy_vjp(up, inputs, out, saved):
-    _, onehot, reduction = saved
-    mass = onehot.sum(axis=1, keepdims=True) if onehot.dtype.kind == "f" else 1
+    _, target, _, reduction = saved
+    if target.dtype.kind == "f":
+        onehot, mass = target, target.sum(axis=1, keepdims=True)
+    else:
+        onehot, mass = _onehot(inputs[0].array, target), 1
     probabilities = inputs[0].softmax(dim=1)
     return (probabilities * mass - onehot) * _loss_scale_tensor(up, reduction, len(onehot), onehot.ndim), None
 

@@ -122,7 +122,7 @@ class DataLoader:
         size = self.batch_size
         for start in self._batch_starts():
             chosen = order[start:start + size]
-            yield tuple([wrap(array[chosen]) for array in arrays])
+            yield tuple([wrap(array.take(chosen, 0)) for array in arrays])  # array[chosen], in one faster call
 
     def _collated_batches(self, order: np.ndarray) -> Iterator[tuple[Tensor, ...]]:
         combine = self.collate_fn or collate

@@ -257,12 +257,15 @@ class _FlatGroup:
     def still_linked(self, params: list[Tensor], state: dict[Tensor, dict[str, Any]]) -> bool:
         """Whether the last :meth:`link_state` still holds: the same parameters (shapes, dtype), and each
         one's state the same dict, with the same m and v views, at the flat step."""
-        if self.params != tuple(params) or not self.linked or not self.fits(params):
+        if len(params) != len(self.params) or not self.linked:
             return False
-        step = self.state["step"]
-        return all(state.get(param) is mine and mine["step"] == step and mine["exp_avg"] is mean
-                   and mine["exp_avg_sq"] is square
-                   for param, mine, (mean, square) in zip(self.params, self.linked, self.views))
+        step, dtype = self.state["step"], self.dtype
+        for param, own, shape, mine, (mean, square) in zip(params, self.params, self.shapes, self.linked, self.views):
+            array = param.array  # one loop, every check: this runs at every step
+            if (param is not own or array.shape != shape or array.dtype != dtype or state.get(param) is not mine
+                    or mine["step"] != step or mine["exp_avg"] is not mean or mine["exp_avg_sq"] is not square):
+                return False
+        return True
 
 
 class AdamW(Adam):
