@@ -20,6 +20,7 @@ import numpy as np
 
 from . import linalg, ops, ops_index, ops_math
 from .arguments import check_dim, is_floating, shape_arg, shape_text
+from .autograd import is_grad_enabled
 from .creation import _filled, pick_generator, tensor
 from .device import check_device
 from .dtypes import bool_, float16, int32
@@ -421,3 +422,44 @@ add("__mod__", remainder)
 add("__floordiv__", floor_divide)
 add("__rmod__", lambda self, other: _whole_division(ops_math.REMAINDER, lift(other, self), self))
 add("__rfloordiv__", lambda self, other: _whole_division(ops_math.FLOOR_DIVIDE, lift(other, self), self))
+
+
+# --- in-place forms (x.clamp_(…), x.exp_(), ema.lerp_(p, w)): the op, then copy_ into x -----------------
+
+def _in_place_form(name: str) -> None:
+    """``x.{name}_(…)`` is ``x.copy_(x.{name}(…))``: the same numbers written into x's memory, counted as an
+    in-place change (recorded, when x is in a graph, as a clone, the op and the copy; a leaf that requires
+    grad is refused under grad mode, as in PyTorch)."""
+    def in_place(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        # in a graph the op reads a copy of x's old numbers, which its backward may need after x changes
+        source = self.clone() if self._requires_grad and is_grad_enabled() else self
+        return self.copy_(getattr(source, name)(*args, **kwargs))  # looked up when called: some come later
+
+    in_place.__name__ = in_place.__qualname__ = f"{name}_"
+    in_place.__doc__ = f"``x.{name}(…)`` written into x in place (returns x)."
+    add(f"{name}_", in_place)
+
+
+for _name in ("abs", "addcdiv", "addcmul", "ceil", "clamp", "clamp_max", "clamp_min", "clip", "cos", "exp",
+              "floor", "frac", "index_add", "index_fill", "lerp", "log", "neg", "pow", "reciprocal", "relu", "round",
+              "rsqrt", "sigmoid", "sign", "sin", "sqrt", "square", "tanh", "trunc"):
+    _in_place_form(_name)
+
+
+@method
+def bernoulli_(self: Tensor, p: float = 0.5, generator: Any = None) -> Tensor:
+    """Fill in place with draws of 1 (probability ``p``) or 0."""
+    draws = pick_generator(None, generator).random(self.shape) < _plain(p)
+    return _random_fill(self, "bernoulli_", draws.astype(self.array.dtype))
+
+
+@method
+def fill_diagonal_(self: Tensor, fill_value: float, wrap: bool = False) -> Tensor:
+    """Set the main diagonal (entries ``[i, i, …]``) to ``fill_value`` in place; ``wrap`` continues it below a
+    tall matrix every ``columns + 1`` rows, as NumPy's ``fill_diagonal`` does."""
+    if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
+        raise RuntimeError(f"fill_diagonal_: needs a matrix, or a tensor whose dims all have one size, got shape "
+                           f"{shape_text(self.shape)}")
+    filled = self.array.copy()
+    np.fill_diagonal(filled, fill_value, wrap=wrap)
+    return self.copy_(filled)
