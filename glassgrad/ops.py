@@ -1592,7 +1592,7 @@ def _conv_reads(settings: tuple, input_shape: tuple, weight_shape: tuple, at: tu
                                                 tuple(position))]
 
 
-def _windows_tensor(x, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple):
+def windows_tensor(x, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple):
     """Every window of ``x`` (…, *size) as a tensor (…, K, L): kernel offsets × output positions, the padding
     read as 0 (recorded: one ``gather``, so second derivatives flow through it)."""
     lead, size = tuple(x.shape[:-len(kernel)]), tuple(x.shape[-len(kernel):])
@@ -1603,8 +1603,8 @@ def _windows_tensor(x, kernel: tuple, stride: tuple, dilation: tuple, padding: t
     return picked.reshape(*lead, *where.shape)
 
 
-def _windows_added_back(window_grads, size: tuple, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple):
-    """:func:`_windows_tensor`'s adjoint: each entry of ``window_grads`` (…, K, L) added to the input entry its
+def windows_added_back(window_grads, size: tuple, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple):
+    """:func:`windows_tensor`'s adjoint: each entry of ``window_grads`` (…, K, L) added to the input entry its
     window read, the padding's share dropped (recorded: one ``scatter_add``); the result is (…, *size)."""
     lead = tuple(window_grads.shape[:-2])
     where, inside = sliding.window_positions(size, kernel, stride, dilation, padding)
@@ -1624,7 +1624,7 @@ def conv_input_gradient(up, weight, size: tuple, stride: tuple, padding: tuple, 
     flat_up = up.reshape(up.shape[0], groups, out_channels // groups, positions)  # (N, g, O/g, L)
     flat_w = weight.reshape(groups, out_channels // groups, -1).transpose(1, 2)  # (g, C/g·K, O/g)
     window_grads = (flat_w @ flat_up).reshape(up.shape[0], groups * group_channels, math.prod(kernel), positions)
-    return _windows_added_back(window_grads, tuple(size), kernel, stride, dilation, padding)
+    return windows_added_back(window_grads, tuple(size), kernel, stride, dilation, padding)
 
 
 def _conv_vjp(up, inputs, out, saved):
@@ -1639,7 +1639,7 @@ def _conv_vjp(up, inputs, out, saved):
     if x.requires_grad:
         grad_x = conv_input_gradient(up, weight, tuple(shape[2:]), stride, padding, dilation, groups)
     if weight.requires_grad:
-        cols = _windows_tensor(x, kernel, stride, dilation, padding).reshape(shape[0], groups, -1, positions)
+        cols = windows_tensor(x, kernel, stride, dilation, padding).reshape(shape[0], groups, -1, positions)
         grad_w = (flat_up @ cols.transpose(2, 3)).sum(dim=0).reshape(out_channels, group_channels, *kernel)
     return (grad_x, grad_w, *(up.sum(dim=(0, *range(2, up.ndim))) for _ in bias))
 
@@ -1691,7 +1691,7 @@ def _max_pool_vjp(up, inputs, out, saved):
     offsets = np.arange(math.prod(kernel)).reshape(-1, 1)
     chosen = where.reshape(*where.shape[:-len(kernel)], 1, -1) == offsets  # (…, K, L): the window's maximum
     window_grads = up.reshape(*chosen.shape[:-2], 1, -1) * up.new_tensor(chosen)
-    return (_windows_added_back(window_grads, tuple(shape[-len(kernel):]), kernel, stride, dilation, padding),)
+    return (windows_added_back(window_grads, tuple(shape[-len(kernel):]), kernel, stride, dilation, padding),)
 
 
 def _pool_reads(kernel: tuple, stride: tuple, padding: tuple, dilation: tuple, input_shape: tuple,
@@ -1733,7 +1733,7 @@ def _avg_pool_vjp(up, inputs, out, saved):
     shares = up / up.new_tensor(counts)
     lead, positions = tuple(shares.shape[:-len(kernel)]), math.prod(shares.shape[-len(kernel):])
     window_grads = shares.reshape(*lead, 1, positions).expand(*lead, math.prod(kernel), positions)
-    return (_windows_added_back(window_grads, tuple(shape[-len(kernel):]), kernel, stride, (1,) * len(kernel),
+    return (windows_added_back(window_grads, tuple(shape[-len(kernel):]), kernel, stride, (1,) * len(kernel),
                                 padding),)
 
 

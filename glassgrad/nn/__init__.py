@@ -44,6 +44,7 @@ from .conv_transpose import ConvTranspose1d, ConvTranspose2d
 from .dropout import Dropout, Dropout2d
 from .embedding import Embedding
 from .flatten import Flatten, Unflatten
+from .fold import Fold, Unfold
 from .hooks import RemovableHandle, register_module_forward_hook, register_module_forward_pre_hook
 from .linear import Identity, Linear
 from .lists import ModuleDict, ModuleList, ParameterDict, ParameterList
@@ -130,6 +131,7 @@ __all__ = [
     "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "RMSNorm",
     # transposed convolutions, resizing, unflattening
     "ConvTranspose1d", "ConvTranspose2d", "Unflatten", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
+    "Fold", "Unfold",
     # 1-d and adaptive max pooling
     "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AvgPool1d", "MaxPool1d",
     # padding (F.pad's layers)

@@ -39,6 +39,8 @@ from .conv_transpose import conv_transpose2d as conv_transpose2d
 from .dropout import dropout as dropout
 from .dropout import dropout2d as dropout2d
 from .embedding import embedding as embedding
+from .fold import fold as fold
+from .fold import unfold as unfold
 from .normalization import batch_norm as batch_norm
 from .normalization import group_norm as group_norm
 from .normalization import instance_norm as instance_norm

@@ -1,0 +1,87 @@
+"""``F.unfold``/``F.fold`` and the ``Unfold``/``Fold`` layers: sliding windows as columns (im2col), and back.
+
+``unfold`` copies every window of an image (N, C, H, W) into one column, giving
+(N, C·kh·kw, L) with L the number of window positions; a convolution is then one matrix product,
+``W.view(out, −1) @ unfold(x)``. ``fold`` is its adjoint: each column's entries are added back to the
+image positions they came from (entries read by several windows collect every share), so
+``fold(unfold(x))`` multiplies each entry by how many windows read it. Both are made of one
+``gather`` / ``scatter_add`` (the functions the convolution's second derivative uses).
+
+>>> import glassgrad as gg
+>>> gg.nn.functional.unfold(gg.arange(9.0).reshape(1, 1, 3, 3), kernel_size=2).shape
+(1, 4, 4)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..arguments import shape_text
+from ..creation import as_tensor
+from ..ops import windows_added_back, windows_tensor
+from ..tensor import Tensor
+from .conv import sizes
+from .module import Module
+
+
+def _settings(name: str, kernel_size: Any, dilation: Any, padding: Any, stride: Any) -> tuple:
+    kernel = sizes(kernel_size, 2, "kernel_size", name)
+    return (kernel, sizes(dilation, 2, "dilation", name), tuple((p, p) for p in sizes(padding, 2, "padding", name, 0)),
+            sizes(stride, 2, "stride", name))
+
+
+def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:
+    """Every ``kernel_size`` window of (N, C, H, W) (or (C, H, W)) as a column: (N, C·kh·kw, L)."""
+    x = as_tensor(input)
+    if x.ndim not in (3, 4):
+        raise ValueError(f"unfold: expected input of shape (N, C, H, W) or (C, H, W), got {shape_text(x.shape)}")
+    kernel, dilation, pads, stride = _settings("unfold", kernel_size, dilation, padding, stride)
+    columns = windows_tensor(x, kernel, stride, dilation, pads)  # (…, C, K, L)
+    return columns.reshape(*x.shape[:-3], x.shape[-3] * math.prod(kernel), columns.shape[-1])
+
+
+def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
+         stride: Any = 1) -> Tensor:
+    """Columns (N, C·kh·kw, L) added back into an image of ``output_size`` (unfold's adjoint): (N, C, H, W)."""
+    x = as_tensor(input)
+    kernel, dilation, pads, stride = _settings("fold", kernel_size, dilation, padding, stride)
+    size = sizes(output_size, 2, "output_size", "fold")
+    positions = math.prod((n + 2 * p - d * (k - 1) - 1) // s + 1
+                          for n, (p, _), d, k, s in zip(size, pads, dilation, kernel, stride))
+    entries = math.prod(kernel)
+    if x.ndim not in (2, 3) or x.shape[-2] % entries or x.shape[-1] != positions:
+        raise ValueError(f"fold: expected input (N, C·{entries}, {positions}) for windows of {kernel} over "
+                         f"{size}, got {shape_text(x.shape)}")
+    columns = x.reshape(*x.shape[:-2], x.shape[-2] // entries, entries, positions)
+    return windows_added_back(columns, size, kernel, stride, dilation, pads)
+
+
+class Unfold(Module):
+    """``F.unfold`` as a layer."""
+
+    def __init__(self, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> None:
+        super().__init__()
+        self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
+
+    def forward(self, input: Tensor) -> Tensor:
+        return unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def config(self) -> dict[str, Any]:
+        return {"kernel_size": self.kernel_size, "dilation": self.dilation, "padding": self.padding,
+                "stride": self.stride}
+
+
+class Fold(Unfold):
+    """``F.fold`` as a layer."""
+
+    def __init__(self, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
+                 stride: Any = 1) -> None:
+        super().__init__(kernel_size, dilation, padding, stride)
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return fold(input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def config(self) -> dict[str, Any]:
+        return {"output_size": self.output_size, **super().config()}
