@@ -16,6 +16,7 @@ from . import data as data
 from . import linalg as linalg
 from . import nn as nn
 from . import optim as optim
+from . import special as special
 from . import training as training
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .compiler import compile  # noqa: A004 (PyTorch's name: gg.compile, as torch.compile)
@@ -300,7 +301,7 @@ __all__ = [
     # what gg.load raises for a file it refuses (catch it as gg.ModelFileError)
     "ModelFileError",
     # norms (torch.norm, torch.linalg) and the largest or smallest entry over dims
-    "amax", "amin", "det", "einsum", "erf", "inverse", "linalg", "logdet", "norm", "slogdet",
+    "amax", "amin", "det", "einsum", "erf", "inverse", "linalg", "logdet", "norm", "slogdet", "special",
     # division with a remainder (a % b, a // b)
     "floor_divide", "fmod", "remainder",
     # functions made of other ops (glassgrad.composed)
