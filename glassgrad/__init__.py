@@ -13,6 +13,7 @@ tensor([2., 0., 2., 2.])
 from . import _memory, custom_function, gradients
 from . import autograd as autograd
 from . import data as data
+from . import distributions as distributions
 from . import linalg as linalg
 from . import nn as nn
 from . import optim as optim
@@ -301,7 +302,8 @@ __all__ = [
     # what gg.load raises for a file it refuses (catch it as gg.ModelFileError)
     "ModelFileError",
     # norms (torch.norm, torch.linalg) and the largest or smallest entry over dims
-    "amax", "amin", "det", "einsum", "erf", "inverse", "linalg", "logdet", "norm", "slogdet", "special",
+    "amax", "amin", "det", "distributions", "einsum", "erf", "inverse", "linalg", "logdet", "norm", "slogdet",
+    "special",
     # division with a remainder (a % b, a // b)
     "floor_divide", "fmod", "remainder",
     # functions made of other ops (glassgrad.composed)
