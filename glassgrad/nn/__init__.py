@@ -108,6 +108,7 @@ from .pooling import (
     MaxPool1d,
     MaxPool2d,
 )
+from .rearrange import Bilinear, ChannelShuffle, PixelShuffle, PixelUnshuffle
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
@@ -131,7 +132,7 @@ __all__ = [
     "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "RMSNorm",
     # transposed convolutions, resizing, unflattening
     "ConvTranspose1d", "ConvTranspose2d", "Unflatten", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
-    "Fold", "Unfold",
+    "Fold", "Unfold", "Bilinear", "ChannelShuffle", "PixelShuffle", "PixelUnshuffle",
     # 1-d and adaptive max pooling
     "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AvgPool1d", "MaxPool1d",
     # padding (F.pad's layers)

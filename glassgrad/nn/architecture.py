@@ -45,6 +45,7 @@ from .pooling import (
     MaxPool1d,
     MaxPool2d,
 )
+from .rearrange import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 PADDING_LAYERS = [layer for layer in vars(padding).values() if isinstance(layer, type) and issubclass(layer, Module)
@@ -66,7 +67,8 @@ LAYERS: dict[str, type[Module]] = {
                 Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Embedding, BatchNorm2d, Dropout2d,
                 GroupNorm, RMSNorm, InstanceNorm1d, InstanceNorm2d, ConvTranspose1d, ConvTranspose2d, Unflatten,
                 Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, *PADDING_LAYERS, MaxPool1d, AvgPool1d,
-                AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d)
+                AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, PixelShuffle, PixelUnshuffle,
+                ChannelShuffle)
 }
 """The layers an architecture may contain, by name (each layer's settings come from its ``config()``)."""
 

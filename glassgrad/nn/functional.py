@@ -55,6 +55,10 @@ from .pooling import avg_pool1d as avg_pool1d
 from .pooling import avg_pool2d as avg_pool2d
 from .pooling import max_pool1d as max_pool1d
 from .pooling import max_pool2d as max_pool2d
+from .rearrange import bilinear as bilinear
+from .rearrange import channel_shuffle as channel_shuffle
+from .rearrange import pixel_shuffle as pixel_shuffle
+from .rearrange import pixel_unshuffle as pixel_unshuffle
 from .upsampling import interpolate as interpolate
 
 REDUCTIONS = ("mean", "sum", "none")

@@ -1,0 +1,66 @@
+"""PixelShuffle/PixelUnshuffle, ChannelShuffle and Bilinear (layers and ``F.*``) against PyTorch 2.13: outputs
+and gradients over hypothesis-drawn sizes (Bilinear's weights copied from PyTorch's layer)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+
+
+def _run(lib, call, arrays):
+    tensors = [lib.tensor(a, dtype=lib.float64, requires_grad=True) for a in arrays]
+    out = call(lib, *tensors)
+    (out * lib.arange(1.0, out.numel() + 1, dtype=lib.float64).reshape(tuple(out.shape))).sum().backward()
+    return [out.detach().numpy()] + [t.grad.numpy() for t in tensors]
+
+
+@pytest.mark.torch
+@given(r=st.integers(1, 3), channels=st.integers(1, 2), h=st.integers(1, 3), w=st.integers(1, 3),
+       groups=st.integers(1, 3), seed=st.integers(0, 2**16))
+def test_shuffles_match_pytorch(torch, r, channels, h, w, groups, seed):
+    rng = np.random.default_rng(seed)
+    calls = [(lambda lib, x: lib.nn.PixelShuffle(r)(x), (2, channels * r * r, h, w)),
+             (lambda lib, x: lib.nn.functional.pixel_unshuffle(x, r), (channels, h * r, w * r)),
+             (lambda lib, x: lib.nn.ChannelShuffle(groups)(x), (2, groups * channels, h, w)),
+             (lambda lib, x: lib.nn.functional.pixel_unshuffle(lib.nn.functional.pixel_shuffle(x, r), r),
+              (1, channels * r * r, h, w))]
+    for call, shape in calls:
+        values = rng.normal(size=shape)
+        for mine, theirs in zip(_run(gg, call, [values]), _run(torch, call, [values])):
+            np.testing.assert_allclose(mine, theirs, rtol=1e-12)
+
+
+@pytest.mark.torch
+@given(batch=st.integers(1, 3), sizes=st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3)),
+       bias=st.booleans(), seed=st.integers(0, 2**16))
+def test_bilinear_matches_pytorch(torch, batch, sizes, bias, seed):
+    theirs_layer = torch.nn.Bilinear(*sizes, bias=bias).double()
+    mine_layer = gg.nn.Bilinear(*sizes, bias=bias, dtype=gg.float64)
+    mine_layer.load_state_dict({k: gg.tensor(v.detach().numpy()) for k, v in theirs_layer.state_dict().items()})
+    rng = np.random.default_rng(seed)
+    arrays = [rng.normal(size=(batch, sizes[0])), rng.normal(size=(batch, sizes[1]))]
+    mine = _run(gg, lambda lib, a, b: mine_layer(a, b), arrays) + [p.grad.numpy() for p in mine_layer.parameters()]
+    theirs = _run(torch, lambda lib, a, b: theirs_layer(a, b), arrays) + [p.grad.numpy()
+                                                                          for p in theirs_layer.parameters()]
+    for ours, reference in zip(mine, theirs):
+        np.testing.assert_allclose(ours, reference, rtol=1e-10)
+
+
+def test_bilinear_starts_within_pytorchs_bound():
+    layer = gg.nn.Bilinear(16, 3, 5, seed=0)
+    assert np.abs(layer.weight.numpy()).max() <= 0.25 and np.abs(layer.bias.numpy()).max() <= 0.25  # 1/√16
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: gg.nn.PixelShuffle(2)(gg.ones(1, 3, 2, 2)), "must divide by upscale_factor² = 4"),
+    (lambda: gg.nn.functional.pixel_unshuffle(gg.ones(1, 1, 3, 2), 2), "must divide by downscale_factor = 2"),
+    (lambda: gg.nn.ChannelShuffle(2)(gg.ones(1, 3, 2)), "must divide into 2 groups"),
+])
+def test_bad_shapes_are_one_line_errors(call, message):
+    with pytest.raises(RuntimeError) as error:
+        call()
+    assert message in str(error.value) and "\n" not in str(error.value)
