@@ -223,8 +223,8 @@ class RNNBase(Module):
             states = [_check_state(hx, shape, "h_0", owner, dtype)]
         return states if batch is not None else [state.unsqueeze(1) for state in states]
 
-    def _direction(self, sequence: Tensor, state: State, layer: int, direction: int) -> tuple[Tensor, State]:
-        """One direction of one layer over ``sequence`` (L, N, in): every hₜ (L, N, H), and the last state.
+    def _direction(self, sequence: Tensor, state: State, layer: int, direction: int) -> tuple[list[Tensor], State]:
+        """One direction of one layer over ``sequence`` (L, N, in): every hₜ (N, H) in time order, and the last state.
 
         ``W_ih xₜ + b_ih`` is one ``linear`` for all steps at once; only ``W_hh hₜ₋₁`` waits for the step before.
         """
@@ -240,7 +240,7 @@ class RNNBase(Module):
             outputs.append(state[0])
         if direction:
             outputs.reverse()
-        return stack(outputs, 0), state
+        return outputs, state
 
     def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Any]:
         owner = type(self).__name__
@@ -254,23 +254,34 @@ class RNNBase(Module):
                              "give at least one step")
         first = self._first_states(hx, sequence.shape[1] if batched else None, dtype)
         directions = 2 if self.bidirectional else 1
-        last_states = []
+        last_states, steps = [], []
         for layer in range(self.num_layers):
-            if layer and self.dropout and self.training:
-                sequence = dropout(sequence, self.dropout)
-            outputs = []
+            if layer:
+                sequence = _side_by_side(steps)
+                if self.dropout and self.training:
+                    sequence = dropout(sequence, self.dropout)
+            steps = []
             for direction in range(directions):
                 index = layer * directions + direction
-                output, state = self._direction(sequence, tuple(state[index] for state in first), layer, direction)
-                outputs.append(output)
+                outputs, state = self._direction(sequence, tuple(state[index] for state in first), layer, direction)
+                steps.append(outputs)
                 last_states.append(state)
-            sequence = outputs[0] if directions == 1 else cat(outputs, 2)
+        # the last states first, so that the output is this layer's last op (a trace's step for it ends there)
         finals = [stack([state[part] for state in last_states], 0) for part in range(len(first))]
-        if batched:
-            output = sequence.transpose(0, 1) if self.batch_first else sequence
-        else:
-            output, finals = sequence.squeeze(1), [final.squeeze(1) for final in finals]
+        if not batched:
+            finals = [final.squeeze(1) for final in finals]
+        output = _side_by_side(steps)
+        if not batched:
+            output = output.squeeze(1)
+        elif self.batch_first:
+            output = output.transpose(0, 1)
         return output, (finals[0], finals[1]) if self.mode == "LSTM" else finals[0]
+
+
+def _side_by_side(steps: list[list[Tensor]]) -> Tensor:
+    """A layer's output (L, N, D·H) from each direction's hₜ: stacked over time, the directions side by side."""
+    per_direction = [stack(outputs, 0) for outputs in steps]
+    return per_direction[0] if len(per_direction) == 1 else cat(per_direction, 2)
 
 
 class RNN(RNNBase):
