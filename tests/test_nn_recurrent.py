@@ -285,3 +285,16 @@ def test_unbatched_input_gives_unbatched_outputs():
     batched, (h_batched, _) = lstm(gg.ones(5, 1, 3))
     np.testing.assert_array_equal(output.numpy(), batched[:, 0].numpy())
     np.testing.assert_array_equal(h_n.numpy(), h_batched[:, 0].numpy())
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_a_float32_pytorch_model_loads_and_gives_its_numbers(torch, kind):
+    """The everyday case: a float32 PyTorch layer's state_dict, as NumPy arrays, in a default glassgrad layer."""
+    theirs = _class(torch, kind)(3, 5, num_layers=2, bidirectional=True, batch_first=True, **KINDS[kind])
+    ours = _class(gg, kind)(3, 5, num_layers=2, bidirectional=True, batch_first=True, **KINDS[kind])
+    ours.load_state_dict({name: value.numpy() for name, value in theirs.state_dict().items()})
+    x = np.random.default_rng(3).normal(size=(2, 7, 3)).astype(np.float32)
+    output, expected = ours(gg.tensor(x))[0], theirs(torch.tensor(x))[0].detach().numpy()
+    assert output.dtype == gg.float32
+    np.testing.assert_allclose(output.numpy(), expected, rtol=1e-5, atol=1e-6)

@@ -289,3 +289,17 @@ def test_bad_arguments_are_one_line_errors(call, message):
     with pytest.raises((ValueError, TypeError, RuntimeError), match=message) as caught:
         call()
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.torch
+def test_a_float32_pytorch_transformer_loads_and_gives_its_numbers(torch):
+    theirs = torch.nn.Transformer(8, 2, 2, 2, 16, batch_first=True).eval()
+    ours = gg.nn.Transformer(8, 2, 2, 2, 16, batch_first=True).eval()
+    ours.load_state_dict({name: value.numpy() for name, value in theirs.state_dict().items()})
+    rng = np.random.default_rng(5)
+    src, tgt = rng.normal(size=(2, 6, 8)).astype(np.float32), rng.normal(size=(2, 4, 8)).astype(np.float32)
+    mask = theirs.generate_square_subsequent_mask(4)
+    expected = theirs(torch.tensor(src), torch.tensor(tgt), tgt_mask=mask).detach().numpy()
+    output = ours(gg.tensor(src), gg.tensor(tgt), tgt_mask=gg.tensor(mask.numpy()))
+    assert output.dtype == gg.float32
+    np.testing.assert_allclose(output.numpy(), expected, rtol=1e-4, atol=1e-5)
