@@ -146,6 +146,18 @@ def _check_state(state: Any, expected: tuple[int, ...], name: str, owner: str, d
     return state
 
 
+def _states(hx: Any, shape: tuple[int, ...], names: tuple[str, ...], owner: str, dtype: np.dtype) -> list[Tensor]:
+    """The state tensors called ``names`` (one, or LSTM's two), each of ``shape``, from ``hx`` (None: zeros)."""
+    if hx is None:
+        return [Tensor(np.zeros(shape, dtype=dtype)) for _ in names]
+    if len(names) == 1:
+        return [_check_state(hx, shape, names[0], owner, dtype)]
+    if not isinstance(hx, (tuple, list)) or len(hx) != len(names):
+        raise TypeError(f"{owner}: hx must be a tuple ({', '.join(names)}) of two tensors of shape "
+                        f"{shape_text(shape)}, got {type(hx).__name__}")
+    return [_check_state(state, shape, name, owner, dtype) for state, name in zip(hx, names)]
+
+
 class RNNBase(Module):
     """What ``RNN``, ``LSTM`` and ``GRU`` share: the parameters per layer and direction, and the loop over time.
 
@@ -208,19 +220,10 @@ class RNNBase(Module):
 
     def _first_states(self, hx: Any, batch: int | None, dtype: np.dtype) -> list[Tensor]:
         """The first state(s) as (D·num_layers, N, H) tensors (zeros when ``hx`` is None)."""
-        owner = type(self).__name__
         count = self.num_layers * (2 if self.bidirectional else 1)
         shape = (count, self.hidden_size) if batch is None else (count, batch, self.hidden_size)
         names = ("h_0", "c_0") if self.mode == "LSTM" else ("h_0",)
-        if hx is None:
-            states = [Tensor(np.zeros(shape, dtype=dtype)) for _ in names]
-        elif self.mode == "LSTM":
-            if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-                raise TypeError(f"{owner}: hx must be a tuple (h_0, c_0) of two tensors of shape {shape_text(shape)}, "
-                                f"got {type(hx).__name__}")
-            states = [_check_state(state, shape, name, owner, dtype) for state, name in zip(hx, names)]
-        else:
-            states = [_check_state(hx, shape, "h_0", owner, dtype)]
+        states = _states(hx, shape, names, type(self).__name__, dtype)
         return states if batch is not None else [state.unsqueeze(1) for state in states]
 
     def _direction(self, sequence: Tensor, state: State, layer: int, direction: int) -> tuple[list[Tensor], State]:
@@ -368,16 +371,7 @@ class RNNCellBase(Module):
         dtype = self.weight_ih.dtype
         input = _floating_input(input, owner, (1, 2), "(N, H_in) or unbatched (H_in,)", self.input_size, dtype)
         shape = input.shape[:-1] + (self.hidden_size,)
-        parts = ("h", "c") if self.mode == "LSTM" else ("h",)
-        if hx is None:
-            state = tuple(Tensor(np.zeros(shape, dtype=dtype)) for _ in parts)
-        elif self.mode == "LSTM":
-            if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-                raise TypeError(f"{owner}: hx must be a tuple (h, c) of two tensors of shape {shape_text(shape)}, "
-                                f"got {type(hx).__name__}")
-            state = tuple(_check_state(part, shape, name, owner, dtype) for part, name in zip(hx, parts))
-        else:
-            state = (_check_state(hx, shape, "hx", owner, dtype),)
+        state = tuple(_states(hx, shape, ("h", "c") if self.mode == "LSTM" else ("hx",), owner, dtype))
         projected = linear(input, self.weight_ih, self.bias_ih)
         state = STEPS[self.mode][1](projected, state, self.weight_hh, self.bias_hh)
         return state if self.mode == "LSTM" else state[0]
