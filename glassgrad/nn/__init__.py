@@ -50,9 +50,9 @@ __all__ = [
     "register_module_forward_pre_hook", "utils",
     "ELU", "HuberLoss", "KLDivLoss", "L1Loss", "ModuleDict", "ModuleList", "ParameterDict", "ParameterList",
     "SmoothL1Loss", "Softplus", "MultiheadAttention",
-    # convolution, pooling, embedding (issue 11)
-    "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm2d", "Conv1d", "Conv2d", "Dropout2d", "Embedding", "MaxPool2d",
     # recurrent and Transformer layers
     "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell", "Transformer", "TransformerDecoder",
     "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer",
+    # convolution, pooling, embedding (issue 11)
+    "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm2d", "Conv1d", "Conv2d", "Dropout2d", "Embedding", "MaxPool2d",
 ]
