@@ -160,8 +160,9 @@ def test_multihead_attention_matches_pytorch(torch, case, batch_first):
 
 
 @pytest.mark.torch
-def test_unbatched_input_matches_pytorch(torch):
-    ours, theirs = _mha_pair(torch, 6, 3, batch_first=False)
+@pytest.mark.parametrize("batch_first", [False, True])  # True: the batch of one goes in front (it went in dim 1)
+def test_unbatched_input_matches_pytorch(torch, batch_first):
+    ours, theirs = _mha_pair(torch, 6, 3, batch_first=batch_first)
     x = np.random.default_rng(2).normal(size=(5, 6))
     mine, my_weights = ours(gg.tensor(x), gg.tensor(x), gg.tensor(x))
     expected, their_weights = theirs(torch.tensor(x), torch.tensor(x), torch.tensor(x))

@@ -109,6 +109,14 @@ from .pooling import (
     MaxPool2d,
 )
 from .rearrange import Bilinear, ChannelShuffle, PixelShuffle, PixelUnshuffle
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
@@ -119,6 +127,9 @@ __all__ = [
     "register_module_forward_pre_hook", "utils",
     "ELU", "HuberLoss", "KLDivLoss", "L1Loss", "ModuleDict", "ModuleList", "ParameterDict", "ParameterList",
     "SmoothL1Loss", "Softplus", "MultiheadAttention",
+    # recurrent and Transformer layers
+    "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell", "Transformer", "TransformerDecoder",
+    "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer",
     # convolution, pooling, embedding (issue 11)
     "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm2d", "Conv1d", "Conv2d", "Dropout2d", "Embedding", "MaxPool2d",
     # activations made of other ops

@@ -237,8 +237,9 @@ class MultiheadAttention(Module):
             raise ValueError("MultiheadAttention: is_causal=True is a hint about attn_mask; pass the causal "
                              "attn_mask too (True above the diagonal)")
         unbatched = query.ndim == 2
+        batch_dim = 0 if self.batch_first else 1  # where an unbatched input gets its batch of one
         if unbatched:
-            query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+            query, key, value = query.unsqueeze(batch_dim), key.unsqueeze(batch_dim), value.unsqueeze(batch_dim)
             if key_padding_mask is not None:
                 key_padding_mask = as_tensor(key_padding_mask).unsqueeze(0)
         for tensor, name, width in ((query, "query", self.embed_dim), (key, "key", self.kdim),
@@ -264,5 +265,5 @@ class MultiheadAttention(Module):
         if not self.batch_first:
             out = out.transpose(0, 1)
         if unbatched:
-            out = out.squeeze(1)
+            out = out.squeeze(batch_dim)
         return out, weights if need_weights else None

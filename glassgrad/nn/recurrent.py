@@ -1,0 +1,405 @@
+"""Recurrent layers: ``RNN``, ``LSTM``, ``GRU`` over whole sequences, and their one-step cells.
+
+A recurrent layer reads a sequence x₁ … x_T one step at a time and carries a hidden state hₜ
+from step to step, so that the output at step t can depend on everything read so far. Each
+step is made of ordinary rows (``linear``, ``σ``, ``tanh``, ``·``, ``+``), so backward needs
+no code here ("backpropagation through time" is what the rows give) and a trace shows every
+gate. With ``Wᵢ·`` the weights acting on the input and ``W_h·`` those on the previous state:
+
+* ``RNN``:   hₜ = tanh(W_ih xₜ + b_ih + W_hh hₜ₋₁ + b_hh)    (``nonlinearity="relu"``: ReLU)
+* ``LSTM``:  iₜ = σ(W_ii xₜ + b_ii + W_hi hₜ₋₁ + b_hi)        input gate
+             fₜ = σ(W_if xₜ + b_if + W_hf hₜ₋₁ + b_hf)        forget gate
+             gₜ = tanh(W_ig xₜ + b_ig + W_hg hₜ₋₁ + b_hg)     candidate cell
+             oₜ = σ(W_io xₜ + b_io + W_ho hₜ₋₁ + b_ho)        output gate
+             cₜ = fₜ ⊙ cₜ₋₁ + iₜ ⊙ gₜ,     hₜ = oₜ ⊙ tanh(cₜ)
+* ``GRU``:   rₜ = σ(W_ir xₜ + b_ir + W_hr hₜ₋₁ + b_hr)        reset gate
+             zₜ = σ(W_iz xₜ + b_iz + W_hz hₜ₋₁ + b_hz)        update gate
+             nₜ = tanh(W_in xₜ + b_in + rₜ ⊙ (W_hn hₜ₋₁ + b_hn))
+             hₜ = (1 − zₜ) ⊙ nₜ + zₜ ⊙ hₜ₋₁
+
+PyTorch's layout: the gates' weights are stacked in that order (i, f, g, o and r, z, n) in
+``weight_ih_l{k}`` (gates·H, input) and ``weight_hh_l{k}`` (gates·H, H), with biases
+``bias_ih_l{k}`` and ``bias_hh_l{k}``; ``_reverse`` names the backward direction of a
+bidirectional layer. Every weight and bias starts uniform in ``(−1/√H, 1/√H)``.
+
+>>> import glassgrad as gg
+>>> lstm = gg.nn.LSTM(input_size=3, hidden_size=5, batch_first=True, seed=0)
+>>> output, (h_n, c_n) = lstm(gg.ones(2, 4, 3))
+>>> output.shape, h_n.shape, c_n.shape
+((2, 4, 5), (1, 2, 5), (1, 2, 5))
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..arguments import shape_text
+from ..creation import as_tensor, pick_generator
+from ..functions import cat, linear, stack
+from ..tensor import Tensor
+from . import init
+from .dropout import _check_probability, dropout
+from .linear import check_size, float_dtype
+from .module import Module
+from .parameter import Parameter
+
+State = tuple[Tensor, ...]
+"""A step's state: ``(h,)`` for RNN and GRU, ``(h, c)`` for LSTM."""
+
+Step = Callable[[Tensor, State, Tensor, Tensor | None], State]
+"""One step: ``(W_ih xₜ + b_ih, state, W_hh, b_hh) → next state``."""
+
+
+def rnn_tanh_step(projected: Tensor, state: State, weight_hh: Tensor, bias_hh: Tensor | None) -> State:
+    """``hₜ = tanh(W_ih xₜ + b_ih + W_hh hₜ₋₁ + b_hh)``."""
+    return ((projected + linear(state[0], weight_hh, bias_hh)).tanh(),)
+
+
+def rnn_relu_step(projected: Tensor, state: State, weight_hh: Tensor, bias_hh: Tensor | None) -> State:
+    """``hₜ = ReLU(W_ih xₜ + b_ih + W_hh hₜ₋₁ + b_hh)``."""
+    return ((projected + linear(state[0], weight_hh, bias_hh)).relu(),)
+
+
+def lstm_step(projected: Tensor, state: State, weight_hh: Tensor, bias_hh: Tensor | None) -> State:
+    """``cₜ = fₜ ⊙ cₜ₋₁ + iₜ ⊙ gₜ``, ``hₜ = oₜ ⊙ tanh(cₜ)``, the four gates from one stacked sum (i, f, g, o)."""
+    hidden, cell = state
+    i, f, g, o = (projected + linear(hidden, weight_hh, bias_hh)).chunk(4, -1)
+    cell = f.sigmoid() * cell + i.sigmoid() * g.tanh()
+    return o.sigmoid() * cell.tanh(), cell
+
+
+def gru_step(projected: Tensor, state: State, weight_hh: Tensor, bias_hh: Tensor | None) -> State:
+    """``hₜ = (1 − zₜ) ⊙ nₜ + zₜ ⊙ hₜ₋₁`` with ``nₜ = tanh(W_in xₜ + b_in + rₜ ⊙ (W_hn hₜ₋₁ + b_hn))``."""
+    hidden = state[0]
+    input_r, input_z, input_n = projected.chunk(3, -1)
+    hidden_r, hidden_z, hidden_n = linear(hidden, weight_hh, bias_hh).chunk(3, -1)
+    reset = (input_r + hidden_r).sigmoid()
+    update = (input_z + hidden_z).sigmoid()
+    candidate = (input_n + reset * hidden_n).tanh()
+    return ((1 - update) * candidate + update * hidden,)
+
+
+STEPS: dict[str, tuple[int, Step]] = {
+    "RNN_TANH": (1, rnn_tanh_step), "RNN_RELU": (1, rnn_relu_step), "LSTM": (4, lstm_step), "GRU": (3, gru_step),
+}
+"""Each kind of layer: how many gates its weights stack, and its step."""
+
+
+def _rnn_mode(nonlinearity: Any, owner: str) -> str:
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"{owner}: unknown nonlinearity {nonlinearity!r}; choose 'tanh' or 'relu'")
+    return f"RNN_{nonlinearity.upper()}"
+
+
+def _add_weights(module: Module, suffix: str, input_size: int, hidden_size: int, gates: int, bias: bool,
+                 dtype: np.dtype) -> None:
+    """Register ``weight_ih{suffix}``, ``weight_hh{suffix}`` and, with ``bias``, ``bias_ih{suffix}`` and
+    ``bias_hh{suffix}`` (else None in their places)."""
+    rows = gates * hidden_size
+    module.register_parameter(f"weight_ih{suffix}", Parameter(np.empty((rows, input_size), dtype=dtype)))
+    module.register_parameter(f"weight_hh{suffix}", Parameter(np.empty((rows, hidden_size), dtype=dtype)))
+    for name in (f"bias_ih{suffix}", f"bias_hh{suffix}"):
+        module.register_parameter(name, Parameter(np.empty(rows, dtype=dtype)) if bias else None)
+
+
+def _draw_uniform(module: Module, hidden_size: int, generator: np.random.Generator | None) -> None:
+    """Every parameter of ``module`` from ``U(−1/√H, 1/√H)``, as PyTorch's recurrent layers start."""
+    bound = 1 / math.sqrt(hidden_size)
+    for parameter in module.parameters():
+        init.uniform_(parameter, -bound, bound, generator=generator)
+
+
+def _refuse_packed(input: Any, owner: str) -> None:
+    if not isinstance(input, Tensor) and hasattr(input, "batch_sizes"):
+        raise TypeError(f"{owner}: PackedSequence inputs are not supported in glassgrad; pass the padded "
+                        "tensor and read each sequence's output at its own last step")
+
+
+def _floating_input(input: Any, owner: str, dims: tuple[int, int], layout: str, input_size: int,
+                    dtype: np.dtype) -> Tensor:
+    """``input`` as a tensor of ``dims`` dims whose last dim is ``input_size``, in the layer's dtype."""
+    _refuse_packed(input, owner)
+    input = as_tensor(input)
+    if input.ndim not in dims:
+        raise ValueError(f"{owner}: expected input of shape {layout}, got {shape_text(input.shape)}")
+    if input.shape[-1] != input_size:
+        raise ValueError(f"{owner}: input has {input.shape[-1]} features (its last dim) but the layer was built "
+                         f"with input_size={input_size}")
+    if input.dtype != dtype:
+        raise TypeError(f"{owner}: input dtype {input.dtype} and the layer's dtype {dtype} differ; convert the "
+                        f"input with .to({dtype}) or the layer with .to({input.dtype})")
+    return input
+
+
+def _check_state(state: Any, expected: tuple[int, ...], name: str, owner: str, dtype: np.dtype) -> Tensor:
+    state = as_tensor(state)
+    if state.shape != expected:
+        raise ValueError(f"{owner}: {name} must have shape {shape_text(expected)}, got {shape_text(state.shape)}")
+    if state.dtype != dtype:
+        raise TypeError(f"{owner}: {name} dtype {state.dtype} and the layer's dtype {dtype} differ; "
+                        f"convert it with .to({dtype})")
+    return state
+
+
+def _states(hx: Any, shape: tuple[int, ...], names: tuple[str, ...], owner: str, dtype: np.dtype) -> list[Tensor]:
+    """The state tensors called ``names`` (one, or LSTM's two), each of ``shape``, from ``hx`` (None: zeros)."""
+    if hx is None:
+        return [Tensor(np.zeros(shape, dtype=dtype)) for _ in names]
+    if len(names) == 1:
+        return [_check_state(hx, shape, names[0], owner, dtype)]
+    if not isinstance(hx, (tuple, list)) or len(hx) != len(names):
+        raise TypeError(f"{owner}: hx must be a tuple ({', '.join(names)}) of two tensors of shape "
+                        f"{shape_text(shape)}, got {type(hx).__name__}")
+    return [_check_state(state, shape, name, owner, dtype) for state, name in zip(hx, names)]
+
+
+class RNNBase(Module):
+    """What ``RNN``, ``LSTM`` and ``GRU`` share: the parameters per layer and direction, and the loop over time.
+
+    ``forward(input, hx=None)``: ``input`` (L, N, H_in), (N, L, H_in) with ``batch_first=True``,
+    or unbatched (L, H_in); ``hx`` the first state(s) (D·num_layers, N, H) (or (D·num_layers, H)
+    unbatched, D = 2 if bidirectional else 1), zeros when None. Returns ``(output, h_n)``
+    (LSTM: ``(output, (h_n, c_n))``): ``output`` holds the last layer's hₜ at every step, both
+    directions side by side (… , D·H); ``h_n`` the last state of every layer and direction,
+    in the order layer 0 forward, layer 0 backward, layer 1 forward, …
+    """
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, dtype: Any = None,
+                 seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+        super().__init__()
+        owner = type(self).__name__
+        self.mode = mode
+        self.input_size = check_size(input_size, "input_size", owner)
+        self.hidden_size = check_size(hidden_size, "hidden_size", owner)
+        self.num_layers = check_size(num_layers, "num_layers", owner)
+        self.bias = bool(bias)
+        self.batch_first = bool(batch_first)
+        self.dropout = _check_probability(dropout)
+        self.bidirectional = bool(bidirectional)
+        if self.dropout > 0 and self.num_layers == 1:
+            warnings.warn(f"{owner}: dropout={self.dropout} acts between stacked layers only, and there is one "
+                          "layer (num_layers=1): it does nothing", UserWarning, stacklevel=3)
+        dtype = float_dtype(dtype, owner)
+        gates = STEPS[mode][0]
+        directions = 2 if self.bidirectional else 1
+        for layer in range(self.num_layers):
+            width = self.input_size if layer == 0 else directions * self.hidden_size
+            for direction in range(directions):
+                _add_weights(self, self._suffix(layer, direction), width, self.hidden_size, gates, self.bias, dtype)
+        self.reset_parameters(pick_generator(seed, generator))
+
+    @staticmethod
+    def _suffix(layer: int, direction: int) -> str:
+        return f"_l{layer}" + ("_reverse" if direction else "")
+
+    def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
+        """Draw fresh parameters: every weight and bias ``~ U(−1/√H, 1/√H)``."""
+        _draw_uniform(self, self.hidden_size, generator)
+
+    def flatten_parameters(self) -> None:
+        """PyTorch packs the weights for cuDNN here; glassgrad's stay where they are, so this does nothing."""
+
+    @property
+    def all_weights(self) -> list[list[Parameter]]:
+        """The parameters of each layer and direction: ``[[weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0], …]``."""
+        directions = 2 if self.bidirectional else 1
+        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh") if self.bias else ("weight_ih", "weight_hh")
+        return [[self._parameters[name + self._suffix(layer, direction)] for name in names]
+                for layer in range(self.num_layers) for direction in range(directions)]
+
+    def config(self) -> dict[str, Any]:
+        return {"input_size": self.input_size, "hidden_size": self.hidden_size, "num_layers": self.num_layers,
+                "bias": self.bias, "batch_first": self.batch_first, "dropout": self.dropout,
+                "bidirectional": self.bidirectional}
+
+    def _first_states(self, hx: Any, batch: int | None, dtype: np.dtype) -> list[Tensor]:
+        """The first state(s) as (D·num_layers, N, H) tensors (zeros when ``hx`` is None)."""
+        count = self.num_layers * (2 if self.bidirectional else 1)
+        shape = (count, self.hidden_size) if batch is None else (count, batch, self.hidden_size)
+        names = ("h_0", "c_0") if self.mode == "LSTM" else ("h_0",)
+        states = _states(hx, shape, names, type(self).__name__, dtype)
+        return states if batch is not None else [state.unsqueeze(1) for state in states]
+
+    def _direction(self, sequence: Tensor, state: State, layer: int, direction: int) -> tuple[list[Tensor], State]:
+        """One direction of one layer over ``sequence`` (L, N, in): every hₜ (N, H) in time order, and the last state.
+
+        ``W_ih xₜ + b_ih`` is one ``linear`` for all steps at once; only ``W_hh hₜ₋₁`` waits for the step before.
+        """
+        suffix = self._suffix(layer, direction)
+        weight_ih, bias_ih, weight_hh, bias_hh = (self._parameters[name + suffix]
+                                                  for name in ("weight_ih", "bias_ih", "weight_hh", "bias_hh"))
+        projected = linear(sequence, weight_ih, bias_ih)
+        step = STEPS[self.mode][1]
+        times = range(projected.shape[0])
+        outputs = []
+        for time in reversed(times) if direction else times:
+            state = step(projected[time], state, weight_hh, bias_hh)
+            outputs.append(state[0])
+        if direction:
+            outputs.reverse()
+        return outputs, state
+
+    def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Any]:
+        owner = type(self).__name__
+        layout = "(N, L, H_in)" if self.batch_first else "(L, N, H_in)"
+        dtype = self.weight_ih_l0.dtype
+        input = _floating_input(input, owner, (2, 3), f"{layout} or unbatched (L, H_in)", self.input_size, dtype)
+        batched = input.ndim == 3
+        sequence = (input.transpose(0, 1) if self.batch_first else input) if batched else input.unsqueeze(1)
+        if sequence.shape[0] == 0:
+            raise ValueError(f"{owner}: the input sequence has length 0 ({shape_text(input.shape)}); "
+                             "give at least one step")
+        first = self._first_states(hx, sequence.shape[1] if batched else None, dtype)
+        directions = 2 if self.bidirectional else 1
+        last_states, steps = [], []
+        for layer in range(self.num_layers):
+            if layer:
+                sequence = _side_by_side(steps)
+                if self.dropout and self.training:
+                    sequence = dropout(sequence, self.dropout)
+            steps = []
+            for direction in range(directions):
+                index = layer * directions + direction
+                outputs, state = self._direction(sequence, tuple(state[index] for state in first), layer, direction)
+                steps.append(outputs)
+                last_states.append(state)
+        # the last states first, so that the output is this layer's last op (a trace's step for it ends there)
+        finals = [stack([state[part] for state in last_states], 0) for part in range(len(first))]
+        if not batched:
+            finals = [final.squeeze(1) for final in finals]
+        output = _side_by_side(steps)
+        if not batched:
+            output = output.squeeze(1)
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        return output, (finals[0], finals[1]) if self.mode == "LSTM" else finals[0]
+
+
+def _side_by_side(steps: list[list[Tensor]]) -> Tensor:
+    """A layer's output (L, N, D·H) from each direction's hₜ: stacked over time, the directions side by side."""
+    per_direction = [stack(outputs, 0) for outputs in steps]
+    return per_direction[0] if len(per_direction) == 1 else cat(per_direction, 2)
+
+
+class RNN(RNNBase):
+    """An Elman RNN: ``hₜ = tanh(W_ih xₜ + b_ih + W_hh hₜ₋₁ + b_hh)`` (or ReLU), stacked ``num_layers`` deep.
+
+    PyTorch's arguments and parameters (see :class:`RNNBase` for the shapes); ``dropout`` acts on
+    each layer's output but the last, in training; ``seed=``/``generator=`` choose the init draws.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+        super().__init__(_rnn_mode(nonlinearity, "RNN"), input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, dtype, seed, generator)
+        self.nonlinearity = nonlinearity
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "nonlinearity": self.nonlinearity}
+
+
+class LSTM(RNNBase):
+    """Long short-term memory: gates decide what the cell state ``cₜ`` forgets, adds and shows.
+
+    ``iₜ = σ(W_ii xₜ + b_ii + W_hi hₜ₋₁ + b_hi)``, ``fₜ = σ(W_if xₜ + b_if + W_hf hₜ₋₁ + b_hf)``,
+    ``gₜ = tanh(W_ig xₜ + b_ig + W_hg hₜ₋₁ + b_hg)``, ``oₜ = σ(W_io xₜ + b_io + W_ho hₜ₋₁ + b_ho)``,
+    ``cₜ = fₜ ⊙ cₜ₋₁ + iₜ ⊙ gₜ``, ``hₜ = oₜ ⊙ tanh(cₜ)``. Returns ``(output, (h_n, c_n))``;
+    ``hx`` is a tuple ``(h_0, c_0)``. ``proj_size`` is refused (not built).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+        if proj_size:
+            raise NotImplementedError("LSTM: proj_size is not supported in glassgrad; add an nn.Linear after the "
+                                      "LSTM to project its output instead")
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         dtype, seed, generator)
+        self.proj_size = 0
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit: a reset gate rₜ and an update gate zₜ blend the new candidate nₜ with hₜ₋₁.
+
+    ``rₜ = σ(W_ir xₜ + b_ir + W_hr hₜ₋₁ + b_hr)``, ``zₜ = σ(W_iz xₜ + b_iz + W_hz hₜ₋₁ + b_hz)``,
+    ``nₜ = tanh(W_in xₜ + b_in + rₜ ⊙ (W_hn hₜ₋₁ + b_hn))``, ``hₜ = (1 − zₜ) ⊙ nₜ + zₜ ⊙ hₜ₋₁``.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, dtype: Any = None,
+                 seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         dtype, seed, generator)
+
+
+class RNNCellBase(Module):
+    """One step of a recurrent layer, for loops written by hand: ``weight_ih`` (gates·H, in), ``weight_hh``
+    (gates·H, H), ``bias_ih``, ``bias_hh``, all ``~ U(−1/√H, 1/√H)``.
+
+    ``forward(input, hx=None)``: ``input`` (N, H_in) or unbatched (H_in,); ``hx`` (N, H) or (H,)
+    (LSTMCell: a tuple ``(h, c)``), zeros when None. Returns the next ``h`` (LSTMCell: ``(h, c)``).
+    """
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None,
+                 seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+        super().__init__()
+        owner = type(self).__name__
+        self.mode = mode
+        self.input_size = check_size(input_size, "input_size", owner)
+        self.hidden_size = check_size(hidden_size, "hidden_size", owner)
+        self.bias = bool(bias)
+        _add_weights(self, "", self.input_size, self.hidden_size, STEPS[mode][0], self.bias,
+                     float_dtype(dtype, owner))
+        self.reset_parameters(pick_generator(seed, generator))
+
+    def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
+        """Draw fresh parameters: every weight and bias ``~ U(−1/√H, 1/√H)``."""
+        _draw_uniform(self, self.hidden_size, generator)
+
+    def config(self) -> dict[str, Any]:
+        return {"input_size": self.input_size, "hidden_size": self.hidden_size, "bias": self.bias}
+
+    def forward(self, input: Tensor, hx: Any = None) -> Any:
+        owner = type(self).__name__
+        dtype = self.weight_ih.dtype
+        input = _floating_input(input, owner, (1, 2), "(N, H_in) or unbatched (H_in,)", self.input_size, dtype)
+        shape = input.shape[:-1] + (self.hidden_size,)
+        state = tuple(_states(hx, shape, ("h", "c") if self.mode == "LSTM" else ("hx",), owner, dtype))
+        projected = linear(input, self.weight_ih, self.bias_ih)
+        state = STEPS[self.mode][1](projected, state, self.weight_hh, self.bias_hh)
+        return state if self.mode == "LSTM" else state[0]
+
+
+class RNNCell(RNNCellBase):
+    """``h′ = tanh(W_ih x + b_ih + W_hh h + b_hh)`` (or ReLU with ``nonlinearity="relu"``)."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
+                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+        super().__init__(_rnn_mode(nonlinearity, "RNNCell"), input_size, hidden_size, bias, dtype, seed, generator)
+        self.nonlinearity = nonlinearity
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "nonlinearity": self.nonlinearity}
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step: ``c′ = f ⊙ c + i ⊙ g``, ``h′ = o ⊙ tanh(c′)`` (gates as in :class:`LSTM`); gives ``(h′, c′)``."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None,
+                 seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+        super().__init__("LSTM", input_size, hidden_size, bias, dtype, seed, generator)
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step: ``h′ = (1 − z) ⊙ n + z ⊙ h`` with ``n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))``."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None,
+                 seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+        super().__init__("GRU", input_size, hidden_size, bias, dtype, seed, generator)

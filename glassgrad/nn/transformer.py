@@ -1,0 +1,308 @@
+"""The Transformer (Vaswani et al., 2017): encoder and decoder layers, their stacks, and the whole model.
+
+Built from layers glassgrad already has (``MultiheadAttention``, ``Linear``, ``LayerNorm``,
+``Dropout``), with PyTorch's arguments, submodule names and order, so a PyTorch model's
+``state_dict`` loads as it is. An encoder layer is two residual blocks; with ``norm_first=False``
+(post-norm, the paper's and PyTorch's default)::
+
+    x = LayerNorm₁(x + Dropout₁(SelfAttention(x, x, x)))
+    x = LayerNorm₂(x + Dropout₂(FeedForward(x)))        FeedForward(x) = W₂·Dropout(act(W₁·x + b₁)) + b₂
+
+and with ``norm_first=True`` (pre-norm) ``x = x + Dropout₁(SelfAttention(LayerNorm₁(x)))``,
+``x = x + Dropout₂(FeedForward(LayerNorm₂(x)))``. A decoder layer adds, between the two, a block
+that attends from the target to the encoder's output (``memory``): ``CrossAttention(x, memory,
+memory)`` with ``norm2`` and ``dropout2``, its feed-forward block then using ``norm3`` and
+``dropout3``. Backward is what the rows give; a trace shows each attention step and layer.
+
+>>> import glassgrad as gg
+>>> layer = gg.nn.TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=16, batch_first=True)
+>>> layer(gg.ones(3, 5, 8)).shape
+(3, 5, 8)
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..arguments import shape_text
+from ..creation import as_tensor, pick_generator
+from ..device import check_device
+from ..tensor import Tensor
+from . import functional as F
+from . import init
+from .attention import MultiheadAttention
+from .dropout import Dropout
+from .linear import Linear, check_size, float_dtype
+from .lists import ModuleList
+from .module import Module
+from .normalization import LayerNorm
+
+ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {"relu": F.relu, "gelu": F.gelu}
+"""The activations the feed-forward block takes by name (any callable, e.g. ``nn.GELU()``, works too)."""
+
+
+def _activation(activation: Any, owner: str) -> Callable[[Tensor], Tensor]:
+    if isinstance(activation, str):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"{owner}: activation should be 'relu' or 'gelu' (or a callable), not {activation!r}")
+        return ACTIVATIONS[activation]
+    if not callable(activation):
+        raise TypeError(f"{owner}: activation must be 'relu', 'gelu' or a callable, got {type(activation).__name__}")
+    return activation
+
+
+def _activation_name(activation: Callable[[Tensor], Tensor]) -> str:
+    named = [name for name, function in ACTIVATIONS.items() if function is activation]
+    return named[0] if named else getattr(activation, "__name__", type(activation).__name__)
+
+
+class TransformerLayerBase(Module):
+    """What the encoder and decoder layers share: the feed-forward block and the settings."""
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int, dropout: float, activation: Any,
+                 layer_norm_eps: float, batch_first: bool, norm_first: bool, bias: bool, dtype: Any,
+                 seed: int | None, generator: np.random.Generator | None, cross_attention: bool) -> None:
+        super().__init__()
+        owner = type(self).__name__
+        self.d_model = check_size(d_model, "d_model", owner)
+        self.dim_feedforward = check_size(dim_feedforward, "dim_feedforward", owner)
+        self.layer_norm_eps = float(layer_norm_eps)
+        dtype = float_dtype(dtype, owner)
+        generator = pick_generator(seed, generator)
+        options = {"dropout": dropout, "bias": bias, "batch_first": batch_first, "dtype": dtype, "generator": generator}
+        self.self_attn = MultiheadAttention(d_model, nhead, **options)
+        if cross_attention:
+            self.multihead_attn = MultiheadAttention(d_model, nhead, **options)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype, generator=generator)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype, generator=generator)
+        self.norm_first = bool(norm_first)
+        blocks = 3 if cross_attention else 2
+        for number in range(1, blocks + 1):
+            self.add_module(f"norm{number}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
+        for number in range(1, blocks + 1):
+            self.add_module(f"dropout{number}", Dropout(dropout))
+        self.activation = _activation(activation, owner)
+
+    @property
+    def batch_first(self) -> bool:
+        return self.self_attn.batch_first
+
+    def config(self) -> dict[str, Any]:
+        return {"d_model": self.d_model, "nhead": self.self_attn.num_heads, "dim_feedforward": self.dim_feedforward,
+                "dropout": self.dropout.p, "activation": _activation_name(self.activation),
+                "layer_norm_eps": self.layer_norm_eps, "batch_first": self.batch_first, "norm_first": self.norm_first,
+                "bias": self.linear1.bias is not None}
+
+    def _check_input(self, input: Any, name: str) -> Tensor:
+        input = as_tensor(input)
+        if input.ndim not in (2, 3) or input.shape[-1] != self.d_model:
+            layout = "(N, L, d_model)" if self.batch_first else "(L, N, d_model)"
+            raise ValueError(f"{type(self).__name__}: {name} must have shape {layout} or (L, d_model) with "
+                             f"d_model = {self.d_model}, got {shape_text(input.shape)}")
+        return input
+
+    def _feed_forward(self, x: Tensor, dropout: Dropout) -> Tensor:
+        """``Dropout(W₂·Dropout(act(W₁·x + b₁)) + b₂)``."""
+        return dropout(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+
+    @staticmethod
+    def _attend(attention: MultiheadAttention, x: Tensor, source: Tensor, mask: Any, padding: Any, is_causal: bool,
+                dropout: Dropout) -> Tensor:
+        """``Dropout(Attention(x, source, source))`` (the weights are not needed)."""
+        return dropout(attention(x, source, source, attn_mask=mask, key_padding_mask=padding, need_weights=False,
+                                 is_causal=is_causal)[0])
+
+
+class TransformerEncoderLayer(TransformerLayerBase):
+    """Self-attention, then a feed-forward block, each inside a residual connection with LayerNorm.
+
+    ``forward(src, src_mask=None, src_key_padding_mask=None, is_causal=False)``: ``src`` (L, N, E),
+    (N, L, E) with ``batch_first=True``, or (L, E); masks as :class:`MultiheadAttention` takes them
+    (``src_mask`` (L, L) or (N·nhead, L, L), True or −∞ where a position may not look;
+    ``src_key_padding_mask`` (N, L), True for padding). ``is_causal=True`` is a hint that
+    ``src_mask`` is the causal mask (which must be given, as in PyTorch).
+    """
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
+                 activation: Any = "relu", layer_norm_eps: float = 1e-5, batch_first: bool = False,
+                 norm_first: bool = False, bias: bool = True, dtype: Any = None, seed: int | None = None,
+                 generator: np.random.Generator | None = None) -> None:
+        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first, norm_first,
+                         bias, dtype, seed, generator, cross_attention=False)
+
+    def forward(self, src: Tensor, src_mask: Any = None, src_key_padding_mask: Any = None,
+                is_causal: bool = False) -> Tensor:
+        x = self._check_input(src, "src")
+        if self.norm_first:
+            normed = self.norm1(x)
+            x = x + self._attend(self.self_attn, normed, normed, src_mask, src_key_padding_mask, is_causal,
+                                 self.dropout1)
+            return x + self._feed_forward(self.norm2(x), self.dropout2)
+        x = self.norm1(x + self._attend(self.self_attn, x, x, src_mask, src_key_padding_mask, is_causal,
+                                        self.dropout1))
+        return self.norm2(x + self._feed_forward(x, self.dropout2))
+
+
+class TransformerDecoderLayer(TransformerLayerBase):
+    """Masked self-attention, attention to the encoder's output (``memory``), then a feed-forward block.
+
+    ``forward(tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+    memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False)``: ``tgt`` (T, N, E)
+    and ``memory`` (S, N, E) (batch first with ``batch_first=True``); ``tgt_mask`` (T, T),
+    ``memory_mask`` (T, S), padding masks (N, T) and (N, S).
+    """
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
+                 activation: Any = "relu", layer_norm_eps: float = 1e-5, batch_first: bool = False,
+                 norm_first: bool = False, bias: bool = True, dtype: Any = None, seed: int | None = None,
+                 generator: np.random.Generator | None = None) -> None:
+        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first, norm_first,
+                         bias, dtype, seed, generator, cross_attention=True)
+
+    def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Any = None, memory_mask: Any = None,
+                tgt_key_padding_mask: Any = None, memory_key_padding_mask: Any = None, tgt_is_causal: bool = False,
+                memory_is_causal: bool = False) -> Tensor:
+        x, memory = self._check_input(tgt, "tgt"), self._check_input(memory, "memory")
+        if self.norm_first:
+            normed = self.norm1(x)
+            x = x + self._attend(self.self_attn, normed, normed, tgt_mask, tgt_key_padding_mask, tgt_is_causal,
+                                 self.dropout1)
+            x = x + self._attend(self.multihead_attn, self.norm2(x), memory, memory_mask, memory_key_padding_mask,
+                                 memory_is_causal, self.dropout2)
+            return x + self._feed_forward(self.norm3(x), self.dropout3)
+        x = self.norm1(x + self._attend(self.self_attn, x, x, tgt_mask, tgt_key_padding_mask, tgt_is_causal,
+                                        self.dropout1))
+        x = self.norm2(x + self._attend(self.multihead_attn, x, memory, memory_mask, memory_key_padding_mask,
+                                        memory_is_causal, self.dropout2))
+        return self.norm3(x + self._feed_forward(x, self.dropout3))
+
+
+def _clones(layer: Module, num_layers: int, owner: str) -> ModuleList:
+    """``num_layers`` independent copies of ``layer`` (each starts with the same weights, as in PyTorch)."""
+    check_size(num_layers, "num_layers", owner)
+    return ModuleList([copy.deepcopy(layer) for _ in range(num_layers)])
+
+
+def _check_norm(norm: Any, owner: str) -> Module | None:
+    if norm is not None and not isinstance(norm, Module):
+        raise TypeError(f"{owner}: norm must be a layer (e.g. nn.LayerNorm(d_model)) or None, "
+                        f"got {type(norm).__name__}")
+    return norm
+
+
+class TransformerEncoder(Module):
+    """``num_layers`` copies of ``encoder_layer`` applied in turn, then ``norm`` (if given).
+
+    ``forward(src, mask=None, src_key_padding_mask=None, is_causal=None)`` passes the masks to every layer.
+    """
+
+    def __init__(self, encoder_layer: TransformerEncoderLayer, num_layers: int, norm: Module | None = None,
+                 enable_nested_tensor: bool = True, mask_check: bool = True) -> None:
+        super().__init__()
+        self.layers = _clones(encoder_layer, num_layers, "TransformerEncoder")
+        self.num_layers = len(self.layers)
+        self.norm = _check_norm(norm, "TransformerEncoder")
+
+    def config(self) -> dict[str, Any]:
+        return {"num_layers": self.num_layers}
+
+    def forward(self, src: Tensor, mask: Any = None, src_key_padding_mask: Any = None,
+                is_causal: bool | None = None) -> Tensor:
+        x = src
+        for layer in self.layers:
+            x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal))
+        return x if self.norm is None else self.norm(x)
+
+
+class TransformerDecoder(Module):
+    """``num_layers`` copies of ``decoder_layer`` applied in turn (each attending to ``memory``), then ``norm``."""
+
+    def __init__(self, decoder_layer: TransformerDecoderLayer, num_layers: int, norm: Module | None = None) -> None:
+        super().__init__()
+        self.layers = _clones(decoder_layer, num_layers, "TransformerDecoder")
+        self.num_layers = len(self.layers)
+        self.norm = _check_norm(norm, "TransformerDecoder")
+
+    def config(self) -> dict[str, Any]:
+        return {"num_layers": self.num_layers}
+
+    def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Any = None, memory_mask: Any = None,
+                tgt_key_padding_mask: Any = None, memory_key_padding_mask: Any = None,
+                tgt_is_causal: bool | None = None, memory_is_causal: bool = False) -> Tensor:
+        x = tgt
+        for layer in self.layers:
+            x = layer(x, memory, tgt_mask=tgt_mask, memory_mask=memory_mask, tgt_key_padding_mask=tgt_key_padding_mask,
+                      memory_key_padding_mask=memory_key_padding_mask, tgt_is_causal=bool(tgt_is_causal),
+                      memory_is_causal=memory_is_causal)
+        return x if self.norm is None else self.norm(x)
+
+
+class Transformer(Module):
+    """The encoder–decoder model: ``memory = encoder(src)``, ``output = decoder(tgt, memory)``.
+
+    The encoder and decoder stacks end with a LayerNorm each (``encoder.norm``, ``decoder.norm``);
+    every weight matrix starts Xavier-uniform, as in PyTorch. ``forward(src, tgt, src_mask, tgt_mask,
+    memory_mask, src_key_padding_mask, tgt_key_padding_mask, memory_key_padding_mask, …)``:
+    ``src`` (S, N, E) and ``tgt`` (T, N, E) (batch first with ``batch_first=True``) → (T, N, E).
+    For a decoder that must not look ahead, pass ``tgt_mask=Transformer.generate_square_subsequent_mask(T)``.
+    """
+
+    def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6, num_decoder_layers: int = 6,
+                 dim_feedforward: int = 2048, dropout: float = 0.1, activation: Any = "relu",
+                 custom_encoder: Module | None = None, custom_decoder: Module | None = None,
+                 layer_norm_eps: float = 1e-5, batch_first: bool = False, norm_first: bool = False, bias: bool = True,
+                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+        super().__init__()
+        generator = pick_generator(seed, generator)
+        options = {"dim_feedforward": dim_feedforward, "dropout": dropout, "activation": activation,
+                   "layer_norm_eps": layer_norm_eps, "batch_first": batch_first, "norm_first": norm_first,
+                   "bias": bias, "dtype": dtype, "generator": generator}
+        norm = {"eps": layer_norm_eps, "bias": bias, "dtype": dtype}
+        if custom_encoder is None:
+            custom_encoder = TransformerEncoder(TransformerEncoderLayer(d_model, nhead, **options), num_encoder_layers,
+                                                LayerNorm(d_model, **norm))
+        if custom_decoder is None:
+            custom_decoder = TransformerDecoder(TransformerDecoderLayer(d_model, nhead, **options), num_decoder_layers,
+                                                LayerNorm(d_model, **norm))
+        self.encoder = custom_encoder
+        self.decoder = custom_decoder
+        self.d_model = check_size(d_model, "d_model", "Transformer")
+        self.nhead = nhead
+        self.batch_first = bool(batch_first)
+        for parameter in self.parameters():
+            if parameter.ndim > 1:
+                init.xavier_uniform_(parameter, generator=generator)
+
+    def config(self) -> dict[str, Any]:
+        return {"d_model": self.d_model, "nhead": self.nhead, "batch_first": self.batch_first}
+
+    def forward(self, src: Tensor, tgt: Tensor, src_mask: Any = None, tgt_mask: Any = None, memory_mask: Any = None,
+                src_key_padding_mask: Any = None, tgt_key_padding_mask: Any = None,
+                memory_key_padding_mask: Any = None, src_is_causal: bool | None = None,
+                tgt_is_causal: bool | None = None, memory_is_causal: bool = False) -> Tensor:
+        src, tgt = as_tensor(src), as_tensor(tgt)
+        batch_dim = 0 if self.batch_first else 1
+        if src.ndim == 3 and tgt.ndim == 3 and src.shape[batch_dim] != tgt.shape[batch_dim]:
+            raise ValueError(f"Transformer: the batch number of src {shape_text(src.shape)} and tgt "
+                             f"{shape_text(tgt.shape)} must be equal (dim {batch_dim})")
+        if src.shape[-1:] != (self.d_model,) or tgt.shape[-1:] != (self.d_model,):
+            raise ValueError(f"Transformer: the feature number of src {shape_text(src.shape)} and tgt "
+                             f"{shape_text(tgt.shape)} must be equal to d_model = {self.d_model}")
+        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask, is_causal=src_is_causal)
+        return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                            tgt_key_padding_mask=tgt_key_padding_mask,
+                            memory_key_padding_mask=memory_key_padding_mask, tgt_is_causal=tgt_is_causal,
+                            memory_is_causal=memory_is_causal)
+
+    @staticmethod
+    def generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = None) -> Tensor:
+        """The causal mask for ``sz`` positions: 0 on and below the diagonal, −∞ above (position i sees 0…i)."""
+        check_device(device)
+        size = check_size(sz, "sz", "generate_square_subsequent_mask")
+        dtype = float_dtype(dtype, "generate_square_subsequent_mask")
+        return Tensor(np.triu(np.full((size, size), -np.inf, dtype=dtype), 1))

@@ -1,0 +1,300 @@
+"""``nn.RNN``/``LSTM``/``GRU`` and their cells against PyTorch 2.13, finite differences, and their own promises.
+
+PyTorch's weights are copied in by ``load_state_dict`` (the keys must be PyTorch's); then the
+outputs, the last states and the gradients of the input, of the first states and of every
+parameter must agree in float64 over hypothesis-drawn sizes and settings.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+
+KINDS = {"RNN": {"nonlinearity": "tanh"}, "RNN relu": {"nonlinearity": "relu"}, "LSTM": {}, "GRU": {}}
+
+
+def _class(library, kind: str, cell: bool = False):
+    return getattr(library.nn, kind.split()[0] + ("Cell" if cell else ""))
+
+
+def _pair(torch, kind: str, cell: bool = False, **options):
+    """A PyTorch layer in float64 and a glassgrad one holding its weights."""
+    options = {**KINDS[kind], **options}
+    theirs = _class(torch, kind, cell)(**options).double()
+    ours = _class(gg, kind, cell)(**options, dtype=gg.float64, seed=0)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours.load_state_dict({name: value.numpy() for name, value in theirs.state_dict().items()})
+    return ours, theirs
+
+
+def _run(library, module, x, states, weights, lstm: bool):
+    """Forward, a weighted sum of every output, backward; the values and the gradients (input, states, parameters)."""
+    x = library.tensor(x, requires_grad=True)
+    states = [library.tensor(state, requires_grad=True) for state in states]
+    hx = None if not states else (tuple(states) if lstm else states[0])
+    output = module(x, hx)
+    pieces = list(output) if isinstance(output, tuple) else [output]
+    if lstm:
+        pieces = [pieces[0], *pieces[1]] if isinstance(pieces[1], tuple) else pieces
+    total = sum((piece * library.tensor(weight)).sum() for piece, weight in zip(pieces, weights))
+    total.backward()
+    values = [piece.detach().numpy() for piece in pieces]
+    grads = [x.grad.numpy()] + [state.grad.numpy() for state in states]
+    return values, grads, [parameter.grad.numpy() for parameter in module.parameters()]
+
+
+def _compare(ours, theirs):
+    for mine, reference in zip(ours, theirs, strict=True):
+        for a, b in zip(mine, reference, strict=True):
+            assert a.shape == b.shape
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.torch
+@given(kind=st.sampled_from(list(KINDS)), batch=st.integers(1, 3), length=st.integers(1, 5),
+       input_size=st.integers(1, 4), hidden_size=st.integers(1, 4), num_layers=st.integers(1, 3),
+       batch_first=st.booleans(), bidirectional=st.booleans(), bias=st.booleans(), unbatched=st.booleans(),
+       first_state=st.booleans(), seed=st.integers(0, 10_000))
+def test_layers_match_pytorch_values_and_gradients(torch, kind, batch, length, input_size, hidden_size, num_layers,
+                                                   batch_first, bidirectional, bias, unbatched, first_state, seed):
+    ours, theirs = _pair(torch, kind, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers,
+                         bias=bias, batch_first=batch_first, bidirectional=bidirectional)
+    rng = np.random.default_rng(seed)
+    lstm = kind == "LSTM"
+    directions = 2 if bidirectional else 1
+    lead = (length,) if unbatched else (batch, length) if batch_first else (length, batch)
+    state_shape = (num_layers * directions,) + (() if unbatched else (batch,)) + (hidden_size,)
+    x = rng.normal(size=(*lead, input_size))
+    states = [rng.normal(size=state_shape) for _ in range(2 if lstm else 1)] if first_state else []
+    weights = [rng.normal(size=(*lead, directions * hidden_size))]
+    weights += [rng.normal(size=state_shape) for _ in range(2 if lstm else 1)]
+    _compare(_run(gg, ours, x, states, weights, lstm), _run(torch, theirs, x, states, weights, lstm))
+
+
+@pytest.mark.torch
+@given(kind=st.sampled_from(list(KINDS)), batch=st.integers(1, 4), input_size=st.integers(1, 5),
+       hidden_size=st.integers(1, 5), bias=st.booleans(), unbatched=st.booleans(), first_state=st.booleans(),
+       seed=st.integers(0, 10_000))
+def test_cells_match_pytorch_values_and_gradients(torch, kind, batch, input_size, hidden_size, bias, unbatched,
+                                                  first_state, seed):
+    ours, theirs = _pair(torch, kind, cell=True, input_size=input_size, hidden_size=hidden_size, bias=bias)
+    rng = np.random.default_rng(seed)
+    lstm = kind == "LSTM"
+    lead = () if unbatched else (batch,)
+    x = rng.normal(size=(*lead, input_size))
+    states = [rng.normal(size=(*lead, hidden_size)) for _ in range(2 if lstm else 1)] if first_state else []
+    weights = [rng.normal(size=(*lead, hidden_size)) for _ in range(2 if lstm else 1)]
+    _compare(_run(gg, ours, x, states, weights, lstm), _run(torch, theirs, x, states, weights, lstm))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize("options", [{}, {"num_layers": 3, "bidirectional": True}, {"bias": False, "num_layers": 2}])
+def test_parameter_names_shapes_and_all_weights_are_pytorchs(torch, kind, options):
+    theirs = _class(torch, kind)(3, 5, **KINDS[kind], **options)
+    ours = _class(gg, kind)(3, 5, **KINDS[kind], **options)
+    assert [(name, tuple(value.shape)) for name, value in ours.state_dict().items()] == \
+        [(name, tuple(value.shape)) for name, value in theirs.state_dict().items()]
+    assert [[tuple(p.shape) for p in group] for group in ours.all_weights] == \
+        [[tuple(p.shape) for p in group] for group in theirs.all_weights]
+    ours.flatten_parameters()  # what PyTorch code calls for cuDNN: accepted, changes nothing
+    assert [(name, tuple(value.shape)) for name, value in ours.state_dict().items()] == \
+        [(name, tuple(value.shape)) for name, value in theirs.state_dict().items()]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_cell_parameter_names_are_pytorchs(torch, kind):
+    for bias in (True, False):
+        assert list(_class(gg, kind, True)(3, 4, bias=bias).state_dict()) == \
+            list(_class(torch, kind, True)(3, 4, bias=bias).state_dict())
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_init_is_uniform_within_one_over_root_hidden_and_seeded(kind):
+    hidden = 64
+    layer = _class(gg, kind)(48, hidden, num_layers=2, **KINDS[kind], seed=3)
+    bound = 1 / math.sqrt(hidden)
+    values = np.concatenate([p.numpy().ravel() for p in layer.parameters()])
+    assert values.min() >= -bound and values.max() <= bound
+    # U(−b, b): mean 0, variance b²/3; with tens of thousands of draws both sit well inside these margins
+    assert abs(values.mean()) < 0.02 * bound and abs(values.var() / (bound**2 / 3) - 1) < 0.05
+    again = _class(gg, kind)(48, hidden, num_layers=2, **KINDS[kind], seed=3)
+    other = _class(gg, kind)(48, hidden, num_layers=2, **KINDS[kind], seed=4)
+    assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(layer.parameters(), again.parameters()))
+    assert not np.array_equal(layer.weight_hh_l0.numpy(), other.weight_hh_l0.numpy())
+    gg.manual_seed(11)
+    first = _class(gg, kind, True)(5, 6, **KINDS[kind])
+    gg.manual_seed(11)
+    assert np.array_equal(first.weight_ih.numpy(), _class(gg, kind, True)(5, 6, **KINDS[kind]).weight_ih.numpy())
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_gradients_match_finite_differences(kind):
+    layer = _class(gg, kind)(2, 3, num_layers=2, bidirectional=True, dtype=gg.float64, seed=1)
+    x = gg.randn(4, 2, 2, dtype=gg.float64, seed=2, requires_grad=True)
+
+    def loss(x, *parameters):
+        return layer(x)[0]
+
+    assert gg.gradcheck(loss, [x, *layer.parameters()]).ok
+
+
+def test_lstm_cell_step_is_the_gate_formulas():
+    """One LSTMCell step against the docstring's formulas written out in NumPy."""
+    cell = gg.nn.LSTMCell(3, 2, dtype=gg.float64, seed=5)
+    rng = np.random.default_rng(0)
+    x, h, c = rng.normal(size=(4, 3)), rng.normal(size=(4, 2)), rng.normal(size=(4, 2))
+    h_next, c_next = cell(gg.tensor(x), (gg.tensor(h), gg.tensor(c)))
+    w_ih, w_hh, b_ih, b_hh = (p.numpy() for p in cell.parameters())
+    sums = x @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+    sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    i, f, g, o = sigmoid(sums[:, :2]), sigmoid(sums[:, 2:4]), np.tanh(sums[:, 4:6]), sigmoid(sums[:, 6:])
+    expected_c = f * c + i * g
+    np.testing.assert_allclose(c_next.numpy(), expected_c, rtol=1e-12)
+    np.testing.assert_allclose(h_next.numpy(), o * np.tanh(expected_c), rtol=1e-12)
+
+
+def test_gru_cell_applies_the_reset_gate_to_the_hidden_part_with_its_bias():
+    """``n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))``: b_hn is inside the product with r."""
+    cell = gg.nn.GRUCell(2, 3, dtype=gg.float64, seed=7)
+    rng = np.random.default_rng(1)
+    x, h = rng.normal(size=(2, 2)), rng.normal(size=(2, 3))
+    w_ih, w_hh, b_ih, b_hh = (p.numpy() for p in cell.parameters())
+    into, hidden = x @ w_ih.T + b_ih, h @ w_hh.T + b_hh
+    r = 1 / (1 + np.exp(-(into[:, :3] + hidden[:, :3])))
+    z = 1 / (1 + np.exp(-(into[:, 3:6] + hidden[:, 3:6])))
+    n = np.tanh(into[:, 6:] + r * hidden[:, 6:])
+    np.testing.assert_allclose(cell(gg.tensor(x), gg.tensor(h)).numpy(), (1 - z) * n + z * h, rtol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_dropout_acts_between_layers_in_training_only(torch, kind):
+    ours, theirs = _pair(torch, kind, input_size=3, hidden_size=4, num_layers=2, dropout=0.5)
+    x = np.random.default_rng(0).normal(size=(6, 2, 3))
+    theirs.eval()
+    expected = theirs(torch.tensor(x))[0].detach().numpy()
+    np.testing.assert_allclose(ours.eval()(gg.tensor(x))[0].numpy(), expected, rtol=1e-9)
+    gg.manual_seed(0)
+    trained = ours.train()(gg.tensor(x))[0].numpy()
+    assert not np.allclose(trained, expected)
+    one = _class(gg, kind)(3, 4, num_layers=1, dropout=0.0, seed=0)
+    assert np.array_equal(one.train()(gg.ones(2, 1, 3))[0].numpy(), one.eval()(gg.ones(2, 1, 3))[0].numpy())
+
+
+def test_dropout_with_one_layer_warns_as_pytorch_does():
+    with pytest.warns(UserWarning, match="acts between stacked layers only"):
+        gg.nn.GRU(3, 4, dropout=0.2)
+
+
+def test_trace_shows_the_gates_as_rows():
+    cell = gg.nn.LSTMCell(2, 3, seed=0)
+    x = gg.randn(1, 2, seed=1)
+    with gg.trace() as tape:
+        tape.watch(cell)
+        h, c = cell(x)
+        (h.sum() + c.sum()).backward()
+    step = next(s for s in tape.describe()["forward"] if s["kind"] == "module")
+    assert step["formula"] == "H₁ = LSTMCell(X)"
+    assert sum("= σ(" in formula for formula in step["ops"]) == 3  # the input, forget and output gates
+    assert sum("= tanh(" in formula for formula in step["ops"]) == 2  # the candidate and the cell's output
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_trace_of_a_layer_whose_last_state_is_unused(kind):
+    """The output is the layer's last op, so a trace's step for it ends there even when h_n gets no gradient."""
+    layer = _class(gg, kind)(2, 3, num_layers=2, bidirectional=True, **KINDS[kind], seed=0)
+    with gg.trace() as tape:
+        tape.watch(layer)
+        layer(gg.randn(4, 1, 2, seed=1))[0].sum().backward()
+    described = tape.describe()
+    assert described["forward"][0]["formula"] == f"H₁ = {type(layer).__name__}(X)"
+    assert len(described["backward"]) == 1 + len(list(layer.parameters()))  # Σ, then one step per parameter
+
+
+@pytest.mark.xfail(strict=True, raises=StopIteration,
+                   reason="trace/layers.py backward_steps: a module whose last op gets no gradient (an unused second "
+                          "output) has no backward record for its output; reported, not fixed here")
+def test_trace_of_a_module_whose_last_output_is_unused():
+    class TwoOutputs(gg.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = gg.nn.Parameter(gg.ones(3))
+
+        def forward(self, x):
+            y = (x * self.w).tanh()
+            return y, y * 3
+
+    module = TwoOutputs()
+    with gg.trace() as tape:
+        tape.watch(module)
+        module(gg.randn(2, 3, seed=0))[0].sum().backward()
+    assert tape.describe()["forward"][0]["formula"] == "H₁ = TwoOutputs(X)"
+
+
+PACKED = "PackedSequence inputs are not supported"
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: gg.nn.LSTM(3, 4)(gg.zeros(5, 2, 6)), "input has 6 features .* input_size=3"),
+    (lambda: gg.nn.GRUCell(3, 4)(gg.zeros(2, 5)), "input has 5 features .* input_size=3"),
+    (lambda: gg.nn.RNN(3, 4)(gg.zeros(5, 2, 3), gg.zeros(1, 3, 4)),
+     "h_0 must have shape \\(1, 2, 4\\), got \\(1, 3, 4\\)"),
+    (lambda: gg.nn.RNN(3, 4, num_layers=2, bidirectional=True)(gg.zeros(5, 2, 3), gg.zeros(2, 2, 4)),
+     "h_0 must have shape \\(4, 2, 4\\)"),
+    (lambda: gg.nn.LSTM(3, 4)(gg.zeros(5, 2, 3), gg.zeros(1, 2, 4)), "hx must be a tuple \\(h_0, c_0\\)"),
+    (lambda: gg.nn.LSTM(3, 4)(gg.zeros(5, 2, 3), (gg.zeros(1, 2, 4), gg.zeros(1, 2, 5))), "c_0 must have shape"),
+    (lambda: gg.nn.LSTMCell(3, 4)(gg.zeros(2, 3), gg.zeros(2, 4)), "hx must be a tuple \\(h, c\\)"),
+    (lambda: gg.nn.GRU(3, 4)(gg.zeros(0, 2, 3)), "the input sequence has length 0"),
+    (lambda: gg.nn.GRU(3, 4)(gg.zeros(2, 3, 4, 3)), "expected input of shape \\(L, N, H_in\\)"),
+    (lambda: gg.nn.GRU(3, 4, batch_first=True)(gg.zeros(3)), "expected input of shape \\(N, L, H_in\\)"),
+    (lambda: gg.nn.GRU(3, 4)(gg.zeros(5, 2, 3, dtype=gg.float64)), "input dtype float64 and the layer's dtype float32"),
+    (lambda: gg.nn.LSTM(3, 4, proj_size=2), "proj_size is not supported"),
+    (lambda: gg.nn.RNN(3, 4, nonlinearity="sigmoid"), "unknown nonlinearity 'sigmoid'"),
+    (lambda: gg.nn.RNNCell(3, 4, nonlinearity="gelu"), "unknown nonlinearity 'gelu'"),
+    (lambda: gg.nn.GRU(3, 0), "hidden_size must be a positive integer"),
+    (lambda: gg.nn.LSTM(3, 4, num_layers=0), "num_layers must be a positive integer"),
+    (lambda: gg.nn.LSTM(3, 4, num_layers=2, dropout=1.5), "dropout probability has to be between 0 and 1"),
+    (lambda: gg.nn.LSTM(3, 4, dtype=gg.int64), "parameters need a floating dtype"),
+])
+def test_bad_arguments_are_one_line_errors(call, message):
+    with pytest.raises((ValueError, TypeError, NotImplementedError), match=message) as caught:
+        call()
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.torch
+def test_a_packed_sequence_is_refused_in_one_line(torch):
+    packed = torch.nn.utils.rnn.pack_padded_sequence(torch.zeros(4, 2, 3), [4, 2])
+    with pytest.raises(TypeError, match=PACKED) as caught:
+        gg.nn.LSTM(3, 4)(packed)
+    assert "\n" not in str(caught.value)
+
+
+def test_unbatched_input_gives_unbatched_outputs():
+    lstm = gg.nn.LSTM(3, 4, num_layers=2, bidirectional=True, seed=0)
+    output, (h_n, c_n) = lstm(gg.ones(5, 3))
+    assert (output.shape, h_n.shape, c_n.shape) == ((5, 8), (4, 4), (4, 4))
+    batched, (h_batched, _) = lstm(gg.ones(5, 1, 3))
+    np.testing.assert_array_equal(output.numpy(), batched[:, 0].numpy())
+    np.testing.assert_array_equal(h_n.numpy(), h_batched[:, 0].numpy())
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_a_float32_pytorch_model_loads_and_gives_its_numbers(torch, kind):
+    """The everyday case: a float32 PyTorch layer's state_dict, as NumPy arrays, in a default glassgrad layer."""
+    theirs = _class(torch, kind)(3, 5, num_layers=2, bidirectional=True, batch_first=True, **KINDS[kind])
+    ours = _class(gg, kind)(3, 5, num_layers=2, bidirectional=True, batch_first=True, **KINDS[kind])
+    ours.load_state_dict({name: value.numpy() for name, value in theirs.state_dict().items()})
+    x = np.random.default_rng(3).normal(size=(2, 7, 3)).astype(np.float32)
+    output, expected = ours(gg.tensor(x))[0], theirs(torch.tensor(x))[0].detach().numpy()
+    assert output.dtype == gg.float32
+    np.testing.assert_allclose(output.numpy(), expected, rtol=1e-5, atol=1e-6)
