@@ -219,10 +219,9 @@ def test_trace_of_a_layer_whose_last_state_is_unused(kind):
     assert len(described["backward"]) == 1 + len(list(layer.parameters()))  # Σ, then one step per parameter
 
 
-@pytest.mark.xfail(strict=True, raises=StopIteration,
-                   reason="trace/layers.py backward_steps: a module whose last op gets no gradient (an unused second "
-                          "output) has no backward record for its output; reported, not fixed here")
 def test_trace_of_a_module_whose_last_output_is_unused():
+    """A watched module whose last op gets no gradient (an unused second output): its backward step starts at the
+    output that got one (the trace used to stop with StopIteration here)."""
     class TwoOutputs(gg.nn.Module):
         def __init__(self):
             super().__init__()
@@ -236,7 +235,13 @@ def test_trace_of_a_module_whose_last_output_is_unused():
     with gg.trace() as tape:
         tape.watch(module)
         module(gg.randn(2, 3, seed=0))[0].sum().backward()
-    assert tape.describe()["forward"][0]["formula"] == "H₁ = TwoOutputs(X)"
+    described = tape.describe()
+    assert described["forward"][0]["formula"] == "H₁ = TwoOutputs(X)"
+    through = described["backward"][-1]  # the module's step, from ∂L/∂y (y: its first output, the one used)
+    used = described["forward"][1]["formula"].split("Σ ")[1]
+    assert through["formula"].startswith(f"∂v₁/∂w = ∂v₁/∂{used} back through TwoOutputs")
+    assert through["into"] == "w.grad"
+    np.testing.assert_allclose(through["output"]["values"], module.w.grad.numpy())
 
 
 PACKED = "PackedSequence inputs are not supported"

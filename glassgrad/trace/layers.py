@@ -270,8 +270,11 @@ class _Description:
 
     def backward_steps(self, group: Group, records: list[BackwardRecord]) -> list[dict]:
         s = self.symbols.of
-        node = records[0] if len(records) == 1 else next(r for r in records if r.node == group.output)
-        upstream = {"symbol": self.d(s[group.output]), "shape": list(node.upstream.shape), "values": node.upstream}
+        # the group's output, or (when that output got no gradient: an unused second output) the first of its
+        # nodes the backward reached
+        node = next((r for r in records if r.node == group.output), records[0])
+        shown = group.output if node.node == group.output or node.node not in s else node.node
+        upstream = {"symbol": self.d(s[shown]), "shape": list(node.upstream.shape), "values": node.upstream}
         base = {"layer": group.title, "kind": group.kind}
         if group.kind == "loss":
             return [dict(base, **self.loss_backward(node))]
@@ -394,7 +397,7 @@ class _Description:
                     _add_to(totals, key, contribution)
                     if held:
                         earlier.add(key)
-        return [{"op": None, "formula": f"{self.d(s[key])} = {self.d(out)} back through {group.title} "
+        return [{"op": None, "formula": f"{self.d(s[key])} = {upstream['symbol']} back through {group.title} "
                             f"({len(group.records)} ops, see the op level)",
                  "inputs": [upstream], "output": self.gradient_entry(key, value),
                  "into": f"{s[key]}.grad" if self.is_leaf(key) else self.d(s[key]), "accumulated": False,
