@@ -26,6 +26,10 @@ def _both(torch, call, values):
        dilation=st.integers(1, 2), batched=st.booleans(), seed=st.integers(0, 2**16))
 def test_max_and_avg_pool1d_match_pytorch(torch, length, kernel, stride, padding, dilation, batched, seed):
     assume(padding <= kernel // 2 and length + 2 * padding >= dilation * (kernel - 1) + 1)
+    windows = (length + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+    assume(all(any(0 <= i * stride - padding + u * dilation < length for u in range(kernel)) for i in range(windows)))
+    # (a window of padding alone corrupts PyTorch 2.13's heap in max_pool1d: length 1, kernel 2, padding 1,
+    # dilation 2 aborts with "double free or corruption"; glassgrad gives −inf there)
     values = np.random.default_rng(seed).normal(size=(2, 3, length) if batched else (3, length))
     for call in (lambda lib, x: lib.nn.functional.max_pool1d(x, kernel, stride, padding, dilation),
                  lambda lib, x: lib.nn.MaxPool1d(kernel, stride, padding, dilation)(x)):
