@@ -582,11 +582,32 @@ SIN = elementwise("sin", "out = sin a", "cos {a}", np.sin, np.cos, written="sin(
 COS = elementwise("cos", "out = cos a", "−sin {a}", np.cos, lambda a: -np.sin(a), written="cos({a})",
                   tensor_local=lambda a: -a.sin())
 
+def _read_only_zero(dtype: str) -> Array:
+    zero = np.zeros((), dtype)
+    zero.flags.writeable = False
+    return zero
+
+
+_ZEROS = {np.dtype(name): _read_only_zero(name) for name in ("float16", "float32", "float64")}
+"""A 0-d +0 of each float dtype: NumPy compares with (or takes the maximum of) a 0-d array of the
+array's own dtype faster than with the Python number 0, which it must first convert (same result)."""
+
+
+def _relu(a):
+    return np.maximum(a, _ZEROS.get(a.dtype, 0))  # +0.0 for negative inputs (a · mask would show −0.0); NaN stays NaN
+
+
+def _relu_local(a):
+    return (a > _ZEROS.get(a.dtype, 0)).astype(a.dtype)  # relu'(0) = 0; a float mask multiplies fastest
+
+
+def _relu_back(up, out):
+    return (up * (out > _ZEROS.get(out.dtype, 0)).astype(out.dtype),)  # up ⊙ _relu_local(out), fused
+
+
 RELU = elementwise(
-    "relu", "out = max(0, a)", "1 where {a} > 0, else 0",
-    lambda a: np.maximum(a, 0),  # +0.0 for negative inputs (a · mask would show −0.0); NaN stays NaN
-    lambda a: (a > 0).astype(a.dtype),  # relu'(0) = 0; a float mask multiplies fastest
-    kind="activation", written="ReLU({a})", symbol="ReLU", same_from_output=True,
+    "relu", "out = max(0, a)", "1 where {a} > 0, else 0", _relu, _relu_local,
+    kind="activation", written="ReLU({a})", symbol="ReLU", same_from_output=True, fused_backward=_relu_back,
     tensor_local=lambda out: (out > 0).to(out.dtype),
 )
 LEAKY_RELU = elementwise(
