@@ -215,12 +215,17 @@ def _memory_owner(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def bump_version(array: np.ndarray) -> int:
-    """Count one in-place change of ``array``'s memory; return its tick on the clock."""
-    owner = array if array.base is None else _memory_owner(array)
-    version = _VERSIONS.get(id(owner))
+def bump_version(array: np.ndarray, version: _Version | None = None) -> int:
+    """Count one in-place change of ``array``'s memory; return its tick on the clock.
+
+    ``version``: the memory's record (:func:`_version`), when the caller found it once already (a compiled
+    step's parameter), so that it is not looked up again.
+    """
     if version is None:
-        version = _new_version(owner)
+        owner = array if array.base is None else _memory_owner(array)
+        version = _VERSIONS.get(id(owner))
+        if version is None:
+            version = _new_version(owner)
     changes = version.count
     version.count = changes + 1
     tick = next(TICKS)  # atomic: no lock on this path (an optimizer takes it for every parameter)

@@ -760,10 +760,13 @@ def _position(find: Callable, array: np.ndarray, axis: int | None, keepdim: bool
     return np.asarray(find(array, axis=axis, keepdims=keepdim), dtype=np.int64)
 
 
-def _change_in_place(ufunc: np.ufunc, array: np.ndarray, value: Any) -> None:
-    """``array op= value`` outside the graph, counted as a change: what a compiled step replays (glassgrad.compiler)."""
+def _change_in_place(ufunc: np.ufunc, array: np.ndarray, value: Any, version: Any = None) -> None:
+    """``array op= value`` outside the graph, counted as a change: what a compiled step replays (glassgrad.compiler).
+
+    ``version``: the memory's version record, found once by the compiled program (see :func:`bump_version`).
+    """
     ufunc(array, value, array)  # out by position, as Tensor._in_place
-    bump_version(array)
+    bump_version(array, version)
 
 
 def _set_in_place(array: np.ndarray, index: Any, value: Any) -> None:

@@ -108,14 +108,14 @@ class Compiled:
         self.__doc__ = getattr(function, "__doc__", None)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        tape = STATE.switches[1]
+        grad_enabled, tape = STATE.switches
         if tape is not None:  # a tape records, or an outer compiled step captures: it must see every op
             if not self.warned_about_tape and not isinstance(tape, Recorder):
                 self.warned_about_tape = True
                 warnings.warn(f"gg.compile({self.__name__}): a tape is recording (gg.trace), so that it sees every "
                               "step; running it eagerly while it records", stacklevel=2)
             return self.function(*args, **kwargs)
-        key, inputs = _signature(args, kwargs)
+        key, inputs = ((grad_enabled,), args) if not args and not kwargs else _signature(args, kwargs, grad_enabled)
         self.last_key = key
         entry = self.entries.get(key)
         if entry is not None:
@@ -215,16 +215,17 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False) -> Any:
     return Compiled(model, fullgraph)
 
 
-def _signature(args: tuple, kwargs: dict) -> tuple[Any, list | tuple]:
-    """The cache key of a call (shapes, dtypes, values, grad mode) and its tensor arguments, in order."""
-    if not kwargs:  # the common calls, keyed in one pass: no arguments, or tensors only
-        if not args:
-            return (STATE.switches[0],), args
+def _signature(args: tuple, kwargs: dict, grad_enabled: bool) -> tuple[Any, list | tuple]:
+    """The cache key of a call (shapes, dtypes, values, grad mode) and its tensor arguments, in order.
+
+    A call with no arguments has the key ``(grad_enabled,)`` (:meth:`Compiled.__call__` makes it itself).
+    """
+    if not kwargs:  # the common calls, keyed in one pass: tensors only
         for arg in args:
             if type(arg) is not Tensor:
                 break
         else:
-            return (STATE.switches[0], *[(arg.array.shape, arg.array.dtype, arg._requires_grad) for arg in args]), args
+            return (grad_enabled, *[(arg.array.shape, arg.array.dtype, arg._requires_grad) for arg in args]), args
     tensors: list[Tensor] = []
 
     def describe(value: Any) -> Any:
@@ -241,5 +242,5 @@ def _signature(args: tuple, kwargs: dict) -> tuple[Any, list | tuple]:
             return ("object", id(value))
         return ("value", type(value).__name__, value)
 
-    key = ("described", STATE.grad_enabled, describe(args), describe(kwargs))
+    key = ("described", grad_enabled, describe(args), describe(kwargs))
     return key, tensors

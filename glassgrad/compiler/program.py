@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import _store_grads, unbroadcast
-from ..tensor import Tensor
+from ..autograd import _store_grads, _version, unbroadcast
+from ..tensor import Tensor, _change_in_place
 from .capture import Capture, Kernel
 
 
@@ -237,6 +237,8 @@ class Program:
             return [f"_store_grads({{{pairs}}})", *(f"{self._v(slot)} = {leaf}._grad.array"
                                                    for leaf, slot in zip(leaves, kernel.outputs)
                                                    if slot in self.register)]  # a gradient read later in the step
+        if kind == "kernel" and kernel.function is _change_in_place:
+            args += self._version_of(kernel.args[1])
         call = f"{function}({args})"
         if not kernel.outputs:
             return [call]
@@ -246,6 +248,15 @@ class Program:
             return [f"{self._v(kernel.outputs[0])} = {call}"]
         tensor, array = kernel.outputs
         return [f"{self._v(tensor)} = {call}", f"{self._v(array)} = {self._v(tensor)}.array"]
+
+    def _version_of(self, encoded: tuple) -> str:
+        """``, name`` of the version record of a bound array changed in place (the program holds the array, so the
+        record lives as long as it does), found once here instead of at every change; ``""`` otherwise."""
+        if encoded[0] == "ext" and self.externals[encoded[1]][0] == "bound":
+            version = _version(self.externals[encoded[1]][1])
+            if version is not None:
+                return f", {self._name(version)}"
+        return ""
 
     def _result(self, encoded: Any) -> str:
         kind = encoded[0]
