@@ -105,11 +105,18 @@ def test_indices_and_bool_results_match_pytorch(case, torch):
     assert str(out.dtype) == str(expected.dtype).removeprefix("torch.")
 
 
+KINKS = np.array([-0.5, 0.0, 0.3, 0.5])
+"""Where a case above switches (clip's bounds, the masks' thresholds): finite differences of step 1e-6 across one
+measure the jump, not the slope."""
+
+
 @pytest.mark.parametrize("case", list(CASES))
 @given(seed=st.integers(0, 2**16))
 def test_gradients_match_finite_differences(case, seed):
     shape, call = CASES[case]
-    x = gg.tensor(_data(shape, seed), requires_grad=True)
+    values = _data(shape, seed)
+    near = np.abs(values[..., None] - KINKS).min(axis=-1) < 1e-4
+    x = gg.tensor(np.where(near, values + 1e-3, values), requires_grad=True)  # (seed 444 drew −0.50000095)
     assert gg.gradcheck(lambda a: call(a, gg), (x,), raise_exception=True).ok
 
 
