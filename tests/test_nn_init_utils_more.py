@@ -54,9 +54,7 @@ def test_dirac_matches_pytorch_and_a_dirac_convolution_copies_its_input(torch, s
 
 
 @pytest.mark.torch
-def test_eye_matches_pytorch():
-    import torch
-
+def test_eye_matches_pytorch(torch):
     mine, theirs = gg.zeros(3, 5), torch.zeros(3, 5)
     init.eye_(mine)
     torch.nn.init.eye_(theirs)
