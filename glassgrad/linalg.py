@@ -114,7 +114,7 @@ def det(A: Tensor) -> Tensor:
 def slogdet(A: Tensor) -> SignLogDet:
     """``(sign, ln |det A|)``: the determinant without overflow; the sign has no gradient."""
     a = _square(A, "slogdet")
-    sign = Tensor._wrap(np.sign(np.linalg.det(a.array)).astype(a.array.dtype))
+    sign = Tensor._wrap(np.linalg.slogdet(a.array)[0].astype(a.array.dtype))  # ±1 even where det underflows to 0
     return SignLogDet(sign, apply(ops_linalg.LOGABSDET, (a,), a.array))
 
 

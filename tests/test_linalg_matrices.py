@@ -68,6 +68,17 @@ def test_values_and_two_derivatives_match_pytorch(torch, name, n, batch, seed):
         np.testing.assert_allclose(ours, reference, rtol=1e-8, atol=1e-10)
 
 
+@pytest.mark.torch
+def test_slogdet_keeps_the_sign_where_the_determinant_underflows(torch):
+    """det(0.1·I₄₀₀) = 10⁻⁴⁰⁰ is 0 in float64, but its sign is +1 and ln|det| = −400·ln 10 (PyTorch agrees)."""
+    values = np.diag(np.r_[-0.1, np.full(399, 0.1)])
+    sign, logabsdet = gg.linalg.slogdet(gg.tensor(values))
+    theirs = torch.linalg.slogdet(torch.tensor(values))
+    assert sign.item() == theirs.sign.item() == -1.0
+    np.testing.assert_allclose(logabsdet.item(), -400 * np.log(10), rtol=1e-12)
+    assert np.isnan(gg.logdet(gg.tensor(values)).item())  # a negative determinant, as PyTorch: NaN
+
+
 @pytest.mark.parametrize("matrix, adjugate", [
     ([[1.0, 2.0], [2.0, 4.0]], [[4.0, -2.0], [-2.0, 1.0]]),  # rank 1
     ([[0.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]]),
