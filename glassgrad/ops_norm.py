@@ -31,19 +31,18 @@ from .ops import OUT, Op, register
 
 
 def _norm(a, axis, p, keepdim):
-    magnitude = np.abs(a)
-    if p == 2:
+    if p == 2:  # the default: no |a| needed
         out = np.sqrt(np.add.reduce(a * a, axis=axis, keepdims=True))
     elif p == 1:
-        out = np.add.reduce(magnitude, axis=axis, keepdims=True)
+        out = np.add.reduce(np.abs(a), axis=axis, keepdims=True)
     elif p == math.inf:
-        out = np.max(magnitude, axis=axis, keepdims=True)
+        out = np.max(np.abs(a), axis=axis, keepdims=True)
     elif p == -math.inf:
-        out = np.min(magnitude, axis=axis, keepdims=True)
+        out = np.min(np.abs(a), axis=axis, keepdims=True)
     elif p == 0:
         out = np.add.reduce(a != 0, axis=axis, keepdims=True)
     else:
-        out = np.add.reduce(magnitude ** p, axis=axis, keepdims=True) ** (1 / p)
+        out = np.add.reduce(np.abs(a) ** p, axis=axis, keepdims=True) ** (1 / p)
     kept = np.asarray(out, dtype=a.dtype)
     return (kept if keepdim or axis is None and not a.ndim else _dropped(kept, axis)), (a, kept, p)
 
