@@ -239,8 +239,8 @@ class AvgPool1d(AvgPool2d):
         return super().forward(_one_row(input, "AvgPool1d")).squeeze(-2)
 
     def config(self) -> dict[str, Any]:
-        return {key: value[1] for key, value in super().config().items() if isinstance(value, list)} | {
-            "count_include_pad": self.count_include_pad}
+        return {"kernel_size": self.kernel_size[1], "stride": self.stride[1], "padding": self.padding[1],
+                "count_include_pad": self.count_include_pad}  # the one row's settings (no divisor_override in 1-d)
 
 
 class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
