@@ -27,7 +27,7 @@ directly on the array ``t.array`` (``t.numpy()``) is not counted; one made throu
 (a tensor) is.
 
 Grad mode: :class:`no_grad` (a context manager and a decorator) turns recording off.
-A tape (:mod:`glassgrad.trace`) can observe every step through :data:`STATE`.tape;
+A tape (:mod:`glassgrad.trace`) can observe every step through :func:`current_tape`;
 when no tape is active the cost is one attribute test per op.
 """
 
@@ -48,34 +48,35 @@ from .arguments import broadcasts_to, shape_text
 
 
 class _State(threading.local):
-    """Switches read on every op: grad mode and the active tape, if any.
+    """Switches read on every op: ``switches = (grad mode, the active tape or None)``.
 
     Per thread, as in PyTorch: ``no_grad`` in one thread (a web request, say) does not
-    switch off recording in another. Both are kept as one pair, ``switches``, so that an op
-    reads them with one lookup; ``grad_enabled`` and ``tape`` read and set each one.
+    switch off recording in another. Both are kept as one pair so that an op reads them with
+    one lookup. The class declares ``__slots__ = ()`` and no properties: without the first, or
+    with a property, each read of ``STATE.switches`` costs about 80 ns instead of 35 (a step
+    reads it ~25 times);
+    :func:`is_grad_enabled`, :func:`current_tape` and :func:`swap_tape` read and set each half.
     """
+
+    __slots__ = ()
 
     def __init__(self) -> None:
         self.switches: tuple[bool, Any] = (True, None)
 
-    @property
-    def grad_enabled(self) -> bool:
-        return self.switches[0]
-
-    @grad_enabled.setter
-    def grad_enabled(self, mode: bool) -> None:
-        self.switches = (mode, self.switches[1])
-
-    @property
-    def tape(self) -> Any:
-        return self.switches[1]
-
-    @tape.setter
-    def tape(self, tape: Any) -> None:
-        self.switches = (self.switches[0], tape)
-
 
 STATE = _State()
+
+
+def current_tape() -> Any:
+    """The tape (a trace, or a compiled step's recorder) that watches this thread's ops, or None."""
+    return STATE.switches[1]
+
+
+def swap_tape(tape: Any) -> Any:
+    """Make ``tape`` (or None) this thread's watcher; return the one it replaces, to put back later."""
+    grad_enabled, previous = STATE.switches
+    STATE.switches = (grad_enabled, tape)
+    return previous
 
 
 def call_recorder() -> Any:
@@ -314,7 +315,7 @@ def reroute(node) -> tuple:
 
 def is_grad_enabled() -> bool:
     """True when ops record a graph for ``backward``."""
-    return STATE.grad_enabled
+    return STATE.switches[0]
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:

@@ -51,7 +51,7 @@ import numpy as np
 
 from . import ops
 from .arguments import is_floating
-from .autograd import STATE, modified_error, no_grad, version_of
+from .autograd import STATE, modified_error, no_grad, swap_tape, version_of
 from .graph import record
 from .tensor import Tensor
 
@@ -147,9 +147,8 @@ class Function:
         row = described.row(is_tensor)
         ctx = FunctionCtx(cls.__name__, tuple(tensor and arg._requires_grad for arg, tensor in zip(args, is_tensor)),
                           tensors)
-        state = STATE
-        tape, grad_enabled = state.tape, state.grad_enabled
-        state.tape, state.grad_enabled = None, False  # forward runs without recording; its insides are no steps
+        switches = STATE.switches
+        STATE.switches = (False, None)  # forward runs without recording; its insides are no steps
         try:
             if described.setup_context:
                 result = cls.forward(*args)
@@ -157,7 +156,7 @@ class Function:
             else:
                 result = cls.forward(ctx, *args)
         finally:
-            state.tape, state.grad_enabled = tape, grad_enabled
+            STATE.switches = switches
         single = not isinstance(result, tuple)
         outputs = tuple(_output_tensor(value, tensors) for value in ((result,) if single else result))
         ctx._outputs = outputs
@@ -266,11 +265,11 @@ def _call_backward(described: _Described, is_tensor: tuple[bool, ...], saved: tu
             grad_outputs.append(Tensor._wrap(np.zeros(output.shape, dtype=output.dtype)))
         else:
             grad_outputs.append(None)
-    tape, STATE.tape = STATE.tape, None
+    tape = swap_tape(None)
     try:
         grads = cls.backward(ctx, *grad_outputs)
     finally:
-        STATE.tape = tape
+        swap_tape(tape)
     grads = grads if isinstance(grads, tuple) else (grads,)
     expected = len(is_tensor)
     if len(grads) < expected or any(grad is not None for grad in grads[expected:]):

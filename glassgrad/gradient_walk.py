@@ -35,13 +35,15 @@ from .autograd import (
     CLOCK,
     FREED,
     NOW,
-    STATE,
     _accumulate,
     _check_saved,
     _fit,
+    current_tape,
     freed_error,
+    is_grad_enabled,
     rule_shape_error,
     set_grad_enabled,
+    swap_tape,
     topological_order,
 )
 
@@ -74,14 +76,14 @@ def gradients(outputs: tuple, seeds: tuple, inputs: tuple, create_graph: bool, r
     for output, seed in zip(outputs, seeds):
         grads[output] = grads[output] + seed if output in grads else seed
     found: dict[Any, Any] = {}
-    tape = STATE.tape
+    tape = current_tape()
     if create_graph:  # the gradient's own ops are recorded, and are no forward steps of a trace
-        STATE.tape = None
+        swap_tape(None)
     try:
-        with set_grad_enabled(create_graph or STATE.grad_enabled):
+        with set_grad_enabled(create_graph or is_grad_enabled()):
             _walk(order, leads, grads, wanted, found, create_graph, retain_graph, tape)
     finally:
-        STATE.tape = tape
+        swap_tape(tape)
     return [found.get(tensor) for tensor in inputs]
 
 

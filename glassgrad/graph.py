@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import STATE, TICKS, bump_version_and_rebase
+from .autograd import STATE, TICKS, bump_version_and_rebase, current_tape
 
 NODE_FIELDS = ("_requires_grad", "_op", "_parents", "_ctx", "_clock", "_before", "_private")
 """What a node is, field by field: an in-place change moves them all to the hidden tensor (:func:`rebase`)."""
@@ -79,7 +79,7 @@ def rebase(tensor: Any, op: Any, other: Any, saved: Any, private: int | None, ar
     tick = bump_version_and_rebase(tensor.array)
     tensor._before = (tick, old)
     tensor._private = private
-    tape = STATE.tape
+    tape = current_tape()
     if tape is not None:
         tape.on_rebase(tensor, old)
     record(tensor, op, (old, other), saved, args)  # recording is on here, and old or other requires grad

@@ -11,7 +11,7 @@ from memory_peak import traced_peak
 
 import glassgrad as gg
 import glassgrad.optim as optim
-from glassgrad.autograd import STATE
+from glassgrad.autograd import swap_tape
 
 ALL_KINDS = [
     (optim.SGD, {"lr": 0.1}),
@@ -336,11 +336,11 @@ class FakeTape:
 @pytest.fixture
 def tape():
     recorder = FakeTape()
-    STATE.tape = recorder
+    swap_tape(recorder)
     try:
         yield recorder
     finally:
-        STATE.tape = None
+        swap_tape(None)
 
 
 def test_tape_hears_each_sgd_update_with_its_numbers(tape):
@@ -380,7 +380,7 @@ def test_recording_does_not_change_the_numbers(tape):
     recorded = make_params()
     optimizer = optim.RMSprop(recorded, lr=0.01, centered=True, momentum=0.5)
     run_steps(optimizer, recorded, range(3))
-    STATE.tape = None
+    swap_tape(None)
     plain = make_params()
     run_steps(optim.RMSprop(plain, lr=0.01, centered=True, momentum=0.5), plain, range(3))
     for one, other in zip(recorded, plain):

@@ -12,7 +12,7 @@ import glassgrad as gg
 import glassgrad.nn.functional as F
 import glassgrad.optim
 from glassgrad import ops
-from glassgrad.autograd import STATE
+from glassgrad.autograd import current_tape
 from glassgrad.trace import Tape, trace
 from glassgrad.trace.local import local_derivatives
 from glassgrad.trace.sections import backward_rows
@@ -88,15 +88,15 @@ def test_updates_are_recorded_with_the_rule_and_the_numbers():
 
 
 def test_state_tape_is_restored_on_exit_even_after_an_error_and_tapes_nest():
-    assert STATE.tape is None
+    assert current_tape() is None
     with pytest.raises(KeyError):
         with trace() as outer:
             with trace() as inner:
-                assert STATE.tape is inner
+                assert current_tape() is inner
                 gg.tensor([1.0]) + 1
-            assert STATE.tape is outer
+            assert current_tape() is outer
             raise KeyError("a failure inside the block")
-    assert STATE.tape is None
+    assert current_tape() is None
     assert len(inner.forward) == 1 and not outer.forward
 
 

@@ -67,7 +67,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from ..autograd import STATE
+from ..autograd import STATE, swap_tape
 from ..tensor import Tensor
 from .capture import Capture, CompileRefused, Recorder
 from .program import Program, compare
@@ -150,11 +150,11 @@ class Compiled:
             recorder.refuse("a global module hook is registered: Python a replay would not run")
         handles = [register_module_forward_pre_hook(recorder.module_starts),
                    register_module_forward_hook(recorder.module_ends)]
-        STATE.tape = recorder
+        swap_tape(recorder)
         try:
             result = self.function(*args, **kwargs)
         finally:
-            STATE.tape = None
+            swap_tape(None)
             for handle in handles:
                 handle.remove()
         capture = recorder.finish(result)

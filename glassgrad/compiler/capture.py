@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import FREED, STATE, run_backward
+from ..autograd import FREED, STATE, run_backward, swap_tape
 from ..tensor import Tensor
 
 _RUN_BACKWARD = run_backward.__code__
@@ -297,11 +297,11 @@ class Recorder:
     def on_call(self, function: Any, args: tuple) -> Any:
         """Run ``function(*args)`` unwatched, as one kernel (see :func:`glassgrad.autograd.call_recorder`)."""
         args = tuple(tuple(arg) if isinstance(arg, (types.GeneratorType, map, filter, zip)) else arg for arg in args)
-        STATE.tape = None
+        swap_tape(None)
         try:
             result = function(*args)
         finally:
-            STATE.tape = self
+            swap_tape(self)
         if self.refusal is not None:
             return result
         encoded = tuple(self.encode(arg) for arg in args)
@@ -365,7 +365,7 @@ class Recorder:
 
     def _encode_result(self, value: Any) -> Any:
         if isinstance(value, Tensor):
-            if STATE.grad_enabled and value._op is not None and value._ctx is not FREED:
+            if STATE.switches[0] and value._op is not None and value._ctx is not FREED:
                 self.refuse("the step returns a tensor whose graph is still needed (backward() runs outside it): "
                             "compile the whole training step, or call it under gg.no_grad()")
             slot = self.slot_of.get(id(value.array))

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..arguments import shape_text
-from ..autograd import STATE
+from ..autograd import current_tape
 from ..creation import as_tensor
 from ..functions import linear, softmax
 from ..tensor import Tensor
@@ -46,7 +46,7 @@ from .parameter import Parameter
 
 def _show_as(tensor: Tensor, symbol: str) -> Tensor:
     """Give ``tensor`` the symbol ``symbol`` in the trace being recorded, if any (a name given by the user wins)."""
-    tape = STATE.tape
+    tape = current_tape()
     if tape is not None and tape.key(tensor) not in tape.labels:
         tape.name(tensor, symbol)
     return tensor

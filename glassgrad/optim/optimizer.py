@@ -17,7 +17,7 @@ Each subclass supplies ``_update(param, grad, group)``, which changes ``param.ar
 (NumPy ``out=``, float32 stays float32), and ``formula_for(group)``: its rule as displayed,
 with only the options that group uses.
 Parameters whose ``.grad`` is ``None`` are skipped. When a tape is recording
-(``glassgrad.autograd.STATE.tape``), every update is reported to it with the old value,
+(:func:`glassgrad.autograd.current_tape`), every update is reported to it with the old value,
 the gradient, the learning rate and the new value. Each update counts as an in-place
 change of the parameter: a graph made before ``step()`` that reads the parameter back
 refuses ``backward()`` afterwards, as in PyTorch.
@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import STATE, bump_version, call_recorder, enable_grad
+from ..autograd import bump_version, call_recorder, current_tape, enable_grad
 from ..tensor import Tensor
 from ._checks import check_number
 
@@ -140,7 +140,7 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        tape = STATE.tape
+        tape = current_tape()
         update = self._update if tape is None else functools.partial(self._update_and_record, tape)
         for group in self.param_groups:
             at_once = tape is None and self._update_group_at_once(group)

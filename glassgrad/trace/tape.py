@@ -1,7 +1,7 @@
 """The tape: a recording of every forward op, every backward step and every optimizer update.
 
 While a tape is active (``with gg.trace() as tape:``) the engine reports to it through
-:data:`glassgrad.autograd.STATE`.tape:
+:func:`glassgrad.autograd.current_tape`:
 
 * ``on_forward(op, parents, result, args)`` after each op: what went in, what came out;
 * ``on_backward(node, upstream, contributions)`` for each node during ``backward()``: the
@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import STATE, note_unreplayable, unbroadcast
+from ..autograd import STATE, note_unreplayable, swap_tape, unbroadcast
 from ..ops import Op
 from .records import BackwardRecord, ForwardRecord, ModuleCall, UpdateRecord
 
@@ -114,14 +114,13 @@ class Tape:
         from ..nn.module import register_module_forward_hook, register_module_forward_pre_hook
 
         note_unreplayable("gg.trace() inside the step: its tape would take the steps from the recorder")
-        self._previous.append(STATE.tape)
-        STATE.tape = self
+        self._previous.append(swap_tape(self))
         self._hooks += [register_module_forward_pre_hook(self._module_starts),
                         register_module_forward_hook(self._module_ends)]
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        STATE.tape = self._previous.pop()
+        swap_tape(self._previous.pop())
         for handle in self._hooks:
             handle.remove()
         self._hooks.clear()
@@ -141,7 +140,7 @@ class Tape:
 
     def on_forward(self, op: Op, parents: tuple, result: Any, args: tuple) -> None:
         """Called by the engine after every op."""
-        with_grad = STATE.grad_enabled
+        with_grad = STATE.switches[0]
         if with_grad or self._phase == "idle":
             self._enter_phase("forward")
         record = ForwardRecord(
