@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from .arguments import broadcasts_to, shape_text
+from .tensor_hooks import HOOKS, POST_ACCUMULATE_HOOKS, run_hooks, run_post_accumulate_hooks
 
 
 class _State(threading.local):
@@ -396,9 +397,11 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
     Nodes are taken newest first (each node's tick, :func:`glassgrad.graph.record`): every node is
     made after its inputs, so once a node is taken, every node that uses it has given it its
     contribution. Only nodes that received a contribution are ever visited (no separate search of
-    the graph), and leaves get their ``.grad`` at the end, together.
+    the graph), and leaves get their ``.grad`` at the end, together. A tensor's hooks
+    (:mod:`glassgrad.tensor_hooks`) see its whole gradient: a node's when it is taken, a leaf's at the end.
     """
     tape = STATE.switches[1]
+    hooked = HOOKS  # empty unless some tensor has a hook: one test per node
     changed = CLOCK[NOW]
     rebased = CLOCK[LAST_REBASE]
     grads = {root: gradient}
@@ -418,6 +421,8 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
         else:
             break
         upstream = take(node)
+        if hooked and id(node) in hooked:
+            upstream = run_hooks(node, upstream, tape)
         op = node._op
         if node._retains_grad:
             stored[node] = upstream
@@ -456,7 +461,13 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
         if not retain_graph:
             node._ctx = FREED
             node._parents = ()
+    if hooked:
+        for leaf, grad in stored.items():
+            if leaf._op is None:  # a node that retains its gradient met its hooks when it was taken
+                stored[leaf] = run_hooks(leaf, grad, tape)
     _store_grads(stored)
+    if POST_ACCUMULATE_HOOKS:
+        run_post_accumulate_hooks(stored)
     if tape is not None and hasattr(tape, "on_grads_stored"):  # glassgrad.compiler's recorder
         tape.on_grads_stored(tuple(stored))
 

@@ -46,6 +46,7 @@ from .autograd import (
     swap_tape,
     topological_order,
 )
+from .tensor_hooks import HOOKS, POST_ACCUMULATE_HOOKS, run_hooks, run_post_accumulate_hooks
 
 
 class _Outputs:
@@ -96,6 +97,8 @@ def _walk(order: list, leads: set, grads: dict, wanted: set, found: dict, create
         if node not in leads or node not in grads:
             continue
         upstream = grads.pop(node)
+        if HOOKS and id(node) in HOOKS:
+            upstream = run_hooks(node, upstream, tape)
         if node in wanted:
             found[node] = upstream
         if node._retains_grad:  # as in PyTorch, a tensor that called retain_grad() on the way keeps its gradient
@@ -164,9 +167,11 @@ def backward_into(root: Any, seed: Any, inputs: tuple | None, create_graph: bool
     if inputs is None:
         inputs = tuple(tensor for tensor in topological_order(root) if tensor._op is None)
     stored: set[int] = set()
+    reached = []
     for tensor, grad in zip(inputs, gradients((root,), (seed,), inputs, create_graph, retain_graph)):
         if grad is None or tensor._retains_grad:  # no path, or already kept on the way
             continue
+        reached.append(tensor)
         if create_graph:
             if id(grad) in stored:  # one gradient tensor reached two inputs (a + b): each .grad gets its own
                 grad = grad.clone()
@@ -174,3 +179,5 @@ def backward_into(root: Any, seed: Any, inputs: tuple | None, create_graph: bool
             tensor._grad = grad if tensor._grad is None else tensor._grad + grad
         else:
             _accumulate(tensor, grad.copy(), stored)
+    if POST_ACCUMULATE_HOOKS:
+        run_post_accumulate_hooks(reached)

@@ -40,12 +40,13 @@ from typing import Any
 
 import numpy as np
 
-from . import ops
+from . import ops, tensor_hooks
 from .arguments import as_array, broadcastable, check_dim, is_floating, promote, resolve_dtype, shape_arg, shape_text
 from .autograd import STATE, bump_version, note_kernel, note_read, recorded_call, run_backward, version_of
 from .device import CPU
 from .dtypes import bool_, float16, float32, float64, get_default_dtype, int32, int64  # noqa: F401 (re-exported)
 from .graph import as_view, check_in_place, rebase, record
+from .handles import RemovableHandle
 from .printing import array_text
 
 MinMax = namedtuple("MinMax", ["values", "indices"])
@@ -189,6 +190,26 @@ class Tensor:
     @property
     def retains_grad(self) -> bool:
         return self._retains_grad
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` with ∂L/∂self in every backward pass; a tensor it returns replaces the gradient.
+
+        See :mod:`glassgrad.tensor_hooks`. ``handle.remove()`` takes the hook away.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient; "
+                               "call .requires_grad_() on it first (a leaf), or hook a tensor that requires grad")
+        return tensor_hooks.register(self, hook, tensor_hooks.HOOKS)
+
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> RemovableHandle:
+        """Call ``hook(self)`` after each backward pass has added to this leaf's ``.grad``."""
+        if self._op is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors; "
+                               "register it on the leaf (a parameter), or use register_hook here")
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient; "
+                               "call .requires_grad_() on it first")
+        return tensor_hooks.register(self, hook, tensor_hooks.POST_ACCUMULATE_HOOKS)
 
     @property
     def _version(self) -> int:

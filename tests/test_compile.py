@@ -474,6 +474,8 @@ def _refusal_case(kind):
 
     if kind == "hook":
         model[0].register_forward_hook(lambda module, inputs, output: None)
+    if kind == "tensor-hook":  # it doubles the weight's gradient: the eager result must show it
+        model[0].weight.register_hook(lambda grad: grad * 2)
     return model, step
 
 
@@ -487,6 +489,7 @@ REFUSALS = {
     "mask": "boolean mask",
     "grad": "gg.autograd.grad",
     "hook": "forward hook",
+    "tensor-hook": "a tensor hook (register_hook) ran in the step",
     "trace": "gg.trace() inside the step",
     "numpy-math": "the step does different work on each call",
     "live": "graph is still needed",
@@ -517,7 +520,7 @@ def test_each_refusal_warns_why_and_gives_eager_results(kind):
     assert REFUSALS[kind] in compiled[3].explain()
 
 
-@pytest.mark.parametrize("kind", ["item", "rebase", "hook", "numpy-math"])
+@pytest.mark.parametrize("kind", ["item", "rebase", "hook", "tensor-hook", "numpy-math"])
 def test_fullgraph_raises_instead(kind):
     model, step = _refusal_case(kind)
     run = gg.compile(step, fullgraph=True)

@@ -31,6 +31,7 @@ import numpy as np
 
 from ..arguments import resolve_dtype, shape_text
 from ..autograd import bump_version, call_recorder
+from ..handles import add_hook
 from ..tensor import Tensor
 from .hooks import (
     _GLOBAL_FORWARD_HOOKS,
@@ -38,7 +39,6 @@ from .hooks import (
     ForwardHook,
     ForwardPreHook,
     RemovableHandle,
-    _add_hook,
 )
 from .hooks import register_module_forward_hook as register_module_forward_hook  # also importable from here
 from .hooks import register_module_forward_pre_hook as register_module_forward_pre_hook
@@ -111,14 +111,14 @@ class Module:
 
     def register_forward_pre_hook(self, hook: ForwardPreHook) -> RemovableHandle:
         """Call ``hook(module, inputs)`` before each forward; a non-None return replaces the inputs."""
-        return _add_hook(self._forward_pre_hooks, hook)
+        return add_hook(self._forward_pre_hooks, hook)
 
     def register_forward_hook(self, hook: ForwardHook) -> RemovableHandle:
         """Call ``hook(module, inputs, output)`` after each forward; a non-None return replaces the output.
 
         The glass box uses this to record each layer's activations.
         """
-        return _add_hook(self._forward_hooks, hook)
+        return add_hook(self._forward_hooks, hook)
 
     # --- registration ---------------------------------------------------------------------
 

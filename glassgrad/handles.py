@@ -1,0 +1,41 @@
+"""Handles: what every ``register_*_hook`` returns, to take the hook away again.
+
+Module hooks (:mod:`glassgrad.nn.hooks`) and tensor hooks (:mod:`glassgrad.tensor_hooks`) keep
+their hooks in a dict, in the order they were added; a handle remembers its dict and its key.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+
+class RemovableHandle:
+    """What ``register_*_hook`` returns: ``handle.remove()`` unregisters the hook.
+
+    Also a context manager: the hook is removed when the ``with`` block ends.
+    """
+
+    _next_id = itertools.count()
+
+    def __init__(self, hooks: dict) -> None:
+        self.hooks = hooks
+        self.id = next(RemovableHandle._next_id)
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.remove()
+
+
+def add_hook(hooks: dict, hook: Callable) -> RemovableHandle:
+    """Put ``hook`` at the end of ``hooks`` (they run in the order they were added); its handle removes it."""
+    if not callable(hook):
+        raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    return handle

@@ -1,0 +1,93 @@
+"""Tensor hooks: see, or replace, ∂L/∂t as ``backward`` computes it (PyTorch's ``register_hook``).
+
+``t.register_hook(hook)`` calls ``hook(grad)`` once per backward pass with the whole gradient
+∂L/∂t (every path's contribution summed), before anything uses it: the step that made ``t``
+passes it on, and for a leaf it is what ``.grad`` adds. The hook returns None (it only looked)
+or a new gradient of the same shape and dtype, which takes the old one's place:
+
+>>> import glassgrad as gg
+>>> x = gg.tensor([1.0, 2.0], requires_grad=True)
+>>> handle = x.register_hook(lambda grad: grad * 10)
+>>> (x * x).sum().backward(); x.grad.tolist()      # ∂L/∂x = 2x, then ×10
+[20.0, 40.0]
+>>> handle.remove()
+
+Several hooks run in the order they were added, each on the one before's result. A hook is
+given its own copy of the gradient (the engine's array may be shared with another tensor's), so
+changing it in place (``grad.mul_(2)``) changes this tensor's gradient only, as in PyTorch.
+``t.register_post_accumulate_grad_hook(hook)`` (leaves only) calls ``hook(t)`` after ``.grad``
+was added to, e.g. to update that parameter at once.
+
+The hooks are kept here, by the tensor's id, and forgotten when the tensor is; the engine checks
+:data:`HOOKS` once per backward, so a program without hooks pays nothing per step.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .handles import RemovableHandle, add_hook
+
+HOOKS: dict[int, dict[int, Callable]] = {}
+"""id(tensor) → its gradient hooks, in the order they were added."""
+POST_ACCUMULATE_HOOKS: dict[int, dict[int, Callable]] = {}
+"""id(leaf) → its hooks called after ``.grad`` was added to."""
+
+
+def register(tensor: Any, hook: Callable, table: dict) -> RemovableHandle:
+    """Add ``hook`` to ``tensor``'s hooks in ``table``; they are forgotten when the tensor is."""
+    hooks = table.get(id(tensor))
+    if hooks is None:
+        hooks = table[id(tensor)] = {}
+        weakref.finalize(tensor, table.pop, id(tensor), None)
+    return add_hook(hooks, hook)
+
+
+def run_hooks(tensor: Any, grad: Any, tape: Any) -> Any:
+    """``grad`` (an array, or a Tensor when the gradient is recorded) after each of ``tensor``'s hooks.
+
+    ``tape``: the active tape; a compiled step's recorder learns that a replay could not call them.
+    """
+    hooks = HOOKS.get(id(tensor))
+    if not hooks:
+        return grad
+    if tape is not None and hasattr(tape, "on_unreplayable"):
+        tape.on_unreplayable("a tensor hook (register_hook) ran in the step: a replay would not call it")
+    recorded = not isinstance(grad, np.ndarray)
+    for hook in list(hooks.values()):
+        given = grad if recorded else tensor._plain(grad.copy())  # its own copy: the array may be shared
+        result = hook(given)
+        if result is not None:
+            grad = _checked(hook, result, grad, recorded)
+        elif not recorded:
+            grad = given.array  # changed in place, perhaps
+    return grad
+
+
+def run_post_accumulate_hooks(leaves: Any) -> None:
+    """Call each leaf's post-accumulate hooks with the leaf, once its ``.grad`` holds this pass's sum."""
+    for leaf in leaves:
+        hooks = POST_ACCUMULATE_HOOKS.get(id(leaf))
+        for hook in list(hooks.values()) if hooks else ():
+            hook(leaf)
+
+
+def _checked(hook: Callable, result: Any, grad: Any, recorded: bool) -> Any:
+    """A hook's new gradient, as the engine holds it (an array, or the Tensor when recorded), once checked."""
+    name = getattr(hook, "__name__", type(hook).__name__)
+    array = getattr(result, "array", None)
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"hook '{name}' returned {type(result).__name__}: return a Tensor of the gradient's shape, "
+                        "or None to keep the gradient")
+    old = grad.array if recorded else grad
+    if array.shape != old.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value: the gradient has shape {old.shape} and "
+                           f"the hook returned {array.shape}; return a tensor of the same shape")
+    if array.dtype != old.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value: the gradient is {old.dtype} and the hook "
+                           f"returned {array.dtype}; convert it back with .type_as(grad)")
+    return result if recorded else array
