@@ -18,8 +18,8 @@ changing it in place (``grad.mul_(2)``) changes this tensor's gradient only, as 
 ``t.register_post_accumulate_grad_hook(hook)`` (leaves only) calls ``hook(t)`` after ``.grad``
 was added to, e.g. to update that parameter at once.
 
-The hooks are kept here, by the tensor's id, and forgotten when the tensor is; the engine checks
-:data:`HOOKS` once per backward, so a program without hooks pays nothing per step.
+The hooks are kept here, by the tensor's id, and forgotten when the tensor is. While no tensor
+has a hook, :data:`HOOKS` is empty and a backward pays one truth test per node for them.
 """
 
 from __future__ import annotations
