@@ -33,6 +33,7 @@ from ..arguments import resolve_dtype, shape_text
 from ..autograd import bump_version, call_recorder
 from ..handles import add_hook
 from ..tensor import Tensor
+from .backward_hooks import BackwardWatch
 from .hooks import (
     _GLOBAL_FORWARD_HOOKS,
     _GLOBAL_FORWARD_PRE_HOOKS,
@@ -89,6 +90,8 @@ class Module:
         set_plain(self, "_modules", OrderedDict())
         set_plain(self, "_forward_pre_hooks", OrderedDict())
         set_plain(self, "_forward_hooks", OrderedDict())
+        set_plain(self, "_backward_pre_hooks", OrderedDict())
+        set_plain(self, "_backward_hooks", OrderedDict())
 
     # --- running ------------------------------------------------------------------------
 
@@ -101,12 +104,15 @@ class Module:
                 replaced = hook(self, inputs)
                 if replaced is not None:
                     inputs = replaced if isinstance(replaced, tuple) else (replaced,)
-        output = self.forward(*inputs, **kwargs)
+        watch = BackwardWatch(self, inputs) if self._backward_hooks or self._backward_pre_hooks else None
+        output = self.forward(*(inputs if watch is None else watch.inputs), **kwargs)
         if self._forward_hooks or _GLOBAL_FORWARD_HOOKS:
             for hook in (*_GLOBAL_FORWARD_HOOKS.values(), *self._forward_hooks.values()):
                 replaced = hook(self, inputs, output)
                 if replaced is not None:
                     output = replaced
+        if watch is not None:
+            watch.watch_output(output)
         return output
 
     def register_forward_pre_hook(self, hook: ForwardPreHook) -> RemovableHandle:
@@ -119,6 +125,21 @@ class Module:
         The glass box uses this to record each layer's activations.
         """
         return add_hook(self._forward_hooks, hook)
+
+    def register_full_backward_hook(self, hook: Any) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` in each backward pass through a call of this module.
+
+        ``grad_input``: ∂L/∂input per positional argument (None where none flows); a returned tuple
+        replaces it. See :mod:`glassgrad.nn.backward_hooks`.
+        """
+        return add_hook(self._backward_hooks, hook)
+
+    def register_full_backward_pre_hook(self, hook: Any) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` in each backward pass, before ∂L/∂output goes into the module.
+
+        A returned tuple replaces ``grad_output``.
+        """
+        return add_hook(self._backward_pre_hooks, hook)
 
     # --- registration ---------------------------------------------------------------------
 

@@ -1,0 +1,113 @@
+"""Module backward hooks (``register_full_backward_hook``/``_pre_hook``) against PyTorch and by hand."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+
+
+def _hook_log(lib, widths, seed, doubled):
+    """Every hook call of a tanh MLP in ``lib``, in order, and the weights' gradients; layer ``doubled`` doubles
+    its grad_input."""
+    nn = lib.nn
+    layers = []
+    for fan_in, fan_out in zip(widths[:-1], widths[1:]):
+        layers += [nn.Linear(fan_in, fan_out), nn.Tanh()]
+    model = nn.Sequential(*layers).double()
+    rng = np.random.default_rng(seed)
+    with lib.no_grad():
+        for parameter in model.parameters():
+            parameter.copy_(lib.tensor(rng.standard_normal(tuple(parameter.shape)), dtype=lib.float64))
+    log = []
+
+    def numbers(grads):
+        return [None if grad is None else grad.detach().numpy().copy() for grad in grads]
+
+    for index, layer in enumerate(model):
+        layer.register_full_backward_pre_hook(lambda m, out, i=index: log.append(("pre", i, numbers(out))))
+        layer.register_full_backward_hook(lambda m, into, out, i=index: log.append(("full", i, numbers(into),
+                                                                                    numbers(out))))
+    model[doubled].register_full_backward_hook(lambda m, into, out: (into[0] * 2,))
+    x = lib.tensor(rng.standard_normal((3, widths[0])), dtype=lib.float64)
+    (model(x) ** 2).sum().backward()
+    return log, [parameter.grad.numpy() for parameter in model.parameters()]
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:Full backward hook is firing")  # PyTorch's note for the first layer
+@given(widths=st.lists(st.integers(1, 4), min_size=2, max_size=4), seed=st.integers(0, 2**16), data=st.data())
+def test_every_hook_call_and_gradient_matches_pytorch(torch, widths, seed, data):
+    doubled = data.draw(st.integers(1, 2 * (len(widths) - 1) - 1))  # not the first layer: its grad_input is None
+    mine, theirs = _hook_log(gg, widths, seed, doubled), _hook_log(torch, widths, seed, doubled)
+    assert [entry[:2] for entry in mine[0]] == [entry[:2] for entry in theirs[0]]  # the same calls, in order
+    for a, b in zip(mine[0], theirs[0]):
+        for grads_a, grads_b in zip(a[2:], b[2:]):
+            assert [g is None for g in grads_a] == [g is None for g in grads_b]
+            for g_a, g_b in zip(grads_a, grads_b):
+                if g_a is not None:
+                    np.testing.assert_allclose(g_a, g_b, rtol=1e-12, atol=1e-12)
+    for a, b in zip(mine[1], theirs[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_grad_input_is_what_flows_through_the_module_only():
+    layer = gg.nn.Linear(2, 2, bias=False)
+    with gg.no_grad():
+        layer.weight.copy_(gg.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    seen = {}
+    layer.register_full_backward_hook(lambda m, into, out: seen.update(into=into[0].tolist(), out=out[0].tolist()))
+    x = gg.tensor([[1.0, 1.0]], requires_grad=True)
+    (layer(x) + x).sum().backward()  # a residual: x also reaches the loss around the layer
+    assert seen == {"out": [[1.0, 1.0]], "into": [[4.0, 6.0]]}  # 1ᵀW, without the residual's 1
+    assert x.grad.tolist() == [[5.0, 7.0]]
+
+
+def test_a_pre_hook_replaces_grad_output_and_removal_stops_it():
+    layer = gg.nn.Linear(2, 1)
+    handle = layer.register_full_backward_pre_hook(lambda m, out: (out[0] * 0,))
+    layer(gg.ones(1, 2)).sum().backward()
+    assert layer.weight.grad.tolist() == [[0.0, 0.0]]
+    handle.remove()
+    layer(gg.ones(1, 2)).sum().backward()
+    assert layer.weight.grad.tolist() == [[1.0, 1.0]]
+
+
+def test_hooks_on_a_module_without_grad_inputs_get_none():
+    layer = gg.nn.Linear(2, 1)
+    seen = []
+    layer.register_full_backward_hook(lambda m, into, out: seen.append((into, out[0].shape)))
+    layer(gg.ones(3, 2)).sum().backward()
+    assert seen == [((None,), (3, 1))]
+
+
+class _Two(gg.nn.Module):
+    def forward(self, a, b):
+        return a * b
+
+
+class _Pair(gg.nn.Module):
+    def forward(self, a):
+        return a, a * 2
+
+
+@pytest.mark.parametrize("module, inputs, message", [
+    (_Two(), lambda: (gg.ones(2, requires_grad=True), gg.ones(2, requires_grad=True)),
+     r"^_Two: a full backward hook in glassgrad takes a module with at most one input that requires grad"),
+    (_Pair(), lambda: (gg.ones(2, requires_grad=True),),
+     r"^_Pair: a full backward hook in glassgrad takes a module that returns one tensor, and this one returned tuple"),
+])
+def test_modules_the_hooks_cannot_watch_are_refused_in_one_line(module, inputs, message):
+    module.register_full_backward_hook(lambda m, into, out: None)
+    with pytest.raises(RuntimeError, match=message) as raised:
+        module(*inputs())
+    assert "\n" not in str(raised.value)
+
+
+def test_a_replacement_of_the_wrong_length_is_refused():
+    layer = gg.nn.Linear(2, 1)
+    layer.register_full_backward_hook(lambda m, into, out: (into[0], into[0]))
+    with pytest.raises(RuntimeError, match=r"^Linear: backward hook '<lambda>' returned 2 grad_input entries, but "
+                                           r"expected 1"):
+        layer(gg.ones(1, 2, requires_grad=True)).sum().backward()
