@@ -1178,11 +1178,13 @@ LINEAR = register(Op("linear", "Z = X·Wᵀ + b  (per sample: z = W·x + b)",
 
 # --- fused losses (kept whole for stability and speed) ---------------------------------------
 
-def _reduce_loss(per_item: Array, reduction: str) -> Array:
+def _reduce_loss(per_item: Array, reduction: str, count: int | None = None) -> Array:
+    """The loss from its items: themselves (``none``), their sum, or their mean over ``count`` (default: all)."""
     if reduction == "none":
         return per_item
     total = np.add.reduce(per_item, axis=None)
-    return np.asarray(total / per_item.size if reduction == "mean" else total, dtype=per_item.dtype)
+    return np.asarray(total / (per_item.size if count is None else count) if reduction == "mean" else total,
+                      dtype=per_item.dtype)
 
 
 def _loss_upstream(up: Array, reduction: str, count: int, item_shape: tuple) -> Array:
@@ -1230,13 +1232,16 @@ MSE_LOSS = register(Op(
 ))
 
 
-def _cross_entropy(logits, target, reduction):
+def _cross_entropy(logits, target, reduction, ignore_index=-100):
     """``logits`` (N, C); ``target`` class indices (N,) or probabilities (N, C).
 
     Saves softmax(logits), the target and, for class indices, each row's class as a position in the
     flat array: the backward subtracts the target (or 1 at those positions) from the probabilities.
     Class indices read only the picked log-probabilities:
     ``−(shifted[i, yᵢ] − log Σⱼ e^shifted[i, j])``, the same numbers as the full table gives.
+    A row whose class is ``ignore_index`` counts for nothing: its loss and gradient are 0 and the
+    mean divides by the rows that count (by 1 when none does: a loss of 0 where PyTorch gives NaN; the
+    gradients are 0 in both).
     """
     starts = np.arange(0, logits.size, logits.shape[1])  # where each row begins in the flat array
     # each row's max, read at its argmax (one fast call; a max along a short axis is several times slower)
@@ -1249,18 +1254,39 @@ def _cross_entropy(logits, target, reduction):
         per_item = -np.add.reduce(target * (shifted - log_total), axis=1)
         positions = None
     else:
-        positions = starts + target
+        kept = _kept_rows(target, ignore_index)
+        positions = starts + (target if kept is None else np.where(kept, target, 0))  # an ignored row reads class 0
         per_item = -(shifted.reshape(-1)[positions] - log_total.reshape(-1))
-    return _reduce_loss(per_item, reduction), (exps, target, positions, reduction)
+        if kept is not None:
+            per_item = np.where(kept, per_item, per_item.dtype.type(0))
+            return _reduce_loss(per_item, reduction, _counted(kept)), (exps, target, positions, reduction, kept)
+    return _reduce_loss(per_item, reduction), (exps, target, positions, reduction, None)
+
+
+def _counted(kept: Array) -> int:
+    """How many rows a mean divides by: those kept, or 1 when none is (the loss is then 0, not 0/0)."""
+    return max(int(np.count_nonzero(kept)), 1)
+
+
+def _kept_rows(target: Array, ignore_index: int) -> Array | None:
+    """Which rows count (their class is not ``ignore_index``), or None when all do: the common case, told with one
+    reduction for a negative ``ignore_index`` (PyTorch's default −100 is never a class)."""
+    if ignore_index < 0 and (target.size == 0 or np.minimum.reduce(target) >= 0):
+        return None
+    kept = target != ignore_index
+    return None if kept.all() else kept
 
 
 def _cross_entropy_back(up, saved):
-    probs, target, positions, reduction = saved
+    probs, target, positions, reduction, kept = saved
     if positions is None:  # target probabilities
         grad = probs * np.add.reduce(target, axis=1, keepdims=True) - target
     else:
         grad = probs.copy()
         grad.reshape(-1)[positions] -= 1  # − onehot(target)
+        if kept is not None:
+            grad *= kept.reshape(-1, 1)  # an ignored row: 0
+            return grad * _loss_upstream(up, reduction, _counted(kept), probs.shape), None
     return grad * _loss_upstream(up, reduction, len(probs), probs.shape), None
 
 
@@ -1274,13 +1300,17 @@ def _loss_scale_tensor(up, reduction: str, count: int, item_ndim: int):
 
 
 def _cross_entropy_vjp(up, inputs, out, saved):
-    _, target, _, reduction = saved
+    _, target, _, reduction, kept = saved
+    count = len(target)
     if target.dtype.kind == "f":
         onehot, mass = target, target.sum(axis=1, keepdims=True)
-    else:
+    elif kept is None:
         onehot, mass = _onehot(inputs[0].array, target), 1
+    else:  # an ignored row: no one-hot and no mass, so its gradient is 0
+        onehot = _onehot(inputs[0].array, np.where(kept, target, 0)) * kept.reshape(-1, 1)
+        mass, count = kept.reshape(-1, 1).astype(onehot.dtype), _counted(kept)
     probabilities = inputs[0].softmax(dim=1)
-    return (probabilities * mass - onehot) * _loss_scale_tensor(up, reduction, len(onehot), onehot.ndim), None
+    return (probabilities * mass - onehot) * _loss_scale_tensor(up, reduction, count, onehot.ndim), None
 
 
 def _onehot(logits: Array, target: Array) -> Array:
@@ -1290,7 +1320,8 @@ def _onehot(logits: Array, target: Array) -> Array:
 
 CROSS_ENTROPY = register(Op(
     "cross_entropy", "L = −(1/N) Σᵢ log softmax(zᵢ)[yᵢ]", ("{up}·(softmax({logits}) − onehot({target}))/N",),
-    _cross_entropy, _cross_entropy_back, kind="loss", roles=("logits", "target"), settings=("reduction",),
+    _cross_entropy, _cross_entropy_back, kind="loss", roles=("logits", "target"),
+    settings=("reduction", "ignore_index"),
     loss=LossForm(
         "log softmax({logits})ᵢ[{target}ᵢ]", "ŷ − onehot({target})",
         lambda logits, target: np.log(softmax_array(logits, 1))[np.arange(len(logits)), target],

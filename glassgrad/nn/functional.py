@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from .. import ops
-from ..arguments import shape_text
+from ..arguments import broadcasts_to, shape_text
+from ..autograd import call_recorder, current_tape
 from ..creation import as_tensor, pick_generator
 from ..creation import one_hot as one_hot
 from ..functions import linear as linear
@@ -30,6 +31,7 @@ from ..functions import relu as relu
 from ..functions import sigmoid as sigmoid
 from ..functions import softmax as softmax
 from ..functions import tanh as tanh
+from ..functions import where
 from ..tensor import Tensor, apply
 from .attention import scaled_dot_product_attention as scaled_dot_product_attention
 from .conv import conv1d as conv1d
@@ -125,13 +127,10 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
                   (input._requires_grad, target._requires_grad))
 
 
-def _class_targets(logits: Tensor, target: object, name: str) -> Tensor:
+def _class_targets(logits: Tensor, target: object, name: str, ignore_index: int) -> Tensor:
+    """``target`` checked against 2-D ``logits`` (N, C): class indices (N,) in [0, C) or ``ignore_index``, or
+    probabilities (N, C) in the logits' dtype."""
     target = as_tensor(target)
-    if logits.ndim != 2:
-        raise ValueError(
-            f"{name}: expected logits of shape (batch, classes), got {shape_text(logits.shape)}; "
-            "for one sample use logits.unsqueeze(0)"
-        )
     n, classes = logits.shape
     if target.dtype.kind == "f":
         if target.shape == (n,):
@@ -153,44 +152,176 @@ def _class_targets(logits: Tensor, target: object, name: str) -> Tensor:
             f"{name}: expected {n} class indices (shape ({n},)) for logits of shape "
             f"{shape_text(logits.shape)}, got target shape {shape_text(target.shape)}"
         )
-    if n and (target.array.min() < 0 or target.array.max() >= classes):
-        bad = target.array[(target.array < 0) | (target.array >= classes)][0]
-        raise IndexError(f"{name}: target label {bad} is out of range: labels must be in [0, {classes - 1}]")
+    labels = target.array
+    outside = (labels < 0) | (labels >= classes)
+    if n and outside.any() and (labels[outside] != ignore_index).any():
+        bad = labels[outside & (labels != ignore_index)][0]
+        raise IndexError(f"{name}: target label {bad} is out of range: labels must be in [0, {classes - 1}] "
+                         f"(or ignore_index, {ignore_index})")
     return target
 
 
-def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+def _class_layout(input: object, target: object, name: str) -> tuple[Tensor, Any, tuple | None]:
+    """PyTorch's layouts of class scores as rows (M, C): ``(C,)`` one sample, ``(N, C)``, or ``(N, C, d₁, …)``
+    with the classes on dim 1 (a sequence, an image); the targets to match, and the shape a ``"none"``
+    reduction gives back (None: the rows' own)."""
+    logits = as_tensor(input)
+    if logits.ndim == 2:
+        return logits, target, None
+    if logits.ndim == 0:
+        raise ValueError(f"{name}: expected class scores of shape (C,), (N, C) or (N, C, d1, ...), got a scalar")
+    target = as_tensor(target)
+    floating = target.dtype.kind == "f" and target.ndim == logits.ndim
+    if logits.ndim == 1:
+        return logits.unsqueeze(0), target.unsqueeze(0) if floating else target.reshape(1), ()
+    classes = logits.shape[1]
+    expected = logits.shape if floating else (logits.shape[0], *logits.shape[2:])
+    if tuple(target.shape) != tuple(expected):
+        raise ValueError(f"{name}: for scores of shape {shape_text(logits.shape)} (classes on dim 1) the target "
+                         f"must have shape {shape_text(expected)}, got {shape_text(target.shape)}")
+    rows = logits.movedim(1, -1).reshape(-1, classes)
+    target = target.movedim(1, -1).reshape(-1, classes) if floating else target.reshape(-1)
+    return rows, target, (logits.shape[0], *logits.shape[2:])
+
+
+def _no_legacy(size_average: Any, reduce: Any, name: str) -> None:
+    if size_average is not None or reduce is not None:
+        raise TypeError(f"{name}: size_average and reduce are deprecated in PyTorch and not taken here; "
+                        "use reduction='mean', 'sum' or 'none'")
+
+
+def _class_weight(weight: Any, logits: Tensor, name: str) -> Tensor | None:
+    if weight is None:
+        return None
+    weight = as_tensor(weight, logits.dtype)
+    if weight.shape != (logits.shape[1],) or weight.dtype.kind != "f":
+        raise ValueError(f"{name}: weight must be a float tensor with one entry per class, shape "
+                         f"({logits.shape[1]},); got {shape_text(weight.shape)} {weight.dtype}")
+    return weight.to(logits.dtype)
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
+                  ignore_index: int = -100, reduce: Any = None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
     """Softmax + negative log-likelihood in one op, from raw scores (logits).
 
     ``L = −(1/N) Σᵢ log softmax(zᵢ)[yᵢ]`` for class indices ``y`` (or ``−Σ p·log softmax(z)``
     for probability targets). Its gradient is the famous ``∂L/∂z = (softmax(z) − onehot(y))/N``
     = ``(ŷ − y)/N``.
+
+    PyTorch's options: scores ``(C,)``, ``(N, C)`` or ``(N, C, d₁, …)``; ``ignore_index`` (a row of that class
+    counts for nothing, and the mean is over the rest); ``weight`` (wᶜ per class: row i counts w_yᵢ, and the
+    mean divides by Σᵢ w_yᵢ); ``label_smoothing`` ε (the target becomes (1 − ε)·onehot(y) + ε/C). Without
+    ``weight`` and ε the loss is the one fused row; with them it is made of ``log_softmax`` and sums.
     """
-    _check_reduction(reduction, "cross_entropy")
-    logits = as_tensor(input)
-    target = _class_targets(logits, target, "cross_entropy")
-    return apply(ops.CROSS_ENTROPY, (logits, target), logits.array, target.array, reduction)
+    name = "cross_entropy"
+    _no_legacy(size_average, reduce, name)
+    _check_reduction(reduction, name)
+    smoothing = _finite_number(label_smoothing, name, "label_smoothing")
+    if not 0 <= smoothing <= 1:
+        raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {smoothing:g}")
+    logits, target, shape = _class_layout(input, target, name)
+    ignore_index = int(ignore_index)
+    target = _class_targets(logits, target, name, ignore_index)
+    if target.dtype.kind == "f" and ignore_index != -100:
+        raise ValueError(f"{name}: ignore_index is not supported for probability (float) targets, got "
+                         f"ignore_index={ignore_index}; give a probability of 0 to what should not count instead")
+    weight = _class_weight(weight, logits, name)
+    if weight is None and smoothing == 0 and not (_tracing() and _any_ignored(target, ignore_index)):
+        loss = apply(ops.CROSS_ENTROPY, (logits, target), logits.array, target.array, reduction, ignore_index)
+    else:
+        loss = _composed_cross_entropy(log_softmax(logits, 1), target, weight, ignore_index, reduction, smoothing)
+    return loss if shape is None or reduction != "none" else loss.reshape(shape)
 
 
-def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood of log-probabilities: ``L = −(1/N) Σᵢ input[i, yᵢ]``."""
-    _check_reduction(reduction, "nll_loss")
-    log_probs = as_tensor(input)
-    target = as_tensor(target)
-    if target.dtype.kind == "f":
-        raise TypeError(f"nll_loss: targets must be class indices (int64), got {target.dtype}; "
+def _tracing() -> bool:
+    """Whether a trace (not a compiled step's capture) records this call.
+
+    Only then may a loss pick its ops by the target's values: a trace's loss view writes the fused
+    cross-entropy row's items for every row, so a call with ignored rows is made of ops there, and
+    ``nll_loss`` without ignored rows is written in its short form. A compiled step replays the same ops
+    whatever each batch holds, so outside a trace the ops never depend on the values.
+    """
+    return current_tape() is not None and call_recorder() is None
+
+
+def _any_ignored(target: Tensor, ignore_index: int) -> bool:
+    return target.dtype.kind != "f" and bool((target.array == ignore_index).any())
+
+
+def _composed_cross_entropy(log_probs: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int,
+                            reduction: str, smoothing: float) -> Tensor:
+    """Cross-entropy with a class weight or label smoothing, from log-probabilities (N, C), as PyTorch defines it."""
+    classes = log_probs.shape[1]
+    if target.dtype.kind == "f":  # probabilities: smoothed toward uniform, weighted per class, mean over rows
+        if smoothing:
+            target = target * (1 - smoothing) + smoothing / classes
+        weighted = log_probs * target if weight is None else log_probs * (target * weight)
+        per_row = -weighted.sum(1)
+        return per_row if reduction == "none" else per_row.sum() if reduction == "sum" else per_row.mean()
+    loss = _nll(log_probs, target, weight, ignore_index, reduction)
+    if not smoothing:
+        return loss
+    kept = target != ignore_index
+    per_row = -(log_probs if weight is None else log_probs * weight).sum(1) * kept.to(log_probs.dtype)
+    if reduction == "sum":
+        per_row = per_row.sum()
+    elif reduction == "mean":
+        counts = kept.to(log_probs.dtype) if weight is None else weight[where(kept, target, 0)] * kept
+        per_row = per_row.sum() / _total(counts)
+    return loss * (1 - smoothing) + per_row * (smoothing / classes)
+
+
+def _nll(log_probs: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int, reduction: str) -> Tensor:
+    """``−w_yᵢ · log_probs[i, yᵢ]`` per row, 0 where yᵢ is ``ignore_index``; the mean divides by Σᵢ w_yᵢ over the
+    rows that count (their number, without a weight)."""
+    if weight is None and _tracing() and not _any_ignored(target, ignore_index):  # the short form, in a trace
+        picked = -log_probs[np.arange(len(target.array)), target.array]
+        return picked if reduction == "none" else picked.sum() if reduction == "sum" else picked.mean()
+    kept = target != ignore_index
+    classes = where(kept, target, 0)  # an ignored row reads class 0, then counts 0
+    counts = kept.to(log_probs.dtype) if weight is None else weight[classes] * kept
+    per_row = -log_probs.gather(1, classes.unsqueeze(1)).squeeze(1) * counts
+    if reduction == "none":
+        return per_row
+    return per_row.sum() if reduction == "sum" else per_row.sum() / _total(counts)
+
+
+def _total(counts: Tensor) -> Tensor:
+    """What a mean over rows divides by: Σ of their counts (weights), or 1 where none counts, so that a batch
+    whose rows are all ignored has loss 0 and gradient 0 (PyTorch: loss NaN, gradient 0)."""
+    total = counts.sum()
+    return total + (total == 0).to(total.dtype)
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
+             ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities: ``L = −(1/N) Σᵢ input[i, yᵢ]``.
+
+    The layouts, ``weight`` and ``ignore_index`` as in :func:`cross_entropy`.
+    """
+    name = "nll_loss"
+    _no_legacy(size_average, reduce, name)
+    _check_reduction(reduction, name)
+    log_probs, target, shape = _class_layout(input, target, name)
+    if as_tensor(target).dtype.kind == "f":
+        raise TypeError(f"{name}: targets must be class indices (int64), got {as_tensor(target).dtype}; "
                         "convert them with y.long()")
-    target = _class_targets(log_probs, target, "nll_loss")
-    picked = -log_probs[np.arange(len(target.array)), target.array]
-    return picked if reduction == "none" else picked.sum() if reduction == "sum" else picked.mean()
+    ignore_index = int(ignore_index)
+    target = _class_targets(log_probs, target, name, ignore_index)
+    loss = _nll(log_probs, target, _class_weight(weight, log_probs, name), ignore_index, reduction)
+    return loss if shape is None or reduction != "none" else loss.reshape(shape)
 
 
-def binary_cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
+                         reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``−mean(y·log p + (1 − y)·log(1 − p))`` for probabilities ``p``, one fused op as in PyTorch.
 
     The logs are clamped at −100 and the gradient ``(p − y)/(p(1 − p))/n`` has its denominator kept
     at least 1e-12, so a saturated ``p`` of exactly 0 or 1 gives finite numbers, never NaN.
+    ``weight`` (broadcast to the input) scales each item's loss: the row's items times it, then reduced.
     """
+    _no_legacy(size_average, reduce, "binary_cross_entropy")
     _check_reduction(reduction, "binary_cross_entropy")
     probs, target = _float_pair(input, target, "binary_cross_entropy")
     if not ((probs.array >= 0) & (probs.array <= 1)).all():  # NaN fails both tests
@@ -199,14 +330,49 @@ def binary_cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean")
     if not ((target.array >= 0) & (target.array <= 1)).all():
         raise ValueError("binary_cross_entropy: target must hold probabilities (labels) in [0, 1] (NaN is not "
                          "one); for labels such as -1/1 map them to 0/1 first")
-    return apply(ops.BCE, (probs, target), probs.array, target.array, reduction)
+    if weight is None:
+        return apply(ops.BCE, (probs, target), probs.array, target.array, reduction)
+    items = apply(ops.BCE, (probs, target), probs.array, target.array, "none")
+    return _weighted(items, _item_weight(weight, probs, "binary_cross_entropy", "weight"), reduction)
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """Sigmoid + binary cross-entropy in one stable op; gradient ``(σ(z) − y)/n``."""
-    _check_reduction(reduction, "binary_cross_entropy_with_logits")
-    logits, target = _float_pair(input, target, "binary_cross_entropy_with_logits")
-    return apply(ops.BCE_WITH_LOGITS, (logits, target), logits.array, target.array, reduction)
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """Sigmoid + binary cross-entropy in one stable op; gradient ``(σ(z) − y)/n``.
+
+    ``weight`` scales each item's loss; ``pos_weight`` (broadcast along the last dim: one per class) scales
+    the positive term, ``−(w₊·y·log σ(z) + (1 − y)·log(1 − σ(z)))``, made of ops as
+    ``(1 − y)·z + (1 + (w₊ − 1)·y)·(log(1 + e^−|z|) + max(−z, 0))``, PyTorch's stable form.
+    """
+    name = "binary_cross_entropy_with_logits"
+    _no_legacy(size_average, reduce, name)
+    _check_reduction(reduction, name)
+    logits, target = _float_pair(input, target, name)
+    if weight is None and pos_weight is None:
+        return apply(ops.BCE_WITH_LOGITS, (logits, target), logits.array, target.array, reduction)
+    if pos_weight is None:
+        items = apply(ops.BCE_WITH_LOGITS, (logits, target), logits.array, target.array, "none")
+    else:
+        scale = (_item_weight(pos_weight, logits, name, "pos_weight") - 1) * target + 1
+        items = (1 - target) * logits + scale * ((-logits.abs()).exp().log1p() + relu(-logits))
+    return _weighted(items, None if weight is None else _item_weight(weight, logits, name, "weight"), reduction)
+
+
+def _item_weight(weight: Any, input: Tensor, name: str, argument: str) -> Tensor:
+    """A loss's per-item ``weight`` (or ``pos_weight``), checked to broadcast to the input, in its dtype."""
+    weight = as_tensor(weight, input.dtype)
+    if not broadcasts_to(tuple(weight.shape), tuple(input.shape)):
+        raise ValueError(f"{name}: {argument} of shape {shape_text(weight.shape)} does not broadcast to the input's "
+                         f"shape {shape_text(input.shape)}; give one entry per item, or per class on the last dim")
+    return weight.to(input.dtype)
+
+
+def _weighted(items: Tensor, weight: Tensor | None, reduction: str) -> Tensor:
+    """Per-item losses times their weight, then reduced (the mean is over the items, as in PyTorch)."""
+    if weight is not None:
+        items = items * weight
+    return items if reduction == "none" else items.sum() if reduction == "sum" else items.mean()
 
 
 # --- issue 11: ELU, Softplus, L1 / smooth L1 / Huber / KL losses ------------------------------

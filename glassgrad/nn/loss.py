@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..creation import as_tensor
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
@@ -51,32 +52,70 @@ class MSELoss(_Loss):
         return F.mse_loss(input, target, self.reduction)
 
 
-class CrossEntropyLoss(_Loss):
-    """Softmax + negative log-likelihood from raw scores (N, C); targets are class indices (N,) or probabilities."""
+class _ClassLoss(_Loss):
+    """A loss over class scores, with PyTorch's ``weight`` (a buffer, as there) and ``ignore_index``."""
+
+    def __init__(self, weight: Tensor | None = None, size_average: Any = None, ignore_index: int = -100,
+                 reduce: Any = None, reduction: str = "mean") -> None:
+        F._no_legacy(size_average, reduce, type(self).__name__)
+        super().__init__(reduction)
+        self.register_buffer("weight", None if weight is None else as_tensor(weight))
+        self.ignore_index = int(ignore_index)
+
+    def config(self) -> dict[str, Any]:  # the options given, as a repr shows them (the defaults left out)
+        return {**super().config(), **({} if self.ignore_index == -100 else {"ignore_index": self.ignore_index})}
+
+
+class CrossEntropyLoss(_ClassLoss):
+    """Softmax + negative log-likelihood from raw scores (N, C) (or (C,), or (N, C, d₁, …)); targets are class
+    indices or probabilities. ``weight``, ``ignore_index`` and ``label_smoothing`` as in ``F.cross_entropy``."""
+
+    def __init__(self, weight: Tensor | None = None, size_average: Any = None, ignore_index: int = -100,
+                 reduce: Any = None, reduction: str = "mean", label_smoothing: float = 0.0) -> None:
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
+        self.label_smoothing = F._finite_number(label_smoothing, "CrossEntropyLoss", "label_smoothing")
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.cross_entropy(input, target, self.reduction)
+        return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction,
+                               label_smoothing=self.label_smoothing)
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), **({"label_smoothing": self.label_smoothing} if self.label_smoothing else {})}
 
 
-class NLLLoss(_Loss):
+class NLLLoss(_ClassLoss):
     """Negative log-likelihood of log-probabilities (N, C) (e.g. from ``LogSoftmax``) and class indices (N,)."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.nll_loss(input, target, self.reduction)
+        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
 class BCELoss(_Loss):
-    """Binary cross-entropy of probabilities in [0, 1] (e.g. after ``Sigmoid``) and 0/1 targets."""
+    """Binary cross-entropy of probabilities in [0, 1] (e.g. after ``Sigmoid``) and 0/1 targets; ``weight`` (a
+    buffer) scales each item's loss."""
+
+    def __init__(self, weight: Tensor | None = None, size_average: Any = None, reduce: Any = None,
+                 reduction: str = "mean") -> None:
+        F._no_legacy(size_average, reduce, type(self).__name__)
+        super().__init__(reduction)
+        self.register_buffer("weight", None if weight is None else as_tensor(weight))
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.binary_cross_entropy(input, target, self.reduction)
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
-class BCEWithLogitsLoss(_Loss):
-    """Binary cross-entropy from raw scores: sigmoid and log fused, stable for any score."""
+class BCEWithLogitsLoss(BCELoss):
+    """Binary cross-entropy from raw scores: sigmoid and log fused, stable for any score; ``weight`` and
+    ``pos_weight`` (buffers) as in ``F.binary_cross_entropy_with_logits``."""
+
+    def __init__(self, weight: Tensor | None = None, size_average: Any = None, reduce: Any = None,
+                 reduction: str = "mean", pos_weight: Tensor | None = None) -> None:
+        super().__init__(weight, size_average, reduce, reduction)
+        self.register_buffer("pos_weight", None if pos_weight is None else as_tensor(pos_weight))
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.binary_cross_entropy_with_logits(input, target, self.reduction)
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
+                                                  pos_weight=self.pos_weight)
 
 
 class L1Loss(_Loss):
