@@ -10,7 +10,7 @@ show, explain and check every number it computes.
 tensor([2., 0., 2., 2.])
 """
 
-from . import _memory, custom_function, gradients
+from . import _memory, custom_function, gradients, jacobians
 from . import autograd as autograd
 from . import data as data
 from . import distributions as distributions
@@ -275,6 +275,7 @@ _memory.tune_allocator()
 autograd.Function, autograd.FunctionCtx = custom_function.Function, custom_function.FunctionCtx
 autograd.grad = gradients.grad
 autograd.gradcheck, autograd.gradgradcheck = _autograd_gradcheck, _gradgradcheck
+autograd.functional = jacobians  # torch.autograd.functional: jacobian, hessian, vjp, jvp, vhp, hvp
 
 __all__ = [
     "RULES", "GradcheckError", "GradcheckReport", "Tensor", "__version__", "abs", "add", "arange", "argmax",

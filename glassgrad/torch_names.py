@@ -25,7 +25,11 @@ from types import ModuleType
 #: (``torch.nn.functional`` → ``glassgrad.nn.functional``).
 COUNTERPARTS: dict[str, tuple[str, ...]] = {
     "torch": ("glassgrad",),
+    "torch.autograd.functional": ("glassgrad.jacobians",),
 }
+#: PyTorch's packages whose glassgrad counterpart is a plain module: their submodules import too (the import
+#: system gives that module an empty ``__path__``, so it finds nothing of its own below it).
+PACKAGES = {"torch.autograd"}
 
 
 def counterpart(name: str) -> ModuleType | object | None:
@@ -66,7 +70,7 @@ class _TorchFinder(importlib.abc.MetaPathFinder):
             )
         # a spec whose loader hands the object over; a package (a namespace object such as gg.cuda or
         # gg.backends counts as one) so that its own names import too (torch.nn.functional, torch.backends.mps)
-        is_package = hasattr(found, "__path__") or not isinstance(found, ModuleType)
+        is_package = hasattr(found, "__path__") or not isinstance(found, ModuleType) or fullname in PACKAGES
         return importlib.util.spec_from_loader(fullname, _Existing(found), is_package=is_package)
 
 

@@ -1,0 +1,120 @@
+"""``gg.autograd.functional``: jacobian, hessian, vjp, jvp, vhp, hvp, against PyTorch and by hand."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+
+functional = gg.autograd.functional
+shapes = st.lists(st.integers(1, 3), min_size=1, max_size=2).map(tuple)
+
+
+def _vector_function(a, b):
+    """Two outputs from two inputs, every kind of coupling: elementwise, a reduction, a product."""
+    return (a * b).tanh() + a.exp(), (a ** 2).sum() * b.sigmoid()
+
+
+def _scalar_function(a, b):
+    return (a.exp() * b).sum() + (a * a).sum() * b.sum() + (a * b).sin().sum()
+
+
+def _numbers(result):
+    if isinstance(result, (tuple, list)):
+        return [number for part in result for number in _numbers(part)]
+    return [result.detach().numpy()]
+
+
+def _same(mine, theirs):
+    mine, theirs = _numbers(mine), _numbers(theirs)
+    assert len(mine) == len(theirs)
+    for a, b in zip(mine, theirs):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-12)
+
+
+@pytest.mark.torch
+@given(shape=shapes, seed=st.integers(0, 2**16))
+def test_every_function_matches_pytorch(torch, shape, seed):
+    rng = np.random.default_rng(seed)
+    a, b, u, w = (rng.standard_normal(shape) for _ in range(4))
+    results = []
+    for lib in (gg, torch):
+        t = lib.tensor
+        fn = lib.autograd.functional
+        results.append([
+            fn.jacobian(_vector_function, (t(a), t(b))),
+            fn.jacobian(lambda x: x.sin() * x.sum(), t(a)),
+            fn.hessian(_scalar_function, (t(a), t(b))),
+            fn.hessian(lambda x: (x ** 3).sum() * x.mean(), t(a)),
+            fn.vjp(_vector_function, (t(a), t(b)), (t(u), t(w))),
+            fn.jvp(_vector_function, (t(a), t(b)), (t(u), t(w))),
+            fn.vhp(_scalar_function, (t(a), t(b)), (t(u), t(w))),
+            fn.hvp(_scalar_function, (t(a), t(b)), (t(u), t(w))),
+            fn.vjp(lambda x: (x * x).sum(), t(a)),
+        ])
+    for mine, theirs in zip(*results):
+        _same(mine, theirs)
+
+
+def test_by_hand_a_linear_map_and_a_quadratic_form():
+    weight = np.array([[1.0, 2.0, 0.0], [-1.0, 0.5, 3.0]])
+    matrix = np.array([[2.0, 1.0], [0.0, 3.0]])
+    x = gg.tensor([0.3, -1.2, 2.0], dtype=gg.float64)
+    np.testing.assert_array_equal(functional.jacobian(lambda v: gg.tensor(weight) @ v, x).numpy(), weight)
+    # f(x) = xᵀAx: ∇f = (A + Aᵀ)x, H = A + Aᵀ
+    quadratic = lambda v: v @ (gg.tensor(matrix) @ v)  # noqa: E731
+    point, direction = gg.tensor([1.0, -2.0], dtype=gg.float64), gg.tensor([1.0, 1.0], dtype=gg.float64)
+    np.testing.assert_allclose(functional.hessian(quadratic, point).numpy(), matrix + matrix.T)
+    value, product = functional.hvp(quadratic, point, direction)
+    assert value.item() == pytest.approx(2 - 2 + 12)
+    np.testing.assert_allclose(product.numpy(), (matrix + matrix.T) @ [1.0, 1.0])
+
+
+def test_results_are_outside_the_graph_unless_create_graph():
+    x = gg.tensor([1.0, 2.0], requires_grad=True)
+    plain = functional.jacobian(lambda v: v ** 3, x)
+    assert not plain.requires_grad
+    recorded = functional.jacobian(lambda v: v ** 3, x, create_graph=True)  # diag(3x²)
+    recorded.sum().backward()  # ∂/∂x Σ 3x² = 6x
+    assert recorded.requires_grad and x.grad.tolist() == [6.0, 12.0]
+
+
+def test_strict_refuses_an_input_the_output_ignores_and_otherwise_gives_zeros():
+    a, b = gg.tensor([1.0, 2.0]), gg.tensor([3.0])
+    jacobians = functional.jacobian(lambda a, b: a * 2, (a, b))
+    assert jacobians[1].tolist() == [[0.0], [0.0]]
+    with pytest.raises(RuntimeError, match=r"^jacobian: the output is independent of input 1, which strict=True"):
+        functional.jacobian(lambda a, b: a * 2, (a, b), strict=True)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: functional.jacobian(lambda x: x, [1.0, 2.0]), TypeError, r"^jacobian: inputs must be a Tensor or a tuple"),
+    (lambda: functional.jacobian(lambda x: 3.0, gg.tensor([1.0])), TypeError,
+     r"^jacobian: the function must return a Tensor or a tuple of Tensors, got float"),
+    (lambda: functional.hessian(lambda x: x * 2, gg.tensor([1.0, 2.0])), RuntimeError,
+     r"^hessian: the function must return one Tensor with a single element \(a loss\), got shape\(s\) \(2,\)"),
+    (lambda: functional.vjp(lambda x: x * 2, gg.tensor([1.0, 2.0])), RuntimeError,
+     r"^vjp: v can be left out only when the outputs are a single one-element Tensor"),
+    (lambda: functional.jvp(lambda x: x * 2, gg.tensor([1.0, 2.0]), gg.ones(3)), RuntimeError,
+     r"^jvp: v must have the shapes of the inputs, \(\(2,\)\); got \(\(3,\)\)"),
+    (lambda: functional.jacobian(lambda x: x, gg.tensor([1, 2])), TypeError, r"^jacobian: input 0 is int64"),
+    (lambda: functional.jacobian(lambda x: x, gg.ones(2), strategy="forward-mode"), NotImplementedError,
+     r"^jacobian: strategy='forward-mode' is not supported"),
+])
+def test_bad_calls_are_refused_in_one_line(call, error, message):
+    with pytest.raises(error, match=message) as raised:
+        call()
+    assert "\n" not in str(raised.value)
+
+
+def test_pytorch_code_imports_it_under_the_shim():
+    program = ("from glassgrad import torch_names; torch_names.install()\n"
+               "import torch\nfrom torch.autograd.functional import jacobian\n"
+               "print(jacobian(lambda x: x * x, torch.tensor([1.0, 2.0])).tolist())")
+    shown = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "[[2.0, 0.0], [0.0, 4.0]]"
