@@ -101,7 +101,7 @@ def test_a_sampler_collate_fn_and_worker_arguments():
 
 
 @pytest.mark.parametrize("arguments, error, message", [
-    ({"batch_sampler": [[0, 1]]}, NotImplementedError, "batch_sampler"),
+    ({"batch_sampler": [[0, 1]], "batch_size": 2}, ValueError, "batch_sampler option is mutually exclusive"),
     ({"sampler": [0, 1], "shuffle": True}, ValueError, "mutually exclusive with shuffle"),
     ({"generator": 42}, TypeError, "generator must be a gg.Generator"),
 ])

@@ -8,7 +8,17 @@
 ((32, 2), (32,))
 """
 
-from .dataset import Dataset, Subset, TensorDataset, random_split, train_val_split
+from .dataset import (
+    ChainDataset,
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    StackDataset,
+    Subset,
+    TensorDataset,
+    random_split,
+    train_val_split,
+)
 from .datasets import (
     DATASETS,
     diagonal_flip,
@@ -22,9 +32,19 @@ from .datasets import (
 )
 from .files import load_csv, load_csv_features, load_idx, load_idx_dataset
 from .loader import DataLoader, collate
+from .samplers import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 
 __all__ = [
-    "DATASETS", "DataLoader", "Dataset", "Subset", "TensorDataset", "collate", "diagonal_flip",
+    "DATASETS", "BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
+    "RandomSampler", "Sampler", "SequentialSampler", "StackDataset", "Subset", "SubsetRandomSampler", "TensorDataset",
+    "WeightedRandomSampler", "collate", "diagonal_flip",
     "linear_regression_1d", "load_csv", "load_csv_features", "load_dataset", "load_digits", "load_idx",
     "load_idx_dataset", "make_circles", "make_moons", "make_spirals", "make_xor", "random_split", "train_val_split",
 ]

@@ -17,12 +17,12 @@ reproducible: the same ``seed`` gives the same split.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from ..creation import as_tensor
+from ..creation import as_tensor, pick_generator
 from ..tensor import Tensor
 
 
@@ -39,6 +39,94 @@ class Dataset(ABC):
     @abstractmethod
     def __len__(self) -> int:
         """How many samples there are."""
+
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        """``a + b``: the samples of ``a``, then those of ``b`` (a :class:`ConcatDataset`)."""
+        return ConcatDataset([self, other])
+
+
+class IterableDataset:
+    """A stream of samples: define ``__iter__`` (yielding samples) instead of numbering them.
+
+    For data read as it comes (lines of a file, a generator); a ``DataLoader`` batches it in the order
+    it is yielded. ``a + b`` chains two streams (a :class:`ChainDataset`).
+    """
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__, yielding samples")
+
+    def __add__(self, other: IterableDataset) -> ChainDataset:
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """Several streams one after the other."""
+
+    def __init__(self, datasets: Iterable[IterableDataset]) -> None:
+        self.datasets = list(datasets)
+        for position, dataset in enumerate(self.datasets):
+            if not isinstance(dataset, IterableDataset):
+                raise TypeError(f"ChainDataset only chains IterableDatasets; dataset {position} is "
+                                f"{type(dataset).__name__} (use ConcatDataset for numbered ones)")
+
+    def __iter__(self) -> Iterator[Any]:
+        for dataset in self.datasets:
+            yield from dataset
+
+    def __len__(self) -> int:
+        return sum(len(dataset) for dataset in self.datasets)  # type: ignore[arg-type]
+
+
+class ConcatDataset(Dataset):
+    """The samples of several datasets one after the other: sample ``i`` comes from the dataset whose range
+    holds it (``cumulative_sizes`` are where each one ends)."""
+
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable; give at least one")
+        for position, dataset in enumerate(self.datasets):
+            if isinstance(dataset, IterableDataset):
+                raise TypeError(f"ConcatDataset does not take an IterableDataset (dataset {position}); "
+                                "use ChainDataset for streams")
+        self.cumulative_sizes = np.cumsum([len(dataset) for dataset in self.datasets]).tolist()
+
+    def __getitem__(self, index: int) -> Any:
+        total = len(self)
+        if not -total <= index < total:
+            raise IndexError(f"ConcatDataset: index {index} is out of range for {total} samples")
+        index = index % total
+        which = int(np.searchsorted(self.cumulative_sizes, index, side="right"))
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][index - start]
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+
+class StackDataset(Dataset):
+    """Datasets of one length side by side: sample ``i`` is ``(a[i], b[i], …)``, or a dict for keyword
+    datasets (``StackDataset(image=…, label=…)``)."""
+
+    def __init__(self, *args: Dataset, **kwargs: Dataset) -> None:
+        if args and kwargs:
+            raise ValueError("StackDataset: give datasets by position or by name, not both")
+        parts = list(args) or list(kwargs.values())
+        if not parts:
+            raise ValueError("StackDataset: give at least one dataset")
+        lengths = {len(part) for part in parts}
+        if len(lengths) > 1:
+            raise ValueError(f"StackDataset: the datasets must have one length, got {sorted(lengths)}")
+        self.datasets: Any = args or kwargs
+
+    def __getitem__(self, index: int) -> Any:
+        if isinstance(self.datasets, dict):
+            return {name: dataset[index] for name, dataset in self.datasets.items()}
+        return tuple(dataset[index] for dataset in self.datasets)
+
+    def __len__(self) -> int:
+        first = next(iter(self.datasets.values())) if isinstance(self.datasets, dict) else self.datasets[0]
+        return len(first)
 
 
 class TensorDataset(Dataset):
@@ -132,8 +220,10 @@ def _split_sizes(total: int, lengths_or_fractions: Sequence[float]) -> list[int]
     )
 
 
-def random_split(dataset: Dataset, lengths_or_fractions: Sequence[float], seed: int = 0) -> list[Subset]:
-    """Shuffle the sample numbers with ``seed`` and cut them into disjoint :class:`Subset`\\ s.
+def random_split(dataset: Dataset, lengths_or_fractions: Sequence[float], generator: Any = None, *,
+                 seed: int = 0) -> list[Subset]:
+    """Shuffle the sample numbers with ``generator`` (PyTorch's argument: a ``gg.Generator`` or a NumPy one),
+    or else a fresh stream from ``seed``, and cut them into disjoint :class:`Subset`\\ s.
 
     >>> import glassgrad as gg
     >>> parts = gg.data.random_split(gg.data.TensorDataset(gg.arange(10)), [0.5, 0.3, 0.2])
@@ -141,7 +231,7 @@ def random_split(dataset: Dataset, lengths_or_fractions: Sequence[float], seed: 
     [5, 3, 2]
     """
     sizes = _split_sizes(len(dataset), lengths_or_fractions)
-    order = np.random.default_rng(seed).permutation(len(dataset))
+    order = pick_generator(seed, generator).permutation(len(dataset))
     ends = np.cumsum(sizes)
     return [Subset(dataset, order[end - size:end]) for size, end in zip(sizes, ends)]
 

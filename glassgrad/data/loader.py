@@ -26,7 +26,7 @@ import numpy as np
 from ..arguments import as_array
 from ..creation import default_generator
 from ..tensor import Tensor
-from .dataset import Dataset, Subset, TensorDataset
+from .dataset import Dataset, IterableDataset, Subset, TensorDataset
 
 
 class DataLoader:
@@ -42,12 +42,18 @@ class DataLoader:
       (reset it with :func:`glassgrad.manual_seed`).
     * ``generator``: PyTorch's way to the same end: shuffle with this generator (a
       ``gg.Generator`` or a NumPy one), each epoch drawing the next order from it.
-    * ``sampler``: the sample numbers to visit, in order (any iterable of ints; instead of ``shuffle``).
+    * ``sampler``: the sample numbers to visit, in order (any iterable of ints, read afresh each epoch, such
+      as a :mod:`~glassgrad.data.samplers` sampler; instead of ``shuffle``).
+    * ``batch_sampler``: lists of sample numbers, one per batch (a :class:`~glassgrad.data.samplers.BatchSampler`);
+      it replaces ``batch_size``, ``shuffle``, ``sampler`` and ``drop_last``.
     * ``collate_fn``: turns a list of samples into a batch (default :func:`collate`).
     * ``num_workers``, ``pin_memory``, ``timeout``, ``worker_init_fn``, ``multiprocessing_context``,
       ``prefetch_factor``, ``persistent_workers``, ``pin_memory_device``, ``in_order``: accepted so
       PyTorch code runs; glassgrad loads every batch in the calling process (PyTorch's
       ``num_workers=0``), which gives the same batches.
+
+    An :class:`~glassgrad.data.dataset.IterableDataset` is read as a stream: its samples in the order it
+    yields them, ``batch_size`` at a time (no ``shuffle`` or ``sampler``: the stream decides the order).
 
     ``len(loader)`` is the number of batches per epoch: ⌈n / batch_size⌉, or
     ⌊n / batch_size⌋ with ``drop_last``. For a :class:`TensorDataset` (or a
@@ -57,25 +63,29 @@ class DataLoader:
     """
 
     def __init__(self, dataset: Dataset, batch_size: int = 1, shuffle: bool = False,
-                 sampler: Iterable[int] | None = None, batch_sampler: None = None, num_workers: int = 0,
+                 sampler: Iterable[int] | None = None, batch_sampler: Iterable[Any] | None = None,
+                 num_workers: int = 0,
                  collate_fn: Callable[[list], Any] | None = None, pin_memory: bool = False, drop_last: bool = False,
                  timeout: float = 0, worker_init_fn: Any = None, multiprocessing_context: Any = None,
                  generator: Any = None, *, prefetch_factor: int | None = None, persistent_workers: bool = False,
                  pin_memory_device: str = "", in_order: bool = True, seed: int | None = None) -> None:
-        if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+        streamed = isinstance(dataset, IterableDataset)
+        if not streamed and not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(
                 f"DataLoader needs a dataset with __len__ and __getitem__ (e.g. gg.data.TensorDataset(X, y)), "
-                f"not {type(dataset).__name__}"
+                f"or an IterableDataset, not {type(dataset).__name__}"
             )
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(
                 f"batch_size must be a whole number >= 1, got {batch_size!r}: use 1 for stochastic gradient "
                 f"descent, len(dataset) = {len(dataset)} for batch gradient descent, or something between"
             )
-        if batch_sampler is not None:
-            raise NotImplementedError(
-                "DataLoader(batch_sampler=...) is not supported in glassgrad: pass batch_size (and sampler) instead"
-            )
+        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None or drop_last):
+            raise ValueError("DataLoader: batch_sampler option is mutually exclusive with batch_size, shuffle, "
+                             "sampler and drop_last; the batch sampler decides them")
+        if streamed and (shuffle or sampler is not None or batch_sampler is not None):
+            raise ValueError("DataLoader: an IterableDataset decides its own order, so shuffle, sampler and "
+                             "batch_sampler cannot be given; shuffle inside the dataset's __iter__")
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle; shuffle in the sampler")
         if generator is not None and not hasattr(generator, "permutation"):
@@ -88,51 +98,76 @@ class DataLoader:
         self.drop_last = bool(drop_last)
         self.seed = seed
         self.sampler = sampler
+        self.batch_sampler = batch_sampler
         self.collate_fn = collate_fn
         self._generator = generator if generator is not None else (
             np.random.default_rng(seed) if seed is not None else None)
 
     def __len__(self) -> int:
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)  # type: ignore[arg-type]
+        if isinstance(self.dataset, IterableDataset) and not hasattr(self.dataset, "__len__"):
+            raise TypeError("DataLoader: this IterableDataset has no __len__, so the number of batches is not known "
+                            "before the stream ends; count them while iterating")
         samples = len(self.sampler) if self.sampler is not None else len(self.dataset)  # type: ignore[arg-type]
         if self.drop_last:
             return samples // self.batch_size
         return -(-samples // self.batch_size)
 
-    def __iter__(self) -> Iterator[tuple[Tensor, ...]]:
-        samples = len(self.dataset)
+    def __iter__(self) -> Iterator[Any]:
+        if isinstance(self.dataset, IterableDataset):
+            return self._streamed_batches()
+        stored = _stored_rows(self.dataset) if self.collate_fn is None else None
+        batches = self._index_batches()
+        if stored is not None:
+            return self._array_batches(*stored, batches)
+        return self._collated_batches(batches)
+
+    def _index_batches(self) -> Iterator[np.ndarray]:
+        """Each batch's sample numbers, as an array: from the batch sampler, or cut from this epoch's order."""
+        if self.batch_sampler is not None:
+            for batch in self.batch_sampler:
+                yield np.fromiter((int(i) for i in batch), dtype=np.int64)
+            return
         if self.sampler is not None:
             order = np.fromiter((int(i) for i in self.sampler), dtype=np.int64)
         elif self.shuffle:
-            order = np.asarray((self._generator or default_generator()).permutation(samples))
+            order = np.asarray((self._generator or default_generator()).permutation(len(self.dataset)))
         else:
-            order = np.arange(samples)
-        stored = _stored_rows(self.dataset) if self.collate_fn is None else None
-        if stored is not None:
-            arrays, rows = stored
-            if rows is not None:
-                order = rows[order]
-            return self._array_batches(arrays, order)
-        return self._collated_batches(order)
-
-    def _batch_starts(self) -> range:
-        return range(0, len(self) * self.batch_size, self.batch_size)  # len(self) already leaves out a short last
-
-    def _array_batches(self, arrays: tuple[np.ndarray, ...], order: np.ndarray) -> Iterator[tuple[Tensor, ...]]:
-        wrap = Tensor._wrap
+            order = np.arange(len(self.dataset))
         size = self.batch_size
-        for start in self._batch_starts():
-            chosen = order[start:start + size]
+        for start in range(0, len(self) * size, size):  # len(self) already leaves out a short last batch
+            yield order[start:start + size]
+
+    def _array_batches(self, arrays: tuple[np.ndarray, ...], rows: np.ndarray | None,
+                       batches: Iterator[np.ndarray]) -> Iterator[tuple[Tensor, ...]]:
+        wrap = Tensor._wrap
+        for chosen in batches:
+            if rows is not None:
+                chosen = rows[chosen]
             yield tuple([wrap(array.take(chosen, 0)) for array in arrays])  # array[chosen], in one faster call
 
-    def _collated_batches(self, order: np.ndarray) -> Iterator[tuple[Tensor, ...]]:
+    def _collated_batches(self, batches: Iterator[np.ndarray]) -> Iterator[Any]:
         combine = self.collate_fn or collate
-        for start in self._batch_starts():
-            samples = [self.dataset[int(i)] for i in order[start:start + self.batch_size]]
-            yield combine(samples)
+        for chosen in batches:
+            yield combine([self.dataset[int(i)] for i in chosen])
+
+    def _streamed_batches(self) -> Iterator[Any]:
+        combine = self.collate_fn or collate
+        batch: list[Any] = []
+        for sample in self.dataset:  # type: ignore[attr-defined]
+            batch.append(sample)
+            if len(batch) == self.batch_size:
+                yield combine(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield combine(batch)
 
     def __repr__(self) -> str:
-        return (f"DataLoader({len(self.dataset)} samples, batch_size={self.batch_size}, shuffle={self.shuffle}, "
-                f"drop_last={self.drop_last}, seed={self.seed}: {len(self)} batches per epoch)")
+        sized = hasattr(self.dataset, "__len__")
+        return (f"DataLoader({f'{len(self.dataset)} samples' if sized else 'a stream'}, batch_size={self.batch_size}, "
+                f"shuffle={self.shuffle}, drop_last={self.drop_last}, seed={self.seed}"
+                f"{f': {len(self)} batches per epoch' if sized else ''})")
 
 
 def _stored_rows(dataset: Dataset) -> tuple[tuple[np.ndarray, ...], np.ndarray | None] | None:

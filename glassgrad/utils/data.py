@@ -1,9 +1,38 @@
-"""``torch.utils.data``'s names (``Dataset``, ``TensorDataset``, ``DataLoader``, ``random_split``, ``Subset``).
+"""``torch.utils.data``'s names: datasets, samplers, ``DataLoader``, ``random_split``, ``default_collate``.
 
 The same classes as :mod:`glassgrad.data` (which also holds the ready-made datasets), under the
 module name PyTorch code imports them from.
 """
 
-from ..data import DataLoader, Dataset, Subset, TensorDataset, random_split
+from typing import Any
 
-__all__ = ["DataLoader", "Dataset", "Subset", "TensorDataset", "random_split"]
+from ..data import (
+    BatchSampler,
+    ChainDataset,
+    ConcatDataset,
+    DataLoader,
+    Dataset,
+    IterableDataset,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    StackDataset,
+    Subset,
+    SubsetRandomSampler,
+    TensorDataset,
+    WeightedRandomSampler,
+    random_split,
+)
+from ..data import collate as default_collate
+
+
+def get_worker_info() -> Any:
+    """None: glassgrad loads every batch in the calling process (PyTorch's answer outside a worker)."""
+    return None
+
+
+__all__ = [
+    "BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset", "RandomSampler",
+    "Sampler", "SequentialSampler", "StackDataset", "Subset", "SubsetRandomSampler", "TensorDataset",
+    "WeightedRandomSampler", "default_collate", "get_worker_info", "random_split",
+]

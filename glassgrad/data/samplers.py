@@ -1,0 +1,153 @@
+"""Samplers: which sample numbers a :class:`~glassgrad.data.DataLoader` visits, in which order (PyTorch's).
+
+A sampler is an iterable of sample numbers, read afresh each epoch; a *batch* sampler yields
+lists of them, one list per batch.
+
+* :class:`SequentialSampler`: 0, 1, …, n − 1 (what ``shuffle=False`` does);
+* :class:`RandomSampler`: a new random order each epoch (``shuffle=True``), or ``num_samples``
+  draws with replacement;
+* :class:`SubsetRandomSampler`: the given numbers only, in a new random order each epoch (a
+  validation split of one dataset);
+* :class:`WeightedRandomSampler`: ``num_samples`` draws, number ``i`` with probability
+  ``wᵢ / Σw`` (rare classes seen as often as common ones);
+* :class:`BatchSampler`: a sampler's numbers cut into lists of ``batch_size``.
+
+>>> import glassgrad as gg
+>>> list(gg.utils.data.BatchSampler(gg.utils.data.SequentialSampler(range(5)), batch_size=2, drop_last=False))
+[[0, 1], [2, 3], [4]]
+
+Random samplers draw from ``generator`` (a ``gg.Generator`` or a NumPy one) or glassgrad's
+own; the orders differ from PyTorch's for the same seed (another random stream), the
+distributions are the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence, Sized
+from typing import Any
+
+import numpy as np
+
+from ..creation import pick_generator
+
+
+class Sampler:
+    """The base of every sampler: ``__iter__`` yields sample numbers (``__len__``: how many, where known)."""
+
+    def __init__(self, data_source: Any = None) -> None:
+        pass
+
+    def __iter__(self) -> Iterator[int]:
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__, yielding sample numbers")
+
+
+class SequentialSampler(Sampler):
+    """0, 1, …, len(data_source) − 1, every epoch."""
+
+    def __init__(self, data_source: Sized) -> None:
+        self.data_source = data_source
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(len(self.data_source)))
+
+    def __len__(self) -> int:
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler):
+    """A new random order of all samples each epoch; with ``replacement=True``, ``num_samples`` independent
+    draws (the default: one epoch's worth, ``len(data_source)``)."""
+
+    def __init__(self, data_source: Sized, replacement: bool = False, num_samples: int | None = None,
+                 generator: Any = None) -> None:
+        self.data_source = data_source
+        self.replacement = bool(replacement)
+        self._num_samples = None if num_samples is None else _count(num_samples, "RandomSampler", "num_samples")
+        self.generator = generator
+
+    @property
+    def num_samples(self) -> int:
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def __iter__(self) -> Iterator[int]:
+        size, wanted = len(self.data_source), self.num_samples
+        random = pick_generator(None, self.generator)
+        if self.replacement:
+            return iter(random.integers(0, size, wanted).tolist())
+        epochs = -(-wanted // size) if size else 0  # more than one epoch's worth: whole permutations back to back
+        order = np.concatenate([random.permutation(size) for _ in range(epochs)]) if epochs else np.array([], int)
+        return iter(order[:wanted].tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    """The sample numbers ``indices`` in a new random order each epoch."""
+
+    def __init__(self, indices: Sequence[int], generator: Any = None) -> None:
+        self.indices = list(indices)
+        self.generator = generator
+
+    def __iter__(self) -> Iterator[int]:
+        order = pick_generator(None, self.generator).permutation(len(self.indices))
+        return iter([self.indices[position] for position in order])
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` draws of sample numbers, ``i`` with probability ``weights[i] / Σ weights`` (with
+    replacement by default; without it, each number at most once)."""
+
+    def __init__(self, weights: Any, num_samples: int, replacement: bool = True, generator: Any = None) -> None:
+        values = np.asarray(getattr(weights, "array", weights), dtype=np.float64).reshape(-1)
+        if values.size == 0 or not np.all(np.isfinite(values)) or (values < 0).any() or values.sum() <= 0:
+            raise ValueError("WeightedRandomSampler: weights must be finite, >= 0 and not all 0 (one per sample), "
+                             f"got {values.size} of them")
+        self.num_samples = _count(num_samples, "WeightedRandomSampler", "num_samples")
+        self.replacement = bool(replacement)
+        if not self.replacement and self.num_samples > np.count_nonzero(values):
+            raise ValueError(f"WeightedRandomSampler: {self.num_samples} draws without replacement need as many "
+                             f"samples of nonzero weight, and there are {np.count_nonzero(values)}")
+        self.weights = values
+        self.generator = generator
+
+    def __iter__(self) -> Iterator[int]:
+        random = pick_generator(None, self.generator)
+        chosen = random.choice(self.weights.size, self.num_samples, replace=self.replacement,
+                               p=self.weights / self.weights.sum())
+        return iter(chosen.tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class BatchSampler(Sampler):
+    """The numbers of ``sampler`` in lists of ``batch_size`` (the last one shorter, unless ``drop_last``)."""
+
+    def __init__(self, sampler: Iterable[int], batch_size: int, drop_last: bool) -> None:
+        self.sampler = sampler
+        self.batch_size = _count(batch_size, "BatchSampler", "batch_size")
+        self.drop_last = bool(drop_last)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        batch: list[int] = []
+        for number in self.sampler:
+            batch.append(int(number))
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
+
+    def __len__(self) -> int:
+        samples = len(self.sampler)  # type: ignore[arg-type]
+        return samples // self.batch_size if self.drop_last else -(-samples // self.batch_size)
+
+
+def _count(value: Any, owner: str, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{owner}: {name} must be a whole number >= 1, got {value!r}")
+    return int(value)

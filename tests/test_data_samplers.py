@@ -1,0 +1,130 @@
+"""Samplers, batch samplers, stream and combined datasets (``torch.utils.data``'s), against PyTorch and by counting."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+from glassgrad.utils import data as gdata
+
+
+def _plain(value):
+    """Nested lists of numbers (tuples and lists alike: glassgrad batches tuple samples as tuples, PyTorch as lists)."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, (tuple, list)):
+        return [_plain(part) for part in value]
+    return value
+
+
+def _batches(loader):
+    return [_plain(batch) for batch in loader]
+
+
+@pytest.mark.torch
+@given(sizes=st.lists(st.integers(1, 5), min_size=1, max_size=4), batch=st.integers(1, 4), drop=st.booleans())
+def test_deterministic_loaders_give_pytorchs_batches(torch, sizes, batch, drop):
+    """Concatenated datasets, a sequential batch sampler, and a stream: the same batches as PyTorch's."""
+    from torch.utils import data as tdata
+
+    starts = np.cumsum([0, *sizes])
+    results = []
+    for lib, data in ((gg, gdata), (torch, tdata)):
+        parts = [data.TensorDataset(lib.arange(float(a), float(b)).reshape(-1, 1), lib.arange(a, b))
+                 for a, b in zip(starts[:-1], starts[1:])]
+        joined = data.ConcatDataset(parts)
+
+        class Stream(data.IterableDataset):
+            def __iter__(self, lib=lib):
+                return iter([(lib.tensor([float(i)]), i * 10) for i in range(sum(sizes))])
+
+        sampler = data.BatchSampler(data.SequentialSampler(joined), batch_size=batch, drop_last=drop)
+        results.append([
+            _batches(data.DataLoader(joined, batch_size=batch, drop_last=drop)),
+            _batches(data.DataLoader(joined, batch_sampler=sampler)),
+            len(data.DataLoader(joined, batch_sampler=sampler)),
+            _batches(data.DataLoader(Stream(), batch_size=batch, drop_last=drop)),
+            [joined[i][1].item() for i in (-1, 0, len(joined) // 2)],
+            _batches(data.DataLoader(data.StackDataset(joined, joined), batch_size=batch)),
+        ])
+    assert results[0] == results[1]
+
+
+@given(size=st.integers(1, 30), seed=st.integers(0, 2**16))
+def test_random_samplers_visit_what_they_should(size, seed):
+    generator = gg.Generator().manual_seed(seed)
+    once = list(gdata.RandomSampler(range(size), generator=generator))
+    assert sorted(once) == list(range(size))
+    longer = list(gdata.RandomSampler(range(size), num_samples=2 * size + 1, generator=generator))
+    assert len(longer) == 2 * size + 1 and sorted(longer[:size]) == list(range(size))  # whole epochs first
+    drawn = list(gdata.RandomSampler(range(size), replacement=True, num_samples=50, generator=generator))
+    assert len(drawn) == 50 and all(0 <= i < size for i in drawn)
+    picked = list(range(0, 3 * size, 3))
+    subset = gdata.SubsetRandomSampler(picked, generator=generator)
+    assert sorted(subset) == picked and len(subset) == size
+
+
+def test_weighted_sampler_draws_each_number_as_often_as_its_weight_says():
+    weights = np.array([1.0, 3.0, 0.0, 6.0])
+    draws = np.array(list(gdata.WeightedRandomSampler(weights, 20_000, generator=gg.Generator().manual_seed(1))))
+    counts = np.bincount(draws, minlength=4) / draws.size
+    # binomial spread: √(p(1 − p)/n) ≤ 0.0036; 5 standard deviations
+    np.testing.assert_allclose(counts, weights / weights.sum(), atol=0.018)
+    without = list(gdata.WeightedRandomSampler(weights, 3, replacement=False, generator=gg.Generator()))
+    assert sorted(without) == [0, 1, 3]
+
+
+def test_a_new_epoch_draws_a_new_order_and_a_seeded_generator_repeats_it():
+    data = gdata.TensorDataset(gg.arange(20))
+
+    def epochs(seed):
+        loader = gdata.DataLoader(data, batch_size=20, sampler=gdata.RandomSampler(
+            data, generator=gg.Generator().manual_seed(seed)))
+        return [next(iter(loader))[0].tolist() for _ in range(2)]
+
+    first = epochs(3)
+    assert first[0] != first[1] and first == epochs(3)
+
+
+def test_random_split_takes_pytorchs_generator_argument():
+    data = gdata.TensorDataset(gg.arange(10))
+    parts = gdata.random_split(data, [7, 3], generator=gg.Generator().manual_seed(42))
+    again = gdata.random_split(data, [7, 3], generator=gg.Generator().manual_seed(42))
+    assert [list(p.indices) for p in parts] == [list(p.indices) for p in again]
+    assert sorted(np.concatenate([p.indices for p in parts]).tolist()) == list(range(10))
+
+
+def test_a_stream_without_length_has_no_batch_count_and_datasets_add():
+    class Stream(gdata.IterableDataset):
+        def __iter__(self):
+            yield from ((gg.tensor([float(i)]),) for i in range(5))
+
+    loader = gdata.DataLoader(Stream(), batch_size=2)
+    assert [batch[0].shape[0] for batch in loader] == [2, 2, 1]
+    with pytest.raises(TypeError, match="^DataLoader: this IterableDataset has no __len__"):
+        len(loader)
+    assert len(list(Stream() + Stream())) == 10
+    joined = gdata.TensorDataset(gg.arange(3)) + gdata.TensorDataset(gg.arange(3, 5))
+    assert [joined[i][0].item() for i in range(len(joined))] == [0, 1, 2, 3, 4]
+    assert gdata.default_collate([(1.0, 2), (3.0, 4)])[0].tolist() == [1.0, 3.0]
+    assert gdata.get_worker_info() is None
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: gdata.DataLoader(gdata.TensorDataset(gg.arange(4)), batch_sampler=[[0]], shuffle=True), ValueError,
+     "^DataLoader: batch_sampler option is mutually exclusive with batch_size, shuffle, sampler and drop_last"),
+    (lambda: gdata.DataLoader(gdata.ChainDataset([]), shuffle=True), ValueError,
+     "^DataLoader: an IterableDataset decides its own order"),
+    (lambda: gdata.WeightedRandomSampler([0.0, 0.0], 2), ValueError, "^WeightedRandomSampler: weights must be"),
+    (lambda: gdata.WeightedRandomSampler([1.0, 0.0], 2, replacement=False), ValueError,
+     "^WeightedRandomSampler: 2 draws without replacement need as many samples of nonzero weight"),
+    (lambda: gdata.BatchSampler(range(3), 0, False), ValueError, "^BatchSampler: batch_size must be"),
+    (lambda: gdata.ConcatDataset([]), ValueError, "^ConcatDataset: datasets should not be an empty iterable"),
+    (lambda: gdata.ConcatDataset([gdata.TensorDataset(gg.arange(2))])[2], IndexError,
+     "^ConcatDataset: index 2 is out of range for 2 samples"),
+])
+def test_bad_arguments_are_refused_in_one_line(call, error, message):
+    with pytest.raises(error, match=message) as raised:
+        call()
+    assert "\n" not in str(raised.value)
