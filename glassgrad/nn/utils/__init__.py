@@ -6,6 +6,7 @@
 * :func:`clip_grad_value_` clamps each entry to ``[−clip_value, clip_value]`` (the direction can change).
 * :func:`get_total_norm` and :func:`clip_grads_with_norm_` are clip_grad_norm_'s two halves;
   :func:`parameters_to_vector` / :func:`vector_to_parameters` flatten the parameters into one vector and back.
+* :mod:`glassgrad.nn.utils.rnn`: sequences of different lengths padded into one batch (``pad_sequence``).
 
 Call them between ``loss.backward()`` and ``optimizer.step()``.
 
@@ -26,9 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import bump_version, call_recorder
-from ..functions import cat
-from ..tensor import Tensor
+from ...autograd import bump_version, call_recorder
+from ...functions import cat
+from ...tensor import Tensor
+from . import rnn as rnn
 
 CLIP_EPSILON = 1e-6
 """Added to the norm before dividing, as PyTorch does (no division by zero)."""
