@@ -426,14 +426,19 @@ add("__rfloordiv__", lambda self, other: _whole_division(ops_math.FLOOR_DIVIDE, 
 
 # --- in-place forms (x.clamp_(…), x.exp_(), ema.lerp_(p, w)): the op, then copy_ into x -----------------
 
+def write_in_place(tensor: Tensor, compute: Any) -> Tensor:
+    """``tensor.copy_(compute(tensor))``: a result written into ``tensor``'s memory, counted as an in-place change
+    (recorded, when the tensor is in a graph, as a clone, the op and the copy; a leaf that requires grad is
+    refused under grad mode, as in PyTorch)."""
+    # in a graph the op reads a copy of the old numbers, which its backward may need after the tensor changes
+    source = tensor.clone() if tensor._requires_grad and is_grad_enabled() else tensor
+    return tensor.copy_(compute(source))
+
+
 def _in_place_form(name: str) -> None:
-    """``x.{name}_(…)`` is ``x.copy_(x.{name}(…))``: the same numbers written into x's memory, counted as an
-    in-place change (recorded, when x is in a graph, as a clone, the op and the copy; a leaf that requires
-    grad is refused under grad mode, as in PyTorch)."""
+    """``x.{name}_(…)`` is ``x.copy_(x.{name}(…))`` (:func:`write_in_place`)."""
     def in_place(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        # in a graph the op reads a copy of x's old numbers, which its backward may need after x changes
-        source = self.clone() if self._requires_grad and is_grad_enabled() else self
-        return self.copy_(getattr(source, name)(*args, **kwargs))  # looked up when called: some come later
+        return write_in_place(self, lambda source: getattr(source, name)(*args, **kwargs))  # looked up when called
 
     in_place.__name__ = in_place.__qualname__ = f"{name}_"
     in_place.__doc__ = f"``x.{name}(…)`` written into x in place (returns x)."

@@ -201,8 +201,8 @@ class Recorder:
                   extra=result.array.ndim == 0)
 
     def on_rebase(self, tensor: Any, previous: Any) -> None:
-        self.refuse("an in-place change of a tensor in the graph (h += b) re-bases it; write it out of place "
-                    "(h = h + b)")
+        self.refuse("an in-place change of a tensor in the graph (h += b, or an inplace=True layer) re-bases it; "
+                    "write it out of place (h = h + b, inplace=False)")
 
     def on_backward(self, node: Any, upstream: np.ndarray, contributions: tuple) -> None:
         if self.refusal is not None:

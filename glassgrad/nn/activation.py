@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..creation import full
-from ..functions import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from ..functions import log_softmax, sigmoid, softmax, tanh
 from ..tensor import Tensor
 from . import functional as F
 from .functional import _finite_number, elu, gelu, gelu_approximation, silu, softplus
@@ -38,25 +38,37 @@ from .module import Module
 from .parameter import Parameter
 
 
-class ReLU(Module):
+class _InPlace(Module):
+    """A layer with PyTorch's ``inplace`` argument (:mod:`glassgrad.nn.in_place`): the result written into the
+    input when it is True."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def config(self) -> dict[str, Any]:
+        return {"inplace": True} if self.inplace else {}
+
+
+class ReLU(_InPlace):
     """``max(0, z)``, elementwise."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return relu(input)
+        return F.relu(input, inplace=self.inplace)
 
 
-class LeakyReLU(Module):
+class LeakyReLU(_InPlace):
     """``z`` where ``z > 0``, else ``negative_slope · z``: negative inputs keep a small gradient."""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
-        super().__init__()
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
+        super().__init__(inplace)
         self.negative_slope = float(negative_slope)
 
     def forward(self, input: Tensor) -> Tensor:
-        return leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, inplace=self.inplace)
 
     def config(self) -> dict[str, Any]:
-        return {"negative_slope": self.negative_slope}
+        return {"negative_slope": self.negative_slope, **super().config()}
 
 
 class Sigmoid(Module):
@@ -87,11 +99,11 @@ class GELU(Module):
         return {"approximate": self.approximate}
 
 
-class SiLU(Module):
+class SiLU(_InPlace):
     """``z·σ(z)``: a smooth ReLU-like curve."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return silu(input)
+        return silu(input, inplace=self.inplace)
 
 
 class Softmax(Module):
@@ -113,6 +125,15 @@ class Softmax(Module):
         return {"dim": self.dim}
 
 
+class Softmax2d(Module):
+    """Softmax over the channels of each pixel: dim −3 of (N, C, H, W) or (C, H, W)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input of shape (N, C, H, W) or (C, H, W), got {tuple(input.shape)}")
+        return softmax(input, -3)
+
+
 class LogSoftmax(Softmax):
     """``log softmax(z)`` along ``dim``, computed stably as ``z − logsumexp(z)`` (pair it with ``NLLLoss``)."""
 
@@ -120,18 +141,18 @@ class LogSoftmax(Softmax):
         return log_softmax(input, self.dim)
 
 
-class ELU(Module):
+class ELU(_InPlace):
     """``z`` where ``z > 0``, else ``α·(eᶻ − 1)``: smooth for negative inputs, saturating at ``−α``."""
 
-    def __init__(self, alpha: float = 1.0) -> None:
-        super().__init__()
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__(inplace)
         self.alpha = _finite_number(alpha, "ELU", "alpha")
 
     def forward(self, input: Tensor) -> Tensor:
-        return elu(input, self.alpha)
+        return elu(input, self.alpha, inplace=self.inplace)
 
     def config(self) -> dict[str, Any]:
-        return {"alpha": self.alpha}
+        return {"alpha": self.alpha, **super().config()}
 
 
 class Softplus(Module):
@@ -169,44 +190,45 @@ def _layer(name: str, function: Any, doc: str, **settings: Any) -> type:
     def forward(self, input: Tensor) -> Tensor:
         return function(input, **{key: getattr(self, key) for key in names})
 
-    def config(self) -> dict[str, Any]:
-        return {key: getattr(self, key) for key in names}
+    def config(self) -> dict[str, Any]:  # inplace only when set, as PyTorch's repr shows it
+        return {key: getattr(self, key) for key in names if key != "inplace" or getattr(self, key)}
 
     return type(name, (Module,), {"__init__": __init__, "forward": forward, "config": config, "__doc__": doc,
                                   "__module__": __name__})
 
 
-Hardtanh = _layer("Hardtanh", F.hardtanh, "``z`` clipped to ``[min_val, max_val]``.", min_val=-1.0, max_val=1.0)
-ReLU6 = _layer("ReLU6", F.relu6, "``min(max(0, z), 6)``.")
-Hardsigmoid = _layer("Hardsigmoid", F.hardsigmoid, "``z/6 + ½`` clipped to ``[0, 1]``.")
-Hardswish = _layer("Hardswish", F.hardswish, "``z · hardsigmoid(z)``.")
-Mish = _layer("Mish", F.mish, "``z · tanh(softplus(z))``.")
-SELU = _layer("SELU", F.selu, "``λ·elu(z, α)``, λ ≈ 1.0507, α ≈ 1.6733.")
-CELU = _layer("CELU", F.celu, "``z`` where ``z > 0``, else ``α·(e^(z/α) − 1)``.", alpha=1.0)
+Hardtanh = _layer("Hardtanh", F.hardtanh, "``z`` clipped to ``[min_val, max_val]``.", min_val=-1.0, max_val=1.0,
+                  inplace=False)
+ReLU6 = _layer("ReLU6", F.relu6, "``min(max(0, z), 6)``.", inplace=False)
+Hardsigmoid = _layer("Hardsigmoid", F.hardsigmoid, "``z/6 + ½`` clipped to ``[0, 1]``.", inplace=False)
+Hardswish = _layer("Hardswish", F.hardswish, "``z · hardsigmoid(z)``.", inplace=False)
+Mish = _layer("Mish", F.mish, "``z · tanh(softplus(z))``.", inplace=False)
+SELU = _layer("SELU", F.selu, "``λ·elu(z, α)``, λ ≈ 1.0507, α ≈ 1.6733.", inplace=False)
+CELU = _layer("CELU", F.celu, "``z`` where ``z > 0``, else ``α·(e^(z/α) − 1)``.", alpha=1.0, inplace=False)
 Softsign = _layer("Softsign", F.softsign, "``z / (1 + |z|)``.")
 LogSigmoid = _layer("LogSigmoid", F.logsigmoid, "``ln σ(z)``.")
 Tanhshrink = _layer("Tanhshrink", F.tanhshrink, "``z − tanh(z)``.")
 Softshrink = _layer("Softshrink", F.softshrink, "``z − λ·sign(z)`` where ``|z| > λ``, else 0.", lambd=0.5)
 Hardshrink = _layer("Hardshrink", F.hardshrink, "``z`` where ``|z| > λ``, else 0.", lambd=0.5)
 Threshold = _layer("Threshold", F.threshold, "``z`` where ``z > threshold``, else ``value``.", threshold=0.0,
-                   value=0.0)
+                   value=0.0, inplace=False)
 GLU = _layer("GLU", F.glu, "The first half of ``dim`` times σ of the second half.", dim=-1)
 Softmin = _layer("Softmin", F.softmin, "``softmax(−z)`` along ``dim``.", dim=None)
 
 
-class RReLU(Module):
+class RReLU(_InPlace):
     """Leaky ReLU whose negative slope is drawn from ``[lower, upper]`` per entry while training (their mean
     in eval mode)."""
 
-    def __init__(self, lower: float = 1 / 8, upper: float = 1 / 3) -> None:
-        super().__init__()
+    def __init__(self, lower: float = 1 / 8, upper: float = 1 / 3, inplace: bool = False) -> None:
+        super().__init__(inplace)
         self.lower, self.upper = float(lower), float(upper)
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.rrelu(input, self.lower, self.upper, self.training)
+        return F.rrelu(input, self.lower, self.upper, self.training, inplace=self.inplace)
 
     def config(self) -> dict[str, Any]:
-        return {"lower": self.lower, "upper": self.upper}
+        return {"lower": self.lower, "upper": self.upper, **super().config()}
 
 
 class PReLU(Module):

@@ -55,11 +55,13 @@ FORMAT_VERSION = 1
 """Version of the architecture description; a newer one is refused with a clear message."""
 
 ACTIVATION_LAYERS = [layer for layer in vars(activation).values() if isinstance(layer, type)
-                     and issubclass(layer, Module) and layer.__module__ == activation.__name__]
+                     and issubclass(layer, Module) and layer.__module__ == activation.__name__
+                     and not layer.__name__.startswith("_")]
 """Every layer of :mod:`.activation` (a new activation layer can be saved with no change here)."""
 
-WIDTH_KEEPING = [layer for layer in ACTIVATION_LAYERS if layer is not activation.GLU]
-"""The activation layers that keep their input's width (``GLU`` halves it: no activation between equal widths)."""
+WIDTH_KEEPING = [layer for layer in ACTIVATION_LAYERS if layer not in (activation.GLU, activation.Softmax2d)]
+"""The activation layers an mlp can put between its linear layers: ``GLU`` halves the width, ``Softmax2d``
+takes images."""
 
 LAYERS: dict[str, type[Module]] = {
     cls.__name__: cls

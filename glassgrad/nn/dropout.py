@@ -25,6 +25,7 @@ from ..arguments import shape_text
 from ..autograd import recorded_call
 from ..creation import as_tensor, default_generator, pick_generator
 from ..tensor import Tensor
+from .in_place import takes_inplace
 from .module import Module
 
 
@@ -44,64 +45,161 @@ def _draw_mask(generator: np.random.Generator | None, p: float, shape: tuple[int
 
     One call, so that a compiled step (:mod:`glassgrad.compiler`) replays the draw itself, from the same stream.
     """
+    return np.multiply(_draw_kept(generator, p, shape), 1 / (1 - p), dtype=dtype) if p < 1 else np.zeros(shape, dtype)
+
+
+def _draw_kept(generator: np.random.Generator | None, p: float, shape: tuple[int, ...]) -> np.ndarray:
+    """Which entries stay: True with probability ``1 − p``."""
     rng = generator if generator is not None else default_generator()
-    kept = rng.random(shape, dtype=np.float32) >= p
-    return np.multiply(kept, 1 / (1 - p), dtype=dtype) if p < 1 else np.zeros(shape, dtype)
+    return rng.random(shape, dtype=np.float32) >= p
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True,
+def _checked_input(input: Any, name: str) -> Tensor:
+    input = as_tensor(input)
+    if input.dtype.kind != "f":
+        raise TypeError(f"{name} needs a floating tensor, got {input.dtype}; convert it with .float()")
+    return input
+
+
+@takes_inplace
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, *,
             generator: np.random.Generator | None = None) -> Tensor:
     """Inverted dropout of ``input`` (the identity when ``training`` is False or ``p`` is 0).
 
     The mask is drawn from ``generator``, else from glassgrad's generator (:func:`glassgrad.manual_seed`).
     """
     p = _check_probability(p)
-    input = as_tensor(input)
-    if input.dtype.kind != "f":
-        raise TypeError(f"dropout needs a floating tensor, got {input.dtype}; convert it with .float()")
+    input = _checked_input(input, "dropout")
     if not training or p == 0:
         return input
     return _masked(input, p, input.shape, generator)
 
 
-def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
+def _channel_mask_shape(input: Tensor, name: str, batched: int, layout: str) -> tuple[int, ...]:
+    """The shape of one draw per (sample, channel), broadcast over the rest: input ``batched``-d (or one less,
+    unbatched)."""
+    if input.ndim not in (batched, batched - 1):
+        raise ValueError(f"{name}: expected input of shape {layout}, got {shape_text(input.shape)}")
+    channels = 2 if input.ndim == batched else 1
+    return input.shape[:channels] + (1,) * (input.ndim - channels)
+
+
+def _channel_dropout(input: Any, p: float, training: bool, generator: Any, name: str, batched: int,
+                     layout: str) -> Tensor:
+    p = _check_probability(p)
+    input = _checked_input(input, name)
+    shape = _channel_mask_shape(input, name, batched, layout)
+    if not training or p == 0:
+        return input
+    return _masked(input, p, shape, generator)
+
+
+@takes_inplace
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, *,
+              generator: np.random.Generator | None = None) -> Tensor:
+    """Channel dropout of sequences (N, C, L) or (C, L): each whole channel zeroed with probability ``p``."""
+    return _channel_dropout(input, p, training, generator, "dropout1d", 3, "(N, C, L) or (C, L)")
+
+
+@takes_inplace
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, *,
               generator: np.random.Generator | None = None) -> Tensor:
     """Channel dropout of images (N, C, H, W): each whole channel is zeroed with probability ``p`` (one draw per
     sample and channel), the rest scaled by ``1/(1 − p)``. A 3-d input is read as (N, C, L), as PyTorch 2.13
     reads it (PyTorch warns that it will read it as one unbatched image later)."""
+    return _channel_dropout(input, p, training, generator, "dropout2d", 4, "(N, C, H, W) (or (N, C, L))")
+
+
+@takes_inplace
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, *,
+              generator: np.random.Generator | None = None) -> Tensor:
+    """Channel dropout of volumes (N, C, D, H, W) or (C, D, H, W)."""
+    return _channel_dropout(input, p, training, generator, "dropout3d", 5, "(N, C, D, H, W) or (C, D, H, W)")
+
+
+_SELU_NEGATIVE = 1.7580993408473766  # −(SELU's value at −∞) = λ·α: where a dropped SELU output sits
+
+
+def _alpha_dropout(input: Any, p: float, training: bool, generator: Any, name: str, channels: bool) -> Tensor:
+    """Dropout that keeps SELU's mean 0 and variance 1: a dropped entry becomes −λα (SELU's floor), then every
+    entry is mapped by ``a·x + b`` with ``a = 1/√((λα)²·p + 1)(1 − p))``, ``b = −a·λα·(1 − m) + a·λα·p``
+    (``m`` the 0/1 mask), PyTorch's constants."""
     p = _check_probability(p)
-    input = as_tensor(input)
-    if input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected input of shape (N, C, H, W) (or (N, C, L)), "
-                         f"got {shape_text(input.shape)}")
-    if input.dtype.kind != "f":
-        raise TypeError(f"dropout2d needs a floating tensor, got {input.dtype}; convert it with .float()")
+    input = _checked_input(input, name)
+    shape = _channel_mask_shape(input, name, input.ndim if input.ndim > 2 else 3, "(N, C, …)") if channels \
+        else input.shape
     if not training or p == 0:
         return input
-    return _masked(input, p, input.shape[:2] + (1,) * (input.ndim - 2), generator)  # one draw per (sample, channel)
+    if p == 1:
+        return input * 0
+    scale = 1 / np.sqrt((_SELU_NEGATIVE ** 2 * p + 1) * (1 - p))
+    kept = Tensor._wrap(recorded_call(_draw_kept, generator, p, shape).astype(input.dtype))
+    return input * (kept * scale) + ((kept - 1) * (_SELU_NEGATIVE * scale) + _SELU_NEGATIVE * scale * p)
+
+
+@takes_inplace
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, *,
+                  generator: np.random.Generator | None = None) -> Tensor:
+    """Dropout for self-normalising (SELU) networks: entries dropped to SELU's floor, mean and variance kept."""
+    return _alpha_dropout(input, p, training, generator, "alpha_dropout", channels=False)
+
+
+@takes_inplace
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, *,
+                          generator: np.random.Generator | None = None) -> Tensor:
+    """:func:`alpha_dropout` of whole channels (one draw per sample and channel)."""
+    return _alpha_dropout(input, p, training, generator, "feature_alpha_dropout", channels=True)
 
 
 class Dropout(Module):
     """Zero each input with probability ``p`` in training (scaling the rest by ``1/(1 − p)``); identity in eval.
 
-    ``seed=`` (or ``generator=``) gives the layer its own random stream, so masks repeat run to run.
+    ``seed=`` (or ``generator=``) gives the layer its own random stream, so masks repeat run to run;
+    ``inplace=True`` writes the result into the input, as in PyTorch.
     """
 
-    def __init__(self, p: float = 0.5, seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+    function = staticmethod(dropout)
+
+    def __init__(self, p: float = 0.5, inplace: bool = False, seed: int | None = None,
+                 generator: np.random.Generator | None = None) -> None:
         super().__init__()
         self.p = _check_probability(p)
+        self.inplace = bool(inplace)
         self.generator = pick_generator(seed, generator) if seed is not None or generator is not None else None
 
     def forward(self, input: Tensor) -> Tensor:
-        return dropout(input, self.p, self.training, self.generator)
+        return self.function(input, self.p, self.training, inplace=self.inplace, generator=self.generator)
 
     def config(self) -> dict[str, Any]:
-        return {"p": self.p}
+        return {"p": self.p, **({"inplace": True} if self.inplace else {})}
+
+
+class Dropout1d(Dropout):
+    """Zero whole channels of sequences (N, C, L) with probability ``p`` in training; identity in eval."""
+
+    function = staticmethod(dropout1d)
 
 
 class Dropout2d(Dropout):
     """Zero whole channels of (N, C, H, W) with probability ``p`` in training (the rest scaled by ``1/(1 − p)``),
     as neighbouring pixels are too alike for entry-wise dropout to help; identity in eval."""
 
-    def forward(self, input: Tensor) -> Tensor:
-        return dropout2d(input, self.p, self.training, self.generator)
+    function = staticmethod(dropout2d)
+
+
+class Dropout3d(Dropout):
+    """Zero whole channels of volumes (N, C, D, H, W) with probability ``p`` in training; identity in eval."""
+
+    function = staticmethod(dropout3d)
+
+
+class AlphaDropout(Dropout):
+    """Dropout for SELU networks (:func:`alpha_dropout`): the output keeps mean 0 and variance 1."""
+
+    function = staticmethod(alpha_dropout)
+
+
+class FeatureAlphaDropout(Dropout):
+    """:class:`AlphaDropout` of whole channels."""
+
+    function = staticmethod(feature_alpha_dropout)

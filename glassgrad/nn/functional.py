@@ -27,7 +27,7 @@ from ..creation import as_tensor, pick_generator
 from ..creation import one_hot as one_hot
 from ..functions import linear as linear
 from ..functions import log_softmax as log_softmax
-from ..functions import relu as relu
+from ..functions import relu as _relu
 from ..functions import sigmoid as sigmoid
 from ..functions import softmax as softmax
 from ..functions import tanh as tanh
@@ -38,11 +38,16 @@ from .conv import conv1d as conv1d
 from .conv import conv2d as conv2d
 from .conv_transpose import conv_transpose1d as conv_transpose1d
 from .conv_transpose import conv_transpose2d as conv_transpose2d
+from .dropout import alpha_dropout as alpha_dropout
 from .dropout import dropout as dropout
+from .dropout import dropout1d as dropout1d
 from .dropout import dropout2d as dropout2d
+from .dropout import dropout3d as dropout3d
+from .dropout import feature_alpha_dropout as feature_alpha_dropout
 from .embedding import embedding as embedding
 from .fold import fold as fold
 from .fold import unfold as unfold
+from .in_place import takes_inplace
 from .normalization import batch_norm as batch_norm
 from .normalization import group_norm as group_norm
 from .normalization import instance_norm as instance_norm
@@ -89,6 +94,10 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
     return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
 
 
+relu = takes_inplace(_relu)
+
+
+@takes_inplace
 def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     return as_tensor(input).leaky_relu(negative_slope)
 
@@ -113,6 +122,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     return apply(ops.GELU, (input,), input.array, gelu_approximation(approximate))
 
 
+@takes_inplace
 def silu(input: Tensor) -> Tensor:
     """``x·σ(x)`` (also called swish); local derivative ``σ(x)·(1 + x·(1 − σ(x)))``."""
     input = _floating(input, "silu")
@@ -377,6 +387,7 @@ def _weighted(items: Tensor, weight: Tensor | None, reduction: str) -> Tensor:
 
 # --- issue 11: ELU, Softplus, L1 / smooth L1 / Huber / KL losses ------------------------------
 
+@takes_inplace
 def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
     """``x`` where ``x > 0``, else ``α·(eˣ − 1)``; local derivative 1, or ``α·eˣ`` (``α`` at the kink x = 0)."""
     input = _floating(input, "elu")
@@ -480,36 +491,43 @@ def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: b
 _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805  # the self-normalising constants
 
 
+@takes_inplace
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """``x`` clipped to ``[min_val, max_val]``; slope 1 inside, 0 outside."""
     return _floating(input, "hardtanh").clamp(min_val, max_val)
 
 
+@takes_inplace
 def relu6(input: Tensor) -> Tensor:
     """``min(max(0, x), 6)``."""
     return hardtanh(input, 0.0, 6.0)
 
 
+@takes_inplace
 def hardsigmoid(input: Tensor) -> Tensor:
     """``x/6 + ½`` clipped to ``[0, 1]``: a piecewise-linear σ."""
     return (_floating(input, "hardsigmoid") / 6 + 0.5).clamp(0.0, 1.0)
 
 
+@takes_inplace
 def hardswish(input: Tensor) -> Tensor:
     """``x · hardsigmoid(x)``."""
     return _floating(input, "hardswish") * hardsigmoid(input)
 
 
+@takes_inplace
 def mish(input: Tensor) -> Tensor:
     """``x · tanh(softplus(x))``."""
     return _floating(input, "mish") * softplus(input).tanh()
 
 
+@takes_inplace
 def selu(input: Tensor) -> Tensor:
     """``λ·elu(x, α)`` with ``λ ≈ 1.0507``, ``α ≈ 1.6733`` (the constants that keep activations normalised)."""
     return elu(input, _SELU_ALPHA) * _SELU_SCALE
 
 
+@takes_inplace
 def celu(input: Tensor, alpha: float = 1.0) -> Tensor:
     """``x`` where ``x > 0``, else ``α·(e^(x/α) − 1)``: ``α·elu(x/α)``."""
     alpha = _finite_number(alpha, "celu", "alpha")
@@ -547,6 +565,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     return x.masked_fill(x.detach().abs() <= lambd, 0.0)
 
 
+@takes_inplace
 def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
     """``x`` where ``x > threshold``, else ``value``."""
     x = as_tensor(input)
@@ -573,6 +592,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     return x.relu() - (-x).relu() * slope
 
 
+@takes_inplace
 def rrelu(input: Tensor, lower: float = 1 / 8, upper: float = 1 / 3, training: bool = False) -> Tensor:
     """Leaky ReLU with a random slope in ``[lower, upper]`` per entry while training, their mean otherwise."""
     x = _floating(input, "rrelu")

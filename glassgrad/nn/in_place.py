@@ -1,0 +1,33 @@
+"""PyTorch's ``inplace=True`` for activations and dropout: the result written into the input.
+
+``F.relu(x, inplace=True)``, ``nn.ReLU(inplace=True)``, ``nn.LeakyReLU(0.2, inplace=True)`` give the
+same numbers as without it, written into ``x``'s memory the way ``x.relu_()`` writes them (the op,
+then ``copy_``: :func:`glassgrad.tensor_methods.write_in_place`). Code that reads ``x`` afterwards sees
+the result, as in PyTorch; a trace shows the op and the copy; a leaf that requires grad is refused,
+as PyTorch refuses it. Nothing is saved in memory: glassgrad computes the result first either way.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from ..tensor_methods import write_in_place
+
+
+def takes_inplace(function: Callable) -> Callable:
+    """``function`` with PyTorch's last argument ``inplace`` (by keyword, or by position after the others)."""
+    before = sum(parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+                 for parameter in inspect.signature(function).parameters.values()) - 1  # after the input
+
+    @functools.wraps(function)
+    def with_inplace(input: Any, *args: Any, inplace: bool = False, **kwargs: Any) -> Any:
+        if len(args) > before:  # given by position, as F.leaky_relu(x, 0.2, True)
+            *args, inplace = args
+        if not inplace:
+            return function(input, *args, **kwargs)
+        return write_in_place(input, lambda source: function(source, *args, **kwargs))
+
+    return with_inplace
