@@ -23,7 +23,7 @@ import numpy as np
 from .. import ops
 from ..arguments import broadcasts_to, shape_text
 from ..autograd import call_recorder, current_tape
-from ..creation import as_tensor, pick_generator
+from ..creation import as_tensor, pick_generator, zeros_like
 from ..creation import one_hot as one_hot
 from ..functions import linear as linear
 from ..functions import log_softmax as log_softmax
@@ -627,6 +627,42 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
     """``‖x₁ − x₂ + eps‖_p`` along the last dim (``eps`` keeps the slope defined where they are equal)."""
     return (as_tensor(x1) - as_tensor(x2) + eps).norm(p, -1, keepdim=keepdim)
+
+
+def pdist(input: Tensor, p: float = 2.0) -> Tensor:
+    """The p-norm distance between every pair of rows ``i < j`` of ``input`` (N, M), in that order: the upper
+    triangle of ``cdist(x, x)`` read row by row, ``N(N − 1)/2`` numbers (slope 0 at a distance of 0)."""
+    x = _floating(input, "pdist")
+    if x.ndim != 2:
+        raise RuntimeError(f"pdist: expected a 2-D input (N, M) of N row vectors, got {shape_text(x.shape)}")
+    first, second = np.triu_indices(x.shape[0], 1)
+    return (x[first] - x[second]).norm(p, 1)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10, dim: int = -1,
+                   generator: Any = None) -> Tensor:
+    """A differentiable draw from the categorical distribution of ``logits``: ``softmax((logits + g)/τ)`` with
+    Gumbel noise ``g = −ln(−ln u)``, ``u ~ U(0, 1)``; ``hard=True`` gives the one-hot of its argmax whose
+    gradient is the soft sample's (the straight-through estimator: ``y_hard − y_soft.detach() + y_soft``).
+    ``eps`` is accepted and unused, as in PyTorch."""
+    logits = _floating(logits, "gumbel_softmax")
+    tau = _finite_number(tau, "gumbel_softmax", "tau")
+    if tau <= 0:
+        raise ValueError(f"gumbel_softmax: tau (the temperature) must be > 0, got {tau:g}")
+    draws = pick_generator(None, generator).exponential(size=logits.shape)
+    noise = logits.new_tensor(-np.log(draws))  # −ln of an Exponential(1) draw is a Gumbel(0, 1) draw
+    soft = softmax((logits + noise) / tau, dim)
+    if not hard:
+        return soft
+    index = soft.detach().argmax(dim, keepdim=True)
+    one_hot = zeros_like(soft).scatter(dim, index, 1.0)
+    return one_hot - soft.detach() + soft
+
+
+def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+             align_corners: bool | None = None) -> Tensor:
+    """PyTorch's deprecated name of :func:`interpolate`."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,

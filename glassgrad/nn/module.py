@@ -208,6 +208,39 @@ class Module:
 
     # --- walking the tree -----------------------------------------------------------------
 
+    def get_submodule(self, target: str) -> Module:
+        """The module at dotted path ``target`` (``"encoder.layers.0"``); ``""`` is this module."""
+        module: Module = self
+        if not target:
+            return module
+        walked = []
+        for name in target.split("."):
+            child = module._modules.get(name)
+            if child is None:
+                where = ".".join(walked) or type(self).__name__
+                raise AttributeError(f"{type(module).__name__} ({where}) has no submodule `{name}`; its children are "
+                                     f"{', '.join(module._modules) or 'none'}")
+            module = child
+            walked.append(name)
+        return module
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at dotted path ``target`` (``"encoder.0.weight"``)."""
+        return self._get_member(target, "_parameters", "parameter")
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at dotted path ``target`` (``"norm.running_mean"``)."""
+        return self._get_member(target, "_buffers", "buffer")
+
+    def _get_member(self, target: str, registry: str, kind: str) -> Any:
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        members = getattr(module, registry)
+        if name not in members:
+            raise AttributeError(f"{type(module).__name__} has no {kind} `{name}`; it has "
+                                 f"{', '.join(members) or 'none'}")
+        return members[name]
+
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """Every module in the tree, this one first (named ``""``), each once, with dotted names."""
         seen: set[int] = set()

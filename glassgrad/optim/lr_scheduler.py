@@ -517,6 +517,9 @@ class ReduceLROnPlateau(LRScheduler):
         self._last_lr = self._current_lrs()
 
 
+_LRScheduler = LRScheduler
+"""The base class's older name: custom schedules written before PyTorch 2.0 subclass it."""
+
 __all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR", "OneCycleLR",
            "ReduceLROnPlateau", "SequentialLR", "StepLR"]
 
