@@ -11,6 +11,7 @@ tensor([2., 0., 2., 2.])
 """
 
 from . import _memory, custom_function, gradients, jacobians
+from . import amp as amp
 from . import autograd as autograd
 from . import data as data
 from . import distributions as distributions
@@ -18,8 +19,12 @@ from . import linalg as linalg
 from . import nn as nn
 from . import optim as optim
 from . import special as special
+from . import testing as testing
 from . import training as training
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from . import utils as utils
+from .amp import autocast
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .broadcasting import Size, broadcast_shapes, broadcast_tensors
 from .compiler import compile  # noqa: A004 (PyTorch's name: gg.compile, as torch.compile)
 from .composed import (
     addcdiv,
@@ -104,8 +109,10 @@ from .dtypes import bool as bool  # bool, float, int, any, all, round: PyTorch's
 from .dtypes import (
     double,
     dtype,
+    finfo,
     get_default_dtype,
     half,
+    iinfo,
     int8,
     int16,
     is_floating_point,
@@ -253,6 +260,15 @@ from .ops import RULES
 from .ops_einsum import einsum
 from .printing import set_printoptions
 from .sampling import multinomial, normal, rand_like, randint_like, randn_like
+from .settings import (
+    are_deterministic_algorithms_enabled,
+    get_float32_matmul_precision,
+    get_num_threads,
+    is_deterministic_algorithms_warn_only_enabled,
+    set_float32_matmul_precision,
+    set_num_threads,
+    use_deterministic_algorithms,
+)
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64
 from .trace import trace
 from .training import fit
@@ -276,6 +292,7 @@ autograd.Function, autograd.FunctionCtx = custom_function.Function, custom_funct
 autograd.grad = gradients.grad
 autograd.gradcheck, autograd.gradgradcheck = _autograd_gradcheck, _gradgradcheck
 autograd.functional = jacobians  # torch.autograd.functional: jacobian, hessian, vjp, jvp, vhp, hvp
+cuda.amp = amp  # torch.cuda.amp.autocast / GradScaler, as older AMP code imports them
 
 __all__ = [
     "RULES", "GradcheckError", "GradcheckReport", "Tensor", "__version__", "abs", "add", "arange", "argmax",
@@ -314,4 +331,9 @@ __all__ = [
     "logical_or", "logical_xor", "median", "meshgrid", "moveaxis", "movedim", "mv", "nan_to_num", "nanmean",
     "nansum", "narrow", "outer", "rot90", "searchsorted", "std_mean", "swapaxes", "swapdims", "take",
     "take_along_dim", "tril_indices", "triu_indices", "unique", "var_mean", "xlogy",
+    # settings, shapes, dtype limits, evaluation mode, mixed precision and testing, by PyTorch's names
+    "Size", "amp", "are_deterministic_algorithms_enabled", "autocast", "broadcast_shapes", "broadcast_tensors",
+    "finfo", "get_float32_matmul_precision", "get_num_threads", "iinfo", "inference_mode",
+    "is_deterministic_algorithms_warn_only_enabled", "set_float32_matmul_precision", "set_num_threads", "testing",
+    "use_deterministic_algorithms", "utils",
 ]

@@ -149,6 +149,29 @@ class set_grad_enabled:
         return run_with_mode
 
 
+class inference_mode(set_grad_enabled):
+    """PyTorch's faster no_grad for evaluation: in glassgrad the same thing as :class:`no_grad`
+    (``inference_mode(False)`` leaves recording as it is)."""
+
+    __slots__ = ("inference",)
+
+    def __init__(self, mode: bool = True) -> None:
+        super().__init__(False)
+        self.inference = bool(mode)
+
+    def __enter__(self) -> None:
+        self.mode = False if self.inference else STATE.switches[0]
+        super().__enter__()
+
+    def __call__(self, function: Callable) -> Callable:
+        @functools.wraps(function)
+        def run_in_mode(*args, **kwargs):
+            with inference_mode(self.inference):
+                return function(*args, **kwargs)
+
+        return run_in_mode
+
+
 class no_grad(set_grad_enabled):
     """Record nothing: ops inside build no graph (for updates and evaluation).
 

@@ -35,6 +35,35 @@ bool_ = bool = np.dtype(np.bool_)  # PyTorch's name: torch.bool
 _default = {"float": float32}
 
 
+class finfo:
+    """A float dtype's limits as Python numbers, PyTorch's ``torch.finfo``: ``eps`` (the gap above 1), ``max``,
+    ``min``, ``tiny``/``smallest_normal``, ``resolution`` (10^−digits), ``bits``; the default dtype's when none
+    is given."""
+
+    def __init__(self, type: Any = None) -> None:
+        chosen = _default["float"] if type is None else np.dtype(type)
+        if chosen.kind != "f":
+            raise TypeError(f"finfo: expected a floating dtype (finfo is for floats, iinfo for integers), got {chosen}")
+        limits = np.finfo(chosen)
+        # .item(): Python numbers (this module's names float and int are dtypes, PyTorch's spellings)
+        self.dtype, self.bits = chosen.name, limits.bits
+        self.eps, self.max, self.min = limits.eps.item(), limits.max.item(), limits.min.item()
+        self.tiny = self.smallest_normal = limits.smallest_normal.item()
+        self.resolution = 10.0 ** -limits.precision
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution}, min={self.min}, max={self.max}, eps={self.eps}, "
+                f"tiny={self.tiny}, dtype={self.dtype})")
+
+
+def iinfo(type: Any) -> np.iinfo:
+    """An integer dtype's limits (``max``, ``min``, ``bits``)."""
+    chosen = np.dtype(type)
+    if chosen.kind not in "iu":
+        raise TypeError(f"iinfo: expected an integer dtype (iinfo is for integers, finfo for floats), got {chosen}")
+    return np.iinfo(chosen)
+
+
 def get_default_dtype() -> np.dtype:
     """The dtype of Python floats and of float tensors made without a ``dtype`` (float32 at start)."""
     return _default["float"]

@@ -1,0 +1,45 @@
+"""Shapes as PyTorch names them: ``torch.Size``, ``broadcast_shapes``, ``broadcast_tensors``.
+
+Two shapes broadcast when, aligned from the right, each pair of sizes is equal or one of them is 1;
+the result takes the larger size of each pair. ``broadcast_tensors`` expands tensors to that shape
+(views, with the gradient summed back over the stretched dims, as every broadcast op does).
+
+>>> import glassgrad as gg
+>>> gg.broadcast_shapes((3, 1), (1, 4))
+Size([3, 4])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .arguments import shape_text
+from .tensor import Tensor
+
+
+class Size(tuple):
+    """A shape: a tuple of sizes (``x.shape == gg.Size([2, 3])`` holds), with ``numel()``."""
+
+    def numel(self) -> int:
+        return int(np.prod(self, dtype=np.int64))
+
+    def __repr__(self) -> str:
+        return f"Size({list(self)})"
+
+
+def broadcast_shapes(*shapes: Any) -> Size:
+    """The shape ``shapes`` broadcast to (an int counts as a 1-d shape)."""
+    given = [(shape,) if isinstance(shape, int) else tuple(shape) for shape in shapes]
+    try:
+        return Size(np.broadcast_shapes(*given))
+    except ValueError:
+        raise RuntimeError(f"broadcast_shapes: shapes {', '.join(shape_text(s) for s in given)} do not broadcast "
+                           "(aligned from the right, each pair of sizes must be equal or 1)") from None
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """Each tensor expanded to the shape all of them broadcast to."""
+    shape = broadcast_shapes(*(tensor.shape for tensor in tensors))
+    return tuple(tensor.expand(*shape) for tensor in tensors)
