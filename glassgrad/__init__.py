@@ -234,6 +234,7 @@ from .functions import (
     tril,
     triu,
     trunc,
+    unbind,
     unflatten,
     unsqueeze,
     var,
@@ -297,6 +298,8 @@ __all__ = [
     "randint_like", "randn_like", "reciprocal", "repeat_interleave", "roll", "rsqrt", "scatter", "scatter_add",
     "set_default_dtype", "set_printoptions", "short", "sign", "sinh", "sort", "split", "square", "t", "tan", "topk",
     "tril", "triu", "trunc", "uint8", "unflatten",
+    # cut into pieces with one gradient buffer (glassgrad.ops_pieces)
+    "unbind",
     # issue 15: capture and replay
     "compile",
     # what gg.load raises for a file it refuses (catch it as gg.ModelFileError)

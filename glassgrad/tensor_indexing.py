@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ops_index, ops_math
+from . import ops_index, ops_math, ops_pieces
 from .arguments import check_dim, resolve_dtype, shape_arg, shape_text
 from .ops import WHERE
 from .tensor import Tensor, apply
@@ -335,6 +335,20 @@ def split(self: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     starts = np.cumsum([0, *sizes])
     lead = (slice(None),) * dim
     return tuple(self[lead + (slice(int(start), int(start) + n),)] for start, n in zip(starts, sizes))
+
+
+@method
+def unbind(self: Tensor, dim: int = 0) -> tuple:
+    """Every slice along ``dim``, that dim removed: ``x.unbind(0)`` is ``(x[0], x[1], …)`` (views).
+
+    Backward writes each piece's gradient into one buffer (:mod:`glassgrad.ops_pieces`), so it costs one
+    pass over ``x`` however many pieces there are (L ``x[i]`` would cost L).
+    """
+    dim = check_dim(self, dim, "unbind")
+    joined = apply(ops_pieces.PIECES, (self,), self.array)
+    holder, lead = joined._ctx, (slice(None),) * dim  # the holder the pieces' buffer is found through (None: no graph)
+    return tuple(apply(ops_pieces.PIECE, (joined,), joined.array, lead + (k,), holder)
+                 for k in range(self.shape[dim]))
 
 
 # --- scans and products -----------------------------------------------------------------------------
