@@ -75,6 +75,22 @@ from .composed import (
     var_mean,
     xlogy,
 )
+from .composed_joins import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    block_diag,
+    column_stack,
+    diag_embed,
+    dstack,
+    hstack,
+    row_stack,
+    tensor_split,
+    tile,
+    vstack,
+)
+from .composed_picks import index_copy, index_put, kthvalue, masked_scatter
+from .composed_products import baddbmm, cdist, kron, tensordot
 from .creation import (
     arange,
     as_tensor,
@@ -300,6 +316,10 @@ __all__ = [
     "tril", "triu", "trunc", "uint8", "unflatten",
     # cut into pieces with one gradient buffer (glassgrad.ops_pieces)
     "unbind",
+    # joins, cuts, products and picks made of other ops (glassgrad.composed_joins, composed_products, composed_picks)
+    "atleast_1d", "atleast_2d", "atleast_3d", "baddbmm", "block_diag", "cdist", "column_stack", "diag_embed", "dstack",
+    "hstack", "index_copy", "index_put", "kron", "kthvalue", "masked_scatter", "row_stack", "tensor_split",
+    "tensordot", "tile", "vstack",
     # issue 15: capture and replay
     "compile",
     # what gg.load raises for a file it refuses (catch it as gg.ModelFileError)

@@ -345,10 +345,15 @@ def unbind(self: Tensor, dim: int = 0) -> tuple:
     pass over ``x`` however many pieces there are (L ``x[i]`` would cost L).
     """
     dim = check_dim(self, dim, "unbind")
+    return cut(self, dim, range(self.shape[dim]))
+
+
+def cut(self: Tensor, dim: int, places: Any) -> tuple:
+    """The pieces ``x[…, place, …]`` (``place`` at position ``dim``: an index or a slice), whose gradients meet in
+    one buffer (:mod:`glassgrad.ops_pieces`)."""
     joined = apply(ops_pieces.PIECES, (self,), self.array)
     holder, lead = joined._ctx, (slice(None),) * dim  # the holder the pieces' buffer is found through (None: no graph)
-    return tuple(apply(ops_pieces.PIECE, (joined,), joined.array, lead + (k,), holder)
-                 for k in range(self.shape[dim]))
+    return tuple(apply(ops_pieces.PIECE, (joined,), joined.array, lead + (place,), holder) for place in places)
 
 
 # --- scans and products -----------------------------------------------------------------------------
