@@ -2,8 +2,8 @@
 
 ``hstack``/``vstack``/``dstack``/``column_stack`` are a ``cat`` after giving each tensor enough dims
 (``atleast_1d``/``2d``/``3d``); ``block_diag`` is a ``cat`` of the blocks with zeros beside them;
-``tile`` is ``repeat``; ``diag_embed`` puts the last dim on a diagonal (a product with the identity, then
-zeros joined on); ``tensor_split`` cuts like ``unbind`` (its pieces' gradients meet in one buffer).
+``tile`` is ``repeat``; ``diag_embed`` puts the last dim on a diagonal (a ``where`` on the identity's pattern,
+then zeros joined on); ``tensor_split`` cuts like ``unbind`` (its pieces' gradients meet in one buffer).
 Their gradients are those of the rows they use, and a trace shows those rows.
 
 >>> import glassgrad as gg
@@ -23,7 +23,7 @@ from .arguments import check_dim, shape_arg, shape_text
 from .composed import movedim
 from .creation import as_tensor
 from .dtypes import get_default_dtype
-from .functions import cat
+from .functions import cat, where
 from .tensor import Tensor
 from .tensor_indexing import cut
 from .tensor_methods import _plain, add
@@ -168,8 +168,8 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
         raise RuntimeError(f"diag_embed: dim1={dim1} and dim2={dim2} must be two different dims of the result's "
                            f"{ndim}")
     size, shift = x.shape[-1], abs(int(offset))
-    eye = x.new_tensor(np.eye(size))
-    square = x.unsqueeze(-1) * eye  # (…, n, n): x on the main diagonal
+    on_diagonal = Tensor._wrap(np.eye(size, dtype=bool))
+    square = where(on_diagonal, x.unsqueeze(-1), 0.0)  # (…, n, n): x on the main diagonal, 0 (not −0) elsewhere
     if shift:
         lead = tuple(square.shape[:-2])
         side = square.new_zeros(lead + (size, shift))
