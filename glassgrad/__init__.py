@@ -10,7 +10,7 @@ show, explain and check every number it computes.
 tensor([2., 0., 2., 2.])
 """
 
-from . import _memory, custom_function, gradients
+from . import _memory, custom_function, gradients, linalg_decompositions
 from . import autograd as autograd
 from . import data as data
 from . import distributions as distributions
@@ -292,6 +292,11 @@ _memory.tune_allocator()
 autograd.Function, autograd.FunctionCtx = custom_function.Function, custom_function.FunctionCtx
 autograd.grad = gradients.grad
 autograd.gradcheck, autograd.gradgradcheck = _autograd_gradcheck, _gradgradcheck
+
+# torch.linalg's decompositions, found on gg.linalg as there; their module uses functions defined after glassgrad.linalg
+for _name in ("cholesky", "qr", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "NotPositiveDefiniteError"):
+    setattr(linalg, _name, getattr(linalg_decompositions, _name))
+del _name
 
 __all__ = [
     "RULES", "GradcheckError", "GradcheckReport", "Tensor", "__version__", "abs", "add", "arange", "argmax",

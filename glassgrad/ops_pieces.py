@@ -94,7 +94,7 @@ def _piece_vjp(up, inputs, out, saved):
 
 
 PIECE = register(Op(
-    "piece", "out = a[k] along a dim (one piece of unbind/split)",
+    "piece", "out = a[k] along a dim (one piece of unbind/tensor_split)",
     ("{up} written into the piece's place of one buffer shared by all pieces",),
     _piece, _piece_back, kind="shape", vjp_tensors=_piece_vjp,
 ))
