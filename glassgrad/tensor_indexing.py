@@ -320,7 +320,8 @@ def chunk(self: Tensor, chunks: int, dim: int = 0) -> tuple:
 
 @method
 def split(self: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
-    """Slices of dim ``dim``: each of ``split_size`` entries (the last may be smaller), or of the sizes listed."""
+    """Slices of dim ``dim``: each of ``split_size`` entries (the last may be smaller), or of the sizes listed.
+    Views, whose gradients meet in one buffer (:func:`cut`)."""
     dim = check_dim(self, dim, "split")
     total = self.shape[dim]
     if isinstance(split_size_or_sections, (int, np.integer)) and not isinstance(split_size_or_sections, bool):
@@ -332,9 +333,8 @@ def split(self: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
         sizes = list(shape_arg(tuple(split_size_or_sections), "split"))
         if sum(sizes) != total:
             raise RuntimeError(f"split: the sizes {sizes} add up to {sum(sizes)}, but dim {dim} has {total} entries")
-    starts = np.cumsum([0, *sizes])
-    lead = (slice(None),) * dim
-    return tuple(self[lead + (slice(int(start), int(start) + n),)] for start, n in zip(starts, sizes))
+    starts = np.cumsum([0, *sizes]).tolist()
+    return cut(self, dim, [slice(start, start + n) for start, n in zip(starts, sizes)])
 
 
 @method
