@@ -116,3 +116,6 @@ def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = Fal
     kept = Tensor._wrap(magnitudes.array > cutoff)
     inverted = where(kept, 1 / where(kept, sizes, 1.0), 0.0)  # no 1/0 in the unused branch: its slope stays finite
     return right.mT @ (inverted.unsqueeze(-1) * left.mT)
+
+
+rows.RECORDED.update(qr=qr, eigh=eigh, svd=svd)

@@ -30,9 +30,16 @@ derivatives: the factors are then computed again by these rows, so that they are
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from .ops import OUT, Op, register
+
+RECORDED: dict[str, Callable[..., Any]] = {}
+"""The decompositions as recorded tensor functions (``qr``, ``eigh``, ``svd``), which the second derivatives compute
+the factors with; :mod:`glassgrad.linalg_decompositions` fills it in (this module imports no tensor)."""
 
 
 class NotPositiveDefiniteError(RuntimeError):
@@ -123,11 +130,10 @@ def _qr_grad(grad_q, grad_r, q, r, a):
 
 
 def _joined(left, right):
-    if isinstance(left, np.ndarray):
-        return np.concatenate([left, right], axis=-1)
-    from .functions import cat  # the tensor form, for second derivatives (this module imports no tensor)
-
-    return cat([left, right], -1)
+    """``[left | right]`` side by side, as ``left·[I | 0] + right·[0 | I]`` (the same for arrays and tensors)."""
+    width_left, width = left.shape[-1], left.shape[-1] + right.shape[-1]
+    eye = np.eye(width)
+    return left @ eye[:width_left] + right @ eye[width_left:]
 
 
 def _qr_check(a, mode):
@@ -160,10 +166,8 @@ def _qr_r_back(up, saved):
 
 def _qr_vjp(position):
     def vjp(up, inputs, out, saved):
-        from .linalg_decompositions import qr  # the factors again, recorded (this module imports no tensor)
-
         _qr_check(inputs[0].array, saved[3])
-        q, r = qr(inputs[0], mode=saved[3])
+        q, r = RECORDED["qr"](inputs[0], mode=saved[3])
         grads = (up, None) if position == 0 else (None, up)
         return (_qr_grad(*grads, q, r, inputs[0]),)
     return vjp
@@ -206,9 +210,7 @@ def _eigh_vectors(a, uplo):
 
 def _eigh_vjp(position):
     def vjp(up, inputs, out, saved):
-        from .linalg_decompositions import eigh  # the factors again, recorded (this module imports no tensor)
-
-        values, vectors = eigh(inputs[0], UPLO=saved[2])
+        values, vectors = RECORDED["eigh"](inputs[0], UPLO=saved[2])
         grads = (up, None) if position == 0 else (None, up)
         return (_eigh_grad(*grads, values, vectors),)
     return vjp
@@ -270,11 +272,9 @@ def _svd_back(position):
 
 def _svd_vjp(position):
     def vjp(up, inputs, out, saved):
-        from .linalg_decompositions import svd  # the factors again, recorded (this module imports no tensor)
-
         grads = [None, None, None]
         grads[position] = up
-        return (_svd_grad(*grads, *svd(inputs[0], full_matrices=False)),)
+        return (_svd_grad(*grads, *RECORDED["svd"](inputs[0], full_matrices=False)),)
     return vjp
 
 
