@@ -10,7 +10,7 @@ show, explain and check every number it computes.
 tensor([2., 0., 2., 2.])
 """
 
-from . import _memory, custom_function, gradients, jacobians
+from . import _memory, custom_function, gradients, jacobians, linalg_decompositions
 from . import amp as amp
 from . import autograd as autograd
 from . import data as data
@@ -80,6 +80,22 @@ from .composed import (
     var_mean,
     xlogy,
 )
+from .composed_joins import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    block_diag,
+    column_stack,
+    diag_embed,
+    dstack,
+    hstack,
+    row_stack,
+    tensor_split,
+    tile,
+    vstack,
+)
+from .composed_picks import index_copy, index_put, kthvalue, masked_scatter
+from .composed_products import baddbmm, cdist, kron, tensordot
 from .creation import (
     arange,
     as_tensor,
@@ -241,6 +257,7 @@ from .functions import (
     tril,
     triu,
     trunc,
+    unbind,
     unflatten,
     unsqueeze,
     var,
@@ -294,6 +311,11 @@ autograd.gradcheck, autograd.gradgradcheck = _autograd_gradcheck, _gradgradcheck
 autograd.functional = jacobians  # torch.autograd.functional: jacobian, hessian, vjp, jvp, vhp, hvp
 cuda.amp = amp  # torch.cuda.amp.autocast / GradScaler, as older AMP code imports them
 
+# torch.linalg's decompositions, found on gg.linalg as there; their module uses functions defined after glassgrad.linalg
+for _name in ("cholesky", "qr", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "NotPositiveDefiniteError"):
+    setattr(linalg, _name, getattr(linalg_decompositions, _name))
+del _name
+
 __all__ = [
     "RULES", "GradcheckError", "GradcheckReport", "Tensor", "__version__", "abs", "add", "arange", "argmax",
     "argmin", "as_tensor", "bool_", "cat", "clamp", "cos", "default_generator", "div", "enable_grad", "exp", "eye",
@@ -315,6 +337,12 @@ __all__ = [
     "randint_like", "randn_like", "reciprocal", "repeat_interleave", "roll", "rsqrt", "scatter", "scatter_add",
     "set_default_dtype", "set_printoptions", "short", "sign", "sinh", "sort", "split", "square", "t", "tan", "topk",
     "tril", "triu", "trunc", "uint8", "unflatten",
+    # cut into pieces with one gradient buffer (glassgrad.ops_pieces)
+    "unbind",
+    # joins, cuts, products and picks made of other ops (glassgrad.composed_joins, composed_products, composed_picks)
+    "atleast_1d", "atleast_2d", "atleast_3d", "baddbmm", "block_diag", "cdist", "column_stack", "diag_embed", "dstack",
+    "hstack", "index_copy", "index_put", "kron", "kthvalue", "masked_scatter", "row_stack", "tensor_split",
+    "tensordot", "tile", "vstack",
     # issue 15: capture and replay
     "compile",
     # what gg.load raises for a file it refuses (catch it as gg.ModelFileError)

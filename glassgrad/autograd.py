@@ -120,6 +120,10 @@ def note_unreplayable(reason: str) -> None:
 FREED = object()
 """Marker left in a node's saved values once ``backward`` has used and released them."""
 
+BACKWARD_PASS = typed_array("q", [0])
+"""The number of the latest backward pass (``backward()``, ``gg.autograd.grad``), counted from 1: how a rule whose
+nodes share one gradient buffer (:mod:`glassgrad.ops_pieces`) tells a pass from an earlier one broken off."""
+
 
 class set_grad_enabled:
     """Turn gradient recording on or off inside a ``with`` block (or a decorated function)."""
@@ -423,6 +427,7 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
     the graph), and leaves get their ``.grad`` at the end, together. A tensor's hooks
     (:mod:`glassgrad.tensor_hooks`) see its whole gradient: a node's when it is taken, a leaf's at the end.
     """
+    BACKWARD_PASS[0] += 1
     tape = STATE.switches[1]
     hooked = HOOKS  # empty unless some tensor has a hook: one test per node
     changed = CLOCK[NOW]

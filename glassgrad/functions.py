@@ -94,6 +94,7 @@ norm, amax, amin, erf = (_function_form(n) for n in ("norm", "amax", "amin", "er
 remainder, fmod, floor_divide = (_function_form(n) for n in ("remainder", "fmod", "floor_divide"))
 repeat_interleave, unflatten, chunk, split = (_function_form(n) for n in ("repeat_interleave", "unflatten", "chunk",
                                                                           "split"))
+unbind = _function_form("unbind")
 
 
 def is_tensor(obj: Any) -> bool:

@@ -32,6 +32,7 @@ from typing import Any
 from . import ops
 from .arguments import broadcasts_to
 from .autograd import (
+    BACKWARD_PASS,
     CLOCK,
     FREED,
     NOW,
@@ -77,6 +78,7 @@ def gradients(outputs: tuple, seeds: tuple, inputs: tuple, create_graph: bool, r
     for output, seed in zip(outputs, seeds):
         grads[output] = grads[output] + seed if output in grads else seed
     found: dict[Any, Any] = {}
+    BACKWARD_PASS[0] += 1
     tape = current_tape()
     if create_graph:  # the gradient's own ops are recorded, and are no forward steps of a trace
         swap_tape(None)

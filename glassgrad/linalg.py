@@ -4,8 +4,9 @@ solve of square matrices (:mod:`glassgrad.ops_linalg`'s rows), and products made
 A vector norm is one row of the rule table (:mod:`glassgrad.ops_norm`: ``‖a‖_p = (Σ |aᵢ|^p)^(1/p)``
 and its slope); ``x.norm()`` (PyTorch's ``Tensor.norm``) and ``F.normalize`` use it too. A matrix
 norm is written with rows a learner knows: Frobenius is the vector 2-norm of all entries, the
-1-norm the largest column sum of ``|A|``, the ∞-norm the largest row sum. The norms that need
-singular values (``ord=2``, ``−2``, ``'nuc'``) are refused in one line.
+1-norm the largest column sum of ``|A|``, the ∞-norm the largest row sum; the spectral norm
+(``ord=2``) is the largest singular value, ``−2`` the smallest, ``'nuc'`` their sum (the ``svd_s``
+row of :mod:`glassgrad.ops_decompositions`).
 
 >>> import glassgrad as gg
 >>> gg.linalg.vector_norm(gg.tensor([3.0, -4.0])).item()
@@ -23,13 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from . import ops_linalg, ops_norm
+from . import ops_decompositions, ops_linalg, ops_norm
 from .arguments import check_dim, is_floating, shape_text
 from .creation import as_tensor
 from .ops_linalg import SingularMatrixError as SingularMatrixError
 from .tensor import Tensor, _reduce, apply
-
-_SINGULAR = "needs singular values, which glassgrad has no row for"
 
 
 def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -47,7 +46,8 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
 def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1), keepdim: bool = False, *,
                 dtype: Any = None) -> Tensor:
     """The norm of the matrices in dims ``dim``: ``'fro'`` √(Σ aᵢⱼ²), 1 / −1 the largest / smallest column
-    sum of ``|A|``, inf / −inf the largest / smallest row sum."""
+    sum of ``|A|``, inf / −inf the largest / smallest row sum, 2 / −2 the largest / smallest singular value,
+    ``'nuc'`` the sum of the singular values."""
     if A.ndim < 2 or len(dim) != 2:
         raise RuntimeError(f"matrix_norm: needs a tensor with at least 2 dims and dim a pair, got shape "
                            f"{shape_text(A.shape)} and dim={dim!r}")
@@ -58,7 +58,16 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1), ke
         sums = vector_norm(A, 1, summed, True, dtype=dtype)
         largest = sums.amax(dim=kept, keepdim=True) if ord > 0 else sums.amin(dim=kept, keepdim=True)
         return largest if keepdim else largest.squeeze(tuple(sorted(d % A.ndim for d in dim)))
-    raise RuntimeError(f"matrix_norm: ord={ord!r} {_SINGULAR}; use 'fro', 1, -1, inf or -inf")
+    if ord in (2, -2, "nuc"):
+        a = A if dtype is None else A.to(dtype)
+        if not is_floating(a.array.dtype):
+            raise RuntimeError(f"norm: needs a floating tensor, got {a.dtype}; use x.float() first")
+        first, second = sorted(check_dim(a, d, "matrix_norm") for d in dim)
+        moved = a.movedim((first, second), (-2, -1))
+        values = apply(ops_decompositions.SVD_S, (moved,), moved.array, False)
+        found = values.amax(-1) if ord == 2 else values.amin(-1) if ord == -2 else values.sum(-1)
+        return found.unsqueeze(first).unsqueeze(second) if keepdim else found
+    raise RuntimeError(f"matrix_norm: ord={ord!r} is not a matrix norm; use 'fro', 'nuc', 1, -1, 2, -2, inf or -inf")
 
 
 def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -78,7 +87,7 @@ def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *, 
 def tensor_norm(self: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
     """PyTorch's ``Tensor.norm`` / ``torch.norm``: the vector p-norm over ``dim`` (``'fro'`` is 2)."""
     if p == "nuc":
-        raise RuntimeError(f"norm: p='nuc' (the nuclear norm) {_SINGULAR}; use p='fro', 2, 1 or inf")
+        return matrix_norm(self, "nuc", (-2, -1) if dim is None else tuple(dim), keepdim, dtype=dtype)
     return vector_norm(self, 2 if p in ("fro", None) else p, dim, keepdim, dtype=dtype)
 
 

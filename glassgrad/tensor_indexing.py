@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ops_index, ops_math
+from . import ops_index, ops_math, ops_pieces
 from .arguments import check_dim, resolve_dtype, shape_arg, shape_text
 from .ops import WHERE
 from .tensor import Tensor, apply
@@ -320,7 +320,8 @@ def chunk(self: Tensor, chunks: int, dim: int = 0) -> tuple:
 
 @method
 def split(self: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
-    """Slices of dim ``dim``: each of ``split_size`` entries (the last may be smaller), or of the sizes listed."""
+    """Slices of dim ``dim``: each of ``split_size`` entries (the last may be smaller), or of the sizes listed.
+    Views, whose gradients meet in one buffer (:func:`cut`)."""
     dim = check_dim(self, dim, "split")
     total = self.shape[dim]
     if isinstance(split_size_or_sections, (int, np.integer)) and not isinstance(split_size_or_sections, bool):
@@ -332,9 +333,27 @@ def split(self: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
         sizes = list(shape_arg(tuple(split_size_or_sections), "split"))
         if sum(sizes) != total:
             raise RuntimeError(f"split: the sizes {sizes} add up to {sum(sizes)}, but dim {dim} has {total} entries")
-    starts = np.cumsum([0, *sizes])
-    lead = (slice(None),) * dim
-    return tuple(self[lead + (slice(int(start), int(start) + n),)] for start, n in zip(starts, sizes))
+    starts = np.cumsum([0, *sizes]).tolist()
+    return cut(self, dim, [slice(start, start + n) for start, n in zip(starts, sizes)])
+
+
+@method
+def unbind(self: Tensor, dim: int = 0) -> tuple:
+    """Every slice along ``dim``, that dim removed: ``x.unbind(0)`` is ``(x[0], x[1], …)`` (views).
+
+    Backward writes each piece's gradient into one buffer (:mod:`glassgrad.ops_pieces`), so it costs one
+    pass over ``x`` however many pieces there are (L ``x[i]`` would cost L).
+    """
+    dim = check_dim(self, dim, "unbind")
+    return cut(self, dim, range(self.shape[dim]))
+
+
+def cut(self: Tensor, dim: int, places: Any) -> tuple:
+    """The pieces ``x[…, place, …]`` (``place`` at position ``dim``: an index or a slice), whose gradients meet in
+    one buffer (:mod:`glassgrad.ops_pieces`)."""
+    joined = apply(ops_pieces.PIECES, (self,), self.array)
+    holder, lead = joined._ctx, (slice(None),) * dim  # the holder the pieces' buffer is found through (None: no graph)
+    return tuple(apply(ops_pieces.PIECE, (joined,), joined.array, lead + (place,), holder) for place in places)
 
 
 # --- scans and products -----------------------------------------------------------------------------

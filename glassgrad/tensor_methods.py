@@ -209,6 +209,40 @@ def element_size(self: Tensor) -> int:
 add("nelement", Tensor.numel)
 
 
+def _strides(self: Tensor) -> tuple:
+    """Entries (not bytes) between neighbours along each dim; a flipped view (negative strides, which PyTorch
+    never makes: its ``flip`` copies) counts as the contiguous copy PyTorch would hold, and so does a tensor
+    with no entries."""
+    array = self.array
+    if array.size == 0 or any(step < 0 for step in array.strides):
+        return tuple(int(np.prod(array.shape[d + 1:])) for d in range(array.ndim))
+    return tuple(step // array.itemsize for step in array.strides)
+
+
+@method
+def stride(self: Tensor, dim: int | None = None) -> Any:
+    """How many entries apart in memory neighbours along each dim sit (``x.t().stride()`` is ``(1, n)``: a view
+    of the same memory, as in PyTorch; ``expand`` gives 0); with ``dim``, that dim's only."""
+    strides = _strides(self)
+    return strides if dim is None else strides[check_dim(self, dim, "stride")]
+
+
+@method
+def is_contiguous(self: Tensor, memory_format: Any = None) -> bool:
+    """Whether the entries sit in memory in row-major order with no gaps (False for a transposed or sliced view).
+    glassgrad's ``view`` works on any layout, and ``contiguous()`` returns the tensor itself."""
+    strides, expected = _strides(self), 1
+    for size, step in zip(reversed(self.array.shape), reversed(strides)):
+        if size != 1 and step != expected:
+            return False
+        expected *= size
+    return True
+
+
+add("nbytes", property(lambda self: self.array.nbytes, doc="Bytes the entries take: ``numel() · itemsize``."))
+add("itemsize", property(lambda self: self.array.itemsize, doc="Bytes per entry (4 for float32)."))
+
+
 @method
 def cpu(self: Tensor) -> Tensor:
     """The tensor itself: it already lives on the CPU, glassgrad's only device."""

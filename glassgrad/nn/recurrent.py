@@ -229,17 +229,17 @@ class RNNBase(Module):
     def _direction(self, sequence: Tensor, state: State, layer: int, direction: int) -> tuple[list[Tensor], State]:
         """One direction of one layer over ``sequence`` (L, N, in): every hₜ (N, H) in time order, and the last state.
 
-        ``W_ih xₜ + b_ih`` is one ``linear`` for all steps at once; only ``W_hh hₜ₋₁`` waits for the step before.
+        ``W_ih xₜ + b_ih`` is one ``linear`` for all steps at once, cut into steps by ``unbind`` (whose backward
+        writes every step's gradient into one buffer: linear in L); only ``W_hh hₜ₋₁`` waits for the step before.
         """
         suffix = self._suffix(layer, direction)
         weight_ih, bias_ih, weight_hh, bias_hh = (self._parameters[name + suffix]
                                                   for name in ("weight_ih", "bias_ih", "weight_hh", "bias_hh"))
-        projected = linear(sequence, weight_ih, bias_ih)
+        projected = linear(sequence, weight_ih, bias_ih).unbind(0)  # one gradient buffer for all steps
         step = STEPS[self.mode][1]
-        times = range(projected.shape[0])
         outputs = []
-        for time in reversed(times) if direction else times:
-            state = step(projected[time], state, weight_hh, bias_hh)
+        for projected_t in reversed(projected) if direction else projected:
+            state = step(projected_t, state, weight_hh, bias_hh)
             outputs.append(state[0])
         if direction:
             outputs.reverse()

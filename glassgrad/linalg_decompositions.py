@@ -1,0 +1,121 @@
+"""``torch.linalg``'s decompositions: ``cholesky``, ``qr``, ``eigh``/``eigvalsh``, ``svd``/``svdvals``, and ``pinv``
+made of the SVD (or, for ``hermitian=True``, of ``eigh``).
+
+Each factor is a row of :mod:`glassgrad.ops_decompositions` with its gradient; the results come as PyTorch's
+named tuples. Eigenvectors and singular vectors are unique only up to sign (and, for repeated values, not
+at all): a loss that depends on their signs gets a gradient that depends on NumPy's choice, and the
+gradient through them is defined only for distinct eigen/singular values, as in PyTorch.
+
+>>> import glassgrad as gg
+>>> gg.linalg.eigvalsh(gg.tensor([[2.0, 1.0], [1.0, 2.0]])).tolist()
+[1.0, 3.0]
+>>> gg.linalg.svdvals(gg.tensor([[3.0, 0.0], [0.0, -4.0]])).tolist()
+[4.0, 3.0]
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any
+
+import numpy as np
+
+from . import ops_decompositions as rows
+from .arguments import is_floating, shape_text
+from .creation import as_tensor
+from .functions import where
+from .ops_decompositions import NotPositiveDefiniteError as NotPositiveDefiniteError
+from .tensor import Tensor, apply
+
+QRResult = namedtuple("QRResult", ["Q", "R"])
+EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
+SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
+
+
+def _matrices(A: Any, name: str, square: bool = False) -> Tensor:
+    a = as_tensor(A)
+    if a.ndim < 2 or (square and a.shape[-1] != a.shape[-2]):
+        kind = "a square matrix or a batch of them (…, n, n)" if square else "a matrix or a batch of them (…, m, n)"
+        raise RuntimeError(f"{name}: expected {kind}, got shape {shape_text(a.shape)}")
+    if not is_floating(a.array.dtype):
+        raise RuntimeError(f"{name}: needs a floating tensor, got {a.dtype}; use A.double() or A.float() first")
+    return a
+
+
+def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
+    """The lower-triangular L with ``L·Lᵀ = A`` (``upper=True``: ``Lᵀ``) of a symmetric positive-definite A."""
+    a = _matrices(A, "cholesky", square=True)
+    low = apply(rows.CHOLESKY, (a,), a.array)
+    return low.mT if upper else low
+
+
+def qr(A: Tensor, mode: str = "reduced") -> QRResult:
+    """``A = Q·R`` with orthonormal columns in Q and R upper triangular; ``mode`` ``'reduced'`` (Q is m×k),
+    ``'complete'`` (Q is m×m) or ``'r'`` (R only; Q empty)."""
+    a = _matrices(A, "qr")
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
+    shaped = "reduced" if mode == "r" else mode
+    r = apply(rows.QR_R, (a,), a.array, shaped)
+    q = a.new_zeros((0,)) if mode == "r" else apply(rows.QR_Q, (a,), a.array, shaped)
+    return QRResult(q, r)
+
+
+def _uplo(UPLO: str, name: str) -> str:
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"{name}: UPLO must be 'L' (read the lower triangle) or 'U', got {UPLO!r}")
+    return UPLO
+
+
+def eigh(A: Tensor, UPLO: str = "L") -> EighResult:
+    """Eigenvalues (ascending) and eigenvectors (columns) of a symmetric A, read from its lower triangle
+    (``UPLO='U'``: the upper)."""
+    a = _matrices(A, "eigh", square=True)
+    uplo = _uplo(UPLO, "eigh")
+    return EighResult(apply(rows.EIGH_VALUES, (a,), a.array, uplo), apply(rows.EIGH_VECTORS, (a,), a.array, uplo))
+
+
+def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
+    """The eigenvalues (ascending) of a symmetric A; their gradient ``V·diag(λ̄)·Vᵀ`` is defined even where
+    eigenvalues repeat."""
+    a = _matrices(A, "eigvalsh", square=True)
+    return apply(rows.EIGH_VALUES, (a,), a.array, _uplo(UPLO, "eigvalsh"))
+
+
+def svd(A: Tensor, full_matrices: bool = True) -> SVDResult:
+    """``A = U·diag(S)·Vh`` with S descending; ``full_matrices=False`` keeps only min(m, n) columns of U and
+    rows of Vh (PyTorch's default is True, as here)."""
+    a = _matrices(A, "svd")
+    full = bool(full_matrices)
+    return SVDResult(*(apply(row, (a,), a.array, full) for row in (rows.SVD_U, rows.SVD_S, rows.SVD_VH)))
+
+
+def svdvals(A: Tensor) -> Tensor:
+    """The singular values, descending; their gradient ``U·diag(σ̄)·Vᵀ``."""
+    a = _matrices(A, "svdvals")
+    return apply(rows.SVD_S, (a,), a.array, False)
+
+
+def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
+    """The pseudo-inverse ``V·diag(1/σ)·Uᵀ``, singular values at most ``max(atol, rtol·σ_max)`` counted as 0
+    (default: ``rtol = ε·max(m, n)``); ``hermitian=True`` uses ``eigh`` of a symmetric A (``|λ|`` in place of σ)."""
+    a = _matrices(A, "pinv")
+    eps = np.finfo(a.array.dtype).eps
+    if rtol is None:
+        rtol = 0.0 if atol is not None and atol > 0 else eps * max(a.shape[-2:])
+    if hermitian:
+        values, vectors = eigh(a)
+        left, right, sizes = vectors, vectors.mT, values
+        magnitudes = values.abs()
+    else:
+        left, sizes, right = svd(a, full_matrices=False)
+        magnitudes = sizes
+    largest = magnitudes.array.max(axis=-1, keepdims=True) if magnitudes.shape[-1] else np.zeros(
+        magnitudes.shape[:-1] + (1,))
+    cutoff = np.maximum(0.0 if atol is None else atol, rtol * largest)
+    kept = Tensor._wrap(magnitudes.array > cutoff)
+    inverted = where(kept, 1 / where(kept, sizes, 1.0), 0.0)  # no 1/0 in the unused branch: its slope stays finite
+    return right.mT @ (inverted.unsqueeze(-1) * left.mT)
+
+
+rows.RECORDED.update(qr=qr, eigh=eigh, svd=svd)
