@@ -398,8 +398,8 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
     the graph), and leaves get their ``.grad`` at the end, together.
     """
     tape = STATE.switches[1]
+    rebased = CLOCK[LAST_REBASE]  # read first: then rebased <= changed, even if another thread changes memory now
     changed = CLOCK[NOW]
-    rebased = CLOCK[LAST_REBASE]
     grads = {root: gradient}
     stored = {}  # tensor -> gradient for its .grad: leaves, and nodes that retain_grad()
     waiting = []  # a heap of (−tick, node): the newest waiting node first
@@ -423,9 +423,10 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
         saved = node._ctx
         if saved is FREED:
             raise freed_error(op)
-        clock = node._clock
-        parents = reroute(node) if clock < rebased else node._parents
-        if clock < changed:  # something changed in place since this node was made
+        parents = node._parents
+        if node._clock < changed:  # something changed in place since this node was made (a re-base is a change)
+            if node._clock < rebased:
+                parents = reroute(node)
             _check_saved(node, op)
         contributions = op.backward(upstream, saved)
         if tape is not None:

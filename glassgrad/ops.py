@@ -631,9 +631,15 @@ LEAKY_RELU = elementwise(
 )
 
 
+_HALVES = {np.dtype(name): constant(0.5, np.dtype(name)) for name in ("float16", "float32", "float64")}
+"""A 0-d ½ of each float dtype, found with one lookup (``constant`` makes a key and calls: ~0.1 µs per sigmoid)."""
+
+
 def _sigmoid(a):
     # σ(a) = ½·tanh(a/2) + ½: the same function, and it never overflows
-    half = constant(0.5, a.dtype)
+    half = _HALVES.get(a.dtype)
+    if half is None:
+        half = constant(0.5, a.dtype)
     out = np.tanh(np.multiply(a, half))
     out *= half
     out += half
