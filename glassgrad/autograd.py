@@ -430,8 +430,8 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
     BACKWARD_PASS[0] += 1
     tape = STATE.switches[1]
     hooked = HOOKS  # empty unless some tensor has a hook: one test per node
+    rebased = CLOCK[LAST_REBASE]  # read first: then rebased <= changed, even if another thread changes memory now
     changed = CLOCK[NOW]
-    rebased = CLOCK[LAST_REBASE]
     grads = {root: gradient}
     stored = {}  # tensor -> gradient for its .grad: leaves, and nodes that retain_grad()
     waiting = []  # a heap of (−tick, node): the newest waiting node first
@@ -457,9 +457,10 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
         saved = node._ctx
         if saved is FREED:
             raise freed_error(op)
-        clock = node._clock
-        parents = reroute(node) if clock < rebased else node._parents
-        if clock < changed:  # something changed in place since this node was made
+        parents = node._parents
+        if node._clock < changed:  # something changed in place since this node was made (a re-base is a change)
+            if node._clock < rebased:
+                parents = reroute(node)
             _check_saved(node, op)
         contributions = op.backward(upstream, saved)
         if tape is not None:
