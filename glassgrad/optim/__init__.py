@@ -19,6 +19,7 @@ from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
 from .asgd import ASGD
+from .lbfgs import LBFGS
 from .nadam import NAdam
 from .optimizer import Optimizer
 from .radam import RAdam
@@ -29,3 +30,4 @@ from .sgd import SGD
 __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
 __all__ += ["Adadelta", "Adamax", "NAdam"]
 __all__ += ["ASGD", "RAdam", "Rprop"]
+__all__ += ["LBFGS"]
