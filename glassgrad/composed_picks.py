@@ -25,20 +25,11 @@ from typing import Any
 import numpy as np
 
 from .arguments import check_dim, shape_text
+from .composed import _method, _plain_tensor
 from .creation import as_tensor
 from .tensor import Tensor
 from .tensor_indexing import Sorted
-from .tensor_methods import _in_place_form, _plain, add
-
-
-def _method(function: Any) -> Any:
-    """Make ``function`` a Tensor method too (``x.kthvalue(2)`` as ``gg.kthvalue(x, 2)``)."""
-    add(function.__name__, function)
-    return function
-
-
-def _plain_tensor(values: Any) -> Tensor:
-    return Tensor._wrap(np.asarray(values))
+from .tensor_methods import _in_place_form, _plain
 
 
 @_method

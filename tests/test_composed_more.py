@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 import pytest
+from derivatives import value_and_derivatives
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -91,17 +92,7 @@ def m_half(a):
 
 def _results(lib, name, arrays, outer, inner):
     function, _, smooth = CASES[name]
-    inputs = [lib.tensor(a, dtype=lib.float64, requires_grad=True) for a in arrays]
-    out = function(lib, *inputs)
-    weights = lib.tensor(np.resize(outer, tuple(out.shape)), dtype=lib.float64)
-    firsts = lib.autograd.grad((out * out * weights).sum(), inputs, create_graph=smooth, allow_unused=True,
-                               materialize_grads=True)
-    found = [out, *firsts]
-    if smooth:
-        total = sum((g * lib.tensor(i, dtype=lib.float64)).sum() for g, i in zip(firsts, inner))
-        found += lib.autograd.grad(total, inputs, allow_unused=True, materialize_grads=True)
-    force = {} if lib is gg else {"force": True}
-    return [t.detach().numpy(**force) for t in found]
+    return value_and_derivatives(lib, function, smooth, arrays, outer, inner)
 
 
 @pytest.mark.torch
