@@ -306,6 +306,7 @@ _memory.tune_allocator()
 # PyTorch's torch.autograd.Function and torch.autograd.grad, found on the engine's module (gg.autograd) as there;
 # they are defined in modules above it, which use Tensor
 autograd.Function, autograd.FunctionCtx = custom_function.Function, custom_function.FunctionCtx
+autograd.function = custom_function  # torch.autograd.function: once_differentiable, Function
 autograd.grad = gradients.grad
 autograd.gradcheck, autograd.gradgradcheck = _autograd_gradcheck, _gradgradcheck
 autograd.functional = jacobians  # torch.autograd.functional: jacobian, hessian, vjp, jvp, vhp, hvp

@@ -44,6 +44,7 @@ are zeros, or ``None`` after ``set_materialize_grads(False)``), which sums to th
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any
 
@@ -214,6 +215,18 @@ def _output_tensor(value: Any, inputs: tuple) -> Any:
     if value._op is not None or value._requires_grad or any(value is tensor for tensor in inputs):
         return Tensor._wrap(value.array)  # the same memory, as PyTorch returns a view of an input returned as is
     return value
+
+
+def once_differentiable(backward: Any) -> Any:
+    """Decorate a Function's ``backward`` that is not itself differentiable (it computes with NumPy, say): it runs
+    without recording, so its gradients are right and hold no graph (``create_graph=True`` gives gradients that
+    cannot be differentiated again), as PyTorch's decorator of that name."""
+    @functools.wraps(backward)
+    def unrecorded(ctx: Any, *grad_outputs: Any) -> Any:
+        with no_grad():
+            return backward(ctx, *grad_outputs)
+
+    return unrecorded
 
 
 def _make_row(described: _Described, is_tensor: tuple[bool, ...]) -> ops.Op:

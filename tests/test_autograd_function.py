@@ -507,3 +507,36 @@ def test_gradgradcheck_catches_a_wrong_second_derivative():
     x = gg.tensor([0.5, -1.5], dtype=gg.float64, requires_grad=True)
     assert gg.autograd.gradcheck(FirstOnly.apply, (x,))
     assert gg.autograd.gradgradcheck(FirstOnly.apply, (x,), raise_exception=False) is False
+
+
+class _NumpyCube(gg.autograd.Function):
+    """out = a³, its backward computed with NumPy (so it cannot be differentiated again)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return a ** 3
+
+    @staticmethod
+    @gg.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return gg.tensor(3 * a.numpy() ** 2 * grad.numpy())
+
+
+def test_once_differentiable_gives_first_derivatives_and_no_graph_for_a_second():
+    x = gg.tensor([1.0, -2.0], dtype=gg.float64, requires_grad=True)
+    _NumpyCube.apply(x).sum().backward()
+    assert x.grad.tolist() == [3.0, 12.0]
+    (first,) = gg.autograd.grad(_NumpyCube.apply(x).sum(), x, create_graph=True)
+    assert first.tolist() == [3.0, 12.0] and not first.requires_grad
+
+
+def test_once_differentiable_imports_from_pytorchs_module_under_the_shim():
+    import subprocess
+    import sys
+
+    program = ("from glassgrad import torch_names; torch_names.install()\n"
+               "from torch.autograd.function import once_differentiable\nprint(once_differentiable.__name__)")
+    shown = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "once_differentiable"
