@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import _store_grads, _version, unbroadcast
+from ..ops import INPUTS, OUT
 from ..tensor import Tensor, _change_in_place
 from .capture import Capture, Kernel
 
@@ -208,9 +209,9 @@ class Program:
         kind = kernel.kind
         if kind == "forward":
             out, saved = kernel.outputs
-            target = self._v(out) if saved is None else f"{self._v(out)}, {self._v(saved)}"
-            call = f"{function}({args})" + ("[0]" if saved is None else "")
-            lines = [f"{target} = {call}"]
+            lines = self._forward(kernel, args) or [
+                f"{self._v(out)} = {function}({args})[0]" if saved is None
+                else f"{self._v(out)}, {self._v(saved)} = {function}({args})"]
             if kernel.extra and out in self.read:  # a 0-d result read later: NumPy hands back a scalar, eager an array
                 lines.append(f"{self._v(out)} = _asarray({self._v(out)})")
             return lines
@@ -248,6 +249,23 @@ class Program:
             return [f"{self._v(kernel.outputs[0])} = {call}"]
         tensor, array = kernel.outputs
         return [f"{self._v(tensor)} = {call}", f"{self._v(array)} = {self._v(tensor)}.array"]
+
+    def _forward(self, kernel: Kernel, args: str) -> list[str]:
+        """A forward written with its row's value function (no wrapper, no tuple to unpack), where the row says
+        what its forward saves or nothing reads it; ``[]``: call the forward itself."""
+        op, (out, saved) = kernel.op, kernel.outputs
+        if op is None or op.value is None:
+            return []
+        call = f"{self._name(op.value)}({args})"
+        if saved is None or saved not in self.read:
+            return [f"{self._v(out)} = {call}"]
+        if op.keeps == OUT:
+            return [f"{self._v(out)} = {call}", f"{self._v(saved)} = {self._v(out)}"]
+        if op.keeps == 0:  # one statement: the input is read before either name is written
+            return [f"{self._v(out)}, {self._v(saved)} = {call}, {self._arg(kernel.args[0])}"]
+        if op.keeps == INPUTS:
+            return [f"{self._v(out)}, {self._v(saved)} = {call}, ({args},)"]
+        return []
 
     def _version_of(self, encoded: tuple) -> str:
         """``, name`` of the version record of a bound array changed in place (the program holds the array, so the
