@@ -203,6 +203,9 @@ class Op:
     keeps: Any = None
     """What the forward saves, where it is one of the call's own values: :data:`OUT` (the output), ``0`` (the
     first input) or :data:`INPUTS` (the inputs as a tuple); ``None``: something else, or nothing to name."""
+    passes_up: bool = False
+    """Whether ``backward`` hands every input the upstream gradient itself, unchanged (``add``: ∂L/∂a = ∂L/∂b =
+    ∂L/∂out): a compiled replay names it instead of calling the rule."""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -405,7 +408,7 @@ def _ones(inputs, out, settings):
 
 ADD = register(Op("add", "out = a + b", ("1", "1"), _add, _add_back, roles=("a", "b"),
                   written="{a} + {b}", local=_ones, vjp_tensors=lambda up, inputs, out, saved: (up, up),
-                  value=operator.add))
+                  value=operator.add, passes_up=True))
 
 
 def _sub(a, b):

@@ -22,6 +22,7 @@ INSIDE_ONE = {"asin", "acos", "atanh"}
 def test_the_hot_rows_declare_their_value_and_what_they_keep():
     assert {"add", "sub", "mul", "relu", "tanh", "sigmoid", "exp"} <= {op.name for op in VALUED}
     assert RULES["mul"].keeps == INPUTS and RULES["add"].keeps is None
+    assert RULES["add"].passes_up and not RULES["sub"].passes_up and not RULES["mul"].passes_up
     assert RULES["relu"].keeps == OUT and RULES["sigmoid"].keeps == OUT and RULES["tanh"].keeps == OUT
 
 
@@ -60,3 +61,13 @@ def test_value_is_the_forwards_output_and_keeps_names_what_it_saves(op, seed, sh
         assert all(kept is arg for kept, arg in zip(saved, args))
     else:
         assert op.keeps is None
+
+
+@pytest.mark.parametrize("op", [op for op in RULES.values() if op.passes_up], ids=lambda op: op.name)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_row_that_passes_the_upstream_on_returns_it_itself_to_every_input(op, dtype):
+    args = (*_inputs(op, np.random.default_rng(0), (2, 3), dtype), *op.defaults)
+    out, saved = op.forward(*args)
+    up = np.random.default_rng(1).normal(size=out.shape).astype(dtype)
+    contributions = op.backward(up, saved)
+    assert len(contributions) == len(op.roles) and all(part is up for part in contributions)

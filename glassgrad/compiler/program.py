@@ -154,7 +154,8 @@ class Program:
         """The kernels a replay leaves out: stores nobody reads, and resets of a ``.grad`` that is already None."""
         self.register = _registers(self.kernels, capture.inputs, capture.result, self.skipped)
         self.read = {slot for number, kernel in enumerate(self.kernels) if number not in self.skipped
-                     for arg in kernel.args for slot in _slots_in(arg)} | set(_slots_in(capture.result))
+                     for arg in (kernel.args[:1] if _passes_up(kernel) else kernel.args)  # saved: unread
+                     for slot in _slots_in(arg)} | set(_slots_in(capture.result))
         lines = [f"def replay({', '.join(f'v{slot}' for slot in range(capture.inputs))}):"]
         lines += [f"    e{number} = c{number}.copy()" for number, (how, value) in enumerate(externals)
                   if how == "constant"]  # eager makes these afresh each call: so does the replay
@@ -217,6 +218,8 @@ class Program:
             return lines
         if kind == "backward":
             count = kernel.extra
+            if _passes_up(kernel):  # ∂L/∂input is ∂L/∂out itself: no call
+                return [f"{' = '.join(self._v(slot) for _, slot in kernel.outputs)} = {self._arg(kernel.args[0])}"]
             targets = ["_"] * count
             for position, slot in kernel.outputs:
                 targets[position] = self._v(slot)
@@ -306,6 +309,11 @@ class Program:
 
 _ASSIGN_GRAD = Tensor._assign_grad
 _QUIET = ("forward", "backward", "fit", "add", "kernel")  # kernels on arrays only: none reads a tensor's .grad
+
+
+def _passes_up(kernel: Kernel) -> bool:
+    """Whether ``kernel`` is a backward that hands its upstream on unchanged (written without a call)."""
+    return kernel.kind == "backward" and kernel.op.passes_up and bool(kernel.outputs)
 
 
 def _slots_in(encoded: Any) -> list[int]:
