@@ -66,6 +66,7 @@ Choices at kinks, shared with PyTorch:
 from __future__ import annotations
 
 import math
+import operator
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -196,6 +197,15 @@ class Op:
     methods and operators of the tensors they are given: this module still imports no tensor.
     ``None``: no second derivative yet (:mod:`glassgrad.gradient_walk` refuses, naming the row).
     """
+    value: Callable[..., Array] | None = None
+    """The forward's output alone, ``value(*args) == forward(*args)[0]`` (the same function the forward calls),
+    for a caller that needs no saved values or can name them itself (a compiled replay, :attr:`keeps`)."""
+    keeps: Any = None
+    """What the forward saves, where it is one of the call's own values: :data:`OUT` (the output), ``0`` (the
+    first input) or :data:`INPUTS` (the inputs as a tuple); ``None``: something else, or nothing to name."""
+    passes_up: bool = False
+    """Whether ``backward`` hands every input the upstream gradient itself, unchanged (``add``: ∂L/∂a = ∂L/∂b =
+    ∂L/∂out): a compiled replay names it instead of calling the rule."""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -251,6 +261,9 @@ RULES: dict[str, Op] = {}
 
 OUT = -1
 """In :attr:`Op.saves`: the op's own output (``exp``, ``sigmoid``, ``softmax`` reuse it)."""
+
+INPUTS = "inputs"
+"""In :attr:`Op.keeps`: the forward saves its inputs, as a tuple (``mul``)."""
 
 
 def register(op: Op) -> Op:
@@ -317,7 +330,8 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
 
     return register(Op(name, formula, (derivative,), forward, backward, kind=kind, written=written, symbol=symbol,
                        local=local_derivatives, reads=reads, settings=tuple(settings),
-                       defaults=tuple(settings.values()),
+                       defaults=tuple(settings.values()), value=value,
+                       keeps=None if settings else OUT if keeps_output else 0,
                        saves=saves if saves is not None else ((OUT,),) if keeps_output else ((0,),),
                        vjp_tensors=vjp_tensors))
 
@@ -393,7 +407,8 @@ def _ones(inputs, out, settings):
     return [np.ones_like(out), np.ones_like(out)]
 
 ADD = register(Op("add", "out = a + b", ("1", "1"), _add, _add_back, roles=("a", "b"),
-                  written="{a} + {b}", local=_ones, vjp_tensors=lambda up, inputs, out, saved: (up, up)))
+                  written="{a} + {b}", local=_ones, vjp_tensors=lambda up, inputs, out, saved: (up, up),
+                  value=operator.add, passes_up=True))
 
 
 def _sub(a, b):
@@ -404,7 +419,7 @@ def _sub_back(up, saved):
 
 SUB = register(Op("sub", "out = a − b", ("1", "−1"), _sub, _sub_back, roles=("a", "b"),
                   written="{a} − {b}", local=lambda i, out, s: [np.ones_like(out), -np.ones_like(out)],
-                  vjp_tensors=lambda up, inputs, out, saved: (up, -up)))
+                  vjp_tensors=lambda up, inputs, out, saved: (up, -up), value=operator.sub))
 
 
 def _mul(a, b):
@@ -419,7 +434,8 @@ def _mul_vjp(up, inputs, out, saved):
     return up * b, up * a
 
 MUL = register(Op("mul", "out = a · b", ("{b}", "{a}"), _mul, _mul_back, roles=("a", "b"),
-                  written="{a}·{b}", local=lambda i, out, s: [i[1], i[0]], saves=((1,), (0,)), vjp_tensors=_mul_vjp))
+                  written="{a}·{b}", local=lambda i, out, s: [i[1], i[0]], saves=((1,), (0,)), vjp_tensors=_mul_vjp,
+                  value=operator.mul, keeps=INPUTS))
 
 
 def _div(a, b):

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import _store_grads, _version, unbroadcast
+from ..ops import INPUTS, OUT
 from ..tensor import Tensor, _change_in_place
 from .capture import Capture, Kernel
 
@@ -153,7 +154,8 @@ class Program:
         """The kernels a replay leaves out: stores nobody reads, and resets of a ``.grad`` that is already None."""
         self.register = _registers(self.kernels, capture.inputs, capture.result, self.skipped)
         self.read = {slot for number, kernel in enumerate(self.kernels) if number not in self.skipped
-                     for arg in kernel.args for slot in _slots_in(arg)} | set(_slots_in(capture.result))
+                     for arg in (kernel.args[:1] if _passes_up(kernel) else kernel.args)  # saved: unread
+                     for slot in _slots_in(arg)} | set(_slots_in(capture.result))
         lines = [f"def replay({', '.join(f'v{slot}' for slot in range(capture.inputs))}):"]
         lines += [f"    e{number} = c{number}.copy()" for number, (how, value) in enumerate(externals)
                   if how == "constant"]  # eager makes these afresh each call: so does the replay
@@ -208,14 +210,16 @@ class Program:
         kind = kernel.kind
         if kind == "forward":
             out, saved = kernel.outputs
-            target = self._v(out) if saved is None else f"{self._v(out)}, {self._v(saved)}"
-            call = f"{function}({args})" + ("[0]" if saved is None else "")
-            lines = [f"{target} = {call}"]
+            lines = self._forward(kernel, args) or [
+                f"{self._v(out)} = {function}({args})[0]" if saved is None
+                else f"{self._v(out)}, {self._v(saved)} = {function}({args})"]
             if kernel.extra and out in self.read:  # a 0-d result read later: NumPy hands back a scalar, eager an array
                 lines.append(f"{self._v(out)} = _asarray({self._v(out)})")
             return lines
         if kind == "backward":
             count = kernel.extra
+            if _passes_up(kernel):  # ∂L/∂input is ∂L/∂out itself: no call
+                return [f"{' = '.join(self._v(slot) for _, slot in kernel.outputs)} = {self._arg(kernel.args[0])}"]
             targets = ["_"] * count
             for position, slot in kernel.outputs:
                 targets[position] = self._v(slot)
@@ -248,6 +252,23 @@ class Program:
             return [f"{self._v(kernel.outputs[0])} = {call}"]
         tensor, array = kernel.outputs
         return [f"{self._v(tensor)} = {call}", f"{self._v(array)} = {self._v(tensor)}.array"]
+
+    def _forward(self, kernel: Kernel, args: str) -> list[str]:
+        """A forward written with its row's value function (no wrapper, no tuple to unpack), where the row says
+        what its forward saves or nothing reads it; ``[]``: call the forward itself."""
+        op, (out, saved) = kernel.op, kernel.outputs
+        if op is None or op.value is None:
+            return []
+        call = f"{self._name(op.value)}({args})"
+        if saved is None or saved not in self.read:
+            return [f"{self._v(out)} = {call}"]
+        if op.keeps == OUT:
+            return [f"{self._v(out)} = {call}", f"{self._v(saved)} = {self._v(out)}"]
+        if op.keeps == 0:  # one statement: the input is read before either name is written
+            return [f"{self._v(out)}, {self._v(saved)} = {call}, {self._arg(kernel.args[0])}"]
+        if op.keeps == INPUTS:
+            return [f"{self._v(out)}, {self._v(saved)} = {call}, ({args},)"]
+        return []
 
     def _version_of(self, encoded: tuple) -> str:
         """``, name`` of the version record of a bound array changed in place (the program holds the array, so the
@@ -288,6 +309,11 @@ class Program:
 
 _ASSIGN_GRAD = Tensor._assign_grad
 _QUIET = ("forward", "backward", "fit", "add", "kernel")  # kernels on arrays only: none reads a tensor's .grad
+
+
+def _passes_up(kernel: Kernel) -> bool:
+    """Whether ``kernel`` is a backward that hands its upstream on unchanged (written without a call)."""
+    return kernel.kind == "backward" and kernel.op.passes_up and bool(kernel.outputs)
 
 
 def _slots_in(encoded: Any) -> list[int]:
