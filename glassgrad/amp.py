@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from .autograd import no_grad
-from .dtypes import float16, float32
 
 
 class autocast:
@@ -139,7 +138,3 @@ class GradScaler:
         self._scale = float(state["scale"])
         self._growth_factor, self._backoff_factor = float(state["growth_factor"]), float(state["backoff_factor"])
         self._growth_interval, self._growth_tracker = int(state["growth_interval"]), int(state["_growth_tracker"])
-
-
-LOWER_PRECISIONS = (float16, float32)
-"""The dtypes PyTorch's autocast may pick; glassgrad keeps each tensor's own."""
