@@ -199,3 +199,36 @@ def test_completed_chapters_and_place_follow_the_attempts(tmp_path_factory, atte
         assert progress.completed("course") == passed
         assert progress.position("course") == (attempts[-1][0] if attempts else None)
         assert len(progress.export("course")["attempts"]) == len(attempts)
+
+
+class _RefusingOnce:
+    """A connection that answers "database is locked" to its first ``refusals`` WAL switches, as SQLite does at
+    once (without waiting) to one of two processes that each need the other's lock on a new file."""
+
+    def __init__(self, connection, refusals):
+        self.connection, self.refusals = connection, refusals
+
+    def execute(self, statement, *args):
+        if statement.startswith("PRAGMA journal_mode") and self.refusals:
+            self.refusals -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return self.connection.execute(statement, *args)
+
+    def close(self):
+        self.connection.close()
+
+
+def test_a_file_locked_while_it_opens_is_waited_for_not_called_damaged(tmp_path, monkeypatch):
+    import glassgrad.course.progress as progress_module
+
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(progress_module.sqlite3, "connect",
+                        lambda *args, **kwargs: _RefusingOnce(real_connect(*args, **kwargs), 3))
+    with Progress(tmp_path / "new.sqlite3") as progress:
+        assert progress.schema_version() == progress_module.SCHEMA_VERSION
+    monkeypatch.setattr(progress_module, "BUSY_SECONDS", 0.2)
+    monkeypatch.setattr(progress_module.sqlite3, "connect",
+                        lambda *args, **kwargs: _RefusingOnce(real_connect(*args, **kwargs), 10**6))
+    with pytest.raises(ProgressError, match=r"stayed locked by another glassgrad process for 0.2 s") as caught:
+        Progress(tmp_path / "other.sqlite3")
+    assert "damaged" not in str(caught.value) and "\n" not in str(caught.value)

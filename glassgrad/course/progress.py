@@ -60,6 +60,11 @@ class ProgressError(OSError):
     """The progress database cannot be used; the message names the file and what to do."""
 
 
+def _is_busy(error: sqlite3.Error) -> bool:
+    """Whether SQLite refused because another connection holds a lock (not because the file is bad)."""
+    return "locked" in str(error) or "busy" in str(error)
+
+
 def data_dir() -> Path:
     """The folder for glassgrad's data: ``$GLASSGRAD_DATA_DIR``, else the platform's user data directory."""
     override = os.environ.get(DATA_DIR_VARIABLE)
@@ -86,15 +91,36 @@ class Progress:
             raise ProgressError(f"cannot open the progress file {self.path}: {error}; set {DATA_DIR_VARIABLE} "
                                 "to a folder you can write to") from None
         try:
-            self._connection.execute("PRAGMA journal_mode = WAL")
-            self._connection.execute("PRAGMA synchronous = FULL")
-            self._connection.execute("PRAGMA foreign_keys = ON")
-            self._migrate()
+            self._prepare()
         except sqlite3.DatabaseError as error:
             self._connection.close()
+            if _is_busy(error):
+                raise ProgressError(f"the progress file {self.path} stayed locked by another glassgrad process for "
+                                    f"{BUSY_SECONDS:g} s; close the other program (the playground, a notebook) "
+                                    "and try again") from None
             raise ProgressError(f"the progress file {self.path} is damaged or not a glassgrad database ({error}); "
                                 "move it away (glassgrad starts a new one) or set "
                                 f"{DATA_DIR_VARIABLE} to another folder") from None
+
+    def _prepare(self) -> None:
+        """Set the connection up and migrate the file, trying again while another process holds a lock.
+
+        Two processes opening a new file at once can each need the other's lock (one switching the file to
+        WAL, one migrating it); SQLite then answers one of them "database is locked" at once, without
+        waiting: that one tries again shortly, for up to :data:`BUSY_SECONDS`.
+        """
+        deadline = time.monotonic() + BUSY_SECONDS
+        while True:
+            try:
+                self._connection.execute("PRAGMA journal_mode = WAL")
+                self._connection.execute("PRAGMA synchronous = FULL")
+                self._connection.execute("PRAGMA foreign_keys = ON")
+                self._migrate()
+                return
+            except sqlite3.OperationalError as error:
+                if not _is_busy(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def close(self) -> None:
         self._connection.close()
