@@ -15,6 +15,7 @@ from . import amp as amp
 from . import autograd as autograd
 from . import data as data
 from . import distributions as distributions
+from . import func as func
 from . import linalg as linalg
 from . import nn as nn
 from . import optim as optim
@@ -361,7 +362,7 @@ __all__ = [
     "nansum", "narrow", "outer", "rot90", "searchsorted", "std_mean", "swapaxes", "swapdims", "take",
     "take_along_dim", "tril_indices", "triu_indices", "unique", "var_mean", "xlogy",
     # settings, shapes, dtype limits, evaluation mode, mixed precision and testing, by PyTorch's names
-    "Size", "amp", "are_deterministic_algorithms_enabled", "autocast", "broadcast_shapes", "broadcast_tensors",
+    "Size", "amp", "are_deterministic_algorithms_enabled", "func", "autocast", "broadcast_shapes", "broadcast_tensors",
     "finfo", "get_float32_matmul_precision", "get_num_threads", "iinfo", "inference_mode",
     "is_deterministic_algorithms_warn_only_enabled", "set_float32_matmul_precision", "set_num_threads", "testing",
     "use_deterministic_algorithms", "utils",

@@ -1,0 +1,77 @@
+"""``gg.func``: functional_call, grad and grad_and_value against PyTorch's ``torch.func``."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+
+
+def _inner_step(lib, seed):
+    """A meta-learning inner step: new weights w − 0.1·∇L(w), then the loss of those weights, differentiated
+    through the step (a second derivative) back to the model's own weights."""
+    lib.manual_seed(0)
+    model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.Tanh(), lib.nn.Linear(4, 1)).double()
+    rng = np.random.default_rng(seed)
+    with lib.no_grad():
+        for parameter in model.parameters():
+            parameter.copy_(lib.tensor(rng.standard_normal(tuple(parameter.shape))))
+    x, y = lib.tensor(rng.standard_normal((5, 3))), lib.tensor(rng.standard_normal((5, 1)))
+    params = dict(model.named_parameters())
+    loss = ((lib.func.functional_call(model, params, (x,)) - y) ** 2).mean()
+    grads = lib.autograd.grad(loss, list(params.values()), create_graph=True)
+    adapted = {name: p - 0.1 * g for (name, p), g in zip(params.items(), grads)}
+    outer = ((lib.func.functional_call(model, adapted, (x,)) - y) ** 2).mean()
+    outer.backward()
+    own = [p.detach().numpy().copy() for p in model.parameters()]  # the model's own tensors are back
+    return [outer.detach().numpy()] + [p.grad.numpy() for p in model.parameters()] + own
+
+
+@pytest.mark.torch
+@given(seed=st.integers(0, 2**16))
+def test_a_meta_learning_step_through_functional_call_matches_pytorch(torch, seed):
+    for mine, theirs in zip(_inner_step(gg, seed), _inner_step(torch, seed)):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.torch
+@given(seed=st.integers(0, 2**16), aux=st.booleans())
+def test_grad_and_grad_and_value_match_pytorch(torch, seed, aux):
+    rng = np.random.default_rng(seed)
+    a, b = rng.standard_normal(3), rng.standard_normal(3)
+    results = []
+    for lib in (gg, torch):
+        def f(x, y, lib=lib):
+            value = (x.sin() * y).sum() ** 2
+            return (value, x * 2) if aux else value
+
+        gradients = lib.func.grad(f, argnums=(0, 1), has_aux=aux)(lib.tensor(a), lib.tensor(b))
+        first, value = lib.func.grad_and_value(f, has_aux=aux)(lib.tensor(a), lib.tensor(b))
+        flat = list(gradients[0] if aux else gradients) + [first, value[0] if aux else value]
+        results.append([t.detach().numpy() for t in flat])
+    for mine, theirs in zip(*results):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12)
+
+
+def test_the_models_own_tensors_come_back_also_after_an_error():
+    model = gg.nn.Linear(2, 1)
+    weight = model.weight
+    with pytest.raises(RuntimeError):
+        gg.func.functional_call(model, {"weight": gg.ones(1, 3)}, (gg.ones(4, 2),))  # the wrong shape
+    assert model.weight is weight and model._parameters["weight"] is weight
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: gg.func.functional_call(gg.nn.Linear(2, 1), {"scale": gg.ones(1)}, (gg.ones(1, 2),)), AttributeError,
+     r"^functional_call: Linear has no parameter or buffer 'scale'"),
+    (lambda: gg.func.functional_call(gg.nn.Linear(2, 1), {"weight": gg.ones(1, 2)}, (gg.ones(1, 2),), strict=True),
+     RuntimeError, r"^functional_call\(strict=True\): no tensor given for bias$"),
+    (lambda: gg.func.grad(lambda x: x * 2)(gg.ones(2)), RuntimeError,
+     r"^grad: the function must return one Tensor with a single element"),
+    (lambda: gg.func.grad(lambda x: x)(3.0), TypeError, "^grad: argument 0 must be a Tensor"),
+])
+def test_bad_calls_are_refused_in_one_line(call, error, message):
+    with pytest.raises(error, match=message) as raised:
+        call()
+    assert "\n" not in str(raised.value)
