@@ -781,13 +781,13 @@ def _position(find: Callable, array: np.ndarray, axis: int | None, keepdim: bool
     return np.asarray(find(array, axis=axis, keepdims=keepdim), dtype=np.int64)
 
 
-def _change_in_place(ufunc: np.ufunc, array: np.ndarray, value: Any, version: Any = None) -> None:
+def _change_in_place(ufunc: np.ufunc, array: np.ndarray, value: Any) -> None:
     """``array op= value`` outside the graph, counted as a change: what a compiled step replays (glassgrad.compiler).
 
-    ``version``: the memory's version record, found once by the compiled program (see :func:`bump_version`).
+    A compiled program writes it out for a parameter, with the memory's version record found once.
     """
     ufunc(array, value, array)  # out by position, as Tensor._in_place
-    bump_version(array, version)
+    bump_version(array)
 
 
 def _set_in_place(array: np.ndarray, index: Any, value: Any) -> None:

@@ -287,6 +287,30 @@ def test_manual_update_and_grad_reset_replay():
     assert eager[3] == compiled[3] == 20  # every update counted as an in-place change, as in eager
 
 
+@pytest.mark.parametrize("compiled", [False, True])
+def test_a_graph_made_before_an_update_sees_the_update(compiled):
+    """A replay's ``p -= lr * p.grad`` counts as a change, at its place on the clock: a graph that saved ``p``
+    before the step refuses to run backward after it, as in eager."""
+    w = gg.tensor(np.linspace(-1, 1, 4), requires_grad=True)
+
+    def step():
+        ((w * 2.0).sum() - 1).square().backward()
+        with gg.no_grad():
+            for p in (w,):
+                p -= 0.1 * p.grad
+                p.grad = None
+
+    run = gg.compile(step, fullgraph=True) if compiled else step
+    for _ in range(3):  # captured twice, then replayed
+        run()
+    saved_before = (w * w).sum()  # saves w
+    unrelated = (w.detach().clone().requires_grad_() * 3.0).sum()
+    run()
+    unrelated.backward()  # a graph that does not read w is not affected
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        saved_before.backward()
+
+
 def test_grads_are_fresh_arrays_each_step_as_in_eager():
     model = _mlp(gg.float32)
     step = gg.compile(_training_step(model))

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import _store_grads, _version, unbroadcast
+from ..autograd import _store_grads, _version, bump_version, unbroadcast
 from ..ops import INPUTS, OUT
 from ..tensor import Tensor, _change_in_place
 from .capture import Capture, Kernel
@@ -148,7 +148,8 @@ class Program:
         the contribution itself (true only if ``.grad`` held nothing to add it to)."""
         self.modules = capture.modules
         self.names: dict[str, Any] = {"_store_grads": _store_grads, "_unbroadcast": unbroadcast,
-                                      "_asarray": np.asarray, "_wrap": Tensor._wrap}
+                                      "_asarray": np.asarray, "_wrap": Tensor._wrap,
+                                      "_bump_version": bump_version}
         self.externals = externals
         self.skipped = _skipped(self.kernels, {id(leaf) for leaf in self.fresh_grads})
         """The kernels a replay leaves out: stores nobody reads, and resets of a ``.grad`` that is already None."""
@@ -242,7 +243,10 @@ class Program:
                                                    for leaf, slot in zip(leaves, kernel.outputs)
                                                    if slot in self.register)]  # a gradient read later in the step
         if kind == "kernel" and kernel.function is _change_in_place:
-            args += self._version_of(kernel.args[1])
+            version = self._version_of(kernel.args[1])
+            if version:  # the change itself, then its count: _change_in_place written out (one call less)
+                ufunc, array, value = (self._arg(arg) for arg in kernel.args)
+                return [f"{ufunc}({array}, {value}, {array})", f"_bump_version({array}, {version})"]
         call = f"{function}({args})"
         if not kernel.outputs:
             return [call]
@@ -271,12 +275,12 @@ class Program:
         return []
 
     def _version_of(self, encoded: tuple) -> str:
-        """``, name`` of the version record of a bound array changed in place (the program holds the array, so the
+        """The name of the version record of a bound array changed in place (the program holds the array, so the
         record lives as long as it does), found once here instead of at every change; ``""`` otherwise."""
         if encoded[0] == "ext" and self.externals[encoded[1]][0] == "bound":
             version = _version(self.externals[encoded[1]][1])
             if version is not None:
-                return f", {self._name(version)}"
+                return self._name(version)
         return ""
 
     def _result(self, encoded: Any) -> str:
