@@ -1027,6 +1027,20 @@ EXPAND = register(Op(
 ))
 
 
+def _contiguous(a):
+    return np.ascontiguousarray(a), None
+
+def _contiguous_back(up, saved):
+    return (up,)
+
+CONTIGUOUS = register(Op(
+    "contiguous", "out = a, copied into row-major order",
+    ("{up} unchanged",),
+    _contiguous, _contiguous_back, kind="shape", vjp_tensors=lambda up, inputs, out, saved: (up,),
+    value=np.ascontiguousarray, passes_up=True,
+))
+
+
 def _getitem(a, index, advanced):
     return a[index], (a.shape, index, advanced)
 

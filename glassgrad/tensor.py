@@ -346,8 +346,13 @@ class Tensor:
     def dim(self) -> int:
         return self.array.ndim
 
-    def contiguous(self) -> Tensor:
-        return self
+    def contiguous(self, memory_format: Any = None) -> Tensor:
+        """This tensor if its entries already sit in row-major order (:meth:`is_contiguous`), else a row-major copy
+        that stays in the graph (gradient flows back unchanged), as in PyTorch: an in-place change of the copy
+        leaves the original alone."""
+        if self.is_contiguous():
+            return self
+        return apply(ops.CONTIGUOUS, (self,), self.array)
 
     def __repr__(self) -> str:
         if STATE.switches[1] is not None:

@@ -230,7 +230,7 @@ def stride(self: Tensor, dim: int | None = None) -> Any:
 @method
 def is_contiguous(self: Tensor, memory_format: Any = None) -> bool:
     """Whether the entries sit in memory in row-major order with no gaps (False for a transposed or sliced view).
-    glassgrad's ``view`` works on any layout, and ``contiguous()`` returns the tensor itself."""
+    glassgrad's ``view`` works on any layout; ``contiguous()`` copies a tensor for which this is False."""
     strides, expected = _strides(self), 1
     for size, step in zip(reversed(self.array.shape), reversed(strides)):
         if size != 1 and step != expected:

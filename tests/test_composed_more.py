@@ -155,6 +155,42 @@ def test_a_flipped_view_counts_as_the_contiguous_copy_pytorch_makes():
     assert flipped.stride() == (3, 1) and flipped.is_contiguous()
 
 
+LAYOUTS = {  # a view of a base tensor (made from the same numbers in both libraries), by name
+    "transposed": lambda x: x.t(),
+    "permuted": lambda x: x.reshape(2, 3, 2).permute(2, 0, 1),
+    "every_other_column": lambda x: x[:, ::2],
+    "narrowed_rows": lambda x: x[1:3],
+    "expanded": lambda x: x[:1].expand(3, 4),
+    "already_contiguous": lambda x: x.reshape(6, 2),
+    "flipped": lambda x: x.flip(1),
+}
+
+
+@pytest.mark.parametrize("name", LAYOUTS)
+def test_contiguous_copies_exactly_where_pytorch_copies(torch, name):
+    """``contiguous()`` returns the tensor itself when its layout is row-major already, and otherwise a row-major
+    copy: changing the copy in place leaves the original alone (it used to return every view itself, so that
+    ``x.t().contiguous().add_(1)`` changed ``x``), and the gradient flows back unchanged."""
+    mine_base, their_base = gg.arange(12.0).reshape(3, 4), torch.arange(12.0).reshape(3, 4)
+    mine_view, their_view = LAYOUTS[name](mine_base), LAYOUTS[name](their_base)
+    mine, theirs = mine_view.contiguous(), their_view.contiguous()
+    assert (mine is mine_view) == (theirs is their_view)
+    assert mine.is_contiguous() and theirs.is_contiguous() and mine.stride() == theirs.stride()
+    np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+    if theirs is not their_view:
+        mine.add_(100.0)
+        theirs.add_(100.0)
+        np.testing.assert_array_equal(mine_base.numpy(), their_base.numpy())
+        assert mine_base.numpy().max() == 11.0
+
+    mine_leaf = gg.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+    their_leaf = torch.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+    weights = np.linspace(-1.0, 2.0, mine.numel()).reshape(mine.shape)
+    (LAYOUTS[name](mine_leaf).contiguous() * gg.tensor(weights)).square().sum().backward()
+    (LAYOUTS[name](their_leaf).contiguous() * torch.tensor(weights)).square().sum().backward()
+    np.testing.assert_allclose(mine_leaf.grad.numpy(), their_leaf.grad.numpy(), rtol=1e-12)
+
+
 def test_function_forms_in_place_forms_and_views():
     x = gg.arange(6.0).reshape(2, 3)
     first, second = x.tensor_split(2, dim=1)
