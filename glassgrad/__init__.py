@@ -10,7 +10,7 @@ show, explain and check every number it computes.
 tensor([2., 0., 2., 2.])
 """
 
-from . import _memory, custom_function, gradients, jacobians, linalg_decompositions
+from . import _memory, anomaly, custom_function, gradients, jacobians, linalg_decompositions
 from . import amp as amp
 from . import autograd as autograd
 from . import data as data
@@ -24,6 +24,7 @@ from . import testing as testing
 from . import training as training
 from . import utils as utils
 from .amp import autocast
+from .anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .broadcasting import Size, broadcast_shapes, broadcast_tensors
 from .compiler import compile  # noqa: A004 (PyTorch's name: gg.compile, as torch.compile)
@@ -311,6 +312,7 @@ autograd.function = custom_function  # torch.autograd.function: once_differentia
 autograd.grad = gradients.grad
 autograd.gradcheck, autograd.gradgradcheck = _autograd_gradcheck, _gradgradcheck
 autograd.functional = jacobians  # torch.autograd.functional: jacobian, hessian, vjp, jvp, vhp, hvp
+autograd.detect_anomaly, autograd.set_detect_anomaly = anomaly.detect_anomaly, anomaly.set_detect_anomaly
 cuda.amp = amp  # torch.cuda.amp.autocast / GradScaler, as older AMP code imports them
 
 # torch.linalg's decompositions, found on gg.linalg as there; their module uses functions defined after glassgrad.linalg
@@ -322,6 +324,7 @@ __all__ = [
     "RULES", "GradcheckError", "GradcheckReport", "Tensor", "__version__", "abs", "add", "arange", "argmax",
     "argmin", "as_tensor", "bool_", "cat", "clamp", "cos", "default_generator", "div", "enable_grad", "exp", "eye",
     "fit", "flatten", "float16", "float32", "float64", "from_numpy", "full", "gradcheck", "int32", "int64",
+    "is_anomaly_check_nan_enabled", "is_anomaly_enabled",
     "is_grad_enabled", "leaky_relu", "linear", "load", "log", "log_softmax", "logsumexp", "manual_seed", "matmul",
     "max", "maximum", "mean", "min", "minimum", "mul", "neg", "no_grad", "ones", "ones_like", "permute", "pow",
     "rand", "randint", "randn", "randperm", "relu", "reshape", "save", "set_grad_enabled", "sigmoid", "sin",

@@ -30,6 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import ops
+from .anomaly import check_gradients, checking
 from .arguments import broadcasts_to
 from .autograd import (
     BACKWARD_PASS,
@@ -95,6 +96,7 @@ def _walk(order: list, leads: set, grads: dict, wanted: set, found: dict, create
     """:func:`gradients`' loop: each node on a path to an input passes its upstream gradient to its parents."""
     kept: set[int] = set()
     changed = CLOCK[NOW]
+    watched = checking()  # anomaly detection: each rule's gradients are tested for NaN
     for node in order:
         if node not in leads or node not in grads:
             continue
@@ -115,6 +117,8 @@ def _walk(order: list, leads: set, grads: dict, wanted: set, found: dict, create
             _check_saved(node, op)
         contributions = _recorded_contributions(node, op, upstream) if create_graph else op.backward(upstream,
                                                                                                     node._ctx)
+        if watched:
+            check_gradients(node, upstream, contributions)
         if tape is not None:
             tape.on_backward(node, upstream, contributions)
         for position, (parent, contribution) in enumerate(zip(node._parents, contributions)):

@@ -48,7 +48,8 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   mask's data-dependent shape, a returned tensor whose graph is still needed, and a step that
   does different work on each call. Each gives a one-line warning saying why, and that key runs
   eagerly from then on (same results); ``fullgraph=True`` raises :class:`CompileRefused` instead.
-  While a tape records (``gg.trace``) calls run eagerly, so that it sees every step (one warning).
+  While a tape records (``gg.trace``) calls run eagerly, so that it sees every step (one warning); so
+  do they while anomaly detection is on (:mod:`glassgrad.anomaly`), so that every backward rule is checked.
 * **Limits.** Python values the step reads from outside (a global flag, a clipping threshold, a
   layer's ``p``) are those of the captures: pass one that changes as an argument (it is part of
   the key); the optimizer's hyper-parameters are read at each step. Python side effects inside
@@ -67,6 +68,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from ..anomaly import MODE as ANOMALY
 from ..autograd import STATE, swap_tape
 from ..tensor import Tensor
 from .capture import Capture, CompileRefused, Recorder
@@ -109,11 +111,12 @@ class Compiled:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         grad_enabled, tape = STATE.switches
-        if tape is not None:  # a tape records, or an outer compiled step captures: it must see every op
-            if not self.warned_about_tape and not isinstance(tape, Recorder):
+        if tape is not None or ANOMALY[0]:  # a tape records, an outer compiled step captures, or anomaly detection
+            if not self.warned_about_tape and not isinstance(tape, Recorder):  # checks every rule: run every op
                 self.warned_about_tape = True
-                warnings.warn(f"gg.compile({self.__name__}): a tape is recording (gg.trace), so that it sees every "
-                              "step; running it eagerly while it records", stacklevel=2)
+                why = ("a tape is recording (gg.trace), so that it sees every step" if tape is not None else
+                       "anomaly detection is on, so that every backward rule is checked")
+                warnings.warn(f"gg.compile({self.__name__}): {why}; running it eagerly meanwhile", stacklevel=2)
             return self.function(*args, **kwargs)
         key, inputs = ((grad_enabled,), args) if not args and not kwargs else _signature(args, kwargs, grad_enabled)
         self.last_key = key
