@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -68,8 +68,91 @@ def test_embedding_layer_init_and_padding_row_like_pytorch(torch):
     (lambda: F.embedding(gg.tensor([0]), gg.zeros(5)), "weight must be a table"),
     (lambda: gg.nn.Embedding(5, 2, padding_idx=5), "padding_idx must be within"),
     (lambda: gg.nn.Embedding(5, 2, sparse=True), "not supported"),
+    (lambda: F.embedding(gg.tensor([0]), gg.zeros(5, 2), max_norm=-1.0), "max_norm must be a positive number"),
+    (lambda: F.embedding(gg.tensor([0]), gg.zeros(5, 2), max_norm=1.0, norm_type=0), "norm_type must be a positive"),
+    (lambda: gg.nn.Embedding.from_pretrained(gg.zeros(5)), "must be a 2-D tensor"),
+    (lambda: gg.nn.Embedding.from_pretrained(gg.zeros(5, 2, dtype=gg.int64)), "convert them with .float()"),
+    (lambda: gg.nn.Embedding(5, 2, _weight=gg.zeros(4, 2)), "_weight has shape"),
 ])
 def test_bad_arguments_raise_one_line_naming_the_fix(call, message):
     with pytest.raises((ValueError, TypeError, IndexError), match=message) as error:
         call()
     assert "\n" not in str(error.value)
+
+
+@pytest.mark.torch
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**16), rows=st.integers(1, 6), dim=st.integers(1, 4),
+       max_norm=st.sampled_from([0.3, 1.0, 2.5]), norm_type=st.sampled_from([1.0, 2.0, 3.0]),
+       dtype=st.sampled_from(["float32", "float64"]))
+def test_max_norm_rescales_the_rows_read_in_place_as_pytorch_does(torch, seed, rows, dim, max_norm, norm_type, dtype):
+    """Before the lookup each row the batch reads whose norm exceeds max_norm is scaled to it, in place (rows not
+    read stay as they were); the gradient is that of the lookup of the rescaled table."""
+    rng = np.random.default_rng(seed)
+    table = (rng.normal(size=(rows, dim)) * rng.uniform(0.1, 3.0, size=(rows, 1))).astype(dtype)
+    indices = rng.integers(0, rows, size=(2, 3))
+    mine = gg.nn.Embedding(rows, dim, max_norm=max_norm, norm_type=norm_type, dtype=getattr(gg, dtype))
+    theirs = torch.nn.Embedding(rows, dim, max_norm=max_norm, norm_type=norm_type, dtype=getattr(torch, dtype))
+    mine.weight.data.copy_(gg.tensor(table))
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(table))
+    upstream = rng.normal(size=(2, 3, dim)).astype(dtype)
+    version = mine.weight._version
+    out, expected = mine(gg.tensor(indices)), theirs(torch.tensor(indices))
+    changed = (mine.weight.numpy() != table).any()
+    assert mine.weight._version == version + changed  # one in-place change, if any row was rescaled
+    tolerance = {"float32": 1e-6, "float64": 1e-12}[dtype]
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=tolerance, atol=tolerance)
+    np.testing.assert_allclose(mine.weight.numpy(), theirs.weight.detach().numpy(), rtol=tolerance, atol=tolerance)
+    unread = np.setdiff1d(np.arange(rows), indices)
+    np.testing.assert_array_equal(mine.weight.numpy()[unread], table[unread])
+    out.backward(gg.tensor(upstream))
+    expected.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(mine.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("freeze", [True, False])
+def test_from_pretrained_shares_the_table_and_freezes_it_as_pytorch(torch, freeze):
+    vectors = np.arange(12.0).reshape(4, 3) / 10
+    given_mine, given_theirs = gg.tensor(vectors), torch.tensor(vectors)
+    mine = gg.nn.Embedding.from_pretrained(given_mine, freeze=freeze, padding_idx=1)
+    theirs = torch.nn.Embedding.from_pretrained(given_theirs, freeze=freeze, padding_idx=1)
+    assert mine.weight.requires_grad == theirs.weight.requires_grad == (not freeze)
+    np.testing.assert_array_equal(mine.weight.numpy(), theirs.weight.detach().numpy())  # padding row kept as given
+    assert mine.padding_idx == theirs.padding_idx == 1
+    indices = [[1, 2, 2], [0, 3, 1]]
+    out, expected = mine(gg.tensor(indices)), theirs(torch.tensor(indices))
+    np.testing.assert_array_equal(out.numpy(), expected.detach().numpy())
+    if not freeze:
+        out.square().sum().backward()
+        expected.square().sum().backward()
+        np.testing.assert_allclose(mine.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-12)
+    with gg.no_grad():
+        mine.weight[0, 0] = 5.0
+    with torch.no_grad():
+        theirs.weight[0, 0] = 5.0
+    assert given_mine[0, 0].item() == given_theirs[0, 0].item() == 5.0  # the layer's table is the given tensor
+
+
+def test_max_norm_inside_a_compiled_step_runs_eagerly_with_eagers_numbers():
+    def train(compiled):
+        layer = gg.nn.Embedding(6, 3, max_norm=1.0, seed=0)
+        optimizer = gg.optim.SGD(layer.parameters(), lr=0.5)
+
+        def step(indices):
+            optimizer.zero_grad()
+            loss = layer(indices).square().sum()
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        run = gg.compile(step) if compiled else step
+        losses = [run(gg.tensor([[k % 6, (k + 1) % 6]])).item() for k in range(6)]
+        return losses, layer.weight.numpy().copy()
+
+    with pytest.warns(UserWarning, match="embedding with max_norm rescales rows in place"):
+        compiled = train(True)
+    eager = train(False)
+    assert compiled[0] == eager[0]
+    np.testing.assert_array_equal(compiled[1], eager[1])

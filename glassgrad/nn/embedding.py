@@ -9,6 +9,10 @@ that occurs several times collects the sum::
 
 ``padding_idx``'s row gets no gradient (it stays what it is: zeros, from ``nn.Embedding``);
 ``scale_grad_by_freq`` divides each position's share by how often its index occurs in the batch.
+``max_norm``: before the lookup, each row the batch reads whose ``norm_type``-norm exceeds it is
+scaled down in place, outside the graph, as PyTorch does::
+
+    W[r, :] ← W[r, :] · max_norm / (‖W[r, :]‖ₚ + 1e-7)    where ‖W[r, :]‖ₚ > max_norm
 
 >>> import glassgrad as gg
 >>> table = gg.nn.Embedding(5, 2, seed=0)
@@ -24,6 +28,7 @@ import numpy as np
 
 from .. import ops
 from ..arguments import shape_text
+from ..autograd import bump_version, note_unreplayable
 from ..creation import as_tensor, pick_generator
 from ..tensor import Tensor, apply
 from . import init
@@ -45,9 +50,9 @@ def _padding_index(padding_idx: int | None, rows: int, owner: str) -> int | None
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of ``weight`` picked by the integer indices ``input`` (any shape): output ``input.shape + (dim,)``."""
-    if max_norm is not None or sparse:
-        raise ValueError("embedding: max_norm and sparse=True are not supported in glassgrad; renormalise the "
-                         "table yourself (with gg.no_grad()) and leave sparse False")
+    if sparse:
+        raise ValueError("embedding: sparse=True (sparse gradients) is not supported in glassgrad; leave it False "
+                         "(the gradient is a dense table)")
     indices = as_tensor(input)
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers (int64), got {indices.dtype}; convert them with .long()")
@@ -59,27 +64,76 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         bad = indices.array[(indices.array < 0) | (indices.array >= rows)].flat[0]
         raise IndexError(f"embedding: index {bad} is out of range: the table has {rows} rows (0 … {rows - 1})")
     padding_idx = _padding_index(padding_idx, rows, "embedding")
+    if max_norm is not None:
+        _renormalise_rows(weight, indices.array, max_norm, norm_type)
     return apply(ops.EMBEDDING, (indices, weight), indices.array, weight.array, padding_idx, bool(scale_grad_by_freq))
+
+
+def _renormalise_rows(weight: Tensor, indices: np.ndarray, max_norm: float, norm_type: float) -> None:
+    """Scale each row of ``weight`` that ``indices`` read and whose ``norm_type``-norm exceeds ``max_norm`` down to
+    about ``max_norm``, in place and outside the graph (PyTorch's ``embedding_renorm_``)."""
+    for name, value in (("max_norm", max_norm), ("norm_type", norm_type)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ValueError(f"embedding: {name} must be a positive number, got {value!r}")
+    note_unreplayable("embedding with max_norm rescales rows in place, depending on their values")
+    rows = np.unique(indices)
+    table = weight.array[rows]
+    norms = np.sum(np.abs(table) ** norm_type, axis=1) ** (1 / norm_type)
+    over = norms > max_norm
+    if over.any():
+        scale = (max_norm / (norms[over] + 1e-7)).astype(table.dtype)
+        weight.array[rows[over]] = table[over] * scale[:, None]
+        bump_version(weight.array)  # an in-place change, counted as PyTorch's renorm is
 
 
 class Embedding(Module):
     """A table of ``num_embeddings`` learned vectors of size ``embedding_dim``: ``Embedding(27, 10)(X)`` looks
-    up one row per index of ``X``. Initialised ``N(0, 1)`` as in PyTorch, the ``padding_idx`` row zero."""
+    up one row per index of ``X``. Initialised ``N(0, 1)`` as in PyTorch, the ``padding_idx`` row zero.
+
+    ``Embedding.from_pretrained(vectors)`` makes one from a table you have (frozen unless ``freeze=False``).
+    """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
                  max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
-                 sparse: bool = False, dtype: Any = None, seed: int | None = None,
-                 generator: np.random.Generator | None = None) -> None:
+                 sparse: bool = False, _weight: Tensor | None = None, _freeze: bool = False, dtype: Any = None,
+                 seed: int | None = None, generator: np.random.Generator | None = None) -> None:
         super().__init__()
-        if max_norm is not None or sparse:
-            raise ValueError("Embedding: max_norm and sparse=True are not supported in glassgrad; leave them unset")
+        if sparse:
+            raise ValueError("Embedding: sparse=True (sparse gradients) is not supported in glassgrad; leave it "
+                             "False (the gradient is a dense table)")
         self.num_embeddings = check_size(num_embeddings, "num_embeddings", "Embedding")
         self.embedding_dim = check_size(embedding_dim, "embedding_dim", "Embedding")
         self.padding_idx = _padding_index(padding_idx, self.num_embeddings, "Embedding")
+        self.max_norm, self.norm_type = max_norm, float(norm_type)
         self.scale_grad_by_freq = bool(scale_grad_by_freq)
-        dtype = float_dtype(dtype, "Embedding")
-        self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim), dtype=dtype))
-        self.reset_parameters(pick_generator(seed, generator))
+        if _weight is None:
+            dtype = float_dtype(dtype, "Embedding")
+            self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim), dtype=dtype),
+                                    requires_grad=not _freeze)
+            self.reset_parameters(pick_generator(seed, generator))
+            return
+        if tuple(_weight.shape) != (self.num_embeddings, self.embedding_dim):
+            raise ValueError(f"Embedding: _weight has shape {shape_text(_weight.shape)}, expected "
+                             f"({self.num_embeddings}, {self.embedding_dim}) (num_embeddings, embedding_dim)")
+        self.weight = Parameter(_weight, requires_grad=not _freeze)  # the given table itself (no copy), as PyTorch
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Tensor, freeze: bool = True, padding_idx: int | None = None,
+                        max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        sparse: bool = False) -> Embedding:
+        """An embedding whose table is ``embeddings`` (2-D, shared, not copied), learned only if ``freeze=False``.
+
+        As in PyTorch the ``padding_idx`` row is left as given (it gets no gradient).
+        """
+        if not isinstance(embeddings, Tensor) or embeddings.ndim != 2:
+            raise ValueError("Embedding.from_pretrained: embeddings must be a 2-D tensor (num_embeddings, "
+                             f"embedding_dim), got {getattr(embeddings, 'shape', type(embeddings).__name__)}")
+        if embeddings.dtype.kind != "f":
+            raise TypeError(f"Embedding.from_pretrained: embeddings must be floating point, got {embeddings.dtype}; "
+                            "convert them with .float()")
+        rows, dim = embeddings.shape
+        return cls(rows, dim, padding_idx=padding_idx, max_norm=max_norm, norm_type=norm_type,
+                   scale_grad_by_freq=scale_grad_by_freq, sparse=sparse, _weight=embeddings, _freeze=freeze)
 
     def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
         """``W ~ N(0, 1)``; the ``padding_idx`` row zeros."""
@@ -88,8 +142,10 @@ class Embedding(Module):
             self.weight.array[self.padding_idx] = 0
 
     def forward(self, input: Tensor) -> Tensor:
-        return embedding(input, self.weight, self.padding_idx, scale_grad_by_freq=self.scale_grad_by_freq)
+        return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                         scale_grad_by_freq=self.scale_grad_by_freq)
 
     def config(self) -> dict[str, Any]:
         return {"num_embeddings": self.num_embeddings, "embedding_dim": self.embedding_dim,
-                "padding_idx": self.padding_idx, "scale_grad_by_freq": self.scale_grad_by_freq}
+                "padding_idx": self.padding_idx, "max_norm": self.max_norm, "norm_type": self.norm_type,
+                "scale_grad_by_freq": self.scale_grad_by_freq}
