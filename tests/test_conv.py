@@ -166,13 +166,43 @@ def test_conv1d_layer_with_the_same_weights_gives_pytorchs_output(torch):
     (lambda: F.conv2d(gg.zeros(1, 1, 5, 5, dtype=gg.float64), gg.zeros(1, 1, 3, 3)), "convert the input"),
     (lambda: gg.nn.Conv2d(3, 4, 3, groups=2), "groups=2 must divide"),
     (lambda: gg.nn.Conv2d(3, 4, 0), "kernel_size must be an integer ≥ 1"),
-    (lambda: gg.nn.Conv2d(3, 4, 3, padding_mode="reflect"), "padding_mode='zeros'"),
+    (lambda: gg.nn.Conv2d(3, 4, 3, padding_mode="mirror"), "padding_mode must be one of 'zeros', 'reflect'"),
+    (lambda: gg.nn.ConvTranspose2d(3, 4, 3, padding_mode="reflect"), r"padding_mode must be one of 'zeros', got"),
     (lambda: gg.nn.Conv2d(3, 4, 3)(gg.zeros(1, 2, 6, 6)), "fix the layer's in_channels"),
 ])
 def test_bad_arguments_raise_one_line_naming_the_fix(call, message):
     with pytest.raises((ValueError, TypeError), match=message) as error:
         call()
     assert "\n" not in str(error.value)
+
+
+@pytest.mark.torch
+@given(mode=st.sampled_from(["reflect", "replicate", "circular"]), dims=st.sampled_from([1, 2]),
+       kernel=st.integers(1, 4), dilation=st.integers(1, 2), stride=st.integers(1, 2),
+       padding=st.one_of(st.integers(0, 2), st.just("same")), seed=st.integers(0, 2**16))
+def test_padding_modes_pad_the_input_first_as_pytorch(torch, mode, dims, kernel, dilation, stride, padding, seed):
+    """``Conv1d``/``Conv2d(padding_mode=…)``: the input padded by ``F.pad`` in that mode, then convolved with no
+    padding: values and the gradients of input, weight and bias equal PyTorch's."""
+    if padding == "same" and stride != 1:
+        stride = 1  # PyTorch refuses 'same' for strided convolutions, as glassgrad does
+    layer = {1: "Conv1d", 2: "Conv2d"}[dims]
+    theirs = getattr(torch.nn, layer)(2, 3, kernel, stride=stride, padding=padding, dilation=dilation,
+                                      padding_mode=mode, dtype=torch.float64)
+    mine = getattr(gg.nn, layer)(2, 3, kernel, stride=stride, padding=padding, dilation=dilation, padding_mode=mode,
+                                 dtype=gg.float64)
+    mine.load_state_dict({name: gg.tensor(value.detach().numpy()) for name, value in theirs.state_dict().items()})
+    x = np.random.default_rng(seed).normal(size=(2, 2) + (7,) * dims)
+    mine_x, their_x = _leaf(x), torch.tensor(x, requires_grad=True)
+    mine_out, their_out = mine(mine_x), theirs(their_x)
+    np.testing.assert_allclose(mine_out.numpy(), their_out.detach().numpy(), rtol=1e-12, atol=1e-12)
+    weights = np.random.default_rng(seed + 1).normal(size=their_out.shape)
+    (mine_out * gg.tensor(weights)).sum().backward()
+    (their_out * torch.tensor(weights)).sum().backward()
+    for mine_grad, their_grad in [(mine_x.grad, their_x.grad), (mine.weight.grad, theirs.weight.grad),
+                                  (mine.bias.grad, theirs.bias.grad)]:
+        np.testing.assert_allclose(mine_grad.numpy(), their_grad.numpy(), rtol=1e-10, atol=1e-12)
+    rebuilt = gg.nn.from_architecture(gg.nn.architecture(gg.nn.Sequential(mine)), gg.nn.Sequential(mine).state_dict())
+    assert rebuilt[0].padding_mode == mode
 
 
 def test_a_digits_sized_batch_trains_a_step():

@@ -37,6 +37,7 @@ from ..tensor import Tensor, apply
 from . import init
 from .linear import check_size, float_dtype
 from .module import Module
+from .padding import pad
 from .parameter import Parameter
 
 Padding = int | Sequence[int] | str
@@ -149,6 +150,9 @@ class ConvolutionLayer(Module):
 
     kernel_size: tuple[int, ...]
 
+    padding_modes: tuple[str, ...] = ("zeros",)
+    """The ``padding_mode`` values the layer takes."""
+
     def _channels(self, in_channels: int, out_channels: int, groups: int, padding_mode: str) -> None:
         owner = type(self).__name__
         self.in_channels = check_size(in_channels, "in_channels", owner)
@@ -157,9 +161,9 @@ class ConvolutionLayer(Module):
         if self.in_channels % self.groups or self.out_channels % self.groups:
             raise ValueError(f"{owner}: groups={self.groups} must divide in_channels ({self.in_channels}) and "
                              f"out_channels ({self.out_channels})")
-        if padding_mode != "zeros":
-            raise ValueError(f"{owner}: only padding_mode='zeros' is supported, got {padding_mode!r}; pad the "
-                             "input yourself (F.pad) for another mode")
+        if padding_mode not in self.padding_modes:
+            raise ValueError(f"{owner}: padding_mode must be one of {', '.join(map(repr, self.padding_modes))}, "
+                             f"got {padding_mode!r}")
 
     def _make_weight_and_bias(self, weight_shape: tuple[int, ...], bias: bool, dtype: Any,
                     generator: np.random.Generator | None) -> None:
@@ -182,9 +186,14 @@ class ConvolutionLayer(Module):
 
 
 class _ConvNd(ConvolutionLayer):
-    """What ``Conv1d`` and ``Conv2d`` share: their settings, parameters and PyTorch's initialisation."""
+    """What ``Conv1d`` and ``Conv2d`` share: their settings, parameters and PyTorch's initialisation.
+
+    ``padding_mode`` other than ``'zeros'``: the input is first padded by ``F.pad`` in that mode
+    (``'reflect'``, ``'replicate'``, ``'circular'``) by the layer's padding, then convolved with none, as in PyTorch.
+    """
 
     dims = 2
+    padding_modes = ("zeros", "reflect", "replicate", "circular")
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Padding = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
@@ -203,14 +212,19 @@ class _ConvNd(ConvolutionLayer):
                          pick_generator(seed, generator))
 
     def forward(self, input: Tensor) -> Tensor:
-        return convolution(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
-                           self.dims)
+        padding = self.padding
+        if self.padding_mode != "zeros":
+            pairs = resolve_padding(padding, self.kernel_size, self.stride, self.dilation, type(self).__name__)
+            input = pad(input, [amount for pair in reversed(pairs) for amount in pair], mode=self.padding_mode)
+            padding = 0
+        return convolution(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups, self.dims)
 
     def config(self) -> dict[str, Any]:
-        return {"in_channels": self.in_channels, "out_channels": self.out_channels,
-                "kernel_size": list(self.kernel_size), "stride": list(self.stride),
-                "padding": self.padding if isinstance(self.padding, str) else list(self.padding),
-                "dilation": list(self.dilation), "groups": self.groups, "bias": self.bias is not None}
+        settings = {"in_channels": self.in_channels, "out_channels": self.out_channels,
+                    "kernel_size": list(self.kernel_size), "stride": list(self.stride),
+                    "padding": self.padding if isinstance(self.padding, str) else list(self.padding),
+                    "dilation": list(self.dilation), "groups": self.groups, "bias": self.bias is not None}
+        return settings | ({"padding_mode": self.padding_mode} if self.padding_mode != "zeros" else {})
 
 
 class Conv1d(_ConvNd):
