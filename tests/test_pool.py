@@ -147,7 +147,10 @@ def test_dropout2d_reads_a_3d_input_as_n_c_l_as_pytorch_does():
 @pytest.mark.parametrize("call, message", [
     (lambda: F.max_pool2d(gg.zeros(1, 1, 4, 4), 2, padding=2), "at most half the kernel size"),
     (lambda: F.max_pool2d(gg.zeros(1, 1, 2, 2), 3), "larger than the padded input"),
-    (lambda: F.max_pool2d(gg.zeros(1, 1, 4, 4), 2, ceil_mode=True), "ceil_mode=True is not supported"),
+    (lambda: F.max_unpool2d(gg.zeros(1, 1, 2, 2), gg.zeros(1, 1, 2, 1, dtype=gg.int64), 2),
+     "indices must be integers of the input's shape"),
+    (lambda: F.max_unpool2d(gg.zeros(1, 1, 2, 2), gg.full((1, 1, 2, 2), 16, dtype=gg.int64), 2),
+     "an index is outside the output plane 4×4"),
     (lambda: F.max_pool2d(gg.zeros(4, 4), 2), r"expected input of shape \(N, C, H, W\)"),
     (lambda: F.avg_pool2d(gg.zeros(1, 1, 4, 4, dtype=gg.int64), 2), "convert it with .float()"),
     (lambda: F.adaptive_avg_pool2d(gg.zeros(1, 1, 4, 4), (1, 2, 3)), "output_size must be an int or a pair"),
@@ -166,3 +169,71 @@ def test_pooling_layers_rebuild_from_their_config():
     rebuilt = gg.nn.from_architecture(gg.nn.architecture(model))
     x = gg.randn(1, 2, 8, 8)
     np.testing.assert_array_equal(rebuilt(x).numpy(), model(x).numpy())
+
+
+@pytest.mark.torch
+@given(size=st.tuples(st.integers(3, 8), st.integers(3, 8)), kernel=st.integers(1, 3), stride=st.integers(1, 3),
+       padding=st.integers(0, 1), dilation=st.integers(1, 2), one_d=st.booleans(), seed=st.integers(0, 2**16))
+def test_ceil_mode_and_return_indices_of_max_pooling_match_pytorch(torch, size, kernel, stride, padding, dilation,
+                                                                  one_d, seed):
+    """``ceil_mode=True`` rounds the output size up (the overhang pooled as −∞), and ``return_indices=True`` gives
+    each maximum's flat position in its plane: values, indices and the input's gradient equal PyTorch's;
+    ``max_unpool`` of them puts the maxima back (and its gradient reads them), as PyTorch's."""
+    assume(padding <= kernel // 2)
+    shape = (2, 3, size[1]) if one_d else (2, 3, *size)
+    x = np.random.default_rng(seed).normal(size=shape)
+    name = "1d" if one_d else "2d"
+    try:
+        their_out, their_indices = getattr(torch.nn.functional, f"max_pool{name}")(
+            torch.tensor(x), kernel, stride, padding, dilation, ceil_mode=True, return_indices=True)
+    except RuntimeError:  # the kernel reaches past the padded input: glassgrad refuses it too
+        with pytest.raises(ValueError, match="larger than the padded input"):
+            getattr(F, f"max_pool{name}")(gg.tensor(x), kernel, stride, padding, dilation, ceil_mode=True)
+        return
+    pool = getattr(gg.nn, f"MaxPool{name}")(kernel, stride, padding, dilation, return_indices=True, ceil_mode=True)
+    mine_x, their_x = _leaf(x), torch.tensor(x, requires_grad=True)
+    mine_out, mine_indices = pool(mine_x)
+    their_out, their_indices = getattr(torch.nn, f"MaxPool{name}")(kernel, stride, padding, dilation,
+                                                                   return_indices=True, ceil_mode=True)(their_x)
+    np.testing.assert_array_equal(mine_out.numpy(), their_out.detach().numpy())
+    np.testing.assert_array_equal(mine_indices.numpy(), their_indices.numpy())
+    assert mine_indices.dtype == gg.int64
+    upstream = np.random.default_rng(seed + 1).normal(size=their_out.shape)
+    mine_out.backward(gg.tensor(upstream))
+    their_out.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(mine_x.grad.numpy(), their_x.grad.numpy(), rtol=1e-12, atol=1e-12)
+    if dilation == 1:  # unpooling: PyTorch's has no dilation
+        values = np.random.default_rng(seed + 2).normal(size=their_out.shape)
+        mine_values, their_values = _leaf(values), torch.tensor(values, requires_grad=True)
+        unpool = getattr(gg.nn, f"MaxUnpool{name}")(kernel, stride, padding)
+        mine_back = unpool(mine_values, mine_indices, output_size=shape)
+        their_back = getattr(torch.nn, f"MaxUnpool{name}")(kernel, stride, padding)(their_values, their_indices,
+                                                                                  output_size=shape)
+        if len(set(their_indices.flatten().tolist())) == their_indices.numel():  # a repeat: either write may win
+            np.testing.assert_array_equal(mine_back.numpy(), their_back.detach().numpy())
+        weights = np.random.default_rng(seed + 3).normal(size=shape)
+        (mine_back * gg.tensor(weights)).sum().backward()
+        (their_back * torch.tensor(weights)).sum().backward()
+        np.testing.assert_allclose(mine_values.grad.numpy(), their_values.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.torch
+@given(size=st.tuples(st.integers(3, 8), st.integers(3, 8)), kernel=st.integers(1, 3), stride=st.integers(1, 3),
+       padding=st.integers(0, 1), count_include_pad=st.booleans(), divisor=st.sampled_from([None, 3]),
+       one_d=st.booleans(), seed=st.integers(0, 2**16))
+def test_ceil_mode_of_average_pooling_divides_as_pytorch(torch, size, kernel, stride, padding, count_include_pad,
+                                                         divisor, one_d, seed):
+    """A last window that runs past the padded input divides by the entries of the input and its padding
+    (``count_include_pad``) or of the input alone, or by ``divisor_override``: values and gradient equal PyTorch's."""
+    assume(padding <= kernel // 2)
+    x = np.random.default_rng(seed).normal(size=(2, 3, size[1]) if one_d else (2, 3, *size))
+    settings = {"ceil_mode": True, "count_include_pad": count_include_pad}
+    if not one_d:
+        settings["divisor_override"] = divisor
+    name = "1d" if one_d else "2d"
+    try:
+        getattr(torch.nn.functional, f"avg_pool{name}")(torch.tensor(x), kernel, stride, padding, **settings)
+    except RuntimeError:
+        return
+    _compare(torch, lambda t: getattr(gg.nn, f"AvgPool{name}")(kernel, stride, padding, **settings)(t),
+             lambda t: getattr(torch.nn, f"AvgPool{name}")(kernel, stride, padding, **settings)(t), x, seed)

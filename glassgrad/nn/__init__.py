@@ -108,6 +108,8 @@ from .pooling import (
     AvgPool2d,
     MaxPool1d,
     MaxPool2d,
+    MaxUnpool1d,
+    MaxUnpool2d,
 )
 from .rearrange import Bilinear, ChannelShuffle, PixelShuffle, PixelUnshuffle
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
@@ -145,8 +147,9 @@ __all__ = [
     # transposed convolutions, resizing, unflattening
     "ConvTranspose1d", "ConvTranspose2d", "Unflatten", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
     "Fold", "Unfold", "Bilinear", "ChannelShuffle", "PixelShuffle", "PixelUnshuffle",
-    # 1-d and adaptive max pooling
+    # 1-d and adaptive max pooling, unpooling
     "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AvgPool1d", "MaxPool1d",
+    "MaxUnpool1d", "MaxUnpool2d",
     # padding (F.pad's layers)
     "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d",
     "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",

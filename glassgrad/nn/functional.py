@@ -62,6 +62,8 @@ from .pooling import avg_pool1d as avg_pool1d
 from .pooling import avg_pool2d as avg_pool2d
 from .pooling import max_pool1d as max_pool1d
 from .pooling import max_pool2d as max_pool2d
+from .pooling import max_unpool1d as max_unpool1d
+from .pooling import max_unpool2d as max_unpool2d
 from .rearrange import bilinear as bilinear
 from .rearrange import channel_shuffle as channel_shuffle
 from .rearrange import pixel_shuffle as pixel_shuffle

@@ -6,6 +6,12 @@ Indices from 0, as in code (a trace writes the same windows counting from 1):
     average:  P[n,c,i,j] = (1/count) Σ_{u,v} X̃[n,c, i·s+u, j·s+v]     (X̃ padded with zeros)
     adaptive: P[n,c,i,j] = the mean of the window of rows [⌊iH/H′⌋, ⌈(i+1)H/H′⌉) and columns likewise
 
+``ceil_mode=True`` rounds the output size up: ``⌈(L + 2p − d(k − 1) − 1)/s⌉ + 1`` windows (less one
+if the last would start beyond the input and its left padding), the last windows running past
+the padded input; they are pooled as if that overhang were more padding (−∞, or no entries for
+the mean: PyTorch's divisor counts the input and its padding only). ``return_indices=True`` also
+gives each maximum's position as a flat index into its (H·W) plane, which ``MaxUnpool2d`` reads.
+
 Backward: a max window sends its upstream gradient to the entry that was its maximum (at a
 tie, the first in row-major order, as PyTorch's CPU kernel picks; a kink, where the gradient
 is a one-sided choice); an average window shares it equally among its entries (``1/count``
@@ -21,6 +27,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from .. import ops, sliding
 from ..arguments import shape_text
 from ..creation import as_tensor
@@ -28,6 +36,7 @@ from ..functions import stack
 from ..tensor import Tensor, apply
 from .conv import batched, check_fits, sizes
 from .module import Module
+from .padding import pad
 
 WHAT = "(N, C, H, W) or (C, H, W)"
 
@@ -59,27 +68,65 @@ def _unsupported(name: str, **flags: bool) -> None:
             raise ValueError(f"{name}: {flag}=True is not supported in glassgrad; leave it False")
 
 
+def _overhangs(size: tuple, kernel: tuple, stride: tuple, pads: tuple, dilation: tuple) -> tuple[int, ...]:
+    """How far ``ceil_mode``'s last window runs past the padded input, per spatial dim (0: not at all)."""
+    extra = []
+    for length, k, s, (p, _), d in zip(size, kernel, stride, pads, dilation):
+        reach = d * (k - 1) + 1
+        count = -(-(length + 2 * p - reach) // s) + 1  # ⌈(L + 2p − reach)/s⌉ + 1
+        if (count - 1) * s >= length + p:  # the last window would start past the input and its left padding
+            count -= 1
+        extra.append(max((count - 1) * s + reach - (length + 2 * p), 0))
+    return tuple(extra)
+
+
 def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
-    """Each window's maximum; the gradient goes to that entry (the first maximum on a tie)."""
-    _unsupported("max_pool2d", ceil_mode=ceil_mode, return_indices=return_indices)
+               ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """Each window's maximum; the gradient goes to that entry (the first maximum on a tie).
+
+    ``return_indices=True``: ``(out, indices)``, each maximum's flat position in its input plane (int64).
+    """
     x, had_batch = _floating(input, "max_pool2d")
     kernel, stride, pads, dilation = _pool_settings("max_pool2d", kernel_size, stride, padding, dilation)
     check_fits("max_pool2d", x.shape[2:], kernel, dilation, pads, x.shape)
+    if ceil_mode:
+        pads = tuple((before, after + more) for (before, after), more in
+                     zip(pads, _overhangs(x.shape[2:], kernel, stride, pads, dilation)))
     out = apply(ops.MAX_POOL2D, (x,), x.array, kernel, stride, pads, dilation)
-    return out if had_batch else out.squeeze(0)
+    if not return_indices:
+        return out if had_batch else out.squeeze(0)
+    indices = Tensor(_max_positions(x.array, kernel, stride, pads, dilation))
+    return (out, indices) if had_batch else (out.squeeze(0), indices.squeeze(0))
+
+
+def _max_positions(x: Any, kernel: tuple, stride: tuple, pads: tuple, dilation: tuple) -> Any:
+    """Where each window's maximum sits, as a flat index ``row·W + column`` into its (H, W) plane."""
+    where = sliding.max_windows(x, kernel, stride, dilation, pads)[1]
+    u, v = np.divmod(where, kernel[1])
+    rows = np.arange(where.shape[-2])[:, None] * stride[0] - pads[0][0] + u * dilation[0]
+    columns = np.arange(where.shape[-1])[None, :] * stride[1] - pads[1][0] + v * dilation[1]
+    return (rows * x.shape[-1] + columns).astype(np.int64)
 
 
 def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """Each window's mean (divided by the window's size, or by ``divisor_override``; with
-    ``count_include_pad=False`` by its entries inside the input)."""
-    _unsupported("avg_pool2d", ceil_mode=ceil_mode)
+    ``count_include_pad=False`` by its entries inside the input).
+
+    With ``ceil_mode`` a last window that runs past the padded input divides by its entries inside the
+    input and its padding (``count_include_pad``) or inside the input, as PyTorch: the input is padded
+    with zeros first, and the overhang counts nothing.
+    """
     x, had_batch = _floating(input, "avg_pool2d")
     kernel, stride, pads, _ = _pool_settings("avg_pool2d", kernel_size, stride, padding)
     if divisor_override is not None:
         divisor_override = sizes(divisor_override, 1, "divisor_override", "avg_pool2d")[0]
     check_fits("avg_pool2d", x.shape[2:], kernel, (1, 1), pads, x.shape)
+    overhangs = _overhangs(x.shape[2:], kernel, stride, pads, (1, 1)) if ceil_mode else (0, 0)
+    if any(overhangs) and count_include_pad and divisor_override is None:
+        x = pad(x, [amount for before, after in reversed(pads) for amount in (before, after)])
+        pads, count_include_pad = ((0, 0), (0, 0)), False  # the zeros are entries now: only the overhang is not
+    pads = tuple((before, after + more) for (before, after), more in zip(pads, overhangs))
     out = apply(ops.AVG_POOL2D, (x,), x.array, kernel, stride, pads, bool(count_include_pad), divisor_override)
     return out if had_batch else out.squeeze(0)
 
@@ -104,17 +151,18 @@ class MaxPool2d(Module):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                  return_indices: bool = False, ceil_mode: bool = False) -> None:
         super().__init__()
-        _unsupported("MaxPool2d", ceil_mode=ceil_mode, return_indices=return_indices)
         kernel, stride, _, dilation = _pool_settings("MaxPool2d", kernel_size, stride, padding, dilation)
         self.kernel_size, self.stride, self.dilation = kernel, stride, dilation
         self.padding = sizes(padding, 2, "padding", "MaxPool2d", least=0)
+        self.return_indices, self.ceil_mode = bool(return_indices), bool(ceil_mode)
 
-    def forward(self, input: Tensor) -> Tensor:
-        return max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation)
+    def forward(self, input: Tensor) -> Any:
+        return max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                          self.return_indices)
 
     def config(self) -> dict[str, Any]:
         return {"kernel_size": list(self.kernel_size), "stride": list(self.stride), "padding": list(self.padding),
-                "dilation": list(self.dilation)}
+                "dilation": list(self.dilation), "return_indices": self.return_indices, "ceil_mode": self.ceil_mode}
 
 
 class AvgPool2d(Module):
@@ -123,20 +171,21 @@ class AvgPool2d(Module):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                  count_include_pad: bool = True, divisor_override: int | None = None) -> None:
         super().__init__()
-        _unsupported("AvgPool2d", ceil_mode=ceil_mode)
         kernel, stride, _, _ = _pool_settings("AvgPool2d", kernel_size, stride, padding)
         self.kernel_size, self.stride = kernel, stride
         self.padding = sizes(padding, 2, "padding", "AvgPool2d", least=0)
+        self.ceil_mode = bool(ceil_mode)
         self.count_include_pad = bool(count_include_pad)
         self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
-        return avg_pool2d(input, self.kernel_size, self.stride, self.padding,
+        return avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                           count_include_pad=self.count_include_pad, divisor_override=self.divisor_override)
 
     def config(self) -> dict[str, Any]:
         return {"kernel_size": list(self.kernel_size), "stride": list(self.stride), "padding": list(self.padding),
-                "count_include_pad": self.count_include_pad, "divisor_override": self.divisor_override}
+                "ceil_mode": self.ceil_mode, "count_include_pad": self.count_include_pad,
+                "divisor_override": self.divisor_override}
 
 
 class AdaptiveAvgPool2d(Module):
@@ -152,6 +201,72 @@ class AdaptiveAvgPool2d(Module):
     def config(self) -> dict[str, Any]:
         return {"output_size": self.output_size}
 
+
+
+# --- unpooling: each maximum back where max pooling found it -------------------------------------
+
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 output_size: Any = None) -> Tensor:
+    """The partial inverse of ``max_pool2d``: each entry of ``input`` written at its flat position ``indices`` in a
+    plane of zeros, ``out[n,c].flat[indices[n,c,i,j]] = input[n,c,i,j]``; the gradient reads those entries back.
+
+    The plane is ``H′ = (H − 1)·s − 2p + k`` by ``W′`` likewise, or ``output_size`` (its last two numbers).
+    """
+    x, had_batch = _floating(input, "max_unpool2d")
+    kernel, stride, pads, _ = _pool_settings("max_unpool2d", kernel_size, stride, padding)
+    where = as_tensor(indices)
+    where = where if had_batch else where.unsqueeze(0)
+    if where.shape != x.shape or where.dtype.kind not in "iu":
+        raise ValueError(f"max_unpool2d: indices must be integers of the input's shape {shape_text(x.shape)} (the "
+                         f"second output of max_pool2d(..., return_indices=True)), got {where.dtype} "
+                         f"{shape_text(where.shape)}")
+    if output_size is None:
+        plane = tuple((size - 1) * s - 2 * p + k for size, k, s, (p, _) in zip(x.shape[2:], kernel, stride, pads))
+    else:
+        plane = sizes(tuple(output_size)[-2:], 2, "output_size", "max_unpool2d")
+    if where.numel() and not 0 <= int(where.array.min()) <= int(where.array.max()) < plane[0] * plane[1]:
+        raise ValueError(f"max_unpool2d: an index is outside the output plane {plane[0]}×{plane[1]}; give the "
+                         "output_size of the input that was pooled (output_size=x.shape)")
+    flat = x.new_zeros((*x.shape[:2], plane[0] * plane[1])).scatter(-1, where.flatten(2), x.flatten(2))
+    out = flat.reshape(*x.shape[:2], *plane)
+    return out if had_batch else out.squeeze(0)
+
+
+def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 output_size: Any = None) -> Tensor:
+    """``max_unpool2d`` of one row: entries back at their positions along the last dim."""
+    size = None if output_size is None else (1, tuple(output_size)[-1])
+    return max_unpool2d(_one_row(input, "max_unpool1d"), _one_row(indices, "max_unpool1d"), _row(kernel_size, 1),
+                        _row(_stride(stride, kernel_size), 1), _row(padding, 0), size).squeeze(-2)
+
+
+class MaxUnpool2d(Module):
+    """Puts each maximum back where ``MaxPool2d(..., return_indices=True)`` found it, zeros elsewhere."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__()
+        kernel, stride, _, _ = _pool_settings("MaxUnpool2d", kernel_size, stride, padding)
+        self.kernel_size, self.stride = kernel, stride
+        self.padding = sizes(padding, 2, "padding", "MaxUnpool2d", least=0)
+
+    def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
+        return max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def config(self) -> dict[str, Any]:
+        return {"kernel_size": list(self.kernel_size), "stride": list(self.stride), "padding": list(self.padding)}
+
+
+class MaxUnpool1d(MaxUnpool2d):
+    """Puts each maximum back where ``MaxPool1d(..., return_indices=True)`` found it, zeros elsewhere."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__(_row(kernel_size, 1), _row(_stride(stride, kernel_size), 1), _row(padding, 0))
+
+    def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
+        return max_unpool1d(input, indices, self.kernel_size[1], self.stride[1], self.padding[1], output_size)
+
+    def config(self) -> dict[str, Any]:
+        return {key: value[1] for key, value in super().config().items()}
 
 
 # --- the 1-d pools (a 2-d pool over a height of 1) and adaptive max pooling ---------------------------
@@ -174,10 +289,11 @@ def _stride(stride: Any, kernel_size: Any) -> Any:
 
 
 def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
-    """Each window's maximum along the last dim (``max_pool2d`` of one row)."""
-    return max_pool2d(_one_row(input, "max_pool1d"), _row(kernel_size, 1), _row(_stride(stride, kernel_size), 1),
-                      _row(padding, 0), _row(dilation, 1), ceil_mode, return_indices).squeeze(-2)
+               ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """Each window's maximum along the last dim (``max_pool2d`` of one row; indices count along the row)."""
+    pooled = max_pool2d(_one_row(input, "max_pool1d"), _row(kernel_size, 1), _row(_stride(stride, kernel_size), 1),
+                        _row(padding, 0), _row(dilation, 1), ceil_mode, return_indices)
+    return tuple(part.squeeze(-2) for part in pooled) if return_indices else pooled.squeeze(-2)
 
 
 def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
@@ -220,11 +336,12 @@ class MaxPool1d(MaxPool2d):
         super().__init__(_row(kernel_size, 1), _row(_stride(stride, kernel_size), 1), _row(padding, 0),
                          _row(dilation, 1), return_indices, ceil_mode)
 
-    def forward(self, input: Tensor) -> Tensor:
-        return super().forward(_one_row(input, "MaxPool1d")).squeeze(-2)
+    def forward(self, input: Tensor) -> Any:
+        pooled = super().forward(_one_row(input, "MaxPool1d"))
+        return tuple(part.squeeze(-2) for part in pooled) if self.return_indices else pooled.squeeze(-2)
 
     def config(self) -> dict[str, Any]:
-        return {key: value[1] for key, value in super().config().items()}
+        return {key: value[1] if isinstance(value, list) else value for key, value in super().config().items()}
 
 
 class AvgPool1d(AvgPool2d):
@@ -240,6 +357,7 @@ class AvgPool1d(AvgPool2d):
 
     def config(self) -> dict[str, Any]:
         return {"kernel_size": self.kernel_size[1], "stride": self.stride[1], "padding": self.padding[1],
+                "ceil_mode": self.ceil_mode,
                 "count_include_pad": self.count_include_pad}  # the one row's settings (no divisor_override in 1-d)
 
 
