@@ -237,3 +237,27 @@ def test_ceil_mode_of_average_pooling_divides_as_pytorch(torch, size, kernel, st
         return
     _compare(torch, lambda t: getattr(gg.nn, f"AvgPool{name}")(kernel, stride, padding, **settings)(t),
              lambda t: getattr(torch.nn, f"AvgPool{name}")(kernel, stride, padding, **settings)(t), x, seed)
+
+
+def test_return_indices_inside_a_compiled_step_runs_eagerly_with_eagers_numbers():
+    def train(compiled):
+        pool, unpool = gg.nn.MaxPool2d(2, return_indices=True), gg.nn.MaxUnpool2d(2)
+        w = gg.tensor(np.linspace(0.5, 1.5, 16).reshape(1, 1, 4, 4), requires_grad=True)
+
+        def step(x):
+            w.grad = None
+            out, where = pool(x * w)
+            loss = unpool(out, where).square().sum()
+            loss.backward()
+            return loss, where
+
+        run = gg.compile(step) if compiled else step
+        results = [run(gg.tensor(np.random.default_rng(k).normal(size=(1, 1, 4, 4)))) for k in range(4)]
+        return [(loss.item(), where.numpy()) for loss, where in results], w.grad.numpy()
+
+    with pytest.warns(UserWarning, match="return_indices finds the positions outside the ops a replay repeats"):
+        compiled = train(True)
+    eager = train(False)
+    assert [loss for loss, _ in compiled[0]] == [loss for loss, _ in eager[0]]
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(compiled[0], eager[0]))
+    np.testing.assert_array_equal(compiled[1], eager[1])

@@ -31,6 +31,7 @@ import numpy as np
 
 from .. import ops, sliding
 from ..arguments import shape_text
+from ..autograd import note_unreplayable
 from ..creation import as_tensor
 from ..functions import stack
 from ..tensor import Tensor, apply
@@ -95,6 +96,7 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     out = apply(ops.MAX_POOL2D, (x,), x.array, kernel, stride, pads, dilation)
     if not return_indices:
         return out if had_batch else out.squeeze(0)
+    note_unreplayable("max pooling's return_indices finds the positions outside the ops a replay repeats")
     indices = Tensor(_max_positions(x.array, kernel, stride, pads, dilation))
     return (out, indices) if had_batch else (out.squeeze(0), indices.squeeze(0))
 
