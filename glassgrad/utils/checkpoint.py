@@ -1,0 +1,163 @@
+"""``checkpoint(function, *args)`` (PyTorch's ``torch.utils.checkpoint``): memory for time.
+
+Backward needs what the forward saved (a ReLU's output, a product's inputs), and a deep network
+keeps all of it until ``backward()``. A checkpointed segment keeps none of its own: the forward
+runs ``function`` once and keeps only what goes in and what comes out; ``backward`` runs it
+again, with the same random stream (a dropout mask comes out the same), and sends ∂L/∂out
+through the graph of that second run to every tensor θ the segment reads that requires grad
+(its arguments, the parameters it closes over, tensors made before it)::
+
+    ∂L/∂θ = (∂out/∂θ)ᵀ · ∂L/∂out        (the segment's graph, made again)
+
+So the memory a segment holds between forward and backward is its outputs, and the backward
+costs one more forward of each segment.
+
+>>> import glassgrad as gg
+>>> from glassgrad.utils.checkpoint import checkpoint
+>>> layer = gg.nn.Linear(3, 3, seed=0)
+>>> x = gg.ones(2, 3, requires_grad=True)
+>>> y = checkpoint(lambda h: layer(h).tanh(), x, use_reentrant=False)
+>>> y.grad_fn.name
+'checkpoint'
+>>> y.sum().backward(); layer.weight.grad.shape
+(3, 3)
+
+Checked, not assumed: the second run must give the very numbers of the first (a draw from a
+generator other than glassgrad's own, or an input changed in place since, would not); if not,
+backward stops with a one-line error instead of a wrong gradient, and a tensor that requires grad
+changed in place is refused as for any saved tensor. ``use_reentrant=True`` keeps PyTorch's
+quirk: when no argument requires grad the segment gets no gradient at all (PyTorch warns, and so
+does glassgrad); ``use_reentrant=False`` (PyTorch's advice) has none. Both work with
+``autograd.grad`` and ``create_graph``. While a trace records (``gg.trace``), the segment runs
+plainly, so that the trace shows its ops; a compiled step containing one runs eagerly.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..autograd import TICKS, current_tape, enable_grad, is_grad_enabled, no_grad, note_unreplayable, swap_tape
+from ..creation import default_generator
+from ..gradient_walk import gradients
+from ..graph import record
+from ..ops import Op, register
+from ..tensor import Tensor
+
+__all__ = ["checkpoint"]
+
+
+class _Segment:
+    """What a checkpointed call keeps: how to run it again, and what the first run gave."""
+
+    def __init__(self, function: Callable, args: tuple, kwargs: dict, boundary: tuple, outputs: list,
+                 random_state: Any) -> None:
+        self.function, self.args, self.kwargs = function, args, kwargs
+        self.boundary = boundary  # the tensors it reads that require grad, made before it: the node's parents
+        self.values = [output.array if isinstance(output, Tensor) else None for output in outputs]
+        self.random_state = random_state
+
+    def again(self, position: int, up: Any, create_graph: bool) -> list:
+        """∂(up · output ``position``)/∂(each boundary tensor), from a second run of the segment."""
+        generator = default_generator()
+        now = generator.bit_generator.state
+        tape = swap_tape(None)  # the second run is the engine's own work, not the learner's steps
+        try:
+            if self.random_state is not None:
+                generator.bit_generator.state = self.random_state
+            with enable_grad():
+                output = _flat(self.function(*self.args, **self.kwargs))[position]
+        finally:
+            generator.bit_generator.state = now
+            swap_tape(tape)
+        if not isinstance(output, Tensor) or not np.array_equal(output.array, self.values[position], equal_nan=True):
+            raise RuntimeError(
+                "checkpoint: running the segment again in backward gave other numbers than its forward (a random "
+                "draw from a generator other than glassgrad's own, or a tensor it reads changed since); keep its "
+                "inputs unchanged until backward, draw from the default generator, or do not checkpoint it")
+        seed = up if create_graph else np.asarray(up)
+        return gradients((output,), (seed,), self.boundary, create_graph, create_graph)
+
+
+def _checkpoint_forward(*args: Any) -> tuple:  # never called: a checkpoint's node is made by checkpoint() itself
+    raise RuntimeError("checkpoint's row has no forward of its own; call glassgrad.utils.checkpoint.checkpoint")
+
+
+def _checkpoint_back(up: np.ndarray, saved: tuple) -> tuple:
+    segment, position = saved
+    return tuple(segment.again(position, up, create_graph=False))
+
+
+def _checkpoint_vjp(up: Any, inputs: tuple, out: Any, saved: tuple) -> tuple:
+    segment, position = saved
+    return tuple(segment.again(position, up, create_graph=True))
+
+
+CHECKPOINT = register(Op(
+    "checkpoint", "out = f(inputs), f's intermediates not kept: recomputed in backward",
+    ("(∂out/∂{inputs})ᵀ·{up}, through f run again",), _checkpoint_forward, _checkpoint_back, kind="custom",
+    roles=("inputs",), written="f({inputs})", vjp_tensors=_checkpoint_vjp,
+    saves=lambda saved: tuple((position,) for position in range(len(saved[0].boundary))),
+))
+
+
+def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None, context_fn: Any = None,
+               determinism_check: str = "default", debug: bool = False, preserve_rng_state: bool = True,
+               **kwargs: Any) -> Any:
+    """``function(*args, **kwargs)``, its intermediates recomputed in backward instead of kept (see the module).
+
+    ``function`` returns a tensor, or a tuple or list of them (other values pass through).
+    """
+    if use_reentrant and kwargs:
+        raise ValueError(f"checkpoint: keyword arguments for the function ({', '.join(kwargs)}) need "
+                         "use_reentrant=False, as in PyTorch")
+    if context_fn is not None or debug:
+        raise NotImplementedError("checkpoint: context_fn and debug are not supported in glassgrad; leave them unset")
+    if determinism_check not in ("default", "none"):
+        raise ValueError(f"checkpoint: determinism_check must be 'default' or 'none', got {determinism_check!r}")
+    if current_tape() is not None:  # a trace shows the segment's ops; a compiled step cannot replay the rerun
+        note_unreplayable("checkpoint runs its segment again in backward")
+        return function(*args, **kwargs)
+    if not is_grad_enabled():
+        return function(*args, **kwargs)
+    if use_reentrant and not any(isinstance(arg, Tensor) and arg.requires_grad for arg in args):
+        warnings.warn("checkpoint(use_reentrant=True): no argument requires grad, so (as in PyTorch) nothing in the "
+                      "segment gets a gradient; pass use_reentrant=False", stacklevel=2)
+        with no_grad():
+            return function(*args, **kwargs)
+    random_state = default_generator().bit_generator.state if preserve_rng_state else None
+    start = next(TICKS)
+    with enable_grad():
+        result = function(*args, **kwargs)
+    outputs = _flat(result)
+    boundary = _boundary([output for output in outputs if isinstance(output, Tensor)], start)
+    if not boundary:
+        return result
+    segment = _Segment(function, args, kwargs, boundary, outputs, random_state)
+    made = [output if not (isinstance(output, Tensor) and output._requires_grad) else
+            record(output._plain(output.array), CHECKPOINT, boundary, (segment, position), ())
+            for position, output in enumerate(outputs)]
+    return made[0] if isinstance(result, Tensor) else type(result)(made)
+
+
+def _flat(result: Any) -> list:
+    """The function's outputs: itself if a tensor, the items of a tuple or list."""
+    return list(result) if isinstance(result, (tuple, list)) else [result]
+
+
+def _boundary(outputs: list, start: int) -> tuple:
+    """The tensors that require grad, made before tick ``start`` (leaves included), that ``outputs`` were made from."""
+    found, seen, stack = [], set(), list(outputs)
+    while stack:
+        tensor = stack.pop()
+        if id(tensor) in seen or not tensor._requires_grad:
+            continue
+        seen.add(id(tensor))
+        if tensor._op is None or tensor._clock < start:
+            found.append(tensor)
+        else:
+            stack.extend(tensor._parents)
+    return tuple(found)
