@@ -265,3 +265,18 @@ def test_a_compiled_step_on_packed_sequences_gives_eagers_numbers():
     assert [str(w.message) for w in caught if "batch_sizes" in str(w.message)] != []
     for mine, reference in zip(compiled_lstm.parameters(), eager_lstm.parameters()):
         assert np.array_equal(mine.numpy(), reference.numpy())
+
+
+def test_a_trace_of_a_packed_lstm_shows_it_as_one_layer_with_the_same_gradients():
+    layer = gg.nn.LSTM(2, 3, num_layers=2, bidirectional=True, dtype=gg.float64, seed=0)
+    gradients = []
+    for traced in (False, True):
+        padded = gg.tensor(np.sin(np.arange(24.0)).reshape(4, 3, 2), requires_grad=True)
+        with gg.trace() if traced else warnings.catch_warnings() as tape:
+            if traced:
+                tape.watch(layer)
+            output, (h_n, _) = layer(pack_padded_sequence(padded, [2, 4, 1], enforce_sorted=False))
+            (output.data.sum() + h_n.sum()).backward()
+        gradients.append(padded.grad.numpy())
+    assert sum(step["formula"].startswith("H₁ = LSTM(") for step in tape.describe()["forward"]) == 1
+    np.testing.assert_array_equal(*gradients)

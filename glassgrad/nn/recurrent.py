@@ -285,10 +285,10 @@ class RNNBase(Module):
             first = self._first_states(hx, batch_sizes[0], dtype)
             if input.sorted_indices is not None:  # the caller's order → the packed (sorted) order
                 first = [state.index_select(1, input.sorted_indices) for state in first]
-            output, finals = self._layers(data, batch_sizes, first)
+            finals, steps = self._layers(data, batch_sizes, first)
             if input.unsorted_indices is not None:
                 finals = [final.index_select(1, input.unsorted_indices) for final in finals]
-            return PackedSequence(output, *input[1:]), self._result_states(finals)
+            return PackedSequence(_side_by_side(steps, True), *input[1:]), self._result_states(finals)
         layout = "(N, L, H_in)" if self.batch_first else "(L, N, H_in)"
         input = _floating_input(input, owner, (2, 3), f"{layout} or unbatched (L, H_in)", self.input_size, dtype)
         batched = input.ndim == 3
@@ -297,17 +297,22 @@ class RNNBase(Module):
             raise ValueError(f"{owner}: the input sequence has length 0 ({shape_text(input.shape)}); "
                              "give at least one step")
         first = self._first_states(hx, sequence.shape[1] if batched else None, dtype)
-        output, finals = self._layers(sequence, None, first)
+        finals, steps = self._layers(sequence, None, first)
         if not batched:
             finals = [final.squeeze(1) for final in finals]
+        output = _side_by_side(steps, False)
+        if not batched:
             output = output.squeeze(1)
         elif self.batch_first:
             output = output.transpose(0, 1)
         return output, self._result_states(finals)
 
-    def _layers(self, sequence: Tensor, batch_sizes: list[int] | None, first: list[Tensor]) -> tuple[Tensor, list]:
+    def _layers(self, sequence: Tensor, batch_sizes: list[int] | None,
+                first: list[Tensor]) -> tuple[list[Tensor], list[list[Tensor]]]:
         """Every layer and direction over ``sequence`` (padded (L, N, in), or packed data with ``batch_sizes``):
-        the last layer's output and the last states stacked (D·num_layers, N, H), one tensor per state part."""
+        the last states stacked (D·num_layers, N, H), one tensor per state part, and the last layer's hₜ per
+        direction (the caller joins them last, so that the output is the layer's last op: a trace's step for
+        it ends there)."""
         directions = 2 if self.bidirectional else 1
         packed = batch_sizes is not None
         last_states, steps = [], []
@@ -323,9 +328,7 @@ class RNNBase(Module):
                                                  layer, direction)
                 steps.append(outputs)
                 last_states.append(state)
-        # the last states first, so that the output is this layer's last op (a trace's step for it ends there)
-        finals = [stack([state[part] for state in last_states], 0) for part in range(len(first))]
-        return _side_by_side(steps, packed), finals
+        return [stack([state[part] for state in last_states], 0) for part in range(len(first))], steps
 
     def _result_states(self, finals: list[Tensor]) -> Any:
         """``h_n``, or LSTM's ``(h_n, c_n)``."""

@@ -43,7 +43,7 @@ with torch.no_grad():
 loss_fn = nn.BCEWithLogitsLoss()
 optimizer = torch.optim.SGD(model.parameters(), lr=0.5, momentum=0.9)
 losses = []
-for step in range(25):
+for _ in range(25):
     scores, _ = model(words, lengths)
     loss = loss_fn(scores, labels)
     optimizer.zero_grad()
