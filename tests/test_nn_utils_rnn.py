@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import glassgrad as gg
-from glassgrad.nn.utils.rnn import pack_padded_sequence, pad_sequence, unpad_sequence
+from glassgrad.nn.utils.rnn import pad_sequence, unpad_sequence
 
 
 @pytest.mark.torch
@@ -45,8 +45,6 @@ def test_unpad_sequence_gives_the_sequences_back(torch):
      r"^pad_sequence: every sequence needs shape \(L, \*\) with the same trailing sizes; got \(2, 3\), \(2, 4\)"),
     (lambda: pad_sequence([gg.ones(2)], padding_side="middle"), ValueError, "^pad_sequence: padding_side must be"),
     (lambda: unpad_sequence(gg.ones(3, 2), [4, 1]), ValueError, r"^unpad_sequence: lengths must give one length"),
-    (lambda: pack_padded_sequence(gg.ones(3, 2), [3, 2]), NotImplementedError,
-     "^pack_padded_sequence: packed sequences are not supported in glassgrad"),
 ])
 def test_bad_calls_are_refused_in_one_line(call, error, message):
     with pytest.raises(error, match=message) as raised:

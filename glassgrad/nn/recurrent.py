@@ -22,6 +22,15 @@ PyTorch's layout: the gates' weights are stacked in that order (i, f, g, o and r
 ``bias_ih_l{k}`` and ``bias_hh_l{k}``; ``_reverse`` names the backward direction of a
 bidirectional layer. Every weight and bias starts uniform in ``(−1/√H, 1/√H)``.
 
+**Packed sequences** (:class:`~glassgrad.nn.utils.rnn.PackedSequence`): sequence n runs for its own
+ℓₙ steps. The packed batch is sorted by decreasing length, so the sequences running at step t are
+the first ``batch_sizes[t]`` rows, and the loop is the same as for a padded batch but for the rows
+it works on: going forward, step t runs the first ``batch_sizes[t]`` rows of the state, and the
+rows it drops (sequences that ended at t − 1) keep their last state, which is their ``h_n``;
+going backward (the second direction of a bidirectional layer), a sequence joins at its own last
+step ℓₙ − 1 with its first state. Every cut and join is an ordinary row (``split``, ``cat``), so
+the gradients follow.
+
 >>> import glassgrad as gg
 >>> lstm = gg.nn.LSTM(input_size=3, hidden_size=5, batch_first=True, seed=0)
 >>> output, (h_n, c_n) = lstm(gg.ones(2, 4, 3))
@@ -47,6 +56,7 @@ from .dropout import _check_probability, dropout
 from .linear import check_size, float_dtype
 from .module import Module
 from .parameter import Parameter
+from .utils.rnn import PackedSequence, batch_sizes_of
 
 State = tuple[Tensor, ...]
 """A step's state: ``(h,)`` for RNN and GRU, ``(h, c)`` for LSTM."""
@@ -115,9 +125,13 @@ def _draw_uniform(module: Module, hidden_size: int, generator: np.random.Generat
 
 
 def _refuse_packed(input: Any, owner: str) -> None:
+    """A PackedSequence where a tensor is expected: a cell's step, or one that is not glassgrad's (PyTorch's)."""
+    if isinstance(input, PackedSequence):
+        raise TypeError(f"{owner}: takes one step (a tensor), not a PackedSequence; run the sequences through "
+                        "nn.RNN, nn.LSTM or nn.GRU instead")
     if not isinstance(input, Tensor) and hasattr(input, "batch_sizes"):
-        raise TypeError(f"{owner}: PackedSequence inputs are not supported in glassgrad; pass the padded "
-                        "tensor and read each sequence's output at its own last step")
+        raise TypeError(f"{owner}: this PackedSequence is not glassgrad's ({type(input).__module__}); build it with "
+                        "glassgrad.nn.utils.rnn.pack_padded_sequence")
 
 
 def _floating_input(input: Any, owner: str, dims: tuple[int, int], layout: str, input_size: int,
@@ -162,11 +176,13 @@ class RNNBase(Module):
     """What ``RNN``, ``LSTM`` and ``GRU`` share: the parameters per layer and direction, and the loop over time.
 
     ``forward(input, hx=None)``: ``input`` (L, N, H_in), (N, L, H_in) with ``batch_first=True``,
-    or unbatched (L, H_in); ``hx`` the first state(s) (D·num_layers, N, H) (or (D·num_layers, H)
+    or unbatched (L, H_in), or a :class:`~glassgrad.nn.utils.rnn.PackedSequence` (``batch_first`` does not apply;
+    the output is then a PackedSequence too); ``hx`` the first state(s) (D·num_layers, N, H) (or (D·num_layers, H)
     unbatched, D = 2 if bidirectional else 1), zeros when None. Returns ``(output, h_n)``
     (LSTM: ``(output, (h_n, c_n))``): ``output`` holds the last layer's hₜ at every step, both
     directions side by side (… , D·H); ``h_n`` the last state of every layer and direction,
-    in the order layer 0 forward, layer 0 backward, layer 1 forward, …
+    in the order layer 0 forward, layer 0 backward, layer 1 forward, … (for a packed input: each sequence's
+    state at its own last step, in the caller's order).
     """
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
@@ -226,29 +242,54 @@ class RNNBase(Module):
         states = _states(hx, shape, names, type(self).__name__, dtype)
         return states if batch is not None else [state.unsqueeze(1) for state in states]
 
-    def _direction(self, sequence: Tensor, state: State, layer: int, direction: int) -> tuple[list[Tensor], State]:
-        """One direction of one layer over ``sequence`` (L, N, in): every hₜ (N, H) in time order, and the last state.
+    def _direction(self, sequence: Tensor, batch_sizes: list[int] | None, first: State, layer: int,
+                   direction: int) -> tuple[list[Tensor], State]:
+        """One direction of one layer: every hₜ in time order, and each sequence's last state.
 
-        ``W_ih xₜ + b_ih`` is one ``linear`` for all steps at once, cut into steps by ``unbind`` (whose backward
-        writes every step's gradient into one buffer: linear in L); only ``W_hh hₜ₋₁`` waits for the step before.
+        ``sequence`` is (L, N, in), or a packed batch's data (Σ batch_sizes, in) with ``batch_sizes``. ``W_ih xₜ +
+        b_ih`` is one ``linear`` for all steps at once, cut into steps by ``unbind`` (``split`` for a packed batch;
+        either way backward writes every step's gradient into one buffer: linear in L); only ``W_hh hₜ₋₁`` waits
+        for the step before. A packed step has fewer rows than the state when sequences have ended (forward) or
+        more when sequences start at their last step (backward); a padded one always as many.
         """
         suffix = self._suffix(layer, direction)
         weight_ih, bias_ih, weight_hh, bias_hh = (self._parameters[name + suffix]
                                                   for name in ("weight_ih", "bias_ih", "weight_hh", "bias_hh"))
-        projected = linear(sequence, weight_ih, bias_ih).unbind(0)  # one gradient buffer for all steps
+        projected = linear(sequence, weight_ih, bias_ih)  # one gradient buffer for all steps
+        projected = projected.unbind(0) if batch_sizes is None else projected.split(batch_sizes)
         step = STEPS[self.mode][1]
-        outputs = []
+        state = _first_rows(first, projected[-1].shape[0]) if direction else first
+        outputs, ended = [], []
         for projected_t in reversed(projected) if direction else projected:
+            active, running = projected_t.shape[0], state[0].shape[0]
+            if active < running:  # the last rows' sequences ended at the step before: their state is final
+                state, last = zip(*(part.split([active, running - active]) for part in state))
+                ended.append(last)
+            elif active > running:  # the next rows' sequences start here, at their last step
+                state = tuple(cat([part, start[running:active]], 0) for part, start in zip(state, first))
             state = step(projected_t, state, weight_hh, bias_hh)
             outputs.append(state[0])
         if direction:
             outputs.reverse()
+        if ended:  # rows in order: the longest sequences (still running) first, those that ended first last
+            state = tuple(cat([part, *reversed(lasts)], 0) for part, *lasts in zip(state, *ended))
         return outputs, state
 
-    def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Any]:
+    def forward(self, input: Tensor | PackedSequence, hx: Any = None) -> tuple[Any, Any]:
         owner = type(self).__name__
-        layout = "(N, L, H_in)" if self.batch_first else "(L, N, H_in)"
         dtype = self.weight_ih_l0.dtype
+        if isinstance(input, PackedSequence):
+            data = _floating_input(input.data, owner, (2,), "(Σ lengths, H_in) as a PackedSequence's data",
+                                   self.input_size, dtype)
+            batch_sizes = batch_sizes_of(input)
+            first = self._first_states(hx, batch_sizes[0], dtype)
+            if input.sorted_indices is not None:  # the caller's order → the packed (sorted) order
+                first = [state.index_select(1, input.sorted_indices) for state in first]
+            finals, steps = self._layers(data, batch_sizes, first)
+            if input.unsorted_indices is not None:
+                finals = [final.index_select(1, input.unsorted_indices) for final in finals]
+            return PackedSequence(_side_by_side(steps, True), *input[1:]), self._result_states(finals)
+        layout = "(N, L, H_in)" if self.batch_first else "(L, N, H_in)"
         input = _floating_input(input, owner, (2, 3), f"{layout} or unbatched (L, H_in)", self.input_size, dtype)
         batched = input.ndim == 3
         sequence = (input.transpose(0, 1) if self.batch_first else input) if batched else input.unsqueeze(1)
@@ -256,35 +297,54 @@ class RNNBase(Module):
             raise ValueError(f"{owner}: the input sequence has length 0 ({shape_text(input.shape)}); "
                              "give at least one step")
         first = self._first_states(hx, sequence.shape[1] if batched else None, dtype)
+        finals, steps = self._layers(sequence, None, first)
+        if not batched:
+            finals = [final.squeeze(1) for final in finals]
+        output = _side_by_side(steps, False)
+        if not batched:
+            output = output.squeeze(1)
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        return output, self._result_states(finals)
+
+    def _layers(self, sequence: Tensor, batch_sizes: list[int] | None,
+                first: list[Tensor]) -> tuple[list[Tensor], list[list[Tensor]]]:
+        """Every layer and direction over ``sequence`` (padded (L, N, in), or packed data with ``batch_sizes``):
+        the last states stacked (D·num_layers, N, H), one tensor per state part, and the last layer's hₜ per
+        direction (the caller joins them last, so that the output is the layer's last op: a trace's step for
+        it ends there)."""
         directions = 2 if self.bidirectional else 1
+        packed = batch_sizes is not None
         last_states, steps = [], []
         for layer in range(self.num_layers):
             if layer:
-                sequence = _side_by_side(steps)
+                sequence = _side_by_side(steps, packed)
                 if self.dropout and self.training:
                     sequence = dropout(sequence, self.dropout)
             steps = []
             for direction in range(directions):
                 index = layer * directions + direction
-                outputs, state = self._direction(sequence, tuple(state[index] for state in first), layer, direction)
+                outputs, state = self._direction(sequence, batch_sizes, tuple(state[index] for state in first),
+                                                 layer, direction)
                 steps.append(outputs)
                 last_states.append(state)
-        # the last states first, so that the output is this layer's last op (a trace's step for it ends there)
-        finals = [stack([state[part] for state in last_states], 0) for part in range(len(first))]
-        if not batched:
-            finals = [final.squeeze(1) for final in finals]
-        output = _side_by_side(steps)
-        if not batched:
-            output = output.squeeze(1)
-        elif self.batch_first:
-            output = output.transpose(0, 1)
-        return output, (finals[0], finals[1]) if self.mode == "LSTM" else finals[0]
+        return [stack([state[part] for state in last_states], 0) for part in range(len(first))], steps
+
+    def _result_states(self, finals: list[Tensor]) -> Any:
+        """``h_n``, or LSTM's ``(h_n, c_n)``."""
+        return (finals[0], finals[1]) if self.mode == "LSTM" else finals[0]
 
 
-def _side_by_side(steps: list[list[Tensor]]) -> Tensor:
-    """A layer's output (L, N, D·H) from each direction's hₜ: stacked over time, the directions side by side."""
-    per_direction = [stack(outputs, 0) for outputs in steps]
-    return per_direction[0] if len(per_direction) == 1 else cat(per_direction, 2)
+def _side_by_side(steps: list[list[Tensor]], packed: bool) -> Tensor:
+    """A layer's output from each direction's hₜ, the directions side by side: (L, N, D·H) stacked over time, or
+    for a packed batch (Σ batch_sizes, D·H), the steps' rows one after another."""
+    per_direction = [(cat if packed else stack)(outputs, 0) for outputs in steps]
+    return per_direction[0] if len(per_direction) == 1 else cat(per_direction, -1)
+
+
+def _first_rows(state: State, rows: int) -> State:
+    """The first ``rows`` rows of each part of ``state`` (the state itself when that is all of them)."""
+    return state if state[0].shape[0] == rows else tuple(part[:rows] for part in state)
 
 
 class RNN(RNNBase):

@@ -6,7 +6,8 @@
 * :func:`clip_grad_value_` clamps each entry to ``[−clip_value, clip_value]`` (the direction can change).
 * :func:`get_total_norm` and :func:`clip_grads_with_norm_` are clip_grad_norm_'s two halves;
   :func:`parameters_to_vector` / :func:`vector_to_parameters` flatten the parameters into one vector and back.
-* :mod:`glassgrad.nn.utils.rnn`: sequences of different lengths padded into one batch (``pad_sequence``).
+* :mod:`glassgrad.nn.utils.rnn`: sequences of different lengths padded into one batch (``pad_sequence``) or
+  packed (``pack_padded_sequence``, ``PackedSequence``) for the recurrent layers.
 
 Call them between ``loss.backward()`` and ``optimizer.step()``.
 
