@@ -19,6 +19,7 @@ from . import func as func
 from . import linalg as linalg
 from . import nn as nn
 from . import optim as optim
+from . import random as random
 from . import special as special
 from . import testing as testing
 from . import training as training
@@ -108,6 +109,8 @@ from .creation import (
     from_numpy,
     full,
     full_like,
+    get_rng_state,
+    initial_seed,
     linspace,
     logspace,
     manual_seed,
@@ -117,6 +120,8 @@ from .creation import (
     randint,
     randn,
     randperm,
+    seed,
+    set_rng_state,
     tensor,
     zeros,
     zeros_like,
@@ -330,6 +335,8 @@ __all__ = [
     "rand", "randint", "randn", "randperm", "relu", "reshape", "save", "set_grad_enabled", "sigmoid", "sin",
     "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "tensor", "trace", "transpose", "unsqueeze",
     "var", "where", "zeros", "zeros_like",
+    # the random stream's state (torch.random): saved, put back, forked
+    "get_rng_state", "initial_seed", "random", "seed", "set_rng_state",
     # issue 11: creation, dtypes, devices, and the Tensor methods' function forms (float, int, bool, any, all,
     # round are left out of __all__: `from glassgrad import *` would hide Python's own)
     "Generator", "accelerator", "acos", "acosh", "allclose", "arccos", "arccosh", "arcsin", "arcsinh", "arctan",

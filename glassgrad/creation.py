@@ -27,22 +27,49 @@ from .arguments import as_array, resolve_dtype, shape_arg, shape_text
 from .autograd import STATE, note_unreplayable
 from .device import check_device
 from .dtypes import get_default_dtype
-from .generator import Generator
+from .generator import Generator, restore_state, state_bytes
 from .tensor import Tensor, int64
 
 DEFAULT_SEED = 0
 _generator = np.random.default_rng(DEFAULT_SEED)
+_seed = DEFAULT_SEED
 
 
 def manual_seed(seed: int) -> np.random.Generator:
     """Reset glassgrad's random generator so later draws repeat exactly."""
-    global _generator
+    global _generator, _seed
     _generator = np.random.default_rng(seed)
+    _seed = seed
     return _generator
 
 
 def default_generator() -> np.random.Generator:
     return _generator
+
+
+def initial_seed() -> int:
+    """The seed glassgrad's generator last started from (:func:`manual_seed`, :func:`seed`; 0 at start)."""
+    return _seed
+
+
+def seed() -> int:
+    """Restart glassgrad's generator from a fresh seed drawn from the operating system; returns that seed."""
+    fresh = int(np.random.SeedSequence().entropy % 2**63)
+    manual_seed(fresh)
+    return fresh
+
+
+def get_rng_state() -> Tensor:
+    """Where glassgrad's generator is in its stream, as a uint8 tensor; :func:`set_rng_state` goes back there.
+
+    (PyTorch's state is a uint8 tensor too, of its own generator: the two do not carry over.)
+    """
+    return Tensor(state_bytes(_generator.bit_generator))
+
+
+def set_rng_state(new_state: Any) -> None:
+    """Move glassgrad's generator back to a position :func:`get_rng_state` returned: the same draws follow."""
+    restore_state(_generator.bit_generator, new_state, "set_rng_state")
 
 
 def pick_generator(seed: int | None, generator: np.random.Generator | Generator | None) -> np.random.Generator:

@@ -56,6 +56,17 @@ class Generator:
     def device(self) -> device:
         return CPU
 
+    def get_state(self) -> Any:
+        """The stream's position as a uint8 tensor (:func:`state_bytes`), to give back to :meth:`set_state`."""
+        from .tensor import Tensor
+
+        return Tensor(state_bytes(self.numpy_generator.bit_generator))
+
+    def set_state(self, state: Any) -> Generator:
+        """Put the stream back where :meth:`get_state` found it; returns ``self``."""
+        restore_state(self.numpy_generator.bit_generator, state, "Generator.set_state")
+        return self
+
     def __getattr__(self, name: str) -> Any:
         if name == "numpy_generator":  # not set yet: __init__ has not run
             raise AttributeError(name)
@@ -63,3 +74,30 @@ class Generator:
 
     def __repr__(self) -> str:
         return f"<glassgrad.Generator seed={self._seed}>"
+
+
+STATE_BYTES = 37
+"""A PCG64 stream's position in bytes: its 128-bit state and increment, then the half-used 32-bit draw (a flag and
+the draw), little-endian."""
+
+
+def state_bytes(bit_generator: np.random.BitGenerator) -> np.ndarray:
+    """``bit_generator``'s position as :data:`STATE_BYTES` uint8 numbers (PyTorch keeps its own as a uint8 tensor)."""
+    state = bit_generator.state
+    packed = (state["state"]["state"].to_bytes(16, "little") + state["state"]["inc"].to_bytes(16, "little")
+              + bytes([state["has_uint32"]]) + state["uinteger"].to_bytes(4, "little"))
+    return np.frombuffer(packed, dtype=np.uint8).copy()
+
+
+def restore_state(bit_generator: np.random.BitGenerator, state: Any, owner: str) -> None:
+    """Move ``bit_generator`` to the position :func:`state_bytes` wrote; a wrong ``state`` gets one line."""
+    array = np.asarray(getattr(state, "array", state))
+    if array.dtype != np.uint8 or array.shape != (STATE_BYTES,) or array[32] > 1:
+        raise ValueError(f"{owner}: expected the {STATE_BYTES}-number uint8 state that get_rng_state()/get_state() "
+                         f"returns, got {array.dtype} of shape {tuple(array.shape)} (a PyTorch state does not carry "
+                         "over: glassgrad draws with NumPy's PCG64)")
+    packed = array.tobytes()
+    bit_generator.state = {"bit_generator": "PCG64",
+                           "state": {"state": int.from_bytes(packed[:16], "little"),
+                                     "inc": int.from_bytes(packed[16:32], "little")},
+                           "has_uint32": packed[32], "uinteger": int.from_bytes(packed[33:], "little")}
