@@ -156,3 +156,82 @@ def test_max_norm_inside_a_compiled_step_runs_eagerly_with_eagers_numbers():
     eager = train(False)
     assert compiled[0] == eager[0]
     np.testing.assert_array_equal(compiled[1], eager[1])
+
+
+@st.composite
+def _bags(draw):
+    """A batch of bags: (indices, offsets or None, include_last_offset, rows in the table)."""
+    rows = draw(st.integers(2, 8))
+    if draw(st.booleans()):  # 2-D: each row a bag
+        shape = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+        return np.array(draw(st.lists(st.integers(0, rows - 1), min_size=shape[0] * shape[1],
+                                      max_size=shape[0] * shape[1]))).reshape(shape), None, False, rows
+    sizes = draw(st.lists(st.integers(0, 3), min_size=1, max_size=5))  # empty bags allowed
+    indices = np.array(draw(st.lists(st.integers(0, rows - 1), min_size=sum(sizes), max_size=sum(sizes))),
+                       dtype=np.int64)
+    last = draw(st.booleans())
+    marks = np.concatenate([[0], np.cumsum(sizes)])
+    return indices, (marks if last else marks[:-1]), last, rows
+
+
+@pytest.mark.torch
+@settings(max_examples=60, deadline=None)
+@given(bags=_bags(), mode=st.sampled_from(["sum", "mean", "max"]), padding=st.sampled_from([None, 0, -1]),
+       weighted=st.booleans(), seed=st.integers(0, 2**16))
+def test_embedding_bag_matches_pytorch(torch, bags, mode, padding, weighted, seed):
+    """Each bag's rows summed, averaged (padding positions left out of the count) or maxed, with per-sample
+    weights in sum mode, an empty bag zeros: values and the gradients of the table and the weights."""
+    indices, offsets, last, rows = bags
+    rng = np.random.default_rng(seed)
+    table = rng.normal(size=(rows, 3))
+    weighted = weighted and mode == "sum"
+    sample_weights = rng.normal(size=indices.shape) if weighted else None
+    results = []
+    for lib in (gg, torch):
+        weight = lib.tensor(table, requires_grad=True)
+        scales = lib.tensor(sample_weights, requires_grad=True) if weighted else None
+        out = lib.nn.functional.embedding_bag(lib.tensor(indices), weight,
+                                              None if offsets is None else lib.tensor(offsets), mode=mode,
+                                              per_sample_weights=scales, include_last_offset=last, padding_idx=padding)
+        upstream = np.random.default_rng(seed + 1).normal(size=tuple(out.shape))
+        out.backward(lib.tensor(upstream))
+        results.append([out.detach().numpy(), weight.grad.numpy(), *([scales.grad.numpy()] if weighted else [])])
+    for mine, theirs in zip(*results):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.torch
+def test_embedding_bag_layer_like_pytorch(torch):
+    layer = gg.nn.EmbeddingBag(1000, 8, mode="sum", padding_idx=3, seed=0)
+    assert (layer.weight.numpy()[3] == 0).all() and abs(layer.weight.numpy().std() - 1) < 0.05
+    assert torch.nn.EmbeddingBag(1000, 8, mode="sum", padding_idx=3).weight[3].abs().sum().item() == 0
+    vectors = np.arange(12.0).reshape(4, 3)
+    mine = gg.nn.EmbeddingBag.from_pretrained(gg.tensor(vectors), mode="max")
+    theirs = torch.nn.EmbeddingBag.from_pretrained(torch.tensor(vectors), mode="max")
+    assert mine.weight.requires_grad == theirs.weight.requires_grad is False
+    bags, starts = [3, 0, 1, 2, 2], [0, 1, 3]
+    np.testing.assert_array_equal(mine(gg.tensor(bags), gg.tensor(starts)).numpy(),
+                                  theirs(torch.tensor(bags), torch.tensor(starts)).numpy())
+    model = gg.nn.Sequential(layer)
+    rebuilt = gg.nn.from_architecture(gg.nn.architecture(model), model.state_dict())
+    assert (rebuilt[0].mode, rebuilt[0].padding_idx) == ("sum", 3)
+    bags = gg.tensor([[3, 4], [5, 5]])
+    np.testing.assert_array_equal(rebuilt(bags).numpy(), model(bags).numpy())
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: F.embedding_bag(gg.tensor([[0, 1]]), gg.zeros(3, 2), gg.tensor([0])), "offsets must be None"),
+    (lambda: F.embedding_bag(gg.tensor([0, 1]), gg.zeros(3, 2)), "1-D with offsets"),
+    (lambda: F.embedding_bag(gg.tensor([0, 1]), gg.zeros(3, 2), gg.tensor([1])), "offsets must be integers from 0"),
+    (lambda: F.embedding_bag(gg.tensor([0, 1]), gg.zeros(3, 2), gg.tensor([0, 3])), "within the input's length 2"),
+    (lambda: F.embedding_bag(gg.tensor([0, 1]), gg.zeros(3, 2), gg.tensor([0]), mode="median"), "mode must be one"),
+    (lambda: F.embedding_bag(gg.tensor([0, 1]), gg.zeros(3, 2), gg.tensor([0]), per_sample_weights=gg.ones(2)),
+     "only supported for mode='sum'"),
+    (lambda: F.embedding_bag(gg.tensor([0, 1]), gg.zeros(3, 2), gg.tensor([0]), mode="sum",
+                             per_sample_weights=gg.ones(3)), "per_sample_weights must have the input's shape"),
+    (lambda: gg.nn.EmbeddingBag(3, 2, mode="median"), "mode must be one of"),
+])
+def test_embedding_bag_refuses_bad_arguments_in_one_line(call, message):
+    with pytest.raises(ValueError, match=message) as error:
+        call()
+    assert "\n" not in str(error.value)

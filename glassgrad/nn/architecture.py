@@ -30,7 +30,7 @@ from .container import Residual, Sequential
 from .conv import Conv1d, Conv2d
 from .conv_transpose import ConvTranspose1d, ConvTranspose2d
 from .dropout import Dropout, Dropout2d, _check_probability
-from .embedding import Embedding
+from .embedding import Embedding, EmbeddingBag
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear, check_size
 from .module import Module
@@ -70,7 +70,7 @@ LAYERS: dict[str, type[Module]] = {
                 GroupNorm, RMSNorm, InstanceNorm1d, InstanceNorm2d, ConvTranspose1d, ConvTranspose2d, Unflatten,
                 Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, *PADDING_LAYERS, MaxPool1d, AvgPool1d,
                 AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, PixelShuffle, PixelUnshuffle,
-                ChannelShuffle)
+                ChannelShuffle, EmbeddingBag)
 }
 """The layers an architecture may contain, by name (each layer's settings come from its ``config()``)."""
 
@@ -219,7 +219,7 @@ def _leaf_state(kind: str, settings: dict[str, Any]) -> dict[str, tuple[int, ...
         kernel = tuple(check_size(k, "kernel_size", kind) for k in kernel)
         weight = (channels[1], channels[0] // groups, *kernel)
         return {"weight": weight, **({"bias": (channels[1],)} if settings.get("bias", True) else {})}
-    if kind == "Embedding":
+    if kind in ("Embedding", "EmbeddingBag"):
         return {"weight": (check_size(settings["num_embeddings"], "num_embeddings", kind),
                            check_size(settings["embedding_dim"], "embedding_dim", kind))}
     if kind in ("BatchNorm1d", "BatchNorm2d"):

@@ -30,6 +30,7 @@ from .. import ops
 from ..arguments import shape_text
 from ..autograd import bump_version, note_unreplayable
 from ..creation import as_tensor, pick_generator
+from ..functions import stack
 from ..tensor import Tensor, apply
 from . import init
 from .linear import check_size, float_dtype
@@ -69,6 +70,17 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     return apply(ops.EMBEDDING, (indices, weight), indices.array, weight.array, padding_idx, bool(scale_grad_by_freq))
 
 
+def _table_shape(embeddings: Any, owner: str) -> tuple[int, int]:
+    """``(num_embeddings, embedding_dim)`` of a table given to ``from_pretrained``, checked."""
+    if not isinstance(embeddings, Tensor) or embeddings.ndim != 2:
+        raise ValueError(f"{owner}: embeddings must be a 2-D tensor (num_embeddings, embedding_dim), got "
+                         f"{getattr(embeddings, 'shape', type(embeddings).__name__)}")
+    if embeddings.dtype.kind != "f":
+        raise TypeError(f"{owner}: embeddings must be floating point, got {embeddings.dtype}; convert them with "
+                        ".float()")
+    return embeddings.shape[0], embeddings.shape[1]
+
+
 def _renormalise_rows(weight: Tensor, indices: np.ndarray, max_norm: float, norm_type: float) -> None:
     """Scale each row of ``weight`` that ``indices`` read and whose ``norm_type``-norm exceeds ``max_norm`` down to
     about ``max_norm``, in place and outside the graph (PyTorch's ``embedding_renorm_``)."""
@@ -98,22 +110,23 @@ class Embedding(Module):
                  sparse: bool = False, _weight: Tensor | None = None, _freeze: bool = False, dtype: Any = None,
                  seed: int | None = None, generator: np.random.Generator | None = None) -> None:
         super().__init__()
+        owner = type(self).__name__
         if sparse:
-            raise ValueError("Embedding: sparse=True (sparse gradients) is not supported in glassgrad; leave it "
+            raise ValueError(f"{owner}: sparse=True (sparse gradients) is not supported in glassgrad; leave it "
                              "False (the gradient is a dense table)")
-        self.num_embeddings = check_size(num_embeddings, "num_embeddings", "Embedding")
-        self.embedding_dim = check_size(embedding_dim, "embedding_dim", "Embedding")
-        self.padding_idx = _padding_index(padding_idx, self.num_embeddings, "Embedding")
+        self.num_embeddings = check_size(num_embeddings, "num_embeddings", owner)
+        self.embedding_dim = check_size(embedding_dim, "embedding_dim", owner)
+        self.padding_idx = _padding_index(padding_idx, self.num_embeddings, owner)
         self.max_norm, self.norm_type = max_norm, float(norm_type)
         self.scale_grad_by_freq = bool(scale_grad_by_freq)
         if _weight is None:
-            dtype = float_dtype(dtype, "Embedding")
+            dtype = float_dtype(dtype, owner)
             self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim), dtype=dtype),
                                     requires_grad=not _freeze)
             self.reset_parameters(pick_generator(seed, generator))
             return
         if tuple(_weight.shape) != (self.num_embeddings, self.embedding_dim):
-            raise ValueError(f"Embedding: _weight has shape {shape_text(_weight.shape)}, expected "
+            raise ValueError(f"{owner}: _weight has shape {shape_text(_weight.shape)}, expected "
                              f"({self.num_embeddings}, {self.embedding_dim}) (num_embeddings, embedding_dim)")
         self.weight = Parameter(_weight, requires_grad=not _freeze)  # the given table itself (no copy), as PyTorch
 
@@ -125,13 +138,7 @@ class Embedding(Module):
 
         As in PyTorch the ``padding_idx`` row is left as given (it gets no gradient).
         """
-        if not isinstance(embeddings, Tensor) or embeddings.ndim != 2:
-            raise ValueError("Embedding.from_pretrained: embeddings must be a 2-D tensor (num_embeddings, "
-                             f"embedding_dim), got {getattr(embeddings, 'shape', type(embeddings).__name__)}")
-        if embeddings.dtype.kind != "f":
-            raise TypeError(f"Embedding.from_pretrained: embeddings must be floating point, got {embeddings.dtype}; "
-                            "convert them with .float()")
-        rows, dim = embeddings.shape
+        rows, dim = _table_shape(embeddings, "Embedding.from_pretrained")
         return cls(rows, dim, padding_idx=padding_idx, max_norm=max_norm, norm_type=norm_type,
                    scale_grad_by_freq=scale_grad_by_freq, sparse=sparse, _weight=embeddings, _freeze=freeze)
 
@@ -149,3 +156,107 @@ class Embedding(Module):
         return {"num_embeddings": self.num_embeddings, "embedding_dim": self.embedding_dim,
                 "padding_idx": self.padding_idx, "max_norm": self.max_norm, "norm_type": self.norm_type,
                 "scale_grad_by_freq": self.scale_grad_by_freq}
+
+
+# --- bags: the rows of each bag of indices, summed, averaged or maxed ---------------------------------------
+
+BAG_MODES = ("sum", "mean", "max")
+
+
+def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, max_norm: float | None = None,
+                  norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+                  per_sample_weights: Tensor | None = None, include_last_offset: bool = False,
+                  padding_idx: int | None = None) -> Tensor:
+    """One row per bag: the sum, mean or maximum of the table rows its indices pick (``embedding`` followed by a
+    reduction per bag, without the (positions, dim) tensor in between being returned).
+
+    Bags are the rows of a 2-D ``input`` (B, N), or slices of a 1-D ``input`` starting at ``offsets``
+    (B,) (with ``include_last_offset``: B + 1, the last the end). ``per_sample_weights`` (``mode='sum'``)
+    scales each row first: ``out[b] = Σ_{p ∈ bag b} w[p]·W[input[p]]``. Positions holding
+    ``padding_idx`` are left out (a mean divides by the others); an empty bag gives zeros.
+    """
+    if mode not in BAG_MODES:
+        raise ValueError(f"embedding_bag: mode must be one of {', '.join(map(repr, BAG_MODES))}, got {mode!r}")
+    if per_sample_weights is not None and mode != "sum":
+        raise ValueError(f"embedding_bag: per_sample_weights is only supported for mode='sum', got mode={mode!r}")
+    indices = as_tensor(input)
+    starts, ends, flat = _bags(indices, offsets, include_last_offset)
+    rows = embedding(flat, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
+    if per_sample_weights is not None:
+        weights = as_tensor(per_sample_weights)
+        if weights.shape != indices.shape:
+            raise ValueError(f"embedding_bag: per_sample_weights must have the input's shape "
+                             f"{shape_text(indices.shape)}, got {shape_text(weights.shape)}")
+        rows = rows * weights.reshape(-1, 1)
+    bag_of = np.repeat(np.arange(len(starts)), ends - starts)
+    padding = _padding_index(padding_idx, weight.shape[0], "embedding_bag")
+    kept = np.arange(flat.shape[0]) if padding is None else np.flatnonzero(flat.array != padding)
+    if mode == "max":
+        bags = [np.intersect1d(kept, np.arange(start, end)) for start, end in zip(starts, ends)]
+        zeros = weight.new_zeros((weight.shape[1],))
+        return stack([rows.index_select(0, Tensor(bag)).amax(0) if bag.size else zeros for bag in bags])
+    total = weight.new_zeros((len(starts), weight.shape[1])).index_add(0, Tensor(bag_of[kept]),
+                                                                        rows.index_select(0, Tensor(kept)))
+    if mode == "sum":
+        return total
+    counts = np.maximum(np.bincount(bag_of[kept], minlength=len(starts)), 1).astype(weight.dtype)
+    return total / Tensor(counts.reshape(-1, 1))
+
+
+def _bags(indices: Tensor, offsets: Any, include_last_offset: bool) -> tuple[np.ndarray, np.ndarray, Tensor]:
+    """Each bag's first and past-the-end position in the flat indices, and those indices."""
+    if indices.ndim == 2:
+        if offsets is not None:
+            raise ValueError("embedding_bag: offsets must be None for a 2-D input (each row is a bag); give a 1-D "
+                             "input with offsets, or leave offsets out")
+        bags, size = indices.shape
+        starts = np.arange(bags) * size
+        return starts, starts + size, indices.reshape(-1)
+    if indices.ndim != 1 or offsets is None:
+        given = "None" if offsets is None else "given"
+        raise ValueError(f"embedding_bag: the input must be 2-D (bags as rows), or 1-D with offsets (each bag's "
+                         f"start), got {shape_text(indices.shape)} with offsets {given}")
+    marks = np.asarray(as_tensor(offsets).array).reshape(-1)
+    if marks.dtype.kind not in "iu" or marks.size < 1 + include_last_offset or marks[0] != 0 or \
+            (np.diff(marks) < 0).any() or marks[-1] > indices.shape[0]:
+        raise ValueError(f"embedding_bag: offsets must be integers from 0, not decreasing, within the input's "
+                         f"length {indices.shape[0]}{' (the last one the end)' if include_last_offset else ''}, got "
+                         f"{marks.tolist()}")
+    if include_last_offset:
+        return marks[:-1], marks[1:], indices
+    return marks, np.append(marks[1:], indices.shape[0]), indices
+
+
+class EmbeddingBag(Embedding):
+    """A table looked up by bags of indices, one summed, averaged or maxed row per bag (``mode``): the text
+    classifier's way to turn a variable-length document into one vector (:func:`embedding_bag`)."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, max_norm: float | None = None,
+                 norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+                 _weight: Tensor | None = None, include_last_offset: bool = False, padding_idx: int | None = None,
+                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+        if mode not in BAG_MODES:
+            raise ValueError(f"EmbeddingBag: mode must be one of {', '.join(map(repr, BAG_MODES))}, got {mode!r}")
+        super().__init__(num_embeddings, embedding_dim, padding_idx, max_norm, norm_type, scale_grad_by_freq,
+                         sparse, _weight, dtype=dtype, seed=seed, generator=generator)
+        self.mode, self.include_last_offset = mode, bool(include_last_offset)
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Tensor, freeze: bool = True, max_norm: float | None = None,
+                        norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean",
+                        sparse: bool = False, include_last_offset: bool = False,
+                        padding_idx: int | None = None) -> EmbeddingBag:
+        """A bag embedding whose table is ``embeddings`` (shared, not copied), learned only if ``freeze=False``."""
+        rows, dim = _table_shape(embeddings, "EmbeddingBag.from_pretrained")
+        bag = cls(rows, dim, max_norm, norm_type, scale_grad_by_freq, mode, sparse, embeddings, include_last_offset,
+                  padding_idx)
+        bag.weight.requires_grad = not freeze
+        return bag
+
+    def forward(self, input: Tensor, offsets: Tensor | None = None,
+                per_sample_weights: Tensor | None = None) -> Tensor:
+        return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
+                             self.mode, False, per_sample_weights, self.include_last_offset, self.padding_idx)
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "mode": self.mode, "include_last_offset": self.include_last_offset}

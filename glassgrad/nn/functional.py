@@ -45,6 +45,7 @@ from .dropout import dropout2d as dropout2d
 from .dropout import dropout3d as dropout3d
 from .dropout import feature_alpha_dropout as feature_alpha_dropout
 from .embedding import embedding as embedding
+from .embedding import embedding_bag as embedding_bag
 from .fold import fold as fold
 from .fold import unfold as unfold
 from .in_place import takes_inplace
