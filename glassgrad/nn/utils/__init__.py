@@ -6,6 +6,8 @@
 * :func:`clip_grad_value_` clamps each entry to ``[−clip_value, clip_value]`` (the direction can change).
 * :func:`get_total_norm` and :func:`clip_grads_with_norm_` are clip_grad_norm_'s two halves;
   :func:`parameters_to_vector` / :func:`vector_to_parameters` flatten the parameters into one vector and back.
+* :func:`weight_norm` and :func:`spectral_norm` (:mod:`glassgrad.nn.utils.normalized_weights`) make a layer's
+  weight from a length and a direction, or divide it by its largest singular value, before each forward.
 * :mod:`glassgrad.nn.utils.rnn`: sequences of different lengths padded into one batch (``pad_sequence``) or
   packed (``pack_padded_sequence``, ``PackedSequence``) for the recurrent layers.
 
@@ -32,6 +34,10 @@ from ...autograd import bump_version, call_recorder
 from ...functions import cat
 from ...tensor import Tensor
 from . import rnn as rnn
+from .normalized_weights import remove_spectral_norm as remove_spectral_norm
+from .normalized_weights import remove_weight_norm as remove_weight_norm
+from .normalized_weights import spectral_norm as spectral_norm
+from .normalized_weights import weight_norm as weight_norm
 
 CLIP_EPSILON = 1e-6
 """Added to the norm before dividing, as PyTorch does (no division by zero)."""

@@ -1,0 +1,192 @@
+"""Weights re-expressed before each forward: weight normalisation and spectral normalisation.
+
+Both keep the learned numbers in other parameters and make the layer's ``weight`` from them in a
+forward pre-hook (PyTorch's ``torch.nn.utils.weight_norm`` and ``spectral_norm``, the hook-based
+forms whose state dicts hold ``weight_g``/``weight_v`` and ``weight_orig``/``weight_u``/``weight_v``):
+
+* **weight norm** splits ``w`` into a length and a direction, learned apart (Salimans & Kingma, 2016)::
+
+      w = g · v / ‖v‖        (‖v‖ over every dim but ``dim``: one length per output row for dim 0)
+
+* **spectral norm** divides ``w`` by its largest singular value σ, so the layer stretches no input by more
+  than 1 (Miyato et al., 2018; GAN discriminators). σ comes from power iteration on the weight as a
+  matrix ``W`` (``dim`` first, the rest flattened), one step per forward in training, the vectors kept
+  as buffers ``u`` and ``v``::
+
+      v ← Wᵀu / ‖Wᵀu‖,   u ← Wv / ‖Wv‖   (n_power_iterations times, outside the graph)
+      σ = uᵀ W v,        w = w_orig / σ  (the gradient flows through W, with u and v held fixed)
+
+>>> import glassgrad as gg
+>>> layer = gg.nn.utils.weight_norm(gg.nn.Linear(3, 2, seed=0))
+>>> sorted(name for name, _ in layer.named_parameters())
+['bias', 'weight_g', 'weight_v']
+
+``remove_weight_norm``/``remove_spectral_norm`` fold the weight back into one parameter. A layer with
+either hook inside a ``gg.compile``d step makes it run eagerly, as any forward hook does (the replay
+would not run the Python that sets the weight, nor spectral norm's iteration).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...autograd import bump_version, no_grad
+from ...tensor import Tensor
+from ..module import Module
+from ..parameter import Parameter
+
+__all__ = ["remove_spectral_norm", "remove_weight_norm", "spectral_norm", "weight_norm"]
+
+
+def _weight_parameter(module: Module, name: str, owner: str) -> Parameter:
+    for hook in module._forward_pre_hooks.values():
+        if isinstance(hook, (_WeightNorm, _SpectralNorm)) and hook.name == name:
+            raise RuntimeError(f"{owner}: {name!r} of this {type(module).__name__} is normalised already")
+    weight = module._parameters.get(name)
+    if weight is None:
+        raise ValueError(f"{owner}: {type(module).__name__} has no parameter {name!r} to normalise; name one it has "
+                         f"({', '.join(module._parameters) or 'none'})")
+    return weight
+
+
+def _install(module: Module, hook: Any, weight: Tensor) -> None:
+    """Make ``weight`` the module's plain attribute ``hook.name`` and run ``hook`` before every forward."""
+    object.__setattr__(module, hook.name, weight)
+    hook.handle = module.register_forward_pre_hook(hook)
+
+
+def _uninstall(module: Module, kind: type, name: str, owner: str) -> Any:
+    for hook in module._forward_pre_hooks.values():
+        if isinstance(hook, kind) and hook.name == name:
+            hook.handle.remove()
+            object.__delattr__(module, name)
+            return hook
+    raise ValueError(f"{owner}: {name!r} of this {type(module).__name__} is not normalised this way")
+
+
+# --- weight norm -------------------------------------------------------------------------------
+
+class _WeightNorm:
+    """The pre-hook of :func:`weight_norm`: ``module.<name> = g · v / ‖v‖``."""
+
+    def __init__(self, name: str, dim: int | None) -> None:
+        self.name, self.dim = name, dim
+
+    def lengths(self, v: Any) -> Any:
+        """‖v‖ over every dim but ``dim`` (all of them for None), kept as size-1 dims: works on tensors and arrays."""
+        if self.dim is None:
+            return (v * v).sum() ** 0.5
+        others = tuple(d for d in range(v.ndim) if d != self.dim)
+        return ((v * v).sum(others, keepdims=True) if isinstance(v, np.ndarray)
+                else (v * v).sum(others, keepdim=True)) ** 0.5
+
+    def weight(self, module: Module) -> Tensor:
+        v = getattr(module, self.name + "_v")
+        return v * (getattr(module, self.name + "_g") / self.lengths(v))
+
+    def __call__(self, module: Module, inputs: tuple) -> None:
+        object.__setattr__(module, self.name, self.weight(module))
+
+
+def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Module:
+    """Learn ``module.<name>`` as a length ``<name>_g`` and a direction ``<name>_v``: ``w = g · v / ‖v‖``.
+
+    ``dim``: the dim that keeps one length per slice (0: per output row); None or −1 (as PyTorch): one length.
+    """
+    weight = _weight_parameter(module, name, "weight_norm")
+    if dim is not None and dim != -1 and not -weight.ndim <= dim < weight.ndim:
+        raise ValueError(f"weight_norm: dim must be within the weight's {weight.ndim} dims, or None, got {dim}")
+    hook = _WeightNorm(name, None if dim in (None, -1) else dim % weight.ndim)
+    delattr(module, name)
+    module.register_parameter(name + "_g", Parameter(hook.lengths(weight.array)))
+    module.register_parameter(name + "_v", Parameter(weight))  # the weight's own memory, as PyTorch's weight.data
+    _install(module, hook, hook.weight(module))
+    return module
+
+
+def remove_weight_norm(module: Module, name: str = "weight") -> Module:
+    """Fold ``g · v / ‖v‖`` back into one parameter ``module.<name>``."""
+    hook = _uninstall(module, _WeightNorm, name, "remove_weight_norm")
+    with no_grad():
+        weight = hook.weight(module)
+    delattr(module, name + "_g")
+    delattr(module, name + "_v")
+    module.register_parameter(name, Parameter(weight.array))
+    return module
+
+
+# --- spectral norm -----------------------------------------------------------------------------
+
+class _SpectralNorm:
+    """The pre-hook of :func:`spectral_norm`: ``module.<name> = <name>_orig / σ``."""
+
+    def __init__(self, name: str, n_power_iterations: int, dim: int, eps: float) -> None:
+        self.name, self.n_power_iterations, self.dim, self.eps = name, n_power_iterations, dim, eps
+
+    def matrix(self, weight: Any) -> Any:
+        """The weight as a matrix: ``dim`` first, the other dims flattened."""
+        if self.dim != 0:
+            weight = weight.permute(self.dim, *(d for d in range(weight.ndim) if d != self.dim)) \
+                if isinstance(weight, Tensor) else np.moveaxis(weight, self.dim, 0)
+        return weight.reshape(weight.shape[0], -1)
+
+    def unit(self, vector: np.ndarray) -> np.ndarray:
+        """``vector / max(‖vector‖, eps)`` (PyTorch's ``F.normalize``)."""
+        return vector / max(float(np.sqrt((vector * vector).sum())), self.eps)
+
+    def weight(self, module: Module, iterate: bool) -> Tensor:
+        original = getattr(module, self.name + "_orig")
+        u, v = getattr(module, self.name + "_u"), getattr(module, self.name + "_v")
+        matrix = self.matrix(original)
+        if iterate:
+            for _ in range(self.n_power_iterations):
+                v.array[...] = self.unit(matrix.array.T @ u.array)
+                u.array[...] = self.unit(matrix.array @ v.array)
+            bump_version(u.array)
+            bump_version(v.array)
+        sigma = (Tensor(u.array.copy()) * (matrix @ Tensor(v.array.copy()))).sum()
+        return original / sigma
+
+    def __call__(self, module: Module, inputs: tuple) -> None:
+        object.__setattr__(module, self.name, self.weight(module, module.training))
+
+
+def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int = 1, eps: float = 1e-12,
+                  dim: int | None = None) -> Module:
+    """Divide ``module.<name>`` by its largest singular value before every forward (see the module docstring).
+
+    ``u`` and ``v`` start as unit vectors of normal draws from glassgrad's generator (PyTorch's from its own:
+    copy its ``weight_u``/``weight_v`` to compare); ``dim`` defaults to 0, and to 1 for transposed convolutions.
+    """
+    from ...creation import default_generator
+    from ..conv_transpose import ConvTranspose1d, ConvTranspose2d
+
+    weight = _weight_parameter(module, name, "spectral_norm")
+    if isinstance(n_power_iterations, bool) or not isinstance(n_power_iterations, int) or n_power_iterations < 1:
+        raise ValueError(f"spectral_norm: n_power_iterations must be a whole number ≥ 1, got {n_power_iterations!r}")
+    if dim is None:
+        dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d)) else 0
+    hook = _SpectralNorm(name, n_power_iterations, dim % weight.ndim, eps)
+    rows, columns = hook.matrix(weight.array).shape
+    generator = default_generator()
+    u = hook.unit(generator.standard_normal(rows).astype(weight.dtype))
+    v = hook.unit(generator.standard_normal(columns).astype(weight.dtype))
+    delattr(module, name)
+    module.register_parameter(name + "_orig", weight)
+    module.register_buffer(name + "_u", Tensor(u))
+    module.register_buffer(name + "_v", Tensor(v))
+    _install(module, hook, weight.detach())  # as PyTorch: the plain weight until the first forward
+    return module
+
+
+def remove_spectral_norm(module: Module, name: str = "weight") -> Module:
+    """Fold ``<name>_orig / σ`` (with the current ``u`` and ``v``) back into one parameter ``module.<name>``."""
+    hook = _uninstall(module, _SpectralNorm, name, "remove_spectral_norm")
+    with no_grad():
+        weight = hook.weight(module, iterate=False)
+    for suffix in ("_orig", "_u", "_v"):
+        delattr(module, name + suffix)
+    module.register_parameter(name, Parameter(weight.array))
+    return module
