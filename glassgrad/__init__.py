@@ -13,7 +13,6 @@ tensor([2., 0., 2., 2.])
 from . import (
     _memory,
     anomaly,
-    composed_products,
     custom_function,
     gradients,
     jacobians,
@@ -334,9 +333,10 @@ for _name in ("cholesky", "qr", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "N
     setattr(linalg, _name, getattr(linalg_decompositions, _name))
 del _name
 # least squares, rank, condition number, the matrix exponential and Vandermonde matrices (torch.linalg's names)
-linalg.lstsq, linalg.matrix_rank, linalg.cond = linalg_least_squares.lstsq, linalg_least_squares.matrix_rank, \
-    linalg_least_squares.cond
-linalg.matrix_exp, linalg.vander = matrix_exp, composed_products.linalg_vander
+for _name in ("lstsq", "matrix_rank", "cond", "vander"):
+    setattr(linalg, _name, getattr(linalg_least_squares, _name))
+del _name
+linalg.matrix_exp = matrix_exp
 
 __all__ = [
     "RULES", "GradcheckError", "GradcheckReport", "Tensor", "__version__", "abs", "add", "arange", "argmax",

@@ -169,12 +169,3 @@ def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
     powers = _powers(values, count)
     return powers if increasing else powers.flip(-1)
 
-
-def linalg_vander(x: Tensor, *, N: int | None = None) -> Tensor:
-    """``torch.linalg.vander``: ``out[…, i, j] = xᵢ^j`` (increasing powers) for x of shape (…, n)."""
-    if as_tensor(x).ndim < 1:
-        raise RuntimeError("linalg.vander: x must have at least 1 dim (…, n), got a 0-d tensor")
-    values, count = _vandermonde_input(x, N, "linalg.vander")
-    if count < 2 and N is not None:
-        raise RuntimeError(f"linalg.vander: N must be greater than 1, got {N}")
-    return _powers(values, count)

@@ -1,4 +1,5 @@
-"""``torch.linalg``'s least squares, rank and condition number: ``lstsq``, ``matrix_rank``, ``cond``.
+"""``torch.linalg``'s least squares, rank and condition number: ``lstsq``, ``matrix_rank``, ``cond``, and ``vander``
+(the design matrix of a polynomial fit: ``vander(x)·c`` is the polynomial with coefficients c at every xᵢ).
 
 All three read the singular values ``σ₁ ≥ … ≥ σₖ`` of A (``k = min(m, n)``), and the solution is made of
 rows a learner knows (``qr``, ``solve``, ``matmul``, ``pinv``), so its gradient, trace and second
@@ -16,7 +17,7 @@ derivative are theirs:
 
 >>> import glassgrad as gg
 >>> A = gg.tensor([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]])    # fit y = c₀ + c₁·x through (0, 1), (1, 3), (2, 5)
->>> gg.linalg.lstsq(A, gg.tensor([[1.0], [3.0], [5.0]])).solution.flatten().tolist()
+>>> [round(c, 6) for c in gg.linalg.lstsq(A, gg.tensor([[1.0], [3.0], [5.0]])).solution.flatten().tolist()]
 [1.0, 2.0]
 >>> gg.linalg.matrix_rank(gg.tensor([[1.0, 2.0], [2.0, 4.0]])).item()
 1
@@ -31,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from .arguments import is_floating, shape_text
+from .composed_products import _powers, _vandermonde_input
 from .creation import as_tensor
 from .functions import where
 from .linalg import inv, matrix_norm, solve
@@ -161,3 +163,13 @@ def _has_no_inverse(matrix: np.ndarray) -> bool:
     except np.linalg.LinAlgError:
         return True
     return False
+
+
+def vander(x: Tensor, *, N: int | None = None) -> Tensor:
+    """``torch.linalg.vander``: ``out[…, i, j] = xᵢ^j`` (increasing powers) for x of shape (…, n)."""
+    if as_tensor(x).ndim < 1:
+        raise RuntimeError("linalg.vander: x must have at least 1 dim (…, n), got a 0-d tensor")
+    values, count = _vandermonde_input(x, N, "linalg.vander")
+    if count < 2 and N is not None:
+        raise RuntimeError(f"linalg.vander: N must be greater than 1, got {N}")
+    return _powers(values, count)
