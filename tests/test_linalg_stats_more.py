@@ -133,13 +133,22 @@ def test_lstsq_fills_the_fields_each_driver_fills_in_pytorch(torch, driver, size
 
 
 @pytest.mark.torch
-def test_lstsq_of_a_rank_deficient_matrix_gives_the_smallest_solution_and_its_rank(torch):
+def test_lstsq_of_a_rank_deficient_matrix_gives_the_smallest_solution_its_rank_and_gradients(torch):
     a = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0], [0.0, 2.0, 2.0]])  # column 3 = column 1 + 2
     b = np.array([[1.0], [2.0], [0.5], [1.0]])
-    mine, theirs = gg.linalg.lstsq(gg.tensor(a), gg.tensor(b)), torch.linalg.lstsq(torch.tensor(a), torch.tensor(b))
-    np.testing.assert_allclose(mine.solution.numpy(), theirs.solution.numpy(), rtol=1e-10)
-    np.testing.assert_allclose(mine.solution.numpy(), np.linalg.pinv(a) @ b, rtol=1e-10)
+    weights = np.array([[0.3], [-1.2], [0.7]])
+    found = []
+    for lib in (gg, torch):
+        a_leaf, b_leaf = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        result = lib.linalg.lstsq(a_leaf, b_leaf)
+        (result.solution * lib.tensor(weights)).sum().backward()
+        found.append((result, a_leaf.grad.numpy(), b_leaf.grad.numpy()))
+    (mine, mine_a, mine_b), (theirs, their_a, their_b) = found
+    np.testing.assert_allclose(mine.solution.detach().numpy(), theirs.solution.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(mine.solution.detach().numpy(), np.linalg.pinv(a) @ b, rtol=1e-10)
     assert mine.rank.item() == theirs.rank.item() == 2
+    np.testing.assert_allclose(mine_a, their_a, rtol=1e-9, atol=1e-12)  # PyTorch's: the gradient of pinv(A)·B
+    np.testing.assert_allclose(mine_b, their_b, rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.torch
