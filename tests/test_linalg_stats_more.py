@@ -281,6 +281,7 @@ REFUSALS = {
     "lstsq_driver": (lambda: gg.linalg.lstsq(gg.ones(3, 2), gg.ones(3, 1), driver="gelsx"), "driver must be"),
     "lstsq_vector_A": (lambda: gg.linalg.lstsq(gg.ones(3), gg.ones(3)), "expected a matrix"),
     "lstsq_integers": (lambda: gg.linalg.lstsq(gg.ones(3, 2), gg.ones(3, 1, dtype=gg.int64)), "floating"),
+    "lstsq_dtypes": (lambda: gg.linalg.lstsq(gg.ones(3, 2), gg.ones(3, 1, dtype=gg.float64)), "the same dtype"),
     "matrix_rank_tol_and_atol": (lambda: gg.linalg.matrix_rank(gg.ones(2, 2), 0.1, atol=0.1), "either tol"),
     "matrix_rank_negative": (lambda: gg.linalg.matrix_rank(gg.ones(2, 2), rtol=-1.0), "must be >= 0"),
     "cond_p": (lambda: gg.linalg.cond(gg.ones(2, 2), 3), "not a matrix norm"),
