@@ -20,7 +20,6 @@ importance weights, 1 when not given) and ``c`` the ``correction`` (1: Bessel's)
 from __future__ import annotations
 
 from collections import namedtuple
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -106,6 +105,7 @@ def _even_edges(low: float, high: float, bins: int, dtype: np.dtype) -> np.ndarr
     """``bins + 1`` evenly spaced edges, each from the nearer end (``low + i·step`` in the first half,
     ``high − (bins − i)·step`` in the second) and rounded once, as PyTorch's ``linspace`` computes them (with a
     fused multiply-add), so that an entry on an edge falls in the same bin."""
+    from fractions import Fraction  # exact sums; imported here, as it adds 3 ms to `import glassgrad`
     start, end = (Fraction(float(dtype.type(v))) for v in (low, high))
     step = Fraction(float((dtype.type(high) - dtype.type(low)) / dtype.type(bins)))
     halfway = (bins + 1) // 2
