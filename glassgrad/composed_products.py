@@ -6,7 +6,11 @@
   their dims interleaved, then merged in pairs;
 * ``cdist(x1, x2, p)``: ``out[…, i, j] = ‖x1[…, i, :] − x2[…, j, :]‖_p``, the ``norm`` row over the
   differences of every pair (its gradient is 0 where the distance is 0, as PyTorch's);
-* ``baddbmm(c, a, b)``: ``beta·c + alpha·(a @ b)`` for batches of matrices.
+* ``baddbmm(c, a, b)``: ``beta·c + alpha·(a @ b)`` for batches of matrices;
+* ``cartesian_prod(a, b, …)``: the rows ``(a[i], b[j], …)``, a ``meshgrid`` flattened; ``combinations(x, r)``:
+  the rows ``(x[i₁], …, x[iᵣ])`` for ``i₁ < … < iᵣ`` (``≤`` with replacement), picked by index;
+* ``vander(x, N)``: ``out[i, j] = xᵢ^(N−1−j)``, each power the previous one times x (so the slope
+  ``j·xᵢ^(j−1)`` is exact at x = 0 too).
 
 Their gradients are those of the rows they use, and a trace shows those rows.
 
