@@ -172,6 +172,7 @@ def vander(x: Tensor, *, N: int | None = None) -> Tensor:
     if as_tensor(x).ndim < 1:
         raise RuntimeError("linalg.vander: x must have at least 1 dim (…, n), got a 0-d tensor")
     values, count = _vandermonde_input(x, N, "linalg.vander")
-    if count < 2 and N is not None:
-        raise RuntimeError(f"linalg.vander: N must be greater than 1, got {N}")
+    if count < 2:
+        raise RuntimeError(f"linalg.vander: N must be greater than 1 (it defaults to x.shape[-1]), got {count}; "
+                           "give N=2 or more")
     return _powers(values, count)

@@ -303,6 +303,7 @@ REFUSALS = {
     "combinations_dims": (lambda: gg.combinations(gg.ones(2, 2)), "expects a 1-D tensor"),
     "cartesian_prod_dims": (lambda: gg.cartesian_prod(gg.ones(2, 2)), "expects 1-D tensors"),
     "vander_N": (lambda: gg.vander(gg.ones(3), N=-1), "N must be a whole number >= 0"),
+    "linalg_vander_N": (lambda: gg.linalg.vander(gg.tensor([2.0])), "N must be greater than 1"),
     "vander_dims": (lambda: gg.vander(gg.ones(2, 2)), "x must be a 1-D tensor"),
     "trapezoid_points": (lambda: gg.trapezoid(gg.ones(3), gg.ones(2)), "one x value for each sample point"),
     "trapezoid_x_and_dx": (lambda: gg.trapezoid(gg.ones(3), gg.ones(3), dx=1.0), "either x"),
