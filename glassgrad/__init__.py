@@ -10,7 +10,15 @@ show, explain and check every number it computes.
 tensor([2., 0., 2., 2.])
 """
 
-from . import _memory, anomaly, custom_function, gradients, jacobians, linalg_decompositions
+from . import (
+    _memory,
+    anomaly,
+    custom_function,
+    gradients,
+    jacobians,
+    linalg_decompositions,
+    linalg_least_squares,
+)
 from . import amp as amp
 from . import autograd as autograd
 from . import data as data
@@ -43,6 +51,7 @@ from .composed import (
     cross,
     cummax,
     cummin,
+    cumulative_trapezoid,
     diff,
     dot,
     equal,
@@ -77,6 +86,8 @@ from .composed import (
     swapdims,
     take,
     take_along_dim,
+    trapezoid,
+    trapz,
     tril_indices,
     triu_indices,
     unique,
@@ -98,7 +109,7 @@ from .composed_joins import (
     vstack,
 )
 from .composed_picks import index_copy, index_put, kthvalue, masked_scatter
-from .composed_products import baddbmm, cdist, kron, tensordot
+from .composed_products import baddbmm, cartesian_prod, cdist, combinations, kron, tensordot, vander
 from .creation import (
     arange,
     as_tensor,
@@ -280,6 +291,7 @@ from .gradcheck import gradgradcheck as _gradgradcheck
 from .io import ModelFileError, load, save
 from .linalg import det, logdet, slogdet
 from .linalg import inv as inverse
+from .linalg_exp import matrix_exp
 from .ops import RULES
 from .ops_einsum import einsum
 from .printing import set_printoptions
@@ -293,6 +305,7 @@ from .settings import (
     set_num_threads,
     use_deterministic_algorithms,
 )
+from .statistics import corrcoef, cov, histc, histogram
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64
 from .trace import trace
 from .training import fit
@@ -324,6 +337,11 @@ cuda.amp = amp  # torch.cuda.amp.autocast / GradScaler, as older AMP code import
 for _name in ("cholesky", "qr", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "NotPositiveDefiniteError"):
     setattr(linalg, _name, getattr(linalg_decompositions, _name))
 del _name
+# least squares, rank, condition number, the matrix exponential and Vandermonde matrices (torch.linalg's names)
+for _name in ("lstsq", "matrix_rank", "cond", "vander"):
+    setattr(linalg, _name, getattr(linalg_least_squares, _name))
+del _name
+linalg.matrix_exp = matrix_exp
 
 __all__ = [
     "RULES", "GradcheckError", "GradcheckReport", "Tensor", "__version__", "abs", "add", "arange", "argmax",
@@ -371,6 +389,9 @@ __all__ = [
     "logical_or", "logical_xor", "median", "meshgrid", "moveaxis", "movedim", "mv", "nan_to_num", "nanmean",
     "nansum", "narrow", "outer", "rot90", "searchsorted", "std_mean", "swapaxes", "swapdims", "take",
     "take_along_dim", "tril_indices", "triu_indices", "unique", "var_mean", "xlogy",
+    # statistics, integrals and products made of other ops (glassgrad.statistics, composed, composed_products)
+    "cartesian_prod", "combinations", "corrcoef", "cov", "cumulative_trapezoid", "histc", "histogram", "matrix_exp",
+    "trapezoid", "trapz", "vander",
     # settings, shapes, dtype limits, evaluation mode, mixed precision and testing, by PyTorch's names
     "Size", "amp", "are_deterministic_algorithms_enabled", "func", "autocast", "broadcast_shapes", "broadcast_tensors",
     "finfo", "get_float32_matmul_precision", "get_num_threads", "iinfo", "inference_mode",

@@ -519,3 +519,45 @@ def bucketize(input: Any, boundaries: Tensor, *, right: bool = False) -> Tensor:
     """The bucket of each value among sorted 1-D ``boundaries``: i with ``b[i−1] < x ≤ b[i]``
     (``b[i−1] ≤ x < b[i]`` with ``right=True``)."""
     return searchsorted(boundaries, input, right=right)
+
+
+# --- the trapezoidal rule -------------------------------------------------------------------------
+
+def _trapezoids(y: Any, x: Any, dx: Any, dim: int, name: str) -> tuple[Tensor, int]:
+    """The areas ``Δxᵢ·(yᵢ + yᵢ₊₁)/2`` of the trapezoids under y along ``dim`` (spacing ``x``'s steps, or ``dx``)."""
+    values = as_tensor(y)
+    axis = check_dim(values, dim, name)
+    if x is not None and dx is not None:
+        raise RuntimeError(f"{name}: give either x (the sample points) or dx (their spacing), not both")
+    heights = values.narrow(axis, 1, values.shape[axis] - 1) + values.narrow(axis, 0, values.shape[axis] - 1) \
+        if values.shape[axis] else values
+    if x is None:
+        return heights * ((1.0 if dx is None else dx) / 2), axis
+    points = as_tensor(x)
+    if points.ndim == 1:
+        if points.shape[0] != values.shape[axis]:
+            raise RuntimeError(f"{name}: there must be one x value for each sample point: y has "
+                               f"{values.shape[axis]} along dim {dim}, x has {points.shape[0]}")
+        shape = [1] * values.ndim
+        shape[axis] = -1
+        points = points.reshape(shape)
+    steps = diff(points, dim=axis - values.ndim)  # counted from the end: x broadcasts with y
+    return heights * steps / 2, axis
+
+
+def trapezoid(y: Tensor, x: Any = None, *, dx: Any = None, dim: int = -1) -> Tensor:
+    """``∫ y dx ≈ Σᵢ Δxᵢ·(yᵢ + yᵢ₊₁)/2`` along ``dim``: sample points ``x`` (1-D, or broadcasting with y) or an
+    even spacing ``dx`` (default 1); made of slices, ``diff`` and ``sum``."""
+    areas, axis = _trapezoids(y, x, dx, dim, "trapezoid")
+    return areas.sum(axis)
+
+
+def trapz(y: Tensor, x: Any = None, *, dx: Any = None, dim: int = -1) -> Tensor:
+    """The older name of :func:`trapezoid`."""
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(y: Tensor, x: Any = None, *, dx: Any = None, dim: int = -1) -> Tensor:
+    """The running sums of :func:`trapezoid`'s areas along ``dim`` (one entry fewer than y)."""
+    areas, axis = _trapezoids(y, x, dx, dim, "cumulative_trapezoid")
+    return areas.cumsum(axis)

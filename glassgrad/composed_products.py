@@ -6,7 +6,11 @@
   their dims interleaved, then merged in pairs;
 * ``cdist(x1, x2, p)``: ``out[…, i, j] = ‖x1[…, i, :] − x2[…, j, :]‖_p``, the ``norm`` row over the
   differences of every pair (its gradient is 0 where the distance is 0, as PyTorch's);
-* ``baddbmm(c, a, b)``: ``beta·c + alpha·(a @ b)`` for batches of matrices.
+* ``baddbmm(c, a, b)``: ``beta·c + alpha·(a @ b)`` for batches of matrices;
+* ``cartesian_prod(a, b, …)``: the rows ``(a[i], b[j], …)``, a ``meshgrid`` flattened; ``combinations(x, r)``:
+  the rows ``(x[i₁], …, x[iᵣ])`` for ``i₁ < … < iᵣ`` (``≤`` with replacement), picked by index;
+* ``vander(x, N)``: ``out[i, j] = xᵢ^(N−1−j)``, each power the previous one times x (so the slope
+  ``j·xᵢ^(j−1)`` is exact at x = 0 too).
 
 Their gradients are those of the rows they use, and a trace shows those rows.
 
@@ -19,6 +23,7 @@ Their gradients are those of the rows they use, and a trace shows those rows.
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -26,8 +31,9 @@ import numpy as np
 
 from . import linalg
 from .arguments import check_dim, shape_text
-from .composed import _check_dims, _scaled_sum
+from .composed import _check_dims, _scaled_sum, meshgrid
 from .creation import as_tensor
+from .functions import stack
 from .tensor import Tensor
 from .tensor_methods import _plain, add
 
@@ -108,3 +114,62 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alp
     a, b = as_tensor(batch1), as_tensor(batch2)
     _check_dims("baddbmm", batch1=(a, 3), batch2=(b, 3))
     return _scaled_sum(input, a @ b, beta, alpha)
+
+
+def cartesian_prod(*tensors: Tensor) -> Tensor:
+    """Every tuple ``(a[i], b[j], …)`` of entries of the 1-D tensors, one per row, the last index fastest
+    (a ``meshgrid`` with ``'ij'`` indexing, flattened and stacked as columns); one tensor comes back as is."""
+    vectors = [as_tensor(t) for t in tensors]
+    if not vectors:
+        raise RuntimeError("cartesian_prod: expects at least one 1-D tensor, got none")
+    for v in vectors:
+        if v.ndim != 1:
+            raise RuntimeError(f"cartesian_prod: expects 1-D tensors, got shape {shape_text(v.shape)}; flatten it "
+                               "first")
+    if len(vectors) == 1:
+        return vectors[0]
+    return stack([grid.reshape(-1) for grid in meshgrid(*vectors, indexing="ij")], 1)
+
+
+def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
+    """Every choice of ``r`` entries of a 1-D tensor in their order (``with_replacement=True``: an entry may
+    repeat), one per row: the entries picked by index, so the gradient flows back to each pick."""
+    x = as_tensor(input)
+    if x.ndim != 1:
+        raise RuntimeError(f"combinations: expects a 1-D tensor, got shape {shape_text(x.shape)}; flatten it first")
+    if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r < 0:
+        raise RuntimeError(f"combinations: r must be a whole number >= 0 (how many entries per row), got {r!r}")
+    if r == 0:
+        return x.new_zeros((0,))
+    choose = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    picks = np.array(list(choose(range(x.shape[0]), r)), dtype=np.int64).reshape(-1, r)
+    return x[picks]
+
+
+def _powers(x: Tensor, count: int) -> Tensor:
+    """``x⁰, x¹, …, x^(count−1)`` stacked along a new last dim, by repeated products (exact slopes at x = 0)."""
+    powers = [x.new_ones(x.shape)] if count else []
+    while len(powers) < count:
+        powers.append(powers[-1] * x)
+    return stack(powers, -1) if powers else x.unsqueeze(-1)[..., :0]
+
+
+def _vandermonde_input(x: Any, N: Any, name: str) -> tuple[Tensor, int]:
+    x = as_tensor(x)
+    if x.array.dtype.kind in "biu":
+        x = x.long()
+    count = x.shape[-1] if N is None and x.ndim else N
+    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
+        raise RuntimeError(f"{name}: N must be a whole number >= 0 (how many columns), got {N!r}")
+    return x, int(count)
+
+
+def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
+    """The Vandermonde matrix of a 1-D x: ``out[i, j] = xᵢ^(N−1−j)`` (``increasing=True``: ``xᵢ^j``), N columns
+    (default len(x)); ``out·c`` evaluates the polynomial with coefficients c at every xᵢ."""
+    if as_tensor(x).ndim != 1:
+        raise RuntimeError(f"vander: x must be a 1-D tensor, got shape {shape_text(as_tensor(x).shape)}")
+    values, count = _vandermonde_input(x, N, "vander")
+    powers = _powers(values, count)
+    return powers if increasing else powers.flip(-1)
+
