@@ -140,13 +140,15 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
     if p in (None, 2, -2):
         values = svdvals(a)
         largest, smallest = values[..., 0], values[..., -1]
-        return smallest / largest if p == -2 else largest / smallest
+        with np.errstate(divide="ignore", invalid="ignore"):  # a singular matrix's κ is ∞ (0/0: NaN), as PyTorch's
+            return smallest / largest if p == -2 else largest / smallest
     if a.shape[-1] != a.shape[-2]:
         raise RuntimeError(f"linalg.cond: p={p!r} needs square matrices, got shape {shape_text(a.shape)}; p=None, 2 "
                            "or -2 works for any shape")
     if p == "nuc":  # Σσᵢ · Σ 1/σᵢ, as PyTorch (NaN for a zero matrix, huge or ∞ for a singular one)
         values = svdvals(a)
-        return values.sum(-1) * (1 / values).sum(-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return values.sum(-1) * (1 / values).sum(-1)
     try:
         return matrix_norm(a, p) * matrix_norm(inv(a), p)
     except SingularMatrixError:
