@@ -4,13 +4,16 @@ Without a line search: a regularised logistic fit. With ``line_search_fn="strong
 function (2-D and 5-D), a convex quadratic with a drawn SPD matrix, and least-squares and logistic fits of
 ``nn.Linear`` layers (weight and bias, so the flattening into one vector is exercised).
 
-Tolerance for the line search: rtol 1e-10 on the iterates and the losses. Both libraries work in float64 but
-round differently in the last bit (PyTorch's ``w.add_(d, alpha=t)`` is one fused multiply-add, its sums and
-dot products add in another order), and L-BFGS carries such a difference forward: on Rosenbrock, PyTorch
-against itself with the start moved by one ulp drifts to ~1e-6 after a hundred iterations. So each
-example is capped at 3 steps of at most 10 iterations, where the drift stays below ~1e-12; the evaluation
-and iteration counts, which depend on every comparison in the search, must be equal. The losses get an
-absolute floor of 1e-12 × the starting loss: near a minimum the loss is a difference of nearly equal numbers.
+Tolerances for the line search. The evaluation and iteration counts, which depend on every comparison in
+the search, must be equal. Both libraries work in float64 but round differently in the last bit
+(PyTorch's ``w.add_(d, alpha=t)`` is one fused multiply-add, its sums and dot products add in another
+order), and L-BFGS carries such a difference forward, growing with the conditioning: on Rosenbrock,
+PyTorch against itself with the start moved by one ulp differs by ~1e-6 (99th percentile) after a hundred
+iterations. Measured over 1500 drawn runs per problem: with at most 4 iterations in all, the largest
+relative difference from PyTorch was 1.5e-11, so those runs are held to rtol 1e-10; with up to 10
+iterations it reached 5e-9 (Rosenbrock), and with up to 30, 1.2e-7, so runs of up to 20 iterations are
+held to rtol 1e-6 (a wrong branch in the search moves the iterates by far more). Losses get an
+absolute floor of 1e-12 × the largest loss: near a minimum the loss is a difference of nearly equal numbers.
 """
 
 import warnings
@@ -116,6 +119,28 @@ def _linear(lib, X, y, weight, bias, loss_name):
     return list(layer.parameters()), lambda: loss_fn(layer(inputs), targets)
 
 
+def _problem(kind, seed):
+    """``lib -> (parameters, loss function)`` for one drawn problem of ``kind``."""
+    rng = np.random.default_rng(seed)
+    if kind.startswith("rosenbrock"):
+        start = rng.uniform(-2, 2, int(kind.split("-")[1]))
+        return lambda lib: _rosenbrock(lib, start)
+    if kind == "quadratic":
+        size = int(rng.integers(2, 7))
+        factor = rng.standard_normal((size, size))
+        matrix, target = factor @ factor.T + 0.1 * np.eye(size), rng.standard_normal(size)  # SPD matrix
+        return lambda lib: _quadratic(lib, matrix, target)
+    X = rng.standard_normal((20, 3))
+    outputs = 2 if kind == "least-squares" else 1
+    y = X @ rng.standard_normal((3, outputs)) + 0.3 * rng.standard_normal((20, outputs))
+    y, loss_name = (y, "mse_loss") if kind == "least-squares" else ((y > 0) * 1.0, "binary_cross_entropy_with_logits")
+    weight, bias = 0.5 * rng.standard_normal((outputs, 3)), 0.5 * rng.standard_normal(outputs)
+    return lambda lib: _linear(lib, X, y, weight, bias, loss_name)
+
+
+PROBLEMS = ["rosenbrock-2", "rosenbrock-5", "quadratic", "least-squares", "logistic"]
+
+
 def _run(lib, problem, steps, **options):
     """``steps`` calls of ``step(closure)``: per call the loss returned, the parameters, func_evals, n_iter."""
     params, loss_of = problem
@@ -136,56 +161,38 @@ def _run(lib, problem, steps, **options):
     return record
 
 
-def _assert_same_run(mine, theirs):
-    scale = abs(theirs[0][0])
+def _assert_same_run(torch, problem, steps, options, rtol):
+    mine, theirs = _run(gg, problem(gg), steps, **options), _run(torch, problem(torch), steps, **options)
+    scale = max(abs(loss) for loss, *_ in theirs) or 1.0
     for step, ((my_loss, my_w, *my_counts), (loss, w, *counts)) in enumerate(zip(mine, theirs)):
         assert my_counts == counts, f"step {step}: (func_evals, n_iter) {my_counts} != PyTorch's {counts}"
-        np.testing.assert_allclose(my_loss, loss, rtol=1e-10, atol=1e-12 * scale, err_msg=f"loss, step {step}")
-        np.testing.assert_allclose(my_w, w, rtol=1e-10, atol=1e-13, err_msg=f"parameters after step {step}")
+        np.testing.assert_allclose(my_loss, loss, rtol=rtol, atol=1e-12 * scale, err_msg=f"loss, step {step}")
+        np.testing.assert_allclose(my_w, w, rtol=rtol, atol=1e-12, err_msg=f"parameters after step {step}")
 
 
-OPTIONS = {"lr": st.sampled_from([0.1, 0.5, 1.0, 2.0]), "max_iter": st.integers(1, 10),
-           "history_size": st.integers(1, 8), "max_eval": st.one_of(st.none(), st.integers(1, 15)),
+OPTIONS = {"lr": st.sampled_from([0.1, 0.5, 1.0, 2.0]), "history_size": st.integers(1, 8),
+           "max_eval": st.one_of(st.none(), st.integers(1, 15)),
            "tolerance_grad": st.sampled_from([1e-7, 1e-5, 1e-3]),
            "tolerance_change": st.sampled_from([1e-9, 1e-6, 1e-4])}
 
 
 @pytest.mark.torch
-@given(start=st.lists(st.floats(-2, 2), min_size=5, max_size=5), dim=st.sampled_from([2, 5]),
-       steps=st.integers(1, 3), options=st.fixed_dictionaries(OPTIONS))
-def test_strong_wolfe_follows_pytorch_on_rosenbrock(torch, start, dim, steps, options):
-    start = np.array(start[:dim])
-    mine = _run(gg, _rosenbrock(gg, start), steps, **options)
-    theirs = _run(torch, _rosenbrock(torch, start), steps, **options)
-    _assert_same_run(mine, theirs)
+@pytest.mark.parametrize("kind", PROBLEMS)
+@given(seed=st.integers(0, 2**16), max_iter=st.integers(1, 4), steps=st.integers(1, 4),
+       options=st.fixed_dictionaries(OPTIONS))
+def test_strong_wolfe_follows_pytorch(torch, kind, seed, max_iter, steps, options):
+    # at most 4 iterations in all: the iterates agree to rounding (rtol 1e-10)
+    steps = max(1, min(steps, 4 // max_iter))
+    _assert_same_run(torch, _problem(kind, seed), steps, {**options, "max_iter": max_iter}, rtol=1e-10)
 
 
 @pytest.mark.torch
-@given(seed=st.integers(0, 2**16), size=st.integers(2, 6), steps=st.integers(1, 3),
+@pytest.mark.parametrize("kind", PROBLEMS)
+@given(seed=st.integers(0, 2**16), max_iter=st.integers(5, 10), steps=st.integers(1, 2),
        options=st.fixed_dictionaries(OPTIONS))
-def test_strong_wolfe_follows_pytorch_on_a_quadratic(torch, seed, size, steps, options):
-    rng = np.random.default_rng(seed)
-    factor = rng.standard_normal((size, size))
-    matrix = factor @ factor.T + 0.1 * np.eye(size)  # symmetric positive definite
-    target = rng.standard_normal(size)
-    mine = _run(gg, _quadratic(gg, matrix, target), steps, **options)
-    theirs = _run(torch, _quadratic(torch, matrix, target), steps, **options)
-    _assert_same_run(mine, theirs)
-
-
-@pytest.mark.torch
-@given(seed=st.integers(0, 2**16), logistic=st.booleans(), steps=st.integers(1, 3),
-       options=st.fixed_dictionaries(OPTIONS))
-def test_strong_wolfe_follows_pytorch_on_linear_layers(torch, seed, logistic, steps, options):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((20, 3))
-    outputs = 1 if logistic else 2
-    y = X @ rng.standard_normal((3, outputs)) + 0.3 * rng.standard_normal((20, outputs))
-    y, loss_name = ((y > 0).astype(float), "binary_cross_entropy_with_logits") if logistic else (y, "mse_loss")
-    weight, bias = 0.5 * rng.standard_normal((outputs, 3)), 0.5 * rng.standard_normal(outputs)
-    mine = _run(gg, _linear(gg, X, y, weight, bias, loss_name), steps, **options)
-    theirs = _run(torch, _linear(torch, X, y, weight, bias, loss_name), steps, **options)
-    _assert_same_run(mine, theirs)
+def test_strong_wolfe_follows_pytorch_over_longer_runs(torch, kind, seed, max_iter, steps, options):
+    # up to 20 iterations: every evaluation count equal; the values within the drift of rounding (rtol 1e-6)
+    _assert_same_run(torch, _problem(kind, seed), steps, {**options, "max_iter": max_iter}, rtol=1e-6)
 
 
 def test_strong_wolfe_reaches_rosenbrocks_minimum():
@@ -233,10 +240,14 @@ def test_each_accepted_step_meets_the_strong_wolfe_conditions():
         np.testing.assert_allclose(move, state["t"] * state["d"], rtol=1e-12, atol=1e-15)
 
 
-def test_a_state_dict_resumes_the_same_run_and_stays_apart():
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_a_state_dict_resumes_the_same_run_and_stays_apart(line_search_fn):
+    # the history lists once went into the state dict and back by reference: stepping one optimizer
+    # changed the history of another loaded from it
     def make():
         params, loss_of = _rosenbrock(gg, np.array([-1.2, 1.0, 0.5]))
-        optimizer = gg.optim.LBFGS(params, line_search_fn="strong_wolfe", max_iter=4, history_size=3)
+        optimizer = gg.optim.LBFGS(params, lr=0.1 if line_search_fn is None else 1, max_iter=4, history_size=3,
+                                   line_search_fn=line_search_fn)
 
         def closure():
             optimizer.zero_grad()
@@ -253,7 +264,7 @@ def test_a_state_dict_resumes_the_same_run_and_stays_apart():
     with gg.no_grad():
         w2.copy_(w)
     resumed.load_state_dict(saved)
-    assert resumed.param_groups[0]["line_search_fn"] == "strong_wolfe"
+    assert resumed.param_groups[0]["line_search_fn"] == line_search_fn
     for _ in range(3):  # the original steps on; the loaded one must not see its history change
         optimizer.step(closure)
     for _ in range(3):

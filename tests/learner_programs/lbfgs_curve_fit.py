@@ -22,7 +22,7 @@ def closure():
 
 
 losses = []
-for epoch in range(3):
+for _ in range(3):
     losses.append(optimizer.step(closure).item())
 
 final_loss = closure().item()  # the loss at the fitted parameters
