@@ -31,8 +31,9 @@ an interval holding an acceptable ``t`` is known. Then *zoom*: the interval shri
 minimiser of the cubic through its two ends (moved 10 % of the width inside when it keeps landing
 at an end), until a trial meets both conditions or the interval is narrower than ``1e-9/max|d|``.
 The search returns the lowest point it has seen; its loss and gradient become the iteration's, so
-no extra evaluation is needed. Every trial counts toward ``max_eval``: a search may use at most the
-evaluations that are left (``max_eval`` − those made so far in this ``step``).
+no extra evaluation is needed. Every trial counts toward ``max_eval``: after its first trial a search
+may make as many more as there are evaluations left (``max_eval`` − those made so far in this ``step``),
+so, as in PyTorch, a step can end one evaluation past ``max_eval``.
 
 >>> import glassgrad as gg
 >>> w = gg.tensor([3.0, -2.0], dtype=gg.float64, requires_grad=True)
