@@ -203,6 +203,12 @@ class LBFGS(Optimizer):
                              f"the closure at least once), got {options['max_eval']!r}")
         return options
 
+    def _saved_shape(self, param: Tensor, name: str) -> tuple[int, ...]:
+        """``d`` and ``prev_flat_grad`` hold every parameter as one flat vector (kept under the first parameter)."""
+        if name in ("d", "prev_flat_grad"):
+            return (sum(p.array.size for p in self._params),)
+        return param.shape
+
     def formula_for(self, group: dict[str, Any]) -> str:
         return FORMULA if group["line_search_fn"] is None else WOLFE_FORMULA
 
