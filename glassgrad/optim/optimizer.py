@@ -265,9 +265,14 @@ class Optimizer:
             param = by_index.get(int(key))
             if param is None:
                 raise ValueError(f"loaded state dict has state for parameter {key}, but no group lists that index")
-            state[param] = {name: _restored(value, param, name, key) for name, value in values.items()}
+            state[param] = {name: _restored(value, param, name, key, self._saved_shape(param, name))
+                            for name, value in values.items()}
         self.param_groups[:] = groups
         self.state = state
+
+    def _saved_shape(self, param: Tensor, name: str) -> tuple[int, ...]:
+        """The shape a loaded array ``name`` of ``param``'s state must have: the parameter's (LBFGS: flat vectors)."""
+        return param.shape
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -291,8 +296,8 @@ def _copied(value: Any) -> Any:
     return value
 
 
-def _restored(value: Any, param: Tensor, name: str, key: Any) -> Any:
-    """A saved state entry made ready for ``param``: arrays copied into its dtype, numbers kept."""
+def _restored(value: Any, param: Tensor, name: str, key: Any, shape: tuple[int, ...]) -> Any:
+    """A saved state entry made ready for ``param``: arrays (of ``shape``) copied into its dtype, numbers kept."""
     if isinstance(value, Tensor):
         value = value.array
     if not isinstance(value, np.ndarray):
@@ -301,9 +306,10 @@ def _restored(value: Any, param: Tensor, name: str, key: Any) -> Any:
         return int(value.item())
     if value.ndim == 0 and param.array.ndim != 0:  # another number stored as a 0-d array
         return value.item()
-    if value.shape != param.shape:
+    if value.shape != shape:
+        whose = "the parameter has" if shape == param.shape else "it should have"
         raise ValueError(
-            f"loaded state '{name}' of parameter {key} has shape {value.shape} but the parameter has shape "
-            f"{param.shape}; was it saved from a different model?"
+            f"loaded state '{name}' of parameter {key} has shape {value.shape} but {whose} shape "
+            f"{shape}; was it saved from a different model?"
         )
     return value.astype(param.array.dtype, copy=True)
