@@ -179,3 +179,26 @@ def test_each_loss_rows_formula_functions_compute_what_the_engine_does(name, red
     sign = -1 if form.negated else 1
     np.testing.assert_allclose(sign * form.item_value(raw, target).sum() / count, loss.item(), rtol=1e-12)
     np.testing.assert_allclose(form.gradient_value(raw, target) / count, x.grad.array, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_keeps_its_relative_precision_far_below_zero(dtype):
+    """σ(a) = 1/(1 + e⁻ᵃ) to within 2 units in the last place of the true value wherever that value is a normal
+    number (it was ½·tanh(a/2) + ½, which cancels: σ(−20) came out 0 in float32 and σ(−40) 0 in float64), and
+    no overflow warning however negative a is."""
+    import warnings
+
+    a = np.linspace(-120, 60, 90001).astype(dtype)
+    exact = 1 / (1 + np.exp(-a.astype(np.longdouble)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow in e⁻ᵃ would warn
+        mine = gg.tensor(a).sigmoid().numpy()
+    normal = exact > np.finfo(dtype).tiny
+    error = np.abs(mine[normal].astype(np.longdouble) - exact[normal]) / exact[normal]
+    assert error.max() <= 2 * np.finfo(dtype).eps
+    assert (mine[~normal] < 2 * np.finfo(dtype).tiny).all()  # below the normal numbers: about 0
+    values = np.array([-30.0, -20.0, 0.0], dtype)
+    leaf = gg.tensor(values, requires_grad=True)
+    leaf.sigmoid().sum().backward()
+    s = 1 / (1 + np.exp(-values.astype(np.longdouble)))
+    np.testing.assert_allclose(leaf.grad.numpy(), (s * (1 - s)).astype(dtype), rtol=4 * np.finfo(dtype).eps)
