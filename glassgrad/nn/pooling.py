@@ -89,10 +89,10 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     """
     x, had_batch = _floating(input, "max_pool2d")
     kernel, stride, pads, dilation = _pool_settings("max_pool2d", kernel_size, stride, padding, dilation)
-    check_fits("max_pool2d", x.shape[2:], kernel, dilation, pads, x.shape)
-    if ceil_mode:
+    if ceil_mode:  # the last window may run past the input: as PyTorch, it counts if it starts inside
         pads = tuple((before, after + more) for (before, after), more in
                      zip(pads, _overhangs(x.shape[2:], kernel, stride, pads, dilation)))
+    check_fits("max_pool2d", x.shape[2:], kernel, dilation, pads, x.shape)
     out = apply(ops.MAX_POOL2D, (x,), x.array, kernel, stride, pads, dilation)
     if not return_indices:
         return out if had_batch else out.squeeze(0)
@@ -123,8 +123,9 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     kernel, stride, pads, _ = _pool_settings("avg_pool2d", kernel_size, stride, padding)
     if divisor_override is not None:
         divisor_override = sizes(divisor_override, 1, "divisor_override", "avg_pool2d")[0]
-    check_fits("avg_pool2d", x.shape[2:], kernel, (1, 1), pads, x.shape)
     overhangs = _overhangs(x.shape[2:], kernel, stride, pads, (1, 1)) if ceil_mode else (0, 0)
+    check_fits("avg_pool2d", x.shape[2:], kernel, (1, 1), tuple((before, after + more) for (before, after), more
+                                                               in zip(pads, overhangs)), x.shape)
     if any(overhangs) and count_include_pad and divisor_override is None:
         x = pad(x, [amount for before, after in reversed(pads) for amount in (before, after)])
         pads, count_include_pad = ((0, 0), (0, 0)), False  # the zeros are entries now: only the overhang is not
