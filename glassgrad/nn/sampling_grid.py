@@ -55,7 +55,7 @@ CUBIC_A = -0.75
 
 
 def _base_coordinates(steps: int, align_corners: bool) -> np.ndarray:
-    """The normalised coordinates of ``steps`` pixel centres: ``−1 … 1`` (pulled in by ``(n − 1)/n`` when not aligned)."""
+    """The normalised coordinates of ``steps`` pixel centres: ``−1 … 1`` (times ``(n − 1)/n`` when not aligned)."""
     if steps <= 1:
         return np.zeros(steps)
     positions = np.linspace(-1.0, 1.0, steps)
