@@ -93,10 +93,13 @@ def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> 
 
 
 def _unnormalise(coordinate: Tensor, size: int, align_corners: bool) -> Tensor:
-    """Normalised ``g`` to pixel coordinates: ``(g + 1)/2·(n − 1)`` aligned, else ``((g + 1)·n − 1)/2``."""
+    """Normalised ``g`` to pixel coordinates: ``(g + 1)·(n − 1)/2`` aligned, else ``(g + 1)·n/2 − ½``.
+
+    (Grouped as PyTorch's CPU kernel groups them, so a point lands on the same float.)
+    """
     if align_corners:
-        return (coordinate + 1) / 2 * (size - 1)
-    return ((coordinate + 1) * size - 1) / 2
+        return (coordinate + 1) * ((size - 1) / 2)
+    return (coordinate + 1) * (size / 2) - 0.5
 
 
 def _clip(coordinate: Tensor, size: int) -> Tensor:
