@@ -167,3 +167,38 @@ def test_bad_input_is_refused_in_one_line(call, message):
     with pytest.raises((ValueError, TypeError, NotImplementedError)) as error:
         call()
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_compiled_step_that_samples_runs_eagerly_with_the_reason():
+    rng = np.random.default_rng(1)
+    compiled_image = gg.tensor(rng.normal(size=(1, 1, 4, 4)), requires_grad=True)
+    eager_image = gg.tensor(compiled_image.numpy().copy(), requires_grad=True)
+    optimizers = gg.optim.SGD([compiled_image], lr=0.1), gg.optim.SGD([eager_image], lr=0.1)
+
+    def step(image, optimizer, grid):
+        optimizer.zero_grad()
+        loss = (F.grid_sample(image, grid) ** 2).sum()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    compiled = gg.compile(lambda grid: step(compiled_image, optimizers[0], grid))
+    with pytest.warns(UserWarning, match="grid_sample picks the pixels to read from the grid's values"):
+        for _ in range(5):  # other grids on every call: pixels baked into a replay would be wrong
+            grid = gg.tensor(rng.uniform(-1, 1, size=(1, 2, 2, 2)))
+            assert compiled(grid).item() == step(eager_image, optimizers[1], grid).item()
+    np.testing.assert_array_equal(compiled_image.numpy(), eager_image.numpy())
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy's note on inf − inf (PyTorch gives NaN there too)
+@pytest.mark.parametrize("mode, padding_mode, align_corners", EVERY_SETTING)
+def test_points_far_away_or_not_finite_read_what_pytorch_reads(torch, mode, padding_mode, align_corners):
+    image = np.arange(16.0).reshape(1, 1, 4, 4)
+    strange = [np.nan, np.inf, -np.inf, 1e30, -1e30]
+    grid = np.array([[[[value, 0.3], [-0.2, value]] for value in strange]])
+    ours = F.grid_sample(gg.tensor(image), gg.tensor(grid), mode=mode, padding_mode=padding_mode,
+                         align_corners=align_corners)
+    theirs = torch.nn.functional.grid_sample(torch.tensor(image), torch.tensor(grid), mode=mode,
+                                             padding_mode=padding_mode, align_corners=align_corners)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, equal_nan=True)

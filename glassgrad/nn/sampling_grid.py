@@ -28,7 +28,8 @@ neighbours ``x₀ − 1 … x₀ + 2`` with the cubic convolution weights (``A =
 ``1 < |t| < 2``; the padding mode then applies to each neighbour's integer coordinates.
 
 Everything is made of existing differentiable rows (arithmetic, ``where``, ``gather``, matrix
-products), so gradients w.r.t. the input, the grid and ``θ`` come from them.
+products), so gradients w.r.t. the input, the grid and ``θ`` come from them. Which pixels are read
+is worked out in NumPy from the grid's values, so a ``gg.compile``d step that samples runs eagerly.
 
 >>> import glassgrad as gg
 >>> import glassgrad.nn.functional as F
@@ -44,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from ..arguments import shape_text
+from ..autograd import note_unreplayable
 from ..creation import as_tensor
 from ..functions import where
 from ..tensor import Tensor
@@ -103,9 +105,13 @@ def _unnormalise(coordinate: Tensor, size: int, align_corners: bool) -> Tensor:
 
 
 def _clip(coordinate: Tensor, size: int) -> Tensor:
-    """The coordinate clipped to ``[0, n − 1]``; a clipped one (or one exactly on the border) has gradient 0."""
+    """The coordinate clipped to ``[0, n − 1]``; a clipped one (or one exactly on the border) has gradient 0.
+
+    A NaN coordinate becomes 0, as in PyTorch's kernel.
+    """
     inside = (coordinate.array > 0) & (coordinate.array < size - 1)
-    return where(inside, coordinate, coordinate.clamp(0, size - 1).detach())
+    clipped = np.clip(np.nan_to_num(coordinate.array, nan=0.0), 0, size - 1)
+    return where(inside, coordinate, coordinate.new_tensor(clipped))
 
 
 def _reflect(coordinate: Tensor, size: int, align_corners: bool) -> Tensor:
@@ -135,13 +141,15 @@ def _padded(coordinate: Tensor, size: int, padding_mode: str, align_corners: boo
 
 
 def _read(flat: Tensor, xs: np.ndarray, ys: np.ndarray, height: int, width: int) -> tuple[Tensor, np.ndarray]:
-    """The pixels at integer ``(xs, ys)`` (N, Ho, Wo) of ``flat`` (N, C, H·W): values (N, C, Ho, Wo) and inside mask.
+    """The pixels at whole-number ``(xs, ys)`` (N, Ho, Wo floats) of ``flat`` (N, C, H·W): values (N, C, Ho, Wo), mask.
 
-    A point outside the image reads pixel 0 here; the mask (N, 1, Ho, Wo) says which reads count.
+    A point outside the image (or NaN, or infinite) reads pixel 0 here; the mask (N, 1, Ho, Wo) says
+    which reads count.
     """
     batch, channels, _ = flat.shape
     inside = (xs >= 0) & (xs < width) & (ys >= 0) & (ys < height)
-    index = (np.clip(ys, 0, height - 1) * width + np.clip(xs, 0, width - 1)).astype(np.int64)
+    rows = np.clip(np.nan_to_num(ys, nan=0.0), 0, height - 1).astype(np.int64)
+    index = rows * width + np.clip(np.nan_to_num(xs, nan=0.0), 0, width - 1).astype(np.int64)
     index = np.broadcast_to(index.reshape(batch, 1, -1), (batch, channels, index[0].size))
     values = flat.gather(2, index).reshape(batch, channels, *xs.shape[1:])
     return values, inside[:, None].astype(flat.dtype)
@@ -161,10 +169,10 @@ def _cubic_weights(t: Tensor) -> list[Tensor]:
 
 
 def _padded_index(index: np.ndarray, size: int, padding_mode: str, align_corners: bool) -> np.ndarray:
-    """Integer neighbour coordinates after the padding mode (for bicubic, which pads each neighbour)."""
+    """Whole-number neighbour coordinates after the padding mode (for bicubic, which pads each neighbour)."""
     if padding_mode == "zeros":
         return index
-    return _padded(as_tensor(index.astype(np.float64)), size, padding_mode, align_corners).array.astype(np.int64)
+    return _padded(as_tensor(index), size, padding_mode, align_corners).array
 
 
 def _check(input: Tensor, grid: Tensor, mode: str, padding_mode: str) -> None:
@@ -198,6 +206,8 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     """
     input, grid = as_tensor(input), as_tensor(grid)
     _check(input, grid, mode, padding_mode)
+    note_unreplayable("grid_sample picks the pixels to read from the grid's values, outside the ops a replay "
+                      "repeats")
     aligned = bool(align_corners)
     batch, channels, height, width = input.shape
     flat = input.reshape(batch, channels, height * width)
@@ -208,25 +218,23 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
         weights_x, weights_y = _cubic_weights(x - x0), _cubic_weights(y - y0)
         out = None
         for j, weight_y in enumerate(weights_y):
-            ys = _padded_index(y0.astype(np.int64) - 1 + j, height, padding_mode, aligned)
+            ys = _padded_index(y0 - 1 + j, height, padding_mode, aligned)
             for i, weight_x in enumerate(weights_x):
-                xs = _padded_index(x0.astype(np.int64) - 1 + i, width, padding_mode, aligned)
+                xs = _padded_index(x0 - 1 + i, width, padding_mode, aligned)
                 values, inside = _read(flat, xs, ys, height, width)
                 term = values * ((weight_x * weight_y).unsqueeze(1) * inside)
                 out = term if out is None else out + term
         return out
     x, y = _padded(x, width, padding_mode, aligned), _padded(y, height, padding_mode, aligned)
     if mode == "nearest":
-        values, inside = _read(flat, np.rint(x.array).astype(np.int64), np.rint(y.array).astype(np.int64),
-                               height, width)
+        values, inside = _read(flat, np.rint(x.array), np.rint(y.array), height, width)
         return values * inside
     x0, y0 = np.floor(x.array), np.floor(y.array)
     fx, fy = (x - x0).unsqueeze(1), (y - y0).unsqueeze(1)
-    left, top = x0.astype(np.int64), y0.astype(np.int64)
     out = None
     for dy, weight_y in ((0, 1 - fy), (1, fy)):
         for dx, weight_x in ((0, 1 - fx), (1, fx)):
-            values, inside = _read(flat, left + dx, top + dy, height, width)
+            values, inside = _read(flat, x0 + dx, y0 + dy, height, width)
             term = values * (weight_x * weight_y * inside)
             out = term if out is None else out + term
     return out
