@@ -202,3 +202,12 @@ def test_points_far_away_or_not_finite_read_what_pytorch_reads(torch, mode, padd
     theirs = torch.nn.functional.grid_sample(torch.tensor(image), torch.tensor(grid), mode=mode,
                                              padding_mode=padding_mode, align_corners=align_corners)
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, equal_nan=True)
+
+
+def test_the_module_docstring_example_runs():
+    import doctest
+
+    from glassgrad.nn import sampling_grid
+
+    result = doctest.testmod(sampling_grid, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
