@@ -22,7 +22,7 @@ weights from the fractional parts ``fx = x − x₀``, ``fy = y − y₀``::
 of the input is a scatter-add of the weighted upstream gradient, made by ``gather``'s backward) and
 ``∂out/∂x = (1 − fy)(I[y₀, x₀+1] − I[y₀, x₀]) + fy(I[y₀+1, x₀+1] − I[y₀+1, x₀])`` (times the
 unnormalising factor ``∂x/∂g``). ``mode='nearest'`` reads the pixel at the coordinates rounded half
-to even (as PyTorch's ``nearbyint``); its grid has no gradient. ``mode='bicubic'`` mixes the 4×4
+to even (as PyTorch's ``nearbyint``); its grid's gradient is 0. ``mode='bicubic'`` mixes the 4×4
 neighbours ``x₀ − 1 … x₀ + 2`` with the cubic convolution weights (``A = −0.75``)
 ``k(t) = (A+2)|t|³ − (A+3)|t|² + 1`` for ``|t| ≤ 1`` and ``A|t|³ − 5A|t|² + 8A|t| − 4A`` for
 ``1 < |t| < 2``; the padding mode then applies to each neighbour's integer coordinates.
@@ -227,8 +227,11 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
         return out
     x, y = _padded(x, width, padding_mode, aligned), _padded(y, height, padding_mode, aligned)
     if mode == "nearest":
-        values, inside = _read(flat, np.rint(x.array), np.rint(y.array), height, width)
-        return values * inside
+        x, y = x.round(), y.round()  # half to even, as PyTorch's nearbyint; round's gradient is 0
+        values, inside = _read(flat, x.array, y.array, height, width)
+        # weight 1 where the point is inside, made from the rounded coordinates so that the grid
+        # gets round's zero gradient (as in PyTorch) instead of none
+        return values * where(inside > 0, (x + y).unsqueeze(1) * 0 + 1, 0.0)
     x0, y0 = np.floor(x.array), np.floor(y.array)
     fx, fy = (x - x0).unsqueeze(1), (y - y0).unsqueeze(1)
     out = None
