@@ -69,6 +69,8 @@ from .rearrange import bilinear as bilinear
 from .rearrange import channel_shuffle as channel_shuffle
 from .rearrange import pixel_shuffle as pixel_shuffle
 from .rearrange import pixel_unshuffle as pixel_unshuffle
+from .sampling_grid import affine_grid as affine_grid
+from .sampling_grid import grid_sample as grid_sample
 from .upsampling import interpolate as interpolate
 
 REDUCTIONS = ("mean", "sum", "none")

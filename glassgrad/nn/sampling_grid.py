@@ -1,0 +1,243 @@
+"""Sampling an image at arbitrary points: ``F.affine_grid`` and ``F.grid_sample`` (spatial transformers).
+
+A grid holds, for every output pixel, the point of the input to read, in *normalised* coordinates:
+``(x, y)`` with ``−1`` the left/top edge and ``+1`` the right/bottom edge of the input. For an input
+of ``n`` pixels along a dim, a normalised ``g`` becomes the pixel coordinate (unnormalising)
+
+* ``align_corners=True``: ``x = (g + 1)/2 · (n − 1)`` (``±1`` are the centres of the corner pixels);
+* ``align_corners=False``: ``x = ((g + 1)·n − 1)/2`` (``±1`` are the outer edges of the corner pixels).
+
+``padding_mode`` says what a point outside the image reads: ``'zeros'`` (0), ``'border'`` (the
+coordinate clipped to ``[0, n − 1]``) or ``'reflection'`` (the coordinate mirrored at the edges —
+at the corner centres ``0`` and ``n − 1`` with ``align_corners=True``, at the outer edges ``−½``
+and ``n − ½`` otherwise — then clipped). A clipped coordinate has no gradient, and PyTorch counts
+a point exactly on the border as clipped (gradient 0 there too).
+
+``mode='bilinear'`` mixes the four neighbours ``(x₀, y₀) = (⌊x⌋, ⌊y⌋)`` … ``(x₀ + 1, y₀ + 1)`` with
+weights from the fractional parts ``fx = x − x₀``, ``fy = y − y₀``::
+
+    out = (1 − fx)(1 − fy)·I[y₀, x₀] + fx(1 − fy)·I[y₀, x₀+1] + (1 − fx)fy·I[y₀+1, x₀] + fx·fy·I[y₀+1, x₀+1]
+
+(a neighbour outside the image reads 0). So ``∂out/∂I`` is each neighbour's weight (the gradient
+of the input is a scatter-add of the weighted upstream gradient, made by ``gather``'s backward) and
+``∂out/∂x = (1 − fy)(I[y₀, x₀+1] − I[y₀, x₀]) + fy(I[y₀+1, x₀+1] − I[y₀+1, x₀])`` (times the
+unnormalising factor ``∂x/∂g``). ``mode='nearest'`` reads the pixel at the coordinates rounded half
+to even (as PyTorch's ``nearbyint``); its grid's gradient is 0. ``mode='bicubic'`` mixes the 4×4
+neighbours ``x₀ − 1 … x₀ + 2`` with the cubic convolution weights (``A = −0.75``)
+``k(t) = (A+2)|t|³ − (A+3)|t|² + 1`` for ``|t| ≤ 1`` and ``A|t|³ − 5A|t|² + 8A|t| − 4A`` for
+``1 < |t| < 2``; the padding mode then applies to each neighbour's integer coordinates.
+
+Everything is made of existing differentiable rows (arithmetic, ``where``, ``gather``, matrix
+products), so gradients w.r.t. the input, the grid and ``θ`` come from them. Which pixels are read
+is worked out in NumPy from the grid's values, so a ``gg.compile``d step that samples runs eagerly.
+
+>>> import glassgrad as gg
+>>> import glassgrad.nn.functional as F
+>>> image = gg.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
+>>> F.grid_sample(image, gg.tensor([[[[0.0, 0.0]]]]), align_corners=True).item()
+2.5
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..arguments import shape_text
+from ..autograd import note_unreplayable
+from ..creation import as_tensor
+from ..functions import where
+from ..tensor import Tensor
+
+MODES = ("bilinear", "nearest", "bicubic")
+PADDING_MODES = ("zeros", "border", "reflection")
+CUBIC_A = -0.75
+"""The cubic convolution constant PyTorch uses (Keys' kernel with a = −0.75)."""
+
+
+def _base_coordinates(steps: int, align_corners: bool) -> np.ndarray:
+    """The normalised coordinates of ``steps`` pixel centres: ``−1 … 1`` (times ``(n − 1)/n`` when not aligned)."""
+    if steps <= 1:
+        return np.zeros(steps)
+    positions = np.linspace(-1.0, 1.0, steps)
+    return positions if align_corners else positions * ((steps - 1) / steps)
+
+
+def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> Tensor:
+    """The sampling grid (N, H, W, 2) of the affine maps ``θ`` (N, 2, 3): ``grid[n, i, j] = θₙ · (xⱼ, yᵢ, 1)ᵀ``.
+
+    ``(xⱼ, yᵢ)`` are the normalised coordinates of the output pixel centres (``−1 … 1``; times
+    ``(n − 1)/n`` with ``align_corners=False``), so the grid is ``base · θᵀ``, a matrix product
+    whose gradient w.r.t. ``θ`` is ``baseᵀ · ∂L/∂grid``.
+    """
+    theta = as_tensor(theta)
+    size = tuple(int(s) for s in size)
+    if len(size) == 5:
+        raise NotImplementedError("affine_grid: volumetric (5-D) grids are not built yet; give a 4-D size (N, C, H, W)")
+    if len(size) != 4:
+        raise ValueError(f"affine_grid: size must be the 4 numbers (N, C, H, W) of the output, got {size}")
+    batch, _, height, width = size
+    if theta.ndim != 3 or tuple(theta.shape[1:]) != (2, 3):
+        raise ValueError(f"affine_grid: theta must be (N, 2, 3) (one 2×3 affine matrix per image), "
+                         f"got shape {shape_text(theta.shape)}")
+    if theta.shape[0] != batch:
+        raise ValueError(f"affine_grid: theta holds {theta.shape[0]} matrices but size asks for a batch of {batch}; "
+                         "give one matrix per image")
+    if theta.dtype.kind != "f":
+        raise TypeError(f"affine_grid: theta must be floating point, got {theta.dtype}; convert it with .float()")
+    aligned = bool(align_corners)
+    xs, ys = _base_coordinates(width, aligned), _base_coordinates(height, aligned)
+    base = np.stack([np.broadcast_to(xs, (height, width)), np.broadcast_to(ys[:, None], (height, width)),
+                     np.ones((height, width))], axis=-1)
+    grid = theta.new_tensor(base.reshape(1, height * width, 3)) @ theta.transpose(1, 2)
+    return grid.reshape(batch, height, width, 2)
+
+
+def _unnormalise(coordinate: Tensor, size: int, align_corners: bool) -> Tensor:
+    """Normalised ``g`` to pixel coordinates: ``(g + 1)·(n − 1)/2`` aligned, else ``(g + 1)·n/2 − ½``.
+
+    (Grouped as PyTorch's CPU kernel groups them, so a point lands on the same float.)
+    """
+    if align_corners:
+        return (coordinate + 1) * ((size - 1) / 2)
+    return (coordinate + 1) * (size / 2) - 0.5
+
+
+def _clip(coordinate: Tensor, size: int) -> Tensor:
+    """The coordinate clipped to ``[0, n − 1]``; a clipped one (or one exactly on the border) has gradient 0.
+
+    A NaN coordinate becomes 0, as in PyTorch's kernel.
+    """
+    inside = (coordinate.array > 0) & (coordinate.array < size - 1)
+    clipped = np.clip(np.nan_to_num(coordinate.array, nan=0.0), 0, size - 1)
+    return where(inside, coordinate, coordinate.new_tensor(clipped))
+
+
+def _reflect(coordinate: Tensor, size: int, align_corners: bool) -> Tensor:
+    """The coordinate mirrored at ``low`` and ``high`` (the corner centres, or the outer edges), then clipped.
+
+    With ``t = |x − low|`` and ``span = high − low``: ``t mod span`` after an even number of flips
+    ``⌊t/span⌋``, ``span − (t mod span)`` after an odd one (so the gradient's sign flips with them).
+    """
+    low, high = (0.0, size - 1.0) if align_corners else (-0.5, size - 0.5)
+    span = high - low
+    if span <= 0:
+        return coordinate * 0.0
+    distance = (coordinate - low).abs()
+    flips = np.floor(distance.array / span)
+    extra = distance - flips * span
+    reflected = where(flips % 2 == 0, extra + low, span - extra + low)
+    return _clip(reflected, size)
+
+
+def _padded(coordinate: Tensor, size: int, padding_mode: str, align_corners: bool) -> Tensor:
+    """The pixel coordinate after the padding mode (``'zeros'`` leaves it as it is)."""
+    if padding_mode == "border":
+        return _clip(coordinate, size)
+    if padding_mode == "reflection":
+        return _reflect(coordinate, size, align_corners)
+    return coordinate
+
+
+def _read(flat: Tensor, xs: np.ndarray, ys: np.ndarray, height: int, width: int) -> tuple[Tensor, np.ndarray]:
+    """The pixels at whole-number ``(xs, ys)`` (N, Ho, Wo floats) of ``flat`` (N, C, H·W): values (N, C, Ho, Wo), mask.
+
+    A point outside the image (or NaN, or infinite) reads pixel 0 here; the mask (N, 1, Ho, Wo) says
+    which reads count.
+    """
+    batch, channels, _ = flat.shape
+    inside = (xs >= 0) & (xs < width) & (ys >= 0) & (ys < height)
+    rows = np.clip(np.nan_to_num(ys, nan=0.0), 0, height - 1).astype(np.int64)
+    index = rows * width + np.clip(np.nan_to_num(xs, nan=0.0), 0, width - 1).astype(np.int64)
+    index = np.broadcast_to(index.reshape(batch, 1, -1), (batch, channels, index[0].size))
+    values = flat.gather(2, index).reshape(batch, channels, *xs.shape[1:])
+    return values, inside[:, None].astype(flat.dtype)
+
+
+def _cubic_weights(t: Tensor) -> list[Tensor]:
+    """The four cubic convolution weights of the neighbours at offsets −1, 0, 1, 2 from ``⌊x⌋`` (``t = x − ⌊x⌋``)."""
+    a = CUBIC_A
+
+    def near(s: Tensor) -> Tensor:  # |s| ≤ 1
+        return ((a + 2) * s - (a + 3)) * s * s + 1
+
+    def far(s: Tensor) -> Tensor:  # 1 < |s| < 2
+        return ((a * s - 5 * a) * s + 8 * a) * s - 4 * a
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def _padded_index(index: np.ndarray, size: int, padding_mode: str, align_corners: bool) -> np.ndarray:
+    """Whole-number neighbour coordinates after the padding mode (for bicubic, which pads each neighbour)."""
+    if padding_mode == "zeros":
+        return index
+    return _padded(as_tensor(index), size, padding_mode, align_corners).array
+
+
+def _check(input: Tensor, grid: Tensor, mode: str, padding_mode: str) -> None:
+    if mode not in MODES:
+        raise ValueError(f"grid_sample: mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if padding_mode not in PADDING_MODES:
+        raise ValueError(f"grid_sample: padding_mode must be one of {', '.join(PADDING_MODES)}, got {padding_mode!r}")
+    if input.ndim == 5:
+        raise NotImplementedError("grid_sample: volumetric (5-D) input is not built yet; give a 4-D input (N, C, H, W)")
+    if input.ndim != 4:
+        raise ValueError(f"grid_sample: input must be 4-D (N, C, H, W), got shape {shape_text(input.shape)}")
+    if grid.ndim != 4 or grid.shape[-1] != 2:
+        raise ValueError(f"grid_sample: grid must be (N, H_out, W_out, 2) (an (x, y) point per output pixel), "
+                         f"got shape {shape_text(grid.shape)}")
+    if grid.shape[0] != input.shape[0]:
+        raise ValueError(f"grid_sample: grid has batch {grid.shape[0]} but input has {input.shape[0]}; "
+                         "give one grid per image")
+    if input.dtype.kind != "f" or grid.dtype != input.dtype:
+        raise TypeError(f"grid_sample: input and grid must share one floating dtype, got {input.dtype} and "
+                        f"{grid.dtype}; convert with .to(input.dtype)")
+    if 0 in input.shape[2:]:
+        raise ValueError(f"grid_sample: input has an empty spatial dim (shape {shape_text(input.shape)})")
+
+
+def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
+                align_corners: bool | None = None) -> Tensor:
+    """``input`` (N, C, H, W) read at the points of ``grid`` (N, H_out, W_out, 2): out (N, C, H_out, W_out).
+
+    ``grid[n, i, j] = (x, y)`` in normalised coordinates (see the module docstring for the
+    unnormalising formulas, the padding modes and the bilinear / bicubic weights).
+    """
+    input, grid = as_tensor(input), as_tensor(grid)
+    _check(input, grid, mode, padding_mode)
+    note_unreplayable("grid_sample picks the pixels to read from the grid's values, outside the ops a replay "
+                      "repeats")
+    aligned = bool(align_corners)
+    batch, channels, height, width = input.shape
+    flat = input.reshape(batch, channels, height * width)
+    x = _unnormalise(grid[..., 0], width, aligned)
+    y = _unnormalise(grid[..., 1], height, aligned)
+    if mode == "bicubic":
+        x0, y0 = np.floor(x.array), np.floor(y.array)
+        weights_x, weights_y = _cubic_weights(x - x0), _cubic_weights(y - y0)
+        out = None
+        for j, weight_y in enumerate(weights_y):
+            ys = _padded_index(y0 - 1 + j, height, padding_mode, aligned)
+            for i, weight_x in enumerate(weights_x):
+                xs = _padded_index(x0 - 1 + i, width, padding_mode, aligned)
+                values, inside = _read(flat, xs, ys, height, width)
+                term = values * ((weight_x * weight_y).unsqueeze(1) * inside)
+                out = term if out is None else out + term
+        return out
+    x, y = _padded(x, width, padding_mode, aligned), _padded(y, height, padding_mode, aligned)
+    if mode == "nearest":
+        x, y = x.round(), y.round()  # half to even, as PyTorch's nearbyint; round's gradient is 0
+        values, inside = _read(flat, x.array, y.array, height, width)
+        # weight 1 where the point is inside, made from the rounded coordinates so that the grid
+        # gets round's zero gradient (as in PyTorch) instead of none
+        return values * where(inside > 0, (x + y).unsqueeze(1) * 0 + 1, 0.0)
+    x0, y0 = np.floor(x.array), np.floor(y.array)
+    fx, fy = (x - x0).unsqueeze(1), (y - y0).unsqueeze(1)
+    out = None
+    for dy, weight_y in ((0, 1 - fy), (1, fy)):
+        for dx, weight_x in ((0, 1 - fx), (1, fx)):
+            values, inside = _read(flat, x0 + dx, y0 + dy, height, width)
+            term = values * (weight_x * weight_y * inside)
+            out = term if out is None else out + term
+    return out
