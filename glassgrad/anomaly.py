@@ -48,12 +48,8 @@ def is_anomaly_enabled() -> bool:
 
 
 def is_anomaly_check_nan_enabled() -> bool:
-    """Whether anomaly detection is on and checks gradients for NaN (``torch.is_anomaly_check_nan_enabled``)."""
-    return MODE[0] and MODE[1]
-
-
-def checking() -> bool:
-    """Whether a backward pass starting now checks every gradient its rules return."""
+    """Whether anomaly detection is on and checks gradients for NaN (``torch.is_anomaly_check_nan_enabled``): read
+    once by each backward pass."""
     return MODE[0] and MODE[1]
 
 

@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from .anomaly import check_gradients, checking
+from .anomaly import check_gradients, is_anomaly_check_nan_enabled
 from .arguments import broadcasts_to, shape_text
 from .tensor_hooks import HOOKS, POST_ACCUMULATE_HOOKS, run_hooks, run_post_accumulate_hooks
 
@@ -431,7 +431,7 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
     BACKWARD_PASS[0] += 1
     tape = STATE.switches[1]
     hooked = HOOKS  # empty unless some tensor has a hook: one test per node
-    watched = checking()  # anomaly detection: each rule's gradients are tested for NaN
+    watched = is_anomaly_check_nan_enabled()  # anomaly detection: each rule's gradients are tested for NaN
     rebased = CLOCK[LAST_REBASE]  # read first: then rebased <= changed, even if another thread changes memory now
     changed = CLOCK[NOW]
     grads = {root: gradient}

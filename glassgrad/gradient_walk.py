@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import ops
-from .anomaly import check_gradients, checking
+from .anomaly import check_gradients, is_anomaly_check_nan_enabled
 from .arguments import broadcasts_to
 from .autograd import (
     BACKWARD_PASS,
@@ -96,7 +96,7 @@ def _walk(order: list, leads: set, grads: dict, wanted: set, found: dict, create
     """:func:`gradients`' loop: each node on a path to an input passes its upstream gradient to its parents."""
     kept: set[int] = set()
     changed = CLOCK[NOW]
-    watched = checking()  # anomaly detection: each rule's gradients are tested for NaN
+    watched = is_anomaly_check_nan_enabled()  # anomaly detection: each rule's gradients are tested for NaN
     for node in order:
         if node not in leads or node not in grads:
             continue
