@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -178,6 +178,8 @@ def _bags(draw):
 @settings(max_examples=60, deadline=None)
 @given(bags=_bags(), mode=st.sampled_from(["sum", "mean", "max"]), padding=st.sampled_from([None, 0, -1]),
        weighted=st.booleans(), seed=st.integers(0, 2**16))
+@example(bags=(np.array([], dtype=np.int64), np.array([0]), False, 2), mode="max", padding=None, weighted=False,
+         seed=0)  # every bag empty: zeros, still in the graph
 def test_embedding_bag_matches_pytorch(torch, bags, mode, padding, weighted, seed):
     """Each bag's rows summed, averaged (padding positions left out of the count) or maxed, with per-sample
     weights in sum mode, an empty bag zeros: values and the gradients of the table and the weights."""

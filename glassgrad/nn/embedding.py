@@ -191,12 +191,13 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     bag_of = np.repeat(np.arange(len(starts)), ends - starts)
     padding = _padding_index(padding_idx, weight.shape[0], "embedding_bag")
     kept = np.arange(flat.shape[0]) if padding is None else np.flatnonzero(flat.array != padding)
-    if mode == "max":
+    zeros = weight.new_zeros((len(starts), weight.shape[1]))
+    if mode == "max":  # each bag that has rows gets their maximum; the others stay zeros (still in the graph)
         bags = [np.intersect1d(kept, np.arange(start, end)) for start, end in zip(starts, ends)]
-        zeros = weight.new_zeros((weight.shape[1],))
-        return stack([rows.index_select(0, Tensor(bag)).amax(0) if bag.size else zeros for bag in bags])
-    total = weight.new_zeros((len(starts), weight.shape[1])).index_add(0, Tensor(bag_of[kept]),
-                                                                        rows.index_select(0, Tensor(kept)))
+        filled = [number for number, bag in enumerate(bags) if bag.size]
+        maxima = [rows.index_select(0, Tensor(bags[number])).amax(0) for number in filled]
+        return zeros.index_add(0, Tensor(np.array(filled, dtype=np.int64)), stack(maxima) if maxima else rows[:0])
+    total = zeros.index_add(0, Tensor(bag_of[kept]), rows.index_select(0, Tensor(kept)))
     if mode == "sum":
         return total
     counts = np.maximum(np.bincount(bag_of[kept], minlength=len(starts)), 1).astype(weight.dtype)
