@@ -65,6 +65,7 @@ Choices at kinks, shared with PyTorch:
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 import warnings
@@ -1259,30 +1260,40 @@ def _cross_entropy(logits, target, reduction, ignore_index=-100):
 
     Saves softmax(logits), the target and, for class indices, each row's class as a position in the
     flat array: the backward subtracts the target (or 1 at those positions) from the probabilities.
-    Class indices read only the picked log-probabilities:
-    ``−(shifted[i, yᵢ] − log Σⱼ e^shifted[i, j])``, the same numbers as the full table gives.
+    The log-probabilities are ``shifted[i, j] − log Σₖ e^shifted[i, k]`` (``shifted``: the logits less
+    their row's max); class indices read the picked ones.
     A row whose class is ``ignore_index`` counts for nothing: its loss and gradient are 0 and the
     mean divides by the rows that count (by 1 when none does: a loss of 0 where PyTorch gives NaN; the
-    gradients are 0 in both).
+    gradients are 0 in both). A class outside [0, C) that is not ``ignore_index`` raises ``IndexError``.
     """
-    starts = np.arange(0, logits.size, logits.shape[1])  # where each row begins in the flat array
+    starts, column_starts = _row_starts(*logits.shape)  # where each row begins in the flat array
     # each row's max, read at its argmax (one fast call; a max along a short axis is several times slower)
-    shifted = logits - logits.reshape(-1)[starts + logits.argmax(axis=1)].reshape(-1, 1)
+    shifted = logits - logits.take(column_starts + logits.argmax(axis=1, keepdims=True))
     exps = np.exp(shifted)
     total = np.add.reduce(exps, axis=1, keepdims=True)
     log_total = np.log(total)
     exps /= total  # now softmax(logits)
+    log_probs = shifted - log_total
     if target.dtype.kind == "f":
-        per_item = -np.add.reduce(target * (shifted - log_total), axis=1)
+        per_item = -np.add.reduce(target * log_probs, axis=1)
         positions = None
     else:
-        kept = _kept_rows(target, ignore_index)
+        kept = _kept_rows(target, ignore_index, logits.shape[1])
         positions = starts + (target if kept is None else np.where(kept, target, 0))  # an ignored row reads class 0
-        per_item = -(shifted.reshape(-1)[positions] - log_total.reshape(-1))
+        per_item = -log_probs.take(positions)
         if kept is not None:
             per_item = np.where(kept, per_item, per_item.dtype.type(0))
             return _reduce_loss(per_item, reduction, _counted(kept)), (exps, target, positions, reduction, kept)
     return _reduce_loss(per_item, reduction), (exps, target, positions, reduction, None)
+
+
+@functools.lru_cache(maxsize=16)
+def _row_starts(rows: int, width: int) -> tuple[Array, Array]:
+    """Where each row of a (rows, width) array begins in its flat (C-order) form, as (rows,) and as a (rows, 1)
+    column; made once per shape (a training loop asks for the same one at every step), read-only."""
+    starts = np.arange(0, rows * width, width)
+    starts.flags.writeable = False
+    return starts, starts.reshape(-1, 1)
 
 
 def _counted(kept: Array) -> int:
@@ -1290,13 +1301,38 @@ def _counted(kept: Array) -> int:
     return max(int(np.count_nonzero(kept)), 1)
 
 
-def _kept_rows(target: Array, ignore_index: int) -> Array | None:
+_UNSIGNED = {np.dtype(np.int8): np.uint8, np.dtype(np.int16): np.uint16, np.dtype(np.int32): np.uint32,
+             np.dtype(np.int64): np.uint64}
+"""The unsigned type of each signed one: a class index viewed as it reads a negative class as a huge number."""
+
+
+def _kept_rows(target: Array, ignore_index: int, classes: int) -> Array | None:
     """Which rows count (their class is not ``ignore_index``), or None when all do: the common case, told with one
-    reduction for a negative ``ignore_index`` (PyTorch's default −100 is never a class)."""
-    if ignore_index < 0 and (target.size == 0 or np.minimum.reduce(target) >= 0):
+    reduction (every class in [0, ``classes``), and ``ignore_index`` none of them, as PyTorch's default −100).
+
+    A class outside [0, ``classes``) that is not ``ignore_index`` raises ``IndexError``: it would read another
+    row's score (``cross_entropy`` checks before it records; a compiled step's replay runs this row alone).
+    """
+    unsigned = target.view(_UNSIGNED[target.dtype]) if target.dtype in _UNSIGNED else target
+    in_range = target.size == 0 or (unsigned.dtype.kind == "u" and np.maximum.reduce(unsigned) < classes)
+    if in_range and not 0 <= ignore_index < classes:
         return None
     kept = target != ignore_index
+    if not in_range:
+        wrong = kept & ((target < 0) | (target >= classes))
+        if wrong.any():
+            raise IndexError(f"cross_entropy: target label {target[wrong][0]} is out of range: labels must be in "
+                             f"[0, {classes - 1}] (or ignore_index, {ignore_index})")
     return None if kept.all() else kept
+
+
+def _times_scale(grad: Array, scale: Any) -> Array:
+    """``grad · scale``: in place when ``scale`` is a Python number (the dtype stays), else a new array
+    (an upstream array may promote)."""
+    if isinstance(scale, float):
+        grad *= scale
+        return grad
+    return grad * scale
 
 
 def _cross_entropy_back(up, saved):
@@ -1308,8 +1344,8 @@ def _cross_entropy_back(up, saved):
         grad.reshape(-1)[positions] -= 1  # − onehot(target)
         if kept is not None:
             grad *= kept.reshape(-1, 1)  # an ignored row: 0
-            return grad * _loss_upstream(up, reduction, _counted(kept), probs.shape), None
-    return grad * _loss_upstream(up, reduction, len(probs), probs.shape), None
+            return _times_scale(grad, _loss_upstream(up, reduction, _counted(kept), probs.shape)), None
+    return _times_scale(grad, _loss_upstream(up, reduction, len(probs), probs.shape)), None
 
 
 def _loss_scale_tensor(up, reduction: str, count: int, item_ndim: int):
