@@ -1260,27 +1260,25 @@ def _cross_entropy(logits, target, reduction, ignore_index=-100):
 
     Saves softmax(logits), the target and, for class indices, each row's class as a position in the
     flat array: the backward subtracts the target (or 1 at those positions) from the probabilities.
-    The log-probabilities are ``shifted[i, j] − log Σₖ e^shifted[i, k]`` (``shifted``: the logits less
-    their row's max); class indices read the picked ones.
+    Class indices read only the picked log-probabilities:
+    ``−(shifted[i, yᵢ] − log Σⱼ e^shifted[i, j])``, the same numbers as the full table gives.
     A row whose class is ``ignore_index`` counts for nothing: its loss and gradient are 0 and the
     mean divides by the rows that count (by 1 when none does: a loss of 0 where PyTorch gives NaN; the
     gradients are 0 in both). A class outside [0, C) that is not ``ignore_index`` raises ``IndexError``.
     """
-    starts, column_starts = _row_starts(*logits.shape)  # where each row begins in the flat array
+    numbers, starts = _rows_of(*logits.shape)
     # each row's max, read at its argmax (one fast call; a max along a short axis is several times slower)
-    shifted = logits - logits.take(column_starts + logits.argmax(axis=1, keepdims=True))
+    shifted = logits - logits.take(starts + logits.argmax(axis=1, keepdims=True))
     exps = np.exp(shifted)
     total = np.add.reduce(exps, axis=1, keepdims=True)
     log_total = np.log(total)
     exps /= total  # now softmax(logits)
-    log_probs = shifted - log_total
     if target.dtype.kind == "f":
-        per_item = -np.add.reduce(target * log_probs, axis=1)
+        per_item = -np.add.reduce(target * (shifted - log_total), axis=1)
         positions = None
     else:
-        kept = _kept_rows(target, ignore_index, logits.shape[1])
-        positions = starts + (target if kept is None else np.where(kept, target, 0))  # an ignored row reads class 0
-        per_item = -log_probs.take(positions)
+        positions, kept = _class_positions(numbers, target, ignore_index, logits.shape)
+        per_item = -(shifted.take(positions) - log_total.reshape(-1))  # the picked log-probabilities alone
         if kept is not None:
             per_item = np.where(kept, per_item, per_item.dtype.type(0))
             return _reduce_loss(per_item, reduction, _counted(kept)), (exps, target, positions, reduction, kept)
@@ -1288,12 +1286,12 @@ def _cross_entropy(logits, target, reduction, ignore_index=-100):
 
 
 @functools.lru_cache(maxsize=16)
-def _row_starts(rows: int, width: int) -> tuple[Array, Array]:
-    """Where each row of a (rows, width) array begins in its flat (C-order) form, as (rows,) and as a (rows, 1)
-    column; made once per shape (a training loop asks for the same one at every step), read-only."""
-    starts = np.arange(0, rows * width, width)
-    starts.flags.writeable = False
-    return starts, starts.reshape(-1, 1)
+def _rows_of(rows: int, width: int) -> tuple[Array, Array]:
+    """The row numbers of a (rows, width) array, and where each row begins in its flat (C-order) form as a
+    (rows, 1) column; made once per shape (a training loop asks for the same one at every step), read-only."""
+    numbers = np.arange(rows)
+    numbers.flags.writeable = False
+    return numbers, numbers.reshape(-1, 1) * width
 
 
 def _counted(kept: Array) -> int:
@@ -1301,29 +1299,31 @@ def _counted(kept: Array) -> int:
     return max(int(np.count_nonzero(kept)), 1)
 
 
-_UNSIGNED = {np.dtype(np.int8): np.uint8, np.dtype(np.int16): np.uint16, np.dtype(np.int32): np.uint32,
-             np.dtype(np.int64): np.uint64}
-"""The unsigned type of each signed one: a class index viewed as it reads a negative class as a huge number."""
+def _class_positions(numbers: Array, target: Array, ignore_index: int, shape: tuple) -> tuple[Array, Array | None]:
+    """Each row's class as a position in the flat (rows, classes) array, and which rows count (their class is
+    not ``ignore_index``), or None when all do; an ignored row reads class 0.
 
-
-def _kept_rows(target: Array, ignore_index: int, classes: int) -> Array | None:
-    """Which rows count (their class is not ``ignore_index``), or None when all do: the common case, told with one
-    reduction (every class in [0, ``classes``), and ``ignore_index`` none of them, as PyTorch's default −100).
-
-    A class outside [0, ``classes``) that is not ``ignore_index`` raises ``IndexError``: it would read another
-    row's score (``cross_entropy`` checks before it records; a compiled step's replay runs this row alone).
+    The common case takes one call, which also checks that every class is in [0, classes) (PyTorch's
+    default ``ignore_index``, −100, is never one). A class outside that is not ``ignore_index`` raises
+    ``IndexError``: it would read another row's score (``cross_entropy`` checks before it records; a
+    compiled step's replay runs this row alone).
     """
-    unsigned = target.view(_UNSIGNED[target.dtype]) if target.dtype in _UNSIGNED else target
-    in_range = target.size == 0 or (unsigned.dtype.kind == "u" and np.maximum.reduce(unsigned) < classes)
-    if in_range and not 0 <= ignore_index < classes:
-        return None
+    try:
+        positions = np.ravel_multi_index((numbers, target), shape)
+    except ValueError:  # a class outside [0, classes): allowed only where it is ignore_index
+        positions = None
+    classes = shape[1]
+    if positions is not None and not 0 <= ignore_index < classes:
+        return positions, None
     kept = target != ignore_index
-    if not in_range:
+    if positions is None:
         wrong = kept & ((target < 0) | (target >= classes))
         if wrong.any():
             raise IndexError(f"cross_entropy: target label {target[wrong][0]} is out of range: labels must be in "
                              f"[0, {classes - 1}] (or ignore_index, {ignore_index})")
-    return None if kept.all() else kept
+    elif kept.all():
+        return positions, None
+    return np.ravel_multi_index((numbers, np.where(kept, target, 0)), shape), kept
 
 
 def _times_scale(grad: Array, scale: Any) -> Array:

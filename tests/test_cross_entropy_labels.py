@@ -66,7 +66,7 @@ def test_a_replayed_step_with_ignore_index_past_the_classes_gives_eager_numbers(
 
 @settings(deadline=None, max_examples=60)
 @given(labels=st.lists(st.integers(-3, 6), min_size=0, max_size=8), ignore_index=st.sampled_from([-100, -1, 1, 5]),
-       dtype=st.sampled_from([np.int64, np.int32, np.int8, np.uint8]))
+       dtype=st.sampled_from([np.int64, np.int32, np.int8, np.uint8, np.uint64]))
 def test_the_row_refuses_exactly_the_labels_outside_the_classes_that_are_not_ignored(labels, ignore_index, dtype):
     target = np.array(labels).astype(dtype)
     logits = np.linspace(-2, 2, len(labels) * CLASSES).reshape(len(labels), CLASSES)
