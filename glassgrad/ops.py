@@ -1289,9 +1289,9 @@ def _cross_entropy(logits, target, reduction, ignore_index=-100):
 def _rows_of(rows: int, width: int) -> tuple[Array, Array]:
     """The row numbers of a (rows, width) array, and where each row begins in its flat (C-order) form as a
     (rows, 1) column; made once per shape (a training loop asks for the same one at every step), read-only."""
-    numbers = np.arange(rows)
-    numbers.flags.writeable = False
-    return numbers, numbers.reshape(-1, 1) * width
+    numbers, starts = np.arange(rows), np.arange(0, rows * width, width).reshape(-1, 1)
+    numbers.flags.writeable = starts.flags.writeable = False
+    return numbers, starts
 
 
 def _counted(kept: Array) -> int:
