@@ -65,6 +65,7 @@ Choices at kinks, shared with PyTorch:
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 import warnings
@@ -1294,11 +1295,11 @@ def _cross_entropy(logits, target, reduction, ignore_index=-100):
     ``−(shifted[i, yᵢ] − log Σⱼ e^shifted[i, j])``, the same numbers as the full table gives.
     A row whose class is ``ignore_index`` counts for nothing: its loss and gradient are 0 and the
     mean divides by the rows that count (by 1 when none does: a loss of 0 where PyTorch gives NaN; the
-    gradients are 0 in both).
+    gradients are 0 in both). A class outside [0, C) that is not ``ignore_index`` raises ``IndexError``.
     """
-    starts = np.arange(0, logits.size, logits.shape[1])  # where each row begins in the flat array
+    numbers, starts = _rows_of(*logits.shape)
     # each row's max, read at its argmax (one fast call; a max along a short axis is several times slower)
-    shifted = logits - logits.reshape(-1)[starts + logits.argmax(axis=1)].reshape(-1, 1)
+    shifted = logits - logits.take(starts + logits.argmax(axis=1, keepdims=True))
     exps = np.exp(shifted)
     total = np.add.reduce(exps, axis=1, keepdims=True)
     log_total = np.log(total)
@@ -1307,13 +1308,21 @@ def _cross_entropy(logits, target, reduction, ignore_index=-100):
         per_item = -np.add.reduce(target * (shifted - log_total), axis=1)
         positions = None
     else:
-        kept = _kept_rows(target, ignore_index)
-        positions = starts + (target if kept is None else np.where(kept, target, 0))  # an ignored row reads class 0
-        per_item = -(shifted.reshape(-1)[positions] - log_total.reshape(-1))
+        positions, kept = _class_positions(numbers, target, ignore_index, logits.shape)
+        per_item = -(shifted.take(positions) - log_total.reshape(-1))  # the picked log-probabilities alone
         if kept is not None:
             per_item = np.where(kept, per_item, per_item.dtype.type(0))
             return _reduce_loss(per_item, reduction, _counted(kept)), (exps, target, positions, reduction, kept)
     return _reduce_loss(per_item, reduction), (exps, target, positions, reduction, None)
+
+
+@functools.lru_cache(maxsize=16)
+def _rows_of(rows: int, width: int) -> tuple[Array, Array]:
+    """The row numbers of a (rows, width) array, and where each row begins in its flat (C-order) form as a
+    (rows, 1) column; made once per shape (a training loop asks for the same one at every step), read-only."""
+    numbers, starts = np.arange(rows), np.arange(0, rows * width, width).reshape(-1, 1)
+    numbers.flags.writeable = starts.flags.writeable = False
+    return numbers, starts
 
 
 def _counted(kept: Array) -> int:
@@ -1321,13 +1330,40 @@ def _counted(kept: Array) -> int:
     return max(int(np.count_nonzero(kept)), 1)
 
 
-def _kept_rows(target: Array, ignore_index: int) -> Array | None:
-    """Which rows count (their class is not ``ignore_index``), or None when all do: the common case, told with one
-    reduction for a negative ``ignore_index`` (PyTorch's default −100 is never a class)."""
-    if ignore_index < 0 and (target.size == 0 or np.minimum.reduce(target) >= 0):
-        return None
+def _class_positions(numbers: Array, target: Array, ignore_index: int, shape: tuple) -> tuple[Array, Array | None]:
+    """Each row's class as a position in the flat (rows, classes) array, and which rows count (their class is
+    not ``ignore_index``), or None when all do; an ignored row reads class 0.
+
+    The common case takes one call, which also checks that every class is in [0, classes) (PyTorch's
+    default ``ignore_index``, −100, is never one). A class outside that is not ``ignore_index`` raises
+    ``IndexError``: it would read another row's score (``cross_entropy`` checks before it records; a
+    compiled step's replay runs this row alone).
+    """
+    try:
+        positions = np.ravel_multi_index((numbers, target), shape)
+    except ValueError:  # a class outside [0, classes): allowed only where it is ignore_index
+        positions = None
+    classes = shape[1]
+    if positions is not None and not 0 <= ignore_index < classes:
+        return positions, None
     kept = target != ignore_index
-    return None if kept.all() else kept
+    if positions is None:
+        wrong = kept & ((target < 0) | (target >= classes))
+        if wrong.any():
+            raise IndexError(f"cross_entropy: target label {target[wrong][0]} is out of range: labels must be in "
+                             f"[0, {classes - 1}] (or ignore_index, {ignore_index})")
+    elif kept.all():
+        return positions, None
+    return np.ravel_multi_index((numbers, np.where(kept, target, 0)), shape), kept
+
+
+def _times_scale(grad: Array, scale: Any) -> Array:
+    """``grad · scale``: in place when ``scale`` is a Python number (the dtype stays), else a new array
+    (an upstream array may promote)."""
+    if isinstance(scale, float):
+        grad *= scale
+        return grad
+    return grad * scale
 
 
 def _cross_entropy_back(up, saved):
@@ -1339,8 +1375,8 @@ def _cross_entropy_back(up, saved):
         grad.reshape(-1)[positions] -= 1  # − onehot(target)
         if kept is not None:
             grad *= kept.reshape(-1, 1)  # an ignored row: 0
-            return grad * _loss_upstream(up, reduction, _counted(kept), probs.shape), None
-    return grad * _loss_upstream(up, reduction, len(probs), probs.shape), None
+            return _times_scale(grad, _loss_upstream(up, reduction, _counted(kept), probs.shape)), None
+    return _times_scale(grad, _loss_upstream(up, reduction, len(probs), probs.shape)), None
 
 
 def _loss_scale_tensor(up, reduction: str, count: int, item_ndim: int):

@@ -170,8 +170,8 @@ class _Tally:
     def add(self, loss_value: float, output: Tensor, targets: Tensor) -> None:
         batch = len(targets)
         self.loss_sum += loss_value * batch
-        batch_accuracy = accuracy(output, targets, self.loss_fn)
-        self.classification = self.classification and batch_accuracy is not None
+        batch_accuracy = accuracy(output, targets, self.loss_fn) if self.classification else None
+        self.classification = batch_accuracy is not None
         self.correct += (batch_accuracy or 0.0) * batch
         self.count += batch
 
@@ -191,18 +191,20 @@ class _BlowupWatch:
 
     def __init__(self, named_parameters: Sequence[tuple[str, Tensor]]) -> None:
         self.named = list(named_parameters)
+        self.parameters = [param for _, param in self.named]
         self.first_norms: dict[str, float] | None = None
-        self.snapshots: list[tuple[int, list[Tensor | None]]] = []  # the last two steps' gradients
+        self.earlier: tuple[int, list[Tensor | None]] | None = None  # the step before the latest: (step, gradients)
+        self.latest: tuple[int, list[Tensor | None]] | None = None
 
     def keep(self, step: int) -> None:
-        grads = [param.grad for _, param in self.named]
+        grads = [param.grad for param in self.parameters]
         if self.first_norms is None:
             self.first_norms = {name: _norm(grad) for (name, _), grad in zip(self.named, grads)}
-        self.snapshots = [*self.snapshots[-1:], (step, grads)]
+        self.earlier, self.latest = self.latest, (step, grads)
 
     def first_blowup(self) -> tuple[str, int, float] | None:
         """(name, step, norm) of the earliest kept gradient that is not finite or grew the most."""
-        for step, grads in self.snapshots:
+        for step, grads in (kept for kept in (self.earlier, self.latest) if kept is not None):
             growth = []
             for (name, _), grad in zip(self.named, grads):
                 norm = _norm(grad)
@@ -410,7 +412,7 @@ class _Steps:
         self.state, self.callbacks, self.bar = state, callbacks, bar
         self.clip_grad_norm, self.max_loss_growth = clip_grad_norm, max_loss_growth
         self.watch = _BlowupWatch(list(state.model.named_parameters()))
-        self.parameters = [param for _, param in self.watch.named]
+        self.parameters = self.watch.parameters
         self.first_loss: float | None = None
         self.loss_value = math.nan
         self.updated = False

@@ -9,6 +9,7 @@ shape, a ``state_dict`` round trip, a step where one parameter has no gradient.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
@@ -68,3 +69,16 @@ def test_a_digits_sized_group_takes_the_one_pass_path_and_its_state_views_the_fl
         assert state["step"] == 3
         assert state["exp_avg"].base is flat.state["exp_avg"] and state["exp_avg"].shape == param.shape
         assert state["exp_avg_sq"].base is flat.state["exp_avg_sq"]
+
+
+def test_the_one_pass_update_counts_one_in_place_change_of_every_parameter():
+    model = gg.nn.mlp([3, 4, 2], seed=0)
+    optimizer = gg.optim.Adam(model.parameters(), lr=0.01)
+    loss = model(gg.ones(5, 3)).sum()
+    loss.backward(retain_graph=True)
+    before = [param._version for param in model.parameters()]
+    optimizer.step()
+    assert optimizer._flat_groups, "the one-pass path was never taken"
+    assert [param._version for param in model.parameters()] == [version + 1 for version in before]
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()  # the graph read the weights the update changed

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import bump_version
 from ..tensor import Tensor
 from ._checks import check_number
 from ._pieces import in_pieces
@@ -180,23 +181,26 @@ class Adam(Optimizer):
         flat = self._flat_group(group)
         if flat is None:
             return False
-        grads = np.concatenate([p.grad.array.reshape(-1) for p in flat.params], out=flat.grads)
+        grads = np.concatenate([param.grad.array for param in flat.params], axis=None, out=flat.grads)
         g = self._effective_gradient(flat.params[0], grads, 0.0, group["maximize"], out=flat.work)
         step = flat.state["step"] = flat.state["step"] + 1
         self._step_size_times_direction(g, flat.state, group, flat.scratch)
         for param, mine, change in zip(flat.params, flat.linked, flat.changes):
             mine["step"] = step
             np.subtract(param.array, change, out=param.array)
+            bump_version(param.array)  # an in-place change, counted as PyTorch's p.add_(…) is
         return True
 
     def _flat_group(self, group: dict[str, Any]) -> _FlatGroup | None:
         """The group's flat buffers, or None where it must go parameter by parameter."""
         params = group["params"]
-        if group["amsgrad"] or group["weight_decay"] or len(params) < 2 or any(p.grad is None for p in params):
+        if group["amsgrad"] or group["weight_decay"] or len(params) < 2:
             return None
         flat = self._flat_groups.get(id(group))
         if flat is not None and flat.still_linked(params, self.state):
             return flat  # the usual step: nothing changed since the last one
+        if any(p.grad is None for p in params):
+            return None
         if len({p.array.dtype for p in params}) != 1 or sum(p.array.size for p in params) > ONE_PASS_LIMIT:
             return None
         states = [self.state.get(p) for p in params]
@@ -255,15 +259,16 @@ class _FlatGroup:
         self.views = [(mine["exp_avg"], mine["exp_avg_sq"]) for mine in self.linked]
 
     def still_linked(self, params: list[Tensor], state: dict[Tensor, dict[str, Any]]) -> bool:
-        """Whether the last :meth:`link_state` still holds: the same parameters (shapes, dtype), and each
-        one's state the same dict, with the same m and v views, at the flat step."""
+        """Whether the last :meth:`link_state` still holds: the same parameters (shapes, dtype), each with a
+        gradient, and each one's state the same dict, with the same m and v views, at the flat step."""
         if len(params) != len(self.params) or not self.linked:
             return False
         step, dtype = self.state["step"], self.dtype
         for param, own, shape, mine, (mean, square) in zip(params, self.params, self.shapes, self.linked, self.views):
             array = param.array  # one loop, every check: this runs at every step
-            if (param is not own or array.shape != shape or array.dtype != dtype or state.get(param) is not mine
-                    or mine["step"] != step or mine["exp_avg"] is not mean or mine["exp_avg_sq"] is not square):
+            if (param is not own or param.grad is None or array.shape != shape or array.dtype != dtype
+                    or state.get(param) is not mine or mine["step"] != step or mine["exp_avg"] is not mean
+                    or mine["exp_avg_sq"] is not square):
                 return False
         return True
 

@@ -120,12 +120,12 @@ class Optimizer:
             return recorder.on_call(type(self).zero_grad, (self, set_to_none))
         for group in self.param_groups:
             for param in group["params"]:
-                if param.grad is None:
+                if param._grad is None:
                     continue
                 if set_to_none:
-                    param.grad = None
+                    param._grad = None  # what `param.grad = None` does when no compiled step captures (returned above)
                 else:
-                    param.grad.array.fill(0)
+                    param._grad.array.fill(0)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Apply the update rule once to every parameter that has a gradient.
@@ -143,12 +143,12 @@ class Optimizer:
         tape = current_tape()
         update = self._update if tape is None else functools.partial(self._update_and_record, tape)
         for group in self.param_groups:
-            at_once = tape is None and self._update_group_at_once(group)
+            if tape is None and self._update_group_at_once(group):
+                continue
             for param in group["params"]:
                 grad = param.grad
                 if grad is not None:
-                    if not at_once:
-                        update(param, grad.array, group)
+                    update(param, grad.array, group)
                     bump_version(param.array)  # an in-place change, counted as PyTorch's p.add_(…) is
         return loss
 
@@ -163,7 +163,8 @@ class Optimizer:
         """Update the whole group in one pass over flat buffers, if this optimizer can; else False.
 
         The result is the same, number for number, as updating parameter by parameter; only the
-        number of NumPy calls changes (see ``Adam``). Never used while a tape records.
+        number of NumPy calls changes (see ``Adam``). It counts each parameter's in-place change
+        (:func:`~glassgrad.autograd.bump_version`) itself. Never used while a tape records.
         """
         return False
 
