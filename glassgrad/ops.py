@@ -1330,6 +1330,12 @@ def _counted(kept: Array) -> int:
     return max(int(np.count_nonzero(kept)), 1)
 
 
+def label_out_of_range(name: str, label: Any, classes: int, ignore_index: int) -> IndexError:
+    """The one-line refusal of a class label outside [0, classes) that is not ``ignore_index``."""
+    return IndexError(f"{name}: target label {label} is out of range: labels must be in [0, {classes - 1}] "
+                      f"(or ignore_index, {ignore_index})")
+
+
 def _class_positions(numbers: Array, target: Array, ignore_index: int, shape: tuple) -> tuple[Array, Array | None]:
     """Each row's class as a position in the flat (rows, classes) array, and which rows count (their class is
     not ``ignore_index``), or None when all do; an ignored row reads class 0.
@@ -1350,8 +1356,7 @@ def _class_positions(numbers: Array, target: Array, ignore_index: int, shape: tu
     if positions is None:
         wrong = kept & ((target < 0) | (target >= classes))
         if wrong.any():
-            raise IndexError(f"cross_entropy: target label {target[wrong][0]} is out of range: labels must be in "
-                             f"[0, {classes - 1}] (or ignore_index, {ignore_index})")
+            raise label_out_of_range("cross_entropy", target[wrong][0], classes, ignore_index)
     elif kept.all():
         return positions, None
     return np.ravel_multi_index((numbers, np.where(kept, target, 0)), shape), kept

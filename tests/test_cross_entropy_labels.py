@@ -34,9 +34,18 @@ def _training_step(loss_fn):
     return model, step
 
 
+LOSSES = {  # the fused row, and the paths made of ops (picking by label: a replayed −1 read the last class)
+    "fused": gg.nn.CrossEntropyLoss(),
+    "class_weights": gg.nn.CrossEntropyLoss(weight=gg.tensor([1.0, 2.0, 0.5])),
+    "label_smoothing": gg.nn.CrossEntropyLoss(label_smoothing=0.1),
+    "nll_loss": lambda scores, labels: gg.nn.functional.nll_loss(gg.nn.functional.log_softmax(scores, 1), labels),
+}
+
+
+@pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("label", [CLASSES, CLASSES + 4, -1])
-def test_a_replayed_step_refuses_a_label_out_of_range_as_eager_does(label):
-    model, step = _training_step(gg.nn.CrossEntropyLoss())
+def test_a_replayed_step_refuses_a_label_out_of_range_as_eager_does(label, loss):
+    model, step = _training_step(LOSSES[loss])
     step = gg.compile(step, fullgraph=True)
     x = gg.tensor(np.linspace(-1, 1, 20, dtype=np.float32).reshape(5, 4))
     for _ in range(3):  # captured twice, then replayed

@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import ops
 from ..arguments import broadcasts_to, shape_text
-from ..autograd import call_recorder, current_tape
+from ..autograd import call_recorder, current_tape, recorded_call
 from ..creation import as_tensor, pick_generator, zeros_like
 from ..creation import one_hot as one_hot
 from ..functions import linear as linear
@@ -167,13 +167,23 @@ def _class_targets(logits: Tensor, target: object, name: str, ignore_index: int)
             f"{name}: expected {n} class indices (shape ({n},)) for logits of shape "
             f"{shape_text(logits.shape)}, got target shape {shape_text(target.shape)}"
         )
-    labels = target.array
-    outside = (labels < 0) | (labels >= classes)
-    if n and outside.any() and (labels[outside] != ignore_index).any():
-        bad = labels[outside & (labels != ignore_index)][0]
-        raise IndexError(f"{name}: target label {bad} is out of range: labels must be in [0, {classes - 1}] "
-                         f"(or ignore_index, {ignore_index})")
+    _check_labels(target.array, classes, ignore_index, name)
     return target
+
+
+def _check_labels(labels: np.ndarray, classes: int, ignore_index: int, name: str) -> None:
+    """Refuse a class label outside [0, classes) that is not ``ignore_index`` (it would pick another row's score)."""
+    outside = (labels < 0) | (labels >= classes)
+    if labels.size and outside.any() and (labels[outside] != ignore_index).any():
+        raise ops.label_out_of_range(name, labels[outside & (labels != ignore_index)][0], classes, ignore_index)
+
+
+def _check_labels_on_replay(target: Tensor, classes: int, ignore_index: int, name: str) -> None:
+    """Make the label check one kernel of a compiled step being captured, so that its replays check each batch's
+    labels too (the ops that pick scores by label do not: −1 would read the last class). The fused
+    cross-entropy row checks them itself."""
+    if call_recorder() is not None and target.dtype.kind in "iu":
+        recorded_call(_check_labels, target.array, classes, ignore_index, name)
 
 
 def _class_layout(input: object, target: object, name: str) -> tuple[Tensor, Any, tuple | None]:
@@ -245,6 +255,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     if weight is None and smoothing == 0 and not (_tracing() and _any_ignored(target, ignore_index)):
         loss = apply(ops.CROSS_ENTROPY, (logits, target), logits.array, target.array, reduction, ignore_index)
     else:
+        _check_labels_on_replay(target, logits.shape[1], ignore_index, name)
         loss = _composed_cross_entropy(log_softmax(logits, 1), target, weight, ignore_index, reduction, smoothing)
     return loss if shape is None or reduction != "none" else loss.reshape(shape)
 
@@ -324,6 +335,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
                         "convert them with y.long()")
     ignore_index = int(ignore_index)
     target = _class_targets(log_probs, target, name, ignore_index)
+    _check_labels_on_replay(target, log_probs.shape[1], ignore_index, name)
     loss = _nll(log_probs, target, _class_weight(weight, log_probs, name), ignore_index, reduction)
     return loss if shape is None or reduction != "none" else loss.reshape(shape)
 
