@@ -358,3 +358,33 @@ def test_a_compiled_step_with_a_parametrized_layer_replays_bit_identically(kind)
     assert eager_state.keys() == compiled_state.keys()
     for key, value in eager_state.items():
         np.testing.assert_array_equal(compiled_state[key], value, err_msg=key)
+
+
+def test_a_compiled_eval_forward_follows_spectral_norm_buffers_changed_between_calls():
+    def make():
+        return parametrizations.spectral_norm(gg.nn.Linear(4, 3, dtype=gg.float64, seed=1))
+
+    eager, layer = make(), make()
+    layer.load_state_dict(eager.state_dict())
+    compiled = gg.compile(lambda x: layer(x), fullgraph=True)
+    x = gg.tensor(np.linspace(-1, 1, 8).reshape(2, 4))
+    for _ in range(4):
+        eager.eval()
+        layer.eval()
+        with gg.no_grad():
+            np.testing.assert_array_equal(compiled(x).numpy(), eager(x).numpy())
+        eager.train()
+        layer.train()
+        eager(x), layer(x)  # an eager training forward moves _u and _v: the replay must read the new ones
+    assert sum(entry.replays for entry in compiled.entries.values()) > 0
+
+
+@pytest.mark.torch
+def test_a_parametrized_buffer_stays_a_buffer_as_in_pytorch(torch):
+    theirs, mine = torch.nn.BatchNorm1d(3), gg.nn.BatchNorm1d(3)
+    torch.nn.utils.parametrize.register_parametrization(theirs, "running_var", _custom(torch)["squared"]())
+    parametrize.register_parametrization(mine, "running_var", _custom(gg)["squared"]())
+    assert [name for name, _ in mine.named_buffers()] == [name for name, _ in theirs.named_buffers()]
+    assert [name for name, _ in mine.named_parameters()] == [name for name, _ in theirs.named_parameters()]
+    assert list(mine.state_dict()) == list(theirs.state_dict())
+    np.testing.assert_allclose(mine.running_var.numpy(), theirs.running_var.numpy())

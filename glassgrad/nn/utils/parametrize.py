@@ -137,10 +137,10 @@ class ParametrizationList(ModuleList):
 
     @staticmethod
     def _overwrite(original: Tensor, value: Tensor) -> None:
-        """Put ``value``'s numbers into ``original`` (its own memory when the shape is kept)."""
+        """Put ``value``'s numbers into ``original`` (its own memory when the shape and dtype are kept)."""
         if value is original:
             return
-        if value.shape == original.shape:
+        if value.shape == original.shape and value.dtype == original.dtype:
             np.copyto(original.array, value.array)
             bump_version(original.array)
         else:
