@@ -8,6 +8,9 @@
   :func:`parameters_to_vector` / :func:`vector_to_parameters` flatten the parameters into one vector and back.
 * :func:`weight_norm` and :func:`spectral_norm` (:mod:`glassgrad.nn.utils.normalized_weights`) make a layer's
   weight from a length and a direction, or divide it by its largest singular value, before each forward.
+* :mod:`glassgrad.nn.utils.parametrize` makes a tensor of a layer computed from the numbers it learns
+  (``register_parametrization``); :mod:`glassgrad.nn.utils.parametrizations` has the standard ones
+  (``weight_norm``, ``spectral_norm``, ``orthogonal``).
 * :mod:`glassgrad.nn.utils.rnn`: sequences of different lengths padded into one batch (``pad_sequence``) or
   packed (``pack_padded_sequence``, ``PackedSequence``) for the recurrent layers.
 
@@ -33,6 +36,8 @@ import numpy as np
 from ...autograd import bump_version, call_recorder
 from ...functions import cat
 from ...tensor import Tensor
+from . import parametrizations as parametrizations
+from . import parametrize as parametrize
 from . import rnn as rnn
 from .normalized_weights import remove_spectral_norm as remove_spectral_norm
 from .normalized_weights import remove_weight_norm as remove_weight_norm

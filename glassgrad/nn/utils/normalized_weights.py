@@ -40,6 +40,28 @@ from ..parameter import Parameter
 __all__ = ["remove_spectral_norm", "remove_weight_norm", "spectral_norm", "weight_norm"]
 
 
+def direction_lengths(v: Any, dim: int | None) -> Any:
+    """‖v‖ over every dim but ``dim`` (all of them for None), kept as size-1 dims: works on tensors and arrays."""
+    if dim is None:
+        return (v * v).sum() ** 0.5
+    others = tuple(d for d in range(v.ndim) if d != dim)
+    return ((v * v).sum(others, keepdims=True) if isinstance(v, np.ndarray)
+            else (v * v).sum(others, keepdim=True)) ** 0.5
+
+
+def weight_matrix(weight: Any, dim: int) -> Any:
+    """The weight as a matrix: ``dim`` first, the other dims flattened (a tensor or an array)."""
+    if dim != 0:
+        weight = weight.permute(dim, *(d for d in range(weight.ndim) if d != dim)) \
+            if isinstance(weight, Tensor) else np.moveaxis(weight, dim, 0)
+    return weight.reshape(weight.shape[0], -1)
+
+
+def unit(vector: np.ndarray, eps: float) -> np.ndarray:
+    """``vector / max(‖vector‖, eps)`` (PyTorch's ``F.normalize``)."""
+    return vector / max(float(np.sqrt((vector * vector).sum())), eps)
+
+
 def _weight_parameter(module: Module, name: str, owner: str) -> Parameter:
     for hook in module._forward_pre_hooks.values():
         if isinstance(hook, (_WeightNorm, _SpectralNorm)) and hook.name == name:
@@ -75,12 +97,7 @@ class _WeightNorm:
         self.name, self.dim = name, dim
 
     def lengths(self, v: Any) -> Any:
-        """‖v‖ over every dim but ``dim`` (all of them for None), kept as size-1 dims: works on tensors and arrays."""
-        if self.dim is None:
-            return (v * v).sum() ** 0.5
-        others = tuple(d for d in range(v.ndim) if d != self.dim)
-        return ((v * v).sum(others, keepdims=True) if isinstance(v, np.ndarray)
-                else (v * v).sum(others, keepdim=True)) ** 0.5
+        return direction_lengths(v, self.dim)
 
     def weight(self, module: Module) -> Tensor:
         v = getattr(module, self.name + "_v")
@@ -119,6 +136,20 @@ def remove_weight_norm(module: Module, name: str = "weight") -> Module:
 
 # --- spectral norm -----------------------------------------------------------------------------
 
+def spectral_dim(module: Module, dim: int | None) -> int:
+    """The dim of the output channels: ``dim`` when given, else 1 for transposed convolutions and 0 for the rest."""
+    from ..conv_transpose import ConvTranspose1d, ConvTranspose2d
+
+    if dim is not None:
+        return dim
+    return 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d)) else 0
+
+
+def check_power_iterations(n_power_iterations: Any) -> None:
+    if isinstance(n_power_iterations, bool) or not isinstance(n_power_iterations, int) or n_power_iterations < 1:
+        raise ValueError(f"spectral_norm: n_power_iterations must be a whole number ≥ 1, got {n_power_iterations!r}")
+
+
 class _SpectralNorm:
     """The pre-hook of :func:`spectral_norm`: ``module.<name> = <name>_orig / σ``."""
 
@@ -126,15 +157,10 @@ class _SpectralNorm:
         self.name, self.n_power_iterations, self.dim, self.eps = name, n_power_iterations, dim, eps
 
     def matrix(self, weight: Any) -> Any:
-        """The weight as a matrix: ``dim`` first, the other dims flattened."""
-        if self.dim != 0:
-            weight = weight.permute(self.dim, *(d for d in range(weight.ndim) if d != self.dim)) \
-                if isinstance(weight, Tensor) else np.moveaxis(weight, self.dim, 0)
-        return weight.reshape(weight.shape[0], -1)
+        return weight_matrix(weight, self.dim)
 
     def unit(self, vector: np.ndarray) -> np.ndarray:
-        """``vector / max(‖vector‖, eps)`` (PyTorch's ``F.normalize``)."""
-        return vector / max(float(np.sqrt((vector * vector).sum())), self.eps)
+        return unit(vector, self.eps)
 
     def weight(self, module: Module, iterate: bool) -> Tensor:
         original = getattr(module, self.name + "_orig")
@@ -161,14 +187,10 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
     copy its ``weight_u``/``weight_v`` to compare); ``dim`` defaults to 0, and to 1 for transposed convolutions.
     """
     from ...creation import default_generator
-    from ..conv_transpose import ConvTranspose1d, ConvTranspose2d
 
     weight = _weight_parameter(module, name, "spectral_norm")
-    if isinstance(n_power_iterations, bool) or not isinstance(n_power_iterations, int) or n_power_iterations < 1:
-        raise ValueError(f"spectral_norm: n_power_iterations must be a whole number ≥ 1, got {n_power_iterations!r}")
-    if dim is None:
-        dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d)) else 0
-    hook = _SpectralNorm(name, n_power_iterations, dim % weight.ndim, eps)
+    check_power_iterations(n_power_iterations)
+    hook = _SpectralNorm(name, n_power_iterations, spectral_dim(module, dim) % weight.ndim, eps)
     rows, columns = hook.matrix(weight.array).shape
     generator = default_generator()
     u = hook.unit(generator.standard_normal(rows).astype(weight.dtype))
