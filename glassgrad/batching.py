@@ -79,7 +79,7 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
 def _name(func: Callable) -> str:
     if isinstance(func, functools.partial):
         return f"functools.partial({_name(func.func)}, ...)"
-    return getattr(func, "__name__", repr(func))
+    return getattr(func, "__name__", type(func).__name__)  # a module: its class, not its many-line repr
 
 
 def _in_dims(name: str, in_dims: Any, args: tuple, flat_args: list, structure: Any) -> list:

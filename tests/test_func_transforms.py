@@ -205,6 +205,18 @@ def test_vjp_and_jvp_match_pytorch(torch, seed, aux):
     _same(*results)
 
 
+@pytest.mark.torch
+def test_the_transforms_differentiate_also_under_no_grad(torch):
+    results = []
+    for lib in (gg, torch):
+        x = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64)
+        with lib.no_grad():
+            results.append((lib.func.grad(lambda v: (v.sin() * v).sum())(x), lib.func.jacrev(lambda v: v.exp())(x),
+                            lib.vmap(lib.func.grad(lambda v: v.cos()))(x)))
+    _same(*results)
+    assert not any(result.requires_grad for result in results[0])
+
+
 def _random_rows(lib, randomness):
     return lib.vmap(lambda row: row + lib.randn(3, dtype=lib.float64), randomness=randomness)(
         lib.zeros(4, 3, dtype=lib.float64))
@@ -218,6 +230,10 @@ def test_randomness_error_same_and_different_behave_as_in_pytorch(torch):
         same, different = _random_rows(lib, "same").numpy(), _random_rows(lib, "different").numpy()
         assert all(np.array_equal(row, same[0]) for row in same)
         assert len({tuple(row) for row in different}) == 4
+    for lib in (gg, torch):  # a layer that draws: dropout in training mode
+        with pytest.raises(RuntimeError, match=None if lib is torch else r"^vmap\(Sequential, \.\.\.\): Sequential "
+                                                                          r"drew random numbers[^\n]*$"):
+            lib.vmap(lib.nn.Sequential(lib.nn.Linear(3, 2), lib.nn.Dropout(0.5)))(lib.ones(4, 3))
     gg.manual_seed(7)
     drawn = gg.randn(3, dtype=gg.float64).numpy()
     gg.manual_seed(7)
