@@ -12,7 +12,8 @@
 * ``hessian(f)(x)``: ``∂²f/∂xᵢ∂xⱼ``, the Jacobian of the Jacobian (``jacfwd(jacrev(f))``, as in PyTorch).
 * ``vjp(f, x)`` gives ``(f(x), vjp_fn)`` with ``vjp_fn(v) = (vᵀJ,)``; ``jvp(f, (x,), (v,))`` gives
   ``(f(x), J·v)`` (by the double-backward trick of :func:`glassgrad.jacobians.jvp`).
-* ``vmap(f)``: ``f`` run over a batch (:mod:`glassgrad.batching`).
+* ``vmap(f)``: ``f`` run over a batch (:mod:`glassgrad.batching`); ``stack_module_state(models)`` stacks the
+  parameters of several models of one class, to run them as an ensemble under ``vmap``.
 
 >>> import glassgrad as gg
 >>> gg.func.grad(lambda x: (x ** 2).sum())(gg.tensor([1.0, 3.0]))
@@ -33,17 +34,19 @@ differentiate it again; otherwise results are plain tensors. ``f`` runs with gra
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .autograd import enable_grad, is_grad_enabled
 from .batching import RANDOMNESS, vmap
+from .functions import stack
 from .jacobians import _inputs, _jacobian_of, _product
 from .jacobians import jvp as _jvp
 from .pytree import describe, flatten, unflatten
 from .tensor import Tensor
 
-__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "vjp", "vmap"]
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "stack_module_state",
+           "vjp", "vmap"]
 
 
 def functional_call(module: Any, parameter_and_buffer_dicts: Mapping[str, Tensor] | tuple, args: Any = (),
@@ -82,6 +85,40 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Mapping[str, Tensor
         for name, (owner, registry, attribute) in owners.items():
             registry[attribute] = originals[name]
             object.__setattr__(owner, attribute, originals[name])
+
+
+def stack_module_state(models: Sequence[Any]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+    """The parameters and the buffers of ``M`` models of one class, each name's tensors stacked into one of shape
+    ``(M, *shape)``: with ``vmap(lambda p, b, x: functional_call(model, (p, b), (x,)), in_dims=(0, 0, None))`` an
+    ensemble of models runs in one call. The stacked parameters are new leaves (requiring grad when the models'
+    parameters do), so an optimizer can train them; they are not linked to the models' own tensors."""
+    models = list(models)
+    if not models:
+        raise RuntimeError("stack_module_state: give at least one model")
+    if len({model.training for model in models}) > 1:
+        raise RuntimeError("stack_module_state: the models must all be in training mode or all in eval mode; call "
+                           ".train() or .eval() on each")
+    if len({type(model) for model in models}) > 1:
+        classes = ", ".join(sorted({type(model).__name__ for model in models}))
+        raise RuntimeError(f"stack_module_state: the models must be of one class, got {classes}")
+    return (_stacked_by_name([dict(model.named_parameters()) for model in models]),
+            _stacked_by_name([dict(model.named_buffers()) for model in models]))
+
+
+def _stacked_by_name(states: list[dict[str, Tensor]]) -> dict[str, Tensor]:
+    stacked = {}
+    for name in states[0]:
+        if any(name not in state for state in states):
+            raise RuntimeError(f"stack_module_state: {name} is missing from some of the models; they must have the "
+                               "same parameters and buffers")
+        tensors = [state[name] for state in states]
+        requiring = {tensor.requires_grad for tensor in tensors}
+        if len(requiring) > 1:
+            raise RuntimeError(f"stack_module_state: {name} requires grad in some models and not in others; make "
+                               "them agree with requires_grad_()")
+        together = stack([tensor.detach() for tensor in tensors])
+        stacked[name] = together.requires_grad_() if requiring == {True} else together
+    return stacked
 
 
 def grad_and_value(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable:

@@ -1,4 +1,5 @@
-"""``gg.func``'s transforms (vmap, jacrev, jacfwd, hessian, vjp, jvp) against PyTorch's ``torch.func``, in float64."""
+"""``gg.func``'s transforms (vmap, jacrev, jacfwd, hessian, vjp, jvp, stack_module_state) against PyTorch's
+``torch.func``, in float64."""
 
 import subprocess
 import sys
@@ -130,6 +131,27 @@ def test_per_sample_gradients_match_pytorch_and_a_loop(torch, batch, seed):
         gg.nn.functional.mse_loss(model(gg.tensor(x[k:k + 1])), gg.tensor(y[k:k + 1])).backward()
         for name, parameter in model.named_parameters():
             np.testing.assert_allclose(results[0][name][k].numpy(), parameter.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.torch
+@given(members=st.integers(1, 3), seed=st.integers(0, 2**16))
+def test_an_ensemble_through_stack_module_state_and_vmap_matches_pytorch(torch, members, seed):
+    results = []
+    for lib in (gg, torch):
+        models = [_linear_model(lib, seed + k)[0] for k in range(members)]
+        data = lib.tensor(np.random.default_rng(seed).standard_normal((4, 3)))
+        params, buffers = lib.func.stack_module_state(models)
+
+        def run(params, buffers, x, model=models[0], lib=lib):
+            return lib.func.functional_call(model, (params, buffers), (x,))
+
+        outputs = lib.vmap(run, in_dims=(0, 0, None))(params, buffers, data)  # (members, 4, 2)
+        outputs.tanh().sum().backward()
+        assert all(p.is_leaf and p.requires_grad for p in params.values())
+        results.append((outputs, params, {name: p.grad for name, p in params.items()}))
+    _same(*results)
+    for model, weight in zip(models, results[0][1]["weight"]):  # model k's weight is row k
+        np.testing.assert_array_equal(weight.detach().numpy(), model.weight.detach().numpy())
 
 
 FUNCTIONS = {  # name: (function, argnums, has_aux)
@@ -278,6 +300,10 @@ ERRORS = [  # (a call made with lib, the error, glassgrad's message)
      r"^jacrev: the function must return a Tensor or a tuple/list/dict of Tensors, got float$"),
     (lambda lib: lib.func.vjp(lambda x: x * 2, lib.ones(2))[1](lib.ones(3)), RuntimeError,
      r"^vjp: the cotangents must have the output's structure \* and shapes \(\(2,\)\); got \* with shapes \(\(3,\)\)$"),
+    (lambda lib: lib.func.stack_module_state([lib.nn.Linear(2, 1), lib.nn.Linear(2, 1).eval()]), RuntimeError,
+     r"^stack_module_state: the models must all be in training mode or all in eval mode"),
+    (lambda lib: lib.func.stack_module_state([lib.nn.Linear(2, 1), lib.nn.Tanh()]), RuntimeError,
+     r"^stack_module_state: the models must be of one class, got Linear, Tanh$"),
     (lambda lib: lib.func.jvp(lambda x: x * 2, lib.ones(2), lib.ones(2)), RuntimeError,
      r"^jvp: primals must be a tuple of Tensors, so that f\(\*primals\) is the call; got Tensor$"),
 ]
