@@ -25,7 +25,8 @@ tensor([[2., 0.],
 As in PyTorch: the argument at ``argnums`` (an int, or a tuple giving a tuple of results) may be a tensor or a
 tuple/list/dict of tensors (a model's parameters, for ``functional_call``), and the result has its structure;
 a function returning several outputs (a tuple/list/dict) gets one Jacobian per output; ``has_aux=True`` means
-``f`` returns ``(output, aux)`` and the transform returns ``aux`` alongside, untouched. The transforms compose
+``f`` returns ``(output, aux)`` and the transform returns ``aux`` alongside (detached as the results are, see
+below: PyTorch's aux is outside the transform's graph too). The transforms compose
 (``grad(grad(f))``, ``jacrev(jacrev(f))``, ``vmap(grad(f))``): when an argument already requires grad, the
 result stays in the graph (computed with ``create_graph=True``) so an outer transform or ``backward`` can
 differentiate it again; otherwise results are plain tensors. ``f`` runs with gradient tracking on, also under
