@@ -35,6 +35,7 @@ from . import utils as utils
 from .amp import autocast
 from .anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .batching import vmap
 from .broadcasting import Size, broadcast_shapes, broadcast_tensors
 from .compiler import compile  # noqa: A004 (PyTorch's name: gg.compile, as torch.compile)
 from .composed import (
@@ -397,4 +398,6 @@ __all__ = [
     "finfo", "get_float32_matmul_precision", "get_num_threads", "iinfo", "inference_mode",
     "is_deterministic_algorithms_warn_only_enabled", "set_float32_matmul_precision", "set_num_threads", "testing",
     "use_deterministic_algorithms", "utils",
+    # torch.vmap, also found as torch.func.vmap (glassgrad.batching)
+    "vmap",
 ]

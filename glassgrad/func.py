@@ -1,28 +1,53 @@
-"""PyTorch's ``torch.func`` names that glassgrad's engine can give: ``functional_call``, ``grad``,
-``grad_and_value``.
+"""PyTorch's ``torch.func``: functions that turn a function into its gradient, Jacobian, Hessian or batched form.
 
 * ``functional_call(model, {"0.weight": w, …}, args)`` runs ``model`` as if those tensors were its
   parameters and buffers, for this call only: the gradient then flows into the given tensors (a
   meta-learning inner step, weights computed by another network). The model's own tensors come back
   afterwards, also when the call raises.
-* ``grad(f)(x, …)`` is the gradient of ``f`` (which returns one number) with respect to argument
-  ``argnums``, made by one backward pass (:func:`glassgrad.autograd.grad`); ``grad_and_value`` also
-  returns ``f``'s value (and, with ``has_aux=True``, ``f``'s second output, untouched).
+* ``grad(f)(x, …)`` is ``∂f/∂args[argnums]`` for an ``f`` giving one number, made by one backward pass
+  (:func:`glassgrad.autograd.grad`); ``grad_and_value`` also returns ``f``'s value.
+* ``jacrev(f)(x)`` and ``jacfwd(f)(x)``: every ``∂yᵢ/∂xⱼ``, shape ``y.shape + x.shape``, one backward pass per
+  entry of ``y`` (:mod:`glassgrad.jacobians`). glassgrad has no forward mode: ``jacfwd`` is computed in reverse
+  mode too, with the same numbers as PyTorch's forward mode.
+* ``hessian(f)(x)``: ``∂²f/∂xᵢ∂xⱼ``, the Jacobian of the Jacobian (``jacfwd(jacrev(f))``, as in PyTorch).
+* ``vjp(f, x)`` gives ``(f(x), vjp_fn)`` with ``vjp_fn(v) = (vᵀJ,)``; ``jvp(f, (x,), (v,))`` gives
+  ``(f(x), J·v)`` (by the double-backward trick of :func:`glassgrad.jacobians.jvp`).
+* ``vmap(f)``: ``f`` run over a batch (:mod:`glassgrad.batching`); ``stack_module_state(models)`` stacks the
+  parameters of several models of one class, to run them as an ensemble under ``vmap``.
 
 >>> import glassgrad as gg
 >>> gg.func.grad(lambda x: (x ** 2).sum())(gg.tensor([1.0, 3.0]))
 tensor([2., 6.])
+>>> gg.func.jacrev(lambda x: x ** 2)(gg.tensor([1.0, 3.0]))
+tensor([[2., 0.],
+        [0., 6.]])
 
-``vmap`` and the other transforms are not provided: the engine has no batching rule per op.
+As in PyTorch: the argument at ``argnums`` (an int, or a tuple giving a tuple of results) may be a tensor or a
+tuple/list/dict of tensors (a model's parameters, for ``functional_call``), and the result has its structure;
+a function returning several outputs (a tuple/list/dict) gets one Jacobian per output; ``has_aux=True`` means
+``f`` returns ``(output, aux)`` and the transform returns ``aux`` alongside (detached as the results are, see
+below: PyTorch's aux is outside the transform's graph too). The transforms compose
+(``grad(grad(f))``, ``jacrev(jacrev(f))``, ``vmap(grad(f))``): when an argument already requires grad, the
+result stays in the graph (computed with ``create_graph=True``) so an outer transform or ``backward`` can
+differentiate it again; otherwise results are plain tensors. ``f`` runs with gradient tracking on, also under
+``no_grad``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .gradients import grad as _gradients
+from .autograd import enable_grad, is_grad_enabled
+from .batching import RANDOMNESS, vmap
+from .functions import stack
+from .jacobians import _inputs, _jacobian_of, _product
+from .jacobians import jvp as _jvp
+from .pytree import describe, flatten, unflatten
 from .tensor import Tensor
+
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "stack_module_state",
+           "vjp", "vmap"]
 
 
 def functional_call(module: Any, parameter_and_buffer_dicts: Mapping[str, Tensor] | tuple, args: Any = (),
@@ -63,24 +88,53 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Mapping[str, Tensor
             object.__setattr__(owner, attribute, originals[name])
 
 
+def stack_module_state(models: Sequence[Any]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+    """The parameters and the buffers of ``M`` models of one class, each name's tensors stacked into one of shape
+    ``(M, *shape)``: with ``vmap(lambda p, b, x: functional_call(model, (p, b), (x,)), in_dims=(0, 0, None))`` an
+    ensemble of models runs in one call. The stacked parameters are new leaves (requiring grad when the models'
+    parameters do), so an optimizer can train them; they are not linked to the models' own tensors."""
+    models = list(models)
+    if not models:
+        raise RuntimeError("stack_module_state: give at least one model")
+    if len({model.training for model in models}) > 1:
+        raise RuntimeError("stack_module_state: the models must all be in training mode or all in eval mode; call "
+                           ".train() or .eval() on each")
+    if len({type(model) for model in models}) > 1:
+        classes = ", ".join(sorted({type(model).__name__ for model in models}))
+        raise RuntimeError(f"stack_module_state: the models must be of one class, got {classes}")
+    return (_stacked_by_name([dict(model.named_parameters()) for model in models]),
+            _stacked_by_name([dict(model.named_buffers()) for model in models]))
+
+
+def _stacked_by_name(states: list[dict[str, Tensor]]) -> dict[str, Tensor]:
+    stacked = {}
+    for name in states[0]:
+        if any(name not in state for state in states):
+            raise RuntimeError(f"stack_module_state: {name} is missing from some of the models; they must have the "
+                               "same parameters and buffers")
+        tensors = [state[name] for state in states]
+        requiring = {tensor.requires_grad for tensor in tensors}
+        if len(requiring) > 1:
+            raise RuntimeError(f"stack_module_state: {name} requires grad in some models and not in others; make "
+                               "them agree with requires_grad_()")
+        together = stack([tensor.detach() for tensor in tensors])
+        stacked[name] = together.requires_grad_() if requiring == {True} else together
+    return stacked
+
+
 def grad_and_value(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable:
     """A function returning ``(∂f/∂args[argnums], f(args))`` (with ``has_aux``: ``(gradient, (value, aux))``)."""
     def transformed(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        positions = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-        inputs = list(args)
-        for position in positions:
-            if not isinstance(inputs[position], Tensor):
-                raise TypeError(f"grad: argument {position} must be a Tensor to differentiate with respect to it, "
-                                f"got {type(inputs[position]).__name__}")
-            inputs[position] = inputs[position].detach().requires_grad_()
-        result = func(*inputs, **kwargs)
-        value, aux = (result[0], result[1]) if has_aux else (result, None)
-        if not isinstance(value, Tensor) or value.numel() != 1:
-            raise RuntimeError("grad: the function must return one Tensor with a single element (a loss)"
-                               + (", then the aux output" if has_aux else "; sum or average it first"))
-        found = _gradients(value, [inputs[p] for p in positions], allow_unused=True, materialize_grads=True)
-        gradient = found[0] if isinstance(argnums, int) else tuple(found)
-        return gradient, ((value.detach(), aux) if has_aux else value.detach())
+        inputs, leaves, groups, tracked = _leaves_for(args, argnums, "grad")
+        with enable_grad():
+            value, aux = _split(func(*inputs, **kwargs), has_aux, "grad")
+            if not isinstance(value, Tensor) or value.numel() != 1:
+                raise RuntimeError("grad: the function must return one Tensor with a single element (a loss)"
+                                   + (", then the aux output" if has_aux else "; sum or average it first"))
+            gradients = _product((value,), tuple(leaves), None, tracked, False, "grad")
+        gradient = _regrouped(gradients, groups, isinstance(argnums, int))
+        value = _kept(value, tracked)
+        return gradient, ((value, _kept(aux, tracked)) if has_aux else value)
 
     return transformed
 
@@ -94,3 +148,159 @@ def grad(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = Fal
         return (gradient, value[1]) if has_aux else gradient
 
     return transformed
+
+
+def jacrev(func: Callable, argnums: int | tuple[int, ...] = 0, *, has_aux: bool = False,
+           chunk_size: int | None = None) -> Callable:
+    """A function returning ``∂f/∂args[argnums]``, shape ``output.shape + input.shape``: one backward pass per
+    entry of the output. ``chunk_size`` is checked and changes nothing (the rows are computed one at a time)."""
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size <= 0):
+        raise ValueError(f"jacrev: chunk_size must be None or a positive int, got {chunk_size!r}")
+    return _jacobian(func, argnums, has_aux, "jacrev")
+
+
+def jacfwd(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False, *,
+           randomness: str = "error") -> Callable:
+    """:func:`jacrev`'s Jacobian under PyTorch's forward-mode name: glassgrad has no forward mode, so it is
+    computed in reverse mode (one backward pass per output entry, where PyTorch pushes one tangent per input entry
+    forward); the numbers are the same. ``randomness`` is checked as ``vmap`` does and changes nothing."""
+    if randomness not in RANDOMNESS:
+        raise RuntimeError(f"jacfwd: randomness must be 'error', 'different' or 'same', got {randomness!r}")
+    return _jacobian(func, argnums, has_aux, "jacfwd")
+
+
+def hessian(func: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
+    """A function returning ``∂²f/∂xᵢ∂xⱼ`` for ``x = args[argnums]``: ``jacfwd(jacrev(f))``, so its shape is
+    ``output.shape + x.shape + x.shape`` (``x.shape + x.shape`` for an ``f`` giving one number)."""
+    return jacfwd(jacrev(func, argnums), argnums)
+
+
+def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
+    """``(f(*primals), vjp_fn)``: ``vjp_fn(v)`` is ``vᵀJ`` for each primal (a tuple), ``v`` shaped like the output;
+    one backward pass per call of ``vjp_fn``, which can be called again. With ``has_aux``: ``(output, vjp_fn, aux)``."""
+    if not primals:
+        raise RuntimeError("vjp: give at least one primal (the inputs to differentiate with respect to)")
+    inputs, leaves, groups, tracked = _leaves_for(primals, tuple(range(len(primals))), "vjp")
+    with enable_grad():
+        output, aux = _split(func(*inputs), has_aux, "vjp")
+    flat_outputs, structure = _outputs(output, "vjp")
+
+    def vjp_fn(cotangents: Any) -> tuple:
+        flat_cotangents, given = flatten(cotangents)
+        if given != structure or any(not isinstance(cotangent, Tensor) or cotangent.shape != out.shape
+                                     for cotangent, out in zip(flat_cotangents, flat_outputs)):
+            expected = ", ".join(str(tuple(out.shape)) for out in flat_outputs)
+            received = ", ".join(str(tuple(getattr(cotangent, "shape", ()))) for cotangent in flat_cotangents)
+            raise RuntimeError(f"vjp: the cotangents must have the output's structure {describe(structure)} and "
+                               f"shapes ({expected}); got {describe(given)} with shapes ({received})")
+        with enable_grad():
+            products = _product(tuple(flat_outputs), tuple(leaves), tuple(flat_cotangents), tracked, False, "vjp")
+        return _regrouped(products, groups, single=False)
+
+    kept = _kept(output, tracked)
+    return (kept, vjp_fn, _kept(aux, tracked)) if has_aux else (kept, vjp_fn)
+
+
+def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = False) -> tuple:
+    """``(f(*primals), J·tangents)``, the Jacobian-vector product (with ``has_aux``: ``(output, J·v, aux)``).
+
+    glassgrad has no forward mode: ``J·v`` is computed by :func:`glassgrad.jacobians.jvp`'s double-backward trick.
+    """
+    flat_primals, structure = flatten(primals)
+    flat_tangents, given = flatten(tangents)
+    if not isinstance(primals, tuple) or not all(isinstance(primal, Tensor) for primal in flat_primals):
+        raise RuntimeError("jvp: primals must be a tuple of Tensors, so that f(*primals) is the call; got "
+                           f"{type(primals).__name__}")
+    if not isinstance(tangents, tuple) or given != structure or not all(
+            isinstance(tangent, Tensor) for tangent in flat_tangents):
+        raise RuntimeError(f"jvp: tangents must be a tuple of Tensors shaped like primals, {describe(structure)}; "
+                           f"got {describe(given) if isinstance(tangents, tuple) else type(tangents).__name__}")
+    tracked = is_grad_enabled() and any(tensor.requires_grad for tensor in (*flat_primals, *flat_tangents))
+    found: dict[str, Any] = {}
+
+    def flat_func(*leaves: Tensor) -> tuple:
+        output, found["aux"] = _split(func(*unflatten(list(leaves), structure)), has_aux, "jvp")
+        flat_outputs, found["structure"] = _outputs(output, "jvp")
+        return tuple(flat_outputs)
+
+    with enable_grad():
+        outputs, products = _jvp(flat_func, tuple(flat_primals), tuple(flat_tangents), create_graph=tracked)
+    result = (unflatten(list(outputs), found["structure"]), unflatten(list(products), found["structure"]))
+    return (*result, _kept(found["aux"], tracked)) if has_aux else result
+
+
+# --- the pieces ------------------------------------------------------------------------------
+
+def _leaves_for(args: tuple, argnums: Any, name: str) -> tuple[list, list, list, bool]:
+    """The arguments with those at ``argnums`` made of fresh graph leaves; those leaves; each differentiated
+    argument's structure and leaf count; and whether results stay in the graph (an argument requires grad)."""
+    positions = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for position in positions:
+        if not isinstance(position, int) or not -len(args) <= position < len(args):
+            raise RuntimeError(f"{name}: argnums={argnums!r} names argument {position}, but the function was given "
+                               f"{len(args)} positional argument(s)")
+    positions = tuple(position % len(args) for position in positions)
+    if not positions or len(set(positions)) != len(positions):
+        raise RuntimeError(f"{name}: argnums must name each argument once and at least one, got {argnums!r}")
+    tracked = is_grad_enabled() and any(isinstance(leaf, Tensor) and leaf.requires_grad for leaf in flatten(args)[0])
+    inputs, leaves, groups = list(args), [], []
+    for position in positions:
+        flat, structure = flatten(args[position])
+        if not flat or not all(isinstance(tensor, Tensor) for tensor in flat):
+            raise TypeError(f"{name}: argument {position} must be a Tensor (or a tuple/list/dict of Tensors) to "
+                            f"differentiate with respect to it, got {type(args[position]).__name__}")
+        fresh = list(_inputs(tuple(flat), name, tracked)[1])
+        inputs[position] = unflatten(fresh, structure)
+        leaves.extend(fresh)
+        groups.append((structure, len(fresh)))
+    return inputs, leaves, groups, tracked
+
+
+def _jacobian(func: Callable, argnums: Any, has_aux: bool, name: str) -> Callable:
+    """``jacrev``/``jacfwd``'s function: per output, ``∂output/∂args[argnums]`` in the arguments' structure."""
+    def transformed(*args: Any, **kwargs: Any) -> Any:
+        inputs, leaves, groups, tracked = _leaves_for(args, argnums, name)
+        with enable_grad():
+            output, aux = _split(func(*inputs, **kwargs), has_aux, name)
+            flat_outputs, structure = _outputs(output, name)
+            blocks = [_regrouped(_jacobian_of(out, tuple(leaves), tracked, False, name), groups,
+                                 isinstance(argnums, int)) for out in flat_outputs]
+        jacobians = unflatten(blocks, structure)
+        return (jacobians, _kept(aux, tracked)) if has_aux else jacobians
+
+    return transformed
+
+
+def _regrouped(per_leaf: Any, groups: list, single: bool) -> Any:
+    """One result per differentiated argument, in its structure: that one result for an int ``argnums``."""
+    results, start = [], 0
+    for structure, count in groups:
+        results.append(unflatten(list(per_leaf[start:start + count]), structure))
+        start += count
+    return results[0] if single else tuple(results)
+
+
+def _split(result: Any, has_aux: bool, name: str) -> tuple[Any, Any]:
+    if not has_aux:
+        return result, None
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise RuntimeError(f"{name}(f, ..., has_aux=True): f must return a pair (output, aux), got "
+                           f"{type(result).__name__}")
+    return result[0], result[1]
+
+
+def _outputs(output: Any, name: str) -> tuple[list, Any]:
+    flat, structure = flatten(output)
+    if not flat or not all(isinstance(tensor, Tensor) for tensor in flat):
+        kinds = sorted({type(leaf).__name__ for leaf in flat if not isinstance(leaf, Tensor)}) or ["nothing"]
+        raise RuntimeError(f"{name}: the function must return a Tensor or a tuple/list/dict of Tensors, got "
+                           f"{', '.join(kinds)}")
+    return flat, structure
+
+
+def _kept(tree: Any, tracked: bool) -> Any:
+    """``tree`` with its tensors detached, unless the results stay in the graph."""
+    if tracked:
+        return tree
+    leaves, structure = flatten(tree)
+    return unflatten([leaf.detach() if isinstance(leaf, Tensor) else leaf for leaf in leaves], structure)

@@ -25,7 +25,7 @@ As in PyTorch: ``inputs`` is a tensor or a tuple of tensors, and so is what ``f`
 results are nested the same way (``jacobian(f, (a, b))`` gives ``(∂y/∂a, ∂y/∂b)``). Without
 ``create_graph=True`` the results are plain tensors, outside any graph. ``strict=True`` refuses
 an input the output does not depend on (otherwise its part is zeros). ``vectorize=True`` is
-accepted and changes nothing (glassgrad has no vmap: rows are computed one by one);
+accepted and changes nothing (rows are computed one by one, as ``gg.vmap`` computes its items);
 ``strategy="forward-mode"`` is refused.
 """
 
