@@ -161,13 +161,13 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
     copy its ``weight_u``/``weight_v`` to compare); ``dim`` defaults to 0, and to 1 for transposed convolutions.
     """
     from ...creation import default_generator
-    from ..conv_transpose import ConvTranspose1d, ConvTranspose2d
+    from ..conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 
     weight = _weight_parameter(module, name, "spectral_norm")
     if isinstance(n_power_iterations, bool) or not isinstance(n_power_iterations, int) or n_power_iterations < 1:
         raise ValueError(f"spectral_norm: n_power_iterations must be a whole number ≥ 1, got {n_power_iterations!r}")
     if dim is None:
-        dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d)) else 0
+        dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) else 0
     hook = _SpectralNorm(name, n_power_iterations, dim % weight.ndim, eps)
     rows, columns = hook.matrix(weight.array).shape
     generator = default_generator()
