@@ -145,7 +145,7 @@ class WindowForm:
 
     ``output`` is the output entry's indices (``[n,c,i,j]``, written after its symbol) and
     ``gradients`` each input's (``[c,k,u,v]`` for a weight), both templates like the row's
-    texts. ``text(settings)`` gives the placeholders the settings decide: ``{i}`` and ``{j}``,
+    texts. ``text(settings)`` gives the placeholders the settings decide: ``{i}``, ``{j}`` (and ``{l}`` in 3-d),
     the input index kernel offset ``u`` reads at output ``i`` (``i+u``; ``2i+u`` with stride 2;
     ``i+2u`` with dilation 2), ``{k}`` the input channel, ``{pad}`` a note on the padding.
     ``reads(settings, size, kernel, at)`` lists, for output position ``at`` (its spatial
