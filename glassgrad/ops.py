@@ -66,6 +66,7 @@ Choices at kinks, shared with PyTorch:
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import operator
 import warnings
@@ -144,7 +145,7 @@ class WindowForm:
 
     ``output`` is the output entry's indices (``[n,c,i,j]``, written after its symbol) and
     ``gradients`` each input's (``[c,k,u,v]`` for a weight), both templates like the row's
-    texts. ``text(settings)`` gives the placeholders the settings decide: ``{i}`` and ``{j}``,
+    texts. ``text(settings)`` gives the placeholders the settings decide: ``{i}``, ``{j}`` (and ``{l}`` in 3-d),
     the input index kernel offset ``u`` reads at output ``i`` (``i+u``; ``2i+u`` with stride 2;
     ``i+2u`` with dilation 2), ``{k}`` the input channel, ``{pad}`` a note on the padding.
     ``reads(settings, size, kernel, at)`` lists, for output position ``at`` (its spatial
@@ -1673,8 +1674,24 @@ KL_DIV_LOG_TARGET = register(Op(
 # Rows for speed and for a readable trace: one node per layer, written entry by entry
 # (``Z₁[n,c,i,j] = Σ W₁[c,k,u,v]·X[n,k,i+u,j+v] + b₁[c]``) instead of hundreds of slices.
 
-_POSITION_LETTERS = (("i", "u"), ("j", "v"))
+_POSITION_LETTERS = (("i", "u"), ("j", "v"), ("l", "w"))
 """Per spatial dim: the output position's letter and the kernel offset's (a 1-d window uses the first)."""
+
+
+def _letters(dims: int) -> tuple[str, str, str, str]:
+    """A ``dims``-d window's letters joined by commas: output positions (``i,j``), kernel offsets (``u,v``),
+    the placeholders of the input positions they read (``{i},{j}``) and an input entry's own (``y,x``;
+    ``z,y,x`` in 3-d)."""
+    letters = _POSITION_LETTERS[:dims]
+    targets = ("y", "x")[:dims] if dims < 3 else ("z", "y", "x")
+    return (",".join(letter for letter, _ in letters), ",".join(offset for _, offset in letters),
+            ",".join("{" + letter + "}" for letter, _ in letters), ",".join(targets))
+
+
+def _reads_text(dims: int, dilated: bool = True) -> str:
+    """``s(i−1)+d(u−1)+1, s(j−1)+d(v−1)+1``: the input index each window entry reads, counting from 1."""
+    return ", ".join(f"s({letter}−1)+{'d(' + offset + '−1)+1' if dilated else offset}"
+                     for letter, offset in _POSITION_LETTERS[:dims])
 
 
 def _scaled(factor: int, letter: str) -> str:
@@ -1793,17 +1810,14 @@ def _conv_vjp(up, inputs, out, saved):
 
 
 def _conv_row(name: str, dims: int) -> Op:
-    """``conv1d`` or ``conv2d``: one row each, the same NumPy (im2col and one matrix product)."""
-    letters = _POSITION_LETTERS[:dims]
-    positions = ",".join(letter for letter, _ in letters)
-    offsets = ",".join(offset for _, offset in letters)
-    reads_at = ",".join("{" + letter + "}" for letter, _ in letters)
+    """``conv1d``, ``conv2d`` or ``conv3d``: one row each, the same NumPy (im2col and one matrix product)."""
+    positions, offsets, reads_at, targets = _letters(dims)
     return register(Op(
         name, f"Z[n,c,{positions}] = Σ_{{k,{offsets}}} W[c,k,{offsets}]·X̃[n,k,"
-              f"{','.join(f's({p}−1)+d({o}−1)+1' for p, o in letters)}] + b[c]  (X̃ the zero-padded input; "
+              f"{_reads_text(dims).replace(', ', ',')}] + b[c]  (X̃ the zero-padded input; "
               "with groups the k-th channel of c's group)",
         (f"Σ {{up}}[n,c,{positions}]·{{weight}}[c,k,{offsets}] over c, {offsets} and the ({positions}) with "
-         + ", ".join(f"{{{letter}}} = {target}" for (letter, _), target in zip(letters, ("y", "x")[:dims]))
+         + ", ".join(f"{{{letter}}} = {target}" for (letter, _), target in zip(_POSITION_LETTERS, targets.split(",")))
          + "{pad}",
          f"Σ_{{{{n,{positions}}}}} {{up}}[n,c,{positions}]·{{input}}[n,{{k}},{reads_at}]{{pad}}",
          f"Σ_{{{{n,{positions}}}}} {{up}}[n,c,{positions}]"),
@@ -1812,8 +1826,7 @@ def _conv_row(name: str, dims: int) -> Op:
         symbol=name, settings=("stride", "padding", "dilation", "groups", "needs"),
         defaults=((1,) * dims, ((0, 0),) * dims, (1,) * dims, 1, (True, True, True)),
         saves=((1,), (0,), ()), vjp_tensors=_conv_vjp,
-        window=WindowForm(f"[n,c,{positions}]",
-                          (f"[n,{{k}},{','.join(('y', 'x')[:dims])}]", f"[c,k,{offsets}]", "[c]"),
+        window=WindowForm(f"[n,c,{positions}]", (f"[n,{{k}},{targets}]", f"[c,k,{offsets}]", "[c]"),
                           lambda settings: _window_text(settings[0], settings[1], settings[2], "zeros", settings[3]),
                           _conv_reads),
     ))
@@ -1821,6 +1834,7 @@ def _conv_row(name: str, dims: int) -> Op:
 
 CONV1D = _conv_row("conv1d", 1)
 CONV2D = _conv_row("conv2d", 2)
+CONV3D = _conv_row("conv3d", 3)
 
 
 def _max_pool(a, kernel, stride, padding, dilation):
@@ -1850,19 +1864,27 @@ def _pool_reads(kernel: tuple, stride: tuple, padding: tuple, dilation: tuple, i
             for offset, where in _strided_reads(stride, padding, dilation, kernel, input_shape[2:], tuple(position))]
 
 
-MAX_POOL2D = register(Op(
-    "max_pool2d", "P[n,c,i,j] = max_{u,v} X̃[n,c,s(i−1)+d(u−1)+1, s(j−1)+d(v−1)+1]  (X̃ padded with −∞)",
-    ("{up}[n,c,i,j] to the entry that was its window's maximum (on a tie the first in row-major order; "
-     "a NaN is the maximum), summed over the windows that chose it",),
-    _max_pool, _max_pool_back, kind="pooling", roles=("input",),
-    written="max_{{u,v}} {input}[n,c,{i},{j}]{pad}", symbol="maxpool",
-    settings=("kernel_size", "stride", "padding", "dilation"), defaults=((2, 2), (2, 2), ((0, 0), (0, 0)), (1, 1)),
-    saves=((),),  # the positions of the maxima are kept; PyTorch saves them too (as indices)
-    vjp_tensors=_max_pool_vjp,
-    window=WindowForm("[n,c,i,j]", ("[n,c,y,x]",),
-                      lambda settings: _window_text(settings[1], settings[2], settings[3], "−∞"),
-                      lambda settings, shape, _, at: _pool_reads(*settings[:4], shape, at), reduce="max"),
-))
+def _max_pool_row(name: str, dims: int) -> Op:
+    """``max_pool2d`` or ``max_pool3d``: the same NumPy (each window's maximum and where it is)."""
+    positions, offsets, reads_at, targets = _letters(dims)
+    return register(Op(
+        name, f"P[n,c,{positions}] = max_{{{offsets}}} X̃[n,c,{_reads_text(dims)}]  (X̃ padded with −∞)",
+        (f"{{up}}[n,c,{positions}] to the entry that was its window's maximum (on a tie the first in row-major "
+         "order; a NaN is the maximum), summed over the windows that chose it",),
+        _max_pool, _max_pool_back, kind="pooling", roles=("input",),
+        written=f"max_{{{{{offsets}}}}} {{input}}[n,c,{reads_at}]{{pad}}", symbol="maxpool",
+        settings=("kernel_size", "stride", "padding", "dilation"),
+        defaults=((2,) * dims, (2,) * dims, ((0, 0),) * dims, (1,) * dims),
+        saves=((),),  # the positions of the maxima are kept; PyTorch saves them too (as indices)
+        vjp_tensors=_max_pool_vjp,
+        window=WindowForm(f"[n,c,{positions}]", (f"[n,c,{targets}]",),
+                          lambda settings: _window_text(settings[1], settings[2], settings[3], "−∞"),
+                          lambda settings, shape, _, at: _pool_reads(*settings[:4], shape, at), reduce="max"),
+    ))
+
+
+MAX_POOL2D = _max_pool_row("max_pool2d", 2)
+MAX_POOL3D = _max_pool_row("max_pool3d", 3)
 
 
 def _avg_pool(a, kernel, stride, padding, count_include_pad, divisor_override):
@@ -1887,7 +1909,7 @@ def _avg_pool_vjp(up, inputs, out, saved):
 
 def _avg_pool_text(settings: tuple) -> dict[str, str]:
     kernel, stride, padding, count_include_pad, divisor = settings
-    text = _window_text(stride, padding, (1, 1), "zeros")
+    text = _window_text(stride, padding, (1,) * len(stride), "zeros")
     padded = any(before or after for before, after in padding)
     text["count"] = (str(divisor) if divisor is not None
                      else str(math.prod(kernel)) if count_include_pad or not padded
@@ -1895,45 +1917,84 @@ def _avg_pool_text(settings: tuple) -> dict[str, str]:
     return text
 
 
-AVG_POOL2D = register(Op(
-    "avg_pool2d", "P[n,c,i,j] = (1/count) Σ_{u,v} X̃[n,c,s(i−1)+u, s(j−1)+v]  (count: the window's size)",
-    ("{up}[n,c,i,j]/{count} to every entry of its window, summed over the windows that read it",),
-    _avg_pool, _avg_pool_back, kind="pooling", roles=("input",),
-    written="(1/{count}) Σ_{{u,v}} {input}[n,c,{i},{j}]{pad}", symbol="avgpool",
-    settings=("kernel_size", "stride", "padding", "count_include_pad", "divisor_override"),
-    defaults=((2, 2), (2, 2), ((0, 0), (0, 0)), True, None), saves=((),), vjp_tensors=_avg_pool_vjp,
-    window=WindowForm("[n,c,i,j]", ("[n,c,y,x]",), _avg_pool_text,
-                      lambda settings, shape, _, at: _pool_reads(*settings[:3], (1, 1), shape, at), reduce="mean"),
-))
+def _avg_pool_row(name: str, dims: int) -> Op:
+    """``avg_pool2d`` or ``avg_pool3d``: the same NumPy (each window's sum over its count)."""
+    positions, offsets, reads_at, targets = _letters(dims)
+    return register(Op(
+        name, f"P[n,c,{positions}] = (1/count) Σ_{{{offsets}}} X̃[n,c,{_reads_text(dims, dilated=False)}]  "
+              "(count: the window's size)",
+        (f"{{up}}[n,c,{positions}]/{{count}} to every entry of its window, summed over the windows that read it",),
+        _avg_pool, _avg_pool_back, kind="pooling", roles=("input",),
+        written=f"(1/{{count}}) Σ_{{{{{offsets}}}}} {{input}}[n,c,{reads_at}]{{pad}}", symbol="avgpool",
+        settings=("kernel_size", "stride", "padding", "count_include_pad", "divisor_override"),
+        defaults=((2,) * dims, (2,) * dims, ((0, 0),) * dims, True, None), saves=((),), vjp_tensors=_avg_pool_vjp,
+        window=WindowForm(f"[n,c,{positions}]", (f"[n,c,{targets}]",), _avg_pool_text,
+                          lambda settings, shape, _, at: _pool_reads(*settings[:3], (1,) * dims, shape, at),
+                          reduce="mean"),
+    ))
+
+
+AVG_POOL2D = _avg_pool_row("avg_pool2d", 2)
+AVG_POOL3D = _avg_pool_row("avg_pool3d", 3)
+
+
+def _along_each_dim(a, matrices):
+    """``a`` with its last ``len(matrices)`` dims each multiplied by its matrix: ``Σ_h A[i, h]·a[…, h, …]``."""
+    for axis, matrix in zip(range(-len(matrices), 0), matrices):
+        a = np.moveaxis(np.tensordot(matrix, a, axes=(1, axis)), 0, axis)
+    return a
 
 
 def _adaptive_avg_pool(a, output_size):
-    rows, cols = (sliding.adaptive_matrix(size, out, a.dtype) for size, out in zip(a.shape[-2:], output_size))
-    return np.einsum("ih,...hw,jw->...ij", rows, a, cols, optimize=True), (rows, cols)
+    matrices = tuple(sliding.adaptive_matrix(size, out, a.dtype)
+                     for size, out in zip(a.shape[-len(output_size):], output_size))
+    return _along_each_dim(a, matrices), matrices
 
 
 def _adaptive_avg_pool_back(up, saved):
-    rows, cols = saved
-    return (np.einsum("ih,...ij,jw->...hw", rows, up, cols, optimize=True),)
+    return (_along_each_dim(up, tuple(matrix.T for matrix in saved)),)
+
+
+def _adaptive_avg_pool_vjp(up, inputs, out, saved):
+    """:func:`_adaptive_avg_pool_back` on tensors (recorded): one matrix product along each pooled dim."""
+    for axis, matrix in zip(range(up.ndim - len(saved), up.ndim), saved):
+        up = (up.transpose(axis, -1) @ up.new_tensor(matrix)).transpose(axis, -1)
+    return (up,)
 
 
 def _adaptive_reads(settings: tuple, input_shape: tuple, weight_shape: tuple | None, at: tuple) -> list:
-    *lead, i, j = at
-    (top, bottom), (left, right) = (sliding.adaptive_ranges(size, out)[k]
-                                    for size, out, k in zip(input_shape[-2:], settings[0], (i, j)))
-    return [((h - top, w - left), (*lead, h, w)) for h in range(top, bottom) for w in range(left, right)]
+    dims = len(settings[0])
+    lead, position = at[:-dims], at[-dims:]
+    ranges = [sliding.adaptive_ranges(size, out)[k]
+              for size, out, k in zip(input_shape[-dims:], settings[0], position)]
+    return [(tuple(p - start for p, (start, _) in zip(where, ranges)), (*lead, *where))
+            for where in itertools.product(*(range(start, end) for start, end in ranges))]
 
 
-ADAPTIVE_AVG_POOL2D = register(Op(
-    "adaptive_avg_pool2d",
-    "P[n,c,i,j] = mean of X[n,c,h,w] over h ∈ [⌊i·H/H′⌋, ⌈(i+1)·H/H′⌉), w ∈ [⌊j·W/W′⌋, ⌈(j+1)·W/W′⌉)",
-    ("{up}[n,c,i,j]/(its window's size) to every entry of its window, summed over the windows that read it",),
-    _adaptive_avg_pool, _adaptive_avg_pool_back, kind="pooling", roles=("input",),
-    written="mean of {input}[n,c,h,w] over the window of (i, j)  (output size {output_size})",
-    symbol="adaptive avgpool", settings=("output_size",), defaults=((1, 1),), saves=((),),
-    vjp_tensors=lambda up, inputs, out, saved: (up.new_tensor(saved[0].T) @ up @ up.new_tensor(saved[1]),),
-    window=WindowForm("[n,c,i,j]", ("[n,c,h,w]",), lambda settings: {}, _adaptive_reads, reduce="mean"),
-))
+def _adaptive_avg_pool_row(name: str, dims: int) -> Op:
+    """``adaptive_avg_pool2d`` or ``adaptive_avg_pool3d``: a mean over each window, one matrix per dim."""
+    positions = _letters(dims)[0]
+    entries = ("t", "h", "w")[-dims:]  # an input entry: (h, w), or (t, h, w) in 3-d
+    sizes = ("T", "H", "W")[-dims:]
+    return register(Op(
+        name,
+        f"P[n,c,{positions}] = mean of X[n,c,{','.join(entries)}] over "
+        + ", ".join(f"{entry} ∈ [⌊{letter}·{size}/{size}′⌋, ⌈({letter}+1)·{size}/{size}′⌉)"
+                    for entry, (letter, _), size in zip(entries, _POSITION_LETTERS, sizes)),
+        (f"{{up}}[n,c,{positions}]/(its window's size) to every entry of its window, summed over the windows "
+         "that read it",),
+        _adaptive_avg_pool, _adaptive_avg_pool_back, kind="pooling", roles=("input",),
+        written=f"mean of {{input}}[n,c,{','.join(entries)}] over the window of ({', '.join(positions.split(','))})  "
+                "(output size {output_size})",
+        symbol="adaptive avgpool", settings=("output_size",), defaults=((1,) * dims,), saves=((),),
+        vjp_tensors=_adaptive_avg_pool_vjp,
+        window=WindowForm(f"[n,c,{positions}]", (f"[n,c,{','.join(entries)}]",), lambda settings: {},
+                          _adaptive_reads, reduce="mean"),
+    ))
+
+
+ADAPTIVE_AVG_POOL2D = _adaptive_avg_pool_row("adaptive_avg_pool2d", 2)
+ADAPTIVE_AVG_POOL3D = _adaptive_avg_pool_row("adaptive_avg_pool3d", 3)
 
 
 def _embedding(indices, weight, padding_idx, scale_grad_by_freq):

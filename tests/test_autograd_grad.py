@@ -510,6 +510,16 @@ WINDOWED = {  # name: (the op on (x, w) for both libraries, x's shape, w's shape
     "avg_pool2d_divisor": (lambda x, w, F: F.avg_pool2d(x, 2, stride=1, divisor_override=3) * w,
                            (1, 2, 4, 4), (2, 1, 1)),
     "adaptive_avg_pool2d": (lambda x, w, F: F.adaptive_avg_pool2d(x, (2, 3)) * w, (2, 3, 5, 7), (3, 1, 1)),
+    # the 3-d rows: the same windows over volumes (N, C, D, H, W)
+    "conv3d_stride_padding_dilation_groups": (
+        lambda x, w, F: F.conv3d(x, w, stride=(1, 2, 1), padding=(1, 0, 1), dilation=(1, 1, 2), groups=2),
+        (1, 4, 3, 4, 4), (2, 2, 2, 2, 2)),
+    "max_pool3d_overlapping_padded": (lambda x, w, F: F.max_pool3d(x, 3, stride=(1, 2, 1), padding=1) * w,
+                                      (1, 2, 3, 4, 3), (2, 1, 1, 1)),
+    "avg_pool3d_padding_not_counted": (lambda x, w, F: F.avg_pool3d(x, 2, 1, 1, count_include_pad=False) * w,
+                                       (1, 2, 3, 2, 3), (2, 1, 1, 1)),
+    "adaptive_avg_pool3d_unbatched": (lambda x, w, F: F.adaptive_avg_pool3d(x, (2, 1, 3)) * w, (2, 3, 4, 5),
+                                      (2, 1, 1, 1)),
     # the table is w; x picks its rows (an index: no gradient), repeats and all
     "embedding": (lambda x, w, F: F.embedding(_rows_of(x, 5), w) * (w[0].sum() + x.sum()), (2, 4), (5, 3)),
     "embedding_padding_idx": (lambda x, w, F: F.embedding(_rows_of(x, 5), w, padding_idx=1) * x.tanh().sum(),
@@ -549,7 +559,8 @@ def test_second_derivatives_of_windows_tables_and_products_match_pytorch(torch, 
 
 @pytest.mark.parametrize("name", ["conv2d_stride_padding", "conv2d_groups", "max_pool2d_overlapping_padded",
                                   "avg_pool2d_padding_not_counted", "adaptive_avg_pool2d", "embedding",
-                                  "prod", "cumprod_first_dim"])
+                                  "prod", "cumprod_first_dim", "conv3d_stride_padding_dilation_groups",
+                                  "adaptive_avg_pool3d_unbatched"])
 def test_the_recorded_first_derivatives_of_windows_and_products_have_finite_difference_derivatives(name):
     function, x_shape, w_shape = WINDOWED[name]
     rng = np.random.default_rng(11)

@@ -10,7 +10,7 @@ from glassgrad.ops import RULES
 
 
 def test_rules_prints_every_formula_whole(capsys, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "400")  # one table row per line: each formula can be found whole
+    monkeypatch.setenv("COLUMNS", "500")  # one table row per line: each formula can be found whole
     assert cli.main(["rules"]) == 0
     printed = capsys.readouterr().out
     for op in RULES.values():

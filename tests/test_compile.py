@@ -46,6 +46,10 @@ def _images(rng, dtype, batch=4):
     return gg.tensor(rng.standard_normal((batch, 1, 6, 6)), dtype=dtype), gg.tensor(rng.integers(0, 3, batch))
 
 
+def _volumes(rng, dtype, batch=3):
+    return gg.tensor(rng.standard_normal((batch, 1, 4, 5, 4)), dtype=dtype), gg.tensor(rng.integers(0, 3, batch))
+
+
 def _tokens(rng, dtype, batch=5):
     return gg.tensor(rng.integers(0, 10, (batch, 3))), gg.tensor(rng.integers(0, 3, batch))
 
@@ -98,6 +102,10 @@ CONFIGS = {
     "cnn": (lambda d: nn.Sequential(nn.Conv2d(1, 2, 3, dtype=d, seed=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
                                     nn.Linear(8, 3, dtype=d, seed=2)),
             _sgd, nn.CrossEntropyLoss(), _images, None),
+    "cnn3d": (lambda d: nn.Sequential(nn.Conv3d(1, 2, 2, padding=1, dtype=d, seed=1), nn.BatchNorm3d(2, dtype=d),
+                                      nn.ReLU(), nn.MaxPool3d(2, ceil_mode=True), nn.AvgPool3d(2, 1),
+                                      nn.AdaptiveAvgPool3d((1, 2, 1)), nn.Flatten(), nn.Linear(4, 3, dtype=d, seed=2)),
+              lambda p: gg.optim.Adam(p, lr=0.01), nn.CrossEntropyLoss(), _volumes, None),
     "embedding": (lambda d: nn.Sequential(nn.Embedding(10, 4, dtype=d, seed=1), nn.Flatten(),
                                           nn.Linear(12, 3, dtype=d, seed=2)),
                   lambda p: gg.optim.Adam(p, lr=0.01), nn.CrossEntropyLoss(), _tokens, None),

@@ -103,7 +103,7 @@ def test_architecture_refuses_custom_modules():
 
 
 @pytest.mark.parametrize("description, message", [
-    ({"model": {"type": "Conv3d", "in_channels": 3}}, "unknown layer type 'Conv3d' at model"),
+    ({"model": {"type": "Conv4d", "in_channels": 3}}, "unknown layer type 'Conv4d' at model"),
     ({"model": {"type": "Conv2d", "in_channels": 3}}, "cannot build Conv2d at model"),
     ({"model": {"type": "Sequential", "layers": [{"type": "Linear", "in_features": 2}]}},
      r"cannot build Linear at model.layers\[0\]"),

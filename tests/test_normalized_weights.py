@@ -22,6 +22,7 @@ LAYERS = {  # name: (make the layer in either library, input shape)
     "conv2d": (lambda lib: lib.nn.Conv2d(2, 3, 3, dtype=lib.float64), (2, 2, 5, 5)),
     "conv1d": (lambda lib: lib.nn.Conv1d(2, 3, 2, dtype=lib.float64), (2, 2, 6)),
     "conv_transpose2d": (lambda lib: lib.nn.ConvTranspose2d(2, 3, 3, dtype=lib.float64), (2, 2, 4, 4)),
+    "conv_transpose3d": (lambda lib: lib.nn.ConvTranspose3d(2, 3, 2, dtype=lib.float64), (1, 2, 2, 3, 2)),
 }
 
 

@@ -27,23 +27,37 @@ import numpy as np
 from ..arguments import resolve_dtype
 from . import activation, padding
 from .container import Residual, Sequential
-from .conv import Conv1d, Conv2d
-from .conv_transpose import ConvTranspose1d, ConvTranspose2d
+from .conv import Conv1d, Conv2d, Conv3d
+from .conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .dropout import Dropout, Dropout2d, _check_probability
 from .embedding import Embedding, EmbeddingBag
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear, check_size
 from .module import Module
-from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm, RMSNorm
+from .normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+    BatchNorm3d,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+    LayerNorm,
+    RMSNorm,
+)
 from .pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
+    AdaptiveAvgPool3d,
     AdaptiveMaxPool1d,
     AdaptiveMaxPool2d,
+    AdaptiveMaxPool3d,
     AvgPool1d,
     AvgPool2d,
+    AvgPool3d,
     MaxPool1d,
     MaxPool2d,
+    MaxPool3d,
 )
 from .rearrange import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
@@ -70,7 +84,8 @@ LAYERS: dict[str, type[Module]] = {
                 GroupNorm, RMSNorm, InstanceNorm1d, InstanceNorm2d, ConvTranspose1d, ConvTranspose2d, Unflatten,
                 Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, *PADDING_LAYERS, MaxPool1d, AvgPool1d,
                 AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, PixelShuffle, PixelUnshuffle,
-                ChannelShuffle, EmbeddingBag)
+                ChannelShuffle, EmbeddingBag, Conv3d, ConvTranspose3d, MaxPool3d, AvgPool3d, AdaptiveAvgPool3d,
+                AdaptiveMaxPool3d, BatchNorm3d, InstanceNorm3d)
 }
 """The layers an architecture may contain, by name (each layer's settings come from its ``config()``)."""
 
@@ -210,7 +225,7 @@ def _leaf_state(kind: str, settings: dict[str, Any]) -> dict[str, tuple[int, ...
         fan_in = check_size(settings["in_features"], "in_features", "Linear")
         fan_out = check_size(settings["out_features"], "out_features", "Linear")
         return {"weight": (fan_out, fan_in), **({"bias": (fan_out,)} if settings.get("bias", True) else {})}
-    if kind in ("Conv1d", "Conv2d"):
+    if kind in ("Conv1d", "Conv2d", "Conv3d"):
         layer = LAYERS[kind]
         channels = [check_size(settings[name], name, kind) for name in ("in_channels", "out_channels")]
         groups = check_size(settings.get("groups", 1), "groups", kind)
@@ -222,7 +237,7 @@ def _leaf_state(kind: str, settings: dict[str, Any]) -> dict[str, tuple[int, ...
     if kind in ("Embedding", "EmbeddingBag"):
         return {"weight": (check_size(settings["num_embeddings"], "num_embeddings", kind),
                            check_size(settings["embedding_dim"], "embedding_dim", kind))}
-    if kind in ("BatchNorm1d", "BatchNorm2d"):
+    if kind in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d"):
         size = (check_size(settings["num_features"], "num_features", kind),)
         state = {"weight": size, "bias": size} if settings.get("affine", True) else {}
         if settings.get("track_running_stats", True):

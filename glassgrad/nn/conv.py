@@ -1,4 +1,5 @@
-"""Convolutions: ``conv1d``/``conv2d`` and the layers ``Conv1d``/``Conv2d``, with PyTorch's arguments.
+"""Convolutions: ``conv1d``/``conv2d``/``conv3d`` and the layers ``Conv1d``/``Conv2d``/``Conv3d``, with PyTorch's
+arguments.
 
 A 2-d convolution slides each output channel's kernel ``W[c]`` (``in_channels/groups × kh × kw``)
 over the input; every output entry is a weighted sum of one window (indices from 0, as in code;
@@ -7,7 +8,8 @@ a trace writes the same sums counting from 1)::
     Z[n,c,i,j] = Σ_{k,u,v} W[c,k,u,v]·X̃[n,k, i·s+u·d, j·s+v·d] + b[c]
 
 with stride ``s``, dilation ``d`` and ``X̃`` the input padded with zeros. Its gradients are
-sums over the same windows (the rows ``conv1d``/``conv2d`` of :mod:`glassgrad.ops`)::
+sums over the same windows (the rows ``conv1d``/``conv2d``/``conv3d`` of :mod:`glassgrad.ops`; a 3-d
+convolution of volumes (N, C, D, H, W) sums over a third offset ``w`` the same way)::
 
     ∂L/∂W[c,k,u,v] = Σ_{n,i,j} ∂L/∂Z[n,c,i,j]·X̃[n,k, i·s+u·d, j·s+v·d]
     ∂L/∂b[c]       = Σ_{n,i,j} ∂L/∂Z[n,c,i,j]
@@ -41,6 +43,20 @@ from .padding import pad
 from .parameter import Parameter
 
 Padding = int | Sequence[int] | str
+
+SPATIAL = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+"""The names of the spatial dims of a 1-, 2- or 3-d input, as PyTorch's documentation writes them."""
+
+
+def input_shapes(dims: int) -> str:
+    """``(N, C, H, W) or (C, H, W)``: the shapes a ``dims``-d layer takes, batched or not."""
+    size = ", ".join(SPATIAL[dims])
+    return f"(N, C, {size}) or (C, {size})"
+
+
+def kernel_names(dims: int) -> str:
+    """``kH, kW``: a ``dims``-d weight's kernel dims."""
+    return ", ".join(f"k{name}" for name in SPATIAL[dims])
 
 
 def sizes(value: Any, dims: int, name: str, owner: str, least: int = 1) -> tuple[int, ...]:
@@ -98,13 +114,12 @@ def batched(x: Tensor, dims: int, owner: str, what: str) -> tuple[Tensor, bool]:
 
 def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Padding, dilation: Any,
                 groups: int, dims: int) -> Tensor:
-    """The checked call behind :func:`conv1d` and :func:`conv2d` (``dims`` spatial dims)."""
+    """The checked call behind :func:`conv1d`, :func:`conv2d` and :func:`conv3d` (``dims`` spatial dims)."""
     owner = f"conv{dims}d"
-    what = "(N, C, L) or (C, L)" if dims == 1 else "(N, C, H, W) or (C, H, W)"
-    x, had_batch = batched(as_tensor(input), dims, owner, what)
+    x, had_batch = batched(as_tensor(input), dims, owner, input_shapes(dims))
     if weight.ndim != dims + 2:
         raise ValueError(f"{owner}: weight must have shape (out_channels, in_channels/groups, "
-                         f"{'kL' if dims == 1 else 'kH, kW'}), got {shape_text(weight.shape)}")
+                         f"{kernel_names(dims)}), got {shape_text(weight.shape)}")
     groups = check_size(groups, "groups", owner)
     out_channels, group_channels = weight.shape[:2]
     if out_channels % groups:
@@ -124,7 +139,7 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
     dilation = sizes(dilation, dims, "dilation", owner)
     pads = resolve_padding(padding, kernel, stride, dilation, owner)
     check_fits(owner, x.shape[2:], kernel, dilation, pads, x.shape)
-    row = ops.CONV1D if dims == 1 else ops.CONV2D
+    row = (ops.CONV1D, ops.CONV2D, ops.CONV3D)[dims - 1]
     needs = (x._requires_grad, weight._requires_grad, bias is not None and bias._requires_grad)
     parents, arrays = ((x, weight), ()) if bias is None else ((x, weight, bias), (bias.array,))
     out = apply(row, parents, x.array, weight.array, stride, pads, dilation, groups, needs, *arrays)
@@ -143,6 +158,14 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     """2-d convolution of ``input`` (N, C, H, W) with ``weight`` (out, C/groups, kH, kW): ``Z[n,c,i,j] =
     Σ_{k,u,v} W[c,k,u,v]·X̃[n,k,i·s+u·d,j·s+v·d] + b[c]``. ``padding``: an int, a pair, ``'same'`` or ``'valid'``."""
     return convolution(input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Padding = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """3-d convolution of ``input`` (N, C, D, H, W) with ``weight`` (out, C/groups, kD, kH, kW): ``Z[n,c,i,j,l] =
+    Σ_{k,u,v,w} W[c,k,u,v,w]·X̃[n,k,i·s+u·d,j·s+v·d,l·s+w·d] + b[c]``. ``padding``: an int, a triple, ``'same'`` or
+    ``'valid'``."""
+    return convolution(input, weight, bias, stride, padding, dilation, groups, 3)
 
 
 class ConvolutionLayer(Module):
@@ -186,7 +209,7 @@ class ConvolutionLayer(Module):
 
 
 class _ConvNd(ConvolutionLayer):
-    """What ``Conv1d`` and ``Conv2d`` share: their settings, parameters and PyTorch's initialisation.
+    """What ``Conv1d``, ``Conv2d`` and ``Conv3d`` share: their settings, parameters and PyTorch's initialisation.
 
     ``padding_mode`` other than ``'zeros'``: the input is first padded by ``F.pad`` in that mode
     (``'reflect'``, ``'replicate'``, ``'circular'``) by the layer's padding, then convolved with none, as in PyTorch.
@@ -239,3 +262,9 @@ class Conv2d(_ConvNd):
 
     dims = 2
 
+
+class Conv3d(_ConvNd):
+    """A 3-d convolution layer (videos, scans): input (N, in_channels, D, H, W) → (N, out_channels, D′, H′, W′);
+    ``weight`` (out, in/groups, kD, kH, kW), ``bias`` (out,); each output size as ``H′`` of ``Conv2d``."""
+
+    dims = 3

@@ -1,4 +1,4 @@
-"""Transposed convolutions: ``conv_transpose1d``/``conv_transpose2d`` and ``ConvTranspose1d``/``ConvTranspose2d``.
+"""Transposed convolutions: ``conv_transpose1d/2d/3d`` and ``ConvTranspose1d/2d/3d``.
 
 A transposed convolution runs a convolution backwards: every input entry spreads, weighted by
 the kernel, over a window of the (larger) output, and overlapping windows add up::
@@ -26,19 +26,18 @@ from ..arguments import shape_text
 from ..creation import as_tensor, pick_generator
 from ..ops import conv_input_gradient
 from ..tensor import Tensor
-from .conv import ConvolutionLayer, batched, sizes
+from .conv import ConvolutionLayer, batched, input_shapes, kernel_names, sizes
 from .linear import check_size
 
 
 def transposed_convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
                            output_padding: Any, groups: int, dilation: Any, dims: int) -> Tensor:
-    """The checked call behind :func:`conv_transpose1d` and :func:`conv_transpose2d`."""
+    """The checked call behind :func:`conv_transpose1d`, :func:`conv_transpose2d` and :func:`conv_transpose3d`."""
     owner = f"conv_transpose{dims}d"
-    what = "(N, C, L) or (C, L)" if dims == 1 else "(N, C, H, W) or (C, H, W)"
-    x, had_batch = batched(as_tensor(input), dims, owner, what)
+    x, had_batch = batched(as_tensor(input), dims, owner, input_shapes(dims))
     if weight.ndim != dims + 2:
         raise ValueError(f"{owner}: weight must have shape (in_channels, out_channels/groups, "
-                         f"{'kL' if dims == 1 else 'kH, kW'}), got {shape_text(weight.shape)}")
+                         f"{kernel_names(dims)}), got {shape_text(weight.shape)}")
     groups = check_size(groups, "groups", owner)
     if x.shape[1] != weight.shape[0] or weight.shape[0] % groups:
         raise ValueError(f"{owner}: the input has {x.shape[1]} channels (dim 1 of {shape_text(x.shape)}) but the "
@@ -78,8 +77,15 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     return transposed_convolution(input, weight, bias, stride, padding, output_padding, groups, dilation, 2)
 
 
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+                     output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
+    """The 3-d transposed convolution of ``input`` (N, C_in, D, H, W) by ``weight`` (C_in, C_out/groups, kD, kH, kW)."""
+    return transposed_convolution(input, weight, bias, stride, padding, output_padding, groups, dilation, 3)
+
+
 class _ConvTransposeNd(ConvolutionLayer):
-    """What ``ConvTranspose1d`` and ``ConvTranspose2d`` share: settings, parameters, PyTorch's initialisation."""
+    """What ``ConvTranspose1d``, ``ConvTranspose2d`` and ``ConvTranspose3d`` share: settings, parameters, PyTorch's
+    initialisation."""
 
     dims = 2
 
@@ -130,3 +136,10 @@ class ConvTranspose2d(_ConvTransposeNd):
     (in, out/groups, kH, kW); ``H′ = (H − 1)·s − 2p + d·(k − 1) + output_padding + 1``."""
 
     dims = 2
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """A 3-d transposed convolution layer: (N, in_channels, D, H, W) → (N, out_channels, D′, H′, W′), ``weight``
+    (in, out/groups, kD, kH, kW); each output size as ``H′`` of ``ConvTranspose2d``."""
+
+    dims = 3

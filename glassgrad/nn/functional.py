@@ -36,8 +36,10 @@ from ..tensor import Tensor, apply
 from .attention import scaled_dot_product_attention as scaled_dot_product_attention
 from .conv import conv1d as conv1d
 from .conv import conv2d as conv2d
+from .conv import conv3d as conv3d
 from .conv_transpose import conv_transpose1d as conv_transpose1d
 from .conv_transpose import conv_transpose2d as conv_transpose2d
+from .conv_transpose import conv_transpose3d as conv_transpose3d
 from .dropout import alpha_dropout as alpha_dropout
 from .dropout import dropout as dropout
 from .dropout import dropout1d as dropout1d
@@ -57,20 +59,25 @@ from .normalization import rms_norm as rms_norm
 from .padding import pad as pad
 from .pooling import adaptive_avg_pool1d as adaptive_avg_pool1d
 from .pooling import adaptive_avg_pool2d as adaptive_avg_pool2d
+from .pooling import adaptive_avg_pool3d as adaptive_avg_pool3d
 from .pooling import adaptive_max_pool1d as adaptive_max_pool1d
 from .pooling import adaptive_max_pool2d as adaptive_max_pool2d
+from .pooling import adaptive_max_pool3d as adaptive_max_pool3d
 from .pooling import avg_pool1d as avg_pool1d
 from .pooling import avg_pool2d as avg_pool2d
+from .pooling import avg_pool3d as avg_pool3d
 from .pooling import max_pool1d as max_pool1d
 from .pooling import max_pool2d as max_pool2d
-from .pooling import max_unpool1d as max_unpool1d
-from .pooling import max_unpool2d as max_unpool2d
+from .pooling import max_pool3d as max_pool3d
 from .rearrange import bilinear as bilinear
 from .rearrange import channel_shuffle as channel_shuffle
 from .rearrange import pixel_shuffle as pixel_shuffle
 from .rearrange import pixel_unshuffle as pixel_unshuffle
 from .sampling_grid import affine_grid as affine_grid
 from .sampling_grid import grid_sample as grid_sample
+from .unpooling import max_unpool1d as max_unpool1d
+from .unpooling import max_unpool2d as max_unpool2d
+from .unpooling import max_unpool3d as max_unpool3d
 from .upsampling import interpolate as interpolate
 
 REDUCTIONS = ("mean", "sum", "none")

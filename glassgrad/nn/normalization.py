@@ -1,4 +1,4 @@
-"""Normalization layers: ``BatchNorm1d``/``BatchNorm2d`` (across the batch) and ``LayerNorm`` (across features).
+"""Normalization layers: ``BatchNorm1d/2d/3d`` (across the batch) and ``LayerNorm`` (across features).
 
 Both standardise, then scale and shift with learned ``weight`` (γ) and ``bias`` (β):
 
@@ -9,7 +9,8 @@ primitives (mean, var, sub, add, sqrt, div, mul), so backward needs no code here
 trace shows every step.
 
 * ``BatchNorm1d``: μ, σ² per feature over the batch (dim 0, and dim 2 for (N, C, L));
-  ``BatchNorm2d`` the same per channel of images (N, C, H, W), over dims 0, 2 and 3.
+  ``BatchNorm2d`` the same per channel of images (N, C, H, W), over dims 0, 2 and 3, and ``BatchNorm3d``
+  per channel of volumes (N, C, D, H, W), over dims 0, 2, 3 and 4.
   In training it also keeps running estimates for evaluation:
   ``running_mean ← (1 − m)·running_mean + m·μ``, ``running_var ← (1 − m)·running_var + m·σ²·n/(n − 1)``
   (the *unbiased* variance, as in PyTorch); ``eval()`` normalises with them instead.
@@ -199,6 +200,12 @@ class BatchNorm2d(BatchNorm1d):
     shapes = {4: "(N, {C}, H, W)"}
 
 
+class BatchNorm3d(BatchNorm1d):
+    """``BatchNorm1d`` for volumes: each of ``num_features`` channels of (N, C, D, H, W) normalised over N, D, H, W."""
+
+    shapes = {5: "(N, {C}, D, H, W)"}
+
+
 class LayerNorm(Module):
     """Normalise each sample over its last dims ``normalized_shape``, then scale (γ) and shift (β).
 
@@ -383,6 +390,12 @@ class InstanceNorm2d(InstanceNorm1d):
     """``InstanceNorm1d`` for images (N, C, H, W)."""
 
     shapes = (4,)
+
+
+class InstanceNorm3d(InstanceNorm1d):
+    """``InstanceNorm1d`` for volumes (N, C, D, H, W)."""
+
+    shapes = (5,)
 
 
 def _affine_parameters(layer: Module, shape: tuple, affine: bool, dtype: Any) -> None:

@@ -6,11 +6,15 @@ Indices from 0, as in code (a trace writes the same windows counting from 1):
     average:  P[n,c,i,j] = (1/count) Σ_{u,v} X̃[n,c, i·s+u, j·s+v]     (X̃ padded with zeros)
     adaptive: P[n,c,i,j] = the mean of the window of rows [⌊iH/H′⌋, ⌈(i+1)H/H′⌉) and columns likewise
 
+The 3-d pools (``max_pool3d``, ``avg_pool3d``, the adaptive ones) do the same over volumes (N, C, D, H, W),
+with a third offset ``w`` in each window.
+
 ``ceil_mode=True`` rounds the output size up: ``⌈(L + 2p − d(k − 1) − 1)/s⌉ + 1`` windows (less one
 if the last would start beyond the input and its left padding), the last windows running past
 the padded input; they are pooled as if that overhang were more padding (−∞, or no entries for
 the mean: PyTorch's divisor counts the input and its padding only). ``return_indices=True`` also
-gives each maximum's position as a flat index into its (H·W) plane, which ``MaxUnpool2d`` reads.
+gives each maximum's position as a flat index into its (H·W) plane (its (D·H·W) volume in 3-d), which
+``MaxUnpool2d`` (``MaxUnpool3d``) reads.
 
 Backward: a max window sends its upstream gradient to the entry that was its maximum (at a
 tie, the first in row-major order, as PyTorch's CPU kernel picks; a kink, where the gradient
@@ -24,6 +28,7 @@ each). Windows that overlap add their shares. The rows are in :mod:`glassgrad.op
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,29 +40,27 @@ from ..autograd import note_unreplayable
 from ..creation import as_tensor
 from ..functions import stack
 from ..tensor import Tensor, apply
-from .conv import batched, check_fits, sizes
+from .conv import batched, check_fits, input_shapes, sizes
 from .module import Module
 from .padding import pad
 
-WHAT = "(N, C, H, W) or (C, H, W)"
 
-
-def _pool_settings(name: str, kernel_size: Any, stride: Any, padding: Any,
-                   dilation: Any = 1) -> tuple[tuple, tuple, tuple, tuple]:
+def _pool_settings(name: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any = 1,
+                   dims: int = 2) -> tuple[tuple, tuple, tuple, tuple]:
     """Kernel, stride (default: the kernel), padding pairs and dilation, checked as PyTorch checks them."""
-    kernel = sizes(kernel_size, 2, "kernel_size", name)
-    stride = kernel if stride is None or (isinstance(stride, Sequence) and not stride) else sizes(stride, 2,
+    kernel = sizes(kernel_size, dims, "kernel_size", name)
+    stride = kernel if stride is None or (isinstance(stride, Sequence) and not stride) else sizes(stride, dims,
                                                                                                   "stride", name)
-    dilation = sizes(dilation, 2, "dilation", name)
-    pads = sizes(padding, 2, "padding", name, least=0)
+    dilation = sizes(dilation, dims, "dilation", name)
+    pads = sizes(padding, dims, "padding", name, least=0)
     if any(p > k // 2 for p, k in zip(pads, kernel)):
         raise ValueError(f"{name}: padding {pads} must be at most half the kernel size {kernel} (a window of "
                          "padding alone has nothing to pool); use a smaller padding")
     return kernel, stride, tuple((p, p) for p in pads), dilation
 
 
-def _floating(input: Tensor, name: str) -> tuple[Tensor, bool]:
-    x, had_batch = batched(as_tensor(input), 2, name, WHAT)
+def _floating(input: Tensor, name: str, dims: int = 2) -> tuple[Tensor, bool]:
+    x, had_batch = batched(as_tensor(input), dims, name, input_shapes(dims))
     if x.dtype.kind != "f":
         raise TypeError(f"{name}: needs a floating tensor, got {x.dtype}; convert it with .float()")
     return x, had_batch
@@ -81,19 +84,17 @@ def _overhangs(size: tuple, kernel: tuple, stride: tuple, pads: tuple, dilation:
     return tuple(extra)
 
 
-def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-               ceil_mode: bool = False, return_indices: bool = False) -> Any:
-    """Each window's maximum; the gradient goes to that entry (the first maximum on a tie).
-
-    ``return_indices=True``: ``(out, indices)``, each maximum's flat position in its input plane (int64).
-    """
-    x, had_batch = _floating(input, "max_pool2d")
-    kernel, stride, pads, dilation = _pool_settings("max_pool2d", kernel_size, stride, padding, dilation)
+def max_pooling(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool,
+                return_indices: bool, dims: int) -> Any:
+    """The checked call behind :func:`max_pool2d` and :func:`max_pool3d` (``dims`` spatial dims)."""
+    name = f"max_pool{dims}d"
+    x, had_batch = _floating(input, name, dims)
+    kernel, stride, pads, dilation = _pool_settings(name, kernel_size, stride, padding, dilation, dims)
     if ceil_mode:  # the last window may run past the input: as PyTorch, it counts if it starts inside
         pads = tuple((before, after + more) for (before, after), more in
                      zip(pads, _overhangs(x.shape[2:], kernel, stride, pads, dilation)))
-    check_fits("max_pool2d", x.shape[2:], kernel, dilation, pads, x.shape)
-    out = apply(ops.MAX_POOL2D, (x,), x.array, kernel, stride, pads, dilation)
+    check_fits(name, x.shape[2:], kernel, dilation, pads, x.shape)
+    out = apply((ops.MAX_POOL2D, ops.MAX_POOL3D)[dims - 2], (x,), x.array, kernel, stride, pads, dilation)
     if not return_indices:
         return out if had_batch else out.squeeze(0)
     note_unreplayable("max pooling's return_indices finds the positions outside the ops a replay repeats")
@@ -101,13 +102,53 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     return (out, indices) if had_batch else (out.squeeze(0), indices.squeeze(0))
 
 
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """Each window's maximum; the gradient goes to that entry (the first maximum on a tie).
+
+    ``return_indices=True``: ``(out, indices)``, each maximum's flat position in its input plane (int64).
+    """
+    return max_pooling(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2)
+
+
+def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """Each window's maximum over (N, C, D, H, W) volumes; ``return_indices=True``: each maximum's flat position
+    ``(t·H + row)·W + column`` in its input volume."""
+    return max_pooling(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 3)
+
+
 def _max_positions(x: Any, kernel: tuple, stride: tuple, pads: tuple, dilation: tuple) -> Any:
-    """Where each window's maximum sits, as a flat index ``row·W + column`` into its (H, W) plane."""
+    """Where each window's maximum sits, as a flat index into its input plane (``row·W + column``) or volume."""
     where = sliding.max_windows(x, kernel, stride, dilation, pads)[1]
-    u, v = np.divmod(where, kernel[1])
-    rows = np.arange(where.shape[-2])[:, None] * stride[0] - pads[0][0] + u * dilation[0]
-    columns = np.arange(where.shape[-1])[None, :] * stride[1] - pads[1][0] + v * dilation[1]
-    return (rows * x.shape[-1] + columns).astype(np.int64)
+    dims = len(kernel)
+    flat = np.zeros(where.shape, dtype=np.int64)
+    for dim, offset in enumerate(np.unravel_index(where, kernel)):
+        place = [1] * dims
+        place[dim] = where.shape[2 + dim]
+        start = np.arange(where.shape[2 + dim]).reshape(place) * stride[dim] - pads[dim][0]
+        flat = flat * x.shape[2 + dim] + start + offset * dilation[dim]
+    return flat
+
+
+def avg_pooling(input: Tensor, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool,
+                count_include_pad: bool, divisor_override: int | None, dims: int) -> Tensor:
+    """The checked call behind :func:`avg_pool2d` and :func:`avg_pool3d` (``dims`` spatial dims)."""
+    name, ones = f"avg_pool{dims}d", (1,) * dims
+    x, had_batch = _floating(input, name, dims)
+    kernel, stride, pads, _ = _pool_settings(name, kernel_size, stride, padding, dims=dims)
+    if divisor_override is not None:
+        divisor_override = sizes(divisor_override, 1, "divisor_override", name)[0]
+    overhangs = _overhangs(x.shape[2:], kernel, stride, pads, ones) if ceil_mode else (0,) * dims
+    check_fits(name, x.shape[2:], kernel, ones, tuple((before, after + more) for (before, after), more
+                                                      in zip(pads, overhangs)), x.shape)
+    if any(overhangs) and count_include_pad and divisor_override is None:
+        x = pad(x, [amount for before, after in reversed(pads) for amount in (before, after)])
+        pads, count_include_pad = ((0, 0),) * dims, False  # the zeros are entries now: only the overhang is not
+    pads = tuple((before, after + more) for (before, after), more in zip(pads, overhangs))
+    out = apply((ops.AVG_POOL2D, ops.AVG_POOL3D)[dims - 2], (x,), x.array, kernel, stride, pads,
+                bool(count_include_pad), divisor_override)
+    return out if had_batch else out.squeeze(0)
 
 
 def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
@@ -119,49 +160,71 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     input and its padding (``count_include_pad``) or inside the input, as PyTorch: the input is padded
     with zeros first, and the overhang counts nothing.
     """
-    x, had_batch = _floating(input, "avg_pool2d")
-    kernel, stride, pads, _ = _pool_settings("avg_pool2d", kernel_size, stride, padding)
-    if divisor_override is not None:
-        divisor_override = sizes(divisor_override, 1, "divisor_override", "avg_pool2d")[0]
-    overhangs = _overhangs(x.shape[2:], kernel, stride, pads, (1, 1)) if ceil_mode else (0, 0)
-    check_fits("avg_pool2d", x.shape[2:], kernel, (1, 1), tuple((before, after + more) for (before, after), more
-                                                               in zip(pads, overhangs)), x.shape)
-    if any(overhangs) and count_include_pad and divisor_override is None:
-        x = pad(x, [amount for before, after in reversed(pads) for amount in (before, after)])
-        pads, count_include_pad = ((0, 0), (0, 0)), False  # the zeros are entries now: only the overhang is not
-    pads = tuple((before, after + more) for (before, after), more in zip(pads, overhangs))
-    out = apply(ops.AVG_POOL2D, (x,), x.array, kernel, stride, pads, bool(count_include_pad), divisor_override)
+    return avg_pooling(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 2)
+
+
+def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """Each window's mean over (N, C, D, H, W) volumes, divided as :func:`avg_pool2d` divides.
+
+    As PyTorch's, it pools only volumes at least as large as the kernel before padding (``avg_pool2d`` needs the
+    kernel to fit the padded input only)."""
+    x, kernel = as_tensor(input), sizes(kernel_size, 3, "kernel_size", "avg_pool3d")
+    if x.ndim in (4, 5) and any(n < k for n, k in zip(x.shape[-3:], kernel)):
+        raise ValueError(f"avg_pool3d: the input {shape_text(x.shape)} is smaller than the kernel {kernel} in a "
+                         "spatial dim (padding aside); use a smaller kernel_size or a larger input")
+    return avg_pooling(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 3)
+
+
+def _adaptive_size(x: Tensor, output_size: Any, name: str, dims: int) -> tuple[int, ...]:
+    """``output_size`` (an int, or one per spatial dim, ``None`` keeping that dim's size) as ``dims`` ints."""
+    wanted = (output_size,) * dims if not isinstance(output_size, Sequence) else tuple(output_size)
+    if len(wanted) != dims:
+        raise ValueError(f"{name}: output_size must be an int or {'a pair' if dims == 2 else 'a triple'}, "
+                         f"got {output_size!r}")
+    wanted = sizes(tuple(size if want is None else want for want, size in zip(wanted, x.shape[2:])), dims,
+                   "output_size", name)
+    if 0 in x.shape[2:]:
+        raise ValueError(f"{name}: the input {shape_text(x.shape)} has an empty spatial dim")
+    return wanted
+
+
+def adaptive_avg_pooling(input: Tensor, output_size: Any, dims: int) -> Tensor:
+    """The checked call behind :func:`adaptive_avg_pool2d` and :func:`adaptive_avg_pool3d`."""
+    name = f"adaptive_avg_pool{dims}d"
+    x, had_batch = _floating(input, name, dims)
+    wanted = _adaptive_size(x, output_size, name, dims)
+    out = apply((ops.ADAPTIVE_AVG_POOL2D, ops.ADAPTIVE_AVG_POOL3D)[dims - 2], (x,), x.array, wanted)
     return out if had_batch else out.squeeze(0)
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """Averages over windows chosen so the output is ``output_size`` (an int, a pair; ``None`` keeps that dim)."""
-    x, had_batch = _floating(input, "adaptive_avg_pool2d")
-    wanted = (output_size, output_size) if not isinstance(output_size, Sequence) else tuple(output_size)
-    if len(wanted) != 2:
-        raise ValueError(f"adaptive_avg_pool2d: output_size must be an int or a pair, got {output_size!r}")
-    wanted = tuple(size if want is None else want for want, size in zip(wanted, x.shape[2:]))
-    wanted = sizes(wanted, 2, "output_size", "adaptive_avg_pool2d")
-    if 0 in x.shape[2:]:
-        raise ValueError(f"adaptive_avg_pool2d: the input {shape_text(x.shape)} has an empty spatial dim")
-    out = apply(ops.ADAPTIVE_AVG_POOL2D, (x,), x.array, wanted)
-    return out if had_batch else out.squeeze(0)
+    return adaptive_avg_pooling(input, output_size, 2)
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
+    """Averages over windows chosen so the output is ``output_size`` (an int, a triple; ``None`` keeps that dim)."""
+    return adaptive_avg_pooling(input, output_size, 3)
 
 
 class MaxPool2d(Module):
     """Max pooling over ``kernel_size`` windows (``stride`` defaults to the kernel: windows side by side)."""
 
+    dims = 2
+
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                  return_indices: bool = False, ceil_mode: bool = False) -> None:
         super().__init__()
-        kernel, stride, _, dilation = _pool_settings("MaxPool2d", kernel_size, stride, padding, dilation)
+        owner = type(self).__name__
+        kernel, stride, _, dilation = _pool_settings(owner, kernel_size, stride, padding, dilation, self.dims)
         self.kernel_size, self.stride, self.dilation = kernel, stride, dilation
-        self.padding = sizes(padding, 2, "padding", "MaxPool2d", least=0)
+        self.padding = sizes(padding, self.dims, "padding", owner, least=0)
         self.return_indices, self.ceil_mode = bool(return_indices), bool(ceil_mode)
 
     def forward(self, input: Tensor) -> Any:
-        return max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
-                          self.return_indices)
+        return max_pooling(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                           self.return_indices, self.dims)
 
     def config(self) -> dict[str, Any]:
         return {"kernel_size": list(self.kernel_size), "stride": list(self.stride), "padding": list(self.padding),
@@ -171,19 +234,22 @@ class MaxPool2d(Module):
 class AvgPool2d(Module):
     """Average pooling over ``kernel_size`` windows (``stride`` defaults to the kernel)."""
 
+    dims = 2
+
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                  count_include_pad: bool = True, divisor_override: int | None = None) -> None:
         super().__init__()
-        kernel, stride, _, _ = _pool_settings("AvgPool2d", kernel_size, stride, padding)
+        owner = type(self).__name__
+        kernel, stride, _, _ = _pool_settings(owner, kernel_size, stride, padding, dims=self.dims)
         self.kernel_size, self.stride = kernel, stride
-        self.padding = sizes(padding, 2, "padding", "AvgPool2d", least=0)
+        self.padding = sizes(padding, self.dims, "padding", owner, least=0)
         self.ceil_mode = bool(ceil_mode)
         self.count_include_pad = bool(count_include_pad)
         self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
-        return avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                          count_include_pad=self.count_include_pad, divisor_override=self.divisor_override)
+        return avg_pooling(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                           self.divisor_override, self.dims)
 
     def config(self) -> dict[str, Any]:
         return {"kernel_size": list(self.kernel_size), "stride": list(self.stride), "padding": list(self.padding),
@@ -194,82 +260,18 @@ class AvgPool2d(Module):
 class AdaptiveAvgPool2d(Module):
     """Average pooling to a fixed ``output_size`` whatever the input's size (``1``: a global average)."""
 
+    dims = 2
+
     def __init__(self, output_size: Any) -> None:
         super().__init__()
         self.output_size = output_size if not isinstance(output_size, Sequence) else list(output_size)
 
     def forward(self, input: Tensor) -> Tensor:
-        return adaptive_avg_pool2d(input, self.output_size)
+        return adaptive_avg_pooling(input, self.output_size, self.dims)
 
     def config(self) -> dict[str, Any]:
         return {"output_size": self.output_size}
 
-
-
-# --- unpooling: each maximum back where max pooling found it -------------------------------------
-
-def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                 output_size: Any = None) -> Tensor:
-    """The partial inverse of ``max_pool2d``: each entry of ``input`` written at its flat position ``indices`` in a
-    plane of zeros, ``out[n,c].flat[indices[n,c,i,j]] = input[n,c,i,j]``; the gradient reads those entries back.
-
-    The plane is ``H′ = (H − 1)·s − 2p + k`` by ``W′`` likewise, or ``output_size`` (its last two numbers).
-    """
-    x, had_batch = _floating(input, "max_unpool2d")
-    kernel, stride, pads, _ = _pool_settings("max_unpool2d", kernel_size, stride, padding)
-    where = as_tensor(indices)
-    where = where if had_batch else where.unsqueeze(0)
-    if where.shape != x.shape or where.dtype.kind not in "iu":
-        raise ValueError(f"max_unpool2d: indices must be integers of the input's shape {shape_text(x.shape)} (the "
-                         f"second output of max_pool2d(..., return_indices=True)), got {where.dtype} "
-                         f"{shape_text(where.shape)}")
-    if output_size is None:
-        plane = tuple((size - 1) * s - 2 * p + k for size, k, s, (p, _) in zip(x.shape[2:], kernel, stride, pads))
-    else:
-        plane = sizes(tuple(output_size)[-2:], 2, "output_size", "max_unpool2d")
-    if where.numel() and not 0 <= int(where.array.min()) <= int(where.array.max()) < plane[0] * plane[1]:
-        raise ValueError(f"max_unpool2d: an index is outside the output plane {plane[0]}×{plane[1]}; give the "
-                         "output_size of the input that was pooled (output_size=x.shape)")
-    flat = x.new_zeros((*x.shape[:2], plane[0] * plane[1])).scatter(-1, where.flatten(2), x.flatten(2))
-    out = flat.reshape(*x.shape[:2], *plane)
-    return out if had_batch else out.squeeze(0)
-
-
-def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                 output_size: Any = None) -> Tensor:
-    """``max_unpool2d`` of one row: entries back at their positions along the last dim."""
-    size = None if output_size is None else (1, tuple(output_size)[-1])
-    return max_unpool2d(_one_row(input, "max_unpool1d"), _one_row(indices, "max_unpool1d"), _row(kernel_size, 1),
-                        _row(_stride(stride, kernel_size), 1), _row(padding, 0), size).squeeze(-2)
-
-
-class MaxUnpool2d(Module):
-    """Puts each maximum back where ``MaxPool2d(..., return_indices=True)`` found it, zeros elsewhere."""
-
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
-        super().__init__()
-        kernel, stride, _, _ = _pool_settings("MaxUnpool2d", kernel_size, stride, padding)
-        self.kernel_size, self.stride = kernel, stride
-        self.padding = sizes(padding, 2, "padding", "MaxUnpool2d", least=0)
-
-    def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
-        return max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
-
-    def config(self) -> dict[str, Any]:
-        return {"kernel_size": list(self.kernel_size), "stride": list(self.stride), "padding": list(self.padding)}
-
-
-class MaxUnpool1d(MaxUnpool2d):
-    """Puts each maximum back where ``MaxPool1d(..., return_indices=True)`` found it, zeros elsewhere."""
-
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
-        super().__init__(_row(kernel_size, 1), _row(_stride(stride, kernel_size), 1), _row(padding, 0))
-
-    def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
-        return max_unpool1d(input, indices, self.kernel_size[1], self.stride[1], self.padding[1], output_size)
-
-    def config(self) -> dict[str, Any]:
-        return {key: value[1] for key, value in super().config().items()}
 
 
 # --- the 1-d pools (a 2-d pool over a height of 1) and adaptive max pooling ---------------------------
@@ -311,18 +313,28 @@ def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
     return adaptive_avg_pool2d(_one_row(input, "adaptive_avg_pool1d"), _row(output_size, 1)).squeeze(-2)
 
 
-def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Tensor:
-    """The maximum of each adaptive window (rows ``[⌊iH/H′⌋, ⌈(i+1)H/H′⌉)``, columns likewise), made of ``amax``
-    over slices: the gradient goes to the maximum (shared between ties, where PyTorch picks one)."""
-    _unsupported("adaptive_max_pool2d", return_indices=return_indices)
-    x, had_batch = _floating(input, "adaptive_max_pool2d")
-    wanted = (output_size, output_size) if not isinstance(output_size, Sequence) else tuple(output_size)
-    wanted = sizes(tuple(size if want is None else want for want, size in zip(wanted, x.shape[2:])), 2,
-                   "output_size", "adaptive_max_pool2d")
-    rows, columns = (sliding.adaptive_ranges(size, out) for size, out in zip(x.shape[2:], wanted))
-    out = stack([stack([x[:, :, top:bottom, left:right].amax((-2, -1)) for left, right in columns], -1)
-                 for top, bottom in rows], -2)
+def adaptive_max_pooling(input: Tensor, output_size: Any, return_indices: bool, dims: int) -> Tensor:
+    """The maximum of each adaptive window (rows ``[⌊iH/H′⌋, ⌈(i+1)H/H′⌉)``, columns (and depths) likewise), made
+    of ``amax`` over slices: the gradient goes to the maximum (shared between ties, where PyTorch picks one)."""
+    name = f"adaptive_max_pool{dims}d"
+    _unsupported(name, return_indices=return_indices)
+    x, had_batch = _floating(input, name, dims)
+    wanted = _adaptive_size(x, output_size, name, dims)
+    ranges = (sliding.adaptive_ranges(size, out) for size, out in zip(x.shape[2:], wanted))
+    spatial = tuple(range(2, 2 + dims))
+    out = stack([x[(slice(None), slice(None), *(slice(start, end) for start, end in window))].amax(spatial)
+                 for window in itertools.product(*ranges)], -1).reshape(*x.shape[:2], *wanted)
     return out if had_batch else out.squeeze(0)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Tensor:
+    """The maximum of each adaptive window of (N, C, H, W) (see :func:`adaptive_max_pooling`)."""
+    return adaptive_max_pooling(input, output_size, return_indices, 2)
+
+
+def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Tensor:
+    """The maximum of each adaptive window of (N, C, D, H, W) (see :func:`adaptive_max_pooling`)."""
+    return adaptive_max_pooling(input, output_size, return_indices, 3)
 
 
 def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Tensor:
@@ -379,7 +391,7 @@ class AdaptiveMaxPool2d(AdaptiveAvgPool2d):
         super().__init__(output_size)
 
     def forward(self, input: Tensor) -> Tensor:
-        return adaptive_max_pool2d(input, self.output_size)
+        return adaptive_max_pooling(input, self.output_size, False, self.dims)
 
 
 class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
@@ -387,3 +399,29 @@ class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
 
     def forward(self, input: Tensor) -> Tensor:
         return adaptive_max_pool1d(input, self.output_size)
+
+
+# --- the 3-d pools: the same settings, one more dim ----------------------------------------------------
+
+class MaxPool3d(MaxPool2d):
+    """Max pooling over ``kernel_size`` windows of volumes (N, C, D, H, W)."""
+
+    dims = 3
+
+
+class AvgPool3d(AvgPool2d):
+    """Average pooling over ``kernel_size`` windows of volumes (N, C, D, H, W)."""
+
+    dims = 3
+
+
+class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+    """Average pooling of volumes (N, C, D, H, W) to a fixed ``output_size``."""
+
+    dims = 3
+
+
+class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
+    """Max pooling of volumes (N, C, D, H, W) to a fixed ``output_size``."""
+
+    dims = 3

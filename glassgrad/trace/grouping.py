@@ -35,8 +35,8 @@ STEP_KINDS = {"affine": "linear", "activation": "activation", "loss": "loss", "c
 """The step kind of a one-op step, by its row's kind (any other row: ``op``)."""
 WEIGHTED_STEPS = ("linear", "layer")
 """Step kinds that are numbered layers with a weight ``Wₖ``, a bias ``bₖ`` and an output ``Zₖ``."""
-MODULE_LETTERS = {"BatchNorm1d": "N", "BatchNorm2d": "N", "LayerNorm": "N", "Residual": "R", "Dropout": "D",
-                  "Dropout2d": "D", "Flatten": "F"}
+MODULE_LETTERS = {"BatchNorm1d": "N", "BatchNorm2d": "N", "BatchNorm3d": "N", "LayerNorm": "N", "Residual": "R",
+                  "Dropout": "D", "Dropout2d": "D", "Flatten": "F"}
 ROW_LETTERS = {"pooling": "P", "lookup": "E"}
 """The output letter of a one-op step by its row's kind (any other: ``v``)."""
 NORM_PARAMETERS = {"weight": "γ", "bias": "β"}

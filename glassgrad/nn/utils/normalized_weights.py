@@ -138,11 +138,11 @@ def remove_weight_norm(module: Module, name: str = "weight") -> Module:
 
 def spectral_dim(module: Module, dim: int | None) -> int:
     """The dim of the output channels: ``dim`` when given, else 1 for transposed convolutions and 0 for the rest."""
-    from ..conv_transpose import ConvTranspose1d, ConvTranspose2d
+    from ..conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 
     if dim is not None:
         return dim
-    return 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d)) else 0
+    return 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) else 0
 
 
 def check_power_iterations(n_power_iterations: Any) -> None:

@@ -1,0 +1,115 @@
+"""Max unpooling: each maximum written back where max pooling found it, zeros elsewhere.
+
+``max_pool2d(x, …, return_indices=True)`` gives each window's maximum and its flat position in
+its (H·W) plane (its (D·H·W) volume in 3-d); ``max_unpool2d`` writes every entry back at that
+position of a plane of zeros, the partial inverse of the pooling::
+
+    out[n,c].flat[indices[n,c,i,j]] = input[n,c,i,j]        (every other entry 0)
+
+It is made of one ``scatter``, so its gradient reads those entries back:
+``∂L/∂input[n,c,i,j] = ∂L/∂out[n,c].flat[indices[n,c,i,j]]``. The plane is
+``H′ = (H − 1)·s − 2p + k`` by ``W′`` likewise, or ``output_size``.
+
+>>> import glassgrad as gg
+>>> x = gg.tensor([[[[1.0, 5.0], [3.0, 2.0]]]])
+>>> pooled, where = gg.nn.functional.max_pool2d(x, 2, return_indices=True)
+>>> gg.nn.functional.max_unpool2d(pooled, where, 2).tolist()
+[[[[0.0, 5.0], [0.0, 0.0]]]]
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..arguments import shape_text
+from ..creation import as_tensor
+from ..tensor import Tensor
+from .conv import sizes
+from .module import Module
+from .pooling import _floating, _one_row, _pool_settings, _row, _stride
+
+
+def max_unpooling(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any, padding: Any, output_size: Any,
+                  dims: int) -> Tensor:
+    """The checked call behind :func:`max_unpool2d` and :func:`max_unpool3d` (``dims`` spatial dims)."""
+    name = f"max_unpool{dims}d"
+    x, had_batch = _floating(input, name, dims)
+    kernel, stride, pads, _ = _pool_settings(name, kernel_size, stride, padding, dims=dims)
+    where = as_tensor(indices)
+    where = where if had_batch else where.unsqueeze(0)
+    if where.shape != x.shape or where.dtype.kind not in "iu":
+        raise ValueError(f"{name}: indices must be integers of the input's shape {shape_text(x.shape)} (the "
+                         f"second output of max_pool{dims}d(..., return_indices=True)), got {where.dtype} "
+                         f"{shape_text(where.shape)}")
+    if output_size is None:
+        plane = tuple((size - 1) * s - 2 * p + k for size, k, s, (p, _) in zip(x.shape[2:], kernel, stride, pads))
+    else:
+        plane = sizes(tuple(output_size)[-dims:], dims, "output_size", name)
+    if where.numel() and not 0 <= int(where.array.min()) <= int(where.array.max()) < math.prod(plane):
+        raise ValueError(f"{name}: an index is outside the output {'plane' if dims == 2 else 'volume'} "
+                         f"{'×'.join(map(str, plane))}; give the output_size of the input that was pooled "
+                         "(output_size=x.shape)")
+    flat = x.new_zeros((*x.shape[:2], math.prod(plane))).scatter(-1, where.flatten(2), x.flatten(2))
+    out = flat.reshape(*x.shape[:2], *plane)
+    return out if had_batch else out.squeeze(0)
+
+
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 output_size: Any = None) -> Tensor:
+    """The partial inverse of ``max_pool2d``: each entry of ``input`` written at its flat position ``indices`` in a
+    plane of zeros; ``output_size`` (its last two numbers) overrides the plane's size."""
+    return max_unpooling(input, indices, kernel_size, stride, padding, output_size, 2)
+
+
+def max_unpool3d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 output_size: Any = None) -> Tensor:
+    """The partial inverse of ``max_pool3d``: each entry of ``input`` written at its flat position ``indices`` in a
+    volume of zeros; ``output_size`` (its last three numbers) overrides the volume's size."""
+    return max_unpooling(input, indices, kernel_size, stride, padding, output_size, 3)
+
+
+def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 output_size: Any = None) -> Tensor:
+    """``max_unpool2d`` of one row: entries back at their positions along the last dim."""
+    size = None if output_size is None else (1, tuple(output_size)[-1])
+    return max_unpool2d(_one_row(input, "max_unpool1d"), _one_row(indices, "max_unpool1d"), _row(kernel_size, 1),
+                        _row(_stride(stride, kernel_size), 1), _row(padding, 0), size).squeeze(-2)
+
+
+class MaxUnpool2d(Module):
+    """Puts each maximum back where ``MaxPool2d(..., return_indices=True)`` found it, zeros elsewhere."""
+
+    dims = 2
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__()
+        owner = type(self).__name__
+        kernel, stride, _, _ = _pool_settings(owner, kernel_size, stride, padding, dims=self.dims)
+        self.kernel_size, self.stride = kernel, stride
+        self.padding = sizes(padding, self.dims, "padding", owner, least=0)
+
+    def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
+        return max_unpooling(input, indices, self.kernel_size, self.stride, self.padding, output_size, self.dims)
+
+    def config(self) -> dict[str, Any]:
+        return {"kernel_size": list(self.kernel_size), "stride": list(self.stride), "padding": list(self.padding)}
+
+
+class MaxUnpool3d(MaxUnpool2d):
+    """Puts each maximum back where ``MaxPool3d(..., return_indices=True)`` found it, zeros elsewhere."""
+
+    dims = 3
+
+
+class MaxUnpool1d(MaxUnpool2d):
+    """Puts each maximum back where ``MaxPool1d(..., return_indices=True)`` found it, zeros elsewhere."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__(_row(kernel_size, 1), _row(_stride(stride, kernel_size), 1), _row(padding, 0))
+
+    def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
+        return max_unpool1d(input, indices, self.kernel_size[1], self.stride[1], self.padding[1], output_size)
+
+    def config(self) -> dict[str, Any]:
+        return {key: value[1] for key, value in super().config().items()}
