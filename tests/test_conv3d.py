@@ -53,7 +53,7 @@ def _sizes(kernel, dilation, padding, extra):
 
 def _same_layer(torch, name, *args, **kwargs):
     """A glassgrad layer with the weights of PyTorch's layer of the same name and settings (float64); the entries
-    glassgrad's layer does not keep are left out (InstanceNorm's ``num_batches_tracked``, which it never reads)."""
+    glassgrad's layer does not keep are left out."""
     theirs = getattr(torch.nn, name)(*args, **kwargs, dtype=torch.float64)
     mine = getattr(gg.nn, name)(*args, **kwargs, dtype=gg.float64)
     mine.load_state_dict({key: gg.tensor(value.detach().numpy()) for key, value in theirs.state_dict().items()

@@ -88,3 +88,25 @@ def test_bad_inputs_are_one_line_errors(call, message):
     with pytest.raises((RuntimeError, ValueError)) as error:
         call()
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"])
+@pytest.mark.parametrize("track", [True, False])
+def test_instance_norm_state_dicts_load_both_ways_strictly(torch, name, track):
+    """PyTorch keeps ``num_batches_tracked`` with the running statistics (and never counts it for InstanceNorm):
+    the same keys, so a state dict of either library loads strictly into the other, and the count stays 0."""
+    shape = {"InstanceNorm1d": (2, 3, 4), "InstanceNorm2d": (2, 3, 4, 2), "InstanceNorm3d": (2, 3, 2, 2, 2)}[name]
+    theirs = getattr(torch.nn, name)(3, affine=True, track_running_stats=track, dtype=torch.float64)
+    mine = getattr(gg.nn, name)(3, affine=True, track_running_stats=track, dtype=gg.float64)
+    values = np.random.default_rng(0).normal(size=shape)
+    theirs(torch.tensor(values))
+    mine.load_state_dict({key: gg.tensor(value.numpy()) for key, value in theirs.state_dict().items()}, strict=True)
+    assert list(mine.state_dict()) == list(theirs.state_dict())
+    mine(gg.tensor(values))
+    theirs.load_state_dict({key: torch.tensor(value.numpy()) for key, value in mine.state_dict().items()}, strict=True)
+    if track:
+        assert int(mine.num_batches_tracked.array) == int(theirs.num_batches_tracked) == 0
+        np.testing.assert_allclose(mine.running_var.numpy(), theirs.running_var.numpy(), rtol=1e-12)
+    else:
+        assert mine.num_batches_tracked is None and mine.running_mean is None

@@ -360,12 +360,14 @@ class InstanceNorm1d(Module):
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         dtype = float_dtype(dtype, type(self).__name__)
         _affine_parameters(self, (self.num_features,), self.affine, dtype)
-        if self.track_running_stats:
+        if self.track_running_stats:  # num_batches_tracked: kept (and never counted) as PyTorch does, so that
+            # PyTorch's state dicts load strictly and glassgrad's load into PyTorch
             self.register_buffer("running_mean", Tensor._wrap(np.zeros(self.num_features, dtype=dtype)))
             self.register_buffer("running_var", Tensor._wrap(np.ones(self.num_features, dtype=dtype)))
+            self.register_buffer("num_batches_tracked", Tensor._wrap(np.array(0, dtype=int64)))
         else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                self.register_buffer(name, None)
 
     def forward(self, input: Tensor) -> Tensor:
         x = as_tensor(input)
