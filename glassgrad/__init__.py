@@ -108,6 +108,25 @@ from .composed_joins import (
     tile,
     vstack,
 )
+from .composed_math import (
+    can_cast,
+    copysign,
+    deg2rad,
+    float_power,
+    fmax,
+    fmin,
+    heaviside,
+    ldexp,
+    logaddexp2,
+    nextafter,
+    promote_types,
+    rad2deg,
+    ravel,
+    renorm,
+    result_type,
+    sgn,
+    signbit,
+)
 from .composed_picks import index_copy, index_put, kthvalue, masked_scatter
 from .composed_products import baddbmm, cartesian_prod, cdist, combinations, kron, tensordot, vander
 from .creation import (
@@ -193,9 +212,11 @@ from .functions import (
     cumsum,
     diag,
     diagonal,
+    digamma,
     div,
     eq,
     erf,
+    erfinv,
     exp,
     expm1,
     fix,
@@ -209,6 +230,7 @@ from .functions import (
     greater,
     greater_equal,
     gt,
+    i0,
     index_select,
     is_tensor,
     isclose,
@@ -217,6 +239,7 @@ from .functions import (
     lerp,
     less,
     less_equal,
+    lgamma,
     linear,
     log,
     log1p,
@@ -242,6 +265,7 @@ from .functions import (
     not_equal,
     numel,
     permute,
+    polygamma,
     pow,
     prod,
     reciprocal,
@@ -380,6 +404,11 @@ __all__ = [
     # norms (torch.norm, torch.linalg) and the largest or smallest entry over dims
     "amax", "amin", "det", "distributions", "einsum", "erf", "inverse", "linalg", "logdet", "norm", "slogdet",
     "special",
+    # special functions NumPy lacks (rows of glassgrad.ops_special, values from SciPy)
+    "digamma", "erfinv", "i0", "lgamma", "polygamma",
+    # more elementwise math and dtype rules made of other ops (glassgrad.composed_math)
+    "can_cast", "copysign", "deg2rad", "float_power", "fmax", "fmin", "heaviside", "ldexp", "logaddexp2", "nextafter",
+    "promote_types", "rad2deg", "ravel", "renorm", "result_type", "sgn", "signbit",
     # division with a remainder (a % b, a // b)
     "floor_divide", "fmod", "remainder",
     # functions made of other ops (glassgrad.composed)
