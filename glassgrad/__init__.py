@@ -127,8 +127,9 @@ from .composed_math import (
     sgn,
     signbit,
 )
-from .composed_picks import index_copy, index_put, kthvalue, masked_scatter
+from .composed_picks import index_copy, index_put, kthvalue, masked_scatter, scatter_reduce
 from .composed_products import baddbmm, cartesian_prod, cdist, combinations, kron, tensordot, vander
+from .composed_ranks import mode, nanmedian, nanquantile, quantile
 from .creation import (
     arange,
     as_tensor,
@@ -319,7 +320,7 @@ from .linalg_exp import matrix_exp
 from .ops import RULES
 from .ops_einsum import einsum
 from .printing import set_printoptions
-from .sampling import multinomial, normal, rand_like, randint_like, randn_like
+from .sampling import bernoulli, multinomial, normal, poisson, rand_like, randint_like, randn_like
 from .settings import (
     are_deterministic_algorithms_enabled,
     get_float32_matmul_precision,
@@ -409,6 +410,10 @@ __all__ = [
     # more elementwise math and dtype rules made of other ops (glassgrad.composed_math)
     "can_cast", "copysign", "deg2rad", "float_power", "fmax", "fmin", "heaviside", "ldexp", "logaddexp2", "nextafter",
     "promote_types", "rad2deg", "ravel", "renorm", "result_type", "sgn", "signbit",
+    # picks by rank and reductions onto positions (glassgrad.composed_ranks, composed_picks)
+    "mode", "nanmedian", "nanquantile", "quantile", "scatter_reduce",
+    # draws (glassgrad.sampling)
+    "bernoulli", "poisson",
     # division with a remainder (a % b, a // b)
     "floor_divide", "fmod", "remainder",
     # functions made of other ops (glassgrad.composed)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import linalg, ops, ops_index, ops_math, ops_special
+from . import linalg, ops, ops_index, ops_math, ops_special, sampling
 from .arguments import check_dim, is_floating, shape_arg, shape_text
 from .autograd import is_grad_enabled
 from .creation import _filled, pick_generator, tensor
@@ -505,6 +505,12 @@ def bernoulli_(self: Tensor, p: float = 0.5, generator: Any = None) -> Tensor:
     """Fill in place with draws of 1 (probability ``p``) or 0."""
     draws = pick_generator(None, generator).random(self.shape) < _plain(p)
     return _random_fill(self, "bernoulli_", draws.astype(self.array.dtype))
+
+
+@method
+def bernoulli(self: Tensor, p: float | None = None, *, generator: Any = None) -> Tensor:
+    """Draws of 1 (probability: each entry, or ``p``) or 0 in this tensor's shape (``gg.bernoulli``)."""
+    return sampling.bernoulli(self, p, generator=generator)
 
 
 @method
