@@ -161,3 +161,19 @@ def test_import_glassgrad_does_not_load_scipy(tmp_path):
                             cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-400:]
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.torch
+def test_gg_special_has_torch_specials_names(torch):
+    names = ["gammaln", "digamma", "psi", "multigammaln", "polygamma", "erf", "erfc", "erfinv", "expit", "logit",
+             "i0", "i0e", "i1", "i1e", "ndtr", "ndtri", "log_ndtr", "xlogy", "xlog1py", "entr", "log1p", "expm1",
+             "exp2", "sinc", "round", "softmax", "log_softmax", "logsumexp"]
+    for name in names:
+        assert hasattr(torch.special, name) and callable(getattr(gg.special, name)), name
+    x = np.array([[0.2, -1.3, 2.0]])
+    for name in ("softmax", "log_softmax"):
+        np.testing.assert_allclose(getattr(gg.special, name)(gg.tensor(x, dtype=gg.float64), dim=1).numpy(),
+                                   getattr(torch.special, name)(torch.tensor(x), dim=1).numpy(), rtol=1e-12)
+    for name in ("log1p", "expm1", "round"):
+        np.testing.assert_allclose(getattr(gg.special, name)(gg.tensor(x, dtype=gg.float64)).numpy(),
+                                   getattr(torch.special, name)(torch.tensor(x)).numpy(), rtol=1e-12)
