@@ -178,3 +178,24 @@ def test_every_function_is_a_gg_name_and_a_tensor_method_where_pytorch_has_one()
     for name in ("quantile", "nanquantile", "nanmedian", "mode", "scatter_reduce", "bernoulli"):
         assert hasattr(gg.Tensor, name) and name in gg.__all__
     assert "poisson" in gg.__all__ and not hasattr(gg.Tensor, "poisson")  # as torch.Tensor: no poisson method
+
+
+def test_second_derivatives_of_the_composed_functions_against_finite_differences():
+    rng = np.random.default_rng(0)
+    x = gg.tensor(rng.normal(size=(3, 4)), dtype=gg.float64, requires_grad=True)
+    y = gg.tensor(rng.normal(size=(3, 4)), dtype=gg.float64, requires_grad=True)
+    index = gg.tensor(rng.integers(0, 4, size=(3, 4)))
+    functions = [
+        lambda a, b: gg.quantile(a * b, 0.3, dim=1),
+        lambda a, b: gg.nanquantile(a * b, gg.tensor([0.2, 0.9], dtype=gg.float64), interpolation="midpoint"),
+        lambda a, b: a.scatter_reduce(1, index, b, "prod"),
+        lambda a, b: a.scatter_reduce(1, index, b * b, "mean", include_self=False),
+        lambda a, b: gg.renorm(a * b, 2, 0, 0.5),
+        gg.logaddexp2, gg.ldexp,
+        lambda a, b: gg.copysign(a * a, b),
+        lambda a, b: gg.special.multigammaln(a.abs() + 2 + b, 3),
+        lambda a, b: gg.special.xlog1py(a, b.abs()),
+        lambda a, b: gg.special.ndtri((a * b).sigmoid()),
+    ]
+    for function in functions:
+        assert gg.autograd.gradgradcheck(function, [x, y])
