@@ -170,7 +170,7 @@ def test_gg_special_has_torch_specials_names(torch):
              "exp2", "sinc", "round", "softmax", "log_softmax", "logsumexp"]
     for name in names:
         assert hasattr(torch.special, name) and callable(getattr(gg.special, name)), name
-    x = np.array([[0.2, -1.3, 2.0]])
+    x = np.array([[0.2, -0.7, 2.5]])
     for name in ("softmax", "log_softmax"):
         np.testing.assert_allclose(getattr(gg.special, name)(gg.tensor(x, dtype=gg.float64), dim=1).numpy(),
                                    getattr(torch.special, name)(torch.tensor(x), dim=1).numpy(), rtol=1e-12)
