@@ -109,8 +109,28 @@ from .composed_joins import (
     tile,
     vstack,
 )
-from .composed_picks import index_copy, index_put, kthvalue, masked_scatter
+from .composed_math import (
+    can_cast,
+    copysign,
+    deg2rad,
+    float_power,
+    fmax,
+    fmin,
+    heaviside,
+    ldexp,
+    logaddexp2,
+    nextafter,
+    promote_types,
+    rad2deg,
+    ravel,
+    renorm,
+    result_type,
+    sgn,
+    signbit,
+)
+from .composed_picks import index_copy, index_put, kthvalue, masked_scatter, scatter_reduce
 from .composed_products import baddbmm, cartesian_prod, cdist, combinations, kron, tensordot, vander
+from .composed_ranks import mode, nanmedian, nanquantile, quantile
 from .creation import (
     arange,
     as_tensor,
@@ -194,9 +214,11 @@ from .functions import (
     cumsum,
     diag,
     diagonal,
+    digamma,
     div,
     eq,
     erf,
+    erfinv,
     exp,
     expm1,
     fix,
@@ -210,6 +232,7 @@ from .functions import (
     greater,
     greater_equal,
     gt,
+    i0,
     index_select,
     is_tensor,
     isclose,
@@ -218,6 +241,7 @@ from .functions import (
     lerp,
     less,
     less_equal,
+    lgamma,
     linear,
     log,
     log1p,
@@ -243,6 +267,7 @@ from .functions import (
     not_equal,
     numel,
     permute,
+    polygamma,
     pow,
     prod,
     reciprocal,
@@ -296,7 +321,7 @@ from .linalg_exp import matrix_exp
 from .ops import RULES
 from .ops_einsum import einsum
 from .printing import set_printoptions
-from .sampling import multinomial, normal, rand_like, randint_like, randn_like
+from .sampling import bernoulli, multinomial, normal, poisson, rand_like, randint_like, randn_like
 from .settings import (
     are_deterministic_algorithms_enabled,
     get_float32_matmul_precision,
@@ -381,6 +406,15 @@ __all__ = [
     # norms (torch.norm, torch.linalg) and the largest or smallest entry over dims
     "amax", "amin", "det", "distributions", "einsum", "erf", "inverse", "linalg", "logdet", "norm", "slogdet",
     "special",
+    # special functions NumPy lacks (rows of glassgrad.ops_special, values from SciPy)
+    "digamma", "erfinv", "i0", "lgamma", "polygamma",
+    # more elementwise math and dtype rules made of other ops (glassgrad.composed_math)
+    "can_cast", "copysign", "deg2rad", "float_power", "fmax", "fmin", "heaviside", "ldexp", "logaddexp2", "nextafter",
+    "promote_types", "rad2deg", "ravel", "renorm", "result_type", "sgn", "signbit",
+    # picks by rank and reductions onto positions (glassgrad.composed_ranks, composed_picks)
+    "mode", "nanmedian", "nanquantile", "quantile", "scatter_reduce",
+    # draws (glassgrad.sampling)
+    "bernoulli", "poisson",
     # division with a remainder (a % b, a // b)
     "floor_divide", "fmod", "remainder",
     # functions made of other ops (glassgrad.composed)

@@ -7,7 +7,11 @@
 * ``masked_scatter(x, mask, source)``: the entries where ``mask`` is true taken, in order, from ``source``:
   a ``scatter`` into the flat tensor (``source``'s unused entries get no gradient);
 * ``index_put(x, indices, values, accumulate)``: ``x[indices] = values`` (or ``+=``, repeats adding up,
-  with ``accumulate=True``) on a copy: a ``scatter`` or ``scatter_add`` into the flat tensor.
+  with ``accumulate=True``) on a copy: a ``scatter`` or ``scatter_add`` into the flat tensor;
+* ``scatter_reduce(x, dim, index, src, reduce, include_self)``: each entry of ``x`` and the ``src`` entries
+  scattered onto it laid out in one row of a table (a ``scatter``), then the row reduced with ``sum``, ``prod``,
+  ``amax``, ``amin`` or its mean: the gradients are those of the reductions (``amax`` shares it among ties; as in
+  PyTorch, with ``include_self=False`` an entry equal to the result counts among the ties, its share dropped).
 
 Each has its in-place form (``x.index_copy_(…)``, ``x.index_put_(…)``…): the op, then ``copy_`` into ``x``.
 
@@ -27,8 +31,9 @@ import numpy as np
 from .arguments import check_dim, shape_text
 from .composed import _method, _plain_tensor
 from .creation import as_tensor
+from .functions import cat, where
 from .tensor import Tensor
-from .tensor_indexing import Sorted
+from .tensor_indexing import Sorted, _along_index, _source
 from .tensor_methods import _in_place_form, _plain
 
 
@@ -114,5 +119,70 @@ def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False
     return placed.reshape(tuple(x.shape))
 
 
-for _name in ("index_copy", "masked_scatter", "index_put"):
+REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+
+
+def _slots(index: np.ndarray, axis: int, shape: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where each index entry lands in the flat input, its turn among the entries landing there (0, 1, …), and how
+    many land on each entry of the input."""
+    coordinates = list(np.indices(index.shape))
+    coordinates[axis] = index
+    target = np.ravel_multi_index(tuple(coordinates), shape).reshape(-1) if index.size else np.zeros(0, np.int64)
+    order = np.argsort(target, kind="stable")
+    ranked = target[order]
+    first = np.r_[True, ranked[1:] != ranked[:-1]] if ranked.size else np.zeros(0, bool)
+    group_start = np.maximum.accumulate(np.where(first, np.arange(ranked.size), 0)) if ranked.size else ranked
+    turn = np.empty_like(target)
+    turn[order] = np.arange(ranked.size) - group_start
+    return target, turn, np.bincount(target, minlength=int(np.prod(shape)))
+
+
+def _fill(reduce: str, dtype: np.dtype) -> Any:
+    """The value that changes nothing in the reduction (0 for a sum, 1 for a product, the lowest for a max)."""
+    if reduce in ("sum", "mean", "prod"):
+        return int(reduce == "prod")
+    if dtype.kind == "f":
+        return -np.inf if reduce == "amax" else np.inf
+    if dtype.kind == "b":
+        return reduce == "amin"
+    return np.iinfo(dtype).min if reduce == "amax" else np.iinfo(dtype).max
+
+
+@_method
+def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str, *,
+                   include_self: bool = True) -> Tensor:
+    """A copy where each entry reduced with the ``src`` entries scattered onto it (``out[i][index[i][j]]`` gathers
+    ``src[i][j]`` for dim 1): ``reduce`` is ``'sum'``, ``'prod'``, ``'mean'``, ``'amax'`` or ``'amin'``; with
+    ``include_self=False`` the entry's own value leaves the reduction (an entry nothing lands on is kept)."""
+    x = as_tensor(input)
+    if reduce not in REDUCTIONS:
+        raise RuntimeError(f"scatter_reduce: reduce must be one of {', '.join(map(repr, REDUCTIONS))}, got {reduce!r}")
+    axis, index = _along_index(x, dim, index, "scatter_reduce")
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_reduce: src must be a tensor, got {type(src).__name__}")
+    src = _source(x, src, None, index, "scatter_reduce")
+    if src.dtype != x.dtype:
+        raise RuntimeError(f"scatter_reduce: src ({src.dtype}) must have the input's dtype ({x.dtype}); "
+                           f"convert it with .to({x.dtype})")
+    used = src[tuple(slice(0, n) for n in index.shape)] if src.shape != index.shape else src
+    target, turn, landed = _slots(index, axis, tuple(x.shape) or (1,))
+    width = 1 + int(landed.max(initial=0))  # column 0: the entry itself, then what lands on it
+    flat = x.reshape(-1, 1)
+    blank = x.new_tensor(np.full((flat.shape[0], width), _fill(reduce, x.array.dtype), dtype=x.array.dtype))
+    table = cat([flat, blank[:, 1:]], dim=1) if include_self else blank
+    table = table.reshape(-1).scatter(0, target * width + turn + 1, used.reshape(-1)).reshape(-1, width)
+    if not include_self and reduce in ("amax", "amin"):
+        # as PyTorch: an entry left out that equals the result still counts among the ties sharing the gradient
+        # (its own share is dropped), so it joins the table as a constant
+        equal = flat.array == getattr(np, reduce)(table.array, axis=1, keepdims=True)
+        table = cat([where(_plain_tensor(equal), flat.detach(), table[:, :1]), table[:, 1:]], dim=1)
+    if reduce == "mean":
+        counts = x.new_tensor(np.maximum(landed + include_self, 1).astype(x.array.dtype))
+        reduced = table.sum(1) / counts if x.array.dtype.kind == "f" else table.sum(1) // counts
+    else:
+        reduced = getattr(table, reduce)(1)
+    return where(_plain_tensor(landed > 0), reduced, flat.reshape(-1)).reshape(tuple(x.shape))
+
+
+for _name in ("index_copy", "masked_scatter", "index_put", "scatter_reduce"):
     _in_place_form(_name)

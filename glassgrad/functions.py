@@ -95,6 +95,12 @@ remainder, fmod, floor_divide = (_function_form(n) for n in ("remainder", "fmod"
 repeat_interleave, unflatten, chunk, split = (_function_form(n) for n in ("repeat_interleave", "unflatten", "chunk",
                                                                           "split"))
 unbind = _function_form("unbind")
+lgamma, digamma, erfinv, i0 = (_function_form(n) for n in ("lgamma", "digamma", "erfinv", "i0"))
+
+
+def polygamma(n: int, input: Any) -> Tensor:
+    """``ψ⁽ⁿ⁾(x)``, the n-th derivative of digamma: ``gg.polygamma(n, x)`` is ``x.polygamma(n)``."""
+    return as_tensor(input).polygamma(n)
 
 
 def is_tensor(obj: Any) -> bool:

@@ -711,12 +711,18 @@ TANH = elementwise(
 )
 
 
-_ERF = np.frompyfunc(math.erf, 1, 1)  # the C library's erf, entry by entry (NumPy has none)
+_ERF_ENTRIES = np.frompyfunc(math.erf, 1, 1)  # the C library's erf, entry by entry (NumPy has none)
+
+
+def _erf(a: Array) -> Array:
+    """erf of each entry, in float64 (an array even for a 0-d input, where frompyfunc gives a Python float)."""
+    return np.asarray(_ERF_ENTRIES(a), dtype=np.float64)
+
 _TWO_OVER_ROOT_PI = 2 / math.sqrt(math.pi)
 
 ERF = elementwise(
     "erf", "out = erf(a) = (2/√π) ∫₀ᵃ e^(−t²) dt", "(2/√π)·e^(−{a}²)",
-    lambda a: _ERF(a).astype(a.dtype), lambda a: _TWO_OVER_ROOT_PI * np.exp(-(a * a)), written="erf({a})",
+    lambda a: _erf(a).astype(a.dtype), lambda a: _TWO_OVER_ROOT_PI * np.exp(-(a * a)), written="erf({a})",
     tensor_local=lambda a: _TWO_OVER_ROOT_PI * (-(a * a)).exp(),
 )
 
@@ -730,7 +736,7 @@ def _gelu(a, approximate):
     """``a·Φ(a)``: Φ the normal CDF, exact (erf) or by the tanh approximation."""
     if approximate == "tanh":
         return 0.5 * a * (1 + np.tanh(_GELU_K * (a + 0.044715 * a**3)))
-    return (0.5 * a * (1 + _ERF(a / math.sqrt(2)).astype(np.float64))).astype(a.dtype)
+    return (0.5 * a * (1 + _erf(a / math.sqrt(2)))).astype(a.dtype)
 
 
 def _gelu_local(a, approximate):
@@ -739,7 +745,7 @@ def _gelu_local(a, approximate):
         inner = _GELU_K * (a + 0.044715 * a**3)
         t = np.tanh(inner)
         return 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * _GELU_K * (1 + 3 * 0.044715 * a * a)
-    cdf = 0.5 * (1 + _ERF(a / math.sqrt(2)).astype(np.float64))
+    cdf = 0.5 * (1 + _erf(a / math.sqrt(2)))
     return (cdf + a * np.exp(-0.5 * a * a) / math.sqrt(2 * math.pi)).astype(a.dtype)
 
 

@@ -106,3 +106,34 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, gene
     drawn = np.stack([rng.choice(rows.shape[1], size=int(num_samples), replace=bool(replacement), p=row / total)
                       for row, total in zip(rows, totals)])
     return Tensor._wrap(drawn.reshape(weights.shape[:-1] + (int(num_samples),)).astype(np.int64))
+
+
+def _rates(input: Any, name: str) -> np.ndarray:
+    """``input``'s numbers, which must be floats (the samples take their dtype)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}: input must be a tensor, got {type(input).__name__}")
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"{name}: input must hold floats (the samples take its dtype), got {input.dtype}; "
+                           "convert it with .float()")
+    return input.array
+
+
+def bernoulli(input: Tensor, p: float | None = None, *, generator: Any = None, seed: int | None = None) -> Tensor:
+    """Draws of 1 (with probability ``input``'s entry, or ``p`` for every entry) or 0, in ``input``'s shape and
+    dtype; outside the graph (a draw has no gradient)."""
+    chances = _rates(input, "bernoulli")
+    if p is not None:
+        chances = np.full(chances.shape, p, dtype=np.float64)
+    if np.any(~((chances >= 0) & (chances <= 1))):
+        raise RuntimeError("bernoulli: probabilities must be in [0, 1] (no NaN)")
+    draws = pick_generator(seed, generator).random(chances.shape) < chances
+    return Tensor._wrap(draws.astype(input.array.dtype))
+
+
+def poisson(input: Tensor, generator: Any = None, *, seed: int | None = None) -> Tensor:
+    """A draw of Poisson(rate) for each entry of ``input`` (the rates, ≥ 0), in its shape and dtype; outside the
+    graph (a draw has no gradient)."""
+    rates = _rates(input, "poisson")
+    if np.any(~(rates >= 0)) or not np.all(np.isfinite(rates)):
+        raise RuntimeError("poisson: rates must be finite and >= 0")
+    return Tensor._wrap(pick_generator(seed, generator).poisson(rates).astype(input.array.dtype))

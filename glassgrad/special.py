@@ -4,8 +4,14 @@
 and its complement; ``log_softmax``, ``softmax``, ``logsumexp``, ``xlogy``, ``log1p``, ``expm1``, ``exp2``,
 ``sinc`` and ``round`` as in ``gg``. Their gradients are those of the rows they use.
 
+The gamma family and the Bessel functions are rows of :mod:`glassgrad.ops_special` (values from SciPy):
+``gammaln`` (``ln|Γ|``), ``digamma``/``psi`` (ψ), ``polygamma``, ``erfinv``, ``i0``, ``i0e``, ``i1``, ``i1e``,
+``log_ndtr``. Made of them and other ops: ``multigammaln(a, p) = p(p−1)/4·ln π + Σⱼ₌₁ᵖ lnΓ(a − (j−1)/2)``,
+``ndtr(x) = Φ(x) = (1 + erf(x/√2))/2``, ``ndtri(p) = Φ⁻¹(p) = √2·erfinv(2p − 1)``, ``xlog1py(x, y) = x·ln(1 + y)``
+(0 where x is 0) and ``entr(x) = −x·ln x`` (0 at 0, −inf below).
+
 >>> import glassgrad as gg
->>> round(gg.special.expit(gg.tensor(0.0)).item(), 3), round(gg.special.logit(gg.tensor(0.5)).item(), 3)
+>>> gg.special.expit(gg.tensor(0.0)).item(), gg.special.logit(gg.tensor(0.5)).item()   # σ(0) = ½, logit(½) = 0
 (0.5, 0.0)
 """
 
@@ -14,16 +20,26 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
+from . import ops_special
 from .composed import xlogy as xlogy
 from .creation import as_tensor
+from .functions import digamma as digamma
 from .functions import erf as erf
+from .functions import erfinv as erfinv
 from .functions import expm1 as expm1
+from .functions import i0 as i0
+from .functions import lgamma, where
 from .functions import log1p as log1p
 from .functions import log_softmax as log_softmax
 from .functions import logsumexp as logsumexp
+from .functions import polygamma as polygamma
 from .functions import round as round
 from .functions import softmax as softmax
-from .tensor import Tensor
+from .tensor import Tensor, _float_data, apply
+
+gammaln, psi = lgamma, digamma
 
 
 def expit(input: Any) -> Tensor:
@@ -55,3 +71,74 @@ def sinc(input: Any) -> Tensor:
     at_zero = x.detach() == 0
     angle = (x * math.pi).masked_fill(at_zero, 1.0)
     return (angle.sin() / angle).masked_fill(at_zero, 1.0)
+
+
+def _row(op: Any, input: Any) -> Tensor:
+    x = as_tensor(input)
+    return apply(op, (x,), _float_data(x))
+
+
+def i0e(input: Any) -> Tensor:
+    """``e^(−|x|)·I₀(x)``: I₀ scaled so that it does not overflow; its derivative is ``i1e(x) − sign(x)·i0e(x)``."""
+    return _row(ops_special.I0E, input)
+
+
+def i1(input: Any) -> Tensor:
+    """``I₁(x)``, the modified Bessel function of order 1; its derivative is ``I₀(x) − I₁(x)/x`` (½ at 0)."""
+    return _row(ops_special.I1, input)
+
+
+def i1e(input: Any) -> Tensor:
+    """``e^(−|x|)·I₁(x)``: I₁ scaled so that it does not overflow."""
+    return _row(ops_special.I1E, input)
+
+
+def log_ndtr(input: Any) -> Tensor:
+    """``ln Φ(x)``, Φ the standard normal distribution function; finite far to the left, where Φ is 0."""
+    return _row(ops_special.LOG_NDTR, input)
+
+
+def ndtr(input: Any) -> Tensor:
+    """``Φ(x) = (1 + erf(x/√2))/2``, the standard normal distribution function."""
+    return (1 + (_float_tensor(as_tensor(input)) / math.sqrt(2)).erf()) / 2
+
+
+def ndtri(input: Any) -> Tensor:
+    """``Φ⁻¹(p) = √2·erfinv(2p − 1)``, the inverse of :func:`ndtr` (−inf at 0, inf at 1)."""
+    return math.sqrt(2) * (2 * _float_tensor(as_tensor(input)) - 1).erfinv()
+
+
+def multigammaln(input: Any, p: int) -> Tensor:
+    """``ln Γₚ(a) = p(p−1)/4·ln π + Σⱼ₌₁ᵖ lnΓ(a − (j−1)/2)``, the log of the multivariate gamma function."""
+    if isinstance(p, bool) or not isinstance(p, int) or p < 1:
+        raise RuntimeError(f"multigammaln: p must be a whole number ≥ 1 (the dimension), got {p!r}")
+    a = _float_tensor(as_tensor(input))
+    terms = [(a - j / 2).lgamma() for j in range(p)]
+    return sum(terms[1:], terms[0]) + p * (p - 1) / 4 * math.log(math.pi)
+
+
+def xlog1py(input: Any, other: Any) -> Tensor:
+    """``x·ln(1 + y)``, and 0 where x is 0 (even where y is −1 or inf; NaN where y is NaN, as PyTorch).
+
+    ``∂/∂x = ln(1 + y)`` and ``∂/∂y = x/(1 + y)``, also where x is 0 (as PyTorch).
+    """
+    x, y = as_tensor(input), as_tensor(other)
+    no_log = np.logical_and(x.array == 0, (y.array <= -1) | (y.array == math.inf))
+    safe = where(as_tensor(no_log), y.new_tensor(0.0), y)  # there 0·ln(1 + y) would be NaN
+    return x * safe.log1p()
+
+
+def entr(input: Any) -> Tensor:
+    """``−x·ln x`` for x > 0, 0 at 0 and −inf below (the entropy of one probability).
+
+    Its derivative is ``−(ln x + 1)``; at x = 0 this gives 0 where PyTorch gives +inf (the one-sided slope).
+    """
+    x = _float_tensor(as_tensor(input))
+    below = x.detach() < 0
+    inside = x.masked_fill(below, 1.0)  # no ln of a negative number in the unused branch
+    return where(below, x.new_tensor(-math.inf), -xlogy(inside, inside))
+
+
+def _float_tensor(x: Tensor) -> Tensor:
+    """``x`` itself if it is floating, else in the default float dtype (as PyTorch's math functions)."""
+    return x if x.array.dtype.kind == "f" else as_tensor(_float_data(x))

@@ -14,11 +14,12 @@ one ``apply`` of a row; ``unflatten`` is a reshape, ``mm``/``bmm`` are checked `
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
 
-from . import linalg, ops, ops_index, ops_math
+from . import linalg, ops, ops_index, ops_math, ops_special, sampling
 from .arguments import check_dim, is_floating, shape_arg, shape_text
 from .autograd import is_grad_enabled
 from .creation import _filled, pick_generator, tensor
@@ -68,8 +69,22 @@ for _name, _op in [("tan", ops_math.TAN), ("asin", ops_math.ASIN), ("acos", ops_
                    ("sinh", ops_math.SINH), ("cosh", ops_math.COSH), ("asinh", ops_math.ASINH),
                    ("acosh", ops_math.ACOSH), ("atanh", ops_math.ATANH), ("log10", ops_math.LOG10),
                    ("log2", ops_math.LOG2), ("log1p", ops_math.LOG1P), ("expm1", ops_math.EXPM1),
-                   ("rsqrt", ops_math.RSQRT), ("reciprocal", ops_math.RECIPROCAL), ("erf", ops.ERF)]:
+                   ("rsqrt", ops_math.RSQRT), ("reciprocal", ops_math.RECIPROCAL), ("erf", ops.ERF),
+                   ("lgamma", ops_special.LGAMMA), ("digamma", ops_special.DIGAMMA), ("erfinv", ops_special.ERFINV),
+                   ("i0", ops_special.I0)]:
     _float_method(_name, _op)
+
+
+@method
+def polygamma(self: Tensor, n: int) -> Tensor:
+    """``ψ⁽ⁿ⁾(x)``, the n-th derivative of digamma (n = 0 is digamma itself); its derivative is ``ψ⁽ⁿ⁺¹⁾(x)``."""
+    try:
+        order = operator.index(n)
+    except TypeError:
+        raise TypeError(f"polygamma: n must be a whole number (the order of the derivative), got {n!r}") from None
+    if order < 0:
+        raise RuntimeError(f"polygamma: n must be 0 or more (the order of the derivative of digamma), got {order}")
+    return apply(ops_special.POLYGAMMA, (self,), _float_data(self), order)
 for _alias, _name in [("arcsin", "asin"), ("arccos", "acos"), ("arctan", "atan"), ("arcsinh", "asinh"),
                       ("arccosh", "acosh"), ("arctanh", "atanh")]:
     add(_alias, METHODS[_name])
@@ -490,6 +505,12 @@ def bernoulli_(self: Tensor, p: float = 0.5, generator: Any = None) -> Tensor:
     """Fill in place with draws of 1 (probability ``p``) or 0."""
     draws = pick_generator(None, generator).random(self.shape) < _plain(p)
     return _random_fill(self, "bernoulli_", draws.astype(self.array.dtype))
+
+
+@method
+def bernoulli(self: Tensor, p: float | None = None, *, generator: Any = None) -> Tensor:
+    """Draws of 1 (probability: each entry, or ``p``) or 0 in this tensor's shape (``gg.bernoulli``)."""
+    return sampling.bernoulli(self, p, generator=generator)
 
 
 @method

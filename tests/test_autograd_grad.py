@@ -458,7 +458,7 @@ def test_gradient_penalty_of_a_tanh_mlp_matches_pytorch(torch):
 ELEMENTWISE_RECORDED = [op for op in gg.RULES.values()
                         if op.elementwise and op.vjp_tensors is not None and op.name != "where"]  # where: a condition
 POSITIVE = {"log", "sqrt", "pow", "log10", "log2", "rsqrt", "reciprocal"}
-UNIT = {"asin", "acos", "atanh", "tan", "log1p"}  # (−0.9, 0.9)
+UNIT = {"asin", "acos", "atanh", "tan", "log1p", "erfinv"}  # (−0.9, 0.9)
 ABOVE_ONE = {"acosh"}
 
 

@@ -1,0 +1,215 @@
+"""More of PyTorch's elementwise math, made of other ops (no rule of their own), and its dtype rules.
+
+``deg2rad(x) = x·π/180``, ``logaddexp2(a, b) = log₂(2ᵃ + 2ᵇ)`` (``logaddexp`` of ``a·ln 2`` and ``b·ln 2``,
+over ``ln 2``), ``float_power(a, b) = aᵇ`` in float64, ``ldexp(x, e) = x·2ᵉ``, ``copysign(a, b) = |a|·(±1)``
+with the sign of b, ``fmax``/``fmin`` the larger/smaller where a NaN loses, ``renorm`` each slice scaled down to
+a largest p-norm; their gradients are those of the ops they use. ``heaviside``, ``signbit`` and ``nextafter``
+are steps (no gradient, as in PyTorch: plain tensors). ``result_type``, ``promote_types`` and ``can_cast`` give
+PyTorch's dtype of a mixed operation: floats beat integers beat bools, and within one kind a tensor with dims
+decides over a 0-d tensor, which decides over a Python number.
+
+>>> import glassgrad as gg
+>>> gg.copysign(gg.tensor([1.0, -2.0]), -1.0).tolist()
+[-1.0, -2.0]
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .arguments import check_dim, is_floating, shape_text
+from .composed import _plain_tensor, logaddexp
+from .creation import as_tensor
+from .dtypes import get_default_dtype
+from .functions import where
+from .tensor import Tensor, _float_data
+from .tensor_methods import add
+
+LN2 = math.log(2)
+
+
+def _method(function: Any) -> Any:
+    """Make ``function`` a Tensor method too (``x.deg2rad()`` as ``gg.deg2rad(x)``)."""
+    add(function.__name__, function)
+    return function
+
+
+def _float(x: Tensor) -> Tensor:
+    """``x``, in the default float dtype if it holds integers or bools (PyTorch's dtype for these functions)."""
+    return x if is_floating(x.array.dtype) else as_tensor(_float_data(x))
+
+
+def _pair(input: Any, other: Any) -> tuple[Tensor, Tensor]:
+    """Two operands as tensors; a number takes the tensor's dtype (as in ``x + 1.0``)."""
+    a = input if isinstance(input, Tensor) else as_tensor(input, dtype=as_tensor(other).dtype)
+    b = other if isinstance(other, Tensor) else as_tensor(other, dtype=a.dtype)
+    return a, b
+
+
+@_method
+def sgn(input: Tensor) -> Tensor:
+    """``sign(x)`` (for real numbers PyTorch's ``sgn`` is ``sign``): −1, 0 or 1, derivative 0."""
+    return as_tensor(input).sign()
+
+
+@_method
+def deg2rad(input: Tensor) -> Tensor:
+    """Degrees to radians: ``x·π/180``."""
+    return _float(as_tensor(input)) * (math.pi / 180)
+
+
+@_method
+def rad2deg(input: Tensor) -> Tensor:
+    """Radians to degrees: ``x·180/π``."""
+    return _float(as_tensor(input)) * (180 / math.pi)
+
+
+@_method
+def ravel(input: Tensor) -> Tensor:
+    """All entries in one dim, in order (``reshape(-1)``)."""
+    return as_tensor(input).reshape(-1)
+
+
+@_method
+def heaviside(input: Tensor, values: Any) -> Tensor:
+    """The step ``H(x)``: 0 for x < 0, ``values`` at x = 0, 1 for x > 0 (no gradient, as in PyTorch)."""
+    x, at_zero = as_tensor(input), as_tensor(values)
+    if x.dtype != at_zero.dtype:
+        raise RuntimeError(f"heaviside: input ({x.dtype}) and values ({at_zero.dtype}) must have the same dtype; "
+                           f"convert values with .to({x.dtype})")
+    try:
+        steps = np.where(x.array == 0, at_zero.array, (x.array > 0).astype(x.array.dtype))
+    except ValueError:
+        raise RuntimeError(f"heaviside: shapes {shape_text(x.shape)} and {shape_text(at_zero.shape)} cannot be "
+                           "broadcast together") from None
+    return _plain_tensor(steps.astype(x.array.dtype))
+
+
+@_method
+def signbit(input: Tensor) -> Tensor:
+    """Which entries have their sign bit set (negative numbers and −0.0)."""
+    return _plain_tensor(np.signbit(as_tensor(input).array))
+
+
+@_method
+def nextafter(input: Tensor, other: Any) -> Tensor:
+    """The next number after ``input`` toward ``other`` in the dtype's spacing (no gradient, as in PyTorch)."""
+    a, b = _pair(input, other)
+    return _plain_tensor(np.nextafter(a.array, b.array.astype(a.array.dtype)))
+
+
+@_method
+def copysign(input: Tensor, other: Any) -> Tensor:
+    """``|a|`` with the sign of ``b`` (its sign bit: −0.0 counts as negative); ``∂/∂a = ±1``, ``∂/∂b = 0``."""
+    a, b = _pair(input, other)
+    a = _float(a)
+    sign = np.where(np.signbit(b.array), -1.0, 1.0).astype(a.array.dtype)
+    return a.abs() * a.new_tensor(sign)
+
+
+@_method
+def logaddexp2(input: Tensor, other: Any) -> Tensor:
+    """``log₂(2ᵃ + 2ᵇ)``, without overflow: ``logaddexp(a·ln 2, b·ln 2)/ln 2``."""
+    a, b = _pair(input, other)
+    return logaddexp(a * LN2, b * LN2) / LN2
+
+
+@_method
+def float_power(input: Any, exponent: Any) -> Tensor:
+    """``aᵇ`` computed in float64, whatever the operands' dtypes."""
+    a = as_tensor(input).double() if isinstance(input, Tensor) else input
+    b = as_tensor(exponent).double() if isinstance(exponent, Tensor) else exponent
+    if not isinstance(a, Tensor):
+        a = as_tensor(float(a), dtype=np.float64)
+    return a ** b
+
+
+@_method
+def ldexp(input: Tensor, other: Any) -> Tensor:
+    """``x·2ᵉ``."""
+    x, exponent = as_tensor(input), as_tensor(other)
+    return _float(x) * (_float(exponent) * LN2).exp()
+
+
+def _pick_unless_nan(name: str, pick_first: Any) -> Any:
+    def function(input: Tensor, other: Any) -> Tensor:
+        a, b = _pair(input, other)
+        with np.errstate(invalid="ignore"):
+            first = pick_first(a.array, b.array) | np.isnan(b.array)
+        return where(_plain_tensor(first), a, b)
+    function.__name__ = function.__qualname__ = name
+    return _method(function)
+
+
+fmax = _pick_unless_nan("fmax", np.greater_equal)
+fmax.__doc__ = """The larger of a and b entry by entry, where a NaN loses (NaN only if both are); the gradient goes
+to the one picked (a on a tie)."""
+fmin = _pick_unless_nan("fmin", np.less_equal)
+fmin.__doc__ = """The smaller of a and b entry by entry, where a NaN loses (NaN only if both are); the gradient goes
+to the one picked (a on a tie)."""
+
+
+@_method
+def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
+    """Each slice ``input.select(dim, i)`` whose p-norm ‖s‖ₚ is above ``maxnorm`` scaled to
+    ``s·maxnorm/(‖s‖ₚ + 10⁻⁷)``; the others unchanged. The gradient flows through the norm too."""
+    x = as_tensor(input)
+    if x.ndim < 2:
+        raise RuntimeError(f"renorm: needs a tensor of at least 2 dims, got shape {shape_text(x.shape)}")
+    if not p > 0:
+        raise RuntimeError(f"renorm: p must be > 0, got {p}")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: maxnorm must be >= 0, got {maxnorm}")
+    dim = check_dim(x, dim, "renorm")
+    others = tuple(d for d in range(x.ndim) if d != dim)
+    norms = (x.abs() ** p).sum(dim=others, keepdim=True) ** (1 / p)
+    too_long = _plain_tensor(norms.array > maxnorm)
+    return x * where(too_long, maxnorm / (norms + 1e-7), x.new_tensor(1.0))
+
+
+# --- dtype rules ----------------------------------------------------------------------------------
+
+def _kind(dtype: np.dtype) -> int:
+    """0 for bool, 1 for integers, 2 for floats: the order in which PyTorch promotes kinds."""
+    return 0 if dtype.kind == "b" else 2 if dtype.kind == "f" else 1
+
+
+def promote_types(type1: Any, type2: Any) -> np.dtype:
+    """The smallest dtype both convert to: a float beats any integer (int64 and float16 give float16)."""
+    a, b = np.dtype(type1), np.dtype(type2)
+    if _kind(a) != _kind(b) and 2 in (_kind(a), _kind(b)):
+        return a if _kind(a) == 2 else b
+    return np.promote_types(a, b)
+
+
+def _joined(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None:
+    """``higher``'s dtype unless ``lower`` is of a higher kind (then the two promoted)."""
+    if higher is None or lower is None:
+        return higher or lower
+    return promote_types(higher, lower) if _kind(lower) > _kind(higher) else higher
+
+
+def result_type(tensor1: Any, tensor2: Any) -> np.dtype:
+    """The dtype of an operation on the two: tensors with dims decide, then 0-d tensors, then Python numbers
+    (a float number counts as the default float dtype, an int as int64), each only if of a higher kind."""
+    ranked: list[np.dtype | None] = [None, None, None]  # with dims, 0-d, Python numbers
+    for value in (tensor1, tensor2):
+        if isinstance(value, Tensor):
+            rank, dtype = (1 if value.ndim == 0 else 0), value.array.dtype
+        elif isinstance(value, (bool, int, float)):
+            rank = 2
+            dtype = np.dtype(bool) if isinstance(value, bool) else (
+                np.dtype(np.int64) if isinstance(value, int) else get_default_dtype())
+        else:
+            raise TypeError(f"result_type: expects tensors or Python numbers, got {type(value).__name__}")
+        ranked[rank] = dtype if ranked[rank] is None else promote_types(ranked[rank], dtype)
+    return _joined(_joined(ranked[0], ranked[1]), ranked[2])
+
+
+def can_cast(from_: Any, to: Any) -> bool:
+    """Whether PyTorch converts ``from_`` to ``to`` in an in-place operation: never a float to an integer or bool,
+    nor an integer to a bool."""
+    return _kind(np.dtype(from_)) <= _kind(np.dtype(to))

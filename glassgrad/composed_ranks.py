@@ -1,0 +1,146 @@
+"""PyTorch's picks by rank, made of other ops: quantiles, the median that skips NaN, the most frequent value.
+
+* ``quantile(x, q)``: the entries sorted, ``r = q·(n − 1)`` their rank counting from 0, and the value read
+  between the two neighbours ``⌊r⌋`` and ``⌈r⌉``: ``linear`` is ``s[⌊r⌋] + (r − ⌊r⌋)·(s[⌈r⌉] − s[⌊r⌋])``
+  (a ``lerp``), ``midpoint`` their mean, ``lower``/``higher``/``nearest`` one of them (``nearest`` rounds
+  halves to even, as PyTorch). The sorted values are a ``gather`` of the input, so the gradient goes to the
+  two neighbours, weighted ``1 − (r − ⌊r⌋)`` and ``r − ⌊r⌋``. A slice holding a NaN gives NaN;
+  ``nanquantile`` counts only the other entries (n is their number; a slice of NaNs alone gives NaN).
+* ``nanmedian(x)``: the lower median of the entries that are not NaN (the ``⌊(n − 1)/2⌋``-th smallest), with
+  ``dim`` a ``(values, indices)`` pair; the gradient goes to that entry.
+* ``mode(x, dim)``: the most frequent value (the smallest, on a tie of counts, as PyTorch) and the index of its
+  last occurrence, as PyTorch's CPU kernel gives it; the gradient goes to that entry.
+
+>>> import glassgrad as gg
+>>> gg.quantile(gg.tensor([1.0, 2.0, 3.0, 4.0]), 0.5).item()   # r = 1.5: halfway between 2 and 3
+2.5
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .arguments import check_dim, shape_text
+from .composed import _method, _plain_tensor, movedim
+from .creation import as_tensor
+from .tensor import Tensor
+from .tensor_indexing import Sorted
+
+INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile_levels(x: Tensor, q: Any, interpolation: str, name: str) -> tuple[np.ndarray, bool]:
+    """The levels q as a 1-D array (and whether q was one number), each checked to lie in [0, 1]."""
+    if x.array.dtype.kind != "f":
+        raise RuntimeError(f"{name}: the input must be float or double, got {x.dtype}; convert it with .float()")
+    if x.array.size == 0:
+        raise RuntimeError(f"{name}: the input tensor must be non-empty")
+    if interpolation not in INTERPOLATIONS:
+        raise RuntimeError(f"{name}: interpolation must be one of {', '.join(INTERPOLATIONS)}, got {interpolation!r}")
+    if isinstance(q, Tensor):
+        if q.ndim > 1:
+            raise RuntimeError(f"{name}: q must be a number or a 1-D tensor, got shape {shape_text(q.shape)}")
+        if q.dtype != x.dtype:
+            raise RuntimeError(f"{name}: q ({q.dtype}) must have the input's dtype ({x.dtype})")
+    levels = np.asarray(q.array if isinstance(q, Tensor) else q, dtype=np.float64)
+    if levels.ndim > 1:
+        raise RuntimeError(f"{name}: q must be a number or a 1-D list, got shape {shape_text(levels.shape)}")
+    outside = levels[~((levels >= 0) & (levels <= 1))]
+    if outside.size:
+        raise RuntimeError(f"{name}: q must be in the range [0, 1], got {outside[0]:g}")
+    return np.atleast_1d(levels).astype(x.array.dtype), levels.ndim == 0  # in the input's dtype, as PyTorch
+
+
+def _quantile(input: Any, q: Any, dim: int | None, keepdim: bool, interpolation: str, skip_nan: bool,
+              name: str) -> Tensor:
+    x = as_tensor(input)
+    levels, one_level = _quantile_levels(x, q, interpolation, name)
+    axis = None if dim is None else check_dim(x, dim, name)
+    rows = x.reshape(-1) if axis is None else movedim(x, axis, -1) if x.ndim else x.reshape(1)
+    order = np.argsort(rows.array, axis=-1, kind="stable")  # NaN sorts last, as in PyTorch
+    ordered = rows.gather(-1, _plain_tensor(order))
+    missing = np.isnan(rows.array)
+    if skip_nan:  # rank among the entries that are not NaN; a slice of NaNs alone reads its first entry (NaN)
+        ranks = levels * np.maximum((~missing).sum(axis=-1, keepdims=True) - 1, 0).astype(levels.dtype)
+    else:  # a NaN anywhere in the slice: read its last entry, a NaN
+        last = levels.dtype.type(rows.shape[-1] - 1)
+        ranks = np.where(missing.any(axis=-1, keepdims=True), last, levels * last)
+    below, above = np.floor(ranks), np.ceil(ranks)
+    if interpolation in ("lower", "higher", "nearest"):
+        picked = {"lower": below, "higher": above, "nearest": np.round(ranks)}[interpolation]
+        found = ordered.gather(-1, _plain_tensor(picked.astype(np.int64)))
+    else:
+        weight = np.full_like(ranks, 0.5) if interpolation == "midpoint" else ranks - below
+        low = ordered.gather(-1, _plain_tensor(below.astype(np.int64)))
+        high = ordered.gather(-1, _plain_tensor(above.astype(np.int64)))
+        found = low.lerp(high, x.new_tensor(weight.astype(x.array.dtype)))
+    found = movedim(found, -1, 0)  # the levels first, as PyTorch
+    if keepdim:
+        kept = [1] * x.ndim if axis is None else [*x.shape[:axis], 1, *x.shape[axis + 1:]]
+        found = found.reshape(len(levels), *kept)
+    elif axis is None:
+        found = found.reshape(len(levels))
+    return found[0] if one_level else found
+
+
+@_method
+def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
+             interpolation: str = "linear") -> Tensor:
+    """The ``q``-th quantiles (q a number or a 1-D tensor in [0, 1]) over all entries or along ``dim``; a slice
+    holding a NaN gives NaN. With several q, their dim comes first."""
+    return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
+
+
+@_method
+def nanquantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
+                interpolation: str = "linear") -> Tensor:
+    """:func:`quantile` of the entries that are not NaN."""
+    return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
+
+
+@_method
+def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+    """The lower median of the entries that are not NaN (NaN if there are none); with ``dim`` a
+    ``(values, indices)`` pair. The gradient goes to the entry that is the median."""
+    x = as_tensor(input)
+    axis = 0 if dim is None or x.ndim == 0 else check_dim(x, dim, "nanmedian")
+    rows = x.reshape(-1) if dim is None or x.ndim == 0 else x
+    if rows.array.size == 0:
+        raise IndexError("nanmedian: the input is empty, so it has no median")
+    order = np.argsort(rows.array, axis=axis, kind="stable")
+    counted = (~np.isnan(rows.array)).sum(axis=axis, keepdims=True)
+    picked = np.take_along_axis(order, np.maximum(counted - 1, 0) // 2, axis=axis)
+    values = rows.gather(axis, _plain_tensor(picked))
+    if dim is None:
+        return values.reshape(())
+    indices = _plain_tensor(picked.astype(np.int64))
+    if not keepdim or x.ndim == 0:
+        values, indices = values.squeeze(axis), indices.squeeze(axis)
+    return Sorted(values, indices)
+
+
+def _row_mode(row: np.ndarray) -> int:
+    """The position of the last occurrence of the row's most frequent value (the smallest on a tie)."""
+    values, counts = np.unique(row, return_counts=True)
+    winner = values[np.argmax(counts)]  # unique sorts: argmax finds the smallest of the most frequent
+    return int(np.flatnonzero(row == winner)[-1])
+
+
+@_method
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Sorted:
+    """The most frequent value along ``dim`` (the smallest on a tie) and the index of its last occurrence;
+    the gradient goes to that entry."""
+    x = as_tensor(input)
+    axis = check_dim(x, dim, "mode") if x.ndim else 0
+    rows = x.reshape(1) if x.ndim == 0 else x
+    if rows.shape[axis] == 0:
+        raise IndexError(f"mode: dim {dim} has size 0, so there is no most frequent value")
+    lined_up = np.moveaxis(rows.array, axis, -1)
+    positions = np.array([_row_mode(row) for row in lined_up.reshape(-1, lined_up.shape[-1])], dtype=np.int64)
+    picked = np.expand_dims(positions.reshape(lined_up.shape[:-1]), axis)
+    values, indices = rows.gather(axis, _plain_tensor(picked)), _plain_tensor(picked)
+    if not keepdim or x.ndim == 0:
+        values, indices = values.squeeze(axis), indices.squeeze(axis)
+    return Sorted(values, indices)
