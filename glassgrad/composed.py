@@ -210,11 +210,19 @@ def cross(input: Tensor, other: Tensor, dim: int = -1) -> Tensor:
 
 @_method
 def xlogy(input: Any, other: Any) -> Tensor:
-    """``x·ln(y)``, and 0 where x is 0 (even where y is 0 or NaN)."""
+    """``x·ln(y)``, and 0 where x is 0 unless y is NaN (NaN stays NaN, as in PyTorch).
+
+    ``∂/∂x = ln y`` also where x is 0 (x·ln y is smooth in x there), and 0 where x is 0 and y ≤ 0, where ln y is
+    not a number (as PyTorch); ``∂/∂y = x/y``, 0 where x is 0 and y ≤ 0 (PyTorch gives NaN at y = 0). Where x is 0
+    and y = ∞ the value is 0 and ``∂/∂x`` is 0 (PyTorch: ∞).
+    """
     x, y = as_tensor(input), as_tensor(other)
-    zero = _plain_tensor(x.array == 0)
-    safe = where(zero, y.new_tensor(1.0), y)  # no log(0) in the unused branch: its gradient stays finite
-    return where(zero, x.new_tensor(0.0), x * safe.log())
+    zero_x = x.array == 0
+    no_log = zero_x & (y.array <= 0)
+    safe = where(_plain_tensor(no_log), y.new_tensor(1.0), y) if no_log.any() else y  # ln 1 = 0: finite slopes
+    product = x * safe.log()
+    infinite = zero_x & (y.array == np.inf)  # 0·∞ would be NaN
+    return where(_plain_tensor(infinite), x.new_tensor(0.0), product) if infinite.any() else product
 
 
 @_method

@@ -179,3 +179,24 @@ def test_every_composed_function_is_a_gg_name_and_traced_as_its_ops():
     with gg.trace() as tape:
         gg.dot(a, a * 3).backward()
     assert [step["op"] for step in tape.describe()["forward"]] == ["mul", "matmul"]
+
+
+@pytest.mark.torch
+def test_xlogy_at_zero_x_matches_pytorch(torch):
+    """x = 0 against each kind of y: the value is 0 except for a NaN y (NaN, as PyTorch; it gave 0), and ∂/∂x is
+    ln y there (x·ln y is smooth in x; it gave 0); where ln y is no number (y ≤ 0) both slopes are 0."""
+    xs = [0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, -2.0, 0.0]
+    ys = [float("nan"), -1.0, 0.0, 2.0, 0.5, 2.0, float("inf"), 0.5, 3.0]
+    results = {}
+    for lib in (gg, torch):
+        x = lib.tensor(xs, dtype=lib.float64, requires_grad=True)
+        y = lib.tensor(ys, dtype=lib.float64, requires_grad=True)
+        value = lib.xlogy(x, y)
+        value.sum().backward()
+        results[lib] = [t.detach().numpy() for t in (value, x.grad, y.grad)]
+    (mine, mine_dx, mine_dy), (theirs, theirs_dx, theirs_dy) = results[gg], results[torch]
+    np.testing.assert_allclose(mine, theirs, rtol=1e-15)
+    np.testing.assert_allclose(mine_dx, theirs_dx, rtol=1e-15)
+    defined = np.array(ys) != 0  # PyTorch's ∂/∂y at x = 0, y = 0 is 0/0 = NaN; glassgrad's is 0
+    np.testing.assert_allclose(mine_dy[defined], theirs_dy[defined], rtol=1e-15)
+    assert mine_dy[2] == 0
