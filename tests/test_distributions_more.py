@@ -301,3 +301,26 @@ def test_bad_calls_are_one_line_errors(call, message):
 def test_validate_args_false_skips_the_parameter_checks():
     assert D.Laplace(0.0, -1.0, validate_args=False).batch_shape == ()
     assert D.Geometric(probs=0.0, validate_args=False).batch_shape == ()
+
+
+PROBES = np.array([-1.0, 0.0, 0.5, 1.0, 2.0, 3.0, np.inf, np.nan])
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("family", sorted(FAMILIES) + ["MultivariateNormal"])
+def test_support_is_pytorchs_and_checks_values_as_it_does(torch, family):
+    build = FAMILIES[family][0] if family in FAMILIES else (
+        lambda lib, a, b: _mvn(lib, a, lib.diag_embed(b), "scale_tril"))
+    arrays = [np.array([0.3, -0.4]), np.array([0.7, 1.1])]
+    mine = build(gg, *(gg.tensor(a) for a in arrays))
+    theirs = build(torch, *(torch.tensor(a) for a in arrays))
+    assert (mine.support.is_discrete, mine.support.event_dim) == (theirs.support.is_discrete, theirs.support.event_dim)
+    if family != "Uniform":  # PyTorch writes the bounds of a Uniform's interval as tensors
+        assert repr(mine.support) == repr(theirs.support)
+    gg.manual_seed(1)
+    drawn = mine.sample((3,)).numpy()
+    probes = np.random.default_rng(0).choice(PROBES, size=(12,) + drawn.shape[1:])
+    values = np.concatenate([drawn, probes])
+    expected = theirs.support.check(torch.tensor(values)).numpy()
+    np.testing.assert_array_equal(mine.support.check(gg.tensor(values)).numpy(), expected)
+    assert expected[:3].all() and not expected.all()

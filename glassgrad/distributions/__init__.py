@@ -8,7 +8,8 @@ and ``rsample`` is the reparameterised draw through which gradients reach them.
 * :mod:`.positive`: ``Exponential``, ``LogNormal``, ``HalfNormal``;
 * :mod:`.discrete`: ``Categorical``, ``OneHotCategorical``, ``Bernoulli``, ``Geometric``;
 * :mod:`.multivariate`: ``MultivariateNormal``; :mod:`.independent`: ``Independent``;
-* :mod:`.kl`: ``kl_divergence`` and ``register_kl``; :mod:`.base`: ``Distribution``.
+* :mod:`.kl`: ``kl_divergence`` and ``register_kl``; :mod:`.base`: ``Distribution``;
+  :mod:`.constraints`: the sets values live in (each distribution's ``support``).
 
 Draws come from glassgrad's generator (:func:`glassgrad.manual_seed` repeats them); the same seed gives
 other numbers than PyTorch's generator.
@@ -18,6 +19,7 @@ other numbers than PyTorch's generator.
 -0.9189
 """
 
+from . import constraints
 from .base import Distribution
 from .discrete import Bernoulli, Categorical, Geometric, OneHotCategorical
 from .independent import Independent
@@ -28,4 +30,4 @@ from .positive import Exponential, HalfNormal, LogNormal
 
 __all__ = ["Bernoulli", "Categorical", "Cauchy", "Distribution", "Exponential", "Geometric", "Gumbel", "HalfNormal",
            "Independent", "Laplace", "LogNormal", "MultivariateNormal", "Normal", "OneHotCategorical", "Uniform",
-           "kl_divergence", "register_kl"]
+           "constraints", "kl_divergence", "register_kl"]

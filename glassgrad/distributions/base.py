@@ -108,8 +108,8 @@ class Distribution:
         return self.sample((n,))
 
     def icdf(self, value: Any) -> Tensor:
-        raise NotImplementedError(f"{type(self).__name__} has no icdf here (it needs erfinv, which glassgrad "
-                                  "lacks); draw with sample() instead")
+        raise NotImplementedError(f"{type(self).__name__} has no icdf in glassgrad (Normal's and its relatives' "
+                                  "need erfinv, not built yet); draw with sample() instead")
 
     def _draw_shape(self, sample_shape: Any) -> tuple[int, ...]:
         return as_shape(sample_shape) + self.batch_shape + self.event_shape

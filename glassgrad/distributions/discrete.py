@@ -26,6 +26,7 @@ from ..creation import as_tensor, pick_generator
 from ..dtypes import finfo
 from ..nn.functional import binary_cross_entropy_with_logits, logsigmoid, one_hot
 from ..tensor import Tensor
+from . import constraints
 from .base import Distribution, as_float, as_shape, broadcast_all, check_probs, expand_to
 
 
@@ -91,6 +92,10 @@ class Categorical(ClassProbabilities):
     """One of K classes, drawn as its number 0 … K − 1."""
 
     @property
+    def support(self) -> constraints.Constraint:
+        return constraints.integer_interval(0, self.probs.shape[-1] - 1)
+
+    @property
     def mean(self) -> Tensor:
         return self.probs.new_full(self._batch, math.nan)
 
@@ -111,6 +116,8 @@ class Categorical(ClassProbabilities):
 
 class OneHotCategorical(ClassProbabilities):
     """One of K classes, drawn as a one-hot vector of length K (event shape ``(K,)``)."""
+
+    support = constraints.one_hot
 
     @property
     def event_shape(self) -> tuple[int, ...]:
@@ -158,6 +165,8 @@ class SuccessChance(Distribution):
 class Bernoulli(SuccessChance):
     """1 with probability ``probs`` (or ``σ(logits)``), else 0."""
 
+    support = constraints.boolean
+
     @property
     def mean(self) -> Tensor:
         return self.probs
@@ -188,6 +197,7 @@ class Geometric(SuccessChance):
     """The number of failures before the first success of Bernoulli(``probs``) trials: 0, 1, 2, …"""
 
     open_at_zero = True
+    support = constraints.nonnegative_integer
 
     @property
     def mean(self) -> Tensor:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..tensor import Tensor
+from . import constraints
 from .base import Distribution, as_shape
 
 
@@ -41,6 +42,10 @@ class Independent(Distribution):
     @property
     def has_rsample(self) -> bool:  # type: ignore[override]
         return self.base_dist.has_rsample
+
+    @property
+    def support(self) -> constraints.Constraint:
+        return constraints.independent(self.base_dist.support, self.reinterpreted_batch_ndims)
 
     @property
     def mean(self) -> Tensor:

@@ -24,6 +24,7 @@ from typing import Any
 
 from ..creation import as_tensor
 from ..tensor import Tensor
+from . import constraints
 from .base import Distribution, as_float, broadcast_all, check_positive, expand_to, noise
 
 HALF_LOG_TWO_PI = 0.5 * math.log(2 * math.pi)
@@ -36,6 +37,7 @@ class LocationScale(Distribution):
     has_rsample = True
     params = {"loc": 0, "scale": 0}
     standard_draw = "standard_normal"
+    support = constraints.real
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
         self.loc, self.scale = broadcast_all(loc, scale)
@@ -175,6 +177,10 @@ class Uniform(Distribution):
         if (self.high.detach().numpy() <= self.low.detach().numpy()).any():
             raise ValueError("Uniform: high must be greater than low")
         self._batch = tuple(self.low.shape)
+
+    @property
+    def support(self) -> constraints.Constraint:
+        return constraints.interval(self.low, self.high)
 
     @property
     def mean(self) -> Tensor:

@@ -28,6 +28,7 @@ from ..linalg import inv, solve
 from ..linalg_decompositions import cholesky
 from ..ops_decompositions import NotPositiveDefiniteError
 from ..tensor import Tensor
+from . import constraints
 from .base import Distribution, as_float, check_positive, noise
 
 LOG_TWO_PI = math.log(2 * math.pi)
@@ -59,6 +60,7 @@ class MultivariateNormal(Distribution):
 
     has_rsample = True
     params = {"loc": 1, "scale_tril": 2}
+    support = constraints.real_vector
 
     def __init__(self, loc: Any, covariance_matrix: Any = None, precision_matrix: Any = None, scale_tril: Any = None,
                  validate_args: bool | None = None) -> None:

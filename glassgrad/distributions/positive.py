@@ -19,6 +19,7 @@ from typing import Any
 
 from ..creation import as_tensor
 from ..tensor import Tensor
+from . import constraints
 from .base import Distribution, broadcast_all, check_positive, noise
 from .location_scale import Normal
 
@@ -28,6 +29,7 @@ class Exponential(Distribution):
 
     has_rsample = True
     params = {"rate": 0}
+    support = constraints.nonnegative
 
     def __init__(self, rate: Any, validate_args: bool | None = None) -> None:
         (self.rate,) = broadcast_all(rate)
@@ -71,6 +73,7 @@ class LogNormal(Distribution):
 
     has_rsample = True
     params = {"loc": 0, "scale": 0}
+    support = constraints.positive
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
         self.loc, self.scale = broadcast_all(loc, scale)
@@ -114,6 +117,7 @@ class HalfNormal(Distribution):
 
     has_rsample = True
     params = {"scale": 0}
+    support = constraints.nonnegative
 
     def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
         (self.scale,) = broadcast_all(scale)
