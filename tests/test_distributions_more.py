@@ -201,6 +201,33 @@ def test_multivariate_normal_matches_pytorch(torch, seed, batch, n, form):
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-8, atol=1e-10)
 
 
+def _low_rank(lib, loc, factor, diag):
+    return lib.distributions.LowRankMultivariateNormal(loc, factor, _positive(diag))
+
+
+LOW_RANK_EVALUATIONS = {
+    **{name: MVN_EVALUATIONS[name] for name in ("log_prob", "entropy", "mean", "variance", "covariance", "precision",
+                                                 "scale_tril")},
+    "mode": lambda lib, d, x: d.mode,
+    "kl_low_rank": lambda lib, d, x: lib.distributions.kl_divergence(d, lib.distributions.LowRankMultivariateNormal(
+        x.detach(), lib.ones(x.shape[-1], 1, dtype=lib.float64), lib.ones(x.shape[-1], dtype=lib.float64))),
+    "kl_to_full": lambda lib, d, x: lib.distributions.kl_divergence(d, lib.distributions.MultivariateNormal(
+        x.detach(), covariance_matrix=2 * lib.eye(x.shape[-1], dtype=lib.float64))),
+    "kl_from_full": MVN_EVALUATIONS["kl_reversed"],
+}
+
+
+@pytest.mark.torch
+@settings(max_examples=8)
+@given(seed=st.integers(0, 2**16), batch=st.lists(st.integers(1, 2), max_size=2).map(tuple), n=st.integers(1, 4),
+       rank=st.integers(1, 2))
+def test_low_rank_multivariate_normal_matches_pytorch(torch, seed, batch, n, rank):
+    rng = np.random.default_rng(seed)
+    arrays = [rng.normal(size=batch + (n,)), rng.normal(size=batch + (n, rank)), rng.normal(size=(n,))]
+    for evaluate in LOW_RANK_EVALUATIONS.values():
+        _compare(torch, _low_rank, evaluate, arrays, rng.normal(size=batch + (n,)))
+
+
 SAMPLED = {
     "Normal": D.Normal(gg.tensor([0.5, -1.0], dtype=gg.float64), gg.tensor([1.0, 0.3], dtype=gg.float64)),
     "Laplace": D.Laplace(gg.tensor([0.5, -1.0], dtype=gg.float64), gg.tensor([1.0, 0.3], dtype=gg.float64)),
@@ -215,6 +242,9 @@ SAMPLED = {
     "MultivariateNormal": D.MultivariateNormal(gg.tensor([1.0, -2.0], dtype=gg.float64),
                                                covariance_matrix=gg.tensor([[2.0, 0.6], [0.6, 0.5]],
                                                                            dtype=gg.float64)),
+    "LowRankMultivariateNormal": D.LowRankMultivariateNormal(gg.tensor([1.0, -2.0], dtype=gg.float64),
+                                                             gg.tensor([[1.2], [0.5]], dtype=gg.float64),
+                                                             gg.tensor([0.5, 0.3], dtype=gg.float64)),
     "Independent": D.Independent(D.Exponential(gg.tensor([[0.5, 3.0]], dtype=gg.float64)), 1),
 }
 DRAWS = 40000
@@ -243,8 +273,9 @@ def test_samples_have_the_distributions_statistics_and_repeat_under_a_seed(name)
         np.testing.assert_allclose(d.cdf(gg.tensor(median)).numpy(), 0.5, atol=5 * 0.5 / math.sqrt(DRAWS))
 
 
-def test_multivariate_normal_samples_have_its_covariance():
-    d = SAMPLED["MultivariateNormal"]
+@pytest.mark.parametrize("name", ["MultivariateNormal", "LowRankMultivariateNormal"])
+def test_multivariate_normal_samples_have_its_covariance(name):
+    d = SAMPLED[name]
     gg.manual_seed(5)
     x = d.sample((DRAWS,)).numpy()
     np.testing.assert_allclose(np.cov(x.T), d.covariance_matrix.numpy(), atol=0.05)
@@ -287,6 +318,9 @@ def test_expand_repeats_the_batch_as_pytorch(torch, family):
     (lambda: D.MultivariateNormal(gg.zeros(2), scale_tril=gg.tensor([[1.0, 0.0], [0.0, -1.0]])),
      "scale_tril's diagonal must be positive"),
     (lambda: D.Independent(D.Normal(gg.zeros(2), 1.0), 2), "reinterpreted_batch_ndims must be between 0 and"),
+    (lambda: D.LowRankMultivariateNormal(gg.zeros(2), gg.ones(2, 1), gg.tensor([1.0, 0.0])),
+     "LowRankMultivariateNormal: cov_diag must be positive"),
+    (lambda: D.LowRankMultivariateNormal(gg.zeros(2), gg.ones(3, 1), gg.ones(2)), "cov_factor must be (…, 2, r)"),
     (lambda: D.kl_divergence(D.Gumbel(0.0, 1.0), D.Gumbel(0.0, 2.0)), "no closed form for Gumbel and Gumbel"),
     (lambda: D.Normal(0.0, 1.0).icdf(gg.tensor(0.5)), "Normal has no icdf"),
     (lambda: D.Laplace(gg.zeros(2), 1.0).expand((3,)), "cannot expand batch shape (2,) to (3,)"),
@@ -307,10 +341,10 @@ PROBES = np.array([-1.0, 0.0, 0.5, 1.0, 2.0, 3.0, np.inf, np.nan])
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize("family", sorted(FAMILIES) + ["MultivariateNormal"])
+@pytest.mark.parametrize("family", sorted(FAMILIES) + ["MultivariateNormal", "LowRankMultivariateNormal"])
 def test_support_is_pytorchs_and_checks_values_as_it_does(torch, family):
-    build = FAMILIES[family][0] if family in FAMILIES else (
-        lambda lib, a, b: _mvn(lib, a, lib.diag_embed(b), "scale_tril"))
+    build = FAMILIES.get(family, (lambda lib, a, b: _mvn(lib, a, lib.diag_embed(b), "scale_tril")
+                                  if family == "MultivariateNormal" else _low_rank(lib, a, b.unsqueeze(-1), b),))[0]
     arrays = [np.array([0.3, -0.4]), np.array([0.7, 1.1])]
     mine = build(gg, *(gg.tensor(a) for a in arrays))
     theirs = build(torch, *(torch.tensor(a) for a in arrays))

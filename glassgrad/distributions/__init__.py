@@ -7,7 +7,7 @@ and ``rsample`` is the reparameterised draw through which gradients reach them.
 * :mod:`.location_scale`: ``Normal``, ``Laplace``, ``Cauchy``, ``Gumbel``, ``Uniform``;
 * :mod:`.positive`: ``Exponential``, ``LogNormal``, ``HalfNormal``;
 * :mod:`.discrete`: ``Categorical``, ``OneHotCategorical``, ``Bernoulli``, ``Geometric``;
-* :mod:`.multivariate`: ``MultivariateNormal``; :mod:`.independent`: ``Independent``;
+* :mod:`.multivariate`: ``MultivariateNormal``, ``LowRankMultivariateNormal``; :mod:`.independent`: ``Independent``;
 * :mod:`.kl`: ``kl_divergence`` and ``register_kl``; :mod:`.base`: ``Distribution``;
   :mod:`.constraints`: the sets values live in (each distribution's ``support``).
 
@@ -25,9 +25,9 @@ from .discrete import Bernoulli, Categorical, Geometric, OneHotCategorical
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .location_scale import Cauchy, Gumbel, Laplace, Normal, Uniform
-from .multivariate import MultivariateNormal
+from .multivariate import LowRankMultivariateNormal, MultivariateNormal
 from .positive import Exponential, HalfNormal, LogNormal
 
 __all__ = ["Bernoulli", "Categorical", "Cauchy", "Distribution", "Exponential", "Geometric", "Gumbel", "HalfNormal",
-           "Independent", "Laplace", "LogNormal", "MultivariateNormal", "Normal", "OneHotCategorical", "Uniform",
-           "constraints", "kl_divergence", "register_kl"]
+           "Independent", "Laplace", "LogNormal", "LowRankMultivariateNormal", "MultivariateNormal", "Normal",
+           "OneHotCategorical", "Uniform", "constraints", "kl_divergence", "register_kl"]

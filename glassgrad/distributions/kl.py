@@ -9,7 +9,8 @@ specific registered pair of the two types' classes wins. Each rule is the textbo
 * Cauchy: ``ln((γₚ + γ_q)² + (μₚ − μ_q)²) − ln(4γₚγ_q)``;
 * Uniform: ``ln((b_q − a_q)/(bₚ − aₚ))``, +inf unless q's interval holds p's;
 * Geometric: ``−Hₚ − ln(1 − q)/p − logit q``;
-* MultivariateNormal: ``½(tr(Σ_q⁻¹Σₚ) + (μ_q − μₚ)ᵀΣ_q⁻¹(μ_q − μₚ) − n) + ½ln(det Σ_q/det Σₚ)``;
+* MultivariateNormal: ``½(tr(Σ_q⁻¹Σₚ) + (μ_q − μₚ)ᵀΣ_q⁻¹(μ_q − μₚ) − n) + ½ln(det Σ_q/det Σₚ)`` (a low-rank
+  one through the Cholesky factor of its Σ);
 * LogNormal and HalfNormal: the KL of their normals (a shared invertible map leaves KL unchanged);
   Independent: the base KL summed over the reinterpreted dims.
 
@@ -30,7 +31,7 @@ from .base import Distribution
 from .discrete import Bernoulli, Categorical, ClassProbabilities, Geometric, OneHotCategorical
 from .independent import Independent, sum_rightmost
 from .location_scale import Cauchy, Laplace, Normal, Uniform
-from .multivariate import MultivariateNormal, mahalanobis
+from .multivariate import LowRankMultivariateNormal, MultivariateNormal, mahalanobis
 from .positive import Exponential, HalfNormal, LogNormal
 
 Rule = Callable[[Distribution, Distribution], Tensor]
@@ -110,8 +111,18 @@ def _through_normals(p: LogNormal | HalfNormal, q: LogNormal | HalfNormal) -> Te
     return _normal_normal(p.base_dist, q.base_dist)
 
 
+def _full(d: MultivariateNormal | LowRankMultivariateNormal) -> MultivariateNormal:
+    """A low-rank normal as the MultivariateNormal of the same Σ (through its Cholesky factor)."""
+    return d if isinstance(d, MultivariateNormal) else MultivariateNormal(d.loc, scale_tril=d.scale_tril)
+
+
 @register_kl(MultivariateNormal, MultivariateNormal)
-def _mvn_mvn(p: MultivariateNormal, q: MultivariateNormal) -> Tensor:
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+def _mvn_mvn(p: MultivariateNormal | LowRankMultivariateNormal, q: MultivariateNormal | LowRankMultivariateNormal
+             ) -> Tensor:
+    p, q = _full(p), _full(q)
     if p.event_shape != q.event_shape:
         raise ValueError(f"kl_divergence: MultivariateNormals of different sizes {p.event_shape[0]} and "
                          f"{q.event_shape[0]}")

@@ -1,4 +1,5 @@
-"""``MultivariateNormal(loc, covariance_matrix | precision_matrix | scale_tril)``: the Gaussian over vectors.
+"""``MultivariateNormal(loc, covariance_matrix | precision_matrix | scale_tril)``: the Gaussian over vectors, and
+``LowRankMultivariateNormal(loc, cov_factor, cov_diag)``, the same with ``Σ = W·Wᵀ + diag(d)``.
 
 Everything is computed from the Cholesky factor ``L`` (lower triangular, ``Σ = L·Lᵀ``), taken with
 :func:`glassgrad.linalg.cholesky` when a covariance is given (from ``Σ = P⁻¹`` for a precision matrix P),
@@ -128,6 +129,93 @@ class MultivariateNormal(Distribution):
     def log_prob(self, value: Any) -> Tensor:
         difference = as_tensor(value) - self.loc
         return -0.5 * (self._event[0] * LOG_TWO_PI + mahalanobis(self.scale_tril, difference)) - self.half_log_det()
+
+    def entropy(self) -> Tensor:
+        return 0.5 * self._event[0] * (1.0 + LOG_TWO_PI) + self.half_log_det()
+
+
+class LowRankMultivariateNormal(Distribution):
+    """``N(loc, Σ)`` with ``Σ = W·Wᵀ + diag(d)``: a rank-r ``cov_factor`` W (…, n, r) plus a positive
+    ``cov_diag`` d (…, n), for n too large to hold a full factor.
+
+    Nothing n×n is factored: with the r×r capacitance ``C = I + Wᵀ·D⁻¹·W = A·Aᵀ`` (Woodbury, matrix
+    determinant lemma), ``(x − μ)ᵀΣ⁻¹(x − μ) = Σᵢ (xᵢ − μᵢ)²/dᵢ − ‖A⁻¹·Wᵀ·D⁻¹·(x − μ)‖²`` and
+    ``ln det Σ = 2Σ ln Aᵢᵢ + Σ ln dᵢ``; ``rsample`` is ``μ + W·ε₁ + √d·ε₂``.
+    """
+
+    has_rsample = True
+    params = {"loc": 1, "cov_factor": 2, "cov_diag": 1}
+    support = constraints.real_vector
+
+    def __init__(self, loc: Any, cov_factor: Any, cov_diag: Any, validate_args: bool | None = None) -> None:
+        owner = "LowRankMultivariateNormal"
+        loc, factor, diag = as_float(loc), as_float(cov_factor), as_float(cov_diag)
+        if loc.ndim < 1:
+            raise ValueError(f"{owner}: loc must be at least one-dimensional (…, n), got a number")
+        n = loc.shape[-1]
+        if factor.ndim < 2 or factor.shape[-2] != n or diag.ndim < 1 or diag.shape[-1] != n:
+            raise ValueError(f"{owner}: cov_factor must be (…, {n}, r) and cov_diag (…, {n}) for loc of shape "
+                             f"{shape_text(loc.shape)}, got {shape_text(factor.shape)} and {shape_text(diag.shape)}")
+        check_positive(owner, "cov_diag", diag, validate_args)
+        rank = factor.shape[-1]
+        self._batch = tuple(np.broadcast_shapes(tuple(loc.shape[:-1]), tuple(factor.shape[:-2]),
+                                                tuple(diag.shape[:-1])))
+        self._event = (n,)
+        self.loc = loc.expand(*self._batch, n)
+        self.cov_factor = factor.expand(*self._batch, n, rank)
+        self.cov_diag = diag.expand(*self._batch, n)
+
+    def _whitened_factor(self) -> Tensor:
+        """``Wᵀ·D⁻¹`` (r × n)."""
+        return self.cov_factor.mT / self.cov_diag.unsqueeze(-2)
+
+    def _capacitance_tril(self) -> Tensor:
+        """A with ``A·Aᵀ = I + Wᵀ·D⁻¹·W``."""
+        rank = self.cov_factor.shape[-1]
+        return cholesky(self._whitened_factor() @ self.cov_factor + self.loc.new_tensor(np.eye(rank)))
+
+    @property
+    def covariance_matrix(self) -> Tensor:
+        return self.cov_factor @ self.cov_factor.mT + self.cov_diag.diag_embed()
+
+    @property
+    def precision_matrix(self) -> Tensor:
+        """Woodbury: ``Σ⁻¹ = D⁻¹ − Bᵀ·B`` with ``B = A⁻¹·Wᵀ·D⁻¹``."""
+        b = solve(self._capacitance_tril().tril(), self._whitened_factor())
+        return self.cov_diag.reciprocal().diag_embed() - b.mT @ b
+
+    @property
+    def scale_tril(self) -> Tensor:
+        return cholesky(self.covariance_matrix)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
+    def variance(self) -> Tensor:
+        return (self.cov_factor ** 2).sum(-1) + self.cov_diag
+
+    def half_log_det(self) -> Tensor:
+        """``½ ln det Σ = Σ ln Aᵢᵢ + ½Σ ln dᵢ``."""
+        return self._capacitance_tril().diagonal(dim1=-2, dim2=-1).log().sum(-1) + 0.5 * self.cov_diag.log().sum(-1)
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        shape = self._draw_shape(sample_shape)
+        along_factor = noise(self.loc, shape[:-1] + (self.cov_factor.shape[-1], 1), "standard_normal")
+        along_diag = noise(self.loc, shape, "standard_normal")
+        return self.loc + (self.cov_factor @ along_factor).squeeze(-1) + self.cov_diag.sqrt() * along_diag
+
+    def log_prob(self, value: Any) -> Tensor:
+        difference = as_tensor(value) - self.loc
+        whitened = (self._whitened_factor() @ difference.unsqueeze(-1)).squeeze(-1)
+        woodbury = mahalanobis(self._capacitance_tril(), whitened)
+        distance = (difference ** 2 / self.cov_diag).sum(-1) - woodbury
+        return -0.5 * (self._event[0] * LOG_TWO_PI + distance) - self.half_log_det()
 
     def entropy(self) -> Tensor:
         return 0.5 * self._event[0] * (1.0 + LOG_TWO_PI) + self.half_log_det()
