@@ -79,6 +79,24 @@ PAIRS = {
     "Independent": lambda lib, a, b: (lib.distributions.Independent(lib.distributions.Normal(a, _positive(b)), 1),
                                       lib.distributions.Independent(lib.distributions.Normal(b, _positive(a)), 1)),
 }
+ONE = {"Normal": lambda lib, a, b: lib.distributions.Normal(a, _positive(b)),
+       "Laplace": lambda lib, a, b: lib.distributions.Laplace(a, _positive(b)),
+       "Gumbel": lambda lib, a, b: lib.distributions.Gumbel(a, _positive(b)),
+       "Exponential": lambda lib, a, b: lib.distributions.Exponential(_positive(a)),
+       "Uniform": lambda lib, a, b: lib.distributions.Uniform(a, a + _positive(b)),
+       "UniformPositive": lambda lib, a, b: lib.distributions.Uniform(a.abs(), a.abs() + _positive(b))}
+CROSS = [("Exponential", "Normal"), ("Gumbel", "Normal"), ("Laplace", "Normal"), ("Uniform", "Normal"),
+         ("Exponential", "Gumbel"), ("Normal", "Gumbel"), ("Uniform", "Gumbel"), ("Normal", "Laplace"),
+         ("Uniform", "Exponential"), ("UniformPositive", "Exponential"), ("Normal", "Exponential"),
+         ("Normal", "Uniform"), ("Laplace", "Exponential"), ("Laplace", "Uniform"), ("Gumbel", "Exponential"),
+         ("Gumbel", "Uniform"), ("Exponential", "Uniform")]
+
+
+def _cross(p, q):
+    return lambda lib, a, b: (ONE[p](lib, a, b), ONE[q](lib, b * 0.5, a))
+
+
+PAIRS.update({f"{p}_{q}": _cross(p, q) for p, q in CROSS})
 
 
 def _evaluate(lib, build, evaluate, arrays, point):

@@ -12,7 +12,9 @@ specific registered pair of the two types' classes wins. Each rule is the textbo
 * MultivariateNormal: ``½(tr(Σ_q⁻¹Σₚ) + (μ_q − μₚ)ᵀΣ_q⁻¹(μ_q − μₚ) − n) + ½ln(det Σ_q/det Σₚ)`` (a low-rank
   one through the Cholesky factor of its Σ);
 * LogNormal and HalfNormal: the KL of their normals (a shared invertible map leaves KL unchanged);
-  Independent: the base KL summed over the reinterpreted dims.
+  Independent: the base KL summed over the reinterpreted dims;
+* two families: ``−H(p) − E_p[ln q]`` from p's mean, variance or moment-generating function; +∞ where p
+  reaches outside q's support (a Normal against an Exponential or a Uniform).
 
 >>> import glassgrad as gg
 >>> D = gg.distributions
@@ -30,7 +32,7 @@ from ..tensor import Tensor
 from .base import Distribution
 from .discrete import Bernoulli, Categorical, ClassProbabilities, Geometric, OneHotCategorical
 from .independent import Independent, sum_rightmost
-from .location_scale import Cauchy, Laplace, Normal, Uniform
+from .location_scale import HALF_LOG_TWO_PI, Cauchy, Gumbel, Laplace, Normal, Uniform
 from .multivariate import LowRankMultivariateNormal, MultivariateNormal, mahalanobis
 from .positive import Exponential, HalfNormal, LogNormal
 
@@ -137,3 +139,62 @@ def _independent_independent(p: Independent, q: Independent) -> Tensor:
         raise NotImplementedError("kl_divergence: Independents with different reinterpreted_batch_ndims "
                                   f"({p.reinterpreted_batch_ndims} and {q.reinterpreted_batch_ndims})")
     return sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+
+
+# --- pairs of different families -----------------------------------------------------------------------------
+# KL(p ‖ q) = −H(p) − E_p[ln q(x)], and E_p[ln q(x)] needs only a few expectations under p.
+
+def _log_moment(p: Distribution, t: float | Tensor) -> Tensor:
+    """``ln E_p[e^{t·x}]``, p's log moment-generating function (for t < 0 here)."""
+    if isinstance(p, Normal):
+        return p.loc * t + (p.scale * t) ** 2 / 2
+    if isinstance(p, Exponential):
+        return p.rate.log() - (p.rate - t).log()
+    return (((t * p.high).exp() - (t * p.low).exp()) / (t * (p.high - p.low))).log()  # Uniform
+
+
+@register_kl(Exponential, Normal)
+@register_kl(Gumbel, Normal)
+@register_kl(Laplace, Normal)
+@register_kl(Uniform, Normal)
+def _to_normal(p: Distribution, q: Normal) -> Tensor:
+    """``E_p[−ln q] = ln σ + ½ln 2π + (Var_p + (E_p x − μ)²)/(2σ²)``."""
+    squared_distance = p.variance + (p.mean - q.loc) ** 2
+    return -p.entropy() + q.scale.log() + HALF_LOG_TWO_PI + squared_distance / (2 * q.scale ** 2)
+
+
+@register_kl(Exponential, Gumbel)
+@register_kl(Normal, Gumbel)
+@register_kl(Uniform, Gumbel)
+def _to_gumbel(p: Distribution, q: Gumbel) -> Tensor:
+    """``E_p[−ln q] = ln β + E_p[z] + E_p[e^{−z}]`` with ``z = (x − μ)/β``; ``E_p[e^{−z}] = e^{μ/β}·E_p[e^{−x/β}]``."""
+    return (-p.entropy() + q.scale.log() + (p.mean - q.loc) / q.scale
+            + (q.loc / q.scale + _log_moment(p, -q.scale.reciprocal())).exp())
+
+
+@register_kl(Normal, Laplace)
+def _normal_laplace(p: Normal, q: Laplace) -> Tensor:
+    """``E_p[−ln q] = ln 2b + E_p|x − μ_q|/b``, the folded normal's mean ``σ√(2/π)·e^{−δ²/2σ²} + δ·erf(δ/σ√2)``."""
+    gap = p.loc - q.loc
+    folded_mean = (math.sqrt(2 / math.pi) * p.scale * (-(gap / p.scale) ** 2 / 2).exp()
+                   + gap * (gap / (p.scale * math.sqrt(2))).erf())
+    return -p.entropy() + (2 * q.scale).log() + folded_mean / q.scale
+
+
+@register_kl(Uniform, Exponential)
+def _uniform_exponential(p: Uniform, q: Exponential) -> Tensor:
+    """``E_p[−ln q] = −ln λ + λ·E_p x``; infinite where p reaches below 0, outside q's support."""
+    finite = -p.entropy() - q.rate.log() + q.rate * p.mean
+    return finite.masked_fill(p.low.detach() < 0, math.inf)
+
+
+@register_kl(Normal, Exponential)
+@register_kl(Normal, Uniform)
+@register_kl(Laplace, Exponential)
+@register_kl(Laplace, Uniform)
+@register_kl(Gumbel, Exponential)
+@register_kl(Gumbel, Uniform)
+@register_kl(Exponential, Uniform)
+def _outside_support(p: Distribution, q: Distribution) -> Tensor:
+    """p puts mass where q has none (q's support is bounded, p's is not), so ``ln q = −∞`` there: KL is +∞."""
+    return p.mean.detach().new_full(p.batch_shape, math.inf)
