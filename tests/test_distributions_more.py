@@ -343,6 +343,13 @@ def test_expand_repeats_the_batch_as_pytorch(torch, family):
     (lambda: D.Normal(0.0, 1.0).icdf(gg.tensor(0.5)), "Normal has no icdf"),
     (lambda: D.Laplace(gg.zeros(2), 1.0).expand((3,)), "cannot expand batch shape (2,) to (3,)"),
     (lambda: D.Geometric(probs=0.5).rsample(), "Geometric has no"),
+    (lambda: D.Exponential(1.0).log_prob(gg.tensor([-1.0, 2.0])), "Exponential.log_prob: the value must lie in the "
+                                                                   "support GreaterThanEq(lower_bound=0.0)"),
+    (lambda: D.Geometric(probs=0.5).log_prob(gg.tensor(1.5)), "the support IntegerGreaterThan(lower_bound=0)"),
+    (lambda: D.Categorical(logits=gg.zeros(3)).log_prob(gg.tensor(3)), "IntegerInterval(lower_bound=0, upper_bound=2)"),
+    (lambda: D.Uniform(gg.zeros(2, 2), 1.0).log_prob(gg.ones(2, 2) * 2), "Uniform.log_prob: the value must lie in"),
+    (lambda: D.OneHotCategorical(logits=gg.zeros(3)).log_prob(gg.tensor([1.0, 1.0, 0.0])), "the support OneHot()"),
+    (lambda: D.Bernoulli(logits=gg.zeros(2)).log_prob(gg.tensor([0.5, 1.0])), "the support Boolean()"),
 ])
 def test_bad_calls_are_one_line_errors(call, message):
     with pytest.raises((ValueError, NotImplementedError)) as error:
@@ -350,9 +357,22 @@ def test_bad_calls_are_one_line_errors(call, message):
     assert message in str(error.value) and "\n" not in str(error.value)
 
 
-def test_validate_args_false_skips_the_parameter_checks():
+@pytest.mark.torch
+def test_pytorch_refuses_the_same_values_outside_the_support(torch):
+    for lib in (gg, torch):
+        for d, value in [(lib.distributions.Exponential(1.0), -1.0), (lib.distributions.Geometric(probs=0.5), 1.5),
+                         (lib.distributions.LogNormal(0.0, 1.0), -2.0), (lib.distributions.HalfNormal(1.0), -0.5),
+                         (lib.distributions.Bernoulli(probs=0.5), 0.5), (lib.distributions.Uniform(0.0, 1.0), 1.5)]:
+            with pytest.raises(ValueError, match="support"):
+                d.log_prob(lib.tensor(value))
+
+
+def test_validate_args_false_skips_the_checks():
     assert D.Laplace(0.0, -1.0, validate_args=False).batch_shape == ()
     assert D.Geometric(probs=0.0, validate_args=False).batch_shape == ()
+    assert D.Exponential(2.0, validate_args=False).log_prob(gg.tensor(-1.0)).item() == pytest.approx(math.log(2) + 2)
+    assert D.HalfNormal(1.0, validate_args=False).log_prob(gg.tensor(-1.0)).item() == -math.inf
+    assert D.Uniform(0.0, 1.0, validate_args=False).log_prob(gg.tensor(2.0)).item() == -math.inf
 
 
 PROBES = np.array([-1.0, 0.0, 0.5, 1.0, 2.0, 3.0, np.inf, np.nan])

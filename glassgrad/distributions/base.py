@@ -77,6 +77,7 @@ class Distribution:
     """
 
     has_rsample = False
+    validates = True  # validate_args: check parameters at construction and values in log_prob
     params: dict[str, int] = {}
     _batch: tuple[int, ...] = ()
     _event: tuple[int, ...] = ()
@@ -104,12 +105,21 @@ class Distribution:
     def sample(self, sample_shape: Any = ()) -> Tensor:
         return self.rsample(sample_shape).detach()
 
-    def sample_n(self, n: int) -> Tensor:
-        return self.sample((n,))
-
     def icdf(self, value: Any) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} has no icdf in glassgrad (Normal's and its relatives' "
                                   "need erfinv, not built yet); draw with sample() instead")
+
+    def in_support(self, value: Any) -> Tensor:
+        """``value`` as a tensor, refused in one line when some entry lies outside ``support`` (where the density
+        is 0 and the formula would give a wrong finite number); ``validate_args=False`` skips the check."""
+        x = as_tensor(value)
+        if self.validates and not self.support.check(x).detach().numpy().all():
+            outside = x.detach().numpy()
+            support = " ".join(str(self.support).split())  # a bound's tensor on one line
+            raise ValueError(f"{type(self).__name__}.log_prob: the value must lie in the support {support}, "
+                             f"got {np.array2string(outside.ravel()[:8], separator=', ')}"
+                             f"{' …' if outside.size > 8 else ''}; pass validate_args=False to score it anyway")
+        return x
 
     def _draw_shape(self, sample_shape: Any) -> tuple[int, ...]:
         return as_shape(sample_shape) + self.batch_shape + self.event_shape

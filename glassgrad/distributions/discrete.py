@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..arguments import shape_text
-from ..creation import as_tensor, pick_generator
+from ..creation import pick_generator
 from ..dtypes import finfo
 from ..nn.functional import binary_cross_entropy_with_logits, logsigmoid, one_hot
 from ..tensor import Tensor
@@ -56,6 +56,7 @@ class ClassProbabilities(Distribution):
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
         owner = type(self).__name__
         _exactly_one(owner, probs, logits)
+        self.validates = validate_args is not False
         if probs is not None:
             p = as_float(probs)
             if p.ndim < 1 or (p.detach().numpy() < 0).any():
@@ -111,7 +112,7 @@ class Categorical(ClassProbabilities):
         return self.class_draws(sample_shape)
 
     def log_prob(self, value: Any) -> Tensor:
-        return self.class_log_prob(as_tensor(value))
+        return self.class_log_prob(self.in_support(value))
 
 
 class OneHotCategorical(ClassProbabilities):
@@ -139,7 +140,7 @@ class OneHotCategorical(ClassProbabilities):
         return one_hot(self.class_draws(sample_shape), self.probs.shape[-1]).to(self.probs.dtype)
 
     def log_prob(self, value: Any) -> Tensor:
-        return self.class_log_prob(as_tensor(value).argmax(-1))
+        return self.class_log_prob(self.in_support(value).argmax(-1))
 
 
 class SuccessChance(Distribution):
@@ -152,6 +153,7 @@ class SuccessChance(Distribution):
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
         owner = type(self).__name__
         _exactly_one(owner, probs, logits)
+        self.validates = validate_args is not False
         if probs is not None:
             (self.probs,) = broadcast_all(probs)
             check_probs(owner, self.probs, validate_args, closed=not self.open_at_zero)
@@ -185,7 +187,7 @@ class Bernoulli(SuccessChance):
         return self.probs.new_tensor(draws)
 
     def log_prob(self, value: Any) -> Tensor:
-        y = as_tensor(value).to(self.logits.dtype)
+        y = self.in_support(value).to(self.logits.dtype)
         shape = tuple(np.broadcast_shapes(tuple(y.shape), self._batch))
         return -binary_cross_entropy_with_logits(expand_to(self.logits, shape), expand_to(y, shape), reduction="none")
 
@@ -218,7 +220,7 @@ class Geometric(SuccessChance):
             return self.probs.new_tensor(np.floor(np.log(uniforms) / np.log1p(-p)))
 
     def log_prob(self, value: Any) -> Tensor:
-        k = as_tensor(value)
+        k = self.in_support(value)
         shape = tuple(np.broadcast_shapes(tuple(k.shape), self._batch))
         k, probs = expand_to(k, shape), expand_to(self.probs, shape)
         certain_and_zero = (probs.detach() == 1).logical_and(k.detach() == 0)  # 0·ln 0 counts as 0

@@ -174,7 +174,8 @@ class Uniform(Distribution):
 
     def __init__(self, low: Any, high: Any, validate_args: bool | None = None) -> None:
         self.low, self.high = broadcast_all(low, high)
-        if (self.high.detach().numpy() <= self.low.detach().numpy()).any():
+        self.validates = validate_args is not False
+        if self.validates and (self.high.detach().numpy() <= self.low.detach().numpy()).any():
             raise ValueError("Uniform: high must be greater than low")
         self._batch = tuple(self.low.shape)
 
@@ -198,7 +199,7 @@ class Uniform(Distribution):
         return self.low + (self.high - self.low) * noise(self.low, self._draw_shape(sample_shape), "random")
 
     def log_prob(self, value: Any) -> Tensor:
-        x = as_float(value).detach()
+        x = as_float(self.in_support(value)).detach()
         outside = (x < self.low.detach()).logical_or(x >= self.high.detach())
         return expand_to(-(self.high - self.low).log(), tuple(outside.shape)).masked_fill(outside, -math.inf)
 

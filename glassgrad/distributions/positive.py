@@ -34,6 +34,7 @@ class Exponential(Distribution):
     def __init__(self, rate: Any, validate_args: bool | None = None) -> None:
         (self.rate,) = broadcast_all(rate)
         check_positive("Exponential", "rate", self.rate, validate_args)
+        self.validates = validate_args is not False
         self._batch = tuple(self.rate.shape)
 
     @property
@@ -56,7 +57,7 @@ class Exponential(Distribution):
         return noise(self.rate, self._draw_shape(sample_shape), "standard_exponential") / self.rate
 
     def log_prob(self, value: Any) -> Tensor:
-        return self.rate.log() - self.rate * as_tensor(value)
+        return self.rate.log() - self.rate * self.in_support(value)
 
     def cdf(self, value: Any) -> Tensor:
         return 1 - (-self.rate * as_tensor(value)).exp()
@@ -78,6 +79,7 @@ class LogNormal(Distribution):
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
         self.loc, self.scale = broadcast_all(loc, scale)
         check_positive("LogNormal", "scale", self.scale, validate_args)
+        self.validates = validate_args is not False
         self._batch = tuple(self.loc.shape)
 
     @property
@@ -102,7 +104,7 @@ class LogNormal(Distribution):
         return self.base_dist.rsample(sample_shape).exp()
 
     def log_prob(self, value: Any) -> Tensor:
-        log_x = as_tensor(value).log()
+        log_x = self.in_support(value).log()
         return self.base_dist.log_prob(log_x) - log_x
 
     def cdf(self, value: Any) -> Tensor:
@@ -122,6 +124,7 @@ class HalfNormal(Distribution):
     def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
         (self.scale,) = broadcast_all(scale)
         check_positive("HalfNormal", "scale", self.scale, validate_args)
+        self.validates = validate_args is not False
         self._batch = tuple(self.scale.shape)
 
     @property
@@ -145,7 +148,7 @@ class HalfNormal(Distribution):
         return self.base_dist.rsample(sample_shape).abs()
 
     def log_prob(self, value: Any) -> Tensor:
-        x = as_tensor(value)
+        x = self.in_support(value)
         density = self.base_dist.log_prob(x) + math.log(2)
         return density.masked_fill(x.detach() < 0, -math.inf)
 
