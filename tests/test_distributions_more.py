@@ -314,6 +314,22 @@ def test_expand_repeats_the_batch_as_pytorch(torch, family):
                                rtol=1e-12)
 
 
+@pytest.mark.torch
+@given(batch=st.lists(st.integers(1, 3), max_size=2).map(tuple), expand=st.booleans())
+@pytest.mark.parametrize("family", ["Bernoulli", "Categorical", "OneHotCategorical"])
+def test_enumerate_support_is_pytorchs(torch, family, batch, expand):
+    logits = np.linspace(-1.0, 1.0, int(np.prod(batch + (3,)))).reshape(batch + (3,))
+    built = {lib: getattr(lib.distributions, family)(logits=lib.tensor(logits[..., 0] if family == "Bernoulli"
+                                                                        else logits)) for lib in (gg, torch)}
+    mine, theirs = (built[lib].enumerate_support(expand=expand) for lib in (gg, torch))
+    assert built[gg].has_enumerate_support and tuple(mine.shape) == tuple(theirs.shape)
+    np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+    assert mine.dtype == np.dtype(str(theirs.dtype).removeprefix("torch."))
+    if expand:  # every value scores: the probabilities over the support sum to 1
+        total = built[gg].log_prob(mine).exp().sum(0).numpy()
+        np.testing.assert_allclose(total, 1.0, rtol=1e-12)
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: D.Laplace(0.0, 0.0), "Laplace: scale must be positive"),
     (lambda: D.Cauchy(0.0, gg.tensor([1.0, -1.0])), "Cauchy: scale must be positive"),

@@ -77,6 +77,7 @@ class Distribution:
     """
 
     has_rsample = False
+    has_enumerate_support = False
     validates = True  # validate_args: check parameters at construction and values in log_prob
     params: dict[str, int] = {}
     _batch: tuple[int, ...] = ()
@@ -120,6 +121,13 @@ class Distribution:
                              f"got {np.array2string(outside.ravel()[:8], separator=', ')}"
                              f"{' …' if outside.size > 8 else ''}; pass validate_args=False to score it anyway")
         return x
+
+    def enumerated(self, values: Tensor, expand: bool) -> Tensor:
+        """``values`` (every possible draw, stacked along the first dim) with a dim of 1 for each batch dim
+        between, expanded to the batch shape when ``expand`` — ``enumerate_support``'s layout."""
+        event = tuple(values.shape[1:])
+        laid_out = values.reshape(values.shape[0], *(1,) * len(self.batch_shape), *event)
+        return laid_out.expand(values.shape[0], *self.batch_shape, *event) if expand else laid_out
 
     def _draw_shape(self, sample_shape: Any) -> tuple[int, ...]:
         return as_shape(sample_shape) + self.batch_shape + self.event_shape

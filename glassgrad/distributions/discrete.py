@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..arguments import shape_text
-from ..creation import pick_generator
+from ..creation import arange, pick_generator
 from ..dtypes import finfo
 from ..nn.functional import binary_cross_entropy_with_logits, logsigmoid, one_hot
 from ..tensor import Tensor
@@ -52,6 +52,7 @@ class ClassProbabilities(Distribution):
     dim) or ``logits``, and a draw of class numbers."""
 
     params = {"probs": 1, "logits": 1}
+    has_enumerate_support = True
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
         owner = type(self).__name__
@@ -111,6 +112,10 @@ class Categorical(ClassProbabilities):
     def sample(self, sample_shape: Any = ()) -> Tensor:
         return self.class_draws(sample_shape)
 
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        """Every class number 0 … K − 1 along a new first dim."""
+        return self.enumerated(arange(self.probs.shape[-1]), expand)
+
     def log_prob(self, value: Any) -> Tensor:
         return self.class_log_prob(self.in_support(value))
 
@@ -138,6 +143,10 @@ class OneHotCategorical(ClassProbabilities):
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         return one_hot(self.class_draws(sample_shape), self.probs.shape[-1]).to(self.probs.dtype)
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        """Every one-hot vector (the rows of the K×K identity) along a new first dim."""
+        return self.enumerated(self.probs.new_tensor(np.eye(self.probs.shape[-1])), expand)
 
     def log_prob(self, value: Any) -> Tensor:
         return self.class_log_prob(self.in_support(value).argmax(-1))
@@ -168,6 +177,7 @@ class Bernoulli(SuccessChance):
     """1 with probability ``probs`` (or ``σ(logits)``), else 0."""
 
     support = constraints.boolean
+    has_enumerate_support = True
 
     @property
     def mean(self) -> Tensor:
@@ -185,6 +195,10 @@ class Bernoulli(SuccessChance):
     def sample(self, sample_shape: Any = ()) -> Tensor:
         draws = pick_generator(None, None).random(self._draw_shape(sample_shape)) < self.probs.detach().numpy()
         return self.probs.new_tensor(draws)
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        """0 and 1 along a new first dim."""
+        return self.enumerated(self.probs.new_tensor([0.0, 1.0]), expand)
 
     def log_prob(self, value: Any) -> Tensor:
         y = self.in_support(value).to(self.logits.dtype)
