@@ -107,8 +107,8 @@ class Distribution:
         return self.rsample(sample_shape).detach()
 
     def icdf(self, value: Any) -> Tensor:
-        raise NotImplementedError(f"{type(self).__name__} has no icdf in glassgrad (Normal's and its relatives' "
-                                  "need erfinv, not built yet); draw with sample() instead")
+        raise NotImplementedError(f"{type(self).__name__} has no icdf (a discrete or multivariate distribution "
+                                  "has no inverse cdf); draw with sample() instead")
 
     def in_support(self, value: Any) -> Tensor:
         """``value`` as a tensor, refused in one line when some entry lies outside ``support`` (where the density

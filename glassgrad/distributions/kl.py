@@ -7,6 +7,8 @@ specific registered pair of the two types' classes wins. Each rule is the textbo
 * Exponential: ``ln(λₚ/λ_q) + λ_q/λₚ − 1``;
 * Laplace: ``ln(b_q/bₚ) + |μₚ − μ_q|/b_q + (bₚ/b_q)·e^{−|μₚ − μ_q|/bₚ} − 1``;
 * Cauchy: ``ln((γₚ + γ_q)² + (μₚ − μ_q)²) − ln(4γₚγ_q)``;
+* Gumbel: ``ln(β_q/βₚ) + (μₚ + βₚγ_E − μ_q)/β_q + e^{(μ_q − μₚ)/β_q}·Γ(1 + βₚ/β_q) − 1 − γ_E`` (from the rule to
+  a Gumbel below);
 * Uniform: ``ln((b_q − a_q)/(bₚ − aₚ))``, +inf unless q's interval holds p's;
 * Geometric: ``−Hₚ − ln(1 − q)/p − logit q``;
 * MultivariateNormal: ``½(tr(Σ_q⁻¹Σₚ) + (μ_q − μₚ)ᵀΣ_q⁻¹(μ_q − μₚ) − n) + ½ln(det Σ_q/det Σₚ)`` (a low-rank
@@ -150,6 +152,8 @@ def _log_moment(p: Distribution, t: float | Tensor) -> Tensor:
         return p.loc * t + (p.scale * t) ** 2 / 2
     if isinstance(p, Exponential):
         return p.rate.log() - (p.rate - t).log()
+    if isinstance(p, Gumbel):  # x = μ + β·g with E[e^{s·g}] = Γ(1 − s)
+        return p.loc * t + (1 - p.scale * t).lgamma()
     return (((t * p.high).exp() - (t * p.low).exp()) / (t * (p.high - p.low))).log()  # Uniform
 
 
@@ -164,6 +168,7 @@ def _to_normal(p: Distribution, q: Normal) -> Tensor:
 
 
 @register_kl(Exponential, Gumbel)
+@register_kl(Gumbel, Gumbel)
 @register_kl(Normal, Gumbel)
 @register_kl(Uniform, Gumbel)
 def _to_gumbel(p: Distribution, q: Gumbel) -> Tensor:

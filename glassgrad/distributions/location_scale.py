@@ -3,7 +3,8 @@
 Each is a standard shape moved and stretched, ``x = loc + scale·ε`` with ``z = (x − loc)/scale``, so its
 density is ``p(x) = f(z)/scale`` and ``rsample`` is reparameterised (``∂x/∂loc = 1``, ``∂x/∂scale = ε``):
 
-* Normal: ``log p = −z²/2 − ln σ − ½ln 2π``, ``F(x) = ½(1 + erf(z/√2))``, entropy ``½ + ½ln 2π + ln σ``;
+* Normal: ``log p = −z²/2 − ln σ − ½ln 2π``, ``F(x) = ½(1 + erf(z/√2))``, ``F⁻¹(p) = μ + σ√2·erf⁻¹(2p − 1)``,
+  entropy ``½ + ½ln 2π + ln σ``;
 * Laplace: ``log p = −|z| − ln 2b``, ``F(x) = ½ − ½·sign(z)·(e^{−|z|} − 1)``, variance ``2b²``, entropy ``1 + ln 2b``;
 * Cauchy: ``log p = −ln π − ln γ − ln(1 + z²)``, ``F(x) = ½ + atan(z)/π``; no mean (NaN), infinite variance;
 * Gumbel: ``log p = −(z + e^{−z}) − ln β``, ``F(x) = exp(−e^{−z})``, mean ``μ + β·γ_E`` (Euler's γ_E), variance
@@ -76,6 +77,10 @@ class Normal(LocationScale):
 
     def cdf(self, value: Any) -> Tensor:
         return 0.5 * (1 + (self.standardized(value) / math.sqrt(2)).erf())
+
+    def icdf(self, value: Any) -> Tensor:
+        """``μ + σ·√2·erf⁻¹(2p − 1)``."""
+        return self.loc + self.scale * math.sqrt(2) * (2 * as_tensor(value) - 1).erfinv()
 
     def entropy(self) -> Tensor:
         return 0.5 + HALF_LOG_TWO_PI + self.scale.log()

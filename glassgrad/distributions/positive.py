@@ -110,6 +110,9 @@ class LogNormal(Distribution):
     def cdf(self, value: Any) -> Tensor:
         return self.base_dist.cdf(as_tensor(value).log())
 
+    def icdf(self, value: Any) -> Tensor:
+        return self.base_dist.icdf(value).exp()
+
     def entropy(self) -> Tensor:
         return self.base_dist.entropy() + self.loc
 
@@ -154,6 +157,10 @@ class HalfNormal(Distribution):
 
     def cdf(self, value: Any) -> Tensor:
         return (as_tensor(value) / (self.scale * math.sqrt(2))).erf()
+
+    def icdf(self, value: Any) -> Tensor:
+        """``σ·√2·erf⁻¹(p)``, F's inverse."""
+        return self.scale * math.sqrt(2) * as_tensor(value).erfinv()
 
     def entropy(self) -> Tensor:
         return self.base_dist.entropy() - math.log(2)
