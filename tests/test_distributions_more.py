@@ -332,6 +332,8 @@ def test_enumerate_support_is_pytorchs(torch, family, batch, expand):
 @pytest.mark.parametrize("call, message", [
     (lambda: D.Laplace(0.0, 0.0), "Laplace: scale must be positive"),
     (lambda: D.Cauchy(0.0, gg.tensor([1.0, -1.0])), "Cauchy: scale must be positive"),
+    (lambda: D.Normal(gg.zeros(3, 4), -gg.ones(3, 4)), "Normal: scale must be positive, got [-1., -1.,"),
+    (lambda: D.Bernoulli(probs=gg.ones(3, 3) * 2), "Bernoulli: probs must lie in [0, 1], got [2., 2.,"),
     (lambda: D.Exponential(-1.0), "Exponential: rate must be positive"),
     (lambda: D.HalfNormal(0.0), "HalfNormal: scale must be positive"),
     (lambda: D.LogNormal(0.0, -2.0), "LogNormal: scale must be positive"),

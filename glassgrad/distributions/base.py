@@ -47,10 +47,16 @@ def as_shape(sample_shape: Any) -> tuple[int, ...]:
     return tuple(sample_shape) if not isinstance(sample_shape, int) else (sample_shape,)
 
 
+def listed(values: Tensor) -> str:
+    """The first entries of ``values`` on one line, for an error message."""
+    array = values.detach().numpy().ravel()
+    return np.array2string(array[:8], separator=", ") + (" …" if array.size > 8 else "")
+
+
 def check_positive(owner: str, name: str, value: Tensor, validate_args: bool | None) -> None:
     """PyTorch's check of a scale or rate: every entry > 0 (``validate_args=False`` skips it)."""
     if validate_args is not False and not (value.detach().numpy() > 0).all():
-        raise ValueError(f"{owner}: {name} must be positive, got {value.detach().numpy()}")
+        raise ValueError(f"{owner}: {name} must be positive, got {listed(value)}")
 
 
 def check_probs(owner: str, probs: Tensor, validate_args: bool | None, closed: bool = True) -> None:
@@ -59,7 +65,7 @@ def check_probs(owner: str, probs: Tensor, validate_args: bool | None, closed: b
     low_ok = (p >= 0) if closed else (p > 0)
     if validate_args is not False and not (low_ok & (p <= 1)).all():
         interval = "[0, 1]" if closed else "(0, 1]"
-        raise ValueError(f"{owner}: probs must lie in {interval}, got {p}")
+        raise ValueError(f"{owner}: probs must lie in {interval}, got {listed(probs)}")
 
 
 def noise(like: Tensor, shape: tuple[int, ...], draw: str, *args: float) -> Tensor:
@@ -115,11 +121,9 @@ class Distribution:
         is 0 and the formula would give a wrong finite number); ``validate_args=False`` skips the check."""
         x = as_tensor(value)
         if self.validates and not self.support.check(x).detach().numpy().all():
-            outside = x.detach().numpy()
             support = " ".join(str(self.support).split())  # a bound's tensor on one line
             raise ValueError(f"{type(self).__name__}.log_prob: the value must lie in the support {support}, "
-                             f"got {np.array2string(outside.ravel()[:8], separator=', ')}"
-                             f"{' …' if outside.size > 8 else ''}; pass validate_args=False to score it anyway")
+                             f"got {listed(x)}; pass validate_args=False to score it anyway")
         return x
 
     def enumerated(self, values: Tensor, expand: bool) -> Tensor:
