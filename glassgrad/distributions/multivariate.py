@@ -55,13 +55,41 @@ def _factor(owner: str, name: str, matrix: Tensor) -> Tensor:
         raise ValueError(f"{owner}: {name} must be symmetric positive-definite; it has an eigenvalue <= 0") from None
 
 
-class MultivariateNormal(Distribution):
+class Gaussian(Distribution):
+    """What the two vector normals share: mean and mode ``loc``, and the density and entropy from the
+    Mahalanobis distance and ``½ ln det Σ`` each computes its own way."""
+
+    has_rsample = True
+    support = constraints.real_vector
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    def half_log_det(self) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} must define half_log_det()")
+
+    def distance(self, difference: Tensor) -> Tensor:
+        """``dᵀ·Σ⁻¹·d``."""
+        raise NotImplementedError(f"{type(self).__name__} must define distance()")
+
+    def log_prob(self, value: Any) -> Tensor:
+        distance = self.distance(as_tensor(value) - self.loc)
+        return -0.5 * (self._event[0] * LOG_TWO_PI + distance) - self.half_log_det()
+
+    def entropy(self) -> Tensor:
+        return 0.5 * self._event[0] * (1.0 + LOG_TWO_PI) + self.half_log_det()
+
+
+class MultivariateNormal(Gaussian):
     """``N(loc, Σ)`` over vectors of length n; give Σ as exactly one of ``covariance_matrix``,
     ``precision_matrix`` (Σ⁻¹) or ``scale_tril`` (L with ``Σ = L·Lᵀ``, lower triangular, positive diagonal)."""
 
-    has_rsample = True
     params = {"loc": 1, "scale_tril": 2}
-    support = constraints.real_vector
 
     def __init__(self, loc: Any, covariance_matrix: Any = None, precision_matrix: Any = None, scale_tril: Any = None,
                  validate_args: bool | None = None) -> None:
@@ -107,14 +135,6 @@ class MultivariateNormal(Distribution):
         return inverse.mT @ inverse
 
     @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
-
-    @property
     def variance(self) -> Tensor:
         return (self.scale_tril ** 2).sum(-1)
 
@@ -126,15 +146,11 @@ class MultivariateNormal(Distribution):
         eps = noise(self.loc, self._draw_shape(sample_shape), "standard_normal")
         return self.loc + (self.scale_tril @ eps.unsqueeze(-1)).squeeze(-1)
 
-    def log_prob(self, value: Any) -> Tensor:
-        difference = as_tensor(value) - self.loc
-        return -0.5 * (self._event[0] * LOG_TWO_PI + mahalanobis(self.scale_tril, difference)) - self.half_log_det()
-
-    def entropy(self) -> Tensor:
-        return 0.5 * self._event[0] * (1.0 + LOG_TWO_PI) + self.half_log_det()
+    def distance(self, difference: Tensor) -> Tensor:
+        return mahalanobis(self.scale_tril, difference)
 
 
-class LowRankMultivariateNormal(Distribution):
+class LowRankMultivariateNormal(Gaussian):
     """``N(loc, Σ)`` with ``Σ = W·Wᵀ + diag(d)``: a rank-r ``cov_factor`` W (…, n, r) plus a positive
     ``cov_diag`` d (…, n), for n too large to hold a full factor.
 
@@ -143,9 +159,7 @@ class LowRankMultivariateNormal(Distribution):
     ``ln det Σ = 2Σ ln Aᵢᵢ + Σ ln dᵢ``; ``rsample`` is ``μ + W·ε₁ + √d·ε₂``.
     """
 
-    has_rsample = True
     params = {"loc": 1, "cov_factor": 2, "cov_diag": 1}
-    support = constraints.real_vector
 
     def __init__(self, loc: Any, cov_factor: Any, cov_diag: Any, validate_args: bool | None = None) -> None:
         owner = "LowRankMultivariateNormal"
@@ -189,14 +203,6 @@ class LowRankMultivariateNormal(Distribution):
         return cholesky(self.covariance_matrix)
 
     @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
-
-    @property
     def variance(self) -> Tensor:
         return (self.cov_factor ** 2).sum(-1) + self.cov_diag
 
@@ -210,12 +216,7 @@ class LowRankMultivariateNormal(Distribution):
         along_diag = noise(self.loc, shape, "standard_normal")
         return self.loc + (self.cov_factor @ along_factor).squeeze(-1) + self.cov_diag.sqrt() * along_diag
 
-    def log_prob(self, value: Any) -> Tensor:
-        difference = as_tensor(value) - self.loc
+    def distance(self, difference: Tensor) -> Tensor:
+        """Woodbury: ``Σᵢ dᵢ²/cov_diagᵢ − ‖A⁻¹·Wᵀ·D⁻¹·d‖²``."""
         whitened = (self._whitened_factor() @ difference.unsqueeze(-1)).squeeze(-1)
-        woodbury = mahalanobis(self._capacitance_tril(), whitened)
-        distance = (difference ** 2 / self.cov_diag).sum(-1) - woodbury
-        return -0.5 * (self._event[0] * LOG_TWO_PI + distance) - self.half_log_det()
-
-    def entropy(self) -> Tensor:
-        return 0.5 * self._event[0] * (1.0 + LOG_TWO_PI) + self.half_log_det()
+        return (difference ** 2 / self.cov_diag).sum(-1) - mahalanobis(self._capacitance_tril(), whitened)
