@@ -13,7 +13,7 @@
 w ← w − η·g
 """
 
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
@@ -30,4 +30,4 @@ from .sgd import SGD
 __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
 __all__ += ["Adadelta", "Adamax", "NAdam"]
 __all__ += ["ASGD", "RAdam", "Rprop"]
-__all__ += ["LBFGS"]
+__all__ += ["LBFGS", "swa_utils"]

@@ -1,0 +1,33 @@
+"""``torch.distributions`` for glassgrad: probability distributions to sample from, score and compare.
+
+Every density is written with glassgrad's ops, so ``log_prob``, ``entropy``, ``cdf`` and
+``kl_divergence`` are differentiable in the parameters (REINFORCE's ``−log π(a|s)·R``, a VAE's KL term),
+and ``rsample`` is the reparameterised draw through which gradients reach them.
+
+* :mod:`.location_scale`: ``Normal``, ``Laplace``, ``Cauchy``, ``Gumbel``, ``Uniform``;
+* :mod:`.positive`: ``Exponential``, ``LogNormal``, ``HalfNormal``;
+* :mod:`.discrete`: ``Categorical``, ``OneHotCategorical``, ``Bernoulli``, ``Geometric``;
+* :mod:`.multivariate`: ``MultivariateNormal``, ``LowRankMultivariateNormal``; :mod:`.independent`: ``Independent``;
+* :mod:`.kl`: ``kl_divergence`` and ``register_kl``; :mod:`.base`: ``Distribution``;
+  :mod:`.constraints`: the sets values live in (each distribution's ``support``).
+
+Draws come from glassgrad's generator (:func:`glassgrad.manual_seed` repeats them); the same seed gives
+other numbers than PyTorch's generator.
+
+>>> import glassgrad as gg
+>>> round(gg.distributions.Normal(0.0, 1.0).log_prob(gg.tensor(0.0)).item(), 4)   # −½ ln 2π
+-0.9189
+"""
+
+from . import constraints
+from .base import Distribution
+from .discrete import Bernoulli, Categorical, Geometric, OneHotCategorical
+from .independent import Independent
+from .kl import kl_divergence, register_kl
+from .location_scale import Cauchy, Gumbel, Laplace, Normal, Uniform
+from .multivariate import LowRankMultivariateNormal, MultivariateNormal
+from .positive import Exponential, HalfNormal, LogNormal
+
+__all__ = ["Bernoulli", "Categorical", "Cauchy", "Distribution", "Exponential", "Geometric", "Gumbel", "HalfNormal",
+           "Independent", "Laplace", "LogNormal", "LowRankMultivariateNormal", "MultivariateNormal", "Normal",
+           "OneHotCategorical", "Uniform", "constraints", "kl_divergence", "register_kl"]

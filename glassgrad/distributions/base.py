@@ -1,0 +1,158 @@
+"""What every distribution shares: its shapes, ``sample``/``rsample``, ``expand``, and the parameter checks.
+
+A distribution's **batch shape** is how many independent distributions it holds (one per entry of
+``loc``, say); its **event shape** is the shape of one draw (``()`` for a number, ``(n,)`` for a
+vector). ``sample(sample_shape)`` returns ``sample_shape + batch_shape + event_shape`` numbers and
+``log_prob(x)`` one log density per batch entry.
+
+``rsample`` is the *reparameterised* draw: noise ε from a fixed distribution pushed through a
+differentiable map of the parameters (``x = μ + σ·ε``), so ``∂x/∂θ`` exists and a loss of ``x``
+trains θ. ``sample()`` is the same draw with no gradient. The noise comes from glassgrad's generator
+(:func:`glassgrad.manual_seed` repeats it); the numbers differ from PyTorch's for one seed.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+
+from ..arguments import shape_text
+from ..creation import as_tensor, pick_generator
+from ..tensor import Tensor
+
+
+def as_float(value: Any) -> Tensor:
+    """A parameter as a float tensor (a Python number becomes a float32 0-d tensor, as PyTorch's default)."""
+    t = as_tensor(value)
+    return t if t.dtype.kind == "f" else t.float()
+
+
+def broadcast_all(*values: Any) -> list[Tensor]:
+    """The parameters as float tensors of one shape; a Python number takes the dtype of the tensors given."""
+    tensors = [as_float(v) for v in values if isinstance(v, Tensor)]
+    dtype = tensors[0].dtype if tensors else None
+    floats = [as_float(v) if isinstance(v, Tensor) else as_tensor(float(v), dtype=dtype) for v in values]
+    shape = tuple(np.broadcast_shapes(*(tuple(t.shape) for t in floats)))
+    return [expand_to(t, shape) for t in floats]
+
+
+def expand_to(t: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """``t`` expanded to ``shape`` (itself when it has that shape already)."""
+    return t if tuple(t.shape) == tuple(shape) else t.expand(*shape)
+
+
+def as_shape(sample_shape: Any) -> tuple[int, ...]:
+    return tuple(sample_shape) if not isinstance(sample_shape, int) else (sample_shape,)
+
+
+def listed(values: Tensor) -> str:
+    """The first entries of ``values`` on one line, for an error message."""
+    array = values.detach().numpy().ravel()
+    return np.array2string(array[:8], separator=", ") + (" …" if array.size > 8 else "")
+
+
+def check_positive(owner: str, name: str, value: Tensor, validate_args: bool | None) -> None:
+    """PyTorch's check of a scale or rate: every entry > 0 (``validate_args=False`` skips it)."""
+    if validate_args is not False and not (value.detach().numpy() > 0).all():
+        raise ValueError(f"{owner}: {name} must be positive, got {listed(value)}")
+
+
+def check_probs(owner: str, probs: Tensor, validate_args: bool | None, closed: bool = True) -> None:
+    """Probabilities in ``[0, 1]`` (``closed=False``: in ``(0, 1]``, as a geometric's chance of success)."""
+    p = probs.detach().numpy()
+    low_ok = (p >= 0) if closed else (p > 0)
+    if validate_args is not False and not (low_ok & (p <= 1)).all():
+        interval = "[0, 1]" if closed else "(0, 1]"
+        raise ValueError(f"{owner}: probs must lie in {interval}, got {listed(probs)}")
+
+
+def noise(like: Tensor, shape: tuple[int, ...], draw: str, *args: float) -> Tensor:
+    """``shape`` numbers from NumPy's ``draw`` (``standard_normal``, ``random``, …) of glassgrad's generator,
+    as a tensor of ``like``'s dtype: the ε of a reparameterised sample."""
+    return like.new_tensor(getattr(pick_generator(None, None), draw)(*args, size=shape))
+
+
+class Distribution:
+    """The shared part of the distributions: shapes, ``sample``, ``rsample``, ``expand``.
+
+    A subclass keeps its parameters in the attributes named by ``params`` (name → how many of the
+    parameter's trailing dims belong to one event, e.g. a covariance matrix's 2) and its batch shape
+    in ``_batch``.
+    """
+
+    has_rsample = False
+    has_enumerate_support = False
+    validates = True  # validate_args: check parameters at construction and values in log_prob
+    params: dict[str, int] = {}
+    _batch: tuple[int, ...] = ()
+    _event: tuple[int, ...] = ()
+
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        return self._batch
+
+    @property
+    def event_shape(self) -> tuple[int, ...]:
+        return self._event
+
+    @property
+    def stddev(self) -> Tensor:
+        return self.variance.sqrt()
+
+    @property
+    def variance(self) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} has no variance here")
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} has no reparameterised sample (rsample); use sample(), "
+                                  "which carries no gradient, or a score-function estimator (log_prob)")
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        return self.rsample(sample_shape).detach()
+
+    def icdf(self, value: Any) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} has no icdf (a discrete or multivariate distribution "
+                                  "has no inverse cdf); draw with sample() instead")
+
+    def in_support(self, value: Any) -> Tensor:
+        """``value`` as a tensor, refused in one line when some entry lies outside ``support`` (where the density
+        is 0 and the formula would give a wrong finite number); ``validate_args=False`` skips the check."""
+        x = as_tensor(value)
+        if self.validates and not self.support.check(x).detach().numpy().all():
+            support = " ".join(str(self.support).split())  # a bound's tensor on one line
+            raise ValueError(f"{type(self).__name__}.log_prob: the value must lie in the support {support}, "
+                             f"got {listed(x)}; pass validate_args=False to score it anyway")
+        return x
+
+    def enumerated(self, values: Tensor, expand: bool) -> Tensor:
+        """``values`` (every possible draw, stacked along the first dim) with a dim of 1 for each batch dim
+        between, expanded to the batch shape when ``expand`` — ``enumerate_support``'s layout."""
+        event = tuple(values.shape[1:])
+        laid_out = values.reshape(values.shape[0], *(1,) * len(self.batch_shape), *event)
+        return laid_out.expand(values.shape[0], *self.batch_shape, *event) if expand else laid_out
+
+    def _draw_shape(self, sample_shape: Any) -> tuple[int, ...]:
+        return as_shape(sample_shape) + self.batch_shape + self.event_shape
+
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
+        """The same distribution repeated over a larger ``batch_shape`` (its parameters are expanded, not copied)."""
+        shape = as_shape(batch_shape)
+        try:
+            np.broadcast_shapes(self.batch_shape, shape)
+            if len(shape) < len(self.batch_shape) or np.broadcast_shapes(self.batch_shape, shape) != shape:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"{type(self).__name__}.expand: cannot expand batch shape "
+                             f"{shape_text(self.batch_shape)} to {shape_text(shape)}") from None
+        expanded = copy.copy(self)
+        for name, event_dims in self.params.items():
+            value = getattr(self, name)
+            event = tuple(value.shape[value.ndim - event_dims:]) if event_dims else ()
+            setattr(expanded, name, expand_to(value, shape + event))
+        expanded._batch = shape
+        return expanded
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(batch_shape={self.batch_shape}, event_shape={self.event_shape})"

@@ -1,0 +1,244 @@
+"""Distributions of counts and classes: ``Categorical``, ``OneHotCategorical``, ``Bernoulli``, ``Geometric``.
+
+* Categorical(p): ``log p(k) = ln p_k`` (from logits: ``log_softmax``), entropy ``−Σ p ln p``;
+* OneHotCategorical(p): the same draw written as a one-hot vector (event shape ``(K,)``), mean ``p``,
+  variance ``p(1 − p)``;
+* Bernoulli(p): ``log p(y) = y·ln p + (1 − y)·ln(1 − p)``, computed from the logit without overflow;
+* Geometric(p): the failures before the first success, ``log p(k) = k·ln(1 − p) + ln p``, mean ``1/p − 1``,
+  variance ``(1 − p)/p²``, entropy ``H_Bernoulli(p)/p``; drawn as ``⌊ln u / ln(1 − p)⌋``.
+
+None has ``rsample``: a draw is a jump between whole numbers, with no derivative in the parameters.
+
+>>> import glassgrad as gg
+>>> round(gg.distributions.Geometric(probs=gg.tensor(0.25)).mean.item(), 4)
+3.0
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..arguments import shape_text
+from ..creation import arange, pick_generator
+from ..dtypes import finfo
+from ..nn.functional import binary_cross_entropy_with_logits, logsigmoid, one_hot
+from ..tensor import Tensor
+from . import constraints
+from .base import Distribution, as_float, as_shape, broadcast_all, check_probs, expand_to
+
+
+def _exactly_one(owner: str, probs: Any, logits: Any) -> None:
+    if (probs is None) == (logits is None):
+        raise ValueError(f"{owner}: give either probs or logits (exactly one)")
+
+
+def _binary_logits(probs: Tensor) -> Tensor:
+    """``ln(p/(1 − p))`` of probabilities kept one ``eps`` inside ``(0, 1)`` (PyTorch's clamp)."""
+    eps = finfo(probs.dtype).eps
+    clamped = probs.clamp(eps, 1 - eps)
+    return clamped.log() - (-clamped).log1p()
+
+
+def bernoulli_entropy(probs: Tensor, logits: Tensor) -> Tensor:
+    """``−p·ln p − (1 − p)·ln(1 − p)`` with the logs read from the logit (``ln p = ln σ(l)``) without overflow."""
+    return -(probs * logsigmoid(logits) + (1 - probs) * logsigmoid(-logits))
+
+
+class ClassProbabilities(Distribution):
+    """What Categorical and OneHotCategorical share: K class probabilities ``probs`` (normalised along the last
+    dim) or ``logits``, and a draw of class numbers."""
+
+    params = {"probs": 1, "logits": 1}
+    has_enumerate_support = True
+
+    def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
+        owner = type(self).__name__
+        _exactly_one(owner, probs, logits)
+        self.validates = validate_args is not False
+        if probs is not None:
+            p = as_float(probs)
+            if p.ndim < 1 or (p.detach().numpy() < 0).any():
+                raise ValueError(f"{owner}: probs must be non-negative with classes along the last dim, got "
+                                 f"shape {shape_text(p.shape)}")
+            self.probs = p / p.sum(-1, keepdim=True)
+            self.logits = self.probs.log()
+        else:
+            raw = as_float(logits)
+            if raw.ndim < 1:
+                raise ValueError(f"{owner}: logits need the classes along a last dim")
+            self.logits = raw.log_softmax(-1)
+            self.probs = self.logits.exp()
+        self._batch = tuple(self.probs.shape[:-1])
+
+    def class_draws(self, sample_shape: Any) -> Tensor:
+        """Class numbers of shape ``sample_shape + batch_shape``: the first class whose cumulative p exceeds u."""
+        p = self.probs.detach().numpy().astype(np.float64)
+        cumulative = np.cumsum(p / p.sum(-1, keepdims=True), axis=-1)
+        uniforms = pick_generator(None, None).random(as_shape(sample_shape) + self._batch + (1,))
+        return Tensor._wrap(np.minimum((uniforms >= cumulative).sum(-1), p.shape[-1] - 1).astype(np.int64))
+
+    def class_log_prob(self, index: Tensor) -> Tensor:
+        """``ln p_k`` of the class numbers ``index`` (broadcast against the batch)."""
+        shape = tuple(np.broadcast_shapes(tuple(index.shape), self._batch))
+        logits = expand_to(self.logits, shape + (self.logits.shape[-1],))
+        return logits.gather(-1, expand_to(index.long(), shape).unsqueeze(-1)).squeeze(-1)
+
+    def entropy(self) -> Tensor:
+        return -(self.probs * self.logits.masked_fill(self.probs.detach() == 0, 0.0)).sum(-1)
+
+
+class Categorical(ClassProbabilities):
+    """One of K classes, drawn as its number 0 … K − 1."""
+
+    @property
+    def support(self) -> constraints.Constraint:
+        return constraints.integer_interval(0, self.probs.shape[-1] - 1)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.probs.new_full(self._batch, math.nan)
+
+    @property
+    def variance(self) -> Tensor:
+        return self.mean
+
+    @property
+    def mode(self) -> Tensor:
+        return self.probs.argmax(-1)
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        return self.class_draws(sample_shape)
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        """Every class number 0 … K − 1 along a new first dim."""
+        return self.enumerated(arange(self.probs.shape[-1]), expand)
+
+    def log_prob(self, value: Any) -> Tensor:
+        return self.class_log_prob(self.in_support(value))
+
+
+class OneHotCategorical(ClassProbabilities):
+    """One of K classes, drawn as a one-hot vector of length K (event shape ``(K,)``)."""
+
+    support = constraints.one_hot
+
+    @property
+    def event_shape(self) -> tuple[int, ...]:
+        return tuple(self.probs.shape[-1:])
+
+    @property
+    def mean(self) -> Tensor:
+        return self.probs
+
+    @property
+    def mode(self) -> Tensor:
+        return one_hot(self.probs.argmax(-1), self.probs.shape[-1]).to(self.probs.dtype)
+
+    @property
+    def variance(self) -> Tensor:
+        return self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        return one_hot(self.class_draws(sample_shape), self.probs.shape[-1]).to(self.probs.dtype)
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        """Every one-hot vector (the rows of the K×K identity) along a new first dim."""
+        return self.enumerated(self.probs.new_tensor(np.eye(self.probs.shape[-1])), expand)
+
+    def log_prob(self, value: Any) -> Tensor:
+        return self.class_log_prob(self.in_support(value).argmax(-1))
+
+
+class SuccessChance(Distribution):
+    """What Bernoulli and Geometric share: one chance of success, given as ``probs`` or as ``logits``
+    (``p = σ(l)``); ``open_at_zero`` refuses p = 0 (a geometric count would never end)."""
+
+    params = {"probs": 0, "logits": 0}
+    open_at_zero = False
+
+    def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
+        owner = type(self).__name__
+        _exactly_one(owner, probs, logits)
+        self.validates = validate_args is not False
+        if probs is not None:
+            (self.probs,) = broadcast_all(probs)
+            check_probs(owner, self.probs, validate_args, closed=not self.open_at_zero)
+            self.logits = _binary_logits(self.probs)
+        else:
+            (self.logits,) = broadcast_all(logits)
+            self.probs = self.logits.sigmoid()
+        self._batch = tuple(self.probs.shape)
+
+
+class Bernoulli(SuccessChance):
+    """1 with probability ``probs`` (or ``σ(logits)``), else 0."""
+
+    support = constraints.boolean
+    has_enumerate_support = True
+
+    @property
+    def mean(self) -> Tensor:
+        return self.probs
+
+    @property
+    def mode(self) -> Tensor:
+        p = self.probs.detach()
+        return (p >= 0.5).to(p.dtype).masked_fill(p == 0.5, math.nan)
+
+    @property
+    def variance(self) -> Tensor:
+        return self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        draws = pick_generator(None, None).random(self._draw_shape(sample_shape)) < self.probs.detach().numpy()
+        return self.probs.new_tensor(draws)
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        """0 and 1 along a new first dim."""
+        return self.enumerated(self.probs.new_tensor([0.0, 1.0]), expand)
+
+    def log_prob(self, value: Any) -> Tensor:
+        y = self.in_support(value).to(self.logits.dtype)
+        shape = tuple(np.broadcast_shapes(tuple(y.shape), self._batch))
+        return -binary_cross_entropy_with_logits(expand_to(self.logits, shape), expand_to(y, shape), reduction="none")
+
+    def entropy(self) -> Tensor:
+        return bernoulli_entropy(self.probs, self.logits)
+
+
+class Geometric(SuccessChance):
+    """The number of failures before the first success of Bernoulli(``probs``) trials: 0, 1, 2, …"""
+
+    open_at_zero = True
+    support = constraints.nonnegative_integer
+
+    @property
+    def mean(self) -> Tensor:
+        return self.probs.reciprocal() - 1
+
+    @property
+    def mode(self) -> Tensor:
+        return self.probs.new_zeros(self._batch)
+
+    @property
+    def variance(self) -> Tensor:
+        return (self.probs.reciprocal() - 1) / self.probs
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        p = self.probs.detach().numpy()
+        uniforms = pick_generator(None, None).uniform(finfo(self.probs.dtype).tiny, 1, self._draw_shape(sample_shape))
+        with np.errstate(divide="ignore"):  # p = 1: ln(1 − p) = −inf, and every draw is 0
+            return self.probs.new_tensor(np.floor(np.log(uniforms) / np.log1p(-p)))
+
+    def log_prob(self, value: Any) -> Tensor:
+        k = self.in_support(value)
+        shape = tuple(np.broadcast_shapes(tuple(k.shape), self._batch))
+        k, probs = expand_to(k, shape), expand_to(self.probs, shape)
+        certain_and_zero = (probs.detach() == 1).logical_and(k.detach() == 0)  # 0·ln 0 counts as 0
+        return k * (-probs.masked_fill(certain_and_zero, 0.0)).log1p() + probs.log()
+
+    def entropy(self) -> Tensor:
+        return bernoulli_entropy(self.probs, self.logits) / self.probs
