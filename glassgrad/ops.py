@@ -1445,64 +1445,75 @@ CROSS_ENTROPY = register(Op(
 ))
 
 
-def _bce(probs, target, reduction):
-    # logs clamped at −100, as in PyTorch: p = 0 or 1 gives a finite loss (at most 100 per item)
+def _clamped_logs(probs):
+    """``log p`` and ``log(1 − p)``, each clamped at −100 as in PyTorch: p = 0 or 1 gives finite numbers."""
     with np.errstate(divide="ignore"):
-        log_p, log_not_p = np.maximum(np.log(probs), -100), np.maximum(np.log1p(-probs), -100)
+        return np.maximum(np.log(probs), -100), np.maximum(np.log1p(-probs), -100)
+
+
+def _bce(probs, target, reduction, needs=(True, False)):
+    log_p, log_not_p = _clamped_logs(probs)
     per_item = -(target * log_p + (1 - target) * log_not_p)
-    return _reduce_loss(per_item, reduction), (probs, target, reduction)
+    return _reduce_loss(per_item, reduction), (probs, target, reduction, needs)
 
 
 def _bce_back(up, saved):
-    probs, target, reduction = saved
+    probs, target, reduction, (need_probs, need_target) = saved
     scale = _loss_upstream(up, reduction, probs.size, probs.shape)
     # the denominator is kept ≥ 1e-12, as in PyTorch, so p = 0 or 1 gives a large finite gradient, never NaN
-    return (probs - target) / np.maximum(probs * (1 - probs), 1e-12) * scale, None
+    grad_probs = (probs - target) / np.maximum(probs * (1 - probs), 1e-12) * scale if need_probs else None
+    if not need_target:
+        return grad_probs, None
+    log_p, log_not_p = _clamped_logs(probs)  # ∂L/∂y = log(1 − p) − log p (finite at p = 0 or 1; PyTorch: ±∞)
+    return grad_probs, (log_not_p - log_p) * scale
 
 
 def _bce_vjp(up, inputs, out, saved):
-    probabilities, (_, target, reduction) = inputs[0], saved
-    scale = _loss_scale_tensor(up, reduction, target.size, target.ndim)
-    return (probabilities - target) / (probabilities * (1 - probabilities)).maximum(1e-12) * scale, None
+    probabilities, target = inputs
+    scale = _loss_scale_tensor(up, saved[2], target.numel(), target.ndim)
+    return ((probabilities - target) / (probabilities * (1 - probabilities)).maximum(1e-12) * scale,
+            ((-probabilities).log1p().clamp(min=-100) - probabilities.log().clamp(min=-100)) * scale)
 
 
 BCE = register(Op(
     "binary_cross_entropy", "L = −mean(y·log p + (1 − y)·log(1 − p))",
-    ("{up}·({probabilities} − {target})/({probabilities}·(1 − {probabilities}))/n",), _bce, _bce_back,
-    kind="loss", roles=("probabilities", "target"), settings=("reduction",),
+    ("{up}·({probabilities} − {target})/({probabilities}·(1 − {probabilities}))/n",
+     "{up}·(log(1 − {probabilities}) − log {probabilities})/n"), _bce, _bce_back,
+    kind="loss", roles=("probabilities", "target"), settings=("reduction", "needs"),
     loss=LossForm("[{target}·log {probabilities} + (1 − {target})·log(1 − {probabilities})]",
                   "({probabilities} − {target})/({probabilities}·(1 − {probabilities}))",
                   lambda p, y: y * np.log(p) + (1 - y) * np.log(1 - p),
-                  lambda p, y: (p - y) / (p * (1 - p)), negated=True), saves=((0, 1), (0, 1)),
+                  lambda p, y: (p - y) / (p * (1 - p)), negated=True), saves=((0, 1), (0,)),
     vjp_tensors=_bce_vjp,
 ))
 
 
-def _bce_with_logits(logits, target, reduction):
+def _bce_with_logits(logits, target, reduction, needs=(True, False)):
     # log(1 + e^{-|z|}) + max(z, 0) − z·y, stable for any z
     per_item = np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits)))
-    return _reduce_loss(per_item, reduction), (logits, target, reduction)
+    return _reduce_loss(per_item, reduction), (logits, target, reduction, needs)
 
 
 def _bce_with_logits_back(up, saved):
-    logits, target, reduction = saved
-    prob = _sigmoid(logits)
+    logits, target, reduction, (need_logits, need_target) = saved
     scale = _loss_upstream(up, reduction, logits.size, logits.shape)
-    return (prob - target) * scale, None
+    return ((_sigmoid(logits) - target) * scale if need_logits else None,
+            -logits * scale if need_target else None)  # ∂L/∂y = −z
 
 
 def _bce_with_logits_vjp(up, inputs, out, saved):
-    _, target, reduction = saved
-    return (inputs[0].sigmoid() - target) * _loss_scale_tensor(up, reduction, target.size, target.ndim), None
+    logits, target = inputs
+    scale = _loss_scale_tensor(up, saved[2], target.numel(), target.ndim)
+    return (logits.sigmoid() - target) * scale, -logits * scale
 
 
 BCE_WITH_LOGITS = register(Op(
     "binary_cross_entropy_with_logits", "L = −mean(y·log σ(z) + (1 − y)·log(1 − σ(z)))",
-    ("{up}·(σ({logits}) − {target})/n",), _bce_with_logits, _bce_with_logits_back,
-    kind="loss", roles=("logits", "target"), settings=("reduction",),
+    ("{up}·(σ({logits}) − {target})/n", "−{up}·{logits}/n"), _bce_with_logits, _bce_with_logits_back,
+    kind="loss", roles=("logits", "target"), settings=("reduction", "needs"),
     loss=LossForm("[{target}·log σ({logits}) + (1 − {target})·log(1 − σ({logits}))]", "(σ({logits}) − {target})",
                   lambda z, y: y * np.log(_sigmoid(z)) + (1 - y) * np.log(1 - _sigmoid(z)),
-                  lambda z, y: _sigmoid(z) - y, negated=True), saves=((0, 1), (0, 1)),
+                  lambda z, y: _sigmoid(z) - y, negated=True), saves=((0, 1), (0,)),
     vjp_tensors=_bce_with_logits_vjp,
 ))
 

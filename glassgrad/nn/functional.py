@@ -145,8 +145,12 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Mean squared error ``(1/n) Σ (ŷ − y)²``; gradient ``2(ŷ − y)/n``."""
     _check_reduction(reduction, "mse_loss")
     input, target = _float_pair(input, target, "mse_loss")
-    return apply(ops.MSE_LOSS, (input, target), input.array, target.array, reduction,
-                  (input._requires_grad, target._requires_grad))
+    return apply(ops.MSE_LOSS, (input, target), input.array, target.array, reduction, _needs(input, target))
+
+
+def _needs(*inputs: Tensor) -> tuple[bool, ...]:
+    """Which inputs a loss row's backward computes a gradient for (the ``needs`` setting): those requiring grad."""
+    return tuple(tensor._requires_grad for tensor in inputs)
 
 
 def _class_targets(logits: Tensor, target: object, name: str, ignore_index: int) -> Tensor:
@@ -365,8 +369,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         raise ValueError("binary_cross_entropy: target must hold probabilities (labels) in [0, 1] (NaN is not "
                          "one); for labels such as -1/1 map them to 0/1 first")
     if weight is None:
-        return apply(ops.BCE, (probs, target), probs.array, target.array, reduction)
-    items = apply(ops.BCE, (probs, target), probs.array, target.array, "none")
+        return apply(ops.BCE, (probs, target), probs.array, target.array, reduction, _needs(probs, target))
+    items = apply(ops.BCE, (probs, target), probs.array, target.array, "none", _needs(probs, target))
     return _weighted(items, _item_weight(weight, probs, "binary_cross_entropy", "weight"), reduction)
 
 
@@ -384,9 +388,11 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     _check_reduction(reduction, name)
     logits, target = _float_pair(input, target, name)
     if weight is None and pos_weight is None:
-        return apply(ops.BCE_WITH_LOGITS, (logits, target), logits.array, target.array, reduction)
+        return apply(ops.BCE_WITH_LOGITS, (logits, target), logits.array, target.array, reduction,
+                     _needs(logits, target))
     if pos_weight is None:
-        items = apply(ops.BCE_WITH_LOGITS, (logits, target), logits.array, target.array, "none")
+        items = apply(ops.BCE_WITH_LOGITS, (logits, target), logits.array, target.array, "none",
+                      _needs(logits, target))
     else:
         scale = (_item_weight(pos_weight, logits, name, "pos_weight") - 1) * target + 1
         items = (1 - target) * logits + scale * ((-logits.abs()).exp().log1p() + relu(-logits))
@@ -438,8 +444,7 @@ def _finite_number(value: object, name: str, argument: str) -> float:
 
 
 def _pair_loss(row: ops.Op, input: Tensor, target: Tensor, reduction: str) -> Tensor:
-    return apply(row, (input, target), input.array, target.array, reduction,
-                 (input._requires_grad, target._requires_grad))
+    return apply(row, (input, target), input.array, target.array, reduction, _needs(input, target))
 
 
 def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
