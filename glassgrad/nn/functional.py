@@ -248,7 +248,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     PyTorch's options: scores ``(C,)``, ``(N, C)`` or ``(N, C, d₁, …)``; ``ignore_index`` (a row of that class
     counts for nothing, and the mean is over the rest); ``weight`` (wᶜ per class: row i counts w_yᵢ, and the
     mean divides by Σᵢ w_yᵢ); ``label_smoothing`` ε (the target becomes (1 − ε)·onehot(y) + ε/C). Without
-    ``weight`` and ε the loss is the one fused row; with them it is made of ``log_softmax`` and sums.
+    ``weight`` and ε the loss is the one fused row; with them, or with probability targets that require grad
+    (``∂L/∂y = −log softmax(z)/N``, which the row does not give), it is made of ``log_softmax`` and sums.
     """
     name = "cross_entropy"
     _no_legacy(size_average, reduce, name)
@@ -263,7 +264,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         raise ValueError(f"{name}: ignore_index is not supported for probability (float) targets, got "
                          f"ignore_index={ignore_index}; give a probability of 0 to what should not count instead")
     weight = _class_weight(weight, logits, name)
-    if weight is None and smoothing == 0 and not (_tracing() and _any_ignored(target, ignore_index)):
+    if weight is None and smoothing == 0 and not target._requires_grad \
+            and not (_tracing() and _any_ignored(target, ignore_index)):
         loss = apply(ops.CROSS_ENTROPY, (logits, target), logits.array, target.array, reduction, ignore_index)
     else:
         _check_labels_on_replay(target, logits.shape[1], ignore_index, name)

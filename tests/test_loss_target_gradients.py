@@ -1,5 +1,6 @@
-"""The binary cross-entropies send a gradient to a target that requires grad, as PyTorch's do (they sent none,
-so a target computed by another part of the graph, e.g. a teacher's soft labels, silently missed this term).
+"""The binary cross-entropies (and cross_entropy with probability targets) send a gradient to a target that
+requires grad, as PyTorch's do (they sent none, so a target computed by another part of the graph, e.g. a
+teacher's soft labels, silently missed this term).
 
 ∂L/∂y = −z/n for the logits form and (log(1 − p) − log p)/n for probabilities (the logs clamped at −100, as in
 the forward: finite at p = 0 or 1, where PyTorch gives ±∞); also with ``weight``, ``pos_weight``, every reduction,
@@ -77,3 +78,24 @@ def test_no_target_gradient_is_computed_when_the_target_needs_none():
     gg.nn.functional.binary_cross_entropy_with_logits(z, y).backward()
     assert y.grad is None
     np.testing.assert_allclose(z.grad.numpy(), (1 / (1 + np.exp(-z.numpy())) - y.numpy()) / 2, rtol=1e-15)
+
+
+@pytest.mark.torch
+@settings(max_examples=25, deadline=None)
+@given(rows=st.integers(1, 4), classes=st.integers(2, 5), extra=st.integers(0, 2), seed=st.integers(0, 2**16),
+       reduction=st.sampled_from(["mean", "sum", "none"]))
+def test_cross_entropy_probability_targets_get_their_gradient(torch, rows, classes, extra, seed, reduction):
+    """Soft targets that require grad (a teacher's probabilities, say): ∂L/∂y = −log softmax(z)/N, as PyTorch."""
+    rng = np.random.default_rng(seed)
+    shape = (rows, classes) + (3,) * extra
+    scores, labels = rng.normal(size=shape), rng.dirichlet(np.ones(classes), size=(rows,) + (3,) * extra)
+    labels = np.moveaxis(labels, -1, 1)
+    results = []
+    for lib in (gg, torch):
+        z = lib.tensor(scores, dtype=lib.float64, requires_grad=True)
+        y = lib.tensor(labels, dtype=lib.float64, requires_grad=True)
+        loss = lib.nn.functional.cross_entropy(z, y, reduction=reduction)
+        upstream = lib.tensor(np.linspace(0.5, 1.5, loss.numel()).reshape(tuple(loss.shape)), dtype=lib.float64)
+        results.append([t.detach().numpy() for t in (loss, *lib.autograd.grad(loss, (z, y), upstream))])
+    for ours, reference in zip(*results):
+        np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-12)
