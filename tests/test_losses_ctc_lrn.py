@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import glassgrad as gg
@@ -134,6 +134,7 @@ def test_unbatched_ctc_loss_and_the_module_match_pytorch(torch, reduction):
     ({"targets": [[1, 0, 2], [2, 0, 0]]}, RuntimeError, r"labels in \[0, 3\) other than blank = 0"),
     ({"targets": [[1.0, 1, 2], [2, 0, 0]]}, TypeError, r"integer class indices, got float32; use targets.long\(\)"),
     ({"input_lengths": [4.0, 3.0]}, TypeError, r"input_lengths must hold integers"),
+    ({"targets": [[[1, 1, 2]], [[2, 0, 0]]]}, RuntimeError, r"targets must be \(N, S\) padded or 1-D concatenated"),
     ({"reduction": "avg"}, ValueError, r"ctc_loss: reduction must be one of"),
     ({"log_probs": np.zeros(4)}, RuntimeError, r"log_probs must be floating \(T, N, C\) or unbatched \(T, C\)"),
 ])
@@ -284,3 +285,60 @@ def test_lazy_linear_without_bias_and_errors():
         gg.nn.LazyLinear(0)
     with pytest.raises(RuntimeError, match=r"LazyLinear: the input needs a last dim"):
         gg.nn.LazyLinear(2)(gg.tensor(1.0))
+
+
+# --- AdaptiveLogSoftmaxWithLoss -------------------------------------------------------------------
+
+def _twin_adaptive(torch, cutoffs, div_value, head_bias, n_classes=9, in_features=8):
+    """PyTorch's layer and ours with the same weights (ours loads PyTorch's state dict)."""
+    theirs = torch.nn.AdaptiveLogSoftmaxWithLoss(in_features, n_classes, cutoffs, div_value, head_bias).double()
+    mine = gg.nn.AdaptiveLogSoftmaxWithLoss(in_features, n_classes, cutoffs, div_value, head_bias, dtype=gg.float64)
+    mine.load_state_dict({name: gg.tensor(value.detach().numpy()) for name, value in theirs.state_dict().items()})
+    return mine, theirs
+
+
+@pytest.mark.torch
+@settings(max_examples=20, deadline=None)
+@given(cutoffs=st.lists(st.integers(1, 8), min_size=1, max_size=3, unique=True).map(sorted),
+       div_value=st.sampled_from([1.0, 2.0, 4.0]), head_bias=st.booleans(), rows=st.integers(0, 6),
+       seed=st.integers(0, 2**16))
+def test_adaptive_log_softmax_matches_pytorch(torch, cutoffs, div_value, head_bias, rows, seed):
+    assume(div_value ** len(cutoffs) <= 8)  # every tail's hidden size 8 // div_valueⁱ at least 1
+    torch.manual_seed(seed)
+    mine, theirs = _twin_adaptive(torch, cutoffs, div_value, head_bias)
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(rows, 8) if rows else (8,))  # rows 0: one unbatched sample
+    y = rng.integers(0, 9, size=(rows,) if rows else ())
+    results = []
+    for library, layer in ((gg, mine), (torch, theirs)):
+        t = library.tensor(x, requires_grad=True)
+        output, loss = layer(t, library.tensor(y))
+        loss.backward()
+        rows_in = library.tensor(x.reshape(-1, 8))  # PyTorch's log_prob and predict take (N, in_features) only
+        results.append([output.detach().numpy(), loss.detach().numpy(), t.grad.numpy(),
+                        layer.log_prob(rows_in).detach().numpy(), layer.predict(rows_in).numpy()]
+                       + [None if p.grad is None else p.grad.numpy() for p in layer.parameters()])
+    for ours, reference in zip(*results):
+        assert (ours is None) == (reference is None)  # a tail no target reaches gets no gradient in both
+        if ours is not None:
+            np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.torch
+def test_adaptive_log_softmax_probabilities_sum_to_one_and_errors(torch):
+    mine, _ = _twin_adaptive(torch, [2, 5], 2.0, False)
+    np.testing.assert_allclose(mine.log_prob(gg.randn(3, 8, dtype=gg.float64)).exp().sum(1).numpy(), 1.0)
+    for cutoffs in ([5, 2], [2, 9], [0, 3], []):
+        with pytest.raises(ValueError, match=r"cutoffs must be unique increasing integers between 1 and "):
+            gg.nn.AdaptiveLogSoftmaxWithLoss(8, 9, cutoffs)
+    with pytest.raises(ValueError, match=r"cluster 2's hidden size in_features // div_value\^i is 0; use a smaller"):
+        gg.nn.AdaptiveLogSoftmaxWithLoss(8, 9, [2, 5], div_value=4.0)
+    row = gg.ones(8, dtype=gg.float64)
+    unbatched = mine(row, gg.tensor(6)).output
+    assert unbatched.shape == () and unbatched.item() == pytest.approx(mine.log_prob(row)[6].item())
+    with pytest.raises(RuntimeError, match=r"target values must be in \[0, 8\], got values in \[1, 9\]"):
+        mine(gg.zeros(2, 8, dtype=gg.float64), gg.tensor([1, 9]))
+    with pytest.raises(RuntimeError, match=r"target must be one class index per input row \(2\), got \(3,\)"):
+        mine(gg.zeros(2, 8, dtype=gg.float64), gg.tensor([1, 2, 3]))
+    with pytest.raises(RuntimeError, match=r"input must be \(N, 8\) or \(8,\), got \(2, 7\)"):
+        mine(gg.zeros(2, 7, dtype=gg.float64), gg.tensor([1, 2]))

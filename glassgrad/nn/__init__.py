@@ -37,6 +37,7 @@ from .activation import (
     Tanhshrink,
     Threshold,
 )
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .architecture import architecture, from_architecture, mlp
 from .attention import MultiheadAttention
 from .container import Residual, Sequential
@@ -170,5 +171,6 @@ __all__ = [
     "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "AvgPool3d", "BatchNorm3d", "Conv3d", "ConvTranspose3d",
     "InstanceNorm3d", "MaxPool3d", "MaxUnpool3d",
     # sequence, ranking and AlexNet-era layers and losses
-    "CTCLoss", "LazyLinear", "LocalResponseNorm", "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss",
+    "AdaptiveLogSoftmaxWithLoss", "CTCLoss", "LazyLinear", "LocalResponseNorm", "MultiLabelMarginLoss",
+    "TripletMarginWithDistanceLoss",
 ]

@@ -58,10 +58,10 @@ def _padded_targets(targets: np.ndarray, lengths: np.ndarray, batched: bool) -> 
         for row, piece in zip(rows, np.split(targets, np.cumsum(lengths)[:-1])):
             row[:piece.size] = piece
         return rows
+    if targets.ndim != (2 if batched else 1):
+        raise RuntimeError(f"ctc_loss: targets must be (N, S) padded or 1-D concatenated (for an unbatched (T, C) "
+                           f"input: (S,)), got {shape_text(targets.shape)}")
     rows = targets if batched else targets.reshape(1, -1)
-    if rows.ndim != 2:
-        raise RuntimeError(f"ctc_loss: targets must be (N, S) padded or 1-D concatenated (S,) unbatched), got "
-                           f"{shape_text(targets.shape)}")
     if lengths.max(initial=0) > rows.shape[1]:
         raise RuntimeError(f"ctc_loss: a target length of {lengths.max()} is longer than the padded targets' "
                            f"{rows.shape[1]} columns")
