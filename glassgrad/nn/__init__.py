@@ -37,6 +37,7 @@ from .activation import (
     Tanhshrink,
     Threshold,
 )
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .architecture import architecture, from_architecture, mlp
 from .attention import MultiheadAttention
 from .container import Residual, Sequential
@@ -47,7 +48,7 @@ from .embedding import Embedding, EmbeddingBag
 from .flatten import Flatten, Unflatten
 from .fold import Fold, Unfold
 from .hooks import RemovableHandle, register_module_forward_hook, register_module_forward_pre_hook
-from .linear import Identity, Linear
+from .linear import Identity, LazyLinear, Linear
 from .lists import ModuleDict, ModuleList, ParameterDict, ParameterList
 from .loss import (
     BCELoss,
@@ -55,6 +56,7 @@ from .loss import (
     CosineEmbeddingLoss,
     CosineSimilarity,
     CrossEntropyLoss,
+    CTCLoss,
     GaussianNLLLoss,
     HingeEmbeddingLoss,
     HuberLoss,
@@ -62,6 +64,7 @@ from .loss import (
     L1Loss,
     MarginRankingLoss,
     MSELoss,
+    MultiLabelMarginLoss,
     MultiLabelSoftMarginLoss,
     MultiMarginLoss,
     NLLLoss,
@@ -70,6 +73,7 @@ from .loss import (
     SmoothL1Loss,
     SoftMarginLoss,
     TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from .module import Module
 from .normalization import (
@@ -81,6 +85,7 @@ from .normalization import (
     InstanceNorm2d,
     InstanceNorm3d,
     LayerNorm,
+    LocalResponseNorm,
     RMSNorm,
 )
 from .padding import (
@@ -165,4 +170,7 @@ __all__ = [
     # 3-d layers (volumes: videos, scans)
     "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "AvgPool3d", "BatchNorm3d", "Conv3d", "ConvTranspose3d",
     "InstanceNorm3d", "MaxPool3d", "MaxUnpool3d",
+    # sequence, ranking and AlexNet-era layers and losses
+    "AdaptiveLogSoftmaxWithLoss", "CTCLoss", "LazyLinear", "LocalResponseNorm", "MultiLabelMarginLoss",
+    "TripletMarginWithDistanceLoss",
 ]

@@ -40,6 +40,7 @@ from .conv import conv3d as conv3d
 from .conv_transpose import conv_transpose1d as conv_transpose1d
 from .conv_transpose import conv_transpose2d as conv_transpose2d
 from .conv_transpose import conv_transpose3d as conv_transpose3d
+from .ctc import ctc_negative_log_likelihoods
 from .dropout import alpha_dropout as alpha_dropout
 from .dropout import dropout as dropout
 from .dropout import dropout1d as dropout1d
@@ -55,6 +56,7 @@ from .normalization import batch_norm as batch_norm
 from .normalization import group_norm as group_norm
 from .normalization import instance_norm as instance_norm
 from .normalization import layer_norm as layer_norm
+from .normalization import local_response_norm as local_response_norm
 from .normalization import rms_norm as rms_norm
 from .padding import pad as pad
 from .pooling import adaptive_avg_pool1d as adaptive_avg_pool1d
@@ -726,15 +728,65 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     return _reduced(losses, reduction, "cosine_embedding_loss")
 
 
+def _triplet(anchor: Tensor, positive: Tensor, negative: Tensor, distance: Any, margin: float, swap: bool,
+             reduction: str, name: str) -> Tensor:
+    """``max(d(a, p) − d(a, n) + margin, 0)`` (``swap``: d(a, n) replaced by the nearer of d(a, n) and d(p, n))."""
+    to_positive, to_negative = distance(anchor, positive), distance(anchor, negative)
+    if swap:
+        to_negative = to_negative.minimum(distance(positive, negative))
+    return _reduced((to_positive - to_negative + margin).relu(), reduction, name)
+
+
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2.0,
                         eps: float = 1e-6, swap: bool = False, reduction: str = "mean") -> Tensor:
     """``max(d(a, p) − d(a, n) + margin, 0)`` with d the pairwise p-distance (``swap``: the nearer of d(a, n)
     and d(p, n))."""
-    to_positive = pairwise_distance(anchor, positive, p, eps)
-    to_negative = pairwise_distance(anchor, negative, p, eps)
-    if swap:
-        to_negative = to_negative.minimum(pairwise_distance(positive, negative, p, eps))
-    return _reduced((to_positive - to_negative + margin).relu(), reduction, "triplet_margin_loss")
+    return _triplet(anchor, positive, negative, lambda x1, x2: pairwise_distance(x1, x2, p, eps), margin, swap,
+                    reduction, "triplet_margin_loss")
+
+
+def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,
+                                      distance_function: Any = None, margin: float = 1.0, swap: bool = False,
+                                      reduction: str = "mean") -> Tensor:
+    """``max(d(a, p) − d(a, n) + margin, 0)`` with ``d = distance_function`` (any function of two tensors giving
+    one distance per item; ``pairwise_distance`` if None); ``margin`` must be > 0."""
+    margin = _finite_number(margin, "triplet_margin_with_distance_loss", "margin")
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_with_distance_loss: margin must be greater than 0, got {margin:g}")
+    anchor, positive, negative = as_tensor(anchor), as_tensor(positive), as_tensor(negative)
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise RuntimeError(f"triplet_margin_with_distance_loss: anchor, positive and negative must have the same "
+                           f"number of dimensions, got {anchor.ndim}-D, {positive.ndim}-D and {negative.ndim}-D")
+    return _triplet(anchor, positive, negative, pairwise_distance if distance_function is None else distance_function,
+                    margin, swap, reduction, "triplet_margin_with_distance_loss")
+
+
+def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+                           reduction: str = "mean") -> Tensor:
+    """Per sample, ``Σ_(j ∈ y) Σ_(i ∉ y) max(0, 1 − (x[j] − x[i])) / C``: every target class kept a margin of
+    1 above every other class. ``target`` has the input's shape (C,) or (N, C): each row's class indices, ended
+    by the first −1 (the rest ignored)."""
+    name = "multilabel_margin_loss"
+    _no_legacy(size_average, reduce, name)
+    x = _floating(input, name)
+    if x.ndim not in (1, 2) or x.shape[-1] == 0:
+        raise RuntimeError(f"{name}: input must be a non-empty vector (C,) or matrix (N, C), got {shape_text(x.shape)}")
+    labels = np.asarray(as_tensor(target).numpy())
+    if labels.shape != x.shape or labels.dtype.kind not in "iu":
+        raise RuntimeError(f"{name}: target must be integer class indices of the input's shape {shape_text(x.shape)}, "
+                           f"got {shape_text(labels.shape)} {labels.dtype}")
+    rows, labels = (x, labels) if x.ndim == 2 else (x.reshape(1, -1), labels.reshape(1, -1))
+    classes = rows.shape[1]
+    listed = np.cumsum(labels == -1, axis=1) == 0  # the entries before each row's first −1
+    if ((labels < 0) | (labels >= classes))[listed].any():
+        raise RuntimeError(f"{name}: target holds a class index outside [0, {classes}) before its first -1")
+    counts = np.zeros(rows.shape)  # how often each class is listed as a target of its row
+    for count, row, keep in zip(counts, labels, listed):
+        np.add.at(count, row[keep], 1)
+    pairs = rows.new_tensor(counts[:, :, None] * (counts == 0)[:, None, :])  # (target j, other class i)
+    gaps = (1 - rows[:, :, None] + rows[:, None, :]).relu()
+    losses = (gaps * pairs).sum((1, 2)) / classes
+    return _reduced(losses if x.ndim == 2 else losses.reshape(()), reduction, name)
 
 
 def multilabel_soft_margin_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
@@ -787,3 +839,18 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
             stirling = np.where(counts > 1, counts * np.log(counts) - counts + 0.5 * np.log(2 * np.pi * counts), 0)
         losses = losses + x.new_tensor(stirling)
     return _reduced(losses, reduction, "poisson_nll_loss")
+
+
+def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any, blank: int = 0,
+             reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
+    """The connectionist temporal classification loss ``−ln p(target | log_probs)`` of each sample, summed over
+    every alignment of its target to its frames (:mod:`glassgrad.nn.ctc`). ``log_probs`` (T, N, C) (or (T, C)),
+    e.g. ``log_softmax`` of the scores; ``targets`` (N, S) padded or 1-D concatenated; ``input_lengths`` and
+    ``target_lengths`` one per sample. ``"mean"`` divides each loss by its target length (at least 1), then
+    averages over the batch; ``zero_infinity`` makes an impossible target's loss ∞ a 0."""
+    _check_reduction(reduction, "ctc_loss")
+    losses, lengths = ctc_negative_log_likelihoods(log_probs, targets, input_lengths, target_lengths, int(blank),
+                                                   bool(zero_infinity))
+    if reduction == "mean":
+        losses = losses / losses.new_tensor(np.maximum(lengths, 1))
+    return _reduced(losses, reduction, "ctc_loss")

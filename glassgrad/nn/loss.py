@@ -173,6 +173,22 @@ class KLDivLoss(Module):
         return {"reduction": self.reduction, "log_target": self.log_target}
 
 
+class CTCLoss(_Loss):
+    """The connectionist temporal classification loss of label sequences under per-frame log-probabilities
+    (``F.ctc_loss``), ``blank`` the class index of "no label"."""
+
+    def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False) -> None:
+        super().__init__(reduction)
+        self.blank, self.zero_infinity = int(blank), bool(zero_infinity)
+
+    def forward(self, log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any) -> Tensor:
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
+                          self.zero_infinity)
+
+    def config(self) -> dict[str, Any]:
+        return {"blank": self.blank, **super().config(), "zero_infinity": self.zero_infinity}
+
+
 # --- distances and the losses made of other ops (F.* in glassgrad.nn.functional) --------------------
 
 class CosineSimilarity(Module):
@@ -201,6 +217,27 @@ class PairwiseDistance(Module):
 
     def config(self) -> dict[str, Any]:
         return {"p": self.norm, "eps": self.eps, "keepdim": self.keepdim}
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """``max(d(a, p) − d(a, n) + margin, 0)`` with any ``distance_function`` (a ``PairwiseDistance()`` submodule
+    when None, as PyTorch); ``F.triplet_margin_with_distance_loss``."""
+
+    def __init__(self, *, distance_function: Any = None, margin: float = 1.0, swap: bool = False,
+                 reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.margin = F._finite_number(margin, "TripletMarginWithDistanceLoss", "margin")
+        if self.margin <= 0:
+            raise ValueError(f"TripletMarginWithDistanceLoss: margin must be greater than 0, got {self.margin:g}")
+        self.distance_function = PairwiseDistance() if distance_function is None else distance_function
+        self.swap = bool(swap)
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return F.triplet_margin_with_distance_loss(anchor, positive, negative, distance_function=self.distance_function,
+                                                   margin=self.margin, swap=self.swap, reduction=self.reduction)
+
+    def config(self) -> dict[str, Any]:
+        return {"margin": self.margin, "swap": self.swap, **super().config()}
 
 
 def _loss_layer(name: str, function: Any, doc: str, **settings: Any) -> type:
@@ -235,6 +272,8 @@ TripletMarginLoss = _loss_layer("TripletMarginLoss", F.triplet_margin_loss,
                                 "``max(d(a, p) − d(a, n) + margin, 0)``.", margin=1.0, p=2.0, eps=1e-6, swap=False)
 MultiLabelSoftMarginLoss = _loss_layer("MultiLabelSoftMarginLoss", F.multilabel_soft_margin_loss,
                                        "Per sample, the mean over classes of the binary cross-entropy with logits.")
+MultiLabelMarginLoss = _loss_layer("MultiLabelMarginLoss", F.multilabel_margin_loss,
+                                   "``Σ_(j ∈ y) Σ_(i ∉ y) max(0, 1 − (x[j] − x[i])) / C`` per sample.")
 MultiMarginLoss = _loss_layer("MultiMarginLoss", F.multi_margin_loss,
                               "``Σ_(i≠y) max(0, margin − x[y] + x[i])^p / C`` per sample.", p=1, margin=1.0)
 GaussianNLLLoss = _loss_layer("GaussianNLLLoss", F.gaussian_nll_loss, "``½(ln v + (x − y)²/v)`` per entry.",

@@ -32,6 +32,7 @@ import numpy as np
 from ..arguments import shape_text
 from ..autograd import recorded_call
 from ..creation import as_tensor
+from ..functions import cat
 from ..tensor import Tensor, int64
 from .linear import check_size, float_dtype
 from .module import Module
@@ -300,6 +301,37 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
         recorded_call(_update_running, running_var.array, var.array.mean(axis=0), momentum,
                       momentum * count / (count - 1), channels)
     return _per_channel(x, _standardize(x, mean, var, eps, None, None), weight, bias)
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
+    """``x_c / (k + α·(1/size)·Σ_(c′ near c) x_c′²)^β`` (AlexNet's local response normalisation): each channel of
+    (N, C, …) divided by the mean square of the ``size`` channels around it, ``size // 2`` before and
+    ``(size − 1) // 2`` after, those beyond the edges counted as 0 (the divisor stays ``size``, as PyTorch)."""
+    x = as_tensor(input)
+    if x.ndim < 3:
+        raise ValueError(f"local_response_norm: expected a 3-D or higher input (N, C, …), got {shape_text(x.shape)}")
+    size = check_size(size, "size", "local_response_norm")
+    squares = x * x
+    zeros = squares.new_tensor(np.zeros((x.shape[0], 1, *x.shape[2:])))
+    padded = cat([zeros] * (size // 2) + [squares] + [zeros] * ((size - 1) // 2), 1)
+    channels = x.shape[1]
+    window = sum((padded[:, start:start + channels] for start in range(1, size)), padded[:, :channels])
+    return x / (window * (alpha / size) + k) ** beta
+
+
+class LocalResponseNorm(Module):
+    """``F.local_response_norm`` over ``size`` neighbouring channels; nothing learned."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        super().__init__()
+        self.size = check_size(size, "size", "LocalResponseNorm")
+        self.alpha, self.beta, self.k = float(alpha), float(beta), float(k)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def config(self) -> dict[str, Any]:
+        return {"size": self.size, "alpha": self.alpha, "beta": self.beta, "k": self.k}
 
 
 class GroupNorm(Module):

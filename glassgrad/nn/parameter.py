@@ -41,3 +41,19 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+class UninitializedParameter(Parameter):
+    """A parameter whose shape is not known yet (a lazy layer's, before its first call): it holds no numbers
+    until :meth:`materialize` fills it, in place, so an optimizer given it beforehand trains it afterwards."""
+
+    __slots__ = ()
+
+    def materialize(self, shape: tuple[int, ...]) -> None:
+        """Become an ordinary :class:`Parameter` of ``shape``, in the dtype it holds (e.g. after ``module.to``);
+        its numbers are uninitialised: the layer then draws them."""
+        self.array = np.empty(shape, dtype=self.array.dtype)
+        self.__class__ = Parameter
+
+    def __repr__(self) -> str:
+        return "<UninitializedParameter>"
