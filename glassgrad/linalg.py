@@ -133,12 +133,21 @@ def logdet(A: Tensor) -> Tensor:
     return value.masked_fill(Tensor._wrap(sign.array < 0), math.nan)  # no slope there, as in PyTorch
 
 
+def is_vector(a: Tensor, b: Tensor) -> bool:
+    """Whether ``solve`` reads B as a vector (…, n) rather than a matrix (…, n, k): PyTorch's rule."""
+    return b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
+
+
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """The X with ``A·X = B`` (``left=False``: ``X·A = B``); B a matrix (…, n, k) or a vector (…, n)."""
     a, b = _square(A, "solve"), as_tensor(B)
     if not left:
         return solve(a.mT, b.mT).mT
-    vector = b.ndim == a.ndim - 1 or b.ndim == 1
+    return solve_as(a, b, is_vector(a, b))
+
+
+def solve_as(a: Tensor, b: Tensor, vector: bool) -> Tensor:
+    """``A·X = B`` with B read as a vector (…, n) or as a matrix (…, n, k), as the caller decided."""
     if b.shape[-1 if vector else -2] != a.shape[-1]:
         raise RuntimeError(f"solve: A of shape {shape_text(a.shape)} needs B with {a.shape[-1]} rows, got shape "
                            f"{shape_text(b.shape)}")
