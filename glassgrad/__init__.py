@@ -320,7 +320,7 @@ from .io import ModelFileError, load, save
 from .linalg import det, logdet, slogdet
 from .linalg import inv as inverse
 from .linalg_exp import matrix_exp
-from .linalg_lu import triangular_solve
+from .linalg_lu import cholesky_inverse, cholesky_solve, lu_unpack, triangular_solve
 from .ops import RULES
 from .ops_einsum import einsum
 from .printing import set_printoptions
@@ -414,7 +414,7 @@ __all__ = [
     "ModelFileError",
     # norms (torch.norm, torch.linalg) and the largest or smallest entry over dims
     "amax", "amin", "det", "distributions", "einsum", "erf", "inverse", "linalg", "logdet", "norm", "slogdet",
-    "triangular_solve",
+    "cholesky_inverse", "cholesky_solve", "lu_unpack", "triangular_solve",
     "special",
     # special functions NumPy lacks (rows of glassgrad.ops_special, values from SciPy)
     "digamma", "erfinv", "i0", "lgamma", "polygamma",

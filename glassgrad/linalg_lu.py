@@ -10,9 +10,13 @@
   out), and the row swaps as PyTorch's 1-based int32 pivots (row i was swapped with row ``pivots[i]``). The
   packed matrix is one row of the rule table (:mod:`glassgrad.ops_decompositions`: ``lu_factor``) with its
   gradient ``P·L⁻ᵀ·(tril(Lᵀ·L̄, −1) + triu(Ū·Uᵀ))·U⁻ᵀ`` (and its wide and tall forms);
-* ``lu(A)``: ``(P, L, U)`` unpacked from it (``tril`` and ``triu``; P has no gradient);
+* ``lu(A)``: ``(P, L, U)`` unpacked from it (``tril`` and ``triu``; P has no gradient), as ``gg.lu_unpack`` does
+  with ``lu_factor``'s results;
 * ``lu_solve(LU, pivots, B)``: ``A·X = B`` as two triangular solves, ``L·Y = Pᵀ·B`` then ``U·X = Y``
-  (``adjoint=True``: ``Aᵀ·X = B``, ``X = P·L⁻ᵀ·U⁻ᵀ·B``), so it is differentiable in LU and B.
+  (``adjoint=True``: ``Aᵀ·X = B``, ``X = P·L⁻ᵀ·U⁻ᵀ·B``), so it is differentiable in LU and B;
+* ``gg.cholesky_solve(B, L)``: ``A·X = B`` for ``A = L·Lᵀ`` as ``L·Y = B`` then ``Lᵀ·X = Y``, and
+  ``gg.cholesky_inverse(L)``: ``A⁻¹``, the same with ``B = I``. Only L's triangle is read, so only it gets a
+  gradient (PyTorch's gradient also fills the other triangle, as if L were a full matrix).
 
 >>> import glassgrad as gg
 >>> A = gg.tensor([[1.0, 2.0], [3.0, 4.0]])
@@ -129,19 +133,32 @@ def lu(A: Tensor, *, pivot: bool = True) -> LUResult:
     a = _matrices(A, "linalg.lu")
     _refuse_no_pivoting(pivot, "linalg.lu")
     packed, pivots, _ = lu_factor_ex(a)
-    size = min(a.shape[-2:])
-    low = packed[..., :, :size].tril(-1) + Tensor._wrap(np.eye(a.shape[-2], size, dtype=a.array.dtype))
-    return LUResult(Tensor._wrap(rows.permutation(pivots.array, a.shape[-2], a.array.dtype)), low,
-                    packed[..., :size, :].triu())
+    return lu_unpack(packed, pivots)
 
 
-def _checked_pivots(packed: Tensor, pivots: Any) -> np.ndarray:
+def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True, unpack_pivots: bool = True) -> LUResult:
+    """``torch.lu_unpack``: ``(P, L, U)`` from ``lu_factor``'s packed matrix and pivots (L and U empty with
+    ``unpack_data=False``, P empty with ``unpack_pivots=False``)."""
+    packed = _matrices(LU_data, "lu_unpack")
+    rows_count, size = packed.shape[-2], min(packed.shape[-2:])
+    empty = packed.new_zeros((0,))
+    low = upper = p = empty
+    if unpack_data:
+        low = packed[..., :, :size].tril(-1) + Tensor._wrap(np.eye(rows_count, size, dtype=packed.array.dtype))
+        upper = packed[..., :size, :].triu()
+    if unpack_pivots:
+        p = Tensor._wrap(rows.permutation(_checked_pivots(packed, LU_pivots, "lu_unpack"), rows_count,
+                                          packed.array.dtype))
+    return LUResult(p, low, upper)
+
+
+def _checked_pivots(packed: Tensor, pivots: Any, name: str) -> np.ndarray:
     found = as_tensor(pivots)
     if found.array.dtype != np.int32:
-        raise RuntimeError(f"linalg.lu_solve: pivots must be int32 (as lu_factor returns them), got {found.dtype}")
-    size = packed.shape[-1]
-    if found.shape[-1:] != (size,) or np.any(found.array < 1) or np.any(found.array > size):
-        raise RuntimeError(f"linalg.lu_solve: pivots must have shape (…, {size}) with entries from 1 to {size}, got "
+        raise RuntimeError(f"{name}: pivots must be int32 (as lu_factor returns them), got {found.dtype}")
+    rows_count, size = packed.shape[-2], min(packed.shape[-2:])
+    if found.shape[-1:] != (size,) or np.any(found.array < 1) or np.any(found.array > rows_count):
+        raise RuntimeError(f"{name}: pivots must have shape (…, {size}) with entries from 1 to {rows_count}, got "
                            f"shape {shape_text(found.shape)}; pass the pivots lu_factor returned")
     return found.array
 
@@ -156,9 +173,27 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoin
                            "(B.to(LU.dtype))")
     if not left:  # X·A = B is Aᵀ·Xᵀ = Bᵀ
         return lu_solve(packed, pivots, b.mT, adjoint=not adjoint).mT
-    p = Tensor._wrap(rows.permutation(_checked_pivots(packed, pivots), packed.shape[-1], packed.array.dtype))
+    p = Tensor._wrap(rows.permutation(_checked_pivots(packed, pivots, "linalg.lu_solve"), packed.shape[-1],
+                                      packed.array.dtype))
     if adjoint:  # Aᵀ = Uᵀ·Lᵀ·Pᵀ
         inner = solve_triangular(packed.mT, b, upper=False)
         return p @ solve_triangular(packed.mT, inner, upper=True, unitriangular=True)
     inner = solve_triangular(packed, p.mT @ b, upper=False, unitriangular=True)
     return solve_triangular(packed, inner, upper=True)
+
+
+def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
+    """``torch.cholesky_solve``: the X with ``A·X = B`` for ``A = L·Lᵀ`` (``upper=True``: ``A = Uᵀ·U``, U given), as
+    two triangular solves ``L·Y = B``, ``Lᵀ·X = Y``."""
+    factor = _matrices(L, "cholesky_solve", square=True)
+    low = factor.mT if upper else factor
+    inner = solve_triangular(low, _right_hand_side(low, B, True, "cholesky_solve"), upper=False)
+    return solve_triangular(low.mT, inner, upper=True)
+
+
+def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
+    """``torch.cholesky_inverse``: ``A⁻¹`` for ``A = L·Lᵀ`` (``upper=True``: ``A = Uᵀ·U``), as
+    ``cholesky_solve(I, L)``."""
+    factor = _matrices(L, "cholesky_inverse", square=True)
+    eye = Tensor._wrap(np.broadcast_to(np.eye(factor.shape[-1], dtype=factor.array.dtype), factor.shape).copy())
+    return cholesky_solve(eye, factor, upper)

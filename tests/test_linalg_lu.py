@@ -42,6 +42,8 @@ CASES = {  # name: (call(lib, A, B), A's shape, B's shape, from (batch, m, n))
     "lu_square": (_lu_parts, lambda batch, m, n: batch + (m, m), None),
     "lu_wide": (_lu_parts, lambda batch, m, n: batch + (m, m + n), None),
     "lu_tall": (_lu_parts, lambda batch, m, n: batch + (m + n, m), None),
+    "lu_unpack_tall": (lambda lib, a, b: lib.cat([t.reshape(-1) for t in lib.lu_unpack(*lib.linalg.lu_factor(a))]),
+                       lambda batch, m, n: batch + (m + n, m), None),
     "lu_solve": (lambda lib, a, b: lib.linalg.lu_solve(*lib.linalg.lu_factor(a), b),
                  lambda batch, m, n: batch + (m, m), lambda batch, m, n: batch + (m, n)),
     "lu_solve_adjoint": (lambda lib, a, b: lib.linalg.lu_solve(*lib.linalg.lu_factor(a), b, adjoint=True),
@@ -230,6 +232,11 @@ def test_ex_forms_give_no_gradient_to_a_failed_matrix_and_the_usual_one_elsewher
     (lambda: gg.linalg.cholesky_ex(gg.tensor([[1.0, 2.0], [2.0, 1.0]]), check_errors=True),
      gg.linalg.NotPositiveDefiniteError, "leading minor of order 2 is not"),
     (lambda: gg.linalg.householder_product(gg.ones(2, 3), gg.ones(2)), RuntimeError, "with m ≥ n"),
+    (lambda: gg.lu_unpack(gg.eye(3), gg.tensor(np.array([1, 2], np.int32))), RuntimeError,
+     r"lu_unpack: pivots must have shape \(…, 3\)"),
+    (lambda: gg.cholesky_solve(gg.ones(2, 2), gg.eye(3)), RuntimeError, "cholesky_solve: for A·X = B"),
+    (lambda: gg.cholesky_solve(gg.ones(3), gg.eye(3)), RuntimeError, "cholesky_solve: B must have at least 2 dims"),
+    (lambda: gg.cholesky_inverse(gg.ones(2, 3)), RuntimeError, "cholesky_inverse: expected a square matrix"),
     (lambda: gg.linalg.householder_product(gg.ones(3), gg.ones(2)), RuntimeError, "at least 2 dims"),
 ])
 def test_bad_calls_are_one_line_errors(call, error, message):
@@ -255,3 +262,38 @@ def test_solve_reads_b_as_a_vector_only_by_pytorchs_rule(torch, a_shape, b_shape
     assert tuple(mine.shape) == tuple(theirs.shape)
     np.testing.assert_allclose(mine.numpy(), theirs.numpy(), atol=1e-12)
 
+
+
+@pytest.mark.torch
+@settings(max_examples=10, deadline=None)
+@given(batch=st.sampled_from([(), (2,)]), m=st.integers(1, 4), upper=st.booleans(), seed=st.integers(0, 2**16))
+def test_cholesky_solve_and_inverse_match_pytorch_on_the_factors_triangle(torch, batch, m, upper, seed):
+    """Values as PyTorch's; the gradient on L's triangle as PyTorch's (which also fills the other triangle, as if L
+    were full: the function reads only the triangle, so glassgrad's is 0 there)."""
+    rng = np.random.default_rng(seed)
+    low = np.tril(rng.normal(size=batch + (m, m)), -1) + np.eye(m) * (1 + rng.random(size=batch + (m, 1)))
+    factor, b = (np.swapaxes(low, -1, -2) if upper else low), rng.normal(size=batch + (m, 2))
+    keep = np.triu if upper else np.tril
+    for call in (lambda lib, f, b: lib.cholesky_solve(b, f, upper=upper),
+                 lambda lib, f, b: lib.cholesky_inverse(f, upper=upper)):
+        found = []
+        for lib in (gg, torch):
+            f, right = lib.tensor(factor, requires_grad=True), lib.tensor(b, requires_grad=True)
+            out = call(lib, f, right)
+            (out * lib.tensor(np.resize(b, tuple(out.shape)))).sum().backward()
+            found.append((out.detach().numpy(), keep(f.grad.numpy()), f.grad.numpy(), right.grad))
+        (out, grad, whole, grad_b), (their_out, their_grad, _, their_grad_b) = found
+        np.testing.assert_allclose(out, their_out, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(grad, their_grad, rtol=1e-8, atol=1e-10)
+        np.testing.assert_array_equal(whole, grad)
+        if their_grad_b is not None and grad_b is not None:
+            np.testing.assert_allclose(grad_b.numpy(), their_grad_b.numpy(), rtol=1e-10, atol=1e-10)
+
+
+def test_cholesky_solve_gradients_match_finite_differences():
+    rng = np.random.default_rng(11)
+    factor = gg.tensor(np.tril(rng.normal(size=(2, 3, 3))) + 3 * np.eye(3), requires_grad=True)
+    b = gg.tensor(rng.normal(size=(2, 3, 2)), requires_grad=True)
+    assert gg.gradcheck(lambda f, b: gg.cholesky_solve(b, f.tril()), (factor, b), raise_exception=True).ok
+    assert gg.gradcheck(lambda f: gg.cholesky_inverse(f.triu(), upper=True), (factor.mT.detach().requires_grad_(),),
+                        raise_exception=True).ok
