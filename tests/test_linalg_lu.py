@@ -46,6 +46,8 @@ CASES = {  # name: (call(lib, A, B), A's shape, B's shape, from (batch, m, n))
                        lambda batch, m, n: batch + (m + n, m), None),
     "lu_solve": (lambda lib, a, b: lib.linalg.lu_solve(*lib.linalg.lu_factor(a), b),
                  lambda batch, m, n: batch + (m, m), lambda batch, m, n: batch + (m, n)),
+    "lu_solve_broadcast": (lambda lib, a, b: lib.linalg.lu_solve(*lib.linalg.lu_factor(a), b),
+                           lambda batch, m, n: batch + (m, m), lambda batch, m, n: (3,) * (not batch) + (m, n)),
     "lu_solve_adjoint": (lambda lib, a, b: lib.linalg.lu_solve(*lib.linalg.lu_factor(a), b, adjoint=True),
                          lambda batch, m, n: batch + (m, m), lambda batch, m, n: batch + (m, n)),
     "lu_solve_right": (lambda lib, a, b: lib.linalg.lu_solve(*lib.linalg.lu_factor(a), b, left=False),
@@ -60,6 +62,8 @@ CASES = {  # name: (call(lib, A, B), A's shape, B's shape, from (batch, m, n))
     "inv_ex": (lambda lib, a, b: lib.linalg.inv_ex(a).inverse, lambda batch, m, n: batch + (m, m), None),
     "solve_ex": (lambda lib, a, b: lib.linalg.solve_ex(a, b).result, lambda batch, m, n: batch + (m, m),
                  lambda batch, m, n: batch + (m, n)),
+    "solve_ex_right": (lambda lib, a, b: lib.linalg.solve_ex(a, b, left=False).result,
+                       lambda batch, m, n: batch + (m, m), lambda batch, m, n: batch + (n, m)),
     "solve_ex_vector": (lambda lib, a, b: lib.linalg.solve_ex(a, b).result, lambda batch, m, n: batch + (m, m),
                         lambda batch, m, n: batch + (m,)),
     "householder_product": (lambda lib, a, b: lib.linalg.householder_product(a, b),
@@ -189,12 +193,18 @@ def test_ex_forms_report_the_failing_order_as_pytorch(torch):
     assert np.isnan(gg.linalg.inv_ex(gg.tensor(singular)).inverse.numpy()[0]).all()
 
 
-def test_ex_forms_give_no_gradient_to_a_failed_matrix_and_the_usual_one_elsewhere():
-    values = np.array([[[1.0, 2.0], [2.0, 1.0]], [[4.0, 1.0], [1.0, 3.0]]])
+@pytest.mark.parametrize("failing, ex, plain_call", [
+    ([[1.0, 2.0], [2.0, 1.0]], lambda a: gg.linalg.cholesky_ex(a).L, gg.linalg.cholesky),
+    ([[1.0, 2.0], [2.0, 4.0]], lambda a: gg.linalg.inv_ex(a).inverse, gg.linalg.inv),
+    ([[0.0, 0.0], [0.0, 0.0]], lambda a: gg.linalg.solve_ex(a, gg.ones(2, dtype=gg.float64)).result,
+     lambda a: gg.linalg.solve(a, gg.ones(2, dtype=gg.float64))),
+])
+def test_ex_forms_give_no_gradient_to_a_failed_matrix_and_the_usual_one_elsewhere(failing, ex, plain_call):
+    values = np.array([failing, [[4.0, 1.0], [1.0, 3.0]]])
     a = gg.tensor(values, requires_grad=True)
-    gg.linalg.cholesky_ex(a).L.sum().backward()
+    ex(a).nan_to_num().sum().backward()
     plain = gg.tensor(values[1], requires_grad=True)
-    gg.linalg.cholesky(plain).sum().backward()
+    plain_call(plain).sum().backward()
     np.testing.assert_array_equal(a.grad.numpy()[0], 0.0)
     np.testing.assert_allclose(a.grad.numpy()[1], plain.grad.numpy(), atol=1e-14)
 
