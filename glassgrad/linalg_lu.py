@@ -41,6 +41,7 @@ from .linalg import solve_as
 from .linalg_decompositions import _matrices
 from .ops_linalg import SingularMatrixError
 from .tensor import Tensor, apply
+from .tensor_methods import add
 
 TriangularSolveResult = namedtuple("TriangularSolveResult", ["solution", "cloned_coefficient"])
 LUFactorResult = namedtuple("LUFactorResult", ["LU", "pivots"])
@@ -197,3 +198,8 @@ def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
     factor = _matrices(L, "cholesky_inverse", square=True)
     eye = Tensor._wrap(np.broadcast_to(np.eye(factor.shape[-1], dtype=factor.array.dtype), factor.shape).copy())
     return cholesky_solve(eye, factor, upper)
+
+
+add("triangular_solve", triangular_solve)  # b.triangular_solve(A), as in PyTorch
+add("cholesky_solve", cholesky_solve)  # b.cholesky_solve(L)
+add("cholesky_inverse", cholesky_inverse)  # L.cholesky_inverse()

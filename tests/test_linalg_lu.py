@@ -307,3 +307,14 @@ def test_cholesky_solve_gradients_match_finite_differences():
     assert gg.gradcheck(lambda f, b: gg.cholesky_solve(b, f.tril()), (factor, b), raise_exception=True).ok
     assert gg.gradcheck(lambda f: gg.cholesky_inverse(f.triu(), upper=True), (factor.mT.detach().requires_grad_(),),
                         raise_exception=True).ok
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:torch.triangular_solve is deprecated")
+def test_tensor_methods_match_pytorchs(torch):
+    rng = np.random.default_rng(13)
+    low, b = np.tril(rng.normal(size=(3, 3))) + 3 * np.eye(3), rng.normal(size=(3, 2))
+    for call in (lambda t, low, b: b.triangular_solve(low, upper=False).solution,
+                 lambda t, low, b: b.cholesky_solve(low), lambda t, low, b: low.cholesky_inverse()):
+        mine, theirs = call(gg, gg.tensor(low), gg.tensor(b)), call(torch, torch.tensor(low), torch.tensor(b))
+        np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-12)
