@@ -39,6 +39,8 @@ def _matrices(A: Any, name: str, square: bool = False) -> Tensor:
         raise RuntimeError(f"{name}: expected {kind}, got shape {shape_text(a.shape)}")
     if not is_floating(a.array.dtype):
         raise RuntimeError(f"{name}: needs a floating tensor, got {a.dtype}; use A.double() or A.float() first")
+    if a.array.dtype == np.float16:
+        raise NotImplementedError(f"{name}: float16 is not supported on the CPU (as in PyTorch); use A.float() first")
     return a
 
 

@@ -215,6 +215,8 @@ def test_ex_forms_give_no_gradient_to_a_failed_matrix_and_the_usual_one_elsewher
     (lambda: gg.linalg.lu(gg.eye(3), pivot=False), RuntimeError, "LU without pivoting is not implemented"),
     (lambda: gg.linalg.lu_factor(gg.ones(2, 3, 3)), gg.linalg.SingularMatrixError, r"U\[2,2\] is 0 \(batch entry 0\)"),
     (lambda: gg.linalg.lu_factor(gg.ones(3, 3, dtype=gg.int64)), RuntimeError, "needs a floating tensor"),
+    (lambda: gg.linalg.lu_factor(gg.eye(3, dtype=gg.float16)), NotImplementedError, "float16 is not supported"),
+    (lambda: gg.linalg.cholesky_ex(gg.eye(3, dtype=gg.float16)), NotImplementedError, "float16 is not supported"),
     (lambda: gg.linalg.lu_solve(*gg.linalg.lu_factor(gg.eye(3)), gg.ones(3)), RuntimeError,
      "B must have at least 2 dims"),
     (lambda: gg.linalg.lu_solve(*gg.linalg.lu_factor(gg.eye(3)), gg.ones(2, 3)), RuntimeError,
