@@ -39,13 +39,14 @@ from typing import Any
 import numpy as np
 
 from .ops import OUT, Op, register
+from .ops_linalg import LinAlgError
 
 RECORDED: dict[str, Callable[..., Any]] = {}
 """The decompositions as recorded tensor functions (``qr``, ``eigh``, ``svd``), which the second derivatives compute
 the factors with; :mod:`glassgrad.linalg_decompositions` fills it in (this module imports no tensor)."""
 
 
-class NotPositiveDefiniteError(RuntimeError):
+class NotPositiveDefiniteError(LinAlgError):
     """``cholesky`` met a matrix that is not symmetric positive-definite."""
 
 

@@ -244,6 +244,9 @@ def test_ex_forms_give_no_gradient_to_a_failed_matrix_and_the_usual_one_elsewher
     (lambda: gg.linalg.cholesky_ex(gg.tensor([[1.0, 2.0], [2.0, 1.0]]), check_errors=True),
      gg.linalg.NotPositiveDefiniteError, "leading minor of order 2 is not"),
     (lambda: gg.linalg.householder_product(gg.ones(2, 3), gg.ones(2)), RuntimeError, "with m ≥ n"),
+    (lambda: gg.linalg.tensorinv(gg.ones(2, 3, 6), ind=1), RuntimeError, "read with ind=1 is 2×18, not square"),
+    (lambda: gg.linalg.tensorinv(gg.ones(2, 2), ind=0), RuntimeError, "ind must be a positive int"),
+    (lambda: gg.linalg.tensorsolve(gg.ones(2, 3, 6), gg.ones(3)), RuntimeError, "is 2×18 for 3 equations"),
     (lambda: gg.lu_unpack(gg.eye(3), gg.tensor(np.array([1, 2], np.int32))), RuntimeError,
      r"lu_unpack: pivots must have shape \(…, 3\)"),
     (lambda: gg.cholesky_solve(gg.ones(2, 2), gg.eye(3)), RuntimeError, "cholesky_solve: for A·X = B"),
@@ -320,3 +323,31 @@ def test_tensor_methods_match_pytorchs(torch):
                  lambda t, low, b: b.cholesky_solve(low), lambda t, low, b: low.cholesky_inverse()):
         mine, theirs = call(gg, gg.tensor(low), gg.tensor(b)), call(torch, torch.tensor(low), torch.tensor(b))
         np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.torch
+@settings(max_examples=10, deadline=None)
+@given(shape=st.sampled_from([((2, 3), (6,), 2), ((4,), (2, 2), 1), ((2, 2), (2, 2), 2)]), seed=st.integers(0, 2**16))
+def test_tensorinv_and_tensorsolve_match_pytorch_with_gradients(torch, shape, seed):
+    rows, columns, ind = shape
+    rng = np.random.default_rng(seed)
+    size = int(np.prod(rows))
+    values = (rng.normal(size=(size, size)) + size * np.eye(size)).reshape(rows + columns)
+    right = rng.normal(size=rows)
+    found = []
+    for lib in (gg, torch):
+        a, b = lib.tensor(values, requires_grad=True), lib.tensor(right, requires_grad=True)
+        inverse, solution = lib.linalg.tensorinv(a, ind=ind), lib.linalg.tensorsolve(a, b)
+        ((inverse * inverse).sum() + (solution ** 3).sum()).backward()
+        found.append([t.detach().numpy() for t in (inverse, solution, a.grad, b.grad)])
+    for mine, theirs in zip(*found):
+        assert mine.shape == theirs.shape
+        np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-10)
+
+
+def test_linalg_errors_share_pytorchs_base_class():
+    for call in (lambda: gg.linalg.inv(gg.zeros(2, 2)), lambda: gg.linalg.cholesky(-gg.eye(2)),
+                 lambda: gg.linalg.lu_factor(gg.zeros(2, 2))):
+        with pytest.raises(gg.linalg.LinAlgError):
+            call()
+    assert issubclass(gg.linalg.LinAlgError, RuntimeError)
