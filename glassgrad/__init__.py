@@ -17,7 +17,9 @@ from . import (
     gradients,
     jacobians,
     linalg_decompositions,
+    linalg_ex,
     linalg_least_squares,
+    linalg_lu,
 )
 from . import amp as amp
 from . import autograd as autograd
@@ -318,6 +320,7 @@ from .io import ModelFileError, load, save
 from .linalg import det, logdet, slogdet
 from .linalg import inv as inverse
 from .linalg_exp import matrix_exp
+from .linalg_lu import cholesky_inverse, cholesky_solve, lu_unpack, triangular_solve
 from .ops import RULES
 from .ops_einsum import einsum
 from .printing import set_printoptions
@@ -360,8 +363,14 @@ autograd.detect_anomaly, autograd.set_detect_anomaly = anomaly.detect_anomaly, a
 cuda.amp = amp  # torch.cuda.amp.autocast / GradScaler, as older AMP code imports them
 
 # torch.linalg's decompositions, found on gg.linalg as there; their module uses functions defined after glassgrad.linalg
-for _name in ("cholesky", "qr", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "NotPositiveDefiniteError"):
+for _name in ("cholesky", "qr", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "householder_product",
+              "NotPositiveDefiniteError"):
     setattr(linalg, _name, getattr(linalg_decompositions, _name))
+# triangular solves, LU, and the _ex forms that return info instead of raising
+for _name in ("solve_triangular", "lu_factor", "lu_factor_ex", "lu", "lu_solve"):
+    setattr(linalg, _name, getattr(linalg_lu, _name))
+for _name in ("cholesky_ex", "inv_ex", "solve_ex"):
+    setattr(linalg, _name, getattr(linalg_ex, _name))
 del _name
 # least squares, rank, condition number, the matrix exponential and Vandermonde matrices (torch.linalg's names)
 for _name in ("lstsq", "matrix_rank", "cond", "vander"):
@@ -405,6 +414,7 @@ __all__ = [
     "ModelFileError",
     # norms (torch.norm, torch.linalg) and the largest or smallest entry over dims
     "amax", "amin", "det", "distributions", "einsum", "erf", "inverse", "linalg", "logdet", "norm", "slogdet",
+    "cholesky_inverse", "cholesky_solve", "lu_unpack", "triangular_solve",
     "special",
     # special functions NumPy lacks (rows of glassgrad.ops_special, values from SciPy)
     "digamma", "erfinv", "i0", "lgamma", "polygamma",

@@ -148,15 +148,15 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor] | Tensor, eps:
     numerical = {}
     with no_grad():
         for i in targets:
-            flat = checked[i].array.reshape(-1)
-            jacobian = np.zeros((out_size, flat.size))
-            for j in range(flat.size):
-                original = flat[j]
-                flat[j] = original + eps
+            values = checked[i].array  # nudged in place by index: reshape(-1) of a transposed view would be a copy
+            jacobian = np.zeros((out_size, values.size))
+            for j, place in enumerate(np.ndindex(*values.shape)):
+                original = values[place]
+                values[place] = original + eps
                 plus = np.array(_evaluate(fn, checked).array, dtype=np.float64).reshape(-1)
-                flat[j] = original - eps
+                values[place] = original - eps
                 minus = np.array(_evaluate(fn, checked).array, dtype=np.float64).reshape(-1)
-                flat[j] = original
+                values[place] = original
                 forward_passes += 2
                 jacobian[:, j] = (plus - minus) / (2 * eps)
             numerical[i] = jacobian

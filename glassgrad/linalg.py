@@ -27,6 +27,7 @@ import numpy as np
 from . import ops_decompositions, ops_linalg, ops_norm
 from .arguments import check_dim, is_floating, shape_text
 from .creation import as_tensor
+from .ops_linalg import LinAlgError as LinAlgError
 from .ops_linalg import SingularMatrixError as SingularMatrixError
 from .tensor import Tensor, _reduce, apply
 
@@ -133,12 +134,21 @@ def logdet(A: Tensor) -> Tensor:
     return value.masked_fill(Tensor._wrap(sign.array < 0), math.nan)  # no slope there, as in PyTorch
 
 
+def is_vector(a: Tensor, b: Tensor) -> bool:
+    """Whether ``solve`` reads B as a vector (…, n) rather than a matrix (…, n, k): PyTorch's rule."""
+    return b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
+
+
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """The X with ``A·X = B`` (``left=False``: ``X·A = B``); B a matrix (…, n, k) or a vector (…, n)."""
     a, b = _square(A, "solve"), as_tensor(B)
     if not left:
         return solve(a.mT, b.mT).mT
-    vector = b.ndim == a.ndim - 1 or b.ndim == 1
+    return solve_as(a, b, is_vector(a, b))
+
+
+def solve_as(a: Tensor, b: Tensor, vector: bool) -> Tensor:
+    """``A·X = B`` with B read as a vector (…, n) or as a matrix (…, n, k), as the caller decided."""
     if b.shape[-1 if vector else -2] != a.shape[-1]:
         raise RuntimeError(f"solve: A of shape {shape_text(a.shape)} needs B with {a.shape[-1]} rows, got shape "
                            f"{shape_text(b.shape)}")
@@ -176,6 +186,33 @@ def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
     for t in tensors[1:]:
         result = result @ t
     return result
+
+
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """The tensor X with ``tensordot(X, A, ind) = I``: A read as a square matrix (its first ``ind`` dims as rows, the
+    others as columns), inverted, and read back with shape ``A.shape[ind:] + A.shape[:ind]``."""
+    a = as_tensor(A)
+    if isinstance(ind, bool) or not isinstance(ind, int) or ind <= 0:
+        raise RuntimeError(f"linalg.tensorinv: ind must be a positive int, got {ind!r}")
+    rows, columns = math.prod(a.shape[:ind]), math.prod(a.shape[ind:])
+    if rows != columns:
+        raise RuntimeError(f"linalg.tensorinv: A of shape {shape_text(a.shape)} read with ind={ind} is "
+                           f"{rows}×{columns}, not square; give A with prod(shape[:ind]) == prod(shape[ind:])")
+    return inv(a.reshape(rows, columns)).reshape(*a.shape[ind:], *a.shape[:ind])
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tensor:
+    """The X with ``tensordot(A, X, X.ndim) = B``: A read as a square matrix (its first ``B.ndim`` dims as rows; the
+    dims in ``dims`` moved to the end first), B as a vector; X has shape ``A.shape[B.ndim:]``."""
+    a, b = as_tensor(A), as_tensor(B)
+    if dims is not None:
+        a = a.movedim(tuple(dims), tuple(range(a.ndim - len(dims), a.ndim)))
+    unknowns, equations = a.shape[b.ndim:], math.prod(b.shape)
+    if math.prod(unknowns) != equations or math.prod(a.shape[:b.ndim]) != equations:
+        raise RuntimeError(f"linalg.tensorsolve: A of shape {shape_text(a.shape)} read with B of shape "
+                           f"{shape_text(b.shape)} is {math.prod(a.shape[:b.ndim])}×{math.prod(unknowns)} for "
+                           f"{equations} equations; give B as many entries as A.shape[:B.ndim] and A.shape[B.ndim:]")
+    return solve(a.reshape(equations, equations), b.reshape(equations)).reshape(*unknowns)
 
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:

@@ -1,5 +1,5 @@
-"""``torch.linalg``'s decompositions: ``cholesky``, ``qr``, ``eigh``/``eigvalsh``, ``svd``/``svdvals``, and ``pinv``
-made of the SVD (or, for ``hermitian=True``, of ``eigh``).
+"""``torch.linalg``'s decompositions: ``cholesky``, ``qr``, ``eigh``/``eigvalsh``, ``svd``/``svdvals``, ``pinv``
+made of the SVD (or, for ``hermitian=True``, of ``eigh``), and ``householder_product`` (Q from QR's reflectors).
 
 Each factor is a row of :mod:`glassgrad.ops_decompositions` with its gradient; the results come as PyTorch's
 named tuples. Eigenvectors and singular vectors are unique only up to sign (and, for repeated values, not
@@ -39,6 +39,8 @@ def _matrices(A: Any, name: str, square: bool = False) -> Tensor:
         raise RuntimeError(f"{name}: expected {kind}, got shape {shape_text(a.shape)}")
     if not is_floating(a.array.dtype):
         raise RuntimeError(f"{name}: needs a floating tensor, got {a.dtype}; use A.double() or A.float() first")
+    if a.array.dtype == np.float16:
+        raise NotImplementedError(f"{name}: float16 is not supported on the CPU (as in PyTorch); use A.float() first")
     return a
 
 
@@ -116,6 +118,27 @@ def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = Fal
     kept = Tensor._wrap(magnitudes.array > cutoff)
     inverted = where(kept, 1 / where(kept, sizes, 1.0), 0.0)  # no 1/0 in the unused branch: its slope stays finite
     return right.mT @ (inverted.unsqueeze(-1) * left.mT)
+
+
+def householder_product(A: Tensor, tau: Tensor) -> Tensor:
+    """The first n columns of ``H₁·H₂·…·Hₖ``, ``Hᵢ = I − τᵢ·vᵢ·vᵢᵀ`` with ``vᵢ`` column i of A below the diagonal
+    and 1 at row i (what LAPACK's QR stores: Q from its reflectors); A is m×n with m ≥ n, tau has k ≤ n entries.
+    Made of ``matmul`` and products, so it is differentiable in A and tau."""
+    a, t = as_tensor(A), as_tensor(tau)
+    if a.ndim < 2:
+        raise RuntimeError(f"linalg.householder_product: A must have at least 2 dims (…, m, n), got shape "
+                           f"{shape_text(a.shape)}")
+    height, columns = a.shape[-2:]
+    if height < columns or t.ndim != a.ndim - 1 or t.shape[-1] > columns or t.shape[:-1] != a.shape[:-2]:
+        raise RuntimeError(f"linalg.householder_product: needs A of shape (…, m, n) with m ≥ n and tau of shape (…, k) "
+                           f"with k ≤ n and the same batch dims, got {shape_text(a.shape)} and {shape_text(t.shape)}")
+    ones = Tensor._wrap(np.eye(height, columns, dtype=a.array.dtype))
+    below = a.tril(-1)
+    product = ones
+    for column in reversed(range(t.shape[-1])):
+        reflector = (below[..., :, column] + ones[:, column]).unsqueeze(-1)
+        product = product - t[..., column, None, None] * reflector * (reflector.mT @ product)
+    return product
 
 
 rows.RECORDED.update(qr=qr, eigh=eigh, svd=svd)

@@ -1,4 +1,4 @@
-"""Rows of the rule table for matrix decompositions: Cholesky, QR, the symmetric eigendecomposition and the SVD.
+"""Rows of the rule table for matrix decompositions: Cholesky, QR, the symmetric eigendecomposition, the SVD and LU.
 
 Each works on a matrix or a batch of them (the last two dims), with NumPy's ``linalg``. A decomposition
 with several factors is one row per factor (``qr_q`` and ``qr_r``, …): each node computes the whole
@@ -17,7 +17,10 @@ adds them, as for any tensor used twice). With ``Xᵀ`` the transpose, ``I`` the
 * ``svd``: ``A = U·diag(σ)·Vᵀ``; ``∂L/∂A = U·(J·S + diag(σ̄) + S·K)·Vᵀ + (I − U·Uᵀ)·Ū·S⁻¹·Vᵀ +
   U·S⁻¹·V̄ᵀ·(I − V·Vᵀ)``, ``J = F ∘ (Uᵀ·Ū − Ūᵀ·U)``, ``K = F ∘ (Vᵀ·V̄ − V̄ᵀ·V)``, ``Fᵢⱼ = 1/(σⱼ² − σᵢ²)``:
   defined for distinct non-zero singular values. With ``full_matrices=True`` only the first min(m, n)
-  columns of U (rows of Vᴴ) carry a gradient, as in PyTorch.
+  columns of U (rows of Vᴴ) carry a gradient, as in PyTorch;
+* ``lu_factor``: ``A = P·L·U`` with partial pivoting (SciPy's LAPACK ``getrf``), L and U packed in one matrix;
+  ``∂L/∂A = P·L⁻ᵀ·(tril(Lᵀ·L̄, −1) + triu(Ū·Uᵀ))·U⁻ᵀ`` for a square A (``L̄``, ``Ū`` the packed gradient's strict
+  lower and upper parts; :func:`_lu_grad` has the wide and tall forms). The pivots are constants.
 
 The same formulas run on arrays (``backward``) and on recorded tensors (``vjp_tensors``, for second
 derivatives: the factors are then computed again by these rows, so that they are in the graph).
@@ -36,13 +39,14 @@ from typing import Any
 import numpy as np
 
 from .ops import OUT, Op, register
+from .ops_linalg import LinAlgError
 
 RECORDED: dict[str, Callable[..., Any]] = {}
 """The decompositions as recorded tensor functions (``qr``, ``eigh``, ``svd``), which the second derivatives compute
 the factors with; :mod:`glassgrad.linalg_decompositions` fills it in (this module imports no tensor)."""
 
 
-class NotPositiveDefiniteError(RuntimeError):
+class NotPositiveDefiniteError(LinAlgError):
     """``cholesky`` met a matrix that is not symmetric positive-definite."""
 
 
@@ -81,6 +85,20 @@ def _cholesky(a):
             "cholesky: the matrix is not positive-definite, so it has no Cholesky factor; use a symmetric "
             "matrix with positive eigenvalues (B @ B.mT + eps * I is one)") from None
     return low, low
+
+
+def cholesky_arrays(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """LAPACK's ``potrf`` on each matrix: L (where the factorization stopped, what it had written so far) and
+    ``info`` (0, or the order of the first leading minor that is not positive-definite)."""
+    from scipy.linalg import get_lapack_funcs  # loaded on first use: `import glassgrad` stays fast
+
+    low = np.zeros(a.shape, a.dtype)
+    info = np.zeros(a.shape[:-2], np.int32)
+    for place in np.ndindex(*a.shape[:-2]):
+        if a[place].size:
+            potrf, = get_lapack_funcs(("potrf",), (a[place],))
+            low[place], info[place] = potrf(a[place], lower=True, clean=True)
+    return low, info
 
 
 def _cholesky_grad(up, low):
@@ -288,3 +306,87 @@ SVD_U, SVD_S, SVD_VH = (register(Op(
     name, formula, (derivative,), _svd(position), _svd_back(position), kind="contraction", roles=("A",),
     written=written, settings=("full_matrices",), defaults=(False,), vjp_tensors=_svd_vjp(position),
 )) for position, (name, formula, written, derivative) in enumerate(_SVD_TEXTS))
+
+
+# --- LU with partial pivoting ------------------------------------------------------------------------
+# A row because the pivoting is a choice made while eliminating (no composition of rows expresses it).
+
+def lu_arrays(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """LAPACK's ``getrf`` on each matrix: the packed factors (L below the diagonal, its 1s left out; U on and above),
+    PyTorch's 1-based int32 pivots (row i was swapped with row ``pivots[i]``) and ``info`` (0, or the 1-based order
+    of U's first zero diagonal entry)."""
+    from scipy.linalg import get_lapack_funcs  # loaded on first use: `import glassgrad` stays fast
+
+    rows, columns = a.shape[-2:]
+    packed = np.empty(a.shape, a.dtype)
+    pivots = np.empty(a.shape[:-2] + (min(rows, columns),), np.int32)
+    info = np.zeros(a.shape[:-2], np.int32)
+    for place in np.ndindex(*a.shape[:-2]):
+        if a[place].size:
+            getrf, = get_lapack_funcs(("getrf",), (a[place],))
+            packed[place], found, info[place] = getrf(a[place])
+            pivots[place] = found + 1
+    return packed, pivots, info
+
+
+def permutation(pivots: np.ndarray, rows: int, dtype: Any) -> np.ndarray:
+    """The P with ``A = P·L·U`` from 1-based pivots: the rows' swaps made in turn, as a matrix per batch entry."""
+    order = np.broadcast_to(np.arange(rows), pivots.shape[:-1] + (rows,)).copy()
+    for place in np.ndindex(*pivots.shape[:-1]):
+        for i, j in enumerate(pivots[place] - 1):
+            order[place + (i,)], order[place + (j,)] = order[place + (j,)], order[place + (i,)]
+    return np.swapaxes(np.eye(rows, dtype=dtype)[order], -1, -2)
+
+
+def _triu(x, k=0):
+    return np.triu(x, k) if isinstance(x, np.ndarray) else x.triu(k)
+
+
+def _lu_grad(up, packed, p):
+    """``∂L/∂A`` from the packed factors' gradient Ḡ (``L̄ = tril(Ḡ, −1)``, ``Ū = triu(Ḡ)``), A = P·L·U of shape m×n:
+
+    * square: ``P·L⁻ᵀ·(tril(Lᵀ·L̄, −1) + triu(Ū·Uᵀ))·U⁻ᵀ``;
+    * wide (U = [U₁ | U₂]): ``P·L⁻ᵀ·[(tril(Lᵀ·L̄ − Ū₂·U₂ᵀ, −1) + triu(Ū₁·U₁ᵀ))·U₁⁻ᵀ | Ū₂]``;
+    * tall (L = [L₁; L₂]): ``P·[L₁⁻ᵀ·(tril(L₁ᵀ·L̄₁, −1) + triu(Ū·Uᵀ − L₂ᵀ·L̄₂)); L̄₂]·U⁻ᵀ``.
+    """
+    rows, columns = packed.shape[-2:]
+    if rows < columns:
+        low, upper = _tril(packed[..., :, :rows], -1) + np.eye(rows), _triu(packed)
+        grad_low, grad_upper = _tril(up[..., :, :rows], -1), _triu(up)
+        square, rest = upper[..., :, :rows], upper[..., :, rows:]
+        grad_square, grad_rest = grad_upper[..., :, :rows], grad_upper[..., :, rows:]
+        middle = _tril(low.mT @ grad_low - grad_rest @ rest.mT, -1) + _triu(grad_square @ square.mT)
+        inside = _joined(middle @ _inverse(square).mT, grad_rest)
+        return (inside.mT @ _inverse(low) @ p.mT).mT  # P·L⁻ᵀ·inside, with P an array on the right of a tensor
+    if rows > columns:
+        low, upper = _tril(packed, -1) + np.eye(rows, columns), _triu(packed[..., :columns, :])
+        grad_low, grad_upper = _tril(up, -1), _triu(up[..., :columns, :])
+        square, rest = low[..., :columns, :], low[..., columns:, :]
+        grad_square, grad_rest = grad_low[..., :columns, :], grad_low[..., columns:, :]
+        middle = _tril(square.mT @ grad_square, -1) + _triu(grad_upper @ upper.mT - rest.mT @ grad_rest)
+        inside = _joined((_inverse(square).mT @ middle).mT, grad_rest.mT).mT  # [L₁⁻ᵀ·middle; L̄₂]
+        return ((inside @ _inverse(upper).mT).mT @ p.mT).mT
+    low, upper = _tril(packed, -1) + np.eye(rows), _triu(packed)
+    middle = _tril(low.mT @ _tril(up, -1), -1) + _triu(_triu(up) @ upper.mT)
+    return ((_inverse(low).mT @ middle @ _inverse(upper).mT).mT @ p.mT).mT
+
+
+def _lu_factor(a):
+    packed, pivots, _ = lu_arrays(a)
+    return packed, (packed, permutation(pivots, a.shape[-2], a.dtype))
+
+
+def _lu_back(up, saved):
+    packed, p = saved
+    if np.any(np.diagonal(packed[..., :min(packed.shape[-2:]), :], axis1=-2, axis2=-1) == 0):
+        raise RuntimeError("lu: the gradient needs U⁻¹, but U has a 0 on its diagonal (the matrix is singular); "
+                           "differentiate at an invertible matrix")
+    return (_lu_grad(up, packed, p),)
+
+
+LU_FACTOR = register(Op(
+    "lu_factor", "out = L and U packed in one matrix, A = P·L·U (L unit lower triangular, U upper)",
+    ("P·L⁻ᵀ·(tril(Lᵀ·L̄, −1) + triu(Ū·Uᵀ))·U⁻ᵀ, L̄ = tril({up}, −1), Ū = triu({up})",), _lu_factor, _lu_back,
+    kind="contraction", roles=("A",), written="LU({A})",
+    vjp_tensors=lambda up, inputs, out, saved: (_lu_grad(up, out, saved[1]),),
+))

@@ -26,7 +26,11 @@ import numpy as np
 from .ops import OUT, Op, register
 
 
-class SingularMatrixError(RuntimeError):
+class LinAlgError(RuntimeError):
+    """``torch.linalg.LinAlgError``: a matrix the operation cannot work with (singular, not positive-definite)."""
+
+
+class SingularMatrixError(LinAlgError):
     """A matrix that has no inverse met an operation that needs one."""
 
 

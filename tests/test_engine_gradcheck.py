@@ -131,3 +131,10 @@ def test_bad_eps_and_non_tensor_output_raise():
         gg.gradcheck(gg.exp, [x], eps=0.0)
     with pytest.raises(TypeError, match="fn must return a Tensor, got float"):
         gg.gradcheck(lambda t: 1.0, [x])
+
+
+def test_a_transposed_view_is_nudged_in_place():
+    """Finite differences nudge the input's own entries, also for a non-contiguous view (a copy would not move)."""
+    x = gg.tensor(np.arange(6.0).reshape(2, 3)).mT.detach().requires_grad_()
+    report = gg.gradcheck(lambda t: (t * t * gg.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])).sum(), [x])
+    assert report.ok

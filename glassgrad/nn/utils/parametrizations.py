@@ -31,6 +31,7 @@ from ...autograd import bump_version, call_recorder
 from ...creation import default_generator, eye
 from ...functions import cat
 from ...linalg import solve
+from ...linalg_decompositions import householder_product
 from ...linalg_exp import matrix_exp
 from ...tensor import Tensor
 from ..functional import normalize
@@ -150,17 +151,6 @@ def _orthogonal_part(matrix: np.ndarray) -> np.ndarray:
     return q * np.sign(np.diagonal(r))
 
 
-def _householder_product(below: Tensor, tau: Tensor) -> Tensor:
-    """``(I − τ₁v₁v₁ᵀ)…(I − τₖvₖvₖᵀ)``'s first k columns, ``vᵢ`` = column i of ``below`` with 1 at row i."""
-    rows, columns = below.shape
-    ones = eye(rows, columns, dtype=below.dtype)
-    product = ones
-    for column in reversed(range(columns)):
-        reflector = below[:, column] + ones[:, column]
-        product = product - tau[column] * reflector.unsqueeze(1) * (reflector @ product).unsqueeze(0)
-    return product
-
-
 class _Orthogonal(Module):
     """An orthogonal matrix from an unconstrained one (see the module docstring)."""
 
@@ -179,7 +169,7 @@ class _Orthogonal(Module):
             below = unconstrained.tril(-1)
             tau = 2.0 / (1.0 + (below * below).sum(0))
             signs = unconstrained.diagonal().detach().trunc()  # ±1, never learned
-            result = _householder_product(below, tau) * signs.unsqueeze(0)
+            result = householder_product(below, tau) * signs.unsqueeze(0)
         else:
             lower = unconstrained.tril()
             if rows != columns:
