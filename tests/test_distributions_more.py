@@ -38,8 +38,8 @@ COUNTS = {"log_prob": lambda lib, d, x: d.log_prob((x.abs() * 3).floor()), "entr
 FAMILIES = {
     "Laplace": (lambda lib, a, b: lib.distributions.Laplace(a, _positive(b)), REAL),
     "Cauchy": (lambda lib, a, b: lib.distributions.Cauchy(a, _positive(b)), REAL),
-    "Gumbel": (lambda lib, a, b: lib.distributions.Gumbel(a, _positive(b)),  # PyTorch refuses F(x) < tiny
-               {**REAL, "cdf": lambda lib, d, x: d.cdf(d.loc.detach() + x)}),
+    "Gumbel": (lambda lib, a, b: lib.distributions.Gumbel(a, _positive(b)),  # PyTorch refuses F(x) < tiny: the
+               {**REAL, "cdf": lambda lib, d, x: d.cdf(d.loc.detach() + x * d.scale.detach())}),  # points at z = x
     "Normal": (lambda lib, a, b: lib.distributions.Normal(a, _positive(b)), REAL),
     "Uniform": (lambda lib, a, b: lib.distributions.Uniform(a, a + _positive(b)),
                 {**REAL, "log_prob": lambda lib, d, x: d.log_prob(d.low + 0.1), "mode": lambda lib, d, x: d.low,
