@@ -31,12 +31,14 @@ from __future__ import annotations
 
 import math
 
+from ..creation import zeros
+from ..functions import where
 from ..tensor import Tensor
 from .base import Distribution
 from .counts import Binomial, Poisson
 from .discrete import Bernoulli, bernoulli_entropy
 from .gamma_family import Beta, Dirichlet, Gamma, log_beta
-from .kl import _outside_support, _to_normal, register_kl
+from .kl import Rule, _outside_support, _to_normal, register_kl
 from .location_scale import EULER_GAMMA, Gumbel, Laplace, Normal, Uniform
 from .positive import Exponential
 from .powered import Pareto
@@ -72,11 +74,6 @@ def _bernoulli_poisson(p: Bernoulli, q: Poisson) -> Tensor:
 
 # --- through the cross entropy ---------------------------------------------------------------------------------
 
-def _mean(p: Distribution) -> Tensor:
-    """``E_p[x]``; a Pareto's written ``α·x_m/(α − 1)`` (finite, and masked to +inf by the caller, for α ≤ 1)."""
-    return p.alpha * p.scale / (p.alpha - 1) if isinstance(p, Pareto) else p.mean
-
-
 def _mean_log(p: Distribution) -> Tensor:
     """``E_p[ln x]``."""
     if isinstance(p, Gamma):
@@ -87,27 +84,43 @@ def _mean_log(p: Distribution) -> Tensor:
         return p.concentration1.digamma() - (p.concentration1 + p.concentration0).digamma()
     if isinstance(p, Pareto):
         return p.scale.log() + p.alpha.reciprocal()
-    low, high = p.low.clamp(min=0), p.high  # Uniform; below 0 the KL is +inf and this value is masked
-    return (high.xlogy(high) - low.xlogy(low)) / (high - low) - 1
+    return (p.high.xlogy(p.high) - p.low.xlogy(p.low)) / (p.high - p.low) - 1  # Uniform on [l, h] ⊂ [0, ∞)
 
 
 def _mean_log_complement(p: Beta | Uniform) -> Tensor:
     """``E_p[ln(1 − x)]``."""
     if isinstance(p, Beta):
         return p.concentration0.digamma() - (p.concentration1 + p.concentration0).digamma()
-    low, high = 1 - p.low, 1 - p.high.clamp(max=1)  # above 1 the KL is +inf and this value is masked
+    low, high = 1 - p.low, 1 - p.high  # Uniform on [l, h] ⊂ [0, 1]
     return (low.xlogy(low) - high.xlogy(high)) / (low - high) - 1
 
 
-def _infinite_mean(p: Distribution) -> Tensor | bool:
-    """Where ``E_p[x]`` is infinite (a Pareto with α ≤ 1), or where p reaches below 0 (a Uniform)."""
+def _infinite_where(outside: Tensor, rule: Rule, p: Distribution, q: Distribution) -> Tensor:
+    """``rule(p, q)``, and +inf where ``outside`` (p reaches outside q's support, or ``E_p x`` is infinite). There
+    a Uniform's ends become ¼ and ¾ and a Pareto's α becomes 3 first, so no ln of a negative number or 1/0 reaches
+    the value or the gradient (+inf does not change under a small change of the parameters: its gradient is 0)."""
+    if not outside.any().item():
+        return rule(p, q)
+    if isinstance(p, Uniform):
+        p = Uniform(where(outside, 0.25, p.low), where(outside, 0.75, p.high), validate_args=False)
+    elif isinstance(p, Pareto):
+        p = Pareto(where(outside, 1.0, p.scale), where(outside, 3.0, p.alpha), validate_args=False)
+    return rule(p, q).masked_fill(outside, math.inf)
+
+
+def _below(p: Distribution, bound: Tensor | float) -> Tensor:
+    """Where p reaches below ``bound`` (a Uniform's low end, a Pareto's scale), or where a Pareto's mean is
+    infinite (α ≤ 1); False for the families on ``[0, ∞)``."""
+    if isinstance(p, Uniform):
+        return p.low.detach() < bound
     if isinstance(p, Pareto):
-        return p.alpha.detach() <= 1
-    return p.low.detach() < 0 if isinstance(p, Uniform) else False
+        return (p.scale.detach() < bound).logical_or(p.alpha.detach() <= 1)
+    return zeros(p.batch_shape, dtype=bool)
 
 
-def _masked(kl: Tensor, infinite: Tensor | bool) -> Tensor:
-    return kl.masked_fill(infinite, math.inf) if isinstance(infinite, Tensor) else kl
+def _gamma_cross(p: Distribution, q: Gamma) -> Tensor:
+    alpha = q.concentration
+    return -p.entropy() + alpha.lgamma() - alpha * q.rate.log() - (alpha - 1) * _mean_log(p) + q.rate * p.mean
 
 
 @register_kl(Gamma, Gamma)
@@ -116,35 +129,42 @@ def _masked(kl: Tensor, infinite: Tensor | bool) -> Tensor:
 @register_kl(Pareto, Gamma)
 @register_kl(Uniform, Gamma)
 def _to_gamma(p: Distribution, q: Gamma) -> Tensor:
-    alpha = q.concentration
-    cross = alpha.lgamma() - alpha * q.rate.log() - (alpha - 1) * _mean_log(p) + q.rate * _mean(p)
-    return _masked(-p.entropy() + cross, _infinite_mean(p))
+    return _infinite_where(_below(p, 0.0), _gamma_cross, p, q)
+
+
+def _exponential_cross(p: Distribution, q: Exponential) -> Tensor:
+    return -p.entropy() - q.rate.log() + q.rate * p.mean
 
 
 @register_kl(Gamma, Exponential)
 @register_kl(Beta, Exponential)
 @register_kl(Pareto, Exponential)
 def _to_exponential(p: Distribution, q: Exponential) -> Tensor:
-    return _masked(-p.entropy() - q.rate.log() + q.rate * _mean(p), _infinite_mean(p))
+    return _infinite_where(_below(p, 0.0), _exponential_cross, p, q)
+
+
+def _beta_cross(p: Beta | Uniform, q: Beta) -> Tensor:
+    a, b = q.concentration1, q.concentration0
+    return -p.entropy() + log_beta(a, b) - (a - 1) * _mean_log(p) - (b - 1) * _mean_log_complement(p)
 
 
 @register_kl(Beta, Beta)
 @register_kl(Uniform, Beta)
 def _to_beta(p: Beta | Uniform, q: Beta) -> Tensor:
-    a, b = q.concentration1, q.concentration0
-    cross = log_beta(a, b) - (a - 1) * _mean_log(p) - (b - 1) * _mean_log_complement(p)
-    kl = -p.entropy() + cross
-    if isinstance(p, Uniform):
-        kl = kl.masked_fill((p.low.detach() < 0).logical_or(p.high.detach() > 1), math.inf)
-    return kl
+    outside = _below(p, 0.0).logical_or(p.high.detach() > 1) if isinstance(p, Uniform) else _below(p, 0.0)
+    return _infinite_where(outside, _beta_cross, p, q)
+
+
+def _pareto_cross(p: Pareto | Uniform, q: Pareto) -> Tensor:
+    return -p.entropy() - q.alpha.log() - q.alpha * q.scale.log() + (q.alpha + 1) * _mean_log(p)
 
 
 @register_kl(Pareto, Pareto)
 @register_kl(Uniform, Pareto)
 def _to_pareto(p: Pareto | Uniform, q: Pareto) -> Tensor:
-    cross = -q.alpha.log() - q.alpha * q.scale.log() + (q.alpha + 1) * _mean_log(p)
-    lowest = p.scale if isinstance(p, Pareto) else p.low
-    return (-p.entropy() + cross).masked_fill(lowest.detach() < q.scale.detach(), math.inf)
+    scale = q.scale.detach()
+    outside = (p.scale.detach() < scale) if isinstance(p, Pareto) else _below(p, scale)
+    return _infinite_where(outside, _pareto_cross, p, q)
 
 
 @register_kl(Gamma, Gumbel)
@@ -159,11 +179,8 @@ def _gamma_gumbel(p: Gamma, q: Gumbel) -> Tensor:
 @register_kl(Pareto, Normal)
 def _to_normal_finite(p: Distribution, q: Normal) -> Tensor:
     """:mod:`.kl`'s rule from p's mean and variance; +inf for a Pareto with α ≤ 2 (infinite variance)."""
-    if isinstance(p, Pareto):
-        heavy = p.alpha.detach() <= 2
-        safe = Pareto(p.scale, p.alpha.masked_fill(heavy, 3.0), validate_args=False)
-        return _to_normal(safe, q).masked_fill(heavy, math.inf)
-    return _to_normal(p, q)
+    heavy = p.alpha.detach() <= 2 if isinstance(p, Pareto) else _below(p, 0.0)
+    return _infinite_where(heavy, _to_normal, p, q)
 
 
 @register_kl(Beta, Uniform)
