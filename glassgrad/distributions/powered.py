@@ -101,10 +101,16 @@ class Pareto(Distribution):
     def support(self) -> constraints.Constraint:
         return constraints.greater_than_eq(self.scale)
 
+    def heavy_tailed(self, order: int) -> tuple[Tensor, Tensor]:
+        """Where the ``order``-th moment is infinite (α ≤ order), and α with 2·order put there, so the finite
+        formula divides by no 0 (its gradient there is 0: +inf stays +inf under a small change of α)."""
+        heavy = self.alpha.detach() <= order
+        return heavy, self.alpha.masked_fill(heavy, 2.0 * order)
+
     @property
     def mean(self) -> Tensor:
-        alpha = self.alpha.clamp(min=1)  # α ≤ 1: α/(α − 1) = 1/0 = +inf
-        return alpha * self.scale / (alpha - 1)
+        heavy, alpha = self.heavy_tailed(1)
+        return (alpha * self.scale / (alpha - 1)).masked_fill(heavy, math.inf)
 
     @property
     def mode(self) -> Tensor:
@@ -112,8 +118,8 @@ class Pareto(Distribution):
 
     @property
     def variance(self) -> Tensor:
-        alpha = self.alpha.clamp(min=2)  # α ≤ 2: +inf
-        return self.scale ** 2 * alpha / ((alpha - 1) ** 2 * (alpha - 2))
+        heavy, alpha = self.heavy_tailed(2)
+        return (self.scale ** 2 * alpha / ((alpha - 1) ** 2 * (alpha - 2))).masked_fill(heavy, math.inf)
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         exponential = noise(self.scale, self._draw_shape(sample_shape), "standard_exponential")
@@ -160,8 +166,9 @@ class Kumaraswamy(Distribution):
     @property
     def mode(self) -> Tensor:
         a, b = self.concentration1, self.concentration0
-        undefined = (a.detach() < 1).logical_or(b.detach() < 1)
-        return ((a - 1) / (a * b - 1)).masked_fill(undefined, math.nan) ** a.reciprocal()
+        undefined = (a.detach() < 1).logical_or(b.detach() < 1).logical_or((a * b).detach() == 1)
+        ratio = (a - 1) / (a * b - 1).masked_fill(undefined, 1.0)
+        return ratio.masked_fill(undefined, math.nan) ** a.reciprocal()
 
     @property
     def variance(self) -> Tensor:
