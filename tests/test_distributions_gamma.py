@@ -356,6 +356,29 @@ def test_rsample_gradient_is_the_implicit_gradient_of_pytorchs_cdf(torch, family
 
 @pytest.mark.torch
 @settings(max_examples=20)
+@given(seed=st.integers(0, 2**16), shape=shapes, chi2=st.booleans())
+def test_gamma_cdf_and_its_gradients_in_x_and_rate_match_pytorch(torch, seed, shape, chi2):
+    """PyTorch has no gradient of the cdf in the concentration either: both refuse it at backward."""
+    rng = np.random.default_rng(seed)
+    alpha, rate, x = rng.uniform(0.3, 5.0, shape), rng.uniform(0.2, 3.0, shape), rng.uniform(0.05, 6.0, shape)
+    results = []
+    for lib in (gg, torch):
+        params = [lib.tensor(v, dtype=lib.float64, requires_grad=True) for v in (rate, x)]
+        d = lib.distributions.Chi2(lib.tensor(alpha)) if chi2 else lib.distributions.Gamma(lib.tensor(alpha),
+                                                                                          params[0])
+        out = d.cdf(params[1])
+        (out * lib.arange(1.0, out.numel() + 1, dtype=lib.float64).reshape(tuple(out.shape))).sum().backward()
+        results.append([out.detach().numpy()] + [p.grad.numpy() if p.grad is not None else None for p in params])
+        with pytest.raises(NotImplementedError):
+            lib.distributions.Gamma(lib.tensor(alpha, requires_grad=True), 1.0).cdf(lib.tensor(x)).sum().backward()
+    for mine, theirs in zip(*results):
+        assert (mine is None) == (theirs is None)
+        if mine is not None:
+            np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.torch
+@settings(max_examples=20)
 @given(a=st.floats(1.0, 6.0), b=st.floats(1.0, 6.0))
 def test_kumaraswamy_mode_is_the_formula_where_pytorch_gives_nan(torch, a, b):
     """``((a − 1)/(ab − 1))^{1/a}`` for a, b ≥ 1 (PyTorch's mode reads log1p(−b): NaN for every b > 1), with its
@@ -433,7 +456,8 @@ def test_infinite_moments_are_pytorchs(torch):
     (lambda: D.Dirichlet(gg.ones(3)).rsample(), "Dirichlet.rsample"),
     (lambda: D.StudentT(2.0).rsample(), "StudentT.rsample"),
     (lambda: D.Poisson(2.0).rsample(), "Poisson has no reparameterised sample"),
-    (lambda: D.Gamma(2.0, 1.0).cdf(gg.tensor(1.0)), "Gamma.cdf: not here"),
+    (lambda: D.Gamma(gg.tensor(2.0, requires_grad=True), 1.0).cdf(gg.tensor(1.0)).backward(),
+     "Gamma.cdf: no gradient with respect to the concentration"),
     (lambda: D.Poisson(2.0).entropy(), "Poisson.entropy: no closed form"),
     (lambda: D.NegativeBinomial(2.0, logits=0.0).entropy(), "NegativeBinomial.entropy: no closed form"),
     (lambda: D.Binomial(gg.tensor([2.0, 3.0]), logits=0.0).entropy(), "need one total_count for the whole batch"),

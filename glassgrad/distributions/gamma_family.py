@@ -17,8 +17,9 @@ With ``B(a, b) = Γ(a)Γ(b)/Γ(a + b)``, ``ψ`` the digamma function and ``α₀
 Draws come from NumPy's gamma, beta and Student-t samplers of glassgrad's generator. None of these has
 ``rsample`` here: a gamma draw's derivative in its shape α has no closed form (PyTorch differentiates its
 cdf implicitly, ``∂x/∂α = −(∂F/∂α)/p(x)``, with a numerical approximation), and a wrong gradient is worse than
-none; ``rsample`` refuses in one line and ``sample`` draws without a gradient. For the same reason
-``Gamma.cdf`` (the regularised incomplete gamma function, whose α-derivative has no closed form) refuses.
+none; ``rsample`` refuses in one line and ``sample`` draws without a gradient. ``Gamma.cdf`` is ``P(α, βx)``, the
+regularised incomplete gamma function: differentiable in x and β, while a gradient asked of α is refused (as
+PyTorch's).
 
 >>> import glassgrad as gg
 >>> round(gg.distributions.Gamma(2.0, 3.0).log_prob(gg.tensor(1.0)).item(), 4)   # 2·ln 3 + ln 1 − 3 − lnΓ(2)
@@ -32,12 +33,13 @@ from typing import Any
 
 import numpy as np
 
-from ..creation import pick_generator
+from ..creation import as_tensor, pick_generator
+from ..custom_function import Function
 from ..dtypes import finfo
 from ..functions import stack
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, as_float, broadcast_all, check_positive
+from .base import Distribution, as_float, broadcast_all, check_positive, expand_to
 
 
 def log_beta(a: Tensor, b: Tensor) -> Tensor:
@@ -45,7 +47,7 @@ def log_beta(a: Tensor, b: Tensor) -> Tensor:
     return a.lgamma() + b.lgamma() - (a + b).lgamma()
 
 
-class ImplicitOnly(Distribution):
+class SampleOnly(Distribution):
     """A family whose reparameterised draw would need the implicit gamma gradient: ``rsample`` refuses,
     ``sample`` draws (a subclass defines ``sample``)."""
 
@@ -55,7 +57,7 @@ class ImplicitOnly(Distribution):
                                   "no gradient, or a score-function estimator (log_prob)")
 
 
-class Gamma(ImplicitOnly):
+class Gamma(SampleOnly):
     """The gamma distribution with shape ``concentration`` α and ``rate`` β (mean ``α/β``)."""
 
     params = {"concentration": 0, "rate": 0}
@@ -92,12 +94,32 @@ class Gamma(ImplicitOnly):
                 - self.concentration.lgamma())
 
     def cdf(self, value: Any) -> Tensor:
-        raise NotImplementedError(f"{type(self).__name__}.cdf: not here (the regularised incomplete gamma function's "
-                                  "derivative in the shape has no closed form); estimate it from sample()")
+        """``P(α, βx)``, the regularised lower incomplete gamma function; differentiable in x and β (not in α)."""
+        y = self.rate * as_tensor(value)
+        return RegularisedGamma.apply(expand_to(self.concentration, tuple(y.shape)), y)
 
     def entropy(self) -> Tensor:
         alpha = self.concentration
         return alpha - self.rate.log() + alpha.lgamma() + (1 - alpha) * alpha.digamma()
+
+
+class RegularisedGamma(Function):
+    """``P(α, y) = γ(α, y)/Γ(α)`` (SciPy's ``gammainc``), with ``∂P/∂y = y^{α−1}e^{−y}/Γ(α)``, the Gamma(α, 1)
+    density; ``∂P/∂α`` has no closed form, so a gradient asked of α is refused (as PyTorch's)."""
+
+    @staticmethod
+    def forward(ctx: Any, concentration: Tensor, y: Tensor) -> Tensor:
+        from scipy import special  # here, not at the top: `import glassgrad` does not load SciPy
+        ctx.save_for_backward(concentration, y)
+        return y.new_tensor(special.gammainc(concentration.numpy(), y.numpy()))
+
+    @staticmethod
+    def backward(ctx: Any, upstream: Tensor) -> tuple[None, Tensor]:
+        concentration, y = ctx.saved_tensors
+        if ctx.needs_input_grad[0]:
+            raise NotImplementedError("Gamma.cdf: no gradient with respect to the concentration (the incomplete gamma "
+                                      "function's derivative in its shape has no closed form); detach it first")
+        return None, upstream * ((concentration - 1).xlogy(y) - y - concentration.lgamma()).exp()
 
 
 class Chi2(Gamma):
@@ -115,7 +137,7 @@ class Chi2(Gamma):
         return self.concentration * 2
 
 
-class Beta(ImplicitOnly):
+class Beta(SampleOnly):
     """The beta distribution on ``[0, 1]`` with ``concentration1`` a (pulling towards 1) and ``concentration0`` b."""
 
     params = {"concentration1": 0, "concentration0": 0}
@@ -163,7 +185,7 @@ class Beta(ImplicitOnly):
 
 
 
-class Dirichlet(ImplicitOnly):
+class Dirichlet(SampleOnly):
     """The Dirichlet distribution over probability vectors of length K, with ``concentration`` α (last dim K)."""
 
     params = {"concentration": 1}
@@ -226,7 +248,7 @@ class Dirichlet(ImplicitOnly):
                 - ((alpha - 1) * alpha.digamma()).sum(-1))
 
 
-class StudentT(ImplicitOnly):
+class StudentT(SampleOnly):
     """Student's t distribution with ``df`` ν degrees of freedom, location ``loc`` and ``scale``."""
 
     params = {"df": 0, "loc": 0, "scale": 0}
