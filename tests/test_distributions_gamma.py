@@ -79,7 +79,7 @@ FAMILIES = {
     "Binomial_counts": (lambda lib, a, b: lib.distributions.Binomial((b.detach().abs() * 4).floor() + 1,
                                                                      probs=_unit(a)),
                         {**COUNTS, "log_prob": _binomial_value}),
-    "NegativeBinomial_probs": (lambda lib, a, b: lib.distributions.NegativeBinomial(_positive(b.detach(), 0.5),
+    "NegativeBinomial_probs": (lambda lib, a, b: lib.distributions.NegativeBinomial(_positive(b, 0.5),
                                                                                    probs=_unit(a) * 0.9), COUNTS),
     "NegativeBinomial_logits": (lambda lib, a, b: lib.distributions.NegativeBinomial(3.0, logits=a), COUNTS),
     "Multinomial_probs": (lambda lib, a, b: lib.distributions.Multinomial(4, probs=_stack(lib, _unit(a), _unit(b))),
@@ -501,8 +501,12 @@ def test_validate_args_false_skips_the_checks():
     assert scored == pytest.approx(1.5 * math.log(2.0) - 2.0 - math.lgamma(2.5), rel=1e-6)
 
 
-def test_binomial_enumerate_support_sums_to_one():
+@pytest.mark.torch
+@pytest.mark.parametrize("expand", [True, False])
+def test_binomial_enumerate_support_is_pytorchs_and_sums_to_one(torch, expand):
     d = D.Binomial(4, probs=gg.tensor([[0.2, 0.7]], dtype=gg.float64))
-    values = d.enumerate_support()
-    assert tuple(values.shape) == (5, 1, 2) and tuple(d.enumerate_support(expand=False).shape) == (5, 1, 1)
+    values = d.enumerate_support(expand)
+    theirs = torch.distributions.Binomial(4, probs=torch.tensor([[0.2, 0.7]], dtype=torch.float64))
+    np.testing.assert_array_equal(values.numpy(), theirs.enumerate_support(expand).numpy())
+    assert values.dtype == gg.float64 and tuple(values.shape) == ((5, 1, 2) if expand else (5, 1, 1))
     np.testing.assert_allclose(d.log_prob(values).exp().sum(0).numpy(), 1.0, rtol=1e-12)

@@ -24,6 +24,7 @@ infinite sum with no closed form), as in PyTorch.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -106,12 +107,12 @@ class TrialCounts(Distribution):
         else:
             self.total_count, self.logits = broadcast_all(total_count, logits)
             self.probs = self.logits.sigmoid()
-        self.total_count = self.total_count.to(self.probs.dtype).detach()
+        self.total_count = self.total_count.to(self.probs.dtype)
         self.check_total_count(owner)
         self._batch = tuple(self.probs.shape)
 
     def check_total_count(self, owner: str) -> None:
-        if self.validates and not (self.total_count.numpy() >= 0).all():
+        if self.validates and not (self.total_count.detach().numpy() >= 0).all():
             raise ValueError(f"{owner}: total_count must be >= 0, got {listed(self.total_count)}")
 
 
@@ -123,7 +124,7 @@ class Binomial(TrialCounts):
     has_enumerate_support = True
 
     def check_total_count(self, owner: str) -> None:
-        n = self.total_count.numpy()
+        n = self.total_count.detach().numpy()
         if self.validates and not ((n >= 0) & (n == np.floor(n))).all():
             raise ValueError(f"Binomial: total_count must be a whole number >= 0, got {listed(self.total_count)}")
 
@@ -144,7 +145,7 @@ class Binomial(TrialCounts):
         return self.total_count * self.probs * (1 - self.probs)
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
-        n = self.total_count.numpy().astype(np.int64)
+        n = self.total_count.detach().numpy().astype(np.int64)
         draws = pick_generator(None, None).binomial(n, self.probs.detach().numpy(), size=self._draw_shape(sample_shape))
         return self.probs.new_tensor(draws)
 
@@ -158,7 +159,7 @@ class Binomial(TrialCounts):
         return self.enumerated(arange(self.common_count() + 1).to(self.probs.dtype), expand)
 
     def common_count(self) -> int:
-        n = self.total_count.numpy()
+        n = self.total_count.detach().numpy()
         if n.size and (n != n.flat[0]).any():
             raise NotImplementedError("Binomial: enumerate_support and entropy need one total_count for the whole "
                                       f"batch, got {listed(self.total_count)}; split the batch by total_count")
@@ -193,7 +194,7 @@ class NegativeBinomial(TrialCounts):
         generator = pick_generator(None, None)
         shape = self._draw_shape(sample_shape)
         odds = self.logits.detach().exp().numpy()
-        rates = generator.gamma(self.total_count.numpy(), size=shape) * odds
+        rates = generator.gamma(self.total_count.detach().numpy(), size=shape) * odds
         return self.probs.new_tensor(generator.poisson(rates))
 
     def log_prob(self, value: Any) -> Tensor:
@@ -229,11 +230,11 @@ class Multinomial(ClassProbabilities):
 
     def __init__(self, total_count: int = 1, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
-        if not isinstance(total_count, int) or isinstance(total_count, bool) or total_count < 0:
-            raise NotImplementedError(f"Multinomial: total_count must be one whole number >= 0 (a Python int), got "
+        if not isinstance(total_count, numbers.Integral) or isinstance(total_count, bool) or total_count < 0:
+            raise NotImplementedError(f"Multinomial: total_count must be one whole number >= 0 (an int), got "
                                       f"{total_count!r}; for counts that differ across the batch use Binomial")
         super().__init__(probs, logits, validate_args)
-        self.total_count = total_count
+        self.total_count = int(total_count)
 
     @property
     def support(self) -> constraints.Constraint:

@@ -51,11 +51,11 @@ def _poisson_poisson(p: Poisson, q: Poisson) -> Tensor:
 
 @register_kl(Binomial, Binomial)
 def _binomial_binomial(p: Binomial, q: Binomial) -> Tensor:
-    if (p.total_count.numpy() < q.total_count.numpy()).any():
+    if (p.total_count.detach().numpy() < q.total_count.detach().numpy()).any():
         raise NotImplementedError("kl_divergence: Binomials with p.total_count < q.total_count have no closed form "
                                   "here; estimate it from samples of p")
     kl = p.total_count * (p.probs * (p.logits - q.logits) + (-p.probs).log1p() - (-q.probs).log1p())
-    return kl.masked_fill(p.total_count > q.total_count, math.inf)
+    return kl.masked_fill(p.total_count.detach() > q.total_count.detach(), math.inf)
 
 
 @register_kl(Dirichlet, Dirichlet)
