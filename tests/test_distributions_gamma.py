@@ -414,6 +414,11 @@ def test_modes_where_pytorch_gives_nan_or_an_arbitrary_corner(torch):
     assert np.isnan(D.Dirichlet(gg.tensor([0.5, 0.7, 0.9])).mode.numpy()).all()
     assert D.Dirichlet(gg.tensor([0.5, 0.7, 2.0])).mode.tolist() == [0.0, 0.0, 1.0]
     assert torch.distributions.Dirichlet(torch.tensor([0.5, 0.7, 2.0])).mode.tolist() == [0.0, 0.0, 1.0]
+    # Beta, Dirichlet((a, b))'s first entry: 0 or 1 where one concentration is below 1, NaN where both are
+    concentrations = [[0.5, 2.0, 0.5], [2.0, 0.5, 0.5]]
+    mine = D.Beta(*(gg.tensor(c) for c in concentrations)).mode.tolist()
+    theirs = torch.distributions.Beta(*(torch.tensor(c) for c in concentrations)).mode.tolist()
+    assert mine[:2] == theirs[:2] == [0.0, 1.0] and math.isnan(mine[2]) and theirs[2] == 1.0
     # Kumaraswamy below 1 in either concentration: NaN, as PyTorch
     assert np.isnan(D.Kumaraswamy(gg.tensor([0.5, 2.0]), gg.tensor([2.0, 0.5])).mode.numpy()).all()
 

@@ -8,7 +8,7 @@ With ``B(a, b) = Γ(a)Γ(b)/Γ(a + b)``, ``ψ`` the digamma function and ``α₀
 * Beta(a, b) on [0, 1]: ``log p(x) = (a − 1)·ln x + (b − 1)·ln(1 − x) − ln B(a, b)``, mean ``a/(a + b)``, variance
   ``ab/((a + b)²(a + b + 1))``, entropy ``ln B(a, b) − (a − 1)ψ(a) − (b − 1)ψ(b) + (a + b − 2)ψ(a + b)``;
 * Dirichlet(α) on the simplex (event shape ``(K,)``): ``log p(x) = Σ(αᵢ − 1)·ln xᵢ + lnΓ(α₀) − Σ lnΓ(αᵢ)``, mean
-  ``α/α₀``, variance ``αᵢ(α₀ − αᵢ)/(α₀²(α₀ + 1))``, mode ``(αᵢ − 1)/(α₀ − K)`` (with αᵢ − 1 clamped at 0),
+  ``α/α₀``, variance ``αᵢ(α₀ − αᵢ)/(α₀²(α₀ + 1))``, mode ``(αᵢ − 1)⁺/Σ(αⱼ − 1)⁺`` (NaN where every αᵢ ≤ 1),
   entropy ``Σ lnΓ(αᵢ) − lnΓ(α₀) + (α₀ − K)ψ(α₀) − Σ(αᵢ − 1)ψ(αᵢ)``; Beta(a, b) is Dirichlet((a, b))'s first entry;
 * StudentT(ν, μ, σ): with ``z = (x − μ)/σ``, ``log p(x) = −½(ν + 1)·ln(1 + z²/ν) − ln σ − ½ln(νπ) − lnΓ(ν/2)
   + lnΓ((ν + 1)/2)``, mean μ (for ν > 1), variance ``σ²ν/(ν − 2)`` (ν > 2; +inf for 1 < ν ≤ 2), entropy
