@@ -7,9 +7,13 @@ and ``rsample`` is the reparameterised draw through which gradients reach them.
 * :mod:`.location_scale`: ``Normal``, ``Laplace``, ``Cauchy``, ``Gumbel``, ``Uniform``;
 * :mod:`.positive`: ``Exponential``, ``LogNormal``, ``HalfNormal``;
 * :mod:`.discrete`: ``Categorical``, ``OneHotCategorical``, ``Bernoulli``, ``Geometric``;
+* :mod:`.gamma_family`: ``Gamma``, ``Chi2``, ``Beta``, ``Dirichlet``, ``StudentT``;
+* :mod:`.counts`: ``Poisson``, ``Binomial``, ``NegativeBinomial``, ``Multinomial``;
+* :mod:`.powered`: ``Weibull``, ``Pareto``, ``Kumaraswamy``;
 * :mod:`.multivariate`: ``MultivariateNormal``, ``LowRankMultivariateNormal``; :mod:`.independent`: ``Independent``;
 * :mod:`.kl`: ``kl_divergence`` and ``register_kl``; :mod:`.base`: ``Distribution``;
-  :mod:`.constraints`: the sets values live in (each distribution's ``support``).
+  :mod:`.constraints`: the sets values live in (each distribution's ``support``);
+* :mod:`.kl_more`: the KL rules of the gamma family, the counts and the power-law families;
 
 Draws come from glassgrad's generator (:func:`glassgrad.manual_seed` repeats them); the same seed gives
 other numbers than PyTorch's generator.
@@ -19,15 +23,20 @@ other numbers than PyTorch's generator.
 -0.9189
 """
 
-from . import constraints
+from . import constraints, kl_more  # noqa: F401  (importing kl_more registers its KL rules)
 from .base import Distribution
+from .counts import Binomial, Multinomial, NegativeBinomial, Poisson
 from .discrete import Bernoulli, Categorical, Geometric, OneHotCategorical
+from .gamma_family import Beta, Chi2, Dirichlet, Gamma, StudentT
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .location_scale import Cauchy, Gumbel, Laplace, Normal, Uniform
 from .multivariate import LowRankMultivariateNormal, MultivariateNormal
 from .positive import Exponential, HalfNormal, LogNormal
+from .powered import Kumaraswamy, Pareto, Weibull
 
 __all__ = ["Bernoulli", "Categorical", "Cauchy", "Distribution", "Exponential", "Geometric", "Gumbel", "HalfNormal",
            "Independent", "Laplace", "LogNormal", "LowRankMultivariateNormal", "MultivariateNormal", "Normal",
            "OneHotCategorical", "Uniform", "constraints", "kl_divergence", "register_kl"]
+__all__ += ["Beta", "Binomial", "Chi2", "Dirichlet", "Gamma", "Kumaraswamy", "Multinomial", "NegativeBinomial",
+            "Pareto", "Poisson", "StudentT", "Weibull"]

@@ -1,0 +1,296 @@
+"""The gamma family and its relatives: ``Gamma``, ``Chi2``, ``Beta``, ``Dirichlet``, ``StudentT``.
+
+With ``B(a, b) = Γ(a)Γ(b)/Γ(a + b)``, ``ψ`` the digamma function and ``α₀ = Σαᵢ``:
+
+* Gamma(α, β) (shape α, rate β): ``log p(x) = α·ln β + (α − 1)·ln x − β·x − lnΓ(α)``, mean ``α/β``, variance
+  ``α/β²``, mode ``max(α − 1, 0)/β``, entropy ``α − ln β + lnΓ(α) + (1 − α)·ψ(α)``;
+* Chi2(ν) = Gamma(ν/2, ½): the sum of ν squared standard normals;
+* Beta(a, b) on [0, 1]: ``log p(x) = (a − 1)·ln x + (b − 1)·ln(1 − x) − ln B(a, b)``, mean ``a/(a + b)``, variance
+  ``ab/((a + b)²(a + b + 1))``, entropy ``ln B(a, b) − (a − 1)ψ(a) − (b − 1)ψ(b) + (a + b − 2)ψ(a + b)``;
+* Dirichlet(α) on the simplex (event shape ``(K,)``): ``log p(x) = Σ(αᵢ − 1)·ln xᵢ + lnΓ(α₀) − Σ lnΓ(αᵢ)``, mean
+  ``α/α₀``, variance ``αᵢ(α₀ − αᵢ)/(α₀²(α₀ + 1))``, mode ``(αᵢ − 1)⁺/Σ(αⱼ − 1)⁺`` (NaN where every αᵢ ≤ 1),
+  entropy ``Σ lnΓ(αᵢ) − lnΓ(α₀) + (α₀ − K)ψ(α₀) − Σ(αᵢ − 1)ψ(αᵢ)``; Beta(a, b) is Dirichlet((a, b))'s first entry;
+* StudentT(ν, μ, σ): with ``z = (x − μ)/σ``, ``log p(x) = −½(ν + 1)·ln(1 + z²/ν) − ln σ − ½ln(νπ) − lnΓ(ν/2)
+  + lnΓ((ν + 1)/2)``, mean μ (for ν > 1), variance ``σ²ν/(ν − 2)`` (ν > 2; +inf for 1 < ν ≤ 2), entropy
+  ``ln σ + ½(ν + 1)(ψ((ν + 1)/2) − ψ(ν/2)) + ½ln ν + ln B(ν/2, ½)``.
+
+Draws come from NumPy's gamma, beta and Student-t samplers of glassgrad's generator. None of these has
+``rsample`` here: a gamma draw's derivative in its shape α has no closed form (PyTorch differentiates its
+cdf implicitly, ``∂x/∂α = −(∂F/∂α)/p(x)``, with a numerical approximation), and a wrong gradient is worse than
+none; ``rsample`` refuses in one line and ``sample`` draws without a gradient. ``Gamma.cdf`` is ``P(α, βx)``, the
+regularised incomplete gamma function: differentiable in x and β, while a gradient asked of α is refused (as
+PyTorch's).
+
+>>> import glassgrad as gg
+>>> round(gg.distributions.Gamma(2.0, 3.0).log_prob(gg.tensor(1.0)).item(), 4)   # 2·ln 3 + ln 1 − 3 − lnΓ(2)
+-0.8028
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..creation import as_tensor, pick_generator
+from ..custom_function import Function
+from ..dtypes import finfo
+from ..functions import stack
+from ..tensor import Tensor
+from . import constraints
+from .base import Distribution, as_float, broadcast_all, check_positive, expand_to
+
+
+def log_beta(a: Tensor, b: Tensor) -> Tensor:
+    """``ln B(a, b) = lnΓ(a) + lnΓ(b) − lnΓ(a + b)``."""
+    return a.lgamma() + b.lgamma() - (a + b).lgamma()
+
+
+class SampleOnly(Distribution):
+    """A family whose reparameterised draw would need the implicit gamma gradient: ``rsample`` refuses,
+    ``sample`` draws (a subclass defines ``sample``)."""
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__}.rsample: no exact reparameterised gradient here (a gamma "
+                                  "draw's derivative in its shape has no closed form); use sample(), which carries "
+                                  "no gradient, or a score-function estimator (log_prob)")
+
+
+class Gamma(SampleOnly):
+    """The gamma distribution with shape ``concentration`` α and ``rate`` β (mean ``α/β``)."""
+
+    params = {"concentration": 0, "rate": 0}
+    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    support = constraints.nonnegative
+
+    def __init__(self, concentration: Any, rate: Any, validate_args: bool | None = None) -> None:
+        self.concentration, self.rate = broadcast_all(concentration, rate)
+        check_positive(type(self).__name__, "concentration", self.concentration, validate_args)
+        check_positive(type(self).__name__, "rate", self.rate, validate_args)
+        self.validates = validate_args is not False
+        self._batch = tuple(self.concentration.shape)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.concentration / self.rate
+
+    @property
+    def mode(self) -> Tensor:
+        return ((self.concentration - 1) / self.rate).clamp(min=0)
+
+    @property
+    def variance(self) -> Tensor:
+        return self.concentration / self.rate ** 2
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        alpha = self.concentration.detach().numpy()
+        draws = pick_generator(None, None).gamma(alpha, size=self._draw_shape(sample_shape))
+        return self.rate.new_tensor(draws) / self.rate.detach()
+
+    def log_prob(self, value: Any) -> Tensor:
+        x = self.in_support(value)
+        return (self.concentration.xlogy(self.rate) + (self.concentration - 1).xlogy(x) - self.rate * x
+                - self.concentration.lgamma())
+
+    def cdf(self, value: Any) -> Tensor:
+        """``P(α, βx)``, the regularised lower incomplete gamma function; differentiable in x and β (not in α)."""
+        y = self.rate * as_tensor(value)
+        return RegularisedGamma.apply(expand_to(self.concentration, tuple(y.shape)), y)
+
+    def entropy(self) -> Tensor:
+        alpha = self.concentration
+        return alpha - self.rate.log() + alpha.lgamma() + (1 - alpha) * alpha.digamma()
+
+
+class RegularisedGamma(Function):
+    """``P(α, y) = γ(α, y)/Γ(α)`` (SciPy's ``gammainc``), with ``∂P/∂y = y^{α−1}e^{−y}/Γ(α)``, the Gamma(α, 1)
+    density; ``∂P/∂α`` has no closed form, so a gradient asked of α is refused (as PyTorch's)."""
+
+    @staticmethod
+    def forward(ctx: Any, concentration: Tensor, y: Tensor) -> Tensor:
+        from scipy import special  # here, not at the top: `import glassgrad` does not load SciPy
+        ctx.save_for_backward(concentration, y)
+        return y.new_tensor(special.gammainc(concentration.numpy(), y.numpy()))
+
+    @staticmethod
+    def backward(ctx: Any, upstream: Tensor) -> tuple[None, Tensor]:
+        concentration, y = ctx.saved_tensors
+        if ctx.needs_input_grad[0]:
+            raise NotImplementedError("Gamma.cdf: no gradient with respect to the concentration (the incomplete gamma "
+                                      "function's derivative in its shape has no closed form); detach it first")
+        return None, upstream * ((concentration - 1).xlogy(y) - y - concentration.lgamma()).exp()
+
+
+class Chi2(Gamma):
+    """The chi-squared distribution with ``df`` ν degrees of freedom: Gamma(ν/2, rate ½)."""
+
+    arg_constraints = {"df": constraints.positive}
+
+    def __init__(self, df: Any, validate_args: bool | None = None) -> None:
+        (df,) = broadcast_all(df)
+        check_positive("Chi2", "df", df, validate_args)
+        super().__init__(df / 2, 0.5, validate_args)
+
+    @property
+    def df(self) -> Tensor:
+        return self.concentration * 2
+
+
+class Beta(SampleOnly):
+    """The beta distribution on ``[0, 1]`` with ``concentration1`` a (pulling towards 1) and ``concentration0`` b."""
+
+    params = {"concentration1": 0, "concentration0": 0}
+    arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
+    support = constraints.unit_interval
+
+    def __init__(self, concentration1: Any, concentration0: Any, validate_args: bool | None = None) -> None:
+        self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
+        check_positive("Beta", "concentration1", self.concentration1, validate_args)
+        check_positive("Beta", "concentration0", self.concentration0, validate_args)
+        self.validates = validate_args is not False
+        self._batch = tuple(self.concentration1.shape)
+
+    @property
+    def dirichlet(self) -> Dirichlet:
+        """Dirichlet((a, b)), whose first entry this is."""
+        return Dirichlet(stack([self.concentration1, self.concentration0], -1), validate_args=False)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.concentration1 / (self.concentration1 + self.concentration0)
+
+    @property
+    def mode(self) -> Tensor:
+        return self.dirichlet.mode[..., 0]
+
+    @property
+    def variance(self) -> Tensor:
+        total = self.concentration1 + self.concentration0
+        return self.concentration1 * self.concentration0 / (total ** 2 * (total + 1))
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        a, b = self.concentration1.detach().numpy(), self.concentration0.detach().numpy()
+        draws = pick_generator(None, None).beta(a, b, size=self._draw_shape(sample_shape))
+        return self.concentration1.new_tensor(draws)
+
+    def log_prob(self, value: Any) -> Tensor:
+        x = self.in_support(value)
+        a, b = self.concentration1, self.concentration0
+        return (a - 1).xlogy(x) + (b - 1).xlogy(1 - x) - log_beta(a, b)
+
+    def entropy(self) -> Tensor:
+        a, b = self.concentration1, self.concentration0
+        return log_beta(a, b) - (a - 1) * a.digamma() - (b - 1) * b.digamma() + (a + b - 2) * (a + b).digamma()
+
+
+
+class Dirichlet(SampleOnly):
+    """The Dirichlet distribution over probability vectors of length K, with ``concentration`` α (last dim K)."""
+
+    params = {"concentration": 1}
+    arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
+    support = constraints.simplex
+
+    def __init__(self, concentration: Any, validate_args: bool | None = None) -> None:
+        self.concentration = as_float(concentration)
+        if self.concentration.ndim < 1:
+            raise ValueError("Dirichlet: concentration needs the K entries along a last dim, got a 0-d tensor; "
+                             "pass a vector such as [1.0, 1.0, 1.0]")
+        check_positive("Dirichlet", "concentration", self.concentration, validate_args)
+        self.validates = validate_args is not False
+        self._batch = tuple(self.concentration.shape[:-1])
+
+    @property
+    def event_shape(self) -> tuple[int, ...]:
+        return tuple(self.concentration.shape[-1:])
+
+    @property
+    def total(self) -> Tensor:
+        """``α₀ = Σαᵢ``, kept as a last dim of 1."""
+        return self.concentration.sum(-1, keepdim=True)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.concentration / self.total
+
+    @property
+    def mode(self) -> Tensor:
+        """``(αᵢ − 1)⁺/Σ(αⱼ − 1)⁺``; NaN where every αᵢ ≤ 1 (PyTorch answers a corner when all αᵢ < 1, but the
+        density is unbounded at every corner there: no single mode)."""
+        excess = (self.concentration - 1).clamp(min=0)
+        total = excess.sum(-1, keepdim=True)
+        flat = total.detach() == 0
+        return (excess / total.masked_fill(flat, 1.0)).masked_fill(flat, math.nan)
+
+    @property
+    def variance(self) -> Tensor:
+        total = self.total
+        return self.concentration * (total - self.concentration) / (total ** 2 * (total + 1))
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        """Independent Gamma(αᵢ, 1) draws divided by their sum (each kept ≥ the smallest normal number, as
+        PyTorch clamps, so a tiny α cannot give 0/0)."""
+        alpha = self.concentration.detach().numpy()
+        draws = pick_generator(None, None).gamma(alpha, size=self._draw_shape(sample_shape))
+        draws = np.maximum(draws, finfo(self.concentration.dtype).tiny)
+        return self.concentration.new_tensor(draws / draws.sum(-1, keepdims=True))
+
+    def log_prob(self, value: Any) -> Tensor:
+        x = self.in_support(value)
+        alpha = self.concentration
+        return (alpha - 1).xlogy(x).sum(-1) + alpha.sum(-1).lgamma() - alpha.lgamma().sum(-1)
+
+    def entropy(self) -> Tensor:
+        alpha, k = self.concentration, self.concentration.shape[-1]
+        total = alpha.sum(-1)
+        return (alpha.lgamma().sum(-1) - total.lgamma() + (total - k) * total.digamma()
+                - ((alpha - 1) * alpha.digamma()).sum(-1))
+
+
+class StudentT(SampleOnly):
+    """Student's t distribution with ``df`` ν degrees of freedom, location ``loc`` and ``scale``."""
+
+    params = {"df": 0, "loc": 0, "scale": 0}
+    arg_constraints = {"df": constraints.positive, "loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+
+    def __init__(self, df: Any, loc: Any = 0.0, scale: Any = 1.0, validate_args: bool | None = None) -> None:
+        self.df, self.loc, self.scale = broadcast_all(df, loc, scale)
+        check_positive("StudentT", "df", self.df, validate_args)
+        check_positive("StudentT", "scale", self.scale, validate_args)
+        self.validates = validate_args is not False
+        self._batch = tuple(self.df.shape)
+
+    @property
+    def mean(self) -> Tensor:
+        """μ, NaN for ν ≤ 1 (the integral diverges)."""
+        return self.loc.masked_fill(self.df.detach() <= 1, math.nan)
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
+    def variance(self) -> Tensor:
+        """``σ²ν/(ν − 2)`` for ν > 2, +inf for 1 < ν ≤ 2, NaN for ν ≤ 1."""
+        df = self.df.detach()
+        finite = df > 2
+        spread = self.scale ** 2 * self.df / (self.df - 2).masked_fill(finite.logical_not(), 1.0)
+        return spread.masked_fill(finite.logical_not(), math.inf).masked_fill(df <= 1, math.nan)
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        t = pick_generator(None, None).standard_t(self.df.detach().numpy(), size=self._draw_shape(sample_shape))
+        return self.loc.detach() + self.scale.detach() * self.loc.new_tensor(t)
+
+    def log_prob(self, value: Any) -> Tensor:
+        z = (self.in_support(value) - self.loc) / self.scale
+        half_df = self.df / 2
+        normaliser = (self.scale.log() + 0.5 * (self.df * math.pi).log() + half_df.lgamma()
+                      - (half_df + 0.5).lgamma())
+        return -(half_df + 0.5) * (z ** 2 / self.df).log1p() - normaliser
+
+    def entropy(self) -> Tensor:
+        half_df = self.df / 2
+        return (self.scale.log() + (half_df + 0.5) * ((half_df + 0.5).digamma() - half_df.digamma())
+                + 0.5 * self.df.log() + log_beta(half_df, half_df.new_tensor(0.5)))
