@@ -8,6 +8,10 @@ and ``rsample`` is the reparameterised draw through which gradients reach them.
 * :mod:`.positive`: ``Exponential``, ``LogNormal``, ``HalfNormal``;
 * :mod:`.discrete`: ``Categorical``, ``OneHotCategorical``, ``Bernoulli``, ``Geometric``;
 * :mod:`.multivariate`: ``MultivariateNormal``, ``LowRankMultivariateNormal``; :mod:`.independent`: ``Independent``;
+* :mod:`.transformed`: ``TransformedDistribution``, a distribution pushed through :mod:`.transforms` (``ExpTransform``,
+  ``StickBreakingTransform``, …); :mod:`.constraint_registry`: ``biject_to``, ``transform_to``;
+* :mod:`.relaxed`: ``RelaxedBernoulli``, ``LogitRelaxedBernoulli``, ``RelaxedOneHotCategorical``,
+  ``ExpRelaxedCategorical``, ``LogisticNormal``; :mod:`.continuous_bernoulli`: ``ContinuousBernoulli``;
 * :mod:`.kl`: ``kl_divergence`` and ``register_kl``; :mod:`.base`: ``Distribution``;
   :mod:`.constraints`: the sets values live in (each distribution's ``support``).
 
@@ -19,15 +23,28 @@ other numbers than PyTorch's generator.
 -0.9189
 """
 
-from . import constraints
+from . import constraints, transforms
 from .base import Distribution
+from .constraint_registry import biject_to, transform_to
+from .continuous_bernoulli import ContinuousBernoulli
 from .discrete import Bernoulli, Categorical, Geometric, OneHotCategorical
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .location_scale import Cauchy, Gumbel, Laplace, Normal, Uniform
 from .multivariate import LowRankMultivariateNormal, MultivariateNormal
 from .positive import Exponential, HalfNormal, LogNormal
+from .relaxed import (
+    ExpRelaxedCategorical,
+    LogisticNormal,
+    LogitRelaxedBernoulli,
+    RelaxedBernoulli,
+    RelaxedOneHotCategorical,
+)
+from .transformed import TransformedDistribution
 
 __all__ = ["Bernoulli", "Categorical", "Cauchy", "Distribution", "Exponential", "Geometric", "Gumbel", "HalfNormal",
            "Independent", "Laplace", "LogNormal", "LowRankMultivariateNormal", "MultivariateNormal", "Normal",
            "OneHotCategorical", "Uniform", "constraints", "kl_divergence", "register_kl"]
+__all__ += ["ContinuousBernoulli", "ExpRelaxedCategorical", "LogisticNormal", "LogitRelaxedBernoulli",
+            "RelaxedBernoulli", "RelaxedOneHotCategorical", "TransformedDistribution", "biject_to", "transform_to",
+            "transforms"]
