@@ -69,7 +69,7 @@ class ConstraintRegistry:
         try:
             factory = self._registry[type(constraint)]
         except KeyError:
-            raise NotImplementedError(f"{self.name}: no transform registered for {type(constraint).__name__} "
+            raise NotImplementedError(f"{self.name}: no transform registered for {type(constraint).__name__.lstrip('_')} "
                                       f"constraints; add one with {self.name}.register") from None
         return factory(constraint)
 

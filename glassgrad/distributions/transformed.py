@@ -111,20 +111,25 @@ class TransformedDistribution(Distribution):
             y = x
         return correction + sum_rightmost(self.base_dist.log_prob(y), event_dim - len(self.base_dist.event_shape))
 
-    def _monotonized(self, p: Tensor) -> Tensor:
-        """``p`` for an increasing chain, ``1 − p`` for a decreasing one (``sign`` per entry when it is a tensor)."""
+    def _chain_sign(self) -> Any:
+        """+1 for a chain increasing entry by entry, −1 for a decreasing one (a tensor when it differs by entry);
+        a chain that is not monotone (a transform without a sign) is refused here, before any work."""
         sign: Any = 1
         for transform in self.transforms:
             sign = sign * transform.sign
-        if isinstance(sign, int) and sign == 1:
-            return p
-        return sign * (p - 0.5) + 0.5
+        return sign
+
+    @staticmethod
+    def _monotonized(p: Tensor, sign: Any) -> Tensor:
+        """``p`` where the chain increases, ``1 − p`` where it decreases."""
+        return p if isinstance(sign, int) and sign == 1 else sign * (p - 0.5) + 0.5
 
     def cdf(self, value: Any) -> Tensor:
+        sign = self._chain_sign()
         x = as_tensor(value)
         for transform in reversed(self.transforms):
             x = transform.inv(x)
-        return self._monotonized(self.base_dist.cdf(x))
+        return self._monotonized(self.base_dist.cdf(x), sign)
 
     def icdf(self, value: Any) -> Tensor:
-        return self._push(self.base_dist.icdf(self._monotonized(as_tensor(value))))
+        return self._push(self.base_dist.icdf(self._monotonized(as_tensor(value), self._chain_sign())))
