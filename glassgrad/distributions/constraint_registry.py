@@ -69,8 +69,9 @@ class ConstraintRegistry:
         try:
             factory = self._registry[type(constraint)]
         except KeyError:
-            raise NotImplementedError(f"{self.name}: no transform registered for {type(constraint).__name__.lstrip('_')} "
-                                      f"constraints; add one with {self.name}.register") from None
+            kind = type(constraint).__name__.lstrip("_")
+            raise NotImplementedError(f"{self.name}: no transform registered for {kind} constraints; add one with "
+                                      f"{self.name}.register") from None
         return factory(constraint)
 
 
