@@ -11,18 +11,13 @@ Entry by entry (``event_dim = 0``; the log-det is ``ln |dy/dx|`` at each entry):
 * AffineTransform(loc, scale, event_dim): ``y = loc + scale·x``, log-det ``ln |scale|`` (summed over the event);
 * CumulativeDistributionTransform(d): ``y = F_d(x)``, ``x = F_d⁻¹(y)``, log-det ``log p_d(x)``.
 
-On vectors and matrices:
+On vectors (the matrix transforms are in :mod:`.matrix_transforms`, Cat/Stack in :mod:`.transform_joins`; all
+are importable from here):
 
 * SoftmaxTransform: ``y = eˣ/Σeˣ`` onto the simplex (not a bijection; the inverse is ``ln y``);
 * StickBreakingTransform: ``x ∈ ℝᴷ`` onto the simplex in ``ℝᴷ⁺¹``: ``zₖ = σ(xₖ − ln(K + 1 − k))`` is the share of
   what is left of the stick, ``yₖ = zₖ·Π_{j<k}(1 − zⱼ)``, the last ``y`` the rest; ∂y/∂x is triangular (yₖ reads
-  x₁ … xₖ) with diagonal ``zₖ(1 − zₖ)·Π_{j<k}(1 − zⱼ)``, so the log-det is ``Σₖ (ln(1 − zₖ) + ln yₖ)``;
-* LowerCholeskyTransform: a square matrix to a lower-triangular one with a positive diagonal (the strict lower
-  triangle kept, the diagonal exponentiated); PositiveDefiniteTransform: that factor ``L`` to ``L·Lᵀ``;
-* CorrCholeskyTransform: ``x ∈ ℝᴺ`` (N = D(D − 1)/2) to the Cholesky factor of a D×D correlation matrix: with
-  ``rᵢⱼ = tanh xᵢⱼ`` laid under the diagonal row by row, ``yᵢⱼ = rᵢⱼ·√(1 − Σ_{k<j} yᵢₖ²)`` for j < i (a signed
-  stick breaking of each row's unit length) and ``yᵢᵢ = √(1 − Σ_{k<i} yᵢₖ²)``; log-det (of x to the strict lower
-  triangle of y) ``Σ_{j<i} (½ln(1 − Σ_{k<j} yᵢₖ²) + ln(1 − tanh²xᵢⱼ))``.
+  x₁ … xₖ) with diagonal ``zₖ(1 − zₖ)·Π_{j<k}(1 − zⱼ)``, so the log-det is ``Σₖ (ln(1 − zₖ) + ln yₖ)``.
 
 >>> import glassgrad as gg
 >>> from glassgrad.distributions.transforms import StickBreakingTransform
@@ -38,23 +33,23 @@ from typing import Any
 
 import numpy as np
 
-from ..arguments import shape_text
 from ..dtypes import finfo
-from ..linalg_decompositions import cholesky
 from ..nn.functional import logsigmoid, softplus
 from ..nn.padding import pad
 from ..tensor import Tensor
 from . import constraints
 from .base import Distribution, broadcast_all
+from .matrix_transforms import CorrCholeskyTransform, LowerCholeskyTransform, PositiveDefiniteTransform
 from .transform_base import (
-    CatTransform,
     ComposeTransform,
     IndependentTransform,
+    ParameterlessTransform,
     ReshapeTransform,
-    StackTransform,
     Transform,
+    at_least_a_vector,
     identity_transform,
 )
+from .transform_joins import CatTransform, StackTransform
 
 __all__ = ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform", "CorrCholeskyTransform",
            "CumulativeDistributionTransform", "ExpTransform", "IndependentTransform", "LowerCholeskyTransform",
@@ -63,14 +58,7 @@ __all__ = ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform"
            "identity_transform"]
 
 
-class _Parameterless(Transform):
-    """A fixed map: two are equal when they are of one type."""
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
-
-
-class ExpTransform(_Parameterless):
+class ExpTransform(ParameterlessTransform):
     """``y = eˣ``."""
 
     codomain = constraints.positive
@@ -128,7 +116,7 @@ def clamped_probabilities(p: Tensor) -> Tensor:
     return p.clamp(info.tiny, 1 - info.eps)
 
 
-class SigmoidTransform(_Parameterless):
+class SigmoidTransform(ParameterlessTransform):
     """``y = σ(x) = 1/(1 + e⁻ˣ)`` onto the unit interval (kept inside ``[tiny, 1 − eps]``)."""
 
     codomain = constraints.unit_interval
@@ -148,7 +136,7 @@ class SigmoidTransform(_Parameterless):
         return -softplus(-x) - softplus(x)
 
 
-class SoftplusTransform(_Parameterless):
+class SoftplusTransform(ParameterlessTransform):
     """``y = ln(1 + eˣ)`` onto the positive numbers (``x`` itself above 20, as PyTorch's softplus)."""
 
     codomain = constraints.positive
@@ -166,7 +154,7 @@ class SoftplusTransform(_Parameterless):
         return -softplus(-x)
 
 
-class TanhTransform(_Parameterless):
+class TanhTransform(ParameterlessTransform):
     """``y = tanh x`` onto ``(−1, 1)``."""
 
     codomain = constraints.interval(-1.0, 1.0)
@@ -184,7 +172,7 @@ class TanhTransform(_Parameterless):
         return 2.0 * (math.log(2.0) - x - softplus(-2.0 * x))
 
 
-class AbsTransform(_Parameterless):
+class AbsTransform(ParameterlessTransform):
     """``y = |x|``: not a bijection (x and −x meet), so its inverse gives the non-negative one, ``y`` itself."""
 
     codomain = constraints.positive
@@ -280,13 +268,7 @@ class CumulativeDistributionTransform(Transform):
         return self.distribution.log_prob(x)
 
 
-def _at_least_a_vector(owner: str, shape: Sequence[int]) -> tuple[int, ...]:
-    if len(shape) < 1:
-        raise ValueError(f"{owner}: a value needs a last dim (a vector), got shape ()")
-    return tuple(shape)
-
-
-class SoftmaxTransform(_Parameterless):
+class SoftmaxTransform(ParameterlessTransform):
     """``y = eˣ/Σⱼeˣʲ`` over the last dim, onto the simplex; not a bijection (adding a constant to x changes
     nothing), and its inverse ``ln y`` is one of the many preimages."""
 
@@ -300,12 +282,12 @@ class SoftmaxTransform(_Parameterless):
         return y.log()
 
     def forward_shape(self, shape: Sequence[int]) -> tuple[int, ...]:
-        return _at_least_a_vector("SoftmaxTransform", shape)
+        return at_least_a_vector("SoftmaxTransform", shape)
 
     inverse_shape = forward_shape
 
 
-class StickBreakingTransform(_Parameterless):
+class StickBreakingTransform(ParameterlessTransform):
     """``x ∈ ℝᴷ`` onto the simplex in ``ℝᴷ⁺¹`` by breaking a stick: ``zₖ = σ(xₖ − ln(K + 1 − k))`` of what is
     left goes to ``yₖ`` (x = 0 breaks it into equal shares)."""
 
@@ -335,105 +317,9 @@ class StickBreakingTransform(_Parameterless):
         return (-shifted + logsigmoid(shifted) + y[..., :-1].log()).sum(-1)
 
     def forward_shape(self, shape: Sequence[int]) -> tuple[int, ...]:
-        shape = _at_least_a_vector("StickBreakingTransform", shape)
+        shape = at_least_a_vector("StickBreakingTransform", shape)
         return shape[:-1] + (shape[-1] + 1,)
 
     def inverse_shape(self, shape: Sequence[int]) -> tuple[int, ...]:
-        shape = _at_least_a_vector("StickBreakingTransform", shape)
+        shape = at_least_a_vector("StickBreakingTransform", shape)
         return shape[:-1] + (shape[-1] - 1,)
-
-
-def _with_diagonal(matrix: Tensor, diagonal: Tensor) -> Tensor:
-    """``matrix``'s strict lower triangle with ``diagonal`` on the diagonal (zeros above)."""
-    return matrix.tril(-1) + diagonal.diag_embed()
-
-
-class LowerCholeskyTransform(_Parameterless):
-    """A square matrix to a lower-triangular one with a positive diagonal: the strict lower triangle kept,
-    the diagonal exponentiated (what is above the diagonal is dropped, so it is no bijection)."""
-
-    domain = constraints.independent(constraints.real, 2)
-    codomain = constraints.lower_cholesky
-
-    def _call(self, x: Tensor) -> Tensor:
-        return _with_diagonal(x, x.diagonal(dim1=-2, dim2=-1).exp())
-
-    def _inverse(self, y: Tensor) -> Tensor:
-        return _with_diagonal(y, y.diagonal(dim1=-2, dim2=-1).log())
-
-
-class PositiveDefiniteTransform(_Parameterless):
-    """A square matrix to the positive-definite ``L·Lᵀ`` of its LowerCholeskyTransform ``L``."""
-
-    domain = constraints.independent(constraints.real, 2)
-    codomain = constraints.positive_definite
-
-    def _call(self, x: Tensor) -> Tensor:
-        lower = LowerCholeskyTransform()(x)
-        return lower @ lower.mT
-
-    def _inverse(self, y: Tensor) -> Tensor:
-        return LowerCholeskyTransform().inv(cholesky(y))
-
-
-def _strict_lower_positions(size: int, offset: int = -1) -> np.ndarray:
-    """The flat positions ``i·D + j`` of the entries under diagonal ``offset`` of a D×D matrix, row by row."""
-    rows, columns = np.tril_indices(size, offset)
-    return rows * size + columns
-
-
-def _lower_vector(matrix: Tensor, offset: int = -1) -> Tensor:
-    """The entries under diagonal ``offset`` of the last two dims, row by row, as one vector."""
-    size = matrix.shape[-1]
-    flat = matrix.reshape(*tuple(matrix.shape)[:-2], size * size)
-    return flat.index_select(-1, matrix.new_tensor(_strict_lower_positions(size, offset)).long())
-
-
-class CorrCholeskyTransform(_Parameterless):
-    """``x ∈ ℝᴺ`` (``N = D(D − 1)/2``) to the Cholesky factor ``L`` of a D×D correlation matrix (lower triangular,
-    positive diagonal, every row of unit length): row i's entries under the diagonal are ``tanh`` of its x's,
-    each scaled by what the row's length has left (a signed stick-breaking), the diagonal the remainder."""
-
-    domain = constraints.real_vector
-    codomain = constraints.corr_cholesky
-    bijective = True
-
-    def _call(self, x: Tensor) -> Tensor:
-        eps = finfo(x.dtype).eps
-        size = self.forward_shape(tuple(x.shape))[-1]
-        r = x.tanh().clamp(-1 + eps, 1 - eps)
-        gather = np.full(size * size, r.shape[-1])  # every slot reads the appended 0 but the strict lower ones
-        gather[_strict_lower_positions(size)] = np.arange(r.shape[-1])
-        lower = pad(r, (0, 1)).index_select(-1, x.new_tensor(gather).long()).reshape(*tuple(x.shape)[:-1], size, size)
-        length_left = (1 - lower ** 2).sqrt().cumprod(-1)  # √Π_{k≤j}(1 − rᵢₖ²) = √(1 − Σ_{k≤j} yᵢₖ²)
-        with_ones = lower + x.new_tensor(np.eye(size))
-        return with_ones * pad(length_left[..., :-1], (1, 0), value=1.0)
-
-    def _inverse(self, y: Tensor) -> Tensor:
-        """``rᵢⱼ = yᵢⱼ/√(1 − Σ_{k<j} yᵢₖ²)``, ``x = atanh r``."""
-        left = pad((1 - (y * y).cumsum(-1))[..., :-1], (1, 0), value=1.0)
-        r = _lower_vector(y) / _lower_vector(left).sqrt()
-        return (r.log1p() - (-r).log1p()) / 2
-
-    def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
-        """Of x to the strict lower triangle of y: ``½Σ ln(1 − Σ_{k≤j} yᵢₖ²)`` over the entries under the first
-        sub-diagonal (j < i − 1: the stick breaking) plus ``Σ ln(1 − tanh² x)`` (the tanh)."""
-        length_used = 1 - (y * y).cumsum(-1)
-        stick_breaking = 0.5 * _lower_vector(length_used, -2).log().sum(-1)
-        tanh = 2 * (math.log(2.0) - x - softplus(-2 * x)).sum(-1)
-        return stick_breaking + tanh
-
-    def forward_shape(self, shape: Sequence[int]) -> tuple[int, ...]:
-        shape = _at_least_a_vector("CorrCholeskyTransform", shape)
-        size = round(math.sqrt(0.25 + 2 * shape[-1]) + 0.5)
-        if size * (size - 1) // 2 != shape[-1]:
-            raise ValueError(f"CorrCholeskyTransform: the last dim of shape {shape_text(shape)} must be "
-                             "D(D − 1)/2 (the entries under a D×D matrix's diagonal): 1, 3, 6, 10, …")
-        return shape[:-1] + (size, size)
-
-    def inverse_shape(self, shape: Sequence[int]) -> tuple[int, ...]:
-        shape = tuple(shape)
-        if len(shape) < 2 or shape[-1] != shape[-2]:
-            raise ValueError(f"CorrCholeskyTransform: the inverse needs square matrices (…, D, D), got "
-                             f"shape {shape_text(shape)}")
-        return shape[:-2] + (shape[-1] * (shape[-1] - 1) // 2,)
