@@ -525,3 +525,62 @@ def test_bad_calls_are_one_line_errors(call, message):
     with pytest.raises((ValueError, TypeError, NotImplementedError)) as error:
         call()
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def _matrices(rng, batch):
+    """Matrices of every kind the matrix constraints tell apart: lower Cholesky factors, correlation factors,
+    positive-definite, symmetric indefinite, merely lower triangular, and arbitrary (no singular one: an eigenvalue
+    of 0 rounds to either side)."""
+    general = rng.normal(size=batch + (3, 3))
+    kind = rng.integers(0, 6, size=batch)
+    lower = np.tril(general, -1) + np.eye(3) * (np.abs(general) + 0.1)
+    corr = lower / np.linalg.norm(lower, axis=-1, keepdims=True)
+    spd = general @ np.swapaxes(general, -1, -2) + np.eye(3)
+    indefinite = spd - (np.linalg.eigvalsh(spd)[..., 1:2, None] * np.eye(3))  # eigenvalues below, at 0, above
+    indefinite = indefinite - 0.5 * np.eye(3)  # … now one clearly negative, one −0.5, one positive
+    choices = [lower, corr, spd, indefinite, np.tril(general), general]
+    return np.choose(kind[..., None, None], choices)
+
+
+@pytest.mark.torch
+@settings(max_examples=20)
+@given(seed=st.integers(0, 2**16), batch=batches)
+@pytest.mark.parametrize("name", ["lower_triangular", "lower_cholesky", "corr_cholesky", "square", "symmetric",
+                                  "positive_semidefinite", "positive_definite"])
+def test_matrix_constraints_check_as_pytorchs(torch, name, seed, batch):
+    values = _matrices(np.random.default_rng(seed), batch)
+    mine, theirs = getattr(D.constraints, name), getattr(torch.distributions.constraints, name)
+    assert (repr(mine), mine.event_dim, mine.is_discrete) == (repr(theirs), theirs.event_dim, theirs.is_discrete)
+    expected = theirs.check(torch.tensor(values)).numpy()
+    found = mine.check(gg.tensor(values)).numpy()
+    assert found.shape == expected.shape and (found == expected).all()
+
+
+@pytest.mark.torch
+def test_less_than_cat_and_stack_constraints_check_as_pytorchs(torch):
+    values = np.array([[-2.0, 0.5, 3.0], [1.0, -0.5, 0.2]])
+    for build in (lambda c: c.less_than(1.0),
+                  lambda c: c.cat([c.less_than(0.0), c.unit_interval], dim=1, lengths=[1, 2]),
+                  lambda c: c.cat([c.positive, c.real], dim=0),
+                  lambda c: c.stack([c.positive, c.real, c.greater_than(0.1)], dim=-1)):
+        mine, theirs = build(D.constraints), build(torch.distributions.constraints)
+        assert (mine.event_dim, mine.is_discrete) == (theirs.event_dim, theirs.is_discrete)
+        np.testing.assert_array_equal(mine.check(gg.tensor(values)).numpy(),
+                                      theirs.check(torch.tensor(values)).numpy())
+
+
+def test_a_cached_chain_scores_its_own_draw_from_the_remembered_base_value():
+    """With cache_size=1, log_prob of the last draw reads the base value back from the cache, not through atanh
+    (which cannot recover x from a y rounded to 1.0)."""
+    base = D.Normal(gg.tensor([0.0, 30.0], dtype=gg.float64), 1.0)
+    cached = D.TransformedDistribution(base, [D.transforms.TanhTransform(cache_size=1)])
+    gg.manual_seed(2)
+    y = cached.rsample()
+    assert y.numpy()[1] == 1.0  # tanh of a number near 30 rounds to 1
+    x = cached.transforms[0].inv(y)
+    expected = base.log_prob(x) - D.transforms.TanhTransform().log_abs_det_jacobian(x, y)
+    np.testing.assert_array_equal(cached.log_prob(y).numpy(), expected.numpy())
+    assert np.isfinite(cached.log_prob(y).numpy()).all()
+    uncached = D.TransformedDistribution(base, [D.transforms.TanhTransform()])
+    with np.errstate(divide="ignore", invalid="ignore"):  # atanh(1) = inf, and the log-det then NaN
+        assert not np.isfinite(uncached.log_prob(y).numpy()[1])
