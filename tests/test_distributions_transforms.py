@@ -1,8 +1,8 @@
 """``gg.distributions.transforms``, ``biject_to``/``transform_to`` and ``TransformedDistribution`` against PyTorch
 2.13 in float64: every transform's forward map, inverse and log-det with their gradients (values in and
 parameters) over hypothesis-drawn shapes; the log-det against the log-determinant of the Jacobian that
-``gg.autograd.functional.jacobian`` reads off the forward map; the cache, the inverse object and the
-shape/constraint/equality bookkeeping as PyTorch's."""
+``gg.autograd.functional.jacobian`` reads off the forward map (itself checked by central differences); the cache,
+the inverse object and the shape/constraint/equality bookkeeping as PyTorch's."""
 
 from __future__ import annotations
 
@@ -170,6 +170,13 @@ def test_log_det_is_the_log_determinant_of_the_jacobian(name, seed):
         x = _positive(x)
     t = build()
     jacobian = gg.autograd.functional.jacobian(lambda v: read(t(v)), gg.tensor(x, dtype=gg.float64)).numpy()
+    step = 1e-6  # and the same Jacobian by central differences, independent of any backward rule
+
+    def mapped(v):
+        return read(t(gg.tensor(v, dtype=gg.float64))).numpy()
+
+    differences = np.stack([(mapped(x + step * e) - mapped(x - step * e)) / (2 * step) for e in np.eye(x.size)], -1)
+    np.testing.assert_allclose(jacobian, differences, rtol=1e-5, atol=1e-7)
     _, log_det = np.linalg.slogdet(jacobian)
     assert np.isfinite(log_det)
     found = t.log_abs_det_jacobian(gg.tensor(x), t(gg.tensor(x))).numpy().sum()

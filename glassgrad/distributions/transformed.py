@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ..arguments import shape_text
 from ..autograd import no_grad
 from ..creation import as_tensor
 from ..tensor import Tensor
@@ -50,7 +51,7 @@ class TransformedDistribution(Distribution):
         chain = ComposeTransform(self.transforms)
         if len(base_shape) < chain.domain.event_dim:
             raise ValueError(f"TransformedDistribution: the transforms read events of {chain.domain.event_dim} "
-                             f"dims, but the base distribution's values have shape {base_shape}")
+                             f"dims, but the base distribution's values have shape {shape_text(base_shape)}")
         forward_shape = chain.forward_shape(base_shape)
         widened_base = chain.inverse_shape(forward_shape)  # a transform's parameters can widen the batch
         if widened_base != base_shape:

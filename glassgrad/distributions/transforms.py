@@ -1,5 +1,6 @@
 """``torch.distributions.transforms``: the maps a distribution is pushed through, each with its inverse and
-``ln |det ∂y/∂x|`` (the shared machinery and the joining transforms are in :mod:`.transform_base`).
+``ln |det ∂y/∂x|`` (the shared machinery, ComposeTransform, IndependentTransform and ReshapeTransform are in
+:mod:`.transform_base`).
 
 Entry by entry (``event_dim = 0``; the log-det is ``ln |dy/dx|`` at each entry):
 
