@@ -213,6 +213,8 @@ KL_PAIRS = {
                                                       _continuous_bernoulli(lib, b, a)),
     "Gumbel_ContinuousBernoulli": lambda lib, a, b: (lib.distributions.Gumbel(a, _positive(b)),
                                                      _continuous_bernoulli(lib, b, a)),
+    "LogisticNormal": lambda lib, a, b: (lib.distributions.LogisticNormal(a, _positive(b)),
+                                         lib.distributions.LogisticNormal(b, _positive(a))),
 }
 
 
@@ -311,6 +313,11 @@ def test_relaxed_distributions_expand_as_pytorch(torch):
     (lambda: D.LogisticNormal(0.0, -1.0), "Normal: scale must be positive"),
     (lambda: D.kl_divergence(D.ContinuousBernoulli(probs=0.3), D.Laplace(0.0, 1.0)),
      "no closed form for ContinuousBernoulli and Laplace"),
+    (lambda: D.kl_divergence(D.RelaxedBernoulli(1.0, probs=0.3), D.RelaxedBernoulli(2.0, probs=0.3)),
+     "no closed form for LogitRelaxedBernoulli and LogitRelaxedBernoulli"),
+    (lambda: D.kl_divergence(D.TransformedDistribution(D.Normal(0.0, 1.0), D.transforms.ExpTransform()),
+                             D.TransformedDistribution(D.Normal(0.0, 1.0), D.transforms.TanhTransform())),
+     "their transforms are equal"),
 ])
 def test_bad_calls_are_one_line_errors(call, message):
     with pytest.raises((ValueError, NotImplementedError)) as error:

@@ -11,6 +11,8 @@
   event, reading the base as ``Independent``).
 
 No mean, variance or entropy in general (they are integrals the chain does not give in closed form).
+``kl_divergence`` of two distributions pushed through equal chains is the KL of their bases (an invertible map
+changes both densities by the same log-det).
 
 >>> import glassgrad as gg
 >>> from glassgrad.distributions import Normal, TransformedDistribution
@@ -32,6 +34,7 @@ from ..tensor import Tensor
 from . import constraints
 from .base import Distribution, as_shape
 from .independent import Independent, sum_rightmost
+from .kl import kl_divergence, register_kl
 from .transform_base import ComposeTransform, Transform
 
 
@@ -134,3 +137,11 @@ class TransformedDistribution(Distribution):
 
     def icdf(self, value: Any) -> Tensor:
         return self._push(self.base_dist.icdf(self._monotonized(as_tensor(value), self._chain_sign())))
+
+
+@register_kl(TransformedDistribution, TransformedDistribution)
+def _transformed_transformed(p: TransformedDistribution, q: TransformedDistribution) -> Tensor:
+    if p.transforms != q.transforms or p.event_shape != q.event_shape:
+        raise NotImplementedError("kl_divergence: two TransformedDistributions have a closed form here only when "
+                                  "their transforms are equal and their events of one shape")
+    return kl_divergence(p.base_dist, q.base_dist)
