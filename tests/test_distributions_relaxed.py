@@ -285,6 +285,7 @@ def test_continuous_bernoulli_is_finite_with_finite_gradients_at_and_near_one_ha
     assert at_half.variance.item() == pytest.approx(1 / 12)
 
 
+@pytest.mark.torch
 def test_relaxed_distributions_expand_as_pytorch(torch):
     for family in ("RelaxedBernoulli", "RelaxedOneHotCategorical", "LogisticNormal", "ContinuousBernoulli_probs",
                    "ExpRelaxedCategorical"):
