@@ -11,6 +11,10 @@ and ``rsample`` is the reparameterised draw through which gradients reach them.
 * :mod:`.counts`: ``Poisson``, ``Binomial``, ``NegativeBinomial``, ``Multinomial``;
 * :mod:`.powered`: ``Weibull``, ``Pareto``, ``Kumaraswamy``;
 * :mod:`.multivariate`: ``MultivariateNormal``, ``LowRankMultivariateNormal``; :mod:`.independent`: ``Independent``;
+* :mod:`.transformed`: ``TransformedDistribution``, a distribution pushed through :mod:`.transforms` (``ExpTransform``,
+  ``StickBreakingTransform``, …); :mod:`.constraint_registry`: ``biject_to``, ``transform_to``;
+* :mod:`.relaxed`: ``RelaxedBernoulli``, ``LogitRelaxedBernoulli``, ``RelaxedOneHotCategorical``,
+  ``ExpRelaxedCategorical``, ``LogisticNormal``; :mod:`.continuous_bernoulli`: ``ContinuousBernoulli``;
 * :mod:`.kl`: ``kl_divergence`` and ``register_kl``; :mod:`.base`: ``Distribution``;
   :mod:`.constraints`: the sets values live in (each distribution's ``support``);
 * :mod:`.kl_more`: the KL rules of the gamma family, the counts and the power-law families;
@@ -23,8 +27,10 @@ other numbers than PyTorch's generator.
 -0.9189
 """
 
-from . import constraints, kl_more  # noqa: F401  (importing kl_more registers its KL rules)
+from . import constraints, kl_more, transforms  # noqa: F401  (importing kl_more registers its KL rules)
 from .base import Distribution
+from .constraint_registry import biject_to, transform_to
+from .continuous_bernoulli import ContinuousBernoulli
 from .counts import Binomial, Multinomial, NegativeBinomial, Poisson
 from .discrete import Bernoulli, Categorical, Geometric, OneHotCategorical
 from .gamma_family import Beta, Chi2, Dirichlet, Gamma, StudentT
@@ -34,9 +40,20 @@ from .location_scale import Cauchy, Gumbel, Laplace, Normal, Uniform
 from .multivariate import LowRankMultivariateNormal, MultivariateNormal
 from .positive import Exponential, HalfNormal, LogNormal
 from .powered import Kumaraswamy, Pareto, Weibull
+from .relaxed import (
+    ExpRelaxedCategorical,
+    LogisticNormal,
+    LogitRelaxedBernoulli,
+    RelaxedBernoulli,
+    RelaxedOneHotCategorical,
+)
+from .transformed import TransformedDistribution
 
 __all__ = ["Bernoulli", "Categorical", "Cauchy", "Distribution", "Exponential", "Geometric", "Gumbel", "HalfNormal",
            "Independent", "Laplace", "LogNormal", "LowRankMultivariateNormal", "MultivariateNormal", "Normal",
            "OneHotCategorical", "Uniform", "constraints", "kl_divergence", "register_kl"]
 __all__ += ["Beta", "Binomial", "Chi2", "Dirichlet", "Gamma", "Kumaraswamy", "Multinomial", "NegativeBinomial",
             "Pareto", "Poisson", "StudentT", "Weibull"]
+__all__ += ["ContinuousBernoulli", "ExpRelaxedCategorical", "LogisticNormal", "LogitRelaxedBernoulli",
+            "RelaxedBernoulli", "RelaxedOneHotCategorical", "TransformedDistribution", "biject_to", "transform_to",
+            "transforms"]

@@ -102,8 +102,15 @@ class Distribution:
         return self.variance.sqrt()
 
     @property
+    def mean(self) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} has no mean here")
+
+    @property
     def variance(self) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} has no variance here")
+
+    def entropy(self) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} has no entropy here")
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} has no reparameterised sample (rsample); use sample(), "

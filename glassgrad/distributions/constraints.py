@@ -2,7 +2,8 @@
 
 A constraint answers ``check(value)`` with a bool tensor, one answer per event: ``positive.check(x)`` is
 ``x > 0`` entry by entry; a vector constraint (``event_dim = 1``: ``simplex``, ``one_hot``, ``real_vector``)
-answers once per vector, over its last dim. ``is_discrete`` marks sets of whole numbers.
+answers once per vector, over its last dim; a matrix constraint (``event_dim = 2``: ``lower_cholesky``,
+``positive_definite``, ``corr_cholesky``) once per matrix. ``is_discrete`` marks sets of whole numbers.
 
 >>> import glassgrad as gg
 >>> gg.distributions.constraints.unit_interval.check(gg.tensor([-0.5, 0.5])).tolist()
@@ -16,6 +17,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
+from .. import functions
 from ..creation import as_tensor
 from ..tensor import Tensor
 
@@ -98,6 +102,14 @@ class _IntegerGreaterThan(_GreaterThan):
         return _whole(x).logical_and(x >= self.lower_bound)
 
 
+class _LessThan(Constraint):
+    def __init__(self, upper_bound: Any) -> None:
+        self.upper_bound = upper_bound
+
+    def check(self, value: Any) -> Tensor:
+        return as_tensor(value) < self.upper_bound
+
+
 class _Boolean(Constraint):
     """``{0, 1}``."""
 
@@ -154,6 +166,130 @@ class _IndependentConstraint(Constraint):
         return f"IndependentConstraint({self.base_constraint}, {self.reinterpreted_batch_ndims})"
 
 
+class _Square(Constraint):
+    """Square matrices (the last two dims equal): one answer per matrix."""
+
+    event_dim = 2
+
+    def answer(self, value: Tensor, per_matrix: np.ndarray | bool) -> Tensor:
+        """``per_matrix`` (one bool per matrix, or one for all) as a bool tensor of ``value``'s batch shape."""
+        return Tensor._wrap(np.broadcast_to(np.asarray(per_matrix, dtype=bool), tuple(value.shape[:-2])).copy())
+
+    def check(self, value: Any) -> Tensor:
+        x = as_tensor(value)
+        return self.answer(x, x.shape[-2] == x.shape[-1])
+
+
+class _LowerTriangular(_Square):
+    """Matrices with zeros above the diagonal."""
+
+    def check(self, value: Any) -> Tensor:
+        x = as_tensor(value).detach().numpy()
+        return self.answer(as_tensor(value), (np.triu(x, 1) == 0).all((-2, -1)))
+
+
+class _LowerCholesky(_Square):
+    """Lower-triangular matrices with a positive diagonal: the Cholesky factors ``L`` of ``Σ = L·Lᵀ``."""
+
+    def check(self, value: Any) -> Tensor:
+        x = as_tensor(value).detach().numpy()
+        positive_diagonal = (np.diagonal(x, axis1=-2, axis2=-1) > 0).all(-1)
+        return self.answer(as_tensor(value), (np.triu(x, 1) == 0).all((-2, -1)) & positive_diagonal)
+
+
+class _CorrCholesky(_Square):
+    """Cholesky factors of correlation matrices: lower triangular, positive diagonal, every row of length 1
+    (within ``10·n·eps``)."""
+
+    def check(self, value: Any) -> Tensor:
+        x = as_tensor(value)
+        tolerance = 10 * x.shape[-1] * np.finfo(x.detach().numpy().dtype).eps
+        unit_rows = (np.abs(np.linalg.norm(x.detach().numpy(), axis=-1) - 1) <= tolerance).all(-1)
+        return lower_cholesky.check(x).logical_and(self.answer(x, unit_rows))
+
+
+class _Symmetric(_Square):
+    """Square matrices equal to their transpose (within 1e-6)."""
+
+    def check(self, value: Any) -> Tensor:
+        x = as_tensor(value).detach().numpy()
+        if x.shape[-2] != x.shape[-1]:
+            return super().check(value)
+        return self.answer(as_tensor(value), np.isclose(x, np.swapaxes(x, -1, -2), atol=1e-6).all((-2, -1)))
+
+
+class _PositiveSemidefinite(_Symmetric):
+    """Symmetric matrices whose eigenvalues are all ≥ 0."""
+
+    def check(self, value: Any) -> Tensor:
+        x, symmetric_ = as_tensor(value), super().check(value)
+        if not symmetric_.numpy().all():
+            return symmetric_
+        return self.answer(x, (np.linalg.eigvalsh(x.detach().numpy()) >= 0).all(-1))
+
+
+class _PositiveDefinite(_Symmetric):
+    """Symmetric matrices whose eigenvalues are all > 0 (those with a Cholesky factor)."""
+
+    def check(self, value: Any) -> Tensor:
+        x, symmetric_ = as_tensor(value), super().check(value)
+        if not symmetric_.numpy().all():
+            return symmetric_
+        return self.answer(x, (np.linalg.eigvalsh(x.detach().numpy()) > 0).all(-1))
+
+
+class _Cat(Constraint):
+    """``cseq[i]`` on the i-th block of ``lengths[i]`` entries along ``dim`` (a constraint for ``gg.cat``'s pieces)."""
+
+    def __init__(self, cseq: list[Constraint], dim: int = 0, lengths: list[int] | None = None) -> None:
+        self.cseq = list(cseq)
+        self.lengths = list(lengths) if lengths is not None else [1] * len(self.cseq)
+        if len(self.lengths) != len(self.cseq):
+            raise ValueError(f"constraints.cat: {len(self.cseq)} constraints need as many lengths, "
+                             f"got {len(self.lengths)}")
+        self.dim = dim
+
+    @property
+    def is_discrete(self) -> bool:  # type: ignore[override]
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self) -> int:  # type: ignore[override]
+        return max(c.event_dim for c in self.cseq)
+
+    def check(self, value: Any) -> Tensor:
+        x = as_tensor(value)
+        starts = np.cumsum([0] + self.lengths[:-1])
+        return functions.cat([c.check(x.narrow(self.dim, int(start), length))
+                    for c, start, length in zip(self.cseq, starts, self.lengths)], self.dim)
+
+    def __repr__(self) -> str:
+        return f"Cat({self.cseq}, dim={self.dim}, lengths={self.lengths})"
+
+
+class _Stack(Constraint):
+    """``cseq[i]`` on the i-th slice along ``dim`` (a constraint for ``gg.stack``'s pieces)."""
+
+    def __init__(self, cseq: list[Constraint], dim: int = 0) -> None:
+        self.cseq, self.dim = list(cseq), dim
+
+    @property
+    def is_discrete(self) -> bool:  # type: ignore[override]
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self) -> int:  # type: ignore[override]
+        inner = max(c.event_dim for c in self.cseq)
+        return inner + 1 if self.dim + inner < 0 else inner  # a dim counted from the end lies inside the event
+
+    def check(self, value: Any) -> Tensor:
+        slices = as_tensor(value).unbind(self.dim)
+        return functions.stack([c.check(piece) for c, piece in zip(self.cseq, slices)], self.dim)
+
+    def __repr__(self) -> str:
+        return f"Stack({self.cseq}, dim={self.dim})"
+
+
 real = _Real()
 real_vector = _IndependentConstraint(real, 1)
 positive = _GreaterThan(0.0)
@@ -169,4 +305,14 @@ half_open_interval = _HalfOpenInterval
 integer_interval = _IntegerInterval
 greater_than = _GreaterThan
 greater_than_eq = _GreaterThanEq
+less_than = _LessThan
+lower_triangular = _LowerTriangular()
+lower_cholesky = _LowerCholesky()
+corr_cholesky = _CorrCholesky()
+square = _Square()
+symmetric = _Symmetric()
+positive_semidefinite = _PositiveSemidefinite()
+positive_definite = _PositiveDefinite()
+cat = _Cat
+stack = _Stack
 independent = _IndependentConstraint
