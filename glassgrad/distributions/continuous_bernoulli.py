@@ -117,20 +117,20 @@ class ContinuousBernoulli(SuccessChance):
 # --- kl_divergence against the continuous Bernoulli ----------------------------------------------------------
 # E_p[−ln q(x)] for q continuous Bernoulli is −E_p[x]·η_q − ln(1 − λ_q) − ln C_q: it needs only p's mean.
 
-def _cross_entropy_to(p_mean: Tensor, q: ContinuousBernoulli) -> Tensor:
+def cross_entropy_to(p_mean: Tensor, q: ContinuousBernoulli) -> Tensor:
     return -p_mean * q.logits - (-q.probs).log1p() - q._log_norm()
 
 
 @register_kl(ContinuousBernoulli, ContinuousBernoulli)
 def _continuous_bernoulli_continuous_bernoulli(p: ContinuousBernoulli, q: ContinuousBernoulli) -> Tensor:
-    return -p.entropy() + _cross_entropy_to(p.mean, q)
+    return -p.entropy() + cross_entropy_to(p.mean, q)
 
 
 @register_kl(Uniform, ContinuousBernoulli)
 def _uniform_continuous_bernoulli(p: Uniform, q: ContinuousBernoulli) -> Tensor:
     """Infinite where p's interval reaches outside [0, 1]."""
     outside = (p.low.detach() < 0).logical_or(p.high.detach() > 1)
-    return (-p.entropy() + _cross_entropy_to(p.mean, q)).masked_fill(outside, math.inf)
+    return (-p.entropy() + cross_entropy_to(p.mean, q)).masked_fill(outside, math.inf)
 
 
 @register_kl(ContinuousBernoulli, Exponential)

@@ -35,6 +35,7 @@ from ..creation import zeros
 from ..functions import where
 from ..tensor import Tensor
 from .base import Distribution
+from .continuous_bernoulli import ContinuousBernoulli, cross_entropy_to
 from .counts import Binomial, Poisson
 from .discrete import Bernoulli, bernoulli_entropy
 from .gamma_family import Beta, Dirichlet, Gamma, log_beta
@@ -189,8 +190,15 @@ def _beta_uniform(p: Beta, q: Uniform) -> Tensor:
     return kl.masked_fill((q.low.detach() > 0).logical_or(q.high.detach() < 1), math.inf)
 
 
-for _p, _q in [(Beta, Pareto), (Exponential, Beta), (Exponential, Pareto), (Gamma, Beta), (Gamma, Pareto),
-               (Gamma, Uniform), (Gumbel, Beta), (Gumbel, Gamma), (Gumbel, Pareto), (Laplace, Beta),
-               (Laplace, Gamma), (Laplace, Pareto), (Normal, Beta), (Normal, Gamma), (Normal, Pareto),
-               (Pareto, Beta), (Pareto, Uniform), (Poisson, Bernoulli), (Poisson, Binomial)]:
+@register_kl(Beta, ContinuousBernoulli)
+def _beta_continuous_bernoulli(p: Beta, q: ContinuousBernoulli) -> Tensor:
+    """``−H(p) + E_p[−ln q]``: the continuous Bernoulli's cross-entropy needs only p's mean."""
+    return -p.entropy() + cross_entropy_to(p.mean, q)
+
+
+for _p, _q in [(Beta, Pareto), (ContinuousBernoulli, Pareto), (Exponential, Beta), (Exponential, Pareto),
+               (Gamma, Beta), (Gamma, ContinuousBernoulli), (Gamma, Pareto), (Gamma, Uniform), (Gumbel, Beta),
+               (Gumbel, Gamma), (Gumbel, Pareto), (Laplace, Beta), (Laplace, Gamma), (Laplace, Pareto),
+               (Normal, Beta), (Normal, Gamma), (Normal, Pareto), (Pareto, Beta), (Pareto, ContinuousBernoulli),
+               (Pareto, Uniform), (Poisson, Bernoulli), (Poisson, Binomial)]:
     register_kl(_p, _q)(_outside_support)
