@@ -48,7 +48,22 @@ from .embedding import Embedding, EmbeddingBag
 from .flatten import Flatten, Unflatten
 from .fold import Fold, Unfold
 from .hooks import RemovableHandle, register_module_forward_hook, register_module_forward_pre_hook
-from .linear import Identity, LazyLinear, Linear
+from .lazy import (
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyConvTranspose3d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
+    LazyLinear,
+)
+from .linear import Identity, Linear
 from .lists import ModuleDict, ModuleList, ParameterDict, ParameterList
 from .loss import (
     BCELoss,
@@ -105,7 +120,7 @@ from .padding import (
     ZeroPad2d,
     ZeroPad3d,
 )
-from .parameter import Parameter
+from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 from .pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -173,4 +188,8 @@ __all__ = [
     # sequence, ranking and AlexNet-era layers and losses
     "AdaptiveLogSoftmaxWithLoss", "CTCLoss", "LazyLinear", "LocalResponseNorm", "MultiLabelMarginLoss",
     "TripletMarginWithDistanceLoss",
+    # lazy layers (input size from the first call), buffers by assignment
+    "Buffer", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyConv1d", "LazyConv2d", "LazyConv3d",
+    "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d",
+    "LazyInstanceNorm3d", "UninitializedBuffer", "UninitializedParameter",
 ]
