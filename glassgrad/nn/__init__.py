@@ -47,6 +47,7 @@ from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, Fea
 from .embedding import Embedding, EmbeddingBag
 from .flatten import Flatten, Unflatten
 from .fold import Fold, Unfold
+from .fractional_pooling import FractionalMaxPool2d, FractionalMaxPool3d
 from .hooks import RemovableHandle, register_module_forward_hook, register_module_forward_pre_hook
 from .lazy import (
     LazyBatchNorm1d,
@@ -90,6 +91,7 @@ from .loss import (
     TripletMarginLoss,
     TripletMarginWithDistanceLoss,
 )
+from .lp_pooling import LPPool1d, LPPool2d, LPPool3d
 from .module import Module
 from .normalization import (
     BatchNorm1d,
@@ -136,7 +138,7 @@ from .pooling import (
     MaxPool3d,
 )
 from .rearrange import Bilinear, ChannelShuffle, PixelShuffle, PixelUnshuffle
-from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .transformer import (
     Transformer,
     TransformerDecoder,
@@ -192,4 +194,6 @@ __all__ = [
     "Buffer", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyConv1d", "LazyConv2d", "LazyConv3d",
     "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d",
     "LazyInstanceNorm3d", "UninitializedBuffer", "UninitializedParameter",
+    # power-average and fractional pooling, the recurrent layers' bases
+    "FractionalMaxPool2d", "FractionalMaxPool3d", "LPPool1d", "LPPool2d", "LPPool3d", "RNNBase", "RNNCellBase",
 ]
