@@ -193,3 +193,30 @@ def test_buffer_assignment_registers_a_buffer_as_pytorch(torch):
     source = gg.ones(2, requires_grad=True)
     marked = gg.nn.Buffer(source * 2)
     assert marked.requires_grad and marked.is_leaf and marked.persistent  # detached, as PyTorch's
+
+
+def test_an_uninitialized_buffer_assigned_to_a_module_is_a_buffer_that_loads_its_shape():
+    class Stats(gg.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.total = gg.nn.UninitializedBuffer(dtype=gg.float64)
+
+    stats = Stats()
+    assert list(stats.state_dict()) == ["total"] and stats.get_buffer("total") is stats.total
+    stats.load_state_dict({"total": gg.tensor([1.0, 2.0, 3.0])})
+    assert type(stats.total) is gg.Tensor and stats.total.numpy().tolist() == [1.0, 2.0, 3.0]
+    assert stats.total.dtype == gg.float64
+
+
+def test_adam_built_before_the_first_call_trains_as_on_the_ordinary_layer():
+    x = gg.tensor(np.random.default_rng(6).normal(size=(4, 2, 5)))
+    lazy = gg.nn.LazyConvTranspose1d(3, 2, dtype=gg.float64, seed=11).requires_grad_(True)
+    eager = gg.nn.ConvTranspose1d(2, 3, 2, dtype=gg.float64, seed=11)
+    optimizers = [gg.optim.Adam(layer.parameters(), lr=0.05) for layer in (lazy, eager)]
+    for _ in range(3):
+        for layer, optimizer in zip((lazy, eager), optimizers):
+            optimizer.zero_grad()
+            (layer(x) ** 2).mean().backward()
+            optimizer.step()
+    for mine, reference in zip(lazy.parameters(), eager.parameters()):
+        np.testing.assert_array_equal(mine.numpy(), reference.numpy())

@@ -43,7 +43,7 @@ from .hooks import (
 )
 from .hooks import register_module_forward_hook as register_module_forward_hook  # also importable from here
 from .hooks import register_module_forward_pre_hook as register_module_forward_pre_hook
-from .parameter import Buffer, Parameter, UninitializedTensorMixin
+from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedTensorMixin
 
 
 class IncompatibleKeys(NamedTuple):
@@ -155,6 +155,8 @@ class Module:
             self.add_module(name, value)
         elif isinstance(value, Buffer):  # PyTorch 2.x: nn.Buffer(t) marks t to be registered as a buffer
             self.register_buffer(name, Tensor._wrap(value.array, value.requires_grad), value.persistent)
+        elif isinstance(value, UninitializedBuffer):  # a lazy module's buffer, registered as PyTorch does
+            self.register_buffer(name, value)
         elif name in self._parameters:
             if value is not None:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "

@@ -131,14 +131,15 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
 
 
 class UninitializedBuffer(UninitializedTensorMixin, Tensor):
-    """A buffer whose shape is not known yet (a lazy norm layer's running statistics, before its first call);
-    :meth:`materialize` turns it into an ordinary tensor, in place."""
+    """A buffer whose shape is not known yet (a lazy norm layer's running statistics, before its first call):
+    assigned to a module it is registered as a buffer; :meth:`materialize` turns it into an ordinary tensor, in
+    place. PyTorch's ``persistent=`` argument is left out (a materialised tensor has nowhere to keep it): register
+    one that should stay out of ``state_dict`` with ``register_buffer(name, buffer, persistent=False)``."""
 
     __slots__ = ()
     cls_to_become = Tensor
 
-    def __init__(self, requires_grad: bool = False, device: Any = None, dtype: Any = None,
-                 persistent: bool = True) -> None:
+    def __init__(self, requires_grad: bool = False, device: Any = None, dtype: Any = None) -> None:
         check_device(device)
         self._init_leaf(np.empty(0, dtype=resolve_dtype(dtype) or get_default_dtype()))
         self.requires_grad = requires_grad
