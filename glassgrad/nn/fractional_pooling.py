@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..arguments import shape_text
+from ..autograd import note_unreplayable
 from ..creation import as_tensor, pick_generator
 from ..tensor import Tensor
 from .conv import batched, input_shapes, sizes
@@ -74,6 +75,7 @@ def fractional_max_pooling(input: Tensor, kernel_size: Any, output_size: Any, ou
     size = x.shape[2:]
     wanted = _wanted(size, kernel, output_size, output_ratio, name)
     planes = x.shape[:2]
+    note_unreplayable("fractional max pooling finds each window's maximum outside the ops a replay repeats")
     if random_samples is None:
         samples = pick_generator(None, None).random((*planes, dims)).astype(x.dtype)
     else:

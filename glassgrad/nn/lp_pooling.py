@@ -23,12 +23,22 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
+from ..autograd import recorded_call
 from ..creation import as_tensor
 from ..functions import relu
 from ..tensor import Tensor
 from .conv import sizes
 from .module import Module
 from .pooling import avg_pool1d, avg_pool2d, avg_pool3d
+
+
+def _check_real_root(means: np.ndarray, norm_type: float, name: str) -> None:
+    """Refuse a negative window mean of xᵖ: its 1/p-th root is not real."""
+    if (means < 0).any():
+        raise ValueError(f"{name}: a window's Σ xᵖ is negative (negative entries with norm_type={norm_type}, not an "
+                         "even integer), so its 1/p-th root is not real (PyTorch returns NaN); pool x.abs() instead")
 
 
 def lp_pooling(input: Tensor, norm_type: float, kernel_size: Any, stride: Any, ceil_mode: bool, dims: int) -> Tensor:
@@ -40,9 +50,8 @@ def lp_pooling(input: Tensor, norm_type: float, kernel_size: Any, stride: Any, c
     kernel = sizes(kernel_size, dims, "kernel_size", name)
     average = (avg_pool1d, avg_pool2d, avg_pool3d)[dims - 1]
     mean = average(as_tensor(input) ** norm_type, kernel_size, stride, 0, ceil_mode)
-    if not (norm_type % 2 == 0) and (mean.array < 0).any():
-        raise ValueError(f"{name}: a window's Σ xᵖ is negative (negative entries with norm_type={norm_type}, not an "
-                         "even integer), so its 1/p-th root is not real (PyTorch returns NaN); pool x.abs() instead")
+    if norm_type % 2 != 0:  # a compiled step's replays check each batch too
+        recorded_call(_check_real_root, mean.array, norm_type, name)
     return (mean.sign() * relu(mean.abs()) * math.prod(kernel)) ** (1.0 / norm_type)
 
 
