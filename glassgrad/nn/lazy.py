@@ -31,7 +31,7 @@ import numpy as np
 from ..arguments import shape_text
 from ..creation import as_tensor
 from ..tensor import Tensor
-from .conv import Conv1d, Conv2d, Conv3d, Padding, batched, input_shapes
+from .conv import Conv1d, Conv2d, Conv3d, Padding, input_shapes
 from .conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .linear import Linear
 from .module import Module
@@ -78,16 +78,18 @@ class LazyModuleMixin:
         object.__setattr__(self, name, tensor)
 
     def _in_size(self, input: Tensor) -> int:
-        """The input size that ``input`` implies (the channel dim of a batched or unbatched input)."""
-        x, _ = batched(input, self.dims, type(self).__name__, input_shapes(self.dims))
-        return x.shape[1]
+        """The input size that ``input`` implies: the channel dim of a batched (N, C, …) or unbatched (C, …) input."""
+        if input.ndim not in (self.dims + 1, self.dims + 2):
+            raise ValueError(f"{type(self).__name__}: expected input of shape {input_shapes(self.dims)}, "
+                             f"got {shape_text(input.shape)}")
+        return input.shape[input.ndim - self.dims - 1]
 
     def has_uninitialized_params(self) -> bool:
         """Whether a parameter or buffer still waits for the first call (or a load) to get its shape."""
         return any(isinstance(tensor, UninitializedTensorMixin)
                    for registry in (self._parameters, self._buffers) for tensor in registry.values())
 
-    def initialize_parameters(self, input: Any, *args: Any, **kwargs: Any) -> None:
+    def initialize_parameters(self, input: Any) -> None:
         """Read the input size from ``input`` and give every uninitialised tensor the shape and numbers of the
         ordinary layer of that size; tensors already loaded must fit it (checked before anything changes)."""
         size = self._in_size(as_tensor(input))
@@ -106,7 +108,7 @@ class LazyModuleMixin:
         setattr(self, self.in_name, size)
 
     def forward(self, input: Any, *args: Any, **kwargs: Any) -> Any:
-        self.initialize_parameters(input, *args, **kwargs)
+        self.initialize_parameters(input)
         del self._lazy_arguments
         self.__class__ = self.cls_to_become
         return self.forward(input, *args, **kwargs)
