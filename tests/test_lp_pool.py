@@ -70,3 +70,10 @@ def test_a_negative_window_sum_is_refused_where_pytorch_returns_nan(torch):
         F.lp_pool1d(gg.tensor(x), 3, 2)
     with pytest.raises(ValueError, match=r"lp_pool2d: norm_type must be a positive finite number, got 0"):
         F.lp_pool2d(gg.ones(1, 2, 2), 0, 2)
+
+
+def test_lp_pool_layers_rebuild_from_their_architecture():
+    model = gg.nn.Sequential(gg.nn.LPPool1d(2, 2), gg.nn.LPPool1d(1.5, 3, 1, ceil_mode=True))
+    rebuilt = gg.nn.from_architecture(gg.nn.architecture(model))
+    x = gg.tensor(np.random.default_rng(0).uniform(0.5, 2.0, size=(2, 3, 9)))
+    np.testing.assert_array_equal(rebuilt(x).numpy(), model(x).numpy())

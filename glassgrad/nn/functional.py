@@ -34,6 +34,15 @@ from ..functions import softmax as softmax
 from ..functions import tanh as tanh
 from ..functions import where
 from ..tensor import Tensor, apply
+from .adaptive_max_pooling import adaptive_max_pool1d as adaptive_max_pool1d
+from .adaptive_max_pooling import adaptive_max_pool1d_with_indices as adaptive_max_pool1d_with_indices
+from .adaptive_max_pooling import adaptive_max_pool2d as adaptive_max_pool2d
+from .adaptive_max_pooling import adaptive_max_pool2d_with_indices as adaptive_max_pool2d_with_indices
+from .adaptive_max_pooling import adaptive_max_pool3d as adaptive_max_pool3d
+from .adaptive_max_pooling import adaptive_max_pool3d_with_indices as adaptive_max_pool3d_with_indices
+from .adaptive_max_pooling import max_pool1d_with_indices as max_pool1d_with_indices
+from .adaptive_max_pooling import max_pool2d_with_indices as max_pool2d_with_indices
+from .adaptive_max_pooling import max_pool3d_with_indices as max_pool3d_with_indices
 from .attention import scaled_dot_product_attention as scaled_dot_product_attention
 from .conv import conv1d as conv1d
 from .conv import conv2d as conv2d
@@ -70,21 +79,12 @@ from .padding import pad as pad
 from .pooling import adaptive_avg_pool1d as adaptive_avg_pool1d
 from .pooling import adaptive_avg_pool2d as adaptive_avg_pool2d
 from .pooling import adaptive_avg_pool3d as adaptive_avg_pool3d
-from .pooling import adaptive_max_pool1d as adaptive_max_pool1d
-from .pooling import adaptive_max_pool1d_with_indices as adaptive_max_pool1d_with_indices
-from .pooling import adaptive_max_pool2d as adaptive_max_pool2d
-from .pooling import adaptive_max_pool2d_with_indices as adaptive_max_pool2d_with_indices
-from .pooling import adaptive_max_pool3d as adaptive_max_pool3d
-from .pooling import adaptive_max_pool3d_with_indices as adaptive_max_pool3d_with_indices
 from .pooling import avg_pool1d as avg_pool1d
 from .pooling import avg_pool2d as avg_pool2d
 from .pooling import avg_pool3d as avg_pool3d
 from .pooling import max_pool1d as max_pool1d
-from .pooling import max_pool1d_with_indices as max_pool1d_with_indices
 from .pooling import max_pool2d as max_pool2d
-from .pooling import max_pool2d_with_indices as max_pool2d_with_indices
 from .pooling import max_pool3d as max_pool3d
-from .pooling import max_pool3d_with_indices as max_pool3d_with_indices
 from .rearrange import bilinear as bilinear
 from .rearrange import channel_shuffle as channel_shuffle
 from .rearrange import pixel_shuffle as pixel_shuffle

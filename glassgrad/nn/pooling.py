@@ -5,6 +5,7 @@ Indices from 0, as in code (a trace writes the same windows counting from 1):
     max:      P[n,c,i,j] = max_{u,v} X̃[n,c, i·s+u·d, j·s+v·d]        (X̃ padded with −∞)
     average:  P[n,c,i,j] = (1/count) Σ_{u,v} X̃[n,c, i·s+u, j·s+v]     (X̃ padded with zeros)
     adaptive: P[n,c,i,j] = the mean of the window of rows [⌊iH/H′⌋, ⌈(i+1)H/H′⌉) and columns likewise
+              (its maximum: :mod:`glassgrad.nn.adaptive_max_pooling`)
 
 The 3-d pools (``max_pool3d``, ``avg_pool3d``, the adaptive ones) do the same over volumes (N, C, D, H, W),
 with a third offset ``w`` in each window.
@@ -28,7 +29,6 @@ each). Windows that overlap add their shares. The rows are in :mod:`glassgrad.op
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,7 +38,6 @@ from .. import ops, sliding
 from ..arguments import shape_text
 from ..autograd import note_unreplayable
 from ..creation import as_tensor
-from ..functions import stack
 from ..tensor import Tensor, apply
 from .conv import batched, check_fits, input_shapes, sizes
 from .module import Module
@@ -268,7 +267,7 @@ class AdaptiveAvgPool2d(Module):
 
 
 
-# --- the 1-d pools (a 2-d pool over a height of 1) and adaptive max pooling ---------------------------
+# --- the 1-d pools (a 2-d pool over a height of 1) ----------------------------------------------------------
 
 def _one_row(input: Tensor, name: str) -> Tensor:
     """(N, C, L) or (C, L) as (N, C, 1, L) or (C, 1, L): a 1-d pool is the 2-d pool of one row."""
@@ -305,45 +304,6 @@ def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
     """Averages over windows chosen so the last dim becomes ``output_size``."""
     return adaptive_avg_pool2d(_one_row(input, "adaptive_avg_pool1d"), _row(output_size, 1)).squeeze(-2)
-
-
-def adaptive_max_pooling(input: Tensor, output_size: Any, return_indices: bool, dims: int) -> Any:
-    """The maximum of each adaptive window (rows ``[⌊iH/H′⌋, ⌈(i+1)H/H′⌉)``, columns (and depths) likewise), made
-    of ``amax`` over slices: the gradient goes to the maximum (shared between ties, where PyTorch picks one).
-    ``return_indices=True``: ``(out, indices)``, each window's first maximum as a flat position in its plane."""
-    name = f"adaptive_max_pool{dims}d"
-    x, had_batch = _floating(input, name, dims)
-    wanted = _adaptive_size(x, output_size, name, dims)
-    ranges = [sliding.adaptive_ranges(size, out) for size, out in zip(x.shape[2:], wanted)]
-    spatial = tuple(range(2, 2 + dims))
-    out = stack([x[(slice(None), slice(None), *(slice(start, end) for start, end in window))].amax(spatial)
-                 for window in itertools.product(*ranges)], -1).reshape(*x.shape[:2], *wanted)
-    if not return_indices:
-        return out if had_batch else out.squeeze(0)
-    note_unreplayable("adaptive max pooling's return_indices finds the positions outside the ops a replay repeats")
-    indices = np.empty(out.shape, dtype=np.int64)
-    for place, window in zip(itertools.product(*map(range, wanted)), itertools.product(*ranges)):
-        part = x.array[(slice(None), slice(None), *(slice(start, end) for start, end in window))]
-        local = np.unravel_index(part.reshape(*x.shape[:2], -1).argmax(-1), part.shape[2:])
-        indices[(..., *place)] = np.ravel_multi_index([at + start for at, (start, _) in zip(local, window)],
-                                                      x.shape[2:])
-    return (out, Tensor(indices)) if had_batch else (out.squeeze(0), Tensor(indices[0]))
-
-
-def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
-    """The maximum of each adaptive window of (N, C, H, W) (see :func:`adaptive_max_pooling`)."""
-    return adaptive_max_pooling(input, output_size, return_indices, 2)
-
-
-def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
-    """The maximum of each adaptive window of (N, C, D, H, W) (see :func:`adaptive_max_pooling`)."""
-    return adaptive_max_pooling(input, output_size, return_indices, 3)
-
-
-def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
-    """The maximum of each adaptive window of the last dim (``return_indices=True``: and its position)."""
-    pooled = adaptive_max_pool2d(_one_row(input, "adaptive_max_pool1d"), _row(output_size, 1), return_indices)
-    return tuple(part.squeeze(-2) for part in pooled) if return_indices else pooled.squeeze(-2)
 
 
 class MaxPool1d(MaxPool2d):
@@ -386,27 +346,6 @@ class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
         return adaptive_avg_pool1d(input, self.output_size)
 
 
-class AdaptiveMaxPool2d(AdaptiveAvgPool2d):
-    """Max pooling to a fixed ``output_size`` whatever the input's size."""
-
-    def __init__(self, output_size: Any, return_indices: bool = False) -> None:
-        super().__init__(output_size)
-        self.return_indices = bool(return_indices)
-
-    def forward(self, input: Tensor) -> Any:
-        return adaptive_max_pooling(input, self.output_size, self.return_indices, self.dims)
-
-    def config(self) -> dict[str, Any]:
-        return super().config() | {"return_indices": self.return_indices}
-
-
-class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
-    """Max pooling of the last dim to ``output_size`` entries."""
-
-    def forward(self, input: Tensor) -> Any:
-        return adaptive_max_pool1d(input, self.output_size, self.return_indices)
-
-
 # --- the 3-d pools: the same settings, one more dim ----------------------------------------------------
 
 class MaxPool3d(MaxPool2d):
@@ -425,47 +364,3 @@ class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
     """Average pooling of volumes (N, C, D, H, W) to a fixed ``output_size``."""
 
     dims = 3
-
-
-class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
-    """Max pooling of volumes (N, C, D, H, W) to a fixed ``output_size``."""
-
-    dims = 3
-
-
-# --- PyTorch's spellings that always return the indices (their return_indices argument is ignored) -----------
-
-def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-                            ceil_mode: bool = False, return_indices: bool = True) -> tuple[Tensor, Tensor]:
-    """``max_pool1d(…, return_indices=True)``: the maxima and their positions."""
-    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
-
-
-def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-                            ceil_mode: bool = False, return_indices: bool = True) -> tuple[Tensor, Tensor]:
-    """``max_pool2d(…, return_indices=True)``: the maxima and their flat positions in their planes."""
-    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
-
-
-def max_pool3d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-                            ceil_mode: bool = False, return_indices: bool = True) -> tuple[Tensor, Tensor]:
-    """``max_pool3d(…, return_indices=True)``: the maxima and their flat positions in their volumes."""
-    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
-
-
-def adaptive_max_pool1d_with_indices(input: Tensor, output_size: Any,
-                                     return_indices: bool = True) -> tuple[Tensor, Tensor]:
-    """``adaptive_max_pool1d(…, return_indices=True)``."""
-    return adaptive_max_pool1d(input, output_size, True)
-
-
-def adaptive_max_pool2d_with_indices(input: Tensor, output_size: Any,
-                                     return_indices: bool = True) -> tuple[Tensor, Tensor]:
-    """``adaptive_max_pool2d(…, return_indices=True)``."""
-    return adaptive_max_pool2d(input, output_size, True)
-
-
-def adaptive_max_pool3d_with_indices(input: Tensor, output_size: Any,
-                                     return_indices: bool = True) -> tuple[Tensor, Tensor]:
-    """``adaptive_max_pool3d(…, return_indices=True)``."""
-    return adaptive_max_pool3d(input, output_size, True)
