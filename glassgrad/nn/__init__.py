@@ -38,6 +38,7 @@ from .activation import (
     Threshold,
 )
 from .adaptive import AdaptiveLogSoftmaxWithLoss
+from .adaptive_max_pooling import AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d
 from .architecture import architecture, from_architecture, mlp
 from .attention import MultiheadAttention
 from .container import Residual, Sequential
@@ -47,8 +48,24 @@ from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, Fea
 from .embedding import Embedding, EmbeddingBag
 from .flatten import Flatten, Unflatten
 from .fold import Fold, Unfold
+from .fractional_pooling import FractionalMaxPool2d, FractionalMaxPool3d
 from .hooks import RemovableHandle, register_module_forward_hook, register_module_forward_pre_hook
-from .linear import Identity, LazyLinear, Linear
+from .lazy import (
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyConvTranspose3d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
+    LazyLinear,
+)
+from .linear import Identity, Linear
 from .lists import ModuleDict, ModuleList, ParameterDict, ParameterList
 from .loss import (
     BCELoss,
@@ -75,6 +92,7 @@ from .loss import (
     TripletMarginLoss,
     TripletMarginWithDistanceLoss,
 )
+from .lp_pooling import LPPool1d, LPPool2d, LPPool3d
 from .module import Module
 from .normalization import (
     BatchNorm1d,
@@ -105,14 +123,11 @@ from .padding import (
     ZeroPad2d,
     ZeroPad3d,
 )
-from .parameter import Parameter
+from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 from .pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
     AdaptiveAvgPool3d,
-    AdaptiveMaxPool1d,
-    AdaptiveMaxPool2d,
-    AdaptiveMaxPool3d,
     AvgPool1d,
     AvgPool2d,
     AvgPool3d,
@@ -121,7 +136,7 @@ from .pooling import (
     MaxPool3d,
 )
 from .rearrange import Bilinear, ChannelShuffle, PixelShuffle, PixelUnshuffle
-from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .transformer import (
     Transformer,
     TransformerDecoder,
@@ -173,4 +188,10 @@ __all__ = [
     # sequence, ranking and AlexNet-era layers and losses
     "AdaptiveLogSoftmaxWithLoss", "CTCLoss", "LazyLinear", "LocalResponseNorm", "MultiLabelMarginLoss",
     "TripletMarginWithDistanceLoss",
+    # lazy layers (input size from the first call), buffers by assignment
+    "Buffer", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyConv1d", "LazyConv2d", "LazyConv3d",
+    "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d",
+    "LazyInstanceNorm3d", "UninitializedBuffer", "UninitializedParameter",
+    # power-average and fractional pooling, the recurrent layers' bases
+    "FractionalMaxPool2d", "FractionalMaxPool3d", "LPPool1d", "LPPool2d", "LPPool3d", "RNNBase", "RNNCellBase",
 ]

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..arguments import resolve_dtype
 from . import activation, padding
+from .adaptive_max_pooling import AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d
 from .container import Residual, Sequential
 from .conv import Conv1d, Conv2d, Conv3d
 from .conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
@@ -33,6 +34,7 @@ from .dropout import Dropout, Dropout2d, _check_probability
 from .embedding import Embedding, EmbeddingBag
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear, check_size
+from .lp_pooling import LPPool1d, LPPool2d, LPPool3d
 from .module import Module
 from .normalization import (
     BatchNorm1d,
@@ -49,9 +51,6 @@ from .pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
     AdaptiveAvgPool3d,
-    AdaptiveMaxPool1d,
-    AdaptiveMaxPool2d,
-    AdaptiveMaxPool3d,
     AvgPool1d,
     AvgPool2d,
     AvgPool3d,
@@ -85,7 +84,7 @@ LAYERS: dict[str, type[Module]] = {
                 Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, *PADDING_LAYERS, MaxPool1d, AvgPool1d,
                 AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, PixelShuffle, PixelUnshuffle,
                 ChannelShuffle, EmbeddingBag, Conv3d, ConvTranspose3d, MaxPool3d, AvgPool3d, AdaptiveAvgPool3d,
-                AdaptiveMaxPool3d, BatchNorm3d, InstanceNorm3d)
+                AdaptiveMaxPool3d, BatchNorm3d, InstanceNorm3d, LPPool1d, LPPool2d, LPPool3d)
 }
 """The layers an architecture may contain, by name (each layer's settings come from its ``config()``)."""
 

@@ -16,6 +16,7 @@ formulas a trace shows); ``nll_loss`` is composed from primitives, and so is
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,15 @@ from ..functions import softmax as softmax
 from ..functions import tanh as tanh
 from ..functions import where
 from ..tensor import Tensor, apply
+from .adaptive_max_pooling import adaptive_max_pool1d as adaptive_max_pool1d
+from .adaptive_max_pooling import adaptive_max_pool1d_with_indices as adaptive_max_pool1d_with_indices
+from .adaptive_max_pooling import adaptive_max_pool2d as adaptive_max_pool2d
+from .adaptive_max_pooling import adaptive_max_pool2d_with_indices as adaptive_max_pool2d_with_indices
+from .adaptive_max_pooling import adaptive_max_pool3d as adaptive_max_pool3d
+from .adaptive_max_pooling import adaptive_max_pool3d_with_indices as adaptive_max_pool3d_with_indices
+from .adaptive_max_pooling import max_pool1d_with_indices as max_pool1d_with_indices
+from .adaptive_max_pooling import max_pool2d_with_indices as max_pool2d_with_indices
+from .adaptive_max_pooling import max_pool3d_with_indices as max_pool3d_with_indices
 from .attention import scaled_dot_product_attention as scaled_dot_product_attention
 from .conv import conv1d as conv1d
 from .conv import conv2d as conv2d
@@ -51,7 +61,14 @@ from .embedding import embedding as embedding
 from .embedding import embedding_bag as embedding_bag
 from .fold import fold as fold
 from .fold import unfold as unfold
-from .in_place import takes_inplace
+from .fractional_pooling import fractional_max_pool2d as fractional_max_pool2d
+from .fractional_pooling import fractional_max_pool2d_with_indices as fractional_max_pool2d_with_indices
+from .fractional_pooling import fractional_max_pool3d as fractional_max_pool3d
+from .fractional_pooling import fractional_max_pool3d_with_indices as fractional_max_pool3d_with_indices
+from .in_place import in_place_spelling, takes_inplace
+from .lp_pooling import lp_pool1d as lp_pool1d
+from .lp_pooling import lp_pool2d as lp_pool2d
+from .lp_pooling import lp_pool3d as lp_pool3d
 from .normalization import batch_norm as batch_norm
 from .normalization import group_norm as group_norm
 from .normalization import instance_norm as instance_norm
@@ -62,9 +79,6 @@ from .padding import pad as pad
 from .pooling import adaptive_avg_pool1d as adaptive_avg_pool1d
 from .pooling import adaptive_avg_pool2d as adaptive_avg_pool2d
 from .pooling import adaptive_avg_pool3d as adaptive_avg_pool3d
-from .pooling import adaptive_max_pool1d as adaptive_max_pool1d
-from .pooling import adaptive_max_pool2d as adaptive_max_pool2d
-from .pooling import adaptive_max_pool3d as adaptive_max_pool3d
 from .pooling import avg_pool1d as avg_pool1d
 from .pooling import avg_pool2d as avg_pool2d
 from .pooling import avg_pool3d as avg_pool3d
@@ -698,6 +712,20 @@ def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: st
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
+def upsample_nearest(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """PyTorch's deprecated ``interpolate(input, size, scale_factor, mode="nearest")``."""
+    warnings.warn("F.upsample_nearest is deprecated: use F.interpolate(..., mode='nearest')", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """PyTorch's deprecated ``interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)`` (the
+    corner pixels of input and output line up, unlike ``interpolate``'s default)."""
+    warnings.warn("F.upsample_bilinear is deprecated: use F.interpolate(..., mode='bilinear', align_corners=True)",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
                         reduction: str = "mean") -> Tensor:
     """``max(0, −y·(x₁ − x₂) + margin)``: x₁ should rank above x₂ where y = 1, below where y = −1."""
@@ -854,3 +882,15 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_leng
     if reduction == "mean":
         losses = losses / losses.new_tensor(np.maximum(lengths, 1))
     return _reduced(losses, reduction, "ctc_loss")
+
+
+# --- PyTorch's in-place spellings: the result written into the input (glassgrad.nn.in_place) -------------------
+
+relu_ = in_place_spelling(relu)
+leaky_relu_ = in_place_spelling(leaky_relu)
+elu_ = in_place_spelling(elu)
+celu_ = in_place_spelling(celu)
+selu_ = in_place_spelling(selu)
+hardtanh_ = in_place_spelling(hardtanh)
+rrelu_ = in_place_spelling(rrelu)
+threshold_ = in_place_spelling(threshold)

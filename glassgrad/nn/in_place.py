@@ -31,3 +31,15 @@ def takes_inplace(function: Callable) -> Callable:
         return write_in_place(input, lambda source: function(source, *args, **kwargs))
 
     return with_inplace
+
+
+def in_place_spelling(function: Callable) -> Callable:
+    """PyTorch's trailing-underscore spelling of ``function`` (``F.relu_`` of ``F.relu``): ``function(input, …,
+    inplace=True)``, the result written into ``input`` and returned."""
+
+    def in_place(input: Any, *args: Any, **kwargs: Any) -> Any:
+        return function(input, *args, inplace=True, **kwargs)
+
+    in_place.__name__ = in_place.__qualname__ = f"{function.__name__}_"
+    in_place.__doc__ = f"``F.{function.__name__}(input, …)`` written into ``input`` in place (returns ``input``)."
+    return in_place

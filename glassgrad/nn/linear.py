@@ -1,5 +1,4 @@
-"""``Linear`` (a fully connected layer), ``LazyLinear`` (its ``in_features`` read from the first input) and
-``Identity``.
+"""``Linear`` (a fully connected layer) and ``Identity`` (``LazyLinear`` is in :mod:`glassgrad.nn.lazy`).
 
 ``Linear(in_features, out_features)`` holds ``weight`` of shape ``(out, in)`` and ``bias``
 of shape ``(out,)``, as in PyTorch. For a batch of row samples it computes
@@ -28,7 +27,7 @@ from ..functions import linear
 from ..tensor import Tensor, float32
 from . import init
 from .module import Module
-from .parameter import Parameter, UninitializedParameter
+from .parameter import Parameter
 
 
 def check_size(value: Any, name: str, owner: str) -> int:
@@ -57,9 +56,10 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None,
                  seed: int | None = None, generator: np.random.Generator | None = None) -> None:
         super().__init__()
-        self.in_features = check_size(in_features, "in_features", "Linear")
-        self.out_features = check_size(out_features, "out_features", "Linear")
-        dtype = float_dtype(dtype, "Linear")
+        owner = type(self).__name__
+        self.in_features = check_size(in_features, "in_features", owner)
+        self.out_features = check_size(out_features, "out_features", owner)
+        dtype = float_dtype(dtype, owner)
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
         if bias:
             self.bias = Parameter(np.empty(self.out_features, dtype=dtype))
@@ -79,40 +79,6 @@ class Linear(Module):
 
     def config(self) -> dict[str, Any]:
         return {"in_features": self.in_features, "out_features": self.out_features, "bias": self.bias is not None}
-
-
-class LazyLinear(Linear):
-    """A ``Linear`` layer whose ``in_features`` is the last dim of its first input: until then ``weight`` and
-    ``bias`` are :class:`UninitializedParameter` s (``in_features`` 0). The first call gives them their shapes,
-    in place, draws them as ``Linear`` does, and turns the layer into a ``Linear`` (as PyTorch), so an optimizer
-    built before it trains the materialised parameters."""
-
-    def __init__(self, out_features: int, bias: bool = True, dtype: Any = None, seed: int | None = None,
-                 generator: np.random.Generator | None = None) -> None:
-        Module.__init__(self)
-        self.in_features, self.out_features = 0, check_size(out_features, "out_features", "LazyLinear")
-        dtype, self._generator = float_dtype(dtype, "LazyLinear"), pick_generator(seed, generator)
-        self.weight = UninitializedParameter(np.empty(0, dtype))
-        if bias:
-            self.bias = UninitializedParameter(np.empty(0, dtype))
-        else:
-            self.register_parameter("bias", None)
-
-    def has_uninitialized_params(self) -> bool:
-        """Whether a parameter still waits for the first call to get its shape."""
-        return any(isinstance(parameter, UninitializedParameter) for parameter in self.parameters())
-
-    def forward(self, input: Tensor) -> Tensor:
-        if input.ndim == 0:
-            raise RuntimeError("LazyLinear: the input needs a last dim (its features), got a 0-d tensor")
-        self.in_features = input.shape[-1]
-        self.weight.materialize((self.out_features, self.in_features))
-        if self.bias is not None:
-            self.bias.materialize((self.out_features,))
-        self.reset_parameters(self._generator)
-        del self._generator
-        self.__class__ = Linear
-        return self.forward(input)
 
 
 class Identity(Module):

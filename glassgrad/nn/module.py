@@ -43,7 +43,7 @@ from .hooks import (
 )
 from .hooks import register_module_forward_hook as register_module_forward_hook  # also importable from here
 from .hooks import register_module_forward_pre_hook as register_module_forward_pre_hook
-from .parameter import Parameter
+from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedTensorMixin
 
 
 class IncompatibleKeys(NamedTuple):
@@ -153,6 +153,10 @@ class Module:
             self.register_parameter(name, value)
         elif isinstance(value, Module):
             self.add_module(name, value)
+        elif isinstance(value, Buffer):  # PyTorch 2.x: nn.Buffer(t) marks t to be registered as a buffer
+            self.register_buffer(name, Tensor._wrap(value.array, value.requires_grad), value.persistent)
+        elif isinstance(value, UninitializedBuffer):  # a lazy module's buffer, registered as PyTorch does
+            self.register_buffer(name, value)
         elif name in self._parameters:
             if value is not None:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
@@ -398,9 +402,10 @@ class Module:
 
         As in PyTorch the values are *detached tensors sharing memory* with the model: they
         follow later training. Copy them (or save them with ``gg.save``) to keep a snapshot.
-        ``keep_vars=True`` returns the parameters themselves.
+        ``keep_vars=True`` returns the parameters themselves, as it does a lazy module's uninitialised ones.
         """
-        return OrderedDict((name, tensor if keep_vars else Tensor._wrap(tensor.array))
+        return OrderedDict((name, tensor if keep_vars or isinstance(tensor, UninitializedTensorMixin)
+                            else Tensor._wrap(tensor.array))
                            for name, tensor in self._state_items())
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
@@ -409,7 +414,8 @@ class Module:
         All or nothing: every key, shape and value is checked first, and on any error
         (missing or unexpected keys with ``strict=True``, a shape mismatch always) a
         ``RuntimeError`` lists every problem and *nothing* is changed.
-        Returns the missing and unexpected keys (both empty after a strict load).
+        Returns the missing and unexpected keys (both empty after a strict load). A lazy module's
+        uninitialised parameters and buffers take the checkpoint's shapes (as in PyTorch): no first call needed.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"expected a mapping of names to tensors (a state_dict), got {type(state_dict).__name__}")
@@ -427,9 +433,15 @@ class Module:
                 continue
             value = state_dict[key]
             array = value.array if isinstance(value, Tensor) else value
-            if not isinstance(array, (np.ndarray, np.generic)) or array.dtype.kind not in "fiub":
+            if isinstance(value, UninitializedTensorMixin):
+                if not isinstance(target, UninitializedTensorMixin):
+                    errors.append(f'"{key}" is uninitialized in the checkpoint (a lazy module never called): call '
+                                  "that module on an example input before saving it")
+            elif not isinstance(array, (np.ndarray, np.generic)) or array.dtype.kind not in "fiub":
                 errors.append(f'While copying the parameter named "{key}", expected a Tensor or a numeric '
                               f"NumPy array from checkpoint but received {type(value).__name__}.")
+            elif isinstance(target, UninitializedTensorMixin):
+                copies.append((target, array))
             elif array.shape != target.array.shape:
                 errors.append(f"size mismatch for {key}: copying a param with shape {shape_text(array.shape)} "
                               f"from checkpoint, the shape in current model is {shape_text(target.array.shape)}.")
@@ -441,6 +453,8 @@ class Module:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                + "\n\t".join(errors) + "\n" + hint)
         for target, array in copies:
+            if isinstance(target, UninitializedTensorMixin):
+                target.materialize(array.shape)
             np.copyto(target.array, array, casting="unsafe")
             bump_version(target.array)  # an in-place change, as PyTorch's copy_ counts it
         return IncompatibleKeys(missing, unexpected)

@@ -7,11 +7,13 @@ plain tensor assigned to a module, even one that requires grad, stays an ordinar
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
-from ..arguments import as_array
+from ..arguments import as_array, resolve_dtype
+from ..device import check_device
+from ..dtypes import get_default_dtype
 from ..tensor import Tensor, float32
 
 
@@ -43,17 +45,129 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-class UninitializedParameter(Parameter):
-    """A parameter whose shape is not known yet (a lazy layer's, before its first call): it holds no numbers
-    until :meth:`materialize` fills it, in place, so an optimizer given it beforehand trains it afterwards."""
+class UninitializedTensorMixin:
+    """What :class:`UninitializedParameter` and :class:`UninitializedBuffer` share: a lazy module's tensor whose
+    shape is not known yet. It holds no numbers (only its dtype) until :meth:`materialize` gives it a shape, in
+    place: the same object becomes a ``cls_to_become``, so an optimizer or module holding it sees the result.
+    Reading its shape or numbers before then raises, in one line."""
 
     __slots__ = ()
 
-    def materialize(self, shape: tuple[int, ...]) -> None:
-        """Become an ordinary :class:`Parameter` of ``shape``, in the dtype it holds (e.g. after ``module.to``);
-        its numbers are uninitialised: the layer then draws them."""
-        self.array = np.empty(shape, dtype=self.array.dtype)
-        self.__class__ = Parameter
+    cls_to_become: type[Tensor]
+    """What the tensor becomes once materialised."""
+
+    def materialize(self, shape: tuple[int, ...], device: Any = None, dtype: Any = None) -> None:
+        """Become an ordinary ``cls_to_become`` of ``shape``, in ``dtype`` (default: the one it holds, e.g. after
+        ``module.to``); its numbers are uninitialised: the owner then fills them."""
+        check_device(device)
+        self.array = np.empty(tuple(shape), dtype=resolve_dtype(dtype) or self.array.dtype)
+        self.__class__ = self.cls_to_become
+
+    def _refuse(self, what: str) -> NoReturn:
+        raise RuntimeError(f"{what}: this {type(self).__name__} has no shape or numbers yet; call the lazy module "
+                           "on an example input (or load_state_dict) first to give it its shapes")
+
+    @property
+    def shape(self) -> NoReturn:
+        self._refuse(".shape")
+
+    @property
+    def ndim(self) -> NoReturn:
+        self._refuse(".ndim")
+
+    @property
+    def data(self) -> NoReturn:
+        self._refuse(".data")
+
+    @data.setter
+    def data(self, value: Any) -> NoReturn:
+        self._refuse(".data = …")
+
+    def size(self, dim: int | None = None) -> NoReturn:
+        self._refuse(".size()")
+
+    def numel(self) -> NoReturn:
+        self._refuse(".numel()")
+
+    def dim(self) -> NoReturn:
+        self._refuse(".dim()")
+
+    def numpy(self) -> NoReturn:
+        self._refuse(".numpy()")
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> NoReturn:
+        self._refuse("np.asarray")
+
+    def tolist(self) -> NoReturn:
+        self._refuse(".tolist()")
+
+    def item(self) -> NoReturn:
+        self._refuse(".item()")
+
+    def __len__(self) -> NoReturn:
+        self._refuse("len()")
 
     def __repr__(self) -> str:
-        return "<UninitializedParameter>"
+        return f"<{type(self).__name__}>"
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    """A parameter whose shape is not known yet (a lazy layer's, before its first call); :meth:`materialize`
+    turns it into an ordinary :class:`Parameter`, in place, so an optimizer given it beforehand trains it afterwards.
+
+    >>> import glassgrad as gg
+    >>> w = gg.nn.UninitializedParameter()
+    >>> w.materialize((2, 3))
+    >>> type(w).__name__, w.shape
+    ('Parameter', (2, 3))
+    """
+
+    __slots__ = ()
+    cls_to_become = Parameter
+
+    def __init__(self, requires_grad: bool = True, device: Any = None, dtype: Any = None) -> None:
+        check_device(device)
+        super().__init__(np.empty(0, dtype=resolve_dtype(dtype) or get_default_dtype()), requires_grad)
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    """A buffer whose shape is not known yet (a lazy norm layer's running statistics, before its first call):
+    assigned to a module it is registered as a buffer; :meth:`materialize` turns it into an ordinary tensor, in
+    place. PyTorch's ``persistent=`` argument is left out (a materialised tensor has nowhere to keep it): register
+    one that should stay out of ``state_dict`` with ``register_buffer(name, buffer, persistent=False)``."""
+
+    __slots__ = ()
+    cls_to_become = Tensor
+
+    def __init__(self, requires_grad: bool = False, device: Any = None, dtype: Any = None) -> None:
+        check_device(device)
+        self._init_leaf(np.empty(0, dtype=resolve_dtype(dtype) or get_default_dtype()))
+        self.requires_grad = requires_grad
+
+
+class Buffer(Tensor):
+    """A tensor marked to become a module's *buffer* when assigned to it (PyTorch 2.x): ``self.stats =
+    nn.Buffer(t)`` does what ``self.register_buffer("stats", t)`` does; ``persistent=False`` keeps it out of
+    ``state_dict``. The module keeps a plain tensor sharing ``t``'s memory (detached, as PyTorch does).
+
+    >>> import glassgrad as gg
+    >>> class Counter(gg.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.count = gg.nn.Buffer(gg.zeros(1))
+    >>> list(Counter().state_dict())
+    ['count']
+    """
+
+    __slots__ = ("persistent",)
+
+    def __init__(self, data: Any = None, *, persistent: bool = True) -> None:
+        if data is None:
+            array = np.empty(0, dtype=get_default_dtype())
+        elif isinstance(data, Tensor):
+            array = data.array
+        else:
+            array = as_array(data, None)
+        self._init_leaf(array)
+        self.requires_grad = isinstance(data, Tensor) and data.requires_grad
+        self.persistent = bool(persistent)

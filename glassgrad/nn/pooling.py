@@ -5,6 +5,7 @@ Indices from 0, as in code (a trace writes the same windows counting from 1):
     max:      P[n,c,i,j] = max_{u,v} X̃[n,c, i·s+u·d, j·s+v·d]        (X̃ padded with −∞)
     average:  P[n,c,i,j] = (1/count) Σ_{u,v} X̃[n,c, i·s+u, j·s+v]     (X̃ padded with zeros)
     adaptive: P[n,c,i,j] = the mean of the window of rows [⌊iH/H′⌋, ⌈(i+1)H/H′⌉) and columns likewise
+              (its maximum: :mod:`glassgrad.nn.adaptive_max_pooling`)
 
 The 3-d pools (``max_pool3d``, ``avg_pool3d``, the adaptive ones) do the same over volumes (N, C, D, H, W),
 with a third offset ``w`` in each window.
@@ -28,7 +29,6 @@ each). Windows that overlap add their shares. The rows are in :mod:`glassgrad.op
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,7 +38,6 @@ from .. import ops, sliding
 from ..arguments import shape_text
 from ..autograd import note_unreplayable
 from ..creation import as_tensor
-from ..functions import stack
 from ..tensor import Tensor, apply
 from .conv import batched, check_fits, input_shapes, sizes
 from .module import Module
@@ -64,12 +63,6 @@ def _floating(input: Tensor, name: str, dims: int = 2) -> tuple[Tensor, bool]:
     if x.dtype.kind != "f":
         raise TypeError(f"{name}: needs a floating tensor, got {x.dtype}; convert it with .float()")
     return x, had_batch
-
-
-def _unsupported(name: str, **flags: bool) -> None:
-    for flag, value in flags.items():
-        if value:
-            raise ValueError(f"{name}: {flag}=True is not supported in glassgrad; leave it False")
 
 
 def _overhangs(size: tuple, kernel: tuple, stride: tuple, pads: tuple, dilation: tuple) -> tuple[int, ...]:
@@ -274,7 +267,7 @@ class AdaptiveAvgPool2d(Module):
 
 
 
-# --- the 1-d pools (a 2-d pool over a height of 1) and adaptive max pooling ---------------------------
+# --- the 1-d pools (a 2-d pool over a height of 1) ----------------------------------------------------------
 
 def _one_row(input: Tensor, name: str) -> Tensor:
     """(N, C, L) or (C, L) as (N, C, 1, L) or (C, 1, L): a 1-d pool is the 2-d pool of one row."""
@@ -311,36 +304,6 @@ def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
     """Averages over windows chosen so the last dim becomes ``output_size``."""
     return adaptive_avg_pool2d(_one_row(input, "adaptive_avg_pool1d"), _row(output_size, 1)).squeeze(-2)
-
-
-def adaptive_max_pooling(input: Tensor, output_size: Any, return_indices: bool, dims: int) -> Tensor:
-    """The maximum of each adaptive window (rows ``[⌊iH/H′⌋, ⌈(i+1)H/H′⌉)``, columns (and depths) likewise), made
-    of ``amax`` over slices: the gradient goes to the maximum (shared between ties, where PyTorch picks one)."""
-    name = f"adaptive_max_pool{dims}d"
-    _unsupported(name, return_indices=return_indices)
-    x, had_batch = _floating(input, name, dims)
-    wanted = _adaptive_size(x, output_size, name, dims)
-    ranges = (sliding.adaptive_ranges(size, out) for size, out in zip(x.shape[2:], wanted))
-    spatial = tuple(range(2, 2 + dims))
-    out = stack([x[(slice(None), slice(None), *(slice(start, end) for start, end in window))].amax(spatial)
-                 for window in itertools.product(*ranges)], -1).reshape(*x.shape[:2], *wanted)
-    return out if had_batch else out.squeeze(0)
-
-
-def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Tensor:
-    """The maximum of each adaptive window of (N, C, H, W) (see :func:`adaptive_max_pooling`)."""
-    return adaptive_max_pooling(input, output_size, return_indices, 2)
-
-
-def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Tensor:
-    """The maximum of each adaptive window of (N, C, D, H, W) (see :func:`adaptive_max_pooling`)."""
-    return adaptive_max_pooling(input, output_size, return_indices, 3)
-
-
-def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Tensor:
-    """The maximum of each adaptive window of the last dim."""
-    return adaptive_max_pool2d(_one_row(input, "adaptive_max_pool1d"), _row(output_size, 1),
-                               return_indices).squeeze(-2)
 
 
 class MaxPool1d(MaxPool2d):
@@ -383,24 +346,6 @@ class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
         return adaptive_avg_pool1d(input, self.output_size)
 
 
-class AdaptiveMaxPool2d(AdaptiveAvgPool2d):
-    """Max pooling to a fixed ``output_size`` whatever the input's size."""
-
-    def __init__(self, output_size: Any, return_indices: bool = False) -> None:
-        _unsupported("AdaptiveMaxPool2d", return_indices=return_indices)
-        super().__init__(output_size)
-
-    def forward(self, input: Tensor) -> Tensor:
-        return adaptive_max_pooling(input, self.output_size, False, self.dims)
-
-
-class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
-    """Max pooling of the last dim to ``output_size`` entries."""
-
-    def forward(self, input: Tensor) -> Tensor:
-        return adaptive_max_pool1d(input, self.output_size)
-
-
 # --- the 3-d pools: the same settings, one more dim ----------------------------------------------------
 
 class MaxPool3d(MaxPool2d):
@@ -417,11 +362,5 @@ class AvgPool3d(AvgPool2d):
 
 class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
     """Average pooling of volumes (N, C, D, H, W) to a fixed ``output_size``."""
-
-    dims = 3
-
-
-class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
-    """Max pooling of volumes (N, C, D, H, W) to a fixed ``output_size``."""
 
     dims = 3

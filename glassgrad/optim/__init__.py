@@ -15,6 +15,7 @@ w ← w − η·g
 
 from . import lr_scheduler, swa_utils
 from .adadelta import Adadelta
+from .adafactor import Adafactor
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
@@ -31,3 +32,4 @@ __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_schedu
 __all__ += ["Adadelta", "Adamax", "NAdam"]
 __all__ += ["ASGD", "RAdam", "Rprop"]
 __all__ += ["LBFGS", "swa_utils"]
+__all__ += ["Adafactor"]

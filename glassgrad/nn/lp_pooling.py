@@ -1,0 +1,107 @@
+"""Power-average (LP) pooling: ``lp_pool1d/2d/3d`` and ``LPPool1d/2d/3d``, the p-norm of each window::
+
+    y = (Σ_window xᵖ)^(1/p)        (p = 1: the window's sum; p → ∞: its maximum of |x|)
+
+composed as PyTorch computes it, from average pooling (no padding) of ``xᵖ``, times the kernel's size ``K``::
+
+    m = avg_pool(xᵖ),    y = (sign(m)·relu(|m|)·K)^(1/p)
+
+``sign(m)·relu(|m|)`` is ``m`` itself, but its derivative is 0 where ``m = 0``, as in PyTorch. With
+``ceil_mode`` a last window cut by the input's end is averaged over its entries inside, then multiplied by the
+full ``K`` (PyTorch's numbers). Its gradient comes from the ops it is made of:
+``∂y/∂x = x^(p−1)·y^(1−p)`` inside the window (infinite at an all-zero window, as in PyTorch: NaN there).
+A negative ``Σ xᵖ`` (negative entries with ``p`` not an even integer) has no real root: PyTorch returns NaN,
+glassgrad refuses it.
+
+>>> import glassgrad as gg
+>>> gg.nn.functional.lp_pool1d(gg.tensor([[3.0, 4.0]]), 2, 2)
+tensor([[5.]])
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..autograd import recorded_call
+from ..creation import as_tensor
+from ..functions import relu
+from ..tensor import Tensor
+from .conv import sizes
+from .module import Module
+from .pooling import avg_pool1d, avg_pool2d, avg_pool3d
+
+
+def _check_real_root(means: np.ndarray, norm_type: float, name: str) -> None:
+    """Refuse a negative window mean of xᵖ: its 1/p-th root is not real."""
+    if (means < 0).any():
+        raise ValueError(f"{name}: a window's Σ xᵖ is negative (negative entries with norm_type={norm_type}, not an "
+                         "even integer), so its 1/p-th root is not real (PyTorch returns NaN); pool x.abs() instead")
+
+
+def lp_pooling(input: Tensor, norm_type: float, kernel_size: Any, stride: Any, ceil_mode: bool, dims: int) -> Tensor:
+    """The checked call behind :func:`lp_pool1d`, :func:`lp_pool2d` and :func:`lp_pool3d` (``dims`` spatial dims)."""
+    name = f"lp_pool{dims}d"
+    if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float)) or not 0 < norm_type < math.inf:
+        raise ValueError(f"{name}: norm_type must be a positive finite number, got {norm_type!r} "
+                         "(for p = ∞ use max pooling of x.abs())")
+    kernel = sizes(kernel_size, dims, "kernel_size", name)
+    average = (avg_pool1d, avg_pool2d, avg_pool3d)[dims - 1]
+    mean = average(as_tensor(input) ** norm_type, kernel_size, stride, 0, ceil_mode)
+    if norm_type % 2 != 0:  # a compiled step's replays check each batch too
+        recorded_call(_check_real_root, mean.array, norm_type, name)
+    return (mean.sign() * relu(mean.abs()) * math.prod(kernel)) ** (1.0 / norm_type)
+
+
+def lp_pool1d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None,
+              ceil_mode: bool = False) -> Tensor:
+    """The p-norm of each window along the last dim of (N, C, L) or (C, L): ``(Σ xᵖ)^(1/p)``."""
+    return lp_pooling(input, norm_type, kernel_size, stride, ceil_mode, 1)
+
+
+def lp_pool2d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None,
+              ceil_mode: bool = False) -> Tensor:
+    """The p-norm of each window of (N, C, H, W) or (C, H, W): ``(Σ xᵖ)^(1/p)``."""
+    return lp_pooling(input, norm_type, kernel_size, stride, ceil_mode, 2)
+
+
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None,
+              ceil_mode: bool = False) -> Tensor:
+    """The p-norm of each window of (N, C, D, H, W) or (C, D, H, W): ``(Σ xᵖ)^(1/p)``."""
+    return lp_pooling(input, norm_type, kernel_size, stride, ceil_mode, 3)
+
+
+class LPPool2d(Module):
+    """Power-average pooling: each ``kernel_size`` window's p-norm ``(Σ xᵖ)^(1/p)`` (``stride`` defaults to the
+    kernel: windows side by side)."""
+
+    dims = 2
+
+    def __init__(self, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> None:
+        super().__init__()
+        owner = type(self).__name__
+        self.norm_type = norm_type
+        self.kernel_size = sizes(kernel_size, self.dims, "kernel_size", owner)
+        self.stride = self.kernel_size if stride is None else sizes(stride, self.dims, "stride", owner)
+        self.ceil_mode = bool(ceil_mode)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return lp_pooling(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode, self.dims)
+
+    def config(self) -> dict[str, Any]:
+        return {"norm_type": self.norm_type, "kernel_size": list(self.kernel_size), "stride": list(self.stride),
+                "ceil_mode": self.ceil_mode}
+
+
+class LPPool1d(LPPool2d):
+    """Power-average pooling along the last dim of (N, C, L) or (C, L)."""
+
+    dims = 1
+
+
+class LPPool3d(LPPool2d):
+    """Power-average pooling over the windows of (N, C, D, H, W) or (C, D, H, W)."""
+
+    dims = 3
