@@ -174,12 +174,14 @@ def _edges(values: np.ndarray, bins: Any, range: Any, name: str) -> np.ndarray: 
 
 
 def _weights_of(weight: Any, shape: tuple[int, ...], name: str) -> np.ndarray | None:
-    """The weights as one flat array, after checking they have ``shape`` (one per point)."""
+    """The weights as one flat array, after checking they have ``shape`` (one per point: the input's shape, less
+    the last dim for ``histogramdd``)."""
     if weight is None:
         return None
     weights = as_tensor(weight).array
     if weights.shape != shape:
-        raise RuntimeError(f"{name}: weight must have shape {shape_text(shape)} (one per point), got "
+        whose = "the input's shape" if name == "histogram" else "the input's shape without its last dim"
+        raise RuntimeError(f"{name}: weight must have {whose} {shape_text(shape)} (one per point), got "
                            f"{shape_text(weights.shape)}")
     return weights.reshape(-1)
 
