@@ -2,7 +2,7 @@
 
 * ``range(start, end, step)``: deprecated in PyTorch in favour of ``arange``; unlike it, ``end`` is included:
   the ``⌊(end − start)/step⌋ + 1`` numbers ``start + k·step``, always in the default float dtype unless
-  ``dtype`` says otherwise;
+  ``dtype`` says otherwise (an integer dtype first truncates start, end and step to whole numbers, as PyTorch);
 * ``scalar_tensor(s)``: a 0-d tensor holding the number ``s`` (default float dtype);
 * ``rsub(input, other, alpha)``: ``other − alpha·input``, subtraction with its operands swapped;
 * ``frobenius_norm(input, dim)``: ``√(Σ xᵢⱼ²)`` over one or two dims (``linalg.vector_norm`` with p = 2);
@@ -12,6 +12,7 @@
 Their gradients are those of the functions they call.
 
 >>> import glassgrad as gg
+>>> import warnings; warnings.simplefilter("ignore")
 >>> gg.range(1, 2, 0.5).tolist()
 [1.0, 1.5, 2.0]
 >>> gg.rsub(gg.tensor([1.0, 2.0]), 10.0).tolist()
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
@@ -37,12 +39,17 @@ from .tensor import Tensor
 def range(start: float = 0, end: float | None = None, step: float = 1, *, dtype: Any = None,  # noqa: A001
           device: Any = None, requires_grad: bool = False) -> Tensor:
     """``start, start + step, …`` up to and including ``end`` (PyTorch's deprecated ``torch.range``; ``arange``
-    leaves ``end`` out)."""
+    leaves ``end`` out). Warns, as PyTorch does, that it is deprecated."""
+    warnings.warn("range is deprecated (in PyTorch too): its end is included, unlike Python's range; use "
+                  "gg.arange(start, end + step, step)", UserWarning, stacklevel=2)
     check_device(device)
     if end is None:
         raise TypeError("range: give both start and end (torch.range(start, end, step) includes end); for "
                         "0, 1, …, n − 1 use gg.arange(n)")
     start, end, step = (_real(v, label, "range") for v, label in ((start, "start"), (end, "end"), (step, "step")))
+    dtype = resolve_dtype(dtype) or get_default_dtype()
+    if dtype.kind in "iu":  # as PyTorch: an integer range takes whole numbers (truncated towards 0)
+        start, end, step = int(start), int(end), int(step)
     if step == 0:
         raise ValueError("range: step must be non-zero")
     if (end - start) * step < 0:
@@ -50,7 +57,7 @@ def range(start: float = 0, end: float | None = None, step: float = 1, *, dtype:
                          "(or swap start and end)")
     count = math.floor((end - start) / step) + 1
     values = start + step * np.arange(count, dtype=np.float64)
-    return _leaf(values.astype(resolve_dtype(dtype) or get_default_dtype()), requires_grad)
+    return _leaf(values.astype(dtype), requires_grad)
 
 
 def scalar_tensor(s: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:

@@ -69,8 +69,8 @@ def test_20_steps_in_float64_match_pytorch_with_a_state_dict_round_trip(torch, s
     ours, our_optimizer = _run(gg, options, starts, grads, gg.float64, resume_at)
     with exact_newton_schulz(torch):
         theirs, their_optimizer = _run(torch, options, starts, grads, torch.float64)
-    for mine, reference, start in zip(ours, theirs, starts):
-        assert mine.dtype == np.float64 and not np.array_equal(mine.numpy(), start)
+    for mine, reference in zip(ours, theirs):  # (a 1×1 weight's steps are ±η′: 20 of them may return it home)
+        assert mine.dtype == np.float64
         np.testing.assert_allclose(mine.numpy(), reference.detach().numpy(), rtol=1e-9, atol=1e-11)
     our_state, their_state = our_optimizer.state_dict(), their_optimizer.state_dict()
     assert our_state["state"].keys() == their_state["state"].keys()
