@@ -12,8 +12,10 @@
 Their gradients are those of the functions they call.
 
 >>> import glassgrad as gg
->>> import warnings; warnings.simplefilter("ignore")
->>> gg.range(1, 2, 0.5).tolist()
+>>> import warnings
+>>> with warnings.catch_warnings():       # gg.range warns that it is deprecated
+...     warnings.simplefilter("ignore")
+...     gg.range(1, 2, 0.5).tolist()
 [1.0, 1.5, 2.0]
 >>> gg.rsub(gg.tensor([1.0, 2.0]), 10.0).tolist()
 [9.0, 8.0]

@@ -280,7 +280,7 @@ def test_rsub_of_integers():
 
 
 @pytest.mark.torch
-@pytest.mark.filterwarnings("ignore:at::.*_norm is deprecated")
+@pytest.mark.filterwarnings("ignore:.*_norm is deprecated")
 @given(shape=st.lists(st.integers(1, 4), min_size=2, max_size=3), seed=st.integers(0, 2**16),
        keepdim=st.booleans(), data=st.data())
 def test_frobenius_and_nuclear_norms_match_pytorch(torch, shape, seed, keepdim, data):
@@ -434,3 +434,13 @@ def test_typename_and_is_storage_as_pytorch(torch):
     assert gg.typename(gg.nn.Linear) == f"{gg.nn.Linear.__module__}.Linear"
     assert gg.typename(gg.isin) == "glassgrad.indices.isin"
     assert gg.is_storage(gg.zeros(2)) is False and torch.is_storage(torch.zeros(2)) is False
+
+
+@pytest.mark.parametrize("module", ["copies", "finite_differences", "indices", "aten_names", "lowrank", "type_names",
+                                    "statistics", "device", "optim.muon"])
+def test_the_examples_in_the_docstrings_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"glassgrad.{module}"), extraglobs={"gg": gg})
+    assert result.failed == 0 and result.attempted > 0
