@@ -24,16 +24,13 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from .arguments import check_dim, is_floating
 from .creation import as_tensor
 from .dtypes import get_default_dtype
 from .functions import cat
 from .tensor import Tensor
-
-
-def _along(t: Tensor, dim: int, start: int, stop: int | None) -> Tensor:
-    """``t[…, start:stop, …]`` in dim ``dim``."""
-    return t[(slice(None),) * dim + (slice(start, stop),)]
 
 
 def _steps(spacing: Any, size: int, dim: int, like: Tensor) -> Tensor:
@@ -43,11 +40,16 @@ def _steps(spacing: Any, size: int, dim: int, like: Tensor) -> Tensor:
             raise ValueError(f"gradient: the coordinates for dim {dim} must be a 1-D tensor of {size} entries (one per "
                              f"sample), got shape {tuple(spacing.shape)}")
         coordinates = spacing if is_floating(spacing.array.dtype) else spacing.to(like.dtype)
-        return coordinates[1:] - coordinates[:-1]
-    if isinstance(spacing, bool) or not isinstance(spacing, numbers.Real):
+        steps = coordinates[1:] - coordinates[:-1]
+    elif isinstance(spacing, bool) or not isinstance(spacing, numbers.Real):
         raise TypeError(f"gradient: spacing must be a number, or a list of numbers or of 1-D coordinate tensors, "
                         f"got {type(spacing).__name__}")
-    return like.new_full((size - 1,), float(spacing))
+    else:
+        steps = like.new_full((size - 1,), float(spacing))
+    if np.any(steps.array == 0) or not np.all(np.isfinite(steps.array)):
+        raise ValueError(f"gradient: the samples along dim {dim} must be a finite, non-zero distance apart (equal "
+                         "neighbouring coordinates or a spacing of 0 would divide by 0)")
+    return steps
 
 
 def _slope(f: Tensor, steps: Tensor, dim: int, edge_order: int) -> Tensor:
@@ -58,8 +60,8 @@ def _slope(f: Tensor, steps: Tensor, dim: int, edge_order: int) -> Tensor:
     def spread(t: Tensor) -> Tensor:
         return t.reshape(shape)
 
-    def at(start: int, stop: int | None) -> Tensor:
-        return _along(f, dim, start, stop)
+    def at(start: int, stop: int | None) -> Tensor:  # f[…, start:stop, …] in dim ``dim``
+        return f[(slice(None),) * dim + (slice(start, stop),)]
 
     left, right = spread(steps[:-1]), spread(steps[1:])
     inner = ((left * left) * at(2, None) - (right * right) * at(0, -2) + (right * right - left * left) * at(1, -1)

@@ -149,6 +149,8 @@ def test_gradient_of_integers_and_of_exact_polynomials(torch):
     (lambda: gg.gradient(gg.ones(3), edge_order=3), "edge_order must be 1 or 2"),
     (lambda: gg.gradient(gg.ones(3, 4), spacing=[gg.arange(4.0)], dim=0), "must be a 1-D tensor of 3 entries"),
     (lambda: gg.gradient(gg.ones(3), spacing="1"), "spacing must be a number"),
+    (lambda: gg.gradient(gg.ones(3), spacing=0.0), "non-zero distance apart"),
+    (lambda: gg.gradient(gg.ones(3), spacing=[gg.tensor([0.0, 1.0, 1.0])]), "non-zero distance apart"),
 ])
 def test_gradient_refuses_bad_input_in_one_line(call, message):
     with pytest.raises((ValueError, TypeError), match=message) as caught:
