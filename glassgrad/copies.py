@@ -112,5 +112,9 @@ def unsqueeze_copy(input: Tensor, dim: int) -> Tensor:
 
 
 def view_copy(input: Tensor, size: Sequence[int]) -> Tensor:
-    """``input.view(size)`` as a new tensor."""
+    """``input.view(size)`` as a new tensor (a shape only: PyTorch's ``view_copy(x, dtype)``, which reads the
+    same bytes as another dtype, is refused)."""
+    if not isinstance(size, (Sequence, int)) or isinstance(size, str):
+        raise NotImplementedError(f"view_copy: expected a shape, got {size!r}; reading the bytes as another dtype is "
+                                  "not supported: convert the values with x.to(dtype)")
     return fresh(as_tensor(input).view(size))

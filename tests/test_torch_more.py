@@ -101,6 +101,9 @@ def test_detach_copy_has_no_gradient_and_bad_slices_are_refused(torch):
         gg.split_with_sizes_copy(x, [4, -1], 1)
     with pytest.raises(RuntimeError, match="add up to"):
         gg.split_with_sizes_copy(x, [1, 1], 1)
+    with pytest.raises(NotImplementedError, match="expected a shape"):
+        gg.view_copy(x, gg.int32)
+    assert gg.view_copy(x, 3).shape == (3,) and gg.view_copy(x, gg.Size([3, 1])).shape == (3, 1)
 
 
 # --- gradient ----------------------------------------------------------------------------------------------
