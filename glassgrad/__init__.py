@@ -36,6 +36,8 @@ from . import training as training
 from . import utils as utils
 from .amp import autocast
 from .anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
+from .aten_names import frobenius_norm, nuclear_norm, rsub, scalar_tensor
+from .aten_names import range as range  # PyTorch's deprecated torch.range, kept out of __all__ (Python's own)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .batching import vmap
 from .broadcasting import Size, broadcast_shapes, broadcast_tensors
@@ -133,6 +135,23 @@ from .composed_math import (
 from .composed_picks import index_copy, index_put, kthvalue, masked_scatter, scatter_reduce
 from .composed_products import baddbmm, cartesian_prod, cdist, combinations, kron, tensordot, vander
 from .composed_ranks import mode, nanmedian, nanquantile, quantile
+from .copies import (
+    alias_copy,
+    detach_copy,
+    diagonal_copy,
+    expand_copy,
+    permute_copy,
+    slice_copy,
+    split_copy,
+    split_with_sizes_copy,
+    squeeze_copy,
+    t_copy,
+    transpose_copy,
+    unbind_copy,
+    unfold_copy,
+    unsqueeze_copy,
+    view_copy,
+)
 from .creation import (
     arange,
     as_tensor,
@@ -162,6 +181,8 @@ from .creation import (
 )
 from .device import accelerator, backends, cuda
 from .device import device as device  # the class torch.device (the module glassgrad.device holds it)
+from .device import get_default_device as get_default_device
+from .device import set_default_device as set_default_device
 from .dtypes import bool as bool  # bool, float, int, any, all, round: PyTorch's names, kept out of __all__
 from .dtypes import (
     double,
@@ -180,6 +201,7 @@ from .dtypes import (
 )
 from .dtypes import float as float
 from .dtypes import int as int
+from .finite_differences import gradient
 from .functions import (
     abs,
     acos,
@@ -316,11 +338,14 @@ from .generator import Generator
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .gradcheck import autograd_gradcheck as _autograd_gradcheck
 from .gradcheck import gradgradcheck as _gradgradcheck
+from .indices import isin, unravel_index
 from .io import ModelFileError, load, save
 from .linalg import det, logdet, slogdet
 from .linalg import inv as inverse
 from .linalg_exp import matrix_exp
 from .linalg_lu import cholesky_inverse, cholesky_solve, lu_unpack, triangular_solve
+from .lowrank import pca_lowrank, svd_lowrank
+from .nn.functional import pdist
 from .ops import RULES
 from .ops_einsum import einsum
 from .printing import set_printoptions
@@ -334,10 +359,17 @@ from .settings import (
     set_num_threads,
     use_deterministic_algorithms,
 )
+from .settings import get_num_interop_threads as get_num_interop_threads
+from .settings import is_warn_always_enabled as is_warn_always_enabled
+from .settings import set_flush_denormal as set_flush_denormal
+from .settings import set_num_interop_threads as set_num_interop_threads
+from .settings import set_warn_always as set_warn_always
 from .statistics import corrcoef, cov, histc, histogram
+from .statistics import histogramdd as histogramdd
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64
 from .trace import trace
 from .training import fit
+from .type_names import is_storage, typename
 from .version import __version__
 
 
@@ -444,4 +476,11 @@ __all__ = [
     "use_deterministic_algorithms", "utils",
     # torch.vmap, also found as torch.func.vmap (glassgrad.batching)
     "vmap",
+    # the torch-more pass (glassgrad.copies, finite_differences, indices, lowrank, aten_names, settings, device)
+    "alias_copy", "detach_copy", "diagonal_copy", "expand_copy", "permute_copy", "slice_copy", "split_copy",
+    "split_with_sizes_copy", "squeeze_copy", "t_copy", "transpose_copy", "unbind_copy", "unfold_copy",
+    "unsqueeze_copy", "view_copy", "frobenius_norm", "get_default_device", "get_num_interop_threads", "gradient",
+    "histogramdd", "is_storage", "is_warn_always_enabled", "isin", "nuclear_norm", "pca_lowrank", "pdist", "rsub",
+    "scalar_tensor", "set_default_device", "set_flush_denormal", "set_num_interop_threads", "set_warn_always",
+    "svd_lowrank", "typename", "unravel_index",
 ]

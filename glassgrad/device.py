@@ -168,3 +168,14 @@ def to_arguments(owner: str, args: tuple, kwargs: dict[str, Any]) -> tuple[Any, 
         raise TypeError(f"{owner}.to() takes a device and/or a dtype; got also {rest!r}")
     check_device(where)
     return dtype, copy
+
+
+def get_default_device() -> device:
+    """Where new tensors are made: always the CPU (``device(type='cpu')``)."""
+    return CPU
+
+
+def set_default_device(device: Any) -> None:  # noqa: A002 (PyTorch's name)
+    """Accept ``'cpu'`` (or ``None``, the default): glassgrad makes every tensor on the CPU; refuse any
+    other device, saying so."""
+    check_device(device)

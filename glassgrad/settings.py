@@ -6,6 +6,13 @@
   always full float32 (PyTorch's ``"highest"``: there is no TF32 on a CPU).
 * :func:`use_deterministic_algorithms`: accepted and remembered; every glassgrad op already gives
   the same numbers run after run (no atomics, no nondeterministic kernels).
+* :func:`set_num_interop_threads` / :func:`get_num_interop_threads`: remembered; glassgrad runs one op at
+  a time, so there are no threads running independent ops side by side.
+* :func:`set_warn_always`: remembered; glassgrad's warnings are Python's ``warnings``, whose filters decide
+  how often each one shows.
+* :func:`set_flush_denormal`: not supported (NumPy gives no control over the CPU's denormal flag), so it
+  returns False and numbers below the smallest normal float stay as they are, as PyTorch does on a CPU
+  without that flag.
 """
 
 from __future__ import annotations
@@ -14,7 +21,8 @@ import os
 from typing import Any
 
 PRECISIONS = ("highest", "high", "medium")
-_settings: dict[str, Any] = {"precision": "highest", "deterministic": False, "warn_only": False}
+_settings: dict[str, Any] = {"precision": "highest", "deterministic": False, "warn_only": False,
+                             "interop_threads": os.cpu_count() or 1, "warn_always": False}
 
 
 def set_num_threads(threads: int) -> None:
@@ -56,3 +64,29 @@ def are_deterministic_algorithms_enabled() -> bool:
 
 def is_deterministic_algorithms_warn_only_enabled() -> bool:
     return _settings["warn_only"]
+
+
+def set_num_interop_threads(threads: int) -> None:
+    """Remember ``threads`` (≥ 1); glassgrad never runs two ops at once, so nothing else changes."""
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"set_num_interop_threads: expected a whole number of threads >= 1, got {threads!r}")
+    _settings["interop_threads"] = threads
+
+
+def get_num_interop_threads() -> int:
+    """What :func:`set_num_interop_threads` remembered (the CPU count at first)."""
+    return _settings["interop_threads"]
+
+
+def set_warn_always(b: bool) -> None:
+    """Remember whether warnings should show every time (Python's ``warnings`` filters decide it here)."""
+    _settings["warn_always"] = bool(b)
+
+
+def is_warn_always_enabled() -> bool:
+    return _settings["warn_always"]
+
+
+def set_flush_denormal(mode: bool) -> bool:
+    """False: flushing denormal numbers to zero is not supported here (NumPy cannot set the CPU's flag)."""
+    return False

@@ -1,4 +1,4 @@
-"""PyTorch's covariance, correlation and histograms: ``cov``, ``corrcoef``, ``histc``, ``histogram``.
+"""PyTorch's covariance, correlation and histograms: ``cov``, ``corrcoef``, ``histc``, ``histogram``, ``histogramdd``.
 
 Rows of ``input`` are variables, columns observations. With weights ``wⱼ = fⱼ·aⱼ`` (frequency and
 importance weights, 1 when not given) and ``c`` the ``correction`` (1: Bessel's):
@@ -8,7 +8,8 @@ importance weights, 1 when not given) and ``c`` the ``correction`` (1: Bessel's)
   ``aweights`` get their gradients from those rows;
 * ``corrcoef``: ``Rᵢₖ = Cᵢₖ / √(Cᵢᵢ·Cₖₖ)``, clipped to [−1, 1] against rounding;
 * ``histc`` / ``histogram``: counts (or summed weights) of the entries in equal bins between ``min`` and
-  ``max`` (the last bin holds its right edge; entries outside are left out). Counts have no gradient.
+  ``max`` (the last bin holds its right edge; entries outside are left out); ``histogramdd`` counts points in
+  the boxes of a grid, one such set of bins per dim. Counts have no gradient.
 
 >>> import glassgrad as gg
 >>> gg.cov(gg.tensor([[0.0, 1.0, 2.0], [0.0, 2.0, 4.0]])).tolist()
@@ -19,6 +20,9 @@ importance weights, 1 when not given) and ``c`` the ``correction`` (1: Bessel's)
 
 from __future__ import annotations
 
+import builtins
+import functools
+import math
 from collections import namedtuple
 from typing import Any
 
@@ -32,6 +36,8 @@ from .tensor_methods import _plain, add
 
 HistogramResult = namedtuple("HistogramResult", ["hist", "bin_edges"])
 """What ``histogram`` returns, as in PyTorch."""
+HistogramddResult = namedtuple("HistogramddResult", ["hist", "bin_edges"])
+"""What ``histogramdd`` returns, as in PyTorch: the counts and a tuple of each dim's edges."""
 
 
 def _method(function: Any) -> Any:
@@ -113,13 +119,17 @@ def _even_edges(low: float, high: float, bins: int, dtype: np.dtype) -> np.ndarr
     return np.array([float(v) for v in exact]).astype(dtype)
 
 
-def _counted(values: np.ndarray, edges: np.ndarray, positions: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-    """The summed weights (or counts) per bin of the entries between the outer edges; the last bin keeps its
-    right edge."""
+def _places(values: np.ndarray, edges: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which entries lie between the outer edges, and the bin of each entry (the last bin keeps its right edge)."""
     inside = (values >= edges[0]) & (values <= edges[-1])
-    bins = len(edges) - 1
-    places = np.minimum(positions[inside], bins - 1)
-    return np.bincount(places, None if weights is None else weights[inside], bins).astype(values.dtype)
+    return inside, np.minimum(positions, len(edges) - 2)
+
+
+def _counted(values: np.ndarray, edges: np.ndarray, positions: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """The summed weights (or counts) per bin of the entries between the outer edges."""
+    inside, places = _places(values, edges, positions)
+    counts = np.bincount(places[inside], None if weights is None else weights[inside], len(edges) - 1)
+    return counts.astype(values.dtype)
 
 
 @_method
@@ -141,6 +151,41 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     return Tensor._wrap(_counted(values, edges, np.nan_to_num(positions).astype(np.int64), None))
 
 
+def _edges(values: np.ndarray, bins: Any, range: Any, name: str) -> np.ndarray:  # noqa: A002 (PyTorch's name)
+    """The bins' edges: ``bins`` equal bins over ``range`` (default: the entries' smallest to largest; one value
+    v: v ± 0.5; none: 0 to 1), or the increasing edges ``bins`` lists."""
+    if isinstance(bins, (int, np.integer)) and not isinstance(bins, bool):
+        if bins <= 0:
+            raise RuntimeError(f"{name}: bins must be > 0, got {bins}")
+        if range is not None:
+            low, high = (float(end) for end in range)
+            if low > high:
+                raise RuntimeError(f"{name}: range must be (min, max) with min <= max, got {tuple(range)}; swap them")
+        else:
+            low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
+        if low == high:
+            low, high = low - 0.5, high + 0.5
+        return _even_edges(low, high, bins, values.dtype)
+    edges = np.asarray(_plain(bins)).astype(values.dtype)
+    if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) < 0):
+        raise RuntimeError(f"{name}: bins must be a count > 0 or a 1-D tensor of at least 2 increasing edges, got "
+                           f"{bins!r}")
+    return edges
+
+
+def _weights_of(weight: Any, shape: tuple[int, ...], name: str) -> np.ndarray | None:
+    """The weights as one flat array, after checking they have ``shape`` (one per point: the input's shape, less
+    the last dim for ``histogramdd``)."""
+    if weight is None:
+        return None
+    weights = as_tensor(weight).array
+    if weights.shape != shape:
+        whose = "the input's shape" if name == "histogram" else "the input's shape without its last dim"
+        raise RuntimeError(f"{name}: weight must have {whose} {shape_text(shape)} (one per point), got "
+                           f"{shape_text(weights.shape)}")
+    return weights.reshape(-1)
+
+
 @_method
 def histogram(input: Tensor, bins: Any = 100, *, range: Any = None, weight: Any = None,  # noqa: A002
               density: bool = False) -> HistogramResult:
@@ -148,34 +193,52 @@ def histogram(input: Tensor, bins: Any = 100, *, range: Any = None, weight: Any 
     (default: the data's smallest to largest), or the increasing edges given as a tensor; ``density=True``
     divides by ``Σ counts · bin width`` so that the bars have area 1."""
     values = _bins(input, "histogram")
-    if isinstance(bins, (int, np.integer)) and not isinstance(bins, bool):
-        if bins <= 0:
-            raise RuntimeError(f"histogram: bins must be > 0, got {bins}")
-        if range is not None:
-            low, high = (float(end) for end in range)
-            if low > high:
-                raise RuntimeError(f"histogram: range must be (min, max) with min <= max, got {tuple(range)}; swap "
-                                   "them")
-        else:
-            low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
-        if low == high:
-            low, high = low - 0.5, high + 0.5
-        edges = _even_edges(low, high, bins, values.dtype)
-    else:
-        edges = np.asarray(_plain(bins)).astype(values.dtype)
-        if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) < 0):
-            raise RuntimeError(f"histogram: bins must be a count > 0 or a 1-D tensor of at least 2 increasing edges, "
-                               f"got {bins!r}")
-    weights = None
-    if weight is not None:
-        weights = as_tensor(weight).array
-        if weights.shape != as_tensor(input).shape:
-            raise RuntimeError(f"histogram: weight must have the input's shape {shape_text(as_tensor(input).shape)}, "
-                               f"got {shape_text(weights.shape)}")
-        weights = weights.reshape(-1)
+    edges = _edges(values, bins, range, "histogram")
+    weights = _weights_of(weight, as_tensor(input).shape, "histogram")
     positions = np.searchsorted(edges, values, side="right") - 1
     hist = _counted(values, edges, positions, weights)
     if density:
         with np.errstate(invalid="ignore", divide="ignore"):  # no entries: NaN, as in PyTorch
             hist = hist / (hist.sum() * np.diff(edges))
     return HistogramResult(Tensor._wrap(hist.astype(values.dtype)), Tensor._wrap(edges))
+
+
+def histogramdd(input: Tensor, bins: Any, *, range: Any = None, weight: Any = None,  # noqa: A002
+                density: bool = False) -> HistogramddResult:
+    """The counts (or summed ``weight``) of points in the boxes of a D-dimensional grid, and each dim's edges.
+
+    ``input`` (…, D) holds points, one per row of its last dim. ``bins``: one count for every dim, a count per
+    dim, or a 1-D tensor of edges per dim; ``range``: ``[min₀, max₀, min₁, max₁, …]`` (default: the points'
+    smallest to largest along each dim). A box holds the points with ``edgeₖ ≤ x < edgeₖ₊₁`` in every dim (the
+    last bin of each dim keeps its right edge). ``density=True`` divides by ``Σ counts · box volume``."""
+    x = as_tensor(input)
+    if x.ndim < 2 or x.shape[-1] == 0:
+        raise RuntimeError(f"histogramdd: input must have at least 2 dims (…, D) with D >= 1: points along the last, "
+                           f"got shape {shape_text(x.shape)}")
+    points = _bins(x, "histogramdd").reshape(-1, x.shape[-1])
+    count = points.shape[1]
+    per_dim = list(bins) if isinstance(bins, (list, tuple)) else [bins] * count
+    if len(per_dim) != count:
+        raise RuntimeError(f"histogramdd: bins must give one count or edges per dim of the points ({count}), got "
+                           f"{len(per_dim)}")
+    if range is not None and len(range) != 2 * count:
+        raise RuntimeError(f"histogramdd: for a {count}-dimensional histogram range needs {2 * count} numbers "
+                           f"[min₀, max₀, …], got {len(range)}")
+    edges = [_edges(points[:, d], per_dim[d], None if range is None else range[2 * d:2 * d + 2], "histogramdd")
+             for d in builtins.range(count)]
+    weights = _weights_of(weight, x.shape[:-1], "histogramdd")
+    inside = np.ones(points.shape[0], dtype=bool)
+    places = []
+    for d, dim_edges in enumerate(edges):
+        inside_dim, place = _places(points[:, d], dim_edges, np.searchsorted(dim_edges, points[:, d], "right") - 1)
+        inside &= inside_dim
+        places.append(place)
+    sizes = tuple(len(e) - 1 for e in edges)
+    boxes = np.ravel_multi_index([place[inside] for place in places], sizes)
+    hist = np.bincount(boxes, None if weights is None else weights[inside], math.prod(sizes)).astype(points.dtype)
+    hist = hist.reshape(sizes)
+    if density:
+        volumes = functools.reduce(np.multiply.outer, [np.diff(e) for e in edges])
+        with np.errstate(invalid="ignore", divide="ignore"):  # no points: NaN, as in PyTorch
+            hist = hist / (hist.sum() * volumes)
+    return HistogramddResult(Tensor._wrap(hist.astype(points.dtype)), tuple(Tensor._wrap(e) for e in edges))

@@ -21,6 +21,7 @@ from .adam import Adam, AdamW
 from .adamax import Adamax
 from .asgd import ASGD
 from .lbfgs import LBFGS
+from .muon import Muon
 from .nadam import NAdam
 from .optimizer import Optimizer
 from .radam import RAdam
@@ -32,4 +33,4 @@ __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_schedu
 __all__ += ["Adadelta", "Adamax", "NAdam"]
 __all__ += ["ASGD", "RAdam", "Rprop"]
 __all__ += ["LBFGS", "swa_utils"]
-__all__ += ["Adafactor"]
+__all__ += ["Adafactor", "Muon"]
