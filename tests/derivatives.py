@@ -17,3 +17,22 @@ def value_and_derivatives(lib, function, smooth, arrays, outer, inner):
         found += lib.autograd.grad(total, inputs, allow_unused=True, materialize_grads=True)
     force = {} if lib.__name__ == "glassgrad" else {"force": True}
     return [t.detach().numpy(**force) for t in found]
+
+
+def rsample_and_implicit_gradients(gg, torch, build, seed, shape):
+    """The gradients of ``Σ w·x`` for rsample draws x of ``build(lib, a, b)`` in glassgrad, and PyTorch's implicit
+    ones at the same draws: for x = T(ε; θ), ``F(x; θ)`` stays at F's value of ε, so ``∂x/∂θ = −(∂F/∂θ)/p(x)``.
+    Pairs of (glassgrad's, PyTorch's) gradient tensors, either may be None where a parameter is not used."""
+    rng = np.random.default_rng(seed)
+    arrays = [rng.normal(size=shape), rng.normal(size=shape)]
+    gg.manual_seed(seed)
+    mine = [gg.tensor(a, dtype=gg.float64, requires_grad=True) for a in arrays]
+    draws = build(gg, *mine).rsample((3,))
+    weights = np.arange(1.0, draws.numel() + 1).reshape(tuple(draws.shape))
+    (draws * gg.tensor(weights)).sum().backward()
+    theirs = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in arrays]
+    d = build(torch, *theirs)
+    x = torch.tensor(draws.detach().numpy())
+    density = d.log_prob(x).exp().detach()
+    (-(torch.tensor(weights) / density) * d.cdf(x)).sum().backward()
+    return [(p.grad, q.grad) for p, q in zip(mine, theirs)]

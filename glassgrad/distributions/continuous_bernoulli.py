@@ -34,7 +34,7 @@ from ..tensor import Tensor
 from . import constraints
 from .base import broadcast_all, noise
 from .discrete import SuccessChance
-from .kl import register_kl
+from .kl import _outside_support, register_kl
 from .location_scale import HALF_LOG_TWO_PI, Gumbel, Laplace, Normal, Uniform
 from .positive import Exponential
 
@@ -152,10 +152,6 @@ def _continuous_bernoulli_uniform(p: ContinuousBernoulli, q: Uniform) -> Tensor:
     return (-p.entropy() + (q.high - q.low).log()).masked_fill(outside, math.inf)
 
 
-@register_kl(Exponential, ContinuousBernoulli)
-@register_kl(Gumbel, ContinuousBernoulli)
-@register_kl(Laplace, ContinuousBernoulli)
-@register_kl(Normal, ContinuousBernoulli)
-def _unbounded_continuous_bernoulli(p: Any, q: ContinuousBernoulli) -> Tensor:
-    """p puts mass outside [0, 1], where q has none: KL is +∞."""
-    return p.mean.detach().new_full(p.batch_shape, math.inf)
+# p puts mass outside [0, 1], where q has none: KL is +∞.
+for _p in (Exponential, Gumbel, Laplace, Normal):
+    register_kl(_p, ContinuousBernoulli)(_outside_support)

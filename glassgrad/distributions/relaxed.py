@@ -76,17 +76,10 @@ class LogitRelaxedBernoulli(SuccessChance):
         return self.temperature.log() - d.abs() - 2 * (-d.abs()).exp().log1p()
 
 
-class RelaxedBernoulli(TransformedDistribution):
-    """A value in (0, 1) near 1 with chance about ``p`` when the temperature is low: ``σ`` of a
-    LogitRelaxedBernoulli draw."""
+class _Relaxed(TransformedDistribution):
+    """A relaxed draw pushed through one transform; temperature, probs and logits are the base's."""
 
     has_rsample = True
-    support = constraints.unit_interval
-
-    def __init__(self, temperature: Any, probs: Any = None, logits: Any = None,
-                 validate_args: bool | None = None) -> None:
-        base = LogitRelaxedBernoulli(temperature, probs, logits, validate_args)
-        super().__init__(base, SigmoidTransform(), validate_args)
 
     @property
     def temperature(self) -> Tensor:
@@ -99,6 +92,18 @@ class RelaxedBernoulli(TransformedDistribution):
     @property
     def logits(self) -> Tensor:
         return self.base_dist.logits
+
+
+class RelaxedBernoulli(_Relaxed):
+    """A value in (0, 1) near 1 with chance about ``p`` when the temperature is low: ``σ`` of a
+    LogitRelaxedBernoulli draw."""
+
+    support = constraints.unit_interval
+
+    def __init__(self, temperature: Any, probs: Any = None, logits: Any = None,
+                 validate_args: bool | None = None) -> None:
+        base = LogitRelaxedBernoulli(temperature, probs, logits, validate_args)
+        super().__init__(base, SigmoidTransform(), validate_args)
 
 
 class ExpRelaxedCategorical(Distribution):
@@ -147,29 +152,16 @@ class ExpRelaxedCategorical(Distribution):
         return (scores - scores.logsumexp(-1, keepdim=True)).sum(-1) + log_scale
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
+class RelaxedOneHotCategorical(_Relaxed):
     """A point of the simplex near the one-hot vector of class k with chance about ``pₖ`` when the temperature
     is low (the Gumbel-softmax): ``eˣ`` of an ExpRelaxedCategorical draw."""
 
-    has_rsample = True
     support = constraints.simplex
 
     def __init__(self, temperature: Any, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
         base = ExpRelaxedCategorical(temperature, probs, logits, validate_args)
         super().__init__(base, ExpTransform(), validate_args)
-
-    @property
-    def temperature(self) -> Tensor:
-        return self.base_dist.temperature
-
-    @property
-    def probs(self) -> Tensor:
-        return self.base_dist.probs
-
-    @property
-    def logits(self) -> Tensor:
-        return self.base_dist.logits
 
 
 class LogisticNormal(TransformedDistribution):
