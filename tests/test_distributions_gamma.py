@@ -18,6 +18,7 @@ import pytest
 from derivatives import rsample_and_implicit_gradients
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sampling_checks import assert_mean_and_variance, draws_that_repeat_under_a_seed
 
 import glassgrad as gg
 
@@ -286,18 +287,9 @@ DRAWS = 40000
 @pytest.mark.parametrize("name", sorted(SAMPLED))
 def test_samples_have_the_distributions_statistics_and_repeat_under_a_seed(name):
     d = SAMPLED[name]
-    gg.manual_seed(11)
-    draws = d.sample((DRAWS,))
-    gg.manual_seed(11)
-    assert np.array_equal(d.sample((DRAWS,)).numpy(), draws.numpy())
-    assert not np.array_equal(d.sample((DRAWS,)).numpy(), draws.numpy())
-    assert tuple(draws.shape) == (DRAWS,) + d.batch_shape + d.event_shape and not draws.requires_grad
-    assert draws.dtype == gg.float64 and d.support.check(draws).numpy().all()
-    x = draws.numpy()
-    mean, variance = d.mean.detach().numpy(), d.variance.detach().numpy()
-    np.testing.assert_allclose(x.mean(0), mean, atol=5 * np.sqrt(variance / DRAWS).max())
-    fourth = ((x - mean) ** 4).mean(0)  # the sample variance's spread is √((m₄ − σ⁴)/N)
-    np.testing.assert_allclose(x.var(0), variance, atol=6 * np.sqrt((fourth - variance ** 2) / DRAWS).max())
+    x = draws_that_repeat_under_a_seed(d, DRAWS)
+    assert x.dtype == np.float64 and d.support.check(gg.tensor(x)).numpy().all()
+    assert_mean_and_variance(x, d.mean.detach().numpy(), d.variance.detach().numpy())
     cdf = d.cdf if name in ("Weibull", "Pareto", "Kumaraswamy") else SCIPY_CDF.get(name)
     if cdf is not None:  # the cdf at the empirical median: a share of ½
         median = gg.tensor(np.median(x, axis=0))

@@ -12,6 +12,7 @@ import pytest
 from derivatives import rsample_and_implicit_gradients
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sampling_checks import assert_mean_and_variance, draws_that_repeat_under_a_seed
 
 import glassgrad as gg
 
@@ -258,21 +259,12 @@ DRAWS = 40000
 @pytest.mark.parametrize("name", sorted(SAMPLED))
 def test_samples_have_the_distributions_statistics_and_repeat_under_a_seed(name):
     d = SAMPLED[name]
-    gg.manual_seed(11)
-    draws = d.sample((DRAWS,))
-    gg.manual_seed(11)
-    assert np.array_equal(d.sample((DRAWS,)).numpy(), draws.numpy())
-    assert not np.array_equal(d.sample((DRAWS,)).numpy(), draws.numpy())
-    assert tuple(draws.shape) == (DRAWS,) + d.batch_shape + d.event_shape and not draws.requires_grad
-    x = draws.numpy()
+    x = draws_that_repeat_under_a_seed(d, DRAWS)
     if name == "Cauchy":  # no mean: check the quartiles instead, each a binomial share of 1/4
         below = (x < d.icdf(gg.tensor([[0.25], [0.75]], dtype=gg.float64)).numpy()[:, None]).mean(1)
         np.testing.assert_allclose(below, [[0.25, 0.25], [0.75, 0.75]], atol=5 * math.sqrt(0.25 * 0.75 / DRAWS))
         return
-    mean, variance = d.mean.detach().numpy(), d.variance.detach().numpy()
-    np.testing.assert_allclose(x.mean(0), mean, atol=5 * np.sqrt(variance / DRAWS).max())
-    fourth = ((x - mean) ** 4).mean(0)  # the sample variance's spread is √((m₄ − σ⁴)/N)
-    np.testing.assert_allclose(x.var(0), variance, atol=6 * np.sqrt((fourth - variance ** 2) / DRAWS).max())
+    assert_mean_and_variance(x, d.mean.detach().numpy(), d.variance.detach().numpy())
     if hasattr(d, "cdf") and name not in ("Geometric",):  # the empirical cdf at the median: a share of ½
         median = np.median(x, axis=0)
         np.testing.assert_allclose(d.cdf(gg.tensor(median)).numpy(), 0.5, atol=5 * 0.5 / math.sqrt(DRAWS))
