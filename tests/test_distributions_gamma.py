@@ -16,9 +16,9 @@ import math
 import numpy as np
 import pytest
 from derivatives import rsample_and_implicit_gradients
+from distribution_checks import assert_mean_and_variance, draws_that_repeat_under_a_seed, value_and_parameter_gradients
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sampling_checks import assert_mean_and_variance, draws_that_repeat_under_a_seed
 
 import glassgrad as gg
 
@@ -104,20 +104,9 @@ FAMILIES = {
 DIGAMMA_INSIDE = {"entropy", "kl"}
 
 
-def _evaluate(lib, build, evaluate, arrays, point):
-    """The value of ``evaluate`` and the gradient of ``Σ wᵢ·outᵢ`` (distinct weights) w.r.t. each parameter."""
-    params = [lib.tensor(a, dtype=lib.float64, requires_grad=True) for a in arrays]
-    out = evaluate(lib, build(lib, *params), lib.tensor(point, dtype=lib.float64))
-    if out.requires_grad:
-        weights = lib.arange(1.0, out.numel() + 1, dtype=lib.float64).reshape(tuple(out.shape))
-        (out * weights).sum().backward()
-    grads = [p.grad.numpy() if p.grad is not None else np.zeros(p.shape) for p in params]
-    return [out.detach().double().numpy()] + grads
-
-
 def _compare(torch, build, evaluate, arrays, point, tolerance):
-    mine_all = _evaluate(gg, build, evaluate, arrays, point)
-    theirs_all = _evaluate(torch, build, evaluate, arrays, point)
+    mine_all = value_and_parameter_gradients(gg, build, evaluate, arrays, point)
+    theirs_all = value_and_parameter_gradients(torch, build, evaluate, arrays, point)
     infinite = np.isinf(theirs_all[0])
     for mine, theirs in zip(mine_all, theirs_all):
         assert mine.shape == theirs.shape

@@ -10,9 +10,9 @@ import math
 import numpy as np
 import pytest
 from derivatives import rsample_and_implicit_gradients
+from distribution_checks import assert_mean_and_variance, draws_that_repeat_under_a_seed, value_and_parameter_gradients
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sampling_checks import assert_mean_and_variance, draws_that_repeat_under_a_seed
 
 import glassgrad as gg
 
@@ -100,20 +100,9 @@ def _cross(p, q):
 PAIRS.update({f"{p}_{q}": _cross(p, q) for p, q in CROSS})
 
 
-def _evaluate(lib, build, evaluate, arrays, point):
-    """The value of ``evaluate`` and the gradient of ``Σ wᵢ·outᵢ`` (distinct weights) w.r.t. each parameter."""
-    params = [lib.tensor(a, dtype=lib.float64, requires_grad=True) for a in arrays]
-    out = evaluate(lib, build(lib, *params), lib.tensor(point, dtype=lib.float64))
-    if out.requires_grad:
-        weights = lib.arange(1.0, out.numel() + 1, dtype=lib.float64).reshape(tuple(out.shape))
-        (out * weights).sum().backward()
-    grads = [p.grad.numpy() if p.grad is not None else np.zeros(p.shape) for p in params]
-    return [out.detach().double().numpy()] + grads
-
-
 def _compare(torch, build, evaluate, arrays, point):
-    for mine, theirs in zip(_evaluate(gg, build, evaluate, arrays, point),
-                            _evaluate(torch, build, evaluate, arrays, point)):
+    for mine, theirs in zip(value_and_parameter_gradients(gg, build, evaluate, arrays, point),
+                            value_and_parameter_gradients(torch, build, evaluate, arrays, point)):
         assert mine.shape == theirs.shape
         np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-11)
 
