@@ -14,12 +14,14 @@ from . import (
     _memory,
     anomaly,
     custom_function,
+    functional_names,
     gradients,
     jacobians,
     linalg_decompositions,
     linalg_ex,
     linalg_least_squares,
     linalg_lu,
+    tensor_in_place,
 )
 from . import amp as amp
 from . import autograd as autograd
@@ -38,6 +40,14 @@ from .amp import autocast
 from .anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .batching import vmap
+from .bitwise import (
+    bitwise_and,
+    bitwise_left_shift,
+    bitwise_not,
+    bitwise_or,
+    bitwise_right_shift,
+    bitwise_xor,
+)
 from .broadcasting import Size, broadcast_shapes, broadcast_tensors
 from .compiler import compile  # noqa: A004 (PyTorch's name: gg.compile, as torch.compile)
 from .composed import (
@@ -130,9 +140,29 @@ from .composed_math import (
     sgn,
     signbit,
 )
+from .composed_numbers import addbmm, addr, dist, fill, frexp, gcd, igamma, igammac, inner, isneginf, isposinf, lcm
 from .composed_picks import index_copy, index_put, kthvalue, masked_scatter, scatter_reduce
 from .composed_products import baddbmm, cartesian_prod, cdist, combinations, kron, tensordot, vander
 from .composed_ranks import mode, nanmedian, nanquantile, quantile
+from .composed_slices import (
+    argwhere,
+    broadcast_to,
+    concat,
+    concatenate,
+    diagflat,
+    diagonal_scatter,
+    dsplit,
+    fliplr,
+    flipud,
+    hsplit,
+    msort,
+    select,
+    select_scatter,
+    slice_scatter,
+    split_with_sizes,
+    unique_consecutive,
+    vsplit,
+)
 from .creation import (
     arange,
     as_tensor,
@@ -180,6 +210,7 @@ from .dtypes import (
 )
 from .dtypes import float as float
 from .dtypes import int as int
+from .functional_names import alpha_dropout, batch_norm, dropout, embedding, feature_alpha_dropout, instance_norm
 from .functions import (
     abs,
     acos,
@@ -309,15 +340,21 @@ from .functions import (
     var,
     where,
 )
+from .functions import abs as absolute
 from .functions import all as all
 from .functions import any as any
+from .functions import div as divide
+from .functions import div as true_divide
+from .functions import mul as multiply
+from .functions import neg as negative
 from .functions import round as round
+from .functions import sub as subtract
 from .generator import Generator
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .gradcheck import autograd_gradcheck as _autograd_gradcheck
 from .gradcheck import gradgradcheck as _gradgradcheck
 from .io import ModelFileError, load, save
-from .linalg import det, logdet, slogdet
+from .linalg import det, logdet, matrix_power, slogdet
 from .linalg import inv as inverse
 from .linalg_exp import matrix_exp
 from .linalg_lu import cholesky_inverse, cholesky_solve, lu_unpack, triangular_solve
@@ -334,11 +371,27 @@ from .settings import (
     set_num_threads,
     use_deterministic_algorithms,
 )
+from .special import erfc, exp2, logit, sinc
 from .statistics import corrcoef, cov, histc, histogram
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64
+from .tensor_aliases import (
+    cholesky,
+    is_complex,
+    is_nonzero,
+    is_same_size,
+    is_signed,
+    lu,
+    lu_solve,
+    mvlgamma,
+    pinverse,
+    positive,
+    qr,
+    svd,
+)
 from .trace import trace
 from .training import fit
 from .version import __version__
+from .windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window
 
 
 def __getattr__(name: str):
@@ -377,6 +430,10 @@ for _name in ("lstsq", "matrix_rank", "cond", "vander"):
     setattr(linalg, _name, getattr(linalg_least_squares, _name))
 del _name
 linalg.matrix_exp = matrix_exp
+# torch.conv2d, torch.layer_norm … (nn.functional's own functions) and torch.sin_(x) … (the in-place methods)
+for _name, _function in {**functional_names.SAME, **tensor_in_place.FUNCTION_FORMS}.items():
+    globals()[_name] = _function
+del _name, _function
 
 __all__ = [
     "RULES", "GradcheckError", "GradcheckReport", "Tensor", "__version__", "abs", "add", "arange", "argmax",
@@ -444,4 +501,16 @@ __all__ = [
     "use_deterministic_algorithms", "utils",
     # torch.vmap, also found as torch.func.vmap (glassgrad.batching)
     "vmap",
+    # bits, slices, numbers, aliases, old matrix functions, windows, nn.functional's top-level names
+    # (glassgrad.bitwise, composed_slices, composed_numbers, tensor_aliases, windows, functional_names)
+    "absolute", "addbmm", "addr", "alpha_dropout", "argwhere", "bartlett_window", "batch_norm", "bitwise_and",
+    "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift", "bitwise_xor", "blackman_window",
+    "broadcast_to", "cholesky", "concat", "concatenate", "diagflat", "diagonal_scatter", "dist", "divide", "dropout",
+    "dsplit", "embedding", "erfc", "exp2", "feature_alpha_dropout", "fill", "fliplr", "flipud", "frexp", "gcd",
+    "hamming_window", "hann_window", "hsplit", "igamma", "igammac", "inner", "instance_norm", "is_complex",
+    "is_nonzero", "is_same_size", "is_signed", "isneginf", "isposinf", "kaiser_window", "lcm", "logit", "lu",
+    "lu_solve", "matrix_power", "msort", "multiply", "mvlgamma", "negative", "pinverse", "positive", "qr", "select",
+    "select_scatter", "sinc", "slice_scatter", "split_with_sizes", "subtract", "svd", "true_divide",
+    "unique_consecutive", "vsplit",
+    *functional_names.SAME, *tensor_in_place.FUNCTION_FORMS,
 ]
