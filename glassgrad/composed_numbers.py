@@ -25,6 +25,7 @@ import numpy as np
 
 from . import linalg
 from .arguments import shape_text
+from .autograd import is_grad_enabled
 from .composed import _check_dims, _plain_tensor, _scaled_sum
 from .creation import as_tensor, full_like
 from .tensor import Tensor
@@ -121,7 +122,7 @@ lcm.__doc__ = "The least common multiple of a and b entry by entry (≥ 0; 0 if 
 def _incomplete_gamma(name: str, scipy_name: str) -> Any:
     def incomplete_gamma(input: Tensor, other: Any) -> Tensor:
         a, x = as_tensor(input), as_tensor(other)
-        if a._requires_grad or x._requires_grad:
+        if is_grad_enabled() and (a._requires_grad or x._requires_grad):
             raise NotImplementedError(f"{name}: glassgrad has no gradient for the incomplete gamma function; "
                                       "call it on .detach()ed tensors (or under gg.no_grad())")
         from scipy import special  # here, not at the top: `import glassgrad` does not load SciPy
