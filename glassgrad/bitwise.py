@@ -6,7 +6,7 @@ they act on the bits of the two's-complement numbers: ``6 & 3 = 2``, ``6 | 3 = 7
 amount) gives 0, or −1 for a negative number shifted right, as PyTorch does. They are steps, not functions of a
 real number: their results are plain tensors outside the graph, and a float tensor is refused, as in PyTorch.
 The dtype of a mixed operation is PyTorch's (:func:`glassgrad.composed_math.result_type`); a shifted bool is an
-int64.
+int64 (two bools are refused).
 
 >>> import glassgrad as gg
 >>> (~gg.tensor([True, False])).tolist(), (gg.tensor([6]) & 3).tolist(), (gg.tensor([1]) << 4).tolist()
@@ -71,10 +71,10 @@ add("bitwise_not", bitwise_not)
 
 
 def _shift_operands(name: str, input: Any, other: Any) -> tuple[np.ndarray, np.ndarray]:
-    """The operands as integers (a bool counts as int64) and how far out of range each shift is."""
+    """The operands as integers; two bools are refused, as in PyTorch (a bool shifted by a Python int is int64)."""
     a, shift = _operands(name, input, other)
     if a.dtype == bool:
-        a, shift = a.astype(np.int64), shift.astype(np.int64)
+        raise NotImplementedError(f"{name}: shifts the bits of integers, got two bools; convert with .long()")
     return a, shift
 
 
