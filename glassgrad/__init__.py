@@ -32,6 +32,7 @@ from . import linalg as linalg
 from . import nn as nn
 from . import optim as optim
 from . import random as random
+from . import random_fills as random_fills  # x.exponential_(), x.random_() … (Tensor methods)
 from . import special as special
 from . import testing as testing
 from . import training as training
@@ -140,7 +141,26 @@ from .composed_math import (
     sgn,
     signbit,
 )
-from .composed_numbers import addbmm, addr, dist, fill, frexp, gcd, igamma, igammac, inner, isneginf, isposinf, lcm
+from .composed_numbers import (
+    addbmm,
+    addr,
+    angle,
+    dist,
+    fill,
+    frexp,
+    gcd,
+    igamma,
+    igammac,
+    inner,
+    isin,
+    isneginf,
+    isposinf,
+    lcm,
+    put,
+    rsub,
+    unravel_index,
+    vdot,
+)
 from .composed_picks import index_copy, index_put, kthvalue, masked_scatter, scatter_reduce
 from .composed_products import baddbmm, cartesian_prod, cdist, combinations, kron, tensordot, vander
 from .composed_ranks import mode, nanmedian, nanquantile, quantile
@@ -375,17 +395,24 @@ from .special import erfc, exp2, logit, sinc
 from .statistics import corrcoef, cov, histc, histogram
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64
 from .tensor_aliases import (
+    adjoint,
+    chain_matmul,
     cholesky,
+    detach,
     is_complex,
+    is_conj,
+    is_neg,
     is_nonzero,
     is_same_size,
     is_signed,
+    isreal,
     lu,
     lu_solve,
     mvlgamma,
     pinverse,
     positive,
     qr,
+    real,
     svd,
 )
 from .trace import trace
@@ -430,6 +457,7 @@ for _name in ("lstsq", "matrix_rank", "cond", "vander"):
     setattr(linalg, _name, getattr(linalg_least_squares, _name))
 del _name
 linalg.matrix_exp = matrix_exp
+conj = conj_physical = resolve_conj = resolve_neg = real  # for real numbers, each gives the tensor itself
 # torch.conv2d, torch.layer_norm … (nn.functional's own functions) and torch.sin_(x) … (the in-place methods)
 for _name, _function in {**functional_names.SAME, **tensor_in_place.FUNCTION_FORMS}.items():
     globals()[_name] = _function
@@ -511,6 +539,7 @@ __all__ = [
     "is_nonzero", "is_same_size", "is_signed", "isneginf", "isposinf", "kaiser_window", "lcm", "logit", "lu",
     "lu_solve", "matrix_power", "msort", "multiply", "mvlgamma", "negative", "pinverse", "positive", "qr", "select",
     "select_scatter", "sinc", "slice_scatter", "split_with_sizes", "subtract", "svd", "true_divide",
-    "unique_consecutive", "vsplit",
+    "unique_consecutive", "vsplit", "adjoint", "angle", "chain_matmul", "detach", "is_conj", "is_neg", "isin",
+    "isreal", "put", "real", "rsub", "unravel_index", "vdot", "conj", "conj_physical", "resolve_conj", "resolve_neg",
     *functional_names.SAME, *tensor_in_place.FUNCTION_FORMS,
 ]

@@ -26,8 +26,11 @@ import numpy as np
 from . import linalg
 from .arguments import shape_text
 from .autograd import is_grad_enabled
-from .composed import _check_dims, _plain_tensor, _scaled_sum
+from .composed import _check_dims, _plain_tensor, _scaled_sum, dot
+from .composed_picks import index_put
 from .creation import as_tensor, full_like
+from .dtypes import get_default_dtype
+from .functions import where
 from .tensor import Tensor
 from .tensor_methods import _plain, add
 
@@ -139,6 +142,53 @@ igamma = _incomplete_gamma("igamma", "gammainc")
 igamma.__doc__ = "``P(a, x) = γ(a, x)/Γ(a)``, the regularized lower incomplete gamma function (no gradient)."
 igammac = _incomplete_gamma("igammac", "gammaincc")
 igammac.__doc__ = "``Q(a, x) = 1 − P(a, x)``, the regularized upper incomplete gamma function (no gradient)."
+
+
+@_method
+def vdot(input: Tensor, other: Tensor) -> Tensor:
+    """``Σ aᵢ·bᵢ`` of two vectors (``dot``; for real numbers nothing is conjugated)."""
+    return dot(input, other)
+
+
+@_method
+def angle(input: Tensor) -> Tensor:
+    """The angle of each entry as a complex number: 0 for x ≥ 0, π for x < 0 (NaN stays NaN); a step, so its
+    gradient is 0, as in PyTorch."""
+    x = as_tensor(input)
+    values = np.where(x.array < 0, np.pi, np.where(np.isnan(x.array), np.nan, 0.0))
+    if x.array.dtype.kind != "f":
+        return _plain_tensor(values.astype(get_default_dtype()))
+    return where(_plain_tensor(np.ones(x.shape, dtype=bool)), x.new_tensor(values), x)  # in the graph, slope 0
+
+
+def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, invert: bool = False) -> Tensor:
+    """Which entries of ``elements`` appear among ``test_elements`` (``invert=True``: which do not)."""
+    return _plain_tensor(np.isin(np.asarray(_plain(elements)), np.asarray(_plain(test_elements)), invert=invert))
+
+
+def rsub(input: Tensor, other: Any, alpha: Any = 1) -> Tensor:
+    """``other − alpha·input``."""
+    return other - as_tensor(input) * alpha
+
+
+@_method
+def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """A copy with the entries at the flat positions ``index`` (of the tensor read as one row) set to ``source``
+    (``accumulate=True``: added to)."""
+    x = as_tensor(input)
+    flat = index_put(x.reshape(-1), (as_tensor(index).reshape(-1),), as_tensor(source).reshape(-1), accumulate)
+    return flat.reshape(tuple(x.shape))
+
+
+def unravel_index(indices: Any, shape: Any) -> tuple[Tensor, ...]:
+    """The coordinates, one tensor per dim of ``shape``, of each flat position in ``indices``."""
+    positions = np.asarray(_plain(indices))
+    if positions.dtype.kind not in "iu":
+        raise TypeError(f"unravel_index: indices must hold integers, got {positions.dtype.name}")
+    size = int(np.prod(shape))
+    if np.any((positions < -size) | (positions >= size)):
+        raise RuntimeError(f"unravel_index: an index is out of bounds for shape {tuple(shape)} ({size} entries)")
+    return tuple(_plain_tensor(c.astype(np.int64)) for c in np.unravel_index(positions % max(size, 1), shape))
 
 
 def fill(input: Tensor, value: Any) -> Tensor:

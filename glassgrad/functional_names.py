@@ -6,6 +6,7 @@ functional ones: ``torch.batch_norm(input, weight, bias, running_mean, running_v
 cudnn_enabled)``, ``torch.instance_norm(input, weight, bias, running_mean, running_var, use_input_stats,
 momentum, eps, cudnn_enabled)``, ``torch.embedding(weight, indices, padding_idx=-1, …)`` (the table first; −1:
 no padding row) and ``torch.dropout(input, p, train)`` (also ``alpha_dropout``, ``feature_alpha_dropout``).
+``x.hardshrink(λ)`` and ``x.prelu(weight)`` are Tensor methods as well.
 
 >>> import glassgrad as gg
 >>> gg.embedding(gg.eye(3), gg.tensor([2, 0])).tolist()
@@ -17,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from .nn import functional as F
+from .tensor_methods import add
 
 SAME = {name: getattr(F, name) for name in (
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "bilinear",
@@ -24,6 +26,8 @@ SAME = {name: getattr(F, name) for name in (
     "prelu", "hardshrink", "celu", "selu", "rrelu", "threshold", "layer_norm", "group_norm", "rms_norm",
     "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "adaptive_avg_pool1d")}
 """The functions whose top-level form takes the same arguments as ``nn.functional``'s."""
+add("hardshrink", F.hardshrink)  # x.hardshrink(0.5), x.prelu(weight): Tensor methods in PyTorch too
+add("prelu", F.prelu)
 
 
 def batch_norm(input: Any, weight: Any, bias: Any, running_mean: Any, running_var: Any, training: bool,

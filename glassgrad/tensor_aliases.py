@@ -5,7 +5,9 @@
   ``dim``; ``sinc``, ``exp2``, ``logit``, ``erfc`` are ``gg.special``'s functions as methods, and ``mvlgamma`` is
   ``special.multigammaln`` (``ln Γₚ(a) = p(p−1)/4·ln π + Σⱼ lnΓ(a − j/2)``) with PyTorch's check of its domain.
 * Questions: ``is_floating_point``, ``is_complex`` (always False: glassgrad has no complex dtypes), ``is_signed``,
-  ``is_nonzero`` (the one entry is not 0), ``is_same_size``.
+  ``is_nonzero`` (the one entry is not 0), ``is_same_size``; for real numbers ``real``, ``conj``, ``resolve_conj``
+  … are the tensor itself, ``isreal`` is all True, ``adjoint``/``mH`` are ``mT``.
+* ``x.where(c, y)`` is ``gg.where(c, x, y)``; ``byte``, ``char``, ``short`` convert to uint8, int8, int16.
 * The matrix methods PyTorch kept from before ``torch.linalg``: ``x.svd()`` returns ``(U, S, V)`` (V, not Vᴴ),
   ``x.qr(some=True)``, ``x.cholesky(upper=False)``, ``x.lu()`` (``lu_factor``), ``b.lu_solve(LU, pivots)``,
   ``x.pinverse(rcond)``, ``x.matrix_power(n)``, also as ``gg.svd`` … The ones PyTorch removed (``lstsq``,
@@ -23,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from . import linalg, linalg_decompositions, linalg_lu, sampling, special
+from . import functions, linalg, linalg_decompositions, linalg_lu, sampling, special
 from .creation import as_tensor
 from .dtypes import is_floating_point
 from .tensor import Tensor
@@ -119,6 +121,65 @@ def lu_solve(input: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
 def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
     """The pseudo-inverse, singular values below ``rcond·σ_max`` counted as 0 (``linalg.pinv(rtol=rcond)``)."""
     return linalg_decompositions.pinv(input, rtol=rcond)
+
+
+def where(self: Tensor, condition: Any, other: Any) -> Tensor:
+    """``gg.where(condition, self, other)``: this tensor's entries where the condition holds, else ``other``'s."""
+    return functions.where(condition, self, other)
+
+
+def adjoint(input: Tensor) -> Tensor:
+    """The last two dims swapped (the conjugate transpose, which for real numbers is the transpose ``mT``)."""
+    return input.mT
+
+
+add("where", where)
+add("adjoint", adjoint)
+add("mH", property(adjoint, doc="The conjugate transpose of a batch of matrices: ``mT`` for real numbers."))
+for _name, _dtype in [("byte", np.uint8), ("char", np.int8), ("short", np.int16)]:
+    add(_name, lambda self, _dtype=_dtype: self.to(_dtype))
+
+
+# --- complex-number questions, answered for real numbers --------------------------------------------
+
+def real(input: Tensor) -> Tensor:
+    """The real part: the tensor itself (glassgrad's numbers are real)."""
+    return input
+
+
+def isreal(input: Tensor) -> Tensor:
+    """Which entries have no imaginary part: all of them (a bool tensor)."""
+    return Tensor._wrap(np.ones(input.shape, dtype=bool))
+
+
+for _name in ("conj", "conj_physical", "resolve_conj", "resolve_neg"):
+    add(_name, real)
+add("real", property(real, doc="The real part: the tensor itself (glassgrad's numbers are real)."))
+def is_conj(input: Tensor) -> bool:
+    """False: a real tensor is never a lazily conjugated view."""
+    return False
+
+
+def is_neg(input: Tensor) -> bool:
+    """False: a real tensor is never a lazily negated view."""
+    return False
+
+
+for _function in (isreal, is_conj, is_neg):
+    add(_function.__name__, _function)
+add("is_cpu", property(lambda self: True, doc="True: glassgrad's tensors live on the CPU."))
+add("get_device", lambda self: -1)  # PyTorch's answer for a CPU tensor
+add("is_inference", lambda self: False)
+
+
+def chain_matmul(*matrices: Tensor) -> Tensor:
+    """``linalg.multi_dot`` of the matrices, given one by one."""
+    return linalg.multi_dot(list(matrices))
+
+
+def detach(input: Tensor) -> Tensor:
+    """``input.detach()``."""
+    return input.detach()
 
 
 for _function in (svd, qr, cholesky, lu, lu_solve, pinverse):

@@ -58,6 +58,7 @@ CALLS = {  # name: (the in-place call on x, given the library; the domain of x's
     "addbmm_": (lambda lib, x: x.addbmm_(_other(lib, x).reshape(2, 3, 2),
                                          lib.linspace(-1.0, 1.5, 16, dtype=lib.float64).reshape(2, 2, 4)), "any"),
     "tril_": (lambda lib, x: x.tril_(1), "any"),
+    "put_": (lambda lib, x: x.put_(lib.tensor([0, -1, 5, 0]), _other(lib, x)[0], accumulate=True), "any"),
     "triu_": (lambda lib, x: x.triu_(-1), "any"),
     "multiply_": (lambda lib, x: x.multiply_(_other(lib, x)), "any"),
     "subtract_": (lambda lib, x: x.subtract_(_other(lib, x)), "any"),
@@ -314,3 +315,46 @@ def test_top_level_in_place_functions_are_pytorchs(torch, name):
         assert returned is x
         found.append(x.detach().numpy().copy())
     np.testing.assert_allclose(*found, rtol=1e-12)
+
+
+# --- random fills -------------------------------------------------------------------------------------
+
+def test_random_fills_draw_from_their_distributions():
+    rng = np.random.default_rng(7)
+    n = 200_000
+    draws = gg.zeros(n, dtype=gg.float64).exponential_(4.0, generator=rng).numpy()
+    assert draws.min() >= 0 and abs(draws.mean() - 0.25) < 0.005
+    draws = gg.zeros(n, dtype=gg.float64).cauchy_(2.0, 0.5, generator=rng).numpy()
+    quartiles = np.quantile(draws, [0.25, 0.5, 0.75])  # median ± σ for a Cauchy distribution
+    np.testing.assert_allclose(quartiles, [1.5, 2.0, 2.5], atol=0.02)
+    draws = gg.zeros(n, dtype=gg.float64).log_normal_(0.5, 0.25, generator=rng).numpy()
+    assert abs(np.log(draws).mean() - 0.5) < 0.005 and abs(np.log(draws).std() - 0.25) < 0.005
+    draws = gg.zeros(n).geometric_(0.25, generator=rng).numpy()
+    assert draws.min() == 1 and abs(draws.mean() - 4) < 0.05  # mean 1/p
+    draws = gg.zeros(n).random_(3, 7, generator=rng).numpy()
+    assert set(np.unique(draws)) == {3.0, 4.0, 5.0, 6.0}
+    draws = gg.zeros(n, dtype=gg.int8).random_(generator=rng).numpy()
+    assert draws.min() == 0 and draws.max() == 127
+    assert set(np.unique(gg.zeros(1000).random_(2, generator=rng).numpy())) == {0.0, 1.0}
+
+
+@pytest.mark.parametrize("call", [lambda x: x.exponential_(), lambda x: x.cauchy_(), lambda x: x.log_normal_(),
+                                  lambda x: x.geometric_(0.5), lambda x: x.random_(5)])
+def test_random_fills_count_a_change_and_refuse_leaves(call):
+    x = gg.zeros(3)
+    assert call(x) is x and x._version == 1
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        call(gg.zeros(3, requires_grad=True))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: gg.zeros(3, dtype=gg.int64).exponential_(), "samples are real numbers"),
+    (lambda: gg.zeros(3).exponential_(-1.0), "lambd > 0"),
+    (lambda: gg.zeros(3).cauchy_(0.0, 0.0), "sigma > 0"),
+    (lambda: gg.zeros(3).geometric_(1.5), "0 < p < 1"),
+    (lambda: gg.zeros(3).random_(4, 2), "from < to"),
+])
+def test_random_fills_refuse_bad_arguments_in_one_line(call, message):
+    with pytest.raises((RuntimeError, TypeError), match=message) as error:
+        call()
+    assert "\n" not in str(error.value)

@@ -95,6 +95,23 @@ CASES = {
     "lu": (lambda rng, n: [_matrix(rng, n, n)], lambda lib, a: a.lu()[0]),
     "lu_solve": (lambda rng, n: [_matrix(rng, n, n), rng.normal(size=(n, 2))],
                  lambda lib, a, b: b.lu_solve(*lib.linalg.lu_factor(a)) + lib.lu_solve(b, *a.lu())),
+    "angle": (lambda rng, n: [np.where(rng.random(n) < 0.3, 0.0, rng.normal(size=n))],
+              lambda lib, x: x.angle() + lib.angle(x)),
+    "vdot": (lambda rng, n: [rng.normal(size=n), rng.normal(size=n)], lambda lib, x, y: lib.vdot(x, y) * x.vdot(y)),
+    "rsub": (lambda rng, n: [rng.normal(size=(n, 2)), rng.normal(size=2)],
+             lambda lib, x, y: lib.rsub(x, y, alpha=-3) + lib.rsub(y, 2.0)),
+    "put": (lambda rng, n: [rng.normal(size=(n, 3)), rng.normal(size=4)],
+            lambda lib, x, s: [x.put(lib.tensor([0, -1, 1, 0]), s, accumulate=True),
+                               lib.put(x, lib.tensor([2, 1, 0, -2]), s)]),
+    "adjoint": (lambda rng, n: [rng.normal(size=(2, n, 3))], lambda lib, x: lib.adjoint(x) + x.mH * x.adjoint()),
+    "hardshrink_prelu": (lambda rng, n: [rng.normal(size=(2, n)), rng.uniform(0.1, 0.5, n)],
+                         lambda lib, x, w: x.hardshrink(0.3) + x.prelu(w)),
+    "where_method": (lambda rng, n: [rng.normal(size=(n, 2)), rng.normal(size=2)],
+                     lambda lib, x, y: x.where(x.detach() > 0, y)),
+    "chain_matmul": (lambda rng, n: [rng.normal(size=(2, n)), rng.normal(size=(n, 3)), rng.normal(size=(3, 2))],
+                     lambda lib, a, b, c: lib.chain_matmul(a, b, c)),
+    "real_conj": (lambda rng, n: [rng.normal(size=n)],
+                  lambda lib, x: lib.real(x) * x.conj() + x.resolve_conj() * lib.resolve_neg(x) + x.real),
 }
 NOT_SYMMETRIC_INPUT = {"cholesky"}
 
@@ -310,6 +327,46 @@ def test_questions_about_a_tensor_match_pytorch(torch, dtype):
                       lib.is_same_size(x, lib.ones(3, 2)), lib.fill(x, 1).tolist(),
                       str(lib.fill(x, 0).dtype).replace("torch.", "")])
     assert found[0] == found[1]
+
+
+@pytest.mark.torch
+@settings(max_examples=20, deadline=None)
+@given(a=st.lists(st.integers(-5, 5), max_size=8), b=st.lists(st.integers(-5, 5), max_size=5), invert=st.booleans())
+def test_isin_matches_pytorch(torch, a, b, invert):
+    found = [lib.isin(lib.tensor(a, dtype=lib.int64), lib.tensor(b, dtype=lib.int64), invert=invert).tolist()
+             + lib.isin(lib.tensor(a, dtype=lib.int64), 3).tolist() for lib in (gg, torch)]
+    assert found[0] == found[1]
+
+
+@pytest.mark.torch
+@settings(max_examples=20, deadline=None)
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple), data=st.data())
+def test_unravel_index_matches_pytorch(torch, shape, data):
+    size = int(np.prod(shape))
+    flat = data.draw(st.lists(st.integers(-size, size - 1), min_size=1, max_size=5))
+    found = [[c.tolist() for c in lib.unravel_index(lib.tensor(flat), shape)] for lib in (gg, torch)]
+    assert found[0] == found[1]
+    with pytest.raises(RuntimeError, match="out of bounds"):
+        gg.unravel_index(gg.tensor([size]), shape)
+
+
+@pytest.mark.torch
+def test_real_number_answers_and_conversions_match_pytorch(torch):
+    found = []
+    for lib in (gg, torch):
+        x = lib.tensor([[1.5, -2.0]], dtype=lib.float64)
+        found.append([lib.isreal(x).tolist(), x.is_conj(), lib.is_neg(x), x.get_device(), x.is_cpu,
+                      x.is_inference(), lib.conj(x) is x, lib.resolve_conj(x) is x, x.real is x,
+                      *(str(getattr(x, name)().dtype).replace("torch.", "") for name in ("byte", "char", "short")),
+                      lib.detach(x).requires_grad])
+    assert found[0] == found[1]
+
+
+def test_the_multinomial_method_is_the_function():
+    weights = gg.tensor([[0.1, 0.5, 0.4], [1.0, 0.0, 1.0]])
+    mine = weights.multinomial(5, True, generator=np.random.default_rng(3))
+    assert mine.tolist() == gg.multinomial(weights, 5, True, generator=np.random.default_rng(3)).tolist()
+    assert mine.shape == (2, 5) and 1 not in mine[1].tolist()
 
 
 # --- refusals, each in one line ----------------------------------------------------------------------
