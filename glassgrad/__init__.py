@@ -22,6 +22,7 @@ from . import (
     linalg_least_squares,
     linalg_lu,
     tensor_in_place,
+    tensor_legacy,
 )
 from . import amp as amp
 from . import autograd as autograd
@@ -415,6 +416,7 @@ from .tensor_aliases import (
     real,
     svd,
 )
+from .tensor_legacy import asarray, scalar_tensor
 from .trace import trace
 from .training import fit
 from .version import __version__
@@ -458,8 +460,9 @@ for _name in ("lstsq", "matrix_rank", "cond", "vander"):
 del _name
 linalg.matrix_exp = matrix_exp
 conj = conj_physical = resolve_conj = resolve_neg = real  # for real numbers, each gives the tensor itself
-# torch.conv2d, torch.layer_norm … (nn.functional's own functions) and torch.sin_(x) … (the in-place methods)
-for _name, _function in {**functional_names.SAME, **tensor_in_place.FUNCTION_FORMS}.items():
+# torch.conv2d, torch.layer_norm … (nn.functional's own functions), torch.sin_(x) … (the in-place methods) and
+# torch.t_copy(x) … (view ops, copied)
+for _name, _function in {**functional_names.SAME, **tensor_in_place.FUNCTION_FORMS, **tensor_legacy.COPY_FORMS}.items():
     globals()[_name] = _function
 del _name, _function
 
@@ -541,5 +544,5 @@ __all__ = [
     "select_scatter", "sinc", "slice_scatter", "split_with_sizes", "subtract", "svd", "true_divide",
     "unique_consecutive", "vsplit", "adjoint", "angle", "chain_matmul", "detach", "is_conj", "is_neg", "isin",
     "isreal", "put", "real", "rsub", "unravel_index", "vdot", "conj", "conj_physical", "resolve_conj", "resolve_neg",
-    *functional_names.SAME, *tensor_in_place.FUNCTION_FORMS,
+    "asarray", "scalar_tensor", *functional_names.SAME, *tensor_in_place.FUNCTION_FORMS, *tensor_legacy.COPY_FORMS,
 ]

@@ -1,0 +1,205 @@
+"""PyTorch's methods about a tensor's memory, its older spellings, and its ``*_copy`` functions.
+
+* Memory: ``data_ptr()`` (the address of the first entry), ``storage_offset()`` (entries between the start of
+  the memory and the first entry), ``dim_order()``, ``share_memory_()``/``pin_memory()`` (the tensor itself:
+  glassgrad has one process and no GPU), ``is_shared()``/``is_pinned()`` (False).
+* ``resize_(*size)`` gives the tensor a new shape in place, keeping its entries in row-major order: cut off
+  when it shrinks, zeros after them when it grows (PyTorch leaves those uninitialized); a tensor in a graph is
+  refused, as in PyTorch. ``resize_as_(other)`` uses other's shape.
+* ``apply_(f)`` / ``map_(other, f)``: a Python function called on every entry (and other's), written back in
+  place; slow, for plain tensors only (a tensor that requires grad is refused, as in PyTorch).
+* Older spellings: ``H`` (a matrix's conjugate transpose: its transpose), ``unsafe_chunk``/``unsafe_split``/
+  ``unsafe_split_with_sizes`` (``chunk``/``split``), ``narrow_copy`` (``narrow`` copied), ``new(…)`` (an empty
+  tensor, a tensor of data, or of a size, in this tensor's dtype).
+* ``gg.t_copy(x)``, ``gg.transpose_copy(x, 0, 1)`` … (:data:`COPY_FORMS`): the view op, then a copy.
+* ``gg.asarray(obj, dtype=…, copy=…)``: ``obj`` itself when it is a tensor already in that dtype (unless
+  ``copy=True``), else a new tensor; ``gg.scalar_tensor(s)``: a 0-d tensor.
+
+>>> import glassgrad as gg
+>>> gg.arange(6.0).resize_(2, 2).tolist()
+[[0.0, 1.0], [2.0, 3.0]]
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .arguments import check_dim, shape_arg, shape_text
+from .autograd import bump_version
+from .composed import narrow
+from .composed_slices import split_with_sizes
+from .creation import _leaf, as_tensor, tensor
+from .dtypes import get_default_dtype
+from .tensor import Tensor
+from .tensor_methods import _plain, add, method
+
+
+@method
+def data_ptr(self: Tensor) -> int:
+    """The memory address of the first entry."""
+    return self.array.__array_interface__["data"][0]
+
+
+@method
+def storage_offset(self: Tensor) -> int:
+    """How many entries into its memory the first entry sits (0 unless this is a slice of another tensor)."""
+    owner = self.array
+    while isinstance(owner.base, np.ndarray):
+        owner = owner.base
+    return (data_ptr(self) - owner.__array_interface__["data"][0]) // self.array.itemsize
+
+
+@method
+def dim_order(self: Tensor) -> tuple:
+    """The dims in the order they sit in memory: ``(0, 1, …)`` for a row-major tensor (``is_contiguous()``), else
+    from the largest stride to the smallest (ties keep the dims' order; with dims of size 1, which may sit
+    anywhere, PyTorch may list another of the equally valid orders)."""
+    if self.is_contiguous():
+        return tuple(range(self.ndim))
+    strides = self.stride()
+    return tuple(sorted(range(self.ndim), key=lambda d: -strides[d]))
+
+
+@method
+def share_memory_(self: Tensor) -> Tensor:
+    """The tensor itself: glassgrad runs in one process."""
+    return self
+
+
+@method
+def pin_memory(self: Tensor, device: Any = None) -> Tensor:
+    """The tensor itself: glassgrad has no GPU to copy to."""
+    return self
+
+
+add("is_shared", lambda self: False)
+add("is_pinned", lambda self: False)
+add("H", property(lambda self: self.t(), doc="A matrix's conjugate transpose: its transpose, for real numbers."))
+add("unsafe_chunk", Tensor.chunk)
+add("unsafe_split", Tensor.split)
+add("unsafe_split_with_sizes", split_with_sizes)
+
+
+@method
+def narrow_copy(self: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """``narrow`` copied (the result does not share this tensor's memory)."""
+    return narrow(self, dim, start, length).clone()
+
+
+@method
+def resize_(self: Tensor, *size: Any) -> Tensor:
+    """A new shape in place, the entries kept in row-major order: cut off, or followed by zeros."""
+    if self._requires_grad:
+        raise RuntimeError("resize_: cannot resize a tensor that requires grad (or is in a graph); resize a "
+                           ".detach()ed copy, or use reshape")
+    shape = shape_arg(size[0] if len(size) == 1 and isinstance(size[0], (tuple, list)) else size, "resize_")
+    if any(n < 0 for n in shape):
+        raise RuntimeError(f"resize_: sizes must be non-negative, got {shape_text(shape)}")
+    count, flat = math.prod(shape), self.array.reshape(-1)
+    if shape == self.shape:
+        return self  # nothing changes (and PyTorch counts no change)
+    if count == flat.size:
+        self.array = flat.reshape(shape)
+    else:
+        resized = np.zeros(count, dtype=flat.dtype)
+        resized[:min(count, flat.size)] = flat[:count]
+        self.array = resized.reshape(shape)
+    bump_version(self.array)
+    return self
+
+
+@method
+def resize_as_(self: Tensor, other: Tensor) -> Tensor:
+    """``resize_(other.shape)``."""
+    return resize_(self, tuple(other.shape))
+
+
+def _entry_by_entry(self: Tensor, name: str, function: Any, *others: Tensor) -> Tensor:
+    if self._requires_grad:
+        raise RuntimeError(f"{name}: can't call a Python function on a tensor that requires grad; call it on "
+                           ".detach()")
+    arrays = [np.broadcast_to(_plain(other), self.shape) for other in others]
+    values = [function(*(array.flat[i].item() for array in (self.array, *arrays))) for i in range(self.array.size)]
+    self.array[...] = np.asarray(values, dtype=self.array.dtype).reshape(self.shape)
+    return self
+
+
+@method
+def apply_(self: Tensor, callable: Any) -> Tensor:
+    """``x = f(x)`` for every entry, in place (a Python call per entry: slow)."""
+    return _entry_by_entry(self, "apply_", callable)
+
+
+@method
+def map_(self: Tensor, tensor: Tensor, callable: Any) -> Tensor:
+    """``x = f(x, y)`` for every entry and the matching entry of ``tensor`` (broadcast), in place."""
+    return _entry_by_entry(self, "map_", callable, tensor)
+
+
+@method
+def new(self: Tensor, *args: Any) -> Tensor:
+    """PyTorch's old constructor: ``x.new()`` (empty), ``x.new(data)`` or ``x.new(*size)`` (zeros), in x's dtype."""
+    if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray, Tensor)):
+        return tensor(args[0], dtype=self.dtype)
+    return _leaf(np.zeros(shape_arg(args, "new") if args else (0,), dtype=self.array.dtype), False)
+
+
+def _no_dtype(name: str, why: str) -> None:
+    def refuse(self: Tensor, *args: Any, **kwargs: Any) -> None:
+        raise TypeError(f"{name}: glassgrad has no {why} dtype (NumPy computes in float16/32/64); use .float() or "
+                        ".double()")
+
+    refuse.__name__ = refuse.__qualname__ = name
+    add(name, refuse)
+
+
+_no_dtype("bfloat16", "bfloat16")
+for _name in ("cfloat", "cdouble", "chalf"):
+    _no_dtype(_name, "complex")
+
+
+def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | None = None,
+            requires_grad: bool = False) -> Tensor:
+    """``obj`` as a tensor: itself when it is one already in ``dtype`` (unless ``copy=True``), else a new one."""
+    if isinstance(obj, Tensor) and not copy and not requires_grad:
+        return as_tensor(obj, dtype=dtype, device=device)
+    return tensor(obj, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def scalar_tensor(s: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A 0-d tensor holding ``s`` (in the default float dtype unless ``dtype`` says otherwise)."""
+    return tensor(float(s), dtype=dtype or get_default_dtype(), device=device, requires_grad=requires_grad)
+
+
+def _copy_form(name: str) -> Any:
+    def copied(input: Tensor, *args: Any, **kwargs: Any) -> Any:
+        result = getattr(as_tensor(input), name)(*args, **kwargs)
+        return tuple(part.clone() for part in result) if isinstance(result, tuple) else result.clone()
+
+    copied.__name__ = copied.__qualname__ = f"{name}_copy"
+    copied.__doc__ = f"``x.{name}(…)`` copied: the same numbers, not sharing memory with x."
+    return copied
+
+
+COPY_FORMS = {f"{name}_copy": _copy_form(name) for name in (
+    "t", "transpose", "permute", "unsqueeze", "squeeze", "expand", "view", "select", "diagonal", "detach",
+    "unbind", "split", "split_with_sizes", "unfold")}
+"""PyTorch's ``torch.t_copy`` …: a view op whose result is copied."""
+
+
+def slice_copy(input: Tensor, dim: int = 0, start: int | None = None, end: int | None = None,
+               step: int = 1) -> Tensor:
+    """``x[…, start:end:step, …]`` along ``dim``, copied."""
+    x = as_tensor(input)
+    return x[(slice(None),) * check_dim(x, dim, "slice_copy") + (slice(start, end, step),)].clone()
+
+
+def alias_copy(input: Tensor) -> Tensor:
+    """A copy of the tensor (PyTorch's alias, copied)."""
+    return as_tensor(input).clone()
+
+
+COPY_FORMS.update(slice_copy=slice_copy, alias_copy=alias_copy)

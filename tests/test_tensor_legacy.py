@@ -1,0 +1,123 @@
+"""PyTorch's memory methods, older spellings and ``*_copy`` functions (glassgrad.tensor_legacy) against PyTorch
+2.13: shapes and values on drawn shapes, gradients of the copies, and the refusals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import glassgrad as gg
+from glassgrad.tensor_legacy import COPY_FORMS
+
+shapes = st.lists(st.integers(1, 4), min_size=2, max_size=3).map(tuple)
+
+
+@pytest.mark.torch
+@settings(max_examples=20, deadline=None)
+@given(shape=shapes, size=st.lists(st.integers(0, 5), min_size=1, max_size=3).map(tuple))
+def test_resize_keeps_the_entries_in_order_as_pytorch(torch, shape, size):
+    values = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
+    found = []
+    for lib in (gg, torch):
+        x = lib.tensor(values)
+        assert x.resize_(*size) is x and x._version == (0 if size == shape else 1)
+        kept = min(int(np.prod(size)), values.size)  # PyTorch leaves the entries past the old ones uninitialized
+        found.append((tuple(x.shape), x.numpy().reshape(-1)[:kept].tolist()))
+        other = lib.zeros(*shape)
+        found.append(tuple(lib.ones(7).resize_as_(other).shape))
+    assert found[0] == found[2] and found[1] == found[3]
+    with pytest.raises(RuntimeError, match="requires grad"):
+        gg.ones(2, requires_grad=True).resize_(3)
+
+
+@pytest.mark.torch
+def test_apply_and_map_call_a_python_function_per_entry(torch):
+    found = []
+    for lib in (gg, torch):
+        x, y = lib.tensor([[1.0, -2.0], [3.0, 4.0]]), lib.tensor([10.0, 20.0])
+        x.apply_(lambda v: v * v + 1)
+        x.map_(y, lambda a, b: a - b)
+        found.append(x.tolist())
+        with pytest.raises(RuntimeError):
+            lib.ones(2, requires_grad=True).apply_(abs)
+    assert found[0] == found[1]
+
+
+@pytest.mark.torch
+@settings(max_examples=20, deadline=None)
+@given(shape=shapes, start=st.integers(0, 1))
+def test_memory_questions_match_pytorch(torch, shape, start):
+    values = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
+    found = []
+    for lib in (gg, torch):
+        x = lib.tensor(values)
+        sliced, flipped = x[min(start, shape[0] - 1):], x.transpose(0, -1)
+        unambiguous = 1 not in shape  # a dim of size 1 may sit anywhere (PyTorch's ambiguity_check refuses it)
+        found.append([sliced.storage_offset(), x.storage_offset(), x.dim_order(),
+                      flipped.dim_order() if unambiguous else None,
+                      x.is_shared(), x.is_pinned(), x.share_memory_() is x,
+                      (sliced.data_ptr() - x.data_ptr()) // 4, x.H.tolist() if x.ndim == 2 else None])
+    assert found[0] == found[1]
+
+
+@pytest.mark.torch
+@settings(max_examples=15, deadline=None)
+@given(shape=shapes, seed=st.integers(0, 2**16))
+def test_older_spellings_and_copies_match_pytorch_with_gradients(torch, shape, seed):
+    values = np.random.default_rng(seed).normal(size=shape)
+    calls = [
+        lambda lib, x: list(x.unsafe_chunk(2, 1)), lambda lib, x: list(x.unsafe_split(1, 0)),
+        lambda lib, x: list(x.unsafe_split_with_sizes([1, x.shape[0] - 1])) if x.shape[0] > 1 else [x * 1],
+        lambda lib, x: x.narrow_copy(1, 0, 1), lambda lib, x: lib.t_copy(x[0]) if x.ndim == 3 else lib.t_copy(x),
+        lambda lib, x: lib.transpose_copy(x, 0, 1), lambda lib, x: lib.permute_copy(x, tuple(range(x.ndim))[::-1]),
+        lambda lib, x: lib.unsqueeze_copy(x, 1), lambda lib, x: lib.squeeze_copy(x),
+        lambda lib, x: lib.expand_copy(x[:1], (3, *x.shape[1:])), lambda lib, x: lib.view_copy(x, (-1,)),
+        lambda lib, x: lib.select_copy(x, 1, 0), lambda lib, x: lib.diagonal_copy(x),
+        lambda lib, x: list(lib.unbind_copy(x, 0)),
+        lambda lib, x: list(lib.split_copy(x, 2, 1)),
+        lambda lib, x: list(lib.split_with_sizes_copy(x, [1] * x.shape[0])),
+        lambda lib, x: lib.slice_copy(x, -1, 1, None, 2), lambda lib, x: lib.alias_copy(x),
+        lambda lib, x: lib.unfold_copy(x, 0, 1, 1),
+    ]
+    found = []
+    for lib in (gg, torch):
+        leaf = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        outputs = []
+        for call in calls:
+            result = call(lib, leaf)
+            outputs.extend(result if isinstance(result, list) else [result])
+        sum((out * out.detach().sin()).sum() for out in outputs if out.requires_grad).backward()
+        found.append([out.detach().numpy() for out in outputs] + [leaf.grad.numpy()])
+    assert len(found[0]) == len(found[1])
+    for mine, theirs in zip(*found):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12)
+    assert not gg.detach_copy(gg.ones(2, requires_grad=True)).requires_grad  # PyTorch's has no derivative
+    copy = gg.t_copy(gg.ones(2, 3))
+    assert not np.may_share_memory(copy.numpy(), gg.ones(2, 3).numpy())
+
+
+def test_every_copy_form_is_a_top_level_name():
+    for name, function in COPY_FORMS.items():
+        assert getattr(gg, name) is function and name in gg.__all__
+
+
+@pytest.mark.torch
+def test_new_asarray_and_scalar_tensor_match_pytorch(torch):
+    found = []
+    for lib in (gg, torch):
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64)
+        made = [x.new([3, 4]), x.new(2, 3), x.new(), lib.asarray([1, 2]), lib.asarray(x, dtype=lib.float32),
+                lib.scalar_tensor(3), lib.scalar_tensor(2, dtype=lib.float64)]
+        found.append([(tuple(m.shape), str(m.dtype).replace("torch.", "")) for m in made]
+                     + [made[0].tolist(), lib.asarray(x) is x, lib.asarray(x, copy=True) is x,
+                        lib.asarray([1.0], requires_grad=True).requires_grad])
+    assert found[0] == found[1]
+
+
+@pytest.mark.parametrize("name", ["bfloat16", "cfloat", "cdouble", "chalf"])
+def test_missing_dtypes_are_refused_in_one_line(name):
+    with pytest.raises(TypeError, match="glassgrad has no") as error:
+        getattr(gg.ones(2), name)()
+    assert "\n" not in str(error.value)
