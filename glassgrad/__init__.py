@@ -149,6 +149,7 @@ from .composed_numbers import (
     dist,
     fill,
     frexp,
+    frobenius_norm,
     gcd,
     igamma,
     igammac,
@@ -157,6 +158,7 @@ from .composed_numbers import (
     isneginf,
     isposinf,
     lcm,
+    nuclear_norm,
     put,
     rsub,
     unravel_index,
@@ -176,6 +178,7 @@ from .composed_slices import (
     fliplr,
     flipud,
     hsplit,
+    index_reduce,
     msort,
     select,
     select_scatter,
@@ -231,7 +234,25 @@ from .dtypes import (
 )
 from .dtypes import float as float
 from .dtypes import int as int
-from .functional_names import alpha_dropout, batch_norm, dropout, embedding, feature_alpha_dropout, instance_norm
+from .functional_names import (
+    adaptive_max_pool1d,
+    alpha_dropout,
+    batch_norm,
+    binary_cross_entropy_with_logits,
+    constant_pad_nd,
+    cosine_embedding_loss,
+    ctc_loss,
+    dropout,
+    embedding,
+    feature_alpha_dropout,
+    hinge_embedding_loss,
+    instance_norm,
+    kl_div,
+    margin_ranking_loss,
+    max_pool1d_with_indices,
+    poisson_nll_loss,
+    triplet_margin_loss,
+)
 from .functions import (
     abs,
     acos,
@@ -382,6 +403,7 @@ from .linalg_lu import cholesky_inverse, cholesky_solve, lu_unpack, triangular_s
 from .ops import RULES
 from .ops_einsum import einsum
 from .printing import set_printoptions
+from .random_fills import binomial
 from .sampling import bernoulli, multinomial, normal, poisson, rand_like, randint_like, randn_like
 from .settings import (
     are_deterministic_algorithms_enabled,
@@ -462,7 +484,8 @@ linalg.matrix_exp = matrix_exp
 conj = conj_physical = resolve_conj = resolve_neg = real  # for real numbers, each gives the tensor itself
 # torch.conv2d, torch.layer_norm … (nn.functional's own functions), torch.sin_(x) … (the in-place methods) and
 # torch.t_copy(x) … (view ops, copied)
-for _name, _function in {**functional_names.SAME, **tensor_in_place.FUNCTION_FORMS, **tensor_legacy.COPY_FORMS}.items():
+for _name, _function in {**functional_names.SAME, **functional_names.IN_PLACE, **tensor_in_place.FUNCTION_FORMS,
+                         **tensor_legacy.COPY_FORMS}.items():
     globals()[_name] = _function
 del _name, _function
 
@@ -544,5 +567,8 @@ __all__ = [
     "select_scatter", "sinc", "slice_scatter", "split_with_sizes", "subtract", "svd", "true_divide",
     "unique_consecutive", "vsplit", "adjoint", "angle", "chain_matmul", "detach", "is_conj", "is_neg", "isin",
     "isreal", "put", "real", "rsub", "unravel_index", "vdot", "conj", "conj_physical", "resolve_conj", "resolve_neg",
+    "adaptive_max_pool1d", "binary_cross_entropy_with_logits", "constant_pad_nd", "cosine_embedding_loss", "ctc_loss",
+    "hinge_embedding_loss", "kl_div", "margin_ranking_loss", "max_pool1d_with_indices", "poisson_nll_loss",
+    "triplet_margin_loss", *functional_names.IN_PLACE, "binomial", "frobenius_norm", "index_reduce", "nuclear_norm",
     "asarray", "scalar_tensor", *functional_names.SAME, *tensor_in_place.FUNCTION_FORMS, *tensor_legacy.COPY_FORMS,
 ]

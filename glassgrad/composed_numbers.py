@@ -10,7 +10,8 @@
 * ``igamma(a, x) = P(a, x) = γ(a, x)/Γ(a)`` and ``igammac(a, x) = Q(a, x) = 1 − P(a, x)``, the regularized
   incomplete gamma functions (values from SciPy). glassgrad has no exact gradient for them, so an input that
   requires grad is refused in one line rather than given a wrong or missing gradient.
-* ``fill(x, value)``: a new tensor of x's shape and dtype holding ``value``.
+* ``fill(x, value)``: a new tensor of x's shape and dtype holding ``value``; ``frobenius_norm`` and
+  ``nuclear_norm`` are ``linalg.vector_norm(x, 2, dim)`` and ``linalg.matrix_norm(x, 'nuc', dim)``.
 
 >>> import glassgrad as gg
 >>> gg.inner(gg.tensor([1.0, 2.0]), gg.tensor([3.0, 4.0])).item()
@@ -189,6 +190,18 @@ def unravel_index(indices: Any, shape: Any) -> tuple[Tensor, ...]:
     if np.any((positions < -size) | (positions >= size)):
         raise RuntimeError(f"unravel_index: an index is out of bounds for shape {tuple(shape)} ({size} entries)")
     return tuple(_plain_tensor(c.astype(np.int64)) for c in np.unravel_index(positions % max(size, 1), shape))
+
+
+def frobenius_norm(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
+    """``√(Σ x²)`` over ``dim`` (``linalg.vector_norm(x, 2, dim)``)."""
+    return linalg.vector_norm(as_tensor(input), 2, dim, keepdim)
+
+
+def nuclear_norm(input: Tensor, dim: Any = (-2, -1), keepdim: bool = False) -> Tensor:
+    """The sum of the singular values of the matrices in ``dim`` (``linalg.matrix_norm(x, 'nuc', dim)``)."""
+    if isinstance(dim, bool):  # nuclear_norm(x, True): keepdim given by position
+        dim, keepdim = (-2, -1), dim
+    return linalg.matrix_norm(as_tensor(input), "nuc", tuple(dim), keepdim)
 
 
 def fill(input: Tensor, value: Any) -> Tensor:

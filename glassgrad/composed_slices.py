@@ -10,6 +10,8 @@
 * ``select_scatter``, ``slice_scatter``, ``diagonal_scatter``: a copy of the input with ``src`` written into a
   slot (an index, a slice, a diagonal): ``∂/∂input`` is the upstream gradient with the slot zeroed, ``∂/∂src``
   the slot of the upstream gradient (the recorded ``out[slot] = src`` of a clone).
+* ``index_reduce(dim, index, source, reduce)``: slices of ``source`` combined (product, mean, max, min) into the
+  slices of a copy that ``index`` names: ``scatter_reduce`` with the index spread over the other dims.
 * ``argwhere`` (the indices of the non-zero entries, one row each) and ``unique_consecutive`` (runs of equal
   entries, or slices, squeezed to one) answer with plain tensors, as PyTorch does.
 
@@ -27,6 +29,7 @@ import numpy as np
 from .arguments import check_dim, shape_arg, shape_text
 from .composed import _plain_tensor
 from .composed_joins import tensor_split
+from .composed_picks import scatter_reduce
 from .creation import as_tensor
 from .functions import cat
 from .tensor import Tensor
@@ -217,6 +220,28 @@ def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
     for position, d in enumerate(others):  # every other dim indexed in full, in the diagonal's layout
         slot[d] = np.arange(x.shape[d]).reshape(tuple(-1 if p == position else 1 for p in range(len(others) + 1)))
     return _write_slot("diagonal_scatter", x, src, tuple(slot))
+
+
+REDUCED = ("prod", "mean", "amax", "amin")
+
+
+@_method
+def index_reduce(input: Tensor, dim: int, index: Any, source: Tensor, reduce: str, *,
+                 include_self: bool = True) -> Tensor:
+    """A copy where slice ``index[i]`` of dim ``dim`` combines ``source``'s slice ``i`` by ``reduce`` (``prod``,
+    ``mean``, ``amax``, ``amin``), with its own entries unless ``include_self=False``: ``scatter_reduce`` with the
+    index spread over the other dims."""
+    x, values = as_tensor(input), as_tensor(source)
+    if reduce not in REDUCED:
+        raise RuntimeError(f"index_reduce: reduce must be one of {', '.join(REDUCED)}, got {reduce!r}")
+    axis = check_dim(x, dim, "index_reduce")
+    picks = np.asarray(_plain(index))
+    if picks.ndim != 1 or picks.dtype.kind not in "iu" or values.ndim != x.ndim or values.shape[axis] != len(picks):
+        raise RuntimeError(f"index_reduce: index must be a vector of integers with one entry per slice of source "
+                           f"along dim {dim}, got index shape {shape_text(picks.shape)} and source shape "
+                           f"{shape_text(values.shape)}")
+    spread = np.broadcast_to(picks.reshape([-1 if d == axis else 1 for d in range(x.ndim)]), values.shape)
+    return scatter_reduce(x, axis, spread.copy(), values, reduce, include_self=include_self)
 
 
 # --- plain answers ----------------------------------------------------------------------------------

@@ -9,7 +9,8 @@
   bound: ``[0, 2^(mantissa bits)]`` for floats, ``[0, dtype max]`` for integers, as PyTorch).
 
 Like ``normal_`` they count as an in-place change (a leaf that requires grad is refused under grad mode) and
-take a ``generator``. The real-valued ones refuse an integer tensor.
+take a ``generator``. The real-valued ones refuse an integer tensor. ``gg.binomial(count, prob)`` draws the
+number of successes in ``count`` trials of probability ``prob``, entry by entry (a new tensor, count's dtype).
 
 >>> import glassgrad as gg
 >>> gg.zeros(3).random_(5, 6).tolist()
@@ -24,7 +25,7 @@ import numpy as np
 
 from .creation import pick_generator
 from .tensor import Tensor
-from .tensor_methods import _random_fill, method
+from .tensor_methods import _plain, _random_fill, method
 
 
 @method
@@ -73,3 +74,12 @@ def random_(self: Tensor, from_: int = 0, to: int | None = None, *, generator: A
         raise RuntimeError(f"random_: expects from < to, got from={low}, to={high}")
     draws = pick_generator(None, generator).integers(low, high, self.shape)
     return self.copy_(Tensor._wrap(draws.astype(dtype)))
+
+
+def binomial(count: Tensor, prob: Tensor, generator: Any = None) -> Tensor:
+    """Successes in ``count`` trials that each succeed with probability ``prob``, entry by entry."""
+    trials, chance = np.asarray(_plain(count)), np.asarray(_plain(prob))
+    if np.any(chance < 0) or np.any(chance > 1) or np.any(trials < 0):
+        raise RuntimeError("binomial: expects count >= 0 and 0 <= prob <= 1 in every entry")
+    draws = pick_generator(None, generator).binomial(trials.astype(np.int64), chance)
+    return Tensor._wrap(draws.astype(trials.dtype))

@@ -34,7 +34,7 @@ VALUE_FORMS = (
     "addmm", "addmv", "addr", "baddbmm", "tril", "triu", "eq", "ne", "lt", "le", "gt", "ge", "greater",
     "greater_equal", "less", "less_equal", "not_equal", "logical_and", "logical_or", "logical_xor", "logical_not",
     "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift",
-    "absolute", "negative", "multiply", "subtract", "divide", "true_divide", "put",
+    "absolute", "negative", "multiply", "subtract", "divide", "true_divide", "put", "index_reduce",
 )
 """The methods whose ``name_`` form writes the result into the tensor (``copy_`` of the out-of-place result)."""
 
@@ -100,5 +100,5 @@ FUNCTION_FORMS = {name: _function_form(name) for name in (
     "detach_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fix_", "floor_", "frac_", "gcd_", "i0_", "lcm_",
     "ldexp_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_",
     "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_", "tan_",
-    "tanh_", "trunc_", "xlogy_", "fill_", "zero_")}
+    "tanh_", "trunc_", "xlogy_", "fill_", "zero_", "addmv_", "index_put_")}
 """``torch.sin_(x)`` …: PyTorch's top-level forms of the in-place methods (``gg.sin_(x)`` is ``x.sin_()``)."""
