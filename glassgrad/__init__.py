@@ -235,7 +235,6 @@ from .dtypes import (
 from .dtypes import float as float
 from .dtypes import int as int
 from .functional_names import (
-    adaptive_max_pool1d,
     alpha_dropout,
     batch_norm,
     binary_cross_entropy_with_logits,
@@ -567,7 +566,7 @@ __all__ = [
     "select_scatter", "sinc", "slice_scatter", "split_with_sizes", "subtract", "svd", "true_divide",
     "unique_consecutive", "vsplit", "adjoint", "angle", "chain_matmul", "detach", "is_conj", "is_neg", "isin",
     "isreal", "put", "real", "rsub", "unravel_index", "vdot", "conj", "conj_physical", "resolve_conj", "resolve_neg",
-    "adaptive_max_pool1d", "binary_cross_entropy_with_logits", "constant_pad_nd", "cosine_embedding_loss", "ctc_loss",
+    "binary_cross_entropy_with_logits", "constant_pad_nd", "cosine_embedding_loss", "ctc_loss",
     "hinge_embedding_loss", "kl_div", "margin_ranking_loss", "max_pool1d_with_indices", "poisson_nll_loss",
     "triplet_margin_loss", *functional_names.IN_PLACE, "binomial", "frobenius_norm", "index_reduce", "nuclear_norm",
     "asarray", "scalar_tensor", *functional_names.SAME, *tensor_in_place.FUNCTION_FORMS, *tensor_legacy.COPY_FORMS,

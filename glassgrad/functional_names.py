@@ -7,8 +7,8 @@ cudnn_enabled)``, ``torch.instance_norm(input, weight, bias, running_mean, runni
 momentum, eps, cudnn_enabled)``, ``torch.embedding(weight, indices, padding_idx=-1, …)`` (the table first; −1:
 no padding row) and ``torch.dropout(input, p, train)`` (also ``alpha_dropout``, ``feature_alpha_dropout``).
 ``x.hardshrink(λ)`` and ``x.prelu(weight)`` are Tensor methods as well. The top-level losses take the reduction
-as a number (0: none, 1: mean, 2: sum); ``torch.adaptive_max_pool1d`` and ``max_pool1d_with_indices`` return the
-indices too; ``torch.celu_(x)`` … (:data:`IN_PLACE`) write the result into x.
+as a number (0: none, 1: mean, 2: sum); ``torch.max_pool1d_with_indices`` returns the indices too;
+``torch.celu_(x)`` … (:data:`IN_PLACE`) write the result into x.
 
 >>> import glassgrad as gg
 >>> gg.embedding(gg.eye(3), gg.tensor([2, 0])).tolist()
@@ -81,7 +81,7 @@ def _reduction(number: Any) -> str:
 
 def kl_div(input: Any, target: Any, reduction: int = 1, log_target: bool = False) -> Any:
     """``F.kl_div`` with the reduction as a number (1: the mean over every entry)."""
-    return F.kl_div(input, target, _reduction(reduction), log_target)
+    return F.kl_div(input, target, reduction=_reduction(reduction), log_target=log_target)
 
 
 def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None, pos_weight: Any = None,
@@ -93,34 +93,36 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
 
 def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0.0, reduction: int = 1) -> Any:
     """``F.margin_ranking_loss`` with the reduction as a number."""
-    return F.margin_ranking_loss(input1, input2, target, margin, _reduction(reduction))
+    return F.margin_ranking_loss(input1, input2, target, margin=margin, reduction=_reduction(reduction))
 
 
 def hinge_embedding_loss(input: Any, target: Any, margin: float = 1.0, reduction: int = 1) -> Any:
     """``F.hinge_embedding_loss`` with the reduction as a number."""
-    return F.hinge_embedding_loss(input, target, margin, _reduction(reduction))
+    return F.hinge_embedding_loss(input, target, margin=margin, reduction=_reduction(reduction))
 
 
 def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float = 0.0, reduction: int = 1) -> Any:
     """``F.cosine_embedding_loss`` with the reduction as a number."""
-    return F.cosine_embedding_loss(input1, input2, target, margin, _reduction(reduction))
+    return F.cosine_embedding_loss(input1, input2, target, margin=margin, reduction=_reduction(reduction))
 
 
 def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float = 1.0, p: float = 2.0,
                         eps: float = 1e-6, swap: bool = False, reduction: int = 1) -> Any:
     """``F.triplet_margin_loss`` with the reduction as a number."""
-    return F.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap, _reduction(reduction))
+    return F.triplet_margin_loss(anchor, positive, negative, margin=margin, p=p, eps=eps, swap=swap,
+                                 reduction=_reduction(reduction))
 
 
 def poisson_nll_loss(input: Any, target: Any, log_input: bool, full: bool, eps: float, reduction: int) -> Any:
     """``F.poisson_nll_loss`` with every argument given and the reduction as a number."""
-    return F.poisson_nll_loss(input, target, log_input, full, eps, _reduction(reduction))
+    return F.poisson_nll_loss(input, target, log_input=log_input, full=full, eps=eps, reduction=_reduction(reduction))
 
 
 def ctc_loss(log_probs: Any, targets: Any, input_lengths: Any, target_lengths: Any, blank: int = 0,
              reduction: int = 1, zero_infinity: bool = False) -> Any:
     """``F.ctc_loss`` with the reduction as a number."""
-    return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, _reduction(reduction), zero_infinity)
+    return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=blank, reduction=_reduction(reduction),
+                      zero_infinity=zero_infinity)
 
 
 # --- padding and pooling with their own top-level forms --------------------------------------------------
@@ -136,11 +138,6 @@ def max_pool1d_with_indices(input: Any, kernel_size: Any, stride: Any = None, pa
     return F.max_pool1d(input, kernel_size, stride or None, padding, dilation, ceil_mode, True)
 
 
-def adaptive_max_pool1d(input: Any, output_size: Any) -> Any:
-    """``(values, indices)`` of ``F.adaptive_max_pool1d`` (the top-level form returns both, as in PyTorch)."""
-    return F.adaptive_max_pool1d(input, output_size, True)
-
-
 # --- in-place top-level forms: the function's result written into the input (write_in_place) ------------
 
 def _in_place(name: str, function: Any) -> Any:
@@ -152,6 +149,21 @@ def _in_place(name: str, function: Any) -> Any:
     return in_place
 
 
+def _dropout_in_place(name: str, function: Any) -> Any:
+    """A dropout's in-place form: outside training, or with p = 0, the input is left as it is (not even counted as
+    changed), as in PyTorch."""
+    def in_place(input: Any, p: float, train: bool) -> Any:
+        if not train or p == 0:
+            return input
+        return write_in_place(input, lambda source: function(source, p, train), name)
+
+    in_place.__name__ = in_place.__qualname__ = name
+    in_place.__doc__ = f"``{function.__name__}`` written into the input in place when ``train`` (returns the input)."
+    return in_place
+
+
 IN_PLACE = {f"{function.__name__}_": _in_place(f"{function.__name__}_", function)
-            for function in (F.celu, F.selu, F.rrelu, F.threshold, dropout, alpha_dropout, feature_alpha_dropout)}
+            for function in (F.celu, F.selu, F.rrelu, F.threshold)}
+IN_PLACE.update({f"{function.__name__}_": _dropout_in_place(f"{function.__name__}_", function)
+                 for function in (dropout, alpha_dropout, feature_alpha_dropout)})
 """``torch.celu_(x)``, ``torch.dropout_(x, p, train)`` …"""
