@@ -437,7 +437,7 @@ from .tensor_aliases import (
     real,
     svd,
 )
-from .tensor_legacy import asarray, scalar_tensor
+from .tensor_legacy import as_strided, as_strided_scatter, asarray, nonzero_static, scalar_tensor
 from .trace import trace
 from .training import fit
 from .version import __version__
@@ -569,5 +569,6 @@ __all__ = [
     "binary_cross_entropy_with_logits", "constant_pad_nd", "cosine_embedding_loss", "ctc_loss",
     "hinge_embedding_loss", "kl_div", "margin_ranking_loss", "max_pool1d_with_indices", "poisson_nll_loss",
     "triplet_margin_loss", *functional_names.IN_PLACE, "binomial", "frobenius_norm", "index_reduce", "nuclear_norm",
-    "asarray", "scalar_tensor", *functional_names.SAME, *tensor_in_place.FUNCTION_FORMS, *tensor_legacy.COPY_FORMS,
+    "as_strided", "as_strided_scatter", "asarray", "nonzero_static", "scalar_tensor", *functional_names.SAME,
+    *tensor_in_place.FUNCTION_FORMS, *tensor_legacy.COPY_FORMS,
 ]

@@ -69,7 +69,7 @@ def _shape_form(name: str) -> None:
     add(f"{name}_", in_place)
 
 
-for _name in ("t", "transpose", "swapaxes", "swapdims", "unsqueeze", "squeeze"):
+for _name in ("t", "transpose", "swapaxes", "swapdims", "unsqueeze", "squeeze", "as_strided"):
     _shape_form(_name)
 
 
@@ -100,5 +100,5 @@ FUNCTION_FORMS = {name: _function_form(name) for name in (
     "detach_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fix_", "floor_", "frac_", "gcd_", "i0_", "lcm_",
     "ldexp_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_",
     "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_", "tan_",
-    "tanh_", "trunc_", "xlogy_", "fill_", "zero_", "addmv_", "index_put_")}
+    "tanh_", "trunc_", "xlogy_", "fill_", "zero_", "addmv_", "index_put_", "as_strided_")}
 """``torch.sin_(x)`` …: PyTorch's top-level forms of the in-place methods (``gg.sin_(x)`` is ``x.sin_()``)."""

@@ -8,6 +8,9 @@
   refused, as in PyTorch. ``resize_as_(other)`` uses other's shape.
 * ``apply_(f)`` / ``map_(other, f)``: a Python function called on every entry (and other's), written back in
   place; slow, for plain tensors only (a tensor that requires grad is refused, as in PyTorch).
+* ``as_strided(size, stride, offset)``: the entries at ``offset + Σₖ iₖ·strideₖ`` (a sliding window, entries
+  repeating), gathered from a row-major tensor's own entries (a copy, where PyTorch makes a view of its memory:
+  positions outside the tensor are refused); ``as_strided_scatter`` writes there; ``nonzero_static(size=n)``.
 * Older spellings: ``H`` (a matrix's conjugate transpose: its transpose), ``unsafe_chunk``/``unsafe_split``/
   ``unsafe_split_with_sizes`` (``chunk``/``split``), ``narrow_copy`` (``narrow`` copied), ``new(…)`` (an empty
   tensor, a tensor of data, or of a size, in this tensor's dtype).
@@ -46,6 +49,11 @@ def data_ptr(self: Tensor) -> int:
 @method
 def storage_offset(self: Tensor) -> int:
     """How many entries into its memory the first entry sits (0 unless this is a slice of another tensor)."""
+    return storage_offset_of(self)
+
+
+def storage_offset_of(self: Tensor) -> int:
+    """:meth:`storage_offset`, as a function."""
     owner = self.array
     while isinstance(owner.base, np.ndarray):
         owner = owner.base
@@ -115,6 +123,61 @@ def resize_(self: Tensor, *size: Any) -> Tensor:
 def resize_as_(self: Tensor, other: Tensor) -> Tensor:
     """``resize_(other.shape)``."""
     return resize_(self, tuple(other.shape))
+
+
+def _strided_places(x: Tensor, name: str, size: Any, stride: Any, storage_offset: int | None) -> np.ndarray:
+    """The row-major positions in ``x`` that a view of ``size`` with ``stride`` (counted in entries of x's memory)
+    reads: ``offset + Σₖ iₖ·strideₖ``; x must be row-major (``is_contiguous``) and every position inside it."""
+    shape, steps = shape_arg(tuple(size), name), shape_arg(tuple(stride), name)
+    if len(shape) != len(steps) or any(n < 0 for n in shape) or any(step < 0 for step in steps):
+        raise RuntimeError(f"{name}: size {shape_text(shape)} and stride {shape_text(steps)} must have one "
+                           "non-negative entry per dim")
+    if not x.is_contiguous():
+        raise RuntimeError(f"{name}: this tensor is not row-major (a transposed or strided view): call "
+                           ".contiguous() first, so that strides count its own entries")
+    start = 0 if storage_offset is None else storage_offset - storage_offset_of(x)
+    places = np.full(shape, start, dtype=np.int64)
+    for d, (n, step) in enumerate(zip(shape, steps)):
+        places += (np.arange(n) * step).reshape([-1 if k == d else 1 for k in range(len(shape))])
+    if places.size and (places.min() < 0 or places.max() >= x.numel()):
+        raise RuntimeError(f"{name}: size {shape_text(shape)}, stride {shape_text(steps)} and offset "
+                           f"{storage_offset} read outside this tensor's {x.numel()} entries (glassgrad reads "
+                           "only the tensor's own entries, not the rest of its memory)")
+    return places
+
+
+@method
+def as_strided(self: Tensor, size: Any, stride: Any, storage_offset: int | None = None) -> Tensor:
+    """The entries at ``offset + Σₖ iₖ·strideₖ`` arranged in ``size`` (entries may repeat: a sliding window);
+    gathered from the row-major entries (a copy, where PyTorch makes a view), so the gradient sums over repeats."""
+    places = _strided_places(self, "as_strided", size, stride, storage_offset)
+    return self.reshape(-1)[Tensor._wrap(places)]
+
+
+@method
+def as_strided_scatter(self: Tensor, src: Tensor, size: Any, stride: Any, storage_offset: int | None = None) -> Tensor:
+    """A copy with ``src`` written at the positions ``as_strided(size, stride, storage_offset)`` reads."""
+    places = _strided_places(self, "as_strided_scatter", size, stride, storage_offset)
+    values = as_tensor(src)
+    if tuple(values.shape) != places.shape:
+        raise RuntimeError(f"as_strided_scatter: src has shape {shape_text(values.shape)}, expected "
+                           f"{shape_text(places.shape)}")
+    out = self.reshape(-1).clone()
+    out[Tensor._wrap(places.reshape(-1))] = values.reshape(-1)
+    return out.reshape(tuple(self.shape))
+
+
+@method
+def nonzero_static(self: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
+    """``nonzero()`` in exactly ``size`` rows: cut off, or filled with ``fill_value`` rows."""
+    found = np.argwhere(self.array)[:size]
+    rows = np.full((size, self.ndim), fill_value, dtype=np.int64)
+    rows[:len(found)] = found
+    return Tensor._wrap(rows)
+
+
+add("to_dense", lambda self, dtype=None, masked_grad=None: self if dtype is None else self.to(dtype))
+add("const_data_ptr", data_ptr)
 
 
 def _entry_by_entry(self: Tensor, name: str, function: Any, *others: Tensor) -> Tensor:

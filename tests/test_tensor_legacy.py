@@ -121,3 +121,55 @@ def test_missing_dtypes_are_refused_in_one_line(name):
     with pytest.raises(TypeError, match="glassgrad has no") as error:
         getattr(gg.ones(2), name)()
     assert "\n" not in str(error.value)
+
+
+@pytest.mark.torch
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(2, 9), window=st.integers(1, 3), step=st.integers(1, 2), seed=st.integers(0, 2**16))
+def test_as_strided_windows_match_pytorch_with_gradients(torch, n, window, step, seed):
+    values = np.random.default_rng(seed).normal(size=n)
+    count = (n - window) // step + 1
+    found = []
+    for lib in (gg, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        windows = x.as_strided((count, window), (step, 1))  # sliding windows, entries repeating
+        later = lib.as_strided(x[1:], (count - 1, 1), (step, 1)) if count > 1 else x[:0]
+        scattered = lib.as_strided_scatter(x.detach(), lib.ones(count, window, dtype=lib.float64) * 7, (count, window),
+                                           (step, 1), 0)
+        ((windows * windows).sum() + later.sum()).backward()
+        found.append([windows.detach().numpy(), later.detach().numpy(), scattered.numpy(), x.grad.numpy()])
+        reshaped = lib.tensor(values)
+        assert reshaped.as_strided_((count, window), (step, 1)) is reshaped and reshaped._version == 1
+        found[-1].append(reshaped.numpy())
+    for mine, theirs in zip(*found):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12)
+
+
+def test_as_strided_outside_the_tensor_or_on_a_transposed_one_is_refused_in_one_line():
+    for call, message in [(lambda: gg.arange(4.0).as_strided((3,), (2,)), "outside this tensor's 4 entries"),
+                          (lambda: gg.ones(2, 3).t().as_strided((2,), (1,)), "call .contiguous\\(\\) first"),
+                          (lambda: gg.ones(4).as_strided((2,), (1, 1)), "one non-negative entry per dim")]:
+        with pytest.raises(RuntimeError, match=message) as error:
+            call()
+        assert "\n" not in str(error.value)
+
+
+@pytest.mark.torch
+@settings(max_examples=20, deadline=None)
+@given(shape=shapes, size=st.integers(0, 6), seed=st.integers(0, 2**16))
+def test_nonzero_static_matches_pytorch(torch, shape, size, seed):
+    values = np.random.default_rng(seed).integers(0, 2, size=shape)
+    found = [lib.nonzero_static(lib.tensor(values), size=size, fill_value=-7).tolist() for lib in (gg, torch)]
+    assert found[0] == found[1]
+
+
+def test_as_strided_scatter_sends_the_gradient_where_the_input_is_kept():
+    """Hand-derived oracle: out is x except at the written positions, so ∂out/∂x is 1 where x is kept and 0 where
+    src went, and src gets the upstream gradient at its positions (PyTorch 2.13 sends x's gradient to the
+    written positions instead: [0, 2, 3, 4, 5] here)."""
+    x = gg.tensor([1.0, 2.0, 3.0, 4.0, 5.0], dtype=gg.float64, requires_grad=True)
+    src = gg.tensor([[10.0, 20.0], [30.0, 40.0]], dtype=gg.float64, requires_grad=True)
+    out = gg.as_strided_scatter(x, src, (2, 2), (2, 1), 1)  # positions [[1, 2], [3, 4]]
+    assert out.tolist() == [1.0, 10.0, 20.0, 30.0, 40.0]
+    (out * gg.arange(1.0, 6.0, dtype=gg.float64)).sum().backward()
+    assert x.grad.tolist() == [1.0, 0.0, 0.0, 0.0, 0.0] and src.grad.tolist() == [[2.0, 3.0], [4.0, 5.0]]
