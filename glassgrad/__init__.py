@@ -151,6 +151,7 @@ from .composed_numbers import (
     frexp,
     frobenius_norm,
     gcd,
+    gradient,
     igamma,
     igammac,
     inner,
@@ -568,7 +569,8 @@ __all__ = [
     "isreal", "put", "real", "rsub", "unravel_index", "vdot", "conj", "conj_physical", "resolve_conj", "resolve_neg",
     "binary_cross_entropy_with_logits", "constant_pad_nd", "cosine_embedding_loss", "ctc_loss",
     "hinge_embedding_loss", "kl_div", "margin_ranking_loss", "max_pool1d_with_indices", "poisson_nll_loss",
-    "triplet_margin_loss", *functional_names.IN_PLACE, "binomial", "frobenius_norm", "index_reduce", "nuclear_norm",
+    "triplet_margin_loss", *functional_names.IN_PLACE, "binomial", "frobenius_norm", "gradient", "index_reduce",
+    "nuclear_norm",
     "as_strided", "as_strided_scatter", "asarray", "nonzero_static", "scalar_tensor", *functional_names.SAME,
     *tensor_in_place.FUNCTION_FORMS, *tensor_legacy.COPY_FORMS,
 ]

@@ -10,6 +10,8 @@
 * ``igamma(a, x) = P(a, x) = γ(a, x)/Γ(a)`` and ``igammac(a, x) = Q(a, x) = 1 − P(a, x)``, the regularized
   incomplete gamma functions (values from SciPy). glassgrad has no exact gradient for them, so an input that
   requires grad is refused in one line rather than given a wrong or missing gradient.
+* ``gradient(f, spacing=…, dim=…, edge_order=1)``: the slope of sampled values along each dim by finite
+  differences (second order inside, as ``numpy.gradient``), made of slices, so it is differentiable.
 * ``fill(x, value)``: a new tensor of x's shape and dtype holding ``value``; ``frobenius_norm`` and
   ``nuclear_norm`` are ``linalg.vector_norm(x, 2, dim)`` and ``linalg.matrix_norm(x, 'nuc', dim)``.
 
@@ -25,13 +27,13 @@ from typing import Any
 import numpy as np
 
 from . import linalg
-from .arguments import shape_text
+from .arguments import check_dim, shape_text
 from .autograd import is_grad_enabled
 from .composed import _check_dims, _plain_tensor, _scaled_sum, dot
 from .composed_picks import index_put
 from .creation import as_tensor, full_like
 from .dtypes import get_default_dtype
-from .functions import where
+from .functions import cat, where
 from .tensor import Tensor
 from .tensor_methods import _plain, add
 
@@ -202,6 +204,65 @@ def nuclear_norm(input: Tensor, dim: Any = (-2, -1), keepdim: bool = False) -> T
     if isinstance(dim, bool):  # nuclear_norm(x, True): keepdim given by position
         dim, keepdim = (-2, -1), dim
     return linalg.matrix_norm(as_tensor(input), "nuc", tuple(dim), keepdim)
+
+
+def gradient(input: Tensor, *, spacing: Any = 1, dim: Any = None, edge_order: int = 1) -> tuple[Tensor, ...]:
+    """The slope of the sampled function along each dim, by finite differences: inside,
+    ``(h₋²·f₊ − h₊²·f₋ + (h₊² − h₋²)·f)/(h₋·h₊·(h₋ + h₊))`` (``(f₊ − f₋)/2h`` for even spacing), exact for
+    parabolas; at the ends one-sided differences of order ``edge_order`` (1 or 2). ``spacing``: one number for
+    every dim, one per dim, or each dim's sample coordinates (1-D tensors)."""
+    x = as_tensor(input)
+    if x.array.dtype.kind != "f":
+        x = x.to(get_default_dtype())
+    dims = tuple(range(x.ndim)) if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = tuple(check_dim(x, d, "gradient") for d in dims)
+    steps = list(spacing) if isinstance(spacing, (list, tuple)) else [spacing] * len(dims)
+    if len(steps) != len(dims):
+        raise RuntimeError(f"gradient: spacing has {len(steps)} entries but {len(dims)} dims are differentiated; "
+                           "give one number, or one spacing per dim")
+    if edge_order not in (1, 2):
+        raise RuntimeError(f"gradient: edge_order must be 1 or 2, got {edge_order!r}")
+    return tuple(_slope(x, d, _coordinates(step, x.shape[d]), edge_order) for d, step in zip(dims, steps))
+
+
+def _coordinates(step: Any, size: int) -> np.ndarray:
+    """Where the samples along a dim sit: ``0, h, 2h, …`` for a number h, or the coordinates given."""
+    if isinstance(step, Tensor) or isinstance(step, np.ndarray):
+        at = np.asarray(_plain(step), dtype=np.float64)
+        if at.shape != (size,):
+            raise RuntimeError(f"gradient: coordinates of shape {shape_text(at.shape)} given for a dim of size "
+                               f"{size}; give one coordinate per sample")
+        return at
+    return np.arange(size) * float(step)
+
+
+def _slope(f: Tensor, dim: int, at: np.ndarray, edge_order: int) -> Tensor:
+    size = f.shape[dim]
+    if size < edge_order + 1:
+        raise RuntimeError(f"gradient: dim {dim} has {size} samples; edge_order={edge_order} needs at least "
+                           f"{edge_order + 1}")
+
+    def part(start: int, stop: int | None) -> Tensor:
+        return f[(slice(None),) * dim + (slice(start, stop),)]
+
+    def along(values: np.ndarray) -> Tensor:  # coefficients laid along dim, in f's dtype
+        return f.new_tensor(np.asarray(values).reshape([-1 if d == dim else 1 for d in range(f.ndim)]))
+
+    left, right = at[1:-1] - at[:-2], at[2:] - at[1:-1]
+    inside = (part(2, None) * along(left ** 2) - part(0, -2) * along(right ** 2)
+              + part(1, -1) * along(right ** 2 - left ** 2)) / along(left * right * (left + right))
+    if edge_order == 1:
+        first = (part(1, 2) - part(0, 1)) / float(at[1] - at[0])
+        last = (part(size - 1, None) - part(size - 2, size - 1)) / float(at[-1] - at[-2])
+    else:
+        a, b = at[1] - at[0], at[2] - at[1]
+        first = (part(0, 1) * float(-(2 * a + b) / (a * (a + b))) + part(1, 2) * float((a + b) / (a * b))
+                 - part(2, 3) * float(a / (b * (a + b))))
+        a, b = at[-2] - at[-3], at[-1] - at[-2]
+        last = (part(size - 3, size - 2) * float(b / (a * (a + b)))
+                - part(size - 2, size - 1) * float((a + b) / (a * b))
+                + part(size - 1, None) * float((2 * b + a) / (b * (a + b))))
+    return cat([first, inside, last], dim)
 
 
 def fill(input: Tensor, value: Any) -> Tensor:

@@ -369,6 +369,41 @@ def test_the_multinomial_method_is_the_function():
     assert mine.shape == (2, 5) and 1 not in mine[1].tolist()
 
 
+@pytest.mark.torch
+@settings(max_examples=25, deadline=None)
+@given(shape=st.lists(st.integers(3, 5), min_size=1, max_size=3).map(tuple), seed=seeds, edge_order=st.integers(1, 2),
+       kind=st.sampled_from(["default", "number", "per dim", "coordinates"]), data=st.data())
+def test_gradient_matches_pytorch_with_gradients(torch, shape, seed, edge_order, kind, data):
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=shape)
+    dims = data.draw(st.one_of(st.none(), st.integers(0, len(shape) - 1)))
+    chosen = range(len(shape)) if dims is None else [dims]
+    steps = {"number": 0.7, "per dim": [float(rng.uniform(0.5, 2)) for _ in chosen],
+             "coordinates": [np.cumsum(rng.uniform(0.5, 1.5, shape[d])) for d in chosen]}.get(kind)
+    found = []
+    for lib in (gg, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        spacing = ([lib.tensor(c, dtype=lib.float64) for c in steps] if kind == "coordinates" else steps)
+        options = {"dim": dims, "edge_order": edge_order}
+        if spacing is not None:
+            options["spacing"] = spacing
+        slopes = lib.gradient(x, **options)
+        sum((slope * slope).sum() for slope in slopes).backward()
+        found.append([slope.detach().numpy() for slope in slopes] + [x.grad.numpy()])
+    assert len(found[0]) == len(found[1])
+    for mine, theirs in zip(*found):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-10)
+
+
+def test_gradient_refuses_too_few_samples_in_one_line():
+    for call, message in [(lambda: gg.gradient(gg.ones(2), edge_order=2), "needs at least 3"),
+                          (lambda: gg.gradient(gg.ones(3, 3), spacing=[1.0]), "one spacing per dim"),
+                          (lambda: gg.gradient(gg.ones(3), spacing=[gg.ones(2)]), "one coordinate per sample")]:
+        with pytest.raises(RuntimeError, match=message) as error:
+            call()
+        assert "\n" not in str(error.value)
+
+
 # --- refusals, each in one line ----------------------------------------------------------------------
 
 REFUSED = {
