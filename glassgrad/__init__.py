@@ -438,7 +438,18 @@ from .tensor_aliases import (
     real,
     svd,
 )
-from .tensor_legacy import as_strided, as_strided_scatter, asarray, nonzero_static, scalar_tensor
+from .tensor_legacy import (
+    as_strided,
+    as_strided_scatter,
+    asarray,
+    empty_strided,
+    get_default_device,
+    nonzero_static,
+    scalar_tensor,
+    set_default_device,
+    strided,
+    typename,
+)
 from .trace import trace
 from .training import fit
 from .version import __version__
@@ -485,7 +496,7 @@ conj = conj_physical = resolve_conj = resolve_neg = real  # for real numbers, ea
 # torch.conv2d, torch.layer_norm … (nn.functional's own functions), torch.sin_(x) … (the in-place methods) and
 # torch.t_copy(x) … (view ops, copied)
 for _name, _function in {**functional_names.SAME, **functional_names.IN_PLACE, **tensor_in_place.FUNCTION_FORMS,
-                         **tensor_legacy.COPY_FORMS}.items():
+                         **tensor_legacy.COPY_FORMS, **tensor_legacy.FUNCTION_FORMS, **tensor_legacy.REMOVED}.items():
     globals()[_name] = _function
 del _name, _function
 
@@ -572,5 +583,6 @@ __all__ = [
     "triplet_margin_loss", *functional_names.IN_PLACE, "binomial", "frobenius_norm", "gradient", "index_reduce",
     "nuclear_norm",
     "as_strided", "as_strided_scatter", "asarray", "nonzero_static", "scalar_tensor", *functional_names.SAME,
-    *tensor_in_place.FUNCTION_FORMS, *tensor_legacy.COPY_FORMS,
+    *tensor_in_place.FUNCTION_FORMS, *tensor_legacy.COPY_FORMS, *tensor_legacy.FUNCTION_FORMS, "empty_strided",
+    "get_default_device", "set_default_device", "strided", "typename",
 ]

@@ -85,7 +85,8 @@ def detach_(self: Tensor) -> Tensor:
 add("detach_", detach_)
 
 
-def _function_form(name: str) -> Any:
+def function_form(name: str) -> Any:
+    """``gg.name(x, …)``: the method ``x.name(…)`` as a function."""
     def function(input: Tensor, *args: Any, **kwargs: Any) -> Any:
         return getattr(input, name)(*args, **kwargs)
 
@@ -94,7 +95,7 @@ def _function_form(name: str) -> Any:
     return function
 
 
-FUNCTION_FORMS = {name: _function_form(name) for name in (
+FUNCTION_FORMS = {name: function_form(name) for name in (
     "abs_", "acos_", "acosh_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_", "arctanh_", "asin_",
     "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_", "deg2rad_",
     "detach_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fix_", "floor_", "frac_", "gcd_", "i0_", "lcm_",

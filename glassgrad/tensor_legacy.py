@@ -35,8 +35,10 @@ from .autograd import bump_version
 from .composed import narrow
 from .composed_slices import split_with_sizes
 from .creation import _leaf, as_tensor, tensor
+from .device import check_device
 from .dtypes import get_default_dtype
 from .tensor import Tensor
+from .tensor_in_place import function_form
 from .tensor_methods import _plain, add, method
 
 
@@ -180,6 +182,70 @@ add("to_dense", lambda self, dtype=None, masked_grad=None: self if dtype is None
 add("const_data_ptr", data_ptr)
 
 
+# --- what glassgrad's tensors are not: sparse, quantized, on another device -------------------------------
+
+for _name in ("is_sparse", "is_sparse_csr", "is_quantized", "is_meta", "is_mps", "is_xla", "is_xpu", "is_mkldnn",
+              "is_nested", "is_vulkan", "is_ipu", "is_maia", "is_mtia"):
+    add(_name, property(lambda self: False, doc="False: glassgrad's tensors are dense, unquantized, on the CPU."))
+
+
+class Layout:
+    """How entries sit in memory; glassgrad has one layout, :data:`strided` (PyTorch's ``torch.strided``)."""
+
+    def __repr__(self) -> str:
+        return "torch.strided"
+
+
+strided = Layout()
+add("layout", property(lambda self: strided, doc="``gg.strided``: every glassgrad tensor is dense and strided."))
+
+
+def _imaginary(self: Tensor) -> Tensor:
+    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes: glassgrad's numbers are real "
+                       "(their imaginary part is 0)")
+
+
+add("imag", property(_imaginary))
+add("conj_physical_", lambda self: self)
+
+
+def _no_sparse(name: str) -> None:
+    def refuse(self: Tensor, *args: Any, **kwargs: Any) -> None:
+        raise NotImplementedError(f"{name}: glassgrad has no sparse tensors; keep the tensor dense")
+
+    refuse.__name__ = refuse.__qualname__ = name
+    add(name, refuse)
+
+
+for _name in ("to_sparse", "to_sparse_coo", "to_sparse_csr", "to_sparse_csc", "to_sparse_bsr", "to_sparse_bsc",
+              "values", "indices", "coalesce", "sparse_mask"):
+    _no_sparse(_name)
+
+
+@method
+def new_empty_strided(self: Tensor, size: Any, stride: Any, *, dtype: Any = None, device: Any = None,
+                      requires_grad: bool = False) -> Tensor:
+    """``new_empty(size)``: a new row-major tensor (glassgrad does not lay out memory by the strides given)."""
+    return self.new_empty(*tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+@method
+def set_(self: Tensor, source: Tensor | None = None) -> Tensor:
+    """Make this tensor use ``source``'s memory and shape (no source: an empty tensor), in place."""
+    if self._requires_grad:
+        raise RuntimeError("set_: cannot change the memory of a tensor that requires grad (or is in a graph)")
+    self.array = np.zeros(0, dtype=self.array.dtype) if source is None else as_tensor(source).array
+    bump_version(self.array)
+    return self
+
+
+@method
+def is_set_to(self: Tensor, tensor: Tensor) -> bool:
+    """Whether both are the same entries of the same memory (same start, shape and strides)."""
+    return (data_ptr(self) == data_ptr(tensor) and self.shape == tensor.shape
+            and self.array.strides == tensor.array.strides)
+
+
 def _entry_by_entry(self: Tensor, name: str, function: Any, *others: Tensor) -> Tensor:
     if self._requires_grad:
         raise RuntimeError(f"{name}: can't call a Python function on a tensor that requires grad; call it on "
@@ -200,6 +266,12 @@ def apply_(self: Tensor, callable: Any) -> Tensor:
 def map_(self: Tensor, tensor: Tensor, callable: Any) -> Tensor:
     """``x = f(x, y)`` for every entry and the matching entry of ``tensor`` (broadcast), in place."""
     return _entry_by_entry(self, "map_", callable, tensor)
+
+
+@method
+def map2_(self: Tensor, x: Tensor, y: Tensor, callable: Any) -> Tensor:
+    """``s = f(s, x, y)`` for every entry and the matching entries of ``x`` and ``y`` (broadcast), in place."""
+    return _entry_by_entry(self, "map2_", callable, x, y)
 
 
 @method
@@ -266,3 +338,49 @@ def alias_copy(input: Tensor) -> Tensor:
 
 
 COPY_FORMS.update(slice_copy=slice_copy, alias_copy=alias_copy)
+
+
+def typename(obj: Any) -> str:
+    """PyTorch's name for the type of ``obj``: ``'torch.FloatTensor'`` for a float32 tensor, else the class's
+    qualified name."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    kind = type(obj)
+    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
+
+def empty_strided(size: Any, stride: Any, *, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+    """A new tensor of ``size`` (row-major: glassgrad does not lay out memory by the strides given)."""
+    from .creation import empty
+
+    return empty(*tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def get_default_device() -> str:
+    """``'cpu'``: glassgrad's only device."""
+    return "cpu"
+
+
+def set_default_device(device: Any) -> None:
+    """Accept ``'cpu'`` (or None); refuse any other device in one line, as glassgrad runs on the CPU only."""
+    check_device(device)
+
+
+def _removed_function(name: str, replacement: str) -> Any:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError(f"torch.{name}: removed from PyTorch in version 1.9; use {replacement}")
+
+    refuse.__name__ = refuse.__qualname__ = name
+    return refuse
+
+
+REMOVED = {name: _removed_function(name, replacement) for name, replacement in [
+    ("lstsq", "gg.linalg.lstsq(A, B).solution (arguments swapped)"),
+    ("solve", "gg.linalg.solve(A, B) (arguments swapped)"), ("eig", "gg.linalg.eigh(A) for a symmetric matrix"),
+    ("symeig", "gg.linalg.eigh(A)"), ("matrix_rank", "gg.linalg.matrix_rank(A)")]}
+"""The ``torch.*`` functions PyTorch removed, refused with a line naming their replacement."""
+FUNCTION_FORMS = {name: function_form(name) for name in (
+    "narrow_copy", "unsafe_chunk", "unsafe_split", "unsafe_split_with_sizes", "resize_as_", "conj_physical_",
+    "is_inference", "get_device")}
+"""``torch.narrow_copy(x, …)`` … : the methods' function forms."""

@@ -173,3 +173,47 @@ def test_as_strided_scatter_sends_the_gradient_where_the_input_is_kept():
     assert out.tolist() == [1.0, 10.0, 20.0, 30.0, 40.0]
     (out * gg.arange(1.0, 6.0, dtype=gg.float64)).sum().backward()
     assert x.grad.tolist() == [1.0, 0.0, 0.0, 0.0, 0.0] and src.grad.tolist() == [[2.0, 3.0], [4.0, 5.0]]
+
+
+@pytest.mark.torch
+def test_what_a_tensor_is_not_and_memory_sharing_match_pytorch(torch):
+    flags = ("is_sparse", "is_sparse_csr", "is_quantized", "is_meta", "is_mps", "is_xla", "is_xpu", "is_mkldnn",
+             "is_nested", "is_vulkan", "is_ipu", "is_maia", "is_mtia")
+    found = []
+    for lib in (gg, torch):
+        x = lib.tensor([[1.0, 2.0, 3.0]])
+        y = lib.zeros(5)
+        y.set_(x)
+        z = lib.zeros(2)
+        z.map2_(lib.ones(2), lib.tensor([2.0, 5.0]), lambda a, b, c: a + b * c)
+        found.append([getattr(x, flag) for flag in flags] + [
+            str(x.layout), x.layout == lib.strided, y.tolist(), y.is_set_to(x), x.is_set_to(x[:, :2]), z.tolist(),
+            x.conj_physical_() is x, lib.typename(x), lib.typename(x.double()), lib.typename(3),
+            lib.get_default_device() == "cpu" or str(lib.get_default_device()) == "cpu",
+            tuple(lib.empty_strided((2, 3), (1, 2)).shape), tuple(x.new_empty_strided((3, 1), (1, 1)).shape),
+            lib.narrow_copy(x, 1, 1, 2).tolist(), [t.tolist() for t in lib.unsafe_chunk(x, 2, 1)],
+            lib.get_device(x), lib.is_inference(x)])
+        y.set_()
+        found[-1].append(tuple(y.shape))
+        with pytest.raises(RuntimeError, match="imag"):
+            _ = x.imag
+    assert found[0] == found[1]
+
+
+@pytest.mark.parametrize("name", ["lstsq", "solve", "eig", "symeig", "matrix_rank"])
+def test_removed_functions_name_their_replacement_in_one_line(name):
+    with pytest.raises(RuntimeError, match="removed from PyTorch in version 1.9; use gg.linalg") as error:
+        getattr(gg, name)(gg.eye(2), gg.eye(2))
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("name", ["to_sparse", "to_sparse_csr", "values", "indices", "coalesce"])
+def test_sparse_methods_are_refused_in_one_line(name):
+    with pytest.raises(NotImplementedError, match="no sparse tensors"):
+        getattr(gg.ones(2), name)()
+
+
+def test_set_default_device_accepts_the_cpu_only():
+    gg.set_default_device("cpu")
+    with pytest.raises(RuntimeError, match="CPU only"):
+        gg.set_default_device("cuda")
