@@ -4,10 +4,10 @@
   (:func:`glassgrad.tensor_methods.write_in_place`): the version counter goes up by one; inside a graph the
   gradient is that of the op followed by the copy; a leaf that requires grad is refused under grad mode, and a
   result of a higher kind than the tensor (floats into an integer tensor) is refused, as in PyTorch.
-* Shape changed in place, ``x.t_()``, ``x.transpose_(0, 1)``, ``x.unsqueeze_(0)``, ``x.squeeze_()``: the tensor
-  becomes the view of its memory that ``x.t()`` … would return (:func:`glassgrad.graph.become`): the version
-  counter goes up by one, inside a graph the tensor's node is the view's, and a leaf that requires grad is
-  refused, as in PyTorch.
+* Shape changed in place, ``x.t_()``, ``x.transpose_(0, 1)``, ``x.unsqueeze_(0)``, ``x.squeeze_()``,
+  ``x.as_strided_(…)``: the tensor becomes what ``x.t()`` … would return, a view of its memory (``as_strided``:
+  a gathered copy) (:func:`glassgrad.graph.become`): the version counter goes up by one, inside a graph the
+  tensor's node is that op's, and a leaf that requires grad is refused, as in PyTorch.
 * ``x.detach_()`` cuts the tensor from the graph in place (a leaf that no longer requires grad).
 
 >>> import glassgrad as gg
@@ -65,7 +65,7 @@ def _shape_form(name: str) -> None:
         return reshape_in_place(self, f"{name}_", lambda source: getattr(source, name)(*args, **kwargs))
 
     in_place.__name__ = in_place.__qualname__ = f"{name}_"
-    in_place.__doc__ = f"``x`` reshaped in place to ``x.{name}(…)`` (a view of the same memory; returns x)."
+    in_place.__doc__ = f"``x`` reshaped in place to ``x.{name}(…)`` (returns x)."
     add(f"{name}_", in_place)
 
 

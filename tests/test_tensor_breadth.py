@@ -472,3 +472,13 @@ def test_reordered_top_level_forms_match_pytorch(torch, batch, channels, seed, t
                      + [mean.numpy(), var.numpy()])
     for mine, theirs in zip(*found):
         np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["bitwise", "composed_slices", "composed_numbers", "tensor_aliases", "tensor_in_place",
+                                  "windows", "functional_names", "random_fills", "tensor_legacy"])
+def test_the_module_examples_run(name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"glassgrad.{name}"))
+    assert result.attempted > 0 and result.failed == 0
