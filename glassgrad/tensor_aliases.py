@@ -10,7 +10,8 @@
 * ``x.where(c, y)`` is ``gg.where(c, x, y)``; ``byte``, ``char``, ``short`` convert to uint8, int8, int16.
 * The matrix methods PyTorch kept from before ``torch.linalg``: ``x.svd()`` returns ``(U, S, V)`` (V, not Vᴴ),
   ``x.qr(some=True)``, ``x.cholesky(upper=False)``, ``x.lu()`` (``lu_factor``), ``b.lu_solve(LU, pivots)``,
-  ``x.pinverse(rcond)``, ``x.matrix_power(n)``, also as ``gg.svd`` … The ones PyTorch removed (``lstsq``,
+  ``x.pinverse(rcond)``, ``x.matrix_power(n)``, LAPACK's Householder QR ``geqrf`` (values) with ``orgqr`` (Q)
+  and ``ormqr`` (a product with Q), also as ``gg.svd`` … The ones PyTorch removed (``lstsq``,
   ``solve``, ``eig``, ``symeig``) are refused with a line naming their ``gg.linalg`` replacement.
 
 >>> import glassgrad as gg
@@ -26,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from . import functions, linalg, linalg_decompositions, linalg_lu, sampling, special
+from .autograd import is_grad_enabled
 from .creation import as_tensor
 from .dtypes import is_floating_point
 from .tensor import Tensor
@@ -182,7 +184,46 @@ def detach(input: Tensor) -> Tensor:
     return input.detach()
 
 
-for _function in (svd, qr, cholesky, lu, lu_solve, pinverse):
+def geqrf(input: Tensor) -> tuple[Tensor, Tensor]:
+    """LAPACK's QR in Householder form ``(a, tau)``: R on and above a's diagonal, the reflectors' vectors below
+    it (values from SciPy; no gradient, as in PyTorch: use ``linalg.qr`` for a differentiable QR)."""
+    x = as_tensor(input)
+    if x.ndim < 2 or x.array.dtype.kind != "f":
+        raise RuntimeError(f"geqrf: expects a float matrix or a batch of them, got shape {tuple(x.shape)} of "
+                           f"{x.array.dtype.name}")
+    if is_grad_enabled() and x._requires_grad:
+        raise RuntimeError("geqrf: has no gradient (as in PyTorch); use gg.linalg.qr for a differentiable QR, or "
+                           "call geqrf on .detach()")
+    from scipy.linalg import lapack  # here, not at the top: `import glassgrad` does not load SciPy
+
+    routine = lapack.dgeqrf if x.array.dtype == np.float64 else lapack.sgeqrf
+    matrices = x.array.astype(np.float64 if x.array.dtype == np.float64 else np.float32).reshape(-1, *x.shape[-2:])
+    parts = [routine(matrix)[:2] for matrix in matrices]
+    batch = tuple(x.shape[:-2])
+    packed = np.stack([p[0] for p in parts]).reshape(x.shape).astype(x.array.dtype)
+    taus = np.stack([p[1] for p in parts]).reshape(*batch, -1).astype(x.array.dtype)
+    return Tensor._wrap(packed), Tensor._wrap(taus)
+
+
+def orgqr(input: Tensor, tau: Tensor) -> Tensor:
+    """Q's first n columns from ``geqrf``'s ``(a, tau)``: ``linalg.householder_product``."""
+    return linalg_decompositions.householder_product(input, tau)
+
+
+def ormqr(input: Tensor, tau: Tensor, other: Tensor, left: bool = True, transpose: bool = False) -> Tensor:
+    """``other`` multiplied by the whole m×m Q of ``geqrf``'s ``(a, tau)``: ``Q·C`` (``left=False``: ``C·Q``;
+    ``transpose=True``: Qᵀ). Q is ``householder_product`` of the reflectors padded to m columns."""
+    a, taus, c = as_tensor(input), as_tensor(tau), as_tensor(other)
+    rows, reflectors = a.shape[-2], taus.shape[-1]
+    columns = a[..., :reflectors]
+    if reflectors < rows:
+        columns = functions.cat([columns, columns.new_zeros(tuple(a.shape[:-2]) + (rows, rows - reflectors))], -1)
+    q = linalg_decompositions.householder_product(columns, taus)
+    q = q.mT if transpose else q
+    return q @ c if left else c @ q
+
+
+for _function in (svd, qr, cholesky, lu, lu_solve, pinverse, geqrf, orgqr, ormqr):
     add(_function.__name__, _function)
 add("matrix_power", linalg.matrix_power)
 add("multinomial", sampling.multinomial)

@@ -404,6 +404,37 @@ def test_gradient_refuses_too_few_samples_in_one_line():
         assert "\n" not in str(error.value)
 
 
+@pytest.mark.torch
+@settings(max_examples=15, deadline=None)
+@given(rows=st.integers(2, 5), columns=st.integers(1, 5), batch=st.integers(0, 2), seed=seeds, left=st.booleans(),
+       transpose=st.booleans())
+def test_householder_qr_matches_pytorch(torch, rows, columns, batch, seed, left, transpose):
+    rng = np.random.default_rng(seed)
+    lead = (batch,) if batch else ()
+    matrix = rng.normal(size=(*lead, rows, columns))
+    other = rng.normal(size=(*lead, rows, 3) if left else (*lead, 3, rows))
+    found = []
+    for lib in (gg, torch):
+        packed, tau = lib.geqrf(lib.tensor(matrix, dtype=lib.float64))
+        a = packed.clone().requires_grad_(True)
+        t = tau.clone().requires_grad_(True)
+        c = lib.tensor(other, dtype=lib.float64, requires_grad=True)
+        product = lib.ormqr(a, t, c, left, transpose)
+        outputs = [product] + ([a.orgqr(t)] if rows >= columns else [])
+        sum((out * out.detach().sin()).sum() for out in outputs).backward()
+        found.append([packed.numpy(), tau.numpy()] + [out.detach().numpy() for out in outputs]
+                     + [g.grad.numpy() for g in (a, t, c)])
+    assert len(found[0]) == len(found[1])
+    for mine, theirs in zip(*found):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-10)
+
+
+def test_geqrf_refuses_a_tensor_that_requires_grad_in_one_line():
+    with pytest.raises(RuntimeError, match="geqrf: has no gradient") as error:
+        gg.geqrf(gg.ones(3, 2, requires_grad=True))
+    assert "\n" not in str(error.value)
+
+
 # --- refusals, each in one line ----------------------------------------------------------------------
 
 REFUSED = {
