@@ -20,15 +20,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .autograd import bump_version, is_grad_enabled
 from .graph import become, check_in_place
 from .tensor import Tensor
-from .tensor_methods import _in_place_form, add
+from .tensor_methods import _in_place_form, add, write_in_place
 
 VALUE_FORMS = (
     "acos", "acosh", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "asin", "asinh",
     "atan", "atan2", "atanh", "cosh", "sinh", "tan", "deg2rad", "rad2deg", "digamma", "erf", "erfc", "erfinv",
-    "exp2", "expm1", "fix", "fmod", "remainder", "floor_divide", "float_power", "hypot", "i0", "lgamma", "log10",
+    "exp2", "expm1", "fix", "fmod", "remainder", "floor_divide", "hypot", "i0", "lgamma", "log10",
     "log1p", "log2", "logit", "mvlgamma", "nan_to_num", "polygamma", "sgn", "sinc", "xlogy", "copysign",
     "heaviside", "gcd", "lcm", "ldexp", "nextafter", "igamma", "igammac", "renorm", "cumsum", "cumprod", "addbmm",
     "addmm", "addmv", "addr", "baddbmm", "tril", "triu", "eq", "ne", "lt", "le", "gt", "ge", "greater",
@@ -40,6 +42,16 @@ VALUE_FORMS = (
 
 for _name in VALUE_FORMS:
     _in_place_form(_name)
+def float_power_(self: Tensor, exponent: Any) -> Tensor:
+    """``x = xᵉ`` computed in float64, for a float64 tensor only (another dtype would round the result, which
+    PyTorch refuses)."""
+    if self.array.dtype != np.float64:
+        raise RuntimeError(f"float_power_: the result is float64 but this tensor is {self.array.dtype.name}; call "
+                           "it on x.double(), or use the out-of-place float_power")
+    return write_in_place(self, lambda source: source.float_power(exponent), "float_power_")
+
+
+add("float_power_", float_power_)
 # x &= y, x <<= 2 …: Python's in-place operators, the same tensor changed
 for _dunder, _name in [("and", "bitwise_and"), ("or", "bitwise_or"), ("xor", "bitwise_xor"),
                        ("lshift", "bitwise_left_shift"), ("rshift", "bitwise_right_shift")]:

@@ -214,6 +214,12 @@ def test_python_in_place_operators_change_the_same_tensor(torch):
     assert mask.tolist() == [True, False, False]
 
 
+def test_float_power_in_place_needs_a_float64_tensor():
+    with pytest.raises(RuntimeError, match="float_power_: the result is float64 but this tensor is float32"):
+        gg.ones(2).float_power_(2)
+    assert gg.ones(2, dtype=gg.float64).float_power_(2).tolist() == [1.0, 1.0]
+
+
 def test_a_float_result_into_an_integer_tensor_is_refused():
     x = gg.arange(4)
     with pytest.raises(RuntimeError, match="can't be cast to this tensor's dtype int64") as error:
