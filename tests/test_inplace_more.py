@@ -93,7 +93,8 @@ def test_every_value_form_has_a_call_here():
     named = {name.removesuffix("_") for name in CALLS} | {"logit"}
     for name in VALUE_FORMS:
         assert name in named or name in ("gcd", "lcm", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
-                                         "bitwise_left_shift", "bitwise_right_shift", "baddbmm"), name
+                                         "bitwise_left_shift", "bitwise_right_shift", "baddbmm",
+                                         "index_reduce"), name  # index_reduce_: tests/test_torch_functional_names.py
 
 
 @pytest.mark.torch
@@ -306,7 +307,21 @@ def test_detach_in_place(torch):
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize("name", sorted(FUNCTION_FORMS))
+def test_top_level_in_place_functions_with_tensor_arguments_are_pytorchs(torch):
+    found = []
+    for lib in (gg, torch):
+        v, m = lib.tensor([1.0, 2.0], dtype=lib.float64), lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64)
+        x = lib.arange(6.0, dtype=lib.float64)
+        results = [lib.addmv_(v, m, lib.tensor([0.5, -1.0], dtype=lib.float64)),
+                   lib.index_put_(m, (lib.tensor([0, 1]), lib.tensor([1, 1])), lib.tensor(9.0, dtype=lib.float64)),
+                   lib.as_strided_(x, (2, 2), (2, 1))]
+        assert results[0] is v and results[1] is m and results[2] is x
+        found.append([r.tolist() for r in results])
+    assert found[0] == found[1]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(set(FUNCTION_FORMS) - {"addmv_", "index_put_", "as_strided_"}))
 def test_top_level_in_place_functions_are_pytorchs(torch, name):
     args = {"clamp_": (-0.5, 0.5), "clamp_max_": (0.3,), "clamp_min_": (0.1,), "clip_": (-0.2, 0.4), "fill_": (2.0,),
             "ldexp_": (3,), "xlogy_": (2.0,)}.get(name, ())
