@@ -240,6 +240,7 @@ from .functional_names import (
     batch_norm,
     binary_cross_entropy_with_logits,
     constant_pad_nd,
+    convolution,
     cosine_embedding_loss,
     ctc_loss,
     dropout,
@@ -453,6 +454,7 @@ from .tensor_legacy import (
     strided,
     typename,
 )
+from .tensor_legacy import inclusive_range as range  # noqa: A004, F401 (PyTorch's name; kept out of __all__)
 from .trace import trace
 from .training import fit
 from .version import __version__
@@ -584,7 +586,7 @@ __all__ = [
     "binary_cross_entropy_with_logits", "constant_pad_nd", "cosine_embedding_loss", "ctc_loss",
     "hinge_embedding_loss", "kl_div", "margin_ranking_loss", "max_pool1d_with_indices", "poisson_nll_loss",
     "triplet_margin_loss", *functional_names.IN_PLACE, "binomial", "frobenius_norm", "gradient", "index_reduce",
-    "geqrf", "orgqr", "ormqr",
+    "geqrf", "orgqr", "ormqr", "convolution",
     "nuclear_norm",
     "as_strided", "as_strided_scatter", "asarray", "nonzero_static", "scalar_tensor", *functional_names.SAME,
     *tensor_in_place.FUNCTION_FORMS, *tensor_legacy.COPY_FORMS, *tensor_legacy.FUNCTION_FORMS, "empty_strided",

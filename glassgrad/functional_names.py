@@ -5,7 +5,8 @@ of PyTorch's top-level forms order their arguments differently, and are written 
 functional ones: ``torch.batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps,
 cudnn_enabled)``, ``torch.instance_norm(input, weight, bias, running_mean, running_var, use_input_stats,
 momentum, eps, cudnn_enabled)``, ``torch.embedding(weight, indices, padding_idx=-1, …)`` (the table first; −1:
-no padding row) and ``torch.dropout(input, p, train)`` (also ``alpha_dropout``, ``feature_alpha_dropout``).
+no padding row), ``torch.convolution(…, transposed, output_padding, groups)`` (the convolution the weight's dims
+call for) and ``torch.dropout(input, p, train)`` (also ``alpha_dropout``, ``feature_alpha_dropout``).
 ``x.hardshrink(λ)`` and ``x.prelu(weight)`` are Tensor methods as well. The top-level losses take the reduction
 as a number (0: none, 1: mean, 2: sum); ``torch.max_pool1d_with_indices`` returns the indices too;
 ``torch.celu_(x)`` … (:data:`IN_PLACE`) write the result into x.
@@ -64,6 +65,22 @@ def alpha_dropout(input: Any, p: float, train: bool) -> Any:
 def feature_alpha_dropout(input: Any, p: float, train: bool) -> Any:
     """``F.feature_alpha_dropout(input, p, training=train)``."""
     return F.feature_alpha_dropout(input, p, train)
+
+
+def convolution(input: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any, transposed: bool,
+                output_padding: Any, groups: int) -> Any:
+    """``F.conv{1,2,3}d`` (``transposed``: ``F.conv_transpose{1,2,3}d``), the number of dims read from the
+    weight's (two more than the spatial dims)."""
+    spatial = len(weight.shape) - 2
+    if spatial not in (1, 2, 3):
+        raise RuntimeError(f"convolution: the weight must have 3, 4 or 5 dims (1-d, 2-d or 3-d), got shape "
+                           f"{tuple(weight.shape)}")
+    stride, padding, dilation, output_padding = (tuple(v) if isinstance(v, list) else v
+                                                 for v in (stride, padding, dilation, output_padding))
+    if transposed:
+        function = getattr(F, f"conv_transpose{spatial}d")
+        return function(input, weight, bias, stride, padding, output_padding, groups, dilation)
+    return getattr(F, f"conv{spatial}d")(input, weight, bias, stride, padding, dilation, groups)
 
 
 # --- losses, whose top-level forms take the reduction as a number ----------------------------------------

@@ -16,7 +16,8 @@
   tensor, a tensor of data, or of a size, in this tensor's dtype).
 * ``gg.t_copy(x)``, ``gg.transpose_copy(x, 0, 1)`` … (:data:`COPY_FORMS`): the view op, then a copy.
 * ``gg.asarray(obj, dtype=…, copy=…)``: ``obj`` itself when it is a tensor already in that dtype (unless
-  ``copy=True``), else a new tensor; ``gg.scalar_tensor(s)``: a 0-d tensor.
+  ``copy=True``), else a new tensor; ``gg.scalar_tensor(s)``: a 0-d tensor; ``gg.range(start, end, step)``
+  (deprecated in PyTorch: it includes ``end``) warns and counts up to ``end`` inclusive.
 
 >>> import glassgrad as gg
 >>> gg.arange(6.0).resize_(2, 2).tolist()
@@ -26,11 +27,12 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
 
-from .arguments import check_dim, shape_arg, shape_text
+from .arguments import check_dim, resolve_dtype, shape_arg, shape_text
 from .autograd import bump_version
 from .composed import narrow
 from .composed_slices import split_with_sizes
@@ -384,3 +386,17 @@ FUNCTION_FORMS = {name: function_form(name) for name in (
     "narrow_copy", "unsafe_chunk", "unsafe_split", "unsafe_split_with_sizes", "resize_as_", "conj_physical_",
     "is_inference", "get_device")}
 """``torch.narrow_copy(x, …)`` … : the methods' function forms."""
+
+
+def inclusive_range(start: float, end: float, step: float = 1, *, dtype: Any = None, device: Any = None,
+                    requires_grad: bool = False) -> Tensor:
+    """PyTorch's deprecated ``torch.range``: ``start, start + step, …`` up to and including ``end`` (default float
+    dtype); it warns, as PyTorch does, because Python's ``range`` and ``gg.arange`` stop before ``end``."""
+    warnings.warn("range is deprecated (as torch.range): it includes end, unlike Python's range; use "
+                  "gg.arange(start, end + step, step), which stops before its end", UserWarning, stacklevel=2)
+    if step == 0 or (end - start) * step < 0:
+        raise RuntimeError(f"range: step {step} does not lead from {start} to {end}")
+    count = int(math.floor((end - start) / step + 1e-9)) + 1  # 1e-9: (1 − 0)/0.1 is 9.999…, still 11 values
+    check_device(device)
+    values = start + step * np.arange(count, dtype=np.float64)
+    return _leaf(values.astype(resolve_dtype(dtype) or get_default_dtype()), requires_grad)

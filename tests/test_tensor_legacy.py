@@ -217,3 +217,36 @@ def test_set_default_device_accepts_the_cpu_only():
     gg.set_default_device("cpu")
     with pytest.raises(RuntimeError, match="CPU only"):
         gg.set_default_device("cuda")
+
+
+@pytest.mark.torch
+@settings(max_examples=20, deadline=None)
+@given(start=st.integers(-5, 5), count=st.integers(0, 8), step=st.sampled_from([1, 2, 0.5, 0.25, -1, -0.5]))
+def test_range_includes_its_end_and_warns_as_pytorch(torch, start, count, step):
+    end = start + step * count
+    found = []
+    for lib in (gg, torch):
+        with pytest.warns(UserWarning, match="range is deprecated"):
+            made = lib.range(start, end, step)
+        found.append((made.tolist(), str(made.dtype).replace("torch.", "")))
+    assert found[0] == found[1]
+    assert "range" not in gg.__all__  # `from glassgrad import *` keeps Python's range
+
+
+@pytest.mark.torch
+@settings(max_examples=10, deadline=None)
+@given(spatial=st.integers(1, 3), transposed=st.booleans(), stride=st.integers(1, 2), seed=st.integers(0, 2**16))
+def test_convolution_picks_the_convolution_the_weight_calls_for(torch, spatial, transposed, stride, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(2, 2) + (5,) * spatial)
+    w = rng.normal(size=((2, 3) if transposed else (3, 2)) + (2,) * spatial)
+    bias = rng.normal(size=3)
+    found = []
+    for lib in (gg, torch):
+        inputs = [lib.tensor(a, dtype=lib.float64, requires_grad=True) for a in (x, w, bias)]
+        out = lib.convolution(*inputs, [stride] * spatial, [1] * spatial, [1] * spatial, transposed,
+                              [stride - 1 if transposed else 0] * spatial, 1)
+        (out * out).sum().backward()
+        found.append([out.detach().numpy()] + [t.grad.numpy() for t in inputs])
+    for mine, theirs in zip(*found):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12)
