@@ -436,11 +436,13 @@ from .tensor_aliases import (
     mvlgamma,
     orgqr,
     ormqr,
+    pca_lowrank,
     pinverse,
     positive,
     qr,
     real,
     svd,
+    svd_lowrank,
 )
 from .tensor_legacy import (
     as_strided,
@@ -586,7 +588,7 @@ __all__ = [
     "binary_cross_entropy_with_logits", "constant_pad_nd", "cosine_embedding_loss", "ctc_loss",
     "hinge_embedding_loss", "kl_div", "margin_ranking_loss", "max_pool1d_with_indices", "poisson_nll_loss",
     "triplet_margin_loss", *functional_names.IN_PLACE, "binomial", "frobenius_norm", "gradient", "index_reduce",
-    "geqrf", "orgqr", "ormqr", "convolution",
+    "geqrf", "orgqr", "ormqr", "convolution", "pca_lowrank", "svd_lowrank",
     "nuclear_norm",
     "as_strided", "as_strided_scatter", "asarray", "nonzero_static", "scalar_tensor", *functional_names.SAME,
     *tensor_in_place.FUNCTION_FORMS, *tensor_legacy.COPY_FORMS, *tensor_legacy.FUNCTION_FORMS, "empty_strided",

@@ -11,7 +11,8 @@
 * The matrix methods PyTorch kept from before ``torch.linalg``: ``x.svd()`` returns ``(U, S, V)`` (V, not Vᴴ),
   ``x.qr(some=True)``, ``x.cholesky(upper=False)``, ``x.lu()`` (``lu_factor``), ``b.lu_solve(LU, pivots)``,
   ``x.pinverse(rcond)``, ``x.matrix_power(n)``, LAPACK's Householder QR ``geqrf`` (values) with ``orgqr`` (Q)
-  and ``ormqr`` (a product with Q), also as ``gg.svd`` … The ones PyTorch removed (``lstsq``,
+  and ``ormqr`` (a product with Q), also as ``gg.svd`` …; ``gg.svd_lowrank`` and ``gg.pca_lowrank`` by the exact
+  SVD (PyTorch's are randomized approximations of it). The ones PyTorch removed (``lstsq``,
   ``solve``, ``eig``, ``symeig``) are refused with a line naming their ``gg.linalg`` replacement.
 
 >>> import glassgrad as gg
@@ -221,6 +222,23 @@ def ormqr(input: Tensor, tau: Tensor, other: Tensor, left: bool = True, transpos
     q = linalg_decompositions.householder_product(columns, taus)
     q = q.mT if transpose else q
     return q @ c if left else c @ q
+
+
+def svd_lowrank(A: Tensor, q: int | None = 6, niter: int = 2, M: Tensor | None = None) -> SVDTriple:
+    """The ``q`` largest singular triplets ``(U, S, V)`` of ``A − M``: computed by the exact SVD (PyTorch draws
+    a randomized approximation, ``niter`` power iterations, which agrees when A − M has rank ≤ q)."""
+    a = as_tensor(A) if M is None else as_tensor(A) - as_tensor(M)
+    kept = min(6 if q is None else q, *a.shape[-2:])
+    U, S, Vh = linalg_decompositions.svd(a, full_matrices=False)
+    return SVDTriple(U[..., :kept], S[..., :kept], Vh[..., :kept, :].mT)
+
+
+def pca_lowrank(A: Tensor, q: int | None = None, center: bool = True, niter: int = 2) -> SVDTriple:
+    """Principal components: :func:`svd_lowrank` of A with each column's mean taken away (``center=True``);
+    ``q`` defaults to ``min(6, m, n)``. ``V``'s columns are the principal directions, ``S²/(m − 1)`` their
+    variances."""
+    a = as_tensor(A)
+    return svd_lowrank(a - a.mean(-2, keepdim=True) if center else a, q)
 
 
 for _function in (svd, qr, cholesky, lu, lu_solve, pinverse, geqrf, orgqr, ormqr):

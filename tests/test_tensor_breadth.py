@@ -429,6 +429,38 @@ def test_householder_qr_matches_pytorch(torch, rows, columns, batch, seed, left,
         np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-10)
 
 
+@pytest.mark.torch
+@settings(max_examples=15, deadline=None)
+@given(rows=st.integers(4, 8), columns=st.integers(3, 6), rank=st.integers(1, 3), batch=st.integers(0, 2),
+       seed=seeds, center=st.booleans())
+def test_low_rank_svd_and_pca_agree_with_pytorch_on_low_rank_matrices(torch, rows, columns, rank, batch, seed,
+                                                                        center):
+    """PyTorch's randomized algorithm is exact when the rank is at most q; the singular vectors are compared
+    through the products they rebuild (each is defined up to sign)."""
+    rng = np.random.default_rng(seed)
+    lead = (batch,) if batch else ()
+    matrix = rng.normal(size=(*lead, rows, rank)) @ (rng.normal(size=(*lead, rank, columns)) * 3)
+    found = []
+    for lib in (gg, torch):
+        a = lib.tensor(matrix, dtype=lib.float64)
+        results = [lib.svd_lowrank(a, q=rank), lib.pca_lowrank(a, q=rank, center=center), lib.svd_lowrank(a)]
+        found.append([(S.numpy(), (U * S.unsqueeze(-2)) @ V.mT, tuple(U.shape), tuple(V.shape))
+                      for U, S, V in results])
+    for (s1, rebuilt1, u1, v1), (s2, rebuilt2, u2, v2) in zip(*found):
+        assert (u1, v1) == (u2, v2)
+        np.testing.assert_allclose(s1[..., :rank], s2[..., :rank], rtol=1e-8)
+        np.testing.assert_allclose(rebuilt1.numpy(), rebuilt2.numpy(), atol=1e-8)
+
+
+@settings(max_examples=10, deadline=None)
+@given(n=st.integers(2, 4), seed=seeds)
+def test_low_rank_singular_values_have_the_finite_difference_gradient(n, seed):
+    matrix = gg.tensor(_matrix(np.random.default_rng(seed), n + 2, n), dtype=gg.float64, requires_grad=True)
+    weights = gg.tensor(np.arange(1.0, n), dtype=gg.float64)
+    report = gg.gradcheck(lambda a: (gg.pca_lowrank(a, q=n - 1)[1] * weights).sum(), (matrix,))
+    assert report.ok, report.max_error
+
+
 def test_geqrf_refuses_a_tensor_that_requires_grad_in_one_line():
     with pytest.raises(RuntimeError, match="geqrf: has no gradient") as error:
         gg.geqrf(gg.ones(3, 2, requires_grad=True))
