@@ -445,18 +445,16 @@ from .tensor_aliases import (
     svd_lowrank,
 )
 from .tensor_legacy import (
-    as_strided,
-    as_strided_scatter,
     asarray,
     empty_strided,
     get_default_device,
     nonzero_static,
     scalar_tensor,
     set_default_device,
-    strided,
     typename,
 )
 from .tensor_legacy import inclusive_range as range  # noqa: A004, F401 (PyTorch's name; kept out of __all__)
+from .tensor_memory import as_strided, as_strided_scatter, strided
 from .trace import trace
 from .training import fit
 from .version import __version__

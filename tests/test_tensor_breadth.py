@@ -538,7 +538,7 @@ def test_reordered_top_level_forms_match_pytorch(torch, batch, channels, seed, t
 
 
 @pytest.mark.parametrize("name", ["bitwise", "composed_slices", "composed_numbers", "tensor_aliases", "tensor_in_place",
-                                  "windows", "functional_names", "random_fills", "tensor_legacy"])
+                                  "windows", "functional_names", "random_fills", "tensor_legacy", "tensor_memory"])
 def test_the_module_examples_run(name):
     import doctest
     import importlib

@@ -1,5 +1,6 @@
-"""PyTorch's memory methods, older spellings and ``*_copy`` functions (glassgrad.tensor_legacy) against PyTorch
-2.13: shapes and values on drawn shapes, gradients of the copies, and the refusals."""
+"""PyTorch's memory methods (glassgrad.tensor_memory), older spellings and ``*_copy`` functions
+(glassgrad.tensor_legacy) against PyTorch 2.13: shapes and values on drawn shapes, gradients of the copies, and
+the refusals."""
 
 from __future__ import annotations
 
@@ -250,3 +251,21 @@ def test_convolution_picks_the_convolution_the_weight_calls_for(torch, spatial, 
         found.append([out.detach().numpy()] + [t.grad.numpy() for t in inputs])
     for mine, theirs in zip(*found):
         np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:TypedStorage is deprecated")
+@settings(max_examples=20, deadline=None)
+@given(shape=shapes, dtype=st.sampled_from(["float32", "float64", "int64"]))
+def test_storages_show_the_whole_memory_as_pytorch(torch, shape, dtype):
+    values = np.arange(np.prod(shape)).reshape(shape)
+    found = []
+    for lib in (gg, torch):
+        x = lib.tensor(values, dtype=getattr(lib, dtype))
+        view = x[1:] if shape[0] > 1 else x.transpose(0, 1)
+        other = lib.tensor(values, dtype=getattr(lib, dtype))
+        found.append([view.storage().tolist(), len(view.storage()), view.untyped_storage().nbytes(),
+                      view.untyped_storage().size(), view.untyped_storage().tolist()[:8],
+                      view.untyped_storage().data_ptr() == x.untyped_storage().data_ptr(),
+                      other.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()])
+    assert found[0] == found[1]
