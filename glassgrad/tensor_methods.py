@@ -24,7 +24,7 @@ from .arguments import check_dim, is_floating, shape_arg, shape_text
 from .autograd import is_grad_enabled
 from .creation import _filled, pick_generator, tensor
 from .device import check_device
-from .dtypes import bool_, float16, int32
+from .dtypes import bool_, can_cast, float16, int32
 from .tensor import Tensor, _binary, _float_data, _reduce, apply, lift, matmul
 
 METHODS: dict[str, Any] = {}
@@ -475,10 +475,6 @@ add("__rfloordiv__", lambda self, other: _whole_division(ops_math.FLOOR_DIVIDE, 
 
 # --- in-place forms (x.clamp_(…), x.exp_(), ema.lerp_(p, w)): the op, then copy_ into x -----------------
 
-KIND_RANKS = {"b": 0, "u": 1, "i": 1, "f": 2}
-"""bool < integers < floats: an in-place result may be written into a tensor of its own rank or a higher one."""
-
-
 def write_in_place(tensor: Tensor, compute: Any, name: str = "in-place operation") -> Tensor:
     """``tensor.copy_(compute(tensor))``: a result written into ``tensor``'s memory, counted as an in-place change
     (recorded, when the tensor is in a graph, as a clone, the op and the copy; a leaf that requires grad is
@@ -488,7 +484,7 @@ def write_in_place(tensor: Tensor, compute: Any, name: str = "in-place operation
     source = tensor.clone() if tensor._requires_grad and is_grad_enabled() else tensor
     result = compute(source)
     made, kept = np.asarray(_plain(result)).dtype, tensor.array.dtype
-    if KIND_RANKS[made.kind] > KIND_RANKS[kept.kind]:
+    if not can_cast(made, kept):
         raise RuntimeError(f"{name}: result type {made.name} can't be cast to this tensor's dtype {kept.name}; "
                            f"convert the tensor first (x = x.double()) or use the out-of-place form")
     return tensor.copy_(result)
