@@ -416,7 +416,7 @@ from .settings import (
     use_deterministic_algorithms,
 )
 from .special import erfc, exp2, logit, sinc
-from .statistics import corrcoef, cov, histc, histogram
+from .statistics import corrcoef, cov, histc, histogram, histogramdd
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64
 from .tensor_aliases import (
     adjoint,
@@ -586,7 +586,7 @@ __all__ = [
     "binary_cross_entropy_with_logits", "constant_pad_nd", "cosine_embedding_loss", "ctc_loss",
     "hinge_embedding_loss", "kl_div", "margin_ranking_loss", "max_pool1d_with_indices", "poisson_nll_loss",
     "triplet_margin_loss", *functional_names.IN_PLACE, "binomial", "frobenius_norm", "gradient", "index_reduce",
-    "geqrf", "orgqr", "ormqr", "convolution", "pca_lowrank", "svd_lowrank",
+    "geqrf", "orgqr", "ormqr", "convolution", "pca_lowrank", "svd_lowrank", "histogramdd",
     "nuclear_norm",
     "as_strided", "as_strided_scatter", "asarray", "nonzero_static", "scalar_tensor", *functional_names.SAME,
     *tensor_in_place.FUNCTION_FORMS, *tensor_legacy.COPY_FORMS, *tensor_legacy.FUNCTION_FORMS, "empty_strided",

@@ -1,4 +1,5 @@
-"""PyTorch's covariance, correlation and histograms: ``cov``, ``corrcoef``, ``histc``, ``histogram``.
+"""PyTorch's covariance, correlation and histograms: ``cov``, ``corrcoef``, ``histc``, ``histogram``,
+``histogramdd``.
 
 Rows of ``input`` are variables, columns observations. With weights ``wⱼ = fⱼ·aⱼ`` (frequency and
 importance weights, 1 when not given) and ``c`` the ``correction`` (1: Bessel's):
@@ -8,7 +9,8 @@ importance weights, 1 when not given) and ``c`` the ``correction`` (1: Bessel's)
   ``aweights`` get their gradients from those rows;
 * ``corrcoef``: ``Rᵢₖ = Cᵢₖ / √(Cᵢᵢ·Cₖₖ)``, clipped to [−1, 1] against rounding;
 * ``histc`` / ``histogram``: counts (or summed weights) of the entries in equal bins between ``min`` and
-  ``max`` (the last bin holds its right edge; entries outside are left out). Counts have no gradient.
+  ``max`` (the last bin holds its right edge; entries outside are left out); ``histogramdd`` counts points in a
+  grid of such bins, one set of edges per coordinate. Counts have no gradient.
 
 >>> import glassgrad as gg
 >>> gg.cov(gg.tensor([[0.0, 1.0, 2.0], [0.0, 2.0, 4.0]])).tolist()
@@ -141,6 +143,29 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     return Tensor._wrap(_counted(values, edges, np.nan_to_num(positions).astype(np.int64), None))
 
 
+def _edges(values: np.ndarray, bins: Any, range: Any, name: str) -> np.ndarray:  # noqa: A002 (PyTorch's name)
+    """The bins' edges: ``bins`` equal bins over ``range`` (default: the data's smallest to largest), or the
+    increasing edges given as a tensor."""
+    if isinstance(bins, (int, np.integer)) and not isinstance(bins, bool):
+        if bins <= 0:
+            raise RuntimeError(f"{name}: bins must be > 0, got {bins}")
+        if range is not None:
+            low, high = (float(end) for end in range)
+            if low > high:
+                raise RuntimeError(f"{name}: range must be (min, max) with min <= max, got {tuple(range)}; swap "
+                                   "them")
+        else:
+            low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
+        if low == high:
+            low, high = low - 0.5, high + 0.5
+        return _even_edges(low, high, bins, values.dtype)
+    edges = np.asarray(_plain(bins)).astype(values.dtype)
+    if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) < 0):
+        raise RuntimeError(f"{name}: bins must be a count > 0 or a 1-D tensor of at least 2 increasing edges, "
+                           f"got {bins!r}")
+    return edges
+
+
 @_method
 def histogram(input: Tensor, bins: Any = 100, *, range: Any = None, weight: Any = None,  # noqa: A002
               density: bool = False) -> HistogramResult:
@@ -148,24 +173,7 @@ def histogram(input: Tensor, bins: Any = 100, *, range: Any = None, weight: Any 
     (default: the data's smallest to largest), or the increasing edges given as a tensor; ``density=True``
     divides by ``Σ counts · bin width`` so that the bars have area 1."""
     values = _bins(input, "histogram")
-    if isinstance(bins, (int, np.integer)) and not isinstance(bins, bool):
-        if bins <= 0:
-            raise RuntimeError(f"histogram: bins must be > 0, got {bins}")
-        if range is not None:
-            low, high = (float(end) for end in range)
-            if low > high:
-                raise RuntimeError(f"histogram: range must be (min, max) with min <= max, got {tuple(range)}; swap "
-                                   "them")
-        else:
-            low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
-        if low == high:
-            low, high = low - 0.5, high + 0.5
-        edges = _even_edges(low, high, bins, values.dtype)
-    else:
-        edges = np.asarray(_plain(bins)).astype(values.dtype)
-        if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) < 0):
-            raise RuntimeError(f"histogram: bins must be a count > 0 or a 1-D tensor of at least 2 increasing edges, "
-                               f"got {bins!r}")
+    edges = _edges(values, bins, range, "histogram")
     weights = None
     if weight is not None:
         weights = as_tensor(weight).array
@@ -179,3 +187,41 @@ def histogram(input: Tensor, bins: Any = 100, *, range: Any = None, weight: Any 
         with np.errstate(invalid="ignore", divide="ignore"):  # no entries: NaN, as in PyTorch
             hist = hist / (hist.sum() * np.diff(edges))
     return HistogramResult(Tensor._wrap(hist.astype(values.dtype)), Tensor._wrap(edges))
+
+
+HistogramddResult = namedtuple("HistogramddResult", ["hist", "bin_edges"])
+
+
+def histogramdd(input: Tensor, bins: Any = 10, *, range: Any = None, weight: Any = None,  # noqa: A002
+                density: bool = False) -> HistogramddResult:
+    """The counts (or summed ``weight``) of points ``input[…, :]`` (the last dim: each point's D coordinates) in a
+    grid of bins: ``bins`` a count for every dim, one count per dim, or each dim's edges; ``range`` the flat
+    ``[min₀, max₀, min₁, max₁, …]``; ``density=True`` divides by ``Σ counts · bin volume``."""
+    x = as_tensor(input)
+    if x.ndim < 1 or x.array.dtype.kind != "f":
+        raise RuntimeError(f"histogramdd: needs a floating tensor of points (…, D), got shape "
+                           f"{shape_text(x.shape)} of {x.dtype}")
+    points = x.array.reshape(-1, x.shape[-1])
+    dims = points.shape[1]
+    per_dim = list(bins) if isinstance(bins, (list, tuple)) else [bins] * dims
+    if len(per_dim) != dims or (range is not None and len(range) != 2 * dims):
+        raise RuntimeError(f"histogramdd: give bins for each of the {dims} dims (or one count) and range as "
+                           f"{2 * dims} numbers [min₀, max₀, …]")
+    edges = [_edges(points[:, d], count, None if range is None else range[2 * d:2 * d + 2], "histogramdd")
+             for d, count in enumerate(per_dim)]
+    inside = np.ones(len(points), dtype=bool)
+    places = []
+    for d, cut in enumerate(edges):
+        inside &= (points[:, d] >= cut[0]) & (points[:, d] <= cut[-1])
+        places.append(np.minimum(np.searchsorted(cut, points[:, d], side="right") - 1, len(cut) - 2))
+    shape = tuple(len(cut) - 1 for cut in edges)
+    flat = np.ravel_multi_index(tuple(p[inside] for p in places), shape) if inside.any() else np.zeros(0, int)
+    weights = None if weight is None else as_tensor(weight).array.reshape(-1)[inside]
+    hist = np.bincount(flat, weights, int(np.prod(shape))).reshape(shape).astype(points.dtype)
+    if density:
+        volume = np.ones(shape)
+        for d, cut in enumerate(edges):
+            volume = volume * np.diff(cut).reshape([-1 if k == d else 1 for k, _ in enumerate(edges)])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            hist = (hist / (hist.sum() * volume)).astype(points.dtype)
+    return HistogramddResult(Tensor._wrap(hist), tuple(Tensor._wrap(cut) for cut in edges))

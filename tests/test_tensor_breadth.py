@@ -545,3 +545,27 @@ def test_the_module_examples_run(name):
 
     result = doctest.testmod(importlib.import_module(f"glassgrad.{name}"))
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.torch
+@settings(max_examples=20, deadline=None)
+@given(points=st.integers(0, 12), dims=st.integers(1, 3), seed=seeds, density=st.booleans(), weighted=st.booleans(),
+       kind=st.sampled_from(["count", "counts", "edges", "range"]))
+def test_histogramdd_matches_pytorch(torch, points, dims, seed, density, weighted, kind):
+    rng = np.random.default_rng(seed)
+    values = np.round(rng.uniform(-2, 2, size=(points, dims)), 1)  # ties with the edges happen
+    weights = rng.uniform(0.5, 2, size=points)
+    cuts = [np.sort(rng.uniform(-2.5, 2.5, 4)) for _ in range(dims)]
+    found = []
+    for lib in (gg, torch):
+        bins = {"count": 3, "range": 2, "counts": [d + 1 for d in range(dims)],
+                "edges": [lib.tensor(cut, dtype=lib.float64) for cut in cuts]}[kind]
+        options = {"density": density}
+        if kind == "range" or (points == 0 and kind in ("count", "counts")):  # PyTorch needs a range for no points
+            options["range"] = [-1.0, 1.0] * dims
+        if weighted:
+            options["weight"] = lib.tensor(weights, dtype=lib.float64)
+        hist, edges = lib.histogramdd(lib.tensor(values, dtype=lib.float64).reshape(points, dims), bins, **options)
+        found.append([hist.numpy()] + [e.numpy() for e in edges])
+    for mine, theirs in zip(*found):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-15)
