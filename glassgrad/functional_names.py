@@ -6,7 +6,8 @@ functional ones: ``torch.batch_norm(input, weight, bias, running_mean, running_v
 cudnn_enabled)``, ``torch.instance_norm(input, weight, bias, running_mean, running_var, use_input_stats,
 momentum, eps, cudnn_enabled)``, ``torch.embedding(weight, indices, padding_idx=-1, …)`` (the table first; −1:
 no padding row), ``torch.convolution(…, transposed, output_padding, groups)`` (the convolution the weight's dims
-call for) and ``torch.dropout(input, p, train)`` (also ``alpha_dropout``, ``feature_alpha_dropout``).
+call for) and ``torch.dropout(input, p, train)`` (also ``alpha_dropout``, ``feature_alpha_dropout``,
+``feature_dropout``: whole channels).
 ``x.hardshrink(λ)`` and ``x.prelu(weight)`` are Tensor methods as well. The top-level losses take the reduction
 as a number (0: none, 1: mean, 2: sum); ``torch.max_pool1d_with_indices`` returns the indices too;
 ``torch.celu_(x)`` … (:data:`IN_PLACE`) write the result into x.
@@ -60,6 +61,18 @@ def dropout(input: Any, p: float, train: bool) -> Any:
 def alpha_dropout(input: Any, p: float, train: bool) -> Any:
     """``F.alpha_dropout(input, p, training=train)``."""
     return F.alpha_dropout(input, p, train)
+
+
+def feature_dropout(input: Any, p: float, train: bool) -> Any:
+    """Whole channels (dim 1) zeroed with probability ``p``, the others scaled by ``1/(1 − p)``: the input times
+    ``F.dropout`` of ones of shape (N, C, 1, …)."""
+    if not train or p == 0:
+        return input
+    if input.ndim < 2:
+        raise RuntimeError(f"feature_dropout: needs (N, C, …) input with at least 2 dims, got shape "
+                           f"{tuple(input.shape)}")
+    keep = F.dropout(input.new_ones(tuple(input.shape[:2]) + (1,) * (input.ndim - 2)), p, True)
+    return input * keep
 
 
 def feature_alpha_dropout(input: Any, p: float, train: bool) -> Any:
@@ -182,5 +195,5 @@ def _dropout_in_place(name: str, function: Any) -> Any:
 IN_PLACE = {f"{function.__name__}_": _in_place(f"{function.__name__}_", function)
             for function in (F.celu, F.selu, F.rrelu, F.threshold)}
 IN_PLACE.update({f"{function.__name__}_": _dropout_in_place(f"{function.__name__}_", function)
-                 for function in (dropout, alpha_dropout, feature_alpha_dropout)})
+                 for function in (dropout, alpha_dropout, feature_alpha_dropout, feature_dropout)})
 """``torch.celu_(x)``, ``torch.dropout_(x, p, train)`` …"""

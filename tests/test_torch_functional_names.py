@@ -175,3 +175,15 @@ def test_binomial_draws_count_successes():
     assert abs(draws.mean() - 6) < 0.05 and abs(draws.var() - 4.2) < 0.1  # n·p and n·p·(1 − p)
     with pytest.raises(RuntimeError, match="0 <= prob <= 1"):
         gg.binomial(gg.ones(2), gg.tensor([0.5, 1.5]))
+
+
+def test_feature_dropout_zeroes_whole_channels():
+    x = gg.ones(200, 50, 3, requires_grad=True)
+    out = gg.feature_dropout(x, 0.4, True)
+    per_channel = out.detach().numpy()
+    assert np.all(per_channel == per_channel[:, :, :1])  # a channel is kept or dropped as a whole
+    assert set(np.unique(per_channel)) == {0.0, np.float32(1 / 0.6)}
+    assert abs((per_channel[:, :, 0] == 0).mean() - 0.4) < 0.02
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), per_channel)
+    assert gg.feature_dropout(x, 0.4, False) is x and gg.feature_dropout_(x.detach(), 0.0, True) is not None
