@@ -14,12 +14,15 @@ from . import (
     _memory,
     anomaly,
     custom_function,
+    functional_names,
     gradients,
     jacobians,
     linalg_decompositions,
     linalg_ex,
     linalg_least_squares,
     linalg_lu,
+    tensor_in_place,
+    tensor_legacy,
 )
 from . import amp as amp
 from . import autograd as autograd
@@ -30,6 +33,7 @@ from . import linalg as linalg
 from . import nn as nn
 from . import optim as optim
 from . import random as random
+from . import random_fills as random_fills  # x.exponential_(), x.random_() … (Tensor methods)
 from . import special as special
 from . import testing as testing
 from . import training as training
@@ -40,6 +44,14 @@ from .aten_names import frobenius_norm, nuclear_norm, rsub, scalar_tensor
 from .aten_names import range as range  # PyTorch's deprecated torch.range, kept out of __all__ (Python's own)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .batching import vmap
+from .bitwise import (
+    bitwise_and,
+    bitwise_left_shift,
+    bitwise_not,
+    bitwise_or,
+    bitwise_right_shift,
+    bitwise_xor,
+)
 from .broadcasting import Size, broadcast_shapes, broadcast_tensors
 from .compiler import compile  # noqa: A004 (PyTorch's name: gg.compile, as torch.compile)
 from .composed import (
@@ -132,15 +144,53 @@ from .composed_math import (
     sgn,
     signbit,
 )
+from .composed_numbers import (
+    addbmm,
+    addr,
+    angle,
+    dist,
+    fill,
+    frexp,
+    gcd,
+    igamma,
+    igammac,
+    inner,
+    isneginf,
+    isposinf,
+    lcm,
+    put,
+    vdot,
+)
 from .composed_picks import index_copy, index_put, kthvalue, masked_scatter, scatter_reduce
 from .composed_products import baddbmm, cartesian_prod, cdist, combinations, kron, tensordot, vander
 from .composed_ranks import mode, nanmedian, nanquantile, quantile
+from .composed_slices import (
+    argwhere,
+    broadcast_to,
+    concat,
+    concatenate,
+    diagflat,
+    diagonal_scatter,
+    dsplit,
+    fliplr,
+    flipud,
+    hsplit,
+    index_reduce,
+    msort,
+    select,
+    select_scatter,
+    slice_scatter,
+    split_with_sizes,
+    unique_consecutive,
+    vsplit,
+)
 from .copies import (
     alias_copy,
     detach_copy,
     diagonal_copy,
     expand_copy,
     permute_copy,
+    select_copy,
     slice_copy,
     split_copy,
     split_with_sizes_copy,
@@ -202,6 +252,26 @@ from .dtypes import (
 from .dtypes import float as float
 from .dtypes import int as int
 from .finite_differences import gradient
+from .functional_names import (
+    alpha_dropout,
+    batch_norm,
+    binary_cross_entropy_with_logits,
+    constant_pad_nd,
+    convolution,
+    cosine_embedding_loss,
+    ctc_loss,
+    dropout,
+    embedding,
+    feature_alpha_dropout,
+    feature_dropout,
+    hinge_embedding_loss,
+    instance_norm,
+    kl_div,
+    margin_ranking_loss,
+    max_pool1d_with_indices,
+    poisson_nll_loss,
+    triplet_margin_loss,
+)
 from .functions import (
     abs,
     acos,
@@ -331,16 +401,22 @@ from .functions import (
     var,
     where,
 )
+from .functions import abs as absolute
 from .functions import all as all
 from .functions import any as any
+from .functions import div as divide
+from .functions import div as true_divide
+from .functions import mul as multiply
+from .functions import neg as negative
 from .functions import round as round
+from .functions import sub as subtract
 from .generator import Generator
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .gradcheck import autograd_gradcheck as _autograd_gradcheck
 from .gradcheck import gradgradcheck as _gradgradcheck
 from .indices import isin, unravel_index
 from .io import ModelFileError, load, save
-from .linalg import det, logdet, slogdet
+from .linalg import det, logdet, matrix_power, slogdet
 from .linalg import inv as inverse
 from .linalg_exp import matrix_exp
 from .linalg_lu import cholesky_inverse, cholesky_solve, lu_unpack, triangular_solve
@@ -349,6 +425,7 @@ from .nn.functional import pdist
 from .ops import RULES
 from .ops_einsum import einsum
 from .printing import set_printoptions
+from .random_fills import binomial
 from .sampling import bernoulli, multinomial, normal, poisson, rand_like, randint_like, randn_like
 from .settings import (
     are_deterministic_algorithms_enabled,
@@ -364,13 +441,45 @@ from .settings import is_warn_always_enabled as is_warn_always_enabled
 from .settings import set_flush_denormal as set_flush_denormal
 from .settings import set_num_interop_threads as set_num_interop_threads
 from .settings import set_warn_always as set_warn_always
+from .special import erfc, exp2, logit, sinc
 from .statistics import corrcoef, cov, histc, histogram
 from .statistics import histogramdd as histogramdd
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64
+from .tensor_aliases import (
+    adjoint,
+    chain_matmul,
+    cholesky,
+    detach,
+    geqrf,
+    is_complex,
+    is_conj,
+    is_neg,
+    is_nonzero,
+    is_same_size,
+    is_signed,
+    isreal,
+    lu,
+    lu_solve,
+    mvlgamma,
+    orgqr,
+    ormqr,
+    pinverse,
+    positive,
+    qr,
+    real,
+    svd,
+)
+from .tensor_legacy import (
+    asarray,
+    empty_strided,
+    nonzero_static,
+)
+from .tensor_memory import as_strided, as_strided_scatter, strided
 from .trace import trace
 from .training import fit
 from .type_names import is_storage, typename
 from .version import __version__
+from .windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window
 
 
 def __getattr__(name: str):
@@ -409,6 +518,13 @@ for _name in ("lstsq", "matrix_rank", "cond", "vander"):
     setattr(linalg, _name, getattr(linalg_least_squares, _name))
 del _name
 linalg.matrix_exp = matrix_exp
+conj = conj_physical = resolve_conj = resolve_neg = real  # for real numbers, each gives the tensor itself
+# torch.conv2d, torch.layer_norm … (nn.functional's own functions), torch.sin_(x) … (the in-place methods) and
+# torch.t_copy(x) … (view ops, copied)
+for _name, _function in {**functional_names.SAME, **functional_names.IN_PLACE, **tensor_in_place.FUNCTION_FORMS,
+                         **tensor_legacy.FUNCTION_FORMS, **tensor_legacy.REMOVED}.items():
+    globals()[_name] = _function
+del _name, _function
 
 __all__ = [
     "RULES", "GradcheckError", "GradcheckReport", "Tensor", "__version__", "abs", "add", "arange", "argmax",
@@ -477,10 +593,30 @@ __all__ = [
     # torch.vmap, also found as torch.func.vmap (glassgrad.batching)
     "vmap",
     # the torch-more pass (glassgrad.copies, finite_differences, indices, lowrank, aten_names, settings, device)
-    "alias_copy", "detach_copy", "diagonal_copy", "expand_copy", "permute_copy", "slice_copy", "split_copy",
-    "split_with_sizes_copy", "squeeze_copy", "t_copy", "transpose_copy", "unbind_copy", "unfold_copy",
+    "alias_copy", "detach_copy", "diagonal_copy", "expand_copy", "permute_copy", "select_copy", "slice_copy",
+    "split_copy", "split_with_sizes_copy", "squeeze_copy", "t_copy", "transpose_copy", "unbind_copy", "unfold_copy",
     "unsqueeze_copy", "view_copy", "frobenius_norm", "get_default_device", "get_num_interop_threads", "gradient",
     "histogramdd", "is_storage", "is_warn_always_enabled", "isin", "nuclear_norm", "pca_lowrank", "pdist", "rsub",
     "scalar_tensor", "set_default_device", "set_flush_denormal", "set_num_interop_threads", "set_warn_always",
     "svd_lowrank", "typename", "unravel_index",
+    # bits, slices, numbers, aliases, old matrix functions, windows, nn.functional's top-level names
+    # (glassgrad.bitwise, composed_slices, composed_numbers, tensor_aliases, windows, functional_names)
+    "absolute", "addbmm", "addr", "alpha_dropout", "argwhere", "bartlett_window", "batch_norm", "bitwise_and",
+    "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift", "bitwise_xor", "blackman_window",
+    "broadcast_to", "cholesky", "concat", "concatenate", "diagflat", "diagonal_scatter", "dist", "divide", "dropout",
+    "dsplit", "embedding", "erfc", "exp2", "feature_alpha_dropout", "fill", "fliplr", "flipud", "frexp", "gcd",
+    "hamming_window", "hann_window", "hsplit", "igamma", "igammac", "inner", "instance_norm", "is_complex",
+    "is_nonzero", "is_same_size", "is_signed", "isneginf", "isposinf", "kaiser_window", "lcm", "logit", "lu",
+    "lu_solve", "matrix_power", "msort", "multiply", "mvlgamma", "negative", "pinverse", "positive", "qr", "select",
+    "select_scatter", "sinc", "slice_scatter", "split_with_sizes", "subtract", "svd", "true_divide",
+    "unique_consecutive", "vsplit", "adjoint", "angle", "chain_matmul", "detach", "is_conj", "is_neg",
+    "isreal", "put", "real", "vdot", "conj", "conj_physical", "resolve_conj", "resolve_neg",
+    "binary_cross_entropy_with_logits", "constant_pad_nd", "cosine_embedding_loss", "ctc_loss",
+    "hinge_embedding_loss", "kl_div", "margin_ranking_loss", "max_pool1d_with_indices", "poisson_nll_loss",
+    "triplet_margin_loss", *functional_names.IN_PLACE, "binomial", "index_reduce",
+    "geqrf", "orgqr", "ormqr", "convolution", "feature_dropout",
+
+    "as_strided", "as_strided_scatter", "asarray", "nonzero_static", *functional_names.SAME,
+    *tensor_in_place.FUNCTION_FORMS, *tensor_legacy.FUNCTION_FORMS, "empty_strided",
+    "strided",
 ]

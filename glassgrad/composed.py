@@ -216,13 +216,22 @@ def xlogy(input: Any, other: Any) -> Tensor:
     not a number (as PyTorch); ``∂/∂y = x/y``, 0 where x is 0 and y ≤ 0 (PyTorch gives NaN at y = 0). Where x is 0
     and y = ∞ the value is 0 and ``∂/∂x`` is 0 (PyTorch: ∞).
     """
-    x, y = as_tensor(input), as_tensor(other)
+    x, y = _number_as_other(input, other)
     zero_x = x.array == 0
     no_log = zero_x & (y.array <= 0)
     safe = where(_plain_tensor(no_log), y.new_tensor(1.0), y) if no_log.any() else y  # ln 1 = 0: finite slopes
     product = x * safe.log()
     infinite = zero_x & (y.array == np.inf)  # 0·∞ would be NaN
     return where(_plain_tensor(infinite), x.new_tensor(0.0), product) if infinite.any() else product
+
+
+def _number_as_other(input: Any, other: Any) -> tuple[Tensor, Tensor]:
+    """Both operands as tensors; a Python number takes the other operand's float dtype (as in ``x * 2.0``)."""
+    if isinstance(input, Tensor) and not isinstance(other, Tensor) and input.array.dtype.kind == "f":
+        return input, input.new_tensor(other)
+    if isinstance(other, Tensor) and not isinstance(input, Tensor) and other.array.dtype.kind == "f":
+        return other.new_tensor(input), other
+    return as_tensor(input), as_tensor(other)
 
 
 @_method

@@ -23,7 +23,8 @@ import numpy as np
 from .arguments import check_dim, is_floating, shape_text
 from .composed import _plain_tensor, logaddexp
 from .creation import as_tensor
-from .dtypes import get_default_dtype
+from .dtypes import can_cast as can_cast  # the in-place rule, with the other dtype rules here
+from .dtypes import get_default_dtype, kind_rank
 from .functions import where
 from .tensor import Tensor, _float_data
 from .tensor_methods import add
@@ -172,16 +173,11 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
 
 # --- dtype rules ----------------------------------------------------------------------------------
 
-def _kind(dtype: np.dtype) -> int:
-    """0 for bool, 1 for integers, 2 for floats: the order in which PyTorch promotes kinds."""
-    return 0 if dtype.kind == "b" else 2 if dtype.kind == "f" else 1
-
-
 def promote_types(type1: Any, type2: Any) -> np.dtype:
     """The smallest dtype both convert to: a float beats any integer (int64 and float16 give float16)."""
     a, b = np.dtype(type1), np.dtype(type2)
-    if _kind(a) != _kind(b) and 2 in (_kind(a), _kind(b)):
-        return a if _kind(a) == 2 else b
+    if kind_rank(a) != kind_rank(b) and 2 in (kind_rank(a), kind_rank(b)):
+        return a if kind_rank(a) == 2 else b
     return np.promote_types(a, b)
 
 
@@ -189,7 +185,7 @@ def _joined(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None:
     """``higher``'s dtype unless ``lower`` is of a higher kind (then the two promoted)."""
     if higher is None or lower is None:
         return higher or lower
-    return promote_types(higher, lower) if _kind(lower) > _kind(higher) else higher
+    return promote_types(higher, lower) if kind_rank(lower) > kind_rank(higher) else higher
 
 
 def result_type(tensor1: Any, tensor2: Any) -> np.dtype:
@@ -208,8 +204,3 @@ def result_type(tensor1: Any, tensor2: Any) -> np.dtype:
         ranked[rank] = dtype if ranked[rank] is None else promote_types(ranked[rank], dtype)
     return _joined(_joined(ranked[0], ranked[1]), ranked[2])
 
-
-def can_cast(from_: Any, to: Any) -> bool:
-    """Whether PyTorch converts ``from_`` to ``to`` in an in-place operation: never a float to an integer or bool,
-    nor an integer to a bool."""
-    return _kind(np.dtype(from_)) <= _kind(np.dtype(to))

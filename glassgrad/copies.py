@@ -55,6 +55,11 @@ def permute_copy(input: Tensor, dims: Sequence[int]) -> Tensor:
     return fresh(as_tensor(input).permute(dims))
 
 
+def select_copy(input: Tensor, dim: int, index: int) -> Tensor:
+    """``input.select(dim, index)`` (one slice, ``dim`` removed) as a new tensor."""
+    return fresh(as_tensor(input).select(dim, index))
+
+
 def slice_copy(input: Tensor, dim: int = 0, start: int | None = None, end: int | None = None,
                step: int = 1) -> Tensor:
     """``input[…, start:end:step, …]`` along ``dim`` as a new tensor (``start``/``end`` past the ends are

@@ -81,3 +81,15 @@ def set_default_dtype(d: Any) -> None:
 def is_floating_point(tensor: Any) -> bool:
     """True when the tensor holds floats (the dtypes that can require grad)."""
     return tensor.dtype.kind == "f"
+
+
+def kind_rank(dtype: Any) -> int:
+    """0 for bool, 1 for integers, 2 for floats: the order in which PyTorch promotes kinds."""
+    kind = np.dtype(dtype).kind
+    return 0 if kind == "b" else 2 if kind == "f" else 1
+
+
+def can_cast(from_: Any, to: Any) -> bool:
+    """Whether PyTorch converts ``from_`` to ``to`` in an in-place operation: never a float to an integer or bool,
+    nor an integer to a bool."""
+    return kind_rank(from_) <= kind_rank(to)

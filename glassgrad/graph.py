@@ -73,6 +73,24 @@ def rebase(tensor: Any, op: Any, other: Any, saved: Any, private: int | None, ar
     change still lead there (:func:`glassgrad.autograd.reroute`). ``private``: the input
     whose old value the node copied for itself (its version is not checked).
     """
+    old = _hide_node(tensor, private)
+    record(tensor, op, (old, other), saved, args)  # recording is on here, and old or other requires grad
+
+
+def become(tensor: Any, make: Any) -> None:
+    """Make ``tensor`` stand for ``make(its old value)`` (a new view of its memory: ``x.t_()``, ``x.unsqueeze_(0)``).
+
+    As :func:`rebase`: the previous node moves to a hidden tensor, which ``make`` reads, and ``tensor`` takes
+    the node and the array of what ``make`` returns.
+    """
+    result = make(_hide_node(tensor, None))
+    for field in ("_requires_grad", "_op", "_parents", "_ctx", "_clock"):
+        setattr(tensor, field, getattr(result, field))
+    tensor.array = result.array
+
+
+def _hide_node(tensor: Any, private: int | None) -> Any:
+    """Move ``tensor``'s node to a hidden tensor on the same memory, counting the change; return the hidden one."""
     old = tensor._plain(tensor.array)
     for field in NODE_FIELDS:
         setattr(old, field, getattr(tensor, field, None))
@@ -82,7 +100,7 @@ def rebase(tensor: Any, op: Any, other: Any, saved: Any, private: int | None, ar
     tape = current_tape()
     if tape is not None:
         tape.on_rebase(tensor, old)
-    record(tensor, op, (old, other), saved, args)  # recording is on here, and old or other requires grad
+    return old
 
 
 def as_view(base: Any, view: Any) -> Any:

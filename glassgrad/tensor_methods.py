@@ -24,7 +24,7 @@ from .arguments import check_dim, is_floating, shape_arg, shape_text
 from .autograd import is_grad_enabled
 from .creation import _filled, pick_generator, tensor
 from .device import check_device
-from .dtypes import bool_, float16, int32
+from .dtypes import bool_, can_cast, float16, int32
 from .tensor import Tensor, _binary, _float_data, _reduce, apply, lift, matmul
 
 METHODS: dict[str, Any] = {}
@@ -475,19 +475,26 @@ add("__rfloordiv__", lambda self, other: _whole_division(ops_math.FLOOR_DIVIDE, 
 
 # --- in-place forms (x.clamp_(…), x.exp_(), ema.lerp_(p, w)): the op, then copy_ into x -----------------
 
-def write_in_place(tensor: Tensor, compute: Any) -> Tensor:
+def write_in_place(tensor: Tensor, compute: Any, name: str = "in-place operation") -> Tensor:
     """``tensor.copy_(compute(tensor))``: a result written into ``tensor``'s memory, counted as an in-place change
     (recorded, when the tensor is in a graph, as a clone, the op and the copy; a leaf that requires grad is
-    refused under grad mode, as in PyTorch)."""
+    refused under grad mode, as in PyTorch). A result that does not fit the dtype (floats into an integer tensor)
+    is refused, as in PyTorch, instead of being cut to whole numbers."""
     # in a graph the op reads a copy of the old numbers, which its backward may need after the tensor changes
     source = tensor.clone() if tensor._requires_grad and is_grad_enabled() else tensor
-    return tensor.copy_(compute(source))
+    result = compute(source)
+    made, kept = np.asarray(_plain(result)).dtype, tensor.array.dtype
+    if not can_cast(made, kept):
+        raise RuntimeError(f"{name}: result type {made.name} can't be cast to this tensor's dtype {kept.name}; "
+                           f"convert the tensor first (x = x.double()) or use the out-of-place form")
+    return tensor.copy_(result)
 
 
 def _in_place_form(name: str) -> None:
     """``x.{name}_(…)`` is ``x.copy_(x.{name}(…))`` (:func:`write_in_place`)."""
     def in_place(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        return write_in_place(self, lambda source: getattr(source, name)(*args, **kwargs))  # looked up when called
+        # the method is looked up when called
+        return write_in_place(self, lambda source: getattr(source, name)(*args, **kwargs), f"{name}_")
 
     in_place.__name__ = in_place.__qualname__ = f"{name}_"
     in_place.__doc__ = f"``x.{name}(…)`` written into x in place (returns x)."

@@ -1,0 +1,176 @@
+"""More of PyTorch's number functions, made of other ops or answered as plain tensors.
+
+* ``inner(a, b) = Σₖ a[…, k]·b[…, k]`` (the last dims contracted; a 0-d operand multiplies), ``dist(a, b, p) =
+  ‖a − b‖ₚ``, ``addr(M, u, v) = β·M + α·u⊗v``, ``addbmm(M, A, B) = β·M + α·Σᵦ A[b]·B[b]``: their gradients are
+  those of the ops they use.
+* ``frexp(x) = (m, e)`` with ``x = m·2ᵉ`` and ``½ ≤ |m| < 1`` (m = 0 for x = 0): the mantissa is ``x·2⁻ᵉ``, so
+  ``∂m/∂x = 2⁻ᵉ``; the exponent (int32) is a step.
+* Steps and integer functions, plain tensors as in PyTorch: ``isposinf``, ``isneginf``, ``gcd``, ``lcm``
+  (integers only).
+* ``igamma(a, x) = P(a, x) = γ(a, x)/Γ(a)`` and ``igammac(a, x) = Q(a, x) = 1 − P(a, x)``, the regularized
+  incomplete gamma functions (values from SciPy). glassgrad has no exact gradient for them, so an input that
+  requires grad is refused in one line rather than given a wrong or missing gradient.
+* ``fill(x, value)``: a new tensor of x's shape and dtype holding ``value``.
+
+>>> import glassgrad as gg
+>>> gg.inner(gg.tensor([1.0, 2.0]), gg.tensor([3.0, 4.0])).item()
+11.0
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import linalg
+from .arguments import shape_text
+from .autograd import is_grad_enabled
+from .composed import _check_dims, _plain_tensor, _scaled_sum, dot
+from .composed_picks import index_put
+from .creation import as_tensor, full_like
+from .dtypes import get_default_dtype
+from .functions import where
+from .tensor import Tensor
+from .tensor_methods import _plain, add
+
+
+def _method(function: Any) -> Any:
+    """Make ``function`` a Tensor method too (``x.inner(y)`` as ``gg.inner(x, y)``)."""
+    add(function.__name__, function)
+    return function
+
+
+@_method
+def inner(input: Tensor, other: Tensor) -> Tensor:
+    """``Σₖ a[…, k]·b[…, k]``: the last dims contracted, the other dims of a then of b kept; a 0-d operand
+    multiplies the other."""
+    a, b = as_tensor(input), as_tensor(other)
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    if a.shape[-1] != b.shape[-1]:
+        raise RuntimeError(f"inner: the last dims must match, got shapes {shape_text(a.shape)} and "
+                           f"{shape_text(b.shape)}")
+    rows = a.reshape(-1, a.shape[-1]) @ b.reshape(-1, b.shape[-1]).mT
+    return rows.reshape(tuple(a.shape[:-1]) + tuple(b.shape[:-1]))
+
+
+@_method
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
+    """``‖a − b‖ₚ`` over every entry of the broadcast difference (p = 0 counts the entries that differ)."""
+    return linalg.vector_norm(as_tensor(input) - as_tensor(other), p)
+
+
+@_method
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """``β·input + α·(vec1 ⊗ vec2)``, the outer product added to a matrix."""
+    u, v = as_tensor(vec1), as_tensor(vec2)
+    _check_dims("addr", vec1=(u, 1), vec2=(v, 1))
+    return _scaled_sum(input, u.unsqueeze(1) * v.unsqueeze(0), beta, alpha)
+
+
+@_method
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """``β·input + α·Σᵦ batch1[b] @ batch2[b]``: a batch of matrix products summed into one matrix."""
+    a, b = as_tensor(batch1), as_tensor(batch2)
+    _check_dims("addbmm", batch1=(a, 3), batch2=(b, 3))
+    if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise RuntimeError(f"addbmm: batch1 {shape_text(a.shape)} and batch2 {shape_text(b.shape)} must be "
+                           "(b, n, m) and (b, m, p)")
+    return _scaled_sum(input, (a @ b).sum(0), beta, alpha)
+
+
+@_method
+def frexp(input: Tensor) -> tuple[Tensor, Tensor]:
+    """``(mantissa, exponent)`` with ``x = mantissa·2^exponent``, ``½ ≤ |mantissa| < 1`` (0 for 0); the exponent
+    is int32, and ``∂mantissa/∂x = 2^(−exponent)``."""
+    x = as_tensor(input)
+    if x.array.dtype.kind != "f":
+        raise RuntimeError(f"frexp: expects a float tensor, got {x.array.dtype.name}; convert with .float()")
+    _, exponent = np.frexp(x.array)
+    scale = np.ldexp(np.ones_like(x.array), -exponent)  # 2^(−e), exact
+    return x * x.new_tensor(scale), _plain_tensor(exponent.astype(np.int32))
+
+
+@_method
+def isposinf(input: Tensor) -> Tensor:
+    """Which entries are +inf."""
+    return _plain_tensor(np.isposinf(as_tensor(input).array))
+
+
+@_method
+def isneginf(input: Tensor) -> Tensor:
+    """Which entries are −inf."""
+    return _plain_tensor(np.isneginf(as_tensor(input).array))
+
+
+def _integers(name: str, function: Any) -> Any:
+    def integer_function(input: Tensor, other: Any) -> Tensor:
+        a, b = np.asarray(_plain(input)), np.asarray(_plain(other))
+        if a.dtype.kind not in "iu" or b.dtype.kind not in "iub":
+            raise RuntimeError(f"{name}: works on integer tensors, got {a.dtype.name} and {b.dtype.name}; "
+                               "convert with .long()")
+        return _plain_tensor(function(a, b.astype(a.dtype, copy=False)))
+
+    integer_function.__name__ = integer_function.__qualname__ = name
+    return _method(integer_function)
+
+
+gcd = _integers("gcd", np.gcd)
+gcd.__doc__ = "The greatest common divisor of a and b entry by entry (≥ 0; gcd(0, 0) = 0)."
+lcm = _integers("lcm", np.lcm)
+lcm.__doc__ = "The least common multiple of a and b entry by entry (≥ 0; 0 if either is 0)."
+
+
+def _incomplete_gamma(name: str, scipy_name: str) -> Any:
+    def incomplete_gamma(input: Tensor, other: Any) -> Tensor:
+        a, x = as_tensor(input), as_tensor(other)
+        if is_grad_enabled() and (a._requires_grad or x._requires_grad):
+            raise NotImplementedError(f"{name}: glassgrad has no gradient for the incomplete gamma function; "
+                                      "call it on .detach()ed tensors (or under gg.no_grad())")
+        from scipy import special  # here, not at the top: `import glassgrad` does not load SciPy
+
+        dtype = np.result_type(a.array, x.array, np.float32 if a.array.dtype.kind != "f" else a.array.dtype)
+        values = getattr(special, scipy_name)(a.array.astype(dtype), x.array.astype(dtype))
+        return _plain_tensor(np.asarray(values, dtype=dtype))
+
+    incomplete_gamma.__name__ = incomplete_gamma.__qualname__ = name
+    return _method(incomplete_gamma)
+
+
+igamma = _incomplete_gamma("igamma", "gammainc")
+igamma.__doc__ = "``P(a, x) = γ(a, x)/Γ(a)``, the regularized lower incomplete gamma function (no gradient)."
+igammac = _incomplete_gamma("igammac", "gammaincc")
+igammac.__doc__ = "``Q(a, x) = 1 − P(a, x)``, the regularized upper incomplete gamma function (no gradient)."
+
+
+@_method
+def vdot(input: Tensor, other: Tensor) -> Tensor:
+    """``Σ aᵢ·bᵢ`` of two vectors (``dot``; for real numbers nothing is conjugated)."""
+    return dot(input, other)
+
+
+@_method
+def angle(input: Tensor) -> Tensor:
+    """The angle of each entry as a complex number: 0 for x ≥ 0, π for x < 0 (NaN stays NaN); a step, so its
+    gradient is 0, as in PyTorch."""
+    x = as_tensor(input)
+    values = np.where(x.array < 0, np.pi, np.where(np.isnan(x.array), np.nan, 0.0))
+    if x.array.dtype.kind != "f":
+        return _plain_tensor(values.astype(get_default_dtype()))
+    return where(_plain_tensor(np.ones(x.shape, dtype=bool)), x.new_tensor(values), x)  # in the graph, slope 0
+
+
+@_method
+def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """A copy with the entries at the flat positions ``index`` (of the tensor read as one row) set to ``source``
+    (``accumulate=True``: added to)."""
+    x = as_tensor(input)
+    flat = index_put(x.reshape(-1), (as_tensor(index).reshape(-1),), as_tensor(source).reshape(-1), accumulate)
+    return flat.reshape(tuple(x.shape))
+
+
+def fill(input: Tensor, value: Any) -> Tensor:
+    """A new tensor of ``input``'s shape and dtype, every entry ``value``."""
+    x = as_tensor(input)
+    return full_like(x, _plain(value).item() if isinstance(value, Tensor) else value)

@@ -1,0 +1,85 @@
+"""More of PyTorch's in-place random fills (``normal_``, ``uniform_`` and ``bernoulli_`` are in
+:mod:`glassgrad.tensor_methods`): each overwrites the tensor with draws of one distribution.
+
+* ``exponential_(λ)``: density ``λ·e^(−λx)`` on x ≥ 0 (mean 1/λ);
+* ``cauchy_(median, sigma)``: density ``1/(πσ·(1 + ((x − m)/σ)²))`` (no mean);
+* ``log_normal_(mean, std)``: ``e^Y`` with ``Y ~ N(mean, std²)`` (``mean``, ``std`` are Y's, as in PyTorch);
+* ``geometric_(p)``: the number of the first success in trials that succeed with probability p (1, 2, …);
+* ``random_(from, to)``: whole numbers uniform on ``[from, to − 1]`` (``random_(to)``: on ``[0, to − 1]``; no
+  bound: ``[0, 2^(mantissa bits)]`` for floats, ``[0, dtype max]`` for integers, as PyTorch).
+
+Like ``normal_`` they count as an in-place change (a leaf that requires grad is refused under grad mode) and
+take a ``generator``. The real-valued ones refuse an integer tensor. ``gg.binomial(count, prob)`` draws the
+number of successes in ``count`` trials of probability ``prob``, entry by entry (a new tensor, count's dtype).
+
+>>> import glassgrad as gg
+>>> gg.zeros(3).random_(5, 6).tolist()
+[5.0, 5.0, 5.0]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .creation import pick_generator
+from .tensor import Tensor
+from .tensor_methods import _plain, _random_fill, method
+
+
+@method
+def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
+    """Fill in place with draws of the exponential distribution of rate ``λ`` (mean 1/λ)."""
+    if not lambd > 0:
+        raise RuntimeError(f"exponential_: expects lambd > 0 (the rate), got {lambd}")
+    return _random_fill(self, "exponential_", pick_generator(None, generator).exponential(1 / lambd, self.shape))
+
+
+@method
+def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator: Any = None) -> Tensor:
+    """Fill in place with draws of the Cauchy distribution centred at ``median`` with scale ``sigma``."""
+    if not sigma > 0:
+        raise RuntimeError(f"cauchy_: expects sigma > 0 (the scale), got {sigma}")
+    draws = median + sigma * pick_generator(None, generator).standard_cauchy(self.shape)
+    return _random_fill(self, "cauchy_", draws)
+
+
+@method
+def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator: Any = None) -> Tensor:
+    """Fill in place with ``e^Y``, ``Y ~ N(mean, std²)``."""
+    if not std > 0:
+        raise RuntimeError(f"log_normal_: expects std > 0, got {std}")
+    return _random_fill(self, "log_normal_", pick_generator(None, generator).lognormal(mean, std, self.shape))
+
+
+@method
+def geometric_(self: Tensor, p: float, *, generator: Any = None) -> Tensor:
+    """Fill in place with the trial (1, 2, …) of the first success, each trial succeeding with probability ``p``."""
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_: expects 0 < p < 1, got {p}")
+    draws = pick_generator(None, generator).geometric(p, self.shape)
+    return self.copy_(Tensor._wrap(draws.astype(self.array.dtype)))
+
+
+@method
+def random_(self: Tensor, from_: int = 0, to: int | None = None, *, generator: Any = None) -> Tensor:
+    """Fill in place with whole numbers drawn uniformly from ``[from, to − 1]`` (one bound: ``[0, bound − 1]``)."""
+    dtype = self.array.dtype
+    low, high = (0, from_) if to is None and from_ != 0 else (from_, to)
+    if high is None:  # every whole number the dtype holds exactly, from 0
+        high = 2 ** (np.finfo(dtype).nmant + 1) + 1 if dtype.kind == "f" else (
+            2 if dtype.kind == "b" else int(np.iinfo(dtype).max) + 1)
+    if not low < high:
+        raise RuntimeError(f"random_: expects from < to, got from={low}, to={high}")
+    draws = pick_generator(None, generator).integers(low, high, self.shape)
+    return self.copy_(Tensor._wrap(draws.astype(dtype)))
+
+
+def binomial(count: Tensor, prob: Tensor, generator: Any = None) -> Tensor:
+    """Successes in ``count`` trials that each succeed with probability ``prob``, entry by entry."""
+    trials, chance = np.asarray(_plain(count)), np.asarray(_plain(prob))
+    if np.any(chance < 0) or np.any(chance > 1) or np.any(trials < 0):
+        raise RuntimeError("binomial: expects count >= 0 and 0 <= prob <= 1 in every entry")
+    draws = pick_generator(None, generator).binomial(trials.astype(np.int64), chance)
+    return Tensor._wrap(draws.astype(trials.dtype))
