@@ -28,25 +28,35 @@ def test_adafactor_matches_pytorch_for_20_steps(torch, shapes, lr, beta2_decay, 
     scales = [rng.uniform(0.5, 2.0, size=shape) for shape in shapes]
     options = {"lr": lr, "beta2_decay": beta2_decay, "eps": (eps1, eps2), "d": d, "weight_decay": weight_decay,
                "maximize": maximize}
-    mine = [gg.tensor(start, requires_grad=True) for start in starts]
-    theirs = [torch.tensor(start, requires_grad=True) for start in starts]
-    optimizers = gg.optim.Adafactor(mine, **options), torch.optim.Adafactor(theirs, **options)
-    for _ in range(20):
-        for library, weights, optimizer in zip((gg, torch), (mine, theirs), optimizers):
-            optimizer.zero_grad()
-            _loss(library, weights, [library.tensor(s) for s in scales]).backward()
-            optimizer.step()
-    for w_mine, w_theirs in zip(mine, theirs):
-        np.testing.assert_allclose(w_mine.detach().numpy(), w_theirs.detach().numpy(), rtol=1e-8, atol=1e-10)
-    state_mine, state_theirs = optimizers[0].state_dict()["state"], optimizers[1].state_dict()["state"]
+    mine, state_mine = _train(gg, starts, scales, options)
+    theirs, state_theirs = _train(torch, starts, scales, options)
+    # Some drawn settings (lr 0.5 with beta2_decay 0) make the 20-step path chaotic: PyTorch itself moves by
+    # up to 1e-7 when its start moves by one part in 1e15. The oracle's own spread sets the tolerance there.
+    nudged, state_nudged = _train(torch, [np.nextafter(start, np.inf) for start in starts], scales, options)
+    for w_mine, w_theirs, w_nudged in zip(mine, theirs, nudged):
+        spread = np.abs(w_nudged.detach().numpy() - w_theirs.detach().numpy()).max(initial=0.0)
+        np.testing.assert_allclose(w_mine.detach().numpy(), w_theirs.detach().numpy(), rtol=1e-8,
+                                   atol=max(1e-10, 10 * spread))
     for index, saved in state_theirs.items():
         assert sorted(state_mine[index]) == sorted(saved)
         assert int(state_mine[index]["step"]) == int(saved["step"]) == 20
         for name, value in saved.items():
             if name != "step":
+                spread = np.abs(state_nudged[index][name].numpy() - value.numpy()).max(initial=0.0)
                 # g² of a gradient near a stationary point: 20 steps amplify rounding relative to g, not to w
                 np.testing.assert_allclose(np.asarray(state_mine[index][name]), value.numpy(), rtol=1e-7,
-                                           atol=1e-10)
+                                           atol=max(1e-10, 10 * spread))
+
+
+def _train(library, starts, scales, options):
+    """20 Adafactor steps of ``library`` from ``starts``: the final weights and the optimizer's saved state."""
+    weights = [library.tensor(start, requires_grad=True) for start in starts]
+    optimizer = library.optim.Adafactor(weights, **options)
+    for _ in range(20):
+        optimizer.zero_grad()
+        _loss(library, weights, [library.tensor(s) for s in scales]).backward()
+        optimizer.step()
+    return weights, optimizer.state_dict()["state"]
 
 
 @pytest.mark.torch
