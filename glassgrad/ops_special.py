@@ -118,12 +118,16 @@ def _incomplete_gamma_slope(x: Array, s: Any) -> Array:
 
 
 def _incomplete_gamma_slope_tensor(x: Tensor, s: Any) -> Tensor:
-    """:func:`_incomplete_gamma_slope` recorded (for second derivatives)."""
+    """:func:`_incomplete_gamma_slope` recorded (for second derivatives); at x = 0 the limit, a constant: 0 for
+    s > 1, ∞ for s < 1 (and 1/Γ(1) = 1 for s = 1, which the formula gives with ln x read as 0 there)."""
     from scipy import special
 
-    from .composed import xlogy  # here: glassgrad.composed imports the methods that use this module
-
-    return (xlogy(x.new_tensor(np.asarray(s) - 1), x) - x - x.new_tensor(special.gammaln(s))).exp()
+    shape = np.asarray(s)
+    at_zero = x.array == 0
+    logs = x.masked_fill(Tensor._wrap(at_zero), 1.0).log()
+    slope = (logs * x.new_tensor(shape - 1) - x - x.new_tensor(special.gammaln(shape))).exp()
+    return (slope.masked_fill(Tensor._wrap(at_zero & (shape > 1)), 0.0)
+            .masked_fill(Tensor._wrap(at_zero & (shape < 1)), np.inf))
 
 
 def _incomplete_gamma(name: str) -> Callable[[Array, Any], Array]:
