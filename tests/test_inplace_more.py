@@ -380,3 +380,22 @@ def test_random_fills_refuse_bad_arguments_in_one_line(call, message):
     with pytest.raises((RuntimeError, TypeError), match=message) as error:
         call()
     assert "\n" not in str(error.value)
+
+
+def test_a_compiled_step_that_reshapes_in_place_runs_eagerly_saying_why():
+    import warnings
+
+    def step(x):
+        y = x * 2.0
+        y.t_()
+        return y * gg.arange(6.0).reshape(3, 2)
+
+    compiled = gg.compile(step)
+    x = gg.arange(6.0).reshape(2, 3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        results = [compiled(x).numpy().copy() for _ in range(4)]
+    for result in results:
+        np.testing.assert_array_equal(result, step(x).numpy())
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1 and "t_ gives a tensor a new shape in place" in messages[0]
