@@ -1,13 +1,12 @@
 """More of PyTorch's number functions, made of other ops or answered as plain tensors.
 
-* ``inner(a, b) = Σₖ a[…, k]·b[…, k]`` (the last dims contracted; a 0-d operand multiplies), ``vdot`` (``dot``),
-  ``dist(a, b, p) = ‖a − b‖ₚ``, ``addr(M, u, v) = β·M + α·u⊗v``, ``addbmm(M, A, B) = β·M + α·Σᵦ A[b]·B[b]``,
-  ``rsub(a, b, α) = b − α·a``, ``put`` (entries at flat positions set or added: ``index_put`` of the flattened
-  tensor): their gradients are those of the ops they use. ``angle`` (0 or π for real numbers) has slope 0.
+* ``inner(a, b) = Σₖ a[…, k]·b[…, k]`` (the last dims contracted; a 0-d operand multiplies), ``dist(a, b, p) =
+  ‖a − b‖ₚ``, ``addr(M, u, v) = β·M + α·u⊗v``, ``addbmm(M, A, B) = β·M + α·Σᵦ A[b]·B[b]``: their gradients are
+  those of the ops they use.
 * ``frexp(x) = (m, e)`` with ``x = m·2ᵉ`` and ``½ ≤ |m| < 1`` (m = 0 for x = 0): the mantissa is ``x·2⁻ᵉ``, so
   ``∂m/∂x = 2⁻ᵉ``; the exponent (int32) is a step.
-* Steps and integer functions, plain tensors as in PyTorch: ``isposinf``, ``isneginf``, ``isin``, ``gcd``,
-  ``lcm`` (integers only), ``unravel_index`` (flat positions as coordinates).
+* Steps and integer functions, plain tensors as in PyTorch: ``isposinf``, ``isneginf``, ``gcd``, ``lcm``
+  (integers only).
 * ``igamma(a, x) = P(a, x) = γ(a, x)/Γ(a)`` and ``igammac(a, x) = Q(a, x) = 1 − P(a, x)``, the regularized
   incomplete gamma functions (rows of :mod:`glassgrad.ops_special`, values from SciPy): ``∂/∂x =
   ±x^(a−1)·e^(−x)/Γ(a)``; there is no gradient for a (PyTorch has none either), so an ``a`` that requires grad
