@@ -410,14 +410,10 @@ from .sampling import bernoulli, multinomial, normal, poisson, rand_like, randin
 from .settings import (
     are_deterministic_algorithms_enabled,
     get_float32_matmul_precision,
-    get_num_interop_threads,
     get_num_threads,
     is_deterministic_algorithms_warn_only_enabled,
-    is_warn_always_enabled,
     set_float32_matmul_precision,
-    set_num_interop_threads,
     set_num_threads,
-    set_warn_always,
     use_deterministic_algorithms,
 )
 from .special import erfc, exp2, logit, sinc
@@ -456,7 +452,6 @@ from .tensor_legacy import (
     nonzero_static,
     scalar_tensor,
     set_default_device,
-    set_default_tensor_type,
     typename,
 )
 from .tensor_legacy import inclusive_range as range  # noqa: A004, F401 (PyTorch's name; kept out of __all__)
@@ -577,26 +572,24 @@ __all__ = [
     "use_deterministic_algorithms", "utils",
     # torch.vmap, also found as torch.func.vmap (glassgrad.batching)
     "vmap",
-    # bits, slices, numbers, aliases, old matrix functions, windows, memory, older spellings and nn.functional's
-    # top-level names (glassgrad.bitwise, composed_slices, composed_numbers, tensor_aliases, windows, tensor_memory,
-    # tensor_legacy, tensor_in_place, random_fills, functional_names)
-    "absolute", "addbmm", "addr", "adjoint", "alpha_dropout", "angle", "argwhere", "as_strided",
-    "as_strided_scatter", "asarray", "bartlett_window", "batch_norm", "binary_cross_entropy_with_logits",
-    "binomial", "bitwise_and", "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift",
-    "bitwise_xor", "blackman_window", "broadcast_to", "chain_matmul", "cholesky", "concat", "concatenate", "conj",
-    "conj_physical", "constant_pad_nd", "convolution", "cosine_embedding_loss", "ctc_loss", "detach", "diagflat",
-    "diagonal_scatter", "dist", "divide", "dropout", "dsplit", "embedding", "empty_strided", "erfc", "exp2",
-    "feature_alpha_dropout", "feature_dropout", "fill", "fliplr", "flipud", "frexp", "frobenius_norm", "gcd",
-    "geqrf", "get_default_device", "get_num_interop_threads", "gradient", "hamming_window", "hann_window",
-    "hinge_embedding_loss", "histogramdd", "hsplit", "igamma", "igammac", "index_reduce", "inner", "instance_norm",
-    "is_complex", "is_conj", "is_neg", "is_nonzero", "is_same_size", "is_signed", "is_warn_always_enabled", "isin",
-    "isneginf", "isposinf", "isreal", "kaiser_window", "kl_div", "lcm", "logit", "lu", "lu_solve",
-    "margin_ranking_loss", "matrix_power", "max_pool1d_with_indices", "msort", "multiply", "mvlgamma", "negative",
-    "nonzero_static", "nuclear_norm", "orgqr", "ormqr", "pca_lowrank", "pinverse", "poisson_nll_loss", "positive",
-    "put", "qr", "real", "resolve_conj", "resolve_neg", "rsub", "scalar_tensor", "select", "select_scatter",
-    "set_default_device", "set_default_tensor_type", "set_num_interop_threads", "set_warn_always", "sinc",
-    "slice_scatter", "split_with_sizes", "strided", "subtract", "svd", "svd_lowrank", "triplet_margin_loss",
-    "true_divide", "typename", "unique_consecutive", "unravel_index", "vdot", "vsplit", *functional_names.SAME,
-    *functional_names.IN_PLACE, *tensor_in_place.FUNCTION_FORMS, *tensor_legacy.COPY_FORMS,
-    *tensor_legacy.FUNCTION_FORMS,
+    # bits, slices, numbers, aliases, old matrix functions, windows, nn.functional's top-level names
+    # (glassgrad.bitwise, composed_slices, composed_numbers, tensor_aliases, windows, functional_names)
+    "absolute", "addbmm", "addr", "alpha_dropout", "argwhere", "bartlett_window", "batch_norm", "bitwise_and",
+    "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift", "bitwise_xor", "blackman_window",
+    "broadcast_to", "cholesky", "concat", "concatenate", "diagflat", "diagonal_scatter", "dist", "divide", "dropout",
+    "dsplit", "embedding", "erfc", "exp2", "feature_alpha_dropout", "fill", "fliplr", "flipud", "frexp", "gcd",
+    "hamming_window", "hann_window", "hsplit", "igamma", "igammac", "inner", "instance_norm", "is_complex",
+    "is_nonzero", "is_same_size", "is_signed", "isneginf", "isposinf", "kaiser_window", "lcm", "logit", "lu",
+    "lu_solve", "matrix_power", "msort", "multiply", "mvlgamma", "negative", "pinverse", "positive", "qr", "select",
+    "select_scatter", "sinc", "slice_scatter", "split_with_sizes", "subtract", "svd", "true_divide",
+    "unique_consecutive", "vsplit", "adjoint", "angle", "chain_matmul", "detach", "is_conj", "is_neg", "isin",
+    "isreal", "put", "real", "rsub", "unravel_index", "vdot", "conj", "conj_physical", "resolve_conj", "resolve_neg",
+    "binary_cross_entropy_with_logits", "constant_pad_nd", "cosine_embedding_loss", "ctc_loss",
+    "hinge_embedding_loss", "kl_div", "margin_ranking_loss", "max_pool1d_with_indices", "poisson_nll_loss",
+    "triplet_margin_loss", *functional_names.IN_PLACE, "binomial", "frobenius_norm", "gradient", "index_reduce",
+    "geqrf", "orgqr", "ormqr", "convolution", "pca_lowrank", "svd_lowrank", "histogramdd", "feature_dropout",
+    "nuclear_norm",
+    "as_strided", "as_strided_scatter", "asarray", "nonzero_static", "scalar_tensor", *functional_names.SAME,
+    *tensor_in_place.FUNCTION_FORMS, *tensor_legacy.COPY_FORMS, *tensor_legacy.FUNCTION_FORMS, "empty_strided",
+    "get_default_device", "set_default_device", "strided", "typename",
 ]

@@ -6,8 +6,6 @@
   always full float32 (PyTorch's ``"highest"``: there is no TF32 on a CPU).
 * :func:`use_deterministic_algorithms`: accepted and remembered; every glassgrad op already gives
   the same numbers run after run (no atomics, no nondeterministic kernels).
-* :func:`set_num_interop_threads`, :func:`set_warn_always`: accepted and remembered (glassgrad runs its ops
-  one after another, and warns as Python's ``warnings`` filters say).
 """
 
 from __future__ import annotations
@@ -16,8 +14,7 @@ import os
 from typing import Any
 
 PRECISIONS = ("highest", "high", "medium")
-_settings: dict[str, Any] = {"precision": "highest", "deterministic": False, "warn_only": False,
-                             "interop_threads": 1, "warn_always": False}
+_settings: dict[str, Any] = {"precision": "highest", "deterministic": False, "warn_only": False}
 
 
 def set_num_threads(threads: int) -> None:
@@ -59,26 +56,3 @@ def are_deterministic_algorithms_enabled() -> bool:
 
 def is_deterministic_algorithms_warn_only_enabled() -> bool:
     return _settings["warn_only"]
-
-
-def set_num_interop_threads(threads: int) -> None:
-    """Remember ``threads`` (≥ 1): PyTorch's threads for running independent ops at once; glassgrad runs them one
-    after another."""
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"set_num_interop_threads: expected a whole number of threads >= 1, got {threads!r}")
-    _settings["interop_threads"] = threads
-
-
-def get_num_interop_threads() -> int:
-    """The number given to :func:`set_num_interop_threads` (1 until then)."""
-    return _settings["interop_threads"]
-
-
-def set_warn_always(b: bool) -> None:
-    """Remember whether warnings PyTorch gives once should be given every time."""
-    _settings["warn_always"] = bool(b)
-
-
-def is_warn_always_enabled() -> bool:
-    """The value given to :func:`set_warn_always` (False until then)."""
-    return _settings["warn_always"]

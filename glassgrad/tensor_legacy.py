@@ -30,10 +30,10 @@ from .composed import narrow
 from .composed_slices import split_with_sizes
 from .creation import _leaf, as_tensor, tensor
 from .device import check_device
-from .dtypes import get_default_dtype, set_default_dtype
+from .dtypes import get_default_dtype
 from .tensor import Tensor
 from .tensor_in_place import function_form
-from .tensor_methods import TYPE_NAMES, _plain, add, method
+from .tensor_methods import _plain, add, method
 
 add("H", property(lambda self: self.t(), doc="A matrix's conjugate transpose: its transpose, for real numbers."))
 add("unsafe_chunk", Tensor.chunk)
@@ -137,7 +137,7 @@ def _copy_form(name: str) -> Any:
 
 COPY_FORMS = {f"{name}_copy": _copy_form(name) for name in (
     "t", "transpose", "permute", "unsqueeze", "squeeze", "expand", "view", "select", "diagonal", "detach",
-    "unbind", "split", "split_with_sizes", "unfold", "as_strided")}
+    "unbind", "split", "split_with_sizes", "unfold")}
 """PyTorch's ``torch.t_copy`` …: a view op whose result is copied."""
 
 
@@ -214,17 +214,3 @@ def inclusive_range(start: float, end: float, step: float = 1, *, dtype: Any = N
     check_device(device)
     values = start + step * np.arange(count, dtype=np.float64)
     return _leaf(values.astype(resolve_dtype(dtype) or get_default_dtype()), requires_grad)
-
-
-def set_default_tensor_type(t: Any) -> None:
-    """PyTorch's old way to set the default float dtype: ``'torch.DoubleTensor'`` (or ``gg.float64``) makes new
-    float tensors float64 (``set_default_dtype``); a GPU type is refused."""
-    name = t if isinstance(t, str) else getattr(t, "__name__", None) or str(t)
-    legacy = {f"torch.{short}Tensor": dtype for dtype, short in TYPE_NAMES.items()}
-    if name.startswith("torch.cuda."):
-        check_device("cuda")
-    dtype = legacy.get(name, None) if name.startswith("torch.") else resolve_dtype(t)
-    if dtype is None or np.dtype(dtype).kind != "f":
-        raise TypeError(f"set_default_tensor_type: only floating types can be the default, got {t!r}; use "
-                        "'torch.FloatTensor' or 'torch.DoubleTensor'")
-    set_default_dtype(np.dtype(dtype))

@@ -269,33 +269,3 @@ def test_storages_show_the_whole_memory_as_pytorch(torch, shape, dtype):
                       view.untyped_storage().data_ptr() == x.untyped_storage().data_ptr(),
                       other.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()])
     assert found[0] == found[1]
-
-
-@pytest.mark.torch
-@pytest.mark.filterwarnings("ignore:torch.set_default_tensor_type")
-def test_old_settings_match_pytorch(torch):
-    found = []
-    for lib in (gg, torch):
-        answers = []
-        try:
-            for kind in ("torch.DoubleTensor", "torch.FloatTensor"):
-                lib.set_default_tensor_type(kind)
-                answers.append(str(lib.tensor([1.5]).dtype).replace("torch.", ""))
-        finally:
-            lib.set_default_dtype(lib.float32)
-        previous = lib.is_warn_always_enabled()
-        lib.set_warn_always(True)
-        answers.append(lib.is_warn_always_enabled())
-        lib.set_warn_always(previous)
-        answers.append(lib.as_strided_copy(lib.arange(6.0), (2, 2), (3, 1)).tolist())
-        found.append(answers)
-    assert found[0] == found[1]
-    with pytest.raises(TypeError, match="only floating types"):
-        gg.set_default_tensor_type("torch.LongTensor")
-    with pytest.raises(RuntimeError, match="CPU only"):
-        gg.set_default_tensor_type("torch.cuda.FloatTensor")
-    gg.set_num_interop_threads(3)
-    assert gg.get_num_interop_threads() == 3
-    with pytest.raises(ValueError, match="whole number of threads"):
-        gg.set_num_interop_threads(0)
-    gg.set_num_interop_threads(1)
