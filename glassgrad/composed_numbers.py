@@ -8,8 +8,9 @@
 * Steps and integer functions, plain tensors as in PyTorch: ``isposinf``, ``isneginf``, ``gcd``, ``lcm``
   (integers only).
 * ``igamma(a, x) = P(a, x) = γ(a, x)/Γ(a)`` and ``igammac(a, x) = Q(a, x) = 1 − P(a, x)``, the regularized
-  incomplete gamma functions (values from SciPy). glassgrad has no exact gradient for them, so an input that
-  requires grad is refused in one line rather than given a wrong or missing gradient.
+  incomplete gamma functions (rows of :mod:`glassgrad.ops_special`, values from SciPy): ``∂/∂x =
+  ±x^(a−1)·e^(−x)/Γ(a)``; there is no gradient for a (PyTorch has none either), so an ``a`` that requires grad
+  is refused in one line rather than given a missing gradient.
 * ``fill(x, value)``: a new tensor of x's shape and dtype holding ``value``.
 
 >>> import glassgrad as gg
@@ -23,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from . import linalg
+from . import linalg, ops_special
 from .arguments import shape_text
 from .autograd import is_grad_enabled
 from .composed import _check_dims, _plain_tensor, _scaled_sum, dot
@@ -31,7 +32,7 @@ from .composed_picks import index_put
 from .creation import as_tensor, full_like
 from .dtypes import get_default_dtype
 from .functions import where
-from .tensor import Tensor
+from .tensor import Tensor, apply
 from .tensor_methods import _plain, add
 
 
@@ -122,26 +123,30 @@ lcm = _integers("lcm", np.lcm)
 lcm.__doc__ = "The least common multiple of a and b entry by entry (≥ 0; 0 if either is 0)."
 
 
-def _incomplete_gamma(name: str, scipy_name: str) -> Any:
+def _incomplete_gamma(name: str, row: Any) -> Any:
     def incomplete_gamma(input: Tensor, other: Any) -> Tensor:
-        a, x = as_tensor(input), as_tensor(other)
-        if is_grad_enabled() and (a._requires_grad or x._requires_grad):
-            raise NotImplementedError(f"{name}: glassgrad has no gradient for the incomplete gamma function; "
-                                      "call it on .detach()ed tensors (or under gg.no_grad())")
-        from scipy import special  # here, not at the top: `import glassgrad` does not load SciPy
-
-        dtype = np.result_type(a.array, x.array, np.float32 if a.array.dtype.kind != "f" else a.array.dtype)
-        values = getattr(special, scipy_name)(a.array.astype(dtype), x.array.astype(dtype))
-        return _plain_tensor(np.asarray(values, dtype=dtype))
+        s, x = as_tensor(input), as_tensor(other)
+        if is_grad_enabled() and s._requires_grad:
+            raise NotImplementedError(f"{name}: glassgrad has no gradient with respect to input (the shape s), as "
+                                      "PyTorch has none; pass input.detach() (other, x, may require grad)")
+        if x.array.dtype.kind != "f":
+            x = x.to(s.dtype if s.array.dtype.kind == "f" else get_default_dtype())
+        shape = s.array.astype(x.array.dtype)  # a setting of the row (a copy: the row keeps it)
+        try:
+            np.broadcast_shapes(shape.shape, x.shape)
+        except ValueError:
+            raise RuntimeError(f"{name}: shapes {shape_text(s.shape)} and {shape_text(x.shape)} cannot be "
+                               "broadcast together") from None
+        return apply(row, (x,), x.array, shape)
 
     incomplete_gamma.__name__ = incomplete_gamma.__qualname__ = name
     return _method(incomplete_gamma)
 
 
-igamma = _incomplete_gamma("igamma", "gammainc")
-igamma.__doc__ = "``P(a, x) = γ(a, x)/Γ(a)``, the regularized lower incomplete gamma function (no gradient)."
-igammac = _incomplete_gamma("igammac", "gammaincc")
-igammac.__doc__ = "``Q(a, x) = 1 − P(a, x)``, the regularized upper incomplete gamma function (no gradient)."
+igamma = _incomplete_gamma("igamma", ops_special.IGAMMA)
+igamma.__doc__ = "``P(a, x) = γ(a, x)/Γ(a)``, the regularized lower incomplete gamma function (a row)."
+igammac = _incomplete_gamma("igammac", ops_special.IGAMMAC)
+igammac.__doc__ = "``Q(a, x) = 1 − P(a, x)``, the regularized upper incomplete gamma function (a row)."
 
 
 @_method

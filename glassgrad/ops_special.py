@@ -13,6 +13,8 @@ another special function, itself a row, so the gradient records (second derivati
 * ``i0e(a) = e^(−|a|)·I₀(a)``, ``∂/∂a = i1e(a) − sign(a)·i0e(a)``; ``i1e(a) = e^(−|a|)·I₁(a)``,
   ``∂/∂a = i0e(a) − sign(a)·i1e(a) − i1e(a)/a`` (½ at 0): rows, not ``e^(−|a|)·I₀(a)``, because I₀
   overflows past a ≈ 713 while the product stays finite;
+* ``igamma`` and ``igammac`` of ``a`` with shape ``s`` (a setting): ``P(s, a) = γ(s, a)/Γ(s)`` and
+  ``Q(s, a) = 1 − P(s, a)``, ``∂/∂a = ±a^(s−1)·e^(−a)/Γ(s)``; PyTorch has no gradient for s, nor has glassgrad;
 * ``log_ndtr(a) = ln Φ(a)``, Φ the standard normal's distribution function, ``∂/∂a = e^(−a²/2 − ln Φ(a))/√(2π)``:
   a row, not ``ln Φ(a)``, because Φ underflows to 0 below a ≈ −38 while its log is finite.
 
@@ -106,3 +108,42 @@ LOG_NDTR = elementwise("log_ndtr", "out = ln Φ(a), Φ the standard normal distr
                        "e^(−{a}²/2 − ln Φ({a}))/√(2π)", _log_ndtr,
                        lambda a: np.exp(-0.5 * a * a - _log_ndtr(a)) / ROOT_TWO_PI, written="ln Φ({a})",
                        tensor_local=lambda a: (-0.5 * a * a - _row(LOG_NDTR)(a)).exp() / ROOT_TWO_PI)
+
+
+def _incomplete_gamma_slope(x: Array, s: Any) -> Array:
+    """``∂P(s, x)/∂x = x^(s−1)·e^(−x)/Γ(s)`` (``0·ln 0`` read as 0, so that s = 1 gives ``e^(−x)`` at x = 0)."""
+    from scipy import special  # here, not at the top: `import glassgrad` does not load SciPy
+
+    return np.asarray(np.exp(special.xlogy(s - 1, x) - x - special.gammaln(s))).astype(x.dtype, copy=False)
+
+
+def _incomplete_gamma_slope_tensor(x: Tensor, s: Any) -> Tensor:
+    """:func:`_incomplete_gamma_slope` recorded (for second derivatives); at x = 0 the limit, a constant: 0 for
+    s > 1, ∞ for s < 1 (and 1/Γ(1) = 1 for s = 1, which the formula gives with ln x read as 0 there)."""
+    from scipy import special
+
+    shape = np.asarray(s)
+    at_zero = x.array == 0
+    logs = x.masked_fill(Tensor._wrap(at_zero), 1.0).log()
+    slope = (logs * x.new_tensor(shape - 1) - x - x.new_tensor(special.gammaln(shape))).exp()
+    return (slope.masked_fill(Tensor._wrap(at_zero & (shape > 1)), 0.0)
+            .masked_fill(Tensor._wrap(at_zero & (shape < 1)), np.inf))
+
+
+def _incomplete_gamma(name: str) -> Callable[[Array, Any], Array]:
+    """SciPy's regularized incomplete gamma ``name`` of ``(s, x)``, in x's dtype."""
+    def value(x: Array, s: Any) -> Array:
+        from scipy import special
+
+        return np.asarray(getattr(special, name)(s, x)).astype(x.dtype, copy=False)
+    return value
+
+
+IGAMMA = elementwise("igamma", "out = P(s, a) = γ(s, a)/Γ(s), the regularized lower incomplete gamma function of a",
+                     "{a}^(s−1)·e^(−{a})/Γ(s)  (none for s, as in PyTorch)", _incomplete_gamma("gammainc"),
+                     _incomplete_gamma_slope, written="P(s, {a})", settings={"s": 2.0},
+                     tensor_local=_incomplete_gamma_slope_tensor)
+IGAMMAC = elementwise("igammac", "out = Q(s, a) = 1 − P(s, a), the regularized upper incomplete gamma function of a",
+                      "−{a}^(s−1)·e^(−{a})/Γ(s)  (none for s, as in PyTorch)", _incomplete_gamma("gammaincc"),
+                      lambda x, s: -_incomplete_gamma_slope(x, s), written="Q(s, {a})", settings={"s": 2.0},
+                      tensor_local=lambda x, s: -_incomplete_gamma_slope_tensor(x, s))

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import bump_version, is_grad_enabled
+from .autograd import bump_version, is_grad_enabled, note_unreplayable
 from .graph import become, check_in_place
 from .tensor import Tensor
 from .tensor_methods import _in_place_form, add, write_in_place
@@ -62,6 +62,7 @@ def reshape_in_place(tensor: Tensor, name: str, view: Any) -> Tensor:
     """``tensor`` becomes ``view(tensor)``, a new view of its memory (``t``, ``transpose``, ``unsqueeze`` …),
     counted as an in-place change; recorded in the graph when the tensor is in one (a leaf that requires grad
     is refused there, as in PyTorch)."""
+    note_unreplayable(f"{name} gives a tensor a new shape in place, which a replay does not repeat")
     if is_grad_enabled() and tensor._requires_grad:
         check_in_place(tensor, name)
         become(tensor, view)

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .arguments import shape_arg, shape_text
-from .autograd import bump_version
+from .autograd import bump_version, note_unreplayable
 from .creation import as_tensor
 from .tensor import Tensor
 from .tensor_methods import add, method
@@ -93,6 +93,7 @@ def resize_(self: Tensor, *size: Any) -> Tensor:
     if self._requires_grad:
         raise RuntimeError("resize_: cannot resize a tensor that requires grad (or is in a graph); resize a "
                            ".detach()ed copy, or use reshape")
+    note_unreplayable("resize_ gives a tensor new memory, which a replay does not repeat")
     shape = shape_arg(size[0] if len(size) == 1 and isinstance(size[0], (tuple, list)) else size, "resize_")
     if any(n < 0 for n in shape):
         raise RuntimeError(f"resize_: sizes must be non-negative, got {shape_text(shape)}")
@@ -204,6 +205,7 @@ def set_(self: Tensor, source: Tensor | None = None) -> Tensor:
     """Make this tensor use ``source``'s memory and shape (no source: an empty tensor), in place."""
     if self._requires_grad:
         raise RuntimeError("set_: cannot change the memory of a tensor that requires grad (or is in a graph)")
+    note_unreplayable("set_ gives a tensor other memory, which a replay does not repeat")
     self.array = np.zeros(0, dtype=self.array.dtype) if source is None else as_tensor(source).array
     bump_version(self.array)
     return self

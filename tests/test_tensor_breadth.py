@@ -284,21 +284,36 @@ def test_unique_consecutive_matches_pytorch(torch, shape, seed, inverse, counts,
 @pytest.mark.torch
 @settings(max_examples=15, deadline=None)
 @given(n=st.integers(1, 5), seed=seeds)
-def test_incomplete_gamma_values_match_pytorch(torch, n, seed):
+def test_incomplete_gamma_values_and_gradients_match_pytorch(torch, n, seed):
     rng = np.random.default_rng(seed)
-    a, x = rng.uniform(0.1, 5, n), rng.uniform(0, 8, n)
-    for name in ("igamma", "igammac"):
-        mine = getattr(gg, name)(gg.tensor(a, dtype=gg.float64), gg.tensor(x, dtype=gg.float64))
-        theirs = getattr(torch.tensor(a, dtype=torch.float64), name)(torch.tensor(x, dtype=torch.float64))
-        np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-9, atol=1e-14)
+    a, x, up = rng.uniform(0.1, 5, n), rng.uniform(0.1, 8, n), rng.normal(size=n)
+    found = []
+    for lib in (gg, torch):
+        t = lib.tensor(x, dtype=lib.float64, requires_grad=True)
+        shape = lib.tensor(a, dtype=lib.float64)
+        outputs = [lib.igamma(shape, t), shape.igammac(t * 2), lib.igamma(shape[:1], t)]
+        sum((out * lib.tensor(up, dtype=lib.float64)).sum() for out in outputs).backward()
+        found.append([out.detach().numpy() for out in outputs] + [t.grad.numpy()])
+    for mine, theirs in zip(*found):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-14)
 
 
-def test_incomplete_gamma_refuses_an_input_that_requires_grad_in_one_line():
-    with pytest.raises(NotImplementedError, match="igammac: glassgrad has no gradient") as error:
-        gg.igammac(gg.tensor([1.0]), gg.tensor([2.0], requires_grad=True))
+def test_incomplete_gamma_slope_at_zero_is_the_limit():
+    """∂P(1, x)/∂x = e^(−x), 1 at x = 0 (PyTorch 2.13 gives NaN there: 0·ln 0); for s > 1 it is 0."""
+    x = gg.tensor([0.0, 0.0], dtype=gg.float64, requires_grad=True)
+    gg.igamma(gg.tensor([1.0, 2.0], dtype=gg.float64), x).sum().backward()
+    assert x.grad.tolist() == [1.0, 0.0]
+    report = gg.gradcheck(lambda t: gg.igammac(gg.tensor([0.7, 3.0], dtype=gg.float64), t),
+                          (gg.tensor([0.5, 2.0], dtype=gg.float64, requires_grad=True),))
+    assert report.ok, report.max_error
+
+
+def test_incomplete_gamma_refuses_a_shape_that_requires_grad_in_one_line():
+    with pytest.raises(NotImplementedError, match="igammac: glassgrad has no gradient with respect to input") as error:
+        gg.igammac(gg.tensor([1.0], requires_grad=True), gg.tensor([2.0]))
     assert "\n" not in str(error.value)
     with gg.no_grad():
-        assert gg.igammac(gg.tensor([1.0]), gg.tensor([2.0], requires_grad=True)).item() == pytest.approx(np.exp(-2))
+        assert gg.igammac(gg.tensor([1.0], requires_grad=True), gg.tensor([2.0])).item() == pytest.approx(np.exp(-2))
 
 
 @pytest.mark.torch
