@@ -138,10 +138,10 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         value = bool(value)
-        if value and not is_floating(self.array.dtype):
+        if value and not is_floating(self.dtype):
             raise RuntimeError(
                 f"only Tensors of floating point dtype can require gradients, but this one is "
-                f"{self.array.dtype}: convert it first, e.g. t.float()"
+                f"{self.dtype}: convert it first, e.g. t.float()"
             )
         if self._op is not None and not value:
             raise RuntimeError(

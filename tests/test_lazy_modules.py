@@ -7,6 +7,8 @@ glassgrad's lazy layer *before* its first call (the checkpoint gives the shapes)
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -157,6 +159,29 @@ def test_uninitialized_parameter_refuses_its_shape_and_materializes_in_place():
         _ = buffer.shape
     buffer.materialize((4,), dtype=gg.float64)
     assert type(buffer) is gg.Tensor and buffer.shape == (4,) and buffer.dtype == gg.float64
+
+
+def test_an_uninitialized_parameter_used_in_an_op_is_refused_not_read_as_empty():
+    """Before the fix ``w * 2`` gave an empty tensor and ``w.sum()`` gave 0: a lazy layer's weight used before its
+    first call looked like a real, empty tensor."""
+    layer = gg.nn.LazyLinear(3)
+    weight = layer.weight
+    uses = {"w * 2": lambda: weight * 2, "w.sum()": lambda: weight.sum(), "gg.zeros(0) + w": lambda: gg.zeros(0) + weight,
+            "F.linear": lambda: gg.nn.functional.linear(gg.ones(2, 3), weight),
+            "nn.init": lambda: gg.nn.init.uniform_(weight), "w.exp()": lambda: weight.exp(),
+            "gg.cat": lambda: gg.cat([weight, weight]), "clone": lambda: weight.clone(),
+            "parameter count": lambda: sum(p.numel() for p in layer.parameters())}
+    for name, use in uses.items():
+        with pytest.raises(RuntimeError, match=r"this UninitializedParameter has no shape or numbers yet; call the "
+                                               r"lazy module on an example input") as error:
+            use()
+        assert "\n" not in str(error.value), name
+    copied = copy.deepcopy(layer)  # what is not an op still works: a copy, the printout, a dtype change
+    assert type(copied.weight) is gg.nn.UninitializedParameter and copied.weight is not weight
+    assert repr(layer).startswith("LazyLinear(in_features=0, out_features=3") and layer.num_parameters() == 0
+    layer.double()  # the dtype still changes before the first call, as in PyTorch
+    layer(gg.ones(2, 5, dtype=gg.float64))
+    assert weight.shape == (3, 5) and weight.dtype == gg.float64 and (weight * 2).shape == (3, 5)
 
 
 def test_an_uninitialized_checkpoint_entry_is_refused_by_an_ordinary_layer():

@@ -299,8 +299,10 @@ class Module:
             yield buffer
 
     def num_parameters(self, trainable_only: bool = False) -> int:
-        """How many numbers the model learns (each parameter counted once)."""
-        return sum(p.array.size for p in self.parameters() if p.requires_grad or not trainable_only)
+        """How many numbers the model learns (each parameter counted once; a lazy layer's parameters count 0 until
+        its first call gives them their shapes)."""
+        return sum(p.array.size for p in self.parameters()
+                   if (p.requires_grad or not trainable_only) and not isinstance(p, UninitializedTensorMixin))
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every sub-module (children first) and on this module; returns self."""
@@ -358,8 +360,9 @@ class Module:
         if dtype.kind != "f":
             raise TypeError(f"Module.to: expected a floating dtype (gg.float32 or gg.float64), got {dtype}")
         for tensor in itertools.chain(self.parameters(), self.buffers()):
-            if tensor.array.dtype.kind == "f":
-                tensor.array = tensor.array.astype(dtype)
+            if tensor.dtype.kind == "f":  # an uninitialised one keeps its empty array, in the new dtype
+                tensor.array = (np.empty(0, dtype) if isinstance(tensor, UninitializedTensorMixin)
+                                else tensor.array.astype(dtype))
                 if tensor.grad is not None:
                     tensor.grad = Tensor._wrap(tensor.grad.array.astype(dtype))
         return self
@@ -432,12 +435,13 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = value.array if isinstance(value, Tensor) else value
             if isinstance(value, UninitializedTensorMixin):
                 if not isinstance(target, UninitializedTensorMixin):
                     errors.append(f'"{key}" is uninitialized in the checkpoint (a lazy module never called): call '
                                   "that module on an example input before saving it")
-            elif not isinstance(array, (np.ndarray, np.generic)) or array.dtype.kind not in "fiub":
+                continue
+            array = value.array if isinstance(value, Tensor) else value
+            if not isinstance(array, (np.ndarray, np.generic)) or array.dtype.kind not in "fiub":
                 errors.append(f'While copying the parameter named "{key}", expected a Tensor or a numeric '
                               f"NumPy array from checkpoint but received {type(value).__name__}.")
             elif isinstance(target, UninitializedTensorMixin):

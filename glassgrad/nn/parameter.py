@@ -45,13 +45,29 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+_HELD = Tensor.__dict__["array"]  # the slot under Tensor's ``array``: an uninitialised tensor's empty array
+
+
 class UninitializedTensorMixin:
     """What :class:`UninitializedParameter` and :class:`UninitializedBuffer` share: a lazy module's tensor whose
     shape is not known yet. It holds no numbers (only its dtype) until :meth:`materialize` gives it a shape, in
     place: the same object becomes a ``cls_to_become``, so an optimizer or module holding it sees the result.
-    Reading its shape or numbers before then raises, in one line."""
+    Reading its shape or numbers before then raises, in one line, and so does any op given it: every op reads a
+    tensor's ``array``, which this class answers with the refusal (its dtype is kept in the same slot)."""
 
     __slots__ = ()
+
+    @property
+    def array(self) -> NoReturn:
+        self._refuse("using it in an op")
+
+    @array.setter
+    def array(self, value: np.ndarray) -> None:
+        _HELD.__set__(self, value)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return _HELD.__get__(self).dtype
 
     cls_to_become: type[Tensor]
     """What the tensor becomes once materialised."""
@@ -60,8 +76,12 @@ class UninitializedTensorMixin:
         """Become an ordinary ``cls_to_become`` of ``shape``, in ``dtype`` (default: the one it holds, e.g. after
         ``module.to``); its numbers are uninitialised: the owner then fills them."""
         check_device(device)
-        self.array = np.empty(tuple(shape), dtype=resolve_dtype(dtype) or self.array.dtype)
+        self.array = np.empty(tuple(shape), dtype=resolve_dtype(dtype) or self.dtype)
         self.__class__ = self.cls_to_become
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[type, tuple[bool, None, np.dtype]]:
+        """``copy.deepcopy`` (and copy) make a new uninitialised tensor of the same kind, dtype and requires_grad."""
+        return type(self), (self.requires_grad, None, self.dtype)
 
     def _refuse(self, what: str) -> NoReturn:
         raise RuntimeError(f"{what}: this {type(self).__name__} has no shape or numbers yet; call the lazy module "
