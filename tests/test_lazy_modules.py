@@ -166,7 +166,8 @@ def test_an_uninitialized_parameter_used_in_an_op_is_refused_not_read_as_empty()
     first call looked like a real, empty tensor."""
     layer = gg.nn.LazyLinear(3)
     weight = layer.weight
-    uses = {"w * 2": lambda: weight * 2, "w.sum()": lambda: weight.sum(), "gg.zeros(0) + w": lambda: gg.zeros(0) + weight,
+    uses = {"w * 2": lambda: weight * 2, "w.sum()": lambda: weight.sum(),
+            "gg.zeros(0) + w": lambda: gg.zeros(0) + weight,
             "F.linear": lambda: gg.nn.functional.linear(gg.ones(2, 3), weight),
             "nn.init": lambda: gg.nn.init.uniform_(weight), "w.exp()": lambda: weight.exp(),
             "gg.cat": lambda: gg.cat([weight, weight]), "clone": lambda: weight.clone(),
