@@ -59,7 +59,7 @@ class UninitializedTensorMixin:
 
     @property
     def array(self) -> NoReturn:
-        self._refuse("using it in an op")
+        self._refuse("reading its numbers (an op, a save)")
 
     @array.setter
     def array(self, value: np.ndarray) -> None:
