@@ -186,6 +186,7 @@ from .composed_slices import (
 )
 from .copies import (
     alias_copy,
+    as_strided_copy,
     detach_copy,
     diagonal_copy,
     expand_copy,
@@ -416,6 +417,18 @@ from .gradcheck import autograd_gradcheck as _autograd_gradcheck
 from .gradcheck import gradgradcheck as _gradgradcheck
 from .indices import isin, unravel_index
 from .io import ModelFileError, load, save
+from .legacy_types import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+    set_default_tensor_type,
+)
 from .linalg import det, logdet, matrix_power, slogdet
 from .linalg import inv as inverse
 from .linalg_exp import matrix_exp
@@ -593,12 +606,13 @@ __all__ = [
     # torch.vmap, also found as torch.func.vmap (glassgrad.batching)
     "vmap",
     # the torch-more pass (glassgrad.copies, finite_differences, indices, lowrank, aten_names, settings, device)
-    "alias_copy", "detach_copy", "diagonal_copy", "expand_copy", "permute_copy", "select_copy", "slice_copy",
-    "split_copy", "split_with_sizes_copy", "squeeze_copy", "t_copy", "transpose_copy", "unbind_copy", "unfold_copy",
-    "unsqueeze_copy", "view_copy", "frobenius_norm", "get_default_device", "get_num_interop_threads", "gradient",
-    "histogramdd", "is_storage", "is_warn_always_enabled", "isin", "nuclear_norm", "pca_lowrank", "pdist", "rsub",
-    "scalar_tensor", "set_default_device", "set_flush_denormal", "set_num_interop_threads", "set_warn_always",
-    "svd_lowrank", "typename", "unravel_index",
+    "alias_copy", "as_strided_copy", "detach_copy", "diagonal_copy", "expand_copy", "permute_copy", "select_copy",
+    "slice_copy", "split_copy", "split_with_sizes_copy", "squeeze_copy", "t_copy", "transpose_copy", "unbind_copy",
+    "unfold_copy", "unsqueeze_copy", "view_copy", "frobenius_norm", "get_default_device", "get_num_interop_threads",
+    "gradient", "histogramdd", "is_storage", "is_warn_always_enabled", "isin", "nuclear_norm", "pca_lowrank", "pdist",
+    "rsub", "scalar_tensor", "set_default_device", "set_flush_denormal", "set_num_interop_threads", "set_warn_always",
+    "svd_lowrank", "typename", "unravel_index", "set_default_tensor_type", "FloatTensor", "DoubleTensor",
+    "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor",
     # bits, slices, numbers, aliases, old matrix functions, windows, nn.functional's top-level names
     # (glassgrad.bitwise, composed_slices, composed_numbers, tensor_aliases, windows, functional_names)
     "absolute", "addbmm", "addr", "alpha_dropout", "argwhere", "bartlett_window", "batch_norm", "bitwise_and",

@@ -20,6 +20,16 @@ import numpy as np
 from .dtypes import get_default_dtype
 
 
+class Size(tuple):
+    """A shape: a tuple of sizes (``x.shape == gg.Size([2, 3])`` holds), with ``numel()``."""
+
+    def numel(self) -> int:
+        return int(np.prod(self, dtype=np.int64))
+
+    def __repr__(self) -> str:
+        return f"Size({list(self)})"
+
+
 def shape_text(shape: tuple) -> str:
     """A shape as Python writes a tuple: ``(3,)``, ``(2, 3)``, ``()``."""
     return "(" + ", ".join(str(n) for n in shape) + (",)" if len(shape) == 1 else ")")

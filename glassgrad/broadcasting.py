@@ -1,4 +1,5 @@
-"""Shapes as PyTorch names them: ``torch.Size``, ``broadcast_shapes``, ``broadcast_tensors``.
+"""Shapes as PyTorch names them: ``torch.Size`` (defined in :mod:`glassgrad.arguments`, where every shape is read),
+``broadcast_shapes``, ``broadcast_tensors``.
 
 Two shapes broadcast when, aligned from the right, each pair of sizes is equal or one of them is 1;
 the result takes the larger size of each pair. ``broadcast_tensors`` expands tensors to that shape
@@ -15,18 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from .arguments import shape_text
+from .arguments import Size, shape_text
 from .tensor import Tensor
-
-
-class Size(tuple):
-    """A shape: a tuple of sizes (``x.shape == gg.Size([2, 3])`` holds), with ``numel()``."""
-
-    def numel(self) -> int:
-        return int(np.prod(self, dtype=np.int64))
-
-    def __repr__(self) -> str:
-        return f"Size({list(self)})"
 
 
 def broadcast_shapes(*shapes: Any) -> Size:

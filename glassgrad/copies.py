@@ -34,6 +34,13 @@ def alias_copy(input: Tensor) -> Tensor:
     return fresh(as_tensor(input))
 
 
+def as_strided_copy(input: Tensor, size: Sequence[int], stride: Sequence[int],
+                    storage_offset: int | None = None) -> Tensor:
+    """``input.as_strided(size, stride, storage_offset)`` (the entries at ``offset + Σₖ iₖ·strideₖ``) as a new
+    tensor."""
+    return fresh(as_tensor(input).as_strided(size, stride, storage_offset))
+
+
 def detach_copy(input: Tensor) -> Tensor:
     """A copy of ``input`` cut from the graph (``x.detach()`` in new memory)."""
     return fresh(as_tensor(input).detach())

@@ -64,7 +64,7 @@ def get_rng_state() -> Tensor:
 
     (PyTorch's state is a uint8 tensor too, of its own generator: the two do not carry over.)
     """
-    return Tensor(state_bytes(_generator.bit_generator))
+    return Tensor._wrap(np.array(state_bytes(_generator.bit_generator)))
 
 
 def set_rng_state(new_state: Any) -> None:

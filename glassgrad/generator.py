@@ -60,7 +60,7 @@ class Generator:
         """The stream's position as a uint8 tensor (:func:`state_bytes`), to give back to :meth:`set_state`."""
         from .tensor import Tensor
 
-        return Tensor(state_bytes(self.numpy_generator.bit_generator))
+        return Tensor._wrap(np.array(state_bytes(self.numpy_generator.bit_generator)))
 
     def set_state(self, state: Any) -> Generator:
         """Put the stream back where :meth:`get_state` found it; returns ``self``."""

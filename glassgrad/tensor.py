@@ -41,7 +41,17 @@ from typing import Any
 import numpy as np
 
 from . import ops, tensor_hooks
-from .arguments import as_array, broadcastable, check_dim, is_floating, promote, resolve_dtype, shape_arg, shape_text
+from .arguments import (
+    Size,
+    as_array,
+    broadcastable,
+    check_dim,
+    is_floating,
+    promote,
+    resolve_dtype,
+    shape_arg,
+    shape_text,
+)
 from .autograd import STATE, bump_version, note_kernel, note_read, recorded_call, run_backward, version_of
 from .device import CPU
 from .dtypes import bool_, float16, float32, float64, get_default_dtype, int32, int64  # noqa: F401 (re-exported)
@@ -53,6 +63,35 @@ MinMax = namedtuple("MinMax", ["values", "indices"])
 """What ``max(dim)``/``min(dim)`` return, as in PyTorch: the values and their positions."""
 
 _new = object.__new__
+
+
+def legacy_array(args: tuple, dtype: np.dtype, name: str) -> np.ndarray:
+    """What PyTorch's legacy constructors (``torch.Tensor(…)``, ``torch.FloatTensor(…)``) make of their arguments,
+    in ``dtype``: nothing → an empty vector; whole numbers or one ``Size`` → zeros of that shape (PyTorch leaves
+    the memory uninitialised); one sequence or array → its numbers, converted; a tensor of ``dtype`` → its own
+    memory, shared (another dtype is refused, as PyTorch does)."""
+    if len(args) == 1 and isinstance(args[0], Size):
+        args = tuple(args[0])
+    if args and all(isinstance(size, (int, np.integer)) and not isinstance(size, bool) for size in args):
+        if any(size < 0 for size in args):
+            raise RuntimeError(f"{name}({', '.join(map(str, args))}): sizes must be >= 0")
+        return np.zeros(args, dtype)
+    if len(args) > 1:
+        raise TypeError(f"{name}{args!r}: give the sizes as whole numbers, or one sequence of numbers as data")
+    if not args:
+        return np.empty(0, dtype)
+    data = args[0]
+    if isinstance(data, Tensor):
+        if data.dtype != dtype:
+            raise TypeError(f"{name}(t): t is {data.dtype}, but {name} makes {np.dtype(dtype)}; convert t first "
+                            f"(t.to(gg.{np.dtype(dtype)})) or use gg.tensor(t, dtype=…)")
+        return data.array
+    if isinstance(data, (str, bytes)):
+        raise TypeError(f"{name}({data!r}): the data must be numbers, not text")
+    if not isinstance(data, np.ndarray) and np.ndim(data) == 0:
+        raise TypeError(f"{name}({data!r}): the data must be a sequence of numbers (a single number is a size only "
+                        f"when whole); for a 0-d tensor use gg.tensor({data!r})")
+    return as_array(data, dtype)
 
 
 class Tensor:
@@ -69,8 +108,10 @@ class Tensor:
     # copied for itself; _view_of / _viewed: this tensor is / has a view in the graph. Unset until used.
     __array_ufunc__ = None  # NumPy defers to our operators: np.float32(2) * t is a Tensor
 
-    def __init__(self, data: Any, requires_grad: bool = False) -> None:
-        self._init_leaf(as_array(data, None))
+    def __init__(self, *data: Any, requires_grad: bool = False) -> None:
+        """PyTorch's legacy constructor: ``Tensor(2, 3)`` zeros of that shape, ``Tensor([1, 2])`` a copy of the
+        numbers, both in the default float dtype (see :func:`legacy_array`); ``gg.tensor`` is the usual way."""
+        self._init_leaf(legacy_array(data, get_default_dtype(), "Tensor"))
         self.requires_grad = requires_grad
 
     def _init_leaf(self, array: np.ndarray, requires_grad: bool = False) -> None:

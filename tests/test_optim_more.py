@@ -96,12 +96,12 @@ def test_state_dict_round_trip_resumes_exactly(case):
     grads = gradient_sequence(SHAPES, 10, seed=7)
     straight, _ = run_glassgrad(name, options, starts, grads, two_groups=False)
     first, optimizer = run_glassgrad(name, options, starts, grads[:5], two_groups=False)
-    params = [gg.Tensor(p.array.copy(), requires_grad=True) for p in first]
+    params = [gg.tensor(p.array.copy(), requires_grad=True) for p in first]
     resumed = getattr(gg.optim, name)(params, **options)
     resumed.load_state_dict(optimizer.state_dict())
     for step_grads in grads[5:]:
         for param, grad in zip(params, step_grads):
-            param.grad = gg.Tensor(grad)
+            param.grad = gg.tensor(grad)
         resumed.step()
     for mine, reference in zip(params, straight):
         np.testing.assert_array_equal(mine.array, reference.array)

@@ -27,13 +27,13 @@ KIND_IDS = [f"{kind.__name__}-{i}" for i, (kind, _) in enumerate(ALL_KINDS)]
 
 def make_params(dtype=np.float64, seed=0, shapes=((4, 3), (3,))):
     rng = np.random.default_rng(seed)
-    return [gg.Tensor(rng.normal(size=shape).astype(dtype), requires_grad=True) for shape in shapes]
+    return [gg.tensor(rng.normal(size=shape).astype(dtype), requires_grad=True) for shape in shapes]
 
 
 def set_grads(params, seed):
     rng = np.random.default_rng(seed)
     for param in params:
-        param.grad = gg.Tensor(rng.normal(size=param.shape).astype(param.dtype))
+        param.grad = gg.tensor(rng.normal(size=param.shape).astype(param.dtype))
 
 
 # --- hyper-parameter validation --------------------------------------------------------------
@@ -263,7 +263,7 @@ def test_state_dict_round_trip_resumes_identically(kind, options):
     saved_values = [param.array.copy() for param in params]
     run_steps(optimizer, params, range(10, 20))
 
-    resumed_params = [gg.Tensor(value, requires_grad=True) for value in saved_values]
+    resumed_params = [gg.tensor(value, requires_grad=True) for value in saved_values]
     resumed = kind([{"params": resumed_params[:1]}, {"params": resumed_params[1:]}], **options)
     resumed.load_state_dict(saved)
     assert resumed.param_groups[0]["lr"] == 0.03
@@ -278,9 +278,9 @@ def test_load_state_dict_accepts_tensors_and_casts_to_the_parameter_dtype():
     run_steps(optimizer, params, [1])
     saved = optimizer.state_dict()
     saved["state"] = {
-        str(index): {key: gg.Tensor(value) for key, value in entry.items()} for index, entry in saved["state"].items()
+        str(index): {key: gg.tensor(value) for key, value in entry.items()} for index, entry in saved["state"].items()
     }
-    params32 = [gg.Tensor(param.array.astype(np.float32), requires_grad=True) for param in params]
+    params32 = [gg.tensor(param.array.astype(np.float32), requires_grad=True) for param in params]
     resumed = optim.SGD(params32, lr=0.1, momentum=0.9)
     resumed.load_state_dict(saved)
     buffer = resumed.state[params32[0]]["momentum_buffer"]

@@ -74,13 +74,13 @@ def group_specs(n_params, two_groups):
 
 
 def run_glassgrad(name, options, starts, grads, two_groups, dtype=np.float64):
-    params = [gg.Tensor(start.astype(dtype), requires_grad=True) for start in starts]
+    params = [gg.tensor(start.astype(dtype), requires_grad=True) for start in starts]
     groups = [{"params": [params[i] for i in indices], **extra} for indices, extra in group_specs(len(params),
                                                                                                      two_groups)]
     optimizer = getattr(optim, name)(groups, **options)
     for step_grads in grads:
         for param, grad in zip(params, step_grads):
-            param.grad = None if grad is None else gg.Tensor(grad.astype(dtype))
+            param.grad = None if grad is None else gg.tensor(grad.astype(dtype))
         optimizer.step()
     return params, optimizer
 

@@ -49,7 +49,7 @@ def adaptive_max_pooling(input: Tensor, output_size: Any, return_indices: bool, 
         local = np.unravel_index(part.reshape(*x.shape[:2], -1).argmax(-1), part.shape[2:])
         indices[(..., *place)] = np.ravel_multi_index([at + start for at, (start, _) in zip(local, window)],
                                                       x.shape[2:])
-    return (out, Tensor(indices)) if had_batch else (out.squeeze(0), Tensor(indices[0]))
+    return (out, Tensor._wrap(np.array(indices))) if had_batch else (out.squeeze(0), Tensor._wrap(np.array(indices[0])))
 
 
 def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:

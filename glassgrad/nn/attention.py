@@ -58,7 +58,7 @@ def _additive_mask(mask: Any, like: Tensor, masked_when: bool, name: str) -> Ten
     mask = as_tensor(mask)
     if mask.dtype.kind == "b":
         blocked = mask.array if masked_when else ~mask.array
-        return Tensor(np.where(blocked, -np.inf, 0.0).astype(like.dtype))
+        return Tensor._wrap(np.where(blocked, -np.inf, 0.0).astype(like.dtype))
     if mask.dtype.kind != "f":
         raise TypeError(f"{name}: expected a bool or float mask, got {mask.dtype}")
     return mask if mask.dtype == like.dtype else mask.to(like.dtype)
@@ -78,13 +78,13 @@ def _attend(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, drop
             blocked = np.broadcast_to(np.isneginf(mask.array), np.broadcast_shapes(mask.shape, scores.shape))
             dead = blocked.all(axis=-1, keepdims=True)
             if dead.any():
-                mask = Tensor(np.where(dead, 0, mask.array).astype(mask.dtype))
+                mask = Tensor._wrap(np.where(dead, 0, mask.array).astype(mask.dtype))
             else:
                 dead = None
         scores = _show_as(scores + _show_as(mask, "M"), "S′")
     weights = softmax(scores, -1)
     if dead is not None:
-        weights = weights * Tensor((~dead).astype(weights.dtype))
+        weights = weights * Tensor._wrap((~dead).astype(weights.dtype))
     weights = _show_as(weights, "A")
     if dropout_p:
         weights = dropout(weights, dropout_p)

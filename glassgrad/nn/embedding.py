@@ -195,13 +195,13 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     if mode == "max":  # each bag that has rows gets their maximum; the others stay zeros (still in the graph)
         bags = [np.intersect1d(kept, np.arange(start, end)) for start, end in zip(starts, ends)]
         filled = [number for number, bag in enumerate(bags) if bag.size]
-        maxima = [rows.index_select(0, Tensor(bags[number])).amax(0) for number in filled]
-        return zeros.index_add(0, Tensor(np.array(filled, dtype=np.int64)), stack(maxima) if maxima else rows[:0])
-    total = zeros.index_add(0, Tensor(bag_of[kept]), rows.index_select(0, Tensor(kept)))
+        maxima = [rows.index_select(0, Tensor._wrap(np.array(bags[number]))).amax(0) for number in filled]
+        return zeros.index_add(0, Tensor._wrap(np.array(filled, dtype=np.int64)), stack(maxima) if maxima else rows[:0])
+    total = zeros.index_add(0, Tensor._wrap(bag_of[kept]), rows.index_select(0, Tensor._wrap(kept)))
     if mode == "sum":
         return total
     counts = np.maximum(np.bincount(bag_of[kept], minlength=len(starts)), 1).astype(weight.dtype)
-    return total / Tensor(counts.reshape(-1, 1))
+    return total / Tensor._wrap(np.array(counts.reshape(-1, 1)))
 
 
 def _bags(indices: Tensor, offsets: Any, include_last_offset: bool) -> tuple[np.ndarray, np.ndarray, Tensor]:

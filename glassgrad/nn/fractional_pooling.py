@@ -93,10 +93,10 @@ def fractional_max_pooling(input: Tensor, kernel_size: Any, output_size: Any, ou
     flat = flat.reshape(*planes, *wanted, math.prod(kernel))
     values = np.take_along_axis(x.array.reshape(*planes, -1), flat.reshape(*planes, -1), -1).reshape(flat.shape)
     chosen = np.take_along_axis(flat, values.argmax(-1)[..., None], -1)[..., 0]  # the first maximum on a tie
-    out = x.flatten(2).gather(2, Tensor(chosen.reshape(*planes, -1))).reshape(*planes, *wanted)
+    out = x.flatten(2).gather(2, Tensor._wrap(np.array(chosen.reshape(*planes, -1)))).reshape(*planes, *wanted)
     if not had_batch:
         out, chosen = out.squeeze(0), chosen[0]
-    return (out, Tensor(chosen)) if return_indices else out
+    return (out, Tensor._wrap(np.array(chosen))) if return_indices else out
 
 
 def fractional_max_pool2d(input: Tensor, kernel_size: Any, output_size: Any = None, output_ratio: Any = None,

@@ -91,7 +91,7 @@ def max_pooling(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dila
     if not return_indices:
         return out if had_batch else out.squeeze(0)
     note_unreplayable("max pooling's return_indices finds the positions outside the ops a replay repeats")
-    indices = Tensor(_max_positions(x.array, kernel, stride, pads, dilation))
+    indices = Tensor._wrap(np.array(_max_positions(x.array, kernel, stride, pads, dilation)))
     return (out, indices) if had_batch else (out.squeeze(0), indices.squeeze(0))
 
 

@@ -163,7 +163,7 @@ def _check_state(state: Any, expected: tuple[int, ...], name: str, owner: str, d
 def _states(hx: Any, shape: tuple[int, ...], names: tuple[str, ...], owner: str, dtype: np.dtype) -> list[Tensor]:
     """The state tensors called ``names`` (one, or LSTM's two), each of ``shape``, from ``hx`` (None: zeros)."""
     if hx is None:
-        return [Tensor(np.zeros(shape, dtype=dtype)) for _ in names]
+        return [Tensor._wrap(np.zeros(shape, dtype=dtype)) for _ in names]
     if len(names) == 1:
         return [_check_state(hx, shape, names[0], owner, dtype)]
     if not isinstance(hx, (tuple, list)) or len(hx) != len(names):

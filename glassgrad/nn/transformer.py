@@ -305,4 +305,4 @@ class Transformer(Module):
         check_device(device)
         size = check_size(sz, "sz", "generate_square_subsequent_mask")
         dtype = float_dtype(dtype, "generate_square_subsequent_mask")
-        return Tensor(np.triu(np.full((size, size), -np.inf, dtype=dtype), 1))
+        return Tensor._wrap(np.triu(np.full((size, size), -np.inf, dtype=dtype), 1))

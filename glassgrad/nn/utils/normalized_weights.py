@@ -172,7 +172,7 @@ class _SpectralNorm:
                 u.array[...] = self.unit(matrix.array @ v.array)
             bump_version(u.array)
             bump_version(v.array)
-        sigma = (Tensor(u.array.copy()) * (matrix @ Tensor(v.array.copy()))).sum()
+        sigma = (Tensor._wrap(u.array.copy()) * (matrix @ Tensor._wrap(v.array.copy()))).sum()
         return original / sigma
 
     def __call__(self, module: Module, inputs: tuple) -> None:
@@ -197,8 +197,8 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
     v = hook.unit(generator.standard_normal(columns).astype(weight.dtype))
     delattr(module, name)
     module.register_parameter(name + "_orig", weight)
-    module.register_buffer(name + "_u", Tensor(u))
-    module.register_buffer(name + "_v", Tensor(v))
+    module.register_buffer(name + "_u", Tensor._wrap(u))
+    module.register_buffer(name + "_v", Tensor._wrap(v))
     _install(module, hook, weight.detach())  # as PyTorch: the plain weight until the first forward
     return module
 

@@ -107,8 +107,8 @@ class _SpectralNorm(Module):
             matrix = weight_matrix(weight.array, self.dim)
             generator = default_generator()
             rows, columns = matrix.shape
-            self.register_buffer("_u", Tensor(unit(generator.standard_normal(rows).astype(weight.dtype), eps)))
-            self.register_buffer("_v", Tensor(unit(generator.standard_normal(columns).astype(weight.dtype), eps)))
+            self.register_buffer("_u", Tensor._wrap(unit(generator.standard_normal(rows).astype(weight.dtype), eps)))
+            self.register_buffer("_v", Tensor._wrap(unit(generator.standard_normal(columns).astype(weight.dtype), eps)))
             _power_iteration(matrix, self._u.array, self._v.array, INITIAL_POWER_ITERATIONS, eps)
 
     def forward(self, weight: Tensor) -> Tensor:
@@ -193,7 +193,7 @@ class _Orthogonal(Module):
         matrix = weight.array.T if wide else weight.array
         if "base" not in self._buffers:
             reflections = self._householder_inverse(matrix)
-            return Tensor(reflections.T if wide else reflections)
+            return Tensor._wrap(np.array(reflections.T if wide else reflections))
         rows, columns = matrix.shape
         if rows != columns:  # completed to a square matrix by normal draws, as PyTorch does
             filler = default_generator().standard_normal((rows, rows - columns)).astype(matrix.dtype)
@@ -202,10 +202,10 @@ class _Orthogonal(Module):
             base = matrix.copy()
         else:
             base = _orthogonal_part(matrix)
-        self.base = Tensor(base)
+        self.base = Tensor._wrap(np.array(base))
         minus_identity = np.zeros(weight.shape, dtype=weight.dtype)
         np.fill_diagonal(minus_identity, -1.0)
-        return Tensor(minus_identity)
+        return Tensor._wrap(np.array(minus_identity))
 
     def _householder_inverse(self, matrix: np.ndarray) -> np.ndarray:
         """The reflections of ``matrix``'s QR (LAPACK's geqrf), with the signs of R's diagonal on the diagonal."""

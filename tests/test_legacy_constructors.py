@@ -1,0 +1,159 @@
+"""PyTorch's legacy constructors against PyTorch 2.13: ``Tensor(2, 3)``, ``Tensor([1, 2])``, ``FloatTensor``,
+``LongTensor`` …, ``isinstance`` with them, ``x.type(DoubleTensor)``, ``set_default_tensor_type``, and
+``as_strided_copy``. Before this, ``gg.Tensor([1, 2])`` was an int64 tensor (PyTorch's is float32) and
+``gg.Tensor(2, 3)`` failed with "only Tensors of floating point dtype can require gradients"."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import glassgrad as gg
+
+NAMES = ("Tensor", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
+         "CharTensor", "ByteTensor", "BoolTensor")
+
+
+def _made(library, name, args):
+    """What ``library.<name>(*args)`` makes: its dtype name, shape and (for data) its numbers; or the error's type."""
+    try:
+        made = getattr(library, name)(*args)
+    except (TypeError, ValueError, RuntimeError) as error:
+        return type(error).__name__
+    return str(made.dtype).replace("torch.", ""), tuple(made.shape)
+
+
+@pytest.mark.torch
+@settings(max_examples=40, deadline=None)
+@given(name=st.sampled_from(NAMES), shape=st.lists(st.integers(0, 4), min_size=1, max_size=3))
+def test_whole_numbers_are_a_shape_as_in_pytorch(torch, name, shape):
+    made = getattr(gg, name)(*shape)
+    assert _made(gg, name, shape) == _made(torch, name, shape)
+    assert not made.any()  # zeros (PyTorch leaves the memory uninitialised)
+    assert _made(gg, name, [gg.Size(shape)]) == _made(torch, name, [torch.Size(shape)])
+
+
+@pytest.mark.torch
+@settings(max_examples=40, deadline=None)
+@given(name=st.sampled_from(NAMES), rows=st.integers(0, 3), columns=st.integers(1, 3), seed=st.integers(0, 2**16),
+       source=st.sampled_from(["floats", "ints", "bools", "array64", "array_int"]))
+def test_data_is_converted_as_in_pytorch(torch, name, rows, columns, seed, source):
+    rng = np.random.default_rng(seed)
+    numbers = rng.uniform(-3, 3, size=(rows, columns))
+    whole = np.round(numbers).astype(np.int64)
+    data = {"floats": numbers.tolist(), "ints": whole.tolist(), "bools": (numbers > 0).tolist(), "array64": numbers,
+            "array_int": whole}[source]
+    if name in ("ByteTensor", "BoolTensor") or source == "bools":
+        data = np.abs(np.asarray(data)).astype(np.asarray(data).dtype)  # PyTorch's negative → uint8 is undefined
+        data = data if source.startswith("array") else data.tolist()
+    mine = getattr(gg, name)(data)
+    theirs = getattr(torch, name)(data)
+    assert _made(gg, name, [data]) == _made(torch, name, [data])
+    np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+
+
+@pytest.mark.torch
+def test_the_edge_cases_answer_as_pytorch(torch):
+    cases = [(), ([],), ((2, 3),), (np.array(2.0),), (np.int64(3),), (0,), (2.5,), (-1,), (2, 3.0), ("a",)]
+    for args in cases:
+        for name in ("Tensor", "FloatTensor", "LongTensor"):
+            mine, theirs = _made(gg, name, args), _made(torch, name, args)
+            assert mine == theirs, (name, args)
+    for bad, message in [(lambda: gg.Tensor(2.5), r"a single number is a size only when whole"),
+                         (lambda: gg.Tensor(-1), r"Tensor\(-1\): sizes must be >= 0"),
+                         (lambda: gg.Tensor("a"), "not text"),
+                         (lambda: gg.LongTensor(gg.ones(2)), r"t is float32, but LongTensor makes int64")]:
+        with pytest.raises((TypeError, RuntimeError), match=message) as error:
+            bad()
+        assert "\n" not in str(error.value)
+
+
+@pytest.mark.torch
+def test_a_tensor_of_the_same_dtype_shares_its_memory(torch):
+    for library in (gg, torch):
+        original = library.ones(3)
+        same = library.Tensor(original)
+        same[0] = 5.0
+        assert original.tolist() == [5.0, 1.0, 1.0]
+        assert library.FloatTensor(original).tolist() == [5.0, 1.0, 1.0]
+
+
+@pytest.mark.torch
+def test_isinstance_and_type_conversions_match_pytorch(torch):
+    for dtype_name in ("float32", "float64", "int64", "bool"):
+        mine, theirs = gg.zeros(2, dtype=getattr(gg, dtype_name if dtype_name != "bool" else "bool_")), \
+            torch.zeros(2, dtype=getattr(torch, dtype_name))
+        for name in NAMES[1:]:
+            assert isinstance(mine, getattr(gg, name)) == isinstance(theirs, getattr(torch, name)), (dtype_name, name)
+        for name in NAMES[1:]:
+            assert str(mine.type(getattr(gg, name)).dtype) == str(theirs.type(getattr(torch, name)).dtype).replace(
+                "torch.", "")
+    assert not isinstance(np.zeros(2, np.float32), gg.FloatTensor)
+
+
+def test_a_legacy_constructor_makes_a_parameter_that_trains():
+    """The older custom-layer idiom: ``nn.Parameter(torch.Tensor(out, in))`` filled by an initialiser."""
+    weight = gg.nn.Parameter(gg.Tensor(3, 4))
+    gg.nn.init.kaiming_uniform_(weight, a=5 ** 0.5)
+    bound = 1 / 4 ** 0.5  # kaiming_uniform_ with a = √5: gain √(2/6), bound gain·√(3/fan_in) = 1/√fan_in
+    assert weight.dtype == gg.float32 and weight.requires_grad and weight.abs().max().item() <= bound
+    before = weight.detach().clone()
+    optimizer = gg.optim.SGD([weight], lr=0.1)
+    (weight @ gg.ones(4)).sum().backward()
+    optimizer.step()
+    np.testing.assert_allclose(weight.detach().numpy(), before.numpy() - 0.1, rtol=1e-6)
+
+
+@pytest.mark.torch
+def test_set_default_tensor_type_matches_pytorch(torch):
+    found = []
+    for library in (gg, torch):
+        answers = []
+        try:
+            for kind in ("torch.DoubleTensor", library.FloatTensor, library.DoubleTensor, "torch.FloatTensor"):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # both say it is deprecated (PyTorch once per process)
+                    library.set_default_tensor_type(kind)
+                answers.append((str(library.tensor([1.5]).dtype), str(library.Tensor([1]).dtype)))
+        finally:
+            library.set_default_dtype(library.float32)
+        for bad in ("torch.LongTensor", library.IntTensor):
+            with pytest.raises(TypeError), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                library.set_default_tensor_type(bad)
+        found.append([tuple(text.replace("torch.", "") for text in answer) for answer in answers])
+    assert found[0] == found[1] == [("float64", "float64"), ("float32", "float32")] * 2
+    with pytest.warns(UserWarning, match=r"deprecated.*gg\.set_default_dtype"):
+        gg.set_default_tensor_type(gg.FloatTensor)
+    with pytest.raises(RuntimeError, match="CPU"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gg.set_default_tensor_type("torch.cuda.FloatTensor")
+    assert gg.get_default_dtype() == gg.float32
+
+
+@pytest.mark.torch
+@settings(max_examples=30, deadline=None)
+@given(length=st.integers(4, 12), rows=st.integers(1, 3), columns=st.integers(1, 3), data=st.data())
+def test_as_strided_copy_matches_pytorch_and_owns_its_memory(torch, length, rows, columns, data):
+    row_step = data.draw(st.integers(0, 3))
+    column_step = data.draw(st.integers(0, 2))
+    reach = (rows - 1) * row_step + (columns - 1) * column_step
+    if reach >= length:
+        return
+    offset = data.draw(st.integers(0, length - 1 - reach))
+    values = np.random.default_rng(length).normal(size=length)
+    mine = gg.tensor(values, requires_grad=True)
+    theirs = torch.tensor(values, requires_grad=True)
+    copies = [library.as_strided_copy(x, (rows, columns), (row_step, column_step), offset)
+              for library, x in ((gg, mine), (torch, theirs))]
+    np.testing.assert_array_equal(copies[0].detach().numpy(), copies[1].detach().numpy())
+    weights = np.arange(rows * columns, dtype=np.float64).reshape(rows, columns) + 1
+    (copies[0] * gg.tensor(weights)).sum().backward()
+    (copies[1] * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=1e-12)
+    copies[0].detach().add_(1.0)
+    np.testing.assert_array_equal(mine.detach().numpy(), values)
