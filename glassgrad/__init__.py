@@ -17,6 +17,7 @@ from . import (
     functional_names,
     gradients,
     jacobians,
+    legacy_types,
     linalg_decompositions,
     linalg_ex,
     linalg_least_squares,
@@ -511,6 +512,7 @@ _memory.tune_allocator()
 autograd.Function, autograd.FunctionCtx = custom_function.Function, custom_function.FunctionCtx
 autograd.function = custom_function  # torch.autograd.function: once_differentiable, Function
 autograd.grad = gradients.grad
+autograd.Variable = legacy_types.Variable  # torch.autograd.Variable
 autograd.gradcheck, autograd.gradgradcheck = _autograd_gradcheck, _gradgradcheck
 autograd.functional = jacobians  # torch.autograd.functional: jacobian, hessian, vjp, jvp, vhp, hvp
 autograd.detect_anomaly, autograd.set_detect_anomaly = anomaly.detect_anomaly, anomaly.set_detect_anomaly

@@ -1,11 +1,13 @@
-"""PyTorch's typed tensor classes from before dtypes: ``FloatTensor``, ``DoubleTensor``, ``LongTensor``, …
+"""PyTorch's typed tensor classes from before dtypes (``FloatTensor``, ``DoubleTensor``, ``LongTensor``, …) and
+from before tensors had gradients (``autograd.Variable``).
 
 Older course code builds tensors with them (``torch.LongTensor([0, 2])``, ``torch.FloatTensor(3, 4)``), tests
 with them (``isinstance(x, torch.FloatTensor)``), converts with them (``x.type(torch.DoubleTensor)``) and sets the
 default float dtype with :func:`set_default_tensor_type`. In glassgrad each is a name for a dtype: calling it makes
 an ordinary :class:`~glassgrad.tensor.Tensor` of that dtype, by the legacy constructor's rules
 (:func:`~glassgrad.tensor.legacy_array`: whole numbers are a shape, filled with zeros; a sequence or array is data,
-converted), and ``isinstance`` asks whether a tensor has that dtype.
+converted), and ``isinstance`` asks whether a tensor has that dtype. ``Variable(t, requires_grad=True)`` is a new
+leaf sharing t's memory (``t.detach().requires_grad_()``), and every tensor is a ``Variable``.
 
 >>> import glassgrad as gg
 >>> gg.LongTensor([1.7, 2.0]).tolist(), gg.FloatTensor(2, 3).shape
@@ -71,3 +73,27 @@ def set_default_tensor_type(t: Any) -> None:
         raise TypeError(f"set_default_tensor_type: only float tensor types can be the default, got {t!r}; use "
                         "'torch.FloatTensor' or 'torch.DoubleTensor' (or gg.set_default_dtype)")
     set_default_dtype(kind.dtype)
+
+
+class _VariableType(type):
+    """The class of :class:`Variable`: calling it makes a leaf tensor; every tensor is an instance."""
+
+    def __call__(cls, data: Any, requires_grad: bool = False, volatile: Any = None) -> Tensor:  # type: ignore[override]
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}; make one with "
+                            "gg.tensor(data)")
+        if volatile is not None:
+            warnings.warn("Variable(volatile=…) was removed from PyTorch and does nothing: use `with gg.no_grad():`",
+                          UserWarning, stacklevel=2)
+        made = Tensor._wrap(data.array)  # a new leaf over the same numbers, cut from data's graph
+        made.requires_grad = requires_grad
+        return made
+
+    def __instancecheck__(cls, instance: Any) -> bool:
+        return isinstance(instance, Tensor)
+
+
+class Variable(metaclass=_VariableType):
+    """``torch.autograd.Variable``, from before tensors had gradients: ``Variable(t, requires_grad=True)`` is a new
+    leaf sharing t's memory (``t.detach().requires_grad_()``), so ``.grad`` collects on it; ``volatile=`` warns
+    and does nothing, as in PyTorch."""

@@ -157,3 +157,30 @@ def test_as_strided_copy_matches_pytorch_and_owns_its_memory(torch, length, rows
     np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=1e-12)
     copies[0].detach().add_(1.0)
     np.testing.assert_array_equal(mine.detach().numpy(), values)
+
+
+@pytest.mark.torch
+def test_variable_is_a_new_leaf_over_the_same_numbers_as_in_pytorch(torch):
+    """Older course code: ``from torch.autograd import Variable``; ``Variable(x, requires_grad=True)``."""
+    found = []
+    for library in (gg, torch):
+        Variable = library.autograd.Variable
+        base = library.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        inner = base * 2  # not a leaf
+        wrapped = Variable(inner, requires_grad=True)
+        (wrapped * wrapped).sum().backward()
+        plain = Variable(library.ones(2))
+        with library.no_grad():
+            wrapped[0] = 10.0  # the same memory as inner
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            Variable(library.ones(1), volatile=True)
+        found.append((wrapped.is_leaf, wrapped.grad.tolist(), base.grad is None, plain.requires_grad, plain.is_leaf,
+                      inner.detach().tolist(), isinstance(library.ones(1), Variable), wrapped is inner,
+                      [warning.category.__name__ for warning in caught]))
+        with pytest.raises(TypeError, match="Variable data has to be a tensor"):
+            Variable([1.0, 2.0])
+        with pytest.raises(RuntimeError, match="floating point"):
+            Variable(library.ones(2, dtype=library.int64), requires_grad=True)
+    assert found[0] == found[1]
+    assert found[0][1] == [4.0, 8.0, 12.0] and found[0][5] == [10.0, 4.0, 6.0]
