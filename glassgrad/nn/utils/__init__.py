@@ -11,6 +11,9 @@
 * :mod:`glassgrad.nn.utils.parametrize` makes a tensor of a layer computed from the numbers it learns
   (``register_parametrization``); :mod:`glassgrad.nn.utils.parametrizations` has the standard ones
   (``weight_norm``, ``spectral_norm``, ``orthogonal``).
+* :func:`fuse_conv_bn_eval` / :func:`fuse_linear_bn_eval` (:mod:`glassgrad.nn.utils.fusion`) fold an
+  evaluation-mode BatchNorm into the layer before it; :func:`skip_init` builds a module without its random start;
+  ``clip_grad_norm`` and ``stateless.functional_call`` are PyTorch's deprecated spellings (they warn).
 * :mod:`glassgrad.nn.utils.rnn`: sequences of different lengths padded into one batch (``pad_sequence``) or
   packed (``pack_padded_sequence``, ``PackedSequence``) for the recurrent layers.
 
@@ -35,10 +38,17 @@ import numpy as np
 
 from ...autograd import bump_version, call_recorder
 from ...functions import cat
+from ...renamed import renamed
 from ...tensor import Tensor
 from . import parametrizations as parametrizations
 from . import parametrize as parametrize
 from . import rnn as rnn
+from . import stateless as stateless
+from .fusion import fuse_conv_bn_eval as fuse_conv_bn_eval
+from .fusion import fuse_conv_bn_weights as fuse_conv_bn_weights
+from .fusion import fuse_linear_bn_eval as fuse_linear_bn_eval
+from .fusion import fuse_linear_bn_weights as fuse_linear_bn_weights
+from .init import skip_init as skip_init
 from .normalized_weights import remove_spectral_norm as remove_spectral_norm
 from .normalized_weights import remove_weight_norm as remove_weight_norm
 from .normalized_weights import spectral_norm as spectral_norm
@@ -106,6 +116,9 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
         return Tensor._wrap(np.array(total, dtype=dtype))
     _scale(grads, max_norm, total)
     return Tensor._wrap(np.array(total, dtype=dtype))
+
+
+clip_grad_norm = renamed(clip_grad_norm_, "gg.nn.utils.clip_grad_norm", "gg.nn.utils.clip_grad_norm_")
 
 
 def _total_norm(arrays: list[np.ndarray], norm_type: float) -> float:
