@@ -13,7 +13,8 @@ one multiplication and one addition fewer per output at inference. ``W[c]`` is t
 channel ``c``: row ``c`` of a Linear's ``(out, in)`` weight or of a convolution's ``(out, in/groups, *kernel)``
 one; a transposed convolution's weight is ``(in, out/groups, *kernel)``, so there it is column ``c mod (out/groups)``
 of group ``c // (out/groups)`` (``transpose=True``). A missing ``b`` counts as 0, a missing ``γ``/``β``
-(``affine=False``) as 1/0.
+(``affine=False``) as 1/0. ``W′`` and ``b′`` are new parameters that learn when ``W`` does (PyTorch's ``b′``
+does not learn when the layer had no bias; here it always comes out a full bias of one entry per output).
 
 >>> import glassgrad as gg
 >>> conv, bn = gg.nn.Conv2d(1, 2, 3, seed=0).eval(), gg.nn.BatchNorm2d(2).eval()
