@@ -175,3 +175,17 @@ def test_skip_init_refuses_what_is_not_a_module_class():
         gg.nn.utils.skip_init(gg.nn.Linear(2, 2))
     with pytest.raises(RuntimeError, match="glassgrad runs on the CPU"):
         gg.nn.utils.skip_init(gg.nn.Linear, 2, 2, device="cuda")
+
+
+def test_clip_grad_and_convert_parameters_are_modules_as_in_pytorch(torch):
+    import glassgrad.nn.utils.clip_grad as clip_grad
+    import glassgrad.nn.utils.convert_parameters as convert_parameters
+
+    for module, their_module in ((clip_grad, torch.nn.utils.clip_grad),
+                                 (convert_parameters, torch.nn.utils.convert_parameters)):
+        public = [name for name in dir(their_module) if name in dir(torch.nn.utils) and not name.startswith("_")
+                  and callable(getattr(their_module, name))]
+        assert public
+        for name in public:
+            assert getattr(module, name) is getattr(gg.nn.utils, name), name
+    assert gg.nn.utils.clip_grad is clip_grad and gg.nn.utils.convert_parameters is convert_parameters
