@@ -93,3 +93,5 @@ def test_conv_grad_refuses_mismatched_sizes_in_one_line():
         gg.nn.grad.conv2d_weight(gg.ones(1, 1, 4, 4), (2, 1, 3), gg.ones(1, 2, 2, 2))
     with pytest.raises(TypeError, match="grad_output must be a gg.Tensor"):
         gg.nn.grad.conv1d_input((1, 1, 6), w, np.ones((1, 2, 4)))
+    with pytest.raises(TypeError, match="grad_output has dtype float64 but the weight has float32"):
+        gg.nn.grad.conv1d_input((1, 1, 6), w, gg.ones(1, 2, 4, dtype=gg.float64))

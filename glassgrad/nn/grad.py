@@ -33,7 +33,7 @@ from .conv import Padding, convolution
 
 
 def _sizes(size: Any, dims: int, owner: str, what: str) -> tuple[int, ...]:
-    """``size`` as ``dims + 2`` non-negative ints, or a one-line ValueError."""
+    """``size`` as ``dims + 2`` positive ints, or a one-line ValueError."""
     try:
         values = tuple(int(v) for v in size)
     except (TypeError, ValueError):
@@ -49,10 +49,13 @@ def _convolution_gradient(dims: int, operand: str, input: Any, weight: Any, grad
     """``∂L/∂operand`` (``operand`` 'input' or 'weight', whose argument is a size) of ``conv{dims}d(input, weight)``
     for ``∂L/∂Y = grad_output``."""
     owner = f"conv{dims}d_{operand}"
-    given = weight if operand == "input" else input
-    for name, value in (("the given operand", given), ("grad_output", grad_output)):
+    given, given_name = (weight, "weight") if operand == "input" else (input, "input")
+    for name, value in ((given_name, given), ("grad_output", grad_output)):
         if not isinstance(value, Tensor):
             raise TypeError(f"{owner}: {name} must be a gg.Tensor, got {type(value).__name__}")
+    if grad_output.dtype != given.dtype:
+        raise TypeError(f"{owner}: grad_output has dtype {grad_output.dtype} but the {given_name} has {given.dtype}; "
+                        "convert one with .to()")
     size = _sizes(input if operand == "input" else weight, dims, owner, f"{operand}_size")
     with enable_grad():
         unknown = zeros(*size, dtype=given.dtype, requires_grad=True)
@@ -62,7 +65,7 @@ def _convolution_gradient(dims: int, operand: str, input: Any, weight: Any, grad
             raise ValueError(f"{owner}: grad_output has shape {shape_text(grad_output.shape)} but the convolution "
                              f"with these sizes and settings gives {shape_text(output.shape)}; check {operand}_size, "
                              "stride, padding and dilation")
-        (gradient,) = grad(output, unknown, grad_output.to(given.dtype),
+        (gradient,) = grad(output, unknown, grad_output,
                            create_graph=given.requires_grad or grad_output.requires_grad)
     return gradient
 
