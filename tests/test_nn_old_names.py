@@ -189,3 +189,9 @@ def test_clip_grad_and_convert_parameters_are_modules_as_in_pytorch(torch):
         for name in public:
             assert getattr(module, name) is getattr(gg.nn.utils, name), name
     assert gg.nn.utils.clip_grad is clip_grad and gg.nn.utils.convert_parameters is convert_parameters
+
+
+def test_skip_init_turns_the_init_functions_back_on_after_a_failed_build():
+    with pytest.raises(ValueError, match="in_features must be a positive integer"):
+        gg.nn.utils.skip_init(gg.nn.Linear, 0, 2)
+    assert gg.nn.Linear(3, 2, seed=0).weight.abs().sum().item() > 0
