@@ -6,7 +6,7 @@
 (1, 4)
 """
 
-from . import functional, init, utils
+from . import functional, grad, init, utils
 from .activation import (
     CELU,
     ELU,
@@ -85,6 +85,7 @@ from .loss import (
     MultiLabelSoftMarginLoss,
     MultiMarginLoss,
     NLLLoss,
+    NLLLoss2d,
     PairwiseDistance,
     PoissonNLLLoss,
     SmoothL1Loss,
@@ -194,4 +195,6 @@ __all__ = [
     "LazyInstanceNorm3d", "UninitializedBuffer", "UninitializedParameter",
     # power-average and fractional pooling, the recurrent layers' bases
     "FractionalMaxPool2d", "FractionalMaxPool3d", "LPPool1d", "LPPool2d", "LPPool3d", "RNNBase", "RNNCellBase",
+    # older PyTorch names and torch.nn.grad (a convolution's gradients as functions)
+    "NLLLoss2d", "grad",
 ]

@@ -17,20 +17,39 @@ and a uniform ``U(−b, b)`` has ``std = b/√3``, so its bound is ``b = √3 ·
 >>> _ = gg.nn.init.kaiming_uniform_(w, nonlinearity="relu", seed=0)
 >>> bool(w.abs().max() <= (6 / 128) ** 0.5)    # bound √3 · √2/√128
 True
+
+PyTorch's old names without the trailing ``_`` (``uniform``, ``xavier_normal``, …) still work: each warns
+(``FutureWarning``) and calls the new one.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
 
 from ..autograd import bump_version
 from ..creation import pick_generator
+from ..renamed import renamed
 from ..tensor import Tensor
 
 LINEAR_GAIN = ("linear", "identity", "conv1d", "conv2d", "conv3d", "sigmoid")
+
+_SKIPPING = ContextVar("skipping_init", default=False)
+
+
+@contextmanager
+def skipped() -> Iterator[None]:
+    """Inside, every fill function writes zeros and draws no random numbers (for ``gg.nn.utils.skip_init``)."""
+    token = _SKIPPING.set(True)
+    try:
+        yield
+    finally:
+        _SKIPPING.reset(token)
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -84,7 +103,7 @@ def _check_target(tensor: Tensor) -> Tensor:
 
 def _fill(tensor: Tensor, values: Any) -> Tensor:
     """Write ``values`` into ``tensor.array`` in place (cast to its dtype) and return the tensor."""
-    _check_target(tensor).array[...] = values
+    _check_target(tensor).array[...] = 0.0 if _SKIPPING.get() else values
     bump_version(tensor.array)  # an in-place change, as PyTorch's init functions count it
     return tensor
 
@@ -92,6 +111,8 @@ def _fill(tensor: Tensor, values: Any) -> Tensor:
 def _draws(tensor: Tensor, generator: np.random.Generator | None, seed: int | None) -> np.random.Generator:
     """The generator to draw from, once ``tensor`` is known to be fillable (so a bad call draws nothing)."""
     _check_target(tensor)
+    if _SKIPPING.get():  # a throwaway generator: the caller's and glassgrad's own stay untouched
+        return np.random.default_rng(0)
     return pick_generator(seed, generator)
 
 
@@ -221,3 +242,15 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: np.ra
     for column in range(columns):
         values[draws.permutation(rows)[:zeros], column] = 0.0
     return _fill(tensor, values)
+
+
+def _old_spelling(new: Any) -> Any:
+    """PyTorch's name of ``new`` from before the trailing ``_`` (``uniform`` for ``uniform_``): warns, then calls it."""
+    return renamed(new, f"gg.nn.init.{new.__name__[:-1]}", f"gg.nn.init.{new.__name__}")
+
+
+uniform, normal, constant = _old_spelling(uniform_), _old_spelling(normal_), _old_spelling(constant_)
+xavier_uniform, xavier_normal = _old_spelling(xavier_uniform_), _old_spelling(xavier_normal_)
+kaiming_uniform, kaiming_normal = _old_spelling(kaiming_uniform_), _old_spelling(kaiming_normal_)
+orthogonal, sparse = _old_spelling(orthogonal_), _old_spelling(sparse_)
+dirac, eye = _old_spelling(dirac_), _old_spelling(eye_)

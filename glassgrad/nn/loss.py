@@ -25,6 +25,7 @@ KLDivLoss              ``(1/n) Σ y·(ln y − x)`` (x: log-probs)     ``−y/n`
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from ..creation import as_tensor
@@ -88,6 +89,17 @@ class NLLLoss(_ClassLoss):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
+
+
+class NLLLoss2d(NLLLoss):
+    """PyTorch's deprecated name of :class:`NLLLoss` for images (N, C, H, W) with targets (N, H, W), which
+    ``NLLLoss`` takes itself. Warns (``FutureWarning``, as PyTorch does) when made."""
+
+    def __init__(self, weight: Tensor | None = None, size_average: Any = None, ignore_index: int = -100,
+                 reduce: Any = None, reduction: str = "mean") -> None:
+        warnings.warn("NLLLoss2d is deprecated (in PyTorch too): use NLLLoss, which takes (N, C, H, W) inputs "
+                      "and (N, H, W) targets the same way", FutureWarning, stacklevel=2)
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
 
 
 class BCELoss(_Loss):

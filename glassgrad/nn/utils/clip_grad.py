@@ -1,0 +1,128 @@
+"""Gradient clipping (``gg.nn.utils.clip_grad``, as PyTorch's module of that name): keep one bad batch from
+throwing the weights far away.
+
+* :func:`clip_grad_norm_` rescales *all* gradients together when their overall norm
+  ``‖g‖ = (Σ over every entry of every gradient |g|ᵖ)^(1/p)`` exceeds ``max_norm``:
+  ``g ← g · max_norm / (‖g‖ + 10⁻⁶)``. The direction of the step is kept.
+* :func:`clip_grad_value_` clamps each entry to ``[−clip_value, clip_value]`` (the direction can change).
+* :func:`get_total_norm` and :func:`clip_grads_with_norm_` are clip_grad_norm_'s two halves.
+* ``clip_grad_norm`` (no ``_``) is PyTorch's deprecated spelling of clip_grad_norm_: it warns, then clips.
+
+>>> import glassgrad as gg
+>>> w = gg.tensor([0.0, 0.0], requires_grad=True)
+>>> (w * gg.tensor([3.0, 4.0])).sum().backward()     # w.grad = [3, 4], norm 5
+>>> gg.nn.utils.clip_grad.clip_grad_value_([w], 3.5)
+>>> w.grad.tolist()
+[3.0, 3.5]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ...autograd import call_recorder
+from ...renamed import renamed
+from ...tensor import Tensor
+from .convert_parameters import parameter_list
+
+CLIP_EPSILON = 1e-6
+"""Added to the norm before dividing, as PyTorch does (no division by zero)."""
+
+
+def _finite_non_negative(value: float, what: str, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not math.isfinite(value) \
+            or value < 0:
+        raise ValueError(f"{name}: {what} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def _norm(values: np.ndarray, norm_type: float) -> float:
+    """The p-norm of the entries of ``values`` (max |v| for p = inf), in float64."""
+    flat = np.abs(values.ravel().astype(np.float64, copy=False))
+    if flat.size == 0:
+        return 0.0
+    if norm_type == math.inf:
+        return float(flat.max())
+    if norm_type == 2:
+        return math.sqrt(float(np.dot(flat, flat)))
+    return float(np.sum(flat**norm_type) ** (1 / norm_type))
+
+
+def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False) -> Tensor:
+    """Scale the gradients in place so their total ``norm_type``-norm is at most ``max_norm``.
+
+    Returns the total norm *before* clipping (a 0-d tensor, as in PyTorch). Parameters
+    without ``.grad`` are skipped. When the total norm is NaN or infinite the gradients
+    are left untouched (PyTorch would turn them all into NaN, hiding which one blew up);
+    ``error_if_nonfinite=True`` raises instead.
+    """
+    recorder = call_recorder()  # a compiled step (glassgrad.compiler) replays this call as one kernel
+    if recorder is not None:
+        return recorder.on_call(clip_grad_norm_, (parameters, max_norm, norm_type, error_if_nonfinite))
+    grads = [p.grad for p in parameter_list(parameters, "clip_grad_norm_") if p.grad is not None]
+    max_norm = _finite_non_negative(max_norm, "max_norm", "clip_grad_norm_")
+    norm_type = float(norm_type)
+    if not norm_type > 0:
+        raise ValueError(f"clip_grad_norm_: norm_type must be positive (e.g. 2.0, 1.0 or inf), got {norm_type}")
+    if not grads:
+        return Tensor._wrap(np.array(0.0, dtype=np.float32))
+    total = _total_norm([g.array for g in grads], norm_type)
+    dtype = grads[0].array.dtype
+    if not math.isfinite(total):
+        if error_if_nonfinite:
+            raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}, "
+                               "so they cannot be clipped; lower the learning rate or find the step that blew up")
+        return Tensor._wrap(np.array(total, dtype=dtype))
+    _scale(grads, max_norm, total)
+    return Tensor._wrap(np.array(total, dtype=dtype))
+
+
+clip_grad_norm = renamed(clip_grad_norm_, "gg.nn.utils.clip_grad_norm", "gg.nn.utils.clip_grad_norm_")
+
+
+def _total_norm(arrays: list[np.ndarray], norm_type: float) -> float:
+    """The p-norm of all entries of ``arrays`` together: the p-norm of their p-norms."""
+    return _norm(np.array([_norm(a, norm_type) for a in arrays]), norm_type)
+
+
+def _scale(grads: list[Tensor], max_norm: float, total: float) -> None:
+    """``g ← g · max_norm / (total + 10⁻⁶)`` in place, when that factor is below 1."""
+    scale = min(max_norm / (total + CLIP_EPSILON), 1.0)
+    if scale < 1.0:
+        for grad in grads:
+            grad.array *= scale
+
+
+def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -> None:
+    """Clamp every gradient entry in place to ``[−clip_value, clip_value]``."""
+    recorder = call_recorder()  # a compiled step (glassgrad.compiler) replays this call as one kernel
+    if recorder is not None:
+        return recorder.on_call(clip_grad_value_, (parameters, clip_value))
+    clip_value = _finite_non_negative(clip_value, "clip_value", "clip_grad_value_")
+    for param in parameter_list(parameters, "clip_grad_value_"):
+        if param.grad is not None:
+            np.clip(param.grad.array, -clip_value, clip_value, out=param.grad.array)
+
+
+def get_total_norm(tensors: Iterable[Tensor] | Tensor, norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                   foreach: bool | None = None) -> Tensor:
+    """``‖·‖_p`` of all entries of ``tensors`` together (the norm :func:`clip_grad_norm_` measures)."""
+    arrays = [t.array for t in parameter_list(tensors, "get_total_norm")]
+    total = _total_norm(arrays, float(norm_type))
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(f"get_total_norm: the total norm is {total}; pass error_if_nonfinite=False to allow it")
+    return Tensor._wrap(np.array(total, dtype=arrays[0].dtype if arrays else np.float32))
+
+
+def clip_grads_with_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, total_norm: Any,
+                          foreach: bool | None = None) -> None:
+    """Scale every gradient by ``max_norm / (total_norm + 10⁻⁶)`` when that is below 1 (the second half of
+    :func:`clip_grad_norm_`, with a norm measured elsewhere, e.g. by :func:`get_total_norm`)."""
+    total = float(total_norm.item() if isinstance(total_norm, Tensor) else total_norm)
+    grads = [p.grad for p in parameter_list(parameters, "clip_grads_with_norm_") if p.grad is not None]
+    _scale(grads, _finite_non_negative(max_norm, "max_norm", "clip_grads_with_norm_"), total)

@@ -1,0 +1,49 @@
+"""The parameters as one vector and back (``gg.nn.utils.convert_parameters``, as PyTorch's module of that name).
+
+:func:`parameters_to_vector` flattens them in order into one vector (for an optimiser or a measurement that sees
+all weights at once); :func:`vector_to_parameters` copies a vector's consecutive pieces back into them.
+
+>>> import glassgrad as gg
+>>> layer = gg.nn.Linear(2, 1, seed=0)
+>>> gg.nn.utils.parameters_to_vector(layer.parameters()).shape
+(3,)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ...autograd import bump_version
+from ...functions import cat
+from ...tensor import Tensor
+
+
+def parameter_list(parameters: Iterable[Tensor] | Tensor, name: str) -> list[Tensor]:
+    """``parameters`` (one tensor or an iterable of them) as a list, each checked to be a tensor."""
+    if isinstance(parameters, Tensor):
+        return [parameters]
+    items = list(parameters)
+    for position, item in enumerate(items):
+        if not isinstance(item, Tensor):
+            raise TypeError(f"{name}: expected tensors (e.g. model.parameters()), but item {position} is a "
+                            f"{type(item).__name__}")
+    return items
+
+
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+    """Every parameter's entries in one vector, in order (a recorded ``cat`` of their flattened views)."""
+    return cat([p.reshape(-1) for p in parameter_list(parameters, "parameters_to_vector")])
+
+
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    """Copy consecutive pieces of ``vec`` into the parameters, in order (in place, outside the graph)."""
+    params = parameter_list(parameters, "vector_to_parameters")
+    total = sum(p.numel() for p in params)
+    if not isinstance(vec, Tensor) or vec.ndim != 1 or vec.numel() != total:
+        raise ValueError(f"vector_to_parameters: expected a 1-D tensor of {total} entries (the parameters' count), "
+                         f"got {getattr(vec, 'shape', type(vec).__name__)}")
+    start = 0
+    for p in params:
+        p.array[...] = vec.array[start:start + p.numel()].reshape(p.shape)
+        bump_version(p.array)  # an in-place change, counted as one
+        start += p.numel()
