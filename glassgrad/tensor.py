@@ -34,6 +34,7 @@ and only floating tensors can require grad.
 
 from __future__ import annotations
 
+import warnings
 from collections import namedtuple
 from collections.abc import Callable
 from typing import Any
@@ -1065,13 +1066,21 @@ def _nonempty_reduction(tensor: Tensor, dim: Any, name: str):
 
 
 def _plain_index(index: Any) -> tuple[Any, bool]:
-    """Turn tensors inside an index into arrays; report whether NumPy's advanced indexing is used."""
+    """Turn tensors inside an index into arrays; report whether NumPy's advanced indexing is used.
+
+    A uint8 tensor is a mask, as in PyTorch (old code's masks: comparisons gave uint8 before PyTorch 1.2), with
+    PyTorch's deprecation warning; NumPy would read its 0s and 1s as positions.
+    """
     parts = index if isinstance(index, tuple) else (index,)
     plain = []
     advanced = False
     for part in parts:
         if isinstance(part, Tensor):
             part = part.array
+            if part.dtype == np.uint8:
+                warnings.warn("indexing with a uint8 tensor is deprecated (in PyTorch too): it is read as a mask; "
+                              "use mask.bool()", UserWarning, stacklevel=3)
+                part = part.astype(bool)
         if isinstance(part, (list, np.ndarray)):
             advanced = True
             part = np.asarray(part)

@@ -184,3 +184,26 @@ def test_variable_is_a_new_leaf_over_the_same_numbers_as_in_pytorch(torch):
             Variable(library.ones(2, dtype=library.int64), requires_grad=True)
     assert found[0] == found[1]
     assert found[0][1] == [4.0, 8.0, 12.0] and found[0][5] == [10.0, 4.0, 6.0]
+
+
+@pytest.mark.torch
+@settings(max_examples=30, deadline=None)
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3), seed=st.integers(0, 2**16))
+@pytest.mark.filterwarnings("ignore:indexing with dtype torch.uint8")
+def test_a_byte_tensor_index_is_a_mask_as_in_pytorch(torch, shape, seed):
+    """Before the fix ``x[gg.ByteTensor([1, 0, 1])]`` read the 0s and 1s as positions: x[1], x[0], x[1]."""
+    rng = np.random.default_rng(seed)
+    values, mask = rng.normal(size=shape), rng.integers(0, 2, size=shape).astype(np.uint8)
+    mine, theirs = gg.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    with pytest.warns(UserWarning, match=r"uint8 tensor is deprecated.*mask\.bool\(\)"):
+        picked = mine[gg.ByteTensor(mask)]
+    expected = theirs[torch.tensor(mask)]
+    np.testing.assert_array_equal(picked.detach().numpy(), expected.detach().numpy())
+    weights = rng.normal(size=expected.shape)
+    (picked * gg.tensor(weights)).sum().backward()
+    (expected * torch.tensor(weights)).sum().backward()
+    np.testing.assert_array_equal(mine.grad.numpy(), theirs.grad.numpy())
+    written = gg.tensor(values)
+    with pytest.warns(UserWarning, match="read as a mask"):
+        written[gg.ByteTensor(mask)] = 0.0  # PyTorch refuses this one; glassgrad writes where the mask is 1
+    np.testing.assert_array_equal(written.numpy(), np.where(mask == 1, 0.0, values))
