@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -39,8 +40,12 @@ def test_mlp_options_build_the_documented_layers():
     assert layer_types(model) == ["Linear", "BatchNorm1d", "Tanh", "Dropout", "Residual", "Dropout", "Linear",
                                   "Softmax"]
     assert layer_types(model[4].block) == ["Linear", "BatchNorm1d", "Tanh"]
-    out = model.eval()(gg.randn(4, 5, seed=1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the final softmax is along the features: no implicit-dim warning
+        out = model.eval()(gg.randn(4, 5, seed=1))
     np.testing.assert_allclose(out.array.sum(axis=1), np.ones(4), rtol=1e-6)
+    softmin = nn.mlp([2, 3], final_activation="softmin", seed=0)(gg.randn(4, 2, seed=1))  # was refused: no dim
+    np.testing.assert_allclose(softmin.array.sum(axis=1), np.ones(4), rtol=1e-6)
 
 
 def test_mlp_residual_wraps_every_hidden_layer_as_wide_as_its_input():

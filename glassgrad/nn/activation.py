@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..creation import full
-from ..functions import log_softmax, sigmoid, softmax, tanh
+from ..functions import sigmoid, softmax, tanh
 from ..tensor import Tensor
 from . import functional as F
 from .functional import _finite_number, elu, gelu, gelu_approximation, silu, softplus
@@ -109,17 +109,17 @@ class SiLU(_InPlace):
 class Softmax(Module):
     """Scores to probabilities along ``dim``: ``eᶻ / Σ eᶻ`` (each slice sums to 1).
 
-    ``dim`` defaults to the last dim (PyTorch asks for it explicitly; for a (batch, classes)
-    input its implicit choice is the same). Do not put it before ``CrossEntropyLoss``,
-    which applies softmax itself.
+    Without ``dim`` it takes PyTorch's deprecated implicit choice, and warns: dim 1 of a (batch, classes) or
+    (N, C, H, W) input, dim 0 of a 1-d or 3-d one. Do not put it before ``CrossEntropyLoss``, which applies
+    softmax itself.
     """
 
-    def __init__(self, dim: int = -1) -> None:
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
-        self.dim = int(dim)
+        self.dim = None if dim is None else int(dim)
 
     def forward(self, input: Tensor) -> Tensor:
-        return softmax(input, self.dim)
+        return F.softmax(input, self.dim)
 
     def config(self) -> dict[str, Any]:
         return {"dim": self.dim}
@@ -138,7 +138,7 @@ class LogSoftmax(Softmax):
     """``log softmax(z)`` along ``dim``, computed stably as ``z − logsumexp(z)`` (pair it with ``NLLLoss``)."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return log_softmax(input, self.dim)
+        return F.log_softmax(input, self.dim)
 
 
 class ELU(_InPlace):

@@ -103,11 +103,15 @@ ACTIVATIONS: dict[str, type[Module]] = ACTIVATION_NAMES | {"identity": Identity}
 """Activation names accepted by :func:`mlp`: the activation layers, and ``identity`` (none)."""
 
 
+ALONG_FEATURES = ("softmax", "log_softmax", "softmin")
+"""The activations taken along one dim: in an mlp, the features (dim −1 of a (batch, features) input)."""
+
+
 def _activation(name: str, argument: str) -> Module:
     key = str(name).lower().replace("-", "_")
     if key not in ACTIVATIONS:
         raise ValueError(f"mlp: unknown {argument} {name!r}; choose one of {', '.join(ACTIVATIONS)}")
-    return ACTIVATIONS[key]()
+    return ACTIVATIONS[key](dim=-1) if key in ALONG_FEATURES else ACTIVATIONS[key]()
 
 
 def mlp(sizes: Sequence[int], activation: str = "relu", batch_norm: bool = False, dropout: float = 0.0,

@@ -27,10 +27,8 @@ from ..autograd import call_recorder, current_tape, recorded_call
 from ..creation import as_tensor, pick_generator, zeros_like
 from ..creation import one_hot as one_hot
 from ..functions import linear as linear
-from ..functions import log_softmax as log_softmax
 from ..functions import relu as _relu
 from ..functions import sigmoid as sigmoid
-from ..functions import softmax as softmax
 from ..functions import tanh as tanh
 from ..functions import where
 from ..tensor import Tensor, apply
@@ -649,11 +647,36 @@ def rrelu(input: Tensor, lower: float = 1 / 8, upper: float = 1 / 3, training: b
     return x.relu() - (-x).relu() * x.new_tensor(slopes)
 
 
-def softmin(input: Tensor, dim: int | None = None) -> Tensor:
-    """``softmax(−x)`` along ``dim``."""
-    if dim is None:
-        raise TypeError("softmin: give dim (the dim the weights sum to 1 along), as PyTorch asks")
-    return softmax(-as_tensor(input), dim)
+def _implicit_dim(input: Tensor, name: str) -> int:
+    """The dim PyTorch picks when ``dim`` is not given, a choice it has deprecated (so this warns): 0 for a 0-, 1- or
+    3-d input, else 1 (a batch's classes, an image batch's channels)."""
+    dim = 0 if input.ndim in (0, 1, 3) else 1
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated (in PyTorch too): dim={dim} is used for "
+                  f"a {input.ndim}-d input; give dim", UserWarning, stacklevel=3)
+    return dim
+
+
+def _in_dtype(input: Tensor, dtype: Any) -> Tensor:
+    x = as_tensor(input)
+    return x if dtype is None else x.to(dtype)
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """``eᶻ / Σ eᶻ`` along ``dim`` (each slice sums to 1), in ``dtype`` if given (the input converted first)."""
+    x = _in_dtype(input, dtype)
+    return x.softmax(_implicit_dim(x, "softmax") if dim is None else dim)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """``z − log Σ eᶻ`` along ``dim``, in ``dtype`` if given."""
+    x = _in_dtype(input, dtype)
+    return x.log_softmax(_implicit_dim(x, "log_softmax") if dim is None else dim)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """``softmax(−x)`` along ``dim``, in ``dtype`` if given."""
+    x = _in_dtype(input, dtype)
+    return (-x).softmax(_implicit_dim(x, "softmin") if dim is None else dim)
 
 
 # --- distances, and the losses made of them and of the rows above --------------------------------

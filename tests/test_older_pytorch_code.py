@@ -1,7 +1,9 @@
-"""PyTorch's legacy constructors against PyTorch 2.13: ``Tensor(2, 3)``, ``Tensor([1, 2])``, ``FloatTensor``,
-``LongTensor`` …, ``isinstance`` with them, ``x.type(DoubleTensor)``, ``set_default_tensor_type``, and
-``as_strided_copy``. Before this, ``gg.Tensor([1, 2])`` was an int64 tensor (PyTorch's is float32) and
-``gg.Tensor(2, 3)`` failed with "only Tensors of floating point dtype can require gradients"."""
+"""Older PyTorch code against PyTorch 2.13: the legacy constructors (``Tensor(2, 3)``, ``Tensor([1, 2])``,
+``FloatTensor``, ``LongTensor`` …, ``isinstance`` with them, ``x.type(DoubleTensor)``, ``set_default_tensor_type``),
+``as_strided_copy``, ``autograd.Variable``, uint8 masks as indices, and softmax without ``dim``. Before this,
+``gg.Tensor([1, 2])`` was an int64 tensor (PyTorch's is float32), ``gg.Tensor(2, 3)`` failed with "only Tensors of
+floating point dtype can require gradients", a uint8 index was read as positions and ``F.softmax(x)`` of a 3-d or
+4-d input used another dim than PyTorch's."""
 
 from __future__ import annotations
 
@@ -207,3 +209,36 @@ def test_a_byte_tensor_index_is_a_mask_as_in_pytorch(torch, shape, seed):
     with pytest.warns(UserWarning, match="read as a mask"):
         written[gg.ByteTensor(mask)] = 0.0  # PyTorch refuses this one; glassgrad writes where the mask is 1
     np.testing.assert_array_equal(written.numpy(), np.where(mask == 1, 0.0, values))
+
+
+@pytest.mark.torch
+@settings(max_examples=30, deadline=None)
+@given(name=st.sampled_from(["softmax", "log_softmax", "softmin"]), layer=st.booleans(),
+       shape=st.lists(st.integers(1, 4), min_size=0, max_size=4), seed=st.integers(0, 2**16))
+def test_softmax_without_dim_takes_pytorchs_implicit_dim(torch, name, layer, shape, seed):
+    """Old code writes ``F.softmax(x)``: PyTorch picks dim 0 for 0-, 1- and 3-d inputs and dim 1 otherwise, and
+    warns. Before the fix glassgrad took the last dim, silently different for 3-d and 4-d inputs (and refused
+    softmin)."""
+    values = np.random.default_rng(seed).normal(size=shape)
+    results = []
+    for library in (gg, torch):
+        x = library.tensor(values, requires_grad=True)
+        module = {"softmax": "Softmax", "log_softmax": "LogSoftmax", "softmin": "Softmin"}[name]
+        function = getattr(library.nn, module)() if layer else getattr(library.nn.functional, name)
+        with pytest.warns(UserWarning, match=f"Implicit dimension choice for {name} has been deprecated"):
+            out = function(x)
+        weights = library.tensor(np.arange(out.numel(), dtype=np.float64).reshape(out.shape))
+        (out * weights).sum().backward()
+        results.append((out.detach().numpy(), x.grad.numpy()))
+    for mine, theirs in zip(*results):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.torch
+def test_softmax_with_a_dtype_converts_first_as_pytorch(torch):
+    values = np.random.default_rng(0).normal(size=(2, 3)).astype(np.float32)
+    for name in ("softmax", "log_softmax", "softmin"):
+        mine = getattr(gg.nn.functional, name)(gg.tensor(values), dim=1, dtype=gg.float64)
+        theirs = getattr(torch.nn.functional, name)(torch.tensor(values), dim=1, dtype=torch.float64)
+        assert mine.dtype == gg.float64
+        np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-12)
