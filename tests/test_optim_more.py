@@ -85,7 +85,10 @@ def test_any_shape_and_lr_matches_torch(torch, case, shape, seed, lr):
     (mine,), _ = run_glassgrad(name, options, starts, grads, two_groups=False)
     (reference,), _ = run_torch(torch, name, options, starts, grads, two_groups=False)
     assert mine.shape == shape
-    np.testing.assert_allclose(mine.array, reference.detach().numpy(), rtol=1e-5, atol=1e-12)
+    # PyTorch keeps ASGD's step size ηₜ and average weight μₜ as float32 tensors even for float64 parameters, so
+    # its steps carry float32 rounding (about 6e-8 of lr·g each); an entry that five steps bring near 0 shows it
+    atol = 1e-6 * lr if name == "ASGD" else 1e-12
+    np.testing.assert_allclose(mine.array, reference.detach().numpy(), rtol=1e-5, atol=atol)
 
 
 @pytest.mark.parametrize("case", list(CASES))
