@@ -138,7 +138,8 @@ def test_smooth_l1_and_huber_relation_holds():
 def test_loss_modules_save_their_settings():
     assert gg.nn.SmoothL1Loss(beta=0.3).config() == {"reduction": "mean", "beta": 0.3}
     assert gg.nn.HuberLoss("sum", 2.0).config() == {"reduction": "sum", "delta": 2.0}
-    assert gg.nn.KLDivLoss(reduction="batchmean", log_target=True).config() == {"reduction": "batchmean", "log_target": True}
+    assert gg.nn.KLDivLoss(reduction="batchmean", log_target=True).config() == {"reduction": "batchmean",
+                                                                                "log_target": True}
 
 
 @pytest.mark.parametrize("call, message", [
