@@ -127,3 +127,12 @@ def test_an_old_style_adam_loop_gives_pytorchs_weights(torch, seed):
     theirs = _quietly(_old_style_adam, torch, start, inputs, targets)
     np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12)
     assert not np.allclose(mine, start)  # the loop moved the weights
+
+
+def test_the_module_example_runs():
+    import doctest
+
+    from glassgrad import number_first
+
+    result = doctest.testmod(number_first)
+    assert result.attempted > 0 and result.failed == 0

@@ -2,7 +2,8 @@
 
 ``loss_fn = gg.nn.CrossEntropyLoss()`` then ``loss_fn(model(x), y)``. Each takes
 ``reduction="mean"`` (the default), ``"sum"`` or ``"none"`` (one loss per item), as in PyTorch
-(``KLDivLoss`` also ``"batchmean"``). ``d = ŷ − y`` below.
+(``KLDivLoss`` also ``"batchmean"``); PyTorch's deprecated ``size_average`` / ``reduce`` flags, where a loss has them
+there, are read as the reduction they stand for, with PyTorch's warning. ``d = ŷ − y`` below.
 
 =====================  ==========================================  =============================
 module                 loss (mean reduction)                       gradient
