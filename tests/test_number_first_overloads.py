@@ -136,3 +136,13 @@ def test_the_module_example_runs():
 
     result = doctest.testmod(number_first)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.torch
+def test_subtract_has_no_old_order_as_in_pytorch(torch):
+    for lib in (gg, torch):
+        x, y = lib.ones(2, dtype=lib.float64), lib.full((2,), 3.0, dtype=lib.float64)
+        assert lib.subtract(x, y, alpha=2).tolist() == x.subtract(y, alpha=2).tolist() == [-5.0, -5.0]
+        for call, args in ((x.subtract, (2, y)), (lib.subtract, (x, 2, y)), (x.clone().subtract_, (2, y))):
+            with pytest.raises(TypeError):
+                call(*args)
