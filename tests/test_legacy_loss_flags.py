@@ -108,11 +108,34 @@ def test_every_loss_pytorch_gives_the_flags_takes_them_in_its_order(torch):
 
 
 def _parameters(function) -> list[str]:
-    """The parameters' names, less ``weight`` (which some of glassgrad's margin losses do not take)."""
     try:
-        return [name for name in inspect.signature(function).parameters if name != "weight"]
+        return list(inspect.signature(function).parameters)
     except (TypeError, ValueError):
         return []
+
+
+@pytest.mark.torch
+@settings(max_examples=30, deadline=None)
+@given(name=st.sampled_from(["multi_margin_loss", "multilabel_soft_margin_loss"]), p=st.sampled_from([1, 2]),
+       form=st.sampled_from(["functional", "module"]), seed=st.integers(0, 2**16))
+def test_the_margin_losses_take_a_class_weight_in_pytorchs_place(torch, name, p, form, seed):
+    """``weight`` sits before ``size_average`` there, so the flags given by position land where PyTorch reads them."""
+    scores, arrays = _draw(seed)
+    weight = np.random.default_rng(seed).uniform(0.5, 2.0, size=4)
+    found = []
+    for lib in (gg, torch):
+        x = lib.tensor(scores, dtype=lib.float64, requires_grad=True)
+        settings_ = ((p, 1.0) if name == "multi_margin_loss" else ()) + (lib.tensor(weight, dtype=lib.float64), False)
+        inputs = _arguments(name, lib, x, arrays)
+        with pytest.warns(UserWarning, match="reduction='sum'"):
+            if form == "functional":
+                loss = getattr(lib.nn.functional, name)(*inputs, *settings_)
+            else:
+                loss = getattr(lib.nn, MODULES[name])(*settings_)(*inputs)
+        loss.backward()
+        found.append((loss.detach().numpy(), x.grad.numpy()))
+    for mine, theirs in zip(*found):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.torch

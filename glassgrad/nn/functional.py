@@ -846,18 +846,23 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = No
     return _reduced(losses if x.ndim == 2 else losses.reshape(()), reduction, name)
 
 
-def multilabel_soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
-                                reduction: str = "mean") -> Tensor:
-    """Per sample, the mean over classes of ``−(y·ln σ(x) + (1 − y)·ln σ(−x))``."""
-    reduction = _legacy_reduction(size_average, reduce, reduction, "multilabel_soft_margin_loss")
-    x, y = _floating(input, "multilabel_soft_margin_loss"), as_tensor(target)
-    losses = -(y * logsigmoid(x) + (1 - y) * logsigmoid(-x)).mean(-1)
-    return _reduced(losses, reduction, "multilabel_soft_margin_loss")
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
+                                reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """Per sample, the mean over classes of ``−w·(y·ln σ(x) + (1 − y)·ln σ(−x))`` (``weight`` w, one per class,
+    broadcast to the input; 1 without it)."""
+    name = "multilabel_soft_margin_loss"
+    reduction = _legacy_reduction(size_average, reduce, reduction, name)
+    x, y = _floating(input, name), as_tensor(target)
+    losses = -(y * logsigmoid(x) + (1 - y) * logsigmoid(-x))
+    if weight is not None:
+        losses = losses * _item_weight(weight, x, name, "weight")
+    return _reduced(losses.mean(-1), reduction, name)
 
 
-def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, size_average: Any = None,
-                      reduce: Any = None, reduction: str = "mean") -> Tensor:
-    """Per sample, ``Σ_(i≠y) max(0, margin − x[y] + x[i])^p / C``: every other class kept ``margin`` below."""
+def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
+                      size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """Per sample, ``w_y · Σ_(i≠y) max(0, margin − x[y] + x[i])^p / C``: every other class kept ``margin`` below
+    (``weight`` w, one per class, scales a sample by its target class's entry, outside the power as PyTorch)."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "multi_margin_loss")
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p!r}")
@@ -867,6 +872,8 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     gaps = (margin - rows.gather(1, picks) + rows).relu() ** p
     others = rows.new_tensor(np.arange(rows.shape[1])[None, :] != picks)
     losses = (gaps * others).sum(1) / rows.shape[1]
+    if weight is not None:
+        losses = losses * _class_weight(weight, rows, "multi_margin_loss")[picks.reshape(-1)]
     return _reduced(losses if x.ndim == 2 else losses.reshape(()), reduction, "multi_margin_loss")
 
 

@@ -268,13 +268,16 @@ def _loss_layer(name: str, function: Any, doc: str, **settings: Any) -> type:
         given = {**settings, "reduction": "mean"} | dict(zip(arguments, args)) | kwargs
         _Loss.__init__(self, given.get("size_average"), given.get("reduce"), given["reduction"])
         for key in names:
-            setattr(self, key, given[key])
+            if key == "weight":  # a buffer, as in PyTorch
+                self.register_buffer("weight", None if given[key] is None else as_tensor(given[key]))
+            else:
+                setattr(self, key, given[key])
 
     def forward(self, *inputs: Tensor) -> Tensor:
         return function(*inputs, **{key: getattr(self, key) for key in names}, reduction=self.reduction)
 
     def config(self) -> dict[str, Any]:
-        return {key: getattr(self, key) for key in names} | {"reduction": self.reduction}
+        return {key: getattr(self, key) for key in names if key != "weight"} | {"reduction": self.reduction}
 
     return type(name, (_Loss,), {"__init__": __init__, "forward": forward, "config": config, "__doc__": doc,
                                  "__module__": __name__})
@@ -295,13 +298,13 @@ TripletMarginLoss = _loss_layer("TripletMarginLoss", F.triplet_margin_loss,
                                 size_average=None, reduce=None)
 MultiLabelSoftMarginLoss = _loss_layer("MultiLabelSoftMarginLoss", F.multilabel_soft_margin_loss,
                                        "Per sample, the mean over classes of the binary cross-entropy with logits.",
-                                       size_average=None, reduce=None)
+                                       weight=None, size_average=None, reduce=None)
 MultiLabelMarginLoss = _loss_layer("MultiLabelMarginLoss", F.multilabel_margin_loss,
                                    "``Σ_(j ∈ y) Σ_(i ∉ y) max(0, 1 − (x[j] − x[i])) / C`` per sample.",
                                    size_average=None, reduce=None)
 MultiMarginLoss = _loss_layer("MultiMarginLoss", F.multi_margin_loss,
                               "``Σ_(i≠y) max(0, margin − x[y] + x[i])^p / C`` per sample.", p=1, margin=1.0,
-                              size_average=None, reduce=None)
+                              weight=None, size_average=None, reduce=None)
 GaussianNLLLoss = _loss_layer("GaussianNLLLoss", F.gaussian_nll_loss, "``½(ln v + (x − y)²/v)`` per entry.",
                               full=False, eps=1e-6)
 PoissonNLLLoss = _loss_layer("PoissonNLLLoss", F.poisson_nll_loss, "``eˣ − y·x`` (x a log-rate) per entry.",
