@@ -1,7 +1,8 @@
 """Functional forms of layers and losses (``gg.nn.functional``, imported as ``F``).
 
 Losses follow PyTorch's definitions and reductions (``"mean"`` by default, ``"sum"``,
-``"none"``). ``mse_loss``, ``cross_entropy``, ``binary_cross_entropy``,
+``"none"``; PyTorch's deprecated ``size_average`` / ``reduce``, where a loss has them there, are read as the
+reduction they stand for, with its warning). ``mse_loss``, ``cross_entropy``, ``binary_cross_entropy``,
 ``binary_cross_entropy_with_logits``, ``l1_loss``, ``smooth_l1_loss``, ``huber_loss`` and ``kl_div``
 are single fused ops of :mod:`glassgrad.ops` (stable, and one graph node each, with written
 formulas a trace shows); ``nll_loss`` is composed from primitives, and so is
