@@ -411,7 +411,6 @@ from .functions import div as true_divide
 from .functions import mul as multiply
 from .functions import neg as negative
 from .functions import round as round
-from .functions import sub as subtract
 from .generator import Generator
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .gradcheck import autograd_gradcheck as _autograd_gradcheck
@@ -481,6 +480,7 @@ from .tensor_aliases import (
     positive,
     qr,
     real,
+    subtract,
     svd,
 )
 from .tensor_legacy import (

@@ -24,6 +24,7 @@ from . import linalg
 from .arguments import check_dim, shape_text
 from .creation import as_tensor
 from .functions import cat, where
+from .number_first import number_first
 from .tensor import Tensor
 from .tensor_indexing import Sorted
 from .tensor_methods import _plain, add
@@ -189,12 +190,14 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any 
 
 
 @_method
+@number_first("addcmul")
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     """``input + value·tensor1·tensor2``, entry by entry."""
     return as_tensor(input) + as_tensor(tensor1) * as_tensor(tensor2) * value
 
 
 @_method
+@number_first("addcdiv")
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     """``input + value·tensor1/tensor2``, entry by entry."""
     return as_tensor(input) + as_tensor(tensor1) / as_tensor(tensor2) * value

@@ -58,6 +58,7 @@ from .device import CPU
 from .dtypes import bool_, float16, float32, float64, get_default_dtype, int32, int64  # noqa: F401 (re-exported)
 from .graph import as_view, check_in_place, rebase, record
 from .handles import RemovableHandle
+from .number_first import number_first
 from .printing import array_text
 
 MinMax = namedtuple("MinMax", ["values", "indices"])
@@ -496,9 +497,11 @@ class Tensor:
     def __itruediv__(self, other: Any) -> Tensor:
         return self._in_place("/=", np.true_divide, ops.DIV, other)
 
+    @number_first("add_")
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
         return self._in_place("add_", np.add, ops.ADD, _scaled(other, alpha))
 
+    @number_first("sub_")
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
         return self._in_place("sub_", np.subtract, ops.SUB, _scaled(other, alpha))
 
@@ -578,8 +581,16 @@ class Tensor:
     def __rmatmul__(self, other: Any) -> Tensor:
         return matmul(lift(other, self), self)
 
-    add = __add__
-    sub = __sub__
+    @number_first("add")
+    def add(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """``self + alpha·other``."""
+        return _binary(ops.ADD, self, _scaled(other, alpha))
+
+    @number_first("sub")
+    def sub(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """``self − alpha·other``."""
+        return _binary(ops.SUB, self, _scaled(other, alpha))
+
     mul = __mul__
     div = __truediv__
     pow = __pow__

@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections import namedtuple
 from typing import Any
 
@@ -38,9 +39,14 @@ SVDTriple = namedtuple("SVDTriple", ["U", "S", "V"])
 
 for _alias, _name in [("absolute", "abs"), ("negative", "neg"), ("multiply", "mul"), ("subtract", "sub"),
                       ("divide", "div"), ("true_divide", "div"), ("ndimension", "dim")]:
-    add(_alias, getattr(Tensor, _name))
+    add(_alias, inspect.unwrap(getattr(Tensor, _name)))  # subtract: sub without its old number-first order, as PyTorch
 for _name in ("sinc", "exp2", "logit", "erfc"):
     add(_name, getattr(special, _name))
+
+
+def subtract(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
+    """``input − alpha·other``: ``gg.sub`` without the deprecated number-first order (PyTorch's has none)."""
+    return as_tensor(input).subtract(other, alpha=alpha)
 
 
 def positive(input: Tensor) -> Tensor:

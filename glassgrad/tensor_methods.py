@@ -25,6 +25,7 @@ from .autograd import is_grad_enabled
 from .creation import _filled, pick_generator, tensor
 from .device import check_device
 from .dtypes import bool_, can_cast, float16, int32
+from .number_first import number_first
 from .tensor import Tensor, _binary, _float_data, _reduce, apply, lift, matmul
 
 METHODS: dict[str, Any] = {}
@@ -505,6 +506,8 @@ for _name in ("abs", "addcdiv", "addcmul", "ceil", "clamp", "clamp_max", "clamp_
               "floor", "frac", "index_add", "index_fill", "lerp", "log", "neg", "pow", "reciprocal", "relu", "round",
               "rsqrt", "sigmoid", "sign", "sin", "sqrt", "square", "tanh", "trunc"):
     _in_place_form(_name)
+for _name in ("addcmul_", "addcdiv_"):  # the old number-first order read (and warned about) under their own names
+    add(_name, number_first(_name)(getattr(Tensor, _name)))
 
 
 @method

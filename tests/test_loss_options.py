@@ -157,8 +157,8 @@ def test_loss_modules_take_pytorchs_arguments_and_keep_weights_as_buffers(torch)
      r"^cross_entropy: label_smoothing must be in \[0, 1\], got 1.5$"),
     (lambda: F.cross_entropy(gg.ones(2, 3, 4), gg.tensor([[0, 1, 2]])), ValueError,
      r"^cross_entropy: for scores of shape \(2, 3, 4\) \(classes on dim 1\) the target must have shape \(2, 4\)"),
-    (lambda: F.nll_loss(gg.ones(2, 3), gg.tensor([0, 1]), size_average=True), TypeError,
-     r"^nll_loss: size_average and reduce are deprecated in PyTorch and not taken here; use reduction="),
+    (lambda: F.nll_loss(gg.ones(2, 3), gg.tensor([0, 1]), size_average="sum"), TypeError,
+     r"^nll_loss: size_average must be True, False or None, got 'sum'; give the reduction by keyword instead"),
     (lambda: F.binary_cross_entropy_with_logits(gg.ones(2, 3), gg.ones(2, 3), pos_weight=gg.ones(2)), ValueError,
      r"^binary_cross_entropy_with_logits: pos_weight of shape \(2,\) does not broadcast to the input's shape"),
 ])

@@ -81,7 +81,7 @@ def test_kl_div_matches_pytorch_in_float64(torch, reduction, log_target):
     theirs = _run(torch, torch.nn.functional.kl_div, log_probs, target, upstream, **options)
     for mine, reference in zip(ours, theirs):
         np.testing.assert_allclose(mine.numpy(), reference.detach().numpy(), rtol=1e-12, atol=1e-14)
-    module = gg.nn.KLDivLoss(reduction, log_target)(gg.tensor(log_probs), gg.tensor(target))
+    module = gg.nn.KLDivLoss(reduction=reduction, log_target=log_target)(gg.tensor(log_probs), gg.tensor(target))
     np.testing.assert_array_equal(module.array, ours[0].array)
 
 
@@ -138,7 +138,8 @@ def test_smooth_l1_and_huber_relation_holds():
 def test_loss_modules_save_their_settings():
     assert gg.nn.SmoothL1Loss(beta=0.3).config() == {"reduction": "mean", "beta": 0.3}
     assert gg.nn.HuberLoss("sum", 2.0).config() == {"reduction": "sum", "delta": 2.0}
-    assert gg.nn.KLDivLoss("batchmean", log_target=True).config() == {"reduction": "batchmean", "log_target": True}
+    assert gg.nn.KLDivLoss(reduction="batchmean", log_target=True).config() == {"reduction": "batchmean",
+                                                                                "log_target": True}
 
 
 @pytest.mark.parametrize("call, message", [
@@ -147,7 +148,7 @@ def test_loss_modules_save_their_settings():
     (lambda: F.huber_loss(gg.zeros(3), gg.zeros(3), delta=0), "huber_loss: delta must be > 0"),
     (lambda: F.huber_loss(gg.zeros(3), gg.zeros(3), reduction="avg"), "huber_loss: reduction must be one of"),
     (lambda: F.kl_div(gg.zeros(3), gg.zeros(3), reduction="avg"), "kl_div: reduction must be one of"),
-    (lambda: gg.nn.KLDivLoss("batch"), "KLDivLoss: reduction must be one of"),
+    (lambda: gg.nn.KLDivLoss(reduction="batch"), "KLDivLoss: reduction must be one of"),
     (lambda: gg.nn.HuberLoss(delta=-2), "HuberLoss: delta must be > 0"),
     (lambda: gg.nn.SmoothL1Loss(beta="wide"), "SmoothL1Loss: beta must be a finite number"),
 ])

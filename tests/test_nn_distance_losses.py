@@ -109,7 +109,8 @@ def test_a_variance_below_eps_is_raised_to_it_with_slope_one_as_in_pytorch(torch
     (lambda: gg.nn.functional.gaussian_nll_loss(gg.ones(2), gg.ones(2), gg.tensor([1.0, -1.0])),
      "var has a negative entry"),
     (lambda: gg.nn.functional.multi_margin_loss(gg.ones(2, 3), gg.tensor([0, 1]), p=3), "p must be 1 or 2"),
-    (lambda: gg.nn.TripletMarginLoss(1.0, 2.0, 1e-6, False, 9), "TripletMarginLoss: takes margin, p, eps, swap"),
+    (lambda: gg.nn.TripletMarginLoss(1.0, 2.0, 1e-6, False, None, None, "mean", 9),
+     "TripletMarginLoss: takes margin, p, eps, swap, size_average, reduce, reduction"),
 ])
 def test_bad_arguments_are_one_line_errors(call, message):
     with pytest.raises((ValueError, TypeError)) as error:

@@ -1,7 +1,8 @@
 """Functional forms of layers and losses (``gg.nn.functional``, imported as ``F``).
 
 Losses follow PyTorch's definitions and reductions (``"mean"`` by default, ``"sum"``,
-``"none"``). ``mse_loss``, ``cross_entropy``, ``binary_cross_entropy``,
+``"none"``; PyTorch's deprecated ``size_average`` / ``reduce``, where a loss has them there, are read as the
+reduction they stand for, with its warning). ``mse_loss``, ``cross_entropy``, ``binary_cross_entropy``,
 ``binary_cross_entropy_with_logits``, ``l1_loss``, ``smooth_l1_loss``, ``huber_loss`` and ``kl_div``
 are single fused ops of :mod:`glassgrad.ops` (stable, and one graph node each, with written
 formulas a trace shows); ``nll_loss`` is composed from primitives, and so is
@@ -155,8 +156,10 @@ def silu(input: Tensor) -> Tensor:
     return apply(ops.SILU, (input,), input.array)
 
 
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+             reduction: str = "mean") -> Tensor:
     """Mean squared error ``(1/n) Σ (ŷ − y)²``; gradient ``2(ŷ − y)/n``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction, "mse_loss")
     _check_reduction(reduction, "mse_loss")
     input, target = _float_pair(input, target, "mse_loss")
     return apply(ops.MSE_LOSS, (input, target), input.array, target.array, reduction, _needs(input, target))
@@ -234,10 +237,23 @@ def _class_layout(input: object, target: object, name: str) -> tuple[Tensor, Any
     return rows, target, (logits.shape[0], *logits.shape[2:])
 
 
-def _no_legacy(size_average: Any, reduce: Any, name: str) -> None:
-    if size_average is not None or reduce is not None:
-        raise TypeError(f"{name}: size_average and reduce are deprecated in PyTorch and not taken here; "
-                        "use reduction='mean', 'sum' or 'none'")
+def _legacy_reduction(size_average: Any, reduce: Any, reduction: str, name: str) -> str:
+    """PyTorch's older pair of flags, read as the ``reduction`` they stand for (they override it when given).
+
+    An unset flag counts as True; ``reduce=False`` → ``"none"`` (one loss per item), else
+    ``size_average=False`` → ``"sum"``, else ``"mean"``. Warns (``UserWarning``) with the new spelling, as PyTorch does.
+    """
+    if size_average is None and reduce is None:
+        return reduction
+    for flag, value in (("size_average", size_average), ("reduce", reduce)):
+        if value is not None and not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name}: {flag} must be True, False or None, got {value!r}; give the reduction by "
+                            "keyword instead: reduction='mean', 'sum' or 'none'")
+    averaged, reduced = size_average is None or bool(size_average), reduce is None or bool(reduce)
+    legacy = "mean" if averaged and reduced else "sum" if reduced else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{legacy}' instead.",
+                  UserWarning, stacklevel=3)
+    return legacy
 
 
 def _class_weight(weight: Any, logits: Tensor, name: str) -> Tensor | None:
@@ -266,7 +282,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     (``∂L/∂y = −log softmax(z)/N``, which the row does not give), it is made of ``log_softmax`` and sums.
     """
     name = "cross_entropy"
-    _no_legacy(size_average, reduce, name)
+    reduction = _legacy_reduction(size_average, reduce, reduction, name)
     _check_reduction(reduction, name)
     smoothing = _finite_number(label_smoothing, name, "label_smoothing")
     if not 0 <= smoothing <= 1:
@@ -354,7 +370,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     The layouts, ``weight`` and ``ignore_index`` as in :func:`cross_entropy`.
     """
     name = "nll_loss"
-    _no_legacy(size_average, reduce, name)
+    reduction = _legacy_reduction(size_average, reduce, reduction, name)
     _check_reduction(reduction, name)
     log_probs, target, shape = _class_layout(input, target, name)
     if as_tensor(target).dtype.kind == "f":
@@ -375,7 +391,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     at least 1e-12, so a saturated ``p`` of exactly 0 or 1 gives finite numbers, never NaN.
     ``weight`` (broadcast to the input) scales each item's loss: the row's items times it, then reduced.
     """
-    _no_legacy(size_average, reduce, "binary_cross_entropy")
+    reduction = _legacy_reduction(size_average, reduce, reduction, "binary_cross_entropy")
     _check_reduction(reduction, "binary_cross_entropy")
     probs, target = _float_pair(input, target, "binary_cross_entropy")
     if not ((probs.array >= 0) & (probs.array <= 1)).all():  # NaN fails both tests
@@ -400,7 +416,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     ``(1 − y)·z + (1 + (w₊ − 1)·y)·(log(1 + e^−|z|) + max(−z, 0))``, PyTorch's stable form.
     """
     name = "binary_cross_entropy_with_logits"
-    _no_legacy(size_average, reduce, name)
+    reduction = _legacy_reduction(size_average, reduce, reduction, name)
     _check_reduction(reduction, name)
     logits, target = _float_pair(input, target, name)
     if weight is None and pos_weight is None:
@@ -463,8 +479,10 @@ def _pair_loss(row: ops.Op, input: Tensor, target: Tensor, reduction: str) -> Te
     return apply(row, (input, target), input.array, target.array, reduction, _needs(input, target))
 
 
-def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+            reduction: str = "mean") -> Tensor:
     """Mean absolute error ``(1/n) Σ |ŷ − y|``; gradient ``sign(ŷ − y)/n`` (0 at the kink ŷ = y, as PyTorch)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction, "l1_loss")
     _check_reduction(reduction, "l1_loss")
     input, target = _float_pair(input, target, "l1_loss")
     return _pair_loss(ops.L1_LOSS, input, target, reduction)
@@ -478,13 +496,15 @@ def _scaled_unit_loss(row: ops.Op, input: Tensor, target: Tensor, reduction: str
     return _pair_loss(row, input / scale, target / scale, reduction) * factor
 
 
-def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
     """Smooth L1: ``½d²/β`` where ``|d| < β``, else ``|d| − ½β`` (``d = ŷ − y``); gradient ``clamp(d/β, −1, 1)``.
 
     Quadratic near 0, linear beyond β, so one outlier cannot dominate. Its gradient is continuous;
     the second derivative jumps at ``|d| = β``. ``β = 0`` is the L1 loss (as in PyTorch). The row is
     written at β = 1; another β is ``β·smooth_l1(ŷ/β, y/β)``, and the trace shows those two scalings.
     """
+    reduction = _legacy_reduction(size_average, reduce, reduction, "smooth_l1_loss")
     _check_reduction(reduction, "smooth_l1_loss")
     input, target = _float_pair(input, target, "smooth_l1_loss")
     beta = _finite_number(beta, "smooth_l1_loss", "beta")
@@ -513,7 +533,8 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
 KL_REDUCTIONS = (*REDUCTIONS, "batchmean")
 
 
-def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: bool = False) -> Tensor:
+def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
     """KL divergence ``Σ y·(ln y − x)`` of log-probabilities ``x`` (e.g. from ``log_softmax``) from targets ``y``.
 
     ``log_target=True``: the target is given as log-probabilities ``t`` too, ``Σ eᵗ·(t − x)``.
@@ -521,6 +542,7 @@ def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: b
     what the maths means); ``"mean"`` divides by the number of entries, as PyTorch does.
     Gradient: ``∂L/∂x = −y`` (over the count).
     """
+    reduction = _legacy_reduction(size_average, reduce, reduction, "kl_div")
     if reduction not in KL_REDUCTIONS:
         raise ValueError(f"kl_div: reduction must be one of {KL_REDUCTIONS}, got {reduction!r}")
     input, target = _float_pair(input, target, "kl_div")
@@ -750,29 +772,35 @@ def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None)
 
 
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
-                        reduction: str = "mean") -> Tensor:
+                        size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``max(0, −y·(x₁ − x₂) + margin)``: x₁ should rank above x₂ where y = 1, below where y = −1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction, "margin_ranking_loss")
     return _reduced((-as_tensor(target) * (as_tensor(input1) - as_tensor(input2)) + margin).relu(), reduction,
                     "margin_ranking_loss")
 
 
-def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, reduction: str = "mean") -> Tensor:
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average: Any = None,
+                         reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``x`` where y = 1, ``max(0, margin − x)`` where y = −1 (x a distance)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction, "hinge_embedding_loss")
     x, y = as_tensor(input), as_tensor(target)
     losses = x * (y.detach() == 1).to(x.dtype) + (margin - x).relu() * (y.detach() == -1).to(x.dtype)
     return _reduced(losses, reduction, "hinge_embedding_loss")
 
 
-def soft_margin_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+                     reduction: str = "mean") -> Tensor:
     """``ln(1 + e^(−y·x))``, a smooth hinge for labels y = ±1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction, "soft_margin_loss")
     return _reduced(softplus(-as_tensor(target) * _floating(input, "soft_margin_loss")), reduction,
                     "soft_margin_loss")
 
 
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
-                          reduction: str = "mean") -> Tensor:
+                          size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``1 − cos(x₁, x₂)`` where y = 1, ``max(0, cos(x₁, x₂) − margin)`` where y = −1 (cos along the last dim,
     ``Σx₁x₂ / √((Σx₁² + ε)(Σx₂² + ε))`` with ε = 1e-12)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction, "cosine_embedding_loss")
     a, b, y = as_tensor(input1), as_tensor(input2), as_tensor(target)
     cos = (a * b).sum(-1) / ((a * a).sum(-1).add(1e-12) * (b * b).sum(-1).add(1e-12)).sqrt()
     losses = (1 - cos) * (y.detach() == 1).to(cos.dtype) + (cos - margin).relu() * (y.detach() == -1).to(cos.dtype)
@@ -789,9 +817,11 @@ def _triplet(anchor: Tensor, positive: Tensor, negative: Tensor, distance: Any, 
 
 
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2.0,
-                        eps: float = 1e-6, swap: bool = False, reduction: str = "mean") -> Tensor:
+                        eps: float = 1e-6, swap: bool = False, size_average: Any = None, reduce: Any = None,
+                        reduction: str = "mean") -> Tensor:
     """``max(d(a, p) − d(a, n) + margin, 0)`` with d the pairwise p-distance (``swap``: the nearer of d(a, n)
     and d(p, n))."""
+    reduction = _legacy_reduction(size_average, reduce, reduction, "triplet_margin_loss")
     return _triplet(anchor, positive, negative, lambda x1, x2: pairwise_distance(x1, x2, p, eps), margin, swap,
                     reduction, "triplet_margin_loss")
 
@@ -818,7 +848,7 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = No
     1 above every other class. ``target`` has the input's shape (C,) or (N, C): each row's class indices, ended
     by the first −1 (the rest ignored)."""
     name = "multilabel_margin_loss"
-    _no_legacy(size_average, reduce, name)
+    reduction = _legacy_reduction(size_average, reduce, reduction, name)
     x = _floating(input, name)
     if x.ndim not in (1, 2) or x.shape[-1] == 0:
         raise RuntimeError(f"{name}: input must be a non-empty vector (C,) or matrix (N, C), got {shape_text(x.shape)}")
@@ -840,16 +870,24 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = No
     return _reduced(losses if x.ndim == 2 else losses.reshape(()), reduction, name)
 
 
-def multilabel_soft_margin_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """Per sample, the mean over classes of ``−(y·ln σ(x) + (1 − y)·ln σ(−x))``."""
-    x, y = _floating(input, "multilabel_soft_margin_loss"), as_tensor(target)
-    losses = -(y * logsigmoid(x) + (1 - y) * logsigmoid(-x)).mean(-1)
-    return _reduced(losses, reduction, "multilabel_soft_margin_loss")
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
+                                reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """Per sample, the mean over classes of ``−w·(y·ln σ(x) + (1 − y)·ln σ(−x))`` (``weight`` w, one per class,
+    broadcast to the input; 1 without it)."""
+    name = "multilabel_soft_margin_loss"
+    reduction = _legacy_reduction(size_average, reduce, reduction, name)
+    x, y = _floating(input, name), as_tensor(target)
+    losses = -(y * logsigmoid(x) + (1 - y) * logsigmoid(-x))
+    if weight is not None:
+        losses = losses * _item_weight(weight, x, name, "weight")
+    return _reduced(losses.mean(-1), reduction, name)
 
 
-def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
-                      reduction: str = "mean") -> Tensor:
-    """Per sample, ``Σ_(i≠y) max(0, margin − x[y] + x[i])^p / C``: every other class kept ``margin`` below."""
+def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
+                      size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """Per sample, ``w_y · Σ_(i≠y) max(0, margin − x[y] + x[i])^p / C``: every other class kept ``margin`` below
+    (``weight`` w, one per class, scales a sample by its target class's entry, outside the power as PyTorch)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction, "multi_margin_loss")
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p!r}")
     x = _floating(input, "multi_margin_loss")
@@ -858,6 +896,8 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     gaps = (margin - rows.gather(1, picks) + rows).relu() ** p
     others = rows.new_tensor(np.arange(rows.shape[1])[None, :] != picks)
     losses = (gaps * others).sum(1) / rows.shape[1]
+    if weight is not None:
+        losses = losses * _class_weight(weight, rows, "multi_margin_loss")[picks.reshape(-1)]
     return _reduced(losses if x.ndim == 2 else losses.reshape(()), reduction, "multi_margin_loss")
 
 
@@ -878,10 +918,12 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = Fals
     return _reduced(losses, reduction, "gaussian_nll_loss")
 
 
-def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False, eps: float = 1e-8,
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
+                     size_average: Any = None, eps: float = 1e-8, reduce: Any = None,
                      reduction: str = "mean") -> Tensor:
     """``eˣ − y·x`` (x a log-rate), or ``x − y·ln(x + eps)`` (x a rate); ``full`` adds Stirling's
     ``y·ln y − y + ½ln(2πy)`` where y > 1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction, "poisson_nll_loss")
     x, y = _floating(input, "poisson_nll_loss"), as_tensor(target)
     losses = x.exp() - y * x if log_input else x - y * (x + eps).log()
     if full:

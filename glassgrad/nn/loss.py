@@ -2,7 +2,8 @@
 
 ``loss_fn = gg.nn.CrossEntropyLoss()`` then ``loss_fn(model(x), y)``. Each takes
 ``reduction="mean"`` (the default), ``"sum"`` or ``"none"`` (one loss per item), as in PyTorch
-(``KLDivLoss`` also ``"batchmean"``). ``d = ŷ − y`` below.
+(``KLDivLoss`` also ``"batchmean"``); PyTorch's deprecated ``size_average`` / ``reduce`` flags, where a loss has them
+there, are read as the reduction they stand for, with PyTorch's warning. ``d = ŷ − y`` below.
 
 =====================  ==========================================  =============================
 module                 loss (mean reduction)                       gradient
@@ -35,10 +36,12 @@ from .module import Module
 
 
 class _Loss(Module):
-    """A loss module: remembers its ``reduction`` and calls one function of ``gg.nn.functional``."""
+    """A loss module: remembers its ``reduction`` and calls one function of ``gg.nn.functional``. PyTorch's older
+    ``size_average`` / ``reduce`` flags, where given, are read as the reduction they stand for (with a warning)."""
 
-    def __init__(self, reduction: str = "mean") -> None:
+    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> None:
         super().__init__()
+        reduction = F._legacy_reduction(size_average, reduce, reduction, type(self).__name__)
         F._check_reduction(reduction, type(self).__name__)
         self.reduction = reduction
 
@@ -50,7 +53,7 @@ class MSELoss(_Loss):
     """Mean squared error between predictions and targets of the same shape."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.mse_loss(input, target, self.reduction)
+        return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class _ClassLoss(_Loss):
@@ -58,8 +61,7 @@ class _ClassLoss(_Loss):
 
     def __init__(self, weight: Tensor | None = None, size_average: Any = None, ignore_index: int = -100,
                  reduce: Any = None, reduction: str = "mean") -> None:
-        F._no_legacy(size_average, reduce, type(self).__name__)
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", None if weight is None else as_tensor(weight))
         self.ignore_index = int(ignore_index)
 
@@ -108,8 +110,7 @@ class BCELoss(_Loss):
 
     def __init__(self, weight: Tensor | None = None, size_average: Any = None, reduce: Any = None,
                  reduction: str = "mean") -> None:
-        F._no_legacy(size_average, reduce, type(self).__name__)
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", None if weight is None else as_tensor(weight))
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -134,20 +135,21 @@ class L1Loss(_Loss):
     """Mean absolute error ``(1/n) Σ |ŷ − y|`` between predictions and targets of the same shape."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.l1_loss(input, target, self.reduction)
+        return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class SmoothL1Loss(_Loss):
     """Quadratic for errors below ``beta``, linear beyond (``F.smooth_l1_loss``)."""
 
-    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
-        super().__init__(reduction)
+    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+                 beta: float = 1.0) -> None:
+        super().__init__(size_average, reduce, reduction)
         self.beta = F._finite_number(beta, "SmoothL1Loss", "beta")
         if self.beta < 0:
             raise ValueError(f"SmoothL1Loss: beta must be >= 0, got {self.beta:g}")
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.smooth_l1_loss(input, target, self.reduction, self.beta)
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
     def config(self) -> dict[str, Any]:
         return {"reduction": self.reduction, "beta": self.beta}
@@ -157,7 +159,7 @@ class HuberLoss(_Loss):
     """``½d²`` for errors below ``delta``, ``δ·(|d| − ½δ)`` beyond (``F.huber_loss``)."""
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.delta = F._finite_number(delta, "HuberLoss", "delta")
         if self.delta <= 0:
             raise ValueError(f"HuberLoss: delta must be > 0, got {self.delta:g}")
@@ -172,14 +174,16 @@ class HuberLoss(_Loss):
 class KLDivLoss(Module):
     """KL divergence of log-probabilities from targets (``F.kl_div``); ``"batchmean"``: the per-sample KL."""
 
-    def __init__(self, reduction: str = "mean", log_target: bool = False) -> None:
+    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+                 log_target: bool = False) -> None:
         super().__init__()
+        reduction = F._legacy_reduction(size_average, reduce, reduction, "KLDivLoss")
         if reduction not in F.KL_REDUCTIONS:
             raise ValueError(f"KLDivLoss: reduction must be one of {F.KL_REDUCTIONS}, got {reduction!r}")
         self.reduction, self.log_target = reduction, bool(log_target)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.kl_div(input, target, self.reduction, self.log_target)
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
     def config(self) -> dict[str, Any]:
         return {"reduction": self.reduction, "log_target": self.log_target}
@@ -190,7 +194,7 @@ class CTCLoss(_Loss):
     (``F.ctc_loss``), ``blank`` the class index of "no label"."""
 
     def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False) -> None:
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.blank, self.zero_infinity = int(blank), bool(zero_infinity)
 
     def forward(self, log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any) -> Tensor:
@@ -237,7 +241,7 @@ class TripletMarginWithDistanceLoss(_Loss):
 
     def __init__(self, *, distance_function: Any = None, margin: float = 1.0, swap: bool = False,
                  reduction: str = "mean") -> None:
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.margin = F._finite_number(margin, "TripletMarginWithDistanceLoss", "margin")
         if self.margin <= 0:
             raise ValueError(f"TripletMarginWithDistanceLoss: margin must be greater than 0, got {self.margin:g}")
@@ -253,42 +257,55 @@ class TripletMarginWithDistanceLoss(_Loss):
 
 
 def _loss_layer(name: str, function: Any, doc: str, **settings: Any) -> type:
-    """A loss module calling ``function(*inputs, **settings, reduction=…)``; ``settings`` become its arguments."""
-    names = list(settings)
+    """A loss module calling ``function(*inputs, **settings, reduction=…)``; ``settings`` become its arguments, in
+    PyTorch's order, then ``reduction`` (``size_average`` and ``reduce`` among them where PyTorch has them)."""
+    arguments = [*settings, "reduction"]
+    names = [key for key in settings if key not in ("size_average", "reduce")]
 
-    def __init__(self, *args: Any, reduction: str = "mean", **kwargs: Any) -> None:
-        _Loss.__init__(self, reduction)
-        if len(args) > len(names) or set(kwargs) - set(names):
-            raise TypeError(f"{name}: takes {', '.join(names + ['reduction'])}")
-        for key, value in (dict(settings) | dict(zip(names, args)) | kwargs).items():
-            setattr(self, key, value)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if len(args) > len(arguments) or set(kwargs) - set(arguments):
+            raise TypeError(f"{name}: takes {', '.join(arguments)}")
+        given = {**settings, "reduction": "mean"} | dict(zip(arguments, args)) | kwargs
+        _Loss.__init__(self, given.get("size_average"), given.get("reduce"), given["reduction"])
+        for key in names:
+            if key == "weight":  # a buffer, as in PyTorch
+                self.register_buffer("weight", None if given[key] is None else as_tensor(given[key]))
+            else:
+                setattr(self, key, given[key])
 
     def forward(self, *inputs: Tensor) -> Tensor:
         return function(*inputs, **{key: getattr(self, key) for key in names}, reduction=self.reduction)
 
     def config(self) -> dict[str, Any]:
-        return {key: getattr(self, key) for key in names} | {"reduction": self.reduction}
+        return {key: getattr(self, key) for key in names if key != "weight"} | {"reduction": self.reduction}
 
     return type(name, (_Loss,), {"__init__": __init__, "forward": forward, "config": config, "__doc__": doc,
                                  "__module__": __name__})
 
 
 MarginRankingLoss = _loss_layer("MarginRankingLoss", F.margin_ranking_loss, "``max(0, −y·(x₁ − x₂) + margin)``.",
-                                margin=0.0)
+                                margin=0.0, size_average=None, reduce=None)
 HingeEmbeddingLoss = _loss_layer("HingeEmbeddingLoss", F.hinge_embedding_loss,
-                                 "``x`` where y = 1, ``max(0, margin − x)`` where y = −1.", margin=1.0)
-SoftMarginLoss = _loss_layer("SoftMarginLoss", F.soft_margin_loss, "``ln(1 + e^(−y·x))``.")
+                                 "``x`` where y = 1, ``max(0, margin − x)`` where y = −1.", margin=1.0,
+                                 size_average=None, reduce=None)
+SoftMarginLoss = _loss_layer("SoftMarginLoss", F.soft_margin_loss, "``ln(1 + e^(−y·x))``.", size_average=None,
+                             reduce=None)
 CosineEmbeddingLoss = _loss_layer("CosineEmbeddingLoss", F.cosine_embedding_loss,
-                                  "``1 − cos`` where y = 1, ``max(0, cos − margin)`` where y = −1.", margin=0.0)
+                                  "``1 − cos`` where y = 1, ``max(0, cos − margin)`` where y = −1.", margin=0.0,
+                                  size_average=None, reduce=None)
 TripletMarginLoss = _loss_layer("TripletMarginLoss", F.triplet_margin_loss,
-                                "``max(d(a, p) − d(a, n) + margin, 0)``.", margin=1.0, p=2.0, eps=1e-6, swap=False)
+                                "``max(d(a, p) − d(a, n) + margin, 0)``.", margin=1.0, p=2.0, eps=1e-6, swap=False,
+                                size_average=None, reduce=None)
 MultiLabelSoftMarginLoss = _loss_layer("MultiLabelSoftMarginLoss", F.multilabel_soft_margin_loss,
-                                       "Per sample, the mean over classes of the binary cross-entropy with logits.")
+                                       "Per sample, the mean over classes of the binary cross-entropy with logits.",
+                                       weight=None, size_average=None, reduce=None)
 MultiLabelMarginLoss = _loss_layer("MultiLabelMarginLoss", F.multilabel_margin_loss,
-                                   "``Σ_(j ∈ y) Σ_(i ∉ y) max(0, 1 − (x[j] − x[i])) / C`` per sample.")
+                                   "``Σ_(j ∈ y) Σ_(i ∉ y) max(0, 1 − (x[j] − x[i])) / C`` per sample.",
+                                   size_average=None, reduce=None)
 MultiMarginLoss = _loss_layer("MultiMarginLoss", F.multi_margin_loss,
-                              "``Σ_(i≠y) max(0, margin − x[y] + x[i])^p / C`` per sample.", p=1, margin=1.0)
+                              "``Σ_(i≠y) max(0, margin − x[y] + x[i])^p / C`` per sample.", p=1, margin=1.0,
+                              weight=None, size_average=None, reduce=None)
 GaussianNLLLoss = _loss_layer("GaussianNLLLoss", F.gaussian_nll_loss, "``½(ln v + (x − y)²/v)`` per entry.",
                               full=False, eps=1e-6)
 PoissonNLLLoss = _loss_layer("PoissonNLLLoss", F.poisson_nll_loss, "``eˣ − y·x`` (x a log-rate) per entry.",
-                             log_input=True, full=False, eps=1e-8)
+                             log_input=True, full=False, size_average=None, eps=1e-8, reduce=None)
