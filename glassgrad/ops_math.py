@@ -107,6 +107,30 @@ LOG1P = elementwise("log1p", "out = ln(1 + a)", "1/(1 + {a})", np.log1p, _log1p_
                     tensor_local=_log1p_local)
 EXPM1 = elementwise("expm1", "out = eᵃ − 1", "eᵃ = {out} + 1", np.expm1, _expm1_local, reads="output",
                     written="(e^{a} − 1)", tensor_local=_expm1_local)
+# erfc and exp2 are rows too: 1 − erf(a) loses every digit of erfc(a) ≈ 0 (erfc(10) ≈ 2·10⁻⁴⁵ came out 0), and
+# e^(a·ln 2) misses 2ᵃ by up to |a|·ulp where np.exp2 is exact at whole a
+_ERFC_ENTRIES = np.frompyfunc(math.erfc, 1, 1)  # the C library's erfc, entry by entry (NumPy has none)
+
+
+def _erfc(a):
+    return np.asarray(_ERFC_ENTRIES(a), dtype=np.float64).astype(a.dtype, copy=False)
+
+
+_MINUS_TWO_OVER_ROOT_PI = -2 / math.sqrt(math.pi)
+
+
+def _erfc_local(a):
+    return _MINUS_TWO_OVER_ROOT_PI * np.exp(-(a * a))
+
+
+def _exp2_local(out):
+    return LN2 * out
+
+
+ERFC = elementwise("erfc", "out = erfc(a) = 1 − erf(a) = (2/√π) ∫ₐ^∞ e^(−t²) dt", "−(2/√π)·e^(−{a}²)", _erfc,
+                   _erfc_local, written="erfc({a})", tensor_local=lambda a: _MINUS_TWO_OVER_ROOT_PI * (-(a * a)).exp())
+EXP2 = elementwise("exp2", "out = 2ᵃ", "ln 2 · 2^{a} = ln 2 · {out}", np.exp2, _exp2_local, reads="output",
+                   written="2^{a}", tensor_local=_exp2_local)
 RSQRT = elementwise("rsqrt", "out = 1/√a", "−1/(2·{a}^(3/2)) = −{out}³/2", lambda a: 1 / np.sqrt(a),
                     _rsqrt_local, reads="output", written="1/√{a}", tensor_local=_rsqrt_local)
 SQUARE = elementwise("square", "out = a²", "2{a}", np.square, _square_local, written="{a}²",

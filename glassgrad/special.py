@@ -56,13 +56,13 @@ def logit(input: Any, eps: float | None = None) -> Tensor:
 
 
 def erfc(input: Any) -> Tensor:
-    """``1 − erf(x)``."""
-    return 1 - as_tensor(input).erf()
+    """``1 − erf(x)``, a row of its own (:data:`glassgrad.ops_math.ERFC`): precise where erfc(x) is near 0."""
+    return as_tensor(input).erfc()
 
 
 def exp2(input: Any) -> Tensor:
-    """``2ˣ``."""
-    return (as_tensor(input) * math.log(2)).exp()
+    """``2ˣ``, a row of its own (:data:`glassgrad.ops_math.EXP2`)."""
+    return as_tensor(input).exp2()
 
 
 def sinc(input: Any) -> Tensor:

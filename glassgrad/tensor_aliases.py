@@ -2,7 +2,7 @@
 
 * Aliases (the same function under a second name): ``absolute`` is ``abs``, ``negative`` is ``neg``,
   ``multiply`` is ``mul``, ``subtract`` is ``sub``, ``divide`` and ``true_divide`` are ``div``, ``ndimension`` is
-  ``dim``; ``sinc``, ``exp2``, ``logit``, ``erfc`` are ``gg.special``'s functions as methods, and ``mvlgamma`` is
+  ``dim``; ``sinc`` and ``logit`` are ``gg.special``'s functions as methods, and ``mvlgamma`` is
   ``special.multigammaln`` (``ln Γₚ(a) = p(p−1)/4·ln π + Σⱼ lnΓ(a − j/2)``) with PyTorch's check of its domain.
 * Questions: ``is_floating_point``, ``is_complex`` (always False: glassgrad has no complex dtypes), ``is_signed``,
   ``is_nonzero`` (the one entry is not 0), ``is_same_size``; for real numbers ``real``, ``conj``, ``resolve_conj``
@@ -40,7 +40,7 @@ SVDTriple = namedtuple("SVDTriple", ["U", "S", "V"])
 for _alias, _name in [("absolute", "abs"), ("negative", "neg"), ("multiply", "mul"), ("subtract", "sub"),
                       ("divide", "div"), ("true_divide", "div"), ("ndimension", "dim")]:
     add(_alias, inspect.unwrap(getattr(Tensor, _name)))  # subtract: sub without its old number-first order, as PyTorch
-for _name in ("sinc", "exp2", "logit", "erfc"):
+for _name in ("sinc", "logit"):
     add(_name, getattr(special, _name))
 
 

@@ -71,6 +71,7 @@ for _name, _op in [("tan", ops_math.TAN), ("asin", ops_math.ASIN), ("acos", ops_
                    ("acosh", ops_math.ACOSH), ("atanh", ops_math.ATANH), ("log10", ops_math.LOG10),
                    ("log2", ops_math.LOG2), ("log1p", ops_math.LOG1P), ("expm1", ops_math.EXPM1),
                    ("rsqrt", ops_math.RSQRT), ("reciprocal", ops_math.RECIPROCAL), ("erf", ops.ERF),
+                   ("erfc", ops_math.ERFC), ("exp2", ops_math.EXP2),
                    ("lgamma", ops_special.LGAMMA), ("digamma", ops_special.DIGAMMA), ("erfinv", ops_special.ERFINV),
                    ("i0", ops_special.I0)]:
     _float_method(_name, _op)
