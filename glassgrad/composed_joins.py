@@ -169,7 +169,8 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
                            f"{ndim}")
     size, shift = x.shape[-1], abs(int(offset))
     on_diagonal = Tensor._wrap(np.eye(size, dtype=bool))
-    square = where(on_diagonal, x.unsqueeze(-1), 0.0)  # (…, n, n): x on the main diagonal, 0 (not −0) elsewhere
+    square = where(on_diagonal, x.unsqueeze(-1), x.new_zeros(()))  # (…, n, n): x on the diagonal, 0 (not −0) elsewhere,
+    # in x's own dtype (a Python 0.0 made an integer input float)
     if shift:
         lead = tuple(square.shape[:-2])
         side = square.new_zeros(lead + (size, shift))

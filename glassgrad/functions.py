@@ -151,9 +151,12 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return apply(ops.STACK, tuple(tensors), *[t.array for t in tensors], dim % ndim)
 
 
-def where(condition: Any, input: Any, other: Any) -> Tensor:
-    """``input`` where ``condition`` is true, else ``other`` (broadcasting all three)."""
+def where(condition: Any, input: Any = None, other: Any = None) -> Any:
+    """``input`` where ``condition`` is true, else ``other`` (broadcasting all three). With the condition alone, the
+    positions of its non-zero entries, one index tensor per dim: ``condition.nonzero(as_tuple=True)``."""
     condition = as_tensor(condition)
+    if input is None and other is None:
+        return condition.nonzero(as_tuple=True)
     if condition.dtype.kind != "b":
         raise TypeError(f"where: condition must be a bool tensor, got {condition.dtype}")
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else as_tensor(0.0)

@@ -181,8 +181,8 @@ add("is_inference", lambda self: False)
 
 
 def chain_matmul(*matrices: Tensor) -> Tensor:
-    """``linalg.multi_dot`` of the matrices, given one by one."""
-    return linalg.multi_dot(list(matrices))
+    """``linalg.multi_dot`` of the matrices, given one by one (a single matrix: a copy of it, as PyTorch)."""
+    return as_tensor(matrices[0]).clone() if len(matrices) == 1 else linalg.multi_dot(list(matrices))
 
 
 def detach(input: Tensor) -> Tensor:

@@ -242,3 +242,24 @@ def test_softmax_with_a_dtype_converts_first_as_pytorch(torch):
         theirs = getattr(torch.nn.functional, name)(torch.tensor(values), dim=1, dtype=torch.float64)
         assert mine.dtype == gg.float64
         np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-12)
+
+
+@pytest.mark.torch
+@settings(max_examples=30, deadline=None)
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3), seed=st.integers(0, 2**16),
+       dtype=st.sampled_from(["int64", "float64", "bool"]), offset=st.integers(-2, 2))
+@pytest.mark.filterwarnings("ignore:torch.chain_matmul is deprecated")
+def test_where_alone_diag_embed_and_chain_matmul_answer_as_pytorch(torch, shape, seed, dtype, offset):
+    """Before the fix ``gg.where(cond)`` needed three arguments, ``diag_embed`` of an integer tensor came back
+    float32 and ``chain_matmul`` of one matrix was refused."""
+    rng = np.random.default_rng(seed)
+    values = rng.integers(-2, 3, size=shape).astype(dtype)
+    answers = []
+    for library in (gg, torch):
+        x = library.tensor(values)
+        positions = library.where(x)
+        embedded = library.diag_embed(x, offset)
+        single = library.chain_matmul(library.tensor(values.reshape(shape[0], -1).astype(np.float64)))
+        answers.append(([p.tolist() for p in positions], embedded.tolist(), str(embedded.dtype).replace("torch.", ""),
+                        single.tolist()))
+    assert answers[0] == answers[1]
