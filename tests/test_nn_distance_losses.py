@@ -20,6 +20,13 @@ CASES = {  # name: (call(lib, *tensors, reduction), makers of the inputs from (r
                           [lambda g, n, d: g.normal(size=(n, d)), lambda g, n, d: g.normal(size=(n, d))]),
     "cosine_similarity_broadcast": (lambda lib, a, b, r: lib.nn.CosineSimilarity(dim=-1, eps=1e-6)(a, b),
                                     [lambda g, n, d: g.normal(size=(n, d)), lambda g, n, d: g.normal(size=(1, d))]),
+    # the reduced dim itself stretched: before the fix each norm was the unstretched vector's (off by √d)
+    "cosine_similarity_stretched": (lambda lib, a, b, r: lib.nn.functional.cosine_similarity(a, b, dim=1),
+                                    [lambda g, n, d: g.normal(size=(n, 1)), lambda g, n, d: g.normal(size=(1, d))]),
+    # targets other than ±1 get both terms, as PyTorch computes it (before the fix: neither)
+    "hinge_embedding_any_target": (lambda lib, x, y, r: lib.nn.functional.hinge_embedding_loss(x, y, reduction=r),
+                                   [lambda g, n, d: g.normal(size=(n, d)),
+                                    lambda g, n, d: g.choice([-1.0, 1.0, 0.0, 2.0], size=(n, d))]),
     "pairwise_distance": (lambda lib, a, b, r: lib.nn.functional.pairwise_distance(a, b, p=3.0, keepdim=True),
                           [lambda g, n, d: g.normal(size=(n, d)), lambda g, n, d: g.normal(size=(n, d))]),
     "PairwiseDistance": (lambda lib, a, b, r: lib.nn.PairwiseDistance(p=1.0)(a, b),
@@ -68,7 +75,8 @@ CASES = {  # name: (call(lib, *tensors, reduction), makers of the inputs from (r
 
 LABELS = {"soft_margin_loss": (1,), "multilabel_soft_margin_loss": (1,), "multi_margin_loss": (1,),
           "MultiMarginLoss_p2": (1,), "poisson_nll_loss": (1,), "PoissonNLLLoss_rates": (1,),
-          "hinge_embedding_loss": (1,), "margin_ranking_loss": (2,), "MarginRankingLoss": (2,),
+          "hinge_embedding_loss": (1,), "hinge_embedding_any_target": (1,), "margin_ranking_loss": (2,),
+          "MarginRankingLoss": (2,),
           "cosine_embedding_loss": (2,)}
 """The inputs that are labels (no gradient asked): PyTorch refuses some, and differentiates others in ways no
 one uses."""

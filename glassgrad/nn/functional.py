@@ -710,8 +710,15 @@ def _reduced(losses: Tensor, reduction: str, name: str) -> Tensor:
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    """``Σ (x₁/‖x₁‖)·(x₂/‖x₂‖)`` along ``dim``, each norm at least ``eps``: the cosine of the angle between them."""
+    """``Σ (x₁/‖x₁‖)·(x₂/‖x₂‖)`` along ``dim``, each norm at least ``eps``: the cosine of the angle between them.
+    The two broadcast first, so each norm is that of the vector the product reads (a size-1 ``dim`` stretched)."""
     a, b = as_tensor(x1), as_tensor(x2)
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise RuntimeError(f"cosine_similarity: shapes {shape_text(a.shape)} and {shape_text(b.shape)} do not "
+                           "broadcast") from None
+    a, b = a.expand(shape), b.expand(shape)
     return ((a / a.norm(2, dim, keepdim=True).clamp(min=eps)) * (b / b.norm(2, dim, keepdim=True).clamp(min=eps))
             ).sum(dim)
 
@@ -781,10 +788,11 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
 
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average: Any = None,
                          reduce: Any = None, reduction: str = "mean") -> Tensor:
-    """``x`` where y = 1, ``max(0, margin − x)`` where y = −1 (x a distance)."""
+    """``x`` where y = 1, ``max(0, margin − x)`` where y = −1 (x a distance); for any other y both terms, as
+    PyTorch computes it: ``[y ≠ −1]·x + [y ≠ 1]·max(0, margin − x)``."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "hinge_embedding_loss")
     x, y = as_tensor(input), as_tensor(target)
-    losses = x * (y.detach() == 1).to(x.dtype) + (margin - x).relu() * (y.detach() == -1).to(x.dtype)
+    losses = x * (y.detach() != -1).to(x.dtype) + (margin - x).relu() * (y.detach() != 1).to(x.dtype)
     return _reduced(losses, reduction, "hinge_embedding_loss")
 
 
