@@ -661,7 +661,9 @@ class Tensor:
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         if min is None and max is None:
             raise ValueError("clamp: at least one of 'min' or 'max' must be given")
-        return apply(ops.CLAMP, (self,), self.array, _data(min), _data(max))
+        if STATE.switches[0] and any(isinstance(bound, Tensor) and bound._requires_grad for bound in (min, max)):
+            return _clamp_by_picks(self, min, max)
+        return apply(ops.CLAMP, (self,), self.array, _bound(min, self.array), _bound(max, self.array))
 
     clip = clamp
 
@@ -698,7 +700,8 @@ class Tensor:
         return _extreme(ops.MIN, np.argmin, self, dim, keepdim, axis, keepdims)
 
     def logsumexp(self, dim, keepdim: bool = False) -> Tensor:
-        return _reduce(ops.LOGSUMEXP, self, dim, keepdim, None, None)
+        axis = _axis_arg(self, dim, None, "logsumexp")
+        return apply(ops.LOGSUMEXP, (self,), _float_data(self), axis, bool(keepdim))  # integers: the default float
 
     def softmax(self, dim: int = -1) -> Tensor:
         return apply(ops.SOFTMAX, (self,), self.array, check_dim(self, dim, "softmax"))
@@ -935,6 +938,28 @@ def _float_data(tensor: Tensor) -> np.ndarray:
 
 def _data(value: Any) -> Any:
     return value.array if isinstance(value, Tensor) else value
+
+
+def _clamp_by_picks(x: Tensor, low: Any, high: Any) -> Tensor:
+    """``clamp`` when a bound requires grad, as two picks: ``where(x ≥ low, x, low)``, then ``where(· ≤ high, ·,
+    high)``. Each entry's gradient goes to what it was taken from, as in PyTorch: x inside the bounds, ``low`` where
+    x is below it, ``high`` where above (the clamp row itself has no gradient for its bounds)."""
+    out = x
+    for bound, keeps in ((low, np.greater_equal), (high, np.less_equal)):
+        if bound is not None:
+            bound = bound if isinstance(bound, Tensor) else lift(bound, out)
+            a, b = promote(out.array, bound.array)
+            out = apply(ops.WHERE, (out, bound), recorded_call(keeps, a, b), a, b)  # a kernel of a compiled step
+    return out
+
+
+def _bound(value: Any, array: np.ndarray) -> Any:
+    """A clamp bound: an integer tensor bounding a float one takes its dtype (PyTorch keeps float32 there; NumPy
+    would promote to float64)."""
+    bound = _data(value)
+    if isinstance(bound, np.ndarray) and array.dtype.kind == "f" and bound.dtype.kind in "iub":
+        return bound.astype(array.dtype)
+    return bound
 
 
 _LIFTED: dict[tuple[float, np.dtype], Tensor] = {}

@@ -263,3 +263,68 @@ def test_where_alone_diag_embed_and_chain_matmul_answer_as_pytorch(torch, shape,
         answers.append(([p.tolist() for p in positions], embedded.tolist(), str(embedded.dtype).replace("torch.", ""),
                         single.tolist()))
     assert answers[0] == answers[1]
+
+
+@pytest.mark.torch
+@settings(max_examples=40, deadline=None)
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3), seed=st.integers(0, 2**16),
+       which=st.sampled_from(["min", "max", "both", "crossed"]), stretch=st.booleans())
+def test_clamp_by_tensors_that_require_grad_sends_them_their_gradient(torch, shape, seed, which, stretch):
+    """Before the fix ``clamp(x, min=lo)`` with ``lo.requires_grad`` left ``lo.grad`` None (PyTorch: 1 where x < lo)."""
+    rng = np.random.default_rng(seed)
+    values, weights = rng.normal(size=shape), rng.normal(size=shape)
+    bound_shape = (1,) * (len(shape) - 1) + (shape[-1],) if stretch else tuple(shape)
+    low, high = rng.normal(-0.3, 0.5, size=bound_shape), rng.normal(0.3, 0.5, size=bound_shape)
+    if which == "crossed":
+        low, high = high + 1, low - 1  # min above max: every entry is max, as PyTorch
+    results = []
+    for library in (gg, torch):
+        x = library.tensor(values, requires_grad=True)
+        lo, hi = library.tensor(low, requires_grad=True), library.tensor(high, requires_grad=True)
+        bounds = {"min": {"min": lo}, "max": {"max": hi}}.get(which, {"min": lo, "max": hi})
+        out = library.clamp(x, **bounds)
+        (out * library.tensor(weights)).sum().backward()
+        results.append([out.detach().numpy()] + [None if t.grad is None else t.grad.numpy() for t in (x, lo, hi)])
+    for mine, theirs in zip(*results):
+        if theirs is None:
+            assert mine is None
+        else:
+            np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.torch
+def test_clamp_by_integer_tensors_and_logsumexp_of_integers_keep_pytorchs_dtypes(torch):
+    values, bounds = np.linspace(-3, 3, 8).astype(np.float32), np.arange(-4, 4)
+    for library in (gg, torch):
+        assert str(library.clamp(library.tensor(values), max=library.tensor(bounds)).dtype).endswith("float32")
+        assert str(library.logsumexp(library.tensor(bounds), 0).dtype).endswith("float32")
+
+
+def test_clamp_by_learned_bounds_compiles_and_replays_bit_for_bit():
+    """The picks' conditions are kernels of the replay, so bounds that move every step are read afresh."""
+
+    def run(compiled):
+        gg.manual_seed(0)
+        w = gg.nn.Parameter(gg.randn(5))
+        low, high = gg.nn.Parameter(gg.full((5,), -0.2)), gg.nn.Parameter(gg.full((5,), 0.3))
+        optimizer = gg.optim.SGD([w, low, high], lr=0.3)
+        x = gg.randn(5)
+
+        def step():
+            optimizer.zero_grad()
+            loss = (gg.clamp(w * x, min=low, max=high) * gg.arange(5.0)).sum()
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        runner = gg.compile(step) if compiled else step
+        return runner, [runner().item() for _ in range(15)], [p.detach().numpy() for p in (w, low, high)]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "running it eagerly"
+        compiled, losses, weights = run(True)
+    assert compiled.entries[compiled.last_key].program is not None
+    _, eager_losses, eager_weights = run(False)
+    assert losses == eager_losses and len(set(losses)) > 3  # the bounds moved, and the replay followed them
+    for mine, eager in zip(weights, eager_weights):
+        np.testing.assert_array_equal(mine, eager)
