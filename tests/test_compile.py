@@ -54,6 +54,18 @@ def _tokens(rng, dtype, batch=5):
     return gg.tensor(rng.integers(0, 10, (batch, 3))), gg.tensor(rng.integers(0, 3, batch))
 
 
+class _LearnedClamp(nn.Module):
+    """``clamp(x, low, high)`` with bounds that are parameters."""
+
+    def __init__(self, width, dtype):
+        super().__init__()
+        self.low = nn.Parameter(gg.full((width,), -0.2, dtype=dtype))
+        self.high = nn.Parameter(gg.full((width,), 0.3, dtype=dtype))
+
+    def forward(self, x):
+        return gg.clamp(x, min=self.low, max=self.high)
+
+
 def _sgd(params):
     return gg.optim.SGD(params, lr=0.1)
 
@@ -109,6 +121,15 @@ CONFIGS = {
     "embedding": (lambda d: nn.Sequential(nn.Embedding(10, 4, dtype=d, seed=1), nn.Flatten(),
                                           nn.Linear(12, 3, dtype=d, seed=2)),
                   lambda p: gg.optim.Adam(p, lr=0.01), nn.CrossEntropyLoss(), _tokens, None),
+    # lazy layers: their first call's random weights are the layers' construction, not a step of the replay
+    "lazy": (lambda d: nn.Sequential(nn.LazyLinear(8, dtype=d), nn.Tanh(), nn.LazyLinear(3, dtype=d)),
+             lambda p: gg.optim.SGD(p, lr=0.05, momentum=0.9), nn.CrossEntropyLoss(), _classes, None),
+    # bounds that learn: the clamp's picks read them afresh on every replay
+    "learned-clamp": (lambda d: nn.Sequential(nn.Linear(4, 3, dtype=d, seed=1), _LearnedClamp(3, d)), _sgd,
+                      nn.MSELoss(), _values, None),
+    "muon": (lambda d: nn.Sequential(nn.Linear(4, 8, bias=False, dtype=d, seed=1), nn.ReLU(),
+                                     nn.Linear(8, 3, bias=False, dtype=d, seed=2)),
+             lambda p: gg.optim.Muon(p, lr=0.05), nn.CrossEntropyLoss(), _classes, None),
 }
 
 
