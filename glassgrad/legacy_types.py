@@ -26,7 +26,7 @@ import numpy as np
 from .device import check_device
 from .dtypes import set_default_dtype
 from .tensor import Tensor, legacy_array
-from .tensor_methods import TYPE_NAMES
+from .tensor_methods import LEGACY_DTYPES, TYPE_NAMES
 
 
 class LegacyTensorType(type):
@@ -54,9 +54,6 @@ def _legacy_type(dtype_name: str) -> LegacyTensorType:
 FloatTensor, DoubleTensor, HalfTensor = (_legacy_type(name) for name in ("float32", "float64", "float16"))
 LongTensor, IntTensor, ShortTensor, CharTensor = (_legacy_type(name) for name in ("int64", "int32", "int16", "int8"))
 ByteTensor, BoolTensor = _legacy_type("uint8"), _legacy_type("bool")
-LEGACY_TYPES = {f"torch.{kind.__name__}": kind for kind in (
-    FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor)}
-"""Each legacy type by its PyTorch name (``'torch.DoubleTensor'``)."""
 
 
 def set_default_tensor_type(t: Any) -> None:
@@ -68,11 +65,11 @@ def set_default_tensor_type(t: Any) -> None:
     name = t if isinstance(t, str) else f"torch.{getattr(t, '__name__', t)}"
     if name.startswith("torch.cuda."):
         check_device("cuda")
-    kind = LEGACY_TYPES.get(name)
-    if kind is None or kind.dtype.kind != "f":
+    dtype = LEGACY_DTYPES.get(name)
+    if dtype is None or dtype.kind != "f":
         raise TypeError(f"set_default_tensor_type: only float tensor types can be the default, got {t!r}; use "
                         "'torch.FloatTensor' or 'torch.DoubleTensor' (or gg.set_default_dtype)")
-    set_default_dtype(kind.dtype)
+    set_default_dtype(dtype)
 
 
 class _VariableType(type):

@@ -196,6 +196,9 @@ def half(self: Tensor) -> Tensor:
 TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
               "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 """PyTorch's legacy type names (``torch.FloatTensor``) for ``t.type()``."""
+LEGACY_DTYPES = {f"torch.{short}Tensor": np.dtype(name) for name, short in TYPE_NAMES.items()}
+"""Each legacy type name's dtype (``'torch.DoubleTensor'`` → float64), for ``t.type(name)`` and
+``set_default_tensor_type``."""
 
 
 @named("type")
@@ -204,10 +207,9 @@ def type_name(self: Tensor, dtype: Any = None) -> Any:
     if dtype is None:
         return f"torch.{TYPE_NAMES.get(self.array.dtype.name, self.array.dtype.name)}Tensor"
     if isinstance(dtype, str) and dtype.startswith("torch.") and dtype.endswith("Tensor"):
-        legacy = {f"torch.{short}Tensor": name for name, short in TYPE_NAMES.items()}
-        if dtype not in legacy:
+        if dtype not in LEGACY_DTYPES:
             raise TypeError(f"type: unknown type name {dtype!r}; use e.g. 'torch.FloatTensor' or a dtype")
-        dtype = legacy[dtype]
+        dtype = LEGACY_DTYPES[dtype]
     return self.to(dtype)
 
 
