@@ -711,12 +711,18 @@ TANH = elementwise(
 )
 
 
-_ERF_ENTRIES = np.frompyfunc(math.erf, 1, 1)  # the C library's erf, entry by entry (NumPy has none)
+def entry_by_entry(function: Callable[[float], float]) -> Callable[[Array], Array]:
+    """A C library function NumPy lacks (``math.erf``, ``math.erfc``) applied to each entry, in float64 (an array
+    even for a 0-d input, where ``frompyfunc`` gives a Python float)."""
+    entries = np.frompyfunc(function, 1, 1)
+
+    def each(a: Array) -> Array:
+        return np.asarray(entries(a), dtype=np.float64)
+
+    return each
 
 
-def _erf(a: Array) -> Array:
-    """erf of each entry, in float64 (an array even for a 0-d input, where frompyfunc gives a Python float)."""
-    return np.asarray(_ERF_ENTRIES(a), dtype=np.float64)
+_erf = entry_by_entry(math.erf)
 
 _TWO_OVER_ROOT_PI = 2 / math.sqrt(math.pi)
 

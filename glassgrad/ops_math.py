@@ -30,7 +30,7 @@ import math
 
 import numpy as np
 
-from .ops import Op, elementwise, register
+from .ops import Op, elementwise, entry_by_entry, register
 
 LN10, LN2 = math.log(10), math.log(2)
 
@@ -109,11 +109,11 @@ EXPM1 = elementwise("expm1", "out = eᵃ − 1", "eᵃ = {out} + 1", np.expm1, _
                     written="(e^{a} − 1)", tensor_local=_expm1_local)
 # erfc and exp2 are rows too: 1 − erf(a) loses every digit of erfc(a) ≈ 0 (erfc(10) ≈ 2·10⁻⁴⁵ came out 0), and
 # e^(a·ln 2) misses 2ᵃ by up to |a|·ulp where np.exp2 is exact at whole a
-_ERFC_ENTRIES = np.frompyfunc(math.erfc, 1, 1)  # the C library's erfc, entry by entry (NumPy has none)
+_erfc_float64 = entry_by_entry(math.erfc)
 
 
 def _erfc(a):
-    return np.asarray(_ERFC_ENTRIES(a), dtype=np.float64).astype(a.dtype, copy=False)
+    return _erfc_float64(a).astype(a.dtype, copy=False)
 
 
 _MINUS_TWO_OVER_ROOT_PI = -2 / math.sqrt(math.pi)
