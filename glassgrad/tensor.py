@@ -954,12 +954,10 @@ def _clamp_by_picks(x: Tensor, low: Any, high: Any) -> Tensor:
 
 
 def _bound(value: Any, array: np.ndarray) -> Any:
-    """A clamp bound: an integer tensor bounding a float one takes its dtype (PyTorch keeps float32 there; NumPy
-    would promote to float64)."""
+    """A clamp bound: an integer tensor bounding a float one takes its dtype, by :func:`promote` (PyTorch keeps
+    float32 there; NumPy would promote to float64)."""
     bound = _data(value)
-    if isinstance(bound, np.ndarray) and array.dtype.kind == "f" and bound.dtype.kind in "iub":
-        return bound.astype(array.dtype)
-    return bound
+    return promote(array, bound)[1] if isinstance(bound, np.ndarray) else bound
 
 
 _LIFTED: dict[tuple[float, np.dtype], Tensor] = {}
