@@ -43,6 +43,8 @@ CASES = {
     "flipud": (lambda rng, n: [rng.normal(size=(n, 3))], lambda lib, x: lib.flipud(x)),
     "diagflat": (lambda rng, n: [rng.normal(size=(n, 2))], lambda lib, x: x.diagflat(x.shape[0] % 5 - 2)),
     "trace": (lambda rng, n: [rng.normal(size=(n, 4))], lambda lib, x: x.trace()),
+    # gg.trace(model) records a tape; given a tensor it is torch.trace (it returned a context manager)
+    "trace_function": (lambda rng, n: [rng.normal(size=(n, 4))], lambda lib, x: lib.trace(x)),
     "reshape_as": (lambda rng, n: [rng.normal(size=(n, 6)), np.zeros((3, 2 * n))], lambda lib, x, y: x.reshape_as(y)),
     "broadcast_to": (lambda rng, n: [rng.normal(size=(n, 1))], lambda lib, x: lib.broadcast_to(x, (2, x.shape[0], 3))),
     "broadcast_to_method": (lambda rng, n: [rng.normal(size=(1, n))], lambda lib, x: x.broadcast_to((3, -1))),

@@ -32,13 +32,14 @@ updates after that; the next forward (with grad recording on) starts the next pa
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import numpy as np
 
 from ..autograd import STATE, note_unreplayable, swap_tape, unbroadcast
 from ..ops import Op
+from ..tensor import Tensor
 from .records import BackwardRecord, ForwardRecord, ModuleCall, UpdateRecord
 
 
@@ -273,12 +274,14 @@ class Tape:
                 f"{len(self.updates)} updates in {self.passes} pass(es)>")
 
 
-@contextmanager
-def trace(model: Any = None) -> Iterator[Tape]:
+def trace(model: Any = None) -> AbstractContextManager[Tape] | Tensor:
     """Record every forward op, backward step and optimizer update inside the block.
 
     ``model`` (optional) is watched: its parameter names label the steps and its layers
     group them. Tapes nest: the innermost active one records.
+
+    Given a tensor instead, ``trace(A)`` is PyTorch's ``torch.trace``, ``Σᵢ A[i, i]``
+    (:meth:`Tensor.trace`), so that code written for PyTorch gets a number, not a tape.
 
     >>> import glassgrad as gg
     >>> x = gg.tensor([3.0], requires_grad=True)
@@ -286,7 +289,17 @@ def trace(model: Any = None) -> Iterator[Tape]:
     ...     (x * x).sum().backward()
     >>> tape.backward[-1].contributions[0].tolist()   # ∂(x·x)/∂x = x + x
     [3.0]
+    >>> gg.trace(gg.tensor([[1.0, 2.0], [3.0, 4.0]])).item()   # 1 + 4
+    5.0
     """
+    if isinstance(model, Tensor):
+        return model.trace()
+    return _recording(model)
+
+
+@contextmanager
+def _recording(model: Any) -> Iterator[Tape]:
+    """The tape of one ``with gg.trace(model):`` block."""
     tape = Tape()
     if model is not None:
         tape.watch(model)
