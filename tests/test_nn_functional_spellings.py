@@ -70,6 +70,21 @@ def test_in_place_celu_gradient_is_the_exact_derivative(shape, alpha, seed):
 
 
 @pytest.mark.torch
+@settings(max_examples=30, deadline=None)
+@given(shape=st.lists(st.integers(1, 4), min_size=0, max_size=2), alpha=st.floats(-3.0, -0.3), seed=st.integers(0, 99))
+def test_celu_with_a_negative_alpha_adds_both_terms_as_pytorch(torch, shape, alpha, seed):
+    """max(0, x) + min(0, α·(e^(x/α) − 1)): for α < 0 the second term is e^(x/α)-steep below 0 and 0 above;
+    it gave α·elu(x/α), whose branches swap (celu(0.3, −1) was 0.26, not 0.3)."""
+    x = _away_from(np.random.default_rng(seed).normal(size=shape) * 1.5, (0.0,))
+    leaf = gg.tensor(x, requires_grad=True)
+    out = F.celu(leaf, alpha)
+    np.testing.assert_allclose(out.detach().numpy(), torch.nn.functional.celu(torch.tensor(x), alpha).numpy(),
+                               rtol=1e-12, atol=1e-15)
+    out.sum().backward()  # PyTorch's celu backward is ~1e-6 off in float64 for α < 0: the exact derivative instead
+    np.testing.assert_allclose(leaf.grad.numpy(), np.where(x > 0, 1.0, np.exp(x / alpha)), rtol=1e-13)
+
+
+@pytest.mark.torch
 @pytest.mark.parametrize("name, arguments, kinks", IN_PLACE)
 def test_in_place_activations_keep_pytorchs_version_rules(torch, name, arguments, kinks):
     for library in (gg, torch):

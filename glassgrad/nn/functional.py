@@ -596,11 +596,19 @@ def selu(input: Tensor) -> Tensor:
 
 @takes_inplace
 def celu(input: Tensor, alpha: float = 1.0) -> Tensor:
-    """``x`` where ``x > 0``, else ``α·(e^(x/α) − 1)``: ``α·elu(x/α)``."""
+    """``max(0, x) + min(0, α·(e^(x/α) − 1))``: for α > 0, ``x`` where ``x > 0``, else ``α·(e^(x/α) − 1)``,
+    which is ``α·elu(x/α)``.
+
+    For α < 0 both terms can be nonzero at once (``α·(e^(x/α) − 1)`` is positive below 0) and ``α·elu(x/α)``
+    would swap the branches, so the two terms are computed as written.
+    """
     alpha = _finite_number(alpha, "celu", "alpha")
     if alpha == 0:
         raise ValueError("celu: alpha must be nonzero (the curve is α·(exp(x/α) − 1) below 0); got 0")
-    return elu(_floating(input, "celu") / alpha) * alpha
+    x = _floating(input, "celu")
+    if alpha < 0:
+        return x.clamp(min=0) + (((x / alpha).exp() - 1) * alpha).clamp(max=0)
+    return elu(x / alpha) * alpha
 
 
 def softsign(input: Tensor) -> Tensor:
