@@ -208,3 +208,27 @@ def test_the_default_dtype_is_what_integer_tensors_become_in_float_math_as_in_py
             assert "dtype" not in repr(gg.tensor([0.5])) and "dtype" not in repr(torch.tensor([0.5]))
     finally:
         torch.set_default_dtype(torch_default)
+
+
+@pytest.mark.torch
+def test_layers_make_their_parameters_and_buffers_in_the_default_dtype_as_in_pytorch(torch):
+    """After ``set_default_dtype(float64)`` a new layer is float64, as PyTorch's (its parameters were float32, so
+    course code that switches to float64 and feeds float64 data was refused at the first layer)."""
+    layers = {"Linear": (3, 2), "Bilinear": (2, 2, 2), "Conv2d": (1, 2, 3), "ConvTranspose1d": (1, 2, 3),
+              "BatchNorm1d": (3,), "LayerNorm": (3,), "GroupNorm": (1, 2), "Embedding": (4, 2), "PReLU": (),
+              "RNN": (2, 3), "GRU": (2, 3), "LSTM": (2, 3), "MultiheadAttention": (4, 2),
+              "TransformerEncoderLayer": (4, 2)}
+    torch_default = torch.get_default_dtype()
+    try:
+        for ours_dtype, theirs_dtype in ((gg.float64, torch.float64), (gg.float32, torch.float32)):
+            gg.set_default_dtype(ours_dtype)
+            torch.set_default_dtype(theirs_dtype)
+            for name, arguments in layers.items():
+                ours, theirs = getattr(gg.nn, name)(*arguments), getattr(torch.nn, name)(*arguments)
+                assert ({key: str(value.dtype) for key, value in ours.state_dict().items()}
+                        == {key: str(value.dtype).removeprefix("torch.") for key, value in theirs.state_dict().items()})
+            assert str(gg.nn.Parameter().dtype) == str(torch.nn.Parameter().dtype).removeprefix("torch.")
+            out = gg.nn.Linear(3, 2)(gg.ones(1, 3))  # the default-dtype input meets a layer of its dtype
+            assert out.dtype == ours_dtype
+    finally:
+        torch.set_default_dtype(torch_default)

@@ -23,8 +23,9 @@ import numpy as np
 
 from ..arguments import resolve_dtype
 from ..creation import pick_generator
+from ..dtypes import get_default_dtype
 from ..functions import linear
-from ..tensor import Tensor, float32
+from ..tensor import Tensor
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -38,8 +39,9 @@ def check_size(value: Any, name: str, owner: str) -> int:
 
 
 def float_dtype(dtype: Any, owner: str) -> np.dtype:
-    """``dtype`` (default float32) checked to be floating: parameters must be able to learn."""
-    dtype = resolve_dtype(dtype) or float32
+    """``dtype`` (default: :func:`glassgrad.get_default_dtype`, float32 unless changed) checked to be floating:
+    parameters must be able to learn."""
+    dtype = resolve_dtype(dtype) or get_default_dtype()
     if dtype.kind != "f":
         raise TypeError(f"{owner}: parameters need a floating dtype (gg.float32 or gg.float64), got {dtype}")
     return dtype

@@ -14,7 +14,7 @@ import numpy as np
 from ..arguments import as_array, resolve_dtype
 from ..device import check_device
 from ..dtypes import get_default_dtype
-from ..tensor import Tensor, float32
+from ..tensor import Tensor
 
 
 class Parameter(Tensor):
@@ -33,7 +33,7 @@ class Parameter(Tensor):
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
-            array = np.empty(0, dtype=float32)
+            array = np.empty(0, dtype=get_default_dtype())  # as PyTorch: an empty tensor of the default dtype
         elif isinstance(data, Tensor):
             array = data.array
         else:
