@@ -22,6 +22,7 @@ from . import (
     linalg_ex,
     linalg_least_squares,
     linalg_lu,
+    numpy_keywords,
     tensor_in_place,
     tensor_legacy,
 )
@@ -540,6 +541,8 @@ for _name, _function in {**functional_names.SAME, **functional_names.IN_PLACE, *
                          **tensor_legacy.FUNCTION_FORMS, **tensor_legacy.REMOVED}.items():
     globals()[_name] = _function
 del _name, _function
+# axis= and keepdims= for dim= and keepdim=, in every function and method with those, as PyTorch takes them
+numpy_keywords.accept_numpy_keywords((globals(), Tensor, vars(linalg), vars(special)))
 
 __all__ = [
     "RULES", "GradcheckError", "GradcheckReport", "Tensor", "__version__", "abs", "add", "arange", "argmax",

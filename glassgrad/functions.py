@@ -28,6 +28,7 @@ def _function_form(name: str) -> Callable[..., Any]:
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = method.__doc__ or f"``gg.{name}(x, …)`` is ``x.{name}(…)``."
+    function.method = method  # what it calls: its parameters are the method's (glassgrad.numpy_keywords reads them)
     return function
 
 
