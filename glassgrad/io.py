@@ -216,7 +216,7 @@ def _encode(value: Any, where: list, tensors: dict[str, np.ndarray] | None) -> d
     """``value`` as a JSON layout node; arrays go into ``tensors`` (None: arrays are not allowed here)."""
     if isinstance(value, (Tensor, np.ndarray)):
         array = value.array if isinstance(value, Tensor) else value
-        name = ".".join(str(part) for part in where)
+        name = ".".join(str(part) for part in where) or "tensor"  # a tensor saved on its own: "tensor"
         if tensors is None:
             raise TypeError(f"metadata[{name!r}] is an array; metadata holds JSON values only: put arrays in obj")
         if array.dtype not in SAVABLE_DTYPES:
@@ -263,11 +263,12 @@ def _decode(node: dict, tensors: dict[str, np.ndarray]) -> Any:
 # --- save -------------------------------------------------------------------------------------
 
 
-def save(obj: dict, path: str | os.PathLike, metadata: dict | None = None) -> Path:
+def save(obj: Any, path: str | os.PathLike, metadata: dict | None = None) -> Path:
     """Save a state dict, or a nested dict of them plus JSON values, to ``path`` (safetensors, atomic).
 
     ``obj`` is e.g. ``model.state_dict()`` or ``{"model": model.state_dict(), "optimizer":
-    optimizer.state_dict(), "architecture": {...}}``. Values may be tensors, NumPy arrays,
+    optimizer.state_dict(), "architecture": {...}}``; also, as ``torch.save`` takes them, one tensor or a
+    list of tensors (``load`` gives back the same). Values may be tensors, NumPy arrays,
     numbers, strings, bools, None, and lists/tuples/dicts of these (dict keys: str or int).
     ``metadata`` is an extra dict of JSON values, returned by ``load(path, return_metadata=True)``.
     Values are saved as they are (NaN and inf included). Returns the path written.
@@ -276,9 +277,9 @@ def save(obj: dict, path: str | os.PathLike, metadata: dict | None = None) -> Pa
 
     from .version import __version__
 
-    if not isinstance(obj, dict):
-        hint = "; pass module.state_dict()" if hasattr(obj, "state_dict") else ", e.g. model.state_dict()"
-        raise TypeError(f"gg.save expects a dict of tensors (and JSON values), not {type(obj).__name__}{hint}")
+    if hasattr(obj, "state_dict") and not isinstance(obj, (dict, Tensor)):
+        raise TypeError(f"gg.save expects a dict of tensors (and JSON values), not {type(obj).__name__}: glassgrad "
+                        "saves numbers, never code (a pickled layer); pass module.state_dict()")
     if metadata is not None and not isinstance(metadata, dict):
         raise TypeError(f"metadata must be a dict of JSON values, not a {type(metadata).__name__}")
     clashes = [key for key in metadata or {} if key in RESERVED_METADATA]

@@ -35,6 +35,19 @@ def test_any_array_round_trips_bit_for_bit(tmp_path_factory, array):
     assert all(isinstance(value, gg.Tensor) and same_bits(value, array) for value in loaded.values())
 
 
+@given(array=hnp.arrays(st.sampled_from([np.float32, np.float64, np.int64]),
+                        hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)))
+def test_one_tensor_or_a_list_of_them_round_trips_as_torch_save_takes_them(tmp_path_factory, array):
+    """``torch.save(x, f)`` and ``torch.save([x, y], f)`` (d2l.ai's file chapter): gg.save refused all but a dict."""
+    folder = tmp_path_factory.mktemp("io")
+    x = gg.Tensor._wrap(array)
+    loaded = gg.load(gg.save(x, folder / "x.safetensors"))
+    assert isinstance(loaded, gg.Tensor) and same_bits(loaded, array)
+    pair = gg.load(gg.save([x, gg.zeros(4)], folder / "pair.safetensors"))
+    assert type(pair) is list and same_bits(pair[0], array) and same_bits(pair[1], gg.zeros(4))
+    assert gg.load(gg.save((x, 3), folder / "t.safetensors"))[1] == 3
+
+
 def test_checkpoint_with_optimizer_state_and_metadata_round_trips(tmp_path):
     weight, bias = gg.randn(3, 2, seed=0), gg.randn(3, dtype=gg.float64, seed=1)
     checkpoint = {
@@ -191,7 +204,7 @@ class FakeModule:
     ({"w": object()}, TypeError, "cannot save w: its type object is neither a tensor/array nor a JSON value"),
     ({"model": FakeModule()}, TypeError, "save module.state_dict\\(\\) instead"),
     (FakeModule(), TypeError, "gg.save expects a dict .* pass module.state_dict\\(\\)"),
-    ([gg.zeros(1)], TypeError, "gg.save expects a dict"),
+    ([gg.zeros(1), object()], TypeError, "cannot save 1: its type object is neither"),
     ({"w": np.array(["text"])}, TypeError, "'w' has dtype <U4, which safetensors cannot store"),
     ({"w": np.zeros(2, np.complex64)}, TypeError, "'w' has dtype complex64"),
     ({(1, 2): gg.zeros(1)}, TypeError, "key \\(1, 2\\) at the top level is a tuple; saved dicts need str or int"),
