@@ -322,6 +322,15 @@ class Tensor:
     def __int__(self) -> int:
         return int(self.item())
 
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"``: a 0-d tensor formats as its number, as PyTorch's; another prints as ``str`` does."""
+        if self.array.ndim and not spec:
+            return str(self)
+        if self.array.ndim:
+            raise TypeError(f"format spec {spec!r} needs a tensor of one number (0-d), but this one has shape "
+                            f"{shape_text(self.shape)}: format t.item() or t.tolist() instead")
+        return format(self.item(), spec)
+
     def __bool__(self) -> bool:
         if STATE.switches[1] is not None:
             note_read("bool(tensor) (an `if` or `while` on a tensor)")
