@@ -107,8 +107,13 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     return tensor(data, dtype)
 
 
-def _sized(size: tuple, name: str) -> tuple:
-    """A shape given as ``f(2, 3)`` or ``f((2, 3))``: whole numbers, none negative."""
+def _sized(size: tuple, name: str, keyword: Any = None) -> tuple:
+    """A shape given as ``f(2, 3)``, ``f((2, 3))`` or, in ``keyword``, ``f(size=(2, 3))``: whole numbers, none
+    negative."""
+    if keyword is not None:
+        if size:
+            raise TypeError(f"{name}: give the size once, as {name}(2, 3) or {name}(size=(2, 3)), not both")
+        size = (keyword,)
     shape = shape_arg(size, name)
     if any(n < 0 for n in shape):
         raise RuntimeError(f"{name}: sizes must be non-negative, but got {shape_text(shape)}")
@@ -130,22 +135,26 @@ def _leaf(array: np.ndarray, requires_grad: bool) -> Tensor:
     return result
 
 
-def _filled(size: tuple, value: Any, dtype: Any, requires_grad: bool, name: str, device: Any = None) -> Tensor:
+def _filled(size: tuple, value: Any, dtype: Any, requires_grad: bool, name: str, device: Any = None,
+            keyword: Any = None) -> Tensor:
     check_device(device)
-    return _leaf(np.full(_sized(size, name), value, dtype=resolve_dtype(dtype) or get_default_dtype()), requires_grad)
+    return _leaf(np.full(_sized(size, name, keyword), value, dtype=resolve_dtype(dtype) or get_default_dtype()),
+                 requires_grad)
 
 
-def zeros(*size: int, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(size, 0.0, dtype, requires_grad, "zeros", device)
+def zeros(*shape: int, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros: ``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``."""
+    return _filled(shape, 0.0, dtype, requires_grad, "zeros", device, size)
 
 
-def ones(*size: int, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(size, 1.0, dtype, requires_grad, "ones", device)
+def ones(*shape: int, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones: ``ones(2, 3)``, ``ones((2, 3))`` or ``ones(size=(2, 3))``."""
+    return _filled(shape, 1.0, dtype, requires_grad, "ones", device, size)
 
 
-def empty(*size: int, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def empty(*shape: int, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``size`` to be filled later. Unlike PyTorch's (whatever the memory held), it holds zeros."""
-    return _filled(size, 0.0, dtype, requires_grad, "empty", device)
+    return _filled(shape, 0.0, dtype, requires_grad, "empty", device, size)
 
 
 def _fill_number(fill_value: Any, name: str) -> Any:
@@ -165,24 +174,24 @@ def full(size: tuple, fill_value: float, dtype: Any = None, device: Any = None, 
     return _filled(shape, fill_value, dtype, requires_grad, "full", device)
 
 
-def zeros_like(other: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(other.shape, 0.0, dtype or other.dtype, requires_grad, "zeros_like", device)
+def zeros_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _filled(input.shape, 0.0, dtype or input.dtype, requires_grad, "zeros_like", device)
 
 
-def ones_like(other: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(other.shape, 1.0, dtype or other.dtype, requires_grad, "ones_like", device)
+def ones_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _filled(input.shape, 1.0, dtype or input.dtype, requires_grad, "ones_like", device)
 
 
-def empty_like(other: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ``other``'s shape and dtype to be filled later (zeros here; see :func:`empty`)."""
-    return _filled(other.shape, 0.0, dtype or other.dtype, requires_grad, "empty_like", device)
+def empty_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``input``'s shape and dtype to be filled later (zeros here; see :func:`empty`)."""
+    return _filled(input.shape, 0.0, dtype or input.dtype, requires_grad, "empty_like", device)
 
 
-def full_like(other: Tensor, fill_value: float, dtype: Any = None, device: Any = None,
+def full_like(input: Tensor, fill_value: float, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
-    """A tensor of ``other``'s shape (and dtype, unless ``dtype`` is given) filled with ``fill_value``."""
+    """A tensor of ``input``'s shape (and dtype, unless ``dtype`` is given) filled with ``fill_value``."""
     fill_value = _fill_number(fill_value, "full_like")
-    return _filled(other.shape, fill_value, dtype or other.dtype, requires_grad, "full_like", device)
+    return _filled(input.shape, fill_value, dtype or input.dtype, requires_grad, "full_like", device)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -226,7 +235,7 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, dtype: An
     return _leaf(np.logspace(start, end, count, base=base).astype(dtype), requires_grad)
 
 
-def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None, device: Any = None,
+def arange(start: float = 0, end: float | None = None, step: float = 1, dtype: Any = None, device: Any = None,
            requires_grad: bool = False) -> Tensor:
     """``[start, start + step, …)`` up to ``end``; int64 for integer arguments, else the default float dtype."""
     check_device(device)
@@ -247,27 +256,27 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: Any =
     return _leaf(np.arange(start, end, step).astype(dtype), requires_grad)
 
 
-def randn(*size: int, dtype: Any = None, device: Any = None, requires_grad: bool = False, seed: int | None = None,
-          generator: np.random.Generator | Generator | None = None) -> Tensor:
+def randn(*shape: int, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          seed: int | None = None, generator: np.random.Generator | Generator | None = None) -> Tensor:
     """Samples of the standard normal distribution N(0, 1)."""
     check_device(device)
     dtype = _float_dtype(dtype, "randn")
     rng = pick_generator(seed, generator)
-    values = rng.standard_normal(_sized(size, "randn"), dtype=np.float64)
+    values = rng.standard_normal(_sized(shape, "randn", size), dtype=np.float64)
     return _leaf(values.astype(dtype), requires_grad)
 
 
-def rand(*size: int, dtype: Any = None, device: Any = None, requires_grad: bool = False, seed: int | None = None,
-         generator: np.random.Generator | Generator | None = None) -> Tensor:
+def rand(*shape: int, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+         seed: int | None = None, generator: np.random.Generator | Generator | None = None) -> Tensor:
     """Samples of the uniform distribution on [0, 1)."""
     check_device(device)
     dtype = _float_dtype(dtype, "rand")
     rng = pick_generator(seed, generator)
-    values = rng.random(_sized(size, "rand"))
+    values = rng.random(_sized(shape, "rand", size))
     return _leaf(values.astype(dtype), requires_grad)
 
 
-def randint(low: int, high: Any = None, size: tuple | None = None, seed: int | None = None,
+def randint(low: int = 0, high: Any = None, size: tuple | None = None, seed: int | None = None,
             generator: np.random.Generator | Generator | None = None, dtype: Any = None, device: Any = None,
             requires_grad: bool = False) -> Tensor:
     """Integers drawn uniformly from ``[low, high)`` (int64); ``randint(high, size)`` draws from ``[0, high)``."""

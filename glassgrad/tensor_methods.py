@@ -276,9 +276,9 @@ def cuda(self: Tensor, device: Any = None, non_blocking: bool = False) -> Tensor
 
 
 def _new(name: str, value: Any):
-    def function(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
+    def function(self: Tensor, *shape: Any, size: Any = None, dtype: Any = None, device: Any = None,
                  requires_grad: bool = False) -> Tensor:
-        return _filled(size, value, dtype or self.dtype, requires_grad, name, device)
+        return _filled(shape, value, dtype or self.dtype, requires_grad, name, device, size)
     function.__name__ = name
     function.__doc__ = f"A tensor of ``size`` filled with {value}, in this tensor's dtype unless ``dtype`` is given."
     add(name, function)

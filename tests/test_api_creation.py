@@ -232,3 +232,38 @@ def test_layers_make_their_parameters_and_buffers_in_the_default_dtype_as_in_pyt
             assert out.dtype == ours_dtype
     finally:
         torch.set_default_dtype(torch_default)
+
+
+@pytest.mark.torch
+def test_sizes_by_keyword_and_the_like_functions_input_as_pytorch_takes_them(torch):
+    """``torch.randn(size=(), requires_grad=True)`` (d2l.ai), ``zeros(size=…)``, ``zeros_like(input=…)``,
+    ``arange(end=3)``, ``randint(high=3, size=…)``: each raised TypeError (unexpected keyword, or a missing start)."""
+    calls = [lambda lib: lib.randn(size=(), requires_grad=True), lambda lib: lib.rand(size=[2, 3]),
+             lambda lib: lib.zeros(size=(2, 3)), lambda lib: lib.ones(size=(2,), dtype=lib.float64),
+             lambda lib: lib.empty(size=(0, 2)), lambda lib: lib.ones(3).new_ones(size=(2,)),
+             lambda lib: lib.ones(3).new_zeros(size=(1, 2)), lambda lib: lib.zeros_like(input=lib.ones(2, 1)),
+             lambda lib: lib.ones_like(input=lib.ones(2)), lambda lib: lib.empty_like(input=lib.ones(2)),
+             lambda lib: lib.full_like(input=lib.ones(2), fill_value=3), lambda lib: lib.arange(end=3),
+             lambda lib: lib.randint(high=3, size=(4,))]
+    for call in calls:
+        ours, theirs = call(gg), call(torch)
+        assert tuple(ours.shape) == tuple(theirs.shape) and ours.requires_grad == theirs.requires_grad
+        assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+    np.testing.assert_array_equal(gg.arange(end=3).numpy(), [0, 1, 2])
+    assert set(gg.randint(high=3, size=(50,), seed=0).tolist()) <= {0, 1, 2}
+    with pytest.raises(TypeError, match=r"zeros: give the size once, as zeros\(2, 3\) or zeros\(size=\(2, 3\)\)"):
+        gg.zeros(2, size=(2,))
+
+
+@pytest.mark.torch
+def test_a_zero_d_tensor_formats_as_its_number_as_in_pytorch(torch):
+    """``f"loss {l:f}"`` (d2l.ai's training loops) raised TypeError: unsupported format string."""
+    for value, spec in ((0.123456, "f"), (0.123456, ".2e"), (0.5, ">8.3f"), (3, "03d"), (2.0, ""), (True, "")):
+        ours, theirs = gg.tensor(value), torch.tensor(value)
+        if isinstance(value, float):
+            ours, theirs = ours.double(), theirs.double()
+        assert format(ours, spec) == format(theirs, spec)
+    assert f"{gg.tensor([1.5])}" == str(gg.tensor([1.5]))  # no spec: as printed
+    with pytest.raises(TypeError, match=r"format spec '.2f' needs a tensor of one number \(0-d\), but this one has "
+                                        r"shape \(2,\): format t.item\(\) or t.tolist\(\) instead"):
+        f"{gg.tensor([1.5, 2.0]):.2f}"
