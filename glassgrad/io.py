@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from .device import check_device, device
 from .tensor import Tensor
 
 FORMAT = "glassgrad"
@@ -357,7 +358,8 @@ def _read_header(path: Path, raw: bytes) -> dict:
     return header
 
 
-def load(path: str | os.PathLike, return_metadata: bool = False) -> Any:
+def load(path: str | os.PathLike, return_metadata: bool = False, *, map_location: Any = None,
+         weights_only: bool | None = None) -> Any:
     """Load what :func:`save` wrote: the same nested structure, with arrays as Tensors.
 
     Also reads plain safetensors files (from other tools): they load as a flat dict
@@ -366,9 +368,16 @@ def load(path: str | os.PathLike, return_metadata: bool = False) -> Any:
     ``dtypes`` (tensor name → dtype name). Nothing is half-loaded: any problem (missing,
     truncated or corrupted file, a pickle) raises :class:`ModelFileError` before anything is
     returned; only a missing file (or a folder) raises ``FileNotFoundError``.
+
+    ``map_location`` and ``weights_only`` are ``torch.load``'s, taken so that its calls run unchanged
+    (``torch.load(f, weights_only=True)``, ``map_location='cpu'``): every tensor loads on the CPU, the only
+    device (a map to another device is refused in one line), and a file only ever gives numbers, never code,
+    whatever ``weights_only`` says.
     """
     import safetensors.numpy
 
+    if isinstance(map_location, (str, device)):
+        check_device(map_location)
     path = existing_file(path, "model file", f"; it should be {WHAT_IT_SHOULD_BE}", refusal=ModelFileError)
     raw = path.read_bytes()
     header = _read_header(path, raw)

@@ -279,3 +279,14 @@ def test_write_atomically_writes_text_and_bytes(tmp_path):
     assert (tmp_path / "blob.bin").read_bytes() == b"\x00\x01"
     with pytest.raises(IsADirectoryError, match="it is a folder"):
         glassgrad.io.write_atomically(tmp_path, b"")
+
+
+def test_torch_loads_keywords_are_taken(tmp_path):
+    """``torch.load(f, weights_only=True)`` (PyTorch's quickstart) and ``map_location='cpu'`` raised TypeError."""
+    state = {"w": gg.randn(2, 3, seed=0)}
+    path = gg.save(state, tmp_path / "m.pth")
+    for keywords in ({"weights_only": True}, {"weights_only": False}, {"map_location": "cpu"},
+                     {"map_location": gg.device("cpu"), "weights_only": True}, {"map_location": {"cuda:0": "cpu"}}):
+        assert same_bits(gg.load(path, **keywords)["w"], state["w"])
+    with pytest.raises(RuntimeError, match="device 'cuda:0' is not available: glassgrad runs on the CPU only"):
+        gg.load(path, map_location="cuda:0")
