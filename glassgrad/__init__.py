@@ -542,7 +542,9 @@ for _name, _function in {**functional_names.SAME, **functional_names.IN_PLACE, *
     globals()[_name] = _function
 del _name, _function
 # axis= and keepdims= for dim= and keepdim=, in every function and method with those, as PyTorch takes them
-numpy_keywords.accept_numpy_keywords((globals(), Tensor, vars(linalg), vars(special)))
+# (nn.functional's too: many of its names are also torch.*, the same function under both)
+numpy_keywords.accept_numpy_keywords((globals(), Tensor, vars(linalg), vars(special), vars(nn.functional),
+                                      functional_names.SAME))
 
 __all__ = [
     "RULES", "GradcheckError", "GradcheckReport", "Tensor", "__version__", "abs", "add", "arange", "argmax",
