@@ -19,6 +19,7 @@ import numpy as np
 
 from . import ops_index, ops_math, ops_pieces
 from .arguments import check_dim, resolve_dtype, shape_arg, shape_text
+from .graph import as_view
 from .ops import WHERE
 from .tensor import Tensor, apply
 from .tensor_methods import _plain, add, method
@@ -351,9 +352,12 @@ def unbind(self: Tensor, dim: int = 0) -> tuple:
 def cut(self: Tensor, dim: int, places: Any) -> tuple:
     """The pieces ``x[…, place, …]`` (``place`` at position ``dim``: an index or a slice), whose gradients meet in
     one buffer (:mod:`glassgrad.ops_pieces`)."""
-    joined = apply(ops_pieces.PIECES, (self,), self.array)
+    joined = as_view(self, apply(ops_pieces.PIECES, (self,), self.array))
     holder, lead = joined._ctx, (slice(None),) * dim  # the holder the pieces' buffer is found through (None: no graph)
-    return tuple(apply(ops_pieces.PIECE, (joined,), joined.array, lead + (place,), holder) for place in places)
+    # views of self's memory, known as such: an in-place change of one (or of self) is refused in the graph, as
+    # PyTorch refuses it; unknown, it changed the numbers while the gradient went on as before
+    return tuple(as_view(joined, apply(ops_pieces.PIECE, (joined,), joined.array, lead + (place,), holder))
+                 for place in places)
 
 
 # --- scans and products -----------------------------------------------------------------------------

@@ -1,0 +1,51 @@
+"""In-place changes through views, against PyTorch 2.13 in float64: a change PyTorch refuses is refused (in one
+line), and a change it makes reaches the same numbers and the same gradients. Never a change that moves the
+numbers while the gradient goes on as before (the pieces of ``split``, ``chunk``, ``unbind``, ``tensor_split``
+and ``hsplit`` did that: they shared the tensor's memory without being known as its views)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import glassgrad as gg
+
+PIECES = {
+    "split": lambda b: b.split(2)[1],
+    "chunk": lambda b: b.chunk(3)[0],
+    "unbind": lambda b: b.reshape(2, 3).unbind(0)[1],
+    "tensor_split": lambda b: b.tensor_split(2)[1],
+    "hsplit": lambda b: b.hsplit(2)[0],
+    "vsplit": lambda b: b.reshape(2, 3).vsplit(2)[1],
+    "split_with_sizes": lambda b: b.split_with_sizes([4, 2])[0],
+}
+EDITS = {"mul_": lambda v: v.mul_(3), "item assignment": lambda v: v.__setitem__(0, 7.0), "add_": lambda v: v.add_(1)}
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
+@pytest.mark.parametrize("piece", sorted(PIECES))
+def test_changing_a_piece_of_a_tensor_in_the_graph_is_refused(piece, edit):
+    a = gg.tensor(np.arange(1.0, 7.0), requires_grad=True)
+    b = a * 1
+    view = PIECES[piece](b)
+    with pytest.raises(RuntimeError, match="on a view .* of a tensor in the graph is not supported"):
+        EDITS[edit](view)
+    np.testing.assert_array_equal(b.detach().numpy(), np.arange(1.0, 7.0))  # nothing was written
+
+
+@pytest.mark.parametrize("piece", sorted(PIECES))
+def test_changing_the_tensor_after_cutting_it_is_refused(piece):
+    a = gg.tensor(np.arange(1.0, 7.0), requires_grad=True)
+    b = a * 1
+    PIECES[piece](b)
+    with pytest.raises(RuntimeError, match="on a tensor that has a view"):
+        b.mul_(3)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("piece", sorted(PIECES))
+def test_pieces_outside_the_graph_write_into_the_tensor_as_pytorchs(torch, piece):
+    ours, theirs = gg.zeros(6, dtype=gg.float64), torch.zeros(6, dtype=torch.float64)
+    PIECES[piece](ours).fill_(5.0)
+    PIECES[piece](theirs).fill_(5.0)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
