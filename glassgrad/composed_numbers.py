@@ -10,7 +10,8 @@
 * ``igamma(a, x) = P(a, x) = γ(a, x)/Γ(a)`` and ``igammac(a, x) = Q(a, x) = 1 − P(a, x)``, the regularized
   incomplete gamma functions (rows of :mod:`glassgrad.ops_special`, values from SciPy): ``∂/∂x =
   ±x^(a−1)·e^(−x)/Γ(a)``; there is no gradient for a (PyTorch has none either), so an ``a`` that requires grad
-  is refused in one line rather than given a missing gradient.
+  is refused in one line rather than given a missing gradient (:func:`with_setting`, which ``gg.special.zeta``
+  uses too).
 * ``fill(x, value)``: a new tensor of x's shape and dtype holding ``value``.
 
 >>> import glassgrad as gg

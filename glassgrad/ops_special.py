@@ -30,11 +30,12 @@ another special function, itself a row, so the gradient records (second derivati
   difference ``a·cos a − sin a`` loses all its digits near 0;
 * the Airy function ``Ai``, ``∂/∂a = Ai'(a)``, and ``Ai'``, ``∂/∂a = a·Ai(a)`` (Airy's equation ``Ai'' = a·Ai``);
 * ``zeta`` of ``a`` with exponent ``s`` (a setting): ``ζ(s, a) = Σₖ₌₀^∞ (a + k)^(−s)``, ``∂/∂a = −s·ζ(s + 1, a)``;
-  ``∂/∂s`` has no closed form, so glassgrad gives none (nor does PyTorch, for either).
+  ``∂/∂s`` has no closed form, so glassgrad gives none (PyTorch gives neither derivative).
 
-PyTorch gives the Bessel and Airy functions and ``zeta`` no gradient at all (their outputs do not require grad);
+PyTorch gives the Bessel and Airy functions no gradient at all (their outputs silently do not require grad);
 glassgrad gives each its derivative above. Outside a function's domain (Y, K and their scaled forms at a < 0) the
-values are NaN, and at 0 ±inf, as PyTorch's; so are their derivatives (Y₁'(0) is NaN).
+values are NaN, and at 0 ±inf, as PyTorch's; their derivatives are NaN below 0 and ±∞ at 0 (the one-sided
+slope, read where the formula would give ∞ − ∞: Y₁'(0) = ∞, K₁'(0) = k0e'(0) = k1e'(0) = −∞, at −0 too).
 
 A float32 input gives a float32 output (SciPy computes in float64 where it has no float32 loop), an integer
 input the default float dtype, as PyTorch. At the poles (``lgamma``, ``digamma`` at 0, −1, −2, …) and outside
@@ -98,6 +99,14 @@ def _over_tensor(values: Tensor, a: Tensor, limit: float = 0.5) -> Tensor:
     return (values / a.masked_fill(zero, 1.0)).masked_fill(zero, limit)
 
 
+def _at_pole(slope: Any, a: Any, limit: float) -> Any:
+    """``slope``, and ``limit`` where a is 0 (the one-sided slope at a pole, where the formula reads ∞ − ∞), for
+    NumPy arrays and tensors alike."""
+    if isinstance(slope, Tensor):
+        return slope.masked_fill(a.detach() == 0, limit)
+    return np.where(a == 0, limit, slope)
+
+
 def _row(op: Any) -> Callable[..., Tensor]:
     """The row ``op`` applied to a tensor (recorded), for the tensor-level local derivatives."""
     return lambda a, *settings: apply(op, (a,), a.array, *settings)
@@ -134,8 +143,6 @@ LOG_NDTR = elementwise("log_ndtr", "out = ln Φ(a), Φ the standard normal distr
                        "e^(−{a}²/2 − ln Φ({a}))/√(2π)", _log_ndtr,
                        lambda a: np.exp(-0.5 * a * a - _log_ndtr(a)) / ROOT_TWO_PI, written="ln Φ({a})",
                        tensor_local=lambda a: (-0.5 * a * a - _row(LOG_NDTR)(a)).exp() / ROOT_TWO_PI)
-
-
 ERFCX = elementwise("erfcx", "out = e^(a²)·erfc(a), the scaled complementary error function",
                     "2·{a}·erfcx({a}) − 2/√π", _erfcx, lambda a: 2 * a * _erfcx(a) - TWO_OVER_ROOT_PI,
                     written="erfcx({a})", tensor_local=lambda a: 2 * a * _row(ERFCX)(a) - TWO_OVER_ROOT_PI)
@@ -148,18 +155,21 @@ J1 = elementwise("bessel_j1", "out = J₁(a), the Bessel function of the first k
 Y0 = elementwise("bessel_y0", "out = Y₀(a), the Bessel function of the second kind of order 0 (a > 0)", "−Y₁({a})",
                  _y0, lambda a: -_y1(a), written="Y₀({a})", tensor_local=lambda a: -_row(Y1)(a))
 Y1 = elementwise("bessel_y1", "out = Y₁(a), the Bessel function of the second kind of order 1 (a > 0)",
-                 "Y₀({a}) − Y₁({a})/{a}", _y1, lambda a: _y0(a) - _y1(a) / a, written="Y₁({a})",
-                 tensor_local=lambda a: _row(Y0)(a) - _row(Y1)(a) / a)
+                 "Y₀({a}) − Y₁({a})/{a}  (∞ at 0)", _y1, lambda a: _at_pole(_y0(a) - _y1(a) / a, a, math.inf),
+                 written="Y₁({a})", tensor_local=lambda a: _at_pole(_row(Y0)(a) - _row(Y1)(a) / a, a, math.inf))
 K0 = elementwise("modified_bessel_k0", "out = K₀(a), the modified Bessel function of the second kind of order 0 "
                  "(a > 0)", "−K₁({a})", _k0, lambda a: -_k1(a), written="K₀({a})", tensor_local=lambda a: -_row(K1)(a))
 K1 = elementwise("modified_bessel_k1", "out = K₁(a), the modified Bessel function of the second kind of order 1 "
-                 "(a > 0)", "−K₀({a}) − K₁({a})/{a}", _k1, lambda a: -_k0(a) - _k1(a) / a, written="K₁({a})",
-                 tensor_local=lambda a: -_row(K0)(a) - _row(K1)(a) / a)
-K0E = elementwise("scaled_modified_bessel_k0", "out = e^a·K₀(a) (a > 0)", "k0e({a}) − k1e({a})", _k0e,
-                  lambda a: _k0e(a) - _k1e(a), written="k0e({a})", tensor_local=lambda a: _row(K0E)(a) - _row(K1E)(a))
-K1E = elementwise("scaled_modified_bessel_k1", "out = e^a·K₁(a) (a > 0)", "k1e({a})·(1 − 1/{a}) − k0e({a})", _k1e,
-                  lambda a: _k1e(a) * (1 - 1 / a) - _k0e(a), written="k1e({a})",
-                  tensor_local=lambda a: _row(K1E)(a) * (1 - a.reciprocal()) - _row(K0E)(a))
+                 "(a > 0)", "−K₀({a}) − K₁({a})/{a}  (−∞ at 0)", _k1,
+                 lambda a: _at_pole(-_k0(a) - _k1(a) / a, a, -math.inf), written="K₁({a})",
+                 tensor_local=lambda a: _at_pole(-_row(K0)(a) - _row(K1)(a) / a, a, -math.inf))
+K0E = elementwise("scaled_modified_bessel_k0", "out = e^a·K₀(a) (a > 0)", "k0e({a}) − k1e({a})  (−∞ at 0)", _k0e,
+                  lambda a: _at_pole(_k0e(a) - _k1e(a), a, -math.inf), written="k0e({a})",
+                  tensor_local=lambda a: _at_pole(_row(K0E)(a) - _row(K1E)(a), a, -math.inf))
+K1E = elementwise("scaled_modified_bessel_k1", "out = e^a·K₁(a) (a > 0)",
+                  "k1e({a})·(1 − 1/{a}) − k0e({a})  (−∞ at 0)", _k1e,
+                  lambda a: _at_pole(_k1e(a) * (1 - 1 / a) - _k0e(a), a, -math.inf), written="k1e({a})",
+                  tensor_local=lambda a: _at_pole(_row(K1E)(a) * (1 - a.reciprocal()) - _row(K0E)(a), a, -math.inf))
 SPHERICAL_J0 = elementwise("spherical_bessel_j0", "out = j₀(a) = sin(a)/a (1 at 0), the spherical Bessel function "
                            "of order 0", "−j₁({a}) = ({a}·cos {a} − sin {a})/{a}²  (0 at 0)",
                            lambda a: _spherical_jn(a, 0), lambda a: -_spherical_jn(a, 1), written="j₀({a})",

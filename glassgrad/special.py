@@ -98,6 +98,9 @@ def i1(input: Any) -> Tensor:
     return _row(ops_special.I1, input)
 
 
+modified_bessel_i1 = i1
+
+
 def i1e(input: Any) -> Tensor:
     """``e^(−|x|)·I₁(x)``: I₁ scaled so that it does not overflow."""
     return _row(ops_special.I1E, input)
@@ -134,9 +137,6 @@ def bessel_y1(input: Any) -> Tensor:
     """``Y₁(x)``, the Bessel function of the second kind of order 1 (x > 0: −inf at 0, NaN below); its derivative
     is ``Y₀(x) − Y₁(x)/x``."""
     return _row(ops_special.Y1, input)
-
-
-modified_bessel_i1 = i1
 
 
 def modified_bessel_k0(input: Any) -> Tensor:
