@@ -69,6 +69,9 @@ def test_values_match_pytorch_in_float64_and_float32(torch, name, shape, seed):
     theirs = getattr(torch.special, name)(torch.tensor(narrow))
     assert mine.dtype == gg.float32
     np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=max(tolerance, 5e-6), atol=max(tolerance, 5e-6))
+    leaf = gg.tensor(narrow, requires_grad=True)
+    getattr(gg.special, name)(leaf).sum().backward()
+    assert leaf.grad.dtype == gg.float32
 
 
 @pytest.mark.torch
@@ -176,6 +179,20 @@ def test_derivatives_at_zero_are_the_limits_and_below_zero_nan_where_the_value_i
             out.sum().backward()
         np.testing.assert_allclose(x.grad.numpy()[:2], [limit, limit], rtol=1e-15, err_msg=name)
         assert np.isnan(x.grad.numpy()[2]) == np.isnan(out.detach().numpy()[2]), name  # Y and K: NaN below 0
+
+
+@settings(max_examples=10, deadline=None)
+@given(x=st.lists(st.floats(-15.0, 8.0), min_size=1, max_size=5))
+def test_airys_equation_gives_every_higher_derivative(x):
+    """From ``Ai'' = x·Ai``: the third derivative is ``Ai + x·Ai'`` (through the Ai' row's own recorded rule)."""
+    t = gg.tensor(x, dtype=gg.float64, requires_grad=True)
+    ai = gg.special.airy_ai(t)
+    (first,) = gg.autograd.grad(ai.sum(), t, create_graph=True)
+    (second,) = gg.autograd.grad(first.sum(), t, create_graph=True)
+    (third,) = gg.autograd.grad(second.sum(), t)
+    a, value, slope = np.array(x), ai.detach().numpy(), first.detach().numpy()
+    np.testing.assert_allclose(second.detach().numpy(), a * value, rtol=1e-14)
+    np.testing.assert_allclose(third.numpy(), value + a * slope, rtol=1e-12, atol=1e-13)
 
 
 def test_spherical_j0_and_j1_derivatives_keep_their_digits_near_zero():
