@@ -10,7 +10,8 @@
 * ``igamma(a, x) = P(a, x) = γ(a, x)/Γ(a)`` and ``igammac(a, x) = Q(a, x) = 1 − P(a, x)``, the regularized
   incomplete gamma functions (rows of :mod:`glassgrad.ops_special`, values from SciPy): ``∂/∂x =
   ±x^(a−1)·e^(−x)/Γ(a)``; there is no gradient for a (PyTorch has none either), so an ``a`` that requires grad
-  is refused in one line rather than given a missing gradient.
+  is refused in one line rather than given a missing gradient (:func:`with_setting`, which ``gg.special.zeta``
+  uses too).
 * ``fill(x, value)``: a new tensor of x's shape and dtype holding ``value``.
 
 >>> import glassgrad as gg
@@ -28,6 +29,7 @@ from . import linalg, ops_special
 from .arguments import shape_text
 from .autograd import is_grad_enabled
 from .composed import _check_dims, _plain_tensor, _scaled_sum, dot
+from .composed_math import result_type
 from .composed_picks import index_put
 from .creation import as_tensor, full_like
 from .dtypes import get_default_dtype
@@ -123,29 +125,34 @@ lcm = _integers("lcm", np.lcm)
 lcm.__doc__ = "The least common multiple of a and b entry by entry (≥ 0; 0 if either is 0)."
 
 
-def _incomplete_gamma(name: str, row: Any) -> Any:
-    def incomplete_gamma(input: Tensor, other: Any) -> Tensor:
+def with_setting(name: str, row: Any, no_gradient: str) -> Any:
+    """``name(input, other)``: ``row`` of ``other`` (recorded) with ``input`` its setting, in their result dtype
+    (the default float dtype for integers); an ``input`` that requires grad is refused in one line, saying
+    ``no_gradient`` (what input is, and why it has no gradient)."""
+    def of_setting(input: Any, other: Any) -> Tensor:
+        if is_grad_enabled() and isinstance(input, Tensor) and input._requires_grad:
+            raise NotImplementedError(f"{name}: glassgrad has no gradient with respect to input ({no_gradient}); "
+                                      "pass input.detach() (other may require grad)")
+        numbers_or_tensors = [v if isinstance(v, (bool, int, float)) else as_tensor(v) for v in (input, other)]
+        dtype = result_type(*numbers_or_tensors)
         s, x = as_tensor(input), as_tensor(other)
-        if is_grad_enabled() and s._requires_grad:
-            raise NotImplementedError(f"{name}: glassgrad has no gradient with respect to input (the shape s), as "
-                                      "PyTorch has none; pass input.detach() (other, x, may require grad)")
-        if x.array.dtype.kind != "f":
-            x = x.to(s.dtype if s.array.dtype.kind == "f" else get_default_dtype())
-        shape = s.array.astype(x.array.dtype)  # a setting of the row (a copy: the row keeps it)
+        x = x.to(dtype if dtype.kind == "f" else get_default_dtype())
+        setting = s.array.astype(x.array.dtype)  # a copy: the row keeps it
         try:
-            np.broadcast_shapes(shape.shape, x.shape)
+            np.broadcast_shapes(setting.shape, x.shape)
         except ValueError:
             raise RuntimeError(f"{name}: shapes {shape_text(s.shape)} and {shape_text(x.shape)} cannot be "
                                "broadcast together") from None
-        return apply(row, (x,), x.array, shape)
+        return apply(row, (x,), x.array, setting)
 
-    incomplete_gamma.__name__ = incomplete_gamma.__qualname__ = name
-    return _method(incomplete_gamma)
+    of_setting.__name__ = of_setting.__qualname__ = name
+    return of_setting
 
 
-igamma = _incomplete_gamma("igamma", ops_special.IGAMMA)
+_NO_SHAPE_GRADIENT = "the shape s, as PyTorch has none"
+igamma = _method(with_setting("igamma", ops_special.IGAMMA, _NO_SHAPE_GRADIENT))
 igamma.__doc__ = "``P(a, x) = γ(a, x)/Γ(a)``, the regularized lower incomplete gamma function (a row)."
-igammac = _incomplete_gamma("igammac", ops_special.IGAMMAC)
+igammac = _method(with_setting("igammac", ops_special.IGAMMAC, _NO_SHAPE_GRADIENT))
 igammac.__doc__ = "``Q(a, x) = 1 − P(a, x)``, the regularized upper incomplete gamma function (a row)."
 
 

@@ -1,6 +1,8 @@
 """Rows of the rule table for the special functions NumPy lacks: ``lgamma``, ``digamma``, ``polygamma``,
-``erfinv``, the modified Bessel functions ``i0``, ``i1`` (and their scaled forms ``i0e``, ``i1e``) and
-``log_ndtr``; their values come from SciPy (``scipy.special``), loaded on the first call.
+``erfinv``, the modified Bessel functions ``i0``, ``i1`` (and their scaled forms ``i0e``, ``i1e``), ``log_ndtr``,
+``erfcx``, the Bessel functions ``J₀``, ``J₁``, ``Y₀``, ``Y₁``, ``K₀``, ``K₁`` (and ``k0e``, ``k1e``), the spherical
+Bessel functions ``j₀``, ``j₁``, the Airy function ``Ai`` (and ``Ai'``), the incomplete gamma functions and the
+Hurwitz zeta function; their values come from SciPy (``scipy.special``), loaded on the first call.
 
 Each is a row because nothing composes it (no row gives ``Γ`` or ``I₀``); its local derivative is
 another special function, itself a row, so the gradient records (second derivatives):
@@ -16,7 +18,24 @@ another special function, itself a row, so the gradient records (second derivati
 * ``igamma`` and ``igammac`` of ``a`` with shape ``s`` (a setting): ``P(s, a) = γ(s, a)/Γ(s)`` and
   ``Q(s, a) = 1 − P(s, a)``, ``∂/∂a = ±a^(s−1)·e^(−a)/Γ(s)``; PyTorch has no gradient for s, nor has glassgrad;
 * ``log_ndtr(a) = ln Φ(a)``, Φ the standard normal's distribution function, ``∂/∂a = e^(−a²/2 − ln Φ(a))/√(2π)``:
-  a row, not ``ln Φ(a)``, because Φ underflows to 0 below a ≈ −38 while its log is finite.
+  a row, not ``ln Φ(a)``, because Φ underflows to 0 below a ≈ −38 while its log is finite;
+* ``erfcx(a) = e^(a²)·erfc(a)``, ``∂/∂a = 2a·erfcx(a) − 2/√π``: a row, not the product, because ``e^(a²)``
+  overflows and ``erfc(a)`` underflows past a ≈ 27 while erfcx(a) ≈ 1/(a√π) is finite;
+* the Bessel functions of order 0 and 1, ``J₀' = −J₁``, ``J₁'(a) = J₀(a) − J₁(a)/a`` (½ at 0), and of the second
+  kind (a > 0) ``Y₀' = −Y₁``, ``Y₁'(a) = Y₀(a) − Y₁(a)/a``, ``K₀' = −K₁``, ``K₁'(a) = −K₀(a) − K₁(a)/a``; scaled,
+  ``k0e(a) = e^a·K₀(a)``, ``∂/∂a = k0e(a) − k1e(a)``, and ``k1e(a) = e^a·K₁(a)``, ``∂/∂a = k1e(a)·(1 − 1/a) −
+  k0e(a)`` (K₀ underflows past a ≈ 700, k0e does not);
+* the spherical Bessel functions ``j₀(a) = sin(a)/a``, ``∂/∂a = −j₁(a) = (a·cos a − sin a)/a²`` (0 at 0), and
+  ``j₁(a) = sin(a)/a² − cos(a)/a``, ``∂/∂a = j₀(a) − 2·j₁(a)/a`` (⅓ at 0): j₁ a row of its own, because the
+  difference ``a·cos a − sin a`` loses all its digits near 0;
+* the Airy function ``Ai``, ``∂/∂a = Ai'(a)``, and ``Ai'``, ``∂/∂a = a·Ai(a)`` (Airy's equation ``Ai'' = a·Ai``);
+* ``zeta`` of ``a`` with exponent ``s`` (a setting): ``ζ(s, a) = Σₖ₌₀^∞ (a + k)^(−s)``, ``∂/∂a = −s·ζ(s + 1, a)``;
+  ``∂/∂s`` has no closed form, so glassgrad gives none (PyTorch gives neither derivative).
+
+PyTorch gives the Bessel and Airy functions no gradient at all (their outputs silently do not require grad);
+glassgrad gives each its derivative above. Outside a function's domain (Y, K and their scaled forms at a < 0) the
+values are NaN, and at 0 ±inf, as PyTorch's; their derivatives are NaN below 0 and ±∞ at 0 (the one-sided
+slope, read where the formula would give ∞ − ∞: Y₁'(0) = ∞, K₁'(0) = k0e'(0) = k1e'(0) = −∞, at −0 too).
 
 A float32 input gives a float32 output (SciPy computes in float64 where it has no float32 loop), an integer
 input the default float dtype, as PyTorch. At the poles (``lgamma``, ``digamma`` at 0, −1, −2, …) and outside
@@ -42,34 +61,50 @@ from .tensor import Tensor, apply
 Array = np.ndarray
 
 HALF_ROOT_PI = math.sqrt(math.pi) / 2
+TWO_OVER_ROOT_PI = 2 / math.sqrt(math.pi)
 ROOT_TWO_PI = math.sqrt(2 * math.pi)
 
 
-def _scipy(name: str) -> Callable[..., Array]:
-    """SciPy's ``special.name`` of ``(*first, a)``, in ``a``'s dtype."""
+def _scipy(name: str, part: int | None = None) -> Callable[..., Array]:
+    """SciPy's ``special.name`` of ``(*first, a)`` (entry ``part`` of the tuple it returns, if given), in ``a``'s
+    dtype."""
     def function(a: Array, *first: Any) -> Array:
         from scipy import special  # here, not at the top: `import glassgrad` does not load SciPy
-        return np.asarray(getattr(special, name)(*first, a)).astype(a.dtype, copy=False)
+        values = getattr(special, name)(*first, a)
+        return np.asarray(values if part is None else values[part]).astype(a.dtype, copy=False)
     return function
 
 
 _gammaln, _psi, _erfinv, _log_ndtr = _scipy("gammaln"), _scipy("psi"), _scipy("erfinv"), _scipy("log_ndtr")
 _i0, _i1, _i0e, _i1e = _scipy("i0"), _scipy("i1"), _scipy("i0e"), _scipy("i1e")
+_j0, _j1, _y0, _y1 = _scipy("j0"), _scipy("j1"), _scipy("y0"), _scipy("y1")
+_k0, _k1, _k0e, _k1e = _scipy("k0"), _scipy("k1"), _scipy("k0e"), _scipy("k1e")
+_erfcx, _spherical_jn, _zeta = _scipy("erfcx"), _scipy("spherical_jn"), _scipy("zeta")
+_airy_ai, _airy_ai_prime = _scipy("airy", 0), _scipy("airy", 1)  # airy(a) = (Ai, Ai', Bi, Bi')
 
 
 def _polygamma(a: Array, n: int) -> Array:
     return _scipy("polygamma")(a, n)
 
 
-def _over(values: Array, a: Array) -> Array:
-    """``values / a``, and ½ where a is 0 (the limit of ``I₁(a)/a`` and ``i1e(a)/a``)."""
-    return np.divide(values, a, out=np.full_like(values, 0.5), where=a != 0)
+def _over(values: Array, a: Array, limit: float = 0.5) -> Array:
+    """``values / a``, and ``limit`` where a is 0 (½ for ``I₁(a)/a``, ``i1e(a)/a`` and ``J₁(a)/a``, ⅓ for
+    ``j₁(a)/a``)."""
+    return np.divide(values, a, out=np.full_like(values, limit), where=a != 0)
 
 
-def _over_tensor(values: Tensor, a: Tensor) -> Tensor:
-    """:func:`_over` recorded: the 0 entries divide by 1, then read ½ (a constant there)."""
+def _over_tensor(values: Tensor, a: Tensor, limit: float = 0.5) -> Tensor:
+    """:func:`_over` recorded: the 0 entries divide by 1, then read ``limit`` (a constant there)."""
     zero = a.detach() == 0
-    return (values / a.masked_fill(zero, 1.0)).masked_fill(zero, 0.5)
+    return (values / a.masked_fill(zero, 1.0)).masked_fill(zero, limit)
+
+
+def _at_pole(slope: Any, a: Any, limit: float) -> Any:
+    """``slope``, and ``limit`` where a is 0 (the one-sided slope at a pole, where the formula reads ∞ − ∞), for
+    NumPy arrays and tensors alike."""
+    if isinstance(slope, Tensor):
+        return slope.masked_fill(a.detach() == 0, limit)
+    return np.where(a == 0, limit, slope)
 
 
 def _row(op: Any) -> Callable[..., Tensor]:
@@ -108,6 +143,49 @@ LOG_NDTR = elementwise("log_ndtr", "out = ln Φ(a), Φ the standard normal distr
                        "e^(−{a}²/2 − ln Φ({a}))/√(2π)", _log_ndtr,
                        lambda a: np.exp(-0.5 * a * a - _log_ndtr(a)) / ROOT_TWO_PI, written="ln Φ({a})",
                        tensor_local=lambda a: (-0.5 * a * a - _row(LOG_NDTR)(a)).exp() / ROOT_TWO_PI)
+ERFCX = elementwise("erfcx", "out = e^(a²)·erfc(a), the scaled complementary error function",
+                    "2·{a}·erfcx({a}) − 2/√π", _erfcx, lambda a: 2 * a * _erfcx(a) - TWO_OVER_ROOT_PI,
+                    written="erfcx({a})", tensor_local=lambda a: 2 * a * _row(ERFCX)(a) - TWO_OVER_ROOT_PI)
+
+J0 = elementwise("bessel_j0", "out = J₀(a), the Bessel function of the first kind of order 0", "−J₁({a})", _j0,
+                 lambda a: -_j1(a), written="J₀({a})", tensor_local=lambda a: -_row(J1)(a))
+J1 = elementwise("bessel_j1", "out = J₁(a), the Bessel function of the first kind of order 1",
+                 "J₀({a}) − J₁({a})/{a}  (½ at 0)", _j1, lambda a: _j0(a) - _over(_j1(a), a), written="J₁({a})",
+                 tensor_local=lambda a: _row(J0)(a) - _over_tensor(_row(J1)(a), a))
+Y0 = elementwise("bessel_y0", "out = Y₀(a), the Bessel function of the second kind of order 0 (a > 0)", "−Y₁({a})",
+                 _y0, lambda a: -_y1(a), written="Y₀({a})", tensor_local=lambda a: -_row(Y1)(a))
+Y1 = elementwise("bessel_y1", "out = Y₁(a), the Bessel function of the second kind of order 1 (a > 0)",
+                 "Y₀({a}) − Y₁({a})/{a}  (∞ at 0)", _y1, lambda a: _at_pole(_y0(a) - _y1(a) / a, a, math.inf),
+                 written="Y₁({a})", tensor_local=lambda a: _at_pole(_row(Y0)(a) - _row(Y1)(a) / a, a, math.inf))
+K0 = elementwise("modified_bessel_k0", "out = K₀(a), the modified Bessel function of the second kind of order 0 "
+                 "(a > 0)", "−K₁({a})", _k0, lambda a: -_k1(a), written="K₀({a})", tensor_local=lambda a: -_row(K1)(a))
+K1 = elementwise("modified_bessel_k1", "out = K₁(a), the modified Bessel function of the second kind of order 1 "
+                 "(a > 0)", "−K₀({a}) − K₁({a})/{a}  (−∞ at 0)", _k1,
+                 lambda a: _at_pole(-_k0(a) - _k1(a) / a, a, -math.inf), written="K₁({a})",
+                 tensor_local=lambda a: _at_pole(-_row(K0)(a) - _row(K1)(a) / a, a, -math.inf))
+K0E = elementwise("scaled_modified_bessel_k0", "out = e^a·K₀(a) (a > 0)", "k0e({a}) − k1e({a})  (−∞ at 0)", _k0e,
+                  lambda a: _at_pole(_k0e(a) - _k1e(a), a, -math.inf), written="k0e({a})",
+                  tensor_local=lambda a: _at_pole(_row(K0E)(a) - _row(K1E)(a), a, -math.inf))
+K1E = elementwise("scaled_modified_bessel_k1", "out = e^a·K₁(a) (a > 0)",
+                  "k1e({a})·(1 − 1/{a}) − k0e({a})  (−∞ at 0)", _k1e,
+                  lambda a: _at_pole(_k1e(a) * (1 - 1 / a) - _k0e(a), a, -math.inf), written="k1e({a})",
+                  tensor_local=lambda a: _at_pole(_row(K1E)(a) * (1 - a.reciprocal()) - _row(K0E)(a), a, -math.inf))
+SPHERICAL_J0 = elementwise("spherical_bessel_j0", "out = j₀(a) = sin(a)/a (1 at 0), the spherical Bessel function "
+                           "of order 0", "−j₁({a}) = ({a}·cos {a} − sin {a})/{a}²  (0 at 0)",
+                           lambda a: _spherical_jn(a, 0), lambda a: -_spherical_jn(a, 1), written="j₀({a})",
+                           tensor_local=lambda a: -_row(SPHERICAL_J1)(a))
+SPHERICAL_J1 = elementwise("spherical_bessel_j1", "out = j₁(a) = sin(a)/a² − cos(a)/a (0 at 0), the spherical "
+                           "Bessel function of order 1", "j₀({a}) − 2·j₁({a})/{a}  (⅓ at 0)",
+                           lambda a: _spherical_jn(a, 1),
+                           lambda a: _spherical_jn(a, 0) - 2 * _over(_spherical_jn(a, 1), a, 1 / 3),
+                           written="j₁({a})",
+                           tensor_local=lambda a: (_row(SPHERICAL_J0)(a)
+                                                   - 2 * _over_tensor(_row(SPHERICAL_J1)(a), a, 1 / 3)))
+AIRY_AI = elementwise("airy_ai", "out = Ai(a), the Airy function of the first kind (Ai'' = a·Ai)", "Ai'({a})",
+                      _airy_ai, _airy_ai_prime, written="Ai({a})", tensor_local=lambda a: _row(AIRY_AI_PRIME)(a))
+AIRY_AI_PRIME = elementwise("airy_ai_prime", "out = Ai'(a), the derivative of the Airy function Ai",
+                            "{a}·Ai({a})  (Airy's equation)", _airy_ai_prime, lambda a: a * _airy_ai(a),
+                            written="Ai'({a})", tensor_local=lambda a: a * _row(AIRY_AI)(a))
 
 
 def _incomplete_gamma_slope(x: Array, s: Any) -> Array:
@@ -147,3 +225,8 @@ IGAMMAC = elementwise("igammac", "out = Q(s, a) = 1 − P(s, a), the regularized
                       "−{a}^(s−1)·e^(−{a})/Γ(s)  (none for s, as in PyTorch)", _incomplete_gamma("gammaincc"),
                       lambda x, s: -_incomplete_gamma_slope(x, s), written="Q(s, {a})", settings={"s": 2.0},
                       tensor_local=lambda x, s: -_incomplete_gamma_slope_tensor(x, s))
+
+ZETA = elementwise("zeta", "out = ζ(s, a) = Σₖ₌₀^∞ (a + k)^(−s), the Hurwitz zeta function of a",
+                   "−s·ζ(s + 1, {a})  (none for s: ∂ζ/∂s has no closed form)", _zeta,
+                   lambda q, s: -s * _zeta(q, s + 1), written="ζ(s, {a})", settings={"s": 2.0},
+                   tensor_local=lambda q, s: _row(ZETA)(q, s + 1) * q.new_tensor(-np.asarray(s)))

@@ -5,8 +5,16 @@ and its complement; ``log_softmax``, ``softmax``, ``logsumexp``, ``xlogy``, ``lo
 ``sinc`` and ``round`` as in ``gg``. Their gradients are those of the rows they use.
 
 The gamma family and the Bessel functions are rows of :mod:`glassgrad.ops_special` (values from SciPy):
-``gammaln`` (``ln|Γ|``), ``digamma``/``psi`` (ψ), ``polygamma``, ``erfinv``, ``i0``, ``i0e``, ``i1``, ``i1e``,
-``log_ndtr``. Made of them and other ops: ``multigammaln(a, p) = p(p−1)/4·ln π + Σⱼ₌₁ᵖ lnΓ(a − (j−1)/2)``,
+``gammaln`` (``ln|Γ|``), ``digamma``/``psi`` (ψ), ``polygamma``, ``erfinv``, ``i0``/``modified_bessel_i0``,
+``i0e``, ``i1``/``modified_bessel_i1``, ``i1e``, ``log_ndtr``, ``erfcx`` (``e^(x²)·erfc(x)``), ``bessel_j0``,
+``bessel_j1``, ``bessel_y0``, ``bessel_y1``, ``modified_bessel_k0``, ``modified_bessel_k1``,
+``scaled_modified_bessel_k0`` (``eˣ·K₀(x)``), ``scaled_modified_bessel_k1``, ``spherical_bessel_j0``
+(``sin(x)/x``), ``airy_ai``, ``gammainc``/``gammaincc`` (``igamma``/``igammac``: ``P(a, x)`` and ``Q(a, x)``)
+and ``zeta(x, q) = Σₖ₌₀^∞ (q + k)^(−x)``. PyTorch gives the Bessel and Airy functions no gradient; glassgrad
+gives each its derivative (a row too), and ``zeta`` its derivative in q, ``−x·ζ(x + 1, q)`` (none in x: there
+it refuses an x that requires grad).
+
+Made of them and other ops: ``multigammaln(a, p) = p(p−1)/4·ln π + Σⱼ₌₁ᵖ lnΓ(a − (j−1)/2)``,
 ``ndtr(x) = Φ(x) = (1 + erf(x/√2))/2``, ``ndtri(p) = Φ⁻¹(p) = √2·erfinv(2p − 1)``, ``xlog1py(x, y) = x·ln(1 + y)``
 (0 where x is 0) and ``entr(x) = −x·ln x`` (0 at 0, −inf below).
 
@@ -24,6 +32,7 @@ import numpy as np
 
 from . import ops_special
 from .composed import xlogy as xlogy
+from .composed_numbers import igamma, igammac, with_setting
 from .creation import as_tensor
 from .functions import digamma as digamma
 from .functions import erf as erf
@@ -40,6 +49,7 @@ from .functions import softmax as softmax
 from .tensor import Tensor, _float_data, apply
 
 gammaln, psi = lgamma, digamma
+modified_bessel_i0, gammainc, gammaincc = i0, igamma, igammac
 
 
 def expit(input: Any) -> Tensor:
@@ -88,6 +98,9 @@ def i1(input: Any) -> Tensor:
     return _row(ops_special.I1, input)
 
 
+modified_bessel_i1 = i1
+
+
 def i1e(input: Any) -> Tensor:
     """``e^(−|x|)·I₁(x)``: I₁ scaled so that it does not overflow."""
     return _row(ops_special.I1E, input)
@@ -96,6 +109,75 @@ def i1e(input: Any) -> Tensor:
 def log_ndtr(input: Any) -> Tensor:
     """``ln Φ(x)``, Φ the standard normal distribution function; finite far to the left, where Φ is 0."""
     return _row(ops_special.LOG_NDTR, input)
+
+
+def erfcx(input: Any) -> Tensor:
+    """``e^(x²)·erfc(x)``, finite where ``e^(x²)`` overflows; its derivative is ``2x·erfcx(x) − 2/√π``."""
+    return _row(ops_special.ERFCX, input)
+
+
+def bessel_j0(input: Any) -> Tensor:
+    """``J₀(x)``, the Bessel function of the first kind of order 0; its derivative is ``−J₁(x)``."""
+    return _row(ops_special.J0, input)
+
+
+def bessel_j1(input: Any) -> Tensor:
+    """``J₁(x)``, the Bessel function of the first kind of order 1; its derivative is ``J₀(x) − J₁(x)/x`` (½ at
+    0)."""
+    return _row(ops_special.J1, input)
+
+
+def bessel_y0(input: Any) -> Tensor:
+    """``Y₀(x)``, the Bessel function of the second kind of order 0 (x > 0: −inf at 0, NaN below); its derivative
+    is ``−Y₁(x)``."""
+    return _row(ops_special.Y0, input)
+
+
+def bessel_y1(input: Any) -> Tensor:
+    """``Y₁(x)``, the Bessel function of the second kind of order 1 (x > 0: −inf at 0, NaN below); its derivative
+    is ``Y₀(x) − Y₁(x)/x``."""
+    return _row(ops_special.Y1, input)
+
+
+def modified_bessel_k0(input: Any) -> Tensor:
+    """``K₀(x)``, the modified Bessel function of the second kind of order 0 (x > 0: inf at 0, NaN below); its
+    derivative is ``−K₁(x)``."""
+    return _row(ops_special.K0, input)
+
+
+def modified_bessel_k1(input: Any) -> Tensor:
+    """``K₁(x)``, the modified Bessel function of the second kind of order 1 (x > 0: inf at 0, NaN below); its
+    derivative is ``−K₀(x) − K₁(x)/x``."""
+    return _row(ops_special.K1, input)
+
+
+def scaled_modified_bessel_k0(input: Any) -> Tensor:
+    """``eˣ·K₀(x)``: K₀ scaled so that it does not underflow; its derivative is ``k0e(x) − k1e(x)``."""
+    return _row(ops_special.K0E, input)
+
+
+def scaled_modified_bessel_k1(input: Any) -> Tensor:
+    """``eˣ·K₁(x)``: K₁ scaled so that it does not underflow; its derivative is ``k1e(x)·(1 − 1/x) − k0e(x)``."""
+    return _row(ops_special.K1E, input)
+
+
+def spherical_bessel_j0(input: Any) -> Tensor:
+    """``j₀(x) = sin(x)/x`` (1 at 0), the spherical Bessel function of order 0; its derivative is
+    ``(x·cos x − sin x)/x²`` (0 at 0)."""
+    return _row(ops_special.SPHERICAL_J0, input)
+
+
+def airy_ai(input: Any) -> Tensor:
+    """``Ai(x)``, the Airy function of the first kind (the solution of ``y'' = x·y`` that decays as x → ∞); its
+    derivative is ``Ai'(x)``, whose own is ``x·Ai(x)``."""
+    return _row(ops_special.AIRY_AI, input)
+
+
+zeta = with_setting("zeta", ops_special.ZETA, "the exponent x: ∂ζ(x, q)/∂x has no closed form here, and PyTorch "
+                    "has no gradient for it either")
+zeta.__doc__ = """``ζ(x, q) = Σₖ₌₀^∞ (q + k)^(−x)``, the Hurwitz zeta function (x > 1; ``ζ(x, 1)`` is Riemann's ζ(x)).
+
+Its derivative in q is ``−x·ζ(x + 1, q)``; in x it has none, so an x that requires grad is refused."""
 
 
 def ndtr(input: Any) -> Tensor:
