@@ -16,6 +16,7 @@ that the NumPy name reaches it as PyTorch's. A call that passes no keyword pays 
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Iterable, MutableMapping
 from types import FunctionType
 from typing import Any
@@ -58,7 +59,8 @@ def with_numpy_keywords(function: Any) -> Any:
 
 def accept_numpy_keywords(namespaces: Iterable[MutableMapping[str, Any] | type]) -> None:
     """Replace each public function of ``namespaces`` (module dicts, classes) that has a ``dim`` or ``keepdim``
-    by :func:`with_numpy_keywords` of it; a function found under several names gets one wrapper."""
+    by :func:`with_numpy_keywords` of it; a function found under several names gets one wrapper, which also
+    takes its place in the module that defines it (``gg.select_copy is glassgrad.copies.select_copy``)."""
     wrapped: dict[int, Callable] = {}
     for namespace in namespaces:
         entries = vars(namespace) if isinstance(namespace, type) else namespace
@@ -67,6 +69,9 @@ def accept_numpy_keywords(namespaces: Iterable[MutableMapping[str, Any] | type])
                 continue
             if id(value) not in wrapped:
                 wrapped[id(value)] = with_numpy_keywords(value)
+                home = sys.modules.get(value.__module__)
+                if wrapped[id(value)] is not value and getattr(home, value.__name__, None) is value:
+                    setattr(home, value.__name__, wrapped[id(value)])
             if wrapped[id(value)] is not value:
                 if isinstance(namespace, type):
                     setattr(namespace, name, wrapped[id(value)])
