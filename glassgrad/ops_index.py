@@ -219,7 +219,17 @@ def _diagonal_place(rows: int, columns: int, offset: int) -> tuple:
     return steps + start_row, steps + start_column
 
 def _diagonal(a, offset, dim1, dim2):
-    return np.diagonal(a, offset, dim1, dim2).copy(), (a.shape, offset, dim1, dim2)
+    """A view of ``a``'s memory, as PyTorch's (``A.diagonal().add_(λ)`` changes A), writable where ``a`` is: one
+    step along the diagonal is a step along both dims (NumPy's own ``diagonal`` view is read-only)."""
+    moved = np.moveaxis(a, (dim1, dim2), (-2, -1))
+    rows, columns = moved.shape[-2:]
+    start_row, start_column = max(-offset, 0), max(offset, 0)
+    length = max(min(rows - start_row, columns - start_column), 0)
+    start = moved[..., min(start_row, rows):, min(start_column, columns):]
+    view = np.lib.stride_tricks.as_strided(start, moved.shape[:-2] + (length,),
+                                           moved.strides[:-2] + (moved.strides[-2] + moved.strides[-1],),
+                                           writeable=start.flags.writeable)
+    return view, (a.shape, offset, dim1, dim2)
 
 def _diagonal_back(up, saved):
     shape, offset, dim1, dim2 = saved

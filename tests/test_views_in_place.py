@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import glassgrad as gg
 
@@ -49,3 +51,36 @@ def test_pieces_outside_the_graph_write_into_the_tensor_as_pytorchs(torch, piece
     PIECES[piece](ours).fill_(5.0)
     PIECES[piece](theirs).fill_(5.0)
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.torch
+@settings(max_examples=40, deadline=None)
+@given(shape=st.lists(st.integers(1, 4), min_size=2, max_size=4), offset=st.integers(-4, 4), data=st.data())
+def test_a_diagonal_is_a_view_writes_reach_the_tensor_as_in_pytorch(torch, shape, offset, data):
+    """``A.diagonal().add_(λ)`` (a ridge, a jitter) changes A in PyTorch; it was a copy here, so A stayed as it was."""
+    dim1 = data.draw(st.integers(-len(shape), len(shape) - 1))
+    dim2 = data.draw(st.integers(-len(shape), len(shape) - 1).filter(lambda d: d % len(shape) != dim1 % len(shape)))
+    start = np.random.default_rng(0).normal(size=shape)
+    ours, theirs = gg.tensor(start), torch.tensor(start)
+    view_ours, view_theirs = ours.diagonal(offset, dim1, dim2), theirs.diagonal(offset, dim1, dim2)
+    np.testing.assert_array_equal(view_ours.numpy(), view_theirs.numpy())
+    view_ours.add_(2.5)
+    view_theirs.add_(2.5)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    ours[..., 0] = -1.0  # and a change of the tensor shows in the view
+    theirs[..., 0] = -1.0
+    np.testing.assert_array_equal(view_ours.numpy(), view_theirs.numpy())
+
+
+@pytest.mark.torch
+def test_diag_of_a_matrix_is_a_new_tensor_as_in_pytorch(torch):
+    for library in (gg, torch):
+        matrix = library.ones(2, 2)
+        library.diag(matrix).fill_(9.0)
+        assert matrix.sum().item() == 4.0
+
+
+def test_changing_the_diagonal_of_a_tensor_in_the_graph_is_refused():
+    b = gg.tensor(np.arange(1.0, 10.0).reshape(3, 3), requires_grad=True) * 1
+    with pytest.raises(RuntimeError, match="on a view .* of a tensor in the graph is not supported"):
+        b.diagonal().mul_(2)
