@@ -123,12 +123,18 @@ lcm = _integers("lcm", np.lcm)
 lcm.__doc__ = "The least common multiple of a and b entry by entry (≥ 0; 0 if either is 0)."
 
 
+def refuse_gradient(name: str, tensor: Tensor, what: str, instead: str) -> None:
+    """One line refusing ``tensor`` if it requires grad where the row gives it none, as PyTorch has none
+    (igamma's shape s, an orthogonal polynomial's degree n): never a gradient silently missing."""
+    if is_grad_enabled() and tensor._requires_grad:
+        raise NotImplementedError(f"{name}: glassgrad has no gradient with respect to {what}, as PyTorch has none; "
+                                  f"pass {instead}")
+
+
 def _incomplete_gamma(name: str, row: Any) -> Any:
     def incomplete_gamma(input: Tensor, other: Any) -> Tensor:
         s, x = as_tensor(input), as_tensor(other)
-        if is_grad_enabled() and s._requires_grad:
-            raise NotImplementedError(f"{name}: glassgrad has no gradient with respect to input (the shape s), as "
-                                      "PyTorch has none; pass input.detach() (other, x, may require grad)")
+        refuse_gradient(name, s, "input (the shape s)", "input.detach() (other, x, may require grad)")
         if x.array.dtype.kind != "f":
             x = x.to(s.dtype if s.array.dtype.kind == "f" else get_default_dtype())
         shape = s.array.astype(x.array.dtype)  # a setting of the row (a copy: the row keeps it)
