@@ -117,13 +117,14 @@ def polynomial(x: Array, family: str, n: Any, order: int) -> Array:
     current = [rule.slope * x + rule.offset, one * rule.slope, *[zero] * order][:order + 1]
     out = np.where(degrees == 0, previous[order], zero)
     np.copyto(out, current[order], where=degrees == 1)
-    for k in range(1, int(degrees.max(initial=0))):
-        a, b, c, d = rule.coefficients(k)
-        line = a * x + b
-        following = [line * current[j] + (j * a * current[j - 1] if j else 0) - c * previous[j]
-                     for j in range(order + 1)]
-        previous, current = current, [part / d for part in following] if d != 1 else following
-        np.copyto(out, current[order], where=degrees == k + 1)
+    with np.errstate(over="ignore", invalid="ignore"):  # past the float range: ±inf, then NaN, as PyTorch's
+        for k in range(1, int(degrees.max(initial=0))):
+            a, b, c, d = rule.coefficients(k)
+            line = a * x + b
+            following = [line * current[j] + (j * a * current[j - 1] if j else 0) - c * previous[j]
+                         for j in range(order + 1)]
+            previous, current = current, [part / d for part in following] if d != 1 else following
+            np.copyto(out, current[order], where=degrees == k + 1)
     return out
 
 
@@ -164,7 +165,8 @@ def _orthogonal_polynomial(family: str) -> Callable[[Any, Any], Tensor]:
         except ValueError:
             raise RuntimeError(f"{family}: input of shape {tuple(x.shape)} and n of shape {tuple(degrees.shape)} "
                                "cannot be broadcast together") from None
-        return apply(ORTHOGONAL_POLYNOMIAL, (x,), x.array, family, degrees, 0)
+        # n as Python numbers: a setting the trace keeps and shows (it takes arrays for inputs)
+        return apply(ORTHOGONAL_POLYNOMIAL, (x,), x.array, family, degrees.tolist(), 0)
 
     function.__name__ = function.__qualname__ = family
     return function
