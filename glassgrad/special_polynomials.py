@@ -59,6 +59,7 @@ from typing import Any
 
 import numpy as np
 
+from .arguments import shape_text
 from .composed_math import result_type
 from .composed_numbers import refuse_gradient
 from .creation import as_tensor
@@ -163,8 +164,8 @@ def _orthogonal_polynomial(family: str) -> Callable[[Any, Any], Tensor]:
         try:
             np.broadcast_shapes(x.shape, degrees.shape)
         except ValueError:
-            raise RuntimeError(f"{family}: input of shape {tuple(x.shape)} and n of shape {tuple(degrees.shape)} "
-                               "cannot be broadcast together") from None
+            raise RuntimeError(f"{family}: input of shape {shape_text(x.shape)} and n of shape "
+                               f"{shape_text(degrees.shape)} cannot be broadcast together") from None
         # n as Python numbers: a setting the trace keeps and shows (it takes arrays for inputs)
         return apply(ORTHOGONAL_POLYNOMIAL, (x,), x.array, family, degrees.tolist(), 0)
 

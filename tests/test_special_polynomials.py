@@ -191,7 +191,7 @@ def test_values_and_derivatives_by_hand(family, n):
 def test_gradient_is_the_central_difference_of_pytorchs_values(torch, family, pair, seed):
     """Each entry's ∂Pₙ(x)/∂x (x already of the output's shape) against ``(P(x + h) − P(x − h))/2h`` of PyTorch's
     float64 values. By Markov's inequality |P⁽ᵏ⁾| ≤ (2n²/width)ᵏ·max|P| on the interval, so the difference errs by
-    at most h²/6·|P'''| + ε·max|P|/h, both far below 1e-6·n²·max|P|/width with h = 1e-5·width."""
+    at most h²/6·|P'''| + ε·max|P|/h, both far below 1e-7·n²·max|P|/width with h = 1e-5·width."""
     x_shape, n_shape = pair
     shape = np.broadcast_shapes(x_shape, n_shape)
     rng = np.random.default_rng(seed)
@@ -204,7 +204,7 @@ def test_gradient_is_the_central_difference_of_pytorchs_values(torch, family, pa
     values = [_function(torch, family)(torch.tensor(points + step), torch.tensor(n)).numpy() for step in (h, -h)]
     difference = (values[0] - values[1]) / (2 * h)
     degrees = np.broadcast_to(n, shape)
-    tolerance = 1e-6 * (degrees + 1) ** 2 * _scale(family)[degrees] / (high - low)
+    tolerance = 1e-7 * (degrees + 1) ** 2 * _scale(family)[degrees] / (high - low)
     assert np.all(np.abs(x.grad.numpy() - difference) <= tolerance)
 
 
