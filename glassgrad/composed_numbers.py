@@ -125,14 +125,19 @@ lcm = _integers("lcm", np.lcm)
 lcm.__doc__ = "The least common multiple of a and b entry by entry (≥ 0; 0 if either is 0)."
 
 
+def refuse_gradient(name: str, tensor: Any, what: str, instead: str) -> None:
+    """One line refusing ``tensor`` if it requires grad where the row gives it none (igamma's shape s, zeta's
+    exponent x, an orthogonal polynomial's degree n): never a gradient silently missing."""
+    if is_grad_enabled() and isinstance(tensor, Tensor) and tensor._requires_grad:
+        raise NotImplementedError(f"{name}: glassgrad has no gradient with respect to {what}; pass {instead}")
+
+
 def with_setting(name: str, row: Any, no_gradient: str) -> Any:
     """``name(input, other)``: ``row`` of ``other`` (recorded) with ``input`` its setting, in their result dtype
     (the default float dtype for integers); an ``input`` that requires grad is refused in one line, saying
     ``no_gradient`` (what input is, and why it has no gradient)."""
     def of_setting(input: Any, other: Any) -> Tensor:
-        if is_grad_enabled() and isinstance(input, Tensor) and input._requires_grad:
-            raise NotImplementedError(f"{name}: glassgrad has no gradient with respect to input ({no_gradient}); "
-                                      "pass input.detach() (other may require grad)")
+        refuse_gradient(name, input, f"input ({no_gradient})", "input.detach() (other may require grad)")
         numbers_or_tensors = [v if isinstance(v, (bool, int, float)) else as_tensor(v) for v in (input, other)]
         dtype = result_type(*numbers_or_tensors)
         s, x = as_tensor(input), as_tensor(other)

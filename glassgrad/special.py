@@ -18,6 +18,11 @@ Made of them and other ops: ``multigammaln(a, p) = p(p−1)/4·ln π + Σⱼ₌�
 ``ndtr(x) = Φ(x) = (1 + erf(x/√2))/2``, ``ndtri(p) = Φ⁻¹(p) = √2·erfinv(2p − 1)``, ``xlog1py(x, y) = x·ln(1 + y)``
 (0 where x is 0) and ``entr(x) = −x·ln x`` (0 at 0, −inf below).
 
+The orthogonal polynomials of degree n, ``f(x, n)``, by their three-term recurrences (one row,
+:mod:`glassgrad.special_polynomials`): ``chebyshev_polynomial_t``/``u``/``v``/``w``, their
+``shifted_chebyshev_polynomial_*`` on [0, 1], ``hermite_polynomial_h``/``he``, ``laguerre_polynomial_l`` and
+``legendre_polynomial_p``.
+
 >>> import glassgrad as gg
 >>> gg.special.expit(gg.tensor(0.0)).item(), gg.special.logit(gg.tensor(0.5)).item()   # σ(0) = ½, logit(½) = 0
 (0.5, 0.0)
@@ -46,6 +51,18 @@ from .functions import logsumexp as logsumexp
 from .functions import polygamma as polygamma
 from .functions import round as round
 from .functions import softmax as softmax
+from .special_polynomials import chebyshev_polynomial_t as chebyshev_polynomial_t
+from .special_polynomials import chebyshev_polynomial_u as chebyshev_polynomial_u
+from .special_polynomials import chebyshev_polynomial_v as chebyshev_polynomial_v
+from .special_polynomials import chebyshev_polynomial_w as chebyshev_polynomial_w
+from .special_polynomials import hermite_polynomial_h as hermite_polynomial_h
+from .special_polynomials import hermite_polynomial_he as hermite_polynomial_he
+from .special_polynomials import laguerre_polynomial_l as laguerre_polynomial_l
+from .special_polynomials import legendre_polynomial_p as legendre_polynomial_p
+from .special_polynomials import shifted_chebyshev_polynomial_t as shifted_chebyshev_polynomial_t
+from .special_polynomials import shifted_chebyshev_polynomial_u as shifted_chebyshev_polynomial_u
+from .special_polynomials import shifted_chebyshev_polynomial_v as shifted_chebyshev_polynomial_v
+from .special_polynomials import shifted_chebyshev_polynomial_w as shifted_chebyshev_polynomial_w
 from .tensor import Tensor, _float_data, apply
 
 gammaln, psi = lgamma, digamma
