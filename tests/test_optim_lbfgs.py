@@ -16,6 +16,7 @@ Losses get an absolute floor of 1e-12 × the largest loss: near a minimum the lo
 nearly equal numbers.
 """
 
+import copy
 import warnings
 
 import numpy as np
@@ -218,7 +219,8 @@ def test_strong_wolfe_follows_pytorch_step_by_step_over_a_long_run(torch, kind, 
         return closure
 
     for step in range(steps):
-        saved = theirs.state_dict()
+        saved = copy.deepcopy(theirs.state_dict())
+        start = [param.detach().clone() for param in params]
         mine.load_state_dict({"state": {key: {name: _as_numpy(value) for name, value in entry.items() if name != "al"}
                                         for key, entry in saved["state"].items()},
                               "param_groups": saved["param_groups"]})
@@ -230,9 +232,36 @@ def test_strong_wolfe_follows_pytorch_step_by_step_over_a_long_run(torch, kind, 
         my_state, state = mine.state[my_params[0]], theirs.state[params[0]]
         assert (my_state["func_evals"], my_state["n_iter"]) == (state["func_evals"], state["n_iter"]), f"step {step}"
         np.testing.assert_allclose(my_loss_now, loss_now, rtol=1e-10, atol=1e-12 * max(1.0, abs(loss_now)))
-        np.testing.assert_allclose(np.concatenate([p.detach().numpy().reshape(-1) for p in my_params]),
-                                   np.concatenate([p.detach().numpy().reshape(-1) for p in params]),
-                                   rtol=1e-10, atol=1e-12, err_msg=f"parameters after step {step}")
+        theirs_now = np.concatenate([p.detach().numpy().reshape(-1) for p in params])
+        spread = _last_bit_spread(torch, kind, seed, options, saved, start, theirs_now)
+        np.testing.assert_allclose(np.concatenate([p.detach().numpy().reshape(-1) for p in my_params]), theirs_now,
+                                   rtol=1e-10, atol=1e-12 + 10 * spread, err_msg=f"parameters after step {step}")
+
+
+def _last_bit_spread(torch, kind, seed, options, saved, start, result):
+    """How far PyTorch's own step moves when every loss it reads is off by one bit, up and down in turn.
+
+    The line search fits a cubic to two losses and their slopes; on a quadratic its cubic term is a
+    difference of nearly equal numbers, so the step length can take the losses' last bits to 1e-7 of itself
+    (seed 24630: glassgrad's losses differ from PyTorch's in the last bit, as their sums add in another
+    order, and a step of 8 moved 3.5e-10): the tolerance is that sensitivity of the oracle itself."""
+    params, loss_of = _problem(kind, seed)(torch)
+    twin = torch.optim.LBFGS(params, line_search_fn="strong_wolfe", **options)
+    twin.load_state_dict(copy.deepcopy(saved))
+    with torch.no_grad():
+        for param, value in zip(params, start):
+            param.copy_(value)
+    calls = []
+
+    def closure():
+        twin.zero_grad()
+        loss = loss_of()
+        loss.backward()
+        calls.append(None)
+        return loss.detach() + (1 if len(calls) % 2 else -1) * np.spacing(abs(loss.item()))
+
+    twin.step(closure)
+    return np.max(np.abs(np.concatenate([p.detach().numpy().reshape(-1) for p in params]) - result))
 
 
 def test_strong_wolfe_reaches_rosenbrocks_minimum():
