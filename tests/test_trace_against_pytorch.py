@@ -121,3 +121,15 @@ def test_a_leaky_relu_step_writes_its_slope_and_its_local_numbers():
     assert backward["local"]["formula"] == "1 where X > 0, else 0.2"
     np.testing.assert_array_equal(backward["local"]["values"], np.array([[0.2, 1.0]], dtype=np.float32))
     assert [entry["role"] for entry in forward["inputs"]] == ["a"]
+
+
+def test_a_row_whose_setting_is_an_array_traces_with_the_engines_local_derivative():
+    """igamma's shape s is an array broadcast against x (a setting, not an input): the tape dropped it with the
+    inputs' arrays, and describing the trace raised TypeError (the local derivative lacked s)."""
+    s, x = gg.tensor([2.0, 3.0]), gg.tensor([1.0, 2.0], requires_grad=True)
+    with gg.trace() as tape:
+        gg.igamma(s, x).sum().backward()
+    step = tape.describe()["backward"][-1]
+    assert step["op"] == "igamma" and step["local"]["formula"].startswith("X^(s−1)·e^(−X)/Γ(s)")
+    np.testing.assert_allclose(step["local"]["values"], x.grad.numpy(), rtol=1e-6)  # ∂(Σ P)/∂x: the local slope
+    np.testing.assert_allclose(x.grad.numpy(), [np.exp(-1.0), 4.0 * np.exp(-2.0) / 2.0], rtol=1e-6)  # xˢ⁻¹e⁻ˣ/Γ(s)

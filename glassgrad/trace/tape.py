@@ -149,7 +149,7 @@ class Tape:
             inputs=tuple(self._keep(parent) for parent in parents),
             input_values=tuple(_snapshot(parent.array) for parent in parents),
             output=self._keep(result), output_value=_snapshot(result.array),
-            settings=tuple(arg for arg in args if not isinstance(arg, np.ndarray)),
+            settings=_settings(op, args),
             with_grad=with_grad,
         )
         self.forward.append(record)
@@ -295,6 +295,15 @@ def trace(model: Any = None) -> AbstractContextManager[Tape] | Tensor:
     if isinstance(model, Tensor):
         return model.trace()
     return _recording(model)
+
+
+def _settings(op: Op, args: tuple) -> tuple:
+    """The settings among an op's arguments: those that are not arrays (the inputs' numbers), and the last
+    ``len(op.settings)`` ones even if arrays (igamma's shape s, broadcast against x: it was dropped, and the
+    trace's local derivative then lacked it)."""
+    declared = len(op.settings) if isinstance(op.settings, tuple) else 0
+    return tuple(arg for position, arg in enumerate(args)
+                 if not isinstance(arg, np.ndarray) or position >= len(args) - declared)
 
 
 @contextmanager
