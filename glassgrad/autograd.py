@@ -267,7 +267,16 @@ def bump_version(array: np.ndarray, version: _Version | None = None) -> int:
 
 def bump_version_and_rebase(array: np.ndarray) -> int:
     """:func:`bump_version` for a change that re-bases a graph tensor (ops made before it are rerouted)."""
-    tick = bump_version(array)
+    return _note_rebase(bump_version(array))
+
+
+def rebase_tick() -> int:
+    """A tick for re-basing a graph tensor whose memory's change another tensor counted already (a view and its
+    base share one memory, and one version: the change counts once, as in PyTorch)."""
+    return _note_rebase(next(TICKS))
+
+
+def _note_rebase(tick: int) -> int:
     with _REBASE_LOCK:
         CLOCK[LAST_REBASE] = max(CLOCK[LAST_REBASE], tick)
     return tick

@@ -20,17 +20,21 @@ and ``_requires_grad``, true for a node and for a leaf the user asked gradients 
 :func:`record` makes an op's result a node when gradients are recorded and some input requires
 grad (else a plain leaf), and shows the step to an active tape. :func:`rebase` records an
 in-place change of a graph tensor (``h += b``) as PyTorch does: the tensor stands for
-``op(old value, other)`` and its old node moves to a hidden tensor. This module knows tensors
+``op(old value, other)`` and its old node moves to a hidden tensor; the graph tensors on the
+same memory follow (a view's base, a tensor's views: :func:`as_view` notes them). This module knows tensors
 only by these fields: :mod:`glassgrad.tensor` makes the tensors and calls it.
 """
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
 
-from .autograd import STATE, TICKS, bump_version_and_rebase, current_tape
+from .autograd import STATE, TICKS, bump_version_and_rebase, current_tape, note_unreplayable, rebase_tick
+from .ops import EXPAND, GETITEM, PERMUTE, RESHAPE, SETITEM
+from .ops_index import DIAGONAL
 
 NODE_FIELDS = ("_requires_grad", "_op", "_parents", "_ctx", "_clock", "_before", "_private")
 """What a node is, field by field: an in-place change moves them all to the hidden tensor (:func:`rebase`)."""
@@ -71,10 +75,58 @@ def rebase(tensor: Any, op: Any, other: Any, saved: Any, private: int | None, ar
 
     Its previous node moves to a hidden tensor on the same memory; ops recorded before the
     change still lead there (:func:`glassgrad.autograd.reroute`). ``private``: the input
-    whose old value the node copied for itself (its version is not checked).
+    whose old value the node copied for itself (its version is not checked). The tensors
+    sharing its memory in the graph follow (:func:`_follow`).
     """
     old = _hide_node(tensor, private)
     record(tensor, op, (old, other), saved, args)  # recording is on here, and old or other requires grad
+    _follow(tensor, None)
+
+
+def _follow(changed: Any, source: Any) -> None:
+    """After an in-place change of ``changed`` (made through ``source``, or directly: None), re-base every graph
+    tensor on the same memory, as PyTorch does (its CopySlices, and views that read their base again).
+
+    * its base, if it is a view: the base becomes ``setitem(old base, view)`` (a view by basic indexing), or
+      the view's entries shaped back (``reshape``, ``permute``: a view of all of it): ``x.reshape(-1, n)[mask] =
+      v`` changes x, and x's gradient knows it;
+    * each of its live views: read again from the new tensor (``v = x[0]``, then ``x.mul_(2)``: v is
+      ``getitem(new x)``).
+
+    Each re-base moves the tensor's node to a hidden tensor, as :func:`rebase` does; the memory's change was
+    counted once already (a view and its base share one version counter, as in PyTorch).
+    """
+    base = getattr(changed, "_view_of", None)
+    if base is not None and base is not source:
+        note_unreplayable("an in-place change through a view re-bases the tensor it views")
+        _write_back(changed, base)
+        _follow(base, changed)
+    for view in _live_views(changed):
+        if view is not source and view._requires_grad:
+            note_unreplayable("an in-place change re-bases the views of the tensor")
+            _read_again(view, changed)
+            _follow(view, changed)
+
+
+def _write_back(view: Any, base: Any) -> None:
+    """``base`` stands for its old value with ``view``'s entries, which ``view``'s in-place change wrote."""
+    op, args = view._view_how
+    old = _hide_node(base, None, counted=False)
+    if op is GETITEM:
+        record(base, SETITEM, (old, view), args[0], (old.array, view.array, args[0]))
+    elif op is RESHAPE:
+        record(base, RESHAPE, (view,), view.shape, (view.array, base.shape))
+    else:  # PERMUTE: the order undone
+        inverse = tuple(int(axis) for axis in np.argsort(args[0]))
+        record(base, PERMUTE, (view,), np.argsort(inverse), (view.array, inverse))
+
+
+def _read_again(view: Any, base: Any) -> None:
+    """``view`` stands for its op of ``base``'s new value (the same entries of the same memory)."""
+    op, args = view._view_how
+    _hide_node(view, None, counted=False)
+    _, saved = op.forward(base.array, *args)
+    record(view, op, (base,), saved, (base.array, *args))
 
 
 def become(tensor: Any, make: Any) -> None:
@@ -89,12 +141,13 @@ def become(tensor: Any, make: Any) -> None:
     tensor.array = result.array
 
 
-def _hide_node(tensor: Any, private: int | None) -> Any:
-    """Move ``tensor``'s node to a hidden tensor on the same memory, counting the change; return the hidden one."""
+def _hide_node(tensor: Any, private: int | None, counted: bool = True) -> Any:
+    """Move ``tensor``'s node to a hidden tensor on the same memory, counting the change (unless another tensor on
+    the same memory counted it: ``counted=False``); return the hidden one."""
     old = tensor._plain(tensor.array)
     for field in NODE_FIELDS:
         setattr(old, field, getattr(tensor, field, None))
-    tick = bump_version_and_rebase(tensor.array)
+    tick = bump_version_and_rebase(tensor.array) if counted else rebase_tick()
     tensor._before = (tick, old)
     tensor._private = private
     tape = current_tape()
@@ -103,24 +156,65 @@ def _hide_node(tensor: Any, private: int | None) -> Any:
     return old
 
 
-def as_view(base: Any, view: Any) -> Any:
-    """Note that ``view`` may share ``base``'s memory.
+REWRITABLE = (GETITEM, RESHAPE, PERMUTE)
+"""Views whose in-place change their base follows (:func:`_write_back`); others' (expand, diagonal, the pieces of
+split) are refused in the graph."""
+READ_AGAIN = (GETITEM, RESHAPE, PERMUTE, EXPAND, DIAGONAL)
+"""Views read again from their base after its in-place change (:func:`_read_again`): ``op.forward(base, *args)``."""
 
-    A recorded in-place change of either is then refused: PyTorch would rewrite the other's
-    node too (CopySlices), glassgrad does not, so the gradient would be wrong. That covers a
-    view of a plain tensor that later joins the graph (``v = x[0]; x += w``).
+
+def as_view(base: Any, view: Any, args: tuple = ()) -> Any:
+    """Note that ``view`` (``view._op`` of ``base`` with ``args``) may share ``base``'s memory.
+
+    In the graph, each knows the other: an in-place change of either re-bases the other
+    (:func:`_follow`). A view of a plain tensor is only noted, and a recorded in-place change
+    of either is refused: the view would have to join the graph (``v = x[0]; x += w``).
     """
     if view._requires_grad:
         if np.may_share_memory(view.array, base.array):  # reshape may copy instead
             view._view_of = base
-            base._viewed = True
+            if base._op is not None:  # a leaf's in-place changes are refused in the graph: its views follow none
+                view._view_how = (view._op, args)
+                views = getattr(base, "_viewed", None)
+                if views is None:
+                    base._viewed = [weakref.ref(view)]
+                else:
+                    if len(views) >= 16 and len(views) & (len(views) - 1) == 0:  # at 16, 32, 64 …: drop the dead
+                        views[:] = [ref for ref in views if ref() is not None]
+                    views.append(weakref.ref(view))
     elif not base._requires_grad:
         base._viewed = True
     return view
 
 
-def check_in_place(tensor: Any, name: str) -> None:
-    """Refuse the in-place changes of a graph tensor that PyTorch refuses, or that glassgrad cannot record."""
+def _live_views(tensor: Any) -> list:
+    """The views of ``tensor`` in the graph that are still alive."""
+    views = getattr(tensor, "_viewed", None)
+    if not isinstance(views, list):
+        return []
+    return [view for view in (ref() for ref in views) if view is not None]
+
+
+def _followable(view: Any) -> bool:
+    """Whether an in-place change of ``view`` can be followed by every graph tensor on its memory."""
+    while getattr(view, "_view_of", None) is not None:
+        op, args = view._view_how
+        if op not in REWRITABLE or (op is GETITEM and args[1]):
+            return False
+        view = view._view_of
+    return _read_again_everywhere(view)
+
+
+def _read_again_everywhere(tensor: Any) -> bool:
+    """Whether every live view below ``tensor`` can be read again from its base."""
+    if getattr(tensor, "_viewed", None) is True:
+        return False
+    return all(view._view_how[0] in READ_AGAIN and _read_again_everywhere(view) for view in _live_views(tensor))
+
+
+def check_in_place(tensor: Any, name: str, new_shape: bool = False) -> None:
+    """Refuse the in-place changes of a graph tensor that PyTorch refuses, or that glassgrad cannot record
+    (``new_shape``: the change gives the tensor a new shape, ``x.t_()``, which its views cannot follow)."""
     if tensor._requires_grad and tensor._op is None:
         raise RuntimeError(
             f"a leaf Variable that requires grad is being used in an in-place operation ({name}). "
@@ -135,16 +229,18 @@ def check_in_place(tensor: Any, name: str) -> None:
                 f"a view of a leaf Variable that requires grad is being used in an in-place operation ({name}); "
                 "change the leaf itself inside `with gg.no_grad():`"
             )
+        if new_shape or not _followable(tensor):
+            raise RuntimeError(
+                f"in-place {name} on a view (from expand, diagonal, or a piece of split, chunk or unbind) of a "
+                "tensor in the graph is not supported: change the tensor itself (t[index] = value), or write "
+                "it out of place (y = y * 2, gg.where(mask, value, y))"
+            )
+    views = getattr(tensor, "_viewed", None)
+    if views is True or (views and _live_views(tensor) and (new_shape or not _read_again_everywhere(tensor))):
         raise RuntimeError(
-            f"in-place {name} on a view (from reshape, transpose, expand or indexing) of a tensor in the "
-            "graph is not supported: change the tensor itself (t[index] = value), or write it out of place "
-            "(y = y * 2, gg.where(mask, value, y))"
-        )
-    if getattr(tensor, "_viewed", False):
-        raise RuntimeError(
-            f"in-place {name} recorded in the graph, on a tensor that has a view (from reshape, transpose, expand "
-            "or indexing), is not supported: make the change before taking the view, or write it out of place "
-            "(y = y * 2)"
+            f"in-place {name} recorded in the graph, on a tensor that has a view (a piece of split, chunk or "
+            "unbind, a view taken outside the graph, or any view when the change reshapes the tensor) is not "
+            "supported: make the change before taking the view, or write it out of place (y = y * 2)"
         )
     if not tensor._requires_grad and tensor.array.base is not None:
         raise RuntimeError(

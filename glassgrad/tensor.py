@@ -17,10 +17,11 @@ tensor that requires grad (it returns the array, shared), and ``grad_fn`` is the
 In-place changes (``+=``, ``t[i] = v``, ``add_``, ``copy_``, …) follow PyTorch's rule (see
 :mod:`glassgrad.autograd`): each counts a new version of the tensor's memory, shared with its
 views and ``detach()``; ``backward`` refuses a value that changed after the forward saved it;
-on a tensor in the graph (``out += bias``, ``h[h < 0] = 0``) the change is recorded. One
-deliberate difference: a recorded in-place change of a view of a graph tensor, or of a tensor
-that has a view, is refused with a one-line error (PyTorch rewrites the other tensor's node with
-``CopySlices``); change the tensor itself, before taking views, or write it out of place.
+on a tensor in the graph (``out += bias``, ``h[h < 0] = 0``) the change is recorded, and the
+tensors sharing its memory follow (:func:`glassgrad.graph.rebase`): the tensor a view was taken of
+(by reshape, permute or basic indexing), as PyTorch's ``CopySlices`` does, and the tensor's views.
+A change PyTorch refuses (through an ``expand``, or a piece of ``split``) is refused in one line, and
+so is one through a ``diagonal``.
 
 Further methods (the trig and rounding functions, ``gather``/``scatter``, ``sort``/``topk``,
 ``cumsum``, ``tril``, ``repeat``, ``int()``/``bool()``, ``cpu()``, …) are defined in
@@ -104,10 +105,11 @@ class Tensor:
     """
 
     __slots__ = ("array", "_grad", "_requires_grad", "_op", "_parents", "_ctx", "_retains_grad", "_clock",
-                 "_before", "_private", "_view_of", "_viewed", "__weakref__")
+                 "_before", "_private", "_view_of", "_view_how", "_viewed", "__weakref__")
     # _clock: the in-place clock's tick when the node was made; _before: (tick, hidden tensor with the
     # node it had before an in-place change re-based it); _private: an input whose old value the node
-    # copied for itself; _view_of / _viewed: this tensor is / has a view in the graph. Unset until used.
+    # copied for itself; _view_of / _viewed: this tensor is / has a view in the graph (_viewed: its live views),
+    # _view_how: the view's (op, arguments) of its base. Unset until used.
     __array_ufunc__ = None  # NumPy defers to our operators: np.float32(2) * t is a Tensor
 
     def __init__(self, *data: Any, requires_grad: bool = False) -> None:
@@ -741,7 +743,7 @@ class Tensor:
     def reshape(self, *shape) -> Tensor:
         shape = shape_arg(shape, "reshape")
         try:
-            return as_view(self, apply(ops.RESHAPE, (self,), self.array, shape))
+            return view_of(self, ops.RESHAPE, shape)
         except ValueError:
             if _fits(shape, self.array.size):
                 raise  # not a shape problem: let the real error through
@@ -766,20 +768,20 @@ class Tensor:
         if not axes:  # a 0-d tensor: dims 0 and -1 name the number itself, as in PyTorch
             return self
         axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
-        return as_view(self, apply(ops.PERMUTE, (self,), self.array, tuple(axes)))
+        return view_of(self, ops.PERMUTE, tuple(axes))
 
     def permute(self, *dims) -> Tensor:
         dims = tuple(check_dim(self, d, "permute") for d in shape_arg(dims, "permute"))
         if sorted(dims) != list(range(self.array.ndim)):
             raise RuntimeError(f"permute: dims {dims} must list each of the {self.array.ndim} dims once")
-        return as_view(self, apply(ops.PERMUTE, (self,), self.array, dims))
+        return view_of(self, ops.PERMUTE, dims)
 
     @property
     def T(self) -> Tensor:
         """All dims reversed (for a matrix: the transpose)."""
         if self.array.ndim < 2:
             return self
-        return as_view(self, apply(ops.PERMUTE, (self,), self.array, tuple(reversed(range(self.array.ndim)))))
+        return view_of(self, ops.PERMUTE, tuple(reversed(range(self.array.ndim))))
 
     def unsqueeze(self, dim: int) -> Tensor:
         if not -self.array.ndim - 1 <= dim <= self.array.ndim:
@@ -812,7 +814,7 @@ class Tensor:
                 f"expand: the shape {shape_text(self.shape)} cannot be expanded to {shape_text(target)} "
                 "(only size-1 dims can grow)"
             )
-        return as_view(self, apply(ops.EXPAND, (self,), self.array, target))
+        return view_of(self, ops.EXPAND, target)
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.expand(other.shape)
@@ -824,7 +826,7 @@ class Tensor:
                 return apply(ops.GETITEM, (self,), self.array, index, advanced)
             if not any(part is Ellipsis for part in (index if isinstance(index, tuple) else (index,))):
                 index = (*index, ...) if isinstance(index, tuple) else (index, ...)  # x[0] of a vector: a 0-d view
-            return as_view(self, apply(ops.GETITEM, (self,), self.array, index, advanced))
+            return view_of(self, ops.GETITEM, index, advanced)
         except IndexError as error:
             raise IndexError(f"indexing a tensor of shape {shape_text(self.shape)}: {error}") from None
 
@@ -844,6 +846,12 @@ def apply(op: ops.Op, parents: tuple, *args: Any) -> Tensor:
     result._grad = None
     result._retains_grad = False
     return record(result, op, parents, saved, args)
+
+
+def view_of(base: Tensor, op: ops.Op, *args: Any) -> Tensor:
+    """``op`` of ``base`` with ``args`` (reshape, permute, expand, basic indexing, diagonal): a view of its memory,
+    known as one (:func:`glassgrad.graph.as_view`), so that an in-place change of either reaches the other."""
+    return as_view(base, apply(op, (base,), base.array, *args), args)
 
 
 def _position(find: Callable, array: np.ndarray, axis: int | None, keepdim: bool) -> np.ndarray:

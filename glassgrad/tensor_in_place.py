@@ -64,7 +64,7 @@ def reshape_in_place(tensor: Tensor, name: str, view: Any) -> Tensor:
     is refused there, as in PyTorch)."""
     note_unreplayable(f"{name} gives a tensor a new shape in place, which a replay does not repeat")
     if is_grad_enabled() and tensor._requires_grad:
-        check_in_place(tensor, name)
+        check_in_place(tensor, name, new_shape=True)
         become(tensor, view)
         return tensor
     tensor.array = view(Tensor._wrap(tensor.array)).array

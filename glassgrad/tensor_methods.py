@@ -25,9 +25,8 @@ from .autograd import is_grad_enabled
 from .creation import _filled, pick_generator, tensor
 from .device import check_device
 from .dtypes import bool_, can_cast, float16, int32
-from .graph import as_view
 from .number_first import number_first
-from .tensor import Tensor, _binary, _float_data, _reduce, apply, lift, matmul
+from .tensor import Tensor, _binary, _float_data, _reduce, apply, lift, matmul, view_of
 
 METHODS: dict[str, Any] = {}
 
@@ -419,7 +418,7 @@ def diagonal(self: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Ten
     if self.ndim < 2 or first == second:
         raise RuntimeError(f"diagonal: needs two different dims of a tensor with at least 2, got dim1={dim1}, "
                            f"dim2={dim2} for shape {shape_text(self.shape)}")
-    return as_view(self, apply(ops_index.DIAGONAL, (self,), self.array, int(offset), first, second))
+    return view_of(self, ops_index.DIAGONAL, int(offset), first, second)
 
 
 # --- norms and the largest or smallest entry over dims --------------------------------------------

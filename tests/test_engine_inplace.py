@@ -244,15 +244,25 @@ def test_in_place_on_a_leaf_that_requires_grad_is_refused():
     assert w.tolist() == [1.0] and w._version == 0
 
 
-def test_in_place_on_a_view_of_a_graph_tensor_is_refused_in_one_line():
+def test_in_place_through_a_view_of_a_graph_tensor_reaches_the_tensor_and_its_gradient():
+    """As PyTorch: the view's change is the tensor's, and the tensor's change the view's (both were refused)."""
     x = gg.tensor([[1.0, 2.0]], requires_grad=True)
     h = x * 2
     view = h.reshape(-1)
+    view += 1  # h = 2x + 1
+    assert h.tolist() == [[3.0, 5.0]]
+    h *= 2  # h = 4x + 2, and the view reads it again
+    assert view.tolist() == [6.0, 10.0]
+    (h.sum() + view.sum()).backward()
+    assert x.grad.tolist() == [[8.0, 8.0]]  # ∂(Σh + Σview)/∂x = 4 + 4
+
+
+def test_in_place_on_an_expanded_view_is_refused_in_one_line():
+    h = gg.tensor([[1.0, 2.0]], requires_grad=True) * 2
+    view = h.expand(3, 2)
     with pytest.raises(RuntimeError, match="on a view .* is not supported") as caught:
         view += 1
     assert "\n" not in str(caught.value) and "out of place" in str(caught.value)
-    with pytest.raises(RuntimeError, match="on a tensor that has a view .* is not supported"):
-        h *= 2
     assert h.tolist() == [[2.0, 4.0]]  # nothing was changed
 
 
