@@ -123,7 +123,7 @@ def test_batch_size_choices_name_the_flavour_of_gradient_descent():
     assert len(DataLoader(data, batch_size=1)) == 10          # stochastic gradient descent: one per sample
 
 
-@pytest.mark.parametrize("bad", [0, -3, 1.5, True, "32", None])
+@pytest.mark.parametrize("bad", [0, -3, 1.5, True, "32"])  # None: no batches, as in PyTorch
 def test_bad_batch_size_is_refused_with_the_fix(bad):
     with pytest.raises(ValueError, match=r"batch_size must be a whole number >= 1.*stochastic gradient descent"):
         DataLoader(numbered(5), batch_size=bad)
@@ -158,3 +158,36 @@ def test_digits_batches_are_gathered_whole_not_sample_by_sample(monkeypatch):
     for (features, labels), samples in zip(batches, expected):
         np.testing.assert_array_equal(features.array, np.stack([sample[0].array for sample in samples]))
         np.testing.assert_array_equal(labels.array, [sample[1].item() for sample in samples])
+
+
+class _ArraySamples(Dataset):
+    """Samples that are batches already: NumPy arrays and a label, as a dataset of pre-cut batches gives them."""
+
+    def __len__(self) -> int:
+        return 5
+
+    def __getitem__(self, index: int):
+        return np.full((2, 3), float(index), dtype=np.float32), {"label": np.int64(index), "name": f"b{index}"}
+
+
+@pytest.mark.torch
+def test_batch_size_none_gives_each_sample_as_it_is_as_pytorch(torch):
+    """``DataLoader(data, batch_size=None)`` (no automatic batching) raised ValueError."""
+    from torch.utils.data import DataLoader as TorchLoader
+    from torch.utils.data import Dataset as TorchDataset
+
+    class Theirs(TorchDataset):
+        __len__, __getitem__ = _ArraySamples.__len__, _ArraySamples.__getitem__
+
+    ours, theirs = list(DataLoader(_ArraySamples(), batch_size=None)), list(TorchLoader(Theirs(), batch_size=None))
+    assert len(DataLoader(_ArraySamples(), batch_size=None)) == len(TorchLoader(Theirs(), batch_size=None)) == 5
+    for (x, extra), (tx, textra) in zip(ours, theirs):
+        assert isinstance(x, gg.Tensor) and x.dtype == gg.float32 and tuple(x.shape) == tuple(tx.shape)
+        np.testing.assert_array_equal(x.numpy(), tx.numpy())
+        assert extra["label"].item() == textra["label"].item() and extra["name"] == textra["name"]
+    data = TensorDataset(gg.arange(6.0).reshape(3, 2), gg.tensor([0, 1, 2]))
+    rows = [x.tolist() for x, _ in DataLoader(data, batch_size=None, shuffle=True, seed=0)]
+    assert sorted(rows) == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]  # each row once, unbatched
+    assert gg.utils.data.default_convert((np.ones(2), [np.int64(3)], 1.5))[1][0].item() == 3
+    with pytest.raises(ValueError, match="batch_size=None .* and drop_last=True cannot go together"):
+        DataLoader(data, batch_size=None, drop_last=True)

@@ -31,7 +31,7 @@ from .datasets import (
     make_xor,
 )
 from .files import load_csv, load_csv_features, load_idx, load_idx_dataset
-from .loader import DataLoader, collate
+from .loader import DataLoader, collate, convert
 from .samplers import (
     BatchSampler,
     RandomSampler,
@@ -44,7 +44,7 @@ from .samplers import (
 __all__ = [
     "DATASETS", "BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
     "RandomSampler", "Sampler", "SequentialSampler", "StackDataset", "Subset", "SubsetRandomSampler", "TensorDataset",
-    "WeightedRandomSampler", "collate", "diagonal_flip",
+    "WeightedRandomSampler", "collate", "convert", "diagonal_flip",
     "linear_regression_1d", "load_csv", "load_csv_features", "load_dataset", "load_digits", "load_idx",
     "load_idx_dataset", "make_circles", "make_moons", "make_spirals", "make_xor", "random_split", "train_val_split",
 ]

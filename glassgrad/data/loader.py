@@ -34,6 +34,8 @@ class DataLoader:
 
     * ``batch_size``: samples per batch (≥ 1). ``len(dataset)`` gives batch gradient
       descent, 1 gives stochastic gradient descent, values between give mini-batches.
+      ``None``, as in PyTorch: no batches, each sample as the dataset gives it (its arrays as
+      tensors, :func:`convert`), for a dataset whose samples are batches already.
     * ``shuffle``: visit the samples in a new random order every epoch.
     * ``drop_last``: leave out the last batch when it would be smaller than ``batch_size``.
     * ``seed``: makes shuffling reproducible. The loader seeds its own generator once, so
@@ -75,11 +77,15 @@ class DataLoader:
                 f"DataLoader needs a dataset with __len__ and __getitem__ (e.g. gg.data.TensorDataset(X, y)), "
                 f"or an IterableDataset, not {type(dataset).__name__}"
             )
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
+                                       or batch_size < 1):
             raise ValueError(
-                f"batch_size must be a whole number >= 1, got {batch_size!r}: use 1 for stochastic gradient "
-                f"descent, len(dataset) = {len(dataset)} for batch gradient descent, or something between"
+                f"batch_size must be a whole number >= 1 (or None: no batches), got {batch_size!r}: use 1 for "
+                f"stochastic gradient descent, len(dataset) for batch gradient descent, or something between"
             )
+        if batch_size is None and drop_last:
+            raise ValueError("DataLoader: batch_size=None (no batches) and drop_last=True cannot go together: "
+                             "there is no last batch to drop")
         if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None or drop_last):
             raise ValueError("DataLoader: batch_sampler option is mutually exclusive with batch_size, shuffle, "
                              "sampler and drop_last; the batch sampler decides them")
@@ -93,7 +99,7 @@ class DataLoader:
                 f"DataLoader: generator must be a gg.Generator (or a NumPy Generator), not {type(generator).__name__}"
             )
         self.dataset = dataset
-        self.batch_size = int(batch_size)
+        self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.seed = seed
@@ -110,11 +116,15 @@ class DataLoader:
             raise TypeError("DataLoader: this IterableDataset has no __len__, so the number of batches is not known "
                             "before the stream ends; count them while iterating")
         samples = len(self.sampler) if self.sampler is not None else len(self.dataset)  # type: ignore[arg-type]
+        if self.batch_size is None:
+            return samples
         if self.drop_last:
             return samples // self.batch_size
         return -(-samples // self.batch_size)
 
     def __iter__(self) -> Iterator[Any]:
+        if self.batch_size is None:
+            return self._samples()
         if isinstance(self.dataset, IterableDataset):
             return self._streamed_batches()
         stored = _stored_rows(self.dataset) if self.collate_fn is None else None
@@ -135,9 +145,19 @@ class DataLoader:
             order = np.asarray((self._generator or default_generator()).permutation(len(self.dataset)))
         else:
             order = np.arange(len(self.dataset))
-        size = self.batch_size
+        size = self.batch_size or 1
         for start in range(0, len(self) * size, size):  # len(self) already leaves out a short last batch
             yield order[start:start + size]
+
+    def _samples(self) -> Iterator[Any]:
+        """``batch_size=None``: each sample on its own, through ``collate_fn`` (default :func:`convert`)."""
+        change = self.collate_fn or convert
+        if isinstance(self.dataset, IterableDataset):
+            for sample in self.dataset:  # type: ignore[attr-defined]
+                yield change(sample)
+            return
+        for chosen in self._index_batches():
+            yield change(self.dataset[int(chosen[0])])
 
     def _array_batches(self, arrays: tuple[np.ndarray, ...], rows: np.ndarray | None,
                        batches: Iterator[np.ndarray]) -> Iterator[tuple[Tensor, ...]]:
@@ -180,6 +200,20 @@ def _stored_rows(dataset: Dataset) -> tuple[tuple[np.ndarray, ...], np.ndarray |
             arrays, rows = inner
             return arrays, dataset.indices if rows is None else rows[dataset.indices]
     return None
+
+
+def convert(sample: Any) -> Any:
+    """One sample as ``batch_size=None`` gives it, as PyTorch's ``default_convert``: NumPy arrays (and NumPy
+    numbers) become tensors, inside tuples, lists and dicts too; everything else stays as it is."""
+    if isinstance(sample, (np.ndarray, np.generic)) and np.asarray(sample).dtype.kind in "biuf":
+        return Tensor._wrap(np.asarray(sample))
+    if isinstance(sample, Mapping):
+        return {key: convert(value) for key, value in sample.items()}
+    if isinstance(sample, tuple):
+        return tuple(convert(value) for value in sample)
+    if isinstance(sample, list):
+        return [convert(value) for value in sample]
+    return sample
 
 
 def collate(samples: list[Any] | tuple) -> Any:

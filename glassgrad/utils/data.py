@@ -24,6 +24,7 @@ from ..data import (
     random_split,
 )
 from ..data import collate as default_collate
+from ..data import convert as default_convert
 
 
 def get_worker_info() -> Any:
@@ -34,5 +35,5 @@ def get_worker_info() -> Any:
 __all__ = [
     "BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset", "RandomSampler",
     "Sampler", "SequentialSampler", "StackDataset", "Subset", "SubsetRandomSampler", "TensorDataset",
-    "WeightedRandomSampler", "default_collate", "get_worker_info", "random_split",
+    "WeightedRandomSampler", "default_collate", "default_convert", "get_worker_info", "random_split",
 ]
