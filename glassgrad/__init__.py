@@ -44,7 +44,7 @@ from .amp import autocast
 from .anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .aten_names import frobenius_norm, nuclear_norm, rsub, scalar_tensor
 from .aten_names import range as range  # PyTorch's deprecated torch.range, kept out of __all__ (Python's own)
-from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled
 from .batching import vmap
 from .bitwise import (
     bitwise_and,
@@ -607,7 +607,7 @@ __all__ = [
     "trapezoid", "trapz", "vander",
     # settings, shapes, dtype limits, evaluation mode, mixed precision and testing, by PyTorch's names
     "Size", "amp", "are_deterministic_algorithms_enabled", "func", "autocast", "broadcast_shapes", "broadcast_tensors",
-    "finfo", "get_float32_matmul_precision", "get_num_threads", "iinfo", "inference_mode",
+    "finfo", "get_float32_matmul_precision", "get_num_threads", "iinfo", "inference_mode", "is_inference_mode_enabled",
     "is_deterministic_algorithms_warn_only_enabled", "set_float32_matmul_precision", "set_num_threads", "testing",
     "use_deterministic_algorithms", "utils",
     # torch.vmap, also found as torch.func.vmap (glassgrad.batching)

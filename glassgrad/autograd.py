@@ -64,6 +64,7 @@ class _State(threading.local):
 
     def __init__(self) -> None:
         self.switches: tuple[bool, Any] = (True, None)
+        self.inference = False  # inside inference_mode() (read by is_inference_mode_enabled only)
 
 
 STATE = _State()
@@ -156,17 +157,25 @@ class set_grad_enabled:
 
 class inference_mode(set_grad_enabled):
     """PyTorch's faster no_grad for evaluation: in glassgrad the same thing as :class:`no_grad`
-    (``inference_mode(False)`` leaves recording as it is)."""
+    (``inference_mode(False)`` leaves recording as it is); :func:`is_inference_mode_enabled` tells
+    whether one is on."""
 
-    __slots__ = ("inference",)
+    __slots__ = ("inference", "was_inference")
 
     def __init__(self, mode: bool = True) -> None:
         super().__init__(False)
         self.inference = bool(mode)
+        self.was_inference: list[bool] = []
 
     def __enter__(self) -> None:
         self.mode = False if self.inference else STATE.switches[0]
         super().__enter__()
+        self.was_inference.append(STATE.inference)
+        STATE.inference = self.inference
+
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
+        STATE.inference = self.was_inference.pop()
+        super().__exit__(exc_type, exc, traceback)
 
     def __call__(self, function: Callable) -> Callable:
         @functools.wraps(function)
@@ -175,6 +184,11 @@ class inference_mode(set_grad_enabled):
                 return function(*args, **kwargs)
 
         return run_in_mode
+
+
+def is_inference_mode_enabled() -> bool:
+    """Whether this thread is inside ``inference_mode()`` (and not inside an ``inference_mode(False)`` in it)."""
+    return STATE.inference
 
 
 class no_grad(set_grad_enabled):
