@@ -57,6 +57,7 @@ from .arguments import (
 from .autograd import STATE, bump_version, note_kernel, note_read, recorded_call, run_backward, version_of
 from .device import CPU
 from .dtypes import bool_, float16, float32, float64, get_default_dtype, int32, int64  # noqa: F401 (re-exported)
+from .grad_fn import Node
 from .graph import as_view, check_in_place, rebase, record
 from .handles import RemovableHandle
 from .number_first import number_first
@@ -172,9 +173,10 @@ class Tensor:
         return self._op is None
 
     @property
-    def grad_fn(self) -> ops.Op | None:
-        """The rule that made this tensor (``None`` for a leaf)."""
-        return self._op
+    def grad_fn(self) -> Node | None:
+        """The step that made this tensor (``None`` for a leaf): its op's row, and ``next_functions``
+        (:mod:`glassgrad.grad_fn`)."""
+        return None if self._op is None else Node(self)
 
     @property
     def requires_grad(self) -> bool:
