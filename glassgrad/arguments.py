@@ -13,6 +13,7 @@ dtype('float64')
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -121,6 +122,15 @@ def broadcasts_to(shape: tuple, target: tuple) -> bool:
     """Whether an array of ``shape`` broadcasts to ``target`` itself (each size equal or 1, from the right)."""
     extra = len(target) - len(shape)
     return extra >= 0 and all(size in (1, wide) for size, wide in zip(shape, target[extra:]))
+
+
+def joined_dtype(dtypes: Iterable[np.dtype]) -> np.dtype:
+    """PyTorch's dtype for tensors joined into one (``cat``, ``stack``, ``block_diag``): the widest float if any is
+    floating (an integer never widens a float: float32 with int64 is float32, where NumPy gives float64), else
+    the integers' and bools' common dtype."""
+    dtypes = list(dtypes)
+    floats = [dtype for dtype in dtypes if is_floating(dtype)]
+    return np.result_type(*(floats or dtypes))
 
 
 def promote(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .arguments import check_dim, shape_arg, shape_text
+from .arguments import check_dim, joined_dtype, shape_arg, shape_text
 from .composed import movedim
 from .creation import as_tensor
 from .dtypes import get_default_dtype
@@ -109,7 +109,7 @@ def block_diag(*tensors: Any) -> Tensor:
         blocks.append(t.reshape(1, 1) if t.ndim == 0 else t.reshape(1, -1) if t.ndim == 1 else t)
     if not blocks:
         return Tensor._wrap(np.zeros((1, 0), dtype=get_default_dtype()))
-    dtype = np.result_type(*(b.array.dtype for b in blocks))
+    dtype = joined_dtype(b.array.dtype for b in blocks)
     blocks = [b if b.array.dtype == dtype else b.to(dtype) for b in blocks]
     width = sum(b.shape[1] for b in blocks)
     rows, left = [], 0

@@ -14,7 +14,7 @@ from typing import Any
 from . import ops
 from . import tensor_indexing as tensor_indexing  # attaches Tensor methods that the forms at the end wrap
 from . import tensor_methods as tensor_methods  # and these too
-from .arguments import check_dim, promote, shape_text
+from .arguments import check_dim, joined_dtype, promote, shape_text
 from .creation import as_tensor
 from .tensor import Tensor, apply, lift
 from .tensor import matmul as matmul
@@ -139,6 +139,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
             )
     dim = check_dim(tensors[0], dim, "cat")
     _same_shapes_except(tensors, dim, "cat")
+    tensors = _joined(tensors)
     return apply(ops.CAT, tuple(tensors), *[t.array for t in tensors], dim)
 
 
@@ -149,7 +150,14 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     ndim = tensors[0].ndim + 1
     if not -ndim <= dim < ndim:
         raise IndexError(f"stack: dim {dim} is out of range for the result's {ndim} dims")
+    tensors = _joined(tensors)
     return apply(ops.STACK, tuple(tensors), *[t.array for t in tensors], dim % ndim)
+
+
+def _joined(tensors: list[Tensor]) -> list[Tensor]:
+    """The tensors to join, each in their joined dtype (:func:`glassgrad.arguments.joined_dtype`; a recorded cast)."""
+    dtype = joined_dtype(t.array.dtype for t in tensors)
+    return [t if t.array.dtype == dtype else t.to(dtype) for t in tensors]
 
 
 def where(condition: Any, input: Any = None, other: Any = None) -> Any:

@@ -4,6 +4,8 @@ backward for the differentiable ones, on hypothesis-drawn shapes."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -556,3 +558,20 @@ def test_histogramdd_matches_pytorch(torch, points, dims, seed, density, weighte
         found.append([hist.numpy()] + [e.numpy() for e in edges])
     for mine, theirs in zip(*found):
         np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("join", ["cat", "stack", "block_diag", "hstack", "vstack", "dstack", "column_stack"])
+def test_joined_tensors_take_pytorchs_dtype(torch, join):
+    """A float32 and an int64 tensor joined are float32 in PyTorch; NumPy's rule gave float64 (and float16 with
+    int32 float64 too). Each pair of dtypes against PyTorch, and the gradient flows to the float tensor."""
+    names = ["float16", "float32", "float64", "int8", "uint8", "int32", "int64", "bool"]
+    for first, second in itertools.product(names, names):
+        ours = [gg.ones(2, dtype=gg.bool_ if name == "bool" else getattr(gg, name)) for name in (first, second)]
+        theirs = [torch.ones(2, dtype=getattr(torch, name)) for name in (first, second)]
+        call = (lambda lib, pair: getattr(lib, join)(*pair)) if join == "block_diag" else (
+            lambda lib, pair: getattr(lib, join)(pair))
+        assert str(call(gg, ours).dtype) == str(call(torch, theirs).dtype).removeprefix("torch.")
+    weight = gg.ones(2, requires_grad=True)
+    call(gg, [weight, gg.arange(2)]).sum().backward()
+    assert weight.grad.dtype == gg.float32 and weight.grad.tolist() == [1.0, 1.0]
