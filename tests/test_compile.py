@@ -790,3 +790,23 @@ def test_random_graphs_replay_bit_identical(plan, batch, width, dtype):
         eager, compiled = run(False), run(True)
     for mine, theirs in zip(eager, compiled):
         assert all(a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True) for a, b in zip(mine, theirs))
+
+
+def test_a_compiled_module_is_used_as_the_module():
+    """``model = torch.compile(model)`` then ``model.parameters()``, ``.state_dict()``, ``.eval()``, attributes:
+    AttributeError: 'Compiled' object has no attribute 'parameters'."""
+    model = _mlp(gg.float32)
+    compiled = gg.compile(model)
+    assert list(compiled.parameters()) == list(model.parameters()) and compiled._orig_mod is model
+    assert compiled.state_dict().keys() == model.state_dict().keys()
+    compiled.eval()
+    assert not model.training
+    optimizer = gg.optim.SGD(compiled.parameters(), lr=0.1)
+    x = gg.tensor(np.random.default_rng(1).standard_normal((5, 4)), dtype=gg.float32)
+    with gg.no_grad():
+        assert np.array_equal(compiled(x).array, model(x).array)
+    assert optimizer.param_groups[0]["params"][0] is next(iter(model.parameters()))
+    with pytest.raises(AttributeError, match="'Sequential' object has no attribute 'no_such_thing'"):
+        getattr(compiled, "no_such_thing")  # noqa: B009 (the attribute lookup is what is tested)
+    with pytest.raises(AttributeError, match="has no attribute 'parameters'"):
+        gg.compile(lambda x: x).parameters()

@@ -109,6 +109,19 @@ class Compiled:
         self.__name__ = getattr(function, "__name__", type(function).__name__)
         self.__doc__ = getattr(function, "__doc__", None)
 
+    @property
+    def _orig_mod(self) -> Callable:
+        """The compiled module itself, under PyTorch's name (``torch.compile(model)._orig_mod``)."""
+        return self.function
+
+    def __getattr__(self, name: str) -> Any:
+        """A compiled module is used as the module (``compiled.parameters()``, ``.state_dict()``, ``.eval()``,
+        ``.fc1``), as PyTorch's ``torch.compile(model)``; its calls go through the compiled program."""
+        function = self.__dict__.get("function")
+        if function is not None and not isinstance(function, type) and hasattr(type(function), "parameters"):
+            return getattr(function, name)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         grad_enabled, tape = STATE.switches
         if tape is not None or ANOMALY[0]:  # a tape records, an outer compiled step captures, or anomaly detection
