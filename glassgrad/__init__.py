@@ -236,8 +236,8 @@ from .device import accelerator, backends, cuda
 from .device import device as device  # the class torch.device (the module glassgrad.device holds it)
 from .device import get_default_device as get_default_device
 from .device import set_default_device as set_default_device
-from .dtypes import bool as bool  # bool, float, int, any, all, round: PyTorch's names, kept out of __all__
 from .dtypes import (
+    bfloat16,
     double,
     dtype,
     finfo,
@@ -252,6 +252,7 @@ from .dtypes import (
     short,
     uint8,
 )
+from .dtypes import bool as bool  # bool, float, int, any, all, round: PyTorch's names, kept out of __all__
 from .dtypes import float as float
 from .dtypes import int as int
 from .finite_differences import gradient
@@ -578,6 +579,8 @@ __all__ = [
     "tensordot", "tile", "vstack",
     # issue 15: capture and replay
     "compile",
+    # a PyTorch dtype NumPy has no arrays of: a name autocast takes, refused as a tensor's dtype
+    "bfloat16",
     # what gg.load raises for a file it refuses (catch it as gg.ModelFileError)
     "ModelFileError",
     # norms (torch.norm, torch.linalg) and the largest or smallest entry over dims

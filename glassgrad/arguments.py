@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .dtypes import get_default_dtype
+from .dtypes import MissingDtype, get_default_dtype
 
 
 class Size(tuple):
@@ -48,6 +48,9 @@ def resolve_dtype(dtype: Any) -> np.dtype | None:
     """
     if dtype is None:
         return None
+    if isinstance(dtype, MissingDtype):
+        raise TypeError(f"dtype {dtype!r}: glassgrad has no {dtype!r} tensors (NumPy computes in float16, float32 "
+                        "and float64); use gg.float32, whose range bfloat16 shares, or gg.float16")
     try:
         resolved = np.dtype(dtype)
     except TypeError:

@@ -32,6 +32,24 @@ int32 = int = np.dtype(np.int32)  # PyTorch's name: torch.int
 int64 = long = np.dtype(np.int64)
 bool_ = bool = np.dtype(np.bool_)  # PyTorch's name: torch.bool
 
+
+
+class MissingDtype:
+    """A PyTorch dtype NumPy has no arrays of (``torch.bfloat16``): a name, so that code passing it along runs
+    (``torch.autocast("cpu", dtype=torch.bfloat16)``, a block that changes nothing here); a tensor of it is
+    refused in one line (:func:`glassgrad.arguments.resolve_dtype`)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+bfloat16 = MissingDtype("bfloat16")
+
 _default = {"float": float32}
 
 

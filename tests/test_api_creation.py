@@ -267,3 +267,14 @@ def test_a_zero_d_tensor_formats_as_its_number_as_in_pytorch(torch):
     with pytest.raises(TypeError, match=r"format spec '.2f' needs a tensor of one number \(0-d\), but this one has "
                                         r"shape \(2,\): format t.item\(\) or t.tolist\(\) instead"):
         f"{gg.tensor([1.5, 2.0]):.2f}"
+
+
+def test_bfloat16_is_a_name_that_autocast_takes_and_a_tensor_refuses():
+    """``torch.autocast("cpu", dtype=torch.bfloat16)`` raised AttributeError: glassgrad had no bfloat16 name."""
+    with gg.autocast("cpu", dtype=gg.bfloat16):  # the block computes in the tensors' own dtype
+        assert (gg.ones(2) * 2).dtype == gg.float32
+    assert repr(gg.bfloat16) == "bfloat16"
+    for make in (lambda: gg.ones(2, dtype=gg.bfloat16), lambda: gg.ones(2).to(gg.bfloat16),
+                 lambda: gg.tensor([1.0], dtype=gg.bfloat16)):
+        with pytest.raises(TypeError, match="glassgrad has no bfloat16 tensors .* use gg.float32"):
+            make()
