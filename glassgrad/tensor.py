@@ -619,6 +619,9 @@ class Tensor:
     # --- comparisons: plain bool tensors, outside the graph ------------------------------
 
     def _compare(self, ufunc: np.ufunc, other: Any) -> Tensor:
+        if other is None or isinstance(other, (str, bytes)):
+            raise TypeError(f"{ufunc.__name__}: cannot compare a tensor with {other!r}; compare with a number or a "
+                            "tensor")
         return Tensor._wrap(recorded_call(ufunc, self.array, _data(other)))  # a kernel of a compiled step
 
     def __lt__(self, other: Any) -> Tensor:
@@ -634,10 +637,17 @@ class Tensor:
         return self._compare(np.greater_equal, other)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        if other is None or isinstance(other, (str, bytes)):
+            return NotImplemented  # Python then compares identities: `x == None` is False, as in PyTorch
         return self._compare(np.equal, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        if other is None or isinstance(other, (str, bytes)):
+            return NotImplemented  # `x != None` is True
         return self._compare(np.not_equal, other)
+
+    def __abs__(self) -> Tensor:
+        return self.abs()  # abs(x), Python's built-in
 
     # --- elementwise functions -------------------------------------------------------------
 

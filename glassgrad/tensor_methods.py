@@ -154,9 +154,22 @@ def _broadcasting(op: Any, parents: tuple, *arrays: np.ndarray) -> Tensor:
 
 # --- comparisons and conversions ------------------------------------------------------------------
 
-for _name, _dunder in [("eq", "__eq__"), ("ne", "__ne__"), ("lt", "__lt__"), ("le", "__le__"), ("gt", "__gt__"),
-                       ("ge", "__ge__")]:
+for _name, _dunder in [("lt", "__lt__"), ("le", "__le__"), ("gt", "__gt__"), ("ge", "__ge__")]:
     add(_name, getattr(Tensor, _dunder))
+
+
+@method
+def eq(self: Tensor, other: Any) -> Tensor:
+    """``x == other`` entry by entry (a bool tensor); ``x.eq(None)`` is refused, where ``x == None`` is False."""
+    return self._compare(np.equal, other)
+
+
+@method
+def ne(self: Tensor, other: Any) -> Tensor:
+    """``x != other`` entry by entry (a bool tensor)."""
+    return self._compare(np.not_equal, other)
+
+
 for _alias, _name in [("greater", "gt"), ("less", "lt"), ("greater_equal", "ge"), ("less_equal", "le"),
                       ("not_equal", "ne")]:
     add(_alias, METHODS[_name])
