@@ -477,3 +477,23 @@ def test_adam_updates_a_small_group_in_one_pass_with_the_very_same_numbers(monke
     for a, b in zip(one_pass, one_by_one):
         assert fast.state[a]["step"] == slow.state[b]["step"]
         assert np.array_equal(fast.state[a]["exp_avg_sq"], slow.state[b]["exp_avg_sq"])
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam",
+                                  "ASGD", "Rprop", "Adafactor"])
+def test_every_optimizer_takes_pytorchs_options_for_how_a_step_runs(name):
+    """``AdamW(groups, lr=…, fused=False)`` (nanoGPT) raised TypeError: foreach, fused and capturable change nothing
+    here (the steps are the same numbers), and differentiable=True is refused in one line."""
+    results = []
+    for options in ({}, {"foreach": False, "fused": None, "capturable": False, "differentiable": False},
+                    {"foreach": True}):
+        w = gg.tensor([1.0, -2.0], requires_grad=True)
+        optimizer = getattr(gg.optim, name)([w], lr=0.1, **options)
+        for _ in range(3):
+            optimizer.zero_grad()
+            (w * w).sum().backward()
+            optimizer.step()
+        results.append(w.tolist())
+    assert results[0] == results[1] == results[2]
+    with pytest.raises(NotImplementedError, match=f"{name}: differentiable=True .* leave it False"):
+        getattr(gg.optim, name)([gg.tensor([1.0], requires_grad=True)], lr=0.1, differentiable=True)

@@ -35,13 +35,39 @@ from ..autograd import bump_version, call_recorder, current_tape, enable_grad
 from ..tensor import Tensor
 from ._checks import check_number
 
+HOW_IT_RUNS = ("foreach", "fused", "capturable", "differentiable")
+"""PyTorch's options for how a step runs (one loop per tensor or one over all, fused kernels, CUDA graphs,
+autograd through the step). glassgrad has one way, NumPy in place, so every optimizer takes them and they change
+nothing; except ``differentiable=True``, which is refused in one line (a step is not recorded in the graph)."""
+
 
 class Optimizer:
     """Base class: parameter groups, per-parameter state, ``step``, ``zero_grad``, state dicts.
 
     ``params`` is an iterable of tensors, or of dicts ``{"params": [...], "lr": ..., ...}``
-    (one per group; options a group leaves out come from ``defaults``).
+    (one per group; options a group leaves out come from ``defaults``). Each subclass also takes
+    :data:`HOW_IT_RUNS` (``AdamW(params, fused=False)``, as nanoGPT passes it).
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+        code = init.__code__
+        declared = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+        taken = [name for name in HOW_IT_RUNS if name not in declared]
+
+        @functools.wraps(init)
+        def __init__(self: Optimizer, *args: Any, **options: Any) -> None:
+            for name in taken:
+                if options.pop(name, None) and name == "differentiable":
+                    raise NotImplementedError(f"{cls.__name__}: differentiable=True (a step autograd can go through) "
+                                              "is not supported: glassgrad updates parameters in place, outside the "
+                                              "graph; leave it False")
+            init(self, *args, **options)
+
+        cls.__init__ = __init__
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], defaults: dict[str, Any]) -> None:
         self.defaults = self._checked_options(dict(defaults))
