@@ -646,6 +646,13 @@ class Tensor:
             return NotImplemented  # `x != None` is True
         return self._compare(np.not_equal, other)
 
+    def __index__(self) -> int:
+        """A one-number integer tensor used as a Python index (``data[i:i + n]`` for each ``i`` of a tensor)."""
+        if self.array.dtype.kind not in "iub" or self.array.size != 1:
+            raise TypeError(f"only integer tensors of a single element can be converted to an index, but this one is "
+                            f"{self.array.dtype} of shape {shape_text(self.shape)}")
+        return int(self.item())
+
     def __abs__(self) -> Tensor:
         return self.abs()  # abs(x), Python's built-in
 

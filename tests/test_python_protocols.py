@@ -28,3 +28,16 @@ def test_a_method_comparing_with_none_is_refused_in_one_line():
         gg.ones(2).eq(None)
     with pytest.raises(TypeError, match="less: cannot compare a tensor with None"):
         gg.ones(2) < None  # noqa: B015
+
+
+@pytest.mark.torch
+def test_a_one_number_integer_tensor_is_a_python_index_as_in_pytorch(torch):
+    """nanoGPT's ``torch.stack([data[i:i + block_size] for i in ix])``: TypeError, slice indices must be integers."""
+    for lib in (gg, torch):
+        data, starts = lib.arange(10), lib.tensor([2, 5])
+        assert [data[i:i + 3].tolist() for i in starts] == [[2, 3, 4], [5, 6, 7]]
+        assert [1, 2, 3][lib.tensor(1)] == 2 and list(range(lib.tensor(3))) == [0, 1, 2]
+        assert [1, 2][lib.tensor([1])] == 2 and [1, 2][lib.tensor(True)] == 2
+        for bad in (lib.tensor(1.0), lib.tensor([0, 1])):
+            with pytest.raises(TypeError, match="only integer tensors of a single element can be converted"):
+                [1, 2][bad]  # noqa: B018
