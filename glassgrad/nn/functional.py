@@ -938,15 +938,15 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
                      size_average: Any = None, eps: float = 1e-8, reduce: Any = None,
                      reduction: str = "mean") -> Tensor:
     """``eˣ − y·x`` (x a log-rate), or ``x − y·ln(x + eps)`` (x a rate); ``full`` adds Stirling's
-    ``y·ln y − y + ½ln(2πy)`` where y > 1."""
+    ``y·ln y − y + ½ln(2πy)`` where y > 1 (its slope in y, ``ln y + 1/(2y)``, there too; 0 where y ≤ 1)."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "poisson_nll_loss")
     x, y = _floating(input, "poisson_nll_loss"), as_tensor(target)
     losses = x.exp() - y * x if log_input else x - y * (x + eps).log()
     if full:
-        counts = y.detach().numpy()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            stirling = np.where(counts > 1, counts * np.log(counts) - counts + 0.5 * np.log(2 * np.pi * counts), 0)
-        losses = losses + x.new_tensor(stirling)
+        counts = y if y.dtype.kind == "f" else y.to(x.dtype)
+        above = counts.detach() > 1
+        held = where(above, counts, 2.0)  # y where the term counts, else a stand-in that keeps the logs finite
+        losses = losses + (held * held.log() - held + 0.5 * (2 * math.pi * held).log()) * above.to(held.dtype)
     return _reduced(losses, reduction, "poisson_nll_loss")
 
 
