@@ -62,3 +62,32 @@ def test_poisson_full_at_a_count_of_zero_has_the_slope_of_its_first_term(log_inp
     F.poisson_nll_loss(x, y, log_input=log_input, full=True, reduction="sum").backward()
     expected = [-0.5, -2.0] if log_input else [-math.log(0.5 + 1e-8), -math.log(2.0 + 1e-8)]
     np.testing.assert_allclose(y.grad.numpy(), expected, rtol=1e-12)
+
+
+# --- cosine_embedding_loss: a target of another shape than the pairs' ------------------------------------------
+
+@pytest.mark.torch
+@given(batch=st.integers(1, 5), width=st.integers(1, 4), seed=st.integers(0, 2**16),
+       margin=st.sampled_from([-0.3, 0.0, 0.4]), reduction=REDUCTIONS)
+def test_cosine_embedding_loss_matches_pytorch(torch, batch, width, seed, margin, reduction):
+    rng = np.random.default_rng(seed)
+    a, b = rng.standard_normal((batch, width)) + 0.1, rng.standard_normal((batch, width)) + 0.1
+    labels = rng.choice([-1.0, 1.0], batch)
+
+    def loss(library, a, b):
+        return library.nn.functional.cosine_embedding_loss(a, b, library.tensor(labels), margin=margin,
+                                                           reduction=reduction)
+
+    _assert_close(_loss_and_gradients(gg, loss, [a, b]), _loss_and_gradients(torch, loss, [a, b]))
+
+
+@pytest.mark.parametrize("labels", [np.ones((3, 1)), np.ones((1, 3)), np.ones(())])
+def test_cosine_embedding_loss_refuses_a_target_that_is_not_one_label_per_pair(torch, labels):
+    # was: a (3, 1) target broadcast against the 3 cosines into 3 × 3 losses, and a loss came back
+    a, b = np.ones((3, 4)), np.arange(12.0).reshape(3, 4)
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.cosine_embedding_loss(torch.tensor(a), torch.tensor(b), torch.tensor(labels))
+    with pytest.raises(RuntimeError, match=r"^cosine_embedding_loss: target must hold one label per pair, shape "
+                                           r"\(3,\), got") as refused:
+        F.cosine_embedding_loss(gg.tensor(a), gg.tensor(b), gg.tensor(labels))
+    assert "\n" not in str(refused.value)

@@ -819,6 +819,9 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     reduction = _legacy_reduction(size_average, reduce, reduction, "cosine_embedding_loss")
     a, b, y = as_tensor(input1), as_tensor(input2), as_tensor(target)
     cos = (a * b).sum(-1) / ((a * a).sum(-1).add(1e-12) * (b * b).sum(-1).add(1e-12)).sqrt()
+    if tuple(y.shape) != tuple(cos.shape):  # a (N, 1) target would broadcast to (N, N) losses
+        raise RuntimeError(f"cosine_embedding_loss: target must hold one label per pair, shape "
+                           f"{shape_text(cos.shape)}, got {shape_text(y.shape)}")
     losses = (1 - cos) * (y.detach() == 1).to(cos.dtype) + (cos - margin).relu() * (y.detach() == -1).to(cos.dtype)
     return _reduced(losses, reduction, "cosine_embedding_loss")
 
