@@ -91,3 +91,53 @@ def test_cosine_embedding_loss_refuses_a_target_that_is_not_one_label_per_pair(t
                                            r"\(3,\), got") as refused:
         F.cosine_embedding_loss(gg.tensor(a), gg.tensor(b), gg.tensor(labels))
     assert "\n" not in str(refused.value)
+
+
+# --- gaussian_nll_loss: var's layouts, as PyTorch reads them ----------------------------------------------------
+
+@st.composite
+def variance_layouts(draw):
+    """An input shape and a var shape PyTorch takes: the same, without the last dim, or with a 1 in one dim."""
+    shape = draw(array_shapes(min_dims=1, max_dims=3, min_side=2, max_side=4))
+    layout = draw(st.sampled_from(["same", "per sample", "shared"]))
+    if layout == "same":
+        return shape, shape
+    if layout == "per sample":
+        return shape, shape[:-1]
+    dim = draw(st.integers(0, len(shape) - 1))
+    return shape, shape[:dim] + (1,) + shape[dim + 1:]
+
+
+@pytest.mark.torch
+@given(layout=variance_layouts(), seed=st.integers(0, 2**16), full=st.booleans(), reduction=REDUCTIONS)
+def test_gaussian_nll_loss_matches_pytorch_for_every_variance_layout(torch, layout, seed, full, reduction):
+    shape, variance_shape = layout
+    rng = np.random.default_rng(seed)
+    x, y, v = rng.standard_normal(shape), rng.standard_normal(shape), rng.uniform(0.2, 2.0, variance_shape)
+
+    def loss(library, x, y, v):
+        return library.nn.functional.gaussian_nll_loss(x, y, v, full=full, reduction=reduction)
+
+    _assert_close(_loss_and_gradients(gg, loss, [x, y, v]), _loss_and_gradients(torch, loss, [x, y, v]))
+
+
+@pytest.mark.parametrize("shape, variance_shape", [((3, 4), (1, 1)), ((3, 4), (2, 3, 4)), ((3,), (3, 4)),
+                                                   ((3, 4), (4,)), ((2, 3, 4), (1, 3, 1))])
+def test_gaussian_nll_loss_refuses_a_variance_of_another_layout(torch, shape, variance_shape):
+    # was: var broadcast to whatever it could, so (3, 4) inputs with var (2, 3, 4) gave 2·3·4 losses, and var
+    # (4,) for inputs (3, 4) failed inside reshape
+    x, v = np.ones(shape), np.ones(variance_shape)
+    with pytest.raises(ValueError, match="var is of incorrect size"):
+        torch.nn.functional.gaussian_nll_loss(torch.tensor(x), torch.tensor(x), torch.tensor(v))
+    with pytest.raises(ValueError, match=r"^gaussian_nll_loss: var of shape .* does not fit the input's shape") as no:
+        F.gaussian_nll_loss(gg.tensor(x), gg.tensor(x), gg.tensor(v))
+    assert "\n" not in str(no.value)
+
+
+def test_gaussian_nll_loss_takes_one_number_or_a_0d_variance_for_every_entry():
+    # PyTorch takes a float here and refuses a 0-d tensor; both mean one variance for all entries
+    x, y = gg.tensor(np.zeros((2, 3))), gg.tensor(np.ones((2, 3)))
+    expected = 0.5 * (math.log(0.5) + 1 / 0.5)
+    for var in (0.5, gg.tensor(0.5, dtype=gg.float64)):
+        np.testing.assert_allclose(F.gaussian_nll_loss(x, y, var, reduction="none").numpy(), np.full((2, 3), expected),
+                                   rtol=1e-12)

@@ -923,13 +923,22 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
 def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = False, eps: float = 1e-6,
                       reduction: str = "mean") -> Tensor:
     """``½(ln v + (x − y)²/v)`` (plus ``½ln 2π`` with ``full``), v the predicted variance held at least ``eps``
-    (where it is raised to eps its slope stays 1, as in PyTorch)."""
+    (where it is raised to eps its slope stays 1, as in PyTorch).
+
+    ``var`` has the input's shape, or its shape without the last dim (one variance per sample), or the input's
+    shape with a 1 in one dim (shared along it), or is a number (one for all), as PyTorch reads it.
+    """
     x, y = _floating(input, "gaussian_nll_loss"), as_tensor(target)
     v = as_tensor(var) if isinstance(var, Tensor) else x.new_tensor(var)
     if (v.detach().numpy() < 0).any():
         raise ValueError("gaussian_nll_loss: var has a negative entry; a variance must be >= 0")
-    if v.ndim == x.ndim - 1 or (v.ndim == x.ndim and v.shape[-1] == 1 and x.shape[-1] != 1):
-        v = v.reshape(*x.shape[:-1], 1) if v.ndim == x.ndim - 1 else v  # one variance per sample
+    if v.ndim and tuple(v.shape) != tuple(x.shape):
+        if tuple(v.shape) == tuple(x.shape[:-1]):
+            v = v.unsqueeze(-1)  # one variance per sample
+        elif v.ndim != x.ndim or sum(size for own, size in zip(x.shape, v.shape) if own != size) != 1:
+            raise ValueError(f"gaussian_nll_loss: var of shape {shape_text(v.shape)} does not fit the input's shape "
+                             f"{shape_text(x.shape)}: give it that shape, that shape without the last dim, that shape "
+                             "with a 1 in one dim, or one number")
     held = v + (v.detach().clamp(min=eps) - v.detach())  # the value raised to eps, the slope of v
     losses = 0.5 * (held.log() + (x - y) ** 2 / held)
     if full:
