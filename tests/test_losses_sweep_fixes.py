@@ -141,3 +141,30 @@ def test_gaussian_nll_loss_takes_one_number_or_a_0d_variance_for_every_entry():
     for var in (0.5, gg.tensor(0.5, dtype=gg.float64)):
         np.testing.assert_allclose(F.gaussian_nll_loss(x, y, var, reduction="none").numpy(), np.full((2, 3), expected),
                                    rtol=1e-12)
+
+
+# --- the mean of an empty batch ------------------------------------------------------------------------------
+
+EMPTY_BATCHES = [("mse_loss", (0,), (0,)), ("l1_loss", (0, 3), (0, 3)), ("smooth_l1_loss", (0,), (0,)),
+                 ("huber_loss", (0, 2), (0, 2)), ("binary_cross_entropy", (0,), (0,)),
+                 ("binary_cross_entropy_with_logits", (0, 3), (0, 3)), ("kl_div", (0,), (0,)),
+                 ("cross_entropy", (0, 3), (0, 3))]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("function, shape, target_shape", EMPTY_BATCHES)
+def test_the_mean_of_an_empty_batch_is_nan_with_an_empty_gradient(torch, function, shape, target_shape):
+    # was: the loss was NaN, with a RuntimeWarning, and backward raised ZeroDivisionError
+    def loss(library, x):
+        return getattr(library.nn.functional, function)(x, library.tensor(np.zeros(target_shape)))
+
+    mine, theirs = _loss_and_gradients(gg, loss, [np.zeros(shape)]), _loss_and_gradients(torch, loss, [np.zeros(shape)])
+    assert np.isnan(mine[0]) and np.isnan(theirs[0])
+    assert mine[1].shape == theirs[1].shape == shape
+
+
+def test_an_empty_batch_of_class_indices_has_loss_nan_and_an_empty_gradient():
+    z = gg.tensor(np.zeros((0, 3)), requires_grad=True)
+    loss = F.cross_entropy(z, gg.tensor(np.zeros(0, dtype=np.int64)))
+    loss.backward()
+    assert np.isnan(loss.item()) and z.grad.shape == (0, 3)
