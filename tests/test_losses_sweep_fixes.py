@@ -168,3 +168,15 @@ def test_an_empty_batch_of_class_indices_has_loss_nan_and_an_empty_gradient():
     loss = F.cross_entropy(z, gg.tensor(np.zeros(0, dtype=np.int64)))
     loss.backward()
     assert np.isnan(loss.item()) and z.grad.shape == (0, 3)
+
+
+# --- integer inputs to the losses of two same-shaped tensors -------------------------------------------------
+
+@pytest.mark.parametrize("function", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+                                      "binary_cross_entropy_with_logits", "kl_div"])
+def test_an_integer_input_is_refused_in_one_line(function):
+    # was: the target was cast to the input's integer dtype, so mse_loss of [1, 2, 3] and [0.4, 1.6, 3.5] was 0
+    # (PyTorch: 0.2567, or a refusal), binary_cross_entropy of [0, 1, 1] and [0.2, 0.5, 0.9] was 66.7
+    with pytest.raises(TypeError, match=rf"^{function}: needs a floating tensor, got int64; convert it with") as no:
+        getattr(F, function)(gg.tensor([0, 1, 1]), gg.tensor([0.2, 0.5, 0.9]))
+    assert "\n" not in str(no.value)

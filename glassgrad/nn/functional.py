@@ -104,7 +104,8 @@ def _check_reduction(reduction: str, name: str) -> None:
 
 
 def _float_pair(input: Tensor, target: object, name: str) -> tuple[Tensor, Tensor]:
-    input = as_tensor(input)
+    """``input`` (floating) and ``target`` of its shape, the target in the input's dtype."""
+    input = _floating(input, name)
     target = as_tensor(target, input.dtype if isinstance(target, (list, float, int)) else None)
     if target.array.shape != input.array.shape:
         raise ValueError(
