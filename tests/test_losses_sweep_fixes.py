@@ -180,3 +180,37 @@ def test_an_integer_input_is_refused_in_one_line(function):
     with pytest.raises(TypeError, match=rf"^{function}: needs a floating tensor, got int64; convert it with") as no:
         getattr(F, function)(gg.tensor([0, 1, 1]), gg.tensor([0.2, 0.5, 0.9]))
     assert "\n" not in str(no.value)
+
+
+# --- float32 scores and float64 targets: the loss in float64, as PyTorch promotes them -------------------------
+
+MIXED = {
+    "mse_loss": lambda library, x, y: library.nn.functional.mse_loss(x, y),
+    "l1_loss": lambda library, x, y: library.nn.functional.l1_loss(x, y, reduction="sum"),
+    "smooth_l1_loss": lambda library, x, y: library.nn.functional.smooth_l1_loss(x, y, reduction="none", beta=0.5),
+    "kl_div": lambda library, x, y: library.nn.functional.kl_div(x, y, reduction="batchmean"),
+    "binary_cross_entropy_with_logits": lambda library, x, y:
+        library.nn.functional.binary_cross_entropy_with_logits(x, y),
+    "cross_entropy": lambda library, x, y: library.nn.functional.cross_entropy(x, y, label_smoothing=0.1),
+}
+
+
+@pytest.mark.torch
+@given(function=st.sampled_from(sorted(MIXED)), shape=array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=4),
+       seed=st.integers(0, 2**16))
+def test_float32_scores_and_float64_targets_give_a_float64_loss(torch, function, shape, seed):
+    # was: the target was cast down to float32, and the loss was float32 (PyTorch: float64)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(np.float32)
+    y = rng.uniform(0.05, 1.0, shape)
+    if function == "cross_entropy":
+        y /= y.sum(axis=1, keepdims=True)
+    results = []
+    for library in (gg, torch):
+        scores, target = library.tensor(x, requires_grad=True), library.tensor(y, requires_grad=True)
+        loss = MIXED[function](library, scores, target)
+        loss.sum().backward()
+        results.append((loss, scores.grad, target.grad))
+    for mine, theirs in zip(*results):
+        assert str(mine.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+        np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), rtol=1e-6, atol=1e-7)

@@ -104,7 +104,8 @@ def _check_reduction(reduction: str, name: str) -> None:
 
 
 def _float_pair(input: Tensor, target: object, name: str) -> tuple[Tensor, Tensor]:
-    """``input`` (floating) and ``target`` of its shape, the target in the input's dtype."""
+    """``input`` (floating) and ``target`` of its shape, both in one dtype: the input's, or a floating target's
+    where it is wider (float32 scores and float64 targets: float64, as PyTorch's arithmetic promotes them)."""
     input = _floating(input, name)
     target = as_tensor(target, input.dtype if isinstance(target, (list, float, int)) else None)
     if target.array.shape != input.array.shape:
@@ -113,7 +114,9 @@ def _float_pair(input: Tensor, target: object, name: str) -> tuple[Tensor, Tenso
             f"{shape_text(input.shape)}; they must match (reshape the target, e.g. y.reshape(-1, 1))"
         )
     if target.array.dtype is not input.array.dtype and target.array.dtype != input.array.dtype:
-        target = target.to(input.array.dtype)
+        dtype = np.promote_types(input.array.dtype, target.array.dtype) if target.dtype.kind == "f" \
+            else input.array.dtype
+        input, target = input.to(dtype), target.to(dtype)
     return input, target
 
 
@@ -173,7 +176,7 @@ def _needs(*inputs: Tensor) -> tuple[bool, ...]:
 
 def _class_targets(logits: Tensor, target: object, name: str, ignore_index: int) -> Tensor:
     """``target`` checked against 2-D ``logits`` (N, C): class indices (N,) in [0, C) or ``ignore_index``, or
-    probabilities (N, C) in the logits' dtype."""
+    probabilities (N, C) in the logits' dtype, or their own where it is wider (the logits are then lifted to it)."""
     target = as_tensor(target)
     n, classes = logits.shape
     if target.dtype.kind == "f":
@@ -188,7 +191,7 @@ def _class_targets(logits: Tensor, target: object, name: str, ignore_index: int)
                 f"{name}: probability targets must have the logits' shape {shape_text(logits.shape)}, "
                 f"got {shape_text(target.shape)}"
             )
-        return target.to(logits.dtype)
+        return target.to(np.promote_types(logits.array.dtype, target.array.dtype))
     if target.dtype.kind not in "iu":
         raise TypeError(f"{name}: targets must be class indices (int64) or probabilities (float), got {target.dtype}")
     if target.shape != (n,):
@@ -291,6 +294,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     logits, target, shape = _class_layout(input, target, name)
     ignore_index = int(ignore_index)
     target = _class_targets(logits, target, name, ignore_index)
+    if target.dtype.kind == "f" and target.array.dtype != logits.array.dtype:  # float32 scores, float64 probabilities
+        logits = logits.to(target.array.dtype)
     if target.dtype.kind == "f" and ignore_index != -100:
         raise ValueError(f"{name}: ignore_index is not supported for probability (float) targets, got "
                          f"ignore_index={ignore_index}; give a probability of 0 to what should not count instead")
