@@ -214,3 +214,26 @@ def test_float32_scores_and_float64_targets_give_a_float64_loss(torch, function,
     for mine, theirs in zip(*results):
         assert str(mine.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
         np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), rtol=1e-6, atol=1e-7)
+
+
+# --- multi_margin_loss: bad targets named in the loss's own words -------------------------------------------------
+
+@pytest.mark.parametrize("scores, labels, error, message", [
+    (np.ones((3, 4)), np.array([0, 1, 4]), IndexError,
+     r"^multi_margin_loss: target label 4 is out of range: labels must be in \[0, 3\]$"),
+    (np.ones((3, 4)), np.array([0, -1, 2]), IndexError, r"^multi_margin_loss: target label -1 is out of range"),
+    (np.ones((3, 4)), np.ones(3), RuntimeError,
+     r"^multi_margin_loss: target must hold one class index \(int64\) per sample, 3 in a vector, got \(3,\) float64"),
+    (np.ones((3, 4)), np.array([0, 1]), RuntimeError, r"^multi_margin_loss: target must hold one class index"),
+    (np.ones((3, 4)), np.zeros((3, 1), dtype=np.int64), RuntimeError, r"^multi_margin_loss: target must hold one"),
+    (np.ones((2, 3, 4)), np.zeros((2, 3), dtype=np.int64), RuntimeError,
+     r"^multi_margin_loss: input must be class scores \(C,\) or \(N, C\), got \(2, 3, 4\)$"),
+])
+def test_multi_margin_loss_refuses_bad_targets_in_one_line(torch, scores, labels, error, message):
+    # was: a label outside [0, C) failed inside gather ("gather: index 4 is out of bounds ..."), and a target of
+    # the wrong length inside add; PyTorch refuses each of these too
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.multi_margin_loss(torch.tensor(scores), torch.tensor(labels))
+    with pytest.raises(error, match=message) as refused:
+        F.multi_margin_loss(gg.tensor(scores), gg.tensor(labels))
+    assert "\n" not in str(refused.value)

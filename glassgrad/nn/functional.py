@@ -916,8 +916,18 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p!r}")
     x = _floating(input, "multi_margin_loss")
+    if x.ndim > 2:
+        raise RuntimeError(f"multi_margin_loss: input must be class scores (C,) or (N, C), got {shape_text(x.shape)}")
     rows = x if x.ndim == 2 else x.reshape(1, -1)
-    picks = np.asarray(as_tensor(target).array).reshape(-1, 1)
+    labels = as_tensor(target)
+    if labels.dtype.kind not in "iu" or labels.ndim > 1 or labels.numel() != rows.shape[0]:
+        raise RuntimeError(f"multi_margin_loss: target must hold one class index (int64) per sample, "
+                           f"{rows.shape[0]} in a vector, got {shape_text(labels.shape)} {labels.dtype}")
+    picks = np.asarray(labels.array).reshape(-1, 1)
+    outside = (picks < 0) | (picks >= rows.shape[1])
+    if outside.any():
+        raise IndexError(f"multi_margin_loss: target label {picks[outside][0]} is out of range: labels must be in "
+                         f"[0, {rows.shape[1] - 1}]")
     gaps = (margin - rows.gather(1, picks) + rows).relu() ** p
     others = rows.new_tensor(np.arange(rows.shape[1])[None, :] != picks)
     losses = (gaps * others).sum(1) / rows.shape[1]
