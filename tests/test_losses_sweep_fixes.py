@@ -237,3 +237,22 @@ def test_multi_margin_loss_refuses_bad_targets_in_one_line(torch, scores, labels
     with pytest.raises(error, match=message) as refused:
         F.multi_margin_loss(gg.tensor(scores), gg.tensor(labels))
     assert "\n" not in str(refused.value)
+
+
+# --- triplet_margin_loss: PyTorch's refusals -------------------------------------------------------------------
+
+@pytest.mark.parametrize("shapes, margin, error, message", [
+    (((3, 4), (3, 4), (4,)), 1.0, RuntimeError,
+     r"^triplet_margin_loss: anchor, positive and negative must have the same number of dimensions, got 2-D, 2-D "
+     r"and 1-D$"),
+    (((3, 4), (3, 4), (3, 4)), -1.0, ValueError, r"^triplet_margin_loss: margin must be greater than 0, got -1$"),
+    (((3, 4), (3, 4), (3, 4)), 0.0, ValueError, r"^triplet_margin_loss: margin must be greater than 0, got 0$"),
+])
+def test_triplet_margin_loss_refuses_what_pytorch_refuses(torch, shapes, margin, error, message):
+    # was: a 1-D negative was broadcast against every anchor, and a margin ≤ 0 gave a loss
+    arrays = [np.ones(shape) for shape in shapes]
+    with pytest.raises(error):
+        torch.nn.functional.triplet_margin_loss(*map(torch.tensor, arrays), margin=margin)
+    with pytest.raises(error, match=message) as refused:
+        F.triplet_margin_loss(*map(gg.tensor, arrays), margin=margin)
+    assert "\n" not in str(refused.value)

@@ -834,7 +834,15 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
 
 def _triplet(anchor: Tensor, positive: Tensor, negative: Tensor, distance: Any, margin: float, swap: bool,
              reduction: str, name: str) -> Tensor:
-    """``max(d(a, p) − d(a, n) + margin, 0)`` (``swap``: d(a, n) replaced by the nearer of d(a, n) and d(p, n))."""
+    """``max(d(a, p) − d(a, n) + margin, 0)`` (``swap``: d(a, n) replaced by the nearer of d(a, n) and d(p, n));
+    ``margin`` must be > 0 and the three of one number of dims, as PyTorch requires."""
+    margin = _finite_number(margin, name, "margin")
+    if margin <= 0:
+        raise ValueError(f"{name}: margin must be greater than 0, got {margin:g}")
+    anchor, positive, negative = as_tensor(anchor), as_tensor(positive), as_tensor(negative)
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise RuntimeError(f"{name}: anchor, positive and negative must have the same number of dimensions, got "
+                           f"{anchor.ndim}-D, {positive.ndim}-D and {negative.ndim}-D")
     to_positive, to_negative = distance(anchor, positive), distance(anchor, negative)
     if swap:
         to_negative = to_negative.minimum(distance(positive, negative))
@@ -845,7 +853,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
                         eps: float = 1e-6, swap: bool = False, size_average: Any = None, reduce: Any = None,
                         reduction: str = "mean") -> Tensor:
     """``max(d(a, p) − d(a, n) + margin, 0)`` with d the pairwise p-distance (``swap``: the nearer of d(a, n)
-    and d(p, n))."""
+    and d(p, n)); ``margin`` must be > 0."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "triplet_margin_loss")
     return _triplet(anchor, positive, negative, lambda x1, x2: pairwise_distance(x1, x2, p, eps), margin, swap,
                     reduction, "triplet_margin_loss")
@@ -856,13 +864,6 @@ def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative
                                       reduction: str = "mean") -> Tensor:
     """``max(d(a, p) − d(a, n) + margin, 0)`` with ``d = distance_function`` (any function of two tensors giving
     one distance per item; ``pairwise_distance`` if None); ``margin`` must be > 0."""
-    margin = _finite_number(margin, "triplet_margin_with_distance_loss", "margin")
-    if margin <= 0:
-        raise ValueError(f"triplet_margin_with_distance_loss: margin must be greater than 0, got {margin:g}")
-    anchor, positive, negative = as_tensor(anchor), as_tensor(positive), as_tensor(negative)
-    if not anchor.ndim == positive.ndim == negative.ndim:
-        raise RuntimeError(f"triplet_margin_with_distance_loss: anchor, positive and negative must have the same "
-                           f"number of dimensions, got {anchor.ndim}-D, {positive.ndim}-D and {negative.ndim}-D")
     return _triplet(anchor, positive, negative, pairwise_distance if distance_function is None else distance_function,
                     margin, swap, reduction, "triplet_margin_with_distance_loss")
 
