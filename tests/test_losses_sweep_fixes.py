@@ -256,3 +256,24 @@ def test_triplet_margin_loss_refuses_what_pytorch_refuses(torch, shapes, margin,
     with pytest.raises(error, match=message) as refused:
         F.triplet_margin_loss(*map(gg.tensor, arrays), margin=margin)
     assert "\n" not in str(refused.value)
+
+
+# --- soft_margin_loss: the loss in the scores' dtype ----------------------------------------------------------
+
+@pytest.mark.torch
+@given(shape=SHAPES, seed=st.integers(0, 2**16), scores_dtype=st.sampled_from([np.float32, np.float64]),
+       labels_dtype=st.sampled_from([np.float32, np.float64, np.int64]), reduction=REDUCTIONS)
+def test_soft_margin_loss_is_in_the_scores_dtype(torch, shape, seed, scores_dtype, labels_dtype, reduction):
+    # was: float32 scores and float64 labels gave a float64 loss (PyTorch: float32, the scores' dtype)
+    rng = np.random.default_rng(seed)
+    x, y = rng.standard_normal(shape).astype(scores_dtype), rng.choice([-1, 1], shape).astype(labels_dtype)
+    results = []
+    for library in (gg, torch):
+        scores = library.tensor(x, requires_grad=True)
+        loss = library.nn.functional.soft_margin_loss(scores, library.tensor(y), reduction=reduction)
+        loss.sum().backward()
+        results.append((loss, scores.grad))
+    for mine, theirs in zip(*results):
+        assert str(mine.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+        tolerance = {"rtol": 1e-5, "atol": 1e-6} if np.float32 in (scores_dtype, labels_dtype) else {"rtol": 1e-10}
+        np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), **tolerance)

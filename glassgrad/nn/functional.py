@@ -814,8 +814,9 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, re
                      reduction: str = "mean") -> Tensor:
     """``ln(1 + e^(−y·x))``, a smooth hinge for labels y = ±1."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "soft_margin_loss")
-    return _reduced(softplus(-as_tensor(target) * _floating(input, "soft_margin_loss")), reduction,
-                    "soft_margin_loss")
+    x = _floating(input, "soft_margin_loss")
+    labels = as_tensor(target).to(x.dtype)  # in the scores' dtype, as PyTorch (float64 labels, float32 scores: float32)
+    return _reduced(softplus(-labels * x), reduction, "soft_margin_loss")
 
 
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
