@@ -277,3 +277,25 @@ def test_soft_margin_loss_is_in_the_scores_dtype(torch, shape, seed, scores_dtyp
         assert str(mine.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
         tolerance = {"rtol": 1e-5, "atol": 1e-6} if np.float32 in (scores_dtype, labels_dtype) else {"rtol": 1e-10}
         np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), **tolerance)
+
+
+# --- binary_cross_entropy_with_logits(pos_weight=...): the slope at a score of exactly 0 --------------------------
+
+@pytest.mark.torch
+@given(shape=array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4), seed=st.integers(0, 2**16),
+       reduction=REDUCTIONS, weighted=st.booleans())
+def test_bce_with_logits_pos_weight_slope_at_a_score_of_zero(torch, shape, seed, reduction, weighted):
+    # was: −log σ(z) was made of log(1 + e^−|z|) + max(−z, 0), whose kinks at z = 0 each gave slope 0, so a score
+    # of exactly 0 (a zero-initialised last layer) got ∂L/∂z = 1 − y instead of 1 − y − (1 + (w₊ − 1)·y)/2
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal(shape) * 3 * (rng.random(shape) < 0.5)  # about half of the scores exactly 0
+    y = rng.choice([0.0, 0.3, 1.0], shape)
+    pos_weight = rng.uniform(0.2, 3.0, shape[-1:])
+    options = {"weight": rng.uniform(0.5, 2.0, shape)} if weighted else {}
+
+    def loss(library, z, y):
+        given = {key: library.tensor(value) for key, value in options.items()}
+        return library.nn.functional.binary_cross_entropy_with_logits(z, y, pos_weight=library.tensor(pos_weight),
+                                                                      reduction=reduction, **given)
+
+    _assert_close(_loss_and_gradients(gg, loss, [z, y]), _loss_and_gradients(torch, loss, [z, y]))

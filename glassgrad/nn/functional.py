@@ -419,7 +419,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
 
     ``weight`` scales each item's loss; ``pos_weight`` (broadcast along the last dim: one per class) scales
     the positive term, ``−(w₊·y·log σ(z) + (1 − y)·log(1 − σ(z)))``, made of ops as
-    ``(1 − y)·z + (1 + (w₊ − 1)·y)·(log(1 + e^−|z|) + max(−z, 0))``, PyTorch's stable form.
+    ``(1 − y)·z + (1 + (w₊ − 1)·y)·(−log σ(z))``, PyTorch's stable form, with ``−log σ(z)`` this fused row at
+    target 1 (its slope ``σ(z) − 1`` is smooth through z = 0, where ``log(1 + e^−|z|) + max(−z, 0)`` has kinks).
     """
     name = "binary_cross_entropy_with_logits"
     reduction = _legacy_reduction(size_average, reduce, reduction, name)
@@ -433,7 +434,10 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
                       _needs(logits, target))
     else:
         scale = (_item_weight(pos_weight, logits, name, "pos_weight") - 1) * target + 1
-        items = (1 - target) * logits + scale * ((-logits.abs()).exp().log1p() + relu(-logits))
+        positives = logits.new_full(logits.shape, 1.0)
+        minus_log_sigmoid = apply(ops.BCE_WITH_LOGITS, (logits, positives), logits.array, positives.array, "none",
+                                  (logits._requires_grad, False))
+        items = (1 - target) * logits + scale * minus_log_sigmoid
     return _weighted(items, None if weight is None else _item_weight(weight, logits, name, "weight"), reduction)
 
 
