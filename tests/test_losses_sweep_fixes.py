@@ -299,3 +299,36 @@ def test_bce_with_logits_pos_weight_slope_at_a_score_of_zero(torch, shape, seed,
                                                                       reduction=reduction, **given)
 
     _assert_close(_loss_and_gradients(gg, loss, [z, y]), _loss_and_gradients(torch, loss, [z, y]))
+
+
+# --- margin losses at a tie: slope 1 where the hinge's gap is exactly 0 ---------------------------------------
+
+def _tied_margin_losses(library, a, b):
+    """Four margin losses whose every hinge gap is exactly 0 (a tie) for the inputs a, b of the test below."""
+    F_ = library.nn.functional
+    signs = library.tensor(np.where(np.arange(a.shape[0]) % 2 == 0, 1.0, -1.0))
+    ranking = F_.margin_ranking_loss(a[:, 0], b[:, 0], signs, margin=0.0, reduction="none")  # a = b
+    hinge = F_.hinge_embedding_loss(a[:, 0] * 0 + 1, -library.ones(a.shape[0], dtype=a.dtype), margin=1.0,
+                                    reduction="none")  # x = margin
+    flat = library.cat([a[:, :1], a[:, :1] * 0], 1)  # cos(flat, its right angle) = 0 = margin
+    right_angle = library.cat([b[:, :1] * 0, b[:, :1]], 1)
+    cosine = F_.cosine_embedding_loss(flat, right_angle, -library.ones(a.shape[0], dtype=a.dtype), margin=0.0,
+                                      reduction="none")
+    triplet = F_.triplet_margin_loss(a * 0, a * 0 + library.tensor([[1.0, 0.0]], dtype=a.dtype),
+                                     a * 0 + library.tensor([[0.0, 2.0]], dtype=a.dtype), margin=1.0, eps=0.0,
+                                     reduction="none")  # d(a, p) + 1 = d(a, n)
+    return library.cat([ranking, hinge, cosine, triplet])
+
+
+@pytest.mark.torch
+@given(batch=st.integers(1, 4), seed=st.integers(0, 2**16))
+def test_margin_losses_push_a_tie_apart_as_pytorch(torch, batch, seed):
+    # was: the hinges were relu, whose slope at 0 is 0, so a tie (equal scores at margin 0, a zero-initialised
+    # model) got no gradient and stayed tied; PyTorch's clamp_min passes slope 1 there
+    rng = np.random.default_rng(seed)
+    a = np.repeat(rng.uniform(0.5, 2.0, (batch, 1)), 2, axis=1)
+    b = a.copy()
+    mine, theirs = _loss_and_gradients(gg, _tied_margin_losses, [a, b]), \
+        _loss_and_gradients(torch, _tied_margin_losses, [a, b])
+    _assert_close(mine, theirs)
+    assert np.abs(mine[1]).sum() > 0

@@ -796,11 +796,17 @@ def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
+def _hinge(gaps: Tensor) -> Tensor:
+    """``max(gap, 0)`` with slope 1 at a gap of exactly 0, as PyTorch's margin losses (a tie, x₁ = x₂ at margin 0,
+    is still pushed apart; ``relu``'s slope there is 0, which would leave it stuck)."""
+    return gaps.clamp(min=0)
+
+
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
                         size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``max(0, −y·(x₁ − x₂) + margin)``: x₁ should rank above x₂ where y = 1, below where y = −1."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "margin_ranking_loss")
-    return _reduced((-as_tensor(target) * (as_tensor(input1) - as_tensor(input2)) + margin).relu(), reduction,
+    return _reduced(_hinge(-as_tensor(target) * (as_tensor(input1) - as_tensor(input2)) + margin), reduction,
                     "margin_ranking_loss")
 
 
@@ -810,7 +816,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     PyTorch computes it: ``[y ≠ −1]·x + [y ≠ 1]·max(0, margin − x)``."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "hinge_embedding_loss")
     x, y = as_tensor(input), as_tensor(target)
-    losses = x * (y.detach() != -1).to(x.dtype) + (margin - x).relu() * (y.detach() != 1).to(x.dtype)
+    losses = x * (y.detach() != -1).to(x.dtype) + _hinge(margin - x) * (y.detach() != 1).to(x.dtype)
     return _reduced(losses, reduction, "hinge_embedding_loss")
 
 
@@ -833,7 +839,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     if tuple(y.shape) != tuple(cos.shape):  # a (N, 1) target would broadcast to (N, N) losses
         raise RuntimeError(f"cosine_embedding_loss: target must hold one label per pair, shape "
                            f"{shape_text(cos.shape)}, got {shape_text(y.shape)}")
-    losses = (1 - cos) * (y.detach() == 1).to(cos.dtype) + (cos - margin).relu() * (y.detach() == -1).to(cos.dtype)
+    losses = (1 - cos) * (y.detach() == 1).to(cos.dtype) + _hinge(cos - margin) * (y.detach() == -1).to(cos.dtype)
     return _reduced(losses, reduction, "cosine_embedding_loss")
 
 
@@ -851,7 +857,7 @@ def _triplet(anchor: Tensor, positive: Tensor, negative: Tensor, distance: Any, 
     to_positive, to_negative = distance(anchor, positive), distance(anchor, negative)
     if swap:
         to_negative = to_negative.minimum(distance(positive, negative))
-    return _reduced((to_positive - to_negative + margin).relu(), reduction, name)
+    return _reduced(_hinge(to_positive - to_negative + margin), reduction, name)
 
 
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2.0,
