@@ -1246,18 +1246,21 @@ LINEAR = register(Op("linear", "Z = X·Wᵀ + b  (per sample: z = W·x + b)",
 # --- fused losses (kept whole for stability and speed) ---------------------------------------
 
 def _reduce_loss(per_item: Array, reduction: str, count: int | None = None) -> Array:
-    """The loss from its items: themselves (``none``), their sum, or their mean over ``count`` (default: all)."""
+    """The loss from its items: themselves (``none``), their sum, or their mean over ``count`` (default: all; the
+    mean of no items is NaN, as in PyTorch)."""
     if reduction == "none":
         return per_item
     total = np.add.reduce(per_item, axis=None)
-    return np.asarray(total / (per_item.size if count is None else count) if reduction == "mean" else total,
-                      dtype=per_item.dtype)
+    with np.errstate(invalid="ignore"):
+        return np.asarray(total / (per_item.size if count is None else count) if reduction == "mean" else total,
+                          dtype=per_item.dtype)
 
 
 def _loss_upstream(up: Array, reduction: str, count: int, item_shape: tuple) -> Array:
-    """∂L/∂(per-item loss) for each reduction, shaped to broadcast over ``item_shape``."""
+    """∂L/∂(per-item loss) for each reduction, shaped to broadcast over ``item_shape`` (NaN for the mean of no
+    items, whose gradient is empty)."""
     if reduction == "mean":
-        return float(up) / count
+        return float(up) / count if count else math.nan
     if reduction == "sum":
         return float(up)
     return up.reshape(up.shape + (1,) * (len(item_shape) - up.ndim))

@@ -104,7 +104,9 @@ def _check_reduction(reduction: str, name: str) -> None:
 
 
 def _float_pair(input: Tensor, target: object, name: str) -> tuple[Tensor, Tensor]:
-    input = as_tensor(input)
+    """``input`` (floating) and ``target`` of its shape, both in one dtype: the input's, or a floating target's
+    where it is wider (float32 scores and float64 targets: float64, as PyTorch's arithmetic promotes them)."""
+    input = _floating(input, name)
     target = as_tensor(target, input.dtype if isinstance(target, (list, float, int)) else None)
     if target.array.shape != input.array.shape:
         raise ValueError(
@@ -112,7 +114,9 @@ def _float_pair(input: Tensor, target: object, name: str) -> tuple[Tensor, Tenso
             f"{shape_text(input.shape)}; they must match (reshape the target, e.g. y.reshape(-1, 1))"
         )
     if target.array.dtype is not input.array.dtype and target.array.dtype != input.array.dtype:
-        target = target.to(input.array.dtype)
+        dtype = np.promote_types(input.array.dtype, target.array.dtype) if target.dtype.kind == "f" \
+            else input.array.dtype
+        input, target = input.to(dtype), target.to(dtype)
     return input, target
 
 
@@ -172,7 +176,7 @@ def _needs(*inputs: Tensor) -> tuple[bool, ...]:
 
 def _class_targets(logits: Tensor, target: object, name: str, ignore_index: int) -> Tensor:
     """``target`` checked against 2-D ``logits`` (N, C): class indices (N,) in [0, C) or ``ignore_index``, or
-    probabilities (N, C) in the logits' dtype."""
+    probabilities (N, C) in the logits' dtype, or their own where it is wider (the logits are then lifted to it)."""
     target = as_tensor(target)
     n, classes = logits.shape
     if target.dtype.kind == "f":
@@ -187,7 +191,7 @@ def _class_targets(logits: Tensor, target: object, name: str, ignore_index: int)
                 f"{name}: probability targets must have the logits' shape {shape_text(logits.shape)}, "
                 f"got {shape_text(target.shape)}"
             )
-        return target.to(logits.dtype)
+        return target.to(np.promote_types(logits.array.dtype, target.array.dtype))
     if target.dtype.kind not in "iu":
         raise TypeError(f"{name}: targets must be class indices (int64) or probabilities (float), got {target.dtype}")
     if target.shape != (n,):
@@ -290,6 +294,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     logits, target, shape = _class_layout(input, target, name)
     ignore_index = int(ignore_index)
     target = _class_targets(logits, target, name, ignore_index)
+    if target.dtype.kind == "f" and target.array.dtype != logits.array.dtype:  # float32 scores, float64 probabilities
+        logits = logits.to(target.array.dtype)
     if target.dtype.kind == "f" and ignore_index != -100:
         raise ValueError(f"{name}: ignore_index is not supported for probability (float) targets, got "
                          f"ignore_index={ignore_index}; give a probability of 0 to what should not count instead")
@@ -413,7 +419,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
 
     ``weight`` scales each item's loss; ``pos_weight`` (broadcast along the last dim: one per class) scales
     the positive term, ``−(w₊·y·log σ(z) + (1 − y)·log(1 − σ(z)))``, made of ops as
-    ``(1 − y)·z + (1 + (w₊ − 1)·y)·(log(1 + e^−|z|) + max(−z, 0))``, PyTorch's stable form.
+    ``(1 − y)·z + (1 + (w₊ − 1)·y)·(−log σ(z))``, PyTorch's stable form, with ``−log σ(z)`` this fused row at
+    target 1 (its slope ``σ(z) − 1`` is smooth through z = 0, where ``log(1 + e^−|z|) + max(−z, 0)`` has kinks).
     """
     name = "binary_cross_entropy_with_logits"
     reduction = _legacy_reduction(size_average, reduce, reduction, name)
@@ -427,7 +434,10 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
                       _needs(logits, target))
     else:
         scale = (_item_weight(pos_weight, logits, name, "pos_weight") - 1) * target + 1
-        items = (1 - target) * logits + scale * ((-logits.abs()).exp().log1p() + relu(-logits))
+        positives = logits.new_full(logits.shape, 1.0)
+        minus_log_sigmoid = apply(ops.BCE_WITH_LOGITS, (logits, positives), logits.array, positives.array, "none",
+                                  (logits._requires_grad, False))
+        items = (1 - target) * logits + scale * minus_log_sigmoid
     return _weighted(items, None if weight is None else _item_weight(weight, logits, name, "weight"), reduction)
 
 
@@ -786,11 +796,17 @@ def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
+def _hinge(gaps: Tensor) -> Tensor:
+    """``max(gap, 0)`` with slope 1 at a gap of exactly 0, as PyTorch's margin losses (a tie, x₁ = x₂ at margin 0,
+    is still pushed apart; ``relu``'s slope there is 0, which would leave it stuck)."""
+    return gaps.clamp(min=0)
+
+
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
                         size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``max(0, −y·(x₁ − x₂) + margin)``: x₁ should rank above x₂ where y = 1, below where y = −1."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "margin_ranking_loss")
-    return _reduced((-as_tensor(target) * (as_tensor(input1) - as_tensor(input2)) + margin).relu(), reduction,
+    return _reduced(_hinge(-as_tensor(target) * (as_tensor(input1) - as_tensor(input2)) + margin), reduction,
                     "margin_ranking_loss")
 
 
@@ -800,7 +816,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     PyTorch computes it: ``[y ≠ −1]·x + [y ≠ 1]·max(0, margin − x)``."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "hinge_embedding_loss")
     x, y = as_tensor(input), as_tensor(target)
-    losses = x * (y.detach() != -1).to(x.dtype) + (margin - x).relu() * (y.detach() != 1).to(x.dtype)
+    losses = x * (y.detach() != -1).to(x.dtype) + _hinge(margin - x) * (y.detach() != 1).to(x.dtype)
     return _reduced(losses, reduction, "hinge_embedding_loss")
 
 
@@ -808,8 +824,9 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, re
                      reduction: str = "mean") -> Tensor:
     """``ln(1 + e^(−y·x))``, a smooth hinge for labels y = ±1."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "soft_margin_loss")
-    return _reduced(softplus(-as_tensor(target) * _floating(input, "soft_margin_loss")), reduction,
-                    "soft_margin_loss")
+    x = _floating(input, "soft_margin_loss")
+    labels = as_tensor(target).to(x.dtype)  # in the scores' dtype, as PyTorch (float64 labels, float32 scores: float32)
+    return _reduced(softplus(-labels * x), reduction, "soft_margin_loss")
 
 
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
@@ -819,24 +836,35 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     reduction = _legacy_reduction(size_average, reduce, reduction, "cosine_embedding_loss")
     a, b, y = as_tensor(input1), as_tensor(input2), as_tensor(target)
     cos = (a * b).sum(-1) / ((a * a).sum(-1).add(1e-12) * (b * b).sum(-1).add(1e-12)).sqrt()
-    losses = (1 - cos) * (y.detach() == 1).to(cos.dtype) + (cos - margin).relu() * (y.detach() == -1).to(cos.dtype)
+    if tuple(y.shape) != tuple(cos.shape):  # a (N, 1) target would broadcast to (N, N) losses
+        raise RuntimeError(f"cosine_embedding_loss: target must hold one label per pair, shape "
+                           f"{shape_text(cos.shape)}, got {shape_text(y.shape)}")
+    losses = (1 - cos) * (y.detach() == 1).to(cos.dtype) + _hinge(cos - margin) * (y.detach() == -1).to(cos.dtype)
     return _reduced(losses, reduction, "cosine_embedding_loss")
 
 
 def _triplet(anchor: Tensor, positive: Tensor, negative: Tensor, distance: Any, margin: float, swap: bool,
              reduction: str, name: str) -> Tensor:
-    """``max(d(a, p) − d(a, n) + margin, 0)`` (``swap``: d(a, n) replaced by the nearer of d(a, n) and d(p, n))."""
+    """``max(d(a, p) − d(a, n) + margin, 0)`` (``swap``: d(a, n) replaced by the nearer of d(a, n) and d(p, n));
+    ``margin`` must be > 0 and the three of one number of dims, as PyTorch requires."""
+    margin = _finite_number(margin, name, "margin")
+    if margin <= 0:
+        raise ValueError(f"{name}: margin must be greater than 0, got {margin:g}")
+    anchor, positive, negative = as_tensor(anchor), as_tensor(positive), as_tensor(negative)
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise RuntimeError(f"{name}: anchor, positive and negative must have the same number of dimensions, got "
+                           f"{anchor.ndim}-D, {positive.ndim}-D and {negative.ndim}-D")
     to_positive, to_negative = distance(anchor, positive), distance(anchor, negative)
     if swap:
         to_negative = to_negative.minimum(distance(positive, negative))
-    return _reduced((to_positive - to_negative + margin).relu(), reduction, name)
+    return _reduced(_hinge(to_positive - to_negative + margin), reduction, name)
 
 
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2.0,
                         eps: float = 1e-6, swap: bool = False, size_average: Any = None, reduce: Any = None,
                         reduction: str = "mean") -> Tensor:
     """``max(d(a, p) − d(a, n) + margin, 0)`` with d the pairwise p-distance (``swap``: the nearer of d(a, n)
-    and d(p, n))."""
+    and d(p, n)); ``margin`` must be > 0."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "triplet_margin_loss")
     return _triplet(anchor, positive, negative, lambda x1, x2: pairwise_distance(x1, x2, p, eps), margin, swap,
                     reduction, "triplet_margin_loss")
@@ -847,13 +875,6 @@ def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative
                                       reduction: str = "mean") -> Tensor:
     """``max(d(a, p) − d(a, n) + margin, 0)`` with ``d = distance_function`` (any function of two tensors giving
     one distance per item; ``pairwise_distance`` if None); ``margin`` must be > 0."""
-    margin = _finite_number(margin, "triplet_margin_with_distance_loss", "margin")
-    if margin <= 0:
-        raise ValueError(f"triplet_margin_with_distance_loss: margin must be greater than 0, got {margin:g}")
-    anchor, positive, negative = as_tensor(anchor), as_tensor(positive), as_tensor(negative)
-    if not anchor.ndim == positive.ndim == negative.ndim:
-        raise RuntimeError(f"triplet_margin_with_distance_loss: anchor, positive and negative must have the same "
-                           f"number of dimensions, got {anchor.ndim}-D, {positive.ndim}-D and {negative.ndim}-D")
     return _triplet(anchor, positive, negative, pairwise_distance if distance_function is None else distance_function,
                     margin, swap, reduction, "triplet_margin_with_distance_loss")
 
@@ -907,8 +928,18 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p!r}")
     x = _floating(input, "multi_margin_loss")
+    if x.ndim > 2:
+        raise RuntimeError(f"multi_margin_loss: input must be class scores (C,) or (N, C), got {shape_text(x.shape)}")
     rows = x if x.ndim == 2 else x.reshape(1, -1)
-    picks = np.asarray(as_tensor(target).array).reshape(-1, 1)
+    labels = as_tensor(target)
+    if labels.dtype.kind not in "iu" or labels.ndim > 1 or labels.numel() != rows.shape[0]:
+        raise RuntimeError(f"multi_margin_loss: target must hold one class index (int64) per sample, "
+                           f"{rows.shape[0]} in a vector, got {shape_text(labels.shape)} {labels.dtype}")
+    picks = np.asarray(labels.array).reshape(-1, 1)
+    outside = (picks < 0) | (picks >= rows.shape[1])
+    if outside.any():
+        raise IndexError(f"multi_margin_loss: target label {picks[outside][0]} is out of range: labels must be in "
+                         f"[0, {rows.shape[1] - 1}]")
     gaps = (margin - rows.gather(1, picks) + rows).relu() ** p
     others = rows.new_tensor(np.arange(rows.shape[1])[None, :] != picks)
     losses = (gaps * others).sum(1) / rows.shape[1]
@@ -920,13 +951,22 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
 def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = False, eps: float = 1e-6,
                       reduction: str = "mean") -> Tensor:
     """``½(ln v + (x − y)²/v)`` (plus ``½ln 2π`` with ``full``), v the predicted variance held at least ``eps``
-    (where it is raised to eps its slope stays 1, as in PyTorch)."""
+    (where it is raised to eps its slope stays 1, as in PyTorch).
+
+    ``var`` has the input's shape, or its shape without the last dim (one variance per sample), or the input's
+    shape with a 1 in one dim (shared along it), or is a number (one for all), as PyTorch reads it.
+    """
     x, y = _floating(input, "gaussian_nll_loss"), as_tensor(target)
     v = as_tensor(var) if isinstance(var, Tensor) else x.new_tensor(var)
     if (v.detach().numpy() < 0).any():
         raise ValueError("gaussian_nll_loss: var has a negative entry; a variance must be >= 0")
-    if v.ndim == x.ndim - 1 or (v.ndim == x.ndim and v.shape[-1] == 1 and x.shape[-1] != 1):
-        v = v.reshape(*x.shape[:-1], 1) if v.ndim == x.ndim - 1 else v  # one variance per sample
+    if v.ndim and tuple(v.shape) != tuple(x.shape):
+        if tuple(v.shape) == tuple(x.shape[:-1]):
+            v = v.unsqueeze(-1)  # one variance per sample
+        elif v.ndim != x.ndim or sum(size for own, size in zip(x.shape, v.shape) if own != size) != 1:
+            raise ValueError(f"gaussian_nll_loss: var of shape {shape_text(v.shape)} does not fit the input's shape "
+                             f"{shape_text(x.shape)}: give it that shape, that shape without the last dim, that shape "
+                             "with a 1 in one dim, or one number")
     held = v + (v.detach().clamp(min=eps) - v.detach())  # the value raised to eps, the slope of v
     losses = 0.5 * (held.log() + (x - y) ** 2 / held)
     if full:
@@ -938,15 +978,15 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
                      size_average: Any = None, eps: float = 1e-8, reduce: Any = None,
                      reduction: str = "mean") -> Tensor:
     """``eˣ − y·x`` (x a log-rate), or ``x − y·ln(x + eps)`` (x a rate); ``full`` adds Stirling's
-    ``y·ln y − y + ½ln(2πy)`` where y > 1."""
+    ``y·ln y − y + ½ln(2πy)`` where y > 1 (its slope in y, ``ln y + 1/(2y)``, there too; 0 where y ≤ 1)."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "poisson_nll_loss")
     x, y = _floating(input, "poisson_nll_loss"), as_tensor(target)
     losses = x.exp() - y * x if log_input else x - y * (x + eps).log()
     if full:
-        counts = y.detach().numpy()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            stirling = np.where(counts > 1, counts * np.log(counts) - counts + 0.5 * np.log(2 * np.pi * counts), 0)
-        losses = losses + x.new_tensor(stirling)
+        counts = y if y.dtype.kind == "f" else y.to(x.dtype)
+        above = counts.detach() > 1
+        held = where(above, counts, 2.0)  # y where the term counts, else a stand-in that keeps the logs finite
+        losses = losses + (held * held.log() - held + 0.5 * (2 * math.pi * held).log()) * above.to(held.dtype)
     return _reduced(losses, reduction, "poisson_nll_loss")
 
 
