@@ -380,15 +380,17 @@ class RMSNorm(Module):
 
 class InstanceNorm1d(Module):
     """``F.instance_norm`` of (N, C, L): each sample's channel over its positions; no γ, β or running statistics
-    unless ``affine`` / ``track_running_stats``, as in PyTorch."""
+    unless ``affine`` / ``track_running_stats``, as in PyTorch. ``momentum=None`` keeps the running statistics
+    where they start (PyTorch passes momentum 0 then; there is no cumulative average here)."""
 
     shapes = (3,)
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = False,
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
                  track_running_stats: bool = False, dtype: Any = None) -> None:
         super().__init__()
         self.num_features = check_size(num_features, "num_features", type(self).__name__)
-        self.eps, self.momentum = float(eps), float(momentum)
+        self.eps = float(eps)
+        self.momentum = None if momentum is None else float(momentum)
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         dtype = float_dtype(dtype, type(self).__name__)
         _affine_parameters(self, (self.num_features,), self.affine, dtype)
@@ -412,7 +414,7 @@ class InstanceNorm1d(Module):
             raise RuntimeError(f"{type(self).__name__}: expected {self.num_features} channels (dim 1), got input of "
                                f"shape {shape_text(x.shape)}")
         out = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            self.training or not self.track_running_stats, self.momentum, self.eps)
+                            self.training or not self.track_running_stats, self.momentum or 0.0, self.eps)
         return out.squeeze(0) if unbatched else out
 
     def config(self) -> dict[str, Any]:
