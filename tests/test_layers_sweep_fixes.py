@@ -30,3 +30,40 @@ def test_instance_norm_with_momentum_none_keeps_its_running_statistics(torch, ba
         np.testing.assert_allclose(out_mine.detach().numpy(), out_theirs.detach().numpy(), rtol=1e-9, atol=1e-12)
         for name, buffer in theirs.named_buffers():
             np.testing.assert_array_equal(getattr(mine, name).numpy(), buffer.numpy())
+
+
+def _value_and_input_gradient(lib, values, weights, resize):
+    x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+    out = resize(lib, x)
+    (out * lib.tensor(np.resize(weights, tuple(out.shape)), dtype=lib.float64)).sum().backward()
+    return out.detach().numpy(), x.grad.numpy()
+
+
+def _assert_resizes_alike(torch, values, seed, resize):
+    weights = np.random.default_rng(seed).normal(size=512)
+    for ours, reference in zip(_value_and_input_gradient(gg, values, weights, resize),
+                               _value_and_input_gradient(torch, values, weights, resize)):
+        np.testing.assert_allclose(ours, reference, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.torch
+@settings(max_examples=15)
+@given(height=st.integers(1, 6), width=st.integers(1, 6), out=st.tuples(st.integers(1, 9), st.integers(1, 9)),
+       factor=st.sampled_from([None, 0.6, 1.5, 2.0]), align_corners=st.sampled_from([None, True, False]),
+       seed=st.integers(0, 2**16))
+def test_bicubic_upsampling_matches_pytorch(torch, height, width, out, factor, align_corners, seed):
+    values = np.random.default_rng(seed).normal(size=(2, 2, height, width))
+    size = None if factor else out
+    if factor and min(height, width) * factor < 1:
+        factor = 2.0
+    _assert_resizes_alike(torch, values, seed, lambda lib, x: lib.nn.Upsample(
+        size=size, scale_factor=factor, mode="bicubic", align_corners=align_corners)(x))
+
+
+@pytest.mark.torch
+@settings(max_examples=15)
+@given(spatial=st.lists(st.integers(1, 6), min_size=1, max_size=3), out=st.integers(1, 8), seed=st.integers(0, 2**16))
+def test_area_interpolation_is_adaptive_average_pooling_as_in_pytorch(torch, spatial, out, seed):
+    values = np.random.default_rng(seed).normal(size=(2, 2, *spatial))
+    _assert_resizes_alike(torch, values, seed,
+                          lambda lib, x: lib.nn.functional.interpolate(x, size=out, mode="area"))
