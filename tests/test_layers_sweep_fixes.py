@@ -67,3 +67,42 @@ def test_area_interpolation_is_adaptive_average_pooling_as_in_pytorch(torch, spa
     values = np.random.default_rng(seed).normal(size=(2, 2, *spatial))
     _assert_resizes_alike(torch, values, seed,
                           lambda lib, x: lib.nn.functional.interpolate(x, size=out, mode="area"))
+
+
+def _attention_results(lib, layer, arrays, masks, weights):
+    inputs = [lib.tensor(a, dtype=lib.float64, requires_grad=True) for a in arrays]
+    out, attention = layer(*inputs, **{name: lib.tensor(mask) for name, mask in masks.items()})
+    upstream = [lib.tensor(np.resize(weights, tuple(t.shape)), dtype=lib.float64) for t in (out, attention)]
+    ((out * upstream[0]).sum() + (attention * upstream[1]).sum()).backward()
+    return [out.detach().numpy(), attention.detach().numpy()] + [t.grad.numpy() for t in inputs] + \
+        [p.grad.numpy() for p in layer.parameters()]
+
+
+@pytest.mark.torch
+@settings(max_examples=15)
+@given(batch=st.integers(1, 2), length=st.integers(1, 3), keys=st.integers(1, 4), heads=st.sampled_from([1, 2]),
+       bias_kv=st.booleans(), zero_attn=st.booleans(), kdim=st.sampled_from([None, 3]),
+       masked=st.booleans(), per_head=st.booleans(), seed=st.integers(0, 2**16))
+def test_multihead_attention_appends_a_learned_and_a_zero_key_as_pytorch(torch, batch, length, keys, heads, bias_kv,
+                                                                        zero_attn, kdim, masked, per_head, seed):
+    rng = np.random.default_rng(seed)
+    embed = 2 * heads
+    width = kdim or embed
+    arrays = [rng.normal(size=(length, batch, embed)), rng.normal(size=(keys, batch, width)),
+              rng.normal(size=(keys, batch, width))]
+    masks = {}
+    if masked:  # the first key stays visible, so no query row is all masked
+        padding = rng.random((batch, keys)) < 0.4
+        padding[:, 0] = False
+        masks = {"key_padding_mask": padding, "attn_mask": rng.normal(size=(length, keys))}
+    theirs = torch.nn.MultiheadAttention(embed, heads, add_bias_kv=bias_kv, add_zero_attn=zero_attn, kdim=kdim,
+                                         vdim=kdim, dtype=torch.float64)
+    mine = gg.nn.MultiheadAttention(embed, heads, add_bias_kv=bias_kv, add_zero_attn=zero_attn, kdim=kdim, vdim=kdim,
+                                    dtype=gg.float64)
+    _copy_state(theirs, mine)
+    weights = rng.normal(size=256)
+    found = _attention_results(gg, mine, arrays, masks, weights)
+    expected = _attention_results(torch, theirs, arrays, masks, weights)
+    assert len(found) == len(expected)
+    for ours, reference in zip(found, expected):
+        np.testing.assert_allclose(ours, reference, rtol=1e-9, atol=1e-12)
