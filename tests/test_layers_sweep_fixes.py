@@ -106,3 +106,47 @@ def test_multihead_attention_appends_a_learned_and_a_zero_key_as_pytorch(torch, 
     assert len(found) == len(expected)
     for ours, reference in zip(found, expected):
         np.testing.assert_allclose(ours, reference, rtol=1e-9, atol=1e-12)
+
+
+def _lstm_results(lib, layer, values, first, lengths, weights):
+    x = lib.tensor(values, requires_grad=True)
+    state = tuple(lib.tensor(part, requires_grad=True) for part in first)
+    if lengths is None:
+        output, (h_n, c_n) = layer(x, state)
+    else:
+        packed = lib.nn.utils.rnn.pack_padded_sequence(x, lib.tensor(lengths), batch_first=layer.batch_first,
+                                                       enforce_sorted=False)
+        output, (h_n, c_n) = layer(packed, state)
+        output = lib.nn.utils.rnn.pad_packed_sequence(output, batch_first=layer.batch_first)[0]
+    total = sum((t * lib.tensor(np.resize(weights, tuple(t.shape)))).sum() for t in (output, h_n, c_n))
+    total.backward()
+    return [t.detach().numpy() for t in (output, h_n, c_n)] + [t.grad.numpy() for t in (x, *state)] + \
+        [p.grad.numpy() for p in layer.parameters()]
+
+
+@pytest.mark.torch
+@settings(max_examples=10, deadline=None)
+@given(steps=st.integers(1, 4), batch=st.integers(1, 3), hidden=st.integers(2, 4), layers=st.integers(1, 2),
+       bidirectional=st.booleans(), batch_first=st.booleans(), bias=st.booleans(), packed=st.booleans(),
+       data=st.data())
+def test_lstm_with_a_projection_matches_pytorch(torch, steps, batch, hidden, layers, bidirectional, batch_first, bias,
+                                                packed, data):
+    projection = data.draw(st.integers(1, hidden - 1), label="proj_size")
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16), label="seed"))
+    directions = 2 if bidirectional else 1
+    values = rng.normal(size=(batch, steps, 3) if batch_first else (steps, batch, 3))
+    first = (rng.normal(size=(layers * directions, batch, projection)),
+             rng.normal(size=(layers * directions, batch, hidden)))
+    lengths = rng.integers(1, steps + 1, size=batch) if packed else None
+    arguments = dict(num_layers=layers, bidirectional=bidirectional, batch_first=batch_first, bias=bias,
+                     proj_size=projection)
+    theirs = torch.nn.LSTM(3, hidden, dtype=torch.float64, **arguments)
+    mine = gg.nn.LSTM(3, hidden, dtype=gg.float64, **arguments)
+    assert [name for name, _ in mine.named_parameters()] == [name for name, _ in theirs.named_parameters()]
+    _copy_state(theirs, mine)
+    weights = rng.normal(size=256)
+    found = _lstm_results(gg, mine, values, first, lengths, weights)
+    expected = _lstm_results(torch, theirs, values, first, lengths, weights)
+    assert len(found) == len(expected)
+    for ours, reference in zip(found, expected):
+        np.testing.assert_allclose(ours, reference, rtol=1e-9, atol=1e-12)
