@@ -150,3 +150,18 @@ def test_lstm_with_a_projection_matches_pytorch(torch, steps, batch, hidden, lay
     assert len(found) == len(expected)
     for ours, reference in zip(found, expected):
         np.testing.assert_allclose(ours, reference, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("layer", ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"])
+def test_instance_norm_of_one_position_is_refused_when_training_as_in_pytorch(torch, layer):
+    shape = {"InstanceNorm1d": (2, 3, 1), "InstanceNorm2d": (2, 3, 1, 1), "InstanceNorm3d": (2, 3, 1, 1, 1)}[layer]
+    with pytest.raises(ValueError, match="Expected more than 1 spatial element when training"):
+        getattr(torch.nn, layer)(3)(torch.zeros(shape))
+    with pytest.raises(ValueError, match="Expected more than 1 spatial element when training") as caught:
+        getattr(gg.nn, layer)(3)(gg.zeros(shape))
+    assert "\n" not in str(caught.value)
+    theirs = getattr(torch.nn, layer)(3, track_running_stats=True).eval()  # running statistics: no refusal
+    mine = getattr(gg.nn, layer)(3, track_running_stats=True).eval()
+    np.testing.assert_allclose(mine(gg.ones(shape)).numpy(), theirs(torch.ones(shape)).numpy(), rtol=1e-6)
+

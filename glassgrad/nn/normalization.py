@@ -293,11 +293,15 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     if not use_input_stats:
         return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
     axes = tuple(range(2, x.ndim))
-    mean, var = x.mean(axes, keepdim=True), x.var(axes, keepdim=True, correction=0)
     count, channels = int(np.prod(x.shape[2:])), x.shape[1]
-    if running_mean is not None and count > 1:
+    if count == 1:  # x − mean would be 0 everywhere: the output only β
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                         f"{shape_text(x.shape)}: give each channel 2 or more positions, or normalise with running "
+                         f"statistics (track_running_stats=True and model.eval())")
+    mean, var = x.mean(axes, keepdim=True), x.var(axes, keepdim=True, correction=0)
+    if running_mean is not None:
         recorded_call(_update_running, running_mean.array, mean.array.mean(axis=0), momentum, momentum, channels)
-    if running_var is not None and count > 1:
+    if running_var is not None:
         recorded_call(_update_running, running_var.array, var.array.mean(axis=0), momentum,
                       momentum * count / (count - 1), channels)
     return _per_channel(x, _standardize(x, mean, var, eps, None, None), weight, bias)
