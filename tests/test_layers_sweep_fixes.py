@@ -165,3 +165,24 @@ def test_instance_norm_of_one_position_is_refused_when_training_as_in_pytorch(to
     mine = getattr(gg.nn, layer)(3, track_running_stats=True).eval()
     np.testing.assert_allclose(mine(gg.ones(shape)).numpy(), theirs(torch.ones(shape)).numpy(), rtol=1e-6)
 
+
+@pytest.mark.torch
+@settings(max_examples=15)
+@given(bags=st.lists(st.lists(st.integers(0, 4), max_size=4), min_size=1, max_size=4),
+       mode=st.sampled_from(["sum", "mean"]), seed=st.integers(0, 2**16))
+def test_embedding_bag_scales_each_row_gradient_by_its_own_frequency(torch, bags, mode, seed):
+    """``scale_grad_by_freq`` divides row r's gradient by how often r occurs in the input: the unscaled gradient
+    (PyTorch's, a true derivative) over the counts. PyTorch 2.13's own scaled gradient is off on CPU when counts
+    differ (pytorch/pytorch#190063: it divides by another index's count), so it is not the oracle here."""
+    rng = np.random.default_rng(seed)
+    table = rng.normal(size=(5, 3))
+    indices = np.array([i for bag in bags for i in bag], dtype=np.int64)
+    offsets = np.cumsum([0] + [len(bag) for bag in bags[:-1]])
+    upstream = rng.normal(size=(len(bags), 3))
+    theirs = torch.nn.EmbeddingBag.from_pretrained(torch.tensor(table), freeze=False, mode=mode)
+    (theirs(torch.tensor(indices), torch.tensor(offsets)) * torch.tensor(upstream)).sum().backward()
+    counts = np.maximum(np.bincount(indices, minlength=5), 1)
+    mine = gg.nn.EmbeddingBag.from_pretrained(gg.tensor(table), freeze=False, mode=mode, scale_grad_by_freq=True)
+    (mine(gg.tensor(indices), gg.tensor(offsets)) * gg.tensor(upstream)).sum().backward()
+    np.testing.assert_allclose(mine.weight.grad.numpy(), theirs.weight.grad.numpy() / counts[:, None],
+                               rtol=1e-12, atol=1e-14)
