@@ -11,6 +11,10 @@ dim resized from ``n`` to ``m`` entries (``scale = n/m``, or ``1/scale_factor`` 
 * ``bicubic``: the same ``x``, not clamped, spread over the four entries ``⌊x⌋ − 1 … ⌊x⌋ + 2`` (those past an
   edge counted as the edge entry) with Keys' cubic convolution weights ``k(f + 1), k(f), k(1 − f), k(2 − f)``:
   ``k(d) = (a + 2)·d³ − (a + 3)·d² + 1`` for ``d ≤ 1``, ``a·d³ − 5a·d² + 8a·d − 4a`` for ``1 < d < 2``, ``a = −0.75``.
+* ``antialias=True`` (``bilinear``, ``bicubic``): a shrinking dim (``scale > 1``) first widens the kernel by
+  ``scale``, so each output averages every input it covers, as an image library does: ``M[o, j] ∝ k((j + ½ −
+  c)/max(scale, 1))`` for the entries ``j`` within the kernel's reach of the centre ``c = (o + ½)·scale``,
+  normalised to sum 1, with ``k`` the triangle ``1 − |d|`` (bilinear) or the cubic above with ``a = −0.5``.
 * ``area``: the mean of entries ``⌊o·n/m⌋`` up to ``⌈(o + 1)·n/m⌉`` (adaptive average pooling; the output size
   alone decides, as in PyTorch).
 
@@ -68,9 +72,8 @@ CUBIC_A = -0.75
 """The free coefficient ``a`` of Keys' cubic convolution kernel, PyTorch's (and OpenCV's) choice."""
 
 
-def _cubic_weight(d: np.ndarray) -> np.ndarray:
-    """Keys' cubic convolution kernel ``k(d)`` at distances ``0 ≤ d < 2`` (see the module docstring)."""
-    a = CUBIC_A
+def _cubic_weight(d: np.ndarray, a: float = CUBIC_A) -> np.ndarray:
+    """Keys' cubic convolution kernel ``k(d)`` at distances ``0 ≤ d ≤ 2`` (see the module docstring)."""
     near = ((a + 2) * d - (a + 3)) * d * d + 1
     far = ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
     return np.where(d <= 1, near, far)
@@ -87,8 +90,25 @@ def _cubic_matrix(matrix: np.ndarray, x: np.ndarray) -> np.ndarray:
     return matrix
 
 
+def _antialiased_matrix(size: int, out: int, mode: str, scale: float) -> np.ndarray:
+    """The (out, size) matrix of ``antialias=True`` (see the module docstring)."""
+    reach = (1.0 if mode == "bilinear" else 2.0) * max(scale, 1.0)
+    matrix = np.zeros((out, size))
+    for row in range(out):
+        centre = scale * (row + 0.5)
+        start, end = max(int(centre - reach + 0.5), 0), min(int(centre + reach + 0.5), size)
+        distance = np.abs(np.arange(start, end) + 0.5 - centre) / max(scale, 1.0)
+        if mode == "bilinear":
+            weight = np.maximum(1.0 - distance, 0.0)
+        else:
+            weight = np.where(distance < 2, _cubic_weight(distance, -0.5), 0.0)
+        matrix[row, start:end] = weight / weight.sum()
+    return matrix
+
+
 def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
-                align_corners: bool | None = None, recompute_scale_factor: bool | None = None) -> Tensor:
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
     """``input`` (N, C, *spatial) resized to ``size`` or by ``scale_factor`` (one per spatial dim, or one for all)."""
     x = as_tensor(input)
     dims = x.ndim - 2
@@ -100,6 +120,9 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     if align_corners is not None and (mode.startswith("nearest") or mode == "area"):
         raise ValueError(f"interpolate: align_corners only applies to the linear and cubic modes; leave it out for "
                          f"{mode!r}")
+    if antialias and (mode not in ("bilinear", "bicubic") or align_corners):
+        raise NotImplementedError(f"interpolate: antialias=True is available for mode 'bilinear' or 'bicubic' "
+                                  f"without align_corners, got mode={mode!r}, align_corners={align_corners}")
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give either size or scale_factor (exactly one)")
     spatial = tuple(x.shape[2:])
@@ -113,7 +136,8 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     if min(outs) < 1:
         raise ValueError(f"interpolate: the output size {outs} must be at least 1 in every dim")
     for dim, (n, o, scale) in enumerate(zip(spatial, outs, scales)):
-        matrix = x.new_tensor(_matrix(n, o, mode, bool(align_corners), scale))
+        matrix = x.new_tensor(_antialiased_matrix(n, o, mode, scale) if antialias else
+                              _matrix(n, o, mode, bool(align_corners), scale))
         x = (matrix @ x.transpose(dim + 2, -1).unsqueeze(-1)).squeeze(-1).transpose(dim + 2, -1)
     return x
 
