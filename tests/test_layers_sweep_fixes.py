@@ -215,3 +215,35 @@ def test_antialias_where_it_is_not_built_is_a_one_line_error(mode, align_corners
         gg.nn.functional.interpolate(gg.ones(1, 1, 4, 4), size=2, mode=mode, align_corners=align_corners,
                                      antialias=True)
     assert "\n" not in str(caught.value)
+
+
+LAYERS_WITH_PARAMETERS = {
+    "Linear": (3, 4), "Bilinear": (3, 4, 5), "Conv1d": (2, 3, 3), "Conv2d": (2, 3, 3), "Conv3d": (2, 3, 3),
+    "ConvTranspose1d": (2, 3, 3), "ConvTranspose2d": (2, 3, 3), "ConvTranspose3d": (2, 3, 3), "BatchNorm1d": (3,),
+    "BatchNorm2d": (3,), "BatchNorm3d": (3,), "InstanceNorm1d": (3,), "InstanceNorm2d": (3,), "InstanceNorm3d": (3,),
+    "GroupNorm": (1, 3), "LayerNorm": (3,), "RMSNorm": (3,), "RNN": (3, 4), "LSTM": (3, 4), "GRU": (3, 4),
+    "RNNCell": (3, 4), "LSTMCell": (3, 4), "GRUCell": (3, 4), "Embedding": (5, 3), "EmbeddingBag": (5, 3),
+    "MultiheadAttention": (4, 2), "TransformerEncoderLayer": (4, 2), "TransformerDecoderLayer": (4, 2),
+    "Transformer": (4, 2, 1, 1, 8), "PReLU": (), "AdaptiveLogSoftmaxWithLoss": (4, 10, [5]), "LazyLinear": (3,),
+    "LazyConv2d": (3, 2), "LazyConvTranspose2d": (3, 2), "LazyBatchNorm1d": (),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS_WITH_PARAMETERS))
+def test_layers_take_pytorchs_device_argument(name):
+    """``nn.Linear(3, 4, device=device)`` with ``device = 'cuda' if … else 'cpu'``: the CPU (as a name or a
+    ``gg.device``) builds the same layer; another device is refused in one line, as for tensors."""
+    build = getattr(gg.nn, name)
+    arguments = LAYERS_WITH_PARAMETERS[name]
+    for device in ("cpu", gg.device("cpu"), None):
+        gg.manual_seed(0)
+        layer = build(*arguments, device=device, dtype=gg.float64)
+        gg.manual_seed(0)
+        plain = build(*arguments, dtype=gg.float64)
+        assert list(layer.state_dict()) == list(plain.state_dict())
+        if not name.startswith("Lazy"):  # a lazy layer's parameters have no numbers before its first input
+            for value, plain_value in zip(layer.state_dict().values(), plain.state_dict().values()):
+                np.testing.assert_array_equal(value.numpy(), plain_value.numpy())
+    with pytest.raises(RuntimeError, match="device 'cuda' is not available: glassgrad runs on the CPU") as caught:
+        build(*arguments, device="cuda")
+    assert "\n" not in str(caught.value)

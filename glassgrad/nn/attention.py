@@ -35,6 +35,7 @@ import numpy as np
 from ..arguments import shape_text
 from ..autograd import current_tape
 from ..creation import as_tensor
+from ..device import check_device
 from ..functions import cat, linear, softmax
 from ..tensor import Tensor
 from . import init
@@ -156,7 +157,8 @@ class MultiheadAttention(Module):
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
                  add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
                  vdim: int | None = None, batch_first: bool = False, dtype: Any = None,
-                 generator: np.random.Generator | None = None) -> None:
+                 generator: np.random.Generator | None = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__()
         self.embed_dim = check_size(embed_dim, "embed_dim", "MultiheadAttention")
         self.num_heads = check_size(num_heads, "num_heads", "MultiheadAttention")

@@ -32,6 +32,7 @@ import numpy as np
 from ..arguments import shape_text
 from ..autograd import recorded_call
 from ..creation import as_tensor
+from ..device import check_device
 from ..functions import cat
 from ..tensor import Tensor, int64
 from .linear import check_size, float_dtype
@@ -140,7 +141,8 @@ class BatchNorm1d(Module):
     """The input shapes the layer takes, by number of dims."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, dtype: Any = None) -> None:
+                 track_running_stats: bool = True, dtype: Any = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__()
         self.num_features = check_size(num_features, "num_features", type(self).__name__)
         self.eps = float(eps)
@@ -214,7 +216,8 @@ class LayerNorm(Module):
     """
 
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True, dtype: Any = None) -> None:
+                 bias: bool = True, dtype: Any = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__()
         sizes = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
         self.normalized_shape = tuple(check_size(n, "normalized_shape", "LayerNorm") for n in sizes)
@@ -342,7 +345,8 @@ class GroupNorm(Module):
     """``F.group_norm`` with a learned γ (ones) and β (zeros) per channel when ``affine``."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
-                 dtype: Any = None) -> None:
+                 dtype: Any = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__()
         self.num_groups = check_size(num_groups, "num_groups", "GroupNorm")
         self.num_channels = check_size(num_channels, "num_channels", "GroupNorm")
@@ -364,7 +368,8 @@ class RMSNorm(Module):
     """``F.rms_norm`` over the last dims ``normalized_shape``, with a learned γ (ones) when ``elementwise_affine``."""
 
     def __init__(self, normalized_shape: int | Sequence[int], eps: float | None = None,
-                 elementwise_affine: bool = True, dtype: Any = None) -> None:
+                 elementwise_affine: bool = True, dtype: Any = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__()
         sizes = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
         self.normalized_shape = tuple(check_size(n, "normalized_shape", "RMSNorm") for n in sizes)
@@ -390,7 +395,8 @@ class InstanceNorm1d(Module):
     shapes = (3,)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
-                 track_running_stats: bool = False, dtype: Any = None) -> None:
+                 track_running_stats: bool = False, dtype: Any = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__()
         self.num_features = check_size(num_features, "num_features", type(self).__name__)
         self.eps = float(eps)

@@ -53,6 +53,7 @@ import numpy as np
 
 from ..arguments import shape_text
 from ..creation import as_tensor, pick_generator
+from ..device import check_device
 from ..functions import cat, linear, stack
 from ..tensor import Tensor
 from . import init
@@ -195,7 +196,9 @@ class RNNBase(Module):
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, dtype: Any = None,
-                 seed: int | None = None, generator: np.random.Generator | None = None, proj_size: int = 0) -> None:
+                 seed: int | None = None, generator: np.random.Generator | None = None, proj_size: int = 0,
+                 device: Any = None) -> None:
+        check_device(device)
         super().__init__()
         owner = type(self).__name__
         self.mode = mode
@@ -376,7 +379,9 @@ class RNN(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None,
+                 device: Any = None) -> None:
+        check_device(device)
         super().__init__(_rnn_mode(nonlinearity, "RNN"), input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional, dtype, seed, generator)
         self.nonlinearity = nonlinearity
@@ -397,7 +402,9 @@ class LSTM(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
-                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None,
+                 device: Any = None) -> None:
+        check_device(device)
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          dtype, seed, generator, proj_size)
 
@@ -414,7 +421,8 @@ class GRU(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, dtype: Any = None,
-                 seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+                 seed: int | None = None, generator: np.random.Generator | None = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          dtype, seed, generator)
 
@@ -428,7 +436,8 @@ class RNNCellBase(Module):
     """
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None,
-                 seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+                 seed: int | None = None, generator: np.random.Generator | None = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__()
         owner = type(self).__name__
         self.mode = mode
@@ -462,7 +471,9 @@ class RNNCell(RNNCellBase):
     """``h′ = tanh(W_ih x + b_ih + W_hh h + b_hh)`` (or ReLU with ``nonlinearity="relu"``)."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
-                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None,
+                 device: Any = None) -> None:
+        check_device(device)
         super().__init__(_rnn_mode(nonlinearity, "RNNCell"), input_size, hidden_size, bias, dtype, seed, generator)
         self.nonlinearity = nonlinearity
 
@@ -474,7 +485,8 @@ class LSTMCell(RNNCellBase):
     """One LSTM step: ``c′ = f ⊙ c + i ⊙ g``, ``h′ = o ⊙ tanh(c′)`` (gates as in :class:`LSTM`); gives ``(h′, c′)``."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None,
-                 seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+                 seed: int | None = None, generator: np.random.Generator | None = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__("LSTM", input_size, hidden_size, bias, dtype, seed, generator)
 
 
@@ -482,5 +494,6 @@ class GRUCell(RNNCellBase):
     """One GRU step: ``h′ = (1 − z) ⊙ n + z ⊙ h`` with ``n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))``."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None,
-                 seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+                 seed: int | None = None, generator: np.random.Generator | None = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__("GRU", input_size, hidden_size, bias, dtype, seed, generator)
