@@ -94,7 +94,7 @@ def test_multihead_attention_appends_a_learned_and_a_zero_key_as_pytorch(torch, 
     if masked:  # the first key stays visible, so no query row is all masked
         padding = rng.random((batch, keys)) < 0.4
         padding[:, 0] = False
-        masks = {"key_padding_mask": padding, "attn_mask": rng.normal(size=(length, keys))}
+        masks = {"key_padding_mask": np.where(padding, -np.inf, 0.0), "attn_mask": rng.normal(size=(length, keys))}
     theirs = torch.nn.MultiheadAttention(embed, heads, add_bias_kv=bias_kv, add_zero_attn=zero_attn, kdim=kdim,
                                          vdim=kdim, dtype=torch.float64)
     mine = gg.nn.MultiheadAttention(embed, heads, add_bias_kv=bias_kv, add_zero_attn=zero_attn, kdim=kdim, vdim=kdim,
