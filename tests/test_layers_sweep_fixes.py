@@ -247,3 +247,16 @@ def test_layers_take_pytorchs_device_argument(name):
     with pytest.raises(RuntimeError, match="device 'cuda' is not available: glassgrad runs on the CPU") as caught:
         build(*arguments, device="cuda")
     assert "\n" not in str(caught.value)
+
+
+@settings(max_examples=10, deadline=None)
+@given(batch=st.integers(1, 3), groups=st.integers(1, 3), per_group=st.integers(1, 2), length=st.integers(2, 4),
+       seed=st.integers(0, 2**16))
+def test_group_norm_with_a_bias_and_no_weight_has_finite_difference_gradients(batch, groups, per_group, length, seed):
+    """``F.group_norm(x, groups, bias=β)`` (no γ): PyTorch 2.13's backward fails there ("tensor does not have a
+    device"), so the oracle is finite differences."""
+    rng = np.random.default_rng(seed)
+    channels = groups * per_group
+    x = gg.tensor(rng.normal(size=(batch, channels, length)), dtype=gg.float64, requires_grad=True)
+    bias = gg.tensor(rng.normal(size=channels), dtype=gg.float64, requires_grad=True)
+    assert gg.gradcheck(lambda x, bias: gg.nn.functional.group_norm(x, groups, bias=bias, eps=1e-3), (x, bias))
