@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import glassgrad as gg
@@ -260,3 +260,20 @@ def test_group_norm_with_a_bias_and_no_weight_has_finite_difference_gradients(ba
     x = gg.tensor(rng.normal(size=(batch, channels, length)), dtype=gg.float64, requires_grad=True)
     bias = gg.tensor(rng.normal(size=channels), dtype=gg.float64, requires_grad=True)
     assert gg.gradcheck(lambda x, bias: gg.nn.functional.group_norm(x, groups, bias=bias, eps=1e-3), (x, bias))
+
+
+@pytest.mark.torch
+@settings(max_examples=25)
+@given(sizes=st.lists(st.integers(1, 5), min_size=1, max_size=3), mode=st.sampled_from(["reflect", "replicate",
+       "circular"]), data=st.data())
+def test_negative_padding_crops_in_every_mode_as_in_pytorch(torch, sizes, mode, data):
+    amounts = []
+    for size in reversed(sizes):  # (before, after) pairs from the last dim backwards
+        before, after = data.draw(st.tuples(st.integers(-2, 2), st.integers(-2, 2)))
+        kept = size - max(-before, 0) - max(-after, 0)  # what is left after cropping
+        assume(size + before + after >= 1)
+        assume(mode != "reflect" or max(before, after) < size)
+        assume(mode != "circular" or 1 <= kept and max(before, after) <= kept)
+        amounts += [before, after]
+    values = np.random.default_rng(data.draw(st.integers(0, 2**16))).normal(size=(2, *sizes))
+    _assert_resizes_alike(torch, values, 0, lambda lib, x: lib.nn.functional.pad(x, tuple(amounts), mode=mode))
