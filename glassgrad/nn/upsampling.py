@@ -14,7 +14,8 @@ dim resized from ``n`` to ``m`` entries (``scale = n/m``, or ``1/scale_factor`` 
 * ``antialias=True`` (``bilinear``, ``bicubic``): a shrinking dim (``scale > 1``) first widens the kernel by
   ``scale``, so each output averages every input it covers, as an image library does: ``M[o, j] ∝ k((j + ½ −
   c)/max(scale, 1))`` for the entries ``j`` within the kernel's reach of the centre ``c = (o + ½)·scale``,
-  normalised to sum 1, with ``k`` the triangle ``1 − |d|`` (bilinear) or the cubic above with ``a = −0.5``.
+  normalised to sum 1, with ``k`` the triangle ``1 − |d|`` (bilinear) or the cubic above with ``a = −0.5``;
+  with ``align_corners=True``, ``scale = (n − 1)/(m − 1)`` (0 for one output).
 * ``area``: the mean of entries ``⌊o·n/m⌋`` up to ``⌈(o + 1)·n/m⌉`` (adaptive average pooling; the output size
   alone decides, as in PyTorch).
 
@@ -120,9 +121,9 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     if align_corners is not None and (mode.startswith("nearest") or mode == "area"):
         raise ValueError(f"interpolate: align_corners only applies to the linear and cubic modes; leave it out for "
                          f"{mode!r}")
-    if antialias and (mode not in ("bilinear", "bicubic") or align_corners):
-        raise NotImplementedError(f"interpolate: antialias=True is available for mode 'bilinear' or 'bicubic' "
-                                  f"without align_corners, got mode={mode!r}, align_corners={align_corners}")
+    if antialias and mode not in ("bilinear", "bicubic"):
+        raise NotImplementedError(f"interpolate: antialias=True is available for mode 'bilinear' or 'bicubic', "
+                                  f"got mode={mode!r}")
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give either size or scale_factor (exactly one)")
     spatial = tuple(x.shape[2:])
@@ -136,8 +137,11 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     if min(outs) < 1:
         raise ValueError(f"interpolate: the output size {outs} must be at least 1 in every dim")
     for dim, (n, o, scale) in enumerate(zip(spatial, outs, scales)):
-        matrix = x.new_tensor(_antialiased_matrix(n, o, mode, scale) if antialias else
-                              _matrix(n, o, mode, bool(align_corners), scale))
+        if antialias:
+            aligned = (n - 1) / (o - 1) if o > 1 else 0.0
+            matrix = x.new_tensor(_antialiased_matrix(n, o, mode, aligned if align_corners else scale))
+        else:
+            matrix = x.new_tensor(_matrix(n, o, mode, bool(align_corners), scale))
         x = (matrix @ x.transpose(dim + 2, -1).unsqueeze(-1)).squeeze(-1).transpose(dim + 2, -1)
     return x
 
