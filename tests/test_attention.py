@@ -206,7 +206,6 @@ def test_trace_of_the_module_shows_the_projections_and_the_attention():
 
 @pytest.mark.parametrize("call, message", [
     (lambda: gg.nn.MultiheadAttention(6, 4), "embed_dim \\(6\\) must be divisible by num_heads \\(4\\)"),
-    (lambda: gg.nn.MultiheadAttention(4, 2, add_zero_attn=True), "add_bias_kv and add_zero_attn are not supported"),
     (lambda: gg.nn.MultiheadAttention(4, 2, kdim=3)(gg.zeros(3, 2, 4), gg.zeros(3, 2, 4), gg.zeros(3, 2, 4)),
      "key must have shape \\(L, N, E\\) or \\(L, E\\) with E = 3"),
     (lambda: gg.nn.MultiheadAttention(4, 2, dropout=1.5), "dropout probability has to be between 0 and 1"),

@@ -261,7 +261,7 @@ PACKED = "this PackedSequence is not glassgrad's \\(torch.nn.utils.rnn\\); build
     (lambda: gg.nn.GRU(3, 4)(gg.zeros(2, 3, 4, 3)), "expected input of shape \\(L, N, H_in\\)"),
     (lambda: gg.nn.GRU(3, 4, batch_first=True)(gg.zeros(3)), "expected input of shape \\(N, L, H_in\\)"),
     (lambda: gg.nn.GRU(3, 4)(gg.zeros(5, 2, 3, dtype=gg.float64)), "input dtype float64 and the layer's dtype float32"),
-    (lambda: gg.nn.LSTM(3, 4, proj_size=2), "proj_size is not supported"),
+    (lambda: gg.nn.LSTM(3, 4, proj_size=4), "proj_size must be 0 \\(none\\) or between 1 and hidden_size - 1 \\(3\\)"),
     (lambda: gg.nn.RNN(3, 4, nonlinearity="sigmoid"), "unknown nonlinearity 'sigmoid'"),
     (lambda: gg.nn.RNNCell(3, 4, nonlinearity="gelu"), "unknown nonlinearity 'gelu'"),
     (lambda: gg.nn.GRU(3, 0), "hidden_size must be a positive integer"),

@@ -106,7 +106,8 @@ def test_the_upsampling_layers_and_unflatten_match_pytorch(torch):
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: gg.nn.functional.interpolate(gg.ones(1, 1, 4), scale_factor=2, mode="bicubic"), "mode 'bicubic'"),
+    (lambda: gg.nn.functional.interpolate(gg.ones(1, 1, 4), scale_factor=2, mode="lanczos"), "mode 'lanczos'"),
+    (lambda: gg.nn.functional.interpolate(gg.ones(1, 1, 4), scale_factor=2, mode="bicubic"), "needs a 4-D input"),
     (lambda: gg.nn.functional.interpolate(gg.ones(1, 1, 4), scale_factor=2, mode="bilinear"), "needs a 4-D input"),
     (lambda: gg.nn.functional.interpolate(gg.ones(1, 1, 4)), "give either size or scale_factor"),
     (lambda: gg.nn.functional.interpolate(gg.ones(1, 1, 4), size=3, align_corners=True), "align_corners only"),

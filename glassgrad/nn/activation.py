@@ -30,6 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..creation import full
+from ..device import check_device
 from ..functions import sigmoid, softmax, tanh
 from ..tensor import Tensor
 from . import functional as F
@@ -234,7 +235,8 @@ class RReLU(_InPlace):
 class PReLU(Module):
     """``z`` where ``z > 0``, else ``a·z``, the slope ``a`` learned: one for all channels or one per channel."""
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: Any = None) -> None:
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: Any = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__()
         self.init = float(init)
         self.weight = Parameter(full((int(num_parameters),), self.init, dtype=dtype))

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..arguments import shape_text
 from ..creation import as_tensor
+from ..device import check_device
 from ..functions import cat
 from ..tensor import Tensor
 from .container import Sequential
@@ -40,7 +41,8 @@ class AdaptiveLogSoftmaxWithLoss(Module):
     ``(output, loss)``, :meth:`log_prob` every class's log-probability, :meth:`predict` the likeliest class."""
 
     def __init__(self, in_features: int, n_classes: int, cutoffs: Sequence[int], div_value: float = 4.0,
-                 head_bias: bool = False, dtype: Any = None) -> None:
+                 head_bias: bool = False, dtype: Any = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__()
         self.in_features = check_size(in_features, "in_features", "AdaptiveLogSoftmaxWithLoss")
         self.n_classes = check_size(n_classes, "n_classes", "AdaptiveLogSoftmaxWithLoss")

@@ -35,7 +35,8 @@ import numpy as np
 from ..arguments import shape_text
 from ..autograd import current_tape
 from ..creation import as_tensor
-from ..functions import linear, softmax
+from ..device import check_device
+from ..functions import cat, linear, softmax
 from ..tensor import Tensor
 from . import init
 from .dropout import _check_probability, dropout
@@ -146,21 +147,24 @@ class MultiheadAttention(Module):
     opposite of a bool mask for ``F.scaled_dot_product_attention``, as in PyTorch. For a causal
     self-attention pass ``attn_mask=nn.Transformer.generate_square_subsequent_mask(L)``-style
     (−∞ above the diagonal) or a bool ``triu(ones, 1)``.
+
+    Extra keys, as in PyTorch: ``add_bias_kv=True`` appends one learned key and value after the projections
+    (``bias_k``, ``bias_v``, (1, 1, E), Xavier-normal), ``add_zero_attn=True`` one key and value of zeros to each
+    head; every query may attend to them (both masks get a 0 column for each), and the weights returned have
+    one column for each (S + 1 or S + 2).
     """
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
                  add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
                  vdim: int | None = None, batch_first: bool = False, dtype: Any = None,
-                 generator: np.random.Generator | None = None) -> None:
+                 generator: np.random.Generator | None = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__()
         self.embed_dim = check_size(embed_dim, "embed_dim", "MultiheadAttention")
         self.num_heads = check_size(num_heads, "num_heads", "MultiheadAttention")
         if self.embed_dim % self.num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible by num_heads "
                              f"({num_heads}): each head gets embed_dim/num_heads features")
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are not supported in "
-                                      "glassgrad; append the extra key/value row to key and value yourself")
         self.kdim = self.embed_dim if kdim is None else check_size(kdim, "kdim", "MultiheadAttention")
         self.vdim = self.embed_dim if vdim is None else check_size(vdim, "vdim", "MultiheadAttention")
         self.dropout = _check_probability(dropout)
@@ -181,17 +185,28 @@ class MultiheadAttention(Module):
             self.in_proj_bias = Parameter(np.zeros(3 * self.embed_dim, dtype=dtype))
         else:
             self.register_parameter("in_proj_bias", None)
+        if add_bias_kv:
+            self.bias_k = Parameter(np.empty((1, 1, self.embed_dim), dtype=dtype))
+            self.bias_v = Parameter(np.empty((1, 1, self.embed_dim), dtype=dtype))
+        else:
+            self.register_parameter("bias_k", None)
+            self.register_parameter("bias_v", None)
+        self.add_zero_attn = bool(add_zero_attn)
         self.out_proj = Linear(self.embed_dim, self.embed_dim, bias=bias, dtype=dtype, generator=generator)
         for name in ("in_proj_weight", *projections):
             if self._parameters[name] is not None:
                 init.xavier_uniform_(self._parameters[name], generator=generator)
         if bias:
             init.zeros_(self.out_proj.bias)
+        if add_bias_kv:
+            init.xavier_normal_(self.bias_k, generator=generator)
+            init.xavier_normal_(self.bias_v, generator=generator)
 
     def config(self) -> dict[str, Any]:
         return {"embed_dim": self.embed_dim, "num_heads": self.num_heads, "dropout": self.dropout,
                 "bias": self.in_proj_bias is not None, "kdim": self.kdim, "vdim": self.vdim,
-                "batch_first": self.batch_first}
+                "batch_first": self.batch_first, "add_bias_kv": self.bias_k is not None,
+                "add_zero_attn": self.add_zero_attn}
 
     def _projection(self, input: Tensor, part: int) -> Tensor:
         """``X·W_Qᵀ + b_Q`` (part 0), ``X·W_Kᵀ + b_K`` (1) or ``X·W_Vᵀ + b_V`` (2): rows of the stacked weights,
@@ -227,7 +242,22 @@ class MultiheadAttention(Module):
                                  f"got {shape_text(padding.shape)}")
             padding = padding.reshape(batch, 1, 1, keys)
             total = padding if total is None else total + padding
+        extra = (self.bias_k is not None) + self.add_zero_attn
+        if total is not None and extra:  # every query may see the appended keys
+            total = cat([total, total.new_zeros(total.shape[:-1] + (extra,))], -1)
         return total
+
+    def _extra_keys(self, key: Tensor, value: Tensor) -> tuple[Tensor, Tensor]:
+        """Keys and values (N, heads, S, E/heads) with ``bias_k``/``bias_v`` and then a zero row appended, when
+        ``add_bias_kv`` / ``add_zero_attn``."""
+        batch = key.shape[0]
+        if self.bias_k is not None:
+            key = cat([key, self._heads(self.bias_k.expand(batch, 1, self.embed_dim))], 2)
+            value = cat([value, self._heads(self.bias_v.expand(batch, 1, self.embed_dim))], 2)
+        if self.add_zero_attn:
+            key = cat([key, key.new_zeros(key.shape[:2] + (1, self.head_dim))], 2)
+            value = cat([value, value.new_zeros(value.shape[:2] + (1, self.head_dim))], 2)
+        return key, value
 
     def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Any = None,
                 need_weights: bool = True, attn_mask: Any = None, average_attn_weights: bool = True,
@@ -256,6 +286,7 @@ class MultiheadAttention(Module):
         batch, length, keys = query.shape[0], query.shape[1], key.shape[1]
         mask = self._mask(attn_mask, key_padding_mask, query, batch, length, keys)
         heads = [self._heads(self._projection(tensor, part)) for part, tensor in enumerate((query, key, value))]
+        heads[1:] = self._extra_keys(*heads[1:])
         out, weights = _attend(*heads, mask, self.dropout if self.training else 0.0, 1 / math.sqrt(self.head_dim))
         if need_weights:  # before the output's last ops, so that a trace's step for this layer ends at its output
             weights = weights.mean(1) if average_attn_weights else weights

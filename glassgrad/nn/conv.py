@@ -35,6 +35,7 @@ import numpy as np
 from .. import ops
 from ..arguments import shape_text
 from ..creation import as_tensor, pick_generator
+from ..device import check_device
 from ..tensor import Tensor, apply
 from . import init
 from .linear import check_size, float_dtype
@@ -221,7 +222,8 @@ class _ConvNd(ConvolutionLayer):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Padding = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
                  padding_mode: str = "zeros", dtype: Any = None, seed: int | None = None,
-                 generator: np.random.Generator | None = None) -> None:
+                 generator: np.random.Generator | None = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__()
         owner = type(self).__name__
         self._channels(in_channels, out_channels, groups, padding_mode)

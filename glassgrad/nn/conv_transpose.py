@@ -24,6 +24,7 @@ import numpy as np
 
 from ..arguments import shape_text
 from ..creation import as_tensor, pick_generator
+from ..device import check_device
 from ..ops import conv_input_gradient
 from ..tensor import Tensor
 from .conv import ConvolutionLayer, batched, input_shapes, kernel_names, sizes
@@ -92,7 +93,8 @@ class _ConvTransposeNd(ConvolutionLayer):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
                  padding_mode: str = "zeros", dtype: Any = None, seed: int | None = None,
-                 generator: np.random.Generator | None = None) -> None:
+                 generator: np.random.Generator | None = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__()
         owner = type(self).__name__
         self._channels(in_channels, out_channels, groups, padding_mode)

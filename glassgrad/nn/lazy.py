@@ -31,6 +31,7 @@ import numpy as np
 from ..arguments import shape_text
 from ..autograd import swap_tape
 from ..creation import as_tensor
+from ..device import check_device
 from ..tensor import Tensor
 from .conv import Conv1d, Conv2d, Conv3d, Padding, input_shapes
 from .conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
@@ -127,7 +128,8 @@ class LazyLinear(LazyModuleMixin, Linear):
     in_name = "in_features"
 
     def __init__(self, out_features: int, bias: bool = True, dtype: Any = None, seed: int | None = None,
-                 generator: np.random.Generator | None = None) -> None:
+                 generator: np.random.Generator | None = None, device: Any = None) -> None:
+        check_device(device)
         self._become_lazy(1, out_features=out_features, bias=bias, dtype=dtype, seed=seed, generator=generator)
 
     def _in_size(self, input: Tensor) -> int:
@@ -141,7 +143,8 @@ class _LazyConvNd(LazyModuleMixin):
 
     def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Padding = 0, dilation: Any = 1,
                  groups: int = 1, bias: bool = True, padding_mode: str = "zeros", dtype: Any = None,
-                 seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+                 seed: int | None = None, generator: np.random.Generator | None = None, device: Any = None) -> None:
+        check_device(device)
         self._become_lazy(groups, out_channels=out_channels, kernel_size=kernel_size, stride=stride, padding=padding,
                           dilation=dilation, groups=groups, bias=bias, padding_mode=padding_mode, dtype=dtype,
                           seed=seed, generator=generator)
@@ -171,7 +174,8 @@ class _LazyConvTransposeNd(LazyModuleMixin):
     def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
                  padding_mode: str = "zeros", dtype: Any = None, seed: int | None = None,
-                 generator: np.random.Generator | None = None) -> None:
+                 generator: np.random.Generator | None = None, device: Any = None) -> None:
+        check_device(device)
         self._become_lazy(groups, out_channels=out_channels, kernel_size=kernel_size, stride=stride, padding=padding,
                           output_padding=output_padding, groups=groups, bias=bias, dilation=dilation,
                           padding_mode=padding_mode, dtype=dtype, seed=seed, generator=generator)
@@ -202,7 +206,8 @@ class _LazyNorm(LazyModuleMixin):
     in_name = "num_features"
 
     def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, dtype: Any = None) -> None:
+                 track_running_stats: bool = True, dtype: Any = None, device: Any = None) -> None:
+        check_device(device)
         self._become_lazy(1, eps=eps, momentum=momentum, affine=affine, track_running_stats=track_running_stats,
                           dtype=dtype)
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..arguments import resolve_dtype
 from ..creation import pick_generator
+from ..device import check_device
 from ..dtypes import get_default_dtype
 from ..functions import linear
 from ..tensor import Tensor
@@ -56,7 +57,8 @@ class Linear(Module):
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None,
-                 seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+                 seed: int | None = None, generator: np.random.Generator | None = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__()
         owner = type(self).__name__
         self.in_features = check_size(in_features, "in_features", owner)

@@ -32,6 +32,7 @@ import numpy as np
 from ..arguments import shape_text
 from ..autograd import recorded_call
 from ..creation import as_tensor
+from ..device import check_device
 from ..functions import cat
 from ..tensor import Tensor, int64
 from .linear import check_size, float_dtype
@@ -140,7 +141,8 @@ class BatchNorm1d(Module):
     """The input shapes the layer takes, by number of dims."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, dtype: Any = None) -> None:
+                 track_running_stats: bool = True, dtype: Any = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__()
         self.num_features = check_size(num_features, "num_features", type(self).__name__)
         self.eps = float(eps)
@@ -214,7 +216,8 @@ class LayerNorm(Module):
     """
 
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True, dtype: Any = None) -> None:
+                 bias: bool = True, dtype: Any = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__()
         sizes = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
         self.normalized_shape = tuple(check_size(n, "normalized_shape", "LayerNorm") for n in sizes)
@@ -293,11 +296,15 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     if not use_input_stats:
         return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
     axes = tuple(range(2, x.ndim))
-    mean, var = x.mean(axes, keepdim=True), x.var(axes, keepdim=True, correction=0)
     count, channels = int(np.prod(x.shape[2:])), x.shape[1]
-    if running_mean is not None and count > 1:
+    if count == 1:  # x − mean would be 0 everywhere: the output only β
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                         f"{shape_text(x.shape)}: give each channel 2 or more positions, or normalise with running "
+                         f"statistics (track_running_stats=True and model.eval())")
+    mean, var = x.mean(axes, keepdim=True), x.var(axes, keepdim=True, correction=0)
+    if running_mean is not None:
         recorded_call(_update_running, running_mean.array, mean.array.mean(axis=0), momentum, momentum, channels)
-    if running_var is not None and count > 1:
+    if running_var is not None:
         recorded_call(_update_running, running_var.array, var.array.mean(axis=0), momentum,
                       momentum * count / (count - 1), channels)
     return _per_channel(x, _standardize(x, mean, var, eps, None, None), weight, bias)
@@ -338,7 +345,8 @@ class GroupNorm(Module):
     """``F.group_norm`` with a learned γ (ones) and β (zeros) per channel when ``affine``."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
-                 dtype: Any = None) -> None:
+                 dtype: Any = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__()
         self.num_groups = check_size(num_groups, "num_groups", "GroupNorm")
         self.num_channels = check_size(num_channels, "num_channels", "GroupNorm")
@@ -360,7 +368,8 @@ class RMSNorm(Module):
     """``F.rms_norm`` over the last dims ``normalized_shape``, with a learned γ (ones) when ``elementwise_affine``."""
 
     def __init__(self, normalized_shape: int | Sequence[int], eps: float | None = None,
-                 elementwise_affine: bool = True, dtype: Any = None) -> None:
+                 elementwise_affine: bool = True, dtype: Any = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__()
         sizes = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
         self.normalized_shape = tuple(check_size(n, "normalized_shape", "RMSNorm") for n in sizes)
@@ -380,15 +389,18 @@ class RMSNorm(Module):
 
 class InstanceNorm1d(Module):
     """``F.instance_norm`` of (N, C, L): each sample's channel over its positions; no γ, β or running statistics
-    unless ``affine`` / ``track_running_stats``, as in PyTorch."""
+    unless ``affine`` / ``track_running_stats``, as in PyTorch. ``momentum=None`` keeps the running statistics
+    where they start (PyTorch passes momentum 0 then; there is no cumulative average here)."""
 
     shapes = (3,)
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = False,
-                 track_running_stats: bool = False, dtype: Any = None) -> None:
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
+                 track_running_stats: bool = False, dtype: Any = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__()
         self.num_features = check_size(num_features, "num_features", type(self).__name__)
-        self.eps, self.momentum = float(eps), float(momentum)
+        self.eps = float(eps)
+        self.momentum = None if momentum is None else float(momentum)
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         dtype = float_dtype(dtype, type(self).__name__)
         _affine_parameters(self, (self.num_features,), self.affine, dtype)
@@ -412,7 +424,7 @@ class InstanceNorm1d(Module):
             raise RuntimeError(f"{type(self).__name__}: expected {self.num_features} channels (dim 1), got input of "
                                f"shape {shape_text(x.shape)}")
         out = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            self.training or not self.track_running_stats, self.momentum, self.eps)
+                            self.training or not self.track_running_stats, self.momentum or 0.0, self.eps)
         return out.squeeze(0) if unbatched else out
 
     def config(self) -> dict[str, Any]:

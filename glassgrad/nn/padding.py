@@ -4,10 +4,14 @@
 ``pad(x, (1, 2))`` adds 1 column before and 2 after; ``(1, 1, 2, 0)`` also adds 2 rows on top.
 The modes, for ``x = [a, b, c]`` padded by 2 on each side:
 
-* ``constant``: ``[v, v, a, b, c, v, v]`` (``value``, 0 by default; a negative amount crops);
+* ``constant``: ``[v, v, a, b, c, v, v]`` (``value``, 0 by default);
 * ``reflect``: ``[c, b, a, b, c, b, a]`` (mirrored without repeating the edge);
 * ``replicate``: ``[a, a, a, b, c, c, c]`` (the edge repeated);
 * ``circular``: ``[b, c, a, b, c, a, b]`` (wrapped around).
+
+A negative amount crops that side instead, in every mode, as in PyTorch: ``reflect`` and ``replicate`` still
+mirror or repeat the input's own edge on the other side (``replicate`` of ``[a, b, c]`` by ``(−1, 2)`` is
+``[b, c, c, c]``), ``circular`` wraps what is left after the crop.
 
 A constant border is joined on with ``cat``; the other modes pick entries with ``index_select``, so
 an entry copied into the border sends its border gradients back to itself (they add up).
@@ -34,11 +38,13 @@ MODES = ("constant", "reflect", "replicate", "circular")
 
 def _source_positions(size: int, before: int, after: int, mode: str) -> np.ndarray:
     """For each position of the padded dim, the input position it copies (reflect, replicate, circular)."""
+    if mode == "circular":  # the crop (a negative amount) first, then the wrap around what is kept
+        start = max(-before, 0)
+        kept = size - start - max(-after, 0)
+        return start + np.arange(-max(before, 0), kept + max(after, 0)) % kept
     positions = np.arange(-before, size + after)
     if mode == "replicate":
         return np.clip(positions, 0, size - 1)
-    if mode == "circular":
-        return positions % size
     period = 2 * (size - 1)  # reflect: …, 2, 1, 0, 1, 2, …, n−1, n−2, …
     folded = np.abs(positions) % period if period else np.zeros_like(positions)
     return np.where(folded < size, folded, period - folded)
@@ -58,14 +64,16 @@ def _check(x: Tensor, pad: tuple[int, ...], mode: str) -> None:
                                   f"got {dims} dims for shape {shape_text(x.shape)}")
     for k in range(dims):
         size, before, after = x.shape[-1 - k], pad[2 * k], pad[2 * k + 1]
-        if min(before, after) < 0:
-            raise ValueError(f"pad: mode {mode!r} takes no negative amounts; got {pad}")
+        kept = size - max(-before, 0) - max(-after, 0)
+        if size + before + after < 1 or (mode == "circular" and kept < 1):
+            raise ValueError(f"pad: amounts {(before, after)} crop all of dim {x.ndim - 1 - k} (size {size}); "
+                             "crop less")
         if mode == "reflect" and max(before, after) >= size:
             raise ValueError(f"pad: reflect padding of {max(before, after)} needs a dim longer than that, but dim "
                              f"{x.ndim - 1 - k} has size {size}")
-        if mode == "circular" and max(before, after) > size:
+        if mode == "circular" and max(before, after) > kept:
             raise ValueError(f"pad: circular padding of {max(before, after)} wraps more than once around dim "
-                             f"{x.ndim - 1 - k} of size {size}")
+                             f"{x.ndim - 1 - k} of size {kept}{' after the crop' if kept < size else ''}")
 
 
 def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = None) -> Tensor:

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..arguments import shape_text
 from ..creation import as_tensor, pick_generator
+from ..device import check_device
 from ..ops_einsum import einsum
 from ..tensor import Tensor
 from . import init
@@ -121,7 +122,8 @@ class Bilinear(Module):
     as PyTorch."""
 
     def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True, dtype: Any = None,
-                 seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+                 seed: int | None = None, generator: np.random.Generator | None = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__()
         sizes = [check_size(n, name, "Bilinear") for n, name in ((in1_features, "in1_features"),
                                                                  (in2_features, "in2_features"),

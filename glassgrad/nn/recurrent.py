@@ -22,6 +22,10 @@ PyTorch's layout: the gates' weights are stacked in that order (i, f, g, o and r
 ``bias_ih_l{k}`` and ``bias_hh_l{k}``; ``_reverse`` names the backward direction of a
 bidirectional layer. Every weight and bias starts uniform in ``(−1/√H, 1/√H)``.
 
+**Projections** (``LSTM(proj_size=P)``, 0 < P < H): the hidden state is made narrower by a weight
+``weight_hr_l{k}`` (P, H) without bias, ``hₜ = W_hr·(oₜ ⊙ tanh(cₜ))``; the cell state keeps its H entries.
+So ``weight_hh`` is (4H, P), a deeper layer reads D·P features, and ``output`` and ``h_n`` have P.
+
 **Packed sequences** (:class:`~glassgrad.nn.utils.rnn.PackedSequence`): sequence n runs for its own
 ℓₙ steps. The packed batch is sorted by decreasing length, so the sequences running at step t are
 the first ``batch_sizes[t]`` rows, and the loop is the same as for a padded batch but for the rows
@@ -49,6 +53,7 @@ import numpy as np
 
 from ..arguments import shape_text
 from ..creation import as_tensor, pick_generator
+from ..device import check_device
 from ..functions import cat, linear, stack
 from ..tensor import Tensor
 from . import init
@@ -107,14 +112,17 @@ def _rnn_mode(nonlinearity: Any, owner: str) -> str:
 
 
 def _add_weights(module: Module, suffix: str, input_size: int, hidden_size: int, gates: int, bias: bool,
-                 dtype: np.dtype) -> None:
+                 dtype: np.dtype, proj_size: int = 0) -> None:
     """Register ``weight_ih{suffix}``, ``weight_hh{suffix}`` and, with ``bias``, ``bias_ih{suffix}`` and
-    ``bias_hh{suffix}`` (else None in their places)."""
+    ``bias_hh{suffix}`` (else None in their places); with ``proj_size``, ``weight_hr{suffix}`` (P, H) too."""
     rows = gates * hidden_size
     module.register_parameter(f"weight_ih{suffix}", Parameter(np.empty((rows, input_size), dtype=dtype)))
-    module.register_parameter(f"weight_hh{suffix}", Parameter(np.empty((rows, hidden_size), dtype=dtype)))
+    module.register_parameter(f"weight_hh{suffix}",
+                              Parameter(np.empty((rows, proj_size or hidden_size), dtype=dtype)))
     for name in (f"bias_ih{suffix}", f"bias_hh{suffix}"):
         module.register_parameter(name, Parameter(np.empty(rows, dtype=dtype)) if bias else None)
+    if proj_size:
+        module.register_parameter(f"weight_hr{suffix}", Parameter(np.empty((proj_size, hidden_size), dtype=dtype)))
 
 
 def _draw_uniform(module: Module, hidden_size: int, generator: np.random.Generator | None) -> None:
@@ -160,16 +168,17 @@ def _check_state(state: Any, expected: tuple[int, ...], name: str, owner: str, d
     return state
 
 
-def _states(hx: Any, shape: tuple[int, ...], names: tuple[str, ...], owner: str, dtype: np.dtype) -> list[Tensor]:
-    """The state tensors called ``names`` (one, or LSTM's two), each of ``shape``, from ``hx`` (None: zeros)."""
+def _states(hx: Any, shapes: list[tuple[int, ...]], names: tuple[str, ...], owner: str,
+            dtype: np.dtype) -> list[Tensor]:
+    """The state tensors called ``names`` (one, or LSTM's two) of ``shapes``, from ``hx`` (None: zeros)."""
     if hx is None:
-        return [Tensor._wrap(np.zeros(shape, dtype=dtype)) for _ in names]
+        return [Tensor._wrap(np.zeros(shape, dtype=dtype)) for shape in shapes]
     if len(names) == 1:
-        return [_check_state(hx, shape, names[0], owner, dtype)]
+        return [_check_state(hx, shapes[0], names[0], owner, dtype)]
     if not isinstance(hx, (tuple, list)) or len(hx) != len(names):
-        raise TypeError(f"{owner}: hx must be a tuple ({', '.join(names)}) of two tensors of shape "
-                        f"{shape_text(shape)}, got {type(hx).__name__}")
-    return [_check_state(state, shape, name, owner, dtype) for state, name in zip(hx, names)]
+        raise TypeError(f"{owner}: hx must be a tuple ({', '.join(names)}) of two tensors of shapes "
+                        f"{' and '.join(map(shape_text, shapes))}, got {type(hx).__name__}")
+    return [_check_state(state, shape, name, owner, dtype) for state, shape, name in zip(hx, shapes, names)]
 
 
 class RNNBase(Module):
@@ -187,7 +196,9 @@ class RNNBase(Module):
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, dtype: Any = None,
-                 seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+                 seed: int | None = None, generator: np.random.Generator | None = None, proj_size: int = 0,
+                 device: Any = None) -> None:
+        check_device(device)
         super().__init__()
         owner = type(self).__name__
         self.mode = mode
@@ -198,6 +209,10 @@ class RNNBase(Module):
         self.batch_first = bool(batch_first)
         self.dropout = _check_probability(dropout)
         self.bidirectional = bool(bidirectional)
+        self.proj_size = int(proj_size)
+        if not 0 <= self.proj_size < self.hidden_size:
+            raise ValueError(f"{owner}: proj_size must be 0 (none) or between 1 and hidden_size - 1 "
+                             f"({self.hidden_size - 1}), got proj_size={proj_size}")
         if self.dropout > 0 and self.num_layers == 1:
             warnings.warn(f"{owner}: dropout={self.dropout} acts between stacked layers only, and there is one "
                           "layer (num_layers=1): it does nothing", UserWarning, stacklevel=3)
@@ -205,9 +220,10 @@ class RNNBase(Module):
         gates = STEPS[mode][0]
         directions = 2 if self.bidirectional else 1
         for layer in range(self.num_layers):
-            width = self.input_size if layer == 0 else directions * self.hidden_size
+            width = self.input_size if layer == 0 else directions * (self.proj_size or self.hidden_size)
             for direction in range(directions):
-                _add_weights(self, self._suffix(layer, direction), width, self.hidden_size, gates, self.bias, dtype)
+                _add_weights(self, self._suffix(layer, direction), width, self.hidden_size, gates, self.bias, dtype,
+                             self.proj_size)
         self.reset_parameters(pick_generator(seed, generator))
 
     @staticmethod
@@ -223,9 +239,11 @@ class RNNBase(Module):
 
     @property
     def all_weights(self) -> list[list[Parameter]]:
-        """The parameters of each layer and direction: ``[[weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0], …]``."""
+        """The parameters of each layer and direction: ``[[weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0], …]``
+        (then ``weight_hr_l0`` with ``proj_size``)."""
         directions = 2 if self.bidirectional else 1
         names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh") if self.bias else ("weight_ih", "weight_hh")
+        names += ("weight_hr",) if self.proj_size else ()
         return [[self._parameters[name + self._suffix(layer, direction)] for name in names]
                 for layer in range(self.num_layers) for direction in range(directions)]
 
@@ -235,11 +253,13 @@ class RNNBase(Module):
                 "bidirectional": self.bidirectional}
 
     def _first_states(self, hx: Any, batch: int | None, dtype: np.dtype) -> list[Tensor]:
-        """The first state(s) as (D·num_layers, N, H) tensors (zeros when ``hx`` is None)."""
+        """The first state(s) as (D·num_layers, N, H) tensors (h: (D·num_layers, N, P) with ``proj_size``; zeros
+        when ``hx`` is None)."""
         count = self.num_layers * (2 if self.bidirectional else 1)
-        shape = (count, self.hidden_size) if batch is None else (count, batch, self.hidden_size)
+        lead = (count,) if batch is None else (count, batch)
         names = ("h_0", "c_0") if self.mode == "LSTM" else ("h_0",)
-        states = _states(hx, shape, names, type(self).__name__, dtype)
+        shapes = [lead + (self.proj_size or self.hidden_size,), lead + (self.hidden_size,)][:len(names)]
+        states = _states(hx, shapes, names, type(self).__name__, dtype)
         return states if batch is not None else [state.unsqueeze(1) for state in states]
 
     def _direction(self, sequence: Tensor, batch_sizes: list[int] | None, first: State, layer: int,
@@ -255,6 +275,7 @@ class RNNBase(Module):
         suffix = self._suffix(layer, direction)
         weight_ih, bias_ih, weight_hh, bias_hh = (self._parameters[name + suffix]
                                                   for name in ("weight_ih", "bias_ih", "weight_hh", "bias_hh"))
+        weight_hr = self._parameters.get("weight_hr" + suffix)
         projected = linear(sequence, weight_ih, bias_ih)  # one gradient buffer for all steps
         projected = projected.unbind(0) if batch_sizes is None else projected.split(batch_sizes)
         step = STEPS[self.mode][1]
@@ -268,6 +289,8 @@ class RNNBase(Module):
             elif active > running:  # the next rows' sequences start here, at their last step
                 state = tuple(cat([part, start[running:active]], 0) for part, start in zip(state, first))
             state = step(projected_t, state, weight_hh, bias_hh)
+            if weight_hr is not None:  # hₜ = W_hr·(oₜ ⊙ tanh(cₜ))
+                state = (linear(state[0], weight_hr), *state[1:])
             outputs.append(state[0])
         if direction:
             outputs.reverse()
@@ -356,7 +379,9 @@ class RNN(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None,
+                 device: Any = None) -> None:
+        check_device(device)
         super().__init__(_rnn_mode(nonlinearity, "RNN"), input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional, dtype, seed, generator)
         self.nonlinearity = nonlinearity
@@ -371,18 +396,20 @@ class LSTM(RNNBase):
     ``iₜ = σ(W_ii xₜ + b_ii + W_hi hₜ₋₁ + b_hi)``, ``fₜ = σ(W_if xₜ + b_if + W_hf hₜ₋₁ + b_hf)``,
     ``gₜ = tanh(W_ig xₜ + b_ig + W_hg hₜ₋₁ + b_hg)``, ``oₜ = σ(W_io xₜ + b_io + W_ho hₜ₋₁ + b_ho)``,
     ``cₜ = fₜ ⊙ cₜ₋₁ + iₜ ⊙ gₜ``, ``hₜ = oₜ ⊙ tanh(cₜ)``. Returns ``(output, (h_n, c_n))``;
-    ``hx`` is a tuple ``(h_0, c_0)``. ``proj_size`` is refused (not built).
+    ``hx`` is a tuple ``(h_0, c_0)``. ``proj_size=P`` projects each hₜ to P features with
+    ``weight_hr_l{k}`` (see the module docstring).
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
-                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None) -> None:
-        if proj_size:
-            raise NotImplementedError("LSTM: proj_size is not supported in glassgrad; add an nn.Linear after the "
-                                      "LSTM to project its output instead")
+                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None,
+                 device: Any = None) -> None:
+        check_device(device)
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         dtype, seed, generator)
-        self.proj_size = 0
+                         dtype, seed, generator, proj_size)
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "proj_size": self.proj_size}
 
 
 class GRU(RNNBase):
@@ -394,7 +421,8 @@ class GRU(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, dtype: Any = None,
-                 seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+                 seed: int | None = None, generator: np.random.Generator | None = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          dtype, seed, generator)
 
@@ -408,7 +436,8 @@ class RNNCellBase(Module):
     """
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None,
-                 seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+                 seed: int | None = None, generator: np.random.Generator | None = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__()
         owner = type(self).__name__
         self.mode = mode
@@ -431,7 +460,8 @@ class RNNCellBase(Module):
         dtype = self.weight_ih.dtype
         input = _floating_input(input, owner, (1, 2), "(N, H_in) or unbatched (H_in,)", self.input_size, dtype)
         shape = input.shape[:-1] + (self.hidden_size,)
-        state = tuple(_states(hx, shape, ("h", "c") if self.mode == "LSTM" else ("hx",), owner, dtype))
+        names = ("h", "c") if self.mode == "LSTM" else ("hx",)
+        state = tuple(_states(hx, [shape] * len(names), names, owner, dtype))
         projected = linear(input, self.weight_ih, self.bias_ih)
         state = STEPS[self.mode][1](projected, state, self.weight_hh, self.bias_hh)
         return state if self.mode == "LSTM" else state[0]
@@ -441,7 +471,9 @@ class RNNCell(RNNCellBase):
     """``h′ = tanh(W_ih x + b_ih + W_hh h + b_hh)`` (or ReLU with ``nonlinearity="relu"``)."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
-                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None,
+                 device: Any = None) -> None:
+        check_device(device)
         super().__init__(_rnn_mode(nonlinearity, "RNNCell"), input_size, hidden_size, bias, dtype, seed, generator)
         self.nonlinearity = nonlinearity
 
@@ -453,7 +485,8 @@ class LSTMCell(RNNCellBase):
     """One LSTM step: ``c′ = f ⊙ c + i ⊙ g``, ``h′ = o ⊙ tanh(c′)`` (gates as in :class:`LSTM`); gives ``(h′, c′)``."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None,
-                 seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+                 seed: int | None = None, generator: np.random.Generator | None = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__("LSTM", input_size, hidden_size, bias, dtype, seed, generator)
 
 
@@ -461,5 +494,6 @@ class GRUCell(RNNCellBase):
     """One GRU step: ``h′ = (1 − z) ⊙ n + z ⊙ h`` with ``n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))``."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None,
-                 seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+                 seed: int | None = None, generator: np.random.Generator | None = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__("GRU", input_size, hidden_size, bias, dtype, seed, generator)

@@ -131,7 +131,8 @@ class TransformerEncoderLayer(TransformerLayerBase):
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
                  activation: Any = "relu", layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, dtype: Any = None, seed: int | None = None,
-                 generator: np.random.Generator | None = None) -> None:
+                 generator: np.random.Generator | None = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first, norm_first,
                          bias, dtype, seed, generator, cross_attention=False)
 
@@ -160,7 +161,8 @@ class TransformerDecoderLayer(TransformerLayerBase):
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
                  activation: Any = "relu", layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, dtype: Any = None, seed: int | None = None,
-                 generator: np.random.Generator | None = None) -> None:
+                 generator: np.random.Generator | None = None, device: Any = None) -> None:
+        check_device(device)
         super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first, norm_first,
                          bias, dtype, seed, generator, cross_attention=True)
 
@@ -256,7 +258,9 @@ class Transformer(Module):
                  dim_feedforward: int = 2048, dropout: float = 0.1, activation: Any = "relu",
                  custom_encoder: Module | None = None, custom_decoder: Module | None = None,
                  layer_norm_eps: float = 1e-5, batch_first: bool = False, norm_first: bool = False, bias: bool = True,
-                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None) -> None:
+                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None,
+                 device: Any = None) -> None:
+        check_device(device)
         super().__init__()
         generator = pick_generator(seed, generator)
         options = {"dim_feedforward": dim_feedforward, "dropout": dropout, "activation": activation,

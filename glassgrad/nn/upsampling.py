@@ -1,5 +1,5 @@
 """Resizing: ``F.interpolate`` and ``Upsample`` (modes ``nearest``, ``nearest-exact``, ``linear``, ``bilinear``,
-``trilinear``).
+``bicubic``, ``trilinear``, ``area``).
 
 Each spatial dim is resized on its own by a fixed matrix ``M`` (output positions × input
 positions), applied with ``matmul``: ``out = M·x`` along that dim. For output position ``o`` of a
@@ -8,6 +8,16 @@ dim resized from ``n`` to ``m`` entries (``scale = n/m``, or ``1/scale_factor`` 
 * ``nearest``: ``M[o, ⌊o·scale⌋] = 1`` (``nearest-exact``: ``⌊(o + ½)·scale⌋``);
 * ``linear``: ``x = (o + ½)·scale − ½`` (with ``align_corners=True``: ``x = o·(n − 1)/(m − 1)``), clamped at 0,
   and ``M[o, ⌊x⌋] = 1 − f``, ``M[o, ⌊x⌋ + 1] = f`` with ``f = x − ⌊x⌋``.
+* ``bicubic``: the same ``x``, not clamped, spread over the four entries ``⌊x⌋ − 1 … ⌊x⌋ + 2`` (those past an
+  edge counted as the edge entry) with Keys' cubic convolution weights ``k(f + 1), k(f), k(1 − f), k(2 − f)``:
+  ``k(d) = (a + 2)·d³ − (a + 3)·d² + 1`` for ``d ≤ 1``, ``a·d³ − 5a·d² + 8a·d − 4a`` for ``1 < d < 2``, ``a = −0.75``.
+* ``antialias=True`` (``bilinear``, ``bicubic``): a shrinking dim (``scale > 1``) first widens the kernel by
+  ``scale``, so each output averages every input it covers, as an image library does: ``M[o, j] ∝ k((j + ½ −
+  c)/max(scale, 1))`` for the entries ``j`` within the kernel's reach of the centre ``c = (o + ½)·scale``,
+  normalised to sum 1, with ``k`` the triangle ``1 − |d|`` (bilinear) or the cubic above with ``a = −0.5``;
+  with ``align_corners=True``, ``scale = (n − 1)/(m − 1)`` (0 for one output).
+* ``area``: the mean of entries ``⌊o·n/m⌋`` up to ``⌈(o + 1)·n/m⌉`` (adaptive average pooling; the output size
+  alone decides, as in PyTorch).
 
 So the gradient of every input entry is the sum of the weights it was given (``Mᵀ·∂L/∂out``).
 
@@ -28,7 +38,7 @@ from ..creation import as_tensor
 from ..tensor import Tensor
 from .module import Module
 
-MODES = {"nearest": 0, "nearest-exact": 0, "linear": 1, "bilinear": 2, "trilinear": 3}
+MODES = {"nearest": 0, "nearest-exact": 0, "linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3, "area": 0}
 """Each mode and the number of spatial dims it is for (0: any)."""
 
 
@@ -40,10 +50,17 @@ def _matrix(size: int, out: int, mode: str, align_corners: bool, scale: float) -
         shift = 0.5 if mode == "nearest-exact" else 0.0
         matrix[np.arange(out), np.minimum(np.floor((positions + shift) * scale).astype(int), size - 1)] = 1.0
         return matrix
+    if mode == "area":
+        for row, (start, end) in enumerate(zip(np.arange(out) * size // out, -(-(np.arange(out) + 1) * size // out))):
+            matrix[row, start:end] = 1.0 / (end - start)
+        return matrix
     if align_corners:
         x = positions * ((size - 1) / (out - 1)) if out > 1 else np.zeros(out)
     else:
-        x = np.maximum((positions + 0.5) * scale - 0.5, 0.0)
+        x = (positions + 0.5) * scale - 0.5
+    if mode == "bicubic":
+        return _cubic_matrix(matrix, x)
+    x = np.maximum(x, 0.0)
     low = np.minimum(np.floor(x).astype(int), size - 1)
     high = np.minimum(low + 1, size - 1)
     weight = x - low
@@ -52,8 +69,47 @@ def _matrix(size: int, out: int, mode: str, align_corners: bool, scale: float) -
     return matrix
 
 
+CUBIC_A = -0.75
+"""The free coefficient ``a`` of Keys' cubic convolution kernel, PyTorch's (and OpenCV's) choice."""
+
+
+def _cubic_weight(d: np.ndarray, a: float = CUBIC_A) -> np.ndarray:
+    """Keys' cubic convolution kernel ``k(d)`` at distances ``0 ≤ d ≤ 2`` (see the module docstring)."""
+    near = ((a + 2) * d - (a + 3)) * d * d + 1
+    far = ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+    return np.where(d <= 1, near, far)
+
+
+def _cubic_matrix(matrix: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Fill the (out, size) ``matrix`` with each output's four bicubic taps around source position ``x``."""
+    low = np.floor(x).astype(int)
+    fraction = x - low
+    rows = np.arange(len(x))
+    for offset in (-1, 0, 1, 2):
+        column = np.clip(low + offset, 0, matrix.shape[1] - 1)
+        np.add.at(matrix, (rows, column), _cubic_weight(np.abs(fraction - offset)))
+    return matrix
+
+
+def _antialiased_matrix(size: int, out: int, mode: str, scale: float) -> np.ndarray:
+    """The (out, size) matrix of ``antialias=True`` (see the module docstring)."""
+    reach = (1.0 if mode == "bilinear" else 2.0) * max(scale, 1.0)
+    matrix = np.zeros((out, size))
+    for row in range(out):
+        centre = scale * (row + 0.5)
+        start, end = max(int(centre - reach + 0.5), 0), min(int(centre + reach + 0.5), size)
+        distance = np.abs(np.arange(start, end) + 0.5 - centre) / max(scale, 1.0)
+        if mode == "bilinear":
+            weight = np.maximum(1.0 - distance, 0.0)
+        else:
+            weight = np.where(distance < 2, _cubic_weight(distance, -0.5), 0.0)
+        matrix[row, start:end] = weight / weight.sum()
+    return matrix
+
+
 def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
-                align_corners: bool | None = None, recompute_scale_factor: bool | None = None) -> Tensor:
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
     """``input`` (N, C, *spatial) resized to ``size`` or by ``scale_factor`` (one per spatial dim, or one for all)."""
     x = as_tensor(input)
     dims = x.ndim - 2
@@ -62,8 +118,12 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     if dims < 1 or (MODES[mode] and MODES[mode] != dims):
         raise ValueError(f"interpolate: mode {mode!r} needs a {MODES[mode] + 2 if MODES[mode] else '3-D or larger'}"
                          f"-D input (N, C, …), got shape {shape_text(x.shape)}")
-    if align_corners is not None and mode.startswith("nearest"):
-        raise ValueError("interpolate: align_corners only applies to the linear modes; leave it out for 'nearest'")
+    if align_corners is not None and (mode.startswith("nearest") or mode == "area"):
+        raise ValueError(f"interpolate: align_corners only applies to the linear and cubic modes; leave it out for "
+                         f"{mode!r}")
+    if antialias and mode not in ("bilinear", "bicubic"):
+        raise NotImplementedError(f"interpolate: antialias=True is available for mode 'bilinear' or 'bicubic', "
+                                  f"got mode={mode!r}")
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give either size or scale_factor (exactly one)")
     spatial = tuple(x.shape[2:])
@@ -77,7 +137,11 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     if min(outs) < 1:
         raise ValueError(f"interpolate: the output size {outs} must be at least 1 in every dim")
     for dim, (n, o, scale) in enumerate(zip(spatial, outs, scales)):
-        matrix = x.new_tensor(_matrix(n, o, mode, bool(align_corners), scale))
+        if antialias:
+            aligned = (n - 1) / (o - 1) if o > 1 else 0.0
+            matrix = x.new_tensor(_antialiased_matrix(n, o, mode, aligned if align_corners else scale))
+        else:
+            matrix = x.new_tensor(_matrix(n, o, mode, bool(align_corners), scale))
         x = (matrix @ x.transpose(dim + 2, -1).unsqueeze(-1)).squeeze(-1).transpose(dim + 2, -1)
     return x
 
