@@ -778,6 +778,9 @@ class Tensor:
             return self.reshape(1)
         start = check_dim(self, start_dim, "flatten")
         end = check_dim(self, end_dim, "flatten")
+        if start > end:
+            raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} (dims {start} and {end} "
+                               f"of a {self.array.ndim}-d tensor); give start_dim <= end_dim")
         shape = self.shape
         return self.reshape(shape[:start] + (-1,) + shape[end + 1:])
 

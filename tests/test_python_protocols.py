@@ -41,3 +41,16 @@ def test_a_one_number_integer_tensor_is_a_python_index_as_in_pytorch(torch):
         for bad in (lib.tensor(1.0), lib.tensor([0, 1])):
             with pytest.raises(TypeError, match="only integer tensors of a single element can be converted"):
                 [1, 2][bad]  # noqa: B018
+
+
+@pytest.mark.torch
+def test_flatten_refuses_a_start_after_its_end_as_pytorch(torch):
+    """``x.flatten(2, 1)`` gave shape (2, 3, 1, 4, 5), a size-1 dim inserted, where PyTorch refuses."""
+    x, t = gg.ones(2, 3, 4, 5), torch.ones(2, 3, 4, 5)
+    for start, end in ((2, 1), (-1, 0), (3, 2)):
+        with pytest.raises(RuntimeError):
+            t.flatten(start, end)
+        with pytest.raises(RuntimeError, match="flatten: start_dim .* comes after end_dim .* give start_dim <="):
+            x.flatten(start, end)
+    for start, end in ((1, 1), (0, -1), (1, 2), (-2, -1)):
+        assert tuple(x.flatten(start, end).shape) == tuple(t.flatten(start, end).shape)
