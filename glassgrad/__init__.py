@@ -10,6 +10,8 @@ show, explain and check every number it computes.
 tensor([2., 0., 2., 2.])
 """
 
+from math import e, inf, nan, pi  # torch.inf, torch.nan, torch.pi, torch.e: Python's own numbers, as in PyTorch
+
 from . import (
     _memory,
     anomaly,
@@ -536,6 +538,7 @@ for _name in ("lstsq", "matrix_rank", "cond", "vander"):
 del _name
 linalg.matrix_exp = matrix_exp
 conj = conj_physical = resolve_conj = resolve_neg = real  # for real numbers, each gives the tensor itself
+newaxis = None  # x[:, gg.newaxis]: a new dim of size 1, as NumPy's and PyTorch's
 # torch.conv2d, torch.layer_norm … (nn.functional's own functions), torch.sin_(x) … (the in-place methods) and
 # torch.t_copy(x) … (view ops, copied)
 for _name, _function in {**functional_names.SAME, **functional_names.IN_PLACE, **tensor_in_place.FUNCTION_FORMS,
@@ -581,6 +584,8 @@ __all__ = [
     "compile",
     # a PyTorch dtype NumPy has no arrays of: a name autocast takes, refused as a tensor's dtype
     "bfloat16",
+    # PyTorch's constants: Python's own numbers (math.inf …), and newaxis = None for x[:, gg.newaxis]
+    "e", "inf", "nan", "newaxis", "pi",
     # what gg.load raises for a file it refuses (catch it as gg.ModelFileError)
     "ModelFileError",
     # norms (torch.norm, torch.linalg) and the largest or smallest entry over dims

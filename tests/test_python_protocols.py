@@ -54,3 +54,15 @@ def test_flatten_refuses_a_start_after_its_end_as_pytorch(torch):
             x.flatten(start, end)
     for start, end in ((1, 1), (0, -1), (1, 2), (-2, -1)):
         assert tuple(x.flatten(start, end).shape) == tuple(t.flatten(start, end).shape)
+
+
+@pytest.mark.torch
+def test_pytorchs_constants_are_pythons_numbers(torch):
+    """``attn.masked_fill_(mask, -torch.inf)`` (the LLM-from-scratch books): AttributeError, no attribute 'inf'."""
+    for name in ("inf", "nan", "pi", "e", "newaxis"):
+        ours, theirs = getattr(gg, name), getattr(torch, name)
+        assert ours is theirs or ours == theirs or (np.isnan(ours) and np.isnan(theirs))
+    assert tuple(gg.ones(3)[:, gg.newaxis].shape) == (3, 1)
+    scores = gg.ones(2, 2, requires_grad=True) * 1
+    scores.masked_fill_(gg.tensor([[False, True], [False, False]]), -gg.inf)
+    assert scores.softmax(-1).tolist() == [[1.0, 0.0], [0.5, 0.5]]
