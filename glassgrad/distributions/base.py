@@ -14,6 +14,7 @@ trains θ. ``sample()`` is the same draw with no gradient. The noise comes from 
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 import numpy as np
@@ -68,6 +69,13 @@ def check_probs(owner: str, probs: Tensor, validate_args: bool | None, closed: b
         raise ValueError(f"{owner}: probs must lie in {interval}, got {listed(probs)}")
 
 
+def defined_where(value: Tensor, defined: Tensor, stand_in: float, formula: Any, otherwise: float = math.nan) -> Tensor:
+    """``formula(value)`` where ``defined`` holds and ``otherwise`` (NaN, or +inf for a diverging moment) elsewhere;
+    the formula reads ``stand_in`` there, so no inf or NaN of the entries left out reaches the gradient."""
+    outside = defined.logical_not()
+    return formula(value.masked_fill(outside, stand_in)).masked_fill(outside, otherwise)
+
+
 def noise(like: Tensor, shape: tuple[int, ...], draw: str, *args: float) -> Tensor:
     """``shape`` numbers from NumPy's ``draw`` (``standard_normal``, ``random``, …) of glassgrad's generator,
     as a tensor of ``like``'s dtype: the ε of a reparameterised sample."""
@@ -118,6 +126,9 @@ class Distribution:
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         return self.rsample(sample_shape).detach()
+
+    def cdf(self, value: Any) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} has no cdf here (PyTorch's has none either)")
 
     def icdf(self, value: Any) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} has no icdf (a discrete or multivariate distribution "
