@@ -127,9 +127,6 @@ class Distribution:
     def sample(self, sample_shape: Any = ()) -> Tensor:
         return self.rsample(sample_shape).detach()
 
-    def cdf(self, value: Any) -> Tensor:
-        raise NotImplementedError(f"{type(self).__name__} has no cdf here (PyTorch's has none either)")
-
     def icdf(self, value: Any) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} has no icdf (a discrete or multivariate distribution "
                                   "has no inverse cdf); draw with sample() instead")
