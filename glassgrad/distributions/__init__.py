@@ -5,11 +5,13 @@ Every density is written with glassgrad's ops, so ``log_prob``, ``entropy``, ``c
 and ``rsample`` is the reparameterised draw through which gradients reach them.
 
 * :mod:`.location_scale`: ``Normal``, ``Laplace``, ``Cauchy``, ``Gumbel``, ``Uniform``;
-* :mod:`.positive`: ``Exponential``, ``LogNormal``, ``HalfNormal``;
-* :mod:`.discrete`: ``Categorical``, ``OneHotCategorical``, ``Bernoulli``, ``Geometric``;
-* :mod:`.gamma_family`: ``Gamma``, ``Chi2``, ``Beta``, ``Dirichlet``, ``StudentT``;
+* :mod:`.positive`: ``Exponential``, ``LogNormal``, ``HalfNormal``, ``HalfCauchy``;
+* :mod:`.discrete`: ``Categorical``, ``OneHotCategorical``, ``OneHotCategoricalStraightThrough``, ``Bernoulli``,
+  ``Geometric``; :mod:`.mixture`: ``MixtureSameFamily``;
+* :mod:`.gamma_family`: ``Gamma``, ``Chi2``, ``Beta``, ``Dirichlet``, ``StudentT``; :mod:`.gamma_ratios`:
+  ``InverseGamma``, ``FisherSnedecor``; :mod:`.circular`: ``VonMises``;
 * :mod:`.counts`: ``Poisson``, ``Binomial``, ``NegativeBinomial``, ``Multinomial``;
-* :mod:`.powered`: ``Weibull``, ``Pareto``, ``Kumaraswamy``;
+* :mod:`.powered`: ``Weibull``, ``Pareto``, ``Kumaraswamy``, ``GeneralizedPareto``;
 * :mod:`.multivariate`: ``MultivariateNormal``, ``LowRankMultivariateNormal``; :mod:`.independent`: ``Independent``;
 * :mod:`.transformed`: ``TransformedDistribution``, a distribution pushed through :mod:`.transforms` (``ExpTransform``,
   ``StickBreakingTransform``, …); :mod:`.constraint_registry`: ``biject_to``, ``transform_to``;
@@ -29,17 +31,20 @@ other numbers than PyTorch's generator.
 
 from . import constraints, kl_more, transforms  # noqa: F401  (importing kl_more registers its KL rules)
 from .base import Distribution
+from .circular import VonMises
 from .constraint_registry import biject_to, transform_to
 from .continuous_bernoulli import ContinuousBernoulli
 from .counts import Binomial, Multinomial, NegativeBinomial, Poisson
-from .discrete import Bernoulli, Categorical, Geometric, OneHotCategorical
+from .discrete import Bernoulli, Categorical, Geometric, OneHotCategorical, OneHotCategoricalStraightThrough
 from .gamma_family import Beta, Chi2, Dirichlet, Gamma, StudentT
+from .gamma_ratios import FisherSnedecor, InverseGamma
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .location_scale import Cauchy, Gumbel, Laplace, Normal, Uniform
+from .mixture import MixtureSameFamily
 from .multivariate import LowRankMultivariateNormal, MultivariateNormal
-from .positive import Exponential, HalfNormal, LogNormal
-from .powered import Kumaraswamy, Pareto, Weibull
+from .positive import Exponential, HalfCauchy, HalfNormal, LogNormal
+from .powered import GeneralizedPareto, Kumaraswamy, Pareto, Weibull
 from .relaxed import (
     ExpRelaxedCategorical,
     LogisticNormal,
@@ -48,6 +53,28 @@ from .relaxed import (
     RelaxedOneHotCategorical,
 )
 from .transformed import TransformedDistribution
+from .transforms import (
+    AbsTransform,
+    AffineTransform,
+    CatTransform,
+    ComposeTransform,
+    CorrCholeskyTransform,
+    CumulativeDistributionTransform,
+    ExpTransform,
+    IndependentTransform,
+    LowerCholeskyTransform,
+    PositiveDefiniteTransform,
+    PowerTransform,
+    ReshapeTransform,
+    SigmoidTransform,
+    SoftmaxTransform,
+    SoftplusTransform,
+    StackTransform,
+    StickBreakingTransform,
+    TanhTransform,
+    Transform,
+    identity_transform,
+)
 
 __all__ = ["Bernoulli", "Categorical", "Cauchy", "Distribution", "Exponential", "Geometric", "Gumbel", "HalfNormal",
            "Independent", "Laplace", "LogNormal", "LowRankMultivariateNormal", "MultivariateNormal", "Normal",
@@ -57,3 +84,10 @@ __all__ += ["Beta", "Binomial", "Chi2", "Dirichlet", "Gamma", "Kumaraswamy", "Mu
 __all__ += ["ContinuousBernoulli", "ExpRelaxedCategorical", "LogisticNormal", "LogitRelaxedBernoulli",
             "RelaxedBernoulli", "RelaxedOneHotCategorical", "TransformedDistribution", "biject_to", "transform_to",
             "transforms"]
+__all__ += ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform", "CorrCholeskyTransform",
+            "CumulativeDistributionTransform", "ExpTransform", "IndependentTransform", "LowerCholeskyTransform",
+            "PositiveDefiniteTransform", "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
+            "SoftplusTransform", "StackTransform", "StickBreakingTransform", "TanhTransform", "Transform",
+            "identity_transform"]  # the transforms, importable from here as from torch.distributions
+__all__ += ["FisherSnedecor", "GeneralizedPareto", "HalfCauchy", "InverseGamma", "MixtureSameFamily",
+            "OneHotCategoricalStraightThrough", "VonMises"]

@@ -14,6 +14,7 @@ trains θ. ``sample()`` is the same draw with no gradient. The noise comes from 
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 import numpy as np
@@ -66,6 +67,13 @@ def check_probs(owner: str, probs: Tensor, validate_args: bool | None, closed: b
     if validate_args is not False and not (low_ok & (p <= 1)).all():
         interval = "[0, 1]" if closed else "(0, 1]"
         raise ValueError(f"{owner}: probs must lie in {interval}, got {listed(probs)}")
+
+
+def defined_where(value: Tensor, defined: Tensor, stand_in: float, formula: Any, otherwise: float = math.nan) -> Tensor:
+    """``formula(value)`` where ``defined`` holds and ``otherwise`` (NaN, or +inf for a diverging moment) elsewhere;
+    the formula reads ``stand_in`` there, so no inf or NaN of the entries left out reaches the gradient."""
+    outside = defined.logical_not()
+    return formula(value.masked_fill(outside, stand_in)).masked_fill(outside, otherwise)
 
 
 def noise(like: Tensor, shape: tuple[int, ...], draw: str, *args: float) -> Tensor:

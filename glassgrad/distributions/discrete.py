@@ -2,12 +2,12 @@
 
 * Categorical(p): ``log p(k) = ln p_k`` (from logits: ``log_softmax``), entropy ``−Σ p ln p``;
 * OneHotCategorical(p): the same draw written as a one-hot vector (event shape ``(K,)``), mean ``p``,
-  variance ``p(1 − p)``;
+  variance ``p(1 − p)``; OneHotCategoricalStraightThrough(p) adds ``rsample`` ``y + p − stop_gradient(p)``;
 * Bernoulli(p): ``log p(y) = y·ln p + (1 − y)·ln(1 − p)``, computed from the logit without overflow;
 * Geometric(p): the failures before the first success, ``log p(k) = k·ln(1 − p) + ln p``, mean ``1/p − 1``,
   variance ``(1 − p)/p²``, entropy ``H_Bernoulli(p)/p``; drawn as ``⌊ln u / ln(1 − p)⌋``.
 
-None has ``rsample``: a draw is a jump between whole numbers, with no derivative in the parameters.
+None has an exact ``rsample``: a draw is a jump between whole numbers, with no derivative in the parameters.
 
 >>> import glassgrad as gg
 >>> round(gg.distributions.Geometric(probs=gg.tensor(0.25)).mean.item(), 4)
@@ -150,6 +150,18 @@ class OneHotCategorical(ClassProbabilities):
 
     def log_prob(self, value: Any) -> Tensor:
         return self.class_log_prob(self.in_support(value).argmax(-1))
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """A OneHotCategorical whose ``rsample`` is the straight-through estimator: the one-hot draw ``y`` in the
+    forward pass, the gradient of ``probs`` in the backward one (``y + p − stop_gradient(p)``): a biased but
+    useful gradient through a discrete choice."""
+
+    has_rsample = True
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        draws = self.sample(sample_shape)
+        return draws + (self.probs - self.probs.detach())
 
 
 class SuccessChance(Distribution):

@@ -1,4 +1,4 @@
-"""Distributions of positive numbers: ``Exponential``, ``LogNormal``, ``HalfNormal``.
+"""Distributions of positive numbers: ``Exponential``, ``LogNormal``, ``HalfNormal``, ``HalfCauchy``.
 
 * Exponential(λ): ``log p(x) = ln λ − λx``, ``F(x) = 1 − e^{−λx}``, mean ``1/λ``, entropy ``1 − ln λ``;
   ``rsample`` is ``ε/λ`` with ε a standard exponential draw.
@@ -6,6 +6,9 @@
   variables' ``|dy/dx| = 1/x``), mean ``e^{μ + σ²/2}``, variance ``(e^{σ²} − 1)·e^{2μ + σ²}``, entropy ``H_N + μ``.
 * HalfNormal(σ): ``x = |y|`` with ``y ~ N(0, σ²)``; ``log p(x) = log N(x; 0, σ) + ln 2`` for x ≥ 0,
   ``F(x) = erf(x/(σ√2))``, mean ``σ√(2/π)``, variance ``σ²(1 − 2/π)``, entropy ``H_N − ln 2``.
+* HalfCauchy(σ): ``x = |y|`` with ``y ~ Cauchy(0, σ)``; ``log p(x) = ln 2 − ln(πσ) − ln(1 + (x/σ)²)`` for x ≥ 0,
+  ``F(x) = (2/π)·atan(x/σ)``, ``F⁻¹(p) = σ·tan(πp/2)``, mean and variance +inf (as PyTorch's), mode 0,
+  entropy ``ln(2πσ)``.
 
 >>> import glassgrad as gg
 >>> round(gg.distributions.Exponential(2.0).cdf(gg.tensor(0.5)).item(), 4)   # 1 − e⁻¹
@@ -21,7 +24,7 @@ from ..creation import as_tensor
 from ..tensor import Tensor
 from . import constraints
 from .base import Distribution, broadcast_all, check_positive, noise
-from .location_scale import Normal
+from .location_scale import Cauchy, Normal
 
 
 class Exponential(Distribution):
@@ -161,6 +164,56 @@ class HalfNormal(Distribution):
     def icdf(self, value: Any) -> Tensor:
         """``σ·√2·erf⁻¹(p)``, F's inverse."""
         return self.scale * math.sqrt(2) * as_tensor(value).erfinv()
+
+    def entropy(self) -> Tensor:
+        return self.base_dist.entropy() - math.log(2)
+
+
+class HalfCauchy(Distribution):
+    """``|y|`` for ``y ~ Cauchy(0, scale)``: a heavy-tailed prior for a scale (its half width is ``scale``)."""
+
+    has_rsample = True
+    params = {"scale": 0}
+    arg_constraints = {"scale": constraints.positive}
+    support = constraints.nonnegative
+
+    def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
+        (self.scale,) = broadcast_all(scale)
+        check_positive("HalfCauchy", "scale", self.scale, validate_args)
+        self.validates = validate_args is not False
+        self._batch = tuple(self.scale.shape)
+
+    @property
+    def base_dist(self) -> Cauchy:
+        """The Cauchy distribution whose absolute value this is."""
+        return Cauchy(0.0, self.scale, validate_args=False)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.scale.new_full(self._batch, math.inf)
+
+    @property
+    def mode(self) -> Tensor:
+        return self.scale.new_zeros(self._batch)
+
+    @property
+    def variance(self) -> Tensor:
+        return self.scale.new_full(self._batch, math.inf)
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        return self.base_dist.rsample(sample_shape).abs()
+
+    def log_prob(self, value: Any) -> Tensor:
+        x = self.in_support(value)
+        density = self.base_dist.log_prob(x) + math.log(2)
+        return density.masked_fill(x.detach() < 0, -math.inf)
+
+    def cdf(self, value: Any) -> Tensor:
+        return (self.in_support(value) / self.scale).atan() * (2 / math.pi)
+
+    def icdf(self, value: Any) -> Tensor:
+        """``σ·tan(πp/2)``, F's inverse."""
+        return (as_tensor(value) * (math.pi / 2)).tan() * self.scale
 
     def entropy(self) -> Tensor:
         return self.base_dist.entropy() - math.log(2)

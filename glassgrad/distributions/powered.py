@@ -1,4 +1,5 @@
-"""Distributions drawn by raising a standard draw to a power: ``Weibull``, ``Pareto``, ``Kumaraswamy``.
+"""Distributions drawn by raising a standard draw to a power: ``Weibull``, ``Pareto``, ``Kumaraswamy``,
+``GeneralizedPareto``.
 
 Each is an explicit map of one standard exponential E or uniform U, so ``rsample`` is reparameterised and
 ``cdf``/``icdf`` are in closed form (written directly, not as transformed distributions):
@@ -13,7 +14,13 @@ Each is an explicit map of one standard exponential E or uniform U, so ``rsample
   ``log p(x) = ln(ab) + (a − 1)·ln x + (b − 1)·ln(1 − xᵃ)``, ``F(x) = 1 − (1 − xᵃ)ᵇ``, moments
   ``E[xⁿ] = b·B(1 + n/a, b)``, mode ``((a − 1)/(ab − 1))^{1/a}`` for a, b ≥ 1 (NaN for a = b = 1 and where a < 1
   or b < 1, as PyTorch; PyTorch's own formula also gives NaN for every b > 1), entropy
-  ``(1 − 1/b) + (1 − 1/a)·H_b − ln(ab)`` with ``H_b = ψ(b + 1) + γ_E`` the b-th harmonic number.
+  ``(1 − 1/b) + (1 − 1/a)·H_b − ln(ab)`` with ``H_b = ψ(b + 1) + γ_E`` the b-th harmonic number;
+* GeneralizedPareto(μ, σ, ξ) (``loc``, ``scale``, ``concentration``), the law of the excesses over a high threshold:
+  with ``z = (x − μ)/σ``, ``log p(x) = −ln σ − (1/ξ + 1)·ln(1 + ξz)``, survival ``1 − F(x) = (1 + ξz)^{−1/ξ}``,
+  ``x = μ + (σ/ξ)·(U^{−ξ} − 1)`` (``F⁻¹`` of a uniform U); ξ = 0 is the exponential limit (``log p = −ln σ − z``,
+  ``1 − F = e^{−z}``, ``x = μ − σ·ln U``), taken where |ξ| ≤ 10⁻⁸ as PyTorch's ``isclose``; on ``[μ, ∞)`` for ξ ≥ 0
+  and ``[μ, μ − σ/ξ]`` for ξ < 0; mean ``μ + σ/(1 − ξ)`` (ξ < 1), variance ``σ²/((1 − ξ)²(1 − 2ξ))`` (ξ < ½), NaN
+  beyond, mode μ, entropy ``ln σ + ξ + 1``.
 
 >>> import glassgrad as gg
 >>> round(gg.distributions.Weibull(1.0, 1.0).cdf(gg.tensor(1.0)).item(), 4)   # k = 1 is Exponential(1): 1 − e⁻¹
@@ -28,7 +35,7 @@ from typing import Any
 from ..creation import as_tensor
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, broadcast_all, check_positive, noise
+from .base import Distribution, broadcast_all, check_positive, defined_where, noise
 from .gamma_family import log_beta
 from .location_scale import EULER_GAMMA
 
@@ -195,3 +202,72 @@ class Kumaraswamy(Distribution):
         a, b = self.concentration1, self.concentration0
         harmonic = (b + 1).digamma() + EULER_GAMMA
         return (1 - b.reciprocal()) + (1 - a.reciprocal()) * harmonic - (a * b).log()
+
+
+class GeneralizedPareto(Distribution):
+    """The generalized Pareto distribution with location ``loc``, ``scale`` and shape ``concentration`` ξ: the
+    exponential (ξ = 0), a shifted Pareto (ξ > 0) and bounded tails (ξ < 0) in one family."""
+
+    has_rsample = True
+    params = {"loc": 0, "scale": 0, "concentration": 0}
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive, "concentration": constraints.real}
+
+    def __init__(self, loc: Any, scale: Any, concentration: Any, validate_args: bool | None = None) -> None:
+        self.loc, self.scale, self.concentration = broadcast_all(loc, scale, concentration)
+        check_positive("GeneralizedPareto", "scale", self.scale, validate_args)
+        self.validates = validate_args is not False
+        self._batch = tuple(self.loc.shape)
+
+    @property
+    def support(self) -> constraints.Constraint:
+        """``[μ, ∞)`` for ξ ≥ 0, ``[μ, μ − σ/ξ]`` for ξ < 0."""
+        xi = self.concentration.detach()
+        upper = (self.loc.detach() - self.scale.detach() / xi.masked_fill(xi >= 0, -1.0)).masked_fill(xi >= 0, math.inf)
+        return constraints.interval(self.loc.detach(), upper)
+
+    def _exponential_limit(self) -> tuple[Tensor, Tensor]:
+        """Where ξ is taken as 0, and ξ with 1 there (so the ξ ≠ 0 formulas stay finite where they are not used)."""
+        at_zero = self.concentration.detach().abs() <= 1e-8
+        return at_zero, self.concentration.masked_fill(at_zero, 1.0)
+
+    def log_prob(self, value: Any) -> Tensor:
+        z = (self.in_support(value) - self.loc) / self.scale
+        at_zero, xi = self._exponential_limit()
+        power = 1 / xi + 1
+        tail = (power * (xi * z).log1p()).where(power.detach() != 0, power)  # ξ = −1 is uniform: no log term
+        return -self.scale.log() - tail.where(at_zero.logical_not(), z)
+
+    def log_survival_function(self, value: Any) -> Tensor:
+        """``ln(1 − F(x)) = −ln(1 + ξz)/ξ`` (``−z`` for ξ = 0)."""
+        z = (self.in_support(value) - self.loc) / self.scale
+        at_zero, xi = self._exponential_limit()
+        return (-(xi * z).log1p() / xi).where(at_zero.logical_not(), -z)
+
+    def cdf(self, value: Any) -> Tensor:
+        return -self.log_survival_function(value).expm1()
+
+    def icdf(self, value: Any) -> Tensor:
+        log_u = (-as_tensor(value)).log1p()  # ln(1 − p): 1 − p is a uniform draw as well
+        at_zero, xi = self._exponential_limit()
+        power_law = self.loc + self.scale / xi * (-xi * log_u).expm1()
+        return power_law.where(at_zero.logical_not(), self.loc - self.scale * log_u)
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        return self.icdf(noise(self.loc, self._draw_shape(sample_shape), "random"))
+
+    @property
+    def mean(self) -> Tensor:
+        xi = self.concentration
+        return defined_where(xi, xi.detach() < 1, 0.0, lambda k: self.loc + self.scale / (1 - k))
+
+    @property
+    def variance(self) -> Tensor:
+        xi = self.concentration
+        return defined_where(xi, xi.detach() < 0.5, 0.0, lambda k: self.scale ** 2 / ((1 - k) ** 2 * (1 - 2 * k)))
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    def entropy(self) -> Tensor:
+        return self.scale.log() + self.concentration + 1
