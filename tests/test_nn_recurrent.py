@@ -303,3 +303,15 @@ def test_a_float32_pytorch_model_loads_and_gives_its_numbers(torch, kind):
     output, expected = ours(gg.tensor(x))[0], theirs(torch.tensor(x))[0].detach().numpy()
     assert output.dtype == gg.float32
     np.testing.assert_allclose(output.numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind, options", [("RNN", {}), ("GRU", {"num_layers": 2, "bidirectional": True}),
+                                           ("LSTM", {"bias": False}), ("LSTM", {"proj_size": 2, "num_layers": 2})])
+def test_flat_weights_names_are_pytorchs(torch, kind, options):
+    """d2l.ai's ``xavier_init_weights`` reads ``m._flat_weights_names`` and ``m._parameters[name]`` of a GRU:
+    AttributeError before."""
+    ours, theirs = getattr(gg.nn, kind)(3, 4, **options), getattr(torch.nn, kind)(3, 4, **options)
+    assert ours._flat_weights_names == theirs._flat_weights_names
+    assert all(weight is ours._parameters[name] for name, weight in zip(ours._flat_weights_names, ours._flat_weights))
+    assert [w for layer in ours.all_weights for w in layer] == ours._flat_weights

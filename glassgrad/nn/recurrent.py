@@ -237,15 +237,30 @@ class RNNBase(Module):
     def flatten_parameters(self) -> None:
         """PyTorch packs the weights for cuDNN here; glassgrad's stay where they are, so this does nothing."""
 
-    @property
-    def all_weights(self) -> list[list[Parameter]]:
-        """The parameters of each layer and direction: ``[[weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0], …]``
-        (then ``weight_hr_l0`` with ``proj_size``)."""
+    def _names_by_layer(self) -> list[list[str]]:
+        """The parameter names of each layer and direction: ``[[weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0],
+        …]`` (then ``weight_hr_l0`` with ``proj_size``)."""
         directions = 2 if self.bidirectional else 1
         names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh") if self.bias else ("weight_ih", "weight_hh")
         names += ("weight_hr",) if self.proj_size else ()
-        return [[self._parameters[name + self._suffix(layer, direction)] for name in names]
+        return [[name + self._suffix(layer, direction) for name in names]
                 for layer in range(self.num_layers) for direction in range(directions)]
+
+    @property
+    def all_weights(self) -> list[list[Parameter]]:
+        """The parameters of each layer and direction (:meth:`_names_by_layer`)."""
+        return [[self._parameters[name] for name in names] for names in self._names_by_layer()]
+
+    @property
+    def _flat_weights_names(self) -> list[str]:
+        """PyTorch's (private) list of the parameter names, layer by layer and direction by direction, which d2l.ai's
+        ``xavier_init_weights`` reads (``m._parameters[name]`` for each)."""
+        return [name for names in self._names_by_layer() for name in names]
+
+    @property
+    def _flat_weights(self) -> list[Parameter]:
+        """The parameters of :attr:`_flat_weights_names`, in the same order."""
+        return [self._parameters[name] for name in self._flat_weights_names]
 
     def config(self) -> dict[str, Any]:
         return {"input_size": self.input_size, "hidden_size": self.hidden_size, "num_layers": self.num_layers,
