@@ -545,10 +545,11 @@ for _name, _function in {**functional_names.SAME, **functional_names.IN_PLACE, *
                          **tensor_legacy.FUNCTION_FORMS, **tensor_legacy.REMOVED}.items():
     globals()[_name] = _function
 del _name, _function
-# axis= and keepdims= for dim= and keepdim=, in every function and method with those, as PyTorch takes them
-# (nn.functional's too: many of its names are also torch.*, the same function under both)
-numpy_keywords.accept_numpy_keywords((globals(), Tensor, vars(linalg), vars(special), vars(nn.functional),
-                                      functional_names.SAME))
+# axis= and keepdims= for dim= and keepdim=, in every function and method with those, and out= in the top-level
+# functions, as PyTorch takes them (nn.functional's take no out=: many of its names are also torch.*, the same
+# function under both, and its calls are a training step's)
+numpy_keywords.accept_numpy_keywords((globals(), vars(linalg), vars(special)),
+                                     (Tensor, vars(nn.functional), functional_names.SAME))
 
 __all__ = [
     "RULES", "GradcheckError", "GradcheckReport", "Tensor", "__version__", "abs", "add", "arange", "argmax",

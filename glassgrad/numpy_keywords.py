@@ -1,50 +1,89 @@
-"""NumPy's keyword names for PyTorch's: ``axis`` for ``dim`` and ``keepdims`` for ``keepdim``.
+"""The keywords PyTorch takes everywhere, as NumPy does: ``axis``/``keepdims`` for ``dim``/``keepdim``, and ``out=``.
 
-PyTorch takes them in every built-in function and Tensor method, so code written with NumPy habits
-runs there: ``y_hat.argmax(axis=1)`` (d2l.ai's ``accuracy``), ``x.cumsum(axis=0)``,
-``torch.cat((X, Y), axis=1)``, ``x.logsumexp(0, keepdims=True)``. glassgrad takes them too:
-:func:`accept_numpy_keywords` wraps each public function and method that has a ``dim`` or a
-``keepdim`` parameter (and no parameter of NumPy's name already, as ``sum`` and ``max`` have) so
-that the NumPy name reaches it as PyTorch's. A call that passes no keyword pays one test.
+PyTorch takes NumPy's names in every built-in function and Tensor method, so code written with NumPy
+habits runs there: ``y_hat.argmax(axis=1)`` (d2l.ai's ``accuracy``), ``x.cumsum(axis=0)``,
+``torch.cat((X, Y), axis=1)``, ``x.logsumexp(0, keepdims=True)``. Its top-level functions also write
+their result into a given tensor: ``torch.matmul(a, b, out=c)`` (the "Tensors" tutorial).
+:func:`accept_numpy_keywords` gives glassgrad both: it wraps each public function and method that has
+a ``dim`` or a ``keepdim`` parameter (and no parameter of NumPy's name already, as ``sum`` and ``max``
+have) so that the NumPy name reaches it as PyTorch's, and each top-level function so that it takes
+``out=`` (:func:`write_out`). A call that passes no keyword pays one test.
 
 >>> import glassgrad as gg
 >>> x = gg.tensor([[1.0, 5.0], [7.0, 2.0]])
 >>> x.argmax(axis=1).tolist(), gg.cat((x, x), axis=1).shape, x.cumsum(axis=0, dtype=gg.float64).tolist()
 ([1, 0], (2, 4), [[1.0, 5.0], [8.0, 7.0]])
+>>> c = gg.empty(2, 2)
+>>> gg.matmul(x, x, out=c) is c, c.tolist()
+(True, [[36.0, 15.0], [21.0, 39.0]])
 """
 
 from __future__ import annotations
 
 import functools
 import sys
+import warnings
 from collections.abc import Callable, Iterable, MutableMapping
 from types import FunctionType
 from typing import Any
+
+import numpy as np
+
+from .arguments import shape_text
+from .autograd import is_grad_enabled, no_grad
+from .tensor import Tensor
 
 NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim"}
 """NumPy's keyword → PyTorch's, as PyTorch's argument parser maps them."""
 
 
-def _renames(function: FunctionType) -> dict[str, str]:
-    """The NumPy names ``function`` should take: those whose PyTorch name is one of its parameters (for a function
-    form of a method, ``gg.argmax(x, …)``, the method's parameters)."""
+def _parameters(function: FunctionType) -> tuple[str, ...]:
+    """``function``'s parameter names (for a function form of a method, ``gg.argmax(x, …)``, the method's)."""
     code = getattr(function, "method", function).__code__
-    parameters = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
-    return {numpy: torch for numpy, torch in NUMPY_NAMES.items() if torch in parameters and numpy not in parameters}
+    return code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
 
 
-def with_numpy_keywords(function: Any) -> Any:
-    """``function``, taking ``axis=``/``keepdims=`` for its ``dim``/``keepdim`` (itself when it needs no change)."""
+def write_out(name: str, result: Any, out: Any) -> Any:
+    """``result`` (a tensor, or a tuple of them) written into ``out`` (a tensor, or as many in a tuple), as PyTorch's
+    ``out=``: cast to out's dtype where that keeps the kind (float into float32, int into float), out resized to the
+    result's shape (with a warning when it had other entries), and out returned. Not in the graph: with an input
+    or ``out`` that requires grad it is refused, as in PyTorch."""
+    results = result if isinstance(result, tuple) else (result,)
+    outs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+    if len(outs) != len(results) or not all(isinstance(part, Tensor) for part in (*results, *outs)):
+        raise TypeError(f"{name}: out= takes one tensor for each result ({len(results)} here), got {out!r}")
+    if is_grad_enabled() and any(part._requires_grad for part in (*results, *outs)):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, but "
+                           "one of the arguments requires grad; call it under gg.no_grad(), or leave out= out")
+    for target, value in zip(outs, results):
+        if not np.can_cast(value.array.dtype, target.array.dtype, "same_kind"):
+            raise RuntimeError(f"{name}: result type {value.array.dtype} can't be cast to the desired output type "
+                               f"{target.array.dtype}; give out= a tensor of a dtype the result fits")
+        if target.shape != value.shape:
+            if target.array.size:
+                warnings.warn(f"{name}: an output with one or more elements was resized since it had shape "
+                              f"{shape_text(target.shape)}, which does not match the required output shape "
+                              f"{shape_text(value.shape)}", stacklevel=3)
+            target.resize_(value.shape)
+        with no_grad():
+            target.copy_(value)
+    return out
+
+
+def with_numpy_keywords(function: Any, takes_out: bool = False) -> Any:
+    """``function``, taking ``axis=``/``keepdims=`` for its ``dim``/``keepdim`` and, if ``takes_out``, ``out=``
+    (itself when it needs no change)."""
     if type(function) is not FunctionType:
         return function
-    renames = _renames(function)
-    if not renames:
+    parameters = _parameters(function)
+    pairs = tuple((numpy, torch) for numpy, torch in NUMPY_NAMES.items()
+                  if torch in parameters and numpy not in parameters)
+    takes_out = takes_out and "out" not in parameters
+    if not pairs and not takes_out:
         return function
 
-    pairs = tuple(renames.items())
-
     @functools.wraps(function)
-    def taking_numpy_names(*args: Any, **kwargs: Any) -> Any:
+    def taking_numpy_keywords(*args: Any, **kwargs: Any) -> Any:
         if kwargs:
             for numpy, torch in pairs:
                 if numpy in kwargs:
@@ -52,23 +91,33 @@ def with_numpy_keywords(function: Any) -> Any:
                         raise TypeError(f"{function.__name__}: got both {torch}= and NumPy's name for it, {numpy}=; "
                                         "give one")
                     kwargs[torch] = kwargs.pop(numpy)
+            if takes_out and "out" in kwargs:
+                out = kwargs.pop("out")
+                if out is not None:
+                    return write_out(function.__name__, function(*args, **kwargs), out)
         return function(*args, **kwargs)
 
-    return taking_numpy_names
+    return taking_numpy_keywords
 
 
-def accept_numpy_keywords(namespaces: Iterable[MutableMapping[str, Any] | type]) -> None:
-    """Replace each public function of ``namespaces`` (module dicts, classes) that has a ``dim`` or ``keepdim``
-    by :func:`with_numpy_keywords` of it; a function found under several names gets one wrapper, which also
-    takes its place in the module that defines it (``gg.select_copy is glassgrad.copies.select_copy``)."""
+def accept_numpy_keywords(functions: Iterable[MutableMapping[str, Any]],
+                          methods: Iterable[MutableMapping[str, Any] | type]) -> None:
+    """Replace each public function of ``functions`` (module dicts: PyTorch's top-level functions) and of
+    ``methods`` (classes, and module dicts of functions PyTorch gives no ``out=``, ``nn.functional``) by
+    :func:`with_numpy_keywords` of it: all of them take NumPy's names, the functions ``out=`` too (unless they
+    are also among the methods). A function found under several names gets one wrapper, which also takes its
+    place in the module that defines it (``gg.select_copy is glassgrad.copies.select_copy``)."""
+    functions, methods = list(functions), list(methods)
+    no_out = {id(value) for namespace in methods
+              for value in (vars(namespace) if isinstance(namespace, type) else namespace).values()}
     wrapped: dict[int, Callable] = {}
-    for namespace in namespaces:
+    for namespace in [*functions, *methods]:
         entries = vars(namespace) if isinstance(namespace, type) else namespace
         for name, value in list(entries.items()):
             if name.startswith("_") or type(value) is not FunctionType:
                 continue
             if id(value) not in wrapped:
-                wrapped[id(value)] = with_numpy_keywords(value)
+                wrapped[id(value)] = with_numpy_keywords(value, takes_out=id(value) not in no_out)
                 home = sys.modules.get(value.__module__)
                 if wrapped[id(value)] is not value and getattr(home, value.__name__, None) is value:
                     setattr(home, value.__name__, wrapped[id(value)])

@@ -88,3 +88,59 @@ def test_a_wrapped_function_keeps_its_name_signature_and_documentation():
         assert "dim" in inspect.signature(function).parameters and function.__doc__ == function.__wrapped__.__doc__
     assert gg.argmax.__name__ == "argmax" and gg.argmax.__doc__ == gg.argmax.__wrapped__.__doc__
     assert not hasattr(gg.Tensor.sum, "__wrapped__")  # sum takes axis= itself: left as it is
+
+
+OUT_CALLS = {  # name: (the call, the out tensor(s) to give), written once for both libraries
+    "matmul": (lambda lib, x, out: lib.matmul(x, x.T, out=out), lambda lib, x: lib.empty(x.shape[0], x.shape[0])),
+    "mul": (lambda lib, x, out: lib.mul(x, x, out=out), lambda lib, x: lib.empty(*x.shape)),
+    "add alpha": (lambda lib, x, out: lib.add(x, x, alpha=2, out=out), lambda lib, x: lib.empty(*x.shape)),
+    "exp": (lambda lib, x, out: lib.exp(x, out=out), lambda lib, x: lib.empty(*x.shape)),
+    "sum dim": (lambda lib, x, out: lib.sum(x, 1, out=out), lambda lib, x: lib.empty(x.shape[0])),
+    "cat": (lambda lib, x, out: lib.cat([x, x], 0, out=out), lambda lib, x: lib.empty(2 * x.shape[0], x.shape[1])),
+    "max dim": (lambda lib, x, out: lib.max(x, 1, out=out),
+                lambda lib, x: (lib.empty(x.shape[0]), lib.empty(x.shape[0], dtype=lib.int64))),
+    "zeros": (lambda lib, x, out: lib.zeros(2, 3, out=out), lambda lib, x: lib.empty(2, 3)),
+    "special.expit": (lambda lib, x, out: lib.special.expit(x, out=out), lambda lib, x: lib.empty(*x.shape)),
+    "linalg.vector_norm": (lambda lib, x, out: lib.linalg.vector_norm(x, dim=0, out=out),
+                           lambda lib, x: lib.empty(x.shape[1])),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(OUT_CALLS))
+def test_out_writes_the_result_into_the_given_tensor_as_pytorch(torch, name):
+    """``torch.matmul(tensor, tensor.T, out=y3)`` (PyTorch's "Tensors" tutorial) raised TypeError: no out=."""
+    call, make_out = OUT_CALLS[name]
+    x = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
+    found = []
+    for lib in (gg, torch):
+        out = make_out(lib, lib.tensor(x))
+        returned = call(lib, lib.tensor(x), out)
+        outs = out if isinstance(out, tuple) else (out,)
+        assert all(a is b for a, b in zip(returned if isinstance(returned, tuple) else (returned,), outs))
+        found.append([o.numpy().copy() for o in outs])
+    for ours, theirs in zip(*found):
+        assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.torch
+def test_out_resizes_casts_and_refuses_as_pytorch(torch):
+    a = gg.ones(2, 2)
+    with pytest.warns(UserWarning, match="an output with one or more elements was resized since it had shape"):
+        resized = gg.add(a, a, out=gg.empty(3))
+    assert tuple(resized.shape) == (2, 2) and resized.tolist() == [[2.0, 2.0], [2.0, 2.0]]
+    assert gg.add(a, a, out=gg.empty(0)).tolist() == [[2.0, 2.0], [2.0, 2.0]]  # an empty out resizes quietly
+    wider = gg.empty(2, 2, dtype=gg.float64)
+    assert gg.add(a, a, out=wider).dtype == gg.float64
+    with pytest.raises(RuntimeError, match="result type float32 can't be cast to the desired output type int64"):
+        gg.add(a, a, out=gg.empty(2, 2, dtype=gg.int64))
+    with pytest.raises(RuntimeError, match=r"exp\(\): functions with out=... arguments don't support automatic"):
+        gg.exp(gg.ones(2, requires_grad=True), out=gg.empty(2))
+    with gg.no_grad():
+        assert gg.exp(gg.zeros(2, requires_grad=True), out=gg.empty(2)).tolist() == [1.0, 1.0]
+    assert gg.add(a, a, out=None).tolist() == [[2.0, 2.0], [2.0, 2.0]]
+    with pytest.raises(TypeError, match="out= takes one tensor for each result"):
+        gg.add(a, a, out=[1.0])
+    with pytest.raises(RuntimeError):
+        torch.add(torch.ones(2, 2), torch.ones(2, 2), out=torch.empty(2, 2, dtype=torch.int64))
