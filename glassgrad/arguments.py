@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .dtypes import get_default_dtype
+from .dtypes import get_default_dtype, joined_types, promote_types
 
 
 class Size(tuple):
@@ -124,10 +124,12 @@ def broadcasts_to(shape: tuple, target: tuple) -> bool:
 
 
 def promote(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """PyTorch's rule for two operands: an integer/bool operand takes the float operand's dtype."""
-    a_float, b_float = is_floating(a.dtype), is_floating(b.dtype)
-    if a_float and not b_float:
-        return a, b.astype(a.dtype)
-    if b_float and not a_float:
-        return a.astype(b.dtype), b
-    return a, b
+    """Both operands in PyTorch's common dtype: of two with dims (or two 0-d) the promoted one, a float beating
+    any integer; a 0-d operand (a Python number is lifted to one) against one with dims counts only when of a
+    higher kind: float32 + 0-d float64 stays float32, int8 + 100 stays int8, int32 + 0-d float64 is float64."""
+    if (a.ndim == 0) == (b.ndim == 0):
+        dtype = promote_types(a.dtype, b.dtype)
+    else:
+        dims, zero_d = (b, a) if a.ndim == 0 else (a, b)
+        dtype = joined_types(dims.dtype, zero_d.dtype)
+    return a.astype(dtype, copy=False), b.astype(dtype, copy=False)

@@ -1,0 +1,103 @@
+"""Tensor methods and ``gg.*`` functions called with their keyword arguments and edge inputs, against PyTorch 2.13
+in float64: values, dtypes, shapes, indices and the gradients of ``Σ out·w`` (w random). Each test here failed
+before the fix it names; hypothesis draws the shapes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+
+SHAPES = st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple)
+
+
+def _numpy(t):
+    return t.detach().numpy()
+
+
+def _dtype_name(dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def assert_same(ours, theirs, tolerance: float = 1e-12):
+    """Same dtype, shape and values (NaN where PyTorch has NaN), to ``tolerance`` relative to the largest."""
+    assert _dtype_name(ours.dtype) == _dtype_name(theirs.dtype)
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    reference = _numpy(theirs)
+    scale = np.abs(reference[np.isfinite(reference)]).max(initial=1.0) if reference.dtype.kind == "f" else 0
+    np.testing.assert_allclose(_numpy(ours), reference, rtol=tolerance, atol=tolerance * scale, equal_nan=True)
+
+
+def value_and_gradients(lib, form, arrays, seed):
+    """``form(lib, *inputs)`` (one tensor, or a pair whose first is differentiated) and the gradients of
+    ``Σ out·w`` for the float inputs."""
+    inputs = [lib.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+    out = form(lib, *inputs)
+    values = out[0] if isinstance(out, tuple) else out
+    weights = np.random.default_rng(seed).normal(size=tuple(values.shape))
+    if values.requires_grad:
+        (values * lib.tensor(weights, dtype=values.dtype)).sum().backward()
+    return out, [t.grad for t in inputs if t.requires_grad]
+
+
+def assert_matches_pytorch(torch, form, arrays, seed=0):
+    """Values and gradients alike; computed in float32 or float16 (their sums in another order), to a few of
+    that dtype's last bits times the number of terms."""
+    ours, our_grads = value_and_gradients(gg, form, arrays, seed)
+    theirs, their_grads = value_and_gradients(torch, form, arrays, seed)
+    ours, theirs = (ours if isinstance(ours, tuple) else (ours,)), (theirs if isinstance(theirs, tuple) else (theirs,))
+    low = _numpy(theirs[0]).dtype
+    tolerance = 1e-12 if low.kind != "f" or low == np.float64 else 8 * np.finfo(low).eps * max(theirs[0].numel(), 1)
+    for mine, reference in zip(ours, theirs):
+        assert_same(mine, reference, tolerance)
+    for mine, reference in zip(our_grads, their_grads):
+        assert_same(mine, reference, tolerance)
+
+
+# --- type promotion: a 0-d tensor or a Python number decides the dtype only when of a higher kind -----------
+
+PROMOTIONS = {
+    "float32 + 0-d float64": (np.float32, np.array(2.5)),
+    "0-d float64 on the left": (np.float32, np.array(-1.5)),
+    "float16 + 0-d float64": (np.float16, np.array(0.25)),
+    "int32 + 0-d int64": (np.int32, np.array(3)),
+    "int8 + 0-d int64 out of int8's range": (np.int8, np.array(1000)),
+    "uint8 + 0-d int64": (np.uint8, np.array(7)),
+    "int64 + 0-d float64": (np.int64, np.array(0.5)),
+    "bool + 0-d int64": (np.bool_, np.array(2)),
+    "int32 + 0-d float32": (np.int32, np.array(1.5, dtype=np.float32)),
+}
+
+
+def _defined(name: str, op: str) -> bool:
+    """PyTorch refuses ``bool − x``; atan2 is taken of floats here."""
+    dtype, zero_d = PROMOTIONS[name]
+    floats = np.dtype(dtype).kind == zero_d.dtype.kind == "f"
+    return not (op == "sub" and dtype is np.bool_) and (op != "atan2" or floats)
+
+
+@pytest.mark.parametrize(("name", "op"), [(name, op) for name in PROMOTIONS
+                                          for op in ("add", "mul", "sub", "maximum", "atan2") if _defined(name, op)])
+@given(shape=SHAPES, seed=st.integers(0, 2**16))
+def test_a_zero_d_operand_promotes_by_its_kind_only(torch, name, op, shape, seed):
+    """PyTorch's categories (bool < integer < float): float32 + 0-d float64 stays float32 (glassgrad gave
+    float64), int8 + 0-d int64 stays int8, int32 + 0-d float64 is float64."""
+    dtype, zero_d = PROMOTIONS[name]
+    rng = np.random.default_rng(seed)
+    dims = (rng.normal(size=shape) * 5).astype(dtype)
+    pair = (zero_d, dims) if "left" in name else (dims, zero_d)
+    assert_matches_pytorch(torch, lambda lib, x, y: getattr(lib, op)(x, y), pair, seed)
+
+
+@given(shape=SHAPES, seed=st.integers(0, 2**16))
+def test_a_python_int_keeps_a_small_integer_dtype(torch, shape, seed):
+    """int8 · 100 wraps around in int8, uint8 − 3 in uint8, int32 + 2⁴⁰ in int32 (glassgrad gave int64)."""
+    rng = np.random.default_rng(seed)
+    for dtype, number in ((np.int8, 100), (np.uint8, -3), (np.int32, 2**40), (np.int16, 7)):
+        values = rng.integers(0, 100, size=shape).astype(dtype)
+        for form in (lambda lib, x, n=number: x * n, lambda lib, x, n=number: x + n, lambda lib, x, n=number: n - x):
+            with np.errstate(over="ignore"):
+                assert_matches_pytorch(torch, form, [values], seed)
