@@ -25,7 +25,7 @@ from .arguments import check_dim, shape_text
 from .creation import as_tensor
 from .functions import cat, where
 from .number_first import number_first
-from .tensor import Tensor
+from .tensor import Tensor, variance_arguments
 from .tensor_indexing import Sorted
 from .tensor_methods import _plain, add
 
@@ -262,16 +262,20 @@ def frac(input: Tensor) -> Tensor:
 
 # --- reductions ---------------------------------------------------------------------------------
 
-def std_mean(input: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False) -> tuple[Tensor, Tensor]:
-    """``(std, mean)`` over ``dim``."""
+def std_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction: int | None = None) -> tuple[Tensor, Tensor]:
+    """``(std, mean)`` over ``dim``, with :meth:`Tensor.std`'s arguments."""
     x = as_tensor(input)
-    return x.std(dim, keepdim, correction=correction), x.mean(dim, keepdim)
+    dim, correction = variance_arguments(dim, unbiased, correction)
+    return x.std(dim, keepdim=keepdim, correction=correction), x.mean(dim, keepdim)
 
 
-def var_mean(input: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False) -> tuple[Tensor, Tensor]:
-    """``(var, mean)`` over ``dim``."""
+def var_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction: int | None = None) -> tuple[Tensor, Tensor]:
+    """``(var, mean)`` over ``dim``, with :meth:`Tensor.var`'s arguments."""
     x = as_tensor(input)
-    return x.var(dim, keepdim, correction=correction), x.mean(dim, keepdim)
+    dim, correction = variance_arguments(dim, unbiased, correction)
+    return x.var(dim, keepdim=keepdim, correction=correction), x.mean(dim, keepdim)
 
 
 @_method

@@ -686,18 +686,18 @@ class Tensor:
             raise RuntimeError(f"mean: needs a floating tensor, got {self.array.dtype}; use t.float().mean()")
         return _reduce(ops.MEAN, self, dim, keepdim, axis, keepdims)
 
-    def var(self, dim=None, keepdim: bool = False, *, correction: int = 1, unbiased: bool | None = None,
+    def var(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None,
             axis=None, keepdims=None) -> Tensor:
-        """Variance ``Σ(a − ā)² / (n − correction)``; PyTorch's default ``correction=1``."""
-        if unbiased is not None:
-            correction = int(unbiased)
+        """Variance ``Σ(a − ā)² / (n − correction)``; PyTorch's default ``correction=1``. As in PyTorch, a bool
+        after ``dim`` (or alone: ``x.var(False)``) is ``unbiased``, and ``keepdim`` comes third."""
+        dim, correction = variance_arguments(dim, unbiased, correction)
         return _reduce(ops.VAR, self, dim, keepdim, axis, keepdims, correction)
 
-    def std(self, dim=None, keepdim: bool = False, *, correction: int = 1, unbiased: bool | None = None,
+    def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None,
             axis=None, keepdims=None) -> Tensor:
-        """Standard deviation ``√(Σ(a − ā)² / (n − correction))``; PyTorch's default ``correction=1``."""
-        if unbiased is not None:
-            correction = int(unbiased)
+        """Standard deviation ``√(Σ(a − ā)² / (n − correction))``; PyTorch's default ``correction=1``, and its
+        positions of ``unbiased`` and ``keepdim``, as in :meth:`var`."""
+        dim, correction = variance_arguments(dim, unbiased, correction)
         return _reduce(ops.STD, self, dim, keepdim, axis, keepdims, correction)
 
     def max(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
@@ -1069,6 +1069,20 @@ def _reduce(op: ops.Op, tensor: Tensor, dim, keepdim, axis, keepdims, *extra) ->
     axis = _axis_arg(tensor, dim, axis, op.name)
     keep = bool(keepdims) if keepdims is not None else bool(keepdim)
     return apply(op, (tensor,), tensor.array, axis, *extra, keep)
+
+
+def variance_arguments(dim: Any, unbiased: Any, correction: Any) -> tuple[Any, Any]:
+    """``(dim, correction)`` from PyTorch's spellings of a variance: a bool alone is ``unbiased``
+    (``x.var(False)``), ``unbiased`` is correction 1 (True) or 0 (False), no correction at all is 1."""
+    if isinstance(dim, (bool, np.bool_)):
+        if unbiased is not None:
+            raise TypeError(f"var/std: dim={dim} is a bool; give the dims as ints, or unbiased={dim} alone")
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError("var/std: give unbiased or correction, not both (unbiased=False is correction=0)")
+    if unbiased is not None:
+        return dim, int(unbiased)
+    return dim, 1 if correction is None else correction
 
 
 def _extreme(op: ops.Op, arg_function, tensor: Tensor, dim, keepdim, axis, keepdims):

@@ -101,3 +101,26 @@ def test_a_python_int_keeps_a_small_integer_dtype(torch, shape, seed):
         for form in (lambda lib, x, n=number: x * n, lambda lib, x, n=number: x + n, lambda lib, x, n=number: n - x):
             with np.errstate(over="ignore"):
                 assert_matches_pytorch(torch, form, [values], seed)
+
+
+# --- var/std: PyTorch's positions, a bool after dim is unbiased ----------------------------------------------
+
+VARIANCE_CALLS = {
+    "x.var(False)": lambda lib, x: x.var(False),
+    "x.std(True)": lambda lib, x: x.std(True),
+    "x.var(dim, False)": lambda lib, x: x.var(-1, False),
+    "x.std(dim, True, True)": lambda lib, x: x.std(0, True, True),
+    "var(x, dim, False, True)": lambda lib, x: lib.var(x, -1, False, True),
+    "std_mean(x, dim, False)": lambda lib, x: lib.std_mean(x, 0, False),
+    "var_mean(x, False)": lambda lib, x: lib.var_mean(x, False),
+    "var_mean(x, dim, unbiased=False, keepdim=True)": lambda lib, x: lib.var_mean(x, -1, unbiased=False, keepdim=True),
+    "std_mean(x, correction=None)": lambda lib, x: lib.std_mean(x, correction=None),
+}
+
+
+@pytest.mark.parametrize("call", VARIANCE_CALLS)
+@given(shape=st.lists(st.integers(2, 4), min_size=1, max_size=3).map(tuple), seed=st.integers(0, 2**16))
+def test_var_and_std_read_a_bool_after_dim_as_unbiased(torch, call, shape, seed):
+    """``x.var(False)`` was the variance over dim 0 and ``x.var(0, True)`` kept the dim (PyTorch: unbiased)."""
+    values = np.random.default_rng(seed).normal(size=shape)
+    assert_matches_pytorch(torch, VARIANCE_CALLS[call], [values], seed)
