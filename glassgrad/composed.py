@@ -301,20 +301,47 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
     return MinMax(x.amin(chosen, keepdim), x.amax(chosen, keepdim))
 
 
+def _lower_median_positions(values: np.ndarray, axis: int, skip_nan: bool) -> np.ndarray:
+    """Where the lower median (the ⌊(n−1)/2⌋-th smallest) of each slice along ``axis`` sits (the dim kept),
+    ties taking the first; a slice holding a NaN points at its first NaN, as PyTorch's, unless ``skip_nan``
+    (then n counts the other entries, and a slice of NaNs alone points at its first)."""
+    order = np.argsort(values, axis=axis, kind="stable")  # NaN sorts last
+    missing = np.isnan(values) if values.dtype.kind == "f" else np.zeros(values.shape, dtype=bool)
+    counted = (~missing if skip_nan else np.ones_like(missing)).sum(axis=axis, keepdims=True)
+    picked = np.take_along_axis(order, np.maximum(counted - 1, 0) // 2, axis=axis)
+    if skip_nan:
+        return picked
+    first_nan = np.argmax(missing, axis=axis, keepdims=True)
+    return np.where(missing.any(axis=axis, keepdims=True), first_nan, picked)
+
+
+def _shared_among_ties(flat: Tensor, position: int) -> Tensor:
+    """The entry of the 1-D ``flat`` at ``position``, its gradient shared evenly among the entries equal to it
+    (the NaNs, if it is NaN), as PyTorch's ``median()`` and ``nanmedian()`` over all entries: the largest of the
+    tied entries with every other entry made −∞ (the smallest with +∞, for a −∞ median)."""
+    value = flat.array[position]
+    if flat.array.dtype.kind != "f":
+        return flat[position]
+    ties = _plain_tensor(np.isnan(flat.array) if np.isnan(value) else flat.array == value)
+    if value == -np.inf:
+        return where(ties, flat, flat.new_tensor(np.inf)).amin()
+    return where(ties, flat, flat.new_tensor(-np.inf)).amax()
+
+
 @_method
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
-    """The lower median (the ⌊(n−1)/2⌋-th smallest); with ``dim`` a ``(values, indices)`` pair. The gradient
-    goes to the entry that is the median."""
+    """The lower median (the ⌊(n−1)/2⌋-th smallest); a slice holding a NaN gives NaN (and its first NaN's
+    index). With ``dim`` a ``(values, indices)`` pair, the gradient going to the entry at the index; over all
+    entries the gradient is shared evenly among the entries equal to the median, as in PyTorch."""
     x = as_tensor(input)
     if dim is None:
         flat = x.reshape(-1)
-        return flat[int(np.argsort(flat.array, kind="stable")[(flat.shape[0] - 1) // 2])]
+        return _shared_among_ties(flat, int(_lower_median_positions(flat.array, 0, False)[0]))
     axis = check_dim(x, dim, "median")
-    order = np.argsort(x.array, axis=axis, kind="stable")
-    picked = np.take(order, [(x.shape[axis] - 1) // 2], axis=axis)
-    values = x.gather(axis, _plain_tensor(picked))
-    indices = _plain_tensor(picked.astype(np.int64))
-    if not keepdim:
+    rows = x.reshape(1) if x.ndim == 0 else x
+    picked = _lower_median_positions(rows.array, axis, False)
+    values, indices = rows.gather(axis, _plain_tensor(picked)), _plain_tensor(picked.astype(np.int64))
+    if not keepdim or x.ndim == 0:
         values, indices = values.squeeze(axis), indices.squeeze(axis)
     return Sorted(values, indices)
 

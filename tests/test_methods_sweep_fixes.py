@@ -124,3 +124,53 @@ def test_var_and_std_read_a_bool_after_dim_as_unbiased(torch, call, shape, seed)
     """``x.var(False)`` was the variance over dim 0 and ``x.var(0, True)`` kept the dim (PyTorch: unbiased)."""
     values = np.random.default_rng(seed).normal(size=shape)
     assert_matches_pytorch(torch, VARIANCE_CALLS[call], [values], seed)
+
+
+# --- median and nanmedian: NaN propagates, ties share the gradient of the whole-tensor median --------------
+
+def _distinct_with_nans(shape, seed, nan_share=0.3):
+    """Distinct numbers (so every index is unambiguous), some made NaN."""
+    rng = np.random.default_rng(seed)
+    values = rng.permutation(int(np.prod(shape))).reshape(shape) * 0.75 - 3.0
+    return np.where(rng.random(shape) < nan_share, np.nan, values)
+
+
+def _tied_with_nans(shape, seed, nan_share=0.2):
+    """Few distinct numbers (many ties), some NaN."""
+    rng = np.random.default_rng(seed)
+    values = rng.integers(-2, 3, size=shape) * 0.5
+    return np.where(rng.random(shape) < nan_share, np.nan, values)
+
+
+@pytest.mark.parametrize("name", ["median", "nanmedian"])
+@given(shape=SHAPES, seed=st.integers(0, 2**16), keepdim=st.booleans(), data=st.data())
+def test_median_over_a_dim_propagates_nan_with_the_first_nans_index(torch, name, shape, seed, keepdim, data):
+    """A slice holding a NaN: median gives NaN at the first NaN's index (glassgrad skipped the NaNs). Each slice
+    keeps one number: where all are NaN, PyTorch's nanmedian index is its selection algorithm's accident."""
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    values = _distinct_with_nans(shape, seed)
+    np.moveaxis(values, dim, 0)[-1] = np.moveaxis(_distinct_with_nans(shape, seed, 0.0), dim, 0)[-1]
+    assert_matches_pytorch(torch, lambda lib, x: tuple(getattr(x, name)(dim, keepdim=keepdim)), [values], seed)
+
+
+@pytest.mark.parametrize("name", ["median", "nanmedian"])
+@pytest.mark.parametrize("values", [_tied_with_nans, lambda shape, seed: _tied_with_nans(shape, seed, 0.0),
+                                    _distinct_with_nans], ids=["ties and NaNs", "ties", "NaNs"])
+@given(shape=SHAPES, seed=st.integers(0, 2**16))
+def test_median_of_all_entries_shares_the_gradient_among_ties(torch, name, values, shape, seed):
+    """The whole-tensor median: NaN if a NaN is there (median), and the gradient split evenly among the
+    entries equal to it (the NaNs, if NaN), as PyTorch; glassgrad sent it all to one entry."""
+    assert_matches_pytorch(torch, lambda lib, x: getattr(x, name)(), [values(shape, seed)], seed)
+
+
+@pytest.mark.parametrize("name", ["median", "nanmedian"])
+@pytest.mark.parametrize("dim", [0, -1])
+def test_median_of_a_zero_d_tensor_over_its_dim(torch, name, dim):
+    """``median(dim)`` of a 0-d tensor is the tensor and index 0 (glassgrad raised IndexError)."""
+    assert_matches_pytorch(torch, lambda lib, x: tuple(getattr(lib, name)(x, dim, keepdim=True)), [np.array(1.5)])
+
+
+def test_median_of_infinities_shares_the_gradient_among_them(torch):
+    for values in ([-np.inf, 1.0, -np.inf], [np.inf, np.inf, 0.0], [-np.inf, -np.inf, -np.inf, 2.0]):
+        for name in ("median", "nanmedian"):
+            assert_matches_pytorch(torch, lambda lib, x, n=name: getattr(x, n)(), [np.array(values)])
