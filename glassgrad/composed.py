@@ -349,25 +349,32 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
 # --- scans along a dim ----------------------------------------------------------------------------
 
 def _running_pick(input: Tensor, dim: int, larger: bool, name: str) -> Sorted:
+    """The running extreme and where it comes from: the latest of ties; from a NaN on, NaN, and the index of the
+    latest NaN, as PyTorch."""
     x = as_tensor(input)
     axis = check_dim(x, dim, name)
-    running = (np.maximum if larger else np.minimum).accumulate(x.array, axis=axis)
-    shape = [1] * x.ndim
+    rows = x.reshape(1) if x.ndim == 0 else x
+    running = (np.maximum if larger else np.minimum).accumulate(rows.array, axis=axis)  # NaN stays NaN
+    shape = [1] * rows.ndim
     shape[axis] = -1
-    positions = np.arange(x.shape[axis]).reshape(shape)
-    picked = np.maximum.accumulate(np.where(x.array == running, positions, 0), axis=axis)  # ties: the latest
-    return Sorted(x.gather(axis, _plain_tensor(picked)), _plain_tensor(picked.astype(np.int64)))
+    positions = np.arange(rows.shape[axis]).reshape(shape)
+    hits = rows.array == running
+    if rows.array.dtype.kind == "f":
+        hits |= np.isnan(rows.array)
+    picked = np.maximum.accumulate(np.where(hits, positions, 0), axis=axis)
+    values, indices = rows.gather(axis, _plain_tensor(picked)), _plain_tensor(picked.astype(np.int64))
+    return Sorted(values.reshape(x.shape), indices.reshape(x.shape))
 
 
 @_method
 def cummax(input: Tensor, dim: int) -> Sorted:
-    """The running maximum along ``dim`` and where each comes from (the latest of ties)."""
+    """The running maximum along ``dim`` and where each comes from (the latest of ties; NaN from a NaN on)."""
     return _running_pick(input, dim, True, "cummax")
 
 
 @_method
 def cummin(input: Tensor, dim: int) -> Sorted:
-    """The running minimum along ``dim`` and where each comes from (the latest of ties)."""
+    """The running minimum along ``dim`` and where each comes from (the latest of ties; NaN from a NaN on)."""
     return _running_pick(input, dim, False, "cummin")
 
 

@@ -174,3 +174,21 @@ def test_median_of_infinities_shares_the_gradient_among_them(torch):
     for values in ([-np.inf, 1.0, -np.inf], [np.inf, np.inf, 0.0], [-np.inf, -np.inf, -np.inf, 2.0]):
         for name in ("median", "nanmedian"):
             assert_matches_pytorch(torch, lambda lib, x, n=name: getattr(x, n)(), [np.array(values)])
+
+
+# --- cummax/cummin: NaN from a NaN on -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["cummax", "cummin"])
+@given(shape=SHAPES, seed=st.integers(0, 2**16), data=st.data())
+def test_running_extremes_stay_nan_after_a_nan(torch, name, shape, seed, data):
+    """From a NaN on the running extreme is NaN and its index the latest NaN's (glassgrad went on with the
+    numbers, index 0 at the NaNs); the latest of ties, as before."""
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    values = data.draw(st.sampled_from([_tied_with_nans, _distinct_with_nans]))(shape, seed)
+    assert_matches_pytorch(torch, lambda lib, x: tuple(getattr(x, name)(dim)), [values], seed)
+
+
+@pytest.mark.parametrize("name", ["cummax", "cummin"])
+def test_running_extremes_of_a_zero_d_tensor(torch, name):
+    """The tensor and index 0, as PyTorch (glassgrad raised TypeError: cannot accumulate on a scalar)."""
+    assert_matches_pytorch(torch, lambda lib, x: tuple(getattr(lib, name)(x, 0)), [np.array(-2.5)])
