@@ -10,7 +10,9 @@
   ``dim`` a ``(values, indices)`` pair, the gradient going to that entry; over all entries the gradient is shared
   evenly among the entries equal to the median, as PyTorch.
 * ``mode(x, dim)``: the most frequent value (the smallest, on a tie of counts, as PyTorch) and the index of its
-  last occurrence, as PyTorch's CPU kernel gives it; the gradient goes to that entry.
+  last occurrence, as PyTorch's CPU kernel gives it; the gradient goes to that entry. A NaN equals nothing: it
+  wins only a slice of NaNs (PyTorch sorts NaNs with ``<``, which leaves them where they stand, so its answer
+  with a NaN before a number depends on where the NaN stood).
 
 >>> import glassgrad as gg
 >>> gg.quantile(gg.tensor([1.0, 2.0, 3.0, 4.0]), 0.5).item()   # r = 1.5: halfway between 2 and 3
@@ -121,8 +123,12 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
 
 
 def _row_mode(row: np.ndarray) -> int:
-    """The position of the last occurrence of the row's most frequent value (the smallest on a tie)."""
-    values, counts = np.unique(row, return_counts=True)
+    """The position of the last occurrence of the row's most frequent value (the smallest on a tie). A NaN equals
+    nothing, so it counts once and wins only a row of NaNs (the first of them), as the sorted NaNs come last."""
+    numbers = row[~np.isnan(row)] if row.dtype.kind == "f" else row
+    if numbers.size == 0:
+        return 0
+    values, counts = np.unique(numbers, return_counts=True)
     winner = values[np.argmax(counts)]  # unique sorts: argmax finds the smallest of the most frequent
     return int(np.flatnonzero(row == winner)[-1])
 

@@ -192,3 +192,23 @@ def test_running_extremes_stay_nan_after_a_nan(torch, name, shape, seed, data):
 def test_running_extremes_of_a_zero_d_tensor(torch, name):
     """The tensor and index 0, as PyTorch (glassgrad raised TypeError: cannot accumulate on a scalar)."""
     assert_matches_pytorch(torch, lambda lib, x: tuple(getattr(lib, name)(x, 0)), [np.array(-2.5)])
+
+
+# --- mode: a NaN counts once -------------------------------------------------------------------------------
+
+@given(shape=SHAPES, seed=st.integers(0, 2**16), data=st.data())
+def test_mode_with_nans_at_the_end_of_each_slice(torch, shape, seed, data):
+    """A NaN equals nothing, so it wins only a slice of NaNs (glassgrad raised IndexError on any NaN). NaNs at the
+    end of each slice: where PyTorch's sort with ``<`` leaves them, so its answer is the sorted one."""
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    values = _tied_with_nans(shape, seed, 0.0)
+    tail = data.draw(st.integers(0, shape[dim]))
+    np.moveaxis(values, dim, 0)[shape[dim] - tail:] = np.nan
+    assert_matches_pytorch(torch, lambda lib, x: tuple(x.mode(dim)), [values], seed)
+
+
+def test_mode_counts_each_nan_once():
+    nan = float("nan")
+    found = gg.tensor([[nan, 1.0, nan, 1.0], [nan, 2.0, nan, 3.0], [nan, nan, nan, nan]]).mode(1)
+    assert found.indices.tolist() == [3, 1, 0]
+    np.testing.assert_array_equal(found.values.numpy(), [1.0, 2.0, nan])
