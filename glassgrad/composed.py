@@ -279,10 +279,12 @@ def var_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepd
 
 
 @_method
-def nansum(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """The sum with NaN entries counted as 0 (they get no gradient)."""
+def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """The sum with NaN entries counted as 0 (they get no gradient), in ``dtype`` if given."""
     x = as_tensor(input)
-    return where(isnan(x), x.new_tensor(0.0), x).sum(dim, keepdim)
+    if not x.is_floating_point():
+        return x.sum(dim, keepdim, dtype=dtype)
+    return where(isnan(x), x.new_tensor(0.0), x).sum(dim, keepdim, dtype=dtype)
 
 
 @_method

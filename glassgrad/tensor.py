@@ -678,13 +678,18 @@ class Tensor:
 
     # --- reductions ------------------------------------------------------------------------
 
-    def sum(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
-        return _reduce(ops.SUM, self, dim, keepdim, axis, keepdims)
+    def sum(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None) -> Tensor:
+        """``Σ a`` over ``dim`` (every dim by default), in ``dtype`` if given; integers and bools sum in int64,
+        as in PyTorch."""
+        return _reduce(ops.SUM, _summed(self, dtype), dim, keepdim, axis, keepdims)
 
-    def mean(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
-        if not is_floating(self.array.dtype):
-            raise RuntimeError(f"mean: needs a floating tensor, got {self.array.dtype}; use t.float().mean()")
-        return _reduce(ops.MEAN, self, dim, keepdim, axis, keepdims)
+    def mean(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None) -> Tensor:
+        """``Σ a / n`` over ``dim`` (every dim by default), in ``dtype`` if given (a float dtype)."""
+        x = self if dtype is None else self.to(resolve_dtype(dtype))
+        if not is_floating(x.array.dtype):
+            raise RuntimeError(f"mean: needs a floating tensor, got {x.array.dtype}; use t.float().mean() or "
+                               "t.mean(dtype=gg.float32)")
+        return _reduce(ops.MEAN, x, dim, keepdim, axis, keepdims)
 
     def var(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None,
             axis=None, keepdims=None) -> Tensor:
@@ -1063,6 +1068,16 @@ def _axis_arg(tensor: Tensor, dim: Any, axis: Any, name: str):
     if isinstance(dim, (tuple, list)):
         return tuple(check_dim(tensor, d, name) for d in dim)
     return check_dim(tensor, dim, name)
+
+
+def _summed(tensor: Tensor, dtype: Any) -> Tensor:
+    """The tensor a sum adds up: in ``dtype`` if given, else integers and bools in int64 (NumPy would sum uint8
+    in uint64)."""
+    if dtype is not None:
+        return tensor.to(resolve_dtype(dtype))
+    if tensor.array.dtype.kind in "biu" and tensor.array.dtype != np.int64:
+        return tensor.to(np.int64)
+    return tensor
 
 
 def _reduce(op: ops.Op, tensor: Tensor, dim, keepdim, axis, keepdims, *extra) -> Tensor:

@@ -212,3 +212,36 @@ def test_mode_counts_each_nan_once():
     found = gg.tensor([[nan, 1.0, nan, 1.0], [nan, 2.0, nan, 3.0], [nan, nan, nan, nan]]).mode(1)
     assert found.indices.tolist() == [3, 1, 0]
     np.testing.assert_array_equal(found.values.numpy(), [1.0, 2.0, nan])
+
+
+# --- sums: integers in int64, dtype= ------------------------------------------------------------------------
+
+INTEGER_DTYPES = [np.uint8, np.int8, np.int16, np.int32, np.int64, np.bool_]
+
+
+@pytest.mark.parametrize("dtype", INTEGER_DTYPES)
+@pytest.mark.parametrize("name", ["sum", "nansum"])
+@given(shape=SHAPES, seed=st.integers(0, 2**16), keepdim=st.booleans(), data=st.data())
+def test_integer_sums_are_int64(torch, dtype, name, shape, seed, keepdim, data):
+    """uint8 summed to uint64 (NumPy's rule); PyTorch sums every integer and bool dtype in int64."""
+    dim = data.draw(st.none() | st.integers(-len(shape), len(shape) - 1))
+    values = np.random.default_rng(seed).integers(0, 200, size=shape).astype(dtype)
+    assert_matches_pytorch(torch, lambda lib, x: getattr(lib, name)(x, dim, keepdim) if dim is not None
+                           else getattr(lib, name)(x), [values], seed)
+
+
+SUM_DTYPES = {"float64": [np.float32, np.int64, np.uint8, np.bool_], "float32": [np.float64, np.int32],
+              "int64": [np.int8, np.bool_], "int32": [np.int64, np.uint8]}
+
+
+@pytest.mark.parametrize(("name", "to", "start"), [(name, to, start) for to, starts in SUM_DTYPES.items()
+                                                    for start in starts for name in ("sum", "mean", "nansum")
+                                                    if name != "mean" or to.startswith("float")])
+@given(shape=SHAPES, seed=st.integers(0, 2**16), data=st.data())
+def test_sum_and_mean_take_a_dtype(torch, to, start, name, shape, seed, data):
+    """``x.sum(dim, dtype=…)``, ``x.mean(dtype=…)``, ``gg.nansum(x, dtype=…)`` (a TypeError before); positive
+    numbers, so that float32 sums do not cancel."""
+    dim = data.draw(st.none() | st.integers(-len(shape), len(shape) - 1))
+    values = (np.abs(np.random.default_rng(seed).normal(size=shape)) * 50 + 1).astype(start)
+    assert_matches_pytorch(torch, lambda lib, x: getattr(lib, name)(x, dtype=getattr(lib, to)) if dim is None
+                           else getattr(x, name)(dim, dtype=getattr(lib, to)), [values], seed)
