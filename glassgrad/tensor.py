@@ -670,9 +670,10 @@ class Tensor:
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         if min is None and max is None:
             raise ValueError("clamp: at least one of 'min' or 'max' must be given")
+        x = _clamped_dtype(self, min, max)
         if STATE.switches[0] and any(isinstance(bound, Tensor) and bound._requires_grad for bound in (min, max)):
-            return _clamp_by_picks(self, min, max)
-        return apply(ops.CLAMP, (self,), self.array, _bound(min, self.array), _bound(max, self.array))
+            return _clamp_by_picks(x, min, max)
+        return apply(ops.CLAMP, (x,), x.array, _bound(min, x.array), _bound(max, x.array))
 
     clip = clamp
 
@@ -965,6 +966,18 @@ def _clamp_by_picks(x: Tensor, low: Any, high: Any) -> Tensor:
             a, b = promote(out.array, bound.array)
             out = apply(ops.WHERE, (out, bound), recorded_call(keeps, a, b), a, b)  # a kernel of a compiled step
     return out
+
+
+def _clamped_dtype(tensor: Tensor, *bounds: Any) -> Tensor:
+    """``tensor`` in the dtype PyTorch clamps it in: an integer tensor bounded by a float (a number, or a tensor)
+    becomes a float, the default float for a number (``int_tensor.clamp(0.5)`` is float32; NumPy gave float64)."""
+    data = tensor.array
+    if is_floating(data.dtype):
+        return tensor
+    for bound in bounds:
+        if isinstance(bound, float) or isinstance(bound, Tensor) and is_floating(bound.array.dtype):
+            data = promote(data, lift(bound, tensor).array)[0]
+    return tensor if data.dtype == tensor.array.dtype else tensor.to(data.dtype)
 
 
 def _bound(value: Any, array: np.ndarray) -> Any:

@@ -245,3 +245,26 @@ def test_sum_and_mean_take_a_dtype(torch, to, start, name, shape, seed, data):
     values = (np.abs(np.random.default_rng(seed).normal(size=shape)) * 50 + 1).astype(start)
     assert_matches_pytorch(torch, lambda lib, x: getattr(lib, name)(x, dtype=getattr(lib, to)) if dim is None
                            else getattr(x, name)(dim, dtype=getattr(lib, to)), [values], seed)
+
+
+# --- an integer tensor meeting a float number: the default float ------------------------------------------
+
+CLAMPS_AND_WHERES = {
+    "int.clamp(float, float)": lambda lib, x: x.clamp(-0.5, 2.5),
+    "int.clamp(min=float)": lambda lib, x: lib.clamp(x, min=1.5),
+    "int.clamp(max=int)": lambda lib, x: x.clamp(max=2),
+    "int.clip(min=0-d float64 tensor)": lambda lib, x: x.clip(min=lib.tensor(0.25, dtype=lib.float64)),
+    "where(c, 1, 0)": lambda lib, x: lib.where(x > 0, 1, 0),
+    "where(c, 1.5, 0)": lambda lib, x: lib.where(x > 0, 1.5, 0),
+    "where(c, True, False)": lambda lib, x: lib.where(x > 0, True, False),
+    "where(c, int tensor, 2.5)": lambda lib, x: lib.where(x > 0, x, 2.5),
+}
+
+
+@pytest.mark.parametrize("call", CLAMPS_AND_WHERES)
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8])
+@given(shape=SHAPES, seed=st.integers(0, 2**16))
+def test_integers_with_float_numbers_give_the_default_float(torch, call, dtype, shape, seed):
+    """``int_tensor.clamp(0.5)`` was float64 and ``where(c, 1, 0)`` float32; PyTorch: float32 and int64."""
+    values = np.random.default_rng(seed).integers(0, 5, size=shape).astype(dtype)
+    assert_matches_pytorch(torch, CLAMPS_AND_WHERES[call], [values], seed)
