@@ -455,11 +455,24 @@ def take(input: Tensor, index: Any) -> Tensor:
 
 @_method
 def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:
-    """``gather`` along ``dim`` (the flat tensor when None)."""
+    """``gather`` along ``dim`` (the flat tensor when None), the input and the indices first broadcast together in
+    every other dim, as PyTorch (``gather`` alone reads a corner of a larger input)."""
     x = as_tensor(input)
+    places = np.asarray(_plain(indices))
     if dim is None:
-        return take(x, np.asarray(_plain(indices)).reshape(-1))
-    return x.gather(dim, indices)
+        return take(x, places.reshape(-1))
+    axis = check_dim(x, dim, "take_along_dim")
+    if places.ndim != x.ndim:
+        raise RuntimeError(f"take_along_dim: indices of shape {shape_text(places.shape)} need the input's "
+                           f"{x.ndim} dims (shape {shape_text(x.shape)})")
+    across = list(np.broadcast_shapes(_with_size(x.shape, axis, 1), _with_size(places.shape, axis, 1)))
+    spread = x.expand(*_with_size(across, axis, x.shape[axis])) if x.ndim else x
+    return spread.gather(axis, np.broadcast_to(places, _with_size(across, axis, places.shape[axis])))
+
+
+def _with_size(shape: Any, axis: int, size: int) -> tuple:
+    """``shape`` with dim ``axis`` of ``size``."""
+    return (*shape[:axis], size, *shape[axis + 1:])
 
 
 @_method

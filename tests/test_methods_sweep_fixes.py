@@ -268,3 +268,19 @@ def test_integers_with_float_numbers_give_the_default_float(torch, call, dtype, 
     """``int_tensor.clamp(0.5)`` was float64 and ``where(c, 1, 0)`` float32; PyTorch: float32 and int64."""
     values = np.random.default_rng(seed).integers(0, 5, size=shape).astype(dtype)
     assert_matches_pytorch(torch, CLAMPS_AND_WHERES[call], [values], seed)
+
+
+# --- take_along_dim broadcasts the input and the indices -------------------------------------------------
+
+@given(shape=SHAPES, seed=st.integers(0, 2**16), data=st.data())
+def test_take_along_dim_broadcasts_input_and_indices(torch, shape, seed, data):
+    """Indices of size 1 where the input is larger (or the other way round) broadcast, as in PyTorch; glassgrad
+    gathered from a corner of the input (a (1, 2) result for a (3, 4) input and (1, 2) indices)."""
+    rng = np.random.default_rng(seed)
+    dim = data.draw(st.integers(0, len(shape) - 1))
+    input_shape = tuple(n if d == dim or rng.random() < 0.6 else 1 for d, n in enumerate(shape))
+    index_shape = tuple(data.draw(st.integers(1, 4)) if d == dim else (n if input_shape[d] == 1 else
+                        data.draw(st.sampled_from([1, n]))) for d, n in enumerate(shape))
+    values = rng.normal(size=input_shape)
+    indices = rng.integers(0, shape[dim], size=index_shape)
+    assert_matches_pytorch(torch, lambda lib, x, i: lib.take_along_dim(x, i, dim), [values, indices], seed)
