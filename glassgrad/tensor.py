@@ -715,7 +715,7 @@ class Tensor:
         return _extreme(ops.MIN, np.argmin, self, dim, keepdim, axis, keepdims)
 
     def logsumexp(self, dim, keepdim: bool = False) -> Tensor:
-        axis = _axis_arg(self, dim, None, "logsumexp")
+        axis = _axis_arg(self, dim, None, "logsumexp", every_if_empty=True)
         return apply(ops.LOGSUMEXP, (self,), _float_data(self), axis, bool(keepdim))  # integers: the default float
 
     def softmax(self, dim: int = -1) -> Tensor:
@@ -1074,8 +1074,10 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         ) from None
 
 
-def _axis_arg(tensor: Tensor, dim: Any, axis: Any, name: str):
-    dim = axis if axis is not None else dim
+def _axis_arg(tensor: Tensor, dim: Any, axis: Any, name: str, every_if_empty: bool = False):
+    """The checked dims of a reduction; ``every_if_empty``: PyTorch's ``dim=()`` of a sum, a mean, a variance or
+    logsumexp reduces every dim (NumPy's ``axis=()`` none)."""
+    dim = axis if axis is not None else None if every_if_empty and isinstance(dim, (tuple, list)) and not dim else dim
     if dim is None:
         return None
     if isinstance(dim, (tuple, list)):
@@ -1094,7 +1096,7 @@ def _summed(tensor: Tensor, dtype: Any) -> Tensor:
 
 
 def _reduce(op: ops.Op, tensor: Tensor, dim, keepdim, axis, keepdims, *extra) -> Tensor:
-    axis = _axis_arg(tensor, dim, axis, op.name)
+    axis = _axis_arg(tensor, dim, axis, op.name, every_if_empty=True)
     keep = bool(keepdims) if keepdims is not None else bool(keepdim)
     return apply(op, (tensor,), tensor.array, axis, *extra, keep)
 

@@ -284,3 +284,34 @@ def test_take_along_dim_broadcasts_input_and_indices(torch, shape, seed, data):
     values = rng.normal(size=input_shape)
     indices = rng.integers(0, shape[dim], size=index_shape)
     assert_matches_pytorch(torch, lambda lib, x, i: lib.take_along_dim(x, i, dim), [values, indices], seed)
+
+
+# --- dim=() reduces every dim ------------------------------------------------------------------------------
+
+EMPTY_DIMS = {
+    "sum": lambda lib, x, dims, keep: x.sum(dims, keepdim=keep),
+    "mean": lambda lib, x, dims, keep: lib.mean(x, list(dims), keepdim=keep),
+    "var": lambda lib, x, dims, keep: x.var(dims, keepdim=keep),
+    "std": lambda lib, x, dims, keep: lib.std(x, dim=list(dims), keepdim=keep, correction=0),
+    "nansum": lambda lib, x, dims, keep: lib.nansum(x, dims, keep),
+    "var_mean": lambda lib, x, dims, keep: lib.var_mean(x, dims, keepdim=keep),
+    "norm": lambda lib, x, dims, keep: x.norm(3, dim=dims, keepdim=keep),
+    "logsumexp": lambda lib, x, dims, keep: lib.logsumexp(x, dims, keepdim=keep),
+}
+
+
+@pytest.mark.parametrize("name", EMPTY_DIMS)
+@given(shape=st.lists(st.integers(2, 4), min_size=1, max_size=3).map(tuple), seed=st.integers(0, 2**16),
+       keepdim=st.booleans())
+def test_an_empty_dim_list_reduces_every_dim(torch, name, shape, seed, keepdim):
+    """PyTorch's ``x.sum(())`` is the sum of every entry; glassgrad reduced none (NumPy's ``axis=()``). The
+    oracle names every dim: PyTorch's own backward of ``var(())`` divides by n − 1 with n = 1 (inf), and its
+    ``logsumexp(x, ())`` without keepdim fails."""
+    values = np.random.default_rng(seed).normal(size=shape)
+    assert_matches_pytorch(torch, lambda lib, x: EMPTY_DIMS[name](lib, x, () if lib is gg else tuple(range(x.ndim)),
+                                                                  keepdim), [values], seed)
+
+
+def test_numpys_empty_axis_still_reduces_nothing():
+    x = gg.arange(6.0).reshape(2, 3)
+    assert x.sum(axis=()).shape == (2, 3) and x.all(()).shape == (2, 3)
