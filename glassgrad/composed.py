@@ -548,23 +548,33 @@ def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, devi
 
 @_method
 def bincount(input: Tensor, weights: Any = None, minlength: int = 0) -> Tensor:
-    """How often each value 0, 1, … occurs in a 1-D tensor of non-negative ints (summed ``weights`` if given)."""
+    """How often each value 0, 1, … occurs in a 1-D tensor of non-negative ints; with ``weights`` their sums
+    ``out[v] = Σ_{i: input[i] = v} weights[i]``, an ``index_add`` (so ``∂out[v]/∂weights[i]`` is 1 where
+    ``input[i] = v``), in float32 for float32 weights and float64 for any other, as PyTorch."""
     values = np.asarray(_plain(input))
     if values.ndim != 1 or values.dtype.kind not in "iu" or (values.size and values.min() < 0):
         raise RuntimeError(f"bincount: needs a 1-D tensor of non-negative integers, got shape "
                            f"{shape_text(values.shape)} of {values.dtype}")
-    counted = np.bincount(values, None if weights is None else np.asarray(_plain(weights)), minlength)
-    return _plain_tensor(counted if weights is not None else counted.astype(np.int64))
+    size = max(int(minlength), int(values.max()) + 1 if values.size else 0)
+    if weights is None:
+        return _plain_tensor(np.bincount(values, minlength=size).astype(np.int64))
+    summed = as_tensor(weights)
+    if tuple(summed.shape) != values.shape:
+        raise RuntimeError(f"bincount: weights of shape {shape_text(summed.shape)} must have the input's shape "
+                           f"{shape_text(values.shape)}")
+    summed = summed if summed.dtype == np.float32 else summed.to(np.float64)
+    return summed.new_zeros(size).index_add(0, _plain_tensor(values.astype(np.int64)), summed)
 
 
 @_method
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
            dim: int | None = None) -> Any:
-    """The distinct values (sorted), and if asked where each entry's value sits among them and how often each
-    occurs; with ``dim``, the distinct slices along it."""
+    """The distinct values (sorted; each NaN counts as a value of its own), and if asked where each entry's value
+    sits among them and how often each occurs; with ``dim``, the distinct slices along it."""
     x = as_tensor(input)
     axis = None if dim is None else check_dim(x, dim, "unique")
-    values, inverse, counts = np.unique(x.array, return_inverse=True, return_counts=True, axis=axis)
+    apart = {"equal_nan": False} if axis is None else {}  # every NaN a value of its own, as in PyTorch
+    values, inverse, counts = np.unique(x.array, return_inverse=True, return_counts=True, axis=axis, **apart)
     found = [_plain_tensor(values)]
     if return_inverse:
         found.append(_plain_tensor(inverse.reshape(x.shape if axis is None else -1).astype(np.int64)))
