@@ -615,7 +615,8 @@ class Tensor:
     # --- comparisons: plain bool tensors, outside the graph ------------------------------
 
     def _compare(self, ufunc: np.ufunc, other: Any) -> Tensor:
-        return Tensor._wrap(recorded_call(ufunc, self.array, _data(other)))  # a kernel of a compiled step
+        other = lift(other, self).array
+        return Tensor._wrap(recorded_call(_compared, ufunc, self.array, other))  # a kernel of a compiled step
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(np.less, other)
@@ -949,6 +950,12 @@ def _float_data(tensor: Tensor) -> np.ndarray:
     """The tensor's array, in the default float dtype if it holds integers (PyTorch's result dtype for exp, log, …)."""
     data = tensor.array
     return data if data.dtype.kind == "f" else data.astype(get_default_dtype())
+
+
+def _compared(ufunc: np.ufunc, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A comparison in the two operands' common dtype, as PyTorch: an int64 tensor meets a float32 one (or a
+    Python float) in float32, where 2²⁴ + 1 equals 2²⁴ (NumPy compares the exact numbers)."""
+    return ufunc(*promote(a, b))
 
 
 def _data(value: Any) -> Any:

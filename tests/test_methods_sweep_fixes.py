@@ -345,3 +345,20 @@ def test_unique_keeps_every_nan_apart(torch, shape, seed):
     values = _tied_with_nans(shape, seed, 0.3)
     assert_matches_pytorch(torch, lambda lib, x: lib.unique(x.detach(), return_inverse=True, return_counts=True),
                            [values])
+
+
+# --- comparisons in the common dtype ---------------------------------------------------------------------------
+
+COMPARISONS = ["eq", "ne", "lt", "le", "gt", "ge"]
+
+
+@pytest.mark.parametrize("op", COMPARISONS)
+@given(shape=SHAPES, seed=st.integers(0, 2**16))
+def test_integers_compare_with_floats_in_the_float_dtype(torch, op, shape, seed):
+    """int64 entries near 2²⁴ against float32 ones (and a Python float) compare after both are float32, as in
+    PyTorch: 2²⁴ + 1 == 2²⁴ there; glassgrad compared the exact numbers."""
+    rng = np.random.default_rng(seed)
+    ints = 2**24 + rng.integers(-2, 3, size=shape)
+    floats = (2.0**24 + rng.integers(-2, 3, size=shape) * 2).astype(np.float32)
+    assert_matches_pytorch(torch, lambda lib, x, y: getattr(x, op)(y), [ints, floats])
+    assert_matches_pytorch(torch, lambda lib, x: getattr(x, op)(float(2**24)), [ints])
