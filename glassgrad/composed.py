@@ -392,15 +392,19 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
 
 @_method
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None) -> Tensor:
-    """``out[i] = x[i+1] − x[i]`` along ``dim``, ``n`` times (``prepend``/``append`` joined first)."""
+    """``out[i] = x[i+1] − x[i]`` along ``dim`` (for bools ``x[i+1] ≠ x[i]``), ``n`` times (``prepend``/``append``
+    joined first); ``n = 0`` is the input itself, without them, as in PyTorch and NumPy."""
     x = as_tensor(input)
     axis = check_dim(x, dim, "diff")
+    if n == 0:
+        return x
     if prepend is not None or append is not None:
         parts = [as_tensor(p) for p in (prepend, x, append) if p is not None]
         x = cat(parts, axis)
     for _ in range(n):
         before = (slice(None),) * axis
-        x = x[before + (slice(1, None),)] - x[before + (slice(None, -1),)]
+        later, earlier = x[before + (slice(1, None),)], x[before + (slice(None, -1),)]
+        x = later != earlier if x.dtype == np.bool_ else later - earlier
     return x
 
 

@@ -362,3 +362,20 @@ def test_integers_compare_with_floats_in_the_float_dtype(torch, op, shape, seed)
     floats = (2.0**24 + rng.integers(-2, 3, size=shape) * 2).astype(np.float32)
     assert_matches_pytorch(torch, lambda lib, x, y: getattr(x, op)(y), [ints, floats])
     assert_matches_pytorch(torch, lambda lib, x: getattr(x, op)(float(2**24)), [ints])
+
+
+# --- diff: n = 0, bools ------------------------------------------------------------------------------------
+
+@given(shape=SHAPES, seed=st.integers(0, 2**16), n=st.integers(0, 3), data=st.data())
+def test_diff_with_prepend_append_any_n_and_bools(torch, shape, seed, n, data):
+    """``diff(x, n=0, prepend=p)`` is x itself (glassgrad joined p on); a bool tensor's diff is ``x[i+1] ≠ x[i]``
+    (glassgrad: NumPy's TypeError for bool subtraction)."""
+    rng = np.random.default_rng(seed)
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    values, edge = rng.normal(size=shape), rng.normal(size=_with_one(shape, dim))
+    assert_matches_pytorch(torch, lambda lib, x, p: lib.diff(x, n, dim, prepend=p, append=p), [values, edge], seed)
+    assert_matches_pytorch(torch, lambda lib, x: lib.diff(x, n, dim), [values > 0])
+
+
+def _with_one(shape: tuple, dim: int) -> tuple:
+    return tuple(1 if d == dim % len(shape) else size for d, size in enumerate(shape))
