@@ -13,12 +13,13 @@ dtype('float64')
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from .dtypes import MissingDtype, get_default_dtype
+from .dtypes import MissingDtype, get_default_dtype, joined_types, promote_types
 
 
 class Size(tuple):
@@ -128,19 +129,18 @@ def broadcasts_to(shape: tuple, target: tuple) -> bool:
 
 
 def joined_dtype(dtypes: Iterable[np.dtype]) -> np.dtype:
-    """PyTorch's dtype for tensors joined into one (``cat``, ``stack``, ``block_diag``): the widest float if any is
-    floating (an integer never widens a float: float32 with int64 is float32, where NumPy gives float64), else
-    the integers' and bools' common dtype."""
-    dtypes = list(dtypes)
-    floats = [dtype for dtype in dtypes if is_floating(dtype)]
-    return np.result_type(*(floats or dtypes))
+    """PyTorch's dtype for tensors joined into one (``cat``, ``stack``, ``block_diag``): all of them promoted
+    (:func:`glassgrad.dtypes.promote_types`: float32 with int64 is float32, where NumPy gives float64)."""
+    return functools.reduce(promote_types, dtypes)
 
 
 def promote(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """PyTorch's rule for two operands: an integer/bool operand takes the float operand's dtype."""
-    a_float, b_float = is_floating(a.dtype), is_floating(b.dtype)
-    if a_float and not b_float:
-        return a, b.astype(a.dtype)
-    if b_float and not a_float:
-        return a.astype(b.dtype), b
-    return a, b
+    """Both operands in PyTorch's common dtype: of two with dims (or two 0-d) the promoted one, a float beating
+    any integer; a 0-d operand (a Python number is lifted to one) against one with dims counts only when of a
+    higher kind: float32 + 0-d float64 stays float32, int8 + 100 stays int8, int32 + 0-d float64 is float64."""
+    if (a.ndim == 0) == (b.ndim == 0):
+        dtype = promote_types(a.dtype, b.dtype)
+    else:
+        dims, zero_d = (b, a) if a.ndim == 0 else (a, b)
+        dtype = joined_types(dims.dtype, zero_d.dtype)
+    return a.astype(dtype, copy=False), b.astype(dtype, copy=False)

@@ -25,7 +25,7 @@ from .arguments import check_dim, shape_text
 from .creation import as_tensor
 from .functions import cat, where
 from .number_first import number_first
-from .tensor import Tensor
+from .tensor import Tensor, variance_arguments
 from .tensor_indexing import Sorted
 from .tensor_methods import _plain, add
 
@@ -262,23 +262,29 @@ def frac(input: Tensor) -> Tensor:
 
 # --- reductions ---------------------------------------------------------------------------------
 
-def std_mean(input: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False) -> tuple[Tensor, Tensor]:
-    """``(std, mean)`` over ``dim``."""
+def std_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction: int | None = None) -> tuple[Tensor, Tensor]:
+    """``(std, mean)`` over ``dim``, with :meth:`Tensor.std`'s arguments."""
     x = as_tensor(input)
-    return x.std(dim, keepdim, correction=correction), x.mean(dim, keepdim)
+    dim, correction = variance_arguments(dim, unbiased, correction)
+    return x.std(dim, keepdim=keepdim, correction=correction), x.mean(dim, keepdim)
 
 
-def var_mean(input: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False) -> tuple[Tensor, Tensor]:
-    """``(var, mean)`` over ``dim``."""
+def var_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction: int | None = None) -> tuple[Tensor, Tensor]:
+    """``(var, mean)`` over ``dim``, with :meth:`Tensor.var`'s arguments."""
     x = as_tensor(input)
-    return x.var(dim, keepdim, correction=correction), x.mean(dim, keepdim)
+    dim, correction = variance_arguments(dim, unbiased, correction)
+    return x.var(dim, keepdim=keepdim, correction=correction), x.mean(dim, keepdim)
 
 
 @_method
-def nansum(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """The sum with NaN entries counted as 0 (they get no gradient)."""
+def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """The sum with NaN entries counted as 0 (they get no gradient), in ``dtype`` if given."""
     x = as_tensor(input)
-    return where(isnan(x), x.new_tensor(0.0), x).sum(dim, keepdim)
+    if not x.is_floating_point():
+        return x.sum(dim, keepdim, dtype=dtype)
+    return where(isnan(x), x.new_tensor(0.0), x).sum(dim, keepdim, dtype=dtype)
 
 
 @_method
@@ -297,20 +303,47 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
     return MinMax(x.amin(chosen, keepdim), x.amax(chosen, keepdim))
 
 
+def _lower_median_positions(values: np.ndarray, axis: int, skip_nan: bool) -> np.ndarray:
+    """Where the lower median (the ⌊(n−1)/2⌋-th smallest) of each slice along ``axis`` sits (the dim kept),
+    ties taking the first; a slice holding a NaN points at its first NaN, as PyTorch's, unless ``skip_nan``
+    (then n counts the other entries, and a slice of NaNs alone points at its first)."""
+    order = np.argsort(values, axis=axis, kind="stable")  # NaN sorts last
+    missing = np.isnan(values) if values.dtype.kind == "f" else np.zeros(values.shape, dtype=bool)
+    counted = (~missing if skip_nan else np.ones_like(missing)).sum(axis=axis, keepdims=True)
+    picked = np.take_along_axis(order, np.maximum(counted - 1, 0) // 2, axis=axis)
+    if skip_nan:
+        return picked
+    first_nan = np.argmax(missing, axis=axis, keepdims=True)
+    return np.where(missing.any(axis=axis, keepdims=True), first_nan, picked)
+
+
+def _shared_among_ties(flat: Tensor, position: int) -> Tensor:
+    """The entry of the 1-D ``flat`` at ``position``, its gradient shared evenly among the entries equal to it
+    (the NaNs, if it is NaN), as PyTorch's ``median()`` and ``nanmedian()`` over all entries: the largest of the
+    tied entries with every other entry made −∞ (the smallest with +∞, for a −∞ median)."""
+    value = flat.array[position]
+    if flat.array.dtype.kind != "f":
+        return flat[position]
+    ties = _plain_tensor(np.isnan(flat.array) if np.isnan(value) else flat.array == value)
+    if value == -np.inf:
+        return where(ties, flat, flat.new_tensor(np.inf)).amin()
+    return where(ties, flat, flat.new_tensor(-np.inf)).amax()
+
+
 @_method
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
-    """The lower median (the ⌊(n−1)/2⌋-th smallest); with ``dim`` a ``(values, indices)`` pair. The gradient
-    goes to the entry that is the median."""
+    """The lower median (the ⌊(n−1)/2⌋-th smallest); a slice holding a NaN gives NaN (and its first NaN's
+    index). With ``dim`` a ``(values, indices)`` pair, the gradient going to the entry at the index; over all
+    entries the gradient is shared evenly among the entries equal to the median, as in PyTorch."""
     x = as_tensor(input)
     if dim is None:
         flat = x.reshape(-1)
-        return flat[int(np.argsort(flat.array, kind="stable")[(flat.shape[0] - 1) // 2])]
+        return _shared_among_ties(flat, int(_lower_median_positions(flat.array, 0, False)[0]))
     axis = check_dim(x, dim, "median")
-    order = np.argsort(x.array, axis=axis, kind="stable")
-    picked = np.take(order, [(x.shape[axis] - 1) // 2], axis=axis)
-    values = x.gather(axis, _plain_tensor(picked))
-    indices = _plain_tensor(picked.astype(np.int64))
-    if not keepdim:
+    rows = x.reshape(1) if x.ndim == 0 else x
+    picked = _lower_median_positions(rows.array, axis, False)
+    values, indices = rows.gather(axis, _plain_tensor(picked)), _plain_tensor(picked.astype(np.int64))
+    if not keepdim or x.ndim == 0:
         values, indices = values.squeeze(axis), indices.squeeze(axis)
     return Sorted(values, indices)
 
@@ -318,25 +351,32 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
 # --- scans along a dim ----------------------------------------------------------------------------
 
 def _running_pick(input: Tensor, dim: int, larger: bool, name: str) -> Sorted:
+    """The running extreme and where it comes from: the latest of ties; from a NaN on, NaN, and the index of the
+    latest NaN, as PyTorch."""
     x = as_tensor(input)
     axis = check_dim(x, dim, name)
-    running = (np.maximum if larger else np.minimum).accumulate(x.array, axis=axis)
-    shape = [1] * x.ndim
+    rows = x.reshape(1) if x.ndim == 0 else x
+    running = (np.maximum if larger else np.minimum).accumulate(rows.array, axis=axis)  # NaN stays NaN
+    shape = [1] * rows.ndim
     shape[axis] = -1
-    positions = np.arange(x.shape[axis]).reshape(shape)
-    picked = np.maximum.accumulate(np.where(x.array == running, positions, 0), axis=axis)  # ties: the latest
-    return Sorted(x.gather(axis, _plain_tensor(picked)), _plain_tensor(picked.astype(np.int64)))
+    positions = np.arange(rows.shape[axis]).reshape(shape)
+    hits = rows.array == running
+    if rows.array.dtype.kind == "f":
+        hits |= np.isnan(rows.array)
+    picked = np.maximum.accumulate(np.where(hits, positions, 0), axis=axis)
+    values, indices = rows.gather(axis, _plain_tensor(picked)), _plain_tensor(picked.astype(np.int64))
+    return Sorted(values.reshape(x.shape), indices.reshape(x.shape))
 
 
 @_method
 def cummax(input: Tensor, dim: int) -> Sorted:
-    """The running maximum along ``dim`` and where each comes from (the latest of ties)."""
+    """The running maximum along ``dim`` and where each comes from (the latest of ties; NaN from a NaN on)."""
     return _running_pick(input, dim, True, "cummax")
 
 
 @_method
 def cummin(input: Tensor, dim: int) -> Sorted:
-    """The running minimum along ``dim`` and where each comes from (the latest of ties)."""
+    """The running minimum along ``dim`` and where each comes from (the latest of ties; NaN from a NaN on)."""
     return _running_pick(input, dim, False, "cummin")
 
 
@@ -352,15 +392,19 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
 
 @_method
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None) -> Tensor:
-    """``out[i] = x[i+1] − x[i]`` along ``dim``, ``n`` times (``prepend``/``append`` joined first)."""
+    """``out[i] = x[i+1] − x[i]`` along ``dim`` (for bools ``x[i+1] ≠ x[i]``), ``n`` times (``prepend``/``append``
+    joined first); ``n = 0`` is the input itself, without them, as in PyTorch and NumPy."""
     x = as_tensor(input)
     axis = check_dim(x, dim, "diff")
+    if n == 0:
+        return x
     if prepend is not None or append is not None:
         parts = [as_tensor(p) for p in (prepend, x, append) if p is not None]
         x = cat(parts, axis)
     for _ in range(n):
         before = (slice(None),) * axis
-        x = x[before + (slice(1, None),)] - x[before + (slice(None, -1),)]
+        later, earlier = x[before + (slice(1, None),)], x[before + (slice(None, -1),)]
+        x = later != earlier if x.dtype == np.bool_ else later - earlier
     return x
 
 
@@ -415,11 +459,24 @@ def take(input: Tensor, index: Any) -> Tensor:
 
 @_method
 def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:
-    """``gather`` along ``dim`` (the flat tensor when None)."""
+    """``gather`` along ``dim`` (the flat tensor when None), the input and the indices first broadcast together in
+    every other dim, as PyTorch (``gather`` alone reads a corner of a larger input)."""
     x = as_tensor(input)
+    places = np.asarray(_plain(indices))
     if dim is None:
-        return take(x, np.asarray(_plain(indices)).reshape(-1))
-    return x.gather(dim, indices)
+        return take(x, places.reshape(-1))
+    axis = check_dim(x, dim, "take_along_dim")
+    if places.ndim != x.ndim:
+        raise RuntimeError(f"take_along_dim: indices of shape {shape_text(places.shape)} need the input's "
+                           f"{x.ndim} dims (shape {shape_text(x.shape)})")
+    across = list(np.broadcast_shapes(_with_size(x.shape, axis, 1), _with_size(places.shape, axis, 1)))
+    spread = x.expand(*_with_size(across, axis, x.shape[axis])) if x.ndim else x
+    return spread.gather(axis, np.broadcast_to(places, _with_size(across, axis, places.shape[axis])))
+
+
+def _with_size(shape: Any, axis: int, size: int) -> tuple:
+    """``shape`` with dim ``axis`` of ``size``."""
+    return (*shape[:axis], size, *shape[axis + 1:])
 
 
 @_method
@@ -495,23 +552,33 @@ def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, devi
 
 @_method
 def bincount(input: Tensor, weights: Any = None, minlength: int = 0) -> Tensor:
-    """How often each value 0, 1, … occurs in a 1-D tensor of non-negative ints (summed ``weights`` if given)."""
+    """How often each value 0, 1, … occurs in a 1-D tensor of non-negative ints; with ``weights`` their sums
+    ``out[v] = Σ_{i: input[i] = v} weights[i]``, an ``index_add`` (so ``∂out[v]/∂weights[i]`` is 1 where
+    ``input[i] = v``), in float32 for float32 weights and float64 for any other, as PyTorch."""
     values = np.asarray(_plain(input))
     if values.ndim != 1 or values.dtype.kind not in "iu" or (values.size and values.min() < 0):
         raise RuntimeError(f"bincount: needs a 1-D tensor of non-negative integers, got shape "
                            f"{shape_text(values.shape)} of {values.dtype}")
-    counted = np.bincount(values, None if weights is None else np.asarray(_plain(weights)), minlength)
-    return _plain_tensor(counted if weights is not None else counted.astype(np.int64))
+    size = max(int(minlength), int(values.max()) + 1 if values.size else 0)
+    if weights is None:
+        return _plain_tensor(np.bincount(values, minlength=size).astype(np.int64))
+    summed = as_tensor(weights)
+    if tuple(summed.shape) != values.shape:
+        raise RuntimeError(f"bincount: weights of shape {shape_text(summed.shape)} must have the input's shape "
+                           f"{shape_text(values.shape)}")
+    summed = summed if summed.dtype == np.float32 else summed.to(np.float64)
+    return summed.new_zeros(size).index_add(0, _plain_tensor(values.astype(np.int64)), summed)
 
 
 @_method
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
            dim: int | None = None) -> Any:
-    """The distinct values (sorted), and if asked where each entry's value sits among them and how often each
-    occurs; with ``dim``, the distinct slices along it."""
+    """The distinct values (sorted; each NaN counts as a value of its own), and if asked where each entry's value
+    sits among them and how often each occurs; with ``dim``, the distinct slices along it."""
     x = as_tensor(input)
     axis = None if dim is None else check_dim(x, dim, "unique")
-    values, inverse, counts = np.unique(x.array, return_inverse=True, return_counts=True, axis=axis)
+    apart = {"equal_nan": False} if axis is None else {}  # every NaN a value of its own, as in PyTorch
+    values, inverse, counts = np.unique(x.array, return_inverse=True, return_counts=True, axis=axis, **apart)
     found = [_plain_tensor(values)]
     if return_inverse:
         found.append(_plain_tensor(inverse.reshape(x.shape if axis is None else -1).astype(np.int64)))

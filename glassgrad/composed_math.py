@@ -24,7 +24,8 @@ from .arguments import check_dim, is_floating, shape_text
 from .composed import _plain_tensor, logaddexp
 from .creation import as_tensor
 from .dtypes import can_cast as can_cast  # the in-place rule, with the other dtype rules here
-from .dtypes import get_default_dtype, kind_rank
+from .dtypes import get_default_dtype, joined_types
+from .dtypes import promote_types as promote_types  # the promotion rules live in dtypes
 from .functions import where
 from .tensor import Tensor, _float_data
 from .tensor_methods import add
@@ -173,21 +174,6 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
 
 # --- dtype rules ----------------------------------------------------------------------------------
 
-def promote_types(type1: Any, type2: Any) -> np.dtype:
-    """The smallest dtype both convert to: a float beats any integer (int64 and float16 give float16)."""
-    a, b = np.dtype(type1), np.dtype(type2)
-    if kind_rank(a) != kind_rank(b) and 2 in (kind_rank(a), kind_rank(b)):
-        return a if kind_rank(a) == 2 else b
-    return np.promote_types(a, b)
-
-
-def _joined(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None:
-    """``higher``'s dtype unless ``lower`` is of a higher kind (then the two promoted)."""
-    if higher is None or lower is None:
-        return higher or lower
-    return promote_types(higher, lower) if kind_rank(lower) > kind_rank(higher) else higher
-
-
 def result_type(tensor1: Any, tensor2: Any) -> np.dtype:
     """The dtype of an operation on the two: tensors with dims decide, then 0-d tensors, then Python numbers
     (a float number counts as the default float dtype, an int as int64), each only if of a higher kind."""
@@ -202,5 +188,5 @@ def result_type(tensor1: Any, tensor2: Any) -> np.dtype:
         else:
             raise TypeError(f"result_type: expects tensors or Python numbers, got {type(value).__name__}")
         ranked[rank] = dtype if ranked[rank] is None else promote_types(ranked[rank], dtype)
-    return _joined(_joined(ranked[0], ranked[1]), ranked[2])
+    return joined_types(joined_types(ranked[0], ranked[1]), ranked[2])
 

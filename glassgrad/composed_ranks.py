@@ -7,9 +7,12 @@
   two neighbours, weighted ``1 − (r − ⌊r⌋)`` and ``r − ⌊r⌋``. A slice holding a NaN gives NaN;
   ``nanquantile`` counts only the other entries (n is their number; a slice of NaNs alone gives NaN).
 * ``nanmedian(x)``: the lower median of the entries that are not NaN (the ``⌊(n − 1)/2⌋``-th smallest), with
-  ``dim`` a ``(values, indices)`` pair; the gradient goes to that entry.
+  ``dim`` a ``(values, indices)`` pair, the gradient going to that entry; over all entries the gradient is shared
+  evenly among the entries equal to the median, as PyTorch.
 * ``mode(x, dim)``: the most frequent value (the smallest, on a tie of counts, as PyTorch) and the index of its
-  last occurrence, as PyTorch's CPU kernel gives it; the gradient goes to that entry.
+  last occurrence, as PyTorch's CPU kernel gives it; the gradient goes to that entry. A NaN equals nothing: it
+  wins only a slice of NaNs (PyTorch sorts NaNs with ``<``, which leaves them where they stand, so its answer
+  with a NaN before a number depends on where the NaN stood).
 
 >>> import glassgrad as gg
 >>> gg.quantile(gg.tensor([1.0, 2.0, 3.0, 4.0]), 0.5).item()   # r = 1.5: halfway between 2 and 3
@@ -23,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .arguments import check_dim, shape_text
-from .composed import _method, _plain_tensor, movedim
+from .composed import _lower_median_positions, _method, _plain_tensor, _shared_among_ties, movedim
 from .creation import as_tensor
 from .tensor import Tensor
 from .tensor_indexing import Sorted
@@ -103,27 +106,29 @@ def nanquantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = F
 @_method
 def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """The lower median of the entries that are not NaN (NaN if there are none); with ``dim`` a
-    ``(values, indices)`` pair. The gradient goes to the entry that is the median."""
+    ``(values, indices)`` pair, the gradient going to the entry at the index; over all entries the gradient is
+    shared evenly among the entries equal to the median, as in PyTorch."""
     x = as_tensor(input)
     axis = 0 if dim is None or x.ndim == 0 else check_dim(x, dim, "nanmedian")
     rows = x.reshape(-1) if dim is None or x.ndim == 0 else x
     if rows.array.size == 0:
         raise IndexError("nanmedian: the input is empty, so it has no median")
-    order = np.argsort(rows.array, axis=axis, kind="stable")
-    counted = (~np.isnan(rows.array)).sum(axis=axis, keepdims=True)
-    picked = np.take_along_axis(order, np.maximum(counted - 1, 0) // 2, axis=axis)
-    values = rows.gather(axis, _plain_tensor(picked))
+    picked = _lower_median_positions(rows.array, axis, True)
     if dim is None:
-        return values.reshape(())
-    indices = _plain_tensor(picked.astype(np.int64))
+        return _shared_among_ties(rows, int(picked[0]))
+    values, indices = rows.gather(axis, _plain_tensor(picked)), _plain_tensor(picked.astype(np.int64))
     if not keepdim or x.ndim == 0:
         values, indices = values.squeeze(axis), indices.squeeze(axis)
     return Sorted(values, indices)
 
 
 def _row_mode(row: np.ndarray) -> int:
-    """The position of the last occurrence of the row's most frequent value (the smallest on a tie)."""
-    values, counts = np.unique(row, return_counts=True)
+    """The position of the last occurrence of the row's most frequent value (the smallest on a tie). A NaN equals
+    nothing, so it counts once and wins only a row of NaNs (the first of them), as the sorted NaNs come last."""
+    numbers = row[~np.isnan(row)] if row.dtype.kind == "f" else row
+    if numbers.size == 0:
+        return 0
+    values, counts = np.unique(numbers, return_counts=True)
     winner = values[np.argmax(counts)]  # unique sorts: argmax finds the smallest of the most frequent
     return int(np.flatnonzero(row == winner)[-1])
 

@@ -107,6 +107,23 @@ def kind_rank(dtype: Any) -> int:
     return 0 if kind == "b" else 2 if kind == "f" else 1
 
 
+def promote_types(type1: Any, type2: Any) -> np.dtype:
+    """The smallest dtype both convert to: a float beats any integer (int64 and float16 give float16)."""
+    a, b = np.dtype(type1), np.dtype(type2)
+    if kind_rank(a) != kind_rank(b) and 2 in (kind_rank(a), kind_rank(b)):
+        return a if kind_rank(a) == 2 else b
+    return np.promote_types(a, b)
+
+
+def joined_types(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None:
+    """``higher``'s dtype unless ``lower`` is of a higher kind (then the two promoted): how an operand with dims
+    (``higher``) meets a 0-d tensor or a Python number (``lower``) in PyTorch, float32 + 0-d float64 → float32,
+    int32 + 0-d float64 → float64."""
+    if higher is None or lower is None:
+        return higher or lower
+    return promote_types(higher, lower) if kind_rank(lower) > kind_rank(higher) else higher
+
+
 def can_cast(from_: Any, to: Any) -> bool:
     """Whether PyTorch converts ``from_`` to ``to`` in an in-place operation: never a float to an integer or bool,
     nor an integer to a bool."""

@@ -168,8 +168,11 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
         return condition.nonzero(as_tuple=True)
     if condition.dtype.kind != "b":
         raise TypeError(f"where: condition must be a bool tensor, got {condition.dtype}")
-    like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else as_tensor(0.0)
-    input, other = lift(input, like), lift(other, like)
+    if isinstance(input, Tensor) or isinstance(other, Tensor):
+        like = input if isinstance(input, Tensor) else other
+        input, other = lift(input, like), lift(other, like)
+    else:  # two numbers: each its own dtype (where(c, 1, 0) is int64, as in PyTorch)
+        input, other = as_tensor(input), as_tensor(other)
     a, b = promote(input.array, other.array)
     try:
         return apply(ops.WHERE, (input, other), condition.array, a, b)

@@ -111,16 +111,18 @@ def accept_numpy_keywords(functions: Iterable[MutableMapping[str, Any]],
     no_out = {id(value) for namespace in methods
               for value in (vars(namespace) if isinstance(namespace, type) else namespace).values()}
     wrapped: dict[int, Callable] = {}
+    made: set[int] = set()  # the wrappers themselves: a namespace walked later may hold one already (its home)
     for namespace in [*functions, *methods]:
         entries = vars(namespace) if isinstance(namespace, type) else namespace
         for name, value in list(entries.items()):
-            if name.startswith("_") or type(value) is not FunctionType:
+            if name.startswith("_") or type(value) is not FunctionType or id(value) in made:
                 continue
             if id(value) not in wrapped:
-                wrapped[id(value)] = with_numpy_keywords(value, takes_out=id(value) not in no_out)
+                wrapped[id(value)] = wrapper = with_numpy_keywords(value, takes_out=id(value) not in no_out)
+                made.add(id(wrapper))
                 home = sys.modules.get(value.__module__)
-                if wrapped[id(value)] is not value and getattr(home, value.__name__, None) is value:
-                    setattr(home, value.__name__, wrapped[id(value)])
+                if wrapper is not value and getattr(home, value.__name__, None) is value:
+                    setattr(home, value.__name__, wrapper)
             if wrapped[id(value)] is not value:
                 if isinstance(namespace, type):
                     setattr(namespace, name, wrapped[id(value)])

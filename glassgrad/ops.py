@@ -811,7 +811,8 @@ CAST = register(Op("cast", "out = a as another dtype", ("1 (cast back to the dty
 # --- reductions --------------------------------------------------------------------------
 
 def _sum(a, axis, keepdim):
-    return a.sum(axis=axis, keepdims=keepdim), (a.shape, axis, keepdim)
+    total = a.sum(axis=axis, keepdims=keepdim, dtype=None if a.dtype.kind == "b" else a.dtype)  # int32 stays int32
+    return total, (a.shape, axis, keepdim)
 
 def _sum_back(up, saved):
     shape, axis, keepdim = saved

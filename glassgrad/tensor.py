@@ -622,7 +622,8 @@ class Tensor:
         if other is None or isinstance(other, (str, bytes)):
             raise TypeError(f"{ufunc.__name__}: cannot compare a tensor with {other!r}; compare with a number or a "
                             "tensor")
-        return Tensor._wrap(recorded_call(ufunc, self.array, _data(other)))  # a kernel of a compiled step
+        other = lift(other, self).array
+        return Tensor._wrap(recorded_call(_compared, ufunc, self.array, other))  # a kernel of a compiled step
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(np.less, other)
@@ -691,34 +692,40 @@ class Tensor:
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         if min is None and max is None:
             raise ValueError("clamp: at least one of 'min' or 'max' must be given")
+        x = _clamped_dtype(self, min, max)
         if STATE.switches[0] and any(isinstance(bound, Tensor) and bound._requires_grad for bound in (min, max)):
-            return _clamp_by_picks(self, min, max)
-        return apply(ops.CLAMP, (self,), self.array, _bound(min, self.array), _bound(max, self.array))
+            return _clamp_by_picks(x, min, max)
+        return apply(ops.CLAMP, (x,), x.array, _bound(min, x.array), _bound(max, x.array))
 
     clip = clamp
 
     # --- reductions ------------------------------------------------------------------------
 
-    def sum(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
-        return _reduce(ops.SUM, self, dim, keepdim, axis, keepdims)
+    def sum(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None) -> Tensor:
+        """``Σ a`` over ``dim`` (every dim by default), in ``dtype`` if given; integers and bools sum in int64,
+        as in PyTorch."""
+        return _reduce(ops.SUM, _summed(self, dtype), dim, keepdim, axis, keepdims)
 
-    def mean(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
-        if not is_floating(self.array.dtype):
-            raise RuntimeError(f"mean: needs a floating tensor, got {self.array.dtype}; use t.float().mean()")
-        return _reduce(ops.MEAN, self, dim, keepdim, axis, keepdims)
+    def mean(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None) -> Tensor:
+        """``Σ a / n`` over ``dim`` (every dim by default), in ``dtype`` if given (a float dtype)."""
+        x = self if dtype is None else self.to(resolve_dtype(dtype))
+        if not is_floating(x.array.dtype):
+            raise RuntimeError(f"mean: needs a floating tensor, got {x.array.dtype}; use t.float().mean() or "
+                               "t.mean(dtype=gg.float32)")
+        return _reduce(ops.MEAN, x, dim, keepdim, axis, keepdims)
 
-    def var(self, dim=None, keepdim: bool = False, *, correction: int = 1, unbiased: bool | None = None,
+    def var(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None,
             axis=None, keepdims=None) -> Tensor:
-        """Variance ``Σ(a − ā)² / (n − correction)``; PyTorch's default ``correction=1``."""
-        if unbiased is not None:
-            correction = int(unbiased)
+        """Variance ``Σ(a − ā)² / (n − correction)``; PyTorch's default ``correction=1``. As in PyTorch, a bool
+        after ``dim`` (or alone: ``x.var(False)``) is ``unbiased``, and ``keepdim`` comes third."""
+        dim, correction = variance_arguments(dim, unbiased, correction)
         return _reduce(ops.VAR, self, dim, keepdim, axis, keepdims, correction)
 
-    def std(self, dim=None, keepdim: bool = False, *, correction: int = 1, unbiased: bool | None = None,
+    def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None,
             axis=None, keepdims=None) -> Tensor:
-        """Standard deviation ``√(Σ(a − ā)² / (n − correction))``; PyTorch's default ``correction=1``."""
-        if unbiased is not None:
-            correction = int(unbiased)
+        """Standard deviation ``√(Σ(a − ā)² / (n − correction))``; PyTorch's default ``correction=1``, and its
+        positions of ``unbiased`` and ``keepdim``, as in :meth:`var`."""
+        dim, correction = variance_arguments(dim, unbiased, correction)
         return _reduce(ops.STD, self, dim, keepdim, axis, keepdims, correction)
 
     def max(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
@@ -730,7 +737,7 @@ class Tensor:
         return _extreme(ops.MIN, np.argmin, self, dim, keepdim, axis, keepdims)
 
     def logsumexp(self, dim, keepdim: bool = False) -> Tensor:
-        axis = _axis_arg(self, dim, None, "logsumexp")
+        axis = _axis_arg(self, dim, None, "logsumexp", every_if_empty=True)
         return apply(ops.LOGSUMEXP, (self,), _float_data(self), axis, bool(keepdim))  # integers: the default float
 
     def softmax(self, dim: int = -1) -> Tensor:
@@ -975,6 +982,12 @@ def _float_data(tensor: Tensor) -> np.ndarray:
     return data if data.dtype.kind == "f" else data.astype(get_default_dtype())
 
 
+def _compared(ufunc: np.ufunc, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A comparison in the two operands' common dtype, as PyTorch: an int64 tensor meets a float32 one (or a
+    Python float) in float32, where 2²⁴ + 1 equals 2²⁴ (NumPy compares the exact numbers)."""
+    return ufunc(*promote(a, b))
+
+
 def _data(value: Any) -> Any:
     return value.array if isinstance(value, Tensor) else value
 
@@ -990,6 +1003,18 @@ def _clamp_by_picks(x: Tensor, low: Any, high: Any) -> Tensor:
             a, b = promote(out.array, bound.array)
             out = apply(ops.WHERE, (out, bound), recorded_call(keeps, a, b), a, b)  # a kernel of a compiled step
     return out
+
+
+def _clamped_dtype(tensor: Tensor, *bounds: Any) -> Tensor:
+    """``tensor`` in the dtype PyTorch clamps it in: an integer tensor bounded by a float (a number, or a tensor)
+    becomes a float, the default float for a number (``int_tensor.clamp(0.5)`` is float32; NumPy gave float64)."""
+    data = tensor.array
+    if is_floating(data.dtype):
+        return tensor
+    for bound in bounds:
+        if isinstance(bound, float) or isinstance(bound, Tensor) and is_floating(bound.array.dtype):
+            data = promote(data, lift(bound, tensor).array)[0]
+    return tensor if data.dtype == tensor.array.dtype else tensor.to(data.dtype)
 
 
 def _bound(value: Any, array: np.ndarray) -> Any:
@@ -1086,8 +1111,10 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         ) from None
 
 
-def _axis_arg(tensor: Tensor, dim: Any, axis: Any, name: str):
-    dim = axis if axis is not None else dim
+def _axis_arg(tensor: Tensor, dim: Any, axis: Any, name: str, every_if_empty: bool = False):
+    """The checked dims of a reduction; ``every_if_empty``: PyTorch's ``dim=()`` of a sum, a mean, a variance or
+    logsumexp reduces every dim (NumPy's ``axis=()`` none)."""
+    dim = axis if axis is not None else None if every_if_empty and isinstance(dim, (tuple, list)) and not dim else dim
     if dim is None:
         return None
     if isinstance(dim, (tuple, list)):
@@ -1095,10 +1122,34 @@ def _axis_arg(tensor: Tensor, dim: Any, axis: Any, name: str):
     return check_dim(tensor, dim, name)
 
 
+def _summed(tensor: Tensor, dtype: Any) -> Tensor:
+    """The tensor a sum adds up: in ``dtype`` if given, else integers and bools in int64 (NumPy would sum uint8
+    in uint64)."""
+    if dtype is not None:
+        return tensor.to(resolve_dtype(dtype))
+    if tensor.array.dtype.kind in "biu" and tensor.array.dtype != np.int64:
+        return tensor.to(np.int64)
+    return tensor
+
+
 def _reduce(op: ops.Op, tensor: Tensor, dim, keepdim, axis, keepdims, *extra) -> Tensor:
-    axis = _axis_arg(tensor, dim, axis, op.name)
+    axis = _axis_arg(tensor, dim, axis, op.name, every_if_empty=True)
     keep = bool(keepdims) if keepdims is not None else bool(keepdim)
     return apply(op, (tensor,), tensor.array, axis, *extra, keep)
+
+
+def variance_arguments(dim: Any, unbiased: Any, correction: Any) -> tuple[Any, Any]:
+    """``(dim, correction)`` from PyTorch's spellings of a variance: a bool alone is ``unbiased``
+    (``x.var(False)``), ``unbiased`` is correction 1 (True) or 0 (False), no correction at all is 1."""
+    if isinstance(dim, (bool, np.bool_)):
+        if unbiased is not None:
+            raise TypeError(f"var/std: dim={dim} is a bool; give the dims as ints, or unbiased={dim} alone")
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError("var/std: give unbiased or correction, not both (unbiased=False is correction=0)")
+    if unbiased is not None:
+        return dim, int(unbiased)
+    return dim, 1 if correction is None else correction
 
 
 def _extreme(op: ops.Op, arg_function, tensor: Tensor, dim, keepdim, axis, keepdims):

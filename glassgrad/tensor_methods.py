@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import linalg, ops, ops_index, ops_math, ops_special, sampling
-from .arguments import check_dim, is_floating, shape_arg, shape_text
+from .arguments import check_dim, is_floating, promote, shape_arg, shape_text
 from .autograd import is_grad_enabled
 from .creation import _filled, pick_generator, tensor
 from .device import check_device
@@ -121,7 +121,7 @@ def rounded(self: Tensor, decimals: int = 0) -> Tensor:
 def atan2(self: Tensor, other: Any) -> Tensor:
     """The angle of the point ``(other, self)``, in (−π, π]: ``∂/∂a = b/(a² + b²)``, ``∂/∂b = −a/(a² + b²)``."""
     other = lift(other, self)
-    a, b = _same_float(_float_data(self), _float_data(other))
+    a, b = promote(_float_data(self), _float_data(other))
     return _broadcasting(ops_math.ATAN2, (self, other), a, b)
 
 
@@ -133,14 +133,9 @@ def lerp(self: Tensor, end: Any, weight: Any) -> Tensor:
     """``self + weight·(end − self)``: ``∂/∂self = 1 − w``, ``∂/∂end = w``, ``∂/∂weight = end − self``."""
     end = lift(end, self)
     weight = lift(weight, self)
-    a, b = _same_float(_float_data(self), _float_data(end))
+    a, b = promote(_float_data(self), _float_data(end))
     w = weight.array.astype(a.dtype, copy=False)
     return _broadcasting(ops_math.LERP, (self, end, weight), a, b, w)
-
-
-def _same_float(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    dtype = np.result_type(a, b)
-    return a.astype(dtype, copy=False), b.astype(dtype, copy=False)
 
 
 def _broadcasting(op: Any, parents: tuple, *arrays: np.ndarray) -> Tensor:
