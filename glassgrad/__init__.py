@@ -549,7 +549,8 @@ del _name, _function
 # functions, as PyTorch takes them (nn.functional's take no out=: many of its names are also torch.*, the same
 # function under both, and its calls are a training step's)
 numpy_keywords.accept_numpy_keywords((globals(), vars(linalg), vars(special)),
-                                     (Tensor, vars(nn.functional), functional_names.SAME))
+                                     (Tensor, vars(nn.functional), functional_names.SAME),
+                                     (vars(func), vars(random), vars(autograd)))
 
 __all__ = [
     "RULES", "GradcheckError", "GradcheckReport", "Tensor", "__version__", "abs", "add", "arange", "argmax",
