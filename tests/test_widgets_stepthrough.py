@@ -78,7 +78,10 @@ def check_against_eager(model, x, y, loss, dtype, lr):
     """Forward, every Backward press, and Update: the views against the learner's model run eagerly."""
     widget = StepThrough(model, x, y, loss=loss, lr=lr)
     before = [p.array.copy() for p in model.parameters()]
-    reference = eager(copy.deepcopy(model), np.asarray(x, dtype=dtype), np.asarray(y), loss)
+    # the widget takes the target in the model's dtype: so does the reference (a float64 target now makes a
+    # float32 model's loss float64, as in PyTorch, and a loss near 0 then differs in float32's last digits)
+    target = np.asarray(y, dtype=dtype) if loss == "mse" else np.asarray(y)
+    reference = eager(copy.deepcopy(model), np.asarray(x, dtype=dtype), target, loss)
     tolerance = TOLERANCE[dtype]
     depth = len(reference["weights"]) // 2
     start = view(widget, "", lr)
