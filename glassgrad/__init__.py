@@ -550,7 +550,7 @@ del _name, _function
 # function under both, and its calls are a training step's)
 numpy_keywords.accept_numpy_keywords((globals(), vars(linalg), vars(special)),
                                      (Tensor, vars(nn.functional), functional_names.SAME),
-                                     (vars(func), vars(random), vars(autograd)))
+                                     (func, random))
 
 __all__ = [
     "RULES", "GradcheckError", "GradcheckReport", "Tensor", "__version__", "abs", "add", "arange", "argmax",

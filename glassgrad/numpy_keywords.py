@@ -102,13 +102,14 @@ def with_numpy_keywords(function: Any, takes_out: bool = False) -> Any:
 
 def accept_numpy_keywords(functions: Iterable[MutableMapping[str, Any]],
                           methods: Iterable[MutableMapping[str, Any] | type],
-                          also: Iterable[MutableMapping[str, Any]] = ()) -> None:
+                          also: Iterable[Any] = ()) -> None:
     """Replace each public function of ``functions`` (module dicts: PyTorch's top-level functions) and of
     ``methods`` (classes, and module dicts of functions PyTorch gives no ``out=``, ``nn.functional``) by
     :func:`with_numpy_keywords` of it: all of them take NumPy's names, the functions ``out=`` too (unless they
     are also among the methods). A function found under several names gets one wrapper, which also takes its
-    place in the module that defines it (``gg.select_copy is glassgrad.copies.select_copy``) and in the modules
-    of ``also`` that name it (``torch.func.vmap is torch.vmap``)."""
+    place in the module that defines it (``gg.select_copy is glassgrad.copies.select_copy``) and among the public
+    names (``__all__``) of the modules in ``also`` (``torch.func.vmap is torch.vmap``; their other names, the
+    functions they import for their own use, stay as they are: no wrapper on an internal call)."""
     functions, methods = list(functions), list(methods)
     no_out = {id(value) for namespace in methods
               for value in (vars(namespace) if isinstance(namespace, type) else namespace).values()}
@@ -130,7 +131,8 @@ def accept_numpy_keywords(functions: Iterable[MutableMapping[str, Any]],
                     setattr(namespace, name, wrapped[id(value)])
                 else:
                     namespace[name] = wrapped[id(value)]
-    for namespace in also:
-        for name, value in list(namespace.items()):
-            if id(value) in wrapped and not name.startswith("_"):
-                namespace[name] = wrapped[id(value)]
+    for module in also:
+        for name in module.__all__:
+            value = getattr(module, name)
+            if id(value) in wrapped:
+                setattr(module, name, wrapped[id(value)])
