@@ -120,35 +120,31 @@ class LogNormal(Distribution):
         return self.base_dist.entropy() + self.loc
 
 
-class HalfNormal(Distribution):
-    """``|y|`` for ``y ~ Normal(0, scale)``."""
+class _Folded(Distribution):
+    """``|y|`` for ``y`` of a distribution symmetric about 0 with a ``scale`` (:attr:`base_dist`): the density
+    doubled on ``x ≥ 0`` (``ln p(x) = ln p_y(x) + ln 2``), 0 below; the entropy ``ln 2`` less; a draw is ``|y|``."""
 
     has_rsample = True
     params = {"scale": 0}
+    arg_constraints = {"scale": constraints.positive}
     support = constraints.nonnegative
+    folds: type[Distribution]
+    """The symmetric distribution folded (Normal, Cauchy)."""
 
     def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
         (self.scale,) = broadcast_all(scale)
-        check_positive("HalfNormal", "scale", self.scale, validate_args)
+        check_positive(type(self).__name__, "scale", self.scale, validate_args)
         self.validates = validate_args is not False
         self._batch = tuple(self.scale.shape)
 
     @property
-    def base_dist(self) -> Normal:
-        """The normal distribution whose absolute value this is."""
-        return Normal(0.0, self.scale, validate_args=False)
-
-    @property
-    def mean(self) -> Tensor:
-        return self.scale * math.sqrt(2 / math.pi)
+    def base_dist(self) -> Distribution:
+        """The distribution whose absolute value this is."""
+        return self.folds(0.0, self.scale, validate_args=False)
 
     @property
     def mode(self) -> Tensor:
         return self.scale.new_zeros(self._batch)
-
-    @property
-    def variance(self) -> Tensor:
-        return self.scale ** 2 * (1 - 2 / math.pi)
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         return self.base_dist.rsample(sample_shape).abs()
@@ -157,6 +153,23 @@ class HalfNormal(Distribution):
         x = self.in_support(value)
         density = self.base_dist.log_prob(x) + math.log(2)
         return density.masked_fill(x.detach() < 0, -math.inf)
+
+    def entropy(self) -> Tensor:
+        return self.base_dist.entropy() - math.log(2)
+
+
+class HalfNormal(_Folded):
+    """``|y|`` for ``y ~ Normal(0, scale)``."""
+
+    folds = Normal
+
+    @property
+    def mean(self) -> Tensor:
+        return self.scale * math.sqrt(2 / math.pi)
+
+    @property
+    def variance(self) -> Tensor:
+        return self.scale ** 2 * (1 - 2 / math.pi)
 
     def cdf(self, value: Any) -> Tensor:
         return (as_tensor(value) / (self.scale * math.sqrt(2))).erf()
@@ -165,48 +178,19 @@ class HalfNormal(Distribution):
         """``σ·√2·erf⁻¹(p)``, F's inverse."""
         return self.scale * math.sqrt(2) * as_tensor(value).erfinv()
 
-    def entropy(self) -> Tensor:
-        return self.base_dist.entropy() - math.log(2)
 
-
-class HalfCauchy(Distribution):
+class HalfCauchy(_Folded):
     """``|y|`` for ``y ~ Cauchy(0, scale)``: a heavy-tailed prior for a scale (its half width is ``scale``)."""
 
-    has_rsample = True
-    params = {"scale": 0}
-    arg_constraints = {"scale": constraints.positive}
-    support = constraints.nonnegative
-
-    def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
-        (self.scale,) = broadcast_all(scale)
-        check_positive("HalfCauchy", "scale", self.scale, validate_args)
-        self.validates = validate_args is not False
-        self._batch = tuple(self.scale.shape)
-
-    @property
-    def base_dist(self) -> Cauchy:
-        """The Cauchy distribution whose absolute value this is."""
-        return Cauchy(0.0, self.scale, validate_args=False)
+    folds = Cauchy
 
     @property
     def mean(self) -> Tensor:
         return self.scale.new_full(self._batch, math.inf)
 
     @property
-    def mode(self) -> Tensor:
-        return self.scale.new_zeros(self._batch)
-
-    @property
     def variance(self) -> Tensor:
         return self.scale.new_full(self._batch, math.inf)
-
-    def rsample(self, sample_shape: Any = ()) -> Tensor:
-        return self.base_dist.rsample(sample_shape).abs()
-
-    def log_prob(self, value: Any) -> Tensor:
-        x = self.in_support(value)
-        density = self.base_dist.log_prob(x) + math.log(2)
-        return density.masked_fill(x.detach() < 0, -math.inf)
 
     def cdf(self, value: Any) -> Tensor:
         return (self.in_support(value) / self.scale).atan() * (2 / math.pi)
@@ -214,6 +198,3 @@ class HalfCauchy(Distribution):
     def icdf(self, value: Any) -> Tensor:
         """``σ·tan(πp/2)``, F's inverse."""
         return (as_tensor(value) * (math.pi / 2)).tan() * self.scale
-
-    def entropy(self) -> Tensor:
-        return self.base_dist.entropy() - math.log(2)
