@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .arguments import check_dim, joined_dtype, shape_arg, shape_text
+from .arguments import check_dim, shape_arg, shape_text
 from .composed import movedim
 from .creation import as_tensor
 from .dtypes import get_default_dtype
@@ -109,8 +109,6 @@ def block_diag(*tensors: Any) -> Tensor:
         blocks.append(t.reshape(1, 1) if t.ndim == 0 else t.reshape(1, -1) if t.ndim == 1 else t)
     if not blocks:
         return Tensor._wrap(np.zeros((1, 0), dtype=get_default_dtype()))
-    dtype = joined_dtype(b.array.dtype for b in blocks)
-    blocks = [b if b.array.dtype == dtype else b.to(dtype) for b in blocks]
     width = sum(b.shape[1] for b in blocks)
     rows, left = [], 0
     for b in blocks:
@@ -118,7 +116,7 @@ def block_diag(*tensors: Any) -> Tensor:
         pieces = [b.new_zeros((height, left)), b, b.new_zeros((height, right))]
         rows.append(cat([p for p in pieces if p.shape[1]] or [b], 1))
         left += b.shape[1]
-    return cat(rows, 0)
+    return cat(rows, 0)  # cat joins rows of several dtypes in PyTorch's one (float32 with int64: float32)
 
 
 @_method
