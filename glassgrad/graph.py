@@ -112,13 +112,13 @@ def _write_back(view: Any, base: Any) -> None:
     """``base`` stands for its old value with ``view``'s entries, which ``view``'s in-place change wrote."""
     op, args = view._view_how
     old = _hide_node(base, None, counted=False)
-    if op is GETITEM:
-        record(base, SETITEM, (old, view), args[0], (old.array, view.array, args[0]))
-    elif op is RESHAPE:
-        record(base, RESHAPE, (view,), view.shape, (view.array, base.shape))
-    else:  # PERMUTE: the order undone
-        inverse = tuple(int(axis) for axis in np.argsort(args[0]))
-        record(base, PERMUTE, (view,), np.argsort(inverse), (view.array, inverse))
+    if op is GETITEM:  # the old value with the view's entries (written there already: setitem copies them onto
+        row, parents, arguments = SETITEM, (old, view), (old.array, view.array, args[0])  # themselves)
+    else:  # RESHAPE, PERMUTE: a view of all of the base, shaped back (its order undone)
+        undo = base.shape if op is RESHAPE else tuple(int(axis) for axis in np.argsort(args[0]))
+        row, parents, arguments = op, (view,), (view.array, undo)
+    _, saved = row.forward(*arguments)  # what the row's backward reads, as the row itself keeps it
+    record(base, row, parents, saved, arguments)
 
 
 def _read_again(view: Any, base: Any) -> None:
