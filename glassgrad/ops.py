@@ -208,6 +208,10 @@ class Op:
     passes_up: bool = False
     """Whether ``backward`` hands every input the upstream gradient itself, unchanged (``add``: ∂L/∂a = ∂L/∂b =
     ∂L/∂out): a compiled replay names it instead of calling the rule."""
+    saved_alone: Callable[..., Any] | None = None
+    """What the forward saves, without its output: ``saved_alone(*args) == forward(*args)[1]`` (the same function
+    the forward calls), for a compiled replay whose step never reads the output (a loss nobody returns: only what
+    its backward needs is computed)."""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -1290,6 +1294,11 @@ def _mse(prediction, target, reduction, needs):
     return _reduce_loss(diff * diff, reduction), (diff, reduction, needs)
 
 
+def _mse_saved(prediction, target, reduction, needs):
+    """``_mse``'s saved values alone (its first line; an eager loss makes one call, not two)."""
+    return prediction - target, reduction, needs
+
+
 def _mse_back(up, saved):
     diff, reduction, (need_prediction, need_target) = saved
     grad = diff * (2 * _loss_upstream(up, reduction, diff.size, diff.shape))
@@ -1302,7 +1311,7 @@ MSE_LOSS = register(Op(
     loss=LossForm("({input} − {target})²", "2({input} − {target})",
                   lambda prediction, target: (prediction - target) ** 2,
                   lambda prediction, target: 2 * (prediction - target)), saves=((0, 1), (0, 1)),
-    vjp_tensors=_pair_loss_vjp(lambda diff: 2 * diff),
+    vjp_tensors=_pair_loss_vjp(lambda diff: 2 * diff), saved_alone=_mse_saved,
 ))
 
 

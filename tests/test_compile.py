@@ -448,6 +448,41 @@ def test_a_gradient_dropped_before_anyone_reads_it_is_not_stored(clip):
     assert ("left out of the replay" in compiled[6].explain()) == (clip is None)
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_a_loss_the_step_does_not_return_is_replayed_as_what_its_backward_needs(dtype, reduction):
+    """Nothing reads the loss of a step that returns nothing: the replay computes only ``ŷ − y`` (the row's
+    ``saved_alone``), and every parameter ends bit for bit where eager leaves it; a step that returns the
+    loss still computes it."""
+    def run(compiled, returns):
+        gg.manual_seed(0)
+        model = _mlp(dtype)
+        optimizer = gg.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+        def step(x, y):
+            optimizer.zero_grad()
+            loss = F.mse_loss(model(x), y, reduction=reduction)
+            loss.backward()
+            optimizer.step()
+            return loss if returns else None
+
+        go = gg.compile(step, fullgraph=True) if compiled else step
+        rng = np.random.default_rng(5)
+        results = [go(*_values(rng, dtype)) for _ in range(60)]
+        assert all((r is None) != returns for r in results)
+        return [r.array.copy() for r in results if r is not None], _state(model, optimizer), go
+
+    for returns in (False, True):
+        eager, compiled = run(False, returns), run(True, returns)
+        _assert_identical(eager, compiled)
+        assert all(np.isfinite(value).all() for value in compiled[1].values() if value is not None)
+        program = compiled[2].entries[compiled[2].last_key].program
+        assert len(program.unread_outputs) == (0 if returns else 1)
+        assert ("_mse_saved" in repr(program.names.values())) == (not returns)
+        assert ("nothing reads the output" in compiled[2].explain()) == (not returns)
+        assert _replays(compiled[2]) >= 60 - 2
+
+
 def test_values_live_only_while_the_step_needs_them():
     """A long chain keeps only what backward still needs: variables are reused as values die; bit for bit."""
     def run(compiled):

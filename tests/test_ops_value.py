@@ -1,7 +1,8 @@
 """A row's value function and what it says its forward keeps, against the forward itself.
 
-A compiled replay calls ``op.value`` instead of ``op.forward`` where nothing reads the saved values, and
-names the saved values itself from ``op.keeps`` (the output, the first input, the inputs): both must be
+A compiled replay calls ``op.value`` instead of ``op.forward`` where nothing reads the saved values,
+names the saved values itself from ``op.keeps`` (the output, the first input, the inputs), and calls
+``op.saved_alone`` where nothing reads the output (a loss the step does not return): each must be
 exactly what the forward gives, bit for bit, or the replay would drift from eager.
 """
 
@@ -71,3 +72,28 @@ def test_a_row_that_passes_the_upstream_on_returns_it_itself_to_every_input(op, 
     up = np.random.default_rng(1).normal(size=out.shape).astype(dtype)
     contributions = op.backward(up, saved)
     assert len(contributions) == len(op.roles) and all(part is up for part in contributions)
+
+
+SAVING = [op for op in RULES.values() if op.saved_alone is not None]
+
+
+def test_the_losses_a_step_need_not_return_declare_their_saved_values_alone():
+    assert "mse_loss" in {op.name for op in SAVING}
+
+
+@pytest.mark.parametrize("op", SAVING, ids=lambda op: op.name)
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), shape=st.sampled_from([(), (1,), (3,), (2, 5), (1, 4, 3)]),
+       dtype=st.sampled_from([np.float32, np.float64]), reduction=st.sampled_from(["mean", "sum", "none"]),
+       needs=st.tuples(st.booleans(), st.booleans()))
+def test_saved_alone_is_what_the_forward_saves(op, seed, shape, dtype, reduction, needs):
+    args = (*_inputs(op, np.random.default_rng(seed), shape, dtype), reduction, needs)
+    _, saved = op.forward(*args)
+    alone = op.saved_alone(*args)
+    assert type(alone) is type(saved) and len(alone) == len(saved)
+    for mine, theirs in zip(alone, saved):
+        if isinstance(theirs, np.ndarray):
+            assert type(mine) is np.ndarray and mine.dtype == theirs.dtype and mine.shape == theirs.shape
+            assert mine.tobytes() == theirs.tobytes()
+        else:
+            assert mine == theirs

@@ -40,7 +40,9 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   (one set between calls is added to, as eager adds: captured again).
 * **Leaner than eager, same numbers.** Each value lives only while the step still needs it (the
   replay's variables are reused), and a ``.grad`` stored only to be reset unread
-  (``p.grad = None`` after the update) is not stored at all; ``explain()`` marks what is left out.
+  (``p.grad = None`` after the update) is not stored at all, nor is a loss the step does not return
+  computed (only what its backward needs: ``ŷ − y`` for MSE, the row's ``saved_alone``);
+  ``explain()`` marks what is left out.
 * **Refusals.** What a replay cannot repeat is detected at capture: reading a value inside the
   step (``.item()``, ``float(t)``, ``if t > 0``, ``.numpy()``, printing), an in-place change of a
   graph tensor, random draws other than dropout's (``gg.randn`` inside the step), hooks, a

@@ -5,7 +5,8 @@ inside a pass, by the layer that ran them; each line gives the kernel, its outpu
 (shape, dtype, bytes) and its formula, read from the row that defines it (an op's ``formula``
 and ``derivative_lines()`` as ``glassgrad rules`` prints them, an optimizer's ``formula_for``):
 one rule, one place. No kernel is fused: each is the function eager calls. A store into ``.grad``
-that nothing reads before it is reset (``p.grad = None``) is listed, marked as left out of the replay.
+that nothing reads before it is reset (``p.grad = None``) is listed, marked as left out of the replay; so is a
+forward whose output nothing reads (a loss the step does not return), replayed as its row's ``saved_alone``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def explain_program(name: str, program: Program) -> str:
             lines.append(f"  {names.get(id(layer), 'outside any layer') if layer is not None else 'outside any layer'}")
         sizes = ", ".join(_buffer_text(size) for size in kernel.sizes if size)
         formula = _formula(kernel)
+        if number - 1 in program.unread_outputs:
+            formula = f"{formula}  (nothing reads the output: only what the backward needs is computed)"
         if number - 1 in program.skipped:
             formula = ("left out of the replay: nothing reads it before .grad is reset" if kernel.kind == "store"
                        else "left out of the replay: .grad is None already")

@@ -154,6 +154,8 @@ class Program:
         self.skipped = _skipped(self.kernels, {id(leaf) for leaf in self.fresh_grads})
         """The kernels a replay leaves out: stores nobody reads, and resets of a ``.grad`` that is already None."""
         self.register = _registers(self.kernels, capture.inputs, capture.result, self.skipped)
+        self.unread_outputs: set[int] = set()
+        """The forwards whose output nobody reads, replayed as their row's ``saved_alone`` (what the backward needs)."""
         self.read = {slot for number, kernel in enumerate(self.kernels) if number not in self.skipped
                      for arg in (kernel.args[:1] if _passes_up(kernel) else kernel.args)  # saved: unread
                      for slot in _slots_in(arg)} | set(_slots_in(capture.result))
@@ -211,7 +213,7 @@ class Program:
         kind = kernel.kind
         if kind == "forward":
             out, saved = kernel.outputs
-            lines = self._forward(kernel, args) or [
+            lines = self._forward(number, kernel, args) or [
                 f"{self._v(out)} = {function}({args})[0]" if saved is None
                 else f"{self._v(out)}, {self._v(saved)} = {function}({args})"]
             if kernel.extra and out in self.read:  # a 0-d result read later: NumPy hands back a scalar, eager an array
@@ -257,10 +259,14 @@ class Program:
         tensor, array = kernel.outputs
         return [f"{self._v(tensor)} = {call}", f"{self._v(array)} = {self._v(tensor)}.array"]
 
-    def _forward(self, kernel: Kernel, args: str) -> list[str]:
+    def _forward(self, number: int, kernel: Kernel, args: str) -> list[str]:
         """A forward written with its row's value function (no wrapper, no tuple to unpack), where the row says
-        what its forward saves or nothing reads it; ``[]``: call the forward itself."""
+        what its forward saves or nothing reads it, or with its ``saved_alone`` where nothing reads its output;
+        ``[]``: call the forward itself."""
         op, (out, saved) = kernel.op, kernel.outputs
+        if op is not None and op.saved_alone is not None and out not in self.read and saved in self.read:
+            self.unread_outputs.add(number)  # a loss nobody reads: what its backward needs, and no more
+            return [f"{self._v(saved)} = {self._name(op.saved_alone)}({args})"]
         if op is None or op.value is None:
             return []
         call = f"{self._name(op.value)}({args})"
