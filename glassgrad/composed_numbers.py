@@ -188,6 +188,17 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
 
 
 def fill(input: Tensor, value: Any) -> Tensor:
-    """A new tensor of ``input``'s shape and dtype, every entry ``value``."""
+    """A new tensor of ``input``'s shape and dtype, every entry ``value`` (a number or a 0-d tensor).
+
+    Differentiable as PyTorch's: ``∂L/∂value = Σ ∂L/∂out`` (every entry is ``value``) and ``∂L/∂input = 0``
+    (zeros, not None: no entry depends on it).
+    """
     x = as_tensor(input)
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError(f"fill: the value must be a number or a 0-d tensor, got one of shape "
+                           f"{shape_text(value.shape)} (pick one entry: value[i], or value.item())")
+    learns = x.requires_grad or (isinstance(value, Tensor) and value.requires_grad)
+    if learns and is_grad_enabled() and x.is_floating_point():
+        nowhere = Tensor._wrap(np.zeros(x.shape, dtype=bool))  # every entry from value: input's slope is 0
+        return where(nowhere, x, as_tensor(value).to(x.dtype))
     return full_like(x, _plain(value).item() if isinstance(value, Tensor) else value)

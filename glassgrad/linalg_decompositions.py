@@ -98,9 +98,16 @@ def svdvals(A: Tensor) -> Tensor:
     return apply(rows.SVD_S, (a,), a.array, False)
 
 
-def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
+def pinv(A: Tensor, rcond: Any = None, hermitian: bool = False, *, atol: Any = None, rtol: Any = None) -> Tensor:
     """The pseudo-inverse ``V·diag(1/σ)·Uᵀ``, singular values at most ``max(atol, rtol·σ_max)`` counted as 0
-    (default: ``rtol = ε·max(m, n)``); ``hermitian=True`` uses ``eigh`` of a symmetric A (``|λ|`` in place of σ)."""
+    (default: ``rtol = ε·max(m, n)``); ``hermitian=True`` uses ``eigh`` of a symmetric A (``|λ|`` in place of σ).
+
+    ``rcond`` is PyTorch's older name for ``rtol`` (``pinv(A, 1e-5)``, ``pinv(A, rcond=1e-5)``); it takes neither
+    ``atol`` nor ``rtol`` beside it."""
+    if rcond is not None:
+        if atol is not None or rtol is not None:
+            raise TypeError("linalg.pinv: give rcond (the older name of rtol) or atol/rtol, not both")
+        rtol = rcond
     a = _matrices(A, "pinv")
     eps = np.finfo(a.array.dtype).eps
     if rtol is None:

@@ -212,6 +212,31 @@ def test_masked_fill_with_a_value_that_requires_grad_sends_it_the_masked_sum():
     assert out.tolist() == [0.5, 2.0, 0.5] and value.grad.item() == 5.0 and x.grad.tolist() == [0.0, 2.0, 0.0]
 
 
+@pytest.mark.parametrize("value_learns", [False, True])
+@pytest.mark.parametrize("input_learns", [False, True])
+def test_fill_sends_the_value_the_sum_and_the_input_zeros(input_learns, value_learns):
+    """``gg.fill(x, v)``: every entry is v, so ∂L/∂v = Σ ∂L/∂out, and ∂L/∂x is zeros (PyTorch's, not None)."""
+    if not (input_learns or value_learns):
+        out = gg.fill(gg.tensor([1.0, 2.0]), gg.tensor(3.0))
+        assert out.tolist() == [3.0, 3.0] and not out.requires_grad
+        return
+    x = gg.tensor([[1.0, -2.0, 3.0]], dtype=gg.float64, requires_grad=input_learns)
+    value = gg.tensor(0.5, dtype=gg.float64, requires_grad=value_learns) if value_learns else 0.5
+    out = gg.fill(x, value)
+    (out * gg.tensor([[1.0, 2.0, 4.0]], dtype=gg.float64)).sum().backward()
+    assert out.dtype == gg.float64 and out.tolist() == [[0.5, 0.5, 0.5]]
+    assert (x.grad.tolist() == [[0.0, 0.0, 0.0]]) if input_learns else x.grad is None
+    if value_learns:
+        assert value.grad.item() == 7.0
+
+
+def test_fill_of_integers_takes_no_gradient_and_a_value_must_be_0_d():
+    out = gg.fill(gg.tensor([1, 2]), gg.tensor(2.7, requires_grad=True))
+    assert out.tolist() == [2, 2] and out.dtype == gg.int64 and not out.requires_grad
+    with pytest.raises(RuntimeError, match=r"fill: the value must be a number or a 0-d tensor, got one of shape"):
+        gg.fill(gg.ones(3), gg.ones(2))
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: gg.ones(3, 4).gather(1, gg.tensor([0, 1, 2])), "gather: the index must have as many dims"),
     (lambda: gg.ones(3, 4).gather(1, gg.tensor([[4]])), "gather: index 4 is out of bounds for dim 1 of size 4"),

@@ -121,6 +121,21 @@ def test_pinv_of_a_rank_deficient_matrix_counts_tiny_singular_values_as_zero():
     np.testing.assert_allclose(found.numpy(), np.linalg.pinv(a.numpy()), atol=1e-12)
 
 
+@pytest.mark.parametrize("hermitian", [False, True])
+def test_pinv_takes_pytorchs_older_rcond_as_rtol_by_position_or_name(hermitian):
+    """``linalg.pinv(A, rcond, hermitian)``: singular values (|λ|) at most ``rcond·σ_max`` count as 0, as ``rtol``."""
+    values = np.diag([4.0, 1.0, 0.2]) if not hermitian else np.diag([4.0, -1.0, 0.2])
+    rotation = np.linalg.qr(np.random.default_rng(0).standard_normal((3, 3)))[0]
+    a = gg.tensor(rotation @ values @ rotation.T, dtype=gg.float64)
+    kept = np.diag([0.25, 1.0, 0.0]) if not hermitian else np.diag([0.25, -1.0, 0.0])  # 0.2 ≤ 0.1·4: dropped
+    expected = rotation @ kept @ rotation.T
+    for found in (gg.linalg.pinv(a, 0.1, hermitian), gg.linalg.pinv(a, rcond=0.1, hermitian=hermitian),
+                  gg.linalg.pinv(a, rtol=0.1, hermitian=hermitian)):
+        np.testing.assert_allclose(found.numpy(), expected, atol=1e-12)
+    with pytest.raises(TypeError, match="linalg.pinv: give rcond .* or atol/rtol, not both"):
+        gg.linalg.pinv(a, 0.1, atol=0.5)
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: gg.linalg.cholesky(gg.tensor([[1.0, 2.0], [2.0, 1.0]])), "cholesky: the matrix is not positive-definite"),
     (lambda: gg.linalg.cholesky(gg.ones(2, 3)), "cholesky: expected a square matrix"),
