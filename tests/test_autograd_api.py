@@ -1,0 +1,131 @@
+"""PyTorch's autograd API as tutorials use it, on glassgrad: grad-mode switches, ``torch.autograd.backward``,
+module hooks with keyword arguments, ``checkpoint_sequential``.
+
+Oracle: PyTorch 2.13, the same calls on the same float64 numbers (values and gradients).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+
+
+def run_both(torch, program, *arrays):
+    """``program(library, *tensors)`` on glassgrad and on PyTorch, with the same float64 numbers."""
+    ours = program(gg, *(gg.tensor(a, dtype=gg.float64, requires_grad=True) for a in arrays))
+    theirs = program(torch, *(torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in arrays))
+    return ours, theirs
+
+
+def assert_same(ours, theirs):
+    assert len(ours) == len(theirs)
+    for mine, their in zip(ours, theirs):
+        if their is None:
+            assert mine is None
+        else:
+            np.testing.assert_allclose(np.asarray(mine.detach().tolist()), their.detach().numpy(),
+                                       rtol=1e-12, atol=1e-12)
+
+
+def test_the_switches_decorate_without_parentheses_as_pytorchs(torch):
+    for library in (gg, torch):
+        x = library.tensor([1.0, 2.0], requires_grad=True)
+
+        @library.no_grad
+        def off(a):
+            return a * 2
+
+        @library.inference_mode
+        def inferred(a):
+            return a * 2
+
+        @library.enable_grad
+        def on(a):
+            return a * 2
+
+        with library.no_grad():
+            recorded = on(x)
+        assert not off(x).requires_grad and not inferred(x).requires_grad and recorded.requires_grad
+        assert off.__name__ == "off" and library.is_grad_enabled()
+
+
+def test_set_grad_enabled_called_alone_switches_at_once_as_pytorchs(torch):
+    for library in (gg, torch):
+        x = library.tensor([1.0, 2.0], requires_grad=True)
+        library.set_grad_enabled(False)
+        try:
+            off = x * 2
+            with library.set_grad_enabled(True):
+                inside = x * 2
+            after_block = x * 2
+        finally:
+            library.set_grad_enabled(True)
+        assert (off.requires_grad, inside.requires_grad, after_block.requires_grad) == (False, True, False)
+        assert library.is_grad_enabled()
+
+
+def test_set_grad_enabled_as_a_block_and_a_decorator_restores_the_mode_before_it(torch):
+    for library in (gg, torch):
+        x = library.tensor([1.0, 2.0], requires_grad=True)
+        with library.set_grad_enabled(False):
+            off = x * 2
+        assert not off.requires_grad and (x * 2).requires_grad
+
+        @library.set_grad_enabled(False)
+        def doubled(a):
+            return a * 2
+
+        assert library.is_grad_enabled()  # decorating switched nothing outside the function
+        assert not doubled(x).requires_grad and doubled(x).tolist() == [2.0, 4.0]
+        with library.no_grad():
+            with library.set_grad_enabled(True):
+                assert library.is_grad_enabled()
+            assert not library.is_grad_enabled()
+        assert library.is_grad_enabled()
+
+
+@given(rows=st.integers(1, 4), seed=st.integers(0, 2**16), create_graph=st.booleans())
+def test_autograd_backward_sums_the_tensors_backward_in_one_pass_as_pytorchs(torch, rows, seed, create_graph):
+    rng = np.random.default_rng(seed)
+    x, w = rng.uniform(-2, 2, (rows, 3)), rng.uniform(-2, 2, 3)
+    v = rng.uniform(-1, 1, rows)
+
+    def program(library, x, w):
+        hidden = (x * w).tanh()  # shared by both outputs
+        seen = []
+        hidden.register_hook(lambda g: seen.append(g.clone()))
+        first, second = hidden.sum(1), (hidden ** 2).mean()
+        library.autograd.backward([first, second], [library.tensor(v, dtype=library.float64), None],
+                                  create_graph=create_graph)
+        gradient_of_gradient = library.autograd.grad(w.grad.sum(), x)[0] if create_graph else None
+        return x.grad, w.grad, seen[0], library.tensor(float(len(seen))), gradient_of_gradient
+
+    assert_same(*run_both(torch, program, x, w))
+
+
+def test_autograd_backward_frees_a_shared_graph_once_and_takes_inputs_as_pytorchs(torch):
+    def program(library, x, w):
+        y = x * w
+        library.autograd.backward((y.sum(), (y * y).sum()), retain_graph=True, inputs=[w])
+        library.autograd.backward(y.exp().sum(), retain_graph=True, inputs=w)  # one tensor: Tensor.backward
+        library.autograd.backward([y.sum(), y.prod()])
+        with pytest.raises(RuntimeError, match="a second time"):
+            y.sum().backward()
+        return x.grad, w.grad
+
+    assert_same(*run_both(torch, program, [1.0, -2.0, 0.5], [0.3, 0.7, -1.1]))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda x: gg.autograd.backward([x.sum(), x * 2]), "grad can be implicitly created only for scalar outputs"),
+    (lambda x: gg.autograd.backward([x.sum(), x.sum()], [None]), "grad_tensors has 1 entries but there are 2"),
+    (lambda x: gg.autograd.backward([x.sum(), x.detach().sum()]), "element 1 of tensors does not require grad"),
+    (lambda x: gg.autograd.backward([x.sum(), x * 2], [None, gg.ones(3)]), "Mismatch in shape: grad_tensors[1]"),
+])
+def test_autograd_backward_refuses_bad_arguments_in_one_line(call, message):
+    with pytest.raises(RuntimeError, match=message.replace("[", r"\[")):
+        call(gg.tensor([1.0, 2.0], requires_grad=True))
