@@ -474,7 +474,8 @@ class Tensor:
                 given = isinstance(gradient, Tensor) and gradient.array.dtype == seed.dtype
                 seed = gradient if given else Tensor._wrap(seed)  # a given gradient keeps its own graph
             retain = create_graph if retain_graph is None else retain_graph
-            backward_into(self, seed, None if inputs is None else _backward_inputs(inputs), create_graph, retain)
+            backward_into((self,), (seed,), None if inputs is None else _backward_inputs(inputs), create_graph,
+                          retain)
             return
         run_backward(self, seed, bool(retain_graph))
 
