@@ -27,6 +27,7 @@ COUNTERPARTS: dict[str, tuple[str, ...]] = {
     "torch": ("glassgrad",),
     "torch.autograd.functional": ("glassgrad.jacobians",),
     "torch.autograd.function": ("glassgrad.custom_function",),
+    "torch.utils.hooks": ("glassgrad.handles",),  # RemovableHandle
 }
 #: PyTorch's packages whose glassgrad counterpart is a plain module: their submodules import too (the import
 #: system gives that module an empty ``__path__``, so it finds nothing of its own below it).

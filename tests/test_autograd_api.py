@@ -129,3 +129,64 @@ def test_autograd_backward_frees_a_shared_graph_once_and_takes_inputs_as_pytorch
 def test_autograd_backward_refuses_bad_arguments_in_one_line(call, message):
     with pytest.raises(RuntimeError, match=message.replace("[", r"\[")):
         call(gg.tensor([1.0, 2.0], requires_grad=True))
+
+
+def test_forward_hooks_with_kwargs_and_prepend_run_as_pytorchs(torch):
+    weight = [[0.5, -1.0], [2.0, 0.25]]
+
+    def program(library, x):
+        layer = library.nn.Linear(2, 2).double()
+        with library.no_grad():
+            layer.weight.copy_(library.tensor(weight, dtype=library.float64))
+            layer.bias.fill_(0.1)
+        order = []
+
+        class Scaled(library.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.layer = layer
+
+            def forward(self, x, scale=1.0):
+                return self.layer(x) * scale
+
+        model = Scaled()
+
+        def doubled_scale(module, args, kwargs):
+            order.append("pre with kwargs")
+            return (args[0] + 1,), {**kwargs, "scale": kwargs["scale"] * 2}
+
+        def shifted(module, args, kwargs, output):
+            order.append("post with kwargs")
+            return output + kwargs["scale"]
+
+        model.register_forward_pre_hook(doubled_scale, with_kwargs=True)
+        model.register_forward_pre_hook(lambda module, args: order.append("pre first"), prepend=True)
+        handle = model.register_forward_hook(shifted, with_kwargs=True)
+        model.register_forward_hook(lambda module, args, output: output * 3, prepend=True)
+        out = model(x, scale=0.5)
+        out.sum().backward()
+        handle.remove()
+        plain = model(x, scale=0.5)
+        assert order == ["pre first", "pre with kwargs", "post with kwargs", "pre first", "pre with kwargs"]
+        return out, plain, x.grad, layer.weight.grad
+
+    assert_same(*run_both(torch, program, [[1.0, -2.0], [0.5, 3.0]]))
+
+
+def test_module_hook_options_glassgrad_lacks_are_refused_in_one_line():
+    layer = gg.nn.Linear(2, 2)
+    with pytest.raises(NotImplementedError, match="use register_full_backward_hook"):
+        layer.register_backward_hook(lambda module, grad_input, grad_output: None)
+    with pytest.raises(NotImplementedError, match="always_call=True"):
+        layer.register_forward_hook(lambda module, args, output: None, always_call=True)
+    layer.register_forward_pre_hook(lambda module, args, kwargs: args, with_kwargs=True)
+    with pytest.raises(RuntimeError, match=r"must return None or a tuple \(args, kwargs\), got tuple"):
+        layer(gg.ones(1, 2))
+
+
+def test_torch_utils_hooks_gives_the_handles_module_with_removable_handle():
+    from glassgrad import handles, torch_names
+
+    hooks_module = torch_names.counterpart("torch.utils.hooks")
+    assert hooks_module is handles and isinstance(gg.nn.Linear(1, 1).register_forward_hook(print),
+                                                  hooks_module.RemovableHandle)
