@@ -190,3 +190,34 @@ def test_torch_utils_hooks_gives_the_handles_module_with_removable_handle():
     hooks_module = torch_names.counterpart("torch.utils.hooks")
     assert hooks_module is handles and isinstance(gg.nn.Linear(1, 1).register_forward_hook(print),
                                                   hooks_module.RemovableHandle)
+
+
+@pytest.mark.parametrize("segments", [1, 2, 3, 5])
+def test_checkpoint_sequential_gives_pytorchs_values_and_gradients(torch, segments):
+    rng = np.random.default_rng(segments)
+    weights = [rng.uniform(-1, 1, (3, 3)) for _ in range(3)]
+
+    def program(library, x):
+        from importlib import import_module
+
+        layers = []
+        for weight in weights:
+            layer = library.nn.Linear(3, 3).double()
+            with library.no_grad():
+                layer.weight.copy_(library.tensor(weight, dtype=library.float64))
+                layer.bias.fill_(0.2)
+            layers += [layer, library.nn.Tanh()]
+        model = library.nn.Sequential(*layers[:5])
+        checkpoint_sequential = import_module(f"{library.__name__}.utils.checkpoint").checkpoint_sequential
+        out = checkpoint_sequential(model, segments, x, use_reentrant=False)
+        out.pow(2).sum().backward()
+        return out, x.grad, *(layer.weight.grad for layer in layers[::2])
+
+    assert_same(*run_both(torch, program, rng.uniform(-1, 1, (4, 3))))
+
+
+def test_checkpoint_sequential_refuses_more_segments_than_functions():
+    from glassgrad.utils.checkpoint import checkpoint_sequential
+
+    with pytest.raises(ValueError, match="segments must be a whole number from 1 to the number of functions"):
+        checkpoint_sequential([gg.nn.Tanh(), gg.nn.ReLU()], 3, gg.ones(2), use_reentrant=False)
