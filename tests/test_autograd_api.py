@@ -221,3 +221,18 @@ def test_checkpoint_sequential_refuses_more_segments_than_functions():
 
     with pytest.raises(ValueError, match="segments must be a whole number from 1 to the number of functions"):
         checkpoint_sequential([gg.nn.Tanh(), gg.nn.ReLU()], 3, gg.ones(2), use_reentrant=False)
+
+
+@given(seed=st.integers(0, 2**16), size=st.integers(1, 4))
+def test_func_linearize_gives_pytorchs_output_and_jacobian_vector_products(torch, seed, size):
+    rng = np.random.default_rng(seed)
+    x, first, second = (rng.uniform(-2, 2, size) for _ in range(3))
+
+    def program(library, x, first, second):
+        def f(a):
+            return (a.sin() * a.exp(), a.sum() ** 2)
+
+        output, jvp_fn = library.func.linearize(f, x.detach())
+        return (*output, *jvp_fn(first.detach()), *jvp_fn(second.detach()))
+
+    assert_same(*run_both(torch, program, x, first, second))
