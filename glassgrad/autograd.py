@@ -593,18 +593,28 @@ def _accumulate(tensor, grad: np.ndarray, kept: set[int]) -> None:
 def _store_grads(stored: dict, kept: set[int] | None = None) -> None:
     """``tensor.grad += grad`` (or ``= grad`` the first time) for each pair, under one turn of the lock.
 
-    Threads running ``backward`` into one shared tensor take turns (one lock, held only for the
-    read-add-store), so no contribution is lost. A stored gradient never shares memory with
-    another ``.grad`` (an ``add`` hands the same array to both inputs; ``kept``: the arrays already
-    stored during this pass) nor is a read-only view, so in-place edits such as gradient clipping
-    touch exactly one tensor. Written out in one loop: it runs for every leaf of every backward.
+    As in PyTorch, a ``.grad`` already there is added to in place: the same tensor, its memory changed
+    (one version more), so ``g = w.grad`` taken after one backward shows the sum after the next (also a
+    ``.grad`` that ``backward(create_graph=True)`` put in a graph); only one whose memory cannot take the
+    sum is replaced by a new tensor. Threads running ``backward`` into one shared tensor take
+    turns (one lock, held only for the read-add-store), so no contribution is lost. A stored gradient
+    never shares memory with another ``.grad`` (an ``add`` hands the same array to both inputs;
+    ``kept``: the arrays already stored during this pass) nor is a read-only view, so in-place edits
+    such as gradient clipping touch exactly one tensor. Written out in one loop: it runs for every
+    leaf of every backward.
     """
     if kept is None:
         kept = set()
     with _GRAD_LOCK:
         for tensor, grad in stored.items():
-            if tensor._grad is not None:
-                grad = tensor._grad.array + grad
+            held = tensor._grad
+            if held is not None:
+                total = held.array
+                if total.flags.writeable and total.dtype == grad.dtype and total.shape == grad.shape:
+                    np.add(total, grad, out=total)
+                    bump_version(total)
+                    continue
+                grad = total + grad
             elif id(grad) in kept or grad.base is not None:  # shared, or a view of another array
                 grad = grad.copy()
             kept.add(id(grad))

@@ -199,7 +199,15 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
-        """∂L/∂self after ``L.backward()``: summed over every backward call until reset."""
+        """∂L/∂self after ``L.backward()``: summed over every backward call until reset.
+
+        Only leaves (and tensors that called ``retain_grad()``) get one: reading it on another tensor warns,
+        as in PyTorch (often the learner meant a leaf, e.g. ``w = (torch.randn(3) * 0.1).requires_grad_()``).
+        """
+        if self._grad is None and self._op is not None and not self._retains_grad:
+            warnings.warn("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed: it stays None "
+                          "in backward(). Call .retain_grad() on it before backward to keep its gradient, or read "
+                          "the .grad of the leaf it was computed from", UserWarning, stacklevel=2)
         return self._grad
 
     @grad.setter

@@ -236,3 +236,54 @@ def test_func_linearize_gives_pytorchs_output_and_jacobian_vector_products(torch
         return (*output, *jvp_fn(first.detach()), *jvp_fn(second.detach()))
 
     assert_same(*run_both(torch, program, x, first, second))
+
+
+def test_a_second_backward_adds_into_the_same_grad_tensor_as_pytorchs(torch):
+    def program(library, x):
+        (x * x).sum().backward()
+        first = x.grad  # no clone: PyTorch adds the next gradient into this very tensor
+        (x ** 3).sum().backward()
+        same = library.tensor(float(first is x.grad))
+        x.grad.zero_()  # zero_grad(set_to_none=False), then accumulation in place again
+        (x * 3).sum().backward()
+        return first, x.grad, same
+
+    ours, theirs = run_both(torch, program, [1.0, -2.0, 0.5])
+    assert_same(ours, theirs)
+    assert ours[2].item() == 1.0
+
+
+def test_a_grad_accumulated_in_place_counts_a_version_so_a_graph_that_saved_it_refuses_backward():
+    x = gg.tensor([1.0, 2.0], requires_grad=True)
+    w = gg.tensor([3.0, 4.0], requires_grad=True)
+    (x * x).sum().backward()
+    saved_grad = (w * x.grad).sum()  # the product saves x.grad for w's gradient
+    (x * 5).sum().backward()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        saved_grad.backward()
+
+
+def test_a_grad_in_a_graph_of_its_own_is_added_to_in_place_by_a_plain_backward_as_pytorchs(torch):
+    def program(library, x):
+        (x ** 3).sum().backward(create_graph=True)
+        first = x.grad
+        (x * 2).sum().backward()
+        return first, x.grad, library.tensor(float(first is x.grad))
+
+    assert_same(*run_both(torch, program, [1.0, -2.0]))
+
+
+def test_reading_grad_of_a_non_leaf_warns_as_pytorchs_and_a_leaf_or_kept_one_does_not(torch):
+    import warnings
+
+    for library in (gg, torch):
+        w = (library.ones(3) * 0.1).requires_grad_()  # a leaf: made, then marked
+        hidden = w * 2
+        kept = w * 3
+        kept.retain_grad()
+        (hidden + kept).sum().backward()
+        with pytest.warns(UserWarning, match="not a leaf Tensor is being accessed"):
+            assert hidden.grad is None
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert w.grad is not None and kept.grad is not None and library.ones(2).grad is None
