@@ -287,3 +287,18 @@ def test_reading_grad_of_a_non_leaf_warns_as_pytorchs_and_a_leaf_or_kept_one_doe
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             assert w.grad is not None and kept.grad is not None and library.ones(2).grad is None
+
+
+def test_grad_fn_name_reads_as_the_op_and_calls_as_pytorchs_method():
+    x = gg.tensor([1.0, 2.0], requires_grad=True)
+    node = (x * 3).sum().grad_fn
+    assert node.name == "sum" and node.name() == "sum" and node.next_functions[0][0].name() == "mul"
+    assert type(node.name()) is str
+
+
+def test_torch_autograd_grad_mode_gives_the_switches():
+    from glassgrad import torch_names
+
+    grad_mode = torch_names.counterpart("torch.autograd.grad_mode")
+    assert (grad_mode.no_grad, grad_mode.enable_grad, grad_mode.set_grad_enabled, grad_mode.inference_mode) == (
+        gg.no_grad, gg.enable_grad, gg.set_grad_enabled, gg.inference_mode)
