@@ -229,6 +229,9 @@ class Tensor:
                     f"assigned grad has shape {shape_text(value.shape)} but the tensor has shape "
                     f"{shape_text(self.shape)}"
                 )
+            if value.dtype != self.dtype:  # backward adds into it in the tensor's dtype, as PyTorch checks here
+                raise RuntimeError(f"assigned grad has dtype {value.dtype} but the tensor has dtype {self.dtype}; "
+                                   f"convert it first: tensor.grad = grad.to({self.dtype})")
         self._grad = value
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:

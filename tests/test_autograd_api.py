@@ -302,3 +302,14 @@ def test_torch_autograd_grad_mode_gives_the_switches():
     grad_mode = torch_names.counterpart("torch.autograd.grad_mode")
     assert (grad_mode.no_grad, grad_mode.enable_grad, grad_mode.set_grad_enabled, grad_mode.inference_mode) == (
         gg.no_grad, gg.enable_grad, gg.set_grad_enabled, gg.inference_mode)
+
+
+def test_a_grad_of_another_dtype_is_refused_as_pytorch_refuses_it(torch):
+    with pytest.raises(RuntimeError, match="dtype"):
+        torch.ones(2, dtype=torch.float64, requires_grad=True).grad = torch.zeros(2, dtype=torch.float32)
+    x = gg.ones(2, dtype=gg.float64, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"assigned grad has dtype float32 but the tensor has dtype float64"):
+        x.grad = gg.zeros(2, dtype=gg.float32)
+    x.grad = gg.zeros(2, dtype=gg.float64)
+    (x * 2).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0] and x.grad.dtype == gg.float64
