@@ -593,10 +593,10 @@ def _accumulate(tensor, grad: np.ndarray, kept: set[int]) -> None:
 def _store_grads(stored: dict, kept: set[int] | None = None) -> None:
     """``tensor.grad += grad`` (or ``= grad`` the first time) for each pair, under one turn of the lock.
 
-    As in PyTorch, a ``.grad`` already there is added to in place: the same tensor, its memory changed
-    (one version more), so ``g = w.grad`` taken after one backward shows the sum after the next (also a
-    ``.grad`` that ``backward(create_graph=True)`` put in a graph); only one whose memory cannot take the
-    sum is replaced by a new tensor. Threads running ``backward`` into one shared tensor take
+    As in PyTorch, a leaf's ``.grad`` already there is added to in place: the same tensor, its memory
+    changed (one version more), so ``g = w.grad`` taken after one backward shows the sum after the next
+    (also a ``.grad`` that ``backward(create_graph=True)`` put in a graph); only one whose memory cannot
+    take the sum, and that of a non-leaf that called ``retain_grad()``, are replaced by a new tensor. Threads running ``backward`` into one shared tensor take
     turns (one lock, held only for the read-add-store), so no contribution is lost. A stored gradient
     never shares memory with another ``.grad`` (an ``add`` hands the same array to both inputs;
     ``kept``: the arrays already stored during this pass) nor is a read-only view, so in-place edits
@@ -610,7 +610,8 @@ def _store_grads(stored: dict, kept: set[int] | None = None) -> None:
             held = tensor._grad
             if held is not None:
                 total = held.array
-                if total.flags.writeable and total.dtype == grad.dtype and total.shape == grad.shape:
+                if tensor._op is None and total.flags.writeable and total.dtype == grad.dtype and \
+                        total.shape == grad.shape:
                     np.add(total, grad, out=total)
                     bump_version(total)
                     continue

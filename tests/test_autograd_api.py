@@ -313,3 +313,15 @@ def test_a_grad_of_another_dtype_is_refused_as_pytorch_refuses_it(torch):
     x.grad = gg.zeros(2, dtype=gg.float64)
     (x * 2).sum().backward()
     assert x.grad.tolist() == [2.0, 2.0] and x.grad.dtype == gg.float64
+
+
+def test_a_retained_grad_of_a_non_leaf_is_replaced_not_added_to_in_place_as_pytorchs(torch):
+    def program(library, x):
+        y = x * 2
+        y.retain_grad()
+        y.sum().backward(retain_graph=True)
+        first = y.grad
+        (y * 2).sum().backward()
+        return first, y.grad, library.tensor(float(first is y.grad)), x.grad
+
+    assert_same(*run_both(torch, program, [1.0, -2.0]))
