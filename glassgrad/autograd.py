@@ -596,12 +596,12 @@ def _store_grads(stored: dict, kept: set[int] | None = None) -> None:
     As in PyTorch, a leaf's ``.grad`` already there is added to in place: the same tensor, its memory
     changed (one version more), so ``g = w.grad`` taken after one backward shows the sum after the next
     (also a ``.grad`` that ``backward(create_graph=True)`` put in a graph); only one whose memory cannot
-    take the sum, and that of a non-leaf that called ``retain_grad()``, are replaced by a new tensor. Threads running ``backward`` into one shared tensor take
-    turns (one lock, held only for the read-add-store), so no contribution is lost. A stored gradient
-    never shares memory with another ``.grad`` (an ``add`` hands the same array to both inputs;
-    ``kept``: the arrays already stored during this pass) nor is a read-only view, so in-place edits
-    such as gradient clipping touch exactly one tensor. Written out in one loop: it runs for every
-    leaf of every backward.
+    take the sum, and that of a non-leaf that called ``retain_grad()``, are replaced by a new tensor.
+    Threads running ``backward`` into one shared tensor take turns (one lock, held only for the
+    read-add-store), so no contribution is lost. A stored gradient never shares memory with another
+    ``.grad`` (an ``add`` hands the same array to both inputs; ``kept``: the arrays already stored during
+    this pass) nor is a read-only view, so in-place edits such as gradient clipping touch exactly one
+    tensor. Written out in one loop: it runs for every leaf of every backward.
     """
     if kept is None:
         kept = set()
