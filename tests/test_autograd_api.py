@@ -325,3 +325,26 @@ def test_a_retained_grad_of_a_non_leaf_is_replaced_not_added_to_in_place_as_pyto
         return first, y.grad, library.tensor(float(first is y.grad)), x.grad
 
     assert_same(*run_both(torch, program, [1.0, -2.0]))
+
+
+@pytest.mark.parametrize("change", ["mul_", "add_", "setitem"])
+def test_a_hook_registered_before_an_in_place_change_sees_the_old_values_gradient_as_pytorchs(torch, change):
+    def program(library, x):
+        y = x * 1
+        before, after = [], []
+        y.register_hook(lambda g: before.append(g.clone()))
+        handle = y.register_hook(lambda g: g * 10)  # goes with the old value too; removed below
+        if change == "setitem":
+            y[0] = y[1] * 3
+        else:
+            getattr(y, change)(3)
+        y.register_hook(lambda g: after.append(g.clone()))
+        y.retain_grad()
+        (y * y).sum().backward(retain_graph=True)
+        first = x.grad.clone()
+        handle.remove()
+        x.grad = None
+        (y * y).sum().backward()
+        return before[0], before[1], after[0], after[1], y.grad, first, x.grad
+
+    assert_same(*run_both(torch, program, [1.0, -2.0, 0.5]))
