@@ -21,10 +21,12 @@ The walk is :mod:`glassgrad.gradient_walk`'s; this module checks the arguments, 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from .arguments import is_floating, shape_text
+from .functions import stack
 from .gradient_walk import backward_into, gradients
 from .tensor import Tensor, _backward_inputs
 
@@ -94,13 +96,14 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     ``retain_graph``: keep the graph for another backward (default: ``create_graph``);
     ``create_graph``: record the gradient's computation, for higher derivatives;
     ``allow_unused``: give ``None`` for an input the outputs do not depend on (else an error);
-    ``materialize_grads``: give zeros there instead of ``None``. (``only_inputs`` is accepted and
-    ignored, as in PyTorch, where it is deprecated; ``is_grads_batched=True`` is not supported.)
+    ``materialize_grads``: give zeros there instead of ``None``; ``is_grads_batched``: each entry of
+    ``grad_outputs`` is a batch of them along dim 0, and each result the batch of gradients, one per row
+    (PyTorch vmaps the backward pass; here it runs once per row, with the same numbers). (``only_inputs``
+    is accepted and ignored, as in PyTorch, where it is deprecated.)
     """
     if is_grads_batched:
-        raise NotImplementedError(
-            "grad(is_grads_batched=True) is not supported in glassgrad: call grad once per row of grad_outputs"
-        )
+        return _grads_batched(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                              materialize_grads)
     outputs, inputs = _as_tuple(outputs, "outputs"), _as_tuple(inputs, "inputs")
     if not inputs:
         raise RuntimeError("grad requires non-empty inputs")
@@ -134,6 +137,22 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
             returned.add(id(value.array))
         results.append(value)
     return tuple(results)
+
+
+def _grads_batched(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any,
+                   retain_graph: bool | None, create_graph: bool, allow_unused: bool | None,
+                   materialize_grads: bool) -> tuple[Tensor | None, ...]:
+    """``grad(…, is_grads_batched=True)``: one :func:`grad` per row of the batched ``grad_outputs``, stacked."""
+    given = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs or ())
+    sizes = {seed.shape[0] if isinstance(seed, Tensor) and seed.ndim else None for seed in given}
+    if not given or len(sizes) != 1 or None in sizes or 0 in sizes:
+        raise RuntimeError("grad(is_grads_batched=True): give grad_outputs as tensors that all hold the same "
+                           "number (at least one) of rows along dim 0, one output's ∂L/∂output per row")
+    (rows,) = sizes
+    per_row = [grad(outputs, inputs, [seed[row] for seed in given], retain_graph if row == rows - 1 else True,
+                    create_graph, allow_unused=allow_unused, materialize_grads=materialize_grads)
+               for row in range(rows)]
+    return tuple(None if found[0] is None else stack(found) for found in zip(*per_row))
 
 
 def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Tensor | Sequence[Tensor | None] | None = None,

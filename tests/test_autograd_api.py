@@ -348,3 +348,27 @@ def test_a_hook_registered_before_an_in_place_change_sees_the_old_values_gradien
         return before[0], before[1], after[0], after[1], y.grad, first, x.grad
 
     assert_same(*run_both(torch, program, [1.0, -2.0, 0.5]))
+
+
+@given(rows=st.integers(1, 4), seed=st.integers(0, 2**16), create_graph=st.booleans())
+def test_grad_with_batched_grad_outputs_gives_one_gradient_per_row_as_pytorchs(torch, rows, seed, create_graph):
+    rng = np.random.default_rng(seed)
+    x, w = rng.uniform(-1, 1, 3), rng.uniform(-1, 1, (2, 3))
+    rows_of_v, rows_of_u = rng.uniform(-1, 1, (rows, 2)), rng.uniform(-1, 1, rows)
+
+    def program(library, x, w):
+        y, total = (w * x).tanh().sum(1), (x ** 2).sum()  # one output of shape (2,), one number
+        seeds = [library.tensor(rows_of_v, dtype=library.float64), library.tensor(rows_of_u, dtype=library.float64)]
+        found = library.autograd.grad([y, total], [x, w], seeds, create_graph=create_graph, is_grads_batched=True)
+        again = library.autograd.grad(found[0].sum(), w)[0] if create_graph else None
+        return (*found, again)
+
+    assert_same(*run_both(torch, program, x, w))
+
+
+def test_batched_grad_outputs_must_share_their_number_of_rows():
+    x = gg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="the same number"):
+        gg.autograd.grad([x * 2, x * 3], x, [gg.ones(3, 2), gg.ones(2, 2)], is_grads_batched=True)
+    with pytest.raises(RuntimeError, match="the same number"):
+        gg.autograd.grad(x.sum(), x, is_grads_batched=True)
