@@ -372,3 +372,21 @@ def test_batched_grad_outputs_must_share_their_number_of_rows():
         gg.autograd.grad([x * 2, x * 3], x, [gg.ones(3, 2), gg.ones(2, 2)], is_grads_batched=True)
     with pytest.raises(RuntimeError, match="the same number"):
         gg.autograd.grad(x.sum(), x, is_grads_batched=True)
+
+
+def test_torch_nn_modules_module_gives_the_global_module_hooks():
+    import subprocess
+    import sys
+
+    program = ("from glassgrad import torch_names; torch_names.install()\n"
+               "import torch\n"
+               "from torch.nn.modules.module import Module, register_module_forward_hook\n"
+               "names = []\n"
+               "handle = register_module_forward_hook(lambda m, i, o: names.append(type(m).__name__))\n"
+               "torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Tanh())(torch.ones(1, 2))\n"
+               "handle.remove()\n"
+               "assert Module is torch.nn.Module\n"
+               "print(names)\n")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "['Linear', 'Tanh', 'Sequential']"  # PyTorch's order
