@@ -515,7 +515,7 @@ _memory.tune_allocator()
 # they are defined in modules above it, which use Tensor
 autograd.Function, autograd.FunctionCtx = custom_function.Function, custom_function.FunctionCtx
 autograd.function = custom_function  # torch.autograd.function: once_differentiable, Function
-autograd.grad = gradients.grad
+autograd.grad, autograd.backward = gradients.grad, gradients.backward
 autograd.Variable = legacy_types.Variable  # torch.autograd.Variable
 autograd.gradcheck, autograd.gradgradcheck = _autograd_gradcheck, _gradgradcheck
 autograd.functional = jacobians  # torch.autograd.functional: jacobian, hessian, vjp, jvp, vhp, hvp

@@ -127,8 +127,8 @@ BACKWARD_PASS = typed_array("q", [0])
 nodes share one gradient buffer (:mod:`glassgrad.ops_pieces`) tells a pass from an earlier one broken off."""
 
 
-class set_grad_enabled:
-    """Turn gradient recording on or off inside a ``with`` block (or a decorated function)."""
+class GradMode:
+    """A switch of gradient recording: on or off inside a ``with`` block (or a decorated function)."""
 
     __slots__ = ("mode", "previous")  # made for every `with gg.no_grad():` (an update step): no instance dict
 
@@ -149,18 +149,55 @@ class set_grad_enabled:
     def __call__(self, function: Callable) -> Callable:
         @functools.wraps(function)
         def run_with_mode(*args, **kwargs):
-            with set_grad_enabled(self.mode):  # a fresh switch per call: safe for recursion and threads
+            with GradMode(self.mode):  # a fresh switch per call: safe for recursion and threads
                 return function(*args, **kwargs)
 
         return run_with_mode
 
 
-class inference_mode(set_grad_enabled):
+class set_grad_enabled(GradMode):
+    """Turn gradient recording on or off: inside a ``with`` block, a decorated function, or, called alone
+    (``gg.set_grad_enabled(False)``), from then on, as in PyTorch, where the call itself switches."""
+
+    __slots__ = ("before",)
+
+    def __init__(self, mode: bool) -> None:
+        super().__init__(mode)
+        state = STATE
+        self.before: bool | None
+        self.before, tape = state.switches
+        state.switches = (self.mode, tape)
+
+    def __enter__(self) -> None:
+        super().__enter__()
+        if self.before is not None:  # entered right after the call that switched: the block ends in the mode before it
+            self.previous[-1], self.before = self.before, None
+
+    def __call__(self, function: Callable) -> Callable:
+        if self.before is not None:  # as a decorator it switches only while the function runs
+            STATE.switches, self.before = (self.before, STATE.switches[1]), None
+        return super().__call__(function)
+
+
+def _switch_or_decorated(kind: type, argument: Any) -> Any:
+    """``kind(argument)``: a new switch, or, where ``argument`` is a function (``@gg.no_grad`` written without
+    parentheses, as PyTorch allows), that function decorated as ``@kind()`` decorates it."""
+    switch = object.__new__(kind)
+    if not callable(argument):
+        return switch
+    switch.__init__()
+    return switch(argument)
+
+
+class inference_mode(GradMode):
     """PyTorch's faster no_grad for evaluation: in glassgrad the same thing as :class:`no_grad`
     (``inference_mode(False)`` leaves recording as it is); :func:`is_inference_mode_enabled` tells
-    whether one is on."""
+    whether one is on. ``@inference_mode`` decorates a function as ``@inference_mode()`` does."""
 
     __slots__ = ("inference", "was_inference")
+
+    def __new__(cls, mode: bool | Callable = True) -> Any:
+        return _switch_or_decorated(cls, mode)
 
     def __init__(self, mode: bool = True) -> None:
         super().__init__(False)
@@ -191,7 +228,7 @@ def is_inference_mode_enabled() -> bool:
     return STATE.inference
 
 
-class no_grad(set_grad_enabled):
+class no_grad(GradMode):
     """Record nothing: ops inside build no graph (for updates and evaluation).
 
     >>> import glassgrad as gg
@@ -200,21 +237,29 @@ class no_grad(set_grad_enabled):
     ...     y = w * 2
     >>> y.requires_grad
     False
+
+    ``@no_grad`` decorates a function as ``@no_grad()`` does.
     """
 
     __slots__ = ()
 
-    def __init__(self) -> None:  # the fields set here, not through super().__init__: one call less per update step
-        self.mode = False
+    def __new__(cls, function: Callable | None = None) -> Any:
+        return _switch_or_decorated(cls, function)
+
+    def __init__(self, function: Callable | None = None) -> None:  # the fields set here, not through
+        self.mode = False  # super().__init__: one call less per update step; function: see __new__
         self.previous = []
 
 
-class enable_grad(set_grad_enabled):
-    """Record again inside a ``no_grad`` block."""
+class enable_grad(GradMode):
+    """Record again inside a ``no_grad`` block (``@enable_grad`` decorates a function as ``@enable_grad()``)."""
 
     __slots__ = ()
 
-    def __init__(self) -> None:
+    def __new__(cls, function: Callable | None = None) -> Any:
+        return _switch_or_decorated(cls, function)
+
+    def __init__(self, function: Callable | None = None) -> None:
         self.mode = True
         self.previous = []
 
@@ -548,18 +593,29 @@ def _accumulate(tensor, grad: np.ndarray, kept: set[int]) -> None:
 def _store_grads(stored: dict, kept: set[int] | None = None) -> None:
     """``tensor.grad += grad`` (or ``= grad`` the first time) for each pair, under one turn of the lock.
 
+    As in PyTorch, a leaf's ``.grad`` already there is added to in place: the same tensor, its memory
+    changed (one version more), so ``g = w.grad`` taken after one backward shows the sum after the next
+    (also a ``.grad`` that ``backward(create_graph=True)`` put in a graph); only one whose memory cannot
+    take the sum, and that of a non-leaf that called ``retain_grad()``, are replaced by a new tensor.
     Threads running ``backward`` into one shared tensor take turns (one lock, held only for the
-    read-add-store), so no contribution is lost. A stored gradient never shares memory with
-    another ``.grad`` (an ``add`` hands the same array to both inputs; ``kept``: the arrays already
-    stored during this pass) nor is a read-only view, so in-place edits such as gradient clipping
-    touch exactly one tensor. Written out in one loop: it runs for every leaf of every backward.
+    read-add-store), so no contribution is lost. A stored gradient never shares memory with another
+    ``.grad`` (an ``add`` hands the same array to both inputs; ``kept``: the arrays already stored during
+    this pass) nor is a read-only view, so in-place edits such as gradient clipping touch exactly one
+    tensor. Written out in one loop: it runs for every leaf of every backward.
     """
     if kept is None:
         kept = set()
     with _GRAD_LOCK:
         for tensor, grad in stored.items():
-            if tensor._grad is not None:
-                grad = tensor._grad.array + grad
+            held = tensor._grad
+            if held is not None:
+                total = held.array
+                if tensor._op is None and total.flags.writeable and total.dtype == grad.dtype and \
+                        total.shape == grad.shape:
+                    np.add(total, grad, out=total)
+                    bump_version(total)
+                    continue
+                grad = total + grad
             elif id(grad) in kept or grad.base is not None:  # shared, or a view of another array
                 grad = grad.copy()
             kept.add(id(grad))

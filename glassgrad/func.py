@@ -12,6 +12,7 @@
 * ``hessian(f)(x)``: ``∂²f/∂xᵢ∂xⱼ``, the Jacobian of the Jacobian (``jacfwd(jacrev(f))``, as in PyTorch).
 * ``vjp(f, x)`` gives ``(f(x), vjp_fn)`` with ``vjp_fn(v) = (vᵀJ,)``; ``jvp(f, (x,), (v,))`` gives
   ``(f(x), J·v)`` (by the double-backward trick of :func:`glassgrad.jacobians.jvp`).
+* ``linearize(f, x)`` gives ``(f(x), jvp_fn)`` with ``jvp_fn(v) = J·v`` at ``x`` (each call one ``jvp``).
 * ``vmap(f)``: ``f`` run over a batch (:mod:`glassgrad.batching`); ``stack_module_state(models)`` stacks the
   parameters of several models of one class, to run them as an ensemble under ``vmap``.
 
@@ -40,14 +41,15 @@ from typing import Any
 
 from .autograd import enable_grad, is_grad_enabled
 from .batching import RANDOMNESS, vmap
+from .creation import zeros_like
 from .functions import stack
 from .jacobians import _inputs, _jacobian_of, _product
 from .jacobians import jvp as _jvp
 from .pytree import describe, flatten, unflatten
 from .tensor import Tensor
 
-__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "stack_module_state",
-           "vjp", "vmap"]
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize",
+           "stack_module_state", "vjp", "vmap"]
 
 
 def functional_call(module: Any, parameter_and_buffer_dicts: Mapping[str, Tensor] | tuple, args: Any = (),
@@ -227,6 +229,23 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = Fals
         outputs, products = _jvp(flat_func, tuple(flat_primals), tuple(flat_tangents), create_graph=tracked)
     result = (unflatten(list(outputs), found["structure"]), unflatten(list(products), found["structure"]))
     return (*result, _kept(found["aux"], tracked)) if has_aux else result
+
+
+def linearize(func: Callable, *primals: Any) -> tuple:
+    """``(f(*primals), jvp_fn)``: ``jvp_fn(*tangents)`` is ``J·tangents`` at ``primals``, shaped like the output.
+
+    Each call of ``jvp_fn`` is one :func:`jvp` (``f`` runs again; PyTorch keeps the linearised graph instead,
+    with the same numbers).
+    """
+    flat_primals, structure = flatten(primals)
+    at_zero = unflatten([zeros_like(primal) if isinstance(primal, Tensor) else primal for primal in flat_primals],
+                        structure)
+    output = jvp(func, primals, at_zero)[0]  # checks the primals as jvp does
+
+    def jvp_fn(*tangents: Any) -> Any:
+        return jvp(func, primals, tangents)[1]
+
+    return output, jvp_fn
 
 
 # --- the pieces ------------------------------------------------------------------------------

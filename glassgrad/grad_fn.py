@@ -28,6 +28,16 @@ from typing import Any
 from .autograd import reroute
 
 
+class Name(str):
+    """A node's name, the op's (``y.grad_fn.name == "mul"``); also callable, as PyTorch's ``grad_fn.name()``
+    (which says ``"MulBackward0"``: here the op's own name comes back)."""
+
+    __slots__ = ()
+
+    def __call__(self) -> str:
+        return str(self)
+
+
 class Node:
     """The node of one tensor in the graph: its op's row, and ``next_functions`` (see the module)."""
 
@@ -38,7 +48,11 @@ class Node:
         self.tensor = tensor
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self.op, name)  # the row's name, formula, derivatives …
+        return getattr(self.op, name)  # the row's formula, derivatives …
+
+    @property
+    def name(self) -> Name:
+        return Name(self.op.name)
 
     @property
     def next_functions(self) -> tuple:

@@ -37,6 +37,7 @@ from .autograd import (
     CLOCK,
     FREED,
     NOW,
+    GradMode,
     _accumulate,
     _check_saved,
     _fit,
@@ -44,7 +45,6 @@ from .autograd import (
     freed_error,
     is_grad_enabled,
     rule_shape_error,
-    set_grad_enabled,
     swap_tape,
     topological_order,
 )
@@ -84,7 +84,7 @@ def gradients(outputs: tuple, seeds: tuple, inputs: tuple, create_graph: bool, r
     if create_graph:  # the gradient's own ops are recorded, and are no forward steps of a trace
         swap_tape(None)
     try:
-        with set_grad_enabled(create_graph or is_grad_enabled()):
+        with GradMode(create_graph or is_grad_enabled()):
             _walk(order, leads, grads, wanted, found, create_graph, retain_graph, tape)
     finally:
         swap_tape(tape)
@@ -162,19 +162,20 @@ def _fit_tensor(contribution: Any, parent: Any, op: ops.Op, position: int) -> An
     return contribution
 
 
-def backward_into(root: Any, seed: Any, inputs: tuple | None, create_graph: bool, retain_graph: bool) -> None:
-    """``root.backward(seed, inputs=…, create_graph=…)``: gradients added to ``.grad`` of ``inputs`` only.
+def backward_into(roots: tuple, seeds: tuple, inputs: tuple | None, create_graph: bool, retain_graph: bool) -> None:
+    """``root.backward(seed, inputs=…, create_graph=…)`` for each of ``roots`` in one pass: gradients added to
+    ``.grad`` of ``inputs`` only.
 
     ``inputs=None``: every leaf, as ``backward()``. Tensors that called ``retain_grad()`` on the
     way keep theirs too (:func:`gradients` fills them). With ``create_graph=True`` each ``.grad``
     is itself in a graph, so ``x.grad.backward()`` or ``gg.autograd.grad(x.grad, x)``
-    differentiates it again; ``seed`` is then a tensor, else a NumPy array.
+    differentiates it again; ``seeds`` are then tensors, else NumPy arrays.
     """
     if inputs is None:
-        inputs = tuple(tensor for tensor in topological_order(root) if tensor._op is None)
+        inputs = tuple(tensor for tensor in topological_order(_Outputs(roots))[1:] if tensor._op is None)
     stored: set[int] = set()
     reached = []
-    for tensor, grad in zip(inputs, gradients((root,), (seed,), inputs, create_graph, retain_graph)):
+    for tensor, grad in zip(inputs, gradients(roots, seeds, inputs, create_graph, retain_graph)):
         if grad is None or tensor._retains_grad:  # no path, or already kept on the way
             continue
         reached.append(tensor)

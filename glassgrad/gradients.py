@@ -1,4 +1,5 @@
-"""``gg.autograd.grad``: gradients returned as values, as PyTorch's ``torch.autograd.grad`` returns them.
+"""``gg.autograd.grad``: gradients returned as values, as PyTorch's ``torch.autograd.grad`` returns them
+(and ``gg.autograd.backward``, its counterpart that stores them in ``.grad``).
 
 ``grad(outputs, inputs)`` is ``∂outputs/∂inputs`` without touching any ``.grad``: the
 gradients come back as a tuple, one per input, in order. With ``grad_outputs`` (one ``v`` per
@@ -20,12 +21,14 @@ The walk is :mod:`glassgrad.gradient_walk`'s; this module checks the arguments, 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from .arguments import is_floating, shape_text
-from .gradient_walk import gradients
-from .tensor import Tensor
+from .functions import stack
+from .gradient_walk import backward_into, gradients
+from .tensor import Tensor, _backward_inputs
 
 
 def _as_tuple(value: Tensor | Sequence[Tensor], name: str) -> tuple[Tensor, ...]:
@@ -36,15 +39,27 @@ def _as_tuple(value: Tensor | Sequence[Tensor], name: str) -> tuple[Tensor, ...]
     return values
 
 
-def _seeds(outputs: tuple[Tensor, ...], grad_outputs, create_graph: bool) -> tuple:
-    """One starting gradient per output: the given one (a Tensor, shaped like it) or 1 for a one-number output."""
+def _check_differentiable(outputs: tuple[Tensor, ...]) -> None:
+    for position, output in enumerate(outputs):
+        if not output.requires_grad:
+            raise RuntimeError(
+                f"element {position} of tensors does not require grad and does not have a grad_fn: nothing it was "
+                "computed from requires grad (create the inputs with requires_grad=True, outside no_grad)"
+            )
+
+
+def _seeds(outputs: tuple[Tensor, ...], grad_outputs, create_graph: bool, caller: str = "grad",
+           argument: str = "grad_outputs") -> tuple:
+    """One starting gradient per output: the given one (a Tensor, shaped like it) or 1 for a one-number output.
+
+    ``caller`` and ``argument`` name the function and its argument in the errors."""
     if grad_outputs is None:
         given: tuple = (None,) * len(outputs)
     else:
         given = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs)
     if len(given) != len(outputs):
         raise RuntimeError(
-            f"grad: grad_outputs has {len(given)} entries but there are {len(outputs)} outputs; give one "
+            f"{caller}: {argument} has {len(given)} entries but there are {len(outputs)} outputs; give one "
             "per output (None for a one-number output)"
         )
     seeds = []
@@ -53,18 +68,18 @@ def _seeds(outputs: tuple[Tensor, ...], grad_outputs, create_graph: bool) -> tup
             if output.array.size != 1:
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs, but output[{position}] has shape "
-                    f"{shape_text(output.shape)}: pass grad_outputs with that shape, or reduce it first (.sum())"
+                    f"{shape_text(output.shape)}: pass {argument} with that shape, or reduce it first (.sum())"
                 )
             seed = Tensor._wrap(np.ones(output.shape, dtype=output.dtype))
         elif not isinstance(seed, Tensor):
-            raise TypeError(f"grad: grad_outputs[{position}] must be a Tensor or None, got {type(seed).__name__}")
+            raise TypeError(f"{caller}: {argument}[{position}] must be a Tensor or None, got {type(seed).__name__}")
         elif seed.shape != output.shape:
             raise RuntimeError(
-                f"Mismatch in shape: grad_outputs[{position}] has a shape of {shape_text(seed.shape)} and "
+                f"Mismatch in shape: {argument}[{position}] has a shape of {shape_text(seed.shape)} and "
                 f"output[{position}] has a shape of {shape_text(output.shape)}"
             )
         elif not is_floating(seed.dtype):
-            raise RuntimeError(f"grad: grad_outputs[{position}] must be a float tensor, got {seed.dtype}")
+            raise RuntimeError(f"{caller}: {argument}[{position}] must be a float tensor, got {seed.dtype}")
         elif seed.dtype != output.dtype:
             seed = seed.to(output.dtype)
         seeds.append(seed if create_graph else np.array(seed.array, copy=True))
@@ -81,13 +96,14 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     ``retain_graph``: keep the graph for another backward (default: ``create_graph``);
     ``create_graph``: record the gradient's computation, for higher derivatives;
     ``allow_unused``: give ``None`` for an input the outputs do not depend on (else an error);
-    ``materialize_grads``: give zeros there instead of ``None``. (``only_inputs`` is accepted and
-    ignored, as in PyTorch, where it is deprecated; ``is_grads_batched=True`` is not supported.)
+    ``materialize_grads``: give zeros there instead of ``None``; ``is_grads_batched``: each entry of
+    ``grad_outputs`` is a batch of them along dim 0, and each result the batch of gradients, one per row
+    (PyTorch vmaps the backward pass; here it runs once per row, with the same numbers). (``only_inputs``
+    is accepted and ignored, as in PyTorch, where it is deprecated.)
     """
     if is_grads_batched:
-        raise NotImplementedError(
-            "grad(is_grads_batched=True) is not supported in glassgrad: call grad once per row of grad_outputs"
-        )
+        return _grads_batched(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                              materialize_grads)
     outputs, inputs = _as_tuple(outputs, "outputs"), _as_tuple(inputs, "inputs")
     if not inputs:
         raise RuntimeError("grad requires non-empty inputs")
@@ -96,12 +112,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
             "Expected allow_unused to be True or not passed when materialize_grads=True, but got: allow_unused=False."
         )
     allow_unused = materialize_grads if allow_unused is None else allow_unused
-    for position, output in enumerate(outputs):
-        if not output.requires_grad:
-            raise RuntimeError(
-                f"element {position} of tensors does not require grad and does not have a grad_fn: nothing it was "
-                "computed from requires grad (create the inputs with requires_grad=True, outside no_grad)"
-            )
+    _check_differentiable(outputs)
     for position, tensor in enumerate(inputs):
         if not tensor.requires_grad:
             raise RuntimeError(
@@ -126,3 +137,49 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
             returned.add(id(value.array))
         results.append(value)
     return tuple(results)
+
+
+def _grads_batched(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any,
+                   retain_graph: bool | None, create_graph: bool, allow_unused: bool | None,
+                   materialize_grads: bool) -> tuple[Tensor | None, ...]:
+    """``grad(…, is_grads_batched=True)``: one :func:`grad` per row of the batched ``grad_outputs``, stacked."""
+    given = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs or ())
+    sizes = {seed.shape[0] if isinstance(seed, Tensor) and seed.ndim else None for seed in given}
+    if not given or len(sizes) != 1 or None in sizes or 0 in sizes:
+        raise RuntimeError("grad(is_grads_batched=True): give grad_outputs as tensors that all hold the same "
+                           "number (at least one) of rows along dim 0, one output's ∂L/∂output per row")
+    (rows,) = sizes
+    per_row = [grad(outputs, inputs, [seed[row] for seed in given], retain_graph if row == rows - 1 else True,
+                    create_graph, allow_unused=allow_unused, materialize_grads=materialize_grads)
+               for row in range(rows)]
+    return tuple(None if found[0] is None else stack(found) for found in zip(*per_row))
+
+
+def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Tensor | Sequence[Tensor | None] | None = None,
+             retain_graph: bool | None = None, create_graph: bool = False, grad_variables: None = None,
+             inputs: Tensor | Sequence[Tensor] | None = None) -> None:
+    """``torch.autograd.backward``: ``tensors[i].backward(grad_tensors[i])`` for every i, in one pass.
+
+    The leaves' ``.grad`` receive ∂(Σ vᵢ·tensorᵢ)/∂leaf, with ``vᵢ = grad_tensors[i]`` (1 for a
+    one-number tensor); a graph the tensors share is walked once, and freed after it unless
+    ``retain_graph=True``. ``create_graph`` and ``inputs`` as in :meth:`Tensor.backward`.
+    (``grad_variables`` is PyTorch's old name of ``grad_tensors``.)
+    """
+    if grad_variables is not None:
+        if grad_tensors is not None:
+            raise RuntimeError("backward: give grad_tensors or its old name grad_variables, not both")
+        grad_tensors = grad_variables
+    tensors = _as_tuple(tensors, "tensors")
+    if not tensors:
+        raise RuntimeError("backward: tensors is empty; give the tensors to differentiate")
+    if grad_tensors is None:
+        given: tuple = (None,) * len(tensors)
+    else:
+        given = (grad_tensors,) if isinstance(grad_tensors, Tensor) else tuple(grad_tensors)
+    if len(tensors) == 1 and len(given) == 1:  # the plain tensor.backward, with its checks
+        tensors[0].backward(given[0], retain_graph, create_graph, inputs)
+        return
+    _check_differentiable(tensors)
+    seeds = _seeds(tensors, given, create_graph, "backward", "grad_tensors")
+    chosen = None if inputs is None else _backward_inputs(inputs)
+    backward_into(tensors, seeds, chosen, create_graph, create_graph if retain_graph is None else retain_graph)

@@ -35,6 +35,7 @@ import numpy as np
 from .autograd import STATE, TICKS, bump_version_and_rebase, current_tape, note_unreplayable, rebase_tick
 from .ops import EXPAND, GETITEM, PERMUTE, RESHAPE, SETITEM
 from .ops_index import DIAGONAL
+from .tensor_hooks import HOOKS, move_hooks
 
 NODE_FIELDS = ("_requires_grad", "_op", "_parents", "_ctx", "_clock", "_before", "_private")
 """What a node is, field by field: an in-place change moves them all to the hidden tensor (:func:`rebase`)."""
@@ -150,6 +151,8 @@ def _hide_node(tensor: Any, private: int | None, counted: bool = True) -> Any:
     tick = bump_version_and_rebase(tensor.array) if counted else rebase_tick()
     tensor._before = (tick, old)
     tensor._private = private
+    if HOOKS:
+        move_hooks(tensor, old)
     tape = current_tape()
     if tape is not None:
         tape.on_rebase(tensor, old)

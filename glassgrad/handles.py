@@ -32,10 +32,17 @@ class RemovableHandle:
         self.remove()
 
 
-def add_hook(hooks: dict, hook: Callable) -> RemovableHandle:
-    """Put ``hook`` at the end of ``hooks`` (they run in the order they were added); its handle removes it."""
+def add_hook(hooks: dict, hook: Callable, prepend: bool = False) -> RemovableHandle:
+    """Put ``hook`` at the end of ``hooks`` (they run in the order they were added), or with ``prepend=True`` at
+    the start; its handle removes it."""
     if not callable(hook):
         raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
     handle = RemovableHandle(hooks)
-    hooks[handle.id] = hook
+    if prepend:
+        later = dict(hooks)
+        hooks.clear()
+        hooks[handle.id] = hook
+        hooks.update(later)
+    else:
+        hooks[handle.id] = hook
     return handle

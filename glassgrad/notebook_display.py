@@ -70,8 +70,8 @@ def tensor_html(tensor: Any) -> str:
     elif tensor.requires_grad:
         facts.append("requires_grad")
     parts = [f'<div class="gg-head">tensor · {escape(" · ".join(facts))}</div>', matrix_html(array)]
-    if tensor.grad is not None:
-        parts += ['<div class="gg-head">.grad</div>', matrix_html(tensor.grad.numpy())]
+    if tensor._grad is not None:  # not .grad: reading that on a non-leaf warns
+        parts += ['<div class="gg-head">.grad</div>', matrix_html(tensor._grad.numpy())]
     return box("tensor", "".join(parts))
 
 

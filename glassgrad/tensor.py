@@ -199,7 +199,15 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
-        """∂L/∂self after ``L.backward()``: summed over every backward call until reset."""
+        """∂L/∂self after ``L.backward()``: summed over every backward call until reset.
+
+        Only leaves (and tensors that called ``retain_grad()``) get one: reading it on another tensor warns,
+        as in PyTorch (often the learner meant a leaf, e.g. ``w = (torch.randn(3) * 0.1).requires_grad_()``).
+        """
+        if self._grad is None and self._op is not None and not self._retains_grad:
+            warnings.warn("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed: it stays None "
+                          "in backward(). Call .retain_grad() on it before backward to keep its gradient, or read "
+                          "the .grad of the leaf it was computed from", UserWarning, stacklevel=2)
         return self._grad
 
     @grad.setter
@@ -221,6 +229,9 @@ class Tensor:
                     f"assigned grad has shape {shape_text(value.shape)} but the tensor has shape "
                     f"{shape_text(self.shape)}"
                 )
+            if value.dtype != self.dtype:  # backward adds into it in the tensor's dtype, as PyTorch checks here
+                raise RuntimeError(f"assigned grad has dtype {value.dtype} but the tensor has dtype {self.dtype}; "
+                                   f"convert it first: tensor.grad = grad.to({self.dtype})")
         self._grad = value
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -474,7 +485,8 @@ class Tensor:
                 given = isinstance(gradient, Tensor) and gradient.array.dtype == seed.dtype
                 seed = gradient if given else Tensor._wrap(seed)  # a given gradient keeps its own graph
             retain = create_graph if retain_graph is None else retain_graph
-            backward_into(self, seed, None if inputs is None else _backward_inputs(inputs), create_graph, retain)
+            backward_into((self,), (seed,), None if inputs is None else _backward_inputs(inputs), create_graph,
+                          retain)
             return
         run_backward(self, seed, bool(retain_graph))
 

@@ -15,8 +15,9 @@ or a new gradient of the same shape and dtype, which takes the old one's place:
 Several hooks run in the order they were added, each on the one before's result. A hook is
 given its own copy of the gradient (the engine's array may be shared with another tensor's), so
 changing it in place (``grad.mul_(2)``) changes this tensor's gradient only, as in PyTorch.
-``t.register_post_accumulate_grad_hook(hook)`` (leaves only) calls ``hook(t)`` after ``.grad``
-was added to, e.g. to update that parameter at once.
+A hook registered before an in-place change of ``t`` sees the gradient of ``t``'s value before the
+change (:func:`move_hooks`). ``t.register_post_accumulate_grad_hook(hook)`` (leaves only) calls
+``hook(t)`` after ``.grad`` was added to, e.g. to update that parameter at once.
 
 The hooks are kept here, by the tensor's id, and forgotten when the tensor is. While no tensor
 has a hook, :data:`HOOKS` is empty and a backward pays one truth test per node for them.
@@ -45,6 +46,16 @@ def register(tensor: Any, hook: Callable, table: dict) -> RemovableHandle:
         hooks = table[id(tensor)] = {}
         weakref.finalize(tensor, table.pop, id(tensor), None)
     return add_hook(hooks, hook)
+
+
+def move_hooks(tensor: Any, old: Any) -> None:
+    """An in-place change moved ``tensor``'s node to ``old`` (its value before the change): the gradient hooks
+    registered so far go with it, as in PyTorch, and see ∂L/∂(that old value); ``retain_grad()`` and hooks
+    registered after the change are the new value's."""
+    hooks = HOOKS.pop(id(tensor), None)
+    if hooks:
+        HOOKS[id(old)] = hooks
+        weakref.finalize(old, HOOKS.pop, id(old), None)
 
 
 def run_hooks(tensor: Any, grad: Any, tape: Any) -> Any:

@@ -27,6 +27,10 @@ COUNTERPARTS: dict[str, tuple[str, ...]] = {
     "torch": ("glassgrad",),
     "torch.autograd.functional": ("glassgrad.jacobians",),
     "torch.autograd.function": ("glassgrad.custom_function",),
+    "torch.autograd.grad_mode": ("glassgrad.autograd",),  # no_grad, enable_grad, set_grad_enabled, inference_mode
+    "torch.utils.hooks": ("glassgrad.handles",),  # RemovableHandle
+    "torch.nn.modules": ("glassgrad.nn",),
+    "torch.nn.modules.module": ("glassgrad.nn.module",),  # Module, register_module_forward_hook …
 }
 #: PyTorch's packages whose glassgrad counterpart is a plain module: their submodules import too (the import
 #: system gives that module an empty ``__path__``, so it finds nothing of its own below it).

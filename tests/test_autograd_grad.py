@@ -102,7 +102,7 @@ def test_allow_unused_and_materialize_grads(torch):
     (lambda x, y: grad(y, x, grad_outputs=(None, None)), "grad_outputs has 2 entries but there are 1 outputs"),
     (lambda x, y: grad(y, [x, 3.0]), "inputs\\[1\\] must be a Tensor"),
     (lambda x, y: grad(y, []), "non-empty inputs"),
-    (lambda x, y: grad(y, x, is_grads_batched=True), "is_grads_batched=True\\) is not supported"),
+    (lambda x, y: grad(y, x, is_grads_batched=True), "is_grads_batched=True\\): give grad_outputs as tensors"),
 ])
 def test_wrong_calls_are_one_line_errors(call, message):
     x = gg.tensor([1.0, 2.0], requires_grad=True)

@@ -20,6 +20,21 @@ if TYPE_CHECKING:
 ForwardHook = Callable[["Module", tuple, Any], Any]
 ForwardPreHook = Callable[["Module", tuple], Any]
 
+
+class WithKeywords:
+    """A module hook registered with ``with_kwargs=True``: it also gets the forward's keyword arguments,
+    ``hook(module, args, kwargs)`` before (returning None or a new ``(args, kwargs)``) and
+    ``hook(module, args, kwargs, output)`` after."""
+
+    __slots__ = ("hook",)
+
+    def __init__(self, hook: Callable) -> None:
+        self.hook = hook
+
+    def __call__(self, *args: Any) -> Any:
+        return self.hook(*args)
+
+
 _GLOBAL_FORWARD_PRE_HOOKS: dict[int, ForwardPreHook] = {}
 _GLOBAL_FORWARD_HOOKS: dict[int, ForwardHook] = {}
 

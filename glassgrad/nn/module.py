@@ -40,6 +40,7 @@ from .hooks import (
     ForwardHook,
     ForwardPreHook,
     RemovableHandle,
+    WithKeywords,
 )
 from .hooks import register_module_forward_hook as register_module_forward_hook  # also importable from here
 from .hooks import register_module_forward_pre_hook as register_module_forward_pre_hook
@@ -101,6 +102,14 @@ class Module:
     def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
         if self._forward_pre_hooks or _GLOBAL_FORWARD_PRE_HOOKS:
             for hook in (*_GLOBAL_FORWARD_PRE_HOOKS.values(), *self._forward_pre_hooks.values()):
+                if type(hook) is WithKeywords:
+                    replaced = hook(self, inputs, kwargs)
+                    if replaced is not None:
+                        if not (isinstance(replaced, tuple) and len(replaced) == 2):
+                            raise RuntimeError("a forward pre-hook registered with_kwargs=True must return None or "
+                                               f"a tuple (args, kwargs), got {type(replaced).__name__}")
+                        inputs, kwargs = replaced
+                    continue
                 replaced = hook(self, inputs)
                 if replaced is not None:
                     inputs = replaced if isinstance(replaced, tuple) else (replaced,)
@@ -108,23 +117,40 @@ class Module:
         output = self.forward(*(inputs if watch is None else watch.inputs), **kwargs)
         if self._forward_hooks or _GLOBAL_FORWARD_HOOKS:
             for hook in (*_GLOBAL_FORWARD_HOOKS.values(), *self._forward_hooks.values()):
-                replaced = hook(self, inputs, output)
+                keywords = (kwargs,) if type(hook) is WithKeywords else ()
+                replaced = hook(self, inputs, *keywords, output)
                 if replaced is not None:
                     output = replaced
         if watch is not None:
             watch.watch_output(output)
         return output
 
-    def register_forward_pre_hook(self, hook: ForwardPreHook) -> RemovableHandle:
-        """Call ``hook(module, inputs)`` before each forward; a non-None return replaces the inputs."""
-        return add_hook(self._forward_pre_hooks, hook)
+    def register_forward_pre_hook(self, hook: ForwardPreHook, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Call ``hook(module, inputs)`` before each forward; a non-None return replaces the inputs.
 
-    def register_forward_hook(self, hook: ForwardHook) -> RemovableHandle:
+        ``prepend=True``: run it before the hooks registered already; ``with_kwargs=True``: call
+        ``hook(module, inputs, kwargs)``, whose non-None return is a new ``(inputs, kwargs)``.
+        """
+        return add_hook(self._forward_pre_hooks, WithKeywords(hook) if with_kwargs else hook, prepend)
+
+    def register_forward_hook(self, hook: ForwardHook, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
         """Call ``hook(module, inputs, output)`` after each forward; a non-None return replaces the output.
 
-        The glass box uses this to record each layer's activations.
+        ``prepend=True``: run it before the hooks registered already; ``with_kwargs=True``: call
+        ``hook(module, inputs, kwargs, output)``. The glass box uses this to record each layer's activations.
         """
-        return add_hook(self._forward_hooks, hook)
+        if always_call:
+            raise NotImplementedError("register_forward_hook(always_call=True) is not supported in glassgrad: a "
+                                      "forward hook runs only after a forward that returned; catch the error yourself")
+        return add_hook(self._forward_hooks, WithKeywords(hook) if with_kwargs else hook, prepend)
+
+    def register_backward_hook(self, hook: Any) -> RemovableHandle:
+        """PyTorch's deprecated module backward hook, whose ``grad_input`` is that of the module's last step only."""
+        raise NotImplementedError("Module.register_backward_hook (deprecated in PyTorch) is not supported in "
+                                  "glassgrad: use register_full_backward_hook, same hook(module, grad_input, "
+                                  "grad_output)")
 
     def register_full_backward_hook(self, hook: Any) -> RemovableHandle:
         """Call ``hook(module, grad_input, grad_output)`` in each backward pass through a call of this module.

@@ -47,7 +47,7 @@ from ..graph import record
 from ..ops import Op, register
 from ..tensor import Tensor
 
-__all__ = ["checkpoint"]
+__all__ = ["checkpoint", "checkpoint_sequential"]
 
 
 class _Segment:
@@ -141,6 +141,34 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
             record(output._plain(output.array), CHECKPOINT, boundary, (segment, position), ())
             for position, output in enumerate(outputs)]
     return made[0] if isinstance(result, Tensor) else type(result)(made)
+
+
+def checkpoint_sequential(functions: Any, segments: int, input: Any, use_reentrant: bool | None = None,
+                          **kwargs: Any) -> Any:
+    """``functions`` (an ``nn.Sequential`` or a list of callables) applied in turn to ``input``, cut into
+    ``segments`` runs of ``len(functions) // segments`` steps; each run but the last is a :func:`checkpoint`
+    (the last one, whose outputs backward needs at once, runs plainly), as PyTorch cuts them.
+
+    ``kwargs``: ``preserve_rng_state`` (the only other keyword PyTorch's takes) and the rest of :func:`checkpoint`'s.
+    """
+    steps = list(functions.children()) if hasattr(functions, "children") else list(functions)
+    if not isinstance(segments, int) or not 1 <= segments <= max(len(steps), 1):
+        raise ValueError(f"checkpoint_sequential: segments must be a whole number from 1 to the number of "
+                         f"functions ({len(steps)}), got {segments!r}")
+    size = len(steps) // segments
+
+    def run(first: int, end: int) -> Callable:
+        def segment(value: Any) -> Any:
+            for step in steps[first:end]:
+                value = step(value)
+            return value
+
+        return segment
+
+    for start in range(0, size * (segments - 1), size):
+        input = checkpoint(run(start, start + size), input, use_reentrant=use_reentrant, **kwargs)
+    last = size * (segments - 1)
+    return run(last, len(steps))(input)
 
 
 def _flat(result: Any) -> list:
