@@ -521,9 +521,6 @@ class Tensor:
     def mul_(self, other: Any) -> Tensor:
         return self._in_place("mul_", np.multiply, ops.MUL, other)
 
-    def div_(self, other: Any) -> Tensor:
-        return self._in_place("div_", np.true_divide, ops.DIV, other)
-
     def copy_(self, source: Any) -> Tensor:
         self._set("copy_", ..., False, source)
         return self
@@ -605,7 +602,6 @@ class Tensor:
         return _binary(ops.SUB, self, _scaled(other, alpha))
 
     mul = __mul__
-    div = __truediv__
     pow = __pow__
     neg = __neg__
     matmul = __matmul__

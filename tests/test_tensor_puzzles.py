@@ -1,0 +1,64 @@
+"""Tensor-puzzle code (the kind learners write in "tensor puzzles", fast.ai's "from the foundations" and CS231n's
+vectorisation exercises) gives PyTorch 2.13's numbers, dtypes, shapes, views and gradients on glassgrad.
+
+Oracle: PyTorch in float64 (values and gradients through ``backward``), over hypothesis-drawn shapes and entries;
+where PyTorch refuses, glassgrad refuses with one line.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
+
+import glassgrad as gg
+
+
+def _same(mine, theirs, tol: float = 1e-12) -> None:
+    """Same dtype, shape and entries."""
+    assert str(mine.dtype).removeprefix("glassgrad.") == str(theirs.dtype).removeprefix("torch.")
+    assert tuple(mine.shape) == tuple(theirs.shape)
+    np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), rtol=tol, atol=tol)
+
+
+# --- div with rounding_mode ----------------------------------------------------------------------------------------
+
+@pytest.mark.torch
+@given(shapes=mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3),
+       seed=st.integers(0, 2**16), integers=st.booleans(), mode=st.sampled_from(["floor", "trunc"]))
+def test_div_rounds_as_pytorch_on_both_signs(torch, shapes, seed, integers, mode):
+    rng = np.random.default_rng(seed)
+    shape_a, shape_b = shapes.input_shapes
+    b = rng.choice([-4, -2, -1, 1, 2, 4], size=shape_b)
+    a = rng.integers(-20, 21, size=shape_a)
+    if not integers:  # n + ¼ over a power of 2: an exact quotient, never a whole number (where the rounding jumps)
+        a, b = a + 0.25, b.astype(np.float64)
+    for divisor in (lambda lib: lib.tensor(b), lambda lib: -3):
+        theirs = torch.div(torch.tensor(a), divisor(torch), rounding_mode=mode)
+        _same(gg.div(gg.tensor(a), divisor(gg), rounding_mode=mode), theirs)
+        _same(gg.tensor(a).div(divisor(gg), rounding_mode=mode),
+              torch.tensor(a).div(divisor(torch), rounding_mode=mode))
+        if theirs.shape == np.shape(a):  # in place, a keeps its shape
+            _same(gg.tensor(a).div_(divisor(gg), rounding_mode=mode), theirs)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("mode", ["floor", "trunc"])
+def test_a_rounded_quotient_has_slope_zero_as_in_pytorch(torch, mode):
+    grads = []
+    for lib in (gg, torch):
+        a = lib.tensor([-7.5, 7.5, 3.0], dtype=lib.float64, requires_grad=True)
+        b = lib.tensor([2.0, -2.0, 0.7], dtype=lib.float64, requires_grad=True)
+        (lib.div(a, b, rounding_mode=mode) * lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64)).sum().backward()
+        grads.append((a.grad, b.grad))
+    for mine, theirs in zip(*grads):
+        _same(mine, theirs)
+
+
+def test_div_refuses_an_unknown_rounding_mode_and_integer_division_by_zero():
+    with pytest.raises(ValueError, match="rounding_mode must be None, 'floor' or 'trunc'"):
+        gg.div(gg.tensor([1.0]), 2, rounding_mode="round")
+    with pytest.raises(RuntimeError, match="integer division by zero"):
+        gg.div(gg.tensor([7]), 0, rounding_mode="trunc")
