@@ -62,3 +62,30 @@ def test_div_refuses_an_unknown_rounding_mode_and_integer_division_by_zero():
         gg.div(gg.tensor([1.0]), 2, rounding_mode="round")
     with pytest.raises(RuntimeError, match="integer division by zero"):
         gg.div(gg.tensor([7]), 0, rounding_mode="trunc")
+
+
+# --- scatter with reduce= ------------------------------------------------------------------------------------------
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:The reduce argument of torch.scatter")
+@given(rows=st.integers(1, 3), columns=st.integers(1, 4), picks=st.integers(1, 4), seed=st.integers(0, 2**16),
+       reduce=st.sampled_from(["add", "multiply"]), integers=st.booleans())
+def test_scatter_with_reduce_adds_or_multiplies_repeats_as_pytorch(torch, rows, columns, picks, seed, reduce,
+                                                                   integers):
+    rng = np.random.default_rng(seed)
+    index = rng.integers(0, columns, size=(rows, picks))  # repeats within a row are likely
+    base, src = rng.integers(-3, 4, size=(rows, columns)), rng.integers(-3, 4, size=(rows, picks))
+    if not integers:
+        base, src = base + 0.5, src * 0.25
+    results = [lib.tensor(base).scatter_(1, lib.tensor(index), lib.tensor(src), reduce=reduce) for lib in (gg, torch)]
+    _same(*results)
+    _same(gg.tensor(base).scatter(1, gg.tensor(index), 1.5, reduce=reduce),
+          torch.tensor(base).scatter(1, torch.tensor(index), 1.5, reduce=reduce))
+
+
+def test_scatter_refuses_an_unknown_reduce_and_the_gradient_of_multiply():
+    index = gg.tensor([[0, 0]])
+    with pytest.raises(ValueError, match="reduce must be None, 'add' or 'multiply'"):
+        gg.ones(1, 2).scatter_(1, index, 2.0, reduce="mean")
+    with pytest.raises(RuntimeError, match="reduce='multiply' has no gradient"):
+        gg.ones(1, 2, requires_grad=True).scatter(1, index, 2.0, reduce="multiply")
