@@ -106,11 +106,13 @@ class Tensor:
     """
 
     __slots__ = ("array", "_grad", "_requires_grad", "_op", "_parents", "_ctx", "_retains_grad", "_clock",
-                 "_before", "_private", "_view_of", "_view_how", "_viewed", "__weakref__")
+                 "_before", "_private", "_view_of", "_view_how", "_viewed", "_strided",
+                 "__weakref__")
     # _clock: the in-place clock's tick when the node was made; _before: (tick, hidden tensor with the
     # node it had before an in-place change re-based it); _private: an input whose old value the node
     # copied for itself; _view_of / _viewed: this tensor is / has a view in the graph (_viewed: its live views),
-    # _view_how: the view's (op, arguments) of its base. Unset until used.
+    # _view_how: the view's (op, arguments) of its base; _strided: a view op's result not in row-major order (what
+    # view refuses to merge, as PyTorch). Unset until used.
     __array_ufunc__ = None  # NumPy defers to our operators: np.float32(2) * t is a Tensor
 
     def __init__(self, *data: Any, requires_grad: bool = False) -> None:
@@ -774,7 +776,20 @@ class Tensor:
                 f"{shape_text(self.shape)} ({self.array.size} elements)"
             ) from None
 
-    view = reshape
+    def view(self, *shape) -> Tensor:
+        """``reshape`` that must share memory, as PyTorch's: a strided view (``x.t()``, ``x[:, :2]``) whose entries
+        the new shape cannot step through is refused, where ``reshape`` would copy. (An op's result that NumPy laid
+        out in another order, as ``x.t().sum(0)``'s, is viewed as PyTorch's row-major one would be.)"""
+        shape = shape_arg(shape, "view")
+        if getattr(self, "_strided", False) and _fits(shape, self.array.size):
+            try:
+                np.reshape(self.array, shape, copy=False)
+            except ValueError:
+                raise RuntimeError(
+                    f"view: shape {shape_text(shape)} cannot be a view of this tensor of shape "
+                    f"{shape_text(self.shape)} and stride {self.stride()} (a dimension would span two separate "
+                    "runs of its memory); use .reshape(...), or .contiguous().view(...)") from None
+        return self.reshape(shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         if self.array.ndim == 0:
@@ -876,7 +891,10 @@ def apply(op: ops.Op, parents: tuple, *args: Any) -> Tensor:
 def view_of(base: Tensor, op: ops.Op, *args: Any) -> Tensor:
     """``op`` of ``base`` with ``args`` (reshape, permute, expand, basic indexing, diagonal): a view of its memory,
     known as one (:func:`glassgrad.graph.as_view`), so that an in-place change of either reaches the other."""
-    return as_view(base, apply(op, (base,), base.array, *args), args)
+    view = as_view(base, apply(op, (base,), base.array, *args), args)
+    if not view.array.flags.c_contiguous:
+        view._strided = True
+    return view
 
 
 def _position(find: Callable, array: np.ndarray, axis: int | None, keepdim: bool) -> np.ndarray:

@@ -89,3 +89,38 @@ def test_scatter_refuses_an_unknown_reduce_and_the_gradient_of_multiply():
         gg.ones(1, 2).scatter_(1, index, 2.0, reduce="mean")
     with pytest.raises(RuntimeError, match="reduce='multiply' has no gradient"):
         gg.ones(1, 2, requires_grad=True).scatter(1, index, 2.0, reduce="multiply")
+
+
+# --- view refuses what only a copy could give ----------------------------------------------------------------------
+
+VIEWS = {
+    "transposed": (lambda x: x.transpose(0, 1), (-1,)),
+    "columns cut": (lambda x: x[:, :2], (-1,)),
+    "permuted": (lambda x: x.permute(2, 0, 1), (3, -1)),
+    "expanded": (lambda x: x[:1].expand(4, 3, 2), (-1,)),
+    "transposed, last dims kept": (lambda x: x.transpose(0, 1), (3, 4, 1, 2)),
+    "columns cut, rows split": (lambda x: x[:, :2], (2, 2, 2, 2)),
+    "every other row": (lambda x: x[::2], (2, 3, 2)),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(VIEWS))
+def test_view_of_a_strided_tensor_refuses_where_pytorch_does(torch, name):
+    make, shape = VIEWS[name]
+    values = np.arange(24.0).reshape(4, 3, 2)
+    try:
+        theirs = make(torch.tensor(values)).view(shape)
+    except RuntimeError:
+        with pytest.raises(RuntimeError, match=r"view: shape .* use \.reshape\(\.\.\.\), or \.contiguous\(\)\.view"):
+            make(gg.tensor(values)).view(shape)
+        _same(make(gg.tensor(values)).contiguous().view(shape), make(torch.tensor(values)).contiguous().view(shape))
+        return
+    mine = make(gg.tensor(values)).view(shape)
+    _same(mine, theirs)
+
+
+def test_a_view_of_a_view_writes_through_to_the_base():
+    base = gg.zeros(4, 3, 2)
+    base.transpose(0, 1).view(3, 4, 1, 2)[1] = 1.0
+    assert base[:, 1].sum().item() == 8.0 and base.sum().item() == 8.0
