@@ -1204,7 +1204,8 @@ def _nonempty_reduction(tensor: Tensor, dim: Any, name: str):
 
 
 def _plain_index(index: Any) -> tuple[Any, bool]:
-    """Turn tensors inside an index into arrays; report whether NumPy's advanced indexing is used.
+    """Turn tensors inside an index into arrays; report whether NumPy's advanced indexing is used. A slice's step
+    must be positive, as in PyTorch (NumPy's ``x[::-1]`` reverses).
 
     A uint8 tensor is a mask, as in PyTorch (old code's masks: comparisons gave uint8 before PyTorch 1.2), with
     PyTorch's deprecation warning; NumPy would read its 0s and 1s as positions.
@@ -1213,6 +1214,9 @@ def _plain_index(index: Any) -> tuple[Any, bool]:
     plain = []
     advanced = False
     for part in parts:
+        if isinstance(part, slice) and part.step is not None and part.step <= 0:
+            raise ValueError(f"step must be greater than zero, got {part.step} (PyTorch has no negative steps); "
+                             "reverse a dim with x.flip(dim)")
         if isinstance(part, Tensor):
             part = part.array
             if part.dtype == np.uint8:

@@ -124,3 +124,16 @@ def test_a_view_of_a_view_writes_through_to_the_base():
     base = gg.zeros(4, 3, 2)
     base.transpose(0, 1).view(3, 4, 1, 2)[1] = 1.0
     assert base[:, 1].sum().item() == 8.0 and base.sum().item() == 8.0
+
+
+# --- no negative steps ---------------------------------------------------------------------------------------------
+
+@pytest.mark.torch
+@pytest.mark.parametrize("index", [np.s_[::-1], np.s_[:, ::-2], np.s_[..., 1::0], np.s_[0, 3:0:-1]])
+def test_a_slice_step_below_one_is_refused_in_one_line_as_in_pytorch(torch, index):
+    with pytest.raises(ValueError, match="step"):
+        torch.zeros(2, 4)[index]
+    with pytest.raises(ValueError, match=r"step must be greater than zero, got -?\d+ .* x\.flip\(dim\)$"):
+        gg.zeros(2, 4)[index]
+    with pytest.raises(ValueError, match="step must be greater than zero"):
+        gg.zeros(2, 4)[index] = 1.0
