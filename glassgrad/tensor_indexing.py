@@ -293,10 +293,10 @@ def repeat(self: Tensor, *sizes: Any) -> Tensor:
 
 
 @method
-def repeat_interleave(self: Tensor, repeats: Any, dim: int | None = None) -> Tensor:
+def repeat_interleave(self: Tensor, repeats: Any, dim: int | None = None, *, output_size: int | None = None) -> Tensor:
     """Each entry repeated ``repeats`` times in place (``[1, 2] → [1, 1, 2, 2]``); with no dim, of the flattened tensor.
 
-    ``repeats`` is a number or one count per entry along ``dim``.
+    ``repeats`` is a number or one count per entry along ``dim``; ``output_size``, if given, must be the new length.
     """
     source = self.reshape(-1) if dim is None else self
     dim = 0 if dim is None else check_dim(self, dim, "repeat_interleave")
@@ -310,6 +310,9 @@ def repeat_interleave(self: Tensor, repeats: Any, dim: int | None = None) -> Ten
     if source.ndim == 0:
         source = source.reshape(1)
     counts = counts.reshape(-1) if counts.ndim else int(counts)
+    length = int(np.sum(counts)) if np.ndim(counts) and np.size(counts) > 1 else size * int(np.sum(counts))
+    if output_size is not None and output_size != length:
+        raise RuntimeError(f"repeat_interleave: output_size is {output_size}, but the repeats give {length}")
     return apply(ops_index.REPEAT_INTERLEAVE, (source,), source.array, counts, dim)
 
 

@@ -137,3 +137,30 @@ def test_a_slice_step_below_one_is_refused_in_one_line_as_in_pytorch(torch, inde
         gg.zeros(2, 4)[index]
     with pytest.raises(ValueError, match="step must be greater than zero"):
         gg.zeros(2, 4)[index] = 1.0
+
+
+# --- repeat_interleave of counts alone -----------------------------------------------------------------------------
+
+@pytest.mark.torch
+@given(counts=st.lists(st.integers(0, 4), max_size=6), dtype=st.sampled_from(["int64", "int32"]))
+def test_repeat_interleave_of_counts_alone_counts_out_positions_as_pytorch(torch, counts, dtype):
+    theirs = torch.repeat_interleave(torch.tensor(counts, dtype=getattr(torch, dtype)))
+    mine = gg.repeat_interleave(gg.tensor(counts, dtype=getattr(gg, dtype)))
+    _same(mine, theirs)
+    _same(gg.repeat_interleave(gg.tensor(counts, dtype=getattr(gg, dtype)), output_size=sum(counts)), theirs)
+
+
+@pytest.mark.torch
+def test_repeat_interleave_checks_output_size_as_pytorch(torch):
+    found = []
+    for lib in (gg, torch):
+        x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64, requires_grad=True)
+        out = x.repeat_interleave(lib.tensor([1, 3]), dim=1, output_size=4)
+        (out * lib.arange(8.0, dtype=lib.float64).reshape(2, 4)).sum().backward()
+        found.append((out, x.grad))
+        with pytest.raises(RuntimeError, match="output_size"):
+            x.repeat_interleave(2, dim=0, output_size=3)
+        with pytest.raises(RuntimeError, match="1-?D"):
+            lib.repeat_interleave(lib.tensor([[2, 0]]))
+    for mine, theirs in zip(*found):
+        _same(mine, theirs)
