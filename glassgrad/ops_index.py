@@ -301,9 +301,10 @@ REPEAT_INTERLEAVE = register(Op(
 
 
 def _unfold(a, dim, size, step):
-    windows = np.lib.stride_tricks.sliding_window_view(a, size, axis=dim)
+    """A view of ``a``'s memory, as PyTorch's (a write through it reaches ``a``; windows may overlap)."""
+    windows = np.lib.stride_tricks.sliding_window_view(a, size, axis=dim, writeable=a.flags.writeable)
     picked = (slice(None),) * dim + (slice(None, None, step),)
-    return windows[picked].copy(), (a.shape, dim, size, step)
+    return windows[picked], (a.shape, dim, size, step)
 
 def _unfold_back(up, saved):
     shape, dim, size, step = saved

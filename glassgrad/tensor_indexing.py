@@ -22,7 +22,7 @@ from .arguments import check_dim, resolve_dtype, shape_arg, shape_text
 from .autograd import is_grad_enabled
 from .graph import as_view
 from .ops import WHERE
-from .tensor import Tensor, apply
+from .tensor import Tensor, apply, view_of
 from .tensor_methods import _plain, add, method
 
 Sorted = namedtuple("Sorted", ["values", "indices"])
@@ -318,13 +318,14 @@ def repeat_interleave(self: Tensor, repeats: Any, dim: int | None = None, *, out
 
 @method
 def unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
-    """Every window of ``size`` entries along ``dimension``, starting each ``step``: a new last dim of ``size``."""
+    """Every window of ``size`` entries along ``dimension``, starting each ``step``: a new last dim of ``size``.
+    A view, as in PyTorch: ``x.unfold(0, 2, 2)[1, 0] = 9`` writes ``x[2]``."""
     dim = check_dim(self, dimension, "unfold")
     length = self.shape[dim] if self.ndim else 1
     if not 0 <= size <= length or step <= 0:
         raise RuntimeError(f"unfold: size ({size}) must be in [0, {length}] (the size of dim {dimension}) "
                            f"and step ({step}) > 0")
-    return apply(ops_index.UNFOLD, (self,), self.array, dim, int(size), int(step))
+    return view_of(self, ops_index.UNFOLD, dim, int(size), int(step))
 
 
 @method

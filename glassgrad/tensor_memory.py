@@ -36,9 +36,10 @@ from .tensor_methods import add, method
 
 
 def _memory_owner(array: np.ndarray) -> np.ndarray:
-    """The array whose memory ``array`` is a view of (itself if it owns its memory)."""
-    while isinstance(array.base, np.ndarray):
-        array = array.base
+    """The array whose memory ``array`` is a view of (itself if it owns its memory); a strided view (unfold's)
+    reaches it through NumPy's stand-in for the memory, which holds the array as its ``base`` too."""
+    while isinstance(getattr(array.base, "base", None), np.ndarray) or isinstance(array.base, np.ndarray):
+        array = array.base if isinstance(array.base, np.ndarray) else array.base.base
     return array
 
 

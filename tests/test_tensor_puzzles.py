@@ -164,3 +164,39 @@ def test_repeat_interleave_checks_output_size_as_pytorch(torch):
             lib.repeat_interleave(lib.tensor([[2, 0]]))
     for mine, theirs in zip(*found):
         _same(mine, theirs)
+
+
+# --- unfold is a view ----------------------------------------------------------------------------------------------
+
+@pytest.mark.torch
+@given(shape=st.lists(st.integers(1, 5), min_size=1, max_size=3), data=st.data())
+def test_unfold_is_a_view_whose_writes_reach_the_base_as_in_pytorch(torch, shape, data):
+    dim = data.draw(st.integers(0, len(shape) - 1))
+    size = data.draw(st.integers(1, shape[dim]))
+    step = data.draw(st.integers(size, size + 2))  # windows that do not overlap: each write lands once
+    found = []
+    for lib in (gg, torch):
+        x = lib.arange(float(np.prod(shape)), dtype=lib.float64).reshape(shape)
+        windows = x.unfold(dim, size, step)
+        windows.mul_(-1)
+        found.append((x, windows))
+        assert windows.stride() == tuple(found[0][1].stride())
+        assert windows.storage_offset() == found[0][1].storage_offset()
+    for mine, theirs in zip(*found):
+        _same(mine, theirs)
+
+
+@pytest.mark.torch
+@given(length=st.integers(3, 7), size=st.integers(1, 3), step=st.integers(1, 3))
+def test_unfold_gradients_and_a_change_of_its_base_in_the_graph_match_pytorch(torch, length, size, step):
+    found = []
+    for lib in (gg, torch):
+        x = lib.linspace(-1.0, 2.0, 2 * length, dtype=lib.float64).reshape(2, length).requires_grad_()
+        y = x * 1.5
+        windows = y.unfold(1, size, step)
+        y.mul_(x)  # the windows read the new values, as PyTorch's view does
+        weights = lib.arange(float(windows.numel()), dtype=lib.float64).reshape(windows.shape)
+        (windows * weights).sum().backward()
+        found.append((windows, x.grad))
+    for mine, theirs in zip(*found):
+        _same(mine, theirs)
