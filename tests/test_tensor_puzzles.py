@@ -200,3 +200,50 @@ def test_unfold_gradients_and_a_change_of_its_base_in_the_graph_match_pytorch(to
         found.append((windows, x.grad))
     for mine, theirs in zip(*found):
         _same(mine, theirs)
+
+
+# --- as_strided is a view ------------------------------------------------------------------------------------------
+
+@st.composite
+def _strided_reads(draw):
+    """(size, stride, offset) that read inside a row-major tensor of 12 entries (sliding windows, repeats)."""
+    dims = draw(st.integers(1, 3))
+    size = tuple(draw(st.lists(st.integers(1, 3), min_size=dims, max_size=dims)))
+    stride = tuple(draw(st.lists(st.integers(0, 3), min_size=dims, max_size=dims)))
+    last = sum((n - 1) * step for n, step in zip(size, stride))
+    offset = draw(st.integers(0, 11 - last)) if last <= 11 else None
+    return size, stride, offset
+
+
+@pytest.mark.torch
+@given(read=_strided_reads())
+def test_as_strided_values_gradients_and_strides_match_pytorch(torch, read):
+    size, stride, offset = read
+    if offset is None:
+        return  # reaches past the 12 entries
+    found = []
+    for lib in (gg, torch):
+        x = lib.linspace(-2.0, 3.0, 12, dtype=lib.float64).requires_grad_()
+        view = (x * 1).reshape(3, 4).as_strided(size, stride, offset)
+        weights = lib.arange(1.0, view.numel() + 1.0, dtype=lib.float64).reshape(size)
+        (view * view * weights).sum().backward()  # repeated entries: their gradients add up
+        found.append((view, x.grad))
+        assert (view.stride(), view.storage_offset()) == (stride, offset)
+    for mine, theirs in zip(*found):
+        _same(mine, theirs)
+
+
+@pytest.mark.torch
+def test_a_write_through_as_strided_reaches_the_base_and_a_base_change_reaches_it(torch):
+    found = []
+    for lib in (gg, torch):
+        x = lib.arange(12.0, dtype=lib.float64)
+        x[2:].as_strided((2, 2), (4, 1), 3)[1, 1] = -5.0  # storage_offset counts from the memory's start
+        y = lib.arange(6.0, dtype=lib.float64).requires_grad_()
+        z = y * 1
+        window = z.as_strided((2, 2), (1, 2))
+        z.mul_(y)  # the window reads the new values, as PyTorch's view does
+        (window * lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64)).sum().backward()
+        found.append((x, window, y.grad))
+    for mine, theirs in zip(*found):
+        _same(mine, theirs)
