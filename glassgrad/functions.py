@@ -130,7 +130,8 @@ def _tensor_list(tensors: Sequence[Any], name: str) -> list[Tensor]:
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors along an existing dim: shapes must agree everywhere else."""
+    """Join tensors along an existing dim: shapes must agree everywhere else. An empty 1-D tensor (shape (0,)) is
+    left out, as in PyTorch (``out = gg.cat([out, row])`` from ``out = gg.tensor([])``); its dtype still counts."""
     tensors = _tensor_list(tensors, "cat")
     for position, t in enumerate(tensors):
         if t.ndim == 0:
@@ -138,9 +139,10 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"cat: the tensor at position {position} is 0-d (one number, no dim to join along); "
                 "use gg.stack to make a new dim, or t.reshape(1) first"
             )
+    tensors = _joined(tensors)
+    tensors = [t for t in tensors if t.shape != (0,)] or tensors
     dim = check_dim(tensors[0], dim, "cat")
     _same_shapes_except(tensors, dim, "cat")
-    tensors = _joined(tensors)
     return apply(ops.CAT, tuple(tensors), *[t.array for t in tensors], dim)
 
 

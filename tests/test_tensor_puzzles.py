@@ -247,3 +247,23 @@ def test_a_write_through_as_strided_reaches_the_base_and_a_base_change_reaches_i
         found.append((x, window, y.grad))
     for mine, theirs in zip(*found):
         _same(mine, theirs)
+
+
+# --- cat leaves out an empty 1-D tensor ----------------------------------------------------------------------------
+
+@pytest.mark.torch
+@given(rows=st.lists(st.integers(1, 3), min_size=1, max_size=4), width=st.integers(1, 3),
+       dtype=st.sampled_from(["float32", "float64", "int64"]))
+def test_cat_onto_an_empty_start_grows_rows_as_pytorch(torch, rows, width, dtype):
+    found = []
+    for lib in (gg, torch):
+        out = lib.tensor([], dtype=getattr(lib, dtype))  # the learner's accumulator
+        first = None
+        for i, n in enumerate(rows):
+            piece = lib.arange(float(n * width), dtype=lib.float64).reshape(n, width).requires_grad_()
+            first = piece if first is None else first
+            out = lib.cat([out, piece * (i + 1)])
+        (out * out).sum().backward()
+        found.append((out, first.grad))
+    for mine, theirs in zip(*found):
+        _same(mine, theirs)
