@@ -267,3 +267,21 @@ def test_cat_onto_an_empty_start_grows_rows_as_pytorch(torch, rows, width, dtype
         found.append((out, first.grad))
     for mine, theirs in zip(*found):
         _same(mine, theirs)
+
+
+# --- searchsorted's sorter, out_int32 ------------------------------------------------------------------------------
+
+@pytest.mark.torch
+@given(sequence=st.lists(st.integers(-5, 5), min_size=1, max_size=6), values=st.lists(st.integers(-6, 6), max_size=5),
+       right=st.booleans(), out_int32=st.booleans())
+def test_searchsorted_with_a_sorter_and_bucketize_in_int32_as_pytorch(torch, sequence, values, right, out_int32):
+    order = np.argsort(sequence, kind="stable")
+
+    def positions(lib):
+        values_in = lib.tensor(values, dtype=lib.int64)
+        return (lib.searchsorted(lib.tensor(sequence), values_in, right=right, sorter=lib.tensor(order),
+                                 out_int32=out_int32),
+                lib.bucketize(values_in, lib.tensor(sorted(sequence)), right=right, out_int32=out_int32))
+
+    for mine, theirs in zip(positions(gg), positions(torch)):
+        _same(mine, theirs)
