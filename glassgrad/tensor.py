@@ -717,14 +717,14 @@ class Tensor:
         """Variance ``Σ(a − ā)² / (n − correction)``; PyTorch's default ``correction=1``. As in PyTorch, a bool
         after ``dim`` (or alone: ``x.var(False)``) is ``unbiased``, and ``keepdim`` comes third."""
         dim, correction = variance_arguments(dim, unbiased, correction)
-        return _reduce(ops.VAR, self, dim, keepdim, axis, keepdims, correction)
+        return _reduce(ops.VAR, _floating_only(self, "var"), dim, keepdim, axis, keepdims, correction)
 
     def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None,
             axis=None, keepdims=None) -> Tensor:
         """Standard deviation ``√(Σ(a − ā)² / (n − correction))``; PyTorch's default ``correction=1``, and its
         positions of ``unbiased`` and ``keepdim``, as in :meth:`var`."""
         dim, correction = variance_arguments(dim, unbiased, correction)
-        return _reduce(ops.STD, self, dim, keepdim, axis, keepdims, correction)
+        return _reduce(ops.STD, _floating_only(self, "std"), dim, keepdim, axis, keepdims, correction)
 
     def max(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
         """Largest entry; with ``dim``, a ``(values, indices)`` pair as in PyTorch."""
@@ -738,11 +738,15 @@ class Tensor:
         axis = _axis_arg(self, dim, None, "logsumexp", every_if_empty=True)
         return apply(ops.LOGSUMEXP, (self,), _float_data(self), axis, bool(keepdim))  # integers: the default float
 
-    def softmax(self, dim: int = -1) -> Tensor:
-        return apply(ops.SOFTMAX, (self,), self.array, check_dim(self, dim, "softmax"))
+    def softmax(self, dim: int = -1, dtype: Any = None) -> Tensor:
+        """``eᶻ / Σ eᶻ`` along ``dim``, in ``dtype`` if given (the tensor converted first)."""
+        x = _floating_only(self if dtype is None else self.to(resolve_dtype(dtype)), "softmax")
+        return apply(ops.SOFTMAX, (x,), x.array, check_dim(x, dim, "softmax"))
 
-    def log_softmax(self, dim: int = -1) -> Tensor:
-        return apply(ops.LOG_SOFTMAX, (self,), self.array, check_dim(self, dim, "log_softmax"))
+    def log_softmax(self, dim: int = -1, dtype: Any = None) -> Tensor:
+        """``z − log Σ eᶻ`` along ``dim``, in ``dtype`` if given (the tensor converted first)."""
+        x = _floating_only(self if dtype is None else self.to(resolve_dtype(dtype)), "log_softmax")
+        return apply(ops.LOG_SOFTMAX, (x,), x.array, check_dim(x, dim, "log_softmax"))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         axis = _nonempty_reduction(self, dim, "argmax")
@@ -1150,6 +1154,13 @@ def _reduce(op: ops.Op, tensor: Tensor, dim, keepdim, axis, keepdims, *extra) ->
     axis = _axis_arg(tensor, dim, axis, op.name, every_if_empty=True)
     keep = bool(keepdims) if keepdims is not None else bool(keepdim)
     return apply(op, (tensor,), tensor.array, axis, *extra, keep)
+
+
+def _floating_only(tensor: Tensor, name: str) -> Tensor:
+    """``tensor``, if it holds floats; integers and bools are refused, as PyTorch refuses them (var, softmax …)."""
+    if not is_floating(tensor.array.dtype):
+        raise RuntimeError(f"{name}: needs a floating tensor, got {tensor.array.dtype}; use t.float().{name}(...)")
+    return tensor
 
 
 def variance_arguments(dim: Any, unbiased: Any, correction: Any) -> tuple[Any, Any]:

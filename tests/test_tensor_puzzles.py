@@ -285,3 +285,36 @@ def test_searchsorted_with_a_sorter_and_bucketize_in_int32_as_pytorch(torch, seq
 
     for mine, theirs in zip(positions(gg), positions(torch)):
         _same(mine, theirs)
+
+
+# --- integer tensors where PyTorch needs floats --------------------------------------------------------------------
+
+INTEGER_REFUSALS = {
+    "std": lambda lib, x: x.std(),
+    "var": lambda lib, x: x.var(1),
+    "std_mean": lambda lib, x: lib.std_mean(x),
+    "softmax": lambda lib, x: x.softmax(0),
+    "log_softmax": lambda lib, x: lib.nn.functional.log_softmax(x, 1),
+    "cross_entropy": lambda lib, x: lib.nn.functional.cross_entropy(x, lib.tensor([0, 1])),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(INTEGER_REFUSALS))
+@pytest.mark.parametrize("dtype", ["int64", "bool"])
+def test_integer_tensors_are_refused_where_pytorch_needs_floats(torch, name, dtype):
+    make = INTEGER_REFUSALS[name]
+    values = [[1, 0], [3, 5]]
+    with pytest.raises(RuntimeError):
+        make(torch, torch.tensor(values, dtype=getattr(torch, dtype)))
+    with pytest.raises((RuntimeError, TypeError), match="needs a floating tensor, got"):
+        make(gg, gg.tensor(values, dtype=getattr(gg, dtype)))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_of_integers_takes_a_float_dtype_as_pytorch(torch, name):
+    found = [getattr(lib, name)(lib.tensor([[1, 2], [3, 5]]), 1, dtype=lib.float64) for lib in (gg, torch)]
+    _same(*found)
+    found = [getattr(lib.tensor([[1, 2], [3, 5]]), name)(0, dtype=lib.float32) for lib in (gg, torch)]
+    _same(*found, tol=1e-6)
