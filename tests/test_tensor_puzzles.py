@@ -318,3 +318,31 @@ def test_softmax_of_integers_takes_a_float_dtype_as_pytorch(torch, name):
     _same(*found)
     found = [getattr(lib.tensor([[1, 2], [3, 5]]), name)(0, dtype=lib.float32) for lib in (gg, torch)]
     _same(*found, tol=1e-6)
+
+
+# --- einsum's sublist form -----------------------------------------------------------------------------------------
+
+SUBLISTS = {
+    "matmul": (lambda a, b, v: (a, [0, 1], b, [1, 2], [0, 2])),
+    "implicit output": (lambda a, b, v: (a, [0, 1], b, [1, 2])),
+    "sum of all": (lambda a, b, v: (a, [0, 1], [])),
+    "ellipsis": (lambda a, b, v: (a, [Ellipsis, 1], v, [1], [Ellipsis])),
+    "high letters": (lambda a, b, v: (a, [30, 51], [51, 30])),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(SUBLISTS))
+def test_einsum_takes_sublists_as_pytorch(torch, name):
+    found = []
+    for lib in (gg, torch):
+        a = lib.linspace(-1.0, 1.0, 6, dtype=lib.float64).reshape(2, 3).requires_grad_()
+        b = lib.linspace(0.5, 2.0, 12, dtype=lib.float64).reshape(3, 4).requires_grad_()
+        v = lib.tensor([1.0, -2.0, 0.5], dtype=lib.float64, requires_grad=True)
+        out = lib.einsum(*SUBLISTS[name](a, b, v))
+        (out * out).sum().backward()
+        found.append([out] + [t.grad if t.grad is not None else lib.zeros_like(t) for t in (a, b, v)])
+    for mine, theirs in zip(*found):
+        _same(mine, theirs)
+    with pytest.raises(RuntimeError, match="a sublist must list dims as numbers"):
+        gg.einsum(gg.ones(2), [52])
