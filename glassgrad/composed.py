@@ -587,25 +587,30 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
     return found[0] if len(found) == 1 else tuple(found)
 
 
-def searchsorted(sorted_sequence: Tensor, input: Any, *, right: bool = False, side: str | None = None) -> Tensor:
+def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False, right: bool = False,
+                 side: str | None = None, sorter: Any = None) -> Tensor:
     """For each value, the position in the sorted 1-D sequence (or each row's) where it would go to stay sorted:
-    before equal entries, or after them with ``right=True`` / ``side='right'``."""
+    before equal entries, or after them with ``right=True`` / ``side='right'``. ``sorter`` (the positions that sort
+    an unsorted sequence, ``argsort``'s) reads the sequence in that order; ``out_int32=True`` gives int32."""
     sequence, values = np.asarray(_plain(sorted_sequence)), np.asarray(_plain(input))
+    if sorter is not None:
+        sequence = np.take_along_axis(sequence, np.asarray(_plain(sorter)), axis=-1)
     where_to = side or ("right" if right else "left")
+    dtype = np.int32 if out_int32 else np.int64
     if sequence.ndim == 1:
-        return _plain_tensor(np.searchsorted(sequence, values, side=where_to).astype(np.int64))
+        return _plain_tensor(np.searchsorted(sequence, values, side=where_to).astype(dtype))
     if sequence.shape[:-1] != values.shape[:-1]:
         raise RuntimeError(f"searchsorted: the sequence's leading dims {shape_text(sequence.shape[:-1])} and the "
                            f"values' {shape_text(values.shape[:-1])} must match")
     rows = [np.searchsorted(s, v, side=where_to) for s, v in zip(sequence.reshape(-1, sequence.shape[-1]),
                                                                   values.reshape(-1, values.shape[-1]))]
-    return _plain_tensor(np.array(rows, dtype=np.int64).reshape(values.shape))
+    return _plain_tensor(np.array(rows, dtype=dtype).reshape(values.shape))
 
 
-def bucketize(input: Any, boundaries: Tensor, *, right: bool = False) -> Tensor:
+def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:
     """The bucket of each value among sorted 1-D ``boundaries``: i with ``b[i−1] < x ≤ b[i]``
-    (``b[i−1] ≤ x < b[i]`` with ``right=True``)."""
-    return searchsorted(boundaries, input, right=right)
+    (``b[i−1] ≤ x < b[i]`` with ``right=True``); ``out_int32=True`` gives int32."""
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
 # --- the trapezoidal rule -------------------------------------------------------------------------

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from . import ops
 from . import tensor_indexing as tensor_indexing  # attaches Tensor methods that the forms at the end wrap
 from . import tensor_methods as tensor_methods  # and these too
@@ -93,8 +95,7 @@ roll, flip, tril, triu, diag, diagonal = (_function_form(n) for n in ("roll", "f
                                                                        "diagonal"))
 norm, amax, amin, erf = (_function_form(n) for n in ("norm", "amax", "amin", "erf"))
 remainder, fmod, floor_divide = (_function_form(n) for n in ("remainder", "fmod", "floor_divide"))
-repeat_interleave, unflatten, chunk, split = (_function_form(n) for n in ("repeat_interleave", "unflatten", "chunk",
-                                                                          "split"))
+unflatten, chunk, split = (_function_form(n) for n in ("unflatten", "chunk", "split"))
 unbind = _function_form("unbind")
 lgamma, digamma, erfinv, i0 = (_function_form(n) for n in ("lgamma", "digamma", "erfinv", "i0"))
 
@@ -129,7 +130,8 @@ def _tensor_list(tensors: Sequence[Any], name: str) -> list[Tensor]:
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors along an existing dim: shapes must agree everywhere else."""
+    """Join tensors along an existing dim: shapes must agree everywhere else. An empty 1-D tensor (shape (0,)) is
+    left out, as in PyTorch (``out = gg.cat([out, row])`` from ``out = gg.tensor([])``); its dtype still counts."""
     tensors = _tensor_list(tensors, "cat")
     for position, t in enumerate(tensors):
         if t.ndim == 0:
@@ -137,9 +139,10 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"cat: the tensor at position {position} is 0-d (one number, no dim to join along); "
                 "use gg.stack to make a new dim, or t.reshape(1) first"
             )
+    tensors = _joined(tensors)
+    tensors = [t for t in tensors if t.shape != (0,)] or tensors
     dim = check_dim(tensors[0], dim, "cat")
     _same_shapes_except(tensors, dim, "cat")
-    tensors = _joined(tensors)
     return apply(ops.CAT, tuple(tensors), *[t.array for t in tensors], dim)
 
 
@@ -208,3 +211,17 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                       (x._requires_grad, weight._requires_grad, False))
     return apply(ops.LINEAR, (x, weight, bias), x_array, w_array, bias.array,
                   (x._requires_grad, weight._requires_grad, bias._requires_grad))
+
+
+def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *,
+                      output_size: int | None = None) -> Tensor:
+    """``input.repeat_interleave(repeats, dim)``; given counts alone, ``gg.repeat_interleave(counts)`` counts out
+    the positions: ``[2, 0, 1] → [0, 0, 2]`` (position i, ``counts[i]`` times), as in PyTorch."""
+    x = as_tensor(input)
+    if repeats is not None:
+        return x.repeat_interleave(repeats, dim, output_size=output_size)
+    if x.ndim != 1:
+        raise RuntimeError(f"repeat_interleave: counts given alone must be a 1-D tensor, got shape "
+                           f"{shape_text(x.shape)}")
+    positions = Tensor._wrap(np.arange(x.shape[0], dtype=x.array.dtype))
+    return positions.repeat_interleave(x, output_size=output_size)

@@ -34,7 +34,7 @@ import numpy as np
 
 from .autograd import STATE, TICKS, bump_version_and_rebase, current_tape, note_unreplayable, rebase_tick
 from .ops import EXPAND, GETITEM, PERMUTE, RESHAPE, SETITEM
-from .ops_index import DIAGONAL
+from .ops_index import AS_STRIDED, DIAGONAL, UNFOLD
 from .tensor_hooks import HOOKS, move_hooks
 
 NODE_FIELDS = ("_requires_grad", "_op", "_parents", "_ctx", "_clock", "_before", "_private")
@@ -160,9 +160,9 @@ def _hide_node(tensor: Any, private: int | None, counted: bool = True) -> Any:
 
 
 REWRITABLE = (GETITEM, RESHAPE, PERMUTE)
-"""Views whose in-place change their base follows (:func:`_write_back`); others' (expand, diagonal, the pieces of
-split) are refused in the graph."""
-READ_AGAIN = (GETITEM, RESHAPE, PERMUTE, EXPAND, DIAGONAL)
+"""Views whose in-place change their base follows (:func:`_write_back`); others' (expand, diagonal, unfold,
+as_strided, the pieces of split) are refused in the graph."""
+READ_AGAIN = (GETITEM, RESHAPE, PERMUTE, EXPAND, DIAGONAL, UNFOLD, AS_STRIDED)
 """Views read again from their base after its in-place change (:func:`_read_again`): ``op.forward(base, *args)``."""
 
 
@@ -234,9 +234,9 @@ def check_in_place(tensor: Any, name: str, new_shape: bool = False) -> None:
             )
         if new_shape or not _followable(tensor):
             raise RuntimeError(
-                f"in-place {name} on a view (from expand, diagonal, or a piece of split, chunk or unbind) of a "
-                "tensor in the graph is not supported: change the tensor itself (t[index] = value), or write "
-                "it out of place (y = y * 2, gg.where(mask, value, y))"
+                f"in-place {name} on a view (from expand, diagonal, unfold, as_strided, or a piece of split, chunk "
+                "or unbind) of a tensor in the graph is not supported: change the tensor itself (t[index] = value), "
+                "or write it out of place (y = y * 2, gg.where(mask, value, y))"
             )
     views = getattr(tensor, "_viewed", None)
     if views is True or (views and _live_views(tensor) and (new_shape or not _read_again_everywhere(tensor))):

@@ -149,8 +149,26 @@ def _apply_einsum(equation: str, operands: list) -> Tensor:
     return apply(EINSUM, tuple(operands), *(t.array.astype(dtype, copy=False) for t in operands), equation)
 
 
-def einsum(equation: str, *operands: Any) -> Tensor:
-    """``torch.einsum``: ``einsum("ij,jk->ik", A, B)`` is ``A @ B``; the operands may also come as one list."""
+def _from_sublists(arguments: tuple) -> tuple[str, tuple]:
+    """The equation and operands of the sublist form ``einsum(A, [0, 1], B, [1, 2], [0, 2])`` (``"ab,bc->ac"``):
+    each operand followed by its dims as numbers 0…51 (or ``...``), then, optionally, the output's."""
+    def letters(sublist: Any) -> str:
+        if not isinstance(sublist, (list, tuple)) or not all(d is Ellipsis or isinstance(d, int) and 0 <= d < 52
+                                                              for d in sublist):
+            raise RuntimeError(f"einsum: a sublist must list dims as numbers 0…51 (or ...), got {sublist!r}")
+        return "".join("..." if d is Ellipsis else "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[d]
+                       for d in sublist)
+
+    pairs, output = (arguments[:-1], arguments[-1]) if len(arguments) % 2 else (arguments, None)
+    equation = ",".join(letters(sublist) for sublist in pairs[1::2])
+    return equation + ("" if output is None else "->" + letters(output)), tuple(pairs[0::2])
+
+
+def einsum(equation: Any, *operands: Any) -> Tensor:
+    """``torch.einsum``: ``einsum("ij,jk->ik", A, B)`` is ``A @ B``; the operands may also come as one list, or
+    each followed by its dims as numbers: ``einsum(A, [0, 1], B, [1, 2], [0, 2])``."""
+    if not isinstance(equation, str):
+        equation, operands = _from_sublists((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     tensors = [as_tensor(t) for t in operands]

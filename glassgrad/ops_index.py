@@ -301,9 +301,10 @@ REPEAT_INTERLEAVE = register(Op(
 
 
 def _unfold(a, dim, size, step):
-    windows = np.lib.stride_tricks.sliding_window_view(a, size, axis=dim)
+    """A view of ``a``'s memory, as PyTorch's (a write through it reaches ``a``; windows may overlap)."""
+    windows = np.lib.stride_tricks.sliding_window_view(a, size, axis=dim, writeable=a.flags.writeable)
     picked = (slice(None),) * dim + (slice(None, None, step),)
-    return windows[picked].copy(), (a.shape, dim, size, step)
+    return windows[picked], (a.shape, dim, size, step)
 
 def _unfold_back(up, saved):
     shape, dim, size, step = saved
@@ -328,6 +329,31 @@ def _unfold_vjp(up, inputs, out, saved):
 UNFOLD = register(Op(
     "unfold", "out = the windows a[s·step : s·step + size] along dim, stacked", ("Σ {up} over the windows",),
     _unfold, _unfold_back, kind="shape", settings=("dim", "size", "step"), vjp_tensors=_unfold_vjp,
+))
+
+
+def _as_strided(a, places, steps):
+    """A view of ``a``'s row-major memory: ``out[i₀, i₁, …]`` is its flat entry ``places[i₀, i₁, …]``
+    (``offset + Σₖ iₖ·stepₖ``); entries may repeat."""
+    flat = a.reshape(-1)  # a view: a is row-major
+    start = flat[places.flat[0]:] if places.size else flat
+    view = np.lib.stride_tricks.as_strided(start, places.shape, tuple(step * a.itemsize for step in steps),
+                                           writeable=a.flags.writeable)
+    return view, (a.shape, places)
+
+def _as_strided_back(up, saved):
+    shape, places = saved
+    return (_placed(up.reshape(-1), (int(np.prod(shape)),), (places.reshape(-1),)).reshape(shape),)
+
+def _as_strided_vjp(up, inputs, out, saved):
+    """:func:`_as_strided_back` on tensors (recorded: a ``scatter_add`` into zeros)."""
+    shape, places = saved
+    return (_placed_tensor(up.reshape(-1), (int(np.prod(shape)),), 0, places.reshape(-1)).reshape(shape),)
+
+AS_STRIDED = register(Op(
+    "as_strided", "out = a's entries at offset + Σₖ iₖ·strideₖ of its row-major memory",
+    ("Σ {up} over the places that read each entry",), _as_strided, _as_strided_back, kind="shape",
+    settings=("places", "stride"), vjp_tensors=_as_strided_vjp,
 ))
 
 

@@ -106,11 +106,13 @@ class Tensor:
     """
 
     __slots__ = ("array", "_grad", "_requires_grad", "_op", "_parents", "_ctx", "_retains_grad", "_clock",
-                 "_before", "_private", "_view_of", "_view_how", "_viewed", "__weakref__")
+                 "_before", "_private", "_view_of", "_view_how", "_viewed", "_strided",
+                 "__weakref__")
     # _clock: the in-place clock's tick when the node was made; _before: (tick, hidden tensor with the
     # node it had before an in-place change re-based it); _private: an input whose old value the node
     # copied for itself; _view_of / _viewed: this tensor is / has a view in the graph (_viewed: its live views),
-    # _view_how: the view's (op, arguments) of its base. Unset until used.
+    # _view_how: the view's (op, arguments) of its base; _strided: a view op's result not in row-major order (what
+    # view refuses to merge, as PyTorch). Unset until used.
     __array_ufunc__ = None  # NumPy defers to our operators: np.float32(2) * t is a Tensor
 
     def __init__(self, *data: Any, requires_grad: bool = False) -> None:
@@ -533,9 +535,6 @@ class Tensor:
     def mul_(self, other: Any) -> Tensor:
         return self._in_place("mul_", np.multiply, ops.MUL, other)
 
-    def div_(self, other: Any) -> Tensor:
-        return self._in_place("div_", np.true_divide, ops.DIV, other)
-
     def copy_(self, source: Any) -> Tensor:
         self._set("copy_", ..., False, source)
         return self
@@ -617,7 +616,6 @@ class Tensor:
         return _binary(ops.SUB, self, _scaled(other, alpha))
 
     mul = __mul__
-    div = __truediv__
     pow = __pow__
     neg = __neg__
     matmul = __matmul__
@@ -731,14 +729,14 @@ class Tensor:
         """Variance ``Σ(a − ā)² / (n − correction)``; PyTorch's default ``correction=1``. As in PyTorch, a bool
         after ``dim`` (or alone: ``x.var(False)``) is ``unbiased``, and ``keepdim`` comes third."""
         dim, correction = variance_arguments(dim, unbiased, correction)
-        return _reduce(ops.VAR, self, dim, keepdim, axis, keepdims, correction)
+        return _reduce(ops.VAR, _floating_only(self, "var"), dim, keepdim, axis, keepdims, correction)
 
     def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None,
             axis=None, keepdims=None) -> Tensor:
         """Standard deviation ``√(Σ(a − ā)² / (n − correction))``; PyTorch's default ``correction=1``, and its
         positions of ``unbiased`` and ``keepdim``, as in :meth:`var`."""
         dim, correction = variance_arguments(dim, unbiased, correction)
-        return _reduce(ops.STD, self, dim, keepdim, axis, keepdims, correction)
+        return _reduce(ops.STD, _floating_only(self, "std"), dim, keepdim, axis, keepdims, correction)
 
     def max(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
         """Largest entry; with ``dim``, a ``(values, indices)`` pair as in PyTorch."""
@@ -752,11 +750,15 @@ class Tensor:
         axis = _axis_arg(self, dim, None, "logsumexp", every_if_empty=True)
         return apply(ops.LOGSUMEXP, (self,), _float_data(self), axis, bool(keepdim))  # integers: the default float
 
-    def softmax(self, dim: int = -1) -> Tensor:
-        return apply(ops.SOFTMAX, (self,), self.array, check_dim(self, dim, "softmax"))
+    def softmax(self, dim: int = -1, dtype: Any = None) -> Tensor:
+        """``eᶻ / Σ eᶻ`` along ``dim``, in ``dtype`` if given (the tensor converted first)."""
+        x = _floating_only(self if dtype is None else self.to(resolve_dtype(dtype)), "softmax")
+        return apply(ops.SOFTMAX, (x,), x.array, check_dim(x, dim, "softmax"))
 
-    def log_softmax(self, dim: int = -1) -> Tensor:
-        return apply(ops.LOG_SOFTMAX, (self,), self.array, check_dim(self, dim, "log_softmax"))
+    def log_softmax(self, dim: int = -1, dtype: Any = None) -> Tensor:
+        """``z − log Σ eᶻ`` along ``dim``, in ``dtype`` if given (the tensor converted first)."""
+        x = _floating_only(self if dtype is None else self.to(resolve_dtype(dtype)), "log_softmax")
+        return apply(ops.LOG_SOFTMAX, (x,), x.array, check_dim(x, dim, "log_softmax"))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         axis = _nonempty_reduction(self, dim, "argmax")
@@ -790,7 +792,20 @@ class Tensor:
                 f"{shape_text(self.shape)} ({self.array.size} elements)"
             ) from None
 
-    view = reshape
+    def view(self, *shape) -> Tensor:
+        """``reshape`` that must share memory, as PyTorch's: a strided view (``x.t()``, ``x[:, :2]``) whose entries
+        the new shape cannot step through is refused, where ``reshape`` would copy. (An op's result that NumPy laid
+        out in another order, as ``x.t().sum(0)``'s, is viewed as PyTorch's row-major one would be.)"""
+        shape = shape_arg(shape, "view")
+        if getattr(self, "_strided", False) and _fits(shape, self.array.size):
+            try:
+                np.reshape(self.array, shape, copy=False)
+            except ValueError:
+                raise RuntimeError(
+                    f"view: shape {shape_text(shape)} cannot be a view of this tensor of shape "
+                    f"{shape_text(self.shape)} and stride {self.stride()} (a dimension would span two separate "
+                    "runs of its memory); use .reshape(...), or .contiguous().view(...)") from None
+        return self.reshape(shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         if self.array.ndim == 0:
@@ -892,7 +907,10 @@ def apply(op: ops.Op, parents: tuple, *args: Any) -> Tensor:
 def view_of(base: Tensor, op: ops.Op, *args: Any) -> Tensor:
     """``op`` of ``base`` with ``args`` (reshape, permute, expand, basic indexing, diagonal): a view of its memory,
     known as one (:func:`glassgrad.graph.as_view`), so that an in-place change of either reaches the other."""
-    return as_view(base, apply(op, (base,), base.array, *args), args)
+    view = as_view(base, apply(op, (base,), base.array, *args), args)
+    if not view.array.flags.c_contiguous:
+        view._strided = True
+    return view
 
 
 def _position(find: Callable, array: np.ndarray, axis: int | None, keepdim: bool) -> np.ndarray:
@@ -1150,6 +1168,13 @@ def _reduce(op: ops.Op, tensor: Tensor, dim, keepdim, axis, keepdims, *extra) ->
     return apply(op, (tensor,), tensor.array, axis, *extra, keep)
 
 
+def _floating_only(tensor: Tensor, name: str) -> Tensor:
+    """``tensor``, if it holds floats; integers and bools are refused, as PyTorch refuses them (var, softmax …)."""
+    if not is_floating(tensor.array.dtype):
+        raise RuntimeError(f"{name}: needs a floating tensor, got {tensor.array.dtype}; use t.float().{name}(...)")
+    return tensor
+
+
 def variance_arguments(dim: Any, unbiased: Any, correction: Any) -> tuple[Any, Any]:
     """``(dim, correction)`` from PyTorch's spellings of a variance: a bool alone is ``unbiased``
     (``x.var(False)``), ``unbiased`` is correction 1 (True) or 0 (False), no correction at all is 1."""
@@ -1202,7 +1227,8 @@ def _nonempty_reduction(tensor: Tensor, dim: Any, name: str):
 
 
 def _plain_index(index: Any) -> tuple[Any, bool]:
-    """Turn tensors inside an index into arrays; report whether NumPy's advanced indexing is used.
+    """Turn tensors inside an index into arrays; report whether NumPy's advanced indexing is used. A slice's step
+    must be positive, as in PyTorch (NumPy's ``x[::-1]`` reverses).
 
     A uint8 tensor is a mask, as in PyTorch (old code's masks: comparisons gave uint8 before PyTorch 1.2), with
     PyTorch's deprecation warning; NumPy would read its 0s and 1s as positions.
@@ -1211,6 +1237,9 @@ def _plain_index(index: Any) -> tuple[Any, bool]:
     plain = []
     advanced = False
     for part in parts:
+        if isinstance(part, slice) and part.step is not None and part.step <= 0:
+            raise ValueError(f"step must be greater than zero, got {part.step} (PyTorch has no negative steps); "
+                             "reverse a dim with x.flip(dim)")
         if isinstance(part, Tensor):
             part = part.array
             if part.dtype == np.uint8:

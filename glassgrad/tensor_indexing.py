@@ -19,9 +19,10 @@ import numpy as np
 
 from . import ops_index, ops_math, ops_pieces
 from .arguments import check_dim, resolve_dtype, shape_arg, shape_text
+from .autograd import is_grad_enabled
 from .graph import as_view
 from .ops import WHERE
-from .tensor import Tensor, apply
+from .tensor import Tensor, apply, view_of
 from .tensor_methods import _plain, add, method
 
 Sorted = namedtuple("Sorted", ["values", "indices"])
@@ -90,11 +91,26 @@ def _source(self: Tensor, src: Any, value: Any, index: np.ndarray, name: str) ->
     return Tensor._wrap(np.full(index.shape, src, dtype=self.dtype))
 
 
-def _scatter(self: Tensor, name: str, dim: int, index: Any, src: Any, value: Any, adding: bool) -> Tensor:
+def _scatter(self: Tensor, name: str, dim: int, index: Any, src: Any, value: Any, reduce: str | None) -> Tensor:
+    if reduce not in (None, "add", "multiply"):
+        raise ValueError(f"{name}: reduce must be None, 'add' or 'multiply', got {reduce!r}; scatter_reduce "
+                         "takes 'sum', 'prod', 'mean', 'amax' and 'amin'")
     dim, index = _along_index(self, dim, index, name)
     src = _source(self, src, value, index, name)
     a, b = self.array, src.array.astype(self.dtype, copy=False)
-    return apply(ops_index.SCATTER_ADD if adding else ops_index.SCATTER, (self, src), a, b, dim, index)
+    if reduce == "multiply":
+        return _scatter_multiplied(self, src, name, dim, index)
+    return apply(ops_index.SCATTER_ADD if reduce == "add" else ops_index.SCATTER, (self, src), a, b, dim, index)
+
+
+def _scatter_multiplied(self: Tensor, src: Tensor, name: str, dim: int, index: np.ndarray) -> Tensor:
+    """``out[i][index[i][j]] *= src[i][j]`` (dim 1): repeats multiply up. Without a gradient, as in PyTorch."""
+    if is_grad_enabled() and (self.requires_grad or src.requires_grad):
+        raise RuntimeError(f"{name}: reduce='multiply' has no gradient (as in PyTorch); use "
+                           f"scatter_reduce(dim, index, src, 'prod'), which has one")
+    out = self.array.copy()
+    np.multiply.at(out, ops_index.along(index.copy(), dim), src.array[ops_index._leading(index.shape)])
+    return Tensor._wrap(out)
 
 
 @method
@@ -102,23 +118,22 @@ def scatter(self: Tensor, dim: int, index: Any, src: Any = None, value: Any = No
             reduce: str | None = None) -> Tensor:
     """A copy with ``out[i][index[i][j]] = src[i][j]`` (dim 1; likewise for any dim); ``src`` may be a number.
 
-    ``reduce='add'`` adds instead (see :func:`scatter_add`). Where the index repeats, the last write wins.
+    ``reduce='add'`` adds instead (see :func:`scatter_add`), ``reduce='multiply'`` multiplies (no gradient, as in
+    PyTorch). Where the index repeats, the last write wins (adds up, multiplies up).
     """
-    if reduce not in (None, "add"):
-        raise ValueError(f"scatter: reduce must be None or 'add', got {reduce!r}")
-    return _scatter(self, "scatter", dim, index, src, value, reduce == "add")
+    return _scatter(self, "scatter", dim, index, src, value, reduce)
 
 
 @method
 def scatter_add(self: Tensor, dim: int, index: Any, src: Any) -> Tensor:
     """A copy with ``src[i][j]`` added to ``out[i][index[i][j]]`` (dim 1; likewise for any dim): repeats add up."""
-    return _scatter(self, "scatter_add", dim, index, src, None, True)
+    return _scatter(self, "scatter_add", dim, index, src, None, "add")
 
 
 def _scatter_in_place(name: str, adding: bool):
     def function(self: Tensor, dim: int, index: Any, src: Any = None, value: Any = None,
                  reduce: str | None = None) -> Tensor:
-        result = _scatter(self, name, dim, index, src, value, adding or reduce == "add")
+        result = _scatter(self, name, dim, index, src, value, "add" if adding else reduce)
         if result.requires_grad:
             raise RuntimeError(f"{name}: in place on a tensor in the graph is not supported; write it out of place: "
                                f"t = t.{name.rstrip('_')}(...)")
@@ -278,10 +293,10 @@ def repeat(self: Tensor, *sizes: Any) -> Tensor:
 
 
 @method
-def repeat_interleave(self: Tensor, repeats: Any, dim: int | None = None) -> Tensor:
+def repeat_interleave(self: Tensor, repeats: Any, dim: int | None = None, *, output_size: int | None = None) -> Tensor:
     """Each entry repeated ``repeats`` times in place (``[1, 2] → [1, 1, 2, 2]``); with no dim, of the flattened tensor.
 
-    ``repeats`` is a number or one count per entry along ``dim``.
+    ``repeats`` is a number or one count per entry along ``dim``; ``output_size``, if given, must be the new length.
     """
     source = self.reshape(-1) if dim is None else self
     dim = 0 if dim is None else check_dim(self, dim, "repeat_interleave")
@@ -295,18 +310,22 @@ def repeat_interleave(self: Tensor, repeats: Any, dim: int | None = None) -> Ten
     if source.ndim == 0:
         source = source.reshape(1)
     counts = counts.reshape(-1) if counts.ndim else int(counts)
+    length = int(np.sum(counts)) if np.ndim(counts) and np.size(counts) > 1 else size * int(np.sum(counts))
+    if output_size is not None and output_size != length:
+        raise RuntimeError(f"repeat_interleave: output_size is {output_size}, but the repeats give {length}")
     return apply(ops_index.REPEAT_INTERLEAVE, (source,), source.array, counts, dim)
 
 
 @method
 def unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
-    """Every window of ``size`` entries along ``dimension``, starting each ``step``: a new last dim of ``size``."""
+    """Every window of ``size`` entries along ``dimension``, starting each ``step``: a new last dim of ``size``.
+    A view, as in PyTorch: ``x.unfold(0, 2, 2)[1, 0] = 9`` writes ``x[2]``."""
     dim = check_dim(self, dimension, "unfold")
     length = self.shape[dim] if self.ndim else 1
     if not 0 <= size <= length or step <= 0:
         raise RuntimeError(f"unfold: size ({size}) must be in [0, {length}] (the size of dim {dimension}) "
                            f"and step ({step}) > 0")
-    return apply(ops_index.UNFOLD, (self,), self.array, dim, int(size), int(step))
+    return view_of(self, ops_index.UNFOLD, dim, int(size), int(step))
 
 
 @method

@@ -8,8 +8,8 @@
   when it shrinks, zeros after them when it grows (PyTorch leaves those uninitialized); a tensor in a graph is
   refused, as in PyTorch. ``resize_as_(other)`` uses other's shape; ``set_(source)`` takes source's memory.
 * ``as_strided(size, stride, offset)``: the entries at ``offset + Σₖ iₖ·strideₖ`` (a sliding window, entries
-  repeating), gathered from a row-major tensor's own entries (a copy, where PyTorch makes a view of its memory:
-  positions outside the tensor are refused); ``as_strided_scatter`` writes there.
+  repeating) of a row-major tensor's own entries, a view of its memory as in PyTorch (positions outside the
+  tensor are refused); ``as_strided_scatter`` writes there.
 * What glassgrad's tensors are not: sparse, quantized or on another device (``is_sparse`` … are False,
   ``layout`` is ``gg.strided``, the sparse methods and ``imag`` are refused in one line).
 
@@ -31,14 +31,16 @@ import numpy as np
 from .arguments import shape_arg, shape_text
 from .autograd import bump_version, note_unreplayable
 from .creation import as_tensor
-from .tensor import Tensor
+from .ops_index import AS_STRIDED
+from .tensor import Tensor, view_of
 from .tensor_methods import add, method
 
 
 def _memory_owner(array: np.ndarray) -> np.ndarray:
-    """The array whose memory ``array`` is a view of (itself if it owns its memory)."""
-    while isinstance(array.base, np.ndarray):
-        array = array.base
+    """The array whose memory ``array`` is a view of (itself if it owns its memory); a strided view (unfold's)
+    reaches it through NumPy's stand-in for the memory, which holds the array as its ``base`` too."""
+    while isinstance(getattr(array.base, "base", None), np.ndarray) or isinstance(array.base, np.ndarray):
+        array = array.base if isinstance(array.base, np.ndarray) else array.base.base
     return array
 
 
@@ -139,10 +141,10 @@ def _strided_places(x: Tensor, name: str, size: Any, stride: Any, storage_offset
 
 @method
 def as_strided(self: Tensor, size: Any, stride: Any, storage_offset: int | None = None) -> Tensor:
-    """The entries at ``offset + Σₖ iₖ·strideₖ`` arranged in ``size`` (entries may repeat: a sliding window);
-    gathered from the row-major entries (a copy, where PyTorch makes a view), so the gradient sums over repeats."""
+    """The entries at ``offset + Σₖ iₖ·strideₖ`` arranged in ``size`` (entries may repeat: a sliding window): a view,
+    as in PyTorch (a write through it reaches this tensor); the gradient sums over repeats."""
     places = _strided_places(self, "as_strided", size, stride, storage_offset)
-    return self.reshape(-1)[Tensor._wrap(places)]
+    return view_of(self, AS_STRIDED, places, shape_arg(tuple(stride), "as_strided"))
 
 
 @method

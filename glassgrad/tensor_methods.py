@@ -479,6 +479,31 @@ def floor_divide(self: Tensor, other: Any) -> Tensor:
     return _whole_division(ops_math.FLOOR_DIVIDE, self, other)
 
 
+@method
+def div(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """``self / other``; ``rounding_mode="floor"`` is ``⌊a/b⌋`` (``//``) and ``"trunc"`` rounds toward 0
+    (``|a| // |b|`` with the sign of ``a·b`` for integers, keeping their dtype). A rounded quotient is a step:
+    slope 0."""
+    if rounding_mode is None:
+        return _binary(ops.DIV, self, other)
+    if rounding_mode == "floor":
+        return floor_divide(self, other)
+    if rounding_mode != "trunc":
+        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+    other = lift(other, self)
+    if self.array.dtype.kind in "iu" and other.array.dtype.kind in "iu":
+        return floor_divide(self.abs(), other.abs()) * (self.sign() * other.sign())
+    return (self / other).trunc()
+
+
+@method
+def div_(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """``self /= other`` in place, rounded as :func:`div` says."""
+    if rounding_mode is None:
+        return self._in_place("div_", np.true_divide, ops.DIV, other)
+    return write_in_place(self, lambda source: div(source, other, rounding_mode=rounding_mode), "div_")
+
+
 add("__mod__", remainder)
 add("__floordiv__", floor_divide)
 add("__rmod__", lambda self, other: _whole_division(ops_math.REMAINDER, lift(other, self), self))

@@ -51,7 +51,7 @@ ERRORS = {
     "reshape(2.5, 2)": (lambda lib: lib.ones(5).reshape(2.5, 2), TypeError, rf"reshape: {NOT_WHOLE} 2.5"),
     "reshape('5')": (lambda lib: lib.ones(5).reshape("5"), TypeError, rf"reshape: {NOT_WHOLE} '5' \(str\)"),
     "reshape((True, 5))": (lambda lib: lib.ones(5).reshape((True, 5)), TypeError, rf"reshape: {NOT_WHOLE} True"),
-    "view((2.5, 2))": (lambda lib: lib.ones(5).view((2.5, 2)), TypeError, rf"reshape: {NOT_WHOLE} 2.5"),
+    "view((2.5, 2))": (lambda lib: lib.ones(5).view((2.5, 2)), TypeError, rf"view: {NOT_WHOLE} 2.5"),
     "expand(2.5)": (lambda lib: lib.ones(1).expand(2.5), TypeError, rf"expand: {NOT_WHOLE} 2.5"),
     "permute(0.0, 1)": (lambda lib: lib.ones(2, 3).permute(0.0, 1), TypeError, rf"permute: {NOT_WHOLE} 0.0"),
     **{

@@ -293,8 +293,8 @@ class MultiheadAttention(Module):
             weights = weights.squeeze(0) if unbatched else weights
         out = out.transpose(1, 2).reshape(batch, length, self.embed_dim)
         out = self.out_proj(out)
-        if not self.batch_first:
-            out = out.transpose(0, 1)
+        if not self.batch_first:  # row-major in (L, N, E), as PyTorch's (which .view(...) may merge)
+            out = out.transpose(0, 1).contiguous()
         if unbatched:
             out = out.squeeze(batch_dim)
         return out, weights if need_weights else None

@@ -291,7 +291,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     smoothing = _finite_number(label_smoothing, name, "label_smoothing")
     if not 0 <= smoothing <= 1:
         raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {smoothing:g}")
-    logits, target, shape = _class_layout(input, target, name)
+    logits, target, shape = _class_layout(_floating(input, name), target, name)
     ignore_index = int(ignore_index)
     target = _class_targets(logits, target, name, ignore_index)
     if target.dtype.kind == "f" and target.array.dtype != logits.array.dtype:  # float32 scores, float64 probabilities
