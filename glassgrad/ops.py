@@ -45,7 +45,8 @@ there as a bug in the rule.
 Choices at kinks, shared with PyTorch:
 
 * ``relu'(0) = 0`` (the mask is ``x > 0``);  ``|x|'(0) = 0``;
-* ``clamp`` passes the gradient where ``min <= x <= max`` (both ends included);
+* ``clamp`` passes the gradient where ``min <= x <= max`` (both ends included); ``hardtanh`` (and ``relu6``)
+  and ``hardsigmoid`` only strictly inside, and ``hardswish'`` is 0 at −3 and 1 at 3;
 * ties in ``max``/``min``/``maximum``/``minimum`` split the gradient evenly between
   the tied entries (PyTorch does so for ``max()`` over all elements and for
   ``maximum``; for ``max(dim)`` PyTorch sends it all to one index instead);
@@ -444,19 +445,19 @@ MUL = register(Op("mul", "out = a · b", ("{b}", "{a}"), _mul, _mul_back, roles=
                   value=operator.mul, keeps=INPUTS))
 
 
-def _div(a, b):
+def _div(a, b, needs=(True, True)):
     out = a / b if a.dtype.kind == "f" else np.true_divide(a, b, dtype=get_default_dtype())  # int / int: a float
-    return out, (a, b)
+    return out, (a, b, needs)
 
-def _div_back(up, saved):
-    a, b = saved
+def _div_back(up, saved):  # b's gradient only when b needs one: inf / c would make it (−∞·0 = NaN) and warn for nothing
+    a, b, (need_a, need_b) = saved
     share = up / b
-    return share, -share * (a / b)
+    return (share if need_a else None), (-share * (a / b) if need_b else None)
 
 def _div_vjp(up, inputs, out, saved):
     a, b = inputs
     share = up / b
-    return share, -share * (a / b)
+    return share, (-share * (a / b) if b.requires_grad else None)
 
 DIV = register(Op("div", "out = a / b", ("1/{b}", "−{a}/{b}²"), _div, _div_back,
                   roles=("a", "b"), written="{a} / {b}", local=lambda i, out, s: [1 / i[1], -i[0] / (i[1] * i[1])],
@@ -650,6 +651,30 @@ LEAKY_RELU = elementwise(
     lambda a, slope: np.where(a > 0, 1, slope).astype(a.dtype),
     kind="activation", written="LeakyReLU({a}; slope {slope})", symbol="LeakyReLU", settings={"slope": 0.01},
     tensor_local=lambda a, slope: (a > 0).to(a.dtype) * (1 - slope) + slope,
+)
+
+
+# The hard activations pass no gradient at their corners, as PyTorch: a clamp would pass it at both bounds.
+HARDTANH = elementwise(
+    "hardtanh", "out = min(max(a, lo), hi)", "1 where {lo} < {a} < {hi}, else 0 (0 at the corners too)",
+    lambda a, lo, hi: np.clip(a, lo, hi),
+    lambda a, lo, hi: np.where((a <= lo) | (a >= hi), 0, 1).astype(a.dtype),  # NaN passes it, as PyTorch
+    kind="activation", written="Hardtanh({a})", symbol="Hardtanh", settings={"lo": -1.0, "hi": 1.0},
+    tensor_local=lambda a, lo, hi: 1 - ((a <= lo) | (a >= hi)).to(a.dtype),
+)
+HARDSIGMOID = elementwise(
+    "hardsigmoid", "out = min(max(a/6 + 1/2, 0), 1)", "1/6 where −3 < {a} < 3, else 0 (0 at ±3)",
+    lambda a: np.clip(a / 6 + 0.5, 0, 1).astype(a.dtype, copy=False),
+    lambda a: np.where((a > -3) & (a < 3), 1 / 6, 0).astype(a.dtype),
+    kind="activation", written="Hardsigmoid({a})", symbol="Hardsigmoid",
+    tensor_local=lambda a: ((a > -3) & (a < 3)).to(a.dtype) / 6,
+)
+HARDSWISH = elementwise(
+    "hardswish", "out = a·hardsigmoid(a)", "0 where {a} ≤ −3, {a}/3 + 1/2 where −3 < {a} < 3, else 1",
+    lambda a: (a * np.clip(a / 6 + 0.5, 0, 1)).astype(a.dtype, copy=False),
+    lambda a: np.where(a <= -3, 0, np.where(a < 3, a / 3 + 0.5, 1)).astype(a.dtype),  # NaN: 1, as PyTorch
+    kind="activation", written="Hardswish({a})", symbol="Hardswish",
+    tensor_local=lambda a: 1 - (a <= -3).to(a.dtype) - ((a > -3) & (a < 3)).to(a.dtype) * (0.5 - a / 3),
 )
 
 

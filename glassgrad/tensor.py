@@ -569,10 +569,11 @@ class Tensor:
         return _binary(ops.MUL, lift(other, self), self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _binary(ops.DIV, self, other)
+        other = other if type(other) is Tensor else lift(other, self)
+        return _binary(ops.DIV, self, other, (self._requires_grad, other._requires_grad))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _binary(ops.DIV, lift(other, self), self)
+        return _binary(ops.DIV, lift(other, self), self, (False, self._requires_grad))
 
     def __pow__(self, exponent: Any) -> Tensor:
         if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
@@ -1058,14 +1059,16 @@ def lift(value: Any, like: Tensor) -> Tensor:
     return Tensor._wrap(as_array(value, None))
 
 
-def _binary(op: ops.Op, a: Tensor, b: Any) -> Tensor:
+def _binary(op: ops.Op, a: Tensor, b: Any, *settings: Any) -> Tensor:
+    """``op(a, b)`` with ``b`` lifted to a tensor and both in their common dtype; ``settings`` follow the arrays
+    (which inputs need a gradient, for ``div``)."""
     if type(b) is not Tensor:
         b = lift(b, a)
     a_data, b_data = a.array, b.array
     if a_data.dtype is not b_data.dtype:
         a_data, b_data = recorded_call(promote, a_data, b_data)  # a kernel of a compiled step
     try:
-        return apply(op, (a, b), a_data, b_data)
+        return apply(op, (a, b), a_data, b_data, *settings)
     except ValueError:
         if broadcastable(a.shape, b.shape):
             raise  # not a shape problem: let the real error through

@@ -563,15 +563,16 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     return total / input.shape[0] if input.ndim else total
 
 
-# --- activations made of the rows above (a trace shows the ops they are made of) ------------------
+# --- activations: rows of their own (the hard ones: PyTorch's corners), or made of the rows above ----------
 
 _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805  # the self-normalising constants
 
 
 @takes_inplace
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    """``x`` clipped to ``[min_val, max_val]``; slope 1 inside, 0 outside."""
-    return _floating(input, "hardtanh").clamp(min_val, max_val)
+    """``x`` clipped to ``[min_val, max_val]``; slope 1 strictly inside, 0 outside and at the corners."""
+    x = _floating(input, "hardtanh")
+    return apply(ops.HARDTANH, (x,), x.array, min_val, max_val)
 
 
 @takes_inplace
@@ -583,13 +584,15 @@ def relu6(input: Tensor) -> Tensor:
 @takes_inplace
 def hardsigmoid(input: Tensor) -> Tensor:
     """``x/6 + ½`` clipped to ``[0, 1]``: a piecewise-linear σ."""
-    return (_floating(input, "hardsigmoid") / 6 + 0.5).clamp(0.0, 1.0)
+    x = _floating(input, "hardsigmoid")
+    return apply(ops.HARDSIGMOID, (x,), x.array)
 
 
 @takes_inplace
 def hardswish(input: Tensor) -> Tensor:
     """``x · hardsigmoid(x)``."""
-    return _floating(input, "hardswish") * hardsigmoid(input)
+    x = _floating(input, "hardswish")
+    return apply(ops.HARDSWISH, (x,), x.array)
 
 
 @takes_inplace
