@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ops_special
+from . import ops_math, ops_special
 from .composed import xlogy as xlogy
 from .composed_numbers import igamma, igammac, with_setting
 from .creation import as_tensor
@@ -75,11 +75,10 @@ def expit(input: Any) -> Tensor:
 
 
 def logit(input: Any, eps: float | None = None) -> Tensor:
-    """``ln(p/(1 − p))``, σ's inverse; ``eps`` first clamps p to ``[eps, 1 − eps]``."""
+    """``ln(p/(1 − p))``, σ's inverse; ``eps`` first clamps p to ``[eps, 1 − eps]``
+    (a row: :data:`glassgrad.ops_math.LOGIT`)."""
     p = as_tensor(input)
-    if eps is not None:
-        p = p.clamp(eps, 1 - eps)
-    return (p / (1 - p)).log()
+    return apply(ops_math.LOGIT, (p,), _float_data(p), eps)
 
 
 def erfc(input: Any) -> Tensor:

@@ -42,6 +42,20 @@ CASES = {
     "c / tensor at 0 and inf": (lambda lib, y: 1.0 / y, [[0.0, -0.0, INF, 2.0]], [True],
                                 [[-INF, -INF, -0.0, -0.25]]),
     "tensor / tensor at 0": (lambda lib, x, y: x / y, [[0.0, 1.0, 0.0], [0.0, 0.0, 2.0]], [True, True], None),
+    "atan2 at the origin": (lambda lib, y, x: lib.atan2(y, x), [[0.0, 0.0, -0.0, 1.0, 1e-200],
+                                                                 [0.0, -0.0, 0.0, 0.0, 1e-200]], [True, True],
+                            [[0.0, -0.0, 0.0, 0.0, 0.0], [-0.0, -0.0, 0.0, -1.0, -0.0]]),
+    "logit at 0, 1 and outside": (lambda lib, p: lib.logit(p), [[0.0, 1.0, -0.5, 1.5, 0.5, NAN]], [True],
+                                  [[INF, INF, NAN, NAN, 4.0, NAN]]),
+    "logit(eps) at and beyond its bounds": (lambda lib, p: lib.logit(p, eps=0.25),
+                                            [[0.0, 0.25, 0.5, 0.75, 1.0, -0.5]], [True],
+                                            [[0.0, 16 / 3, 4.0, 16 / 3, 0.0, 0.0]]),
+    "copysign: zeros for the sign's tensor": (lambda lib, a, b: lib.copysign(a, b),
+                                              [[0.0, 1.0, -1.0, 2.0], [-0.0, -1.0, 0.0, NAN]], [True, True],
+                                              [[0.0, -1.0, -1.0, 1.0], [0.0, 0.0, 0.0, 0.0]]),
+    "renorm of a zero slice": (lambda lib, x: lib.renorm(x, 2, 0, 1.0), [[[0.0, 0.0], [3.0, 4.0]]], [True], None),
+    "renorm (p = 0.5) of a slice with a zero": (lambda lib, x: lib.renorm(x, 0.5, 0, 1.0),
+                                                [[[0.0, 0.0], [1.0, 0.0], [0.0, 0.25]]], [True], None),
 }
 LOOSER = {"hardsigmoid at ±3": 1e-7}
 """Cases where PyTorch's float64 is rounded: its hardsigmoid slope is 1/6 as a float32 constant (0.16666667163…)."""
