@@ -56,6 +56,11 @@ CASES = {
     "renorm of a zero slice": (lambda lib, x: lib.renorm(x, 2, 0, 1.0), [[[0.0, 0.0], [3.0, 4.0]]], [True], None),
     "renorm (p = 0.5) of a slice with a zero": (lambda lib, x: lib.renorm(x, 0.5, 0, 1.0),
                                                 [[[0.0, 0.0], [1.0, 0.0], [0.0, 0.25]]], [True], None),
+    "max_pool1d: windows of −∞ beside the padding": (lambda lib, x: lib.nn.functional.max_pool1d(x, 2, 1, padding=1),
+                                                     [[[[-INF, -INF, -INF]]]], [True], [[[[2.0, 1.0, 1.0]]]]),
+    "max_pool2d: windows of −∞ beside the padding": (lambda lib, x: lib.nn.functional.max_pool2d(x, 3, 2, padding=1),
+                                                     [[[[[-INF, -INF, 1.0], [-INF, -INF, -INF], [-INF, NAN, -INF]]]]],
+                                                     [True], None),
 }
 LOOSER = {"hardsigmoid at ±3": 1e-7}
 """Cases where PyTorch's float64 is rounded: its hardsigmoid slope is 1/6 as a float32 constant (0.16666667163…)."""
