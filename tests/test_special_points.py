@@ -129,3 +129,10 @@ def test_backward_computes_no_gradient_nothing_needs(name):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         out.backward()
+
+
+@pytest.mark.parametrize("p", [-1.0, -INF, NAN])
+def test_pdist_refuses_a_negative_p(p):
+    """PyTorch refuses p < 0 (pdist gave 0s and their gradients for it); cdist already refused."""
+    with pytest.raises(RuntimeError, match="pdist: p must be a number >= 0"):
+        gg.nn.functional.pdist(gg.tensor([[0.0, 1.0], [1.0, 1.0]]), p=p)

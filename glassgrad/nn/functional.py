@@ -755,6 +755,8 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     x = _floating(input, "pdist")
     if x.ndim != 2:
         raise RuntimeError(f"pdist: expected a 2-D input (N, M) of N row vectors, got {shape_text(x.shape)}")
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not p >= 0:
+        raise RuntimeError(f"pdist: p must be a number >= 0, got {p!r}")
     first, second = np.triu_indices(x.shape[0], 1)
     return (x[first] - x[second]).norm(p, 1)
 
