@@ -218,7 +218,8 @@ def multigammaln(input: Any, p: int) -> Tensor:
 def xlog1py(input: Any, other: Any) -> Tensor:
     """``x·ln(1 + y)``, and 0 where x is 0 (even where y is −1 or inf; NaN where y is NaN, as PyTorch).
 
-    ``∂/∂x = ln(1 + y)`` and ``∂/∂y = x/(1 + y)``, also where x is 0 (as PyTorch).
+    ``∂/∂x = ln(1 + y)`` and ``∂/∂y = x/(1 + y)``, also where x is 0 (as PyTorch), except where x is 0 and
+    y ≤ −1: 0 there (PyTorch gives NaN at y = −1), as ``xlogy`` at y ≤ 0.
     """
     x, y = as_tensor(input), as_tensor(other)
     no_log = np.logical_and(x.array == 0, (y.array <= -1) | (y.array == math.inf))

@@ -996,14 +996,27 @@ def _data(value: Any) -> Any:
 def _clamp_by_picks(x: Tensor, low: Any, high: Any) -> Tensor:
     """``clamp`` when a bound requires grad, as two picks: ``where(x ≥ low, x, low)``, then ``where(· ≤ high, ·,
     high)``. Each entry's gradient goes to what it was taken from, as in PyTorch: x inside the bounds, ``low`` where
-    x is below it, ``high`` where above (the clamp row itself has no gradient for its bounds)."""
-    out = x
+    x is below it, ``high`` where above (the clamp row itself has no gradient for its bounds). Where x or a bound
+    is NaN the result is NaN, and none of them gets a gradient there, as PyTorch (a pick would take one of them;
+    PyTorch still sends it to ``high`` where ``x > high`` beside a NaN ``low``: to a NaN, glassgrad sends none)."""
+    out, arrays = x, [x.array]
     for bound, keeps in ((low, np.greater_equal), (high, np.less_equal)):
         if bound is not None:
             bound = bound if isinstance(bound, Tensor) else lift(bound, out)
+            arrays.append(bound.array)
             a, b = promote(out.array, bound.array)
             out = apply(ops.WHERE, (out, bound), recorded_call(keeps, a, b), a, b)  # a kernel of a compiled step
-    return out
+    nan = out.new_tensor(np.nan)
+    known = recorded_call(_none_nan, out.shape, *arrays)
+    return apply(ops.WHERE, (out, nan), known, out.array, nan.array)
+
+
+def _none_nan(shape: tuple, *arrays: np.ndarray) -> np.ndarray:
+    """Where none of ``arrays`` (broadcast to ``shape``) is NaN."""
+    known = np.ones(shape, dtype=bool)
+    for array in arrays:
+        known &= ~np.isnan(array)
+    return known
 
 
 def _clamped_dtype(tensor: Tensor, *bounds: Any) -> Tensor:

@@ -61,6 +61,21 @@ CASES = {
     "max_pool2d: windows of −∞ beside the padding": (lambda lib, x: lib.nn.functional.max_pool2d(x, 3, 2, padding=1),
                                                      [[[[[-INF, -INF, 1.0], [-INF, -INF, -INF], [-INF, NAN, -INF]]]]],
                                                      [True], None),
+    "clamp at its number bounds": (lambda lib, x: x.clamp(-1.0, 1.0), [[-2.0, -1.0, 0.0, 1.0, 2.0, NAN, INF]], [True],
+                                   [[0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0]]),
+    "clamp with min > max": (lambda lib, x: lib.clamp(x, 1.0, -1.0), [[-2.0, 0.0, 2.0, NAN]], [True],
+                             [[0.0, 0.0, 0.0, 0.0]]),
+    "clamp at its tensor bounds": (lambda lib, x, low, high: x.clamp(low, high),
+                                   [[-2.0, -1.0, 0.0, 1.0, 2.0], [-1.0] * 5, [1.0] * 5], [True, True, True],
+                                   [[0.0, 1.0, 1.0, 1.0, 0.0], [1.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 1.0]]),
+    "clamp with tensor bounds, min > max": (lambda lib, x, low, high: lib.clamp(x, low, high),
+                                            [[-2.0, 0.0, 2.0], [1.0] * 3, [-1.0] * 3], [True, True, True],
+                                            [[0.0] * 3, [0.0] * 3, [1.0] * 3]),
+    "clamp with NaN in x or a tensor bound": (lambda lib, x, low, high: x.clamp(low, high),
+                                              [[NAN, 0.0, 0.0, 0.5], [-1.0, NAN, -1.0, NAN], [1.0, 1.0, NAN, 1.0]],
+                                              [True, True, True], [[0.0] * 4, [0.0] * 4, [0.0] * 4]),
+    "clamp(min=tensor) with NaN": (lambda lib, x, low: lib.clamp(x, min=low), [[NAN, 0.0, -2.0], [0.0, NAN, -1.0]],
+                                   [True, True], [[0.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),
 }
 LOOSER = {"hardsigmoid at ±3": 1e-7}
 """Cases where PyTorch's float64 is rounded: its hardsigmoid slope is 1/6 as a float32 constant (0.16666667163…)."""
