@@ -119,16 +119,30 @@ def _logit_local(p, eps):
     """``1/(p(1 − p))``: ∞ at 0 and 1, NaN outside [0, 1]; with ``eps``, 0 where the clamp to
     ``[eps, 1 − eps]`` held p (its bounds pass), as PyTorch."""
     with np.errstate(divide="ignore"):
-        slope = np.reciprocal(p * (1 - p))
+        slope = np.reciprocal(np.abs(p * (1 - p)))  # |·|: +∞ at −0 too; outside [0, 1] it is replaced
     if eps is None:
         return np.where((p < 0) | (p > 1), np.nan, slope).astype(p.dtype, copy=False)
     return np.where((p < eps) | (p > 1 - eps), 0, slope).astype(p.dtype, copy=False)
 
 def _logit_tensor_local(p, eps):
-    slope = (p * (1 - p)).reciprocal()
+    slope = (p * (1 - p)).abs().reciprocal()
     if eps is None:
         return slope.masked_fill(((p < 0) | (p > 1)).detach(), math.nan)
     return slope.masked_fill(((p < eps) | (p > 1 - eps)).detach(), 0.0)
+
+def _entr(x):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = -x * np.log(x)
+    return np.where(x == 0, 0, np.where(x < 0, -np.inf, out)).astype(x.dtype, copy=False)  # NaN stays NaN
+
+def _entr_local(x):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -(np.log(x) + 1)
+
+# entr is a row: −xlogy(x, x) had slope 0 at x = 0, where the one-sided slope −(ln x + 1) is +∞ (PyTorch's)
+ENTR = elementwise("entr", "out = −a·ln a (0 at a = 0, −∞ below)",
+                   "−(ln {a} + 1)  (+∞ at 0, NaN below 0)", _entr, _entr_local, written="entr({a})",
+                   tensor_local=lambda a: -(a.log() + 1))
 
 # logit is a row, not ln(p/(1 − p)): at p = 0 and 1 that chain gave NaN (∞·0) where the slope is ∞
 LOGIT = elementwise("logit", "out = ln(p/(1 − p)), p clamped to [ε, 1 − ε] if ε is given",

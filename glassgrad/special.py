@@ -230,12 +230,11 @@ def xlog1py(input: Any, other: Any) -> Tensor:
 def entr(input: Any) -> Tensor:
     """``−x·ln x`` for x > 0, 0 at 0 and −inf below (the entropy of one probability).
 
-    Its derivative is ``−(ln x + 1)``; at x = 0 this gives 0 where PyTorch gives +inf (the one-sided slope).
+    Its derivative is ``−(ln x + 1)``: +inf at x = 0 (the one-sided slope), NaN below, as PyTorch
+    (a row: :data:`glassgrad.ops_math.ENTR`).
     """
     x = _float_tensor(as_tensor(input))
-    below = x.detach() < 0
-    inside = x.masked_fill(below, 1.0)  # no ln of a negative number in the unused branch
-    return where(below, x.new_tensor(-math.inf), -xlogy(inside, inside))
+    return apply(ops_math.ENTR, (x,), x.array)
 
 
 def _float_tensor(x: Tensor) -> Tensor:

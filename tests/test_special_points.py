@@ -45,8 +45,8 @@ CASES = {
     "atan2 at the origin": (lambda lib, y, x: lib.atan2(y, x), [[0.0, 0.0, -0.0, 1.0, 1e-200],
                                                                  [0.0, -0.0, 0.0, 0.0, 1e-200]], [True, True],
                             [[0.0, -0.0, 0.0, 0.0, 0.0], [-0.0, -0.0, 0.0, -1.0, -0.0]]),
-    "logit at 0, 1 and outside": (lambda lib, p: lib.logit(p), [[0.0, 1.0, -0.5, 1.5, 0.5, NAN]], [True],
-                                  [[INF, INF, NAN, NAN, 4.0, NAN]]),
+    "logit at 0, 1 and outside": (lambda lib, p: lib.logit(p), [[0.0, -0.0, 1.0, -0.5, 1.5, 0.5, NAN]], [True],
+                                  [[INF, INF, INF, NAN, NAN, 4.0, NAN]]),
     "logit(eps) at and beyond its bounds": (lambda lib, p: lib.logit(p, eps=0.25),
                                             [[0.0, 0.25, 0.5, 0.75, 1.0, -0.5]], [True],
                                             [[0.0, 16 / 3, 4.0, 16 / 3, 0.0, 0.0]]),
@@ -76,6 +76,13 @@ CASES = {
                                               [True, True, True], [[0.0] * 4, [0.0] * 4, [0.0] * 4]),
     "clamp(min=tensor) with NaN": (lambda lib, x, low: lib.clamp(x, min=low), [[NAN, 0.0, -2.0], [0.0, NAN, -1.0]],
                                    [True, True], [[0.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),
+    "entr at 0, below and at ±inf": (lambda lib, x: lib.special.entr(x), [[0.0, -0.0, 1.0, -1.0, INF, -INF, NAN]],
+                                     [True], [[INF, INF, -1.0, NAN, -INF, NAN, NAN]]),
+    "prelu at 0": (lambda lib, x, w: lib.nn.functional.prelu(x, w), [[0.0, -0.0, -1.0, 1.0, NAN], [0.25]],
+                   [True, True], [[0.25, 0.25, 0.25, 1.0, 0.25], [NAN]]),
+    "prelu at 0, a slope per channel": (lambda lib, x, w: lib.nn.functional.prelu(x, w),
+                                        [[[0.0, -2.0], [0.0, 3.0]], [0.25, 0.5]], [True, True],
+                                        [[[0.25, 0.5], [0.25, 1.0]], [0.0, -2.0]]),
 }
 LOOSER = {"hardsigmoid at ±3": 1e-7}
 """Cases where PyTorch's float64 is rounded: its hardsigmoid slope is 1/6 as a float32 constant (0.16666667163…)."""

@@ -677,7 +677,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         raise RuntimeError(f"prelu: the weight has {weight.numel()} slopes; give 1, or one per channel "
                            f"({x.shape[1] if x.ndim > 1 else 1})")
     slope = weight.reshape((-1,) + (1,) * (x.ndim - 2)) if x.ndim > 1 and weight.numel() > 1 else weight.reshape(())
-    return x.relu() - (-x).relu() * slope
+    return where(x.detach() > 0, x, x * slope)  # at x = 0 the slope's side, as PyTorch (and leaky_relu)
 
 
 @takes_inplace
