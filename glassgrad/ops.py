@@ -52,7 +52,8 @@ Choices at kinks, shared with PyTorch:
   ``maximum``; for ``max(dim)`` PyTorch sends it all to one index instead);
   a NaN is the maximum (and the minimum): it takes the gradient, NaNs tying with each
   other, and ``maximum``/``minimum`` pass it to both inputs where either is NaN;
-* ``∂(aᵇ)/∂a = 0`` where ``b = 0``, even at ``a = 0`` (where ``b·aᵇ⁻¹`` would be ``0·∞``);
+* ``∂(aᵇ)/∂a = 0`` where ``b = 0``, even at ``a = 0`` (where ``b·aᵇ⁻¹`` would be ``0·∞``); ``a**0.5`` is
+  ``√a`` and ``a**−0.5`` is ``1/√a`` at ``−0`` and ``−∞`` too (``−∞`` and NaN), as PyTorch;
 * ``var``/``std`` with no degrees of freedom (``n − correction ≤ 0``) warn and give
   ``inf``/``nan`` (see ``_var_back``); ``std``'s gradient is 0 where ``std = 0``.
 
@@ -561,16 +562,21 @@ NEG = elementwise("neg", "out = −a", "−1", np.negative, lambda a: -np.ones_l
                   tensor_local=lambda a: -1.0)
 
 
+def _power(a, p):
+    """``aᵖ``, with ``p = −½`` as ``1/√a`` (NumPy already takes ``a**0.5`` as ``√a``): PyTorch's values, ``−∞``
+    at ``a = −0`` and NaN at ``a = −∞``, where the IEEE ``pow`` gives ``+∞`` and ``0``."""
+    return 1 / np.sqrt(a) if p == -0.5 else a**p
+
 def _pow_scalar(a, p):
     if isinstance(p, float) and a.dtype.kind != "f":  # int ** 0.5: float (the default dtype), as in PyTorch
         a = a.astype(get_default_dtype())
-    return a**p, (a, p)
+    return _power(a, p), (a, p)
 
 def _pow_scalar_back(up, saved):
     a, p = saved
     if p == 0:
         return (np.zeros_like(up),)
-    return (up * (p * a ** (p - 1)),)
+    return (up * (p * _power(a, p - 1)),)
 
 def _pow_scalar_vjp(up, inputs, out, saved):
     p = saved[1]
@@ -578,7 +584,7 @@ def _pow_scalar_vjp(up, inputs, out, saved):
 
 def _pow_scalar_local(inputs, out, settings):
     (a,), (p,) = inputs, settings
-    return [np.zeros_like(out) if p == 0 else p * a ** (p - 1)]
+    return [np.zeros_like(out) if p == 0 else p * _power(a, p - 1)]
 
 POW_SCALAR = register(Op("pow_scalar", "out = aᵖ (p a constant)", ("{p}·{a}^({p} − 1)",), _pow_scalar,
                          _pow_scalar_back, written="{a}^{p}", settings=("p",), defaults=(2.0,),

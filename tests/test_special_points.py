@@ -83,6 +83,14 @@ CASES = {
     "prelu at 0, a slope per channel": (lambda lib, x, w: lib.nn.functional.prelu(x, w),
                                         [[[0.0, -2.0], [0.0, 3.0]], [0.25, 0.5]], [True, True],
                                         [[[0.25, 0.5], [0.25, 1.0]], [0.0, -2.0]]),
+    "x ** 0.5 at ±0 and ±inf": (lambda lib, x: x**0.5, [[0.0, -0.0, INF, -INF, -2.0, 4.0]], [True],
+                                [[INF, -INF, 0.0, NAN, NAN, 0.25]]),
+    "x ** -0.5 at ±0 and ±inf": (lambda lib, x: lib.pow(x, -0.5), [[0.0, -0.0, INF, -INF, -2.0, 4.0]], [True],
+                                 [[-INF, -INF, -0.0, -0.0, NAN, -1 / 16]]),
+    "x ** 2 and x ** 0 at 0": (lambda lib, x: x**2 + x**0, [[0.0, -0.0, INF]], [True], [[0.0, 0.0, INF]]),
+    "pow at 0 ** 0, 0 ** negative, negative ** fractional": (
+        lambda lib, a, b: lib.pow(a, b), [[0.0, 0.0, 0.0, -2.0, 0.0, -2.0], [0.0, -1.0, 0.5, 0.5, 2.0, 2.0]],
+        [True, True], None),
 }
 LOOSER = {"hardsigmoid at ±3": 1e-7}
 """Cases where PyTorch's float64 is rounded: its hardsigmoid slope is 1/6 as a float32 constant (0.16666667163…)."""
