@@ -91,6 +91,9 @@ CASES = {
     "pow at 0 ** 0, 0 ** negative, negative ** fractional": (
         lambda lib, a, b: lib.pow(a, b), [[0.0, 0.0, 0.0, -2.0, 0.0, -2.0], [0.0, -1.0, 0.5, 0.5, 2.0, 2.0]],
         [True, True], None),
+    "lgamma at its poles and ±inf": (lambda lib, x: lib.lgamma(x), [[0.0, -0.0, -1.0, -2.0, INF, -INF, 1.0]], [True],
+                                     [[-INF, INF, NAN, NAN, INF, NAN, -0.5772156649015329]]),
+    "digamma at its poles": (lambda lib, x: lib.digamma(x), [[0.0, -0.0]], [True], [[INF, INF]]),
 }
 LOOSER = {"hardsigmoid at ±3": 1e-7}
 """Cases where PyTorch's float64 is rounded: its hardsigmoid slope is 1/6 as a float32 constant (0.16666667163…)."""
