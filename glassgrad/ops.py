@@ -44,7 +44,8 @@ there as a bug in the rule.
 
 Choices at kinks, shared with PyTorch:
 
-* ``relu'(0) = 0`` (the mask is ``x > 0``);  ``|x|'(0) = 0``;
+* ``relu'(0) = 0`` (the mask is ``not x ≤ 0``: a NaN passes the gradient, as in PyTorch, and ELU's too);
+  ``|x|'(0) = 0``;
 * ``clamp`` passes the gradient where ``min <= x <= max`` (both ends included); ``hardtanh`` (and ``relu6``)
   and ``hardsigmoid`` only strictly inside, and ``hardswish'`` is 0 at −3 and 1 at 3;
 * ties in ``max``/``min``/``maximum``/``minimum`` split the gradient evenly between
@@ -638,18 +639,18 @@ def _relu(a):
     return np.maximum(a, zeros, out=zeros)
 
 
-def _relu_local(a):
-    return (a > _ZEROS.get(a.dtype, 0)).astype(a.dtype)  # relu'(0) = 0; a float mask multiplies fastest
+def _relu_local(a):  # relu'(0) = 0, and 1 at NaN (not a ≤ 0), as PyTorch; a float mask multiplies fastest
+    return np.logical_not(a <= _ZEROS.get(a.dtype, 0)).astype(a.dtype)
 
 
-def _relu_back(up, out):
-    return (up * (out > _ZEROS.get(out.dtype, 0)).astype(out.dtype),)  # up ⊙ _relu_local(out), fused
+def _relu_back(up, out):  # up ⊙ _relu_local(out), fused: out ≠ 0 is "not a ≤ 0" in one pass (out is 0 there)
+    return (up * (out != _ZEROS.get(out.dtype, 0)).astype(out.dtype),)
 
 
 RELU = elementwise(
     "relu", "out = max(0, a)", "1 where {a} > 0, else 0", _relu, _relu_local,
     kind="activation", written="ReLU({a})", symbol="ReLU", same_from_output=True, fused_backward=_relu_back,
-    tensor_local=lambda out: (out > 0).to(out.dtype),
+    tensor_local=lambda out: (out != 0).to(out.dtype),
 )
 LEAKY_RELU = elementwise(
     "leaky_relu", "out = a if a > 0 else s·a", "1 where {a} > 0, else {slope}",
@@ -1584,7 +1585,7 @@ def _mask_blend(mask, inside, outside):
 ELU = elementwise(
     "elu", "out = a if a > 0 else α·(eᵃ − 1)", "1 where {a} > 0, else {alpha}·e^{a}  ({alpha} at {a} = 0)",
     lambda a, alpha: np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0))).astype(a.dtype, copy=False),
-    lambda a, alpha: np.where(a > 0, 1, alpha * np.exp(np.minimum(a, 0))).astype(a.dtype, copy=False),
+    lambda a, alpha: np.where(a <= 0, alpha * np.exp(np.minimum(a, 0)), 1).astype(a.dtype, copy=False),  # NaN: 1
     kind="activation", written="ELU({a})", symbol="ELU", settings={"alpha": 1.0},
     tensor_local=lambda a, alpha: _mask_blend(a > 0, 1, alpha * a.clamp(max=0).exp()),
 )

@@ -94,6 +94,16 @@ CASES = {
     "lgamma at its poles and ±inf": (lambda lib, x: lib.lgamma(x), [[0.0, -0.0, -1.0, -2.0, INF, -INF, 1.0]], [True],
                                      [[-INF, INF, NAN, NAN, INF, NAN, -0.5772156649015329]]),
     "digamma at its poles": (lambda lib, x: lib.digamma(x), [[0.0, -0.0]], [True], [[INF, INF]]),
+    "relu at 0, ±inf and NaN": (lambda lib, x: lib.relu(x), [[-1.0, 0.0, -0.0, 2.0, INF, -INF, NAN]], [True],
+                                [[0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0]]),
+    "relu layer at NaN, 0-d": (lambda lib, x: lib.nn.ReLU()(x), [NAN], [True], [1.0]),
+    "elu at 0 and NaN": (lambda lib, x: lib.nn.functional.elu(x, 0.5), [[-1.0, 0.0, 2.0, -INF, NAN]], [True],
+                         [[0.5 * np.exp(-1.0), 0.5, 1.0, 0.0, 1.0]]),
+    "selu at 0 and NaN": (lambda lib, x: lib.nn.functional.selu(x), [[0.0, NAN]], [True], None),
+    "celu at 0 and NaN": (lambda lib, x: lib.nn.functional.celu(x, 2.0), [[-2.0, 0.0, 1.0, NAN]], [True],
+                          [[np.exp(-1.0), 1.0, 1.0, 1.0]]),
+    "celu with α < 0 at 0 and NaN": (lambda lib, x: lib.nn.functional.celu(x, -2.0), [[-2.0, 0.0, 3.0, NAN, -INF]],
+                                     [True], [[np.exp(1.0), 1.0, 1.0, 1.0, INF]]),
 }
 LOOSER = {"hardsigmoid at ±3": 1e-7}
 """Cases where PyTorch's float64 is rounded: its hardsigmoid slope is 1/6 as a float32 constant (0.16666667163…)."""
@@ -149,7 +159,7 @@ def test_gradient_is_the_hand_derived_one(name):
         if want is None:
             assert tensor.grad is None
         else:
-            np.testing.assert_array_equal(tensor.grad.numpy(), want)
+            np.testing.assert_allclose(tensor.grad.numpy(), want, rtol=1e-14, atol=0)  # inf and NaN exactly
 
 
 @pytest.mark.parametrize("name", ["inf / c", "inf / c, the inf entry unused", "inf / tensor that needs no grad"])

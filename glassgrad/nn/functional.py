@@ -612,15 +612,17 @@ def celu(input: Tensor, alpha: float = 1.0) -> Tensor:
     """``max(0, x) + min(0, α·(e^(x/α) − 1))``: for α > 0, ``x`` where ``x > 0``, else ``α·(e^(x/α) − 1)``,
     which is ``α·elu(x/α)``.
 
-    For α < 0 both terms can be nonzero at once (``α·(e^(x/α) − 1)`` is positive below 0) and ``α·elu(x/α)``
-    would swap the branches, so the two terms are computed as written.
+    For α < 0 the same two branches hold (``α·(e^(x/α) − 1)`` is ≤ 0 below 0 and ≥ 0 above), but ``α·elu(x/α)``
+    would swap them (x/α has the other sign), so x's sign picks them directly: slope 1 above 0, ``e^(x/α)`` at
+    and below it (1 at 0, as PyTorch; the sum of two clamps gave 2 there).
     """
     alpha = _finite_number(alpha, "celu", "alpha")
     if alpha == 0:
         raise ValueError("celu: alpha must be nonzero (the curve is α·(exp(x/α) − 1) below 0); got 0")
     x = _floating(input, "celu")
     if alpha < 0:
-        return x.clamp(min=0) + (((x / alpha).exp() - 1) * alpha).clamp(max=0)
+        below = x.detach() <= 0  # a NaN x takes x's branch, as PyTorch; the other branch never sees it
+        return where(below, (x.masked_fill(~below, 0.0) / alpha).expm1() * alpha, x)
     return elu(x / alpha) * alpha
 
 
