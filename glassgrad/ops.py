@@ -44,8 +44,10 @@ there as a bug in the rule.
 
 Choices at kinks, shared with PyTorch:
 
-* ``relu'(0) = 0`` (the mask is ``not x ≤ 0``: a NaN passes the gradient, as in PyTorch, and ELU's too);
-  ``|x|'(0) = 0``;
+* ``relu'(0) = 0`` (the mask is ``not x ≤ 0``);  ``|x|'(0) = 0``;
+* at a NaN input relu, elu (selu, celu), hardtanh and hardswish pass the gradient (slope 1), as PyTorch's relu
+  always and its others on small tensors (their vectorised loop, on larger ones, gives NaN, or 0 for hardtanh);
+  hardsigmoid passes none; ``abs`` and ``sign`` keep the NaN (PyTorch's ``sign(NaN)`` is 0, which hides it);
 * ``clamp`` passes the gradient where ``min <= x <= max`` (both ends included); ``hardtanh`` (and ``relu6``)
   and ``hardsigmoid`` only strictly inside, and ``hardswish'`` is 0 at −3 and 1 at 3;
 * ties in ``max``/``min``/``maximum``/``minimum`` split the gradient evenly between
