@@ -105,11 +105,15 @@ def nextafter(input: Tensor, other: Any) -> Tensor:
 
 @_method
 def copysign(input: Tensor, other: Any) -> Tensor:
-    """``|a|`` with the sign of ``b`` (its sign bit: −0.0 counts as negative); ``∂/∂a = ±1``, ``∂/∂b = 0``."""
+    """``|a|`` with the sign of ``b`` (its sign bit: −0.0 counts as negative); ``∂/∂a = ±1``, ``∂/∂b = 0``
+    (zeros, as PyTorch's, when b requires grad: a ``where`` that takes every entry from ``|a|·(±1)``)."""
     a, b = _pair(input, other)
     a = _float(a)
     sign = np.where(np.signbit(b.array), -1.0, 1.0).astype(a.array.dtype)
-    return a.abs() * a.new_tensor(sign)
+    out = a.abs() * a.new_tensor(sign)
+    if b.requires_grad:
+        out = where(_plain_tensor(np.ones(out.shape, dtype=bool)), out, b)
+    return out
 
 
 @_method
@@ -167,9 +171,9 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
         raise RuntimeError(f"renorm: maxnorm must be >= 0, got {maxnorm}")
     dim = check_dim(x, dim, "renorm")
     others = tuple(d for d in range(x.ndim) if d != dim)
-    norms = (x.abs() ** p).sum(dim=others, keepdim=True) ** (1 / p)
-    too_long = _plain_tensor(norms.array > maxnorm)
-    return x * where(too_long, maxnorm / (norms + 1e-7), x.new_tensor(1.0))
+    too_long = _plain_tensor(x.detach().norm(p, dim=others, keepdim=True).array > maxnorm)
+    norms = where(too_long, x, x.new_tensor(1.0)).norm(p, dim=others, keepdim=True)  # a short slice's norm
+    return x * where(too_long, maxnorm / (norms + 1e-7), x.new_tensor(1.0))  # (0, say) is not differentiated
 
 
 # --- dtype rules ----------------------------------------------------------------------------------

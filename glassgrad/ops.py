@@ -44,14 +44,19 @@ there as a bug in the rule.
 
 Choices at kinks, shared with PyTorch:
 
-* ``relu'(0) = 0`` (the mask is ``x > 0``);  ``|x|'(0) = 0``;
-* ``clamp`` passes the gradient where ``min <= x <= max`` (both ends included);
+* ``relu'(0) = 0`` (the mask is ``not x ≤ 0``);  ``|x|'(0) = 0``;
+* at a NaN input relu, elu (selu, celu), hardtanh and hardswish pass the gradient (slope 1), as PyTorch's relu
+  always and its others on small tensors (their vectorised loop, on larger ones, gives NaN, or 0 for hardtanh);
+  hardsigmoid passes none; ``abs`` and ``sign`` keep the NaN (PyTorch's ``sign(NaN)`` is 0, which hides it);
+* ``clamp`` passes the gradient where ``min <= x <= max`` (both ends included); ``hardtanh`` (and ``relu6``)
+  and ``hardsigmoid`` only strictly inside, and ``hardswish'`` is 0 at −3 and 1 at 3;
 * ties in ``max``/``min``/``maximum``/``minimum`` split the gradient evenly between
   the tied entries (PyTorch does so for ``max()`` over all elements and for
   ``maximum``; for ``max(dim)`` PyTorch sends it all to one index instead);
   a NaN is the maximum (and the minimum): it takes the gradient, NaNs tying with each
   other, and ``maximum``/``minimum`` pass it to both inputs where either is NaN;
-* ``∂(aᵇ)/∂a = 0`` where ``b = 0``, even at ``a = 0`` (where ``b·aᵇ⁻¹`` would be ``0·∞``);
+* ``∂(aᵇ)/∂a = 0`` where ``b = 0``, even at ``a = 0`` (where ``b·aᵇ⁻¹`` would be ``0·∞``); ``a**0.5`` is
+  ``√a`` and ``a**−0.5`` is ``1/√a`` at ``−0`` and ``−∞`` too (``−∞`` and NaN), as PyTorch;
 * ``var``/``std`` with no degrees of freedom (``n − correction ≤ 0``) warn and give
   ``inf``/``nan`` (see ``_var_back``); ``std``'s gradient is 0 where ``std = 0``.
 
@@ -444,19 +449,19 @@ MUL = register(Op("mul", "out = a · b", ("{b}", "{a}"), _mul, _mul_back, roles=
                   value=operator.mul, keeps=INPUTS))
 
 
-def _div(a, b):
+def _div(a, b, needs=(True, True)):
     out = a / b if a.dtype.kind == "f" else np.true_divide(a, b, dtype=get_default_dtype())  # int / int: a float
-    return out, (a, b)
+    return out, (a, b, needs)
 
-def _div_back(up, saved):
-    a, b = saved
+def _div_back(up, saved):  # b's gradient only when b needs one: inf / c would make it (−∞·0 = NaN) and warn for nothing
+    a, b, (need_a, need_b) = saved
     share = up / b
-    return share, -share * (a / b)
+    return (share if need_a else None), (-share * (a / b) if need_b else None)
 
 def _div_vjp(up, inputs, out, saved):
     a, b = inputs
     share = up / b
-    return share, -share * (a / b)
+    return share, (-share * (a / b) if b.requires_grad else None)
 
 DIV = register(Op("div", "out = a / b", ("1/{b}", "−{a}/{b}²"), _div, _div_back,
                   roles=("a", "b"), written="{a} / {b}", local=lambda i, out, s: [1 / i[1], -i[0] / (i[1] * i[1])],
@@ -560,16 +565,21 @@ NEG = elementwise("neg", "out = −a", "−1", np.negative, lambda a: -np.ones_l
                   tensor_local=lambda a: -1.0)
 
 
+def _power(a, p):
+    """``aᵖ``, with ``p = −½`` as ``1/√a`` (NumPy already takes ``a**0.5`` as ``√a``): PyTorch's values, ``−∞``
+    at ``a = −0`` and NaN at ``a = −∞``, where the IEEE ``pow`` gives ``+∞`` and ``0``."""
+    return 1 / np.sqrt(a) if p == -0.5 else a**p
+
 def _pow_scalar(a, p):
     if isinstance(p, float) and a.dtype.kind != "f":  # int ** 0.5: float (the default dtype), as in PyTorch
         a = a.astype(get_default_dtype())
-    return a**p, (a, p)
+    return _power(a, p), (a, p)
 
 def _pow_scalar_back(up, saved):
     a, p = saved
     if p == 0:
         return (np.zeros_like(up),)
-    return (up * (p * a ** (p - 1)),)
+    return (up * (p * _power(a, p - 1)),)
 
 def _pow_scalar_vjp(up, inputs, out, saved):
     p = saved[1]
@@ -577,7 +587,7 @@ def _pow_scalar_vjp(up, inputs, out, saved):
 
 def _pow_scalar_local(inputs, out, settings):
     (a,), (p,) = inputs, settings
-    return [np.zeros_like(out) if p == 0 else p * a ** (p - 1)]
+    return [np.zeros_like(out) if p == 0 else p * _power(a, p - 1)]
 
 POW_SCALAR = register(Op("pow_scalar", "out = aᵖ (p a constant)", ("{p}·{a}^({p} − 1)",), _pow_scalar,
                          _pow_scalar_back, written="{a}^{p}", settings=("p",), defaults=(2.0,),
@@ -631,18 +641,18 @@ def _relu(a):
     return np.maximum(a, zeros, out=zeros)
 
 
-def _relu_local(a):
-    return (a > _ZEROS.get(a.dtype, 0)).astype(a.dtype)  # relu'(0) = 0; a float mask multiplies fastest
+def _relu_local(a):  # relu'(0) = 0, and 1 at NaN (not a ≤ 0), as PyTorch; a float mask multiplies fastest
+    return np.logical_not(a <= _ZEROS.get(a.dtype, 0)).astype(a.dtype)
 
 
-def _relu_back(up, out):
-    return (up * (out > _ZEROS.get(out.dtype, 0)).astype(out.dtype),)  # up ⊙ _relu_local(out), fused
+def _relu_back(up, out):  # up ⊙ _relu_local(out), fused: out ≠ 0 is "not a ≤ 0" in one pass (out is 0 there)
+    return (up * (out != _ZEROS.get(out.dtype, 0)).astype(out.dtype),)
 
 
 RELU = elementwise(
     "relu", "out = max(0, a)", "1 where {a} > 0, else 0", _relu, _relu_local,
     kind="activation", written="ReLU({a})", symbol="ReLU", same_from_output=True, fused_backward=_relu_back,
-    tensor_local=lambda out: (out > 0).to(out.dtype),
+    tensor_local=lambda out: (out != 0).to(out.dtype),
 )
 LEAKY_RELU = elementwise(
     "leaky_relu", "out = a if a > 0 else s·a", "1 where {a} > 0, else {slope}",
@@ -650,6 +660,30 @@ LEAKY_RELU = elementwise(
     lambda a, slope: np.where(a > 0, 1, slope).astype(a.dtype),
     kind="activation", written="LeakyReLU({a}; slope {slope})", symbol="LeakyReLU", settings={"slope": 0.01},
     tensor_local=lambda a, slope: (a > 0).to(a.dtype) * (1 - slope) + slope,
+)
+
+
+# The hard activations pass no gradient at their corners, as PyTorch: a clamp would pass it at both bounds.
+HARDTANH = elementwise(
+    "hardtanh", "out = min(max(a, lo), hi)", "1 where {lo} < {a} < {hi}, else 0 (0 at the corners too)",
+    lambda a, lo, hi: np.clip(a, lo, hi),
+    lambda a, lo, hi: np.where((a <= lo) | (a >= hi), 0, 1).astype(a.dtype),  # NaN passes it, as PyTorch
+    kind="activation", written="Hardtanh({a})", symbol="Hardtanh", settings={"lo": -1.0, "hi": 1.0},
+    tensor_local=lambda a, lo, hi: 1 - ((a <= lo) | (a >= hi)).to(a.dtype),
+)
+HARDSIGMOID = elementwise(
+    "hardsigmoid", "out = min(max(a/6 + 1/2, 0), 1)", "1/6 where −3 < {a} < 3, else 0 (0 at ±3)",
+    lambda a: np.clip(a / 6 + 0.5, 0, 1).astype(a.dtype, copy=False),
+    lambda a: np.where((a > -3) & (a < 3), 1 / 6, 0).astype(a.dtype),
+    kind="activation", written="Hardsigmoid({a})", symbol="Hardsigmoid",
+    tensor_local=lambda a: ((a > -3) & (a < 3)).to(a.dtype) / 6,
+)
+HARDSWISH = elementwise(
+    "hardswish", "out = a·hardsigmoid(a)", "0 where {a} ≤ −3, {a}/3 + 1/2 where −3 < {a} < 3, else 1",
+    lambda a: (a * np.clip(a / 6 + 0.5, 0, 1)).astype(a.dtype, copy=False),
+    lambda a: np.where(a <= -3, 0, np.where(a < 3, a / 3 + 0.5, 1)).astype(a.dtype),  # NaN: 1, as PyTorch
+    kind="activation", written="Hardswish({a})", symbol="Hardswish",
+    tensor_local=lambda a: 1 - (a <= -3).to(a.dtype) - ((a > -3) & (a < 3)).to(a.dtype) * (0.5 - a / 3),
 )
 
 
@@ -1553,7 +1587,7 @@ def _mask_blend(mask, inside, outside):
 ELU = elementwise(
     "elu", "out = a if a > 0 else α·(eᵃ − 1)", "1 where {a} > 0, else {alpha}·e^{a}  ({alpha} at {a} = 0)",
     lambda a, alpha: np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0))).astype(a.dtype, copy=False),
-    lambda a, alpha: np.where(a > 0, 1, alpha * np.exp(np.minimum(a, 0))).astype(a.dtype, copy=False),
+    lambda a, alpha: np.where(a <= 0, alpha * np.exp(np.minimum(a, 0)), 1).astype(a.dtype, copy=False),  # NaN: 1
     kind="activation", written="ELU({a})", symbol="ELU", settings={"alpha": 1.0},
     tensor_local=lambda a, alpha: _mask_blend(a > 0, 1, alpha * a.clamp(max=0).exp()),
 )

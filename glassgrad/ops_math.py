@@ -107,6 +107,47 @@ LOG1P = elementwise("log1p", "out = ln(1 + a)", "1/(1 + {a})", np.log1p, _log1p_
                     tensor_local=_log1p_local)
 EXPM1 = elementwise("expm1", "out = eᵃ − 1", "eᵃ = {out} + 1", np.expm1, _expm1_local, reads="output",
                     written="(e^{a} − 1)", tensor_local=_expm1_local)
+
+
+def _logit(p, eps):
+    if eps is not None:
+        p = np.clip(p, eps, 1 - eps)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(p / (1 - p))
+
+def _logit_local(p, eps):
+    """``1/(p(1 − p))``: ∞ at 0 and 1, NaN outside [0, 1]; with ``eps``, 0 where the clamp to
+    ``[eps, 1 − eps]`` held p (its bounds pass), as PyTorch."""
+    with np.errstate(divide="ignore"):
+        slope = np.reciprocal(np.abs(p * (1 - p)))  # |·|: +∞ at −0 too; outside [0, 1] it is replaced
+    if eps is None:
+        return np.where((p < 0) | (p > 1), np.nan, slope).astype(p.dtype, copy=False)
+    return np.where((p < eps) | (p > 1 - eps), 0, slope).astype(p.dtype, copy=False)
+
+def _logit_tensor_local(p, eps):
+    slope = (p * (1 - p)).abs().reciprocal()
+    if eps is None:
+        return slope.masked_fill(((p < 0) | (p > 1)).detach(), math.nan)
+    return slope.masked_fill(((p < eps) | (p > 1 - eps)).detach(), 0.0)
+
+def _entr(x):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = -x * np.log(x)
+    return np.where(x == 0, 0, np.where(x < 0, -np.inf, out)).astype(x.dtype, copy=False)  # NaN stays NaN
+
+def _entr_local(x):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -(np.log(x) + 1)
+
+# entr is a row: −xlogy(x, x) had slope 0 at x = 0, where the one-sided slope −(ln x + 1) is +∞ (PyTorch's)
+ENTR = elementwise("entr", "out = −a·ln a (0 at a = 0, −∞ below)",
+                   "−(ln {a} + 1)  (+∞ at 0, NaN below 0)", _entr, _entr_local, written="entr({a})",
+                   tensor_local=lambda a: -(a.log() + 1))
+
+# logit is a row, not ln(p/(1 − p)): at p = 0 and 1 that chain gave NaN (∞·0) where the slope is ∞
+LOGIT = elementwise("logit", "out = ln(p/(1 − p)), p clamped to [ε, 1 − ε] if ε is given",
+                    "1/({a}(1 − {a}))  (0 where ε clamped {a}; NaN outside [0, 1])", _logit, _logit_local,
+                    written="logit({a})", settings={"eps": None}, tensor_local=_logit_tensor_local)
 # erfc and exp2 are rows too: 1 − erf(a) loses every digit of erfc(a) ≈ 0 (erfc(10) ≈ 2·10⁻⁴⁵ came out 0), and
 # e^(a·ln 2) misses 2ᵃ by up to |a|·ulp where np.exp2 is exact at whole a
 _erfc_float64 = entry_by_entry(math.erfc)
@@ -168,9 +209,12 @@ def _atan2(a, b):
     return np.arctan2(a, b), (a, b)
 
 def _atan2_slopes(a, b):
-    """``(∂out/∂a, ∂out/∂b) = (b, −a)/(a² + b²)``, for NumPy arrays and tensors alike."""
-    radius2 = a * a + b * b
-    return b / radius2, -a / radius2
+    """``(∂out/∂a, ∂out/∂b) = (b, −a)/(a² + b²)``; both 0 where ``1/(a² + b²)`` is ∞ (the origin, where the
+    angle has no slope to choose), as PyTorch."""
+    with np.errstate(divide="ignore"):
+        inverse = np.reciprocal(a * a + b * b)
+    inverse = np.where(inverse == np.inf, 0, inverse).astype(inverse.dtype, copy=False)
+    return b * inverse, -a * inverse
 
 def _atan2_back(up, saved):
     return tuple(up * slope for slope in _atan2_slopes(*saved))
@@ -178,10 +222,17 @@ def _atan2_back(up, saved):
 def _atan2_local(inputs, out, settings):
     return [np.broadcast_to(slope, out.shape) for slope in _atan2_slopes(*inputs)]
 
+def _atan2_vjp(up, inputs, out, saved):
+    a, b = inputs
+    inverse = (a * a + b * b).reciprocal()
+    inverse = inverse.masked_fill(inverse.detach() == np.inf, 0.0)  # the origin, as _atan2_slopes
+    return up * b * inverse, -up * a * inverse
+
 ATAN2 = register(Op(
-    "atan2", "out = atan2(a, b)  (the angle of the point (b, a))", ("{b}/({a}² + {b}²)", "−{a}/({a}² + {b}²)"),
+    "atan2", "out = atan2(a, b)  (the angle of the point (b, a))",
+    ("{b}/({a}² + {b}²)  (0 at the origin)", "−{a}/({a}² + {b}²)  (0 at the origin)"),
     _atan2, _atan2_back, roles=("a", "b"), written="atan2({a}, {b})", local=_atan2_local, saves=((0, 1), (0, 1)),
-    vjp_tensors=lambda up, inputs, out, saved: _atan2_back(up, inputs),
+    vjp_tensors=_atan2_vjp,
 ))
 
 

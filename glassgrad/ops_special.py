@@ -83,6 +83,11 @@ _erfcx, _spherical_jn, _zeta = _scipy("erfcx"), _scipy("spherical_jn"), _scipy("
 _airy_ai, _airy_ai_prime = _scipy("airy", 0), _scipy("airy", 1)  # airy(a) = (Ai, Ai', Bi, Bi')
 
 
+def _lgamma(a: Array) -> Array:
+    """``ln|Γ(a)|``, and +∞ at a = −∞ as PyTorch (and C's ``lgamma``), where SciPy gives −∞."""
+    return np.where(a == -np.inf, np.inf, _gammaln(a)).astype(a.dtype, copy=False)
+
+
 def _polygamma(a: Array, n: int) -> Array:
     return _scipy("polygamma")(a, n)
 
@@ -112,7 +117,7 @@ def _row(op: Any) -> Callable[..., Tensor]:
     return lambda a, *settings: apply(op, (a,), a.array, *settings)
 
 
-LGAMMA = elementwise("lgamma", "out = ln|Γ(a)|", "ψ({a})  (digamma)", _gammaln, _psi, written="lnΓ({a})",
+LGAMMA = elementwise("lgamma", "out = ln|Γ(a)|", "ψ({a})  (digamma)", _lgamma, _psi, written="lnΓ({a})",
                      tensor_local=lambda a: _row(DIGAMMA)(a))
 DIGAMMA = elementwise("digamma", "out = ψ(a) = Γ'(a)/Γ(a)", "ψ⁽¹⁾({a})  (polygamma(1, ·))", _psi,
                       lambda a: _polygamma(a, 1), written="ψ({a})", tensor_local=lambda a: _row(POLYGAMMA)(a, 1))

@@ -175,7 +175,8 @@ def max_windows(x: Array, kernel: tuple[int, ...], stride: tuple[int, ...], dila
     """Each window's maximum and where it is (its flat position in the window).
 
     A tie goes to the first maximum in row-major order; a NaN is the maximum (the last NaN of
-    the window), as PyTorch's CPU kernel scans.
+    the window), as PyTorch's CPU kernel scans. The padding is never the maximum: a window whose
+    entries are all −∞ gives its first entry inside the input (its −∞ padding would take the gradient).
     """
     flat = _flat_windows(x, kernel, stride, dilation, padding, -np.inf)
     where = np.argmax(flat, axis=-1)
@@ -183,7 +184,11 @@ def max_windows(x: Array, kernel: tuple[int, ...], stride: tuple[int, ...], dila
     if nan.any():
         last_nan = flat.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
         where = np.where(nan.any(axis=-1), last_nan, where)
-    return np.take_along_axis(flat, where[..., None], axis=-1)[..., 0], where
+    largest = np.take_along_axis(flat, where[..., None], axis=-1)[..., 0]
+    if any(map(any, padding)) and np.isneginf(largest).any():
+        inside = _flat_windows(np.ones((1, 1) + x.shape[2:], dtype=bool), kernel, stride, dilation, padding, False)
+        where = np.where(np.isneginf(largest), np.argmax(inside, axis=-1), where)
+    return largest, where
 
 
 def max_windows_back(up: Array, where: Array, input_shape: tuple[int, ...], kernel: tuple[int, ...],

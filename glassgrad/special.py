@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ops_special
+from . import ops_math, ops_special
 from .composed import xlogy as xlogy
 from .composed_numbers import igamma, igammac, with_setting
 from .creation import as_tensor
@@ -75,11 +75,10 @@ def expit(input: Any) -> Tensor:
 
 
 def logit(input: Any, eps: float | None = None) -> Tensor:
-    """``ln(p/(1 − p))``, σ's inverse; ``eps`` first clamps p to ``[eps, 1 − eps]``."""
+    """``ln(p/(1 − p))``, σ's inverse; ``eps`` first clamps p to ``[eps, 1 − eps]``
+    (a row: :data:`glassgrad.ops_math.LOGIT`)."""
     p = as_tensor(input)
-    if eps is not None:
-        p = p.clamp(eps, 1 - eps)
-    return (p / (1 - p)).log()
+    return apply(ops_math.LOGIT, (p,), _float_data(p), eps)
 
 
 def erfc(input: Any) -> Tensor:
@@ -219,7 +218,8 @@ def multigammaln(input: Any, p: int) -> Tensor:
 def xlog1py(input: Any, other: Any) -> Tensor:
     """``x·ln(1 + y)``, and 0 where x is 0 (even where y is −1 or inf; NaN where y is NaN, as PyTorch).
 
-    ``∂/∂x = ln(1 + y)`` and ``∂/∂y = x/(1 + y)``, also where x is 0 (as PyTorch).
+    ``∂/∂x = ln(1 + y)`` and ``∂/∂y = x/(1 + y)``, also where x is 0 (as PyTorch), except where x is 0 and
+    y ≤ −1: 0 there (PyTorch gives NaN at y = −1), as ``xlogy`` at y ≤ 0.
     """
     x, y = as_tensor(input), as_tensor(other)
     no_log = np.logical_and(x.array == 0, (y.array <= -1) | (y.array == math.inf))
@@ -230,12 +230,11 @@ def xlog1py(input: Any, other: Any) -> Tensor:
 def entr(input: Any) -> Tensor:
     """``−x·ln x`` for x > 0, 0 at 0 and −inf below (the entropy of one probability).
 
-    Its derivative is ``−(ln x + 1)``; at x = 0 this gives 0 where PyTorch gives +inf (the one-sided slope).
+    Its derivative is ``−(ln x + 1)``: +inf at x = 0 (the one-sided slope), NaN below, as PyTorch
+    (a row: :data:`glassgrad.ops_math.ENTR`).
     """
     x = _float_tensor(as_tensor(input))
-    below = x.detach() < 0
-    inside = x.masked_fill(below, 1.0)  # no ln of a negative number in the unused branch
-    return where(below, x.new_tensor(-math.inf), -xlogy(inside, inside))
+    return apply(ops_math.ENTR, (x,), x.array)
 
 
 def _float_tensor(x: Tensor) -> Tensor:

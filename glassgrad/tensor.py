@@ -580,10 +580,11 @@ class Tensor:
         return _binary(ops.MUL, lift(other, self), self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _binary(ops.DIV, self, other)
+        other = other if type(other) is Tensor else lift(other, self)
+        return _binary(ops.DIV, self, other, (self._requires_grad, other._requires_grad))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _binary(ops.DIV, lift(other, self), self)
+        return _binary(ops.DIV, lift(other, self), self, (False, self._requires_grad))
 
     def __pow__(self, exponent: Any) -> Tensor:
         if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
@@ -1025,14 +1026,27 @@ def _data(value: Any) -> Any:
 def _clamp_by_picks(x: Tensor, low: Any, high: Any) -> Tensor:
     """``clamp`` when a bound requires grad, as two picks: ``where(x ≥ low, x, low)``, then ``where(· ≤ high, ·,
     high)``. Each entry's gradient goes to what it was taken from, as in PyTorch: x inside the bounds, ``low`` where
-    x is below it, ``high`` where above (the clamp row itself has no gradient for its bounds)."""
-    out = x
+    x is below it, ``high`` where above (the clamp row itself has no gradient for its bounds). Where x or a bound
+    is NaN the result is NaN, and none of them gets a gradient there, as PyTorch (a pick would take one of them;
+    PyTorch still sends it to ``high`` where ``x > high`` beside a NaN ``low``: to a NaN, glassgrad sends none)."""
+    out, arrays = x, [x.array]
     for bound, keeps in ((low, np.greater_equal), (high, np.less_equal)):
         if bound is not None:
             bound = bound if isinstance(bound, Tensor) else lift(bound, out)
+            arrays.append(bound.array)
             a, b = promote(out.array, bound.array)
             out = apply(ops.WHERE, (out, bound), recorded_call(keeps, a, b), a, b)  # a kernel of a compiled step
-    return out
+    nan = out.new_tensor(np.nan)
+    known = recorded_call(_none_nan, out.shape, *arrays)
+    return apply(ops.WHERE, (out, nan), known, out.array, nan.array)
+
+
+def _none_nan(shape: tuple, *arrays: np.ndarray) -> np.ndarray:
+    """Where none of ``arrays`` (broadcast to ``shape``) is NaN."""
+    known = np.ones(shape, dtype=bool)
+    for array in arrays:
+        known &= ~np.isnan(array)
+    return known
 
 
 def _clamped_dtype(tensor: Tensor, *bounds: Any) -> Tensor:
@@ -1088,14 +1102,16 @@ def lift(value: Any, like: Tensor) -> Tensor:
     return Tensor._wrap(as_array(value, None))
 
 
-def _binary(op: ops.Op, a: Tensor, b: Any) -> Tensor:
+def _binary(op: ops.Op, a: Tensor, b: Any, *settings: Any) -> Tensor:
+    """``op(a, b)`` with ``b`` lifted to a tensor and both in their common dtype; ``settings`` follow the arrays
+    (which inputs need a gradient, for ``div``)."""
     if type(b) is not Tensor:
         b = lift(b, a)
     a_data, b_data = a.array, b.array
     if a_data.dtype is not b_data.dtype:
         a_data, b_data = recorded_call(promote, a_data, b_data)  # a kernel of a compiled step
     try:
-        return apply(op, (a, b), a_data, b_data)
+        return apply(op, (a, b), a_data, b_data, *settings)
     except ValueError:
         if broadcastable(a.shape, b.shape):
             raise  # not a shape problem: let the real error through

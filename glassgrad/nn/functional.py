@@ -563,15 +563,16 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     return total / input.shape[0] if input.ndim else total
 
 
-# --- activations made of the rows above (a trace shows the ops they are made of) ------------------
+# --- activations: rows of their own (the hard ones: PyTorch's corners), or made of the rows above ----------
 
 _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805  # the self-normalising constants
 
 
 @takes_inplace
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    """``x`` clipped to ``[min_val, max_val]``; slope 1 inside, 0 outside."""
-    return _floating(input, "hardtanh").clamp(min_val, max_val)
+    """``x`` clipped to ``[min_val, max_val]``; slope 1 strictly inside, 0 outside and at the corners."""
+    x = _floating(input, "hardtanh")
+    return apply(ops.HARDTANH, (x,), x.array, min_val, max_val)
 
 
 @takes_inplace
@@ -583,13 +584,15 @@ def relu6(input: Tensor) -> Tensor:
 @takes_inplace
 def hardsigmoid(input: Tensor) -> Tensor:
     """``x/6 + ½`` clipped to ``[0, 1]``: a piecewise-linear σ."""
-    return (_floating(input, "hardsigmoid") / 6 + 0.5).clamp(0.0, 1.0)
+    x = _floating(input, "hardsigmoid")
+    return apply(ops.HARDSIGMOID, (x,), x.array)
 
 
 @takes_inplace
 def hardswish(input: Tensor) -> Tensor:
     """``x · hardsigmoid(x)``."""
-    return _floating(input, "hardswish") * hardsigmoid(input)
+    x = _floating(input, "hardswish")
+    return apply(ops.HARDSWISH, (x,), x.array)
 
 
 @takes_inplace
@@ -609,15 +612,17 @@ def celu(input: Tensor, alpha: float = 1.0) -> Tensor:
     """``max(0, x) + min(0, α·(e^(x/α) − 1))``: for α > 0, ``x`` where ``x > 0``, else ``α·(e^(x/α) − 1)``,
     which is ``α·elu(x/α)``.
 
-    For α < 0 both terms can be nonzero at once (``α·(e^(x/α) − 1)`` is positive below 0) and ``α·elu(x/α)``
-    would swap the branches, so the two terms are computed as written.
+    For α < 0 the same two branches hold (``α·(e^(x/α) − 1)`` is ≤ 0 below 0 and ≥ 0 above), but ``α·elu(x/α)``
+    would swap them (x/α has the other sign), so x's sign picks them directly: slope 1 above 0, ``e^(x/α)`` at
+    and below it (1 at 0, as PyTorch; the sum of two clamps gave 2 there).
     """
     alpha = _finite_number(alpha, "celu", "alpha")
     if alpha == 0:
         raise ValueError("celu: alpha must be nonzero (the curve is α·(exp(x/α) − 1) below 0); got 0")
     x = _floating(input, "celu")
     if alpha < 0:
-        return x.clamp(min=0) + (((x / alpha).exp() - 1) * alpha).clamp(max=0)
+        below = x.detach() <= 0  # a NaN x takes x's branch, as PyTorch; the other branch never sees it
+        return where(below, (x.masked_fill(~below, 0.0) / alpha).expm1() * alpha, x)
     return elu(x / alpha) * alpha
 
 
@@ -674,7 +679,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         raise RuntimeError(f"prelu: the weight has {weight.numel()} slopes; give 1, or one per channel "
                            f"({x.shape[1] if x.ndim > 1 else 1})")
     slope = weight.reshape((-1,) + (1,) * (x.ndim - 2)) if x.ndim > 1 and weight.numel() > 1 else weight.reshape(())
-    return x.relu() - (-x).relu() * slope
+    return where(x.detach() > 0, x, x * slope)  # at x = 0 the slope's side, as PyTorch (and leaky_relu)
 
 
 @takes_inplace
@@ -752,6 +757,8 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     x = _floating(input, "pdist")
     if x.ndim != 2:
         raise RuntimeError(f"pdist: expected a 2-D input (N, M) of N row vectors, got {shape_text(x.shape)}")
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not p >= 0:
+        raise RuntimeError(f"pdist: p must be a number >= 0, got {p!r}")
     first, second = np.triu_indices(x.shape[0], 1)
     return (x[first] - x[second]).norm(p, 1)
 

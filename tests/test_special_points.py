@@ -1,0 +1,181 @@
+"""Values and gradients at the special points, against PyTorch 2.13 and against hand-derived numbers.
+
+Random inputs never land on a kink, a pole, a tie or a corner, so each case here is one of those points:
+hardtanh at its bounds, hardswish at ±3, ``inf / c``, atan2 at (0, 0) … Each case runs in float64 and
+float32 and compares the value and the gradient of a weighted sum with PyTorch's exactly: NaN where PyTorch
+gives NaN, ±inf where it gives ±inf, the same choice of subgradient. Where the derivative at the point is
+known by hand, the case also carries it (the torch-free test).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import glassgrad as gg
+
+INF, NAN = float("inf"), float("nan")
+WEIGHTS = [1.5, 0.25, 2.0, 0.75, 1.25, 0.5, 1.75, 1.0, 3.0, 0.125]
+
+
+def _hard(name: str, **settings):
+    return lambda lib, x: getattr(lib.nn.functional, name)(x, **settings)
+
+
+# name: (form(lib, *tensors), inputs, which inputs require grad, hand-derived gradient of out.sum() or None)
+CASES = {
+    "hardtanh at its bounds": (_hard("hardtanh"), [[-2.0, -1.0, 0.0, 1.0, 2.0, NAN]], [True],
+                               [[0.0, 0.0, 1.0, 0.0, 0.0, 1.0]]),
+    "hardtanh(-0.5, 0.5) at its bounds": (_hard("hardtanh", min_val=-0.5, max_val=0.5), [[-0.5, 0.0, 0.5]],
+                                          [True], [[0.0, 1.0, 0.0]]),
+    "relu6 at 0 and 6": (_hard("relu6"), [[-1.0, 0.0, 3.0, 6.0, 7.0]], [True], [[0.0, 0.0, 1.0, 0.0, 0.0]]),
+    "hardsigmoid at ±3": (_hard("hardsigmoid"), [[-4.0, -3.0, 0.0, 3.0, 4.0, NAN]], [True],
+                          [[0.0, 0.0, 1 / 6, 0.0, 0.0, 0.0]]),
+    "hardswish at ±3": (_hard("hardswish"), [[-4.0, -3.0, 0.0, 3.0, 4.0, INF, -INF, NAN]], [True],
+                        [[0.0, 0.0, 0.5, 1.0, 1.0, 1.0, 0.0, 1.0]]),
+    "inf / c": (lambda lib, x: x / 2.0, [[INF, -INF, 1.0]], [True], [[0.5, 0.5, 0.5]]),
+    "inf / c, the inf entry unused": (lambda lib, x: (x / 2.0)[1:], [[INF, 1.0]], [True], [[0.0, 0.5]]),
+    "inf / tensor that needs no grad": (lambda lib, x, y: x / y, [[INF, -INF, 1.0], [2.0, 4.0, 0.5]],
+                                        [True, False], [[0.5, 0.25, 2.0], None]),
+    "c / tensor at 0 and inf": (lambda lib, y: 1.0 / y, [[0.0, -0.0, INF, 2.0]], [True],
+                                [[-INF, -INF, -0.0, -0.25]]),
+    "tensor / tensor at 0": (lambda lib, x, y: x / y, [[0.0, 1.0, 0.0], [0.0, 0.0, 2.0]], [True, True], None),
+    "atan2 at the origin": (lambda lib, y, x: lib.atan2(y, x), [[0.0, 0.0, -0.0, 1.0, 1e-200],
+                                                                 [0.0, -0.0, 0.0, 0.0, 1e-200]], [True, True],
+                            [[0.0, -0.0, 0.0, 0.0, 0.0], [-0.0, -0.0, 0.0, -1.0, -0.0]]),
+    "logit at 0, 1 and outside": (lambda lib, p: lib.logit(p), [[0.0, -0.0, 1.0, -0.5, 1.5, 0.5, NAN]], [True],
+                                  [[INF, INF, INF, NAN, NAN, 4.0, NAN]]),
+    "logit(eps) at and beyond its bounds": (lambda lib, p: lib.logit(p, eps=0.25),
+                                            [[0.0, 0.25, 0.5, 0.75, 1.0, -0.5]], [True],
+                                            [[0.0, 16 / 3, 4.0, 16 / 3, 0.0, 0.0]]),
+    "copysign: zeros for the sign's tensor": (lambda lib, a, b: lib.copysign(a, b),
+                                              [[0.0, 1.0, -1.0, 2.0], [-0.0, -1.0, 0.0, NAN]], [True, True],
+                                              [[0.0, -1.0, -1.0, 1.0], [0.0, 0.0, 0.0, 0.0]]),
+    "renorm of a zero slice": (lambda lib, x: lib.renorm(x, 2, 0, 1.0), [[[0.0, 0.0], [3.0, 4.0]]], [True], None),
+    "renorm (p = 0.5) of a slice with a zero": (lambda lib, x: lib.renorm(x, 0.5, 0, 1.0),
+                                                [[[0.0, 0.0], [1.0, 0.0], [0.0, 0.25]]], [True], None),
+    "max_pool1d: windows of −∞ beside the padding": (lambda lib, x: lib.nn.functional.max_pool1d(x, 2, 1, padding=1),
+                                                     [[[[-INF, -INF, -INF]]]], [True], [[[[2.0, 1.0, 1.0]]]]),
+    "max_pool2d: windows of −∞ beside the padding": (lambda lib, x: lib.nn.functional.max_pool2d(x, 3, 2, padding=1),
+                                                     [[[[[-INF, -INF, 1.0], [-INF, -INF, -INF], [-INF, NAN, -INF]]]]],
+                                                     [True], None),
+    "clamp at its number bounds": (lambda lib, x: x.clamp(-1.0, 1.0), [[-2.0, -1.0, 0.0, 1.0, 2.0, NAN, INF]], [True],
+                                   [[0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0]]),
+    "clamp with min > max": (lambda lib, x: lib.clamp(x, 1.0, -1.0), [[-2.0, 0.0, 2.0, NAN]], [True],
+                             [[0.0, 0.0, 0.0, 0.0]]),
+    "clamp at its tensor bounds": (lambda lib, x, low, high: x.clamp(low, high),
+                                   [[-2.0, -1.0, 0.0, 1.0, 2.0], [-1.0] * 5, [1.0] * 5], [True, True, True],
+                                   [[0.0, 1.0, 1.0, 1.0, 0.0], [1.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 1.0]]),
+    "clamp with tensor bounds, min > max": (lambda lib, x, low, high: lib.clamp(x, low, high),
+                                            [[-2.0, 0.0, 2.0], [1.0] * 3, [-1.0] * 3], [True, True, True],
+                                            [[0.0] * 3, [0.0] * 3, [1.0] * 3]),
+    "clamp with NaN in x or a tensor bound": (lambda lib, x, low, high: x.clamp(low, high),
+                                              [[NAN, 0.0, 0.0, 0.5], [-1.0, NAN, -1.0, NAN], [1.0, 1.0, NAN, 1.0]],
+                                              [True, True, True], [[0.0] * 4, [0.0] * 4, [0.0] * 4]),
+    "clamp(min=tensor) with NaN": (lambda lib, x, low: lib.clamp(x, min=low), [[NAN, 0.0, -2.0], [0.0, NAN, -1.0]],
+                                   [True, True], [[0.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),
+    "entr at 0, below and at ±inf": (lambda lib, x: lib.special.entr(x), [[0.0, -0.0, 1.0, -1.0, INF, -INF, NAN]],
+                                     [True], [[INF, INF, -1.0, NAN, -INF, NAN, NAN]]),
+    "prelu at 0": (lambda lib, x, w: lib.nn.functional.prelu(x, w), [[0.0, -0.0, -1.0, 1.0, NAN], [0.25]],
+                   [True, True], [[0.25, 0.25, 0.25, 1.0, 0.25], [NAN]]),
+    "prelu at 0, a slope per channel": (lambda lib, x, w: lib.nn.functional.prelu(x, w),
+                                        [[[0.0, -2.0], [0.0, 3.0]], [0.25, 0.5]], [True, True],
+                                        [[[0.25, 0.5], [0.25, 1.0]], [0.0, -2.0]]),
+    "x ** 0.5 at ±0 and ±inf": (lambda lib, x: x**0.5, [[0.0, -0.0, INF, -INF, -2.0, 4.0]], [True],
+                                [[INF, -INF, 0.0, NAN, NAN, 0.25]]),
+    "x ** -0.5 at ±0 and ±inf": (lambda lib, x: lib.pow(x, -0.5), [[0.0, -0.0, INF, -INF, -2.0, 4.0]], [True],
+                                 [[-INF, -INF, -0.0, -0.0, NAN, -1 / 16]]),
+    "x ** 2 and x ** 0 at 0": (lambda lib, x: x**2 + x**0, [[0.0, -0.0, INF]], [True], [[0.0, 0.0, INF]]),
+    "pow at 0 ** 0, 0 ** negative, negative ** fractional": (
+        lambda lib, a, b: lib.pow(a, b), [[0.0, 0.0, 0.0, -2.0, 0.0, -2.0], [0.0, -1.0, 0.5, 0.5, 2.0, 2.0]],
+        [True, True], None),
+    "lgamma at its poles and ±inf": (lambda lib, x: lib.lgamma(x), [[0.0, -0.0, -1.0, -2.0, INF, -INF, 1.0]], [True],
+                                     [[-INF, INF, NAN, NAN, INF, NAN, -0.5772156649015329]]),
+    "digamma at its poles": (lambda lib, x: lib.digamma(x), [[0.0, -0.0]], [True], [[INF, INF]]),
+    "relu at 0, ±inf and NaN": (lambda lib, x: lib.relu(x), [[-1.0, 0.0, -0.0, 2.0, INF, -INF, NAN]], [True],
+                                [[0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0]]),
+    "relu layer at NaN, 0-d": (lambda lib, x: lib.nn.ReLU()(x), [NAN], [True], [1.0]),
+    "elu at 0 and NaN": (lambda lib, x: lib.nn.functional.elu(x, 0.5), [[-1.0, 0.0, 2.0, -INF, NAN]], [True],
+                         [[0.5 * np.exp(-1.0), 0.5, 1.0, 0.0, 1.0]]),
+    "selu at 0 and NaN": (lambda lib, x: lib.nn.functional.selu(x), [[0.0, NAN]], [True], None),
+    "celu at 0 and NaN": (lambda lib, x: lib.nn.functional.celu(x, 2.0), [[-2.0, 0.0, 1.0, NAN]], [True],
+                          [[np.exp(-1.0), 1.0, 1.0, 1.0]]),
+    "celu with α < 0 at 0 and NaN": (lambda lib, x: lib.nn.functional.celu(x, -2.0), [[-2.0, 0.0, 3.0, NAN, -INF]],
+                                     [True], [[np.exp(1.0), 1.0, 1.0, 1.0, INF]]),
+}
+LOOSER = {"hardsigmoid at ±3": 1e-7}
+"""Cases where PyTorch's float64 is rounded: its hardsigmoid slope is 1/6 as a float32 constant (0.16666667163…)."""
+
+
+def _run(lib, name: str, dtype: str) -> tuple[np.ndarray, list]:
+    """The value of CASES[name] and the gradients of Σ w·out for each input (None: no gradient)."""
+    form, inputs, grads, _ = CASES[name]
+    kind = getattr(lib, dtype)
+    tensors = [lib.tensor(values, dtype=kind, requires_grad=wanted) for values, wanted in zip(inputs, grads)]
+    out = form(lib, *tensors)
+    weights = lib.tensor(np.resize(WEIGHTS, out.shape), dtype=out.dtype)
+    (out * weights).sum().backward()
+    return out.detach().numpy(), [None if t.grad is None else t.grad.numpy() for t in tensors]
+
+
+def _assert_same(mine, theirs, dtype: str, what: str, tolerance: float = 1e-12) -> None:
+    """Equal NaN and ±inf patterns (and signs of inf), finite entries equal to rounding."""
+    if theirs is None:
+        assert mine is None or not np.any(mine), f"{what}: PyTorch gives no gradient, glassgrad {mine}"
+        return
+    assert mine is not None, f"{what}: glassgrad gives no gradient, PyTorch {theirs}"
+    mine, theirs = np.asarray(mine, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
+    np.testing.assert_array_equal(np.isnan(mine), np.isnan(theirs), err_msg=f"{what}: NaNs differ")
+    finite = np.isfinite(theirs)
+    np.testing.assert_array_equal(mine[~finite & ~np.isnan(theirs)], theirs[~finite & ~np.isnan(theirs)],
+                                  err_msg=f"{what}: infinities differ")
+    tolerance = tolerance if dtype == "float64" else 1e-6
+    np.testing.assert_allclose(mine[finite], theirs[finite], rtol=tolerance, atol=tolerance, err_msg=what)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", CASES)
+def test_value_and_gradient_match_pytorch(name, dtype, torch):
+    theirs = _run(torch, name, dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # NumPy's warnings of 0/0 in a forward are not what this test checks
+        mine = _run(gg, name, dtype)
+    tolerance = LOOSER.get(name, 1e-12)
+    _assert_same(mine[0], theirs[0], dtype, f"{name}: value", tolerance)
+    for position, (got, want) in enumerate(zip(mine[1], theirs[1])):
+        _assert_same(got, want, dtype, f"{name}: gradient of input {position}", tolerance)
+
+
+@pytest.mark.parametrize("name", [name for name, case in CASES.items() if case[3] is not None])
+def test_gradient_is_the_hand_derived_one(name):
+    form, inputs, grads, expected = CASES[name]
+    tensors = [gg.tensor(values, dtype=gg.float64, requires_grad=wanted) for values, wanted in zip(inputs, grads)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        form(gg, *tensors).sum().backward()
+    for tensor, want in zip(tensors, expected):
+        if want is None:
+            assert tensor.grad is None
+        else:
+            np.testing.assert_allclose(tensor.grad.numpy(), want, rtol=1e-14, atol=0)  # inf and NaN exactly
+
+
+@pytest.mark.parametrize("name", ["inf / c", "inf / c, the inf entry unused", "inf / tensor that needs no grad"])
+def test_backward_computes_no_gradient_nothing_needs(name):
+    """``inf / c``: the divisor's gradient (0·∞ = NaN where the upstream is 0) would be computed, and warn,
+    for nothing."""
+    form, inputs, grads, _ = CASES[name]
+    tensors = [gg.tensor(values, dtype=gg.float64, requires_grad=wanted) for values, wanted in zip(inputs, grads)]
+    out = form(gg, *tensors).sum()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out.backward()
+
+
+@pytest.mark.parametrize("p", [-1.0, -INF, NAN])
+def test_pdist_refuses_a_negative_p(p):
+    """PyTorch refuses p < 0 (pdist gave 0s and their gradients for it); cdist already refused."""
+    with pytest.raises(RuntimeError, match="pdist: p must be a number >= 0"):
+        gg.nn.functional.pdist(gg.tensor([[0.0, 1.0], [1.0, 1.0]]), p=p)
