@@ -390,3 +390,33 @@ def test_torch_nn_modules_module_gives_the_global_module_hooks():
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "['Linear', 'Tanh', 'Sequential']"  # PyTorch's order
+
+
+class _WrongSquare(gg.autograd.Function):
+    """x² with the derivative 3x instead of 2x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 2
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * 3 * x
+
+
+def test_gradcheck_takes_pytorchs_options_and_still_tells_right_from_wrong():
+    x = gg.tensor([0.3, 0.7], dtype=gg.float64, requires_grad=True)
+    options = dict(nondet_tol=1e-10, check_undefined_grad=True, check_grad_dtypes=True, check_batched_grad=True,
+                   fast_mode=True, raise_exception=False)
+    assert gg.autograd.gradcheck(gg.sin, (x,), **options)
+    assert not gg.autograd.gradcheck(_WrongSquare.apply, (x,), **options)
+    assert gg.autograd.gradgradcheck(gg.tanh, (x,), fast_mode=True, check_batched_grad=True,
+                                     gen_non_contig_grad_outputs=True)
+    assert not gg.autograd.gradgradcheck(lambda t: _WrongSquare.apply(t) * t, (x,), fast_mode=True,
+                                         raise_exception=False)
+    with pytest.raises(NotImplementedError, match="gradcheck: the option check_forward_ad is not supported"):
+        gg.autograd.gradcheck(gg.sin, (x,), check_forward_ad=True)
+    with pytest.raises(NotImplementedError, match="gradgradcheck: the option check_fwd_over_rev"):
+        gg.autograd.gradgradcheck(gg.sin, (x,), check_fwd_over_rev=True)
