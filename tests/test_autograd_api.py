@@ -420,3 +420,11 @@ def test_gradcheck_takes_pytorchs_options_and_still_tells_right_from_wrong():
         gg.autograd.gradcheck(gg.sin, (x,), check_forward_ad=True)
     with pytest.raises(NotImplementedError, match="gradgradcheck: the option check_fwd_over_rev"):
         gg.autograd.gradgradcheck(gg.sin, (x,), check_fwd_over_rev=True)
+
+
+@pytest.mark.parametrize("name", ["register_hook", "register_prehook", "_saved_self", "metadata"])
+def test_pytorchs_node_api_that_glassgrad_lacks_is_named_in_one_line(name):
+    node = (gg.tensor([1.0, 2.0], requires_grad=True) * 2).grad_fn
+    with pytest.raises(AttributeError, match=f"grad_fn of 'mul' has no attribute '{name}'.*t.register_hook"):
+        getattr(node, name)
+    assert node.formula == gg.RULES["mul"].formula  # the row's own attributes still read through
