@@ -1,7 +1,10 @@
-"""PyTorch's autograd API as tutorials use it, on glassgrad: grad-mode switches, ``torch.autograd.backward``,
-module hooks with keyword arguments, ``checkpoint_sequential``.
+"""PyTorch's autograd API as tutorials use it, on glassgrad: grad-mode switches (as decorators too),
+``torch.autograd.backward``, ``grad(is_grads_batched=True)``, ``.grad`` added to in place, tensor hooks around
+in-place changes, module hooks with keyword arguments, ``checkpoint_sequential``, ``torch.func.linearize``,
+gradcheck's options, and one-line refusals of what glassgrad lacks.
 
-Oracle: PyTorch 2.13, the same calls on the same float64 numbers (values and gradients).
+Oracle: PyTorch 2.13, the same calls on the same float64 numbers (values, gradients, which tensor is which);
+hand-made wrong derivatives for gradcheck.
 """
 
 from __future__ import annotations
