@@ -48,7 +48,14 @@ class Node:
         self.tensor = tensor
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self.op, name)  # the row's formula, derivatives …
+        try:
+            return getattr(self.op, name)  # the row's formula, derivatives …
+        except AttributeError:
+            raise AttributeError(
+                f"grad_fn of '{self.op.name}' has no attribute {name!r}: glassgrad's grad_fn is the op's row (name, "
+                "formula, derivatives …) and next_functions; PyTorch's node hooks and _saved_* values are not kept: "
+                "hook the tensor (t.register_hook), or see saved values with gg.trace"
+            ) from None
 
     @property
     def name(self) -> Name:

@@ -184,6 +184,14 @@ def _compare(index: int, shape: tuple, numerical: np.ndarray, analytical: np.nda
     )
 
 
+def _refuse_unchecked(name: str, **asked: bool) -> None:
+    """One line naming the first option of ``name`` that asks for a check glassgrad cannot make."""
+    for option, on in asked.items():
+        if on:
+            raise NotImplementedError(f"{name}: the option {option} is not supported in glassgrad (it has no forward "
+                                      "mode, sparse or masked tensors); leave it at PyTorch's default")
+
+
 def _float_outputs(result: Any) -> list[Tensor]:
     """The floating tensors among what a checked function returned (one tensor or a tuple of them)."""
     results = result if isinstance(result, (tuple, list)) else (result,)
@@ -197,14 +205,24 @@ def _flat(tensors: Sequence[Tensor]) -> Tensor:
 
 def autograd_gradcheck(func: Callable[..., Any], inputs: Sequence[Tensor] | Tensor, *, eps: float = 1e-6,
                        atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True,
-                       nondet_tol: float = 0.0, fast_mode: bool = False) -> bool:
+                       nondet_tol: float = 0.0, check_undefined_grad: bool = True, check_grad_dtypes: bool = False,
+                       check_batched_grad: bool = False, check_batched_forward_grad: bool = False,
+                       check_forward_ad: bool = False, check_backward_ad: bool = True, fast_mode: bool = False,
+                       masked: bool | None = None) -> bool:
     """PyTorch's ``torch.autograd.gradcheck``: True when backprop agrees with finite differences.
 
     As :func:`gradcheck` (float64 copies of the inputs, every input that requires grad), for
     ``func`` returning one tensor or a tuple of them; a disagreement raises :class:`GradcheckError`
-    with the report, or returns False with ``raise_exception=False``. (``nondet_tol`` and
-    ``fast_mode`` are accepted: glassgrad's backward is deterministic and the check is always the full one.)
+    with the report, or returns False with ``raise_exception=False``. Accepted, as they change nothing
+    here: ``nondet_tol`` and ``fast_mode`` (glassgrad's backward is deterministic and the check is always
+    the full one), ``check_undefined_grad`` and ``check_grad_dtypes`` (a missing gradient counts as zeros, and
+    gradients come in the input's dtype), ``check_batched_grad`` (glassgrad's ``vmap`` runs the backward once
+    per item: the plain check covers it). Forward mode (``check_forward_ad``, ``check_batched_forward_grad``),
+    skipping backward (``check_backward_ad=False``) and ``masked`` are refused in one line.
     """
+    _refuse_unchecked("gradcheck", check_forward_ad=check_forward_ad,
+                      check_batched_forward_grad=check_batched_forward_grad,
+                      check_backward_ad=not check_backward_ad, masked=bool(masked))
     report = gradcheck(lambda *values: _flat(_float_outputs(func(*values))), inputs, eps, atol, rtol,
                        raise_exception)
     return report.ok
@@ -212,13 +230,20 @@ def autograd_gradcheck(func: Callable[..., Any], inputs: Sequence[Tensor] | Tens
 
 def gradgradcheck(func: Callable[..., Any], inputs: Sequence[Tensor] | Tensor,
                   grad_outputs: Sequence[Tensor] | Tensor | None = None, *, eps: float = 1e-6, atol: float = 1e-5,
-                  rtol: float = 1e-3, raise_exception: bool = True) -> bool:
+                  rtol: float = 1e-3, gen_non_contig_grad_outputs: bool = False, raise_exception: bool = True,
+                  nondet_tol: float = 0.0, check_undefined_grad: bool = True, check_grad_dtypes: bool = False,
+                  check_batched_grad: bool = False, check_fwd_over_rev: bool = False, check_rev_over_rev: bool = True,
+                  fast_mode: bool = False, masked: bool = False) -> bool:
     """PyTorch's ``torch.autograd.gradgradcheck``: second derivatives against finite differences of the first.
 
     The first derivative ``v·∂func/∂input`` is computed with ``create_graph=True`` (for ``v`` =
     ``grad_outputs``, by default fixed random numbers), and :func:`autograd_gradcheck` compares
-    its backprop derivative with its finite differences.
+    its backprop derivative with its finite differences. The options as :func:`autograd_gradcheck`'s
+    (``gen_non_contig_grad_outputs``: NumPy's memory layout changes no number); forward over reverse
+    (``check_fwd_over_rev``) is refused in one line.
     """
+    _refuse_unchecked("gradgradcheck", check_fwd_over_rev=check_fwd_over_rev,
+                      check_rev_over_rev=not check_rev_over_rev, masked=masked)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None:
         draws = np.random.default_rng(0)

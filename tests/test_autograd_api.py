@@ -1,7 +1,10 @@
-"""PyTorch's autograd API as tutorials use it, on glassgrad: grad-mode switches, ``torch.autograd.backward``,
-module hooks with keyword arguments, ``checkpoint_sequential``.
+"""PyTorch's autograd API as tutorials use it, on glassgrad: grad-mode switches (as decorators too),
+``torch.autograd.backward``, ``grad(is_grads_batched=True)``, ``.grad`` added to in place, tensor hooks around
+in-place changes, module hooks with keyword arguments, ``checkpoint_sequential``, ``torch.func.linearize``,
+gradcheck's options, and one-line refusals of what glassgrad lacks.
 
-Oracle: PyTorch 2.13, the same calls on the same float64 numbers (values and gradients).
+Oracle: PyTorch 2.13, the same calls on the same float64 numbers (values, gradients, which tensor is which);
+hand-made wrong derivatives for gradcheck.
 """
 
 from __future__ import annotations
@@ -390,3 +393,41 @@ def test_torch_nn_modules_module_gives_the_global_module_hooks():
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "['Linear', 'Tanh', 'Sequential']"  # PyTorch's order
+
+
+class _WrongSquare(gg.autograd.Function):
+    """x² with the derivative 3x instead of 2x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 2
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * 3 * x
+
+
+def test_gradcheck_takes_pytorchs_options_and_still_tells_right_from_wrong():
+    x = gg.tensor([0.3, 0.7], dtype=gg.float64, requires_grad=True)
+    options = dict(nondet_tol=1e-10, check_undefined_grad=True, check_grad_dtypes=True, check_batched_grad=True,
+                   fast_mode=True, raise_exception=False)
+    assert gg.autograd.gradcheck(gg.sin, (x,), **options)
+    assert not gg.autograd.gradcheck(_WrongSquare.apply, (x,), **options)
+    assert gg.autograd.gradgradcheck(gg.tanh, (x,), fast_mode=True, check_batched_grad=True,
+                                     gen_non_contig_grad_outputs=True)
+    assert not gg.autograd.gradgradcheck(lambda t: _WrongSquare.apply(t) * t, (x,), fast_mode=True,
+                                         raise_exception=False)
+    with pytest.raises(NotImplementedError, match="gradcheck: the option check_forward_ad is not supported"):
+        gg.autograd.gradcheck(gg.sin, (x,), check_forward_ad=True)
+    with pytest.raises(NotImplementedError, match="gradgradcheck: the option check_fwd_over_rev"):
+        gg.autograd.gradgradcheck(gg.sin, (x,), check_fwd_over_rev=True)
+
+
+@pytest.mark.parametrize("name", ["register_hook", "register_prehook", "_saved_self", "metadata"])
+def test_pytorchs_node_api_that_glassgrad_lacks_is_named_in_one_line(name):
+    node = (gg.tensor([1.0, 2.0], requires_grad=True) * 2).grad_fn
+    with pytest.raises(AttributeError, match=f"grad_fn of 'mul' has no attribute '{name}'.*t.register_hook"):
+        getattr(node, name)
+    assert node.formula == gg.RULES["mul"].formula  # the row's own attributes still read through
