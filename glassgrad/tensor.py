@@ -534,7 +534,12 @@ class Tensor:
         return self.copy_(0)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._set("item assignment", *_plain_index(index), value)
+        index, advanced = _plain_index(index)
+        split = _numbers_first(index) if advanced else None
+        if split is not None:  # x[1, :, [0, 2]] = v: into the view x[1, :, :], as PyTorch reads it
+            self[split[0]]._set("item assignment", split[1], True, value)
+            return
+        self._set("item assignment", index, advanced, value)
 
     def _set(self, name: str, index: Any, advanced: bool, value: Any) -> None:
         grad_enabled, tape = STATE.switches
@@ -867,6 +872,9 @@ class Tensor:
         index, advanced = _plain_index(index)
         try:
             if advanced:
+                split = _numbers_first(index)
+                if split is not None:
+                    return self[split[0]][split[1]]
                 return apply(ops.GETITEM, (self,), self.array, index, advanced)
             if not any(part is Ellipsis for part in (index if isinstance(index, tuple) else (index,))):
                 index = (*index, ...) if isinstance(index, tuple) else (index, ...)  # x[0] of a vector: a 0-d view
@@ -1214,6 +1222,33 @@ def _nonempty_reduction(tensor: Tensor, dim: Any, name: str):
     return axis
 
 
+def _is_number(part: Any) -> bool:
+    return isinstance(part, (int, np.integer)) and not isinstance(part, (bool, np.bool_))
+
+
+def _numbers_first(index: Any) -> tuple[tuple, tuple] | None:
+    """An index that mixes whole numbers with index arrays, split as PyTorch reads it: the numbers pick first (as
+    ``x[1]``), then the arrays index what is left. NumPy counts the numbers among the arrays, which differs where
+    they are not side by side: ``x[1, :, [0, 2]]`` has the arrays' dim first in NumPy, last in PyTorch. None where
+    both read it alike."""
+    if not isinstance(index, tuple) or not any(_is_number(part) for part in index):
+        return None
+    advanced = [k for k, part in enumerate(index) if _is_number(part) or isinstance(part, np.ndarray)]
+    if advanced[-1] - advanced[0] + 1 == len(advanced) or any(isinstance(part, bool) for part in index):
+        return None
+    numbers, arrays = [], []
+    for part in index:
+        if isinstance(part, np.ndarray):
+            numbers += [slice(None)] * (part.ndim if part.dtype == bool else 1)
+            arrays.append(part)
+        elif _is_number(part):
+            numbers.append(part)
+        else:  # a slice, None (a new dim) or ...: taken with the numbers; what it leaves is taken whole after
+            numbers.append(part)
+            arrays.append(... if part is Ellipsis else slice(None))
+    return tuple(numbers), tuple(arrays)
+
+
 def _plain_index(index: Any) -> tuple[Any, bool]:
     """Turn tensors inside an index into arrays; report whether NumPy's advanced indexing is used. A slice's step
     must be positive, as in PyTorch (NumPy's ``x[::-1]`` reverses).
@@ -1228,6 +1263,8 @@ def _plain_index(index: Any) -> tuple[Any, bool]:
         if isinstance(part, slice) and part.step is not None and part.step <= 0:
             raise ValueError(f"step must be greater than zero, got {part.step} (PyTorch has no negative steps); "
                              "reverse a dim with x.flip(dim)")
+        if isinstance(part, Tensor) and part.array.ndim == 0 and part.array.dtype.kind == "i":
+            part = int(part.array)  # x[t] with a 0-d integer t is x[1]: a view, as in PyTorch
         if isinstance(part, Tensor):
             part = part.array
             if part.dtype == np.uint8:

@@ -346,3 +346,58 @@ def test_einsum_takes_sublists_as_pytorch(torch, name):
         _same(mine, theirs)
     with pytest.raises(RuntimeError, match="a sublist must list dims as numbers"):
         gg.einsum(gg.ones(2), [52])
+
+
+# --- indices mixing numbers (or 0-d tensors) with index arrays -----------------------------------------------------
+
+@st.composite
+def _mixed_indices(draw):
+    """An index of the first dims of a (2, 3, 4, 5) tensor: per dim a number, a 0-d tensor, an index array (no
+    repeats: a write lands once) or a slice, with at least one array; maybe a None (a new dim) somewhere."""
+    sizes = (2, 3, 4, 5)[:draw(st.integers(1, 4))]
+    kinds = [draw(st.sampled_from(["number", "0-d", "array", "slice"])) for _ in sizes]
+    if "array" not in kinds:
+        kinds[draw(st.integers(0, len(kinds) - 1))] = "array"
+    parts = []
+    for kind, size in zip(kinds, sizes):
+        if kind == "number":
+            parts.append((kind, draw(st.integers(-size, size - 1))))
+        elif kind == "0-d":
+            parts.append((kind, draw(st.integers(0, size - 1))))
+        elif kind == "array":
+            parts.append((kind, draw(st.lists(st.integers(0, size - 1), min_size=2, max_size=2, unique=True))))
+        else:
+            parts.append((kind, None))
+    if draw(st.booleans()):
+        parts.insert(draw(st.integers(0, len(parts))), ("none", None))
+    return parts
+
+
+def _index(lib, parts):
+    made = {"number": lambda v: v, "0-d": lambda v: lib.tensor(v), "array": lambda v: lib.tensor(v),
+            "slice": lambda v: slice(None), "none": lambda v: None}
+    return tuple(made[kind](value) for kind, value in parts)
+
+
+@pytest.mark.torch
+@given(parts=_mixed_indices())
+def test_numbers_among_index_arrays_pick_first_as_in_pytorch(torch, parts):
+    found = []
+    for lib in (gg, torch):
+        x = lib.arange(120.0, dtype=lib.float64).reshape(2, 3, 4, 5).requires_grad_()
+        y = x * 1
+        picked = y[_index(lib, parts)]
+        value = lib.arange(float(picked.numel()), dtype=lib.float64).reshape(picked.shape).requires_grad_()
+        y[_index(lib, parts)] = -value  # the same place, in the same order
+        (y * y).sum().backward()
+        found.append((picked, y, x.grad, value.grad))
+    for mine, theirs in zip(*found):
+        _same(mine, theirs)
+
+
+@pytest.mark.torch
+def test_a_0d_integer_tensor_index_is_a_view_as_in_pytorch(torch):
+    for lib in (gg, torch):
+        x = lib.zeros(3, 2)
+        x[lib.tensor(1)].fill_(5.0)
+        assert x.tolist() == [[0.0, 0.0], [5.0, 5.0], [0.0, 0.0]]
