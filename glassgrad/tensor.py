@@ -494,7 +494,8 @@ class Tensor:
         except TypeError:
             raise _cast_error(name, np.result_type(self.array, value), self) from None
         except ValueError as error:
-            raise _shape_error(name, self, value, error) from None
+            raise (_shared_places_error(name) if not self.array.flags.writeable
+                   else _shape_error(name, self, value, error)) from None
         bump_version(self.array)
         if tape is not None:
             note_kernel(_change_in_place, (ufunc, self.array, value))
@@ -547,6 +548,8 @@ class Tensor:
             _record_set(self, name, index, advanced, value)
             return
         value = _data(value)
+        if not self.array.flags.writeable:
+            raise _shared_places_error(name)
         self.array[index] = value
         bump_version(self.array)
         if tape is not None:
@@ -921,6 +924,13 @@ def _change_in_place(ufunc: np.ufunc, array: np.ndarray, value: Any) -> None:
     """
     ufunc(array, value, array)  # out by position, as Tensor._in_place
     bump_version(array)
+
+
+def _shared_places_error(name: str) -> RuntimeError:
+    """PyTorch's refusal to write into an ``expand``ed tensor, whose entries share memory locations."""
+    return RuntimeError(f"{name}: unsupported operation: more than one element of the written-to tensor refers to a "
+                        "single memory location (a view from expand, or read-only memory); clone() it first, or "
+                        "write into the tensor before expanding it")
 
 
 def _set_in_place(array: np.ndarray, index: Any, value: Any) -> None:

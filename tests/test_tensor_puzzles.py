@@ -401,3 +401,19 @@ def test_a_0d_integer_tensor_index_is_a_view_as_in_pytorch(torch):
         x = lib.zeros(3, 2)
         x[lib.tensor(1)].fill_(5.0)
         assert x.tolist() == [[0.0, 0.0], [5.0, 5.0], [0.0, 0.0]]
+
+
+# --- writing into an expanded tensor -------------------------------------------------------------------------------
+
+WRITES = {"add_": lambda x: x.add_(1), "mul_": lambda x: x.mul_(2), "+=": lambda x: x.__iadd__(1),
+          "item assignment": lambda x: x.__setitem__(0, 5.0), "copy_": lambda x: x.copy_(x.clone() + 1)}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(WRITES))
+def test_a_write_into_an_expanded_tensor_is_refused_in_one_line_as_in_pytorch(torch, name):
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor refers to a single"):
+        WRITES[name](torch.zeros(3, 1).expand(3, 4))
+    with pytest.raises(RuntimeError, match=r"more than one element .* clone\(\) it first") as refused:
+        WRITES[name](gg.zeros(3, 1).expand(3, 4))
+    assert "\n" not in str(refused.value)
