@@ -417,3 +417,19 @@ def test_a_write_into_an_expanded_tensor_is_refused_in_one_line_as_in_pytorch(to
     with pytest.raises(RuntimeError, match=r"more than one element .* clone\(\) it first") as refused:
         WRITES[name](gg.zeros(3, 1).expand(3, 4))
     assert "\n" not in str(refused.value)
+
+
+# --- as_tensor shares a NumPy array's memory -----------------------------------------------------------------------
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "uint8", "bool"])
+@pytest.mark.parametrize("asked", [None, "same", "float16"])
+def test_as_tensor_shares_a_numpy_arrays_memory_where_pytorch_does(torch, dtype, asked):
+    found = []
+    for lib in (gg, torch):
+        array = np.zeros((2, 3), dtype=dtype)[:, ::2]  # a strided view: shared too
+        kind = None if asked is None else getattr(lib, dtype if asked == "same" else asked)
+        t = lib.as_tensor(array, dtype=kind)
+        t.fill_(1)
+        found.append((array.tolist(), str(t.dtype).removeprefix("torch.").removeprefix("glassgrad.")))
+    assert found[0] == found[1]
