@@ -789,9 +789,12 @@ class Tensor:
             ) from None
 
     def view(self, *shape) -> Tensor:
-        """``reshape`` that must share memory, as PyTorch's: a strided view (``x.t()``, ``x[:, :2]``) whose entries
+        """``reshape`` that must share memory, as PyTorch's (``view(dtype)`` reads the same bytes as another dtype:
+        :func:`_reinterpreted`): a strided view (``x.t()``, ``x[:, :2]``) whose entries
         the new shape cannot step through is refused, where ``reshape`` would copy. (An op's result that NumPy laid
         out in another order, as ``x.t().sum(0)``'s, is viewed as PyTorch's row-major one would be.)"""
+        if len(shape) == 1 and isinstance(shape[0], np.dtype):
+            return _reinterpreted(self, shape[0])
         shape = shape_arg(shape, "view")
         if getattr(self, "_strided", False) and _fits(shape, self.array.size):
             try:
@@ -924,6 +927,22 @@ def _change_in_place(ufunc: np.ufunc, array: np.ndarray, value: Any) -> None:
     """
     ufunc(array, value, array)  # out by position, as Tensor._in_place
     bump_version(array)
+
+
+def _reinterpreted(tensor: Tensor, dtype: np.dtype) -> Tensor:
+    """``tensor.view(dtype)``: its bytes read as ``dtype``, a view of its memory outside the graph (as PyTorch's,
+    it has no gradient). A dtype of another size makes the last dim longer or shorter: its entries must be
+    side by side in memory, and its size and the other dims' strides fill whole entries of the new dtype."""
+    array, old = tensor.array, tensor.array.dtype
+    if dtype.itemsize != old.itemsize:
+        if array.ndim == 0 or array.strides[-1] != old.itemsize:
+            raise RuntimeError(f"view: the last dim must have stride 1 to view {old} as {dtype} (different element "
+                               f"sizes), got strides {tensor.stride()}; call .contiguous() first")
+        if array.shape[-1] * old.itemsize % dtype.itemsize or any(step % dtype.itemsize for step in array.strides[:-1]):
+            raise RuntimeError(f"view: the last dim's size ({array.shape[-1]}) and the other strides "
+                               f"({tensor.stride()[:-1]}) must hold whole {dtype} entries to view {old} as {dtype} "
+                               "(different element sizes)")
+    return as_view(tensor, Tensor._wrap(array.view(dtype)))
 
 
 def _shared_places_error(name: str) -> RuntimeError:

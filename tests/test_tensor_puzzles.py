@@ -433,3 +433,33 @@ def test_as_tensor_shares_a_numpy_arrays_memory_where_pytorch_does(torch, dtype,
         t.fill_(1)
         found.append((array.tolist(), str(t.dtype).removeprefix("torch.").removeprefix("glassgrad.")))
     assert found[0] == found[1]
+
+
+# --- view(dtype) reads the same bytes --------------------------------------------------------------------------------
+
+DTYPES = ["float16", "float32", "float64", "int8", "uint8", "int16", "int32", "int64"]
+
+
+@pytest.mark.torch
+@given(rows=st.integers(1, 3), columns=st.sampled_from([1, 2, 4, 8]), seed=st.integers(0, 2**16),
+       old=st.sampled_from(DTYPES), new=st.sampled_from(DTYPES), transposed=st.booleans())
+def test_view_as_another_dtype_reads_the_same_bytes_as_pytorch(torch, rows, columns, seed, old, new, transposed):
+    values = np.random.default_rng(seed).integers(0, 100, size=(rows, columns)).astype(old)
+    outcomes = []
+    for lib in (gg, torch):
+        x = lib.tensor(values)
+        x = x.t() if transposed else x
+        try:
+            viewed = x.view(getattr(lib, new))
+        except RuntimeError:
+            outcomes.append(None)
+            continue
+        viewed[(0,) * viewed.ndim] = 0  # a write reaches x
+        outcomes.append((viewed, x))
+    if outcomes[1] is None:
+        assert outcomes[0] is None
+        return
+    for mine, theirs in zip(*outcomes):
+        assert str(mine.dtype).removeprefix("glassgrad.") == str(theirs.dtype).removeprefix("torch.")
+        assert mine.shape == theirs.shape and mine.stride() == theirs.stride()
+        assert np.ascontiguousarray(mine.numpy()).tobytes() == np.ascontiguousarray(theirs.numpy()).tobytes()
