@@ -153,7 +153,7 @@ def masked_fill(self: Tensor, mask: Any, value: Any) -> Tensor:
 
     ``∂out/∂self`` is 1 where the mask is False, 0 where it is True. The mask broadcasts to self's shape.
     """
-    mask = _mask_array(self, mask, "masked_fill")
+    self, mask = with_mask(self, mask, "masked_fill")
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise RuntimeError(f"masked_fill: value must be a number or a 0-d tensor, got shape "
@@ -174,23 +174,33 @@ def masked_fill_(self: Tensor, mask: Any, value: Any) -> Tensor:
 
 @method
 def masked_select(self: Tensor, mask: Any) -> Tensor:
-    """The entries where ``mask`` is True, as a 1-D tensor (``self[mask]``, broadcast)."""
-    mask = _mask_array(self, mask, "masked_select")
+    """The entries where ``mask`` is True, as a 1-D tensor (``self[mask]``, the two broadcast together)."""
+    self, mask = with_mask(self, mask, "masked_select")
     return self[Tensor._wrap(np.broadcast_to(mask, self.shape))]
 
 
-def _mask_array(self: Tensor, mask: Any, name: str) -> np.ndarray:
+def _mask_array(self: Tensor, mask: Any, name: str, in_place: bool = True) -> np.ndarray:
+    """``mask`` as a bool array that broadcasts to ``self``'s shape (``in_place=False``: with it, to both's)."""
     mask = np.asarray(_plain(mask))
     if mask.dtype != np.bool_:
         raise RuntimeError(f"{name}: the mask must be a bool tensor, got {mask.dtype}; compare first, e.g. x == 0")
     try:
-        fits = np.broadcast_shapes(mask.shape, self.shape) == self.shape
+        joint = np.broadcast_shapes(mask.shape, self.shape)
     except ValueError:
-        fits = False
-    if not fits:
+        joint = None
+    if joint is None or (in_place and joint != self.shape):
         raise RuntimeError(f"{name}: a mask of shape {shape_text(mask.shape)} does not broadcast to the tensor's "
                            f"shape {shape_text(self.shape)}")
     return mask
+
+
+def with_mask(self: Tensor, mask: Any, name: str) -> tuple[Tensor, np.ndarray]:
+    """``self`` (expanded where the mask has more dims or sizes) and ``mask`` as a bool array: an op that makes a
+    new tensor broadcasts the two together, as PyTorch's ``masked_fill``, ``masked_select``, ``masked_scatter``."""
+    mask = _mask_array(self, mask, name, in_place=False)
+    joint = np.broadcast_shapes(mask.shape, self.shape)
+    return (self if joint == self.shape else self.expand(joint)), mask
+
 
 
 @method

@@ -463,3 +463,29 @@ def test_view_as_another_dtype_reads_the_same_bytes_as_pytorch(torch, rows, colu
         assert str(mine.dtype).removeprefix("glassgrad.") == str(theirs.dtype).removeprefix("torch.")
         assert mine.shape == theirs.shape and mine.stride() == theirs.stride()
         assert np.ascontiguousarray(mine.numpy()).tobytes() == np.ascontiguousarray(theirs.numpy()).tobytes()
+
+
+# --- masked ops broadcast the tensor and the mask together ---------------------------------------------------------
+
+MASKED = {
+    "masked_fill": lambda lib, x, mask: x.masked_fill(mask, -1.5),
+    "masked_select": lambda lib, x, mask: x.masked_select(mask),
+    "masked_scatter": lambda lib, x, mask: x.masked_scatter(mask, lib.arange(1.0, 25.0, dtype=lib.float64)),
+}
+
+
+@pytest.mark.torch
+@given(shapes=mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3),
+       seed=st.integers(0, 2**16), name=st.sampled_from(sorted(MASKED)))
+def test_masked_ops_broadcast_tensor_and_mask_together_as_pytorch(torch, shapes, seed, name):
+    shape, mask_shape = shapes.input_shapes
+    rng = np.random.default_rng(seed)
+    values, chosen = rng.normal(size=shape), rng.random(size=mask_shape) < 0.5
+    found = []
+    for lib in (gg, torch):
+        x = lib.tensor(values, requires_grad=True)
+        out = MASKED[name](lib, x, lib.tensor(chosen))
+        (out * lib.arange(1.0, out.numel() + 1.0, dtype=lib.float64).reshape(out.shape)).sum().backward()
+        found.append((out, x.grad))
+    for mine, theirs in zip(*found):
+        _same(mine, theirs)
