@@ -340,12 +340,14 @@ def unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
 
 @method
 def chunk(self: Tensor, chunks: int, dim: int = 0) -> tuple:
-    """``chunks`` slices of dim ``dim`` of ⌈n/chunks⌉ entries each (the last may be smaller or missing): views."""
+    """``chunks`` slices of dim ``dim`` of ⌈n/chunks⌉ entries each (the last may be smaller or missing): views.
+    A dim of size 0 gives ``chunks`` empty pieces."""
     if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)) or chunks <= 0:
         raise RuntimeError(f"chunk: chunks must be a whole number > 0, got {chunks!r}")
     dim = check_dim(self, dim, "chunk")
-    size = -(-self.shape[dim] // int(chunks)) or 1
-    return self.split(size, dim)
+    if self.shape[dim] == 0:  # as PyTorch: chunks empty pieces
+        return tuple(self.narrow(dim, 0, 0) for _ in range(int(chunks)))
+    return self.split(-(-self.shape[dim] // int(chunks)), dim)
 
 
 @method

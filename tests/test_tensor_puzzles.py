@@ -504,3 +504,24 @@ def test_a_list_holding_indices_is_a_tuple_of_them_as_pytorch_reads_it(torch, in
         found.append((out, x.grad))
     for mine, theirs in zip(*found):
         _same(mine, theirs)
+
+
+# --- whole-number powers below 0, the sign of a bool, chunks of nothing ---------------------------------------------
+
+@pytest.mark.torch
+@given(shapes=mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=2, max_side=3),
+       seed=st.integers(0, 2**16), dtype=st.sampled_from(["int64", "int32"]))
+def test_integer_powers_with_negative_exponents_are_pytorchs(torch, shapes, seed, dtype):
+    rng = np.random.default_rng(seed)
+    base = rng.integers(-3, 4, size=shapes.input_shapes[0])
+    exponent = rng.integers(-3, 4, size=shapes.input_shapes[1])
+    _same(gg.tensor(base, dtype=getattr(gg, dtype)) ** gg.tensor(exponent),
+          torch.tensor(base, dtype=getattr(torch, dtype)) ** torch.tensor(exponent))
+
+
+@pytest.mark.torch
+def test_the_sign_of_a_bool_and_chunks_of_an_empty_dim_are_pytorchs(torch):
+    _same(gg.tensor([True, False]).sign(), torch.tensor([True, False]).sign())
+    for chunks in (1, 3):
+        mine, theirs = gg.zeros(2, 0).chunk(chunks, 1), torch.zeros(2, 0).chunk(chunks, 1)
+        assert [tuple(t.shape) for t in mine] == [tuple(t.shape) for t in theirs]
