@@ -1281,7 +1281,7 @@ def _numbers_first(index: Any) -> tuple[tuple, tuple] | None:
 def _plain_index(index: Any) -> tuple[Any, bool]:
     """Turn tensors inside an index into arrays; report whether NumPy's advanced indexing is used. A slice's step
     must be positive, as in PyTorch (NumPy's ``x[::-1]`` reverses); a short list holding sequences, tensors, slices,
-    None or ... is a tuple of indices, as PyTorch reads it.
+    None or ... is a tuple of indices, as PyTorch reads it (with its deprecation warning).
 
     A uint8 tensor is a mask, as in PyTorch (old code's masks: comparisons gave uint8 before PyTorch 1.2), with
     PyTorch's deprecation warning; NumPy would read its 0s and 1s as positions.
@@ -1289,6 +1289,8 @@ def _plain_index(index: Any) -> tuple[Any, bool]:
     if isinstance(index, list) and len(index) < 32 and any(
             isinstance(part, (list, tuple, Tensor, np.ndarray, slice)) or part is None or part is Ellipsis
             for part in index):
+        warnings.warn("indexing with a list of indices (x[[rows, columns]]) reads it as x[rows, columns], as PyTorch "
+                      "does, which deprecates it too; write x[tuple(seq)]", UserWarning, stacklevel=3)
         index = tuple(index)  # x[[rows, columns]] is x[rows, columns], as PyTorch (and older NumPy) read it
     parts = index if isinstance(index, tuple) else (index,)
     plain = []

@@ -491,15 +491,26 @@ def test_masked_ops_broadcast_tensor_and_mask_together_as_pytorch(torch, shapes,
         _same(mine, theirs)
 
 
+LISTS = {
+    "lists": lambda lib: [[0, 2], [1, 3]],
+    "tensors": lambda lib: [lib.tensor([0, 2]), lib.tensor([1, 3])],
+    "slice": lambda lib: [slice(None), 1],
+    "None": lambda lib: [None, 0],
+    "ellipsis": lambda lib: [Ellipsis, 1],
+}
+
+
 @pytest.mark.torch
-@pytest.mark.parametrize("index", [lambda lib: [[0, 2], [1, 3]], lambda lib: [lib.tensor([0, 2]), lib.tensor([1, 3])],
-                                   lambda lib: [slice(None), 1], lambda lib: [None, 0], lambda lib: [Ellipsis, 1],
-                                   lambda lib: [0, 2]])
-def test_a_list_holding_indices_is_a_tuple_of_them_as_pytorch_reads_it(torch, index):
+@pytest.mark.parametrize("name", [*sorted(LISTS), "numbers"])
+def test_a_list_holding_indices_is_a_tuple_of_them_as_pytorch_reads_it(torch, name):
     found = []
     for lib in (gg, torch):
         x = lib.arange(12.0, dtype=lib.float64).reshape(3, 4).requires_grad_()
-        out = x[index(lib)]
+        if name == "numbers":  # a list of numbers is one index array, as in NumPy
+            out = x[[0, 2]]
+        else:
+            with pytest.warns(UserWarning, match="deprecat"):  # PyTorch deprecates this reading; so does glassgrad
+                out = x[LISTS[name](lib)]
         (out * lib.arange(1.0, out.numel() + 1.0, dtype=lib.float64).reshape(out.shape)).sum().backward()
         found.append((out, x.grad))
     for mine, theirs in zip(*found):
