@@ -61,8 +61,12 @@ def _along_index(self: Tensor, dim: int, index: Any, name: str) -> tuple[int, np
 
 
 @method
-def gather(self: Tensor, dim: int, index: Any) -> Tensor:
-    """``out[i][j] = self[i][index[i][j]]`` for ``dim = 1`` (and likewise for any dim); out has index's shape."""
+def gather(self: Tensor, dim: int, index: Any, *, sparse_grad: bool = False) -> Tensor:
+    """``out[i][j] = self[i][index[i][j]]`` for ``dim = 1`` (and likewise for any dim); out has index's shape.
+    The gradient is dense: ``sparse_grad=True`` is refused (glassgrad has no sparse tensors)."""
+    if sparse_grad:
+        raise NotImplementedError("gather: sparse_grad=True asks for a sparse gradient, and glassgrad has no sparse "
+                                  "tensors; leave it False (the dense gradient holds the same numbers)")
     dim, index = _along_index(self, dim, index, "gather")
     return apply(ops_index.GATHER, (self,), self.array, dim, index)
 

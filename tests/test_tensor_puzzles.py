@@ -536,3 +536,17 @@ def test_the_sign_of_a_bool_and_chunks_of_an_empty_dim_are_pytorchs(torch):
     for chunks in (1, 3):
         mine, theirs = gg.zeros(2, 0).chunk(chunks, 1), torch.zeros(2, 0).chunk(chunks, 1)
         assert [tuple(t.shape) for t in mine] == [tuple(t.shape) for t in theirs]
+
+
+@pytest.mark.torch
+def test_gather_takes_sparse_grad_false_and_refuses_true_in_one_line(torch):
+    found = []
+    for lib in (gg, torch):
+        x = lib.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]], dtype=lib.float64, requires_grad=True)
+        out = lib.gather(x, 1, lib.tensor([[2, 0], [1, 1]]), sparse_grad=False)
+        (out * out).sum().backward()
+        found.append((out, x.grad))
+    for mine, theirs in zip(*found):
+        _same(mine, theirs)
+    with pytest.raises(NotImplementedError, match="glassgrad has no sparse tensors; leave it False"):
+        gg.gather(gg.ones(2, 2), 1, gg.tensor([[0], [1]]), sparse_grad=True)
