@@ -789,10 +789,10 @@ class Tensor:
             ) from None
 
     def view(self, *shape) -> Tensor:
-        """``reshape`` that must share memory, as PyTorch's (``view(dtype)`` reads the same bytes as another dtype:
-        :func:`_reinterpreted`): a strided view (``x.t()``, ``x[:, :2]``) whose entries
+        """``reshape`` that must share memory, as PyTorch's: a strided view (``x.t()``, ``x[:, :2]``) whose entries
         the new shape cannot step through is refused, where ``reshape`` would copy. (An op's result that NumPy laid
-        out in another order, as ``x.t().sum(0)``'s, is viewed as PyTorch's row-major one would be.)"""
+        out in another order, as ``x.t().sum(0)``'s, is viewed as PyTorch's row-major one would be.)
+        ``view(dtype)`` reads the same bytes as another dtype (:func:`_reinterpreted`)."""
         if len(shape) == 1 and isinstance(shape[0], np.dtype):
             return _reinterpreted(self, shape[0])
         shape = shape_arg(shape, "view")
