@@ -33,7 +33,7 @@ from .composed import _method, _plain_tensor
 from .creation import as_tensor
 from .functions import cat, where
 from .tensor import Tensor
-from .tensor_indexing import Sorted, _along_index, _source
+from .tensor_indexing import Sorted, _along_index, _source, with_mask
 from .tensor_methods import _in_place_form, _plain
 
 
@@ -74,18 +74,11 @@ def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
 
 @_method
 def masked_scatter(input: Tensor, mask: Any, source: Tensor) -> Tensor:
-    """A copy whose entries where ``mask`` is true (``mask`` broadcast to the input's shape) are ``source``'s
+    """A copy whose entries where ``mask`` is true (the input and ``mask`` broadcast together) are ``source``'s
     first entries, in row-major order."""
-    x, src = as_tensor(input), as_tensor(source)
-    chosen = np.asarray(_plain(mask))
-    if chosen.dtype != np.bool_:
-        raise RuntimeError(f"masked_scatter: mask must be a bool tensor, got {chosen.dtype}")
-    try:
-        chosen = np.broadcast_to(chosen, tuple(x.shape))
-    except ValueError:
-        raise RuntimeError(f"masked_scatter: the mask's shape {shape_text(chosen.shape)} does not broadcast to "
-                           f"the input's {shape_text(x.shape)}") from None
-    places = np.flatnonzero(chosen)
+    x, chosen = with_mask(as_tensor(input), mask, "masked_scatter")
+    src = as_tensor(source)
+    places = np.flatnonzero(np.broadcast_to(chosen, tuple(x.shape)))
     if src.numel() < places.size:
         raise RuntimeError(f"masked_scatter: source has {src.numel()} entries but the mask chooses {places.size}; "
                            "give a source with at least as many")

@@ -98,13 +98,22 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
-    """``data`` itself if it already is a tensor (of that dtype), else a new tensor."""
+    """``data`` itself if it already is a tensor (of that dtype); a NumPy array of that dtype is shared, as by
+    :func:`from_numpy` (PyTorch's too); else a new tensor."""
     if type(data) is Tensor and dtype is None and device is None:  # the engine's common case: nothing to check
         return data
     check_device(device)
     if isinstance(data, Tensor) and (dtype is None or resolve_dtype(dtype) == data.dtype):
         return data
+    if type(data) is np.ndarray and _shareable(data.dtype) and (dtype is None or resolve_dtype(dtype) == data.dtype):
+        return from_numpy(data)
     return tensor(data, dtype)
+
+
+def _shareable(dtype: np.dtype) -> bool:
+    """Whether a NumPy array of ``dtype`` can be a tensor's memory as it is: bools, whole numbers and floats of up to
+    8 bytes, in the machine's byte order."""
+    return dtype.kind in "biuf" and dtype.itemsize <= 8 and dtype.isnative
 
 
 def _sized(size: tuple, name: str, keyword: Any = None) -> tuple:

@@ -469,8 +469,14 @@ DIV = register(Op("div", "out = a / b", ("1/{b}", "−{a}/{b}²"), _div, _div_ba
 
 
 def _pow(a, b):
-    out = a**b
+    out = _whole_power(a, b) if a.dtype.kind in "iu" and b.dtype.kind in "iu" and (b < 0).any() else a**b
     return out, (a, b, out)
+
+def _whole_power(a, b):
+    """``a ** b`` of integers where some ``b < 0``, as PyTorch: ``1/aᵇ`` cut to a whole number, so 1 for a = 1,
+    ±1 for a = −1 (by b's parity) and 0 for any other a (0 too, where the true value is infinite)."""
+    below = np.where(a == 1, 1, np.where(a == -1, 1 - 2 * (b % 2), 0)).astype(a.dtype)
+    return np.where(b >= 0, a ** np.maximum(b, 0), below)
 
 def _pow_back(up, saved):
     a, b, out = saved

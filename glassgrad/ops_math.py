@@ -201,7 +201,11 @@ TRUNC = elementwise("trunc", "out = a rounded toward 0", "0  (a step function: f
 ROUND = elementwise("round", "out = a rounded to the nearest (halves to even)",
                     "0  (a step function: flat, or a jump)", _step(np.round), _no_slope, written="round({a})",
                     settings={"decimals": 0}, saves=((),), tensor_local=_no_slope_tensor)
-SIGN = elementwise("sign", "out = sign a  (−1, 0 or 1)", "0  (flat on each side, a jump at 0)", np.sign, _no_slope,
+def _sign(a):
+    """−1, 0 or 1 by the sign of a; a bool is its own sign (True is 1), as in PyTorch (NumPy has no bool sign)."""
+    return a.copy() if a.dtype == np.bool_ else np.sign(a)
+
+SIGN = elementwise("sign", "out = sign a  (−1, 0 or 1)", "0  (flat on each side, a jump at 0)", _sign, _no_slope,
                    written="sign({a})", saves=((),), tensor_local=_no_slope_tensor)
 
 

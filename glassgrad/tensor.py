@@ -506,7 +506,8 @@ class Tensor:
         except TypeError:
             raise _cast_error(name, np.result_type(self.array, value), self) from None
         except ValueError as error:
-            raise _shape_error(name, self, value, error) from None
+            raise (_shared_places_error(name) if not self.array.flags.writeable
+                   else _shape_error(name, self, value, error)) from None
         bump_version(self.array)
         if tape is not None:
             note_kernel(_change_in_place, (ufunc, self.array, value))
@@ -546,7 +547,12 @@ class Tensor:
         return self.copy_(0)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._set("item assignment", *_plain_index(index), value)
+        index, advanced = _plain_index(index)
+        split = _numbers_first(index) if advanced else None
+        if split is not None:  # x[1, :, [0, 2]] = v: into the view x[1, :, :], as PyTorch reads it
+            self[split[0]]._set("item assignment", split[1], True, value)
+            return
+        self._set("item assignment", index, advanced, value)
 
     def _set(self, name: str, index: Any, advanced: bool, value: Any) -> None:
         grad_enabled, tape = STATE.switches
@@ -554,6 +560,8 @@ class Tensor:
             _record_set(self, name, index, advanced, value)
             return
         value = _data(value)
+        if not self.array.flags.writeable:
+            raise _shared_places_error(name)
         self.array[index] = value
         bump_version(self.array)
         if tape is not None:
@@ -796,7 +804,10 @@ class Tensor:
     def view(self, *shape) -> Tensor:
         """``reshape`` that must share memory, as PyTorch's: a strided view (``x.t()``, ``x[:, :2]``) whose entries
         the new shape cannot step through is refused, where ``reshape`` would copy. (An op's result that NumPy laid
-        out in another order, as ``x.t().sum(0)``'s, is viewed as PyTorch's row-major one would be.)"""
+        out in another order, as ``x.t().sum(0)``'s, is viewed as PyTorch's row-major one would be.)
+        ``view(dtype)`` reads the same bytes as another dtype (:func:`_reinterpreted`)."""
+        if len(shape) == 1 and isinstance(shape[0], np.dtype):
+            return _reinterpreted(self, shape[0])
         shape = shape_arg(shape, "view")
         if getattr(self, "_strided", False) and _fits(shape, self.array.size):
             try:
@@ -880,6 +891,9 @@ class Tensor:
         index, advanced = _plain_index(index)
         try:
             if advanced:
+                split = _numbers_first(index)
+                if split is not None:
+                    return self[split[0]][split[1]]
                 return apply(ops.GETITEM, (self,), self.array, index, advanced)
             if not any(part is Ellipsis for part in (index if isinstance(index, tuple) else (index,))):
                 index = (*index, ...) if isinstance(index, tuple) else (index, ...)  # x[0] of a vector: a 0-d view
@@ -926,6 +940,29 @@ def _change_in_place(ufunc: np.ufunc, array: np.ndarray, value: Any) -> None:
     """
     ufunc(array, value, array)  # out by position, as Tensor._in_place
     bump_version(array)
+
+
+def _reinterpreted(tensor: Tensor, dtype: np.dtype) -> Tensor:
+    """``tensor.view(dtype)``: its bytes read as ``dtype``, a view of its memory outside the graph (as PyTorch's,
+    it has no gradient). A dtype of another size makes the last dim longer or shorter: its entries must be
+    side by side in memory, and its size and the other dims' strides fill whole entries of the new dtype."""
+    array, old = tensor.array, tensor.array.dtype
+    if dtype.itemsize != old.itemsize:
+        if array.ndim == 0 or array.strides[-1] != old.itemsize:
+            raise RuntimeError(f"view: the last dim must have stride 1 to view {old} as {dtype} (different element "
+                               f"sizes), got strides {tensor.stride()}; call .contiguous() first")
+        if array.shape[-1] * old.itemsize % dtype.itemsize or any(step % dtype.itemsize for step in array.strides[:-1]):
+            raise RuntimeError(f"view: the last dim's size ({array.shape[-1]}) and the other strides "
+                               f"({tensor.stride()[:-1]}) must hold whole {dtype} entries to view {old} as {dtype} "
+                               "(different element sizes)")
+    return as_view(tensor, Tensor._wrap(array.view(dtype)))
+
+
+def _shared_places_error(name: str) -> RuntimeError:
+    """PyTorch's refusal to write into an ``expand``ed tensor, whose entries share memory locations."""
+    return RuntimeError(f"{name}: unsupported operation: more than one element of the written-to tensor refers to a "
+                        "single memory location (a view from expand, or read-only memory); clone() it first, or "
+                        "write into the tensor before expanding it")
 
 
 def _set_in_place(array: np.ndarray, index: Any, value: Any) -> None:
@@ -1242,13 +1279,47 @@ def _nonempty_reduction(tensor: Tensor, dim: Any, name: str):
     return axis
 
 
+def _is_number(part: Any) -> bool:
+    return isinstance(part, (int, np.integer)) and not isinstance(part, (bool, np.bool_))
+
+
+def _numbers_first(index: Any) -> tuple[tuple, tuple] | None:
+    """An index that mixes whole numbers with index arrays, split as PyTorch reads it: the numbers pick first (as
+    ``x[1]``), then the arrays index what is left. NumPy counts the numbers among the arrays, which differs where
+    they are not side by side: ``x[1, :, [0, 2]]`` has the arrays' dim first in NumPy, last in PyTorch. None where
+    both read it alike."""
+    if not isinstance(index, tuple) or not any(_is_number(part) for part in index):
+        return None
+    advanced = [k for k, part in enumerate(index) if _is_number(part) or isinstance(part, np.ndarray)]
+    if advanced[-1] - advanced[0] + 1 == len(advanced) or any(isinstance(part, bool) for part in index):
+        return None
+    numbers, arrays = [], []
+    for part in index:
+        if isinstance(part, np.ndarray):
+            numbers += [slice(None)] * (part.ndim if part.dtype == bool else 1)
+            arrays.append(part)
+        elif _is_number(part):
+            numbers.append(part)
+        else:  # a slice, None (a new dim) or ...: taken with the numbers; what it leaves is taken whole after
+            numbers.append(part)
+            arrays.append(... if part is Ellipsis else slice(None))
+    return tuple(numbers), tuple(arrays)
+
+
 def _plain_index(index: Any) -> tuple[Any, bool]:
     """Turn tensors inside an index into arrays; report whether NumPy's advanced indexing is used. A slice's step
-    must be positive, as in PyTorch (NumPy's ``x[::-1]`` reverses).
+    must be positive, as in PyTorch (NumPy's ``x[::-1]`` reverses); a short list holding sequences, tensors, slices,
+    None or ... is a tuple of indices, as PyTorch reads it (with its deprecation warning).
 
     A uint8 tensor is a mask, as in PyTorch (old code's masks: comparisons gave uint8 before PyTorch 1.2), with
     PyTorch's deprecation warning; NumPy would read its 0s and 1s as positions.
     """
+    if isinstance(index, list) and len(index) < 32 and any(
+            isinstance(part, (list, tuple, Tensor, np.ndarray, slice)) or part is None or part is Ellipsis
+            for part in index):
+        warnings.warn("indexing with a list of indices (x[[rows, columns]]) reads it as x[rows, columns], as PyTorch "
+                      "does, which deprecates it too; write x[tuple(seq)]", UserWarning, stacklevel=3)
+        index = tuple(index)  # x[[rows, columns]] is x[rows, columns], as PyTorch (and older NumPy) read it
     parts = index if isinstance(index, tuple) else (index,)
     plain = []
     advanced = False
@@ -1256,6 +1327,8 @@ def _plain_index(index: Any) -> tuple[Any, bool]:
         if isinstance(part, slice) and part.step is not None and part.step <= 0:
             raise ValueError(f"step must be greater than zero, got {part.step} (PyTorch has no negative steps); "
                              "reverse a dim with x.flip(dim)")
+        if isinstance(part, Tensor) and part.array.ndim == 0 and part.array.dtype.kind == "i":
+            part = int(part.array)  # x[t] with a 0-d integer t is x[1]: a view, as in PyTorch
         if isinstance(part, Tensor):
             part = part.array
             if part.dtype == np.uint8:

@@ -61,8 +61,12 @@ def _along_index(self: Tensor, dim: int, index: Any, name: str) -> tuple[int, np
 
 
 @method
-def gather(self: Tensor, dim: int, index: Any) -> Tensor:
-    """``out[i][j] = self[i][index[i][j]]`` for ``dim = 1`` (and likewise for any dim); out has index's shape."""
+def gather(self: Tensor, dim: int, index: Any, *, sparse_grad: bool = False) -> Tensor:
+    """``out[i][j] = self[i][index[i][j]]`` for ``dim = 1`` (and likewise for any dim); out has index's shape.
+    The gradient is dense: ``sparse_grad=True`` is refused (glassgrad has no sparse tensors)."""
+    if sparse_grad:
+        raise NotImplementedError("gather: sparse_grad=True asks for a sparse gradient, and glassgrad has no sparse "
+                                  "tensors; leave it False (the dense gradient holds the same numbers)")
     dim, index = _along_index(self, dim, index, "gather")
     return apply(ops_index.GATHER, (self,), self.array, dim, index)
 
@@ -153,7 +157,7 @@ def masked_fill(self: Tensor, mask: Any, value: Any) -> Tensor:
 
     ``∂out/∂self`` is 1 where the mask is False, 0 where it is True. The mask broadcasts to self's shape.
     """
-    mask = _mask_array(self, mask, "masked_fill")
+    self, mask = with_mask(self, mask, "masked_fill")
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise RuntimeError(f"masked_fill: value must be a number or a 0-d tensor, got shape "
@@ -174,23 +178,33 @@ def masked_fill_(self: Tensor, mask: Any, value: Any) -> Tensor:
 
 @method
 def masked_select(self: Tensor, mask: Any) -> Tensor:
-    """The entries where ``mask`` is True, as a 1-D tensor (``self[mask]``, broadcast)."""
-    mask = _mask_array(self, mask, "masked_select")
+    """The entries where ``mask`` is True, as a 1-D tensor (``self[mask]``, the two broadcast together)."""
+    self, mask = with_mask(self, mask, "masked_select")
     return self[Tensor._wrap(np.broadcast_to(mask, self.shape))]
 
 
-def _mask_array(self: Tensor, mask: Any, name: str) -> np.ndarray:
+def _mask_array(self: Tensor, mask: Any, name: str, in_place: bool = True) -> np.ndarray:
+    """``mask`` as a bool array that broadcasts to ``self``'s shape (``in_place=False``: with it, to both's)."""
     mask = np.asarray(_plain(mask))
     if mask.dtype != np.bool_:
         raise RuntimeError(f"{name}: the mask must be a bool tensor, got {mask.dtype}; compare first, e.g. x == 0")
     try:
-        fits = np.broadcast_shapes(mask.shape, self.shape) == self.shape
+        joint = np.broadcast_shapes(mask.shape, self.shape)
     except ValueError:
-        fits = False
-    if not fits:
+        joint = None
+    if joint is None or (in_place and joint != self.shape):
         raise RuntimeError(f"{name}: a mask of shape {shape_text(mask.shape)} does not broadcast to the tensor's "
                            f"shape {shape_text(self.shape)}")
     return mask
+
+
+def with_mask(self: Tensor, mask: Any, name: str) -> tuple[Tensor, np.ndarray]:
+    """``self`` (expanded where the mask has more dims or sizes) and ``mask`` as a bool array: an op that makes a
+    new tensor broadcasts the two together, as PyTorch's ``masked_fill``, ``masked_select``, ``masked_scatter``."""
+    mask = _mask_array(self, mask, name, in_place=False)
+    joint = np.broadcast_shapes(mask.shape, self.shape)
+    return (self if joint == self.shape else self.expand(joint)), mask
+
 
 
 @method
@@ -330,12 +344,14 @@ def unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
 
 @method
 def chunk(self: Tensor, chunks: int, dim: int = 0) -> tuple:
-    """``chunks`` slices of dim ``dim`` of ⌈n/chunks⌉ entries each (the last may be smaller or missing): views."""
+    """``chunks`` slices of dim ``dim`` of ⌈n/chunks⌉ entries each (the last may be smaller or missing): views.
+    A dim of size 0 gives ``chunks`` empty pieces."""
     if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)) or chunks <= 0:
         raise RuntimeError(f"chunk: chunks must be a whole number > 0, got {chunks!r}")
     dim = check_dim(self, dim, "chunk")
-    size = -(-self.shape[dim] // int(chunks)) or 1
-    return self.split(size, dim)
+    if self.shape[dim] == 0:  # as PyTorch: chunks empty pieces
+        return tuple(self.narrow(dim, 0, 0) for _ in range(int(chunks)))
+    return self.split(-(-self.shape[dim] // int(chunks)), dim)
 
 
 @method

@@ -346,3 +346,207 @@ def test_einsum_takes_sublists_as_pytorch(torch, name):
         _same(mine, theirs)
     with pytest.raises(RuntimeError, match="a sublist must list dims as numbers"):
         gg.einsum(gg.ones(2), [52])
+
+
+# --- indices mixing numbers (or 0-d tensors) with index arrays -----------------------------------------------------
+
+@st.composite
+def _mixed_indices(draw):
+    """An index of the first dims of a (2, 3, 4, 5) tensor: per dim a number, a 0-d tensor, an index array (no
+    repeats: a write lands once) or a slice, with at least one array; maybe a None (a new dim) somewhere."""
+    sizes = (2, 3, 4, 5)[:draw(st.integers(1, 4))]
+    kinds = [draw(st.sampled_from(["number", "0-d", "array", "slice"])) for _ in sizes]
+    if "array" not in kinds:
+        kinds[draw(st.integers(0, len(kinds) - 1))] = "array"
+    parts = []
+    for kind, size in zip(kinds, sizes):
+        if kind == "number":
+            parts.append((kind, draw(st.integers(-size, size - 1))))
+        elif kind == "0-d":
+            parts.append((kind, draw(st.integers(0, size - 1))))
+        elif kind == "array":
+            parts.append((kind, draw(st.lists(st.integers(0, size - 1), min_size=2, max_size=2, unique=True))))
+        else:
+            parts.append((kind, None))
+    if draw(st.booleans()):
+        parts.insert(draw(st.integers(0, len(parts))), ("none", None))
+    return parts
+
+
+def _index(lib, parts):
+    made = {"number": lambda v: v, "0-d": lambda v: lib.tensor(v), "array": lambda v: lib.tensor(v),
+            "slice": lambda v: slice(None), "none": lambda v: None}
+    return tuple(made[kind](value) for kind, value in parts)
+
+
+@pytest.mark.torch
+@given(parts=_mixed_indices())
+def test_numbers_among_index_arrays_pick_first_as_in_pytorch(torch, parts):
+    found = []
+    for lib in (gg, torch):
+        x = lib.arange(120.0, dtype=lib.float64).reshape(2, 3, 4, 5).requires_grad_()
+        y = x * 1
+        picked = y[_index(lib, parts)]
+        value = lib.arange(float(picked.numel()), dtype=lib.float64).reshape(picked.shape).requires_grad_()
+        y[_index(lib, parts)] = -value  # the same place, in the same order
+        (y * y).sum().backward()
+        found.append((picked, y, x.grad, value.grad))
+    for mine, theirs in zip(*found):
+        _same(mine, theirs)
+
+
+@pytest.mark.torch
+def test_a_0d_integer_tensor_index_is_a_view_as_in_pytorch(torch):
+    for lib in (gg, torch):
+        x = lib.zeros(3, 2)
+        x[lib.tensor(1)].fill_(5.0)
+        assert x.tolist() == [[0.0, 0.0], [5.0, 5.0], [0.0, 0.0]]
+
+
+# --- writing into an expanded tensor -------------------------------------------------------------------------------
+
+WRITES = {"add_": lambda x: x.add_(1), "mul_": lambda x: x.mul_(2), "+=": lambda x: x.__iadd__(1),
+          "item assignment": lambda x: x.__setitem__(0, 5.0), "copy_": lambda x: x.copy_(x.clone() + 1)}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(WRITES))
+def test_a_write_into_an_expanded_tensor_is_refused_in_one_line_as_in_pytorch(torch, name):
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor refers to a single"):
+        WRITES[name](torch.zeros(3, 1).expand(3, 4))
+    with pytest.raises(RuntimeError, match=r"more than one element .* clone\(\) it first") as refused:
+        WRITES[name](gg.zeros(3, 1).expand(3, 4))
+    assert "\n" not in str(refused.value)
+
+
+# --- as_tensor shares a NumPy array's memory -----------------------------------------------------------------------
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "uint8", "bool"])
+@pytest.mark.parametrize("asked", [None, "same", "float16"])
+def test_as_tensor_shares_a_numpy_arrays_memory_where_pytorch_does(torch, dtype, asked):
+    found = []
+    for lib in (gg, torch):
+        array = np.zeros((2, 3), dtype=dtype)[:, ::2]  # a strided view: shared too
+        kind = None if asked is None else getattr(lib, dtype if asked == "same" else asked)
+        t = lib.as_tensor(array, dtype=kind)
+        t.fill_(1)
+        found.append((array.tolist(), str(t.dtype).removeprefix("torch.").removeprefix("glassgrad.")))
+    assert found[0] == found[1]
+
+
+# --- view(dtype) reads the same bytes --------------------------------------------------------------------------------
+
+DTYPES = ["float16", "float32", "float64", "int8", "uint8", "int16", "int32", "int64"]
+
+
+@pytest.mark.torch
+@given(rows=st.integers(1, 3), columns=st.sampled_from([1, 2, 4, 8]), seed=st.integers(0, 2**16),
+       old=st.sampled_from(DTYPES), new=st.sampled_from(DTYPES), transposed=st.booleans())
+def test_view_as_another_dtype_reads_the_same_bytes_as_pytorch(torch, rows, columns, seed, old, new, transposed):
+    values = np.random.default_rng(seed).integers(0, 100, size=(rows, columns)).astype(old)
+    outcomes = []
+    for lib in (gg, torch):
+        x = lib.tensor(values)
+        x = x.t() if transposed else x
+        try:
+            viewed = x.view(getattr(lib, new))
+        except RuntimeError:
+            outcomes.append(None)
+            continue
+        viewed[(0,) * viewed.ndim] = 0  # a write reaches x
+        outcomes.append((viewed, x))
+    if outcomes[1] is None:
+        assert outcomes[0] is None
+        return
+    for mine, theirs in zip(*outcomes):
+        assert str(mine.dtype).removeprefix("glassgrad.") == str(theirs.dtype).removeprefix("torch.")
+        assert mine.shape == theirs.shape and mine.stride() == theirs.stride()
+        assert np.ascontiguousarray(mine.numpy()).tobytes() == np.ascontiguousarray(theirs.numpy()).tobytes()
+
+
+# --- masked ops broadcast the tensor and the mask together ---------------------------------------------------------
+
+MASKED = {
+    "masked_fill": lambda lib, x, mask: x.masked_fill(mask, -1.5),
+    "masked_select": lambda lib, x, mask: x.masked_select(mask),
+    "masked_scatter": lambda lib, x, mask: x.masked_scatter(mask, lib.arange(1.0, 25.0, dtype=lib.float64)),
+}
+
+
+@pytest.mark.torch
+@given(shapes=mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3),
+       seed=st.integers(0, 2**16), name=st.sampled_from(sorted(MASKED)))
+def test_masked_ops_broadcast_tensor_and_mask_together_as_pytorch(torch, shapes, seed, name):
+    shape, mask_shape = shapes.input_shapes
+    rng = np.random.default_rng(seed)
+    values, chosen = rng.normal(size=shape), rng.random(size=mask_shape) < 0.5
+    found = []
+    for lib in (gg, torch):
+        x = lib.tensor(values, requires_grad=True)
+        out = MASKED[name](lib, x, lib.tensor(chosen))
+        (out * lib.arange(1.0, out.numel() + 1.0, dtype=lib.float64).reshape(out.shape)).sum().backward()
+        found.append((out, x.grad))
+    for mine, theirs in zip(*found):
+        _same(mine, theirs)
+
+
+LISTS = {
+    "lists": lambda lib: [[0, 2], [1, 3]],
+    "tensors": lambda lib: [lib.tensor([0, 2]), lib.tensor([1, 3])],
+    "slice": lambda lib: [slice(None), 1],
+    "None": lambda lib: [None, 0],
+    "ellipsis": lambda lib: [Ellipsis, 1],
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", [*sorted(LISTS), "numbers"])
+def test_a_list_holding_indices_is_a_tuple_of_them_as_pytorch_reads_it(torch, name):
+    found = []
+    for lib in (gg, torch):
+        x = lib.arange(12.0, dtype=lib.float64).reshape(3, 4).requires_grad_()
+        if name == "numbers":  # a list of numbers is one index array, as in NumPy
+            out = x[[0, 2]]
+        else:
+            with pytest.warns(UserWarning, match="deprecat"):  # PyTorch deprecates this reading; so does glassgrad
+                out = x[LISTS[name](lib)]
+        (out * lib.arange(1.0, out.numel() + 1.0, dtype=lib.float64).reshape(out.shape)).sum().backward()
+        found.append((out, x.grad))
+    for mine, theirs in zip(*found):
+        _same(mine, theirs)
+
+
+# --- whole-number powers below 0, the sign of a bool, chunks of nothing ---------------------------------------------
+
+@pytest.mark.torch
+@given(shapes=mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=2, max_side=3),
+       seed=st.integers(0, 2**16), dtype=st.sampled_from(["int64", "int32"]))
+def test_integer_powers_with_negative_exponents_are_pytorchs(torch, shapes, seed, dtype):
+    rng = np.random.default_rng(seed)
+    base = rng.integers(-3, 4, size=shapes.input_shapes[0])
+    exponent = rng.integers(-3, 4, size=shapes.input_shapes[1])
+    _same(gg.tensor(base, dtype=getattr(gg, dtype)) ** gg.tensor(exponent),
+          torch.tensor(base, dtype=getattr(torch, dtype)) ** torch.tensor(exponent))
+
+
+@pytest.mark.torch
+def test_the_sign_of_a_bool_and_chunks_of_an_empty_dim_are_pytorchs(torch):
+    _same(gg.tensor([True, False]).sign(), torch.tensor([True, False]).sign())
+    for chunks in (1, 3):
+        mine, theirs = gg.zeros(2, 0).chunk(chunks, 1), torch.zeros(2, 0).chunk(chunks, 1)
+        assert [tuple(t.shape) for t in mine] == [tuple(t.shape) for t in theirs]
+
+
+@pytest.mark.torch
+def test_gather_takes_sparse_grad_false_and_refuses_true_in_one_line(torch):
+    found = []
+    for lib in (gg, torch):
+        x = lib.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]], dtype=lib.float64, requires_grad=True)
+        out = lib.gather(x, 1, lib.tensor([[2, 0], [1, 1]]), sparse_grad=False)
+        (out * out).sum().backward()
+        found.append((out, x.grad))
+    for mine, theirs in zip(*found):
+        _same(mine, theirs)
+    with pytest.raises(NotImplementedError, match="glassgrad has no sparse tensors; leave it False"):
+        gg.gather(gg.ones(2, 2), 1, gg.tensor([[0], [1]]), sparse_grad=True)
