@@ -13,6 +13,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import glassgrad as gg
 
@@ -179,3 +181,58 @@ def test_pdist_refuses_a_negative_p(p):
     """PyTorch refuses p < 0 (pdist gave 0s and their gradients for it); cdist already refused."""
     with pytest.raises(RuntimeError, match="pdist: p must be a number >= 0"):
         gg.nn.functional.pdist(gg.tensor([[0.0, 1.0], [1.0, 1.0]]), p=p)
+
+
+# function(lib, *tensors): the special values its inputs are drawn from (one list per input). No NaN: at a NaN
+# input PyTorch's own gradient depends on the tensor's size (its vectorised loop differs from its scalar one).
+DRAWN = {
+    "hardtanh": (_hard("hardtanh"), [[-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, INF, -INF]]),
+    "relu6": (_hard("relu6"), [[-1.0, 0.0, 3.0, 6.0, 7.0, INF, -INF]]),
+    "hardswish": (_hard("hardswish"), [[-4.0, -3.0, 0.0, 1.5, 3.0, 4.0, INF, -INF]]),
+    "relu": (lambda lib, x: x.relu(), [[-1.0, 0.0, -0.0, 1.0, INF, -INF]]),
+    "elu": (_hard("elu"), [[-1.0, 0.0, -0.0, 1.0, INF, -INF]]),
+    "celu(α = −2)": (_hard("celu", alpha=-2.0), [[-1.0, 0.0, 1.0, 3.0, -INF]]),
+    "prelu": (lambda lib, x, w: lib.nn.functional.prelu(x, w.flatten()[:1]), [[-1.0, 0.0, 1.0], [0.25]]),
+    "clamp(x, low, high)": (lambda lib, x, low, high: lib.clamp(x, low, high),  # low ≠ high: see below
+                            [[-1.0, -0.5, 0.0, 0.5, 1.0], [-1.0, 0.0, 1.0], [-0.5, 0.5, 1.5]]),
+    "atan2": (lambda lib, y, x: lib.atan2(y, x), [[0.0, -0.0, 1.0, -1.0]] * 2),
+    "logit": (lambda lib, p: lib.logit(p), [[0.0, 1.0, -0.5, 1.5, 0.5]]),
+    "entr": (lambda lib, x: lib.special.entr(x), [[0.0, 0.5, 1.0, -1.0, INF]]),
+    "x ** -0.5": (lambda lib, x: x**-0.5, [[0.0, -0.0, 4.0, INF, -INF, -1.0]]),
+    "max_pool1d": (lambda lib, x: lib.nn.functional.max_pool1d(x.reshape(1, 1, -1), 3, 2, padding=1),
+                   [[-INF, 0.0, 1.0]]),
+}
+
+
+@pytest.mark.parametrize("name", DRAWN)
+@given(data=st.data())
+def test_special_values_anywhere_in_any_shape_match_pytorch(name, data, torch):
+    """Property: special values drawn into a tensor of any shape (up to 3 dims of up to 6 entries) give PyTorch's
+    values and gradients of a weighted sum, in float64."""
+    form, value_sets = DRAWN[name]
+    shape = tuple(data.draw(st.lists(st.integers(1, 6), min_size=1, max_size=3), label="shape"))
+    inputs = [np.array(data.draw(st.lists(st.sampled_from(values), min_size=int(np.prod(shape)),
+                                          max_size=int(np.prod(shape)))), dtype=np.float64).reshape(shape)
+              for values in value_sets]
+    weights = data.draw(st.lists(st.sampled_from(WEIGHTS), min_size=1, max_size=1))[0]
+    results = []
+    for lib in (torch, gg):
+        tensors = [lib.tensor(values, dtype=lib.float64, requires_grad=True) for values in inputs]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = form(lib, *tensors)
+            (out * weights).sum().backward()
+        results.append((out.detach().numpy(), [t.grad.numpy() for t in tensors]))
+    (theirs, their_grads), (mine, my_grads) = results
+    _assert_same(mine, theirs, "float64", f"{name}: value")
+    for position, (got, want) in enumerate(zip(my_grads, their_grads)):
+        _assert_same(got, want, "float64", f"{name}: gradient of input {position}")
+
+
+def test_clamp_between_equal_bounds_sends_the_gradient_to_a_bound():
+    """x < low = high: the output is the bound, and the gradient goes to ``low`` (the first pick), a valid
+    subgradient. PyTorch sends it to neither bound there (its low needs low < high, its high x > high): the
+    gradient would be lost, so glassgrad does not follow it."""
+    x, low, high = (gg.tensor([value, value], dtype=gg.float64, requires_grad=True) for value in (-1.0, 0.0, 0.0))
+    gg.clamp(x, low, high).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0] and low.grad.tolist() == [1.0, 1.0] and high.grad.tolist() == [0.0, 0.0]
