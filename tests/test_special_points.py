@@ -106,6 +106,10 @@ CASES = {
                           [[np.exp(-1.0), 1.0, 1.0, 1.0]]),
     "celu with α < 0 at 0 and NaN": (lambda lib, x: lib.nn.functional.celu(x, -2.0), [[-2.0, 0.0, 3.0, NAN, -INF]],
                                      [True], [[np.exp(1.0), 1.0, 1.0, 1.0, INF]]),
+    "lp_pool1d of a window of zeros": (lambda lib, x: lib.nn.functional.lp_pool1d(x, 2.0, 2),
+                                       [[[[0.0, 0.0, 3.0, -4.0]]]], [True], [[[[0.0, 0.0, 0.6, -0.8]]]]),
+    "lp_pool2d (p = 3) of a window of zeros": (lambda lib, x: lib.nn.functional.lp_pool2d(x, 3.0, 2),
+                                               [[[[[0.0, 0.0, 1.0, 2.0], [0.0, 0.0, 0.0, 0.0]]]]], [True], None),
 }
 LOOSER = {"hardsigmoid at ±3": 1e-7}
 """Cases where PyTorch's float64 is rounded: its hardsigmoid slope is 1/6 as a float32 constant (0.16666667163…)."""
