@@ -110,8 +110,18 @@ CASES = {
                                        [[[[0.0, 0.0, 3.0, -4.0]]]], [True], [[[[0.0, 0.0, 0.6, -0.8]]]]),
     "lp_pool2d (p = 3) of a window of zeros": (lambda lib, x: lib.nn.functional.lp_pool2d(x, 3.0, 2),
                                                [[[[[0.0, 0.0, 1.0, 2.0], [0.0, 0.0, 0.0, 0.0]]]]], [True], None),
+    "clamp(min=0) then sqrt, below and at 0": (lambda lib, x: x.clamp(min=0.0).sqrt(), [[-1.0, 0.0, 4.0]], [True],
+                                               [[0.0, INF, 0.25]]),
+    "clamp then log, beyond the bounds": (lambda lib, x: x.clamp(0.0, 1.0).log(), [[-1.0, 0.5, 2.0]], [True],
+                                          [[0.0, 2.0, 0.0]]),
+    "hardtanh then log, beyond the bounds": (lambda lib, x: lib.nn.functional.hardtanh(x, 0.0, 1.0).log(),
+                                             [[-1.0, 0.0, 0.5, 2.0]], [True], [[0.0, 0.0, 2.0, 0.0]]),
+    "hardsigmoid then log, below −3": (lambda lib, x: lib.nn.functional.hardsigmoid(x).log(), [[-4.0, 0.0]], [True],
+                                       [[0.0, 1 / 3]]),
+    "hardswish then 1/x, below −3": (lambda lib, x: 1.0 / lib.nn.functional.hardswish(x), [[-4.0, 4.0]], [True],
+                                     [[0.0, -1 / 16]]),
 }
-LOOSER = {"hardsigmoid at ±3": 1e-7}
+LOOSER = {"hardsigmoid at ±3": 1e-7, "hardsigmoid then log, below −3": 1e-7}
 """Cases where PyTorch's float64 is rounded: its hardsigmoid slope is 1/6 as a float32 constant (0.16666667163…)."""
 
 
