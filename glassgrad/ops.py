@@ -508,11 +508,16 @@ POW = register(Op("pow", "out = aᵇ", ("{b}·{a}^({b} − 1)", "{a}^{b}·ln {a}
 def _maximum(a, b):
     return np.maximum(a, b), (a, b)
 
+def _larger_back(up, a, b):
+    """``∂L/∂(a, b)`` of ``max(a, b)``: the upstream to the larger, halved on a tie, whole to both where either is
+    NaN (no comparison holds); 0 to the smaller whatever the upstream, as PyTorch's mask (an infinite upstream,
+    ``maximum(x, 0).sqrt()`` below 0, gives 0, where ``up·0`` would be NaN)."""
+    shared = np.where(a == b, up / 2, up)
+    return (np.where(a < b, 0, shared).astype(up.dtype, copy=False),
+            np.where(a > b, 0, shared).astype(up.dtype, copy=False))
+
 def _maximum_back(up, saved):
-    a, b = saved
-    half_tie = 0.5 * (a == b)  # NaN: no comparison holds, so both inputs get 1
-    share_a, share_b = 1 - (a < b) - half_tie, 1 - (a > b) - half_tie
-    return up * share_a.astype(up.dtype), up * share_b.astype(up.dtype)
+    return _larger_back(up, *saved)
 
 def _larger_share(inputs, out, settings):
     a, b = inputs
@@ -536,9 +541,7 @@ def _minimum(a, b):
 
 def _minimum_back(up, saved):
     a, b = saved
-    half_tie = 0.5 * (a == b)  # NaN: no comparison holds, so both inputs get 1
-    share_a, share_b = 1 - (a > b) - half_tie, 1 - (a < b) - half_tie
-    return up * share_a.astype(up.dtype), up * share_b.astype(up.dtype)
+    return _larger_back(up, b, a)  # min(a, b) = −max(−a, −b): a's share is 0 where b < a
 
 def _minimum_vjp(up, inputs, out, saved):
     share_a, share_b = _larger_share(saved[::-1], out, ())  # a < b is b > a; constant between kinks

@@ -120,6 +120,12 @@ CASES = {
                                        [[0.0, 1 / 3]]),
     "hardswish then 1/x, below −3": (lambda lib, x: 1.0 / lib.nn.functional.hardswish(x), [[-4.0, 4.0]], [True],
                                      [[0.0, -1 / 16]]),
+    "maximum(x, 0) then sqrt": (lambda lib, x, zero: lib.maximum(x, zero).sqrt(), [[-1.0, 0.0, 4.0], [0.0] * 3],
+                                [True, True], [[0.0, INF, 0.25], [INF, INF, 0.0]]),
+    "minimum(x, 0) then sqrt of −": (lambda lib, x, zero: (-lib.minimum(x, zero)).sqrt(), [[1.0, -4.0], [0.0, 0.0]],
+                                     [True, True], [[0.0, -0.25], [INF, 0.0]]),
+    "maximum with ties and NaN": (lambda lib, a, b: lib.maximum(a, b), [[1.0, 2.0, NAN, 3.0], [1.0, NAN, 0.0, 4.0]],
+                                  [True, True], [[0.5, 1.0, 1.0, 0.0], [0.5, 1.0, 1.0, 1.0]]),
 }
 LOOSER = {"hardsigmoid at ±3": 1e-7, "hardsigmoid then log, below −3": 1e-7}
 """Cases where PyTorch's float64 is rounded: its hardsigmoid slope is 1/6 as a float32 constant (0.16666667163…)."""
