@@ -145,8 +145,8 @@ CASES = {
         lambda lib, x, y: lib.nn.functional.normalize(x, dim=1) * 2 + lib.nn.functional.cosine_similarity(
             x, y, dim=1)[:, None], [[[0.0, 0.0], [3.0, 4.0]], [[1.0, 1.0], [0.0, 0.0]]], [True, True], None),
     "dist, cdist, pdist at 0": (lambda lib, x, y: lib.dist(x, y) + lib.cdist(x, y).sum()
-                                + lib.nn.functional.pdist(x).sum(), [[[1.0, 2.0], [1.0, 2.0]], [[1.0, 2.0], [0.0, 0.0]]],
-                                [True, True], None),
+                                + lib.nn.functional.pdist(x).sum(),
+                                [[[1.0, 2.0], [1.0, 2.0]], [[1.0, 2.0], [0.0, 0.0]]], [True, True], None),
     "std and var of one entry": (lambda lib, x: x.std(1) + x.var(1, correction=0), [[[2.0], [3.0]]], [True], None),
     "logsumexp of −inf and +inf rows": (lambda lib, x: lib.logsumexp(x, 1), [[[-INF, -INF], [INF, 0.0], [0.0, -INF]]],
                                         [True], None),
