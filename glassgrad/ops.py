@@ -48,6 +48,9 @@ Choices at kinks, shared with PyTorch:
 * at a NaN input relu, elu (selu, celu), hardtanh and hardswish pass the gradient (slope 1), as PyTorch's relu
   always and its others on small tensors (their vectorised loop, on larger ones, gives NaN, or 0 for hardtanh);
   hardsigmoid passes none; ``abs`` and ``sign`` keep the NaN (PyTorch's ``sign(NaN)`` is 0, which hides it);
+* where an op is flat (clamped, below relu6's 0, off the maximum) its gradient is 0 even for an infinite
+  upstream (``x.clamp(min=0).sqrt()`` below 0), as PyTorch's masks, not ∞·0 = NaN; except ``relu``, whose
+  mask multiplies (a where is several times slower on the hot path): there such an upstream gives NaN;
 * ``clamp`` passes the gradient where ``min <= x <= max`` (both ends included); ``hardtanh`` (and ``relu6``)
   and ``hardsigmoid`` only strictly inside, and ``hardswish'`` is 0 at −3 and 1 at 3;
 * ties in ``max``/``min``/``maximum``/``minimum`` split the gradient evenly between
@@ -970,9 +973,10 @@ def _max(a, axis, keepdim):
     share = _tie_share(a, out, axis)
     return (out if keepdim else np.squeeze(out, axis=axis)), (share, axis, keepdim)
 
-def _max_back(up, saved):
-    share, axis, keepdim = saved
-    return (_reduced_like(up, share.shape, axis, keepdim) * share.astype(up.dtype, copy=False),)
+def _max_back(up, saved):  # 0 off the maximum whatever the upstream (∞·0 would be NaN): PyTorch's max; its amax
+    share, axis, keepdim = saved  # multiplies, and gives NaN there
+    spread = _reduced_like(up, share.shape, axis, keepdim) * share.astype(up.dtype, copy=False)
+    return (np.where(share != 0, spread, 0).astype(up.dtype, copy=False),)
 
 def _max_vjp(up, inputs, out, saved):
     share, axis, _ = saved  # constant between kinks

@@ -160,6 +160,9 @@ CASES = {
                                          + lib.cummin(x, 1).values.sum(1), [[[1.0, 3.0, 1.0, 3.0, 2.0]]], [True],
                                          None),
     "max_pool2d ties": (lambda lib, x: lib.nn.functional.max_pool2d(x, 2, 1), [[[[[1.0] * 3] * 3]]], [True], None),
+    "max, min (of all and along a dim) then sqrt": (lambda lib, x: x.max().sqrt() + (-x.min()).sqrt()
+                                                    + x.max(1).values.sqrt().sum() + (-x.min(1).values).sqrt().sum(),
+                                                    [[[0.0, -1.0], [2.0, 0.0]]], [True], None),
 }
 LOOSER = {"hardsigmoid at ±3": 1e-7, "hardsigmoid then log, below −3": 1e-7}
 """Cases where PyTorch's float64 is rounded: its hardsigmoid slope is 1/6 as a float32 constant (0.16666667163…)."""
