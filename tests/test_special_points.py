@@ -164,7 +164,8 @@ CASES = {
                                                     + x.max(1).values.sqrt().sum() + (-x.min(1).values).sqrt().sum(),
                                                     [[[0.0, -1.0], [2.0, 0.0]]], [True], None),
     "softshrink then sqrt of |·|": (lambda lib, x: lib.nn.functional.softshrink(x, 0.5).abs().sqrt(),
-                                    [[-1.0, -0.5, 0.0, 0.5, 4.5, NAN]], [True], [[-0.5**0.5, 0.0, 0.0, 0.0, 0.25, NAN]]),
+                                    [[-1.0, -0.5, 0.0, 0.5, 4.5, NAN]], [True],
+                                    [[-(0.5**0.5), 0.0, 0.0, 0.0, 0.25, NAN]]),
 }
 LOOSER = {"hardsigmoid at ±3": 1e-7, "hardsigmoid then log, below −3": 1e-7}
 """Cases where PyTorch's float64 is rounded: its hardsigmoid slope is 1/6 as a float32 constant (0.16666667163…)."""
