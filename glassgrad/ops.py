@@ -48,6 +48,9 @@ Choices at kinks, shared with PyTorch:
 * at a NaN input relu, elu (selu, celu), hardtanh and hardswish pass the gradient (slope 1), as PyTorch's relu
   always and its others on small tensors (their vectorised loop, on larger ones, gives NaN, or 0 for hardtanh);
   hardsigmoid passes none; ``abs`` and ``sign`` keep the NaN (PyTorch's ``sign(NaN)`` is 0, which hides it);
+* where an op is flat (clamped, below relu6's 0, off the maximum) its gradient is 0 even for an infinite
+  upstream (``x.clamp(min=0).sqrt()`` below 0), as PyTorch's masks, not ∞·0 = NaN; except ``relu``, whose
+  mask multiplies (a where is several times slower on the hot path): there such an upstream gives NaN;
 * ``clamp`` passes the gradient where ``min <= x <= max`` (both ends included); ``hardtanh`` (and ``relu6``)
   and ``hardsigmoid`` only strictly inside, and ``hardswish'`` is 0 at −3 and 1 at 3;
 * ties in ``max``/``min``/``maximum``/``minimum`` split the gradient evenly between
@@ -288,7 +291,7 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
                 symbol: str = "", settings: dict[str, Any] | None = None,
                 fused_backward: Callable[[Array, Array], tuple[Array]] | None = None,
                 saves: tuple[tuple[int, ...], ...] | None = None, same_from_output: bool = False,
-                tensor_local: Callable[..., Any] | None = None) -> Op:
+                tensor_local: Callable[..., Any] | None = None, flat: Callable[..., Array] | None = None) -> Op:
     """Declare and register an elementwise op of one input from its value and its local derivative.
 
     ``value(a, *settings)`` is the output; ``local(x, *settings)`` is ``∂out/∂a`` entry by entry,
@@ -306,6 +309,9 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
     ``tensor_local(kept, *settings)`` is ``local`` written with tensor operations, of what the backward
     keeps (the output when ``reads="output"`` or ``same_from_output``, else the input): it gives the row's
     :attr:`Op.vjp_tensors`, ``upstream ⊙ tensor_local``, for second derivatives.
+    ``flat(x, *settings)``, for a piecewise op, is the mask of the pieces where the op is flat: there the
+    gradient is 0 whatever the upstream, as PyTorch's masks give it (``hardtanh(x, 0, 1).log()`` below 0),
+    where ``upstream ⊙ 0`` would be NaN for an infinite upstream.
     """
     from_output = reads == "output"
     keeps_output = from_output or same_from_output
@@ -317,6 +323,11 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
 
         def backward(up: Array, saved: Any) -> tuple[Array]:
             return (up * local(saved[0], *saved[1]),)
+
+        if flat is not None:
+            def backward(up: Array, saved: Any) -> tuple[Array]:
+                x, setting_values = saved
+                return (np.where(flat(x, *setting_values), 0, up * local(x, *setting_values)).astype(up.dtype),)
     else:  # saved: x alone (the engine calls these for every node: no work it does not need)
         if keeps_output:
             def forward(a: Array) -> tuple[Array, Any]:
@@ -328,6 +339,10 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
 
         def backward(up: Array, kept: Array) -> tuple[Array]:
             return (up * local(kept),)
+
+        if flat is not None:
+            def backward(up: Array, kept: Array) -> tuple[Array]:
+                return (np.where(flat(kept), 0, up * local(kept)).astype(up.dtype),)
 
         backward = fused_backward or backward
 
@@ -502,11 +517,16 @@ POW = register(Op("pow", "out = aᵇ", ("{b}·{a}^({b} − 1)", "{a}^{b}·ln {a}
 def _maximum(a, b):
     return np.maximum(a, b), (a, b)
 
+def _larger_back(up, a, b):
+    """``∂L/∂(a, b)`` of ``max(a, b)``: the upstream to the larger, halved on a tie, whole to both where either is
+    NaN (no comparison holds); 0 to the smaller whatever the upstream, as PyTorch's mask (an infinite upstream,
+    ``maximum(x, 0).sqrt()`` below 0, gives 0, where ``up·0`` would be NaN)."""
+    shared = np.where(a == b, up / 2, up)
+    return (np.where(a < b, 0, shared).astype(up.dtype, copy=False),
+            np.where(a > b, 0, shared).astype(up.dtype, copy=False))
+
 def _maximum_back(up, saved):
-    a, b = saved
-    half_tie = 0.5 * (a == b)  # NaN: no comparison holds, so both inputs get 1
-    share_a, share_b = 1 - (a < b) - half_tie, 1 - (a > b) - half_tie
-    return up * share_a.astype(up.dtype), up * share_b.astype(up.dtype)
+    return _larger_back(up, *saved)
 
 def _larger_share(inputs, out, settings):
     a, b = inputs
@@ -530,9 +550,7 @@ def _minimum(a, b):
 
 def _minimum_back(up, saved):
     a, b = saved
-    half_tie = 0.5 * (a == b)  # NaN: no comparison holds, so both inputs get 1
-    share_a, share_b = 1 - (a > b) - half_tie, 1 - (a < b) - half_tie
-    return up * share_a.astype(up.dtype), up * share_b.astype(up.dtype)
+    return _larger_back(up, b, a)  # min(a, b) = −max(−a, −b): a's share is 0 where b < a
 
 def _minimum_vjp(up, inputs, out, saved):
     share_a, share_b = _larger_share(saved[::-1], out, ())  # a < b is b > a; constant between kinks
@@ -675,20 +693,21 @@ HARDTANH = elementwise(
     lambda a, lo, hi: np.clip(a, lo, hi),
     lambda a, lo, hi: np.where((a <= lo) | (a >= hi), 0, 1).astype(a.dtype),  # NaN passes it, as PyTorch
     kind="activation", written="Hardtanh({a})", symbol="Hardtanh", settings={"lo": -1.0, "hi": 1.0},
+    flat=lambda a, lo, hi: (a <= lo) | (a >= hi),
     tensor_local=lambda a, lo, hi: 1 - ((a <= lo) | (a >= hi)).to(a.dtype),
 )
 HARDSIGMOID = elementwise(
     "hardsigmoid", "out = min(max(a/6 + 1/2, 0), 1)", "1/6 where −3 < {a} < 3, else 0 (0 at ±3)",
     lambda a: np.clip(a / 6 + 0.5, 0, 1).astype(a.dtype, copy=False),
     lambda a: np.where((a > -3) & (a < 3), 1 / 6, 0).astype(a.dtype),
-    kind="activation", written="Hardsigmoid({a})", symbol="Hardsigmoid",
+    kind="activation", written="Hardsigmoid({a})", symbol="Hardsigmoid", flat=lambda a: ~((a > -3) & (a < 3)),
     tensor_local=lambda a: ((a > -3) & (a < 3)).to(a.dtype) / 6,
 )
 HARDSWISH = elementwise(
     "hardswish", "out = a·hardsigmoid(a)", "0 where {a} ≤ −3, {a}/3 + 1/2 where −3 < {a} < 3, else 1",
     lambda a: (a * np.clip(a / 6 + 0.5, 0, 1)).astype(a.dtype, copy=False),
     lambda a: np.where(a <= -3, 0, np.where(a < 3, a / 3 + 0.5, 1)).astype(a.dtype),  # NaN: 1, as PyTorch
-    kind="activation", written="Hardswish({a})", symbol="Hardswish",
+    kind="activation", written="Hardswish({a})", symbol="Hardswish", flat=lambda a: a <= -3,
     tensor_local=lambda a: 1 - (a <= -3).to(a.dtype) - ((a > -3) & (a < 3)).to(a.dtype) * (0.5 - a / 3),
 )
 
@@ -831,13 +850,15 @@ def _clamp(a, low, high):
     return np.clip(a, low, high), inside
 
 def _clamp_back(up, inside):
-    return (up * inside,)
+    """The upstream where ``a`` was inside, 0 where clamped: 0 even for an infinite upstream, as PyTorch
+    (``clamp(min=0).sqrt()`` below 0), where ``up·inside`` would give ∞·0 = NaN."""
+    return (up if inside.all() else np.where(inside, up, 0).astype(up.dtype, copy=False),)
 
 CLAMP = register(Op(  # the bounds may be arrays, which a trace does not keep: its local reads out == a
     "clamp", "out = min(max(a, lo), hi)", ("1 where {a} was not clamped (lo ≤ {a} ≤ hi), else 0",),
     _clamp, _clamp_back, local=lambda i, out, s: [(out == i[0]).astype(out.dtype)],
     settings=("lo", "hi"), defaults=(-0.5, 0.5), saves=((0,),),
-    vjp_tensors=lambda up, inputs, out, inside: (up * inside,),
+    vjp_tensors=lambda up, inputs, out, inside: (up.masked_fill(~inside, 0.0),),
 ))
 
 
@@ -958,9 +979,10 @@ def _max(a, axis, keepdim):
     share = _tie_share(a, out, axis)
     return (out if keepdim else np.squeeze(out, axis=axis)), (share, axis, keepdim)
 
-def _max_back(up, saved):
-    share, axis, keepdim = saved
-    return (_reduced_like(up, share.shape, axis, keepdim) * share.astype(up.dtype, copy=False),)
+def _max_back(up, saved):  # 0 off the maximum whatever the upstream (∞·0 would be NaN): PyTorch's max; its amax
+    share, axis, keepdim = saved  # multiplies, and gives NaN there
+    spread = _reduced_like(up, share.shape, axis, keepdim) * share.astype(up.dtype, copy=False)
+    return (np.where(share != 0, spread, 0).astype(up.dtype, copy=False),)
 
 def _max_vjp(up, inputs, out, saved):
     share, axis, _ = saved  # constant between kinks

@@ -1065,7 +1065,8 @@ def _clamp_by_picks(x: Tensor, low: Any, high: Any) -> Tensor:
     high)``. Each entry's gradient goes to what it was taken from, as in PyTorch: x inside the bounds, ``low`` where
     x is below it, ``high`` where above (the clamp row itself has no gradient for its bounds). Where x or a bound
     is NaN the result is NaN, and none of them gets a gradient there, as PyTorch (a pick would take one of them;
-    PyTorch still sends it to ``high`` where ``x > high`` beside a NaN ``low``: to a NaN, glassgrad sends none)."""
+    PyTorch still sends it to ``high`` where ``x > high`` beside a NaN ``low``: to a NaN, glassgrad sends none).
+    Where ``x < low = high`` the gradient goes to ``low``; PyTorch sends it to neither bound, losing it."""
     out, arrays = x, [x.array]
     for bound, keeps in ((low, np.greater_equal), (high, np.less_equal)):
         if bound is not None:

@@ -644,9 +644,10 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    """``x − λ·sign(x)`` where ``|x| > λ``, else 0."""
+    """``x − λ·sign(x)`` where ``|x| > λ``, else 0 (and slope 0 there even for an infinite upstream, as PyTorch,
+    where the difference's slopes 1 − 1 would give ∞ − ∞)."""
     x = _floating(input, "softshrink")
-    return x - x.clamp(-lambd, lambd)
+    return (x - x.clamp(-lambd, lambd)).masked_fill(x.detach().abs() <= lambd, 0.0)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:

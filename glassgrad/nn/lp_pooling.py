@@ -9,7 +9,8 @@ composed as PyTorch computes it, from average pooling (no padding) of ``xᵖ``, 
 ``sign(m)·relu(|m|)`` is ``m`` itself, but its derivative is 0 where ``m = 0``, as in PyTorch. With
 ``ceil_mode`` a last window cut by the input's end is averaged over its entries inside, then multiplied by the
 full ``K`` (PyTorch's numbers). Its gradient comes from the ops it is made of:
-``∂y/∂x = x^(p−1)·y^(1−p)`` inside the window (infinite at an all-zero window, as in PyTorch: NaN there).
+``∂y/∂x = x^(p−1)·y^(1−p)`` inside the window, and 0 for a window whose ``Σ xᵖ`` is 0, as in PyTorch (the root's
+infinite slope there never meets relu's 0: the root reads 1 in those windows, and their output is filled with 0).
 A negative ``Σ xᵖ`` (negative entries with ``p`` not an even integer) has no real root: PyTorch returns NaN,
 glassgrad refuses it.
 
@@ -52,7 +53,9 @@ def lp_pooling(input: Tensor, norm_type: float, kernel_size: Any, stride: Any, c
     mean = average(as_tensor(input) ** norm_type, kernel_size, stride, 0, ceil_mode)
     if norm_type % 2 != 0:  # a compiled step's replays check each batch too
         recorded_call(_check_real_root, mean.array, norm_type, name)
-    return (mean.sign() * relu(mean.abs()) * math.prod(kernel)) ** (1.0 / norm_type)
+    total = mean.sign() * relu(mean.abs()) * math.prod(kernel)
+    empty = total.detach() == 0  # ∞·0 = NaN: relu's 0 slope times the root's ∞ slope at 0
+    return (total.masked_fill(empty, 1.0) ** (1.0 / norm_type)).masked_fill(empty, 0.0)
 
 
 def lp_pool1d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None,
