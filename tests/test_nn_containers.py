@@ -69,6 +69,48 @@ def test_module_list_edits_name_like_pytorch(torch, operations):
         assert list(ours.state_dict()) == list(theirs.state_dict())
 
 
+@pytest.mark.torch
+@given(operations=st.lists(st.tuples(st.sampled_from(["append", "insert", "delete", "pop", "extend", "slice"]),
+                                     st.integers(-4, 4)), max_size=8))
+def test_sequential_edits_name_and_compute_like_pytorch(torch, operations):
+    models = {gg: gg.nn.Sequential(gg.nn.Linear(2, 2)), torch: torch.nn.Sequential(torch.nn.Linear(2, 2))}
+    for operation, index in operations:
+        outcomes = []
+        for library, model in models.items():
+            size = len(model)
+            try:
+                if operation == "append":
+                    model.append(library.nn.Linear(2, 2))
+                elif operation == "extend":
+                    model.extend(library.nn.Sequential(library.nn.Tanh(), library.nn.Linear(2, 2)))
+                elif operation == "insert":
+                    assert model.insert(index, library.nn.ReLU()) is model
+                elif operation == "delete":
+                    del model[index]
+                elif operation == "slice":
+                    del model[index::2]
+                else:
+                    model.pop(index)
+                outcomes.append("ok")
+            except IndexError:
+                outcomes.append(("IndexError", size))
+        assert outcomes[0] == outcomes[1]
+        assert [type(m).__name__ for m in models[gg]] == [type(m).__name__ for m in models[torch]]
+        assert list(models[gg].state_dict()) == list(models[torch].state_dict())
+    ours, theirs = models[gg], models[torch]
+    ours.load_state_dict({name: gg.tensor(value.numpy()) for name, value in theirs.state_dict().items()})
+    x = np.linspace(-1, 1, 6).reshape(3, 2)
+    np.testing.assert_allclose(ours(gg.tensor(x, dtype=gg.float32)).numpy(),
+                               theirs(torch.tensor(x, dtype=torch.float32)).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_deleting_a_named_layer_renumbers_the_rest():
+    model = gg.nn.Sequential({"embed": gg.nn.Linear(2, 3), "act": gg.nn.ReLU(), "head": gg.nn.Linear(3, 1)})
+    del model[1]
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    assert not hasattr(model, "embed") and model[1] is model._modules["1"]
+
+
 def test_layers_in_a_module_list_are_trained():
     model = Stack(gg, [2, 3, 1])
     optimizer = gg.optim.SGD(model.parameters(), lr=0.1)

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ..arguments import shape_text
@@ -21,7 +21,9 @@ class Sequential(Module):
 
     Layers are named ``"0"``, ``"1"``, … (so parameters are ``"0.weight"``, …), or by the
     keys of one ordered mapping passed instead. Supports ``model[i]``, ``model[1:]`` (a new
-    Sequential sharing the layers), ``model[i] = layer``, ``len``, iteration and ``append``.
+    Sequential sharing the layers), ``model[i] = layer``, ``del model[i]``, ``len``, iteration,
+    ``append``, ``extend``, ``insert`` and ``pop``. Deleting or inserting renumbers the layers
+    ``"0"``, ``"1"``, … (names from a mapping included), as PyTorch does, so the state dict's keys change.
     """
 
     def __init__(self, *layers: Module | Mapping[str, Module]) -> None:
@@ -55,6 +57,21 @@ class Sequential(Module):
         self._modules[name] = _checked_layer(layer, name)
         object.__setattr__(self, name, layer)
 
+    def __delitem__(self, index: int | slice) -> None:
+        layers = list(self._modules.values())
+        if isinstance(index, slice):
+            del layers[index]
+        else:
+            del layers[self._position(index)]
+        self._renumber(layers)
+
+    def _renumber(self, layers: list[Module]) -> None:
+        """Register ``layers`` again as ``"0"``, ``"1"``, … (after a deletion or an insertion)."""
+        for name in list(self._modules):
+            delattr(self, name)
+        for position, layer in enumerate(layers):
+            self.add_module(str(position), layer)
+
     def __len__(self) -> int:
         return len(self._modules)
 
@@ -65,6 +82,28 @@ class Sequential(Module):
         """Add ``layer`` at the end (named by its position); returns the Sequential."""
         self.add_module(str(len(self._modules)), _checked_layer(layer, str(len(self._modules))))
         return self
+
+    def extend(self, layers: Iterable[Module]) -> Sequential:
+        """Append every layer of ``layers`` (a list or another Sequential); returns the Sequential."""
+        for layer in layers:
+            self.append(layer)
+        return self
+
+    def insert(self, index: int, layer: Module) -> Sequential:
+        """Put ``layer`` before position ``index`` (``len(model)`` appends); returns the Sequential."""
+        count = len(self._modules)
+        if not -count <= index <= count:
+            raise IndexError(f"insert position {index} is out of range for a Sequential of {count} layers")
+        layers = list(self._modules.values())
+        layers.insert(index if index >= 0 else index + count, _checked_layer(layer, str(index)))
+        self._renumber(layers)
+        return self
+
+    def pop(self, index: int = -1) -> Module:
+        """Remove the layer at ``index`` and return it."""
+        layer = self[index]
+        del self[index]
+        return layer
 
 
 def _checked_layer(layer: Any, name: str) -> Module:
