@@ -41,7 +41,7 @@ import struct
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -264,7 +264,7 @@ def _decode(node: dict, tensors: dict[str, np.ndarray]) -> Any:
 # --- save -------------------------------------------------------------------------------------
 
 
-def save(obj: Any, path: str | os.PathLike, metadata: dict | None = None) -> Path:
+def save(obj: Any, path: str | os.PathLike | BinaryIO, metadata: dict | None = None) -> Path | BinaryIO:
     """Save a state dict, or a nested dict of them plus JSON values, to ``path`` (safetensors, atomic).
 
     ``obj`` is e.g. ``model.state_dict()`` or ``{"model": model.state_dict(), "optimizer":
@@ -272,7 +272,9 @@ def save(obj: Any, path: str | os.PathLike, metadata: dict | None = None) -> Pat
     list of tensors (``load`` gives back the same). Values may be tensors, NumPy arrays,
     numbers, strings, bools, None, and lists/tuples/dicts of these (dict keys: str or int).
     ``metadata`` is an extra dict of JSON values, returned by ``load(path, return_metadata=True)``.
-    Values are saved as they are (NaN and inf included). Returns the path written.
+    Values are saved as they are (NaN and inf included). ``path`` may also be an open binary file
+    (``io.BytesIO()``, ``open(name, "wb")``), as ``torch.save`` takes; the bytes are written at its
+    position, without the atomic rename. Returns the path (or file) written.
     """
     import safetensors.numpy
 
@@ -294,13 +296,17 @@ def save(obj: Any, path: str | os.PathLike, metadata: dict | None = None) -> Pat
         "metadata": _encode(metadata or {}, [], None),
     }
     header = {"format": FORMAT, "glassgrad_version": __version__, FORMAT: json.dumps(description)}
-    return write_atomically(path, safetensors.numpy.save(tensors, metadata=header))
+    data = safetensors.numpy.save(tensors, metadata=header)
+    if hasattr(path, "write"):
+        path.write(data)
+        return path
+    return write_atomically(path, data)
 
 
 # --- load -------------------------------------------------------------------------------------
 
 
-def _refuse(path: Path, problem: str) -> ModelFileError:
+def _refuse(path: Path | str, problem: str) -> ModelFileError:
     return ModelFileError(f"cannot load {path}: {problem}; it should be {WHAT_IT_SHOULD_BE}")
 
 
@@ -308,7 +314,7 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _read_header(path: Path, raw: bytes) -> dict:
+def _read_header(path: Path | str, raw: bytes) -> dict:
     """Check the file's framing and return its JSON header, or raise a ModelFileError saying what is wrong.
 
     A safetensors file is: 8 bytes (little-endian length N), N bytes of JSON, then the data.
@@ -358,7 +364,7 @@ def _read_header(path: Path, raw: bytes) -> dict:
     return header
 
 
-def load(path: str | os.PathLike, return_metadata: bool = False, *, map_location: Any = None,
+def load(path: str | os.PathLike | BinaryIO, return_metadata: bool = False, *, map_location: Any = None,
          weights_only: bool | None = None) -> Any:
     """Load what :func:`save` wrote: the same nested structure, with arrays as Tensors.
 
@@ -367,7 +373,8 @@ def load(path: str | os.PathLike, return_metadata: bool = False, *, map_location
     ``metadata`` is the dict passed to ``save`` plus ``format``, ``glassgrad_version`` and
     ``dtypes`` (tensor name → dtype name). Nothing is half-loaded: any problem (missing,
     truncated or corrupted file, a pickle) raises :class:`ModelFileError` before anything is
-    returned; only a missing file (or a folder) raises ``FileNotFoundError``.
+    returned; only a missing file (or a folder) raises ``FileNotFoundError``. ``path`` may also be an open
+    binary file (``io.BytesIO`` after ``seek(0)``), read from its position to its end.
 
     ``map_location`` and ``weights_only`` are ``torch.load``'s, taken so that its calls run unchanged
     (``torch.load(f, weights_only=True)``, ``map_location='cpu'``): every tensor loads on the CPU, the only
@@ -378,8 +385,15 @@ def load(path: str | os.PathLike, return_metadata: bool = False, *, map_location
 
     if isinstance(map_location, (str, device)):
         check_device(map_location)
-    path = existing_file(path, "model file", f"; it should be {WHAT_IT_SHOULD_BE}", refusal=ModelFileError)
-    raw = path.read_bytes()
+    if hasattr(path, "read"):
+        raw = path.read()
+        if not isinstance(raw, bytes):
+            raise TypeError(f"gg.load reads bytes, but this file gave {type(raw).__name__}: open it in binary mode "
+                            "(open(name, 'rb'))")
+        path = getattr(path, "name", None) or f"<{type(path).__name__}>"
+    else:
+        path = existing_file(path, "model file", f"; it should be {WHAT_IT_SHOULD_BE}", refusal=ModelFileError)
+        raw = path.read_bytes()
     header = _read_header(path, raw)
     try:
         arrays = safetensors.numpy.load(raw)

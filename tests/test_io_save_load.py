@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pickle
@@ -290,3 +291,26 @@ def test_torch_loads_keywords_are_taken(tmp_path):
         assert same_bits(gg.load(path, **keywords)["w"], state["w"])
     with pytest.raises(RuntimeError, match="device 'cuda:0' is not available: glassgrad runs on the CPU only"):
         gg.load(path, map_location="cuda:0")
+
+
+def test_an_in_memory_file_round_trips_a_checkpoint_as_torch_save_does():
+    model = gg.nn.Sequential(gg.nn.Linear(3, 2), gg.nn.BatchNorm1d(2))
+    buffer = io.BytesIO()
+    assert gg.save({"epoch": 3, "model_state_dict": model.state_dict()}, buffer) is buffer
+    buffer.seek(0)
+    loaded = gg.load(buffer, weights_only=True)
+    assert loaded["epoch"] == 3
+    assert list(loaded["model_state_dict"]) == list(model.state_dict())
+    assert all(same_bits(loaded["model_state_dict"][name], value) for name, value in model.state_dict().items())
+
+
+def test_an_open_file_is_read_from_its_position_and_bad_bytes_name_it(tmp_path):
+    path = tmp_path / "w.safetensors"
+    with open(path, "wb") as handle:
+        gg.save({"w": gg.ones(2)}, handle)
+    with open(path, "rb") as handle:
+        assert same_bits(gg.load(handle)["w"], np.ones(2, np.float32))
+    with pytest.raises(glassgrad.io.ModelFileError, match="cannot load <BytesIO>: it has only 3 bytes"):
+        gg.load(io.BytesIO(b"abc"))
+    with open(path, encoding="latin-1") as text, pytest.raises(TypeError, match="open it in binary mode"):
+        gg.load(text)
