@@ -63,6 +63,32 @@ def test_shared_parameter_listed_once():
     assert len(list(model.modules())) == 3  # the Sequential, the Linear (once), the ReLU
 
 
+@pytest.mark.torch
+def test_a_module_registered_twice_is_saved_under_both_names_as_in_pytorch(torch):
+    def build(library):
+        class Tied(library.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.encoder = library.nn.Linear(2, 3)
+                self.alias = self.encoder
+                self.body = library.nn.Sequential(self.encoder, library.nn.BatchNorm1d(3), self.encoder)
+
+        return Tied()
+
+    ours, theirs = build(gg), build(torch)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert list(ours.state_dict(prefix="net.")) == list(theirs.state_dict(prefix="net."))
+    assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()]
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    checkpoint = {name: gg.tensor(value.numpy()) for name, value in theirs.state_dict().items()}
+    assert ours.load_state_dict(checkpoint) == ([], [])
+    np.testing.assert_array_equal(ours.alias.weight.numpy(), theirs.encoder.weight.detach().numpy())
+    ours_visited, theirs_visited = [], []
+    ours.apply(lambda module: ours_visited.append(type(module).__name__))
+    theirs.apply(lambda module: theirs_visited.append(type(module).__name__))
+    assert ours_visited == theirs_visited
+
+
 def test_parameter_shares_memory_is_a_leaf_and_its_grad_is_a_plain_tensor():
     source = gg.zeros(2, 2)
     param = nn.Parameter(source)

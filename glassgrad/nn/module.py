@@ -290,9 +290,11 @@ class Module:
             yield module
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
-        """The direct sub-modules, with their names."""
+        """The direct sub-modules, with their names; one registered under two names comes once (the first)."""
+        seen: set[int] = set()
         for name, child in self._modules.items():
-            if child is not None:
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
                 yield name, child
 
     def children(self) -> Iterator[Module]:
@@ -415,27 +417,31 @@ class Module:
 
     # --- saving and loading ------------------------------------------------------------------
 
-    def _state_items(self) -> Iterator[tuple[str, Tensor]]:
-        """(name, tensor) for every saved tensor: each module's parameters, then its persistent buffers."""
-        for module_name, module in self.named_modules():
-            dot = f"{module_name}." if module_name else ""
-            for name, param in module._parameters.items():
-                if param is not None:
-                    yield dot + name, param
-            for name, buffer in module._buffers.items():
-                if buffer is not None and name not in module._non_persistent_buffers:
-                    yield dot + name, buffer
+    def _state_items(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        """(name, tensor) for every saved tensor: this module's parameters, then its persistent buffers, then
+        each child's. A module registered under two names (``self.alias = self.encoder``) is saved under
+        both, as PyTorch does, so the keys match its checkpoints."""
+        for name, param in self._parameters.items():
+            if param is not None:
+                yield prefix + name, param
+        for name, buffer in self._buffers.items():
+            if buffer is not None and name not in self._non_persistent_buffers:
+                yield prefix + name, buffer
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child._state_items(f"{prefix}{name}.")
 
-    def state_dict(self, keep_vars: bool = False) -> OrderedDict[str, Tensor]:
+    def state_dict(self, keep_vars: bool = False, *, prefix: str = "") -> OrderedDict[str, Tensor]:
         """Every parameter and persistent buffer by dotted name (``"0.weight"``, ``"1.running_mean"``).
 
         As in PyTorch the values are *detached tensors sharing memory* with the model: they
         follow later training. Copy them (or save them with ``gg.save``) to keep a snapshot.
         ``keep_vars=True`` returns the parameters themselves, as it does a lazy module's uninitialised ones.
+        ``prefix`` goes before every name (``prefix="model."`` gives ``"model.0.weight"``).
         """
         return OrderedDict((name, tensor if keep_vars or isinstance(tensor, UninitializedTensorMixin)
                             else Tensor._wrap(tensor.array))
-                           for name, tensor in self._state_items())
+                           for name, tensor in self._state_items(prefix))
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy values from ``state_dict`` into this model's parameters and buffers, in place.
