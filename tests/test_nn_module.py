@@ -89,6 +89,22 @@ def test_a_module_registered_twice_is_saved_under_both_names_as_in_pytorch(torch
     assert ours_visited == theirs_visited
 
 
+@pytest.mark.torch
+def test_remove_duplicate_false_lists_shared_layers_and_tied_weights_under_every_name(torch):
+    def build(library):
+        shared = library.nn.BatchNorm1d(4)
+        model = library.nn.Sequential(library.nn.Embedding(5, 4), shared, library.nn.Linear(4, 5, bias=False), shared)
+        model[0].weight = model[2].weight  # weight tying, as in GPT-2
+        return model
+
+    ours, theirs = build(gg), build(torch)
+    for listing in ("named_modules", "named_parameters", "named_buffers"):
+        for remove_duplicate in (True, False):
+            expected = [name for name, _ in getattr(theirs, listing)(prefix="m", remove_duplicate=remove_duplicate)]
+            assert [name for name, _ in getattr(ours, listing)(prefix="m", remove_duplicate=remove_duplicate)] \
+                == expected, (listing, remove_duplicate)
+
+
 def test_parameter_shares_memory_is_a_leaf_and_its_grad_is_a_plain_tensor():
     source = gg.zeros(2, 2)
     param = nn.Parameter(source)
