@@ -36,7 +36,9 @@ def assert_normal(values: np.ndarray, std: float, mean: float = 0.0) -> None:
 
 @pytest.mark.parametrize("nonlinearity, param", [("linear", None), ("sigmoid", None), ("tanh", None),
                                                   ("relu", None), ("leaky_relu", None), ("leaky_relu", 0.2),
-                                                  ("leaky_relu", math.sqrt(5)), ("selu", None)])
+                                                  ("leaky_relu", math.sqrt(5)), ("selu", None),
+                                                  ("conv2d", None), ("conv_transpose1d", None),
+                                                  ("conv_transpose2d", None), ("conv_transpose3d", None)])
 def test_gains_match_pytorch(torch, nonlinearity, param):
     assert init.calculate_gain(nonlinearity, param) == pytest.approx(
         torch.nn.init.calculate_gain(nonlinearity, param), rel=1e-12)

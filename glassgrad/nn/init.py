@@ -37,7 +37,8 @@ from ..creation import pick_generator
 from ..renamed import renamed
 from ..tensor import Tensor
 
-LINEAR_GAIN = ("linear", "identity", "conv1d", "conv2d", "conv3d", "sigmoid")
+LINEAR_GAIN = ("linear", "identity", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+               "conv_transpose3d", "sigmoid")
 
 _SKIPPING = ContextVar("skipping_init", default=False)
 
