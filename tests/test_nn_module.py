@@ -105,6 +105,60 @@ def test_remove_duplicate_false_lists_shared_layers_and_tied_weights_under_every
                 == expected, (listing, remove_duplicate)
 
 
+@pytest.mark.torch
+def test_replacing_a_layer_parameter_or_buffer_keeps_its_place_as_in_pytorch(torch):
+    def build_and_edit(library):
+        nn_ = library.nn
+
+        class Net(nn_.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv1 = nn_.Conv2d(3, 4, 3)
+                self.body = nn_.Sequential(nn_.Linear(4, 4), nn_.ReLU(), nn_.Linear(4, 2))
+                self.fc = nn_.Linear(2, 2)
+                self.scale = nn_.Parameter(library.ones(1))
+                self.shift = nn_.Parameter(library.ones(1))
+                self.register_buffer("first", library.ones(1))
+                self.register_buffer("second", library.ones(1))
+
+        model = Net()
+        model.conv1 = nn_.Conv2d(1, 4, 3)  # a grayscale stem, as in transfer learning
+        model.scale = nn_.Parameter(library.zeros(1))
+        model.first = library.zeros(1)
+        model.register_buffer("second", library.zeros(2), persistent=False)
+        setattr(model.body, "0", nn_.Linear(4, 4))
+        model.body.add_module("1", nn_.Tanh())
+        model.set_submodule("body.2", nn_.Linear(4, 2))
+        return model
+
+    ours, theirs = build_and_edit(gg), build_and_edit(torch)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [name for name, _ in ours.named_modules()] == [name for name, _ in theirs.named_modules()]
+    assert [type(layer).__name__ for layer in ours.body] == ["Linear", "Tanh", "Linear"]
+    ours.body.load_state_dict({name: gg.tensor(value.numpy()) for name, value in theirs.body.state_dict().items()})
+    x = np.linspace(-1, 1, 8).reshape(2, 4)
+    np.testing.assert_allclose(ours.body(gg.tensor(x, dtype=gg.float32)).numpy(),
+                               theirs.body(torch.tensor(x, dtype=torch.float32)).detach().numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("target, module, strict, error, message", [
+    ("", nn.ReLU(), False, ValueError, "needs a target name"),
+    ("hidden", gg.ones(1), False, ValueError, "puts a gg.nn.Module, not a Tensor"),
+    ("extra", nn.ReLU(), True, AttributeError, "no attribute `extra` to replace"),
+    ("scale", nn.ReLU(), False, AttributeError, "is a Tensor, not a gg.nn.Module"),
+    ("hidden.x.y", nn.ReLU(), False, AttributeError, "has no submodule `x`"),
+])
+def test_set_submodule_mistakes_are_one_line_errors(target, module, strict, error, message):
+    with pytest.raises(error, match=message):
+        TwoLayer().set_submodule(target, module, strict=strict)
+
+
+def test_set_submodule_adds_a_new_child_unless_strict():
+    model = TwoLayer()
+    model.set_submodule("extra", nn.ReLU())
+    assert [name for name, _ in model.named_children()] == ["hidden", "out", "extra"]
+
+
 def test_parameter_shares_memory_is_a_leaf_and_its_grad_is_a_plain_tensor():
     source = gg.zeros(2, 2)
     param = nn.Parameter(source)

@@ -205,17 +205,23 @@ class Module:
         self._forget(name)
         object.__delattr__(self, name)
 
-    def _forget(self, name: str) -> None:
-        """Drop ``name`` from every registry (before it is registered again, maybe as another kind)."""
+    def _forget(self, name: str, keep: dict | None = None) -> None:
+        """Drop ``name`` from every registry but ``keep`` (before it is registered again, maybe as another kind).
+
+        An entry of ``keep`` is then replaced where it stands, so ``model.conv1 = Conv2d(1, 64, 3)`` leaves
+        ``conv1`` first in the state dict and a Sequential's ``setattr(model, "0", layer)`` keeps the order of
+        the layers, as in PyTorch.
+        """
         for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
+            if registry is not keep:
+                registry.pop(name, None)
         self._non_persistent_buffers.discard(name)
 
     def _register(self, registry: dict, kind: str, name: str, value: Any, expected: type, hint: str) -> None:
         _check_name(name, kind)
         if value is not None and not isinstance(value, expected):
             raise TypeError(f"cannot assign '{type(value).__name__}' object to {kind} '{name}' ({hint})")
-        self._forget(name)
+        self._forget(name, keep=registry)
         registry[name] = value
         object.__setattr__(self, name, value)
 
@@ -253,6 +259,25 @@ class Module:
             module = child
             walked.append(name)
         return module
+
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put ``module`` at dotted path ``target`` (``"encoder.layers.0"``), replacing the module there in its place.
+
+        With ``strict=True`` the path must already name an attribute; an attribute that is not a module is
+        never replaced.
+        """
+        if not target:
+            raise ValueError("set_submodule needs a target name, e.g. 'encoder.layers.0' (\"\" is this module)")
+        if not isinstance(module, Module):
+            raise ValueError(f"set_submodule puts a gg.nn.Module, not a {type(module).__name__}")
+        path, _, name = target.rpartition(".")
+        parent = self.get_submodule(path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{type(parent).__name__} has no attribute `{name}` to replace (strict=True)")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` of {type(parent).__name__} is a {type(getattr(parent, name)).__name__}, "
+                                 "not a gg.nn.Module, so set_submodule does not replace it")
+        setattr(parent, name, module)
 
     def get_parameter(self, target: str) -> Parameter:
         """The parameter at dotted path ``target`` (``"encoder.0.weight"``)."""
