@@ -34,6 +34,7 @@ from ..device import check_device
 from ..functions import sigmoid, softmax, tanh
 from ..tensor import Tensor
 from . import functional as F
+from . import init
 from .functional import _finite_number, elu, gelu, gelu_approximation, silu, softplus
 from .module import Module
 from .parameter import Parameter
@@ -240,6 +241,10 @@ class PReLU(Module):
         super().__init__()
         self.init = float(init)
         self.weight = Parameter(full((int(num_parameters),), self.init, dtype=dtype))
+
+    def reset_parameters(self) -> None:
+        """Every slope back to ``init``."""
+        init.constant_(self.weight, self.init)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.prelu(input, self.weight)

@@ -35,6 +35,7 @@ from ..creation import as_tensor
 from ..device import check_device
 from ..functions import cat
 from ..tensor import Tensor, int64
+from . import init
 from .linear import check_size, float_dtype
 from .module import Module
 from .parameter import Parameter
@@ -170,6 +171,11 @@ class BatchNorm1d(Module):
             self.running_var.array[...] = 1
             self.num_batches_tracked.array[...] = 0
 
+    def reset_parameters(self) -> None:
+        """Back to the start: running statistics (mean 0, variance 1, no batches), γ = 1, β = 0."""
+        self.reset_running_stats()
+        _reset_affine(self)
+
     def forward(self, input: Tensor) -> Tensor:
         x = as_tensor(input)
         if x.ndim not in self.shapes or x.shape[1] != self.num_features:
@@ -232,6 +238,10 @@ class LayerNorm(Module):
             self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dtype))
         else:
             self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        """γ back to ones and β to zeros."""
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -356,6 +366,10 @@ class GroupNorm(Module):
         self.eps, self.affine = float(eps), bool(affine)
         _affine_parameters(self, (self.num_channels,), self.affine, float_dtype(dtype, "GroupNorm"))
 
+    def reset_parameters(self) -> None:
+        """γ back to ones and β to zeros."""
+        _reset_affine(self)
+
     def forward(self, input: Tensor) -> Tensor:
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
@@ -378,6 +392,10 @@ class RMSNorm(Module):
             self.weight = Parameter(np.ones(self.normalized_shape, dtype=float_dtype(dtype, "RMSNorm")))
         else:
             self.register_parameter("weight", None)
+
+    def reset_parameters(self) -> None:
+        """γ back to ones and β to zeros."""
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return rms_norm(input, self.normalized_shape, self.weight, self.eps)
@@ -413,6 +431,9 @@ class InstanceNorm1d(Module):
             for name in ("running_mean", "running_var", "num_batches_tracked"):
                 self.register_buffer(name, None)
 
+    reset_running_stats = BatchNorm1d.reset_running_stats
+    reset_parameters = BatchNorm1d.reset_parameters
+
     def forward(self, input: Tensor) -> Tensor:
         x = as_tensor(input)
         if x.ndim not in self.shapes and x.ndim + 1 not in self.shapes:
@@ -442,6 +463,14 @@ class InstanceNorm3d(InstanceNorm1d):
     """``InstanceNorm1d`` for volumes (N, C, D, H, W)."""
 
     shapes = (5,)
+
+
+def _reset_affine(layer: Module) -> None:
+    """γ back to ones and β to zeros (those the layer has), in place."""
+    if layer.weight is not None:
+        init.ones_(layer.weight)
+    if getattr(layer, "bias", None) is not None:
+        init.zeros_(layer.bias)
 
 
 def _affine_parameters(layer: Module, shape: tuple, affine: bool, dtype: Any) -> None:

@@ -135,11 +135,14 @@ class Bilinear(Module):
             self.bias = Parameter(np.empty(self.out_features, dtype=dtype))
         else:
             self.register_parameter("bias", None)
-        draws = pick_generator(seed, generator)
+        self.reset_parameters(pick_generator(seed, generator))
+
+    def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
+        """Draw fresh weights: ``A, b ~ U(−1/√in1, 1/√in1)``."""
         bound = 1 / math.sqrt(self.in1_features)
-        init.uniform_(self.weight, -bound, bound, generator=draws)
+        init.uniform_(self.weight, -bound, bound, generator=generator)
         if self.bias is not None:
-            init.uniform_(self.bias, -bound, bound, generator=draws)
+            init.uniform_(self.bias, -bound, bound, generator=generator)
 
     def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
         return bilinear(input1, input2, self.weight, self.bias)
