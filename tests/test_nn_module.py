@@ -159,6 +159,29 @@ def test_set_submodule_adds_a_new_child_unless_strict():
     assert [name for name, _ in model.named_children()] == ["hidden", "out", "extra"]
 
 
+@pytest.mark.torch
+def test_load_state_dict_assign_puts_the_checkpoints_tensors_in_the_model_as_pytorch(torch):
+    def load_and_edit(library):
+        model = library.nn.Sequential(library.nn.Linear(2, 2), library.nn.BatchNorm1d(2))
+        model[0].bias.requires_grad_(False)
+        checkpoint = {key: library.ones(tuple(value.shape), dtype=library.float64)
+                      for key, value in model.state_dict().items()}
+        assert tuple(model.load_state_dict(checkpoint, assign=True)) == ([], [])
+        with library.no_grad():
+            checkpoint["0.weight"].fill_(3.0)
+            checkpoint["1.running_mean"].fill_(2.0)
+        return model
+
+    ours, theirs = load_and_edit(gg), load_and_edit(torch)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    for (key, value), (_, expected) in zip(ours.state_dict(keep_vars=True).items(),
+                                           theirs.state_dict(keep_vars=True).items()):
+        assert type(value).__name__ == type(expected).__name__, key
+        assert value.requires_grad == expected.requires_grad, key
+        assert str(value.dtype) == str(expected.dtype).removeprefix("torch."), key
+        np.testing.assert_array_equal(value.detach().numpy(), expected.detach().numpy(), err_msg=key)
+
+
 def test_parameter_shares_memory_is_a_leaf_and_its_grad_is_a_plain_tensor():
     source = gg.zeros(2, 2)
     param = nn.Parameter(source)

@@ -473,7 +473,8 @@ class Module:
                             else Tensor._wrap(tensor.array))
                            for name, tensor in self._state_items(prefix))
 
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
+                        assign: bool = False) -> IncompatibleKeys:
         """Copy values from ``state_dict`` into this model's parameters and buffers, in place.
 
         All or nothing: every key, shape and value is checked first, and on any error
@@ -481,6 +482,8 @@ class Module:
         ``RuntimeError`` lists every problem and *nothing* is changed.
         Returns the missing and unexpected keys (both empty after a strict load). A lazy module's
         uninitialised parameters and buffers take the checkpoint's shapes (as in PyTorch): no first call needed.
+        ``assign=True`` puts the checkpoint's tensors themselves in the model instead (sharing their memory and
+        keeping their dtype; a parameter stays a Parameter with its ``requires_grad``), as PyTorch's does.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"expected a mapping of names to tensors (a state_dict), got {type(state_dict).__name__}")
@@ -507,23 +510,36 @@ class Module:
                 errors.append(f'While copying the parameter named "{key}", expected a Tensor or a numeric '
                               f"NumPy array from checkpoint but received {type(value).__name__}.")
             elif isinstance(target, UninitializedTensorMixin):
-                copies.append((target, array))
+                copies.append((key, target, array))
             elif array.shape != target.array.shape:
                 errors.append(f"size mismatch for {key}: copying a param with shape {shape_text(array.shape)} "
                               f"from checkpoint, the shape in current model is {shape_text(target.array.shape)}.")
             else:
-                copies.append((target, array))
+                copies.append((key, target, array))
         if errors:
             hint = ("(nothing was loaded; strict=False ignores missing and unexpected keys, but shapes must match: "
                     "build the model with the same layer sizes as the saved one)")
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                + "\n\t".join(errors) + "\n" + hint)
-        for target, array in copies:
+        for key, target, array in copies:
             if isinstance(target, UninitializedTensorMixin):
                 target.materialize(array.shape)
+            elif assign:
+                self._assign(key, target, array)
+                continue
             np.copyto(target.array, array, casting="unsafe")
             bump_version(target.array)  # an in-place change, as PyTorch's copy_ counts it
         return IncompatibleKeys(missing, unexpected)
+
+    def _assign(self, key: str, target: Tensor, array: np.ndarray) -> None:
+        """Put ``array`` itself (no copy) where the state dict's ``key`` points, in the place of ``target``."""
+        path, _, name = key.rpartition(".")
+        owner = self.get_submodule(path)
+        if isinstance(target, Parameter):
+            setattr(owner, name, Parameter(Tensor._wrap(array), requires_grad=target.requires_grad))
+        else:
+            owner._buffers[name] = Tensor._wrap(array)
+            object.__setattr__(owner, name, owner._buffers[name])
 
     # --- description ----------------------------------------------------------------------------
 
