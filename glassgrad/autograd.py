@@ -244,6 +244,8 @@ class no_grad(GradMode):
     __slots__ = ()
 
     def __new__(cls, function: Callable | None = None) -> Any:
+        if function is None:  # `with gg.no_grad():`, in every update step: no further call
+            return object.__new__(cls)
         return _switch_or_decorated(cls, function)
 
     def __init__(self, function: Callable | None = None) -> None:  # the fields set here, not through
