@@ -6,6 +6,8 @@ name PyTorch has. Numbers are compared with PyTorch 2.13 in float64 where it is 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -44,3 +46,61 @@ def test_clip_grad_value_takes_foreach_and_matches_torch(torch, foreach):
     gg.nn.utils.clip_grad_value_(ours, 0.7, foreach=foreach)
     torch.nn.utils.clip_grad_value_(theirs, 0.7, foreach=foreach)
     np.testing.assert_array_equal(ours[0].grad.numpy(), theirs[0].grad.numpy())
+
+
+SCHEDULES = {
+    "StepLR": lambda s, o: s.StepLR(o, 2),
+    "CosineAnnealingWarmRestarts": lambda s, o: s.CosineAnnealingWarmRestarts(o, 3),
+    "OneCycleLR": lambda s, o: s.OneCycleLR(o, 0.1, total_steps=10),
+    "CyclicLR": lambda s, o: s.CyclicLR(o, 0.01, 0.1),
+    "SequentialLR": lambda s, o: s.SequentialLR(o, [s.ConstantLR(o), s.ExponentialLR(o, 0.9)], [2]),
+    "ChainedScheduler": lambda s, o: s.ChainedScheduler([s.ConstantLR(o), s.ExponentialLR(o, 0.9)]),
+    "ReduceLROnPlateau": lambda s, o: s.ReduceLROnPlateau(o),
+    "LambdaLR": lambda s, o: s.LambdaLR(o, lambda epoch: 1.0),
+}
+
+
+def order_warnings(module, schedule, order):
+    """The 'scheduler stepped before optimizer' warnings of two scheduler steps taken in ``order``."""
+    param = module.zeros(2, requires_grad=True)
+    optimizer = module.optim.SGD([param], lr=0.1, momentum=0.9)
+    if order == "optimizer_before_the_scheduler_exists":
+        param.grad = module.ones(2)
+        optimizer.step()
+    scheduler = SCHEDULES[schedule](module.optim.lr_scheduler, optimizer)
+    param.grad = module.ones(2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if order == "optimizer_first":
+            optimizer.step()
+        for _ in range(2):
+            scheduler.step(1.0) if schedule == "ReduceLROnPlateau" else scheduler.step()
+    return [str(w.message) for w in caught if "before `optimizer.step()`" in str(w.message)]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("schedule", list(SCHEDULES))
+@pytest.mark.parametrize("order", ["scheduler_first", "optimizer_first", "optimizer_before_the_scheduler_exists"])
+def test_scheduler_stepped_before_optimizer_warns_as_torch_does(torch, schedule, order):
+    assert len(order_warnings(gg, schedule, order)) == len(order_warnings(torch, schedule, order))
+
+
+def test_an_optimizer_with_its_own_step_counts_as_stepped():
+    class HalfStep(gg.optim.Optimizer):  # a learner's optimizer: its own step, no super().step()
+        def __init__(self, params):
+            super().__init__(params, {"lr": 0.5})
+
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for param in group["params"]:
+                    param.data -= group["lr"] * param.grad
+    param = gg.ones(2, requires_grad=True)
+    optimizer = HalfStep([param])
+    scheduler = gg.optim.lr_scheduler.StepLR(optimizer, 1)
+    param.grad = gg.ones(2)
+    optimizer.step()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scheduler.step()
+    assert param.tolist() == [0.5, 0.5]
+    assert scheduler.get_last_lr() == [0.05]

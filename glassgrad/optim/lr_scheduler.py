@@ -12,6 +12,7 @@ step for step.
 >>> lrs = []
 >>> for epoch in range(5):
 ...     lrs.append(schedule.get_last_lr()[0])   # train one epoch with this lr, then:
+...     opt.step()                              # the optimizer first (PyTorch warns otherwise)
 ...     schedule.step()
 >>> lrs
 [0.1, 0.1, 0.05, 0.05, 0.025]
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -57,6 +59,7 @@ class LRScheduler:
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._step_count = 0
+        self._optimizer_steps_at_start = optimizer._step_calls
         self._is_initial = True  # the first step() only records the starting lrs
         self.step()
         self._is_initial = False
@@ -67,11 +70,22 @@ class LRScheduler:
 
     def step(self) -> None:
         """Move to the next epoch and write its lr into every parameter group."""
+        self._warn_if_optimizer_not_stepped()
         self._step_count += 1
         self.last_epoch += 1
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _warn_if_optimizer_not_stepped(self) -> None:
+        """On the first ``step()``, warn (as PyTorch does) if ``optimizer.step()`` has not run since this
+        scheduler was built: the loop then skips the schedule's first lr."""
+        if self._step_count == 1 and self.optimizer._step_calls == self._optimizer_steps_at_start:
+            warnings.warn(
+                "Detected call of `lr_scheduler.step()` before `optimizer.step()`: the first lr of the schedule is "
+                "skipped. Call `optimizer.step()` first, then `lr_scheduler.step()`",
+                UserWarning, stacklevel=3,
+            )
 
     def get_last_lr(self) -> list[float]:
         """The lrs set by the latest ``step()`` (one per parameter group)."""
@@ -99,6 +113,7 @@ class StepLR(LRScheduler):
     >>> import glassgrad as gg
     >>> opt = gg.optim.SGD([gg.zeros(1, requires_grad=True)], lr=1.0)
     >>> schedule = StepLR(opt, step_size=3, gamma=0.1)
+    >>> opt.step()   # optimizer.step() comes before the first schedule.step()
     >>> for _ in range(3): schedule.step()
     >>> schedule.get_last_lr()
     [0.1]
@@ -121,6 +136,7 @@ class ExponentialLR(LRScheduler):
     >>> import glassgrad as gg
     >>> opt = gg.optim.SGD([gg.zeros(1, requires_grad=True)], lr=1.0)
     >>> schedule = ExponentialLR(opt, gamma=0.5)
+    >>> opt.step()   # optimizer.step() comes before the first schedule.step()
     >>> schedule.step(); schedule.step()
     >>> schedule.get_last_lr()
     [0.25]
@@ -155,6 +171,7 @@ class CosineAnnealingLR(LRScheduler):
     >>> import glassgrad as gg
     >>> opt = gg.optim.SGD([gg.zeros(1, requires_grad=True)], lr=1.0)
     >>> schedule = CosineAnnealingLR(opt, T_max=2)
+    >>> opt.step()   # optimizer.step() comes before the first schedule.step()
     >>> schedule.step()
     >>> round(schedule.get_last_lr()[0], 6)   # (1 + cos(π/2)) / 2
     0.5
@@ -237,6 +254,7 @@ class LinearLR(LRScheduler):
     >>> warmup = LinearLR(opt, start_factor=0.25, total_iters=3)
     >>> lrs = [warmup.get_last_lr()[0]]
     >>> for _ in range(4):
+    ...     opt.step()
     ...     warmup.step()
     ...     lrs.append(round(warmup.get_last_lr()[0], 6))
     >>> lrs
@@ -534,6 +552,7 @@ class MultiStepLR(LRScheduler):
     >>> import glassgrad as gg
     >>> opt = gg.optim.SGD([gg.zeros(1, requires_grad=True)], lr=1.0)
     >>> schedule = MultiStepLR(opt, milestones=[1, 3], gamma=0.5)
+    >>> opt.step()   # optimizer.step() comes before the first schedule.step()
     >>> [schedule.get_last_lr()[0]] + [(schedule.step(), schedule.get_last_lr()[0])[1] for _ in range(3)]
     [1.0, 0.5, 0.5, 0.25]
     """
@@ -555,6 +574,7 @@ class ConstantLR(LRScheduler):
     >>> import glassgrad as gg
     >>> opt = gg.optim.SGD([gg.zeros(1, requires_grad=True)], lr=1.0)
     >>> schedule = ConstantLR(opt, factor=0.5, total_iters=2)
+    >>> opt.step()   # optimizer.step() comes before the first schedule.step()
     >>> [schedule.get_last_lr()[0]] + [(schedule.step(), schedule.get_last_lr()[0])[1] for _ in range(3)]
     [0.5, 0.5, 1.0, 1.0]
     """
@@ -605,6 +625,7 @@ class PolynomialLR(LRScheduler):
     >>> import glassgrad as gg
     >>> opt = gg.optim.SGD([gg.zeros(1, requires_grad=True)], lr=1.0)
     >>> schedule = PolynomialLR(opt, total_iters=4, power=1.0)
+    >>> opt.step()   # optimizer.step() comes before the first schedule.step()
     >>> [round((schedule.step(), schedule.get_last_lr()[0])[1], 6) for _ in range(5)]
     [0.75, 0.5, 0.25, 0.0, 0.0]
     """

@@ -49,8 +49,21 @@ class Optimizer:
     :data:`HOW_IT_RUNS` (``AdamW(params, fused=False)``, as nanoGPT passes it).
     """
 
+    _step_calls = 0
+    """How many times ``step`` ran (a subclass's ``step`` that calls ``super().step()`` counts twice); a
+    learning-rate scheduler reads it to warn when it is stepped before the optimizer."""
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None:  # a step of its own (LBFGS, a learner's optimizer): count its calls too
+
+            @functools.wraps(step)
+            def counted_step(self: Optimizer, *args: Any, **options: Any) -> Any:
+                self._step_calls += 1
+                return step(self, *args, **options)
+
+            cls.step = counted_step
         init = cls.__dict__.get("__init__")
         if init is None:
             return
@@ -159,6 +172,7 @@ class Optimizer:
         ``closure`` (optional) re-evaluates the model and returns the loss, which ``step``
         returns; it runs with gradient recording on.
         """
+        self._step_calls += 1
         recorder = call_recorder()  # a compiled step (glassgrad.compiler) replays this call as one kernel
         if recorder is not None and closure is None:
             return recorder.on_call(type(self).step, (self,))
