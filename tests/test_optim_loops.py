@@ -104,3 +104,10 @@ def test_an_optimizer_with_its_own_step_counts_as_stepped():
         scheduler.step()
     assert param.tolist() == [0.5, 0.5]
     assert scheduler.get_last_lr() == [0.05]
+
+
+def test_sparse_adam_is_refused_in_one_line_naming_adam():
+    from glassgrad.optim import SparseAdam  # the import works, as PyTorch code writes it
+
+    with pytest.raises(NotImplementedError, match="sparse gradients.*optim.Adam"):
+        SparseAdam([gg.zeros(2, requires_grad=True)], lr=0.01)
