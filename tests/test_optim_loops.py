@@ -111,3 +111,57 @@ def test_sparse_adam_is_refused_in_one_line_naming_adam():
 
     with pytest.raises(NotImplementedError, match="sparse gradients.*optim.Adam"):
         SparseAdam([gg.zeros(2, requires_grad=True)], lr=0.01)
+
+
+EPOCH_SCHEDULES = {
+    "StepLR": lambda s, o: s.StepLR(o, 3, 0.5),
+    "MultiStepLR": lambda s, o: s.MultiStepLR(o, [2, 5, 5, 9], 0.3),
+    "ExponentialLR": lambda s, o: s.ExponentialLR(o, 0.9),
+    "CosineAnnealingLR": lambda s, o: s.CosineAnnealingLR(o, 6, 0.01),
+    "LinearLR": lambda s, o: s.LinearLR(o, 0.2, 0.9, 5),
+    "ConstantLR": lambda s, o: s.ConstantLR(o, 0.4, 4),
+    "PolynomialLR": lambda s, o: s.PolynomialLR(o, 7, 1.5),
+    "LambdaLR": lambda s, o: s.LambdaLR(o, lambda epoch: 0.9 ** epoch),
+    "MultiplicativeLR": lambda s, o: s.MultiplicativeLR(o, lambda epoch: 0.95),
+    "OneCycleLR": lambda s, o: s.OneCycleLR(o, 0.5, total_steps=30),
+    "CyclicLR": lambda s, o: s.CyclicLR(o, 0.01, 0.1, step_size_up=3),
+}
+
+
+def lrs_stepped_with_epochs(module, schedule, epochs):
+    """The lrs after ``optimizer.step(); scheduler.step(epoch)`` for each of ``epochs`` (two groups)."""
+    params = [module.ones(2, requires_grad=True), module.ones(2, requires_grad=True)]
+    optimizer = module.optim.SGD([{"params": [params[0]]}, {"params": [params[1]], "lr": 0.3}], lr=0.1, momentum=0.9)
+    scheduler = EPOCH_SCHEDULES[schedule](module.optim.lr_scheduler, optimizer)
+    lrs = []
+    for epoch in epochs:
+        optimizer.step()
+        with pytest.warns(UserWarning, match="deprecated"):
+            scheduler.step(epoch)
+        lrs.append(scheduler.get_last_lr())
+        assert scheduler.last_epoch == epoch
+    return lrs
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("schedule", list(EPOCH_SCHEDULES))
+@given(epochs=st.lists(st.integers(0, 25), min_size=1, max_size=12))
+def test_step_with_an_epoch_warns_and_matches_torch(torch, schedule, epochs):
+    expected = lrs_stepped_with_epochs(torch, schedule, epochs)
+    np.testing.assert_allclose(lrs_stepped_with_epochs(gg, schedule, epochs), expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.torch
+@given(epochs=st.lists(st.integers(0, 30), min_size=1, max_size=8),
+       values=st.lists(st.floats(0.0, 2.0), min_size=8, max_size=8))
+def test_plateau_step_with_an_epoch_sets_last_epoch_as_torch(torch, epochs, values):
+    def run(module):
+        optimizer = module.optim.SGD([module.ones(2, requires_grad=True)], lr=0.1)
+        scheduler = module.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=0, factor=0.5)
+        seen = []
+        for epoch, value in zip(epochs, values):
+            with pytest.warns(UserWarning, match="deprecated"):
+                scheduler.step(value, epoch=epoch)
+            seen.append((scheduler.last_epoch, scheduler.get_last_lr()))
+        return seen
+    assert run(gg) == run(torch)

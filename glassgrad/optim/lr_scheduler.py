@@ -29,6 +29,11 @@ from typing import Any
 from ._checks import check_count, check_number
 from .optimizer import Optimizer
 
+EPOCH_ARGUMENT_WARNING = (
+    "scheduler.step(epoch) is deprecated (in PyTorch too): call scheduler.step() once per epoch instead; with an "
+    "epoch, the lr comes from the schedule's closed form where it has one"
+)
+
 
 class LRScheduler:
     """Base class: remembers each group's starting lr and sets a new lr on every ``step()``.
@@ -68,14 +73,32 @@ class LRScheduler:
         """The lr of every parameter group for epoch ``last_epoch``."""
         raise NotImplementedError(f"{type(self).__name__} must define get_lr()")
 
-    def step(self) -> None:
-        """Move to the next epoch and write its lr into every parameter group."""
+    def step(self, epoch: float | None = None) -> None:
+        """Move to the next epoch and write its lr into every parameter group.
+
+        ``step(epoch)``, PyTorch's older form (it warns that it is deprecated; so does glassgrad), jumps
+        to ``epoch`` instead, and takes its lr from the schedule's closed form in ``base_lrs`` where
+        there is one (see :meth:`_closed_form_lr`).
+        """
         self._warn_if_optimizer_not_stepped()
         self._step_count += 1
-        self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        if epoch is None:
+            self.last_epoch += 1
+            lrs = self.get_lr()
+        else:
+            warnings.warn(EPOCH_ARGUMENT_WARNING, UserWarning, stacklevel=2)
+            self.last_epoch = epoch
+            lrs = self._closed_form_lr()
+        for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _closed_form_lr(self) -> list[float]:
+        """The lr of every group at epoch ``last_epoch`` from ``base_lrs`` alone, for ``step(epoch)``.
+
+        A schedule whose lrs each build on the last has none: it uses :meth:`get_lr`, as PyTorch does.
+        """
+        return self.get_lr()
 
     def _warn_if_optimizer_not_stepped(self) -> None:
         """On the first ``step()``, warn (as PyTorch does) if ``optimizer.step()`` has not run since this
@@ -129,6 +152,9 @@ class StepLR(LRScheduler):
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
+    def _closed_form_lr(self) -> list[float]:
+        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
+
 
 class ExponentialLR(LRScheduler):
     """Multiply the lr by ``gamma`` every epoch: ``ηₑ = η₀ · γᵉ``.
@@ -150,6 +176,9 @@ class ExponentialLR(LRScheduler):
         if self._is_initial:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
+
+    def _closed_form_lr(self) -> list[float]:
+        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -191,6 +220,10 @@ class CosineAnnealingLR(LRScheduler):
             return [lr + (base - low) * rise for lr, base in zip(self._current_lrs(), self.base_lrs)]
         ratio = (1 + math.cos(math.pi * epoch / period)) / (1 + math.cos(math.pi * (epoch - 1) / period))
         return [low + ratio * (lr - low) for lr in self._current_lrs()]
+
+    def _closed_form_lr(self) -> list[float]:
+        share = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+        return [self.eta_min + (base - self.eta_min) * share for base in self.base_lrs]
 
 
 class LambdaLR(LRScheduler):
@@ -277,6 +310,10 @@ class LinearLR(LRScheduler):
         change = self.end_factor - self.start_factor
         ratio = 1 + change / (self.total_iters * self.start_factor + (self.last_epoch - 1) * change)
         return [lr * ratio for lr in self._current_lrs()]
+
+    def _closed_form_lr(self) -> list[float]:
+        done = min(self.total_iters, self.last_epoch) / self.total_iters
+        return [base * (self.start_factor + (self.end_factor - self.start_factor) * done) for base in self.base_lrs]
 
     def _lrs_at_start(self) -> list[float]:
         return [base * self.start_factor for base in self.base_lrs]
@@ -511,14 +548,20 @@ class ReduceLROnPlateau(LRScheduler):
             return value < best * (1 - self.threshold) if self.mode == "min" else value > best * (1 + self.threshold)
         return value < best - self.threshold if self.mode == "min" else value > best + self.threshold
 
-    def step(self, metrics: Any) -> None:  # type: ignore[override]
-        """Record one epoch's ``metrics`` (a number, or a one-element tensor) and lower the lr if it has plateaued."""
+    def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
+        """Record one epoch's ``metrics`` (a number, or a one-element tensor) and lower the lr if it has plateaued.
+
+        ``epoch`` (deprecated, as in PyTorch: it warns) only sets ``last_epoch``."""
         try:
             current = float(metrics)
         except (TypeError, ValueError):
             raise TypeError(f"ReduceLROnPlateau.step needs the watched number (e.g. the validation loss), "
                             f"got {type(metrics).__name__}") from None
-        self.last_epoch += 1
+        if epoch is None:
+            self.last_epoch += 1
+        else:
+            warnings.warn(EPOCH_ARGUMENT_WARNING, UserWarning, stacklevel=2)
+            self.last_epoch = epoch
         if self._is_better(current):
             self.best, self.num_bad_epochs = current, 0
         else:
@@ -567,6 +610,10 @@ class MultiStepLR(LRScheduler):
         times = self.milestones.count(self.last_epoch)  # a milestone listed twice multiplies twice
         return [lr * self.gamma ** times for lr in self._current_lrs()]
 
+    def _closed_form_lr(self) -> list[float]:
+        passed = bisect.bisect_right(self.milestones, self.last_epoch)
+        return [base * self.gamma ** passed for base in self.base_lrs]
+
 
 class ConstantLR(LRScheduler):
     """Hold the lr at ``factor``·η₀ for the first ``total_iters`` epochs, then at η₀.
@@ -592,6 +639,10 @@ class ConstantLR(LRScheduler):
             return self._current_lrs()
         return [lr / self.factor for lr in self._current_lrs()]
 
+    def _closed_form_lr(self) -> list[float]:
+        factor = 1.0 if self.last_epoch >= self.total_iters else self.factor
+        return [base * factor for base in self.base_lrs]
+
     def _lrs_at_start(self) -> list[float]:
         return [base * self.factor for base in self.base_lrs]
 
@@ -613,7 +664,7 @@ class MultiplicativeLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        if self.last_epoch <= 0:
+        if self._is_initial:
             return self._current_lrs()
         return [check_number(f"learning rate from lr_lambda at epoch {self.last_epoch}", lr * function(self.last_epoch))
                 for lr, function in zip(self._current_lrs(), self.lr_lambdas)]
@@ -641,6 +692,10 @@ class PolynomialLR(LRScheduler):
             return self._current_lrs()
         ratio = ((1 - epoch / self.total_iters) / (1 - (epoch - 1) / self.total_iters)) ** self.power
         return [lr * ratio for lr in self._current_lrs()]
+
+    def _closed_form_lr(self) -> list[float]:
+        left = 1 - min(self.total_iters, self.last_epoch) / self.total_iters
+        return [base * left ** self.power for base in self.base_lrs]
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
