@@ -165,3 +165,70 @@ def test_plateau_step_with_an_epoch_sets_last_epoch_as_torch(torch, epochs, valu
             seen.append((scheduler.last_epoch, scheduler.get_last_lr()))
         return seen
     assert run(gg) == run(torch)
+
+
+def heavy_ball(module):
+    """A learner's own optimizer, written the PyTorch way: its state starts as ``self.state[p]``, empty."""
+
+    class HeavyBall(module.optim.Optimizer):
+        def __init__(self, params, lr=0.1, beta=0.9):
+            super().__init__(params, {"lr": lr, "beta": beta})
+
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for param in group["params"]:
+                    if param.grad is None:
+                        continue
+                    state = self.state[param]
+                    if len(state) == 0:
+                        state["step"] = 0
+                        state["velocity"] = module.zeros_like(param)
+                    state["step"] += 1
+                    with module.no_grad():
+                        state["velocity"].mul_(group["beta"]).add_(param.grad, alpha=1 - group["beta"])
+                        param.add_(state["velocity"], alpha=-group["lr"])
+
+    return HeavyBall
+
+
+@pytest.mark.torch
+@given(seed=st.integers(0, 2**16))
+def test_an_optimizer_of_ones_own_reads_empty_state_as_in_torch(torch, seed):
+    start = np.random.default_rng(seed).normal(size=(2, 3))
+
+    def run(module):
+        weight = module.tensor(start, requires_grad=True)
+        bias = module.zeros(3, dtype=module.float64, requires_grad=True)
+        optimizer = heavy_ball(module)([weight, bias], lr=0.1)
+        for step in range(8):
+            optimizer.zero_grad()
+            loss = ((weight + bias) ** 2).sum() if step % 2 else (weight ** 2).sum()  # bias: no grad on even steps
+            loss.backward()
+            optimizer.step()
+        saved = optimizer.state_dict()["state"]
+        return weight.detach().numpy(), bias.detach().numpy(), optimizer.state[weight]["step"], sorted(saved)
+
+    (w_ours, b_ours, steps_ours, saved_ours), (w_torch, b_torch, steps_torch, saved_torch) = run(gg), run(torch)
+    np.testing.assert_allclose(w_ours, w_torch, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(b_ours, b_torch, rtol=1e-12, atol=1e-15)
+    assert (steps_ours, saved_ours) == (steps_torch, saved_torch)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "SGD", "RMSprop", "Adagrad", "Adamax"])
+def test_looking_at_a_parameters_state_before_its_first_step_changes_nothing(torch, name):
+    starts = [np.linspace(-1, 1, 6).reshape(2, 3), np.array([0.5, -0.25])]
+
+    def run(module):
+        params = [module.tensor(start, requires_grad=True) for start in starts]
+        options = {"lr": 0.05, "momentum": 0.9} if name == "SGD" else {"lr": 0.05}
+        optimizer = getattr(module.optim, name)(params, **options)
+        optimizer.state[params[0]]  # PyTorch's state is a defaultdict(dict): this makes an empty entry
+        for _ in range(5):
+            optimizer.zero_grad()
+            (params[0] ** 2).sum().add((params[1] ** 3).sum()).backward()
+            optimizer.step()
+        return [p.detach().numpy() for p in params]
+
+    for ours, theirs in zip(run(gg), run(torch)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)

@@ -26,6 +26,7 @@ refuses ``backward()`` afterwards, as in PyTorch.
 from __future__ import annotations
 
 import functools
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -84,7 +85,9 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], defaults: dict[str, Any]) -> None:
         self.defaults = self._checked_options(dict(defaults))
-        self.state: dict[Tensor, dict[str, Any]] = {}
+        # a parameter's state is an empty dict until its first step, as in PyTorch: a learner's own
+        # optimizer writes `state = self.state[p]; if not state: state["buf"] = ...`
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         self._workspaces: dict[Tensor, tuple[np.ndarray, ...]] = {}
         self._flat_groups: dict[int, Any] = {}  # id(group) -> flat buffers, for optimizers that use them
@@ -216,9 +219,9 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__} must define formula_for(group)")
 
     def _state_for(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        """``self.state[param]``, created by ``_initial_state`` on the parameter's first step."""
+        """``self.state[param]``, filled by ``_initial_state`` on the parameter's first step."""
         state = self.state.get(param)
-        if state is None:
+        if not state:  # never stepped (absent, or an empty dict someone read through self.state[param])
             state = self.state[param] = self._initial_state(param, group)
         return state
 
@@ -301,7 +304,7 @@ class Optimizer:
             by_index.update(zip((int(i) for i in saved["params"]), group["params"]))
             options = {key: value for key, value in saved.items() if key != "params"}
             groups.append({**self._checked_options({**group, **options}), "params": group["params"]})
-        state = {}
+        state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         for key, values in state_dict["state"].items():
             param = by_index.get(int(key))
             if param is None:
