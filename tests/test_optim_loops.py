@@ -180,9 +180,9 @@ def heavy_ball(module):
                     if param.grad is None:
                         continue
                     state = self.state[param]
-                    if len(state) == 0:
+                    if len(state) == 0:  # as PyTorch's own optimizers were written, memory_format and all
                         state["step"] = 0
-                        state["velocity"] = module.zeros_like(param)
+                        state["velocity"] = module.zeros_like(param, memory_format=module.preserve_format)
                     state["step"] += 1
                     with module.no_grad():
                         state["velocity"].mul_(group["beta"]).add_(param.grad, alpha=1 - group["beta"])
@@ -232,3 +232,21 @@ def test_looking_at_a_parameters_state_before_its_first_step_changes_nothing(tor
 
     for ours, theirs in zip(run(gg), run(torch)):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ["zeros_like", "ones_like", "empty_like", "rand_like", "randn_like", "clone"])
+@pytest.mark.parametrize("layout", ["preserve_format", "contiguous_format"])
+def test_tensor_making_functions_take_a_memory_format(torch, name, layout):
+    source = gg.tensor(np.arange(6.0).reshape(2, 3))
+    made = getattr(gg, name)(source, memory_format=getattr(gg, layout))
+    expected = getattr(torch, name)(torch.tensor(np.arange(6.0).reshape(2, 3)), memory_format=getattr(torch, layout))
+    assert made.shape == tuple(expected.shape) and made.dtype == np.float64
+    if name in ("zeros_like", "ones_like", "clone"):
+        np.testing.assert_array_equal(made.numpy(), expected.numpy())
+    assert repr(getattr(gg, layout)) == repr(getattr(torch, layout))
+
+
+def test_a_memory_format_that_is_not_one_is_refused():
+    with pytest.raises(TypeError, match="memory_format must be one of"):
+        gg.zeros_like(gg.ones(2), memory_format="channels_last")
