@@ -250,3 +250,52 @@ def test_tensor_making_functions_take_a_memory_format(torch, name, layout):
 def test_a_memory_format_that_is_not_one_is_refused():
     with pytest.raises(TypeError, match="memory_format must be one of"):
         gg.zeros_like(gg.ones(2), memory_format="channels_last")
+
+
+def hooked_steps(module, optimizer_class):
+    """What step pre/post hooks see over three steps, the pre-hook's handle removed after the second."""
+    seen = []
+    param = module.ones(2, dtype=module.float64, requires_grad=True)
+    optimizer = optimizer_class(module)([param], lr=0.1)
+
+    def before(opt, args, kwargs):
+        seen.append(("pre", opt is optimizer, len(args), args[0] is optimizer, sorted(kwargs)))
+
+    def after(opt, args, kwargs):
+        seen.append(("post", opt is optimizer, round(param.sum().item(), 12)))
+
+    first = optimizer.register_step_pre_hook(before)
+    optimizer.register_step_post_hook(after)
+    for number in range(3):
+        if number == 2:
+            first.remove()
+        optimizer.zero_grad()
+        (param * param).sum().backward()
+        optimizer.step()
+    return seen
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("optimizer_class", [lambda m: m.optim.SGD, lambda m: m.optim.Adam, heavy_ball],
+                         ids=["SGD", "Adam", "own_step"])
+def test_step_hooks_run_as_in_torch(torch, optimizer_class):
+    assert hooked_steps(gg, optimizer_class) == hooked_steps(torch, optimizer_class)
+
+
+@pytest.mark.torch
+def test_a_step_pre_hook_can_replace_the_closure(torch):
+    def run(module):
+        param = module.ones(2, requires_grad=True)
+        optimizer = module.optim.SGD([param], lr=0.1)
+
+        def closure():
+            optimizer.zero_grad()
+            loss = (param * param).sum()
+            loss.backward()
+            return loss
+
+        optimizer.register_step_pre_hook(lambda opt, args, kwargs: ((opt,), {"closure": closure}))
+        loss = optimizer.step()
+        return loss.item(), param.tolist()
+
+    assert run(gg) == run(torch)

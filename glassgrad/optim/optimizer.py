@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import bump_version, call_recorder, current_tape, enable_grad
+from ..handles import RemovableHandle, add_hook
 from ..tensor import Tensor
 from ._checks import check_number
 
@@ -40,6 +41,36 @@ HOW_IT_RUNS = ("foreach", "fused", "capturable", "differentiable")
 """PyTorch's options for how a step runs (one loop per tensor or one over all, fused kernels, CUDA graphs,
 autograd through the step). glassgrad has one way, NumPy in place, so every optimizer takes them and they change
 nothing; except ``differentiable=True``, which is refused in one line (a step is not recorded in the graph)."""
+
+
+def with_step_hooks(step: Callable[..., Any]) -> Callable[..., Any]:
+    """``step`` counted in ``_step_calls`` and wrapped in the hooks of ``register_step_pre_hook`` and
+    ``register_step_post_hook`` (only around the outermost ``step``: a subclass's ``step`` that calls
+    ``super().step()`` runs them once)."""
+
+    @functools.wraps(step)
+    def hooked_step(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
+        self._step_calls += 1
+        before, after = self.__dict__.get("_step_pre_hooks"), self.__dict__.get("_step_post_hooks")
+        if self._in_step or not (before or after):
+            return step(self, *args, **kwargs)
+        args = (self, *args)  # as PyTorch hands them to the hooks: the optimizer first
+        for hook in list((before or {}).values()):
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)):
+                    raise RuntimeError(f"a step pre-hook must return None or a tuple (args, kwargs), got {result!r}")
+                args, kwargs = result
+        self._in_step = True
+        try:
+            loss = step(*args, **kwargs)
+        finally:
+            self._in_step = False
+        for hook in list((after or {}).values()):
+            hook(self, args, kwargs)
+        return loss
+
+    return hooked_step
 
 
 class Optimizer:
@@ -53,18 +84,13 @@ class Optimizer:
     _step_calls = 0
     """How many times ``step`` ran (a subclass's ``step`` that calls ``super().step()`` counts twice); a
     learning-rate scheduler reads it to warn when it is stepped before the optimizer."""
+    _in_step = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         step = cls.__dict__.get("step")
-        if step is not None:  # a step of its own (LBFGS, a learner's optimizer): count its calls too
-
-            @functools.wraps(step)
-            def counted_step(self: Optimizer, *args: Any, **options: Any) -> Any:
-                self._step_calls += 1
-                return step(self, *args, **options)
-
-            cls.step = counted_step
+        if step is not None:  # a step of its own (LBFGS, a learner's optimizer): counted and hooked too
+            cls.step = with_step_hooks(step)
         init = cls.__dict__.get("__init__")
         if init is None:
             return
@@ -169,13 +195,13 @@ class Optimizer:
                 else:
                     param._grad.array.fill(0)
 
+    @with_step_hooks
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Apply the update rule once to every parameter that has a gradient.
 
         ``closure`` (optional) re-evaluates the model and returns the loss, which ``step``
         returns; it runs with gradient recording on.
         """
-        self._step_calls += 1
         recorder = call_recorder()  # a compiled step (glassgrad.compiler) replays this call as one kernel
         if recorder is not None and closure is None:
             return recorder.on_call(type(self).step, (self,))
@@ -194,6 +220,15 @@ class Optimizer:
                     update(param, grad.array, group)
                     bump_version(param.array)  # an in-place change, counted as PyTorch's p.add_(…) is
         return loss
+
+    def register_step_pre_hook(self, hook: Callable[[Optimizer, tuple, dict], Any]) -> RemovableHandle:
+        """Call ``hook(optimizer, args, kwargs)`` before every ``step``, ``args`` starting with the optimizer (as in
+        PyTorch); it may return new ``(args, kwargs)`` for the step. ``handle.remove()`` takes it away."""
+        return add_hook(self.__dict__.setdefault("_step_pre_hooks", {}), hook)
+
+    def register_step_post_hook(self, hook: Callable[[Optimizer, tuple, dict], Any]) -> RemovableHandle:
+        """Call ``hook(optimizer, args, kwargs)`` after every ``step``. ``handle.remove()`` takes it away."""
+        return add_hook(self.__dict__.setdefault("_step_post_hooks", {}), hook)
 
     def _update_and_record(self, tape: Any, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         old_value, grad_value = param.array.copy(), grad.copy()
