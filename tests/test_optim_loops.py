@@ -299,3 +299,15 @@ def test_a_step_pre_hook_can_replace_the_closure(torch):
         return loss.item(), param.tolist()
 
     assert run(gg) == run(torch)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("schedule", list(SCHEDULES))
+def test_a_schedulers_state_dict_holds_nothing_of_its_optimizer(torch, schedule):
+    def keys(module):
+        optimizer = module.optim.SGD([module.zeros(2, requires_grad=True)], lr=0.1, momentum=0.9)
+        optimizer.step()
+        return {key for key in SCHEDULES[schedule](module.optim.lr_scheduler, optimizer).state_dict()
+                if "optimizer" in key}
+
+    assert keys(gg) == keys(torch) == set()

@@ -44,7 +44,7 @@ class LRScheduler:
     ``get_lr()``, the new lr of every group.
     """
 
-    _unsaved: tuple[str, ...] = ("optimizer",)
+    _unsaved: tuple[str, ...] = ("optimizer", "_optimizer_steps_at_start")  # not numbers of the schedule
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -240,7 +240,7 @@ class LambdaLR(LRScheduler):
     [0.025]
     """
 
-    _unsaved = ("optimizer", "lr_lambdas")
+    _unsaved = (*LRScheduler._unsaved, "lr_lambdas")
 
     def __init__(
         self,
@@ -323,7 +323,7 @@ class _Schedules(LRScheduler):
     """A schedule made of other schedules on one optimizer (:class:`SequentialLR`, :class:`ChainedScheduler`):
     they are checked once, and saved and restored with it."""
 
-    _unsaved = ("optimizer", "_schedulers")
+    _unsaved = (*LRScheduler._unsaved, "_schedulers")
 
     @staticmethod
     def _checked(name: str, schedulers: Sequence[LRScheduler], optimizer: Optimizer) -> list[LRScheduler]:
@@ -651,7 +651,7 @@ class MultiplicativeLR(LRScheduler):
     """Multiply the lr by ``lr_lambda(e)`` at every epoch e ≥ 1 (one function, or one per group): the factors
     compound, unlike :class:`LambdaLR`'s."""
 
-    _unsaved = ("optimizer", "lr_lambdas")
+    _unsaved = (*LRScheduler._unsaved, "lr_lambdas")
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
                  last_epoch: int = -1) -> None:
@@ -751,7 +751,7 @@ class CyclicLR(LRScheduler):
     ``cycle_momentum`` the momentum (or β₁) moves the other way, between ``max_momentum`` and ``base_momentum``.
     """
 
-    _unsaved = ("optimizer", "scale_fn")
+    _unsaved = (*LRScheduler._unsaved, "scale_fn")
 
     def __init__(self, optimizer: Optimizer, base_lr: float | Sequence[float], max_lr: float | Sequence[float],
                  step_size_up: int = 2000, step_size_down: int | None = None, mode: str = "triangular",
