@@ -438,6 +438,7 @@ from .linalg import inv as inverse
 from .linalg_exp import matrix_exp
 from .linalg_lu import cholesky_inverse, cholesky_solve, lu_unpack, triangular_solve
 from .lowrank import pca_lowrank, svd_lowrank
+from .memory_formats import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
 from .nn.functional import pdist
 from .ops import RULES
 from .ops_einsum import einsum
@@ -576,6 +577,8 @@ __all__ = [
     "randint_like", "randn_like", "reciprocal", "repeat_interleave", "roll", "rsqrt", "scatter", "scatter_add",
     "set_default_dtype", "set_printoptions", "short", "sign", "sinh", "sort", "split", "square", "t", "tan", "topk",
     "tril", "triu", "trunc", "uint8", "unflatten",
+    # PyTorch's memory formats (glassgrad.memory_formats): accepted, every one row-major here
+    "channels_last", "channels_last_3d", "contiguous_format", "memory_format", "preserve_format",
     # cut into pieces with one gradient buffer (glassgrad.ops_pieces)
     "unbind",
     # joins, cuts, products and picks made of other ops (glassgrad.composed_joins, composed_products, composed_picks)

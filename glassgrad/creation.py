@@ -28,6 +28,7 @@ from .autograd import STATE, note_unreplayable
 from .device import check_device
 from .dtypes import get_default_dtype
 from .generator import Generator, restore_state, state_bytes
+from .memory_formats import check_memory_format
 from .tensor import Tensor, int64
 
 DEFAULT_SEED = 0
@@ -183,22 +184,29 @@ def full(size: tuple, fill_value: float, dtype: Any = None, device: Any = None, 
     return _filled(shape, fill_value, dtype, requires_grad, "full", device)
 
 
-def zeros_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+               memory_format: Any = None) -> Tensor:
+    check_memory_format(memory_format, "zeros_like")
     return _filled(input.shape, 0.0, dtype or input.dtype, requires_grad, "zeros_like", device)
 
 
-def ones_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def ones_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+              memory_format: Any = None) -> Tensor:
+    check_memory_format(memory_format, "ones_like")
     return _filled(input.shape, 1.0, dtype or input.dtype, requires_grad, "ones_like", device)
 
 
-def empty_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def empty_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+               memory_format: Any = None) -> Tensor:
     """A tensor of ``input``'s shape and dtype to be filled later (zeros here; see :func:`empty`)."""
+    check_memory_format(memory_format, "empty_like")
     return _filled(input.shape, 0.0, dtype or input.dtype, requires_grad, "empty_like", device)
 
 
 def full_like(input: Tensor, fill_value: float, dtype: Any = None, device: Any = None,
-              requires_grad: bool = False) -> Tensor:
+              requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """A tensor of ``input``'s shape (and dtype, unless ``dtype`` is given) filled with ``fill_value``."""
+    check_memory_format(memory_format, "full_like")
     fill_value = _fill_number(fill_value, "full_like")
     return _filled(input.shape, fill_value, dtype or input.dtype, requires_grad, "full_like", device)
 

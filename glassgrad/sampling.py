@@ -20,19 +20,22 @@ import numpy as np
 from .arguments import resolve_dtype, shape_text
 from .creation import _float_dtype, _leaf, _sized, pick_generator, rand, randint, randn
 from .device import check_device
+from .memory_formats import check_memory_format
 from .tensor import Tensor
 
 
 def rand_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-              seed: int | None = None, generator: Any = None) -> Tensor:
+              seed: int | None = None, generator: Any = None, memory_format: Any = None) -> Tensor:
     """Uniform samples on [0, 1) in ``input``'s shape (and float dtype, unless ``dtype`` is given)."""
+    check_memory_format(memory_format, "rand_like")
     return rand(input.shape, dtype=dtype or _float_like(input), device=device, requires_grad=requires_grad,
                 seed=seed, generator=generator)
 
 
 def randn_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-               seed: int | None = None, generator: Any = None) -> Tensor:
+               seed: int | None = None, generator: Any = None, memory_format: Any = None) -> Tensor:
     """Standard normal samples N(0, 1) in ``input``'s shape (and float dtype, unless ``dtype`` is given)."""
+    check_memory_format(memory_format, "randn_like")
     return randn(input.shape, dtype=dtype or _float_like(input), device=device, requires_grad=requires_grad,
                  seed=seed, generator=generator)
 

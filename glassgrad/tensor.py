@@ -60,6 +60,7 @@ from .dtypes import bool_, float16, float32, float64, get_default_dtype, int32, 
 from .grad_fn import Node
 from .graph import as_view, check_in_place, rebase, record
 from .handles import RemovableHandle
+from .memory_formats import check_memory_format
 from .number_first import number_first
 from .printing import array_text
 
@@ -372,8 +373,10 @@ class Tensor:
         """The same numbers, cut from the graph (shares memory)."""
         return Tensor._wrap(self.array)
 
-    def clone(self) -> Tensor:
-        """A copy that stays in the graph (gradient flows back unchanged)."""
+    def clone(self, memory_format: Any = None) -> Tensor:
+        """A copy that stays in the graph (gradient flows back unchanged); any ``memory_format`` gives a row-major
+        copy (see :mod:`glassgrad.memory_formats`)."""
+        check_memory_format(memory_format, "clone")
         return apply(ops.CAST, (self,), self.array, self.array.dtype)  # astype always copies
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:

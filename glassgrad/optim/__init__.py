@@ -28,9 +28,10 @@ from .radam import RAdam
 from .rmsprop import RMSprop
 from .rprop import Rprop
 from .sgd import SGD
+from .sparse_adam import SparseAdam
 
 __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
 __all__ += ["Adadelta", "Adamax", "NAdam"]
 __all__ += ["ASGD", "RAdam", "Rprop"]
 __all__ += ["LBFGS", "swa_utils"]
-__all__ += ["Adafactor", "Muon"]
+__all__ += ["Adafactor", "Muon", "SparseAdam"]

@@ -204,7 +204,7 @@ class Adam(Optimizer):
         if len({p.array.dtype for p in params}) != 1 or sum(p.array.size for p in params) > ONE_PASS_LIMIT:
             return None
         states = [self.state.get(p) for p in params]
-        steps = {0 if state is None else state["step"] for state in states}
+        steps = {state["step"] if state else 0 for state in states}  # an empty state: not stepped yet
         if len(steps) > 1:
             return None  # parameters at different steps (some had no gradient once): one by one
         if flat is None or flat.params != tuple(params) or not flat.fits(params):
@@ -248,7 +248,8 @@ class _FlatGroup:
     def link_state(self, state: dict[Tensor, dict[str, Any]]) -> None:
         """Make each parameter's m and v views into the flat buffers, carrying over what they held."""
         for param, part, shape in zip(self.params, self.slices, self.shapes):
-            mine = state.setdefault(param, {"step": self.state["step"]})
+            mine = state.setdefault(param, {})
+            mine.setdefault("step", self.state["step"])
             for key in ("exp_avg", "exp_avg_sq"):
                 held = mine.get(key)
                 if held is None or held.base is not self.state[key]:

@@ -254,7 +254,9 @@ class LBFGS(Optimizer):
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         history_size, line_search = group["history_size"], group["line_search_fn"]
-        state = self.state.setdefault(self._params[0], {"func_evals": 0, "n_iter": 0})
+        state = self.state.setdefault(self._params[0], {})
+        for counter in ("func_evals", "n_iter"):
+            state.setdefault(counter, 0)
 
         with enable_grad():
             original_loss = closure()

@@ -12,6 +12,7 @@ step for step.
 >>> lrs = []
 >>> for epoch in range(5):
 ...     lrs.append(schedule.get_last_lr()[0])   # train one epoch with this lr, then:
+...     opt.step()                              # the optimizer first (PyTorch warns otherwise)
 ...     schedule.step()
 >>> lrs
 [0.1, 0.1, 0.05, 0.05, 0.025]
@@ -21,11 +22,17 @@ from __future__ import annotations
 
 import bisect
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._checks import check_count, check_number
 from .optimizer import Optimizer
+
+EPOCH_ARGUMENT_WARNING = (
+    "scheduler.step(epoch) is deprecated (in PyTorch too): call scheduler.step() once per epoch instead; with an "
+    "epoch, the lr comes from the schedule's closed form where it has one"
+)
 
 
 class LRScheduler:
@@ -37,7 +44,7 @@ class LRScheduler:
     ``get_lr()``, the new lr of every group.
     """
 
-    _unsaved: tuple[str, ...] = ("optimizer",)
+    _unsaved: tuple[str, ...] = ("optimizer", "_optimizer_steps_at_start")  # not numbers of the schedule
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -57,6 +64,7 @@ class LRScheduler:
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._step_count = 0
+        self._optimizer_steps_at_start = optimizer._step_calls
         self._is_initial = True  # the first step() only records the starting lrs
         self.step()
         self._is_initial = False
@@ -65,13 +73,42 @@ class LRScheduler:
         """The lr of every parameter group for epoch ``last_epoch``."""
         raise NotImplementedError(f"{type(self).__name__} must define get_lr()")
 
-    def step(self) -> None:
-        """Move to the next epoch and write its lr into every parameter group."""
+    def step(self, epoch: float | None = None) -> None:
+        """Move to the next epoch and write its lr into every parameter group.
+
+        ``step(epoch)``, PyTorch's older form (it warns that it is deprecated; so does glassgrad), jumps
+        to ``epoch`` instead, and takes its lr from the schedule's closed form in ``base_lrs`` where
+        there is one (see :meth:`_closed_form_lr`).
+        """
+        self._warn_if_optimizer_not_stepped()
         self._step_count += 1
-        self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        if epoch is None:
+            self.last_epoch += 1
+            lrs = self.get_lr()
+        else:
+            warnings.warn(EPOCH_ARGUMENT_WARNING, UserWarning, stacklevel=2)
+            self.last_epoch = epoch
+            lrs = self._closed_form_lr()
+        for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _closed_form_lr(self) -> list[float]:
+        """The lr of every group at epoch ``last_epoch`` from ``base_lrs`` alone, for ``step(epoch)``.
+
+        A schedule whose lrs each build on the last has none: it uses :meth:`get_lr`, as PyTorch does.
+        """
+        return self.get_lr()
+
+    def _warn_if_optimizer_not_stepped(self) -> None:
+        """On the first ``step()``, warn (as PyTorch does) if ``optimizer.step()`` has not run since this
+        scheduler was built: the loop then skips the schedule's first lr."""
+        if self._step_count == 1 and self.optimizer._step_calls == self._optimizer_steps_at_start:
+            warnings.warn(
+                "Detected call of `lr_scheduler.step()` before `optimizer.step()`: the first lr of the schedule is "
+                "skipped. Call `optimizer.step()` first, then `lr_scheduler.step()`",
+                UserWarning, stacklevel=3,
+            )
 
     def get_last_lr(self) -> list[float]:
         """The lrs set by the latest ``step()`` (one per parameter group)."""
@@ -99,6 +136,7 @@ class StepLR(LRScheduler):
     >>> import glassgrad as gg
     >>> opt = gg.optim.SGD([gg.zeros(1, requires_grad=True)], lr=1.0)
     >>> schedule = StepLR(opt, step_size=3, gamma=0.1)
+    >>> opt.step()   # optimizer.step() comes before the first schedule.step()
     >>> for _ in range(3): schedule.step()
     >>> schedule.get_last_lr()
     [0.1]
@@ -114,6 +152,9 @@ class StepLR(LRScheduler):
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
+    def _closed_form_lr(self) -> list[float]:
+        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
+
 
 class ExponentialLR(LRScheduler):
     """Multiply the lr by ``gamma`` every epoch: ``ηₑ = η₀ · γᵉ``.
@@ -121,6 +162,7 @@ class ExponentialLR(LRScheduler):
     >>> import glassgrad as gg
     >>> opt = gg.optim.SGD([gg.zeros(1, requires_grad=True)], lr=1.0)
     >>> schedule = ExponentialLR(opt, gamma=0.5)
+    >>> opt.step()   # optimizer.step() comes before the first schedule.step()
     >>> schedule.step(); schedule.step()
     >>> schedule.get_last_lr()
     [0.25]
@@ -134,6 +176,9 @@ class ExponentialLR(LRScheduler):
         if self._is_initial:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
+
+    def _closed_form_lr(self) -> list[float]:
+        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -155,6 +200,7 @@ class CosineAnnealingLR(LRScheduler):
     >>> import glassgrad as gg
     >>> opt = gg.optim.SGD([gg.zeros(1, requires_grad=True)], lr=1.0)
     >>> schedule = CosineAnnealingLR(opt, T_max=2)
+    >>> opt.step()   # optimizer.step() comes before the first schedule.step()
     >>> schedule.step()
     >>> round(schedule.get_last_lr()[0], 6)   # (1 + cos(π/2)) / 2
     0.5
@@ -175,6 +221,10 @@ class CosineAnnealingLR(LRScheduler):
         ratio = (1 + math.cos(math.pi * epoch / period)) / (1 + math.cos(math.pi * (epoch - 1) / period))
         return [low + ratio * (lr - low) for lr in self._current_lrs()]
 
+    def _closed_form_lr(self) -> list[float]:
+        share = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+        return [self.eta_min + (base - self.eta_min) * share for base in self.base_lrs]
+
 
 class LambdaLR(LRScheduler):
     """Set the lr to the starting lr times a function of the epoch: ``ηₑ = η₀ · f(e)``.
@@ -190,7 +240,7 @@ class LambdaLR(LRScheduler):
     [0.025]
     """
 
-    _unsaved = ("optimizer", "lr_lambdas")
+    _unsaved = (*LRScheduler._unsaved, "lr_lambdas")
 
     def __init__(
         self,
@@ -237,6 +287,7 @@ class LinearLR(LRScheduler):
     >>> warmup = LinearLR(opt, start_factor=0.25, total_iters=3)
     >>> lrs = [warmup.get_last_lr()[0]]
     >>> for _ in range(4):
+    ...     opt.step()
     ...     warmup.step()
     ...     lrs.append(round(warmup.get_last_lr()[0], 6))
     >>> lrs
@@ -260,6 +311,10 @@ class LinearLR(LRScheduler):
         ratio = 1 + change / (self.total_iters * self.start_factor + (self.last_epoch - 1) * change)
         return [lr * ratio for lr in self._current_lrs()]
 
+    def _closed_form_lr(self) -> list[float]:
+        done = min(self.total_iters, self.last_epoch) / self.total_iters
+        return [base * (self.start_factor + (self.end_factor - self.start_factor) * done) for base in self.base_lrs]
+
     def _lrs_at_start(self) -> list[float]:
         return [base * self.start_factor for base in self.base_lrs]
 
@@ -268,7 +323,7 @@ class _Schedules(LRScheduler):
     """A schedule made of other schedules on one optimizer (:class:`SequentialLR`, :class:`ChainedScheduler`):
     they are checked once, and saved and restored with it."""
 
-    _unsaved = ("optimizer", "_schedulers")
+    _unsaved = (*LRScheduler._unsaved, "_schedulers")
 
     @staticmethod
     def _checked(name: str, schedulers: Sequence[LRScheduler], optimizer: Optimizer) -> list[LRScheduler]:
@@ -493,14 +548,20 @@ class ReduceLROnPlateau(LRScheduler):
             return value < best * (1 - self.threshold) if self.mode == "min" else value > best * (1 + self.threshold)
         return value < best - self.threshold if self.mode == "min" else value > best + self.threshold
 
-    def step(self, metrics: Any) -> None:  # type: ignore[override]
-        """Record one epoch's ``metrics`` (a number, or a one-element tensor) and lower the lr if it has plateaued."""
+    def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
+        """Record one epoch's ``metrics`` (a number, or a one-element tensor) and lower the lr if it has plateaued.
+
+        ``epoch`` (deprecated, as in PyTorch: it warns) only sets ``last_epoch``."""
         try:
             current = float(metrics)
         except (TypeError, ValueError):
             raise TypeError(f"ReduceLROnPlateau.step needs the watched number (e.g. the validation loss), "
                             f"got {type(metrics).__name__}") from None
-        self.last_epoch += 1
+        if epoch is None:
+            self.last_epoch += 1
+        else:
+            warnings.warn(EPOCH_ARGUMENT_WARNING, UserWarning, stacklevel=2)
+            self.last_epoch = epoch
         if self._is_better(current):
             self.best, self.num_bad_epochs = current, 0
         else:
@@ -534,6 +595,7 @@ class MultiStepLR(LRScheduler):
     >>> import glassgrad as gg
     >>> opt = gg.optim.SGD([gg.zeros(1, requires_grad=True)], lr=1.0)
     >>> schedule = MultiStepLR(opt, milestones=[1, 3], gamma=0.5)
+    >>> opt.step()   # optimizer.step() comes before the first schedule.step()
     >>> [schedule.get_last_lr()[0]] + [(schedule.step(), schedule.get_last_lr()[0])[1] for _ in range(3)]
     [1.0, 0.5, 0.5, 0.25]
     """
@@ -548,6 +610,10 @@ class MultiStepLR(LRScheduler):
         times = self.milestones.count(self.last_epoch)  # a milestone listed twice multiplies twice
         return [lr * self.gamma ** times for lr in self._current_lrs()]
 
+    def _closed_form_lr(self) -> list[float]:
+        passed = bisect.bisect_right(self.milestones, self.last_epoch)
+        return [base * self.gamma ** passed for base in self.base_lrs]
+
 
 class ConstantLR(LRScheduler):
     """Hold the lr at ``factor``·η₀ for the first ``total_iters`` epochs, then at η₀.
@@ -555,6 +621,7 @@ class ConstantLR(LRScheduler):
     >>> import glassgrad as gg
     >>> opt = gg.optim.SGD([gg.zeros(1, requires_grad=True)], lr=1.0)
     >>> schedule = ConstantLR(opt, factor=0.5, total_iters=2)
+    >>> opt.step()   # optimizer.step() comes before the first schedule.step()
     >>> [schedule.get_last_lr()[0]] + [(schedule.step(), schedule.get_last_lr()[0])[1] for _ in range(3)]
     [0.5, 0.5, 1.0, 1.0]
     """
@@ -572,6 +639,10 @@ class ConstantLR(LRScheduler):
             return self._current_lrs()
         return [lr / self.factor for lr in self._current_lrs()]
 
+    def _closed_form_lr(self) -> list[float]:
+        factor = 1.0 if self.last_epoch >= self.total_iters else self.factor
+        return [base * factor for base in self.base_lrs]
+
     def _lrs_at_start(self) -> list[float]:
         return [base * self.factor for base in self.base_lrs]
 
@@ -580,7 +651,7 @@ class MultiplicativeLR(LRScheduler):
     """Multiply the lr by ``lr_lambda(e)`` at every epoch e ≥ 1 (one function, or one per group): the factors
     compound, unlike :class:`LambdaLR`'s."""
 
-    _unsaved = ("optimizer", "lr_lambdas")
+    _unsaved = (*LRScheduler._unsaved, "lr_lambdas")
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
                  last_epoch: int = -1) -> None:
@@ -593,7 +664,7 @@ class MultiplicativeLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        if self.last_epoch <= 0:
+        if self._is_initial:
             return self._current_lrs()
         return [check_number(f"learning rate from lr_lambda at epoch {self.last_epoch}", lr * function(self.last_epoch))
                 for lr, function in zip(self._current_lrs(), self.lr_lambdas)]
@@ -605,6 +676,7 @@ class PolynomialLR(LRScheduler):
     >>> import glassgrad as gg
     >>> opt = gg.optim.SGD([gg.zeros(1, requires_grad=True)], lr=1.0)
     >>> schedule = PolynomialLR(opt, total_iters=4, power=1.0)
+    >>> opt.step()   # optimizer.step() comes before the first schedule.step()
     >>> [round((schedule.step(), schedule.get_last_lr()[0])[1], 6) for _ in range(5)]
     [0.75, 0.5, 0.25, 0.0, 0.0]
     """
@@ -620,6 +692,10 @@ class PolynomialLR(LRScheduler):
             return self._current_lrs()
         ratio = ((1 - epoch / self.total_iters) / (1 - (epoch - 1) / self.total_iters)) ** self.power
         return [lr * ratio for lr in self._current_lrs()]
+
+    def _closed_form_lr(self) -> list[float]:
+        left = 1 - min(self.total_iters, self.last_epoch) / self.total_iters
+        return [base * left ** self.power for base in self.base_lrs]
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
@@ -675,7 +751,7 @@ class CyclicLR(LRScheduler):
     ``cycle_momentum`` the momentum (or β₁) moves the other way, between ``max_momentum`` and ``base_momentum``.
     """
 
-    _unsaved = ("optimizer", "scale_fn")
+    _unsaved = (*LRScheduler._unsaved, "scale_fn")
 
     def __init__(self, optimizer: Optimizer, base_lr: float | Sequence[float], max_lr: float | Sequence[float],
                  step_size_up: int = 2000, step_size_down: int | None = None, mode: str = "triangular",

@@ -26,12 +26,14 @@ refuses ``backward()`` afterwards, as in PyTorch.
 from __future__ import annotations
 
 import functools
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
 from ..autograd import bump_version, call_recorder, current_tape, enable_grad
+from ..handles import RemovableHandle, add_hook
 from ..tensor import Tensor
 from ._checks import check_number
 
@@ -39,6 +41,36 @@ HOW_IT_RUNS = ("foreach", "fused", "capturable", "differentiable")
 """PyTorch's options for how a step runs (one loop per tensor or one over all, fused kernels, CUDA graphs,
 autograd through the step). glassgrad has one way, NumPy in place, so every optimizer takes them and they change
 nothing; except ``differentiable=True``, which is refused in one line (a step is not recorded in the graph)."""
+
+
+def with_step_hooks(step: Callable[..., Any]) -> Callable[..., Any]:
+    """``step`` counted in ``_step_calls`` and wrapped in the hooks of ``register_step_pre_hook`` and
+    ``register_step_post_hook`` (only around the outermost ``step``: a subclass's ``step`` that calls
+    ``super().step()`` runs them once)."""
+
+    @functools.wraps(step)
+    def hooked_step(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
+        self._step_calls += 1
+        before, after = self.__dict__.get("_step_pre_hooks"), self.__dict__.get("_step_post_hooks")
+        if self._in_step or not (before or after):
+            return step(self, *args, **kwargs)
+        args = (self, *args)  # as PyTorch hands them to the hooks: the optimizer first
+        for hook in list((before or {}).values()):
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)):
+                    raise RuntimeError(f"a step pre-hook must return None or a tuple (args, kwargs), got {result!r}")
+                args, kwargs = result
+        self._in_step = True
+        try:
+            loss = step(*args, **kwargs)
+        finally:
+            self._in_step = False
+        for hook in list((after or {}).values()):
+            hook(self, args, kwargs)
+        return loss
+
+    return hooked_step
 
 
 class Optimizer:
@@ -49,8 +81,16 @@ class Optimizer:
     :data:`HOW_IT_RUNS` (``AdamW(params, fused=False)``, as nanoGPT passes it).
     """
 
+    _step_calls = 0
+    """How many times ``step`` ran (a subclass's ``step`` that calls ``super().step()`` counts twice); a
+    learning-rate scheduler reads it to warn when it is stepped before the optimizer."""
+    _in_step = False
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None:  # a step of its own (LBFGS, a learner's optimizer): counted and hooked too
+            cls.step = with_step_hooks(step)
         init = cls.__dict__.get("__init__")
         if init is None:
             return
@@ -71,7 +111,9 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], defaults: dict[str, Any]) -> None:
         self.defaults = self._checked_options(dict(defaults))
-        self.state: dict[Tensor, dict[str, Any]] = {}
+        # a parameter's state is an empty dict until its first step, as in PyTorch: a learner's own
+        # optimizer writes `state = self.state[p]; if not state: state["buf"] = ...`
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         self._workspaces: dict[Tensor, tuple[np.ndarray, ...]] = {}
         self._flat_groups: dict[int, Any] = {}  # id(group) -> flat buffers, for optimizers that use them
@@ -153,6 +195,7 @@ class Optimizer:
                 else:
                     param._grad.array.fill(0)
 
+    @with_step_hooks
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Apply the update rule once to every parameter that has a gradient.
 
@@ -178,6 +221,15 @@ class Optimizer:
                     bump_version(param.array)  # an in-place change, counted as PyTorch's p.add_(…) is
         return loss
 
+    def register_step_pre_hook(self, hook: Callable[[Optimizer, tuple, dict], Any]) -> RemovableHandle:
+        """Call ``hook(optimizer, args, kwargs)`` before every ``step``, ``args`` starting with the optimizer (as in
+        PyTorch); it may return new ``(args, kwargs)`` for the step. ``handle.remove()`` takes it away."""
+        return add_hook(self.__dict__.setdefault("_step_pre_hooks", {}), hook)
+
+    def register_step_post_hook(self, hook: Callable[[Optimizer, tuple, dict], Any]) -> RemovableHandle:
+        """Call ``hook(optimizer, args, kwargs)`` after every ``step``. ``handle.remove()`` takes it away."""
+        return add_hook(self.__dict__.setdefault("_step_post_hooks", {}), hook)
+
     def _update_and_record(self, tape: Any, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         old_value, grad_value = param.array.copy(), grad.copy()
         self._update(param, grad, group)
@@ -202,9 +254,9 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__} must define formula_for(group)")
 
     def _state_for(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        """``self.state[param]``, created by ``_initial_state`` on the parameter's first step."""
+        """``self.state[param]``, filled by ``_initial_state`` on the parameter's first step."""
         state = self.state.get(param)
-        if state is None:
+        if not state:  # never stepped (absent, or an empty dict someone read through self.state[param])
             state = self.state[param] = self._initial_state(param, group)
         return state
 
@@ -287,7 +339,7 @@ class Optimizer:
             by_index.update(zip((int(i) for i in saved["params"]), group["params"]))
             options = {key: value for key, value in saved.items() if key != "params"}
             groups.append({**self._checked_options({**group, **options}), "params": group["params"]})
-        state = {}
+        state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         for key, values in state_dict["state"].items():
             param = by_index.get(int(key))
             if param is None:

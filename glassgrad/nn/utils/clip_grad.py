@@ -53,13 +53,14 @@ def _norm(values: np.ndarray, norm_type: float) -> float:
 
 
 def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm_type: float = 2.0,
-                    error_if_nonfinite: bool = False) -> Tensor:
+                    error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
     """Scale the gradients in place so their total ``norm_type``-norm is at most ``max_norm``.
 
     Returns the total norm *before* clipping (a 0-d tensor, as in PyTorch). Parameters
     without ``.grad`` are skipped. When the total norm is NaN or infinite the gradients
     are left untouched (PyTorch would turn them all into NaN, hiding which one blew up);
-    ``error_if_nonfinite=True`` raises instead.
+    ``error_if_nonfinite=True`` raises instead. ``foreach`` (PyTorch's choice of kernel)
+    is accepted and changes nothing: the result is the same either way.
     """
     recorder = call_recorder()  # a compiled step (glassgrad.compiler) replays this call as one kernel
     if recorder is not None:
@@ -98,8 +99,8 @@ def _scale(grads: list[Tensor], max_norm: float, total: float) -> None:
             grad.array *= scale
 
 
-def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -> None:
-    """Clamp every gradient entry in place to ``[−clip_value, clip_value]``."""
+def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float, foreach: bool | None = None) -> None:
+    """Clamp every gradient entry in place to ``[−clip_value, clip_value]`` (``foreach`` changes nothing)."""
     recorder = call_recorder()  # a compiled step (glassgrad.compiler) replays this call as one kernel
     if recorder is not None:
         return recorder.on_call(clip_grad_value_, (parameters, clip_value))
