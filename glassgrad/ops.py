@@ -688,20 +688,29 @@ LEAKY_RELU = elementwise(
 
 
 # The hard activations pass no gradient at their corners, as PyTorch: a clamp would pass it at both bounds.
+def _at_or_past_bounds(a, lo, hi):
+    """Where hardtanh is flat: ``a ≤ lo`` or ``a ≥ hi`` (a NaN is neither, so it passes the gradient, as PyTorch)."""
+    return (a <= lo) | (a >= hi)
+
+
+def _strictly_inside_three(a):
+    """Where hardsigmoid is not flat: ``−3 < a < 3``."""
+    return (a > -3) & (a < 3)
+
+
 HARDTANH = elementwise(
     "hardtanh", "out = min(max(a, lo), hi)", "1 where {lo} < {a} < {hi}, else 0 (0 at the corners too)",
     lambda a, lo, hi: np.clip(a, lo, hi),
-    lambda a, lo, hi: np.where((a <= lo) | (a >= hi), 0, 1).astype(a.dtype),  # NaN passes it, as PyTorch
+    lambda a, lo, hi: np.logical_not(_at_or_past_bounds(a, lo, hi)).astype(a.dtype),
     kind="activation", written="Hardtanh({a})", symbol="Hardtanh", settings={"lo": -1.0, "hi": 1.0},
-    flat=lambda a, lo, hi: (a <= lo) | (a >= hi),
-    tensor_local=lambda a, lo, hi: 1 - ((a <= lo) | (a >= hi)).to(a.dtype),
+    flat=_at_or_past_bounds, tensor_local=lambda a, lo, hi: 1 - _at_or_past_bounds(a, lo, hi).to(a.dtype),
 )
 HARDSIGMOID = elementwise(
     "hardsigmoid", "out = min(max(a/6 + 1/2, 0), 1)", "1/6 where −3 < {a} < 3, else 0 (0 at ±3)",
     lambda a: np.clip(a / 6 + 0.5, 0, 1).astype(a.dtype, copy=False),
-    lambda a: np.where((a > -3) & (a < 3), 1 / 6, 0).astype(a.dtype),
-    kind="activation", written="Hardsigmoid({a})", symbol="Hardsigmoid", flat=lambda a: ~((a > -3) & (a < 3)),
-    tensor_local=lambda a: ((a > -3) & (a < 3)).to(a.dtype) / 6,
+    lambda a: np.where(_strictly_inside_three(a), 1 / 6, 0).astype(a.dtype),
+    kind="activation", written="Hardsigmoid({a})", symbol="Hardsigmoid",
+    flat=lambda a: ~_strictly_inside_three(a), tensor_local=lambda a: _strictly_inside_three(a).to(a.dtype) / 6,
 )
 HARDSWISH = elementwise(
     "hardswish", "out = a·hardsigmoid(a)", "0 where {a} ≤ −3, {a}/3 + 1/2 where −3 < {a} < 3, else 1",

@@ -731,9 +731,7 @@ class Tensor:
     def mean(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None) -> Tensor:
         """``Σ a / n`` over ``dim`` (every dim by default), in ``dtype`` if given (a float dtype)."""
         x = self if dtype is None else self.to(resolve_dtype(dtype))
-        if not is_floating(x.array.dtype):
-            raise RuntimeError(f"mean: needs a floating tensor, got {x.array.dtype}; use t.float().mean() or "
-                               "t.mean(dtype=gg.float32)")
+        x = _floating_only(x, "mean", " or t.mean(dtype=gg.float32)")
         return _reduce(ops.MEAN, x, dim, keepdim, axis, keepdims)
 
     def var(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None,
@@ -1225,10 +1223,12 @@ def _reduce(op: ops.Op, tensor: Tensor, dim, keepdim, axis, keepdims, *extra) ->
     return apply(op, (tensor,), tensor.array, axis, *extra, keep)
 
 
-def _floating_only(tensor: Tensor, name: str) -> Tensor:
-    """``tensor``, if it holds floats; integers and bools are refused, as PyTorch refuses them (var, softmax …)."""
+def _floating_only(tensor: Tensor, name: str, other_fix: str = "") -> Tensor:
+    """``tensor``, if it holds floats; integers and bools are refused, as PyTorch refuses them (mean, var, softmax
+    …); ``other_fix`` names another way out (``mean(dtype=…)``)."""
     if not is_floating(tensor.array.dtype):
-        raise RuntimeError(f"{name}: needs a floating tensor, got {tensor.array.dtype}; use t.float().{name}(...)")
+        raise RuntimeError(f"{name}: needs a floating tensor, got {tensor.array.dtype}; use t.float().{name}(...)"
+                           f"{other_fix}")
     return tensor
 
 
