@@ -13,7 +13,9 @@ Targets (issue 15, eager): ratios ≤ 0.25, ≤ 0.5 and ≤ 1.0; ``import glassg
 Columns (each in its own process, one process per column and round, columns alternating
 within a round): glassgrad (eager), glassgrad compiled (``gg.compile`` of the same step, where
 glassgrad has it; else n/a), PyTorch, JAX (``jax.jit`` of the same step; skipped with a note
-when ``pip install "glassgrad[bench]"`` has not installed jax). In each process a workload's time
+when ``pip install "glassgrad[bench]"`` has not installed jax), and NumPy by hand (the same step
+with its gradients written out by hand as NumPy calls, no autograd: the floor a replay of NumPy
+kernels aims at). In each process a workload's time
 is the best of 9 timings with the garbage collector on (the least disturbed one); the table shows
 the median over the rounds and its spread.
 """
@@ -168,10 +170,72 @@ def jax_workloads(data: dict) -> dict:
     }
 
 
+def numpy_mlp_step(arrays, x, target, loss_kind):
+    """The MLP step with no autograd: forward, loss gradient, backward and update written out as NumPy calls.
+
+    MSE: ∂L/∂out = 2(out − y)/n; cross-entropy: ∂L/∂out = (softmax(out) − onehot(y))/batch;
+    a layer ``z = h·Wᵀ + b``: ∂L/∂W = ∂L/∂zᵀ·h, ∂L/∂b = Σ_rows ∂L/∂z, ∂L/∂h = ∂L/∂z·W;
+    ReLU: ∂L/∂z = ∂L/∂h · [z > 0].
+    """
+    params = [a.copy() for a in arrays]
+
+    def step():
+        inputs, pre = [x], []
+        for i in range(0, len(params) - 2, 2):
+            z = inputs[-1] @ params[i].T
+            z += params[i + 1]
+            pre.append(z)
+            inputs.append(np.maximum(z, 0))
+        out = inputs[-1] @ params[-2].T
+        out += params[-1]
+        if loss_kind == "mse":
+            grad = (out - target) * (2 / out.size)
+        else:
+            grad = np.exp(out - out.max(axis=1, keepdims=True))
+            grad /= grad.sum(axis=1, keepdims=True)
+            grad[np.arange(len(target)), target] -= 1
+            grad /= len(target)
+        for i in range(len(params) - 2, -1, -2):
+            grad_w, grad_b = grad.T @ inputs[i // 2], grad.sum(axis=0)
+            if i:
+                grad = (grad @ params[i]) * (pre[i // 2 - 1] > 0)
+            params[i] -= LR * grad_w
+            params[i + 1] -= LR * grad_b
+
+    step.params = params
+    return step
+
+
+def numpy_chain(length=CHAIN_LENGTH):
+    """The chain with its backward by hand: u = y·a + b, t = tanh u, s = σ(t); ∂s/∂t = s(1 − s), ∂t/∂u = 1 − t²,
+    ∂u/∂y = a, ∂u/∂a = y (summed over the chain)."""
+    x, a, b = np.linspace(-1, 1, 8, dtype=np.float32), np.full(8, 0.9, np.float32), np.full(8, 0.1, np.float32)
+
+    def run():
+        kept, y = [], x
+        for _ in range(length // 4):
+            t = np.tanh(y * a + b)
+            s = 1 / (1 + np.exp(-t))
+            kept.append((y, t, s))
+            y = s
+        grad, grad_a = np.ones_like(x), np.zeros_like(a)
+        for y, t, s in reversed(kept):
+            grad = grad * s * (1 - s) * (1 - t * t)
+            grad_a += grad * y
+            grad = grad * a
+        return grad, grad_a
+
+    return run
+
+
 def workloads(column: str, data: dict) -> dict:
     """Each workload's function for ``column`` (one of :data:`COLUMNS`)."""
     if column == "JAX":
         return jax_workloads(data)
+    if column == "NumPy by hand":
+        return {"tiny 4→3→4 step": numpy_mlp_step(data["tiny"], data["x1"], data["y1"], "mse"),
+                "1,000-op chain (per op)": numpy_chain(),
+                "MLP 784→256→256→10 step": numpy_mlp_step(data["big"], data["xb"], data["yb"], "ce")}
     if column == "PyTorch":
         import torch
 
@@ -190,7 +254,7 @@ def workloads(column: str, data: dict) -> dict:
     return functions
 
 
-COLUMNS = ("glassgrad", "glassgrad compiled", "PyTorch", "JAX")
+COLUMNS = ("glassgrad", "glassgrad compiled", "PyTorch", "JAX", "NumPy by hand")
 
 
 def column_missing(column: str) -> str | None:
