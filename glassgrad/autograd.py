@@ -82,6 +82,23 @@ def swap_tape(tape: Any) -> Any:
     return previous
 
 
+class watched_by:  # noqa: N801 (used as a with-statement, like no_grad)
+    """``with watched_by(tape):`` — ``tape`` (or None: nobody) watches this thread's ops inside the block; the watcher
+    before it is back afterwards, whatever the block raised. ``as`` gives that earlier watcher."""
+
+    __slots__ = ("tape", "previous")
+
+    def __init__(self, tape: Any) -> None:
+        self.tape = tape
+
+    def __enter__(self) -> Any:
+        self.previous = swap_tape(self.tape)
+        return self.previous
+
+    def __exit__(self, *raised: Any) -> None:
+        swap_tape(self.previous)
+
+
 def call_recorder() -> Any:
     """The recorder of a compiled function (:mod:`glassgrad.compiler`) capturing now, or None.
 

@@ -52,7 +52,7 @@ import numpy as np
 
 from . import ops
 from .arguments import is_floating
-from .autograd import STATE, modified_error, no_grad, swap_tape, version_of
+from .autograd import STATE, modified_error, no_grad, version_of, watched_by
 from .graph import record
 from .tensor import Tensor
 
@@ -278,11 +278,8 @@ def _call_backward(described: _Described, is_tensor: tuple[bool, ...], saved: tu
             grad_outputs.append(Tensor._wrap(np.zeros(output.shape, dtype=output.dtype)))
         else:
             grad_outputs.append(None)
-    tape = swap_tape(None)
-    try:
+    with watched_by(None):
         grads = cls.backward(ctx, *grad_outputs)
-    finally:
-        swap_tape(tape)
     grads = grads if isinstance(grads, tuple) else (grads,)
     expected = len(is_tensor)
     if len(grads) < expected or any(grad is not None for grad in grads[expected:]):

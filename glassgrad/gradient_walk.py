@@ -45,8 +45,8 @@ from .autograd import (
     freed_error,
     is_grad_enabled,
     rule_shape_error,
-    swap_tape,
     topological_order,
+    watched_by,
 )
 from .tensor_hooks import HOOKS, POST_ACCUMULATE_HOOKS, run_hooks, run_post_accumulate_hooks
 
@@ -81,13 +81,9 @@ def gradients(outputs: tuple, seeds: tuple, inputs: tuple, create_graph: bool, r
     found: dict[Any, Any] = {}
     BACKWARD_PASS[0] += 1
     tape = current_tape()
-    if create_graph:  # the gradient's own ops are recorded, and are no forward steps of a trace
-        swap_tape(None)
-    try:
-        with GradMode(create_graph or is_grad_enabled()):
-            _walk(order, leads, grads, wanted, found, create_graph, retain_graph, tape)
-    finally:
-        swap_tape(tape)
+    # the gradient's own ops (create_graph) are recorded, and are no forward steps of a trace
+    with watched_by(None if create_graph else tape), GradMode(create_graph or is_grad_enabled()):
+        _walk(order, leads, grads, wanted, found, create_graph, retain_graph, tape)
     return [found.get(tensor) for tensor in inputs]
 
 

@@ -431,3 +431,16 @@ def test_pytorchs_node_api_that_glassgrad_lacks_is_named_in_one_line(name):
     with pytest.raises(AttributeError, match=f"grad_fn of 'mul' has no attribute '{name}'.*t.register_hook"):
         getattr(node, name)
     assert node.formula == gg.RULES["mul"].formula  # the row's own attributes still read through
+
+
+def test_watched_by_puts_the_earlier_watcher_back_even_when_its_block_raises():
+    from glassgrad.autograd import current_tape, watched_by
+
+    watcher = object()
+    with watched_by(watcher) as earlier:
+        assert current_tape() is watcher
+        with pytest.raises(ValueError), watched_by(None) as outer:
+            assert outer is watcher and current_tape() is None
+            raise ValueError("inside")
+        assert current_tape() is watcher
+    assert current_tape() is earlier

@@ -71,7 +71,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..anomaly import MODE as ANOMALY
-from ..autograd import STATE, swap_tape
+from ..autograd import STATE, watched_by
 from ..tensor import Tensor
 from .capture import Capture, CompileRefused, Recorder
 from .program import Program, compare
@@ -168,11 +168,10 @@ class Compiled:
             recorder.refuse("a global module hook is registered: Python a replay would not run")
         handles = [register_module_forward_pre_hook(recorder.module_starts),
                    register_module_forward_hook(recorder.module_ends)]
-        swap_tape(recorder)
         try:
-            result = self.function(*args, **kwargs)
+            with watched_by(recorder):
+                result = self.function(*args, **kwargs)
         finally:
-            swap_tape(None)
             for handle in handles:
                 handle.remove()
         capture = recorder.finish(result)

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import FREED, STATE, run_backward, swap_tape
+from ..autograd import FREED, STATE, run_backward, watched_by
 from ..tensor import Tensor
 
 _RUN_BACKWARD = run_backward.__code__
@@ -297,11 +297,8 @@ class Recorder:
     def on_call(self, function: Any, args: tuple) -> Any:
         """Run ``function(*args)`` unwatched, as one kernel (see :func:`glassgrad.autograd.call_recorder`)."""
         args = tuple(tuple(arg) if isinstance(arg, (types.GeneratorType, map, filter, zip)) else arg for arg in args)
-        swap_tape(None)
-        try:
+        with watched_by(None):
             result = function(*args)
-        finally:
-            swap_tape(self)
         if self.refusal is not None:
             return result
         encoded = tuple(self.encode(arg) for arg in args)

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..arguments import shape_text
-from ..autograd import swap_tape
+from ..autograd import watched_by
 from ..creation import as_tensor
 from ..device import check_device
 from ..tensor import Tensor
@@ -95,11 +95,8 @@ class LazyModuleMixin:
         """Read the input size from ``input`` and give every uninitialised tensor the shape and numbers of the
         ordinary layer of that size; tensors already loaded must fit it (checked before anything changes)."""
         size = self._in_size(as_tensor(input))
-        tape = swap_tape(None)  # building the layer (its random first numbers) is no op of a trace or a compiled step
-        try:
+        with watched_by(None):  # building the layer (its random first numbers) is no op of a trace or a compiled step
             ready = self.cls_to_become(size, **self._lazy_arguments)
-        finally:
-            swap_tape(tape)
         pairs = [(name, getattr(self, registry)[name], made) for registry in ("_parameters", "_buffers")
                  for name, made in getattr(ready, registry).items() if made is not None]
         for name, own, made in pairs:

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import TICKS, current_tape, enable_grad, is_grad_enabled, no_grad, note_unreplayable, swap_tape
+from ..autograd import TICKS, current_tape, enable_grad, is_grad_enabled, no_grad, note_unreplayable, watched_by
 from ..creation import default_generator
 from ..gradient_walk import gradients
 from ..graph import record
@@ -64,15 +64,14 @@ class _Segment:
         """∂(up · output ``position``)/∂(each boundary tensor), from a second run of the segment."""
         generator = default_generator()
         now = generator.bit_generator.state
-        tape = swap_tape(None)  # the second run is the engine's own work, not the learner's steps
         try:
-            if self.random_state is not None:
-                generator.bit_generator.state = self.random_state
-            with enable_grad():
-                output = _flat(self.function(*self.args, **self.kwargs))[position]
+            with watched_by(None):  # the second run is the engine's own work, not the learner's steps
+                if self.random_state is not None:
+                    generator.bit_generator.state = self.random_state
+                with enable_grad():
+                    output = _flat(self.function(*self.args, **self.kwargs))[position]
         finally:
             generator.bit_generator.state = now
-            swap_tape(tape)
         if not isinstance(output, Tensor) or not np.array_equal(output.array, self.values[position], equal_nan=True):
             raise RuntimeError(
                 "checkpoint: running the segment again in backward gave other numbers than its forward (a random "
