@@ -56,7 +56,7 @@ from .arguments import (
 )
 from .autograd import STATE, bump_version, note_kernel, note_read, recorded_call, run_backward, version_of
 from .device import CPU
-from .dtypes import bool_, float16, float32, float64, get_default_dtype, int32, int64  # noqa: F401 (re-exported)
+from .dtypes import bool_, can_cast, float16, float32, float64, get_default_dtype, int32, int64  # noqa: F401 (re-exported)
 from .grad_fn import Node
 from .graph import as_view, check_in_place, rebase, record
 from .handles import RemovableHandle
@@ -507,7 +507,10 @@ class Tensor:
         try:
             ufunc(self.array, value, self.array)  # out given by position (parsed faster); casting "same_kind"
         except TypeError:
-            raise _cast_error(name, np.result_type(self.array, value), self) from None
+            made = ufunc(self.array, value)
+            if not can_cast(made.dtype, self.array.dtype):  # PyTorch's rule: a kind casts within itself (uint8 += int8)
+                raise _cast_error(name, made.dtype, self) from None
+            self.array[...] = made
         except ValueError as error:
             raise (_shared_places_error(name) if not self.array.flags.writeable
                    else _shape_error(name, self, value, error)) from None
