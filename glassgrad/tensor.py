@@ -1114,7 +1114,8 @@ _LIFTED: dict[tuple[float, np.dtype], Tensor] = {}
 
 
 def lift(value: Any, like: Tensor) -> Tensor:
-    """``value`` as a tensor; a Python number takes ``like``'s float dtype (as in PyTorch).
+    """``value`` as a tensor; a Python number takes ``like``'s dtype when of its kind or lower (as in PyTorch, a
+    number never raises the dtype within a kind: a 0-d int32 tensor + 1 is int32, int8 + 300 wraps as int8 does).
 
     A number becomes a read-only constant leaf, made once per number and dtype and then shared
     (``p - lr * p.grad`` every step makes no new tensor for ``lr``). Zero is made afresh each
@@ -1130,7 +1131,9 @@ def lift(value: Any, like: Tensor) -> Tensor:
         dtype = like.array.dtype
         if dtype.kind != "f":
             if not isinstance(value, float):
-                return Tensor._wrap(as_array(value, None))
+                number = as_array(value, None)
+                return Tensor._wrap(number.astype(dtype) if dtype.kind in "iu" and number.dtype.kind in "iu"
+                                    else number)
             dtype = get_default_dtype()
         if not value:
             return Tensor._wrap(np.array(value, dtype=dtype))
