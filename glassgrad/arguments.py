@@ -134,13 +134,25 @@ def joined_dtype(dtypes: Iterable[np.dtype]) -> np.dtype:
     return functools.reduce(promote_types, dtypes)
 
 
-def promote(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Both operands in PyTorch's common dtype: of two with dims (or two 0-d) the promoted one, a float beating
+def common_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
+    """PyTorch's common dtype of two operands: of two with dims (or two 0-d) the promoted one, a float beating
     any integer; a 0-d operand (a Python number is lifted to one) against one with dims counts only when of a
     higher kind: float32 + 0-d float64 stays float32, int8 + 100 stays int8, int32 + 0-d float64 is float64."""
     if (a.ndim == 0) == (b.ndim == 0):
-        dtype = promote_types(a.dtype, b.dtype)
-    else:
-        dims, zero_d = (b, a) if a.ndim == 0 else (a, b)
-        dtype = joined_types(dims.dtype, zero_d.dtype)
+        return promote_types(a.dtype, b.dtype)
+    dims, zero_d = (b, a) if a.ndim == 0 else (a, b)
+    return joined_types(dims.dtype, zero_d.dtype)
+
+
+def float_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
+    """The dtype of an op of two operands whose result is a float (``/``, ``atan2``, ``hypot``, ``xlogy``, …):
+    their :func:`common_dtype` when it is a float, else the default float dtype (int / int is float32). Each
+    operand goes straight to it, never through an integer common dtype (uint8 / −2 sees −2, not 254)."""
+    dtype = common_dtype(a, b)
+    return dtype if dtype.kind == "f" else get_default_dtype()
+
+
+def promote(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both operands in their :func:`common_dtype`."""
+    dtype = common_dtype(a, b)
     return a.astype(dtype, copy=False), b.astype(dtype, copy=False)

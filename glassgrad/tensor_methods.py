@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import linalg, ops, ops_index, ops_math, ops_special, sampling
-from .arguments import check_dim, is_floating, promote, shape_arg, shape_text
+from .arguments import check_dim, float_dtype, is_floating, promote, shape_arg, shape_text
 from .autograd import is_grad_enabled
 from .creation import _filled, pick_generator, tensor
 from .device import check_device
@@ -121,8 +121,9 @@ def rounded(self: Tensor, decimals: int = 0) -> Tensor:
 def atan2(self: Tensor, other: Any) -> Tensor:
     """The angle of the point ``(other, self)``, in (−π, π]: ``∂/∂a = b/(a² + b²)``, ``∂/∂b = −a/(a² + b²)``."""
     other = lift(other, self)
-    a, b = promote(_float_data(self), _float_data(other))
-    return _broadcasting(ops_math.ATAN2, (self, other), a, b)
+    dtype = float_dtype(self.array, other.array)
+    return _broadcasting(ops_math.ATAN2, (self, other), self.array.astype(dtype, copy=False),
+                         other.array.astype(dtype, copy=False))
 
 
 add("arctan2", atan2)
@@ -145,6 +146,19 @@ def _broadcasting(op: Any, parents: tuple, *arrays: np.ndarray) -> Tensor:
         raise RuntimeError(f"{op.name}: shapes {', '.join(shape_text(a.shape) for a in arrays)} cannot be broadcast "
                            "together (sizes must match or be 1, aligned from the right)") from None
     return apply(op, parents, *arrays)
+
+
+def float_operands(input: Any, other: Any) -> tuple[Tensor, Tensor]:
+    """Both operands of an op whose result is a float (``hypot``, ``xlogy``, ``copysign``, …) as tensors in its
+    dtype (:func:`glassgrad.arguments.float_dtype`: bool with float16 is float16, int with int float32); a Python
+    number is lifted as in ``x + 2.0``. The conversions are differentiable."""
+    if not isinstance(input, Tensor):
+        if not isinstance(other, Tensor):
+            raise TypeError(f"expected a tensor operand, got {type(input).__name__} and {type(other).__name__}")
+        input = lift(input, other)
+    a, b = input, lift(other, input)
+    dtype = float_dtype(a.array, b.array)
+    return a.to(dtype), b.to(dtype)
 
 
 # --- comparisons and conversions ------------------------------------------------------------------
