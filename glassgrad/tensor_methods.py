@@ -131,9 +131,14 @@ add("arctan2", atan2)
 
 @method
 def lerp(self: Tensor, end: Any, weight: Any) -> Tensor:
-    """``self + weight·(end − self)``: ``∂/∂self = 1 − w``, ``∂/∂end = w``, ``∂/∂weight = end − self``."""
+    """``self + weight·(end − self)``: ``∂/∂self = 1 − w``, ``∂/∂end = w``, ``∂/∂weight = end − self``. ``end``
+    and a ``weight`` with dims must have ``self``'s dtype, as in PyTorch (a 0-d weight may be any float)."""
     end = lift(end, self)
     weight = lift(weight, self)
+    for label, given in (("end", end), ("weight", weight)):
+        if given.array.dtype != self.array.dtype and (label == "end" or given.ndim):
+            raise RuntimeError(f"lerp: expected dtype {self.array.dtype} for `{label}` but got dtype "
+                               f"{given.array.dtype}; convert it first ({label}.to(x.dtype))")
     a, b = promote(_float_data(self), _float_data(end))
     w = weight.array.astype(a.dtype, copy=False)
     return _broadcasting(ops_math.LERP, (self, end, weight), a, b, w)
