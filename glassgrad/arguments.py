@@ -79,12 +79,36 @@ def as_array(data: Any, dtype: Any) -> np.ndarray:
             raise ValueError(f"tensor(): could not make an array of this data ({error}); "
                              "nested lists must be rectangular and hold numbers") from None
         if dtype is None and array.dtype == np.float64:
-            array = array.astype(get_default_dtype())
+            array = array.astype(_list_dtype(data) if isinstance(data, (list, tuple)) else get_default_dtype())
     if array.dtype.kind not in "fiub":
         raise TypeError(
             f"tensor(): data of dtype {array.dtype} is not numeric; give numbers (floats, ints or bools)"
         )
     return array
+
+
+_PYTHON_NUMBERS = frozenset((bool, int, float))
+
+
+def _list_dtype(data: list | tuple) -> np.dtype:
+    """PyTorch's dtype for a (nested) list of numbers that NumPy made float64: a Python float counts as the default
+    float dtype, a NumPy number or a tensor as its own dtype, all promoted (``tensor([np.float64(0.5)])`` is float64,
+    ``tensor([1, 2.5])`` float32). Python numbers are told apart by type a whole row at a time."""
+    own: list[np.dtype] = []
+    python_float = False
+
+    def walk(items: list | tuple) -> None:
+        nonlocal python_float
+        for kind in set(map(type, items)):
+            if kind is float:
+                python_float = True
+            elif kind not in _PYTHON_NUMBERS:
+                for item in items:
+                    if type(item) is kind:
+                        walk(item) if isinstance(item, (list, tuple)) else own.append(np.result_type(item))
+
+    walk(data)
+    return functools.reduce(promote_types, own + [get_default_dtype()] * python_float)
 
 
 def shape_arg(shape: tuple, name: str) -> tuple:
