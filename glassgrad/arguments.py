@@ -180,3 +180,9 @@ def promote(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Both operands in their :func:`common_dtype`."""
     dtype = common_dtype(a, b)
     return a.astype(dtype, copy=False), b.astype(dtype, copy=False)
+
+
+def promote_to_float(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both operands in their :func:`float_dtype` (the operands of a true division)."""
+    dtype = float_dtype(a, b)
+    return a.astype(dtype, copy=False), b.astype(dtype, copy=False)

@@ -216,6 +216,10 @@ class Op:
     passes_up: bool = False
     """Whether ``backward`` hands every input the upstream gradient itself, unchanged (``add``: ∂L/∂a = ∂L/∂b =
     ∂L/∂out): a compiled replay names it instead of calling the rule."""
+    float_result: bool = False
+    """Whether integer operands give a float (true division: int / int is the default float dtype). Operands of two
+    dtypes then go straight to that float (:func:`glassgrad.arguments.promote_to_float`), never through their
+    integer common dtype, which would wrap a number it cannot hold (uint8 / 256 is 0.39…, not 100 / 0)."""
     saved_alone: Callable[..., Any] | None = None
     """What the forward saves, without its output: ``saved_alone(*args) == forward(*args)[1]`` (the same function
     the forward calls), for a compiled replay whose step never reads the output (a loss nobody returns: only what
@@ -480,7 +484,7 @@ def _div_vjp(up, inputs, out, saved):
 
 DIV = register(Op("div", "out = a / b", ("1/{b}", "−{a}/{b}²"), _div, _div_back,
                   roles=("a", "b"), written="{a} / {b}", local=lambda i, out, s: [1 / i[1], -i[0] / (i[1] * i[1])],
-                  saves=((1,), (0, 1)), vjp_tensors=_div_vjp))
+                  saves=((1,), (0, 1)), vjp_tensors=_div_vjp, float_result=True))
 
 
 def _pow(a, b):

@@ -50,6 +50,7 @@ from .arguments import (
     check_dim,
     is_floating,
     promote,
+    promote_to_float,
     resolve_dtype,
     shape_arg,
     shape_text,
@@ -1113,9 +1114,16 @@ def _bound(value: Any, array: np.ndarray) -> Any:
 _LIFTED: dict[tuple[float, np.dtype], Tensor] = {}
 
 
+def _holds(dtype: np.dtype, number: int) -> bool:
+    limits = np.iinfo(dtype)
+    return limits.min <= number <= limits.max
+
+
 def lift(value: Any, like: Tensor) -> Tensor:
-    """``value`` as a tensor; a Python number takes ``like``'s dtype when of its kind or lower (as in PyTorch, a
-    number never raises the dtype within a kind: a 0-d int32 tensor + 1 is int32, int8 + 300 wraps as int8 does).
+    """``value`` as a tensor; a Python number takes ``like``'s float dtype (as in PyTorch), and a Python int a 0-d
+    integer ``like``'s dtype when it holds the number (a number does not raise the dtype within a kind: 0-d int32 +
+    1 is int32). Otherwise an int stays an exact int64 0-d tensor, which :func:`promote` casts for ``+`` and a true
+    division takes to a float as it is (uint8 / 256 divides by 256).
 
     A number becomes a read-only constant leaf, made once per number and dtype and then shared
     (``p - lr * p.grad`` every step makes no new tensor for ``lr``). Zero is made afresh each
@@ -1132,8 +1140,8 @@ def lift(value: Any, like: Tensor) -> Tensor:
         if dtype.kind != "f":
             if not isinstance(value, float):
                 number = as_array(value, None)
-                return Tensor._wrap(number.astype(dtype) if dtype.kind in "iu" and number.dtype.kind in "iu"
-                                    else number)
+                held = like.ndim == 0 and dtype.kind in "iu" and number.dtype.kind in "iu" and _holds(dtype, value)
+                return Tensor._wrap(number.astype(dtype) if held else number)
             dtype = get_default_dtype()
         if not value:
             return Tensor._wrap(np.array(value, dtype=dtype))
@@ -1154,7 +1162,8 @@ def _binary(op: ops.Op, a: Tensor, b: Any, *settings: Any) -> Tensor:
         b = lift(b, a)
     a_data, b_data = a.array, b.array
     if a_data.dtype is not b_data.dtype:
-        a_data, b_data = recorded_call(promote, a_data, b_data)  # a kernel of a compiled step
+        # a kernel of a compiled step
+        a_data, b_data = recorded_call(promote_to_float if op.float_result else promote, a_data, b_data)
     try:
         return apply(op, (a, b), a_data, b_data, *settings)
     except ValueError:
