@@ -719,6 +719,12 @@ class Tensor:
         if min is None and max is None:
             raise ValueError("clamp: at least one of 'min' or 'max' must be given")
         x = _clamped_dtype(self, min, max)
+        wider = [bound.shape for bound in (min, max) if isinstance(bound, Tensor) and bound.shape != x.shape]
+        if wider:  # bounds with more (or longer) dims: x broadcast to them, as in PyTorch
+            if not broadcastable(x.shape, *wider):
+                raise RuntimeError(f"clamp: the bounds' shapes {', '.join(map(shape_text, wider))} do not broadcast "
+                                   f"with the tensor's {shape_text(x.shape)}")
+            x = x.expand(*np.broadcast_shapes(x.shape, *wider))
         if STATE.switches[0] and any(isinstance(bound, Tensor) and bound._requires_grad for bound in (min, max)):
             return _clamp_by_picks(x, min, max)
         return apply(ops.CLAMP, (x,), x.array, _bound(min, x.array), _bound(max, x.array))
