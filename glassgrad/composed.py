@@ -192,8 +192,10 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any 
 @_method
 @number_first("addcmul")
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
-    """``input + value·tensor1·tensor2``, entry by entry."""
-    return as_tensor(input) + as_tensor(tensor1) * as_tensor(tensor2) * value
+    """``input + value·tensor1·tensor2``, entry by entry; the dtype is the three tensors' (the default value 1 is
+    not multiplied in: a Python number of a higher kind than bool tensors would raise it, as PyTorch's does not)."""
+    product = as_tensor(tensor1) * as_tensor(tensor2)
+    return as_tensor(input) + (product if value == 1 else product * value)
 
 
 @_method
