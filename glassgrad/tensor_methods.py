@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import linalg, ops, ops_index, ops_math, ops_special, sampling
-from .arguments import check_dim, float_dtype, is_floating, promote, shape_arg, shape_text
+from .arguments import check_dim, common_dtype, float_dtype, is_floating, promote, shape_arg, shape_text
 from .autograd import is_grad_enabled
 from .creation import _filled, pick_generator, tensor
 from .device import check_device
@@ -510,8 +510,10 @@ def div(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor
     if rounding_mode != "trunc":
         raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
     other = lift(other, self)
-    if self.array.dtype.kind in "iu" and other.array.dtype.kind in "iu":
-        return floor_divide(self.abs(), other.abs()) * (self.sign() * other.sign())
+    dtype = common_dtype(self.array, other.array)
+    if dtype.kind in "iu":  # integers, or a bool with integers: in their common dtype, as PyTorch
+        a, b = self.to(dtype), other.to(dtype)
+        return floor_divide(a.abs(), b.abs()) * (a.sign() * b.sign())
     return (self / other).trunc()
 
 

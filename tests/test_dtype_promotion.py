@@ -121,6 +121,9 @@ BINARY = {
     "lerp": lambda m, a, b: m.lerp(a, b, 0.25),
     "addcmul": lambda m, a, b: m.addcmul(a, b, b),
     "div floor": lambda m, a, b: m.div(a, b, rounding_mode="floor"),
+    "div trunc": lambda m, a, b: m.div(a, b, rounding_mode="trunc"),
+    "gcd": lambda m, a, b: m.gcd(a, b),
+    "lcm": lambda m, a, b: m.lcm(a, b),
     "cat": lambda m, a, b: m.cat([a.reshape(-1), b.reshape(-1)]),
 }
 """Binary ops compared over every pair of dtypes, each operand with dims or 0-d."""
@@ -216,6 +219,17 @@ def test_lerp_refuses_an_end_or_weight_of_another_dtype_and_addcmul_keeps_the_te
     check(torch, lambda m: m.ones(2).lerp_(m.zeros(2, dtype=m.float64), 0.5))
     check(torch, lambda m: m.addcmul(m.tensor(3, dtype=m.uint8), m.tensor(True), m.tensor(True)))
     check(torch, lambda m: m.addcmul(m.tensor([3], dtype=m.int8), m.tensor([True]), m.tensor([2], dtype=m.int8)))
+
+
+@pytest.mark.parametrize("first", DTYPES[:6])
+@pytest.mark.parametrize("second", DTYPES[:6])
+def test_gcd_lcm_and_truncated_division_take_the_common_integer_dtype(torch, first, second):
+    """gcd(uint8, int8) is int16 and gcd(bool, int8) int8 (glassgrad took the first operand's dtype, and refused a
+    bool first); div(bool, uint8, rounding_mode='trunc') is uint8 (glassgrad: float32)."""
+    a, b = np.array([1, 0, 1], dtype=first), np.array([3, 1, 2], dtype=second)
+    for op in ("gcd", "lcm", "div trunc"):
+        check(torch, lambda m, op=op: BINARY[op](m, m.tensor(a), m.tensor(b)))
+        check(torch, lambda m, op=op: BINARY[op](m, m.tensor(a), m.tensor(b[0])))
 
 
 def test_copysign_of_a_bool_tensor_by_a_negative_number_is_negative(torch):
