@@ -220,6 +220,9 @@ class Op:
     """Whether integer operands give a float (true division: int / int is the default float dtype). Operands of two
     dtypes then go straight to that float (:func:`glassgrad.arguments.promote_to_float`), never through their
     integer common dtype, which would wrap a number it cannot hold (uint8 / 256 is 0.39…, not 100 / 0)."""
+    refuses_bool: str = ""
+    """The one-line error when an operand of two dtypes is a bool tensor (PyTorch's subtraction refuses one); ``""``:
+    bools are taken."""
     saved_alone: Callable[..., Any] | None = None
     """What the forward saves, without its output: ``saved_alone(*args) == forward(*args)[1]`` (the same function
     the forward calls), for a compiled replay whose step never reads the output (a loss nobody returns: only what
@@ -449,7 +452,9 @@ def _sub_back(up, saved):
 
 SUB = register(Op("sub", "out = a − b", ("1", "−1"), _sub, _sub_back, roles=("a", "b"),
                   written="{a} − {b}", local=lambda i, out, s: [np.ones_like(out), -np.ones_like(out)],
-                  vjp_tensors=lambda up, inputs, out, saved: (up, -up), value=operator.sub))
+                  vjp_tensors=lambda up, inputs, out, saved: (up, -up), value=operator.sub,
+                  refuses_bool="sub: subtracting with a bool tensor is not supported (as in PyTorch); to invert a "
+                               "mask use ~mask or mask.logical_not(), to count with it use mask.long()"))
 
 
 def _mul(a, b):

@@ -1168,6 +1168,8 @@ def _binary(op: ops.Op, a: Tensor, b: Any, *settings: Any) -> Tensor:
         b = lift(b, a)
     a_data, b_data = a.array, b.array
     if a_data.dtype is not b_data.dtype:
+        if op.refuses_bool and bool_ in (a_data.dtype, b_data.dtype):
+            raise RuntimeError(op.refuses_bool)
         # a kernel of a compiled step
         a_data, b_data = recorded_call(promote_to_float if op.float_result else promote, a_data, b_data)
     try:
