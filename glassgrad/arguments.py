@@ -14,6 +14,7 @@ dtype('float64')
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Iterable
 from typing import Any
 
@@ -93,22 +94,17 @@ _PYTHON_NUMBERS = frozenset((bool, int, float))
 def _list_dtype(data: list | tuple) -> np.dtype:
     """PyTorch's dtype for a (nested) list of numbers that NumPy made float64: a Python float counts as the default
     float dtype, a NumPy number or a tensor as its own dtype, all promoted (``tensor([np.float64(0.5)])`` is float64,
-    ``tensor([1, 2.5])`` float32). Python numbers are told apart by type a whole row at a time."""
-    own: list[np.dtype] = []
-    python_float = False
-
-    def walk(items: list | tuple) -> None:
-        nonlocal python_float
-        for kind in set(map(type, items)):
-            if kind is float:
-                python_float = True
-            elif kind not in _PYTHON_NUMBERS:
-                for item in items:
-                    if type(item) is kind:
-                        walk(item) if isinstance(item, (list, tuple)) else own.append(np.result_type(item))
-
-    walk(data)
-    return functools.reduce(promote_types, own + [get_default_dtype()] * python_float)
+    ``tensor([1, 2.5])`` float32). The entries are flattened a level at a time (a rectangular list has lists at each
+    level but the last) and their types read at C speed."""
+    entries = data
+    while entries and type(entries[0]) in (list, tuple):
+        entries = list(itertools.chain.from_iterable(entries))
+    if _PYTHON_NUMBERS.issuperset(map(type, entries)):  # the common case: Python numbers alone
+        return get_default_dtype()
+    own = [np.asarray(entry).dtype for entry in entries if type(entry) not in _PYTHON_NUMBERS]
+    if float in map(type, entries):
+        own.append(get_default_dtype())
+    return functools.reduce(promote_types, own)
 
 
 def shape_arg(shape: tuple, name: str) -> tuple:
