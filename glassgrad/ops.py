@@ -403,6 +403,13 @@ def _reduced_count(shape: tuple, axis) -> int:
     return math.prod(shape[i] for i in (axis if isinstance(axis, tuple) else (axis,)))
 
 
+def widened(a):
+    """``a`` in PyTorch's accumulate type for a sum of its entries on the CPU: float16 as float32 (a mean of a
+    thousand float16 100s is 100, not the inf of a float16 running total), any other array as it is. The reduction
+    rounds its result back to ``a``'s dtype."""
+    return a.astype(np.float32) if a.dtype == np.float16 else a
+
+
 def _kept_dims(shape: tuple, axis) -> tuple:
     """The shape of a reduction over ``axis`` (None: all) with the reduced axes kept, size 1."""
     axes = range(len(shape)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
@@ -910,10 +917,10 @@ SUM = register(Op("sum", "out = Σ a", ("{up} copied to every entry",), _sum, _s
 
 
 def _mean(a, axis, keepdim):
-    total = np.add.reduce(a, axis=axis, keepdims=keepdim)
+    total = np.add.reduce(widened(a), axis=axis, keepdims=keepdim)
     count = _reduced_count(a.shape, axis)
     out = total / count if count else np.full_like(total, np.nan)  # the mean of no values: NaN, as in PyTorch
-    return out, (a.shape, axis, keepdim, count)
+    return out.astype(a.dtype, copy=False), (a.shape, axis, keepdim, count)
 
 def _mean_back(up, saved):
     shape, axis, keepdim, count = saved
@@ -930,6 +937,12 @@ MEAN = register(Op("mean", "out = (1/n) Σ a", ("{up}/n copied to every entry",)
 
 
 def _var(a, axis, correction, keepdim):
+    out, saved = _wide_var(a, axis, correction, keepdim)
+    return out.astype(a.dtype, copy=False), saved
+
+def _wide_var(a, axis, correction, keepdim):
+    """The variance in :func:`widened`'s dtype (std takes its root before rounding back to float16), and what the
+    backward reads, in ``a``'s dtype."""
     count = _reduced_count(a.shape, axis)
     divisor = max(count - correction, 0)
     if divisor == 0:
@@ -939,9 +952,10 @@ def _var(a, axis, correction, keepdim):
             UserWarning, stacklevel=5,
         )
     with np.errstate(divide="ignore", invalid="ignore"):
-        centred = a - np.add.reduce(a, axis=axis, keepdims=True) / count
+        wide = widened(a)
+        centred = wide - np.add.reduce(wide, axis=axis, keepdims=True) / count
         out = (centred * centred).sum(axis=axis, keepdims=keepdim) / divisor
-    return out, (centred, axis, keepdim, divisor)
+    return out, (centred.astype(a.dtype, copy=False), axis, keepdim, divisor)
 
 def _var_back(up, saved):
     """``2(aᵢ − ā)/(n − c)``; with no degrees of freedom PyTorch's values: over all elements
@@ -971,8 +985,8 @@ VAR = register(Op("var", "out = Σ(a − ā)² / (n − c)", ("{up}·2({a} − �
 
 
 def _std(a, axis, correction, keepdim):
-    variance, var_saved = _var(a, axis, correction, keepdim)
-    out = np.sqrt(variance)
+    variance, var_saved = _wide_var(a, axis, correction, keepdim)
+    out = np.sqrt(variance).astype(a.dtype, copy=False)
     return out, (out, var_saved)
 
 def _std_back(up, saved):

@@ -382,6 +382,32 @@ def test_unary_op_or_reduction_has_pytorchs_dtype(torch, name, op):
     check(torch, lambda m: UNARY[op](m, m.tensor(values)), _tolerance(name))
 
 
+@given(data=st.data(), shape=st.lists(st.integers(1, 40), min_size=1, max_size=3),
+       reduction=st.sampled_from(["mean", "var", "std", "norm", "norm(1)", "vector_norm"]), by_dim=st.booleans())
+def test_float16_reductions_add_up_in_float32_as_pytorch(torch, data, shape, reduction, by_dim):
+    """A float16 mean, var, std or norm adds up in float32 and rounds back (the mean of a thousand 100s is 100;
+    glassgrad's float16 running total overflowed to inf). The gradient stays float16."""
+    values = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1))).uniform(-100, 500, shape).astype(np.float16)
+    dim = data.draw(st.integers(0, len(shape) - 1)) if by_dim else None
+    forms = {"mean": lambda m, x: x.mean(dim), "var": lambda m, x: x.var(dim), "std": lambda m, x: x.std(dim),
+             "norm": lambda m, x: x.norm(dim=dim), "norm(1)": lambda m, x: x.norm(1, dim=dim),
+             "vector_norm": lambda m, x: m.linalg.vector_norm(x, dim=dim)}
+
+    def run(m):
+        x = m.tensor(values, requires_grad=True)
+        out = forms[reduction](m, x)
+        out.sum().backward()
+        return out, x.grad.dtype
+
+    check(torch, run, 4e-3)
+
+
+def test_a_float16_mean_of_many_entries_does_not_overflow(torch):
+    check(torch, lambda m: m.full((1000,), 100.0, dtype=m.float16).mean())
+    check(torch, lambda m: m.full((1000, 3), 100.0, dtype=m.float16).var(0))
+    check(torch, lambda m: m.full((1000,), 100.0, dtype=m.float16).norm())
+
+
 # --- creation -----------------------------------------------------------------------------------------------------
 
 CREATION = {
