@@ -14,6 +14,7 @@ dtype('float64')
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Iterable
 from typing import Any
 
@@ -79,12 +80,31 @@ def as_array(data: Any, dtype: Any) -> np.ndarray:
             raise ValueError(f"tensor(): could not make an array of this data ({error}); "
                              "nested lists must be rectangular and hold numbers") from None
         if dtype is None and array.dtype == np.float64:
-            array = array.astype(get_default_dtype())
+            array = array.astype(_list_dtype(data) if isinstance(data, (list, tuple)) else get_default_dtype())
     if array.dtype.kind not in "fiub":
         raise TypeError(
             f"tensor(): data of dtype {array.dtype} is not numeric; give numbers (floats, ints or bools)"
         )
     return array
+
+
+_PYTHON_NUMBERS = frozenset((bool, int, float))
+
+
+def _list_dtype(data: list | tuple) -> np.dtype:
+    """PyTorch's dtype for a (nested) list of numbers that NumPy made float64: a Python float counts as the default
+    float dtype, a NumPy number or a tensor as its own dtype, all promoted (``tensor([np.float64(0.5)])`` is float64,
+    ``tensor([1, 2.5])`` float32). The entries are flattened a level at a time (a rectangular list has lists at each
+    level but the last) and their types read at C speed."""
+    entries = data
+    while entries and type(entries[0]) in (list, tuple):
+        entries = list(itertools.chain.from_iterable(entries))
+    if _PYTHON_NUMBERS.issuperset(map(type, entries)):  # the common case: Python numbers alone
+        return get_default_dtype()
+    own = [np.asarray(entry).dtype for entry in entries if type(entry) not in _PYTHON_NUMBERS]
+    if float in map(type, entries):
+        own.append(get_default_dtype())
+    return functools.reduce(promote_types, own)
 
 
 def shape_arg(shape: tuple, name: str) -> tuple:
@@ -134,13 +154,31 @@ def joined_dtype(dtypes: Iterable[np.dtype]) -> np.dtype:
     return functools.reduce(promote_types, dtypes)
 
 
-def promote(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Both operands in PyTorch's common dtype: of two with dims (or two 0-d) the promoted one, a float beating
+def common_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
+    """PyTorch's common dtype of two operands: of two with dims (or two 0-d) the promoted one, a float beating
     any integer; a 0-d operand (a Python number is lifted to one) against one with dims counts only when of a
     higher kind: float32 + 0-d float64 stays float32, int8 + 100 stays int8, int32 + 0-d float64 is float64."""
     if (a.ndim == 0) == (b.ndim == 0):
-        dtype = promote_types(a.dtype, b.dtype)
-    else:
-        dims, zero_d = (b, a) if a.ndim == 0 else (a, b)
-        dtype = joined_types(dims.dtype, zero_d.dtype)
+        return promote_types(a.dtype, b.dtype)
+    dims, zero_d = (b, a) if a.ndim == 0 else (a, b)
+    return joined_types(dims.dtype, zero_d.dtype)
+
+
+def float_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
+    """The dtype of an op of two operands whose result is a float (``/``, ``atan2``, ``hypot``, ``xlogy``, …):
+    their :func:`common_dtype` when it is a float, else the default float dtype (int / int is float32). Each
+    operand goes straight to it, never through an integer common dtype (uint8 / −2 sees −2, not 254)."""
+    dtype = common_dtype(a, b)
+    return dtype if dtype.kind == "f" else get_default_dtype()
+
+
+def promote(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both operands in their :func:`common_dtype`."""
+    dtype = common_dtype(a, b)
+    return a.astype(dtype, copy=False), b.astype(dtype, copy=False)
+
+
+def promote_to_float(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both operands in their :func:`float_dtype` (the operands of a true division)."""
+    dtype = float_dtype(a, b)
     return a.astype(dtype, copy=False), b.astype(dtype, copy=False)

@@ -27,7 +27,7 @@ from .functions import cat, where
 from .number_first import number_first
 from .tensor import Tensor, variance_arguments
 from .tensor_indexing import Sorted
-from .tensor_methods import _plain, add
+from .tensor_methods import _plain, add, float_operands
 
 MinMax = namedtuple("MinMax", ["min", "max"])
 """What ``aminmax`` returns, as in PyTorch."""
@@ -192,8 +192,10 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any 
 @_method
 @number_first("addcmul")
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
-    """``input + value·tensor1·tensor2``, entry by entry."""
-    return as_tensor(input) + as_tensor(tensor1) * as_tensor(tensor2) * value
+    """``input + value·tensor1·tensor2``, entry by entry; the dtype is the three tensors' (the default value 1 is
+    not multiplied in: a Python number of a higher kind than bool tensors would raise it, as PyTorch's does not)."""
+    product = as_tensor(tensor1) * as_tensor(tensor2)
+    return as_tensor(input) + (product if value == 1 else product * value)
 
 
 @_method
@@ -219,7 +221,7 @@ def xlogy(input: Any, other: Any) -> Tensor:
     not a number (as PyTorch); ``∂/∂y = x/y``, 0 where x is 0 and y ≤ 0 (PyTorch gives NaN at y = 0). Where x is 0
     and y = ∞ the value is 0 and ``∂/∂x`` is 0 (PyTorch: ∞).
     """
-    x, y = _number_as_other(input, other)
+    x, y = float_operands(input, other)
     zero_x = x.array == 0
     no_log = zero_x & (y.array <= 0)
     safe = where(_plain_tensor(no_log), y.new_tensor(1.0), y) if no_log.any() else y  # ln 1 = 0: finite slopes
@@ -228,19 +230,10 @@ def xlogy(input: Any, other: Any) -> Tensor:
     return where(_plain_tensor(infinite), x.new_tensor(0.0), product) if infinite.any() else product
 
 
-def _number_as_other(input: Any, other: Any) -> tuple[Tensor, Tensor]:
-    """Both operands as tensors; a Python number takes the other operand's float dtype (as in ``x * 2.0``)."""
-    if isinstance(input, Tensor) and not isinstance(other, Tensor) and input.array.dtype.kind == "f":
-        return input, input.new_tensor(other)
-    if isinstance(other, Tensor) and not isinstance(input, Tensor) and other.array.dtype.kind == "f":
-        return other.new_tensor(input), other
-    return as_tensor(input), as_tensor(other)
-
-
 @_method
 def logaddexp(input: Tensor, other: Tensor) -> Tensor:
     """``ln(eᵃ + eᵇ)`` without overflow: ``m + ln(e^(a−m) + e^(b−m))``, m the larger (a constant)."""
-    a, b = as_tensor(input), as_tensor(other)
+    a, b = float_operands(input, other)
     larger = np.maximum(a.array, b.array)
     shift = a.new_tensor(np.where(np.isfinite(larger), larger, 0))
     return shift + ((a - shift).exp() + (b - shift).exp()).log()
@@ -249,7 +242,7 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
 @_method
 def hypot(input: Tensor, other: Tensor) -> Tensor:
     """``√(a² + b²)``."""
-    a, b = as_tensor(input), as_tensor(other)
+    a, b = float_operands(input, other)
     return (a * a + b * b).sqrt()
 
 

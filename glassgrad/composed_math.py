@@ -28,7 +28,7 @@ from .dtypes import get_default_dtype, joined_types
 from .dtypes import promote_types as promote_types  # the promotion rules live in dtypes
 from .functions import where
 from .tensor import Tensor, _float_data
-from .tensor_methods import add
+from .tensor_methods import add, float_operands
 
 LN2 = math.log(2)
 
@@ -99,16 +99,15 @@ def signbit(input: Tensor) -> Tensor:
 @_method
 def nextafter(input: Tensor, other: Any) -> Tensor:
     """The next number after ``input`` toward ``other`` in the dtype's spacing (no gradient, as in PyTorch)."""
-    a, b = _pair(input, other)
-    return _plain_tensor(np.nextafter(a.array, b.array.astype(a.array.dtype)))
+    a, b = float_operands(input, other)
+    return _plain_tensor(np.nextafter(a.array, b.array))
 
 
 @_method
 def copysign(input: Tensor, other: Any) -> Tensor:
     """``|a|`` with the sign of ``b`` (its sign bit: −0.0 counts as negative); ``∂/∂a = ±1``, ``∂/∂b = 0``
     (zeros, as PyTorch's, when b requires grad: a ``where`` that takes every entry from ``|a|·(±1)``)."""
-    a, b = _pair(input, other)
-    a = _float(a)
+    a, b = float_operands(input, other)
     sign = np.where(np.signbit(b.array), -1.0, 1.0).astype(a.array.dtype)
     out = a.abs() * a.new_tensor(sign)
     if b.requires_grad:
@@ -119,7 +118,7 @@ def copysign(input: Tensor, other: Any) -> Tensor:
 @_method
 def logaddexp2(input: Tensor, other: Any) -> Tensor:
     """``log₂(2ᵃ + 2ᵇ)``, without overflow: ``logaddexp(a·ln 2, b·ln 2)/ln 2``."""
-    a, b = _pair(input, other)
+    a, b = float_operands(input, other)
     return logaddexp(a * LN2, b * LN2) / LN2
 
 
@@ -136,8 +135,8 @@ def float_power(input: Any, exponent: Any) -> Tensor:
 @_method
 def ldexp(input: Tensor, other: Any) -> Tensor:
     """``x·2ᵉ``."""
-    x, exponent = as_tensor(input), as_tensor(other)
-    return _float(x) * (_float(exponent) * LN2).exp()
+    x, exponent = float_operands(input, other)
+    return x * (exponent * LN2).exp()
 
 
 def _pick_unless_nan(name: str, pick_first: Any) -> Any:

@@ -258,6 +258,9 @@ def arange(start: float = 0, end: float | None = None, step: float = 1, dtype: A
     check_device(device)
     if end is None:
         start, end = 0, start
+    # a 0-d tensor counts as its number, as in PyTorch (arange(n) with n = x.shape[0] traced, or a count's sum)
+    start, end, step = (value.item() if isinstance(value, Tensor) and value.ndim == 0 else value
+                        for value in (start, end, step))
     for label, value in (("start", start), ("end", end), ("step", step)):
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(f"arange: {label} must be a number, not {type(value).__name__} ({value!r})")

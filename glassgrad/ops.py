@@ -216,6 +216,13 @@ class Op:
     passes_up: bool = False
     """Whether ``backward`` hands every input the upstream gradient itself, unchanged (``add``: ∂L/∂a = ∂L/∂b =
     ∂L/∂out): a compiled replay names it instead of calling the rule."""
+    float_result: bool = False
+    """Whether integer operands give a float (true division: int / int is the default float dtype). Operands of two
+    dtypes then go straight to that float (:func:`glassgrad.arguments.promote_to_float`), never through their
+    integer common dtype, which would wrap a number it cannot hold (uint8 / 256 is 0.39…, not 100 / 0)."""
+    refuses_bool: str = ""
+    """The one-line error when an operand of two dtypes is a bool tensor (PyTorch's subtraction refuses one); ``""``:
+    bools are taken."""
     saved_alone: Callable[..., Any] | None = None
     """What the forward saves, without its output: ``saved_alone(*args) == forward(*args)[1]`` (the same function
     the forward calls), for a compiled replay whose step never reads the output (a loss nobody returns: only what
@@ -396,6 +403,13 @@ def _reduced_count(shape: tuple, axis) -> int:
     return math.prod(shape[i] for i in (axis if isinstance(axis, tuple) else (axis,)))
 
 
+def widened(a):
+    """``a`` in PyTorch's accumulate type for a sum of its entries on the CPU: float16 as float32 (a mean of a
+    thousand float16 100s is 100, not the inf of a float16 running total), any other array as it is. The reduction
+    rounds its result back to ``a``'s dtype."""
+    return a.astype(np.float32) if a.dtype == np.float16 else a
+
+
 def _kept_dims(shape: tuple, axis) -> tuple:
     """The shape of a reduction over ``axis`` (None: all) with the reduced axes kept, size 1."""
     axes = range(len(shape)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
@@ -445,7 +459,9 @@ def _sub_back(up, saved):
 
 SUB = register(Op("sub", "out = a − b", ("1", "−1"), _sub, _sub_back, roles=("a", "b"),
                   written="{a} − {b}", local=lambda i, out, s: [np.ones_like(out), -np.ones_like(out)],
-                  vjp_tensors=lambda up, inputs, out, saved: (up, -up), value=operator.sub))
+                  vjp_tensors=lambda up, inputs, out, saved: (up, -up), value=operator.sub,
+                  refuses_bool="sub: subtracting with a bool tensor is not supported (as in PyTorch); to invert a "
+                               "mask use ~mask or mask.logical_not(), to count with it use mask.long()"))
 
 
 def _mul(a, b):
@@ -480,7 +496,7 @@ def _div_vjp(up, inputs, out, saved):
 
 DIV = register(Op("div", "out = a / b", ("1/{b}", "−{a}/{b}²"), _div, _div_back,
                   roles=("a", "b"), written="{a} / {b}", local=lambda i, out, s: [1 / i[1], -i[0] / (i[1] * i[1])],
-                  saves=((1,), (0, 1)), vjp_tensors=_div_vjp))
+                  saves=((1,), (0, 1)), vjp_tensors=_div_vjp, float_result=True))
 
 
 def _pow(a, b):
@@ -901,10 +917,10 @@ SUM = register(Op("sum", "out = Σ a", ("{up} copied to every entry",), _sum, _s
 
 
 def _mean(a, axis, keepdim):
-    total = np.add.reduce(a, axis=axis, keepdims=keepdim)
+    total = np.add.reduce(widened(a), axis=axis, keepdims=keepdim)
     count = _reduced_count(a.shape, axis)
     out = total / count if count else np.full_like(total, np.nan)  # the mean of no values: NaN, as in PyTorch
-    return out, (a.shape, axis, keepdim, count)
+    return out.astype(a.dtype, copy=False), (a.shape, axis, keepdim, count)
 
 def _mean_back(up, saved):
     shape, axis, keepdim, count = saved
@@ -921,6 +937,12 @@ MEAN = register(Op("mean", "out = (1/n) Σ a", ("{up}/n copied to every entry",)
 
 
 def _var(a, axis, correction, keepdim):
+    out, saved = _wide_var(a, axis, correction, keepdim)
+    return out.astype(a.dtype, copy=False), saved
+
+def _wide_var(a, axis, correction, keepdim):
+    """The variance in :func:`widened`'s dtype (std takes its root before rounding back to float16), and what the
+    backward reads, in ``a``'s dtype."""
     count = _reduced_count(a.shape, axis)
     divisor = max(count - correction, 0)
     if divisor == 0:
@@ -930,9 +952,10 @@ def _var(a, axis, correction, keepdim):
             UserWarning, stacklevel=5,
         )
     with np.errstate(divide="ignore", invalid="ignore"):
-        centred = a - np.add.reduce(a, axis=axis, keepdims=True) / count
+        wide = widened(a)
+        centred = wide - np.add.reduce(wide, axis=axis, keepdims=True) / count
         out = (centred * centred).sum(axis=axis, keepdims=keepdim) / divisor
-    return out, (centred, axis, keepdim, divisor)
+    return out, (centred.astype(a.dtype, copy=False), axis, keepdim, divisor)
 
 def _var_back(up, saved):
     """``2(aᵢ − ā)/(n − c)``; with no degrees of freedom PyTorch's values: over all elements
@@ -962,8 +985,8 @@ VAR = register(Op("var", "out = Σ(a − ā)² / (n − c)", ("{up}·2({a} − �
 
 
 def _std(a, axis, correction, keepdim):
-    variance, var_saved = _var(a, axis, correction, keepdim)
-    out = np.sqrt(variance)
+    variance, var_saved = _wide_var(a, axis, correction, keepdim)
+    out = np.sqrt(variance).astype(a.dtype, copy=False)
     return out, (out, var_saved)
 
 def _std_back(up, saved):

@@ -27,14 +27,15 @@ import math
 
 import numpy as np
 
-from .ops import OUT, Op, register
+from .ops import OUT, Op, register, widened
 
 
 def _norm(a, axis, p, keepdim):
+    wide = widened(a)
     if p == 2:  # the default: no |a| needed
-        out = np.sqrt(np.add.reduce(a * a, axis=axis, keepdims=True))
+        out = np.sqrt(np.add.reduce(wide * wide, axis=axis, keepdims=True))
     elif p == 1:
-        out = np.add.reduce(np.abs(a), axis=axis, keepdims=True)
+        out = np.add.reduce(np.abs(wide), axis=axis, keepdims=True)
     elif p == math.inf:
         out = np.max(np.abs(a), axis=axis, keepdims=True)
     elif p == -math.inf:
@@ -42,7 +43,7 @@ def _norm(a, axis, p, keepdim):
     elif p == 0:
         out = np.add.reduce(a != 0, axis=axis, keepdims=True)
     else:
-        out = np.add.reduce(np.abs(a) ** p, axis=axis, keepdims=True) ** (1 / p)
+        out = np.add.reduce(np.abs(wide) ** p, axis=axis, keepdims=True) ** (1 / p)
     kept = np.asarray(out, dtype=a.dtype)
     return (kept if keepdim or axis is None and not a.ndim else _dropped(kept, axis)), (a, kept, p)
 

@@ -50,13 +50,14 @@ from .arguments import (
     check_dim,
     is_floating,
     promote,
+    promote_to_float,
     resolve_dtype,
     shape_arg,
     shape_text,
 )
 from .autograd import STATE, bump_version, note_kernel, note_read, recorded_call, run_backward, version_of
 from .device import CPU
-from .dtypes import bool_, float16, float32, float64, get_default_dtype, int32, int64  # noqa: F401 (re-exported)
+from .dtypes import bool_, can_cast, float16, float32, float64, get_default_dtype, int32, int64  # noqa: F401 (re-exported)
 from .grad_fn import Node
 from .graph import as_view, check_in_place, rebase, record
 from .handles import RemovableHandle
@@ -507,7 +508,10 @@ class Tensor:
         try:
             ufunc(self.array, value, self.array)  # out given by position (parsed faster); casting "same_kind"
         except TypeError:
-            raise _cast_error(name, np.result_type(self.array, value), self) from None
+            made = ufunc(self.array, value)
+            if not can_cast(made.dtype, self.array.dtype):  # PyTorch's rule: a kind casts within itself (uint8 += int8)
+                raise _cast_error(name, made.dtype, self) from None
+            self.array[...] = made
         except ValueError as error:
             raise (_shared_places_error(name) if not self.array.flags.writeable
                    else _shape_error(name, self, value, error)) from None
@@ -715,6 +719,12 @@ class Tensor:
         if min is None and max is None:
             raise ValueError("clamp: at least one of 'min' or 'max' must be given")
         x = _clamped_dtype(self, min, max)
+        wider = [bound.shape for bound in (min, max) if isinstance(bound, Tensor) and bound.shape != x.shape]
+        if wider:  # bounds with more (or longer) dims: x broadcast to them, as in PyTorch
+            if not broadcastable(x.shape, *wider):
+                raise RuntimeError(f"clamp: the bounds' shapes {', '.join(map(shape_text, wider))} do not broadcast "
+                                   f"with the tensor's {shape_text(x.shape)}")
+            x = x.expand(*np.broadcast_shapes(x.shape, *wider))
         if STATE.switches[0] and any(isinstance(bound, Tensor) and bound._requires_grad for bound in (min, max)):
             return _clamp_by_picks(x, min, max)
         return apply(ops.CLAMP, (x,), x.array, _bound(min, x.array), _bound(max, x.array))
@@ -1110,8 +1120,16 @@ def _bound(value: Any, array: np.ndarray) -> Any:
 _LIFTED: dict[tuple[float, np.dtype], Tensor] = {}
 
 
+def _holds(dtype: np.dtype, number: int) -> bool:
+    limits = np.iinfo(dtype)
+    return limits.min <= number <= limits.max
+
+
 def lift(value: Any, like: Tensor) -> Tensor:
-    """``value`` as a tensor; a Python number takes ``like``'s float dtype (as in PyTorch).
+    """``value`` as a tensor; a Python number takes ``like``'s float dtype (as in PyTorch), and a Python int a 0-d
+    integer ``like``'s dtype when it holds the number (a number does not raise the dtype within a kind: 0-d int32 +
+    1 is int32). Otherwise an int stays an exact int64 0-d tensor, which :func:`promote` casts for ``+`` and a true
+    division takes to a float as it is (uint8 / 256 divides by 256).
 
     A number becomes a read-only constant leaf, made once per number and dtype and then shared
     (``p - lr * p.grad`` every step makes no new tensor for ``lr``). Zero is made afresh each
@@ -1127,7 +1145,9 @@ def lift(value: Any, like: Tensor) -> Tensor:
         dtype = like.array.dtype
         if dtype.kind != "f":
             if not isinstance(value, float):
-                return Tensor._wrap(as_array(value, None))
+                number = as_array(value, None)
+                held = like.ndim == 0 and dtype.kind in "iu" and number.dtype.kind in "iu" and _holds(dtype, value)
+                return Tensor._wrap(number.astype(dtype) if held else number)
             dtype = get_default_dtype()
         if not value:
             return Tensor._wrap(np.array(value, dtype=dtype))
@@ -1148,7 +1168,10 @@ def _binary(op: ops.Op, a: Tensor, b: Any, *settings: Any) -> Tensor:
         b = lift(b, a)
     a_data, b_data = a.array, b.array
     if a_data.dtype is not b_data.dtype:
-        a_data, b_data = recorded_call(promote, a_data, b_data)  # a kernel of a compiled step
+        if op.refuses_bool and bool_ in (a_data.dtype, b_data.dtype):
+            raise RuntimeError(op.refuses_bool)
+        # a kernel of a compiled step
+        a_data, b_data = recorded_call(promote_to_float if op.float_result else promote, a_data, b_data)
     try:
         return apply(op, (a, b), a_data, b_data, *settings)
     except ValueError:

@@ -52,9 +52,10 @@ def float_power_(self: Tensor, exponent: Any) -> Tensor:
 
 
 add("float_power_", float_power_)
-# x &= y, x <<= 2 …: Python's in-place operators, the same tensor changed
+# x &= y, x <<= 2, x //= 2, x **= 2 …: Python's in-place operators, the same tensor changed
 for _dunder, _name in [("and", "bitwise_and"), ("or", "bitwise_or"), ("xor", "bitwise_xor"),
-                       ("lshift", "bitwise_left_shift"), ("rshift", "bitwise_right_shift")]:
+                       ("lshift", "bitwise_left_shift"), ("rshift", "bitwise_right_shift"),
+                       ("floordiv", "floor_divide"), ("mod", "remainder"), ("pow", "pow")]:
     add(f"__i{_dunder}__", getattr(Tensor, f"{_name}_"))
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import linalg, ops, ops_index, ops_math, ops_special, sampling
-from .arguments import check_dim, is_floating, promote, shape_arg, shape_text
+from .arguments import check_dim, common_dtype, float_dtype, is_floating, promote, shape_arg, shape_text
 from .autograd import is_grad_enabled
 from .creation import _filled, pick_generator, tensor
 from .device import check_device
@@ -121,8 +121,9 @@ def rounded(self: Tensor, decimals: int = 0) -> Tensor:
 def atan2(self: Tensor, other: Any) -> Tensor:
     """The angle of the point ``(other, self)``, in (−π, π]: ``∂/∂a = b/(a² + b²)``, ``∂/∂b = −a/(a² + b²)``."""
     other = lift(other, self)
-    a, b = promote(_float_data(self), _float_data(other))
-    return _broadcasting(ops_math.ATAN2, (self, other), a, b)
+    dtype = float_dtype(self.array, other.array)
+    return _broadcasting(ops_math.ATAN2, (self, other), self.array.astype(dtype, copy=False),
+                         other.array.astype(dtype, copy=False))
 
 
 add("arctan2", atan2)
@@ -130,9 +131,14 @@ add("arctan2", atan2)
 
 @method
 def lerp(self: Tensor, end: Any, weight: Any) -> Tensor:
-    """``self + weight·(end − self)``: ``∂/∂self = 1 − w``, ``∂/∂end = w``, ``∂/∂weight = end − self``."""
+    """``self + weight·(end − self)``: ``∂/∂self = 1 − w``, ``∂/∂end = w``, ``∂/∂weight = end − self``. ``end``
+    and a ``weight`` with dims must have ``self``'s dtype, as in PyTorch (a 0-d weight may be any float)."""
     end = lift(end, self)
     weight = lift(weight, self)
+    for label, given in (("end", end), ("weight", weight)):
+        if given.array.dtype != self.array.dtype and (label == "end" or given.ndim):
+            raise RuntimeError(f"lerp: expected dtype {self.array.dtype} for `{label}` but got dtype "
+                               f"{given.array.dtype}; convert it first ({label}.to(x.dtype))")
     a, b = promote(_float_data(self), _float_data(end))
     w = weight.array.astype(a.dtype, copy=False)
     return _broadcasting(ops_math.LERP, (self, end, weight), a, b, w)
@@ -145,6 +151,19 @@ def _broadcasting(op: Any, parents: tuple, *arrays: np.ndarray) -> Tensor:
         raise RuntimeError(f"{op.name}: shapes {', '.join(shape_text(a.shape) for a in arrays)} cannot be broadcast "
                            "together (sizes must match or be 1, aligned from the right)") from None
     return apply(op, parents, *arrays)
+
+
+def float_operands(input: Any, other: Any) -> tuple[Tensor, Tensor]:
+    """Both operands of an op whose result is a float (``hypot``, ``xlogy``, ``copysign``, …) as tensors in its
+    dtype (:func:`glassgrad.arguments.float_dtype`: bool with float16 is float16, int with int float32); a Python
+    number is lifted as in ``x + 2.0``. The conversions are differentiable."""
+    if not isinstance(input, Tensor):
+        if not isinstance(other, Tensor):
+            raise TypeError(f"expected a tensor operand, got {type(input).__name__} and {type(other).__name__}")
+        input = lift(input, other)
+    a, b = input, lift(other, input)
+    dtype = float_dtype(a.array, b.array)
+    return a.to(dtype), b.to(dtype)
 
 
 # --- comparisons and conversions ------------------------------------------------------------------
@@ -491,8 +510,10 @@ def div(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor
     if rounding_mode != "trunc":
         raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
     other = lift(other, self)
-    if self.array.dtype.kind in "iu" and other.array.dtype.kind in "iu":
-        return floor_divide(self.abs(), other.abs()) * (self.sign() * other.sign())
+    dtype = common_dtype(self.array, other.array)
+    if dtype.kind in "iu":  # integers, or a bool with integers: in their common dtype, as PyTorch
+        a, b = self.to(dtype), other.to(dtype)
+        return floor_divide(a.abs(), b.abs()) * (a.sign() * b.sign())
     return (self / other).trunc()
 
 
