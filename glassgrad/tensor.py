@@ -562,6 +562,11 @@ class Tensor:
         self._set("item assignment", index, advanced, value)
 
     def _set(self, name: str, index: Any, advanced: bool, value: Any) -> None:
+        if advanced and isinstance(value, Tensor) and value.array.dtype != self.array.dtype and not (
+                value.array.size == 1 and _mask_alone(index)):  # PyTorch's index put; a mask and one value fill
+            raise RuntimeError(f"{name}: the values ({value.array.dtype}) must have the tensor's dtype "
+                               f"({self.array.dtype}) when indexing with tensors or lists, as in PyTorch; convert "
+                               f"them with .to({self.array.dtype})")
         grad_enabled, tape = STATE.switches
         if grad_enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
             _record_set(self, name, index, advanced, value)
@@ -1331,6 +1336,13 @@ def _numbers_first(index: Any) -> tuple[tuple, tuple] | None:
             numbers.append(part)
             arrays.append(... if part is Ellipsis else slice(None))
     return tuple(numbers), tuple(arrays)
+
+
+def _mask_alone(index: Any) -> bool:
+    """Whether a plain index is one bool mask (``x[mask] = v``, which PyTorch fills with a one-entry ``v`` of any
+    dtype)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return len(parts) == 1 and isinstance(parts[0], np.ndarray) and parts[0].dtype == bool
 
 
 def _plain_index(index: Any) -> tuple[Any, bool]:

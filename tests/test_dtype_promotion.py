@@ -328,6 +328,42 @@ def test_subtracting_a_bool_tensor_is_refused_as_in_pytorch(torch, name, mask_fi
         gg.tensor(mask) - (1 if name == "bool" else gg.tensor(other))
 
 
+def _assigned(x, index, value):
+    x[index] = value
+    return x
+
+
+WRITES = {
+    "x[0] = 0-d": lambda m, x, v: _assigned(x, 0, v.reshape(-1)[0]),
+    "x[[0, 1]] = v": lambda m, x, v: _assigned(x, [0, 1], v),
+    "x[tensor([0, 1])] = v": lambda m, x, v: _assigned(x, m.tensor([0, 1]), v),
+    "x[mask] = v": lambda m, x, v: _assigned(x, m.tensor([True, False, True]), v),
+    "x[mask] = one value": lambda m, x, v: _assigned(x, m.tensor([True, False, True]), v[:1]),
+    "x[:2] = v": lambda m, x, v: _assigned(x, slice(0, 2), v),
+    "scatter": lambda m, x, v: x.scatter(0, m.tensor([0, 1]), v),
+    "scatter_add": lambda m, x, v: x.scatter_add(0, m.tensor([0, 1]), v),
+    "index_add": lambda m, x, v: x.index_add(0, m.tensor([0, 1]), v),
+    "index_copy": lambda m, x, v: x.index_copy(0, m.tensor([0, 1]), v),
+    "masked_scatter": lambda m, x, v: x.masked_scatter(m.tensor([True, False, True]), v),
+    "index_put": lambda m, x, v: x.index_put((m.tensor([0, 1]),), v),
+    "masked_fill 0-d": lambda m, x, v: x.masked_fill(m.tensor([True, False, True]), v[0]),
+}
+
+
+@pytest.mark.parametrize("target", ["int64", "float32", "float64"])
+@pytest.mark.parametrize("source", ["int64", "float32", "float64"])
+@pytest.mark.parametrize("write", sorted(WRITES))
+def test_values_written_by_index_must_have_the_tensors_dtype_as_in_pytorch(torch, target, source, write):
+    """x[[0, 1]] = float64 values into a float32 (or int64) tensor, scatter/index_add/index_copy/masked_scatter/
+    index_put of another dtype: refused as in PyTorch (glassgrad cast them, cutting floats to whole numbers in an
+    integer tensor); x[0] = v, x[:2] = v and x[mask] = one value cast, as there."""
+    def run(m):
+        x = m.zeros(3, dtype=_dtype(m, target))
+        return WRITES[write](m, x, m.tensor(np.array([2.5, 7.25]), dtype=_dtype(m, source)))
+
+    check(torch, run)
+
+
 def test_int_plus_equals_a_float_is_refused_with_pytorchs_exception(torch):
     for module in (torch, gg):
         x = module.tensor([1, 2])
