@@ -794,14 +794,14 @@ class Tensor:
         return Tensor._wrap(recorded_call(_position, np.argmin, self.array, axis, keepdim))
 
     def all(self, dim=None, keepdim: bool = False) -> Tensor:
-        """Whether every entry (along ``dim``: an int or a tuple of them) is non-zero: a bool tensor."""
-        axis = _axis_arg(self, dim, None, "all") if self.array.ndim else None
-        return Tensor._wrap(np.asarray(self.array.all(axis=axis, keepdims=keepdim)))
+        """Whether every entry (along ``dim``: an int or a tuple of them) is non-zero: a bool tensor (uint8 for a
+        uint8 tensor, as in PyTorch)."""
+        return _truth(self, np.logical_and, dim, keepdim, "all")
 
     def any(self, dim=None, keepdim: bool = False) -> Tensor:
-        """Whether some entry (along ``dim``: an int or a tuple of them) is non-zero: a bool tensor."""
-        axis = _axis_arg(self, dim, None, "any") if self.array.ndim else None
-        return Tensor._wrap(np.asarray(self.array.any(axis=axis, keepdims=keepdim)))
+        """Whether some entry (along ``dim``: an int or a tuple of them) is non-zero: a bool tensor (uint8 for a
+        uint8 tensor, as in PyTorch)."""
+        return _truth(self, np.logical_or, dim, keepdim, "any")
 
     # --- shapes -----------------------------------------------------------------------------
 
@@ -1336,6 +1336,14 @@ def _numbers_first(index: Any) -> tuple[tuple, tuple] | None:
             numbers.append(part)
             arrays.append(... if part is Ellipsis else slice(None))
     return tuple(numbers), tuple(arrays)
+
+
+def _truth(tensor: Tensor, logical: np.ufunc, dim: Any, keepdim: bool, name: str) -> Tensor:
+    """``all``/``any``: ``logical`` (and, or) over ``dim``; PyTorch keeps a uint8 tensor's dtype (its masks before
+    bool existed)."""
+    axis = _axis_arg(tensor, dim, None, name) if tensor.array.ndim else None
+    found = np.asarray(logical.reduce(tensor.array, axis=axis, keepdims=keepdim))
+    return Tensor._wrap(found.astype(np.uint8) if tensor.array.dtype == np.uint8 else found)
 
 
 def _mask_alone(index: Any) -> bool:

@@ -3,8 +3,8 @@
 Every case runs the same code on ``torch`` and on ``glassgrad`` and compares what comes back: the dtype, the
 numbers, or that both raise. Where PyTorch has no kernel for a dtype (``NotImplementedError: "hypot_cpu" not
 implemented for 'Int'``) glassgrad computes instead: those cases are not compared, nor the few others the README
-lists among the deliberate differences (``x.sub_(mask)``, ``x - True``, ``square``/``all``/``any``/``argmax`` of
-bools or uint8), each skipped with its reason. bfloat16 is not a glassgrad dtype (README), so it is not swept.
+lists among the deliberate differences (``x.sub_(mask)``, ``x - True``, ``square``/``argmax`` of bools), each
+skipped with its reason. bfloat16 is not a glassgrad dtype (README), so it is not swept.
 """
 
 from __future__ import annotations
@@ -399,8 +399,6 @@ UNARY = {
 
 LEFT_AS_THEY_ARE = {
     ("argmax", "bool"): "PyTorch refuses argmax of bools; glassgrad gives the first True (README)",
-    ("all", "uint8"): "PyTorch's all/any of uint8 is uint8 (kept for old code); glassgrad's is bool (README)",
-    ("any", "uint8"): "PyTorch's all/any of uint8 is uint8 (kept for old code); glassgrad's is bool (README)",
     ("square", "bool"): "square of bools: int64 in PyTorch, NumPy's int8 in glassgrad (README)",
 }
 
@@ -409,7 +407,8 @@ LEFT_AS_THEY_ARE = {
 @pytest.mark.parametrize("op", sorted(UNARY))
 def test_unary_op_or_reduction_has_pytorchs_dtype(torch, name, op):
     """sum/prod/cumsum of bool or int32 are int64, mean/var/std of integers raise, sqrt/exp/sin of integers are the
-    default float dtype, round/floor/ceil keep an integer dtype, // and % of negative integers round down."""
+    default float dtype, round/floor/ceil keep an integer dtype, // and % of negative integers round down, all/any
+    of uint8 are uint8 (glassgrad gave bool)."""
     values = np.array([True, False, True]) if name == "bool" else np.array([1, 2, 3], dtype=name)
     if op in ("neg // 2", "neg % 3") and name in ("bool", "uint8"):
         pytest.skip("no negative numbers in this dtype")
