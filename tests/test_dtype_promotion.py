@@ -136,6 +136,18 @@ def test_binary_op_between_two_tensors_has_pytorchs_dtype_and_value(torch, data,
     check(torch, lambda m: BINARY[op](m, m.tensor(a), m.tensor(b)), _tolerance(*names))
 
 
+@pytest.mark.parametrize("first", DTYPES)
+@pytest.mark.parametrize("second", DTYPES)
+@pytest.mark.parametrize("op", ["+", "*", "/", "//", "%", "**", "<", "&", "maximum", "where", "atan2", "hypot"])
+def test_every_pair_of_dtypes_with_dims_and_0d(torch, first, second, op):
+    """Each pair of dtypes once, both operands with dims and the second 0-d (the hypothesis test above samples
+    them; this one walks all of them)."""
+    a = np.array([1, 0, 1], dtype=bool) if first == "bool" else np.array([3, 1, 2], dtype=first)
+    b = np.array([1, 1, 1], dtype=bool) if second == "bool" else np.array([2, 1, 3], dtype=second)
+    check(torch, lambda m: BINARY[op](m, m.tensor(a), m.tensor(b)), _tolerance(first, second))
+    check(torch, lambda m: BINARY[op](m, m.tensor(a), m.tensor(b[0])), _tolerance(first, second))
+
+
 @pytest.mark.parametrize("name", DTYPES)
 @pytest.mark.parametrize("number", [True, 3, 2.5, -2.0])
 @pytest.mark.parametrize("op", ["+", "*", "/", "//", "%", "**", "==", "<", "maximum", "atan2", "copysign", "xlogy",
