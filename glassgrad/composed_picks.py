@@ -154,9 +154,6 @@ def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str
     if not isinstance(src, Tensor):
         raise TypeError(f"scatter_reduce: src must be a tensor, got {type(src).__name__}")
     src = _source(x, src, None, index, "scatter_reduce")
-    if src.dtype != x.dtype:
-        raise RuntimeError(f"scatter_reduce: src ({src.dtype}) must have the input's dtype ({x.dtype}); "
-                           f"convert it with .to({x.dtype})")
     used = src[tuple(slice(0, n) for n in index.shape)] if src.shape != index.shape else src
     target, turn, landed = _slots(index, axis, tuple(x.shape) or (1,))
     width = 1 + int(landed.max(initial=0))  # column 0: the entry itself, then what lands on it

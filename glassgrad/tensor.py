@@ -562,6 +562,11 @@ class Tensor:
         self._set("item assignment", index, advanced, value)
 
     def _set(self, name: str, index: Any, advanced: bool, value: Any) -> None:
+        if advanced and isinstance(value, Tensor) and value.array.dtype != self.array.dtype and not (
+                value.array.size == 1 and _mask_alone(index)):  # PyTorch's index put; a mask and one value fill
+            raise RuntimeError(f"{name}: the values ({value.array.dtype}) must have the tensor's dtype "
+                               f"({self.array.dtype}) when indexing with tensors or lists, as in PyTorch; convert "
+                               f"them with .to({self.array.dtype})")
         grad_enabled, tape = STATE.switches
         if grad_enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
             _record_set(self, name, index, advanced, value)
@@ -789,14 +794,14 @@ class Tensor:
         return Tensor._wrap(recorded_call(_position, np.argmin, self.array, axis, keepdim))
 
     def all(self, dim=None, keepdim: bool = False) -> Tensor:
-        """Whether every entry (along ``dim``: an int or a tuple of them) is non-zero: a bool tensor."""
-        axis = _axis_arg(self, dim, None, "all") if self.array.ndim else None
-        return Tensor._wrap(np.asarray(self.array.all(axis=axis, keepdims=keepdim)))
+        """Whether every entry (along ``dim``: an int or a tuple of them) is non-zero: a bool tensor (uint8 for a
+        uint8 tensor, as in PyTorch)."""
+        return _truth(self, np.logical_and, dim, keepdim, "all")
 
     def any(self, dim=None, keepdim: bool = False) -> Tensor:
-        """Whether some entry (along ``dim``: an int or a tuple of them) is non-zero: a bool tensor."""
-        axis = _axis_arg(self, dim, None, "any") if self.array.ndim else None
-        return Tensor._wrap(np.asarray(self.array.any(axis=axis, keepdims=keepdim)))
+        """Whether some entry (along ``dim``: an int or a tuple of them) is non-zero: a bool tensor (uint8 for a
+        uint8 tensor, as in PyTorch)."""
+        return _truth(self, np.logical_or, dim, keepdim, "any")
 
     # --- shapes -----------------------------------------------------------------------------
 
@@ -1331,6 +1336,21 @@ def _numbers_first(index: Any) -> tuple[tuple, tuple] | None:
             numbers.append(part)
             arrays.append(... if part is Ellipsis else slice(None))
     return tuple(numbers), tuple(arrays)
+
+
+def _truth(tensor: Tensor, logical: np.ufunc, dim: Any, keepdim: bool, name: str) -> Tensor:
+    """``all``/``any``: ``logical`` (and, or) over ``dim``; PyTorch keeps a uint8 tensor's dtype (its masks before
+    bool existed)."""
+    axis = _axis_arg(tensor, dim, None, name) if tensor.array.ndim else None
+    found = np.asarray(logical.reduce(tensor.array, axis=axis, keepdims=keepdim))
+    return Tensor._wrap(found.astype(np.uint8) if tensor.array.dtype == np.uint8 else found)
+
+
+def _mask_alone(index: Any) -> bool:
+    """Whether a plain index is one bool mask (``x[mask] = v``, which PyTorch fills with a one-entry ``v`` of any
+    dtype)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return len(parts) == 1 and isinstance(parts[0], np.ndarray) and parts[0].dtype == bool
 
 
 def _plain_index(index: Any) -> tuple[Any, bool]:

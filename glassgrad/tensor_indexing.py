@@ -91,6 +91,9 @@ def _source(self: Tensor, src: Any, value: Any, index: np.ndarray, name: str) ->
         if src.ndim != index.ndim or any(n > m for n, m in zip(index.shape, src.shape)):
             raise RuntimeError(f"{name}: src of shape {shape_text(src.shape)} must have as many dims as the index "
                                f"and be at least as large as the index {shape_text(index.shape)} in each")
+        if src.dtype != self.dtype:  # PyTorch writes no other dtype by index (index_add, index_copy, … come here)
+            raise RuntimeError(f"{name}: the values written ({src.dtype}) must have the tensor's dtype ({self.dtype}), "
+                               f"as in PyTorch; convert them with .to({self.dtype})")
         return src
     return Tensor._wrap(np.full(index.shape, src, dtype=self.dtype))
 
@@ -101,7 +104,7 @@ def _scatter(self: Tensor, name: str, dim: int, index: Any, src: Any, value: Any
                          "takes 'sum', 'prod', 'mean', 'amax' and 'amin'")
     dim, index = _along_index(self, dim, index, name)
     src = _source(self, src, value, index, name)
-    a, b = self.array, src.array.astype(self.dtype, copy=False)
+    a, b = self.array, src.array
     if reduce == "multiply":
         return _scatter_multiplied(self, src, name, dim, index)
     return apply(ops_index.SCATTER_ADD if reduce == "add" else ops_index.SCATTER, (self, src), a, b, dim, index)

@@ -158,7 +158,7 @@ def test_bernoulli_and_poisson_draw_with_the_right_mean_and_spread():
     (lambda: gg.ones(3).scatter_reduce(0, gg.tensor([[0]]), gg.ones(1, 1), "sum"), "scatter_reduce: the index must"),
     (lambda: gg.ones(3).scatter_reduce(0, gg.tensor([5]), gg.ones(1), "sum"), "scatter_reduce"),
     (lambda: gg.ones(3).scatter_reduce(0, gg.tensor([0]), gg.ones(1, dtype=gg.float64), "sum"),
-     "scatter_reduce: src (float64) must have the input's dtype"),
+     "scatter_reduce: the values written (float64) must have the tensor's dtype"),
     (lambda: gg.bernoulli(gg.tensor([1.5])), "bernoulli: probabilities must be in [0, 1]"),
     (lambda: gg.bernoulli(gg.tensor([1])), "bernoulli: input must hold floats"),
     (lambda: gg.poisson(gg.tensor([-1.0])), "poisson: rates must be finite and >= 0"),

@@ -3,8 +3,8 @@
 Every case runs the same code on ``torch`` and on ``glassgrad`` and compares what comes back: the dtype, the
 numbers, or that both raise. Where PyTorch has no kernel for a dtype (``NotImplementedError: "hypot_cpu" not
 implemented for 'Int'``) glassgrad computes instead: those cases are not compared, nor the few others the README
-lists among the deliberate differences (``x.sub_(mask)``, ``x - True``, ``square``/``all``/``any``/``argmax`` of
-bools or uint8), each skipped with its reason. bfloat16 is not a glassgrad dtype (README), so it is not swept.
+lists among the deliberate differences (``x.sub_(mask)``, ``x - True``, ``square``/``argmax`` of bools), each
+skipped with its reason. bfloat16 is not a glassgrad dtype (README), so it is not swept.
 """
 
 from __future__ import annotations
@@ -88,7 +88,8 @@ def _tolerance(*names: str) -> float:
     return 2e-3 if "float16" in names else 1e-5
 
 
-pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # 1/0 and log(0) on both sides
+pytestmark = [pytest.mark.filterwarnings("ignore::RuntimeWarning"),  # 1/0 and log(0) on both sides
+              pytest.mark.filterwarnings("ignore::UserWarning")]  # var of one value, PyTorch's slow-list note
 
 BINARY = {
     "+": lambda m, a, b: a + b,
@@ -134,6 +135,18 @@ BINARY = {
 def test_binary_op_between_two_tensors_has_pytorchs_dtype_and_value(torch, data, op, names, shapes):
     a, b = (_values(name, SHAPES[shape], data.draw) for name, shape in zip(names, shapes))
     check(torch, lambda m: BINARY[op](m, m.tensor(a), m.tensor(b)), _tolerance(*names))
+
+
+@pytest.mark.parametrize("first", DTYPES)
+@pytest.mark.parametrize("second", DTYPES)
+@pytest.mark.parametrize("op", ["+", "*", "/", "//", "%", "**", "<", "&", "maximum", "where", "atan2", "hypot"])
+def test_every_pair_of_dtypes_with_dims_and_0d(torch, first, second, op):
+    """Each pair of dtypes once, both operands with dims and the second 0-d (the hypothesis test above samples
+    them; this one walks all of them)."""
+    a = np.array([1, 0, 1], dtype=bool) if first == "bool" else np.array([3, 1, 2], dtype=first)
+    b = np.array([1, 1, 1], dtype=bool) if second == "bool" else np.array([2, 1, 3], dtype=second)
+    check(torch, lambda m: BINARY[op](m, m.tensor(a), m.tensor(b)), _tolerance(first, second))
+    check(torch, lambda m: BINARY[op](m, m.tensor(a), m.tensor(b[0])), _tolerance(first, second))
 
 
 @pytest.mark.parametrize("name", DTYPES)
@@ -328,6 +341,42 @@ def test_subtracting_a_bool_tensor_is_refused_as_in_pytorch(torch, name, mask_fi
         gg.tensor(mask) - (1 if name == "bool" else gg.tensor(other))
 
 
+def _assigned(x, index, value):
+    x[index] = value
+    return x
+
+
+WRITES = {
+    "x[0] = 0-d": lambda m, x, v: _assigned(x, 0, v.reshape(-1)[0]),
+    "x[[0, 1]] = v": lambda m, x, v: _assigned(x, [0, 1], v),
+    "x[tensor([0, 1])] = v": lambda m, x, v: _assigned(x, m.tensor([0, 1]), v),
+    "x[mask] = v": lambda m, x, v: _assigned(x, m.tensor([True, False, True]), v),
+    "x[mask] = one value": lambda m, x, v: _assigned(x, m.tensor([True, False, True]), v[:1]),
+    "x[:2] = v": lambda m, x, v: _assigned(x, slice(0, 2), v),
+    "scatter": lambda m, x, v: x.scatter(0, m.tensor([0, 1]), v),
+    "scatter_add": lambda m, x, v: x.scatter_add(0, m.tensor([0, 1]), v),
+    "index_add": lambda m, x, v: x.index_add(0, m.tensor([0, 1]), v),
+    "index_copy": lambda m, x, v: x.index_copy(0, m.tensor([0, 1]), v),
+    "masked_scatter": lambda m, x, v: x.masked_scatter(m.tensor([True, False, True]), v),
+    "index_put": lambda m, x, v: x.index_put((m.tensor([0, 1]),), v),
+    "masked_fill 0-d": lambda m, x, v: x.masked_fill(m.tensor([True, False, True]), v[0]),
+}
+
+
+@pytest.mark.parametrize("target", ["int64", "float32", "float64"])
+@pytest.mark.parametrize("source", ["int64", "float32", "float64"])
+@pytest.mark.parametrize("write", sorted(WRITES))
+def test_values_written_by_index_must_have_the_tensors_dtype_as_in_pytorch(torch, target, source, write):
+    """x[[0, 1]] = float64 values into a float32 (or int64) tensor, scatter/index_add/index_copy/masked_scatter/
+    index_put of another dtype: refused as in PyTorch (glassgrad cast them, cutting floats to whole numbers in an
+    integer tensor); x[0] = v, x[:2] = v and x[mask] = one value cast, as there."""
+    def run(m):
+        x = m.zeros(3, dtype=_dtype(m, target))
+        return WRITES[write](m, x, m.tensor(np.array([2.5, 7.25]), dtype=_dtype(m, source)))
+
+    check(torch, run)
+
+
 def test_int_plus_equals_a_float_is_refused_with_pytorchs_exception(torch):
     for module in (torch, gg):
         x = module.tensor([1, 2])
@@ -363,8 +412,6 @@ UNARY = {
 
 LEFT_AS_THEY_ARE = {
     ("argmax", "bool"): "PyTorch refuses argmax of bools; glassgrad gives the first True (README)",
-    ("all", "uint8"): "PyTorch's all/any of uint8 is uint8 (kept for old code); glassgrad's is bool (README)",
-    ("any", "uint8"): "PyTorch's all/any of uint8 is uint8 (kept for old code); glassgrad's is bool (README)",
     ("square", "bool"): "square of bools: int64 in PyTorch, NumPy's int8 in glassgrad (README)",
 }
 
@@ -373,7 +420,8 @@ LEFT_AS_THEY_ARE = {
 @pytest.mark.parametrize("op", sorted(UNARY))
 def test_unary_op_or_reduction_has_pytorchs_dtype(torch, name, op):
     """sum/prod/cumsum of bool or int32 are int64, mean/var/std of integers raise, sqrt/exp/sin of integers are the
-    default float dtype, round/floor/ceil keep an integer dtype, // and % of negative integers round down."""
+    default float dtype, round/floor/ceil keep an integer dtype, // and % of negative integers round down, all/any
+    of uint8 are uint8 (glassgrad gave bool)."""
     values = np.array([True, False, True]) if name == "bool" else np.array([1, 2, 3], dtype=name)
     if op in ("neg // 2", "neg % 3") and name in ("bool", "uint8"):
         pytest.skip("no negative numbers in this dtype")
