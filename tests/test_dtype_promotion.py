@@ -3,8 +3,9 @@
 Every case runs the same code on ``torch`` and on ``glassgrad`` and compares what comes back: the dtype, the
 numbers, or that both raise. Where PyTorch has no kernel for a dtype (``NotImplementedError: "hypot_cpu" not
 implemented for 'Int'``) glassgrad computes instead: those cases are not compared, nor the few others the README
-lists among the deliberate differences (``x.sub_(mask)``, ``x - True``, ``square``/``argmax`` of bools), each
-skipped with its reason. bfloat16 is not a glassgrad dtype (README), so it is not swept.
+lists among the deliberate differences (``x.sub_(mask)``, ``x - True``, ``square``/``argmax`` of bools): each of
+those is pinned on both sides instead (:func:`check_left_as_it_is`), so it is noticed when either library
+changes. bfloat16 is not a glassgrad dtype (README), so it is not swept.
 """
 
 from __future__ import annotations
@@ -70,6 +71,18 @@ def check(torch, function, rtol: float = 1e-6) -> None:
     if want_kind == "ok":
         expected, result = _plain(want), _plain(got)
         assert _same(expected, result, rtol), f"PyTorch gives {expected}, glassgrad {result}"
+
+
+def check_left_as_it_is(torch, function, glassgrad_gives: tuple, pytorch_gives: str | tuple) -> None:
+    """A difference the README lists as deliberate, pinned on both sides: PyTorch still raises (``"raise"``) or
+    gives ``pytorch_gives`` (dtype name, values), and glassgrad gives ``glassgrad_gives``; either changing fails."""
+    want_kind, want = _outcome(function, torch)
+    if pytorch_gives == "raise":
+        assert want_kind == "raise", f"PyTorch now gives {want!r}: compare it, not a listed difference"
+    else:
+        assert want_kind == "ok" and _same(pytorch_gives, _plain(want), 0), f"PyTorch now gives {want!r}"
+    got_kind, got = _outcome(function, gg)
+    assert got_kind == "ok" and _same(glassgrad_gives, _plain(got), 0), f"glassgrad now gives {got_kind} {got!r}"
 
 
 def _values(name: str, shape: tuple, draw) -> np.ndarray:
@@ -173,8 +186,11 @@ def test_a_python_number_never_raises_a_0d_tensors_dtype_within_its_kind(torch, 
     """A 0-d int32 tensor + 1 is int32 (glassgrad made the 1 an int64 0-d tensor, which raised the dtype to int64
     as a tensor would); a float number with a 0-d integer gives the default float. (A number the 0-d tensor's
     dtype cannot hold, 0-d uint8 + 300, is int64 305 here where PyTorch wraps to uint8 49: README.)"""
-    if op == "-" and number is True and name[0] == "f":
-        pytest.skip("float tensor − True: PyTorch refuses it, glassgrad computes it (README)")
+    if op == "-" and number is True and name[0] == "f":  # PyTorch refuses it, glassgrad computes it (README)
+        five = np.array(5, dtype=name)
+        check_left_as_it_is(torch, lambda m: m.tensor(five) - True, (name, np.array(4.0)), "raise")
+        check_left_as_it_is(torch, lambda m: True - m.tensor(five), (name, np.array(-4.0)), "raise")
+        return
     check(torch, lambda m: BINARY[op](m, m.tensor(np.array(5, dtype=name)), number), _tolerance(name))
     check(torch, lambda m: BINARY[op](m, number, m.tensor(np.array(5, dtype=name))), _tolerance(name))
 
@@ -310,8 +326,9 @@ def test_in_place_method_with_a_tensor_of_another_dtype(torch, target, source, m
         y = m.tensor(np.array([1, 1, 0], dtype=source) if source == "bool" else np.array([3, 1, 2], dtype=source))
         return getattr(x, method)(y)
 
-    if method == "sub_" and source == "bool" and target != "bool":
-        pytest.skip("x.sub_(bool tensor): PyTorch refuses it, glassgrad's in-place path computes it (README)")
+    if method == "sub_" and source == "bool" and target != "bool":  # PyTorch refuses it; glassgrad computes (README)
+        check_left_as_it_is(torch, run, (target, np.array([0.0, 1.0, 3.0])), "raise")
+        return
     check(torch, run, _tolerance(target, source))
 
 
@@ -410,23 +427,23 @@ UNARY = {
 }
 
 
-LEFT_AS_THEY_ARE = {
-    ("argmax", "bool"): "PyTorch refuses argmax of bools; glassgrad gives the first True (README)",
-    ("square", "bool"): "square of bools: int64 in PyTorch, NumPy's int8 in glassgrad (README)",
+LEFT_AS_THEY_ARE = {  # (op, dtype): (glassgrad's result, PyTorch's) of [True, False, True], as the README lists
+    ("argmax", "bool"): (("int64", np.array(0.0)), "raise"),  # glassgrad: the first True; PyTorch has no kernel
+    ("square", "bool"): (("int8", np.array([1.0, 0.0, 1.0])), ("int64", np.array([1.0, 0.0, 1.0]))),  # NumPy's int8
 }
+NO_NEGATIVES = ("bool", "uint8")
 
 
-@pytest.mark.parametrize("name", DTYPES)
-@pytest.mark.parametrize("op", sorted(UNARY))
+@pytest.mark.parametrize(("op", "name"), [(op, name) for op in sorted(UNARY) for name in DTYPES
+                                          if not (op in ("neg // 2", "neg % 3") and name in NO_NEGATIVES)])
 def test_unary_op_or_reduction_has_pytorchs_dtype(torch, name, op):
     """sum/prod/cumsum of bool or int32 are int64, mean/var/std of integers raise, sqrt/exp/sin of integers are the
     default float dtype, round/floor/ceil keep an integer dtype, // and % of negative integers round down, all/any
     of uint8 are uint8 (glassgrad gave bool)."""
     values = np.array([True, False, True]) if name == "bool" else np.array([1, 2, 3], dtype=name)
-    if op in ("neg // 2", "neg % 3") and name in ("bool", "uint8"):
-        pytest.skip("no negative numbers in this dtype")
     if (op, name) in LEFT_AS_THEY_ARE:
-        pytest.skip(LEFT_AS_THEY_ARE[op, name])
+        check_left_as_it_is(torch, lambda m: UNARY[op](m, m.tensor(values)), *LEFT_AS_THEY_ARE[op, name])
+        return
     check(torch, lambda m: UNARY[op](m, m.tensor(values)), _tolerance(name))
 
 
