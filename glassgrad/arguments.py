@@ -67,7 +67,8 @@ def resolve_dtype(dtype: Any) -> np.dtype | None:
 def as_array(data: Any, dtype: Any) -> np.ndarray:
     """A new NumPy array holding ``data``, with PyTorch's dtype defaults (Python floats → float32, the default dtype).
 
-    An array, a NumPy number or a tensor (anything with ``__array__``) keeps its dtype.
+    An array, a NumPy number or a tensor (anything with ``__array__``) keeps its dtype, also inside a list: a list
+    that holds a float64 one is float64 (:func:`holds_float64`).
     """
     dtype = resolve_dtype(dtype)
     if isinstance(data, np.generic) or hasattr(data, "__array__"):
@@ -78,13 +79,34 @@ def as_array(data: Any, dtype: Any) -> np.ndarray:
         except ValueError as error:
             raise ValueError(f"tensor(): could not make an array of this data ({error}); "
                              "nested lists must be rectangular and hold numbers") from None
-        if dtype is None and array.dtype == np.float64:
+        if dtype is None and array.dtype == np.float64 and not (array.ndim and holds_float64(data)):
             array = array.astype(get_default_dtype())
     if array.dtype.kind not in "fiub":
         raise TypeError(
             f"tensor(): data of dtype {array.dtype} is not numeric; give numbers (floats, ints or bools)"
         )
     return array
+
+
+_PLAIN_NUMBERS = {float, int, bool}
+
+
+def holds_float64(data: Any) -> bool:
+    """Whether nested sequences hold a float64 item other than a Python float: a NumPy float64, or a float64 array
+    or tensor. PyTorch's ``torch.tensor`` promotes the dtypes of all the items, a Python float counting as the
+    default dtype, so ``[np.float64(1.0), 2.0]`` gives float64 and ``[1.0, 2.0]`` float32."""
+    if set(map(type, data)) <= _PLAIN_NUMBERS:  # the common list of Python numbers, looked at in one pass
+        return False
+    for item in data:
+        if type(item) in _PLAIN_NUMBERS:
+            continue
+        dtype = getattr(item, "dtype", None)
+        if dtype is not None:
+            if dtype == np.float64:
+                return True
+        elif isinstance(item, Iterable) and not isinstance(item, (str, bytes)) and holds_float64(item):
+            return True
+    return False
 
 
 def shape_arg(shape: tuple, name: str) -> tuple:
