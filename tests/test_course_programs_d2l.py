@@ -55,3 +55,31 @@ def test_a_list_of_float64_rows_stays_float64_as_in_pytorch(torch):
     assert gg.tensor(rows).dtype == gg.float64 and torch.tensor(np.stack(rows)).dtype == torch.float64
     np.testing.assert_array_equal(gg.tensor(rows).numpy(), np.stack(rows))
     assert gg.tensor([[0.1, 0.2], [0.3, 0.4]]).dtype == gg.float32  # Python floats: the default dtype
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:Length of split at index")  # PyTorch, of an empty part
+@given(lengths=st.lists(st.integers(0, 6), min_size=1, max_size=4))
+def test_random_split_gives_each_part_a_list_of_indices_as_pytorch(lengths, torch):
+    """``train.indices + val.indices`` (a course's check that the split is complete) joined the lists in PyTorch
+    but added two NumPy arrays here (or failed to broadcast them)."""
+    data = gg.data.TensorDataset(gg.arange(sum(lengths)))
+    parts = gg.data.random_split(data, lengths, generator=gg.Generator().manual_seed(0))
+    theirs = torch.utils.data.random_split(torch.utils.data.TensorDataset(torch.arange(sum(lengths))), lengths)
+    assert [type(part.indices) for part in parts] == [type(part.indices) for part in theirs] == [list] * len(lengths)
+    joined = sum((part.indices for part in parts), [])
+    assert sorted(joined) == list(range(sum(lengths))) and all(type(i) is int for i in joined)
+    for part in parts:
+        assert [int(part[k][0]) for k in range(len(part))] == part.indices
+        assert [int(x) for (batch,) in gg.data.DataLoader(part, batch_size=4) for x in batch] == part.indices
+
+
+def test_a_subset_keeps_the_indices_it_was_given_as_pytorch():
+    data = gg.data.TensorDataset(gg.arange(10) * 10)
+    picked = gg.data.Subset(data, range(8, 2, -3))
+    assert picked.indices == range(8, 2, -3) and [int(x) for (x,) in picked] == [80, 50]
+    assert [int(x) for (batch,) in gg.data.DataLoader(picked, batch_size=5) for x in batch] == [80, 50]
+    from_end = gg.data.Subset(data, gg.tensor([-1, 0]))  # negative numbers count from the end, as in PyTorch
+    assert [int(x) for (batch,) in gg.data.DataLoader(from_end, batch_size=5) for x in batch] == [90, 0]
+    with pytest.raises(IndexError, match=r"Subset: indices must lie in \[0, 10\)"):
+        gg.data.Subset(data, [10])

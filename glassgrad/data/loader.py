@@ -198,7 +198,7 @@ def _stored_rows(dataset: Dataset) -> tuple[tuple[np.ndarray, ...], np.ndarray |
         inner = _stored_rows(dataset.dataset)
         if inner is not None:
             arrays, rows = inner
-            return arrays, dataset.indices if rows is None else rows[dataset.indices]
+            return arrays, dataset.rows() if rows is None else rows[dataset.rows()]
     return None
 
 
