@@ -83,3 +83,46 @@ def test_a_subset_keeps_the_indices_it_was_given_as_pytorch():
     assert [int(x) for (batch,) in gg.data.DataLoader(from_end, batch_size=5) for x in batch] == [90, 0]
     with pytest.raises(IndexError, match=r"Subset: indices must lie in \[0, 10\)"):
         gg.data.Subset(data, [10])
+
+
+UPDATES = {
+    "+=": lambda view, value: view.__iadd__(value),
+    "-=": lambda view, value: view.__isub__(value),
+    "*=": lambda view, value: view.__imul__(value),
+    "copy_": lambda view, value: view.copy_(value),
+}
+
+
+def update_rows(library, rows, columns, index, how, in_graph, seed):
+    """``out[index] op= w`` on a plain buffer (makemore's ``dC[ix] += demb[k, j]``) or on a tensor in the graph,
+    written as a statement, then a weighted sum's backward: the numbers and gradients to compare."""
+    rng = np.random.default_rng(seed)
+    x = library.tensor(rng.normal(size=(rows, columns)), requires_grad=True)
+    w = library.tensor(rng.normal(size=columns), requires_grad=True)
+    out = x * 1 if in_graph else library.zeros(rows, columns, dtype=library.float64)
+    row = out[index]  # a view taken before the change follows it, as in PyTorch
+    view = out[index]
+    out.__setitem__(index, UPDATES[how](view, w * 2))  # what `out[index] += w * 2` runs
+    weights = library.tensor(rng.normal(size=(rows, columns)))
+    loss = (out * weights).sum() + (row * row).sum()
+    loss.backward()
+    return [out.tolist(), row.tolist(), loss.item(), w.grad.tolist(), None if x.grad is None else x.grad.tolist()]
+
+
+@pytest.mark.torch
+@given(rows=st.integers(1, 4), columns=st.integers(1, 3), data=st.data(), how=st.sampled_from(sorted(UPDATES)),
+       in_graph=st.booleans(), seed=st.integers(0, 2**16))
+def test_an_in_place_change_through_a_row_with_a_value_in_the_graph_is_pytorchs(rows, columns, data, how, in_graph,
+                                                                               seed, torch):
+    """``dC[ix] += demb[k, j]`` (makemore's manual backprop, a 0-d tensor index) raised "not supported: clone() it
+    first" on a plain buffer; on a tensor in the graph, ``h[1] += w`` raised at backward ("backward through the
+    graph a second time"): re-basing the row after the base did not count as a change, so nodes made in between
+    were not rerouted."""
+    position = data.draw(st.integers(-rows, rows - 1))
+    for index in (position, torch.tensor(position)):
+        ours_index = gg.tensor(position) if isinstance(index, torch.Tensor) else index
+        ours = update_rows(gg, rows, columns, ours_index, how, in_graph, seed)
+        theirs = update_rows(torch, rows, columns, index, how, in_graph, seed)
+        for mine, reference in zip(ours, theirs):
+            np.testing.assert_allclose(np.asarray(mine, dtype=float), np.asarray(reference, dtype=float),
+                                       rtol=1e-12, atol=1e-12)
