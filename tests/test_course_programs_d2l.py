@@ -126,3 +126,24 @@ def test_an_in_place_change_through_a_row_with_a_value_in_the_graph_is_pytorchs(
         for mine, reference in zip(ours, theirs):
             np.testing.assert_allclose(np.asarray(mine, dtype=float), np.asarray(reference, dtype=float),
                                        rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.torch
+@given(seed=st.integers(0, 2**32), size=st.integers(1, 8))
+def test_the_default_generator_is_the_stream_manual_seed_restarts_as_pytorchs(seed, size, torch):
+    """``DataLoader(..., generator=torch.default_generator)`` and ``torch.default_generator.manual_seed(s)`` (seeding
+    boilerplate) failed: ``gg.default_generator`` was a function, not PyTorch's Generator object."""
+    for library in (gg, torch):
+        assert library.manual_seed(seed) is library.default_generator
+        assert library.default_generator.initial_seed() == library.initial_seed() == seed
+    first = gg.randperm(size, generator=gg.default_generator).tolist()
+    gg.default_generator.manual_seed(seed)
+    assert gg.randperm(size).tolist() == first and sorted(first) == list(range(size))
+    gg.manual_seed(seed)
+    loader = gg.data.DataLoader(gg.data.TensorDataset(gg.arange(size)), batch_size=3, shuffle=True,
+                                generator=gg.default_generator)
+    loaded = [int(x) for (batch,) in loader for x in batch]
+    assert loaded == first
+    gg.manual_seed(seed)
+    parts = gg.data.random_split(gg.data.TensorDataset(gg.arange(size)), [size], generator=gg.default_generator)
+    assert parts[0].indices == first

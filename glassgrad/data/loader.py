@@ -142,7 +142,7 @@ class DataLoader:
         if self.sampler is not None:
             order = np.fromiter((int(i) for i in self.sampler), dtype=np.int64)
         elif self.shuffle:
-            order = np.asarray((self._generator or default_generator()).permutation(len(self.dataset)))
+            order = np.asarray((self._generator or default_generator.numpy_generator).permutation(len(self.dataset)))
         else:
             order = np.arange(len(self.dataset))
         size = self.batch_size or 1
