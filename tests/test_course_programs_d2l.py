@@ -147,3 +147,45 @@ def test_the_default_generator_is_the_stream_manual_seed_restarts_as_pytorchs(se
     gg.manual_seed(seed)
     parts = gg.data.random_split(gg.data.TensorDataset(gg.arange(size)), [size], generator=gg.default_generator)
     assert parts[0].indices == first
+
+
+MISTAKES = {  # a course's usual mistakes, each raising PyTorch's exception type (was ValueError or TypeError here)
+    "conv2d given 1 channel for 3": lambda t: t.nn.Conv2d(3, 4, 3)(t.ones(1, 1, 8, 8)),
+    "conv1d given 2 channels for 3": lambda t: t.nn.Conv1d(3, 4, 3)(t.ones(1, 2, 8)),
+    "conv_transpose2d channels": lambda t: t.nn.ConvTranspose2d(3, 4, 3)(t.ones(1, 2, 8, 8)),
+    "conv2d of float64 input": lambda t: t.nn.Conv2d(1, 4, 3)(t.ones(1, 1, 8, 8, dtype=t.float64)),
+    "conv_transpose2d of float64 input": lambda t: t.nn.ConvTranspose2d(1, 4, 3)(t.ones(1, 1, 4, 4, dtype=t.float64)),
+    "conv2d of a 5-d input": lambda t: t.nn.Conv2d(1, 4, 3)(t.ones(1, 1, 1, 8, 8)),
+    "conv2d kernel larger than input": lambda t: t.nn.Conv2d(1, 1, 5)(t.ones(1, 1, 3, 3)),
+    "max_pool2d output of size 0": lambda t: t.nn.MaxPool2d(2)(t.ones(1, 1, 1, 1)),
+    "avg_pool2d output of size 0": lambda t: t.nn.AvgPool2d(3)(t.ones(1, 1, 2, 2)),
+    "LSTM given 4 features for 3": lambda t: t.nn.LSTM(3, 4)(t.ones(5, 2, 4)),
+    "GRU given 4 features for 3": lambda t: t.nn.GRU(3, 4, batch_first=True)(t.ones(2, 5, 4)),
+    "LSTM of float64 input": lambda t: t.nn.LSTM(3, 4)(t.ones(5, 2, 3, dtype=t.float64)),
+    "GRU given h_0 of another batch": lambda t: t.nn.GRU(1, 2)(t.ones(3, 2, 1), t.zeros(1, 3, 2)),
+    "GRUCell given h of another batch": lambda t: t.nn.GRUCell(1, 2)(t.ones(2, 1), t.zeros(3, 2)),
+    "cross_entropy of float labels": lambda t: t.nn.functional.cross_entropy(t.ones(4, 3), t.tensor([0., 1., 2., 1.])),
+    "cross_entropy of bool labels": lambda t: t.nn.functional.cross_entropy(t.ones(2, 3), t.tensor([True, False])),
+    "cross_entropy of (N, 1) labels": lambda t: t.nn.functional.cross_entropy(t.ones(4, 3), t.zeros(4, 1).long()),
+    "cross_entropy of too few labels": lambda t: t.nn.functional.cross_entropy(t.ones(4, 3), t.tensor([0, 1])),
+    "cross_entropy of probabilities, wrong shape": lambda t: t.nn.functional.cross_entropy(t.ones(4, 3), t.ones(4, 2)),
+    "nll_loss of float labels": lambda t: t.nn.functional.nll_loss(t.ones(4, 3), t.tensor([0., 1., 2., 1.])),
+    "embedding of float indices": lambda t: t.nn.Embedding(5, 2)(t.tensor([1.0])),
+    "binary_cross_entropy of a score above 1": lambda t: t.nn.functional.binary_cross_entropy(t.tensor([0.5, 1.5]),
+                                                                                              t.tensor([0., 1.])),
+    "BatchNorm1d given 5 features for 3": lambda t: t.nn.BatchNorm1d(3)(t.ones(4, 5)),
+    "BatchNorm2d given a 3-d input": lambda t: t.nn.BatchNorm2d(3)(t.ones(3, 4, 4)),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("mistake", sorted(MISTAKES))
+def test_a_usual_mistake_raises_pytorchs_exception_type_in_one_line(mistake, torch):
+    """``except RuntimeError`` around a layer call (a notebook showing the error) caught PyTorch's error but not
+    glassgrad's ValueError or TypeError."""
+    with pytest.raises(Exception) as theirs:
+        MISTAKES[mistake](torch)
+    with pytest.raises(Exception) as ours:
+        MISTAKES[mistake](gg)
+    assert type(ours.value) is type(theirs.value), str(ours.value)
+    assert "\n" not in str(ours.value)
