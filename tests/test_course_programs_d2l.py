@@ -189,3 +189,20 @@ def test_a_usual_mistake_raises_pytorchs_exception_type_in_one_line(mistake, tor
         MISTAKES[mistake](gg)
     assert type(ours.value) is type(theirs.value), str(ours.value)
     assert "\n" not in str(ours.value)
+
+
+@pytest.mark.torch
+@given(drop=st.sampled_from([None, "weight", "bias"]), extra=st.booleans())
+def test_load_state_dict_shows_what_pytorch_shows(drop, extra, torch):
+    """A notebook cell ending in ``model.load_state_dict(state)`` shows ``<All keys matched successfully>`` in
+    PyTorch; glassgrad showed ``IncompatibleKeys(missing_keys=[], unexpected_keys=[])``."""
+    shown = []
+    for library in (gg, torch):
+        state = library.nn.Linear(2, 3).state_dict()
+        if drop:
+            del state[drop]
+        if extra:
+            state["scale"] = library.ones(1)
+        result = library.nn.Linear(2, 3).load_state_dict(state, strict=False)
+        shown.append((repr(result).removeprefix("_"), result.missing_keys, result.unexpected_keys))
+    assert shown[0] == shown[1]
