@@ -68,7 +68,8 @@ def resolve_dtype(dtype: Any) -> np.dtype | None:
 def as_array(data: Any, dtype: Any) -> np.ndarray:
     """A new NumPy array holding ``data``, with PyTorch's dtype defaults (Python floats → float32, the default dtype).
 
-    An array, a NumPy number or a tensor (anything with ``__array__``) keeps its dtype.
+    An array, a NumPy number or a tensor (anything with ``__array__``) keeps its dtype, also inside a list: a list
+    that holds a float64 one is float64 (:func:`_list_dtype`).
     """
     dtype = resolve_dtype(dtype)
     if isinstance(data, np.generic) or hasattr(data, "__array__"):
@@ -80,7 +81,9 @@ def as_array(data: Any, dtype: Any) -> np.ndarray:
             raise ValueError(f"tensor(): could not make an array of this data ({error}); "
                              "nested lists must be rectangular and hold numbers") from None
         if dtype is None and array.dtype == np.float64:
-            array = array.astype(_list_dtype(data) if isinstance(data, (list, tuple)) else get_default_dtype())
+            # a Python float alone is the default dtype; a sequence (a list, a deque) reads its entries' own dtypes
+            array = array.astype(_list_dtype(data if isinstance(data, (list, tuple)) else list(data)) if array.ndim
+                                 else get_default_dtype())
     if array.dtype.kind not in "fiub":
         raise TypeError(
             f"tensor(): data of dtype {array.dtype} is not numeric; give numbers (floats, ints or bools)"

@@ -355,8 +355,11 @@ def rebase_tick() -> int:
 
 
 def _note_rebase(tick: int) -> int:
+    """Note a re-base at ``tick``; it counts as a change too (a view's base or a tensor's views re-based after
+    the change was counted have later ticks), so that ``CLOCK[NOW]`` is never behind ``CLOCK[LAST_REBASE]``."""
     with _REBASE_LOCK:
         CLOCK[LAST_REBASE] = max(CLOCK[LAST_REBASE], tick)
+        CLOCK[NOW] = max(CLOCK[NOW], tick)
     return tick
 
 

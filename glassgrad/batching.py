@@ -59,16 +59,16 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
         flat_dims = _in_dims(name, in_dims, args, flat_args, structure)
         size = _batch_size(name, flat_args, flat_dims)
         pieces = [arg if dim is None else arg.unbind(dim) for arg, dim in zip(flat_args, flat_dims)]
-        start = default_generator().bit_generator.state
+        start = default_generator.numpy_generator.bit_generator.state
         results = []
         for item in range(size):
             if randomness == "same":
-                default_generator().bit_generator.state = start
-            before = default_generator().bit_generator.state
+                default_generator.numpy_generator.bit_generator.state = start
+            before = default_generator.numpy_generator.bit_generator.state
             item_args = unflatten([piece if dim is None else piece[item] for piece, dim in zip(pieces, flat_dims)],
                                   structure)
             results.append(func(*item_args, **kwargs))
-            if randomness == "error" and default_generator().bit_generator.state != before:
+            if randomness == "error" and default_generator.numpy_generator.bit_generator.state != before:
                 raise RuntimeError(f"vmap({name}, ...): {name} drew random numbers while randomness='error'; pass "
                                    "randomness='different' (each item its own draws) or 'same', or draw outside vmap")
         return _stacked(name, results, out_dims)

@@ -6,8 +6,8 @@
 >>> gg.randn(2, 3, seed=0).shape
 (2, 3)
 
-Random functions draw from glassgrad's own NumPy ``Generator``: reset it with
-:func:`manual_seed`, or pass ``seed=`` (a fresh generator for that call) or
+Random functions draw from glassgrad's own stream, :data:`default_generator` (over a NumPy ``Generator``): reset
+it with :func:`manual_seed`, or pass ``seed=`` (a fresh generator for that call) or
 ``generator=`` (your own: a :class:`~glassgrad.generator.Generator` or a NumPy one).
 
 Float tensors made without a ``dtype`` take the default dtype (float32 unless
@@ -31,33 +31,25 @@ from .generator import Generator, restore_state, state_bytes
 from .memory_formats import check_memory_format
 from .tensor import Tensor, int64
 
-DEFAULT_SEED = 0
-_generator = np.random.default_rng(DEFAULT_SEED)
-_seed = DEFAULT_SEED
+default_generator = Generator().manual_seed(0)
+"""PyTorch's ``torch.default_generator``: glassgrad's own random stream (from seed 0 at start), which every random
+function draws from unless given ``seed=`` or ``generator=`` (``gg.manual_seed`` restarts it and returns it, as
+PyTorch's does)."""
 
 
-def manual_seed(seed: int) -> np.random.Generator:
-    """Reset glassgrad's random generator so later draws repeat exactly."""
-    global _generator, _seed
-    _generator = np.random.default_rng(seed)
-    _seed = seed
-    return _generator
-
-
-def default_generator() -> np.random.Generator:
-    return _generator
+def manual_seed(seed: int) -> Generator:
+    """Restart glassgrad's random stream (:data:`default_generator`) so later draws repeat exactly; returns it."""
+    return default_generator.manual_seed(seed)
 
 
 def initial_seed() -> int:
     """The seed glassgrad's generator last started from (:func:`manual_seed`, :func:`seed`; 0 at start)."""
-    return _seed
+    return default_generator.initial_seed()
 
 
 def seed() -> int:
     """Restart glassgrad's generator from a fresh seed drawn from the operating system; returns that seed."""
-    fresh = int(np.random.SeedSequence().entropy % 2**63)
-    manual_seed(fresh)
-    return fresh
+    return default_generator.seed()
 
 
 def get_rng_state() -> Tensor:
@@ -65,12 +57,12 @@ def get_rng_state() -> Tensor:
 
     (PyTorch's state is a uint8 tensor too, of its own generator: the two do not carry over.)
     """
-    return Tensor._wrap(np.array(state_bytes(_generator.bit_generator)))
+    return Tensor._wrap(np.array(state_bytes(default_generator.bit_generator)))
 
 
 def set_rng_state(new_state: Any) -> None:
     """Move glassgrad's generator back to a position :func:`get_rng_state` returned: the same draws follow."""
-    restore_state(_generator.bit_generator, new_state, "set_rng_state")
+    restore_state(default_generator.bit_generator, new_state, "set_rng_state")
 
 
 def pick_generator(seed: int | None, generator: np.random.Generator | Generator | None) -> np.random.Generator:
@@ -82,7 +74,7 @@ def pick_generator(seed: int | None, generator: np.random.Generator | Generator 
         return generator.numpy_generator
     if generator is not None:
         return generator
-    return np.random.default_rng(seed) if seed is not None else _generator
+    return np.random.default_rng(seed) if seed is not None else default_generator.numpy_generator
 
 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:

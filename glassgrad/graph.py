@@ -103,7 +103,7 @@ def _follow(changed: Any, source: Any) -> None:
         _write_back(changed, base)
         _follow(base, changed)
     for view in _live_views(changed):
-        if view is not source and view._requires_grad:
+        if view is not source:
             note_unreplayable("an in-place change re-bases the views of the tensor")
             _read_again(view, changed)
             _follow(view, changed)
@@ -166,32 +166,42 @@ READ_AGAIN = (GETITEM, RESHAPE, PERMUTE, EXPAND, DIAGONAL, UNFOLD, AS_STRIDED)
 """Views read again from their base after its in-place change (:func:`_read_again`): ``op.forward(base, *args)``."""
 
 
-def as_view(base: Any, view: Any, args: tuple = ()) -> Any:
-    """Note that ``view`` (``view._op`` of ``base`` with ``args``) may share ``base``'s memory.
+def as_view(base: Any, view: Any, args: tuple = (), op: Any = None) -> Any:
+    """Note that ``view`` (``op`` of ``base`` with ``args``; in the graph, ``view._op``) may share ``base``'s memory.
 
-    In the graph, each knows the other: an in-place change of either re-bases the other
-    (:func:`_follow`). A view of a plain tensor is only noted, and a recorded in-place change
-    of either is refused: the view would have to join the graph (``v = x[0]; x += w``).
+    Each knows the other: an in-place change of either re-bases the other (:func:`_follow`), in the graph and
+    for plain tensors alike, which join the graph when a change brings a value that requires grad
+    (``out = gg.zeros(3, 2); out[1] += w``: out and its views, as PyTorch's). A plain view that cannot be read
+    again (``op`` not given, or not in ``READ_AGAIN``) is only noted: a recorded change of its base is refused.
     """
     if view._requires_grad:
         if np.may_share_memory(view.array, base.array):  # reshape may copy instead
             view._view_of = base
             if base._op is not None:  # a leaf's in-place changes are refused in the graph: its views follow none
-                view._view_how = (view._op, args)
-                views = getattr(base, "_viewed", None)
-                if views is None:
-                    base._viewed = [weakref.ref(view)]
-                else:
-                    if len(views) >= 16 and len(views) & (len(views) - 1) == 0:  # at 16, 32, 64 …: drop the dead
-                        views[:] = [ref for ref in views if ref() is not None]
-                    views.append(weakref.ref(view))
+                _note_view(base, view, view._op, args)
     elif not base._requires_grad:
-        base._viewed = True
+        if op not in READ_AGAIN or getattr(base, "_viewed", None) is True:
+            base._viewed = True
+        elif np.may_share_memory(view.array, base.array):
+            view._view_of = base
+            _note_view(base, view, op, args)
     return view
 
 
+def _note_view(base: Any, view: Any, op: Any, args: tuple) -> None:
+    """``view`` is ``op`` of ``base`` with ``args``, and ``base`` keeps a weak reference to it."""
+    view._view_how = (op, args)
+    views = getattr(base, "_viewed", None)
+    if views is None:
+        base._viewed = [weakref.ref(view)]
+    else:
+        if len(views) >= 16 and len(views) & (len(views) - 1) == 0:  # at 16, 32, 64 …: drop the dead
+            views[:] = [ref for ref in views if ref() is not None]
+        views.append(weakref.ref(view))
+
+
 def _live_views(tensor: Any) -> list:
-    """The views of ``tensor`` in the graph that are still alive."""
+    """The views of ``tensor`` that are still alive (in the graph, or plain views of a plain tensor)."""
     views = getattr(tensor, "_viewed", None)
     if not isinstance(views, list):
         return []
@@ -227,7 +237,7 @@ def check_in_place(tensor: Any, name: str, new_shape: bool = False) -> None:
     if base is not None:
         while getattr(base, "_view_of", None) is not None:
             base = base._view_of
-        if base._op is None:
+        if base._op is None and base._requires_grad:
             raise RuntimeError(
                 f"a view of a leaf Variable that requires grad is being used in an in-place operation ({name}); "
                 "change the leaf itself inside `with gg.no_grad():`"
@@ -245,7 +255,7 @@ def check_in_place(tensor: Any, name: str, new_shape: bool = False) -> None:
             "unbind, a view taken outside the graph, or any view when the change reshapes the tensor) is not "
             "supported: make the change before taking the view, or write it out of place (y = y * 2)"
         )
-    if not tensor._requires_grad and tensor.array.base is not None:
+    if base is None and not tensor._requires_grad and tensor.array.base is not None:
         raise RuntimeError(
             f"in-place {name} with a value that requires grad, on a tensor that shares memory with another "
             "(a view), is not supported: clone() it first"

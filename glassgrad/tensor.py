@@ -112,7 +112,8 @@ class Tensor:
                  "__weakref__")
     # _clock: the in-place clock's tick when the node was made; _before: (tick, hidden tensor with the
     # node it had before an in-place change re-based it); _private: an input whose old value the node
-    # copied for itself; _view_of / _viewed: this tensor is / has a view in the graph (_viewed: its live views),
+    # copied for itself; _view_of / _viewed: this tensor is / has a view, in the graph or of a plain tensor
+    # (_viewed: weak references to its views, or True: a view that cannot follow a change of it),
     # _view_how: the view's (op, arguments) of its base; _strided: a view op's result not in row-major order (what
     # view refuses to merge, as PyTorch). Unset until used.
     __array_ufunc__ = None  # NumPy defers to our operators: np.float32(2) * t is a Tensor
@@ -938,7 +939,7 @@ def apply(op: ops.Op, parents: tuple, *args: Any) -> Tensor:
 def view_of(base: Tensor, op: ops.Op, *args: Any) -> Tensor:
     """``op`` of ``base`` with ``args`` (reshape, permute, expand, basic indexing, diagonal): a view of its memory,
     known as one (:func:`glassgrad.graph.as_view`), so that an in-place change of either reaches the other."""
-    view = as_view(base, apply(op, (base,), base.array, *args), args)
+    view = as_view(base, apply(op, (base,), base.array, *args), args, op)
     if not view.array.flags.c_contiguous:
         view._strided = True
     return view

@@ -167,7 +167,8 @@ def test_tensor_copies_its_data():
 @pytest.fixture
 def own_generator(monkeypatch):
     """Put glassgrad's global generator back afterwards: tests that call manual_seed leave no trace."""
-    monkeypatch.setattr(creation, "_generator", creation.default_generator())
+    monkeypatch.setattr(creation.default_generator, "numpy_generator", creation.default_generator.numpy_generator)
+    monkeypatch.setattr(creation.default_generator, "_seed", creation.default_generator.initial_seed())
 
 
 RANDOM = {

@@ -109,7 +109,7 @@ def test_batchnorm_passes_gradcheck_in_training():
 
 
 def test_batchnorm_errors_are_clear():
-    with pytest.raises(ValueError, match=r"expected input of shape \(N, 3\) or \(N, 3, L\), got \(4, 2\)"):
+    with pytest.raises(RuntimeError, match=r"expected input of shape \(N, 3\) or \(N, 3, L\), got \(4, 2\)"):
         nn.BatchNorm1d(3)(gg.ones(4, 2))
     layer = nn.BatchNorm1d(3)
     with pytest.raises(ValueError, match="more than 1 value per channel.*model.eval"):

@@ -225,9 +225,9 @@ def test_packed_sequence_is_a_named_tuple_as_in_pytorch(torch):
      "^pad_packed_sequence: expected a PackedSequence .from pack_padded_sequence., got Tensor"),
     (lambda: gg.nn.GRUCell(1, 2)(pack_padded_sequence(gg.ones(3, 2, 1), [3, 2])), TypeError,
      "^GRUCell: takes one step .a tensor., not a PackedSequence; run the sequences through nn.RNN"),
-    (lambda: gg.nn.LSTM(2, 2)(pack_padded_sequence(gg.ones(3, 2, 1, dtype=gg.float32), [3, 2])), ValueError,
+    (lambda: gg.nn.LSTM(2, 2)(pack_padded_sequence(gg.ones(3, 2, 1, dtype=gg.float32), [3, 2])), RuntimeError,
      r"^LSTM: input has 1 features .* input_size=2"),
-    (lambda: gg.nn.GRU(1, 2)(pack_padded_sequence(gg.ones(3, 2, 1), [3, 2]), gg.zeros(1, 3, 2)), ValueError,
+    (lambda: gg.nn.GRU(1, 2)(pack_padded_sequence(gg.ones(3, 2, 1), [3, 2]), gg.zeros(1, 3, 2)), RuntimeError,
      r"^GRU: h_0 must have shape \(1, 2, 2\), got \(1, 3, 2\)"),
 ])
 def test_bad_calls_are_refused_in_one_line(call, error, message):

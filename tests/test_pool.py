@@ -158,7 +158,7 @@ def test_dropout2d_reads_a_3d_input_as_n_c_l_as_pytorch_does():
     (lambda: F.dropout2d(gg.zeros(4, 4)), "dropout2d: expected input"),
 ])
 def test_bad_arguments_raise_one_line_naming_the_fix(call, message):
-    with pytest.raises((ValueError, TypeError), match=message) as error:
+    with pytest.raises((ValueError, TypeError, RuntimeError), match=message) as error:
         call()
     assert "\n" not in str(error.value)
 
@@ -188,7 +188,7 @@ def test_ceil_mode_and_return_indices_of_max_pooling_match_pytorch(torch, size, 
         their_out, their_indices = getattr(torch.nn.functional, f"max_pool{name}")(
             torch.tensor(x), kernel, stride, padding, dilation, ceil_mode=True, return_indices=True)
     except RuntimeError:  # the kernel reaches past the padded input: glassgrad refuses it too
-        with pytest.raises(ValueError, match="larger than the padded input"):
+        with pytest.raises(RuntimeError, match="larger than the padded input"):
             getattr(F, f"max_pool{name}")(gg.tensor(x), kernel, stride, padding, dilation, ceil_mode=True)
         return
     pool = getattr(gg.nn, f"MaxPool{name}")(kernel, stride, padding, dilation, return_indices=True, ceil_mode=True)

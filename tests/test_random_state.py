@@ -22,13 +22,13 @@ def test_setting_a_saved_state_repeats_the_draws_that_followed_it(seed, before, 
     gg.manual_seed(seed)
     gg.rand(before)
     if odd:  # a half-used 32-bit draw is part of the state (NumPy keeps the other half for the next one)
-        gg.default_generator().integers(0, 2**16, dtype=np.uint16)
+        gg.default_generator.integers(0, 2**16, dtype=np.uint16)
     state = gg.get_rng_state()
     assert state.dtype == gg.uint8 and state.ndim == 1
-    first = [gg.rand(3).numpy(), gg.randn(2).numpy(), gg.default_generator().integers(0, 2**16, 4, dtype=np.uint16)]
+    first = [gg.rand(3).numpy(), gg.randn(2).numpy(), gg.default_generator.integers(0, 2**16, 4, dtype=np.uint16)]
     gg.rand(5)
     gg.set_rng_state(state)
-    again = [gg.rand(3).numpy(), gg.randn(2).numpy(), gg.default_generator().integers(0, 2**16, 4, dtype=np.uint16)]
+    again = [gg.rand(3).numpy(), gg.randn(2).numpy(), gg.default_generator.integers(0, 2**16, 4, dtype=np.uint16)]
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a, b)
 

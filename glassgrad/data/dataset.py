@@ -173,19 +173,22 @@ class TensorDataset(Dataset):
 class Subset(Dataset):
     """The samples of ``dataset`` at ``indices``, in that order (a view: nothing is copied).
 
-    ``Subset(data, [4, 0])[1]`` is ``data[0]``.
+    ``Subset(data, [4, 0])[1]`` is ``data[0]``. ``indices`` stays as given, as in PyTorch (a list from
+    :func:`random_split`, so ``train.indices + val.indices`` joins them); :meth:`rows` is them as one array.
     """
 
     def __init__(self, dataset: Dataset, indices: Sequence[int]) -> None:
-        indices = np.asarray(indices, dtype=np.int64).reshape(-1)
-        size = len(dataset)
-        if indices.size and (indices.min() < -size or indices.max() >= size):
+        self.dataset, self.indices = dataset, indices
+        rows, size = self.rows(), len(dataset)
+        if rows.size and (rows.min() < -size or rows.max() >= size):
             raise IndexError(
                 f"Subset: indices must lie in [0, {size}) for a dataset of {size} samples, "
-                f"but got values from {indices.min()} to {indices.max()}"
+                f"but got values from {rows.min()} to {rows.max()}"
             )
-        self.dataset = dataset
-        self.indices = indices % size if size else indices
+
+    def rows(self) -> np.ndarray:
+        """The sample numbers ``indices`` picks, as one int64 array."""
+        return np.asarray(self.indices, dtype=np.int64).reshape(-1)
 
     def __getitem__(self, index: int) -> Any:
         return self.dataset[int(self.indices[index])]
@@ -233,7 +236,7 @@ def random_split(dataset: Dataset, lengths_or_fractions: Sequence[float], genera
     sizes = _split_sizes(len(dataset), lengths_or_fractions)
     order = pick_generator(seed, generator).permutation(len(dataset))
     ends = np.cumsum(sizes)
-    return [Subset(dataset, order[end - size:end]) for size, end in zip(sizes, ends)]
+    return [Subset(dataset, order[end - size:end].tolist()) for size, end in zip(sizes, ends)]  # lists, as PyTorch's
 
 
 def _labels_of(dataset: Dataset) -> np.ndarray:
@@ -241,7 +244,7 @@ def _labels_of(dataset: Dataset) -> np.ndarray:
     if isinstance(dataset, TensorDataset):
         return dataset.tensors[-1].array
     if isinstance(dataset, Subset):
-        return _labels_of(dataset.dataset)[dataset.indices]
+        return _labels_of(dataset.dataset)[dataset.rows()]
     return np.asarray([np.asarray(dataset[i][-1]) for i in range(len(dataset))])
 
 

@@ -142,7 +142,7 @@ class DataLoader:
         if self.sampler is not None:
             order = np.fromiter((int(i) for i in self.sampler), dtype=np.int64)
         elif self.shuffle:
-            order = np.asarray((self._generator or default_generator()).permutation(len(self.dataset)))
+            order = np.asarray((self._generator or default_generator.numpy_generator).permutation(len(self.dataset)))
         else:
             order = np.arange(len(self.dataset))
         size = self.batch_size or 1
@@ -198,7 +198,7 @@ def _stored_rows(dataset: Dataset) -> tuple[tuple[np.ndarray, ...], np.ndarray |
         inner = _stored_rows(dataset.dataset)
         if inner is not None:
             arrays, rows = inner
-            return arrays, dataset.indices if rows is None else rows[dataset.indices]
+            return arrays, dataset.rows() if rows is None else rows[dataset.rows()]
     return None
 
 

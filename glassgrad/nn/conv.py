@@ -99,7 +99,7 @@ def check_fits(owner: str, size: tuple[int, ...], kernel: tuple[int, ...], dilat
     padded = tuple(n + before + after for n, (before, after) in zip(size, padding))
     reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     if any(r > p for r, p in zip(reach, padded)):
-        raise ValueError(f"{owner}: the kernel ({'×'.join(map(str, reach))} with dilation) is larger than the "
+        raise RuntimeError(f"{owner}: the kernel ({'×'.join(map(str, reach))} with dilation) is larger than the "
                          f"padded input ({'×'.join(map(str, padded))}, from input {shape_text(shape)}): use a "
                          "smaller kernel_size or dilation, more padding, or a larger input")
 
@@ -110,7 +110,7 @@ def batched(x: Tensor, dims: int, owner: str, what: str) -> tuple[Tensor, bool]:
         return x, True
     if x.ndim == dims + 1:
         return x.unsqueeze(0), False
-    raise ValueError(f"{owner}: expected input of shape {what}, got {shape_text(x.shape)}")
+    raise RuntimeError(f"{owner}: expected input of shape {what}, got {shape_text(x.shape)}")
 
 
 def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Padding, dilation: Any,
@@ -126,14 +126,14 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
     if out_channels % groups:
         raise ValueError(f"{owner}: groups={groups} must divide the weight's out_channels ({out_channels})")
     if x.shape[1] != group_channels * groups:
-        raise ValueError(f"{owner}: the input has {x.shape[1]} channels (dim 1 of {shape_text(x.shape)}) but the "
+        raise RuntimeError(f"{owner}: the input has {x.shape[1]} channels (dim 1 of {shape_text(x.shape)}) but the "
                          f"weight {shape_text(weight.shape)} expects {group_channels * groups} (in_channels = "
                          f"{group_channels} × groups {groups}); fix the layer's in_channels or the input")
     if bias is not None and bias.shape != (out_channels,):
         raise ValueError(f"{owner}: bias must have shape ({out_channels},), one per output channel, "
                          f"got {shape_text(bias.shape)}")
     if x.dtype != weight.dtype or x.dtype.kind != "f":
-        raise TypeError(f"{owner}: input dtype {x.dtype} and weight dtype {weight.dtype} must be the same floating "
+        raise RuntimeError(f"{owner}: input dtype {x.dtype} and weight dtype {weight.dtype} must be the same floating "
                         f"type; convert the input with .to(gg.{weight.dtype})")
     kernel = tuple(weight.shape[2:])
     stride = sizes(stride, dims, "stride", owner)

@@ -41,10 +41,10 @@ def transposed_convolution(input: Tensor, weight: Tensor, bias: Tensor | None, s
                          f"{kernel_names(dims)}), got {shape_text(weight.shape)}")
     groups = check_size(groups, "groups", owner)
     if x.shape[1] != weight.shape[0] or weight.shape[0] % groups:
-        raise ValueError(f"{owner}: the input has {x.shape[1]} channels (dim 1 of {shape_text(x.shape)}) but the "
+        raise RuntimeError(f"{owner}: the input has {x.shape[1]} channels (dim 1 of {shape_text(x.shape)}) but the "
                          f"weight {shape_text(weight.shape)} expects {weight.shape[0]} (divisible by groups {groups})")
     if x.dtype != weight.dtype or x.dtype.kind != "f":
-        raise TypeError(f"{owner}: input dtype {x.dtype} and weight dtype {weight.dtype} must be the same floating "
+        raise RuntimeError(f"{owner}: input dtype {x.dtype} and weight dtype {weight.dtype} must be the same floating "
                         f"type; convert the input with .to(gg.{weight.dtype})")
     kernel = tuple(weight.shape[2:])
     stride, dilation = sizes(stride, dims, "stride", owner), sizes(dilation, dims, "dilation", owner)

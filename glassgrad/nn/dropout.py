@@ -50,7 +50,7 @@ def _draw_mask(generator: np.random.Generator | None, p: float, shape: tuple[int
 
 def _draw_kept(generator: np.random.Generator | None, p: float, shape: tuple[int, ...]) -> np.ndarray:
     """Which entries stay: True with probability ``1 − p``."""
-    rng = generator if generator is not None else default_generator()
+    rng = generator if generator is not None else default_generator.numpy_generator
     return rng.random(shape, dtype=np.float32) >= p
 
 

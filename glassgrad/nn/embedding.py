@@ -57,7 +57,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
                          "(the gradient is a dense table)")
     indices = as_tensor(input)
     if indices.dtype.kind not in "iu":
-        raise TypeError(f"embedding: indices must be integers (int64), got {indices.dtype}; convert them with .long()")
+        raise RuntimeError(f"embedding: indices must be integers (int64), got {indices.dtype}; "
+                           "convert them with .long()")
     if weight.ndim != 2:
         raise ValueError(f"embedding: weight must be a table (num_embeddings, embedding_dim), got "
                          f"{shape_text(weight.shape)}")

@@ -181,21 +181,22 @@ def _class_targets(logits: Tensor, target: object, name: str, ignore_index: int)
     n, classes = logits.shape
     if target.dtype.kind == "f":
         if target.shape == (n,):
-            raise TypeError(
+            raise RuntimeError(
                 f"{name}: targets of shape ({n},) are read as class indices, which must be integers (int64), "
                 f"but got {target.dtype}; convert them with y.long() (float targets are class probabilities, "
                 f"of the logits' shape {shape_text(logits.shape)})"
             )
         if target.shape != logits.shape:
-            raise ValueError(
+            raise RuntimeError(
                 f"{name}: probability targets must have the logits' shape {shape_text(logits.shape)}, "
                 f"got {shape_text(target.shape)}"
             )
         return target.to(np.promote_types(logits.array.dtype, target.array.dtype))
     if target.dtype.kind not in "iu":
-        raise TypeError(f"{name}: targets must be class indices (int64) or probabilities (float), got {target.dtype}")
-    if target.shape != (n,):
-        raise ValueError(
+        raise RuntimeError(f"{name}: targets must be class indices (int64) or probabilities (float), "
+                           f"got {target.dtype}")
+    if target.shape != (n,):  # PyTorch: a RuntimeError for a target of more dims, a ValueError for another length
+        raise (RuntimeError if target.ndim > 1 else ValueError)(
             f"{name}: expected {n} class indices (shape ({n},)) for logits of shape "
             f"{shape_text(logits.shape)}, got target shape {shape_text(target.shape)}"
         )
@@ -380,7 +381,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     _check_reduction(reduction, name)
     log_probs, target, shape = _class_layout(input, target, name)
     if as_tensor(target).dtype.kind == "f":
-        raise TypeError(f"{name}: targets must be class indices (int64), got {as_tensor(target).dtype}; "
+        raise RuntimeError(f"{name}: targets must be class indices (int64), got {as_tensor(target).dtype}; "
                         "convert them with y.long()")
     ignore_index = int(ignore_index)
     target = _class_targets(log_probs, target, name, ignore_index)
@@ -401,7 +402,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     _check_reduction(reduction, "binary_cross_entropy")
     probs, target = _float_pair(input, target, "binary_cross_entropy")
     if not ((probs.array >= 0) & (probs.array <= 1)).all():  # NaN fails both tests
-        raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1] (NaN is not one); "
+        raise RuntimeError("binary_cross_entropy: input must hold probabilities in [0, 1] (NaN is not one); "
                          "for raw scores use binary_cross_entropy_with_logits")
     if not ((target.array >= 0) & (target.array <= 1)).all():
         raise ValueError("binary_cross_entropy: target must hold probabilities (labels) in [0, 1] (NaN is not "

@@ -53,6 +53,13 @@ class IncompatibleKeys(NamedTuple):
     missing_keys: list[str]
     unexpected_keys: list[str]
 
+    def __repr__(self) -> str:
+        """``<All keys matched successfully>`` when nothing is missing or left over, as PyTorch shows it (the last
+        line of a notebook cell that loads weights)."""
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return f"IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
+
 
 def _check_name(name: Any, kind: str) -> None:
     if not isinstance(name, str):

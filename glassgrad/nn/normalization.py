@@ -180,8 +180,10 @@ class BatchNorm1d(Module):
         x = as_tensor(input)
         if x.ndim not in self.shapes or x.shape[1] != self.num_features:
             expected = " or ".join(shape.format(C=self.num_features) for shape in self.shapes.values())
-            raise ValueError(f"{type(self).__name__}({self.num_features}) expected input of shape {expected}, "
-                             f"got {shape_text(x.shape)}")
+            # PyTorch: a ValueError for the wrong number of dims, a RuntimeError for the wrong number of channels
+            raise (ValueError if x.ndim not in self.shapes else RuntimeError)(
+                f"{type(self).__name__}({self.num_features}) expected input of shape {expected}, "
+                f"got {shape_text(x.shape)}")
         updating = self.training and self.track_running_stats
         factor = self.momentum
         if updating and factor is None:  # cumulative average over all batches so far

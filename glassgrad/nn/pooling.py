@@ -53,7 +53,7 @@ def _pool_settings(name: str, kernel_size: Any, stride: Any, padding: Any, dilat
     dilation = sizes(dilation, dims, "dilation", name)
     pads = sizes(padding, dims, "padding", name, least=0)
     if any(p > k // 2 for p, k in zip(pads, kernel)):
-        raise ValueError(f"{name}: padding {pads} must be at most half the kernel size {kernel} (a window of "
+        raise RuntimeError(f"{name}: padding {pads} must be at most half the kernel size {kernel} (a window of "
                          "padding alone has nothing to pool); use a smaller padding")
     return kernel, stride, tuple((p, p) for p in pads), dilation
 
@@ -164,7 +164,7 @@ def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     kernel to fit the padded input only)."""
     x, kernel = as_tensor(input), sizes(kernel_size, 3, "kernel_size", "avg_pool3d")
     if x.ndim in (4, 5) and any(n < k for n, k in zip(x.shape[-3:], kernel)):
-        raise ValueError(f"avg_pool3d: the input {shape_text(x.shape)} is smaller than the kernel {kernel} in a "
+        raise RuntimeError(f"avg_pool3d: the input {shape_text(x.shape)} is smaller than the kernel {kernel} in a "
                          "spatial dim (padding aside); use a smaller kernel_size or a larger input")
     return avg_pooling(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 3)
 
@@ -178,7 +178,7 @@ def _adaptive_size(x: Tensor, output_size: Any, name: str, dims: int) -> tuple[i
     wanted = sizes(tuple(size if want is None else want for want, size in zip(wanted, x.shape[2:])), dims,
                    "output_size", name)
     if 0 in x.shape[2:]:
-        raise ValueError(f"{name}: the input {shape_text(x.shape)} has an empty spatial dim")
+        raise RuntimeError(f"{name}: the input {shape_text(x.shape)} has an empty spatial dim")
     return wanted
 
 
@@ -273,7 +273,7 @@ def _one_row(input: Tensor, name: str) -> Tensor:
     """(N, C, L) or (C, L) as (N, C, 1, L) or (C, 1, L): a 1-d pool is the 2-d pool of one row."""
     x = as_tensor(input)
     if x.ndim not in (2, 3):
-        raise ValueError(f"{name}: expected input of shape (N, C, L) or (C, L), got {shape_text(x.shape)}")
+        raise RuntimeError(f"{name}: expected input of shape (N, C, L) or (C, L), got {shape_text(x.shape)}")
     return x.unsqueeze(-2)
 
 

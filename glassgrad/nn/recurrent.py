@@ -150,10 +150,10 @@ def _floating_input(input: Any, owner: str, dims: tuple[int, int], layout: str, 
     if input.ndim not in dims:
         raise ValueError(f"{owner}: expected input of shape {layout}, got {shape_text(input.shape)}")
     if input.shape[-1] != input_size:
-        raise ValueError(f"{owner}: input has {input.shape[-1]} features (its last dim) but the layer was built "
+        raise RuntimeError(f"{owner}: input has {input.shape[-1]} features (its last dim) but the layer was built "
                          f"with input_size={input_size}")
     if input.dtype != dtype:
-        raise TypeError(f"{owner}: input dtype {input.dtype} and the layer's dtype {dtype} differ; convert the "
+        raise ValueError(f"{owner}: input dtype {input.dtype} and the layer's dtype {dtype} differ; convert the "
                         f"input with .to({dtype}) or the layer with .to({input.dtype})")
     return input
 
@@ -161,7 +161,7 @@ def _floating_input(input: Any, owner: str, dims: tuple[int, int], layout: str, 
 def _check_state(state: Any, expected: tuple[int, ...], name: str, owner: str, dtype: np.dtype) -> Tensor:
     state = as_tensor(state)
     if state.shape != expected:
-        raise ValueError(f"{owner}: {name} must have shape {shape_text(expected)}, got {shape_text(state.shape)}")
+        raise RuntimeError(f"{owner}: {name} must have shape {shape_text(expected)}, got {shape_text(state.shape)}")
     if state.dtype != dtype:
         raise TypeError(f"{owner}: {name} dtype {state.dtype} and the layer's dtype {dtype} differ; "
                         f"convert it with .to({dtype})")

@@ -62,7 +62,7 @@ class _Segment:
 
     def again(self, position: int, up: Any, create_graph: bool) -> list:
         """∂(up · output ``position``)/∂(each boundary tensor), from a second run of the segment."""
-        generator = default_generator()
+        generator = default_generator.numpy_generator
         now = generator.bit_generator.state
         try:
             with watched_by(None):  # the second run is the engine's own work, not the learner's steps
@@ -127,7 +127,7 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
                       "segment gets a gradient; pass use_reentrant=False", stacklevel=2)
         with no_grad():
             return function(*args, **kwargs)
-    random_state = default_generator().bit_generator.state if preserve_rng_state else None
+    random_state = default_generator.numpy_generator.bit_generator.state if preserve_rng_state else None
     start = next(TICKS)
     with enable_grad():
         result = function(*args, **kwargs)

@@ -192,7 +192,7 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
     check_power_iterations(n_power_iterations)
     hook = _SpectralNorm(name, n_power_iterations, spectral_dim(module, dim) % weight.ndim, eps)
     rows, columns = hook.matrix(weight.array).shape
-    generator = default_generator()
+    generator = default_generator.numpy_generator
     u = hook.unit(generator.standard_normal(rows).astype(weight.dtype))
     v = hook.unit(generator.standard_normal(columns).astype(weight.dtype))
     delattr(module, name)

@@ -105,7 +105,7 @@ class _SpectralNorm(Module):
         self.n_power_iterations, self.eps = n_power_iterations, eps
         if weight.ndim > 1:
             matrix = weight_matrix(weight.array, self.dim)
-            generator = default_generator()
+            generator = default_generator.numpy_generator
             rows, columns = matrix.shape
             self.register_buffer("_u", Tensor._wrap(unit(generator.standard_normal(rows).astype(weight.dtype), eps)))
             self.register_buffer("_v", Tensor._wrap(unit(generator.standard_normal(columns).astype(weight.dtype), eps)))
@@ -196,7 +196,7 @@ class _Orthogonal(Module):
             return Tensor._wrap(np.array(reflections.T if wide else reflections))
         rows, columns = matrix.shape
         if rows != columns:  # completed to a square matrix by normal draws, as PyTorch does
-            filler = default_generator().standard_normal((rows, rows - columns)).astype(matrix.dtype)
+            filler = default_generator.numpy_generator.standard_normal((rows, rows - columns)).astype(matrix.dtype)
             base = _orthogonal_part(np.concatenate([matrix, filler], axis=1))
         elif np.allclose(matrix.T @ matrix, np.eye(columns), atol=10 * rows * np.finfo(matrix.dtype).eps):
             base = matrix.copy()
