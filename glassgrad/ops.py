@@ -410,6 +410,12 @@ def widened(a):
     return a.astype(np.float32) if a.dtype == np.float16 else a
 
 
+def narrowed(out, a):
+    """``out``, computed in :func:`widened`'s dtype, rounded back to ``a``'s: only a float16 ``a`` was widened (any
+    other is returned as it is, with no call: a full reduction's NumPy number stays one)."""
+    return out.astype(np.float16) if a.dtype == np.float16 else out
+
+
 def _kept_dims(shape: tuple, axis) -> tuple:
     """The shape of a reduction over ``axis`` (None: all) with the reduced axes kept, size 1."""
     axes = range(len(shape)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
@@ -920,7 +926,7 @@ def _mean(a, axis, keepdim):
     total = np.add.reduce(widened(a), axis=axis, keepdims=keepdim)
     count = _reduced_count(a.shape, axis)
     out = total / count if count else np.full_like(total, np.nan)  # the mean of no values: NaN, as in PyTorch
-    return out.astype(a.dtype, copy=False), (a.shape, axis, keepdim, count)
+    return narrowed(out, a), (a.shape, axis, keepdim, count)
 
 def _mean_back(up, saved):
     shape, axis, keepdim, count = saved
@@ -938,7 +944,7 @@ MEAN = register(Op("mean", "out = (1/n) Σ a", ("{up}/n copied to every entry",)
 
 def _var(a, axis, correction, keepdim):
     out, saved = _wide_var(a, axis, correction, keepdim)
-    return out.astype(a.dtype, copy=False), saved
+    return narrowed(out, a), saved
 
 def _wide_var(a, axis, correction, keepdim):
     """The variance in :func:`widened`'s dtype (std takes its root before rounding back to float16), and what the
@@ -955,7 +961,7 @@ def _wide_var(a, axis, correction, keepdim):
         wide = widened(a)
         centred = wide - np.add.reduce(wide, axis=axis, keepdims=True) / count
         out = (centred * centred).sum(axis=axis, keepdims=keepdim) / divisor
-    return out, (centred.astype(a.dtype, copy=False), axis, keepdim, divisor)
+    return out, (narrowed(centred, a), axis, keepdim, divisor)
 
 def _var_back(up, saved):
     """``2(aᵢ − ā)/(n − c)``; with no degrees of freedom PyTorch's values: over all elements
@@ -986,7 +992,7 @@ VAR = register(Op("var", "out = Σ(a − ā)² / (n − c)", ("{up}·2({a} − �
 
 def _std(a, axis, correction, keepdim):
     variance, var_saved = _wide_var(a, axis, correction, keepdim)
-    out = np.sqrt(variance).astype(a.dtype, copy=False)
+    out = narrowed(np.sqrt(variance), a)
     return out, (out, var_saved)
 
 def _std_back(up, saved):
