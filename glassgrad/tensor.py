@@ -47,6 +47,7 @@ from .arguments import (
     Size,
     as_array,
     broadcastable,
+    broadcasts_to,
     check_dim,
     is_floating,
     promote,
@@ -725,7 +726,8 @@ class Tensor:
         if min is None and max is None:
             raise ValueError("clamp: at least one of 'min' or 'max' must be given")
         x = _clamped_dtype(self, min, max)
-        wider = [bound.shape for bound in (min, max) if isinstance(bound, Tensor) and bound.shape != x.shape]
+        wider = [bound.shape for bound in (min, max)
+                 if isinstance(bound, Tensor) and not broadcasts_to(bound.shape, x.shape)]
         if wider:  # bounds with more (or longer) dims: x broadcast to them, as in PyTorch
             if not broadcastable(x.shape, *wider):
                 raise RuntimeError(f"clamp: the bounds' shapes {', '.join(map(shape_text, wider))} do not broadcast "
