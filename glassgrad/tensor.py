@@ -507,6 +507,7 @@ class Tensor:
         if grad_enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
             return _record_in_place(self, name, op, other)
         value = other.array if isinstance(other, Tensor) else other
+        change = _change_in_place
         try:
             ufunc(self.array, value, self.array)  # out given by position (parsed faster); casting "same_kind"
         except TypeError:
@@ -514,12 +515,13 @@ class Tensor:
             if not can_cast(made.dtype, self.array.dtype):  # PyTorch's rule: a kind casts within itself (uint8 += int8)
                 raise _cast_error(name, made.dtype, self) from None
             self.array[...] = made
+            change = _change_in_place_cast
         except ValueError as error:
             raise (_shared_places_error(name) if not self.array.flags.writeable
                    else _shape_error(name, self, value, error)) from None
         bump_version(self.array)
         if tape is not None:
-            note_kernel(_change_in_place, (ufunc, self.array, value))
+            note_kernel(change, (ufunc, self.array, value))
         return self
 
     def __iadd__(self, other: Any) -> Tensor:
@@ -958,6 +960,14 @@ def _change_in_place(ufunc: np.ufunc, array: np.ndarray, value: Any) -> None:
     A compiled program writes it out for a parameter, with the memory's version record found once.
     """
     ufunc(array, value, array)  # out by position, as Tensor._in_place
+    bump_version(array)
+
+
+def _change_in_place_cast(ufunc: np.ufunc, array: np.ndarray, value: Any) -> None:
+    """:func:`_change_in_place` where NumPy's same-kind rule refuses what PyTorch casts (uint8 += int8 is int16,
+    written back as uint8): the result made, then written in, as :meth:`Tensor._in_place` does (the cast was checked
+    at capture)."""
+    array[...] = ufunc(array, value)
     bump_version(array)
 
 

@@ -635,3 +635,20 @@ def test_clamp_by_a_bound_that_broadcasts_to_x_reads_x_itself(bound):
     assert getattr(node, "variable", None) is x
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), (x.detach().numpy() >= bound).astype(np.float32))
+
+
+def test_a_compiled_step_replays_an_in_place_cast_within_a_kind():
+    """uint8 += int8 (PyTorch casts the int16 result back to uint8) inside a gg.compile'd step: the replay made the
+    change with NumPy's same-kind rule and raised UFuncTypeError on its first replay (review)."""
+    counts = gg.tensor(np.array([1, 2, 3], np.uint8))
+
+    @gg.compile(fullgraph=True)
+    def step(increment):
+        counts.add_(increment)
+        return counts * 2
+
+    results = [step(gg.tensor(np.array([1, 2, 3], np.int8))).numpy() for _ in range(4)]
+    np.testing.assert_array_equal(counts.numpy(), [5, 10, 15])
+    assert counts.dtype == np.uint8
+    np.testing.assert_array_equal(results[-1], [10, 20, 30])
+    assert step.entries[step.last_key].replays == 2  # calls 3 and 4 replayed
