@@ -568,9 +568,7 @@ class Tensor:
     def _set(self, name: str, index: Any, advanced: bool, value: Any) -> None:
         if advanced and isinstance(value, Tensor) and value.array.dtype != self.array.dtype and not (
                 value.array.size == 1 and _mask_alone(index)):  # PyTorch's index put; a mask and one value fill
-            raise RuntimeError(f"{name}: the values ({value.array.dtype}) must have the tensor's dtype "
-                               f"({self.array.dtype}) when indexing with tensors or lists, as in PyTorch; convert "
-                               f"them with .to({self.array.dtype})")
+            raise written_dtype_error(name, value.array.dtype, self.array.dtype)
         grad_enabled, tape = STATE.switches
         if grad_enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
             _record_set(self, name, index, advanced, value)
@@ -952,6 +950,12 @@ def view_of(base: Tensor, op: ops.Op, *args: Any) -> Tensor:
 def _position(find: Callable, array: np.ndarray, axis: int | None, keepdim: bool) -> np.ndarray:
     """``argmax``/``argmin`` as int64 indices: one call, so that a compiled step replays it as one kernel."""
     return np.asarray(find(array, axis=axis, keepdims=keepdim), dtype=np.int64)
+
+
+def written_dtype_error(name: str, values: np.dtype, tensor: np.dtype) -> RuntimeError:
+    """PyTorch writes no other dtype by index (``x[[0, 1]] = v``, index_add, index_copy, scatter, …): one message."""
+    return RuntimeError(f"{name}: the values written ({values}) must have the tensor's dtype ({tensor}) when writing "
+                        f"by index, as in PyTorch; convert them with .to({tensor})")
 
 
 def _change_in_place(ufunc: np.ufunc, array: np.ndarray, value: Any) -> None:

@@ -22,7 +22,7 @@ from .arguments import check_dim, resolve_dtype, shape_arg, shape_text
 from .autograd import is_grad_enabled
 from .graph import as_view
 from .ops import WHERE
-from .tensor import Tensor, apply, view_of
+from .tensor import Tensor, apply, view_of, written_dtype_error
 from .tensor_methods import _plain, add, method
 
 Sorted = namedtuple("Sorted", ["values", "indices"])
@@ -92,8 +92,7 @@ def _source(self: Tensor, src: Any, value: Any, index: np.ndarray, name: str) ->
             raise RuntimeError(f"{name}: src of shape {shape_text(src.shape)} must have as many dims as the index "
                                f"and be at least as large as the index {shape_text(index.shape)} in each")
         if src.dtype != self.dtype:  # PyTorch writes no other dtype by index (index_add, index_copy, … come here)
-            raise RuntimeError(f"{name}: the values written ({src.dtype}) must have the tensor's dtype ({self.dtype}), "
-                               f"as in PyTorch; convert them with .to({self.dtype})")
+            raise written_dtype_error(name, src.dtype, self.dtype)
         return src
     return Tensor._wrap(np.full(index.shape, src, dtype=self.dtype))
 
