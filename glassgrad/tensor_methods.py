@@ -20,7 +20,16 @@ from typing import Any
 import numpy as np
 
 from . import linalg, ops, ops_index, ops_math, ops_special, sampling
-from .arguments import check_dim, common_dtype, float_dtype, is_floating, promote, shape_arg, shape_text
+from .arguments import (
+    check_dim,
+    common_dtype,
+    float_dtype,
+    is_floating,
+    promote,
+    promote_to_float,
+    shape_arg,
+    shape_text,
+)
 from .autograd import is_grad_enabled
 from .creation import _filled, pick_generator, tensor
 from .device import check_device
@@ -121,9 +130,7 @@ def rounded(self: Tensor, decimals: int = 0) -> Tensor:
 def atan2(self: Tensor, other: Any) -> Tensor:
     """The angle of the point ``(other, self)``, in (−π, π]: ``∂/∂a = b/(a² + b²)``, ``∂/∂b = −a/(a² + b²)``."""
     other = lift(other, self)
-    dtype = float_dtype(self.array, other.array)
-    return _broadcasting(ops_math.ATAN2, (self, other), self.array.astype(dtype, copy=False),
-                         other.array.astype(dtype, copy=False))
+    return _broadcasting(ops_math.ATAN2, (self, other), *promote_to_float(self.array, other.array))
 
 
 add("arctan2", atan2)
