@@ -338,8 +338,12 @@ def rebase_tick() -> int:
 
 
 def _note_rebase(tick: int) -> int:
+    """A re-base at ``tick``, which is a change too: ``run_backward`` reroutes only nodes made before the latest
+    change, so ``CLOCK[NOW]`` must reach it even where the memory's change was counted earlier (``x[i] += v``
+    re-reads the view ``x[i]`` after writing it back into ``x``)."""
     with _REBASE_LOCK:
         CLOCK[LAST_REBASE] = max(CLOCK[LAST_REBASE], tick)
+        CLOCK[NOW] = max(CLOCK[NOW], tick)
     return tick
 
 
