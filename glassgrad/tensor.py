@@ -111,7 +111,7 @@ class Tensor:
                  "__weakref__")
     # _clock: the in-place clock's tick when the node was made; _before: (tick, hidden tensor with the
     # node it had before an in-place change re-based it); _private: an input whose old value the node
-    # copied for itself; _view_of / _viewed: this tensor is / has a view in the graph (_viewed: its live views),
+    # copied for itself; _view_of / _viewed: this tensor is / has a view (_viewed: weak references to its views),
     # _view_how: the view's (op, arguments) of its base; _strided: a view op's result not in row-major order (what
     # view refuses to merge, as PyTorch). Unset until used.
     __array_ufunc__ = None  # NumPy defers to our operators: np.float32(2) * t is a Tensor
@@ -923,7 +923,7 @@ def apply(op: ops.Op, parents: tuple, *args: Any) -> Tensor:
 def view_of(base: Tensor, op: ops.Op, *args: Any) -> Tensor:
     """``op`` of ``base`` with ``args`` (reshape, permute, expand, basic indexing, diagonal): a view of its memory,
     known as one (:func:`glassgrad.graph.as_view`), so that an in-place change of either reaches the other."""
-    view = as_view(base, apply(op, (base,), base.array, *args), args)
+    view = as_view(base, apply(op, (base,), base.array, *args), op, args)
     if not view.array.flags.c_contiguous:
         view._strided = True
     return view
@@ -956,7 +956,7 @@ def _reinterpreted(tensor: Tensor, dtype: np.dtype) -> Tensor:
             raise RuntimeError(f"view: the last dim's size ({array.shape[-1]}) and the other strides "
                                f"({tensor.stride()[:-1]}) must hold whole {dtype} entries to view {old} as {dtype} "
                                "(different element sizes)")
-    return as_view(tensor, Tensor._wrap(array.view(dtype)))
+    return as_view(tensor, Tensor._wrap(array.view(dtype)), None)
 
 
 def _shared_places_error(name: str) -> RuntimeError:

@@ -1,0 +1,102 @@
+"""What learners write in "neural networks from zero" courses (makemore style), run as PyTorch runs it.
+
+The backprop-by-hand exercise builds the embedding table's gradient by hand, into a plain tensor of zeros,
+from values that are themselves in the graph (they were computed from tensors that require grad)::
+
+    dC = torch.zeros_like(C)
+    for k in range(Xb.shape[0]):
+        for j in range(Xb.shape[1]):
+            dC[Xb[k, j]] += demb[k, j]
+
+``dC[i] += v`` takes the view ``dC[i]`` outside the graph, adds ``v`` to it in place, and writes it back:
+PyTorch records it (the view joins the graph, and so does ``dC``). Oracle: PyTorch 2.13 in float64.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import glassgrad as gg
+
+SIZES = st.tuples(st.integers(1, 6), st.integers(1, 4), st.integers(1, 5), st.integers(1, 4))  # rows, n, batch, block
+
+
+def hand_made_gradient(lib, C, indices, weights):
+    """The exercise's loop: ``dC[ix] += demb[k, j]`` into zeros, ``demb`` in the graph; then a loss of dC."""
+    demb = (C[indices] * 2.0).tanh()  # in the graph, as the learner's manual gradients are
+    dC = lib.zeros_like(C)
+    for k in range(indices.shape[0]):
+        for j in range(indices.shape[1]):
+            ix = indices[k, j]
+            dC[ix] += demb[k, j]
+    (dC * weights).sum().backward()
+    return dC
+
+
+@settings(max_examples=25, deadline=None)
+@given(SIZES, st.integers(0, 2**32 - 1))
+def test_the_hand_made_embedding_gradient_loop_matches_pytorch(torch, sizes, seed):
+    rows, n_embd, batch, block = sizes
+    rng = np.random.default_rng(seed)
+    table, weights = rng.standard_normal((rows, n_embd)), rng.standard_normal((rows, n_embd))
+    indices = rng.integers(0, rows, size=(batch, block))
+    ours_C = gg.tensor(table, requires_grad=True)
+    theirs_C = torch.tensor(table, requires_grad=True)
+    ours = hand_made_gradient(gg, ours_C, gg.tensor(indices), gg.tensor(weights))
+    theirs = hand_made_gradient(torch, theirs_C, torch.tensor(indices), torch.tensor(weights))
+    assert ours.requires_grad and theirs.requires_grad
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours_C.grad.numpy(), theirs_C.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def accumulate_after_a_look(lib, C, method, indices):
+    """``index_add_``/``index_put_`` of graph values into zeros the learner printed a row of first."""
+    d = lib.zeros_like(C)
+    str(d[0])  # a view of d, taken and dropped outside the graph
+    values = C[: len(indices)] * 3.0
+    if method == "index_add_":
+        d.index_add_(0, lib.tensor(indices), values)
+    else:
+        d.index_put_((lib.tensor(indices),), values, accumulate=True)
+    (d * d).sum().backward()
+    return d
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 5), st.integers(1, 3), st.sampled_from(["index_add_", "index_put_"]), st.data())
+def test_accumulating_into_zeros_after_a_view_was_dropped_matches_pytorch(torch, rows, cols, method, data):
+    indices = data.draw(st.lists(st.integers(0, rows - 1), min_size=1, max_size=rows))
+    table = np.random.default_rng(rows * 7 + cols).standard_normal((rows, cols))
+    ours_C, theirs_C = gg.tensor(table, requires_grad=True), torch.tensor(table, requires_grad=True)
+    ours = accumulate_after_a_look(gg, ours_C, method, indices)
+    theirs = accumulate_after_a_look(torch, theirs_C, method, indices)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours_C.grad.numpy(), theirs_C.grad.numpy(), rtol=1e-12)
+
+
+def change_beside_a_live_view(lib, w, start, stop, look_start, look_stop):
+    """A plain tensor changed in place through one slice by a graph value, while a slice of it is held."""
+    x = lib.zeros(w.shape[0], dtype=lib.float64)
+    held = x[look_start:look_stop]
+    x[start:stop] += w[start:stop] * 2.0
+    loss = (held * lib.arange(1.0, 1.0 + held.shape[0], dtype=lib.float64)).sum() + x.sum()
+    loss.backward()
+    return held
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 6), st.data())
+def test_a_held_view_of_a_plain_tensor_joins_the_graph_as_in_pytorch(torch, size, data):
+    start = data.draw(st.integers(0, size - 1))
+    stop = data.draw(st.integers(start + 1, size))
+    look_start = data.draw(st.integers(0, size - 1))
+    look_stop = data.draw(st.integers(look_start + 1, size))
+    values = np.linspace(-1.0, 1.0, size)
+    ours_w, theirs_w = gg.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    ours = change_beside_a_live_view(gg, ours_w, start, stop, look_start, look_stop)
+    theirs = change_beside_a_live_view(torch, theirs_w, start, stop, look_start, look_stop)
+    assert ours.requires_grad == theirs.requires_grad
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours_w.grad.numpy(), theirs_w.grad.numpy(), rtol=1e-12)
