@@ -99,6 +99,10 @@ def legacy_array(args: tuple, dtype: np.dtype, name: str) -> np.ndarray:
     return as_array(data, dtype)
 
 
+_NOT_COPIED = ("__weakref__", "_view_of", "_view_how", "_viewed")
+"""The slots of a :class:`Tensor` that a copy leaves out (:meth:`Tensor.__getstate__`)."""
+
+
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation.
 
@@ -115,6 +119,13 @@ class Tensor:
     # _view_how: the view's (op, arguments) of its base; _strided: a view op's result not in row-major order (what
     # view refuses to merge, as PyTorch). Unset until used.
     __array_ufunc__ = None  # NumPy defers to our operators: np.float32(2) * t is a Tensor
+
+    def __getstate__(self) -> tuple:
+        """What ``copy.deepcopy`` (and pickle) keep: the fields that are set, except the links between a view and
+        its tensor; the copy's memory is its own, so it is no view, and the views of the original are not its."""
+        fields = {name: getattr(self, name) for name in Tensor.__slots__
+                  if name not in _NOT_COPIED and hasattr(self, name)}
+        return getattr(self, "__dict__", None), fields  # (a subclass's own attributes, the slots)
 
     def __init__(self, *data: Any, requires_grad: bool = False) -> None:
         """PyTorch's legacy constructor: ``Tensor(2, 3)`` zeros of that shape, ``Tensor([1, 2])`` a copy of the

@@ -14,6 +14,8 @@ PyTorch records it (the view joins the graph, and so does ``dC``). Oracle: PyTor
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -100,3 +102,33 @@ def test_a_held_view_of_a_plain_tensor_joins_the_graph_as_in_pytorch(torch, size
     assert ours.requires_grad == theirs.requires_grad
     np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(ours_w.grad.numpy(), theirs_w.grad.numpy(), rtol=1e-12)
+
+
+def copies_of_a_view_and_its_tensor(lib, copy_of, a, b):
+    """``copy.deepcopy`` of a view and of the tensor it views (a model copied with its buffers), then changes of the
+    copies by graph values: the copies are tensors of their own, the original and its view stay as they were."""
+    x = lib.zeros(4, dtype=lib.float64)
+    held = x[1:3]
+    view_copy, tensor_copy = copy_of(held), copy_of(x)
+    view_copy += a
+    tensor_copy += b
+    (view_copy * lib.tensor([1.0, -2.0], dtype=lib.float64)).sum().backward()
+    (tensor_copy * tensor_copy).sum().backward()
+    return [x, held, view_copy, tensor_copy], held.requires_grad
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_copies_of_views_are_tensors_of_their_own_as_in_pytorch(torch, seed):
+    rng = np.random.default_rng(seed)
+    a, b = rng.standard_normal(2), rng.standard_normal(4)
+    found = []
+    for lib in (gg, torch):
+        leaves = [lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)]
+        tensors, held_requires_grad = copies_of_a_view_and_its_tensor(lib, copy.deepcopy, *leaves)
+        found.append(([t.detach().numpy().copy() for t in tensors + [leaf.grad for leaf in leaves]],
+                      held_requires_grad))
+    (ours, our_flag), (theirs, their_flag) = found
+    assert our_flag == their_flag
+    for mine, its in zip(ours, theirs):
+        np.testing.assert_allclose(mine, its, rtol=1e-12)
