@@ -99,7 +99,7 @@ def legacy_array(args: tuple, dtype: np.dtype, name: str) -> np.ndarray:
     return as_array(data, dtype)
 
 
-_NOT_COPIED = ("__weakref__", "_view_of", "_view_how", "_viewed")
+_NOT_COPIED = ("__weakref__", "__dict__", "_view_of", "_view_how", "_viewed")
 """The slots of a :class:`Tensor` that a copy leaves out (:meth:`Tensor.__getstate__`)."""
 
 
@@ -112,12 +112,13 @@ class Tensor:
 
     __slots__ = ("array", "_grad", "_requires_grad", "_op", "_parents", "_ctx", "_retains_grad", "_clock",
                  "_before", "_private", "_view_of", "_view_how", "_viewed", "_strided",
-                 "__weakref__")
+                 "__weakref__", "__dict__")
     # _clock: the in-place clock's tick when the node was made; _before: (tick, hidden tensor with the
     # node it had before an in-place change re-based it); _private: an input whose old value the node
     # copied for itself; _view_of / _viewed: this tensor is / has a view (_viewed: weak references to its views),
     # _view_how: the view's (op, arguments) of its base; _strided: a view op's result not in row-major order (what
-    # view refuses to merge, as PyTorch). Unset until used.
+    # view refuses to merge, as PyTorch). Unset until used. __dict__: attributes a program sets on a tensor, as PyTorch
+    # allows (fast.ai's backprop by hand: inp.g = out.g @ w.t()); made when the first one is set.
     __array_ufunc__ = None  # NumPy defers to our operators: np.float32(2) * t is a Tensor
 
     def __getstate__(self) -> tuple:
@@ -125,7 +126,7 @@ class Tensor:
         its tensor; the copy's memory is its own, so it is no view, and the views of the original are not its."""
         fields = {name: getattr(self, name) for name in Tensor.__slots__
                   if name not in _NOT_COPIED and hasattr(self, name)}
-        return getattr(self, "__dict__", None), fields  # (a subclass's own attributes, the slots)
+        return self.__dict__ or None, fields  # (the attributes a program set on it, the slots)
 
     def __init__(self, *data: Any, requires_grad: bool = False) -> None:
         """PyTorch's legacy constructor: ``Tensor(2, 3)`` zeros of that shape, ``Tensor([1, 2])`` a copy of the

@@ -132,3 +132,35 @@ def test_copies_of_views_are_tensors_of_their_own_as_in_pytorch(torch, seed):
     assert our_flag == their_flag
     for mine, its in zip(ours, theirs):
         np.testing.assert_allclose(mine, its, rtol=1e-12)
+
+
+def backprop_by_hand_with_g(lib, x, w1, w2, target):
+    """fast.ai's backprop from the foundations: each step stores its input's gradient as the attribute ``.g``."""
+    def lin_grad(inp, out, w):
+        inp.g = out.g @ w.t()
+        w.g = (inp.unsqueeze(-1) * out.g.unsqueeze(1)).sum(0)
+
+    l1 = x @ w1
+    l2 = l1.clamp_min(0.0)
+    out = l2 @ w2
+    out.g = 2.0 * (out.squeeze(-1) - target).unsqueeze(-1) / out.shape[0]  # ∂ mean((out − y)²) / ∂out
+    lin_grad(l2, out, w2)
+    l1.g = (l1 > 0).double() * l2.g
+    lin_grad(x, l1, w1)
+    return [w1.g, w2.g, x.g]
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 5), st.integers(1, 5), st.integers(0, 2**32 - 1))
+def test_gradients_kept_as_tensor_attributes_match_pytorchs_autograd(torch, rows, inputs, hidden, seed):
+    rng = np.random.default_rng(seed)
+    x, w1, w2 = (rng.standard_normal(shape) for shape in ((rows, inputs), (inputs, hidden), (hidden, 1)))
+    target = rng.standard_normal(rows)
+    ours = backprop_by_hand_with_g(gg, *(gg.tensor(a) for a in (x, w1, w2, target)))
+    leaves = [torch.tensor(a, requires_grad=True) for a in (x, w1, w2)]
+    ((leaves[0] @ leaves[1]).clamp_min(0.0) @ leaves[2]).squeeze(-1).sub(torch.tensor(target)).pow(2).mean().backward()
+    for mine, leaf in zip(ours, (leaves[1], leaves[2], leaves[0])):
+        np.testing.assert_allclose(mine.numpy(), leaf.grad.numpy(), rtol=1e-10, atol=1e-12)
+    kept = gg.zeros(2)
+    kept.g = gg.ones(2)
+    assert copy.deepcopy(kept).g.tolist() == [1.0, 1.0]  # a copy keeps them, as PyTorch's does
