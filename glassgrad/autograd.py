@@ -338,9 +338,8 @@ def rebase_tick() -> int:
 
 
 def _note_rebase(tick: int) -> int:
-    """A re-base at ``tick``, which is a change too: ``run_backward`` reroutes only nodes made before the latest
-    change, so ``CLOCK[NOW]`` must reach it even where the memory's change was counted earlier (``x[i] += v``
-    re-reads the view ``x[i]`` after writing it back into ``x``)."""
+    """Note a re-base at ``tick``; it counts as a change too (a view's base or a tensor's views re-based after
+    the change was counted have later ticks), so that ``CLOCK[NOW]`` is never behind ``CLOCK[LAST_REBASE]``."""
     with _REBASE_LOCK:
         CLOCK[LAST_REBASE] = max(CLOCK[LAST_REBASE], tick)
         CLOCK[NOW] = max(CLOCK[NOW], tick)

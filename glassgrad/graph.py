@@ -166,9 +166,9 @@ READ_AGAIN = (GETITEM, RESHAPE, PERMUTE, EXPAND, DIAGONAL, UNFOLD, AS_STRIDED)
 """Views read again from their base after its in-place change (:func:`_read_again`): ``op.forward(base, *args)``."""
 
 
-def as_view(base: Any, view: Any, op: Any, args: tuple = ()) -> Any:
-    """Note that ``view`` (``op`` of ``base`` with ``args``; ``op`` None: the bytes read as another dtype) may share
-    ``base``'s memory.
+def as_view(base: Any, view: Any, args: tuple = (), op: Any = None) -> Any:
+    """Note that ``view`` (``op`` of ``base`` with ``args``; ``op`` None: a view that cannot be read again, such as a
+    piece of ``split`` or the bytes read as another dtype) may share ``base``'s memory.
 
     Each knows the other, in the graph and outside it: an in-place change of either re-bases the other
     (:func:`_follow`). So a view taken outside the graph joins it when a change that requires grad
@@ -178,7 +178,7 @@ def as_view(base: Any, view: Any, op: Any, args: tuple = ()) -> Any:
     if (view._requires_grad or not base._requires_grad) and _on_memory_of(view.array, base.array):
         view._view_of = base  # (a view taken under no_grad of a graph tensor is not known)
         if base._op is not None or not base._requires_grad:  # a leaf that requires grad: its in-place changes are
-            view._view_how = (op, args)  # refused in the graph, its views follow none
+            view._view_how = (op if view._op is None else view._op, args)  # refused in the graph, its views follow none
             views = getattr(base, "_viewed", None)
             if views is None:
                 base._viewed = [weakref.ref(view)]

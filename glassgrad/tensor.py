@@ -935,7 +935,7 @@ def apply(op: ops.Op, parents: tuple, *args: Any) -> Tensor:
 def view_of(base: Tensor, op: ops.Op, *args: Any) -> Tensor:
     """``op`` of ``base`` with ``args`` (reshape, permute, expand, basic indexing, diagonal): a view of its memory,
     known as one (:func:`glassgrad.graph.as_view`), so that an in-place change of either reaches the other."""
-    view = as_view(base, apply(op, (base,), base.array, *args), op, args)
+    view = as_view(base, apply(op, (base,), base.array, *args), args, op)
     if not view.array.flags.c_contiguous:
         view._strided = True
     return view
@@ -968,7 +968,7 @@ def _reinterpreted(tensor: Tensor, dtype: np.dtype) -> Tensor:
             raise RuntimeError(f"view: the last dim's size ({array.shape[-1]}) and the other strides "
                                f"({tensor.stride()[:-1]}) must hold whole {dtype} entries to view {old} as {dtype} "
                                "(different element sizes)")
-    return as_view(tensor, Tensor._wrap(array.view(dtype)), None)
+    return as_view(tensor, Tensor._wrap(array.view(dtype)))
 
 
 def _shared_places_error(name: str) -> RuntimeError:

@@ -387,12 +387,11 @@ def unbind(self: Tensor, dim: int = 0) -> tuple:
 def cut(self: Tensor, dim: int, places: Any) -> tuple:
     """The pieces ``x[…, place, …]`` (``place`` at position ``dim``: an index or a slice), whose gradients meet in
     one buffer (:mod:`glassgrad.ops_pieces`)."""
-    joined = as_view(self, apply(ops_pieces.PIECES, (self,), self.array), ops_pieces.PIECES)
+    joined = as_view(self, apply(ops_pieces.PIECES, (self,), self.array))
     holder, lead = joined._ctx, (slice(None),) * dim  # the holder the pieces' buffer is found through (None: no graph)
     # views of self's memory, known as such: an in-place change of one (or of self) is refused in the graph, as
     # PyTorch refuses it; unknown, it changed the numbers while the gradient went on as before
-    return tuple(as_view(joined, apply(ops_pieces.PIECE, (joined,), joined.array, lead + (place,), holder),
-                         ops_pieces.PIECE)
+    return tuple(as_view(joined, apply(ops_pieces.PIECE, (joined,), joined.array, lead + (place,), holder))
                  for place in places)
 
 

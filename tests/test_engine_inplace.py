@@ -266,14 +266,23 @@ def test_in_place_on_an_expanded_view_is_refused_in_one_line():
     assert h.tolist() == [[2.0, 4.0]]  # nothing was changed
 
 
-def test_a_plain_tensor_and_its_view_join_the_graph_in_place():
-    x = gg.zeros(2, 2)
-    row = x[0]  # as in PyTorch, row joins the graph too after x += w: it reads x again
-    w = gg.ones(2, 2, requires_grad=True)
-    x += w
-    assert x.requires_grad and row.requires_grad and row.tolist() == [1.0, 1.0]
-    (row * gg.tensor([1.0, 2.0])).sum().backward()
-    assert w.grad.tolist() == [[1.0, 2.0], [0.0, 0.0]]  # ∂(row·[1, 2])/∂w: row is w's first row
+@pytest.mark.torch
+def test_a_plain_tensor_and_its_views_join_the_graph_in_place_as_pytorchs(torch):
+    """``x += w`` on a plain tensor with a view, and ``out[1] += w`` (a change through a plain view) were refused:
+    PyTorch records both (CopySlices), and the views read the changed tensor in the graph."""
+    results = []
+    for lib in (gg, torch):
+        x = lib.zeros(2, 2, dtype=lib.float64)
+        row, column = x[0], x.t()[1]
+        w = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64, requires_grad=True)
+        x += w
+        out = lib.zeros(3, 2, dtype=lib.float64)
+        out[1] += w[0] * w[1]
+        loss = (row * row).sum() + (column * 3).sum() + (out * lib.arange(6.0, dtype=lib.float64).view(3, 2)).sum()
+        loss.backward()
+        results.append([row.requires_grad, column.requires_grad, out.requires_grad, x.tolist(), out.tolist(),
+                         loss.item(), w.grad.tolist()])
+    assert results[0] == results[1]
 
 
 def test_an_operand_sharing_the_target_memory_is_refused():
