@@ -103,7 +103,7 @@ def _follow(changed: Any, source: Any) -> None:
         _write_back(changed, base)
         _follow(base, changed)
     for view in _live_views(changed):
-        if view is not source:  # a view taken outside the graph joins it, as in PyTorch
+        if view is not source:
             note_unreplayable("an in-place change re-bases the views of the tensor")
             _read_again(view, changed)
             _follow(view, changed)
@@ -167,41 +167,41 @@ READ_AGAIN = (GETITEM, RESHAPE, PERMUTE, EXPAND, DIAGONAL, UNFOLD, AS_STRIDED)
 
 
 def as_view(base: Any, view: Any, args: tuple = (), op: Any = None) -> Any:
-    """Note that ``view`` (``op`` of ``base`` with ``args``; ``op`` None: a view that cannot be read again, such as a
-    piece of ``split`` or the bytes read as another dtype) may share ``base``'s memory.
+    """Note that ``view`` (``op`` of ``base`` with ``args``; in the graph, ``view._op``) may share ``base``'s memory.
 
-    Each knows the other, in the graph and outside it: an in-place change of either re-bases the other
-    (:func:`_follow`). So a view taken outside the graph joins it when a change that requires grad
-    reaches its memory, as in PyTorch: ``dC = gg.zeros(27, 10)``, then ``dC[i] += demb[k]`` (``demb``
-    requires grad) makes ``dC`` ``setitem(old dC, dC[i] + demb[k])``.
+    Each knows the other: an in-place change of either re-bases the other (:func:`_follow`), in the graph and
+    for plain tensors alike, which join the graph when a change brings a value that requires grad
+    (``out = gg.zeros(3, 2); out[1] += w``: out and its views, as PyTorch's). A plain view that cannot be read
+    again (``op`` not given, or not in ``READ_AGAIN``) is only noted: a recorded change of its base is refused.
     """
-    if (view._requires_grad or not base._requires_grad) and _on_memory_of(view.array, base.array):
-        view._view_of = base  # (a view taken under no_grad of a graph tensor is not known)
-        if base._op is not None or not base._requires_grad:  # a leaf that requires grad: its in-place changes are
-            view._view_how = (op if view._op is None else view._op, args)  # refused in the graph, its views follow none
-            views = getattr(base, "_viewed", None)
-            if views is None:
-                base._viewed = [weakref.ref(view)]
-            else:
-                count = len(views)
-                if count >= 16 and count & (count - 1) == 0:  # at 16, 32, 64 …: drop the dead
-                    views[:] = [ref for ref in views if ref() is not None]
-                views.append(weakref.ref(view))
+    if view._requires_grad:
+        if np.may_share_memory(view.array, base.array):  # reshape may copy instead
+            view._view_of = base
+            if base._op is not None:  # a leaf's in-place changes are refused in the graph: its views follow none
+                _note_view(base, view, view._op, args)
+    elif not base._requires_grad:
+        if op not in READ_AGAIN or getattr(base, "_viewed", None) is True:
+            base._viewed = True
+        elif np.may_share_memory(view.array, base.array):
+            view._view_of = base
+            _note_view(base, view, op, args)
     return view
 
 
-def _on_memory_of(view: np.ndarray, base: np.ndarray) -> bool:
-    """Whether ``view`` may share ``base``'s memory (``reshape`` may copy instead): NumPy's views name the array
-    that owns the memory as their ``base``, checked first as it is cheap; ``as_strided`` and ``unfold`` name a
-    helper object there, so the bounds of the memory decide."""
-    owner = view.base
-    if owner is None:
-        return view is base
-    return owner is base or owner is base.base or np.may_share_memory(view, base)
+def _note_view(base: Any, view: Any, op: Any, args: tuple) -> None:
+    """``view`` is ``op`` of ``base`` with ``args``, and ``base`` keeps a weak reference to it."""
+    view._view_how = (op, args)
+    views = getattr(base, "_viewed", None)
+    if views is None:
+        base._viewed = [weakref.ref(view)]
+    else:
+        if len(views) >= 16 and len(views) & (len(views) - 1) == 0:  # at 16, 32, 64 …: drop the dead
+            views[:] = [ref for ref in views if ref() is not None]
+        views.append(weakref.ref(view))
 
 
 def _live_views(tensor: Any) -> list:
-    """The views of ``tensor`` (in the graph or outside it) that are still alive."""
+    """The views of ``tensor`` that are still alive (in the graph, or plain views of a plain tensor)."""
     views = getattr(tensor, "_viewed", None)
     if not isinstance(views, list):
         return []
@@ -220,6 +220,8 @@ def _followable(view: Any) -> bool:
 
 def _read_again_everywhere(tensor: Any) -> bool:
     """Whether every live view below ``tensor`` can be read again from its base."""
+    if getattr(tensor, "_viewed", None) is True:
+        return False
     return all(view._view_how[0] in READ_AGAIN and _read_again_everywhere(view) for view in _live_views(tensor))
 
 
@@ -246,13 +248,14 @@ def check_in_place(tensor: Any, name: str, new_shape: bool = False) -> None:
                 "or unbind) of a tensor in the graph is not supported: change the tensor itself (t[index] = value), "
                 "or write it out of place (y = y * 2, gg.where(mask, value, y))"
             )
-    if getattr(tensor, "_viewed", None) and _live_views(tensor) and (new_shape or not _read_again_everywhere(tensor)):
+    views = getattr(tensor, "_viewed", None)
+    if views is True or (views and _live_views(tensor) and (new_shape or not _read_again_everywhere(tensor))):
         raise RuntimeError(
             f"in-place {name} recorded in the graph, on a tensor that has a view (a piece of split, chunk or "
-            "unbind, its bytes read as another dtype, or any view when the change reshapes the tensor) is not "
+            "unbind, a view taken outside the graph, or any view when the change reshapes the tensor) is not "
             "supported: make the change before taking the view, or write it out of place (y = y * 2)"
         )
-    if not tensor._requires_grad and tensor.array.base is not None and getattr(tensor, "_view_of", None) is None:
+    if base is None and not tensor._requires_grad and tensor.array.base is not None:
         raise RuntimeError(
             f"in-place {name} with a value that requires grad, on a tensor that shares memory with another "
             "(a view), is not supported: clone() it first"

@@ -115,7 +115,8 @@ class Tensor:
                  "__weakref__", "__dict__")
     # _clock: the in-place clock's tick when the node was made; _before: (tick, hidden tensor with the
     # node it had before an in-place change re-based it); _private: an input whose old value the node
-    # copied for itself; _view_of / _viewed: this tensor is / has a view (_viewed: weak references to its views),
+    # copied for itself; _view_of / _viewed: this tensor is / has a view, in the graph or of a plain tensor
+    # (_viewed: weak references to its views, or True: a view that cannot follow a change of it),
     # _view_how: the view's (op, arguments) of its base; _strided: a view op's result not in row-major order (what
     # view refuses to merge, as PyTorch). Unset until used. __dict__: attributes a program sets on a tensor, as PyTorch
     # allows (fast.ai's backprop by hand: inp.g = out.g @ w.t()); made when the first one is set.
