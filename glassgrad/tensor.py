@@ -101,6 +101,10 @@ def legacy_array(args: tuple, dtype: np.dtype, name: str) -> np.ndarray:
     return as_array(data, dtype)
 
 
+_NOT_COPIED = ("__weakref__", "__dict__", "_view_of", "_view_how", "_viewed")
+"""The slots of a :class:`Tensor` that a copy leaves out (:meth:`Tensor.__getstate__`)."""
+
+
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation.
 
@@ -110,14 +114,22 @@ class Tensor:
 
     __slots__ = ("array", "_grad", "_requires_grad", "_op", "_parents", "_ctx", "_retains_grad", "_clock",
                  "_before", "_private", "_view_of", "_view_how", "_viewed", "_strided",
-                 "__weakref__")
+                 "__weakref__", "__dict__")
     # _clock: the in-place clock's tick when the node was made; _before: (tick, hidden tensor with the
     # node it had before an in-place change re-based it); _private: an input whose old value the node
     # copied for itself; _view_of / _viewed: this tensor is / has a view, in the graph or of a plain tensor
     # (_viewed: weak references to its views, or True: a view that cannot follow a change of it),
     # _view_how: the view's (op, arguments) of its base; _strided: a view op's result not in row-major order (what
-    # view refuses to merge, as PyTorch). Unset until used.
+    # view refuses to merge, as PyTorch). Unset until used. __dict__: attributes a program sets on a tensor, as PyTorch
+    # allows (fast.ai's backprop by hand: inp.g = out.g @ w.t()); made when the first one is set.
     __array_ufunc__ = None  # NumPy defers to our operators: np.float32(2) * t is a Tensor
+
+    def __getstate__(self) -> tuple:
+        """What ``copy.deepcopy`` (and pickle) keep: the fields that are set, except the links between a view and
+        its tensor; the copy's memory is its own, so it is no view, and the views of the original are not its."""
+        fields = {name: getattr(self, name) for name in Tensor.__slots__
+                  if name not in _NOT_COPIED and hasattr(self, name)}
+        return self.__dict__ or None, fields  # (the attributes a program set on it, the slots)
 
     def __init__(self, *data: Any, requires_grad: bool = False) -> None:
         """PyTorch's legacy constructor: ``Tensor(2, 3)`` zeros of that shape, ``Tensor([1, 2])`` a copy of the

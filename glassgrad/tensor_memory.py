@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -243,15 +244,37 @@ class Storage:
     def __len__(self) -> int:
         return self.size()
 
+    def _flat(self) -> np.ndarray:
+        """The entries (``storage()``) or the bytes (``untyped_storage()``), in memory order, as one row."""
+        flat = self._owner.reshape(-1, order="A")
+        return flat if self._typed else np.frombuffer(flat.tobytes(), dtype=np.uint8)
+
     def tolist(self) -> list:
         """The entries (``storage()``) or the bytes (``untyped_storage()``), in memory order."""
-        flat = self._owner.reshape(-1, order="A")
-        return flat.tolist() if self._typed else list(flat.view(np.uint8).tobytes())
+        return self._flat().tolist()
+
+    def __getitem__(self, index: int) -> Any:
+        """One entry (a Python number), or one byte of an untyped storage; negative indices count from the end."""
+        size = self.size()
+        if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
+            raise TypeError(f"storage indices must be integers, got {type(index).__name__}; use tolist() for a range")
+        if not -size <= index < size:
+            raise IndexError(f"index {index} out of range for storage of size {size}")
+        return self._flat()[index].item()
+
+    def __iter__(self) -> Iterator:
+        return iter(self.tolist())
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The entries' dtype (``uint8`` for the bytes of an untyped storage)."""
+        return self._owner.dtype if self._typed else np.dtype(np.uint8)
 
     def __repr__(self) -> str:
+        """Every entry on its own line, then what the memory is, as PyTorch prints a storage."""
         kind = f"{self._owner.dtype.name} storage of {self._owner.size} entries" if self._typed else (
             f"untyped storage of {self._owner.nbytes} bytes")
-        return f"<{kind} at {self.data_ptr():#x}>"
+        return "".join(f" {entry}\n" for entry in self.tolist()) + f"[{kind} at {self.data_ptr():#x}]"
 
 
 @method

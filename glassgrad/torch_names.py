@@ -17,6 +17,7 @@ import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import os
 import runpy
 import sys
 from types import ModuleType
@@ -108,6 +109,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("usage: python -m glassgrad.torch_names script.py [args…]")
     install()
     sys.argv = list(args)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(args[0])))  # as `python script.py`: its own modules import
     runpy.run_path(args[0], run_name="__main__")
 
 

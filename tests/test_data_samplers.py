@@ -65,6 +65,36 @@ def test_random_samplers_visit_what_they_should(size, seed):
     assert sorted(subset) == picked and len(subset) == size
 
 
+def test_an_endless_sampler_is_read_as_it_is_needed():
+    """makemore's InfiniteDataLoader: ``RandomSampler(…, replacement=True, num_samples=int(1e10))``, of which a
+    training run reads a few batches; drawn all at once, the numbers alone would need terabytes."""
+    data = gdata.TensorDataset(gg.arange(10.0), gg.arange(10))
+    endless = gdata.RandomSampler(data, replacement=True, num_samples=10**12, generator=gg.Generator().manual_seed(0))
+    loader = gdata.DataLoader(data, sampler=endless, batch_size=4)
+    batches = iter(loader)
+    first, second = next(batches), next(batches)
+    assert len(loader) == 10**12 // 4 and first[0].shape == (4,) and second[1].shape == (4,)
+    assert all(0 <= i < 10 for batch in (first, second) for i in batch[1].tolist())
+    epochs = gdata.RandomSampler(range(5), num_samples=10**12, generator=gg.Generator().manual_seed(1))
+    numbers = iter(epochs)
+    assert sorted(next(numbers) for _ in range(5)) == list(range(5))  # whole epochs, one after another
+
+
+@pytest.mark.torch
+@given(order=st.lists(st.integers(0, 5), max_size=9), batch=st.integers(1, 4), drop=st.booleans())
+def test_a_given_sampler_is_cut_into_pytorchs_batches(torch, order, batch, drop):
+    """``DataLoader(…, sampler=order)``: the order's numbers in batches, the last one short unless ``drop_last``."""
+    from torch.utils import data as tdata
+
+    found = []
+    for lib, data in ((gg, gdata), (torch, tdata)):
+        stored = data.TensorDataset(lib.arange(6.0).reshape(6, 1), lib.arange(6))
+        listed = [(float(i), i * 2) for i in range(6)]
+        found.append([_batches(data.DataLoader(source, sampler=order, batch_size=batch, drop_last=drop))
+                      for source in (stored, listed)])
+    assert found[0] == found[1]
+
+
 def test_weighted_sampler_draws_each_number_as_often_as_its_weight_says():
     weights = np.array([1.0, 3.0, 0.0, 6.0])
     draws = np.array(list(gdata.WeightedRandomSampler(weights, 20_000, generator=gg.Generator().manual_seed(1))))

@@ -87,3 +87,15 @@ def test_python_m_runs_a_script_where_pytorch_is_not_installed(tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "glassgrad [2.0, 4.0]"
+
+
+def test_python_m_finds_the_scripts_own_modules_as_python_does(tmp_path):
+    """``python bigram.py`` imports ``names.py`` beside it; so does ``python -m glassgrad.torch_names bigram.py``."""
+    (tmp_path / "names.py").write_text("WORDS = ['emma', 'olivia', 'ava']\n")
+    script = tmp_path / "bigram.py"
+    script.write_text("import torch\nfrom names import WORDS\nprint(torch.__name__, len(WORDS))\n")
+    root = Path(__file__).parent.parent  # the working directory: glassgrad imports from it, names.py does not
+    done = subprocess.run([sys.executable, "-m", "glassgrad.torch_names", str(script)],
+                          capture_output=True, text=True, timeout=300, cwd=root)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "glassgrad 3"

@@ -269,3 +269,22 @@ def test_storages_show_the_whole_memory_as_pytorch(torch, shape, dtype):
                       view.untyped_storage().data_ptr() == x.untyped_storage().data_ptr(),
                       other.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()])
     assert found[0] == found[1]
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:TypedStorage is deprecated")
+@settings(max_examples=20, deadline=None)
+@given(shape=shapes, dtype=st.sampled_from(["float32", "int64", "bool"]))
+def test_a_storage_reads_and_prints_its_entries_as_pytorch(torch, shape, dtype):
+    """``a.storage()`` as a course shows it (makemore: a view's numbers are one row of memory): iterated, indexed
+    and printed one entry a line, as PyTorch does."""
+    values = np.arange(np.prod(shape)).reshape(shape) % 3
+    found = []
+    for lib in (gg, torch):
+        storage = lib.tensor(values, dtype=getattr(lib, dtype)).transpose(0, 1).storage()
+        entries = [storage[index] for index in range(-len(storage), len(storage))]
+        found.append([list(storage), entries, [type(entry) for entry in entries], str(storage).splitlines()[:-1],
+                      list(lib.tensor(values, dtype=getattr(lib, dtype)).untyped_storage())])
+        with pytest.raises(IndexError, match="out of range for storage of size"):
+            storage[len(storage)]
+    assert found[0] == found[1]

@@ -100,7 +100,13 @@ VIEWS = {  # name: (can it be taken of this shape?, the view)
     "squeeze": (lambda shape: len(shape) == 3 and shape[0] == 1, lambda t: t.squeeze(0)),
     "narrow": (lambda shape: len(shape) >= 1 and shape[-1] >= 3, lambda t: t.narrow(-1, 1, 2)),
 }
+def add_to_the_first(lib, t) -> None:
+    """``t[0] += 2``: Python reads the view ``t[0]``, changes it in place, and assigns it back."""
+    t[0] += 2.0
+
+
 CHANGES = {  # name: the in-place change (each library's own tensors)
+    "first += 2": add_to_the_first,
     "mul_": lambda lib, t: t.mul_(1.5),
     "add_": lambda lib, t: t.add_(0.25),
     "first = 2": lambda lib, t: t.__setitem__(0, 2.0),

@@ -27,6 +27,7 @@ from ..arguments import as_array
 from ..creation import default_generator
 from ..tensor import Tensor
 from .dataset import Dataset, IterableDataset, Subset, TensorDataset
+from .samplers import BatchSampler
 
 
 class DataLoader:
@@ -134,14 +135,16 @@ class DataLoader:
         return self._collated_batches(batches)
 
     def _index_batches(self) -> Iterator[np.ndarray]:
-        """Each batch's sample numbers, as an array: from the batch sampler, or cut from this epoch's order."""
-        if self.batch_sampler is not None:
-            for batch in self.batch_sampler:
+        """Each batch's sample numbers, as an array: from the batch sampler, the sampler's numbers as they come (it
+        may never end: makemore's ``RandomSampler(…, num_samples=int(1e10))``), or cut from this epoch's order."""
+        batch_sampler = self.batch_sampler
+        if batch_sampler is None and self.sampler is not None:
+            batch_sampler = BatchSampler(self.sampler, self.batch_size or 1, self.drop_last)
+        if batch_sampler is not None:
+            for batch in batch_sampler:
                 yield np.fromiter((int(i) for i in batch), dtype=np.int64)
             return
-        if self.sampler is not None:
-            order = np.fromiter((int(i) for i in self.sampler), dtype=np.int64)
-        elif self.shuffle:
+        if self.shuffle:
             order = np.asarray((self._generator or default_generator.numpy_generator).permutation(len(self.dataset)))
         else:
             order = np.arange(len(self.dataset))

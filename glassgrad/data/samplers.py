@@ -30,6 +30,9 @@ import numpy as np
 
 from ..creation import pick_generator
 
+DRAWS_AT_ONCE = 1 << 16
+"""How many numbers :class:`RandomSampler` draws with replacement in one call (then the next piece, when read)."""
+
 
 class Sampler:
     """The base of every sampler: ``__iter__`` yields sample numbers (``__len__``: how many, where known)."""
@@ -70,13 +73,16 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self) -> Iterator[int]:
+        """The numbers, made a piece at a time as they are read: ``num_samples`` may be more than memory holds
+        (makemore's endless loader asks for 10¹⁰ draws and reads a few thousand)."""
         size, wanted = len(self.data_source), self.num_samples
         random = pick_generator(None, self.generator)
         if self.replacement:
-            return iter(random.integers(0, size, wanted).tolist())
-        epochs = -(-wanted // size) if size else 0  # more than one epoch's worth: whole permutations back to back
-        order = np.concatenate([random.permutation(size) for _ in range(epochs)]) if epochs else np.array([], int)
-        return iter(order[:wanted].tolist())
+            for start in range(0, wanted, DRAWS_AT_ONCE):
+                yield from random.integers(0, size, min(DRAWS_AT_ONCE, wanted - start)).tolist()
+            return
+        for start in range(0, wanted if size else 0, size):  # more than one epoch's worth: whole permutations
+            yield from random.permutation(size)[:wanted - start].tolist()
 
     def __len__(self) -> int:
         return self.num_samples
