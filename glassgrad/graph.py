@@ -166,13 +166,20 @@ READ_AGAIN = (GETITEM, RESHAPE, PERMUTE, EXPAND, DIAGONAL, UNFOLD, AS_STRIDED)
 """Views read again from their base after its in-place change (:func:`_read_again`): ``op.forward(base, *args)``."""
 
 
+PLAIN_CHAIN = 32
+"""How deep a chain of plain views (a view of a view … of a plain tensor) is followed; past it, refused."""
+
+
 def as_view(base: Any, view: Any, args: tuple = (), op: Any = None) -> Any:
     """Note that ``view`` (``op`` of ``base`` with ``args``; in the graph, ``view._op``) may share ``base``'s memory.
 
     Each knows the other: an in-place change of either re-bases the other (:func:`_follow`), in the graph and
     for plain tensors alike, which join the graph when a change brings a value that requires grad
-    (``out = gg.zeros(3, 2); out[1] += w``: out and its views, as PyTorch's). A plain view that cannot be read
-    again (``op`` not given, or not in ``READ_AGAIN``) is only noted: a recorded change of its base is refused.
+    (``out = gg.zeros(3, 2); out[1] += w``: out and its views, as PyTorch's). A plain view is followed where it
+    can be read again from ``base`` (``op`` in ``READ_AGAIN``) and ``base`` is followed itself (:func:`_followed`).
+    Any other plain view (of a piece of split, its bytes as another dtype, past :data:`PLAIN_CHAIN` links, taken
+    under ``no_grad``) is only noted on ``base``: a recorded change of either is refused, not followed with a
+    gradient lost.
     """
     if view._requires_grad:
         if np.may_share_memory(view.array, base.array):  # reshape may copy instead
@@ -180,12 +187,27 @@ def as_view(base: Any, view: Any, args: tuple = (), op: Any = None) -> Any:
             if base._op is not None:  # a leaf's in-place changes are refused in the graph: its views follow none
                 _note_view(base, view, view._op, args)
     elif not base._requires_grad:
-        if op not in READ_AGAIN or getattr(base, "_viewed", None) is True:
+        array = base.array
+        if (STATE.switches[0] and op in READ_AGAIN and getattr(base, "_viewed", None) is not True
+                and (array.base is None if getattr(base, "_view_of", None) is None else _followed(base))):
+            if view.array.base is (array if array.base is None else array.base) or np.may_share_memory(
+                    view.array, array):  # reshape may copy
+                view._view_of = base
+                _note_view(base, view, op, args)
+        else:  # (under no_grad, as inference: noted only, so that no view there costs a weak reference)
             base._viewed = True
-        elif np.may_share_memory(view.array, base.array):
-            view._view_of = base
-            _note_view(base, view, op, args)
     return view
+
+
+def _followed(plain: Any) -> bool:
+    """Whether a plain tensor's views can be followed: it owns its memory, or it is a followed view of one, fewer
+    than :data:`PLAIN_CHAIN` links down (``x = x[:]`` in a loop stops there instead of keeping every link)."""
+    for _ in range(PLAIN_CHAIN):
+        above = getattr(plain, "_view_of", None)
+        if above is None:
+            return plain.array.base is None
+        plain = above
+    return False
 
 
 def _note_view(base: Any, view: Any, op: Any, args: tuple) -> None:
