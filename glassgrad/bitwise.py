@@ -26,12 +26,11 @@ from .tensor import Tensor
 from .tensor_methods import add
 
 
-def _whole(name: str, *values: Any) -> None:
-    """Refuse float operands in one line."""
+def _whole(name: str, *values: Any, error: type[Exception] = NotImplementedError) -> None:
+    """Refuse float operands in one line, with PyTorch's exception class (its functions have no float kernel)."""
     for value in values:
         dtype = value.array.dtype if isinstance(value, Tensor) else np.asarray(value).dtype
         if dtype.kind not in "biu":
-            error = NotImplementedError if "shift" in name else RuntimeError  # PyTorch's types for these
             raise error(f"{name}: works on the bits of bool or integer tensors, got {dtype.name}; convert with "
                         ".long() (or use logical_and/or/xor/not for truth values)")
 
@@ -70,6 +69,12 @@ def bitwise_not(input: Tensor) -> Tensor:
 add("bitwise_not", bitwise_not)
 
 
+def _invert(input: Tensor) -> Tensor:
+    """``~x``: :func:`bitwise_not`; a float tensor raises TypeError, as PyTorch's operator does."""
+    _whole("~", input, error=TypeError)
+    return bitwise_not(input)
+
+
 def _shift_operands(name: str, input: Any, other: Any) -> tuple[np.ndarray, np.ndarray]:
     """The operands as integers; two bools are refused, as in PyTorch (a bool shifted by a Python int is int64)."""
     a, shift = _operands(name, input, other)
@@ -101,4 +106,4 @@ for _dunder, _function in [("and", bitwise_and), ("or", bitwise_or), ("xor", bit
                            ("lshift", bitwise_left_shift), ("rshift", bitwise_right_shift)]:
     add(f"__{_dunder}__", _function)
     add(f"__r{_dunder}__", lambda self, other, _function=_function: _function(other, self))
-add("__invert__", bitwise_not)
+add("__invert__", _invert)

@@ -221,8 +221,8 @@ class Op:
     dtypes then go straight to that float (:func:`glassgrad.arguments.promote_to_float`), never through their
     integer common dtype, which would wrap a number it cannot hold (uint8 / 256 is 0.39…, not 100 / 0)."""
     refuses_bool: str = ""
-    """The one-line error when an operand of two dtypes is a bool tensor (PyTorch's subtraction refuses one); ``""``:
-    bools are taken."""
+    """The one-line error when a bool tensor is an operand (PyTorch's subtraction and negation refuse one, where
+    NumPy's TypeError would name NumPy's fix); ``""``: bools are taken."""
     saved_alone: Callable[..., Any] | None = None
     """What the forward saves, without its output: ``saved_alone(*args) == forward(*args)[1]`` (the same function
     the forward calls), for a compiled replay whose step never reads the output (a loss nobody returns: only what
@@ -298,7 +298,8 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
                 symbol: str = "", settings: dict[str, Any] | None = None,
                 fused_backward: Callable[[Array, Array], tuple[Array]] | None = None,
                 saves: tuple[tuple[int, ...], ...] | None = None, same_from_output: bool = False,
-                tensor_local: Callable[..., Any] | None = None, flat: Callable[..., Array] | None = None) -> Op:
+                tensor_local: Callable[..., Any] | None = None, flat: Callable[..., Array] | None = None,
+                refuses_bool: str = "") -> Op:
     """Declare and register an elementwise op of one input from its value and its local derivative.
 
     ``value(a, *settings)`` is the output; ``local(x, *settings)`` is ``∂out/∂a`` entry by entry,
@@ -318,7 +319,7 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
     :attr:`Op.vjp_tensors`, ``upstream ⊙ tensor_local``, for second derivatives.
     ``flat(x, *settings)``, for a piecewise op, is the mask of the pieces where the op is flat: there the
     gradient is 0 whatever the upstream, as PyTorch's masks give it (``hardtanh(x, 0, 1).log()`` below 0),
-    where ``upstream ⊙ 0`` would be NaN for an infinite upstream.
+    where ``upstream ⊙ 0`` would be NaN for an infinite upstream. ``refuses_bool``: :attr:`Op.refuses_bool`.
     """
     from_output = reads == "output"
     keeps_output = from_output or same_from_output
@@ -366,7 +367,7 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
                        defaults=tuple(settings.values()), value=value,
                        keeps=None if settings else OUT if keeps_output else 0,
                        saves=saves if saves is not None else ((OUT,),) if keeps_output else ((0,),),
-                       vjp_tensors=vjp_tensors))
+                       vjp_tensors=vjp_tensors, refuses_bool=refuses_bool))
 
 
 _CONSTANTS: dict[tuple[float, np.dtype], Array] = {}
@@ -467,7 +468,7 @@ SUB = register(Op("sub", "out = a − b", ("1", "−1"), _sub, _sub_back, roles=
                   written="{a} − {b}", local=lambda i, out, s: [np.ones_like(out), -np.ones_like(out)],
                   vjp_tensors=lambda up, inputs, out, saved: (up, -up), value=operator.sub,
                   refuses_bool="sub: subtracting with a bool tensor is not supported (as in PyTorch); to invert a "
-                               "mask use ~mask or mask.logical_not(), to count with it use mask.long()"))
+                               "mask use ~mask, to mark where two masks differ a ^ b, to count with it mask.long()"))
 
 
 def _mul(a, b):
@@ -608,7 +609,9 @@ WHERE = register(Op(
 # --- elementwise, one input ------------------------------------------------------------
 
 NEG = elementwise("neg", "out = −a", "−1", np.negative, lambda a: -np.ones_like(a), written="−{a}", saves=((),),
-                  tensor_local=lambda a: -1.0)
+                  tensor_local=lambda a: -1.0,
+                  refuses_bool="neg: negating a bool tensor is not supported (as in PyTorch); to invert a mask use "
+                               "~mask or mask.logical_not()")
 
 
 def _power(a, p):

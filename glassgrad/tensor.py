@@ -523,6 +523,8 @@ class Tensor:
         try:
             ufunc(self.array, value, self.array)  # out given by position (parsed faster); casting "same_kind"
         except TypeError:
+            if op.refuses_bool and self.array.dtype == bool_:  # mask -= mask: NumPy's TypeError, PyTorch's RuntimeError
+                raise RuntimeError(op.refuses_bool) from None
             made = ufunc(self.array, value)
             if not can_cast(made.dtype, self.array.dtype):  # PyTorch's rule: a kind casts within itself (uint8 += int8)
                 raise _cast_error(name, made.dtype, self) from None
@@ -942,7 +944,12 @@ def apply(op: ops.Op, parents: tuple, *args: Any) -> Tensor:
     Every op of glassgrad comes through here: ``x * y`` is ``apply(ops.MUL, (x, y), x.array, y.array)``.
     What a node remembers, and when, is :func:`glassgrad.graph.record`'s business.
     """
-    out, saved = op.forward(*args)
+    try:
+        out, saved = op.forward(*args)
+    except TypeError:  # NumPy's refusal of a bool operand (``mask − mask``), told as PyTorch tells it
+        if op.refuses_bool:
+            raise RuntimeError(op.refuses_bool) from None
+        raise
     result = _new(Tensor)
     result.array = out if type(out) is np.ndarray else np.asarray(out)  # NumPy hands back a 0-d result as a scalar
     result._grad = None

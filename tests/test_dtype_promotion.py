@@ -36,8 +36,19 @@ def _outcome(function, module):
         return "ok", function(module)
     except NotImplementedError as error:
         return "no kernel", error
-    except (RuntimeError, TypeError, ValueError, IndexError) as error:
+    except Exception as error:  # noqa: BLE001 - its class is compared by check
         return "raise", error
+
+
+def _python_class(error: Exception) -> type:
+    """The built-in exception class ``error`` is or derives from: RuntimeError for PyTorch's ``torch.AcceleratorError``
+    or NumPy's ``UFuncTypeError`` alike."""
+    return next(kind for kind in type(error).__mro__ if kind.__module__ == "builtins")
+
+
+def _same_raise(want: Exception, got: Exception) -> bool:
+    """glassgrad raised PyTorch's built-in class itself (a subclass of its own is fine), not one NumPy let escape."""
+    return isinstance(got, _python_class(want)) and not type(got).__module__.startswith("numpy")
 
 
 def _plain(result):
@@ -62,12 +73,15 @@ def _same(expected, got, rtol: float) -> bool:
 
 
 def check(torch, function, rtol: float = 1e-6) -> None:
-    """``function`` gives on glassgrad what it gives on PyTorch: the same dtype and numbers, or both raise."""
+    """``function`` gives on glassgrad what it gives on PyTorch: the same dtype and numbers, or both raise the same
+    built-in exception class (RuntimeError for most of PyTorch's dtype refusals)."""
     want_kind, want = _outcome(function, torch)
     if want_kind == "no kernel":
         return
     got_kind, got = _outcome(function, gg)
     assert got_kind == want_kind, f"PyTorch: {want_kind} {want!r}; glassgrad: {got_kind} {got!r}"
+    if want_kind == "raise":
+        assert _same_raise(want, got), f"PyTorch raises {want!r}; glassgrad {got!r}"
     if want_kind == "ok":
         expected, result = _plain(want), _plain(got)
         assert _same(expected, result, rtol), f"PyTorch gives {expected}, glassgrad {result}"
@@ -354,8 +368,35 @@ def test_subtracting_a_bool_tensor_is_refused_as_in_pytorch(torch, name, mask_fi
     other = np.array([1, 2], dtype=name)
     check(torch, lambda m: m.tensor(mask) - m.tensor(other) if mask_first else m.tensor(other) - m.tensor(mask))
     check(torch, lambda m: 1 - m.tensor(mask) if mask_first else m.tensor(mask) - 1)
-    with pytest.raises((RuntimeError, TypeError), match="~|xor"):
+    with pytest.raises(RuntimeError, match="~mask"):
         gg.tensor(mask) - (1 if name == "bool" else gg.tensor(other))
+
+
+def _subtracted_in_place(x, other):
+    x -= other
+    return x
+
+
+BOOL_REFUSALS = {
+    "-mask": lambda m, mask: -mask, "neg(mask)": lambda m, mask: m.neg(mask),
+    "mask.neg_()": lambda m, mask: mask.neg_(),
+    "mask - mask": lambda m, mask: mask - mask, "sub(mask, mask)": lambda m, mask: m.sub(mask, mask),
+    "rsub(mask, mask)": lambda m, mask: m.rsub(mask, mask), "mask.sub_(mask)": lambda m, mask: mask.sub_(mask),
+    "mask -= mask": lambda m, mask: _subtracted_in_place(mask, mask),
+    "mask -= 1.5": lambda m, mask: _subtracted_in_place(mask, 1.5),
+}
+
+
+@pytest.mark.parametrize("zero_d", [False, True])
+@pytest.mark.parametrize("case", sorted(BOOL_REFUSALS))
+def test_negating_or_subtracting_bool_tensors_raises_pytorchs_runtime_error_in_one_line(torch, case, zero_d):
+    """−mask and mask − mask raise RuntimeError as in PyTorch (glassgrad let NumPy's TypeError through, 'numpy
+    boolean subtract … use the bitwise_xor', which names NumPy's functions); the line names ~mask."""
+    mask = np.array(True) if zero_d else np.array([True, False])
+    check(torch, lambda m: BOOL_REFUSALS[case](m, m.tensor(mask)))
+    with pytest.raises(RuntimeError, match="~mask") as error:
+        BOOL_REFUSALS[case](gg, gg.tensor(mask))
+    assert "\n" not in str(error.value)
 
 
 def _assigned(x, index, value):
