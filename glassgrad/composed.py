@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import linalg
-from .arguments import check_dim, shape_text
+from .arguments import check_dim, common_dtype, shape_text
 from .creation import as_tensor
 from .functions import cat, where
 from .number_first import number_first
@@ -193,9 +193,14 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any 
 @number_first("addcmul")
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     """``input + value·tensor1·tensor2``, entry by entry; the dtype is the three tensors' (the default value 1 is
-    not multiplied in: a Python number of a higher kind than bool tensors would raise it, as PyTorch's does not)."""
-    product = as_tensor(tensor1) * as_tensor(tensor2)
-    return as_tensor(input) + (product if value == 1 else product * value)
+    not multiplied in: a Python number of a higher kind than bool tensors would raise it, as PyTorch's does not).
+    The product is taken in that dtype: int8 · int8 with a uint8 input is int16 (127·127 = 16129, not int8's
+    wrapped 1)."""
+    x, product = as_tensor(input), as_tensor(tensor1) * as_tensor(tensor2)
+    dtype = common_dtype(x.array, product.array)
+    if product.dtype != dtype:
+        product = as_tensor(tensor1).to(dtype) * as_tensor(tensor2).to(dtype)
+    return x + (product if value == 1 else product * value)
 
 
 @_method
@@ -241,8 +246,11 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
 
 @_method
 def hypot(input: Tensor, other: Tensor) -> Tensor:
-    """``√(a² + b²)``."""
+    """``√(a² + b²)``; float16 operands are squared in float32 (as PyTorch computes them), where 300² would
+    overflow float16 to inf."""
     a, b = float_operands(input, other)
+    if a.dtype == np.float16:
+        return hypot(a.float(), b.float()).half()
     return (a * a + b * b).sqrt()
 
 

@@ -136,7 +136,7 @@ def float_power(input: Any, exponent: Any) -> Tensor:
 def ldexp(input: Tensor, other: Any) -> Tensor:
     """``x·2ᵉ``."""
     x, exponent = float_operands(input, other)
-    return x * (exponent * LN2).exp()
+    return x * 2 ** exponent
 
 
 def _pick_unless_nan(name: str, pick_first: Any) -> Any:

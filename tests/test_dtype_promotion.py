@@ -99,12 +99,17 @@ def check_left_as_it_is(torch, function, glassgrad_gives: tuple, pytorch_gives: 
     assert got_kind == "ok" and _same(glassgrad_gives, _plain(got), 0), f"glassgrad now gives {got_kind} {got!r}"
 
 
-def _values(name: str, shape: tuple, draw) -> np.ndarray:
-    """Entries of a dtype that every op takes: ints 1…5 (no division by zero), floats in ±3."""
+def _values(name: str, shape: tuple, draw, near_limits: bool = True) -> np.ndarray:
+    """Entries of a dtype that every op takes: ints in ±5 but 0 (no division by zero; uint8 1…5) or, with
+    ``near_limits``, next to the dtype's limits (where a sum or a product wraps; the minimum + 1, not the minimum:
+    PyTorch's trunc division of int32's minimum by −1 kills the process with SIGFPE), floats in ±3."""
     if name == "bool":
         elements = st.booleans()
     elif name[0] in "iu":
-        elements = st.integers(1, 5)
+        limits = np.iinfo(name)
+        ends = [int(limits.max), int(limits.max) - 1] + ([int(limits.min) + 1] if name[0] == "i" else [])
+        elements = st.integers(-5 if name[0] == "i" else 1, 5).filter(bool)
+        elements = st.one_of(elements, st.sampled_from(ends)) if near_limits else elements
     else:
         elements = st.floats(-3, 3, width=16).filter(lambda v: abs(v) > 0.1)
     return np.array(draw(st.lists(elements, min_size=int(np.prod(shape)), max_size=int(np.prod(shape)))),
@@ -160,8 +165,45 @@ BINARY = {
 @given(data=st.data(), op=st.sampled_from(sorted(BINARY)), names=st.tuples(*[st.sampled_from(DTYPES)] * 2),
        shapes=st.tuples(*[st.sampled_from(sorted(SHAPES))] * 2))
 def test_binary_op_between_two_tensors_has_pytorchs_dtype_and_value(torch, data, op, names, shapes):
-    a, b = (_values(name, SHAPES[shape], data.draw) for name, shape in zip(names, shapes))
+    near_limits = op not in WRAPS_OTHERWISE  # those are pinned at the limits below
+    a, b = (_values(name, SHAPES[shape], data.draw, near_limits) for name, shape in zip(names, shapes))
     check(torch, lambda m: BINARY[op](m, m.tensor(a), m.tensor(b)), _tolerance(*names))
+
+
+WRAPS_OTHERWISE = ("lcm", "ldexp")
+"""Ops whose result at an integer dtype's limits differs (README): an lcm its dtype cannot hold wraps to a negative
+number in glassgrad (NumPy's), a positive one in PyTorch; x·2ᵉ for an exponent near int64's limits is ±inf or 0 in
+glassgrad (2ᵉ as a float), where PyTorch's integer 2ᵉ wraps."""
+
+
+def test_lcm_and_ldexp_at_an_integer_dtypes_limits_are_left_as_they_are(torch):
+    big = np.array([2147483647, 2], dtype=np.int32)
+    check_left_as_it_is(torch, lambda m: m.lcm(m.tensor(big), m.tensor(np.int32(-2147483647))),
+                        ("int32", np.array([2147483647.0, -2.0])), ("int32", np.array([2147483647.0, 2.0])))
+    exponents = np.array([9223372036854775807, -9223372036854775807])
+    check_left_as_it_is(torch, lambda m: m.ldexp(m.tensor([1.5, 1.5], dtype=m.float16), m.tensor(exponents)),
+                        ("float16", np.array([np.inf, 0.0])), ("float16", np.array([0.75, 3.0])))
+
+
+def test_ldexp_is_exact(torch):
+    """3·2¹⁰ = 3072 (glassgrad took exp(10·ln 2) in float16: 3078)."""
+    check(torch, lambda m: m.ldexp(m.tensor([0.5, 3.0], dtype=m.float16), m.tensor([-5, 10])), 0)
+    check(torch, lambda m: m.ldexp(m.tensor([0.1, 3.0]), m.tensor([-5, 20])), 0)
+
+
+def test_addcmul_multiplies_in_the_result_dtype(torch):
+    """uint8 + int8·int8 is int16 3 + 127·127 = 16132 (glassgrad multiplied in int8, which wraps to 1: 4); a float16
+    product with a float32 input is taken in float32 (300·300 is inf in float16)."""
+    check(torch, lambda m: m.addcmul(m.tensor(np.array([3, 255], np.uint8)), m.tensor(np.array([127, -128], np.int8)),
+                                     m.tensor(np.array([127, 2], np.int8))))
+    check(torch, lambda m: m.addcmul(m.tensor([1.0]), m.tensor([300.0], dtype=m.float16),
+                                     m.tensor([300.0], dtype=m.float16)))
+
+
+def test_hypot_of_float16_squares_in_float32(torch):
+    """hypot(300, 400) = 500 in float16 (glassgrad squared in float16: inf); int16 32767 with 0-d float16 too."""
+    check(torch, lambda m: m.hypot(m.tensor([300.0, 3.0], dtype=m.float16), m.tensor([400.0, 4.0], dtype=m.float16)))
+    check(torch, lambda m: m.hypot(m.tensor(np.array([32767, 3], np.int16)), m.tensor(np.float16(1.5))), 2e-3)
 
 
 @pytest.mark.parametrize("first", DTYPES)
