@@ -1,8 +1,9 @@
 """glassgrad's dtypes against PyTorch 2.13's: the result dtype, value and raising of mixed-dtype ops.
 
 Every case runs the same code on ``torch`` and on ``glassgrad`` and compares what comes back: the dtype, the
-numbers, or that both raise. Where PyTorch has no kernel for a dtype (``NotImplementedError: "hypot_cpu" not
-implemented for 'Int'``) glassgrad computes instead: those cases are not compared, nor the few others the README
+numbers, or that both raise the same built-in exception class (glassgrad with its own one-line message). Where
+PyTorch has no kernel for a dtype (``NotImplementedError: "hypot_cpu" not implemented for 'Int'``) glassgrad
+computes instead: those cases are not compared, nor the few others the README
 lists among the deliberate differences (``x.sub_(mask)``, ``x - True``, ``square``/``argmax`` of bools): each of
 those is pinned on both sides instead (:func:`check_left_as_it_is`), so it is noticed when either library
 changes. bfloat16 is not a glassgrad dtype (README), so it is not swept.
