@@ -274,7 +274,7 @@ def check_in_place(tensor: Any, name: str, new_shape: bool = False) -> None:
     if views is True or (views and _live_views(tensor) and (new_shape or not _read_again_everywhere(tensor))):
         raise RuntimeError(
             f"in-place {name} recorded in the graph, on a tensor that has a view (a piece of split, chunk or "
-            "unbind, a view taken outside the graph, or any view when the change reshapes the tensor) is not "
+            "unbind, a view taken under no_grad, or any view when the change reshapes the tensor) is not "
             "supported: make the change before taking the view, or write it out of place (y = y * 2)"
         )
     if base is None and not tensor._requires_grad and tensor.array.base is not None:

@@ -64,6 +64,6 @@ def test_a_view_taken_under_no_grad_makes_a_later_graph_write_into_its_tensor_re
         x, w = lib.zeros(2, 2, dtype=lib.float64), lib.ones(2, 2, dtype=lib.float64, requires_grad=True)
         with lib.no_grad():
             row = x[0]
-        with pytest.raises(RuntimeError):
+        with pytest.raises(RuntimeError, match=None if lib is torch else "a view taken under no_grad"):
             x += w
             (row * 2).sum().backward()
