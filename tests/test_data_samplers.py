@@ -65,6 +65,13 @@ def test_random_samplers_visit_what_they_should(size, seed):
     assert sorted(subset) == picked and len(subset) == size
 
 
+def test_a_random_sampler_of_an_empty_dataset_gives_no_numbers():
+    """Drawing whole permutations a piece at a time stepped by the dataset's size: an empty one raised
+    'range() arg 3 must not be zero' (before, and now again, it gives nothing)."""
+    assert list(gdata.RandomSampler([])) == []
+    assert list(gdata.RandomSampler([], num_samples=3)) == []
+
+
 def test_an_endless_sampler_is_read_as_it_is_needed():
     """makemore's InfiniteDataLoader: ``RandomSampler(…, replacement=True, num_samples=int(1e10))``, of which a
     training run reads a few batches; drawn all at once, the numbers alone would need terabytes."""

@@ -81,7 +81,9 @@ class RandomSampler(Sampler):
             for start in range(0, wanted, DRAWS_AT_ONCE):
                 yield from random.integers(0, size, min(DRAWS_AT_ONCE, wanted - start)).tolist()
             return
-        for start in range(0, wanted if size else 0, size):  # more than one epoch's worth: whole permutations
+        if not size:  # an empty dataset: no numbers to give
+            return
+        for start in range(0, wanted, size):  # more than one epoch's worth: whole permutations back to back
             yield from random.permutation(size)[:wanted - start].tolist()
 
     def __len__(self) -> int:
