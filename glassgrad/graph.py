@@ -188,8 +188,7 @@ def as_view(base: Any, view: Any, args: tuple = (), op: Any = None) -> Any:
                 _note_view(base, view, view._op, args)
     elif not base._requires_grad:
         array = base.array
-        if (STATE.switches[0] and op in READ_AGAIN and getattr(base, "_viewed", None) is not True
-                and (array.base is None if getattr(base, "_view_of", None) is None else _followed(base))):
+        if STATE.switches[0] and op in READ_AGAIN and getattr(base, "_viewed", None) is not True and _followed(base):
             if view.array.base is (array if array.base is None else array.base) or np.may_share_memory(
                     view.array, array):  # reshape may copy
                 view._view_of = base
