@@ -20,14 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from . import linalg
+from . import linalg, ops_math
 from .arguments import check_dim, common_dtype, shape_text
 from .creation import as_tensor
 from .functions import cat, where
 from .number_first import number_first
 from .tensor import Tensor, variance_arguments
 from .tensor_indexing import Sorted
-from .tensor_methods import _plain, add, float_operands
+from .tensor_methods import _broadcasting, _plain, add, float_operands
 
 MinMax = namedtuple("MinMax", ["min", "max"])
 """What ``aminmax`` returns, as in PyTorch."""
@@ -246,12 +246,10 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
 
 @_method
 def hypot(input: Tensor, other: Tensor) -> Tensor:
-    """``√(a² + b²)``; float16 operands are squared in float32 (as PyTorch computes them), where 300² would
-    overflow float16 to inf."""
+    """``√(a² + b²)`` without forming a² (its row, :data:`glassgrad.ops_math.HYPOT`): 3e19 in float32, or 300 in
+    float16, would overflow to inf, and 1e-30 squared vanish to 0."""
     a, b = float_operands(input, other)
-    if a.dtype == np.float16:
-        return hypot(a.float(), b.float()).half()
-    return (a * a + b * b).sqrt()
+    return _broadcasting(ops_math.HYPOT, (a, b), a.array, b.array)
 
 
 @_method

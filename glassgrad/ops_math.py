@@ -30,7 +30,7 @@ import math
 
 import numpy as np
 
-from .ops import Op, elementwise, entry_by_entry, register
+from .ops import OUT, Op, elementwise, entry_by_entry, register
 
 LN10, LN2 = math.log(10), math.log(2)
 
@@ -239,6 +239,32 @@ ATAN2 = register(Op(
     vjp_tensors=_atan2_vjp,
 ))
 
+
+def _hypot(a, b):
+    with np.errstate(over="ignore"):  # NumPy scales: only a true result past the dtype's range is inf, silently
+        out = np.hypot(a, b)
+    return out, (a, b, out)
+
+def _hypot_back(up, saved):
+    """``∂L/∂a = ∂L/∂out·a/out``, ``∂L/∂b = ∂L/∂out·b/out``: NaN at the origin (0/0), as PyTorch."""
+    a, b, out = saved
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return up * a / out, up * b / out
+
+def _hypot_local(inputs, out, settings):
+    a, b = inputs
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return [np.broadcast_to(a / out, out.shape), np.broadcast_to(b / out, out.shape)]
+
+def _hypot_vjp(up, inputs, out, saved):
+    a, b = inputs
+    return up * a / out, up * b / out
+
+HYPOT = register(Op(
+    "hypot", "out = √(a² + b²)  (the length of the point (a, b))", ("{a}/out", "{b}/out"),
+    _hypot, _hypot_back, roles=("a", "b"), written="√({a}² + {b}²)", local=_hypot_local,
+    saves=((0, 1, OUT), (0, 1, OUT)), vjp_tensors=_hypot_vjp,
+))
 
 def _lerp(a, b, weight):
     return a + weight * (b - a), (a, b, weight)

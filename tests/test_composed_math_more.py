@@ -166,3 +166,43 @@ def test_every_function_is_a_gg_name():
     assert public and all(name in gg.__all__ for name in public), set(public) - set(gg.__all__)
     for name in ONE_INPUT + TWO_INPUTS + NO_GRADIENT + ["heaviside", "renorm"]:
         assert hasattr(gg.Tensor, name), name
+
+
+@given(exponents=st.lists(st.tuples(st.floats(-44, 38), st.floats(-44, 38), st.booleans(), st.booleans()),
+                          min_size=1, max_size=6))
+def test_hypot_neither_overflows_nor_underflows_in_float32(exponents):
+    """hypot(3e19, 4e19) = 5e19 and hypot(1e-30, 1e-30) = 1.41e-30 in float32: √(a² + b²) formed a² (inf past
+    1.8e19, 0 below 1e-23) and gave inf or 0. Oracle: Python's math.hypot in float64 of the same float32
+    numbers, rounded to float32; the gradient a/out, b/out likewise."""
+    a = np.array([(-1) ** s * 10.0 ** e for e, _, s, _ in exponents], np.float32)
+    b = np.array([(-1) ** s * 10.0 ** e for _, e, _, s in exponents], np.float32)
+    x, y = gg.tensor(a, requires_grad=True), gg.tensor(b, requires_grad=True)
+    out = gg.hypot(x, y)
+    out.sum().backward()
+    exact = np.array([math.hypot(float(p), float(q)) for p, q in zip(a, b)])
+    np.testing.assert_allclose(out.numpy(), exact.astype(np.float32), rtol=1e-6)
+    stored = out.numpy().astype(np.float64)
+    np.testing.assert_allclose(x.grad.numpy(), a / stored, rtol=2e-6, atol=1e-30)
+    np.testing.assert_allclose(y.grad.numpy(), b / stored, rtol=2e-6, atol=1e-30)
+
+
+@pytest.mark.torch
+def test_hypot_at_extremes_and_the_origin_as_pytorch(torch):
+    """Values and gradients at overflow-prone, underflow-prone, infinite and zero points, float32 and float16
+    (the origin's gradient is 0/0 = NaN in PyTorch too)."""
+    a = [3e19, 1e-30, 0.0, float("inf"), 3.0, -2e-20]
+    b = [4e19, 1e-30, 0.0, float("nan"), 4.0, 5e30]
+    for name in ("float32", "float64"):
+        results = []
+        for lib in (gg, torch):
+            x = lib.tensor(a, dtype=getattr(lib, name), requires_grad=True)
+            y = lib.tensor(b, dtype=getattr(lib, name), requires_grad=True)
+            out = lib.hypot(x, y)
+            out.backward(lib.ones_like(out))
+            results.append([t.detach().numpy() for t in (out, x.grad, y.grad)])
+        for mine, theirs in zip(*results):
+            np.testing.assert_allclose(mine, theirs, rtol=2e-6, equal_nan=True)
+    halves = [lib.hypot(lib.tensor([300.0, 6e4], dtype=lib.float16), lib.tensor([400.0, 3e4], dtype=lib.float16))
+              for lib in (gg, torch)]  # 500 (squares overflow float16), and inf (so does the result)
+    assert halves[0].dtype == gg.float16
+    np.testing.assert_array_equal(halves[0].numpy(), halves[1].numpy())
