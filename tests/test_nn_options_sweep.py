@@ -1,0 +1,100 @@
+"""Layers built with the options courses and programs use, against PyTorch 2.13 in float64: each test pins an
+option that once gave other numbers than PyTorch's, or was refused, or refused with another exception type."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import glassgrad as gg
+
+
+def _run(lib, make, inputs, call, seed):
+    """Build with ``lib``, call on ``inputs`` (float arrays require grad), backprop a random weighting of the
+    output: the output, the inputs' gradients and the parameters' gradients, as NumPy arrays."""
+    layer = make(lib)
+    tensors = [lib.tensor(value, requires_grad=value.dtype.kind == "f") for value in inputs]
+    out = call(layer, *tensors)
+    upstream = np.random.default_rng(seed).normal(size=tuple(out.shape))
+    if out.requires_grad:
+        (out * lib.tensor(upstream)).sum().backward()
+    grads = [t.grad.numpy() for t in tensors if t.grad is not None]
+    grads += [p.grad.numpy() for p in getattr(layer, "parameters", list)() if p.grad is not None]
+    return [out.detach().numpy()] + grads
+
+
+def _assert_like_pytorch(torch, make, inputs, call=lambda layer, *xs: layer(*xs), seed=0):
+    mine, theirs = (_run(lib, make, inputs, call, seed) for lib in (gg, torch))
+    assert len(mine) == len(theirs)
+    for ours, reference in zip(mine, theirs):
+        assert ours.shape == reference.shape
+        np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-12)
+
+
+def _resize(mode, **options):
+    return lambda lib: lambda x: lib.nn.functional.interpolate(x, mode=mode, **options)
+
+
+@pytest.mark.torch
+@settings(max_examples=30)
+@given(dims=st.integers(1, 3), mode=st.sampled_from(["nearest", "nearest-exact"]), data=st.data())
+def test_nearest_resizing_picks_pytorchs_entries(torch, dims, mode, data):
+    """PyTorch's 4-D ``nearest`` copies (out = in) or halves (out = 2·in) the output index exactly whatever the
+    scale factor says: 3 rows scaled by 2.3 give 6 rows, rows 0 0 1 1 2 2 (⌊o/2.3⌋ would give 0 0 0 1 1 2).
+    PyTorch's 3-D and 5-D backward kernels copy and halve so too while their forward does not, so their gradient
+    is not the derivative of their forward: there only the values are compared."""
+    spatial = tuple(data.draw(st.lists(st.integers(1, 6), min_size=dims, max_size=dims), label="spatial"))
+    if data.draw(st.booleans(), label="by size"):
+        options = {"size": tuple(data.draw(st.lists(st.integers(1, 13), min_size=dims, max_size=dims)))}
+    else:
+        factors = st.sampled_from([0.5, 1.1, 1.2, 1.7, 2.0, 2.3, 3.0])
+        options = {"scale_factor": tuple(data.draw(st.lists(factors, min_size=dims, max_size=dims))),
+                   "recompute_scale_factor": data.draw(st.sampled_from([None, True]))}
+    if min(int(n * f) for n, f in zip(spatial, options.get("scale_factor", (1,) * dims))) < 1:
+        options["scale_factor"] = (2.0,) * dims
+    values = np.random.default_rng(dims).normal(size=(2, 2) + spatial)
+    if dims == 2:
+        _assert_like_pytorch(torch, _resize(mode, **options), [values])
+    mine, theirs = (_resize(mode, **options)(lib)(lib.tensor(values)) for lib in (gg, torch))
+    np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("rows, factor", [(3, 2.3), (2, 1.1), (4, 1.2)])
+def test_planar_nearest_copies_or_halves_rows_as_pytorch(torch, rows, factor):
+    """``Upsample(scale_factor=2.3)`` of 3 rows: 6 rows, each input row twice, as PyTorch's 4-D kernel gives."""
+    values = np.random.default_rng(rows).normal(size=(1, 2, rows, 2))
+    _assert_like_pytorch(torch, lambda lib: lib.nn.Upsample(scale_factor=(factor, 1.0)), [values])
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("mode, size, out", [("nearest", 26, 46), ("nearest", 30, 22),
+                                             ("nearest-exact", 2, 49), ("nearest-exact", 6, 47)])
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_nearest_resizing_rounds_the_source_position_to_float32_as_pytorch(torch, mode, size, out, dims):
+    """PyTorch takes the source position to float32 before the floor: 26 → 46 entries, output 23 reads entry 13
+    (23·26/46 = 12.99999… in float64 is 13 in float32). Only the values are compared: PyTorch's backward kernels
+    round otherwise, so their gradient is not the derivative of their forward there (glassgrad's is)."""
+    values = np.random.default_rng(size).normal(size=(1, 1) + (2,) * (dims - 1) + (size,))
+    mine, theirs = (_resize(mode, size=(2,) * (dims - 1) + (out,))(lib)(lib.tensor(values)) for lib in (gg, torch))
+    np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("mode", ["nearest", "linear", "area"])
+@pytest.mark.parametrize("recompute", [None, True])
+def test_resizing_to_no_entries_is_pytorchs_error_and_area_gives_an_empty_tensor(torch, mode, recompute):
+    """A scale factor that leaves 0 entries: PyTorch's RuntimeError in one line (glassgrad's recomputed scale
+    divided by 0), and for ``area`` the empty result PyTorch gives."""
+    values = np.ones((1, 1, 1))
+    resize = _resize(mode, scale_factor=0.5, recompute_scale_factor=recompute)
+    if mode == "area":
+        assert resize(gg)(gg.tensor(values)).shape == resize(torch)(torch.tensor(values)).shape == (1, 1, 0)
+        return
+    with pytest.raises(RuntimeError):
+        resize(torch)(torch.tensor(values))
+    with pytest.raises(RuntimeError, match="must be at least 1") as error:
+        resize(gg)(gg.tensor(values))
+    assert "\n" not in str(error.value)
