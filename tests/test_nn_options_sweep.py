@@ -98,3 +98,26 @@ def test_resizing_to_no_entries_is_pytorchs_error_and_area_gives_an_empty_tensor
     with pytest.raises(RuntimeError, match="must be at least 1") as error:
         resize(gg)(gg.tensor(values))
     assert "\n" not in str(error.value)
+
+
+@pytest.mark.torch
+@settings(max_examples=15)
+@given(dims=st.integers(1, 3), kernel=st.integers(1, 3), stride=st.sampled_from([None, 1, 2]), ceil_mode=st.booleans(),
+       seed=st.integers(0, 2**16))
+def test_lp_pooling_with_norm_type_1_sums_signed_windows_as_pytorch(torch, dims, kernel, stride, ceil_mode, seed):
+    """``LPPool(1, k)`` of entries of both signs is each window's sum, as PyTorch gives it (it was refused as if
+    the sum had to be rooted)."""
+    values = np.random.default_rng(seed).uniform(0.5, 2.0, size=(2, 2) + (4,) * dims)
+    values *= np.random.default_rng(seed + 1).choice([-1.0, 1.0], size=values.shape)
+    name = f"LPPool{dims}d"
+    _assert_like_pytorch(torch, lambda lib: getattr(lib.nn, name)(1, kernel, stride, ceil_mode), [values])
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("norm_type", [1.5, 0.7])
+def test_lp_pooling_a_negative_entry_to_a_fractional_power_is_refused_where_pytorch_gives_nan(torch, norm_type):
+    """x^1.5 of a negative entry is not real: PyTorch's output is NaN, glassgrad's was NaN too, silently."""
+    values = np.array([[[4.0, -1.0, 9.0, 1.0]]])
+    assert torch.isnan(torch.nn.functional.lp_pool1d(torch.tensor(values), norm_type, 2)).any()
+    with pytest.raises(ValueError, match=r"lp_pool1d: the input has negative entries, .* pool x.abs\(\) instead"):
+        gg.nn.functional.lp_pool1d(gg.tensor(values), norm_type, 2)
