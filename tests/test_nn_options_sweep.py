@@ -121,3 +121,38 @@ def test_lp_pooling_a_negative_entry_to_a_fractional_power_is_refused_where_pyto
     assert torch.isnan(torch.nn.functional.lp_pool1d(torch.tensor(values), norm_type, 2)).any()
     with pytest.raises(ValueError, match=r"lp_pool1d: the input has negative entries, .* pool x.abs\(\) instead"):
         gg.nn.functional.lp_pool1d(gg.tensor(values), norm_type, 2)
+
+
+def _error_of(call, lib):
+    try:
+        call(lib)
+    except Exception as error:  # noqa: BLE001 - the exception type is what is compared
+        return error
+    return None
+
+
+REFUSED_ALIKE = {
+    "a transposed convolution's output_size a stride past its natural size": lambda lib: lib.nn.ConvTranspose2d(
+        1, 1, 3, stride=(1, 2), dilation=2)(lib.ones(1, 1, 3, 3), output_size=(8, 9)),
+    "a transposed convolution's output_size below its natural size": lambda lib: lib.nn.ConvTranspose1d(
+        1, 1, 3, stride=2)(lib.ones(1, 1, 3), output_size=(6,)),
+    "output_padding not below the stride or dilation": lambda lib: lib.nn.ConvTranspose2d(
+        1, 1, 2, stride=(1, 2), output_padding=1)(lib.ones(1, 1, 3, 3)),
+    "a transposed convolution with no output": lambda lib: lib.nn.ConvTranspose1d(1, 1, 1, padding=2)(
+        lib.ones(1, 1, 3)),
+    "an unpooling index past the plane": lambda lib: lib.nn.MaxUnpool2d(2)(
+        lib.ones(1, 1, 2, 2), lib.full((1, 1, 2, 2), 16, dtype=lib.int64)),
+    "an unpooling output_size a stride past the pooled size": lambda lib: lib.nn.MaxUnpool1d(2)(
+        lib.ones(1, 1, 2), lib.zeros(1, 1, 2, dtype=lib.int64), output_size=(6,)),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", sorted(REFUSED_ALIKE))
+def test_refused_with_pytorchs_exception_type_in_one_line(torch, case):
+    """Each call is refused by PyTorch; glassgrad refuses it too (an output_size past PyTorch's range it computed),
+    with the same exception type (it raised ValueError where PyTorch raises RuntimeError), in one line."""
+    theirs, mine = (_error_of(REFUSED_ALIKE[case], lib) for lib in (torch, gg))
+    assert theirs is not None and mine is not None, mine
+    assert type(mine) is type(theirs), (mine, theirs)
+    assert "\n" not in str(mine)
