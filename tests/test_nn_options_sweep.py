@@ -144,6 +144,11 @@ REFUSED_ALIKE = {
         lib.ones(1, 1, 2, 2), lib.full((1, 1, 2, 2), 16, dtype=lib.int64)),
     "an unpooling output_size a stride past the pooled size": lambda lib: lib.nn.MaxUnpool1d(2)(
         lib.ones(1, 1, 2), lib.zeros(1, 1, 2, dtype=lib.int64), output_size=(6,)),
+    "a Transformer's src and tgt batches that differ": lambda lib: lib.nn.Transformer(4, 2, 1, 1, 4)(
+        lib.zeros(3, 2, 4), lib.zeros(3, 1, 4)),
+    "a Transformer's tgt of another width": lambda lib: lib.nn.Transformer(4, 2, 1, 1, 4)(
+        lib.zeros(3, 2, 4), lib.zeros(3, 2, 6)),
+    "a feed-forward activation by an unknown name": lambda lib: lib.nn.TransformerEncoderLayer(4, 2, activation="tanh"),
 }
 
 
