@@ -148,6 +148,9 @@ REFUSED_ALIKE = {
         lib.zeros(3, 2, 4), lib.zeros(3, 1, 4)),
     "a Transformer's tgt of another width": lambda lib: lib.nn.Transformer(4, 2, 1, 1, 4)(
         lib.zeros(3, 2, 4), lib.zeros(3, 2, 6)),
+    "an unfold with no window that fits": lambda lib: lib.nn.Unfold(3, dilation=2)(lib.ones(1, 1, 4, 6)),
+    "a fold with no window that fits": lambda lib: lib.nn.Fold((1, 1), 2)(lib.ones(1, 4, 1)),
+    "a fold of columns that are not whole windows": lambda lib: lib.nn.Fold((2, 2), 2)(lib.ones(1, 3, 1)),
     "a feed-forward activation by an unknown name": lambda lib: lib.nn.TransformerEncoderLayer(4, 2, activation="tanh"),
 }
 
@@ -155,7 +158,8 @@ REFUSED_ALIKE = {
 @pytest.mark.torch
 @pytest.mark.parametrize("case", sorted(REFUSED_ALIKE))
 def test_refused_with_pytorchs_exception_type_in_one_line(torch, case):
-    """Each call is refused by PyTorch; glassgrad refuses it too (an output_size past PyTorch's range it computed),
+    """Each call is refused by PyTorch; glassgrad refuses it too (an output_size past PyTorch's range and an unfold
+    with no window it computed),
     with the same exception type (it raised ValueError where PyTorch raises RuntimeError), in one line."""
     theirs, mine = (_error_of(REFUSED_ALIKE[case], lib) for lib in (torch, gg))
     assert theirs is not None and mine is not None, mine
