@@ -159,8 +159,8 @@ REFUSED_ALIKE = {
 @pytest.mark.parametrize("case", sorted(REFUSED_ALIKE))
 def test_refused_with_pytorchs_exception_type_in_one_line(torch, case):
     """Each call is refused by PyTorch; glassgrad refuses it too (an output_size past PyTorch's range and an unfold
-    with no window it computed),
-    with the same exception type (it raised ValueError where PyTorch raises RuntimeError), in one line."""
+    with no window it computed), with the same exception type (it raised ValueError where PyTorch raises
+    RuntimeError), in one line."""
     theirs, mine = (_error_of(REFUSED_ALIKE[case], lib) for lib in (torch, gg))
     assert theirs is not None and mine is not None, mine
     assert type(mine) is type(theirs), (mine, theirs)
