@@ -165,3 +165,15 @@ def test_refused_with_pytorchs_exception_type_in_one_line(torch, case):
     assert theirs is not None and mine is not None, mine
     assert type(mine) is type(theirs), (mine, theirs)
     assert "\n" not in str(mine)
+
+
+@pytest.mark.torch
+def test_an_upsample_rebuilt_from_its_architecture_keeps_recompute_scale_factor(torch):
+    """``Upsample(scale_factor=1.7, mode='bilinear', recompute_scale_factor=True)`` saved as an architecture and
+    built again resized with the factor 1.7 instead of the recomputed 8/5 (its config left the option out)."""
+    layer = gg.nn.Upsample(scale_factor=1.7, mode="bilinear", recompute_scale_factor=True)
+    rebuilt = gg.nn.from_architecture(gg.nn.architecture(gg.nn.Sequential(layer)))[0]
+    values = np.random.default_rng(0).normal(size=(1, 1, 5, 5))
+    reference = torch.nn.Upsample(scale_factor=1.7, mode="bilinear", recompute_scale_factor=True)
+    np.testing.assert_allclose(rebuilt(gg.tensor(values)).numpy(), reference(torch.tensor(values)).numpy(),
+                               rtol=1e-12, atol=1e-14)

@@ -192,7 +192,7 @@ class Upsample(Module):
 
     def config(self) -> dict[str, Any]:
         return {"size": self.size, "scale_factor": self.scale_factor, "mode": self.mode,
-                "align_corners": self.align_corners}
+                "align_corners": self.align_corners, "recompute_scale_factor": self.recompute_scale_factor}
 
 
 class UpsamplingNearest2d(Upsample):
