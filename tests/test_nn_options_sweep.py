@@ -177,3 +177,15 @@ def test_an_upsample_rebuilt_from_its_architecture_keeps_recompute_scale_factor(
     reference = torch.nn.Upsample(scale_factor=1.7, mode="bilinear", recompute_scale_factor=True)
     np.testing.assert_allclose(rebuilt(gg.tensor(values)).numpy(), reference(torch.tensor(values)).numpy(),
                                rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.torch
+def test_loading_pytorchs_state_dict_as_it_is_names_the_conversion(torch):
+    """``model.load_state_dict(torch_model.state_dict())`` was refused with 'expected a Tensor … but received
+    Tensor'; the message now names PyTorch's class and the ``.numpy()`` that makes it load."""
+    theirs = torch.nn.Linear(2, 3).double()
+    mine = gg.nn.Linear(2, 3, dtype=gg.float64)
+    with pytest.raises(RuntimeError, match=r"received torch\.Tensor; give PyTorch's tensors as value\.numpy\(\)"):
+        mine.load_state_dict(theirs.state_dict())
+    mine.load_state_dict({key: value.numpy() for key, value in theirs.state_dict().items()})
+    np.testing.assert_array_equal(mine.weight.numpy(), theirs.weight.detach().numpy())
