@@ -151,6 +151,13 @@ REFUSED_ALIKE = {
     "an unfold with no window that fits": lambda lib: lib.nn.Unfold(3, dilation=2)(lib.ones(1, 1, 4, 6)),
     "a fold with no window that fits": lambda lib: lib.nn.Fold((1, 1), 2)(lib.ones(1, 4, 1)),
     "a fold of columns that are not whole windows": lambda lib: lib.nn.Fold((2, 2), 2)(lib.ones(1, 3, 1)),
+    "reflect padding as wide as the dim": lambda lib: lib.nn.functional.pad(lib.ones(1, 3), (3, 0), mode="reflect"),
+    "circular padding that wraps twice": lambda lib: lib.nn.functional.pad(lib.ones(1, 1, 3), (4, 0), mode="circular"),
+    "a crop of a whole dim": lambda lib: lib.nn.functional.pad(lib.ones(1, 3), (-2, -2), mode="replicate"),
+    "padding amounts that are not pairs": lambda lib: lib.nn.functional.pad(lib.ones(1, 3), (1, 2, 3)),
+    "an unknown padding mode": lambda lib: lib.nn.functional.pad(lib.ones(1, 3), (1, 1), mode="wrap"),
+    "a reflect-padded convolution whose padding is as wide as the input": lambda lib: lib.nn.Conv1d(
+        1, 1, 1, padding=3, padding_mode="reflect")(lib.ones(1, 1, 3)),
     "a feed-forward activation by an unknown name": lambda lib: lib.nn.TransformerEncoderLayer(4, 2, activation="tanh"),
 }
 
