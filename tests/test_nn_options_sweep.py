@@ -196,3 +196,31 @@ def test_loading_pytorchs_state_dict_as_it_is_names_the_conversion(torch):
         mine.load_state_dict(theirs.state_dict())
     mine.load_state_dict({key: value.numpy() for key, value in theirs.state_dict().items()})
     np.testing.assert_array_equal(mine.weight.numpy(), theirs.weight.detach().numpy())
+
+
+NORMS_WITH_BIAS = {
+    "BatchNorm1d": lambda nn, **options: nn.BatchNorm1d(3, momentum=None, **options),
+    "BatchNorm2d": lambda nn, **options: nn.BatchNorm2d(3, **options),
+    "GroupNorm": lambda nn, **options: nn.GroupNorm(3, 3, **options),
+    "InstanceNorm1d": lambda nn, **options: nn.InstanceNorm1d(3, track_running_stats=True, **options),
+    "LazyBatchNorm1d": lambda nn, **options: nn.LazyBatchNorm1d(**options),
+    "LazyInstanceNorm2d": lambda nn, **options: nn.LazyInstanceNorm2d(**options),
+}
+NORM_INPUTS = {"BatchNorm1d": (4, 3), "BatchNorm2d": (2, 3, 2, 2), "GroupNorm": (2, 3, 4), "InstanceNorm1d": (2, 3, 4),
+               "LazyBatchNorm1d": (4, 3), "LazyInstanceNorm2d": (2, 3, 2, 2)}
+
+
+@pytest.mark.torch
+@settings(max_examples=20)
+@given(name=st.sampled_from(sorted(NORMS_WITH_BIAS)), bias=st.booleans(), affine=st.booleans(),
+       seed=st.integers(0, 2**16))
+def test_norm_layers_take_pytorchs_bias_keyword(torch, name, bias, affine, seed):
+    """PyTorch 2.13's batch, group and instance norms take ``bias=False`` (γ without β); it was a TypeError. The
+    parameters, state-dict names, values and gradients (two training steps, then eval) follow PyTorch's."""
+    values = np.random.default_rng(seed).normal(size=NORM_INPUTS[name]) * 2 + 1
+    layers = {lib: NORMS_WITH_BIAS[name](lib.nn, bias=bias, affine=affine, dtype=lib.float64) for lib in (gg, torch)}
+    for lib, layer in layers.items():  # a lazy layer takes its size from a first call
+        layer(lib.tensor(values))
+    assert list(layers[gg].state_dict()) == list(layers[torch].state_dict())
+    for training in (True, True, False):
+        _assert_like_pytorch(torch, lambda lib, training=training: layers[lib].train(training), [values])
