@@ -52,7 +52,7 @@ def transposed_convolution(input: Tensor, weight: Tensor, bias: Tensor | None, s
     extra = sizes(output_padding, dims, "output_padding", owner, least=0)
     if any(e >= max(s, d) for e, s, d in zip(extra, stride, dilation)):
         raise RuntimeError(f"{owner}: output_padding {extra} must be smaller than the stride {stride} or the "
-                         f"dilation {dilation}")
+                           f"dilation {dilation}")
     size = tuple((n - 1) * s - 2 * p + d * (k - 1) + e + 1
                  for n, s, p, d, k, e in zip(x.shape[2:], stride, padding, dilation, kernel, extra))
     if min(size) < 1:

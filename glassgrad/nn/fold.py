@@ -63,7 +63,7 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, p
     entries = math.prod(kernel)
     if x.ndim not in (2, 3) or x.shape[-2] % entries or x.shape[-1] != positions:
         raise RuntimeError(f"fold: expected input (N, C·{entries}, {positions}) for windows of {kernel} over "
-                         f"{size}, got {shape_text(x.shape)}")
+                           f"{size}, got {shape_text(x.shape)}")
     columns = x.reshape(*x.shape[:-2], x.shape[-2] // entries, entries, positions)
     return windows_added_back(columns, size, kernel, stride, dilation, pads)
 

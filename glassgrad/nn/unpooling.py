@@ -50,8 +50,8 @@ def max_unpooling(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any,
                              f"would have read, {natural} (strictly); give the pooled input's size")
     if where.numel() and not 0 <= int(where.array.min()) <= int(where.array.max()) < math.prod(plane):
         raise RuntimeError(f"{name}: an index is outside the output {'plane' if dims == 2 else 'volume'} "
-                         f"{'×'.join(map(str, plane))}; give the output_size of the input that was pooled "
-                         "(output_size=x.shape)")
+                           f"{'×'.join(map(str, plane))}; give the output_size of the input that was pooled "
+                           "(output_size=x.shape)")
     flat = x.new_zeros((*x.shape[:2], math.prod(plane))).scatter(-1, where.flatten(2), x.flatten(2))
     out = flat.reshape(*x.shape[:2], *plane)
     return out if had_batch else out.squeeze(0)
