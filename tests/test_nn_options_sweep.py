@@ -163,6 +163,7 @@ REFUSED_ALIKE = {
 
 
 @pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")  # PyTorch's Transformer, built unbatched-first
 @pytest.mark.parametrize("case", sorted(REFUSED_ALIKE))
 def test_refused_with_pytorchs_exception_type_in_one_line(torch, case):
     """Each call is refused by PyTorch; glassgrad refuses it too (an output_size past PyTorch's range and an unfold
