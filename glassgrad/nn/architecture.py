@@ -242,7 +242,9 @@ def _leaf_state(kind: str, settings: dict[str, Any]) -> dict[str, tuple[int, ...
                            check_size(settings["embedding_dim"], "embedding_dim", kind))}
     if kind in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d"):
         size = (check_size(settings["num_features"], "num_features", kind),)
-        state = {"weight": size, "bias": size} if settings.get("affine", True) else {}
+        state = {"weight": size} if settings.get("affine", True) else {}
+        if settings.get("affine", True) and settings.get("bias", True):
+            state["bias"] = size
         if settings.get("track_running_stats", True):
             state.update(running_mean=size, running_var=size, num_batches_tracked=())
         return state

@@ -51,12 +51,12 @@ def transposed_convolution(input: Tensor, weight: Tensor, bias: Tensor | None, s
     padding = sizes(padding, dims, "padding", owner, least=0)
     extra = sizes(output_padding, dims, "output_padding", owner, least=0)
     if any(e >= max(s, d) for e, s, d in zip(extra, stride, dilation)):
-        raise ValueError(f"{owner}: output_padding {extra} must be smaller than the stride {stride} or the "
-                         f"dilation {dilation}")
+        raise RuntimeError(f"{owner}: output_padding {extra} must be smaller than the stride {stride} or the "
+                           f"dilation {dilation}")
     size = tuple((n - 1) * s - 2 * p + d * (k - 1) + e + 1
                  for n, s, p, d, k, e in zip(x.shape[2:], stride, padding, dilation, kernel, extra))
     if min(size) < 1:
-        raise ValueError(f"{owner}: the output would have size {size}; use less padding or a larger input")
+        raise RuntimeError(f"{owner}: the output would have size {size}; use less padding or a larger input")
     # the convolution this one transposes: padding p before, and p − output_padding after (so that it has exactly
     # the input's positions; a negative amount there means the extra output rows get no window's share)
     pads = tuple((p, p - e) for p, e in zip(padding, extra))
@@ -113,10 +113,11 @@ class _ConvTransposeNd(ConvolutionLayer):
             x = as_tensor(input)
             natural = tuple((n - 1) * s - 2 * p + d * (k - 1) + 1 for n, s, p, d, k in
                             zip(x.shape[-self.dims:], self.stride, self.padding, self.dilation, self.kernel_size))
+            largest = tuple(n + s - 1 for n, s in zip(natural, self.stride))
+            if not all(n <= w <= most for n, w, most in zip(natural, wanted, largest)):
+                raise ValueError(f"{type(self).__name__}: output_size {wanted} is outside the sizes this input can "
+                                 f"give, {natural} to {largest} (each up to stride − 1 more than the smallest)")
             extra = tuple(w - n for w, n in zip(wanted, natural))
-            if any(e < 0 for e in extra):
-                raise ValueError(f"{type(self).__name__}: output_size {wanted} is smaller than the natural size "
-                                 f"{natural}")
         return transposed_convolution(input, self.weight, self.bias, self.stride, self.padding, extra, self.groups,
                                       self.dilation, self.dims)
 

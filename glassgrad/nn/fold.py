@@ -20,6 +20,7 @@ from typing import Any
 from ..arguments import shape_text
 from ..creation import as_tensor
 from ..ops import windows_added_back, windows_tensor
+from ..sliding import output_size
 from ..tensor import Tensor
 from .conv import sizes
 from .module import Module
@@ -31,12 +32,23 @@ def _settings(name: str, kernel_size: Any, dilation: Any, padding: Any, stride: 
             sizes(stride, 2, "stride", name))
 
 
+def _window_counts(name: str, size: Any, kernel: tuple, dilation: tuple, pads: tuple, stride: tuple) -> tuple:
+    """How many windows fit along each dim of ``size``; refused, as PyTorch refuses it, when one has none."""
+    counts = tuple(output_size(n, k, s, d, p, p) for n, k, d, (p, _), s in zip(size, kernel, dilation, pads, stride))
+    if min(counts) < 1:
+        raise RuntimeError(f"{name}: no window of {kernel} (dilation {dilation}, padding {pads[0][0]}, "
+                           f"{pads[1][0]}) fits in {tuple(size)}, giving {counts} windows; use a smaller kernel "
+                           "or dilation, or more padding")
+    return counts
+
+
 def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:
     """Every ``kernel_size`` window of (N, C, H, W) (or (C, H, W)) as a column: (N, C·kh·kw, L)."""
     x = as_tensor(input)
     if x.ndim not in (3, 4):
         raise ValueError(f"unfold: expected input of shape (N, C, H, W) or (C, H, W), got {shape_text(x.shape)}")
     kernel, dilation, pads, stride = _settings("unfold", kernel_size, dilation, padding, stride)
+    _window_counts("unfold", x.shape[-2:], kernel, dilation, pads, stride)
     columns = windows_tensor(x, kernel, stride, dilation, pads)  # (…, C, K, L)
     return columns.reshape(*x.shape[:-3], x.shape[-3] * math.prod(kernel), columns.shape[-1])
 
@@ -47,12 +59,11 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, p
     x = as_tensor(input)
     kernel, dilation, pads, stride = _settings("fold", kernel_size, dilation, padding, stride)
     size = sizes(output_size, 2, "output_size", "fold")
-    positions = math.prod((n + 2 * p - d * (k - 1) - 1) // s + 1
-                          for n, (p, _), d, k, s in zip(size, pads, dilation, kernel, stride))
+    positions = math.prod(_window_counts("fold", size, kernel, dilation, pads, stride))
     entries = math.prod(kernel)
     if x.ndim not in (2, 3) or x.shape[-2] % entries or x.shape[-1] != positions:
-        raise ValueError(f"fold: expected input (N, C·{entries}, {positions}) for windows of {kernel} over "
-                         f"{size}, got {shape_text(x.shape)}")
+        raise RuntimeError(f"fold: expected input (N, C·{entries}, {positions}) for windows of {kernel} over "
+                           f"{size}, got {shape_text(x.shape)}")
     columns = x.reshape(*x.shape[:-2], x.shape[-2] // entries, entries, positions)
     return windows_added_back(columns, size, kernel, stride, dilation, pads)
 

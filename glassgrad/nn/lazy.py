@@ -203,10 +203,11 @@ class _LazyNorm(LazyModuleMixin):
     in_name = "num_features"
 
     def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, dtype: Any = None, device: Any = None) -> None:
+                 track_running_stats: bool = True, dtype: Any = None, device: Any = None, *,
+                 bias: bool = True) -> None:
         check_device(device)
         self._become_lazy(1, eps=eps, momentum=momentum, affine=affine, track_running_stats=track_running_stats,
-                          dtype=dtype)
+                          dtype=dtype, bias=bias)
 
 
 class _LazyBatchNorm(_LazyNorm):

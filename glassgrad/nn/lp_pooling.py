@@ -11,8 +11,9 @@ composed as PyTorch computes it, from average pooling (no padding) of ``xᵖ``, 
 full ``K`` (PyTorch's numbers). Its gradient comes from the ops it is made of:
 ``∂y/∂x = x^(p−1)·y^(1−p)`` inside the window, and 0 for a window whose ``Σ xᵖ`` is 0, as in PyTorch (the root's
 infinite slope there never meets relu's 0: the root reads 1 in those windows, and their output is filled with 0).
-A negative ``Σ xᵖ`` (negative entries with ``p`` not an even integer) has no real root: PyTorch returns NaN,
-glassgrad refuses it.
+For ``p = 1`` a window's sum may be negative (PyTorch's numbers: the sum itself). Otherwise a negative ``Σ xᵖ``
+(negative entries with ``p`` not an even integer) has no real root, and a negative entry has no real ``xᵖ`` for
+``p`` not an integer: PyTorch returns NaN, glassgrad refuses both.
 
 >>> import glassgrad as gg
 >>> gg.nn.functional.lp_pool1d(gg.tensor([[3.0, 4.0]]), 2, 2)
@@ -35,6 +36,13 @@ from .module import Module
 from .pooling import avg_pool1d, avg_pool2d, avg_pool3d
 
 
+def _check_real_power(values: np.ndarray, norm_type: float, name: str) -> None:
+    """Refuse a negative entry: its xᵖ is not real (``norm_type`` is not an integer)."""
+    if (values < 0).any():
+        raise ValueError(f"{name}: the input has negative entries, whose xᵖ is not real for norm_type={norm_type} "
+                         "(not an integer; PyTorch returns NaN); pool x.abs() instead")
+
+
 def _check_real_root(means: np.ndarray, norm_type: float, name: str) -> None:
     """Refuse a negative window mean of xᵖ: its 1/p-th root is not real."""
     if (means < 0).any():
@@ -50,8 +58,11 @@ def lp_pooling(input: Tensor, norm_type: float, kernel_size: Any, stride: Any, c
                          "(for p = ∞ use max pooling of x.abs())")
     kernel = sizes(kernel_size, dims, "kernel_size", name)
     average = (avg_pool1d, avg_pool2d, avg_pool3d)[dims - 1]
-    mean = average(as_tensor(input) ** norm_type, kernel_size, stride, 0, ceil_mode)
-    if norm_type % 2 != 0:  # a compiled step's replays check each batch too
+    x = as_tensor(input)
+    if norm_type != int(norm_type):  # a compiled step's replays check each batch too
+        recorded_call(_check_real_power, x.array, norm_type, name)
+    mean = average(x ** norm_type, kernel_size, stride, 0, ceil_mode)
+    if norm_type % 2 != 0 and norm_type != 1:
         recorded_call(_check_real_root, mean.array, norm_type, name)
     total = mean.sign() * relu(mean.abs()) * math.prod(kernel)
     empty = total.detach() == 0  # ∞·0 = NaN: relu's 0 slope times the root's ∞ slope at 0

@@ -514,8 +514,10 @@ class Module:
                 continue
             array = value.array if isinstance(value, Tensor) else value
             if not isinstance(array, (np.ndarray, np.generic)) or array.dtype.kind not in "fiub":
-                errors.append(f'While copying the parameter named "{key}", expected a Tensor or a numeric '
-                              f"NumPy array from checkpoint but received {type(value).__name__}.")
+                kind = type(value)
+                fix = "; give PyTorch's tensors as value.numpy()" if kind.__module__.startswith("torch") else ""
+                errors.append(f'While copying the parameter named "{key}", expected a glassgrad Tensor or a numeric '
+                              f"NumPy array from checkpoint but received {kind.__module__}.{kind.__qualname__}{fix}.")
             elif isinstance(target, UninitializedTensorMixin):
                 copies.append((key, target, array))
             elif array.shape != target.array.shape:

@@ -134,7 +134,7 @@ class BatchNorm1d(Module):
 
     Input (N, C) or (N, C, L). ``momentum=None`` keeps a cumulative average instead of
     an exponential one. With ``track_running_stats=False`` batch statistics are used in
-    eval too. Parameters: ``weight`` (γ, ones), ``bias`` (β, zeros); buffers:
+    eval too. Parameters: ``weight`` (γ, ones), ``bias`` (β, zeros; none with ``bias=False``); buffers:
     ``running_mean`` (zeros), ``running_var`` (ones), ``num_batches_tracked``.
     """
 
@@ -142,7 +142,8 @@ class BatchNorm1d(Module):
     """The input shapes the layer takes, by number of dims."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, dtype: Any = None, device: Any = None) -> None:
+                 track_running_stats: bool = True, dtype: Any = None, device: Any = None, *,
+                 bias: bool = True) -> None:
         check_device(device)
         super().__init__()
         self.num_features = check_size(num_features, "num_features", type(self).__name__)
@@ -151,12 +152,7 @@ class BatchNorm1d(Module):
         self.affine = bool(affine)
         self.track_running_stats = bool(track_running_stats)
         dtype = float_dtype(dtype, type(self).__name__)
-        if self.affine:
-            self.weight = Parameter(np.ones(self.num_features, dtype=dtype))
-            self.bias = Parameter(np.zeros(self.num_features, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, (self.num_features,), self.affine, dtype, bias)
         if self.track_running_stats:
             self.register_buffer("running_mean", Tensor._wrap(np.zeros(self.num_features, dtype=dtype)))
             self.register_buffer("running_var", Tensor._wrap(np.ones(self.num_features, dtype=dtype)))
@@ -198,11 +194,11 @@ class BatchNorm1d(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
     def config(self) -> dict[str, Any]:
         return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum,
-                "affine": self.affine, "track_running_stats": self.track_running_stats}
+                "affine": self.affine, "bias": self.bias is not None, "track_running_stats": self.track_running_stats}
 
 
 class BatchNorm2d(BatchNorm1d):
@@ -354,10 +350,10 @@ class LocalResponseNorm(Module):
 
 
 class GroupNorm(Module):
-    """``F.group_norm`` with a learned γ (ones) and β (zeros) per channel when ``affine``."""
+    """``F.group_norm`` with a learned γ (ones) and β (zeros, unless ``bias=False``) per channel when ``affine``."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
-                 dtype: Any = None, device: Any = None) -> None:
+                 dtype: Any = None, device: Any = None, *, bias: bool = True) -> None:
         check_device(device)
         super().__init__()
         self.num_groups = check_size(num_groups, "num_groups", "GroupNorm")
@@ -366,7 +362,7 @@ class GroupNorm(Module):
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
                              f"({num_groups})")
         self.eps, self.affine = float(eps), bool(affine)
-        _affine_parameters(self, (self.num_channels,), self.affine, float_dtype(dtype, "GroupNorm"))
+        _affine_parameters(self, (self.num_channels,), self.affine, float_dtype(dtype, "GroupNorm"), bias)
 
     def reset_parameters(self) -> None:
         """γ back to ones and β to zeros."""
@@ -377,7 +373,7 @@ class GroupNorm(Module):
 
     def config(self) -> dict[str, Any]:
         return {"num_groups": self.num_groups, "num_channels": self.num_channels, "eps": self.eps,
-                "affine": self.affine}
+                "affine": self.affine, "bias": self.bias is not None}
 
 
 class RMSNorm(Module):
@@ -409,13 +405,15 @@ class RMSNorm(Module):
 
 class InstanceNorm1d(Module):
     """``F.instance_norm`` of (N, C, L): each sample's channel over its positions; no γ, β or running statistics
-    unless ``affine`` / ``track_running_stats``, as in PyTorch. ``momentum=None`` keeps the running statistics
-    where they start (PyTorch passes momentum 0 then; there is no cumulative average here)."""
+    unless ``affine`` (β also unless ``bias=False``) / ``track_running_stats``, as in PyTorch. ``momentum=None``
+    keeps the running statistics where they start (PyTorch passes momentum 0 then; there is no cumulative average
+    here)."""
 
     shapes = (3,)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
-                 track_running_stats: bool = False, dtype: Any = None, device: Any = None) -> None:
+                 track_running_stats: bool = False, dtype: Any = None, device: Any = None, *,
+                 bias: bool = True) -> None:
         check_device(device)
         super().__init__()
         self.num_features = check_size(num_features, "num_features", type(self).__name__)
@@ -423,7 +421,7 @@ class InstanceNorm1d(Module):
         self.momentum = None if momentum is None else float(momentum)
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         dtype = float_dtype(dtype, type(self).__name__)
-        _affine_parameters(self, (self.num_features,), self.affine, dtype)
+        _affine_parameters(self, (self.num_features,), self.affine, dtype, bias)
         if self.track_running_stats:  # num_batches_tracked: kept (and never counted) as PyTorch does, so that
             # PyTorch's state dicts load strictly and glassgrad's load into PyTorch
             self.register_buffer("running_mean", Tensor._wrap(np.zeros(self.num_features, dtype=dtype)))
@@ -452,7 +450,7 @@ class InstanceNorm1d(Module):
 
     def config(self) -> dict[str, Any]:
         return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum, "affine": self.affine,
-                "track_running_stats": self.track_running_stats}
+                "bias": self.bias is not None, "track_running_stats": self.track_running_stats}
 
 
 class InstanceNorm2d(InstanceNorm1d):
@@ -475,11 +473,8 @@ def _reset_affine(layer: Module) -> None:
         init.zeros_(layer.bias)
 
 
-def _affine_parameters(layer: Module, shape: tuple, affine: bool, dtype: Any) -> None:
-    """γ (ones) and β (zeros) of ``shape`` when ``affine``, else both registered as None."""
-    if affine:
-        layer.weight = Parameter(np.ones(shape, dtype=dtype))
-        layer.bias = Parameter(np.zeros(shape, dtype=dtype))
-    else:
-        layer.register_parameter("weight", None)
-        layer.register_parameter("bias", None)
+def _affine_parameters(layer: Module, shape: tuple, affine: bool, dtype: Any, bias: bool = True) -> None:
+    """γ (ones) of ``shape`` when ``affine`` and β (zeros) when ``affine`` and ``bias``; those not made are
+    registered as None."""
+    layer.register_parameter("weight", Parameter(np.ones(shape, dtype=dtype)) if affine else None)
+    layer.register_parameter("bias", Parameter(np.zeros(shape, dtype=dtype)) if affine and bias else None)

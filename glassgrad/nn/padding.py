@@ -52,10 +52,10 @@ def _source_positions(size: int, before: int, after: int, mode: str) -> np.ndarr
 
 def _check(x: Tensor, pad: tuple[int, ...], mode: str) -> None:
     if mode not in MODES:
-        raise ValueError(f"pad: mode must be one of {', '.join(MODES)}, got {mode!r}")
+        raise NotImplementedError(f"pad: mode must be one of {', '.join(MODES)}, got {mode!r}")
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(f"pad: pad must hold a (before, after) pair per padded dim, at most {x.ndim} pairs for "
-                         f"an input of shape {shape_text(x.shape)}; got {pad}")
+        raise RuntimeError(f"pad: pad must hold a (before, after) pair per padded dim, at most {x.ndim} pairs for "
+                           f"an input of shape {shape_text(x.shape)}; got {pad}")
     if mode == "constant":
         return
     dims = len(pad) // 2
@@ -66,14 +66,14 @@ def _check(x: Tensor, pad: tuple[int, ...], mode: str) -> None:
         size, before, after = x.shape[-1 - k], pad[2 * k], pad[2 * k + 1]
         kept = size - max(-before, 0) - max(-after, 0)
         if size + before + after < 1 or (mode == "circular" and kept < 1):
-            raise ValueError(f"pad: amounts {(before, after)} crop all of dim {x.ndim - 1 - k} (size {size}); "
-                             "crop less")
+            raise RuntimeError(f"pad: amounts {(before, after)} crop all of dim {x.ndim - 1 - k} (size {size}); "
+                               "crop less")
         if mode == "reflect" and max(before, after) >= size:
-            raise ValueError(f"pad: reflect padding of {max(before, after)} needs a dim longer than that, but dim "
-                             f"{x.ndim - 1 - k} has size {size}")
+            raise RuntimeError(f"pad: reflect padding of {max(before, after)} needs a dim longer than that, but dim "
+                               f"{x.ndim - 1 - k} has size {size}")
         if mode == "circular" and max(before, after) > kept:
-            raise ValueError(f"pad: circular padding of {max(before, after)} wraps more than once around dim "
-                             f"{x.ndim - 1 - k} of size {kept}{' after the crop' if kept < size else ''}")
+            raise RuntimeError(f"pad: circular padding of {max(before, after)} wraps more than once around dim "
+                               f"{x.ndim - 1 - k} of size {kept}{' after the crop' if kept < size else ''}")
 
 
 def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = None) -> Tensor:

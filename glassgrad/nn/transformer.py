@@ -48,7 +48,7 @@ ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {"relu": F.relu, "gelu": F.
 def _activation(activation: Any, owner: str) -> Callable[[Tensor], Tensor]:
     if isinstance(activation, str):
         if activation not in ACTIVATIONS:
-            raise ValueError(f"{owner}: activation should be 'relu' or 'gelu' (or a callable), not {activation!r}")
+            raise RuntimeError(f"{owner}: activation should be 'relu' or 'gelu' (or a callable), not {activation!r}")
         return ACTIVATIONS[activation]
     if not callable(activation):
         raise TypeError(f"{owner}: activation must be 'relu', 'gelu' or a callable, got {type(activation).__name__}")
@@ -292,11 +292,11 @@ class Transformer(Module):
         src, tgt = as_tensor(src), as_tensor(tgt)
         batch_dim = 0 if self.batch_first else 1
         if src.ndim == 3 and tgt.ndim == 3 and src.shape[batch_dim] != tgt.shape[batch_dim]:
-            raise ValueError(f"Transformer: the batch number of src {shape_text(src.shape)} and tgt "
-                             f"{shape_text(tgt.shape)} must be equal (dim {batch_dim})")
+            raise RuntimeError(f"Transformer: the batch number of src {shape_text(src.shape)} and tgt "
+                               f"{shape_text(tgt.shape)} must be equal (dim {batch_dim})")
         if src.shape[-1:] != (self.d_model,) or tgt.shape[-1:] != (self.d_model,):
-            raise ValueError(f"Transformer: the feature number of src {shape_text(src.shape)} and tgt "
-                             f"{shape_text(tgt.shape)} must be equal to d_model = {self.d_model}")
+            raise RuntimeError(f"Transformer: the feature number of src {shape_text(src.shape)} and tgt "
+                               f"{shape_text(tgt.shape)} must be equal to d_model = {self.d_model}")
         memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask, is_causal=src_is_causal)
         return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
                             tgt_key_padding_mask=tgt_key_padding_mask,

@@ -42,14 +42,16 @@ def max_unpooling(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any,
         raise ValueError(f"{name}: indices must be integers of the input's shape {shape_text(x.shape)} (the "
                          f"second output of max_pool{dims}d(..., return_indices=True)), got {where.dtype} "
                          f"{shape_text(where.shape)}")
-    if output_size is None:
-        plane = tuple((size - 1) * s - 2 * p + k for size, k, s, (p, _) in zip(x.shape[2:], kernel, stride, pads))
-    else:
-        plane = sizes(tuple(output_size)[-dims:], dims, "output_size", name)
+    plane = tuple((size - 1) * s - 2 * p + k for size, k, s, (p, _) in zip(x.shape[2:], kernel, stride, pads))
+    if output_size is not None:  # PyTorch takes sizes within a stride of the natural one, either way
+        natural, plane = plane, sizes(tuple(output_size)[-dims:], dims, "output_size", name)
+        if not all(n - s < size < n + s for n, s, size in zip(natural, stride, plane)):
+            raise ValueError(f"{name}: output_size {plane} must be within a stride {stride} of the size pooling "
+                             f"would have read, {natural} (strictly); give the pooled input's size")
     if where.numel() and not 0 <= int(where.array.min()) <= int(where.array.max()) < math.prod(plane):
-        raise ValueError(f"{name}: an index is outside the output {'plane' if dims == 2 else 'volume'} "
-                         f"{'×'.join(map(str, plane))}; give the output_size of the input that was pooled "
-                         "(output_size=x.shape)")
+        raise RuntimeError(f"{name}: an index is outside the output {'plane' if dims == 2 else 'volume'} "
+                           f"{'×'.join(map(str, plane))}; give the output_size of the input that was pooled "
+                           "(output_size=x.shape)")
     flat = x.new_zeros((*x.shape[:2], math.prod(plane))).scatter(-1, where.flatten(2), x.flatten(2))
     out = flat.reshape(*x.shape[:2], *plane)
     return out if had_batch else out.squeeze(0)

@@ -5,7 +5,8 @@ Each spatial dim is resized on its own by a fixed matrix ``M`` (output positions
 positions), applied with ``matmul``: ``out = M·x`` along that dim. For output position ``o`` of a
 dim resized from ``n`` to ``m`` entries (``scale = n/m``, or ``1/scale_factor`` when one is given):
 
-* ``nearest``: ``M[o, ⌊o·scale⌋] = 1`` (``nearest-exact``: ``⌊(o + ½)·scale⌋``);
+* ``nearest``: ``M[o, ⌊o·scale⌋] = 1`` (``nearest-exact``: ``⌊(o + ½)·scale⌋``), rounded as PyTorch rounds it
+  (:func:`_nearest_matrix`);
 * ``linear``: ``x = (o + ½)·scale − ½`` (with ``align_corners=True``: ``x = o·(n − 1)/(m − 1)``), clamped at 0,
   and ``M[o, ⌊x⌋] = 1 − f``, ``M[o, ⌊x⌋ + 1] = f`` with ``f = x − ⌊x⌋``.
 * ``bicubic``: the same ``x``, not clamped, spread over the four entries ``⌊x⌋ − 1 … ⌊x⌋ + 2`` (those past an
@@ -46,10 +47,6 @@ def _matrix(size: int, out: int, mode: str, align_corners: bool, scale: float) -
     """The (out, size) resizing matrix of one dim (see the module docstring)."""
     positions = np.arange(out, dtype=np.float64)
     matrix = np.zeros((out, size))
-    if mode in ("nearest", "nearest-exact"):
-        shift = 0.5 if mode == "nearest-exact" else 0.0
-        matrix[np.arange(out), np.minimum(np.floor((positions + shift) * scale).astype(int), size - 1)] = 1.0
-        return matrix
     if mode == "area":
         for row, (start, end) in enumerate(zip(np.arange(out) * size // out, -(-(np.arange(out) + 1) * size // out))):
             matrix[row, start:end] = 1.0 / (end - start)
@@ -66,6 +63,30 @@ def _matrix(size: int, out: int, mode: str, align_corners: bool, scale: float) -
     weight = x - low
     np.add.at(matrix, (np.arange(out), low), 1 - weight)
     np.add.at(matrix, (np.arange(out), high), weight)
+    return matrix
+
+
+def _nearest_matrix(size: int, out: int, exact: bool, factor: float | None, planar: bool) -> np.ndarray:
+    """The (out, size) matrix of ``nearest`` (``exact``: ``nearest-exact``), its source positions rounded as
+    PyTorch's CPU kernels round them, so that the same entries are picked: the position is taken to float32
+    before the floor (``o·scale`` a hair under an integer in float64 may reach it), and for 4-D input (``planar``)
+    the scale itself is float32 and ``nearest`` copies (``out = size``) or halves (``out = 2·size``) the output
+    index exactly. ``factor`` is the scale factor the scale comes from (``None``: from the sizes)."""
+    positions = np.arange(out)
+    if planar:
+        scale = np.float32(1.0 / factor) if factor else np.float32(size) / np.float32(out)
+        if not exact and out in (size, 2 * size):
+            sources = positions * size // out
+        elif exact:
+            sources = np.floor(np.float32((positions + 0.5) * np.float64(scale)))
+        else:
+            sources = np.floor(positions.astype(np.float32) * scale)
+    else:
+        scale = 1.0 / factor if factor else size / out
+        shifted = np.maximum((positions + 0.5) * scale - 0.5, 0.0) + 0.5 if exact else positions * scale
+        sources = np.floor(np.float32(shifted))
+    matrix = np.zeros((out, size))
+    matrix[positions, np.minimum(sources.astype(int), size - 1)] = 1.0
     return matrix
 
 
@@ -129,15 +150,20 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     spatial = tuple(x.shape[2:])
     if size is not None:
         outs = tuple(int(s) for s in np.broadcast_to(np.asarray(size), (dims,)))
-        scales = [n / o for n, o in zip(spatial, outs)]
+        factors: list[float | None] = [None] * dims
     else:
         factors = [float(f) for f in np.broadcast_to(np.asarray(scale_factor, dtype=float), (dims,))]
         outs = tuple(int(math.floor(n * f)) for n, f in zip(spatial, factors))
-        scales = [n / o if recompute_scale_factor else 1 / f for n, o, f in zip(spatial, outs, factors)]
-    if min(outs) < 1:
-        raise ValueError(f"interpolate: the output size {outs} must be at least 1 in every dim")
-    for dim, (n, o, scale) in enumerate(zip(spatial, outs, scales)):
-        if antialias:
+        if recompute_scale_factor:
+            factors = [None] * dims
+    if min(outs) < (0 if mode == "area" else 1):
+        raise RuntimeError(f"interpolate: the output size {outs} of input size {spatial} must be at least 1 in every "
+                           "dim; give a larger size or scale_factor")
+    for dim, (n, o, factor) in enumerate(zip(spatial, outs, factors)):
+        scale = 1 / factor if factor else n / max(o, 1)
+        if mode.startswith("nearest"):
+            matrix = x.new_tensor(_nearest_matrix(n, o, mode == "nearest-exact", factor, dims == 2))
+        elif antialias:
             aligned = (n - 1) / (o - 1) if o > 1 else 0.0
             matrix = x.new_tensor(_antialiased_matrix(n, o, mode, aligned if align_corners else scale))
         else:
@@ -166,7 +192,7 @@ class Upsample(Module):
 
     def config(self) -> dict[str, Any]:
         return {"size": self.size, "scale_factor": self.scale_factor, "mode": self.mode,
-                "align_corners": self.align_corners}
+                "align_corners": self.align_corners, "recompute_scale_factor": self.recompute_scale_factor}
 
 
 class UpsamplingNearest2d(Upsample):
