@@ -93,7 +93,10 @@ class ConcatDataset(Dataset):
 
     def __getitem__(self, index: int) -> Any:
         total = len(self)
-        if not -total <= index < total:
+        if index < -total:  # PyTorch's exception class for a negative index too far back
+            raise ValueError(f"ConcatDataset: index {index} reaches back past the first of its {total} samples "
+                             "(absolute value of index should not exceed dataset length)")
+        if index >= total:
             raise IndexError(f"ConcatDataset: index {index} is out of range for {total} samples")
         index = index % total
         which = int(np.searchsorted(self.cumulative_sizes, index, side="right"))
@@ -151,9 +154,9 @@ class TensorDataset(Dataset):
         sizes = [t.shape[0] for t in converted]
         if len(set(sizes)) > 1:
             listed = ", ".join(f"{size} (tensor {position})" for position, size in enumerate(sizes))
-            raise ValueError(
-                f"TensorDataset: all tensors must have the same size in dimension 0 (one row per sample), "
-                f"but got {listed}"
+            raise AssertionError(  # PyTorch's exception class ("Size mismatch between tensors")
+                f"TensorDataset: Size mismatch between tensors: all must have the same size in dimension 0 (one row "
+                f"per sample), but got {listed}"
             )
         self.tensors = converted
         self.feature_names = list(feature_names) if feature_names is not None else None
