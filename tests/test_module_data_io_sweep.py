@@ -319,3 +319,27 @@ def test_training_resumed_from_a_saved_checkpoint_is_bit_identical(make_optimize
         for straight, again in zip(model.parameters(), resumed.parameters()):
             np.testing.assert_array_equal(again.detach().numpy(), straight.detach().numpy())
         assert resumed_optimizer.param_groups[0]["lr"] == optimizer.param_groups[0]["lr"] and checkpoint["epoch"] == 3
+
+
+LAYERS = {
+    "linear 2→2": lambda nn: nn.Linear(2, 2),
+    "linear 2→3": lambda nn: nn.Linear(2, 3, bias=False),
+    "relu": lambda nn: nn.ReLU(),
+    "tanh": lambda nn: nn.Tanh(),
+    "block": lambda nn: nn.Sequential(nn.Linear(1, 1), nn.ReLU()),
+    "list": lambda nn: nn.ModuleList([nn.ReLU(), nn.ReLU()]),
+}
+
+
+@pytest.mark.torch
+@given(chosen=st.lists(st.sampled_from(sorted(LAYERS)), max_size=7))
+def test_a_module_list_prints_runs_of_alike_layers_once_as_pytorch(chosen, torch):
+    """PyTorch prints a run of layers that print alike in a ModuleList as ``(0-2): 3 x Linear(…)``; here every
+    layer had its own lines (a 12-block transformer filled the screen). The parameter counts glassgrad adds at the
+    end of lines are left out of the comparison."""
+    def printed(library):
+        layers = [LAYERS[name](library.nn) for name in chosen]
+        return repr(library.nn.Sequential(library.nn.Linear(2, 2), library.nn.ModuleList(layers)))
+
+    ours = [line.split("  #")[0].rstrip() for line in printed(gg).splitlines() if not line.startswith("Total")]
+    assert ours == printed(torch).splitlines()

@@ -152,6 +152,25 @@ class ModuleList(_Listed):
     def _put(self, name: str, value: Any) -> None:
         self.add_module(name, value)
 
+    def _described_children(self) -> list[tuple[str, list[tuple[str, Any]]]]:
+        """As PyTorch prints a ModuleList: a run of layers that print alike is one entry, ``(0-2): 3 x Linear(…)``,
+        whose parameter count is the whole run's (the lines inside it are the first layer's)."""
+        runs: list[tuple[list[str], list[Module], list[tuple[str, Any]]]] = []  # names, layers, first one's lines
+        for (name, lines), layer in zip(super()._described_children(), self._modules.values()):
+            if runs and [text for text, _ in runs[-1][2]] == [text for text, _ in lines]:
+                runs[-1][0].append(name)
+                runs[-1][1].append(layer)
+            else:
+                runs.append(([name], [layer], lines))
+        described = []
+        for names, layers, lines in runs:
+            if len(layers) == 1:
+                described.append((names[0], lines))
+                continue
+            (text, _), *inner = lines
+            described.append((f"{names[0]}-{names[-1]}", [(f"{len(layers)} x {text}", ModuleList(layers)), *inner]))
+        return described
+
     def insert(self, index: int, module: Module) -> None:
         """Put ``module`` before position ``index`` (the later ones are renumbered)."""
         entries = self._entries()

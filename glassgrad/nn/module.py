@@ -581,15 +581,19 @@ class Module:
     def extra_repr(self) -> str:
         return ", ".join(f"{key}={value!r}" for key, value in self.config().items())
 
-    def _describe(self) -> list[tuple[str, Module]]:
+    def _described_children(self) -> list[tuple[str, list[tuple[str, Any]]]]:
+        """Each child's name in the repr and its lines (:meth:`_describe`)."""
+        return [(name, child._describe() if child is not None else [("None", None)])
+                for name, child in self._modules.items()]
+
+    def _describe(self) -> list[tuple[str, Any]]:
         """The repr's lines, each with the module it opens (for its parameter count)."""
         head = f"{type(self).__name__}({self.extra_repr()}"
-        children = list(self._modules.items())
+        children = self._described_children()
         if not children:
             return [(head + ")", self)]
         lines = [(head, self)]
-        for name, child in children:
-            child_lines = child._describe() if child is not None else [("None", None)]
+        for name, child_lines in children:
             text, owner = child_lines[0]
             lines.append((f"  ({name}): {text}", owner))
             lines.extend((f"  {text}", owner) for text, owner in child_lines[1:])
