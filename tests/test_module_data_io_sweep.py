@@ -141,6 +141,34 @@ def test_a_batchnorm_state_dict_without_num_batches_tracked_loads_strictly_as_py
                                              "1.running_var"], 1)
 
 
+@pytest.mark.torch
+def test_a_modules_extra_state_is_saved_and_loaded_as_pytorch(torch):
+    """A module that defines ``get_extra_state``/``set_extra_state`` (a tokenizer's vocabulary, a step count) has
+    its state saved under ``"_extra_state"`` in PyTorch; here it was left out silently, so a load lost it."""
+    def round_trip(library):
+        class Counter(library.nn.Module):
+            def __init__(self, count):
+                super().__init__()
+                self.scale = library.nn.Linear(1, 1)
+                self.count = count
+
+            def get_extra_state(self):
+                return {"count": self.count}
+
+            def set_extra_state(self, state):
+                self.count = state["count"]
+
+        state = library.nn.Sequential(Counter(7)).state_dict()
+        fresh = library.nn.Sequential(Counter(0))
+        fresh.load_state_dict(state)
+        with pytest.raises(RuntimeError, match="_extra_state"):
+            fresh.load_state_dict({key: value for key, value in state.items() if "extra" not in key})
+        return list(state), state["0._extra_state"], fresh[0].count
+
+    assert round_trip(gg) == round_trip(torch) == (["0._extra_state", "0.scale.weight", "0.scale.bias"],
+                                                   {"count": 7}, 7)
+
+
 # --- containers ---------------------------------------------------------------------------------
 
 
@@ -180,6 +208,10 @@ def test_module_dict_updates_from_another_module_dict_and_parameter_dict_has_dic
         heads.update(nn.ModuleDict({"b": nn.Tanh(), "a": nn.Sigmoid()}))
         with pytest.raises(ValueError):
             heads.update([("c", nn.ReLU(), "extra")])
+        with pytest.raises(KeyError, match="attribute 'update' already exists"):  # it would hide the method
+            heads["update"] = nn.ReLU()
+        with pytest.raises(KeyError, match="attribute 'keys' already exists"):
+            nn.ParameterDict({"keys": library.ones(1)})
         weights = nn.ParameterDict({"w": library.ones(1), "v": library.zeros(2)})
         alias = weights.get("w")
         default = weights.get("missing", "none")

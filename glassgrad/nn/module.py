@@ -70,6 +70,9 @@ def _check_name(name: Any, kind: str) -> None:
         raise KeyError(f'{kind} name must be a non-empty string without ".", got {name!r}')
 
 
+EXTRA_STATE = "_extra_state"
+"""The state-dict name of a module's :meth:`Module.get_extra_state`, PyTorch's."""
+
 REPR_COUNT_COLUMN = 60
 """``repr`` aligns the parameter counts at this column (longer lines put theirs right after)."""
 
@@ -472,23 +475,39 @@ class Module:
 
     # --- saving and loading ------------------------------------------------------------------
 
-    def _state_items(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+    def get_extra_state(self) -> Any:
+        """State that is neither a parameter nor a buffer (a count, a vocabulary) to save in the state dict, under
+        ``"_extra_state"``: define it, and :meth:`set_extra_state` to take it back, in a module that has some (the
+        value should be what ``gg.save`` stores: tensors and JSON values)."""
+        raise RuntimeError(f"{type(self).__name__} has no extra state: define get_extra_state and set_extra_state "
+                           "in it to save some")
+
+    def set_extra_state(self, state: Any) -> None:
+        """Take back what :meth:`get_extra_state` gave, when a state dict is loaded."""
+        raise RuntimeError(f"{type(self).__name__} does not define set_extra_state, so the '_extra_state' of a state "
+                           "dict cannot be loaded into it; define it beside get_extra_state")
+
+    def _state_items(self, prefix: str = "") -> Iterator[tuple[str, Tensor | Module]]:
         """(name, tensor) for every saved tensor: this module's parameters, then its persistent buffers, then
-        each child's. A module registered under two names (``self.alias = self.encoder``) is saved under
-        both, as PyTorch does, so the keys match its checkpoints."""
+        ``(prefix + "_extra_state", module)`` if it defines :meth:`get_extra_state`, then each child's. A module
+        registered under two names (``self.alias = self.encoder``) is saved under both, as PyTorch does, so the keys
+        match its checkpoints."""
         for name, param in self._parameters.items():
             if param is not None:
                 yield prefix + name, param
         for name, buffer in self._buffers.items():
             if buffer is not None and name not in self._non_persistent_buffers:
                 yield prefix + name, buffer
+        if type(self).get_extra_state is not Module.get_extra_state:
+            yield prefix + EXTRA_STATE, self
         for name, child in self._modules.items():
             if child is not None:
                 yield from child._state_items(f"{prefix}{name}.")
 
     def state_dict(self, keep_vars: bool = False, *, destination: dict[str, Tensor] | None = None,
                    prefix: str = "") -> dict[str, Tensor]:
-        """Every parameter and persistent buffer by dotted name (``"0.weight"``, ``"1.running_mean"``).
+        """Every parameter and persistent buffer by dotted name (``"0.weight"``, ``"1.running_mean"``), and the
+        ``get_extra_state()`` of a module that defines it (``"2._extra_state"``).
 
         As in PyTorch the values are *detached tensors sharing memory* with the model: they
         follow later training. Copy them (or save them with ``gg.save``) to keep a snapshot.
@@ -498,8 +517,11 @@ class Module:
         """
         state = OrderedDict() if destination is None else destination
         for name, tensor in self._state_items(prefix):
-            state[name] = (tensor if keep_vars or isinstance(tensor, UninitializedTensorMixin)
-                           else Tensor._wrap(tensor.array))
+            if isinstance(tensor, Module):
+                state[name] = tensor.get_extra_state()
+            else:
+                state[name] = (tensor if keep_vars or isinstance(tensor, UninitializedTensorMixin)
+                               else Tensor._wrap(tensor.array))
         return state
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
@@ -531,6 +553,9 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
+            if isinstance(target, Module):  # its extra state, handed to its set_extra_state as it is
+                copies.append((key, target, value))
+                continue
             if isinstance(value, UninitializedTensorMixin):
                 if not isinstance(target, UninitializedTensorMixin):
                     errors.append(f'"{key}" is uninitialized in the checkpoint (a lazy module never called): call '
@@ -553,6 +578,9 @@ class Module:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                + "\n\t".join(errors) + "\n" + hint)
         for key, target, array in copies:
+            if isinstance(target, Module):
+                target.set_extra_state(array)
+                continue
             if isinstance(target, UninitializedTensorMixin):
                 target.materialize(array.shape)
             elif assign:
