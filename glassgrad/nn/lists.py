@@ -224,6 +224,9 @@ class _Keyed(Module):
         return self._registry()[key]
 
     def __setitem__(self, key: str, value: Any) -> None:
+        if isinstance(key, str) and key not in self._registry() and hasattr(self, key):
+            raise KeyError(f"attribute '{key}' already exists: {self._kind} has a method or attribute of that name "
+                           "(an entry under it would hide it, as PyTorch refuses too); rename the entry")
         self._put(key, value)
 
     def __delitem__(self, key: str) -> None:
