@@ -250,6 +250,27 @@ def test_data_loader_batches_are_lists_and_collate_keeps_named_tuples_and_mappin
 
 
 @pytest.mark.torch
+@given(samples=st.integers(0, 9), batch_size=st.one_of(st.none(), st.integers(1, 4)), drop_last=st.booleans(),
+       columns=st.integers(1, 3), through_subset=st.booleans())
+def test_data_loader_batches_match_pytorchs_in_kind_dtype_and_number(samples, batch_size, drop_last, columns,
+                                                                     through_subset, torch):
+    """Every batch of a (Subset of a) TensorDataset, its container included: a list of tensors, as PyTorch's."""
+    drop_last = drop_last and batch_size is not None  # PyTorch refuses drop_last without batches
+
+    def batches(library):
+        data = library.utils.data
+        tensors = [library.arange(samples * 2, dtype=library.float64).reshape(samples, 2) * column
+                   for column in range(columns)]
+        dataset = data.TensorDataset(*tensors)
+        if through_subset:
+            dataset = data.Subset(dataset, list(range(samples))[::-1])
+        loader = data.DataLoader(dataset, batch_size=batch_size, drop_last=drop_last)
+        return len(loader), [kinds(batch) for batch in loader]
+
+    assert batches(gg) == batches(torch)
+
+
+@pytest.mark.torch
 @given(dtypes=st.lists(st.sampled_from(["bool", "uint8", "int8", "int32", "int64", "float16", "float32", "float64"]),
                        min_size=1, max_size=4),
        shape=st.lists(st.integers(0, 3), max_size=2), as_numpy=st.booleans())
