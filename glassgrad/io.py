@@ -273,7 +273,12 @@ def _decode_tensor(node: dict, tensors: dict[str, np.ndarray]) -> Tensor:
     unknown = set(node) - {"tensor", "requires_grad", "parameter"}
     if unknown:
         raise ValueError(f"unknown entries {sorted(unknown)} in a tensor's layout")
-    tensor = Tensor._wrap(tensors[node["tensor"]], node.get("requires_grad") is True)
+    array = tensors[node["tensor"]]
+    requires_grad = node.get("requires_grad") is True
+    if requires_grad and array.dtype.kind != "f":
+        raise ValueError(f"tensor {node['tensor']!r} of dtype {array.dtype} is marked as requiring grad, which only "
+                         "a floating-point tensor can")
+    tensor = Tensor._wrap(array, requires_grad)
     if node.get("parameter") is True:
         return Parameter(tensor, requires_grad=tensor.requires_grad)
     return tensor

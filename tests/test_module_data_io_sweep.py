@@ -396,3 +396,25 @@ def test_a_module_list_prints_runs_of_alike_layers_once_as_pytorch(chosen, torch
 
     ours = [line.split("  #")[0].rstrip() for line in printed(gg).splitlines() if not line.startswith("Total")]
     assert ours == printed(torch).splitlines()
+
+
+def test_a_file_that_marks_an_integer_tensor_as_requiring_grad_is_refused_in_one_line():
+    """The layout's ``requires_grad`` mark is read from the file: on an integer tensor (which cannot require grad)
+    it is a corrupted or hostile file, refused as one, never a tensor in a state PyTorch forbids."""
+    import json
+    import struct
+
+    import safetensors.numpy
+
+    buffer = io.BytesIO()
+    gg.save({"counts": gg.arange(3)}, buffer)
+    raw = buffer.getvalue()
+    (length,) = struct.unpack("<Q", raw[:8])
+    metadata = json.loads(raw[8:8 + length])["__metadata__"]
+    description = json.loads(metadata["glassgrad"])
+    description["layout"]["dict"][0][1]["requires_grad"] = True
+    forged = safetensors.numpy.save({"counts": np.arange(3)},
+                                    metadata={**metadata, "glassgrad": json.dumps(description)})
+    with pytest.raises(gg.io.ModelFileError, match="int64 is marked as requiring grad") as refused:
+        gg.load(io.BytesIO(forged))
+    assert "\n" not in str(refused.value)
