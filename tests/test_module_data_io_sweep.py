@@ -169,6 +169,33 @@ def test_a_modules_extra_state_is_saved_and_loaded_as_pytorch(torch):
                                                    {"count": 7}, 7)
 
 
+@pytest.mark.torch
+def test_registering_under_a_name_already_taken_is_refused_and_assignment_still_replaces(torch):
+    """``register_buffer("weight", t)`` in a Linear silently replaced its parameter here (the optimizer then lost
+    it); PyTorch refuses a ``register_*`` under a name already taken with a KeyError, while ``self.name = value``
+    still replaces a plain attribute or a member of another kind."""
+    def outcomes(library):
+        layer = library.nn.Linear(1, 1)
+        layer.note = "plain"
+        refused = []
+        for register in (lambda: layer.register_buffer("weight", library.ones(1)),
+                         lambda: layer.register_parameter("note", None),
+                         lambda: layer.add_module("bias", library.nn.ReLU()),
+                         lambda: layer.register_buffer("forward", library.ones(1))):
+            with pytest.raises(KeyError, match="attribute '[a-z]+' already exists") as caught:
+                register()
+            refused.append(caught.value.args[0].split(":")[0])
+        layer.note = library.nn.Parameter(library.ones(1))  # a plain attribute becomes a parameter
+        layer.register_buffer("scale", library.ones(1))
+        layer.scale = library.nn.Parameter(library.ones(1))  # a buffer becomes a parameter
+        layer.label = "plain"
+        layer.label = library.nn.Tanh()  # a plain attribute becomes a child
+        return (refused, [name for name, _ in layer.named_parameters()], [name for name, _ in layer.named_buffers()],
+                [name for name, _ in layer.named_children()])
+
+    assert outcomes(gg) == outcomes(torch)
+
+
 # --- containers ---------------------------------------------------------------------------------
 
 

@@ -200,12 +200,16 @@ class Module:
                 f"call super().__init__() first in {type(self).__name__}.__init__"
             )
         if isinstance(value, Parameter):
+            self._make_room(name, self._parameters)
             self.register_parameter(name, value)
         elif isinstance(value, Module):
+            self._make_room(name, self._modules)
             self.add_module(name, value)
         elif isinstance(value, Buffer):  # PyTorch 2.x: nn.Buffer(t) marks t to be registered as a buffer
+            self._make_room(name, self._buffers)
             self.register_buffer(name, Tensor._wrap(value.array, value.requires_grad), value.persistent)
         elif isinstance(value, UninitializedBuffer):  # a lazy module's buffer, registered as PyTorch does
+            self._make_room(name, self._buffers)
             self.register_buffer(name, value)
         elif name in self._parameters:
             if value is not None:
@@ -241,8 +245,18 @@ class Module:
                 registry.pop(name, None)
         self._non_persistent_buffers.discard(name)
 
+    def _make_room(self, name: str, registry: dict) -> None:
+        """What ``self.name = value`` does before registering ``value`` in ``registry``: a plain attribute or an
+        entry of another kind called ``name`` goes, as in PyTorch (a ``register_*`` call itself refuses a taken name)."""
+        if name not in registry:
+            self.__dict__.pop(name, None)
+            self._forget(name, keep=registry)
+
     def _register(self, registry: dict, kind: str, name: str, value: Any, expected: type, hint: str) -> None:
         _check_name(name, kind)
+        if name not in registry and hasattr(self, name):
+            raise KeyError(f"attribute '{name}' already exists: {type(self).__name__} has an attribute (or a member "
+                           f"of another kind) of that name; pick another name, or delete it first (del module.{name})")
         if value is not None and not isinstance(value, expected):
             raise TypeError(f"cannot assign '{type(value).__name__}' object to {kind} '{name}' ({hint})")
         self._forget(name, keep=registry)
