@@ -247,7 +247,7 @@ class Module:
 
     def _make_room(self, name: str, registry: dict) -> None:
         """What ``self.name = value`` does before registering ``value`` in ``registry``: a plain attribute or an
-        entry of another kind called ``name`` goes, as in PyTorch (a ``register_*`` call itself refuses a taken name)."""
+        entry of another kind called ``name`` goes, as in PyTorch (a ``register_*`` call refuses a taken name)."""
         if name not in registry:
             self.__dict__.pop(name, None)
             self._forget(name, keep=registry)
