@@ -172,8 +172,9 @@ def test_a_modules_extra_state_is_saved_and_loaded_as_pytorch(torch):
 @pytest.mark.torch
 def test_registering_under_a_name_already_taken_is_refused_and_assignment_still_replaces(torch):
     """``register_buffer("weight", t)`` in a Linear silently replaced its parameter here (the optimizer then lost
-    it); PyTorch refuses a ``register_*`` under a name already taken with a KeyError, while ``self.name = value``
-    still replaces a plain attribute or a member of another kind."""
+    it), and so did ``layer.bias = some_layer``; PyTorch refuses a ``register_*`` under a name already taken with a
+    KeyError and anything but a Parameter (or None) in a parameter's place with a TypeError, while
+    ``self.name = value`` still replaces a plain attribute or a buffer."""
     def outcomes(library):
         layer = library.nn.Linear(1, 1)
         layer.note = "plain"
@@ -185,6 +186,9 @@ def test_registering_under_a_name_already_taken_is_refused_and_assignment_still_
             with pytest.raises(KeyError, match="attribute '[a-z]+' already exists") as caught:
                 register()
             refused.append(caught.value.args[0].split(":")[0])
+        for replacement in (library.nn.Tanh(), library.nn.Buffer(library.ones(1))):
+            with pytest.raises(TypeError, match="cannot assign .* as parameter 'bias'"):
+                layer.bias = replacement  # the parameter stays (it was silently replaced here)
         layer.note = library.nn.Parameter(library.ones(1))  # a plain attribute becomes a parameter
         layer.register_buffer("scale", library.ones(1))
         layer.scale = library.nn.Parameter(library.ones(1))  # a buffer becomes a parameter

@@ -202,6 +202,11 @@ class Module:
         if isinstance(value, Parameter):
             self._make_room(name, self._parameters)
             self.register_parameter(name, value)
+        elif name in self._parameters:  # before the other kinds, as in PyTorch: a layer is no parameter
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                                "(gg.nn.Parameter or None expected)")
+            self.register_parameter(name, None)
         elif isinstance(value, Module):
             self._make_room(name, self._modules)
             self.add_module(name, value)
@@ -211,11 +216,6 @@ class Module:
         elif isinstance(value, UninitializedBuffer):  # a lazy module's buffer, registered as PyTorch does
             self._make_room(name, self._buffers)
             self.register_buffer(name, value)
-        elif name in self._parameters:
-            if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
-                                "(gg.nn.Parameter or None expected)")
-            self.register_parameter(name, None)
         elif name in self._modules:
             if value is not None:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' "
