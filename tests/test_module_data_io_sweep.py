@@ -315,6 +315,22 @@ def test_collate_stacks_tensors_of_mixed_dtypes_in_pytorchs_joined_dtype(dtypes,
 
 
 @pytest.mark.torch
+def test_random_split_without_a_generator_draws_from_the_global_one_as_pytorch(torch):
+    """Without ``generator=``, PyTorch's random_split draws from the default generator: each call splits anew
+    (k random splits in a loop differ) and ``manual_seed`` repeats them. Here every call gave the same split."""
+    def splits(library):
+        data = library.utils.data.TensorDataset(library.arange(30))
+        library.manual_seed(5)
+        first, second = ([part.indices for part in library.utils.data.random_split(data, [0.5, 0.5])]
+                         for _ in range(2))
+        library.manual_seed(5)
+        again = [part.indices for part in library.utils.data.random_split(data, [0.5, 0.5])]
+        return first != second, first == again
+
+    assert splits(gg) == splits(torch) == (True, True)
+
+
+@pytest.mark.torch
 def test_data_refusals_raise_pytorchs_exception_classes(torch):
     for library in (gg, torch):
         data = library.utils.data

@@ -227,9 +227,11 @@ def _split_sizes(total: int, lengths_or_fractions: Sequence[float]) -> list[int]
 
 
 def random_split(dataset: Dataset, lengths_or_fractions: Sequence[float], generator: Any = None, *,
-                 seed: int = 0) -> list[Subset]:
-    """Shuffle the sample numbers with ``generator`` (PyTorch's argument: a ``gg.Generator`` or a NumPy one),
-    or else a fresh stream from ``seed``, and cut them into disjoint :class:`Subset`\\ s.
+                 seed: int | None = None) -> list[Subset]:
+    """Shuffle the sample numbers with ``generator`` (PyTorch's argument: a ``gg.Generator`` or a NumPy one), or
+    a fresh stream from ``seed`` (glassgrad's shortcut), or else glassgrad's own generator, as PyTorch draws from
+    its default one (so each call splits anew, and :func:`glassgrad.manual_seed` repeats them); then cut them into
+    disjoint :class:`Subset`\\ s.
 
     >>> import glassgrad as gg
     >>> parts = gg.data.random_split(gg.data.TensorDataset(gg.arange(10)), [0.5, 0.3, 0.2])
