@@ -46,6 +46,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .device import check_device, device
+from .nn.parameter import Parameter
 from .tensor import Tensor
 
 FORMAT = "glassgrad"
@@ -225,7 +226,12 @@ def _encode(value: Any, where: list, tensors: dict[str, np.ndarray] | None) -> d
                             "float32, float64, an integer type or bool")
         name = _unique_name(name, tensors)
         tensors[name] = array.astype(array.dtype.newbyteorder("<"), order="C", copy=False)  # 0-d stays 0-d
-        return {"tensor": name}
+        node: dict[str, Any] = {"tensor": name}
+        if isinstance(value, Tensor) and value.requires_grad:  # kept, as torch.save keeps it (a leaf when loaded)
+            node["requires_grad"] = True
+        if isinstance(value, Parameter):  # loaded as a Parameter again, as by torch.load
+            node["parameter"] = True
+        return node
     if isinstance(value, np.generic):
         value = value.item()
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -248,17 +254,34 @@ def _encode(value: Any, where: list, tensors: dict[str, np.ndarray] | None) -> d
 
 def _decode(node: dict, tensors: dict[str, np.ndarray]) -> Any:
     """The inverse of :func:`_encode`: a layout node back to values, with arrays as Tensors."""
+    if "tensor" in node:
+        return _decode_tensor(node, tensors)
     (kind, content), = node.items()
-    if kind not in ("tensor", "value", "dict", "list", "tuple"):
+    if kind not in ("value", "dict", "list", "tuple"):
         raise ValueError(f"unknown layout entry {kind!r}")
-    if kind == "tensor":
-        return Tensor._wrap(tensors[content])
     if kind == "value":
         return content
     if kind == "dict":
         return {key: _decode(item, tensors) for key, item in content}
     items = [_decode(item, tensors) for item in content]
     return tuple(items) if kind == "tuple" else items
+
+
+def _decode_tensor(node: dict, tensors: dict[str, np.ndarray]) -> Tensor:
+    """A ``{"tensor": name}`` node as the tensor it was saved from: a Parameter if it was one, requiring grad if it
+    did (``requires_grad`` and ``parameter`` are left out of the node when false)."""
+    unknown = set(node) - {"tensor", "requires_grad", "parameter"}
+    if unknown:
+        raise ValueError(f"unknown entries {sorted(unknown)} in a tensor's layout")
+    array = tensors[node["tensor"]]
+    requires_grad = node.get("requires_grad") is True
+    if requires_grad and array.dtype.kind != "f":
+        raise ValueError(f"tensor {node['tensor']!r} of dtype {array.dtype} is marked as requiring grad, which only "
+                         "a floating-point tensor can")
+    tensor = Tensor._wrap(array, requires_grad)
+    if node.get("parameter") is True:
+        return Parameter(tensor, requires_grad=tensor.requires_grad)
+    return tensor
 
 
 # --- save -------------------------------------------------------------------------------------

@@ -172,7 +172,7 @@ def test_a_model_with_holders_saves_and_loads():
     (lambda: gg.nn.ParameterList([[1.0, 2.0]]), TypeError, "ParameterList: entry 0 is a list"),
     (lambda: gg.nn.ModuleDict({"a": gg.nn.ReLU()})["b"], KeyError, "ModuleDict has no entry 'b'"),
     (lambda: gg.nn.ModuleDict({"a.b": gg.nn.ReLU()}), KeyError, "module name must be a non-empty string"),
-    (lambda: gg.nn.ModuleDict().update([1, 2]), TypeError, "update needs a mapping or"),
+    (lambda: gg.nn.ModuleDict().update([1, 2]), TypeError, r"element #0 should be a \(key, value\) pair"),
 ])
 def test_mistakes_are_one_line_errors(call, error, message):
     with pytest.raises(error, match=message) as caught:

@@ -93,7 +93,10 @@ class ConcatDataset(Dataset):
 
     def __getitem__(self, index: int) -> Any:
         total = len(self)
-        if not -total <= index < total:
+        if index < -total:  # PyTorch's exception class for a negative index too far back
+            raise ValueError(f"ConcatDataset: index {index} reaches back past the first of its {total} samples "
+                             "(absolute value of index should not exceed dataset length)")
+        if index >= total:
             raise IndexError(f"ConcatDataset: index {index} is out of range for {total} samples")
         index = index % total
         which = int(np.searchsorted(self.cumulative_sizes, index, side="right"))
@@ -151,9 +154,9 @@ class TensorDataset(Dataset):
         sizes = [t.shape[0] for t in converted]
         if len(set(sizes)) > 1:
             listed = ", ".join(f"{size} (tensor {position})" for position, size in enumerate(sizes))
-            raise ValueError(
-                f"TensorDataset: all tensors must have the same size in dimension 0 (one row per sample), "
-                f"but got {listed}"
+            raise AssertionError(  # PyTorch's exception class ("Size mismatch between tensors")
+                f"TensorDataset: Size mismatch between tensors: all must have the same size in dimension 0 (one row "
+                f"per sample), but got {listed}"
             )
         self.tensors = converted
         self.feature_names = list(feature_names) if feature_names is not None else None
@@ -224,9 +227,11 @@ def _split_sizes(total: int, lengths_or_fractions: Sequence[float]) -> list[int]
 
 
 def random_split(dataset: Dataset, lengths_or_fractions: Sequence[float], generator: Any = None, *,
-                 seed: int = 0) -> list[Subset]:
-    """Shuffle the sample numbers with ``generator`` (PyTorch's argument: a ``gg.Generator`` or a NumPy one),
-    or else a fresh stream from ``seed``, and cut them into disjoint :class:`Subset`\\ s.
+                 seed: int | None = None) -> list[Subset]:
+    """Shuffle the sample numbers with ``generator`` (PyTorch's argument: a ``gg.Generator`` or a NumPy one), or
+    a fresh stream from ``seed`` (glassgrad's shortcut), or else glassgrad's own generator, as PyTorch draws from
+    its default one (so each call splits anew, and :func:`glassgrad.manual_seed` repeats them); then cut them into
+    disjoint :class:`Subset`\\ s.
 
     >>> import glassgrad as gg
     >>> parts = gg.data.random_split(gg.data.TensorDataset(gg.arange(10)), [0.5, 0.3, 0.2])

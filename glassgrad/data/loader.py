@@ -18,12 +18,13 @@ How big a batch is decides which flavour of gradient descent a training loop doe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import copy
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
 
 import numpy as np
 
-from ..arguments import as_array
+from ..arguments import as_array, joined_dtype
 from ..creation import default_generator
 from ..tensor import Tensor
 from .dataset import Dataset, IterableDataset, Subset, TensorDataset
@@ -31,7 +32,7 @@ from .samplers import BatchSampler
 
 
 class DataLoader:
-    """Batches of ``dataset`` as tuples of tensors: ``for X, y in DataLoader(data, batch_size=32): …``.
+    """Batches of ``dataset`` as lists of tensors (as PyTorch's): ``for X, y in DataLoader(data, batch_size=32): …``.
 
     * ``batch_size``: samples per batch (≥ 1). ``len(dataset)`` gives batch gradient
       descent, 1 gives stochastic gradient descent, values between give mini-batches.
@@ -163,12 +164,13 @@ class DataLoader:
             yield change(self.dataset[int(chosen[0])])
 
     def _array_batches(self, arrays: tuple[np.ndarray, ...], rows: np.ndarray | None,
-                       batches: Iterator[np.ndarray]) -> Iterator[tuple[Tensor, ...]]:
+                       batches: Iterator[np.ndarray]) -> Iterator[list[Tensor]]:
         wrap = Tensor._wrap
         for chosen in batches:
             if rows is not None:
                 chosen = rows[chosen]
-            yield tuple([wrap(array.take(chosen, 0)) for array in arrays])  # array[chosen], in one faster call
+            yield [wrap(array.take(chosen, 0)) for array in arrays]  # array[chosen], in one faster call; a list,
+            # as PyTorch's default_collate makes of tuple samples
 
     def _collated_batches(self, batches: Iterator[np.ndarray]) -> Iterator[Any]:
         combine = self.collate_fn or collate
@@ -205,16 +207,34 @@ def _stored_rows(dataset: Dataset) -> tuple[tuple[np.ndarray, ...], np.ndarray |
     return None
 
 
+def _is_namedtuple(value: Any) -> bool:
+    return isinstance(value, tuple) and hasattr(value, "_fields")
+
+
+def _like(mapping: Mapping, values: dict) -> Mapping:
+    """``values`` in ``mapping``'s own class (an OrderedDict stays one), as PyTorch's collate keeps it; a plain
+    dict for a class that cannot be built from one."""
+    if isinstance(mapping, MutableMapping):
+        clone = copy.copy(mapping)
+        clone.update(values)
+        return clone
+    try:
+        return type(mapping)(values)
+    except TypeError:
+        return values
+
+
 def convert(sample: Any) -> Any:
     """One sample as ``batch_size=None`` gives it, as PyTorch's ``default_convert``: NumPy arrays (and NumPy
-    numbers) become tensors, inside tuples, lists and dicts too; everything else stays as it is."""
+    numbers) become tensors, inside lists, dicts and tuples too (a tuple becomes a list, as in PyTorch; a named
+    tuple keeps its class); everything else stays as it is."""
     if isinstance(sample, (np.ndarray, np.generic)) and np.asarray(sample).dtype.kind in "biuf":
         return Tensor._wrap(np.asarray(sample))
     if isinstance(sample, Mapping):
-        return {key: convert(value) for key, value in sample.items()}
-    if isinstance(sample, tuple):
-        return tuple(convert(value) for value in sample)
-    if isinstance(sample, list):
+        return _like(sample, {key: convert(value) for key, value in sample.items()})
+    if _is_namedtuple(sample):
+        return type(sample)(*(convert(value) for value in sample))
+    if isinstance(sample, (tuple, list)):
         return [convert(value) for value in sample]
     return sample
 
@@ -222,34 +242,37 @@ def convert(sample: Any) -> Any:
 def collate(samples: list[Any] | tuple) -> Any:
     """A list of samples as one batch, as PyTorch's ``default_collate`` makes it.
 
-    Tensors and arrays are stacked along a new first dimension; numbers become a tensor
-    (Python floats float64, ints int64, as in PyTorch); strings stay a sequence; a sample that is a tuple
-    (or list) gives a tuple of batches, field ``k`` from field ``k`` of every sample; a dict
-    gives a dict of batches, key by key.
+    Tensors and numeric arrays are stacked along a new first dimension (in their joined dtype, as ``stack``:
+    int64 with float32 is float32); numbers become a tensor (Python floats float64, ints int64, as in PyTorch);
+    strings (and bytes) stay the list they came as; a sample that is a tuple or list gives a *list* of batches,
+    field ``k`` from field ``k`` of every sample (a named tuple gives one of its class); a dict gives a dict (of
+    the sample's mapping class) of batches, key by key.
     """
     first = samples[0]
-    if isinstance(first, (Tensor, np.ndarray)):
+    if isinstance(first, (str, bytes)):
+        return samples  # as PyTorch: the strings as they came (a tuple, for a field of tuple samples)
+    if isinstance(first, (Tensor, np.ndarray, np.generic)):
         arrays = [value.array if isinstance(value, Tensor) else np.asarray(value) for value in samples]
-        try:
-            return Tensor._wrap(np.stack(arrays))
-        except ValueError:
-            shapes = sorted({array.shape for array in arrays})
-            raise ValueError(f"collate: samples' tensors have different shapes {shapes}; they must match") from None
-    if isinstance(first, np.generic):
-        return Tensor._wrap(np.asarray(samples))
+        if any(array.dtype.kind not in "biuf" for array in arrays):
+            raise TypeError(f"collate: a sample holds an array of dtype {arrays[0].dtype}; batches are made of "
+                            "tensors, numeric arrays, numbers, dicts or lists: pass DataLoader(collate_fn=...)")
+        shapes = {array.shape for array in arrays}
+        if len(shapes) > 1:
+            raise RuntimeError(f"collate: the samples' tensors have different shapes {sorted(shapes)}; stack needs "
+                               "one shape (pad them, or pass DataLoader(collate_fn=...))")
+        return Tensor._wrap(np.stack(arrays).astype(joined_dtype(array.dtype for array in arrays), copy=False))
     if isinstance(first, float):
         return Tensor._wrap(np.asarray(samples, dtype=np.float64))  # PyTorch's default_collate: float64
     if isinstance(first, (bool, int)):
         return Tensor._wrap(as_array(samples, None))  # bool or int64 (float32 if floats follow), as torch.tensor
-    if isinstance(first, str):
-        return samples  # as PyTorch: the strings as they came (a tuple, for a field of tuple samples)
     if isinstance(first, Mapping):
-        return {key: collate([sample[key] for sample in samples]) for key in first}
+        return _like(first, {key: collate([sample[key] for sample in samples]) for key in first})
     if isinstance(first, (tuple, list)):
-        widths = {len(sample) for sample in samples}
-        if len(widths) > 1:
-            raise ValueError(f"collate: samples have different numbers of items {sorted(widths)}; they must all match")
-        return tuple(collate(field) for field in zip(*samples))
+        if len({len(sample) for sample in samples}) > 1:
+            raise RuntimeError("collate: each element in list of batch should be of equal size; the samples have "
+                               f"{sorted({len(sample) for sample in samples})} items")
+        fields = [collate(field) for field in zip(*samples)]
+        return type(first)(*fields) if _is_namedtuple(first) else fields
     raise TypeError(
         f"collate: a sample holds a {type(first).__name__}, which cannot be batched; give tensors, arrays, "
         "numbers, strings, dicts or tuples of them, or pass DataLoader(collate_fn=...)"

@@ -105,6 +105,38 @@ class Sequential(Module):
         del self[index]
         return layer
 
+    def __add__(self, other: Sequential) -> Sequential:
+        """``a + b``: a new Sequential of the layers of ``a`` then those of ``b`` (the same layer objects)."""
+        return Sequential().extend(self).extend(_checked_sequential(other, "+"))
+
+    def __iadd__(self, other: Sequential) -> Sequential:
+        return self.extend(_checked_sequential(other, "+="))
+
+    def __mul__(self, times: int) -> Sequential:
+        """``model * 3``: a new Sequential holding the layers three times over (the same layer objects, so they
+        share their parameters), as PyTorch's."""
+        return Sequential().extend(list(self) * _checked_times(times))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, times: int) -> Sequential:
+        return self.extend(list(self) * (_checked_times(times) - 1))
+
+
+def _checked_sequential(other: Any, operator: str) -> Sequential:
+    if not isinstance(other, Sequential):
+        raise ValueError(f"the {operator} operator of a Sequential takes another Sequential, but a "
+                         f"{type(other).__name__} is given; use .append(layer) or .extend(layers)")
+    return other
+
+
+def _checked_times(times: Any) -> int:
+    if isinstance(times, bool) or not isinstance(times, int):
+        raise TypeError(f"a Sequential can be multiplied by an int, not a {type(times).__name__}")
+    if times <= 0:
+        raise ValueError(f"a Sequential can be multiplied by an int > 0, not {times}")
+    return times
+
 
 def _checked_layer(layer: Any, name: str) -> Module:
     if not isinstance(layer, Module):

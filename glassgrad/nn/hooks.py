@@ -8,6 +8,7 @@ trace can tell which layer each recorded step belongs to). Each returns a
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,47 @@ class WithKeywords:
         return self.hook(*args)
 
 
+class AlwaysCalled(WithKeywords):
+    """A forward hook registered with ``always_call=True``: run also when the call fails (the forward, a pre-hook
+    or an earlier forward hook raised), then with the output so far (``None`` if the forward did not return).
+
+    It is always handed the keyword arguments and passes them on only when registered ``with_kwargs=True``.
+    """
+
+    __slots__ = ("with_kwargs",)
+
+    def __init__(self, hook: Callable, with_kwargs: bool) -> None:
+        super().__init__(hook)
+        self.with_kwargs = with_kwargs
+
+    def __call__(self, module: Module, inputs: tuple, kwargs: dict, output: Any) -> Any:
+        if self.with_kwargs:
+            return self.hook(module, inputs, kwargs, output)
+        return self.hook(module, inputs, output)
+
+
+def forward_hook_entry(hook: Callable, with_kwargs: bool, always_call: bool) -> Callable:
+    """What a forward-hook registry holds for ``hook`` registered with these options."""
+    if always_call:
+        return AlwaysCalled(hook, with_kwargs)
+    return WithKeywords(hook) if with_kwargs else hook
+
+
+def call_always_called_hooks(module: Module, hooks: tuple, inputs: tuple, kwargs: dict, output: Any) -> None:
+    """After a failed call of ``module``: run the ``always_call`` hooks among ``hooks`` (those not run yet), as
+    PyTorch does; an error one of them raises is shown as a warning, so the call's own error is the one raised."""
+    for hook in hooks:
+        if type(hook) is AlwaysCalled:
+            try:
+                replaced = hook(module, inputs, kwargs, output)
+            except Exception as error:
+                warnings.warn(f"a forward hook with always_call=True raised an error, silenced because the call of "
+                              f"{type(module).__name__} raised another: {error}", stacklevel=3)
+                continue
+            if replaced is not None:
+                output = replaced
+
+
 _GLOBAL_FORWARD_PRE_HOOKS: dict[int, ForwardPreHook] = {}
 _GLOBAL_FORWARD_HOOKS: dict[int, ForwardHook] = {}
 
@@ -44,6 +86,8 @@ def register_module_forward_pre_hook(hook: ForwardPreHook) -> RemovableHandle:
     return add_hook(_GLOBAL_FORWARD_PRE_HOOKS, hook)
 
 
-def register_module_forward_hook(hook: ForwardHook) -> RemovableHandle:
-    """Call ``hook(module, inputs, output)`` after the forward of *every* module."""
-    return add_hook(_GLOBAL_FORWARD_HOOKS, hook)
+def register_module_forward_hook(hook: ForwardHook, *, with_kwargs: bool = False,
+                                 always_call: bool = False) -> RemovableHandle:
+    """Call ``hook(module, inputs, output)`` after the forward of *every* module (``with_kwargs``, ``always_call``:
+    as :meth:`~glassgrad.nn.Module.register_forward_hook`'s)."""
+    return add_hook(_GLOBAL_FORWARD_HOOKS, forward_hook_entry(hook, with_kwargs, always_call))

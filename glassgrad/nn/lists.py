@@ -22,6 +22,7 @@ decides how to use them (``for layer in self.layers: x = layer(x)``).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -151,6 +152,25 @@ class ModuleList(_Listed):
     def _put(self, name: str, value: Any) -> None:
         self.add_module(name, value)
 
+    def _described_children(self) -> list[tuple[str, list[tuple[str, Any]]]]:
+        """As PyTorch prints a ModuleList: a run of layers that print alike is one entry, ``(0-2): 3 x Linear(…)``,
+        whose parameter count is the whole run's (the lines inside it are the first layer's)."""
+        runs: list[tuple[list[str], list[Module], list[tuple[str, Any]]]] = []  # names, layers, first one's lines
+        for (name, lines), layer in zip(super()._described_children(), self._modules.values()):
+            if runs and [text for text, _ in runs[-1][2]] == [text for text, _ in lines]:
+                runs[-1][0].append(name)
+                runs[-1][1].append(layer)
+            else:
+                runs.append(([name], [layer], lines))
+        described = []
+        for names, layers, lines in runs:
+            if len(layers) == 1:
+                described.append((names[0], lines))
+                continue
+            (text, _), *inner = lines
+            described.append((f"{names[0]}-{names[-1]}", [(f"{len(layers)} x {text}", ModuleList(layers)), *inner]))
+        return described
+
     def insert(self, index: int, module: Module) -> None:
         """Put ``module`` before position ``index`` (the later ones are renumbered)."""
         entries = self._entries()
@@ -204,6 +224,9 @@ class _Keyed(Module):
         return self._registry()[key]
 
     def __setitem__(self, key: str, value: Any) -> None:
+        if isinstance(key, str) and key not in self._registry() and hasattr(self, key):
+            raise KeyError(f"attribute '{key}' already exists: {self._kind} has a method or attribute of that name "
+                           "(an entry under it would hide it, as PyTorch refuses too); rename the entry")
         self._put(key, value)
 
     def __delitem__(self, key: str) -> None:
@@ -238,11 +261,20 @@ class _Keyed(Module):
         return value
 
     def update(self, entries: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
-        """Add or replace entries from a mapping or from (key, value) pairs, in their order."""
-        pairs = entries.items() if isinstance(entries, Mapping) else entries
-        for pair in pairs:
-            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-                raise TypeError(f"{self._kind}.update needs a mapping or (key, value) pairs, got the entry {pair!r}")
+        """Add or replace entries from a mapping (another ModuleDict or ParameterDict too) or from (key, value)
+        pairs, in their order."""
+        if not isinstance(entries, Iterable):
+            raise TypeError(f"{self._kind}.update should be called with an iterable of key/value pairs, but got "
+                            f"{type(entries).__name__}")
+        pairs = entries.items() if isinstance(entries, (Mapping, _Keyed)) else entries
+        for position, pair in enumerate(pairs):
+            if not isinstance(pair, Iterable) or isinstance(pair, str):
+                raise TypeError(f"{self._kind} update sequence element #{position} should be a (key, value) pair, "
+                                f"but got {type(pair).__name__}")
+            pair = tuple(pair)
+            if len(pair) != 2:
+                raise ValueError(f"{self._kind} update sequence element #{position} has length {len(pair)}; "
+                                 "2 is required")
             self[pair[0]] = pair[1]
 
 
@@ -289,3 +321,53 @@ class ParameterDict(_Keyed):
 
     def extra_repr(self) -> str:
         return ", ".join(f"({name}): Parameter of shape {tuple(p.shape)}" for name, p in self._parameters.items())
+
+    def update(self, entries: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
+        """As :meth:`ModuleDict.update`, but a plain dict's entries go in sorted by key, as PyTorch's ParameterDict
+        puts them (an OrderedDict, another ParameterDict and (key, value) pairs keep their order), so the
+        parameters come in PyTorch's order (an optimizer's state dict numbers them in that order)."""
+        if isinstance(entries, Mapping) and not isinstance(entries, OrderedDict):
+            entries = sorted(entries.items())
+        super().update(entries)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._parameters.get(key, default)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        """The entry ``key``, put in first (as a Parameter) if it is not there."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def popitem(self) -> tuple[str, Parameter]:
+        """Remove the entry put in last and return ``(key, parameter)``."""
+        if not self._parameters:
+            raise KeyError("popitem(): ParameterDict is empty")
+        key = next(reversed(self._parameters))
+        return key, self.pop(key)
+
+    def copy(self) -> ParameterDict:
+        """A new ParameterDict holding the same parameters (not copies of them)."""
+        return ParameterDict(self.items())
+
+    def fromkeys(self, keys: Iterable[str], default: Tensor) -> ParameterDict:
+        """A new ParameterDict with ``default`` under every key of ``keys`` (called on one, as in PyTorch)."""
+        return ParameterDict((key, default) for key in keys)
+
+    def __reversed__(self) -> Iterator[str]:
+        return reversed(list(self._parameters))
+
+    def __or__(self, other: ParameterDict) -> ParameterDict:
+        """``a | b``: a new ParameterDict of the entries of ``a``, then those of ``b`` (which win)."""
+        merged = self.copy()
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other: ParameterDict) -> ParameterDict:
+        merged = ParameterDict(other)
+        merged.update(self)
+        return merged
+
+    def __ior__(self, other: ParameterDict) -> ParameterDict:
+        self.update(other)
+        return self

@@ -41,6 +41,8 @@ from .hooks import (
     ForwardPreHook,
     RemovableHandle,
     WithKeywords,
+    call_always_called_hooks,
+    forward_hook_entry,
 )
 from .hooks import register_module_forward_hook as register_module_forward_hook  # also importable from here
 from .hooks import register_module_forward_pre_hook as register_module_forward_pre_hook
@@ -68,6 +70,9 @@ def _check_name(name: Any, kind: str) -> None:
         raise KeyError(f'{kind} name must be a non-empty string without ".", got {name!r}')
 
 
+EXTRA_STATE = "_extra_state"
+"""The state-dict name of a module's :meth:`Module.get_extra_state`, PyTorch's."""
+
 REPR_COUNT_COLUMN = 60
 """``repr`` aligns the parameter counts at this column (longer lines put theirs right after)."""
 
@@ -88,6 +93,9 @@ class Module:
     """
 
     training: bool
+    _may_be_missing: tuple[str, ...] = ()
+    """Names of this module's own state entries that a state dict may leave out: ``load_state_dict`` keeps their
+    values and does not count them missing (BatchNorm's ``num_batches_tracked``, as PyTorch's)."""
 
     def __init__(self) -> None:
         set_plain = object.__setattr__
@@ -107,30 +115,39 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
-        if self._forward_pre_hooks or _GLOBAL_FORWARD_PRE_HOOKS:
-            for hook in (*_GLOBAL_FORWARD_PRE_HOOKS.values(), *self._forward_pre_hooks.values()):
-                if type(hook) is WithKeywords:
-                    replaced = hook(self, inputs, kwargs)
+        output = None
+        hooks_run = 0  # forward hooks called so far: an always_call one among them is not called again on an error
+        try:
+            if self._forward_pre_hooks or _GLOBAL_FORWARD_PRE_HOOKS:
+                for hook in (*_GLOBAL_FORWARD_PRE_HOOKS.values(), *self._forward_pre_hooks.values()):
+                    if type(hook) is WithKeywords:
+                        replaced = hook(self, inputs, kwargs)
+                        if replaced is not None:
+                            if not (isinstance(replaced, tuple) and len(replaced) == 2):
+                                raise RuntimeError("a forward pre-hook registered with_kwargs=True must return None "
+                                                   f"or a tuple (args, kwargs), got {type(replaced).__name__}")
+                            inputs, kwargs = replaced
+                        continue
+                    replaced = hook(self, inputs)
                     if replaced is not None:
-                        if not (isinstance(replaced, tuple) and len(replaced) == 2):
-                            raise RuntimeError("a forward pre-hook registered with_kwargs=True must return None or "
-                                               f"a tuple (args, kwargs), got {type(replaced).__name__}")
-                        inputs, kwargs = replaced
-                    continue
-                replaced = hook(self, inputs)
-                if replaced is not None:
-                    inputs = replaced if isinstance(replaced, tuple) else (replaced,)
-        watch = BackwardWatch(self, inputs) if self._backward_hooks or self._backward_pre_hooks else None
-        output = self.forward(*(inputs if watch is None else watch.inputs), **kwargs)
-        if self._forward_hooks or _GLOBAL_FORWARD_HOOKS:
-            for hook in (*_GLOBAL_FORWARD_HOOKS.values(), *self._forward_hooks.values()):
-                keywords = (kwargs,) if type(hook) is WithKeywords else ()
-                replaced = hook(self, inputs, *keywords, output)
-                if replaced is not None:
-                    output = replaced
-        if watch is not None:
-            watch.watch_output(output)
-        return output
+                        inputs = replaced if isinstance(replaced, tuple) else (replaced,)
+            watch = BackwardWatch(self, inputs) if self._backward_hooks or self._backward_pre_hooks else None
+            output = self.forward(*(inputs if watch is None else watch.inputs), **kwargs)
+            if self._forward_hooks or _GLOBAL_FORWARD_HOOKS:
+                for hook in (*_GLOBAL_FORWARD_HOOKS.values(), *self._forward_hooks.values()):
+                    hooks_run += 1
+                    keywords = (kwargs,) if isinstance(hook, WithKeywords) else ()
+                    replaced = hook(self, inputs, *keywords, output)
+                    if replaced is not None:
+                        output = replaced
+            if watch is not None:
+                watch.watch_output(output)
+            return output
+        except Exception:
+            if self._forward_hooks or _GLOBAL_FORWARD_HOOKS:
+                hooks = (*_GLOBAL_FORWARD_HOOKS.values(), *self._forward_hooks.values())
+                call_always_called_hooks(self, hooks[hooks_run:], inputs, kwargs, output)
+            raise
 
     def register_forward_pre_hook(self, hook: ForwardPreHook, *, prepend: bool = False,
                                   with_kwargs: bool = False) -> RemovableHandle:
@@ -146,12 +163,11 @@ class Module:
         """Call ``hook(module, inputs, output)`` after each forward; a non-None return replaces the output.
 
         ``prepend=True``: run it before the hooks registered already; ``with_kwargs=True``: call
-        ``hook(module, inputs, kwargs, output)``. The glass box uses this to record each layer's activations.
+        ``hook(module, inputs, kwargs, output)``; ``always_call=True``: call it also when the call raises (with the
+        output so far, ``None`` if the forward raised), before the error goes on. The glass box uses this to record
+        each layer's activations.
         """
-        if always_call:
-            raise NotImplementedError("register_forward_hook(always_call=True) is not supported in glassgrad: a "
-                                      "forward hook runs only after a forward that returned; catch the error yourself")
-        return add_hook(self._forward_hooks, WithKeywords(hook) if with_kwargs else hook, prepend)
+        return add_hook(self._forward_hooks, forward_hook_entry(hook, with_kwargs, always_call), prepend)
 
     def register_backward_hook(self, hook: Any) -> RemovableHandle:
         """PyTorch's deprecated module backward hook, whose ``grad_input`` is that of the module's last step only."""
@@ -159,20 +175,21 @@ class Module:
                                   "glassgrad: use register_full_backward_hook, same hook(module, grad_input, "
                                   "grad_output)")
 
-    def register_full_backward_hook(self, hook: Any) -> RemovableHandle:
+    def register_full_backward_hook(self, hook: Any, prepend: bool = False) -> RemovableHandle:
         """Call ``hook(module, grad_input, grad_output)`` in each backward pass through a call of this module.
 
         ``grad_input``: ∂L/∂input per positional argument (None where none flows); a returned tuple
-        replaces it. See :mod:`glassgrad.nn.backward_hooks`.
+        replaces it. ``prepend=True``: run it before the ones registered already. See
+        :mod:`glassgrad.nn.backward_hooks`.
         """
-        return add_hook(self._backward_hooks, hook)
+        return add_hook(self._backward_hooks, hook, prepend)
 
-    def register_full_backward_pre_hook(self, hook: Any) -> RemovableHandle:
+    def register_full_backward_pre_hook(self, hook: Any, prepend: bool = False) -> RemovableHandle:
         """Call ``hook(module, grad_output)`` in each backward pass, before ∂L/∂output goes into the module.
 
-        A returned tuple replaces ``grad_output``.
+        A returned tuple replaces ``grad_output``; ``prepend=True`` runs it before the ones registered already.
         """
-        return add_hook(self._backward_pre_hooks, hook)
+        return add_hook(self._backward_pre_hooks, hook, prepend)
 
     # --- registration ---------------------------------------------------------------------
 
@@ -183,18 +200,22 @@ class Module:
                 f"call super().__init__() first in {type(self).__name__}.__init__"
             )
         if isinstance(value, Parameter):
+            self._make_room(name, self._parameters)
             self.register_parameter(name, value)
-        elif isinstance(value, Module):
-            self.add_module(name, value)
-        elif isinstance(value, Buffer):  # PyTorch 2.x: nn.Buffer(t) marks t to be registered as a buffer
-            self.register_buffer(name, Tensor._wrap(value.array, value.requires_grad), value.persistent)
-        elif isinstance(value, UninitializedBuffer):  # a lazy module's buffer, registered as PyTorch does
-            self.register_buffer(name, value)
-        elif name in self._parameters:
+        elif name in self._parameters:  # before the other kinds, as in PyTorch: a layer is no parameter
             if value is not None:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
                                 "(gg.nn.Parameter or None expected)")
             self.register_parameter(name, None)
+        elif isinstance(value, Module):
+            self._make_room(name, self._modules)
+            self.add_module(name, value)
+        elif isinstance(value, Buffer):  # PyTorch 2.x: nn.Buffer(t) marks t to be registered as a buffer
+            self._make_room(name, self._buffers)
+            self.register_buffer(name, Tensor._wrap(value.array, value.requires_grad), value.persistent)
+        elif isinstance(value, UninitializedBuffer):  # a lazy module's buffer, registered as PyTorch does
+            self._make_room(name, self._buffers)
+            self.register_buffer(name, value)
         elif name in self._modules:
             if value is not None:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' "
@@ -224,8 +245,18 @@ class Module:
                 registry.pop(name, None)
         self._non_persistent_buffers.discard(name)
 
+    def _make_room(self, name: str, registry: dict) -> None:
+        """What ``self.name = value`` does before registering ``value`` in ``registry``: a plain attribute or an
+        entry of another kind called ``name`` goes, as in PyTorch (a ``register_*`` call refuses a taken name)."""
+        if name not in registry:
+            self.__dict__.pop(name, None)
+            self._forget(name, keep=registry)
+
     def _register(self, registry: dict, kind: str, name: str, value: Any, expected: type, hint: str) -> None:
         _check_name(name, kind)
+        if name not in registry and hasattr(self, name):
+            raise KeyError(f"attribute '{name}' already exists: {type(self).__name__} has an attribute (or a member "
+                           f"of another kind) of that name; pick another name, or delete it first (del module.{name})")
         if value is not None and not isinstance(value, expected):
             raise TypeError(f"cannot assign '{type(value).__name__}' object to {kind} '{name}' ({hint})")
         self._forget(name, keep=registry)
@@ -303,16 +334,19 @@ class Module:
                                  f"{', '.join(members) or 'none'}")
         return members[name]
 
-    def named_modules(self, prefix: str = "", remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+    def named_modules(self, memo: set[Module] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
         """Every module in the tree, this one first (named ``""``), with dotted names: each once, or, with
-        ``remove_duplicate=False``, once under every name it is registered as."""
-        seen: set[int] = set()
+        ``remove_duplicate=False``, once under every name it is registered as. ``memo``, as in PyTorch: a set of
+        modules to leave out, to which each module given is added."""
+        seen = set() if memo is None else memo
         stack = [(prefix, self)]
         while stack:
             name, module = stack.pop()
-            if remove_duplicate and id(module) in seen:
+            if remove_duplicate and module in seen:
                 continue
-            seen.add(id(module))
+            if remove_duplicate:
+                seen.add(module)
             yield name, module
             children = [(f"{name}.{child_name}" if name else child_name, child)
                         for child_name, child in module._modules.items() if child is not None]
@@ -337,7 +371,7 @@ class Module:
     def _named_members(self, registry: str, prefix: str, recurse: bool,
                        remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
         seen: set[int] = set()
-        modules = self.named_modules(prefix, remove_duplicate) if recurse else [(prefix, self)]
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         for module_name, module in modules:
             for name, member in getattr(module, registry).items():
                 if member is None or (remove_duplicate and id(member) in seen):
@@ -382,8 +416,9 @@ class Module:
         """Training mode (the default): Dropout drops, BatchNorm uses and updates batch statistics."""
         if not isinstance(mode, bool):
             raise ValueError(f"training mode is expected to be boolean, got {mode!r}")
-        for module in self.modules():
-            object.__setattr__(module, "training", mode)
+        object.__setattr__(self, "training", mode)
+        for child in self.children():  # each child's own train(), so a layer that overrides it (to keep its
+            child.train(mode)          # BatchNorm frozen, say) is obeyed inside a model too, as in PyTorch
         return self
 
     def eval(self) -> Module:
@@ -454,31 +489,54 @@ class Module:
 
     # --- saving and loading ------------------------------------------------------------------
 
-    def _state_items(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+    def get_extra_state(self) -> Any:
+        """State that is neither a parameter nor a buffer (a count, a vocabulary) to save in the state dict, under
+        ``"_extra_state"``: define it, and :meth:`set_extra_state` to take it back, in a module that has some (the
+        value should be what ``gg.save`` stores: tensors and JSON values)."""
+        raise RuntimeError(f"{type(self).__name__} has no extra state: define get_extra_state and set_extra_state "
+                           "in it to save some")
+
+    def set_extra_state(self, state: Any) -> None:
+        """Take back what :meth:`get_extra_state` gave, when a state dict is loaded."""
+        raise RuntimeError(f"{type(self).__name__} does not define set_extra_state, so the '_extra_state' of a state "
+                           "dict cannot be loaded into it; define it beside get_extra_state")
+
+    def _state_items(self, prefix: str = "") -> Iterator[tuple[str, Tensor | Module]]:
         """(name, tensor) for every saved tensor: this module's parameters, then its persistent buffers, then
-        each child's. A module registered under two names (``self.alias = self.encoder``) is saved under
-        both, as PyTorch does, so the keys match its checkpoints."""
+        ``(prefix + "_extra_state", module)`` if it defines :meth:`get_extra_state`, then each child's. A module
+        registered under two names (``self.alias = self.encoder``) is saved under both, as PyTorch does, so the keys
+        match its checkpoints."""
         for name, param in self._parameters.items():
             if param is not None:
                 yield prefix + name, param
         for name, buffer in self._buffers.items():
             if buffer is not None and name not in self._non_persistent_buffers:
                 yield prefix + name, buffer
+        if type(self).get_extra_state is not Module.get_extra_state:
+            yield prefix + EXTRA_STATE, self
         for name, child in self._modules.items():
             if child is not None:
                 yield from child._state_items(f"{prefix}{name}.")
 
-    def state_dict(self, keep_vars: bool = False, *, prefix: str = "") -> OrderedDict[str, Tensor]:
-        """Every parameter and persistent buffer by dotted name (``"0.weight"``, ``"1.running_mean"``).
+    def state_dict(self, keep_vars: bool = False, *, destination: dict[str, Tensor] | None = None,
+                   prefix: str = "") -> dict[str, Tensor]:
+        """Every parameter and persistent buffer by dotted name (``"0.weight"``, ``"1.running_mean"``), and the
+        ``get_extra_state()`` of a module that defines it (``"2._extra_state"``).
 
         As in PyTorch the values are *detached tensors sharing memory* with the model: they
         follow later training. Copy them (or save them with ``gg.save``) to keep a snapshot.
         ``keep_vars=True`` returns the parameters themselves, as it does a lazy module's uninitialised ones.
-        ``prefix`` goes before every name (``prefix="model."`` gives ``"model.0.weight"``).
+        ``prefix`` goes before every name (``prefix="model."`` gives ``"model.0.weight"``); ``destination``: a dict
+        to put them in (and return) instead of a new ``OrderedDict``.
         """
-        return OrderedDict((name, tensor if keep_vars or isinstance(tensor, UninitializedTensorMixin)
-                            else Tensor._wrap(tensor.array))
-                           for name, tensor in self._state_items(prefix))
+        state = OrderedDict() if destination is None else destination
+        for name, tensor in self._state_items(prefix):
+            if isinstance(tensor, Module):
+                state[name] = tensor.get_extra_state()
+            else:
+                state[name] = (tensor if keep_vars or isinstance(tensor, UninitializedTensorMixin)
+                               else Tensor._wrap(tensor.array))
+        return state
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
                         assign: bool = False) -> IncompatibleKeys:
@@ -495,7 +553,9 @@ class Module:
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"expected a mapping of names to tensors (a state_dict), got {type(state_dict).__name__}")
         own = OrderedDict(self._state_items())
-        missing = [key for key in own if key not in state_dict]
+        optional = {f"{name}.{entry}" if name else entry
+                    for name, module in self.named_modules(remove_duplicate=False) for entry in module._may_be_missing}
+        missing = [key for key in own if key not in state_dict and key not in optional]
         unexpected = [key for key in state_dict if key not in own]
         errors = []
         if strict and missing:
@@ -507,6 +567,9 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
+            if isinstance(target, Module):  # its extra state, handed to its set_extra_state as it is
+                copies.append((key, target, value))
+                continue
             if isinstance(value, UninitializedTensorMixin):
                 if not isinstance(target, UninitializedTensorMixin):
                     errors.append(f'"{key}" is uninitialized in the checkpoint (a lazy module never called): call '
@@ -531,6 +594,9 @@ class Module:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                + "\n\t".join(errors) + "\n" + hint)
         for key, target, array in copies:
+            if isinstance(target, Module):
+                target.set_extra_state(array)
+                continue
             if isinstance(target, UninitializedTensorMixin):
                 target.materialize(array.shape)
             elif assign:
@@ -559,15 +625,19 @@ class Module:
     def extra_repr(self) -> str:
         return ", ".join(f"{key}={value!r}" for key, value in self.config().items())
 
-    def _describe(self) -> list[tuple[str, Module]]:
+    def _described_children(self) -> list[tuple[str, list[tuple[str, Any]]]]:
+        """Each child's name in the repr and its lines (:meth:`_describe`)."""
+        return [(name, child._describe() if child is not None else [("None", None)])
+                for name, child in self._modules.items()]
+
+    def _describe(self) -> list[tuple[str, Any]]:
         """The repr's lines, each with the module it opens (for its parameter count)."""
         head = f"{type(self).__name__}({self.extra_repr()}"
-        children = list(self._modules.items())
+        children = self._described_children()
         if not children:
             return [(head + ")", self)]
         lines = [(head, self)]
-        for name, child in children:
-            child_lines = child._describe() if child is not None else [("None", None)]
+        for name, child_lines in children:
             text, owner = child_lines[0]
             lines.append((f"  ({name}): {text}", owner))
             lines.extend((f"  {text}", owner) for text, owner in child_lines[1:])

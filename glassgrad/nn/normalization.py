@@ -140,6 +140,8 @@ class BatchNorm1d(Module):
 
     shapes = {2: "(N, {C})", 3: "(N, {C}, L)"}
     """The input shapes the layer takes, by number of dims."""
+    _may_be_missing = ("num_batches_tracked",)
+    """Left out of a state dict (older PyTorch checkpoints lack it), it keeps its value, as PyTorch's does."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, dtype: Any = None, device: Any = None, *,
@@ -410,6 +412,7 @@ class InstanceNorm1d(Module):
     here)."""
 
     shapes = (3,)
+    _may_be_missing = BatchNorm1d._may_be_missing
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
                  track_running_stats: bool = False, dtype: Any = None, device: Any = None, *,
