@@ -21,7 +21,7 @@ The engine computes all of them with im2col and one matrix product each
 >>> import glassgrad as gg
 >>> layer = gg.nn.Conv2d(1, 4, kernel_size=3, padding=1, seed=0)
 >>> layer(gg.ones(2, 1, 8, 8)).shape
-(2, 4, 8, 8)
+Size([2, 4, 8, 8])
 """
 
 from __future__ import annotations
