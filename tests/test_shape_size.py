@@ -245,6 +245,23 @@ def test_a_saved_size_loads_as_a_size_as_with_torch_save(a, torch):
     assert outcome(partial(round_trip, gg)) == outcome(partial(round_trip, torch))
 
 
+@pytest.mark.torch
+@given(shape=shapes)
+def test_a_size_is_a_container_of_its_numbers_for_the_func_transforms_as_in_pytorch(shape, torch):
+    """``torch.func`` takes a Size apart as a tuple (its numbers are the leaves); glassgrad's transforms did not,
+    so ``vmap`` of a function returning ``x.shape`` named the Size, not its numbers, as what is not a tensor."""
+    from torch.utils import _pytree
+
+    from glassgrad import pytree
+
+    tree = ({"shape": gg.Size(shape)}, [gg.zeros(shape).shape])
+    leaves, structure = pytree.flatten(tree)
+    theirs, _ = _pytree.tree_flatten(({"shape": torch.Size(shape)}, [torch.zeros(shape).shape]))
+    assert leaves == theirs == list(shape) * 2
+    rebuilt = pytree.unflatten(leaves, structure)
+    assert rebuilt == tree and type(rebuilt[0]["shape"]) is type(rebuilt[1][0]) is gg.Size
+
+
 # --- what glassgrad alone decides -------------------------------------------------------------------------------
 
 
