@@ -323,6 +323,11 @@ CORE_OPS = {
     "clamp by tensors": lambda x, m: x.clamp(gg.zeros(4), gg.ones(4)),
     "in-place update": lambda x, m: m.detach().sub_(m.detach() * 0.1),
     "normal_": lambda x, m: m.detach().normal_(), "backward": lambda x, m: (x @ m).sum().backward(),
+    "max_pool2d": lambda x, m: gg.nn.functional.max_pool2d(x.unsqueeze(0), 2),
+    "avg_pool2d": lambda x, m: gg.nn.functional.avg_pool2d(x.unsqueeze(0), 2, ceil_mode=True),
+    "layer_norm": lambda x, m: gg.nn.functional.layer_norm(x, (4,)),
+    "batch_norm": lambda x, m: gg.nn.functional.batch_norm(x, None, None, training=True),
+    "dropout": lambda x, m: gg.nn.functional.dropout(x, 0.5),
 }
 
 
