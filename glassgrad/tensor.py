@@ -450,7 +450,10 @@ class Tensor:
             note_read("printing a tensor")
         body = array_text(self.array, prefix="tensor(")
         extras = []
-        if self.array.dtype not in (get_default_dtype(), int64, bool_):
+        empty = self.array.size == 0  # "[]" shows neither the shape nor an int64 or bool dtype: PyTorch adds them
+        if empty and self.array.shape != (0,):
+            extras.append(f"size={shape_text(self.array.shape)}")
+        if self.array.dtype != get_default_dtype() and (empty or self.array.dtype not in (int64, bool_)):
             extras.append(f"dtype={self.array.dtype}")
         if self._op is not None:
             extras.append(f"grad_fn=<{self._op.name}>")

@@ -342,3 +342,15 @@ def test_glassgrads_own_ops_read_no_tensor_shape(monkeypatch):
         read.clear()
         op(x, m)
         assert not read, f"{name} read Tensor.shape {len(read)} times"
+
+
+@pytest.mark.torch
+@given(shape=st.lists(st.integers(0, 3), min_size=1, max_size=3).filter(lambda sizes: 0 in sizes).map(tuple),
+       dtype=st.sampled_from(["float32", "float64", "int64", "int32", "bool"]), requires_grad=st.booleans())
+def test_an_empty_tensor_prints_its_size_and_dtype_as_in_pytorch(shape, dtype, requires_grad, torch):
+    """An empty tensor's numbers ``[]`` tell neither its shape nor an int64 or bool dtype, so PyTorch writes them:
+    ``tensor([], size=(0, 3), dtype=torch.int64)``; glassgrad wrote ``tensor([])``."""
+    requires_grad = requires_grad and dtype.startswith("float")
+    ours = gg.zeros(shape, dtype=getattr(gg, dtype if dtype != "bool" else "bool_"), requires_grad=requires_grad)
+    theirs = torch.zeros(shape, dtype=getattr(torch, dtype), requires_grad=requires_grad)
+    assert repr(ours) == repr(theirs).replace("torch.", "")
