@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
+import operator
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,13 +26,72 @@ from .dtypes import MissingDtype, get_default_dtype, joined_types, promote_types
 
 
 class Size(tuple):
-    """A shape: a tuple of sizes (``x.shape == gg.Size([2, 3])`` holds), with ``numel()``."""
+    """A shape, as PyTorch's ``torch.Size``: a tuple of whole numbers with ``numel()``.
+
+    It is a tuple (``x.shape == (2, 3)`` holds, it hashes as the tuple does, ``n, c = x.shape`` unpacks), and
+    what PyTorch keeps a Size stays one: a slice ``x.shape[1:]``, ``x.shape + (1,)``, ``(1,) + x.shape`` and
+    ``x.shape * 2``. It is built from any iterable of whole numbers: ints, NumPy integers, one-number integer
+    tensors (each kept as a Python int); a float is refused. Sizes may be negative (``view(Size([-1, 3]))``).
+
+    >>> Size([2, 3]), Size([2, 3]).numel(), Size([2, 3])[1:] + (4,)
+    (Size([2, 3]), 6, Size([3, 4]))
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, sizes: Iterable = (), /) -> Size:
+        try:
+            entries = list(sizes)
+        except TypeError:
+            raise TypeError(f"Size() takes one sequence of sizes, e.g. Size([2, 3]), but got type "
+                            f"{type(sizes).__name__!r}; write Size([n]) for one dim") from None
+        values = [_whole_size(n, position) for position, n in enumerate(entries)]
+        for position, value in enumerate(values):  # after every entry's type, as PyTorch checks in that order
+            if not -2**63 <= value < 2**63:
+                raise ValueError(f"Size(): item {position} ({value}) does not fit in int64; sizes lie in "
+                                 "[-2**63, 2**63 - 1]")
+        return tuple.__new__(cls, values)
 
     def numel(self) -> int:
-        return int(np.prod(self, dtype=np.int64))
+        """How many entries a tensor of this shape holds: the product of the sizes, 1 for ``Size([])``."""
+        return math.prod(self)
+
+    def __getitem__(self, key: Any) -> Any:
+        entry = tuple.__getitem__(self, key)
+        return new_size(Size, entry) if type(key) is slice else entry
+
+    def __add__(self, other: tuple) -> Size:
+        return Size(tuple.__add__(self, other))
+
+    def __radd__(self, other: Any) -> Size:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(other, self))
+
+    def __mul__(self, times: int) -> Size:
+        return new_size(Size, tuple.__mul__(self, times))
+
+    __rmul__ = __mul__
+
+    def __reduce__(self) -> tuple:
+        return Size, (tuple(self),)
 
     def __repr__(self) -> str:
         return f"Size({list(self)})"
+
+
+new_size = tuple.__new__
+"""``new_size(Size, shape)``: a :class:`Size` of sizes known to be ints (an array's shape), without
+:meth:`Size.__new__`'s checks: what each read of ``Tensor.shape`` makes."""
+
+def _whole_size(n: Any, position: int) -> int:
+    """Entry ``position`` of a :class:`Size` as a Python int: anything with ``__index__`` (an int, a NumPy integer,
+    a one-number integer tensor)."""
+    try:
+        return int(operator.index(n))  # True counts as 1, as in PyTorch
+    except TypeError:
+        raise TypeError(f"Size(): sizes must be whole numbers (ints), but item {position} has type "
+                        f"{type(n).__name__!r}; pass ints (int(...) converts a whole float)") from None
 
 
 def shape_text(shape: tuple) -> str:

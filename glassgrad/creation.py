@@ -4,7 +4,7 @@
 >>> gg.tensor([1, 2]).dtype, gg.tensor([1.0, 2]).dtype
 (dtype('int64'), dtype('float32'))
 >>> gg.randn(2, 3, seed=0).shape
-(2, 3)
+Size([2, 3])
 
 Random functions draw from glassgrad's own stream, :data:`default_generator` (over a NumPy ``Generator``): reset
 it with :func:`manual_seed`, or pass ``seed=`` (a fresh generator for that call) or

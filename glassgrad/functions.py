@@ -111,15 +111,16 @@ def is_tensor(obj: Any) -> bool:
 
 
 def _same_shapes_except(tensors: Sequence[Tensor], dim: int | None, name: str) -> None:
-    first = tensors[0].shape
+    first = tensors[0].array.shape
     for other in tensors[1:]:
+        shape = other.array.shape
         a = first if dim is None else first[:dim] + first[dim + 1:]
-        b = other.shape if dim is None else other.shape[:dim] + other.shape[dim + 1:]
-        if a != b or len(first) != len(other.shape):
+        b = shape if dim is None else shape[:dim] + shape[dim + 1:]
+        if a != b or len(first) != len(shape):
             where = "" if dim is None else f" except in dim {dim}"
             raise RuntimeError(
                 f"{name}: tensors must have the same shape{where}, but got {shape_text(first)} "
-                f"and {shape_text(other.shape)}"
+                f"and {shape_text(shape)}"
             )
 
 
@@ -140,7 +141,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 "use gg.stack to make a new dim, or t.reshape(1) first"
             )
     tensors = _joined(tensors)
-    tensors = [t for t in tensors if t.shape != (0,)] or tensors
+    tensors = [t for t in tensors if t.array.shape != (0,)] or tensors
     dim = check_dim(tensors[0], dim, "cat")
     _same_shapes_except(tensors, dim, "cat")
     return apply(ops.CAT, tuple(tensors), *[t.array for t in tensors], dim)

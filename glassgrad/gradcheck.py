@@ -161,7 +161,7 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor] | Tensor, eps:
                 jacobian[:, j] = (plus - minus) / (2 * eps)
             numerical[i] = jacobian
 
-    reports = [_compare(i, checked[i].shape, numerical[i], analytical[i], atol, rtol) for i in targets]
+    reports = [_compare(i, checked[i].array.shape, numerical[i], analytical[i], atol, rtol) for i in targets]
     report = GradcheckReport(all(r.ok for r in reports), reports, forward_passes, backward_passes, eps, atol, rtol)
     if raise_exception and not report.ok:
         raise GradcheckError(str(report))

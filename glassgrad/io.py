@@ -15,8 +15,8 @@ What a file holds:
 * every other value (numbers, strings, lists, dicts such as the architecture or an
   optimizer's hyper-parameters) in the header's ``__metadata__``, which maps strings to
   strings: ``"format": "glassgrad"``, ``"glassgrad_version"``, and ``"glassgrad"``, one JSON
-  string with the nested layout (so ``load`` rebuilds the same structure, int keys and
-  tuples included), each tensor's dtype and the ``metadata=`` you passed.
+  string with the nested layout (so ``load`` rebuilds the same structure, int keys,
+  tuples and shapes (``gg.Size``) included), each tensor's dtype and the ``metadata=`` you passed.
 
 Why not pickle: unpickling runs whatever code the file names, so a downloaded pickle can
 do anything. safetensors holds only numbers and a JSON header. Writes are atomic: the
@@ -45,6 +45,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from .arguments import Size
 from .device import check_device, device
 from .nn.parameter import Parameter
 from .tensor import Tensor
@@ -244,6 +245,8 @@ def _encode(value: Any, where: list, tensors: dict[str, np.ndarray] | None) -> d
                                 f"{type(key).__name__}; saved dicts need str or int keys")
             entries.append([key, _encode(item, [*where, key], tensors)])
         return {"dict": entries}
+    if isinstance(value, Size):
+        return {"size": list(value)}
     if isinstance(value, (list, tuple)):
         items = [_encode(item, [*where, position], tensors) for position, item in enumerate(value)]
         return {"tuple" if isinstance(value, tuple) else "list": items}
@@ -257,10 +260,12 @@ def _decode(node: dict, tensors: dict[str, np.ndarray]) -> Any:
     if "tensor" in node:
         return _decode_tensor(node, tensors)
     (kind, content), = node.items()
-    if kind not in ("value", "dict", "list", "tuple"):
+    if kind not in ("value", "dict", "list", "tuple", "size"):
         raise ValueError(f"unknown layout entry {kind!r}")
     if kind == "value":
         return content
+    if kind == "size":
+        return Size(content)
     if kind == "dict":
         return {key: _decode(item, tensors) for key, item in content}
     items = [_decode(item, tensors) for item in content]

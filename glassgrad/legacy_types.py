@@ -11,7 +11,7 @@ leaf sharing t's memory (``t.detach().requires_grad_()``), and every tensor is a
 
 >>> import glassgrad as gg
 >>> gg.LongTensor([1.7, 2.0]).tolist(), gg.FloatTensor(2, 3).shape
-([1, 2], (2, 3))
+([1, 2], Size([2, 3]))
 >>> isinstance(gg.zeros(2), gg.FloatTensor), isinstance(gg.zeros(2), gg.DoubleTensor)
 (True, False)
 """

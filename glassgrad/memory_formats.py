@@ -7,7 +7,7 @@ names exist for the code that passes them, as optimizers copied from PyTorch's s
 
 >>> import glassgrad as gg
 >>> gg.zeros_like(gg.ones(2, 3), memory_format=gg.preserve_format).shape
-(2, 3)
+Size([2, 3])
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ have) so that the NumPy name reaches it as PyTorch's, and each top-level functio
 >>> import glassgrad as gg
 >>> x = gg.tensor([[1.0, 5.0], [7.0, 2.0]])
 >>> x.argmax(axis=1).tolist(), gg.cat((x, x), axis=1).shape, x.cumsum(axis=0, dtype=gg.float64).tolist()
-([1, 0], (2, 4), [[1.0, 5.0], [8.0, 7.0]])
+([1, 0], Size([2, 4]), [[1.0, 5.0], [8.0, 7.0]])
 >>> c = gg.empty(2, 2)
 >>> gg.matmul(x, x, out=c) is c, c.tolist()
 (True, [[36.0, 15.0], [21.0, 39.0]])

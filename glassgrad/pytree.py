@@ -1,8 +1,9 @@
 """Nested arguments taken apart and put back: what ``torch.func``'s transforms do to "a tuple of dicts of tensors".
 
-A *tree* is a tuple, list or dict whose entries are trees, or a *leaf* (a tensor, a number, anything else;
-``None`` is an empty tree, as in PyTorch). :func:`flatten` lists the leaves in order (dicts by insertion order)
-and returns the tree's *structure*; :func:`unflatten` puts new leaves into that structure.
+A *tree* is a tuple, list, dict or shape (``gg.Size``, as in PyTorch) whose entries are trees, or a *leaf* (a
+tensor, a number, anything else; ``None`` is an empty tree, as in PyTorch). :func:`flatten` lists the leaves in
+order (dicts by insertion order) and returns the tree's *structure*; :func:`unflatten` puts new leaves into that
+structure.
 
 >>> leaves, structure = flatten(({"w": 1, "b": 2}, [3]))
 >>> leaves
@@ -19,6 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .arguments import Size
+
 #: the structure of a leaf
 LEAF = "*"
 
@@ -34,7 +37,7 @@ def _take_apart(tree: Any, leaves: list) -> Any:
         return None
     if isinstance(tree, dict):
         return (dict, tuple(tree), [_take_apart(value, leaves) for value in tree.values()])
-    if isinstance(tree, (tuple, list)) and type(tree) in (tuple, list):
+    if isinstance(tree, (tuple, list)) and type(tree) in (tuple, list, Size):
         return (type(tree), len(tree), [_take_apart(value, leaves) for value in tree])
     leaves.append(tree)
     return LEAF

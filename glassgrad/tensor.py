@@ -50,6 +50,7 @@ from .arguments import (
     broadcasts_to,
     check_dim,
     is_floating,
+    new_size,
     promote,
     promote_to_float,
     resolve_dtype,
@@ -167,8 +168,10 @@ class Tensor:
     # --- attributes -------------------------------------------------------------------
 
     @property
-    def shape(self) -> tuple:
-        return self.array.shape
+    def shape(self) -> Size:
+        """The sizes of the dims as a :class:`Size` (a tuple, as PyTorch's ``torch.Size``); glassgrad's own code
+        reads ``tensor.array.shape``, a plain tuple, which costs nothing to make."""
+        return new_size(Size, self.array.shape)
 
     @property
     def ndim(self) -> int:
@@ -242,7 +245,7 @@ class Tensor:
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad must be a Tensor or None, not {type(value).__name__}")
-            if value.shape != self.shape:
+            if value.array.shape != self.array.shape:
                 raise RuntimeError(
                     f"assigned grad has shape {shape_text(value.shape)} but the tensor has shape "
                     f"{shape_text(self.shape)}"
@@ -420,12 +423,13 @@ class Tensor:
     def long(self) -> Tensor:
         return self.to(int64)
 
-    def size(self, dim: int | None = None):
+    def size(self, dim: int | None = None) -> Size | int:
+        """The shape (a :class:`Size`), or with ``dim`` the size of that dim (an int)."""
         if dim is None:
-            return self.shape
+            return new_size(Size, self.array.shape)
         if self.array.ndim == 0:
             raise IndexError(f"size: dim {dim} was asked for, but a 0-d tensor has no dims (its size is ())")
-        return self.shape[check_dim(self, dim, "size")]
+        return self.array.shape[check_dim(self, dim, "size")]
 
     def numel(self) -> int:
         return self.array.size
@@ -446,7 +450,10 @@ class Tensor:
             note_read("printing a tensor")
         body = array_text(self.array, prefix="tensor(")
         extras = []
-        if self.array.dtype not in (get_default_dtype(), int64, bool_):
+        empty = self.array.size == 0  # "[]" shows neither the shape nor an int64 or bool dtype: PyTorch adds them
+        if empty and self.array.shape != (0,):
+            extras.append(f"size={shape_text(self.array.shape)}")
+        if self.array.dtype != get_default_dtype() and (empty or self.array.dtype not in (int64, bool_)):
             extras.append(f"dtype={self.array.dtype}")
         if self._op is not None:
             extras.append(f"grad_fn=<{self._op.name}>")
@@ -740,13 +747,13 @@ class Tensor:
         if min is None and max is None:
             raise ValueError("clamp: at least one of 'min' or 'max' must be given")
         x = _clamped_dtype(self, min, max)
-        wider = [bound.shape for bound in (min, max)
-                 if isinstance(bound, Tensor) and not broadcasts_to(bound.shape, x.shape)]
+        wider = [bound.array.shape for bound in (min, max)
+                 if isinstance(bound, Tensor) and not broadcasts_to(bound.array.shape, x.array.shape)]
         if wider:  # bounds with more (or longer) dims: x broadcast to them, as in PyTorch
-            if not broadcastable(x.shape, *wider):
+            if not broadcastable(x.array.shape, *wider):
                 raise RuntimeError(f"clamp: the bounds' shapes {', '.join(map(shape_text, wider))} do not broadcast "
                                    f"with the tensor's {shape_text(x.shape)}")
-            x = x.expand(*np.broadcast_shapes(x.shape, *wider))
+            x = x.expand(*np.broadcast_shapes(x.array.shape, *wider))
         if STATE.switches[0] and any(isinstance(bound, Tensor) and bound._requires_grad for bound in (min, max)):
             return _clamp_by_picks(x, min, max)
         return apply(ops.CLAMP, (x,), x.array, _bound(min, x.array), _bound(max, x.array))
@@ -860,7 +867,7 @@ class Tensor:
         if start > end:
             raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} (dims {start} and {end} "
                                f"of a {self.array.ndim}-d tensor); give start_dim <= end_dim")
-        shape = self.shape
+        shape = self.array.shape
         return self.reshape(shape[:start] + (-1,) + shape[end + 1:])
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
@@ -888,12 +895,12 @@ class Tensor:
         if not -self.array.ndim - 1 <= dim <= self.array.ndim:
             raise IndexError(f"unsqueeze: dim {dim} is out of range for a {self.array.ndim}-d tensor")
         dim = dim if dim >= 0 else dim + self.array.ndim + 1
-        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+        return self.reshape(self.array.shape[:dim] + (1,) + self.array.shape[dim:])
 
     def squeeze(self, dim: int | tuple[int, ...] | None = None) -> Tensor:
         """The dims of size 1 taken out: all of them, or those among ``dim`` (an int or a tuple)."""
         if dim is None:
-            return self.reshape(tuple(n for n in self.shape if n != 1))
+            return self.reshape(tuple(n for n in self.array.shape if n != 1))
         if self.array.ndim == 0:  # dims 0 and -1 of a 0-d tensor: itself, as in PyTorch
             check_dim(self, dim if isinstance(dim, int) else 0, "squeeze")
             return self
@@ -902,15 +909,15 @@ class Tensor:
         if len(dims) < len(listed):
             raise RuntimeError(f"squeeze: dim {max(listed, key=listed.count)} appears more than once in dim={dim!r}; "
                                "list each dim once")
-        return self.reshape(tuple(n for i, n in enumerate(self.shape) if n != 1 or i not in dims))
+        return self.reshape(tuple(n for i, n in enumerate(self.array.shape) if n != 1 or i not in dims))
 
     def expand(self, *sizes) -> Tensor:
         sizes = shape_arg(sizes, "expand")
         offset = len(sizes) - self.array.ndim
         if offset < 0:
             raise RuntimeError(f"expand: cannot expand shape {shape_text(self.shape)} to fewer dims {sizes}")
-        target = tuple(self.shape[i - offset] if n == -1 and i >= offset else n for i, n in enumerate(sizes))
-        if not broadcastable(self.shape, target) or np.broadcast_shapes(self.shape, target) != target:
+        target = tuple(self.array.shape[i - offset] if n == -1 and i >= offset else n for i, n in enumerate(sizes))
+        if not broadcastable(self.array.shape, target) or np.broadcast_shapes(self.array.shape, target) != target:
             raise RuntimeError(
                 f"expand: the shape {shape_text(self.shape)} cannot be expanded to {shape_text(target)} "
                 "(only size-1 dims can grow)"
@@ -1054,7 +1061,7 @@ def _record_in_place(tensor: Tensor, name: str, op: ops.Op, other: Any) -> Tenso
         out, saved = op.forward(a, b)
     except ValueError as error:
         raise _shape_error(name, tensor, b, error) from None
-    if out.shape != tensor.shape:
+    if out.shape != tensor.array.shape:
         raise _shape_error(name, tensor, b, f"the result would have shape {shape_text(out.shape)}")
     try:
         np.copyto(tensor.array, out, casting="same_kind")
@@ -1127,7 +1134,7 @@ def _clamp_by_picks(x: Tensor, low: Any, high: Any) -> Tensor:
             a, b = promote(out.array, bound.array)
             out = apply(ops.WHERE, (out, bound), recorded_call(keeps, a, b), a, b)  # a kernel of a compiled step
     nan = out.new_tensor(np.nan)
-    known = recorded_call(_none_nan, out.shape, *arrays)
+    known = recorded_call(_none_nan, out.array.shape, *arrays)
     return apply(ops.WHERE, (out, nan), known, out.array, nan.array)
 
 
@@ -1237,8 +1244,8 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     a, b = input, lift(other, input)
     if a.array.ndim == 0 or b.array.ndim == 0:
         raise RuntimeError("matmul: both operands need at least one dimension (use * for scalars)")
-    inner_a = a.shape[-1]
-    inner_b = b.shape[-2] if b.array.ndim > 1 else b.shape[0]
+    inner_a = a.array.shape[-1]
+    inner_b = b.array.shape[-2] if b.array.ndim > 1 else b.array.shape[0]
     if inner_a != inner_b:
         raise RuntimeError(
             f"matmul: shapes {shape_text(a.shape)} and {shape_text(b.shape)} cannot be multiplied: "
@@ -1339,7 +1346,7 @@ def _nonempty_reduction(tensor: Tensor, dim: Any, name: str):
             )
         return None
     for reduced in axis if isinstance(axis, tuple) else (axis,):
-        if tensor.array.ndim and tensor.shape[reduced] == 0:
+        if tensor.array.ndim and tensor.array.shape[reduced] == 0:
             raise IndexError(
                 f"{name}: dim {reduced} of the tensor of shape {shape_text(tensor.shape)} has size 0, so it has "
                 f"no {name.removeprefix('arg')}imum; reduce over a dim of non-zero size"

@@ -13,7 +13,7 @@
 >>> import glassgrad as gg
 >>> x = gg.tensor([[0.0, 1.0]])
 >>> x.exp2_().tolist(), x.t_().shape, x._version
-([[1.0, 2.0]], (2, 1), 2)
+([[1.0, 2.0]], Size([2, 1]), 2)
 """
 
 from __future__ import annotations

@@ -52,11 +52,11 @@ def _along_index(self: Tensor, dim: int, index: Any, name: str) -> tuple[int, np
     if index.ndim != max(self.ndim, 1) and not (self.ndim == 0 and index.ndim == 0):
         raise RuntimeError(f"{name}: the index must have as many dims as the tensor ({self.ndim}), "
                            f"got shape {shape_text(index.shape)}")
-    for d, (n, limit) in enumerate(zip(index.shape, self.shape)):
+    for d, (n, limit) in enumerate(zip(index.shape, self.array.shape)):
         if d != dim and n > limit:
             raise RuntimeError(f"{name}: the index of shape {shape_text(index.shape)} is larger than the tensor of "
                                f"shape {shape_text(self.shape)} in dim {d} (only dim {dim} may differ)")
-    _check_index_range(index, self.shape[dim] if self.ndim else 1, name, dim)
+    _check_index_range(index, self.array.shape[dim] if self.ndim else 1, name, dim)
     return dim, index
 
 
@@ -78,7 +78,7 @@ def index_select(self: Tensor, dim: int, index: Any) -> Tensor:
     index = _index_array(index, "index_select")
     if index.ndim > 1:
         raise RuntimeError(f"index_select: the index must be 1-D, got shape {shape_text(index.shape)}")
-    _check_index_range(index, self.shape[dim] if self.ndim else 1, "index_select", dim)
+    _check_index_range(index, self.array.shape[dim] if self.ndim else 1, "index_select", dim)
     return apply(ops_index.INDEX_SELECT, (self,), self.array, dim, index.reshape(-1))
 
 
@@ -88,7 +88,7 @@ def _source(self: Tensor, src: Any, value: Any, index: np.ndarray, name: str) ->
     if src is None:
         raise TypeError(f"{name}: give the values to write: {name}(dim, index, src) or value=…")
     if isinstance(src, Tensor):
-        if src.ndim != index.ndim or any(n > m for n, m in zip(index.shape, src.shape)):
+        if src.ndim != index.ndim or any(n > m for n, m in zip(index.shape, src.array.shape)):
             raise RuntimeError(f"{name}: src of shape {shape_text(src.shape)} must have as many dims as the index "
                                f"and be at least as large as the index {shape_text(index.shape)} in each")
         if src.dtype != self.dtype:  # PyTorch writes no other dtype by index (index_add, index_copy, … come here)
@@ -174,7 +174,7 @@ def masked_fill(self: Tensor, mask: Any, value: Any) -> Tensor:
 def masked_fill_(self: Tensor, mask: Any, value: Any) -> Tensor:
     """In place: ``self[mask] = value`` (the mask broadcast to self's shape)."""
     mask = _mask_array(self, mask, "masked_fill_")
-    self[Tensor._wrap(np.broadcast_to(mask, self.shape))] = value
+    self[Tensor._wrap(np.broadcast_to(mask, self.array.shape))] = value
     return self
 
 
@@ -182,7 +182,7 @@ def masked_fill_(self: Tensor, mask: Any, value: Any) -> Tensor:
 def masked_select(self: Tensor, mask: Any) -> Tensor:
     """The entries where ``mask`` is True, as a 1-D tensor (``self[mask]``, the two broadcast together)."""
     self, mask = with_mask(self, mask, "masked_select")
-    return self[Tensor._wrap(np.broadcast_to(mask, self.shape))]
+    return self[Tensor._wrap(np.broadcast_to(mask, self.array.shape))]
 
 
 def _mask_array(self: Tensor, mask: Any, name: str, in_place: bool = True) -> np.ndarray:
@@ -191,10 +191,10 @@ def _mask_array(self: Tensor, mask: Any, name: str, in_place: bool = True) -> np
     if mask.dtype != np.bool_:
         raise RuntimeError(f"{name}: the mask must be a bool tensor, got {mask.dtype}; compare first, e.g. x == 0")
     try:
-        joint = np.broadcast_shapes(mask.shape, self.shape)
+        joint = np.broadcast_shapes(mask.shape, self.array.shape)
     except ValueError:
         joint = None
-    if joint is None or (in_place and joint != self.shape):
+    if joint is None or (in_place and joint != self.array.shape):
         raise RuntimeError(f"{name}: a mask of shape {shape_text(mask.shape)} does not broadcast to the tensor's "
                            f"shape {shape_text(self.shape)}")
     return mask
@@ -204,8 +204,8 @@ def with_mask(self: Tensor, mask: Any, name: str) -> tuple[Tensor, np.ndarray]:
     """``self`` (expanded where the mask has more dims or sizes) and ``mask`` as a bool array: an op that makes a
     new tensor broadcasts the two together, as PyTorch's ``masked_fill``, ``masked_select``, ``masked_scatter``."""
     mask = _mask_array(self, mask, name, in_place=False)
-    joint = np.broadcast_shapes(mask.shape, self.shape)
-    return (self if joint == self.shape else self.expand(joint)), mask
+    joint = np.broadcast_shapes(mask.shape, self.array.shape)
+    return (self if joint == self.array.shape else self.expand(joint)), mask
 
 
 
@@ -252,7 +252,7 @@ def sort(self: Tensor, dim: int = -1, descending: bool = False, stable: bool = F
 def topk(self: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Sorted:
     """``(values, indices)`` of the ``k`` largest (``largest=False``: smallest) entries along ``dim``, in order."""
     dim = check_dim(self, dim, "topk")
-    size = self.shape[dim] if self.ndim else 1
+    size = self.array.shape[dim] if self.ndim else 1
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= size:
         raise RuntimeError(f"topk: k ({k}) must be a whole number in [0, {size}] (the size of dim {dim})")
     if self.ndim == 0:
@@ -319,7 +319,7 @@ def repeat_interleave(self: Tensor, repeats: Any, dim: int | None = None, *, out
     counts = np.asarray(_plain(repeats))
     if counts.dtype.kind not in "iu" or counts.ndim > 1 or (counts < 0).any():
         raise RuntimeError("repeat_interleave: repeats must be a whole number >= 0 or a 1-D tensor of them")
-    size = source.shape[dim] if source.ndim else 1
+    size = source.array.shape[dim] if source.ndim else 1
     if counts.ndim == 1 and counts.size not in (1, size):
         raise RuntimeError(f"repeat_interleave: {counts.size} repeats for {size} entries along dim {dim}; "
                            "give one per entry")
@@ -337,7 +337,7 @@ def unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
     """Every window of ``size`` entries along ``dimension``, starting each ``step``: a new last dim of ``size``.
     A view, as in PyTorch: ``x.unfold(0, 2, 2)[1, 0] = 9`` writes ``x[2]``."""
     dim = check_dim(self, dimension, "unfold")
-    length = self.shape[dim] if self.ndim else 1
+    length = self.array.shape[dim] if self.ndim else 1
     if not 0 <= size <= length or step <= 0:
         raise RuntimeError(f"unfold: size ({size}) must be in [0, {length}] (the size of dim {dimension}) "
                            f"and step ({step}) > 0")
@@ -351,9 +351,9 @@ def chunk(self: Tensor, chunks: int, dim: int = 0) -> tuple:
     if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)) or chunks <= 0:
         raise RuntimeError(f"chunk: chunks must be a whole number > 0, got {chunks!r}")
     dim = check_dim(self, dim, "chunk")
-    if self.shape[dim] == 0:  # as PyTorch: chunks empty pieces
+    if self.array.shape[dim] == 0:  # as PyTorch: chunks empty pieces
         return tuple(self.narrow(dim, 0, 0) for _ in range(int(chunks)))
-    return self.split(-(-self.shape[dim] // int(chunks)), dim)
+    return self.split(-(-self.array.shape[dim] // int(chunks)), dim)
 
 
 @method
@@ -361,7 +361,7 @@ def split(self: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     """Slices of dim ``dim``: each of ``split_size`` entries (the last may be smaller), or of the sizes listed.
     Views, whose gradients meet in one buffer (:func:`cut`)."""
     dim = check_dim(self, dim, "split")
-    total = self.shape[dim]
+    total = self.array.shape[dim]
     if isinstance(split_size_or_sections, (int, np.integer)) and not isinstance(split_size_or_sections, bool):
         step = int(split_size_or_sections)
         if step <= 0:
@@ -383,7 +383,7 @@ def unbind(self: Tensor, dim: int = 0) -> tuple:
     pass over ``x`` however many pieces there are (L ``x[i]`` would cost L).
     """
     dim = check_dim(self, dim, "unbind")
-    return cut(self, dim, range(self.shape[dim]))
+    return cut(self, dim, range(self.array.shape[dim]))
 
 
 def cut(self: Tensor, dim: int, places: Any) -> tuple:

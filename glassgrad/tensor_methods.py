@@ -352,7 +352,7 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = 
     if std < 0:
         raise RuntimeError(f"normal_: std must be >= 0, got {std}")
     rng = pick_generator(None, generator)
-    return _random_fill(self, "normal_", mean + std * rng.standard_normal(self.shape))
+    return _random_fill(self, "normal_", mean + std * rng.standard_normal(self.array.shape))
 
 
 @method
@@ -361,7 +361,7 @@ def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None
     if a > b:
         raise RuntimeError(f"uniform_: expects a <= b, got a={a}, b={b}")
     rng = pick_generator(None, generator)
-    return _random_fill(self, "uniform_", rng.uniform(a, b, self.shape))
+    return _random_fill(self, "uniform_", rng.uniform(a, b, self.array.shape))
 
 
 # --- matrices --------------------------------------------------------------------------------------
@@ -388,7 +388,7 @@ def mm(self: Tensor, mat2: Tensor) -> Tensor:
 def bmm(self: Tensor, mat2: Tensor) -> Tensor:
     """Batched matrix product: (b, n, m) @ (b, m, p) → (b, n, p), the same b on both sides."""
     other = np.shape(_plain(mat2))
-    if self.ndim != 3 or len(other) != 3 or self.shape[0] != other[0]:
+    if self.ndim != 3 or len(other) != 3 or self.array.shape[0] != other[0]:
         raise RuntimeError(f"bmm: expected two 3-D tensors with the same batch size, got shapes "
                            f"{shape_text(self.shape)} and {shape_text(other)}")
     return matmul(self, mat2)
@@ -414,7 +414,7 @@ def unflatten(self: Tensor, dim: int, sizes: Any) -> Tensor:
     """Dim ``dim`` split into ``sizes`` (one may be -1): a reshape."""
     dim = check_dim(self, dim, "unflatten")
     sizes = shape_arg(tuple(sizes), "unflatten")
-    return self.reshape(self.shape[:dim] + sizes + self.shape[dim + 1:])
+    return self.reshape(self.array.shape[:dim] + sizes + self.array.shape[dim + 1:])
 
 
 @method
@@ -577,7 +577,7 @@ for _name in ("addcmul_", "addcdiv_"):  # the old number-first order read (and w
 @method
 def bernoulli_(self: Tensor, p: float = 0.5, generator: Any = None) -> Tensor:
     """Fill in place with draws of 1 (probability ``p``) or 0."""
-    draws = pick_generator(None, generator).random(self.shape) < _plain(p)
+    draws = pick_generator(None, generator).random(self.array.shape) < _plain(p)
     return _random_fill(self, "bernoulli_", draws.astype(self.array.dtype))
 
 

@@ -5,7 +5,7 @@
 >>> loader = gg.data.DataLoader(train, batch_size=32, shuffle=True, seed=0)
 >>> X, y = next(iter(loader))
 >>> X.shape, y.shape
-((32, 2), (32,))
+(Size([32, 2]), Size([32]))
 """
 
 from .dataset import (

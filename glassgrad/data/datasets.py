@@ -3,7 +3,7 @@
 >>> import glassgrad as gg
 >>> X, y = gg.data.make_moons(n_samples=6, seed=0).tensors
 >>> X.shape, X.dtype, y.dtype
-((6, 2), dtype('float32'), dtype('int64'))
+(Size([6, 2]), dtype('float32'), dtype('int64'))
 >>> gg.data.load_dataset("diagonal-flip")
 TensorDataset(16 samples: (16, 4) float32, (16, 4) float32)
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arguments import shape_text
+from ..arguments import Size, shape_text
 from ..creation import as_tensor, pick_generator
 from ..tensor import Tensor
 
@@ -98,12 +98,12 @@ class Distribution:
     _event: tuple[int, ...] = ()
 
     @property
-    def batch_shape(self) -> tuple[int, ...]:
-        return self._batch
+    def batch_shape(self) -> Size:
+        return Size(self._batch)
 
     @property
-    def event_shape(self) -> tuple[int, ...]:
-        return self._event
+    def event_shape(self) -> Size:
+        return Size(self._event)
 
     @property
     def stddev(self) -> Tensor:

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ..arguments import Size
 from ..creation import arange, as_tensor, pick_generator
 from ..nn.functional import logsigmoid
 from ..tensor import Tensor
@@ -241,8 +242,8 @@ class Multinomial(ClassProbabilities):
         return _MultinomialCounts(self.total_count)
 
     @property
-    def event_shape(self) -> tuple[int, ...]:
-        return tuple(self.probs.shape[-1:])
+    def event_shape(self) -> Size:
+        return self.probs.shape[-1:]
 
     @property
     def mean(self) -> Tensor:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arguments import shape_text
+from ..arguments import Size, shape_text
 from ..creation import arange, pick_generator
 from ..dtypes import finfo
 from ..nn.functional import binary_cross_entropy_with_logits, logsigmoid, one_hot
@@ -126,8 +126,8 @@ class OneHotCategorical(ClassProbabilities):
     support = constraints.one_hot
 
     @property
-    def event_shape(self) -> tuple[int, ...]:
-        return tuple(self.probs.shape[-1:])
+    def event_shape(self) -> Size:
+        return self.probs.shape[-1:]
 
     @property
     def mean(self) -> Tensor:

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from ..arguments import Size
 from ..creation import as_tensor, pick_generator
 from ..custom_function import Function
 from ..dtypes import finfo
@@ -202,8 +203,8 @@ class Dirichlet(SampleOnly):
         self._batch = tuple(self.concentration.shape[:-1])
 
     @property
-    def event_shape(self) -> tuple[int, ...]:
-        return tuple(self.concentration.shape[-1:])
+    def event_shape(self) -> Size:
+        return self.concentration.shape[-1:]
 
     @property
     def total(self) -> Tensor:

@@ -7,7 +7,7 @@ the entropy is the sum of the entries' entropies. This is the diagonal Gaussian 
 >>> import glassgrad as gg
 >>> d = gg.distributions.Independent(gg.distributions.Normal(gg.zeros(4, 3), gg.ones(4, 3)), 1)
 >>> d.batch_shape, d.event_shape, tuple(d.log_prob(gg.zeros(4, 3)).shape)
-((4,), (3,), (4,))
+(Size([4]), Size([3]), (4,))
 """
 
 from __future__ import annotations

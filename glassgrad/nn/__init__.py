@@ -3,7 +3,7 @@
 >>> import glassgrad as gg
 >>> model = gg.nn.Sequential(gg.nn.Linear(4, 3), gg.nn.ReLU(), gg.nn.Linear(3, 4))
 >>> model(gg.ones(1, 4)).shape
-(1, 4)
+Size([1, 4])
 """
 
 from . import functional, grad, init, utils

@@ -21,7 +21,7 @@ The engine computes all of them with im2col and one matrix product each
 >>> import glassgrad as gg
 >>> layer = gg.nn.Conv2d(1, 4, kernel_size=3, padding=1, seed=0)
 >>> layer(gg.ones(2, 1, 8, 8)).shape
-(2, 4, 8, 8)
+Size([2, 4, 8, 8])
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
     out_channels, group_channels = weight.shape[:2]
     if out_channels % groups:
         raise ValueError(f"{owner}: groups={groups} must divide the weight's out_channels ({out_channels})")
-    if x.shape[1] != group_channels * groups:
+    if x.array.shape[1] != group_channels * groups:
         raise RuntimeError(f"{owner}: the input has {x.shape[1]} channels (dim 1 of {shape_text(x.shape)}) but the "
                          f"weight {shape_text(weight.shape)} expects {group_channels * groups} (in_channels = "
                          f"{group_channels} × groups {groups}); fix the layer's in_channels or the input")
@@ -139,7 +139,7 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
     stride = sizes(stride, dims, "stride", owner)
     dilation = sizes(dilation, dims, "dilation", owner)
     pads = resolve_padding(padding, kernel, stride, dilation, owner)
-    check_fits(owner, x.shape[2:], kernel, dilation, pads, x.shape)
+    check_fits(owner, x.array.shape[2:], kernel, dilation, pads, x.array.shape)
     row = (ops.CONV1D, ops.CONV2D, ops.CONV3D)[dims - 1]
     needs = (x._requires_grad, weight._requires_grad, bias is not None and bias._requires_grad)
     parents, arrays = ((x, weight), ()) if bias is None else ((x, weight, bias), (bias.array,))

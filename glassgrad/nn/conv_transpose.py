@@ -13,7 +13,7 @@ a trace shows those ops.
 
 >>> import glassgrad as gg
 >>> gg.nn.ConvTranspose2d(4, 2, kernel_size=4, stride=2, padding=1, seed=0)(gg.ones(1, 4, 5, 5)).shape
-(1, 2, 10, 10)
+Size([1, 2, 10, 10])
 """
 
 from __future__ import annotations

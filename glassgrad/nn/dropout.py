@@ -72,7 +72,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, *,
     input = _checked_input(input, "dropout")
     if not training or p == 0:
         return input
-    return _masked(input, p, input.shape, generator)
+    return _masked(input, p, input.array.shape, generator)
 
 
 def _channel_mask_shape(input: Tensor, name: str, batched: int, layout: str) -> tuple[int, ...]:

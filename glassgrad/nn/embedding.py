@@ -17,7 +17,7 @@ scaled down in place, outside the graph, as PyTorch does::
 >>> import glassgrad as gg
 >>> table = gg.nn.Embedding(5, 2, seed=0)
 >>> table(gg.tensor([[0, 4, 4]])).shape
-(1, 3, 2)
+Size([1, 3, 2])
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 >>> import glassgrad as gg
 >>> gg.nn.Flatten()(gg.zeros(5, 8, 8)).shape
-(5, 64)
+Size([5, 64])
 """
 
 from __future__ import annotations

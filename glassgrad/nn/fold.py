@@ -9,7 +9,7 @@ image positions they came from (entries read by several windows collect every sh
 
 >>> import glassgrad as gg
 >>> gg.nn.functional.unfold(gg.arange(9.0).reshape(1, 1, 3, 3), kernel_size=2).shape
-(1, 4, 4)
+Size([1, 4, 4])
 """
 
 from __future__ import annotations

@@ -195,7 +195,7 @@ def _class_targets(logits: Tensor, target: object, name: str, ignore_index: int)
     if target.dtype.kind not in "iu":
         raise RuntimeError(f"{name}: targets must be class indices (int64) or probabilities (float), "
                            f"got {target.dtype}")
-    if target.shape != (n,):  # PyTorch: a RuntimeError for a target of more dims, a ValueError for another length
+    if target.array.shape != (n,):  # PyTorch: a RuntimeError for a target of more dims, a ValueError for another length
         raise (RuntimeError if target.ndim > 1 else ValueError)(
             f"{name}: expected {n} class indices (shape ({n},)) for logits of shape "
             f"{shape_text(logits.shape)}, got target shape {shape_text(target.shape)}"

@@ -19,7 +19,7 @@ Because the tensors are filled in place, an optimizer built before the first cal
 >>> import glassgrad as gg
 >>> layer = gg.nn.LazyConv2d(8, kernel_size=3)
 >>> layer(gg.ones(1, 3, 5, 5)).shape, type(layer).__name__, layer.weight.shape
-((1, 8, 3, 3), 'Conv2d', (8, 3, 3, 3))
+(Size([1, 8, 3, 3]), 'Conv2d', Size([8, 3, 3, 3]))
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ as one fused op (:func:`glassgrad.functions.linear`), whose backward is
 >>> import glassgrad as gg
 >>> layer = gg.nn.Linear(4, 3, seed=0)
 >>> layer(gg.ones(2, 4)).shape
-(2, 3)
+Size([2, 3])
 """
 
 from __future__ import annotations

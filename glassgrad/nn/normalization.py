@@ -63,7 +63,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     x = as_tensor(input)
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, …), got {shape_text(x.shape)}")
-    channels = x.shape[1]
+    channels = x.array.shape[1]
     for name, tensor in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
                          ("bias", bias)):
         if tensor is not None and tensor.shape != (channels,):
@@ -118,7 +118,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | 
     """Normalise each sample over its last ``len(normalized_shape)`` dims, then ``γ · x̂ + β``."""
     x = as_tensor(input)
     shape = tuple(normalized_shape)
-    if x.shape[x.ndim - len(shape):] != shape or x.ndim < len(shape):
+    if x.array.shape[x.ndim - len(shape):] != shape or x.ndim < len(shape):
         raise RuntimeError(
             f"Given normalized_shape={list(shape)}, expected input with shape [*, {', '.join(map(str, shape))}], "
             f"but got input of size {shape_text(x.shape)}"
@@ -176,7 +176,7 @@ class BatchNorm1d(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         x = as_tensor(input)
-        if x.ndim not in self.shapes or x.shape[1] != self.num_features:
+        if x.ndim not in self.shapes or x.array.shape[1] != self.num_features:
             expected = " or ".join(shape.format(C=self.num_features) for shape in self.shapes.values())
             # PyTorch: a ValueError for the wrong number of dims, a RuntimeError for the wrong number of channels
             raise (ValueError if x.ndim not in self.shapes else RuntimeError)(

@@ -63,7 +63,7 @@ def _check(x: Tensor, pad: tuple[int, ...], mode: str) -> None:
         raise NotImplementedError(f"pad: mode {mode!r} pads the last 1 to 3 dims of a batched (or unbatched) input; "
                                   f"got {dims} dims for shape {shape_text(x.shape)}")
     for k in range(dims):
-        size, before, after = x.shape[-1 - k], pad[2 * k], pad[2 * k + 1]
+        size, before, after = x.array.shape[-1 - k], pad[2 * k], pad[2 * k + 1]
         kept = size - max(-before, 0) - max(-after, 0)
         if size + before + after < 1 or (mode == "circular" and kept < 1):
             raise RuntimeError(f"pad: amounts {(before, after)} crop all of dim {x.ndim - 1 - k} (size {size}); "
@@ -84,14 +84,14 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
     for k in range(len(amounts) // 2):
         dim, before, after = x.ndim - 1 - k, amounts[2 * k], amounts[2 * k + 1]
         if mode != "constant":
-            x = x.index_select(dim, np.asarray(_source_positions(x.shape[dim], before, after, mode)))
+            x = x.index_select(dim, np.asarray(_source_positions(x.array.shape[dim], before, after, mode)))
             continue
-        start, stop = max(-before, 0), x.shape[dim] - max(-after, 0)
-        if start or stop < x.shape[dim]:
+        start, stop = max(-before, 0), x.array.shape[dim] - max(-after, 0)
+        if start or stop < x.array.shape[dim]:
             x = x[(slice(None),) * dim + (slice(start, max(stop, start)),)]
         borders = []
         for amount in (before, after):
-            shape = list(x.shape)
+            shape = list(x.array.shape)
             shape[dim] = max(amount, 0)
             borders.append(x.new_full(tuple(shape), 0.0 if value is None else value))
         x = cat([borders[0], x, borders[1]], dim) if before > 0 or after > 0 else x

@@ -139,7 +139,7 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
     >>> w = gg.nn.UninitializedParameter()
     >>> w.materialize((2, 3))
     >>> type(w).__name__, w.shape
-    ('Parameter', (2, 3))
+    ('Parameter', Size([2, 3]))
     """
 
     __slots__ = ()

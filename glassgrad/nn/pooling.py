@@ -85,8 +85,8 @@ def max_pooling(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dila
     kernel, stride, pads, dilation = _pool_settings(name, kernel_size, stride, padding, dilation, dims)
     if ceil_mode:  # the last window may run past the input: as PyTorch, it counts if it starts inside
         pads = tuple((before, after + more) for (before, after), more in
-                     zip(pads, _overhangs(x.shape[2:], kernel, stride, pads, dilation)))
-    check_fits(name, x.shape[2:], kernel, dilation, pads, x.shape)
+                     zip(pads, _overhangs(x.array.shape[2:], kernel, stride, pads, dilation)))
+    check_fits(name, x.array.shape[2:], kernel, dilation, pads, x.array.shape)
     out = apply((ops.MAX_POOL2D, ops.MAX_POOL3D)[dims - 2], (x,), x.array, kernel, stride, pads, dilation)
     if not return_indices:
         return out if had_batch else out.squeeze(0)
@@ -132,9 +132,9 @@ def avg_pooling(input: Tensor, kernel_size: Any, stride: Any, padding: Any, ceil
     kernel, stride, pads, _ = _pool_settings(name, kernel_size, stride, padding, dims=dims)
     if divisor_override is not None:
         divisor_override = sizes(divisor_override, 1, "divisor_override", name)[0]
-    overhangs = _overhangs(x.shape[2:], kernel, stride, pads, ones) if ceil_mode else (0,) * dims
-    check_fits(name, x.shape[2:], kernel, ones, tuple((before, after + more) for (before, after), more
-                                                      in zip(pads, overhangs)), x.shape)
+    overhangs = _overhangs(x.array.shape[2:], kernel, stride, pads, ones) if ceil_mode else (0,) * dims
+    check_fits(name, x.array.shape[2:], kernel, ones, tuple((before, after + more) for (before, after), more
+                                                      in zip(pads, overhangs)), x.array.shape)
     if any(overhangs) and count_include_pad and divisor_override is None:
         x = pad(x, [amount for before, after in reversed(pads) for amount in (before, after)])
         pads, count_include_pad = ((0, 0),) * dims, False  # the zeros are entries now: only the overhang is not

@@ -9,7 +9,7 @@ All are reshapes, permutes or one einsum: their gradients come from those ops.
 
 >>> import glassgrad as gg
 >>> gg.nn.PixelShuffle(2)(gg.arange(8.0).reshape(1, 4, 1, 2)).shape
-(1, 1, 2, 4)
+Size([1, 1, 2, 4])
 """
 
 from __future__ import annotations

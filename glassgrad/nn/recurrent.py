@@ -39,7 +39,7 @@ the gradients follow.
 >>> lstm = gg.nn.LSTM(input_size=3, hidden_size=5, batch_first=True, seed=0)
 >>> output, (h_n, c_n) = lstm(gg.ones(2, 4, 3))
 >>> output.shape, h_n.shape, c_n.shape
-((2, 4, 5), (1, 2, 5), (1, 2, 5))
+(Size([2, 4, 5]), Size([1, 2, 5]), Size([1, 2, 5]))
 """
 
 from __future__ import annotations
@@ -297,7 +297,7 @@ class RNNBase(Module):
         state = _first_rows(first, projected[-1].shape[0]) if direction else first
         outputs, ended = [], []
         for projected_t in reversed(projected) if direction else projected:
-            active, running = projected_t.shape[0], state[0].shape[0]
+            active, running = projected_t.array.shape[0], state[0].array.shape[0]
             if active < running:  # the last rows' sequences ended at the step before: their state is final
                 state, last = zip(*(part.split([active, running - active]) for part in state))
                 ended.append(last)

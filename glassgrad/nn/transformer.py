@@ -17,7 +17,7 @@ memory)`` with ``norm2`` and ``dropout2``, its feed-forward block then using ``n
 >>> import glassgrad as gg
 >>> layer = gg.nn.TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=16, batch_first=True)
 >>> layer(gg.ones(3, 5, 8)).shape
-(3, 5, 8)
+Size([3, 5, 8])
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from ..arguments import shape_text
 from ..autograd import bump_version, call_recorder, current_tape, enable_grad
 from ..handles import RemovableHandle, add_hook
 from ..tensor import Tensor
@@ -388,7 +389,7 @@ def _restored(value: Any, param: Tensor, name: str, key: Any, shape: tuple[int, 
     if value.shape != shape:
         whose = "the parameter has" if shape == param.shape else "it should have"
         raise ValueError(
-            f"loaded state '{name}' of parameter {key} has shape {value.shape} but {whose} shape "
-            f"{shape}; was it saved from a different model?"
+            f"loaded state '{name}' of parameter {key} has shape {shape_text(value.shape)} but {whose} shape "
+            f"{shape_text(shape)}; was it saved from a different model?"
         )
     return value.astype(param.array.dtype, copy=True)

@@ -20,7 +20,7 @@ costs one more forward of each segment.
 >>> y.grad_fn.name
 'checkpoint'
 >>> y.sum().backward(); layer.weight.grad.shape
-(3, 3)
+Size([3, 3])
 
 Checked, not assumed: the second run must give the very numbers of the first (a draw from a
 generator other than glassgrad's own, or an input changed in place since, would not); if not,

@@ -6,7 +6,7 @@ all weights at once); :func:`vector_to_parameters` copies a vector's consecutive
 >>> import glassgrad as gg
 >>> layer = gg.nn.Linear(2, 1, seed=0)
 >>> gg.nn.utils.parameters_to_vector(layer.parameters()).shape
-(3,)
+Size([3])
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ stays). Either way: set the values before training.
 >>> import glassgrad as gg
 >>> layer = gg.nn.utils.skip_init(gg.nn.Linear, 3, 2)
 >>> layer.weight.shape, layer.weight.abs().sum().item()
-((2, 3), 0.0)
+(Size([2, 3]), 0.0)
 """
 
 from __future__ import annotations
