@@ -137,14 +137,32 @@ class Optimizer:
     # --- parameter groups ----------------------------------------------------------------
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
-        """Add a group of parameters with its own options (e.g. to unfreeze layers while fine-tuning)."""
+        """Add a group of parameters with its own options (e.g. to unfreeze layers while fine-tuning).
+
+        Its ``params`` may be ``(name, tensor)`` pairs (``model.named_parameters()``, as PyTorch takes them): the
+        group then keeps the names under ``"param_names"``, and every group must be named, or none.
+        """
         if not isinstance(param_group, dict):
             raise TypeError(f"a parameter group must be a dict with a 'params' key, not {type(param_group).__name__}")
         if "params" not in param_group:
             raise ValueError("a parameter group needs a 'params' key: {'params': [tensors...], 'lr': ...}")
         params = param_group["params"]
+        if isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering of "
+                            "tensors in sets will change between runs; pass a list")
         params = [params] if isinstance(params, Tensor) else list(params)
+        names = [param[0] for param in params if isinstance(param, tuple)]
+        if names:
+            if len(names) != len(params):
+                raise ValueError("all optimizer params should be with/without names: some are (name, tensor) pairs "
+                                 "and some plain tensors; pass model.named_parameters() or model.parameters()")
+            params = [param[1] for param in params]
+            param_group = {**param_group, "param_names": names}
         number = len(self.param_groups)
+        if any(("param_names" in group) != ("param_names" in param_group) for group in self.param_groups):
+            kind = "with names" if "param_names" in param_group else "without names"
+            raise ValueError(f"all optimizer param groups should be with/without names: cannot add param group {kind} "
+                             "to this optimizer; name every group's parameters, or none")
         seen: set[Tensor] = set()
         for param in params:
             if not isinstance(param, Tensor):
