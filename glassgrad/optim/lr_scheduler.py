@@ -281,6 +281,8 @@ class LinearLR(LRScheduler):
 
     ``ηₑ = η₀ · (f₀ + (f₁ − f₀)·min(e, total_iters)/total_iters)``, the usual warm-up; computed,
     like PyTorch, as a ratio to the current lr so that other changes to ``group["lr"]`` carry on.
+    With ``end_factor=0`` that ratio rounds to about −2·10⁻¹⁶ at the last epoch; the lr is kept at 0
+    there (PyTorch keeps the tiny negative lr, which the optimizer's ``load_state_dict`` would refuse).
 
     >>> import glassgrad as gg
     >>> opt = gg.optim.SGD([gg.zeros(1, requires_grad=True)], lr=1.0)
@@ -309,7 +311,7 @@ class LinearLR(LRScheduler):
             return self._current_lrs()
         change = self.end_factor - self.start_factor
         ratio = 1 + change / (self.total_iters * self.start_factor + (self.last_epoch - 1) * change)
-        return [lr * ratio for lr in self._current_lrs()]
+        return [max(lr * ratio, 0.0) for lr in self._current_lrs()]
 
     def _closed_form_lr(self) -> list[float]:
         done = min(self.total_iters, self.last_epoch) / self.total_iters
