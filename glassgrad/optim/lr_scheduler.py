@@ -89,9 +89,23 @@ class LRScheduler:
             warnings.warn(EPOCH_ARGUMENT_WARNING, UserWarning, stacklevel=2)
             self.last_epoch = epoch
             lrs = self._closed_form_lr()
-        for group, lr in zip(self.optimizer.param_groups, lrs):
+        self._set_lrs(lrs)
+
+    def _set_lrs(self, lrs: list[float]) -> None:
+        """Write one lr into each parameter group, and remember them as the last lrs.
+
+        A schedule that computes its lrs from what it held when built (``base_lrs``, one function per group)
+        has fewer lrs than groups once a group was added to the optimizer after it: refused, as PyTorch does,
+        instead of leaving the new group's lr unscheduled.
+        """
+        groups = self.optimizer.param_groups
+        if len(lrs) != len(groups):
+            raise ValueError(f"{type(self).__name__} has {len(lrs)} learning rates for the optimizer's {len(groups)} "
+                             "parameter groups: a group was added after the schedule was built; build the schedule "
+                             "after the last add_param_group")
+        for group, lr in zip(groups, lrs):
             group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = [group["lr"] for group in groups]
 
     def _closed_form_lr(self) -> list[float]:
         """The lr of every group at epoch ``last_epoch`` from ``base_lrs`` alone, for ``step(epoch)``.
@@ -387,9 +401,7 @@ class SequentialLR(_Schedules):
         scheduler = self._schedulers[index]
         if index > 0 and self._milestones[index - 1] == self.last_epoch:  # its first epoch: start it afresh
             scheduler.last_epoch = 0
-            for group, lr in zip(self.optimizer.param_groups, scheduler._lrs_at_start()):
-                group["lr"] = lr
-            scheduler._last_lr = scheduler._current_lrs()
+            scheduler._set_lrs(scheduler._lrs_at_start())
         else:
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
@@ -530,6 +542,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.factor = check_number("factor", factor, 0.0, 1.0)
         self.optimizer = optimizer
         self.min_lrs = _per_group("min_lr", optimizer, min_lr)
+        self.default_min_lr = None if isinstance(min_lr, (list, tuple)) else self.min_lrs[0]
         self.patience = check_count("patience", patience, 0)
         self.cooldown = check_count("cooldown", cooldown, 0)
         self.eps = check_number("eps", eps)
@@ -572,12 +585,26 @@ class ReduceLROnPlateau(LRScheduler):
             self.cooldown_counter -= 1
             self.num_bad_epochs = 0  # bad epochs in the cooldown do not count
         if self.num_bad_epochs > self.patience:
+            self._fit_min_lrs()
             for group, low in zip(self.optimizer.param_groups, self.min_lrs):
                 new_lr = max(group["lr"] * self.factor, low)
                 if group["lr"] - new_lr > self.eps:
                     group["lr"] = new_lr
             self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
         self._last_lr = self._current_lrs()
+
+
+    def _fit_min_lrs(self) -> None:
+        """One ``min_lr`` per group again after ``add_param_group``: the one ``min_lr`` given for all, or an error
+        when one was given per group (PyTorch's rule), rather than a new group whose lr is never lowered."""
+        groups = len(self.optimizer.param_groups)
+        if len(self.min_lrs) == groups:
+            return
+        if self.default_min_lr is None:
+            raise RuntimeError(f"The number of param groups in the optimizer ({groups}) differs from when "
+                               f"ReduceLROnPlateau was initialized ({len(self.min_lrs)}), usually due to a new param "
+                               f"group being added to the optimizer; set scheduler.min_lrs to {groups} values")
+        self.min_lrs = [self.default_min_lr] * groups
 
 
 _LRScheduler = LRScheduler
@@ -730,9 +757,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             self.T_cur, self.T_i = self._position(epoch)
         self.last_epoch = math.floor(epoch)
         self._step_count += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-            group["lr"] = lr
-        self._last_lr = self._current_lrs()
+        self._set_lrs(self.get_lr())
 
     def _position(self, epoch: float) -> tuple[float, int]:
         """Where ``epoch`` falls: the epochs into its run, and that run's length."""
