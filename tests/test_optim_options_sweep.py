@@ -495,3 +495,34 @@ def test_a_group_added_after_the_schedule_is_scheduled_or_refused_as_in_pytorch(
         assert ours.pop() is theirs.pop()
     for our_lrs, their_lrs in zip(ours, theirs):
         np.testing.assert_allclose(our_lrs, their_lrs, rtol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", sorted(set(SCHEDULE_OPTIONS) - {FRACTIONAL, "ReduceLROnPlateau", "ChainedScheduler",
+                                                                  "SequentialLR"}))
+def test_get_lr_outside_step_warns_and_gives_pytorchs_numbers(torch, kind):
+    """Older loops log ``scheduler.get_lr()``: PyTorch warns that it computes the next epoch's lrs (a StepLR at a
+    multiple of its step size lowers them again) and to use ``get_last_lr()``; glassgrad gave the numbers silently."""
+    outcomes = {}
+    for library in (torch, gg):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            optimizer, schedule = _schedule(library, kind, "SGD with momentum", _EXAMPLE_OPTIONS.get(kind, {}))
+            looked = []
+            for _ in range(8):
+                optimizer.step()
+                schedule.step()
+                looked.append([float(lr) for lr in schedule.get_lr()])
+        told = [warning for warning in caught if "get_last_lr()" in str(warning.message)]
+        outcomes[library] = looked, len(told)
+    np.testing.assert_allclose(outcomes[gg][0], outcomes[torch][0], rtol=1e-12)
+    assert outcomes[gg][1] == outcomes[torch][1] == 8
+
+
+_EXAMPLE_OPTIONS = {
+    "StepLR": {"step_size": 3, "gamma": 0.5}, "MultiStepLR": {"milestones": [2, 5], "gamma": 0.5},
+    "ExponentialLR": {"gamma": 0.9}, "CosineAnnealingLR": {"T_max": 3, "eta_min": 0.001},
+    "CosineAnnealingWarmRestarts": {"T_0": 3, "T_mult": 2}, "LinearLR": {"start_factor": 0.25, "total_iters": 4},
+    "CyclicLR": {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 3}, "OneCycleLR": {"max_lr": 0.5, "total_steps": 20},
+    "ConstantLR": {"factor": 0.5, "total_iters": 3}, "PolynomialLR": {"total_iters": 5, "power": 2.0},
+}

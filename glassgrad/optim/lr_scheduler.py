@@ -21,9 +21,11 @@ step for step.
 from __future__ import annotations
 
 import bisect
+import contextlib
+import functools
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ._checks import check_count, check_number
@@ -35,6 +37,21 @@ EPOCH_ARGUMENT_WARNING = (
 )
 
 
+def _warned_outside_step(get_lr: Callable[[LRScheduler], list[float]]) -> Callable[[LRScheduler], list[float]]:
+    """``get_lr`` that warns, as PyTorch's schedules do, when called outside ``step()``: it computes the *next*
+    epoch's lrs from the current ones (a StepLR at a multiple of its step size lowers them once more), and some
+    schedules move the momentum while at it; the lrs in use are ``get_last_lr()``."""
+
+    @functools.wraps(get_lr)
+    def checked(self: LRScheduler) -> list[float]:
+        if not self._in_step:
+            warnings.warn("To get the last learning rate computed by the scheduler, please use `get_last_lr()`: "
+                          "get_lr() outside step() computes the next epoch's", UserWarning, stacklevel=2)
+        return get_lr(self)
+
+    return checked
+
+
 class LRScheduler:
     """Base class: remembers each group's starting lr and sets a new lr on every ``step()``.
 
@@ -44,7 +61,23 @@ class LRScheduler:
     ``get_lr()``, the new lr of every group.
     """
 
-    _unsaved: tuple[str, ...] = ("optimizer", "_optimizer_steps_at_start")  # not numbers of the schedule
+    _unsaved: tuple[str, ...] = ("optimizer", "_optimizer_steps_at_start", "_in_step")  # not numbers of the schedule
+    _in_step = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        get_lr = cls.__dict__.get("get_lr")
+        if get_lr is not None and cls.__module__.startswith("glassgrad."):  # glassgrad's schedules, as PyTorch's
+            cls.get_lr = _warned_outside_step(get_lr)
+
+    @contextlib.contextmanager
+    def _stepping(self) -> Iterator[None]:
+        """Inside ``step``: ``get_lr()`` computes the next epoch's lrs without a warning."""
+        self._in_step = True
+        try:
+            yield
+        finally:
+            self._in_step = False
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -82,13 +115,14 @@ class LRScheduler:
         """
         self._warn_if_optimizer_not_stepped()
         self._step_count += 1
-        if epoch is None:
-            self.last_epoch += 1
-            lrs = self.get_lr()
-        else:
-            warnings.warn(EPOCH_ARGUMENT_WARNING, UserWarning, stacklevel=2)
-            self.last_epoch = epoch
-            lrs = self._closed_form_lr()
+        with self._stepping():
+            if epoch is None:
+                self.last_epoch += 1
+                lrs = self.get_lr()
+            else:
+                warnings.warn(EPOCH_ARGUMENT_WARNING, UserWarning, stacklevel=2)
+                self.last_epoch = epoch
+                lrs = self._closed_form_lr()
         self._set_lrs(lrs)
 
     def _set_lrs(self, lrs: list[float]) -> None:
@@ -401,7 +435,8 @@ class SequentialLR(_Schedules):
         scheduler = self._schedulers[index]
         if index > 0 and self._milestones[index - 1] == self.last_epoch:  # its first epoch: start it afresh
             scheduler.last_epoch = 0
-            scheduler._set_lrs(scheduler._lrs_at_start())
+            with scheduler._stepping():
+                scheduler._set_lrs(scheduler._lrs_at_start())
         else:
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
@@ -757,7 +792,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             self.T_cur, self.T_i = self._position(epoch)
         self.last_epoch = math.floor(epoch)
         self._step_count += 1
-        self._set_lrs(self.get_lr())
+        with self._stepping():
+            self._set_lrs(self.get_lr())
 
     def _position(self, epoch: float) -> tuple[float, int]:
         """Where ``epoch`` falls: the epochs into its run, and that run's length."""
