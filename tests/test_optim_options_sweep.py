@@ -526,3 +526,59 @@ _EXAMPLE_OPTIONS = {
     "CyclicLR": {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 3}, "OneCycleLR": {"max_lr": 0.5, "total_steps": 20},
     "ConstantLR": {"factor": 0.5, "total_iters": 3}, "PolynomialLR": {"total_iters": 5, "power": 2.0},
 }
+
+
+RESUMABLE = sorted(set(SCHEDULE_OPTIONS) - {FRACTIONAL, "ReduceLROnPlateau", "ChainedScheduler", "SequentialLR",
+                                            "LambdaLR", "MultiplicativeLR"})
+
+
+def _resumed_run(library, kind, options, cut):
+    """The lrs and momenta of 10 steps after resuming at ``cut``: a fresh optimizer loads the state dict, and the
+    schedule is built again with ``last_epoch=cut − 1`` (PyTorch's way before schedules had state dicts)."""
+    optimizer, schedule = _schedule(library, kind, "SGD with momentum", options)
+    for _ in range(cut):
+        optimizer.step()
+        schedule.step()
+    resumed, _ = _schedule(library, kind, "SGD with momentum", options)
+    resumed.load_state_dict(optimizer.state_dict())
+    schedule = getattr(library.optim.lr_scheduler, kind)(resumed, **options, last_epoch=cut - 1)
+    rows = []
+    for _ in range(10):
+        rows.append([group["lr"] for group in resumed.param_groups] + _momenta(resumed))
+        resumed.step()
+        schedule.step()
+    return rows
+
+
+@pytest.mark.torch
+@settings(max_examples=40, deadline=None)
+@given(kind=st.sampled_from(RESUMABLE), data=st.data(), cut=st.integers(1, 45))
+def test_a_schedule_resumed_with_last_epoch_follows_pytorch(torch, kind, data, cut):
+    """Found: PolynomialLR resumed with ``last_epoch`` lowered the loaded lr once more (PyTorch keeps it: the step
+    made when a schedule is built changes nothing), and CosineAnnealingWarmRestarts took one period off its position
+    where PyTorch takes the remainder (``last_epoch`` past two periods gave another lr)."""
+    options = data.draw(SCHEDULE_OPTIONS[kind], label="options")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            theirs = _resumed_run(torch, kind, options, cut)
+        except ValueError as error:  # OneCycleLR stepped past its total_steps
+            with pytest.raises(ValueError, match="total steps"):
+                _resumed_run(gg, kind, options, cut)
+            assert "total steps" in str(error)
+            return
+        ours = _resumed_run(gg, kind, options, cut)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-15)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind, options, cut", [
+    ("PolynomialLR", {"total_iters": 20, "power": 0.5}, 13),
+    ("CosineAnnealingWarmRestarts", {"T_0": 2, "T_mult": 1, "eta_min": 0.001}, 37),
+])
+def test_the_two_resumes_that_went_wrong(torch, kind, options, cut):
+    """The cases the sweep above found, on their own."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_allclose(_resumed_run(gg, kind, options, cut), _resumed_run(torch, kind, options, cut),
+                                   rtol=1e-12, atol=1e-15)

@@ -752,7 +752,7 @@ class PolynomialLR(LRScheduler):
 
     def get_lr(self) -> list[float]:
         epoch = self.last_epoch
-        if epoch == 0 or epoch > self.total_iters:
+        if self._is_initial or epoch > self.total_iters:  # built (or resumed with last_epoch): the lrs as they are
             return self._current_lrs()
         ratio = ((1 - epoch / self.total_iters) / (1 - (epoch - 1) / self.total_iters)) ** self.power
         return [lr * ratio for lr in self._current_lrs()]
@@ -783,8 +783,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         if epoch is None:
             epoch = self.last_epoch + 1
             self.T_cur += 1
-            if self.T_cur >= self.T_i:
-                self.T_cur -= self.T_i
+            if self.T_cur >= self.T_i:  # a remainder, as PyTorch: resumed with last_epoch, T_cur starts there
+                self.T_cur %= self.T_i
                 self.T_i *= self.T_mult
         else:
             if epoch < 0:
