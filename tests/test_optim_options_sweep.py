@@ -26,6 +26,15 @@ import glassgrad as gg
 STEPS = 20
 
 
+@pytest.fixture(autouse=True)
+def _float64_by_default(torch):
+    """PyTorch's scalar state (ASGD's eta, Adagrad's step) in float64, as glassgrad's Python floats; put back after."""
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(before)
+
+
 def _pair(first: list, second: list) -> st.SearchStrategy:
     return st.tuples(st.sampled_from(first), st.sampled_from(second))
 
@@ -159,7 +168,6 @@ def test_drawn_options_and_a_drawn_script_follow_pytorch(torch, name, data, shap
         with pytest.raises(ValueError, match="Nesterov momentum requires a momentum and zero dampening"):
             _run(gg, name, options, group_options, arrays, script, reload_at)
         return
-    torch.set_default_dtype(torch.float64)
     theirs, _ = _run(torch, name, options, group_options, arrays, script, reload_at)
     ours, optimizer = _run(gg, name, options, group_options, arrays, script, reload_at)
     for step, (their_step, our_step) in enumerate(zip(theirs, ours)):
@@ -582,3 +590,21 @@ def test_the_two_resumes_that_went_wrong(torch, kind, options, cut):
         warnings.simplefilter("ignore")
         np.testing.assert_allclose(_resumed_run(gg, kind, options, cut), _resumed_run(torch, kind, options, cut),
                                    rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_an_lr_written_as_a_tensor_between_steps_is_taken_as_pytorch_takes_it(torch, name):
+    """A loop's own schedule writes ``group["lr"] = base * torch.cos(...)``, a 0-d tensor, which PyTorch's steps
+    take; glassgrad's step failed inside NumPy ("operand 'Tensor' does not support ufuncs")."""
+    moved = {}
+    for library in (torch, gg):
+        weight = library.tensor([[1.0, -2.0, 0.5]], dtype=library.float64, requires_grad=True)
+        optimizer = getattr(library.optim, name)([weight], lr=0.01)
+        closure = _closure(optimizer, [functools.partial(_loss, library, weight, np.ones((1, 3)), np.zeros((1, 3)), 1)])
+        for step in range(4):
+            optimizer.param_groups[0]["lr"] = library.tensor(0.02, dtype=library.float64) * (step + 1)
+            optimizer.step(closure)
+        moved[library] = np.array(weight.tolist())
+    # NAdam: PyTorch keeps mu_product as a float32 tensor (README), ~1e-10 apart after these steps
+    np.testing.assert_allclose(moved[gg], moved[torch], rtol=1e-9 if name == "NAdam" else 1e-12)

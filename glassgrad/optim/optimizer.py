@@ -223,6 +223,7 @@ class Optimizer:
         recorder = call_recorder()  # a compiled step (glassgrad.compiler) replays this call as one kernel
         if recorder is not None and closure is None:
             return recorder.on_call(type(self).step, (self,))
+        self._read_tensor_lrs()
         loss = None
         if closure is not None:
             with enable_grad():
@@ -238,6 +239,13 @@ class Optimizer:
                     update(param, grad.array, group)
                     bump_version(param.array)  # an in-place change, counted as PyTorch's p.add_(…) is
         return loss
+
+    def _read_tensor_lrs(self) -> None:
+        """A group's lr written as a tensor between steps (a loop's own schedule, ``group["lr"] = base * cos(…)`` of
+        tensors, which PyTorch takes) becomes the number it holds: one check per group per step."""
+        for group in self.param_groups:
+            if isinstance(group["lr"], Tensor):
+                group["lr"] = check_number("learning rate", group["lr"])
 
     def register_step_pre_hook(self, hook: Callable[[Optimizer, tuple, dict], Any]) -> RemovableHandle:
         """Call ``hook(optimizer, args, kwargs)`` before every ``step``, ``args`` starting with the optimizer (as in
