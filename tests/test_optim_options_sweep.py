@@ -608,3 +608,42 @@ def test_an_lr_written_as_a_tensor_between_steps_is_taken_as_pytorch_takes_it(to
         moved[library] = np.array(weight.tolist())
     # NAdam: PyTorch keeps mu_product as a float32 tensor (README), ~1e-10 apart after these steps
     np.testing.assert_allclose(moved[gg], moved[torch], rtol=1e-9 if name == "NAdam" else 1e-12)
+
+
+def _state_dict_hooks(library):
+    """What the four state-dict hooks see and do, in order, on a save and a load that they change."""
+    weight = library.tensor([1.0, -2.0], dtype=library.float64, requires_grad=True)
+    optimizer = library.optim.Adam([weight], lr=0.1)
+    weight.grad = library.tensor([0.5, 0.25], dtype=library.float64)
+    optimizer.step()
+    calls = []
+    optimizer.register_state_dict_pre_hook(lambda opt: calls.append("save: before"))
+    optimizer.register_state_dict_pre_hook(lambda opt: calls.append("save: before, first"), prepend=True)
+
+    def tag(opt, saved):
+        calls.append(f"save: after, {sorted(saved)}")
+        return {**saved, "tag": "mine"}
+
+    optimizer.register_state_dict_post_hook(tag)
+    removed = optimizer.register_state_dict_post_hook(lambda opt, saved: calls.append("never"))
+    removed.remove()
+
+    def untag_and_halve_lr(opt, saved):
+        calls.append(f"load: before, {sorted(saved)}")
+        saved = {key: value for key, value in saved.items() if key != "tag"}
+        saved["param_groups"] = [{**group, "lr": group["lr"] / 2} for group in saved["param_groups"]]
+        return saved
+
+    optimizer.register_load_state_dict_pre_hook(untag_and_halve_lr)
+    optimizer.register_load_state_dict_post_hook(
+        lambda opt: calls.append(f"load: after, lr {opt.param_groups[0]['lr']}"))
+    saved = optimizer.state_dict()
+    optimizer.load_state_dict(saved)
+    return calls, saved["tag"]
+
+
+@pytest.mark.torch
+def test_state_dict_hooks_run_as_in_pytorch(torch):
+    """``register_state_dict_pre_hook``/``post_hook`` and ``register_load_state_dict_pre_hook``/``post_hook``
+    (PyTorch 2.x; checkpointing helpers use them) were missing (AttributeError)."""
+    assert _state_dict_hooks(gg) == _state_dict_hooks(torch)

@@ -322,8 +322,11 @@ class Optimizer:
         """The optimizer's state, PyTorch-shaped, with parameters numbered in group order.
 
         ``{"state": {index: {"step": int, "exp_avg": ndarray, ...}},
-        "param_groups": [{"lr": ..., ..., "params": [indices]}]}``. Arrays are copies.
+        "param_groups": [{"lr": ..., ..., "params": [indices]}]}``. Arrays are copies. The hooks of
+        :meth:`register_state_dict_pre_hook` run first, those of :meth:`register_state_dict_post_hook` last.
         """
+        for hook in self._hooks("_state_dict_pre_hooks"):
+            hook(self)
         index: dict[Tensor, int] = {}
         groups = []
         for group in self.param_groups:
@@ -335,13 +338,22 @@ class Optimizer:
             for param, number in index.items()
             if param in self.state
         }
-        return {"state": state, "param_groups": groups}
+        saved = {"state": state, "param_groups": groups}
+        for hook in self._hooks("_state_dict_post_hooks"):
+            saved = _replaced(saved, hook(self, saved))
+        return saved
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Resume from :meth:`state_dict`'s output: same groups, same sizes, same shapes.
 
-        Everything is checked before anything changes, so a mismatch leaves the optimizer as it was.
+        Everything is checked before anything changes, so a mismatch leaves the optimizer as it was. The hooks
+        of :meth:`register_load_state_dict_pre_hook` see (and may replace) ``state_dict`` first, those of
+        :meth:`register_load_state_dict_post_hook` run after it is loaded.
         """
+        if isinstance(state_dict, dict):
+            state_dict = dict(state_dict)  # a hook may change it: not the caller's
+        for hook in self._hooks("_load_state_dict_pre_hooks"):
+            state_dict = _replaced(state_dict, hook(self, state_dict))
         if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
             raise ValueError(
                 "not an optimizer state dict: it needs 'state' and 'param_groups' keys; "
@@ -374,6 +386,33 @@ class Optimizer:
                             for name, value in values.items()}
         self.param_groups[:] = groups
         self.state = state
+        for hook in self._hooks("_load_state_dict_post_hooks"):
+            hook(self)
+
+    def register_state_dict_pre_hook(self, hook: Callable[[Optimizer], None], prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer)`` before every :meth:`state_dict` (first with ``prepend=True``), as PyTorch."""
+        return add_hook(self.__dict__.setdefault("_state_dict_pre_hooks", {}), hook, prepend)
+
+    def register_state_dict_post_hook(self, hook: Callable[[Optimizer, dict], dict | None],
+                                      prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer, state_dict)`` on what :meth:`state_dict` made; a dict it returns is returned
+        instead."""
+        return add_hook(self.__dict__.setdefault("_state_dict_post_hooks", {}), hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable[[Optimizer, dict], dict | None],
+                                          prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer, state_dict)`` before :meth:`load_state_dict` loads it; a dict it returns is loaded
+        instead."""
+        return add_hook(self.__dict__.setdefault("_load_state_dict_pre_hooks", {}), hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook: Callable[[Optimizer], None],
+                                           prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer)`` after every :meth:`load_state_dict`."""
+        return add_hook(self.__dict__.setdefault("_load_state_dict_post_hooks", {}), hook, prepend)
+
+    def _hooks(self, kind: str) -> list[Callable[..., Any]]:
+        """The hooks registered under ``kind``, in their order (a copy: a hook may remove itself)."""
+        return list(self.__dict__.get(kind, {}).values())
 
     def _saved_shape(self, param: Tensor, name: str) -> tuple[int, ...]:
         """The shape a loaded array ``name`` of ``param``'s state must have: the parameter's (LBFGS: flat vectors)."""
@@ -393,6 +432,11 @@ def gradient_formula(weight_decay: float, maximize: bool) -> list[str]:
     if weight_decay:
         return [f"g ← {gradient} + λ·w"]
     return [f"g ← {gradient}"] if maximize else []
+
+
+def _replaced(state_dict: dict[str, Any], result: Any) -> dict[str, Any]:
+    """What a state-dict hook leaves: the dict it returned, or ``state_dict`` (changed in place, or not) for None."""
+    return state_dict if result is None else result
 
 
 def _copied(value: Any) -> Any:
