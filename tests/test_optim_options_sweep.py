@@ -647,3 +647,18 @@ def test_state_dict_hooks_run_as_in_pytorch(torch):
     """``register_state_dict_pre_hook``/``post_hook`` and ``register_load_state_dict_pre_hook``/``post_hook``
     (PyTorch 2.x; checkpointing helpers use them) were missing (AttributeError)."""
     assert _state_dict_hooks(gg) == _state_dict_hooks(torch)
+
+
+@pytest.mark.torch
+def test_plateau_says_when_it_is_in_its_cooldown_as_pytorch(torch):
+    """``ReduceLROnPlateau.in_cooldown`` (PyTorch's property) was missing."""
+    seen = {}
+    for library in (torch, gg):
+        optimizer = library.optim.SGD([library.zeros(1, requires_grad=True)], lr=1.0)
+        plateau = library.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=0, cooldown=2)
+        seen[library] = []
+        for loss in [3.0, 3.0, 3.0, 3.0, 3.0, 2.0]:
+            optimizer.step()
+            plateau.step(loss)
+            seen[library].append((plateau.in_cooldown, optimizer.param_groups[0]["lr"]))
+    assert seen[gg] == seen[torch]

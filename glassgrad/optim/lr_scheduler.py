@@ -629,6 +629,11 @@ class ReduceLROnPlateau(LRScheduler):
         self._last_lr = self._current_lrs()
 
 
+    @property
+    def in_cooldown(self) -> bool:
+        """Whether the epochs after a lowering are still passing, in which bad epochs do not count."""
+        return self.cooldown_counter > 0
+
     def _fit_min_lrs(self) -> None:
         """One ``min_lr`` per group again after ``add_param_group``: the one ``min_lr`` given for all, or an error
         when one was given per group (PyTorch's rule), rather than a new group whose lr is never lowered."""
