@@ -39,16 +39,18 @@ def _pair(first: list, second: list) -> st.SearchStrategy:
     return st.tuples(st.sampled_from(first), st.sampled_from(second))
 
 
+ADAM_OPTIONS = {
+    "lr": st.sampled_from([0.01, 0.1]), "betas": _pair([0.0, 0.8, 0.9], [0.9, 0.99, 0.999]),
+    "eps": st.sampled_from([1e-8, 1e-3]), "weight_decay": st.sampled_from([0, 0.1]), "amsgrad": st.booleans(),
+    "maximize": st.booleans()}
 OPTIONS = {
     "SGD": st.sampled_from([0.0, 0.5, 0.9]).flatmap(lambda momentum: st.fixed_dictionaries({
         "lr": st.sampled_from([0.01, 0.05]), "momentum": st.just(momentum), "weight_decay": st.sampled_from([0, 0.1]),
         "maximize": st.booleans(),
         **({"nesterov": st.just(True), "dampening": st.just(0.0)} if momentum and momentum > 0.6 else
            {"dampening": st.sampled_from([0.0, 0.3, 1.0])})})),
-    "Adam": st.fixed_dictionaries({
-        "lr": st.sampled_from([0.01, 0.1]), "betas": _pair([0.0, 0.8, 0.9], [0.9, 0.99, 0.999]),
-        "eps": st.sampled_from([1e-8, 1e-3]), "weight_decay": st.sampled_from([0, 0.1]), "amsgrad": st.booleans(),
-        "maximize": st.booleans()}),
+    "Adam": st.fixed_dictionaries({**ADAM_OPTIONS, "decoupled_weight_decay": st.booleans()}),
+    "AdamW": st.fixed_dictionaries(ADAM_OPTIONS),
     "Adagrad": st.fixed_dictionaries({
         "lr": st.sampled_from([0.01, 0.1]), "lr_decay": st.sampled_from([0, 0.05]),
         "weight_decay": st.sampled_from([0, 0.1]), "initial_accumulator_value": st.sampled_from([0, 0.2]),
@@ -84,7 +86,6 @@ OPTIONS = {
         "eps": _pair([None, 1e-3], [1e-3, 0.1]), "d": st.sampled_from([1.0, 2.0]),
         "weight_decay": st.sampled_from([0, 0.1]), "maximize": st.booleans()}),
 }
-OPTIONS["AdamW"] = OPTIONS["Adam"]
 
 
 def _loss(library, param, a, b, sign, quartic=0.0):
@@ -662,3 +663,26 @@ def test_plateau_says_when_it_is_in_its_cooldown_as_pytorch(torch):
             plateau.step(loss)
             seen[library].append((plateau.in_cooldown, optimizer.param_groups[0]["lr"]))
     assert seen[gg] == seen[torch]
+
+
+@pytest.mark.torch
+def test_adam_takes_decoupled_weight_decay_per_group_as_pytorch(torch):
+    """PyTorch 2.13's Adam takes ``decoupled_weight_decay`` (AdamW's rule; AdamW's groups hold True), also per
+    group; glassgrad's Adam refused the option (TypeError) and its groups did not hold it."""
+    outcomes = {}
+    for library in (torch, gg):
+        weights = [library.tensor(np.linspace(-1, 1, 6).reshape(2, 3), requires_grad=True),
+                   library.tensor(np.array([0.5, -0.2]), requires_grad=True)]
+        groups = [{"params": weights[:1]}, {"params": weights[1:], "decoupled_weight_decay": False}]
+        optimizer = library.optim.Adam(groups, lr=0.1, weight_decay=0.3, decoupled_weight_decay=True)
+        for _ in range(5):
+            optimizer.zero_grad()
+            sum(((weight - 0.3) ** 2).sum() for weight in weights).backward()
+            optimizer.step()
+        adamw = library.optim.AdamW([library.zeros(1, requires_grad=True)])
+        outcomes[library] = ([np.array(weight.tolist()) for weight in weights],
+                             [group["decoupled_weight_decay"] for group in optimizer.state_dict()["param_groups"]],
+                             adamw.param_groups[0]["decoupled_weight_decay"])
+    for ours, theirs in zip(outcomes[gg][0], outcomes[torch][0]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    assert outcomes[gg][1:] == outcomes[torch][1:] == ([True, False], True)
