@@ -18,6 +18,8 @@ import math
 import numbers
 from typing import Any
 
+from ..tensor import Tensor
+
 
 def _range_text(low: float, high: float | None, low_included: bool, high_included: bool) -> str:
     low_text = f"{low:g}"
@@ -40,8 +42,15 @@ def check_number(
     The range is ``[low, ∞)`` by default; ``high`` closes it, ``low_included`` /
     ``high_included`` choose ``[`` or ``(`` at either end. Raises ``TypeError`` for a
     non-number and ``ValueError`` for a number out of range (NaN and ±inf included).
+    A one-element tensor counts as the number it holds (PyTorch takes ``lr=torch.tensor(0.01)``);
+    the option then holds that number as a float.
     """
     allowed = _range_text(low, high, low_included, high_included)
+    if isinstance(value, Tensor):
+        if value.array.size != 1:
+            raise ValueError(f"Invalid {label}: a tensor of shape {tuple(value.shape)} (a tensor given as "
+                             f"{label} must hold one number); pass a float")
+        value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"Invalid {label}: {value!r} (must be a finite number {allowed})")
     number = float(value)

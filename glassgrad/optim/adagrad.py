@@ -7,6 +7,7 @@ decays over training.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,6 +28,10 @@ class Adagrad(Optimizer):
         ηₜ ← η / (1 + (t − 1)·δ)
         s ← s + g²
         w ← w − ηₜ·g / (√s + ε)
+
+    As in PyTorch, every parameter's ``s`` is made when the optimizer is built (``state`` and ``state_dict``
+    hold it before the first step), and it starts at the optimizer's own ``initial_accumulator_value``
+    for every group: PyTorch does not read a group's, so a group that gives another one is warned about.
 
     >>> import glassgrad as gg
     >>> w = gg.tensor([1.0, -3.0], requires_grad=True)
@@ -57,6 +62,17 @@ class Adagrad(Optimizer):
             "maximize": maximize,
         }
         super().__init__(params, defaults)
+        for group in self.param_groups:
+            for param in group["params"]:
+                self.state[param] = self._initial_state(param, group)
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        super().add_param_group(param_group)
+        start, own = self.defaults["initial_accumulator_value"], self.param_groups[-1]["initial_accumulator_value"]
+        if own != start:
+            warnings.warn(f"Adagrad: parameter group {len(self.param_groups) - 1} gives initial_accumulator_value="
+                          f"{own:g}, which is not used: every accumulator starts at the optimizer's {start:g}, as in "
+                          "PyTorch; pass initial_accumulator_value to Adagrad(...) itself", UserWarning, stacklevel=2)
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         options = super()._checked_options(options)
@@ -76,7 +92,7 @@ class Adagrad(Optimizer):
         return "\n".join(lines)
 
     def _initial_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {"step": 0, "sum": np.full_like(param.array, group["initial_accumulator_value"])}
+        return {"step": 0, "sum": np.full_like(param.array, self.defaults["initial_accumulator_value"])}
 
     def _update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         state = self._state_for(param, group)

@@ -34,6 +34,7 @@ class Adam(Optimizer):
         m̂ ← m / (1 − β₁ᵗ),   v̂ ← v / (1 − β₂ᵗ)
         w ← w − η·m̂ / (√v̂ + ε)
 
+    ``decoupled_weight_decay=True`` shrinks the weight instead of adding ``λ·w`` to g: :class:`AdamW`'s rule.
     Computed as ``w ← w − m / (√v·a + b)`` with ``a = (1 − β₁ᵗ) / (η·√(1 − β₂ᵗ))`` and
     ``b = ε·(1 − β₁ᵗ) / η``: the same value up to rounding, with one NumPy pass fewer than PyTorch's order
     ``w ← w − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)``.
@@ -46,9 +47,6 @@ class Adam(Optimizer):
     tensor([ 0.9, -2.9], requires_grad=True)
     """
 
-    decoupled_weight_decay = False
-    """True for AdamW: ``w ← w − η·λ·w`` applied to the weight, not ``λ·w`` added to the gradient."""
-
     def __init__(
         self,
         params: Iterable[Tensor] | Iterable[dict],
@@ -59,6 +57,7 @@ class Adam(Optimizer):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        decoupled_weight_decay: bool = False,
     ) -> None:
         defaults = {
             "lr": lr,
@@ -67,6 +66,7 @@ class Adam(Optimizer):
             "weight_decay": weight_decay,
             "amsgrad": amsgrad,
             "maximize": maximize,
+            "decoupled_weight_decay": decoupled_weight_decay,  # AdamW's rule (see AdamW), as PyTorch's option
         }
         super().__init__(params, defaults)
 
@@ -80,11 +80,12 @@ class Adam(Optimizer):
         )
         options["eps"] = check_number("epsilon value", options["eps"], low_included=False)
         options["amsgrad"] = bool(options["amsgrad"])
+        options["decoupled_weight_decay"] = bool(options["decoupled_weight_decay"])
         return options
 
     def formula_for(self, group: dict[str, Any]) -> str:
         decay, maximize = group["weight_decay"], group["maximize"]
-        if self.decoupled_weight_decay:
+        if group["decoupled_weight_decay"]:
             lines = (["w ← w − η·λ·w"] if decay else []) + gradient_formula(0.0, maximize)
         else:
             lines = gradient_formula(decay, maximize)
@@ -104,7 +105,7 @@ class Adam(Optimizer):
     def _update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         state = self._state_for(param, group)
         work, scratch = self._workspace(param)
-        if self.decoupled_weight_decay:
+        if group["decoupled_weight_decay"]:
             if group["weight_decay"]:  # w ← w − η·λ·w
                 np.multiply(param.array, 1 - group["lr"] * group["weight_decay"], out=param.array)
             decay = 0.0
@@ -288,10 +289,8 @@ class AdamW(Adam):
         m̂ ← m / (1 − β₁ᵗ),   v̂ ← v / (1 − β₂ᵗ)
         w ← w − η·m̂ / (√v̂ + ε)
 
-    The default ``weight_decay`` is 0.01 (PyTorch's).
+    The default ``weight_decay`` is 0.01 (PyTorch's). ``Adam(..., decoupled_weight_decay=True)`` is the same rule.
     """
-
-    decoupled_weight_decay = True
 
     def __init__(
         self,
@@ -304,4 +303,4 @@ class AdamW(Adam):
         *,
         maximize: bool = False,
     ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, decoupled_weight_decay=True)

@@ -21,9 +21,11 @@ step for step.
 from __future__ import annotations
 
 import bisect
+import contextlib
+import functools
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ._checks import check_count, check_number
@@ -35,6 +37,21 @@ EPOCH_ARGUMENT_WARNING = (
 )
 
 
+def _warned_outside_step(get_lr: Callable[[LRScheduler], list[float]]) -> Callable[[LRScheduler], list[float]]:
+    """``get_lr`` that warns, as PyTorch's schedules do, when called outside ``step()``: it computes the *next*
+    epoch's lrs from the current ones (a StepLR at a multiple of its step size lowers them once more), and some
+    schedules move the momentum while at it; the lrs in use are ``get_last_lr()``."""
+
+    @functools.wraps(get_lr)
+    def checked(self: LRScheduler) -> list[float]:
+        if not self._in_step:
+            warnings.warn("To get the last learning rate computed by the scheduler, please use `get_last_lr()`: "
+                          "get_lr() outside step() computes the next epoch's", UserWarning, stacklevel=2)
+        return get_lr(self)
+
+    return checked
+
+
 class LRScheduler:
     """Base class: remembers each group's starting lr and sets a new lr on every ``step()``.
 
@@ -44,7 +61,23 @@ class LRScheduler:
     ``get_lr()``, the new lr of every group.
     """
 
-    _unsaved: tuple[str, ...] = ("optimizer", "_optimizer_steps_at_start")  # not numbers of the schedule
+    _unsaved: tuple[str, ...] = ("optimizer", "_optimizer_steps_at_start", "_in_step")  # not numbers of the schedule
+    _in_step = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        get_lr = cls.__dict__.get("get_lr")
+        if get_lr is not None and cls.__module__.startswith("glassgrad."):  # glassgrad's schedules, as PyTorch's
+            cls.get_lr = _warned_outside_step(get_lr)
+
+    @contextlib.contextmanager
+    def _stepping(self) -> Iterator[None]:
+        """Inside ``step``: ``get_lr()`` computes the next epoch's lrs without a warning."""
+        self._in_step = True
+        try:
+            yield
+        finally:
+            self._in_step = False
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -82,16 +115,31 @@ class LRScheduler:
         """
         self._warn_if_optimizer_not_stepped()
         self._step_count += 1
-        if epoch is None:
-            self.last_epoch += 1
-            lrs = self.get_lr()
-        else:
-            warnings.warn(EPOCH_ARGUMENT_WARNING, UserWarning, stacklevel=2)
-            self.last_epoch = epoch
-            lrs = self._closed_form_lr()
-        for group, lr in zip(self.optimizer.param_groups, lrs):
+        with self._stepping():
+            if epoch is None:
+                self.last_epoch += 1
+                lrs = self.get_lr()
+            else:
+                warnings.warn(EPOCH_ARGUMENT_WARNING, UserWarning, stacklevel=2)
+                self.last_epoch = epoch
+                lrs = self._closed_form_lr()
+        self._set_lrs(lrs)
+
+    def _set_lrs(self, lrs: list[float]) -> None:
+        """Write one lr into each parameter group, and remember them as the last lrs.
+
+        A schedule that computes its lrs from what it held when built (``base_lrs``, one function per group)
+        has fewer lrs than groups once a group was added to the optimizer after it: refused, as PyTorch does,
+        instead of leaving the new group's lr unscheduled.
+        """
+        groups = self.optimizer.param_groups
+        if len(lrs) != len(groups):
+            raise ValueError(f"{type(self).__name__} has {len(lrs)} learning rates for the optimizer's {len(groups)} "
+                             "parameter groups: a group was added after the schedule was built; build the schedule "
+                             "after the last add_param_group")
+        for group, lr in zip(groups, lrs):
             group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = [group["lr"] for group in groups]
 
     def _closed_form_lr(self) -> list[float]:
         """The lr of every group at epoch ``last_epoch`` from ``base_lrs`` alone, for ``step(epoch)``.
@@ -281,6 +329,8 @@ class LinearLR(LRScheduler):
 
     ``ηₑ = η₀ · (f₀ + (f₁ − f₀)·min(e, total_iters)/total_iters)``, the usual warm-up; computed,
     like PyTorch, as a ratio to the current lr so that other changes to ``group["lr"]`` carry on.
+    With ``end_factor=0`` that ratio rounds to about −2·10⁻¹⁶ at the last epoch; the lr is kept at 0
+    there (PyTorch keeps the tiny negative lr, which the optimizer's ``load_state_dict`` would refuse).
 
     >>> import glassgrad as gg
     >>> opt = gg.optim.SGD([gg.zeros(1, requires_grad=True)], lr=1.0)
@@ -309,7 +359,7 @@ class LinearLR(LRScheduler):
             return self._current_lrs()
         change = self.end_factor - self.start_factor
         ratio = 1 + change / (self.total_iters * self.start_factor + (self.last_epoch - 1) * change)
-        return [lr * ratio for lr in self._current_lrs()]
+        return [max(lr * ratio, 0.0) for lr in self._current_lrs()]
 
     def _closed_form_lr(self) -> list[float]:
         done = min(self.total_iters, self.last_epoch) / self.total_iters
@@ -385,9 +435,8 @@ class SequentialLR(_Schedules):
         scheduler = self._schedulers[index]
         if index > 0 and self._milestones[index - 1] == self.last_epoch:  # its first epoch: start it afresh
             scheduler.last_epoch = 0
-            for group, lr in zip(self.optimizer.param_groups, scheduler._lrs_at_start()):
-                group["lr"] = lr
-            scheduler._last_lr = scheduler._current_lrs()
+            with scheduler._stepping():
+                scheduler._set_lrs(scheduler._lrs_at_start())
         else:
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
@@ -528,6 +577,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.factor = check_number("factor", factor, 0.0, 1.0)
         self.optimizer = optimizer
         self.min_lrs = _per_group("min_lr", optimizer, min_lr)
+        self.default_min_lr = None if isinstance(min_lr, (list, tuple)) else self.min_lrs[0]
         self.patience = check_count("patience", patience, 0)
         self.cooldown = check_count("cooldown", cooldown, 0)
         self.eps = check_number("eps", eps)
@@ -570,12 +620,31 @@ class ReduceLROnPlateau(LRScheduler):
             self.cooldown_counter -= 1
             self.num_bad_epochs = 0  # bad epochs in the cooldown do not count
         if self.num_bad_epochs > self.patience:
+            self._fit_min_lrs()
             for group, low in zip(self.optimizer.param_groups, self.min_lrs):
                 new_lr = max(group["lr"] * self.factor, low)
                 if group["lr"] - new_lr > self.eps:
                     group["lr"] = new_lr
             self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
         self._last_lr = self._current_lrs()
+
+
+    @property
+    def in_cooldown(self) -> bool:
+        """Whether the epochs after a lowering are still passing, in which bad epochs do not count."""
+        return self.cooldown_counter > 0
+
+    def _fit_min_lrs(self) -> None:
+        """One ``min_lr`` per group again after ``add_param_group``: the one ``min_lr`` given for all, or an error
+        when one was given per group (PyTorch's rule), rather than a new group whose lr is never lowered."""
+        groups = len(self.optimizer.param_groups)
+        if len(self.min_lrs) == groups:
+            return
+        if self.default_min_lr is None:
+            raise RuntimeError(f"The number of param groups in the optimizer ({groups}) differs from when "
+                               f"ReduceLROnPlateau was initialized ({len(self.min_lrs)}), usually due to a new param "
+                               f"group being added to the optimizer; set scheduler.min_lrs to {groups} values")
+        self.min_lrs = [self.default_min_lr] * groups
 
 
 _LRScheduler = LRScheduler
@@ -688,7 +757,7 @@ class PolynomialLR(LRScheduler):
 
     def get_lr(self) -> list[float]:
         epoch = self.last_epoch
-        if epoch == 0 or epoch > self.total_iters:
+        if self._is_initial or epoch > self.total_iters:  # built (or resumed with last_epoch): the lrs as they are
             return self._current_lrs()
         ratio = ((1 - epoch / self.total_iters) / (1 - (epoch - 1) / self.total_iters)) ** self.power
         return [lr * ratio for lr in self._current_lrs()]
@@ -719,8 +788,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         if epoch is None:
             epoch = self.last_epoch + 1
             self.T_cur += 1
-            if self.T_cur >= self.T_i:
-                self.T_cur -= self.T_i
+            if self.T_cur >= self.T_i:  # a remainder, as PyTorch: resumed with last_epoch, T_cur starts there
+                self.T_cur %= self.T_i
                 self.T_i *= self.T_mult
         else:
             if epoch < 0:
@@ -728,9 +797,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             self.T_cur, self.T_i = self._position(epoch)
         self.last_epoch = math.floor(epoch)
         self._step_count += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-            group["lr"] = lr
-        self._last_lr = self._current_lrs()
+        with self._stepping():
+            self._set_lrs(self.get_lr())
 
     def _position(self, epoch: float) -> tuple[float, int]:
         """Where ``epoch`` falls: the epochs into its run, and that run's length."""

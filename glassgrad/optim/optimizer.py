@@ -138,14 +138,32 @@ class Optimizer:
     # --- parameter groups ----------------------------------------------------------------
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
-        """Add a group of parameters with its own options (e.g. to unfreeze layers while fine-tuning)."""
+        """Add a group of parameters with its own options (e.g. to unfreeze layers while fine-tuning).
+
+        Its ``params`` may be ``(name, tensor)`` pairs (``model.named_parameters()``, as PyTorch takes them): the
+        group then keeps the names under ``"param_names"``, and every group must be named, or none.
+        """
         if not isinstance(param_group, dict):
             raise TypeError(f"a parameter group must be a dict with a 'params' key, not {type(param_group).__name__}")
         if "params" not in param_group:
             raise ValueError("a parameter group needs a 'params' key: {'params': [tensors...], 'lr': ...}")
         params = param_group["params"]
+        if isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering of "
+                            "tensors in sets will change between runs; pass a list")
         params = [params] if isinstance(params, Tensor) else list(params)
+        names = [param[0] for param in params if isinstance(param, tuple)]
+        if names:
+            if len(names) != len(params):
+                raise ValueError("all optimizer params should be with/without names: some are (name, tensor) pairs "
+                                 "and some plain tensors; pass model.named_parameters() or model.parameters()")
+            params = [param[1] for param in params]
+            param_group = {**param_group, "param_names": names}
         number = len(self.param_groups)
+        if any(("param_names" in group) != ("param_names" in param_group) for group in self.param_groups):
+            kind = "with names" if "param_names" in param_group else "without names"
+            raise ValueError(f"all optimizer param groups should be with/without names: cannot add param group {kind} "
+                             "to this optimizer; name every group's parameters, or none")
         seen: set[Tensor] = set()
         for param in params:
             if not isinstance(param, Tensor):
@@ -206,6 +224,7 @@ class Optimizer:
         recorder = call_recorder()  # a compiled step (glassgrad.compiler) replays this call as one kernel
         if recorder is not None and closure is None:
             return recorder.on_call(type(self).step, (self,))
+        self._read_tensor_lrs()
         loss = None
         if closure is not None:
             with enable_grad():
@@ -221,6 +240,13 @@ class Optimizer:
                     update(param, grad.array, group)
                     bump_version(param.array)  # an in-place change, counted as PyTorch's p.add_(…) is
         return loss
+
+    def _read_tensor_lrs(self) -> None:
+        """A group's lr written as a tensor between steps (a loop's own schedule, ``group["lr"] = base * cos(…)`` of
+        tensors, which PyTorch takes) becomes the number it holds: one check per group per step."""
+        for group in self.param_groups:
+            if isinstance(group["lr"], Tensor):
+                group["lr"] = check_number("learning rate", group["lr"])
 
     def register_step_pre_hook(self, hook: Callable[[Optimizer, tuple, dict], Any]) -> RemovableHandle:
         """Call ``hook(optimizer, args, kwargs)`` before every ``step``, ``args`` starting with the optimizer (as in
@@ -297,8 +323,11 @@ class Optimizer:
         """The optimizer's state, PyTorch-shaped, with parameters numbered in group order.
 
         ``{"state": {index: {"step": int, "exp_avg": ndarray, ...}},
-        "param_groups": [{"lr": ..., ..., "params": [indices]}]}``. Arrays are copies.
+        "param_groups": [{"lr": ..., ..., "params": [indices]}]}``. Arrays are copies. The hooks of
+        :meth:`register_state_dict_pre_hook` run first, those of :meth:`register_state_dict_post_hook` last.
         """
+        for hook in self._hooks("_state_dict_pre_hooks"):
+            hook(self)
         index: dict[Tensor, int] = {}
         groups = []
         for group in self.param_groups:
@@ -310,13 +339,22 @@ class Optimizer:
             for param, number in index.items()
             if param in self.state
         }
-        return {"state": state, "param_groups": groups}
+        saved = {"state": state, "param_groups": groups}
+        for hook in self._hooks("_state_dict_post_hooks"):
+            saved = _replaced(saved, hook(self, saved))
+        return saved
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Resume from :meth:`state_dict`'s output: same groups, same sizes, same shapes.
 
-        Everything is checked before anything changes, so a mismatch leaves the optimizer as it was.
+        Everything is checked before anything changes, so a mismatch leaves the optimizer as it was. The hooks
+        of :meth:`register_load_state_dict_pre_hook` see (and may replace) ``state_dict`` first, those of
+        :meth:`register_load_state_dict_post_hook` run after it is loaded.
         """
+        if isinstance(state_dict, dict):
+            state_dict = dict(state_dict)  # a hook may change it: not the caller's
+        for hook in self._hooks("_load_state_dict_pre_hooks"):
+            state_dict = _replaced(state_dict, hook(self, state_dict))
         if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
             raise ValueError(
                 "not an optimizer state dict: it needs 'state' and 'param_groups' keys; "
@@ -349,6 +387,33 @@ class Optimizer:
                             for name, value in values.items()}
         self.param_groups[:] = groups
         self.state = state
+        for hook in self._hooks("_load_state_dict_post_hooks"):
+            hook(self)
+
+    def register_state_dict_pre_hook(self, hook: Callable[[Optimizer], None], prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer)`` before every :meth:`state_dict` (first with ``prepend=True``), as PyTorch."""
+        return add_hook(self.__dict__.setdefault("_state_dict_pre_hooks", {}), hook, prepend)
+
+    def register_state_dict_post_hook(self, hook: Callable[[Optimizer, dict], dict | None],
+                                      prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer, state_dict)`` on what :meth:`state_dict` made; a dict it returns is returned
+        instead."""
+        return add_hook(self.__dict__.setdefault("_state_dict_post_hooks", {}), hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable[[Optimizer, dict], dict | None],
+                                          prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer, state_dict)`` before :meth:`load_state_dict` loads it; a dict it returns is loaded
+        instead."""
+        return add_hook(self.__dict__.setdefault("_load_state_dict_pre_hooks", {}), hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook: Callable[[Optimizer], None],
+                                           prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer)`` after every :meth:`load_state_dict`."""
+        return add_hook(self.__dict__.setdefault("_load_state_dict_post_hooks", {}), hook, prepend)
+
+    def _hooks(self, kind: str) -> list[Callable[..., Any]]:
+        """The hooks registered under ``kind``, in their order (a copy: a hook may remove itself)."""
+        return list(self.__dict__.get(kind, {}).values())
 
     def _saved_shape(self, param: Tensor, name: str) -> tuple[int, ...]:
         """The shape a loaded array ``name`` of ``param``'s state must have: the parameter's (LBFGS: flat vectors)."""
@@ -368,6 +433,11 @@ def gradient_formula(weight_decay: float, maximize: bool) -> list[str]:
     if weight_decay:
         return [f"g ← {gradient} + λ·w"]
     return [f"g ← {gradient}"] if maximize else []
+
+
+def _replaced(state_dict: dict[str, Any], result: Any) -> dict[str, Any]:
+    """What a state-dict hook leaves: the dict it returned, or ``state_dict`` (changed in place, or not) for None."""
+    return state_dict if result is None else result
 
 
 def _copied(value: Any) -> Any:
