@@ -1,0 +1,133 @@
+"""What programs written after the official pytorch.org tutorials (Learn the Basics, Learning PyTorch with
+Examples, What is torch.nn really?, the NLP and torch.func tutorials) do that once went wrong here, each checked
+against PyTorch 2.13 in float64."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+
+
+def _both(torch, make):
+    """``make(library)`` with glassgrad and with PyTorch: the two results, or the two exception classes."""
+    found = []
+    for library in (gg, torch):
+        try:
+            found.append(make(library))
+        except Exception as error:  # noqa: BLE001 (the class is what is compared)
+            found.append(type(error))
+    return found
+
+
+@pytest.mark.torch
+@given(label=st.integers(0, 9))
+def test_a_one_hot_target_made_by_scatter_with_a_0d_index_is_pytorchs(label, torch):
+    """Learn the Basics' target transform ``torch.zeros(10).scatter_(0, torch.tensor(y), value=1)``: PyTorch
+    counts a 0-d index as 1-d with one entry; it was refused ('the index must have as many dims as the tensor')."""
+    ours, theirs = _both(torch, lambda lib: lib.zeros(10, dtype=lib.float64).scatter_(0, lib.tensor(label), value=1))
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+ZERO_D_CALLS = {
+    "gather of a 0-d index": lambda lib, x: x.gather(0, lib.tensor(2)),
+    "gather from a 0-d tensor": lambda lib, x: x[1].gather(0, lib.tensor([0, 0])),
+    "gather, both 0-d": lambda lib, x: x[1].gather(0, lib.tensor(0)),
+    "scatter of a 0-d source": lambda lib, x: x.scatter(0, lib.tensor([1]), x[3] * 5),
+    "scatter with a 0-d index and a longer source": lambda lib, x: x.scatter(0, lib.tensor(1), x.detach() * 2),
+    "scatter into a 0-d tensor": lambda lib, x: x[0].scatter(0, lib.tensor([0]), x[2]),
+    "scatter_add with a 0-d index": lambda lib, x: x.scatter_add(-1, lib.tensor(3), x.detach()[:2] ** 2),
+    "scatter_reduce with a 0-d index": lambda lib, x: x.scatter_reduce(0, lib.tensor(2), x.detach()[1:3], "amax"),
+    "scatter_reduce into a 0-d tensor": lambda lib, x: x[1].scatter_reduce(0, lib.tensor([0, 0]), x[:2], "prod"),
+}
+# (a source longer than a 0-d index is detached above: PyTorch 2.13 gives it a gradient of the wrong shape and fails)
+
+
+def test_a_source_longer_than_a_0d_index_gives_its_first_entry_the_gradient():
+    """By hand: ``out = x`` with ``out[1] = src[0]``, so ``∂(out·w)/∂src = [w[1], 0, 0]``."""
+    src = gg.tensor([5.0, 6.0, 7.0], dtype=gg.float64, requires_grad=True)
+    out = gg.zeros(3, dtype=gg.float64).scatter(0, gg.tensor(1), src)
+    (out * gg.tensor([1.0, 10.0, 100.0], dtype=gg.float64)).sum().backward()
+    assert out.tolist() == [0.0, 5.0, 0.0] and src.grad.tolist() == [10.0, 0.0, 0.0]
+
+
+ZERO_D_REFUSED = {
+    "a 0-d index for a matrix": lambda lib, x: x.reshape(2, 2).gather(1, lib.tensor(1)),
+    "a source of more dims than a 0-d index": lambda lib, x: x.scatter(0, lib.tensor(1), x.reshape(2, 2)),
+    "an empty source for a 0-d index": lambda lib, x: x.scatter(0, lib.tensor(1), x[:0]),
+    "a 0-d source for two indices": lambda lib, x: x.scatter(0, lib.tensor([1, 2]), x[0]),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(ZERO_D_CALLS))
+def test_gather_and_scatter_count_a_0d_tensor_as_one_entry_as_pytorch(name, torch):
+    """Values and gradients of gather/scatter where the tensor, the index or the source is 0-d."""
+    values = [0.5, -1.5, 2.0, 3.0]
+    results = []
+    for lib in (gg, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        out = ZERO_D_CALLS[name](lib, x)
+        (out * lib.arange(1.0, out.numel() + 1, dtype=lib.float64).reshape(out.shape)).sum().backward()
+        results.append((tuple(out.shape), out.detach().numpy(), x.grad.numpy()))
+    (our_shape, our_values, our_grad), (shape, values, grad) = results
+    assert our_shape == shape
+    np.testing.assert_allclose(our_values, values, rtol=1e-12)
+    np.testing.assert_allclose(our_grad, grad, rtol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(ZERO_D_REFUSED))
+def test_what_pytorch_refuses_of_0d_gather_and_scatter_is_refused(name, torch):
+    ours, theirs = _both(torch, lambda lib: ZERO_D_REFUSED[name](lib, lib.arange(4.0, dtype=lib.float64)))
+    assert ours is theirs is RuntimeError
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", ["jacobian", "hessian"])
+def test_the_forward_mode_strategy_gives_the_reverse_mode_numbers(kind, torch):
+    """``jacobian(f, x, vectorize=True, strategy="forward-mode")`` (the torch.autograd.functional tutorial) was
+    refused; PyTorch's numbers do not depend on the strategy, and glassgrad's are computed in reverse mode."""
+    x = np.array([0.3, -1.2, 2.0])
+    results = []
+    for lib in (gg, torch):
+        inputs = (lib.tensor(x, dtype=lib.float64), lib.tensor(x[::-1].copy(), dtype=lib.float64))
+        if kind == "jacobian":
+            found = lib.autograd.functional.jacobian(lambda a, b: (2 * a.exp() + 3 * b, a * b), inputs,
+                                                     vectorize=True, strategy="forward-mode")
+            results.append([block.detach().numpy() for row in found for block in row])
+        else:
+            found = lib.autograd.functional.hessian(lambda a, b: (a.pow(3) * b).sum(), inputs, vectorize=True,
+                                                    outer_jacobian_strategy="forward-mode")
+            results.append([block.detach().numpy() for row in found for block in row])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+STRATEGY_REFUSED = {
+    "without vectorize": {"strategy": "forward-mode"},
+    "with create_graph": {"strategy": "forward-mode", "vectorize": True, "create_graph": True},
+    "with strict": {"strategy": "forward-mode", "vectorize": True, "strict": True},
+    "an unknown strategy": {"strategy": "forward"},
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(STRATEGY_REFUSED))
+def test_what_pytorch_refuses_of_the_forward_mode_strategy_is_refused_with_its_exception(name, torch):
+    options = STRATEGY_REFUSED[name]
+    ours, theirs = _both(torch, lambda lib: lib.autograd.functional.jacobian(
+        lambda a: a.exp(), lib.ones(2, dtype=lib.float64), **options))
+    assert ours is theirs and issubclass(ours, Exception)
+
+
+def test_the_meta_device_is_refused_saying_functional_call_needs_no_meta_model():
+    """The model-ensembling tutorial moves a copy of the model to 'meta' before torch.func.functional_call; the
+    refusal said to write device-agnostic CUDA code, which does not apply."""
+    with pytest.raises(RuntimeError, match=r"^device 'meta' \(tensors with a shape and no numbers\) is not "
+                                           r"available.*functional_call needs no model on 'meta'") as raised:
+        gg.nn.Linear(2, 2).to("meta")
+    assert "\n" not in str(raised.value)
