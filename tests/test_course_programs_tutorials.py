@@ -4,6 +4,9 @@ against PyTorch 2.13 in float64."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -131,3 +134,55 @@ def test_the_meta_device_is_refused_saying_functional_call_needs_no_meta_model()
                                            r"available.*functional_call needs no model on 'meta'") as raised:
         gg.nn.Linear(2, 2).to("meta")
     assert "\n" not in str(raised.value)
+
+
+WHOLE_FLOAT_SCHEDULES = {
+    "StepLR": lambda s, o: s.StepLR(o, 1.0, gamma=0.95),  # the transformer tutorial's spelling
+    "CosineAnnealingLR": lambda s, o: s.CosineAnnealingLR(o, 4.0),
+    "LinearLR": lambda s, o: s.LinearLR(o, total_iters=3.0),
+    "ConstantLR": lambda s, o: s.ConstantLR(o, total_iters=3.0),
+    "PolynomialLR": lambda s, o: s.PolynomialLR(o, total_iters=4.0),
+    "MultiStepLR": lambda s, o: s.MultiStepLR(o, [2.0, 3.0]),
+    "ReduceLROnPlateau": lambda s, o: s.ReduceLROnPlateau(o, patience=2.0, cooldown=1.0),
+    "CyclicLR": lambda s, o: s.CyclicLR(o, 0.1, 1.0, step_size_up=2.0, step_size_down=3.0),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(WHOLE_FLOAT_SCHEDULES))
+def test_a_schedule_takes_a_whole_float_count_as_pytorch(name, torch):
+    """``StepLR(optimizer, 1.0, gamma=0.95)`` was refused ('must be a whole number'); PyTorch computes with it."""
+    rates = []
+    for lib in (gg, torch):
+        optimizer = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=1.0)
+        schedule = WHOLE_FLOAT_SCHEDULES[name](lib.optim.lr_scheduler, optimizer)
+        seen = []
+        for _ in range(8):
+            optimizer.step()
+            schedule.step(1.0) if name == "ReduceLROnPlateau" else schedule.step()
+            seen.append(optimizer.param_groups[0]["lr"])
+        rates.append(seen)
+    np.testing.assert_allclose(*rates, rtol=1e-12)
+
+
+def test_a_fractional_step_size_is_still_refused():
+    optimizer = gg.optim.SGD([gg.zeros(1, requires_grad=True)], lr=1.0)
+    with pytest.raises(TypeError, match=r"^Invalid step_size: 1.5 \(must be a whole number >= 1\)"):
+        gg.optim.lr_scheduler.StepLR(optimizer, 1.5)
+
+
+def test_the_submodules_of_torch_utils_data_import_under_the_shim():
+    """The transformer tutorial's ``from torch.utils.data import dataset`` raised ImportError, and so did
+    ``torch.utils.data.sampler`` / ``.dataloader`` imports of older courses."""
+    program = ("from glassgrad import torch_names; torch_names.install()\n"
+               "import torch\nfrom torch.utils.data import dataset, sampler\n"
+               "from torch.utils.data.dataset import Dataset\nfrom torch.utils.data.sampler import BatchSampler\n"
+               "from torch.utils.data.dataloader import default_collate\nimport torch.utils.data.dataloader\n"
+               "data = torch.utils.data\n"
+               "assert dataset.IterableDataset is data.IterableDataset and Dataset is data.Dataset\n"
+               "assert sampler.RandomSampler is data.RandomSampler and BatchSampler is data.BatchSampler\n"
+               "assert default_collate is data.default_collate and data.dataloader.DataLoader is data.DataLoader\n"
+               "print('ok')")
+    shown = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=300)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert shown.stdout.strip() == "ok"
