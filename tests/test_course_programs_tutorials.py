@@ -93,19 +93,19 @@ def test_what_pytorch_refuses_of_0d_gather_and_scatter_is_refused(name, torch):
 @pytest.mark.parametrize("kind", ["jacobian", "hessian"])
 def test_the_forward_mode_strategy_gives_the_reverse_mode_numbers(kind, torch):
     """``jacobian(f, x, vectorize=True, strategy="forward-mode")`` (the torch.autograd.functional tutorial) was
-    refused; PyTorch's numbers do not depend on the strategy, and glassgrad's are computed in reverse mode."""
+    refused; PyTorch's numbers do not depend on the strategy (the oracle is its default, reverse mode, which
+    loads fast), and glassgrad's are computed in reverse mode."""
     x = np.array([0.3, -1.2, 2.0])
     results = []
-    for lib in (gg, torch):
+    for lib, strategy in ((gg, {"vectorize": True, "strategy": "forward-mode"}), (torch, {})):
         inputs = (lib.tensor(x, dtype=lib.float64), lib.tensor(x[::-1].copy(), dtype=lib.float64))
         if kind == "jacobian":
-            found = lib.autograd.functional.jacobian(lambda a, b: (2 * a.exp() + 3 * b, a * b), inputs,
-                                                     vectorize=True, strategy="forward-mode")
-            results.append([block.detach().numpy() for row in found for block in row])
+            found = lib.autograd.functional.jacobian(lambda a, b: (2 * a.exp() + 3 * b, a * b), inputs, **strategy)
         else:
-            found = lib.autograd.functional.hessian(lambda a, b: (a.pow(3) * b).sum(), inputs, vectorize=True,
-                                                    outer_jacobian_strategy="forward-mode")
-            results.append([block.detach().numpy() for row in found for block in row])
+            found = lib.autograd.functional.hessian(lambda a, b: (a.pow(3) * b).sum(), inputs,
+                                                    **{key.replace("strategy", "outer_jacobian_strategy"): value
+                                                       for key, value in strategy.items()})
+        results.append([block.detach().numpy() for row in found for block in row])
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
 
@@ -186,3 +186,52 @@ def test_the_submodules_of_torch_utils_data_import_under_the_shim():
     shown = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=300)
     assert shown.returncode == 0, shown.stderr[-2000:]
     assert shown.stdout.strip() == "ok"
+
+
+def _small_model(lib):
+    model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.ReLU(), lib.nn.Linear(4, 2)).double()
+    with lib.no_grad():
+        for number, parameter in enumerate(model.parameters()):
+            parameter.copy_(lib.linspace(-1.0, 1.0 + number, parameter.numel(), dtype=lib.float64)
+                            .reshape(parameter.shape))
+    return model
+
+
+@pytest.mark.torch
+def test_model_compile_compiles_in_place_and_keeps_pytorchs_numbers(torch):
+    """The torch.compile tutorial's ``mod.compile(); mod(t)`` raised AttributeError (no Module.compile).
+    PyTorch's numbers are those of its eager model (its compiled one gives them too, after seconds of tracing)."""
+    x = np.linspace(-2.0, 3.0, 6).reshape(2, 3)
+    model = _small_model(gg)
+    names = list(model.state_dict())
+    assert model.compile(mode="max-autotune") is None
+    assert isinstance(model.forward, gg.compiler.Compiled) and list(model.state_dict()) == names
+    with gg.no_grad():
+        ours = [model(gg.tensor(x * scale)).numpy() for scale in (1.0, 0.5, 2.0, 1.0, 1.0)]  # captured, then replayed
+    with torch.no_grad():
+        eager = _small_model(torch)
+        expected = [eager(torch.tensor(x * scale)).numpy() for scale in (1.0, 0.5, 2.0, 1.0, 1.0)]
+    for found, wanted in zip(ours, expected):
+        np.testing.assert_allclose(found, wanted, rtol=1e-12)
+
+
+@pytest.mark.torch
+def test_compile_takes_pytorchs_keywords(torch):
+    """``torch.compile(model, mode="reduce-overhead")`` (the tutorials' spelling) raised TypeError."""
+    x = np.array([[0.5, -1.0, 2.0]])
+    compiled = gg.compile(_small_model(gg), mode="reduce-overhead", dynamic=False, backend="inductor")
+    with gg.no_grad():
+        ours = compiled(gg.tensor(x)).numpy()
+    with torch.no_grad():
+        theirs = _small_model(torch)(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    for lib in (gg, torch):
+        model = _small_model(lib)
+        assert lib.compile(model, disable=True) is model
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("options", [{"mode": "fastest"}, {"mode": "max-autotune", "options": {"trace.enabled": True}}])
+def test_what_pytorch_refuses_of_compiles_keywords_is_refused(options, torch):
+    ours, theirs = _both(torch, lambda lib: lib.compile(lambda x: x * 2, **options))
+    assert ours is theirs is RuntimeError

@@ -220,13 +220,29 @@ class Compiled:
         return f"<compiled {self.__name__}>"
 
 
-def compile(model: Callable | None = None, *, fullgraph: bool = False) -> Any:
+MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
+"""PyTorch's ``mode`` names for ``torch.compile``."""
+
+
+def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: bool | None = None,
+            backend: str | Callable = "inductor", mode: str | None = None, options: dict | None = None,
+            disable: bool = False) -> Any:
     """Compile ``model`` (a training step, or any function or module over tensors); usable as a decorator.
 
     ``gg.compile(step)``, ``@gg.compile``, ``@gg.compile(fullgraph=True)``: PyTorch 2's name and
     calling convention. ``fullgraph=True`` raises :class:`CompileRefused` where the default
     warns and runs eagerly. See this module's docstring for what is replayed and what is refused.
+
+    PyTorch's ``dynamic``, ``backend``, ``mode`` and ``options`` choose how it generates kernels; glassgrad
+    replays NumPy's, so they change nothing here (``mode`` is checked, and not given with ``options``, as
+    PyTorch does). ``disable=True`` gives ``model`` back as it is.
     """
+    if mode is not None and mode not in MODES:
+        raise RuntimeError(f"compile: unrecognized mode={mode!r}, should be one of: {', '.join(MODES)}")
+    if mode is not None and options is not None:
+        raise RuntimeError("compile: give mode or options, not both (as PyTorch)")
+    if disable:
+        return model if model is not None else lambda function: function
     if model is None:
         return lambda function: Compiled(function, fullgraph)
     return Compiled(model, fullgraph)
