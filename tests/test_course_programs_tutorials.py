@@ -4,6 +4,7 @@ against PyTorch 2.13 in float64."""
 
 from __future__ import annotations
 
+import collections
 import subprocess
 import sys
 
@@ -234,4 +235,66 @@ def test_compile_takes_pytorchs_keywords(torch):
 @pytest.mark.parametrize("options", [{"mode": "fastest"}, {"mode": "max-autotune", "options": {"trace.enabled": True}}])
 def test_what_pytorch_refuses_of_compiles_keywords_is_refused(options, torch):
     ours, theirs = _both(torch, lambda lib: lib.compile(lambda x: x * 2, **options))
+    assert ours is theirs is RuntimeError
+
+
+Pair = collections.namedtuple("Pair", ["image", "label"])
+SAMPLE_KINDS = {
+    "tuple": lambda i: (np.full(2, i / 4), i),
+    "list": lambda i: [i, i / 2],
+    "namedtuple": lambda i: Pair(np.full(3, float(i)), i),
+    "dict of lists": lambda i: {"ids": [i, i + 1], "weight": i / 3},
+}
+
+
+class _Samples:
+    """A map-style dataset of ``count`` samples made by ``make`` (written once, run with either library)."""
+
+    def __init__(self, make, count: int) -> None:
+        self.make, self.count = make, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index: int):
+        return self.make(index)
+
+
+def _plain(batch):
+    """A batch as containers and numbers: the container types are kept, tensors become lists."""
+    if hasattr(batch, "tolist"):
+        return ("tensor", batch.tolist())
+    if isinstance(batch, dict):
+        return {key: _plain(value) for key, value in batch.items()}
+    if isinstance(batch, (tuple, list)):
+        return (type(batch).__name__, [_plain(value) for value in batch])
+    return batch
+
+
+@pytest.mark.torch
+@given(kind=st.sampled_from(sorted(SAMPLE_KINDS)), count=st.integers(1, 5), batch_size=st.sampled_from([None, 1, 2, 4]))
+def test_batches_of_tuple_list_and_namedtuple_samples_have_pytorchs_containers(kind, count, batch_size, torch):
+    """PyTorch's default_collate makes a batch of tuple samples a list (so ``batch[0] = batch[0].to(device)``
+    works) and keeps a namedtuple's type (``batch.label``); here both were plain tuples."""
+    found = []
+    for lib in (gg, torch):
+        loader = lib.utils.data.DataLoader(_Samples(SAMPLE_KINDS[kind], count), batch_size=batch_size)
+        found.append([_plain(batch) for batch in loader])
+    assert found[0] == found[1]
+
+
+@pytest.mark.torch
+@given(rows=st.integers(1, 6), batch_size=st.integers(1, 4))
+def test_a_tensordataset_batch_is_a_list_as_in_pytorch(rows, batch_size, torch):
+    found = []
+    for lib in (gg, torch):
+        data = lib.utils.data.TensorDataset(lib.arange(rows), lib.arange(rows, dtype=lib.float64) / 2)
+        found.append([_plain(batch) for batch in lib.utils.data.DataLoader(data, batch_size=batch_size)])
+    assert found[0] == found[1]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("samples", [[(1, 2), (3,)], [(np.ones(1),), (np.ones(2),)]], ids=["items", "shapes"])
+def test_samples_that_do_not_match_raise_pytorchs_runtime_error(samples, torch):
+    ours, theirs = _both(torch, lambda lib: lib.utils.data.default_collate(samples))
     assert ours is theirs is RuntimeError

@@ -163,12 +163,12 @@ class DataLoader:
             yield change(self.dataset[int(chosen[0])])
 
     def _array_batches(self, arrays: tuple[np.ndarray, ...], rows: np.ndarray | None,
-                       batches: Iterator[np.ndarray]) -> Iterator[tuple[Tensor, ...]]:
+                       batches: Iterator[np.ndarray]) -> Iterator[list[Tensor]]:
         wrap = Tensor._wrap
         for chosen in batches:
             if rows is not None:
                 chosen = rows[chosen]
-            yield tuple([wrap(array.take(chosen, 0)) for array in arrays])  # array[chosen], in one faster call
+            yield [wrap(array.take(chosen, 0)) for array in arrays]  # array[chosen], in one faster call
 
     def _collated_batches(self, batches: Iterator[np.ndarray]) -> Iterator[Any]:
         combine = self.collate_fn or collate
@@ -205,17 +205,22 @@ def _stored_rows(dataset: Dataset) -> tuple[tuple[np.ndarray, ...], np.ndarray |
     return None
 
 
+def _fields(sample: tuple | list, fields: list) -> Any:
+    """The fields of a tuple or list sample, once batched or converted, in PyTorch's container: a list (PyTorch
+    makes a tuple one too, so ``batch[0] = batch[0].to(device)`` works), or the sample's own namedtuple type."""
+    return type(sample)(*fields) if isinstance(sample, tuple) and hasattr(sample, "_fields") else fields
+
+
 def convert(sample: Any) -> Any:
     """One sample as ``batch_size=None`` gives it, as PyTorch's ``default_convert``: NumPy arrays (and NumPy
-    numbers) become tensors, inside tuples, lists and dicts too; everything else stays as it is."""
+    numbers) become tensors, inside tuples, lists and dicts too (a tuple becomes a list, as there); everything
+    else stays as it is."""
     if isinstance(sample, (np.ndarray, np.generic)) and np.asarray(sample).dtype.kind in "biuf":
         return Tensor._wrap(np.asarray(sample))
     if isinstance(sample, Mapping):
         return {key: convert(value) for key, value in sample.items()}
-    if isinstance(sample, tuple):
-        return tuple(convert(value) for value in sample)
-    if isinstance(sample, list):
-        return [convert(value) for value in sample]
+    if isinstance(sample, (tuple, list)):
+        return _fields(sample, [convert(value) for value in sample])
     return sample
 
 
@@ -224,8 +229,8 @@ def collate(samples: list[Any] | tuple) -> Any:
 
     Tensors and arrays are stacked along a new first dimension; numbers become a tensor
     (Python floats float64, ints int64, as in PyTorch); strings stay a sequence; a sample that is a tuple
-    (or list) gives a tuple of batches, field ``k`` from field ``k`` of every sample; a dict
-    gives a dict of batches, key by key.
+    or list gives a list of batches (a namedtuple: its own type), field ``k`` from field ``k`` of every sample;
+    a dict gives a dict of batches, key by key. Samples that do not match raise PyTorch's ``RuntimeError``.
     """
     first = samples[0]
     if isinstance(first, (Tensor, np.ndarray)):
@@ -234,7 +239,7 @@ def collate(samples: list[Any] | tuple) -> Any:
             return Tensor._wrap(np.stack(arrays))
         except ValueError:
             shapes = sorted({array.shape for array in arrays})
-            raise ValueError(f"collate: samples' tensors have different shapes {shapes}; they must match") from None
+            raise RuntimeError(f"collate: samples' tensors have different shapes {shapes}; they must match") from None
     if isinstance(first, np.generic):
         return Tensor._wrap(np.asarray(samples))
     if isinstance(first, float):
@@ -248,8 +253,9 @@ def collate(samples: list[Any] | tuple) -> Any:
     if isinstance(first, (tuple, list)):
         widths = {len(sample) for sample in samples}
         if len(widths) > 1:
-            raise ValueError(f"collate: samples have different numbers of items {sorted(widths)}; they must all match")
-        return tuple(collate(field) for field in zip(*samples))
+            raise RuntimeError(f"collate: samples have different numbers of items {sorted(widths)}; they must all "
+                               "match")
+        return _fields(first, [collate(field) for field in zip(*samples)])
     raise TypeError(
         f"collate: a sample holds a {type(first).__name__}, which cannot be batched; give tensors, arrays, "
         "numbers, strings, dicts or tuples of them, or pass DataLoader(collate_fn=...)"
