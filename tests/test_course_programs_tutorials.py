@@ -298,3 +298,22 @@ def test_a_tensordataset_batch_is_a_list_as_in_pytorch(rows, batch_size, torch):
 def test_samples_that_do_not_match_raise_pytorchs_runtime_error(samples, torch):
     ours, theirs = _both(torch, lambda lib: lib.utils.data.default_collate(samples))
     assert ours is theirs is RuntimeError
+
+
+@pytest.mark.torch
+def test_a_post_accumulate_grad_hook_that_returns_a_value_is_refused_as_in_pytorch(torch):
+    """``x.register_post_accumulate_grad_hook(lambda p: p.grad.mul_(0.5))`` returns the tensor mul_ gives back;
+    PyTorch refuses that (a hook returns None), glassgrad went on."""
+    def run(lib):
+        x = lib.tensor([1.0, -2.0], dtype=lib.float64, requires_grad=True)
+        x.register_post_accumulate_grad_hook(lambda p: p.grad.mul_(0.5))
+        (x * 4).sum().backward()
+    assert _both(torch, run) == [RuntimeError, RuntimeError]
+    halved = gg.tensor([1.0, -2.0], dtype=gg.float64, requires_grad=True)
+
+    def halve(leaf) -> None:
+        leaf.grad.mul_(0.5)
+
+    halved.register_post_accumulate_grad_hook(halve)
+    (halved * 4).sum().backward()
+    assert halved.grad.tolist() == [2.0, 2.0]
