@@ -317,3 +317,62 @@ def test_a_post_accumulate_grad_hook_that_returns_a_value_is_refused_as_in_pytor
     halved.register_post_accumulate_grad_hook(halve)
     (halved * 4).sum().backward()
     assert halved.grad.tolist() == [2.0, 2.0]
+
+
+def _scaling_functions(lib):
+    """Custom Functions whose forward has a default argument, old style and with setup_context, and whose
+    backward answers for one input or for two."""
+
+    class Scale(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, scale=2.0):
+            ctx.scale = scale
+            return x * scale
+
+        @staticmethod
+        def backward(ctx, up):
+            return up * ctx.scale
+
+    class ScaleTwoAnswers(Scale):
+        @staticmethod
+        def backward(ctx, up):
+            return up * ctx.scale, None
+
+    class ScaleSetup(lib.autograd.Function):
+        @staticmethod
+        def forward(x, scale=2.0):
+            return x * scale
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.scale = inputs[1]
+
+        @staticmethod
+        def backward(ctx, up):
+            return up * ctx.scale
+
+    class ScaleSetupTwoAnswers(ScaleSetup):
+        @staticmethod
+        def backward(ctx, up):
+            return up * ctx.scale, None
+
+    return {"old": Scale, "old, two answers": ScaleTwoAnswers, "setup": ScaleSetup,
+            "setup, two answers": ScaleSetupTwoAnswers}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", ["old", "old, two answers", "setup", "setup, two answers"])
+@pytest.mark.parametrize("call", ["default", "positional", "keyword"])
+def test_a_forward_default_counts_as_an_input_only_where_pytorch_counts_it(kind, call, torch):
+    """The conv-BN fusion tutorial's ``BatchNorm.apply(a)`` with ``forward(ctx, X, eps=1e-3)`` and a backward
+    giving one gradient: PyTorch counts the arguments given (defaults only with setup_context); glassgrad
+    counted the default too and refused ('expected 2, got 1')."""
+    given = {"default": ((), {}), "positional": ((3.0,), {}), "keyword": ((), {"scale": 3.0})}[call]
+
+    def run(lib):
+        x = lib.tensor([1.0, -2.0], dtype=lib.float64, requires_grad=True)
+        _scaling_functions(lib)[kind].apply(x, *given[0], **given[1]).sum().backward()
+        return x.grad.tolist()
+
+    ours, theirs = _both(torch, run)
+    assert ours == theirs
