@@ -376,3 +376,41 @@ def test_a_forward_default_counts_as_an_input_only_where_pytorch_counts_it(kind,
 
     ours, theirs = _both(torch, run)
     assert ours == theirs
+
+
+def _pair(lib):
+    first = lib.tensor([[0.3, -1.2, 0.5], [1.0, 0.2, -0.4]], dtype=lib.float64, requires_grad=True)
+    return first, lib.tensor([[0.1, 0.4, -0.9], [0.7, -0.3, 0.2]], dtype=lib.float64)
+
+
+NAMED_LOSS_CALLS = {  # the loss, its inputs by name as the knowledge-distillation tutorial passes target=
+    "CosineEmbeddingLoss": lambda lib, a, b: ((a, b), {"target": lib.tensor([1.0, -1.0], dtype=lib.float64)}),
+    "MarginRankingLoss": lambda lib, a, b: ((), {"input1": a[:, 0], "input2": b[:, 0],
+                                                "target": lib.tensor([1.0, -1.0], dtype=lib.float64)}),
+    "TripletMarginLoss": lambda lib, a, b: ((a,), {"positive": b, "negative": b.flip(0)}),
+    "GaussianNLLLoss": lambda lib, a, b: ((a, b), {"var": lib.ones(2, 3, dtype=lib.float64)}),
+    "SoftMarginLoss": lambda lib, a, b: ((), {"input": a, "target": b.sign()}),
+    "MultiMarginLoss": lambda lib, a, b: ((a,), {"target": lib.tensor([2, 0])}),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(NAMED_LOSS_CALLS))
+def test_a_loss_module_takes_its_inputs_by_pytorchs_names(name, torch):
+    """``cosine_loss(hidden, teacher_hidden, target=torch.ones(n))`` raised TypeError ('unexpected keyword
+    argument 'target''): these loss modules took their inputs in order only."""
+    found = []
+    for lib in (gg, torch):
+        a, b = _pair(lib)
+        positional, named = NAMED_LOSS_CALLS[name](lib, a, b)
+        loss = getattr(lib.nn, name)()(*positional, **named)
+        loss.backward()
+        found.append((loss.item(), a.grad.numpy()))
+    np.testing.assert_allclose(found[0][0], found[1][0], rtol=1e-12)
+    np.testing.assert_allclose(found[0][1], found[1][1], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.torch
+def test_a_setting_given_to_a_loss_modules_call_is_refused_as_in_pytorch(torch):
+    ours, theirs = _both(torch, lambda lib: lib.nn.CosineEmbeddingLoss()(*_pair(lib), lib.ones(2), margin=0.5))
+    assert ours is theirs is TypeError

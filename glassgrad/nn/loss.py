@@ -26,6 +26,7 @@ KLDivLoss              ``(1/n) Σ y·(ln y − x)`` (x: log-probs)     ``−y/n`
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from typing import Any
 
@@ -261,6 +262,7 @@ def _loss_layer(name: str, function: Any, doc: str, **settings: Any) -> type:
     PyTorch's order, then ``reduction`` (``size_average`` and ``reduce`` among them where PyTorch has them)."""
     arguments = [*settings, "reduction"]
     names = [key for key in settings if key not in ("size_average", "reduce")]
+    inputs_named = [key for key in inspect.signature(function).parameters if key not in arguments]  # input, target…
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if len(args) > len(arguments) or set(kwargs) - set(arguments):
@@ -273,8 +275,12 @@ def _loss_layer(name: str, function: Any, doc: str, **settings: Any) -> type:
             else:
                 setattr(self, key, given[key])
 
-    def forward(self, *inputs: Tensor) -> Tensor:
-        return function(*inputs, **{key: getattr(self, key) for key in names}, reduction=self.reduction)
+    def forward(self, *inputs: Tensor, **named: Tensor) -> Tensor:
+        """The loss of the inputs, given in order or by PyTorch's names (``loss(h1, h2, target=y)``)."""
+        if named and set(named) - set(inputs_named[len(inputs):]):
+            raise TypeError(f"{name}.forward() takes {', '.join(inputs_named)}; got {', '.join(named)} by name "
+                            f"after {len(inputs)} in order")
+        return function(*inputs, **named, **{key: getattr(self, key) for key in names}, reduction=self.reduction)
 
     def config(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in names if key != "weight"} | {"reduction": self.reduction}
