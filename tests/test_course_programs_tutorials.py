@@ -391,6 +391,7 @@ NAMED_LOSS_CALLS = {  # the loss, its inputs by name as the knowledge-distillati
     "GaussianNLLLoss": lambda lib, a, b: ((a, b), {"var": lib.ones(2, 3, dtype=lib.float64)}),
     "SoftMarginLoss": lambda lib, a, b: ((), {"input": a, "target": b.sign()}),
     "MultiMarginLoss": lambda lib, a, b: ((a,), {"target": lib.tensor([2, 0])}),
+    "PoissonNLLLoss": lambda lib, a, b: ((), {"log_input": a, "target": b.exp()}),  # forward's own names
 }
 
 
