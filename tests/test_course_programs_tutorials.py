@@ -5,6 +5,7 @@ against PyTorch 2.13 in float64."""
 from __future__ import annotations
 
 import collections
+import copy
 import subprocess
 import sys
 
@@ -415,3 +416,33 @@ def test_a_loss_module_takes_its_inputs_by_pytorchs_names(name, torch):
 def test_a_setting_given_to_a_loss_modules_call_is_refused_as_in_pytorch(torch):
     ours, theirs = _both(torch, lambda lib: lib.nn.CosineEmbeddingLoss()(*_pair(lib), lib.ones(2), margin=0.5))
     assert ours is theirs is TypeError
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("how", ["model.compile()", "gg.compile(model)"])
+def test_a_deep_copy_of_a_compiled_model_computes_with_its_own_weights(how, torch):
+    """The transformer tutorial keeps ``best_model = copy.deepcopy(model)``; of a compiled model, the copy replayed
+    the original's captured program, so it gave the original's numbers whatever its own weights were."""
+    x = np.linspace(-2.0, 3.0, 6).reshape(2, 3)
+    model = _small_model(gg)
+    if how == "model.compile()":
+        model.compile()
+    else:
+        model = gg.compile(model)
+    with gg.no_grad():
+        for _ in range(3):  # captured twice, then replayed
+            model(gg.tensor(x))
+        best = copy.deepcopy(model)
+        for parameter in model.parameters():
+            parameter.mul_(-0.5)
+        ours = [best(gg.tensor(x)).numpy() for _ in range(3)]
+        changed = model(gg.tensor(x)).numpy()
+    with torch.no_grad():
+        theirs = _small_model(torch)
+        expected = theirs(torch.tensor(x)).numpy()
+        for parameter in theirs.parameters():
+            parameter.mul_(-0.5)
+        expected_changed = theirs(torch.tensor(x)).numpy()
+    for found in ours:
+        np.testing.assert_allclose(found, expected, rtol=1e-12)
+    np.testing.assert_allclose(changed, expected_changed, rtol=1e-12)

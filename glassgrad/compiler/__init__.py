@@ -65,6 +65,7 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
@@ -215,6 +216,12 @@ class Compiled:
                     "agree (call it again)")
         listing = explain_program(self.__name__, entry.program)
         return f"{listing}\n\n{entry.program.source}" if source else listing
+
+    def __deepcopy__(self, memo: dict) -> Compiled:
+        """A copy of the function or module, compiled afresh: the programs read and write the arrays of the
+        original (``best = copy.deepcopy(model)`` of a compiled model must compute with its own weights)."""
+        copied = memo[id(self)] = Compiled(copy.deepcopy(self.function, memo), self.fullgraph)
+        return copied
 
     def __repr__(self) -> str:
         return f"<compiled {self.__name__}>"
