@@ -446,3 +446,57 @@ def test_a_deep_copy_of_a_compiled_model_computes_with_its_own_weights(how, torc
     for found in ours:
         np.testing.assert_allclose(found, expected, rtol=1e-12)
     np.testing.assert_allclose(changed, expected_changed, rtol=1e-12)
+
+
+def _shifted_model(lib):
+    """A model whose forward reads its own parameter and its own mode (no layer call covers either)."""
+
+    class Shifted(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = _small_model(lib)
+            self.shift = lib.nn.Parameter(lib.tensor([0.25, -0.5], dtype=lib.float64))
+
+        def forward(self, x):
+            out = self.body(x) + self.shift
+            return out if self.training else out * 2
+
+    return Shifted()
+
+
+CHANGES = {
+    "a sublayer replaced": lambda lib, model: model.body.__setitem__(0, _small_model(lib)[0]),
+    "a parameter replaced": lambda lib, model: setattr(model, "shift", lib.nn.Parameter(
+        lib.tensor([3.0, 4.0], dtype=lib.float64))),
+    "the mode changed": lambda lib, model: model.eval(),
+    "its own mode flag changed": lambda lib, model: setattr(model, "training", False),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("how", ["model.compile()", "gg.compile(model)"])
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_a_compiled_model_follows_a_change_of_its_layers_parameters_or_mode(change, how, torch):
+    """After ``model.fc = nn.Linear(…)`` (or a Parameter replaced, or eval() read by the model's own forward)
+    the replay went on computing with what the capture saw: silently the old numbers."""
+    x = np.linspace(-2.0, 3.0, 6).reshape(2, 3)
+    model = _shifted_model(gg)
+    with gg.no_grad():
+        model.body[0].weight.mul_(0.5)  # so that the replaced sublayer differs from the one captured
+    compiled = model
+    if how == "model.compile()":
+        model.compile()
+    else:
+        compiled = gg.compile(model)
+    with gg.no_grad():
+        for _ in range(3):  # captured twice, then replayed
+            compiled(gg.tensor(x))
+        CHANGES[change](gg, model)
+        ours = [compiled(gg.tensor(x)).numpy() for _ in range(3)]
+    theirs = _shifted_model(torch)
+    with torch.no_grad():
+        theirs.body[0].weight.mul_(0.5)
+        CHANGES[change](torch, theirs)
+        expected = theirs(torch.tensor(x)).numpy()
+    for found in ours:
+        np.testing.assert_allclose(found, expected, rtol=1e-12)

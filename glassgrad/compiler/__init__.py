@@ -35,7 +35,8 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   point of its stream, so it is the mask eager would draw.
 * **Guards.** Before a replay: the parameters and buffers of every layer the step called are
   still the same arrays (``p.data = …`` replaces one: captured again), ``requires_grad`` is
-  unchanged, each layer is in the same mode (``train()``/``eval()``), and a ``.grad`` that the
+  unchanged, each layer is in the same mode (``train()``/``eval()``) and still holds the same parameters, buffers
+  and sublayers (``model.fc = nn.Linear(…)`` after a capture: captured again), and a ``.grad`` that the
   step reads after its ``backward()`` (``p -= lr * p.grad``) is still empty if it was at capture
   (one set between calls is added to, as eager adds: captured again).
 * **Leaner than eager, same numbers.** Each value lives only while the step still needs it (the
@@ -104,6 +105,8 @@ class Compiled:
         if not callable(function):
             raise TypeError(f"gg.compile needs a function or a module, got {type(function).__name__}")
         self.function = function
+        owner = getattr(function, "__self__", None)  # model.forward, compiled by model.compile(): guard the model
+        self.owner = owner if hasattr(owner, "_modules") else None
         self.fullgraph = bool(fullgraph)
         self.entries: OrderedDict[Any, _Entry] = OrderedDict()
         self.last_key: Any = None
@@ -165,6 +168,8 @@ class Compiled:
 
         recorder = Recorder(self.fullgraph)
         recorder.bind_inputs(inputs)
+        if self.owner is not None:
+            recorder.watch(self.owner)
         if _GLOBAL_FORWARD_HOOKS or _GLOBAL_FORWARD_PRE_HOOKS:
             recorder.refuse("a global module hook is registered: Python a replay would not run")
         handles = [register_module_forward_pre_hook(recorder.module_starts),

@@ -76,6 +76,7 @@ class Capture:
     refusal: str | None
     fresh_grads: list = field(default_factory=list)  # (leaf, slot, store's kernel): .grad held that slot's array
     keep: list = field(default_factory=list, repr=False)  # every recorded object, alive until compared
+    members: list = field(default_factory=list)  # (layer, "_parameters"/"_buffers"/"_modules", name, what it held)
 
 
 class _Walk:
@@ -337,6 +338,11 @@ class Recorder:
         if module._forward_pre_hooks or module._forward_hooks:
             self.refuse(f"{type(module).__name__} has a forward hook: Python a replay would not run")
         self.layers.append(module)
+        self.watch(module)
+
+    def watch(self, module: Any) -> None:
+        """Guard ``module``'s mode, parameters, buffers and sublayers (a layer the step called, or the module whose
+        ``forward`` is compiled: ``model.compile()``, whose hooks run around the replay)."""
         self.modules.setdefault(id(module), module)
         self.keep.append(module)
 
@@ -357,8 +363,11 @@ class Recorder:
                 if tensor is not None:
                     guards.append((tensor, tensor.array, tensor._requires_grad))
         modules = [(module, module.training) for module in self.modules.values()]
+        members = [(module, table, name, value) for module in self.modules.values()
+                   for table in ("_parameters", "_buffers", "_modules")
+                   for name, value in getattr(module, table).items()]
         return Capture(self.kernels, self.inputs, self.slots, self.externals, self.snapshots, encoded, guards,
-                       modules, self.refusal, self.fresh_grads, self.keep)
+                       modules, self.refusal, self.fresh_grads, self.keep, members)
 
     def _encode_result(self, value: Any) -> Any:
         if isinstance(value, Tensor):
