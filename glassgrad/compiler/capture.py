@@ -61,6 +61,11 @@ class Kernel:
     extra: Any = None
 
 
+HOOK_TABLES = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks")
+"""A layer's hooks. A replay runs none, so each table empty at capture must still be empty (a forward hook there
+refuses the capture; a backward hook there matters only where a backward runs, which refuses it too)."""
+
+
 @dataclass
 class Capture:
     """What one eager call did, kernel by kernel (see :class:`Recorder`)."""
@@ -77,6 +82,7 @@ class Capture:
     fresh_grads: list = field(default_factory=list)  # (leaf, slot, store's kernel): .grad held that slot's array
     keep: list = field(default_factory=list, repr=False)  # every recorded object, alive until compared
     members: list = field(default_factory=list)  # (layer, "_parameters"/"_buffers"/"_modules", name, what it held)
+    called: list = field(default_factory=list)  # (layer the step called, its hook tables that were empty)
 
 
 class _Walk:
@@ -112,6 +118,7 @@ class Recorder:
         self.walks = 0
         self.layers: list = []
         self.modules: dict[int, Any] = {}
+        self.called: dict[int, Any] = {}  # the layers called inside the step: a hook added later must end replays
         self.leaves: dict[int, Tensor] = {}
         self.input_tensors: set[int] = set()
         self.inputs = 0
@@ -338,6 +345,7 @@ class Recorder:
         if module._forward_pre_hooks or module._forward_hooks:
             self.refuse(f"{type(module).__name__} has a forward hook: Python a replay would not run")
         self.layers.append(module)
+        self.called.setdefault(id(module), module)
         self.watch(module)
 
     def watch(self, module: Any) -> None:
@@ -366,8 +374,10 @@ class Recorder:
         members = [(module, table, name, value) for module in self.modules.values()
                    for table in ("_parameters", "_buffers", "_modules")
                    for name, value in getattr(module, table).items()]
+        called = [(layer, [table for table in HOOK_TABLES if not getattr(layer, table)])
+                  for layer in self.called.values()]
         return Capture(self.kernels, self.inputs, self.slots, self.externals, self.snapshots, encoded, guards,
-                       modules, self.refusal, self.fresh_grads, self.keep, members)
+                       modules, self.refusal, self.fresh_grads, self.keep, members, called)
 
     def _encode_result(self, value: Any) -> Any:
         if isinstance(value, Tensor):
