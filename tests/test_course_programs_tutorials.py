@@ -536,3 +536,45 @@ def test_a_hook_registered_after_a_capture_runs_as_in_pytorch(where, torch):
     assert our_calls == their_calls > 0
     for mine, wanted in zip(ours, theirs):
         np.testing.assert_allclose(mine, wanted, rtol=1e-12)
+
+
+def _zero_the_grad(leaf) -> None:
+    leaf.grad.zero_()
+
+
+TENSOR_HOOKS_ADDED = {
+    "register_hook": lambda weight: weight.register_hook(lambda grad: grad * 0),
+    "register_post_accumulate_grad_hook": lambda weight: weight.register_post_accumulate_grad_hook(_zero_the_grad),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:gg.compile")  # the hook makes the step run eagerly from then on, saying so
+@pytest.mark.parametrize("kind", sorted(TENSOR_HOOKS_ADDED))
+def test_a_gradient_hook_registered_after_a_capture_runs_as_in_pytorch(kind, torch):
+    """A hook that zeroes a weight's gradient, added once a compiled training step was replaying: the replay
+    skipped it and went on updating the weight."""
+    x = np.linspace(-2.0, 3.0, 6).reshape(2, 3)
+    weights = []
+    for lib in (gg, torch):
+        model = _small_model(lib)
+        optimizer = lib.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(inputs, model=model, optimizer=optimizer):
+            optimizer.zero_grad()
+            loss = (model(inputs) ** 2).mean()
+            loss.backward()
+            optimizer.step()
+            return loss.detach()
+
+        compiled = gg.compile(step) if lib is gg else step  # PyTorch's eager numbers are the oracle
+        for _ in range(3):
+            compiled(lib.tensor(x))
+        TENSOR_HOOKS_ADDED[kind](model[0].weight)
+        kept = model[0].weight.detach().clone()
+        for _ in range(2):
+            compiled(lib.tensor(x))
+        np.testing.assert_array_equal(model[0].weight.detach().numpy(), kept.numpy())  # its gradient was zeroed
+        weights.append([parameter.detach().numpy() for parameter in model.parameters()])
+    for ours, theirs in zip(*weights):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)

@@ -308,9 +308,11 @@ class Program:
         """One expression: each parameter and buffer is still the same array, with the same ``requires_grad``,
         each layer is in the same mode and still holds the same parameters, buffers and sublayers (``model.fc =
         nn.Linear(…)`` after a capture: captured again), no layer the step calls has a hook (one registered later
-        must run: eagerly, as at capture), and each ``.grad`` the step reads as it stored it is still ``None`` (one
-        set between calls is added to, as eager does: captured again)."""
+        must run: eagerly, as at capture), no tensor of a step with a backward pass has a gradient hook (the same),
+        and each ``.grad`` the step reads as it stored it is still ``None`` (one set between calls is added to, as
+        eager does: captured again)."""
         from ..nn.hooks import _GLOBAL_FORWARD_HOOKS, _GLOBAL_FORWARD_PRE_HOOKS
+        from ..tensor_hooks import HOOKS, POST_ACCUMULATE_HOOKS
 
         checks = []
         for tensor, array, requires_grad in self.guards:
@@ -322,6 +324,9 @@ class Program:
         checks += [f"not {self._name(getattr(layer, table))}" for layer, empty in self.called for table in empty]
         if self.called:  # a hook registered after the capture (on a layer, or on every module) must run
             checks += [f"not {self._name(table)}" for table in (_GLOBAL_FORWARD_HOOKS, _GLOBAL_FORWARD_PRE_HOOKS)]
+        if any(kernel.kind == "backward" for kernel in self.kernels):
+            checks += [f"not {self._name(table)}.get({id(tensor)})" for tensor, _, _ in self.guards
+                       for table in (HOOKS, POST_ACCUMULATE_HOOKS)]
         checks += [f"{self._name(leaf)}._grad is None" for leaf in self.fresh_grads]
         return " and ".join(checks) or "True"
 
