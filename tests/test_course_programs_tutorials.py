@@ -334,12 +334,7 @@ def _scaling_functions(lib):
         def backward(ctx, up):
             return up * ctx.scale
 
-    class ScaleTwoAnswers(Scale):
-        @staticmethod
-        def backward(ctx, up):
-            return up * ctx.scale, None
-
-    class ScaleSetup(lib.autograd.Function):
+    class ScaleSetup(Scale):
         @staticmethod
         def forward(x, scale=2.0):
             return x * scale
@@ -348,17 +343,11 @@ def _scaling_functions(lib):
         def setup_context(ctx, inputs, output):
             ctx.scale = inputs[1]
 
-        @staticmethod
-        def backward(ctx, up):
-            return up * ctx.scale
+    def two_answers(function):
+        return type(function.__name__, (function,), {"backward": staticmethod(lambda ctx, up: (up * ctx.scale, None))})
 
-    class ScaleSetupTwoAnswers(ScaleSetup):
-        @staticmethod
-        def backward(ctx, up):
-            return up * ctx.scale, None
-
-    return {"old": Scale, "old, two answers": ScaleTwoAnswers, "setup": ScaleSetup,
-            "setup, two answers": ScaleSetupTwoAnswers}
+    return {"old": Scale, "old, two answers": two_answers(Scale), "setup": ScaleSetup,
+            "setup, two answers": two_answers(ScaleSetup)}
 
 
 @pytest.mark.torch
@@ -418,13 +407,8 @@ def test_a_setting_given_to_a_loss_modules_call_is_refused_as_in_pytorch(torch):
     assert ours is theirs is TypeError
 
 
-@pytest.mark.torch
-@pytest.mark.parametrize("how", ["model.compile()", "gg.compile(model)"])
-def test_a_deep_copy_of_a_compiled_model_computes_with_its_own_weights(how, torch):
-    """The transformer tutorial keeps ``best_model = copy.deepcopy(model)``; of a compiled model, the copy replayed
-    the original's captured program, so it gave the original's numbers whatever its own weights were."""
-    x = np.linspace(-2.0, 3.0, 6).reshape(2, 3)
-    model = _small_model(gg)
+def _replaying(model, how: str, x: np.ndarray):
+    """``model`` compiled ``how`` (in place, or wrapped: what to call), run under no_grad until it replays."""
     if how == "model.compile()":
         model.compile()
     else:
@@ -432,6 +416,17 @@ def test_a_deep_copy_of_a_compiled_model_computes_with_its_own_weights(how, torc
     with gg.no_grad():
         for _ in range(3):  # captured twice, then replayed
             model(gg.tensor(x))
+    return model
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("how", ["model.compile()", "gg.compile(model)"])
+def test_a_deep_copy_of_a_compiled_model_computes_with_its_own_weights(how, torch):
+    """The transformer tutorial keeps ``best_model = copy.deepcopy(model)``; of a compiled model, the copy replayed
+    the original's captured program, so it gave the original's numbers whatever its own weights were."""
+    x = np.linspace(-2.0, 3.0, 6).reshape(2, 3)
+    model = _replaying(_small_model(gg), how, x)
+    with gg.no_grad():
         best = copy.deepcopy(model)
         for parameter in model.parameters():
             parameter.mul_(-0.5)
@@ -483,14 +478,8 @@ def test_a_compiled_model_follows_a_change_of_its_layers_parameters_or_mode(chan
     model = _shifted_model(gg)
     with gg.no_grad():
         model.body[0].weight.mul_(0.5)  # so that the replaced sublayer differs from the one captured
-    compiled = model
-    if how == "model.compile()":
-        model.compile()
-    else:
-        compiled = gg.compile(model)
+    compiled = _replaying(model, how, x)
     with gg.no_grad():
-        for _ in range(3):  # captured twice, then replayed
-            compiled(gg.tensor(x))
         CHANGES[change](gg, model)
         ours = [compiled(gg.tensor(x)).numpy() for _ in range(3)]
     theirs = _shifted_model(torch)
