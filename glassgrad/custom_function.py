@@ -141,7 +141,7 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` (gradients off) and make its outputs nodes of the graph whose rule is this class."""
         described = _described(cls)
-        if kwargs or described.has_defaults:
+        if kwargs or described.fills_defaults:
             args = described.bind(args, kwargs)
         is_tensor = tuple(isinstance(arg, Tensor) for arg in args)
         tensors = tuple(arg for arg, tensor in zip(args, is_tensor) if tensor)
@@ -177,15 +177,18 @@ class _Described:
         self.setup_context = callable(getattr(cls, "setup_context", None))
         self.signature = inspect.signature(cls.forward)
         parameters = list(self.signature.parameters.values())[0 if self.setup_context else 1:]  # after ctx
-        self.has_defaults = any(p.default is not inspect.Parameter.empty for p in parameters)
+        self.fills_defaults = self.setup_context and any(p.default is not inspect.Parameter.empty for p in parameters)
         self.names = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         self.rows: dict[tuple[bool, ...], ops.Op] = {}
 
     def bind(self, args: tuple, kwargs: dict) -> tuple:
-        """``forward``'s arguments in order, keywords and defaults filled in (as PyTorch binds them)."""
+        """``forward``'s arguments in order, keywords in their places, as PyTorch binds them: the defaults of those
+        left out are filled in only with ``setup_context``; otherwise ``forward`` fills them itself and they are
+        no inputs (``BatchNorm.apply(x)`` of ``forward(ctx, X, eps=1e-3)`` has one, and backward gives one gradient)."""
         bound = self.signature.bind(*args, **kwargs) if self.setup_context else self.signature.bind(None, *args,
                                                                                                    **kwargs)
-        bound.apply_defaults()
+        if self.setup_context:
+            bound.apply_defaults()
         return tuple(bound.args if self.setup_context else bound.args[1:])
 
     def argument_names(self, count: int) -> list[str]:

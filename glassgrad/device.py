@@ -81,6 +81,10 @@ def check_device(where: Any) -> None:
     """Accept ``None`` and ``'cpu'``; refuse every other device, saying that glassgrad runs on the CPU."""
     if where is None or where in ("cpu", "cpu:0") or (isinstance(where, device) and where.type == "cpu"):
         return
+    if is_device(where) and str(where).startswith("meta"):
+        raise RuntimeError("device 'meta' (tensors with a shape and no numbers) is not available: glassgrad's tensors "
+                           "always hold numbers; use 'cpu' (torch.func.functional_call needs no model on 'meta': "
+                           "it uses the weights you pass it)")
     if is_device(where):
         raise RuntimeError(f"device {str(where)!r} is not available: glassgrad runs on the CPU only (with NumPy); "
                            f"use 'cpu', or write device-agnostic code: {AGNOSTIC}")

@@ -25,8 +25,10 @@ As in PyTorch: ``inputs`` is a tensor or a tuple of tensors, and so is what ``f`
 results are nested the same way (``jacobian(f, (a, b))`` gives ``(∂y/∂a, ∂y/∂b)``). Without
 ``create_graph=True`` the results are plain tensors, outside any graph. ``strict=True`` refuses
 an input the output does not depend on (otherwise its part is zeros). ``vectorize=True`` is
-accepted and changes nothing (rows are computed one by one, as ``gg.vmap`` computes its items);
-``strategy="forward-mode"`` is refused.
+accepted and changes nothing (rows are computed one by one, as ``gg.vmap`` computes its items).
+``strategy="forward-mode"`` (``outer_jacobian_strategy`` of ``hessian``) is accepted where PyTorch accepts it
+(with ``vectorize=True``, without ``create_graph`` or ``strict``) and gives the same numbers, computed in
+reverse mode, as :func:`glassgrad.func.jacfwd` does: glassgrad has no forward mode.
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
 def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bool = False,
              vectorize: bool = False, strategy: str = "reverse-mode") -> Any:
     """Every ``∂yᵢ/∂xⱼ``: shape ``y.shape + x.shape`` for each output and input, one backward pass per entry of y."""
-    _reverse_mode(strategy, "jacobian", "strategy")
+    _check_strategy(strategy, vectorize, create_graph, strict, "jacobian")
     single_in, inputs = _inputs(inputs, "jacobian", create_graph)
     single_out, outputs = _outputs(func(*inputs), "jacobian")
     blocks = [_jacobian_of(output, inputs, create_graph, strict, "jacobian") for output in outputs]
@@ -79,7 +81,7 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
 def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: bool = False,
             vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode") -> Any:
     """``∂²f/∂xᵢ∂xⱼ`` of a function giving one number: the Jacobian of its gradient."""
-    _reverse_mode(outer_jacobian_strategy, "hessian", "outer_jacobian_strategy")
+    _check_strategy(outer_jacobian_strategy, vectorize, create_graph, strict, "hessian")
     single_in, inputs = _inputs(inputs, "hessian", True)
     gradients = _product(_one_number(func, inputs, "hessian"), inputs, None, True, strict, "hessian")
     blocks = [_jacobian_of(gradient, inputs, create_graph, strict, "hessian") for gradient in gradients]
@@ -186,10 +188,21 @@ def _jacobian_of(output: Tensor, inputs: tuple, create_graph: bool, strict: bool
             for position, tensor in enumerate(inputs)]
 
 
-def _reverse_mode(strategy: str, name: str, argument: str) -> None:
-    if strategy != "reverse-mode":
-        raise NotImplementedError(f"{name}: {argument}={strategy!r} is not supported; glassgrad differentiates in "
-                                  "reverse mode only (strategy='reverse-mode', the default)")
+def _check_strategy(strategy: str, vectorize: bool, create_graph: bool, strict: bool, name: str) -> None:
+    """Refuse what PyTorch refuses of a Jacobian's strategy, with its exception types; the numbers never depend
+    on it (both strategies are computed in reverse mode here)."""
+    if strategy not in ("forward-mode", "reverse-mode"):
+        raise AssertionError(f"{name}: the strategy must be 'forward-mode' or 'reverse-mode', got {strategy!r}")
+    if strategy == "reverse-mode":
+        return
+    if not vectorize:
+        raise NotImplementedError(f"{name}: the strategy 'forward-mode' needs vectorize=True (as in PyTorch)")
+    if create_graph:
+        raise NotImplementedError(f"{name}: the strategy 'forward-mode' does not record a graph (as in PyTorch); "
+                                  "pass create_graph=False or use 'reverse-mode'")
+    if strict:
+        raise RuntimeError(f"{name}: strict=True does not go with the strategy 'forward-mode' (as in PyTorch); "
+                           "pass strict=False or use 'reverse-mode'")
 
 
 def _detached(tensor: Tensor, create_graph: bool) -> Tensor:

@@ -80,11 +80,15 @@ def run_hooks(tensor: Any, grad: Any, tape: Any) -> Any:
 
 
 def run_post_accumulate_hooks(leaves: Any) -> None:
-    """Call each leaf's post-accumulate hooks with the leaf, once its ``.grad`` holds this pass's sum."""
+    """Call each leaf's post-accumulate hooks with the leaf, once its ``.grad`` holds this pass's sum; a hook
+    returns None (it changes ``leaf.grad`` itself), as PyTorch requires."""
     for leaf in leaves:
         hooks = POST_ACCUMULATE_HOOKS.get(id(leaf))
         for hook in list(hooks.values()) if hooks else ():
-            hook(leaf)
+            if hook(leaf) is not None:
+                name = getattr(hook, "__name__", type(hook).__name__)
+                raise RuntimeError(f"post-accumulate-grad hook '{name}' returned a value; it must return None "
+                                   "(change the leaf's .grad in place, or assign it)")
 
 
 def _checked(hook: Callable, result: Any, grad: Any, recorded: bool) -> Any:

@@ -45,14 +45,20 @@ def _check_index_range(index: np.ndarray, size: int, name: str, dim: int) -> Non
                            f"(expected 0 <= index < {size})")
 
 
+def _one_entry_shape(shape: tuple) -> tuple:
+    """The shape ``gather``/``scatter`` check: a 0-d tensor counts as 1-d with one entry, as in PyTorch
+    (``torch.zeros(10).scatter_(0, torch.tensor(y), value=1)`` makes a one-hot vector)."""
+    return tuple(shape) or (1,)
+
+
 def _along_index(self: Tensor, dim: int, index: Any, name: str) -> tuple[int, np.ndarray]:
     """``dim`` and ``index`` of ``gather``/``scatter``: as many dims as self, no larger elsewhere, in range."""
     dim = check_dim(self, dim, name)
     index = _index_array(index, name)
-    if index.ndim != max(self.ndim, 1) and not (self.ndim == 0 and index.ndim == 0):
+    if len(_one_entry_shape(index.shape)) != len(_one_entry_shape(self.array.shape)):
         raise RuntimeError(f"{name}: the index must have as many dims as the tensor ({self.ndim}), "
                            f"got shape {shape_text(index.shape)}")
-    for d, (n, limit) in enumerate(zip(index.shape, self.array.shape)):
+    for d, (n, limit) in enumerate(zip(_one_entry_shape(index.shape), _one_entry_shape(self.array.shape))):
         if d != dim and n > limit:
             raise RuntimeError(f"{name}: the index of shape {shape_text(index.shape)} is larger than the tensor of "
                                f"shape {shape_text(self.shape)} in dim {d} (only dim {dim} may differ)")
@@ -68,6 +74,8 @@ def gather(self: Tensor, dim: int, index: Any, *, sparse_grad: bool = False) -> 
         raise NotImplementedError("gather: sparse_grad=True asks for a sparse gradient, and glassgrad has no sparse "
                                   "tensors; leave it False (the dense gradient holds the same numbers)")
     dim, index = _along_index(self, dim, index, "gather")
+    if self.ndim == 0 or index.ndim == 0:
+        return self.reshape(-1).gather(0, index.reshape(-1)).reshape(index.shape)
     return apply(ops_index.GATHER, (self,), self.array, dim, index)
 
 
@@ -88,7 +96,8 @@ def _source(self: Tensor, src: Any, value: Any, index: np.ndarray, name: str) ->
     if src is None:
         raise TypeError(f"{name}: give the values to write: {name}(dim, index, src) or value=…")
     if isinstance(src, Tensor):
-        if src.ndim != index.ndim or any(n > m for n, m in zip(index.shape, src.array.shape)):
+        wide, entries = _one_entry_shape(src.array.shape), _one_entry_shape(index.shape)
+        if len(wide) != len(entries) or any(n > m for n, m in zip(entries, wide)):
             raise RuntimeError(f"{name}: src of shape {shape_text(src.shape)} must have as many dims as the index "
                                f"and be at least as large as the index {shape_text(index.shape)} in each")
         if src.dtype != self.dtype:  # PyTorch writes no other dtype by index (index_add, index_copy, … come here)
@@ -103,6 +112,8 @@ def _scatter(self: Tensor, name: str, dim: int, index: Any, src: Any, value: Any
                          "takes 'sum', 'prod', 'mean', 'amax' and 'amin'")
     dim, index = _along_index(self, dim, index, name)
     src = _source(self, src, value, index, name)
+    if min(self.ndim, index.ndim, src.ndim) == 0:
+        return _scatter(self.reshape(-1), name, 0, index.reshape(-1), src.reshape(-1), None, reduce).reshape(self.shape)
     a, b = self.array, src.array
     if reduce == "multiply":
         return _scatter_multiplied(self, src, name, dim, index)

@@ -32,10 +32,13 @@ COUNTERPARTS: dict[str, tuple[str, ...]] = {
     "torch.utils.hooks": ("glassgrad.handles",),  # RemovableHandle
     "torch.nn.modules": ("glassgrad.nn",),
     "torch.nn.modules.module": ("glassgrad.nn.module",),  # Module, register_module_forward_hook …
+    "torch.utils.data.dataset": ("glassgrad.data.dataset",),  # the transformer tutorial's `import dataset`
+    "torch.utils.data.sampler": ("glassgrad.data.samplers",),
+    "torch.utils.data.dataloader": ("glassgrad.utils.data",),  # DataLoader, default_collate, get_worker_info
 }
 #: PyTorch's packages whose glassgrad counterpart is a plain module: their submodules import too (the import
 #: system gives that module an empty ``__path__``, so it finds nothing of its own below it).
-PACKAGES = {"torch.autograd"}
+PACKAGES = {"torch.autograd", "torch.utils.data"}
 
 
 def counterpart(name: str) -> ModuleType | object | None:

@@ -104,7 +104,7 @@ def test_strict_refuses_an_input_the_output_ignores_and_otherwise_gives_zeros():
      r"^jvp: v must have the shapes of the inputs, \(\(2,\)\); got \(\(3,\)\)"),
     (lambda: functional.jacobian(lambda x: x, gg.tensor([1, 2])), TypeError, r"^jacobian: input 0 is int64"),
     (lambda: functional.jacobian(lambda x: x, gg.ones(2), strategy="forward-mode"), NotImplementedError,
-     r"^jacobian: strategy='forward-mode' is not supported"),
+     r"^jacobian: the strategy 'forward-mode' needs vectorize=True"),
 ])
 def test_bad_calls_are_refused_in_one_line(call, error, message):
     with pytest.raises(error, match=message) as raised:

@@ -35,7 +35,8 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   point of its stream, so it is the mask eager would draw.
 * **Guards.** Before a replay: the parameters and buffers of every layer the step called are
   still the same arrays (``p.data = …`` replaces one: captured again), ``requires_grad`` is
-  unchanged, each layer is in the same mode (``train()``/``eval()``), and a ``.grad`` that the
+  unchanged, each layer is in the same mode (``train()``/``eval()``) and still holds the same parameters, buffers
+  and sublayers (``model.fc = nn.Linear(…)`` after a capture: captured again), and a ``.grad`` that the
   step reads after its ``backward()`` (``p -= lr * p.grad``) is still empty if it was at capture
   (one set between calls is added to, as eager adds: captured again).
 * **Leaner than eager, same numbers.** Each value lives only while the step still needs it (the
@@ -65,6 +66,7 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
@@ -103,6 +105,8 @@ class Compiled:
         if not callable(function):
             raise TypeError(f"gg.compile needs a function or a module, got {type(function).__name__}")
         self.function = function
+        owner = getattr(function, "__self__", None)  # model.forward, compiled by model.compile(): guard the model
+        self.owner = owner if hasattr(owner, "_modules") else None
         self.fullgraph = bool(fullgraph)
         self.entries: OrderedDict[Any, _Entry] = OrderedDict()
         self.last_key: Any = None
@@ -164,6 +168,8 @@ class Compiled:
 
         recorder = Recorder(self.fullgraph)
         recorder.bind_inputs(inputs)
+        if self.owner is not None:
+            recorder.watch(self.owner)
         if _GLOBAL_FORWARD_HOOKS or _GLOBAL_FORWARD_PRE_HOOKS:
             recorder.refuse("a global module hook is registered: Python a replay would not run")
         handles = [register_module_forward_pre_hook(recorder.module_starts),
@@ -216,17 +222,39 @@ class Compiled:
         listing = explain_program(self.__name__, entry.program)
         return f"{listing}\n\n{entry.program.source}" if source else listing
 
+    def __deepcopy__(self, memo: dict) -> Compiled:
+        """A copy of the function or module, compiled afresh: the programs read and write the arrays of the
+        original (``best = copy.deepcopy(model)`` of a compiled model must compute with its own weights)."""
+        copied = memo[id(self)] = Compiled(copy.deepcopy(self.function, memo), self.fullgraph)
+        return copied
+
     def __repr__(self) -> str:
         return f"<compiled {self.__name__}>"
 
 
-def compile(model: Callable | None = None, *, fullgraph: bool = False) -> Any:
+MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
+"""PyTorch's ``mode`` names for ``torch.compile``."""
+
+
+def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: bool | None = None,
+            backend: str | Callable = "inductor", mode: str | None = None, options: dict | None = None,
+            disable: bool = False) -> Any:
     """Compile ``model`` (a training step, or any function or module over tensors); usable as a decorator.
 
     ``gg.compile(step)``, ``@gg.compile``, ``@gg.compile(fullgraph=True)``: PyTorch 2's name and
     calling convention. ``fullgraph=True`` raises :class:`CompileRefused` where the default
     warns and runs eagerly. See this module's docstring for what is replayed and what is refused.
+
+    PyTorch's ``dynamic``, ``backend``, ``mode`` and ``options`` choose how it generates kernels; glassgrad
+    replays NumPy's, so they change nothing here (``mode`` is checked, and not given with ``options``, as
+    PyTorch does). ``disable=True`` gives ``model`` back as it is.
     """
+    if mode is not None and mode not in MODES:
+        raise RuntimeError(f"compile: unrecognized mode={mode!r}, should be one of: {', '.join(MODES)}")
+    if mode is not None and options is not None:
+        raise RuntimeError("compile: give mode or options, not both (as PyTorch)")
+    if disable:
+        return model if model is not None else lambda function: function
     if model is None:
         return lambda function: Compiled(function, fullgraph)
     return Compiled(model, fullgraph)

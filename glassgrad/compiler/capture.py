@@ -61,6 +61,11 @@ class Kernel:
     extra: Any = None
 
 
+HOOK_TABLES = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks")
+"""A layer's hooks. A replay runs none, so each table empty at capture must still be empty (a forward hook there
+refuses the capture; a backward hook there matters only where a backward runs, which refuses it too)."""
+
+
 @dataclass
 class Capture:
     """What one eager call did, kernel by kernel (see :class:`Recorder`)."""
@@ -76,6 +81,8 @@ class Capture:
     refusal: str | None
     fresh_grads: list = field(default_factory=list)  # (leaf, slot, store's kernel): .grad held that slot's array
     keep: list = field(default_factory=list, repr=False)  # every recorded object, alive until compared
+    members: list = field(default_factory=list)  # (layer, "_parameters"/"_buffers"/"_modules", name, what it held)
+    called: list = field(default_factory=list)  # (layer the step called, its hook tables that were empty)
 
 
 class _Walk:
@@ -111,6 +118,7 @@ class Recorder:
         self.walks = 0
         self.layers: list = []
         self.modules: dict[int, Any] = {}
+        self.called: dict[int, Any] = {}  # the layers called inside the step: a hook added later must end replays
         self.leaves: dict[int, Tensor] = {}
         self.input_tensors: set[int] = set()
         self.inputs = 0
@@ -337,6 +345,12 @@ class Recorder:
         if module._forward_pre_hooks or module._forward_hooks:
             self.refuse(f"{type(module).__name__} has a forward hook: Python a replay would not run")
         self.layers.append(module)
+        self.called.setdefault(id(module), module)
+        self.watch(module)
+
+    def watch(self, module: Any) -> None:
+        """Guard ``module``'s mode, parameters, buffers and sublayers (a layer the step called, or the module whose
+        ``forward`` is compiled: ``model.compile()``, whose hooks run around the replay)."""
         self.modules.setdefault(id(module), module)
         self.keep.append(module)
 
@@ -357,8 +371,13 @@ class Recorder:
                 if tensor is not None:
                     guards.append((tensor, tensor.array, tensor._requires_grad))
         modules = [(module, module.training) for module in self.modules.values()]
+        members = [(module, table, name, value) for module in self.modules.values()
+                   for table in ("_parameters", "_buffers", "_modules")
+                   for name, value in getattr(module, table).items()]
+        called = [(layer, [table for table in HOOK_TABLES if not getattr(layer, table)])
+                  for layer in self.called.values()]
         return Capture(self.kernels, self.inputs, self.slots, self.externals, self.snapshots, encoded, guards,
-                       modules, self.refusal, self.fresh_grads, self.keep)
+                       modules, self.refusal, self.fresh_grads, self.keep, members, called)
 
     def _encode_result(self, value: Any) -> Any:
         if isinstance(value, Tensor):

@@ -147,6 +147,8 @@ class Program:
         """Leaves whose ``.grad`` must be None when a replay starts: the step reads the gradient it stored there as
         the contribution itself (true only if ``.grad`` held nothing to add it to)."""
         self.modules = capture.modules
+        self.members = capture.members
+        self.called = capture.called
         self.names: dict[str, Any] = {"_store_grads": _store_grads, "_unbroadcast": unbroadcast,
                                       "_asarray": np.asarray, "_wrap": Tensor._wrap,
                                       "_bump_version": bump_version}
@@ -304,13 +306,27 @@ class Program:
 
     def _guards(self) -> str:
         """One expression: each parameter and buffer is still the same array, with the same ``requires_grad``,
-        each layer is in the same mode, and each ``.grad`` the step reads as it stored it is still ``None``
-        (one set between calls is added to, as eager does: captured again)."""
+        each layer is in the same mode and still holds the same parameters, buffers and sublayers (``model.fc =
+        nn.Linear(…)`` after a capture: captured again), no layer the step calls has a hook (one registered later
+        must run: eagerly, as at capture), no tensor of a step with a backward pass has a gradient hook (the same),
+        and each ``.grad`` the step reads as it stored it is still ``None`` (one set between calls is added to, as
+        eager does: captured again)."""
+        from ..nn.hooks import _GLOBAL_FORWARD_HOOKS, _GLOBAL_FORWARD_PRE_HOOKS
+        from ..tensor_hooks import HOOKS, POST_ACCUMULATE_HOOKS
+
         checks = []
         for tensor, array, requires_grad in self.guards:
             name = self._name(tensor)
             checks.append(f"{name}.array is {self._name(array)} and {name}._requires_grad is {requires_grad}")
         checks += [f"{self._name(module)}.training is {self._name(training)}" for module, training in self.modules]
+        checks += [f"{self._name(module)}.{table}.get({name!r}) is {self._name(value)}"
+                   for module, table, name, value in self.members]
+        checks += [f"not {self._name(getattr(layer, table))}" for layer, empty in self.called for table in empty]
+        if self.called:  # a hook registered after the capture (on a layer, or on every module) must run
+            checks += [f"not {self._name(table)}" for table in (_GLOBAL_FORWARD_HOOKS, _GLOBAL_FORWARD_PRE_HOOKS)]
+        if any(kernel.kind == "backward" for kernel in self.kernels):
+            checks += [f"not {self._name(table)}.get({id(tensor)})" for tensor, _, _ in self.guards
+                       for table in (HOOKS, POST_ACCUMULATE_HOOKS)]
         checks += [f"{self._name(leaf)}._grad is None" for leaf in self.fresh_grads]
         return " and ".join(checks) or "True"
 

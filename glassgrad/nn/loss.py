@@ -26,6 +26,7 @@ KLDivLoss              ``(1/n) Σ y·(ln y − x)`` (x: log-probs)     ``−y/n`
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from typing import Any
 
@@ -256,11 +257,14 @@ class TripletMarginWithDistanceLoss(_Loss):
         return {"margin": self.margin, "swap": self.swap, **super().config()}
 
 
-def _loss_layer(name: str, function: Any, doc: str, **settings: Any) -> type:
+def _loss_layer(name: str, function: Any, doc: str, inputs: tuple[str, ...] = (), **settings: Any) -> type:
     """A loss module calling ``function(*inputs, **settings, reduction=…)``; ``settings`` become its arguments, in
-    PyTorch's order, then ``reduction`` (``size_average`` and ``reduce`` among them where PyTorch has them)."""
+    PyTorch's order, then ``reduction`` (``size_average`` and ``reduce`` among them where PyTorch has them).
+    ``forward`` takes the inputs in order or by the names of PyTorch's ``forward``: ``inputs``, where they are not
+    ``function``'s."""
     arguments = [*settings, "reduction"]
     names = [key for key in settings if key not in ("size_average", "reduce")]
+    inputs_named = list(inputs) or [key for key in inspect.signature(function).parameters if key not in arguments]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if len(args) > len(arguments) or set(kwargs) - set(arguments):
@@ -273,8 +277,15 @@ def _loss_layer(name: str, function: Any, doc: str, **settings: Any) -> type:
             else:
                 setattr(self, key, given[key])
 
-    def forward(self, *inputs: Tensor) -> Tensor:
-        return function(*inputs, **{key: getattr(self, key) for key in names}, reduction=self.reduction)
+    def forward(self, *given: Tensor, **named: Tensor) -> Tensor:
+        """The loss of the inputs, given in order or by PyTorch's names (``loss(h1, h2, target=y)``)."""
+        if named:
+            rest = inputs_named[len(given):len(given) + len(named)]
+            if set(named) != set(rest):
+                raise TypeError(f"{name}.forward() takes {', '.join(inputs_named)}; got {', '.join(named)} by name "
+                                f"after {len(given)} in order")
+            given = (*given, *(named[key] for key in rest))
+        return function(*given, **{key: getattr(self, key) for key in names}, reduction=self.reduction)
 
     def config(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in names if key != "weight"} | {"reduction": self.reduction}
@@ -308,4 +319,5 @@ MultiMarginLoss = _loss_layer("MultiMarginLoss", F.multi_margin_loss,
 GaussianNLLLoss = _loss_layer("GaussianNLLLoss", F.gaussian_nll_loss, "``½(ln v + (x − y)²/v)`` per entry.",
                               full=False, eps=1e-6)
 PoissonNLLLoss = _loss_layer("PoissonNLLLoss", F.poisson_nll_loss, "``eˣ − y·x`` (x a log-rate) per entry.",
-                             log_input=True, full=False, size_average=None, eps=1e-8, reduce=None)
+                             inputs=("log_input", "target"), log_input=True, full=False, size_average=None, eps=1e-8,
+                             reduce=None)

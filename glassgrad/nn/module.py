@@ -412,6 +412,13 @@ class Module:
 
     # --- modes, gradients, dtypes ------------------------------------------------------------
 
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """PyTorch's ``model.compile()``: from now on ``model(x)`` runs its ``forward`` through
+        :func:`glassgrad.compile` (with these arguments), in place; the parameters and ``state_dict`` are unchanged."""
+        from ..compiler import compile as compile_function
+
+        self.forward = compile_function(self.forward, *args, **kwargs)
+
     def train(self, mode: bool = True) -> Module:
         """Training mode (the default): Dropout drops, BatchNorm uses and updates batch statistics."""
         if not isinstance(mode, bool):

@@ -61,8 +61,15 @@ def check_number(
     return number
 
 
-def check_count(label: str, value: Any, low: int = 1) -> int:
-    """``value`` if it is a whole number ``>= low`` (a step count, a period), else an error."""
+def check_count(label: str, value: Any, low: int = 1, *, whole_floats: bool = False) -> int:
+    """``value`` if it is a whole number ``>= low`` (a step count, a period), else an error.
+
+    ``whole_floats=True`` also takes a float holding a whole number (``1.0``) as that number, where PyTorch only
+    computes with the value (``StepLR(optimizer, 1.0, gamma=0.95)`` in the transformer tutorial).
+    """
+    if whole_floats and isinstance(value, numbers.Real) and not isinstance(value, bool) \
+            and float(value).is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"Invalid {label}: {value!r} (must be a whole number >= {low})")
     if value < low:

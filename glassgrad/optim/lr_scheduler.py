@@ -191,7 +191,7 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
-        self.step_size = check_count("step_size", step_size)
+        self.step_size = check_count("step_size", step_size, whole_floats=True)
         self.gamma = check_number("gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
@@ -255,7 +255,7 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
-        self.T_max = check_count("T_max", T_max)
+        self.T_max = check_count("T_max", T_max, whole_floats=True)
         self.eta_min = check_number("eta_min", eta_min)
         super().__init__(optimizer, last_epoch)
 
@@ -349,7 +349,7 @@ class LinearLR(LRScheduler):
         self.start_factor = check_number("start_factor", start_factor, 0.0, 1.0, low_included=False,
                                          high_included=True)
         self.end_factor = check_number("end_factor", end_factor, 0.0, 1.0, high_included=True)
-        self.total_iters = check_count("total_iters", total_iters)
+        self.total_iters = check_count("total_iters", total_iters, whole_floats=True)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -578,8 +578,8 @@ class ReduceLROnPlateau(LRScheduler):
         self.optimizer = optimizer
         self.min_lrs = _per_group("min_lr", optimizer, min_lr)
         self.default_min_lr = None if isinstance(min_lr, (list, tuple)) else self.min_lrs[0]
-        self.patience = check_count("patience", patience, 0)
-        self.cooldown = check_count("cooldown", cooldown, 0)
+        self.patience = check_count("patience", patience, 0, whole_floats=True)
+        self.cooldown = check_count("cooldown", cooldown, 0, whole_floats=True)
         self.eps = check_number("eps", eps)
         if mode not in ("min", "max"):
             raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
@@ -671,7 +671,7 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        self.milestones = sorted(check_count("milestone", milestone, 0) for milestone in milestones)
+        self.milestones = sorted(check_count("milestone", milestone, 0, whole_floats=True) for milestone in milestones)
         self.gamma = check_number("gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
@@ -698,7 +698,7 @@ class ConstantLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
                  last_epoch: int = -1) -> None:
         self.factor = check_number("factor", factor, 0.0, 1.0, high_included=True)
-        self.total_iters = check_count("total_iters", total_iters, 0)
+        self.total_iters = check_count("total_iters", total_iters, 0, whole_floats=True)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -751,7 +751,7 @@ class PolynomialLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1) -> None:
-        self.total_iters = check_count("total_iters", total_iters)
+        self.total_iters = check_count("total_iters", total_iters, whole_floats=True)
         self.power = check_number("power", power)
         super().__init__(optimizer, last_epoch)
 
@@ -830,8 +830,8 @@ class CyclicLR(LRScheduler):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer; pass e.g. gg.optim.SGD(...)")
         if scale_fn is None and mode not in ("triangular", "triangular2", "exp_range"):
             raise ValueError(f"CyclicLR: mode must be 'triangular', 'triangular2' or 'exp_range', got {mode!r}")
-        up = check_count("step_size_up", step_size_up)
-        down = up if step_size_down is None else check_count("step_size_down", step_size_down)
+        up = check_count("step_size_up", step_size_up, whole_floats=True)
+        down = up if step_size_down is None else check_count("step_size_down", step_size_down, whole_floats=True)
         self.total_size, self.step_ratio = float(up + down), up / (up + down)
         self.mode, self.gamma = mode, check_number("gamma", gamma)
         self.scale_fn, self.scale_mode = scale_fn, scale_mode if scale_fn is not None else (
