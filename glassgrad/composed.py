@@ -211,9 +211,15 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
 
 
 @_method
-def cross(input: Tensor, other: Tensor, dim: int = -1) -> Tensor:
-    """The cross product of 3-vectors along ``dim`` (``gg.linalg.cross``)."""
-    return linalg.cross(input, other, dim=dim)
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
+    """The cross product of 3-vectors along ``dim`` (``gg.linalg.cross``). Without ``dim``: along the first dim of
+    size 3 of ``input``, as in PyTorch (``gg.linalg.cross`` takes the last)."""
+    x = as_tensor(input)
+    if dim is None:
+        dim = next((axis for axis, size in enumerate(x.shape) if size == 3), None)
+        if dim is None:
+            raise RuntimeError(f"cross: no dim of size 3 in input of shape {shape_text(x.shape)}; give dim=...")
+    return linalg.cross(x, other, dim=dim)
 
 
 # --- entry by entry, made of rows -------------------------------------------------------------------
