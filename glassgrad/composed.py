@@ -307,6 +307,9 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
     """``(min, max)`` over ``dim`` (every dim by default); ties share the gradient, as ``amin``/``amax``."""
     x = as_tensor(input)
     chosen = () if dim is None else dim
+    if x.array.size == 0 and dim is None:
+        raise RuntimeError(f"aminmax: the tensor of shape {shape_text(x.shape)} is empty, so it has no minimum or "
+                           "maximum; reduce over a dim of non-zero size with dim=...")
     return MinMax(x.amin(chosen, keepdim), x.amax(chosen, keepdim))
 
 
@@ -322,6 +325,20 @@ def _lower_median_positions(values: np.ndarray, axis: int, skip_nan: bool) -> np
         return picked
     first_nan = np.argmax(missing, axis=axis, keepdims=True)
     return np.where(missing.any(axis=axis, keepdims=True), first_nan, picked)
+
+
+def _median_of_nothing(x: Tensor, dim: int | None, name: str) -> Tensor | None:
+    """What PyTorch's (nan)median gives where there is no entry to pick: over all entries of an empty floating
+    tensor NaN; an empty integer tensor, or a dim of size 0, is an ``IndexError``. None where there are entries."""
+    if dim is None and x.array.size == 0:
+        if x.dtype.kind == "f":
+            return x.sum() * float("nan")  # NaN, joined to the graph (its gradient is empty)
+        raise IndexError(f"{name}: the {x.dtype} tensor of shape {shape_text(x.shape)} is empty, so it has no "
+                         "median")
+    if dim is not None and x.ndim and x.shape[check_dim(x, dim, name)] == 0:
+        raise IndexError(f"{name}: dim {dim} of the tensor of shape {shape_text(x.shape)} has size 0, so it has no "
+                         "median; take it over a dim of non-zero size")
+    return None
 
 
 def _shared_among_ties(flat: Tensor, position: int) -> Tensor:
@@ -343,6 +360,9 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     index). With ``dim`` a ``(values, indices)`` pair, the gradient going to the entry at the index; over all
     entries the gradient is shared evenly among the entries equal to the median, as in PyTorch."""
     x = as_tensor(input)
+    nothing = _median_of_nothing(x, dim, "median")
+    if nothing is not None:
+        return nothing
     if dim is None:
         flat = x.reshape(-1)
         return _shared_among_ties(flat, int(_lower_median_positions(flat.array, 0, False)[0]))
@@ -609,8 +629,9 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
     if sequence.shape[:-1] != values.shape[:-1]:
         raise RuntimeError(f"searchsorted: the sequence's leading dims {shape_text(sequence.shape[:-1])} and the "
                            f"values' {shape_text(values.shape[:-1])} must match")
-    rows = [np.searchsorted(s, v, side=where_to) for s, v in zip(sequence.reshape(-1, sequence.shape[-1]),
-                                                                  values.reshape(-1, values.shape[-1]))]
+    count = int(np.prod(sequence.shape[:-1]))  # written out: -1 is left open when the rows are empty
+    rows = [np.searchsorted(s, v, side=where_to) for s, v in zip(sequence.reshape(count, sequence.shape[-1]),
+                                                                  values.reshape(count, values.shape[-1]))]
     return _plain_tensor(np.array(rows, dtype=dtype).reshape(values.shape))
 
 

@@ -128,6 +128,8 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
     axis = check_dim(x, dim, "tensor_split")
     size = x.shape[axis]
     split = np.asarray(_plain(indices_or_sections))
+    if split.shape == (0,):  # no index: no cut, the whole tensor one piece (NumPy reads [] as floats)
+        split = split.astype(np.int64)
     if split.dtype.kind not in "iu" or split.ndim > 1:
         raise RuntimeError(f"tensor_split: indices_or_sections must be a whole number or a list of indices, got "
                            f"{indices_or_sections!r}")

@@ -44,6 +44,9 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Sor
     axis = check_dim(x, dim, "kthvalue") if x.ndim else 0
     values = x.reshape(1) if x.ndim == 0 else x
     size = values.shape[axis]
+    if size == 0:  # nothing to pick: PyTorch's IndexError, whatever k is
+        raise IndexError(f"kthvalue: dim {dim} of the tensor of shape {shape_text(x.shape)} has size 0, so it has no "
+                         "k-th smallest entry; take it over a dim of non-zero size")
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= size:
         raise RuntimeError(f"kthvalue: k={k!r} is out of range for dim {dim} of size {size}; give 1 <= k <= {size}")
     order = np.argsort(values.array, axis=axis, kind="stable")

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .arguments import check_dim, shape_text
-from .composed import _lower_median_positions, _method, _plain_tensor, _shared_among_ties, movedim
+from .composed import _lower_median_positions, _median_of_nothing, _method, _plain_tensor, _shared_among_ties, movedim
 from .creation import as_tensor
 from .tensor import Tensor
 from .tensor_indexing import Sorted
@@ -80,7 +80,7 @@ def _quantile(input: Any, q: Any, dim: int | None, keepdim: bool, interpolation:
         high = ordered.gather(-1, _plain_tensor(above.astype(np.int64)))
         found = low.lerp(high, x.new_tensor(weight.astype(x.array.dtype)))
     found = movedim(found, -1, 0)  # the levels first, as PyTorch
-    if keepdim:
+    if keepdim and x.ndim:  # a 0-d input has no dim to keep: it stays 0-d, as in PyTorch
         kept = [1] * x.ndim if axis is None else [*x.shape[:axis], 1, *x.shape[axis + 1:]]
         found = found.reshape(len(levels), *kept)
     elif axis is None:
@@ -109,10 +109,11 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
     ``(values, indices)`` pair, the gradient going to the entry at the index; over all entries the gradient is
     shared evenly among the entries equal to the median, as in PyTorch."""
     x = as_tensor(input)
+    nothing = _median_of_nothing(x, dim, "nanmedian")
+    if nothing is not None:
+        return nothing
     axis = 0 if dim is None or x.ndim == 0 else check_dim(x, dim, "nanmedian")
     rows = x.reshape(-1) if dim is None or x.ndim == 0 else x
-    if rows.array.size == 0:
-        raise IndexError("nanmedian: the input is empty, so it has no median")
     picked = _lower_median_positions(rows.array, axis, True)
     if dim is None:
         return _shared_among_ties(rows, int(picked[0]))

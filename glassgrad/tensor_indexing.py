@@ -21,7 +21,7 @@ from . import ops_index, ops_math, ops_pieces
 from .arguments import check_dim, resolve_dtype, shape_arg, shape_text
 from .autograd import is_grad_enabled
 from .graph import as_view
-from .ops import WHERE
+from .ops import WHERE, Op
 from .tensor import Tensor, apply, view_of, written_dtype_error
 from .tensor_methods import _plain, add, method
 
@@ -211,10 +211,12 @@ def with_mask(self: Tensor, mask: Any, name: str) -> tuple[Tensor, np.ndarray]:
 
 @method
 def nonzero(self: Tensor, as_tuple: bool = False) -> Any:
-    """The positions of the non-zero entries: an (n, ndim) int64 tensor, or one 1-D tensor per dim (as_tuple)."""
+    """The positions of the non-zero entries: an (n, ndim) int64 tensor, or one 1-D tensor per dim (as_tuple; a
+    0-d tensor counts as 1-D there, as in PyTorch: ``(tensor([0]),)`` if it is non-zero)."""
     positions = np.argwhere(self.array)
     if as_tuple:
-        return tuple(Tensor._wrap(positions[:, d].copy()) for d in range(positions.shape[1]))
+        rows = np.argwhere(self.array.reshape(-1)) if self.ndim == 0 else positions
+        return tuple(Tensor._wrap(rows[:, d].astype(np.int64)) for d in range(rows.shape[1]))
     return Tensor._wrap(positions.astype(np.int64))
 
 
@@ -402,13 +404,21 @@ def cut(self: Tensor, dim: int, places: Any) -> tuple:
 @method
 def cumsum(self: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """Running sums along ``dim``: ``outᵢ = Σ_{k≤i} aₖ`` (integers sum in int64, as in PyTorch)."""
-    return apply(ops_index.CUMSUM, (self,), _cast(self, dtype), check_dim(self, dim, "cumsum"))
+    return _scan(ops_index.CUMSUM, self, dim, dtype)
 
 
 @method
 def cumprod(self: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """Running products along ``dim``: ``outᵢ = Π_{k≤i} aₖ`` (exact gradient at zeros)."""
-    return apply(ops_index.CUMPROD, (self,), _cast(self, dtype), check_dim(self, dim, "cumprod"))
+    return _scan(ops_index.CUMPROD, self, dim, dtype)
+
+
+def _scan(op: Op, tensor: Tensor, dim: int, dtype: Any) -> Tensor:
+    """The running ``op`` along ``dim``; a 0-d tensor is scanned as a row of one entry and stays 0-d, as in PyTorch."""
+    axis = check_dim(tensor, dim, op.name)
+    if tensor.ndim == 0:
+        return _scan(op, tensor.reshape(1), 0, dtype).reshape(())
+    return apply(op, (tensor,), _cast(tensor, dtype), axis)
 
 
 @method

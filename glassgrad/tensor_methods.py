@@ -14,6 +14,7 @@ one ``apply`` of a row; ``unflatten`` is a reshape, ``mm``/``bmm`` are checked `
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any
 
@@ -35,7 +36,7 @@ from .creation import _filled, pick_generator, tensor
 from .device import check_device
 from .dtypes import bool_, can_cast, float16, int32
 from .number_first import number_first
-from .tensor import Tensor, _binary, _float_data, _reduce, apply, lift, matmul, view_of
+from .tensor import Tensor, _binary, _float_data, _nonempty_reduction, _reduce, apply, lift, matmul, view_of
 
 METHODS: dict[str, Any] = {}
 
@@ -411,9 +412,12 @@ def view_as(self: Tensor, other: Tensor) -> Tensor:
 
 @method
 def unflatten(self: Tensor, dim: int, sizes: Any) -> Tensor:
-    """Dim ``dim`` split into ``sizes`` (one may be -1): a reshape."""
+    """Dim ``dim`` split into ``sizes`` (one may be -1, worked out from that dim's size): a reshape."""
     dim = check_dim(self, dim, "unflatten")
     sizes = shape_arg(tuple(sizes), "unflatten")
+    known = math.prod(size for size in sizes if size != -1)
+    if sizes.count(-1) == 1 and known:  # from the dim alone: another dim of size 0 would leave the whole -1 open
+        sizes = tuple(self.shape[dim] // known if size == -1 else size for size in sizes)
     return self.reshape(self.shape[:dim] + sizes + self.shape[dim + 1:])
 
 
@@ -467,13 +471,21 @@ add("slogdet", linalg.slogdet)
 @method
 def amax(self: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """The largest entry over ``dim`` (every dim by default); ties share the gradient evenly, as in PyTorch."""
-    return _reduce(ops.MAX, self, None if dim == () else dim, keepdim, None, None)
+    return _extremes(ops.MAX, self, dim, keepdim)
 
 
 @method
 def amin(self: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """The smallest entry over ``dim`` (every dim by default); ties share the gradient evenly, as in PyTorch."""
-    return _reduce(ops.MIN, self, None if dim == () else dim, keepdim, None, None)
+    return _extremes(ops.MIN, self, dim, keepdim)
+
+
+def _extremes(op: ops.Op, tensor: Tensor, dim: Any, keepdim: bool) -> Tensor:
+    """``amax``/``amin``: an empty tensor is refused as PyTorch refuses it, unless the dims reduced have entries."""
+    chosen = None if dim == () else dim
+    if tensor.array.size == 0:
+        _nonempty_reduction(tensor, chosen, "a" + op.name)
+    return _reduce(op, tensor, chosen, keepdim, None, None)
 
 
 # --- division with a remainder (rows of ops_math): a % b, a // b, fmod --------------------------------

@@ -5,6 +5,7 @@ before the fix it names."""
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -89,3 +90,156 @@ def test_cross_without_dim_takes_the_first_dim_of_size_3(torch, shape, seed, met
     with warnings.catch_warnings():  # PyTorch warns that this default may change
         warnings.simplefilter("ignore", UserWarning)
         assert_like_pytorch(torch, form, _values(shape, seed), _values(shape, seed + 1))
+
+
+@pytest.mark.torch
+@given(value=st.floats(-3, 3), dim=st.sampled_from([0, -1]), name=st.sampled_from(["cumsum", "cumprod",
+                                                                                  "logcumsumexp"]))
+def test_running_sums_and_products_of_a_0_d_tensor_stay_0_d(torch, value, dim, name):
+    """``torch.cumsum(torch.tensor(2.5), 0)`` is 0-d; glassgrad gave shape (1,) (NumPy's cumsum flattens)."""
+    assert_like_pytorch(torch, lambda lib, x: getattr(lib, name)(x, dim), np.array(value))
+    if name != "logcumsumexp":
+        assert_like_pytorch(torch, lambda lib, x: getattr(x, name)(dim, dtype=lib.float32).double(), np.array(value))
+        assert_like_pytorch(torch, lambda lib, x: getattr(x, name)(dim), np.array(3, dtype=np.int64))
+
+
+@pytest.mark.torch
+@given(value=st.floats(-3, 3), q=st.lists(st.floats(0, 1), min_size=1, max_size=3), one=st.booleans(),
+       dim=st.sampled_from([0, -1, None]), interpolation=st.sampled_from(["linear", "lower", "higher", "midpoint",
+                                                                            "nearest"]))
+def test_quantile_of_a_0_d_tensor_keeping_its_dim_stays_0_d(torch, value, q, one, dim, interpolation):
+    """``torch.quantile(torch.tensor(2.5), 0.3, dim=0, keepdim=True)`` is 0-d; glassgrad gave shape (1,)."""
+    for name in ("quantile", "nanquantile"):
+        assert_like_pytorch(torch, lambda lib, x, name=name: getattr(lib, name)(
+            x, q[0] if one else lib.tensor(q, dtype=lib.float64), dim=dim, keepdim=True,
+            interpolation=interpolation), np.array(value))
+
+
+EMPTY_SHAPES = st.lists(st.integers(0, 3), min_size=2, max_size=4).map(tuple).filter(lambda s: 0 in s)
+
+
+@pytest.mark.torch
+@given(shape=EMPTY_SHAPES, data=st.data())
+def test_flatten_and_unflatten_of_empty_tensors(torch, shape, data):
+    """``x.flatten(1)`` and ``x.unflatten(d, (-1, 1))`` of a tensor with a dim of size 0 work in PyTorch (the -1 is
+    worked out from the flattened dims, or from the unflattened dim); glassgrad reshaped with -1, which another
+    size 0 leaves open (a ValueError)."""
+    ndim = len(shape)
+    start = data.draw(st.integers(0, ndim - 1))
+    end = data.draw(st.integers(start, ndim - 1))
+    dim = data.draw(st.integers(-ndim, ndim - 1))
+    assert_like_pytorch(torch, lambda lib, x: lib.flatten(x, start - ndim, end), np.zeros(shape))
+    assert_like_pytorch(torch, lambda lib, x: x.unflatten(dim, (-1, 1)), np.zeros(shape))
+    assert_like_pytorch(torch, lambda lib, x: x.unflatten(dim, (1, -1)), np.zeros(shape))
+
+
+@pytest.mark.torch
+def test_a_minus_one_left_open_by_a_size_0_is_pytorchs_runtime_error(torch):
+    assert_raises_like_pytorch(torch, lambda lib, x: x.view(0, -1), np.zeros((4, 0, 3)))
+    assert_raises_like_pytorch(torch, lambda lib, x: x.reshape(-1, 0), np.zeros((2, 0)))
+
+
+@pytest.mark.torch
+@given(free_a=st.integers(0, 3), inner=st.integers(0, 2), free_b=st.integers(0, 3), seed=st.integers(0, 99),
+       as_lists=st.booleans())
+def test_tensordot_with_empty_dims(torch, free_a, inner, free_b, seed, as_lists):
+    """``torch.tensordot(zeros(2, 0), zeros(0, 3), dims=1)`` is zeros (2, 3); glassgrad reshaped with -1 and
+    refused it."""
+    dims = ([1], [0]) if as_lists else 1
+    assert_like_pytorch(torch, lambda lib, x, y: lib.tensordot(x, y, dims=dims),
+                        _values((free_a, inner), seed), _values((inner, free_b), seed + 1))
+
+
+@pytest.mark.torch
+@given(rows=st.integers(0, 3), length=st.integers(0, 3), values=st.integers(0, 3), right=st.booleans(),
+       out_int32=st.booleans())
+def test_searchsorted_in_empty_rows(torch, rows, length, values, right, out_int32):
+    """``torch.searchsorted(zeros(2, 0), zeros(2, 3))`` places every value at 0; glassgrad refused it."""
+    assert_like_pytorch(torch, lambda lib, s, v: lib.searchsorted(s, v, right=right, out_int32=out_int32),
+                        np.zeros((rows, length), dtype=np.int64), np.ones((rows, values), dtype=np.int64))
+
+
+@pytest.mark.torch
+@given(batch=st.integers(0, 3), size=st.integers(0, 2), other=st.integers(0, 2), seed=st.integers(0, 99))
+def test_einsum_gradients_through_empty_dims(torch, batch, size, other, seed):
+    """The gradient of ``einsum('...ii', x)`` for x of shape (4, 0, 0), and of an einsum whose operand of size 1
+    broadcasts against size 0, failed: the sizes took the larger of 1 and 0."""
+    assert_like_pytorch(torch, lambda lib, x: lib.einsum("...ii", x), _values((batch, size, size), seed))
+    assert_like_pytorch(torch, lambda lib, x, y: lib.einsum("ij,ij->ij", x, y),
+                        _values((1, other), seed), _values((size, other), seed + 1))
+
+
+@pytest.mark.torch
+@given(shape=SHAPES, name=st.sampled_from(["median", "nanmedian"]), data=st.data())
+def test_median_of_nothing_is_nan_and_over_an_empty_dim_an_index_error(torch, shape, name, data):
+    """``torch.median(torch.zeros(0))`` is NaN; glassgrad raised (an IndexError from NumPy). Over a dim of size 0
+    PyTorch raises an IndexError; over another dim of an empty tensor both give empty results."""
+    x = _values(shape, 0)
+    dim = data.draw(st.none() | st.integers(-max(len(shape), 1), max(len(shape), 1) - 1))
+    keepdim = data.draw(st.booleans())
+    form = (lambda lib, t: getattr(lib, name)(t)) if dim is None else \
+        (lambda lib, t: getattr(lib, name)(t, dim, keepdim))
+    if dim is not None and shape and shape[dim] == 0:
+        assert_raises_like_pytorch(torch, form, x)
+    else:
+        assert_like_pytorch(torch, form, x)
+    if x.size == 0:  # PyTorch gives int64's smallest value (a NaN read as an integer); glassgrad says why not
+        with pytest.raises(IndexError, match="is empty, so it has no median"):
+            getattr(gg, name)(gg.tensor(x.astype(np.int64)))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("value", [0.0, 2.0, True, False])
+def test_nonzero_as_tuple_of_a_0_d_tensor_reads_it_as_1_d(torch, value):
+    """``torch.nonzero(torch.tensor(True), as_tuple=True)`` and ``torch.where(torch.tensor(True))`` are
+    ``(tensor([0]),)``; glassgrad gave ``()``."""
+    assert_like_pytorch(torch, lambda lib, x: lib.nonzero(x, as_tuple=True), np.array(value))
+    assert_like_pytorch(torch, lambda lib, x: lib.where(x), np.array(value))
+
+
+@pytest.mark.torch
+def test_tensor_split_at_no_index_is_one_piece(torch):
+    """``torch.tensor_split(x, [])`` is ``(x,)``; glassgrad refused the empty list (NumPy reads it as floats)."""
+    assert_like_pytorch(torch, lambda lib, x: lib.tensor_split(x, [], dim=1), _values((2, 3), 0))
+
+
+@pytest.mark.torch
+@given(shape=EMPTY_SHAPES, data=st.data())
+def test_largest_and_smallest_norm_over_an_empty_dim_is_pytorchs_runtime_error(torch, shape, data):
+    """``vector_norm(x, ±inf)`` over a dim of size 0 raises PyTorch's RuntimeError (glassgrad raised NumPy's
+    ValueError); over the other dims it is an empty result."""
+    ndim = len(shape)
+    dim = data.draw(st.integers(-ndim, ndim - 1))
+    ord = data.draw(st.sampled_from([math.inf, -math.inf]))
+    form = lambda lib, x: lib.linalg.vector_norm(x, ord, dim=dim)  # noqa: E731
+    if shape[dim] == 0:
+        assert_raises_like_pytorch(torch, form, np.zeros(shape))
+        assert_raises_like_pytorch(torch, lambda lib, x: lib.linalg.vector_norm(x, ord), np.zeros(shape))
+    else:
+        assert_like_pytorch(torch, form, np.zeros(shape))
+
+
+@pytest.mark.torch
+@given(rows=st.integers(0, 3), others=st.integers(0, 3), p=st.sampled_from([0.0, 1.0, 2.0, 3.0, math.inf]))
+def test_cdist_of_rows_without_columns_is_zero(torch, rows, others, p):
+    """``torch.cdist(zeros(2, 0), zeros(3, 0), p=inf)`` is zeros (2, 3); glassgrad raised (the largest of no
+    entries)."""
+    assert_like_pytorch(torch, lambda lib, x, y: lib.cdist(x, y, p=p), np.zeros((rows, 0)), np.zeros((others, 0)))
+
+
+EMPTY_REDUCTIONS = {
+    "amax of all": lambda lib, x: lib.amax(x),
+    "amax over dim 1": lambda lib, x: lib.amax(x, 1),
+    "amin over dims (0, 1)": lambda lib, x: x.amin((0, 1)),
+    "aminmax of all": lambda lib, x: lib.aminmax(x),
+    "aminmax over dim 1": lambda lib, x: lib.aminmax(x, dim=1),
+    "kthvalue over dim 1": lambda lib, x: lib.kthvalue(x, 1, 1),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", EMPTY_REDUCTIONS)
+def test_extremes_of_nothing_raise_pytorchs_exception(torch, name):
+    """Over a dim of size 0 PyTorch raises an IndexError, over all entries of an empty tensor a RuntimeError;
+    glassgrad raised NumPy's ValueError (kthvalue: a RuntimeError)."""
+    assert_raises_like_pytorch(torch, EMPTY_REDUCTIONS[name], np.zeros((2, 0)))
