@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import linalg
-from .arguments import check_dim, common_dtype, shape_text
+from .arguments import broadcastable, check_dim, common_dtype, shape_text
 from .creation import as_tensor
 from .functions import cat, where
 from .number_first import number_first
@@ -470,11 +470,18 @@ add("swapdims", swapaxes)
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """``length`` entries along ``dim`` from ``start`` (a slice)."""
     x = as_tensor(input)
+    if x.ndim == 0 or length < 0:  # PyTorch's checks in PyTorch's order, and its exception classes
+        raise RuntimeError(f"narrow: needs a tensor with dims and a length >= 0, got shape {shape_text(x.shape)} and "
+                           f"length {length}")
     axis = check_dim(x, dim, "narrow")
     size = x.shape[axis]
     first = start + size if start < 0 else start
-    if not 0 <= first <= size or length < 0 or first + length > size:
-        raise IndexError(f"narrow: start {start} and length {length} do not fit dim {dim} of size {size}")
+    if not 0 <= first <= size:
+        raise IndexError(f"narrow: start {start} is out of range for dim {dim} of size {size} (expected an int in "
+                         f"[{-size}, {size}])")
+    if first + length > size:
+        raise RuntimeError(f"narrow: start {start} and length {length} do not fit dim {dim} of size {size}; give "
+                           f"0 <= length <= {size - first}")
     return x[(slice(None),) * axis + (slice(first, first + length),)]
 
 
@@ -496,7 +503,11 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
     if places.ndim != x.ndim:
         raise RuntimeError(f"take_along_dim: indices of shape {shape_text(places.shape)} need the input's "
                            f"{x.ndim} dims (shape {shape_text(x.shape)})")
-    across = list(np.broadcast_shapes(_with_size(x.shape, axis, 1), _with_size(places.shape, axis, 1)))
+    others = _with_size(x.shape, axis, 1), _with_size(places.shape, axis, 1)
+    if not broadcastable(*others):
+        raise RuntimeError(f"take_along_dim: the input of shape {shape_text(x.shape)} and the indices of shape "
+                           f"{shape_text(places.shape)} must broadcast in every dim but {dim}")
+    across = list(np.broadcast_shapes(*others))
     spread = x.expand(*_with_size(across, axis, x.shape[axis])) if x.ndim else x
     return spread.gather(axis, np.broadcast_to(places, _with_size(across, axis, places.shape[axis])))
 

@@ -243,3 +243,32 @@ def test_extremes_of_nothing_raise_pytorchs_exception(torch, name):
     """Over a dim of size 0 PyTorch raises an IndexError, over all entries of an empty tensor a RuntimeError;
     glassgrad raised NumPy's ValueError (kthvalue: a RuntimeError)."""
     assert_raises_like_pytorch(torch, EMPTY_REDUCTIONS[name], np.zeros((2, 0)))
+
+
+@pytest.mark.torch
+@given(size=st.integers(0, 4), start=st.integers(-6, 6), length=st.integers(-1, 5))
+def test_narrow_raises_pytorchs_exception(torch, size, start, length):
+    """A start outside the dim is PyTorch's IndexError, a negative length or one that does not fit its RuntimeError
+    (checked first); glassgrad raised an IndexError for all, and for a 0-d tensor."""
+    form = lambda lib, x: lib.narrow(x, 0, start, length)  # noqa: E731
+    first = start + size if start < 0 else start
+    if 0 <= first <= size and 0 <= length <= size - first:
+        assert_like_pytorch(torch, form, _values((size,), 0))
+    else:
+        assert_raises_like_pytorch(torch, form, _values((size,), 0))
+    assert_raises_like_pytorch(torch, form, np.array(1.0))
+
+
+@pytest.mark.torch
+@given(rows=st.integers(1, 3), columns=st.integers(1, 3), index_rows=st.integers(1, 3),
+       index_columns=st.integers(1, 3), dim=st.sampled_from([0, 1, -1]))
+def test_take_along_dim_that_does_not_broadcast_is_pytorchs_runtime_error(torch, rows, columns, index_rows,
+                                                                       index_columns, dim):
+    """Input and indices that do not broadcast in the other dims: PyTorch's RuntimeError (glassgrad: ValueError)."""
+    index = np.zeros((index_rows, index_columns), dtype=np.int64)
+    form = lambda lib, x, i: lib.take_along_dim(x, i, dim=dim)  # noqa: E731
+    mine, theirs = (columns, index_columns) if dim == 0 else (rows, index_rows)  # the dim that must broadcast
+    if mine == theirs or 1 in (mine, theirs):
+        assert_like_pytorch(torch, form, _values((rows, columns), 0), index)
+    else:
+        assert_raises_like_pytorch(torch, form, _values((rows, columns), 0), index)
