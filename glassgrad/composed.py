@@ -614,7 +614,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
     """The distinct values (sorted; each NaN counts as a value of its own), and if asked where each entry's value
     sits among them and how often each occurs; with ``dim``, the distinct slices along it."""
     x = as_tensor(input)
-    axis = None if dim is None else check_dim(x, dim, "unique")
+    axis = None if dim is None else _unique_dim(x, dim, "unique")
     apart = {"equal_nan": False} if axis is None else {}  # every NaN a value of its own, as in PyTorch
     values, inverse, counts = np.unique(x.array, return_inverse=True, return_counts=True, axis=axis, **apart)
     found = [_plain_tensor(values)]
@@ -623,6 +623,19 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
     if return_counts:
         found.append(_plain_tensor(counts.astype(np.int64)))
     return found[0] if len(found) == 1 else tuple(found)
+
+
+def _unique_dim(x: Tensor, dim: int, name: str) -> int:
+    """The checked ``dim`` of ``unique``/``unique_consecutive``: with no entries, only the dim itself may have size 0
+    (its slices, none, are then compared), as PyTorch requires; another dim of size 0 is its RuntimeError."""
+    if x.ndim == 0:
+        raise IndexError(f"{name}: dim {dim} of a 0-d tensor: it has no dims to take slices along; give no dim")
+    axis = check_dim(x, dim, name)
+    if x.array.size == 0 and any(size == 0 for other, size in enumerate(x.shape) if other != axis):
+        raise RuntimeError(f"{name}: the tensor of shape {shape_text(x.shape)} has a dim of size 0 other than dim "
+                           f"{dim}, so its slices along dim {dim} cannot be compared; give a tensor whose other dims "
+                           "have entries, or no dim")
+    return axis
 
 
 def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False, right: bool = False,

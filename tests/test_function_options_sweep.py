@@ -272,3 +272,20 @@ def test_take_along_dim_that_does_not_broadcast_is_pytorchs_runtime_error(torch,
         assert_like_pytorch(torch, form, _values((rows, columns), 0), index)
     else:
         assert_raises_like_pytorch(torch, form, _values((rows, columns), 0), index)
+
+
+@pytest.mark.torch
+@given(shape=SHAPES, inverse=st.booleans(), counts=st.booleans(), name=st.sampled_from(["unique",
+                                                                                      "unique_consecutive"]),
+       data=st.data())
+def test_unique_slices_of_empty_tensors(torch, shape, inverse, counts, name, data):
+    """``torch.unique_consecutive(zeros(0, 2), dim=0)`` has no slices, and gives them; glassgrad raised (a reshape
+    with -1). With another dim of size 0 PyTorch raises a RuntimeError, and for a 0-d tensor an IndexError, where
+    glassgrad gave a result or NumPy's AxisError."""
+    dim = data.draw(st.integers(-max(len(shape), 1), max(len(shape), 1) - 1))
+    values = np.random.default_rng(len(shape)).integers(0, 2, size=shape)
+    form = lambda lib, x: getattr(lib, name)(x, return_inverse=inverse, return_counts=counts, dim=dim)  # noqa: E731
+    if not shape or values.size == 0 and sum(size == 0 for size in shape) > (shape[dim] == 0):
+        assert_raises_like_pytorch(torch, form, values)
+    else:
+        assert_like_pytorch(torch, form, values)
