@@ -289,3 +289,19 @@ def test_unique_slices_of_empty_tensors(torch, shape, inverse, counts, name, dat
         assert_raises_like_pytorch(torch, form, values)
     else:
         assert_like_pytorch(torch, form, values)
+
+
+@pytest.mark.torch
+@given(shape=NONEMPTY_SHAPES, seed=st.integers(0, 99), levels=st.lists(st.floats(0, 1), max_size=3),
+       keepdim=st.booleans(), nan=st.booleans(), name=st.sampled_from(["quantile", "nanquantile"]), data=st.data())
+def test_quantile_sends_a_gradient_to_its_levels(torch, shape, seed, levels, keepdim, nan, name, data):
+    """With linear interpolation ``torch.quantile(x, q)`` is ``low + (q·(n − 1) − i)·(high − low)``, and PyTorch
+    differentiates it in q too: ``∂/∂q = (n − 1)·(high − low)``; glassgrad sent q no gradient."""
+    x = _values(shape, seed)
+    if nan:  # one NaN: which of several tied NaNs PyTorch's (unstable) sort puts last is its own choice
+        x.reshape(-1)[-1] = np.nan
+    dim = data.draw(st.none() | st.integers(-len(shape), len(shape) - 1))
+    interpolation = data.draw(st.sampled_from(["linear", "lower", "higher", "midpoint", "nearest"]))
+    q = np.array(levels) if levels else np.array(0.3)
+    assert_like_pytorch(torch, lambda lib, t, level: getattr(lib, name)(t, level, dim=dim, keepdim=keepdim,
+                                                                        interpolation=interpolation), x, q)
