@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import linalg
-from .arguments import broadcastable, check_dim, common_dtype, shape_text
+from .arguments import broadcastable, check_dim, common_dtype, resolve_dtype, shape_text
 from .creation import as_tensor
 from .functions import cat, where
 from .number_first import number_first
@@ -295,9 +295,12 @@ def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any 
 
 
 @_method
-def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """The mean of the entries that are not NaN."""
+def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """The mean of the entries that are not NaN (in ``dtype`` if given, a float dtype, as ``mean``)."""
     x = as_tensor(input)
+    if not x.is_floating_point():  # PyTorch refuses integers before it reads dtype
+        raise RuntimeError(f"nanmean: needs a floating tensor, got {x.dtype}; use t.float().nanmean(...)")
+    x = x if dtype is None else x.to(dtype)
     counted = x.new_tensor(~np.isnan(x.array)).sum(dim, keepdim)
     return nansum(x, dim, keepdim) / counted
 
@@ -580,12 +583,12 @@ def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
 
 def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None) -> Tensor:
     """The (row, column) positions on and below diagonal ``offset`` of a row × col matrix, as a (2, N) tensor."""
-    return _plain_tensor(np.stack(np.tril_indices(row, offset, col)).astype(np.int64))
+    return _plain_tensor(np.stack(np.tril_indices(row, offset, col)).astype(resolve_dtype(dtype) or np.int64))
 
 
 def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None) -> Tensor:
     """The (row, column) positions on and above diagonal ``offset`` of a row × col matrix, as a (2, N) tensor."""
-    return _plain_tensor(np.stack(np.triu_indices(row, offset, col)).astype(np.int64))
+    return _plain_tensor(np.stack(np.triu_indices(row, offset, col)).astype(resolve_dtype(dtype) or np.int64))
 
 
 @_method

@@ -429,5 +429,9 @@ def prod(self: Tensor, dim: int | None = None, keepdim: bool = False, dtype: Any
 
 
 def _cast(self: Tensor, dtype: Any) -> np.ndarray:
+    """The array a running or whole sum or product works in: ``dtype`` if given, else integers and bools as int64
+    and floats as they are, as in PyTorch."""
     resolved = resolve_dtype(dtype)
-    return self.array if resolved is None else self.array.astype(resolved)
+    if resolved is None:
+        return self.array if self.array.dtype.kind == "f" else self.array.astype(np.int64)
+    return self.array.astype(resolved)

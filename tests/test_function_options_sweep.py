@@ -305,3 +305,44 @@ def test_quantile_sends_a_gradient_to_its_levels(torch, shape, seed, levels, kee
     q = np.array(levels) if levels else np.array(0.3)
     assert_like_pytorch(torch, lambda lib, t, level: getattr(lib, name)(t, level, dim=dim, keepdim=keepdim,
                                                                         interpolation=interpolation), x, q)
+
+
+INTEGER_DTYPES = ["int8", "int16", "int32", "int64", "uint8", "bool"]
+
+
+@pytest.mark.torch
+@given(shape=SHAPES, start=st.sampled_from(INTEGER_DTYPES), to=st.sampled_from([None, *INTEGER_DTYPES[:-1]]),
+       name=st.sampled_from(["cumsum", "cumprod", "prod"]), keepdim=st.booleans(), data=st.data())
+def test_integer_sums_and_products_in_the_dtype_asked_for(torch, shape, start, to, name, keepdim, data):
+    """``torch.cumsum(x, 0, dtype=torch.int32)`` is int32 (int64 without dtype); glassgrad gave int64 either way (the
+    op widened every integer array it was given to int64)."""
+    values = np.random.default_rng(len(shape)).integers(0, 3, size=shape).astype(start)
+    dim = data.draw(st.integers(-max(len(shape), 1), max(len(shape), 1) - 1))
+    if name == "prod":
+        form = lambda lib, x: x.prod(dim, keepdim, dtype=to and getattr(lib, to))  # noqa: E731
+    else:
+        form = lambda lib, x: getattr(lib, name)(x, dim, dtype=to and getattr(lib, to))  # noqa: E731
+    assert_like_pytorch(torch, form, values)
+
+
+@pytest.mark.torch
+@given(shape=st.lists(st.integers(2, 4), min_size=1, max_size=3).map(tuple), seed=st.integers(0, 99),
+       keepdim=st.booleans(), to=st.sampled_from([None, "float64"]), data=st.data())
+def test_nanmean_takes_a_dtype_and_refuses_integers(torch, shape, seed, keepdim, to, data):
+    """``torch.nanmean(x, dtype=torch.float64)`` works (glassgrad: a TypeError for the keyword); an integer tensor
+    is PyTorch's RuntimeError (glassgrad gave a mean)."""
+    x = _values(shape, seed)
+    x.reshape(-1)[-1] = np.nan  # one NaN: no slice is NaNs alone (whose gradient PyTorch makes NaN, glassgrad 0)
+    dim = data.draw(st.none() | st.integers(-len(shape), len(shape) - 1))
+    assert_like_pytorch(torch, lambda lib, t: lib.nanmean(t.float() if to else t, dim, keepdim,
+                                                          dtype=to and getattr(lib, to)), x)
+    assert_raises_like_pytorch(torch, lambda lib, t: lib.nanmean(t, dim), x.astype(np.int64))
+
+
+@pytest.mark.torch
+@given(rows=st.integers(0, 4), columns=st.integers(0, 4), offset=st.integers(-3, 3),
+       dtype=st.sampled_from([None, "int32", "int64"]), name=st.sampled_from(["tril_indices", "triu_indices"]))
+def test_triangle_indices_in_the_dtype_asked_for(torch, rows, columns, offset, dtype, name):
+    """``torch.tril_indices(3, 4, dtype=torch.int32)`` is int32; glassgrad ignored dtype (int64)."""
+    assert_like_pytorch(torch, lambda lib: getattr(lib, name)(rows, columns, offset,
+                                                              dtype=dtype and getattr(lib, dtype)))
