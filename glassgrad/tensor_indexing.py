@@ -23,7 +23,7 @@ from .autograd import is_grad_enabled
 from .graph import as_view
 from .ops import WHERE, Op
 from .tensor import Tensor, apply, view_of, written_dtype_error
-from .tensor_methods import _plain, add, method
+from .tensor_methods import _in_place_form, _plain, method
 
 Sorted = namedtuple("Sorted", ["values", "indices"])
 """What ``sort`` and ``topk`` return, as in PyTorch: the values and where they came from."""
@@ -136,21 +136,8 @@ def scatter_add(self: Tensor, dim: int, index: Any, src: Any) -> Tensor:
     return _scatter(self, "scatter_add", dim, index, src, None, "add")
 
 
-def _scatter_in_place(name: str, adding: bool):
-    def function(self: Tensor, dim: int, index: Any, src: Any = None, value: Any = None,
-                 reduce: str | None = None) -> Tensor:
-        result = _scatter(self, name, dim, index, src, value, "add" if adding else reduce)
-        if result.requires_grad:
-            raise RuntimeError(f"{name}: in place on a tensor in the graph is not supported; write it out of place: "
-                               f"t = t.{name.rstrip('_')}(...)")
-        return self.copy_(result)
-    function.__name__ = name
-    function.__doc__ = f"In-place ``{name.rstrip('_')}`` (outside the graph: for building tensors, e.g. one-hot)."
-    add(name, function)
-
-
-_scatter_in_place("scatter_", False)
-_scatter_in_place("scatter_add_", True)
+_in_place_form("scatter")  # x.scatter_(…) is x.copy_(x.scatter(…)): in a graph too, as in PyTorch
+_in_place_form("scatter_add")
 
 
 @method

@@ -346,3 +346,21 @@ def test_triangle_indices_in_the_dtype_asked_for(torch, rows, columns, offset, d
     """``torch.tril_indices(3, 4, dtype=torch.int32)`` is int32; glassgrad ignored dtype (int64)."""
     assert_like_pytorch(torch, lambda lib: getattr(lib, name)(rows, columns, offset,
                                                               dtype=dtype and getattr(lib, dtype)))
+
+
+@pytest.mark.torch
+@given(shape=NONEMPTY_SHAPES, seed=st.integers(0, 99), adding=st.booleans(), data=st.data())
+def test_scatter_in_place_on_a_tensor_in_the_graph(torch, shape, seed, adding, data):
+    """``y = x * 2; y.scatter_add_(d, index, src)`` (and ``scatter_``) work in a graph in PyTorch, with gradients for
+    x and src; glassgrad refused them ("in place on a tensor in the graph is not supported")."""
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    # scatter_: one place per slice (where two writes meet, which one PyTorch keeps is its own choice), and src of
+    # the index's shape (PyTorch's backward fails for a larger one)
+    places = shape if adding else shape[:dim % len(shape)] + (1,) + shape[dim % len(shape) + 1:]
+    index = np.random.default_rng(seed).integers(0, shape[dim], size=places)
+
+    def form(lib, x, i, src):
+        y = x * 2
+        return y.scatter_add_(dim, i, src) if adding else y.scatter_(dim, i, src * 3)
+
+    assert_like_pytorch(torch, form, _values(shape, seed), index, _values(places, seed + 1))
