@@ -551,7 +551,7 @@ def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
     """A copy with the slices ``index`` along ``dim`` set to ``value`` (they get no gradient)."""
     x = as_tensor(input)
     axis = check_dim(x, dim, "index_fill")
-    mask = np.zeros(x.shape[axis], dtype=bool)
+    mask = np.zeros(x.shape[axis] if x.ndim else 1, dtype=bool)  # a 0-d tensor: a row of one entry
     mask[np.asarray(_plain(index))] = True
     return x.masked_fill(_plain_tensor(mask.reshape([-1 if d == axis else 1 for d in range(x.ndim)])), value)
 

@@ -157,6 +157,9 @@ def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str
     if not isinstance(src, Tensor):
         raise TypeError(f"scatter_reduce: src must be a tensor, got {type(src).__name__}")
     src = _source(x, src, None, index, "scatter_reduce")
+    if x.ndim == 0:  # reduced as a row of one entry, and 0-d again, as in PyTorch
+        return scatter_reduce(x.reshape(1), 0, index.reshape(-1), src.reshape(-1), reduce,
+                              include_self=include_self).reshape(())
     used = src[tuple(slice(0, n) for n in index.shape)] if src.shape != index.shape else src
     target, turn, landed = _slots(index, axis, tuple(x.shape) or (1,))
     width = 1 + int(landed.max(initial=0))  # column 0: the entry itself, then what lands on it

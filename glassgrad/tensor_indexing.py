@@ -68,6 +68,8 @@ def gather(self: Tensor, dim: int, index: Any, *, sparse_grad: bool = False) -> 
         raise NotImplementedError("gather: sparse_grad=True asks for a sparse gradient, and glassgrad has no sparse "
                                   "tensors; leave it False (the dense gradient holds the same numbers)")
     dim, index = _along_index(self, dim, index, "gather")
+    if self.ndim == 0:  # a 0-d tensor is read as a row of one entry, as in PyTorch
+        return self.reshape(1).gather(0, index.reshape(-1)).reshape(index.shape)
     return apply(ops_index.GATHER, (self,), self.array, dim, index)
 
 
@@ -79,6 +81,10 @@ def index_select(self: Tensor, dim: int, index: Any) -> Tensor:
     if index.ndim > 1:
         raise RuntimeError(f"index_select: the index must be 1-D, got shape {shape_text(index.shape)}")
     _check_index_range(index, self.shape[dim] if self.ndim else 1, "index_select", dim)
+    if self.ndim == 0:  # its one entry, 0-d, as in PyTorch
+        if index.size != 1:
+            raise RuntimeError(f"index_select: a 0-d tensor is picked by one index, got {index.size}")
+        return self.reshape(1).index_select(0, index.reshape(1)).reshape(())
     return apply(ops_index.INDEX_SELECT, (self,), self.array, dim, index.reshape(-1))
 
 
@@ -103,6 +109,8 @@ def _scatter(self: Tensor, name: str, dim: int, index: Any, src: Any, value: Any
                          "takes 'sum', 'prod', 'mean', 'amax' and 'amin'")
     dim, index = _along_index(self, dim, index, name)
     src = _source(self, src, value, index, name)
+    if self.ndim == 0:  # written as a row of one entry, and 0-d again, as in PyTorch
+        return _scatter(self.reshape(1), name, 0, index.reshape(-1), src.reshape(-1), None, reduce).reshape(())
     a, b = self.array, src.array
     if reduce == "multiply":
         return _scatter_multiplied(self, src, name, dim, index)

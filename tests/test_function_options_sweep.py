@@ -364,3 +364,26 @@ def test_scatter_in_place_on_a_tensor_in_the_graph(torch, shape, seed, adding, d
         return y.scatter_add_(dim, i, src) if adding else y.scatter_(dim, i, src * 3)
 
     assert_like_pytorch(torch, form, _values(shape, seed), index, _values(places, seed + 1))
+
+
+PICKS_OF_A_NUMBER = {
+    "gather, 0-d index": lambda lib, x: lib.gather(x, 0, lib.tensor(0)),
+    "gather, two picks": lambda lib, x: lib.gather(x, -1, lib.tensor([0, 0])),
+    "scatter": lambda lib, x: lib.scatter(x, 0, lib.tensor(0), x * 3),
+    "scatter a value": lambda lib, x: lib.scatter(x, 0, lib.tensor([0]), value=4.0),
+    "scatter_add": lambda lib, x: lib.scatter_add(x, 0, lib.tensor([0, 0]), lib.stack([x, x * x])),
+    "scatter_reduce prod": lambda lib, x: lib.scatter_reduce(x, 0, lib.tensor(0), x + 1, "prod"),
+    "scatter_reduce mean": lambda lib, x: lib.scatter_reduce(x, 0, lib.tensor([0, 0]), lib.stack([x, x]), "mean",
+                                                             include_self=False),
+    "index_fill": lambda lib, x: lib.index_fill(x, 0, lib.tensor([0]), 7.0),
+    "index_copy": lambda lib, x: lib.index_copy(x, 0, lib.tensor([0]), (x * 5).reshape(1)),
+    "index_select": lambda lib, x: lib.index_select(x, 0, lib.tensor([0])),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", PICKS_OF_A_NUMBER)
+def test_picks_and_writes_on_a_0_d_tensor(torch, name):
+    """PyTorch reads a 0-d tensor as a row of one entry in gather, scatter, scatter_add, scatter_reduce, index_fill,
+    index_copy and index_select; glassgrad raised an IndexError from NumPy in each."""
+    assert_like_pytorch(torch, PICKS_OF_A_NUMBER[name], np.array(2.5))
