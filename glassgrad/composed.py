@@ -95,6 +95,8 @@ def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
     """How many entries are not 0, over ``dim`` (every dim by default)."""
     x = as_tensor(input)
     axis = None if dim is None else tuple(check_dim(x, d, "count_nonzero") for d in np.atleast_1d(dim))
+    if axis is not None and len(set(axis)) != len(axis):
+        raise RuntimeError(f"count_nonzero: dims {tuple(np.atleast_1d(dim).tolist())} name a dim twice")
     return _plain_tensor(np.count_nonzero(x.array, axis=axis).astype(np.int64))
 
 
@@ -425,6 +427,8 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: 
     """``out[i] = x[i+1] − x[i]`` along ``dim`` (for bools ``x[i+1] ≠ x[i]``), ``n`` times (``prepend``/``append``
     joined first); ``n = 0`` is the input itself, without them, as in PyTorch and NumPy."""
     x = as_tensor(input)
+    if x.ndim == 0:
+        raise RuntimeError("diff: needs a tensor with at least one dim (a 0-d tensor has no neighbours)")
     axis = check_dim(x, dim, "diff")
     if n == 0:
         return x

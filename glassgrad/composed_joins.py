@@ -125,6 +125,8 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
     listed (as Python slices: an index past the end gives empty pieces). Views; their gradients meet in one
     buffer."""
     x = as_tensor(input)
+    if x.ndim == 0:
+        raise RuntimeError("tensor_split: needs a tensor with at least one dim to cut along, got a 0-d tensor")
     axis = check_dim(x, dim, "tensor_split")
     size = x.shape[axis]
     split = np.asarray(_plain(indices_or_sections))

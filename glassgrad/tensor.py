@@ -739,7 +739,7 @@ class Tensor:
 
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         if min is None and max is None:
-            raise ValueError("clamp: at least one of 'min' or 'max' must be given")
+            raise RuntimeError("clamp: at least one of 'min' or 'max' must be given")
         x = _clamped_dtype(self, min, max)
         wider = [bound.shape for bound in (min, max)
                  if isinstance(bound, Tensor) and not broadcasts_to(bound.shape, x.shape)]

@@ -260,10 +260,11 @@ def topk(self: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool
 
 # --- moving and repeating entries --------------------------------------------------------------------
 
-def _dims(self: Tensor, dims: Any, name: str) -> tuple:
+def _dims(self: Tensor, dims: Any, name: str, repeats: bool = False) -> tuple:
+    """``dims`` checked, as non-negative ints; a dim named twice is refused unless ``repeats`` (roll: twice)."""
     dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
     checked = tuple(check_dim(self, d, name) for d in dims)
-    if len(set(checked)) != len(checked):
+    if not repeats and len(set(checked)) != len(checked):
         raise RuntimeError(f"{name}: dims {dims} name a dim twice")
     return checked
 
@@ -287,7 +288,7 @@ def roll(self: Tensor, shifts: Any, dims: Any = None) -> Tensor:
         if not isinstance(shifts, (int, np.integer)):
             raise RuntimeError("roll: with no dims, shifts must be one whole number")
         return apply(ops_index.ROLL, (self,), self.array, int(shifts), None)
-    dims = _dims(self, dims, "roll")
+    dims = _dims(self, dims, "roll", repeats=True)  # as PyTorch: rolled along a dim named twice twice
     shifts = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
     if len(shifts) != len(dims):
         raise RuntimeError(f"roll: {len(shifts)} shift(s) for {len(dims)} dim(s); give one shift per dim")

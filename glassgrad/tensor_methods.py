@@ -22,6 +22,7 @@ import numpy as np
 
 from . import linalg, ops, ops_index, ops_math, ops_special, sampling
 from .arguments import (
+    broadcastable,
     check_dim,
     common_dtype,
     float_dtype,
@@ -200,13 +201,17 @@ for _alias, _name in [("greater", "gt"), ("less", "lt"), ("greater_equal", "ge")
 @method
 def isclose(self: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
     """Entry by entry ``|self − other| ≤ atol + rtol·|other|`` (a bool tensor, outside the graph)."""
-    return Tensor._wrap(np.isclose(self.array, _plain(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+    other = _plain(other)
+    if not broadcastable(self.shape, np.shape(other)):  # PyTorch's RuntimeError, not NumPy's ValueError
+        raise RuntimeError(f"isclose: shapes {shape_text(self.shape)} and {shape_text(np.shape(other))} do not "
+                           "broadcast together")
+    return Tensor._wrap(np.isclose(self.array, other, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 @method
 def allclose(self: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
     """Whether every entry is close (see :func:`isclose`): a Python bool."""
-    return bool(np.allclose(self.array, _plain(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return bool(isclose(self, other, rtol, atol, equal_nan).array.all())
 
 
 def _plain(value: Any) -> Any:

@@ -387,3 +387,31 @@ def test_picks_and_writes_on_a_0_d_tensor(torch, name):
     """PyTorch reads a 0-d tensor as a row of one entry in gather, scatter, scatter_add, scatter_reduce, index_fill,
     index_copy and index_select; glassgrad raised an IndexError from NumPy in each."""
     assert_like_pytorch(torch, PICKS_OF_A_NUMBER[name], np.array(2.5))
+
+
+@pytest.mark.torch
+@given(shape=NONEMPTY_SHAPES, seed=st.integers(0, 99), data=st.data())
+def test_roll_along_a_dim_named_twice_rolls_it_twice(torch, shape, seed, data):
+    """``torch.roll(x, (1, 1), (0, 0))`` rolls dim 0 by 2; glassgrad refused the repeated dim."""
+    dims = data.draw(st.lists(st.integers(-len(shape), len(shape) - 1), min_size=2, max_size=4))
+    shifts = data.draw(st.lists(st.integers(-5, 5), min_size=len(dims), max_size=len(dims)))
+    assert_like_pytorch(torch, lambda lib, x: lib.roll(x, tuple(shifts), tuple(dims)), _values(shape, seed))
+
+
+REFUSED_AS_PYTORCH = {
+    "clamp with no bound": (lambda lib, x: lib.clamp(x), np.ones(2)),
+    "diff of a 0-d tensor": (lambda lib, x: lib.diff(x), np.array(1.0)),
+    "tensor_split of a 0-d tensor": (lambda lib, x: lib.tensor_split(x, 2), np.array(1.0)),
+    "count_nonzero over a dim twice": (lambda lib, x: lib.count_nonzero(x, (0, -2)), np.ones((2, 2))),
+    "isclose of shapes that do not broadcast": (lambda lib, x: lib.isclose(x, x[:-1]), np.ones(3)),
+    "allclose of shapes that do not broadcast": (lambda lib, x: lib.allclose(x, x[:-1]), np.ones(3)),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", REFUSED_AS_PYTORCH)
+def test_refused_with_pytorchs_exception(torch, name):
+    """Each is PyTorch's RuntimeError; glassgrad raised a ValueError (clamp, count_nonzero, isclose, allclose) or
+    an IndexError (diff, tensor_split) from NumPy."""
+    form, values = REFUSED_AS_PYTORCH[name]
+    assert_raises_like_pytorch(torch, form, values)
