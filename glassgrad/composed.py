@@ -653,6 +653,9 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
     sequence, values = np.asarray(_plain(sorted_sequence)), np.asarray(_plain(input))
     if sorter is not None:
         sequence = np.take_along_axis(sequence, np.asarray(_plain(sorter)), axis=-1)
+    if side not in (None, "left", "right") or side == "left" and right:
+        raise RuntimeError(f"searchsorted: side must be 'left' or 'right' and agree with right={right}, got "
+                           f"side={side!r}")
     where_to = side or ("right" if right else "left")
     dtype = np.int32 if out_int32 else np.int64
     if sequence.ndim == 1:

@@ -362,9 +362,9 @@ def split(self: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     total = self.shape[dim]
     if isinstance(split_size_or_sections, (int, np.integer)) and not isinstance(split_size_or_sections, bool):
         step = int(split_size_or_sections)
-        if step <= 0:
-            raise RuntimeError(f"split: split_size must be > 0, got {step}")
-        sizes = [min(step, total - start) for start in range(0, total, step)] or [0]
+        if step < 0 or step == 0 and total:  # a dim of size 0 splits into one empty piece at any size, as PyTorch
+            raise RuntimeError(f"split: split_size must be > 0 (0 only for a dim of size 0), got {step}")
+        sizes = [min(step, total - start) for start in range(0, total, step)] if total else [0]
     else:
         sizes = list(shape_arg(tuple(split_size_or_sections), "split"))
         if sum(sizes) != total:

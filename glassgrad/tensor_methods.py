@@ -202,6 +202,8 @@ for _alias, _name in [("greater", "gt"), ("less", "lt"), ("greater_equal", "ge")
 def isclose(self: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
     """Entry by entry ``|self − other| ≤ atol + rtol·|other|`` (a bool tensor, outside the graph)."""
     other = _plain(other)
+    if not (rtol >= 0 and atol >= 0):
+        raise RuntimeError(f"isclose: rtol and atol must be >= 0, got rtol={rtol} and atol={atol}")
     if not broadcastable(self.shape, np.shape(other)):  # PyTorch's RuntimeError, not NumPy's ValueError
         raise RuntimeError(f"isclose: shapes {shape_text(self.shape)} and {shape_text(np.shape(other))} do not "
                            "broadcast together")

@@ -415,3 +415,28 @@ def test_refused_with_pytorchs_exception(torch, name):
     an IndexError (diff, tensor_split) from NumPy."""
     form, values = REFUSED_AS_PYTORCH[name]
     assert_raises_like_pytorch(torch, form, values)
+
+
+@pytest.mark.torch
+@given(rows=st.integers(0, 2), size=st.integers(0, 3))
+def test_split_of_a_dim_of_size_0(torch, rows, size):
+    """``torch.split(zeros(2, 0), 0, 1)`` is one empty piece (any split size fits no entries); glassgrad refused
+    split size 0."""
+    assert_like_pytorch(torch, lambda lib, x: lib.split(x, size, 1), np.zeros((rows, 0)))
+
+
+MORE_REFUSED_AS_PYTORCH = {
+    "isclose with a negative atol": lambda lib, x: lib.isclose(x, x, atol=-1.0),
+    "allclose with a negative rtol": lambda lib, x: lib.allclose(x, x, rtol=-1.0),
+    "searchsorted with an unknown side": lambda lib, x: lib.searchsorted(x, x, side="middle"),
+    "searchsorted with side and right opposed": lambda lib, x: lib.searchsorted(x, x, side="left", right=True),
+    "split of entries by size 0": lambda lib, x: lib.split(x, 0),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", MORE_REFUSED_AS_PYTORCH)
+def test_bad_options_raise_pytorchs_exception(torch, name):
+    """PyTorch raises a RuntimeError for each; glassgrad gave a result (isclose, allclose, searchsorted with side and
+    right opposed) or NumPy's ValueError (an unknown side)."""
+    assert_raises_like_pytorch(torch, MORE_REFUSED_AS_PYTORCH[name], np.array([1.0, 2.0]))
