@@ -177,6 +177,7 @@ def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str
         reduced = table.sum(1) / counts if x.array.dtype.kind == "f" else table.sum(1) // counts
     else:
         reduced = getattr(table, reduce)(1)
+    reduced = reduced.to(x.dtype)  # in the input's dtype, as PyTorch (an integer sum of the table is int64)
     return where(_plain_tensor(landed > 0), reduced, flat.reshape(-1)).reshape(tuple(x.shape))
 
 

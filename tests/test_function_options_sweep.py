@@ -440,3 +440,27 @@ def test_bad_options_raise_pytorchs_exception(torch, name):
     """PyTorch raises a RuntimeError for each; glassgrad gave a result (isclose, allclose, searchsorted with side and
     right opposed) or NumPy's ValueError (an unknown side)."""
     assert_raises_like_pytorch(torch, MORE_REFUSED_AS_PYTORCH[name], np.array([1.0, 2.0]))
+
+
+@pytest.mark.torch
+@given(shape=SHAPES, seed=st.integers(0, 99), exponent=st.integers(0, 3))
+def test_squares_and_integer_powers_of_bools_are_int64(torch, shape, seed, exponent):
+    """``torch.square(mask)`` and ``mask ** 2`` are int64 in PyTorch; glassgrad gave NumPy's int8."""
+    mask = np.random.default_rng(seed).random(shape) < 0.5
+    assert_like_pytorch(torch, lambda lib, m: lib.square(m), mask)
+    assert_like_pytorch(torch, lambda lib, m: m ** exponent, mask)
+    assert_like_pytorch(torch, lambda lib, m: lib.pow(m, exponent), mask)
+
+
+@pytest.mark.torch
+@given(shape=NONEMPTY_SHAPES, seed=st.integers(0, 99), dtype=st.sampled_from(["int8", "uint8", "int16", "int32"]),
+       reduce=st.sampled_from(["sum", "prod", "mean", "amax", "amin"]), include_self=st.booleans(), data=st.data())
+def test_scatter_reduce_keeps_a_small_integer_dtype(torch, shape, seed, dtype, reduce, include_self, data):
+    """``torch.scatter_reduce`` of int8 … int32 tensors stays in their dtype; glassgrad gave int64 (its table's
+    integer sum). Values stay small: where they overflow, the wrapped numbers are each library's own."""
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    rng = np.random.default_rng(seed)
+    values, src = rng.integers(0, 3, size=shape).astype(dtype), rng.integers(0, 3, size=shape).astype(dtype)
+    index = rng.integers(0, shape[dim], size=shape)
+    assert_like_pytorch(torch, lambda lib, x, i, s: lib.scatter_reduce(x, dim, i, s, reduce, include_self=include_self),
+                        values, index, src)
