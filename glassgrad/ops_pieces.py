@@ -8,11 +8,10 @@ that grows with the square of the sequence length. Here the pieces meet first:
 * ``pieces``: ``out = a``, the tensor about to be cut (a hidden step the pieces hang from);
   ``∂L/∂a = ∂L/∂out``, which is the buffer the pieces wrote into;
 * ``piece``:  ``out = a[k]`` (one row along ``dim``; ``unbind``) or ``a[start:stop]`` (``split``);
-  ``∂L/∂a`` is ``∂L/∂out`` added into that row of **one buffer shared by every piece** (added, not written:
-  the pieces of ``tensor_split(x, [2, 0])`` overlap, and a row two pieces hold gets both gradients).
+  ``∂L/∂a`` is ``∂L/∂out`` written into that row of **one buffer shared by every piece**.
 
 The first piece that backward reaches in a pass makes the buffer (zeros of ``a``'s shape), writes its
-row and hands the buffer on as its contribution; every later piece of that pass adds its row into the
+row and hands the buffer on as its contribution; every later piece of that pass writes its row into the
 same buffer and hands on nothing (``None``: the buffer already carries it). The ``pieces`` step comes
 after all of them (it was made before them), receives the full buffer as its upstream gradient and
 closes the pass. Each piece's gradient is written once: the backward is linear in L. Rows no piece's
@@ -78,7 +77,7 @@ def _piece_back(up, saved):
     shape, index, holder = saved
     meeting = holder[()]
     if meeting.buffer is not None and meeting.backward_pass == BACKWARD_PASS[0]:
-        meeting.buffer[index] += up  # the buffer already on its way to the pieces step carries it
+        meeting.buffer[index] = up  # the buffer already on its way to the pieces step carries it
         return (None,)
     buffer = np.zeros(shape, dtype=up.dtype)  # the first piece of this pass
     buffer[index] = up
@@ -96,6 +95,6 @@ def _piece_vjp(up, inputs, out, saved):
 
 PIECE = register(Op(
     "piece", "out = a[k] along a dim (one piece of unbind/tensor_split)",
-    ("{up} added into the piece's place of one buffer shared by all pieces",),
+    ("{up} written into the piece's place of one buffer shared by all pieces",),
     _piece, _piece_back, kind="shape", vjp_tensors=_piece_vjp,
 ))
