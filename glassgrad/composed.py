@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import linalg, ops_math
-from .arguments import check_dim, common_dtype, shape_text
+from .arguments import broadcastable, check_dim, common_dtype, resolve_dtype, shape_text
 from .creation import as_tensor
 from .functions import cat, where
 from .number_first import number_first
@@ -95,6 +95,8 @@ def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
     """How many entries are not 0, over ``dim`` (every dim by default)."""
     x = as_tensor(input)
     axis = None if dim is None else tuple(check_dim(x, d, "count_nonzero") for d in np.atleast_1d(dim))
+    if axis is not None and len(set(axis)) != len(axis):
+        raise RuntimeError(f"count_nonzero: dims {tuple(np.atleast_1d(dim).tolist())} name a dim twice")
     return _plain_tensor(np.count_nonzero(x.array, axis=axis).astype(np.int64))
 
 
@@ -211,9 +213,15 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
 
 
 @_method
-def cross(input: Tensor, other: Tensor, dim: int = -1) -> Tensor:
-    """The cross product of 3-vectors along ``dim`` (``gg.linalg.cross``)."""
-    return linalg.cross(input, other, dim=dim)
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
+    """The cross product of 3-vectors along ``dim`` (``gg.linalg.cross``). Without ``dim``: along the first dim of
+    size 3 of ``input``, as in PyTorch (``gg.linalg.cross`` takes the last)."""
+    x = as_tensor(input)
+    if dim is None:
+        dim = next((axis for axis, size in enumerate(x.shape) if size == 3), None)
+        if dim is None:
+            raise RuntimeError(f"cross: no dim of size 3 in input of shape {shape_text(x.shape)}; give dim=...")
+    return linalg.cross(x, other, dim=dim)
 
 
 # --- entry by entry, made of rows -------------------------------------------------------------------
@@ -287,9 +295,12 @@ def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any 
 
 
 @_method
-def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """The mean of the entries that are not NaN."""
+def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """The mean of the entries that are not NaN (in ``dtype`` if given, a float dtype, as ``mean``)."""
     x = as_tensor(input)
+    if not x.is_floating_point():  # PyTorch refuses integers before it reads dtype
+        raise RuntimeError(f"nanmean: needs a floating tensor, got {x.dtype}; use t.float().nanmean(...)")
+    x = x if dtype is None else x.to(dtype)
     counted = x.new_tensor(~np.isnan(x.array)).sum(dim, keepdim)
     return nansum(x, dim, keepdim) / counted
 
@@ -299,6 +310,9 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
     """``(min, max)`` over ``dim`` (every dim by default); ties share the gradient, as ``amin``/``amax``."""
     x = as_tensor(input)
     chosen = () if dim is None else dim
+    if x.array.size == 0 and dim is None:
+        raise RuntimeError(f"aminmax: the tensor of shape {shape_text(x.shape)} is empty, so it has no minimum or "
+                           "maximum; reduce over a dim of non-zero size with dim=...")
     return MinMax(x.amin(chosen, keepdim), x.amax(chosen, keepdim))
 
 
@@ -314,6 +328,20 @@ def _lower_median_positions(values: np.ndarray, axis: int, skip_nan: bool) -> np
         return picked
     first_nan = np.argmax(missing, axis=axis, keepdims=True)
     return np.where(missing.any(axis=axis, keepdims=True), first_nan, picked)
+
+
+def _median_of_nothing(x: Tensor, dim: int | None, name: str) -> Tensor | None:
+    """What PyTorch's (nan)median gives where there is no entry to pick: over all entries of an empty floating
+    tensor NaN; an empty integer tensor, or a dim of size 0, is an ``IndexError``. None where there are entries."""
+    if dim is None and x.array.size == 0:
+        if x.dtype.kind == "f":
+            return x.sum() * float("nan")  # NaN, joined to the graph (its gradient is empty)
+        raise IndexError(f"{name}: the {x.dtype} tensor of shape {shape_text(x.shape)} is empty, so it has no "
+                         "median")
+    if dim is not None and x.ndim and x.shape[check_dim(x, dim, name)] == 0:
+        raise IndexError(f"{name}: dim {dim} of the tensor of shape {shape_text(x.shape)} has size 0, so it has no "
+                         "median; take it over a dim of non-zero size")
+    return None
 
 
 def _shared_among_ties(flat: Tensor, position: int) -> Tensor:
@@ -335,6 +363,9 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     index). With ``dim`` a ``(values, indices)`` pair, the gradient going to the entry at the index; over all
     entries the gradient is shared evenly among the entries equal to the median, as in PyTorch."""
     x = as_tensor(input)
+    nothing = _median_of_nothing(x, dim, "median")
+    if nothing is not None:
+        return nothing
     if dim is None:
         flat = x.reshape(-1)
         return _shared_among_ties(flat, int(_lower_median_positions(flat.array, 0, False)[0]))
@@ -394,6 +425,8 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: 
     """``out[i] = x[i+1] − x[i]`` along ``dim`` (for bools ``x[i+1] ≠ x[i]``), ``n`` times (``prepend``/``append``
     joined first); ``n = 0`` is the input itself, without them, as in PyTorch and NumPy."""
     x = as_tensor(input)
+    if x.ndim == 0:
+        raise RuntimeError("diff: needs a tensor with at least one dim (a 0-d tensor has no neighbours)")
     axis = check_dim(x, dim, "diff")
     if n == 0:
         return x
@@ -442,11 +475,18 @@ add("swapdims", swapaxes)
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """``length`` entries along ``dim`` from ``start`` (a slice)."""
     x = as_tensor(input)
+    if x.ndim == 0 or length < 0:  # PyTorch's checks in PyTorch's order, and its exception classes
+        raise RuntimeError(f"narrow: needs a tensor with dims and a length >= 0, got shape {shape_text(x.shape)} and "
+                           f"length {length}")
     axis = check_dim(x, dim, "narrow")
     size = x.shape[axis]
     first = start + size if start < 0 else start
-    if not 0 <= first <= size or length < 0 or first + length > size:
-        raise IndexError(f"narrow: start {start} and length {length} do not fit dim {dim} of size {size}")
+    if not 0 <= first <= size:
+        raise IndexError(f"narrow: start {start} is out of range for dim {dim} of size {size} (expected an int in "
+                         f"[{-size}, {size}])")
+    if first + length > size:
+        raise RuntimeError(f"narrow: start {start} and length {length} do not fit dim {dim} of size {size}; give "
+                           f"0 <= length <= {size - first}")
     return x[(slice(None),) * axis + (slice(first, first + length),)]
 
 
@@ -468,7 +508,11 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
     if places.ndim != x.ndim:
         raise RuntimeError(f"take_along_dim: indices of shape {shape_text(places.shape)} need the input's "
                            f"{x.ndim} dims (shape {shape_text(x.shape)})")
-    across = list(np.broadcast_shapes(_with_size(x.shape, axis, 1), _with_size(places.shape, axis, 1)))
+    others = _with_size(x.shape, axis, 1), _with_size(places.shape, axis, 1)
+    if not broadcastable(*others):
+        raise RuntimeError(f"take_along_dim: the input of shape {shape_text(x.shape)} and the indices of shape "
+                           f"{shape_text(places.shape)} must broadcast in every dim but {dim}")
+    across = list(np.broadcast_shapes(*others))
     spread = x.expand(*_with_size(across, axis, x.shape[axis])) if x.ndim else x
     return spread.gather(axis, np.broadcast_to(places, _with_size(across, axis, places.shape[axis])))
 
@@ -509,7 +553,7 @@ def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
     """A copy with the slices ``index`` along ``dim`` set to ``value`` (they get no gradient)."""
     x = as_tensor(input)
     axis = check_dim(x, dim, "index_fill")
-    mask = np.zeros(x.shape[axis], dtype=bool)
+    mask = np.zeros(x.shape[axis] if x.ndim else 1, dtype=bool)  # a 0-d tensor: a row of one entry
     mask[np.asarray(_plain(index))] = True
     return x.masked_fill(_plain_tensor(mask.reshape([-1 if d == axis else 1 for d in range(x.ndim)])), value)
 
@@ -541,12 +585,12 @@ def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
 
 def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None) -> Tensor:
     """The (row, column) positions on and below diagonal ``offset`` of a row × col matrix, as a (2, N) tensor."""
-    return _plain_tensor(np.stack(np.tril_indices(row, offset, col)).astype(np.int64))
+    return _plain_tensor(np.stack(np.tril_indices(row, offset, col)).astype(resolve_dtype(dtype) or np.int64))
 
 
 def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None) -> Tensor:
     """The (row, column) positions on and above diagonal ``offset`` of a row × col matrix, as a (2, N) tensor."""
-    return _plain_tensor(np.stack(np.triu_indices(row, offset, col)).astype(np.int64))
+    return _plain_tensor(np.stack(np.triu_indices(row, offset, col)).astype(resolve_dtype(dtype) or np.int64))
 
 
 @_method
@@ -575,7 +619,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
     """The distinct values (sorted; each NaN counts as a value of its own), and if asked where each entry's value
     sits among them and how often each occurs; with ``dim``, the distinct slices along it."""
     x = as_tensor(input)
-    axis = None if dim is None else check_dim(x, dim, "unique")
+    axis = None if dim is None else _unique_dim(x, dim, "unique")
     apart = {"equal_nan": False} if axis is None else {}  # every NaN a value of its own, as in PyTorch
     values, inverse, counts = np.unique(x.array, return_inverse=True, return_counts=True, axis=axis, **apart)
     found = [_plain_tensor(values)]
@@ -586,6 +630,19 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
     return found[0] if len(found) == 1 else tuple(found)
 
 
+def _unique_dim(x: Tensor, dim: int, name: str) -> int:
+    """The checked ``dim`` of ``unique``/``unique_consecutive``: with no entries, only the dim itself may have size 0
+    (its slices, none, are then compared), as PyTorch requires; another dim of size 0 is its RuntimeError."""
+    if x.ndim == 0:
+        raise IndexError(f"{name}: dim {dim} of a 0-d tensor: it has no dims to take slices along; give no dim")
+    axis = check_dim(x, dim, name)
+    if x.array.size == 0 and any(size == 0 for other, size in enumerate(x.shape) if other != axis):
+        raise RuntimeError(f"{name}: the tensor of shape {shape_text(x.shape)} has a dim of size 0 other than dim "
+                           f"{dim}, so its slices along dim {dim} cannot be compared; give a tensor whose other dims "
+                           "have entries, or no dim")
+    return axis
+
+
 def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False, right: bool = False,
                  side: str | None = None, sorter: Any = None) -> Tensor:
     """For each value, the position in the sorted 1-D sequence (or each row's) where it would go to stay sorted:
@@ -594,6 +651,9 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
     sequence, values = np.asarray(_plain(sorted_sequence)), np.asarray(_plain(input))
     if sorter is not None:
         sequence = np.take_along_axis(sequence, np.asarray(_plain(sorter)), axis=-1)
+    if side not in (None, "left", "right") or side == "left" and right:
+        raise RuntimeError(f"searchsorted: side must be 'left' or 'right' and agree with right={right}, got "
+                           f"side={side!r}")
     where_to = side or ("right" if right else "left")
     dtype = np.int32 if out_int32 else np.int64
     if sequence.ndim == 1:
@@ -601,8 +661,9 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
     if sequence.shape[:-1] != values.shape[:-1]:
         raise RuntimeError(f"searchsorted: the sequence's leading dims {shape_text(sequence.shape[:-1])} and the "
                            f"values' {shape_text(values.shape[:-1])} must match")
-    rows = [np.searchsorted(s, v, side=where_to) for s, v in zip(sequence.reshape(-1, sequence.shape[-1]),
-                                                                  values.reshape(-1, values.shape[-1]))]
+    count = int(np.prod(sequence.shape[:-1]))  # written out: -1 is left open when the rows are empty
+    rows = [np.searchsorted(s, v, side=where_to) for s, v in zip(sequence.reshape(count, sequence.shape[-1]),
+                                                                  values.reshape(count, values.shape[-1]))]
     return _plain_tensor(np.array(rows, dtype=dtype).reshape(values.shape))
 
 

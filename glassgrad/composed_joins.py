@@ -123,11 +123,15 @@ def block_diag(*tensors: Any) -> Tensor:
 def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple:
     """Pieces along ``dim``: ``n`` sections (the first ``size % n`` one entry longer), or cut before each index
     listed (as Python slices: an index past the end gives empty pieces). Views; their gradients meet in one
-    buffer."""
+    buffer (pieces that overlap, cut at indices that go back, are slices each)."""
     x = as_tensor(input)
+    if x.ndim == 0:
+        raise RuntimeError("tensor_split: needs a tensor with at least one dim to cut along, got a 0-d tensor")
     axis = check_dim(x, dim, "tensor_split")
     size = x.shape[axis]
     split = np.asarray(_plain(indices_or_sections))
+    if split.shape == (0,):  # no index: no cut, the whole tensor one piece (NumPy reads [] as floats)
+        split = split.astype(np.int64)
     if split.dtype.kind not in "iu" or split.ndim > 1:
         raise RuntimeError(f"tensor_split: indices_or_sections must be a whole number or a list of indices, got "
                            f"{indices_or_sections!r}")
@@ -141,6 +145,11 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
     else:
         cuts = [None, *split.tolist(), None]
         places = [slice(start, stop) for start, stop in zip(cuts[:-1], cuts[1:])]
+        at = [min(max(c + size if c < 0 else c, 0), size) for c in split.tolist()]
+        if any(later < earlier for earlier, later in zip(at, at[1:])):
+            # indices that go back ([2, 0]: x[:2], x[2:0], x[0:]) make pieces that overlap: each is a slice of its
+            # own, whose gradients the engine adds (cut's one buffer holds each row once)
+            return tuple(x[(slice(None),) * axis + (place,)] for place in places)
     return cut(x, axis, places)
 
 

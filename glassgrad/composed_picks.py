@@ -44,6 +44,9 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Sor
     axis = check_dim(x, dim, "kthvalue") if x.ndim else 0
     values = x.reshape(1) if x.ndim == 0 else x
     size = values.shape[axis]
+    if size == 0:  # nothing to pick: PyTorch's IndexError, whatever k is
+        raise IndexError(f"kthvalue: dim {dim} of the tensor of shape {shape_text(x.shape)} has size 0, so it has no "
+                         "k-th smallest entry; take it over a dim of non-zero size")
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= size:
         raise RuntimeError(f"kthvalue: k={k!r} is out of range for dim {dim} of size {size}; give 1 <= k <= {size}")
     order = np.argsort(values.array, axis=axis, kind="stable")
@@ -174,6 +177,7 @@ def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str
         reduced = table.sum(1) / counts if x.array.dtype.kind == "f" else table.sum(1) // counts
     else:
         reduced = getattr(table, reduce)(1)
+    reduced = reduced.to(x.dtype)  # in the input's dtype, as PyTorch (an integer sum of the table is int64)
     return where(_plain_tensor(landed > 0), reduced, flat.reshape(-1)).reshape(tuple(x.shape))
 
 

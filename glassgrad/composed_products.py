@@ -74,9 +74,9 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
                                f"in dim {dim_a} and b has size {b.shape[dim_b]} in dim {dim_b}")
     free_a = [d for d in range(a.ndim) if d not in summed_a]
     free_b = [d for d in range(b.ndim) if d not in summed_b]
-    inner = math.prod(a.shape[d] for d in summed_a)
-    left = a.permute(*free_a, *summed_a).reshape(-1, inner)
-    right = b.permute(*summed_b, *free_b).reshape(inner, -1)
+    inner = math.prod(a.shape[d] for d in summed_a)  # the sizes written out: -1 is left open when inner is 0
+    left = a.permute(*free_a, *summed_a).reshape(math.prod(a.shape[d] for d in free_a), inner)
+    right = b.permute(*summed_b, *free_b).reshape(inner, math.prod(b.shape[d] for d in free_b))
     return (left @ right).reshape(*(a.shape[d] for d in free_a), *(b.shape[d] for d in free_b))
 
 
@@ -105,7 +105,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: Any = None) -> T
                            f"{b.shape[-1]}")
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not p >= 0:
         raise RuntimeError(f"cdist: p must be a number >= 0, got {p!r}")
-    return linalg.vector_norm(a.unsqueeze(-2) - b.unsqueeze(-3), p, -1)
+    # no columns: every distance is 0, as in PyTorch, also for p = inf (whose vector_norm of nothing is refused)
+    return linalg.vector_norm(a.unsqueeze(-2) - b.unsqueeze(-3), p if a.shape[-1] else 1, -1)
 
 
 @_method

@@ -26,8 +26,9 @@ from typing import Any
 import numpy as np
 
 from .arguments import check_dim, shape_text
-from .composed import _lower_median_positions, _method, _plain_tensor, _shared_among_ties, movedim
+from .composed import _lower_median_positions, _median_of_nothing, _method, _plain_tensor, _shared_among_ties, movedim
 from .creation import as_tensor
+from .functions import where
 from .tensor import Tensor
 from .tensor_indexing import Sorted
 
@@ -66,9 +67,11 @@ def _quantile(input: Any, q: Any, dim: int | None, keepdim: bool, interpolation:
     ordered = rows.gather(-1, _plain_tensor(order))
     missing = np.isnan(rows.array)
     if skip_nan:  # rank among the entries that are not NaN; a slice of NaNs alone reads its first entry (NaN)
-        ranks = levels * np.maximum((~missing).sum(axis=-1, keepdims=True) - 1, 0).astype(levels.dtype)
+        scale = np.maximum((~missing).sum(axis=-1, keepdims=True) - 1, 0).astype(levels.dtype)
+        ranks = levels * scale
     else:  # a NaN anywhere in the slice: read its last entry, a NaN
         last = levels.dtype.type(rows.shape[-1] - 1)
+        scale = np.where(missing.any(axis=-1, keepdims=True), 0, last).astype(levels.dtype)
         ranks = np.where(missing.any(axis=-1, keepdims=True), last, levels * last)
     below, above = np.floor(ranks), np.ceil(ranks)
     if interpolation in ("lower", "higher", "nearest"):
@@ -78,9 +81,16 @@ def _quantile(input: Any, q: Any, dim: int | None, keepdim: bool, interpolation:
         weight = np.full_like(ranks, 0.5) if interpolation == "midpoint" else ranks - below
         low = ordered.gather(-1, _plain_tensor(below.astype(np.int64)))
         high = ordered.gather(-1, _plain_tensor(above.astype(np.int64)))
-        found = low.lerp(high, x.new_tensor(weight.astype(x.array.dtype)))
+        weight = x.new_tensor(weight.astype(x.array.dtype))
+        if interpolation == "linear" and isinstance(q, Tensor) and q.requires_grad:
+            # weight = q·scale − below, so ∂weight/∂q = scale, carried by a term of value 0, as in PyTorch; none
+            # where scale = 0 (PyTorch masks a NaN slice's rank: its high − low would make the gradient NaN)
+            level = q.reshape(-1)
+            carried = weight + (level - level.detach()) * x.new_tensor(scale)
+            weight = where(_plain_tensor(scale == 0), weight, carried)
+        found = low.lerp(high, weight)
     found = movedim(found, -1, 0)  # the levels first, as PyTorch
-    if keepdim:
+    if keepdim and x.ndim:  # a 0-d input has no dim to keep: it stays 0-d, as in PyTorch
         kept = [1] * x.ndim if axis is None else [*x.shape[:axis], 1, *x.shape[axis + 1:]]
         found = found.reshape(len(levels), *kept)
     elif axis is None:
@@ -109,10 +119,11 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
     ``(values, indices)`` pair, the gradient going to the entry at the index; over all entries the gradient is
     shared evenly among the entries equal to the median, as in PyTorch."""
     x = as_tensor(input)
+    nothing = _median_of_nothing(x, dim, "nanmedian")
+    if nothing is not None:
+        return nothing
     axis = 0 if dim is None or x.ndim == 0 else check_dim(x, dim, "nanmedian")
     rows = x.reshape(-1) if dim is None or x.ndim == 0 else x
-    if rows.array.size == 0:
-        raise IndexError("nanmedian: the input is empty, so it has no median")
     picked = _lower_median_positions(rows.array, axis, True)
     if dim is None:
         return _shared_among_ties(rows, int(picked[0]))

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .arguments import check_dim, shape_arg, shape_text
-from .composed import _plain_tensor
+from .composed import _plain_tensor, _unique_dim
 from .composed_joins import tensor_split
 from .composed_picks import scatter_reduce
 from .creation import as_tensor
@@ -261,8 +261,8 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False, return_count
     if dim is None:
         rows, axis = x.array.reshape(-1, 1), None
     else:
-        axis = check_dim(x, dim, "unique_consecutive")
-        rows = np.moveaxis(x.array, axis, 0).reshape(x.shape[axis], -1)
+        axis = _unique_dim(x, dim, "unique_consecutive")
+        rows = np.moveaxis(x.array, axis, 0).reshape(x.shape[axis], x.array.size // max(x.shape[axis], 1))
     starts = np.ones(len(rows), dtype=bool)
     starts[1:] = np.any(rows[1:] != rows[:-1], axis=1)
     first = np.flatnonzero(starts)

@@ -622,6 +622,8 @@ def _power(a, p):
 def _pow_scalar(a, p):
     if isinstance(p, float) and a.dtype.kind != "f":  # int ** 0.5: float (the default dtype), as in PyTorch
         a = a.astype(get_default_dtype())
+    elif a.dtype == np.bool_:  # bool ** 2: int64, as in PyTorch (NumPy gives int8)
+        a = a.astype(np.int64)
     return _power(a, p), (a, p)
 
 def _pow_scalar_back(up, saved):

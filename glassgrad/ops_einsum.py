@@ -98,7 +98,8 @@ def _sizes(equation: str, shapes: list[tuple[int, ...]]) -> dict[str, int]:
     sizes: dict[str, int] = {}
     for term, shape in zip(equation.split("->")[0].split(","), shapes):
         for letter, size in zip(term, shape):
-            sizes[letter] = max(sizes.get(letter, 1), size)
+            if sizes.get(letter, 1) == 1:  # a size 1 broadcasts to the other size, 0 too (max would keep the 1)
+                sizes[letter] = size
     return sizes
 
 

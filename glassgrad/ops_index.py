@@ -360,7 +360,7 @@ AS_STRIDED = register(Op(
 # --- scans and products ----------------------------------------------------------------------
 
 def _cumsum(a, dim):
-    return np.cumsum(a, axis=dim, dtype=a.dtype if a.dtype.kind == "f" else np.int64), dim
+    return np.cumsum(a, axis=dim, dtype=a.dtype), dim  # in a's dtype: the caller picks it (integers: int64)
 
 def _cumsum_back(up, dim):
     return (np.flip(np.cumsum(np.flip(up, dim), axis=dim), dim),)
@@ -379,7 +379,7 @@ def _others_product(a: np.ndarray, axis: int) -> np.ndarray:
     return before * after
 
 def _cumprod(a, dim):
-    return np.cumprod(a, axis=dim, dtype=a.dtype if a.dtype.kind == "f" else np.int64), (a, dim)
+    return np.cumprod(a, axis=dim, dtype=a.dtype), (a, dim)  # in a's dtype: the caller picks it (integers: int64)
 
 def _cumprod_back(up, saved):
     a, dim = saved
@@ -408,8 +408,7 @@ CUMPROD = register(Op("cumprod", "outᵢ = Π_(k≤i) aₖ  (along dim)", ("Σ_(
 
 
 def _prod(a, axis, keepdim):
-    dtype = a.dtype if a.dtype.kind == "f" else np.int64
-    return np.prod(a, axis=axis, keepdims=keepdim, dtype=dtype), (a, axis, keepdim)
+    return np.prod(a, axis=axis, keepdims=keepdim, dtype=a.dtype), (a, axis, keepdim)  # the caller picks the dtype
 
 def _prod_back(up, saved):
     a, axis, keepdim = saved

@@ -174,7 +174,11 @@ EXP2 = elementwise("exp2", "out = 2ᵃ", "ln 2 · 2^{a} = ln 2 · {out}", np.exp
                    written="2^{a}", tensor_local=_exp2_local)
 RSQRT = elementwise("rsqrt", "out = 1/√a", "−1/(2·{a}^(3/2)) = −{out}³/2", lambda a: 1 / np.sqrt(a),
                     _rsqrt_local, reads="output", written="1/√{a}", tensor_local=_rsqrt_local)
-SQUARE = elementwise("square", "out = a²", "2{a}", np.square, _square_local, written="{a}²",
+def _square(a):
+    """``a²``; bools as int64, as in PyTorch (NumPy squares them to int8)."""
+    return np.square(a.astype(np.int64) if a.dtype == np.bool_ else a)
+
+SQUARE = elementwise("square", "out = a²", "2{a}", _square, _square_local, written="{a}²",
                      tensor_local=_square_local)
 RECIPROCAL = elementwise("reciprocal", "out = 1/a", "−1/{a}² = −{out}²", np.reciprocal, _reciprocal_local,
                          reads="output", written="1/{a}", tensor_local=_reciprocal_local)

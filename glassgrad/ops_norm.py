@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from .ops import OUT, Op, register, widened
+from .ops import OUT, Op, _reduced_count, register, widened
 
 
 def _norm(a, axis, p, keepdim):
@@ -36,10 +36,11 @@ def _norm(a, axis, p, keepdim):
         out = np.sqrt(np.add.reduce(wide * wide, axis=axis, keepdims=True))
     elif p == 1:
         out = np.add.reduce(np.abs(wide), axis=axis, keepdims=True)
-    elif p == math.inf:
-        out = np.max(np.abs(a), axis=axis, keepdims=True)
-    elif p == -math.inf:
-        out = np.min(np.abs(a), axis=axis, keepdims=True)
+    elif abs(p) == math.inf:
+        if _reduced_count(a.shape, axis) == 0:
+            raise RuntimeError(f"vector_norm: the {p} norm (the {'largest' if p > 0 else 'smallest'} |aᵢ|) of no "
+                               "entries has no value: a dim it reduces is empty; reduce over dims of non-zero size")
+        out = (np.max if p > 0 else np.min)(np.abs(a), axis=axis, keepdims=True)
     elif p == 0:
         out = np.add.reduce(a != 0, axis=axis, keepdims=True)
     else:

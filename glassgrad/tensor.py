@@ -35,6 +35,7 @@ and only floating tensors can require grad.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections import namedtuple
 from collections.abc import Callable
@@ -745,7 +746,7 @@ class Tensor:
 
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         if min is None and max is None:
-            raise ValueError("clamp: at least one of 'min' or 'max' must be given")
+            raise RuntimeError("clamp: at least one of 'min' or 'max' must be given")
         x = _clamped_dtype(self, min, max)
         wider = [bound.array.shape for bound in (min, max)
                  if isinstance(bound, Tensor) and not broadcasts_to(bound.array.shape, x.array.shape)]
@@ -867,8 +868,8 @@ class Tensor:
         if start > end:
             raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} (dims {start} and {end} "
                                f"of a {self.array.ndim}-d tensor); give start_dim <= end_dim")
-        shape = self.array.shape
-        return self.reshape(shape[:start] + (-1,) + shape[end + 1:])
+        shape = self.array.shape  # the joined size written out: -1 cannot be worked out when another dim is 0
+        return self.reshape(shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         axes = list(range(self.array.ndim))
@@ -1232,11 +1233,12 @@ def _binary(op: ops.Op, a: Tensor, b: Any, *settings: Any) -> Tensor:
 
 
 def _fits(shape: tuple, size: int) -> bool:
-    """Whether ``size`` elements can take ``shape`` (one -1 may stand for the rest)."""
+    """Whether ``size`` elements can take ``shape`` (one -1 may stand for the rest, unless another size is 0 and
+    leaves it open)."""
     known = int(np.prod([n for n in shape if n != -1]))
     if list(shape).count(-1) > 1 or any(n < -1 for n in shape):
         return False
-    return known == size or (-1 in shape and known > 0 and size % known == 0)
+    return known > 0 and size % known == 0 if -1 in shape else known == size
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
@@ -1331,25 +1333,26 @@ def _extreme(op: ops.Op, arg_function, tensor: Tensor, dim, keepdim, axis, keepd
 
 
 def _nonempty_reduction(tensor: Tensor, dim: Any, name: str):
-    """The checked axis of a ``max``/``min``/``argmax``/``argmin``, which needs a value to pick.
+    """The checked axis of a ``max``/``min``/``argmax``/``argmin``/``amax``/``amin``, which needs a value to pick.
 
     As in PyTorch: over all elements of an empty tensor is a ``RuntimeError`` (an ``IndexError``
     for ``argmax``/``argmin``); over a dim of size 0 an ``IndexError``; over another dim of an
     empty tensor an empty result.
     """
     axis = _axis_arg(tensor, dim, None, name)
+    extreme = name.removeprefix("arg").removeprefix("a") + "imum"
     if axis is None:
         if tensor.array.size == 0:
             raise (IndexError if name.startswith("arg") else RuntimeError)(
                 f"{name}: the tensor of shape {shape_text(tensor.shape)} is empty, so it has no "
-                f"{name.removeprefix('arg')}imum; reduce over a dim of non-zero size with dim=..."
+                f"{extreme}; reduce over a dim of non-zero size with dim=..."
             )
         return None
     for reduced in axis if isinstance(axis, tuple) else (axis,):
         if tensor.array.ndim and tensor.array.shape[reduced] == 0:
             raise IndexError(
                 f"{name}: dim {reduced} of the tensor of shape {shape_text(tensor.shape)} has size 0, so it has "
-                f"no {name.removeprefix('arg')}imum; reduce over a dim of non-zero size"
+                f"no {extreme}; reduce over a dim of non-zero size"
             )
     return axis
 

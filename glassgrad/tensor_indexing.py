@@ -21,9 +21,9 @@ from . import ops_index, ops_math, ops_pieces
 from .arguments import check_dim, resolve_dtype, shape_arg, shape_text
 from .autograd import is_grad_enabled
 from .graph import as_view
-from .ops import WHERE
+from .ops import WHERE, Op
 from .tensor import Tensor, apply, view_of, written_dtype_error
-from .tensor_methods import _plain, add, method
+from .tensor_methods import _in_place_form, _plain, method
 
 Sorted = namedtuple("Sorted", ["values", "indices"])
 """What ``sort`` and ``topk`` return, as in PyTorch: the values and where they came from."""
@@ -87,6 +87,10 @@ def index_select(self: Tensor, dim: int, index: Any) -> Tensor:
     if index.ndim > 1:
         raise RuntimeError(f"index_select: the index must be 1-D, got shape {shape_text(index.shape)}")
     _check_index_range(index, self.array.shape[dim] if self.ndim else 1, "index_select", dim)
+    if self.ndim == 0:  # its one entry, 0-d, as in PyTorch
+        if index.size != 1:
+            raise RuntimeError(f"index_select: a 0-d tensor is picked by one index, got {index.size}")
+        return self.reshape(1).index_select(0, index.reshape(1)).reshape(())
     return apply(ops_index.INDEX_SELECT, (self,), self.array, dim, index.reshape(-1))
 
 
@@ -147,21 +151,8 @@ def scatter_add(self: Tensor, dim: int, index: Any, src: Any) -> Tensor:
     return _scatter(self, "scatter_add", dim, index, src, None, "add")
 
 
-def _scatter_in_place(name: str, adding: bool):
-    def function(self: Tensor, dim: int, index: Any, src: Any = None, value: Any = None,
-                 reduce: str | None = None) -> Tensor:
-        result = _scatter(self, name, dim, index, src, value, "add" if adding else reduce)
-        if result.requires_grad:
-            raise RuntimeError(f"{name}: in place on a tensor in the graph is not supported; write it out of place: "
-                               f"t = t.{name.rstrip('_')}(...)")
-        return self.copy_(result)
-    function.__name__ = name
-    function.__doc__ = f"In-place ``{name.rstrip('_')}`` (outside the graph: for building tensors, e.g. one-hot)."
-    add(name, function)
-
-
-_scatter_in_place("scatter_", False)
-_scatter_in_place("scatter_add_", True)
+_in_place_form("scatter")  # x.scatter_(…) is x.copy_(x.scatter(…)): in a graph too, as in PyTorch
+_in_place_form("scatter_add")
 
 
 @method
@@ -222,10 +213,12 @@ def with_mask(self: Tensor, mask: Any, name: str) -> tuple[Tensor, np.ndarray]:
 
 @method
 def nonzero(self: Tensor, as_tuple: bool = False) -> Any:
-    """The positions of the non-zero entries: an (n, ndim) int64 tensor, or one 1-D tensor per dim (as_tuple)."""
+    """The positions of the non-zero entries: an (n, ndim) int64 tensor, or one 1-D tensor per dim (as_tuple; a
+    0-d tensor counts as 1-D there, as in PyTorch: ``(tensor([0]),)`` if it is non-zero)."""
     positions = np.argwhere(self.array)
     if as_tuple:
-        return tuple(Tensor._wrap(positions[:, d].copy()) for d in range(positions.shape[1]))
+        rows = np.argwhere(self.array.reshape(-1)) if self.ndim == 0 else positions
+        return tuple(Tensor._wrap(rows[:, d].astype(np.int64)) for d in range(rows.shape[1]))
     return Tensor._wrap(positions.astype(np.int64))
 
 
@@ -274,10 +267,11 @@ def topk(self: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool
 
 # --- moving and repeating entries --------------------------------------------------------------------
 
-def _dims(self: Tensor, dims: Any, name: str) -> tuple:
+def _dims(self: Tensor, dims: Any, name: str, repeats: bool = False) -> tuple:
+    """``dims`` checked, as non-negative ints; a dim named twice is refused unless ``repeats`` (roll: twice)."""
     dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
     checked = tuple(check_dim(self, d, name) for d in dims)
-    if len(set(checked)) != len(checked):
+    if not repeats and len(set(checked)) != len(checked):
         raise RuntimeError(f"{name}: dims {dims} name a dim twice")
     return checked
 
@@ -301,7 +295,7 @@ def roll(self: Tensor, shifts: Any, dims: Any = None) -> Tensor:
         if not isinstance(shifts, (int, np.integer)):
             raise RuntimeError("roll: with no dims, shifts must be one whole number")
         return apply(ops_index.ROLL, (self,), self.array, int(shifts), None)
-    dims = _dims(self, dims, "roll")
+    dims = _dims(self, dims, "roll", repeats=True)  # as PyTorch: rolled along a dim named twice twice
     shifts = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
     if len(shifts) != len(dims):
         raise RuntimeError(f"roll: {len(shifts)} shift(s) for {len(dims)} dim(s); give one shift per dim")
@@ -375,9 +369,9 @@ def split(self: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     total = self.array.shape[dim]
     if isinstance(split_size_or_sections, (int, np.integer)) and not isinstance(split_size_or_sections, bool):
         step = int(split_size_or_sections)
-        if step <= 0:
-            raise RuntimeError(f"split: split_size must be > 0, got {step}")
-        sizes = [min(step, total - start) for start in range(0, total, step)] or [0]
+        if step < 0 or step == 0 and total:  # a dim of size 0 splits into one empty piece at any size, as PyTorch
+            raise RuntimeError(f"split: split_size must be > 0 (0 only for a dim of size 0), got {step}")
+        sizes = [min(step, total - start) for start in range(0, total, step)] if total else [0]
     else:
         sizes = list(shape_arg(tuple(split_size_or_sections), "split"))
         if sum(sizes) != total:
@@ -413,13 +407,21 @@ def cut(self: Tensor, dim: int, places: Any) -> tuple:
 @method
 def cumsum(self: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """Running sums along ``dim``: ``outᵢ = Σ_{k≤i} aₖ`` (integers sum in int64, as in PyTorch)."""
-    return apply(ops_index.CUMSUM, (self,), _cast(self, dtype), check_dim(self, dim, "cumsum"))
+    return _scan(ops_index.CUMSUM, self, dim, dtype)
 
 
 @method
 def cumprod(self: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """Running products along ``dim``: ``outᵢ = Π_{k≤i} aₖ`` (exact gradient at zeros)."""
-    return apply(ops_index.CUMPROD, (self,), _cast(self, dtype), check_dim(self, dim, "cumprod"))
+    return _scan(ops_index.CUMPROD, self, dim, dtype)
+
+
+def _scan(op: Op, tensor: Tensor, dim: int, dtype: Any) -> Tensor:
+    """The running ``op`` along ``dim``; a 0-d tensor is scanned as a row of one entry and stays 0-d, as in PyTorch."""
+    axis = check_dim(tensor, dim, op.name)
+    if tensor.ndim == 0:
+        return _scan(op, tensor.reshape(1), 0, dtype).reshape(())
+    return apply(op, (tensor,), _cast(tensor, dtype), axis)
 
 
 @method
@@ -430,5 +432,9 @@ def prod(self: Tensor, dim: int | None = None, keepdim: bool = False, dtype: Any
 
 
 def _cast(self: Tensor, dtype: Any) -> np.ndarray:
+    """The array a running or whole sum or product works in: ``dtype`` if given, else integers and bools as int64
+    and floats as they are, as in PyTorch."""
     resolved = resolve_dtype(dtype)
-    return self.array if resolved is None else self.array.astype(resolved)
+    if resolved is None:
+        return self.array if self.array.dtype.kind == "f" else self.array.astype(np.int64)
+    return self.array.astype(resolved)

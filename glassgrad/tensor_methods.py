@@ -14,6 +14,7 @@ one ``apply`` of a row; ``unflatten`` is a reshape, ``mm``/``bmm`` are checked `
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any
 
@@ -21,6 +22,7 @@ import numpy as np
 
 from . import linalg, ops, ops_index, ops_math, ops_special, sampling
 from .arguments import (
+    broadcastable,
     check_dim,
     common_dtype,
     float_dtype,
@@ -35,7 +37,7 @@ from .creation import _filled, pick_generator, tensor
 from .device import check_device
 from .dtypes import bool_, can_cast, float16, int32
 from .number_first import number_first
-from .tensor import Tensor, _binary, _float_data, _reduce, apply, lift, matmul, view_of
+from .tensor import Tensor, _binary, _float_data, _nonempty_reduction, _reduce, apply, lift, matmul, view_of
 
 METHODS: dict[str, Any] = {}
 
@@ -199,13 +201,19 @@ for _alias, _name in [("greater", "gt"), ("less", "lt"), ("greater_equal", "ge")
 @method
 def isclose(self: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
     """Entry by entry ``|self − other| ≤ atol + rtol·|other|`` (a bool tensor, outside the graph)."""
-    return Tensor._wrap(np.isclose(self.array, _plain(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+    other = _plain(other)
+    if not (rtol >= 0 and atol >= 0):
+        raise RuntimeError(f"isclose: rtol and atol must be >= 0, got rtol={rtol} and atol={atol}")
+    if not broadcastable(self.shape, np.shape(other)):  # PyTorch's RuntimeError, not NumPy's ValueError
+        raise RuntimeError(f"isclose: shapes {shape_text(self.shape)} and {shape_text(np.shape(other))} do not "
+                           "broadcast together")
+    return Tensor._wrap(np.isclose(self.array, other, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 @method
 def allclose(self: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
     """Whether every entry is close (see :func:`isclose`): a Python bool."""
-    return bool(np.allclose(self.array, _plain(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return bool(isclose(self, other, rtol, atol, equal_nan).array.all())
 
 
 def _plain(value: Any) -> Any:
@@ -411,9 +419,12 @@ def view_as(self: Tensor, other: Tensor) -> Tensor:
 
 @method
 def unflatten(self: Tensor, dim: int, sizes: Any) -> Tensor:
-    """Dim ``dim`` split into ``sizes`` (one may be -1): a reshape."""
+    """Dim ``dim`` split into ``sizes`` (one may be -1, worked out from that dim's size): a reshape."""
     dim = check_dim(self, dim, "unflatten")
     sizes = shape_arg(tuple(sizes), "unflatten")
+    known = math.prod(size for size in sizes if size != -1)
+    if sizes.count(-1) == 1 and known:  # from the dim alone: another dim of size 0 would leave the whole -1 open
+        sizes = tuple(self.array.shape[dim] // known if size == -1 else size for size in sizes)
     return self.reshape(self.array.shape[:dim] + sizes + self.array.shape[dim + 1:])
 
 
@@ -467,13 +478,21 @@ add("slogdet", linalg.slogdet)
 @method
 def amax(self: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """The largest entry over ``dim`` (every dim by default); ties share the gradient evenly, as in PyTorch."""
-    return _reduce(ops.MAX, self, None if dim == () else dim, keepdim, None, None)
+    return _extremes(ops.MAX, self, dim, keepdim)
 
 
 @method
 def amin(self: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """The smallest entry over ``dim`` (every dim by default); ties share the gradient evenly, as in PyTorch."""
-    return _reduce(ops.MIN, self, None if dim == () else dim, keepdim, None, None)
+    return _extremes(ops.MIN, self, dim, keepdim)
+
+
+def _extremes(op: ops.Op, tensor: Tensor, dim: Any, keepdim: bool) -> Tensor:
+    """``amax``/``amin``: an empty tensor is refused as PyTorch refuses it, unless the dims reduced have entries."""
+    chosen = None if dim == () else dim
+    if tensor.array.size == 0:
+        _nonempty_reduction(tensor, chosen, "a" + op.name)
+    return _reduce(op, tensor, chosen, keepdim, None, None)
 
 
 # --- division with a remainder (rows of ops_math): a % b, a // b, fmod --------------------------------

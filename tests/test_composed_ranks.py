@@ -153,7 +153,7 @@ def test_bernoulli_and_poisson_draw_with_the_right_mean_and_spread():
     (lambda: gg.quantile(gg.ones(3), gg.tensor([0.5], dtype=gg.float64)), "quantile: q (float64) must have"),
     (lambda: gg.quantile(gg.ones(3), 0.5, dim=2), "quantile"),
     (lambda: gg.mode(gg.ones(2, 0), 1), "mode: dim 1 has size 0"),
-    (lambda: gg.nanmedian(gg.ones(0)), "nanmedian: the input is empty"),
+    (lambda: gg.nanmedian(gg.ones(2, 0), 1), "nanmedian: dim 1 of the tensor of shape (2, 0) has size 0"),
     (lambda: gg.ones(3).scatter_reduce(0, gg.tensor([0]), gg.ones(1), "max"), "scatter_reduce: reduce must be"),
     (lambda: gg.ones(3).scatter_reduce(0, gg.tensor([[0]]), gg.ones(1, 1), "sum"), "scatter_reduce: the index must"),
     (lambda: gg.ones(3).scatter_reduce(0, gg.tensor([5]), gg.ones(1), "sum"), "scatter_reduce"),

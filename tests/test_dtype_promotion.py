@@ -4,7 +4,7 @@ Every case runs the same code on ``torch`` and on ``glassgrad`` and compares wha
 numbers, or that both raise the same built-in exception class (glassgrad with its own one-line message). Where
 PyTorch has no kernel for a dtype (``NotImplementedError: "hypot_cpu" not implemented for 'Int'``) glassgrad
 computes instead: those cases are not compared, nor the few others the README
-lists among the deliberate differences (``x.sub_(mask)``, ``x - True``, ``square``/``argmax`` of bools): each of
+lists among the deliberate differences (``x.sub_(mask)``, ``x - True``, ``argmax`` of bools): each of
 those is pinned on both sides instead (:func:`check_left_as_it_is`), so it is noticed when either library
 changes. bfloat16 is not a glassgrad dtype (README), so it is not swept.
 """
@@ -513,7 +513,6 @@ UNARY = {
 
 LEFT_AS_THEY_ARE = {  # (op, dtype): (glassgrad's result, PyTorch's) of [True, False, True], as the README lists
     ("argmax", "bool"): (("int64", np.array(0.0)), "raise"),  # glassgrad: the first True; PyTorch has no kernel
-    ("square", "bool"): (("int8", np.array([1.0, 0.0, 1.0])), ("int64", np.array([1.0, 0.0, 1.0]))),  # NumPy's int8
 }
 NO_NEGATIVES = ("bool", "uint8")
 
