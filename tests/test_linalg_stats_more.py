@@ -190,10 +190,11 @@ def test_matrix_exp_gradient_is_the_block_matrix_adjoint(torch, n, seed, scale):
     block = np.block([[a.T, upstream], [np.zeros((n, n)), a.T]])
     adjoint = torch.linalg.matrix_exp(torch.tensor(block)).numpy()[:n, n:]
     # PyTorch's own float64 matrix_exp is off by up to ~4e-9 relative on these (seed 193, n 1, scale 0.25:
-    # 3.6e-9), so the comparison allows 1e-8; a 1×1 matrix has the exact answer exp(a)·g, held to 1e-14.
+    # 3.6e-9), so the comparison allows 1e-8; a 1×1 matrix has the exact answer exp(a)·g, held to 1e-13 (the
+    # scaling and squaring's roundings: at most 4.6e-14 over 56,000 drawn cases, 1e-14 failed now and then).
     np.testing.assert_allclose(x.grad.numpy(), adjoint, rtol=1e-8, atol=1e-10 * np.abs(adjoint).max())
     if n == 1:
-        np.testing.assert_allclose(x.grad.numpy(), np.exp(a) * upstream, rtol=1e-14)
+        np.testing.assert_allclose(x.grad.numpy(), np.exp(a) * upstream, rtol=1e-13)
 
 
 @pytest.mark.torch
