@@ -302,9 +302,28 @@ def test_quantile_sends_a_gradient_to_its_levels(torch, shape, seed, levels, kee
         x.reshape(-1)[-1] = np.nan
     dim = data.draw(st.none() | st.integers(-len(shape), len(shape) - 1))
     interpolation = data.draw(st.sampled_from(["linear", "lower", "higher", "midpoint", "nearest"]))
+    along = x.size if dim is None or x.ndim == 0 else x.shape[dim]
+    if name == "nanquantile" and nan and along == 1:  # a slice of its NaN alone: q = 0 is the test below
+        levels = [level for level in levels if level != 0.0]
     q = np.array(levels) if levels else np.array(0.3)
     assert_like_pytorch(torch, lambda lib, t, level: getattr(lib, name)(t, level, dim=dim, keepdim=keepdim,
                                                                         interpolation=interpolation), x, q)
+
+
+@pytest.mark.torch
+def test_nanquantile_of_nans_alone_sends_q_no_gradient_also_at_q_0(torch):
+    """A slice of NaNs alone: the quantile is NaN and q's gradient 0 at every q in glassgrad. PyTorch's is NaN at
+    q = 0 exactly (its rank q·(count − 1) = −0 sits on the bound of its clamp at 0, which passes the gradient
+    there) and 0 elsewhere: glassgrad gives the 0 of its neighbours, not a NaN from an artifact."""
+    for level in (0.0, 0.3, 1.0):
+        grads = []
+        for lib in (gg, torch):
+            x = lib.tensor([np.nan, np.nan], dtype=lib.float64, requires_grad=True)
+            q = lib.tensor(level, dtype=lib.float64, requires_grad=True)
+            lib.nanquantile(x, q).backward()
+            grads.append((float(q.grad), x.grad.numpy().tolist()))
+        assert grads[0] == (0.0, [1.0, 0.0])
+        assert grads[1][1] == [1.0, 0.0] and (np.isnan(grads[1][0]) if level == 0.0 else grads[1][0] == 0.0)
 
 
 INTEGER_DTYPES = ["int8", "int16", "int32", "int64", "uint8", "bool"]
