@@ -161,12 +161,41 @@ def silu(input: Tensor) -> Tensor:
 
 
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
-             reduction: str = "mean") -> Tensor:
-    """Mean squared error ``(1/n) Σ (ŷ − y)²``; gradient ``2(ŷ − y)/n``."""
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean squared error ``(1/n) Σ (ŷ − y)²``; gradient ``2(ŷ − y)/n``.
+
+    ``weight`` (the input's shape, one per item): ``wᵢ·(ŷᵢ − yᵢ)²``, and the mean is ``Σ wᵢ(ŷᵢ − yᵢ)² / Σ wᵢ``
+    (see :func:`_weight_averaged`).
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction, "mse_loss")
     _check_reduction(reduction, "mse_loss")
     input, target = _float_pair(input, target, "mse_loss")
-    return apply(ops.MSE_LOSS, (input, target), input.array, target.array, reduction, _needs(input, target))
+    if weight is None:
+        return apply(ops.MSE_LOSS, (input, target), input.array, target.array, reduction, _needs(input, target))
+    items = apply(ops.MSE_LOSS, (input, target), input.array, target.array, "none", _needs(input, target))
+    return _weight_averaged(items, _same_shape_weight(weight, input, "mse_loss"), reduction)
+
+
+def _same_shape_weight(weight: Any, input: Tensor, name: str) -> Tensor:
+    """The per-item ``weight`` of ``mse_loss``, ``l1_loss`` and ``huber_loss``: of the input's own shape (PyTorch
+    does not broadcast it; a ValueError otherwise), in the input's dtype."""
+    weight = as_tensor(weight, input.dtype)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError(f"{name}: weight of shape {shape_text(weight.shape)} must have the input's shape "
+                         f"{shape_text(input.shape)} (one weight per item; it is not broadcast)")
+    return weight.to(input.dtype)
+
+
+def _weight_averaged(items: Tensor, weight: Tensor, reduction: str) -> Tensor:
+    """Per-item losses times their weight; the mean divides by the weights' sum ``Σ wᵢlᵢ / Σ wᵢ``, as PyTorch's
+    weighted ``mse_loss`` and ``l1_loss`` do.
+
+    PyTorch is not consistent here: its weighted ``huber_loss`` divides by the number of items instead
+    (``Σ wᵢlᵢ / n``, :func:`_weighted`), and so do ``binary_cross_entropy``'s and the logits form's ``weight``.
+    """
+    if reduction != "mean":
+        return _weighted(items, weight, reduction)
+    return (items * weight).sum() / weight.sum()
 
 
 def _needs(*inputs: Tensor) -> tuple[bool, ...]:
@@ -491,12 +520,18 @@ def _pair_loss(row: ops.Op, input: Tensor, target: Tensor, reduction: str) -> Te
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
-            reduction: str = "mean") -> Tensor:
-    """Mean absolute error ``(1/n) Σ |ŷ − y|``; gradient ``sign(ŷ − y)/n`` (0 at the kink ŷ = y, as PyTorch)."""
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean absolute error ``(1/n) Σ |ŷ − y|``; gradient ``sign(ŷ − y)/n`` (0 at the kink ŷ = y, as PyTorch).
+
+    ``weight`` (the input's shape): ``wᵢ·|ŷᵢ − yᵢ|``, the mean ``Σ wᵢ|ŷᵢ − yᵢ| / Σ wᵢ`` (:func:`_weight_averaged`).
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction, "l1_loss")
     _check_reduction(reduction, "l1_loss")
     input, target = _float_pair(input, target, "l1_loss")
-    return _pair_loss(ops.L1_LOSS, input, target, reduction)
+    if weight is None:
+        return _pair_loss(ops.L1_LOSS, input, target, reduction)
+    return _weight_averaged(_pair_loss(ops.L1_LOSS, input, target, "none"),
+                            _same_shape_weight(weight, input, "l1_loss"), reduction)
 
 
 def _scaled_unit_loss(row: ops.Op, input: Tensor, target: Tensor, reduction: str, scale: float,
@@ -526,11 +561,14 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     return _scaled_unit_loss(ops.SMOOTH_L1_LOSS, input, target, reduction, beta, beta)
 
 
-def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
     """Huber: ``½d²`` where ``|d| < δ``, else ``δ·(|d| − ½δ)`` (``d = ŷ − y``); gradient ``clamp(d, −δ, δ)``.
 
     ``huber(δ) = δ·smooth_l1(β = δ)``. The gradient is continuous; the second derivative jumps at
     ``|d| = δ``. The row is written at δ = 1; another δ is ``δ²·huber(ŷ/δ, y/δ)``.
+    ``weight`` (the input's shape): ``wᵢ·huberᵢ``, and the mean is ``Σ wᵢ·huberᵢ / n`` over the n items, as
+    PyTorch (unlike its weighted ``mse_loss`` and ``l1_loss``, which divide by ``Σ wᵢ``).
     """
     _check_reduction(reduction, "huber_loss")
     input, target = _float_pair(input, target, "huber_loss")
@@ -538,7 +576,10 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be > 0 (where the loss turns from quadratic to linear), "
                          f"got {delta:g}")
-    return _scaled_unit_loss(ops.HUBER_LOSS, input, target, reduction, delta, delta * delta)
+    if weight is None:
+        return _scaled_unit_loss(ops.HUBER_LOSS, input, target, reduction, delta, delta * delta)
+    items = _scaled_unit_loss(ops.HUBER_LOSS, input, target, "none", delta, delta * delta)
+    return _weighted(items, _same_shape_weight(weight, input, "huber_loss"), reduction)
 
 
 KL_REDUCTIONS = (*REDUCTIONS, "batchmean")
@@ -932,7 +973,10 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
                       size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """Per sample, ``w_y · Σ_(i≠y) max(0, margin − x[y] + x[i])^p / C``: every other class kept ``margin`` below
-    (``weight`` w, one per class, scales a sample by its target class's entry, outside the power as PyTorch)."""
+    (``weight`` w, one per class, scales a sample by its target class's entry, outside the power as PyTorch).
+    ``reduction="none"`` gives one loss per label in the target's shape, as PyTorch: scores (C,) with a target
+    of shape (1,) give (1,), with a scalar target ().
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction, "multi_margin_loss")
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p!r}")
@@ -954,7 +998,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     losses = (gaps * others).sum(1) / rows.shape[1]
     if weight is not None:
         losses = losses * _class_weight(weight, rows, "multi_margin_loss")[picks.reshape(-1)]
-    return _reduced(losses if x.ndim == 2 else losses.reshape(()), reduction, "multi_margin_loss")
+    return _reduced(losses.reshape(labels.shape), reduction, "multi_margin_loss")  # 'none': the target's shape
 
 
 def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = False, eps: float = 1e-6,

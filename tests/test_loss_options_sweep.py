@@ -1,0 +1,70 @@
+"""A sweep of loss options against PyTorch 2.13 in float64: the per-item ``weight=`` that PyTorch 2.13 gives
+``mse_loss``, ``l1_loss`` and ``huber_loss`` (value, and gradients for input, target and weight), and the
+shape of ``multi_margin_loss``'s unreduced losses for one sample."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import glassgrad as gg
+
+F = gg.nn.functional
+REDUCTIONS = st.sampled_from(["mean", "sum", "none"])
+SHAPES = st.sampled_from([(3,), (2, 3), (1, 4), (2, 2, 2), ()])
+
+
+def compare(ours, theirs, leaves, torch_leaves):
+    """Same value, and the same gradients for every leaf after a backward of a random upstream."""
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    upstream = np.random.default_rng(0).standard_normal(tuple(theirs.shape))
+    ours.backward(gg.tensor(upstream))
+    theirs.backward(theirs.new_tensor(upstream))
+    for mine, their in zip(leaves, torch_leaves):
+        np.testing.assert_allclose(mine.grad.numpy(), their.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.torch
+@settings(max_examples=30)
+@given(name=st.sampled_from(["mse_loss", "l1_loss", "huber_loss"]), shape=SHAPES, reduction=REDUCTIONS,
+       seed=st.integers(0, 2**16), delta=st.sampled_from([None, 0.5, 2.0]))
+def test_the_per_item_weight_of_pytorch_2_13_matches_it(name, shape, reduction, seed, delta, torch):
+    """PyTorch 2.13's ``weight=`` of mse/l1/huber: ``Σ wᵢlᵢ / Σ wᵢ`` as the mean for mse and l1, ``Σ wᵢlᵢ / n``
+    for huber; glassgrad had no such argument (a TypeError)."""
+    rng = np.random.default_rng(seed)
+    arrays = [rng.standard_normal(shape) * 2, rng.standard_normal(shape), rng.random(shape) + 0.1]
+    options = {"reduction": reduction} if name != "huber_loss" or delta is None else \
+        {"reduction": reduction, "delta": delta}
+    leaves = [gg.tensor(array, requires_grad=True) for array in arrays]
+    torch_leaves = [torch.tensor(array, requires_grad=True) for array in arrays]
+    ours = getattr(F, name)(leaves[0], leaves[1], weight=leaves[2], **options)
+    theirs = getattr(torch.nn.functional, name)(torch_leaves[0], torch_leaves[1], weight=torch_leaves[2], **options)
+    compare(ours, theirs, leaves, torch_leaves)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss"])
+def test_a_weight_of_another_shape_or_a_wrong_reduction_is_pytorchs_value_error(name, torch):
+    x, y = np.ones((2, 3)), np.zeros((2, 3))
+    for weight, reduction in ((np.ones(3), "mean"), (np.ones((2, 3)), "average")):
+        with pytest.raises(ValueError):
+            getattr(torch.nn.functional, name)(torch.tensor(x), torch.tensor(y), weight=torch.tensor(weight),
+                                               reduction=reduction)
+        with pytest.raises(ValueError, match="weight" if reduction == "mean" else "reduction"):
+            getattr(F, name)(gg.tensor(x), gg.tensor(y), weight=gg.tensor(weight), reduction=reduction)
+
+
+@pytest.mark.torch
+@given(classes=st.integers(2, 4), scalar_target=st.booleans(), rows=st.booleans(), p=st.sampled_from([1, 2]),
+       seed=st.integers(0, 2**16))
+def test_multi_margin_loss_unreduced_has_the_targets_shape(classes, scalar_target, rows, p, seed, torch):
+    """One sample: scores (C,) or (1, C), the target () or (1,); PyTorch's unreduced loss has the target's shape
+    (glassgrad gave () for scores (C,) and (1,) for scores (1, C), whatever the target)."""
+    rng = np.random.default_rng(seed)
+    scores = rng.standard_normal((1, classes) if rows else (classes,))
+    label = np.array(rng.integers(0, classes)) if scalar_target else rng.integers(0, classes, 1)
+    x, x_torch = gg.tensor(scores, requires_grad=True), torch.tensor(scores, requires_grad=True)
+    ours = F.multi_margin_loss(x, gg.tensor(label), p=p, reduction="none")
+    theirs = torch.nn.functional.multi_margin_loss(x_torch, torch.tensor(label), p=p, reduction="none")
+    compare(ours, theirs, [x], [x_torch])
