@@ -68,3 +68,40 @@ def test_multi_margin_loss_unreduced_has_the_targets_shape(classes, scalar_targe
     ours = F.multi_margin_loss(x, gg.tensor(label), p=p, reduction="none")
     theirs = torch.nn.functional.multi_margin_loss(x_torch, torch.tensor(label), p=p, reduction="none")
     compare(ours, theirs, [x], [x_torch])
+
+
+BAD_OPTIONS = {
+    "label_smoothing above 1": lambda lib: lib.nn.functional.cross_entropy(
+        lib.ones(2, 3), lib.tensor([0, 1]), label_smoothing=1.5),
+    "ignore_index with probabilities": lambda lib: lib.nn.functional.cross_entropy(
+        lib.ones(2, 3), lib.ones(2, 3) / 3, ignore_index=0),
+    "class weight of another length": lambda lib: lib.nn.functional.nll_loss(
+        lib.ones(2, 3), lib.tensor([0, 1]), weight=lib.ones(4)),
+    "multi_margin weight of another length": lambda lib: lib.nn.functional.multi_margin_loss(
+        lib.ones(2, 3), lib.tensor([0, 1]), weight=lib.ones(4)),
+    "scalar scores": lambda lib: lib.nn.functional.cross_entropy(lib.tensor(1.0), lib.tensor(0)),
+    "bce target above 1": lambda lib: lib.nn.functional.binary_cross_entropy(lib.ones(3) / 2, lib.ones(3) * 2),
+    "bce weight that does not broadcast": lambda lib: lib.nn.functional.binary_cross_entropy(
+        lib.ones(4, 3) / 2, lib.ones(4, 3), weight=lib.ones(4)),
+    "pos_weight that does not broadcast": lambda lib: lib.nn.functional.binary_cross_entropy_with_logits(
+        lib.ones(2, 3), lib.ones(2, 3), pos_weight=lib.ones(2)),
+    "smooth_l1 beta below 0": lambda lib: lib.nn.functional.smooth_l1_loss(lib.ones(3), lib.ones(3), beta=-1.0),
+    "huber delta 0": lambda lib: lib.nn.functional.huber_loss(lib.ones(3), lib.ones(3), delta=0.0),
+    "HuberLoss delta below 0": lambda lib: lib.nn.HuberLoss(delta=-2.0)(lib.ones(3), lib.ones(3)),
+    "SmoothL1Loss beta below 0": lambda lib: lib.nn.SmoothL1Loss(beta=-2.0)(lib.ones(3), lib.ones(3)),
+    "K-dim target of another shape": lambda lib: lib.nn.functional.cross_entropy(
+        lib.ones(2, 3, 4), lib.tensor([[0, 1, 2]])),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", BAD_OPTIONS)
+def test_bad_loss_options_raise_pytorchs_exception_type(case, torch):
+    """glassgrad raised ValueError where PyTorch raises RuntimeError for these options (its message is its own,
+    one line)."""
+    with pytest.raises(Exception) as theirs:
+        BAD_OPTIONS[case](torch)
+    with pytest.raises(Exception) as ours:
+        BAD_OPTIONS[case](gg)
+    assert type(ours.value) is type(theirs.value), (ours.value, theirs.value)
+    assert "\n" not in str(ours.value)

@@ -256,7 +256,7 @@ def _class_layout(input: object, target: object, name: str) -> tuple[Tensor, Any
     if logits.ndim == 2:
         return logits, target, None
     if logits.ndim == 0:
-        raise ValueError(f"{name}: expected class scores of shape (C,), (N, C) or (N, C, d1, ...), got a scalar")
+        raise RuntimeError(f"{name}: expected class scores of shape (C,), (N, C) or (N, C, d1, ...), got a scalar")
     target = as_tensor(target)
     floating = target.dtype.kind == "f" and target.ndim == logits.ndim
     if logits.ndim == 1:
@@ -295,7 +295,7 @@ def _class_weight(weight: Any, logits: Tensor, name: str) -> Tensor | None:
         return None
     weight = as_tensor(weight, logits.dtype)
     if weight.shape != (logits.shape[1],) or weight.dtype.kind != "f":
-        raise ValueError(f"{name}: weight must be a float tensor with one entry per class, shape "
+        raise RuntimeError(f"{name}: weight must be a float tensor with one entry per class, shape "
                          f"({logits.shape[1]},); got {shape_text(weight.shape)} {weight.dtype}")
     return weight.to(logits.dtype)
 
@@ -320,14 +320,14 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     _check_reduction(reduction, name)
     smoothing = _finite_number(label_smoothing, name, "label_smoothing")
     if not 0 <= smoothing <= 1:
-        raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {smoothing:g}")
+        raise RuntimeError(f"{name}: label_smoothing must be in [0, 1], got {smoothing:g}")
     logits, target, shape = _class_layout(_floating(input, name), target, name)
     ignore_index = int(ignore_index)
     target = _class_targets(logits, target, name, ignore_index)
     if target.dtype.kind == "f" and target.array.dtype != logits.array.dtype:  # float32 scores, float64 probabilities
         logits = logits.to(target.array.dtype)
     if target.dtype.kind == "f" and ignore_index != -100:
-        raise ValueError(f"{name}: ignore_index is not supported for probability (float) targets, got "
+        raise RuntimeError(f"{name}: ignore_index is not supported for probability (float) targets, got "
                          f"ignore_index={ignore_index}; give a probability of 0 to what should not count instead")
     weight = _class_weight(weight, logits, name)
     if weight is None and smoothing == 0 and not target._requires_grad \
@@ -434,7 +434,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         raise RuntimeError("binary_cross_entropy: input must hold probabilities in [0, 1] (NaN is not one); "
                          "for raw scores use binary_cross_entropy_with_logits")
     if not ((target.array >= 0) & (target.array <= 1)).all():
-        raise ValueError("binary_cross_entropy: target must hold probabilities (labels) in [0, 1] (NaN is not "
+        raise RuntimeError("binary_cross_entropy: target must hold probabilities (labels) in [0, 1] (NaN is not "
                          "one); for labels such as -1/1 map them to 0/1 first")
     if weight is None:
         return apply(ops.BCE, (probs, target), probs.array, target.array, reduction, _needs(probs, target))
@@ -475,7 +475,7 @@ def _item_weight(weight: Any, input: Tensor, name: str, argument: str) -> Tensor
     """A loss's per-item ``weight`` (or ``pos_weight``), checked to broadcast to the input, in its dtype."""
     weight = as_tensor(weight, input.dtype)
     if not broadcasts_to(tuple(weight.shape), tuple(input.shape)):
-        raise ValueError(f"{name}: {argument} of shape {shape_text(weight.shape)} does not broadcast to the input's "
+        raise RuntimeError(f"{name}: {argument} of shape {shape_text(weight.shape)} does not broadcast to the input's "
                          f"shape {shape_text(input.shape)}; give one entry per item, or per class on the last dim")
     return weight.to(input.dtype)
 
@@ -555,7 +555,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     input, target = _float_pair(input, target, "smooth_l1_loss")
     beta = _finite_number(beta, "smooth_l1_loss", "beta")
     if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be >= 0 (the width of the quadratic part), got {beta:g}")
+        raise RuntimeError(f"smooth_l1_loss: beta must be >= 0 (the width of the quadratic part), got {beta:g}")
     if beta == 0:
         return _pair_loss(ops.L1_LOSS, input, target, reduction)
     return _scaled_unit_loss(ops.SMOOTH_L1_LOSS, input, target, reduction, beta, beta)
@@ -574,7 +574,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     input, target = _float_pair(input, target, "huber_loss")
     delta = _finite_number(delta, "huber_loss", "delta")
     if delta <= 0:
-        raise ValueError(f"huber_loss: delta must be > 0 (where the loss turns from quadratic to linear), "
+        raise RuntimeError(f"huber_loss: delta must be > 0 (where the loss turns from quadratic to linear), "
                          f"got {delta:g}")
     if weight is None:
         return _scaled_unit_loss(ops.HUBER_LOSS, input, target, reduction, delta, delta * delta)

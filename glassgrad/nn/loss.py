@@ -147,7 +147,7 @@ class SmoothL1Loss(_Loss):
         super().__init__(size_average, reduce, reduction)
         self.beta = F._finite_number(beta, "SmoothL1Loss", "beta")
         if self.beta < 0:
-            raise ValueError(f"SmoothL1Loss: beta must be >= 0, got {self.beta:g}")
+            raise RuntimeError(f"SmoothL1Loss: beta must be >= 0, got {self.beta:g}")
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
@@ -163,7 +163,7 @@ class HuberLoss(_Loss):
         super().__init__(reduction=reduction)
         self.delta = F._finite_number(delta, "HuberLoss", "delta")
         if self.delta <= 0:
-            raise ValueError(f"HuberLoss: delta must be > 0, got {self.delta:g}")
+            raise RuntimeError(f"HuberLoss: delta must be > 0, got {self.delta:g}")
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.huber_loss(input, target, self.reduction, self.delta)
