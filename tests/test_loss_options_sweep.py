@@ -105,3 +105,44 @@ def test_bad_loss_options_raise_pytorchs_exception_type(case, torch):
         BAD_OPTIONS[case](gg)
     assert type(ours.value) is type(theirs.value), (ours.value, theirs.value)
     assert "\n" not in str(ours.value)
+
+
+def _probabilities(lib):
+    return lib.tensor(np.linspace(0.1, 0.9, 12).reshape(4, 3))
+
+
+OLD_MEAN_NAME_TAKERS = {  # the losses whose reduction PyTorch's kernels read: they take "elementwise_mean"
+    "mse_loss": lambda lib, r: lib.nn.functional.mse_loss(_probabilities(lib), _probabilities(lib).flip(0),
+                                                          reduction=r),
+    "huber_loss": lambda lib, r: lib.nn.functional.huber_loss(_probabilities(lib) * 5, _probabilities(lib),
+                                                              reduction=r),
+    "binary_cross_entropy": lambda lib, r: lib.nn.functional.binary_cross_entropy(
+        _probabilities(lib), _probabilities(lib).flip(0), reduction=r),
+    "kl_div": lambda lib, r: lib.nn.functional.kl_div(_probabilities(lib).log(), _probabilities(lib).flip(0),
+                                                      reduction=r),
+    "cross_entropy": lambda lib, r: lib.nn.functional.cross_entropy(_probabilities(lib), lib.tensor([0, 2, 1, 2]),
+                                                                    reduction=r),
+    "multi_margin_loss": lambda lib, r: lib.nn.functional.multi_margin_loss(
+        _probabilities(lib), lib.tensor([0, 2, 1, 2]), reduction=r),
+    "hinge_embedding_loss": lambda lib, r: lib.nn.functional.hinge_embedding_loss(
+        _probabilities(lib), lib.tensor([[1.0, -1.0, 1.0]] * 4), reduction=r),
+    "triplet_margin_loss": lambda lib, r: lib.nn.functional.triplet_margin_loss(
+        _probabilities(lib), _probabilities(lib).flip(0), _probabilities(lib) * 2, reduction=r),
+    "ctc_loss": lambda lib, r: lib.nn.functional.ctc_loss(
+        _probabilities(lib).reshape(4, 1, 3).log_softmax(2), lib.tensor([[1, 2]]), (4,), (2,), reduction=r),
+    "MSELoss": lambda lib, r: lib.nn.MSELoss(reduction=r)(_probabilities(lib), _probabilities(lib).flip(0)),
+    "KLDivLoss": lambda lib, r: lib.nn.KLDivLoss(reduction=r)(_probabilities(lib).log(), _probabilities(lib)),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", OLD_MEAN_NAME_TAKERS)
+def test_the_old_name_elementwise_mean_is_the_mean_with_a_warning_as_in_pytorch(case, torch):
+    """``reduction="elementwise_mean"`` (PyTorch 0.4's name) is PyTorch's mean, with a deprecation warning;
+    glassgrad raised ValueError."""
+    with pytest.warns(UserWarning, match="elementwise_mean"):
+        theirs = OLD_MEAN_NAME_TAKERS[case](torch, "elementwise_mean")
+    with pytest.warns(UserWarning, match="elementwise_mean"):
+        ours = OLD_MEAN_NAME_TAKERS[case](gg, "elementwise_mean")
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ours.numpy(), OLD_MEAN_NAME_TAKERS[case](gg, "mean").numpy())

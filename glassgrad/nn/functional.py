@@ -98,9 +98,21 @@ from .upsampling import interpolate as interpolate
 REDUCTIONS = ("mean", "sum", "none")
 
 
-def _check_reduction(reduction: str, name: str) -> None:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+def _check_reduction(reduction: str, name: str, choices: tuple[str, ...] = REDUCTIONS) -> str:
+    """``reduction`` if it is one of ``choices``, else a ValueError; PyTorch's first name of the mean,
+    ``"elementwise_mean"``, is read as ``"mean"`` with PyTorch's deprecation warning.
+
+    PyTorch takes that name where its C++ kernels read the reduction, and refuses it in the four losses it writes
+    in Python (``gaussian_nll_loss``, ``poisson_nll_loss``, ``multilabel_soft_margin_loss``,
+    ``triplet_margin_with_distance_loss``); glassgrad takes it in every loss.
+    """
+    if reduction in choices:
+        return reduction
+    if reduction == "elementwise_mean":
+        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
+                      UserWarning, stacklevel=3)
+        return "mean"
+    raise ValueError(f"{name}: reduction must be one of {choices}, got {reduction!r}")
 
 
 def _float_pair(input: Tensor, target: object, name: str) -> tuple[Tensor, Tensor]:
@@ -168,7 +180,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
     (see :func:`_weight_averaged`).
     """
     reduction = _legacy_reduction(size_average, reduce, reduction, "mse_loss")
-    _check_reduction(reduction, "mse_loss")
+    reduction = _check_reduction(reduction, "mse_loss")
     input, target = _float_pair(input, target, "mse_loss")
     if weight is None:
         return apply(ops.MSE_LOSS, (input, target), input.array, target.array, reduction, _needs(input, target))
@@ -317,7 +329,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     """
     name = "cross_entropy"
     reduction = _legacy_reduction(size_average, reduce, reduction, name)
-    _check_reduction(reduction, name)
+    reduction = _check_reduction(reduction, name)
     smoothing = _finite_number(label_smoothing, name, "label_smoothing")
     if not 0 <= smoothing <= 1:
         raise RuntimeError(f"{name}: label_smoothing must be in [0, 1], got {smoothing:g}")
@@ -407,7 +419,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     """
     name = "nll_loss"
     reduction = _legacy_reduction(size_average, reduce, reduction, name)
-    _check_reduction(reduction, name)
+    reduction = _check_reduction(reduction, name)
     log_probs, target, shape = _class_layout(input, target, name)
     if as_tensor(target).dtype.kind == "f":
         raise RuntimeError(f"{name}: targets must be class indices (int64), got {as_tensor(target).dtype}; "
@@ -428,7 +440,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     ``weight`` (broadcast to the input) scales each item's loss: the row's items times it, then reduced.
     """
     reduction = _legacy_reduction(size_average, reduce, reduction, "binary_cross_entropy")
-    _check_reduction(reduction, "binary_cross_entropy")
+    reduction = _check_reduction(reduction, "binary_cross_entropy")
     probs, target = _float_pair(input, target, "binary_cross_entropy")
     if not ((probs.array >= 0) & (probs.array <= 1)).all():  # NaN fails both tests
         raise RuntimeError("binary_cross_entropy: input must hold probabilities in [0, 1] (NaN is not one); "
@@ -454,7 +466,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     """
     name = "binary_cross_entropy_with_logits"
     reduction = _legacy_reduction(size_average, reduce, reduction, name)
-    _check_reduction(reduction, name)
+    reduction = _check_reduction(reduction, name)
     logits, target = _float_pair(input, target, name)
     if weight is None and pos_weight is None:
         return apply(ops.BCE_WITH_LOGITS, (logits, target), logits.array, target.array, reduction,
@@ -526,7 +538,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any
     ``weight`` (the input's shape): ``wᵢ·|ŷᵢ − yᵢ|``, the mean ``Σ wᵢ|ŷᵢ − yᵢ| / Σ wᵢ`` (:func:`_weight_averaged`).
     """
     reduction = _legacy_reduction(size_average, reduce, reduction, "l1_loss")
-    _check_reduction(reduction, "l1_loss")
+    reduction = _check_reduction(reduction, "l1_loss")
     input, target = _float_pair(input, target, "l1_loss")
     if weight is None:
         return _pair_loss(ops.L1_LOSS, input, target, reduction)
@@ -551,7 +563,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     written at β = 1; another β is ``β·smooth_l1(ŷ/β, y/β)``, and the trace shows those two scalings.
     """
     reduction = _legacy_reduction(size_average, reduce, reduction, "smooth_l1_loss")
-    _check_reduction(reduction, "smooth_l1_loss")
+    reduction = _check_reduction(reduction, "smooth_l1_loss")
     input, target = _float_pair(input, target, "smooth_l1_loss")
     beta = _finite_number(beta, "smooth_l1_loss", "beta")
     if beta < 0:
@@ -570,7 +582,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     ``weight`` (the input's shape): ``wᵢ·huberᵢ``, and the mean is ``Σ wᵢ·huberᵢ / n`` over the n items, as
     PyTorch (unlike its weighted ``mse_loss`` and ``l1_loss``, which divide by ``Σ wᵢ``).
     """
-    _check_reduction(reduction, "huber_loss")
+    reduction = _check_reduction(reduction, "huber_loss")
     input, target = _float_pair(input, target, "huber_loss")
     delta = _finite_number(delta, "huber_loss", "delta")
     if delta <= 0:
@@ -595,8 +607,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     Gradient: ``∂L/∂x = −y`` (over the count).
     """
     reduction = _legacy_reduction(size_average, reduce, reduction, "kl_div")
-    if reduction not in KL_REDUCTIONS:
-        raise ValueError(f"kl_div: reduction must be one of {KL_REDUCTIONS}, got {reduction!r}")
+    reduction = _check_reduction(reduction, "kl_div", KL_REDUCTIONS)
     input, target = _float_pair(input, target, "kl_div")
     row = ops.KL_DIV_LOG_TARGET if log_target else ops.KL_DIV
     if reduction != "batchmean":
@@ -771,7 +782,7 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
 
 def _reduced(losses: Tensor, reduction: str, name: str) -> Tensor:
     """One loss per item, reduced as ``reduction`` says (``mean``, ``sum`` or ``none``)."""
-    _check_reduction(reduction, name)
+    reduction = _check_reduction(reduction, name)
     return losses if reduction == "none" else losses.sum() if reduction == "sum" else losses.mean()
 
 
@@ -1050,7 +1061,7 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_leng
     e.g. ``log_softmax`` of the scores; ``targets`` (N, S) padded or 1-D concatenated; ``input_lengths`` and
     ``target_lengths`` one per sample. ``"mean"`` divides each loss by its target length (at least 1), then
     averages over the batch; ``zero_infinity`` makes an impossible target's loss ∞ a 0."""
-    _check_reduction(reduction, "ctc_loss")
+    reduction = _check_reduction(reduction, "ctc_loss")
     losses, lengths = ctc_negative_log_likelihoods(log_probs, targets, input_lengths, target_lengths, int(blank),
                                                    bool(zero_infinity))
     if reduction == "mean":
