@@ -146,3 +146,25 @@ def test_the_old_name_elementwise_mean_is_the_mean_with_a_warning_as_in_pytorch(
         ours = OLD_MEAN_NAME_TAKERS[case](gg, "elementwise_mean")
     np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-6)
     np.testing.assert_allclose(ours.numpy(), OLD_MEAN_NAME_TAKERS[case](gg, "mean").numpy())
+
+
+@pytest.mark.torch
+@settings(max_examples=25)
+@given(shape=st.sampled_from([(3,), (2, 3), (2, 3, 2), (1, 4, 2, 2)]), seed=st.integers(0, 2**16),
+       smoothing=st.sampled_from([0.0, 0.2, 1.0]), weighted=st.booleans(), reduction=REDUCTIONS)
+def test_cross_entropy_with_probability_targets_gives_the_targets_pytorchs_gradient(shape, seed, smoothing, weighted,
+                                                                                   reduction, torch):
+    """Soft labels that require grad (distillation): ∂L/∂p = −(1 − ε)·w·log softmax(z), with label smoothing ε and
+    class weights w, in every layout."""
+    rng = np.random.default_rng(seed)
+    classes = shape[0] if len(shape) == 1 else shape[1]
+    probabilities = rng.random(shape)
+    probabilities /= probabilities.sum(axis=0 if len(shape) == 1 else 1, keepdims=True)
+    arrays = [rng.standard_normal(shape) * 2, probabilities, rng.random(classes) + 0.1]
+    leaves = [gg.tensor(array, requires_grad=True) for array in arrays[:2]]
+    torch_leaves = [torch.tensor(array, requires_grad=True) for array in arrays[:2]]
+    ours = F.cross_entropy(*leaves, weight=gg.tensor(arrays[2]) if weighted else None,
+                           label_smoothing=smoothing, reduction=reduction)
+    theirs = torch.nn.functional.cross_entropy(*torch_leaves, weight=torch.tensor(arrays[2]) if weighted else None,
+                                               label_smoothing=smoothing, reduction=reduction)
+    compare(ours, theirs, leaves, torch_leaves)
