@@ -98,9 +98,21 @@ from .upsampling import interpolate as interpolate
 REDUCTIONS = ("mean", "sum", "none")
 
 
-def _check_reduction(reduction: str, name: str) -> None:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+def _check_reduction(reduction: str, name: str, choices: tuple[str, ...] = REDUCTIONS) -> str:
+    """``reduction`` if it is one of ``choices``, else a ValueError; PyTorch's first name of the mean,
+    ``"elementwise_mean"``, is read as ``"mean"`` with PyTorch's deprecation warning.
+
+    PyTorch takes that name where its C++ kernels read the reduction, and refuses it in the four losses it writes
+    in Python (``gaussian_nll_loss``, ``poisson_nll_loss``, ``multilabel_soft_margin_loss``,
+    ``triplet_margin_with_distance_loss``); glassgrad takes it in every loss.
+    """
+    if reduction in choices:
+        return reduction
+    if reduction == "elementwise_mean":
+        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
+                      UserWarning, stacklevel=3)
+        return "mean"
+    raise ValueError(f"{name}: reduction must be one of {choices}, got {reduction!r}")
 
 
 def _float_pair(input: Tensor, target: object, name: str) -> tuple[Tensor, Tensor]:
@@ -161,12 +173,41 @@ def silu(input: Tensor) -> Tensor:
 
 
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
-             reduction: str = "mean") -> Tensor:
-    """Mean squared error ``(1/n) Σ (ŷ − y)²``; gradient ``2(ŷ − y)/n``."""
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean squared error ``(1/n) Σ (ŷ − y)²``; gradient ``2(ŷ − y)/n``.
+
+    ``weight`` (the input's shape, one per item): ``wᵢ·(ŷᵢ − yᵢ)²``, and the mean is ``Σ wᵢ(ŷᵢ − yᵢ)² / Σ wᵢ``
+    (see :func:`_weight_averaged`).
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction, "mse_loss")
-    _check_reduction(reduction, "mse_loss")
+    reduction = _check_reduction(reduction, "mse_loss")
     input, target = _float_pair(input, target, "mse_loss")
-    return apply(ops.MSE_LOSS, (input, target), input.array, target.array, reduction, _needs(input, target))
+    if weight is None:
+        return apply(ops.MSE_LOSS, (input, target), input.array, target.array, reduction, _needs(input, target))
+    items = apply(ops.MSE_LOSS, (input, target), input.array, target.array, "none", _needs(input, target))
+    return _weight_averaged(items, _same_shape_weight(weight, input, "mse_loss"), reduction)
+
+
+def _same_shape_weight(weight: Any, input: Tensor, name: str) -> Tensor:
+    """The per-item ``weight`` of ``mse_loss``, ``l1_loss`` and ``huber_loss``: of the input's own shape (PyTorch
+    does not broadcast it; a ValueError otherwise), in the input's dtype."""
+    weight = as_tensor(weight, input.dtype)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError(f"{name}: weight of shape {shape_text(weight.shape)} must have the input's shape "
+                         f"{shape_text(input.shape)} (one weight per item; it is not broadcast)")
+    return weight.to(input.dtype)
+
+
+def _weight_averaged(items: Tensor, weight: Tensor, reduction: str) -> Tensor:
+    """Per-item losses times their weight; the mean divides by the weights' sum ``Σ wᵢlᵢ / Σ wᵢ``, as PyTorch's
+    weighted ``mse_loss`` and ``l1_loss`` do.
+
+    PyTorch is not consistent here: its weighted ``huber_loss`` divides by the number of items instead
+    (``Σ wᵢlᵢ / n``, :func:`_weighted`), and so do ``binary_cross_entropy``'s and the logits form's ``weight``.
+    """
+    if reduction != "mean":
+        return _weighted(items, weight, reduction)
+    return (items * weight).sum() / weight.sum()
 
 
 def _needs(*inputs: Tensor) -> tuple[bool, ...]:
@@ -227,7 +268,7 @@ def _class_layout(input: object, target: object, name: str) -> tuple[Tensor, Any
     if logits.ndim == 2:
         return logits, target, None
     if logits.ndim == 0:
-        raise ValueError(f"{name}: expected class scores of shape (C,), (N, C) or (N, C, d1, ...), got a scalar")
+        raise RuntimeError(f"{name}: expected class scores of shape (C,), (N, C) or (N, C, d1, ...), got a scalar")
     target = as_tensor(target)
     floating = target.dtype.kind == "f" and target.ndim == logits.ndim
     if logits.ndim == 1:
@@ -266,7 +307,7 @@ def _class_weight(weight: Any, logits: Tensor, name: str) -> Tensor | None:
         return None
     weight = as_tensor(weight, logits.dtype)
     if weight.shape != (logits.shape[1],) or weight.dtype.kind != "f":
-        raise ValueError(f"{name}: weight must be a float tensor with one entry per class, shape "
+        raise RuntimeError(f"{name}: weight must be a float tensor with one entry per class, shape "
                          f"({logits.shape[1]},); got {shape_text(weight.shape)} {weight.dtype}")
     return weight.to(logits.dtype)
 
@@ -288,17 +329,17 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     """
     name = "cross_entropy"
     reduction = _legacy_reduction(size_average, reduce, reduction, name)
-    _check_reduction(reduction, name)
+    reduction = _check_reduction(reduction, name)
     smoothing = _finite_number(label_smoothing, name, "label_smoothing")
     if not 0 <= smoothing <= 1:
-        raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {smoothing:g}")
+        raise RuntimeError(f"{name}: label_smoothing must be in [0, 1], got {smoothing:g}")
     logits, target, shape = _class_layout(_floating(input, name), target, name)
     ignore_index = int(ignore_index)
     target = _class_targets(logits, target, name, ignore_index)
     if target.dtype.kind == "f" and target.array.dtype != logits.array.dtype:  # float32 scores, float64 probabilities
         logits = logits.to(target.array.dtype)
     if target.dtype.kind == "f" and ignore_index != -100:
-        raise ValueError(f"{name}: ignore_index is not supported for probability (float) targets, got "
+        raise RuntimeError(f"{name}: ignore_index is not supported for probability (float) targets, got "
                          f"ignore_index={ignore_index}; give a probability of 0 to what should not count instead")
     weight = _class_weight(weight, logits, name)
     if weight is None and smoothing == 0 and not target._requires_grad \
@@ -378,7 +419,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     """
     name = "nll_loss"
     reduction = _legacy_reduction(size_average, reduce, reduction, name)
-    _check_reduction(reduction, name)
+    reduction = _check_reduction(reduction, name)
     log_probs, target, shape = _class_layout(input, target, name)
     if as_tensor(target).dtype.kind == "f":
         raise RuntimeError(f"{name}: targets must be class indices (int64), got {as_tensor(target).dtype}; "
@@ -399,13 +440,13 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     ``weight`` (broadcast to the input) scales each item's loss: the row's items times it, then reduced.
     """
     reduction = _legacy_reduction(size_average, reduce, reduction, "binary_cross_entropy")
-    _check_reduction(reduction, "binary_cross_entropy")
+    reduction = _check_reduction(reduction, "binary_cross_entropy")
     probs, target = _float_pair(input, target, "binary_cross_entropy")
     if not ((probs.array >= 0) & (probs.array <= 1)).all():  # NaN fails both tests
         raise RuntimeError("binary_cross_entropy: input must hold probabilities in [0, 1] (NaN is not one); "
                          "for raw scores use binary_cross_entropy_with_logits")
     if not ((target.array >= 0) & (target.array <= 1)).all():
-        raise ValueError("binary_cross_entropy: target must hold probabilities (labels) in [0, 1] (NaN is not "
+        raise RuntimeError("binary_cross_entropy: target must hold probabilities (labels) in [0, 1] (NaN is not "
                          "one); for labels such as -1/1 map them to 0/1 first")
     if weight is None:
         return apply(ops.BCE, (probs, target), probs.array, target.array, reduction, _needs(probs, target))
@@ -425,7 +466,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     """
     name = "binary_cross_entropy_with_logits"
     reduction = _legacy_reduction(size_average, reduce, reduction, name)
-    _check_reduction(reduction, name)
+    reduction = _check_reduction(reduction, name)
     logits, target = _float_pair(input, target, name)
     if weight is None and pos_weight is None:
         return apply(ops.BCE_WITH_LOGITS, (logits, target), logits.array, target.array, reduction,
@@ -446,7 +487,7 @@ def _item_weight(weight: Any, input: Tensor, name: str, argument: str) -> Tensor
     """A loss's per-item ``weight`` (or ``pos_weight``), checked to broadcast to the input, in its dtype."""
     weight = as_tensor(weight, input.dtype)
     if not broadcasts_to(tuple(weight.shape), tuple(input.shape)):
-        raise ValueError(f"{name}: {argument} of shape {shape_text(weight.shape)} does not broadcast to the input's "
+        raise RuntimeError(f"{name}: {argument} of shape {shape_text(weight.shape)} does not broadcast to the input's "
                          f"shape {shape_text(input.shape)}; give one entry per item, or per class on the last dim")
     return weight.to(input.dtype)
 
@@ -491,12 +532,18 @@ def _pair_loss(row: ops.Op, input: Tensor, target: Tensor, reduction: str) -> Te
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
-            reduction: str = "mean") -> Tensor:
-    """Mean absolute error ``(1/n) Σ |ŷ − y|``; gradient ``sign(ŷ − y)/n`` (0 at the kink ŷ = y, as PyTorch)."""
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean absolute error ``(1/n) Σ |ŷ − y|``; gradient ``sign(ŷ − y)/n`` (0 at the kink ŷ = y, as PyTorch).
+
+    ``weight`` (the input's shape): ``wᵢ·|ŷᵢ − yᵢ|``, the mean ``Σ wᵢ|ŷᵢ − yᵢ| / Σ wᵢ`` (:func:`_weight_averaged`).
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction, "l1_loss")
-    _check_reduction(reduction, "l1_loss")
+    reduction = _check_reduction(reduction, "l1_loss")
     input, target = _float_pair(input, target, "l1_loss")
-    return _pair_loss(ops.L1_LOSS, input, target, reduction)
+    if weight is None:
+        return _pair_loss(ops.L1_LOSS, input, target, reduction)
+    return _weight_averaged(_pair_loss(ops.L1_LOSS, input, target, "none"),
+                            _same_shape_weight(weight, input, "l1_loss"), reduction)
 
 
 def _scaled_unit_loss(row: ops.Op, input: Tensor, target: Tensor, reduction: str, scale: float,
@@ -516,29 +563,35 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     written at β = 1; another β is ``β·smooth_l1(ŷ/β, y/β)``, and the trace shows those two scalings.
     """
     reduction = _legacy_reduction(size_average, reduce, reduction, "smooth_l1_loss")
-    _check_reduction(reduction, "smooth_l1_loss")
+    reduction = _check_reduction(reduction, "smooth_l1_loss")
     input, target = _float_pair(input, target, "smooth_l1_loss")
     beta = _finite_number(beta, "smooth_l1_loss", "beta")
     if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be >= 0 (the width of the quadratic part), got {beta:g}")
+        raise RuntimeError(f"smooth_l1_loss: beta must be >= 0 (the width of the quadratic part), got {beta:g}")
     if beta == 0:
         return _pair_loss(ops.L1_LOSS, input, target, reduction)
     return _scaled_unit_loss(ops.SMOOTH_L1_LOSS, input, target, reduction, beta, beta)
 
 
-def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
     """Huber: ``½d²`` where ``|d| < δ``, else ``δ·(|d| − ½δ)`` (``d = ŷ − y``); gradient ``clamp(d, −δ, δ)``.
 
     ``huber(δ) = δ·smooth_l1(β = δ)``. The gradient is continuous; the second derivative jumps at
     ``|d| = δ``. The row is written at δ = 1; another δ is ``δ²·huber(ŷ/δ, y/δ)``.
+    ``weight`` (the input's shape): ``wᵢ·huberᵢ``, and the mean is ``Σ wᵢ·huberᵢ / n`` over the n items, as
+    PyTorch (unlike its weighted ``mse_loss`` and ``l1_loss``, which divide by ``Σ wᵢ``).
     """
-    _check_reduction(reduction, "huber_loss")
+    reduction = _check_reduction(reduction, "huber_loss")
     input, target = _float_pair(input, target, "huber_loss")
     delta = _finite_number(delta, "huber_loss", "delta")
     if delta <= 0:
-        raise ValueError(f"huber_loss: delta must be > 0 (where the loss turns from quadratic to linear), "
+        raise RuntimeError(f"huber_loss: delta must be > 0 (where the loss turns from quadratic to linear), "
                          f"got {delta:g}")
-    return _scaled_unit_loss(ops.HUBER_LOSS, input, target, reduction, delta, delta * delta)
+    if weight is None:
+        return _scaled_unit_loss(ops.HUBER_LOSS, input, target, reduction, delta, delta * delta)
+    items = _scaled_unit_loss(ops.HUBER_LOSS, input, target, "none", delta, delta * delta)
+    return _weighted(items, _same_shape_weight(weight, input, "huber_loss"), reduction)
 
 
 KL_REDUCTIONS = (*REDUCTIONS, "batchmean")
@@ -554,8 +607,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     Gradient: ``∂L/∂x = −y`` (over the count).
     """
     reduction = _legacy_reduction(size_average, reduce, reduction, "kl_div")
-    if reduction not in KL_REDUCTIONS:
-        raise ValueError(f"kl_div: reduction must be one of {KL_REDUCTIONS}, got {reduction!r}")
+    reduction = _check_reduction(reduction, "kl_div", KL_REDUCTIONS)
     input, target = _float_pair(input, target, "kl_div")
     row = ops.KL_DIV_LOG_TARGET if log_target else ops.KL_DIV
     if reduction != "batchmean":
@@ -730,7 +782,7 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
 
 def _reduced(losses: Tensor, reduction: str, name: str) -> Tensor:
     """One loss per item, reduced as ``reduction`` says (``mean``, ``sum`` or ``none``)."""
-    _check_reduction(reduction, name)
+    reduction = _check_reduction(reduction, name)
     return losses if reduction == "none" else losses.sum() if reduction == "sum" else losses.mean()
 
 
@@ -932,7 +984,10 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
                       size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """Per sample, ``w_y · Σ_(i≠y) max(0, margin − x[y] + x[i])^p / C``: every other class kept ``margin`` below
-    (``weight`` w, one per class, scales a sample by its target class's entry, outside the power as PyTorch)."""
+    (``weight`` w, one per class, scales a sample by its target class's entry, outside the power as PyTorch).
+    ``reduction="none"`` gives one loss per label in the target's shape, as PyTorch: scores (C,) with a target
+    of shape (1,) give (1,), with a scalar target ().
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction, "multi_margin_loss")
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p!r}")
@@ -954,7 +1009,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     losses = (gaps * others).sum(1) / rows.shape[1]
     if weight is not None:
         losses = losses * _class_weight(weight, rows, "multi_margin_loss")[picks.reshape(-1)]
-    return _reduced(losses if x.ndim == 2 else losses.reshape(()), reduction, "multi_margin_loss")
+    return _reduced(losses.reshape(labels.shape), reduction, "multi_margin_loss")  # 'none': the target's shape
 
 
 def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = False, eps: float = 1e-6,
@@ -1006,7 +1061,7 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_leng
     e.g. ``log_softmax`` of the scores; ``targets`` (N, S) padded or 1-D concatenated; ``input_lengths`` and
     ``target_lengths`` one per sample. ``"mean"`` divides each loss by its target length (at least 1), then
     averages over the batch; ``zero_infinity`` makes an impossible target's loss ∞ a 0."""
-    _check_reduction(reduction, "ctc_loss")
+    reduction = _check_reduction(reduction, "ctc_loss")
     losses, lengths = ctc_negative_log_likelihoods(log_probs, targets, input_lengths, target_lengths, int(blank),
                                                    bool(zero_infinity))
     if reduction == "mean":

@@ -43,8 +43,7 @@ class _Loss(Module):
     def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> None:
         super().__init__()
         reduction = F._legacy_reduction(size_average, reduce, reduction, type(self).__name__)
-        F._check_reduction(reduction, type(self).__name__)
-        self.reduction = reduction
+        self.reduction = F._check_reduction(reduction, type(self).__name__)
 
     def config(self) -> dict[str, Any]:
         return {"reduction": self.reduction}
@@ -147,7 +146,7 @@ class SmoothL1Loss(_Loss):
         super().__init__(size_average, reduce, reduction)
         self.beta = F._finite_number(beta, "SmoothL1Loss", "beta")
         if self.beta < 0:
-            raise ValueError(f"SmoothL1Loss: beta must be >= 0, got {self.beta:g}")
+            raise RuntimeError(f"SmoothL1Loss: beta must be >= 0, got {self.beta:g}")
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
@@ -163,7 +162,7 @@ class HuberLoss(_Loss):
         super().__init__(reduction=reduction)
         self.delta = F._finite_number(delta, "HuberLoss", "delta")
         if self.delta <= 0:
-            raise ValueError(f"HuberLoss: delta must be > 0, got {self.delta:g}")
+            raise RuntimeError(f"HuberLoss: delta must be > 0, got {self.delta:g}")
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.huber_loss(input, target, self.reduction, self.delta)
@@ -179,9 +178,8 @@ class KLDivLoss(Module):
                  log_target: bool = False) -> None:
         super().__init__()
         reduction = F._legacy_reduction(size_average, reduce, reduction, "KLDivLoss")
-        if reduction not in F.KL_REDUCTIONS:
-            raise ValueError(f"KLDivLoss: reduction must be one of {F.KL_REDUCTIONS}, got {reduction!r}")
-        self.reduction, self.log_target = reduction, bool(log_target)
+        self.reduction = F._check_reduction(reduction, "KLDivLoss", F.KL_REDUCTIONS)
+        self.log_target = bool(log_target)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
