@@ -686,3 +686,50 @@ def test_adam_takes_decoupled_weight_decay_per_group_as_pytorch(torch):
     for ours, theirs in zip(outcomes[gg][0], outcomes[torch][0]):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
     assert outcomes[gg][1:] == outcomes[torch][1:] == ([True, False], True)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LBFGS"])
+def test_a_tensor_lr_changed_in_place_between_steps_is_read_at_each_step_as_pytorch(torch, name):
+    """``lr = torch.tensor(1.0); SGD([w], lr=lr)``, then ``lr.fill_(…)`` between steps: PyTorch keeps the tensor in the
+    group and reads it at every step. glassgrad took its number once, so the later steps used the first lr (w ended
+    at −2 where PyTorch's is −1.75), and the group held a float."""
+    results = []
+    for library in (gg, torch):
+        w = library.zeros(3, dtype=library.float64, requires_grad=True)
+        lr = library.tensor(1.0, dtype=library.float64)
+        optimizer = getattr(library.optim, name)([w], lr=lr)
+
+        def closure(library=library, w=w, optimizer=optimizer):
+            optimizer.zero_grad()
+            loss = ((w - library.tensor([1.0, 2.0, 3.0], dtype=library.float64)) ** 2).sum()
+            loss.backward()
+            return loss
+
+        for step in range(3):
+            optimizer.step(closure) if name == "LBFGS" else (closure(), optimizer.step())
+            lr.fill_(0.5 ** (step + 1) * 0.3)
+        assert optimizer.param_groups[0]["lr"] is lr
+        results.append(w.detach().numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-12)
+
+
+@pytest.mark.torch
+def test_a_schedule_writes_into_the_tensor_given_as_lr_as_pytorch(torch):
+    """A schedule over a tensor lr fills that tensor in place (the program's own ``lr`` follows it) and keeps a copy
+    as ``initial_lr``, as PyTorch; glassgrad put a new number in the group and left the tensor at its first value."""
+    seen = []
+    for library in (gg, torch):
+        w = library.zeros(1, requires_grad=True)
+        lr = library.tensor(1.0)
+        optimizer = library.optim.SGD([w], lr=lr)
+        schedule = library.optim.lr_scheduler.StepLR(optimizer, 1, gamma=0.5)
+        for _ in range(3):
+            optimizer.zero_grad()
+            w.sum().backward()
+            optimizer.step()
+            schedule.step()
+        group = optimizer.param_groups[0]
+        seen.append((float(lr), float(group["initial_lr"]), [float(v) for v in schedule.get_last_lr()],
+                     w.detach().numpy().tolist(), group["lr"] is lr, group["initial_lr"] is lr))
+    assert seen[0] == seen[1] == (0.125, 1.0, [0.125], [-1.75], True, False)

@@ -250,9 +250,9 @@ class LBFGS(Optimizer):
             raise RuntimeError("LBFGS.step needs a closure that clears the gradients, computes the loss, calls "
                                "loss.backward() and returns the loss: optimizer.step(closure)")
         note_unreplayable("LBFGS.step(closure) runs the closure's Python inside the step; compile the closure")
-        self._read_tensor_lrs()
         group = self.param_groups[0]
-        lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
+        lr = check_number("learning rate", group["lr"])  # a tensor lr: the number it holds now, read at each step
+        max_iter, max_eval = group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         history_size, line_search = group["history_size"], group["line_search_fn"]
         state = self.state.setdefault(self._params[0], {})

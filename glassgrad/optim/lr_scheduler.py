@@ -28,6 +28,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from ..tensor import Tensor
 from ._checks import check_count, check_number
 from .optimizer import Optimizer
 
@@ -84,8 +85,9 @@ class LRScheduler:
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer; pass e.g. gg.optim.SGD(...)")
         self.optimizer = optimizer
         if last_epoch == -1:
-            for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
+            for group in optimizer.param_groups:  # a tensor lr's own copy: the schedule writes into the tensor
+                lr = group["lr"]
+                group.setdefault("initial_lr", lr.clone() if isinstance(lr, Tensor) else lr)
         else:
             for number, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
@@ -138,8 +140,11 @@ class LRScheduler:
                              "parameter groups: a group was added after the schedule was built; build the schedule "
                              "after the last add_param_group")
         for group, lr in zip(groups, lrs):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in groups]
+            if isinstance(group["lr"], Tensor):  # written into the tensor given as lr, as PyTorch does
+                group["lr"].fill_(float(lr))
+            else:
+                group["lr"] = lr
+        self._last_lr = [lr.clone() if isinstance(lr, Tensor) else lr for lr in (group["lr"] for group in groups)]
 
     def _closed_form_lr(self) -> list[float]:
         """The lr of every group at epoch ``last_epoch`` from ``base_lrs`` alone, for ``step(epoch)``.

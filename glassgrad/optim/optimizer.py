@@ -186,8 +186,9 @@ class Optimizer:
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         """``options`` with every hyper-parameter validated (subclasses extend this)."""
-        if "lr" in options:
-            options["lr"] = check_number("learning rate", options["lr"])
+        if "lr" in options:  # a tensor lr is kept (read at each step: a change made to it in place counts)
+            number = check_number("learning rate", options["lr"])
+            options["lr"] = options["lr"] if isinstance(options["lr"], Tensor) else number
         if "weight_decay" in options:
             options["weight_decay"] = check_number("weight_decay value", options["weight_decay"])
         if "maximize" in options:
@@ -224,29 +225,35 @@ class Optimizer:
         recorder = call_recorder()  # a compiled step (glassgrad.compiler) replays this call as one kernel
         if recorder is not None and closure is None:
             return recorder.on_call(type(self).step, (self,))
-        self._read_tensor_lrs()
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-        tape = current_tape()
-        update = self._update if tape is None else functools.partial(self._update_and_record, tape)
-        for group in self.param_groups:
-            if tape is None and self._update_group_at_once(group):
-                continue
-            for param in group["params"]:
-                grad = param.grad
-                if grad is not None:
-                    update(param, grad.array, group)
-                    bump_version(param.array)  # an in-place change, counted as PyTorch's p.add_(…) is
+        held = self._tensor_lrs_as_numbers()
+        try:
+            loss = None
+            if closure is not None:
+                with enable_grad():
+                    loss = closure()
+            tape = current_tape()
+            update = self._update if tape is None else functools.partial(self._update_and_record, tape)
+            for group in self.param_groups:
+                if tape is None and self._update_group_at_once(group):
+                    continue
+                for param in group["params"]:
+                    grad = param.grad
+                    if grad is not None:
+                        update(param, grad.array, group)
+                        bump_version(param.array)  # an in-place change, counted as PyTorch's p.add_(…) is
+        finally:
+            for group, lr in held:
+                group["lr"] = lr
         return loss
 
-    def _read_tensor_lrs(self) -> None:
-        """A group's lr written as a tensor between steps (a loop's own schedule, ``group["lr"] = base * cos(…)`` of
-        tensors, which PyTorch takes) becomes the number it holds: one check per group per step."""
-        for group in self.param_groups:
-            if isinstance(group["lr"], Tensor):
-                group["lr"] = check_number("learning rate", group["lr"])
+    def _tensor_lrs_as_numbers(self) -> list[tuple[dict, Tensor]]:
+        """Each group's lr given as a tensor (``SGD(p, lr=torch.tensor(0.01))``, or a loop's own schedule writing
+        ``group["lr"] = base * cos(…)``), which PyTorch keeps and reads at every step, as the number it holds now,
+        for the length of one step: ``[(group, its tensor)]``, to put back after it (one check per group)."""
+        held = [(group, group["lr"]) for group in self.param_groups if isinstance(group["lr"], Tensor)]
+        for group, lr in held:
+            group["lr"] = check_number("learning rate", lr)
+        return held
 
     def register_step_pre_hook(self, hook: Callable[[Optimizer, tuple, dict], Any]) -> RemovableHandle:
         """Call ``hook(optimizer, args, kwargs)`` before every ``step``, ``args`` starting with the optimizer (as in
