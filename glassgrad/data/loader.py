@@ -239,6 +239,14 @@ def convert(sample: Any) -> Any:
     return sample
 
 
+def _numeric(array: np.ndarray) -> np.ndarray:
+    """``array`` if it holds numbers (a tensor's dtypes); a one-line TypeError otherwise (strings, dates, objects)."""
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"collate: a sample holds an array of dtype {array.dtype}; batches are made of tensors, "
+                        "numeric arrays, numbers, dicts or lists: pass DataLoader(collate_fn=...)")
+    return array
+
+
 def collate(samples: list[Any] | tuple) -> Any:
     """A list of samples as one batch, as PyTorch's ``default_collate`` makes it.
 
@@ -251,16 +259,17 @@ def collate(samples: list[Any] | tuple) -> Any:
     first = samples[0]
     if isinstance(first, (str, bytes)):
         return samples  # as PyTorch: the strings as they came (a tuple, for a field of tuple samples)
+    if isinstance(first, np.generic) and all(type(value) is type(first) for value in samples):
+        return Tensor._wrap(_numeric(np.asarray(samples)))  # NumPy numbers of one type: one array at once
     if isinstance(first, (Tensor, np.ndarray, np.generic)):
-        arrays = [value.array if isinstance(value, Tensor) else np.asarray(value) for value in samples]
-        if any(array.dtype.kind not in "biuf" for array in arrays):
-            raise TypeError(f"collate: a sample holds an array of dtype {arrays[0].dtype}; batches are made of "
-                            "tensors, numeric arrays, numbers, dicts or lists: pass DataLoader(collate_fn=...)")
+        arrays = [value.array if isinstance(value, Tensor) else _numeric(np.asarray(value)) for value in samples]
         shapes = {array.shape for array in arrays}
         if len(shapes) > 1:
             raise RuntimeError(f"collate: the samples' tensors have different shapes {sorted(shapes)}; stack needs "
                                "one shape (pad them, or pass DataLoader(collate_fn=...))")
-        return Tensor._wrap(np.stack(arrays).astype(joined_dtype(array.dtype for array in arrays), copy=False))
+        dtypes = {array.dtype for array in arrays}  # the set first: a batch has one or two dtypes, not 32
+        stacked = np.stack(arrays)
+        return Tensor._wrap(stacked if len(dtypes) == 1 else stacked.astype(joined_dtype(dtypes), copy=False))
     if isinstance(first, float):
         return Tensor._wrap(np.asarray(samples, dtype=np.float64))  # PyTorch's default_collate: float64
     if isinstance(first, (bool, int)):
