@@ -426,7 +426,8 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: 
     joined first); ``n = 0`` is the input itself, without them, as in PyTorch and NumPy."""
     x = as_tensor(input)
     if x.ndim == 0:
-        raise RuntimeError("diff: needs a tensor with at least one dim (a 0-d tensor has no neighbours)")
+        raise RuntimeError("diff: needs a tensor with at least one dim (a 0-d tensor has no neighbours); pass "
+                           "x.reshape(1) or x.unsqueeze(0)")
     axis = check_dim(x, dim, "diff")
     if n == 0:
         return x

@@ -126,7 +126,8 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
     buffer (pieces that overlap, cut at indices that go back, are slices each)."""
     x = as_tensor(input)
     if x.ndim == 0:
-        raise RuntimeError("tensor_split: needs a tensor with at least one dim to cut along, got a 0-d tensor")
+        raise RuntimeError("tensor_split: needs a tensor with at least one dim to cut along, got a 0-d tensor; "
+                           "cut x.reshape(1) or x.unsqueeze(0)")
     axis = check_dim(x, dim, "tensor_split")
     size = x.shape[axis]
     split = np.asarray(_plain(indices_or_sections))

@@ -1,9 +1,9 @@
 """Nested arguments taken apart and put back: what ``torch.func``'s transforms do to "a tuple of dicts of tensors".
 
-A *tree* is a tuple, list, dict or shape (``gg.Size``, as in PyTorch) whose entries are trees, or a *leaf* (a
-tensor, a number, anything else; ``None`` is an empty tree, as in PyTorch). :func:`flatten` lists the leaves in
-order (dicts by insertion order) and returns the tree's *structure*; :func:`unflatten` puts new leaves into that
-structure.
+A *tree* is a tuple, list, dict or shape (a ``gg.Size``, put back as a plain tuple, as in PyTorch) whose entries
+are trees, or a *leaf* (a tensor, a number, anything else; ``None`` is an empty tree, as in PyTorch).
+:func:`flatten` lists the leaves in order (dicts by insertion order) and returns the tree's *structure*;
+:func:`unflatten` puts new leaves into that structure.
 
 >>> leaves, structure = flatten(({"w": 1, "b": 2}, [3]))
 >>> leaves
@@ -38,7 +38,8 @@ def _take_apart(tree: Any, leaves: list) -> Any:
     if isinstance(tree, dict):
         return (dict, tuple(tree), [_take_apart(value, leaves) for value in tree.values()])
     if isinstance(tree, (tuple, list)) and type(tree) in (tuple, list, Size):
-        return (type(tree), len(tree), [_take_apart(value, leaves) for value in tree])
+        kind = tuple if type(tree) is Size else type(tree)  # its leaves may become tensors: a tuple holds them
+        return (kind, len(tree), [_take_apart(value, leaves) for value in tree])
     leaves.append(tree)
     return LEAF
 

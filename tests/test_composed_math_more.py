@@ -188,8 +188,8 @@ def test_hypot_neither_overflows_nor_underflows_in_float32(exponents):
 
 @pytest.mark.torch
 def test_hypot_at_extremes_and_the_origin_as_pytorch(torch):
-    """Values and gradients at overflow-prone, underflow-prone, infinite and zero points, float32 and float16
-    (the origin's gradient is 0/0 = NaN in PyTorch too)."""
+    """Values and gradients at overflow-prone, underflow-prone, infinite and zero points, float32 and float64,
+    and float16 values (the origin's gradient is 0/0 = NaN in PyTorch too)."""
     a = [3e19, 1e-30, 0.0, float("inf"), 3.0, -2e-20]
     b = [4e19, 1e-30, 0.0, float("nan"), 4.0, 5e30]
     for name in ("float32", "float64"):
