@@ -324,9 +324,11 @@ class Program:
         checks += [f"not {self._name(getattr(layer, table))}" for layer, empty in self.called for table in empty]
         if self.called:  # a hook registered after the capture (on a layer, or on every module) must run
             checks += [f"not {self._name(table)}" for table in (_GLOBAL_FORWARD_HOOKS, _GLOBAL_FORWARD_PRE_HOOKS)]
-        if any(kernel.kind == "backward" for kernel in self.kernels):
-            checks += [f"not {self._name(table)}.get({id(tensor)})" for tensor, _, _ in self.guards
-                       for table in (HOOKS, POST_ACCUMULATE_HOOKS)]
+        if any(kernel.kind == "backward" for kernel in self.kernels) and self.guards:
+            for table in (HOOKS, POST_ACCUMULATE_HOOKS):  # empty in most programs: one test each, then
+                name = self._name(table)                      # the step's tensors looked up only if not
+                looked_up = " or ".join(f"{name}.get({id(tensor)})" for tensor, _, _ in self.guards)
+                checks.append(f"(not {name} or not ({looked_up}))")
         checks += [f"{self._name(leaf)}._grad is None" for leaf in self.fresh_grads]
         return " and ".join(checks) or "True"
 
