@@ -122,11 +122,12 @@ def _sized(size: tuple, name: str, keyword: Any = None) -> tuple:
     return shape
 
 
-def _float_dtype(dtype: Any, name: str) -> np.dtype:
-    """``dtype`` (default float32), refused unless floating: random reals in an int would be truncated."""
+def _float_dtype(dtype: Any, name: str, error: type[Exception] = NotImplementedError) -> np.dtype:
+    """``dtype`` (default float32), refused unless floating: random reals in an int would be truncated. ``error``
+    is PyTorch's exception for ``name`` (NotImplementedError from its samplers, RuntimeError from the windows)."""
     resolved = resolve_dtype(dtype) or get_default_dtype()
     if resolved.kind != "f":
-        raise TypeError(f"{name}: dtype {resolved} is not floating; its samples are real numbers, so use "
+        raise error(f"{name}: dtype {resolved} is not floating; its samples are real numbers, so use "
                         "gg.float32 or gg.float64 (randint draws integers)")
     return resolved
 

@@ -1,0 +1,71 @@
+"""What the University of Amsterdam deep-learning tutorials (attention, flows, energy-based models, custom
+optimizers) do that once went wrong here, each checked against PyTorch 2.13."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+
+INTEGER_DTYPES = ["int64", "int32", "uint8", "bool"]
+
+DRAWS = {
+    "rand_like": lambda lib, x: lib.rand_like(x),
+    "randn_like": lambda lib, x: lib.randn_like(x),
+    "rand": lambda lib, x: lib.rand(x.shape, dtype=x.dtype),
+    "randn": lambda lib, x: lib.randn(x.shape, dtype=x.dtype),
+    "uniform_": lambda lib, x: x.uniform_(),
+    "normal_": lambda lib, x: x.normal_(),
+    "log_normal_": lambda lib, x: x.log_normal_(),
+    "exponential_": lambda lib, x: x.exponential_(),
+    "cauchy_": lambda lib, x: x.cauchy_(),
+    "bernoulli of counts": lambda lib, x: lib.bernoulli(x),
+    "poisson of counts": lambda lib, x: lib.poisson(x),
+    "hann_window": lambda lib, x: lib.hann_window(4, dtype=x.dtype),
+}
+
+
+def _outcome(call):
+    try:
+        return call()
+    except Exception as error:  # noqa: BLE001 -- the exception's type is what is compared
+        return error
+
+
+@pytest.mark.torch
+@given(draw=st.sampled_from(sorted(DRAWS)), dtype=st.sampled_from(INTEGER_DTYPES),
+       shape=st.lists(st.integers(1, 3), min_size=1, max_size=3))
+def test_real_valued_draws_refuse_an_integer_dtype_with_pytorchs_exception(draw, dtype, shape, torch):
+    """``torch.rand_like(imgs)`` of integer pixels (dequantization written without ``.float()`` first) raises
+    NotImplementedError in PyTorch; here it silently gave float32 noise. The other real-valued draws refused an
+    integer dtype with TypeError where PyTorch raises NotImplementedError (or RuntimeError: exponential_,
+    cauchy_, the windows)."""
+    theirs = _outcome(lambda: DRAWS[draw](torch, torch.zeros(shape, dtype=getattr(torch, dtype))))
+    ours = _outcome(lambda: DRAWS[draw](gg, gg.zeros(shape, dtype=getattr(gg, dtype if dtype != "bool" else "bool_"))))
+    assert isinstance(theirs, Exception), f"PyTorch accepted {draw} of {dtype}"
+    assert type(ours) is type(theirs), f"{draw} of {dtype}: {ours!r} where PyTorch raises {type(theirs).__name__}"
+    assert "\n" not in str(ours)
+
+
+@pytest.mark.torch
+@given(dtype=st.sampled_from(INTEGER_DTYPES + ["float64"]), p=st.sampled_from([0.0, 1.0]),
+       shape=st.lists(st.integers(1, 3), min_size=1, max_size=3))
+def test_bernoulli_fills_an_integer_or_bool_tensor_with_zeros_and_ones_as_pytorch(dtype, p, shape, torch):
+    """``mask.bernoulli_(p)`` on an int or bool tensor fills it with 0/1 in its own dtype in PyTorch; it was
+    refused here as if its samples were real numbers."""
+    name = dtype if dtype != "bool" else "bool_"
+    theirs = torch.zeros(shape, dtype=getattr(torch, dtype)).bernoulli_(p)
+    ours = gg.zeros(shape, dtype=getattr(gg, name)).bernoulli_(p)
+    assert ours.dtype.name == str(theirs.dtype).removeprefix("torch.")
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.torch
+def test_rand_like_of_integers_with_a_float_dtype_still_draws_as_pytorch(torch):
+    ours = gg.rand_like(gg.zeros(2, 3, dtype=gg.int64), dtype=gg.float64)
+    theirs = torch.rand_like(torch.zeros(2, 3, dtype=torch.int64), dtype=torch.float64)
+    assert ours.dtype.name == str(theirs.dtype).removeprefix("torch.") and ours.shape == tuple(theirs.shape)
+    assert ((ours.numpy() >= 0) & (ours.numpy() < 1)).all()
