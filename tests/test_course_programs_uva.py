@@ -69,3 +69,26 @@ def test_rand_like_of_integers_with_a_float_dtype_still_draws_as_pytorch(torch):
     theirs = torch.rand_like(torch.zeros(2, 3, dtype=torch.int64), dtype=torch.float64)
     assert ours.dtype.name == str(theirs.dtype).removeprefix("torch.") and ours.shape == tuple(theirs.shape)
     assert ((ours.numpy() >= 0) & (ours.numpy() < 1)).all()
+
+
+GAINS = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+         "conv_transpose3d", "sigmoid", "tanh", "relu", "leaky_relu", "selu"]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("nonlinearity", GAINS)
+def test_calculate_gain_gives_pytorchs_number_and_type(nonlinearity, torch):
+    """A tutorial printing ``nn.init.calculate_gain("linear")`` shows ``1`` in PyTorch, which returns the int;
+    it showed ``1.0`` here."""
+    ours, theirs = gg.nn.init.calculate_gain(nonlinearity), torch.nn.init.calculate_gain(nonlinearity)
+    assert type(ours) is type(theirs) and ours == pytest.approx(theirs, rel=1e-15)
+
+
+@pytest.mark.torch
+def test_calculate_gain_refuses_identity_as_pytorch(torch):
+    """PyTorch 2.13 has no ``"identity"`` gain (ValueError); it was accepted here, so the program ran on
+    glassgrad and not on PyTorch."""
+    with pytest.raises(ValueError, match="Unsupported nonlinearity"):
+        torch.nn.init.calculate_gain("identity")
+    with pytest.raises(ValueError, match="Unsupported nonlinearity 'identity'"):
+        gg.nn.init.calculate_gain("identity")
