@@ -92,3 +92,55 @@ def test_calculate_gain_refuses_identity_as_pytorch(torch):
         torch.nn.init.calculate_gain("identity")
     with pytest.raises(ValueError, match="Unsupported nonlinearity 'identity'"):
         gg.nn.init.calculate_gain("identity")
+
+
+def _momentum_optimizer(library):
+    """A learner's SGD with momentum, its state kept as tensors (the UvA tutorial's hand-written optimizers)."""
+
+    class Momentum(library.optim.Optimizer):
+        def __init__(self, params, lr=0.1, momentum=0.9):
+            super().__init__(params, {"lr": lr, "momentum": momentum})
+
+        @library.no_grad()
+        def step(self):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    state = self.state[p]
+                    if len(state) == 0:
+                        state["step"] = 0
+                        state["buf"] = library.zeros_like(p.data)
+                    state["step"] += 1
+                    state["buf"].mul_(group["momentum"]).add_(p.grad.data)
+                    p.data.add_(state["buf"], alpha=-group["lr"])
+
+    return Momentum
+
+
+@pytest.mark.torch
+@given(weights=st.lists(st.floats(-2, 2), min_size=3, max_size=3), steps=st.integers(1, 3),
+       dtype=st.sampled_from(["float64", "float32"]))
+def test_a_learners_optimizer_resumes_from_its_state_dict_with_tensors_as_pytorch(weights, steps, dtype, torch):
+    """``opt.load_state_dict(checkpoint["opt"])`` of a learner's ``optim.Optimizer`` subclass gave its state
+    back as NumPy arrays, so the next ``state["buf"].mul_(...)`` raised AttributeError; PyTorch gives the
+    tensors back and training resumes where it stopped."""
+    results = {}
+    for library in (gg, torch):
+        x = library.tensor([[1.0, 2.0, -1.0], [3.0, -1.0, 0.5]], dtype=library.float64)
+        w = library.tensor(weights, dtype=library.float64).requires_grad_()
+        optimizer = _momentum_optimizer(library)([w])
+        for _ in range(steps):
+            w.grad = None
+            (x @ w).pow(2).sum().backward()
+            optimizer.step()
+        saved = optimizer.state_dict()
+        resumed_w = library.tensor(w.detach().numpy(), dtype=getattr(library, dtype)).requires_grad_()
+        resumed = _momentum_optimizer(library)([resumed_w])
+        resumed.load_state_dict(saved)
+        state = resumed.state[resumed_w]
+        resumed_w.grad = (x.to(resumed_w.dtype) @ resumed_w).pow(2).sum().detach() * library.ones_like(resumed_w)
+        resumed.step()
+        results[library.__name__] = (state["step"], str(state["buf"].dtype).removeprefix("torch."),
+                                     resumed_w.detach().numpy().astype(np.float64))
+    ours, theirs = results["glassgrad"], results["torch"]
+    assert ours[:2] == theirs[:2]
+    np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-6 if dtype == "float32" else 1e-12)
