@@ -3,6 +3,10 @@ optimizers) do that once went wrong here, each checked against PyTorch 2.13."""
 
 from __future__ import annotations
 
+import importlib
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -144,3 +148,32 @@ def test_a_learners_optimizer_resumes_from_its_state_dict_with_tensors_as_pytorc
     ours, theirs = results["glassgrad"], results["torch"]
     assert ours[:2] == theirs[:2]
     np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-6 if dtype == "float32" else 1e-12)
+
+
+@pytest.mark.torch
+def test_each_distribution_is_reachable_by_pytorchs_module_path(torch):
+    """The flow tutorial's ``torch.distributions.normal.Normal(loc=0.0, scale=1.0)`` raised AttributeError:
+    glassgrad had no ``distributions.normal``. Every class of each of PyTorch's distribution modules that glassgrad
+    has is now found under the same module name."""
+    missing = []
+    for name in gg.distributions.TORCH_MODULES:
+        theirs = importlib.import_module(f"torch.distributions.{name}")
+        ours = getattr(gg.distributions, name)
+        for cls in theirs.__all__:
+            if hasattr(gg.distributions, cls) and getattr(ours, cls, None) is not getattr(gg.distributions, cls):
+                missing.append(f"{name}.{cls}")
+    assert not missing
+    assert gg.distributions.normal.Normal is gg.distributions.Normal
+
+
+def test_distribution_modules_import_under_the_shim():
+    program = ("from glassgrad import torch_names; torch_names.install()\n"
+               "import torch\nfrom torch.distributions.categorical import Categorical\n"
+               "import torch.distributions.multivariate_normal as mvn\n"
+               "prior = torch.distributions.normal.Normal(loc=0.0, scale=1.0)\n"
+               "assert Categorical is torch.distributions.Categorical\n"
+               "assert mvn.MultivariateNormal is torch.distributions.MultivariateNormal\n"
+               "print(round(prior.log_prob(torch.zeros(2)).sum().item(), 6))")
+    shown = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=300)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert shown.stdout.strip() == str(round(-np.log(2 * np.pi), 6))  # 2·(−½ ln 2π)
