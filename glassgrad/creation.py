@@ -112,11 +112,7 @@ def _shareable(dtype: np.dtype) -> bool:
 def _sized(size: tuple, name: str, keyword: Any = None) -> tuple:
     """A shape given as ``f(2, 3)``, ``f((2, 3))`` or, in ``keyword``, ``f(size=(2, 3))``: whole numbers, none
     negative."""
-    if keyword is not None:
-        if size:
-            raise TypeError(f"{name}: give the size once, as {name}(2, 3) or {name}(size=(2, 3)), not both")
-        size = (keyword,)
-    shape = shape_arg(size, name)
+    shape = shape_arg(size, name, keyword)
     if any(n < 0 for n in shape):
         raise RuntimeError(f"{name}: sizes must be non-negative, but got {shape_text(shape)}")
     return shape

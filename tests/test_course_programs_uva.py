@@ -177,3 +177,37 @@ def test_distribution_modules_import_under_the_shim():
     shown = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=300)
     assert shown.returncode == 0, shown.stderr[-2000:]
     assert shown.stdout.strip() == str(round(-np.log(2 * np.pi), 6))  # 2·(−½ ln 2π)
+
+
+KEYWORD_FORMS = {  # PyTorch's keyword for the sizes or dims a method otherwise takes one by one
+    "flip": lambda lib, x, order: lib.flip(x, dims=tuple(order[:2])),
+    "Tensor.flip": lambda lib, x, order: x.flip(dims=list(order[:1])),
+    "permute": lambda lib, x, order: lib.permute(x, dims=tuple(order)),
+    "Tensor.permute": lambda lib, x, order: x.permute(dims=order),
+    "reshape": lambda lib, x, order: lib.reshape(x, shape=(-1,)),
+    "Tensor.reshape": lambda lib, x, order: x.reshape(shape=tuple(x.shape[i] for i in order)),
+    "Tensor.view": lambda lib, x, order: x.view(size=(x.numel(),)),
+    "Tensor.expand": lambda lib, x, order: x[None].expand(size=(2, *x.shape)),
+    "Tensor.repeat": lambda lib, x, order: x.repeat(repeats=tuple(i + 1 for i in order)),
+    "tile": lambda lib, x, order: lib.tile(x, dims=(2,)),
+    "Tensor.tile": lambda lib, x, order: x.tile(dims=tuple(order)),
+}
+
+
+@pytest.mark.torch
+@given(form=st.sampled_from(sorted(KEYWORD_FORMS)), shape=st.lists(st.integers(1, 3), min_size=2, max_size=3),
+       data=st.data())
+def test_sizes_and_dims_given_by_keyword_work_as_in_pytorch(form, shape, data, torch):
+    """The transformer tutorial's ``torch.flip(inp_data, dims=(0,))`` raised TypeError here (an unexpected
+    keyword): flip, permute, reshape, view, expand, repeat and tile took their sizes or dims only one by one or
+    as one tuple, not by PyTorch's keyword."""
+    order = data.draw(st.permutations(range(len(shape))))
+    values = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
+    ours = KEYWORD_FORMS[form](gg, gg.tensor(values), order)
+    theirs = KEYWORD_FORMS[form](torch, torch.tensor(values), order)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_sizes_given_both_ways_are_one_clear_error():
+    with pytest.raises(TypeError, match="reshape: give the sizes once"):
+        gg.ones(2, 3).reshape(3, 2, shape=(6,))
