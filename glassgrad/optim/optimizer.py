@@ -11,7 +11,7 @@ their own hyper-parameters (a smaller learning rate for a pretrained body, say),
 >>> (w * w).sum().backward()         # ∂L/∂w = 2·w = [2, −4]
 >>> opt.step()                       # w ← w − η·∂L/∂w = [1 − 0.2, −2 + 0.4]
 >>> w
-tensor([ 0.8, -1.6], requires_grad=True)
+tensor([ 0.8000, -1.6000], requires_grad=True)
 
 Each subclass supplies ``_update(param, grad, group)``, which changes ``param.array`` in place
 (NumPy ``out=``, float32 stays float32), and ``formula_for(group)``: its rule as displayed,
