@@ -171,8 +171,13 @@ def _list_dtype(data: list | tuple) -> np.dtype:
     return functools.reduce(promote_types, own)
 
 
-def shape_arg(shape: tuple, name: str) -> tuple:
-    """Sizes given as ``f(2, 3)`` or ``f((2, 3))``, each a whole number (never 2.5, '3' or True)."""
+def shape_arg(shape: tuple, name: str, keyword: Any = None) -> tuple:
+    """Sizes given as ``f(2, 3)`` or ``f((2, 3))`` or, in ``keyword``, by PyTorch's keyword (``x.reshape(shape=(2,
+    3))``, ``gg.flip(x, dims=(0,))``), each a whole number (never 2.5, '3' or True)."""
+    if keyword is not None:
+        if shape:
+            raise TypeError(f"{name}: give the sizes once, as {name}(2, 3) or by keyword, not both")
+        shape = (keyword,)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     for position, n in enumerate(shape):

@@ -155,11 +155,11 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
 
 
 @_method
-def tile(input: Tensor, *dims: Any) -> Tensor:
+def tile(input: Tensor, *sizes: Any, dims: Any = None) -> Tensor:
     """The tensor repeated ``dims[d]`` times along each dim; fewer ``dims`` than dims count from the last
     (``repeat`` with 1s in front). ``gg.tile(x, (2, 3))``, ``x.tile(2, 3)``."""
     x = as_tensor(input)
-    sizes = shape_arg(dims[0] if len(dims) == 1 and isinstance(dims[0], (list, tuple)) else dims, "tile")
+    sizes = shape_arg(sizes, "tile", dims)
     return x.repeat(*((1,) * (x.ndim - len(sizes)) + tuple(sizes)))
 
 

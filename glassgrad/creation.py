@@ -112,21 +112,18 @@ def _shareable(dtype: np.dtype) -> bool:
 def _sized(size: tuple, name: str, keyword: Any = None) -> tuple:
     """A shape given as ``f(2, 3)``, ``f((2, 3))`` or, in ``keyword``, ``f(size=(2, 3))``: whole numbers, none
     negative."""
-    if keyword is not None:
-        if size:
-            raise TypeError(f"{name}: give the size once, as {name}(2, 3) or {name}(size=(2, 3)), not both")
-        size = (keyword,)
-    shape = shape_arg(size, name)
+    shape = shape_arg(size, name, keyword)
     if any(n < 0 for n in shape):
         raise RuntimeError(f"{name}: sizes must be non-negative, but got {shape_text(shape)}")
     return shape
 
 
-def _float_dtype(dtype: Any, name: str) -> np.dtype:
-    """``dtype`` (default float32), refused unless floating: random reals in an int would be truncated."""
+def _float_dtype(dtype: Any, name: str, error: type[Exception] = NotImplementedError) -> np.dtype:
+    """``dtype`` (default float32), refused unless floating: random reals in an int would be truncated. ``error``
+    is PyTorch's exception for ``name`` (NotImplementedError from its samplers, RuntimeError from the windows)."""
     resolved = resolve_dtype(dtype) or get_default_dtype()
     if resolved.kind != "f":
-        raise TypeError(f"{name}: dtype {resolved} is not floating; its samples are real numbers, so use "
+        raise error(f"{name}: dtype {resolved} is not floating; its samples are real numbers, so use "
                         "gg.float32 or gg.float64 (randint draws integers)")
     return resolved
 

@@ -10,6 +10,7 @@ tensor([0.33])
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import numpy as np
 
@@ -24,7 +25,7 @@ def set_printoptions(precision: int | None = None, threshold: float | None = Non
     """Digits after the point, how many entries print before ``...``, the line width, as in PyTorch.
 
     ``profile`` (``"default"``, ``"short"``, ``"full"``) sets them all first; ``sci_mode=True``
-    prints floats in scientific notation, ``False`` never, ``None`` when NumPy finds it clearer.
+    prints floats in scientific notation, ``False`` never, ``None`` by PyTorch's rule (:func:`_float_writer`).
     """
     if profile is not None:
         if profile not in PROFILES:
@@ -40,13 +41,42 @@ def set_printoptions(precision: int | None = None, threshold: float | None = Non
         OPTIONS["sci_mode"] = sci_mode
 
 
+def _float_writer(array: np.ndarray) -> Callable[[float], str]:
+    """PyTorch's one format for all of a float tensor's entries, chosen from its finite nonzero ones (m their
+    smallest magnitude, M their largest):
+
+    * all whole numbers: ``1.``, ``-3.`` (scientific when M/m > 1000 or M > 10⁸);
+    * otherwise ``precision`` digits after the point, ``0.9000`` (scientific when M/m > 1000, M > 10⁸ or m < 10⁻⁴);
+    * ``sci_mode`` True or False decides instead; each entry is right-aligned to the widest.
+    """
+    digits = OPTIONS["precision"]
+    finite = array[np.isfinite(array) & (array != 0)].astype(np.float64)
+    whole = bool((finite == np.ceil(finite)).all())
+    sci = False
+    if finite.size:
+        low, high = np.abs(finite).min(), np.abs(finite).max()
+        sci = bool(high > 1000 * low or high > 1e8 or (not whole and low < 1e-4))
+    if OPTIONS["sci_mode"] is not None:
+        sci = OPTIONS["sci_mode"]
+    if sci:
+        def write(x: float) -> str:
+            return f"{x:.{digits}e}"
+    elif whole:
+        def write(x: float) -> str:
+            return f"{x:.0f}." if np.isfinite(x) else f"{x}"
+    else:
+        def write(x: float) -> str:
+            return f"{x:.{digits}f}"
+    # the widest entry is among the finite nonzero extremes; zeros, NaN and ±inf alone are not aligned (PyTorch)
+    widest = finite[[finite.argmin(), finite.argmax(), np.abs(finite).argmin()]] if finite.size else ()
+    width = max((len(write(float(x))) for x in widest), default=0)
+    return lambda x: write(float(x)).rjust(width)
+
+
 def array_text(array: np.ndarray, prefix: str) -> str:
-    """``array`` written with the current options (the body of a tensor's repr)."""
-    formatter = None
-    if OPTIONS["sci_mode"] is not None and array.dtype.kind == "f":
-        digits = OPTIONS["precision"]
-        formatter = {"float_kind": (lambda x: f"{x:.{digits}e}") if OPTIONS["sci_mode"] else
-                     (lambda x: f"{x:.{digits}f}")}
+    """``array`` written with the current options (the body of a tensor's repr); floats as PyTorch writes them
+    (:func:`_float_writer`)."""
+    formatter = {"float_kind": _float_writer(array)} if array.dtype.kind == "f" and array.size else None
     return np.array2string(array, separator=", ", prefix=prefix, precision=OPTIONS["precision"],
                            threshold=OPTIONS["threshold"], edgeitems=OPTIONS["edgeitems"],
                            max_line_width=OPTIONS["linewidth"], formatter=formatter)

@@ -33,7 +33,8 @@ def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Any = None) -> 
     """Fill in place with draws of the exponential distribution of rate ``λ`` (mean 1/λ)."""
     if not lambd > 0:
         raise RuntimeError(f"exponential_: expects lambd > 0 (the rate), got {lambd}")
-    return _random_fill(self, "exponential_", pick_generator(None, generator).exponential(1 / lambd, self.shape))
+    return _random_fill(self, "exponential_", pick_generator(None, generator).exponential(1 / lambd, self.shape),
+                        RuntimeError)
 
 
 @method
@@ -42,7 +43,7 @@ def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator:
     if not sigma > 0:
         raise RuntimeError(f"cauchy_: expects sigma > 0 (the scale), got {sigma}")
     draws = median + sigma * pick_generator(None, generator).standard_cauchy(self.shape)
-    return _random_fill(self, "cauchy_", draws)
+    return _random_fill(self, "cauchy_", draws, RuntimeError)
 
 
 @method

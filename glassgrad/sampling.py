@@ -26,17 +26,19 @@ from .tensor import Tensor
 
 def rand_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False,
               seed: int | None = None, generator: Any = None, memory_format: Any = None) -> Tensor:
-    """Uniform samples on [0, 1) in ``input``'s shape (and float dtype, unless ``dtype`` is given)."""
+    """Uniform samples on [0, 1) in ``input``'s shape and dtype, unless ``dtype`` is given (an integer input
+    without a float ``dtype`` is refused, as in PyTorch)."""
     check_memory_format(memory_format, "rand_like")
-    return rand(input.shape, dtype=dtype or _float_like(input), device=device, requires_grad=requires_grad,
+    return rand(input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad,
                 seed=seed, generator=generator)
 
 
 def randn_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False,
                seed: int | None = None, generator: Any = None, memory_format: Any = None) -> Tensor:
-    """Standard normal samples N(0, 1) in ``input``'s shape (and float dtype, unless ``dtype`` is given)."""
+    """Standard normal samples N(0, 1) in ``input``'s shape and dtype, unless ``dtype`` is given (an integer input
+    without a float ``dtype`` is refused, as in PyTorch)."""
     check_memory_format(memory_format, "randn_like")
-    return randn(input.shape, dtype=dtype or _float_like(input), device=device, requires_grad=requires_grad,
+    return randn(input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad,
                  seed=seed, generator=generator)
 
 
@@ -47,10 +49,6 @@ def randint_like(input: Tensor, low: int = 0, high: int | None = None, dtype: An
         low, high = 0, low
     drawn = randint(low, high, input.shape, seed=seed, generator=generator, device=device)
     return _leaf(drawn.array.astype(resolve_dtype(dtype) or input.dtype), requires_grad)
-
-
-def _float_like(input: Tensor) -> np.dtype | None:
-    return input.dtype if input.dtype.kind == "f" else None
 
 
 def normal(mean: Any = 0.0, std: Any = 1.0, size: tuple | None = None, generator: Any = None,
@@ -116,8 +114,8 @@ def _rates(input: Any, name: str) -> np.ndarray:
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}: input must be a tensor, got {type(input).__name__}")
     if input.dtype.kind != "f":
-        raise RuntimeError(f"{name}: input must hold floats (the samples take its dtype), got {input.dtype}; "
-                           "convert it with .float()")
+        raise NotImplementedError(f"{name}: input must hold floats (the samples take its dtype), got {input.dtype}; "
+                                  "convert it with .float()")
     return input.array
 
 

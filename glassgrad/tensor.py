@@ -830,8 +830,8 @@ class Tensor:
 
     # --- shapes -----------------------------------------------------------------------------
 
-    def reshape(self, *shape) -> Tensor:
-        shape = shape_arg(shape, "reshape")
+    def reshape(self, *sizes, shape: Any = None) -> Tensor:
+        shape = shape_arg(sizes, "reshape", shape)
         try:
             return view_of(self, ops.RESHAPE, shape)
         except ValueError:
@@ -842,14 +842,14 @@ class Tensor:
                 f"{shape_text(self.shape)} ({self.array.size} elements)"
             ) from None
 
-    def view(self, *shape) -> Tensor:
+    def view(self, *shape, size: Any = None) -> Tensor:
         """``reshape`` that must share memory, as PyTorch's: a strided view (``x.t()``, ``x[:, :2]``) whose entries
         the new shape cannot step through is refused, where ``reshape`` would copy. (An op's result that NumPy laid
         out in another order, as ``x.t().sum(0)``'s, is viewed as PyTorch's row-major one would be.)
         ``view(dtype)`` reads the same bytes as another dtype (:func:`_reinterpreted`)."""
         if len(shape) == 1 and isinstance(shape[0], np.dtype):
             return _reinterpreted(self, shape[0])
-        shape = shape_arg(shape, "view")
+        shape = shape_arg(shape, "view", size)
         if getattr(self, "_strided", False) and _fits(shape, self.array.size):
             try:
                 np.reshape(self.array, shape, copy=False)
@@ -879,8 +879,8 @@ class Tensor:
         axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
         return view_of(self, ops.PERMUTE, tuple(axes))
 
-    def permute(self, *dims) -> Tensor:
-        dims = tuple(check_dim(self, d, "permute") for d in shape_arg(dims, "permute"))
+    def permute(self, *order, dims: Any = None) -> Tensor:
+        dims = tuple(check_dim(self, d, "permute") for d in shape_arg(order, "permute", dims))
         if sorted(dims) != list(range(self.array.ndim)):
             raise RuntimeError(f"permute: dims {dims} must list each of the {self.array.ndim} dims once")
         return view_of(self, ops.PERMUTE, dims)
@@ -912,8 +912,8 @@ class Tensor:
                                "list each dim once")
         return self.reshape(tuple(n for i, n in enumerate(self.array.shape) if n != 1 or i not in dims))
 
-    def expand(self, *sizes) -> Tensor:
-        sizes = shape_arg(sizes, "expand")
+    def expand(self, *sizes, size: Any = None) -> Tensor:
+        sizes = shape_arg(sizes, "expand", size)
         offset = len(sizes) - self.array.ndim
         if offset < 0:
             raise RuntimeError(f"expand: cannot expand shape {shape_text(self.shape)} to fewer dims {sizes}")

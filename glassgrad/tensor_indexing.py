@@ -277,9 +277,10 @@ def _dims(self: Tensor, dims: Any, name: str, repeats: bool = False) -> tuple:
 
 
 @method
-def flip(self: Tensor, *dims: Any) -> Tensor:
-    """The entries in reverse order along each of ``dims`` (``x.flip(0)``, ``gg.flip(x, [0, 1])``)."""
-    dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+def flip(self: Tensor, *order: Any, dims: Any = None) -> Tensor:
+    """The entries in reverse order along each of ``dims`` (``x.flip(0)``, ``gg.flip(x, [0, 1])``,
+    ``gg.flip(x, dims=(0,))``)."""
+    dims = shape_arg(order, "flip", dims)
     if self.ndim == 0:
         return self.clone()
     return apply(ops_index.FLIP, (self,), self.array, _dims(self, dims, "flip"))
@@ -303,9 +304,9 @@ def roll(self: Tensor, shifts: Any, dims: Any = None) -> Tensor:
 
 
 @method
-def repeat(self: Tensor, *sizes: Any) -> Tensor:
+def repeat(self: Tensor, *sizes: Any, repeats: Any = None) -> Tensor:
     """The whole tensor tiled ``sizes[d]`` times along each dim (extra leading sizes add dims), as in PyTorch."""
-    sizes = shape_arg(sizes, "repeat")
+    sizes = shape_arg(sizes, "repeat", repeats)
     if len(sizes) < self.ndim:
         raise RuntimeError(f"repeat: give at least one size per dim ({self.ndim}), got {sizes}")
     if any(n < 0 for n in sizes):

@@ -347,10 +347,12 @@ def new_tensor(self: Tensor, data: Any, dtype: Any = None, device: Any = None, r
 
 # --- in-place random fills -------------------------------------------------------------------------
 
-def _random_fill(self: Tensor, name: str, values: np.ndarray) -> Tensor:
+def _random_fill(self: Tensor, name: str, values: np.ndarray, error: type[Exception] = NotImplementedError) -> Tensor:
+    """Write real-valued draws into a float tensor; an integer or bool one is refused with ``error``, PyTorch's
+    exception for ``name`` (NotImplementedError from its kernels, RuntimeError from its distribution checks)."""
     if not is_floating(self.array.dtype):
-        raise TypeError(f"{name}: the tensor holds {self.array.dtype}, but its samples are real numbers; "
-                        "fill a float tensor")
+        raise error(f"{name}: the tensor holds {self.array.dtype}, but its samples are real numbers; "
+                    "fill a float tensor")
     return self.copy_(Tensor._wrap(values.astype(self.array.dtype)))
 
 
@@ -595,9 +597,10 @@ for _name in ("addcmul_", "addcdiv_"):  # the old number-first order read (and w
 
 @method
 def bernoulli_(self: Tensor, p: float = 0.5, generator: Any = None) -> Tensor:
-    """Fill in place with draws of 1 (probability ``p``) or 0."""
+    """Fill in place with draws of 1 (probability ``p``) or 0, in the tensor's dtype (an int or bool one too, as
+    PyTorch)."""
     draws = pick_generator(None, generator).random(self.array.shape) < _plain(p)
-    return _random_fill(self, "bernoulli_", draws.astype(self.array.dtype))
+    return self.copy_(Tensor._wrap(draws.astype(self.array.dtype)))
 
 
 @method

@@ -33,7 +33,7 @@ def _window(name: str, window_length: int, periodic: bool, dtype: Any, device: A
     if isinstance(window_length, bool) or not isinstance(window_length, (int, np.integer)) or window_length < 0:
         raise RuntimeError(f"{name}: window_length must be a whole number ≥ 0, got {window_length!r}")
     check_device(device)
-    resolved = _float_dtype(dtype, name)
+    resolved = _float_dtype(dtype, name, RuntimeError)
     if window_length <= 1:
         return _leaf(np.ones(window_length, dtype=resolved), requires_grad)
     span = window_length if periodic else window_length - 1  # M − 1

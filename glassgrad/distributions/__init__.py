@@ -29,6 +29,9 @@ other numbers than PyTorch's generator.
 -0.9189
 """
 
+import importlib
+from types import ModuleType
+
 from . import constraints, kl_more, transforms  # noqa: F401  (importing kl_more registers its KL rules)
 from .base import Distribution
 from .circular import VonMises
@@ -91,3 +94,27 @@ __all__ += ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform
             "identity_transform"]  # the transforms, importable from here as from torch.distributions
 __all__ += ["FisherSnedecor", "GeneralizedPareto", "HalfCauchy", "InverseGamma", "MixtureSameFamily",
             "OneHotCategoricalStraightThrough", "VonMises"]
+
+#: PyTorch's module of each distribution → glassgrad's module that holds it, so that the full path a tutorial
+#: writes works too: ``torch.distributions.normal.Normal(0.0, 1.0)``, ``from torch.distributions.categorical
+#: import Categorical``.
+TORCH_MODULES = {
+    "bernoulli": "discrete", "categorical": "discrete", "geometric": "discrete", "one_hot_categorical": "discrete",
+    "normal": "location_scale", "uniform": "location_scale", "cauchy": "location_scale", "gumbel": "location_scale",
+    "laplace": "location_scale", "exponential": "positive", "half_cauchy": "positive", "half_normal": "positive",
+    "log_normal": "positive", "beta": "gamma_family", "chi2": "gamma_family", "dirichlet": "gamma_family",
+    "gamma": "gamma_family", "studentT": "gamma_family", "fishersnedecor": "gamma_ratios",
+    "inverse_gamma": "gamma_ratios", "binomial": "counts", "multinomial": "counts", "negative_binomial": "counts",
+    "poisson": "counts", "generalized_pareto": "powered", "kumaraswamy": "powered", "pareto": "powered",
+    "weibull": "powered", "multivariate_normal": "multivariate", "lowrank_multivariate_normal": "multivariate",
+    "logistic_normal": "relaxed", "relaxed_bernoulli": "relaxed", "relaxed_categorical": "relaxed",
+    "continuous_bernoulli": "continuous_bernoulli", "distribution": "base", "independent": "independent",
+    "mixture_same_family": "mixture", "transformed_distribution": "transformed", "von_mises": "circular",
+}
+
+
+def __getattr__(name: str) -> ModuleType:
+    """``gg.distributions.normal`` and the other PyTorch module names of :data:`TORCH_MODULES`."""
+    if name in TORCH_MODULES:
+        return importlib.import_module(f"{__name__}.{TORCH_MODULES[name]}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -37,7 +37,7 @@ from ..creation import pick_generator
 from ..renamed import renamed
 from ..tensor import Tensor
 
-LINEAR_GAIN = ("linear", "identity", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+LINEAR_GAIN = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                "conv_transpose3d", "sigmoid")
 
 _SKIPPING = ContextVar("skipping_init", default=False)
@@ -57,9 +57,10 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The factor that keeps activations' variance steady through ``nonlinearity``.
 
     linear/sigmoid: 1,  tanh: 5/3,  relu: √2,  leaky_relu (slope a, default 0.01): √(2/(1 + a²)),  selu: 3/4.
+    The linear ones give the int 1, as PyTorch (a program printing the gain shows ``1``).
     """
     if nonlinearity in LINEAR_GAIN:
-        return 1.0
+        return 1
     if nonlinearity == "tanh":
         return 5.0 / 3
     if nonlinearity == "relu":

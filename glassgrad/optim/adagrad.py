@@ -38,7 +38,7 @@ class Adagrad(Optimizer):
     >>> opt = gg.optim.Adagrad([w], lr=0.5)
     >>> (w * w).sum().backward(); opt.step()   # s = g², so the first step is η·sign(g)
     >>> w
-    tensor([ 0.5, -2.5], requires_grad=True)
+    tensor([ 0.5000, -2.5000], requires_grad=True)
     """
 
 

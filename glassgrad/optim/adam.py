@@ -44,7 +44,7 @@ class Adam(Optimizer):
     >>> opt = gg.optim.Adam([w], lr=0.1)
     >>> (w * w).sum().backward(); opt.step()
     >>> w                        # the first step is ≈ η·sign(g) for every weight
-    tensor([ 0.9, -2.9], requires_grad=True)
+    tensor([ 0.9000, -2.9000], requires_grad=True)
     """
 
     def __init__(

@@ -11,7 +11,7 @@ their own hyper-parameters (a smaller learning rate for a pretrained body, say),
 >>> (w * w).sum().backward()         # ∂L/∂w = 2·w = [2, −4]
 >>> opt.step()                       # w ← w − η·∂L/∂w = [1 − 0.2, −2 + 0.4]
 >>> w
-tensor([ 0.8, -1.6], requires_grad=True)
+tensor([ 0.8000, -1.6000], requires_grad=True)
 
 Each subclass supplies ``_update(param, grad, group)``, which changes ``param.array`` in place
 (NumPy ``out=``, float32 stays float32), and ``formula_for(group)``: its rule as displayed,
@@ -86,12 +86,16 @@ class Optimizer:
     """How many times ``step`` ran (a subclass's ``step`` that calls ``super().step()`` counts twice); a
     learning-rate scheduler reads it to warn when it is stepped before the optimizer."""
     _in_step = False
+    _state_in_tensors = False
+    """Whether ``self.state`` holds tensors: a learner's optimizer with a ``step`` of its own stores them
+    (``state["buf"] = torch.zeros_like(p)``) and reads them back with tensor methods; glassgrad's hold arrays."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         step = cls.__dict__.get("step")
         if step is not None:  # a step of its own (LBFGS, a learner's optimizer): counted and hooked too
             cls.step = with_step_hooks(step)
+            cls._state_in_tensors = not cls.__module__.startswith("glassgrad.")
         init = cls.__dict__.get("__init__")
         if init is None:
             return
@@ -390,7 +394,8 @@ class Optimizer:
             param = by_index.get(int(key))
             if param is None:
                 raise ValueError(f"loaded state dict has state for parameter {key}, but no group lists that index")
-            state[param] = {name: _restored(value, param, name, key, self._saved_shape(param, name))
+            state[param] = {name: _restored_tensor(value, param, name) if self._state_in_tensors else
+                            _restored(value, param, name, key, self._saved_shape(param, name))
                             for name, value in values.items()}
         self.param_groups[:] = groups
         self.state = state
@@ -451,6 +456,16 @@ def _copied(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.copy()
     return value
+
+
+def _restored_tensor(value: Any, param: Tensor, name: str) -> Any:
+    """A saved entry of a learner's optimizer state, back as the tensor it was stored as (a copy, cast to a float
+    ``param``'s dtype except the step count, as PyTorch); numbers are kept."""
+    if not isinstance(value, (Tensor, np.ndarray)):
+        return value
+    array = value.array if isinstance(value, Tensor) else value
+    cast = name != "step" and array.dtype.kind == "f" and param.array.dtype.kind == "f"
+    return Tensor._wrap(array.astype(param.array.dtype if cast else array.dtype, copy=True))
 
 
 def _restored(value: Any, param: Tensor, name: str, key: Any, shape: tuple[int, ...]) -> Any:
