@@ -186,6 +186,17 @@ def shape_arg(shape: tuple, name: str) -> tuple:
     return tuple(int(n) for n in shape)
 
 
+def keyword_sizes(sizes: tuple, keyword: Any, name: str, keyword_name: str) -> tuple:
+    """The sizes of a call that gave none positionally (``f(2, 3)``): given by PyTorch's keyword instead
+    (``f(size=(2, 3))``, ready for :func:`shape_arg`), else PyTorch's TypeError for sizes missing or given twice."""
+    if keyword is None:
+        raise TypeError(f"{name}() missing its sizes: give them as {name}(2, 3), {name}((2, 3)) or "
+                        f"{name}({keyword_name}=(2, 3)) (() for a 0-d shape)")
+    if sizes:
+        raise TypeError(f"{name}: give the sizes once, as {name}(2, 3) or {name}({keyword_name}=(2, 3)), not both")
+    return (keyword,)
+
+
 def check_dim(tensor: Any, dim: int, name: str) -> int:
     """``dim`` of ``tensor`` (an int in [−ndim, ndim)) as a non-negative index; else one clear error."""
     ndim = max(tensor.ndim, 1)

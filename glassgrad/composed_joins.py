@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .arguments import check_dim, shape_arg, shape_text
+from .arguments import check_dim, keyword_sizes, shape_arg, shape_text
 from .composed import movedim
 from .creation import as_tensor
 from .dtypes import get_default_dtype
@@ -154,12 +154,14 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
 
 
 @_method
-def tile(input: Tensor, *dims: Any) -> Tensor:
+def tile(input: Tensor, *given: Any, dims: Any = None) -> Tensor:
     """The tensor repeated ``dims[d]`` times along each dim; fewer ``dims`` than dims count from the last
-    (``repeat`` with 1s in front). ``gg.tile(x, (2, 3))``, ``x.tile(2, 3)``."""
+    (``repeat`` with 1s in front). ``gg.tile(x, (2, 3))``, ``x.tile(2, 3)``, ``x.tile(dims=(2, 3))``."""
     x = as_tensor(input)
-    sizes = shape_arg(dims[0] if len(dims) == 1 and isinstance(dims[0], (list, tuple)) else dims, "tile")
-    return x.repeat(*((1,) * (x.ndim - len(sizes)) + tuple(sizes)))
+    if dims is not None or not given:
+        given = keyword_sizes(given, dims, "tile", "dims")
+    sizes = shape_arg(given, "tile")
+    return x.repeat((1,) * (x.ndim - len(sizes)) + tuple(sizes))
 
 
 @_method

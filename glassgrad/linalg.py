@@ -212,7 +212,7 @@ def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tens
         raise RuntimeError(f"linalg.tensorsolve: A of shape {shape_text(a.shape)} read with B of shape "
                            f"{shape_text(b.shape)} is {math.prod(a.shape[:b.ndim])}×{math.prod(unknowns)} for "
                            f"{equations} equations; give B as many entries as A.shape[:B.ndim] and A.shape[B.ndim:]")
-    return solve(a.reshape(equations, equations), b.reshape(equations)).reshape(*unknowns)
+    return solve(a.reshape(equations, equations), b.reshape(equations)).reshape(unknowns)
 
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:

@@ -335,8 +335,7 @@ _new("new_empty", 0)
 def new_full(self: Tensor, size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value``, in this tensor's dtype unless ``dtype`` is given."""
-    return _filled(tuple(size) if isinstance(size, (tuple, list)) else (size,), fill_value, dtype or self.dtype,
-                   requires_grad, "new_full", device)
+    return _filled((size,), fill_value, dtype or self.dtype, requires_grad, "new_full", device)
 
 
 @method

@@ -1,0 +1,116 @@
+"""Small differences from PyTorch 2.13 that programs meet: its keyword names for sizes and dims, calls that give no
+size, each checked against PyTorch itself."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+
+SHAPES = st.lists(st.integers(1, 3), min_size=1, max_size=4)
+
+# each call by PyTorch's keyword names, as a function of the library and a tensor
+KEYWORD_CALLS = {
+    "view(size=)": lambda lib, x: x.view(size=(-1,)),
+    "view(dtype=)": lambda lib, x: x.view(dtype=lib.int64),
+    "reshape(shape=)": lambda lib, x: x.reshape(shape=(x.numel(), 1)),
+    "permute(dims=)": lambda lib, x: x.permute(dims=tuple(reversed(range(x.ndim)))),
+    "expand(size=)": lambda lib, x: x[..., :1].expand(size=(2, *x.shape[:-1], 3)),
+    "repeat(repeats=)": lambda lib, x: x.repeat(repeats=(2,) * x.ndim),
+    "split(split_size=)": lambda lib, x: x.split(split_size=1, dim=-1),
+    "flip(dims=)": lambda lib, x: x.flip(dims=(0,)),
+    "tile(dims=)": lambda lib, x: x.tile(dims=(2,)),
+    "swapdims(dim0=, dim1=)": lambda lib, x: x.swapdims(dim0=0, dim1=-1),
+    "torch.reshape(input=, shape=)": lambda lib, x: lib.reshape(input=x, shape=(-1,)),
+    "torch.permute(input=, dims=)": lambda lib, x: lib.permute(input=x, dims=tuple(reversed(range(x.ndim)))),
+    "torch.split(tensor=, split_size_or_sections=)": lambda lib, x: lib.split(tensor=x, split_size_or_sections=1),
+    "torch.flip(input=, dims=)": lambda lib, x: lib.flip(input=x, dims=(-1,)),
+    "torch.tile(input=, dims=)": lambda lib, x: lib.tile(input=x, dims=(1, 2)),
+    "torch.swapdims(input=, dim0=, dim1=)": lambda lib, x: lib.swapdims(input=x, dim0=0, dim1=-1),
+}
+
+
+def _values(result):
+    """A result as nested lists (a tuple of pieces as a list of them)."""
+    if isinstance(result, tuple):
+        return [piece.tolist() for piece in result]
+    return result.tolist()
+
+
+@pytest.mark.torch
+@given(call=st.sampled_from(sorted(KEYWORD_CALLS)), shape=SHAPES)
+def test_pytorchs_keyword_names_for_sizes_and_dims_are_accepted(call, shape, torch):
+    """``x.reshape(shape=(…))``, ``x.permute(dims=…)``, ``torch.split(tensor=x, …)``… are how PyTorch names these
+    arguments (programs, and its own docs, pass them so); glassgrad raised TypeError for each."""
+    values = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
+    ours = KEYWORD_CALLS[call](gg, gg.tensor(values))
+    theirs = KEYWORD_CALLS[call](torch, torch.tensor(values))
+    assert _values(ours) == _values(theirs)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.ones(2, 3).reshape(6, shape=(6,)),
+    lambda lib: lib.ones(2, 3).view(6, size=(6,)),
+    lambda lib: lib.ones(2, 3).permute(1, 0, dims=(1, 0)),
+    lambda lib: lib.ones(1, 3).expand(2, 3, size=(2, 3)),
+    lambda lib: lib.zeros(2, size=(2,)),
+], ids=["reshape", "view", "permute", "expand", "zeros"])
+def test_sizes_given_both_ways_are_a_type_error(call, torch):
+    with pytest.raises(TypeError):
+        call(torch)
+    with pytest.raises(TypeError, match=r"give the sizes once, as \w+\(2, 3\) or \w+\(\w+=\(2, 3\)\), not both"):
+        call(gg)
+
+
+NO_SIZE_CALLS = {
+    "ones()": lambda lib: lib.ones(),
+    "zeros()": lambda lib: lib.zeros(),
+    "empty()": lambda lib: lib.empty(),
+    "rand()": lambda lib: lib.rand(),
+    "randn()": lambda lib: lib.randn(),
+    "x.view()": lambda lib: lib.ones(1).view(),
+    "x.reshape()": lambda lib: lib.ones(1).reshape(),
+    "x.permute()": lambda lib: lib.tensor(1.0).permute(),
+    "x.expand()": lambda lib: lib.tensor(1.0).expand(),
+    "x.repeat()": lambda lib: lib.tensor(1.0).repeat(),
+    "x.flip()": lambda lib: lib.ones(2).flip(),
+    "x.tile()": lambda lib: lib.ones(2).tile(),
+    "x.new_zeros()": lambda lib: lib.ones(2).new_zeros(),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("call", sorted(NO_SIZE_CALLS))
+def test_no_size_at_all_is_pytorchs_type_error(call, torch):
+    """``gg.ones()`` made a 0-d tensor and ``x.reshape()`` of a one-entry tensor a 0-d view, where PyTorch raises
+    TypeError: the size is missing. (The 0-d shape is written ``()``.)"""
+    with pytest.raises(TypeError):
+        NO_SIZE_CALLS[call](torch)
+    with pytest.raises(TypeError, match=r"missing its sizes: give them as .*\(\(\) for a 0-d shape\)"):
+        NO_SIZE_CALLS[call](gg)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.ones(()), lambda lib: lib.zeros([]), lambda lib: lib.ones(size=()), lambda lib: lib.rand(()),
+    lambda lib: lib.full((), 2.0), lambda lib: lib.zeros_like(lib.tensor(1.0)),
+    lambda lib: lib.tensor(1.0).new_full((), 3.0), lambda lib: lib.ones(1).view(()),
+    lambda lib: lib.ones(1).reshape(()), lambda lib: lib.tensor(1.0).permute(()),
+    lambda lib: lib.tensor(1.0).expand(()), lambda lib: lib.tensor(1.0).repeat(()),
+    lambda lib: lib.tile(lib.tensor(1.0), ()), lambda lib: lib.broadcast_tensors(lib.tensor(1.0))[0],
+    lambda lib: lib.tensor(2.0).prod(),
+])
+def test_the_0d_shape_given_as_an_empty_tuple_stays_0d(call, torch):
+    ours, theirs = call(gg), call(torch)
+    assert tuple(ours.shape) == tuple(theirs.shape) == ()
+
+
+def test_a_0d_products_gradient_keeps_its_shape():
+    """The gradient of ``x.prod()`` for a 0-d ``x`` is 1 (d x / d x), shaped as ``x``."""
+    x = gg.tensor(3.0, dtype=gg.float64, requires_grad=True)
+    x.prod().backward()
+    assert x.grad.shape == () and x.grad.item() == 1.0
