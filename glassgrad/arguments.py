@@ -141,6 +141,8 @@ def as_array(data: Any, dtype: Any) -> np.ndarray:
         except ValueError as error:
             raise ValueError(f"tensor(): could not make an array of this data ({error}); "
                              "nested lists must be rectangular and hold numbers") from None
+        if dtype is None and array.dtype.kind in "uO":  # what NumPy makes of a Python int past int64's range
+            _check_int64_range(data)
         if dtype is None and array.dtype == np.float64:
             # a Python float alone is the default dtype; a sequence (a list, a deque) reads its entries' own dtypes
             array = array.astype(_list_dtype(data if isinstance(data, (list, tuple)) else list(data)) if array.ndim
@@ -150,6 +152,19 @@ def as_array(data: Any, dtype: Any) -> np.ndarray:
             f"tensor(): data of dtype {array.dtype} is not numeric; give numbers (floats, ints or bools)"
         )
     return array
+
+
+INT64_RANGE = (-(2**63), 2**63 - 1)
+
+
+def _check_int64_range(data: Any) -> None:
+    """PyTorch's ValueError for a Python int outside int64 (its dtype for Python ints, with no ``dtype`` given),
+    where NumPy would make a uint64 (``2**63``) or object (``-2**63 - 1``) array."""
+    low, high = INT64_RANGE
+    for n in np.array(data, dtype=object).ravel().tolist():
+        if type(n) is int and not low <= n <= high:
+            raise ValueError(f"tensor(): the int {n} is outside int64's range [{low}, {high}] (PyTorch's dtype for "
+                             "Python ints); pass dtype=gg.float64 to store it as a float")
 
 
 _PYTHON_NUMBERS = frozenset((bool, int, float))
@@ -164,6 +179,8 @@ def _list_dtype(data: list | tuple) -> np.dtype:
     while entries and type(entries[0]) in (list, tuple):
         entries = list(itertools.chain.from_iterable(entries))
     if _PYTHON_NUMBERS.issuperset(map(type, entries)):  # the common case: Python numbers alone
+        if float not in map(type, entries):  # whole numbers NumPy made float64: one is past int64's range
+            _check_int64_range(entries)
         return get_default_dtype()
     own = [np.asarray(entry).dtype for entry in entries if type(entry) not in _PYTHON_NUMBERS]
     if float in map(type, entries):

@@ -1,5 +1,5 @@
-"""Small differences from PyTorch 2.13 that programs meet: its keyword names for sizes and dims, calls that give no
-size, each checked against PyTorch itself."""
+"""Small differences from PyTorch 2.13 that programs meet: its keyword names for sizes and dims, Python ints past
+int64, calls that give no size, each checked against PyTorch itself."""
 
 from __future__ import annotations
 
@@ -114,3 +114,40 @@ def test_a_0d_products_gradient_keeps_its_shape():
     x = gg.tensor(3.0, dtype=gg.float64, requires_grad=True)
     x.prod().backward()
     assert x.grad.shape == () and x.grad.item() == 1.0
+
+
+PAST_INT64 = st.one_of(st.integers(2**63, 2**70), st.integers(-(2**70), -(2**63) - 1))
+
+
+@pytest.mark.torch
+@given(value=PAST_INT64, others=st.lists(st.integers(-(2**63), 2**63 - 1), max_size=3), nested=st.booleans(),
+       position=st.integers(0, 3))
+def test_python_ints_past_int64_are_pytorchs_value_error(value, others, nested, position, torch):
+    """``torch.tensor(2**63)`` raises ValueError (Python ints are int64); glassgrad made a uint64 tensor of it, a
+    float32 one of ``[1, 2**63]`` and raised TypeError for ``-2**63 - 1``."""
+    entries = list(others)
+    entries.insert(min(position, len(entries)), value)
+    data = [[n] for n in entries] if nested else entries
+    for given_data in (data, value):
+        with pytest.raises(ValueError):
+            torch.tensor(given_data)
+        with pytest.raises(ValueError, match=rf"tensor\(\): the int {value} is outside int64's range "
+                                             rf"\[-9223372036854775808, 9223372036854775807\]") as caught:
+            gg.tensor(given_data)
+        assert "\n" not in str(caught.value)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("data", [2**63 - 1, -(2**63), [1, -(2**63)], [[2**63 - 1], [0]]])
+def test_python_ints_at_int64s_ends_stay_int64(data, torch):
+    ours, theirs = gg.tensor(data), torch.tensor(data)
+    assert ours.dtype == gg.int64 and ours.tolist() == theirs.tolist()
+
+
+@pytest.mark.torch
+def test_ints_past_int64_with_a_float_dtype_or_a_float_beside_them_are_floats(torch):
+    for data, dtype in (([2**63], "float64"), ([1.5, 2**63], None), (2**64, "float32")):
+        ours = gg.tensor(data, dtype=None if dtype is None else getattr(gg, dtype))
+        theirs = torch.tensor(data, dtype=None if dtype is None else getattr(torch, dtype))
+        assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
