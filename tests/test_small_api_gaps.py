@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import glassgrad as gg
@@ -151,3 +151,29 @@ def test_ints_past_int64_with_a_float_dtype_or_a_float_beside_them_are_floats(to
         theirs = torch.tensor(data, dtype=None if dtype is None else getattr(torch, dtype))
         assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.torch
+@given(batch=st.integers(0, 3), in_features=st.integers(0, 3), out_features=st.integers(0, 3))
+def test_linear_layers_with_no_inputs_or_no_outputs_work_as_pytorchs(batch, in_features, out_features, torch):
+    """``nn.Linear(0, n)`` (no inputs: the output is the bias, which then starts at 0) and ``nn.Linear(n, 0)`` are
+    accepted by PyTorch, with zero-size gradients; glassgrad refused them."""
+    assume(in_features == 0 or out_features == 0)
+    with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
+        ours = gg.nn.Linear(in_features, out_features, dtype=gg.float64)
+    with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
+        theirs = torch.nn.Linear(in_features, out_features, dtype=torch.float64)
+    with torch.no_grad():  # the same draws in both (none when either size is 0)
+        theirs.weight.copy_(torch.tensor(ours.weight.numpy()))
+        theirs.bias.copy_(torch.tensor(ours.bias.numpy()))
+    values = np.arange(batch * in_features, dtype=np.float64).reshape(batch, in_features)
+    x_ours = gg.tensor(values, requires_grad=True)
+    x_theirs = torch.tensor(values, requires_grad=True)
+    out_ours, out_theirs = ours(x_ours), theirs(x_theirs)
+    np.testing.assert_array_equal(out_ours.detach().numpy(), out_theirs.detach().numpy())
+    (out_ours * 2).sum().backward()
+    (out_theirs * 2).sum().backward()
+    for mine, reference in ((x_ours.grad, x_theirs.grad), (ours.weight.grad, theirs.weight.grad),
+                            (ours.bias.grad, theirs.bias.grad)):
+        assert tuple(mine.shape) == tuple(reference.shape)
+        np.testing.assert_array_equal(mine.numpy(), reference.numpy())
