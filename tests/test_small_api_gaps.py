@@ -177,3 +177,16 @@ def test_linear_layers_with_no_inputs_or_no_outputs_work_as_pytorchs(batch, in_f
                             (ours.bias.grad, theirs.bias.grad)):
         assert tuple(mine.shape) == tuple(reference.shape)
         np.testing.assert_array_equal(mine.numpy(), reference.numpy())
+
+
+@pytest.mark.torch
+def test_saving_into_a_missing_folder_is_pytorchs_runtime_error(tmp_path, torch):
+    """``torch.save`` into a folder that does not exist raises RuntimeError; ``gg.save`` raised FileNotFoundError
+    alone (it still is one, for code that catches OSError)."""
+    target = tmp_path / "no_such_folder" / "model.pt"
+    with pytest.raises(RuntimeError):
+        torch.save({"w": torch.zeros(1)}, target)
+    with pytest.raises(RuntimeError, match=r"^cannot write .*model\.pt: the folder .*no_such_folder does not exist; "
+                                           r"create it first$") as caught:
+        gg.save({"w": gg.zeros(1)}, target)
+    assert isinstance(caught.value, FileNotFoundError) and "\n" not in str(caught.value)
