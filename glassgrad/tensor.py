@@ -842,9 +842,11 @@ class Tensor:
         except ValueError:
             if _fits(shape, self.array.size):
                 raise  # not a shape problem: let the real error through
+            open_size = "; its -1 could be any size, as another size is 0: write that size out" if (
+                -1 in shape and 0 in shape) else ""
             raise RuntimeError(
                 f"reshape: shape {shape_text(shape)} is invalid for a tensor of shape "
-                f"{shape_text(self.shape)} ({self.array.size} elements)"
+                f"{shape_text(self.shape)} ({self.array.size} elements){open_size}"
             ) from None
 
     def view(self, *shape, size=None, dtype=None) -> Tensor:

@@ -273,10 +273,11 @@ add("nelement", Tensor.numel)
 def _strides(self: Tensor) -> tuple:
     """Entries (not bytes) between neighbours along each dim; a flipped view (negative strides, which PyTorch
     never makes: its ``flip`` copies) counts as the contiguous copy PyTorch would hold, and so does a tensor
-    with no entries."""
+    with no entries, whose strides PyTorch works out with each size of 0 counted as 1 (``zeros(2, 0, 3)``:
+    ``(3, 3, 1)``)."""
     array = self.array
     if array.size == 0 or any(step < 0 for step in array.strides):
-        return tuple(int(np.prod(array.shape[d + 1:])) for d in range(array.ndim))
+        return tuple(math.prod(max(n, 1) for n in array.shape[d + 1:]) for d in range(array.ndim))
     return tuple(step // array.itemsize for step in array.strides)
 
 
@@ -296,7 +297,7 @@ def is_contiguous(self: Tensor, memory_format: Any = None) -> bool:
     for size, step in zip(reversed(self.array.shape), reversed(strides)):
         if size != 1 and step != expected:
             return False
-        expected *= size
+        expected *= max(size, 1)  # as the strides of a tensor with no entries count a size of 0
     return True
 
 

@@ -190,3 +190,29 @@ def test_saving_into_a_missing_folder_is_pytorchs_runtime_error(tmp_path, torch)
                                            r"create it first$") as caught:
         gg.save({"w": gg.zeros(1)}, target)
     assert isinstance(caught.value, FileNotFoundError) and "\n" not in str(caught.value)
+
+
+EMPTY_SHAPES = st.lists(st.integers(0, 3), min_size=1, max_size=4).filter(lambda shape: 0 in shape)
+
+
+@pytest.mark.torch
+@given(shape=EMPTY_SHAPES)
+def test_strides_of_a_new_tensor_with_no_entries_are_pytorchs(shape, torch):
+    """PyTorch works out a new tensor's strides with each size of 0 counted as 1 (``zeros(2, 0, 3)``: ``(3, 3, 1)``);
+    glassgrad counted it as 0 (``(0, 3, 1)``)."""
+    ours, theirs = gg.zeros(shape), torch.zeros(shape)
+    assert ours.stride() == theirs.stride()
+    assert [ours.stride(d) for d in range(len(shape))] == [theirs.stride(d) for d in range(len(shape))]
+    assert ours.is_contiguous() and theirs.is_contiguous()
+
+
+@pytest.mark.torch
+@given(shape=EMPTY_SHAPES, method=st.sampled_from(["view", "reshape"]), data=st.data())
+def test_a_minus_one_beside_a_size_0_is_refused_as_pytorch_does(shape, method, data, torch):
+    """With a size of 0 in the new shape, a -1 could be any size: PyTorch raises RuntimeError; so does glassgrad,
+    saying why."""
+    new = data.draw(st.permutations([-1, 0, *data.draw(st.lists(st.integers(1, 3), max_size=2))]))
+    with pytest.raises(RuntimeError):
+        getattr(torch.zeros(shape), method)(new)
+    with pytest.raises(RuntimeError, match=r"its -1 could be any size, as another size is 0: write that size out"):
+        getattr(gg.zeros(shape), method)(new)
