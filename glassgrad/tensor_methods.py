@@ -248,11 +248,16 @@ def type_name(self: Tensor, dtype: Any = None) -> Any:
     """With no argument, PyTorch's type name (``'torch.FloatTensor'``); with a dtype, ``self.to(dtype)``."""
     if dtype is None:
         return f"torch.{TYPE_NAMES.get(self.array.dtype.name, self.array.dtype.name)}Tensor"
+    return self.to(type_dtype(dtype))
+
+
+def type_dtype(dtype: Any) -> Any:
+    """What ``type(dtype)`` converts to: a legacy type name (``'torch.DoubleTensor'``) as its dtype, else ``dtype``."""
     if isinstance(dtype, str) and dtype.startswith("torch.") and dtype.endswith("Tensor"):
         if dtype not in LEGACY_DTYPES:
             raise TypeError(f"type: unknown type name {dtype!r}; use e.g. 'torch.FloatTensor' or a dtype")
-        dtype = LEGACY_DTYPES[dtype]
-    return self.to(dtype)
+        return LEGACY_DTYPES[dtype]
+    return dtype
 
 
 @method

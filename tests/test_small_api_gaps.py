@@ -216,3 +216,23 @@ def test_a_minus_one_beside_a_size_0_is_refused_as_pytorch_does(shape, method, d
         getattr(torch.zeros(shape), method)(new)
     with pytest.raises(RuntimeError, match=r"its -1 could be any size, as another size is 0: write that size out"):
         getattr(gg.zeros(shape), method)(new)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dst_type", ["float64", "torch.DoubleTensor", "torch.HalfTensor"])
+def test_module_type_converts_parameters_and_buffers_as_pytorchs(dst_type, torch):
+    """``model.type(torch.float64)`` (or a legacy name) converts every parameter and buffer, integer buffers too;
+    glassgrad's modules had no ``type``."""
+    def build(lib):
+        model = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.BatchNorm1d(3))
+        return model.type(getattr(lib, dst_type) if dst_type == "float64" else dst_type)
+
+    ours, theirs = build(gg), build(torch)
+    ours_dtypes = {name: str(t.dtype) for name, t in [*ours.named_parameters(), *ours.named_buffers()]}
+    theirs_dtypes = {name: str(t.dtype).removeprefix("torch.")
+                     for name, t in [*theirs.named_parameters(), *theirs.named_buffers()]}
+    assert ours_dtypes == theirs_dtypes
+    with pytest.raises(RuntimeError):
+        torch.nn.Linear(2, 3).type(torch.int64)
+    with pytest.raises(RuntimeError, match="Module.type: parameters must stay floating to learn, so int64 is refused"):
+        gg.nn.Linear(2, 3).type(gg.int64)
