@@ -214,6 +214,18 @@ def keyword_sizes(sizes: tuple, keyword: Any, name: str, keyword_name: str) -> t
     return (keyword,)
 
 
+def cuts_given(name: str, indices_or_sections: Any, sections: Any = None, indices: Any = None,
+               tensor_indices_or_sections: Any = None) -> Any:
+    """Where to cut, given positionally or by one of PyTorch's keywords (``sections=n``, ``indices=[…]``,
+    ``tensor_indices_or_sections=``); else PyTorch's TypeError."""
+    given = [value for value in (indices_or_sections, sections, indices, tensor_indices_or_sections)
+             if value is not None]
+    if len(given) != 1:
+        raise TypeError(f"{name}: give where to cut once: a number of sections ({name}(x, 3) or sections=3) or "
+                        f"a list of indices ({name}(x, [1, 4]) or indices=[1, 4])")
+    return given[0]
+
+
 def check_dim(tensor: Any, dim: int, name: str) -> int:
     """``dim`` of ``tensor`` (an int in [−ndim, ndim)) as a non-negative index; else one clear error."""
     ndim = max(tensor.ndim, 1)

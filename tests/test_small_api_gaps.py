@@ -30,6 +30,13 @@ KEYWORD_CALLS = {
     "torch.flip(input=, dims=)": lambda lib, x: lib.flip(input=x, dims=(-1,)),
     "torch.tile(input=, dims=)": lambda lib, x: lib.tile(input=x, dims=(1, 2)),
     "torch.swapdims(input=, dim0=, dim1=)": lambda lib, x: lib.swapdims(input=x, dim0=0, dim1=-1),
+    "tensor_split(sections=)": lambda lib, x: x.tensor_split(sections=2, dim=-1),
+    "torch.tensor_split(input=, indices=)": lambda lib, x: lib.tensor_split(input=x, indices=[1], dim=0),
+    "hsplit(indices=)": lambda lib, x: x.hsplit(indices=[1]),
+    "torch.hsplit(input=, sections=)": lambda lib, x: lib.hsplit(input=x.reshape(-1, 1), sections=1),
+    "vsplit(indices=)": lambda lib, x: x.reshape(x.shape[0], -1).vsplit(indices=[1]),
+    "torch.dsplit(input=, sections=)": lambda lib, x: lib.dsplit(input=x.reshape(1, 1, -1), sections=1),
+    "sum_to_size(size=)": lambda lib, x: x.sum_to_size(size=(1,) * x.ndim),
 }
 
 
@@ -41,7 +48,8 @@ def _values(result):
 
 
 @pytest.mark.torch
-@given(call=st.sampled_from(sorted(KEYWORD_CALLS)), shape=SHAPES)
+@pytest.mark.parametrize("call", sorted(KEYWORD_CALLS))
+@given(shape=SHAPES)
 def test_pytorchs_keyword_names_for_sizes_and_dims_are_accepted(call, shape, torch):
     """``x.reshape(shape=(…))``, ``x.permute(dims=…)``, ``torch.split(tensor=x, …)``… are how PyTorch names these
     arguments (programs, and its own docs, pass them so); glassgrad raised TypeError for each."""
@@ -80,6 +88,8 @@ NO_SIZE_CALLS = {
     "x.flip()": lambda lib: lib.ones(2).flip(),
     "x.tile()": lambda lib: lib.ones(2).tile(),
     "x.new_zeros()": lambda lib: lib.ones(2).new_zeros(),
+    "x.tensor_split()": lambda lib: lib.ones(2).tensor_split(),
+    "x.hsplit()": lambda lib: lib.ones(2).hsplit(),
 }
 
 
@@ -90,7 +100,8 @@ def test_no_size_at_all_is_pytorchs_type_error(call, torch):
     TypeError: the size is missing. (The 0-d shape is written ``()``.)"""
     with pytest.raises(TypeError):
         NO_SIZE_CALLS[call](torch)
-    with pytest.raises(TypeError, match=r"missing its sizes: give them as .*\(\(\) for a 0-d shape\)"):
+    with pytest.raises(TypeError, match=r"missing its sizes: give them as .*\(\(\) for a 0-d shape\)|give where to "
+                                        r"cut once: a number of sections .* or a list of indices"):
         NO_SIZE_CALLS[call](gg)
 
 
