@@ -128,9 +128,9 @@ def slogdet(A: Tensor) -> SignLogDet:
     return SignLogDet(sign, apply(ops_linalg.LOGABSDET, (a,), a.array))
 
 
-def logdet(A: Tensor) -> Tensor:
+def logdet(input: Tensor) -> Tensor:
     """``ln det A``: NaN where the determinant is negative, as in PyTorch."""
-    sign, value = slogdet(A)
+    sign, value = slogdet(input)
     return value.masked_fill(Tensor._wrap(sign.array < 0), math.nan)  # no slope there, as in PyTorch
 
 
@@ -157,9 +157,9 @@ def solve_as(a: Tensor, b: Tensor, vector: bool) -> Tensor:
                  vector)
 
 
-def matrix_power(A: Tensor, n: int) -> Tensor:
+def matrix_power(input: Tensor, n: int) -> Tensor:
     """``Aⁿ`` by repeated squaring (``A⁰ = I``; a negative n powers the inverse)."""
-    a = _square(A, "matrix_power")
+    a = _square(input, "matrix_power")
     if n < 0:
         a, n = inv(a), -n
     result = None

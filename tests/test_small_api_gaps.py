@@ -247,3 +247,24 @@ def test_module_type_converts_parameters_and_buffers_as_pytorchs(dst_type, torch
         torch.nn.Linear(2, 3).type(torch.int64)
     with pytest.raises(RuntimeError, match="Module.type: parameters must stay floating to learn, so int64 is refused"):
         gg.nn.Linear(2, 3).type(gg.int64)
+
+
+TOP_LEVEL_LINALG = {
+    "inverse": {}, "det": {}, "logdet": {}, "slogdet": {}, "matrix_power": {"n": 3}, "matrix_exp": {},
+    "cholesky_inverse": {},
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(TOP_LEVEL_LINALG))
+@given(entries=st.lists(st.floats(-1, 1), min_size=4, max_size=4))
+def test_top_level_matrix_functions_take_pytorchs_input_keyword(name, entries, torch):
+    """``torch.det(input=a)``, ``torch.inverse(input=a)``… name their argument ``input`` (``torch.linalg.det`` names
+    it ``A``); glassgrad's took ``A`` alone and raised TypeError."""
+    values = np.array(entries).reshape(2, 2) + 3 * np.eye(2)  # well away from singular
+    values = values @ values.T if name == "cholesky_inverse" else values
+    ours = getattr(gg, name)(input=gg.tensor(values), **TOP_LEVEL_LINALG[name])
+    theirs = getattr(torch, name)(input=torch.tensor(values), **TOP_LEVEL_LINALG[name])
+    for mine, reference in zip(ours if isinstance(ours, tuple) else [ours], theirs if isinstance(theirs, tuple)
+                               else [theirs]):
+        np.testing.assert_allclose(mine.numpy(), reference.numpy(), rtol=1e-10, atol=1e-12)
