@@ -71,18 +71,18 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1), ke
     raise RuntimeError(f"matrix_norm: ord={ord!r} is not a matrix norm; use 'fro', 'nuc', 1, -1, 2, -2, inf or -inf")
 
 
-def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+def norm(input: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """``torch.linalg.norm``: a vector norm over one dim (or of a 1-D tensor), a matrix norm over two dims
     (or of a 2-D tensor); with neither ``ord`` nor ``dim``, the 2-norm of all entries."""
     if dim is None and ord is None:
-        return vector_norm(A, 2, None, keepdim, dtype=dtype)
-    if dim is None and A.ndim not in (1, 2):
+        return vector_norm(input, 2, None, keepdim, dtype=dtype)
+    if dim is None and input.ndim not in (1, 2):
         raise RuntimeError(f"linalg.norm: with ord={ord!r} and no dim the input must be 1-D or 2-D, got shape "
-                           f"{shape_text(A.shape)}; give dim")
-    dims = (A.ndim - 2, A.ndim - 1) if dim is None and A.ndim == 2 else dim
+                           f"{shape_text(input.shape)}; give dim")
+    dims = (input.ndim - 2, input.ndim - 1) if dim is None and input.ndim == 2 else dim
     if isinstance(dims, (tuple, list)) and len(dims) == 2:
-        return matrix_norm(A, "fro" if ord is None else ord, tuple(dims), keepdim, dtype=dtype)
-    return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
+        return matrix_norm(input, "fro" if ord is None else ord, tuple(dims), keepdim, dtype=dtype)
+    return vector_norm(input, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
 
 
 def tensor_norm(self: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:

@@ -268,3 +268,13 @@ def test_top_level_matrix_functions_take_pytorchs_input_keyword(name, entries, t
     for mine, reference in zip(ours if isinstance(ours, tuple) else [ours], theirs if isinstance(theirs, tuple)
                                else [theirs]):
         np.testing.assert_allclose(mine.numpy(), reference.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.torch
+@given(shape=SHAPES.filter(lambda shape: len(shape) <= 2), ord=st.sampled_from([None, 1, 2]))
+def test_linalg_norm_takes_pytorchs_input_keyword(shape, ord, torch):
+    """``torch.linalg.norm(input=x)`` (its documented name); glassgrad's took ``A`` and raised TypeError."""
+    values = np.arange(np.prod(shape), dtype=np.float64).reshape(shape) - 2
+    ours = gg.linalg.norm(input=gg.tensor(values), ord=ord)
+    theirs = torch.linalg.norm(input=torch.tensor(values), ord=ord)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
