@@ -312,6 +312,7 @@ from .functions import (
     cosh,
     cumprod,
     cumsum,
+    det,
     diag,
     diagonal,
     digamma,
@@ -334,6 +335,7 @@ from .functions import (
     gt,
     i0,
     index_select,
+    inverse,
     is_tensor,
     isclose,
     le,
@@ -383,6 +385,7 @@ from .functions import (
     sign,
     sin,
     sinh,
+    slogdet,
     softmax,
     sort,
     split,
@@ -433,8 +436,7 @@ from .legacy_types import (
     ShortTensor,
     set_default_tensor_type,
 )
-from .linalg import det, logdet, matrix_power, slogdet
-from .linalg import inv as inverse
+from .linalg import logdet, matrix_power
 from .linalg_exp import matrix_exp
 from .linalg_lu import cholesky_inverse, cholesky_solve, lu_unpack, triangular_solve
 from .lowrank import pca_lowrank, svd_lowrank

@@ -141,6 +141,8 @@ def as_array(data: Any, dtype: Any) -> np.ndarray:
         except ValueError as error:
             raise ValueError(f"tensor(): could not make an array of this data ({error}); "
                              "nested lists must be rectangular and hold numbers") from None
+        if dtype is None and array.dtype.kind in "uO":  # what NumPy makes of a Python int past int64's range
+            _check_int64_range(data)
         if dtype is None and array.dtype == np.float64:
             # a Python float alone is the default dtype; a sequence (a list, a deque) reads its entries' own dtypes
             array = array.astype(_list_dtype(data if isinstance(data, (list, tuple)) else list(data)) if array.ndim
@@ -150,6 +152,19 @@ def as_array(data: Any, dtype: Any) -> np.ndarray:
             f"tensor(): data of dtype {array.dtype} is not numeric; give numbers (floats, ints or bools)"
         )
     return array
+
+
+INT64_RANGE = (-(2**63), 2**63 - 1)
+
+
+def _check_int64_range(data: Any) -> None:
+    """PyTorch's ValueError for a Python int outside int64 (its dtype for Python ints, with no ``dtype`` given),
+    where NumPy would make a uint64 (``2**63``) or object (``-2**63 - 1``) array."""
+    low, high = INT64_RANGE
+    for n in np.array(data, dtype=object).ravel().tolist():
+        if type(n) is int and not low <= n <= high:
+            raise ValueError(f"tensor(): the int {n} is outside int64's range [{low}, {high}] (PyTorch's dtype for "
+                             "Python ints); pass dtype=gg.float64 to store it as a float")
 
 
 _PYTHON_NUMBERS = frozenset((bool, int, float))
@@ -164,6 +179,8 @@ def _list_dtype(data: list | tuple) -> np.dtype:
     while entries and type(entries[0]) in (list, tuple):
         entries = list(itertools.chain.from_iterable(entries))
     if _PYTHON_NUMBERS.issuperset(map(type, entries)):  # the common case: Python numbers alone
+        if float not in map(type, entries):  # whole numbers NumPy made float64: one is past int64's range
+            _check_int64_range(entries)
         return get_default_dtype()
     own = [np.asarray(entry).dtype for entry in entries if type(entry) not in _PYTHON_NUMBERS]
     if float in map(type, entries):
@@ -171,13 +188,9 @@ def _list_dtype(data: list | tuple) -> np.dtype:
     return functools.reduce(promote_types, own)
 
 
-def shape_arg(shape: tuple, name: str, keyword: Any = None) -> tuple:
-    """Sizes given as ``f(2, 3)`` or ``f((2, 3))`` or, in ``keyword``, by PyTorch's keyword (``x.reshape(shape=(2,
-    3))``, ``gg.flip(x, dims=(0,))``), each a whole number (never 2.5, '3' or True)."""
-    if keyword is not None:
-        if shape:
-            raise TypeError(f"{name}: give the sizes once, as {name}(2, 3) or by keyword, not both")
-        shape = (keyword,)
+def shape_arg(shape: tuple, name: str) -> tuple:
+    """Sizes given as ``f(2, 3)`` or ``f((2, 3))`` (or by PyTorch's keyword, through :func:`keyword_sizes`), each a
+    whole number (never 2.5, '3' or True)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     for position, n in enumerate(shape):
@@ -189,6 +202,29 @@ def shape_arg(shape: tuple, name: str, keyword: Any = None) -> tuple:
                 f"{position}; pass ints (int(...) converts a whole float)"
             )
     return tuple(int(n) for n in shape)
+
+
+def keyword_sizes(sizes: tuple, keyword: Any, name: str, keyword_name: str) -> tuple:
+    """The sizes of a call that gave none positionally (``f(2, 3)``): given by PyTorch's keyword instead
+    (``f(size=(2, 3))``, ready for :func:`shape_arg`), else PyTorch's TypeError for sizes missing or given twice."""
+    if keyword is None:
+        raise TypeError(f"{name}() missing its sizes: give them as {name}(2, 3), {name}((2, 3)) or "
+                        f"{name}({keyword_name}=(2, 3)) (() for a 0-d shape)")
+    if sizes:
+        raise TypeError(f"{name}: give the sizes once, as {name}(2, 3) or {name}({keyword_name}=(2, 3)), not both")
+    return (keyword,)
+
+
+def cuts_given(name: str, indices_or_sections: Any, sections: Any = None, indices: Any = None,
+               tensor_indices_or_sections: Any = None) -> Any:
+    """Where to cut, given positionally or by one of PyTorch's keywords (``sections=n``, ``indices=[…]``,
+    ``tensor_indices_or_sections=``); else PyTorch's TypeError."""
+    given = [value for value in (indices_or_sections, sections, indices, tensor_indices_or_sections)
+             if value is not None]
+    if len(given) != 1:
+        raise TypeError(f"{name}: give where to cut once: a number of sections ({name}(x, 3) or sections=3) or "
+                        f"a list of indices ({name}(x, [1, 4]) or indices=[1, 4])")
+    return given[0]
 
 
 def check_dim(tensor: Any, dim: int, name: str) -> int:

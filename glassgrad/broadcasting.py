@@ -33,4 +33,4 @@ def broadcast_shapes(*shapes: Any) -> Size:
 def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
     """Each tensor expanded to the shape all of them broadcast to."""
     shape = broadcast_shapes(*(tensor.shape for tensor in tensors))
-    return tuple(tensor.expand(*shape) for tensor in tensors)
+    return tuple(tensor.expand(shape) for tensor in tensors)

@@ -455,7 +455,7 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
     order = [d for d in range(x.ndim) if d not in sources]
     for target, source_dim in sorted(zip(targets, sources)):
         order.insert(target, source_dim)
-    return x.permute(*order)
+    return x.permute(order)
 
 
 moveaxis = movedim
@@ -468,8 +468,10 @@ def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
     return as_tensor(input).transpose(axis0, axis1)
 
 
-swapdims = swapaxes
-add("swapdims", swapaxes)
+@_method
+def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Two dims swapped: ``transpose`` (``swapaxes`` by PyTorch's other names for them)."""
+    return as_tensor(input).transpose(dim0, dim1)
 
 
 @_method
@@ -580,7 +582,7 @@ def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
         along = position if indexing == "ij" or len(vectors) < 2 or position > 1 else 1 - position
         shape = [1] * len(vectors)
         shape[along] = -1
-        grids.append(v.reshape(shape).expand(*sizes))
+        grids.append(v.reshape(shape).expand(sizes))
     return tuple(grids)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .arguments import check_dim, shape_arg, shape_text
+from .arguments import check_dim, cuts_given, keyword_sizes, shape_arg, shape_text
 from .composed import movedim
 from .creation import as_tensor
 from .dtypes import get_default_dtype
@@ -120,10 +120,13 @@ def block_diag(*tensors: Any) -> Tensor:
 
 
 @_method
-def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple:
+def tensor_split(input: Tensor, indices_or_sections: Any = None, dim: int = 0, *, sections: Any = None,
+                 indices: Any = None, tensor_indices_or_sections: Any = None) -> tuple:
     """Pieces along ``dim``: ``n`` sections (the first ``size % n`` one entry longer), or cut before each index
     listed (as Python slices: an index past the end gives empty pieces). Views; their gradients meet in one
     buffer (pieces that overlap, cut at indices that go back, are slices each)."""
+    indices_or_sections = cuts_given("tensor_split", indices_or_sections, sections, indices,
+                                     tensor_indices_or_sections)
     x = as_tensor(input)
     if x.ndim == 0:
         raise RuntimeError("tensor_split: needs a tensor with at least one dim to cut along, got a 0-d tensor; "
@@ -155,12 +158,14 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
 
 
 @_method
-def tile(input: Tensor, *sizes: Any, dims: Any = None) -> Tensor:
+def tile(input: Tensor, *given: Any, dims: Any = None) -> Tensor:
     """The tensor repeated ``dims[d]`` times along each dim; fewer ``dims`` than dims count from the last
-    (``repeat`` with 1s in front). ``gg.tile(x, (2, 3))``, ``x.tile(2, 3)``."""
+    (``repeat`` with 1s in front). ``gg.tile(x, (2, 3))``, ``x.tile(2, 3)``, ``x.tile(dims=(2, 3))``."""
     x = as_tensor(input)
-    sizes = shape_arg(sizes, "tile", dims)
-    return x.repeat(*((1,) * (x.ndim - len(sizes)) + tuple(sizes)))
+    if dims is not None or not given:
+        given = keyword_sizes(given, dims, "tile", "dims")
+    sizes = shape_arg(given, "tile")
+    return x.repeat((1,) * (x.ndim - len(sizes)) + tuple(sizes))
 
 
 @_method

@@ -105,7 +105,7 @@ def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False
         raise IndexError(f"index_put: {error} (input of shape {shape_text(x.shape)})") from None
     given = x.new_tensor(values) if not isinstance(values, Tensor) else values
     try:
-        spread = given.expand(*places.shape).reshape(-1)
+        spread = given.expand(places.shape).reshape(-1)
     except RuntimeError:
         raise RuntimeError(f"index_put: values of shape {shape_text(given.shape)} do not broadcast to the "
                            f"{shape_text(places.shape)} entries the indices pick") from None

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .arguments import check_dim, shape_arg, shape_text
+from .arguments import check_dim, cuts_given, keyword_sizes, shape_arg, shape_text
 from .composed import _plain_tensor, _unique_dim
 from .composed_joins import tensor_split
 from .composed_picks import scatter_reduce
@@ -100,22 +100,23 @@ def _split_along(name: str, input: Tensor, indices_or_sections: Any, dim: int, l
 
 
 @_method
-def hsplit(input: Tensor, indices_or_sections: Any) -> tuple:
+def hsplit(input: Tensor, indices_or_sections: Any = None, *, sections: Any = None, indices: Any = None) -> tuple:
     """Cut along dim 1 (dim 0 of a vector): ``n`` equal sections or before each index listed."""
     x = as_tensor(input)
-    return _split_along("hsplit", x, indices_or_sections, 1 if x.ndim > 1 else 0, 1)
+    cuts = cuts_given("hsplit", indices_or_sections, sections, indices)
+    return _split_along("hsplit", x, cuts, 1 if x.ndim > 1 else 0, 1)
 
 
 @_method
-def vsplit(input: Tensor, indices_or_sections: Any) -> tuple:
+def vsplit(input: Tensor, indices_or_sections: Any = None, *, sections: Any = None, indices: Any = None) -> tuple:
     """Cut along dim 0 of a tensor with at least 2 dims."""
-    return _split_along("vsplit", input, indices_or_sections, 0, 2)
+    return _split_along("vsplit", input, cuts_given("vsplit", indices_or_sections, sections, indices), 0, 2)
 
 
 @_method
-def dsplit(input: Tensor, indices_or_sections: Any) -> tuple:
+def dsplit(input: Tensor, indices_or_sections: Any = None, *, sections: Any = None, indices: Any = None) -> tuple:
     """Cut along dim 2 of a tensor with at least 3 dims."""
-    return _split_along("dsplit", input, indices_or_sections, 2, 3)
+    return _split_along("dsplit", input, cuts_given("dsplit", indices_or_sections, sections, indices), 2, 3)
 
 
 @_method
@@ -125,10 +126,13 @@ def split_with_sizes(input: Tensor, split_sizes: Any, dim: int = 0) -> tuple:
 
 
 @_method
-def sum_to_size(input: Tensor, *size: Any) -> Tensor:
-    """The sum over the dims that ``size`` would be broadcast along to reach this shape, giving ``size``."""
+def sum_to_size(input: Tensor, *sizes: Any, size: Any = None) -> Tensor:
+    """The sum over the dims that ``size`` would be broadcast along to reach this shape, giving ``size``
+    (``x.sum_to_size(1, 3)``, ``x.sum_to_size((1, 3))`` or ``x.sum_to_size(size=(1, 3))``)."""
     x = as_tensor(input)
-    target = shape_arg(size[0] if len(size) == 1 and isinstance(size[0], (list, tuple)) else size, "sum_to_size")
+    if size is not None or not sizes:
+        sizes = keyword_sizes(sizes, size, "sum_to_size", "size")
+    target = shape_arg(sizes, "sum_to_size")
     lead = x.ndim - len(target)
     if lead < 0 or any(n not in (1, x.shape[lead + d]) for d, n in enumerate(target)):
         raise RuntimeError(f"sum_to_size: size {shape_text(target)} is not expandable to the tensor's shape "

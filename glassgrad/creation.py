@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .arguments import as_array, resolve_dtype, shape_arg, shape_text
+from .arguments import as_array, keyword_sizes, resolve_dtype, shape_arg, shape_text
 from .autograd import STATE, note_unreplayable
 from .device import check_device
 from .dtypes import get_default_dtype
@@ -111,8 +111,10 @@ def _shareable(dtype: np.dtype) -> bool:
 
 def _sized(size: tuple, name: str, keyword: Any = None) -> tuple:
     """A shape given as ``f(2, 3)``, ``f((2, 3))`` or, in ``keyword``, ``f(size=(2, 3))``: whole numbers, none
-    negative."""
-    shape = shape_arg(size, name, keyword)
+    negative. ``f()`` gives none: PyTorch's TypeError (``f(())`` is the 0-d shape)."""
+    if keyword is not None or not size:
+        size = keyword_sizes(size, keyword, name, "size")
+    shape = shape_arg(size, name)
     if any(n < 0 for n in shape):
         raise RuntimeError(f"{name}: sizes must be non-negative, but got {shape_text(shape)}")
     return shape
@@ -169,27 +171,26 @@ def full(size: tuple, fill_value: float, dtype: Any = None, device: Any = None, 
     fill_value = _fill_number(fill_value, "full")
     if dtype is None and not isinstance(fill_value, float):
         dtype = np.asarray(fill_value).dtype
-    shape = size if isinstance(size, (tuple, list)) else (size,)
-    return _filled(shape, fill_value, dtype, requires_grad, "full", device)
+    return _filled((size,), fill_value, dtype, requires_grad, "full", device)
 
 
 def zeros_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False,
                memory_format: Any = None) -> Tensor:
     check_memory_format(memory_format, "zeros_like")
-    return _filled(input.shape, 0.0, dtype or input.dtype, requires_grad, "zeros_like", device)
+    return _filled((input.shape,), 0.0, dtype or input.dtype, requires_grad, "zeros_like", device)
 
 
 def ones_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False,
               memory_format: Any = None) -> Tensor:
     check_memory_format(memory_format, "ones_like")
-    return _filled(input.shape, 1.0, dtype or input.dtype, requires_grad, "ones_like", device)
+    return _filled((input.shape,), 1.0, dtype or input.dtype, requires_grad, "ones_like", device)
 
 
 def empty_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False,
                memory_format: Any = None) -> Tensor:
     """A tensor of ``input``'s shape and dtype to be filled later (zeros here; see :func:`empty`)."""
     check_memory_format(memory_format, "empty_like")
-    return _filled(input.shape, 0.0, dtype or input.dtype, requires_grad, "empty_like", device)
+    return _filled((input.shape,), 0.0, dtype or input.dtype, requires_grad, "empty_like", device)
 
 
 def full_like(input: Tensor, fill_value: float, dtype: Any = None, device: Any = None,
@@ -197,7 +198,7 @@ def full_like(input: Tensor, fill_value: float, dtype: Any = None, device: Any =
     """A tensor of ``input``'s shape (and dtype, unless ``dtype`` is given) filled with ``fill_value``."""
     check_memory_format(memory_format, "full_like")
     fill_value = _fill_number(fill_value, "full_like")
-    return _filled(input.shape, fill_value, dtype or input.dtype, requires_grad, "full_like", device)
+    return _filled((input.shape,), fill_value, dtype or input.dtype, requires_grad, "full_like", device)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:

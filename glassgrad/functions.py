@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ops
+from . import linalg, ops
 from . import tensor_indexing as tensor_indexing  # attaches Tensor methods that the forms at the end wrap
 from . import tensor_methods as tensor_methods  # and these too
 from .arguments import check_dim, joined_dtype, promote, shape_text
@@ -95,7 +95,7 @@ roll, flip, tril, triu, diag, diagonal = (_function_form(n) for n in ("roll", "f
                                                                        "diagonal"))
 norm, amax, amin, erf = (_function_form(n) for n in ("norm", "amax", "amin", "erf"))
 remainder, fmod, floor_divide = (_function_form(n) for n in ("remainder", "fmod", "floor_divide"))
-unflatten, chunk, split = (_function_form(n) for n in ("unflatten", "chunk", "split"))
+unflatten, chunk = (_function_form(n) for n in ("unflatten", "chunk"))
 unbind = _function_form("unbind")
 lgamma, digamma, erfinv, i0 = (_function_form(n) for n in ("lgamma", "digamma", "erfinv", "i0"))
 
@@ -226,3 +226,23 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *
                            f"{shape_text(x.shape)}")
     positions = Tensor._wrap(np.arange(x.shape[0], dtype=x.array.dtype))
     return positions.repeat_interleave(x, output_size=output_size)
+
+
+def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple:
+    """``gg.split(x, …)`` is ``x.split(…)``, with PyTorch's keyword names for this form
+    (``gg.split(tensor=x, split_size_or_sections=2)``)."""
+    return as_tensor(tensor).split(split_size_or_sections, dim)
+
+
+def _input_named(function: Callable[[Tensor], Any]) -> Callable[[Tensor], Any]:
+    """``function`` of ``A`` (its name in ``torch.linalg``) as PyTorch's top-level form, whose argument is named
+    ``input``: ``gg.det(input=a)`` is ``gg.linalg.det(a)``."""
+    def top_level(input: Tensor) -> Any:
+        return function(input)
+
+    top_level.__name__ = top_level.__qualname__ = function.__name__
+    top_level.__doc__ = function.__doc__
+    return top_level
+
+
+det, slogdet, inverse = (_input_named(function) for function in (linalg.det, linalg.slogdet, linalg.inv))

@@ -90,6 +90,11 @@ def existing_file(path: str | os.PathLike, what: str, hint: str = "",
 # --- atomic writes --------------------------------------------------------------------------
 
 
+class MissingFolderError(RuntimeError, FileNotFoundError):
+    """A file to write into a folder that does not exist: a RuntimeError, as ``torch.save`` raises, and still a
+    FileNotFoundError (an OSError), as the code that catches failed writes expects."""
+
+
 def write_atomically(path: str | os.PathLike, data: bytes | str) -> Path:
     """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never a part.
 
@@ -103,7 +108,7 @@ def write_atomically(path: str | os.PathLike, data: bytes | str) -> Path:
     path = Path(path)
     folder = path.parent
     if not folder.is_dir():
-        raise FileNotFoundError(f"cannot write {path}: the folder {folder} does not exist; create it first")
+        raise MissingFolderError(f"cannot write {path}: the folder {folder} does not exist; create it first")
     if path.is_dir():
         raise IsADirectoryError(f"cannot write {path}: it is a folder; give a file name inside it")
     payload = data.encode("utf-8") if isinstance(data, str) else data

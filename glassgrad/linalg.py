@@ -71,18 +71,18 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1), ke
     raise RuntimeError(f"matrix_norm: ord={ord!r} is not a matrix norm; use 'fro', 'nuc', 1, -1, 2, -2, inf or -inf")
 
 
-def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+def norm(input: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """``torch.linalg.norm``: a vector norm over one dim (or of a 1-D tensor), a matrix norm over two dims
     (or of a 2-D tensor); with neither ``ord`` nor ``dim``, the 2-norm of all entries."""
     if dim is None and ord is None:
-        return vector_norm(A, 2, None, keepdim, dtype=dtype)
-    if dim is None and A.ndim not in (1, 2):
+        return vector_norm(input, 2, None, keepdim, dtype=dtype)
+    if dim is None and input.ndim not in (1, 2):
         raise RuntimeError(f"linalg.norm: with ord={ord!r} and no dim the input must be 1-D or 2-D, got shape "
-                           f"{shape_text(A.shape)}; give dim")
-    dims = (A.ndim - 2, A.ndim - 1) if dim is None and A.ndim == 2 else dim
+                           f"{shape_text(input.shape)}; give dim")
+    dims = (input.ndim - 2, input.ndim - 1) if dim is None and input.ndim == 2 else dim
     if isinstance(dims, (tuple, list)) and len(dims) == 2:
-        return matrix_norm(A, "fro" if ord is None else ord, tuple(dims), keepdim, dtype=dtype)
-    return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
+        return matrix_norm(input, "fro" if ord is None else ord, tuple(dims), keepdim, dtype=dtype)
+    return vector_norm(input, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
 
 
 def tensor_norm(self: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
@@ -128,9 +128,9 @@ def slogdet(A: Tensor) -> SignLogDet:
     return SignLogDet(sign, apply(ops_linalg.LOGABSDET, (a,), a.array))
 
 
-def logdet(A: Tensor) -> Tensor:
+def logdet(input: Tensor) -> Tensor:
     """``ln det A``: NaN where the determinant is negative, as in PyTorch."""
-    sign, value = slogdet(A)
+    sign, value = slogdet(input)
     return value.masked_fill(Tensor._wrap(sign.array < 0), math.nan)  # no slope there, as in PyTorch
 
 
@@ -157,9 +157,9 @@ def solve_as(a: Tensor, b: Tensor, vector: bool) -> Tensor:
                  vector)
 
 
-def matrix_power(A: Tensor, n: int) -> Tensor:
+def matrix_power(input: Tensor, n: int) -> Tensor:
     """``Aⁿ`` by repeated squaring (``A⁰ = I``; a negative n powers the inverse)."""
-    a = _square(A, "matrix_power")
+    a = _square(input, "matrix_power")
     if n < 0:
         a, n = inv(a), -n
     result = None
@@ -212,7 +212,7 @@ def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tens
         raise RuntimeError(f"linalg.tensorsolve: A of shape {shape_text(a.shape)} read with B of shape "
                            f"{shape_text(b.shape)} is {math.prod(a.shape[:b.ndim])}×{math.prod(unknowns)} for "
                            f"{equations} equations; give B as many entries as A.shape[:B.ndim] and A.shape[B.ndim:]")
-    return solve(a.reshape(equations, equations), b.reshape(equations)).reshape(*unknowns)
+    return solve(a.reshape(equations, equations), b.reshape(equations)).reshape(unknowns)
 
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:

@@ -33,9 +33,9 @@ _THETA_13 = 5.371920351148152
 """The largest 1-norm for which the degree-13 approximant is exact to float64's rounding."""
 
 
-def matrix_exp(A: Tensor) -> Tensor:
+def matrix_exp(input: Tensor) -> Tensor:
     """``e^A`` of a square matrix (or of each matrix of a batch)."""
-    a = _square(A, "matrix_exp")
+    a = _square(input, "matrix_exp")
     if not np.all(np.isfinite(a.array)):
         raise RuntimeError("matrix_exp: A has inf or NaN entries, so e^A is not defined; check A for overflow first")
     if a.shape[-1] == 0:

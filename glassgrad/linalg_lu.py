@@ -192,10 +192,10 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
     return solve_triangular(low.mT, inner, upper=True)
 
 
-def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
-    """``torch.cholesky_inverse``: ``A⁻¹`` for ``A = L·Lᵀ`` (``upper=True``: ``A = Uᵀ·U``), as
+def cholesky_inverse(input: Tensor, upper: bool = False) -> Tensor:
+    """``torch.cholesky_inverse``: ``A⁻¹`` for ``A = L·Lᵀ`` (``L`` the ``input``; ``upper=True``: ``A = Uᵀ·U``), as
     ``cholesky_solve(I, L)``."""
-    factor = _matrices(L, "cholesky_inverse", square=True)
+    factor = _matrices(input, "cholesky_inverse", square=True)
     eye = Tensor._wrap(np.broadcast_to(np.eye(factor.shape[-1], dtype=factor.array.dtype), factor.shape).copy())
     return cholesky_solve(eye, factor, upper)
 

@@ -435,7 +435,7 @@ def _others_product_tensor(a, axis: int):
 def _prod_vjp(up, inputs, out, saved):
     a, axis, keepdim = inputs[0], saved[1], saved[2]
     if axis is None:
-        return (up * _others_product_tensor(a.reshape(-1), 0).reshape(*a.shape),)
+        return (up * _others_product_tensor(a.reshape(-1), 0).reshape(a.shape),)
     return ((up if keepdim else up.unsqueeze(axis)) * _others_product_tensor(a, axis),)
 
 PROD = register(Op("prod", "out = Π a", ("{up}·Π_(k≠i) {a}ₖ  (the product of the others)",), _prod, _prod_back,

@@ -51,6 +51,7 @@ from .arguments import (
     broadcasts_to,
     check_dim,
     is_floating,
+    keyword_sizes,
     new_size,
     promote,
     promote_to_float,
@@ -754,7 +755,7 @@ class Tensor:
             if not broadcastable(x.array.shape, *wider):
                 raise RuntimeError(f"clamp: the bounds' shapes {', '.join(map(shape_text, wider))} do not broadcast "
                                    f"with the tensor's {shape_text(x.shape)}")
-            x = x.expand(*np.broadcast_shapes(x.array.shape, *wider))
+            x = x.expand(np.broadcast_shapes(x.array.shape, *wider))
         if STATE.switches[0] and any(isinstance(bound, Tensor) and bound._requires_grad for bound in (min, max)):
             return _clamp_by_picks(x, min, max)
         return apply(ops.CLAMP, (x,), x.array, _bound(min, x.array), _bound(max, x.array))
@@ -830,26 +831,37 @@ class Tensor:
 
     # --- shapes -----------------------------------------------------------------------------
 
-    def reshape(self, *sizes, shape: Any = None) -> Tensor:
-        shape = shape_arg(sizes, "reshape", shape)
+    def reshape(self, *sizes, shape=None) -> Tensor:
+        """The same entries in a new shape: ``x.reshape(2, 3)``, ``x.reshape((2, 3))`` or ``x.reshape(shape=(2, 3))``,
+        one size -1 worked out from the others; a view where the memory allows, else a copy."""
+        if shape is not None or not sizes:
+            sizes = keyword_sizes(sizes, shape, "reshape", "shape")
+        shape = shape_arg(sizes, "reshape")
         try:
             return view_of(self, ops.RESHAPE, shape)
         except ValueError:
             if _fits(shape, self.array.size):
                 raise  # not a shape problem: let the real error through
+            open_size = "; its -1 could be any size, as another size is 0: write that size out" if (
+                -1 in shape and 0 in shape) else ""
             raise RuntimeError(
                 f"reshape: shape {shape_text(shape)} is invalid for a tensor of shape "
-                f"{shape_text(self.shape)} ({self.array.size} elements)"
+                f"{shape_text(self.shape)} ({self.array.size} elements){open_size}"
             ) from None
 
-    def view(self, *shape, size: Any = None) -> Tensor:
+    def view(self, *shape, size=None, dtype=None) -> Tensor:
         """``reshape`` that must share memory, as PyTorch's: a strided view (``x.t()``, ``x[:, :2]``) whose entries
         the new shape cannot step through is refused, where ``reshape`` would copy. (An op's result that NumPy laid
         out in another order, as ``x.t().sum(0)``'s, is viewed as PyTorch's row-major one would be.)
-        ``view(dtype)`` reads the same bytes as another dtype (:func:`_reinterpreted`)."""
-        if len(shape) == 1 and isinstance(shape[0], np.dtype):
+        ``view(dtype)`` reads the same bytes as another dtype (:func:`_reinterpreted`). PyTorch's keywords work too:
+        ``view(size=(2, 3))``, ``view(dtype=gg.int32)``."""
+        if size is not None or not shape:
+            if dtype is not None and size is None and not shape:
+                return _reinterpreted(self, resolve_dtype(dtype))
+            shape = keyword_sizes(shape, size, "view", "size")
+        elif len(shape) == 1 and isinstance(shape[0], np.dtype):
             return _reinterpreted(self, shape[0])
-        shape = shape_arg(shape, "view", size)
+        shape = shape_arg(shape, "view")
         if getattr(self, "_strided", False) and _fits(shape, self.array.size):
             try:
                 np.reshape(self.array, shape, copy=False)
@@ -879,8 +891,12 @@ class Tensor:
         axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
         return view_of(self, ops.PERMUTE, tuple(axes))
 
-    def permute(self, *order, dims: Any = None) -> Tensor:
-        dims = tuple(check_dim(self, d, "permute") for d in shape_arg(order, "permute", dims))
+    def permute(self, *order, dims=None) -> Tensor:
+        """The dims reordered: ``x.permute(2, 0, 1)``, ``x.permute((2, 0, 1))`` or ``x.permute(dims=(2, 0, 1))``
+        (dim ``i`` of the result is dim ``order[i]`` of ``x``); a view."""
+        if dims is not None or not order:
+            order = keyword_sizes(order, dims, "permute", "dims")
+        dims = tuple(check_dim(self, d, "permute") for d in shape_arg(order, "permute"))
         if sorted(dims) != list(range(self.array.ndim)):
             raise RuntimeError(f"permute: dims {dims} must list each of the {self.array.ndim} dims once")
         return view_of(self, ops.PERMUTE, dims)
@@ -912,8 +928,12 @@ class Tensor:
                                "list each dim once")
         return self.reshape(tuple(n for i, n in enumerate(self.array.shape) if n != 1 or i not in dims))
 
-    def expand(self, *sizes, size: Any = None) -> Tensor:
-        sizes = shape_arg(sizes, "expand", size)
+    def expand(self, *sizes, size=None) -> Tensor:
+        """A view of size-1 dims repeated (without copying) to ``sizes`` (-1 keeps a dim; extra leading sizes add
+        dims): ``x.expand(4, 3)``, ``x.expand((4, 3))`` or ``x.expand(size=(4, 3))``."""
+        if size is not None or not sizes:
+            sizes = keyword_sizes(sizes, size, "expand", "size")
+        sizes = shape_arg(sizes, "expand")
         offset = len(sizes) - self.array.ndim
         if offset < 0:
             raise RuntimeError(f"expand: cannot expand shape {shape_text(self.shape)} to fewer dims {sizes}")

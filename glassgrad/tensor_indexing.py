@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import ops_index, ops_math, ops_pieces
-from .arguments import check_dim, resolve_dtype, shape_arg, shape_text
+from .arguments import check_dim, keyword_sizes, resolve_dtype, shape_arg, shape_text
 from .autograd import is_grad_enabled
 from .graph import as_view
 from .ops import WHERE, Op
@@ -277,10 +277,12 @@ def _dims(self: Tensor, dims: Any, name: str, repeats: bool = False) -> tuple:
 
 
 @method
-def flip(self: Tensor, *order: Any, dims: Any = None) -> Tensor:
-    """The entries in reverse order along each of ``dims`` (``x.flip(0)``, ``gg.flip(x, [0, 1])``,
-    ``gg.flip(x, dims=(0,))``)."""
-    dims = shape_arg(order, "flip", dims)
+def flip(self: Tensor, *given: Any, dims: Any = None) -> Tensor:
+    """The entries in reverse order along each of the dims given (``x.flip(0)``, ``gg.flip(x, [0, 1])``,
+    ``x.flip(dims=(0,))``)."""
+    if dims is not None or not given:
+        given = keyword_sizes(given, dims, "flip", "dims")
+    dims = given[0] if len(given) == 1 and isinstance(given[0], (tuple, list)) else given
     if self.ndim == 0:
         return self.clone()
     return apply(ops_index.FLIP, (self,), self.array, _dims(self, dims, "flip"))
@@ -305,8 +307,11 @@ def roll(self: Tensor, shifts: Any, dims: Any = None) -> Tensor:
 
 @method
 def repeat(self: Tensor, *sizes: Any, repeats: Any = None) -> Tensor:
-    """The whole tensor tiled ``sizes[d]`` times along each dim (extra leading sizes add dims), as in PyTorch."""
-    sizes = shape_arg(sizes, "repeat", repeats)
+    """The whole tensor tiled ``sizes[d]`` times along each dim (extra leading sizes add dims), as in PyTorch:
+    ``x.repeat(2, 1)``, ``x.repeat((2, 1))`` or ``x.repeat(repeats=(2, 1))``."""
+    if repeats is not None or not sizes:
+        sizes = keyword_sizes(sizes, repeats, "repeat", "repeats")
+    sizes = shape_arg(sizes, "repeat")
     if len(sizes) < self.ndim:
         raise RuntimeError(f"repeat: give at least one size per dim ({self.ndim}), got {sizes}")
     if any(n < 0 for n in sizes):
@@ -363,18 +368,18 @@ def chunk(self: Tensor, chunks: int, dim: int = 0) -> tuple:
 
 
 @method
-def split(self: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
+def split(self: Tensor, split_size: Any, dim: int = 0) -> tuple:
     """Slices of dim ``dim``: each of ``split_size`` entries (the last may be smaller), or of the sizes listed.
     Views, whose gradients meet in one buffer (:func:`cut`)."""
     dim = check_dim(self, dim, "split")
     total = self.array.shape[dim]
-    if isinstance(split_size_or_sections, (int, np.integer)) and not isinstance(split_size_or_sections, bool):
-        step = int(split_size_or_sections)
+    if isinstance(split_size, (int, np.integer)) and not isinstance(split_size, bool):
+        step = int(split_size)
         if step < 0 or step == 0 and total:  # a dim of size 0 splits into one empty piece at any size, as PyTorch
             raise RuntimeError(f"split: split_size must be > 0 (0 only for a dim of size 0), got {step}")
         sizes = [min(step, total - start) for start in range(0, total, step)] if total else [0]
     else:
-        sizes = list(shape_arg(tuple(split_size_or_sections), "split"))
+        sizes = list(shape_arg(tuple(split_size), "split"))
         if sum(sizes) != total:
             raise RuntimeError(f"split: the sizes {sizes} add up to {sum(sizes)}, but dim {dim} has {total} entries")
     starts = np.cumsum([0, *sizes]).tolist()

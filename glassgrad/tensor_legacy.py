@@ -54,7 +54,7 @@ def nonzero_static(self: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
 def new_empty_strided(self: Tensor, size: Any, stride: Any, *, dtype: Any = None, device: Any = None,
                       requires_grad: bool = False) -> Tensor:
     """``new_empty(size)``: a new row-major tensor (glassgrad does not lay out memory by the strides given)."""
-    return self.new_empty(*tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+    return self.new_empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
 
 def _entry_by_entry(self: Tensor, name: str, function: Any, *others: Tensor) -> Tensor:
     if self._requires_grad:
@@ -119,7 +119,7 @@ def empty_strided(size: Any, stride: Any, *, dtype: Any = None, device: Any = No
     """A new tensor of ``size`` (row-major: glassgrad does not lay out memory by the strides given)."""
     from .creation import empty
 
-    return empty(*tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+    return empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def _removed_function(name: str, replacement: str) -> Any:

@@ -248,11 +248,16 @@ def type_name(self: Tensor, dtype: Any = None) -> Any:
     """With no argument, PyTorch's type name (``'torch.FloatTensor'``); with a dtype, ``self.to(dtype)``."""
     if dtype is None:
         return f"torch.{TYPE_NAMES.get(self.array.dtype.name, self.array.dtype.name)}Tensor"
+    return self.to(type_dtype(dtype))
+
+
+def type_dtype(dtype: Any) -> Any:
+    """What ``type(dtype)`` converts to: a legacy type name (``'torch.DoubleTensor'``) as its dtype, else ``dtype``."""
     if isinstance(dtype, str) and dtype.startswith("torch.") and dtype.endswith("Tensor"):
         if dtype not in LEGACY_DTYPES:
             raise TypeError(f"type: unknown type name {dtype!r}; use e.g. 'torch.FloatTensor' or a dtype")
-        dtype = LEGACY_DTYPES[dtype]
-    return self.to(dtype)
+        return LEGACY_DTYPES[dtype]
+    return dtype
 
 
 @method
@@ -273,10 +278,11 @@ add("nelement", Tensor.numel)
 def _strides(self: Tensor) -> tuple:
     """Entries (not bytes) between neighbours along each dim; a flipped view (negative strides, which PyTorch
     never makes: its ``flip`` copies) counts as the contiguous copy PyTorch would hold, and so does a tensor
-    with no entries."""
+    with no entries, whose strides PyTorch works out with each size of 0 counted as 1 (``zeros(2, 0, 3)``:
+    ``(3, 3, 1)``)."""
     array = self.array
     if array.size == 0 or any(step < 0 for step in array.strides):
-        return tuple(int(np.prod(array.shape[d + 1:])) for d in range(array.ndim))
+        return tuple(math.prod(max(n, 1) for n in array.shape[d + 1:]) for d in range(array.ndim))
     return tuple(step // array.itemsize for step in array.strides)
 
 
@@ -296,7 +302,7 @@ def is_contiguous(self: Tensor, memory_format: Any = None) -> bool:
     for size, step in zip(reversed(self.array.shape), reversed(strides)):
         if size != 1 and step != expected:
             return False
-        expected *= size
+        expected *= max(size, 1)  # as the strides of a tensor with no entries count a size of 0
     return True
 
 
@@ -335,8 +341,7 @@ _new("new_empty", 0)
 def new_full(self: Tensor, size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value``, in this tensor's dtype unless ``dtype`` is given."""
-    return _filled(tuple(size) if isinstance(size, (tuple, list)) else (size,), fill_value, dtype or self.dtype,
-                   requires_grad, "new_full", device)
+    return _filled((size,), fill_value, dtype or self.dtype, requires_grad, "new_full", device)
 
 
 @method

@@ -251,7 +251,7 @@ def test_sizes_by_keyword_and_the_like_functions_input_as_pytorch_takes_them(tor
         assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
     np.testing.assert_array_equal(gg.arange(end=3).numpy(), [0, 1, 2])
     assert set(gg.randint(high=3, size=(50,), seed=0).tolist()) <= {0, 1, 2}
-    with pytest.raises(TypeError, match=r"zeros: give the sizes once, as zeros\(2, 3\) or by keyword, not both"):
+    with pytest.raises(TypeError, match=r"zeros: give the sizes once, as zeros\(2, 3\) or zeros\(size=\(2, 3\)\)"):
         gg.zeros(2, size=(2,))
 
 

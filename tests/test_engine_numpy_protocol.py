@@ -18,7 +18,7 @@ import glassgrad as gg
 
 def tensors():
     """Leaves of any shape (0-d included) and the 0-d results of ops, which may hold a NumPy scalar."""
-    leaf = st.builds(lambda shape, seed: gg.randn(*shape, seed=seed), array_shapes(min_dims=0, max_dims=3),
+    leaf = st.builds(lambda shape, seed: gg.randn(shape, seed=seed), array_shapes(min_dims=0, max_dims=3),
                      st.integers(0, 99))
     op_result = st.builds(lambda x: (gg.tensor(x) * 2).sum(), st.floats(-10, 10))
     return st.one_of(leaf, op_result)
@@ -44,7 +44,7 @@ def test_zero_d_result_of_an_op_converts_with_a_dtype():
 
 @pytest.mark.parametrize("shape", [(), (3,), (2, 3)])
 def test_copy_none_shares_memory_and_copy_true_does_not(shape):
-    t = gg.zeros(*shape)
+    t = gg.zeros(shape)
     shared = np.asarray(t)
     shared[...] = 5
     assert (t.numpy() == 5).all()
@@ -56,7 +56,7 @@ def test_copy_none_shares_memory_and_copy_true_does_not(shape):
 
 @pytest.mark.parametrize("shape", [(), (4,)])
 def test_copy_false_refuses_a_conversion_that_needs_a_copy(shape):
-    t = gg.ones(*shape)
+    t = gg.ones(shape)
     with pytest.raises(ValueError, match=r"dtype=float64, copy=False.*needs a copy; leave out copy=False"):
         np.asarray(t, dtype=np.float64, copy=False)
     assert np.asarray(t, dtype=np.float32, copy=False).dtype == np.float32  # same dtype: no copy needed

@@ -281,8 +281,10 @@ def test_lazy_linear_without_bias_and_errors():
     assert not any(isinstance(p, gg.nn.parameter.UninitializedParameter) for p in layer.parameters())
     moved = gg.nn.LazyLinear(2).to(gg.float64)  # moved before its first call: materialised in the new dtype
     assert moved(gg.ones(1, 3, dtype=gg.float64)).dtype == gg.float64 and moved.weight.dtype == gg.float64
-    with pytest.raises(ValueError, match=r"LazyLinear: out_features must be a positive integer, got 0"):
-        gg.nn.LazyLinear(0)
+    with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
+        assert gg.nn.LazyLinear(0)(gg.ones(2, 3)).shape == (2, 0)  # no outputs, as PyTorch allows
+    with pytest.raises(ValueError, match=r"LazyLinear: out_features must be an integer >= 0, got -1"):
+        gg.nn.LazyLinear(-1)
     with pytest.raises(RuntimeError, match=r"LazyLinear: the input needs a last dim"):
         gg.nn.LazyLinear(2)(gg.tensor(1.0))
 

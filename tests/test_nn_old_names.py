@@ -192,6 +192,6 @@ def test_clip_grad_and_convert_parameters_are_modules_as_in_pytorch(torch):
 
 
 def test_skip_init_turns_the_init_functions_back_on_after_a_failed_build():
-    with pytest.raises(ValueError, match="in_features must be a positive integer"):
-        gg.nn.utils.skip_init(gg.nn.Linear, 0, 2)
+    with pytest.raises(ValueError, match=r"in_features must be an integer >= 0, got -1"):
+        gg.nn.utils.skip_init(gg.nn.Linear, -1, 2)
     assert gg.nn.Linear(3, 2, seed=0).weight.abs().sum().item() > 0

@@ -20,7 +20,7 @@ def with_grads(shapes: list[tuple], seed: int, scale: float):
     rng = np.random.default_rng(seed)
     ours, grads = [], []
     for shape in shapes:
-        param = gg.zeros(*shape, dtype=gg.float64, requires_grad=True)
+        param = gg.zeros(shape, dtype=gg.float64, requires_grad=True)
         grad = rng.normal(0, scale, shape)
         param.grad = gg.tensor(grad)
         ours.append(param)

@@ -41,7 +41,7 @@ def broadcast_all(*values: Any) -> list[Tensor]:
 
 def expand_to(t: Tensor, shape: tuple[int, ...]) -> Tensor:
     """``t`` expanded to ``shape`` (itself when it has that shape already)."""
-    return t if tuple(t.shape) == tuple(shape) else t.expand(*shape)
+    return t if tuple(t.shape) == tuple(shape) else t.expand(shape)
 
 
 def as_shape(sample_shape: Any) -> tuple[int, ...]:

@@ -233,7 +233,7 @@ class AffineTransform(Transform):
         if self._event_dim:
             per_entry = per_entry.reshape(*tuple(per_entry.shape)[:-self._event_dim], -1).sum(-1)
             shape = shape[:-self._event_dim]
-        return per_entry.expand(*shape)
+        return per_entry.expand(shape)
 
     def forward_shape(self, shape: Sequence[int]) -> tuple[int, ...]:
         return tuple(np.broadcast_shapes(tuple(shape), tuple(getattr(self.loc, "shape", ())),

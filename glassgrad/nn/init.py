@@ -25,6 +25,7 @@ PyTorch's old names without the trailing ``_`` (``uniform``, ``xavier_normal``, 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -162,12 +163,23 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: np.random.Gener
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator, seed)
 
 
+def _empty(tensor: Tensor) -> bool:
+    """Whether ``tensor`` has no entries (a fan of 0, no bound to draw from): then Kaiming's fills leave it, with
+    PyTorch's warning."""
+    if tensor.numel() == 0:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return True
+    return False
+
+
 def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                      generator: np.random.Generator | None = None, seed: int | None = None) -> Tensor:
     """He uniform: ``U(−b, b)`` with ``b = √3 · gain / √fan`` (``a`` is leaky_relu's negative slope).
 
     ``nn.Linear``'s default is ``a = √5``: gain ``√(2/6)``, so ``b = 1/√fan_in``.
     """
+    if _empty(tensor):
+        return tensor
     bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return uniform_(tensor, -bound, bound, generator, seed)
 
@@ -175,6 +187,8 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonli
 def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                     generator: np.random.Generator | None = None, seed: int | None = None) -> Tensor:
     """He normal: ``N(0, std²)`` with ``std = gain / √fan``."""
+    if _empty(tensor):
+        return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return normal_(tensor, 0.0, std, generator, seed)
 

@@ -32,10 +32,12 @@ from .module import Module
 from .parameter import Parameter
 
 
-def check_size(value: Any, name: str, owner: str) -> int:
-    """``value`` as a positive int, or a ValueError that names the argument."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
+def check_size(value: Any, name: str, owner: str, smallest: int = 1) -> int:
+    """``value`` as an int of at least ``smallest`` (1, or 0 where PyTorch allows an empty layer), or a ValueError
+    that names the argument."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < smallest:
+        kind = "a positive integer" if smallest == 1 else f"an integer >= {smallest}"
+        raise ValueError(f"{owner}: {name} must be {kind}, got {value!r}")
     return int(value)
 
 
@@ -61,8 +63,8 @@ class Linear(Module):
         check_device(device)
         super().__init__()
         owner = type(self).__name__
-        self.in_features = check_size(in_features, "in_features", owner)
-        self.out_features = check_size(out_features, "out_features", owner)
+        self.in_features = check_size(in_features, "in_features", owner, smallest=0)
+        self.out_features = check_size(out_features, "out_features", owner, smallest=0)
         dtype = float_dtype(dtype, owner)
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
         if bias:
@@ -72,10 +74,10 @@ class Linear(Module):
         self.reset_parameters(pick_generator(seed, generator))
 
     def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
-        """Draw fresh weights: ``W, b ~ U(−1/√in, 1/√in)``."""
+        """Draw fresh weights: ``W, b ~ U(−1/√in, 1/√in)`` (with no inputs, ``b = 0``: the output is the bias)."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
         if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features)
+            bound = 1 / math.sqrt(self.in_features) if self.in_features else 0.0
             init.uniform_(self.bias, -bound, bound, generator=generator)
 
     def forward(self, input: Tensor) -> Tensor:

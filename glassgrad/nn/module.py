@@ -466,8 +466,24 @@ class Module:
         dtype = resolve_dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"Module.to: expected a floating dtype (gg.float32 or gg.float64), got {dtype}")
+        return self._converted(dtype, "f")
+
+    def type(self, dst_type: Any) -> Module:
+        """Every parameter and buffer converted to ``dst_type`` (a floating dtype, or a legacy name such as
+        ``'torch.DoubleTensor'``), integer buffers too, as PyTorch's (``num_batches_tracked`` becomes a float)."""
+        from ..tensor_methods import type_dtype
+
+        dtype = resolve_dtype(type_dtype(dst_type))
+        if dtype.kind != "f":
+            raise RuntimeError(f"Module.type: parameters must stay floating to learn, so {dtype} is refused; give "
+                               "gg.float32 or gg.float64 (or convert a tensor itself with tensor.type())")
+        return self._converted(dtype, "biuf")
+
+    def _converted(self, dtype: np.dtype, kinds: str) -> Module:
+        """The parameters and buffers whose dtype is of one of ``kinds`` (``"f"``: the floating ones) converted to
+        ``dtype`` in place, their gradients too."""
         for tensor in itertools.chain(self.parameters(), self.buffers()):
-            if tensor.dtype.kind == "f":  # an uninitialised one keeps its empty array, in the new dtype
+            if tensor.dtype.kind in kinds:  # an uninitialised one keeps its empty array, in the new dtype
                 tensor.array = (np.empty(0, dtype) if isinstance(tensor, UninitializedTensorMixin)
                                 else tensor.array.astype(dtype))
                 if tensor.grad is not None:

@@ -45,7 +45,7 @@ def chain_rule(seed: int, size: int = 3, difficulty: int = 1) -> Problem:
     outputs = 4 if difficulty == 2 else 2
     if difficulty == 3:
         def draw(shape: tuple[int, ...]) -> np.ndarray:
-            return randn(*shape, dtype=np.float64, generator=rng).array
+            return randn(shape, dtype=np.float64, generator=rng).array
     else:
         def draw(shape: tuple[int, ...]) -> np.ndarray:
             return rng.integers(-difficulty, difficulty + 1, size=shape)

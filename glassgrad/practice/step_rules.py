@@ -136,7 +136,7 @@ def _input_grad(weight: np.ndarray, upstream: np.ndarray) -> np.ndarray:
 
 def _bias_grad(upstream: np.ndarray) -> np.ndarray:
     """∂L/∂b of ``Z = W·a + b`` (one sample as a column) by the engine's backward: ``∂L/∂Z`` itself."""
-    bias = zeros(*upstream.shape, dtype=float64, requires_grad=True)
+    bias = zeros(upstream.shape, dtype=float64, requires_grad=True)
     (bias * 1.0).backward(engine_tensor(upstream))
     return bias.grad.numpy()
 
