@@ -168,7 +168,10 @@ def _assert_same_run(torch, problem, steps, options, rtol):
     for step, ((my_loss, my_w, *my_counts), (loss, w, *counts)) in enumerate(zip(mine, theirs)):
         assert my_counts == counts, f"step {step}: (func_evals, n_iter) {my_counts} != PyTorch's {counts}"
         np.testing.assert_allclose(my_loss, loss, rtol=rtol, atol=1e-12 * scale, err_msg=f"loss, step {step}")
-        np.testing.assert_allclose(my_w, w, rtol=rtol, atol=1e-12, err_msg=f"parameters after step {step}")
+        # an entry near 0 is held to rtol of the largest entry (rosenbrock, lr 2, seed 15687: −0.0038193728711 against
+        # −0.0038193728728 beside −0.167, 1.6e-12 apart, failed atol 1e-12 now and then)
+        np.testing.assert_allclose(my_w, w, rtol=rtol, atol=max(1e-12, rtol * np.abs(w).max()),
+                                   err_msg=f"parameters after step {step}")
 
 
 OPTIONS = {"lr": st.sampled_from([0.1, 0.5, 1.0, 2.0]), "history_size": st.integers(1, 8),

@@ -715,21 +715,28 @@ def test_a_tensor_lr_changed_in_place_between_steps_is_read_at_each_step_as_pyto
 
 
 @pytest.mark.torch
-def test_a_schedule_writes_into_the_tensor_given_as_lr_as_pytorch(torch):
-    """A schedule over a tensor lr fills that tensor in place (the program's own ``lr`` follows it) and keeps a copy
-    as ``initial_lr``, as PyTorch; glassgrad put a new number in the group and left the tensor at its first value."""
+@pytest.mark.parametrize("schedule", ["StepLR", "ReduceLROnPlateau"])
+def test_a_schedule_writes_into_the_tensor_given_as_lr_as_pytorch(torch, schedule):
+    """A schedule over a tensor lr fills that tensor in place (the program's own ``lr`` follows it) and StepLR keeps
+    a copy as ``initial_lr``, as PyTorch; glassgrad put a new number in the group and left the tensor at its first
+    value. StepLR halves after each of 3 steps: lr 1 → 0.125, w = −(1 + ½ + ¼); the plateau's first loss is its
+    best, so it halves after the last two: lr 0.25, w = −(1 + 1 + ½)."""
     seen = []
     for library in (gg, torch):
         w = library.zeros(1, requires_grad=True)
         lr = library.tensor(1.0)
         optimizer = library.optim.SGD([w], lr=lr)
-        schedule = library.optim.lr_scheduler.StepLR(optimizer, 1, gamma=0.5)
+        lr_scheduler = library.optim.lr_scheduler
+        halving = (lr_scheduler.StepLR(optimizer, 1, gamma=0.5) if schedule == "StepLR"
+                   else lr_scheduler.ReduceLROnPlateau(optimizer, patience=0, factor=0.5))
         for _ in range(3):
             optimizer.zero_grad()
             w.sum().backward()
             optimizer.step()
-            schedule.step()
+            halving.step() if schedule == "StepLR" else halving.step(1.0)
         group = optimizer.param_groups[0]
-        seen.append((float(lr), float(group["initial_lr"]), [float(v) for v in schedule.get_last_lr()],
-                     w.detach().numpy().tolist(), group["lr"] is lr, group["initial_lr"] is lr))
-    assert seen[0] == seen[1] == (0.125, 1.0, [0.125], [-1.75], True, False)
+        seen.append((float(lr), [float(v) for v in halving.get_last_lr()], w.detach().numpy().tolist(),
+                     group["lr"] is lr, float(group.get("initial_lr", 1.0)), group.get("initial_lr") is lr))
+    assert seen[0] == seen[1]
+    final_lr, final_w = (0.125, -1.75) if schedule == "StepLR" else (0.25, -2.5)
+    assert seen[0][:5] == (final_lr, [final_lr], [final_w], True, 1.0) and not seen[0][5]

@@ -53,6 +53,15 @@ def _warned_outside_step(get_lr: Callable[[LRScheduler], list[float]]) -> Callab
     return checked
 
 
+def _write_lr(group: dict, lr: Any) -> None:
+    """Set a group's lr; a tensor given as the lr is written into (``fill_``), as PyTorch's schedules do, so that
+    the program's own ``lr`` tensor follows the schedule."""
+    if isinstance(group["lr"], Tensor):
+        group["lr"].fill_(float(lr))
+    else:
+        group["lr"] = lr
+
+
 class LRScheduler:
     """Base class: remembers each group's starting lr and sets a new lr on every ``step()``.
 
@@ -140,10 +149,7 @@ class LRScheduler:
                              "parameter groups: a group was added after the schedule was built; build the schedule "
                              "after the last add_param_group")
         for group, lr in zip(groups, lrs):
-            if isinstance(group["lr"], Tensor):  # written into the tensor given as lr, as PyTorch does
-                group["lr"].fill_(float(lr))
-            else:
-                group["lr"] = lr
+            _write_lr(group, lr)
         self._last_lr = [lr.clone() if isinstance(lr, Tensor) else lr for lr in (group["lr"] for group in groups)]
 
     def _closed_form_lr(self) -> list[float]:
@@ -424,7 +430,7 @@ class SequentialLR(_Schedules):
         self._schedulers, self._milestones = schedulers, milestones
         self.last_epoch = last_epoch + 1
         for group in optimizer.param_groups:  # undo what building the schedulers did
-            group["lr"] = group["initial_lr"]
+            _write_lr(group, group["initial_lr"])
         for scheduler in schedulers:
             scheduler.last_epoch -= 1
         first = schedulers[bisect.bisect_right(milestones, 0)]
@@ -629,7 +635,7 @@ class ReduceLROnPlateau(LRScheduler):
             for group, low in zip(self.optimizer.param_groups, self.min_lrs):
                 new_lr = max(group["lr"] * self.factor, low)
                 if group["lr"] - new_lr > self.eps:
-                    group["lr"] = new_lr
+                    _write_lr(group, new_lr)
             self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
         self._last_lr = self._current_lrs()
 
@@ -844,7 +850,8 @@ class CyclicLR(LRScheduler):
         lows = _per_group("base_lr", optimizer, base_lr)
         if last_epoch == -1:
             for group, low in zip(optimizer.param_groups, lows):
-                group["lr"] = group["initial_lr"] = low
+                _write_lr(group, low)
+                group["initial_lr"] = low
         self.max_lrs = _per_group("max_lr", optimizer, max_lr)
         self.cycle_momentum = bool(cycle_momentum)
         if self.cycle_momentum:
