@@ -46,8 +46,9 @@ class Size(tuple):
             raise TypeError(f"Size() takes one sequence of sizes, e.g. Size([2, 3]), but got type "
                             f"{type(sizes).__name__!r}; write Size([n]) for one dim") from None
         values = [_whole_size(n, position) for position, n in enumerate(entries)]
+        low, high = INT64_RANGE
         for position, value in enumerate(values):  # after every entry's type, as PyTorch checks in that order
-            if not -2**63 <= value < 2**63:
+            if not low <= value <= high:
                 raise ValueError(f"Size(): item {position} ({value}) does not fit in int64; sizes lie in "
                                  "[-2**63, 2**63 - 1]")
         return tuple.__new__(cls, values)

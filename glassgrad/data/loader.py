@@ -277,9 +277,10 @@ def collate(samples: list[Any] | tuple) -> Any:
     if isinstance(first, Mapping):
         return _like(first, {key: collate([sample[key] for sample in samples]) for key in first})
     if isinstance(first, (tuple, list)):
-        if len({len(sample) for sample in samples}) > 1:
+        widths = {len(sample) for sample in samples}
+        if len(widths) > 1:
             raise RuntimeError("collate: each element in list of batch should be of equal size; the samples have "
-                               f"{sorted({len(sample) for sample in samples})} items")
+                               f"{sorted(widths)} items")
         fields = [collate(field) for field in zip(*samples)]
         return type(first)(*fields) if _is_namedtuple(first) else fields
     raise TypeError(
