@@ -13,10 +13,12 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import glassgrad as gg
 import glassgrad.nn.functional as F
-from glassgrad.ops import RULES
+from glassgrad.ops import RULES, SMALL_SIGMOID
 from glassgrad.tensor import apply
 
 POSITIVE = {"log", "sqrt", "pow", "log10", "log2", "log1p", "rsqrt"}
@@ -181,18 +183,21 @@ def test_each_loss_rows_formula_functions_compute_what_the_engine_does(name, red
     np.testing.assert_allclose(form.gradient_value(raw, target) / count, x.grad.array, rtol=1e-10, atol=1e-14)
 
 
+@pytest.mark.parametrize("piece", [90001, 500, 7], ids=["NumPy's passes", "expit", "expit, 7 at a time"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_sigmoid_keeps_its_relative_precision_far_below_zero(dtype):
+def test_sigmoid_keeps_its_relative_precision_far_below_zero(dtype, piece):
     """σ(a) = 1/(1 + e⁻ᵃ) to within 2 units in the last place of the true value wherever that value is a normal
     number (it was ½·tanh(a/2) + ½, which cancels: σ(−20) came out 0 in float32 and σ(−40) 0 in float64), and
-    no overflow warning however negative a is."""
+    no overflow warning however negative a is: on a large array (NumPy's passes) and on small ones (SciPy's
+    ``expit``, up to ``SMALL_SIGMOID`` entries)."""
     import warnings
 
     a = np.linspace(-120, 60, 90001).astype(dtype)
     exact = 1 / (1 + np.exp(-a.astype(np.longdouble)))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # an overflow in e⁻ᵃ would warn
-        mine = gg.tensor(a).sigmoid().numpy()
+        mine = np.concatenate([gg.tensor(a[start:start + piece]).sigmoid().numpy()
+                               for start in range(0, a.size, piece)])
     normal = exact > np.finfo(dtype).tiny
     error = np.abs(mine[normal].astype(np.longdouble) - exact[normal]) / exact[normal]
     assert error.max() <= 2 * np.finfo(dtype).eps
@@ -202,3 +207,21 @@ def test_sigmoid_keeps_its_relative_precision_far_below_zero(dtype):
     leaf.sigmoid().sum().backward()
     s = 1 / (1 + np.exp(-values.astype(np.longdouble)))
     np.testing.assert_allclose(leaf.grad.numpy(), (s * (1 - s)).astype(dtype), rtol=4 * np.finfo(dtype).eps)
+
+
+@settings(max_examples=60)
+@given(st.integers(1, 512), st.sampled_from([np.float32, np.float64]), st.integers(0, 2**32 - 1))
+def test_a_small_sigmoid_rounds_as_pytorchs_and_agrees_with_the_large_one(size, dtype, seed):
+    """σ of up to ``SMALL_SIGMOID`` entries (SciPy's ``expit``, one call) is PyTorch's to within 4 ulps and flushes
+    to 0 where PyTorch does (σ(−100) in float32: NumPy's capped passes gave 3·10⁻³⁹); the same entries inside a
+    large array (NumPy's passes) agree with it to within 4 eps (each is within 2 eps of the true value)."""
+    torch = pytest.importorskip("torch", reason="PyTorch not installed: pip install torch==2.13.0")
+    a = (np.random.default_rng(seed).standard_normal(size) * 30).astype(dtype)
+    a[0] = {np.float32: -100.0, np.float64: -746.0}[dtype]
+    small = gg.tensor(a).sigmoid().numpy()
+    theirs = torch.sigmoid(torch.from_numpy(a)).numpy()
+    assert small[0] == theirs[0] == 0
+    eps, tiny = np.finfo(dtype).eps, np.finfo(dtype).tiny
+    np.testing.assert_allclose(small, theirs, rtol=4 * eps, atol=tiny)  # PyTorch's own exp is off by up to 4 ulps
+    large = gg.tensor(np.resize(a, SMALL_SIGMOID * 8)).sigmoid().numpy()[:size]
+    np.testing.assert_allclose(large, small, rtol=4 * eps, atol=2 * tiny)  # each within 2 eps of the true σ
