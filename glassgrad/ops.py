@@ -1360,8 +1360,16 @@ def _linear_back(up, saved):
     if up.ndim != 2:  # extra leading dims (a batch of sequences, say) are more rows
         up, x = up.reshape(-1, up.shape[-1]), x.reshape(-1, x.shape[-1])
     grad_w = up.T.dot(x) if need_w else None
-    grad_b = np.add.reduce(up, axis=0) if need_b else None
+    grad_b = _sum_rows(up) if need_b else None
     return grad_x, grad_w, grad_b
+
+
+def _sum_rows(rows):
+    """Σ over the rows of a 2-d array; one row is added to 0 (−0.0 becomes 0.0, as a sum from 0 gives, and as
+    PyTorch's), 0.2 µs where the reduction's call takes 0.7: the bias gradient of a one-sample step."""
+    if len(rows) == 1:
+        return np.add(rows[0], _ZEROS.get(rows.dtype, 0))
+    return np.add.reduce(rows, axis=0)
 
 def _linear_vjp(up, inputs, out, saved):
     x, weight, *bias = inputs

@@ -225,3 +225,20 @@ def test_a_small_sigmoid_rounds_as_pytorchs_and_agrees_with_the_large_one(size, 
     np.testing.assert_allclose(small, theirs, rtol=4 * eps, atol=tiny)  # PyTorch's own exp is off by up to 4 ulps
     large = gg.tensor(np.resize(a, SMALL_SIGMOID * 8)).sigmoid().numpy()[:size]
     np.testing.assert_allclose(large, small, rtol=4 * eps, atol=2 * tiny)  # each within 2 eps of the true σ
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows", [1, 3])
+def test_linear_bias_gradient_sums_from_zero_as_pytorchs(dtype, rows):
+    """∂L/∂b = Σ_rows ∂L/∂Z: a −0.0 upstream in one row gives +0.0 (a sum starts from 0), as PyTorch's; one row
+    takes its own path (added to 0), several the reduction."""
+    torch = pytest.importorskip("torch", reason="PyTorch not installed: pip install torch==2.13.0")
+    up = np.array([[-0.0, 1.5, -2.0]] + [[-0.0, 0.25, 1.0]] * (rows - 1), dtype)
+    x = np.ones((rows, 2), dtype)
+    bias = gg.zeros(3, dtype=dtype, requires_grad=True)
+    F.linear(gg.tensor(x), gg.zeros((3, 2), dtype=dtype), bias).backward(gg.tensor(up))
+    theirs = torch.zeros(3, dtype=getattr(torch, np.dtype(dtype).name), requires_grad=True)
+    torch.nn.functional.linear(torch.from_numpy(x), torch.zeros_like(theirs).expand(2, 3).T, theirs).backward(
+        torch.from_numpy(up))
+    assert bias.grad.numpy().tobytes() == theirs.grad.numpy().tobytes()
+    assert not np.signbit(bias.grad.numpy()[0])
