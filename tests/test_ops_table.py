@@ -242,3 +242,21 @@ def test_linear_bias_gradient_sums_from_zero_as_pytorchs(dtype, rows):
         torch.from_numpy(up))
     assert bias.grad.numpy().tobytes() == theirs.grad.numpy().tobytes()
     assert not np.signbit(bias.grad.numpy()[0])
+
+
+@settings(max_examples=40)
+@given(st.integers(0, 300), st.sampled_from([np.float16, np.float32]), st.integers(0, 2**32 - 1))
+def test_erf_of_a_narrow_float_is_cs_erf_rounded(size, dtype, seed):
+    """erf of float32/float16 entries is C's ``erf`` worked out in float64 (``math.erf``, entry by entry, the
+    oracle) rounded to the input's dtype, and the exact GELU a·½(1 + erf(a/√2)) is within 2 eps of it; a 0-d
+    input too."""
+    import math
+
+    shape = (size,) if size else ()
+    a = (np.random.default_rng(seed).standard_normal(shape) * 3).astype(dtype)
+    expected = np.array([math.erf(float(x)) for x in a.reshape(-1)]).reshape(shape).astype(dtype)
+    assert gg.tensor(a).erf().numpy().tobytes() == expected.tobytes()
+    gelu = F.gelu(gg.tensor(a)).numpy()
+    by_hand = 0.5 * a * (1 + np.array([math.erf(float(x) / math.sqrt(2)) for x in a.reshape(-1)]).reshape(shape))
+    eps = np.finfo(dtype).eps
+    np.testing.assert_allclose(gelu, by_hand, rtol=2 * eps, atol=eps)  # a/√2 is rounded to the dtype first
