@@ -705,9 +705,19 @@ RELU = elementwise(
     kind="activation", written="ReLU({a})", symbol="ReLU", same_from_output=True, fused_backward=_relu_back,
     tensor_local=lambda out: (out != 0).to(out.dtype),
 )
+def _leaky_relu(a, slope):
+    """``a`` where a > 0, else ``s·a``: for 0 < s ≤ 1 that is max(a, s·a) (s·a ≤ a exactly where a ≥ 0), two
+    vector passes (4 µs at 128×256 float32, where picking by the mask took 100: ``np.where`` branches on each
+    entry); another slope picks by the mask (s = 0 too: ∞·0 is NaN, which max would pick at a = +∞). NaN stays
+    NaN either way."""
+    if 0 < slope <= 1 and a.dtype.kind == "f":
+        return np.maximum(a, a * slope)
+    return a * np.where(a > 0, 1, slope).astype(a.dtype)
+
+
 LEAKY_RELU = elementwise(
     "leaky_relu", "out = a if a > 0 else s·a", "1 where {a} > 0, else {slope}",
-    lambda a, slope: a * np.where(a > 0, 1, slope).astype(a.dtype),
+    _leaky_relu,
     lambda a, slope: np.where(a > 0, 1, slope).astype(a.dtype),
     kind="activation", written="LeakyReLU({a}; slope {slope})", symbol="LeakyReLU", settings={"slope": 0.01},
     tensor_local=lambda a, slope: (a > 0).to(a.dtype) * (1 - slope) + slope,

@@ -260,3 +260,25 @@ def test_erf_of_a_narrow_float_is_cs_erf_rounded(size, dtype, seed):
     by_hand = 0.5 * a * (1 + np.array([math.erf(float(x) / math.sqrt(2)) for x in a.reshape(-1)]).reshape(shape))
     eps = np.finfo(dtype).eps
     np.testing.assert_allclose(gelu, by_hand, rtol=2 * eps, atol=eps)  # a/√2 is rounded to the dtype first
+
+
+@settings(max_examples=40)
+@given(st.sampled_from([0.0, 0.01, 0.2, 1.0, 1.5, -0.3]), st.sampled_from([np.float32, np.float64]),
+       st.integers(0, 600), st.integers(0, 2**32 - 1))
+def test_leaky_relu_is_pytorchs_bit_for_bit(slope, dtype, size, seed):
+    """leaky_relu (max(a, s·a) for 0 < s ≤ 1, picked by the mask otherwise) gives PyTorch's numbers and signs,
+    with ±0, NaN and ±inf among the entries (+∞ at s = 0 is +∞: max(∞, ∞·0) would be NaN), and its gradient is
+    PyTorch's."""
+    torch = pytest.importorskip("torch", reason="PyTorch not installed: pip install torch==2.13.0")
+    drawn = np.random.default_rng(seed).standard_normal(size) * 3
+    a = np.concatenate([[0.0, -0.0, np.nan, -np.inf, np.inf], drawn]).astype(dtype)
+    with np.errstate(invalid="ignore"):  # −inf·0 is NaN in both
+        mine = gg.tensor(a, requires_grad=True)
+        out = F.leaky_relu(mine, slope)
+        out.sum().backward()
+    theirs = torch.from_numpy(a).requires_grad_()
+    expected = torch.nn.functional.leaky_relu(theirs, slope)
+    expected.sum().backward()
+    np.testing.assert_array_equal(out.numpy(), expected.detach().numpy())  # NaN where theirs is NaN
+    assert (np.signbit(out.numpy()) == np.signbit(expected.detach().numpy())).all()
+    np.testing.assert_array_equal(mine.grad.numpy(), theirs.grad.numpy())
