@@ -66,6 +66,8 @@ def record(result: Any, op: Any, parents: tuple, saved: Any, args: tuple) -> Any
         result._op = None
         result._parents = ()
         result._ctx = None
+        if not grad_enabled and STATE.inference:  # made inside inference_mode(): PyTorch's inference tensor
+            result._inference = True
     if tape is not None:
         tape.on_forward(op, parents, result, args)
     return result
