@@ -86,6 +86,23 @@ def rebase(tensor: Any, op: Any, other: Any, saved: Any, private: int | None, ar
     _follow(tensor, None)
 
 
+def hide_changed(changed: tuple, parents: tuple) -> tuple:
+    """``parents`` of a custom Function's outputs, where each tensor in ``changed`` (its forward changed them in
+    place: ``ctx.mark_dirty``) hands its node to a hidden tensor, which stands in its place as the parent.
+
+    As :func:`rebase`, which counts one change more than the forward's own in-place op, as PyTorch counts a dirty
+    tensor; after recording the outputs (a changed tensor is one of them), call :func:`follow_change` on each, for
+    its base and views.
+    """
+    hidden = {id(tensor): _hide_node(tensor, None) for tensor in changed}
+    return tuple(hidden.get(id(parent), parent) for parent in parents)
+
+
+def follow_change(changed: Any) -> None:
+    """Re-base the graph tensors on ``changed``'s memory after it changed in place and got its new node."""
+    _follow(changed, None)
+
+
 def _follow(changed: Any, source: Any) -> None:
     """After an in-place change of ``changed`` (made through ``source``, or directly: None), re-base every graph
     tensor on the same memory, as PyTorch does (its CopySlices, and views that read their base again).
