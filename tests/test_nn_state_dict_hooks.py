@@ -167,3 +167,38 @@ def test_the_callers_dict_is_not_changed_by_load_pre_hooks(torch):
         state = model.state_dict()
         model.load_state_dict(state, strict=False)
         assert list(state) == ["weight", "bias"]
+
+
+def test_a_layer_that_overrides_load_from_state_dict_reads_its_old_layout_as_in_torch(torch):
+    """PyTorch's way for a layer to read checkpoints of an older version of itself: override
+    ``_load_from_state_dict``, rename the old keys, call super(). glassgrad ignored the override."""
+    loaded = []
+    for library in (gg, torch):
+        class Scaled(library.nn.Linear):
+            def _load_from_state_dict(self, state, prefix, metadata, strict, missing, unexpected, errors):
+                if prefix + "w" in state:  # version 1 called the weight "w" and stored half of it
+                    state[prefix + "weight"] = state.pop(prefix + "w") * 2
+                super()._load_from_state_dict(state, prefix, metadata, strict, missing, unexpected, errors)
+
+        model = library.nn.Sequential(Scaled(2, 1)).double()
+        old = {"0.w": library.tensor([[1.0, 2.0]], dtype=library.float64),
+               "0.bias": library.tensor([3.0], dtype=library.float64)}
+        model.load_state_dict(old)
+        loaded.append((list(old), model[0].weight.tolist(), model[0].bias.tolist()))
+    assert loaded[0] == loaded[1]
+
+
+def test_a_layer_that_overrides_save_to_state_dict_saves_its_own_entries_as_in_torch(torch):
+    saved = []
+    for library in (gg, torch):
+        class WithNorm(library.nn.Linear):
+            def _save_to_state_dict(self, destination, prefix, keep_vars):
+                super()._save_to_state_dict(destination, prefix, keep_vars)
+                destination[prefix + "weight_norm"] = self.weight.detach().norm()
+
+        model = library.nn.Sequential(library.nn.Tanh(), WithNorm(2, 2))
+        with library.no_grad():
+            model[1].weight.copy_(library.tensor([[3.0, 4.0], [0.0, 0.0]]))
+        state = model.state_dict()
+        saved.append((list(state), state["1.weight_norm"].item()))
+    assert saved[0] == saved[1]

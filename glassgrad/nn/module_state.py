@@ -33,6 +33,7 @@ hands a module the entry of its prefix (``{}`` when the dict has none, as after 
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
@@ -48,6 +49,10 @@ from .parameter import Parameter, UninitializedTensorMixin
 
 if TYPE_CHECKING:
     from .module import Module
+
+_LOADING = threading.local()
+"""``plan``: the :class:`LoadPlan` of the ``load_state_dict`` running in this thread, which each module's
+``_load_from_state_dict`` (PyTorch's signature, without it) fills in."""
 
 EXTRA_STATE = "_extra_state"
 """The state-dict name of a module's :meth:`SavedState.get_extra_state`, PyTorch's."""
@@ -230,7 +235,11 @@ class SavedState:
         if metadata is not None:
             local._metadata = metadata
         plan = LoadPlan(strict, assign, metadata)
-        self._plan_load(local, "", plan)
+        outer, _LOADING.plan = getattr(_LOADING, "plan", None), plan  # what each _load_from_state_dict fills in
+        try:
+            self._plan_load(local, "", plan)
+        finally:
+            _LOADING.plan = outer
         key_errors = []
         if strict and plan.missing:
             key_errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{key}"' for key in plan.missing) + ".")
@@ -258,32 +267,48 @@ class SavedState:
         return keys
 
     def _plan_load(self, state_dict: dict, prefix: str, plan: LoadPlan) -> None:
-        """Walk this module and its children as PyTorch's ``load_state_dict`` does: run the module's pre-hooks on
-        ``state_dict`` (the entries under ``prefix``), check its own entries, note the keys it misses and does
-        not use, then hand each child the entries under the child's prefix."""
+        """Walk this module and its children as PyTorch's ``load_state_dict`` does: this module's
+        :meth:`_load_from_state_dict` on ``state_dict`` (the entries under ``prefix``), then each child with the
+        entries under the child's prefix."""
         local_metadata = dict(plan.metadata.get(prefix[:-1], {})) if plan.metadata is not None else {}
         if plan.assign:
             local_metadata["assign_to_params_buffers"] = True
-        for hook in self._load_state_dict_pre_hooks.values():
-            hook(state_dict, prefix, local_metadata, True, plan.missing, plan.unexpected, plan.errors)
-        own = dict(self._own_state())
-        for name, target in own.items():
-            key = prefix + name
-            if key in state_dict:
-                _check_entry(key, target, state_dict[key], plan)
-            elif name not in self._may_be_missing:
-                plan.missing.append(key)
-        for key in state_dict:
-            if key.startswith(prefix):
-                head, dot, _ = key[len(prefix):].partition(".")
-                if (self._modules.get(head) is None) if dot else head not in own:
-                    plan.unexpected.append(key)
+        self._load_from_state_dict(state_dict, prefix, local_metadata, True, plan.missing, plan.unexpected,
+                                   plan.errors)
         for name, child in self._modules.items():
             if child is not None:
                 child_prefix = f"{prefix}{name}."
                 child._plan_load({key: value for key, value in state_dict.items() if key.startswith(child_prefix)},
                                  child_prefix, plan)
         plan.visited.append((self, len(plan.missing), len(plan.unexpected)))
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, local_metadata: dict, strict: bool,
+                              missing_keys: list[str], unexpected_keys: list[str], error_msgs: list[str]) -> None:
+        """PyTorch's step of ``load_state_dict`` for one module (not its children), which a layer overrides to read
+        an older layout (renaming keys of ``state_dict``, a copy, then calling this): run the module's pre-hooks,
+        check its own entries, note the keys it misses and does not use. glassgrad copies the values once every
+        module is checked (called on its own, outside ``load_state_dict``: at its end)."""
+        plan = getattr(_LOADING, "plan", None)
+        alone = plan is None
+        if alone:
+            plan = LoadPlan(strict, False, None)
+            plan.missing, plan.unexpected, plan.errors = missing_keys, unexpected_keys, error_msgs
+        for hook in self._load_state_dict_pre_hooks.values():
+            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+        own = dict(self._own_state())
+        for name, target in own.items():
+            key = prefix + name
+            if key in state_dict:
+                _check_entry(key, target, state_dict[key], plan)
+            elif name not in self._may_be_missing:
+                missing_keys.append(key)
+        for key in state_dict:
+            if key.startswith(prefix):
+                head, dot, _ = key[len(prefix):].partition(".")
+                if (self._modules.get(head) is None) if dot else head not in own:
+                    unexpected_keys.append(key)
+        if alone and not error_msgs:
+            self._copy_planned(plan)
 
     def _copy_planned(self, plan: LoadPlan) -> None:
         """Make the copies ``plan`` holds (after every check passed)."""
