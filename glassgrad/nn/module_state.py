@@ -88,12 +88,11 @@ class LoadPlan:
     """What ``load_state_dict`` found before changing anything: the keys it misses and does not use, the
     problems, and the copies to make (``(key, target, value)``; a module as target: its extra state)."""
 
-    def __init__(self, strict: bool, assign: bool, metadata: Mapping | None) -> None:
-        self.strict, self.assign, self.metadata = strict, assign, metadata
+    def __init__(self, assign: bool, metadata: Mapping | None) -> None:
+        self.assign, self.metadata = assign, metadata
         self.missing: list[str] = []
         self.unexpected: list[str] = []
         self.errors: list[str] = []
-        self.missing_seen = self.unexpected_seen = 0  # how many of each the post-hooks were handed so far
         self.copies: list[tuple[str, Any, Any]] = []
         self.visited: list[tuple[Module, int, int]] = []
         """Every module walked, in the order its post-hooks run (after its children's), with how many missing and
@@ -234,7 +233,7 @@ class SavedState:
         local = OrderedDict(state_dict)  # the hooks may change this copy, never the caller's dict
         if metadata is not None:
             local._metadata = metadata
-        plan = LoadPlan(strict, assign, metadata)
+        plan = LoadPlan(assign, metadata)
         outer, _LOADING.plan = getattr(_LOADING, "plan", None), plan  # what each _load_from_state_dict fills in
         try:
             self._plan_load(local, "", plan)
@@ -251,10 +250,11 @@ class SavedState:
             _refuse_load(self, key_errors + plan.errors, NOTHING_LOADED)
         self._copy_planned(plan)
         keys = IncompatibleKeys([], [])
+        handed = (0, 0)  # how many missing and unexpected keys the post-hooks were handed so far
         for module, missing, unexpected in plan.visited:  # the keys known by then join the lists the hooks may edit
-            keys.missing_keys.extend(plan.missing[plan.missing_seen:missing])
-            keys.unexpected_keys.extend(plan.unexpected[plan.unexpected_seen:unexpected])
-            plan.missing_seen, plan.unexpected_seen = missing, unexpected
+            keys.missing_keys.extend(plan.missing[handed[0]:missing])
+            keys.unexpected_keys.extend(plan.unexpected[handed[1]:unexpected])
+            handed = (missing, unexpected)
             for hook in module._load_state_dict_post_hooks.values():
                 if hook(module, keys) is not None:
                     raise AssertionError("a load_state_dict post-hook must return None: edit incompatible_keys in "
@@ -291,7 +291,7 @@ class SavedState:
         plan = getattr(_LOADING, "plan", None)
         alone = plan is None
         if alone:
-            plan = LoadPlan(strict, False, None)
+            plan = LoadPlan(False, None)
             plan.missing, plan.unexpected, plan.errors = missing_keys, unexpected_keys, error_msgs
         for hook in self._load_state_dict_pre_hooks.values():
             hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
