@@ -25,7 +25,9 @@ hands a module the entry of its prefix (``{}`` when the dict has none, as after 
 
 >>> import glassgrad as gg
 >>> layer = gg.nn.Linear(2, 1)
->>> handle = layer.register_state_dict_post_hook(lambda module, state, prefix, meta: state.pop(prefix + "bias"))
+>>> def drop_bias(module, state, prefix, local_metadata):
+...     del state[prefix + "bias"]
+>>> handle = layer.register_state_dict_post_hook(drop_bias)
 >>> list(layer.state_dict())
 ['weight']
 >>> handle.remove()
