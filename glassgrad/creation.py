@@ -29,7 +29,7 @@ from .device import check_device
 from .dtypes import get_default_dtype
 from .generator import Generator, restore_state, state_bytes
 from .memory_formats import check_memory_format
-from .tensor import Tensor, int64
+from .tensor import Tensor, int64, untracked
 
 default_generator = Generator().manual_seed(0)
 """PyTorch's ``torch.default_generator``: glassgrad's own random stream (from seed 0 at start), which every random
@@ -87,7 +87,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor sharing memory with ``array`` (changes to one show in the other)."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy expects a NumPy array, got {type(array).__name__}")
-    return Tensor._wrap(array)
+    return _leaf(array, False)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
@@ -131,7 +131,7 @@ def _float_dtype(dtype: Any, name: str, error: type[Exception] = NotImplementedE
 
 
 def _leaf(array: np.ndarray, requires_grad: bool) -> Tensor:
-    result = Tensor._wrap(array)
+    result = untracked(array)
     result.requires_grad = requires_grad
     return result
 

@@ -23,8 +23,10 @@
 for each argument of ``forward`` (``None`` for one that is no tensor, or needs no gradient).
 ``ctx`` carries what ``forward`` keeps: ``ctx.save_for_backward(*tensors)`` /
 ``ctx.saved_tensors`` (changing one in place before ``backward`` raises, as for a built-in
-op), any attribute you set, ``ctx.needs_input_grad``, ``ctx.mark_non_differentiable(*outputs)``
-and ``ctx.set_materialize_grads(False)``. ``forward(*args)`` with a separate
+op), any attribute you set, ``ctx.needs_input_grad``, ``ctx.mark_non_differentiable(*outputs)``,
+``ctx.set_materialize_grads(False)`` and ``ctx.mark_dirty(*inputs)`` for inputs ``forward`` changed in place
+and returns (the output is that tensor itself, now standing for the function of its old value, as an in-place
+built-in op's; ops made from the old value before still use it). ``forward(*args)`` with a separate
 ``setup_context(ctx, inputs, output)`` works too.
 
 The class becomes a row of the op table on first use (:class:`glassgrad.ops.Op`, kind
@@ -38,22 +40,22 @@ also gives second derivatives (``create_graph=True``).
 
 Differences from PyTorch: a function with several outputs has one node per output, and its
 ``backward`` is called once for each output that gets a gradient (the others' ``grad_outputs``
-are zeros, or ``None`` after ``set_materialize_grads(False)``), which sums to the same gradients;
-``ctx.mark_dirty`` (in-place custom functions) is not supported.
+are zeros, or ``None`` after ``set_materialize_grads(False)``), which sums to the same gradients.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 from typing import Any
 
 import numpy as np
 
 from . import ops
 from .arguments import is_floating
-from .autograd import STATE, modified_error, no_grad, version_of, watched_by
-from .graph import record
+from .autograd import STATE, bump_version, modified_error, no_grad, version_of, watched_by
+from .graph import follow_change, hide_changed, record
 from .tensor import Tensor
 
 
@@ -69,6 +71,7 @@ class FunctionCtx:
         self._versions: tuple[int, ...] = ()
         self._outputs: tuple = ()
         self._non_differentiable: set[int] = set()
+        self._dirty: tuple = ()
 
     def save_for_backward(self, *tensors: Tensor | None) -> None:
         """Keep tensors (inputs, outputs or others) for ``backward``; read them back with :attr:`saved_tensors`."""
@@ -107,10 +110,9 @@ class FunctionCtx:
         self.materialize_grads = bool(value)
 
     def mark_dirty(self, *tensors: Tensor) -> None:
-        raise NotImplementedError(
-            "ctx.mark_dirty: custom functions that change their inputs in place are not supported in glassgrad; "
-            "return a new tensor from forward instead"
-        )
+        """``forward`` changed these inputs in place (and returns them): each output is then the input itself, its
+        node this function of the input's old value, as after a built-in in-place op."""
+        self._dirty = tensors
 
 
 class Function:
@@ -159,13 +161,23 @@ class Function:
         finally:
             STATE.switches = switches
         single = not isinstance(result, tuple)
-        outputs = tuple(_output_tensor(value, tensors) for value in ((result,) if single else result))
+        dirty = _check_dirty(cls.__name__, ctx._dirty, tensors, (result,) if single else result)
+        outputs = tuple(value if any(value is t for t in dirty) else _output_tensor(value, tensors)
+                        for value in ((result,) if single else result))
         ctx._outputs = outputs
-        ctx._versions = tuple(0 if t is None else version_of(t.array) for t in ctx._saved)
         settings = tuple(arg for arg in args if not isinstance(arg, Tensor))
+        recorded = dirty and switches[0] and any(t._requires_grad for t in tensors)
+        parents = hide_changed(dirty, tensors) if recorded else tensors
         for index, output in enumerate(outputs):
             if isinstance(output, Tensor) and is_floating(output.dtype) and id(output) not in ctx._non_differentiable:
-                record(output, row, tensors, (ctx, index), settings)
+                if recorded or not any(output is t for t in dirty):  # unrecorded, a changed input keeps its node
+                    record(output, row, parents, (ctx, index), settings)
+        for tensor in dirty:  # one change more than forward's, as PyTorch counts a dirty tensor
+            if recorded:
+                follow_change(tensor)
+            else:
+                bump_version(tensor.array)
+        ctx._versions = tuple(0 if t is None else version_of(t.array) for t in ctx._saved)
         return outputs[0] if single else outputs
 
 
@@ -209,6 +221,23 @@ def _described(cls: type) -> _Described:
         found = _Described(cls)
         cls._described = found  # type: ignore[attr-defined]
     return found
+
+
+def _check_dirty(name: str, dirty: tuple, inputs: tuple, outputs: tuple) -> tuple:
+    """The inputs ``ctx.mark_dirty`` named, after checking each is returned and no leaf requiring grad; a tensor
+    that is no input is left out with a warning, as PyTorch does."""
+    if any(not any(tensor is item for item in inputs) for tensor in dirty):
+        warnings.warn(f"{name}: ctx.mark_dirty() received a tensor that was not an input; only input tensors that "
+                      "forward changed in place should be passed to it", UserWarning, stacklevel=3)
+        dirty = tuple(tensor for tensor in dirty if any(tensor is item for item in inputs))
+    for tensor in dirty:
+        if not any(tensor is item for item in outputs):
+            raise RuntimeError(f"{name}: Some elements marked as dirty during the forward method were not returned "
+                               "as output. The inputs that are modified inplace must all be outputs of the Function.")
+        if tensor._requires_grad and tensor._op is None:
+            raise RuntimeError(f"{name}: a leaf Variable that requires grad has been used in an in-place operation "
+                               "(ctx.mark_dirty); change a copy (x.clone()) or a tensor made from it instead")
+    return dirty
 
 
 def _output_tensor(value: Any, inputs: tuple) -> Any:

@@ -66,6 +66,8 @@ def record(result: Any, op: Any, parents: tuple, saved: Any, args: tuple) -> Any
         result._op = None
         result._parents = ()
         result._ctx = None
+        if not grad_enabled and STATE.inference:  # made inside inference_mode(): PyTorch's inference tensor
+            result._inference = True
     if tape is not None:
         tape.on_forward(op, parents, result, args)
     return result
@@ -82,6 +84,23 @@ def rebase(tensor: Any, op: Any, other: Any, saved: Any, private: int | None, ar
     old = _hide_node(tensor, private)
     record(tensor, op, (old, other), saved, args)  # recording is on here, and old or other requires grad
     _follow(tensor, None)
+
+
+def hide_changed(changed: tuple, parents: tuple) -> tuple:
+    """``parents`` of a custom Function's outputs, where each tensor in ``changed`` (its forward changed them in
+    place: ``ctx.mark_dirty``) hands its node to a hidden tensor, which stands in its place as the parent.
+
+    As :func:`rebase`, which counts one change more than the forward's own in-place op, as PyTorch counts a dirty
+    tensor; after recording the outputs (a changed tensor is one of them), call :func:`follow_change` on each, for
+    its base and views.
+    """
+    hidden = {id(tensor): _hide_node(tensor, None) for tensor in changed}
+    return tuple(hidden.get(id(parent), parent) for parent in parents)
+
+
+def follow_change(changed: Any) -> None:
+    """Re-base the graph tensors on ``changed``'s memory after it changed in place and got its new node."""
+    _follow(changed, None)
 
 
 def _follow(changed: Any, source: Any) -> None:

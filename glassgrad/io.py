@@ -16,7 +16,11 @@ What a file holds:
   optimizer's hyper-parameters) in the header's ``__metadata__``, which maps strings to
   strings: ``"format": "glassgrad"``, ``"glassgrad_version"``, and ``"glassgrad"``, one JSON
   string with the nested layout (so ``load`` rebuilds the same structure, int keys,
-  tuples and shapes (``gg.Size``) included), each tensor's dtype and the ``metadata=`` you passed.
+  tuples and shapes (``gg.Size``) included), each tensor's dtype and the ``metadata=`` you passed;
+* which saved tensors share memory (tied weights, a tensor and its view), so that ``load`` gives tensors that
+  share it again, as ``torch.load`` does: a change through one shows in the other. Each tensor still keeps
+  its own bytes under its own name (any safetensors reader sees every name); the note says which tensor's
+  memory to read it from instead (see :func:`shared_memory`).
 
 Why not pickle: unpickling runs whatever code the file names, so a downloaded pickle can
 do anything. safetensors holds only numbers and a JSON header. Writes are atomic: the
@@ -49,6 +53,7 @@ from .arguments import Size
 from .device import check_device, device
 from .nn.parameter import Parameter
 from .tensor import Tensor
+from .tensor_memory import _memory_owner
 
 FORMAT = "glassgrad"
 RESERVED_METADATA = ("format", "glassgrad_version", "dtypes")
@@ -220,8 +225,10 @@ def _unique_name(name: str, taken: dict) -> str:
     return candidate
 
 
-def _encode(value: Any, where: list, tensors: dict[str, np.ndarray] | None) -> dict:
-    """``value`` as a JSON layout node; arrays go into ``tensors`` (None: arrays are not allowed here)."""
+def _encode(value: Any, where: list, tensors: dict[str, np.ndarray] | None,
+            originals: dict[str, np.ndarray] | None = None) -> dict:
+    """``value`` as a JSON layout node; arrays go into ``tensors`` (None: arrays are not allowed here), and each
+    array as it sits in memory into ``originals`` (for :func:`shared_memory`)."""
     if isinstance(value, (Tensor, np.ndarray)):
         array = value.array if isinstance(value, Tensor) else value
         name = ".".join(str(part) for part in where) or "tensor"  # a tensor saved on its own: "tensor"
@@ -232,6 +239,7 @@ def _encode(value: Any, where: list, tensors: dict[str, np.ndarray] | None) -> d
                             "float32, float64, an integer type or bool")
         name = _unique_name(name, tensors)
         tensors[name] = array.astype(array.dtype.newbyteorder("<"), order="C", copy=False)  # 0-d stays 0-d
+        originals[name] = array
         node: dict[str, Any] = {"tensor": name}
         if isinstance(value, Tensor) and value.requires_grad:  # kept, as torch.save keeps it (a leaf when loaded)
             node["requires_grad"] = True
@@ -248,12 +256,12 @@ def _encode(value: Any, where: list, tensors: dict[str, np.ndarray] | None) -> d
             if isinstance(key, bool) or not isinstance(key, (str, int)):
                 raise TypeError(f"key {key!r} at {'.'.join(map(str, where)) or 'the top level'} is a "
                                 f"{type(key).__name__}; saved dicts need str or int keys")
-            entries.append([key, _encode(item, [*where, key], tensors)])
+            entries.append([key, _encode(item, [*where, key], tensors, originals)])
         return {"dict": entries}
     if isinstance(value, Size):
         return {"size": list(value)}
     if isinstance(value, (list, tuple)):
-        items = [_encode(item, [*where, position], tensors) for position, item in enumerate(value)]
+        items = [_encode(item, [*where, position], tensors, originals) for position, item in enumerate(value)]
         return {"tuple" if isinstance(value, tuple) else "list": items}
     hint = "; save module.state_dict() instead" if hasattr(value, "state_dict") else ""
     raise TypeError(f"cannot save {'.'.join(map(str, where)) or 'the object'}: its type {type(value).__name__} is "
@@ -294,6 +302,104 @@ def _decode_tensor(node: dict, tensors: dict[str, np.ndarray]) -> Tensor:
     return tensor
 
 
+# --- memory that saved tensors share ------------------------------------------------------------
+
+
+def _byte_span(array: np.ndarray) -> tuple[int, int]:
+    """The addresses of the first and one past the last byte ``array``'s entries occupy (a non-empty array)."""
+    start = array.__array_interface__["data"][0]
+    reach = [(size - 1) * stride for size, stride in zip(array.shape, array.strides)]
+    return start + sum(step for step in reach if step < 0), start + sum(step for step in reach if step > 0) + \
+        array.itemsize
+
+
+def shared_memory(arrays: dict[str, np.ndarray]) -> dict[str, dict]:
+    """Which of the arrays to save share memory, as notes ``load`` rebuilds the sharing from.
+
+    Arrays of one dtype over one memory are grouped. In a group, a row-major array that no larger one
+    contains is a *root*; another array whose entries all lie in a root's memory is noted as
+    ``{"view_of": root, "offset": k, "strides": [s₀, s₁, …]}``: its entry ``(i₀, i₁, …)`` is the root's
+    flat entry ``k + Σⱼ iⱼ·sⱼ`` (a tied weight: ``k = 0`` and the root's strides). An array with the very
+    entries (same start, shape and strides) of an earlier one that is in no root (two transposes of one
+    matrix) is noted ``{"same": earlier}``. Arrays left unnoted (overlapping slices with no saved root) load
+    with memory of their own.
+    """
+    groups: dict[tuple[int, np.dtype], list[str]] = {}
+    for name, array in arrays.items():
+        if array.size:
+            groups.setdefault((id(_memory_owner(array)), array.dtype), []).append(name)
+    notes: dict[str, dict] = {}
+    for names in groups.values():
+        if len(names) > 1:
+            notes.update(_group_notes({name: arrays[name] for name in names}))
+    return {name: notes[name] for name in arrays if name in notes}  # in the save order
+
+
+def _group_notes(arrays: dict[str, np.ndarray]) -> dict[str, dict]:
+    """:func:`shared_memory`'s notes for arrays that share one memory and dtype."""
+    spans = {name: _byte_span(array) for name, array in arrays.items()}
+    row_major = sorted((name for name, array in arrays.items() if array.flags.c_contiguous),
+                       key=lambda name: spans[name][0] - spans[name][1])  # largest first; ties keep the save order
+    roots: list[str] = []
+    for name in row_major:
+        if not any(_inside(spans[name], spans[root]) for root in roots):
+            roots.append(name)
+    notes: dict[str, dict] = {}
+    seen: dict[tuple, str] = {}
+    for name, array in arrays.items():
+        itemsize = array.itemsize
+        start = array.__array_interface__["data"][0]
+        for root in roots:
+            root_start = spans[root][0]
+            if root != name and _inside(spans[name], spans[root]) and (start - root_start) % itemsize == 0 \
+                    and all(stride % itemsize == 0 for stride in array.strides):
+                notes[name] = {"view_of": root, "offset": (start - root_start) // itemsize,
+                               "strides": [stride // itemsize for stride in array.strides]}
+                break
+        else:
+            geometry = (start, array.shape, array.strides)
+            if geometry in seen:
+                notes[name] = {"same": seen[geometry]}
+            seen.setdefault(geometry, name)
+    return notes
+
+
+def _inside(span: tuple[int, int], outer: tuple[int, int]) -> bool:
+    return outer[0] <= span[0] and span[1] <= outer[1]
+
+
+def _share_memory(shared: Any, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``arrays`` with each tensor that :func:`shared_memory` noted read from the memory it shared when saved.
+
+    Every note is checked against the file's own arrays (names, dtype, and each entry inside the root) before
+    any memory is read, so a damaged note is refused, never a read outside an array.
+    """
+    if not isinstance(shared, dict):
+        raise ValueError("'shared' is not a map of names to notes")
+    rebuilt = dict(arrays)
+    for name, note in shared.items():
+        target = arrays.get(name)
+        source = arrays.get(note.get("view_of", note.get("same")) if isinstance(note, dict) else None)
+        if target is None or source is None or source.dtype != target.dtype:
+            raise ValueError(f"the shared-memory note of {name!r} names no saved tensor of the same dtype")
+        if "same" in note:
+            if set(note) != {"same"} or source.shape != target.shape:
+                raise ValueError(f"the shared-memory note of {name!r} names a tensor of another shape")
+            rebuilt[name] = rebuilt[note["same"]]
+            continue
+        offset, strides = note.get("offset"), note.get("strides")
+        if set(note) != {"view_of", "offset", "strides"} or type(offset) is not int or not isinstance(strides, list) \
+                or len(strides) != target.ndim or not all(type(step) is int for step in strides):
+            raise ValueError(f"the shared-memory note of {name!r} needs an offset and one whole-number stride per dim")
+        reach = [(size - 1) * step for size, step in zip(target.shape, strides)]
+        first, last = offset + sum(min(step, 0) for step in reach), offset + sum(max(step, 0) for step in reach)
+        if not source.flags.c_contiguous or first < 0 or last >= source.size:
+            raise ValueError(f"the shared-memory note of {name!r} reads entries outside {note['view_of']!r}")
+        rebuilt[name] = np.lib.stride_tricks.as_strided(
+            source.reshape(-1)[offset:], target.shape, [step * source.itemsize for step in strides])
+    return rebuilt
+
+
 # --- save -------------------------------------------------------------------------------------
 
 
@@ -322,12 +428,16 @@ def save(obj: Any, path: str | os.PathLike | BinaryIO, metadata: dict | None = N
     if clashes:
         raise ValueError(f"metadata keys {clashes} are reserved for glassgrad's own entries; rename them")
     tensors: dict[str, np.ndarray] = {}
+    originals: dict[str, np.ndarray] = {}
     description = {
         "version": __version__,
-        "layout": _encode(obj, [], tensors),
+        "layout": _encode(obj, [], tensors, originals),
         "dtypes": {name: array.dtype.name for name, array in tensors.items()},
         "metadata": _encode(metadata or {}, [], None),
     }
+    shared = shared_memory(originals)
+    if shared:  # left out when nothing is shared: such files are as before
+        description["shared"] = shared
     header = {"format": FORMAT, "glassgrad_version": __version__, FORMAT: json.dumps(description)}
     data = safetensors.numpy.save(tensors, metadata=header)
     if hasattr(path, "write"):
@@ -439,7 +549,7 @@ def load(path: str | os.PathLike | BinaryIO, return_metadata: bool = False, *, m
         return (obj, {**stored, "dtypes": dtypes}) if return_metadata else obj
     try:
         description = json.loads(stored[FORMAT])
-        obj = _decode(description["layout"], arrays)
+        obj = _decode(description["layout"], _share_memory(description.get("shared", {}), arrays))
         extra = _decode(description["metadata"], {})
     except (AttributeError, KeyError, TypeError, ValueError) as error:
         raise _refuse(path, f"its glassgrad metadata is corrupted ({type(error).__name__}: {error})") from None

@@ -116,14 +116,15 @@ class Tensor:
     """
 
     __slots__ = ("array", "_grad", "_requires_grad", "_op", "_parents", "_ctx", "_retains_grad", "_clock",
-                 "_before", "_private", "_view_of", "_view_how", "_viewed", "_strided",
+                 "_before", "_private", "_view_of", "_view_how", "_viewed", "_strided", "_inference",
                  "__weakref__", "__dict__")
     # _clock: the in-place clock's tick when the node was made; _before: (tick, hidden tensor with the
     # node it had before an in-place change re-based it); _private: an input whose old value the node
     # copied for itself; _view_of / _viewed: this tensor is / has a view, in the graph or of a plain tensor
     # (_viewed: weak references to its views, or True: a view that cannot follow a change of it),
     # _view_how: the view's (op, arguments) of its base; _strided: a view op's result not in row-major order (what
-    # view refuses to merge, as PyTorch). Unset until used. __dict__: attributes a program sets on a tensor, as PyTorch
+    # view refuses to merge, as PyTorch); _inference: True for a tensor made inside inference_mode() (what
+    # is_inference() reads). Unset until used. __dict__: attributes a program sets on a tensor, as PyTorch
     # allows (fast.ai's backprop by hand: inp.g = out.g @ w.t()); made when the first one is set.
     __array_ufunc__ = None  # NumPy defers to our operators: np.float32(2) * t is a Tensor
 
@@ -679,7 +680,7 @@ class Tensor:
             raise TypeError(f"{ufunc.__name__}: cannot compare a tensor with {other!r}; compare with a number or a "
                             "tensor")
         other = lift(other, self).array
-        return Tensor._wrap(recorded_call(_compared, ufunc, self.array, other))  # a kernel of a compiled step
+        return untracked(recorded_call(_compared, ufunc, self.array, other))  # a kernel of a compiled step
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(np.less, other)
@@ -813,11 +814,11 @@ class Tensor:
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         axis = _nonempty_reduction(self, dim, "argmax")
-        return Tensor._wrap(recorded_call(_position, np.argmax, self.array, axis, keepdim))
+        return untracked(recorded_call(_position, np.argmax, self.array, axis, keepdim))
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         axis = _nonempty_reduction(self, dim, "argmin")
-        return Tensor._wrap(recorded_call(_position, np.argmin, self.array, axis, keepdim))
+        return untracked(recorded_call(_position, np.argmin, self.array, axis, keepdim))
 
     def all(self, dim=None, keepdim: bool = False) -> Tensor:
         """Whether every entry (along ``dim``: an int or a tuple of them) is non-zero: a bool tensor (uint8 for a
@@ -983,6 +984,17 @@ def apply(op: ops.Op, parents: tuple, *args: Any) -> Tensor:
     result._grad = None
     result._retains_grad = False
     return record(result, op, parents, saved, args)
+
+
+def untracked(array: np.ndarray) -> Tensor:
+    """A new tensor no gradient flows through (a comparison, an index, a factory's), around ``array``: made inside
+    ``inference_mode()``, an inference tensor (``is_inference()``), as PyTorch's; op results get that mark in
+    :func:`glassgrad.graph.record`."""
+    result = _new(Tensor)
+    result._init_leaf(array)
+    if STATE.inference:
+        result._inference = True
+    return result
 
 
 def view_of(base: Tensor, op: ops.Op, *args: Any) -> Tensor:
@@ -1349,7 +1361,7 @@ def _extreme(op: ops.Op, arg_function, tensor: Tensor, dim, keepdim, axis, keepd
         return values
     keep = bool(keepdims) if keepdims is not None else bool(keepdim)
     indices = arg_function(tensor.array, axis=chosen_axis, keepdims=keep)
-    return MinMax(values, Tensor._wrap(indices.astype(np.int64)))
+    return MinMax(values, untracked(indices.astype(np.int64)))
 
 
 def _nonempty_reduction(tensor: Tensor, dim: Any, name: str):

@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
-from ..arguments import resolve_dtype, shape_text
-from ..autograd import bump_version, call_recorder
+from ..arguments import resolve_dtype
+from ..autograd import call_recorder
 from ..handles import add_hook
 from ..tensor import Tensor
 from .backward_hooks import BackwardWatch
@@ -46,21 +46,9 @@ from .hooks import (
 )
 from .hooks import register_module_forward_hook as register_module_forward_hook  # also importable from here
 from .hooks import register_module_forward_pre_hook as register_module_forward_pre_hook
+from .module_state import IncompatibleKeys as IncompatibleKeys  # also importable from here
+from .module_state import SavedState
 from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedTensorMixin
-
-
-class IncompatibleKeys(NamedTuple):
-    """What ``load_state_dict`` returns: the keys it did not find and the ones it did not use."""
-
-    missing_keys: list[str]
-    unexpected_keys: list[str]
-
-    def __repr__(self) -> str:
-        """``<All keys matched successfully>`` when nothing is missing or left over, as PyTorch shows it (the last
-        line of a notebook cell that loads weights)."""
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return f"IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
 
 
 def _check_name(name: Any, kind: str) -> None:
@@ -70,9 +58,6 @@ def _check_name(name: Any, kind: str) -> None:
         raise KeyError(f'{kind} name must be a non-empty string without ".", got {name!r}')
 
 
-EXTRA_STATE = "_extra_state"
-"""The state-dict name of a module's :meth:`Module.get_extra_state`, PyTorch's."""
-
 REPR_COUNT_COLUMN = 60
 """``repr`` aligns the parameter counts at this column (longer lines put theirs right after)."""
 
@@ -81,7 +66,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
-class Module:
+class Module(SavedState):
     """Base class of layers and models: subclass it, build sub-layers in ``__init__``, write ``forward``.
 
     >>> import glassgrad as gg
@@ -93,9 +78,6 @@ class Module:
     """
 
     training: bool
-    _may_be_missing: tuple[str, ...] = ()
-    """Names of this module's own state entries that a state dict may leave out: ``load_state_dict`` keeps their
-    values and does not count them missing (BatchNorm's ``num_batches_tracked``, as PyTorch's)."""
 
     def __init__(self) -> None:
         set_plain = object.__setattr__
@@ -108,6 +90,10 @@ class Module:
         set_plain(self, "_forward_hooks", OrderedDict())
         set_plain(self, "_backward_pre_hooks", OrderedDict())
         set_plain(self, "_backward_hooks", OrderedDict())
+        set_plain(self, "_state_dict_pre_hooks", OrderedDict())
+        set_plain(self, "_state_dict_hooks", OrderedDict())
+        set_plain(self, "_load_state_dict_pre_hooks", OrderedDict())
+        set_plain(self, "_load_state_dict_post_hooks", OrderedDict())
 
     # --- running ------------------------------------------------------------------------
 
@@ -511,133 +497,6 @@ class Module:
         return self
 
     # --- saving and loading ------------------------------------------------------------------
-
-    def get_extra_state(self) -> Any:
-        """State that is neither a parameter nor a buffer (a count, a vocabulary) to save in the state dict, under
-        ``"_extra_state"``: define it, and :meth:`set_extra_state` to take it back, in a module that has some (the
-        value should be what ``gg.save`` stores: tensors and JSON values)."""
-        raise RuntimeError(f"{type(self).__name__} has no extra state: define get_extra_state and set_extra_state "
-                           "in it to save some")
-
-    def set_extra_state(self, state: Any) -> None:
-        """Take back what :meth:`get_extra_state` gave, when a state dict is loaded."""
-        raise RuntimeError(f"{type(self).__name__} does not define set_extra_state, so the '_extra_state' of a state "
-                           "dict cannot be loaded into it; define it beside get_extra_state")
-
-    def _state_items(self, prefix: str = "") -> Iterator[tuple[str, Tensor | Module]]:
-        """(name, tensor) for every saved tensor: this module's parameters, then its persistent buffers, then
-        ``(prefix + "_extra_state", module)`` if it defines :meth:`get_extra_state`, then each child's. A module
-        registered under two names (``self.alias = self.encoder``) is saved under both, as PyTorch does, so the keys
-        match its checkpoints."""
-        for name, param in self._parameters.items():
-            if param is not None:
-                yield prefix + name, param
-        for name, buffer in self._buffers.items():
-            if buffer is not None and name not in self._non_persistent_buffers:
-                yield prefix + name, buffer
-        if type(self).get_extra_state is not Module.get_extra_state:
-            yield prefix + EXTRA_STATE, self
-        for name, child in self._modules.items():
-            if child is not None:
-                yield from child._state_items(f"{prefix}{name}.")
-
-    def state_dict(self, keep_vars: bool = False, *, destination: dict[str, Tensor] | None = None,
-                   prefix: str = "") -> dict[str, Tensor]:
-        """Every parameter and persistent buffer by dotted name (``"0.weight"``, ``"1.running_mean"``), and the
-        ``get_extra_state()`` of a module that defines it (``"2._extra_state"``).
-
-        As in PyTorch the values are *detached tensors sharing memory* with the model: they
-        follow later training. Copy them (or save them with ``gg.save``) to keep a snapshot.
-        ``keep_vars=True`` returns the parameters themselves, as it does a lazy module's uninitialised ones.
-        ``prefix`` goes before every name (``prefix="model."`` gives ``"model.0.weight"``); ``destination``: a dict
-        to put them in (and return) instead of a new ``OrderedDict``.
-        """
-        state = OrderedDict() if destination is None else destination
-        for name, tensor in self._state_items(prefix):
-            if isinstance(tensor, Module):
-                state[name] = tensor.get_extra_state()
-            else:
-                state[name] = (tensor if keep_vars or isinstance(tensor, UninitializedTensorMixin)
-                               else Tensor._wrap(tensor.array))
-        return state
-
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
-                        assign: bool = False) -> IncompatibleKeys:
-        """Copy values from ``state_dict`` into this model's parameters and buffers, in place.
-
-        All or nothing: every key, shape and value is checked first, and on any error
-        (missing or unexpected keys with ``strict=True``, a shape mismatch always) a
-        ``RuntimeError`` lists every problem and *nothing* is changed.
-        Returns the missing and unexpected keys (both empty after a strict load). A lazy module's
-        uninitialised parameters and buffers take the checkpoint's shapes (as in PyTorch): no first call needed.
-        ``assign=True`` puts the checkpoint's tensors themselves in the model instead (sharing their memory and
-        keeping their dtype; a parameter stays a Parameter with its ``requires_grad``), as PyTorch's does.
-        """
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(f"expected a mapping of names to tensors (a state_dict), got {type(state_dict).__name__}")
-        own = OrderedDict(self._state_items())
-        optional = {f"{name}.{entry}" if name else entry
-                    for name, module in self.named_modules(remove_duplicate=False) for entry in module._may_be_missing}
-        missing = [key for key in own if key not in state_dict and key not in optional]
-        unexpected = [key for key in state_dict if key not in own]
-        errors = []
-        if strict and missing:
-            errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{key}"' for key in missing) + ".")
-        if strict and unexpected:
-            errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{key}"' for key in unexpected) + ".")
-        copies = []
-        for key, target in own.items():
-            if key not in state_dict:
-                continue
-            value = state_dict[key]
-            if isinstance(target, Module):  # its extra state, handed to its set_extra_state as it is
-                copies.append((key, target, value))
-                continue
-            if isinstance(value, UninitializedTensorMixin):
-                if not isinstance(target, UninitializedTensorMixin):
-                    errors.append(f'"{key}" is uninitialized in the checkpoint (a lazy module never called): call '
-                                  "that module on an example input before saving it")
-                continue
-            array = value.array if isinstance(value, Tensor) else value
-            if not isinstance(array, (np.ndarray, np.generic)) or array.dtype.kind not in "fiub":
-                kind = type(value)
-                fix = "; give PyTorch's tensors as value.numpy()" if kind.__module__.startswith("torch") else ""
-                errors.append(f'While copying the parameter named "{key}", expected a glassgrad Tensor or a numeric '
-                              f"NumPy array from checkpoint but received {kind.__module__}.{kind.__qualname__}{fix}.")
-            elif isinstance(target, UninitializedTensorMixin):
-                copies.append((key, target, array))
-            elif array.shape != target.array.shape:
-                errors.append(f"size mismatch for {key}: copying a param with shape {shape_text(array.shape)} "
-                              f"from checkpoint, the shape in current model is {shape_text(target.array.shape)}.")
-            else:
-                copies.append((key, target, array))
-        if errors:
-            hint = ("(nothing was loaded; strict=False ignores missing and unexpected keys, but shapes must match: "
-                    "build the model with the same layer sizes as the saved one)")
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                               + "\n\t".join(errors) + "\n" + hint)
-        for key, target, array in copies:
-            if isinstance(target, Module):
-                target.set_extra_state(array)
-                continue
-            if isinstance(target, UninitializedTensorMixin):
-                target.materialize(array.shape)
-            elif assign:
-                self._assign(key, target, array)
-                continue
-            np.copyto(target.array, array, casting="unsafe")
-            bump_version(target.array)  # an in-place change, as PyTorch's copy_ counts it
-        return IncompatibleKeys(missing, unexpected)
-
-    def _assign(self, key: str, target: Tensor, array: np.ndarray) -> None:
-        """Put ``array`` itself (no copy) where the state dict's ``key`` points, in the place of ``target``."""
-        path, _, name = key.rpartition(".")
-        owner = self.get_submodule(path)
-        if isinstance(target, Parameter):
-            setattr(owner, name, Parameter(Tensor._wrap(array), requires_grad=target.requires_grad))
-        else:
-            owner._buffers[name] = Tensor._wrap(array)
-            object.__setattr__(owner, name, owner._buffers[name])
 
     # --- description ----------------------------------------------------------------------------
 
