@@ -282,3 +282,24 @@ def test_leaky_relu_is_pytorchs_bit_for_bit(slope, dtype, size, seed):
     np.testing.assert_array_equal(out.numpy(), expected.detach().numpy())  # NaN where theirs is NaN
     assert (np.signbit(out.numpy()) == np.signbit(expected.detach().numpy())).all()
     np.testing.assert_array_equal(mine.grad.numpy(), theirs.grad.numpy())
+
+
+@settings(max_examples=40)
+@given(st.integers(1, 1200), st.sampled_from([np.float32, np.float64]), st.integers(0, 2**32 - 1))
+def test_relu_passes_no_gradient_where_it_is_flat_as_pytorch(size, dtype, seed):
+    """ReLU's gradient is the upstream where a > 0 and +0.0 elsewhere, whatever the upstream: a product with its
+    0/1 mask gave −0.0 under a negative upstream (printed ``-0.``) and NaN under an infinite one. On small
+    arrays (``np.where``) and large ones (the upstream's bits under a mask), with ±0 upstream at either side."""
+    torch = pytest.importorskip("torch", reason="PyTorch not installed: pip install torch==2.13.0")
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(size).astype(dtype)
+    a[::7] = 0.0  # at 0 itself: flat, as PyTorch
+    up = rng.choice(np.array([-3.0, -0.0, 0.0, 2.5, -np.inf, np.inf, np.nan]), size).astype(dtype)
+    grads = []
+    for lib in (gg, torch):
+        x = lib.tensor(a, requires_grad=True)
+        x.relu().backward(lib.tensor(up))
+        grads.append(x.grad.numpy())
+    mine, theirs = grads
+    np.testing.assert_array_equal(mine, theirs)  # NaN only where PyTorch has NaN (an active entry's NaN upstream)
+    assert (np.signbit(mine) == np.signbit(theirs)).all()
