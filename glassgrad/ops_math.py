@@ -195,22 +195,29 @@ def _no_slope_tensor(a, *settings):
     return 0.0  # up · 0: the recorded gradient is 0 too
 
 
+def _flat_everywhere(a, *settings):
+    """A step function is flat wherever it has a slope: its gradient is +0.0 whatever the upstream, as PyTorch's
+    (``up · 0`` would be −0.0 under a negative upstream and NaN under an infinite one)."""
+    return np.ones(a.shape, dtype=bool)
+
+
 # the steps are rows so that a trace shows their derivative (0) instead of a silent gap in the graph
 FLOOR = elementwise("floor", "out = ⌊a⌋", "0  (a step function: flat, or a jump)", _step(np.floor), _no_slope,
-                    written="⌊{a}⌋", saves=((),), tensor_local=_no_slope_tensor)
+                    written="⌊{a}⌋", saves=((),), tensor_local=_no_slope_tensor, flat=_flat_everywhere)
 CEIL = elementwise("ceil", "out = ⌈a⌉", "0  (a step function: flat, or a jump)", _step(np.ceil), _no_slope,
-                   written="⌈{a}⌉", saves=((),), tensor_local=_no_slope_tensor)
+                   written="⌈{a}⌉", saves=((),), tensor_local=_no_slope_tensor, flat=_flat_everywhere)
 TRUNC = elementwise("trunc", "out = a rounded toward 0", "0  (a step function: flat, or a jump)", _step(np.trunc),
-                    _no_slope, written="trunc({a})", saves=((),), tensor_local=_no_slope_tensor)
+                    _no_slope, written="trunc({a})", saves=((),), tensor_local=_no_slope_tensor,
+                    flat=_flat_everywhere)
 ROUND = elementwise("round", "out = a rounded to the nearest (halves to even)",
                     "0  (a step function: flat, or a jump)", _step(np.round), _no_slope, written="round({a})",
-                    settings={"decimals": 0}, saves=((),), tensor_local=_no_slope_tensor)
+                    settings={"decimals": 0}, saves=((),), tensor_local=_no_slope_tensor, flat=_flat_everywhere)
 def _sign(a):
     """−1, 0 or 1 by the sign of a; a bool is its own sign (True is 1), as in PyTorch (NumPy has no bool sign)."""
     return a.copy() if a.dtype == np.bool_ else np.sign(a)
 
 SIGN = elementwise("sign", "out = sign a  (−1, 0 or 1)", "0  (flat on each side, a jump at 0)", _sign, _no_slope,
-                   written="sign({a})", saves=((),), tensor_local=_no_slope_tensor)
+                   written="sign({a})", saves=((),), tensor_local=_no_slope_tensor, flat=_flat_everywhere)
 
 
 def _atan2(a, b):

@@ -303,3 +303,20 @@ def test_relu_passes_no_gradient_where_it_is_flat_as_pytorch(size, dtype, seed):
     mine, theirs = grads
     np.testing.assert_array_equal(mine, theirs)  # NaN only where PyTorch has NaN (an active entry's NaN upstream)
     assert (np.signbit(mine) == np.signbit(theirs)).all()
+
+
+@pytest.mark.parametrize("name", ["floor", "ceil", "trunc", "round", "sign"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_step_functions_gradient_is_plus_zero_whatever_the_upstream(name, dtype):
+    """floor, ceil, trunc, round and sign pass +0.0 back everywhere, as PyTorch's: ``up · 0`` gave −0.0 under a
+    negative upstream (printed ``-0.``) and NaN under an infinite or NaN one."""
+    torch = pytest.importorskip("torch", reason="PyTorch not installed: pip install torch==2.13.0")
+    a = np.array([-2.5, -0.5, 0.0, 0.5, 1.5, 2.0, 7.25], dtype)
+    up = np.array([-3.0, -1.0, -np.inf, np.inf, np.nan, -0.0, 2.0], dtype)
+    grads = []
+    for lib in (gg, torch):
+        x = lib.tensor(a, requires_grad=True)
+        getattr(x, name)().backward(lib.tensor(up))
+        grads.append(x.grad.numpy())
+    mine, theirs = grads
+    assert mine.tobytes() == theirs.tobytes() == np.zeros_like(a).tobytes()
