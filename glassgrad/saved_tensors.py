@@ -11,7 +11,8 @@ change the gradient only if that is not ``s`` again. As in PyTorch:
 * the innermost active context packs; the op's node keeps that context's ``unpack_hook``, which runs at each
   backward through the node (again with ``retain_graph=True``), in the backward's grad mode, even after the block;
 * ``pack_hook`` runs under ``no_grad`` and must not change its input in place (refused, as PyTorch refuses it);
-  ``unpack_hook`` must return a tensor (else ``TypeError``);
+  ``unpack_hook`` must return a tensor (else ``TypeError``) with the content ``pack_hook`` was given (PyTorch's
+  contract: the second-derivative rules of ``create_graph=True`` read the op's inputs and output themselves);
 * the hooks are per thread: ops in another thread are not packed;
 * a packed value is not checked for in-place changes since the forward (the rule reads what ``unpack_hook``
   returns): changing a packed input in place before backward gives PyTorch's gradient, not an error; a value

@@ -95,6 +95,40 @@ def test_backward_reads_what_unpack_gives(torch, x, weight, bias_seed, scale):
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
 
 
+def many_ops(library, x, w, e):
+    """Rows that save shapes, indices, masks and pieces besides arrays: conv, pooling, norms, split, embedding,
+    softmax, cumsum, unbind, where, advanced indexing, cross_entropy, a matrix norm."""
+    F = library.nn.functional
+    h = F.layer_norm(F.max_pool2d(F.relu(F.conv2d(x, w, padding=1)), 2), (4, 3, 3))
+    a, b = F.batch_norm(h, None, None, training=True).split(2, dim=1)
+    s = (a * b.sigmoid()).flatten(1)
+    emb = F.embedding(library.tensor([[1, 2], [3, 1]]), e).sum(1)
+    logits = s[:, :4] @ emb.t().repeat(1, 2) + F.softmax(s[:, 4:8], dim=1).cumsum(1)
+    u = library.stack(list(logits.unbind(1)), 1)
+    u = library.where(u > 0, u, u * 0.1)
+    return F.cross_entropy(u, library.tensor([1, 0])) + u[:, library.tensor([0, 0, 2])].pow(2).mean() + \
+        library.linalg.norm(e)
+
+
+@settings(max_examples=5, deadline=None)
+@given(seed=st.integers(0, 2**16))
+def test_many_ops_under_copying_hooks_give_torchs_gradients(torch, seed):
+    rng = np.random.default_rng(seed)
+    arrays = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal((5, 4))
+    results = []
+    for library in (gg, torch):
+        tensors = [library.tensor(array, requires_grad=True) for array in arrays]
+        unpacked = []
+        with library.autograd.graph.saved_tensors_hooks(lambda t: t.clone(),
+                                                        lambda t, unpacked=unpacked: unpacked.append(t) or t):
+            loss = many_ops(library, *tensors)
+        loss.backward()
+        assert unpacked
+        results.append([tensor.grad.numpy() for tensor in tensors])
+    for got, expected in zip(*results):
+        np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+
+
 def count_packs(library, make):
     packed = []
     with library.autograd.graph.saved_tensors_hooks(lambda tensor: packed.append(tensor) or tensor, lambda t: t):
