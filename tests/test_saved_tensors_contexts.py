@@ -129,6 +129,26 @@ def test_many_ops_under_copying_hooks_give_torchs_gradients(torch, seed):
         np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
 
 
+def in_place_steps(library, array, weights):
+    x = library.tensor(array, requires_grad=True)
+    w = library.tensor(weights, requires_grad=True)
+    with library.autograd.graph.saved_tensors_hooks(lambda t: t.clone(), lambda t: t):
+        y = x * 1.0
+        y.mul_(w)  # each in-place change re-bases y: its node saves the old value, packed
+        y.exp_()
+        y[1:] = y[1:] * w[1:]
+        loss = y.tanh().sum()
+    loss.backward()
+    return x.grad.numpy(), w.grad.numpy()
+
+
+@settings(max_examples=10, deadline=None)
+@given(pair=hnp.arrays(np.float64, st.tuples(st.just(2), st.integers(2, 4)), elements=st.floats(-1.5, 1.5)))
+def test_in_place_changes_under_hooks_give_torchs_gradients(torch, pair):
+    for got, expected in zip(*(in_place_steps(library, *pair) for library in (gg, torch))):
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
 def count_packs(library, make):
     packed = []
     with library.autograd.graph.saved_tensors_hooks(lambda tensor: packed.append(tensor) or tensor, lambda t: t):
