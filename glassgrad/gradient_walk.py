@@ -48,7 +48,7 @@ from .autograd import (
     topological_order,
     watched_by,
 )
-from .saved_packing import Packed
+from .saved_packing import MADE, Packed
 from .tensor_hooks import HOOKS, POST_ACCUMULATE_HOOKS, run_hooks, run_post_accumulate_hooks
 
 
@@ -94,6 +94,7 @@ def _walk(order: list, leads: set, grads: dict, wanted: set, found: dict, create
     kept: set[int] = set()
     changed = CLOCK[NOW]
     watched = is_anomaly_check_nan_enabled()  # anomaly detection: each rule's gradients are tested for NaN
+    packs = MADE[0]  # 0 unless saved_tensors_hooks packed some node's values
     for node in order:
         if node not in leads or node not in grads:
             continue
@@ -111,7 +112,7 @@ def _walk(order: list, leads: set, grads: dict, wanted: set, found: dict, create
         if op is None or not any(parent in leads for parent in node._parents):
             continue
         saved = node._ctx
-        if type(saved) is Packed:  # recorded under saved_tensors_hooks
+        if packs and type(saved) is Packed:  # recorded under saved_tensors_hooks
             saved = saved.unpacked(create_graph)
         if node._clock < changed:  # something changed in place since this node was made
             _check_saved(node, op, saved)
