@@ -523,7 +523,7 @@ autograd.grad, autograd.backward = gradients.grad, gradients.backward
 autograd.Variable = legacy_types.Variable  # torch.autograd.Variable
 autograd.gradcheck, autograd.gradgradcheck = _autograd_gradcheck, _gradgradcheck
 autograd.functional = jacobians  # torch.autograd.functional: jacobian, hessian, vjp, jvp, vhp, hvp
-autograd.graph = saved_tensors  # torch.autograd.graph: save_on_cpu, saved_tensors_hooks
+autograd.graph = saved_tensors  # torch.autograd.graph: saved_tensors_hooks, disable_…, save_on_cpu
 autograd.detect_anomaly, autograd.set_detect_anomaly = anomaly.detect_anomaly, anomaly.set_detect_anomaly
 cuda.amp = amp  # torch.cuda.amp.autocast / GradScaler, as older AMP code imports them
 

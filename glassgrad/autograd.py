@@ -46,6 +46,7 @@ import numpy as np
 
 from .anomaly import check_gradients, is_anomaly_check_nan_enabled
 from .arguments import broadcasts_to, shape_text
+from .saved_packing import MADE, Packed
 from .tensor_hooks import HOOKS, POST_ACCUMULATE_HOOKS, run_hooks, run_post_accumulate_hooks
 
 
@@ -390,13 +391,20 @@ def _version_at(array: np.ndarray, tick: int) -> tuple[int, int]:
     return now - later, now
 
 
-def _check_saved(node, op) -> None:
-    """Refuse to run ``op``'s rule if a tensor it reads back changed in place since ``node`` was made."""
-    saves = op.saves(node._ctx) if callable(op.saves) else op.saves
+def read_roles(op, parents: tuple, saved: Any) -> set[int]:
+    """The roles (input positions; :data:`glassgrad.ops.OUT` for the output) whose values ``op``'s rule reads
+    back to give a gradient to each of ``parents`` that requires grad (``saved``: what its forward saved)."""
+    saves = op.saves(saved) if callable(op.saves) else op.saves
+    return {role for parent, needs in zip(parents, saves) if parent._requires_grad for role in needs}
+
+
+def _check_saved(node, op, saved: Any) -> None:
+    """Refuse to run ``op``'s rule if a tensor it reads back changed in place since ``node`` was made (``saved``:
+    what its forward saved, unpacked)."""
     private = getattr(node, "_private", None)  # a role whose value the node copied for itself
-    roles = sorted({role for parent, needs in zip(node._parents, saves) if parent._requires_grad for role in needs})
-    for role in roles:
-        if role == private:
+    packed = node._ctx.roles if type(node._ctx) is Packed else ()  # read back as unpack_hook gives them: unchecked
+    for role in sorted(read_roles(op, node._parents, saved)):
+        if role == private or role in packed:
             continue
         tensor = node if role < 0 else node._parents[role]
         expected, now = _version_at(tensor.array, node._clock)
@@ -522,6 +530,7 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
     tape = STATE.switches[1]
     hooked = HOOKS  # empty unless some tensor has a hook: one test per node
     watched = is_anomaly_check_nan_enabled()  # anomaly detection: each rule's gradients are tested for NaN
+    packs = MADE[0]  # 0 unless saved_tensors_hooks packed some node's values: one test per node
     rebased = CLOCK[LAST_REBASE]  # read first: then rebased <= changed, even if another thread changes memory now
     changed = CLOCK[NOW]
     grads = {root: gradient}
@@ -549,11 +558,13 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
         saved = node._ctx
         if saved is FREED:
             raise freed_error(op)
+        if packs and type(saved) is Packed:  # recorded under saved_tensors_hooks
+            saved = saved.unpacked(False)
         parents = node._parents
         if node._clock < changed:  # something changed in place since this node was made (a re-base is a change)
             if node._clock < rebased:
                 parents = reroute(node)
-            _check_saved(node, op)
+            _check_saved(node, op, saved)
         contributions = op.backward(upstream, saved)
         if watched:
             check_gradients(node, upstream, contributions)

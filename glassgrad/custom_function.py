@@ -54,8 +54,10 @@ import numpy as np
 
 from . import ops
 from .arguments import is_floating
-from .autograd import STATE, bump_version, modified_error, no_grad, version_of, watched_by
+from .autograd import STATE, bump_version, is_grad_enabled, modified_error, no_grad, version_of, watched_by
 from .graph import follow_change, hide_changed, record
+from .saved_packing import PACKING, Packed
+from .saved_tensors import pack_tensors
 from .tensor import Tensor
 
 
@@ -85,7 +87,10 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self) -> tuple:
-        """The tensors given to :meth:`save_for_backward`; refused if one was changed in place since ``forward``."""
+        """The tensors given to :meth:`save_for_backward`; refused if one was changed in place since ``forward``
+        (unless ``saved_tensors_hooks`` packed them: then ``unpack_hook``'s tensors, unchecked, as in PyTorch)."""
+        if type(self._saved) is Packed:
+            return self._saved.unpacked(is_grad_enabled())
         for position, (tensor, expected) in enumerate(zip(self._saved, self._versions)):
             if tensor is not None and version_of(tensor.array) != expected:
                 raise modified_error(tensor.shape, self._name, self._which(tensor, position),
@@ -178,6 +183,8 @@ class Function:
             else:
                 bump_version(tensor.array)
         ctx._versions = tuple(0 if t is None else version_of(t.array) for t in ctx._saved)
+        if PACKING and any(isinstance(output, Tensor) and output._op is row for output in outputs):
+            ctx._saved = pack_tensors(ctx._saved)  # inside saved_tensors_hooks, for a node of the graph
         return outputs[0] if single else outputs
 
 

@@ -48,6 +48,7 @@ from .autograd import (
     topological_order,
     watched_by,
 )
+from .saved_packing import MADE, Packed
 from .tensor_hooks import HOOKS, POST_ACCUMULATE_HOOKS, run_hooks, run_post_accumulate_hooks
 
 
@@ -93,6 +94,7 @@ def _walk(order: list, leads: set, grads: dict, wanted: set, found: dict, create
     kept: set[int] = set()
     changed = CLOCK[NOW]
     watched = is_anomaly_check_nan_enabled()  # anomaly detection: each rule's gradients are tested for NaN
+    packs = MADE[0]  # 0 unless saved_tensors_hooks packed some node's values
     for node in order:
         if node not in leads or node not in grads:
             continue
@@ -109,10 +111,13 @@ def _walk(order: list, leads: set, grads: dict, wanted: set, found: dict, create
         op = node._op
         if op is None or not any(parent in leads for parent in node._parents):
             continue
+        saved = node._ctx
+        if packs and type(saved) is Packed:  # recorded under saved_tensors_hooks
+            saved = saved.unpacked(create_graph)
         if node._clock < changed:  # something changed in place since this node was made
-            _check_saved(node, op)
-        contributions = _recorded_contributions(node, op, upstream) if create_graph else op.backward(upstream,
-                                                                                                    node._ctx)
+            _check_saved(node, op, saved)
+        contributions = (_recorded_contributions(node, op, upstream, saved) if create_graph else
+                         op.backward(upstream, saved))
         if watched:
             check_gradients(node, upstream, contributions)
         if tape is not None:
@@ -130,15 +135,15 @@ def _walk(order: list, leads: set, grads: dict, wanted: set, found: dict, create
             node._parents = ()
 
 
-def _recorded_contributions(node: Any, op: ops.Op, upstream: Any) -> tuple:
-    """The node's contributions computed with tensor ops, recorded."""
+def _recorded_contributions(node: Any, op: ops.Op, upstream: Any, saved: Any) -> tuple:
+    """The node's contributions computed with tensor ops, recorded (``saved``: what its forward saved)."""
     if op.vjp_tensors is None:
         having = ", ".join(name for name, row in ops.RULES.items() if row.vjp_tensors is not None)
         raise RuntimeError(
             f"create_graph=True: no second derivative for '{op.name}' yet (the ops that have one: {having}); "
             "differentiate without create_graph=True, or write this step with those ops"
         )
-    return op.vjp_tensors(upstream, node._parents, node, node._ctx)
+    return op.vjp_tensors(upstream, node._parents, node, saved)
 
 
 def _fit_tensor(contribution: Any, parent: Any, op: ops.Op, position: int) -> Any:

@@ -35,6 +35,8 @@ import numpy as np
 from .autograd import STATE, TICKS, bump_version_and_rebase, current_tape, note_unreplayable, rebase_tick
 from .ops import EXPAND, GETITEM, PERMUTE, RESHAPE, SETITEM
 from .ops_index import AS_STRIDED, DIAGONAL, UNFOLD
+from .saved_packing import PACKING
+from .saved_tensors import pack_saved
 from .tensor_hooks import HOOKS, move_hooks
 
 NODE_FIELDS = ("_requires_grad", "_op", "_parents", "_ctx", "_clock", "_before", "_private")
@@ -61,6 +63,8 @@ def record(result: Any, op: Any, parents: tuple, saved: Any, args: tuple) -> Any
         result._parents = parents
         result._ctx = saved
         result._clock = next(TICKS)
+        if PACKING:  # some thread is inside saved_tensors_hooks: the one test an op pays for it
+            result._ctx = pack_saved(saved, op, parents, result)
     else:
         result._requires_grad = False
         result._op = None

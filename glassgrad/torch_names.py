@@ -28,7 +28,7 @@ COUNTERPARTS: dict[str, tuple[str, ...]] = {
     "torch": ("glassgrad",),
     "torch.autograd.functional": ("glassgrad.jacobians",),
     "torch.autograd.function": ("glassgrad.custom_function",),
-    "torch.autograd.graph": ("glassgrad.saved_tensors",),  # save_on_cpu, saved_tensors_hooks
+    "torch.autograd.graph": ("glassgrad.saved_tensors",),  # saved_tensors_hooks, save_on_cpu …
     "torch.autograd.grad_mode": ("glassgrad.autograd",),  # no_grad, enable_grad, set_grad_enabled, inference_mode
     "torch.utils.hooks": ("glassgrad.handles",),  # RemovableHandle
     "torch.nn.modules": ("glassgrad.nn",),

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import FREED, STATE, run_backward, watched_by
+from ..saved_packing import Packed
 from ..tensor import Tensor
 
 _RUN_BACKWARD = run_backward.__code__
@@ -194,6 +195,9 @@ class Recorder:
         encoded = tuple(self.encode(arg) for arg in args)
         if op.kind == "shape" and _has_mask(args):
             self.refuse(f"'{op.name}' with a boolean mask: the output's shape depends on the values")
+            return
+        if type(result._ctx) is Packed:
+            self.refuse("saved_tensors_hooks packs the values ops save for backward: Python a replay would not run")
             return
         out = self.new_slot(result.array)
         saved = None
