@@ -31,6 +31,12 @@ def assert_close(ours, theirs, rtol: float, where: str) -> None:
         assert sorted(ours) == sorted(theirs), where
         for key in theirs:
             assert_close(ours[key], theirs[key], rtol, f"{where}.{key}")
+    elif isinstance(theirs, str):
+        assert ours == theirs, where
+    elif isinstance(theirs, list) and any(isinstance(item, (list, dict, str)) for item in theirs):
+        assert isinstance(ours, list) and len(ours) == len(theirs), where  # rows of their own lengths, or names
+        for number, (mine, reference) in enumerate(zip(ours, theirs)):
+            assert_close(mine, reference, rtol, f"{where}[{number}]")
     else:
         np.testing.assert_allclose(np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64),
                                    rtol=rtol, atol=rtol * 1e-3, err_msg=where)
