@@ -44,16 +44,22 @@ def _sampling_case(draw, align_corners):
     return np.random.default_rng(seed).normal(size=(n, c, h, w)), points, seed
 
 
-def _both(torch, input, grid, upstream, **options):
-    """grid_sample's output and the gradients w.r.t. input and grid, from glassgrad and from PyTorch."""
+def _assert_sampled_as_pytorch(torch, case, **options):
+    """grid_sample's output and its gradients w.r.t. input and grid (nearest's: zeros) agree with PyTorch's.
+
+    ``case``: an input, a grid and a seed for the upstream gradient (one number per output entry).
+    """
+    input, grid, seed = case
+    upstream = np.random.default_rng(seed + 1).normal(size=input.shape[:2] + grid.shape[1:-1])
     results = []
     for library, sample in ((gg, F.grid_sample), (torch, torch.nn.functional.grid_sample)):
         x = library.tensor(input, requires_grad=True)
         g = library.tensor(grid, requires_grad=True)
         out = sample(x, g, **options)
         (out * library.tensor(upstream)).sum().backward()
-        results.append((out.detach().numpy(), x.grad.numpy(), g.grad.numpy()))  # nearest too: zeros
-    return results
+        results.append((out.detach().numpy(), x.grad.numpy(), g.grad.numpy()))
+    for name, mine, expected in zip(("output", "input gradient", "grid gradient"), *results):
+        np.testing.assert_allclose(mine, expected, rtol=1e-10, atol=1e-12, err_msg=name)
 
 
 @pytest.mark.torch
@@ -61,12 +67,8 @@ def _both(torch, input, grid, upstream, **options):
 @settings(max_examples=20, deadline=None)
 @given(data=st.data())
 def test_grid_sample_values_and_gradients_match_pytorch(torch, mode, padding_mode, align_corners, data):
-    input, grid, seed = data.draw(_sampling_case(align_corners))
-    upstream = np.random.default_rng(seed + 1).normal(size=input.shape[:2] + grid.shape[1:3])
-    ours, theirs = _both(torch, input, grid, upstream, mode=mode, padding_mode=padding_mode,
-                         align_corners=align_corners)
-    for name, mine, expected in zip(("output", "input gradient", "grid gradient"), ours, theirs):
-        np.testing.assert_allclose(mine, expected, rtol=1e-10, atol=1e-12, err_msg=name)
+    _assert_sampled_as_pytorch(torch, data.draw(_sampling_case(align_corners)), mode=mode,
+                               padding_mode=padding_mode, align_corners=align_corners)
 
 
 @pytest.mark.torch
@@ -153,12 +155,8 @@ def test_a_volumes_trilinear_and_nearest_samples_and_gradients_match_pytorch(tor
                                                                              align_corners, data):
     """``F.grid_sample`` of a 5-D CT chunk (the book's augmentation, ``padding_mode='border'``) raised
     NotImplementedError."""
-    input, grid, seed = data.draw(_volume_case(align_corners))
-    upstream = np.random.default_rng(seed + 1).normal(size=input.shape[:2] + grid.shape[1:4])
-    ours, theirs = _both(torch, input, grid, upstream, mode=mode, padding_mode=padding_mode,
-                         align_corners=align_corners)
-    for name, mine, expected in zip(("output", "input gradient", "grid gradient"), ours, theirs):
-        np.testing.assert_allclose(mine, expected, rtol=1e-10, atol=1e-12, err_msg=name)
+    _assert_sampled_as_pytorch(torch, data.draw(_volume_case(align_corners)), mode=mode,
+                               padding_mode=padding_mode, align_corners=align_corners)
 
 
 def test_trilinear_weights_by_hand():
