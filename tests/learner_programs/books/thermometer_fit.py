@@ -62,7 +62,41 @@ adam_params = torch.tensor([1.0, 0.0], requires_grad=True)
 adam_history = training_loop(1000, optim.Adam([adam_params], lr=1e-1), adam_params,
                              train_t_u, val_t_u, train_t_c, val_t_c)  # Adam copes with the unscaled input
 
+# the same fit as a network: chapter 6's nn.Linear, then a small Sequential with named layers, in float32
+from collections import OrderedDict  # noqa: E402 (the chapter imports it here)
+
+import torch.nn as nn  # noqa: E402
+
+t_u_train, t_u_val = 0.1 * train_t_u.unsqueeze(1), 0.1 * val_t_u.unsqueeze(1)
+t_c_train, t_c_val = train_t_c.unsqueeze(1), val_t_c.unsqueeze(1)
+seq_model = nn.Sequential(OrderedDict([
+    ("hidden_linear", nn.Linear(1, 8)),
+    ("hidden_activation", nn.Tanh()),
+    ("output_linear", nn.Linear(8, 1)),
+]))
+numbers = np.random.default_rng(4)
+with torch.no_grad():
+    for param in seq_model.parameters():
+        param.copy_(torch.from_numpy(numbers.uniform(-1, 1, size=tuple(param.shape))))
+param_shapes = [[name, list(param.shape)] for name, param in seq_model.named_parameters()]
+nn_optimizer = optim.SGD(seq_model.parameters(), lr=1e-3)
+nn_history = []
+for epoch in range(1, 301):
+    loss_train = nn.MSELoss()(seq_model(t_u_train), t_c_train)
+    with torch.no_grad():
+        loss_val = nn.MSELoss()(seq_model(t_u_val), t_c_val)
+    nn_optimizer.zero_grad()
+    loss_train.backward()
+    nn_optimizer.step()
+    if epoch == 1 or epoch % 100 == 0:
+        nn_history.append([loss_train.item(), loss_val.item()])
+t_range = torch.arange(20.0, 90.0, 10.0).unsqueeze(1)
+
 results = {
+    "param_shapes": param_shapes,
+    "nn_history": nn_history,
+    "hidden_weight_grad": seq_model.hidden_linear.weight.grad,
+    "curve": seq_model(0.1 * t_range).detach(),
     "hand_losses": hand_losses,
     "hand_params": params,
     "train_indices": train_indices,
