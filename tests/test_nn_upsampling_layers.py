@@ -105,6 +105,30 @@ def test_the_upsampling_layers_and_unflatten_match_pytorch(torch):
             np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-12)
 
 
+RESIZE_MISTAKES = {  # a mode for images given a sequence, or the other way round, and the like
+    "bilinear of a sequence": lambda lib: lib.nn.functional.interpolate(lib.ones(1, 1, 4), scale_factor=2,
+                                                                         mode="bilinear"),
+    "bicubic of a volume": lambda lib: lib.nn.functional.interpolate(lib.ones(1, 1, 2, 2, 2), scale_factor=2,
+                                                                      mode="bicubic"),
+    "linear of an image": lambda lib: lib.nn.functional.interpolate(lib.ones(1, 1, 4, 4), size=6, mode="linear"),
+    "trilinear of an image": lambda lib: lib.nn.Upsample(scale_factor=2, mode="trilinear")(lib.ones(1, 1, 4, 4)),
+    "nearest of a vector": lambda lib: lib.nn.functional.interpolate(lib.ones(4), scale_factor=2),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("mistake", sorted(RESIZE_MISTAKES))
+def test_a_mode_for_other_dims_raises_pytorchs_exception_type(mistake, torch):
+    """``F.interpolate(x, scale_factor=2, mode="bilinear")`` of a 3-D input raises NotImplementedError in PyTorch;
+    glassgrad raised ValueError."""
+    with pytest.raises(Exception) as theirs:
+        RESIZE_MISTAKES[mistake](torch)
+    with pytest.raises(Exception) as ours:
+        RESIZE_MISTAKES[mistake](gg)
+    assert type(ours.value) is type(theirs.value), str(ours.value)
+    assert "\n" not in str(ours.value)
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: gg.nn.functional.interpolate(gg.ones(1, 1, 4), scale_factor=2, mode="lanczos"), "mode 'lanczos'"),
     (lambda: gg.nn.functional.interpolate(gg.ones(1, 1, 4), scale_factor=2, mode="bicubic"), "needs a 4-D input"),
