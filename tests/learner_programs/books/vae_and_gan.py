@@ -26,9 +26,8 @@ autoencoder = fill(nn.Sequential(nn.Flatten(), nn.Linear(36, 8), nn.ReLU(), nn.L
 ae_optimizer = torch.optim.Adam(autoencoder.parameters(), lr=1e-2)
 ae_losses = []
 for _ in range(5):
-    reconstruction = autoencoder(images)
-    loss = F.mse_loss(reconstruction, images)
     ae_optimizer.zero_grad()
+    loss = F.mse_loss(autoencoder(images), images)
     loss.backward()
     ae_optimizer.step()
     ae_losses.append(loss.item())
