@@ -34,6 +34,7 @@ from . import autograd as autograd
 from . import data as data
 from . import distributions as distributions
 from . import func as func
+from . import jit as jit
 from . import linalg as linalg
 from . import nn as nn
 from . import optim as optim
@@ -591,6 +592,8 @@ __all__ = [
     "tensordot", "tile", "vstack",
     # issue 15: capture and replay
     "compile",
+    # torch.jit's script and trace give the model back (glassgrad runs its Python)
+    "jit",
     # a PyTorch dtype NumPy has no arrays of: a name autocast takes, refused as a tensor's dtype
     "bfloat16",
     # PyTorch's constants: Python's own numbers (math.inf …), and newaxis = None for x[:, gg.newaxis]

@@ -84,9 +84,20 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
-    """A tensor sharing memory with ``array`` (changes to one show in the other)."""
+    """A tensor sharing memory with ``array`` (changes to one show in the other).
+
+    The array must hold bools, whole numbers or floats of up to 8 bytes in the machine's byte order (what a
+    tensor's memory can be); others are refused as PyTorch refuses them (an ``object`` array, as pandas gives
+    for mixed columns, a ``datetime64`` or a string array), or because glassgrad has no such dtype (complex).
+    """
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy expects a NumPy array, got {type(array).__name__}")
+    if not _shareable(array.dtype):
+        if array.dtype.kind in "biuf" and not array.dtype.isnative:
+            raise ValueError(f"from_numpy: the array's byte order ({array.dtype.str}) is not the machine's; "
+                             "convert it first with array.astype(array.dtype.newbyteorder('='))")
+        raise TypeError(f"from_numpy: can't make a tensor of a NumPy array of dtype {array.dtype}; the array must "
+                        "hold bools, whole numbers or floats (convert it, e.g. array.astype(np.float32))")
     return _leaf(array, False)
 
 

@@ -2,8 +2,9 @@
 
 * ``data_ptr()`` (the address of the first entry), ``storage_offset()`` (entries between the start of the memory
   and the first entry), ``dim_order()``, ``untyped_storage()``/``storage()`` (the whole memory:
-  :class:`Storage`), ``is_set_to(other)``; ``share_memory_()``/``pin_memory()`` are the tensor itself (glassgrad
-  has one process and no GPU), ``is_shared()``/``is_pinned()`` False.
+  :class:`Storage`, read or written an entry at a time), ``is_set_to(other)``; ``share_memory_()``/
+  ``pin_memory()`` are the tensor itself (glassgrad has one process and no GPU), ``is_shared()``/``is_pinned()``
+  False.
 * ``resize_(*size)`` gives the tensor a new shape in place, keeping its entries in row-major order: cut off
   when it shrinks, zeros after them when it grows (PyTorch leaves those uninitialized); a tensor in a graph is
   refused, as in PyTorch. ``resize_as_(other)`` uses other's shape; ``set_(source)`` takes source's memory.
@@ -245,22 +246,34 @@ class Storage:
         return self.size()
 
     def _flat(self) -> np.ndarray:
-        """The entries (``storage()``) or the bytes (``untyped_storage()``), in memory order, as one row."""
+        """The entries (``storage()``) or the bytes (``untyped_storage()``), in memory order, as one row viewing
+        the memory (the owner of a tensor's memory is contiguous, so the row is a view, not a copy)."""
         flat = self._owner.reshape(-1, order="A")
-        return flat if self._typed else np.frombuffer(flat.tobytes(), dtype=np.uint8)
+        return flat if self._typed else flat.view(np.uint8)
 
     def tolist(self) -> list:
         """The entries (``storage()``) or the bytes (``untyped_storage()``), in memory order."""
         return self._flat().tolist()
 
-    def __getitem__(self, index: int) -> Any:
-        """One entry (a Python number), or one byte of an untyped storage; negative indices count from the end."""
+    def _checked(self, index: int) -> int:
+        """``index`` if it is an integer within the storage (negative ones count from the end)."""
         size = self.size()
         if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
             raise TypeError(f"storage indices must be integers, got {type(index).__name__}; use tolist() for a range")
         if not -size <= index < size:
             raise IndexError(f"index {index} out of range for storage of size {size}")
-        return self._flat()[index].item()
+        return index
+
+    def __getitem__(self, index: int) -> Any:
+        """One entry (a Python number), or one byte of an untyped storage; negative indices count from the end."""
+        return self._flat()[self._checked(index)].item()
+
+    def __setitem__(self, index: int, value: Any) -> None:
+        """Write one entry (or one byte of an untyped storage) into the memory: every tensor viewing it shows the
+        new value, and it counts as an in-place change of them (a backward that needs the old value refuses)."""
+        note_unreplayable("a write through storage() changes memory outside the ops a replay repeats")
+        self._flat()[self._checked(index)] = value
+        bump_version(self._owner)
 
     def __iter__(self) -> Iterator:
         return iter(self.tolist())

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from one_line_errors import assert_raises_as_pytorch
 
 import glassgrad as gg
 import glassgrad.nn.functional as F
@@ -278,3 +279,35 @@ def test_bfloat16_is_a_name_that_autocast_takes_and_a_tensor_refuses():
                  lambda: gg.tensor([1.0], dtype=gg.bfloat16)):
         with pytest.raises(TypeError, match="glassgrad has no bfloat16 tensors .* use gg.float32"):
             make()
+
+
+NOT_TENSOR_MEMORY = {  # NumPy arrays a tensor cannot share, as a program meets them
+    "object (a pandas frame of mixed columns)": lambda: np.array([[1.5, "setosa"], [2.0, "virginica"]], dtype=object),
+    "object of numbers": lambda: np.array([1, 2], dtype=object),
+    "strings": lambda: np.array(["a", "b"]),
+    "dates": lambda: np.array(["2020-01-01"], dtype="datetime64[D]"),
+    "long double": lambda: np.array([1.0], dtype=np.longdouble),
+    "big-endian floats": lambda: np.array([1.0, 2.0], dtype=">f8"),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", sorted(NOT_TENSOR_MEMORY))
+def test_from_numpy_refuses_what_pytorch_refuses_with_its_exception(kind, torch):
+    """``torch.from_numpy(df.values)`` of a frame with a text column raises TypeError in PyTorch; glassgrad made a
+    tensor of Python objects (dtype object), which failed later or computed with objects."""
+    refused = assert_raises_as_pytorch(lambda lib: lib.from_numpy(NOT_TENSOR_MEMORY[kind]()), torch)
+    assert str(refused).startswith("from_numpy: ")
+
+
+@given(dtype=st.sampled_from(["bool", "int8", "uint8", "int16", "uint16", "int32", "int64", "float16", "float32",
+                              "float64"]), size=st.integers(1, 4))
+def test_from_numpy_shares_the_memory_of_numbers(dtype, size):
+    array = np.arange(size).astype(dtype)
+    shared = gg.from_numpy(array)
+    assert shared.dtype == array.dtype and np.shares_memory(shared.numpy(), array)
+
+
+def test_from_numpy_refuses_complex_numbers_glassgrad_has_no_dtype_for():
+    with pytest.raises(TypeError, match=r"^from_numpy: can't make a tensor of a NumPy array of dtype complex128"):
+        gg.from_numpy(np.array([1 + 2j]))

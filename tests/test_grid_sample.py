@@ -44,16 +44,22 @@ def _sampling_case(draw, align_corners):
     return np.random.default_rng(seed).normal(size=(n, c, h, w)), points, seed
 
 
-def _both(torch, input, grid, upstream, **options):
-    """grid_sample's output and the gradients w.r.t. input and grid, from glassgrad and from PyTorch."""
+def _assert_sampled_as_pytorch(torch, case, **options):
+    """grid_sample's output and its gradients w.r.t. input and grid (nearest's: zeros) agree with PyTorch's.
+
+    ``case``: an input, a grid and a seed for the upstream gradient (one number per output entry).
+    """
+    input, grid, seed = case
+    upstream = np.random.default_rng(seed + 1).normal(size=input.shape[:2] + grid.shape[1:-1])
     results = []
     for library, sample in ((gg, F.grid_sample), (torch, torch.nn.functional.grid_sample)):
         x = library.tensor(input, requires_grad=True)
         g = library.tensor(grid, requires_grad=True)
         out = sample(x, g, **options)
         (out * library.tensor(upstream)).sum().backward()
-        results.append((out.detach().numpy(), x.grad.numpy(), g.grad.numpy()))  # nearest too: zeros
-    return results
+        results.append((out.detach().numpy(), x.grad.numpy(), g.grad.numpy()))
+    for name, mine, expected in zip(("output", "input gradient", "grid gradient"), *results):
+        np.testing.assert_allclose(mine, expected, rtol=1e-10, atol=1e-12, err_msg=name)
 
 
 @pytest.mark.torch
@@ -61,12 +67,8 @@ def _both(torch, input, grid, upstream, **options):
 @settings(max_examples=20, deadline=None)
 @given(data=st.data())
 def test_grid_sample_values_and_gradients_match_pytorch(torch, mode, padding_mode, align_corners, data):
-    input, grid, seed = data.draw(_sampling_case(align_corners))
-    upstream = np.random.default_rng(seed + 1).normal(size=input.shape[:2] + grid.shape[1:3])
-    ours, theirs = _both(torch, input, grid, upstream, mode=mode, padding_mode=padding_mode,
-                         align_corners=align_corners)
-    for name, mine, expected in zip(("output", "input gradient", "grid gradient"), ours, theirs):
-        np.testing.assert_allclose(mine, expected, rtol=1e-10, atol=1e-12, err_msg=name)
+    _assert_sampled_as_pytorch(torch, data.draw(_sampling_case(align_corners)), mode=mode,
+                               padding_mode=padding_mode, align_corners=align_corners)
 
 
 @pytest.mark.torch
@@ -105,6 +107,68 @@ def test_a_spatial_transformers_theta_gradient_matches_pytorch(torch, mode, padd
         (out * out).sum().backward()
         gradients.append(t.grad.numpy())
     np.testing.assert_allclose(*gradients, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:Since version 1.3.0")  # PyTorch's note on 1-pixel grids with align_corners
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 2), c=st.integers(1, 2), size=st.tuples(*[st.integers(1, 4)] * 3),
+       align_corners=st.booleans(), seed=st.integers(0, 2**16))
+def test_a_volumes_affine_grid_and_its_theta_gradient_match_pytorch(torch, n, c, size, align_corners, seed):
+    """Deep Learning with PyTorch's CT augmentation (``F.affine_grid(transform_t[:3].unsqueeze(0), ct.size())`` of
+    a 5-D volume) raised NotImplementedError: only images were built."""
+    rng = np.random.default_rng(seed)
+    theta = rng.normal(size=(n, 3, 4))
+    upstream = rng.normal(size=(n, *size, 3))
+    results = []
+    for library, functional in ((gg, F), (torch, torch.nn.functional)):
+        t = library.tensor(theta, requires_grad=True)
+        grid = functional.affine_grid(t, [n, c, *size], align_corners=align_corners)
+        (grid * library.tensor(upstream)).sum().backward()
+        results.append((grid.detach().numpy(), t.grad.numpy()))
+    for mine, expected in zip(*results):
+        np.testing.assert_allclose(mine, expected, rtol=1e-10, atol=1e-12)
+
+
+@st.composite
+def _volume_case(draw, align_corners):
+    """A volume (N, C, D, H, W) and a grid of points ``k + f`` along each of x, y, z, normalised (as above)."""
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    sizes = draw(st.tuples(*[st.integers(1, 3)] * 3))  # D, H, W
+    out = draw(st.tuples(*[st.integers(1, 2)] * 3))
+    fraction = st.one_of(st.sampled_from([0.0, 0.5]), st.floats(0.05, 0.45), st.floats(0.55, 0.95))
+    points = np.empty((n, *out, 3))
+    for index in np.ndindex(n, *out):
+        for axis, size in enumerate(sizes[::-1]):  # x along W, y along H, z along D
+            pixel = draw(st.integers(-2 * size, 3 * size - 1)) + draw(fraction)
+            points[index + (axis,)] = _normalised(pixel, size, align_corners)
+    seed = draw(st.integers(0, 2**16))
+    return np.random.default_rng(seed).normal(size=(n, c, *sizes)), points, seed
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("mode, padding_mode, align_corners",
+                         [setting for setting in EVERY_SETTING if setting[0] != "bicubic"])
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_a_volumes_trilinear_and_nearest_samples_and_gradients_match_pytorch(torch, mode, padding_mode,
+                                                                             align_corners, data):
+    """``F.grid_sample`` of a 5-D CT chunk (the book's augmentation, ``padding_mode='border'``) raised
+    NotImplementedError."""
+    _assert_sampled_as_pytorch(torch, data.draw(_volume_case(align_corners)), mode=mode,
+                               padding_mode=padding_mode, align_corners=align_corners)
+
+
+def test_trilinear_weights_by_hand():
+    volume = gg.tensor(np.arange(8.0).reshape(1, 1, 2, 2, 2), requires_grad=True)  # value 4z + 2y + x
+    # aligned: x = 0.25, y = 0.5, z = 0.75
+    grid = gg.tensor([[[[[-0.5, 0.0, 0.5]]]]], dtype=gg.float64, requires_grad=True)
+    out = F.grid_sample(volume, grid, align_corners=True)
+    assert out.item() == pytest.approx(4 * 0.75 + 2 * 0.5 + 0.25)  # trilinear reproduces a linear function
+    out.backward()
+    weights = np.einsum("i,j,k->ijk", [0.25, 0.75], [0.5, 0.5], [0.75, 0.25])  # (z, y, x)
+    np.testing.assert_allclose(volume.grad.numpy()[0, 0], weights)
+    np.testing.assert_allclose(grid.grad.numpy(), [[[[[0.5, 1.0, 2.0]]]]])  # (1, 2, 4) times ∂x/∂g = ½
 
 
 @pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
@@ -152,17 +216,19 @@ def test_zeros_padding_reads_nothing_far_outside():
     (lambda: F.grid_sample(gg.zeros(1, 1, 2, 2), gg.zeros(1, 2, 2, 2), mode="area"), "mode must be one of"),
     (lambda: F.grid_sample(gg.zeros(1, 1, 2, 2), gg.zeros(1, 2, 2, 2), padding_mode="wrap"), "padding_mode must"),
     (lambda: F.grid_sample(gg.zeros(1, 2, 2), gg.zeros(1, 2, 2, 2)), "input must be 4-D"),
-    (lambda: F.grid_sample(gg.zeros(1, 1, 2, 2, 2), gg.zeros(1, 2, 2, 2, 3)), "volumetric"),
+    (lambda: F.grid_sample(gg.zeros(1, 1, 2, 2, 2), gg.zeros(1, 2, 2, 2, 2)), "grid must be (N, D_out, H_out, W_out"),
+    (lambda: F.grid_sample(gg.zeros(1, 1, 2, 2, 2), gg.zeros(1, 2, 2, 2, 3), mode="bicubic"), "images (N, C, H, W)"),
     (lambda: F.grid_sample(gg.zeros(1, 1, 2, 2), gg.zeros(1, 2, 2, 3)), "grid must be (N, H_out, W_out, 2)"),
     (lambda: F.grid_sample(gg.zeros(2, 1, 2, 2), gg.zeros(1, 2, 2, 2)), "grid has batch 1 but input has 2"),
     (lambda: F.grid_sample(gg.zeros(1, 1, 2, 2), gg.zeros(1, 2, 2, 2, dtype=gg.float64)), "share one floating"),
     (lambda: F.affine_grid(gg.zeros(1, 3, 3), (1, 1, 2, 2)), "theta must be (N, 2, 3)"),
     (lambda: F.affine_grid(gg.zeros(2, 2, 3), (1, 1, 2, 2)), "theta holds 2 matrices"),
-    (lambda: F.affine_grid(gg.zeros(1, 2, 3), (1, 2, 2)), "size must be the 4 numbers"),
-    (lambda: F.affine_grid(gg.zeros(1, 3, 4), (1, 1, 2, 2, 2)), "volumetric"),
+    (lambda: F.affine_grid(gg.zeros(1, 2, 3), (1, 2, 2)), "size must be the 4 numbers (N, C, H, W) or the 5"),
+    (lambda: F.affine_grid(gg.zeros(1, 2, 3), (1, 1, 2, 2, 2)), "theta must be (N, 3, 4)"),
+    (lambda: F.affine_grid(gg.zeros(1, 3, 4), (1, 1, 2, 2)), "theta must be (N, 2, 3)"),
 ])
 def test_bad_input_is_refused_in_one_line(call, message):
-    with pytest.raises((ValueError, TypeError, NotImplementedError)) as error:
+    with pytest.raises((ValueError, TypeError, RuntimeError)) as error:
         call()
     assert message in str(error.value) and "\n" not in str(error.value)
 

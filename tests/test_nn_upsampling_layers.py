@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from one_line_errors import assert_raises_as_pytorch
 
 import glassgrad as gg
 
@@ -103,6 +104,25 @@ def test_the_upsampling_layers_and_unflatten_match_pytorch(torch):
         mine, theirs = (_gradients(lib, make(lib), values, np.arange(1.0, 200.0)) for lib in (gg, torch))
         for ours, reference in zip(mine, theirs):
             np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-12)
+
+
+RESIZE_MISTAKES = {  # a mode for images given a sequence, or the other way round, and the like
+    "bilinear of a sequence": lambda lib: lib.nn.functional.interpolate(lib.ones(1, 1, 4), scale_factor=2,
+                                                                         mode="bilinear"),
+    "bicubic of a volume": lambda lib: lib.nn.functional.interpolate(lib.ones(1, 1, 2, 2, 2), scale_factor=2,
+                                                                      mode="bicubic"),
+    "linear of an image": lambda lib: lib.nn.functional.interpolate(lib.ones(1, 1, 4, 4), size=6, mode="linear"),
+    "trilinear of an image": lambda lib: lib.nn.Upsample(scale_factor=2, mode="trilinear")(lib.ones(1, 1, 4, 4)),
+    "nearest of a vector": lambda lib: lib.nn.functional.interpolate(lib.ones(4), scale_factor=2),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("mistake", sorted(RESIZE_MISTAKES))
+def test_a_mode_for_other_dims_raises_pytorchs_exception_type(mistake, torch):
+    """``F.interpolate(x, scale_factor=2, mode="bilinear")`` of a 3-D input raises NotImplementedError in PyTorch;
+    glassgrad raised ValueError."""
+    assert_raises_as_pytorch(RESIZE_MISTAKES[mistake], torch)
 
 
 @pytest.mark.parametrize("call, message", [

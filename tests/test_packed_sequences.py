@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from one_line_errors import assert_raises_as_pytorch
 
 import glassgrad as gg
 from glassgrad.nn.utils.rnn import (
@@ -206,18 +207,18 @@ def test_packed_sequence_is_a_named_tuple_as_in_pytorch(torch):
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda: pack_padded_sequence(gg.ones(3, 2), [2, 3]), ValueError,
+    (lambda: pack_padded_sequence(gg.ones(3, 2), [2, 3]), RuntimeError,
      r"^pack_padded_sequence: lengths must be sorted in decreasing order when enforce_sorted=True, got \[2, 3\]; "
      "pass enforce_sorted=False"),
-    (lambda: pack_padded_sequence(gg.ones(3, 2), [3, 0], enforce_sorted=False), ValueError,
+    (lambda: pack_padded_sequence(gg.ones(3, 2), [3, 0], enforce_sorted=False), RuntimeError,
      r"^pack_padded_sequence: every length must be between 1 and the padded length 3, got \[3, 0\]"),
-    (lambda: pack_padded_sequence(gg.ones(3, 2), [4, 1]), ValueError,
+    (lambda: pack_padded_sequence(gg.ones(3, 2), [4, 1]), RuntimeError,
      r"^pack_padded_sequence: every length must be between 1 and the padded length 3, got \[4, 1\]"),
-    (lambda: pack_padded_sequence(gg.ones(3, 2), [3, 2, 1]), ValueError,
+    (lambda: pack_padded_sequence(gg.ones(3, 2), [3, 2, 1]), RuntimeError,
      r"^pack_padded_sequence: lengths must give one whole number per sequence \(2 of them\), got \[3, 2, 1\]"),
-    (lambda: pack_padded_sequence(gg.ones(3, 2), [2.5, 1.0]), ValueError,
+    (lambda: pack_padded_sequence(gg.ones(3, 2), [2.5, 1.0]), RuntimeError,
      r"^pack_padded_sequence: lengths must give one whole number per sequence"),
-    (lambda: pack_padded_sequence(gg.ones(3), [3]), ValueError,
+    (lambda: pack_padded_sequence(gg.ones(3), [3]), IndexError,
      r"^pack_padded_sequence: input must be a padded batch tensor \(T, N, \*\)"),
     (lambda: pad_packed_sequence(pack_padded_sequence(gg.ones(3, 2), [3, 2]), total_length=2), ValueError,
      r"^pad_packed_sequence: total_length=2 is shorter than the longest sequence \(3 steps\)"),
@@ -234,6 +235,26 @@ def test_bad_calls_are_refused_in_one_line(call, error, message):
     with pytest.raises(error, match=message) as raised:
         call()
     assert "\n" not in str(raised.value)
+
+
+PACKING_MISTAKES = {  # what a learner gets wrong packing a padded batch, and PyTorch's exception for it
+    "lengths not sorted": lambda lib: lib.nn.utils.rnn.pack_padded_sequence(lib.ones(3, 5, 2), [2, 5, 3],
+                                                                             batch_first=True),
+    "an empty sequence": lambda lib: lib.nn.utils.rnn.pack_padded_sequence(lib.ones(5, 3), [5, 3, 0]),
+    "a negative length": lambda lib: lib.nn.utils.rnn.pack_padded_sequence(lib.ones(5, 3), [5, -1, 2],
+                                                                            enforce_sorted=False),
+    "too few lengths": lambda lib: lib.nn.utils.rnn.pack_padded_sequence(lib.ones(3, 5, 2), [5, 3], batch_first=True),
+    "lengths as a row": lambda lib: lib.nn.utils.rnn.pack_padded_sequence(lib.ones(5, 3), lib.tensor([[5, 3, 2]])),
+    "a 1-d input": lambda lib: lib.nn.utils.rnn.pack_padded_sequence(lib.ones(3), [3]),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("mistake", sorted(PACKING_MISTAKES))
+def test_a_packing_mistake_raises_pytorchs_exception_type(mistake, torch):
+    """``except RuntimeError`` around ``pack_padded_sequence(embedded, lengths)`` (lengths left unsorted, an empty
+    review in the batch) caught PyTorch's error but not glassgrad's ValueError."""
+    assert_raises_as_pytorch(PACKING_MISTAKES[mistake], torch)
 
 
 def test_a_compiled_step_on_packed_sequences_gives_eagers_numbers():

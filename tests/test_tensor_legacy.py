@@ -274,6 +274,36 @@ def test_storages_show_the_whole_memory_as_pytorch(torch, shape, dtype):
 @pytest.mark.torch
 @pytest.mark.filterwarnings("ignore:TypedStorage is deprecated")
 @settings(max_examples=20, deadline=None)
+@given(shape=shapes, dtype=st.sampled_from(["float32", "float64", "int64"]), data=st.data())
+def test_writing_an_entry_through_the_storage_changes_every_view_as_pytorch(torch, shape, dtype, data):
+    """Deep Learning with PyTorch's ``points_storage = points.storage(); points_storage[0] = 2.0`` (changing a
+    tensor through its storage) raised TypeError: a storage could be read, not written."""
+    values = np.arange(np.prod(shape)).reshape(shape)
+    size = int(np.prod(shape))
+    index = data.draw(st.integers(-size, size - 1))
+    byte = data.draw(st.integers(0, np.dtype(dtype).itemsize * size - 1))
+    found = []
+    for lib in (gg, torch):
+        x = lib.tensor(values, dtype=getattr(lib, dtype))
+        view = x.transpose(0, 1)
+        view.storage()[index] = 7
+        x.untyped_storage()[byte] = 255 if byte % 3 else 0  # a float's byte may make it NaN: compared as equal
+        found.append([x.numpy().copy(), view.numpy().copy(), np.array(view.storage().tolist())])
+    for mine, theirs in zip(*found):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def test_a_write_through_the_storage_counts_as_an_in_place_change():
+    x = gg.tensor([1.0, 2.0], requires_grad=True)
+    out = (x * 1).exp()  # exp's backward reads its output
+    out.storage()[0] = 0.0
+    with pytest.raises(RuntimeError, match="modified by an inplace operation|changed in place"):
+        out.sum().backward()
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:TypedStorage is deprecated")
+@settings(max_examples=20, deadline=None)
 @given(shape=shapes, dtype=st.sampled_from(["float32", "int64", "bool"]))
 def test_a_storage_reads_and_prints_its_entries_as_pytorch(torch, shape, dtype):
     """``a.storage()`` as a course shows it (makemore: a view's numbers are one row of memory): iterated, indexed

@@ -124,6 +124,7 @@ from .padding import (
     ZeroPad2d,
     ZeroPad3d,
 )
+from .parallel import DataParallel
 from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 from .pooling import (
     AdaptiveAvgPool1d,
@@ -197,4 +198,6 @@ __all__ = [
     "FractionalMaxPool2d", "FractionalMaxPool3d", "LPPool1d", "LPPool2d", "LPPool3d", "RNNBase", "RNNCellBase",
     # older PyTorch names and torch.nn.grad (a convolution's gradients as functions)
     "NLLLoss2d", "grad",
+    # the multi-GPU wrapper, which runs the model as it is on a CPU
+    "DataParallel",
 ]

@@ -1,7 +1,8 @@
 """Sampling an image at arbitrary points: ``F.affine_grid`` and ``F.grid_sample`` (spatial transformers).
 
 A grid holds, for every output pixel, the point of the input to read, in *normalised* coordinates:
-``(x, y)`` with ``−1`` the left/top edge and ``+1`` the right/bottom edge of the input. For an input
+``(x, y)`` with ``−1`` the left/top edge and ``+1`` the right/bottom edge of the input. A volume
+(N, C, D, H, W) is read the same way at points ``(x, y, z)``, ``z`` along the depth D. For an input
 of ``n`` pixels along a dim, a normalised ``g`` becomes the pixel coordinate (unnormalising)
 
 * ``align_corners=True``: ``x = (g + 1)/2 · (n − 1)`` (``±1`` are the centres of the corner pixels);
@@ -18,13 +19,15 @@ weights from the fractional parts ``fx = x − x₀``, ``fy = y − y₀``::
 
     out = (1 − fx)(1 − fy)·I[y₀, x₀] + fx(1 − fy)·I[y₀, x₀+1] + (1 − fx)fy·I[y₀+1, x₀] + fx·fy·I[y₀+1, x₀+1]
 
-(a neighbour outside the image reads 0). So ``∂out/∂I`` is each neighbour's weight (the gradient
-of the input is a scatter-add of the weighted upstream gradient, made by ``gather``'s backward) and
+(a neighbour outside the image reads 0); in a volume, ``mode='bilinear'`` is trilinear: the eight
+neighbours, each weighted by the product of its three fractional weights. So ``∂out/∂I`` is each
+neighbour's weight (the gradient of the input is a scatter-add of the weighted upstream gradient,
+made by ``gather``'s backward) and
 ``∂out/∂x = (1 − fy)(I[y₀, x₀+1] − I[y₀, x₀]) + fy(I[y₀+1, x₀+1] − I[y₀+1, x₀])`` (times the
 unnormalising factor ``∂x/∂g``). ``mode='nearest'`` reads the pixel at the coordinates rounded half
 to even (as PyTorch's ``nearbyint``); its grid's gradient is 0. ``mode='bicubic'`` mixes the 4×4
-neighbours ``x₀ − 1 … x₀ + 2`` with the cubic convolution weights (``A = −0.75``)
-``k(t) = (A+2)|t|³ − (A+3)|t|² + 1`` for ``|t| ≤ 1`` and ``A|t|³ − 5A|t|² + 8A|t| − 4A`` for
+neighbours ``x₀ − 1 … x₀ + 2`` (images only, as in PyTorch) with the cubic convolution weights
+(``A = −0.75``) ``k(t) = (A+2)|t|³ − (A+3)|t|² + 1`` for ``|t| ≤ 1`` and ``A|t|³ − 5A|t|² + 8A|t| − 4A`` for
 ``1 < |t| < 2``; the padding mode then applies to each neighbour's integer coordinates.
 
 Everything is made of existing differentiable rows (arithmetic, ``where``, ``gather``, matrix
@@ -40,6 +43,7 @@ is worked out in NumPy from the grid's values, so a ``gg.compile``d step that sa
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -65,21 +69,24 @@ def _base_coordinates(steps: int, align_corners: bool) -> np.ndarray:
 
 
 def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> Tensor:
-    """The sampling grid (N, H, W, 2) of the affine maps ``θ`` (N, 2, 3): ``grid[n, i, j] = θₙ · (xⱼ, yᵢ, 1)ᵀ``.
+    """The sampling grid of the affine maps ``θ``: ``grid[n, i, j] = θₙ · (xⱼ, yᵢ, 1)ᵀ``.
 
-    ``(xⱼ, yᵢ)`` are the normalised coordinates of the output pixel centres (``−1 … 1``; times
+    For images, ``size`` is (N, C, H, W), ``θ`` is (N, 2, 3) and the grid (N, H, W, 2); for volumes,
+    ``size`` is (N, C, D, H, W), ``θ`` is (N, 3, 4) and the grid (N, D, H, W, 3) of ``θₙ · (x, y, z, 1)ᵀ``.
+    ``(x, y, z)`` are the normalised coordinates of the output pixel centres (``−1 … 1``; times
     ``(n − 1)/n`` with ``align_corners=False``), so the grid is ``base · θᵀ``, a matrix product
     whose gradient w.r.t. ``θ`` is ``baseᵀ · ∂L/∂grid``.
     """
     theta = as_tensor(theta)
     size = tuple(int(s) for s in size)
-    if len(size) == 5:
-        raise NotImplementedError("affine_grid: volumetric (5-D) grids are not built yet; give a 4-D size (N, C, H, W)")
-    if len(size) != 4:
-        raise ValueError(f"affine_grid: size must be the 4 numbers (N, C, H, W) of the output, got {size}")
-    batch, _, height, width = size
-    if theta.ndim != 3 or tuple(theta.shape[1:]) != (2, 3):
-        raise ValueError(f"affine_grid: theta must be (N, 2, 3) (one 2×3 affine matrix per image), "
+    if len(size) not in (4, 5):
+        raise ValueError(f"affine_grid: size must be the 4 numbers (N, C, H, W) or the 5 numbers (N, C, D, H, W) "
+                         f"of the output, got {size}")
+    batch, spatial = size[0], size[2:]
+    points = len(spatial)  # 2: (x, y); 3: (x, y, z)
+    if theta.ndim != 3 or tuple(theta.shape[1:]) != (points, points + 1):
+        raise ValueError(f"affine_grid: theta must be (N, {points}, {points + 1}) (one {points}×{points + 1} affine "
+                         f"matrix per {'image' if points == 2 else 'volume'} of size {size}), "
                          f"got shape {shape_text(theta.shape)}")
     if theta.shape[0] != batch:
         raise ValueError(f"affine_grid: theta holds {theta.shape[0]} matrices but size asks for a batch of {batch}; "
@@ -87,11 +94,10 @@ def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> 
     if theta.dtype.kind != "f":
         raise TypeError(f"affine_grid: theta must be floating point, got {theta.dtype}; convert it with .float()")
     aligned = bool(align_corners)
-    xs, ys = _base_coordinates(width, aligned), _base_coordinates(height, aligned)
-    base = np.stack([np.broadcast_to(xs, (height, width)), np.broadcast_to(ys[:, None], (height, width)),
-                     np.ones((height, width))], axis=-1)
-    grid = theta.new_tensor(base.reshape(1, height * width, 3)) @ theta.transpose(1, 2)
-    return grid.reshape(batch, height, width, 2)
+    along = np.meshgrid(*(_base_coordinates(steps, aligned) for steps in spatial), indexing="ij")
+    base = np.stack([*along[::-1], np.ones(spatial)], axis=-1)  # (x, y[, z], 1): the last dim first
+    grid = theta.new_tensor(base.reshape(1, -1, points + 1)) @ theta.transpose(1, 2)
+    return grid.reshape(batch, *spatial, points)
 
 
 def _unnormalise(coordinate: Tensor, size: int, align_corners: bool) -> Tensor:
@@ -140,18 +146,21 @@ def _padded(coordinate: Tensor, size: int, padding_mode: str, align_corners: boo
     return coordinate
 
 
-def _read(flat: Tensor, xs: np.ndarray, ys: np.ndarray, height: int, width: int) -> tuple[Tensor, np.ndarray]:
-    """The pixels at whole-number ``(xs, ys)`` (N, Ho, Wo floats) of ``flat`` (N, C, H·W): values (N, C, Ho, Wo), mask.
+def _read(flat: Tensor, points: list[np.ndarray], sizes: tuple[int, ...]) -> tuple[Tensor, np.ndarray]:
+    """The pixels of ``flat`` (N, C, H·W or D·H·W) at whole-number ``points``: values (N, C, *out), mask.
 
-    A point outside the image (or NaN, or infinite) reads pixel 0 here; the mask (N, 1, Ho, Wo) says
-    which reads count.
+    ``points`` holds one array (N, *out) of floats per input dim, in the input's order ((y, x) or
+    (z, y, x)). A point outside the input (or NaN, or infinite) reads pixel 0 here; the mask
+    (N, 1, *out) says which reads count.
     """
     batch, channels, _ = flat.shape
-    inside = (xs >= 0) & (xs < width) & (ys >= 0) & (ys < height)
-    rows = np.clip(np.nan_to_num(ys, nan=0.0), 0, height - 1).astype(np.int64)
-    index = rows * width + np.clip(np.nan_to_num(xs, nan=0.0), 0, width - 1).astype(np.int64)
+    inside = np.ones(points[0].shape, dtype=bool)
+    index = np.zeros(points[0].shape, dtype=np.int64)
+    for coordinate, size in zip(points, sizes):
+        inside &= (coordinate >= 0) & (coordinate < size)
+        index = index * size + np.clip(np.nan_to_num(coordinate, nan=0.0), 0, size - 1).astype(np.int64)
     index = np.broadcast_to(index.reshape(batch, 1, -1), (batch, channels, index[0].size))
-    values = flat.gather(2, index).reshape(batch, channels, *xs.shape[1:])
+    values = flat.gather(2, index).reshape(batch, channels, *points[0].shape[1:])
     return values, inside[:, None].astype(flat.dtype)
 
 
@@ -180,13 +189,18 @@ def _check(input: Tensor, grid: Tensor, mode: str, padding_mode: str) -> None:
         raise ValueError(f"grid_sample: mode must be one of {', '.join(MODES)}, got {mode!r}")
     if padding_mode not in PADDING_MODES:
         raise ValueError(f"grid_sample: padding_mode must be one of {', '.join(PADDING_MODES)}, got {padding_mode!r}")
-    if input.ndim == 5:
-        raise NotImplementedError("grid_sample: volumetric (5-D) input is not built yet; give a 4-D input (N, C, H, W)")
-    if input.ndim != 4:
-        raise ValueError(f"grid_sample: input must be 4-D (N, C, H, W), got shape {shape_text(input.shape)}")
-    if grid.ndim != 4 or grid.shape[-1] != 2:
+    if input.ndim not in (4, 5):
+        raise ValueError(f"grid_sample: input must be 4-D (N, C, H, W) or 5-D (N, C, D, H, W), "
+                         f"got shape {shape_text(input.shape)}")
+    if input.ndim == 5 and mode == "bicubic":
+        raise RuntimeError("grid_sample: bicubic interpolation reads images (N, C, H, W) only; use 'bilinear' "
+                           "(trilinear) or 'nearest' for a volume")
+    if input.ndim == 4 and (grid.ndim != 4 or grid.shape[-1] != 2):
         raise ValueError(f"grid_sample: grid must be (N, H_out, W_out, 2) (an (x, y) point per output pixel), "
                          f"got shape {shape_text(grid.shape)}")
+    if input.ndim == 5 and (grid.ndim != 5 or grid.shape[-1] != 3):
+        raise ValueError(f"grid_sample: grid must be (N, D_out, H_out, W_out, 3) (an (x, y, z) point per output "
+                         f"voxel), got shape {shape_text(grid.shape)}")
     if grid.shape[0] != input.shape[0]:
         raise ValueError(f"grid_sample: grid has batch {grid.shape[0]} but input has {input.shape[0]}; "
                          "give one grid per image")
@@ -202,18 +216,21 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     """``input`` (N, C, H, W) read at the points of ``grid`` (N, H_out, W_out, 2): out (N, C, H_out, W_out).
 
     ``grid[n, i, j] = (x, y)`` in normalised coordinates (see the module docstring for the
-    unnormalising formulas, the padding modes and the bilinear / bicubic weights).
+    unnormalising formulas, the padding modes and the bilinear / bicubic weights). A volume
+    (N, C, D, H, W) is read at the points ``(x, y, z)`` of a grid (N, D_out, H_out, W_out, 3).
     """
     input, grid = as_tensor(input), as_tensor(grid)
     _check(input, grid, mode, padding_mode)
     note_unreplayable("grid_sample picks the pixels to read from the grid's values, outside the ops a replay "
                       "repeats")
     aligned = bool(align_corners)
-    batch, channels, height, width = input.shape
-    flat = input.reshape(batch, channels, height * width)
-    x = _unnormalise(grid[..., 0], width, aligned)
-    y = _unnormalise(grid[..., 1], height, aligned)
+    batch, channels, *sizes = input.shape
+    sizes = tuple(sizes)
+    flat = input.reshape(batch, channels, -1)
+    # the coordinates in the input's dim order ((y, x) or (z, y, x)); the grid lists them last dim first
+    points = [_unnormalise(grid[..., len(sizes) - 1 - axis], size, aligned) for axis, size in enumerate(sizes)]
     if mode == "bicubic":
+        (y, x), (height, width) = points, sizes
         x0, y0 = np.floor(x.array), np.floor(y.array)
         weights_x, weights_y = _cubic_weights(x - x0), _cubic_weights(y - y0)
         out = None
@@ -221,23 +238,26 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
             ys = _padded_index(y0 - 1 + j, height, padding_mode, aligned)
             for i, weight_x in enumerate(weights_x):
                 xs = _padded_index(x0 - 1 + i, width, padding_mode, aligned)
-                values, inside = _read(flat, xs, ys, height, width)
+                values, inside = _read(flat, [ys, xs], sizes)
                 term = values * ((weight_x * weight_y).unsqueeze(1) * inside)
                 out = term if out is None else out + term
         return out
-    x, y = _padded(x, width, padding_mode, aligned), _padded(y, height, padding_mode, aligned)
+    points = [_padded(point, size, padding_mode, aligned) for point, size in zip(points, sizes)]
     if mode == "nearest":
-        x, y = x.round(), y.round()  # half to even, as PyTorch's nearbyint; round's gradient is 0
-        values, inside = _read(flat, x.array, y.array, height, width)
+        points = [point.round() for point in points]  # half to even, as PyTorch's nearbyint; round's gradient is 0
+        values, inside = _read(flat, [point.array for point in points], sizes)
         # weight 1 where the point is inside, made from the rounded coordinates so that the grid
         # gets round's zero gradient (as in PyTorch) instead of none
-        return values * where(inside > 0, (x + y).unsqueeze(1) * 0 + 1, 0.0)
-    x0, y0 = np.floor(x.array), np.floor(y.array)
-    fx, fy = (x - x0).unsqueeze(1), (y - y0).unsqueeze(1)
+        return values * where(inside > 0, sum(points).unsqueeze(1) * 0 + 1, 0.0)
+    lows = [np.floor(point.array) for point in points]
+    fractions = [(point - low).unsqueeze(1) for point, low in zip(points, lows)]
     out = None
-    for dy, weight_y in ((0, 1 - fy), (1, fy)):
-        for dx, weight_x in ((0, 1 - fx), (1, fx)):
-            values, inside = _read(flat, x0 + dx, y0 + dy, height, width)
-            term = values * (weight_x * weight_y * inside)
-            out = term if out is None else out + term
+    for corner in itertools.product((0, 1), repeat=len(sizes)):  # (0, 0[, 0]) … (1, 1[, 1]), the last dim fastest
+        weights = [fraction if step else 1 - fraction for fraction, step in zip(fractions, corner)]
+        weight = weights[-1]
+        for other in weights[-2::-1]:  # x · y (· z), in PyTorch's order
+            weight = weight * other
+        values, inside = _read(flat, [low + step for low, step in zip(lows, corner)], sizes)
+        term = values * (weight * inside)
+        out = term if out is None else out + term
     return out

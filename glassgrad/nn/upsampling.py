@@ -137,8 +137,9 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     if mode not in MODES:
         raise NotImplementedError(f"interpolate: mode {mode!r} is not available; use one of {', '.join(MODES)}")
     if dims < 1 or (MODES[mode] and MODES[mode] != dims):
-        raise ValueError(f"interpolate: mode {mode!r} needs a {MODES[mode] + 2 if MODES[mode] else '3-D or larger'}"
-                         f"-D input (N, C, …), got shape {shape_text(x.shape)}")
+        raise NotImplementedError(f"interpolate: mode {mode!r} needs a "
+                                  f"{MODES[mode] + 2 if MODES[mode] else '3-D or larger'}-D input (N, C, …), "
+                                  f"got shape {shape_text(x.shape)}")
     if align_corners is not None and (mode.startswith("nearest") or mode == "area"):
         raise ValueError(f"interpolate: align_corners only applies to the linear and cubic modes; leave it out for "
                          f"{mode!r}")

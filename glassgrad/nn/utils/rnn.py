@@ -134,8 +134,8 @@ def _lengths(lengths: Any, batch: int) -> np.ndarray:
     """``lengths`` (a list, array or tensor) as one whole number per sequence, each in 1 … the padded length."""
     values = np.asarray(lengths.tolist() if isinstance(lengths, Tensor) else lengths)
     if values.ndim != 1 or (values.size and values.dtype.kind not in "iu") or values.size != batch or not batch:
-        raise ValueError(f"pack_padded_sequence: lengths must give one whole number per sequence ({batch} of them), "
-                         f"got {values.tolist()}")
+        raise RuntimeError(f"pack_padded_sequence: lengths must give one whole number per sequence ({batch} of them), "
+                           f"got {values.tolist()}")
     return values.astype(np.int64)
 
 
@@ -153,16 +153,17 @@ def pack_padded_sequence(input: Tensor, lengths: Any, batch_first: bool = False,
     n being its first ``lengths[n]`` steps. ``enforce_sorted=True`` needs the lengths in decreasing order;
     ``False`` sorts them (stably) and keeps the order in ``sorted_indices``."""
     if not isinstance(input, Tensor) or input.ndim < 2:
-        raise ValueError("pack_padded_sequence: input must be a padded batch tensor (T, N, *), or (N, T, *) with "
+        raise IndexError("pack_padded_sequence: input must be a padded batch tensor (T, N, *), or (N, T, *) with "
                          f"batch_first=True; got {getattr(input, 'shape', type(input).__name__)}")
     batch, steps = (input.shape[0], input.shape[1]) if batch_first else (input.shape[1], input.shape[0])
     lengths = _lengths(lengths, batch)
     if lengths.min() <= 0 or lengths.max() > steps:
-        raise ValueError(f"pack_padded_sequence: every length must be between 1 and the padded length {steps}, got "
-                         f"{lengths.tolist()}; drop empty sequences from the batch")
+        raise RuntimeError(f"pack_padded_sequence: every length must be between 1 and the padded length {steps}, got "
+                           f"{lengths.tolist()}; drop empty sequences from the batch")
     if enforce_sorted and np.any(lengths[1:] > lengths[:-1]):
-        raise ValueError(f"pack_padded_sequence: lengths must be sorted in decreasing order when enforce_sorted=True, "
-                         f"got {lengths.tolist()}; pass enforce_sorted=False to have the batch sorted for you")
+        raise RuntimeError(f"pack_padded_sequence: lengths must be sorted in decreasing order when "
+                           f"enforce_sorted=True, got {lengths.tolist()}; pass enforce_sorted=False to have the batch "
+                           "sorted for you")
     order = np.arange(batch) if enforce_sorted else np.argsort(-lengths, kind="stable")
     running = lengths[order][None, :] > np.arange(lengths.max())[:, None]  # (step, sorted sequence)
     step, position = np.nonzero(running)  # time-major: step 0's sequences, then step 1's, …
