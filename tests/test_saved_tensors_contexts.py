@@ -398,6 +398,25 @@ def test_compile_refuses_a_step_with_saved_tensors_hooks():
         gg.compile(step, fullgraph=True)()
 
 
+def test_a_step_compiled_outside_hooks_runs_eagerly_inside_them():
+    """A step captured and replayed outside ``saved_tensors_hooks`` and then called inside it runs eagerly there
+    (with one warning): a replay would skip the hooks, whose side effects the program sees (here, a count)."""
+    w = gg.tensor([1.0, 2.0], requires_grad=True)
+
+    def step():
+        (w * w).sum().backward()
+
+    compiled = gg.compile(step)
+    for _ in range(3):
+        compiled()  # captured twice, then replayed
+    packs = []
+    with pytest.warns(UserWarning, match="saved_tensors_hooks is active"):
+        with gg.autograd.graph.saved_tensors_hooks(lambda t: packs.append(1) or t, lambda t: t):
+            compiled()
+    assert len(packs) == 2  # w · w packs w twice, as PyTorch's mul
+    assert w.grad.tolist() == [8.0, 16.0]  # 2w per call, four calls
+
+
 def test_torch_programs_import_them():
     import subprocess
     import sys

@@ -67,6 +67,7 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
 from __future__ import annotations
 
 import copy
+import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
@@ -74,6 +75,7 @@ from typing import Any
 
 from ..anomaly import MODE as ANOMALY
 from ..autograd import STATE, watched_by
+from ..saved_packing import PACKING
 from ..tensor import Tensor
 from .capture import Capture, CompileRefused, Recorder
 from .program import Program, compare
@@ -130,11 +132,13 @@ class Compiled:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         grad_enabled, tape = STATE.switches
-        if tape is not None or ANOMALY[0]:  # a tape records, an outer compiled step captures, or anomaly detection
-            if not self.warned_about_tape and not isinstance(tape, Recorder):  # checks every rule: run every op
-                self.warned_about_tape = True
+        packing = PACKING and PACKING.get(threading.get_ident())
+        if tape is not None or ANOMALY[0] or packing:  # a tape records, an outer compiled step captures, anomaly
+            if not self.warned_about_tape and not isinstance(tape, Recorder):  # detection checks every rule, or
+                self.warned_about_tape = True                                   # saved values are packed: run every op
                 why = ("a tape is recording (gg.trace), so that it sees every step" if tape is not None else
-                       "anomaly detection is on, so that every backward rule is checked")
+                       "anomaly detection is on, so that every backward rule is checked" if ANOMALY[0] else
+                       "saved_tensors_hooks is active, so that its hooks see every value the ops save")
                 warnings.warn(f"gg.compile({self.__name__}): {why}; running it eagerly meanwhile", stacklevel=2)
             return self.function(*args, **kwargs)
         key, inputs = ((grad_enabled,), args) if not args and not kwargs else _signature(args, kwargs, grad_enabled)
