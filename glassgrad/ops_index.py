@@ -382,14 +382,31 @@ def _cumprod(a, dim):
     return np.cumprod(a, axis=dim, dtype=a.dtype), (a, dim)  # in a's dtype: the caller picks it (integers: int64)
 
 def _cumprod_back(up, saved):
+    """``∂L/∂aᵢ = Σ_(j≥i) upⱼ·Π_(k≤j, k≠i) aₖ = (Π_(k<i) aₖ)·Sᵢ`` with ``Sᵢ = Σ_(j≥i) upⱼ·Π_(i<k≤j) aₖ``, taken
+    from the end as ``Sᵢ = upᵢ + aᵢ₊₁·Sᵢ₊₁``: one pass along dim, no division (exact at zeros). Half and single
+    precision work in float64, whose range holds their products; where an ``Sᵢ`` still overflows after a zero, the
+    ``0·∞`` it gives is the 0 it stands for when every ``upⱼ`` (j ≥ i) and ``aₖ`` (k > i) is finite."""
     a, dim = saved
-    a_moved, up_moved = np.moveaxis(a, dim, -1), np.moveaxis(up, dim, -1)
-    grad = np.zeros_like(a_moved)
-    for i in range(a_moved.shape[-1]):  # ∂L/∂aᵢ = Σ_(j≥i) upⱼ·Π_(k≤j, k≠i) aₖ
-        without = a_moved.copy()
-        without[..., i] = 1
-        grad[..., i] = (up_moved[..., i:] * np.cumprod(without, axis=-1)[..., i:]).sum(axis=-1)
-    return (np.moveaxis(grad, -1, dim),)
+    work = np.promote_types(a.dtype, np.float64) if a.dtype.itemsize < 8 else a.dtype
+    a_front = np.ascontiguousarray(np.moveaxis(a, dim, 0), dtype=work)
+    up_front = np.moveaxis(up, dim, 0)
+    later = np.empty_like(a_front)  # later[i] = Sᵢ
+    if len(a_front):
+        later[-1] = up_front[-1]
+    rows = (len(a_front), a_front[0].size if len(a_front) else 0)  # 2-d, so that a row is an array, not a number
+    a_rows, up_rows, later_rows = (x.reshape(rows) for x in (a_front, up_front, later))
+    for i in range(len(a_front) - 2, -1, -1):
+        np.multiply(a_rows[i + 1], later_rows[i + 1], out=later_rows[i])
+        later_rows[i] += up_rows[i]
+    before = np.ones_like(a_front)  # before[i] = Π_(k<i) aₖ
+    np.cumprod(a_front[:-1], axis=0, out=before[1:])
+    grad = before * later
+    not_a_number = np.isnan(grad)
+    if not_a_number.any():
+        finite = np.isfinite(up_front) & np.isfinite(np.concatenate([a_front[1:], before[:1]]))
+        finite_from_here = np.flip(np.logical_and.accumulate(np.flip(finite, 0), axis=0), 0)
+        grad[not_a_number & (before == 0) & finite_from_here] = 0
+    return (np.moveaxis(grad, 0, dim).astype(a.dtype, copy=False),)
 
 def _cumprod_vjp(up, inputs, out, saved):
     """:func:`_cumprod_back` on tensors (recorded), all i at once: row i of an (n, n) table is ``a`` with ``aᵢ``

@@ -51,3 +51,52 @@ def test_tanh_gelu_at_edge_values_is_pytorchs(torch, dtype):
     tolerance = {"rtol": 8 * np.finfo(dtype).eps, "atol": 4 * np.finfo(dtype).eps}
     np.testing.assert_allclose(out.array, expected.detach().numpy(), **tolerance)
     np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy(), **tolerance)
+
+
+def _cumprod_gradient_by_hand(a: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """``∂L/∂aᵢ = Σ_(j≥i) upⱼ·Π_(k≤j, k≠i) aₖ`` of a 1-d ``a``, term by term in Python floats (products from
+    the left, so a zero before an overflow keeps the term 0)."""
+    n = len(a)
+    grad = []
+    for i in range(n):
+        total = 0.0
+        for j in range(i, n):
+            product = float(up[j])
+            for k in range(j + 1):
+                product *= 1.0 if k == i else float(a[k])
+            total += product
+        grad.append(total)
+    return np.array(grad)
+
+
+@pytest.mark.torch
+@given(arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 9)),
+              elements=st.sampled_from([0.0, -0.0, 1.0, -2.0, 0.5, 3.0])), st.integers(0, 1))
+def test_cumprod_gradient_with_zeros_is_pytorchs(torch, values, dim):
+    upstream = np.arange(values.size, dtype=np.float64).reshape(values.shape) % 5 - 2
+    ours = gg.tensor(values, requires_grad=True)
+    (gg.cumprod(ours, dim) * gg.tensor(upstream)).sum().backward()
+    theirs = torch.tensor(values, requires_grad=True)
+    (torch.cumprod(theirs, dim) * torch.tensor(upstream)).sum().backward()
+    np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@given(arrays(np.float64, st.integers(1, 7), elements=st.floats(-3, 3, allow_nan=False)))
+def test_cumprod_gradient_matches_finite_differences(values):
+    assert gg.gradcheck(lambda t: gg.cumprod(t, 0), [gg.tensor(values, requires_grad=True)]).ok
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("values", [
+    [0.0, np.inf, 2.0], [np.inf, 0.0, 2.0], [3.0, np.nan, 0.0, 1.0], [2.0, 0.0, 3.0, 0.0, 4.0], [4.0],
+    [0.0, 5.0, *[1e30] * 12], [0.0, -0.0, 1e30, 1e30, 7.0],
+    [1e-30, 1e-30, 1e-30, 5.0],
+])
+def test_cumprod_gradient_at_edge_values_is_the_sum_of_its_terms(values, dtype):
+    a = np.array(values, dtype)
+    up = np.linspace(1.0, 2.0, len(a))
+    ours = gg.tensor(a, requires_grad=True)
+    with np.errstate(all="ignore"):
+        (gg.cumprod(ours, 0) * gg.tensor(up, dtype=ours.dtype)).sum().backward()
+        expected = _cumprod_gradient_by_hand(a, up).astype(dtype)
+    np.testing.assert_allclose(ours.grad.array, expected, rtol=1e-6)
