@@ -1711,12 +1711,32 @@ def _mask_blend(mask, inside, outside):
     return chosen * inside + (1 - chosen) * outside
 
 
+def _elu(a, alpha):
+    """``a`` where a > 0, else ``α·(eᵃ − 1)``: for α > 0 the sum ``max(a, −0) + α·expm1(−max(−a, 0))``, whose
+    other term is ±0 on each side (−0 below 0, so an α·expm1 that underflows to −0 stays −0), in vector passes;
+    ``np.where``'s pick by the mask branches on each entry. Another α picks by the mask (for α < 0 the sum's
+    zeros would take other signs)."""
+    if alpha > 0 and a.dtype in _ZEROS:
+        negative_zeros = np.full(a.shape, -0.0, a.dtype)
+        above = np.maximum(negative_zeros, a, out=negative_zeros)  # on a tie NumPy gives the second: a
+        return (above + alpha * np.expm1(-_relu(-a))).astype(a.dtype, copy=False)
+    return np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0))).astype(a.dtype, copy=False)
+
+
+def _elu_local(a, alpha):
+    """1 where a > 0 (or NaN, as PyTorch), else ``α·eᵃ``: for α > 0 as ``above + (1 − above)·α·e^fmin(a, 0)``
+    with ``above`` the float mask (fmin: 0 at NaN, so the unused term is finite and 0 times it is 0)."""
+    if alpha > 0 and a.dtype in _ZEROS:
+        above = np.logical_not(a <= _ZEROS[a.dtype]).astype(a.dtype)
+        return (above + (1 - above) * (alpha * np.exp(np.fmin(a, _ZEROS[a.dtype])))).astype(a.dtype, copy=False)
+    return np.where(a <= 0, alpha * np.exp(np.minimum(a, 0)), 1).astype(a.dtype, copy=False)
+
+
 # ELU and Softplus are rows for a readable trace (one activation step with its local derivative)
 # and, for Softplus, for stability: above the threshold it is the identity, as in PyTorch.
 ELU = elementwise(
     "elu", "out = a if a > 0 else α·(eᵃ − 1)", "1 where {a} > 0, else {alpha}·e^{a}  ({alpha} at {a} = 0)",
-    lambda a, alpha: np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0))).astype(a.dtype, copy=False),
-    lambda a, alpha: np.where(a <= 0, alpha * np.exp(np.minimum(a, 0)), 1).astype(a.dtype, copy=False),  # NaN: 1
+    _elu, _elu_local,
     kind="activation", written="ELU({a})", symbol="ELU", settings={"alpha": 1.0},
     tensor_local=lambda a, alpha: _mask_blend(a > 0, 1, alpha * a.clamp(max=0).exp()),
 )

@@ -100,3 +100,24 @@ def test_cumprod_gradient_at_edge_values_is_the_sum_of_its_terms(values, dtype):
         (gg.cumprod(ours, 0) * gg.tensor(up, dtype=ours.dtype)).sum().backward()
         expected = _cumprod_gradient_by_hand(a, up).astype(dtype)
     np.testing.assert_allclose(ours.grad.array, expected, rtol=1e-6)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name, settings", [("elu", {"alpha": 1.0}), ("elu", {"alpha": 0.5}), ("elu", {"alpha": 3.0}),
+                                            ("selu", {}), ("celu", {"alpha": 2.0})])
+def test_elu_family_at_edge_values_is_pytorchs_with_the_sign_of_zero(torch, name, settings, dtype):
+    x = np.concatenate([_with_edges((40,), dtype), np.array([1e-45, -1e-45, -1e-300, 88.7, -88.7], dtype)])
+    upstream = np.linspace(-1.0, 2.0, x.size).astype(dtype)
+    ours = gg.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    out = getattr(F, name)(ours, **settings)
+    expected = getattr(torch.nn.functional, name)(theirs, **settings)
+    out.backward(gg.tensor(upstream))
+    expected.backward(torch.tensor(upstream))
+    # atol: CELU as α·elu(x/α) halves the smallest subnormal to 0
+    tolerance = {"rtol": 4 * np.finfo(dtype).eps, "atol": 2 * np.finfo(dtype).smallest_subnormal}
+    np.testing.assert_allclose(out.array, expected.detach().numpy(), **tolerance)
+    np.testing.assert_array_equal(np.signbit(out.array), np.signbit(expected.detach().numpy()))
+    number = ~np.isnan(x)  # at NaN PyTorch's vector loop gives NaN and its scalar loop the upstream: either stands
+    np.testing.assert_allclose(ours.grad.array[number], theirs.grad.numpy()[number], **tolerance)
