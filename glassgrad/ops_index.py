@@ -5,7 +5,7 @@
 windows), ``cumsum``/``cumprod`` and ``prod``. They are registered in the same table as the
 rows of :mod:`glassgrad.ops`, and their backwards follow one idea: every output entry is (a
 product of) input entries, so ``∂L/∂a`` sends each upstream number back to where its entry came
-from, adding where an entry was used several times (``np.add.at``).
+from, adding where an entry was used several times (``np.add.at`` along flat positions: ``ops._add_at``).
 
 Choices, as in PyTorch where it documents one:
 
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ops import Op, _reduced_like, register
+from .ops import Op, _add_at, _reduced_like, register
 
 
 def along(index: np.ndarray, dim: int) -> tuple:
@@ -38,10 +38,17 @@ def along(index: np.ndarray, dim: int) -> tuple:
 
 
 def _placed(up: np.ndarray, shape: tuple, where: tuple) -> np.ndarray:
-    """Zeros of ``shape`` with ``up`` added at ``where`` (repeats add up)."""
+    """Zeros of ``shape`` with ``up`` added at ``where``, one index array per dim (repeats add up)."""
     grad = np.zeros(shape, dtype=up.dtype)
-    np.add.at(grad, where, up)
+    _add_at(grad, where, up)
     return grad
+
+
+def _slices_placed(up: np.ndarray, shape: tuple, dim: int, index: np.ndarray) -> np.ndarray:
+    """Zeros of ``shape`` with the slices of ``up`` added at the slices ``index`` (1-D) along ``dim``."""
+    grid = list(np.indices(up.shape, sparse=True))  # the other dims' slices as index arrays
+    grid[dim] = index.reshape([-1 if d == dim else 1 for d in range(up.ndim)])
+    return _placed(up, shape, tuple(grid))
 
 
 def _placed_tensor(up, shape: tuple, dim: int, index: np.ndarray):
@@ -87,13 +94,17 @@ def _index_select(a, dim, index):
     where = (slice(None),) * dim + (index.copy(),)
     return a[where], (a.shape, where, dim)
 
+def _index_select_back(up, saved):
+    shape, where, dim = saved
+    return (_slices_placed(up, shape, dim, where[dim]),)
+
 def _index_select_vjp(up, inputs, out, saved):
     shape, where, dim = saved
     return (_slices_placed_tensor(up, shape, dim, where[dim]),)
 
 INDEX_SELECT = register(Op(
     "index_select", "out = the slices index[0], index[1], … of a along dim",
-    ("{up} added back to the selected slices",), _index_select, _gather_back, kind="shape",
+    ("{up} added back to the selected slices",), _index_select, _index_select_back, kind="shape",
     settings=("dim", "index"), saves=((),), vjp_tensors=_index_select_vjp,
 ))
 
@@ -143,7 +154,7 @@ SCATTER = register(Op(
 def _scatter_add(a, src, dim, index):
     where = along(index.copy(), dim)
     out = a.copy()
-    np.add.at(out, where, src[_leading(index.shape)])
+    _add_at(out, where, src[_leading(index.shape)])
     return out, (where, index.shape, src.shape, dim)
 
 def _scatter_add_back(up, saved):
@@ -291,7 +302,7 @@ def _repeat_interleave(a, repeats, dim):
 
 def _repeat_interleave_back(up, saved):
     shape, dim, owners = saved
-    return (_placed(up, shape, (slice(None),) * dim + (owners,)),)
+    return (_slices_placed(up, shape, dim, owners),)
 
 REPEAT_INTERLEAVE = register(Op(
     "repeat_interleave", "out = each entry of a repeated in place along dim", ("Σ {up} over each entry's repeats",),

@@ -121,3 +121,47 @@ def test_elu_family_at_edge_values_is_pytorchs_with_the_sign_of_zero(torch, name
     np.testing.assert_array_equal(np.signbit(out.array), np.signbit(expected.detach().numpy()))
     number = ~np.isnan(x)  # at NaN PyTorch's vector loop gives NaN and its scalar loop the upstream: either stands
     np.testing.assert_allclose(ours.grad.array[number], theirs.grad.numpy()[number], **tolerance)
+
+
+# Gradients that add an upstream back where each entry was picked (and scatter_add, which adds src so): exact
+# sums (halves and small integers), so PyTorch's adding order does not matter; −0 and ±∞ in the upstream (∞ − ∞ is
+# NaN), repeats and negative indices in the index.
+UPSTREAM_VALUES = st.sampled_from([0.0, -0.0, 0.5, -1.5, 2.0, 3.0, np.inf, -np.inf])
+
+
+def _pick_and_gradient(library, pick, x, upstream):
+    leaf = library.tensor(x, requires_grad=True)
+    out = pick(library, leaf)
+    out.backward(library.tensor(upstream))
+    return out.detach().numpy() if hasattr(out, "numpy") else out.array, leaf.grad.numpy()
+
+
+@pytest.mark.torch
+@given(st.integers(1, 3), st.integers(0, 2), st.data())
+def test_picks_add_back_as_pytorch_with_repeats_signed_zeros_and_infinities(torch, ndim, dim_seed, data):
+    shape = data.draw(st.tuples(*[st.integers(1, 4)] * ndim), label="shape")
+    dim = dim_seed % ndim
+    n = shape[dim]
+    x = data.draw(arrays(np.float64, shape, elements=UPSTREAM_VALUES), label="x")
+    index_shape = shape[:dim] + (data.draw(st.integers(1, n)),) + shape[dim + 1:]
+    index = data.draw(arrays(np.int64, index_shape, elements=st.integers(0, n - 1)), label="index")
+    slices = data.draw(arrays(np.int64, data.draw(st.integers(1, 6)), elements=st.integers(0, n - 1)),
+                       label="slices")
+    rows = data.draw(arrays(np.int64, data.draw(st.integers(1, 6)), elements=st.integers(-shape[0], shape[0] - 1)),
+                     label="rows")
+    picks = {
+        "gather": lambda lib, t: lib.gather(t, dim, lib.tensor(index)),
+        "index_select": lambda lib, t: lib.index_select(t, dim, lib.tensor(slices)),
+        "getitem": lambda lib, t: t[lib.tensor(rows)],
+        "embedding": lambda lib, t: lib.nn.functional.embedding(lib.tensor(rows % shape[0]), t.reshape(shape[0], -1)),
+        "scatter_add": lambda lib, t: lib.zeros(shape, dtype=lib.float64).scatter_add(
+            dim, lib.tensor(index), t[tuple(slice(0, size) for size in index_shape)]),
+    }
+    for name, pick in picks.items():
+        out_shape = pick(gg, gg.tensor(x)).shape
+        upstream = data.draw(arrays(np.float64, tuple(out_shape), elements=UPSTREAM_VALUES), label=name)
+        ours = _pick_and_gradient(gg, pick, x, upstream)
+        theirs = _pick_and_gradient(torch, pick, x, upstream)
+        for mine, expected in zip(ours, theirs):
+            np.testing.assert_array_equal(mine, expected, err_msg=name)
+            np.testing.assert_array_equal(np.signbit(mine), np.signbit(expected), err_msg=name)
