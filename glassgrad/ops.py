@@ -1391,7 +1391,13 @@ MATMUL = register(Op(
 
 
 def _linear(x, weight, bias, needs):
-    out = x.dot(weight.T)  # np.dot's own method: less call overhead than matmul, and no __array_function__ dispatch
+    """``x·Wᵀ + b``; extra leading dims of x are more rows of one product (NumPy's dot of a 3-d x runs its own
+    loop, not BLAS: 1.2 ms for 20×32×64 by 64×256, against 0.17 as 640 rows)."""
+    if x.ndim > 2:
+        rows = x.reshape(math.prod(x.shape[:-1]), x.shape[-1])
+        out = rows.dot(weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
+    else:
+        out = x.dot(weight.T)  # np.dot's own method: less call overhead than matmul, no __array_function__ dispatch
     if bias is not None:
         out += bias
     return out, (x, weight, needs)

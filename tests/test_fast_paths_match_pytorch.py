@@ -165,3 +165,15 @@ def test_picks_add_back_as_pytorch_with_repeats_signed_zeros_and_infinities(torc
         for mine, expected in zip(ours, theirs):
             np.testing.assert_array_equal(mine, expected, err_msg=name)
             np.testing.assert_array_equal(np.signbit(mine), np.signbit(expected), err_msg=name)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("shape", [(5, 3, 4), (2, 1, 3, 4), (0, 3, 4), (3, 2, 0), (4,), (3, 4)])
+def test_linear_of_extra_leading_dims_is_pytorchs(torch, shape):
+    x = _with_edges(shape, np.float64, seed=3) if np.prod(shape) >= len(EDGES) else np.ones(shape)
+    weight = np.random.default_rng(4).normal(size=(6, shape[-1]))
+    bias = np.random.default_rng(5).normal(size=6)
+    ours = F.linear(gg.tensor(x), gg.tensor(weight), gg.tensor(bias))
+    theirs = torch.nn.functional.linear(torch.tensor(x), torch.tensor(weight), torch.tensor(bias))
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.array, theirs.numpy(), rtol=1e-12, atol=1e-12)
