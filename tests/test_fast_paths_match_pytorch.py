@@ -177,3 +177,24 @@ def test_linear_of_extra_leading_dims_is_pytorchs(torch, shape):
     theirs = torch.nn.functional.linear(torch.tensor(x), torch.tensor(weight), torch.tensor(bias))
     assert tuple(ours.shape) == tuple(theirs.shape)
     np.testing.assert_allclose(ours.array, theirs.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name, settings", [("smooth_l1_loss", {}), ("smooth_l1_loss", {"beta": 0.25}),
+                                            ("huber_loss", {}), ("huber_loss", {"delta": 3.0})])
+def test_huber_and_smooth_l1_at_edge_values_are_pytorchs(torch, name, settings, dtype):
+    differences = [0.0, -0.0, 1.0, -1.0, 0.999999, -1.000001, 1e-30, -1e-30, 2.5, -7.0, 1e30, np.inf, -np.inf,
+                   np.nan, 0.25, 3.0, -3.0]
+    x = np.array(differences, dtype)
+    target = np.zeros_like(x)
+    ours = gg.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    out = getattr(F, name)(ours, gg.tensor(target), reduction="none", **settings)
+    expected = getattr(torch.nn.functional, name)(theirs, torch.tensor(target), reduction="none", **settings)
+    out.backward(gg.ones_like(out))
+    expected.backward(torch.ones_like(expected))
+    tolerance = {"rtol": 2 * np.finfo(dtype).eps, "atol": 0}
+    np.testing.assert_allclose(out.array, expected.detach().numpy(), **tolerance)
+    np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy(), **tolerance)
+    np.testing.assert_array_equal(np.signbit(ours.grad.array), np.signbit(theirs.grad.numpy()))
