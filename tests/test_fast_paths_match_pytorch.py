@@ -198,3 +198,16 @@ def test_huber_and_smooth_l1_at_edge_values_are_pytorchs(torch, name, settings, 
     np.testing.assert_allclose(out.array, expected.detach().numpy(), **tolerance)
     np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy(), **tolerance)
     np.testing.assert_array_equal(np.signbit(ours.grad.array), np.signbit(theirs.grad.numpy()))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_two_norm_gradient_at_zero_infinite_and_nan_rows_is_pytorchs(torch, dtype):
+    x = np.array([[0.0, -0.0, 0.0], [3.0, -4.0, 0.0], [np.inf, 1.0, -2.0], [np.nan, 1.0, 0.0], [-0.0, 5.0, -0.0],
+                  [1e-3, -2e-3, 0.5], [np.inf, -np.inf, 0.0]], dtype)
+    upstream = np.array([1.5, -2.0, 0.5, 1.0, -1.0, 3.0, 2.0], dtype)
+    ours = gg.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    gg.linalg.vector_norm(ours, dim=1).backward(gg.tensor(upstream))
+    torch.linalg.vector_norm(theirs, dim=1).backward(torch.tensor(upstream))
+    np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy(), rtol=2 * np.finfo(dtype).eps, atol=0)
