@@ -5,7 +5,7 @@
 windows), ``cumsum``/``cumprod`` and ``prod``. They are registered in the same table as the
 rows of :mod:`glassgrad.ops`, and their backwards follow one idea: every output entry is (a
 product of) input entries, so ``∂L/∂a`` sends each upstream number back to where its entry came
-from, adding where an entry was used several times (``np.add.at``).
+from, adding where an entry was used several times (``np.add.at`` along flat positions: ``ops._add_at``).
 
 Choices, as in PyTorch where it documents one:
 
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ops import Op, _reduced_like, register
+from .ops import Op, _add_at, _reduced_like, register
 
 
 def along(index: np.ndarray, dim: int) -> tuple:
@@ -38,10 +38,17 @@ def along(index: np.ndarray, dim: int) -> tuple:
 
 
 def _placed(up: np.ndarray, shape: tuple, where: tuple) -> np.ndarray:
-    """Zeros of ``shape`` with ``up`` added at ``where`` (repeats add up)."""
+    """Zeros of ``shape`` with ``up`` added at ``where``, one index array per dim (repeats add up)."""
     grad = np.zeros(shape, dtype=up.dtype)
-    np.add.at(grad, where, up)
+    _add_at(grad, where, up)
     return grad
+
+
+def _slices_placed(up: np.ndarray, shape: tuple, dim: int, index: np.ndarray) -> np.ndarray:
+    """Zeros of ``shape`` with the slices of ``up`` added at the slices ``index`` (1-D) along ``dim``."""
+    grid = list(np.indices(up.shape, sparse=True))  # the other dims' slices as index arrays
+    grid[dim] = index.reshape([-1 if d == dim else 1 for d in range(up.ndim)])
+    return _placed(up, shape, tuple(grid))
 
 
 def _placed_tensor(up, shape: tuple, dim: int, index: np.ndarray):
@@ -87,13 +94,17 @@ def _index_select(a, dim, index):
     where = (slice(None),) * dim + (index.copy(),)
     return a[where], (a.shape, where, dim)
 
+def _index_select_back(up, saved):
+    shape, where, dim = saved
+    return (_slices_placed(up, shape, dim, where[dim]),)
+
 def _index_select_vjp(up, inputs, out, saved):
     shape, where, dim = saved
     return (_slices_placed_tensor(up, shape, dim, where[dim]),)
 
 INDEX_SELECT = register(Op(
     "index_select", "out = the slices index[0], index[1], … of a along dim",
-    ("{up} added back to the selected slices",), _index_select, _gather_back, kind="shape",
+    ("{up} added back to the selected slices",), _index_select, _index_select_back, kind="shape",
     settings=("dim", "index"), saves=((),), vjp_tensors=_index_select_vjp,
 ))
 
@@ -143,7 +154,7 @@ SCATTER = register(Op(
 def _scatter_add(a, src, dim, index):
     where = along(index.copy(), dim)
     out = a.copy()
-    np.add.at(out, where, src[_leading(index.shape)])
+    _add_at(out, where, src[_leading(index.shape)])
     return out, (where, index.shape, src.shape, dim)
 
 def _scatter_add_back(up, saved):
@@ -291,7 +302,7 @@ def _repeat_interleave(a, repeats, dim):
 
 def _repeat_interleave_back(up, saved):
     shape, dim, owners = saved
-    return (_placed(up, shape, (slice(None),) * dim + (owners,)),)
+    return (_slices_placed(up, shape, dim, owners),)
 
 REPEAT_INTERLEAVE = register(Op(
     "repeat_interleave", "out = each entry of a repeated in place along dim", ("Σ {up} over each entry's repeats",),
@@ -382,14 +393,31 @@ def _cumprod(a, dim):
     return np.cumprod(a, axis=dim, dtype=a.dtype), (a, dim)  # in a's dtype: the caller picks it (integers: int64)
 
 def _cumprod_back(up, saved):
+    """``∂L/∂aᵢ = Σ_(j≥i) upⱼ·Π_(k≤j, k≠i) aₖ = (Π_(k<i) aₖ)·Sᵢ`` with ``Sᵢ = Σ_(j≥i) upⱼ·Π_(i<k≤j) aₖ``, taken
+    from the end as ``Sᵢ = upᵢ + aᵢ₊₁·Sᵢ₊₁``: one pass along dim, no division (exact at zeros). Half and single
+    precision work in float64, whose range holds their products; where an ``Sᵢ`` still overflows after a zero, the
+    ``0·∞`` it gives is the 0 it stands for when every ``upⱼ`` (j ≥ i) and ``aₖ`` (k > i) is finite."""
     a, dim = saved
-    a_moved, up_moved = np.moveaxis(a, dim, -1), np.moveaxis(up, dim, -1)
-    grad = np.zeros_like(a_moved)
-    for i in range(a_moved.shape[-1]):  # ∂L/∂aᵢ = Σ_(j≥i) upⱼ·Π_(k≤j, k≠i) aₖ
-        without = a_moved.copy()
-        without[..., i] = 1
-        grad[..., i] = (up_moved[..., i:] * np.cumprod(without, axis=-1)[..., i:]).sum(axis=-1)
-    return (np.moveaxis(grad, -1, dim),)
+    work = np.promote_types(a.dtype, np.float64) if a.dtype.itemsize < 8 else a.dtype
+    a_front = np.ascontiguousarray(np.moveaxis(a, dim, 0), dtype=work)
+    up_front = np.moveaxis(up, dim, 0)
+    later = np.empty_like(a_front)  # later[i] = Sᵢ
+    if len(a_front):
+        later[-1] = up_front[-1]
+    rows = (len(a_front), a_front[0].size if len(a_front) else 0)  # 2-d, so that a row is an array, not a number
+    a_rows, up_rows, later_rows = (x.reshape(rows) for x in (a_front, up_front, later))
+    for i in range(len(a_front) - 2, -1, -1):
+        np.multiply(a_rows[i + 1], later_rows[i + 1], out=later_rows[i])
+        later_rows[i] += up_rows[i]
+    before = np.ones_like(a_front)  # before[i] = Π_(k<i) aₖ
+    np.cumprod(a_front[:-1], axis=0, out=before[1:])
+    grad = before * later
+    not_a_number = np.isnan(grad)
+    if not_a_number.any():
+        finite = np.isfinite(up_front) & np.isfinite(np.concatenate([a_front[1:], before[:1]]))
+        finite_from_here = np.flip(np.logical_and.accumulate(np.flip(finite, 0), axis=0), 0)
+        grad[not_a_number & (before == 0) & finite_from_here] = 0
+    return (np.moveaxis(grad, 0, dim).astype(a.dtype, copy=False),)
 
 def _cumprod_vjp(up, inputs, out, saved):
     """:func:`_cumprod_back` on tensors (recorded), all i at once: row i of an (n, n) table is ``a`` with ``aᵢ``

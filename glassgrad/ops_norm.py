@@ -58,8 +58,8 @@ def _slope(a, norm, p, reached=None):
     """``∂‖a‖_p/∂aᵢ`` on NumPy arrays, ``norm`` with the reduced dims kept (see the module docstring)."""
     empty = norm == 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        if p == 2:
-            return np.where(empty, 0, a / norm)
+        if p == 2:  # a/∞ is the 0 where the norm is 0: one pass over a, the pick on the (smaller) norm
+            return a / np.where(empty, np.inf, norm).astype(norm.dtype, copy=False)
         if p == 1:
             return np.sign(a)
         if abs(p) == math.inf:

@@ -1,0 +1,213 @@
+"""Ops whose NumPy form was rewritten for speed keep PyTorch's numbers, edge values included.
+
+Oracle: PyTorch 2.13 (bit for bit where both compute the same formula, else within rounding),
+and finite differences for gradients.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import glassgrad as gg
+import glassgrad.nn.functional as F
+
+EDGES = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e20, -1e-30, 3e12, -7.5, 1e-3]
+
+
+def _with_edges(shape, dtype, seed=0):
+    values = np.random.default_rng(seed).normal(size=shape).astype(dtype)
+    values.reshape(-1)[: len(EDGES)] = EDGES
+    return values
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("exponent", [3, -2, 3.0, -2.0])
+def test_cube_and_inverse_square_are_pytorchs_bit_for_bit(torch, dtype, exponent):
+    x = _with_edges((8, 16), dtype)
+    ours = gg.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    out, expected = ours**exponent, theirs**exponent
+    np.testing.assert_array_equal(out.array, expected.detach().numpy())
+    out.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy(), rtol=4 * np.finfo(dtype).eps, atol=0)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_tanh_gelu_at_edge_values_is_pytorchs(torch, dtype):
+    x = _with_edges((8, 16), dtype)
+    ours = gg.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    out = F.gelu(ours, approximate="tanh")
+    expected = torch.nn.functional.gelu(theirs, approximate="tanh")
+    out.sum().backward()
+    expected.sum().backward()
+    tolerance = {"rtol": 8 * np.finfo(dtype).eps, "atol": 4 * np.finfo(dtype).eps}
+    np.testing.assert_allclose(out.array, expected.detach().numpy(), **tolerance)
+    np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy(), **tolerance)
+
+
+def _cumprod_gradient_by_hand(a: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """``∂L/∂aᵢ = Σ_(j≥i) upⱼ·Π_(k≤j, k≠i) aₖ`` of a 1-d ``a``, term by term in Python floats (products from
+    the left, so a zero before an overflow keeps the term 0)."""
+    n = len(a)
+    grad = []
+    for i in range(n):
+        total = 0.0
+        for j in range(i, n):
+            product = float(up[j])
+            for k in range(j + 1):
+                product *= 1.0 if k == i else float(a[k])
+            total += product
+        grad.append(total)
+    return np.array(grad)
+
+
+@pytest.mark.torch
+@given(arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 9)),
+              elements=st.sampled_from([0.0, -0.0, 1.0, -2.0, 0.5, 3.0])), st.integers(0, 1))
+def test_cumprod_gradient_with_zeros_is_pytorchs(torch, values, dim):
+    upstream = np.arange(values.size, dtype=np.float64).reshape(values.shape) % 5 - 2
+    ours = gg.tensor(values, requires_grad=True)
+    (gg.cumprod(ours, dim) * gg.tensor(upstream)).sum().backward()
+    theirs = torch.tensor(values, requires_grad=True)
+    (torch.cumprod(theirs, dim) * torch.tensor(upstream)).sum().backward()
+    np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@given(arrays(np.float64, st.integers(1, 7), elements=st.floats(-3, 3, allow_nan=False)))
+def test_cumprod_gradient_matches_finite_differences(values):
+    assert gg.gradcheck(lambda t: gg.cumprod(t, 0), [gg.tensor(values, requires_grad=True)]).ok
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("values", [
+    [0.0, np.inf, 2.0], [np.inf, 0.0, 2.0], [3.0, np.nan, 0.0, 1.0], [2.0, 0.0, 3.0, 0.0, 4.0], [4.0],
+    [0.0, 5.0, *[1e30] * 12], [0.0, -0.0, 1e30, 1e30, 7.0],
+    [1e-30, 1e-30, 1e-30, 5.0],
+])
+def test_cumprod_gradient_at_edge_values_is_the_sum_of_its_terms(values, dtype):
+    a = np.array(values, dtype)
+    up = np.linspace(1.0, 2.0, len(a))
+    ours = gg.tensor(a, requires_grad=True)
+    with np.errstate(all="ignore"):
+        (gg.cumprod(ours, 0) * gg.tensor(up, dtype=ours.dtype)).sum().backward()
+        expected = _cumprod_gradient_by_hand(a, up).astype(dtype)
+    np.testing.assert_allclose(ours.grad.array, expected, rtol=1e-6)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name, settings", [("elu", {"alpha": 1.0}), ("elu", {"alpha": 0.5}), ("elu", {"alpha": 3.0}),
+                                            ("selu", {}), ("celu", {"alpha": 2.0})])
+def test_elu_family_at_edge_values_is_pytorchs_with_the_sign_of_zero(torch, name, settings, dtype):
+    x = np.concatenate([_with_edges((40,), dtype), np.array([1e-45, -1e-45, -1e-300, 88.7, -88.7], dtype)])
+    upstream = np.linspace(-1.0, 2.0, x.size).astype(dtype)
+    ours = gg.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    out = getattr(F, name)(ours, **settings)
+    expected = getattr(torch.nn.functional, name)(theirs, **settings)
+    out.backward(gg.tensor(upstream))
+    expected.backward(torch.tensor(upstream))
+    # atol: CELU as α·elu(x/α) halves the smallest subnormal to 0
+    tolerance = {"rtol": 4 * np.finfo(dtype).eps, "atol": 2 * np.finfo(dtype).smallest_subnormal}
+    np.testing.assert_allclose(out.array, expected.detach().numpy(), **tolerance)
+    np.testing.assert_array_equal(np.signbit(out.array), np.signbit(expected.detach().numpy()))
+    number = ~np.isnan(x)  # at NaN PyTorch's vector loop gives NaN and its scalar loop the upstream: either stands
+    np.testing.assert_allclose(ours.grad.array[number], theirs.grad.numpy()[number], **tolerance)
+
+
+# Gradients that add an upstream back where each entry was picked (and scatter_add, which adds src so): exact
+# sums (halves and small integers), so PyTorch's adding order does not matter; −0 and ±∞ in the upstream (∞ − ∞ is
+# NaN), repeats and negative indices in the index.
+UPSTREAM_VALUES = st.sampled_from([0.0, -0.0, 0.5, -1.5, 2.0, 3.0, np.inf, -np.inf])
+
+
+def _pick_and_gradient(library, pick, x, upstream):
+    leaf = library.tensor(x, requires_grad=True)
+    out = pick(library, leaf)
+    out.backward(library.tensor(upstream))
+    return out.detach().numpy() if hasattr(out, "numpy") else out.array, leaf.grad.numpy()
+
+
+@pytest.mark.torch
+@given(st.integers(1, 3), st.integers(0, 2), st.data())
+def test_picks_add_back_as_pytorch_with_repeats_signed_zeros_and_infinities(torch, ndim, dim_seed, data):
+    shape = data.draw(st.tuples(*[st.integers(1, 4)] * ndim), label="shape")
+    dim = dim_seed % ndim
+    n = shape[dim]
+    x = data.draw(arrays(np.float64, shape, elements=UPSTREAM_VALUES), label="x")
+    index_shape = shape[:dim] + (data.draw(st.integers(1, n)),) + shape[dim + 1:]
+    index = data.draw(arrays(np.int64, index_shape, elements=st.integers(0, n - 1)), label="index")
+    slices = data.draw(arrays(np.int64, data.draw(st.integers(1, 6)), elements=st.integers(0, n - 1)),
+                       label="slices")
+    rows = data.draw(arrays(np.int64, data.draw(st.integers(1, 6)), elements=st.integers(-shape[0], shape[0] - 1)),
+                     label="rows")
+    picks = {
+        "gather": lambda lib, t: lib.gather(t, dim, lib.tensor(index)),
+        "index_select": lambda lib, t: lib.index_select(t, dim, lib.tensor(slices)),
+        "getitem": lambda lib, t: t[lib.tensor(rows)],
+        "embedding": lambda lib, t: lib.nn.functional.embedding(lib.tensor(rows % shape[0]), t.reshape(shape[0], -1)),
+        "scatter_add": lambda lib, t: lib.zeros(shape, dtype=lib.float64).scatter_add(
+            dim, lib.tensor(index), t[tuple(slice(0, size) for size in index_shape)]),
+    }
+    for name, pick in picks.items():
+        out_shape = pick(gg, gg.tensor(x)).shape
+        upstream = data.draw(arrays(np.float64, tuple(out_shape), elements=UPSTREAM_VALUES), label=name)
+        ours = _pick_and_gradient(gg, pick, x, upstream)
+        theirs = _pick_and_gradient(torch, pick, x, upstream)
+        for mine, expected in zip(ours, theirs):
+            np.testing.assert_array_equal(mine, expected, err_msg=name)
+            np.testing.assert_array_equal(np.signbit(mine), np.signbit(expected), err_msg=name)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("shape", [(5, 3, 4), (2, 1, 3, 4), (0, 3, 4), (3, 2, 0), (4,), (3, 4)])
+def test_linear_of_extra_leading_dims_is_pytorchs(torch, shape):
+    x = _with_edges(shape, np.float64, seed=3) if np.prod(shape) >= len(EDGES) else np.ones(shape)
+    weight = np.random.default_rng(4).normal(size=(6, shape[-1]))
+    bias = np.random.default_rng(5).normal(size=6)
+    ours = F.linear(gg.tensor(x), gg.tensor(weight), gg.tensor(bias))
+    theirs = torch.nn.functional.linear(torch.tensor(x), torch.tensor(weight), torch.tensor(bias))
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.array, theirs.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name, settings", [("smooth_l1_loss", {}), ("smooth_l1_loss", {"beta": 0.25}),
+                                            ("huber_loss", {}), ("huber_loss", {"delta": 3.0})])
+def test_huber_and_smooth_l1_at_edge_values_are_pytorchs(torch, name, settings, dtype):
+    differences = [0.0, -0.0, 1.0, -1.0, 0.999999, -1.000001, 1e-30, -1e-30, 2.5, -7.0, 1e30, np.inf, -np.inf,
+                   np.nan, 0.25, 3.0, -3.0]
+    x = np.array(differences, dtype)
+    target = np.zeros_like(x)
+    ours = gg.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    out = getattr(F, name)(ours, gg.tensor(target), reduction="none", **settings)
+    expected = getattr(torch.nn.functional, name)(theirs, torch.tensor(target), reduction="none", **settings)
+    out.backward(gg.ones_like(out))
+    expected.backward(torch.ones_like(expected))
+    tolerance = {"rtol": 2 * np.finfo(dtype).eps, "atol": 0}
+    np.testing.assert_allclose(out.array, expected.detach().numpy(), **tolerance)
+    np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy(), **tolerance)
+    np.testing.assert_array_equal(np.signbit(ours.grad.array), np.signbit(theirs.grad.numpy()))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_two_norm_gradient_at_zero_infinite_and_nan_rows_is_pytorchs(torch, dtype):
+    x = np.array([[0.0, -0.0, 0.0], [3.0, -4.0, 0.0], [np.inf, 1.0, -2.0], [np.nan, 1.0, 0.0], [-0.0, 5.0, -0.0],
+                  [1e-3, -2e-3, 0.5], [np.inf, -np.inf, 0.0]], dtype)
+    upstream = np.array([1.5, -2.0, 0.5, 1.0, -1.0, 3.0, 2.0], dtype)
+    ours = gg.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    gg.linalg.vector_norm(ours, dim=1).backward(gg.tensor(upstream))
+    torch.linalg.vector_norm(theirs, dim=1).backward(torch.tensor(upstream))
+    np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy(), rtol=2 * np.finfo(dtype).eps, atol=0)
