@@ -1421,9 +1421,14 @@ def _linear(x, weight, bias, needs):
 
 def _linear_back(up, saved):
     x, weight, (need_x, need_w, need_b) = saved
-    grad_x = up.dot(weight) if need_x else None  # the method: np.dot without its dispatch (as in _linear)
-    if up.ndim != 2:  # extra leading dims (a batch of sequences, say) are more rows
-        up, x = up.reshape(-1, up.shape[-1]), x.reshape(-1, x.shape[-1])
+    if up.ndim > 2:  # extra leading dims (a batch of sequences, say) are more rows of one product, as in _linear
+        rows = up.reshape(-1, up.shape[-1])
+        grad_x = rows.dot(weight).reshape(up.shape[:-1] + weight.shape[1:]) if need_x else None
+        up, x = rows, x.reshape(-1, x.shape[-1])
+    else:
+        grad_x = up.dot(weight) if need_x else None  # the method: np.dot without its dispatch (as in _linear)
+        if up.ndim == 1:  # one sample: one row
+            up, x = up.reshape(1, -1), x.reshape(1, -1)
     grad_w = up.T.dot(x) if need_w else None
     grad_b = _sum_rows(up) if need_b else None
     return grad_x, grad_w, grad_b
