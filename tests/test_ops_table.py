@@ -320,3 +320,21 @@ def test_a_step_functions_gradient_is_plus_zero_whatever_the_upstream(name, dtyp
         grads.append(x.grad.numpy())
     mine, theirs = grads
     assert mine.tobytes() == theirs.tobytes() == np.zeros_like(a).tobytes()
+
+
+def test_the_exact_gelu_works_out_erf_once_for_its_forward_and_backward(monkeypatch):
+    """The exact GELU keeps Φ(a) from its forward for its backward: erf (the costly part) runs once per pass pair;
+    the gradient is the local derivative's, Φ(a) + a·φ(a), worked out here by hand with math.erf."""
+    import math
+
+    import glassgrad.ops as ops
+
+    calls = []
+    erf = ops._erf
+    monkeypatch.setattr(ops, "_erf", lambda a: calls.append(1) or erf(a))
+    a = np.array([-2.0, -0.5, 0.0, 0.7, 3.0])
+    x = gg.tensor(a, requires_grad=True)
+    F.gelu(x).sum().backward()
+    assert len(calls) == 1
+    by_hand = [0.5 * (1 + math.erf(v / math.sqrt(2))) + v * math.exp(-v * v / 2) / math.sqrt(2 * math.pi) for v in a]
+    np.testing.assert_allclose(x.grad.numpy(), by_hand, rtol=1e-15)
