@@ -1289,8 +1289,10 @@ def _getitem(a, index, advanced):
 def _getitem_back(up, saved):
     shape, index, advanced = saved
     grad = np.zeros(shape, dtype=up.dtype)
-    if advanced:  # each picked entry's flat place, from the index as given (slices, masks, arrays)
-        _add_at(grad.reshape(-1), (np.arange(grad.size).reshape(shape)[index],), up)
+    if advanced and grad.size <= 4 * up.size + 65536:  # each picked entry's flat place, from the index as given
+        _add_at(grad.reshape(-1), (np.arange(grad.size).reshape(shape)[index],), up)  # (slices, masks, arrays)
+    elif advanced:  # a few rows of a large table: numbering all its entries would cost more than NumPy's slow path
+        np.add.at(grad, index, up)
     else:
         grad[index] = up
     return (grad,)

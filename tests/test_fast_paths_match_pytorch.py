@@ -168,6 +168,19 @@ def test_picks_add_back_as_pytorch_with_repeats_signed_zeros_and_infinities(torc
 
 
 @pytest.mark.torch
+@pytest.mark.parametrize("index", [[3, 0, 3, 299], [[1, 1], [298, -1]]], ids=["rows", "a grid of rows"])
+def test_a_few_rows_of_a_large_table_add_back_as_pytorch(torch, index):
+    """Rows picked from a table too large to number entry by entry (300×256, a few rows: NumPy's own add.at)
+    get PyTorch's gradient, repeats added up."""
+    table = np.random.default_rng(0).normal(size=(300, 256))
+    upstream = np.random.default_rng(1).normal(size=np.shape(index) + (256,))
+    ours = _pick_and_gradient(gg, lambda lib, t: t[lib.tensor(index)], table, upstream)
+    theirs = _pick_and_gradient(torch, lambda lib, t: t[lib.tensor(index)], table, upstream)
+    for mine, expected in zip(ours, theirs):
+        np.testing.assert_array_equal(mine, expected)
+
+
+@pytest.mark.torch
 @pytest.mark.parametrize("shape", [(5, 3, 4), (2, 1, 3, 4), (0, 3, 4), (3, 2, 0), (4,), (3, 4)])
 def test_linear_of_extra_leading_dims_is_pytorchs(torch, shape):
     x = _with_edges(shape, np.float64, seed=3) if np.prod(shape) >= len(EDGES) else np.ones(shape)
