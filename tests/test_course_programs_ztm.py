@@ -52,3 +52,55 @@ def test_save_and_load_take_pytorchs_keyword_names(shape, seed, to_file, torch):
     for name in theirs:
         np.testing.assert_array_equal(ours[name], theirs[name])
         assert ours[name].dtype == theirs[name].dtype
+
+
+BINARY_LOSSES = ["binary_cross_entropy", "binary_cross_entropy_with_logits"]
+
+
+@pytest.mark.torch
+@given(labels=st.lists(st.integers(0, 1), min_size=1, max_size=6), loss=st.sampled_from(BINARY_LOSSES),
+       dtype=st.sampled_from(["int64", "int32", "uint8", "bool", "float32"]), weighted=st.booleans())
+def test_binary_cross_entropy_refuses_integer_labels_as_pytorch(labels, loss, dtype, weighted, torch):
+    """The course's circles notebook turns its labels to floats, ``torch.from_numpy(y).type(torch.float)``, because
+    ``nn.BCEWithLogitsLoss()(logits, y)`` with int64 labels raises RuntimeError in PyTorch; glassgrad converted
+    them and trained, so a program that fails on PyTorch ran here. Floating labels give PyTorch's number."""
+    scores = np.linspace(0.1, 0.9, len(labels), dtype=np.float32)
+    found = []
+    for library in (gg, torch):
+        target = library.tensor(labels).to(getattr(library, dtype))
+        weight = library.tensor(np.linspace(0.5, 1.5, len(labels), dtype=np.float32)) if weighted else None
+        try:
+            found.append(getattr(library.nn.functional, loss)(library.tensor(scores), target, weight=weight).item())
+        except RuntimeError:
+            found.append("RuntimeError")
+    ours, theirs = found
+    if theirs == "RuntimeError":
+        assert ours == "RuntimeError"
+        with pytest.raises(RuntimeError, match=rf"^{loss}: the target must be floating .* y\.float\(\)"):
+            getattr(gg.nn.functional, loss)(gg.tensor(scores), gg.tensor(labels).to(getattr(gg, dtype)))
+    else:
+        assert ours == pytest.approx(theirs, rel=1e-6)
+
+
+@pytest.mark.torch
+@given(labels=st.lists(st.integers(0, 3), min_size=1, max_size=6), loss=st.sampled_from(["cross_entropy", "nll_loss"]),
+       dtype=st.sampled_from(["int64", "uint8", "int32", "int16", "int8", "bool"]))
+def test_class_index_targets_are_int64_or_uint8_as_in_pytorch(labels, loss, dtype, torch):
+    """PyTorch's cross-entropy and NLL loss take class indices as int64 or uint8 only ("expected target dtype to
+    be Long or Byte"); glassgrad took int32, int16 and int8 too, so labels made as int32 trained here and not
+    there."""
+    logits = np.linspace(-1, 1, 4 * len(labels), dtype=np.float32).reshape(len(labels), 4)
+    found = []
+    for library in (gg, torch):
+        target = library.tensor(labels).to(getattr(library, dtype))
+        try:
+            found.append(getattr(library.nn.functional, loss)(library.tensor(logits), target).item())
+        except RuntimeError:
+            found.append("RuntimeError")
+    ours, theirs = found
+    if theirs == "RuntimeError":
+        assert ours == "RuntimeError"
+        with pytest.raises(RuntimeError, match=rf"^{loss}: targets must be class indices \(int64, or uint8\).*y\.long"):
+            getattr(gg.nn.functional, loss)(gg.tensor(logits), gg.tensor(labels).to(getattr(gg, dtype)))
+    else:
+        assert ours == pytest.approx(theirs, rel=1e-6)
