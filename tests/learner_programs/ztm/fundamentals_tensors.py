@@ -123,6 +123,21 @@ reproducibility = [bool(torch.equal(random_tensor_A, random_tensor_B)), (random_
                    bool(torch.all(random_tensor_C == random_tensor_D)), dtype_name(random_tensor_C.dtype),
                    bool(((random_tensor_C >= 0) & (random_tensor_C < 1)).all())]
 
+# the three errors the course names as the most common: wrong dtype, wrong shape, wrong device (here: dtype, shape)
+model = torch.nn.Linear(2, 1)
+common_errors = [error_name(lambda: float_16_tensor @ float_32_tensor),
+                 error_name(lambda: torch.tensor([1, 2]) @ torch.tensor([1.0, 2.0])),
+                 error_name(lambda: model(torch.tensor([[1.0, 2.0]], dtype=torch.float64))),
+                 error_name(lambda: model(torch.tensor([[1, 2]]))),
+                 error_name(lambda: model(torch.rand(3, 5))),
+                 error_name(lambda: torch.nn.BCEWithLogitsLoss()(torch.zeros(3), torch.tensor([0, 1, 1]))),
+                 error_name(lambda: torch.nn.CrossEntropyLoss()(torch.zeros(3, 2), torch.tensor([0.0, 1.0, 1.0]))),
+                 error_name(lambda: torch.nn.CrossEntropyLoss()(torch.zeros(3, 2), torch.tensor([0, 1, 1]).int())),
+                 error_name(lambda: torch.nn.Parameter(torch.tensor([1, 2]))),
+                 error_name(lambda: torch.rand(2, 3).item()),
+                 torch.nn.CrossEntropyLoss()(torch.zeros(3, 2), torch.tensor([0, 1, 1]).long()).item(),
+                 torch.nn.BCEWithLogitsLoss()(torch.zeros(3), torch.tensor([0, 1, 1]).type(torch.float)).item()]
+
 device = "cuda" if torch.cuda.is_available() else "cpu"
 tensor_on_device = torch.tensor([1, 2, 3]).to(device)
 devices = [device, str(tensor_on_device.device), tensor_on_device.cpu().numpy().tolist(), torch.cuda.device_count()]
@@ -132,5 +147,5 @@ results = {
     "arithmetic": arithmetic, "shape_errors": shape_errors, "matmuls": matmuls,
     "linear_output": linear_output.detach(), "linear_shapes": [list(linear.weight.shape), list(linear_output.shape)],
     "aggregation": aggregation, "reshaping": reshaping, "indexing": indexing, "numpy_interop": numpy_interop,
-    "reproducibility": reproducibility, "devices": devices,
+    "reproducibility": reproducibility, "common_errors": common_errors, "devices": devices,
 }
