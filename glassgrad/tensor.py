@@ -802,12 +802,13 @@ class Tensor:
         axis = _axis_arg(self, dim, None, "logsumexp", every_if_empty=True)
         return apply(ops.LOGSUMEXP, (self,), _float_data(self), axis, bool(keepdim))  # integers: the default float
 
-    def softmax(self, dim: int = -1, dtype: Any = None) -> Tensor:
-        """``eᶻ / Σ eᶻ`` along ``dim``, in ``dtype`` if given (the tensor converted first)."""
+    def softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        """``eᶻ / Σ eᶻ`` along ``dim``, in ``dtype`` if given (the tensor converted first). ``dim`` must be given,
+        as in PyTorch (only the older ``F.softmax`` picks one, with a warning)."""
         x = _floating_only(self if dtype is None else self.to(resolve_dtype(dtype)), "softmax")
         return apply(ops.SOFTMAX, (x,), x.array, check_dim(x, dim, "softmax"))
 
-    def log_softmax(self, dim: int = -1, dtype: Any = None) -> Tensor:
+    def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
         """``z − log Σ eᶻ`` along ``dim``, in ``dtype`` if given (the tensor converted first)."""
         x = _floating_only(self if dtype is None else self.to(resolve_dtype(dtype)), "log_softmax")
         return apply(ops.LOG_SOFTMAX, (x,), x.array, check_dim(x, dim, "log_softmax"))

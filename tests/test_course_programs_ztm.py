@@ -104,3 +104,21 @@ def test_class_index_targets_are_int64_or_uint8_as_in_pytorch(labels, loss, dtyp
             getattr(gg.nn.functional, loss)(gg.tensor(logits), gg.tensor(labels).to(getattr(gg, dtype)))
     else:
         assert ours == pytest.approx(theirs, rel=1e-6)
+
+
+@pytest.mark.torch
+@given(shape=st.lists(st.integers(1, 3), min_size=1, max_size=4), name=st.sampled_from(["softmax", "log_softmax"]),
+       form=st.sampled_from(["function", "method"]))
+def test_softmax_needs_its_dim_as_in_pytorch(shape, name, form, torch):
+    """``torch.softmax(logits)`` and ``logits.softmax()`` raise TypeError in PyTorch (``dim`` is required; only
+    ``F.softmax`` still picks one, with a warning); glassgrad took the last dim silently, so a program left
+    without ``dim=1`` ran here and not there. Given a dim, the numbers are PyTorch's."""
+    logits = np.random.default_rng(len(shape)).normal(size=shape)
+    for library in (gg, torch):
+        x = library.tensor(logits)
+        call = getattr(library, name) if form == "function" else getattr(x, name)
+        with pytest.raises(TypeError, match="dim"):
+            call(x) if form == "function" else call()
+    dim = len(shape) - 1
+    ours, theirs = (getattr(library, name)(library.tensor(logits), dim=dim).numpy() for library in (gg, torch))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
