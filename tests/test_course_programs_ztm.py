@@ -122,3 +122,25 @@ def test_softmax_needs_its_dim_as_in_pytorch(shape, name, form, torch):
     dim = len(shape) - 1
     ours, theirs = (getattr(library, name)(library.tensor(logits), dim=dim).numpy() for library in (gg, torch))
     np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+@pytest.mark.torch
+@given(values=st.lists(st.floats(-5, 5, width=32), min_size=1, max_size=4),
+       shape=st.sampled_from([(), (1,), (1, 1)]), dtype=st.sampled_from(["float32", "float64", "int32"]),
+       nested=st.booleans())
+def test_tensors_inside_a_list_are_read_as_their_numbers_as_pytorch(values, shape, dtype, nested, torch):
+    """A learner collects each epoch's loss and writes ``torch.tensor(loss_values)``: PyTorch reads a tensor inside a
+    list as the one number it holds, so losses of shape (1,) give a 1-d tensor; glassgrad let NumPy read them as
+    lists and gave shape (n, 1) (and stacked tensors of more numbers, which PyTorch refuses)."""
+    found = []
+    for library in (gg, torch):
+        entries = [library.tensor(value).to(getattr(library, dtype)).reshape(shape) for value in values]
+        made = library.tensor([[entry] for entry in entries] if nested else entries)
+        found.append((made.numpy(), tuple(made.shape), str(made.dtype).replace("torch.", "")))
+    (ours, our_shape, our_dtype), (theirs, their_shape, their_dtype) = found
+    assert (our_shape, our_dtype) == (their_shape, their_dtype)
+    np.testing.assert_array_equal(ours, theirs)
+    with pytest.raises(ValueError, match="only one element tensors"):
+        torch.tensor([torch.zeros(2)] * len(values))
+    with pytest.raises(ValueError, match=r"^tensor\(\): a tensor inside a list is read as one number.*gg\.stack"):
+        gg.tensor([gg.zeros(2)] * len(values))
