@@ -68,6 +68,7 @@ loaded_model_0.eval()
 with torch.inference_mode():
     loaded_model_preds = loaded_model_0(X_test)
     y_preds = model_0(X_test)
+    one_by_one = torch.tensor([model_0(x) for x in X_test])  # each prediction has shape (1,): a 1-d tensor of them
 
 
 device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -111,6 +112,7 @@ results = {
     "test_loss_values": [float(value) for value in test_loss_values],
     "learned": {key: value.tolist() for key, value in learned.items()},
     "loaded_equal": (y_preds == loaded_model_preds).tolist(),
+    "one_by_one": [list(one_by_one.shape), one_by_one.tolist()],
     "v2_state": {key: value.tolist() for key, value in model_1.state_dict().items()},
     "v2_losses": v2_losses,
     "v2_device": str(next(model_1.parameters()).device),
