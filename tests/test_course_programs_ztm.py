@@ -144,3 +144,20 @@ def test_tensors_inside_a_list_are_read_as_their_numbers_as_pytorch(values, shap
         torch.tensor([torch.zeros(2)] * len(values))
     with pytest.raises(ValueError, match=r"^tensor\(\): a tensor inside a list is read as one number.*gg\.stack"):
         gg.tensor([gg.zeros(2)] * len(values))
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:Length of split")  # PyTorch warns of an empty part
+@given(total=st.integers(1, 12), cut=st.floats(0, 1), seed=st.integers(0, 2**16))
+def test_random_split_takes_pytorchs_keyword_names(total, cut, seed, torch):
+    """``random_split(dataset=data, lengths=[train_size, test_size], generator=...)``, PyTorch's names, raised
+    TypeError here (glassgrad called the sizes ``lengths_or_fractions``). The libraries draw different orders;
+    the sizes and that each sample lands in one part are the same."""
+    train_size = int(cut * total)
+    found = []
+    for library in (gg, torch):
+        data = library.utils.data.TensorDataset(library.arange(total))
+        parts = library.utils.data.random_split(dataset=data, lengths=[train_size, total - train_size],
+                                                generator=library.Generator().manual_seed(seed))
+        found.append(([len(part) for part in parts], sorted(index for part in parts for index in part.indices)))
+    assert found[0] == found[1] == ([train_size, total - train_size], list(range(total)))
