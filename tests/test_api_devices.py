@@ -94,6 +94,32 @@ def test_pytorchs_answers_on_this_cpu_machine_are_the_same(torch):
     assert torch.backends.mps.is_available() == gg.backends.mps.is_available()
 
 
+@pytest.mark.torch
+def test_the_gpu_settings_a_course_sets_are_taken_with_pytorchs_defaults(torch):
+    """The Zero to Mastery PyTorch 2.0 notebook turns on TF32 with ``torch.backends.cuda.matmul.allow_tf32 = True``
+    and ``torch.backends.cudnn.allow_tf32 = True`` and reads ``torch.cuda.memory_allocated()``: glassgrad had no
+    ``backends.cuda`` nor these names (AttributeError). On a CPU machine PyTorch takes them too, to no effect."""
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device: PyTorch's answers differ from glassgrad's here")
+    found = []
+    for library in (gg, torch):
+        matmul = library.backends.cuda.matmul
+        found.append((matmul.allow_tf32, matmul.allow_fp16_reduced_precision_reduction,
+                      matmul.allow_bf16_reduced_precision_reduction, library.backends.cudnn.allow_tf32,
+                      library.backends.cuda.is_built(), library.cuda.memory_allocated(),
+                      library.cuda.max_memory_allocated(), library.cuda.memory_reserved()))
+    assert found[0] == found[1]
+    code = ("from glassgrad import torch_names; torch_names.install()\n"
+            "import torch.backends.cuda\n"
+            "from torch.backends.cuda import matmul\n"
+            "torch.backends.cuda.matmul.allow_tf32 = True\n"
+            "torch.backends.cudnn.allow_tf32 = True\n"
+            "print(matmul.allow_tf32, torch.backends.cuda.is_built())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "False"]
+
+
 def test_the_namespaces_import_as_pytorchs_modules_under_the_shim():
     code = ("from glassgrad import torch_names; torch_names.install()\n"
             "import torch, torch.cuda, torch.backends.mps, torch.accelerator\n"
