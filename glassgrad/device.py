@@ -129,7 +129,8 @@ cuda = _Namespace(
     manual_seed=_nothing, manual_seed_all=_nothing, synchronize=_nothing, empty_cache=_nothing,  # no GPU: no effect
     memory_allocated=_zero, max_memory_allocated=_zero, memory_reserved=_zero,  # no GPU memory in use, as PyTorch says
     current_device=_no_device("cuda.current_device"), get_device_name=_no_device("cuda.get_device_name"),
-    set_device=_no_device("cuda.set_device"),
+    set_device=_no_device("cuda.set_device"), get_device_capability=_no_device("cuda.get_device_capability"),
+    get_device_properties=_no_device("cuda.get_device_properties"),
 )
 """``gg.cuda.is_available()`` is False; seeding CUDA does nothing (as in PyTorch without a GPU)."""
 

@@ -62,6 +62,7 @@ def test_creation_functions_take_device_cpu_and_refuse_a_gpu_in_one_line(make):
     lambda: gg.ones(2).cuda(), lambda: gg.ones(2).to("cuda"), lambda: gg.ones(2).to(gg.device("mps")),
     lambda: gg.nn.Linear(2, 1).cuda(), lambda: gg.nn.Linear(2, 1).to(gg.device("cuda")),
     lambda: gg.cuda.current_device(), lambda: gg.cuda.get_device_name(0),
+    lambda: gg.cuda.get_device_capability(), lambda: gg.cuda.get_device_properties(0),  # the PyTorch 2.0 notebook's
 ])
 def test_asking_for_a_gpu_says_how_to_write_device_agnostic_code(call):
     with pytest.raises(RuntimeError) as error:
