@@ -110,24 +110,25 @@ def test_the_gpu_settings_a_course_sets_are_taken_with_pytorchs_defaults(torch):
                       library.backends.cuda.is_built(), library.cuda.memory_allocated(),
                       library.cuda.max_memory_allocated(), library.cuda.memory_reserved()))
     assert found[0] == found[1]
-    code = ("from glassgrad import torch_names; torch_names.install()\n"
-            "import torch.backends.cuda\n"
-            "from torch.backends.cuda import matmul\n"
-            "torch.backends.cuda.matmul.allow_tf32 = True\n"
-            "torch.backends.cudnn.allow_tf32 = True\n"
-            "print(matmul.allow_tf32, torch.backends.cuda.is_built())")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert printed_under_the_shim("import torch.backends.cuda\n"
+                                  "from torch.backends.cuda import matmul\n"
+                                  "torch.backends.cuda.matmul.allow_tf32 = True\n"
+                                  "torch.backends.cudnn.allow_tf32 = True\n"
+                                  "print(matmul.allow_tf32, torch.backends.cuda.is_built())") == ["True", "False"]
+
+
+def printed_under_the_shim(code: str) -> list[str]:
+    """The words ``code`` prints, run in a fresh Python where ``import torch`` gives glassgrad."""
+    done = subprocess.run([sys.executable, "-c", "from glassgrad import torch_names; torch_names.install()\n" + code],
+                          capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["True", "False"]
+    return done.stdout.split()
 
 
 def test_the_namespaces_import_as_pytorchs_modules_under_the_shim():
-    code = ("from glassgrad import torch_names; torch_names.install()\n"
-            "import torch, torch.cuda, torch.backends.mps, torch.accelerator\n"
+    code = ("import torch, torch.cuda, torch.backends.mps, torch.accelerator\n"
             "from torch.backends import cudnn\n"
             "from torch import device\n"
             "print(torch.cuda.is_available(), torch.backends.mps.is_available(), torch.accelerator.is_available(),"
             " cudnn.is_available(), device('cpu'))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["False", "False", "False", "False", "cpu"]
+    assert printed_under_the_shim(code) == ["False", "False", "False", "False", "cpu"]
