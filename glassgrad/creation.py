@@ -29,7 +29,7 @@ from .device import check_device
 from .dtypes import get_default_dtype
 from .generator import Generator, restore_state, state_bytes
 from .memory_formats import check_memory_format
-from .tensor import Tensor, int64, untracked
+from .tensor import Tensor, int64, tensors_as_numbers, untracked
 
 default_generator = Generator().manual_seed(0)
 """PyTorch's ``torch.default_generator``: glassgrad's own random stream (from seed 0 at start), which every random
@@ -80,31 +80,7 @@ def pick_generator(seed: int | None, generator: np.random.Generator | Generator 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new leaf tensor holding a copy of ``data`` (numbers, nested lists, arrays, tensors)."""
     check_device(device)
-    if type(data) in (list, tuple):
-        data = _tensors_as_numbers(data)
-    return _leaf(as_array(data, dtype), requires_grad)
-
-
-def _tensors_as_numbers(data: list | tuple) -> Any:
-    """``data`` with each tensor in it read as the one number it holds, in its dtype, as PyTorch reads them:
-    ``tensor([loss_a, loss_b])`` is 1-d even where each loss has shape (1,) (NumPy would read them as lists, and
-    make it 2-d). A tensor of more numbers is refused. Lists whose first entry is not a tensor are left as they
-    are (the common case, found by looking down the first entries only)."""
-    first = data
-    while type(first) in (list, tuple) and first:
-        first = first[0]
-    return _entries_as_numbers(data) if isinstance(first, Tensor) else data
-
-
-def _entries_as_numbers(data: Any) -> Any:
-    if isinstance(data, (list, tuple)):
-        return [_entries_as_numbers(entry) for entry in data]
-    if isinstance(data, Tensor):
-        if data.array.size != 1:
-            raise ValueError(f"tensor(): a tensor inside a list is read as one number, but this one has shape "
-                             f"{shape_text(data.shape)}; join tensors with gg.stack(tensors) (or gg.cat) instead")
-        return data.array.reshape(())
-    return data
+    return _leaf(as_array(tensors_as_numbers(data), dtype), requires_grad)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

@@ -136,11 +136,14 @@ def test_tensors_inside_a_list_are_read_as_their_numbers_as_pytorch(values, shap
     found = []
     for library in (gg, torch):
         entries = [library.tensor(value).to(getattr(library, dtype)).reshape(shape) for value in values]
-        made = library.tensor([[entry] for entry in entries] if nested else entries)
-        found.append((made.numpy(), tuple(made.shape), str(made.dtype).replace("torch.", "")))
-    (ours, our_shape, our_dtype), (theirs, their_shape, their_dtype) = found
+        data = [[entry] for entry in entries] if nested else entries
+        made, legacy = library.tensor(data), library.DoubleTensor(data)  # also torch.DoubleTensor([...])
+        found.append((made.numpy(), tuple(made.shape), str(made.dtype).replace("torch.", ""), legacy.numpy()))
+    (ours, our_shape, our_dtype, our_legacy), (theirs, their_shape, their_dtype, their_legacy) = found
     assert (our_shape, our_dtype) == (their_shape, their_dtype)
     np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(our_legacy, their_legacy)
+    assert our_legacy.shape == their_legacy.shape
     with pytest.raises(ValueError, match="only one element tensors"):
         torch.tensor([torch.zeros(2)] * len(values))
     with pytest.raises(ValueError, match=r"^tensor\(\): a tensor inside a list is read as one number.*gg\.stack"):
