@@ -29,7 +29,7 @@ from .device import check_device
 from .dtypes import get_default_dtype
 from .generator import Generator, restore_state, state_bytes
 from .memory_formats import check_memory_format
-from .tensor import Tensor, int64, untracked
+from .tensor import Tensor, int64, tensors_as_numbers, untracked
 
 default_generator = Generator().manual_seed(0)
 """PyTorch's ``torch.default_generator``: glassgrad's own random stream (from seed 0 at start), which every random
@@ -80,7 +80,7 @@ def pick_generator(seed: int | None, generator: np.random.Generator | Generator 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new leaf tensor holding a copy of ``data`` (numbers, nested lists, arrays, tensors)."""
     check_device(device)
-    return _leaf(as_array(data, dtype), requires_grad)
+    return _leaf(as_array(tensors_as_numbers(data), dtype), requires_grad)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

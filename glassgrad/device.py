@@ -127,17 +127,26 @@ cuda = _Namespace(
     "glassgrad.cuda", "PyTorch's ``torch.cuda`` for a CPU-only library: no CUDA device, ever.",
     is_available=_false, device_count=_zero, is_initialized=_false,
     manual_seed=_nothing, manual_seed_all=_nothing, synchronize=_nothing, empty_cache=_nothing,  # no GPU: no effect
+    memory_allocated=_zero, max_memory_allocated=_zero, memory_reserved=_zero,  # no GPU memory in use, as PyTorch says
     current_device=_no_device("cuda.current_device"), get_device_name=_no_device("cuda.get_device_name"),
-    set_device=_no_device("cuda.set_device"),
+    set_device=_no_device("cuda.set_device"), get_device_capability=_no_device("cuda.get_device_capability"),
+    get_device_properties=_no_device("cuda.get_device_properties"),
 )
 """``gg.cuda.is_available()`` is False; seeding CUDA does nothing (as in PyTorch without a GPU)."""
 
 mps = _Namespace("glassgrad.backends.mps", "PyTorch's ``torch.backends.mps``: no Apple GPU here.",
                  is_available=_false, is_built=_false)
 cudnn = _Namespace("glassgrad.backends.cudnn", "PyTorch's ``torch.backends.cudnn``: settings without effect here.",
-                   is_available=_false, enabled=False, deterministic=False, benchmark=False)
-backends = _Namespace("glassgrad.backends", "PyTorch's ``torch.backends``: ``mps`` and ``cudnn``, both absent.",
-                      mps=mps, cudnn=cudnn)
+                   is_available=_false, enabled=False, deterministic=False, benchmark=False, allow_tf32=True)
+backend_cuda = _Namespace(
+    "glassgrad.backends.cuda", "PyTorch's ``torch.backends.cuda``: its matmul settings (TF32 and the like, for GPU "
+    "matrix products) are taken, without effect here.", is_built=_false,
+    matmul=_Namespace("glassgrad.backends.cuda.matmul", "GPU matrix-product settings, without effect here.",
+                      allow_tf32=False, allow_fp16_reduced_precision_reduction=True,
+                      allow_bf16_reduced_precision_reduction=True),
+)
+backends = _Namespace("glassgrad.backends", "PyTorch's ``torch.backends``: ``mps``, ``cudnn``, ``cuda``, all absent.",
+                      mps=mps, cudnn=cudnn, cuda=backend_cuda)
 accelerator = _Namespace(
     "glassgrad.accelerator", "PyTorch's ``torch.accelerator``: there is none, so code falls back to the CPU.",
     is_available=_false, current_accelerator=_nothing, device_count=_zero,

@@ -403,16 +403,16 @@ def _share_memory(shared: Any, arrays: dict[str, np.ndarray]) -> dict[str, np.nd
 # --- save -------------------------------------------------------------------------------------
 
 
-def save(obj: Any, path: str | os.PathLike | BinaryIO, metadata: dict | None = None) -> Path | BinaryIO:
-    """Save a state dict, or a nested dict of them plus JSON values, to ``path`` (safetensors, atomic).
+def save(obj: Any, f: str | os.PathLike | BinaryIO, metadata: dict | None = None) -> Path | BinaryIO:
+    """Save a state dict, or a nested dict of them plus JSON values, to the file ``f`` (safetensors, atomic).
 
     ``obj`` is e.g. ``model.state_dict()`` or ``{"model": model.state_dict(), "optimizer":
     optimizer.state_dict(), "architecture": {...}}``; also, as ``torch.save`` takes them, one tensor or a
     list of tensors (``load`` gives back the same). Values may be tensors, NumPy arrays,
     numbers, strings, bools, None, and lists/tuples/dicts of these (dict keys: str or int).
     ``metadata`` is an extra dict of JSON values, returned by ``load(path, return_metadata=True)``.
-    Values are saved as they are (NaN and inf included). ``path`` may also be an open binary file
-    (``io.BytesIO()``, ``open(name, "wb")``), as ``torch.save`` takes; the bytes are written at its
+    Values are saved as they are (NaN and inf included). ``f`` (``torch.save``'s name) is a path or an open
+    binary file (``io.BytesIO()``, ``open(name, "wb")``), as ``torch.save`` takes; the bytes are written at its
     position, without the atomic rename. Returns the path (or file) written.
     """
     import safetensors.numpy
@@ -440,10 +440,10 @@ def save(obj: Any, path: str | os.PathLike | BinaryIO, metadata: dict | None = N
         description["shared"] = shared
     header = {"format": FORMAT, "glassgrad_version": __version__, FORMAT: json.dumps(description)}
     data = safetensors.numpy.save(tensors, metadata=header)
-    if hasattr(path, "write"):
-        path.write(data)
-        return path
-    return write_atomically(path, data)
+    if hasattr(f, "write"):
+        f.write(data)
+        return f
+    return write_atomically(f, data)
 
 
 # --- load -------------------------------------------------------------------------------------
@@ -507,7 +507,7 @@ def _read_header(path: Path | str, raw: bytes) -> dict:
     return header
 
 
-def load(path: str | os.PathLike | BinaryIO, return_metadata: bool = False, *, map_location: Any = None,
+def load(f: str | os.PathLike | BinaryIO, return_metadata: bool = False, *, map_location: Any = None,
          weights_only: bool | None = None) -> Any:
     """Load what :func:`save` wrote: the same nested structure, with arrays as Tensors.
 
@@ -516,7 +516,7 @@ def load(path: str | os.PathLike | BinaryIO, return_metadata: bool = False, *, m
     ``metadata`` is the dict passed to ``save`` plus ``format``, ``glassgrad_version`` and
     ``dtypes`` (tensor name → dtype name). Nothing is half-loaded: any problem (missing,
     truncated or corrupted file, a pickle) raises :class:`ModelFileError` before anything is
-    returned; only a missing file (or a folder) raises ``FileNotFoundError``. ``path`` may also be an open
+    returned; only a missing file (or a folder) raises ``FileNotFoundError``. ``f`` may also be an open
     binary file (``io.BytesIO`` after ``seek(0)``), read from its position to its end.
 
     ``map_location`` and ``weights_only`` are ``torch.load``'s, taken so that its calls run unchanged
@@ -528,14 +528,14 @@ def load(path: str | os.PathLike | BinaryIO, return_metadata: bool = False, *, m
 
     if isinstance(map_location, (str, device)):
         check_device(map_location)
-    if hasattr(path, "read"):
-        raw = path.read()
+    if hasattr(f, "read"):
+        raw = f.read()
         if not isinstance(raw, bytes):
             raise TypeError(f"gg.load reads bytes, but this file gave {type(raw).__name__}: open it in binary mode "
                             "(open(name, 'rb'))")
-        path = getattr(path, "name", None) or f"<{type(path).__name__}>"
+        path = getattr(f, "name", None) or f"<{type(f).__name__}>"
     else:
-        path = existing_file(path, "model file", f"; it should be {WHAT_IT_SHOULD_BE}", refusal=ModelFileError)
+        path = existing_file(f, "model file", f"; it should be {WHAT_IT_SHOULD_BE}", refusal=ModelFileError)
         raw = path.read_bytes()
     header = _read_header(path, raw)
     try:

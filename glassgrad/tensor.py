@@ -101,7 +101,30 @@ def legacy_array(args: tuple, dtype: np.dtype, name: str) -> np.ndarray:
     if not isinstance(data, np.ndarray) and np.ndim(data) == 0:
         raise TypeError(f"{name}({data!r}): the data must be a sequence of numbers (a single number is a size only "
                         f"when whole); for a 0-d tensor use gg.tensor({data!r})")
-    return as_array(data, dtype)
+    return as_array(tensors_as_numbers(data), dtype)
+
+
+def tensors_as_numbers(data: Any) -> Any:
+    """``data``, a list or tuple, with each tensor in it read as the one number it holds, in its dtype, as PyTorch
+    reads them: ``tensor([loss_a, loss_b])`` is 1-d even where each loss has shape (1,) (NumPy would read them as
+    lists, and make it 2-d). A tensor of more numbers is refused. Other data, and lists whose first entry is not a
+    tensor (the common case, found by looking down the first entries only), are left as they are. Read by
+    ``gg.tensor`` and the legacy constructors (``torch.Tensor([...])``) alike."""
+    first = data
+    while type(first) in (list, tuple) and first:
+        first = first[0]
+    return _entries_as_numbers(data) if first is not data and isinstance(first, Tensor) else data
+
+
+def _entries_as_numbers(data: Any) -> Any:
+    if isinstance(data, (list, tuple)):
+        return [_entries_as_numbers(entry) for entry in data]
+    if isinstance(data, Tensor):
+        if data.array.size != 1:
+            raise ValueError(f"tensor(): a tensor inside a list is read as one number, but this one has shape "
+                             f"{shape_text(data.shape)}; join tensors with gg.stack(tensors) (or gg.cat) instead")
+        return data.array.reshape(())
+    return data
 
 
 _NOT_COPIED = ("__weakref__", "__dict__", "_view_of", "_view_how", "_viewed")
@@ -802,12 +825,13 @@ class Tensor:
         axis = _axis_arg(self, dim, None, "logsumexp", every_if_empty=True)
         return apply(ops.LOGSUMEXP, (self,), _float_data(self), axis, bool(keepdim))  # integers: the default float
 
-    def softmax(self, dim: int = -1, dtype: Any = None) -> Tensor:
-        """``eᶻ / Σ eᶻ`` along ``dim``, in ``dtype`` if given (the tensor converted first)."""
+    def softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        """``eᶻ / Σ eᶻ`` along ``dim``, in ``dtype`` if given (the tensor converted first). ``dim`` must be given,
+        as in PyTorch (only the older ``F.softmax`` picks one, with a warning)."""
         x = _floating_only(self if dtype is None else self.to(resolve_dtype(dtype)), "softmax")
         return apply(ops.SOFTMAX, (x,), x.array, check_dim(x, dim, "softmax"))
 
-    def log_softmax(self, dim: int = -1, dtype: Any = None) -> Tensor:
+    def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
         """``z − log Σ eᶻ`` along ``dim``, in ``dtype`` if given (the tensor converted first)."""
         x = _floating_only(self if dtype is None else self.to(resolve_dtype(dtype)), "log_softmax")
         return apply(ops.LOG_SOFTMAX, (x,), x.array, check_dim(x, dim, "log_softmax"))

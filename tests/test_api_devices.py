@@ -62,6 +62,7 @@ def test_creation_functions_take_device_cpu_and_refuse_a_gpu_in_one_line(make):
     lambda: gg.ones(2).cuda(), lambda: gg.ones(2).to("cuda"), lambda: gg.ones(2).to(gg.device("mps")),
     lambda: gg.nn.Linear(2, 1).cuda(), lambda: gg.nn.Linear(2, 1).to(gg.device("cuda")),
     lambda: gg.cuda.current_device(), lambda: gg.cuda.get_device_name(0),
+    lambda: gg.cuda.get_device_capability(), lambda: gg.cuda.get_device_properties(0),  # the PyTorch 2.0 notebook's
 ])
 def test_asking_for_a_gpu_says_how_to_write_device_agnostic_code(call):
     with pytest.raises(RuntimeError) as error:
@@ -94,13 +95,40 @@ def test_pytorchs_answers_on_this_cpu_machine_are_the_same(torch):
     assert torch.backends.mps.is_available() == gg.backends.mps.is_available()
 
 
+@pytest.mark.torch
+def test_the_gpu_settings_a_course_sets_are_taken_with_pytorchs_defaults(torch):
+    """The Zero to Mastery PyTorch 2.0 notebook turns on TF32 with ``torch.backends.cuda.matmul.allow_tf32 = True``
+    and ``torch.backends.cudnn.allow_tf32 = True`` and reads ``torch.cuda.memory_allocated()``: glassgrad had no
+    ``backends.cuda`` nor these names (AttributeError). On a CPU machine PyTorch takes them too, to no effect."""
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device: PyTorch's answers differ from glassgrad's here")
+    found = []
+    for library in (gg, torch):
+        matmul = library.backends.cuda.matmul
+        found.append((matmul.allow_tf32, matmul.allow_fp16_reduced_precision_reduction,
+                      matmul.allow_bf16_reduced_precision_reduction, library.backends.cudnn.allow_tf32,
+                      library.backends.cuda.is_built(), library.cuda.memory_allocated(),
+                      library.cuda.max_memory_allocated(), library.cuda.memory_reserved()))
+    assert found[0] == found[1]
+    assert printed_under_the_shim("import torch.backends.cuda\n"
+                                  "from torch.backends.cuda import matmul\n"
+                                  "torch.backends.cuda.matmul.allow_tf32 = True\n"
+                                  "torch.backends.cudnn.allow_tf32 = True\n"
+                                  "print(matmul.allow_tf32, torch.backends.cuda.is_built())") == ["True", "False"]
+
+
+def printed_under_the_shim(code: str) -> list[str]:
+    """The words ``code`` prints, run in a fresh Python where ``import torch`` gives glassgrad."""
+    done = subprocess.run([sys.executable, "-c", "from glassgrad import torch_names; torch_names.install()\n" + code],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
 def test_the_namespaces_import_as_pytorchs_modules_under_the_shim():
-    code = ("from glassgrad import torch_names; torch_names.install()\n"
-            "import torch, torch.cuda, torch.backends.mps, torch.accelerator\n"
+    code = ("import torch, torch.cuda, torch.backends.mps, torch.accelerator\n"
             "from torch.backends import cudnn\n"
             "from torch import device\n"
             "print(torch.cuda.is_available(), torch.backends.mps.is_available(), torch.accelerator.is_available(),"
             " cudnn.is_available(), device('cpu'))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["False", "False", "False", "False", "cpu"]
+    assert printed_under_the_shim(code) == ["False", "False", "False", "False", "cpu"]

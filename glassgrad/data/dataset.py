@@ -226,19 +226,19 @@ def _split_sizes(total: int, lengths_or_fractions: Sequence[float]) -> list[int]
     )
 
 
-def random_split(dataset: Dataset, lengths_or_fractions: Sequence[float], generator: Any = None, *,
+def random_split(dataset: Dataset, lengths: Sequence[float], generator: Any = None, *,
                  seed: int | None = None) -> list[Subset]:
     """Shuffle the sample numbers with ``generator`` (PyTorch's argument: a ``gg.Generator`` or a NumPy one), or
     a fresh stream from ``seed`` (glassgrad's shortcut), or else glassgrad's own generator, as PyTorch draws from
     its default one (so each call splits anew, and :func:`glassgrad.manual_seed` repeats them); then cut them into
-    disjoint :class:`Subset`\\ s.
+    disjoint :class:`Subset`\\ s of the sizes ``lengths`` (PyTorch's name): counts, or fractions adding up to 1.
 
     >>> import glassgrad as gg
     >>> parts = gg.data.random_split(gg.data.TensorDataset(gg.arange(10)), [0.5, 0.3, 0.2])
     >>> [len(p) for p in parts]
     [5, 3, 2]
     """
-    sizes = _split_sizes(len(dataset), lengths_or_fractions)
+    sizes = _split_sizes(len(dataset), lengths)
     order = pick_generator(seed, generator).permutation(len(dataset))
     ends = np.cumsum(sizes)
     return [Subset(dataset, order[end - size:end].tolist()) for size, end in zip(sizes, ends)]  # lists, as PyTorch's

@@ -233,9 +233,9 @@ def _class_targets(logits: Tensor, target: object, name: str, ignore_index: int)
                 f"got {shape_text(target.shape)}"
             )
         return target.to(np.promote_types(logits.array.dtype, target.array.dtype))
-    if target.dtype.kind not in "iu":
-        raise RuntimeError(f"{name}: targets must be class indices (int64) or probabilities (float), "
-                           f"got {target.dtype}")
+    if target.array.dtype not in (np.int64, np.uint8):  # PyTorch takes no other integers: "Long or Byte"
+        raise RuntimeError(f"{name}: targets must be class indices (int64, or uint8) or probabilities (float), "
+                           f"got {target.dtype}; convert class indices with y.long()")
     if target.array.shape != (n,):  # PyTorch: a RuntimeError for a target of more dims, a ValueError for another length
         raise (RuntimeError if target.ndim > 1 else ValueError)(
             f"{name}: expected {n} class indices (shape ({n},)) for logits of shape "
@@ -431,6 +431,14 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     return loss if shape is None or reduction != "none" else loss.reshape(shape)
 
 
+def _floating_target(target: object, name: str) -> None:
+    """The binary cross-entropies take labels as the probabilities they are, floating: PyTorch refuses an integer
+    or bool target tensor (the other losses convert it), so a ``y`` left as int64 fails here as it does there."""
+    if isinstance(target, Tensor) and target.dtype.kind in "biu":
+        raise RuntimeError(f"{name}: the target must be floating (labels 0. and 1. as probabilities), got "
+                           f"{target.dtype}; convert it with y.float()")
+
+
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
                          reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``−mean(y·log p + (1 − y)·log(1 − p))`` for probabilities ``p``, one fused op as in PyTorch.
@@ -441,6 +449,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     """
     reduction = _legacy_reduction(size_average, reduce, reduction, "binary_cross_entropy")
     reduction = _check_reduction(reduction, "binary_cross_entropy")
+    _floating_target(target, "binary_cross_entropy")
     probs, target = _float_pair(input, target, "binary_cross_entropy")
     if not ((probs.array >= 0) & (probs.array <= 1)).all():  # NaN fails both tests
         raise RuntimeError("binary_cross_entropy: input must hold probabilities in [0, 1] (NaN is not one); "
@@ -467,6 +476,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     name = "binary_cross_entropy_with_logits"
     reduction = _legacy_reduction(size_average, reduce, reduction, name)
     reduction = _check_reduction(reduction, name)
+    _floating_target(target, name)
     logits, target = _float_pair(input, target, name)
     if weight is None and pos_weight is None:
         return apply(ops.BCE_WITH_LOGITS, (logits, target), logits.array, target.array, reduction,
