@@ -211,3 +211,38 @@ def test_two_norm_gradient_at_zero_infinite_and_nan_rows_is_pytorchs(torch, dtyp
     gg.linalg.vector_norm(ours, dim=1).backward(gg.tensor(upstream))
     torch.linalg.vector_norm(theirs, dim=1).backward(torch.tensor(upstream))
     np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy(), rtol=2 * np.finfo(dtype).eps, atol=0)
+
+
+def _distinct_with_edges(shape, seed):
+    """Distinct values (no ties, whose shares PyTorch does not split) with ±∞, NaN, ±1e20 and −1e-30 among them."""
+    rng = np.random.default_rng(seed)
+    values = rng.permutation(np.prod(shape)).astype(np.float64) - np.prod(shape) / 2
+    edges = [np.inf, -np.inf, np.nan, 1e20, -1e20, -1e-30]
+    places = rng.permutation(values.size)[: min(len(edges), values.size // 4)]
+    values[places] = edges[: len(places)]
+    return values.reshape(shape)
+
+
+@pytest.mark.torch
+@given(st.integers(1, 3), st.lists(st.tuples(st.integers(1, 4), st.integers(1, 4)), min_size=1, max_size=3),
+       st.booleans(), st.integers(0, 2**16))
+def test_adaptive_max_pool_whose_windows_tile_the_input_is_pytorchs(torch, channels, outputs_and_windows, uneven,
+                                                                  seed):
+    """Sizes n = o·k (every window k wide: the split-and-amax path), and with ``uneven`` one more entry in the
+    first dim (overlapping windows of two sizes: the window-by-window path); values, gradients and indices."""
+    dims = len(outputs_and_windows)
+    wanted = tuple(out for out, _ in outputs_and_windows)
+    sizes = [out * window for out, window in outputs_and_windows]
+    sizes[0] += uneven
+    x = _distinct_with_edges((2, channels, *sizes), seed)
+    upstream = np.random.default_rng(seed + 1).normal(size=(2, channels, *wanted))
+    pool = {1: "adaptive_max_pool1d", 2: "adaptive_max_pool2d", 3: "adaptive_max_pool3d"}[dims]
+    ours = gg.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    out, indices = getattr(F, pool)(ours, wanted, return_indices=True)
+    expected, expected_indices = getattr(torch.nn.functional, pool)(theirs, wanted, return_indices=True)
+    out.backward(gg.tensor(upstream))
+    expected.backward(torch.tensor(upstream))
+    np.testing.assert_array_equal(out.array, expected.detach().numpy())
+    np.testing.assert_array_equal(indices.array, expected_indices.numpy())
+    np.testing.assert_array_equal(ours.grad.array, theirs.grad.numpy())
