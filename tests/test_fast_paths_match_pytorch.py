@@ -246,3 +246,67 @@ def test_adaptive_max_pool_whose_windows_tile_the_input_is_pytorchs(torch, chann
     np.testing.assert_array_equal(out.array, expected.detach().numpy())
     np.testing.assert_array_equal(indices.array, expected_indices.numpy())
     np.testing.assert_array_equal(ours.grad.array, theirs.grad.numpy())
+
+
+CDIST_MODES = ["use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist"]
+
+
+def _cdist_and_gradients(library, a, b, upstream, mode):
+    x1, x2 = library.tensor(a, requires_grad=True), library.tensor(b, requires_grad=True)
+    out = library.cdist(x1, x2, compute_mode=mode)
+    out.backward(library.tensor(upstream))
+    return out.detach().numpy(), x1.grad.numpy(), x2.grad.numpy()
+
+
+@pytest.mark.torch
+@given(st.integers(1, 40), st.integers(1, 40), st.integers(1, 5), st.sampled_from(CDIST_MODES),
+       st.sampled_from([np.float32, np.float64]), st.sampled_from([None, np.nan, np.inf]), st.integers(0, 2**16))
+def test_cdist_of_small_integer_rows_is_pytorchs_in_every_compute_mode(torch, rows, others, columns, mode, dtype,
+                                                                       odd, seed):
+    """Small integers: ‖a‖² + ‖b‖² − 2a·b is exact, so both forms give the same distances, 0 exactly where two rows
+    are equal (its gradient 0), a zero row among them; and a row holding NaN or ±∞ (NaN or ∞ out, as PyTorch)."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(-3, 4, size=(2, rows, columns)).astype(dtype)
+    b = rng.integers(-3, 4, size=(1, others, columns)).astype(dtype)
+    a[0, 0], b[0, -1] = 0, a[1, -1]  # a zero row; a pair of equal rows
+    if odd is not None:
+        a[1, 0, 0], b[0, 0, -1] = odd, -odd
+    upstream = rng.normal(size=(2, rows, others)).astype(dtype)
+    ours = _cdist_and_gradients(gg, a, b, upstream, mode)
+    theirs = _cdist_and_gradients(torch, a, b, upstream, mode)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=2 * np.finfo(dtype).eps, atol=0)  # a rounding of √
+    np.testing.assert_array_equal(ours[0] == 0, theirs[0] == 0)
+    tolerance = 50 * np.finfo(dtype).eps * (1 + rows + others)  # terms of up to ~|a|·Σ|up/out| cancel
+    for mine, expected in zip(ours[1:], theirs[1:]):
+        np.testing.assert_allclose(mine, expected, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows, others", [(26, 3), (3, 26), (25, 25), (64, 50)])
+def test_cdist_of_normal_rows_is_pytorchs_on_either_side_of_25_rows(torch, rows, others, dtype):
+    """Random rows, 25 or fewer (each pair's difference: two equal rows are exactly 0 apart, with gradient 0, where
+    the matrix product's rounding would leave a small distance and a large gradient) and more (the matrix product,
+    rounding as PyTorch's)."""
+    rng = np.random.default_rng(rows * others)
+    a, b = rng.normal(size=(rows, 7)).astype(dtype), rng.normal(size=(others, 7)).astype(dtype)
+    if max(rows, others) <= 25:
+        b[:3] = a[-3:]
+    upstream = rng.normal(size=(rows, others)).astype(dtype)
+    mode = CDIST_MODES[0]
+    ours = _cdist_and_gradients(gg, a, b, upstream, mode)
+    theirs = _cdist_and_gradients(torch, a, b, upstream, mode)
+    if max(rows, others) <= 25:
+        for pair in range(3):
+            assert ours[0][rows - 3 + pair, pair] == theirs[0][rows - 3 + pair, pair] == 0
+    tolerance = {"rtol": 1e-4 if dtype == np.float32 else 1e-12, "atol": 1e-4 if dtype == np.float32 else 1e-12}
+    for mine, expected in zip(ours, theirs):
+        np.testing.assert_allclose(mine, expected, **tolerance)
+
+
+@pytest.mark.torch
+def test_cdist_refuses_an_unknown_compute_mode_as_pytorch(torch):
+    with pytest.raises(ValueError, match="not a valid value for compute_mode"):
+        torch.cdist(torch.ones(2, 3), torch.ones(2, 3), compute_mode="fast")
+    with pytest.raises(ValueError, match="cdist: 'fast' is not a valid value for compute_mode; use one of"):
+        gg.cdist(gg.ones(2, 3), gg.ones(2, 3), compute_mode="fast")
