@@ -293,6 +293,16 @@ def register(op: Op) -> Op:
     return op
 
 
+def _plus_zero_where(mask: Array, values: Array, dtype: np.dtype) -> Array:
+    """``values`` (as ``dtype``) with +0 where ``mask`` holds, whatever they hold there (−0, ±∞, NaN): each entry's
+    bits ANDed with all ones where kept, all zeros where not. The same numbers as ``np.where(mask, 0, values)``,
+    without its branch per entry, which costs ~1 ns an entry where the mask has no long runs (a hard activation's
+    flat pieces on noisy data: 37 µs against 7 for 32k float32 entries)."""
+    values = np.asarray(values, dtype=dtype)
+    bits = values.view(np.dtype(f"u{values.itemsize}"))
+    return np.bitwise_and(bits, np.negative(np.logical_not(mask).astype(bits.dtype))).view(dtype)
+
+
 def elementwise(name: str, formula: str, derivative: str, value: Callable[..., Array],
                 local: Callable[..., Array], *, reads: str = "input", kind: str = "elementwise", written: str = "",
                 symbol: str = "", settings: dict[str, Any] | None = None,
@@ -335,7 +345,7 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
         if flat is not None:
             def backward(up: Array, saved: Any) -> tuple[Array]:
                 x, setting_values = saved
-                return (np.where(flat(x, *setting_values), 0, up * local(x, *setting_values)).astype(up.dtype),)
+                return (_plus_zero_where(flat(x, *setting_values), up * local(x, *setting_values), up.dtype),)
     else:  # saved: x alone (the engine calls these for every node: no work it does not need)
         if keeps_output:
             def forward(a: Array) -> tuple[Array, Any]:
@@ -350,7 +360,7 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
 
         if flat is not None:
             def backward(up: Array, kept: Array) -> tuple[Array]:
-                return (np.where(flat(kept), 0, up * local(kept)).astype(up.dtype),)
+                return (_plus_zero_where(flat(kept), up * local(kept), up.dtype),)
 
         backward = fused_backward or backward
 
@@ -766,14 +776,22 @@ HARDTANH = elementwise(
 HARDSIGMOID = elementwise(
     "hardsigmoid", "out = min(max(a/6 + 1/2, 0), 1)", "1/6 where −3 < {a} < 3, else 0 (0 at ±3)",
     lambda a: np.clip(a / 6 + 0.5, 0, 1).astype(a.dtype, copy=False),
-    lambda a: np.where(_strictly_inside_three(a), 1 / 6, 0).astype(a.dtype),
+    lambda a: _strictly_inside_three(a).astype(a.dtype) * np.asarray(1 / 6, a.dtype),
     kind="activation", written="Hardsigmoid({a})", symbol="Hardsigmoid",
     flat=lambda a: ~_strictly_inside_three(a), tensor_local=lambda a: _strictly_inside_three(a).to(a.dtype) / 6,
 )
+def _hardswish_slope(a):
+    """0 where a ≤ −3, a/3 + 1/2 where −3 < a < 3, else 1 (NaN: 1, as PyTorch), without np.where's per-entry branch
+    (see :func:`_plus_zero_where`)."""
+    below_three = a < 3
+    middle = _plus_zero_where(~((a > -3) & below_three), a / 3 + 0.5, a.dtype)
+    return middle + np.logical_not(below_three).astype(a.dtype)
+
+
 HARDSWISH = elementwise(
     "hardswish", "out = a·hardsigmoid(a)", "0 where {a} ≤ −3, {a}/3 + 1/2 where −3 < {a} < 3, else 1",
     lambda a: (a * np.clip(a / 6 + 0.5, 0, 1)).astype(a.dtype, copy=False),
-    lambda a: np.where(a <= -3, 0, np.where(a < 3, a / 3 + 0.5, 1)).astype(a.dtype),  # NaN: 1, as PyTorch
+    _hardswish_slope,
     kind="activation", written="Hardswish({a})", symbol="Hardswish", flat=lambda a: a <= -3,
     tensor_local=lambda a: 1 - (a <= -3).to(a.dtype) - ((a > -3) & (a < 3)).to(a.dtype) * (0.5 - a / 3),
 )

@@ -310,3 +310,27 @@ def test_cdist_refuses_an_unknown_compute_mode_as_pytorch(torch):
         torch.cdist(torch.ones(2, 3), torch.ones(2, 3), compute_mode="fast")
     with pytest.raises(ValueError, match="cdist: 'fast' is not a valid value for compute_mode; use one of"):
         gg.cdist(gg.ones(2, 3), gg.ones(2, 3), compute_mode="fast")
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("name, settings", [("hardtanh", {}), ("hardtanh", {"min_val": -2.0, "max_val": 0.5}),
+                                            ("relu6", {}), ("hardsigmoid", {}), ("hardswish", {})])
+def test_hard_activation_gradients_at_corners_and_odd_upstreams_are_pytorchs_bit_for_bit(torch, name, settings, dtype):
+    """Every input (corners, ±0, ±∞, NaN) against every upstream (±0, ±∞, NaN): +0 on a flat piece whatever the
+    upstream, the upstream's own sign of 0 elsewhere."""
+    inputs = [-np.inf, -7.0, -6.0, -3.0, -2.0, -1.5, -1.0, -0.0, 0.0, 1e-30, 0.5, 1.0, 2.9, 3.0, 6.0, 7.0, np.inf,
+              np.nan]
+    upstreams = [0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan]
+    x = np.repeat(np.array(inputs, dtype), len(upstreams))
+    upstream = np.tile(np.array(upstreams, dtype), len(inputs))
+    ours = gg.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    getattr(F, name)(ours, **settings).backward(gg.tensor(upstream))
+    getattr(torch.nn.functional, name)(theirs, **settings).backward(torch.tensor(upstream))
+    mine, expected = ours.grad.array, theirs.grad.numpy()
+    np.testing.assert_array_equal(mine == 0, expected == 0)
+    np.testing.assert_array_equal(np.signbit(mine), np.signbit(expected))
+    # within rounding off the flat pieces: PyTorch's hardsigmoid slope is float32's 1/6 in float64 too, and its
+    # float16 hardswish slope x/3 + 1/2 is rounded differently
+    np.testing.assert_allclose(mine, expected, rtol=max(2 * np.finfo(dtype).eps, 1e-7), atol=0)
