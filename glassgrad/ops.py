@@ -2046,12 +2046,13 @@ def _conv_reads(settings: tuple, input_shape: tuple, weight_shape: tuple, at: tu
 
 def windows_tensor(x, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple):
     """Every window of ``x`` (…, *size) as a tensor (…, K, L): kernel offsets × output positions, the padding
-    read as 0 (recorded: one ``gather``, so second derivatives flow through it)."""
+    read as 0 (recorded: one ``index_select`` of the flattened planes, so second derivatives flow through it; a
+    ``gather`` would copy the positions once per plane)."""
     lead, size = tuple(x.shape[:-len(kernel)]), tuple(x.shape[-len(kernel):])
     where, inside = sliding.window_positions(size, kernel, stride, dilation, padding)
-    picked = x.reshape(*lead, -1).gather(-1, np.broadcast_to(where.reshape(-1), lead + (where.size,)))
-    if not inside.all():
-        picked = picked * x.new_tensor(inside.reshape(-1))
+    picked = x.reshape(*lead, -1).index_select(-1, where.reshape(-1))
+    if not inside.all():  # filled, not multiplied by 0: a ∞ or NaN the padding's place points at stays out
+        picked = picked.masked_fill(~inside.reshape(-1), 0.0)
     return picked.reshape(*lead, *where.shape)
 
 
@@ -2060,8 +2061,8 @@ def windows_added_back(window_grads, size: tuple, kernel: tuple, stride: tuple, 
     window read, the padding's share dropped (recorded: one ``scatter_add``); the result is (…, *size)."""
     lead = tuple(window_grads.shape[:-2])
     where, inside = sliding.window_positions(size, kernel, stride, dilation, padding)
-    if not inside.all():
-        window_grads = window_grads * window_grads.new_tensor(inside)
+    if not inside.all():  # filled, not multiplied by 0: a ∞ or NaN read from the padding stays out
+        window_grads = window_grads.masked_fill(~inside, 0.0)
     flat = window_grads.reshape(*lead, -1)
     index = np.broadcast_to(where.reshape(-1), tuple(flat.shape))
     return flat.new_zeros(lead + (math.prod(size),)).scatter_add(-1, index, flat).reshape(*lead, *size)

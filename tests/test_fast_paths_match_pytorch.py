@@ -334,3 +334,42 @@ def test_hard_activation_gradients_at_corners_and_odd_upstreams_are_pytorchs_bit
     # within rounding off the flat pieces: PyTorch's hardsigmoid slope is float32's 1/6 in float64 too, and its
     # float16 hardswish slope x/3 + 1/2 is rounded differently
     np.testing.assert_allclose(mine, expected, rtol=max(2 * np.finfo(dtype).eps, 1e-7), atol=0)
+
+
+def _with_odd_entries(shape, seed):
+    """Normal values with ∞, −∞ and NaN at random places (the padding's place once pointed at one of them)."""
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=shape)
+    values.reshape(-1)[rng.integers(0, values.size, 3)] = [np.inf, -np.inf, np.nan]
+    return values
+
+
+@pytest.mark.torch
+@given(st.integers(1, 2), st.integers(1, 2), st.tuples(st.integers(1, 5), st.integers(1, 5)),
+       st.tuples(st.integers(1, 3), st.integers(1, 3)), st.integers(1, 2), st.integers(0, 2), st.integers(1, 2),
+       st.integers(0, 2**16))
+def test_unfold_and_fold_with_padding_keep_infinities_and_nan_out_of_the_padding(torch, batch, channels, size,
+                                                                                   kernel, dilation, padding, stride,
+                                                                                   seed):
+    """The padding reads 0 and its gradient is dropped, whatever the input or upstream holds, as PyTorch's:
+    glassgrad multiplied the entry at the padding's place by 0, which turns ∞ and NaN into NaN."""
+    blocks = [(n + 2 * padding - dilation * (k - 1) - 1) // stride + 1 for n, k in zip(size, kernel)]
+    if min(blocks) < 1:
+        return
+    settings = {"kernel_size": kernel, "dilation": dilation, "padding": padding, "stride": stride}
+    x = _with_odd_entries((batch, channels, *size), seed)
+    columns_shape = (batch, channels * kernel[0] * kernel[1], blocks[0] * blocks[1])
+    upstream = _with_odd_entries(columns_shape, seed + 1)
+    columns = _with_odd_entries(columns_shape, seed + 2)
+    found = []
+    for library in (gg, torch):
+        functional = library.nn.functional
+        image = library.tensor(x, requires_grad=True)
+        unfolded = functional.unfold(image, **settings)
+        unfolded.backward(library.tensor(upstream))
+        stacked = library.tensor(columns, requires_grad=True)
+        folded = functional.fold(stacked, size, **settings)
+        folded.backward(library.tensor(x))
+        found.append([unfolded.detach().numpy(), image.grad.numpy(), folded.detach().numpy(), stacked.grad.numpy()])
+    for name, mine, expected in zip(["unfold", "unfold's gradient", "fold", "fold's gradient"], *found):
+        np.testing.assert_allclose(mine, expected, rtol=1e-12, atol=1e-12, err_msg=name)
