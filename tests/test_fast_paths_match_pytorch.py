@@ -373,3 +373,25 @@ def test_unfold_and_fold_with_padding_keep_infinities_and_nan_out_of_the_padding
         found.append([unfolded.detach().numpy(), image.grad.numpy(), folded.detach().numpy(), stacked.grad.numpy()])
     for name, mine, expected in zip(["unfold", "unfold's gradient", "fold", "fold's gradient"], *found):
         np.testing.assert_allclose(mine, expected, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("input_lengths", [[30, 30, 30, 30], [30, 7, 0, 30], [12, 30, 3, 29]])
+def test_ctc_loss_of_long_inputs_some_cut_short_is_pytorchs(torch, input_lengths, dtype):
+    """30 frames: steps every sample reads run without holding α, the rest hold a finished sample's α."""
+    rng = np.random.default_rng(sum(input_lengths))
+    scores = (rng.normal(size=(30, 4, 6)) * 3).astype(dtype)
+    targets = np.array([[1, 1, 2, 3, 5], [2, 2, 2, 4, 1], [3, 1, 4, 1, 5], [5, 4, 3, 2, 1]])
+    target_lengths = [5, 3, 2, 0]
+    upstream = np.array([1.0, -2.0, 0.5, 3.0], dtype)
+    found = []
+    for library in (gg, torch):
+        z = library.tensor(scores, requires_grad=True)
+        loss = library.nn.functional.ctc_loss(z.log_softmax(-1), library.tensor(targets), input_lengths,
+                                              target_lengths, reduction="none", zero_infinity=True)
+        loss.backward(library.tensor(upstream))
+        found.append((loss.detach().numpy(), z.grad.numpy()))
+    tolerance = {"rtol": 1e-4, "atol": 1e-5} if dtype == np.float32 else {"rtol": 1e-10, "atol": 1e-12}
+    for mine, expected in zip(*found):
+        np.testing.assert_allclose(mine, expected, **tolerance)
