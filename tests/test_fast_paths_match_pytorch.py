@@ -395,3 +395,21 @@ def test_ctc_loss_of_long_inputs_some_cut_short_is_pytorchs(torch, input_lengths
     tolerance = {"rtol": 1e-4, "atol": 1e-5} if dtype == np.float32 else {"rtol": 1e-10, "atol": 1e-12}
     for mine, expected in zip(*found):
         np.testing.assert_allclose(mine, expected, **tolerance)
+
+
+@pytest.mark.torch
+@given(st.integers(1, 3), st.data())
+def test_tensor_unfold_gradient_adds_overlapping_windows_as_pytorch(torch, ndim, data):
+    """Windows that overlap (step < size), touch, or skip entries (step > size); exact sums of halves, ±0, ±∞ (the
+    sign of a 0 sum left aside: glassgrad adds onto +0, so a lone −0 upstream gives +0 where PyTorch keeps −0)."""
+    shape = data.draw(st.tuples(*[st.integers(1, 7)] * ndim), label="shape")
+    dim = data.draw(st.integers(0, ndim - 1), label="dim")
+    size = data.draw(st.integers(0, shape[dim]), label="size")
+    step = data.draw(st.integers(1, 4), label="step")
+    x = data.draw(arrays(np.float64, shape, elements=UPSTREAM_VALUES), label="x")
+    out_shape = tuple(gg.tensor(x).unfold(dim, size, step).shape)
+    upstream = data.draw(arrays(np.float64, out_shape, elements=UPSTREAM_VALUES), label="upstream")
+    ours = _pick_and_gradient(gg, lambda lib, t: t.unfold(dim, size, step), x, upstream)
+    theirs = _pick_and_gradient(torch, lambda lib, t: t.unfold(dim, size, step), x, upstream)
+    for mine, expected in zip(ours, theirs):
+        np.testing.assert_array_equal(mine, expected)
