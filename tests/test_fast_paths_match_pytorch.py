@@ -305,6 +305,20 @@ def test_cdist_of_normal_rows_is_pytorchs_on_either_side_of_25_rows(torch, rows,
 
 
 @pytest.mark.torch
+def test_cdist_matrix_product_form_has_pytorchs_second_derivative(torch):
+    rng = np.random.default_rng(1)
+    a, b, upstream = rng.normal(size=(30, 3)), rng.normal(size=(27, 3)), rng.normal(size=(30, 27))
+    found = []
+    for library, grad in ((gg, gg.autograd.grad), (torch, torch.autograd.grad)):
+        x1, x2 = library.tensor(a, requires_grad=True), library.tensor(b, requires_grad=True)
+        first = grad((library.cdist(x1, x2) * library.tensor(upstream)).sum(), [x1, x2], create_graph=True)
+        ((first[0] ** 2).sum() + (first[1] * library.tensor(b)).sum()).backward()
+        found.append((x1.grad.numpy(), x2.grad.numpy()))
+    for mine, expected in zip(*found):
+        np.testing.assert_allclose(mine, expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.torch
 def test_cdist_refuses_an_unknown_compute_mode_as_pytorch(torch):
     with pytest.raises(ValueError, match="not a valid value for compute_mode"):
         torch.cdist(torch.ones(2, 3), torch.ones(2, 3), compute_mode="fast")
