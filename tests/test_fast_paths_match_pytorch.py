@@ -427,3 +427,24 @@ def test_tensor_unfold_gradient_adds_overlapping_windows_as_pytorch(torch, ndim,
     theirs = _pick_and_gradient(torch, lambda lib, t: t.unfold(dim, size, step), x, upstream)
     for mine, expected in zip(ours, theirs):
         np.testing.assert_array_equal(mine, expected)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@given(st.integers(1, 6), st.integers(1, 6), st.booleans(), st.data())
+def test_masked_fill_gradient_is_plus_zero_under_the_mask_whatever_the_upstream(torch, dtype, rows, columns,
+                                                                               broadcast, data):
+    """A random or broadcast mask; upstreams ±0, ±∞, NaN: +0 under the mask, the upstream itself elsewhere."""
+    mask = data.draw(arrays(np.bool_, (columns,) if broadcast else (rows, columns)), label="mask")
+    x = data.draw(arrays(dtype, (rows, columns), elements=UPSTREAM_VALUES), label="x")
+    upstream = data.draw(arrays(dtype, (rows, columns), elements=st.sampled_from(
+        [0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan])), label="upstream")
+    found = []
+    for library in (gg, torch):
+        leaf = library.tensor(x, requires_grad=True)
+        out = leaf.masked_fill(library.tensor(mask), -np.inf)
+        out.backward(library.tensor(upstream))
+        found.append((out.detach().numpy(), leaf.grad.numpy()))
+    for mine, expected in zip(*found):
+        np.testing.assert_array_equal(mine, expected)
+        np.testing.assert_array_equal(np.signbit(mine), np.signbit(expected))
