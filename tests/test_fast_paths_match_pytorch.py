@@ -448,3 +448,28 @@ def test_masked_fill_gradient_is_plus_zero_under_the_mask_whatever_the_upstream(
     for mine, expected in zip(*found):
         np.testing.assert_array_equal(mine, expected)
         np.testing.assert_array_equal(np.signbit(mine), np.signbit(expected))
+
+
+@pytest.mark.torch
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.integers(1, 2), st.booleans(),
+       st.sampled_from([np.float32, np.float64]), st.data())
+def test_max_pool_gradient_adds_shared_maxima_in_pytorchs_order(torch, dims, kernel, stride, dilation, ceil_mode,
+                                                                dtype, data):
+    """Overlapping windows whose maxima coincide add their upstreams window by window, as PyTorch's kernel (bit for
+    bit); ±∞ and NaN in the input and the upstream."""
+    padding = data.draw(st.integers(0, kernel // 2), label="padding")
+    size = data.draw(st.integers(dilation * (kernel - 1) + 1, 9), label="size")
+    seed = data.draw(st.integers(0, 2**16), label="seed")
+    x = _with_odd_entries((2, 2) + (size,) * dims, seed).astype(dtype)
+    pool = f"max_pool{dims}d"
+    settings = {"kernel_size": kernel, "stride": stride, "padding": padding, "dilation": dilation,
+                "ceil_mode": ceil_mode}
+    upstream = _with_odd_entries(tuple(getattr(F, pool)(gg.tensor(x), **settings).shape), seed + 1).astype(dtype)
+    found = []
+    for library in (gg, torch):
+        leaf = library.tensor(x, requires_grad=True)
+        out = getattr(library.nn.functional, pool)(leaf, **settings)
+        out.backward(library.tensor(upstream))
+        found.append((out.detach().numpy(), leaf.grad.numpy()))
+    for mine, expected in zip(*found):
+        np.testing.assert_array_equal(mine, expected)
