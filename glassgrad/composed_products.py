@@ -5,7 +5,8 @@
 * ``kron(a, b)``: ``out[i·m + k, …] = a[i, …]·b[k, …]``, a broadcast product of ``a`` and ``b`` with
   their dims interleaved, then merged in pairs;
 * ``cdist(x1, x2, p)``: ``out[…, i, j] = ‖x1[…, i, :] − x2[…, j, :]‖_p``, the ``norm`` row over the
-  differences of every pair (its gradient is 0 where the distance is 0, as PyTorch's);
+  differences of every pair (its gradient is 0 where the distance is 0, as PyTorch's), or for p = 2 with more
+  than 25 rows the ``euclidean_dist`` row, √(‖a‖² + ‖b‖² − 2a·b) from one matrix product, as PyTorch;
 * ``baddbmm(c, a, b)``: ``beta·c + alpha·(a @ b)`` for batches of matrices;
 * ``cartesian_prod(a, b, …)``: the rows ``(a[i], b[j], …)``, a ``meshgrid`` flattened; ``combinations(x, r)``:
   the rows ``(x[i₁], …, x[iᵣ])`` for ``i₁ < … < iᵣ`` (``≤`` with replacement), picked by index;
@@ -29,12 +30,13 @@ from typing import Any
 
 import numpy as np
 
-from . import linalg
+from . import linalg, ops_norm
 from .arguments import check_dim, shape_text
 from .composed import _check_dims, _scaled_sum, meshgrid
 from .creation import as_tensor
+from .dtypes import float32, float64
 from .functions import stack
-from .tensor import Tensor
+from .tensor import Tensor, apply
 from .tensor_methods import _plain, add
 
 
@@ -93,9 +95,19 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
     return (spread_a * spread_b).reshape([m * n for m, n in zip(shape_a, shape_b)])
 
 
-def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: Any = None) -> Tensor:
-    """``out[…, i, j] = ‖x1[…, i, :] − x2[…, j, :]‖_p`` for every pair of rows (batch dims broadcast);
-    ``compute_mode`` is accepted and changes nothing (every pair's difference is formed)."""
+_COMPUTE_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
+          compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
+    """``out[…, i, j] = ‖x1[…, i, :] − x2[…, j, :]‖_p`` for every pair of rows (batch dims broadcast).
+
+    For p = 2, as in PyTorch, the ``euclidean_dist`` row's √(‖a‖² + ‖b‖² − 2a·b) (one matrix product, no pair's
+    difference) where ``compute_mode`` asks for it, or by default where either side has more than 25 rows;
+    otherwise the ``norm`` row over every pair's difference (exact where two rows are equal)."""
+    if compute_mode not in _COMPUTE_MODES:
+        raise ValueError(f"cdist: {compute_mode!r} is not a valid value for compute_mode; use one of "
+                         f"{', '.join(_COMPUTE_MODES)}")
     a, b = as_tensor(x1), as_tensor(x2)
     if a.ndim < 2 or b.ndim < 2:
         raise RuntimeError(f"cdist: needs tensors with at least 2 dims (…, rows, columns), got shapes "
@@ -105,6 +117,10 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: Any = None) -> T
                            f"{b.shape[-1]}")
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not p >= 0:
         raise RuntimeError(f"cdist: p must be a number >= 0, got {p!r}")
+    if (p == 2 and a.numel() and b.numel() and a.dtype in (float32, float64) and b.dtype == a.dtype
+            and (compute_mode == _COMPUTE_MODES[1] or compute_mode == _COMPUTE_MODES[0]
+                 and max(a.shape[-2], b.shape[-2]) > 25)):
+        return apply(ops_norm.EUCLIDEAN_DIST, (a, b), a.array, b.array)
     # no columns: every distance is 0, as in PyTorch, also for p = inf (whose vector_norm of nothing is refused)
     return linalg.vector_norm(a.unsqueeze(-2) - b.unsqueeze(-3), p if a.shape[-1] else 1, -1)
 

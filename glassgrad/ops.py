@@ -293,6 +293,16 @@ def register(op: Op) -> Op:
     return op
 
 
+def _plus_zero_where(mask: Array, values: Array, dtype: np.dtype) -> Array:
+    """``values`` (as ``dtype``) with +0 where ``mask`` holds, whatever they hold there (−0, ±∞, NaN): each entry's
+    bits ANDed with all ones where kept, all zeros where not. The same numbers as ``np.where(mask, 0, values)``,
+    without its branch per entry, which costs ~1 ns an entry where the mask has no long runs (a hard activation's
+    flat pieces on noisy data: 37 µs against 7 for 32k float32 entries)."""
+    values = np.asarray(values, dtype=dtype)
+    bits = values.view(np.dtype(f"u{values.itemsize}"))
+    return np.bitwise_and(bits, np.negative(np.logical_not(mask).astype(bits.dtype))).view(dtype)
+
+
 def elementwise(name: str, formula: str, derivative: str, value: Callable[..., Array],
                 local: Callable[..., Array], *, reads: str = "input", kind: str = "elementwise", written: str = "",
                 symbol: str = "", settings: dict[str, Any] | None = None,
@@ -335,7 +345,7 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
         if flat is not None:
             def backward(up: Array, saved: Any) -> tuple[Array]:
                 x, setting_values = saved
-                return (np.where(flat(x, *setting_values), 0, up * local(x, *setting_values)).astype(up.dtype),)
+                return (_plus_zero_where(flat(x, *setting_values), up * local(x, *setting_values), up.dtype),)
     else:  # saved: x alone (the engine calls these for every node: no work it does not need)
         if keeps_output:
             def forward(a: Array) -> tuple[Array, Any]:
@@ -350,7 +360,7 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
 
         if flat is not None:
             def backward(up: Array, kept: Array) -> tuple[Array]:
-                return (np.where(flat(kept), 0, up * local(kept)).astype(up.dtype),)
+                return (_plus_zero_where(flat(kept), up * local(kept), up.dtype),)
 
         backward = fused_backward or backward
 
@@ -766,14 +776,22 @@ HARDTANH = elementwise(
 HARDSIGMOID = elementwise(
     "hardsigmoid", "out = min(max(a/6 + 1/2, 0), 1)", "1/6 where −3 < {a} < 3, else 0 (0 at ±3)",
     lambda a: np.clip(a / 6 + 0.5, 0, 1).astype(a.dtype, copy=False),
-    lambda a: np.where(_strictly_inside_three(a), 1 / 6, 0).astype(a.dtype),
+    lambda a: _strictly_inside_three(a).astype(a.dtype) * np.asarray(1 / 6, a.dtype),
     kind="activation", written="Hardsigmoid({a})", symbol="Hardsigmoid",
     flat=lambda a: ~_strictly_inside_three(a), tensor_local=lambda a: _strictly_inside_three(a).to(a.dtype) / 6,
 )
+def _hardswish_slope(a):
+    """0 where a ≤ −3, a/3 + 1/2 where −3 < a < 3, else 1 (NaN: 1, as PyTorch), without np.where's per-entry branch
+    (see :func:`_plus_zero_where`)."""
+    below_three = a < 3
+    middle = _plus_zero_where(~((a > -3) & below_three), a / 3 + 0.5, a.dtype)
+    return middle + np.logical_not(below_three).astype(a.dtype)
+
+
 HARDSWISH = elementwise(
     "hardswish", "out = a·hardsigmoid(a)", "0 where {a} ≤ −3, {a}/3 + 1/2 where −3 < {a} < 3, else 1",
     lambda a: (a * np.clip(a / 6 + 0.5, 0, 1)).astype(a.dtype, copy=False),
-    lambda a: np.where(a <= -3, 0, np.where(a < 3, a / 3 + 0.5, 1)).astype(a.dtype),  # NaN: 1, as PyTorch
+    _hardswish_slope,
     kind="activation", written="Hardswish({a})", symbol="Hardswish", flat=lambda a: a <= -3,
     tensor_local=lambda a: 1 - (a <= -3).to(a.dtype) - ((a > -3) & (a < 3)).to(a.dtype) * (0.5 - a / 3),
 )
@@ -2049,12 +2067,13 @@ def _conv_reads(settings: tuple, input_shape: tuple, weight_shape: tuple, at: tu
 
 def windows_tensor(x, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple):
     """Every window of ``x`` (…, *size) as a tensor (…, K, L): kernel offsets × output positions, the padding
-    read as 0 (recorded: one ``gather``, so second derivatives flow through it)."""
+    read as 0 (recorded: one ``index_select`` of the flattened planes, so second derivatives flow through it; a
+    ``gather`` would copy the positions once per plane)."""
     lead, size = tuple(x.shape[:-len(kernel)]), tuple(x.shape[-len(kernel):])
     where, inside = sliding.window_positions(size, kernel, stride, dilation, padding)
-    picked = x.reshape(*lead, -1).gather(-1, np.broadcast_to(where.reshape(-1), lead + (where.size,)))
-    if not inside.all():
-        picked = picked * x.new_tensor(inside.reshape(-1))
+    picked = x.reshape(*lead, -1).index_select(-1, where.reshape(-1))
+    if not inside.all():  # filled, not multiplied by 0: a ∞ or NaN the padding's place points at stays out
+        picked = picked.masked_fill(~inside.reshape(-1), 0.0)
     return picked.reshape(*lead, *where.shape)
 
 
@@ -2063,8 +2082,8 @@ def windows_added_back(window_grads, size: tuple, kernel: tuple, stride: tuple, 
     window read, the padding's share dropped (recorded: one ``scatter_add``); the result is (…, *size)."""
     lead = tuple(window_grads.shape[:-2])
     where, inside = sliding.window_positions(size, kernel, stride, dilation, padding)
-    if not inside.all():
-        window_grads = window_grads * window_grads.new_tensor(inside)
+    if not inside.all():  # filled, not multiplied by 0: a ∞ or NaN read from the padding stays out
+        window_grads = window_grads.masked_fill(~inside, 0.0)
     flat = window_grads.reshape(*lead, -1)
     index = np.broadcast_to(where.reshape(-1), tuple(flat.shape))
     return flat.new_zeros(lead + (math.prod(size),)).scatter_add(-1, index, flat).reshape(*lead, *size)

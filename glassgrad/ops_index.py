@@ -320,11 +320,11 @@ def _unfold(a, dim, size, step):
 def _unfold_back(up, saved):
     shape, dim, size, step = saved
     grad = np.zeros(shape, dtype=up.dtype)
-    starts = np.arange(up.shape[dim]) * step
+    windows = up.shape[dim]
     moved_up = np.moveaxis(up, dim, -2)  # (…, windows, size)
     moved_grad = np.moveaxis(grad, dim, -1)  # a view of grad
-    for k in range(size):
-        np.add.at(moved_grad, (..., starts + k), moved_up[..., k])
+    for k in range(size):  # the k-th entry of every window: the places k, k + step, …, each once (a strided slice)
+        moved_grad[..., k:k + step * (windows - 1) + 1:step] += moved_up[..., k]
     return (grad,)
 
 def _unfold_vjp(up, inputs, out, saved):

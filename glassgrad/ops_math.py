@@ -30,7 +30,7 @@ import math
 
 import numpy as np
 
-from .ops import OUT, Op, elementwise, entry_by_entry, register
+from .ops import OUT, Op, _plus_zero_where, elementwise, entry_by_entry, register
 
 LN10, LN2 = math.log(10), math.log(2)
 
@@ -301,7 +301,7 @@ def _masked_fill(a, mask, value):
     return np.where(mask, np.asarray(value, dtype=a.dtype), a), np.array(mask, dtype=bool)  # a copy: it may change
 
 def _masked_fill_back(up, mask):
-    return (np.where(mask, 0, up).astype(up.dtype, copy=False),)
+    return (_plus_zero_where(mask, up, up.dtype),)
 
 MASKED_FILL = register(Op(  # a fused where(): one step in a trace, and the mask kept as a setting
     "masked_fill", "out = value where mask, else a", ("1 where the mask is False, else 0 (overwritten)",),

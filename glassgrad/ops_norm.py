@@ -1,4 +1,5 @@
-"""The row of the rule table for vector norms: ``‖a‖_p = (Σ |aᵢ|^p)^(1/p)`` over some dims.
+"""The rows of the rule table for vector norms, ``‖a‖_p = (Σ |aᵢ|^p)^(1/p)`` over some dims, and for the euclidean
+distances of every pair of rows (``cdist``'s matrix-product form).
 
 Registered in the same table as the rows of :mod:`glassgrad.ops` (:data:`glassgrad.ops.RULES`);
 ``x.norm()``, ``gg.linalg.vector_norm`` and ``F.normalize`` all come here. The orders, as in PyTorch:
@@ -114,4 +115,45 @@ NORM = register(Op(
      "norm, split between ties; 0 where the norm is 0)",),
     _norm, _norm_back, kind="reduction", written="‖{a}‖_{p}", settings=("dims", "p", "keepdim"),
     defaults=(None, 2.0, False), saves=((0, OUT),), vjp_tensors=_norm_vjp,
+))
+
+
+def _euclidean_dist(a, b):
+    """``out[…, i, j] = √max(‖aᵢ‖² + ‖bⱼ‖² − 2·aᵢ·bⱼ, 0)``, PyTorch's form: one product of the rows
+    ``[−2aᵢ, ‖aᵢ‖², 1]`` and ``[bⱼ, 1, ‖bⱼ‖²]`` (no pair's difference is formed; rounding can leave a small
+    distance where two rows are equal, as in PyTorch)."""
+    squares_a, squares_b = (a * a).sum(-1, keepdims=True), (b * b).sum(-1, keepdims=True)
+    left = np.concatenate([-2 * a, squares_a, np.ones_like(squares_a)], -1)
+    right = np.concatenate([b, np.ones_like(squares_b), squares_b], -1)
+    with np.errstate(invalid="ignore"):  # ∞ − ∞ of a row holding ±∞ is NaN, as in PyTorch, without a warning
+        out = np.sqrt(np.maximum(left @ np.swapaxes(right, -1, -2), 0))
+    return out, (a, b, out)
+
+
+def _euclidean_dist_back(up, saved):
+    """``∂L/∂aᵢ = aᵢ·Σⱼ rᵢⱼ − Σⱼ rᵢⱼ·bⱼ`` and ``∂L/∂bⱼ = bⱼ·Σᵢ rᵢⱼ − Σᵢ rᵢⱼ·aᵢ``, with ``r = up/out`` (0 where the
+    distance is 0): Σⱼ rᵢⱼ·(aᵢ − bⱼ) as two products."""
+    a, b, out = saved
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = up / out
+        ratio[out == 0] = 0
+        return (a * ratio.sum(-1, keepdims=True) - ratio @ b,
+                b * ratio.sum(-2)[..., None] - np.swapaxes(ratio, -1, -2) @ a)
+
+
+def _euclidean_dist_vjp(up, inputs, out, saved):
+    """:func:`_euclidean_dist_back` on tensors (recorded); where the distance is 0 is a constant."""
+    a, b = inputs
+    at_zero = a.new_tensor(saved[2] == 0)
+    ratio = (up / (out + at_zero)).masked_fill(at_zero.bool(), 0.0)
+    return (a * ratio.sum(-1, keepdim=True) - ratio @ b,
+            b * ratio.sum(-2).unsqueeze(-1) - ratio.transpose(-1, -2) @ a)
+
+
+EUCLIDEAN_DIST = register(Op(
+    "euclidean_dist", "out[i, j] = ‖aᵢ − bⱼ‖ = √max(‖aᵢ‖² + ‖bⱼ‖² − 2·aᵢ·bⱼ, 0)",
+    ("Σⱼ {up}ᵢⱼ·({a}ᵢ − {b}ⱼ)/{out}ᵢⱼ  (0 where {out}ᵢⱼ = 0)",
+     "Σᵢ {up}ᵢⱼ·({b}ⱼ − {a}ᵢ)/{out}ᵢⱼ  (0 where {out}ᵢⱼ = 0)"),
+    _euclidean_dist, _euclidean_dist_back, kind="contraction", roles=("a", "b"), written="cdist({a}, {b})",
+    saves=((0, 1, OUT), (0, 1, OUT)), vjp_tensors=_euclidean_dist_vjp,
 ))

@@ -193,9 +193,18 @@ def max_windows(x: Array, kernel: tuple[int, ...], stride: tuple[int, ...], dila
 
 def max_windows_back(up: Array, where: Array, input_shape: tuple[int, ...], kernel: tuple[int, ...],
                      stride: tuple[int, ...], dilation: tuple[int, ...], padding: Pairs) -> Array:
-    """Each window's upstream gradient to the entry that was its maximum (summed where windows share it)."""
-    window_grads = np.stack([np.where(where == entry, up, 0) for entry in range(math.prod(kernel))])
-    return scatter_windows(window_grads.reshape(kernel + up.shape), input_shape[2:], stride, dilation, padding)
+    """Each window's upstream gradient to the entry that was its maximum (summed where windows share it): added at
+    each maximum's flat place in the padded input (window ``i`` reads ``i·s + u·d`` per dim), the padding's share
+    dropped (no maximum is there)."""
+    padded_size = tuple(n + before + after for n, (before, after) in zip(input_shape[2:], padding))
+    offsets = np.unravel_index(where, kernel)  # each window's maximum, as a kernel offset per dim
+    places = np.arange(math.prod(input_shape[:2])).reshape(input_shape[:2] + (1,) * len(kernel))
+    for dim, (size, step, spread) in enumerate(zip(padded_size, stride, dilation)):
+        starts = np.arange(up.shape[2 + dim]).reshape([-1 if d == dim else 1 for d in range(len(kernel))]) * step
+        places = places * size + starts + offsets[dim] * spread
+    grad = np.zeros(input_shape[:2] + padded_size, dtype=up.dtype)
+    np.add.at(grad.reshape(-1), places.reshape(-1), up.reshape(-1))
+    return grad[(..., *(slice(before, before + n) for n, (before, _) in zip(input_shape[2:], padding)))]
 
 
 def mean_windows(x: Array, kernel: tuple[int, ...], stride: tuple[int, ...], padding: Pairs,

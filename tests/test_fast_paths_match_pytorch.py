@@ -224,3 +224,265 @@ def test_two_norm_gradient_at_zero_infinite_and_nan_rows_is_pytorchs(torch, dtyp
     gg.linalg.vector_norm(ours, dim=1).backward(gg.tensor(upstream))
     torch.linalg.vector_norm(theirs, dim=1).backward(torch.tensor(upstream))
     np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy(), rtol=2 * np.finfo(dtype).eps, atol=0)
+
+
+def _distinct_with_edges(shape, seed):
+    """Distinct values (no ties, whose shares PyTorch does not split) with ±∞, NaN, ±1e20 and −1e-30 among them."""
+    rng = np.random.default_rng(seed)
+    values = rng.permutation(np.prod(shape)).astype(np.float64) - np.prod(shape) / 2
+    edges = [np.inf, -np.inf, np.nan, 1e20, -1e20, -1e-30]
+    places = rng.permutation(values.size)[: min(len(edges), values.size // 4)]
+    values[places] = edges[: len(places)]
+    return values.reshape(shape)
+
+
+@pytest.mark.torch
+@given(st.integers(1, 3), st.lists(st.tuples(st.integers(1, 4), st.integers(1, 4)), min_size=1, max_size=3),
+       st.booleans(), st.integers(0, 2**16))
+def test_adaptive_max_pool_whose_windows_tile_the_input_is_pytorchs(torch, channels, outputs_and_windows, uneven,
+                                                                  seed):
+    """Sizes n = o·k (every window k wide: the split-and-amax path), and with ``uneven`` one more entry in the
+    first dim (overlapping windows of two sizes: the window-by-window path); values, gradients and indices."""
+    dims = len(outputs_and_windows)
+    wanted = tuple(out for out, _ in outputs_and_windows)
+    sizes = [out * window for out, window in outputs_and_windows]
+    sizes[0] += uneven
+    x = _distinct_with_edges((2, channels, *sizes), seed)
+    upstream = np.random.default_rng(seed + 1).normal(size=(2, channels, *wanted))
+    pool = {1: "adaptive_max_pool1d", 2: "adaptive_max_pool2d", 3: "adaptive_max_pool3d"}[dims]
+    ours = gg.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    out, indices = getattr(F, pool)(ours, wanted, return_indices=True)
+    expected, expected_indices = getattr(torch.nn.functional, pool)(theirs, wanted, return_indices=True)
+    out.backward(gg.tensor(upstream))
+    expected.backward(torch.tensor(upstream))
+    np.testing.assert_array_equal(out.array, expected.detach().numpy())
+    np.testing.assert_array_equal(indices.array, expected_indices.numpy())
+    np.testing.assert_array_equal(ours.grad.array, theirs.grad.numpy())
+
+
+CDIST_MODES = ["use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist"]
+
+
+def _cdist_and_gradients(library, a, b, upstream, mode):
+    x1, x2 = library.tensor(a, requires_grad=True), library.tensor(b, requires_grad=True)
+    out = library.cdist(x1, x2, compute_mode=mode)
+    out.backward(library.tensor(upstream))
+    return out.detach().numpy(), x1.grad.numpy(), x2.grad.numpy()
+
+
+@pytest.mark.torch
+@given(st.integers(1, 40), st.integers(1, 40), st.integers(1, 5), st.sampled_from(CDIST_MODES),
+       st.sampled_from([np.float32, np.float64]), st.sampled_from([None, np.nan, np.inf]), st.integers(0, 2**16))
+def test_cdist_of_small_integer_rows_is_pytorchs_in_every_compute_mode(torch, rows, others, columns, mode, dtype,
+                                                                       odd, seed):
+    """Small integers: ‖a‖² + ‖b‖² − 2a·b is exact, so both forms give the same distances, 0 exactly where two rows
+    are equal (its gradient 0), a zero row among them; and a row holding NaN or ±∞ (NaN or ∞ out, as PyTorch)."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(-3, 4, size=(2, rows, columns)).astype(dtype)
+    b = rng.integers(-3, 4, size=(1, others, columns)).astype(dtype)
+    a[0, 0], b[0, -1] = 0, a[1, -1]  # a zero row; a pair of equal rows
+    if odd is not None:
+        a[1, 0, 0], b[0, 0, -1] = odd, -odd
+    upstream = rng.normal(size=(2, rows, others)).astype(dtype)
+    ours = _cdist_and_gradients(gg, a, b, upstream, mode)
+    theirs = _cdist_and_gradients(torch, a, b, upstream, mode)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=2 * np.finfo(dtype).eps, atol=0)  # a rounding of √
+    np.testing.assert_array_equal(ours[0] == 0, theirs[0] == 0)
+    tolerance = 50 * np.finfo(dtype).eps * (1 + rows + others)  # terms of up to ~|a|·Σ|up/out| cancel
+    for mine, expected in zip(ours[1:], theirs[1:]):
+        np.testing.assert_allclose(mine, expected, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows, others", [(26, 3), (3, 26), (25, 25), (64, 50)])
+def test_cdist_of_normal_rows_is_pytorchs_on_either_side_of_25_rows(torch, rows, others, dtype):
+    """Random rows, 25 or fewer (each pair's difference: two equal rows are exactly 0 apart, with gradient 0, where
+    the matrix product's rounding would leave a small distance and a large gradient) and more (the matrix product,
+    rounding as PyTorch's)."""
+    rng = np.random.default_rng(rows * others)
+    a, b = rng.normal(size=(rows, 7)).astype(dtype), rng.normal(size=(others, 7)).astype(dtype)
+    if max(rows, others) <= 25:
+        b[:3] = a[-3:]
+    upstream = rng.normal(size=(rows, others)).astype(dtype)
+    mode = CDIST_MODES[0]
+    ours = _cdist_and_gradients(gg, a, b, upstream, mode)
+    theirs = _cdist_and_gradients(torch, a, b, upstream, mode)
+    if max(rows, others) <= 25:
+        for pair in range(3):
+            assert ours[0][rows - 3 + pair, pair] == theirs[0][rows - 3 + pair, pair] == 0
+    tolerance = {"rtol": 1e-4 if dtype == np.float32 else 1e-12, "atol": 1e-4 if dtype == np.float32 else 1e-12}
+    for mine, expected in zip(ours, theirs):
+        np.testing.assert_allclose(mine, expected, **tolerance)
+
+
+@pytest.mark.torch
+def test_cdist_matrix_product_form_has_pytorchs_second_derivative(torch):
+    rng = np.random.default_rng(1)
+    a, b, upstream = rng.normal(size=(30, 3)), rng.normal(size=(27, 3)), rng.normal(size=(30, 27))
+    found = []
+    for library, grad in ((gg, gg.autograd.grad), (torch, torch.autograd.grad)):
+        x1, x2 = library.tensor(a, requires_grad=True), library.tensor(b, requires_grad=True)
+        first = grad((library.cdist(x1, x2) * library.tensor(upstream)).sum(), [x1, x2], create_graph=True)
+        ((first[0] ** 2).sum() + (first[1] * library.tensor(b)).sum()).backward()
+        found.append((x1.grad.numpy(), x2.grad.numpy()))
+    for mine, expected in zip(*found):
+        np.testing.assert_allclose(mine, expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.torch
+def test_cdist_refuses_an_unknown_compute_mode_as_pytorch(torch):
+    with pytest.raises(ValueError, match="not a valid value for compute_mode"):
+        torch.cdist(torch.ones(2, 3), torch.ones(2, 3), compute_mode="fast")
+    with pytest.raises(ValueError, match="cdist: 'fast' is not a valid value for compute_mode; use one of"):
+        gg.cdist(gg.ones(2, 3), gg.ones(2, 3), compute_mode="fast")
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("name, settings", [("hardtanh", {}), ("hardtanh", {"min_val": -2.0, "max_val": 0.5}),
+                                            ("relu6", {}), ("hardsigmoid", {}), ("hardswish", {})])
+def test_hard_activation_gradients_at_corners_and_odd_upstreams_are_pytorchs_bit_for_bit(torch, name, settings, dtype):
+    """Every input (corners, ±0, ±∞, NaN) against every upstream (±0, ±∞, NaN): +0 on a flat piece whatever the
+    upstream, the upstream's own sign of 0 elsewhere."""
+    inputs = [-np.inf, -7.0, -6.0, -3.0, -2.0, -1.5, -1.0, -0.0, 0.0, 1e-30, 0.5, 1.0, 2.9, 3.0, 6.0, 7.0, np.inf,
+              np.nan]
+    upstreams = [0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan]
+    x = np.repeat(np.array(inputs, dtype), len(upstreams))
+    upstream = np.tile(np.array(upstreams, dtype), len(inputs))
+    ours = gg.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    getattr(F, name)(ours, **settings).backward(gg.tensor(upstream))
+    getattr(torch.nn.functional, name)(theirs, **settings).backward(torch.tensor(upstream))
+    mine, expected = ours.grad.array, theirs.grad.numpy()
+    np.testing.assert_array_equal(mine == 0, expected == 0)
+    np.testing.assert_array_equal(np.signbit(mine), np.signbit(expected))
+    # within rounding off the flat pieces: PyTorch's hardsigmoid slope is float32's 1/6 in float64 too, and its
+    # float16 hardswish slope x/3 + 1/2 is rounded differently
+    np.testing.assert_allclose(mine, expected, rtol=max(2 * np.finfo(dtype).eps, 1e-7), atol=0)
+
+
+def _with_odd_entries(shape, seed):
+    """Normal values with ∞, −∞ and NaN at random places (the padding's place once pointed at one of them)."""
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=shape)
+    values.reshape(-1)[rng.integers(0, values.size, 3)] = [np.inf, -np.inf, np.nan]
+    return values
+
+
+@pytest.mark.torch
+@given(st.integers(1, 2), st.integers(1, 2), st.tuples(st.integers(1, 5), st.integers(1, 5)),
+       st.tuples(st.integers(1, 3), st.integers(1, 3)), st.integers(1, 2), st.integers(0, 2), st.integers(1, 2),
+       st.integers(0, 2**16))
+def test_unfold_and_fold_with_padding_keep_infinities_and_nan_out_of_the_padding(torch, batch, channels, size,
+                                                                                   kernel, dilation, padding, stride,
+                                                                                   seed):
+    """The padding reads 0 and its gradient is dropped, whatever the input or upstream holds, as PyTorch's:
+    glassgrad multiplied the entry at the padding's place by 0, which turns ∞ and NaN into NaN."""
+    blocks = [(n + 2 * padding - dilation * (k - 1) - 1) // stride + 1 for n, k in zip(size, kernel)]
+    if min(blocks) < 1:
+        return
+    settings = {"kernel_size": kernel, "dilation": dilation, "padding": padding, "stride": stride}
+    x = _with_odd_entries((batch, channels, *size), seed)
+    columns_shape = (batch, channels * kernel[0] * kernel[1], blocks[0] * blocks[1])
+    upstream = _with_odd_entries(columns_shape, seed + 1)
+    columns = _with_odd_entries(columns_shape, seed + 2)
+    found = []
+    for library in (gg, torch):
+        functional = library.nn.functional
+        image = library.tensor(x, requires_grad=True)
+        unfolded = functional.unfold(image, **settings)
+        unfolded.backward(library.tensor(upstream))
+        stacked = library.tensor(columns, requires_grad=True)
+        folded = functional.fold(stacked, size, **settings)
+        folded.backward(library.tensor(x))
+        found.append([unfolded.detach().numpy(), image.grad.numpy(), folded.detach().numpy(), stacked.grad.numpy()])
+    for name, mine, expected in zip(["unfold", "unfold's gradient", "fold", "fold's gradient"], *found):
+        np.testing.assert_allclose(mine, expected, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("input_lengths", [[30, 30, 30, 30], [30, 7, 0, 30], [12, 30, 3, 29]])
+def test_ctc_loss_of_long_inputs_some_cut_short_is_pytorchs(torch, input_lengths, dtype):
+    """30 frames: steps every sample reads run without holding α, the rest hold a finished sample's α."""
+    rng = np.random.default_rng(sum(input_lengths))
+    scores = (rng.normal(size=(30, 4, 6)) * 3).astype(dtype)
+    targets = np.array([[1, 1, 2, 3, 5], [2, 2, 2, 4, 1], [3, 1, 4, 1, 5], [5, 4, 3, 2, 1]])
+    target_lengths = [5, 3, 2, 0]
+    upstream = np.array([1.0, -2.0, 0.5, 3.0], dtype)
+    found = []
+    for library in (gg, torch):
+        z = library.tensor(scores, requires_grad=True)
+        loss = library.nn.functional.ctc_loss(z.log_softmax(-1), library.tensor(targets), input_lengths,
+                                              target_lengths, reduction="none", zero_infinity=True)
+        loss.backward(library.tensor(upstream))
+        found.append((loss.detach().numpy(), z.grad.numpy()))
+    tolerance = {"rtol": 1e-4, "atol": 1e-5} if dtype == np.float32 else {"rtol": 1e-10, "atol": 1e-12}
+    for mine, expected in zip(*found):
+        np.testing.assert_allclose(mine, expected, **tolerance)
+
+
+@pytest.mark.torch
+@given(st.integers(1, 3), st.data())
+def test_tensor_unfold_gradient_adds_overlapping_windows_as_pytorch(torch, ndim, data):
+    """Windows that overlap (step < size), touch, or skip entries (step > size); exact sums of halves, ±0, ±∞ (the
+    sign of a 0 sum left aside: glassgrad adds onto +0, so a lone −0 upstream gives +0 where PyTorch keeps −0)."""
+    shape = data.draw(st.tuples(*[st.integers(1, 7)] * ndim), label="shape")
+    dim = data.draw(st.integers(0, ndim - 1), label="dim")
+    size = data.draw(st.integers(0, shape[dim]), label="size")
+    step = data.draw(st.integers(1, 4), label="step")
+    x = data.draw(arrays(np.float64, shape, elements=UPSTREAM_VALUES), label="x")
+    out_shape = tuple(gg.tensor(x).unfold(dim, size, step).shape)
+    upstream = data.draw(arrays(np.float64, out_shape, elements=UPSTREAM_VALUES), label="upstream")
+    ours = _pick_and_gradient(gg, lambda lib, t: t.unfold(dim, size, step), x, upstream)
+    theirs = _pick_and_gradient(torch, lambda lib, t: t.unfold(dim, size, step), x, upstream)
+    for mine, expected in zip(ours, theirs):
+        np.testing.assert_array_equal(mine, expected)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@given(st.integers(1, 6), st.integers(1, 6), st.booleans(), st.data())
+def test_masked_fill_gradient_is_plus_zero_under_the_mask_whatever_the_upstream(torch, dtype, rows, columns,
+                                                                               broadcast, data):
+    """A random or broadcast mask; upstreams ±0, ±∞, NaN: +0 under the mask, the upstream itself elsewhere."""
+    mask = data.draw(arrays(np.bool_, (columns,) if broadcast else (rows, columns)), label="mask")
+    x = data.draw(arrays(dtype, (rows, columns), elements=UPSTREAM_VALUES), label="x")
+    upstream = data.draw(arrays(dtype, (rows, columns), elements=st.sampled_from(
+        [0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan])), label="upstream")
+    found = []
+    for library in (gg, torch):
+        leaf = library.tensor(x, requires_grad=True)
+        out = leaf.masked_fill(library.tensor(mask), -np.inf)
+        out.backward(library.tensor(upstream))
+        found.append((out.detach().numpy(), leaf.grad.numpy()))
+    for mine, expected in zip(*found):
+        np.testing.assert_array_equal(mine, expected)
+        np.testing.assert_array_equal(np.signbit(mine), np.signbit(expected))
+
+
+@pytest.mark.torch
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.integers(1, 2), st.booleans(),
+       st.sampled_from([np.float32, np.float64]), st.data())
+def test_max_pool_gradient_adds_shared_maxima_in_pytorchs_order(torch, dims, kernel, stride, dilation, ceil_mode,
+                                                                dtype, data):
+    """Overlapping windows whose maxima coincide add their upstreams window by window, as PyTorch's kernel (bit for
+    bit); ±∞ and NaN in the input and the upstream."""
+    padding = data.draw(st.integers(0, kernel // 2), label="padding")
+    size = data.draw(st.integers(dilation * (kernel - 1) + 1, 9), label="size")
+    seed = data.draw(st.integers(0, 2**16), label="seed")
+    x = _with_odd_entries((2, 2) + (size,) * dims, seed).astype(dtype)
+    pool = f"max_pool{dims}d"
+    settings = {"kernel_size": kernel, "stride": stride, "padding": padding, "dilation": dilation,
+                "ceil_mode": ceil_mode}
+    upstream = _with_odd_entries(tuple(getattr(F, pool)(gg.tensor(x), **settings).shape), seed + 1).astype(dtype)
+    found = []
+    for library in (gg, torch):
+        leaf = library.tensor(x, requires_grad=True)
+        out = getattr(library.nn.functional, pool)(leaf, **settings)
+        out.backward(library.tensor(upstream))
+        found.append((out.detach().numpy(), leaf.grad.numpy()))
+    for mine, expected in zip(*found):
+        np.testing.assert_array_equal(mine, expected)

@@ -109,11 +109,12 @@ def ctc_negative_log_likelihoods(log_probs: Tensor, targets: Any, input_lengths:
     skips[:, 2:] = (extended[:, 2:] != blank) & (extended[:, 2:] != extended[:, :-2])
     edge = frames.new_tensor(np.full((batch, 2), IMPOSSIBLE))
     alpha = frames.new_tensor(np.where(np.arange(states) == 0, 0.0, IMPOSSIBLE)[None].repeat(batch, 0))
-    for t in range(steps):
-        stay, step = alpha, cat([edge[:, :1], alpha[:, :-1]], 1)
-        skip = where(skips, cat([edge, alpha[:, :-2]], 1), edge[:, :1])
-        reached = stack([stay, step, skip], -1).logsumexp(-1) + emissions[t]
-        alpha = where((t < frame_counts)[:, None], reached, alpha)
+    every_frame = int(frame_counts.min(initial=steps))  # frames every sample still reads: no need to hold any
+    for t, emitted in enumerate(emissions.unbind(0)):
+        before = cat([edge, alpha], 1)  # α_{t−1}(s − 2) and α_{t−1}(s − 1) as slices, impossible before s = 0
+        skip = where(skips, before[:, :-2], IMPOSSIBLE)
+        reached = stack([alpha, before[:, 1:-1], skip], -1).logsumexp(-1) + emitted
+        alpha = reached if t < every_frame else where((t < frame_counts)[:, None], reached, alpha)
     last = 2 * label_counts
     ends = alpha.gather(1, np.stack([last, np.maximum(last - 1, 0)], 1))
     ends = where(np.stack([np.ones_like(last, bool), last > 0], 1), ends, edge)
