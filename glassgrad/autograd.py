@@ -208,8 +208,9 @@ def _switch_or_decorated(kind: type, argument: Any) -> Any:
 
 
 class inference_mode(GradMode):
-    """PyTorch's faster no_grad for evaluation: in glassgrad the same thing as :class:`no_grad`
-    (``inference_mode(False)`` leaves recording as it is); :func:`is_inference_mode_enabled` tells
+    """PyTorch's faster no_grad for evaluation: in glassgrad the same thing as :class:`no_grad`;
+    ``inference_mode(False)`` turns recording on, inside ``no_grad`` or ``inference_mode()`` too, as
+    PyTorch's (its grad mode is the opposite of the mode); :func:`is_inference_mode_enabled` tells
     whether one is on. ``@inference_mode`` decorates a function as ``@inference_mode()`` does."""
 
     __slots__ = ("inference", "was_inference")
@@ -223,7 +224,7 @@ class inference_mode(GradMode):
         self.was_inference: list[bool] = []
 
     def __enter__(self) -> None:
-        self.mode = False if self.inference else STATE.switches[0]
+        self.mode = not self.inference
         super().__enter__()
         self.was_inference.append(STATE.inference)
         STATE.inference = self.inference

@@ -72,6 +72,23 @@ def test_a_node_reads_as_its_row_and_a_leaf_has_none():
 
 
 @pytest.mark.torch
+@pytest.mark.parametrize("outer", ["inference_mode", "no_grad", "enable_grad"])
+def test_inference_mode_false_turns_recording_on_inside_any_mode_as_pytorchs(torch, outer):
+    """``inference_mode(False)`` sets grad mode on (its grad mode is the opposite of the mode), inside
+    ``inference_mode()`` or ``no_grad`` too, and the outer mode comes back after it; it kept the outer mode."""
+    seen = []
+    for lib in (gg, torch):
+        w = lib.ones(2, requires_grad=True)
+        with getattr(lib, outer)():
+            with lib.inference_mode(False):
+                inside = (lib.is_grad_enabled(), (w * 2).requires_grad, lib.is_inference_mode_enabled())
+            after = (lib.is_grad_enabled(), (w * 2).requires_grad)
+        seen.append((inside, after))
+    assert seen[0] == seen[1]
+    assert seen[0][0] == (True, True, False)
+
+
+@pytest.mark.torch
 def test_is_inference_mode_enabled_as_pytorchs(torch):
     for lib in (gg, torch):
         assert not lib.is_inference_mode_enabled()
