@@ -89,6 +89,9 @@ def tensor_norm(self: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = F
     """PyTorch's ``Tensor.norm`` / ``torch.norm``: the vector p-norm over ``dim`` (``'fro'`` is 2)."""
     if p == "nuc":
         return matrix_norm(self, "nuc", (-2, -1) if dim is None else tuple(dim), keepdim, dtype=dtype)
+    if p == "fro" and isinstance(dim, (list, tuple)) and len(dim) > 2:  # PyTorch's: a matrix norm takes two dims
+        raise RuntimeError(f"norm: p='fro' over given dims takes one or two of them (a matrix's), got dim="
+                           f"{tuple(dim)}; use p=2 for the 2-norm over more dims")
     return vector_norm(self, 2 if p in ("fro", None) else p, dim, keepdim, dtype=dtype)
 
 

@@ -14,6 +14,8 @@
 * :func:`fuse_conv_bn_eval` / :func:`fuse_linear_bn_eval` (:mod:`glassgrad.nn.utils.fusion`) fold an
   evaluation-mode BatchNorm into the layer before it; :func:`skip_init` builds a module without its random start;
   ``clip_grad_norm`` and ``stateless.functional_call`` are PyTorch's deprecated spellings (they warn).
+* :mod:`glassgrad.nn.utils.prune` sets a layer's least important weights to zero and keeps them there
+  (``l1_unstructured``, ``ln_structured``, ``global_unstructured``…; ``remove`` makes it permanent).
 * :mod:`glassgrad.nn.utils.rnn`: sequences of different lengths padded into one batch (``pad_sequence``) or
   packed (``pack_padded_sequence``, ``PackedSequence``) for the recurrent layers.
 
@@ -32,6 +34,7 @@ from . import clip_grad as clip_grad
 from . import convert_parameters as convert_parameters
 from . import parametrizations as parametrizations
 from . import parametrize as parametrize
+from . import prune as prune
 from . import rnn as rnn
 from . import stateless as stateless
 from .clip_grad import clip_grad_norm as clip_grad_norm
