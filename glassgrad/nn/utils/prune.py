@@ -220,8 +220,8 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prunes ``amount`` entries drawn at random (each entry equally likely)."""
+class _ByAmount(BasePruningMethod):
+    """A method that prunes ``amount`` entries; a subclass says which (``chosen``)."""
 
     def __init__(self, amount: int | float) -> None:
         _check_amount(amount)
@@ -231,28 +231,30 @@ class RandomUnstructured(BasePruningMethod):
         count = _count_to_prune(self.amount, t.numel())
         mask = default_mask.clone()
         if count:
-            draws = rand(t.numel())
-            mask.view(-1)[draws.topk(count).indices] = 0
+            mask.view(-1)[self.chosen(t, count)] = 0
         return mask
+
+    def chosen(self, t: Tensor, count: int) -> Tensor:
+        """The flat positions of the ``count`` entries of ``t`` to prune."""
+        raise NotImplementedError
+
+
+class RandomUnstructured(_ByAmount):
+    """Prunes ``amount`` entries drawn at random (each entry equally likely)."""
+
+    def chosen(self, t: Tensor, count: int) -> Tensor:
+        return rand(t.numel()).topk(count).indices
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: int | float) -> BasePruningMethod:  # type: ignore[override]
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_ByAmount):
     """Prunes the ``amount`` entries of smallest absolute value (of ``importance_scores``, if given)."""
 
-    def __init__(self, amount: int | float) -> None:
-        _check_amount(amount)
-        self.amount = amount
-
-    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        count = _count_to_prune(self.amount, t.numel())
-        mask = default_mask.clone()
-        if count:
-            mask.view(-1)[t.abs().reshape(-1).topk(count, largest=False).indices] = 0
-        return mask
+    def chosen(self, t: Tensor, count: int) -> Tensor:
+        return t.abs().reshape(-1).topk(count, largest=False).indices
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: int | float,  # type: ignore[override]
@@ -260,8 +262,8 @@ class L1Unstructured(BasePruningMethod):
         return super().apply(module, name, amount=amount, importance_scores=importance_scores)
 
 
-class RandomStructured(BasePruningMethod):
-    """Prunes ``amount`` whole slices along ``dim``, drawn at random."""
+class _BySlices(BasePruningMethod):
+    """A method that prunes ``amount`` whole slices along ``dim``; a subclass says which are kept (``kept``)."""
 
     PRUNING_TYPE = "structured"
 
@@ -272,45 +274,52 @@ class RandomStructured(BasePruningMethod):
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
         dim = _dim_of(t, self.dim)
         slices = t.shape[dim]
+        scores = self.scores(t, dim)
         count = _count_to_prune(self.amount, slices)
         if not count:
             return default_mask
-        draws = rand(slices)
         kept = [slice(None)] * t.ndim
-        kept[dim] = draws > draws.kthvalue(count).values
+        kept[dim] = self.kept(scores, slices, count)
         mask = zeros_like(t)
         mask[tuple(kept)] = 1
         return mask * default_mask.to(dtype=mask.dtype)
+
+    def scores(self, t: Tensor, dim: int) -> Tensor | None:
+        """What ranks the slices along ``dim``, worked out before the amount is checked (None: nothing)."""
+        return None
+
+    def kept(self, scores: Tensor | None, slices: int, count: int) -> Tensor:
+        """The slices kept (their positions, or a mask over them) when ``count`` of ``slices`` are pruned."""
+        raise NotImplementedError
+
+
+class RandomStructured(_BySlices):
+    """Prunes ``amount`` whole slices along ``dim``, drawn at random."""
+
+    def kept(self, scores: Tensor | None, slices: int, count: int) -> Tensor:
+        draws = rand(slices)
+        return draws > draws.kthvalue(count).values
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: int | float, dim: int = -1) -> BasePruningMethod:  # type: ignore[override]
         return super().apply(module, name, amount=amount, dim=dim)
 
 
-class LnStructured(BasePruningMethod):
+class LnStructured(_BySlices):
     """Prunes the ``amount`` slices along ``dim`` of smallest Lₙ norm (over all the other dims).
 
     ``n``: any order ``gg.norm`` takes (1, 2, ``float('inf')``, ``float('-inf')``, ``'fro'``, ``'nuc'``).
     """
 
-    PRUNING_TYPE = "structured"
-
     def __init__(self, amount: int | float, n: int | float | str, dim: int = -1) -> None:
-        _check_amount(amount)
-        self.amount, self.n, self.dim = amount, n, dim
+        super().__init__(amount, dim)
+        self.n = n
 
-    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        dim = _dim_of(t, self.dim)
-        slices = t.shape[dim]
-        lengths = norm(t, p=self.n, dim=[d for d in range(t.ndim) if d != dim])
-        count = _count_to_prune(self.amount, slices)
-        if not count:
-            return default_mask
-        kept = [slice(None)] * t.ndim
-        kept[dim] = lengths.topk(slices - count).indices
-        mask = zeros_like(t)
-        mask[tuple(kept)] = 1
-        return mask * default_mask.to(dtype=mask.dtype)
+    def scores(self, t: Tensor, dim: int) -> Tensor:
+        return norm(t, p=self.n, dim=[d for d in range(t.ndim) if d != dim])
+
+    def kept(self, scores: Tensor | None, slices: int, count: int) -> Tensor:
+        return scores.topk(slices - count).indices
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: int | float, n: int | float | str,  # type: ignore[override]
