@@ -551,7 +551,14 @@ class Tensor:
         grad_enabled, tape = STATE.switches
         if grad_enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
             return _record_in_place(self, name, op, other)
-        value = other.array if isinstance(other, Tensor) else other
+        if isinstance(other, Tensor):
+            value = other.array
+            if value.dtype is not self.array.dtype and value.dtype == bool_ and op.refuses_bool:  # x -= mask
+                raise RuntimeError(op.refuses_bool)
+        elif type(other) is bool and op.refuses_bool:  # x -= True: refused as x - True is (lift)
+            raise RuntimeError(op.refuses_bool)
+        else:
+            value = other
         change = _change_in_place
         try:
             ufunc(self.array, value, self.array)  # out given by position (parsed faster); casting "same_kind"
@@ -1248,6 +1255,8 @@ def lift(value: Any, like: Tensor) -> Tensor:
         return value
     if isinstance(value, (int, float)):
         dtype = like.array.dtype
+        if type(value) is bool:  # a bool stays a bool, as PyTorch's: x + True is x + 1, x - True is refused
+            return Tensor._wrap(np.array(value))
         if dtype.kind != "f":
             if not isinstance(value, float):
                 number = as_array(value, None)
