@@ -324,6 +324,22 @@ def test_adaptive_log_softmax_prints_as_pytorch_prints_it(torch):
     assert pytorch_text(ours) == repr(theirs)
 
 
+@settings(max_examples=15)
+@given(shapes=st.lists(st.lists(st.integers(1, 4), max_size=3), max_size=4),
+       dtypes=st.lists(st.sampled_from(["float32", "float64", "float16"]), min_size=4, max_size=4),
+       keys=st.lists(st.text("abcxyz", min_size=1, max_size=3), min_size=4, max_size=4, unique=True))
+def test_parameter_lists_and_dicts_print_as_pytorch_prints_them(torch, shapes, dtypes, keys):
+    """A line per parameter inside the parentheses, its dtype (a list) or legacy type name (a dict) and size."""
+    def made(library: Any) -> list[Any]:
+        return [library.nn.Parameter(library.zeros(tuple(shape), dtype=getattr(library, dtype)))
+                for shape, dtype in zip(shapes, dtypes)]
+
+    for kind, entries in (("ParameterList", lambda made: made), ("ParameterDict", lambda made: dict(zip(keys, made)))):
+        ours, theirs = getattr(gg.nn, kind)(entries(made(gg))), getattr(torch.nn, kind)(entries(made(torch)))
+        assert pytorch_text(ours) == repr(theirs)
+        assert pytorch_text(gg.nn.Sequential(ours)) == repr(torch.nn.Sequential(theirs))
+
+
 def _network(nn: Any) -> Any:
     """A course-notebook CNN plus a recurrent tail, in a Sequential with a nested Sequential and ModuleList."""
     return nn.Sequential(

@@ -180,6 +180,15 @@ def _upsample() -> tuple[Shown, ...]:
     return (Shown("", read, _SHOWN_ALWAYS, ("scale_factor", "size", "mode")),)
 
 
+def _parameters_listed(kind: Callable[[Any], str]) -> tuple[Shown, ...]:
+    """``ParameterList``/``ParameterDict``: a line per parameter, ``(name): Parameter containing: [kind of size
+    2x3]``, the kind being the dtype (a list) or the legacy type name (a dict), as PyTorch words them."""
+    def read(layer: Any, arguments: Mapping[str, Any]) -> str:
+        return "\n".join(f"  ({name}): Parameter containing: [{kind(parameter)} of size "
+                         f"{'x'.join(map(str, parameter.shape))}]" for name, parameter in layer._parameters.items())
+    return (Shown("", read),)
+
+
 _SHOW_NOTHING = (
     "AdaptiveLogSoftmaxWithLoss", "BCELoss", "BCEWithLogitsLoss", "CTCLoss", "CosineEmbeddingLoss",
     "CosineSimilarity", "CrossEntropyLoss", "DataParallel", "FractionalMaxPool2d", "FractionalMaxPool3d",
@@ -265,6 +274,9 @@ ROWS: dict[str, tuple[Shown, ...]] = {
     "PixelUnshuffle": (kw("downscale_factor"),),
     "ChannelShuffle": (kw("groups"),),
     **{name: _upsample() for name in ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d")},
+    # --- containers of parameters
+    "ParameterList": _parameters_listed(lambda parameter: f"torch.{parameter.dtype}"),
+    "ParameterDict": _parameters_listed(lambda parameter: parameter.type()),
 }
 """Layer class name → the settings its line shows, in PyTorch's order."""
 
