@@ -340,6 +340,27 @@ def test_parameter_lists_and_dicts_print_as_pytorch_prints_them(torch, shapes, d
         assert pytorch_text(gg.nn.Sequential(ours)) == repr(torch.nn.Sequential(theirs))
 
 
+SET_AFTERWARDS = {
+    "Dropout": ("p", probability), "LeakyReLU": ("negative_slope", number), "ELU": ("alpha", number),
+    "BatchNorm2d": ("momentum", st.one_of(st.none(), probability)), "MaxPool2d": ("ceil_mode", flag),
+    "AvgPool2d": ("padding", st.sampled_from([0, 1, (1, 0)])), "Softmax": ("dim", st.integers(-2, 1)),
+    "Threshold": ("value", number), "Hardtanh": ("max_val", st.sampled_from([1, 2.0])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SET_AFTERWARDS))
+@settings(max_examples=10)
+@given(data=st.data())
+def test_a_setting_changed_after_building_shows_as_set(torch, name, data):
+    """``layer.p = 0.1`` after building: the line shows 0.1, as written, as PyTorch's does."""
+    setting, values = SET_AFTERWARDS[name]
+    ours, theirs = both(torch, name, data.draw(LAYERS[name], label="arguments"))
+    value = data.draw(values, label=setting)
+    setattr(ours, setting, value)
+    setattr(theirs, setting, value)
+    assert pytorch_text(ours) == repr(theirs)
+
+
 def _network(nn: Any) -> Any:
     """A course-notebook CNN plus a recurrent tail, in a Sequential with a nested Sequential and ModuleList."""
     return nn.Sequential(

@@ -35,6 +35,9 @@ from typing import Any, NamedTuple
 _SHOWN_ALWAYS = object()
 """The ``hidden_at`` of a setting every line shows."""
 
+_UNSET = object()
+"""A layer's instance attribute that does not exist."""
+
 Reader = Callable[[Any, Mapping[str, Any]], Any]
 """Reads one setting from a layer and the arguments it was built with."""
 
@@ -301,8 +304,8 @@ def layer_text(layer: Any) -> str | None:
     row = _row_of(layer)
     if row is None:
         return None
-    arguments = layer.__dict__.get("_given_arguments", {})
     parts = []
+    arguments = _settings(layer)
     for shown in row:
         value = shown.read(layer, arguments)
         if not _hidden(value, shown.hidden_at):
@@ -311,10 +314,21 @@ def layer_text(layer: Any) -> str | None:
     return ", ".join(parts)
 
 
+def _settings(layer: Any) -> dict[str, Any]:
+    """The kept arguments, each as given or, where the learner has set its attribute since (``layer.p = 0.1``),
+    as set: PyTorch keeps both as written."""
+    kept = layer.__dict__.get("_given_arguments", {})
+    settings = {}
+    for name, (given, built) in kept.items():
+        now = layer.__dict__.get(name, _UNSET)
+        settings[name] = given if now is built or now is _UNSET else now
+    return settings
+
+
 def keep_arguments(cls: type) -> None:
-    """Make a glassgrad layer in :data:`ROWS` keep the constructor arguments its row shows as written (in
-    ``_given_arguments``; the outermost constructor's, so a subclass's own arguments win over those it passed
-    on to its base class's)."""
+    """Make a glassgrad layer in :data:`ROWS` keep the constructor arguments its row shows as written, each with
+    its attribute as the constructor left it (in ``_given_arguments``). The outermost constructor's arguments
+    win over those it passed on to its base class's (``MaxPool1d(2)`` keeps 2, not the pair it builds)."""
     if not cls.__module__.startswith("glassgrad.nn.") or cls.__name__ not in ROWS:
         return
     names = {name for shown in ROWS[cls.__name__] for name in shown.arguments}
@@ -328,7 +342,9 @@ def keep_arguments(cls: type) -> None:
         build(self, *args, **kwargs)
         bound = signature.bind(self, *args, **kwargs)
         bound.apply_defaults()
-        kept = {name: bound.arguments[name] for name in names if name in bound.arguments}
-        object.__setattr__(self, "_given_arguments", self.__dict__.get("_given_arguments", {}) | kept)
+        given = {name: kept for name, (kept, _) in self.__dict__.get("_given_arguments", {}).items()}
+        given |= {name: bound.arguments[name] for name in names if name in bound.arguments}
+        object.__setattr__(self, "_given_arguments",
+                           {name: (value, self.__dict__.get(name, _UNSET)) for name, value in given.items()})
 
     cls.__init__ = __init__  # type: ignore[misc]
