@@ -13,8 +13,9 @@ Values are written with Python's ``str`` as PyTorch writes them (``eps=1e-05``, 
 parentheses), quoted only where PyTorch quotes them (``approximate='none'``, ``mode='nearest'``).
 
 A setting shown as written is read from the arguments the layer was built with, which a layer in the table keeps
-(:func:`keep_arguments`, called for each such class as it is defined); the others are read from the layer's
-attributes, so a layer changed after it was built (a lazy layer that has seen its input) shows its present size.
+(:func:`keep_arguments`, called for each such class as it is defined), or from its attribute once the learner
+has set that (``layer.p = 0.1``); the others are read from the layer's attributes, so a layer changed after it
+was built (a lazy layer that has seen its input) shows its present size.
 ``Module.extra_repr`` reads this table (:func:`layer_text`); a layer not in it (glassgrad's own, a learner's
 module) shows its ``config()`` instead, and a learner's ``extra_repr`` override wins over both.
 
@@ -73,10 +74,6 @@ def _tuple_of(n: int) -> Callable[[Any], Any]:
             return value
         return tuple(value) if isinstance(value, Iterable) else (value,) * n
     return form
-
-
-def _float_or_none(value: Any) -> Any:
-    return None if value is None else float(value)
 
 
 def _scale_factor(value: Any) -> Any:
@@ -142,11 +139,6 @@ def _batch_norm() -> tuple[Shown, ...]:
     return (pos("num_features", attribute("num_features")), kw("eps"), kw("momentum"),
             kw("affine", attribute("affine")), kw("bias", _has_bias()),
             kw("track_running_stats", attribute("track_running_stats")))
-
-
-def _max_pool() -> tuple[Shown, ...]:
-    return (kw("kernel_size"), kw("stride", given("stride", none_means="kernel_size")), kw("padding"),
-            kw("dilation"), kw("ceil_mode"))
 
 
 def _window(n: int) -> tuple[Shown, ...]:
@@ -229,7 +221,7 @@ ROWS: dict[str, tuple[Shown, ...]] = {
     **{f"{lazy}Conv{n}d": _conv(n, transposed=False) for n in (1, 2, 3) for lazy in ("", "Lazy")},
     **{f"{lazy}ConvTranspose{n}d": _conv(n, transposed=True) for n in (1, 2, 3) for lazy in ("", "Lazy")},
     # --- pooling
-    **{f"MaxPool{n}d": _max_pool() for n in (1, 2, 3)},
+    **{f"MaxPool{n}d": (*_window(0), kw("dilation"), kw("ceil_mode")) for n in (1, 2, 3)},
     "AvgPool1d": _window(1),
     "AvgPool2d": _window(0),
     "AvgPool3d": _window(0),
