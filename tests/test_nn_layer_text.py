@@ -216,6 +216,8 @@ LAYERS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "Embedding": embedding(bag=False),
     "EmbeddingBag": embedding(bag=True),
     **{kind: recurrent(kind) for kind in ("RNN", "LSTM", "GRU")},
+    "RNNBase": st.builds(lambda mode, drawn: {"mode": mode} | drawn, st.sampled_from(["RNN_TANH", "LSTM", "GRU"]),
+                         recurrent("GRU")),
     "RNNCell": needing({"input_size": st.integers(1, 4), "hidden_size": st.integers(1, 4)}, bias=flag,
                        nonlinearity=st.sampled_from(["tanh", "relu"])),
     **{name: needing({"input_size": st.integers(1, 4), "hidden_size": st.integers(1, 4)}, bias=flag)
@@ -277,7 +279,7 @@ def test_every_layer_pytorch_shares_is_drawn(torch):
     """The table above covers every layer class glassgrad and PyTorch both have (bar the containers and the
     multi-layer blocks, compared whole below)."""
     whole = {"Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "DataParallel",
-             "RNNBase", "RNNCellBase", "MultiheadAttention", "Transformer", "TransformerEncoder",
+             "RNNCellBase", "MultiheadAttention", "Transformer", "TransformerEncoder",
              "TransformerDecoder", "TransformerEncoderLayer", "TransformerDecoderLayer",
              "AdaptiveLogSoftmaxWithLoss"}
     shared = {name for name in dir(gg.nn) if isinstance(getattr(gg.nn, name), type)
@@ -378,6 +380,7 @@ def test_a_nested_model_prints_as_pytorch_prints_it_with_the_counts_added(torch)
     text = repr(ours).split("\n")
     assert text[1].endswith("# 80 parameters") and text[-1] == f"Total parameters: {ours.num_parameters():,}"
     assert ours.num_parameters() == sum(p.numel() for p in theirs.parameters())
+    assert pytorch_text(gg.nn.DataParallel(ours[0])) == repr(torch.nn.DataParallel(theirs[0]))
 
 
 def test_a_learners_module_with_settings_and_children_prints_as_pytorch_prints_it(torch):

@@ -254,7 +254,7 @@ ROWS: dict[str, tuple[Shown, ...]] = {
                      kw("scale_grad_by_freq", hidden_at=False, write=repr), kw("mode", write=repr),
                      kw("padding_idx", attribute("padding_idx"), None, repr)),
     # --- recurrent
-    **{name: _recurrent() for name in ("RNN", "LSTM", "GRU")},
+    **{name: _recurrent() for name in ("RNNBase", "RNN", "LSTM", "GRU")},
     "RNNCell": _cell(nonlinearity=True),
     "LSTMCell": _cell(nonlinearity=False),
     "GRUCell": _cell(nonlinearity=False),
