@@ -120,7 +120,7 @@ def test_unbatched_ctc_loss_and_the_module_match_pytorch(torch, reduction):
     assert results[0].shape == results[2].shape == ()
     for mine, theirs in zip(results[:2], results[2:]):
         np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
-    assert repr(gg.nn.CTCLoss(blank=4)) == "CTCLoss(blank=4, reduction='mean', zero_infinity=False)"
+    assert repr(gg.nn.CTCLoss(blank=4)) == repr(torch.nn.CTCLoss(blank=4))
 
 
 @pytest.mark.parametrize("change, error, match", [
@@ -171,7 +171,7 @@ def test_local_response_norm_by_hand_and_its_errors():
     x = gg.tensor([[[1.0], [2.0], [3.0]]])  # (N, C, L) = (1, 3, 1); size 2 looks at channels c − 1 and c
     out = gg.nn.LocalResponseNorm(2, alpha=1.0, beta=1.0, k=1.0)(x)
     np.testing.assert_allclose(out.numpy().ravel(), [1 / (1 + 1 / 2), 2 / (1 + 5 / 2), 3 / (1 + 13 / 2)])
-    assert repr(gg.nn.LocalResponseNorm(3)) == "LocalResponseNorm(size=3, alpha=0.0001, beta=0.75, k=1.0)"
+    assert repr(gg.nn.LocalResponseNorm(3)) == "LocalResponseNorm(3, alpha=0.0001, beta=0.75, k=1.0)"  # PyTorch's
     with pytest.raises(ValueError, match=r"local_response_norm: expected a 3-D or higher input \(N, C, …\), got"):
         F.local_response_norm(gg.ones(2, 3), 2)
     with pytest.raises(ValueError, match=r"size must be a positive integer, got 0"):

@@ -59,7 +59,7 @@ def test_lp_pool_is_the_window_p_norm():
     x = np.array([[[1.0, -2.0, 2.0, 4.0, 3.0]]])
     np.testing.assert_allclose(F.lp_pool1d(gg.tensor(x), 2, 2).numpy(), [[[np.sqrt(5), np.sqrt(20)]]])
     np.testing.assert_allclose(F.lp_pool1d(gg.tensor(np.abs(x)), 1, 2, 1).numpy(), [[[3, 4, 6, 7]]])
-    assert repr(gg.nn.LPPool2d(2, 3)) == "LPPool2d(norm_type=2, kernel_size=[3, 3], stride=[3, 3], ceil_mode=False)"
+    assert repr(gg.nn.LPPool2d(2, 3)) == "LPPool2d(norm_type=2, kernel_size=3, stride=None, ceil_mode=False)"
 
 
 @pytest.mark.torch

@@ -129,6 +129,11 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     return _attend(query, key, value, mask, dropout_p, scale)[0]
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """The ``Linear`` of ``MultiheadAttention.out_proj``, under the name PyTorch gives it (its ``print(model)``
+    shows this name); it is a ``Linear`` in every other way."""
+
+
 class MultiheadAttention(Module):
     """Multi-head attention (Vaswani et al., 2017) with PyTorch's parameters, init and calling convention.
 
@@ -192,7 +197,8 @@ class MultiheadAttention(Module):
             self.register_parameter("bias_k", None)
             self.register_parameter("bias_v", None)
         self.add_zero_attn = bool(add_zero_attn)
-        self.out_proj = Linear(self.embed_dim, self.embed_dim, bias=bias, dtype=dtype, generator=generator)
+        self.out_proj = NonDynamicallyQuantizableLinear(self.embed_dim, self.embed_dim, bias=bias, dtype=dtype,
+                                                        generator=generator)
         for name in ("in_proj_weight", *projections):
             if self._parameters[name] is not None:
                 init.xavier_uniform_(self._parameters[name], generator=generator)

@@ -203,9 +203,6 @@ class ParameterList(_Listed):
     def _put(self, name: str, value: Any) -> None:
         self.register_parameter(name, value)
 
-    def extra_repr(self) -> str:
-        return ", ".join(f"({name}): Parameter of shape {tuple(p.shape)}" for name, p in self._parameters.items())
-
 
 class _Keyed(Module):
     """What ModuleDict and ParameterDict share: entries by string key, kept in insertion order."""
@@ -318,9 +315,6 @@ class ParameterDict(_Keyed):
             _replace(self, self._parameters, key, value)
         else:
             self.register_parameter(key, value)
-
-    def extra_repr(self) -> str:
-        return ", ".join(f"({name}): Parameter of shape {tuple(p.shape)}" for name, p in self._parameters.items())
 
     def update(self, entries: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
         """As :meth:`ModuleDict.update`, but a plain dict's entries go in sorted by key, as PyTorch's ParameterDict

@@ -46,6 +46,7 @@ from .hooks import (
 )
 from .hooks import register_module_forward_hook as register_module_forward_hook  # also importable from here
 from .hooks import register_module_forward_pre_hook as register_module_forward_pre_hook
+from .layer_text import keep_arguments, layer_text
 from .module_state import IncompatibleKeys as IncompatibleKeys  # also importable from here
 from .module_state import SavedState
 from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedTensorMixin
@@ -78,6 +79,10 @@ class Module(SavedState):
     """
 
     training: bool
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        keep_arguments(cls)  # a layer PyTorch shows some settings of as written keeps them (layer_text)
 
     def __init__(self) -> None:
         set_plain = object.__setattr__
@@ -505,6 +510,12 @@ class Module(SavedState):
         return {}
 
     def extra_repr(self) -> str:
+        """The text inside this layer's parentheses in ``print(model)``: PyTorch's for a layer PyTorch has
+        (:mod:`glassgrad.nn.layer_text`), else the ``config()`` settings as ``name=value``. Override it to show
+        your own layer's settings; for several lines, put ``\\n`` between them."""
+        shown = layer_text(self)
+        if shown is not None:
+            return shown
         return ", ".join(f"{key}={value!r}" for key, value in self.config().items())
 
     def _described_children(self) -> list[tuple[str, list[tuple[str, Any]]]]:
@@ -514,11 +525,13 @@ class Module(SavedState):
 
     def _describe(self) -> list[tuple[str, Any]]:
         """The repr's lines, each with the module it opens (for its parameter count)."""
-        head = f"{type(self).__name__}({self.extra_repr()}"
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
         children = self._described_children()
-        if not children:
-            return [(head + ")", self)]
-        lines = [(head, self)]
+        if not children and len(extra_lines) <= 1:
+            return [(f"{type(self).__name__}({extra})", self)]
+        lines = [(f"{type(self).__name__}(", self)]
+        lines.extend((f"  {text}", None) for text in extra_lines)  # PyTorch's place for them: inside, at the top
         for name, child_lines in children:
             text, owner = child_lines[0]
             lines.append((f"  ({name}): {text}", owner))
