@@ -69,6 +69,9 @@ class _State(threading.local):
 
 
 STATE = _State()
+INFERENCE_USED: list[bool] = []
+"""Non-empty once some thread has entered ``inference_mode()``: before that there is no inference tensor, and
+recording an op need not look for one (:func:`glassgrad.graph.record`)."""
 
 
 def current_tape() -> Any:
@@ -228,6 +231,8 @@ class inference_mode(GradMode):
         super().__enter__()
         self.was_inference.append(STATE.inference)
         STATE.inference = self.inference
+        if self.inference and not INFERENCE_USED:
+            INFERENCE_USED.append(True)
 
     def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
         STATE.inference = self.was_inference.pop()
