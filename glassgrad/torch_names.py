@@ -11,8 +11,9 @@ So code written for PyTorch (a course's notebook, a tutorial's script) runs on g
 A ``torch.*`` module glassgrad has no counterpart for fails at its import with one line naming it.
 
 ``torch`` itself is a module of its own holding glassgrad's names (the same objects), except ``__version__`` and
-``version``, which say PyTorch 2.13 (the API glassgrad implements) with glassgrad's own version as the local label:
-see :mod:`glassgrad.torch_names_version`.
+``version``, which say PyTorch 2.13 (the API glassgrad implements) with glassgrad's own version as the local label
+(see :mod:`glassgrad.torch_names_version`), and ``save``, which returns None as PyTorch's does (``gg.save`` returns
+the path it wrote; a notebook cell ending in ``torch.save(…)`` would show it).
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def counterpart(name: str) -> ModuleType | object | None:
 
 @functools.cache
 def torch_module() -> ModuleType:
-    """``torch``: glassgrad's names (the same objects, copied once) with PyTorch's ``__version__`` and ``version``.
+    """``torch``: glassgrad's names (the same objects, copied once) with PyTorch's ``__version__``, ``version`` and
+    ``save``.
 
     A name glassgrad gains later (a submodule imported afterwards, ``gg.lessons``) is read from glassgrad.
     """
@@ -75,7 +77,15 @@ def torch_module() -> ModuleType:
     module.__dict__.update(vars(glassgrad))
     module.__getattr__ = functools.partial(getattr, glassgrad)
     module.__version__, module.version = torch_names_version.__version__, torch_names_version
+    module.save = _save
     return module
+
+
+def _save(obj: object, f: object, *args: object, **kwargs: object) -> None:
+    """``torch.save``: :func:`glassgrad.save`, returning None as PyTorch's."""
+    import glassgrad
+
+    glassgrad.save(obj, f, *args, **kwargs)
 
 
 def _attribute(dotted: str) -> object | None:
