@@ -17,6 +17,7 @@ PyTorch's own '2.13.0+cpu' does. ``import glassgrad; glassgrad.__version__`` sta
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from .version import __version__ as _glassgrad_version
@@ -50,24 +51,12 @@ class TorchVersion(str):
         except InvalidVersion:
             return getattr(str(self), compare)(other)
 
-    def __eq__(self, other: object) -> bool:
-        return self._compare(other, "__eq__")
-
-    def __ne__(self, other: object) -> bool:
-        return self._compare(other, "__ne__")
-
-    def __lt__(self, other: object) -> bool:
-        return self._compare(other, "__lt__")
-
-    def __le__(self, other: object) -> bool:
-        return self._compare(other, "__le__")
-
-    def __gt__(self, other: object) -> bool:
-        return self._compare(other, "__gt__")
-
-    def __ge__(self, other: object) -> bool:
-        return self._compare(other, "__ge__")
-
+    __eq__ = functools.partialmethod(_compare, compare="__eq__")
+    __ne__ = functools.partialmethod(_compare, compare="__ne__")
+    __lt__ = functools.partialmethod(_compare, compare="__lt__")
+    __le__ = functools.partialmethod(_compare, compare="__le__")
+    __gt__ = functools.partialmethod(_compare, compare="__gt__")
+    __ge__ = functools.partialmethod(_compare, compare="__ge__")
     __hash__ = str.__hash__  # defining __eq__ would otherwise make it unhashable
 
 
