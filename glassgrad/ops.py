@@ -686,7 +686,7 @@ def _half_reciprocal(out):
     return 1 / (2 * out)
 
 EXP = elementwise("exp", "out = eᵃ", "exp({a}) = {out}", np.exp, _same, reads="output", written="exp({a})",
-                  tensor_local=_same)
+                  tensor_local=_same, numpy_warns=True)  # e^1000 = ∞
 LOG = elementwise("log", "out = ln a", "1/{a}", np.log, _reciprocal, written="ln({a})", tensor_local=_reciprocal,
                   numpy_warns=True)
 SQRT = elementwise("sqrt", "out = √a", "1/(2√{a}) = 1/(2·{out})", np.sqrt, _half_reciprocal, reads="output",
@@ -1199,6 +1199,7 @@ def softmax_array(a: Array, axis: int) -> Array:
     return exps
 
 
+@quiet  # a row holding +∞, or only −∞ (attention masked out entirely): NaN, silently as in PyTorch
 def _softmax(a, axis):
     out = softmax_array(a, axis)
     return out, (out, axis)
@@ -1220,6 +1221,7 @@ SOFTMAX = register(Op(
 ))
 
 
+@quiet  # as softmax
 def _log_softmax(a, axis):
     if a.size == 0:  # nothing to normalise: an empty result, as in PyTorch
         out = softmax_array(a, axis)

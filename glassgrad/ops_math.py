@@ -107,7 +107,7 @@ LOG2 = elementwise("log2", "out = log₂ a", "1/({a}·ln 2)", np.log2, _log2_loc
 LOG1P = elementwise("log1p", "out = ln(1 + a)", "1/(1 + {a})", np.log1p, _log1p_local, written="ln(1 + {a})",
                     tensor_local=_log1p_local, numpy_warns=True)
 EXPM1 = elementwise("expm1", "out = eᵃ − 1", "eᵃ = {out} + 1", np.expm1, _expm1_local, reads="output",
-                    written="(e^{a} − 1)", tensor_local=_expm1_local)
+                    written="(e^{a} − 1)", tensor_local=_expm1_local, numpy_warns=True)
 
 
 def _logit(p, eps):
@@ -172,7 +172,7 @@ def _exp2_local(out):
 ERFC = elementwise("erfc", "out = erfc(a) = 1 − erf(a) = (2/√π) ∫ₐ^∞ e^(−t²) dt", "−(2/√π)·e^(−{a}²)", _erfc,
                    _erfc_local, written="erfc({a})", tensor_local=lambda a: _MINUS_TWO_OVER_ROOT_PI * (-(a * a)).exp())
 EXP2 = elementwise("exp2", "out = 2ᵃ", "ln 2 · 2^{a} = ln 2 · {out}", np.exp2, _exp2_local, reads="output",
-                   written="2^{a}", tensor_local=_exp2_local)
+                   written="2^{a}", tensor_local=_exp2_local, numpy_warns=True)
 RSQRT = elementwise("rsqrt", "out = 1/√a", "−1/(2·{a}^(3/2)) = −{out}³/2", lambda a: 1 / np.sqrt(a),
                     _rsqrt_local, reads="output", written="1/√{a}", tensor_local=_rsqrt_local, numpy_warns=True)
 def _square(a):
