@@ -693,9 +693,10 @@ SQRT = elementwise("sqrt", "out = √a", "1/(2√{a}) = 1/(2·{out})", np.sqrt, 
                    written="√{a}", tensor_local=_half_reciprocal, numpy_warns=True)
 ABS = elementwise("abs", "out = |a|", "sign({a})  (0 at {a} = 0)", np.abs, np.sign, written="|{a}|",
                   tensor_local=lambda a: (a > 0).to(a.dtype) - (a < 0).to(a.dtype))
-SIN = elementwise("sin", "out = sin a", "cos {a}", np.sin, np.cos, written="sin({a})", tensor_local=lambda a: a.cos())
+SIN = elementwise("sin", "out = sin a", "cos {a}", np.sin, np.cos, written="sin({a})", tensor_local=lambda a: a.cos(),
+                  numpy_warns=True)  # sin ∞ = NaN
 COS = elementwise("cos", "out = cos a", "−sin {a}", np.cos, lambda a: -np.sin(a), written="cos({a})",
-                  tensor_local=lambda a: -a.sin())
+                  tensor_local=lambda a: -a.sin(), numpy_warns=True)
 
 def _read_only_zero(dtype: str) -> Array:
     zero = np.zeros((), dtype)

@@ -81,7 +81,7 @@ def _reciprocal_local(out):
 
 
 TAN = elementwise("tan", "out = tan a", "1 + tan²({a}) = 1 + {out}²", np.tan, _one_plus_square,
-                  reads="output", written="tan({a})", tensor_local=_one_plus_square)
+                  reads="output", written="tan({a})", tensor_local=_one_plus_square, numpy_warns=True)
 ASIN = elementwise("asin", "out = arcsin a", "1/√(1 − {a}²)", np.arcsin, _asin_local, written="arcsin({a})",
                    tensor_local=_asin_local, numpy_warns=True)
 ACOS = elementwise("acos", "out = arccos a", "−1/√(1 − {a}²)", np.arccos, _acos_local, written="arccos({a})",

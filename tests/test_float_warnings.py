@@ -26,7 +26,8 @@ ONE_INPUT = {  # name → the op on a tensor x (each lib), its gradient checked 
     "x ** 0.5": lambda lib, x: x ** 0.5, "x ** -0.5": lambda lib, x: x ** -0.5, "x ** -2": lambda lib, x: x ** -2,
     "x ** 2": lambda lib, x: x ** 2, "exp": lambda lib, x: x.exp(), "exp2": lambda lib, x: x.exp2(),
     "expm1": lambda lib, x: x.expm1(), "softmax": lambda lib, x: x.softmax(0),
-    "log_softmax": lambda lib, x: x.log_softmax(0),
+    "log_softmax": lambda lib, x: x.log_softmax(0), "sin": lambda lib, x: x.sin(), "cos": lambda lib, x: x.cos(),
+    "tan": lambda lib, x: x.tan(),
 }
 TWO_INPUTS = {  # the op on tensors a and b of the same shape
     "a / b": lambda lib, a, b: a / b, "a ** b": lambda lib, a, b: a ** b,
