@@ -520,6 +520,10 @@ def _div_vjp(up, inputs, out, saved):
     share = up / b
     return share, (-share * (a / b) if b.requires_grad else None)
 
+quiet_true_divide = quiet(np.true_divide)
+"""NumPy's division, silent at 1/0 and 0/0 as :func:`_div`: what ``x /= y`` outside the graph calls
+(:meth:`glassgrad.tensor.Tensor._in_place`)."""
+
 DIV = register(Op("div", "out = a / b", ("1/{b}", "−{a}/{b}²"), _div, _div_back,
                   roles=("a", "b"), written="{a} / {b}", local=lambda i, out, s: [1 / i[1], -i[0] / (i[1] * i[1])],
                   saves=((1,), (0, 1)), vjp_tensors=_div_vjp, float_result=True))

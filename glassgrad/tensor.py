@@ -595,7 +595,7 @@ class Tensor:
         return self._in_place("*=", np.multiply, ops.MUL, other)
 
     def __itruediv__(self, other: Any) -> Tensor:
-        return self._in_place("/=", np.true_divide, ops.DIV, other)
+        return self._in_place("/=", ops.quiet_true_divide, ops.DIV, other)
 
     @number_first("add_")
     def add_(self, other: Any, alpha: float = 1) -> Tensor:

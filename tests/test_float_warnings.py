@@ -24,7 +24,8 @@ ONE_INPUT = {  # name → the op on a tensor x (each lib), its gradient checked 
     "atanh": lambda lib, x: x.atanh(), "acosh": lambda lib, x: x.acosh(),
     "1 / x": lambda lib, x: 1 / x, "x / 0": lambda lib, x: x / 0, "x ** -1": lambda lib, x: x ** -1,
     "x ** 0.5": lambda lib, x: x ** 0.5, "x ** -0.5": lambda lib, x: x ** -0.5, "x ** -2": lambda lib, x: x ** -2,
-    "x ** 2": lambda lib, x: x ** 2, "exp": lambda lib, x: x.exp(), "exp2": lambda lib, x: x.exp2(),
+    "x ** 2": lambda lib, x: x ** 2, "x.clone().div_(0) (in the graph)": lambda lib, x: x.clone().div_(0),
+    "exp": lambda lib, x: x.exp(), "exp2": lambda lib, x: x.exp2(),
     "expm1": lambda lib, x: x.expm1(), "softmax": lambda lib, x: x.softmax(0),
     "log_softmax": lambda lib, x: x.log_softmax(0), "sin": lambda lib, x: x.sin(), "cos": lambda lib, x: x.cos(),
     "tan": lambda lib, x: x.tan(),
@@ -76,3 +77,8 @@ def test_two_input_ops_give_pytorchs_infinities_and_nans_silently(torch, name, p
 @given(pairs=st.lists(st.tuples(st.sampled_from(SPECIAL), st.sampled_from(SPECIAL)), min_size=1, max_size=5))
 def test_ops_without_a_gradient_give_pytorchs_infinities_and_nans_silently(torch, name, pairs):
     check(torch, NO_GRADIENT[name], [np.array(column) for column in zip(*pairs)], gradient=False)
+
+
+@given(x=values)
+def test_dividing_in_place_outside_the_graph_gives_pytorchs_infinities_and_nans_silently(torch, x):
+    check(torch, lambda lib, x: x.__itruediv__(lib.zeros_like(x)), [np.array(x)], gradient=False)
