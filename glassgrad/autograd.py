@@ -211,7 +211,9 @@ def _switch_or_decorated(kind: type, argument: Any) -> Any:
 
 
 class inference_mode(GradMode):
-    """PyTorch's faster no_grad for evaluation: in glassgrad the same thing as :class:`no_grad`;
+    """PyTorch's faster no_grad for evaluation: in glassgrad :class:`no_grad`, whose results are inference tensors
+    (``is_inference()``), which PyTorch refuses to save for backward or change in place outside the mode, and so
+    does glassgrad (:func:`glassgrad.graph.record`, :func:`glassgrad.tensor.refuse_inference`);
     ``inference_mode(False)`` turns recording on, inside ``no_grad`` or ``inference_mode()`` too, as
     PyTorch's (its grad mode is the opposite of the mode); :func:`is_inference_mode_enabled` tells
     whether one is on. ``@inference_mode`` decorates a function as ``@inference_mode()`` does."""
