@@ -149,10 +149,23 @@ def as_array(data: Any, dtype: Any) -> np.ndarray:
             array = array.astype(_list_dtype(data if isinstance(data, (list, tuple)) else list(data)) if array.ndim
                                  else get_default_dtype())
     if array.dtype.kind not in "fiub":
-        raise TypeError(
-            f"tensor(): data of dtype {array.dtype} is not numeric; give numbers (floats, ints or bools)"
-        )
+        raise _not_numeric(data, array.dtype)
     return array
+
+
+def _not_numeric(data: Any, dtype: np.dtype) -> Exception:
+    """``tensor()``'s one-line error for data that is not numbers, of PyTorch's type: a ValueError for a list whose
+    first entry is a string (PyTorch reads it as one more dimension: ``tensor(["a"])``), a RuntimeError for a list
+    holding None or another object (no dtype to infer), else a TypeError (``tensor("a")``, ``tensor([1, "a"])``)."""
+    first = data
+    while isinstance(first, (list, tuple)) and first:
+        first = first[0]
+    message = f"tensor(): data of dtype {dtype} is not numeric; give numbers (floats, ints or bools)"
+    if isinstance(data, (list, tuple)) and isinstance(first, str):
+        return ValueError(message)
+    if isinstance(data, (list, tuple)) and dtype.kind == "O":
+        return RuntimeError(message)
+    return TypeError(message)
 
 
 INT64_RANGE = (-(2**63), 2**63 - 1)

@@ -69,6 +69,9 @@ class _State(threading.local):
 
 
 STATE = _State()
+INFERENCE_USED: list[bool] = []
+"""Non-empty once some thread has entered ``inference_mode()``: before that there is no inference tensor, and
+recording an op need not look for one (:func:`glassgrad.graph.record`)."""
 
 
 def current_tape() -> Any:
@@ -208,7 +211,9 @@ def _switch_or_decorated(kind: type, argument: Any) -> Any:
 
 
 class inference_mode(GradMode):
-    """PyTorch's faster no_grad for evaluation: in glassgrad the same thing as :class:`no_grad`;
+    """PyTorch's faster no_grad for evaluation: in glassgrad :class:`no_grad`, whose results are inference tensors
+    (``is_inference()``), which PyTorch refuses to save for backward or change in place outside the mode, and so
+    does glassgrad (:func:`glassgrad.graph.record`, :func:`glassgrad.tensor.refuse_inference`);
     ``inference_mode(False)`` turns recording on, inside ``no_grad`` or ``inference_mode()`` too, as
     PyTorch's (its grad mode is the opposite of the mode); :func:`is_inference_mode_enabled` tells
     whether one is on. ``@inference_mode`` decorates a function as ``@inference_mode()`` does."""
@@ -228,6 +233,8 @@ class inference_mode(GradMode):
         super().__enter__()
         self.was_inference.append(STATE.inference)
         STATE.inference = self.inference
+        if self.inference and not INFERENCE_USED:
+            INFERENCE_USED.append(True)
 
     def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
         STATE.inference = self.was_inference.pop()

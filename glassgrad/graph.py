@@ -32,7 +32,16 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import STATE, TICKS, bump_version_and_rebase, current_tape, note_unreplayable, rebase_tick
+from .autograd import (
+    INFERENCE_USED,
+    STATE,
+    TICKS,
+    bump_version_and_rebase,
+    current_tape,
+    note_unreplayable,
+    read_roles,
+    rebase_tick,
+)
 from .ops import EXPAND, GETITEM, PERMUTE, RESHAPE, SETITEM
 from .ops_index import AS_STRIDED, DIAGONAL, UNFOLD
 from .saved_packing import PACKING
@@ -63,6 +72,10 @@ def record(result: Any, op: Any, parents: tuple, saved: Any, args: tuple) -> Any
         result._parents = parents
         result._ctx = saved
         result._clock = next(TICKS)
+        if INFERENCE_USED:  # an inference tensor may be among the parents: the one test an op pays before that
+            for parent in parents:
+                if parent._inference:
+                    refuse_saved_inference(op, parents, saved)
         if PACKING:  # some thread is inside saved_tensors_hooks: the one test an op pays for it
             result._ctx = pack_saved(saved, op, parents, result)
     else:
@@ -75,6 +88,18 @@ def record(result: Any, op: Any, parents: tuple, saved: Any, args: tuple) -> Any
     if tape is not None:
         tape.on_forward(op, parents, result, args)
     return result
+
+
+def refuse_saved_inference(op: Any, parents: tuple, saved: Any) -> None:
+    """PyTorch's refusal to save an inference tensor (made inside ``inference_mode()``) for ``op``'s backward:
+    outside that mode, ``w * x`` with ``w`` requiring grad saves ``x`` for ``w``'s gradient (``w + x`` saves
+    nothing and is allowed)."""
+    roles = read_roles(op, parents, saved)
+    for role, parent in enumerate(parents):
+        if parent._inference and role in roles:
+            raise RuntimeError(
+                f"Inference tensors cannot be saved for backward: input {role} of '{op.name}' was made inside "
+                "inference_mode(); use a copy made outside it, x.clone(), or make it under no_grad() instead")
 
 
 def rebase(tensor: Any, op: Any, other: Any, saved: Any, private: int | None, args: tuple) -> None:

@@ -86,6 +86,7 @@ import numpy as np
 
 from . import sliding
 from .dtypes import get_default_dtype
+from .float_errors import quiet
 
 Array = np.ndarray
 KINDS = ("elementwise", "activation", "reduction", "slicewise", "shape", "contraction", "affine", "loss", "custom",
@@ -309,7 +310,7 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
                 fused_backward: Callable[[Array, Array], tuple[Array]] | None = None,
                 saves: tuple[tuple[int, ...], ...] | None = None, same_from_output: bool = False,
                 tensor_local: Callable[..., Any] | None = None, flat: Callable[..., Array] | None = None,
-                refuses_bool: str = "") -> Op:
+                refuses_bool: str = "", numpy_warns: bool = False) -> Op:
     """Declare and register an elementwise op of one input from its value and its local derivative.
 
     ``value(a, *settings)`` is the output; ``local(x, *settings)`` is ``∂out/∂a`` entry by entry,
@@ -330,6 +331,8 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
     ``flat(x, *settings)``, for a piecewise op, is the mask of the pieces where the op is flat: there the
     gradient is 0 whatever the upstream, as PyTorch's masks give it (``hardtanh(x, 0, 1).log()`` below 0),
     where ``upstream ⊙ 0`` would be NaN for an infinite upstream. ``refuses_bool``: :attr:`Op.refuses_bool`.
+    ``numpy_warns=True``: NumPy warns where PyTorch silently gives ±∞ or NaN (``log 0``, ``√−1``, ``1/√a`` at 0):
+    the forward, the backward and the value run :func:`glassgrad.float_errors.quiet`.
     """
     from_output = reads == "output"
     keeps_output = from_output or same_from_output
@@ -364,6 +367,10 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
 
         backward = fused_backward or backward
 
+    shown_value = value
+    if numpy_warns:
+        forward, backward, shown_value = quiet(forward), quiet(backward), quiet(value)
+
     def local_derivatives(inputs: tuple, out: Array, setting_values: tuple) -> list[Array]:
         return [local(out if from_output else inputs[0], *setting_values[:len(settings)])]
 
@@ -374,7 +381,7 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
 
     return register(Op(name, formula, (derivative,), forward, backward, kind=kind, written=written, symbol=symbol,
                        local=local_derivatives, reads=reads, settings=tuple(settings),
-                       defaults=tuple(settings.values()), value=value,
+                       defaults=tuple(settings.values()), value=shown_value,
                        keeps=None if settings else OUT if keeps_output else 0,
                        saves=saves if saves is not None else ((OUT,),) if keeps_output else ((0,),),
                        vjp_tensors=vjp_tensors, refuses_bool=refuses_bool))
@@ -497,10 +504,12 @@ MUL = register(Op("mul", "out = a · b", ("{b}", "{a}"), _mul, _mul_back, roles=
                   value=operator.mul, keeps=INPUTS))
 
 
+@quiet  # 1/0 = ∞, 0/0 = NaN, silently as in PyTorch
 def _div(a, b, needs=(True, True)):
     out = a / b if a.dtype.kind == "f" else np.true_divide(a, b, dtype=get_default_dtype())  # int / int: a float
     return out, (a, b, needs)
 
+@quiet
 def _div_back(up, saved):  # b's gradient only when b needs one: inf / c would make it (−∞·0 = NaN) and warn for nothing
     a, b, (need_a, need_b) = saved
     share = up / b
@@ -511,11 +520,16 @@ def _div_vjp(up, inputs, out, saved):
     share = up / b
     return share, (-share * (a / b) if b.requires_grad else None)
 
+quiet_true_divide = quiet(np.true_divide)
+"""NumPy's division, silent at 1/0 and 0/0 as :func:`_div`: what ``x /= y`` outside the graph calls
+(:meth:`glassgrad.tensor.Tensor._in_place`)."""
+
 DIV = register(Op("div", "out = a / b", ("1/{b}", "−{a}/{b}²"), _div, _div_back,
                   roles=("a", "b"), written="{a} / {b}", local=lambda i, out, s: [1 / i[1], -i[0] / (i[1] * i[1])],
                   saves=((1,), (0, 1)), vjp_tensors=_div_vjp, float_result=True))
 
 
+@quiet  # 0⁻¹ = ∞, (−1)^0.5 = NaN
 def _pow(a, b):
     out = _whole_power(a, b) if a.dtype.kind in "iu" and b.dtype.kind in "iu" and (b < 0).any() else a**b
     return out, (a, b, out)
@@ -526,11 +540,11 @@ def _whole_power(a, b):
     below = np.where(a == 1, 1, np.where(a == -1, 1 - 2 * (b % 2), 0)).astype(a.dtype)
     return np.where(b >= 0, a ** np.maximum(b, 0), below)
 
+@quiet  # ln 0 = −∞, 0⁻¹ = ∞, ∞·0 = NaN
 def _pow_back(up, saved):
     a, b, out = saved
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_a = np.where((a == 0) & (b >= 0), 0.0, np.log(a)).astype(out.dtype, copy=False)
-        slope = np.where(b == 0, 0.0, b * a ** (b - 1)).astype(out.dtype, copy=False)  # 0 (not 0·∞) at b = 0
+    log_a = np.where((a == 0) & (b >= 0), 0.0, np.log(a)).astype(out.dtype, copy=False)
+    slope = np.where(b == 0, 0.0, b * a ** (b - 1)).astype(out.dtype, copy=False)  # 0 (not 0·∞) at b = 0
     return up * slope, up * out * log_a
 
 def _pow_vjp(up, inputs, out, saved):
@@ -629,8 +643,15 @@ def _power(a, p):
     at ``a = −0`` and NaN at ``a = −∞``, where the IEEE ``pow`` gives ``+∞`` and ``0``. Floats to the power 3
     and −2 are ``a·a·a`` and ``1/(a·a)`` in float32/float64, as PyTorch computes them (its numbers, ~100×
     faster than ``pow``)."""
-    if a.dtype in (np.float32, np.float64) and p in (3, -2):
-        return a * a * a if p == 3 else 1 / (a * a)
+    if p < 0 or p % 1:
+        return _negative_or_fractional_power(a, p)
+    return a * a * a if p == 3 and a.dtype in (np.float32, np.float64) else a**p
+
+@quiet  # 0⁻¹ = ∞ and (−1)^½ = NaN, silently as in PyTorch; a whole p ≥ 0 (a², the common case) needs no such care
+def _negative_or_fractional_power(a, p):
+    """:func:`_power` for ``p < 0`` or a fractional ``p``."""
+    if a.dtype in (np.float32, np.float64) and p == -2:
+        return 1 / (a * a)
     return 1 / np.sqrt(a) if p == -0.5 else a**p
 
 def _pow_scalar(a, p):
@@ -669,15 +690,17 @@ def _half_reciprocal(out):
     return 1 / (2 * out)
 
 EXP = elementwise("exp", "out = eᵃ", "exp({a}) = {out}", np.exp, _same, reads="output", written="exp({a})",
-                  tensor_local=_same)
-LOG = elementwise("log", "out = ln a", "1/{a}", np.log, _reciprocal, written="ln({a})", tensor_local=_reciprocal)
+                  tensor_local=_same, numpy_warns=True)  # e^1000 = ∞
+LOG = elementwise("log", "out = ln a", "1/{a}", np.log, _reciprocal, written="ln({a})", tensor_local=_reciprocal,
+                  numpy_warns=True)
 SQRT = elementwise("sqrt", "out = √a", "1/(2√{a}) = 1/(2·{out})", np.sqrt, _half_reciprocal, reads="output",
-                   written="√{a}", tensor_local=_half_reciprocal)
+                   written="√{a}", tensor_local=_half_reciprocal, numpy_warns=True)
 ABS = elementwise("abs", "out = |a|", "sign({a})  (0 at {a} = 0)", np.abs, np.sign, written="|{a}|",
                   tensor_local=lambda a: (a > 0).to(a.dtype) - (a < 0).to(a.dtype))
-SIN = elementwise("sin", "out = sin a", "cos {a}", np.sin, np.cos, written="sin({a})", tensor_local=lambda a: a.cos())
+SIN = elementwise("sin", "out = sin a", "cos {a}", np.sin, np.cos, written="sin({a})", tensor_local=lambda a: a.cos(),
+                  numpy_warns=True)  # sin ∞ = NaN
 COS = elementwise("cos", "out = cos a", "−sin {a}", np.cos, lambda a: -np.sin(a), written="cos({a})",
-                  tensor_local=lambda a: -a.sin())
+                  tensor_local=lambda a: -a.sin(), numpy_warns=True)
 
 def _read_only_zero(dtype: str) -> Array:
     zero = np.zeros((), dtype)
@@ -1181,6 +1204,7 @@ def softmax_array(a: Array, axis: int) -> Array:
     return exps
 
 
+@quiet  # a row holding +∞, or only −∞ (attention masked out entirely): NaN, silently as in PyTorch
 def _softmax(a, axis):
     out = softmax_array(a, axis)
     return out, (out, axis)
@@ -1202,6 +1226,7 @@ SOFTMAX = register(Op(
 ))
 
 
+@quiet  # as softmax
 def _log_softmax(a, axis):
     if a.size == 0:  # nothing to normalise: an empty result, as in PyTorch
         out = softmax_array(a, axis)
@@ -1278,6 +1303,7 @@ CONTIGUOUS = register(Op(
 ))
 
 
+@quiet  # ∞ and −∞ added at one place give NaN, silently as in PyTorch (np.add.at costs µs: 0.2 µs more is little)
 def _add_at(target: Array, where: tuple, values: Array) -> None:
     """``np.add.at(target, where, values)`` for ``where`` one integer array per axis (broadcast together; a
     negative counts from the end) and a row-major ``target``: the same sums in the same order, added along each

@@ -30,6 +30,7 @@ import math
 
 import numpy as np
 
+from .float_errors import quiet
 from .ops import OUT, Op, _plus_zero_where, elementwise, entry_by_entry, register
 
 LN10, LN2 = math.log(10), math.log(2)
@@ -80,11 +81,11 @@ def _reciprocal_local(out):
 
 
 TAN = elementwise("tan", "out = tan a", "1 + tan²({a}) = 1 + {out}²", np.tan, _one_plus_square,
-                  reads="output", written="tan({a})", tensor_local=_one_plus_square)
+                  reads="output", written="tan({a})", tensor_local=_one_plus_square, numpy_warns=True)
 ASIN = elementwise("asin", "out = arcsin a", "1/√(1 − {a}²)", np.arcsin, _asin_local, written="arcsin({a})",
-                   tensor_local=_asin_local)
+                   tensor_local=_asin_local, numpy_warns=True)
 ACOS = elementwise("acos", "out = arccos a", "−1/√(1 − {a}²)", np.arccos, _acos_local, written="arccos({a})",
-                   tensor_local=_acos_local)
+                   tensor_local=_acos_local, numpy_warns=True)
 ATAN = elementwise("atan", "out = arctan a", "1/(1 + {a}²)", np.arctan, _atan_local, written="arctan({a})",
                    tensor_local=_atan_local)
 SINH = elementwise("sinh", "out = sinh a", "cosh {a}", np.sinh, np.cosh, written="sinh({a})",
@@ -94,19 +95,19 @@ COSH = elementwise("cosh", "out = cosh a", "sinh {a}", np.cosh, np.sinh, written
 ASINH = elementwise("asinh", "out = arsinh a", "1/√({a}² + 1)", np.arcsinh, _asinh_local, written="arsinh({a})",
                     tensor_local=_asinh_local)
 ACOSH = elementwise("acosh", "out = arcosh a", "1/√({a}² − 1)", np.arccosh, _acosh_local, written="arcosh({a})",
-                    tensor_local=_acosh_local)
+                    tensor_local=_acosh_local, numpy_warns=True)
 ATANH = elementwise("atanh", "out = artanh a", "1/(1 − {a}²)", np.arctanh, _atanh_local, written="artanh({a})",
-                    tensor_local=_atanh_local)
+                    tensor_local=_atanh_local, numpy_warns=True)
 
 LOG10 = elementwise("log10", "out = log₁₀ a", "1/({a}·ln 10)", np.log10, _log10_local, written="log₁₀({a})",
-                    tensor_local=_log10_local)
+                    tensor_local=_log10_local, numpy_warns=True)
 LOG2 = elementwise("log2", "out = log₂ a", "1/({a}·ln 2)", np.log2, _log2_local, written="log₂({a})",
-                   tensor_local=_log2_local)
+                   tensor_local=_log2_local, numpy_warns=True)
 # log1p and expm1 are rows, not log(1 + a) and exp(a) − 1: near a = 0 those lose every digit of a
 LOG1P = elementwise("log1p", "out = ln(1 + a)", "1/(1 + {a})", np.log1p, _log1p_local, written="ln(1 + {a})",
-                    tensor_local=_log1p_local)
+                    tensor_local=_log1p_local, numpy_warns=True)
 EXPM1 = elementwise("expm1", "out = eᵃ − 1", "eᵃ = {out} + 1", np.expm1, _expm1_local, reads="output",
-                    written="(e^{a} − 1)", tensor_local=_expm1_local)
+                    written="(e^{a} − 1)", tensor_local=_expm1_local, numpy_warns=True)
 
 
 def _logit(p, eps):
@@ -171,9 +172,9 @@ def _exp2_local(out):
 ERFC = elementwise("erfc", "out = erfc(a) = 1 − erf(a) = (2/√π) ∫ₐ^∞ e^(−t²) dt", "−(2/√π)·e^(−{a}²)", _erfc,
                    _erfc_local, written="erfc({a})", tensor_local=lambda a: _MINUS_TWO_OVER_ROOT_PI * (-(a * a)).exp())
 EXP2 = elementwise("exp2", "out = 2ᵃ", "ln 2 · 2^{a} = ln 2 · {out}", np.exp2, _exp2_local, reads="output",
-                   written="2^{a}", tensor_local=_exp2_local)
+                   written="2^{a}", tensor_local=_exp2_local, numpy_warns=True)
 RSQRT = elementwise("rsqrt", "out = 1/√a", "−1/(2·{a}^(3/2)) = −{out}³/2", lambda a: 1 / np.sqrt(a),
-                    _rsqrt_local, reads="output", written="1/√{a}", tensor_local=_rsqrt_local)
+                    _rsqrt_local, reads="output", written="1/√{a}", tensor_local=_rsqrt_local, numpy_warns=True)
 def _square(a):
     """``a²``; bools as int64, as in PyTorch (NumPy squares them to int8)."""
     return np.square(a.astype(np.int64) if a.dtype == np.bool_ else a)
@@ -181,7 +182,7 @@ def _square(a):
 SQUARE = elementwise("square", "out = a²", "2{a}", _square, _square_local, written="{a}²",
                      tensor_local=_square_local)
 RECIPROCAL = elementwise("reciprocal", "out = 1/a", "−1/{a}² = −{out}²", np.reciprocal, _reciprocal_local,
-                         reads="output", written="1/{a}", tensor_local=_reciprocal_local)
+                         reads="output", written="1/{a}", tensor_local=_reciprocal_local, numpy_warns=True)
 
 def _step(function):
     """A rounding of floats; integers are already whole, so they come back unchanged (a copy)."""
@@ -337,17 +338,17 @@ _fmod_back, _fmod_local, _fmod_vjp = _quotient(np.trunc)
 
 REMAINDER = register(Op(
     "remainder", "out = a mod b = a − b·⌊a/b⌋  (the sign of b)", ("1", "−⌊{a}/{b}⌋"),
-    lambda a, b: (np.remainder(a, b), (a, b)), _remainder_back, roles=("a", "b"), written="{a} mod {b}",
+    quiet(lambda a, b: (np.remainder(a, b), (a, b))), _remainder_back, roles=("a", "b"), written="{a} mod {b}",
     local=_remainder_local, saves=((), (0, 1)), vjp_tensors=_remainder_vjp,
 ))
 FMOD = register(Op(
     "fmod", "out = a − b·trunc(a/b)  (the sign of a)", ("1", "−trunc({a}/{b})"),
-    lambda a, b: (np.fmod(a, b), (a, b)), _fmod_back, roles=("a", "b"), written="fmod({a}, {b})",
+    quiet(lambda a, b: (np.fmod(a, b), (a, b))), _fmod_back, roles=("a", "b"), written="fmod({a}, {b})",
     local=_fmod_local, saves=((), (0, 1)), vjp_tensors=_fmod_vjp,
 ))
 FLOOR_DIVIDE = register(Op(
     "floor_divide", "out = ⌊a/b⌋", ("0  (a step function: flat, or a jump)", "0  (a step function: flat, or a jump)"),
-    lambda a, b: (np.floor_divide(a, b), None), lambda up, saved: (np.zeros_like(up), np.zeros_like(up)),
+    quiet(lambda a, b: (np.floor_divide(a, b), None)), lambda up, saved: (np.zeros_like(up), np.zeros_like(up)),
     roles=("a", "b"), written="⌊{a}/{b}⌋", saves=((), ()),
     local=lambda inputs, out, settings: [np.zeros(out.shape, out.dtype)] * 2,
     vjp_tensors=lambda up, inputs, out, saved: (up * 0.0, up * 0.0),

@@ -139,17 +139,23 @@ class Tensor:
     """
 
     __slots__ = ("array", "_grad", "_requires_grad", "_op", "_parents", "_ctx", "_retains_grad", "_clock",
-                 "_before", "_private", "_view_of", "_view_how", "_viewed", "_strided", "_inference",
+                 "_before", "_private", "_view_of", "_view_how", "_viewed", "_strided",
                  "__weakref__", "__dict__")
     # _clock: the in-place clock's tick when the node was made; _before: (tick, hidden tensor with the
     # node it had before an in-place change re-based it); _private: an input whose old value the node
     # copied for itself; _view_of / _viewed: this tensor is / has a view, in the graph or of a plain tensor
     # (_viewed: weak references to its views, or True: a view that cannot follow a change of it),
     # _view_how: the view's (op, arguments) of its base; _strided: a view op's result not in row-major order (what
-    # view refuses to merge, as PyTorch); _inference: True for a tensor made inside inference_mode() (what
-    # is_inference() reads). Unset until used. __dict__: attributes a program sets on a tensor, as PyTorch
-    # allows (fast.ai's backprop by hand: inp.g = out.g @ w.t()); made when the first one is set.
+    # view refuses to merge, as PyTorch). Unset until used. __dict__: attributes a program sets on a tensor, as
+    # PyTorch allows (fast.ai's backprop by hand: inp.g = out.g @ w.t()); made when the first one is set.
     __array_ufunc__ = None  # NumPy defers to our operators: np.float32(2) * t is a Tensor
+    _inference = False
+    """True for an inference tensor: one made inside ``inference_mode()``, or a view of one. Outside that mode it
+    is not saved for backward (:func:`glassgrad.graph.record`) nor changed in place (:func:`refuse_inference`), as
+    in PyTorch. A class default, set on the few tensors it is True for: reading it costs no more than a slot."""
+    _detached_inference = False
+    """True for ``detach()`` or ``.data`` of an inference tensor: PyTorch's ``is_inference()`` is True for it, yet it
+    may be changed in place."""
 
     def __getstate__(self) -> tuple:
         """What ``copy.deepcopy`` (and pickle) keep: the fields that are set, except the links between a view and
@@ -242,6 +248,9 @@ class Tensor:
                 "you can only change requires_grad flags of leaf variables; "
                 "use t.detach() to get a tensor without a graph"
             )
+        if value and self._inference and not STATE.inference:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed "
+                               "(it was made inside inference_mode()); use a copy: t = t.clone().requires_grad_()")
         self._requires_grad = value
 
     @property
@@ -332,7 +341,7 @@ class Tensor:
         that needs the old value raises instead of silently using the new one. ``numpy()`` (or
         ``.array``) is the NumPy array itself.
         """
-        return Tensor._wrap(self.array)
+        return self.detach()
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -415,7 +424,10 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same numbers, cut from the graph (shares memory)."""
-        return Tensor._wrap(self.array)
+        detached = Tensor._wrap(self.array)
+        if self._inference:
+            detached._detached_inference = True
+        return detached
 
     def clone(self, memory_format: Any = None) -> Tensor:
         """A copy that stays in the graph (gradient flows back unchanged); any ``memory_format`` gives a row-major
@@ -548,6 +560,8 @@ class Tensor:
     # it (grad mode on, and this tensor or the value requires grad), the tensor is re-based.
 
     def _in_place(self, name: str, ufunc: np.ufunc, op: ops.Op, other: Any) -> Tensor:
+        if self._inference:
+            refuse_inference(name)
         grad_enabled, tape = STATE.switches
         if grad_enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
             return _record_in_place(self, name, op, other)
@@ -588,7 +602,7 @@ class Tensor:
         return self._in_place("*=", np.multiply, ops.MUL, other)
 
     def __itruediv__(self, other: Any) -> Tensor:
-        return self._in_place("/=", np.true_divide, ops.DIV, other)
+        return self._in_place("/=", ops.quiet_true_divide, ops.DIV, other)
 
     @number_first("add_")
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
@@ -620,6 +634,8 @@ class Tensor:
         self._set("item assignment", index, advanced, value)
 
     def _set(self, name: str, index: Any, advanced: bool, value: Any) -> None:
+        if self._inference:
+            refuse_inference(name)
         if advanced and isinstance(value, Tensor) and value.array.dtype != self.array.dtype and not (
                 value.array.size == 1 and _mask_alone(index)):  # PyTorch's index put; a mask and one value fill
             raise written_dtype_error(name, value.array.dtype, self.array.dtype)
@@ -1034,7 +1050,17 @@ def view_of(base: Tensor, op: ops.Op, *args: Any) -> Tensor:
     view = as_view(base, apply(op, (base,), base.array, *args), args, op)
     if not view.array.flags.c_contiguous:
         view._strided = True
+    if base._inference:  # as PyTorch's: a view of an inference tensor is one
+        view._inference = True
     return view
+
+
+def refuse_inference(name: str) -> None:
+    """PyTorch's refusal of an in-place change (``name``) of an inference tensor outside ``inference_mode()``."""
+    if not STATE.inference:
+        raise RuntimeError(f"Inplace update to inference tensor outside InferenceMode is not allowed ({name}; the "
+                           "tensor was made inside inference_mode()): change a copy, t = t.clone(), or make it under "
+                           "no_grad() instead")
 
 
 def _position(find: Callable, array: np.ndarray, axis: int | None, keepdim: bool) -> np.ndarray:

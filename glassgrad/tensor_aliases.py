@@ -177,7 +177,7 @@ for _function in (isreal, is_conj, is_neg):
     add(_function.__name__, _function)
 add("is_cpu", property(lambda self: True, doc="True: glassgrad's tensors live on the CPU."))
 add("get_device", lambda self: -1)  # PyTorch's answer for a CPU tensor
-add("is_inference", lambda self: getattr(self, "_inference", False))  # made inside inference_mode(): see graph.record
+add("is_inference", lambda self: self._inference or self._detached_inference)  # see Tensor._inference
 
 
 def chain_matmul(*matrices: Tensor) -> Tensor:

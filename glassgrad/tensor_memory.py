@@ -34,7 +34,7 @@ from .arguments import shape_arg, shape_text
 from .autograd import bump_version, note_unreplayable
 from .creation import as_tensor
 from .ops_index import AS_STRIDED
-from .tensor import Tensor, view_of
+from .tensor import Tensor, refuse_inference, view_of
 from .tensor_methods import add, method
 
 
@@ -104,6 +104,8 @@ def resize_(self: Tensor, *size: Any) -> Tensor:
     count, flat = math.prod(shape), self.array.reshape(-1)
     if shape == self.shape:
         return self  # nothing changes (and PyTorch counts no change)
+    if self._inference:
+        refuse_inference("resize_")
     if count == flat.size:
         self.array = flat.reshape(shape)
     else:
@@ -209,6 +211,8 @@ def set_(self: Tensor, source: Tensor | None = None) -> Tensor:
     """Make this tensor use ``source``'s memory and shape (no source: an empty tensor), in place."""
     if self._requires_grad:
         raise RuntimeError("set_: cannot change the memory of a tensor that requires grad (or is in a graph)")
+    if self._inference:
+        refuse_inference("set_")
     note_unreplayable("set_ gives a tensor other memory, which a replay does not repeat")
     self.array = np.zeros(0, dtype=self.array.dtype) if source is None else as_tensor(source).array
     bump_version(self.array)

@@ -554,7 +554,7 @@ def div(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor
 def div_(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     """``self /= other`` in place, rounded as :func:`div` says."""
     if rounding_mode is None:
-        return self._in_place("div_", np.true_divide, ops.DIV, other)
+        return self._in_place("div_", ops.quiet_true_divide, ops.DIV, other)
     return write_in_place(self, lambda source: div(source, other, rounding_mode=rounding_mode), "div_")
 
 

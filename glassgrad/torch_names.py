@@ -9,10 +9,16 @@ So code written for PyTorch (a course's notebook, a tutorial's script) runs on g
     python -m glassgrad.torch_names my_script.py [args…]   # run a whole script that way
 
 A ``torch.*`` module glassgrad has no counterpart for fails at its import with one line naming it.
+
+``torch`` itself is a module of its own holding glassgrad's names (the same objects), except ``__version__`` and
+``version``, which say PyTorch 2.13 (the API glassgrad implements) with glassgrad's own version as the local label
+(see :mod:`glassgrad.torch_names_version`), and ``save``, which returns None as PyTorch's does (``gg.save`` returns
+the path it wrote; a notebook cell ending in ``torch.save(…)`` would show it).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -25,7 +31,7 @@ from types import ModuleType
 #: PyTorch's module → glassgrad's (the first one that exists); names not listed map one to one
 #: (``torch.nn.functional`` → ``glassgrad.nn.functional``).
 COUNTERPARTS: dict[str, tuple[str, ...]] = {
-    "torch": ("glassgrad",),
+    "torch.version": ("glassgrad.torch_names_version",),
     "torch.autograd.functional": ("glassgrad.jacobians",),
     "torch.autograd.function": ("glassgrad.custom_function",),
     "torch.autograd.graph": ("glassgrad.saved_tensors",),  # saved_tensors_hooks, save_on_cpu …
@@ -44,6 +50,8 @@ PACKAGES = {"torch.autograd", "torch.utils.data"}
 
 def counterpart(name: str) -> ModuleType | object | None:
     """glassgrad's module (or namespace object, e.g. ``gg.cuda``) standing for PyTorch's ``name``."""
+    if name == "torch":
+        return torch_module()
     candidates = COUNTERPARTS.get(name, ("glassgrad" + name[len("torch"):],))
     for candidate in candidates:
         try:
@@ -53,6 +61,31 @@ def counterpart(name: str) -> ModuleType | object | None:
             if found is not None:
                 return found
     return None
+
+
+@functools.cache
+def torch_module() -> ModuleType:
+    """``torch``: glassgrad's names (the same objects, copied once) with PyTorch's ``__version__``, ``version`` and
+    ``save``.
+
+    A name glassgrad gains later (a submodule imported afterwards, ``gg.lessons``) is read from glassgrad.
+    """
+    import glassgrad
+    from glassgrad import torch_names_version
+
+    module = ModuleType("torch")
+    module.__dict__.update(vars(glassgrad))
+    module.__getattr__ = functools.partial(getattr, glassgrad)
+    module.__version__, module.version = torch_names_version.__version__, torch_names_version
+    module.save = _save
+    return module
+
+
+def _save(obj: object, f: object, *args: object, **kwargs: object) -> None:
+    """``torch.save``: :func:`glassgrad.save`, returning None as PyTorch's."""
+    import glassgrad
+
+    glassgrad.save(obj, f, *args, **kwargs)
 
 
 def _attribute(dotted: str) -> object | None:

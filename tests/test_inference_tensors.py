@@ -50,3 +50,78 @@ def test_tensors_made_inside_inference_mode_are_inference_tensors_as_in_torch(to
     mine, theirs = made_in_modes(gg, array), made_in_modes(torch, array)
     assert mine == theirs
     assert all(mine["inside"].values())
+
+
+# what a program does, outside inference_mode(), with an inference tensor x and a layer made inside it, and w
+# requiring grad
+OUTSIDE = {
+    "w * x (saves x for w's gradient)": lambda lib, w, x, layer: (w * x).sum().backward(),
+    "w / x": lambda lib, w, x, layer: (w / x).sum().backward(),
+    "w ** x": lambda lib, w, x, layer: (w ** x).sum().backward(),
+    "w @ x": lambda lib, w, x, layer: (w @ x).backward(),
+    "mse_loss(w, x)": lambda lib, w, x, layer: lib.nn.functional.mse_loss(w, x).backward(),
+    "w + x (saves nothing)": lambda lib, w, x, layer: (w + x).sum().backward(),
+    "cat([w, x])": lambda lib, w, x, layer: lib.cat([w, x]).sum().backward(),
+    "w * exp(x) (saves a normal tensor)": lambda lib, w, x, layer: (w * x.exp()).sum().backward(),
+    "w * x.clone()": lambda lib, w, x, layer: (w * x.clone()).sum().backward(),
+    "x * 2 (no grad)": lambda lib, w, x, layer: x * 2,
+    "x.add_(1)": lambda lib, w, x, layer: x.add_(1),
+    "x += w": lambda lib, w, x, layer: x.__iadd__(w),
+    "x[0] = 1": lambda lib, w, x, layer: x.__setitem__(0, 1.0),
+    "x.zero_()": lambda lib, w, x, layer: x.zero_(),
+    "x.copy_(w.detach())": lambda lib, w, x, layer: x.copy_(w.detach()),
+    "x.relu_()": lambda lib, w, x, layer: x.relu_(),
+    "x.unsqueeze_(0)": lambda lib, w, x, layer: x.unsqueeze_(0),
+    "x.view(-1).add_(1)": lambda lib, w, x, layer: x.view(-1).add_(1),
+    "x[:1].mul_(2)": lambda lib, w, x, layer: x[:1].mul_(2),
+    "x.masked_fill_(x > 0, 0)": lambda lib, w, x, layer: x.masked_fill_(x > 0, 0.0),
+    "x.index_add_(…)": lambda lib, w, x, layer: x.index_add_(0, lib.tensor([0]), x.clone()[:1]),
+    "nn.init.normal_(x)": lambda lib, w, x, layer: lib.nn.init.normal_(x),
+    "x.resize_(its own shape)": lambda lib, w, x, layer: x.resize_(x.shape),
+    "x.resize_(another)": lambda lib, w, x, layer: x.resize_(len(x) + 1),
+    "x.set_(w.detach())": lambda lib, w, x, layer: x.set_(w.detach()),
+    "x.detach().add_(1)": lambda lib, w, x, layer: x.detach().add_(1),
+    "x.data.add_(1)": lambda lib, w, x, layer: x.data.add_(1),
+    "x.clone().add_(1)": lambda lib, w, x, layer: x.clone().add_(1),
+    "w.data.copy_(x)": lambda lib, w, x, layer: w.data.copy_(x),
+    "x.requires_grad_()": lambda lib, w, x, layer: x.requires_grad_(),
+    "x.requires_grad_(False)": lambda lib, w, x, layer: x.requires_grad_(False),
+    "Parameter(x)": lambda lib, w, x, layer: lib.nn.Parameter(x),
+    "layer made inside, used outside": lambda lib, w, x, layer: layer(w).sum().backward(),
+}
+
+
+def outcomes(lib, array):
+    """For each program of OUTSIDE: None where it runs, else its exception (on fresh tensors each time)."""
+    seen = {}
+    for name, run in OUTSIDE.items():
+        w = lib.tensor(array, requires_grad=True)
+        with lib.inference_mode():
+            x, layer = lib.tensor(array) + 1, lib.nn.Linear(len(array), 2).double()
+        try:
+            run(lib, w, x, layer)
+            seen[name] = None
+        except RuntimeError as error:
+            seen[name] = error
+    return seen
+
+
+@given(array=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=1, min_side=1, max_side=4),
+                        elements={"min_value": 0.5, "max_value": 2.0}))
+def test_inference_tensors_are_refused_where_pytorch_refuses_them_naming_clone(torch, array):
+    mine, theirs = outcomes(gg, array), outcomes(torch, array)
+    assert {name: error is None for name, error in mine.items()} == {
+        name: error is None for name, error in theirs.items()}
+    for name, error in mine.items():
+        if error is not None:
+            message = str(error)
+            assert "\n" not in message and "clone()" in message, name
+            assert message.split(" (")[0].split(":")[0] in str(theirs[name]), name  # PyTorch's words first
+
+
+def test_detach_and_data_of_an_inference_tensor_are_inference_tensors_as_in_torch(torch):
+    for lib in (gg, torch):
+        with lib.inference_mode():
+            x = lib.ones(3)
+        assert (x.detach().is_inference(), x.data.is_inference(), x.view(3).is_inference(),
+                x.clone().is_inference(), x.double().is_inference()) == (True, True, True, False, False), lib

@@ -77,7 +77,7 @@ from glassgrad import torch_names
 torch_names.install()
 import glassgrad, torch, torch.nn.functional as F, torch.backends.mps
 from torch.utils.data import DataLoader
-assert torch is glassgrad and F is glassgrad.nn.functional and glassgrad.__spec__.name == "glassgrad"
+assert torch.Tensor is glassgrad.Tensor and F is glassgrad.nn.functional and glassgrad.__spec__.name == "glassgrad"
 assert DataLoader is glassgrad.data.DataLoader and not torch.backends.mps.is_available()
 import runpy
 print(runpy.run_path(sys.argv[1])["results"]["loss"])

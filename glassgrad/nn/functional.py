@@ -32,6 +32,7 @@ from ..functions import relu as _relu
 from ..functions import sigmoid as sigmoid
 from ..functions import tanh as tanh
 from ..functions import where
+from ..numpy_keywords import write_out
 from ..tensor import Tensor, apply
 from .adaptive_max_pooling import adaptive_max_pool1d as adaptive_max_pool1d
 from .adaptive_max_pooling import adaptive_max_pool1d_with_indices as adaptive_max_pool1d_with_indices
@@ -132,9 +133,11 @@ def _float_pair(input: Tensor, target: object, name: str) -> tuple[Tensor, Tenso
     return input, target
 
 
-def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
-    """Each slice along ``dim`` divided by its p-norm: ``x / max(‖x‖_p, eps)`` (a unit vector, or x/eps if tiny)."""
-    return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Tensor | None = None) -> Tensor:
+    """Each slice along ``dim`` divided by its p-norm: ``x / max(‖x‖_p, eps)`` (a unit vector, or x/eps if tiny);
+    written into ``out`` if given, as PyTorch's (outside the graph)."""
+    result = input / input.norm(p, dim, keepdim=True).clamp(min=eps)
+    return result if out is None else write_out("normalize", result, out)
 
 
 relu = takes_inplace(_relu)

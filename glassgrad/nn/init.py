@@ -36,7 +36,7 @@ import numpy as np
 from ..autograd import bump_version
 from ..creation import pick_generator
 from ..renamed import renamed
-from ..tensor import Tensor
+from ..tensor import Tensor, refuse_inference
 
 LINEAR_GAIN = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                "conv_transpose3d", "sigmoid")
@@ -101,6 +101,8 @@ def _check_target(tensor: Tensor) -> Tensor:
         raise TypeError(f"init functions fill a gg.Tensor in place, got {type(tensor).__name__}")
     if tensor.array.dtype.kind != "f":
         raise TypeError(f"init functions fill floating tensors, got {tensor.array.dtype}; convert with .float()")
+    if tensor._inference:
+        refuse_inference("an nn.init function")
     return tensor
 
 

@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from ..arguments import as_array, resolve_dtype
+from ..autograd import STATE
 from ..device import check_device
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
@@ -39,6 +40,8 @@ class Parameter(Tensor):
         else:
             array = as_array(data, None)
         self._init_leaf(array)
+        if data._inference if isinstance(data, Tensor) else STATE.inference:  # as PyTorch's: a layer made inside
+            self._inference = True  # inference_mode() has inference parameters
         self.requires_grad = requires_grad
 
     def __repr__(self) -> str:
