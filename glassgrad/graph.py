@@ -235,6 +235,8 @@ def as_view(base: Any, view: Any, args: tuple = (), op: Any = None) -> Any:
             if base._op is not None:  # a leaf's in-place changes are refused in the graph: its views follow none
                 _note_view(base, view, view._op, args)
     elif not base._requires_grad:
+        if base._no_grad_view:  # a view of such a view is one too
+            view._no_grad_view = base._no_grad_view
         array = base.array
         if STATE.switches[0] and op in READ_AGAIN and getattr(base, "_viewed", None) is not True and _followed(base):
             if view.array.base is (array if array.base is None else array.base) or np.may_share_memory(
@@ -243,6 +245,8 @@ def as_view(base: Any, view: Any, args: tuple = (), op: Any = None) -> Any:
                 _note_view(base, view, op, args)
         else:  # (under no_grad, as inference: noted only, so that no view there costs a weak reference)
             base._viewed = True
+    elif np.may_share_memory(view.array, base.array):  # of a tensor in the graph, taken under no_grad
+        view._no_grad_view = "inference" if STATE.inference else "no_grad"
     return view
 
 

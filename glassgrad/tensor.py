@@ -156,6 +156,11 @@ class Tensor:
     _detached_inference = False
     """True for ``detach()`` or ``.data`` of an inference tensor: PyTorch's ``is_inference()`` is True for it, yet it
     may be changed in place."""
+    _no_grad_view: str | bool = False
+    """For a view taken under ``no_grad()`` (or ``inference_mode()``) of a tensor that requires grad, and for a view
+    of such a view: that mode's name. Such a view is not changed in place with grad mode on
+    (:func:`refuse_no_grad_view`), as in PyTorch: the change would be made to a tensor of the graph behind its back,
+    and its gradient would silently leave it out."""
 
     def __getstate__(self) -> tuple:
         """What ``copy.deepcopy`` (and pickle) keep: the fields that are set, except the links between a view and
@@ -563,6 +568,8 @@ class Tensor:
         if self._inference:
             refuse_inference(name)
         grad_enabled, tape = STATE.switches
+        if grad_enabled and self._no_grad_view:
+            refuse_no_grad_view(self, name)
         if grad_enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
             return _record_in_place(self, name, op, other)
         if isinstance(other, Tensor):
@@ -640,6 +647,8 @@ class Tensor:
                 value.array.size == 1 and _mask_alone(index)):  # PyTorch's index put; a mask and one value fill
             raise written_dtype_error(name, value.array.dtype, self.array.dtype)
         grad_enabled, tape = STATE.switches
+        if grad_enabled and self._no_grad_view:
+            refuse_no_grad_view(self, name)
         if grad_enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
             _record_set(self, name, index, advanced, value)
             return
@@ -1053,6 +1062,14 @@ def view_of(base: Tensor, op: ops.Op, *args: Any) -> Tensor:
     if base._inference:  # as PyTorch's: a view of an inference tensor is one
         view._inference = True
     return view
+
+
+def refuse_no_grad_view(view: Tensor, name: str) -> None:
+    """PyTorch's refusal of an in-place change (``name``) with grad mode on of a view taken under ``no_grad()``
+    (or ``inference_mode()``) of a tensor that requires grad: whether the graph should see it is ambiguous."""
+    raise RuntimeError(f"A view was created in {view._no_grad_view} mode and is being modified in place ({name}) with "
+                       "grad mode enabled, which PyTorch refuses as ambiguous: take the view and change it both inside "
+                       f"`with {view._no_grad_view}():` (the change is not tracked) or both outside it (it is)")
 
 
 def refuse_inference(name: str) -> None:

@@ -24,7 +24,7 @@ import numpy as np
 
 from .autograd import bump_version, is_grad_enabled, note_unreplayable
 from .graph import become, check_in_place
-from .tensor import Tensor, refuse_inference
+from .tensor import Tensor, refuse_inference, refuse_no_grad_view
 from .tensor_methods import _in_place_form, add, write_in_place
 
 VALUE_FORMS = (
@@ -65,6 +65,8 @@ def reshape_in_place(tensor: Tensor, name: str, view: Any) -> Tensor:
     is refused there, as in PyTorch)."""
     if tensor._inference:
         refuse_inference(name)
+    if tensor._no_grad_view and is_grad_enabled():
+        refuse_no_grad_view(tensor, name)
     note_unreplayable(f"{name} gives a tensor a new shape in place, which a replay does not repeat")
     if is_grad_enabled() and tensor._requires_grad:
         check_in_place(tensor, name, new_shape=True)
