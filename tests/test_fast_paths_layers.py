@@ -1,0 +1,136 @@
+"""Layers whose NumPy form was rewritten for speed keep PyTorch's numbers and gradients.
+
+Oracle: PyTorch 2.13 in float64 on the same inputs (within rounding), and the primitives the fused rows replaced
+(bit for bit where the fused forward computes the same formula in the same order).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+import glassgrad.nn.functional as F
+
+# --- layer_norm: one fused row -------------------------------------------------------------------
+
+LAYER_NORM_CASES = st.tuples(
+    st.lists(st.integers(1, 5), min_size=0, max_size=2),  # leading dims
+    st.lists(st.integers(1, 7), min_size=1, max_size=2),  # normalized_shape
+    st.booleans(), st.booleans(), st.integers(0, 2**31 - 1),
+)
+
+
+def _layer_norm_inputs(case, dtype):
+    leading, normalized, has_weight, has_bias, seed = case
+    rng = np.random.default_rng(seed)
+    shape = (*leading, *normalized)
+    x = (rng.normal(size=shape) * rng.uniform(0.1, 10) + rng.normal() * 3).astype(dtype)
+    weight = rng.normal(size=normalized).astype(dtype) if has_weight else None
+    bias = rng.normal(size=normalized).astype(dtype) if has_bias else None
+    return x, tuple(normalized), weight, bias, rng.normal(size=shape).astype(dtype)
+
+
+def _layer_norm_both(torch, x, normalized, weight, bias, up, dtype=None):
+    """Our output and gradients on the inputs as they are, PyTorch's in ``dtype`` (default: their own)."""
+    ours = [gg.tensor(a, requires_grad=True) if a is not None else None for a in (x, weight, bias)]
+    out = F.layer_norm(ours[0], normalized, ours[1], ours[2])
+    out.backward(gg.tensor(up))
+    theirs = [torch.tensor(a if dtype is None else a.astype(dtype), requires_grad=True) if a is not None else None
+              for a in (x, weight, bias)]
+    expected = torch.nn.functional.layer_norm(theirs[0], normalized, theirs[1], theirs[2])
+    expected.backward(torch.tensor(up if dtype is None else up.astype(dtype)))
+    pairs = [(out.array, expected.detach().numpy())]
+    pairs += [(a.grad.array, b.grad.numpy()) for a, b in zip(ours, theirs) if a is not None]
+    return pairs
+
+
+@pytest.mark.torch
+@given(LAYER_NORM_CASES)
+def test_layer_norm_and_its_gradients_are_pytorchs_in_float64(torch, case):
+    x, normalized, weight, bias, up = _layer_norm_inputs(case, np.float64)
+    for ours, theirs in _layer_norm_both(torch, x, normalized, weight, bias, up):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-9 * (1 + np.abs(theirs).max()))
+
+
+@pytest.mark.torch
+@given(LAYER_NORM_CASES)
+def test_float32_layer_norm_is_pytorchs_float64_within_float32_rounding(torch, case):
+    x, normalized, weight, bias, up = _layer_norm_inputs(case, np.float32)
+    for ours, theirs in _layer_norm_both(torch, x, normalized, weight, bias, up, np.float64):
+        assert ours.dtype == np.float32
+        np.testing.assert_allclose(ours, theirs, rtol=2e-4, atol=2e-4 * (1 + np.abs(theirs).max()))
+
+
+@pytest.mark.torch
+@given(LAYER_NORM_CASES)
+def test_float16_layer_norm_is_computed_in_float32_and_rounded_once_as_pytorchs(torch, case):
+    """Composed from float16 primitives the output was up to 8% off (each step rounded to float16)."""
+    x, normalized, weight, bias, up = _layer_norm_inputs(case, np.float16)
+    for ours, theirs in _layer_norm_both(torch, x, normalized, weight, bias, up, np.float64):
+        assert ours.dtype == np.float16
+        np.testing.assert_allclose(ours.astype(np.float64), theirs, rtol=2e-3, atol=2e-3 * (1 + np.abs(theirs).max()))
+
+
+@given(LAYER_NORM_CASES, st.sampled_from([np.float32, np.float64]))
+def test_the_fused_forward_is_the_composed_forward_bit_for_bit(case, dtype):
+    x, normalized, weight, bias, _ = _layer_norm_inputs(case, dtype)
+    axes = tuple(range(x.ndim - len(normalized), x.ndim))
+    t = gg.tensor(x)
+    composed = (t - t.mean(axes, keepdim=True)) / (t.var(axes, keepdim=True, correction=0) + 1e-5).sqrt()
+    if weight is not None:
+        composed = composed * gg.tensor(weight)
+    if bias is not None:
+        composed = composed + gg.tensor(bias)
+    fused = F.layer_norm(t, normalized, *(None if a is None else gg.tensor(a) for a in (weight, bias)))
+    np.testing.assert_array_equal(fused.array, composed.array)
+
+
+@pytest.mark.torch
+def test_layer_norm_second_derivatives_are_pytorchs(torch):
+    rng = np.random.default_rng(3)
+    arrays = [rng.normal(size=(3, 5)), rng.normal(size=5), rng.normal(size=5)]
+    results = []
+    for library, make in ((gg, lambda a: gg.tensor(a, requires_grad=True)),
+                          (torch, lambda a: torch.tensor(a, requires_grad=True))):
+        x, weight, bias = map(make, arrays)
+        out = library.nn.functional.layer_norm(x, (5,), weight, bias)
+        grads = library.autograd.grad((out**3).sum(), (x, weight), create_graph=True)
+        penalty = sum((g**2).sum() for g in grads)
+        penalty.backward()
+        results.append([x.grad, weight.grad, bias.grad])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("call", [
+    lambda F, t: F.layer_norm(t.ones(2, 3), []),  # used to give zeros: nothing to normalise over
+    lambda F, t: F.layer_norm(t.ones(2, 3), (3,), t.ones(1)),  # used to broadcast the weight
+    lambda F, t: F.layer_norm(t.ones(2, 3), (3,), t.ones(4)),
+    lambda F, t: F.layer_norm(t.ones(2, 3), (3,), None, t.ones(2)),
+    lambda F, t: F.layer_norm(t.ones(2, 3), (4,)),
+])
+def test_a_layer_norm_pytorch_refuses_is_refused_in_one_line(torch, call):
+    with pytest.raises(RuntimeError) as theirs:
+        call(torch.nn.functional, torch)
+    with pytest.raises(RuntimeError) as ours:
+        call(F, gg)
+    message = str(ours.value)
+    assert "\n" not in message and str(theirs.value).split(",")[0].split(";")[0] in message
+
+
+def test_layer_norm_of_integers_is_refused_in_one_line():
+    with pytest.raises(RuntimeError, match="layer_norm: needs a floating tensor, got int64; use x.float()"):
+        F.layer_norm(gg.ones(2, 3, dtype=gg.int64), (3,))
+
+
+def test_layer_norm_refuses_a_backward_through_an_input_changed_in_place():
+    x = gg.randn(2, 4, seed=0, requires_grad=True)
+    h = x * 1.0
+    out = F.layer_norm(h, (4,))
+    h.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
