@@ -399,6 +399,9 @@ def _cumprod_back(up, saved):
     ``0·∞`` it gives is the 0 it stands for when every ``upⱼ`` (j ≥ i) and ``aₖ`` (k > i) is finite."""
     a, dim = saved
     work = np.promote_types(a.dtype, np.float64) if a.dtype.itemsize < 8 else a.dtype
+    quick = _cumprod_back_without_zeros(a, up, dim, work)
+    if quick is not None:
+        return (quick,)
     a_front = np.ascontiguousarray(np.moveaxis(a, dim, 0), dtype=work)
     up_front = np.moveaxis(up, dim, 0)
     later = np.empty_like(a_front)  # later[i] = Sᵢ
@@ -418,6 +421,22 @@ def _cumprod_back(up, saved):
         finite_from_here = np.flip(np.logical_and.accumulate(np.flip(finite, 0), axis=0), 0)
         grad[not_a_number & (before == 0) & finite_from_here] = 0
     return (np.moveaxis(grad, 0, dim).astype(a.dtype, copy=False),)
+
+def _cumprod_back_without_zeros(a, up, dim, work):
+    """:func:`_cumprod_back` where no ``aₖ`` is 0, as PyTorch's: ``Sᵢ·Pᵢ = Σ_(j≥i) upⱼ·Pⱼ`` with ``Pⱼ = Π_(k≤j) aₖ``,
+    so ``∂L/∂aᵢ = (Σ_(j≥i) upⱼ·Pⱼ)/aᵢ``: whole-array passes (a reversed running sum) instead of a loop along dim,
+    in the working dtype. ``None`` (take the loop) where an ``aₖ`` is 0, or a running product leaves the range
+    where the quotient keeps its precision (over- or underflows), or something is not finite."""
+    if a.dtype.kind != "f" or not a.size:
+        return None
+    products = np.cumprod(a, axis=dim, dtype=work)
+    magnitudes = np.abs(products)
+    tiny = np.finfo(work).tiny * 2**60
+    if not (magnitudes.min() > tiny and magnitudes.max() < 1 / tiny and np.isfinite(up).all()):
+        return None  # a zero, a NaN, or a product out of range
+    weighted = np.flip(np.multiply(up, products, dtype=work), dim)
+    return (np.flip(np.cumsum(weighted, axis=dim, out=weighted), dim) / a).astype(a.dtype, copy=False)
+
 
 def _cumprod_vjp(up, inputs, out, saved):
     """:func:`_cumprod_back` on tensors (recorded), all i at once: row i of an (n, n) table is ``a`` with ``aᵢ``

@@ -206,3 +206,37 @@ def test_a_compiled_nll_loss_reads_each_batchs_labels():
     model.load_state_dict(start)
     eager = [step(x, y).item() for x, y in batches]
     assert compiled == eager and compiled[1] == 0.0
+
+
+# --- cumprod's gradient: whole-array passes where no entry is 0, the loop along dim where one is ------------------
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype, tolerance", [(np.float64, 1e-10), (np.float32, 1e-5)])
+@given(shape=st.lists(st.integers(1, 12), min_size=1, max_size=3), seed=st.integers(0, 2**31 - 1),
+       zeros=st.booleans(), data=st.data())
+def test_cumprod_gradient_with_and_without_zeros_is_pytorchs(torch, dtype, tolerance, shape, seed, zeros, data):
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(0.2, 2.5, shape) * rng.choice([-1, 1], shape)
+    if zeros:
+        values[rng.random(shape) < 0.2] = 0.0
+    values, upstream = values.astype(dtype), rng.normal(size=shape).astype(dtype)
+    ours = gg.tensor(values, requires_grad=True)
+    ours.cumprod(dim).backward(gg.tensor(upstream))
+    theirs = torch.tensor(values.astype(np.float64), requires_grad=True)
+    theirs.cumprod(dim).backward(torch.tensor(upstream.astype(np.float64)))
+    expected = theirs.grad.numpy()
+    assert ours.grad.dtype == dtype
+    np.testing.assert_allclose(ours.grad.array, expected, rtol=tolerance, atol=tolerance * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("values", [[1e200, 1e200, 1e-200, 3.0], [1e-200, 1e-200, 1e200, 2.0], [np.inf, 2.0, 3.0],
+                                    [np.nan, 2.0, 3.0]])
+def test_cumprod_gradient_out_of_the_quotients_range_takes_the_loop(values):
+    """Running products that overflow or underflow float64 (or are not finite) leave the quotient form: the
+    gradient is the exact products of the others, worked out by hand."""
+    a = np.array(values)
+    ours = gg.tensor(a, requires_grad=True)
+    ours.cumprod(0).sum().backward()
+    expected = [sum(np.prod(np.delete(a[: j + 1], i)) for j in range(i, len(a))) for i in range(len(a))]
+    np.testing.assert_allclose(ours.grad.array, expected, rtol=1e-14)
