@@ -240,3 +240,56 @@ def test_cumprod_gradient_out_of_the_quotients_range_takes_the_loop(values):
     ours.cumprod(0).sum().backward()
     expected = [sum(np.prod(np.delete(a[: j + 1], i)) for j in range(i, len(a))) for i in range(len(a))]
     np.testing.assert_allclose(ours.grad.array, expected, rtol=1e-14)
+
+
+# --- adaptive max pooling with windows of two sizes: one read and one amax per combination of sizes --------------
+
+def _adaptive_windows(size, out):
+    return [((i * size) // out, -((-(i + 1) * size) // out)) for i in range(out)]
+
+
+def _tied_maximum_gradient(values, out_size, upstream):
+    """∂L/∂x of adaptive max pooling over the last two dims, by hand: each window's upstream split evenly between
+    the entries that reach its maximum."""
+    grad = np.zeros_like(values)
+    for i, (top, bottom) in enumerate(_adaptive_windows(values.shape[-2], out_size[0])):
+        for j, (left, right) in enumerate(_adaptive_windows(values.shape[-1], out_size[1])):
+            window = values[..., top:bottom, left:right]
+            hits = window == window.max(axis=(-2, -1), keepdims=True)
+            grad[..., top:bottom, left:right] += hits / hits.sum(axis=(-2, -1), keepdims=True) * upstream[..., i, j,
+                                                                                                          None, None]
+    return grad
+
+
+POOL_CASES = st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 13), st.integers(1, 13),
+                       st.integers(1, 6), st.integers(1, 6), st.integers(0, 2**31 - 1))
+
+
+@pytest.mark.torch
+@given(POOL_CASES, st.booleans())
+def test_adaptive_max_pool2d_of_uneven_windows_is_pytorchs(torch, case, batched):
+    n, c, h, w, out_h, out_w, seed = case
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=(n, c, h, w) if batched else (c, h, w))  # no ties: PyTorch's one maximum is ours
+    upstream = rng.normal(size=values.shape[:-2] + (out_h, out_w))
+    ours = gg.tensor(values, requires_grad=True)
+    out, indices = F.adaptive_max_pool2d(ours, (out_h, out_w), return_indices=True)
+    out.backward(gg.tensor(upstream))
+    theirs = torch.tensor(values, requires_grad=True)
+    expected, expected_indices = torch.nn.functional.adaptive_max_pool2d(theirs, (out_h, out_w), return_indices=True)
+    expected.backward(torch.tensor(upstream))
+    np.testing.assert_array_equal(out.array, expected.detach().numpy())
+    np.testing.assert_array_equal(indices.array, expected_indices.numpy())
+    np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy(), rtol=1e-13, atol=1e-14)  # sums of windows
+
+
+@given(POOL_CASES)
+def test_adaptive_max_pool2d_splits_ties_within_each_window(case):
+    n, c, h, w, out_h, out_w, seed = case
+    rng = np.random.default_rng(seed)
+    values = rng.integers(-2, 3, size=(n, c, h, w)).astype(np.float64)
+    upstream = rng.normal(size=(n, c, out_h, out_w))
+    ours = gg.tensor(values, requires_grad=True)
+    F.adaptive_max_pool2d(ours, (out_h, out_w)).backward(gg.tensor(upstream))
+    np.testing.assert_allclose(ours.grad.array, _tied_maximum_gradient(values, (out_h, out_w), upstream),
+                               rtol=1e-12, atol=1e-15)
