@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import glassgrad as gg
@@ -138,6 +138,36 @@ def test_layer_norm_refuses_a_backward_through_an_input_changed_in_place():
     h.add_(1.0)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         out.sum().backward()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype, tolerance", [(np.float64, 1e-9), (np.float32, 2e-4)])
+@given(groups=st.integers(1, 3), per_group=st.integers(1, 3), batch=st.integers(1, 3),
+       positions=st.lists(st.integers(1, 4), max_size=2), seed=st.integers(0, 2**31 - 1))
+def test_group_norm_through_the_fused_row_is_pytorchs(torch, dtype, tolerance, groups, per_group, batch, positions,
+                                                       seed):
+    rng = np.random.default_rng(seed)
+    shape = (batch, groups * per_group, *positions)
+    assume(batch * per_group * np.prod(positions, dtype=int) > 1)  # else refused (below)
+    arrays = [rng.normal(size=shape) * 3 + 1, rng.normal(size=shape[1]), rng.normal(size=shape[1]),
+              rng.normal(size=shape)]
+    results = []
+    for library in (gg, torch):
+        x, weight, bias = (library.tensor(a.astype(dtype), requires_grad=True) for a in arrays[:3])
+        out = library.nn.functional.group_norm(x, groups, weight, bias)
+        out.backward(library.tensor(arrays[3].astype(dtype)))
+        results.append([out.detach().numpy(), x.grad.numpy(), weight.grad.numpy(), bias.grad.numpy()])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=tolerance, atol=tolerance * (1 + np.abs(theirs).max()))
+
+
+@pytest.mark.torch
+def test_group_norm_of_one_value_per_group_is_refused_as_in_pytorch(torch):
+    """glassgrad used to return β alone (x − μ is 0 in a group of one value)."""
+    for library in (torch, gg):
+        with pytest.raises(ValueError, match=r"Expected more than 1 value per channel when training, got input size "
+                                             r"\[1, 3\]"):
+            library.nn.functional.group_norm(library.ones(1, 3), 3)
 
 
 # --- nll_loss: what the labels decide is one NumPy call, the graph 4 nodes --------------------------------------

@@ -25,6 +25,7 @@ for speed: a transformer runs it twice a block), one step of a trace.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -286,9 +287,12 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     if x.ndim < 2 or x.shape[1] % num_groups:
         raise RuntimeError(f"group_norm: expected an input (N, C, …) whose C is divisible by num_groups="
                            f"{num_groups}, got shape {shape_text(x.shape)}")
+    if x.shape[0] * x.shape[1] // num_groups * math.prod(x.shape[2:]) == 1:  # PyTorch's test, as it words it
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                         f"{[x.shape[0] * x.shape[1] // num_groups, num_groups, *x.shape[2:]]}: each group holds "
+                         f"one value, so the output would be β alone; use fewer groups or more positions")
     groups = x.reshape(x.shape[0], num_groups, -1)
-    out = _standardize(groups, groups.mean(2, keepdim=True), groups.var(2, keepdim=True, correction=0), eps, None,
-                       None)
+    out = layer_norm(groups, (groups.shape[2],), None, None, eps)  # each group is a slice: the fused row
     return _per_channel(x, out.reshape(tuple(x.shape)), weight, bias)
 
 
