@@ -64,17 +64,43 @@ def _slices_placed_tensor(up, shape: tuple, dim: int, index: np.ndarray):
 
 # --- picking entries -------------------------------------------------------------------------
 
+def _element_strides(shape: tuple) -> list[int]:
+    """How far apart, in entries, neighbours along each dim of a row-major array of ``shape`` are."""
+    strides = [1] * len(shape)
+    for d in range(len(shape) - 2, -1, -1):
+        strides[d] = strides[d + 1] * shape[d + 1]
+    return strides
+
+
+def _gather_positions(shape: tuple, dim: int, index: np.ndarray) -> np.ndarray:
+    """Where each picked entry sits in ``a`` (of ``shape``) read row-major: ``Σ_d (index at d, else the entry's own
+    coordinate)·stride_d``, a new array (the index may change later)."""
+    if not shape:  # a 0-d tensor: its one entry
+        return np.zeros(index.shape, dtype=np.intp)
+    strides = _element_strides(shape)
+    positions = index.astype(np.intp) * strides[dim]
+    for d, size in enumerate(index.shape):
+        if d != dim and size > 1:
+            positions += np.arange(size).reshape([-1 if k == d else 1 for k in range(index.ndim)]) * strides[d]
+    return positions
+
+
 def _gather(a, dim, index):
-    where = along(index.copy(), dim)  # a copy: the index may change later
-    return a[where], (a.shape, where, dim)
+    """One ``take`` of flat positions (a third of the time of indexing with an array per dim)."""
+    positions = _gather_positions(a.shape, dim, index)
+    return np.take(a, positions), (a.shape, positions, dim)
 
 def _gather_back(up, saved):
-    shape, where, _ = saved
-    return (_placed(up, shape, where),)
+    """``up`` added at each entry's flat position, in order (repeats add up): what :func:`_placed` does."""
+    shape, positions, _ = saved
+    grad = np.zeros(shape, dtype=up.dtype)
+    np.add.at(grad.reshape(-1), positions.reshape(-1), np.broadcast_to(up, positions.shape).reshape(-1))
+    return (grad,)
 
 def _gather_vjp(up, inputs, out, saved):
-    shape, where, dim = saved
-    return (_placed_tensor(up, shape, dim, where[dim]),)
+    shape, positions, dim = saved
+    index = positions // _element_strides(shape)[dim] % shape[dim] if shape else positions
+    return (_placed_tensor(up, shape, dim, index),)
 
 GATHER = register(Op(
     "gather", "out[i][j] = a[i][index[i][j]]  (index along dim)", ("{up} added back where each entry came from",),

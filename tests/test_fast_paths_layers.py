@@ -323,3 +323,24 @@ def test_adaptive_max_pool2d_splits_ties_within_each_window(case):
     F.adaptive_max_pool2d(ours, (out_h, out_w)).backward(gg.tensor(upstream))
     np.testing.assert_allclose(ours.grad.array, _tied_maximum_gradient(values, (out_h, out_w), upstream),
                                rtol=1e-12, atol=1e-15)
+
+
+# --- gather (grid_sample's reads, nll_loss's pick): one take of flat positions --------------------------------------
+
+@pytest.mark.torch
+@given(shape=st.lists(st.integers(1, 5), min_size=1, max_size=4), seed=st.integers(0, 2**31 - 1), data=st.data())
+def test_gather_and_its_gradient_with_repeats_are_pytorchs(torch, shape, seed, data):
+    dim = data.draw(st.integers(0, len(shape) - 1))
+    index_shape = [data.draw(st.integers(1, 6)) if d == dim else data.draw(st.integers(1, size))
+                   for d, size in enumerate(shape)]  # smaller than the tensor elsewhere, as PyTorch allows
+    rng = np.random.default_rng(seed)
+    values, index = rng.normal(size=shape), rng.integers(0, shape[dim], index_shape)  # repeats add up
+    upstream = rng.normal(size=index_shape)
+    results = []
+    for library in (gg, torch):
+        x = library.tensor(values, requires_grad=True)
+        out = x.gather(dim, library.tensor(index))
+        out.backward(library.tensor(upstream))
+        results.append((out.detach().numpy(), x.grad.numpy()))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-14, atol=1e-15)
