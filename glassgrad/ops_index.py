@@ -455,7 +455,8 @@ def _cumprod_back_without_zeros(a, up, dim, work):
     where the quotient keeps its precision (over- or underflows), or something is not finite."""
     if a.dtype.kind != "f" or not a.size:
         return None
-    products = np.cumprod(a, axis=dim, dtype=work)
+    with np.errstate(over="ignore", under="ignore"):  # a probe: out of range, the loop takes over (and warns)
+        products = np.cumprod(a, axis=dim, dtype=work)
     magnitudes = np.abs(products)
     tiny = np.finfo(work).tiny * 2**60
     if not (magnitudes.min() > tiny and magnitudes.max() < 1 / tiny and np.isfinite(up).all()):

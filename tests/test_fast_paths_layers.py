@@ -6,6 +6,8 @@ Oracle: PyTorch 2.13 in float64 on the same inputs (within rounding), and the pr
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import assume, given
@@ -344,3 +346,16 @@ def test_gather_and_its_gradient_with_repeats_are_pytorchs(torch, shape, seed, d
         results.append((out.detach().numpy(), x.grad.numpy()))
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-14, atol=1e-15)
+
+
+def test_cumprods_quotient_probe_adds_no_warning_to_the_backward():
+    """A running product that only the quotient form would compute (1e400) warns of nothing: the loop, which needs
+    no such product here, gives the gradient (1 + 1e200, 1 + 0·1e200, 0·1·1e200 by hand) without a warning."""
+    a = gg.tensor([1.0, 1e200, 1e200], dtype=gg.float64, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the forward's own overflow: its last product is inf
+        out = a.cumprod(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out.backward(gg.tensor([1.0, 1.0, 0.0], dtype=gg.float64))
+    np.testing.assert_array_equal(a.grad.array, [1e200, 1.0, 0.0])
