@@ -18,7 +18,8 @@ A row holds
 * ``kind``: ``elementwise``, ``activation`` (an elementwise nonlinearity written as a function,
   ``A = ReLU(Z)``), ``reduction``, ``slicewise`` (softmax along a dim), ``shape``,
   ``contraction`` (matmul), ``affine`` (``Z = X·Wᵀ + b``), ``loss``, ``convolution``, ``pooling``
-  (a window's maximum or mean), ``lookup`` (rows of a table, ``embedding``) or ``custom`` (a user's
+  (a window's maximum or mean), ``lookup`` (rows of a table, ``embedding``), ``normalization`` (each slice
+  standardised, ``layer_norm``) or ``custom`` (a user's
   ``gg.autograd.Function``, whose row :mod:`glassgrad.custom_function` makes on first use);
 * ``written``: how the op reads in a formula (``"{a} + {b}"``, ``"σ({a})"``), and ``symbol``, its
   name in a formula (``σ``: the local derivative is written ``σ'(Z₁)``);
@@ -90,7 +91,7 @@ from .float_errors import quiet
 
 Array = np.ndarray
 KINDS = ("elementwise", "activation", "reduction", "slicewise", "shape", "contraction", "affine", "loss", "custom",
-         "convolution", "pooling", "lookup")
+         "convolution", "pooling", "lookup", "normalization")
 ELEMENTWISE_KINDS = ("elementwise", "activation")
 
 

@@ -64,17 +64,43 @@ def _slices_placed_tensor(up, shape: tuple, dim: int, index: np.ndarray):
 
 # --- picking entries -------------------------------------------------------------------------
 
+def _element_strides(shape: tuple) -> list[int]:
+    """How far apart, in entries, neighbours along each dim of a row-major array of ``shape`` are."""
+    strides = [1] * len(shape)
+    for d in range(len(shape) - 2, -1, -1):
+        strides[d] = strides[d + 1] * shape[d + 1]
+    return strides
+
+
+def _gather_positions(shape: tuple, dim: int, index: np.ndarray) -> np.ndarray:
+    """Where each picked entry sits in ``a`` (of ``shape``) read row-major: ``Σ_d (index at d, else the entry's own
+    coordinate)·stride_d``, a new array (the index may change later)."""
+    if not shape:  # a 0-d tensor: its one entry
+        return np.zeros(index.shape, dtype=np.intp)
+    strides = _element_strides(shape)
+    positions = index.astype(np.intp) * strides[dim]
+    for d, size in enumerate(index.shape):
+        if d != dim and size > 1:
+            positions += np.arange(size).reshape([-1 if k == d else 1 for k in range(index.ndim)]) * strides[d]
+    return positions
+
+
 def _gather(a, dim, index):
-    where = along(index.copy(), dim)  # a copy: the index may change later
-    return a[where], (a.shape, where, dim)
+    """One ``take`` of flat positions (a third of the time of indexing with an array per dim)."""
+    positions = _gather_positions(a.shape, dim, index)
+    return np.take(a, positions), (a.shape, positions, dim)
 
 def _gather_back(up, saved):
-    shape, where, _ = saved
-    return (_placed(up, shape, where),)
+    """``up`` added at each entry's flat position, in order (repeats add up): what :func:`_placed` does."""
+    shape, positions, _ = saved
+    grad = np.zeros(shape, dtype=up.dtype)
+    np.add.at(grad.reshape(-1), positions.reshape(-1), np.broadcast_to(up, positions.shape).reshape(-1))
+    return (grad,)
 
 def _gather_vjp(up, inputs, out, saved):
-    shape, where, dim = saved
-    return (_placed_tensor(up, shape, dim, where[dim]),)
+    shape, positions, dim = saved
+    index = positions // _element_strides(shape)[dim] % shape[dim] if shape else positions
+    return (_placed_tensor(up, shape, dim, index),)
 
 GATHER = register(Op(
     "gather", "out[i][j] = a[i][index[i][j]]  (index along dim)", ("{up} added back where each entry came from",),
@@ -399,6 +425,9 @@ def _cumprod_back(up, saved):
     ``0·∞`` it gives is the 0 it stands for when every ``upⱼ`` (j ≥ i) and ``aₖ`` (k > i) is finite."""
     a, dim = saved
     work = np.promote_types(a.dtype, np.float64) if a.dtype.itemsize < 8 else a.dtype
+    quick = _cumprod_back_without_zeros(a, up, dim, work)
+    if quick is not None:
+        return (quick,)
     a_front = np.ascontiguousarray(np.moveaxis(a, dim, 0), dtype=work)
     up_front = np.moveaxis(up, dim, 0)
     later = np.empty_like(a_front)  # later[i] = Sᵢ
@@ -418,6 +447,23 @@ def _cumprod_back(up, saved):
         finite_from_here = np.flip(np.logical_and.accumulate(np.flip(finite, 0), axis=0), 0)
         grad[not_a_number & (before == 0) & finite_from_here] = 0
     return (np.moveaxis(grad, 0, dim).astype(a.dtype, copy=False),)
+
+def _cumprod_back_without_zeros(a, up, dim, work):
+    """:func:`_cumprod_back` where no ``aₖ`` is 0, as PyTorch's: ``Sᵢ·Pᵢ = Σ_(j≥i) upⱼ·Pⱼ`` with ``Pⱼ = Π_(k≤j) aₖ``,
+    so ``∂L/∂aᵢ = (Σ_(j≥i) upⱼ·Pⱼ)/aᵢ``: whole-array passes (a reversed running sum) instead of a loop along dim,
+    in the working dtype. ``None`` (take the loop) where an ``aₖ`` is 0, or a running product leaves the range
+    where the quotient keeps its precision (over- or underflows), or something is not finite."""
+    if a.dtype.kind != "f" or not a.size:
+        return None
+    with np.errstate(over="ignore", under="ignore"):  # a probe: out of range, the loop takes over (and warns)
+        products = np.cumprod(a, axis=dim, dtype=work)
+    magnitudes = np.abs(products)
+    tiny = np.finfo(work).tiny * 2**60
+    if not (magnitudes.min() > tiny and magnitudes.max() < 1 / tiny and np.isfinite(up).all()):
+        return None  # a zero, a NaN, or a product out of range
+    weighted = np.flip(np.multiply(up, products, dtype=work), dim)
+    return (np.flip(np.cumsum(weighted, axis=dim, out=weighted), dim) / a).astype(a.dtype, copy=False)
+
 
 def _cumprod_vjp(up, inputs, out, saved):
     """:func:`_cumprod_back` on tensors (recorded), all i at once: row i of an (n, n) table is ``a`` with ``aᵢ``

@@ -10,13 +10,14 @@ over every window at once where ``o`` divides ``n``: then the windows are ``n/o`
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 import numpy as np
 
 from .. import sliding
 from ..autograd import note_unreplayable
-from ..functions import stack
+from ..functions import cat
 from ..tensor import Tensor
 from .pooling import (
     AdaptiveAvgPool2d,
@@ -47,9 +48,7 @@ def adaptive_max_pooling(input: Tensor, output_size: Any, return_indices: bool, 
         rest = tuple(d for d in range(2 + 2 * dims) if d not in window_dims)
         out = x.reshape(*x.shape[:2], *split).permute(*window_dims, *rest).contiguous().amax(tuple(range(dims)))
     else:
-        spatial = tuple(range(2, 2 + dims))
-        out = stack([x[(slice(None), slice(None), *(slice(start, end) for start, end in window))].amax(spatial)
-                     for window in itertools.product(*ranges)], -1).reshape(*x.shape[:2], *wanted)
+        out = _uneven_windows_maximum(x, ranges, wanted)
     if not return_indices:
         return out if had_batch else out.squeeze(0)
     note_unreplayable("adaptive max pooling's return_indices finds the positions outside the ops a replay repeats")
@@ -60,6 +59,36 @@ def adaptive_max_pooling(input: Tensor, output_size: Any, return_indices: bool, 
         indices[(..., *place)] = np.ravel_multi_index([at + start for at, (start, _) in zip(local, window)],
                                                       x.shape[2:])
     return (out, Tensor._wrap(np.array(indices))) if had_batch else (out.squeeze(0), Tensor._wrap(np.array(indices[0])))
+
+
+def _uneven_windows_maximum(x: Tensor, ranges: list[list[tuple[int, int]]], wanted: tuple[int, ...]) -> Tensor:
+    """The maximum of each window where they differ in size: the windows of one size along every dim are read at
+    once (an index array per dim, (windows, size): a window is one row of the read) and take one ``amax``; the
+    groups' maxima (one per combination of sizes, at most 2 sizes a dim) are put back in the windows' order.
+    The same maxima, and ties split within each window, as one ``amax`` per window."""
+    dims = len(wanted)
+    by_size = []  # per dim: [(size, [window numbers])] (a dim has windows of at most two sizes)
+    for windows in ranges:
+        sizes: dict[int, list[int]] = {}
+        for number, (start, end) in enumerate(windows):
+            sizes.setdefault(end - start, []).append(number)
+        by_size.append(list(sizes.items()))
+    groups, order = [], []
+    for combination in itertools.product(*by_size):
+        index = []
+        for d, (size, numbers) in enumerate(combination):
+            starts = np.array([ranges[d][number][0] for number in numbers])
+            place = [1] * 2 * dims
+            place[d], place[dims + d] = len(numbers), size  # windows on dim d of the read, sizes on dim dims + d
+            index.append((starts[:, None] + np.arange(size)).reshape(place))
+        block = x[(slice(None), slice(None), *index)]  # (N, C, windows₁, windows₂, …, size₁, size₂, …)
+        windows = math.prod(block.shape[2:2 + dims])
+        groups.append(block.reshape(*x.shape[:2], windows, -1).amax(-1))  # each window's entries, one row
+        numbers = np.ravel_multi_index(np.meshgrid(*(numbers for _, numbers in combination), indexing="ij"),
+                                       wanted)
+        order.append(numbers.reshape(-1))
+    joined = cat(groups, -1) if len(groups) > 1 else groups[0]
+    return joined[:, :, np.argsort(np.concatenate(order))].reshape(*x.shape[:2], *wanted)
 
 
 def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:

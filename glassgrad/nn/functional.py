@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import ops
 from ..arguments import broadcasts_to, shape_text
-from ..autograd import call_recorder, current_tape, recorded_call
+from ..autograd import call_recorder, current_tape, is_grad_enabled, recorded_call
 from ..creation import as_tensor, pick_generator, zeros_like
 from ..creation import one_hot as one_hot
 from ..functions import linear as linear
@@ -394,17 +394,35 @@ def _composed_cross_entropy(log_probs: Tensor, target: Tensor, weight: Tensor | 
 
 def _nll(log_probs: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int, reduction: str) -> Tensor:
     """``−w_yᵢ · log_probs[i, yᵢ]`` per row, 0 where yᵢ is ``ignore_index``; the mean divides by Σᵢ w_yᵢ over the
-    rows that count (their number, without a weight)."""
+    rows that count (their number, without a weight).
+
+    What the labels decide (each row's class, its count negated, the total) is one NumPy call (:func:`_nll_counts`,
+    one kernel of a compiled step); the graph holds 4 nodes: gather, times the counts, Σ, ÷ the total.
+    """
+    if weight is not None and weight._requires_grad and is_grad_enabled():
+        raise RuntimeError("The function 'nll_loss_forward' is not differentiable with respect to argument 'weight'. "
+                           "This input cannot have requires_grad True.; pass weight.detach()")
     if weight is None and _tracing() and not _any_ignored(target, ignore_index):  # the short form, in a trace
         picked = -log_probs[np.arange(len(target.array)), target.array]
         return picked if reduction == "none" else picked.sum() if reduction == "sum" else picked.mean()
-    kept = target != ignore_index
-    classes = where(kept, target, 0)  # an ignored row reads class 0, then counts 0
-    counts = kept.to(log_probs.dtype) if weight is None else weight[classes] * kept
-    per_row = -log_probs.gather(1, classes.unsqueeze(1)).squeeze(1) * counts
+    classes, counts, total = map(Tensor._wrap, recorded_call(
+        _nll_counts, target.array, None if weight is None else weight.array, ignore_index, log_probs.array.dtype))
+    per_row = log_probs.gather(1, classes) * counts
     if reduction == "none":
-        return per_row
-    return per_row.sum() if reduction == "sum" else per_row.sum() / _total(counts)
+        return per_row.reshape(-1)
+    return per_row.sum() if reduction == "sum" else per_row.sum() / total
+
+
+def _nll_counts(labels: np.ndarray, weight: np.ndarray | None, ignore_index: int,
+                dtype: np.dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's class (N, 1) (an ignored row reads class 0, then counts 0), its count negated, −w_yᵢ or −1 (0 if
+    ignored; the loss's minus sign, exact), and what a mean divides by: Σ of the counts, or 1 where none counts, so
+    that a batch whose rows are all ignored has loss 0 and gradient 0 (PyTorch: loss NaN, gradient 0)."""
+    kept = labels != ignore_index
+    classes = np.where(kept, labels, 0).astype(np.int64, copy=False)
+    counts = kept.astype(dtype) if weight is None else weight[classes] * kept
+    total = counts.sum(dtype=counts.dtype)
+    return classes.reshape(-1, 1), -counts.reshape(-1, 1), np.asarray(total + (total == 0), dtype=counts.dtype)
 
 
 def _total(counts: Tensor) -> Tensor:

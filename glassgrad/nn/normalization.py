@@ -4,9 +4,10 @@ Both standardise, then scale and shift with learned ``weight`` (γ) and ``bias``
 
     x̂ = (x − μ) / √(σ² + ε),      out = γ · x̂ + β
 
-with the *biased* variance ``σ² = mean((x − μ)²)``. They are composed from engine
+with the *biased* variance ``σ² = mean((x − μ)²)``. BatchNorm is composed from engine
 primitives (mean, var, sub, add, sqrt, div, mul), so backward needs no code here and a
-trace shows every step.
+trace shows every step; LayerNorm is one fused row (:mod:`glassgrad.ops_layer_norm`, kept whole
+for speed: a transformer runs it twice a block), one step of a trace.
 
 * ``BatchNorm1d``: μ, σ² per feature over the batch (dim 0, and dim 2 for (N, C, L));
   ``BatchNorm2d`` the same per channel of images (N, C, H, W), over dims 0, 2 and 3, and ``BatchNorm3d``
@@ -24,17 +25,19 @@ trace shows every step.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from ..arguments import shape_text
+from ..arguments import is_floating, shape_text
 from ..autograd import recorded_call
 from ..creation import as_tensor
 from ..device import check_device
 from ..functions import cat
-from ..tensor import Tensor, int64
+from ..ops_layer_norm import LAYER_NORM
+from ..tensor import Tensor, apply, int64
 from . import init
 from .linear import check_size, float_dtype
 from .module import Module
@@ -115,7 +118,8 @@ def _count_batch(count: np.ndarray) -> None:
 
 def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
-    """Normalise each sample over its last ``len(normalized_shape)`` dims, then ``γ · x̂ + β``."""
+    """Normalise each sample over its last ``len(normalized_shape)`` dims, then ``γ · x̂ + β``: one fused node
+    (:mod:`glassgrad.ops_layer_norm`, kept whole for speed), the same numbers as composing it."""
     x = as_tensor(input)
     shape = tuple(normalized_shape)
     if x.array.shape[x.ndim - len(shape):] != shape or x.ndim < len(shape):
@@ -123,10 +127,21 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | 
             f"Given normalized_shape={list(shape)}, expected input with shape [*, {', '.join(map(str, shape))}], "
             f"but got input of size {shape_text(x.shape)}"
         )
-    axes = tuple(range(x.ndim - len(shape), x.ndim))
-    mean = x.mean(axes, keepdim=True)
-    var = x.var(axes, keepdim=True, correction=0)
-    return _standardize(x, mean, var, eps, weight, bias)
+    if not shape:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []; name the dims to normalise, e.g. (x.shape[-1],)")
+    if not is_floating(x.array.dtype):
+        raise RuntimeError(f"layer_norm: needs a floating tensor, got {x.array.dtype}; use x.float()")
+    for name, tensor in (("weight", weight), ("bias", bias)):
+        if tensor is not None and tensor.array.shape != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{list(tensor.array.shape)} and normalized_shape = {list(shape)}; give it that shape")
+    if weight is None and bias is not None:  # β alone: the row's inputs are x, γ, β in that order
+        return layer_norm(x, shape, None, None, eps) + bias
+    parents = (x,) if weight is None else (x, weight) if bias is None else (x, weight, bias)
+    return apply(LAYER_NORM, parents, x.array, None if weight is None else weight.array,
+                 None if bias is None else bias.array, len(shape), eps,
+                 tuple(parent._requires_grad for parent in parents) + (False,) * (3 - len(parents)))
 
 
 class BatchNorm1d(Module):
@@ -265,9 +280,12 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     if x.ndim < 2 or x.shape[1] % num_groups:
         raise RuntimeError(f"group_norm: expected an input (N, C, …) whose C is divisible by num_groups="
                            f"{num_groups}, got shape {shape_text(x.shape)}")
+    if x.shape[0] * x.shape[1] // num_groups * math.prod(x.shape[2:]) == 1:  # PyTorch's test, as it words it
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                         f"{[x.shape[0] * x.shape[1] // num_groups, num_groups, *x.shape[2:]]}: each group holds "
+                         f"one value, so the output would be β alone; use fewer groups or more positions")
     groups = x.reshape(x.shape[0], num_groups, -1)
-    out = _standardize(groups, groups.mean(2, keepdim=True), groups.var(2, keepdim=True, correction=0), eps, None,
-                       None)
+    out = layer_norm(groups, (groups.shape[2],), None, None, eps)  # each group is a slice: the fused row
     return _per_channel(x, out.reshape(tuple(x.shape)), weight, bias)
 
 

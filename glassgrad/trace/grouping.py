@@ -37,7 +37,7 @@ WEIGHTED_STEPS = ("linear", "layer")
 """Step kinds that are numbered layers with a weight ``Wₖ``, a bias ``bₖ`` and an output ``Zₖ``."""
 MODULE_LETTERS = {"BatchNorm1d": "N", "BatchNorm2d": "N", "BatchNorm3d": "N", "LayerNorm": "N", "Residual": "R",
                   "Dropout": "D", "Dropout2d": "D", "Flatten": "F"}
-ROW_LETTERS = {"pooling": "P", "lookup": "E"}
+ROW_LETTERS = {"pooling": "P", "lookup": "E", "normalization": "N"}
 """The output letter of a one-op step by its row's kind (any other: ``v``)."""
 NORM_PARAMETERS = {"weight": "γ", "bias": "β"}
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
