@@ -304,3 +304,24 @@ def test_max_over_a_dim_splits_between_tied_nans_as_between_tied_values():
     """PyTorch sends all of it to the first NaN there (as to the first of tied values); glassgrad splits ties."""
     _, grad = run(gg, [[NAN, NAN, 3.0], [5.0, 5.0, 1.0]], lambda x: x.max(1)[0])
     assert grad.tolist() == [[0.5, 0.5, 0.0], [0.5, 0.5, 0.0]]
+
+
+@given(shape=st.lists(st.integers(2, 4), min_size=1, max_size=3).map(tuple), scale=st.integers(-30, 30),
+       seed=st.integers(0, 2**16), dim=st.sampled_from([None, 0, -1]))
+def test_a_float32_std_is_accumulated_in_float64_as_pytorch(shape, scale, seed, dim, torch):
+    """std of float32 numbers near 1e19 or more: their squares overflow float32, so glassgrad gave inf (with a
+    NumPy warning) where PyTorch, which accumulates in float64, gives the finite spread; now glassgrad does too."""
+    values = (np.random.default_rng(seed).standard_normal(shape) * 10.0**scale).astype(np.float32)
+    results = []
+    for library in (torch, gg):
+        x = library.tensor(values, requires_grad=True)
+        out = x.std() if dim is None else x.std(dim)
+        out.backward(library.ones_like(out))
+        results.append((out.detach().numpy(), x.grad.numpy()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing from NumPy either
+        gg.tensor(values).std()
+    assert results[1][0].dtype == np.float32 and results[1][1].dtype == np.float32
+    np.testing.assert_allclose(results[1][0], results[0][0], rtol=2e-6, equal_nan=True)
+    scale_of_grads = np.abs(results[0][1]).max()  # an entry near 0 by cancellation: float32's rounding of the rest
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=2e-5, atol=4e-6 * scale_of_grads, equal_nan=True)
