@@ -69,3 +69,21 @@ def test_sparse_products_take_dense_matrices_as_pytorchs(rows, inner, cols, seed
 def test_sparse_mm_refuses_a_reduction_it_cannot_do():
     with pytest.raises(NotImplementedError, match=r"^sparse\.mm: reduce='sum' needs a sparse CSR matrix"):
         gg.sparse.mm(gg.eye(2), gg.ones(2, 1), reduce="sum")
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:input's size at dim")  # PyTorch's warning where no weights need the channels
+@given(channels=st.integers(1, 4), given_channels=st.integers(1, 4), dims=st.sampled_from([1, 2, 3]),
+       affine=st.booleans(), track=st.booleans(), batched=st.booleans(), extra_dim=st.booleans())
+def test_instance_norm_refuses_wrong_inputs_with_pytorchs_error_types(channels, given_channels, dims, affine, track,
+                                                                       batched, extra_dim, torch):
+    """fast-neural-style's ``InstanceNorm2d(c, affine=True)`` given an image of other channels raises ValueError in
+    PyTorch (RuntimeError where only running statistics are kept), as does an input of the wrong number of dims;
+    glassgrad raised RuntimeError for each, so ``except ValueError`` missed it."""
+    shape = (1,) * (dims + 3) if extra_dim else (2,) * batched + (given_channels,) + (3,) * dims
+
+    def normalized(library):
+        layer = getattr(library.nn, f"InstanceNorm{dims}d")(channels, affine=affine, track_running_stats=track)
+        return layer(library.ones(shape))
+
+    same_outcome(outcome(normalized, gg), outcome(normalized, torch))
