@@ -49,7 +49,9 @@ from .arguments import (
     as_array,
     broadcastable,
     broadcasts_to,
+    check_alpha,
     check_dim,
+    common_dtype,
     is_floating,
     keyword_sizes,
     new_size,
@@ -585,11 +587,11 @@ class Tensor:
 
     @number_first("add_")
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
-        return self._in_place("add_", np.add, ops.ADD, _scaled(other, alpha))
+        return self._in_place("add_", np.add, ops.ADD, _scaled("add_", self, other, alpha))
 
     @number_first("sub_")
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
-        return self._in_place("sub_", np.subtract, ops.SUB, _scaled(other, alpha))
+        return self._in_place("sub_", np.subtract, ops.SUB, _scaled("sub_", self, other, alpha))
 
     def mul_(self, other: Any) -> Tensor:
         return self._in_place("mul_", np.multiply, ops.MUL, other)
@@ -678,12 +680,13 @@ class Tensor:
     @number_first("add")
     def add(self, other: Any, *, alpha: float = 1) -> Tensor:
         """``self + alpha·other``."""
-        return _binary(ops.ADD, self, _scaled(other, alpha))
+        return _binary(ops.ADD, self, _scaled("add", self, other, alpha))
 
     @number_first("sub")
     def sub(self, other: Any, *, alpha: float = 1) -> Tensor:
-        """``self − alpha·other``."""
-        return _binary(ops.SUB, self, _scaled(other, alpha))
+        """``self − alpha·other``; a bool operand is refused as by ``-`` (checked before alpha makes it a number)."""
+        _check_bool_operand(ops.SUB, self.array.dtype, other)
+        return _binary(ops.SUB, self, _scaled("sub", self, other, alpha))
 
     mul = __mul__
     pow = __pow__
@@ -1140,17 +1143,33 @@ def _record_set(tensor: Tensor, name: str, index: Any, advanced: bool, value: An
     rebase(tensor, ops.SETITEM, value, saved, None, (index,))
 
 
-def _scaled(other: Any, alpha: float) -> Any:
-    """``alpha · other`` for ``add_``/``sub_`` (recorded when ``other`` is a tensor in the graph)."""
+def _scaled(name: str, tensor: Tensor, other: Any, alpha: float) -> Any:
+    """``alpha · other`` for ``add``/``sub`` and their in-place forms (recorded when ``other`` is a tensor in the
+    graph), in the result's dtype; ``alpha`` checked against the operands' dtypes (:func:`check_alpha`)."""
+    if type(alpha) is int and alpha == 1:  # the default: nothing to check or scale
+        return other
+    check_alpha(name, tensor.array.dtype, other, alpha)
     if alpha == 1:
         return other
-    return other * alpha if isinstance(other, Tensor) else np.multiply(_data(other), alpha)
+    if not isinstance(other, Tensor):
+        return np.multiply(_data(other), alpha)
+    common = common_dtype(tensor.array, other.array)  # scaled in the result's dtype: a uint8 other times −1
+    factor = bool(alpha) if common == bool_ else alpha  # must not wrap around; a bool result reads alpha as a bool
+    return (other if other.array.dtype == common else other.to(common)) * factor
 
 
 def _cast_error(name: str, result_dtype: np.dtype, tensor: Tensor) -> RuntimeError:
     return RuntimeError(
         f"{name}: result type {result_dtype} can't be cast to this tensor's dtype {tensor.array.dtype}"
     )
+
+
+def _check_bool_operand(op: ops.Op, dtype: np.dtype, other: Any) -> None:
+    """PyTorch refuses a bool operand of subtraction on either side (``op.refuses_bool``, its words): RuntimeError
+    for a tensor of ``dtype`` and ``other`` (a tensor, an array or a Python number) where either is bool."""
+    if op.refuses_bool and (dtype == bool_ or isinstance(other, (bool, np.bool_)) or
+                            getattr(other, "dtype", None) == bool_):
+        raise RuntimeError(op.refuses_bool)
 
 
 def _shape_error(name: str, tensor: Tensor, value: Any, reason: Any) -> RuntimeError:
@@ -1273,8 +1292,8 @@ def _binary(op: ops.Op, a: Tensor, b: Any, *settings: Any) -> Tensor:
         b = lift(b, a)
     a_data, b_data = a.array, b.array
     if a_data.dtype is not b_data.dtype:
-        if op.refuses_bool and bool_ in (a_data.dtype, b_data.dtype):
-            raise RuntimeError(op.refuses_bool)
+        if op.refuses_bool:
+            _check_bool_operand(op, a_data.dtype, b_data)
         # a kernel of a compiled step
         a_data, b_data = recorded_call(promote_to_float if op.float_result else promote, a_data, b_data)
     try:

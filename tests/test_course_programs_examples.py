@@ -87,3 +87,30 @@ def test_instance_norm_refuses_wrong_inputs_with_pytorchs_error_types(channels, 
         return layer(library.ones(shape))
 
     same_outcome(outcome(normalized, gg), outcome(normalized, torch))
+
+
+@pytest.mark.torch
+@given(dtype=st.sampled_from(["int64", "int32", "uint8", "bool", "float32"]),
+       other=st.sampled_from(["int64", "bool", "float32", "int number", "float number"]),
+       alpha=st.sampled_from([2, 1.0, 0.5, -1, True]), how=st.sampled_from(["add", "sub", "add_", "rsub"]))
+def test_alpha_follows_pytorchs_rule_for_integer_results(dtype, other, alpha, how, torch):
+    """``x.add(y, alpha=0.5)`` with integer x and y raises RuntimeError in PyTorch (``alpha·y`` would not be an
+    integer); glassgrad gave a float32 tensor, and ``rsub`` raised TypeError. A bool alpha is taken only for a bool
+    result. glassgrad also scaled y in its own dtype (a uint8 y times alpha=-1 wrapped around: ``rsub`` gave -251
+    for 5), let ``int_x.sub(bool_y, alpha=2)`` through where PyTorch refuses to subtract bools (``x.sub_(mask)`` is
+    taken, a difference the README lists), and turned a bool result to int64 for alpha=2. Where PyTorch computes,
+    the values are the same."""
+
+    def scaled_sum(library):
+        x = library.tensor([3, 1]).to(getattr(library, dtype))
+        y = {"int number": 2, "float number": 2.5}.get(other)
+        y = library.tensor([2, 0]).to(getattr(library, other)) if y is None else y
+        if how == "rsub":
+            return library.rsub(x, y, alpha=alpha)
+        return x.clone().add_(y, alpha=alpha) if how == "add_" else getattr(x, how)(y, alpha=alpha)
+
+    ours, theirs = outcome(scaled_sum, gg), outcome(scaled_sum, torch)
+    if theirs is RuntimeError or not isinstance(theirs, type):
+        same_outcome(ours, theirs)
+    else:  # bools subtracted: PyTorch refuses them whatever alpha is, with its own type
+        assert isinstance(ours, type)
