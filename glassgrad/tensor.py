@@ -619,13 +619,16 @@ class Tensor:
                 value.array.size == 1 and _mask_alone(index)):  # PyTorch's index put; a mask and one value fill
             raise written_dtype_error(name, value.array.dtype, self.array.dtype)
         grad_enabled, tape = STATE.switches
-        if grad_enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
-            _record_set(self, name, index, advanced, value)
-            return
-        value = _data(value)
-        if not self.array.flags.writeable:
-            raise _shared_places_error(name)
-        self.array[index] = value
+        try:
+            if grad_enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+                _record_set(self, name, index, advanced, value)
+                return
+            value = _data(value)
+            if not self.array.flags.writeable:
+                raise _shared_places_error(name)
+            self.array[index] = value
+        except ValueError as error:  # NumPy's words for a value that does not fit: PyTorch's type, and ours
+            raise _unfitting_value_error(name, self, index, value) or error from None
         bump_version(self.array)
         if tape is not None:
             note_kernel(_set_in_place, (self.array, index, value))
@@ -1170,6 +1173,17 @@ def _check_bool_operand(op: ops.Op, dtype: np.dtype, other: Any) -> None:
     if op.refuses_bool and (dtype == bool_ or isinstance(other, (bool, np.bool_)) or
                             getattr(other, "dtype", None) == bool_):
         raise RuntimeError(op.refuses_bool)
+
+
+def _unfitting_value_error(name: str, tensor: Tensor, index: Any, value: Any) -> RuntimeError | None:
+    """The error for ``tensor[index] = value`` (or ``copy_``) where ``value``'s shape does not broadcast to the
+    part it writes, RuntimeError as in PyTorch; None where it does (the ValueError had another cause)."""
+    part, given = np.shape(tensor.array[index]), np.shape(_data(value))
+    extra = max(0, len(given) - len(part))  # leading 1s of the value are dropped, as in PyTorch
+    if all(size == 1 for size in given[:extra]) and broadcasts_to(given[extra:], part):
+        return None
+    return RuntimeError(f"{name}: a value of shape {shape_text(given)} does not fit the part it writes, of shape "
+                        f"{shape_text(part)} (it must broadcast to it)")
 
 
 def _shape_error(name: str, tensor: Tensor, value: Any, reason: Any) -> RuntimeError:

@@ -114,3 +114,26 @@ def test_alpha_follows_pytorchs_rule_for_integer_results(dtype, other, alpha, ho
         same_outcome(ours, theirs)
     else:  # bools subtracted: PyTorch refuses them whatever alpha is, with its own type
         assert isinstance(ours, type)
+
+
+@pytest.mark.torch
+@given(size=st.integers(1, 5), value_size=st.integers(1, 6), seed=st.integers(0, 2**16),
+       how=st.sampled_from(["mask", "indices", "slice", "copy_"]), grad=st.booleans())
+def test_a_value_that_does_not_fit_is_refused_as_by_pytorch(size, value_size, seed, how, grad, torch):
+    """The DQN step writes ``next_state_values[non_final_mask] = target_net(...).max(1).values``: where the mask
+    picks other places than the values it gets, PyTorch raises RuntimeError ("shape mismatch"); glassgrad let NumPy
+    raise ValueError with NumPy's words. The same for slices, index lists and ``copy_``, recorded or not."""
+    rng = np.random.default_rng(seed)
+    mask, values = rng.random(size) < 0.5, rng.normal(size=value_size)
+
+    def written(library):
+        target = library.zeros(size, requires_grad=grad).clone()
+        value = library.tensor(values, dtype=library.float32)
+        if how == "copy_":
+            return target.copy_(value).detach()
+        where = {"mask": library.tensor(mask), "indices": library.tensor(np.flatnonzero(mask)),
+                 "slice": slice(0, size - 1)}[how]
+        target[where] = value
+        return target.detach()
+
+    same_outcome(outcome(written, gg), outcome(written, torch))
