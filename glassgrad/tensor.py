@@ -381,10 +381,18 @@ class Tensor:
         return self.array.tolist()
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._one_number("float"))
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._one_number("int"))
+
+    def _one_number(self, name: str) -> float | int | bool:
+        """The number of a one-element tensor for Python's ``float(t)``, ``int(t)`` (and ``math.exp(t)``, which
+        call them): ValueError otherwise, PyTorch's type there (``item()`` raises RuntimeError, as PyTorch's)."""
+        if self.array.size != 1:
+            raise ValueError(f"{name}(tensor) needs a tensor with exactly one element, but this one has shape "
+                             f"{shape_text(self.shape)} ({self.array.size} elements); index it first")
+        return self.item()
 
     def __format__(self, spec: str) -> str:
         """``f"{loss:.4f}"``: a 0-d tensor formats as its number, as PyTorch's; another prints as ``str`` does."""

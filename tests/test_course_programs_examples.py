@@ -8,6 +8,7 @@ The programs live in ``tests/learner_programs/examples/``; below them, what they
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -137,3 +138,25 @@ def test_a_value_that_does_not_fit_is_refused_as_by_pytorch(size, value_size, se
         return target.detach()
 
     same_outcome(outcome(written, gg), outcome(written, torch))
+
+
+@pytest.mark.torch
+@given(shape=st.lists(st.integers(0, 3), min_size=0, max_size=3), dtype=st.sampled_from(["float32", "int64"]),
+       convert=st.sampled_from(["int", "float", "math.exp", "complex"]))
+def test_python_numbers_of_a_tensor_fail_with_pytorchs_error_type(shape, dtype, convert, torch):
+    """The examples log ``math.exp(val_loss)`` and ``float(loss)``: on a tensor of other than one element PyTorch
+    raises ValueError ("only one element tensors can be converted to Python scalars"); glassgrad raised
+    RuntimeError (item()'s type, which stays PyTorch's for ``.item()``). One element gives the same number."""
+    values = np.arange(int(np.prod(shape)), dtype=dtype).reshape(shape) + 1
+    to_number = {"int": int, "float": float, "math.exp": math.exp, "complex": complex}[convert]
+
+    def number(library):
+        try:
+            return to_number(library.tensor(values))
+        except Exception as error:  # noqa: BLE001 (the type is what is compared)
+            return type(error)
+
+    ours, theirs = number(gg), number(torch)
+    assert ours == theirs if isinstance(theirs, type) else ours == pytest.approx(theirs)
+    with pytest.raises(RuntimeError, match=r"^item\(\) needs a tensor with exactly one element"):
+        gg.zeros(2).item()
