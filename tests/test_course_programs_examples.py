@@ -9,6 +9,7 @@ The programs live in ``tests/learner_programs/examples/``; below them, what they
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -160,3 +161,28 @@ def test_python_numbers_of_a_tensor_fail_with_pytorchs_error_type(shape, dtype, 
     assert ours == theirs if isinstance(theirs, type) else ours == pytest.approx(theirs)
     with pytest.raises(RuntimeError, match=r"^item\(\) needs a tensor with exactly one element"):
         gg.zeros(2).item()
+
+
+@pytest.mark.torch
+@given(logits=st.lists(st.floats(-200, 200, width=32), min_size=2, max_size=5), one_hot=st.booleans(),
+       seed=st.integers(0, 2**16))
+def test_a_policy_whose_softmax_underflows_makes_a_categorical_quietly(logits, one_hot, seed, torch):
+    """REINFORCE builds ``Categorical(F.softmax(scores, dim=-1))`` each step; once a score leads by ~100 the float32
+    softmax gives some classes p = 0 exactly, and glassgrad printed NumPy's "divide by zero encountered in log"
+    (taking the logits), which PyTorch never shows. The log-probabilities and the entropy are PyTorch's (for p above
+    float32's eps: PyTorch clamps p to [eps, 1 − eps] before the log, glassgrad takes ln p itself)."""
+    scores = np.asarray(logits, dtype=np.float32)
+    found = []
+    for library in (gg, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            probs = library.nn.functional.softmax(library.tensor(scores), dim=-1)
+            kind = library.distributions.OneHotCategorical if one_hot else library.distributions.Categorical
+            m = kind(probs)
+            drawable = np.flatnonzero(probs.numpy() > 1e-6)
+            classes = library.tensor(drawable)
+            value = library.nn.functional.one_hot(classes, len(scores)).float() if one_hot else classes
+            found.append((m.log_prob(value).numpy(), m.entropy().item()))
+    (ours, our_entropy), (theirs, their_entropy) = found
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
+    assert our_entropy == pytest.approx(their_entropy, rel=1e-4, abs=1e-5)
