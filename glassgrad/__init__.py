@@ -464,7 +464,7 @@ from .settings import is_warn_always_enabled as is_warn_always_enabled
 from .settings import set_flush_denormal as set_flush_denormal
 from .settings import set_num_interop_threads as set_num_interop_threads
 from .settings import set_warn_always as set_warn_always
-from .sparse import spmm
+from .sparse import sparse_coo_tensor, spmm
 from .special import erfc, exp2, logit, sinc
 from .statistics import corrcoef, cov, histc, histogram
 from .statistics import histogramdd as histogramdd
@@ -607,7 +607,7 @@ __all__ = [
     "cholesky_inverse", "cholesky_solve", "lu_unpack", "triangular_solve",
     "special",
     # torch.sparse's products, and torch.spmm, for dense matrices (glassgrad has no sparse tensors)
-    "sparse", "spmm",
+    "sparse", "sparse_coo_tensor", "spmm",
     # special functions NumPy lacks (rows of glassgrad.ops_special, values from SciPy)
     "digamma", "erfinv", "i0", "lgamma", "polygamma",
     # more elementwise math and dtype rules made of other ops (glassgrad.composed_math)

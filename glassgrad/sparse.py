@@ -5,7 +5,8 @@ but PyTorch's sparse products take dense operands too, and a graph network writt
 * ``mm(mat1, mat2)`` and ``gg.spmm(mat1, mat2)``: the matrix product ``mat1 @ mat2`` of two matrices;
 * ``addmm(mat, mat1, mat2, beta=1, alpha=1)``: ``beta·mat + alpha·(mat1 @ mat2)``.
 
-Their gradients are those of the matrix product.
+Their gradients are those of the matrix product. ``gg.sparse_coo_tensor`` is refused in one line that says how
+to build the same matrix dense.
 
 >>> import glassgrad as gg
 >>> gg.sparse.mm(gg.eye(2), gg.tensor([[1.0], [2.0]])).tolist()
@@ -13,6 +14,8 @@ Their gradients are those of the matrix product.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from .composed import addmm as addmm
 from .tensor import Tensor
@@ -34,3 +37,9 @@ def spmm(input: Tensor, mat2: Tensor) -> Tensor:
     """``torch.spmm``: the matrix product ``input @ mat2`` of two matrices (a sparse ``input`` in PyTorch, dense
     here)."""
     return matrix_product(input, mat2)
+
+
+def sparse_coo_tensor(indices: Any, values: Any, size: Any = None, **options: Any) -> Tensor:
+    """PyTorch's sparse matrix from coordinates: refused, with the dense matrix it stands for as the fix."""
+    raise NotImplementedError("sparse_coo_tensor: glassgrad has no sparse tensors; build the dense matrix "
+                              "instead: gg.zeros(size).index_put_(tuple(indices), values, accumulate=True)")

@@ -186,3 +186,22 @@ def test_a_policy_whose_softmax_underflows_makes_a_categorical_quietly(logits, o
     (ours, our_entropy), (theirs, their_entropy) = found
     np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
     assert our_entropy == pytest.approx(their_entropy, rel=1e-4, abs=1e-5)
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:Sparse invariant checks")
+@given(rows=st.integers(1, 4), cols=st.integers(1, 4), entries=st.integers(0, 6), seed=st.integers(0, 2**16))
+def test_a_sparse_adjacency_is_refused_with_the_dense_matrix_as_the_fix(rows, cols, entries, seed, torch):
+    """A GCN written for sparse adjacencies builds them with ``torch.sparse_coo_tensor(indices, values, size)``;
+    glassgrad raised AttributeError (no such name). Now one line says glassgrad has no sparse tensors and how to
+    build the dense matrix, and that recipe gives PyTorch's ``to_dense()`` (repeated coordinates add up)."""
+    rng = np.random.default_rng(seed)
+    indices = np.stack([rng.integers(0, rows, entries), rng.integers(0, cols, entries)])
+    values = rng.normal(size=entries)
+    with pytest.raises(NotImplementedError, match=r"^sparse_coo_tensor: glassgrad has no sparse tensors; .*"
+                                                  r"gg\.zeros\(size\)\.index_put_\(tuple\(indices\), values, "):
+        gg.sparse_coo_tensor(gg.tensor(indices), gg.tensor(values), (rows, cols))
+    theirs = torch.sparse_coo_tensor(torch.tensor(indices), torch.tensor(values), (rows, cols)).to_dense()
+    ours = gg.zeros((rows, cols), dtype=gg.float64).index_put_(tuple(gg.tensor(indices)), gg.tensor(values),
+                                                               accumulate=True)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-12)
