@@ -205,3 +205,32 @@ def test_a_sparse_adjacency_is_refused_with_the_dense_matrix_as_the_fix(rows, co
     ours = gg.zeros((rows, cols), dtype=gg.float64).index_put_(tuple(gg.tensor(indices)), gg.tensor(values),
                                                                accumulate=True)
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def shared_dims(library, name: str, shape: tuple) -> tuple | type:
+    """The dims along which ``F.<name>`` of ones keeps one draw (constant in each of 10 draws), the number of
+    UserWarnings of one call, or the type of the error it raises."""
+    function = getattr(library.nn.functional, name)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            function(library.ones(shape), 0.5)
+        draws = [function(library.ones(shape), 0.5).numpy() for _ in range(10)]
+    except Exception as error:  # noqa: BLE001 (the type is what is compared)
+        return type(error)
+    shared = tuple(dim for dim in range(len(shape))
+                   if all((np.ptp(draw, axis=dim) == 0).all() for draw in draws))
+    return shared, sum(issubclass(warning.category, UserWarning) for warning in caught)
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@given(shape=st.lists(st.integers(2, 3), min_size=1, max_size=6), name=st.sampled_from(["dropout1d", "dropout2d",
+                                                                                         "dropout3d"]))
+def test_channel_dropout_reads_each_shape_as_pytorch(shape, name, torch):
+    """MNIST's ``nn.Dropout2d`` given a 3-d (N, C, L) input drops per sample and channel in PyTorch 2.13 (with its
+    warning); glassgrad dropped whole samples, reading it as one (C, H, W) image, silently. PyTorch also takes
+    2-d, 5-d … inputs to dropout2d/dropout3d with a deprecation warning, which glassgrad refused (ValueError), and
+    refuses other dims than 2 or 3 of dropout1d with RuntimeError (glassgrad: ValueError). Same draws' layout,
+    same warnings, same error types."""
+    assert shared_dims(gg, name, tuple(shape)) == shared_dims(torch, name, tuple(shape))
