@@ -214,8 +214,8 @@ def shared_dims(library, name: str, shape: tuple) -> tuple | type:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            function(library.ones(shape), 0.5)
-        draws = [function(library.ones(shape), 0.5).numpy() for _ in range(10)]
+            function(library.ones(shape), 0.5, training=True)
+        draws = [function(library.ones(shape), 0.5, training=True).numpy() for _ in range(10)]
     except Exception as error:  # noqa: BLE001 (the type is what is compared)
         return type(error)
     shared = tuple(dim for dim in range(len(shape))
@@ -225,12 +225,13 @@ def shared_dims(library, name: str, shape: tuple) -> tuple | type:
 
 @pytest.mark.torch
 @pytest.mark.filterwarnings("ignore::UserWarning")
-@given(shape=st.lists(st.integers(2, 3), min_size=1, max_size=6), name=st.sampled_from(["dropout1d", "dropout2d",
-                                                                                         "dropout3d"]))
+@given(shape=st.lists(st.integers(2, 3), min_size=1, max_size=6),
+       name=st.sampled_from(["dropout1d", "dropout2d", "dropout3d", "feature_alpha_dropout"]))
 def test_channel_dropout_reads_each_shape_as_pytorch(shape, name, torch):
     """MNIST's ``nn.Dropout2d`` given a 3-d (N, C, L) input drops per sample and channel in PyTorch 2.13 (with its
     warning); glassgrad dropped whole samples, reading it as one (C, H, W) image, silently. PyTorch also takes
     2-d, 5-d … inputs to dropout2d/dropout3d with a deprecation warning, which glassgrad refused (ValueError), and
-    refuses other dims than 2 or 3 of dropout1d with RuntimeError (glassgrad: ValueError). Same draws' layout,
-    same warnings, same error types."""
+    refuses other dims than 2 or 3 of dropout1d with RuntimeError (glassgrad: ValueError). feature_alpha_dropout
+    of a 2-d (N, C) input draws per entry, as PyTorch's (glassgrad drew per sample), and refuses a 1-d input with
+    RuntimeError (glassgrad: ValueError). Same draws' layout, same warnings, same error types."""
     assert shared_dims(gg, name, tuple(shape)) == shared_dims(torch, name, tuple(shape))

@@ -76,9 +76,12 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, *,
     return _masked(input, p, input.array.shape, generator)
 
 
-def _channel_mask_shape(input: Tensor, lead: int) -> tuple[int, ...]:
+def _channel_mask_shape(input: Tensor, name: str, lead: int) -> tuple[int, ...]:
     """One draw per entry of the first ``lead`` dims (2 for a sample's channel in (N, C, …), 1 for the channel of
     an unbatched (C, …)), broadcast over the rest."""
+    if input.ndim < lead:
+        raise RuntimeError(f"{name}: channel dropout draws once per sample and channel, so the input needs at least "
+                           f"2 dims, got shape {shape_text(input.shape)}; use dropout for single entries")
     return input.shape[:lead] + (1,) * (input.ndim - lead)
 
 
@@ -95,10 +98,7 @@ def _channel_dropout(input: Tensor, p: float, training: bool, generator: Any, na
     p = _check_probability(p)
     if not training or p == 0:
         return input
-    if input.ndim < lead:
-        raise RuntimeError(f"{name}: channel dropout draws once per sample and channel, so the input needs at least "
-                           f"2 dims, got shape {shape_text(input.shape)}; use dropout for single entries")
-    return _masked(input, p, _channel_mask_shape(input, lead), generator)
+    return _masked(input, p, _channel_mask_shape(input, name, lead), generator)
 
 
 @takes_inplace
@@ -146,11 +146,9 @@ def _alpha_dropout(input: Any, p: float, training: bool, generator: Any, name: s
     (``m`` the 0/1 mask), PyTorch's constants."""
     p = _check_probability(p)
     input = _checked_input(input, name)
-    if channels and input.ndim < 2:
-        raise ValueError(f"{name}: expected input of shape (N, C, …), got {shape_text(input.shape)}")
-    shape = _channel_mask_shape(input, 2 if input.ndim > 2 else 1) if channels else input.shape
     if not training or p == 0:
         return input
+    shape = _channel_mask_shape(input, name, 2) if channels else input.shape  # (N, C) of a 2-d input: entry-wise
     if p == 1:
         return input * 0
     scale = 1 / np.sqrt((_SELU_NEGATIVE ** 2 * p + 1) * (1 - p))
