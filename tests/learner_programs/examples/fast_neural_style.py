@@ -1,7 +1,9 @@
 # pytorch/examples "fast_neural_style" style (written for this project): a ConvLayer of nn.ReflectionPad2d and
 # Conv2d, InstanceNorm2d(affine=True), a ResidualBlock, an UpsampleConvLayer upsampling with
 # F.interpolate(mode='nearest', scale_factor=2), and the style loss on gram matrices features.bmm(features_t) /
-# (ch * h * w), with content loss by MSELoss, trained a few steps with Adam.
+# (ch * h * w), with content loss by MSELoss, trained a few steps with Adam. In float64: the conv biases before an
+# InstanceNorm have no gradient but rounding's, which Adam scales up to steps of lr in float32, differently in each
+# library (and in each run of PyTorch).
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -74,18 +76,20 @@ def gram_matrix(y):
     return gram
 
 
+dtype = "float64"
+torch.set_default_dtype(torch.float64)
 rng = np.random.default_rng(8)
 transformer = TransformerNet()
 with torch.no_grad():
     for p in transformer.parameters():
-        p.add_(torch.from_numpy(rng.uniform(-0.3, 0.3, tuple(p.shape)).astype(np.float32)) - p)
+        p.add_(torch.from_numpy(rng.uniform(-0.3, 0.3, tuple(p.shape))) - p)
 features = torch.nn.Sequential(torch.nn.Conv2d(3, 6, 3, padding=1), torch.nn.ReLU())
 for p in features.parameters():
     p.requires_grad = False
-    p.copy_(torch.from_numpy(rng.uniform(-0.4, 0.4, tuple(p.shape)).astype(np.float32)))
-style = torch.from_numpy(rng.uniform(0, 1, (1, 3, 10, 10)).astype(np.float32))
+    p.copy_(torch.from_numpy(rng.uniform(-0.4, 0.4, tuple(p.shape))))
+style = torch.from_numpy(rng.uniform(0, 1, (1, 3, 10, 10)))
 gram_style = gram_matrix(features(style))
-x = torch.from_numpy(rng.uniform(0, 1, (2, 3, 10, 10)).astype(np.float32))
+x = torch.from_numpy(rng.uniform(0, 1, (2, 3, 10, 10)))
 optimizer = torch.optim.Adam(transformer.parameters(), 1e-2)
 mse_loss = torch.nn.MSELoss()
 history = []
