@@ -1159,14 +1159,16 @@ def _scaled(name: str, tensor: Tensor, other: Any, alpha: float) -> Any:
     graph), in the result's dtype; ``alpha`` checked against the operands' dtypes (:func:`check_alpha`)."""
     if type(alpha) is int and alpha == 1:  # the default: nothing to check or scale
         return other
-    check_alpha(name, tensor.array.dtype, other, alpha)
+    if type(alpha) is not float or tensor.array.dtype.kind in "biu":  # a float alpha on a float tensor (SGD by
+        check_alpha(name, tensor.array.dtype, other, alpha)  # hand, p.data.add_(g, alpha=-lr)): nothing to check
     if alpha == 1:
         return other
     if not isinstance(other, Tensor):
         return np.multiply(_data(other), alpha)
-    common = common_dtype(tensor.array, other.array)  # scaled in the result's dtype: a uint8 other times −1
-    factor = bool(alpha) if common == bool_ else alpha  # must not wrap around; a bool result reads alpha as a bool
-    return (other if other.array.dtype == common else other.to(common)) * factor
+    if other.array.dtype is not tensor.array.dtype:  # scaled in the result's dtype: a uint8 other times −1 must not
+        common = common_dtype(tensor.array, other.array)  # wrap around
+        other = other if other.array.dtype == common else other.to(common)
+    return other * (bool(alpha) if other.array.dtype is bool_ else alpha)  # a bool result reads alpha as a bool
 
 
 def _cast_error(name: str, result_dtype: np.dtype, tensor: Tensor) -> RuntimeError:
