@@ -235,3 +235,44 @@ def test_channel_dropout_reads_each_shape_as_pytorch(shape, name, torch):
     of a 2-d (N, C) input draws per entry, as PyTorch's (glassgrad drew per sample), and refuses a 1-d input with
     RuntimeError (glassgrad: ValueError). Same draws' layout, same warnings, same error types."""
     assert shared_dims(gg, name, tuple(shape)) == shared_dims(torch, name, tuple(shape))
+
+
+@pytest.mark.torch
+@given(decorator=st.sampled_from(["no_grad()", "no_grad", "enable_grad()", "inference_mode()", "inference_mode(False)",
+                                  "set_grad_enabled(False)"]),
+       outer=st.booleans(), steps=st.integers(0, 3), throw=st.booleans())
+def test_a_decorated_generator_runs_each_step_in_the_mode_as_pytorchs(decorator, outer, steps, throw, torch):
+    """``@torch.no_grad()`` on a generator (predictions yielded batch by batch) switches recording off at each of
+    its steps in PyTorch, and the caller's mode holds between them; glassgrad switched only while the generator
+    was made, so every step recorded. Values sent in, an exception thrown in and the return value pass through."""
+
+    def run(library):
+        x = library.ones(2, requires_grad=True)
+        kind, _, argument = decorator.partition("(")
+        switch = getattr(library, kind)
+        decorate = switch if not argument else switch(*([False] if argument.startswith("False") else []))
+
+        @decorate
+        def predictions():
+            seen = []
+            try:
+                for _ in range(steps):
+                    sent = yield (x * 2).requires_grad
+                    seen.append(sent)
+            except KeyError:
+                seen.append("thrown")
+            return seen, (x * 2).requires_grad
+
+        found = []
+        with library.set_grad_enabled(outer):
+            generator = predictions()
+            try:
+                found.append(next(generator))
+                for number in range(steps):
+                    found.append(library.is_grad_enabled())
+                    found.append(generator.throw(KeyError()) if throw else generator.send(number))
+            except StopIteration as stop:
+                found.append(stop.value)
+        return found
+
+    assert run(gg) == run(torch)
