@@ -40,6 +40,7 @@ from . import nn as nn
 from . import optim as optim
 from . import random as random
 from . import random_fills as random_fills  # x.exponential_(), x.random_() … (Tensor methods)
+from . import sparse as sparse
 from . import special as special
 from . import testing as testing
 from . import training as training
@@ -463,6 +464,7 @@ from .settings import is_warn_always_enabled as is_warn_always_enabled
 from .settings import set_flush_denormal as set_flush_denormal
 from .settings import set_num_interop_threads as set_num_interop_threads
 from .settings import set_warn_always as set_warn_always
+from .sparse import sparse_coo_tensor, spmm
 from .special import erfc, exp2, logit, sinc
 from .statistics import corrcoef, cov, histc, histogram
 from .statistics import histogramdd as histogramdd
@@ -604,6 +606,8 @@ __all__ = [
     "amax", "amin", "det", "distributions", "einsum", "erf", "inverse", "linalg", "logdet", "norm", "slogdet",
     "cholesky_inverse", "cholesky_solve", "lu_unpack", "triangular_solve",
     "special",
+    # torch.sparse's products, and torch.spmm, for dense matrices (glassgrad has no sparse tensors)
+    "sparse", "sparse_coo_tensor", "spmm",
     # special functions NumPy lacks (rows of glassgrad.ops_special, values from SciPy)
     "digamma", "erfinv", "i0", "lgamma", "polygamma",
     # more elementwise math and dtype rules made of other ops (glassgrad.composed_math)

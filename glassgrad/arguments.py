@@ -301,3 +301,20 @@ def promote_to_float(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarr
     """Both operands in their :func:`float_dtype` (the operands of a true division)."""
     dtype = float_dtype(a, b)
     return a.astype(dtype, copy=False), b.astype(dtype, copy=False)
+
+
+def check_alpha(name: str, input_dtype: np.dtype, other: Any, alpha: Any) -> None:
+    """PyTorch's rule for the factor ``alpha`` of ``input ± alpha·other`` (``add``, ``sub``, ``rsub``): where the
+    result is an integer tensor (``input`` and ``other`` both integers or bools) a float ``alpha`` is refused, as
+    ``alpha·other`` would not be a whole number; a bool ``alpha`` is taken only where the result is bool.
+    RuntimeError, as PyTorch raises."""
+    is_bool = isinstance(alpha, (bool, np.bool_))
+    if input_dtype.kind not in "biu" and not is_bool:  # a float input: any alpha (the optimizers' hot path)
+        return
+    other_kind = other.dtype.kind if hasattr(other, "dtype") else np.asarray(other).dtype.kind
+    if is_bool and not input_dtype.kind == other_kind == "b":
+        raise RuntimeError(f"{name}: a bool alpha ({alpha}) is taken only where the result is bool; "
+                           "pass alpha as a number")
+    if other_kind in "biu" and isinstance(alpha, (float, np.floating)):
+        raise RuntimeError(f"{name}: for integer tensors alpha must be a whole number, got {alpha!r}; convert "
+                           "the tensors with .float() or .double() first")

@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 
 from . import linalg
-from .arguments import resolve_dtype
-from .creation import _leaf, _real, full
+from .arguments import check_alpha, resolve_dtype
+from .creation import _leaf, _real, as_tensor, full
 from .device import check_device
 from .dtypes import get_default_dtype
 from .tensor import Tensor
@@ -74,10 +74,8 @@ def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     """``other − alpha·input``: ``input`` subtracted (``alpha`` times) from ``other``."""
     if not isinstance(input, Tensor):
         raise TypeError(f"rsub: input must be a tensor, got {type(input).__name__}")
-    if input.array.dtype.kind in "iu" and isinstance(alpha, numbers.Real) and not isinstance(alpha, numbers.Integral):
-        raise TypeError(f"rsub: for an integer input, alpha must be a whole number, got {alpha!r}; convert the "
-                        "input with .double() first")
-    return other - (input if alpha == 1 else input * alpha)
+    check_alpha("rsub", input.array.dtype, other, alpha)
+    return as_tensor(other).sub(input, alpha=alpha)
 
 
 def frobenius_norm(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:

@@ -34,6 +34,7 @@ when no tape is active the cost is one attribute test per op.
 from __future__ import annotations
 
 import functools
+import inspect
 import itertools
 import threading
 import weakref
@@ -167,10 +168,40 @@ class GradMode:
         state = STATE
         state.switches = (self.previous.pop(), state.switches[1])
 
+    def fresh(self) -> GradMode:
+        """A new switch of this mode: one per call of a decorated function (safe for recursion and threads)."""
+        return GradMode(self.mode)
+
     def __call__(self, function: Callable) -> Callable:
+        """``function`` run in this mode; a generator function runs in it at each step (between its yields the
+        caller's mode holds), as PyTorch's decorators do."""
+        fresh = self.fresh
+        if inspect.isgeneratorfunction(function):
+            @functools.wraps(function)
+            def generator_in_mode(*args, **kwargs):
+                generator = function(*args, **kwargs)
+                reply, error = None, None
+                while True:
+                    try:
+                        with fresh():
+                            value = generator.send(reply) if error is None else generator.throw(error)
+                    except StopIteration as stop:
+                        return stop.value
+                    reply, error = None, None
+                    try:
+                        reply = yield value
+                    except GeneratorExit:
+                        with fresh():
+                            generator.close()
+                        raise
+                    except BaseException as thrown:  # gen.throw(…): passed in, in the mode
+                        error = thrown
+
+            return generator_in_mode
+
         @functools.wraps(function)
         def run_with_mode(*args, **kwargs):
-            with GradMode(self.mode):  # a fresh switch per call: safe for recursion and threads
+            with fresh():
                 return function(*args, **kwargs)
 
         return run_with_mode
@@ -240,13 +271,8 @@ class inference_mode(GradMode):
         STATE.inference = self.was_inference.pop()
         super().__exit__(exc_type, exc, traceback)
 
-    def __call__(self, function: Callable) -> Callable:
-        @functools.wraps(function)
-        def run_in_mode(*args, **kwargs):
-            with inference_mode(self.inference):
-                return function(*args, **kwargs)
-
-        return run_in_mode
+    def fresh(self) -> inference_mode:
+        return inference_mode(self.inference)
 
 
 def is_inference_mode_enabled() -> bool:

@@ -49,7 +49,9 @@ from .arguments import (
     as_array,
     broadcastable,
     broadcasts_to,
+    check_alpha,
     check_dim,
+    common_dtype,
     is_floating,
     keyword_sizes,
     new_size,
@@ -393,10 +395,18 @@ class Tensor:
         return self.array.tolist()
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._one_number("float"))
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._one_number("int"))
+
+    def _one_number(self, name: str) -> float | int | bool:
+        """The number of a one-element tensor for Python's ``float(t)``, ``int(t)`` (and ``math.exp(t)``, which
+        call them): ValueError otherwise, PyTorch's type there (``item()`` raises RuntimeError, as PyTorch's)."""
+        if self.array.size != 1:
+            raise ValueError(f"{name}(tensor) needs a tensor with exactly one element, but this one has shape "
+                             f"{shape_text(self.shape)} ({self.array.size} elements); index it first")
+        return self.item()
 
     def __format__(self, spec: str) -> str:
         """``f"{loss:.4f}"``: a 0-d tensor formats as its number, as PyTorch's; another prints as ``str`` does."""
@@ -613,11 +623,11 @@ class Tensor:
 
     @number_first("add_")
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
-        return self._in_place("add_", np.add, ops.ADD, _scaled(other, alpha))
+        return self._in_place("add_", np.add, ops.ADD, _scaled("add_", self, other, alpha))
 
     @number_first("sub_")
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
-        return self._in_place("sub_", np.subtract, ops.SUB, _scaled(other, alpha))
+        return self._in_place("sub_", np.subtract, ops.SUB, _scaled("sub_", self, other, alpha))
 
     def mul_(self, other: Any) -> Tensor:
         return self._in_place("mul_", np.multiply, ops.MUL, other)
@@ -649,13 +659,16 @@ class Tensor:
         grad_enabled, tape = STATE.switches
         if grad_enabled and self._no_grad_view:
             refuse_no_grad_view(self, name)
-        if grad_enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
-            _record_set(self, name, index, advanced, value)
-            return
-        value = _data(value)
-        if not self.array.flags.writeable:
-            raise _shared_places_error(name)
-        self.array[index] = value
+        try:
+            if grad_enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+                _record_set(self, name, index, advanced, value)
+                return
+            value = _data(value)
+            if not self.array.flags.writeable:
+                raise _shared_places_error(name)
+            self.array[index] = value
+        except ValueError as error:  # NumPy's words for a value that does not fit: PyTorch's type, and ours
+            raise _unfitting_value_error(name, self, index, value) or error from None
         bump_version(self.array)
         if tape is not None:
             note_kernel(_set_in_place, (self.array, index, value))
@@ -710,12 +723,13 @@ class Tensor:
     @number_first("add")
     def add(self, other: Any, *, alpha: float = 1) -> Tensor:
         """``self + alpha·other``."""
-        return _binary(ops.ADD, self, _scaled(other, alpha))
+        return _binary(ops.ADD, self, _scaled("add", self, other, alpha))
 
     @number_first("sub")
     def sub(self, other: Any, *, alpha: float = 1) -> Tensor:
-        """``self − alpha·other``."""
-        return _binary(ops.SUB, self, _scaled(other, alpha))
+        """``self − alpha·other``; a bool operand is refused as by ``-`` (checked before alpha makes it a number)."""
+        _check_bool_operand(ops.SUB, self.array.dtype, other)
+        return _binary(ops.SUB, self, _scaled("sub", self, other, alpha))
 
     mul = __mul__
     pow = __pow__
@@ -1190,17 +1204,46 @@ def _record_set(tensor: Tensor, name: str, index: Any, advanced: bool, value: An
     rebase(tensor, ops.SETITEM, value, saved, None, (index,))
 
 
-def _scaled(other: Any, alpha: float) -> Any:
-    """``alpha · other`` for ``add_``/``sub_`` (recorded when ``other`` is a tensor in the graph)."""
+def _scaled(name: str, tensor: Tensor, other: Any, alpha: float) -> Any:
+    """``alpha · other`` for ``add``/``sub`` and their in-place forms (recorded when ``other`` is a tensor in the
+    graph), in the result's dtype; ``alpha`` checked against the operands' dtypes (:func:`check_alpha`)."""
+    if type(alpha) is int and alpha == 1:  # the default: nothing to check or scale
+        return other
+    if type(alpha) is not float or tensor.array.dtype.kind in "biu":  # a float alpha on a float tensor (SGD by
+        check_alpha(name, tensor.array.dtype, other, alpha)  # hand, p.data.add_(g, alpha=-lr)): nothing to check
     if alpha == 1:
         return other
-    return other * alpha if isinstance(other, Tensor) else np.multiply(_data(other), alpha)
+    if not isinstance(other, Tensor):
+        return np.multiply(_data(other), alpha)
+    if other.array.dtype is not tensor.array.dtype:  # scaled in the result's dtype: a uint8 other times −1 must not
+        common = common_dtype(tensor.array, other.array)  # wrap around
+        other = other if other.array.dtype == common else other.to(common)
+    return other * (bool(alpha) if other.array.dtype is bool_ else alpha)  # a bool result reads alpha as a bool
 
 
 def _cast_error(name: str, result_dtype: np.dtype, tensor: Tensor) -> RuntimeError:
     return RuntimeError(
         f"{name}: result type {result_dtype} can't be cast to this tensor's dtype {tensor.array.dtype}"
     )
+
+
+def _check_bool_operand(op: ops.Op, dtype: np.dtype, other: Any) -> None:
+    """PyTorch refuses a bool operand of subtraction on either side (``op.refuses_bool``, its words): RuntimeError
+    for a tensor of ``dtype`` and ``other`` (a tensor, an array or a Python number) where either is bool."""
+    if op.refuses_bool and (dtype == bool_ or isinstance(other, (bool, np.bool_)) or
+                            getattr(other, "dtype", None) == bool_):
+        raise RuntimeError(op.refuses_bool)
+
+
+def _unfitting_value_error(name: str, tensor: Tensor, index: Any, value: Any) -> RuntimeError | None:
+    """The error for ``tensor[index] = value`` (or ``copy_``) where ``value``'s shape does not broadcast to the
+    part it writes, RuntimeError as in PyTorch; None where it does (the ValueError had another cause)."""
+    part, given = np.shape(tensor.array[index]), np.shape(_data(value))
+    extra = max(0, len(given) - len(part))  # leading 1s of the value are dropped, as in PyTorch
+    if all(size == 1 for size in given[:extra]) and broadcasts_to(given[extra:], part):
+        return None
+    return RuntimeError(f"{name}: a value of shape {shape_text(given)} does not fit the part it writes, of shape "
+                        f"{shape_text(part)} (it must broadcast to it)")
 
 
 def _shape_error(name: str, tensor: Tensor, value: Any, reason: Any) -> RuntimeError:
@@ -1325,8 +1368,8 @@ def _binary(op: ops.Op, a: Tensor, b: Any, *settings: Any) -> Tensor:
         b = lift(b, a)
     a_data, b_data = a.array, b.array
     if a_data.dtype is not b_data.dtype:
-        if op.refuses_bool and bool_ in (a_data.dtype, b_data.dtype):
-            raise RuntimeError(op.refuses_bool)
+        if op.refuses_bool:
+            _check_bool_operand(op, a_data.dtype, b_data)
         # a kernel of a compiled step
         a_data, b_data = recorded_call(promote_to_float if op.float_result else promote, a_data, b_data)
     try:

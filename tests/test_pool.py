@@ -138,10 +138,12 @@ def test_dropout2d_zeroes_whole_channels_and_keeps_the_mean():
     assert layer.eval()(gg.ones(1, 2, 2, 2)).numpy().tolist() == np.ones((1, 2, 2, 2)).tolist()
 
 
+@pytest.mark.filterwarnings("ignore:.*a 3-D input is read as")  # PyTorch's warning too
 def test_dropout2d_reads_a_3d_input_as_n_c_l_as_pytorch_does():
     rows = gg.nn.functional.dropout2d(gg.ones(50, 4, 6), 0.5, generator=np.random.default_rng(0)).numpy()
     assert (rows.min(axis=2) == rows.max(axis=2)).all()  # one draw per (sample, channel): a whole row of L
     assert 0 < (rows[:, :, 0] == 0).mean() < 1
+    assert (rows[:, :, 0].min(axis=1) != rows[:, :, 0].max(axis=1)).any()  # the channels of a sample differ
 
 
 @pytest.mark.parametrize("call, message", [
@@ -155,8 +157,9 @@ def test_dropout2d_reads_a_3d_input_as_n_c_l_as_pytorch_does():
     (lambda: F.avg_pool2d(gg.zeros(1, 1, 4, 4, dtype=gg.int64), 2), "convert it with .float()"),
     (lambda: F.adaptive_avg_pool2d(gg.zeros(1, 1, 4, 4), (1, 2, 3)), "output_size must be an int or a pair"),
     (lambda: gg.nn.MaxPool2d(0), "kernel_size must be an integer ≥ 1"),
-    (lambda: F.dropout2d(gg.zeros(4, 4)), "dropout2d: expected input"),
+    (lambda: F.dropout2d(gg.zeros(4)), "dropout2d: channel dropout draws once per sample and channel"),
 ])
+@pytest.mark.filterwarnings("ignore:.*a 1-D input is deprecated")
 def test_bad_arguments_raise_one_line_naming_the_fix(call, message):
     with pytest.raises((ValueError, TypeError, RuntimeError), match=message) as error:
         call()

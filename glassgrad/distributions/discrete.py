@@ -64,7 +64,8 @@ class ClassProbabilities(Distribution):
                 raise ValueError(f"{owner}: probs must be non-negative with classes along the last dim, got "
                                  f"shape {shape_text(p.shape)}")
             self.probs = p / p.sum(-1, keepdim=True)
-            self.logits = self.probs.log()
+            with np.errstate(divide="ignore"):  # a class of p = 0 (a softmax that underflowed) has ln p = −∞,
+                self.logits = self.probs.log()  # without NumPy's warning: PyTorch's gives none either
         else:
             raw = as_float(logits)
             if raw.ndim < 1:

@@ -17,6 +17,7 @@ constant tensor multiplied in (no hand-written backward).
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -75,46 +76,65 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, *,
     return _masked(input, p, input.array.shape, generator)
 
 
-def _channel_mask_shape(input: Tensor, name: str, batched: int, layout: str) -> tuple[int, ...]:
-    """The shape of one draw per (sample, channel), broadcast over the rest: input ``batched``-d (or one less,
-    unbatched)."""
-    if input.ndim not in (batched, batched - 1):
-        raise ValueError(f"{name}: expected input of shape {layout}, got {shape_text(input.shape)}")
-    channels = 2 if input.ndim == batched else 1
-    return input.shape[:channels] + (1,) * (input.ndim - channels)
+def _channel_mask_shape(input: Tensor, name: str, lead: int) -> tuple[int, ...]:
+    """One draw per entry of the first ``lead`` dims (2 for a sample's channel in (N, C, …), 1 for the channel of
+    an unbatched (C, …)), broadcast over the rest."""
+    if input.ndim < lead:
+        raise RuntimeError(f"{name}: channel dropout draws once per sample and channel, so the input needs at least "
+                           f"2 dims, got shape {shape_text(input.shape)}; use dropout for single entries")
+    return input.shape[:lead] + (1,) * (input.ndim - lead)
 
 
-def _channel_dropout(input: Any, p: float, training: bool, generator: Any, name: str, batched: int,
-                     layout: str) -> Tensor:
+def _warn_unusual_dims(name: str, ndim: int, usual: tuple[int, int], reading: str) -> None:
+    """PyTorch still takes a channel dropout of other dims than its own two, with a deprecation warning: so does
+    glassgrad, reading the input as PyTorch 2.13 does."""
+    if ndim not in usual:
+        warnings.warn(f"{name}: a {ndim}-D input is deprecated (PyTorch will refuse it in a later release) and is "
+                      f"read as {reading}; use dropout for entry-wise dropout", UserWarning, stacklevel=4)
+
+
+def _channel_dropout(input: Tensor, p: float, training: bool, generator: Any, name: str, lead: int) -> Tensor:
+    """``input`` with whole channels zeroed with probability ``p``: one draw per entry of its first ``lead`` dims."""
     p = _check_probability(p)
-    input = _checked_input(input, name)
-    shape = _channel_mask_shape(input, name, batched, layout)
     if not training or p == 0:
         return input
-    return _masked(input, p, shape, generator)
+    return _masked(input, p, _channel_mask_shape(input, name, lead), generator)
 
 
 @takes_inplace
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, *,
               generator: np.random.Generator | None = None) -> Tensor:
     """Channel dropout of sequences (N, C, L) or (C, L): each whole channel zeroed with probability ``p``."""
-    return _channel_dropout(input, p, training, generator, "dropout1d", 3, "(N, C, L) or (C, L)")
+    input = _checked_input(input, "dropout1d")
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: expected input of shape (N, C, L) or (C, L), got {shape_text(input.shape)}")
+    return _channel_dropout(input, p, training, generator, "dropout1d", input.ndim - 1)
 
 
 @takes_inplace
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, *,
               generator: np.random.Generator | None = None) -> Tensor:
     """Channel dropout of images (N, C, H, W): each whole channel is zeroed with probability ``p`` (one draw per
-    sample and channel), the rest scaled by ``1/(1 − p)``. A 3-d input is read as (N, C, L), as PyTorch 2.13
-    reads it (PyTorch warns that it will read it as one unbatched image later)."""
-    return _channel_dropout(input, p, training, generator, "dropout2d", 4, "(N, C, H, W) (or (N, C, L))")
+    sample and channel), the rest scaled by ``1/(1 − p)``. As in PyTorch 2.13, a 3-d input is read as (N, C, L)
+    (with PyTorch's warning that a later release reads it as one unbatched image), and other dims as (N, C, …)
+    with its deprecation warning."""
+    input = _checked_input(input, "dropout2d")
+    _warn_unusual_dims("dropout2d", input.ndim, (3, 4), "(N, C, …)")
+    if input.ndim == 3:
+        warnings.warn("dropout2d: a 3-D input is read as (N, C, L), one draw per sample and channel (PyTorch will "
+                      "read it as an unbatched (C, H, W) image in a later release); use dropout1d for sequences",
+                      UserWarning, stacklevel=3)
+    return _channel_dropout(input, p, training, generator, "dropout2d", 2)
 
 
 @takes_inplace
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, *,
               generator: np.random.Generator | None = None) -> Tensor:
-    """Channel dropout of volumes (N, C, D, H, W) or (C, D, H, W)."""
-    return _channel_dropout(input, p, training, generator, "dropout3d", 5, "(N, C, D, H, W) or (C, D, H, W)")
+    """Channel dropout of volumes (N, C, D, H, W) or (C, D, H, W); other dims as in PyTorch 2.13, with its
+    deprecation warning: 5 dims are (N, C, …), any other number (C, …)."""
+    input = _checked_input(input, "dropout3d")
+    _warn_unusual_dims("dropout3d", input.ndim, (4, 5), "(C, …) (unbatched)")
+    return _channel_dropout(input, p, training, generator, "dropout3d", 2 if input.ndim == 5 else 1)
 
 
 _SELU_NEGATIVE = 1.7580993408473766  # −(SELU's value at −∞) = λ·α: where a dropped SELU output sits
@@ -126,10 +146,9 @@ def _alpha_dropout(input: Any, p: float, training: bool, generator: Any, name: s
     (``m`` the 0/1 mask), PyTorch's constants."""
     p = _check_probability(p)
     input = _checked_input(input, name)
-    shape = _channel_mask_shape(input, name, input.ndim if input.ndim > 2 else 3, "(N, C, …)") if channels \
-        else input.shape
     if not training or p == 0:
         return input
+    shape = _channel_mask_shape(input, name, 2) if channels else input.shape  # (N, C) of a 2-d input: entry-wise
     if p == 1:
         return input * 0
     scale = 1 / np.sqrt((_SELU_NEGATIVE ** 2 * p + 1) * (1 - p))

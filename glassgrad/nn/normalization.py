@@ -451,13 +451,15 @@ class InstanceNorm1d(Module):
     def forward(self, input: Tensor) -> Tensor:
         x = as_tensor(input)
         if x.ndim not in self.shapes and x.ndim + 1 not in self.shapes:
-            raise RuntimeError(f"{type(self).__name__}: expected a {self.shapes[0]}-D (batched) or "
-                               f"{self.shapes[0] - 1}-D input, got shape {shape_text(x.shape)}")
+            raise ValueError(f"{type(self).__name__}: expected a {self.shapes[0]}-D (batched) or "
+                             f"{self.shapes[0] - 1}-D input, got shape {shape_text(x.shape)}")
         unbatched = x.ndim + 1 in self.shapes
         x = x.unsqueeze(0) if unbatched else x
         if x.shape[1] != self.num_features and (self.affine or self.track_running_stats):
-            raise RuntimeError(f"{type(self).__name__}: expected {self.num_features} channels (dim 1), got input of "
-                               f"shape {shape_text(x.shape)}")
+            # PyTorch's types: ValueError where the affine weights do not fit, RuntimeError where only the statistics do
+            error = ValueError if self.affine else RuntimeError
+            raise error(f"{type(self).__name__}: expected {self.num_features} channels (dim 1), got input of "
+                        f"shape {shape_text(x.shape)}")
         out = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                             self.training or not self.track_running_stats, self.momentum or 0.0, self.eps)
         return out.squeeze(0) if unbatched else out
