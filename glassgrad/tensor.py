@@ -132,6 +132,11 @@ def _entries_as_numbers(data: Any) -> Any:
 _NOT_COPIED = ("__weakref__", "__dict__", "_view_of", "_view_how", "_viewed")
 """The slots of a :class:`Tensor` that a copy leaves out (:meth:`Tensor.__getstate__`)."""
 
+_MODE_MARKS = ("_inference", "_detached_inference")
+"""The marks of an inference tensor, which its copy does not inherit: a copy is made in the mode of the moment (an
+inference tensor only inside ``inference_mode()``, as PyTorch's ``deepcopy``). (A view taken under ``no_grad()``
+keeps its mark: PyTorch refuses its copy's in-place changes too.)"""
+
 
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation.
@@ -166,10 +171,16 @@ class Tensor:
 
     def __getstate__(self) -> tuple:
         """What ``copy.deepcopy`` (and pickle) keep: the fields that are set, except the links between a view and
-        its tensor; the copy's memory is its own, so it is no view, and the views of the original are not its."""
+        its tensor; the copy's memory is its own, so it is no view, and the views of the original are not its. The
+        copy is an inference tensor when made inside ``inference_mode()``, whatever the original was (PyTorch's)."""
         fields = {name: getattr(self, name) for name in Tensor.__slots__
                   if name not in _NOT_COPIED and hasattr(self, name)}
-        return self.__dict__ or None, fields  # (the attributes a program set on it, the slots)
+        attributes = self.__dict__
+        if attributes and not attributes.keys().isdisjoint(_MODE_MARKS):
+            attributes = {name: value for name, value in attributes.items() if name not in _MODE_MARKS}
+        if STATE.inference:
+            attributes = attributes | {"_inference": True}
+        return attributes or None, fields  # (the attributes a program set on it, the slots)
 
     def __init__(self, *data: Any, requires_grad: bool = False) -> None:
         """PyTorch's legacy constructor: ``Tensor(2, 3)`` zeros of that shape, ``Tensor([1, 2])`` a copy of the

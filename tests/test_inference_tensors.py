@@ -3,6 +3,9 @@ comparison, an index), False outside it and inside ``inference_mode(False)``. Th
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import numpy as np
 from hypothesis import given
 from hypothesis.extra import numpy as hnp
@@ -125,3 +128,27 @@ def test_detach_and_data_of_an_inference_tensor_are_inference_tensors_as_in_torc
             x = lib.ones(3)
         assert (x.detach().is_inference(), x.data.is_inference(), x.view(3).is_inference(),
                 x.clone().is_inference(), x.double().is_inference()) == (True, True, True, False, False), lib
+
+
+def copies_in_modes(lib):
+    """is_inference() of copies (deepcopy, pickle) of an inference tensor and of a normal one, made outside and
+    inside inference_mode(), and whether the outside copy of the inference tensor may then change in place."""
+    with lib.inference_mode():
+        made_inside = lib.ones(3)
+    normal = lib.ones(3)
+    seen = {
+        "deepcopy outside": copy.deepcopy(made_inside).is_inference(),
+        "pickled outside": pickle.loads(pickle.dumps(made_inside)).is_inference(),
+        "deepcopy of a normal tensor outside": copy.deepcopy(normal).is_inference(),
+    }
+    copied = copy.deepcopy(made_inside)
+    copied.add_(1)  # a normal tensor: PyTorch lets it change
+    seen["changed"] = copied.tolist()
+    with lib.inference_mode():
+        seen["deepcopy inside"] = copy.deepcopy(made_inside).is_inference()
+        seen["deepcopy of a normal tensor inside"] = copy.deepcopy(normal).is_inference()
+    return seen
+
+
+def test_a_copy_of_an_inference_tensor_is_one_only_when_made_inside_inference_mode_as_in_torch(torch):
+    assert copies_in_modes(gg) == copies_in_modes(torch)
