@@ -425,3 +425,12 @@ def test_config_still_rebuilds_the_layer(torch):
 def test_a_glassgrad_only_module_still_shows_its_config():
     model = gg.nn.Residual(gg.nn.Linear(2, 2))
     assert model.extra_repr() == ", ".join(f"{key}={value!r}" for key, value in model.config().items())
+
+
+@pytest.mark.parametrize("name", ["MaxPool1d", "MaxPool2d", "AvgPool2d", "AvgPool3d"])
+@pytest.mark.parametrize("stride", [None, 1])
+def test_a_kernel_size_set_after_building_leaves_the_stride_it_was_built_with(torch, name, stride):
+    """PyTorch fixes ``stride = kernel_size`` when built without one: ``pool.kernel_size = 3`` later keeps it."""
+    ours, theirs = getattr(gg.nn, name)(2, stride=stride), getattr(torch.nn, name)(2, stride=stride)
+    ours.kernel_size = theirs.kernel_size = 3
+    assert pytorch_text(ours) == repr(theirs)

@@ -87,11 +87,13 @@ def _scale_factor(value: Any) -> Any:
 
 def given(name: str, form: Callable[[Any], Any] = _as_written, *, none_means: str = "") -> Reading:
     """Argument ``name`` as the layer was built with it, in ``form`` (its attribute when not kept);
-    ``none_means``: the argument a ``None`` stands for (a pool's ``stride`` defaults to its ``kernel_size``)."""
+    ``none_means``: the argument a ``None`` stands for (a pool's ``stride`` defaults to its ``kernel_size``), as
+    the layer was built with it: PyTorch fixes the stride then, so a ``kernel_size`` set later leaves it."""
     def read(layer: Any, arguments: Mapping[str, Any]) -> Any:
         value = arguments[name] if name in arguments else getattr(layer, name)
         if value is None and none_means:
-            value = arguments[none_means] if none_means in arguments else getattr(layer, none_means)
+            built_with = layer.__dict__.get("_given_arguments", {})
+            value = built_with[none_means][0] if none_means in built_with else getattr(layer, none_means)
         return form(value)
     return read, (name,) if not none_means else (name, none_means)
 
