@@ -172,6 +172,19 @@ def test_group_norm_of_one_value_per_group_is_refused_as_in_pytorch(torch):
             library.nn.functional.group_norm(library.ones(1, 3), 3)
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("shape", [(0, 4), (0, 4, 3), (0, 4, 2, 2)])
+def test_group_norm_of_an_empty_batch_is_empty_as_in_pytorch(torch, shape):
+    """N = 0 (the last batch of a filtered dataset): glassgrad's reshape to (0, groups, -1) was refused."""
+    results = []
+    for library in (gg, torch):
+        x, weight = library.ones(*shape, requires_grad=True), library.ones(4, requires_grad=True)
+        out = library.nn.functional.group_norm(x, 2, weight, weight)
+        out.sum().backward()
+        results.append((tuple(out.shape), tuple(x.grad.shape), weight.grad.tolist()))
+    assert results[0] == results[1]
+
+
 # --- nll_loss: what the labels decide is one NumPy call, the graph 4 nodes --------------------------------------
 
 NLL_CASES = st.tuples(st.integers(1, 9), st.integers(1, 6), st.sampled_from([None, 1, 2, -100]), st.booleans(),
