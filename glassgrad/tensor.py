@@ -638,6 +638,8 @@ class Tensor:
 
     @number_first("sub_")
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+        if type(alpha) is not int or alpha != 1:  # alpha·mask is a number: refused as x -= mask is, before that
+            _check_bool_operand(ops.SUB, self.array.dtype, other)
         return self._in_place("sub_", np.subtract, ops.SUB, _scaled("sub_", self, other, alpha))
 
     def mul_(self, other: Any) -> Tensor:

@@ -414,6 +414,7 @@ PYTHON_BOOL_OPERANDS = {
     "x + b": lambda m, x, b: x + b, "b * x": lambda m, x, b: b * x, "x / b": lambda m, x, b: x / b,
     "x == b": lambda m, x, b: x == b, "x > b": lambda m, x, b: x > b, "x ** b": lambda m, x, b: x ** b,
     "where(x > 1, x, b)": lambda m, x, b: m.where(x > 1, x, b), "x.add_(b)": lambda m, x, b: x.add_(b),
+    "x.sub(b, alpha=2)": lambda m, x, b: x.sub(b, alpha=2), "x.sub_(b, alpha=2)": lambda m, x, b: x.sub_(b, alpha=2),
 }
 
 
@@ -442,6 +443,8 @@ BOOL_REFUSALS = {
     "rsub(mask, mask)": lambda m, mask: m.rsub(mask, mask), "mask.sub_(mask)": lambda m, mask: mask.sub_(mask),
     "mask -= mask": lambda m, mask: _subtracted_in_place(mask, mask),
     "mask -= 1.5": lambda m, mask: _subtracted_in_place(mask, 1.5),
+    "ones.sub_(mask, alpha=2)": lambda m, mask: m.ones(mask.shape).sub_(mask, alpha=2),
+    "ones.sub_(mask, alpha=0.5)": lambda m, mask: m.ones(mask.shape).sub_(mask, alpha=0.5),
 }
 
 
