@@ -340,6 +340,22 @@ def test_adaptive_max_pool2d_splits_ties_within_each_window(case):
                                rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("size, out_size", [((5, 5), (2, 3)), ((4, 4), (2, 2)), ((7,), (3,))])
+@pytest.mark.parametrize("return_indices", [False, True])
+def test_adaptive_max_pooling_of_an_empty_batch_is_empty_as_in_pytorch(torch, size, out_size, return_indices):
+    """N = 0: glassgrad's reshape of the windows to (0, C, windows, -1) was refused."""
+    shapes = []
+    for library in (gg, torch):
+        pool = getattr(library.nn.functional, f"adaptive_max_pool{len(size)}d")
+        x = library.ones(0, 2, *size, requires_grad=True)
+        result = pool(x, out_size, return_indices=return_indices)
+        out = result[0] if return_indices else result
+        out.sum().backward()
+        shapes.append((tuple(out.shape), tuple(x.grad.shape), tuple(result[1].shape) if return_indices else None))
+    assert shapes[0] == shapes[1]
+
+
 # --- gather (grid_sample's reads, nll_loss's pick): one take of flat positions --------------------------------------
 
 @pytest.mark.torch

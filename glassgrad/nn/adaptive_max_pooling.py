@@ -55,7 +55,7 @@ def adaptive_max_pooling(input: Tensor, output_size: Any, return_indices: bool, 
     indices = np.empty(out.shape, dtype=np.int64)
     for place, window in zip(itertools.product(*map(range, wanted)), itertools.product(*ranges)):
         part = x.array[(slice(None), slice(None), *(slice(start, end) for start, end in window))]
-        local = np.unravel_index(part.reshape(*x.shape[:2], -1).argmax(-1), part.shape[2:])
+        local = np.unravel_index(part.reshape(*x.shape[:2], math.prod(part.shape[2:])).argmax(-1), part.shape[2:])
         indices[(..., *place)] = np.ravel_multi_index([at + start for at, (start, _) in zip(local, window)],
                                                       x.shape[2:])
     return (out, Tensor._wrap(np.array(indices))) if had_batch else (out.squeeze(0), Tensor._wrap(np.array(indices[0])))
@@ -83,7 +83,8 @@ def _uneven_windows_maximum(x: Tensor, ranges: list[list[tuple[int, int]]], want
             index.append((starts[:, None] + np.arange(size)).reshape(place))
         block = x[(slice(None), slice(None), *index)]  # (N, C, windows₁, windows₂, …, size₁, size₂, …)
         windows = math.prod(block.shape[2:2 + dims])
-        groups.append(block.reshape(*x.shape[:2], windows, -1).amax(-1))  # each window's entries, one row
+        entries = math.prod(block.shape[2 + dims:])  # (written out: N may be 0)
+        groups.append(block.reshape(*x.shape[:2], windows, entries).amax(-1))  # each window's entries, one row
         numbers = np.ravel_multi_index(np.meshgrid(*(numbers for _, numbers in combination), indexing="ij"),
                                        wanted)
         order.append(numbers.reshape(-1))
