@@ -70,7 +70,7 @@ PIECES = register(Op(
 
 
 def _piece(a, index, holder):
-    return a[index], (a.shape, index, holder)
+    return a[(*index, ...)], (a.shape, index, holder)  # ``...``: a 0-d piece is a view too, not a NumPy scalar
 
 
 def _piece_back(up, saved):

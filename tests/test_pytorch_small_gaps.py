@@ -53,3 +53,19 @@ def test_normalize_out_refuses_an_input_that_requires_grad_as_pytorch(torch):
     for lib in (gg, torch):
         with pytest.raises(RuntimeError, match="out=... arguments don't support automatic differentiation"):
             lib.nn.functional.normalize(lib.ones(2, 2, requires_grad=True), out=lib.zeros(2, 2))
+
+
+def _pieces_changed_in_place(lib, array, dim):
+    """Each piece of x.unbind(dim) doubled in place: x afterwards (a piece is a view of x)."""
+    x = lib.tensor(array)
+    for piece in x.unbind(dim):
+        piece.mul_(2)
+    return x.tolist()
+
+
+@given(array=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3),
+                        elements={"min_value": -4.0, "max_value": 4.0}))
+def test_an_in_place_change_of_a_piece_of_unbind_reaches_the_tensor_as_in_torch(torch, array):
+    """A 0-d piece (unbind of a 1-d tensor) was a copy, not a view: x.unbind()[0].mul_(2) left x as it was."""
+    for dim in range(array.ndim):
+        assert _pieces_changed_in_place(gg, array, dim) == _pieces_changed_in_place(torch, array, dim)
