@@ -228,7 +228,12 @@ def as_view(base: Any, view: Any, args: tuple = (), op: Any = None) -> Any:
     Any other plain view (of a piece of split, its bytes as another dtype, past :data:`PLAIN_CHAIN` links, taken
     under ``no_grad``) is only noted on ``base``: a recorded change of either is refused, not followed with a
     gradient lost.
+
+    ``view`` is an inference tensor where ``base`` is one, as in PyTorch: a view taken inside ``inference_mode()`` of
+    a normal tensor is normal (it may be changed, and saved for backward, outside), one of an inference tensor is one.
     """
+    if view._inference is not base._inference:
+        view._inference = base._inference
     if view._requires_grad:
         if np.may_share_memory(view.array, base.array):  # reshape may copy instead
             view._view_of = base

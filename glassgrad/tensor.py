@@ -1086,8 +1086,6 @@ def view_of(base: Tensor, op: ops.Op, *args: Any) -> Tensor:
     view = as_view(base, apply(op, (base,), base.array, *args), args, op)
     if not view.array.flags.c_contiguous:
         view._strided = True
-    if base._inference:  # as PyTorch's: a view of an inference tensor is one
-        view._inference = True
     return view
 
 

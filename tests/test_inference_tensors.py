@@ -7,6 +7,7 @@ import copy
 import pickle
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis.extra import numpy as hnp
 
@@ -152,3 +153,34 @@ def copies_in_modes(lib):
 
 def test_a_copy_of_an_inference_tensor_is_one_only_when_made_inside_inference_mode_as_in_torch(torch):
     assert copies_in_modes(gg) == copies_in_modes(torch)
+
+
+VIEWS = {
+    "x[:2]": lambda x: x[:2], "x.view(-1)": lambda x: x.view(-1), "x.reshape(-1)": lambda x: x.reshape(-1),
+    "x.unsqueeze(0)": lambda x: x.unsqueeze(0), "x.narrow(0, 0, 1)": lambda x: x.narrow(0, 0, 1),
+    "x.split(1)[0]": lambda x: x.split(1)[0], "x.unbind()[0]": lambda x: x.unbind()[0].reshape(1),
+}
+
+
+def views_taken_inside(lib, array, take):
+    """A view taken inside inference_mode() of a tensor made outside: is_inference(), then, outside, whether it
+    changes in place (and its base with it) and is saved for a layer's backward."""
+    base = lib.tensor(array)
+    with lib.inference_mode():
+        view = take(base)
+    seen = [view.is_inference()]
+    view.mul_(2)
+    seen.append(base.tolist())
+    weight = lib.ones(view.shape[-1], requires_grad=True, dtype=lib.float64)
+    (weight * view).sum().backward()  # saves the view for weight's gradient
+    seen.append(weight.grad.tolist())
+    return seen
+
+
+@pytest.mark.parametrize("name", sorted(VIEWS))
+@given(array=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=1, min_side=1, max_side=4),
+                        elements={"min_value": -2.0, "max_value": 2.0}))
+def test_a_view_taken_inside_inference_mode_of_a_normal_tensor_is_normal_as_in_torch(torch, name, array):
+    """PyTorch: such a view is no inference tensor, so it may change in place and be saved for backward outside
+    inference_mode(); glassgrad marked it as one and refused both."""
+    assert views_taken_inside(gg, array, VIEWS[name]) == views_taken_inside(torch, array, VIEWS[name])
