@@ -92,7 +92,7 @@ def given(name: str, form: Callable[[Any], Any] = _as_written, *, none_means: st
     def read(layer: Any, arguments: Mapping[str, Any]) -> Any:
         value = arguments[name] if name in arguments else getattr(layer, name)
         if value is None and none_means:
-            built_with = layer.__dict__.get("_given_arguments", {})
+            built_with = _kept(layer)
             value = built_with[none_means][0] if none_means in built_with else getattr(layer, none_means)
         return form(value)
     return read, (name,) if not none_means else (name, none_means)
@@ -311,34 +311,50 @@ def layer_text(layer: Any) -> str | None:
 def _settings(layer: Any) -> dict[str, Any]:
     """The kept arguments, each as given or, where the learner has set its attribute since (``layer.p = 0.1``),
     as set: PyTorch keeps both as written."""
-    kept = layer.__dict__.get("_given_arguments", {})
     settings = {}
-    for name, (given, built) in kept.items():
+    for name, (given, built) in _kept(layer).items():
         now = layer.__dict__.get(name, _UNSET)
         settings[name] = given if now is built or now is _UNSET else now
     return settings
 
 
+_SIGNATURES: dict[type, tuple[inspect.Signature, frozenset[str]]] = {}
+"""Each wrapped layer class's constructor signature and the arguments its row shows as written."""
+
+
+def _kept(layer: Any) -> dict[str, tuple[Any, Any]]:
+    """Each kept argument: (as given, the attribute as the constructors left it). The calls are bound here, when
+    the layer is shown, not each time one is built; the outermost constructor's arguments win."""
+    kept: dict[str, Any] = {}
+    for cls, args, kwargs in layer.__dict__.get("_built_with", ()):
+        signature, names = _SIGNATURES[cls]
+        bound = signature.bind(layer, *args, **kwargs)
+        bound.apply_defaults()
+        kept |= {name: bound.arguments[name] for name in names if name in bound.arguments}
+    built = layer.__dict__.get("_built_attributes", {})
+    return {name: (value, built.get(name, _UNSET)) for name, value in kept.items()}
+
+
 def keep_arguments(cls: type) -> None:
-    """Make a glassgrad layer in :data:`ROWS` keep the constructor arguments its row shows as written, each with
-    its attribute as the constructor left it (in ``_given_arguments``). The outermost constructor's arguments
-    win over those it passed on to its base class's (``MaxPool1d(2)`` keeps 2, not the pair it builds)."""
+    """Make a glassgrad layer in :data:`ROWS` keep the constructor arguments its row shows as written (the call,
+    in ``_built_with``, bound when shown: :func:`_kept`), with its attributes as the constructor left them (in
+    ``_built_attributes``). The outermost constructor's arguments win over those it passed on to its base class's
+    (``MaxPool1d(2)`` keeps 2, not the pair it builds)."""
     if not cls.__module__.startswith("glassgrad.nn.") or cls.__name__ not in ROWS:
         return
-    names = {name for shown in ROWS[cls.__name__] for name in shown.arguments}
+    names = frozenset(name for shown in ROWS[cls.__name__] for name in shown.arguments)
     if not names:
         return
     build = cls.__init__
-    signature = inspect.signature(build)
+    _SIGNATURES[cls] = (inspect.signature(build), names)
 
     @functools.wraps(build)
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         build(self, *args, **kwargs)
-        bound = signature.bind(self, *args, **kwargs)
-        bound.apply_defaults()
-        given = {name: kept for name, (kept, _) in self.__dict__.get("_given_arguments", {}).items()}
-        given |= {name: bound.arguments[name] for name in names if name in bound.arguments}
-        object.__setattr__(self, "_given_arguments",
-                           {name: (value, self.__dict__.get(name, _UNSET)) for name, value in given.items()})
+        calls = self.__dict__.get("_built_with", ())
+        shown = names.union(*(_SIGNATURES[inner][1] for inner, _, _ in calls))
+        state = self.__dict__
+        object.__setattr__(self, "_built_with", (*calls, (cls, args, kwargs)))
+        object.__setattr__(self, "_built_attributes", {name: state.get(name, _UNSET) for name in shown})
 
     cls.__init__ = __init__  # type: ignore[misc]
