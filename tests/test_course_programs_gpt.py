@@ -12,7 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from test_learner_programs import assert_pytorchs_numbers
+
+import glassgrad as gg
 
 GPT_PROGRAMS = Path(__file__).parent / "learner_programs" / "gpt"
 PROGRAMS = sorted(GPT_PROGRAMS.glob("*.py"))
@@ -22,3 +26,33 @@ PROGRAMS = sorted(GPT_PROGRAMS.glob("*.py"))
 @pytest.mark.parametrize("program", PROGRAMS, ids=[path.stem for path in PROGRAMS])
 def test_a_gpt_program_gives_pytorchs_numbers(program, torch):
     assert_pytorchs_numbers(program)
+
+
+def _loss_outcome(library, name, scores_shape, target_shape, probabilities):
+    scores = library.zeros(scores_shape, dtype=library.float64)
+    target = (library.full(target_shape, 0.25, dtype=library.float64) if probabilities
+              else library.zeros(target_shape, dtype=library.long))
+    try:
+        return getattr(library.nn.functional, name)(scores, target).item()
+    except Exception as error:  # noqa: BLE001 (the type is what is compared)
+        return type(error)
+
+
+@pytest.mark.torch
+@given(scores_shape=st.lists(st.integers(1, 3), min_size=2, max_size=4),
+       target_shape=st.lists(st.integers(1, 3), min_size=0, max_size=4),
+       name=st.sampled_from(["cross_entropy", "nll_loss"]), probabilities=st.booleans())
+def test_a_target_of_the_wrong_shape_fails_with_pytorchs_error_type(scores_shape, target_shape, name, probabilities,
+                                                                    torch):
+    """A GPT's ``F.cross_entropy(logits, targets)`` with (B, T, V) logits and (B, T) targets (the ``.view(-1, V)``
+    forgotten) raises RuntimeError in PyTorch ("Expected target size [B, V], got [B, T]"); glassgrad raised
+    ValueError. PyTorch raises ValueError only where the batch sizes differ (or a 1-d input gets more than one
+    label). Where PyTorch computes, the loss is the same."""
+    if probabilities and name == "nll_loss":
+        return
+    ours, theirs = (_loss_outcome(library, name, tuple(scores_shape), tuple(target_shape), probabilities)
+                    for library in (gg, torch))
+    if isinstance(theirs, type):
+        assert ours is theirs
+    else:
+        assert ours == pytest.approx(theirs)
