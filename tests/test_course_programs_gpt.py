@@ -56,3 +56,13 @@ def test_a_target_of_the_wrong_shape_fails_with_pytorchs_error_type(scores_shape
         assert ours is theirs
     else:
         assert ours == pytest.approx(theirs)
+
+
+@pytest.mark.torch
+def test_nanogpts_choice_of_dtype_runs_as_on_a_machine_without_cuda(torch):
+    """nanoGPT picks ``'bfloat16' if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else 'float16'``,
+    and other scripts ask ``torch.cuda.is_bf16_supported()`` alone: PyTorch without a GPU says False; glassgrad had
+    no such name (AttributeError)."""
+    for library in (gg, torch):
+        assert library.cuda.is_bf16_supported() is False
+        assert library.cuda.is_bf16_supported(including_emulation=False) is False
