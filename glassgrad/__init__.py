@@ -528,7 +528,7 @@ autograd.gradcheck, autograd.gradgradcheck = _autograd_gradcheck, _gradgradcheck
 autograd.functional = jacobians  # torch.autograd.functional: jacobian, hessian, vjp, jvp, vhp, hvp
 autograd.graph = saved_tensors  # torch.autograd.graph: saved_tensors_hooks, disable_…, save_on_cpu
 autograd.detect_anomaly, autograd.set_detect_anomaly = anomaly.detect_anomaly, anomaly.set_detect_anomaly
-cuda.amp = amp  # torch.cuda.amp.autocast / GradScaler, as older AMP code imports them
+cuda.amp = amp.cuda_amp  # torch.cuda.amp.autocast / GradScaler, as older AMP code imports them (warned)
 
 # torch.linalg's decompositions, found on gg.linalg as there; their module uses functions defined after glassgrad.linalg
 for _name in ("cholesky", "qr", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "householder_product",

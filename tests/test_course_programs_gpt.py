@@ -9,6 +9,7 @@ The programs live in ``tests/learner_programs/gpt/``; below them, what they once
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,32 @@ def test_nanogpts_choice_of_dtype_runs_as_on_a_machine_without_cuda(torch):
     for library in (gg, torch):
         assert library.cuda.is_bf16_supported() is False
         assert library.cuda.is_bf16_supported(including_emulation=False) is False
+
+
+@pytest.mark.torch
+@given(spelling=st.sampled_from(["torch.cuda.amp.GradScaler", "torch.cuda.amp.autocast", "torch.amp.GradScaler",
+                                 "torch.amp.autocast"]),
+       enabled=st.booleans(), init_scale=st.sampled_from([2.0 ** 16, 8.0]))
+def test_the_older_amp_spellings_warn_as_pytorchs(spelling, enabled, init_scale, torch):
+    """nanoGPT builds ``torch.cuda.amp.GradScaler(enabled=(dtype == 'float16'))``; PyTorch 2.13 warns (FutureWarning)
+    that ``torch.amp.GradScaler('cuda', ...)`` is the spelling now, and so for ``torch.cuda.amp.autocast``; glassgrad
+    was silent. The same FutureWarnings as PyTorch's. (PyTorch without CUDA also disables a 'cuda' scaler, with a
+    UserWarning; glassgrad keeps scaling, exactly, so the steps are the same.)"""
+
+    def made(library):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if spelling.endswith("GradScaler"):
+                kind = library.cuda.amp.GradScaler if "cuda" in spelling else library.amp.GradScaler
+                args = () if "cuda" in spelling else ("cuda",)
+                kind(*args, init_scale=init_scale, enabled=enabled)
+            else:
+                if "cuda" in spelling:
+                    block = library.cuda.amp.autocast(enabled=False)
+                else:
+                    block = library.amp.autocast("cuda", enabled=False)
+                with block:
+                    pass
+        return [str(warning.message) for warning in caught if warning.category is FutureWarning]
+
+    assert made(gg) == made(torch)
