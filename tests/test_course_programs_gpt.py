@@ -101,12 +101,14 @@ def test_the_older_amp_spellings_warn_as_pytorchs(spelling, enabled, init_scale,
 
 @pytest.mark.torch
 @given(shape=st.lists(st.integers(0, 3), max_size=3), dtype=st.sampled_from(["float32", "float64", "int64"]),
-       how=st.sampled_from(["tensor", "new_tensor", "as_tensor", "tensor of a list", "tensor of an array"]),
+       how=st.sampled_from(["tensor", "new_tensor", "as_tensor", "tensor of a list", "tensor of an array",
+                            "asarray copy", "new"]),
        grad=st.booleans())
 def test_copying_a_tensor_with_torch_tensor_warns_as_pytorch(shape, dtype, how, grad, torch):
     """Weight-loading code of the "LLM from scratch" kind writes ``torch.nn.Parameter(torch.tensor(w))``; given a
     tensor ``w``, PyTorch warns that ``w.detach().clone()`` is the way to copy it (``x.new_tensor(w)`` too), and
-    glassgrad was silent. ``as_tensor`` and a list of numbers or tensors copy without a word in both. The copies are
+    glassgrad was silent. ``as_tensor``, ``asarray(t, copy=True)``, ``x.new(t)`` and a list of numbers or tensors copy
+    without a word in both. The copies are
     PyTorch's: same numbers and dtype; ``as_tensor(t, dtype=other)`` is ``t.to(other)``, in the graph (glassgrad made a
     new leaf, so the gradient silently stopped there)."""
     values = np.arange(int(np.prod(shape)), dtype=dtype).reshape(shape)
@@ -119,7 +121,9 @@ def test_copying_a_tensor_with_torch_tensor_warns_as_pytorch(shape, dtype, how, 
                     "new_tensor": lambda: source.new_tensor(source),
                     "as_tensor": lambda: library.as_tensor(source, dtype=library.float64),
                     "tensor of a list": lambda: library.tensor([source.detach().sum(), source.detach().sum()]),
-                    "tensor of an array": lambda: library.tensor(values)}[how]()
+                    "tensor of an array": lambda: library.tensor(values),
+                    "asarray copy": lambda: library.asarray(source.detach(), copy=True),
+                    "new": lambda: source.new(source.detach())}[how]()
         messages = [str(warning.message) for warning in caught if warning.category is UserWarning]
         if made.requires_grad:  # as_tensor of another dtype is a cast in the graph: its gradient reaches the source
             (made * library.arange(made.numel()).reshape(made.shape)).sum().backward()
@@ -127,3 +131,4 @@ def test_copying_a_tensor_with_torch_tensor_warns_as_pytorch(shape, dtype, how, 
         return made.tolist(), str(made.dtype).removeprefix("torch."), made.requires_grad, messages, gradient
 
     assert copy(gg) == copy(torch)
+
