@@ -550,7 +550,7 @@ newaxis = None  # x[:, gg.newaxis]: a new dim of size 1, as NumPy's and PyTorch'
 # torch.conv2d, torch.layer_norm … (nn.functional's own functions), torch.sin_(x) … (the in-place methods) and
 # torch.t_copy(x) … (view ops, copied)
 for _name, _function in {**functional_names.SAME, **functional_names.IN_PLACE, **tensor_in_place.FUNCTION_FORMS,
-                         **tensor_legacy.FUNCTION_FORMS, **tensor_legacy.REMOVED}.items():
+                         **tensor_legacy.FUNCTION_FORMS, **tensor_legacy.REMOVED, **tensor_legacy.COMPLEX}.items():
     globals()[_name] = _function
 del _name, _function
 # axis= and keepdims= for dim= and keepdim=, in every function and method with those, and out= in the top-level

@@ -132,6 +132,19 @@ def _removed_function(name: str, replacement: str) -> Any:
     return refuse
 
 
+def _complex_function(name: str) -> Any:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise NotImplementedError(
+            f"torch.{name}: glassgrad has no complex numbers; rotary position embeddings can be written in real "
+            "numbers: x * cos + rotate_half(x) * sin, with x1, x2 = x.chunk(2, dim=-1) and rotate_half(x) = "
+            "torch.cat((-x2, x1), dim=-1)")
+
+    refuse.__name__ = refuse.__qualname__ = name
+    return refuse
+
+
+COMPLEX = {name: _complex_function(name) for name in ("polar", "view_as_complex", "view_as_real", "complex")}
+"""The ``torch.*`` functions that make or read complex tensors (Llama's rotary embeddings), refused in one line."""
 REMOVED = {name: _removed_function(name, replacement) for name, replacement in [
     ("lstsq", "gg.linalg.lstsq(A, B).solution (arguments swapped)"),
     ("solve", "gg.linalg.solve(A, B) (arguments swapped)"), ("eig", "gg.linalg.eigh(A) for a symmetric matrix"),

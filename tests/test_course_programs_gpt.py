@@ -132,3 +132,19 @@ def test_copying_a_tensor_with_torch_tensor_warns_as_pytorch(shape, dtype, how, 
 
     assert copy(gg) == copy(torch)
 
+
+@pytest.mark.parametrize("name", ["polar", "view_as_complex", "view_as_real", "complex"])
+def test_rotary_embeddings_by_complex_numbers_are_refused_with_the_real_recipe(name):
+    """Llama-style code rotates queries and keys by ``torch.polar`` and ``torch.view_as_complex``; glassgrad, which
+    has no complex dtype, raised AttributeError (no such name). One line now says so and gives the real-number
+    recipe, which the test checks against the complex rotation worked out with NumPy."""
+    with pytest.raises(NotImplementedError, match=rf"^torch\.{name}: glassgrad has no complex numbers; rotary .* "
+                                                  r"rotate_half\(x\) = torch\.cat\(\(-x2, x1\), dim=-1\)$"):
+        getattr(gg, name)(gg.ones(2, 2), gg.ones(2, 2))
+    rng = np.random.default_rng(0)
+    x, angles = rng.normal(size=(3, 4)), rng.normal(size=(3, 2))
+    x1, x2 = gg.tensor(x).chunk(2, dim=-1)
+    cos, sin = gg.tensor(np.cos(angles)).repeat(1, 2), gg.tensor(np.sin(angles)).repeat(1, 2)
+    rotated = gg.tensor(x) * cos + gg.cat((-x2, x1), dim=-1) * sin
+    by_complex = (x[:, :2] + 1j * x[:, 2:]) * np.exp(1j * angles)
+    np.testing.assert_allclose(rotated.numpy(), np.concatenate([by_complex.real, by_complex.imag], axis=1), rtol=1e-12)
