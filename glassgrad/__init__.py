@@ -528,7 +528,7 @@ autograd.gradcheck, autograd.gradgradcheck = _autograd_gradcheck, _gradgradcheck
 autograd.functional = jacobians  # torch.autograd.functional: jacobian, hessian, vjp, jvp, vhp, hvp
 autograd.graph = saved_tensors  # torch.autograd.graph: saved_tensors_hooks, disable_…, save_on_cpu
 autograd.detect_anomaly, autograd.set_detect_anomaly = anomaly.detect_anomaly, anomaly.set_detect_anomaly
-cuda.amp = amp  # torch.cuda.amp.autocast / GradScaler, as older AMP code imports them
+cuda.amp = amp.cuda_amp  # torch.cuda.amp.autocast / GradScaler, as older AMP code imports them (warned)
 
 # torch.linalg's decompositions, found on gg.linalg as there; their module uses functions defined after glassgrad.linalg
 for _name in ("cholesky", "qr", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "householder_product",
@@ -550,7 +550,7 @@ newaxis = None  # x[:, gg.newaxis]: a new dim of size 1, as NumPy's and PyTorch'
 # torch.conv2d, torch.layer_norm … (nn.functional's own functions), torch.sin_(x) … (the in-place methods) and
 # torch.t_copy(x) … (view ops, copied)
 for _name, _function in {**functional_names.SAME, **functional_names.IN_PLACE, **tensor_in_place.FUNCTION_FORMS,
-                         **tensor_legacy.FUNCTION_FORMS, **tensor_legacy.REMOVED}.items():
+                         **tensor_legacy.FUNCTION_FORMS, **tensor_legacy.REMOVED, **tensor_legacy.COMPLEX}.items():
     globals()[_name] = _function
 del _name, _function
 # axis= and keepdims= for dim= and keepdim=, in every function and method with those, and out= in the top-level

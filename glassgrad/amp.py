@@ -20,6 +20,8 @@ halves the scale after such a step or doubles it after ``growth_interval`` clean
 from __future__ import annotations
 
 import math
+import warnings
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -138,3 +140,31 @@ class GradScaler:
         self._scale = float(state["scale"])
         self._growth_factor, self._backoff_factor = float(state["growth_factor"]), float(state["backoff_factor"])
         self._growth_interval, self._growth_tracker = int(state["growth_interval"]), int(state["_growth_tracker"])
+
+
+def _renamed(old: str, device: str) -> None:
+    warnings.warn(f"`torch.{device}.amp.{old}(args...)` is deprecated. Please use `torch.amp.{old}('{device}', "
+                  "args...)` instead.", FutureWarning, stacklevel=3)
+
+
+class _CudaAutocast(autocast):
+    """``torch.cuda.amp.autocast(enabled, dtype, cache_enabled)``, the older spelling of ``autocast('cuda', …)``:
+    PyTorch 2.13 still runs it, with a FutureWarning naming the new one, and so does glassgrad."""
+
+    def __init__(self, enabled: bool = True, dtype: Any = np.float16, cache_enabled: bool = True) -> None:
+        _renamed("autocast", "cuda")
+        super().__init__("cuda", dtype, enabled, cache_enabled)
+
+
+class _CudaGradScaler(GradScaler):
+    """``torch.cuda.amp.GradScaler(...)``, the older spelling of ``GradScaler('cuda', ...)``, with PyTorch's
+    FutureWarning."""
+
+    def __init__(self, init_scale: float = 2.0 ** 16, growth_factor: float = 2.0, backoff_factor: float = 0.5,
+                 growth_interval: int = 2000, enabled: bool = True) -> None:
+        _renamed("GradScaler", "cuda")
+        super().__init__("cuda", init_scale, growth_factor, backoff_factor, growth_interval, enabled)
+
+
+cuda_amp = SimpleNamespace(__name__="glassgrad.cuda.amp", autocast=_CudaAutocast, GradScaler=_CudaGradScaler)
+"""``torch.cuda.amp``: ``autocast`` and ``GradScaler`` as older AMP code imports them (deprecated in PyTorch)."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
@@ -80,6 +81,16 @@ def pick_generator(seed: int | None, generator: np.random.Generator | Generator 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new leaf tensor holding a copy of ``data`` (numbers, nested lists, arrays, tensors)."""
     check_device(device)
+    return copied(data, dtype, requires_grad, "torch.tensor")
+
+
+def copied(data: Any, dtype: Any, requires_grad: bool, spelling: str | None) -> Tensor:
+    """A new leaf holding a copy of ``data``. Given a tensor, ``torch.tensor(t)`` (the ``spelling``) warns as PyTorch
+    does: ``t.detach().clone()`` says the same thing plainly (and keeps the dtype)."""
+    if spelling is not None and isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+                      f"sourceTensor.detach().clone().requires_grad_(True), rather than {spelling}(sourceTensor).",
+                      UserWarning, stacklevel=3)
     return _leaf(as_array(tensors_as_numbers(data), dtype), requires_grad)
 
 
@@ -102,16 +113,17 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
-    """``data`` itself if it already is a tensor (of that dtype); a NumPy array of that dtype is shared, as by
-    :func:`from_numpy` (PyTorch's too); else a new tensor."""
+    """``data`` itself if it already is a tensor (of that dtype; of another, ``data.to(dtype)``, whose gradient flows
+    back to ``data``); a NumPy array of that dtype is shared, as by :func:`from_numpy` (PyTorch's too); else a new
+    tensor."""
     if type(data) is Tensor and dtype is None and device is None:  # the engine's common case: nothing to check
         return data
     check_device(device)
-    if isinstance(data, Tensor) and (dtype is None or resolve_dtype(dtype) == data.dtype):
-        return data
+    if isinstance(data, Tensor):  # another dtype: a cast, recorded in the graph as PyTorch's ``data.to(dtype)``
+        return data if dtype is None or resolve_dtype(dtype) == data.dtype else data.to(dtype)
     if type(data) is np.ndarray and _shareable(data.dtype) and (dtype is None or resolve_dtype(dtype) == data.dtype):
         return from_numpy(data)
-    return tensor(data, dtype)
+    return copied(data, dtype, False, None)
 
 
 def _shareable(dtype: np.dtype) -> bool:

@@ -125,7 +125,7 @@ def _nothing(*args: Any, **kwargs: Any) -> None:
 
 cuda = _Namespace(
     "glassgrad.cuda", "PyTorch's ``torch.cuda`` for a CPU-only library: no CUDA device, ever.",
-    is_available=_false, device_count=_zero, is_initialized=_false,
+    is_available=_false, device_count=_zero, is_initialized=_false, is_bf16_supported=_false,
     manual_seed=_nothing, manual_seed_all=_nothing, synchronize=_nothing, empty_cache=_nothing,  # no GPU: no effect
     memory_allocated=_zero, max_memory_allocated=_zero, memory_reserved=_zero,  # no GPU memory in use, as PyTorch says
     current_device=_no_device("cuda.current_device"), get_device_name=_no_device("cuda.get_device_name"),

@@ -24,7 +24,8 @@ import numpy as np
 from .arguments import shape_arg
 from .composed import narrow
 from .composed_slices import split_with_sizes
-from .creation import _leaf, as_tensor, tensor
+from .creation import _leaf, as_tensor, copied
+from .device import check_device
 from .tensor import Tensor
 from .tensor_in_place import function_form
 from .tensor_methods import _plain, add, method
@@ -88,7 +89,7 @@ def map2_(self: Tensor, x: Tensor, y: Tensor, callable: Any) -> Tensor:
 def new(self: Tensor, *args: Any) -> Tensor:
     """PyTorch's old constructor: ``x.new()`` (empty), ``x.new(data)`` or ``x.new(*size)`` (zeros), in x's dtype."""
     if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray, Tensor)):
-        return tensor(args[0], dtype=self.dtype)
+        return copied(args[0], self.dtype, False, None)
     return _leaf(np.zeros(shape_arg(args, "new") if args else (0,), dtype=self.array.dtype), False)
 
 
@@ -111,7 +112,8 @@ def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | Non
     """``obj`` as a tensor: itself when it is one already in ``dtype`` (unless ``copy=True``), else a new one."""
     if isinstance(obj, Tensor) and not copy and not requires_grad:
         return as_tensor(obj, dtype=dtype, device=device)
-    return tensor(obj, dtype=dtype, device=device, requires_grad=requires_grad)
+    check_device(device)
+    return copied(obj, dtype, requires_grad, None)
 
 
 def empty_strided(size: Any, stride: Any, *, dtype: Any = None, device: Any = None,
@@ -130,6 +132,19 @@ def _removed_function(name: str, replacement: str) -> Any:
     return refuse
 
 
+def _complex_function(name: str) -> Any:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise NotImplementedError(
+            f"torch.{name}: glassgrad has no complex numbers; rotary position embeddings can be written in real "
+            "numbers: x * cos + rotate_half(x) * sin, with x1, x2 = x.chunk(2, dim=-1) and rotate_half(x) = "
+            "torch.cat((-x2, x1), dim=-1)")
+
+    refuse.__name__ = refuse.__qualname__ = name
+    return refuse
+
+
+COMPLEX = {name: _complex_function(name) for name in ("polar", "view_as_complex", "view_as_real", "complex")}
+"""The ``torch.*`` functions that make or read complex tensors (Llama's rotary embeddings), refused in one line."""
 REMOVED = {name: _removed_function(name, replacement) for name, replacement in [
     ("lstsq", "gg.linalg.lstsq(A, B).solution (arguments swapped)"),
     ("solve", "gg.linalg.solve(A, B) (arguments swapped)"), ("eig", "gg.linalg.eigh(A) for a symmetric matrix"),

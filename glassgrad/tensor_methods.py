@@ -33,7 +33,7 @@ from .arguments import (
     shape_text,
 )
 from .autograd import is_grad_enabled
-from .creation import _filled, pick_generator, tensor
+from .creation import _filled, copied, pick_generator
 from .device import check_device
 from .dtypes import bool_, can_cast, float16, int32
 from .number_first import number_first
@@ -347,7 +347,8 @@ def new_full(self: Tensor, size: Any, fill_value: Any, dtype: Any = None, device
 @method
 def new_tensor(self: Tensor, data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """``gg.tensor(data)`` in this tensor's dtype unless ``dtype`` is given."""
-    return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+    check_device(device)
+    return copied(data, dtype or self.dtype, requires_grad, "tensor.new_tensor")
 
 
 # --- in-place random fills -------------------------------------------------------------------------

@@ -75,6 +75,59 @@ def test_sdpa_matches_finite_differences(length, keys, kind, seed):
     assert gg.gradcheck(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, **options), tensors).ok
 
 
+@pytest.mark.torch
+@given(groups=st.integers(1, 3), key_heads=st.integers(1, 3), value_heads=st.sampled_from(["same", "all"]),
+       batched=st.booleans(), causal=st.booleans(), seed=st.integers(0, 10_000))
+def test_grouped_query_attention_matches_pytorch(torch, groups, key_heads, value_heads, batched, causal, seed):
+    """Llama-style code calls ``F.scaled_dot_product_attention(q, k, v, enable_gqa=True)`` with fewer key/value
+    heads than query heads; glassgrad had no ``enable_gqa`` (TypeError). Values and gradients are PyTorch's."""
+    rng = np.random.default_rng(seed)
+    heads = groups * key_heads
+    lead = (2,) * batched
+    arrays = (rng.normal(size=(*lead, heads, 3, 4)), rng.normal(size=(*lead, key_heads, 4, 4)),
+              rng.normal(size=(*lead, key_heads if value_heads == "same" else heads, 4, 2)))
+    upstream = rng.normal(size=(*lead, heads, 3, 2))
+    ours = _run_sdpa(gg, F.scaled_dot_product_attention, arrays, upstream, enable_gqa=True, is_causal=causal)
+    theirs = _run_sdpa(torch, torch.nn.functional.scaled_dot_product_attention, arrays, upstream, enable_gqa=True,
+                       is_causal=causal)
+    for mine, reference, what in zip(ours, theirs, ["output", "∂query", "∂key", "∂value"]):
+        np.testing.assert_allclose(mine, reference, rtol=1e-10, atol=1e-12, err_msg=what)
+
+
+def _sdpa_outcome(library, shapes, dtypes, mask, enable_gqa):
+    q, k, v = (library.zeros(shape, dtype=getattr(library, dtype)) for shape, dtype in zip(shapes, dtypes))
+    options = {"enable_gqa": True} if enable_gqa else {}
+    if mask is not None:
+        options["attn_mask"] = library.ones(mask[0], dtype=getattr(library, mask[1]))
+    try:
+        return np.asarray(library.nn.functional.scaled_dot_product_attention(q, k, v, **options).tolist())
+    except Exception as error:  # noqa: BLE001 (the type is what is compared)
+        return type(error)
+
+
+@pytest.mark.torch
+@given(ndim=st.integers(1, 4), heads=st.sampled_from([(2, 2), (4, 2), (3, 2)]),
+       features=st.sampled_from([(2, 2), (2, 3)]),
+       dtypes=st.sampled_from([("float64",) * 3, ("float32", "float64", "float64")]),
+       mask=st.sampled_from([None, ((3, 5), "bool"), ((4, 4), "bool"), ((3, 5), "int64")]), enable_gqa=st.booleans())
+def test_sdpa_refuses_what_pytorch_refuses_with_its_error_type(ndim, heads, features, dtypes, mask, enable_gqa, torch):
+    """Wrong shapes, dtypes and masks raise RuntimeError in PyTorch (IndexError where enable_gqa finds no heads
+    dim); glassgrad raised ValueError or TypeError, so ``except RuntimeError`` missed them. Mixed dtypes were
+    computed where PyTorch refuses them."""
+    lead = ((2, heads[0]), (2, heads[1]), (2, heads[1]))
+    shapes = [(*lead[i][4 - ndim:], length, width)[max(0, 2 - ndim):]
+              for i, (length, width) in enumerate([(3, features[0]), (5, features[1]), (5, 2)])]
+    if ndim == 1:
+        shapes = [shape[-1:] for shape in shapes]
+    ours, theirs = (_sdpa_outcome(library, shapes, dtypes, mask, enable_gqa) for library in (gg, torch))
+    if isinstance(theirs, type):
+        assert ours is theirs
+    else:
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-6)
+    integers = _sdpa_outcome(gg, shapes, ("int64",) * 3, None, False)  # PyTorch: RuntimeError, from the product
+    assert integers is RuntimeError
+
+
 def test_a_query_with_every_key_masked_gets_zero_and_no_nan():
     q = gg.randn(1, 3, 2, seed=0, requires_grad=True)
     mask = gg.tensor([[False, False, False], [True, True, False], [True, True, True]])
@@ -224,7 +277,7 @@ def test_trace_of_the_module_shows_the_projections_and_the_attention():
     (lambda: F.scaled_dot_product_attention(gg.zeros(3), gg.zeros(3), gg.zeros(3)), "query must be a floating"),
 ])
 def test_bad_arguments_are_one_line_errors(call, message):
-    with pytest.raises((ValueError, TypeError, NotImplementedError), match=message) as caught:
+    with pytest.raises((ValueError, TypeError, NotImplementedError, RuntimeError), match=message) as caught:
         call()
     assert "\n" not in str(caught.value)
 

@@ -156,6 +156,8 @@ def test_loss_modules_take_pytorchs_arguments_and_keep_weights_as_buffers(torch)
     (lambda: F.cross_entropy(gg.ones(2, 3), gg.tensor([0, 1]), label_smoothing=1.5), RuntimeError,
      r"^cross_entropy: label_smoothing must be in \[0, 1\], got 1.5$"),
     (lambda: F.cross_entropy(gg.ones(2, 3, 4), gg.tensor([[0, 1, 2]])), ValueError,
+     r"^cross_entropy: the scores hold a batch of 2 \(dim 0 of \(2, 3, 4\)\) but the target of shape \(1, 3\)"),
+    (lambda: F.cross_entropy(gg.ones(2, 3, 4), gg.tensor([[0, 1, 2]] * 2)), RuntimeError,
      r"^cross_entropy: for scores of shape \(2, 3, 4\) \(classes on dim 1\) the target must have shape \(2, 4\)"),
     (lambda: F.nll_loss(gg.ones(2, 3), gg.tensor([0, 1]), size_average="sum"), TypeError,
      r"^nll_loss: size_average must be True, False or None, got 'sum'; give the reduction by keyword instead"),

@@ -61,7 +61,7 @@ def _additive_mask(mask: Any, like: Tensor, masked_when: bool, name: str) -> Ten
         blocked = mask.array if masked_when else ~mask.array
         return Tensor._wrap(np.where(blocked, -np.inf, 0.0).astype(like.dtype))
     if mask.dtype.kind != "f":
-        raise TypeError(f"{name}: expected a bool or float mask, got {mask.dtype}")
+        raise RuntimeError(f"{name}: expected a bool or float mask, got {mask.dtype}")
     return mask if mask.dtype == like.dtype else mask.to(like.dtype)
 
 
@@ -92,28 +92,55 @@ def _attend(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, drop
     return _show_as(weights @ value, "O"), weights
 
 
+def _shared_heads(tensor: Tensor, name: str, heads: int) -> Tensor:
+    """Grouped-query attention's keys or values: each of its ``h`` heads (dim −3) serves ``heads / h`` query heads
+    in a row, so it is repeated that many times in place (head j serves query heads j·g … j·g + g − 1)."""
+    if tensor.ndim < 3:
+        raise IndexError(f"scaled_dot_product_attention: enable_gqa=True reads the heads at dim -3, but {name} has "
+                         f"shape {shape_text(tensor.shape)}; give (…, heads, length, features)")
+    own = tensor.shape[-3]
+    if heads % own:
+        raise RuntimeError(f"scaled_dot_product_attention: enable_gqa=True needs the {name}'s heads ({own}) to divide "
+                           f"the query's ({heads})")
+    return tensor if own == heads else tensor.repeat_interleave(heads // own, dim=-3)
+
+
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Any = None,
                                  dropout_p: float = 0.0, is_causal: bool = False,
-                                 scale: float | None = None) -> Tensor:
+                                 scale: float | None = None, enable_gqa: bool = False) -> Tensor:
     """``softmax(Q·Kᵀ·s + M)·V`` over the last two dims (``s = 1/√E`` unless ``scale`` is given).
 
     ``query`` (…, L, E), ``key`` (…, S, E), ``value`` (…, S, Ev) → (…, L, Ev). ``attn_mask``
     broadcasts to (…, L, S): bool (True: the query may attend to that key) or float (added to
-    the scores). ``is_causal=True``: query i sees keys 0…i only (no ``attn_mask`` then).
+    the scores). ``is_causal=True``: query i sees keys 0…i only (no ``attn_mask`` then, as PyTorch
+    documents; its no-grad path applies both, its autograd path refuses the pair).
+    ``enable_gqa=True``: key and value may have fewer heads (dim −3) than the query, a number that
+    divides the query's; each is shared by that many query heads in a row (grouped-query attention).
     ``dropout_p`` drops attention weights (always: this function has no training flag).
     """
     query, key, value = as_tensor(query), as_tensor(key), as_tensor(value)
     for tensor, name in ((query, "query"), (key, "key"), (value, "value")):
-        if tensor.ndim < 2 or tensor.dtype.kind != "f":
-            raise ValueError(f"scaled_dot_product_attention: {name} must be a floating tensor of shape (…, length, "
-                             f"features), got {shape_text(tensor.shape)} {tensor.dtype}")
+        if tensor.ndim < 2:
+            raise RuntimeError(f"scaled_dot_product_attention: {name} must be a floating tensor of shape (…, length, "
+                               f"features), got {shape_text(tensor.shape)}")
+    if not query.dtype == key.dtype == value.dtype:
+        raise RuntimeError(f"scaled_dot_product_attention: query, key and value must have one dtype, got "
+                           f"{query.dtype}, {key.dtype} and {value.dtype}; convert them with .to(query.dtype)")
+    if attn_mask is not None:  # the checks in PyTorch's order, so that each input fails with its error type
+        attn_mask = _additive_mask(attn_mask, query, False, "scaled_dot_product_attention")
+    if enable_gqa:
+        key, value = _shared_heads(key, "key", query.shape[-3]), _shared_heads(value, "value", query.shape[-3])
+    if query.dtype.kind != "f":
+        raise RuntimeError(f"scaled_dot_product_attention: query, key and value must be floating tensors, got "
+                           f"{query.dtype}; convert them with .float()")
     if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
-        raise ValueError(f"scaled_dot_product_attention: query {shape_text(query.shape)}, key {shape_text(key.shape)} "
-                         f"and value {shape_text(value.shape)} do not fit: query and key need the same last dim, "
-                         "key and value the same length (dim -2)")
+        raise RuntimeError(f"scaled_dot_product_attention: query {shape_text(query.shape)}, key "
+                           f"{shape_text(key.shape)} and value {shape_text(value.shape)} do not fit: query and key "
+                           "need the same last dim, key and value the same length (dim -2)")
     _check_probability(dropout_p)
     if is_causal and attn_mask is not None:
-        raise ValueError("scaled_dot_product_attention: give either attn_mask or is_causal=True, not both")
+        raise RuntimeError("scaled_dot_product_attention: give either attn_mask or is_causal=True, not both (fold "
+                           "the causal rule into the mask: mask & torch.ones(L, S, dtype=torch.bool).tril())")
     length, keys = query.shape[-2], key.shape[-2]
     if is_causal:
         attn_mask = np.tril(np.ones((length, keys), dtype=bool))
@@ -123,8 +150,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         try:
             np.broadcast_shapes(mask.shape, query.shape[:-1] + (keys,))
         except ValueError:
-            raise ValueError(f"scaled_dot_product_attention: attn_mask of shape {shape_text(mask.shape)} does not "
-                             f"broadcast to the scores' shape {shape_text(query.shape[:-1] + (keys,))}") from None
+            raise RuntimeError(f"scaled_dot_product_attention: attn_mask of shape {shape_text(mask.shape)} does not "
+                               f"broadcast to the scores' shape {shape_text(query.shape[:-1] + (keys,))}") from None
     scale = 1 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
     return _attend(query, key, value, mask, dropout_p, scale)[0]
 

@@ -268,18 +268,21 @@ def _class_layout(input: object, target: object, name: str) -> tuple[Tensor, Any
     with the classes on dim 1 (a sequence, an image); the targets to match, and the shape a ``"none"``
     reduction gives back (None: the rows' own)."""
     logits = as_tensor(input)
-    if logits.ndim == 2:
-        return logits, target, None
     if logits.ndim == 0:
         raise RuntimeError(f"{name}: expected class scores of shape (C,), (N, C) or (N, C, d1, ...), got a scalar")
     target = as_tensor(target)
+    if logits.ndim >= 2 and (target.ndim == 0 or target.shape[0] != logits.shape[0]):  # PyTorch's ValueError
+        raise ValueError(f"{name}: the scores hold a batch of {logits.shape[0]} (dim 0 of "
+                         f"{shape_text(logits.shape)}) but the target of shape {shape_text(target.shape)} does not")
+    if logits.ndim == 2:
+        return logits, target, None
     floating = target.dtype.kind == "f" and target.ndim == logits.ndim
     if logits.ndim == 1:
         return logits.unsqueeze(0), target.unsqueeze(0) if floating else target.reshape(1), ()
     classes = logits.shape[1]
     expected = logits.shape if floating else (logits.shape[0], *logits.shape[2:])
     if tuple(target.shape) != tuple(expected):
-        raise ValueError(f"{name}: for scores of shape {shape_text(logits.shape)} (classes on dim 1) the target "
+        raise RuntimeError(f"{name}: for scores of shape {shape_text(logits.shape)} (classes on dim 1) the target "
                          f"must have shape {shape_text(expected)}, got {shape_text(target.shape)}")
     rows = logits.movedim(1, -1).reshape(-1, classes)
     target = target.movedim(1, -1).reshape(-1, classes) if floating else target.reshape(-1)
