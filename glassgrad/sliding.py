@@ -170,6 +170,17 @@ def _flat_windows(x: Array, kernel: tuple[int, ...], stride: tuple[int, ...], di
     return view.reshape(view.shape[:2 + len(kernel)] + (math.prod(kernel),))
 
 
+def first_maximum(rows: Array) -> Array:
+    """Where each row's maximum is (its position along the last axis), as PyTorch's CPU kernels scan a window: a
+    tie goes to the first maximum, and a NaN is the maximum (the last NaN of the row)."""
+    where = np.argmax(rows, axis=-1)
+    nan = np.isnan(rows)
+    if nan.any():
+        last_nan = rows.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
+        where = np.where(nan.any(axis=-1), last_nan, where)
+    return where
+
+
 def max_windows(x: Array, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...],
                 padding: Pairs) -> tuple[Array, Array]:
     """Each window's maximum and where it is (its flat position in the window).
@@ -179,11 +190,7 @@ def max_windows(x: Array, kernel: tuple[int, ...], stride: tuple[int, ...], dila
     entries are all −∞ gives its first entry inside the input (its −∞ padding would take the gradient).
     """
     flat = _flat_windows(x, kernel, stride, dilation, padding, -np.inf)
-    where = np.argmax(flat, axis=-1)
-    nan = np.isnan(flat)
-    if nan.any():
-        last_nan = flat.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
-        where = np.where(nan.any(axis=-1), last_nan, where)
+    where = first_maximum(flat)
     largest = np.take_along_axis(flat, where[..., None], axis=-1)[..., 0]
     if any(map(any, padding)) and np.isneginf(largest).any():
         inside = _flat_windows(np.ones((1, 1) + x.shape[2:], dtype=bool), kernel, stride, dilation, padding, False)

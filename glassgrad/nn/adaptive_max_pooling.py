@@ -2,9 +2,10 @@
 max pools that always return the maxima's positions (``max_pool2d_with_indices``, …).
 
 Adaptive pooling chooses its windows so the output has ``output_size`` entries per dim: window ``i`` of a dim of
-size ``n`` covers ``[⌊i·n/o⌋, ⌈(i+1)·n/o⌉)``. The maximum of each is made of ``amax`` over slices (one ``amax``
-over every window at once where ``o`` divides ``n``: then the windows are ``n/o`` wide and tile the dim); its position
-(``return_indices=True``) is a flat index into the input plane (``row·W + column``), as PyTorch's.
+size ``n`` covers ``[⌊i·n/o⌋, ⌈(i+1)·n/o⌉)``. Each window's maximum is found where PyTorch's kernel finds it (the
+first maximum in row-major order on a tie, the last NaN if it holds one: :func:`glassgrad.sliding.first_maximum`),
+as a flat position in the input plane (``row·W + column``, what ``return_indices=True`` gives), and the output
+reads the input there (``gather``): so the gradient goes to that one entry, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from typing import Any
 import numpy as np
 
 from .. import sliding
-from ..autograd import note_unreplayable
-from ..functions import cat
+from ..autograd import note_unreplayable, recorded_call
 from ..tensor import Tensor
 from .pooling import (
     AdaptiveAvgPool2d,
@@ -32,64 +32,60 @@ from .pooling import (
 
 
 def adaptive_max_pooling(input: Tensor, output_size: Any, return_indices: bool, dims: int) -> Any:
-    """The maximum of each adaptive window (rows ``[⌊iH/H′⌋, ⌈(i+1)H/H′⌉)``, columns (and depths) likewise), made
-    of ``amax`` over slices: the gradient goes to the maximum (shared between ties, where PyTorch picks one).
-    ``return_indices=True``: ``(out, indices)``, each window's first maximum as a flat position in its plane."""
+    """The maximum of each adaptive window (rows ``[⌊iH/H′⌋, ⌈(i+1)H/H′⌉)``, columns (and depths) likewise), read
+    from the input at its position (the gradient goes there: on a tie, to the first maximum, as in PyTorch).
+    ``return_indices=True``: ``(out, indices)``, those positions as flat indices into each plane."""
     name = f"adaptive_max_pool{dims}d"
     x, had_batch = _floating(input, name, dims)
     wanted = _adaptive_size(x, output_size, name, dims)
-    ranges = [sliding.adaptive_ranges(size, out) for size, out in zip(x.shape[2:], wanted)]
-    if all(size % out == 0 for size, out in zip(x.shape[2:], wanted)):
-        # every window has the same size k = n/o and they tile the dim: split each dim into (o, k), bring the
-        # k's to the front (a row-major copy, so the maximum runs over whole planes, not over runs of k entries)
-        # and take amax over them: the same maxima (and ties) as the slices below, in one op
-        split = [part for size, out in zip(x.shape[2:], wanted) for part in (out, size // out)]
-        window_dims = tuple(range(3, 3 + 2 * dims, 2))
-        rest = tuple(d for d in range(2 + 2 * dims) if d not in window_dims)
-        out = x.reshape(*x.shape[:2], *split).permute(*window_dims, *rest).contiguous().amax(tuple(range(dims)))
-    else:
-        out = _uneven_windows_maximum(x, ranges, wanted)
+    ranges = tuple(tuple(sliding.adaptive_ranges(size, out)) for size, out in zip(x.shape[2:], wanted))
+    rows = recorded_call(maximum_rows, x.array, ranges)  # one kernel of a compiled step
+    out = x.reshape(*x.shape[:2], math.prod(x.shape[2:])).gather(2, Tensor._wrap(rows)).reshape(*x.shape[:2], *wanted)
     if not return_indices:
         return out if had_batch else out.squeeze(0)
-    note_unreplayable("adaptive max pooling's return_indices finds the positions outside the ops a replay repeats")
-    indices = np.empty(out.shape, dtype=np.int64)
-    for place, window in zip(itertools.product(*map(range, wanted)), itertools.product(*ranges)):
-        part = x.array[(slice(None), slice(None), *(slice(start, end) for start, end in window))]
-        local = np.unravel_index(part.reshape(*x.shape[:2], math.prod(part.shape[2:])).argmax(-1), part.shape[2:])
-        indices[(..., *place)] = np.ravel_multi_index([at + start for at, (start, _) in zip(local, window)],
-                                                      x.shape[2:])
-    return (out, Tensor._wrap(np.array(indices))) if had_batch else (out.squeeze(0), Tensor._wrap(np.array(indices[0])))
+    note_unreplayable("adaptive max pooling's return_indices hands out the positions, which a replay would not remake")
+    indices = Tensor._wrap(rows.reshape(out.shape).copy())
+    return (out, indices) if had_batch else (out.squeeze(0), indices.squeeze(0))
 
 
-def _uneven_windows_maximum(x: Tensor, ranges: list[list[tuple[int, int]]], wanted: tuple[int, ...]) -> Tensor:
-    """The maximum of each window where they differ in size: the windows of one size along every dim are read at
-    once (an index array per dim, (windows, size): a window is one row of the read) and take one ``amax``; the
-    groups' maxima (one per combination of sizes, at most 2 sizes a dim) are put back in the windows' order.
-    The same maxima, and ties split within each window, as one ``amax`` per window."""
-    dims = len(wanted)
-    by_size = []  # per dim: [(size, [window numbers])] (a dim has windows of at most two sizes)
+def maximum_rows(x: np.ndarray, ranges: tuple[tuple[tuple[int, int], ...], ...]) -> np.ndarray:
+    """:func:`maximum_positions` with the windows in one row per (N, C) plane: what ``gather`` reads."""
+    positions = maximum_positions(x, ranges)
+    return positions.reshape(*positions.shape[:2], math.prod(positions.shape[2:]))
+
+
+def maximum_positions(x: np.ndarray, ranges: tuple[tuple[tuple[int, int], ...], ...]) -> np.ndarray:
+    """Each adaptive window's maximum as a flat position in its (N, C) plane: ``(N, C, *windows)`` int64.
+
+    The windows of one size along every dim are read at once (an index array per dim, (windows, size): a window
+    is one row of the read) and scanned as PyTorch scans them (:func:`glassgrad.sliding.first_maximum`); a dim has
+    windows of at most two sizes, so there are at most 2^dims such reads.
+    """
+    dims = len(ranges)
+    planes, sizes = x.shape[:2], x.shape[2:]
+    positions = np.empty(planes + tuple(len(windows) for windows in ranges), dtype=np.int64)
+    by_size = []  # per dim: [(size, [window numbers])]
     for windows in ranges:
-        sizes: dict[int, list[int]] = {}
+        grouped: dict[int, list[int]] = {}
         for number, (start, end) in enumerate(windows):
-            sizes.setdefault(end - start, []).append(number)
-        by_size.append(list(sizes.items()))
-    groups, order = [], []
+            grouped.setdefault(end - start, []).append(number)
+        by_size.append(list(grouped.items()))
     for combination in itertools.product(*by_size):
-        index = []
+        index, starts = [], []
         for d, (size, numbers) in enumerate(combination):
-            starts = np.array([ranges[d][number][0] for number in numbers])
+            first = np.array([ranges[d][number][0] for number in numbers])
             place = [1] * 2 * dims
             place[d], place[dims + d] = len(numbers), size  # windows on dim d of the read, sizes on dim dims + d
-            index.append((starts[:, None] + np.arange(size)).reshape(place))
+            index.append((first[:, None] + np.arange(size)).reshape(place))
+            starts.append(first.reshape([-1 if e == d else 1 for e in range(dims)]))
         block = x[(slice(None), slice(None), *index)]  # (N, C, windows₁, windows₂, …, size₁, size₂, …)
-        windows = math.prod(block.shape[2:2 + dims])
-        entries = math.prod(block.shape[2 + dims:])  # (written out: N may be 0)
-        groups.append(block.reshape(*x.shape[:2], windows, entries).amax(-1))  # each window's entries, one row
-        numbers = np.ravel_multi_index(np.meshgrid(*(numbers for _, numbers in combination), indexing="ij"),
-                                       wanted)
-        order.append(numbers.reshape(-1))
-    joined = cat(groups, -1) if len(groups) > 1 else groups[0]
-    return joined[:, :, np.argsort(np.concatenate(order))].reshape(*x.shape[:2], *wanted)
+        window_shape = block.shape[2 + dims:]
+        local = sliding.first_maximum(block.reshape(*block.shape[:2 + dims], math.prod(window_shape)))
+        flat: Any = 0
+        for d, offset in enumerate(np.unravel_index(local, window_shape)):
+            flat = flat * sizes[d] + starts[d] + offset
+        positions[(slice(None), slice(None), *np.ix_(*(numbers for _, numbers in combination)))] = flat
+    return positions
 
 
 def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
