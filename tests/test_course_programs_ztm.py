@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from test_learner_programs import assert_pytorchs_numbers
 
@@ -71,7 +71,7 @@ def assert_refused_as_by_pytorch(loss: str, inputs: tuple, message: str, torch) 
     if theirs == "RuntimeError":
         assert re.match(message, str(ours)), ours
     else:
-        assert ours == pytest.approx(theirs, rel=1e-5)  # float32 sums
+        assert ours == pytest.approx(theirs, rel=1e-5, abs=1e-6)  # float32 sums of numbers near 1 (a mean may be ~0)
 
 
 @pytest.mark.torch
@@ -94,6 +94,7 @@ def test_binary_cross_entropy_refuses_integer_labels_as_pytorch(labels, loss, dt
 @pytest.mark.torch
 @given(labels=st.lists(st.integers(0, 3), min_size=1, max_size=6), loss=st.sampled_from(["cross_entropy", "nll_loss"]),
        dtype=st.sampled_from(["int64", "uint8", "int32", "int16", "int8", "bool"]))
+@example(labels=[0, 0, 2, 1, 3, 3], loss="nll_loss", dtype="int64")  # a mean of ~0: PyTorch 9.9e-9, glassgrad 0.0
 def test_class_index_targets_are_int64_or_uint8_as_in_pytorch(labels, loss, dtype, torch):
     """PyTorch's cross-entropy and NLL loss take class indices as int64 or uint8 only ("expected target dtype to
     be Long or Byte"); glassgrad took int32, int16 and int8 too, so labels made as int32 trained here and not
