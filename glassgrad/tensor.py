@@ -595,12 +595,12 @@ class Tensor:
             return _record_in_place(self, name, op, other)
         if isinstance(other, Tensor):
             value = other.array
-            if value.dtype is not self.array.dtype and value.dtype == bool_ and op.refuses_bool:  # x -= mask
-                raise RuntimeError(op.refuses_bool)
-        elif type(other) is bool and op.refuses_bool:  # x -= True: refused as x - True is (lift)
-            raise RuntimeError(op.refuses_bool)
+            if value.dtype is not self.array.dtype and op.refuses_bool:  # x -= mask
+                _check_bool_operand(op, self.array.dtype, value)
         else:
             value = other
+            if op.refuses_bool:  # x -= True
+                _check_bool_operand(op, self.array.dtype, value)
         change = _change_in_place
         try:
             ufunc(self.array, value, self.array)  # out given by position (parsed faster); casting "same_kind"
