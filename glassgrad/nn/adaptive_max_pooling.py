@@ -39,7 +39,7 @@ def adaptive_max_pooling(input: Tensor, output_size: Any, return_indices: bool, 
     x, had_batch = _floating(input, name, dims)
     wanted = _adaptive_size(x, output_size, name, dims)
     ranges = tuple(tuple(sliding.adaptive_ranges(size, out)) for size, out in zip(x.shape[2:], wanted))
-    rows = recorded_call(maximum_rows, x.array, ranges)  # one kernel of a compiled step
+    rows = recorded_call(maximum_positions, x.array, ranges)  # one kernel of a compiled step
     out = x.reshape(*x.shape[:2], math.prod(x.shape[2:])).gather(2, Tensor._wrap(rows)).reshape(*x.shape[:2], *wanted)
     if not return_indices:
         return out if had_batch else out.squeeze(0)
@@ -48,14 +48,9 @@ def adaptive_max_pooling(input: Tensor, output_size: Any, return_indices: bool, 
     return (out, indices) if had_batch else (out.squeeze(0), indices.squeeze(0))
 
 
-def maximum_rows(x: np.ndarray, ranges: tuple[tuple[tuple[int, int], ...], ...]) -> np.ndarray:
-    """:func:`maximum_positions` with the windows in one row per (N, C) plane: what ``gather`` reads."""
-    positions = maximum_positions(x, ranges)
-    return positions.reshape(*positions.shape[:2], math.prod(positions.shape[2:]))
-
-
 def maximum_positions(x: np.ndarray, ranges: tuple[tuple[tuple[int, int], ...], ...]) -> np.ndarray:
-    """Each adaptive window's maximum as a flat position in its (N, C) plane: ``(N, C, *windows)`` int64.
+    """Each adaptive window's maximum as a flat position in its (N, C) plane, the windows in row-major order in one
+    row per plane (what ``gather`` reads): ``(N, C, windows)`` int64.
 
     The windows of one size along every dim are read at once (an index array per dim, (windows, size): a window
     is one row of the read) and scanned as PyTorch scans them (:func:`glassgrad.sliding.first_maximum`); a dim has
@@ -85,7 +80,7 @@ def maximum_positions(x: np.ndarray, ranges: tuple[tuple[tuple[int, int], ...], 
         for d, offset in enumerate(np.unravel_index(local, window_shape)):
             flat = flat * sizes[d] + starts[d] + offset
         positions[(slice(None), slice(None), *np.ix_(*(numbers for _, numbers in combination)))] = flat
-    return positions
+    return positions.reshape(*planes, math.prod(positions.shape[2:]))
 
 
 def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
