@@ -1118,13 +1118,10 @@ VAR = register(Op("var", "out = Σ(a − ā)² / (n − c)", ("{up}·2({a} − �
 def _std(a, axis, correction, keepdim):
     """√var; a float32 ``a`` in float64, as PyTorch accumulates it (the squares of numbers past ~1.8e19 overflow
     float32: std([3e19, −3e19]) is 4.24e19, not inf), rounded once at the end."""
-    if a.dtype == np.float32:
-        variance, (centred, *rest) = _wide_var(a.astype(np.float64), axis, correction, keepdim)
-        out = np.sqrt(variance).astype(np.float32)
-        return out, (out, (centred.astype(np.float32), *rest))
-    variance, var_saved = _wide_var(a, axis, correction, keepdim)
-    out = narrowed(np.sqrt(variance), a)
-    return out, (out, var_saved)
+    variance, (centred, *rest) = _wide_var(a.astype(np.float64) if a.dtype == np.float32 else a, axis, correction,
+                                           keepdim)
+    out = np.sqrt(variance).astype(a.dtype, copy=False)
+    return out, (out, (centred.astype(a.dtype, copy=False), *rest))
 
 def _std_back(up, saved):
     out, var_saved = saved
