@@ -532,6 +532,9 @@ DIV = register(Op("div", "out = a / b", ("1/{b}", "−{a}/{b}²"), _div, _div_ba
 
 @quiet  # 0⁻¹ = ∞, (−1)^0.5 = NaN
 def _pow(a, b):
+    if b.dtype == bool and a.dtype == bool:  # NumPy's answer is int8; PyTorch has no bool power
+        raise NotImplementedError("pow: a bool tensor raised to a bool power is not supported (as in PyTorch); "
+                                  "convert one of them first, e.g. mask.int() ** other")
     out = _whole_power(a, b) if a.dtype.kind in "iu" and b.dtype.kind in "iu" and (b < 0).any() else a**b
     return out, (a, b, out)
 

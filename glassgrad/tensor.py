@@ -716,6 +716,8 @@ class Tensor:
     def __pow__(self, exponent: Any) -> Tensor:
         if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
             return apply(ops.POW_SCALAR, (self,), self.array, exponent)
+        if isinstance(exponent, bool) and self.array.dtype == bool_:  # PyTorch: mask ** True is mask, ** False ones
+            return self.clone() if exponent else Tensor._wrap(np.ones(self.shape, bool_))
         return _binary(ops.POW, self, exponent)
 
     def __rpow__(self, base: Any) -> Tensor:

@@ -231,9 +231,36 @@ def test_binary_op_between_a_tensor_and_a_python_number_has_pytorchs_dtype(torch
         # PyTorch's functions take a number as a 0-d tensor of its own dtype
         check(torch, lambda m: BINARY[op](m, m.tensor(values), m.tensor(number)), _tolerance(name))
         return
-    if not (op == "**" and name == "bool" and number is True):  # bool ** True: PyTorch's bool, NumPy's int8 (README)
-        check(torch, lambda m: BINARY[op](m, m.tensor(values), number), _tolerance(name))
+    check(torch, lambda m: BINARY[op](m, m.tensor(values), number), _tolerance(name))
     check(torch, lambda m: BINARY[op](m, number, m.tensor(values)), _tolerance(name))
+
+
+BOOL_POWERS = {
+    "mask ** mask": lambda m, mask: mask ** mask,
+    "mask ** 0-d mask": lambda m, mask: mask ** mask[0],
+    "True ** mask": lambda m, mask: True ** mask,
+    "pow(mask, mask)": lambda m, mask: m.pow(mask, mask),
+    "pow(True, mask)": lambda m, mask: m.pow(True, mask),
+    "mask.pow_(mask)": lambda m, mask: mask.clone().pow_(mask),
+    "mask ** True": lambda m, mask: mask ** True,
+    "mask ** False": lambda m, mask: mask ** False,
+    "mask.pow(True)": lambda m, mask: mask.pow(True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BOOL_POWERS))
+def test_a_bool_raised_to_a_bool_power_as_pytorch(torch, case):
+    """PyTorch has no bool power: ``mask ** mask`` raises NotImplementedError (NumPy's answer, which glassgrad gave,
+    is int8); a Python bool exponent is its ``pow(tensor, scalar)``, whose 1 gives the tensor and 0 ones, bool."""
+    values = np.array([True, False, True])
+    want_kind, want = _outcome(lambda m: BOOL_POWERS[case](m, m.tensor(values)), torch)
+    got_kind, got = _outcome(lambda m: BOOL_POWERS[case](m, m.tensor(values)), gg)
+    assert got_kind == want_kind, f"PyTorch: {want_kind} {want!r}; glassgrad: {got_kind} {got!r}"
+    if want_kind == "ok":
+        assert _same(_plain(want), _plain(got), 0), f"PyTorch gives {_plain(want)}, glassgrad {_plain(got)}"
+    else:
+        assert "bool" in str(got) and "convert" in str(got)  # names the problem and the fix, in one line
+        assert "\n" not in str(got)
 
 
 @pytest.mark.parametrize("name", DTYPES[1:])
