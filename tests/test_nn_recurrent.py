@@ -315,3 +315,29 @@ def test_flat_weights_names_are_pytorchs(torch, kind, options):
     assert ours._flat_weights_names == theirs._flat_weights_names
     assert all(weight is ours._parameters[name] for name, weight in zip(ours._flat_weights_names, ours._flat_weights))
     assert [w for layer in ours.all_weights for w in layer] == ours._flat_weights
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("cell", [False, True])
+@pytest.mark.parametrize("wrong", ["input float64", "input int64", "state float64"])
+def test_an_input_or_state_of_another_dtype_raises_pytorchs_error_type(torch, kind, cell, wrong):
+    """PyTorch: a layer's input of another dtype is a ValueError, a cell's a RuntimeError; a state of another dtype is
+    a RuntimeError for both (glassgrad raised ValueError for a cell's input, TypeError for a state)."""
+    def outcome(library):
+        layer = _class(library, kind, cell)(3, 4)
+        batch = (2,) if cell else (2, 1)
+        x = library.zeros(batch + (3,), dtype=library.int64 if wrong == "input int64" else
+                          library.float64 if wrong == "input float64" else library.float32)
+        hx = None
+        if wrong == "state float64":
+            state = library.zeros(((2,) if cell else (1, 1)) + (4,), dtype=library.float64)
+            hx = (state, state) if kind == "LSTM" else state
+        try:
+            layer(x, hx)
+        except Exception as error:  # noqa: BLE001 (its type is compared)
+            return type(error), str(error)
+        return None, ""
+
+    (theirs, _), (ours, message) = outcome(torch), outcome(gg)
+    assert theirs is not None and ours is theirs, message
+    assert "dtype" in message and ".to(" in message and "\n" not in message

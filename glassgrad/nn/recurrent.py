@@ -142,9 +142,10 @@ def _refuse_packed(input: Any, owner: str) -> None:
                         "glassgrad.nn.utils.rnn.pack_padded_sequence")
 
 
-def _floating_input(input: Any, owner: str, dims: tuple[int, int], layout: str, input_size: int,
-                    dtype: np.dtype) -> Tensor:
-    """``input`` as a tensor of ``dims`` dims whose last dim is ``input_size``, in the layer's dtype."""
+def _floating_input(input: Any, owner: str, dims: tuple[int, ...], layout: str, input_size: int,
+                    dtype: np.dtype, dtype_error: type[Exception] = ValueError) -> Tensor:
+    """``input`` as a tensor of ``dims`` dims whose last dim is ``input_size``, in the layer's dtype (else
+    ``dtype_error``: PyTorch's layers raise ValueError, its cells RuntimeError)."""
     _refuse_packed(input, owner)
     input = as_tensor(input)
     if input.ndim not in dims:
@@ -153,8 +154,8 @@ def _floating_input(input: Any, owner: str, dims: tuple[int, int], layout: str, 
         raise RuntimeError(f"{owner}: input has {input.shape[-1]} features (its last dim) but the layer was built "
                          f"with input_size={input_size}")
     if input.dtype != dtype:
-        raise ValueError(f"{owner}: input dtype {input.dtype} and the layer's dtype {dtype} differ; convert the "
-                        f"input with .to({dtype}) or the layer with .to({input.dtype})")
+        raise dtype_error(f"{owner}: input dtype {input.dtype} and the layer's dtype {dtype} differ; convert the "
+                          f"input with .to({dtype}) or the layer with .to({input.dtype})")
     return input
 
 
@@ -163,8 +164,8 @@ def _check_state(state: Any, expected: tuple[int, ...], name: str, owner: str, d
     if state.shape != expected:
         raise RuntimeError(f"{owner}: {name} must have shape {shape_text(expected)}, got {shape_text(state.shape)}")
     if state.dtype != dtype:
-        raise TypeError(f"{owner}: {name} dtype {state.dtype} and the layer's dtype {dtype} differ; "
-                        f"convert it with .to({dtype})")
+        raise RuntimeError(f"{owner}: {name} dtype {state.dtype} and the layer's dtype {dtype} differ; "
+                           f"convert it with .to({dtype})")
     return state
 
 
@@ -473,7 +474,8 @@ class RNNCellBase(Module):
     def forward(self, input: Tensor, hx: Any = None) -> Any:
         owner = type(self).__name__
         dtype = self.weight_ih.dtype
-        input = _floating_input(input, owner, (1, 2), "(N, H_in) or unbatched (H_in,)", self.input_size, dtype)
+        input = _floating_input(input, owner, (1, 2), "(N, H_in) or unbatched (H_in,)", self.input_size, dtype,
+                                RuntimeError)
         shape = input.shape[:-1] + (self.hidden_size,)
         names = ("h", "c") if self.mode == "LSTM" else ("hx",)
         state = tuple(_states(hx, [shape] * len(names), names, owner, dtype))
