@@ -9,7 +9,7 @@ halves the scale after such a step or doubles it after ``growth_interval`` clean
 
 >>> import glassgrad as gg
 >>> w = gg.tensor([1.0, 2.0], requires_grad=True)
->>> optimizer, scaler = gg.optim.SGD([w], lr=0.5), gg.amp.GradScaler()
+>>> optimizer, scaler = gg.optim.SGD([w], lr=0.5), gg.amp.GradScaler("cpu")
 >>> with gg.autocast("cpu"):
 ...     loss = (w * w).sum()
 >>> scaler.scale(loss).backward(); scaler.step(optimizer); scaler.update()
@@ -54,13 +54,20 @@ class autocast:
 
 class GradScaler:
     """Loss scaling for mixed precision, as PyTorch's: ``scaler.scale(loss).backward()``, ``scaler.step(optimizer)``,
-    ``scaler.update()``. With ``enabled=False`` every call passes through unchanged."""
+    ``scaler.update()``. With ``enabled=False`` every call passes through unchanged.
 
-    def __init__(self, device: str = "cpu", init_scale: float = 2.0 ** 16, growth_factor: float = 2.0,
+    The device is ``"cuda"`` unless named, as in PyTorch, and glassgrad has no CUDA: such a scaler turns itself off
+    with a warning, as PyTorch's does on a machine without a GPU (``GradScaler("cpu")`` scales)."""
+
+    def __init__(self, device: str = "cuda", init_scale: float = 2.0 ** 16, growth_factor: float = 2.0,
                  backoff_factor: float = 0.5, growth_interval: int = 2000, enabled: bool = True) -> None:
         if growth_factor <= 1 or not 0 < backoff_factor < 1 or growth_interval < 1 or init_scale <= 0:
             raise ValueError("GradScaler: needs init_scale > 0, growth_factor > 1, 0 < backoff_factor < 1 and "
                              "growth_interval >= 1")
+        if enabled and device == "cuda":
+            warnings.warn("GradScaler('cuda') is enabled, but glassgrad has no CUDA: loss scaling is off, as in "
+                          "PyTorch without a GPU (GradScaler('cpu') scales)", UserWarning, stacklevel=2)
+            enabled = False
         self._enabled = bool(enabled)
         self._scale = float(init_scale)
         self._growth_factor, self._backoff_factor = float(growth_factor), float(backoff_factor)

@@ -77,8 +77,8 @@ def test_nanogpts_choice_of_dtype_runs_as_on_a_machine_without_cuda(torch):
 def test_the_older_amp_spellings_warn_as_pytorchs(spelling, enabled, init_scale, torch):
     """nanoGPT builds ``torch.cuda.amp.GradScaler(enabled=(dtype == 'float16'))``; PyTorch 2.13 warns (FutureWarning)
     that ``torch.amp.GradScaler('cuda', ...)`` is the spelling now, and so for ``torch.cuda.amp.autocast``; glassgrad
-    was silent. The same FutureWarnings as PyTorch's. (PyTorch without CUDA also disables a 'cuda' scaler, with a
-    UserWarning; glassgrad keeps scaling, exactly, so the steps are the same.)"""
+    was silent. The same FutureWarnings as PyTorch's. (Without CUDA both also turn a 'cuda' scaler off, with a
+    UserWarning: tests/test_runtime_names.py.)"""
 
     def made(library):
         with warnings.catch_warnings(record=True) as caught:

@@ -3,6 +3,7 @@ autocast and GradScaler, testing.assert_close, and ``torch.utils`` reachable fro
 
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -89,7 +90,7 @@ def test_grad_scaler_trains_and_skips_overflowing_steps_as_pytorch(torch):
     x, y = rng.standard_normal((16, 3)).astype(np.float32), rng.standard_normal(16).astype(np.float32)
     factors = [1.0, 1.0, 1e35, 1.0, 1.0, 1.0, 1.0]  # the third loss overflows once scaled by 2¹⁶: that step is skipped
     runs = []
-    for lib, scaler in ((gg, gg.amp.GradScaler(init_scale=2.0 ** 16, growth_interval=2)),
+    for lib, scaler in ((gg, gg.amp.GradScaler("cpu", init_scale=2.0 ** 16, growth_interval=2)),
                         (torch, torch.amp.GradScaler("cpu", init_scale=2.0 ** 16, growth_interval=2))):
         w = lib.tensor(np.array([0.5, -0.25, 1.0], np.float32), requires_grad=True)
         optimizer = lib.optim.SGD([w], lr=0.05)
@@ -118,6 +119,23 @@ def test_grad_scaler_trains_and_skips_overflowing_steps_as_pytorch(torch):
     np.testing.assert_array_equal(w.numpy(), runs[0][-1][0])
     disabled = gg.amp.GradScaler(enabled=False)
     assert disabled.scale(gg.tensor(3.0)).item() == 3.0 and disabled.get_scale() == 1.0
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("made", ["amp.GradScaler()", "amp.GradScaler('cuda')", "amp.GradScaler('cpu')",
+                                  "cuda.amp.GradScaler()", "amp.GradScaler(enabled=False)"])
+def test_a_cuda_grad_scaler_turns_itself_off_without_cuda_as_pytorch(torch, made):
+    """PyTorch's GradScaler is for "cuda" unless named and, on a machine without CUDA, turns itself off with a
+    UserWarning: the loss is not scaled and get_scale() is 1.0. glassgrad (which has no CUDA) kept scaling by 2¹⁶."""
+    def outcome(library):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            scaler = eval(f"library.{made}")  # noqa: S307 (the spellings above)
+        loss = library.tensor(3.0)
+        return (scaler.is_enabled(), scaler.get_scale(), scaler.scale(loss).item(), sorted(scaler.state_dict()),
+                sum(warning.category is UserWarning for warning in caught))
+
+    assert outcome(gg) == outcome(torch)
 
 
 @pytest.mark.torch
