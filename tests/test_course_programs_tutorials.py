@@ -233,6 +233,33 @@ def test_compile_takes_pytorchs_keywords(torch):
 
 
 @pytest.mark.torch
+def test_a_compiled_module_is_a_module_holding_the_model_as_pytorchs(torch):
+    """``model = torch.compile(model)`` is an ``nn.Module`` whose one child ``_orig_mod`` is the model: its
+    ``state_dict``/``named_parameters`` say ``_orig_mod.0.weight`` (glassgrad's said ``0.weight``, so a checkpoint
+    saved from a compiled model held other names than PyTorch's), such a state dict loads into a compiled model and
+    not into the bare one, and the model's attributes are reached through it."""
+    def seen(lib):
+        model = _small_model(lib)
+        compiled = lib.compile(model)
+        state = compiled.state_dict()
+        fresh = lib.compile(_small_model(lib))
+        fresh.load_state_dict(state)
+        try:
+            _small_model(lib).load_state_dict(state)
+            bare = "loaded"
+        except RuntimeError as error:
+            bare = "RuntimeError" if "_orig_mod.0.weight" in str(error) else str(error)
+        return (type(compiled).__name__, isinstance(compiled, lib.nn.Module), compiled._orig_mod is model,
+                list(state), [name for name, _ in compiled.named_parameters()],
+                [name for name, _ in compiled.named_modules()], getattr(compiled, "0") is model[0], bare,
+                repr(compiled).splitlines()[:2], compiled.eval() is compiled and not model.training)
+
+    ours, theirs = seen(gg), seen(torch)
+    assert ours[:-2] == theirs[:-2] and ours[-1] == theirs[-1]
+    assert [line.split("#")[0].rstrip() for line in ours[-2]] == theirs[-2]  # glassgrad adds its parameter counts
+
+
+@pytest.mark.torch
 @pytest.mark.parametrize("options", [{"mode": "fastest"}, {"mode": "max-autotune", "options": {"trace.enabled": True}}])
 def test_what_pytorch_refuses_of_compiles_keywords_is_refused(options, torch):
     ours, theirs = _both(torch, lambda lib: lib.compile(lambda x: x * 2, **options))

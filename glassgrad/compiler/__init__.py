@@ -117,19 +117,6 @@ class Compiled:
         self.__name__ = getattr(function, "__name__", type(function).__name__)
         self.__doc__ = getattr(function, "__doc__", None)
 
-    @property
-    def _orig_mod(self) -> Callable:
-        """The compiled module itself, under PyTorch's name (``torch.compile(model)._orig_mod``)."""
-        return self.function
-
-    def __getattr__(self, name: str) -> Any:
-        """A compiled module is used as the module (``compiled.parameters()``, ``.state_dict()``, ``.eval()``,
-        ``.fc1``), as PyTorch's ``torch.compile(model)``; its calls go through the compiled program."""
-        function = self.__dict__.get("function")
-        if function is not None and not isinstance(function, type) and hasattr(type(function), "parameters"):
-            return getattr(function, name)
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
-
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         grad_enabled, tape = STATE.switches
         packing = PACKING and PACKING.get(threading.get_ident())
@@ -260,7 +247,17 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: 
     if disable:
         return model if model is not None else lambda function: function
     if model is None:
-        return lambda function: Compiled(function, fullgraph)
+        return lambda function: _compiled(function, fullgraph)
+    return _compiled(model, fullgraph)
+
+
+def _compiled(model: Callable, fullgraph: bool) -> Any:
+    """A module compiled is a module (:class:`~glassgrad.compiler.optimized_module.OptimizedModule`); anything
+    else callable is a :class:`Compiled` function."""
+    if not isinstance(model, type) and hasattr(type(model), "state_dict"):
+        from .optimized_module import OptimizedModule
+
+        return OptimizedModule(model, fullgraph)
     return Compiled(model, fullgraph)
 
 
