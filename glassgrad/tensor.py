@@ -132,6 +132,9 @@ def _entries_as_numbers(data: Any) -> Any:
 _NOT_COPIED = ("__weakref__", "__dict__", "_view_of", "_view_how", "_viewed")
 """The slots of a :class:`Tensor` that a copy leaves out (:meth:`Tensor.__getstate__`)."""
 
+_NODE_ONLY = ("_clock", "_before", "_private")
+"""The slots only a graph node has (see :class:`Tensor`), which the copy of one, a leaf, leaves out."""
+
 _MODE_MARKS = ("_inference", "_detached_inference")
 """The marks of an inference tensor, which its copy does not inherit: a copy is made in the mode of the moment (an
 inference tensor only inside ``inference_mode()``, as PyTorch's ``deepcopy``). (A view taken under ``no_grad()``
@@ -172,9 +175,15 @@ class Tensor:
     def __getstate__(self) -> tuple:
         """What ``copy.deepcopy`` (and pickle) keep: the fields that are set, except the links between a view and
         its tensor; the copy's memory is its own, so it is no view, and the views of the original are not its. The
-        copy is an inference tensor when made inside ``inference_mode()``, whatever the original was (PyTorch's)."""
+        copy of a graph tensor is a leaf with the same ``requires_grad`` (pickle's, as PyTorch's; the graph's rules
+        are code, not data). The copy is an inference tensor when made inside ``inference_mode()``, whatever the
+        original was (PyTorch's)."""
         fields = {name: getattr(self, name) for name in Tensor.__slots__
                   if name not in _NOT_COPIED and hasattr(self, name)}
+        if self._op is not None:
+            fields.update(_op=None, _parents=(), _ctx=None, _retains_grad=False)
+            for name in _NODE_ONLY:
+                fields.pop(name, None)
         attributes = self.__dict__
         if attributes and not attributes.keys().isdisjoint(_MODE_MARKS):
             attributes = {name: value for name, value in attributes.items() if name not in _MODE_MARKS}

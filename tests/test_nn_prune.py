@@ -287,3 +287,44 @@ def test_the_pruning_module_imports_by_pytorchs_path_under_the_shim(tmp_path):
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["2", "True"]
+
+
+@pytest.mark.torch
+@given(shape=SHAPES, seed=SEEDS)
+def test_a_pruned_layer_pickles_and_computes_as_pytorchs_copy(torch, shape, seed):
+    """``pickle.dumps(model)`` of a pruned model works in PyTorch (its ``weight`` is a graph tensor, pickled as a leaf
+    that requires grad); glassgrad raised PicklingError (the graph's rules are functions). The copy gives the same
+    output and the same gradients as PyTorch's copy."""
+    import pickle
+
+    weight = distinct(shape, seed)
+    x = np.linspace(-1.0, 1.0, 3 * shape[1]).reshape(3, shape[1])
+    found = []
+    for lib in (gg, torch):
+        layer = lib.nn.Linear(shape[1], shape[0]).double()
+        with lib.no_grad():
+            layer.weight.copy_(lib.tensor(weight))
+            layer.bias.copy_(lib.linspace(-0.5, 0.5, shape[0], dtype=lib.float64))
+        lib.nn.utils.prune.l1_unstructured(layer, "weight", amount=0.5)
+        copy = pickle.loads(pickle.dumps(layer))
+        assert copy.weight.is_leaf and copy.weight.requires_grad and copy.weight.grad_fn is None
+        out = copy(lib.tensor(x))
+        out.sum().backward()
+        found.append([out.detach().numpy(), copy.weight_orig.grad.numpy(), copy.weight_mask.numpy()])
+    for ours, theirs in zip(*found):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_a_copy_of_a_graph_tensor_is_a_leaf_with_its_numbers_and_requires_grad():
+    """pickle (and deepcopy) of a tensor made by an op: a leaf holding the same numbers, requiring grad as the
+    original did, whose backward reaches nothing of the original's graph."""
+    import copy
+    import pickle
+
+    w = gg.tensor([1.0, -2.0, 3.0], dtype=gg.float64, requires_grad=True)
+    made = (w * w).exp()
+    for twin in (pickle.loads(pickle.dumps(made)), copy.deepcopy(made)):
+        assert twin.is_leaf and twin.requires_grad and twin.grad_fn is None
+        assert np.array_equal(twin.numpy(), np.exp(np.array([1.0, -2.0, 3.0]) ** 2))
+        twin.sum().backward()
+        assert np.array_equal(twin.grad.numpy(), np.ones(3)) and w.grad is None
