@@ -341,3 +341,40 @@ def test_an_input_or_state_of_another_dtype_raises_pytorchs_error_type(torch, ki
     (theirs, _), (ours, message) = outcome(torch), outcome(gg)
     assert theirs is not None and ours is theirs, message
     assert "dtype" in message and ".to(" in message and "\n" not in message
+
+
+@pytest.mark.torch
+@given(chunks=st.integers(1, 4), bias=st.booleans(), sizes=st.tuples(st.integers(1, 4), st.integers(1, 4)))
+def test_a_cell_of_ones_own_builds_on_rnn_cell_base_with_num_chunks_as_pytorchs(torch, chunks, bias, sizes):
+    """``class MyCell(nn.RNNCellBase): super().__init__(n_in, H, bias, num_chunks=k)`` (PyTorch's base): glassgrad's
+    base took a mode string first, so such a cell raised TypeError. The weights' names and shapes are PyTorch's, and a
+    forward written with them gives PyTorch's numbers."""
+    n_in, hidden = sizes
+
+    def run(library):
+        class MinimalCell(library.nn.RNNCellBase):
+            def __init__(self):
+                super().__init__(n_in, hidden, bias, num_chunks=chunks)
+
+            def forward(self, x, h):
+                gates = x @ self.weight_ih.T + h @ self.weight_hh.T
+                if self.bias_ih is not None:
+                    gates = gates + self.bias_ih + self.bias_hh
+                return sum(gates.chunk(chunks, 1)).tanh()
+
+        cell = MinimalCell().double()
+        with library.no_grad():
+            for number, parameter in enumerate(cell.parameters()):
+                parameter.copy_(library.linspace(-1.0, 0.5 + number, parameter.numel(), dtype=library.float64)
+                                .reshape(parameter.shape))
+        x = library.tensor(np.linspace(-1, 1, 2 * n_in).reshape(2, n_in))
+        h = library.tensor(np.linspace(1, -1, 2 * hidden).reshape(2, hidden))
+        out = cell(x, h)
+        out.sum().backward()
+        return ({name: tuple(p.shape) for name, p in cell.named_parameters()}, out.detach().numpy(),
+                cell.weight_ih.grad.numpy())
+
+    (our_shapes, *ours), (their_shapes, *theirs) = run(gg), run(torch)
+    assert our_shapes == their_shapes
+    for mine, reference in zip(ours, theirs):
+        np.testing.assert_allclose(mine, reference, rtol=1e-10, atol=1e-13)

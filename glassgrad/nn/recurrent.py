@@ -445,23 +445,26 @@ class GRU(RNNBase):
 
 class RNNCellBase(Module):
     """One step of a recurrent layer, for loops written by hand: ``weight_ih`` (gates·H, in), ``weight_hh``
-    (gates·H, H), ``bias_ih``, ``bias_hh``, all ``~ U(−1/√H, 1/√H)``.
+    (gates·H, H), ``bias_ih``, ``bias_hh``, all ``~ U(−1/√H, 1/√H)``; ``num_chunks`` is the number of gates (as
+    PyTorch's base, which a cell of one's own builds on: ``super().__init__(n_in, H, True, num_chunks=4)``).
 
-    ``forward(input, hx=None)``: ``input`` (N, H_in) or unbatched (H_in,); ``hx`` (N, H) or (H,)
-    (LSTMCell: a tuple ``(h, c)``), zeros when None. Returns the next ``h`` (LSTMCell: ``(h, c)``).
+    ``forward(input, hx=None)`` of RNNCell, LSTMCell and GRUCell: ``input`` (N, H_in) or unbatched (H_in,); ``hx``
+    (N, H) or (H,) (LSTMCell: a tuple ``(h, c)``), zeros when None. Returns the next ``h`` (LSTMCell: ``(h, c)``).
     """
 
-    def __init__(self, mode: str, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None,
-                 seed: int | None = None, generator: np.random.Generator | None = None, device: Any = None) -> None:
+    mode = ""
+    """Which step :meth:`forward` takes (a key of ``STEPS``); a cell of one's own writes its own forward."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, num_chunks: int = 1, device: Any = None,
+                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None) -> None:
         check_device(device)
         super().__init__()
         owner = type(self).__name__
-        self.mode = mode
         self.input_size = check_size(input_size, "input_size", owner)
         self.hidden_size = check_size(hidden_size, "hidden_size", owner)
         self.bias = bool(bias)
-        _add_weights(self, "", self.input_size, self.hidden_size, STEPS[mode][0], self.bias,
-                     float_dtype(dtype, owner))
+        _add_weights(self, "", self.input_size, self.hidden_size, check_size(num_chunks, "num_chunks", owner),
+                     self.bias, float_dtype(dtype, owner))
         self.reset_parameters(pick_generator(seed, generator))
 
     def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
@@ -472,6 +475,8 @@ class RNNCellBase(Module):
         return {"input_size": self.input_size, "hidden_size": self.hidden_size, "bias": self.bias}
 
     def forward(self, input: Tensor, hx: Any = None) -> Any:
+        if not self.mode:
+            raise NotImplementedError(f"{type(self).__name__} is an RNNCellBase of its own: define its forward")
         owner = type(self).__name__
         dtype = self.weight_ih.dtype
         input = _floating_input(input, owner, (1, 2), "(N, H_in) or unbatched (H_in,)", self.input_size, dtype,
@@ -491,8 +496,9 @@ class RNNCell(RNNCellBase):
                  dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None,
                  device: Any = None) -> None:
         check_device(device)
-        super().__init__(_rnn_mode(nonlinearity, "RNNCell"), input_size, hidden_size, bias, dtype, seed, generator)
-        self.nonlinearity = nonlinearity
+        mode = _rnn_mode(nonlinearity, "RNNCell")
+        super().__init__(input_size, hidden_size, bias, STEPS[mode][0], dtype=dtype, seed=seed, generator=generator)
+        self.mode, self.nonlinearity = mode, nonlinearity
 
     def config(self) -> dict[str, Any]:
         return {**super().config(), "nonlinearity": self.nonlinearity}
@@ -501,16 +507,20 @@ class RNNCell(RNNCellBase):
 class LSTMCell(RNNCellBase):
     """One LSTM step: ``c′ = f ⊙ c + i ⊙ g``, ``h′ = o ⊙ tanh(c′)`` (gates as in :class:`LSTM`); gives ``(h′, c′)``."""
 
+    mode = "LSTM"
+
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None,
                  seed: int | None = None, generator: np.random.Generator | None = None, device: Any = None) -> None:
         check_device(device)
-        super().__init__("LSTM", input_size, hidden_size, bias, dtype, seed, generator)
+        super().__init__(input_size, hidden_size, bias, STEPS["LSTM"][0], dtype=dtype, seed=seed, generator=generator)
 
 
 class GRUCell(RNNCellBase):
     """One GRU step: ``h′ = (1 − z) ⊙ n + z ⊙ h`` with ``n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))``."""
 
+    mode = "GRU"
+
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None,
                  seed: int | None = None, generator: np.random.Generator | None = None, device: Any = None) -> None:
         check_device(device)
-        super().__init__("GRU", input_size, hidden_size, bias, dtype, seed, generator)
+        super().__init__(input_size, hidden_size, bias, STEPS["GRU"][0], dtype=dtype, seed=seed, generator=generator)
