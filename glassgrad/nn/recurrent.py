@@ -512,7 +512,8 @@ class LSTMCell(RNNCellBase):
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None,
                  seed: int | None = None, generator: np.random.Generator | None = None, device: Any = None) -> None:
         check_device(device)
-        super().__init__(input_size, hidden_size, bias, STEPS["LSTM"][0], dtype=dtype, seed=seed, generator=generator)
+        super().__init__(input_size, hidden_size, bias, STEPS[self.mode][0], dtype=dtype, seed=seed,
+                         generator=generator)
 
 
 class GRUCell(RNNCellBase):
@@ -523,4 +524,5 @@ class GRUCell(RNNCellBase):
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None,
                  seed: int | None = None, generator: np.random.Generator | None = None, device: Any = None) -> None:
         check_device(device)
-        super().__init__(input_size, hidden_size, bias, STEPS["GRU"][0], dtype=dtype, seed=seed, generator=generator)
+        super().__init__(input_size, hidden_size, bias, STEPS[self.mode][0], dtype=dtype, seed=seed,
+                         generator=generator)
