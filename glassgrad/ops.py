@@ -1917,7 +1917,9 @@ _HUBER_GRADIENT = ("[|{input} − {target}| < 1]·({input} − {target}) "
                    "+ [|{input} − {target}| ≥ 1]·sign({input} − {target})")
 _HUBER_FORM = LossForm(_HUBER_ITEM, _HUBER_GRADIENT, lambda prediction, target: _huber_item(prediction - target),
                        lambda prediction, target: _huber_slope(prediction - target))
-_HUBER_VJP = _pair_loss_vjp(lambda diff: diff.clamp(-1, 1))  # = _huber_slope, recorded
+# = _huber_slope, recorded: d inside, sign(d) from |d| = 1 on (as PyTorch's second derivative: 0 at the bound,
+# where clamp's would be 1)
+_HUBER_VJP = _pair_loss_vjp(lambda diff: diff.where(diff.abs() < 1, diff.sign()))
 
 SMOOTH_L1_LOSS = register(Op(
     "smooth_l1_loss", "L = (1/n) Σ (½(ŷ − y)² where |ŷ − y| < 1, else |ŷ − y| − ½)  (β = 1)",
