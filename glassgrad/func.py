@@ -28,10 +28,11 @@ tuple/list/dict of tensors (a model's parameters, for ``functional_call``), and 
 a function returning several outputs (a tuple/list/dict) gets one Jacobian per output; ``has_aux=True`` means
 ``f`` returns ``(output, aux)`` and the transform returns ``aux`` alongside (detached as the results are, see
 below: PyTorch's aux is outside the transform's graph too). The transforms compose
-(``grad(grad(f))``, ``jacrev(jacrev(f))``, ``vmap(grad(f))``): when an argument already requires grad, the
-result stays in the graph (computed with ``create_graph=True``) so an outer transform or ``backward`` can
-differentiate it again; otherwise results are plain tensors. ``f`` runs with gradient tracking on, also under
-``no_grad``.
+(``grad(grad(f))``, ``jacrev(jacrev(f))``, ``vmap(grad(f))``): when an argument already requires grad, or ``f``
+reads another tensor that does (the weights of a network it closes over), the result stays in the graph
+(computed with ``create_graph=True``) so an outer transform or ``backward`` can differentiate it again;
+otherwise results are plain tensors (``jvp`` looks at its arguments alone). ``f`` runs with gradient tracking
+on, also under ``no_grad``.
 """
 
 from __future__ import annotations
@@ -39,10 +40,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .autograd import enable_grad, is_grad_enabled
+from .autograd import enable_grad, is_grad_enabled, topological_order
 from .batching import RANDOMNESS, vmap
 from .creation import zeros_like
 from .functions import stack
+from .gradient_walk import Outputs
 from .jacobians import _inputs, _jacobian_of, _product
 from .jacobians import jvp as _jvp
 from .pytree import describe, flatten, unflatten
@@ -133,7 +135,8 @@ def grad_and_value(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: 
             if not isinstance(value, Tensor) or value.numel() != 1:
                 raise RuntimeError("grad: the function must return one Tensor with a single element (a loss)"
                                    + (", then the aux output" if has_aux else "; sum or average it first"))
-            gradients = _product((value,), tuple(leaves), None, tracked, False, "grad")
+        tracked = _recorded([value], leaves, tracked)
+        gradients = _product((value,), tuple(leaves), None, tracked, False, "grad")
         gradient = _regrouped(gradients, groups, isinstance(argnums, int))
         value = _kept(value, tracked)
         return gradient, ((value, _kept(aux, tracked)) if has_aux else value)
@@ -186,6 +189,7 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     with enable_grad():
         output, aux = _split(func(*inputs), has_aux, "vjp")
     flat_outputs, structure = _outputs(output, "vjp")
+    tracked = _recorded(flat_outputs, leaves, tracked)
 
     def vjp_fn(cotangents: Any) -> tuple:
         flat_cotangents, given = flatten(cotangents)
@@ -275,6 +279,17 @@ def _leaves_for(args: tuple, argnums: Any, name: str) -> tuple[list, list, list,
     return inputs, leaves, groups, tracked
 
 
+def _recorded(outputs: list, leaves: list, tracked: bool) -> bool:
+    """Whether the results stay in the graph: an argument requires grad (``tracked``), or, gradients being recorded
+    where the transform is called, the function read another tensor that does, such as the weights of a network it
+    closes over (``vmap(grad(u))(xs)`` of a physics-informed net, then backward into the weights), as PyTorch's
+    transforms keep theirs in its graph."""
+    if tracked or not is_grad_enabled():
+        return tracked
+    own = set(leaves)
+    return any(tensor.is_leaf and tensor not in own for tensor in topological_order(Outputs(tuple(outputs)))[1:])
+
+
 def _jacobian(func: Callable, argnums: Any, has_aux: bool, name: str) -> Callable:
     """``jacrev``/``jacfwd``'s function: per output, ``∂output/∂args[argnums]`` in the arguments' structure."""
     def transformed(*args: Any, **kwargs: Any) -> Any:
@@ -282,8 +297,9 @@ def _jacobian(func: Callable, argnums: Any, has_aux: bool, name: str) -> Callabl
         with enable_grad():
             output, aux = _split(func(*inputs, **kwargs), has_aux, name)
             flat_outputs, structure = _outputs(output, name)
-            blocks = [_regrouped(_jacobian_of(out, tuple(leaves), tracked, False, name), groups,
-                                 isinstance(argnums, int)) for out in flat_outputs]
+        tracked = _recorded(flat_outputs, leaves, tracked)
+        blocks = [_regrouped(_jacobian_of(out, tuple(leaves), tracked, False, name), groups,
+                             isinstance(argnums, int)) for out in flat_outputs]
         jacobians = unflatten(blocks, structure)
         return (jacobians, _kept(aux, tracked)) if has_aux else jacobians
 
