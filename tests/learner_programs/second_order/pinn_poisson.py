@@ -1,7 +1,8 @@
 # A physics-informed network for u''(x) = f(x) on [0, 1], u(0) = u(1) = 0, with f = -pi^2 sin(pi x) (so
 # u = sin(pi x)); written for this project the way PINN tutorials code it: u_x and u_xx by torch.autograd.grad
 # with create_graph=True twice, a tanh MLP, boundary and residual losses, Adam, then the error against the exact
-# solution. A second small net with sin and softplus activations checks those second derivatives too.
+# solution. A second small net with sin and softplus activations checks those second derivatives too, and a
+# third step writes u_xx the torch.func way: vmap(hessian(u)) of a function closing over the net's weights.
 import math
 
 import numpy as np
@@ -55,9 +56,18 @@ tanh_losses = train(tanh_net, 25)
 other_net = mlp(Sine(), nn.Softplus(beta=2.0))
 other_losses = train(other_net, 10)
 
+# u_xx with torch.func: the network's weights are closed over, the loss's gradient reaches them through vmap(hessian)
+x_func = torch.tensor(rng.uniform(0, 1, size=(6, 1)), dtype=torch.float64)
+u_xx_func = torch.func.vmap(torch.func.hessian(lambda x: tanh_net(x).squeeze()))(x_func).reshape(-1, 1)
+func_loss = F.mse_loss(u_xx_func, -(math.pi ** 2) * torch.sin(math.pi * x_func)) + (tanh_net(x_func[:1]) ** 2).sum()
+tanh_net.zero_grad()
+func_loss.backward()
+func_grads = [p.grad.clone() for p in tanh_net.parameters()]
+
 x_test = torch.linspace(0, 1, 7, dtype=torch.float64).unsqueeze(1).requires_grad_(True)
 u, u_x, u_xx = derivatives(tanh_net, x_test)
 error = (u.detach() - torch.sin(math.pi * x_test.detach())).abs().max()
 results = {"tanh_losses": tanh_losses, "other_losses": other_losses, "u": u.detach(), "u_x": u_x.detach(),
-           "u_xx": u_xx.detach(), "max_error": error.item(),
+           "u_xx": u_xx.detach(), "max_error": error.item(), "func_u_xx": u_xx_func.detach(),
+           "func_loss": func_loss.item(), "func_grads": func_grads,
            "weights": {name: p.detach() for name, p in tanh_net.named_parameters()}}
