@@ -31,8 +31,7 @@ below: PyTorch's aux is outside the transform's graph too). The transforms compo
 (``grad(grad(f))``, ``jacrev(jacrev(f))``, ``vmap(grad(f))``): when an argument already requires grad, or ``f``
 reads another tensor that does (the weights of a network it closes over), the result stays in the graph
 (computed with ``create_graph=True``) so an outer transform or ``backward`` can differentiate it again;
-otherwise results are plain tensors (``jvp`` looks at its arguments alone). ``f`` runs with gradient tracking
-on, also under ``no_grad``.
+otherwise results are plain tensors. ``f`` runs with gradient tracking on, also under ``no_grad``.
 """
 
 from __future__ import annotations
@@ -45,8 +44,7 @@ from .batching import RANDOMNESS, vmap
 from .creation import zeros_like
 from .functions import stack
 from .gradient_walk import Outputs
-from .jacobians import _inputs, _jacobian_of, _product
-from .jacobians import jvp as _jvp
+from .jacobians import _inputs, _jacobian_of, _product, _tangents
 from .pytree import describe, flatten, unflatten
 from .tensor import Tensor
 
@@ -222,17 +220,16 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = Fals
         raise RuntimeError(f"jvp: tangents must be a tuple of Tensors shaped like primals, {describe(structure)}; "
                            f"got {describe(given) if isinstance(tangents, tuple) else type(tangents).__name__}")
     tracked = is_grad_enabled() and any(tensor.requires_grad for tensor in (*flat_primals, *flat_tangents))
-    found: dict[str, Any] = {}
-
-    def flat_func(*leaves: Tensor) -> tuple:
-        output, found["aux"] = _split(func(*unflatten(list(leaves), structure)), has_aux, "jvp")
-        flat_outputs, found["structure"] = _outputs(output, "jvp")
-        return tuple(flat_outputs)
-
+    leaves = _inputs(tuple(flat_primals), "jvp", tracked)[1]
     with enable_grad():
-        outputs, products = _jvp(flat_func, tuple(flat_primals), tuple(flat_tangents), create_graph=tracked)
-    result = (unflatten(list(outputs), found["structure"]), unflatten(list(products), found["structure"]))
-    return (*result, _kept(found["aux"], tracked)) if has_aux else result
+        output, aux = _split(func(*unflatten(list(leaves), structure)), has_aux, "jvp")
+        flat_outputs, out_structure = _outputs(output, "jvp")
+    tracked = _recorded(flat_outputs, leaves, tracked)
+    with enable_grad():
+        products = _tangents(tuple(flat_outputs), leaves, tuple(flat_tangents), tracked, False)
+    result = (_kept(unflatten(flat_outputs, out_structure), tracked), _kept(unflatten(list(products), out_structure),
+                                                                          tracked))
+    return (*result, _kept(aux, tracked)) if has_aux else result
 
 
 def linearize(func: Callable, *primals: Any) -> tuple:

@@ -61,10 +61,7 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
     """``(f(inputs), J·v)``: the Jacobian-vector product, by differentiating ``uᵀJ`` with respect to ``u``."""
     single_in, inputs = _inputs(inputs, "jvp", create_graph)
     single_out, outputs = _outputs(func(*inputs), "jvp")
-    v = _vectors(v, inputs, "jvp", "the inputs")
-    dummies = tuple(zeros_like(output).requires_grad_() for output in outputs)  # u: any value, J·v is linear in it
-    back = _product(outputs, inputs, dummies, True, strict, "jvp")
-    products = _product(back, dummies, v, create_graph, strict, "jvp", outputs_are="vector-Jacobian products")
+    products = _tangents(outputs, inputs, v, create_graph, strict)
     return _shaped(outputs, single_out, create_graph), _shaped(products, single_out, create_graph)
 
 
@@ -180,6 +177,15 @@ def _product(outputs: tuple, inputs: tuple, v: Any, create_graph: bool, strict: 
                            "(its own derivative would be 0), which strict=True with create_graph=True does not allow "
                            "(as in PyTorch); pass strict=False")
     return tuple(zeros_like(tensor) if gradient is None else gradient for tensor, gradient in zip(inputs, found))
+
+
+def _tangents(outputs: tuple, inputs: tuple, v: Any, create_graph: bool, strict: bool) -> tuple:
+    """``J·v`` per output: the derivative of ``uᵀJ`` (one backward pass from the outputs with a seed ``u``) with
+    respect to ``u``, in the direction ``v`` (a second pass)."""
+    v = _vectors(v, inputs, "jvp", "the inputs")
+    dummies = tuple(zeros_like(output).requires_grad_() for output in outputs)  # u: any value, J·v is linear in it
+    back = _product(outputs, inputs, dummies, True, strict, "jvp")
+    return _product(back, dummies, v, create_graph, strict, "jvp", outputs_are="vector-Jacobian products")
 
 
 def _jacobian_of(output: Tensor, inputs: tuple, create_graph: bool, strict: bool, name: str) -> list:

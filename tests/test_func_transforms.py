@@ -335,6 +335,7 @@ CLOSED_OVER = {  # name: (a transform's result for (lib, f, xs)), f closing over
     "hessian": lambda lib, f, xs: lib.func.hessian(f)(xs[0]),
     "vmap(hessian)": lambda lib, f, xs: lib.func.vmap(lib.func.hessian(f))(xs),
     "vjp": lambda lib, f, xs: lib.func.vjp(lambda x: (x * f(x)).sin(), xs[0])[1](xs[0].cos()),
+    "jvp": lambda lib, f, xs: lib.func.jvp(f, (xs[0],), (xs[0].cos(),)),
 }
 
 
