@@ -387,6 +387,14 @@ CASES: dict[str, Case] = {
         _fixed((2, 3), (2, 1), (2, 3), (2,)), ("any", "not zero", "not zero", "any"),
         pytorch_second_wrong="torch._weight_norm's double backward w.r.t. v disagrees with finite differences and "
                              "with g·v/‖v‖ written out, in PyTorch 2.13 itself"),
+    "ctc_loss": Case(lambda lib, F, x: F.ctc_loss(x.log_softmax(-1), x.new_tensor([[1, 2]]).long(), [4], [2]),
+                     _fixed((4, 1, 3))),
+    "max_unpool2d": Case(lambda lib, F, x: F.max_unpool2d(*F.max_pool2d(x, 2, return_indices=True), 2) ** 2,
+                         _fixed((1, 2, 4, 4)), ties=False),
+    "cummin_values": Case(lambda lib, F, x: x.cummin(dim=0).values * x, _one(1), ties=False),
+    "nll_loss_2d": Case(lambda lib, F, x: F.nll_loss(x.log_softmax(1), _labels(x, x.shape[1]), reduction="sum"),
+                        _batched(st.integers(2, 3), 2, (1, 3))),
+    "logsumexp_softmax_3d": Case(lambda lib, F, x: x.softmax(1) * x.logsumexp(-1, keepdim=True), _one(3, 3)),
     # layers, their parameters as inputs through torch.func.functional_call
     "lstm": Case(lambda lib, F, x, *p: _layer(lib, lambda nn: nn.LSTM(2, 3, batch_first=True), x, p)[0],
                  _fixed((2, 3, 2), (12, 2), (12, 3), (12,), (12,))),
