@@ -1842,7 +1842,9 @@ ELU = elementwise(
     "elu", "out = a if a > 0 else α·(eᵃ − 1)", "1 where {a} > 0, else {alpha}·e^{a}  ({alpha} at {a} = 0)",
     _elu, _elu_local,
     kind="activation", written="ELU({a})", symbol="ELU", settings={"alpha": 1.0},
-    tensor_local=lambda a, alpha: _mask_blend(a > 0, 1, alpha * a.clamp(max=0).exp()),
+    # recorded: α·e^a below 0 as a where (its slope 0 at a = 0, where clamp's would be 1), so that the second
+    # derivative at exactly 0 is PyTorch's 0 (its double backward masks a < 0)
+    tensor_local=lambda a, alpha: _mask_blend(a > 0, 1, alpha * a.where(a < 0, 0).exp()),
 )
 
 

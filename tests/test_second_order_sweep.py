@@ -531,3 +531,21 @@ def test_smooth_l1_and_huber_are_linear_where_the_error_is_exactly_the_width(tor
         found.append([t.detach().numpy() for t in (*firsts, *seconds)])
     for mine, theirs in zip(*found):
         np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name, call", [("elu", lambda F, x: F.elu(x, 0.7)), ("selu", lambda F, x: F.selu(x)),
+                                        ("celu", lambda F, x: F.celu(x, 1.5)), ("ELU", lambda F, x: F.elu(x))])
+def test_the_elus_have_pytorchs_second_derivative_at_exactly_zero(torch, name, call):
+    """A physics-informed net with ELU and zero-initialised biases evaluates the first layer at exactly 0 on the
+    boundary x = 0. There PyTorch's first derivative is the lower piece's (α·e⁰) and its second derivative 0 (the
+    double backward masks ``a < 0``); glassgrad's recorded slope ``α·exp(clamp(a, max=0))`` passed clamp's slope 1
+    at the bound, giving α (α/α·… for celu, scale·α for selu). Away from 0 and the first derivatives, unchanged."""
+    found = []
+    for lib in (gg, torch):
+        x = lib.tensor([0.0, -0.0, 0.3, -0.4], dtype=lib.float64, requires_grad=True)
+        (first,) = lib.autograd.grad((call(lib.nn.functional, x) * 1.3).sum(), x, create_graph=True)
+        (second,) = lib.autograd.grad((first * lib.tensor([1.0, 2.0, 3.0, 4.0], dtype=lib.float64)).sum(), x)
+        found.append([first.detach().numpy(), second.numpy()])
+    for mine, theirs in zip(*found):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-15)
