@@ -1865,8 +1865,10 @@ SOFTPLUS = elementwise(
     "σ({beta}·{a}), or 1 where {beta}·{a} > {threshold}",
     _softplus, _softplus_local, kind="activation", written="Softplus({a})", symbol="Softplus",
     settings={"beta": 1.0, "threshold": 20.0},
+    # recorded: σ(β·a) up to the threshold through a where (its slope 0 at β·a = threshold, where clamp's would be
+    # 1), so that the second derivative there is PyTorch's 0 (its double backward masks β·a < threshold)
     tensor_local=lambda a, beta, threshold: _mask_blend(a * beta > threshold, 1,
-                                                        (a * beta).clamp(max=threshold).sigmoid()),
+                                                        (a * beta).where(a * beta < threshold, threshold).sigmoid()),
 )
 
 

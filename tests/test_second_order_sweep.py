@@ -549,3 +549,21 @@ def test_the_elus_have_pytorchs_second_derivative_at_exactly_zero(torch, name, c
         found.append([first.detach().numpy(), second.numpy()])
     for mine, theirs in zip(*found):
         np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("beta, threshold", [(1.0, 20.0), (2.0, 1.0), (0.5, 1.5), (4.0, 2.0)])
+def test_softplus_has_pytorchs_second_derivative_where_beta_x_is_the_threshold(torch, beta, threshold):
+    """At β·x = threshold PyTorch's softplus slope is still σ(β·x) but its second derivative is 0 (the double
+    backward masks β·x < threshold); glassgrad's recorded slope σ(clamp(β·x, max=threshold)) passed clamp's slope
+    1 there, giving β·σ'(threshold). Either side of it, unchanged."""
+    at = threshold / beta
+    found = []
+    for lib in (gg, torch):
+        x = lib.tensor([at, at - 0.25, at + 0.25, 0.0], dtype=lib.float64, requires_grad=True)
+        out = lib.nn.functional.softplus(x, beta=beta, threshold=threshold)
+        (first,) = lib.autograd.grad((out * 1.3).sum(), x, create_graph=True)
+        (second,) = lib.autograd.grad((first * lib.tensor([1.0, 2.0, 3.0, 4.0], dtype=lib.float64)).sum(), x)
+        found.append([first.detach().numpy(), second.numpy()])
+    for mine, theirs in zip(*found):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-15)
