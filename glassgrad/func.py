@@ -28,10 +28,10 @@ tuple/list/dict of tensors (a model's parameters, for ``functional_call``), and 
 a function returning several outputs (a tuple/list/dict) gets one Jacobian per output; ``has_aux=True`` means
 ``f`` returns ``(output, aux)`` and the transform returns ``aux`` alongside (detached as the results are, see
 below: PyTorch's aux is outside the transform's graph too). The transforms compose
-(``grad(grad(f))``, ``jacrev(jacrev(f))``, ``vmap(grad(f))``): when an argument already requires grad, the
-result stays in the graph (computed with ``create_graph=True``) so an outer transform or ``backward`` can
-differentiate it again; otherwise results are plain tensors. ``f`` runs with gradient tracking on, also under
-``no_grad``.
+(``grad(grad(f))``, ``jacrev(jacrev(f))``, ``vmap(grad(f))``): when an argument already requires grad, or ``f``
+reads another tensor that does (the weights of a network it closes over), the result stays in the graph
+(computed with ``create_graph=True``) so an outer transform or ``backward`` can differentiate it again;
+otherwise results are plain tensors. ``f`` runs with gradient tracking on, also under ``no_grad``.
 """
 
 from __future__ import annotations
@@ -39,12 +39,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .autograd import enable_grad, is_grad_enabled
+from .autograd import enable_grad, is_grad_enabled, topological_order
 from .batching import RANDOMNESS, vmap
 from .creation import zeros_like
 from .functions import stack
-from .jacobians import _inputs, _jacobian_of, _product
-from .jacobians import jvp as _jvp
+from .gradient_walk import Outputs
+from .jacobians import _inputs, _jacobian_of, _product, _tangents
 from .pytree import describe, flatten, unflatten
 from .tensor import Tensor
 
@@ -133,7 +133,8 @@ def grad_and_value(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: 
             if not isinstance(value, Tensor) or value.numel() != 1:
                 raise RuntimeError("grad: the function must return one Tensor with a single element (a loss)"
                                    + (", then the aux output" if has_aux else "; sum or average it first"))
-            gradients = _product((value,), tuple(leaves), None, tracked, False, "grad")
+        tracked = _recorded([value], leaves, tracked)
+        gradients = _product((value,), tuple(leaves), None, tracked, False, "grad")
         gradient = _regrouped(gradients, groups, isinstance(argnums, int))
         value = _kept(value, tracked)
         return gradient, ((value, _kept(aux, tracked)) if has_aux else value)
@@ -186,6 +187,7 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     with enable_grad():
         output, aux = _split(func(*inputs), has_aux, "vjp")
     flat_outputs, structure = _outputs(output, "vjp")
+    tracked = _recorded(flat_outputs, leaves, tracked)
 
     def vjp_fn(cotangents: Any) -> tuple:
         flat_cotangents, given = flatten(cotangents)
@@ -218,17 +220,16 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = Fals
         raise RuntimeError(f"jvp: tangents must be a tuple of Tensors shaped like primals, {describe(structure)}; "
                            f"got {describe(given) if isinstance(tangents, tuple) else type(tangents).__name__}")
     tracked = is_grad_enabled() and any(tensor.requires_grad for tensor in (*flat_primals, *flat_tangents))
-    found: dict[str, Any] = {}
-
-    def flat_func(*leaves: Tensor) -> tuple:
-        output, found["aux"] = _split(func(*unflatten(list(leaves), structure)), has_aux, "jvp")
-        flat_outputs, found["structure"] = _outputs(output, "jvp")
-        return tuple(flat_outputs)
-
+    leaves = _inputs(tuple(flat_primals), "jvp", tracked)[1]
     with enable_grad():
-        outputs, products = _jvp(flat_func, tuple(flat_primals), tuple(flat_tangents), create_graph=tracked)
-    result = (unflatten(list(outputs), found["structure"]), unflatten(list(products), found["structure"]))
-    return (*result, _kept(found["aux"], tracked)) if has_aux else result
+        output, aux = _split(func(*unflatten(list(leaves), structure)), has_aux, "jvp")
+        flat_outputs, out_structure = _outputs(output, "jvp")
+    tracked = _recorded(flat_outputs, leaves, tracked)
+    with enable_grad():
+        products = _tangents(tuple(flat_outputs), leaves, tuple(flat_tangents), tracked, False)
+    result = (_kept(unflatten(flat_outputs, out_structure), tracked), _kept(unflatten(list(products), out_structure),
+                                                                          tracked))
+    return (*result, _kept(aux, tracked)) if has_aux else result
 
 
 def linearize(func: Callable, *primals: Any) -> tuple:
@@ -275,6 +276,17 @@ def _leaves_for(args: tuple, argnums: Any, name: str) -> tuple[list, list, list,
     return inputs, leaves, groups, tracked
 
 
+def _recorded(outputs: list, leaves: list, tracked: bool) -> bool:
+    """Whether the results stay in the graph: an argument requires grad (``tracked``), or, gradients being recorded
+    where the transform is called, the function read another tensor that does, such as the weights of a network it
+    closes over (``vmap(grad(u))(xs)`` of a physics-informed net, then backward into the weights), as PyTorch's
+    transforms keep theirs in its graph."""
+    if tracked or not is_grad_enabled():
+        return tracked
+    own = set(leaves)
+    return any(tensor.is_leaf and tensor not in own for tensor in topological_order(Outputs(tuple(outputs)))[1:])
+
+
 def _jacobian(func: Callable, argnums: Any, has_aux: bool, name: str) -> Callable:
     """``jacrev``/``jacfwd``'s function: per output, ``∂output/∂args[argnums]`` in the arguments' structure."""
     def transformed(*args: Any, **kwargs: Any) -> Any:
@@ -282,8 +294,9 @@ def _jacobian(func: Callable, argnums: Any, has_aux: bool, name: str) -> Callabl
         with enable_grad():
             output, aux = _split(func(*inputs, **kwargs), has_aux, name)
             flat_outputs, structure = _outputs(output, name)
-            blocks = [_regrouped(_jacobian_of(out, tuple(leaves), tracked, False, name), groups,
-                                 isinstance(argnums, int)) for out in flat_outputs]
+        tracked = _recorded(flat_outputs, leaves, tracked)
+        blocks = [_regrouped(_jacobian_of(out, tuple(leaves), tracked, False, name), groups,
+                             isinstance(argnums, int)) for out in flat_outputs]
         jacobians = unflatten(blocks, structure)
         return (jacobians, _kept(aux, tracked)) if has_aux else jacobians
 

@@ -52,7 +52,7 @@ from .saved_packing import MADE, Packed
 from .tensor_hooks import HOOKS, POST_ACCUMULATE_HOOKS, run_hooks, run_post_accumulate_hooks
 
 
-class _Outputs:
+class Outputs:
     """A stand-in node whose parents are the outputs: the graph's order from several outputs at once."""
 
     __slots__ = ("_parents", "_clock", "_requires_grad")
@@ -68,7 +68,7 @@ def gradients(outputs: tuple, seeds: tuple, inputs: tuple, create_graph: bool, r
 
     ``seeds`` are NumPy arrays (numbers) or tensors (recorded), one per output, shaped like it.
     """
-    order = topological_order(_Outputs(outputs))[1:]
+    order = topological_order(Outputs(outputs))[1:]
     wanted = set(inputs)
     leads = set()  # the tensors on some path from an output to an input: the only ones worth visiting
     for tensor in reversed(order):
@@ -173,7 +173,7 @@ def backward_into(roots: tuple, seeds: tuple, inputs: tuple | None, create_graph
     differentiates it again; ``seeds`` are then tensors, else NumPy arrays.
     """
     if inputs is None:
-        inputs = tuple(tensor for tensor in topological_order(_Outputs(roots))[1:] if tensor._op is None)
+        inputs = tuple(tensor for tensor in topological_order(Outputs(roots))[1:] if tensor._op is None)
     stored: set[int] = set()
     reached = []
     for tensor, grad in zip(inputs, gradients(roots, seeds, inputs, create_graph, retain_graph)):

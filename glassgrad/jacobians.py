@@ -24,8 +24,10 @@ tensor([[ 6.,  0.],
 As in PyTorch: ``inputs`` is a tensor or a tuple of tensors, and so is what ``f`` returns; the
 results are nested the same way (``jacobian(f, (a, b))`` gives ``(∂y/∂a, ∂y/∂b)``). Without
 ``create_graph=True`` the results are plain tensors, outside any graph. ``strict=True`` refuses
-an input the output does not depend on (otherwise its part is zeros). ``vectorize=True`` is
-accepted and changes nothing (rows are computed one by one, as ``gg.vmap`` computes its items).
+an input the output does not depend on (otherwise its part is zeros), and, with ``create_graph=True``, a
+result that does not depend on the inputs (the Jacobian of a linear function: its derivative would be a silent
+0). ``vectorize=True`` is accepted and changes nothing (rows are computed one by one, as ``gg.vmap`` computes
+its items).
 ``strategy="forward-mode"`` (``outer_jacobian_strategy`` of ``hessian``) is accepted where PyTorch accepts it
 (with ``vectorize=True``, without ``create_graph`` or ``strict``) and gives the same numbers, computed in
 reverse mode, as :func:`glassgrad.func.jacfwd` does: glassgrad has no forward mode.
@@ -59,10 +61,7 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
     """``(f(inputs), J·v)``: the Jacobian-vector product, by differentiating ``uᵀJ`` with respect to ``u``."""
     single_in, inputs = _inputs(inputs, "jvp", create_graph)
     single_out, outputs = _outputs(func(*inputs), "jvp")
-    v = _vectors(v, inputs, "jvp", "the inputs")
-    dummies = tuple(zeros_like(output).requires_grad_() for output in outputs)  # u: any value, J·v is linear in it
-    back = _product(outputs, inputs, dummies, True, strict, "jvp")
-    products = _product(back, dummies, v, create_graph, strict, "jvp", outputs_are="vector-Jacobian products")
+    products = _tangents(outputs, inputs, v, create_graph, strict)
     return _shaped(outputs, single_out, create_graph), _shaped(products, single_out, create_graph)
 
 
@@ -172,7 +171,21 @@ def _product(outputs: tuple, inputs: tuple, v: Any, create_graph: bool, strict: 
         position = next(p for p, gradient in enumerate(found) if gradient is None)
         raise RuntimeError(f"{name}: the {outputs_are} is independent of input {position}, which strict=True "
                            "does not allow; drop that input, or pass strict=False to get zeros for it")
+    if strict and create_graph and not all(gradient.requires_grad for gradient in found):
+        position = next(p for p, gradient in enumerate(found) if not gradient.requires_grad)
+        raise RuntimeError(f"{name}: the derivative with respect to input {position} does not depend on the inputs "
+                           "(its own derivative would be 0), which strict=True with create_graph=True does not allow "
+                           "(as in PyTorch); pass strict=False")
     return tuple(zeros_like(tensor) if gradient is None else gradient for tensor, gradient in zip(inputs, found))
+
+
+def _tangents(outputs: tuple, inputs: tuple, v: Any, create_graph: bool, strict: bool) -> tuple:
+    """``J·v`` per output: the derivative of ``uᵀJ`` (one backward pass from the outputs with a seed ``u``) with
+    respect to ``u``, in the direction ``v`` (a second pass)."""
+    v = _vectors(v, inputs, "jvp", "the inputs")
+    dummies = tuple(zeros_like(output).requires_grad_() for output in outputs)  # u: any value, J·v is linear in it
+    back = _product(outputs, inputs, dummies, True, strict, "jvp")
+    return _product(back, dummies, v, create_graph, strict, "jvp", outputs_are="vector-Jacobian products")
 
 
 def _jacobian_of(output: Tensor, inputs: tuple, create_graph: bool, strict: bool, name: str) -> list:

@@ -1845,7 +1845,9 @@ ELU = elementwise(
     "elu", "out = a if a > 0 else α·(eᵃ − 1)", "1 where {a} > 0, else {alpha}·e^{a}  ({alpha} at {a} = 0)",
     _elu, _elu_local,
     kind="activation", written="ELU({a})", symbol="ELU", settings={"alpha": 1.0},
-    tensor_local=lambda a, alpha: _mask_blend(a > 0, 1, alpha * a.clamp(max=0).exp()),
+    # recorded: α·e^a below 0 as a where (its slope 0 at a = 0, where clamp's would be 1), so that the second
+    # derivative at exactly 0 is PyTorch's 0 (its double backward masks a < 0)
+    tensor_local=lambda a, alpha: _mask_blend(a > 0, 1, alpha * a.where(a < 0, 0).exp()),
 )
 
 
@@ -1866,8 +1868,10 @@ SOFTPLUS = elementwise(
     "σ({beta}·{a}), or 1 where {beta}·{a} > {threshold}",
     _softplus, _softplus_local, kind="activation", written="Softplus({a})", symbol="Softplus",
     settings={"beta": 1.0, "threshold": 20.0},
+    # recorded: σ(β·a) up to the threshold through a where (its slope 0 at β·a = threshold, where clamp's would be
+    # 1), so that the second derivative there is PyTorch's 0 (its double backward masks β·a < threshold)
     tensor_local=lambda a, beta, threshold: _mask_blend(a * beta > threshold, 1,
-                                                        (a * beta).clamp(max=threshold).sigmoid()),
+                                                        (a * beta).where(a * beta < threshold, threshold).sigmoid()),
 )
 
 
@@ -1920,7 +1924,9 @@ _HUBER_GRADIENT = ("[|{input} − {target}| < 1]·({input} − {target}) "
                    "+ [|{input} − {target}| ≥ 1]·sign({input} − {target})")
 _HUBER_FORM = LossForm(_HUBER_ITEM, _HUBER_GRADIENT, lambda prediction, target: _huber_item(prediction - target),
                        lambda prediction, target: _huber_slope(prediction - target))
-_HUBER_VJP = _pair_loss_vjp(lambda diff: diff.clamp(-1, 1))  # = _huber_slope, recorded
+# = _huber_slope, recorded: d inside, sign(d) from |d| = 1 on (as PyTorch's second derivative: 0 at the bound,
+# where clamp's would be 1)
+_HUBER_VJP = _pair_loss_vjp(lambda diff: diff.where(diff.abs() < 1, diff.sign()))
 
 SMOOTH_L1_LOSS = register(Op(
     "smooth_l1_loss", "L = (1/n) Σ (½(ŷ − y)² where |ŷ − y| < 1, else |ŷ − y| − ½)  (β = 1)",

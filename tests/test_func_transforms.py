@@ -326,3 +326,48 @@ def test_import_torch_func_and_torch_vmap_through_the_shim():
                "print(jacrev(vmap(lambda x: x * x))(torch.tensor([1.0, 2.0])).tolist())")
     shown = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
     assert shown.stdout.strip() == "[[2.0, 0.0], [0.0, 4.0]]"
+
+
+CLOSED_OVER = {  # name: (a transform's result for (lib, f, xs)), f closing over the weights w
+    "vmap(grad)": lambda lib, f, xs: lib.func.vmap(lib.func.grad(f))(xs),
+    "grad_and_value": lambda lib, f, xs: lib.func.grad_and_value(f)(xs[0]),
+    "jacrev": lambda lib, f, xs: lib.func.jacrev(lambda x: (x * x.sum()).tanh() * f(x))(xs[0]),
+    "hessian": lambda lib, f, xs: lib.func.hessian(f)(xs[0]),
+    "vmap(hessian)": lambda lib, f, xs: lib.func.vmap(lib.func.hessian(f))(xs),
+    "vjp": lambda lib, f, xs: lib.func.vjp(lambda x: (x * f(x)).sin(), xs[0])[1](xs[0].cos()),
+    "jvp": lambda lib, f, xs: lib.func.jvp(f, (xs[0],), (xs[0].cos(),)),
+}
+
+
+@pytest.mark.torch
+@given(batch=st.integers(1, 3), width=st.integers(1, 3), seed=st.integers(0, 2**16))
+@pytest.mark.parametrize("name", sorted(CLOSED_OVER))
+def test_a_transform_of_a_function_closing_over_weights_stays_connected_to_them(torch, name, batch, width, seed):
+    """A physics-informed net written with torch.func: ``u_x = vmap(grad(u))(xs)`` with ``u`` closing over the
+    network's weights, then ``(u_x²).mean() + u(x₀)²`` backward into the weights. PyTorch's transforms keep
+    their results in the graph of such closed-over tensors; glassgrad's recorded them only when an argument
+    required grad, so ``u_x`` came back detached: the residual's share of the weights' gradient was silently
+    missing (only the boundary term's was there), or backward refused a loss made of it alone."""
+    rng = np.random.default_rng(seed)
+    arrays = rng.normal(size=(batch, width)), rng.normal(size=(width, 3)), rng.normal(size=3)
+    found = []
+    for lib in (gg, torch):
+        xs = lib.tensor(arrays[0], dtype=lib.float64)
+        w = lib.tensor(arrays[1], dtype=lib.float64, requires_grad=True)
+        b = lib.tensor(arrays[2], dtype=lib.float64, requires_grad=True)
+
+        def u(x, w=w, b=b):
+            return ((x @ w + b).tanh() ** 2).sum()
+
+        results = _numbers_of(CLOSED_OVER[name](lib, u, xs))
+        loss = sum((t ** 2).mean() for t in results) + u(xs[0]) ** 2
+        loss.backward()
+        found.append([*results, w.grad, b.grad])
+    _same(found[0], found[1])
+
+
+def _numbers_of(result):
+    """The tensors of a (nested) result, in order."""
+    if isinstance(result, (tuple, list)):
+        return [tensor for part in result for tensor in _numbers_of(part)]
+    return [result]

@@ -118,3 +118,42 @@ def test_pytorch_code_imports_it_under_the_shim():
                "print(jacobian(lambda x: x * x, torch.tensor([1.0, 2.0])).tolist())")
     shown = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
     assert shown.stdout.strip() == "[[2.0, 0.0], [0.0, 4.0]]"
+
+
+STRICT_CALLS = {  # name: (call(functional, f, x, v), f linear in x: its derivative a constant, f quadratic)
+    "jacobian": lambda functional, f, x, v: functional.jacobian(f, x, create_graph=True, strict=True),
+    "vjp": lambda functional, f, x, v: functional.vjp(f, x, v, create_graph=True, strict=True),
+    "jvp": lambda functional, f, x, v: functional.jvp(f, x, v, create_graph=True, strict=True),
+    "hessian": lambda functional, f, x, v: functional.hessian(lambda t: (f(t) ** 2).sum(), x, create_graph=True,
+                                                              strict=True),
+    "vhp": lambda functional, f, x, v: functional.vhp(lambda t: (f(t) * v).sum(), x, v, create_graph=True,
+                                                      strict=True),
+    "hvp": lambda functional, f, x, v: functional.hvp(lambda t: (f(t) * v).sum(), x, v, create_graph=True,
+                                                      strict=True),
+}
+
+
+def _outcome(library, name, shape, linear):
+    x = library.tensor(np.linspace(-1, 1, int(np.prod(shape))).reshape(shape), dtype=library.float64)
+    v = library.tensor(np.linspace(0.5, 2, int(np.prod(shape))).reshape(shape), dtype=library.float64)
+    f = (lambda t: 3 * t) if linear else (lambda t: t * t)
+    try:
+        return STRICT_CALLS[name](library.autograd.functional, f, x, v)
+    except RuntimeError as error:
+        assert "\n" not in str(error)
+        return RuntimeError
+
+
+@pytest.mark.torch
+@given(shape=shapes, linear=st.booleans())
+@pytest.mark.parametrize("name", sorted(STRICT_CALLS))
+def test_strict_with_create_graph_refuses_a_derivative_that_is_a_constant_as_pytorch(torch, name, shape, linear):
+    """``strict=True, create_graph=True``: a result that does not depend on the inputs (the Jacobian of a linear
+    function) would have a second derivative of 0 silently; PyTorch refuses it (RuntimeError "...is independent of
+    input 0. This is not allowed in strict mode when create_graph=True"). glassgrad's jacobian and vjp returned it.
+    Where the result depends on the inputs, both give the same numbers."""
+    mine, theirs = _outcome(gg, name, shape, linear), _outcome(torch, name, shape, linear)
+    if theirs is RuntimeError:
+        assert mine is RuntimeError
+    else:
+        _same(mine, theirs)
