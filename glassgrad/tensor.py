@@ -70,6 +70,7 @@ from .handles import RemovableHandle
 from .memory_formats import check_memory_format
 from .number_first import number_first
 from .printing import array_text
+from .settings import warn_once
 
 MinMax = namedtuple("MinMax", ["values", "indices"])
 """What ``max(dim)``/``min(dim)`` return, as in PyTorch: the values and their positions."""
@@ -406,6 +407,12 @@ class Tensor:
         return self.array.tolist()
 
     def __float__(self) -> float:
+        """``float(t)`` (and ``math.exp(t)``, which calls it). On a tensor that requires grad, while grad mode is
+        on, it warns once in a process, as PyTorch does: the number is cut off from the graph (``float(loss)``
+        in a sum kept for printing is fine; ``w = float(w) * 2`` silently stops training ``w``)."""
+        if self._requires_grad and STATE.switches[0]:
+            warn_once("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                      "Consider using tensor.detach() first.", stacklevel=2)
         return float(self._one_number("float"))
 
     def __int__(self) -> int:

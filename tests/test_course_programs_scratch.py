@@ -10,10 +10,18 @@ The programs live in ``tests/learner_programs/scratch/``; below them, what they 
 
 from __future__ import annotations
 
+import math
+import subprocess
+import sys
+import warnings
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from test_learner_programs import assert_pytorchs_numbers
+
+import glassgrad as gg
 
 SCRATCH = Path(__file__).parent / "learner_programs" / "scratch"
 PROGRAMS = sorted(SCRATCH.glob("*.py"))
@@ -23,3 +31,84 @@ PROGRAMS = sorted(SCRATCH.glob("*.py"))
 @pytest.mark.parametrize("program", PROGRAMS, ids=[path.stem for path in PROGRAMS])
 def test_a_from_scratch_program_gives_pytorchs_numbers(program, torch):
     assert_pytorchs_numbers(program)
+
+
+CONVERSIONS = {"float": float, "int": int, "bool": bool, "item": lambda t: t.item(), "math.exp": math.exp,
+               "complex": complex, "format": lambda t: f"{t:.3f}"}
+
+
+def _conversion_warnings(library, conversion: str, kind: str, grad_mode: bool) -> list[str]:
+    """The first lines of the warnings one conversion of a one-number tensor gives, every warning shown."""
+    leaf = library.tensor(0.5, requires_grad=kind != "plain")
+    value = leaf * 3 if kind == "computed" else leaf
+    library.set_warn_always(True)  # PyTorch shows this warning once in a process otherwise
+    try:
+        with warnings.catch_warnings(record=True) as caught, library.set_grad_enabled(grad_mode):
+            warnings.simplefilter("always")
+            CONVERSIONS[conversion](value)
+    finally:
+        library.set_warn_always(False)
+    return [str(warning.message).split(" (Triggered internally")[0] for warning in caught
+            if warning.category is UserWarning]
+
+
+@pytest.mark.torch
+@given(conversion=st.sampled_from(sorted(CONVERSIONS)), kind=st.sampled_from(["leaf", "computed", "plain"]),
+       grad_mode=st.booleans())
+def test_float_of_a_tensor_in_the_graph_warns_as_pytorch(conversion, kind, grad_mode, torch):
+    """The "dive into" training loop sums ``metric.add(float(l.sum()), ...)`` with ``l`` still in the graph:
+    PyTorch 2.13 warns (UserWarning) that converting a tensor with requires_grad=True to a scalar may lead to
+    unexpected behaviour, and glassgrad was silent. ``float`` (and what calls it: ``math.exp``, ``complex``) warns
+    where grad mode is on; ``int``, ``bool``, ``item()`` and formatting stay silent, as in PyTorch."""
+    assert _conversion_warnings(gg, conversion, kind, grad_mode) == _conversion_warnings(torch, conversion, kind,
+                                                                                          grad_mode)
+
+
+ONCE = """
+import sys, warnings
+if sys.argv[1] == "glassgrad":
+    from glassgrad import torch_names
+    torch_names.install()
+import torch
+w = torch.tensor([2.0], requires_grad=True)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    for _ in range(3):
+        float(w * 2)
+    float(w)
+print(len(caught), caught[0].lineno, caught[0].filename)
+"""
+
+
+@pytest.mark.torch
+def test_float_of_a_tensor_in_the_graph_warns_once_per_process(torch):
+    """PyTorch gives that warning once in a process (even where a filter asks for every one), pointing at the
+    learner's line: an epoch loop of ``float(l.sum())`` shows it once."""
+    shown = [subprocess.run([sys.executable, "-c", ONCE, library], capture_output=True, text=True, timeout=300)
+             for library in ("glassgrad", "torch")]
+    assert all(done.returncode == 0 for done in shown), [done.stderr[-2000:] for done in shown]
+    assert shown[0].stdout == shown[1].stdout == "1 11 <string>\n"
+
+
+@pytest.mark.xfail(strict=True, reason="glassgrad/optim/lbfgs.py (outside this suite's area) calls float(loss) on the "
+                                       "closure's loss with grad mode on; PyTorch's LBFGS.step runs under no_grad")
+def test_lbfgs_gives_no_conversion_warning():
+    """LBFGS converts the closure's loss to a number inside ``step``; PyTorch does it with grad mode off, so the
+    learner sees no warning."""
+    weight = gg.tensor([1.0, -1.0], requires_grad=True)
+    optimizer = gg.optim.LBFGS([weight], max_iter=3)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = (weight ** 2).sum()
+        loss.backward()
+        return loss
+
+    gg.set_warn_always(True)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            optimizer.step(closure)
+    finally:
+        gg.set_warn_always(False)
+    assert [str(warning.message) for warning in caught] == []
