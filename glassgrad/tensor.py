@@ -994,7 +994,15 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:
-        """All dims reversed (for a matrix: the transpose)."""
+        """All dims reversed (for a matrix: the transpose). On other than 2 dims PyTorch deprecates it, and so it
+        warns as PyTorch does, once in a process: ``x.mT`` transposes a batch of matrices."""
+        if self.array.ndim != 2:
+            warn_once("Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases."
+                      if self.array.ndim == 0 else
+                      "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and "
+                      "it will throw an error in a future release. Consider `x.mT` to transpose batches of matrices "
+                      "or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
+                      stacklevel=2)
         if self.array.ndim < 2:
             return self
         return view_of(self, ops.PERMUTE, tuple(reversed(range(self.array.ndim))))

@@ -16,6 +16,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -112,3 +113,52 @@ def test_lbfgs_gives_no_conversion_warning():
     finally:
         gg.set_warn_always(False)
     assert [str(warning.message) for warning in caught] == []
+
+
+def _transposed(library, ndim: int) -> tuple[list[int], list[str]]:
+    value = library.ones((2, 3, 1, 4)[:ndim])
+    library.set_warn_always(True)  # PyTorch shows these warnings once in a process otherwise
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            shape = list(value.T.shape)
+    finally:
+        library.set_warn_always(False)
+    return shape, [str(warning.message).split(" (Triggered internally")[0] for warning in caught]
+
+
+@pytest.mark.torch
+@given(ndim=st.integers(0, 4))
+def test_x_T_off_two_dims_warns_as_pytorch(ndim, torch):
+    """From-scratch code writes ``w.T`` for a 1-d weight vector and ``X.T`` on a batch of sequences (the one-hot
+    RNN input): PyTorch 2.13 deprecates ``.T`` on other than 2 dims and warns (once in a process), pointing to
+    ``x.mT``; glassgrad reversed the dims silently. Same shapes, same warnings now; a matrix's ``.T`` is silent."""
+    assert _transposed(gg, ndim) == _transposed(torch, ndim)
+
+
+def _power_outcome(library, dtype: str, exponent: int | float, spelling: str):
+    base = library.tensor([0, 1, 2, 3], dtype=getattr(library, dtype))
+    try:
+        powered = {"**": lambda: base ** exponent, "pow": lambda: base.pow(exponent),
+                   "torch.pow": lambda: library.pow(base, exponent), "pow_": lambda: base.clone().pow_(exponent),
+                   "**=": lambda: base.clone().__ipow__(exponent)}[spelling]()
+    except Exception as error:  # noqa: BLE001 (the type is what is compared)
+        return type(error)
+    return powered.tolist(), str(powered.dtype).removeprefix("torch.")
+
+
+@pytest.mark.torch
+@given(dtype=st.sampled_from(["int64", "int32", "int16", "uint8", "bool"]),
+       exponent=st.sampled_from([-3, -2, -1, 0, 1, 2, -1.0, -0.5, 2.0]),
+       spelling=st.sampled_from(["**", "pow", "torch.pow", "pow_", "**="]))
+def test_an_integer_tensor_to_a_negative_power_fails_as_in_pytorch(dtype, exponent, spelling, torch):
+    """A hand-written cross-entropy's ``counts_sum**-1`` on counts still in int64 (``N.sum(1, keepdim=True)`` of a
+    bigram count table) raises RuntimeError in PyTorch ("Integers to negative integer powers are not allowed");
+    glassgrad raised NumPy's ValueError (OverflowError for uint8). A float power, or a power >= 0, computes in
+    both, with the same numbers and dtype."""
+    ours, theirs = (_power_outcome(library, dtype, exponent, spelling) for library in (gg, torch))
+    if isinstance(theirs, type):
+        assert ours is theirs
+    else:
+        assert ours[1] == theirs[1]
+        np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-6)
