@@ -19,12 +19,14 @@
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from typing import Any
 
 PRECISIONS = ("highest", "high", "medium")
 _settings: dict[str, Any] = {"precision": "highest", "deterministic": False, "warn_only": False,
                              "interop_threads": os.cpu_count() or 1, "warn_always": False}
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _warned: set[str] = set()
 """The messages :func:`warn_once` has shown in this process."""
 
@@ -91,14 +93,17 @@ def is_warn_always_enabled() -> bool:
     return _settings["warn_always"]
 
 
-def warn_once(message: str, stacklevel: int) -> None:
+def warn_once(message: str) -> None:
     """A UserWarning shown the first time in a process only (PyTorch's ``TORCH_WARN_ONCE``: later ones are dropped
-    even where a filter asks for ``"always"``), or every time after ``set_warn_always(True)``. ``stacklevel`` counts
-    from the caller of ``warn_once``, as ``warnings.warn``'s does from its caller."""
+    even where a filter asks for ``"always"``), or every time after ``set_warn_always(True)``. It points at the
+    learner's line: the first caller outside glassgrad's package (wrappers such as ``out=`` add frames)."""
     if message in _warned and not _settings["warn_always"]:
         return
     _warned.add(message)
-    warnings.warn(message, UserWarning, stacklevel=stacklevel + 1)
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, UserWarning, stacklevel=level)
 
 
 def set_flush_denormal(mode: bool) -> bool:

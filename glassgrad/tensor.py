@@ -412,7 +412,7 @@ class Tensor:
         in a sum kept for printing is fine; ``w = float(w) * 2`` silently stops training ``w``)."""
         if self._requires_grad and STATE.switches[0]:
             warn_once("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
-                      "Consider using tensor.detach() first.", stacklevel=2)
+                      "Consider using tensor.detach() first.")
         return float(self._one_number("float"))
 
     def __int__(self) -> int:
@@ -1001,8 +1001,7 @@ class Tensor:
                       if self.array.ndim == 0 else
                       "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and "
                       "it will throw an error in a future release. Consider `x.mT` to transpose batches of matrices "
-                      "or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
-                      stacklevel=2)
+                      "or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.")
         if self.array.ndim < 2:
             return self
         return view_of(self, ops.PERMUTE, tuple(reversed(range(self.array.ndim))))

@@ -11,6 +11,7 @@ The programs live in ``tests/learner_programs/scratch/``; below them, what they 
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 import sys
 import warnings
@@ -162,3 +163,71 @@ def test_an_integer_tensor_to_a_negative_power_fails_as_in_pytorch(dtype, expone
     else:
         assert ours[1] == theirs[1]
         np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-6)
+
+
+def _caught(library, make):
+    """What ``make(library)`` gives (its tolist(s), or the exception's type) and its warnings' categories and first
+    clauses, every warning shown."""
+    library.set_warn_always(True)  # PyTorch shows some warnings once in a process otherwise
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                made = make(library)
+                made = [part.tolist() for part in made] if isinstance(made, tuple) else made.tolist()
+            except Exception as error:  # noqa: BLE001 (the type is what is compared)
+                made = type(error)
+    finally:
+        library.set_warn_always(False)
+    return made, [(warning.category, re.split(r"[,.:] ", str(warning.message))[0]) for warning in caught]
+
+
+@pytest.mark.torch
+@given(sizes=st.lists(st.integers(1, 3), min_size=0, max_size=3), as_list=st.booleans(),
+       indexing=st.sampled_from([None, "ij", "xy"]))
+def test_meshgrid_without_indexing_warns_as_pytorch(sizes, as_list, indexing, torch):
+    """Anchor-box code builds its centres with ``torch.meshgrid(center_h, center_w)``: PyTorch 2.13 warns (once in
+    a process) that the indexing argument will be required, and uses 'ij'; glassgrad was silent. With no vectors
+    PyTorch raises RuntimeError; glassgrad gave an empty tuple."""
+
+    def grids(library):
+        vectors = [library.arange(size) for size in sizes]
+        keywords = {} if indexing is None else {"indexing": indexing}
+        return library.meshgrid(vectors, **keywords) if as_list else library.meshgrid(*vectors, **keywords)
+
+    assert _caught(gg, grids) == _caught(torch, grids)
+
+
+@pytest.mark.torch
+@given(how=st.sampled_from(["from_numpy", "as_tensor"]), read_only=st.sampled_from(["no", "flag", "broadcast_to"]),
+       dtype=st.sampled_from(["float32", "int64"]))
+def test_a_tensor_of_a_read_only_array_warns_as_pytorch(how, read_only, dtype, torch):
+    """``torch.from_numpy(df.to_numpy())`` may get a read-only array (pandas' copy-on-write; ``np.broadcast_to``
+    always gives one): PyTorch warns, once in a process, that the array is not writable; glassgrad was silent.
+    The warning's words differ after its first clause, as the behaviour does: PyTorch's tensor writes anyway
+    (undefined behaviour), glassgrad's refuses an in-place change."""
+    array = np.arange(6, dtype=dtype).reshape(2, 3)
+    if read_only == "flag":
+        array.setflags(write=False)
+    elif read_only == "broadcast_to":
+        array = np.broadcast_to(array[0], (2, 3))
+    assert _caught(gg, lambda library: getattr(library, how)(array)) == _caught(
+        torch, lambda library: getattr(library, how)(array))
+
+
+@pytest.mark.torch
+@given(name=st.sampled_from(["upsample", "upsample_nearest", "upsample_bilinear", "interpolate", "Upsample"]))
+def test_the_deprecated_upsampling_names_warn_as_pytorch(name, torch):
+    """``F.upsample(x, scale_factor=2)``, from older FCN code, warns in PyTorch that it is deprecated for
+    ``F.interpolate``; glassgrad was silent (its ``upsample_nearest``/``upsample_bilinear`` already warned).
+    ``F.interpolate`` and ``nn.Upsample`` are silent in both."""
+
+    def upsampled(library):
+        image = library.arange(4.0).reshape(1, 1, 2, 2)
+        if name == "Upsample":
+            return library.nn.Upsample(scale_factor=2)(image)
+        return getattr(library.nn.functional, name)(image, scale_factor=2)
+
+    ours, theirs = _caught(gg, upsampled), _caught(torch, upsampled)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-6)
+    assert [category for category, _ in ours[1]] == [category for category, _ in theirs[1]]
