@@ -1,10 +1,11 @@
 """Programs written the way "from scratch" courses teach deep learning: backpropagation through a character-level
-MLP by hand (each intermediate's gradient written out and checked against autograd), and the "dive into" style of
-building linear and softmax regression, MLPs, dropout, batch norm, LeNet, RNN/GRU/LSTM cells, seq2seq, attention,
-positional encodings, anchor boxes and optimizers out of tensor ops before using the library's layers. Each runs
-unchanged under PyTorch 2.13 and under glassgrad (``import torch`` giving glassgrad), with the same numbers: rtol 1e-4
-in float32, 1e-9 in float64. Weights and data come from NumPy so both start alike; random draws (``torch.normal``,
-dropout masks) are compared only by shape or by what every draw satisfies.
+MLP by hand (each intermediate's gradient written out and checked against autograd), layers written as plain classes,
+and the "dive into" style of building linear and softmax regression, MLPs, dropout, batch norm, LeNet, modern CNN
+blocks, RNN/GRU/LSTM cells, seq2seq, attention, positional encodings, anchor boxes and optimizers out of tensor ops
+before using the library's layers. Each runs unchanged under PyTorch 2.13 and under glassgrad (``import torch``
+giving glassgrad), with the same numbers (rtol 1e-4 in float32, 1e-9 in float64) and the same warnings. Weights and
+data come from NumPy so both start alike; random draws (``torch.normal``, dropout masks) are compared only by shape
+or by what every draw satisfies.
 
 The programs live in ``tests/learner_programs/scratch/``; below them, what they once did wrong here."""
 
@@ -31,8 +32,8 @@ PROGRAMS = sorted(SCRATCH.glob("*.py"))
 
 @pytest.mark.torch
 @pytest.mark.parametrize("program", PROGRAMS, ids=[path.stem for path in PROGRAMS])
-def test_a_from_scratch_program_gives_pytorchs_numbers(program, torch):
-    assert_pytorchs_numbers(program)
+def test_a_from_scratch_program_gives_pytorchs_numbers_and_warnings(program, torch):
+    assert_pytorchs_numbers(program, same_warnings=True)
 
 
 CONVERSIONS = {"float": float, "int": int, "bool": bool, "item": lambda t: t.item(), "math.exp": math.exp,
