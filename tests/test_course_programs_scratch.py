@@ -232,3 +232,54 @@ def test_the_deprecated_upsampling_names_warn_as_pytorch(name, torch):
     ours, theirs = _caught(gg, upsampled), _caught(torch, upsampled)
     np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-6)
     assert [category for category, _ in ours[1]] == [category for category, _ in theirs[1]]
+
+
+def _messages(make) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        make()
+    return [str(warning.message) for warning in caught if warning.category is UserWarning]
+
+
+@pytest.mark.torch
+@given(heads=st.sampled_from([1, 2, 4]), batch_first=st.booleans(), norm_first=st.booleans(), bias=st.booleans(),
+       activation=st.sampled_from(["relu", "gelu", "nn.GELU", "F.relu", "F.silu"]), nested=st.booleans(),
+       whole=st.booleans())
+def test_a_transformer_encoder_warns_about_nested_tensors_as_pytorch(heads, batch_first, norm_first, bias,
+                                                                     activation, nested, whole, torch):
+    """Course transformers build ``nn.TransformerEncoder(nn.TransformerEncoderLayer(d, h), n)`` with the default
+    (L, N, E) layout: PyTorch warns that it will not use nested tensors, and why (the first of its reasons);
+    glassgrad, which has none, was silent. Same warning, or none, for each layer it is given; ``nn.Transformer``
+    builds one too."""
+
+    def built(library):
+        act = {"relu": "relu", "gelu": "gelu", "nn.GELU": library.nn.GELU(), "F.relu": library.nn.functional.relu,
+               "F.silu": library.nn.functional.silu}[activation]
+        if whole:
+            return lambda: library.nn.Transformer(4, heads, 1, 1, 8, activation=act, batch_first=batch_first,
+                                                  norm_first=norm_first, bias=bias)
+        layer = library.nn.TransformerEncoderLayer(4, heads, 8, activation=act, batch_first=batch_first,
+                                                   norm_first=norm_first, bias=bias)
+        return lambda: library.nn.TransformerEncoder(layer, 2, enable_nested_tensor=nested)
+
+    assert _messages(built(gg)) == _messages(built(torch))
+
+
+@pytest.mark.torch
+@given(pin_memory=st.booleans(), batch_size=st.sampled_from([None, 1, 4]), epochs=st.integers(0, 2),
+       shuffle=st.booleans())
+def test_a_dataloader_with_pinned_memory_warns_as_pytorch_without_a_gpu(pin_memory, batch_size, epochs, shuffle,
+                                                                        torch):
+    """The "dive into" and Zero to Mastery loaders pass ``pin_memory=True``: PyTorch on a machine without a GPU
+    warns at each epoch's start that pinned memory won't be used; glassgrad was silent. The batches are the same
+    (unshuffled), and ``loader.pin_memory`` says what was asked."""
+
+    def epochs_of(library):
+        loader = library.utils.data.DataLoader(library.utils.data.TensorDataset(library.arange(6.0)),
+                                               batch_size=batch_size, pin_memory=pin_memory,
+                                               shuffle=shuffle and batch_size is not None)
+        seen = []
+        shown = _messages(lambda: [seen.append(len(batch[0].reshape(-1))) for _ in range(epochs) for batch in loader])
+        return loader.pin_memory, seen, shown
+
+    assert epochs_of(gg) == epochs_of(torch)
