@@ -17,7 +17,7 @@ import functools
 import itertools
 import math
 import operator
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -259,6 +259,26 @@ def broadcastable(*shapes: tuple) -> bool:
     except ValueError:
         return False
     return True
+
+
+def broadcast_error(name: str, *shapes: tuple) -> RuntimeError | None:
+    """PyTorch's RuntimeError for operands of ``shapes`` that do not broadcast together (NumPy raised ValueError
+    there), or None where they do (the ValueError was about something else, to be raised as it is)."""
+    if broadcastable(*shapes):
+        return None
+    return RuntimeError(f"{name}: shapes {' and '.join(shape_text(shape) for shape in shapes)} cannot be broadcast "
+                        "together (sizes must match or be 1, aligned from the right)")
+
+
+def broadcast_call(name: str, function: Callable[..., Any], a: np.ndarray, b: np.ndarray) -> Any:
+    """``function(a, b)`` for a function broadcasting its two operands: where their shapes do not broadcast
+    together, PyTorch's RuntimeError (:func:`broadcast_error`) instead of NumPy's ValueError."""
+    try:
+        return function(a, b)
+    except ValueError:
+        if (error := broadcast_error(name, a.shape, b.shape)) is None:
+            raise
+        raise error from None
 
 
 def broadcasts_to(shape: tuple, target: tuple) -> bool:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import linalg, ops_math
-from .arguments import broadcastable, check_dim, common_dtype, resolve_dtype, shape_text
+from .arguments import broadcast_call, broadcastable, check_dim, common_dtype, resolve_dtype, shape_text
 from .creation import as_tensor
 from .functions import cat, where
 from .number_first import number_first
@@ -66,7 +66,7 @@ def isfinite(input: Tensor) -> Tensor:
 
 def _logical(function: Any, name: str) -> Any:
     def logical(input: Tensor, other: Any) -> Tensor:
-        return _plain_tensor(function(np.asarray(_plain(input)), np.asarray(_plain(other))))
+        return _plain_tensor(broadcast_call(name, function, np.asarray(_plain(input)), np.asarray(_plain(other))))
 
     logical.__name__ = logical.__qualname__ = name
     logical.__doc__ = f"``{name}``: entry by entry, non-zero counting as True (a bool tensor)."

@@ -47,6 +47,8 @@ from . import ops, tensor_hooks
 from .arguments import (
     Size,
     as_array,
+    broadcast_call,
+    broadcast_error,
     broadcastable,
     broadcasts_to,
     check_alpha,
@@ -769,7 +771,9 @@ class Tensor:
             raise TypeError(f"{ufunc.__name__}: cannot compare a tensor with {other!r}; compare with a number or a "
                             "tensor")
         other = lift(other, self).array
-        return untracked(recorded_call(_compared, ufunc, self.array, other))  # a kernel of a compiled step
+        # a kernel of a compiled step
+        return untracked(broadcast_call(ufunc.__name__, lambda a, b: recorded_call(_compared, ufunc, a, b),
+                                        self.array, other))
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(np.less, other)
@@ -1397,15 +1401,12 @@ def _binary(op: ops.Op, a: Tensor, b: Any, *settings: Any) -> Tensor:
             _check_bool_operand(op, a_data.dtype, b_data)
         # a kernel of a compiled step
         a_data, b_data = recorded_call(promote_to_float if op.float_result else promote, a_data, b_data)
-    try:
+    try:  # broadcast_call's rule, written out on this hot path
         return apply(op, (a, b), a_data, b_data, *settings)
     except ValueError:
-        if broadcastable(a.shape, b.shape):
+        if (error := broadcast_error(op.name, a.shape, b.shape)) is None:
             raise  # not a shape problem: let the real error through
-        raise RuntimeError(
-            f"{op.name}: shapes {shape_text(a.shape)} and {shape_text(b.shape)} cannot be broadcast "
-            "together (sizes must match or be 1, aligned from the right)"
-        ) from None
+        raise error from None
 
 
 def _fits(shape: tuple, size: int) -> bool:

@@ -12,6 +12,7 @@ The programs live in ``tests/learner_programs/scratch/``; below them, what they 
 from __future__ import annotations
 
 import math
+import operator
 import re
 import subprocess
 import sys
@@ -283,3 +284,28 @@ def test_a_dataloader_with_pinned_memory_warns_as_pytorch_without_a_gpu(pin_memo
         return loader.pin_memory, seen, shown
 
     assert epochs_of(gg) == epochs_of(torch)
+
+
+@pytest.mark.torch
+@given(shapes=st.lists(st.lists(st.integers(1, 3), max_size=3), min_size=2, max_size=2),
+       name=st.sampled_from(["==", "!=", "<", "<=", ">", ">=", "eq", "logical_and", "logical_or", "logical_xor",
+                             "&", "|", "^", "bitwise_and"]))
+def test_comparing_tensors_of_shapes_that_do_not_broadcast_fails_as_in_pytorch(shapes, name, torch):
+    """An accuracy written by hand, ``(y_hat.argmax(1) == y)``, with ``y`` of the wrong length raises RuntimeError
+    in PyTorch ("The size of tensor a (2) must match the size of tensor b (3)"); glassgrad let NumPy's ValueError
+    through for comparisons and the logical and bitwise operations (arithmetic already raised RuntimeError).
+    Where the shapes broadcast, the same answers."""
+
+    def compared(library):
+        a = library.tensor(np.arange(np.prod(shapes[0])).reshape(shapes[0]) % 2)
+        b = library.tensor(np.arange(np.prod(shapes[1])).reshape(shapes[1]) % 3 // 2)
+        symbol = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge", "&": "and_", "|": "or_",
+                  "^": "xor"}
+        try:
+            if name in symbol:
+                return getattr(operator, symbol[name])(a, b).tolist()
+            return getattr(library, name)(a, b).tolist()
+        except Exception as error:  # noqa: BLE001 (the type is what is compared)
+            return type(error)
+
+    assert compared(gg) == compared(torch)
