@@ -242,9 +242,12 @@ def cuts_given(name: str, indices_or_sections: Any, sections: Any = None, indice
 
 
 def check_dim(tensor: Any, dim: int, name: str) -> int:
-    """``dim`` of ``tensor`` (an int in [−ndim, ndim)) as a non-negative index; else one clear error."""
+    """``dim`` of ``tensor`` (an int in [−ndim, ndim)) as a non-negative index; else one clear error, of PyTorch's
+    type: TypeError for a dim that is no whole number (``x.sum(1.0)``, ``x.sum(True)``), IndexError out of range."""
     ndim = max(tensor.ndim, 1)
-    if not isinstance(dim, (int, np.integer)) or not -ndim <= dim < ndim:
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__} ({dim!r})")
+    if not -ndim <= dim < ndim:
         raise IndexError(
             f"{name}: dim {dim} is out of range for a tensor of shape {shape_text(tensor.shape)} "
             f"(expected an int in [{-ndim}, {ndim - 1}])"

@@ -291,7 +291,7 @@ def arange(start: float = 0, end: float | None = None, step: float = 1, dtype: A
         if not math.isfinite(value):
             raise RuntimeError(f"arange: {label} is {value}; the range needs finite numbers")
     if step == 0:
-        raise ValueError("arange: step must be non-zero")
+        raise RuntimeError("arange: step must be non-zero (the range would never end)")
     if (end - start) * step < 0:
         raise RuntimeError(f"arange: from {start} to {end} a step of {step} never arrives; "
                            "flip the sign of step (or swap start and end)")

@@ -139,6 +139,15 @@ def test_x_T_off_two_dims_warns_as_pytorch(ndim, torch):
     assert _transposed(gg, ndim) == _transposed(torch, ndim)
 
 
+def _assert_same_outcome(ours, theirs) -> None:
+    """The same exception type, or numbers equal to float32 rounding."""
+    if isinstance(theirs, type):
+        assert ours is theirs
+    else:
+        assert not isinstance(ours, type), ours
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
 def _power_outcome(library, dtype: str, exponent: int | float, spelling: str):
     base = library.tensor([0, 1, 2, 3], dtype=getattr(library, dtype))
     try:
@@ -160,11 +169,10 @@ def test_an_integer_tensor_to_a_negative_power_fails_as_in_pytorch(dtype, expone
     glassgrad raised NumPy's ValueError (OverflowError for uint8). A float power, or a power >= 0, computes in
     both, with the same numbers and dtype."""
     ours, theirs = (_power_outcome(library, dtype, exponent, spelling) for library in (gg, torch))
-    if isinstance(theirs, type):
-        assert ours is theirs
-    else:
+    if not isinstance(theirs, type) and not isinstance(ours, type):
         assert ours[1] == theirs[1]
-        np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-6)
+        ours, theirs = ours[0], theirs[0]
+    _assert_same_outcome(ours, theirs)
 
 
 def _caught(library, make):
@@ -309,3 +317,42 @@ def test_comparing_tensors_of_shapes_that_do_not_broadcast_fails_as_in_pytorch(s
             return type(error)
 
     assert compared(gg) == compared(torch)
+
+
+@pytest.mark.torch
+@given(dim=st.sampled_from([1.0, 0.5, True, "a", 1, -1, 2]),
+       call=st.sampled_from(["sum", "softmax", "argmax", "max", "cumsum", "squeeze", "transpose", "cat"]))
+def test_a_dim_that_is_no_whole_number_fails_as_in_pytorch(dim, call, torch):
+    """``torch.max(X, 0.0)`` (a learner's relu, meant as ``torch.max(X, torch.tensor(0.0))``) and ``x.sum(1.0)``
+    raise TypeError in PyTorch; glassgrad raised IndexError ("dim 0.0 is out of range"), or took True as dim 1.
+    An int dim out of range stays IndexError in both."""
+
+    def outcome(library):
+        x = library.arange(6.0).reshape(2, 3)
+        try:
+            return {"sum": lambda: x.sum(dim), "softmax": lambda: x.softmax(dim), "argmax": lambda: x.argmax(dim),
+                    "max": lambda: library.max(x, dim)[0], "cumsum": lambda: x.cumsum(dim),
+                    "squeeze": lambda: x.squeeze(dim), "transpose": lambda: x.transpose(dim, 0),
+                    "cat": lambda: library.cat([x, x], dim)}[call]().tolist()
+        except Exception as error:  # noqa: BLE001 (the type is what is compared)
+            return type(error)
+
+    _assert_same_outcome(outcome(gg), outcome(torch))
+
+
+@pytest.mark.torch
+@given(function=st.sampled_from(["arange", "range"]), start=st.integers(-3, 3), end=st.integers(-3, 3),
+       step=st.sampled_from([0, 0.0, 1, -1, 2, 0.5]))
+def test_a_range_that_never_arrives_fails_as_in_pytorch(function, start, end, step, torch):
+    """``torch.arange(0, n, 0)`` raises RuntimeError in PyTorch ("step must be nonzero"), and so does
+    ``torch.range`` going the wrong way; glassgrad raised ValueError. Where PyTorch counts, the same numbers."""
+
+    def outcome(library):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch.range is deprecated (a warning in both)
+            try:
+                return getattr(library, function)(start, end, step).tolist()
+            except Exception as error:  # noqa: BLE001 (the type is what is compared)
+                return type(error)
+
+    _assert_same_outcome(outcome(gg), outcome(torch))
