@@ -356,3 +356,27 @@ def test_a_range_that_never_arrives_fails_as_in_pytorch(function, start, end, st
                 return type(error)
 
     _assert_same_outcome(outcome(gg), outcome(torch))
+
+
+@pytest.mark.torch
+@given(classes=st.integers(1, 4), target_shape=st.lists(st.integers(1, 4), max_size=2),
+       name=st.sampled_from(["cross_entropy", "nll_loss"]), probabilities=st.booleans())
+def test_one_samples_scores_with_a_target_of_the_wrong_shape_fail_as_in_pytorch(classes, target_shape, name,
+                                                                                probabilities, torch):
+    """Scores of one sample, shape (C,), take one class index (shape () or (1,)) or C probabilities. A
+    hand-written classifier that forgot its batch dim, ``F.cross_entropy(net(x), y)`` with ``y`` of two labels,
+    raises ValueError in PyTorch; glassgrad raised RuntimeError from a reshape, and computed a loss for a (1, 1)
+    target where PyTorch refuses one of more dims (RuntimeError)."""
+    if probabilities and name == "nll_loss":
+        return
+
+    def loss(library):
+        scores = library.arange(float(classes), dtype=library.float64) / 3
+        target = (library.full(tuple(target_shape), 1.0 / classes, dtype=library.float64) if probabilities
+                  else library.zeros(tuple(target_shape), dtype=library.long))
+        try:
+            return getattr(library.nn.functional, name)(scores, target).item()
+        except Exception as error:  # noqa: BLE001 (the type is what is compared)
+            return type(error)
+
+    _assert_same_outcome(loss(gg), loss(torch))
