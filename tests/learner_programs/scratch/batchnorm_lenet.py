@@ -104,8 +104,8 @@ tied_same = bool((tied[2].weight.data[0] == tied[4].weight.data[0]).all())
 tied[2].weight.data[0, 0] = 100
 tied_same_after = bool(tied[2].weight.data[0, 0] == tied[4].weight.data[0, 0])
 
-images = torch.from_numpy(rng.normal(size=(8, 1, 28, 28)))
-labels = torch.from_numpy(rng.integers(0, 10, 8))
+images = torch.from_numpy(rng.normal(size=(4, 1, 28, 28)))
+labels = torch.from_numpy(rng.integers(0, 10, 4))
 runs = {}
 for name, net in [("scratch", scratch_net), ("concise", concise_net)]:
     net = net.double()
