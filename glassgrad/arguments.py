@@ -17,7 +17,7 @@ import functools
 import itertools
 import math
 import operator
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -242,9 +242,12 @@ def cuts_given(name: str, indices_or_sections: Any, sections: Any = None, indice
 
 
 def check_dim(tensor: Any, dim: int, name: str) -> int:
-    """``dim`` of ``tensor`` (an int in [−ndim, ndim)) as a non-negative index; else one clear error."""
+    """``dim`` of ``tensor`` (an int in [−ndim, ndim)) as a non-negative index; else one clear error, of PyTorch's
+    type: TypeError for a dim that is no whole number (``x.sum(1.0)``, ``x.sum(True)``), IndexError out of range."""
     ndim = max(tensor.ndim, 1)
-    if not isinstance(dim, (int, np.integer)) or not -ndim <= dim < ndim:
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__} ({dim!r})")
+    if not -ndim <= dim < ndim:
         raise IndexError(
             f"{name}: dim {dim} is out of range for a tensor of shape {shape_text(tensor.shape)} "
             f"(expected an int in [{-ndim}, {ndim - 1}])"
@@ -259,6 +262,26 @@ def broadcastable(*shapes: tuple) -> bool:
     except ValueError:
         return False
     return True
+
+
+def broadcast_error(name: str, *shapes: tuple) -> RuntimeError | None:
+    """PyTorch's RuntimeError for operands of ``shapes`` that do not broadcast together (NumPy raised ValueError
+    there), or None where they do (the ValueError was about something else, to be raised as it is)."""
+    if broadcastable(*shapes):
+        return None
+    return RuntimeError(f"{name}: shapes {' and '.join(shape_text(shape) for shape in shapes)} cannot be broadcast "
+                        "together (sizes must match or be 1, aligned from the right)")
+
+
+def broadcast_call(name: str, function: Callable[..., Any], a: np.ndarray, b: np.ndarray) -> Any:
+    """``function(a, b)`` for a function broadcasting its two operands: where their shapes do not broadcast
+    together, PyTorch's RuntimeError (:func:`broadcast_error`) instead of NumPy's ValueError."""
+    try:
+        return function(a, b)
+    except ValueError:
+        if (error := broadcast_error(name, a.shape, b.shape)) is None:
+            raise
+        raise error from None
 
 
 def broadcasts_to(shape: tuple, target: tuple) -> bool:

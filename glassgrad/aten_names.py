@@ -53,9 +53,9 @@ def range(start: float = 0, end: float | None = None, step: float = 1, *, dtype:
     if dtype.kind in "iu":  # as PyTorch: an integer range takes whole numbers (truncated towards 0)
         start, end, step = int(start), int(end), int(step)
     if step == 0:
-        raise ValueError("range: step must be non-zero")
+        raise RuntimeError("range: step must be non-zero (the range would never end)")
     if (end - start) * step < 0:
-        raise ValueError(f"range: from {start} to {end} a step of {step} never arrives; flip the sign of step "
+        raise RuntimeError(f"range: from {start} to {end} a step of {step} never arrives; flip the sign of step "
                          "(or swap start and end)")
     count = math.floor((end - start) / step) + 1
     values = start + step * np.arange(count, dtype=np.float64)

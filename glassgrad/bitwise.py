@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .arguments import broadcast_call
 from .composed import _plain_tensor
 from .composed_math import result_type
 from .creation import as_tensor
@@ -46,8 +47,7 @@ def _operands(name: str, input: Any, other: Any) -> tuple[np.ndarray, np.ndarray
 
 def _bits(name: str, function: np.ufunc) -> Any:
     def bitwise(input: Any, other: Any) -> Tensor:
-        a, b = _operands(name, input, other)
-        return _plain_tensor(function(a, b))
+        return _plain_tensor(broadcast_call(name, function, *_operands(name, input, other)))
 
     bitwise.__name__ = bitwise.__qualname__ = name
     bitwise.__doc__ = f"``{name}``: entry by entry, on bools (the logical operation) or the bits of integers."

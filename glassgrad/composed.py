@@ -21,10 +21,11 @@ from typing import Any
 import numpy as np
 
 from . import linalg, ops_math
-from .arguments import broadcastable, check_dim, common_dtype, resolve_dtype, shape_text
+from .arguments import broadcast_call, broadcastable, check_dim, common_dtype, resolve_dtype, shape_text
 from .creation import as_tensor
 from .functions import cat, where
 from .number_first import number_first
+from .settings import warn_once
 from .tensor import Tensor, variance_arguments
 from .tensor_indexing import Sorted
 from .tensor_methods import _broadcasting, _plain, add, float_operands
@@ -65,7 +66,7 @@ def isfinite(input: Tensor) -> Tensor:
 
 def _logical(function: Any, name: str) -> Any:
     def logical(input: Tensor, other: Any) -> Tensor:
-        return _plain_tensor(function(np.asarray(_plain(input)), np.asarray(_plain(other))))
+        return _plain_tensor(broadcast_call(name, function, np.asarray(_plain(input)), np.asarray(_plain(other))))
 
     logical.__name__ = logical.__qualname__ = name
     logical.__doc__ = f"``{name}``: entry by entry, non-zero counting as True (a bool tensor)."
@@ -563,11 +564,18 @@ def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
 
 # --- grids, counts, index lists, sorted positions: plain tensors ------------------------------------
 
-def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
+def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
     """Coordinate grids: the k-th output holds the k-th vector along its own dim (``'ij'``), or with the first
-    two dims swapped (``'xy'``, as NumPy's default); differentiable (each is an ``expand``)."""
+    two dims swapped (``'xy'``, as NumPy's default); differentiable (each is an ``expand``). Without ``indexing``
+    it is ``'ij'``, with PyTorch's warning (once in a process) that the argument will be required."""
+    if indexing is None:
+        warn_once("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.")
+        indexing = "ij"
     vectors = [as_tensor(t) for t in (tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple))
                                       else tensors)]
+    if not vectors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList: pass the vectors, e.g. meshgrid(x, y, "
+                           "indexing='ij')")
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
     if any(v.ndim > 1 for v in vectors):

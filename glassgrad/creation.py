@@ -30,6 +30,7 @@ from .device import check_device
 from .dtypes import get_default_dtype
 from .generator import Generator, restore_state, state_bytes
 from .memory_formats import check_memory_format
+from .settings import warn_once
 from .tensor import Tensor, int64, tensors_as_numbers, untracked
 
 default_generator = Generator().manual_seed(0)
@@ -109,7 +110,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
                              "convert it first with array.astype(array.dtype.newbyteorder('='))")
         raise TypeError(f"from_numpy: can't make a tensor of a NumPy array of dtype {array.dtype}; the array must "
                         "hold bools, whole numbers or floats (convert it, e.g. array.astype(np.float32))")
-    return _leaf(array, False)
+    return _sharing(array)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
@@ -122,8 +123,18 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     if isinstance(data, Tensor):  # another dtype: a cast, recorded in the graph as PyTorch's ``data.to(dtype)``
         return data if dtype is None or resolve_dtype(dtype) == data.dtype else data.to(dtype)
     if type(data) is np.ndarray and _shareable(data.dtype) and (dtype is None or resolve_dtype(dtype) == data.dtype):
-        return from_numpy(data)
+        return _sharing(data)
     return copied(data, dtype, False, None)
+
+
+def _sharing(array: np.ndarray) -> Tensor:
+    """A tensor whose memory is ``array`` (for :func:`from_numpy` and :func:`as_tensor`). A read-only array (pandas'
+    ``to_numpy()``, ``np.broadcast_to``) warns, once in a process, as PyTorch does; here an in-place change raises."""
+    if not array.flags.writeable:
+        warn_once("The given NumPy array is not writable, so neither is the tensor sharing its memory: an in-place "
+                  "change to it raises. You may want to copy the array (np.array(a)) or make it writable before "
+                  "converting it to a tensor. This type of warning will be suppressed for the rest of this program.")
+    return _leaf(array, False)
 
 
 def _shareable(dtype: np.dtype) -> bool:
@@ -280,7 +291,7 @@ def arange(start: float = 0, end: float | None = None, step: float = 1, dtype: A
         if not math.isfinite(value):
             raise RuntimeError(f"arange: {label} is {value}; the range needs finite numbers")
     if step == 0:
-        raise ValueError("arange: step must be non-zero")
+        raise RuntimeError("arange: step must be non-zero (the range would never end)")
     if (end - start) * step < 0:
         raise RuntimeError(f"arange: from {start} to {end} a step of {step} never arrives; "
                            "flip the sign of step (or swap start and end)")

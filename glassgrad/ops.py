@@ -661,6 +661,9 @@ def _negative_or_fractional_power(a, p):
 def _pow_scalar(a, p):
     if isinstance(p, float) and a.dtype.kind != "f":  # int ** 0.5: float (the default dtype), as in PyTorch
         a = a.astype(get_default_dtype())
+    elif p < 0 and a.dtype.kind != "f":  # 2⁻¹ is no integer: RuntimeError, as PyTorch's (NumPy: ValueError)
+        raise RuntimeError(f"Integers to negative integer powers are not allowed: this tensor is {a.dtype}; "
+                           f"make it float first (t.float() ** {p}) or give a float power (t ** {float(p)})")
     elif a.dtype == np.bool_:  # bool ** 2: int64, as in PyTorch (NumPy gives int8)
         a = a.astype(np.int64)
     return _power(a, p), (a, p)

@@ -8,8 +8,9 @@
   the same numbers run after run (no atomics, no nondeterministic kernels).
 * :func:`set_num_interop_threads` / :func:`get_num_interop_threads`: remembered; glassgrad runs one op at
   a time, so there are no threads running independent ops side by side.
-* :func:`set_warn_always`: remembered; glassgrad's warnings are Python's ``warnings``, whose filters decide
-  how often each one shows.
+* :func:`set_warn_always`: glassgrad's warnings are Python's ``warnings``, whose filters decide how often each
+  one shows; the few PyTorch gives only once in a process (:func:`warn_once`) show every time after
+  ``set_warn_always(True)``, as there.
 * :func:`set_flush_denormal`: not supported (NumPy gives no control over the CPU's denormal flag), so it
   returns False and numbers below the smallest normal float stay as they are, as PyTorch does on a CPU
   without that flag.
@@ -18,11 +19,16 @@
 from __future__ import annotations
 
 import os
+import sys
+import warnings
 from typing import Any
 
 PRECISIONS = ("highest", "high", "medium")
 _settings: dict[str, Any] = {"precision": "highest", "deterministic": False, "warn_only": False,
                              "interop_threads": os.cpu_count() or 1, "warn_always": False}
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_warned: set[str] = set()
+"""The messages :func:`warn_once` has shown in this process."""
 
 
 def set_num_threads(threads: int) -> None:
@@ -79,12 +85,25 @@ def get_num_interop_threads() -> int:
 
 
 def set_warn_always(b: bool) -> None:
-    """Remember whether warnings should show every time (Python's ``warnings`` filters decide it here)."""
+    """Show the once-per-process warnings (:func:`warn_once`) every time; Python's filters decide the others."""
     _settings["warn_always"] = bool(b)
 
 
 def is_warn_always_enabled() -> bool:
     return _settings["warn_always"]
+
+
+def warn_once(message: str) -> None:
+    """A UserWarning shown the first time in a process only (PyTorch's ``TORCH_WARN_ONCE``: later ones are dropped
+    even where a filter asks for ``"always"``), or every time after ``set_warn_always(True)``. It points at the
+    learner's line: the first caller outside glassgrad's package (wrappers such as ``out=`` add frames)."""
+    if message in _warned and not _settings["warn_always"]:
+        return
+    _warned.add(message)
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, UserWarning, stacklevel=level)
 
 
 def set_flush_denormal(mode: bool) -> bool:

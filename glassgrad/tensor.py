@@ -47,6 +47,8 @@ from . import ops, tensor_hooks
 from .arguments import (
     Size,
     as_array,
+    broadcast_call,
+    broadcast_error,
     broadcastable,
     broadcasts_to,
     check_alpha,
@@ -70,6 +72,7 @@ from .handles import RemovableHandle
 from .memory_formats import check_memory_format
 from .number_first import number_first
 from .printing import array_text
+from .settings import warn_once
 
 MinMax = namedtuple("MinMax", ["values", "indices"])
 """What ``max(dim)``/``min(dim)`` return, as in PyTorch: the values and their positions."""
@@ -415,6 +418,12 @@ class Tensor:
         return self.array.tolist()
 
     def __float__(self) -> float:
+        """``float(t)`` (and ``math.exp(t)``, which calls it). On a tensor that requires grad, while grad mode is
+        on, it warns once in a process, as PyTorch does: the number is cut off from the graph (``float(loss)``
+        in a sum kept for printing is fine; ``w = float(w) * 2`` silently stops training ``w``)."""
+        if self._requires_grad and STATE.switches[0]:
+            warn_once("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                      "Consider using tensor.detach() first.")
         return float(self._one_number("float"))
 
     def __int__(self) -> int:
@@ -773,7 +782,9 @@ class Tensor:
             raise TypeError(f"{ufunc.__name__}: cannot compare a tensor with {other!r}; compare with a number or a "
                             "tensor")
         other = lift(other, self).array
-        return untracked(recorded_call(_compared, ufunc, self.array, other))  # a kernel of a compiled step
+        # a kernel of a compiled step
+        return untracked(broadcast_call(ufunc.__name__, lambda a, b: recorded_call(_compared, ufunc, a, b),
+                                        self.array, other))
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(np.less, other)
@@ -998,7 +1009,14 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:
-        """All dims reversed (for a matrix: the transpose)."""
+        """All dims reversed (for a matrix: the transpose). On other than 2 dims PyTorch deprecates it, and so it
+        warns as PyTorch does, once in a process: ``x.mT`` transposes a batch of matrices."""
+        if self.array.ndim != 2:
+            warn_once("Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases."
+                      if self.array.ndim == 0 else
+                      "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and "
+                      "it will throw an error in a future release. Consider `x.mT` to transpose batches of matrices "
+                      "or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.")
         if self.array.ndim < 2:
             return self
         return view_of(self, ops.PERMUTE, tuple(reversed(range(self.array.ndim))))
@@ -1394,15 +1412,12 @@ def _binary(op: ops.Op, a: Tensor, b: Any, *settings: Any) -> Tensor:
             _check_bool_operand(op, a_data.dtype, b_data)
         # a kernel of a compiled step
         a_data, b_data = recorded_call(promote_to_float if op.float_result else promote, a_data, b_data)
-    try:
+    try:  # broadcast_call's rule, written out on this hot path
         return apply(op, (a, b), a_data, b_data, *settings)
     except ValueError:
-        if broadcastable(a.shape, b.shape):
+        if (error := broadcast_error(op.name, a.shape, b.shape)) is None:
             raise  # not a shape problem: let the real error through
-        raise RuntimeError(
-            f"{op.name}: shapes {shape_text(a.shape)} and {shape_text(b.shape)} cannot be broadcast "
-            "together (sizes must match or be 1, aligned from the right)"
-        ) from None
+        raise error from None
 
 
 def _fits(shape: tuple, size: int) -> bool:

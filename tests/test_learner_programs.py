@@ -7,6 +7,7 @@ Each program runs twice in its own process: with PyTorch, and with ``import torc
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,10 +21,14 @@ TOLERANCE = {"float32": 1e-4, "float64": 1e-9}
 
 
 def run(program: Path, *flags: str) -> dict:
+    """The program's ``dtype`` and ``results``, and in ``warnings`` the warnings it showed: (kind, first clause)."""
     done = subprocess.run([sys.executable, str(HERE / "run_one.py"), *flags, str(program)],
                           capture_output=True, text=True, timeout=600, cwd=HERE)
     assert done.returncode == 0, f"{program.name} {' '.join(flags)} failed:\n{done.stderr[-3000:]}"
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    found["warnings"] = [[kind, re.split(r"[,.:] ", message)[0]]
+                         for kind, message in re.findall(r"^\S.*?:\d+: (\w*Warning): (.*)$", done.stderr, re.M)]
+    return found
 
 
 def assert_close(ours, theirs, rtol: float, where: str) -> None:
@@ -42,12 +47,15 @@ def assert_close(ours, theirs, rtol: float, where: str) -> None:
                                    rtol=rtol, atol=rtol * 1e-3, err_msg=where)
 
 
-def assert_pytorchs_numbers(program: Path) -> None:
-    """Run ``program`` with PyTorch and with glassgrad; its ``results`` must agree to its dtype's tolerance."""
+def assert_pytorchs_numbers(program: Path, same_warnings: bool = False) -> None:
+    """Run ``program`` with PyTorch and with glassgrad; its ``results`` must agree to its dtype's tolerance and,
+    with ``same_warnings``, the warnings it shows too (their kinds and first clauses, in order)."""
     theirs = run(program)
     ours = run(program, "--glassgrad")
     assert ours["dtype"] == theirs["dtype"]
     assert_close(ours["results"], theirs["results"], TOLERANCE[theirs["dtype"]], program.stem)
+    if same_warnings:
+        assert ours["warnings"] == theirs["warnings"], program.stem
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=[path.stem for path in PROGRAMS])

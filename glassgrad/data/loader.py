@@ -19,6 +19,7 @@ How big a batch is decides which flavour of gradient descent a training loop doe
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
 
@@ -54,7 +55,8 @@ class DataLoader:
     * ``num_workers``, ``pin_memory``, ``timeout``, ``worker_init_fn``, ``multiprocessing_context``,
       ``prefetch_factor``, ``persistent_workers``, ``pin_memory_device``, ``in_order``: accepted so
       PyTorch code runs; glassgrad loads every batch in the calling process (PyTorch's
-      ``num_workers=0``), which gives the same batches.
+      ``num_workers=0``), which gives the same batches. ``pin_memory=True`` warns at each epoch's start, as
+      PyTorch's does on a machine without a GPU.
 
     An :class:`~glassgrad.data.dataset.IterableDataset` is read as a stream: its samples in the order it
     yields them, ``batch_size`` at a time (no ``shuffle`` or ``sampler``: the stream decides the order).
@@ -108,6 +110,7 @@ class DataLoader:
         self.sampler = sampler
         self.batch_sampler = batch_sampler
         self.collate_fn = collate_fn
+        self.pin_memory = bool(pin_memory)
         self._generator = generator if generator is not None else (
             np.random.default_rng(seed) if seed is not None else None)
 
@@ -125,6 +128,9 @@ class DataLoader:
         return -(-samples // self.batch_size)
 
     def __iter__(self) -> Iterator[Any]:
+        if self.pin_memory:  # PyTorch's warning on a machine without a GPU: here there never is one
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
+                          "memory won't be used.", UserWarning, stacklevel=2)
         if self.batch_size is None:
             return self._samples()
         if isinstance(self.dataset, IterableDataset):

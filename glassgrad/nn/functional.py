@@ -278,6 +278,14 @@ def _class_layout(input: object, target: object, name: str) -> tuple[Tensor, Any
         return logits, target, None
     floating = target.dtype.kind == "f" and target.ndim == logits.ndim
     if logits.ndim == 1:
+        if not floating and name == "cross_entropy" and target.shape == logits.shape:
+            raise RuntimeError(f"{name}: a target of the scores' shape {shape_text(logits.shape)} holds class "
+                               f"probabilities, which must be floats, got {target.dtype}; one class index has "
+                               "shape () or (1,)")
+        if not floating and (target.ndim > 1 or target.array.size != 1):  # PyTorch: ValueError for more labels
+            raise (RuntimeError if target.ndim > 1 else ValueError)(
+                f"{name}: scores of shape {shape_text(logits.shape)} are one sample, so the target is one class "
+                f"index (shape () or (1,)), got target shape {shape_text(target.shape)}")
         return logits.unsqueeze(0), target.unsqueeze(0) if floating else target.reshape(1), ()
     classes = logits.shape[1]
     expected = logits.shape if floating else (logits.shape[0], *logits.shape[2:])
@@ -873,7 +881,8 @@ def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: fl
 
 def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
              align_corners: bool | None = None) -> Tensor:
-    """PyTorch's deprecated name of :func:`interpolate`."""
+    """PyTorch's deprecated name of :func:`interpolate` (it warns, as PyTorch's does)."""
+    warnings.warn("F.upsample is deprecated: use F.interpolate (the same arguments)", stacklevel=2)
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 

@@ -23,6 +23,7 @@ Size([3, 5, 8])
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +35,7 @@ from ..device import check_device
 from ..tensor import Tensor
 from . import functional as F
 from . import init
+from .activation import GELU, ReLU
 from .attention import MultiheadAttention
 from .dropout import Dropout
 from .linear import Linear, check_size, float_dtype
@@ -197,6 +199,23 @@ def _check_norm(norm: Any, owner: str) -> Module | None:
     return norm
 
 
+def _no_fast_path_reason(layer: Module) -> str:
+    """Why PyTorch's nested-tensor fast path would not take ``layer`` (empty where it would): its first reason."""
+    if not isinstance(layer, TransformerEncoderLayer):
+        return "encoder_layer was not TransformerEncoderLayer"
+    if layer.norm_first:
+        return "encoder_layer.norm_first was True"
+    if not layer.batch_first:
+        return "encoder_layer.self_attn.batch_first was not True(use batch_first for better inference performance)"
+    if layer.self_attn.in_proj_bias is None:
+        return "encoder_layer.self_attn was passed bias=False"
+    if not (layer.activation in (F.relu, F.gelu) or isinstance(layer.activation, (ReLU, GELU))):
+        return "encoder_layer.activation_relu_or_gelu was not True"
+    if layer.self_attn.num_heads % 2:
+        return "encoder_layer.self_attn.num_heads is odd"
+    return ""
+
+
 class TransformerEncoder(Module):
     """``num_layers`` copies of ``encoder_layer`` applied in turn, then ``norm`` (if given).
 
@@ -209,6 +228,10 @@ class TransformerEncoder(Module):
         self.layers = _clones(encoder_layer, num_layers, "TransformerEncoder")
         self.num_layers = len(self.layers)
         self.norm = _check_norm(norm, "TransformerEncoder")
+        reason = _no_fast_path_reason(encoder_layer)
+        if enable_nested_tensor and reason:  # glassgrad has no nested tensors; PyTorch's warning, word for word
+            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False because {reason}",
+                          UserWarning, stacklevel=2)
 
     def config(self) -> dict[str, Any]:
         return {"num_layers": self.num_layers}
