@@ -94,8 +94,6 @@ def test_float_of_a_tensor_in_the_graph_warns_once_per_process(torch):
     assert shown[0].stdout == shown[1].stdout == "1 11 <string>\n"
 
 
-@pytest.mark.xfail(strict=True, reason="glassgrad/optim/lbfgs.py (outside this suite's area) calls float(loss) on the "
-                                       "closure's loss with grad mode on; PyTorch's LBFGS.step runs under no_grad")
 def test_lbfgs_gives_no_conversion_warning():
     """LBFGS converts the closure's loss to a number inside ``step``; PyTorch does it with grad mode off, so the
     learner sees no warning."""

@@ -237,7 +237,7 @@ class LBFGS(Optimizer):
         saved = [param.array.copy() for param in self._params]
         self._add(step, direction, report=False)
         with enable_grad():
-            loss = float(closure())
+            loss = _loss_number(closure())
         grad = self._flat_grad()
         for param, values in zip(self._params, saved):
             np.copyto(param.array, values)
@@ -261,7 +261,7 @@ class LBFGS(Optimizer):
 
         with enable_grad():
             original_loss = closure()
-        loss = float(original_loss)
+        loss = _loss_number(original_loss)
         evaluations = 1
         state["func_evals"] += 1
         flat_grad = self._flat_grad()
@@ -313,7 +313,7 @@ class LBFGS(Optimizer):
                 self._add(t, d)
                 if iteration != max_iter:
                     with enable_grad():
-                        loss = float(closure())
+                        loss = _loss_number(closure())
                     flat_grad = self._flat_grad()
                     found = 1
             evaluations += found
@@ -325,3 +325,9 @@ class LBFGS(Optimizer):
         state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_steps, ro=ro, H_diag=h_diag,
                      prev_flat_grad=previous_grad, prev_loss=previous_loss)
         return original_loss
+
+
+def _loss_number(loss: Any) -> float:
+    """The closure's loss (a tensor, or a number) as a Python float: ``.item()``, which, unlike ``float(loss)`` of a
+    tensor in the graph, warns of nothing (PyTorch's step reads it with grad mode off, so a learner sees no warning)."""
+    return loss.item() if isinstance(loss, Tensor) else float(loss)
