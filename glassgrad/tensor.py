@@ -261,7 +261,7 @@ class Tensor:
                 f"only Tensors of floating point dtype can require gradients, but this one is "
                 f"{self.dtype}: convert it first, e.g. t.float()"
             )
-        if self._op is not None and not value:
+        if self._op is not None:
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables; "
                 "use t.detach() to get a tensor without a graph"
@@ -309,6 +309,11 @@ class Tensor:
         self._grad = value
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return ``self``. A non-leaf (made by an op) already requires grad:
+        ``requires_grad_()`` leaves it so, as PyTorch; only the attribute setter and ``requires_grad_(False)``
+        refuse it."""
+        if requires_grad and self._op is not None:
+            return self
         self.requires_grad = requires_grad
         return self
 
