@@ -873,7 +873,8 @@ def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: fl
 
 def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
              align_corners: bool | None = None) -> Tensor:
-    """PyTorch's deprecated name of :func:`interpolate`."""
+    """PyTorch's deprecated name of :func:`interpolate` (it warns, as PyTorch's does)."""
+    warnings.warn("F.upsample is deprecated: use F.interpolate with the same arguments", stacklevel=2)
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
