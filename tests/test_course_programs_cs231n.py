@@ -1,0 +1,105 @@
+"""Programs written the way a university vision course's PyTorch assignments are written (numerical gradient checks
+of a two-layer net, naive loop layers against the built-ins, saliency maps, fooling images and class visualization,
+Grad-CAM with hooks and guided backpropagation, style transfer, GAN losses, RNN captioning with masked attention,
+the three levels of the PyTorch API with checkpoints, contrastive self-supervised losses), each run unchanged under
+PyTorch 2.13 and under glassgrad (``import torch`` giving glassgrad), with the same numbers: rtol 1e-4 in float32,
+1e-9 in float64. Weights and data come from NumPy so both start alike; random draws are compared only by shape.
+
+The programs live in ``tests/learner_programs/cs231n/``; below them, what glassgrad once did differently."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from test_learner_programs import assert_pytorchs_numbers
+
+import glassgrad as gg
+
+CS231N_PROGRAMS = Path(__file__).parent / "learner_programs" / "cs231n"
+PROGRAMS = sorted(CS231N_PROGRAMS.glob("*.py"))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("program", PROGRAMS, ids=[path.stem for path in PROGRAMS])
+def test_a_vision_course_program_gives_pytorchs_numbers(program, torch):
+    assert_pytorchs_numbers(program)
+
+
+def _made_by_an_op(library, how):
+    weights = library.ones(3, 4, requires_grad=True)
+    return {"scaled": lambda: weights * 0.1, "viewed": lambda: weights.view(12),
+            "indexed": lambda: weights[0], "summed": lambda: weights.sum()}[how]()
+
+
+def _requires_grad_outcome(library, how, value, spelling):
+    made = _made_by_an_op(library, how)
+    try:
+        if spelling == "attribute":
+            made.requires_grad = value
+        else:
+            made.requires_grad_(value)
+    except Exception as error:  # noqa: BLE001 (the type is what is compared)
+        return type(error)
+    return made.requires_grad, made.is_leaf
+
+
+@pytest.mark.torch
+@given(how=st.sampled_from(["scaled", "viewed", "indexed", "summed"]), value=st.booleans(),
+       spelling=st.sampled_from(["attribute", "method"]))
+def test_requires_grad_of_a_tensor_made_by_an_op_changes_as_in_pytorch(how, value, spelling, torch):
+    """``w = torch.randn(D, H, requires_grad=True) * scale`` and then ``w.requires_grad = True`` (the flag meant for
+    the leaf, set on the scaled copy) raises RuntimeError in PyTorch ("you can only change requires_grad flags of
+    leaf variables"): the optimizer would update a tensor whose ``.grad`` stays None. glassgrad accepted it silently
+    (it refused only ``False``). ``requires_grad_()`` (True) on such a tensor is allowed in both, and changes
+    nothing."""
+    ours = _requires_grad_outcome(gg, how, value, spelling)
+    theirs = _requires_grad_outcome(torch, how, value, spelling)
+    assert ours == theirs
+    if theirs is RuntimeError:
+        with pytest.raises(RuntimeError, match="leaf variables; use t.detach()"):
+            _made_by_an_op(gg, how).requires_grad = value
+
+
+def _pad_outcome(library, shape, amounts, mode):
+    x = library.arange(float(np.prod(shape))).reshape(shape)
+    try:
+        return tuple(library.nn.functional.pad(x, amounts, mode=mode).shape)
+    except Exception as error:  # noqa: BLE001 (the type is what is compared)
+        return type(error)
+
+
+@pytest.mark.torch
+@given(shape=st.lists(st.integers(2, 3), min_size=1, max_size=6), pairs=st.integers(1, 3),
+       mode=st.sampled_from(["reflect", "replicate", "circular"]))
+def test_padding_by_copying_takes_the_inputs_pytorch_takes(shape, pairs, mode, torch):
+    """``F.pad(x, (1, 1), mode='reflect')`` of an image batch (N, C, H, W) -- the padding meant for (pad, pad, pad,
+    pad) -- raises NotImplementedError in PyTorch ("Padding size 2 is not supported for 4D input tensor"): a
+    non-constant mode pads the last k dims of an input with k + 1 or k + 2 dims. glassgrad padded the last dim alone;
+    now it raises the same error, saying which amounts fit. Where PyTorch pads, the shapes agree."""
+    amounts = (1,) * (2 * pairs)
+    ours = _pad_outcome(gg, tuple(shape), amounts, mode)
+    assert ours == _pad_outcome(torch, tuple(shape), amounts, mode)
+
+
+@pytest.mark.torch
+@given(shape=st.sampled_from([(1, 2, 4), (2, 1, 3, 3)]), scale_factor=st.sampled_from([2, 3]),
+       mode=st.sampled_from(["nearest", "linear_or_bilinear"]))
+def test_upsample_warns_that_it_is_deprecated_as_pytorch(shape, scale_factor, mode, torch):
+    """``F.upsample(x, scale_factor=2)`` (older course code) warns in PyTorch that ``interpolate`` is the name now;
+    glassgrad computed silently. The same UserWarning, and the same numbers."""
+    mode = mode if mode == "nearest" else ("linear" if len(shape) == 3 else "bilinear")
+    x = np.arange(float(np.prod(shape))).reshape(shape)
+    outputs, caught = [], []
+    for library in (gg, torch):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            outputs.append(library.nn.functional.upsample(library.tensor(x), scale_factor=scale_factor,
+                                                          mode=mode).numpy())
+        caught.append([(warning.category, "deprecated" in str(warning.message)) for warning in seen])
+    assert caught[0] == caught[1] == [(UserWarning, True)]
+    np.testing.assert_allclose(outputs[0], outputs[1], rtol=1e-12)
