@@ -892,12 +892,14 @@ class Tensor:
     def softmax(self, dim: int, dtype: Any = None) -> Tensor:
         """``eᶻ / Σ eᶻ`` along ``dim``, in ``dtype`` if given (the tensor converted first). ``dim`` must be given,
         as in PyTorch (only the older ``F.softmax`` picks one, with a warning)."""
-        x = _floating_only(self if dtype is None else self.to(resolve_dtype(dtype)), "softmax")
+        x = _floating_only(self if dtype is None else self.to(resolve_dtype(dtype)), "softmax",
+                           error=NotImplementedError)
         return apply(ops.SOFTMAX, (x,), x.array, check_dim(x, dim, "softmax"))
 
     def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
         """``z − log Σ eᶻ`` along ``dim``, in ``dtype`` if given (the tensor converted first)."""
-        x = _floating_only(self if dtype is None else self.to(resolve_dtype(dtype)), "log_softmax")
+        x = _floating_only(self if dtype is None else self.to(resolve_dtype(dtype)), "log_softmax",
+                           error=NotImplementedError)
         return apply(ops.LOG_SOFTMAX, (x,), x.array, check_dim(x, dim, "log_softmax"))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
@@ -1463,12 +1465,14 @@ def _reduce(op: ops.Op, tensor: Tensor, dim, keepdim, axis, keepdims, *extra) ->
     return apply(op, (tensor,), tensor.array, axis, *extra, keep)
 
 
-def _floating_only(tensor: Tensor, name: str, other_fix: str = "") -> Tensor:
+def _floating_only(tensor: Tensor, name: str, other_fix: str = "",
+                   error: type[Exception] = RuntimeError) -> Tensor:
     """``tensor``, if it holds floats; integers and bools are refused, as PyTorch refuses them (mean, var, softmax
-    …); ``other_fix`` names another way out (``mean(dtype=…)``)."""
+    …); ``other_fix`` names another way out (``mean(dtype=…)``); ``error`` is PyTorch's type for that op
+    (NotImplementedError where PyTorch has no integer kernel, as for softmax)."""
     if not is_floating(tensor.array.dtype):
-        raise RuntimeError(f"{name}: needs a floating tensor, got {tensor.array.dtype}; use t.float().{name}(...)"
-                           f"{other_fix}")
+        raise error(f"{name}: needs a floating tensor, got {tensor.array.dtype}; use t.float().{name}(...)"
+                    f"{other_fix}")
     return tensor
 
 

@@ -103,3 +103,27 @@ def test_upsample_warns_that_it_is_deprecated_as_pytorch(shape, scale_factor, mo
         caught.append([(warning.category, "deprecated" in str(warning.message)) for warning in seen])
     assert caught[0] == caught[1] == [(UserWarning, True)]
     np.testing.assert_allclose(outputs[0], outputs[1], rtol=1e-12)
+
+
+def _integer_outcome(library, name, dtype, dim):
+    x = library.tensor([[1, 0, 2], [3, 5, 4]], dtype=getattr(library, dtype))
+    functional = library.nn.functional
+    call = {"softmax": lambda: functional.softmax(x, dim=dim), "log_softmax": lambda: functional.log_softmax(x, dim),
+            "Tensor.softmax": lambda: x.softmax(dim), "layer_norm": lambda: functional.layer_norm(x, (3,))}[name]
+    try:
+        return call().tolist(), None
+    except Exception as error:  # noqa: BLE001 (the type is what is compared)
+        return type(error), str(error)
+
+
+@pytest.mark.torch
+@given(name=st.sampled_from(["softmax", "log_softmax", "Tensor.softmax", "layer_norm"]),
+       dtype=st.sampled_from(["int64", "int32", "uint8", "bool"]), dim=st.sampled_from([0, 1, -1]))
+def test_softmax_of_integer_scores_fails_with_pytorchs_error_type(name, dtype, dim, torch):
+    """Scores left as integers (``F.softmax(torch.tensor([[1, 2]]), dim=1)``, the tensor built from a list of ints)
+    raise NotImplementedError in PyTorch (no integer kernel: "softmax_lastdim_kernel_impl
+    not implemented for 'Long'"), and so does layer_norm; glassgrad raised RuntimeError (NotImplementedError's base,
+    so ``except RuntimeError`` catches both). Now the same type, the message still naming the fix (``.float()``)."""
+    (ours, message), (theirs, _) = (_integer_outcome(library, name, dtype, dim) for library in (gg, torch))
+    assert ours == theirs
+    assert message is None or "needs a floating tensor, got" in message
