@@ -411,6 +411,12 @@ class Tensor:
         return self.array.tolist()
 
     def __float__(self) -> float:
+        """``float(t)`` (also ``"%.4f" % loss`` and ``math.sqrt(t)``, which call it): of a tensor that requires grad
+        it warns, as PyTorch does, that the number leaves the graph (``item()`` and ``int(t)`` stay silent there)."""
+        if self._requires_grad:
+            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior: "
+                          "the number is cut from the graph; use t.item() or t.detach() first", UserWarning,
+                          stacklevel=2)
         return float(self._one_number("float"))
 
     def __int__(self) -> int:

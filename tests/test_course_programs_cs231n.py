@@ -9,6 +9,7 @@ The programs live in ``tests/learner_programs/cs231n/``; below them, what glassg
 
 from __future__ import annotations
 
+import math
 import warnings
 from pathlib import Path
 
@@ -127,3 +128,34 @@ def test_softmax_of_integer_scores_fails_with_pytorchs_error_type(name, dtype, d
     (ours, message), (theirs, _) = (_integer_outcome(library, name, dtype, dim) for library in (gg, torch))
     assert ours == theirs
     assert message is None or "needs a floating tensor, got" in message
+
+
+SCALAR_SPELLINGS = {"float(t)": float, "'%.3f' % t": lambda t: "%.3f" % t,  # noqa: UP031 (the learner's spelling)
+                    "'%d' % t": lambda t: "%d" % t,  # noqa: UP031
+                    "math.sqrt(t)": math.sqrt, "int(t)": int, "t.item()": lambda t: t.item(),
+                    "f'{t:.3f}'": lambda t: f"{t:.3f}"}
+
+
+def _warns_converting(library, spelling, requires_grad, made_by_an_op):
+    weights = library.tensor([1.5, 2.0], requires_grad=requires_grad)
+    loss = (weights * weights).sum() if made_by_an_op else weights[0].detach().requires_grad_(requires_grad)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        number = SCALAR_SPELLINGS[spelling](loss)
+    return number, [warning.category for warning in caught if "Converting a tensor with requires_grad" in
+                    str(warning.message)]
+
+
+@pytest.mark.torch
+@given(spelling=st.sampled_from(sorted(SCALAR_SPELLINGS)), requires_grad=st.booleans(), made_by_an_op=st.booleans())
+def test_float_of_a_tensor_that_requires_grad_warns_as_pytorch(spelling, requires_grad, made_by_an_op, torch):
+    """``print('loss = %.4f' % loss)`` or ``float(loss)`` on a loss that requires grad warns in PyTorch 2.13
+    ("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior"; once per process,
+    every time with ``set_warn_always(True)``); ``loss.item()`` and ``int(loss)`` do not. glassgrad was silent; now the
+    same UserWarning for the same spellings, whose showing Python's warning filters decide."""
+    torch.set_warn_always(True)
+    try:
+        theirs = _warns_converting(torch, spelling, requires_grad, made_by_an_op)
+    finally:
+        torch.set_warn_always(False)
+    assert _warns_converting(gg, spelling, requires_grad, made_by_an_op) == theirs
