@@ -159,3 +159,31 @@ def test_float_of_a_tensor_that_requires_grad_warns_as_pytorch(spelling, require
     finally:
         torch.set_warn_always(False)
     assert _warns_converting(gg, spelling, requires_grad, made_by_an_op) == theirs
+
+
+def _nested_tensor_warnings(library, norm_first, batch_first, bias, activation, nhead, enable_nested_tensor):
+    nn = library.nn
+    activation = {"ReLU()": nn.ReLU(), "GELU()": nn.GELU(), "tanh": library.tanh}.get(activation, activation)
+    layer = nn.TransformerEncoderLayer(4, nhead, 8, activation=activation, batch_first=batch_first,
+                                       norm_first=norm_first, bias=bias)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        nn.TransformerEncoder(layer, 2, enable_nested_tensor=enable_nested_tensor)
+    return [(warning.category, str(warning.message)) for warning in caught]
+
+
+@pytest.mark.torch
+@given(norm_first=st.booleans(), batch_first=st.booleans(), bias=st.booleans(),
+       activation=st.sampled_from(["relu", "gelu", "ReLU()", "GELU()", "tanh"]), nhead=st.sampled_from([1, 2, 4]),
+       enable_nested_tensor=st.booleans())
+def test_an_encoder_stack_warns_about_nested_tensors_as_pytorch(norm_first, batch_first, bias, activation, nhead,
+                                                                 enable_nested_tensor, torch):
+    """``nn.TransformerEncoder(nn.TransformerEncoderLayer(d, h), num_layers)`` with the default ``batch_first=False``
+    warns in PyTorch that its nested-tensor fast path is off, and why (the first of: norm_first, batch_first,
+    bias=False, another activation than ReLU/GELU, an odd head count); glassgrad was silent. The same UserWarning with
+    PyTorch's reason, and the way to say it is meant (``enable_nested_tensor=False``)."""
+    settings = (norm_first, batch_first, bias, activation, nhead, enable_nested_tensor)
+    ours, theirs = (_nested_tensor_warnings(library, *settings) for library in (gg, torch))
+    assert [category for category, _ in ours] == [category for category, _ in theirs]
+    for (_, mine), (_, reference) in zip(ours, theirs):
+        assert mine.startswith(reference) and "enable_nested_tensor=False" in mine

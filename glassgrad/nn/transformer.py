@@ -23,6 +23,7 @@ Size([3, 5, 8])
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +35,7 @@ from ..device import check_device
 from ..tensor import Tensor
 from . import functional as F
 from . import init
+from .activation import GELU, ReLU
 from .attention import MultiheadAttention
 from .dropout import Dropout
 from .linear import Linear, check_size, float_dtype
@@ -197,15 +199,36 @@ def _check_norm(norm: Any, owner: str) -> Module | None:
     return norm
 
 
+def _why_no_nested_tensor(layer: Module) -> str | None:
+    """The first reason PyTorch gives for not running ``layer``'s stack on nested tensors (its fast path for padded
+    batches), in PyTorch's order; None where it would."""
+    if not isinstance(layer, TransformerEncoderLayer):
+        return "encoder_layer was not TransformerEncoderLayer"
+    relu_or_gelu = layer.activation in (F.relu, F.gelu) or isinstance(layer.activation, (ReLU, GELU))
+    reasons = ((layer.norm_first, "encoder_layer.norm_first was True"),
+               (not layer.batch_first,
+                "encoder_layer.self_attn.batch_first was not True(use batch_first for better inference performance)"),
+               (layer.self_attn.in_proj_bias is None, "encoder_layer.self_attn was passed bias=False"),
+               (not relu_or_gelu, "encoder_layer.activation_relu_or_gelu was not True"),
+               (layer.self_attn.num_heads % 2 == 1, "encoder_layer.self_attn.num_heads is odd"))
+    return next((reason for applies, reason in reasons if applies), None)
+
+
 class TransformerEncoder(Module):
     """``num_layers`` copies of ``encoder_layer`` applied in turn, then ``norm`` (if given).
 
     ``forward(src, mask=None, src_key_padding_mask=None, is_causal=None)`` passes the masks to every layer.
+    glassgrad has no nested tensors; ``enable_nested_tensor=True`` (the default) with a layer PyTorch would not
+    run on them warns as PyTorch does, saying why (``batch_first=False``, ``norm_first=True``, …).
     """
 
     def __init__(self, encoder_layer: TransformerEncoderLayer, num_layers: int, norm: Module | None = None,
                  enable_nested_tensor: bool = True, mask_check: bool = True) -> None:
         super().__init__()
+        reason = _why_no_nested_tensor(encoder_layer) if enable_nested_tensor else None
+        if reason:
+            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False because {reason} "
+                          "(pass enable_nested_tensor=False to say it is meant)", UserWarning, stacklevel=2)
         self.layers = _clones(encoder_layer, num_layers, "TransformerEncoder")
         self.num_layers = len(self.layers)
         self.norm = _check_norm(norm, "TransformerEncoder")
