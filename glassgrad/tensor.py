@@ -100,33 +100,54 @@ def legacy_array(args: tuple, dtype: np.dtype, name: str) -> np.ndarray:
         return data.array
     if isinstance(data, (str, bytes)):
         raise TypeError(f"{name}({data!r}): the data must be numbers, not text")
-    if not isinstance(data, np.ndarray) and np.ndim(data) == 0:
+    if not isinstance(data, (np.ndarray, list, tuple)) and np.ndim(data) == 0:
         raise TypeError(f"{name}({data!r}): the data must be a sequence of numbers (a single number is a size only "
                         f"when whole); for a 0-d tensor use gg.tensor({data!r})")
-    return as_array(tensors_as_numbers(data), dtype)
+    return as_array(tensors_as_numbers(data, stacklevel=3), dtype)  # the caller of Tensor() or FloatTensor()
 
 
-def tensors_as_numbers(data: Any) -> Any:
+def tensors_as_numbers(data: Any, stacklevel: int) -> Any:
     """``data``, a list or tuple, with each tensor in it read as the one number it holds, in its dtype, as PyTorch
     reads them: ``tensor([loss_a, loss_b])`` is 1-d even where each loss has shape (1,) (NumPy would read them as
     lists, and make it 2-d). A tensor of more numbers is refused. Other data, and lists whose first entry is not a
     tensor (the common case, found by looking down the first entries only), are left as they are. Read by
-    ``gg.tensor`` and the legacy constructors (``torch.Tensor([...])``) alike."""
+    ``gg.tensor`` and the legacy constructors (``torch.Tensor([...])``) alike. A tensor that requires grad among
+    them warns as ``float(t)`` does (its number leaves the graph); ``stacklevel`` is the caller's own, as it would
+    pass it to ``warnings.warn``."""
     first = data
     while type(first) in (list, tuple) and first:
         first = first[0]
-    return _entries_as_numbers(data) if first is not data and isinstance(first, Tensor) else data
+    if first is data or not isinstance(first, Tensor):
+        return data
+    in_a_graph: list[Tensor] = []
+    numbers = _entries_as_numbers(data, in_a_graph)
+    if in_a_graph:
+        warn_number_leaves_graph(stacklevel + 1)
+    return numbers
 
 
-def _entries_as_numbers(data: Any) -> Any:
+def _entries_as_numbers(data: Any, in_a_graph: list[Tensor]) -> Any:
+    """``data`` with each tensor read as its one number; the tensors that require grad are added to
+    ``in_a_graph``."""
     if isinstance(data, (list, tuple)):
-        return [_entries_as_numbers(entry) for entry in data]
+        return [_entries_as_numbers(entry, in_a_graph) for entry in data]
     if isinstance(data, Tensor):
         if data.array.size != 1:
             raise ValueError(f"tensor(): a tensor inside a list is read as one number, but this one has shape "
                              f"{shape_text(data.shape)}; join tensors with gg.stack(tensors) (or gg.cat) instead")
+        if data._requires_grad:
+            in_a_graph.append(data)
         return data.array.reshape(())
     return data
+
+
+def warn_number_leaves_graph(stacklevel: int) -> None:
+    """PyTorch's warning when a tensor that requires grad becomes a plain number (``float(loss)``,
+    ``torch.tensor([loss_a, loss_b])``): the number is no longer part of the graph, so no gradient reaches the
+    tensor through it."""
+    warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior: the "
+                  "number is cut from the graph; use t.item() or t.detach() first (torch.stack keeps a list of "
+                  "tensors in the graph)", UserWarning, stacklevel=stacklevel + 1)
 
 
 _NOT_COPIED = ("__weakref__", "__dict__", "_view_of", "_view_how", "_viewed")
@@ -414,9 +435,7 @@ class Tensor:
         """``float(t)`` (also ``"%.4f" % loss`` and ``math.sqrt(t)``, which call it): of a tensor that requires grad
         it warns, as PyTorch does, that the number leaves the graph (``item()`` and ``int(t)`` stay silent there)."""
         if self._requires_grad:
-            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior: "
-                          "the number is cut from the graph; use t.item() or t.detach() first", UserWarning,
-                          stacklevel=2)
+            warn_number_leaves_graph(2)
         return float(self._one_number("float"))
 
     def __int__(self) -> int:

@@ -187,3 +187,42 @@ def test_an_encoder_stack_warns_about_nested_tensors_as_pytorch(norm_first, batc
     assert [category for category, _ in ours] == [category for category, _ in theirs]
     for (_, mine), (_, reference) in zip(ours, theirs):
         assert mine.startswith(reference) and "enable_nested_tensor=False" in mine
+
+
+LIST_SPELLINGS = {
+    "tensor([a, b])": lambda library, a, b: library.tensor([a, b]),
+    "tensor([[a], [b]])": lambda library, a, b: library.tensor([[a], [b]]),
+    "tensor((a, b))": lambda library, a, b: library.tensor((a, b)),
+    "as_tensor([a])": lambda library, a, b: library.as_tensor([a]),
+    "Tensor([a, b])": lambda library, a, b: library.Tensor([a, b]),
+    "FloatTensor([a])": lambda library, a, b: library.FloatTensor([a]),
+    "a.new_tensor([a, b])": lambda library, a, b: a.new_tensor([a, b]),
+    "tensor(a)": lambda library, a, b: library.tensor(a),
+}
+
+
+def _list_warnings(library, spelling, requires_grad):
+    weights = library.tensor([1.5, -2.0], requires_grad=requires_grad)
+    first, second = weights * 2
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        made = LIST_SPELLINGS[spelling](library, first, second)
+    return made.tolist(), sorted({str(warning.message)[:30] for warning in caught}), {warning.filename
+                                                                                      for warning in caught}
+
+
+@pytest.mark.torch
+@given(spelling=st.sampled_from(sorted(LIST_SPELLINGS)), requires_grad=st.booleans())
+def test_a_list_of_tensors_that_require_grad_warns_at_the_learners_line(spelling, requires_grad, torch):
+    """``torch.tensor([loss_real, loss_fake])`` (a GAN's two losses collected for a plot, or summed that way by
+    mistake) warns in PyTorch that each number leaves the graph, as ``float(t)`` does; glassgrad was silent. Now the
+    same UserWarning, pointing at the learner's line, as does ``torch.tensor(t)``'s copy warning (it pointed into
+    glassgrad's keyword wrapper)."""
+    torch.set_warn_always(True)
+    try:
+        theirs = _list_warnings(torch, spelling, requires_grad)
+    finally:
+        torch.set_warn_always(False)
+    ours = _list_warnings(gg, spelling, requires_grad)
+    assert ours[:2] == theirs[:2]
+    assert ours[2] <= {__file__}
