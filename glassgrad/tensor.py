@@ -36,6 +36,7 @@ and only floating tensors can require grad.
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 from collections import namedtuple
 from collections.abc import Callable
@@ -433,8 +434,11 @@ class Tensor:
 
     def __float__(self) -> float:
         """``float(t)`` (also ``"%.4f" % loss`` and ``math.sqrt(t)``, which call it): of a tensor that requires grad
-        it warns, as PyTorch does, that the number leaves the graph (``item()`` and ``int(t)`` stay silent there)."""
-        if self._requires_grad:
+        it warns, as PyTorch does, that the number leaves the graph (``item()`` and ``int(t)`` stay silent there, and
+        so does ``float(t)`` under ``no_grad``). glassgrad's own modules reading a number this way stay silent too:
+        an optimizer reads its closure's loss where PyTorch's reads it under ``no_grad``."""
+        if self._requires_grad and (STATE.switches[0] or STATE.inference) \
+                and not sys._getframe(1).f_globals.get("__name__", "").startswith("glassgrad."):
             warn_number_leaves_graph(2)
         return float(self._one_number("float"))
 

@@ -136,10 +136,10 @@ SCALAR_SPELLINGS = {"float(t)": float, "'%.3f' % t": lambda t: "%.3f" % t,  # no
                     "f'{t:.3f}'": lambda t: f"{t:.3f}"}
 
 
-def _warns_converting(library, spelling, requires_grad, made_by_an_op):
+def _warns_converting(library, spelling, requires_grad, made_by_an_op, under_no_grad):
     weights = library.tensor([1.5, 2.0], requires_grad=requires_grad)
     loss = (weights * weights).sum() if made_by_an_op else weights[0].detach().requires_grad_(requires_grad)
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, library.set_grad_enabled(not under_no_grad):
         warnings.simplefilter("always")
         number = SCALAR_SPELLINGS[spelling](loss)
     return number, [warning.category for warning in caught if "Converting a tensor with requires_grad" in
@@ -147,18 +147,22 @@ def _warns_converting(library, spelling, requires_grad, made_by_an_op):
 
 
 @pytest.mark.torch
-@given(spelling=st.sampled_from(sorted(SCALAR_SPELLINGS)), requires_grad=st.booleans(), made_by_an_op=st.booleans())
-def test_float_of_a_tensor_that_requires_grad_warns_as_pytorch(spelling, requires_grad, made_by_an_op, torch):
+@given(spelling=st.sampled_from(sorted(SCALAR_SPELLINGS)), requires_grad=st.booleans(), made_by_an_op=st.booleans(),
+       under_no_grad=st.booleans())
+def test_float_of_a_tensor_that_requires_grad_warns_as_pytorch(spelling, requires_grad, made_by_an_op, under_no_grad,
+                                                               torch):
     """``print('loss = %.4f' % loss)`` or ``float(loss)`` on a loss that requires grad warns in PyTorch 2.13
     ("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior"; once per process,
-    every time with ``set_warn_always(True)``); ``loss.item()`` and ``int(loss)`` do not. glassgrad was silent; now the
-    same UserWarning for the same spellings, whose showing Python's warning filters decide."""
+    every time with ``set_warn_always(True)``); ``loss.item()`` and ``int(loss)`` do not, nor does anything under
+    ``no_grad``. glassgrad was silent; now the same UserWarning for the same spellings, whose showing Python's warning
+    filters decide."""
+    settings = (spelling, requires_grad, made_by_an_op, under_no_grad)
     torch.set_warn_always(True)
     try:
-        theirs = _warns_converting(torch, spelling, requires_grad, made_by_an_op)
+        theirs = _warns_converting(torch, *settings)
     finally:
         torch.set_warn_always(False)
-    assert _warns_converting(gg, spelling, requires_grad, made_by_an_op) == theirs
+    assert _warns_converting(gg, *settings) == theirs
 
 
 def _nested_tensor_warnings(library, norm_first, batch_first, bias, activation, nhead, enable_nested_tensor):
