@@ -1023,7 +1023,13 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:
-        """All dims reversed (for a matrix: the transpose)."""
+        """All dims reversed (for a matrix: the transpose). On a tensor that is not a matrix it warns, as PyTorch's,
+        that this use is deprecated: ``x.mT`` transposes a batch of matrices (the usual intent)."""
+        if self.array.ndim != 2:
+            warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
+                          f"(this one has {self.array.ndim}); use `x.mT` to transpose batches of matrices, or "
+                          "`x.permute(*range(x.ndim - 1, -1, -1))` to reverse the dimensions", UserWarning,
+                          stacklevel=2)
         if self.array.ndim < 2:
             return self
         return view_of(self, ops.PERMUTE, tuple(reversed(range(self.array.ndim))))

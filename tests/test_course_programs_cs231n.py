@@ -230,3 +230,27 @@ def test_a_list_of_tensors_that_require_grad_warns_at_the_learners_line(spelling
     ours = _list_warnings(gg, spelling, requires_grad)
     assert ours[:2] == theirs[:2]
     assert ours[2] <= {__file__}
+
+
+def _transpose_outcome(library, ndim):
+    x = library.arange(float(2 ** ndim)).reshape([2] * ndim)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        flipped = x.T
+    return flipped.tolist(), [warning.category for warning in caught], {warning.filename for warning in caught}
+
+
+@pytest.mark.torch
+@given(ndim=st.integers(0, 5))
+def test_x_T_of_a_tensor_that_is_not_a_matrix_warns_as_pytorch(ndim, torch):
+    """``features.T`` on a batch of feature maps (meant: ``features.mT`` or ``transpose(1, 2)`` for a gram matrix)
+    reverses every dim, and PyTorch warns that ``x.T`` on a tensor of other than 2 dims is deprecated (its 0-d case
+    too); glassgrad was silent. The same UserWarning, at the learner's line, naming ``x.mT``; the numbers agree."""
+    torch.set_warn_always(True)
+    try:
+        theirs = _transpose_outcome(torch, ndim)
+    finally:
+        torch.set_warn_always(False)
+    ours = _transpose_outcome(gg, ndim)
+    assert ours[:2] == theirs[:2]
+    assert ours[2] <= {__file__}
