@@ -82,16 +82,17 @@ def pick_generator(seed: int | None, generator: np.random.Generator | Generator 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new leaf tensor holding a copy of ``data`` (numbers, nested lists, arrays, tensors)."""
     check_device(device)
-    return copied(data, dtype, requires_grad, "torch.tensor")
+    return copied(data, dtype, requires_grad, "torch.tensor", stacklevel=4)  # gg.tensor is wrapped (numpy_keywords)
 
 
-def copied(data: Any, dtype: Any, requires_grad: bool, spelling: str | None) -> Tensor:
+def copied(data: Any, dtype: Any, requires_grad: bool, spelling: str | None, stacklevel: int = 3) -> Tensor:
     """A new leaf holding a copy of ``data``. Given a tensor, ``torch.tensor(t)`` (the ``spelling``) warns as PyTorch
-    does: ``t.detach().clone()`` says the same thing plainly (and keeps the dtype)."""
+    does: ``t.detach().clone()`` says the same thing plainly (and keeps the dtype). ``stacklevel`` points the warnings
+    at the learner's line: 3 is the caller of the function that calls ``copied``."""
     if spelling is not None and isinstance(data, Tensor):
         warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
                       f"sourceTensor.detach().clone().requires_grad_(True), rather than {spelling}(sourceTensor).",
-                      UserWarning, stacklevel=3)
+                      UserWarning, stacklevel=stacklevel)
     return _leaf(as_array(tensors_as_numbers(data), dtype), requires_grad)
 
 

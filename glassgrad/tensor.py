@@ -103,7 +103,7 @@ def legacy_array(args: tuple, dtype: np.dtype, name: str) -> np.ndarray:
         return data.array
     if isinstance(data, (str, bytes)):
         raise TypeError(f"{name}({data!r}): the data must be numbers, not text")
-    if not isinstance(data, np.ndarray) and np.ndim(data) == 0:
+    if not isinstance(data, (np.ndarray, list, tuple)) and np.ndim(data) == 0:
         raise TypeError(f"{name}({data!r}): the data must be a sequence of numbers (a single number is a size only "
                         f"when whole); for a 0-d tensor use gg.tensor({data!r})")
     return as_array(tensors_as_numbers(data), dtype)
@@ -114,22 +114,41 @@ def tensors_as_numbers(data: Any) -> Any:
     reads them: ``tensor([loss_a, loss_b])`` is 1-d even where each loss has shape (1,) (NumPy would read them as
     lists, and make it 2-d). A tensor of more numbers is refused. Other data, and lists whose first entry is not a
     tensor (the common case, found by looking down the first entries only), are left as they are. Read by
-    ``gg.tensor`` and the legacy constructors (``torch.Tensor([...])``) alike."""
+    ``gg.tensor`` and the legacy constructors (``torch.Tensor([...])``) alike. A tensor that requires grad among
+    them warns as ``float(t)`` does (its number leaves the graph)."""
     first = data
     while type(first) in (list, tuple) and first:
         first = first[0]
-    return _entries_as_numbers(data) if first is not data and isinstance(first, Tensor) else data
+    if first is data or not isinstance(first, Tensor):
+        return data
+    in_a_graph: list[Tensor] = []
+    numbers = _entries_as_numbers(data, in_a_graph)
+    if in_a_graph:
+        warn_number_leaves_graph()
+    return numbers
 
 
-def _entries_as_numbers(data: Any) -> Any:
+def _entries_as_numbers(data: Any, in_a_graph: list[Tensor]) -> Any:
+    """``data`` with each tensor read as its one number; the tensors that require grad are added to
+    ``in_a_graph``."""
     if isinstance(data, (list, tuple)):
-        return [_entries_as_numbers(entry) for entry in data]
+        return [_entries_as_numbers(entry, in_a_graph) for entry in data]
     if isinstance(data, Tensor):
         if data.array.size != 1:
             raise ValueError(f"tensor(): a tensor inside a list is read as one number, but this one has shape "
                              f"{shape_text(data.shape)}; join tensors with gg.stack(tensors) (or gg.cat) instead")
+        if data._requires_grad:
+            in_a_graph.append(data)
         return data.array.reshape(())
     return data
+
+
+def warn_number_leaves_graph() -> None:
+    """PyTorch's warning, once in a process, when a tensor that requires grad becomes a plain number
+    (``float(loss)``, ``torch.tensor([loss_a, loss_b])``): the number is no longer part of the graph, so no
+    gradient reaches the tensor through it (``torch.stack`` keeps a list of tensors in the graph)."""
+    warn_once("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+              "Consider using tensor.detach() first.")
 
 
 _NOT_COPIED = ("__weakref__", "__dict__", "_view_of", "_view_how", "_viewed")
@@ -273,7 +292,7 @@ class Tensor:
                 f"only Tensors of floating point dtype can require gradients, but this one is "
                 f"{self.dtype}: convert it first, e.g. t.float()"
             )
-        if self._op is not None and not value:
+        if self._op is not None:
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables; "
                 "use t.detach() to get a tensor without a graph"
@@ -321,6 +340,11 @@ class Tensor:
         self._grad = value
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return ``self``. A non-leaf (made by an op) already requires grad:
+        ``requires_grad_()`` leaves it so, as PyTorch; only the attribute setter and ``requires_grad_(False)``
+        refuse it."""
+        if requires_grad and self._op is not None:
+            return self
         self.requires_grad = requires_grad
         return self
 
@@ -422,8 +446,7 @@ class Tensor:
         on, it warns once in a process, as PyTorch does: the number is cut off from the graph (``float(loss)``
         in a sum kept for printing is fine; ``w = float(w) * 2`` silently stops training ``w``)."""
         if self._requires_grad and STATE.switches[0]:
-            warn_once("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
-                      "Consider using tensor.detach() first.")
+            warn_number_leaves_graph()
         return float(self._one_number("float"))
 
     def __int__(self) -> int:
@@ -909,12 +932,14 @@ class Tensor:
     def softmax(self, dim: int, dtype: Any = None) -> Tensor:
         """``eᶻ / Σ eᶻ`` along ``dim``, in ``dtype`` if given (the tensor converted first). ``dim`` must be given,
         as in PyTorch (only the older ``F.softmax`` picks one, with a warning)."""
-        x = _floating_only(self if dtype is None else self.to(resolve_dtype(dtype)), "softmax")
+        x = _floating_only(self if dtype is None else self.to(resolve_dtype(dtype)), "softmax",
+                           error=NotImplementedError)
         return apply(ops.SOFTMAX, (x,), x.array, check_dim(x, dim, "softmax"))
 
     def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
         """``z − log Σ eᶻ`` along ``dim``, in ``dtype`` if given (the tensor converted first)."""
-        x = _floating_only(self if dtype is None else self.to(resolve_dtype(dtype)), "log_softmax")
+        x = _floating_only(self if dtype is None else self.to(resolve_dtype(dtype)), "log_softmax",
+                           error=NotImplementedError)
         return apply(ops.LOG_SOFTMAX, (x,), x.array, check_dim(x, dim, "log_softmax"))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
@@ -1484,12 +1509,14 @@ def _reduce(op: ops.Op, tensor: Tensor, dim, keepdim, axis, keepdims, *extra) ->
     return apply(op, (tensor,), tensor.array, axis, *extra, keep)
 
 
-def _floating_only(tensor: Tensor, name: str, other_fix: str = "") -> Tensor:
+def _floating_only(tensor: Tensor, name: str, other_fix: str = "",
+                   error: type[Exception] = RuntimeError) -> Tensor:
     """``tensor``, if it holds floats; integers and bools are refused, as PyTorch refuses them (mean, var, softmax
-    …); ``other_fix`` names another way out (``mean(dtype=…)``)."""
+    …); ``other_fix`` names another way out (``mean(dtype=…)``); ``error`` is PyTorch's type for that op
+    (NotImplementedError where PyTorch has no integer kernel, as for softmax)."""
     if not is_floating(tensor.array.dtype):
-        raise RuntimeError(f"{name}: needs a floating tensor, got {tensor.array.dtype}; use t.float().{name}(...)"
-                           f"{other_fix}")
+        raise error(f"{name}: needs a floating tensor, got {tensor.array.dtype}; use t.float().{name}(...)"
+                    f"{other_fix}")
     return tensor
 
 

@@ -131,7 +131,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | 
         raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
                            "element, but got normalized_shape = []; name the dims to normalise, e.g. (x.shape[-1],)")
     if not is_floating(x.array.dtype):
-        raise RuntimeError(f"layer_norm: needs a floating tensor, got {x.array.dtype}; use x.float()")
+        raise NotImplementedError(f"layer_norm: needs a floating tensor, got {x.array.dtype}; use x.float()")
     for name, tensor in (("weight", weight), ("bias", bias)):
         if tensor is not None and tensor.array.shape != shape:
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "

@@ -59,9 +59,11 @@ def _check(x: Tensor, pad: tuple[int, ...], mode: str) -> None:
     if mode == "constant":
         return
     dims = len(pad) // 2
-    if dims > 3 or x.ndim < dims + 1:
-        raise NotImplementedError(f"pad: mode {mode!r} pads the last 1 to 3 dims of a batched (or unbatched) input; "
-                                  f"got {dims} dims for shape {shape_text(x.shape)}")
+    if dims > 3 or x.ndim not in (dims + 1, dims + 2):
+        raise NotImplementedError(f"pad: mode {mode!r} pads the last 1 to 3 dims of an input with one (unbatched) or "
+                                  f"two (batched) dims more, as PyTorch; got {dims} dims to pad for shape "
+                                  f"{shape_text(x.shape)} (give 2 amounts for a 2-d or 3-d input, 4 for 3-d or 4-d, "
+                                  "6 for 4-d or 5-d)")
     for k in range(dims):
         size, before, after = x.array.shape[-1 - k], pad[2 * k], pad[2 * k + 1]
         kept = size - max(-before, 0) - max(-after, 0)

@@ -220,6 +220,8 @@ class TransformerEncoder(Module):
     """``num_layers`` copies of ``encoder_layer`` applied in turn, then ``norm`` (if given).
 
     ``forward(src, mask=None, src_key_padding_mask=None, is_causal=None)`` passes the masks to every layer.
+    glassgrad has no nested tensors; ``enable_nested_tensor=True`` (the default) with a layer PyTorch would not
+    run on them warns as PyTorch does, saying why (``batch_first=False``, ``norm_first=True``, …).
     """
 
     def __init__(self, encoder_layer: TransformerEncoderLayer, num_layers: int, norm: Module | None = None,
