@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import collections
 import copy
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -232,29 +234,38 @@ def test_compile_takes_pytorchs_keywords(torch):
         assert lib.compile(model, disable=True) is model
 
 
+def compiled_module_seen(lib) -> list:
+    """What a program sees of ``lib.compile(model)``: its class, its names, loading its state dict, its text."""
+    model = _small_model(lib)
+    compiled = lib.compile(model)
+    state = compiled.state_dict()
+    fresh = lib.compile(_small_model(lib))
+    fresh.load_state_dict(state)
+    try:
+        _small_model(lib).load_state_dict(state)
+        bare = "loaded"
+    except RuntimeError as error:
+        bare = "RuntimeError" if "_orig_mod.0.weight" in str(error) else str(error)
+    return [type(compiled).__name__, isinstance(compiled, lib.nn.Module), compiled._orig_mod is model,
+            list(state), [name for name, _ in compiled.named_parameters()],
+            [name for name, _ in compiled.named_modules()], getattr(compiled, "0") is model[0], bare,
+            repr(compiled).splitlines()[:2], compiled.eval() is compiled and not model.training]
+
+
 @pytest.mark.torch
 def test_a_compiled_module_is_a_module_holding_the_model_as_pytorchs(torch):
     """``model = torch.compile(model)`` is an ``nn.Module`` whose one child ``_orig_mod`` is the model: its
     ``state_dict``/``named_parameters`` say ``_orig_mod.0.weight`` (glassgrad's said ``0.weight``, so a checkpoint
     saved from a compiled model held other names than PyTorch's), such a state dict loads into a compiled model and
-    not into the bare one, and the model's attributes are reached through it."""
-    def seen(lib):
-        model = _small_model(lib)
-        compiled = lib.compile(model)
-        state = compiled.state_dict()
-        fresh = lib.compile(_small_model(lib))
-        fresh.load_state_dict(state)
-        try:
-            _small_model(lib).load_state_dict(state)
-            bare = "loaded"
-        except RuntimeError as error:
-            bare = "RuntimeError" if "_orig_mod.0.weight" in str(error) else str(error)
-        return (type(compiled).__name__, isinstance(compiled, lib.nn.Module), compiled._orig_mod is model,
-                list(state), [name for name, _ in compiled.named_parameters()],
-                [name for name, _ in compiled.named_modules()], getattr(compiled, "0") is model[0], bare,
-                repr(compiled).splitlines()[:2], compiled.eval() is compiled and not model.training)
-
-    ours, theirs = seen(gg), seen(torch)
+    not into the bare one, and the model's attributes are reached through it. (PyTorch's side runs in a process of its
+    own: ``torch.compile`` turns off the validation of ``torch.distributions`` for the rest of a process.)"""
+    script = ("import json, sys; sys.path.insert(0, sys.argv[1]); import torch\n"
+              "from test_course_programs_tutorials import compiled_module_seen\n"
+              "print(json.dumps(compiled_module_seen(torch)))")
+    done = subprocess.run([sys.executable, "-c", script, str(Path(__file__).parent)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    theirs, ours = json.loads(done.stdout.strip().splitlines()[-1]), compiled_module_seen(gg)
     assert ours[:-2] == theirs[:-2] and ours[-1] == theirs[-1]
     assert [line.split("#")[0].rstrip() for line in ours[-2]] == theirs[-2]  # glassgrad adds its parameter counts
 
