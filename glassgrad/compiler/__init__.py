@@ -66,165 +66,14 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
 
 from __future__ import annotations
 
-import copy
-import threading
-import warnings
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from ..anomaly import MODE as ANOMALY
-from ..autograd import STATE, watched_by
-from ..saved_packing import PACKING
-from ..tensor import Tensor
-from .capture import Capture, CompileRefused, Recorder
-from .program import Program, compare
+from .capture import CompileRefused
+from .compiled import Compiled, check_options
+from .optimized_module import OptimizedModule
 
-MAX_PROGRAMS = 8
-"""Programs kept per compiled function (one per key: input shapes, dtypes, grad mode)."""
-
-MAX_CAPTURES = 4
-"""Captures of one key that may disagree before the step is refused as doing different work each call."""
-
-__all__ = ["Compiled", "CompileRefused", "compile"]
-
-
-class _Entry:
-    """One key's state: the last capture, the program once two agree, or why it runs eagerly."""
-
-    def __init__(self) -> None:
-        self.last: Capture | None = None
-        self.program: Program | None = None
-        self.refusal: str | None = None
-        self.captures = 0
-        self.replays = 0
-
-
-class Compiled:
-    """A function wrapped by :func:`compile`: call it as the function; ``explain()`` shows its program."""
-
-    def __init__(self, function: Callable, fullgraph: bool = False) -> None:
-        if not callable(function):
-            raise TypeError(f"gg.compile needs a function or a module, got {type(function).__name__}")
-        self.function = function
-        owner = getattr(function, "__self__", None)  # model.forward, compiled by model.compile(): guard the model
-        self.owner = owner if hasattr(owner, "_modules") else None
-        self.fullgraph = bool(fullgraph)
-        self.entries: OrderedDict[Any, _Entry] = OrderedDict()
-        self.last_key: Any = None
-        self.warned_about_tape = False
-        self.__wrapped__ = function
-        self.__name__ = getattr(function, "__name__", type(function).__name__)
-        self.__doc__ = getattr(function, "__doc__", None)
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        grad_enabled, tape = STATE.switches
-        packing = PACKING and PACKING.get(threading.get_ident())
-        if tape is not None or ANOMALY[0] or packing:  # a tape records, an outer compiled step captures, anomaly
-            if not self.warned_about_tape and not isinstance(tape, Recorder):  # detection checks every rule, or
-                self.warned_about_tape = True                                   # saved values are packed: run every op
-                why = ("a tape is recording (gg.trace), so that it sees every step" if tape is not None else
-                       "anomaly detection is on, so that every backward rule is checked" if ANOMALY[0] else
-                       "saved_tensors_hooks is active, so that its hooks see every value the ops save")
-                warnings.warn(f"gg.compile({self.__name__}): {why}; running it eagerly meanwhile", stacklevel=2)
-            return self.function(*args, **kwargs)
-        key, inputs = ((grad_enabled,), args) if not args and not kwargs else _signature(args, kwargs, grad_enabled)
-        self.last_key = key
-        entry = self.entries.get(key)
-        if entry is not None:
-            program = entry.program
-            if program is not None:
-                if program.guards_hold():
-                    entry.replays += 1
-                    if not inputs:  # a step that closes over its batch: no list to build
-                        return program.replay_function()
-                    return program.replay_function(*[tensor.array for tensor in inputs])
-                entry.program = entry.last = None  # a parameter was replaced or a layer changed mode: capture again
-            if entry.refusal is not None:
-                return self.function(*args, **kwargs)
-            self.entries.move_to_end(key)  # the least recently captured key goes first when the cache is full
-        else:
-            entry = self.entries[key] = _Entry()
-            if len(self.entries) > MAX_PROGRAMS:
-                self.entries.popitem(last=False)
-        return self._capture(entry, inputs, args, kwargs)
-
-    def _capture(self, entry: _Entry, inputs: list, args: tuple, kwargs: dict) -> Any:
-        from ..nn.hooks import (
-            _GLOBAL_FORWARD_HOOKS,
-            _GLOBAL_FORWARD_PRE_HOOKS,
-            register_module_forward_hook,
-            register_module_forward_pre_hook,
-        )
-
-        recorder = Recorder(self.fullgraph)
-        recorder.bind_inputs(inputs)
-        if self.owner is not None:
-            recorder.watch(self.owner)
-        if _GLOBAL_FORWARD_HOOKS or _GLOBAL_FORWARD_PRE_HOOKS:
-            recorder.refuse("a global module hook is registered: Python a replay would not run")
-        handles = [register_module_forward_pre_hook(recorder.module_starts),
-                   register_module_forward_hook(recorder.module_ends)]
-        try:
-            with watched_by(recorder):
-                result = self.function(*args, **kwargs)
-        finally:
-            for handle in handles:
-                handle.remove()
-        capture = recorder.finish(result)
-        entry.captures += 1
-        if capture.refusal is not None:
-            self._give_up(entry, capture.refusal)
-            return result
-        if entry.last is not None:
-            externals, reason = compare(entry.last, capture)
-            if externals is not None:
-                entry.program = Program(capture, externals)
-                entry.last = None  # the captures' arrays (a whole step's) are no longer needed
-                return result
-            if entry.captures >= MAX_CAPTURES:
-                self._give_up(entry, f"the step does different work on each call: {reason}")
-                return result
-        entry.last = capture
-        return result
-
-    def _give_up(self, entry: _Entry, reason: str) -> None:
-        entry.refusal = reason
-        entry.last = None
-        if self.fullgraph:
-            raise CompileRefused(f"gg.compile(fullgraph=True): {reason}")
-        warnings.warn(f"gg.compile({self.__name__}): {reason}; running it eagerly", stacklevel=3)
-
-    def explain(self, source: bool = False) -> str:
-        """The captured program of the latest call's key, kernel by kernel (see :mod:`glassgrad.compiler.explain`).
-
-        ``source=True`` adds the Python function the replay runs, a line per kernel.
-        """
-        from .explain import explain_program
-
-        entry = self.entries.get(self.last_key)
-        if entry is None:
-            return f"{self.__name__}: nothing captured yet; call it first"
-        if entry.refusal is not None:
-            return f"{self.__name__}: runs eagerly, because {entry.refusal}"
-        if entry.program is None:
-            return (f"{self.__name__}: captured {entry.captures} time(s); the program is ready once two captures "
-                    "agree (call it again)")
-        listing = explain_program(self.__name__, entry.program)
-        return f"{listing}\n\n{entry.program.source}" if source else listing
-
-    def __deepcopy__(self, memo: dict) -> Compiled:
-        """A copy of the function or module, compiled afresh: the programs read and write the arrays of the
-        original (``best = copy.deepcopy(model)`` of a compiled model must compute with its own weights)."""
-        copied = memo[id(self)] = Compiled(copy.deepcopy(self.function, memo), self.fullgraph)
-        return copied
-
-    def __repr__(self) -> str:
-        return f"<compiled {self.__name__}>"
-
-
-MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
-"""PyTorch's ``mode`` names for ``torch.compile``."""
+__all__ = ["Compiled", "CompileRefused", "OptimizedModule", "compile"]
 
 
 def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: bool | None = None,
@@ -240,10 +89,7 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: 
     replays NumPy's, so they change nothing here (``mode`` is checked, and not given with ``options``, as
     PyTorch does). ``disable=True`` gives ``model`` back as it is.
     """
-    if mode is not None and mode not in MODES:
-        raise RuntimeError(f"compile: unrecognized mode={mode!r}, should be one of: {', '.join(MODES)}")
-    if mode is not None and options is not None:
-        raise RuntimeError("compile: give mode or options, not both (as PyTorch)")
+    check_options(mode, options)
     if disable:
         return model if model is not None else lambda function: function
     if model is None:
@@ -255,38 +101,5 @@ def _compiled(model: Callable, fullgraph: bool) -> Any:
     """A module compiled is a module (:class:`~glassgrad.compiler.optimized_module.OptimizedModule`); anything
     else callable is a :class:`Compiled` function."""
     if not isinstance(model, type) and hasattr(type(model), "state_dict"):
-        from .optimized_module import OptimizedModule
-
         return OptimizedModule(model, fullgraph)
     return Compiled(model, fullgraph)
-
-
-def _signature(args: tuple, kwargs: dict, grad_enabled: bool) -> tuple[Any, list | tuple]:
-    """The cache key of a call (shapes, dtypes, values, grad mode) and its tensor arguments, in order.
-
-    A call with no arguments has the key ``(grad_enabled,)`` (:meth:`Compiled.__call__` makes it itself).
-    """
-    if not kwargs:  # the common calls, keyed in one pass: tensors only
-        for arg in args:
-            if type(arg) is not Tensor:
-                break
-        else:
-            return (grad_enabled, *[(arg.array.shape, arg.array.dtype, arg._requires_grad) for arg in args]), args
-    tensors: list[Tensor] = []
-
-    def describe(value: Any) -> Any:
-        if isinstance(value, Tensor):
-            tensors.append(value)
-            return ("tensor", value.array.shape, value.array.dtype.str, value._requires_grad)
-        if isinstance(value, (tuple, list)):
-            return (type(value).__name__, tuple(describe(part) for part in value))
-        if isinstance(value, dict):
-            return ("dict", tuple((name, describe(part)) for name, part in value.items()))
-        try:
-            hash(value)
-        except TypeError:
-            return ("object", id(value))
-        return ("value", type(value).__name__, value)
-
-    key = ("described", grad_enabled, describe(args), describe(kwargs))
-    return key, tensors

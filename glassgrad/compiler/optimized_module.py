@@ -5,7 +5,7 @@ PyTorch: ``named_parameters()`` and ``state_dict()`` say ``_orig_mod.fc1.weight`
 model loads into a compiled model, or into the bare model once the prefix is cut, nanoGPT's
 ``k[len('_orig_mod.'):]``), and ``print`` shows the model inside ``OptimizedModule(…)``. The parameters are
 the model's own objects, ``train()``/``eval()`` reach the model, and any other attribute is the model's
-(``compiled.fc1``). A call goes through :class:`~glassgrad.compiler.Compiled`: the model's hooks run inside
+(``compiled.fc1``). A call goes through :class:`~glassgrad.compiler.compiled.Compiled`: the model's hooks run inside
 it (or refuse the replay, as they do for a compiled function).
 
 >>> import glassgrad as gg
@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..nn.module import Module
-from . import Compiled
+from .compiled import Compiled
 
 
 class OptimizedModule(Module):
@@ -44,5 +44,5 @@ class OptimizedModule(Module):
         return getattr(model, name)
 
     def explain(self, source: bool = False) -> str:
-        """The captured program (:meth:`glassgrad.compiler.Compiled.explain`)."""
+        """The captured program (:meth:`glassgrad.compiler.compiled.Compiled.explain`)."""
         return self._compiled.explain(source)

@@ -403,12 +403,16 @@ class Module(SavedState):
 
     # --- modes, gradients, dtypes ------------------------------------------------------------
 
-    def compile(self, *args: Any, **kwargs: Any) -> None:
-        """PyTorch's ``model.compile()``: from now on ``model(x)`` runs its ``forward`` through
-        :func:`glassgrad.compile` (with these arguments), in place; the parameters and ``state_dict`` are unchanged."""
-        from ..compiler import compile as compile_function
+    def compile(self, *, fullgraph: bool = False, dynamic: bool | None = None, backend: Any = "inductor",
+                mode: str | None = None, options: dict | None = None, disable: bool = False) -> None:
+        """PyTorch's ``model.compile()``: from now on ``model(x)`` runs its ``forward`` compiled, as
+        :func:`glassgrad.compile` compiles a function (with its arguments), in place; the parameters and
+        ``state_dict`` are unchanged."""
+        from ..compiler.compiled import Compiled, check_options
 
-        self.forward = compile_function(self.forward, *args, **kwargs)
+        check_options(mode, options)
+        if not disable:
+            self.forward = Compiled(self.forward, fullgraph)
 
     def train(self, mode: bool = True) -> Module:
         """Training mode (the default): Dropout drops, BatchNorm uses and updates batch statistics."""
