@@ -271,6 +271,29 @@ def test_a_compiled_module_is_a_module_holding_the_model_as_pytorchs(torch):
 
 
 @pytest.mark.torch
+@pytest.mark.parametrize("kind", ["forward hook", "forward pre-hook"])
+def test_a_hook_on_the_compiled_module_itself_runs_as_on_pytorchs(torch, kind):
+    """``compiled = torch.compile(model); compiled.register_forward_hook(save_output)``: PyTorch's compiled module is a
+    module, so its hooks run around each call; glassgrad's call went straight to the program, skipping them (the
+    hook never called, its change of the output lost). The oracle is PyTorch's model with the same hook, eager."""
+    x = np.linspace(-2.0, 3.0, 6).reshape(2, 3)
+    found = []
+    for lib in (gg, torch):
+        model, seen = _small_model(lib), []
+        holder = gg.compile(model) if lib is gg else model
+        if kind == "forward hook":
+            holder.register_forward_hook(lambda layer, inputs, output, seen=seen: seen.append(1) or output * 0.5)
+        else:
+            holder.register_forward_pre_hook(lambda layer, inputs, seen=seen: seen.append(1) or (inputs[0] * 2,))
+        with lib.no_grad():
+            found.append(([holder(lib.tensor(x)).numpy() for _ in range(4)], len(seen)))
+    (ours, our_calls), (theirs, their_calls) = found
+    assert our_calls == their_calls == 4
+    for mine, wanted in zip(ours, theirs):
+        np.testing.assert_allclose(mine, wanted, rtol=1e-12)
+
+
+@pytest.mark.torch
 @pytest.mark.parametrize("options", [{"mode": "fastest"}, {"mode": "max-autotune", "options": {"trace.enabled": True}}])
 def test_what_pytorch_refuses_of_compiles_keywords_is_refused(options, torch):
     ours, theirs = _both(torch, lambda lib: lib.compile(lambda x: x * 2, **options))

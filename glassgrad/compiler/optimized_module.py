@@ -31,10 +31,14 @@ class OptimizedModule(Module):
         self._orig_mod = model
         object.__setattr__(self, "_compiled", Compiled(model, fullgraph))  # a plain attribute, not a child
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         return self._compiled(*args, **kwargs)
 
-    forward = __call__
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """The compiled call; hooks registered on the compiled module itself run around it, as on any module."""
+        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks:
+            return super().__call__(*args, **kwargs)
+        return self._compiled(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         """What the compiled module itself has not is the model's (``compiled.fc1``, ``compiled.config()``)."""
