@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 from typing import Any
 
 import numpy as np
@@ -30,7 +29,7 @@ from .device import check_device
 from .dtypes import get_default_dtype
 from .generator import Generator, restore_state, state_bytes
 from .memory_formats import check_memory_format
-from .settings import warn_once
+from .settings import warn_at_learners_line, warn_once
 from .tensor import Tensor, int64, tensors_as_numbers, untracked
 
 default_generator = Generator().manual_seed(0)
@@ -82,17 +81,16 @@ def pick_generator(seed: int | None, generator: np.random.Generator | Generator 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new leaf tensor holding a copy of ``data`` (numbers, nested lists, arrays, tensors)."""
     check_device(device)
-    return copied(data, dtype, requires_grad, "torch.tensor", stacklevel=4)  # gg.tensor is wrapped (numpy_keywords)
+    return copied(data, dtype, requires_grad, "torch.tensor")
 
 
-def copied(data: Any, dtype: Any, requires_grad: bool, spelling: str | None, stacklevel: int = 3) -> Tensor:
+def copied(data: Any, dtype: Any, requires_grad: bool, spelling: str | None) -> Tensor:
     """A new leaf holding a copy of ``data``. Given a tensor, ``torch.tensor(t)`` (the ``spelling``) warns as PyTorch
-    does: ``t.detach().clone()`` says the same thing plainly (and keeps the dtype). ``stacklevel`` points the warnings
-    at the learner's line: 3 is the caller of the function that calls ``copied``."""
+    does, at the learner's line: ``t.detach().clone()`` says the same thing plainly (and keeps the dtype)."""
     if spelling is not None and isinstance(data, Tensor):
-        warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
-                      f"sourceTensor.detach().clone().requires_grad_(True), rather than {spelling}(sourceTensor).",
-                      UserWarning, stacklevel=stacklevel)
+        warn_at_learners_line("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
+                              "or sourceTensor.detach().clone().requires_grad_(True), rather than "
+                              f"{spelling}(sourceTensor).")
     return _leaf(as_array(tensors_as_numbers(data), dtype), requires_grad)
 
 

@@ -95,11 +95,17 @@ def is_warn_always_enabled() -> bool:
 
 def warn_once(message: str) -> None:
     """A UserWarning shown the first time in a process only (PyTorch's ``TORCH_WARN_ONCE``: later ones are dropped
-    even where a filter asks for ``"always"``), or every time after ``set_warn_always(True)``. It points at the
-    learner's line: the first caller outside glassgrad's package (wrappers such as ``out=`` add frames)."""
+    even where a filter asks for ``"always"``), or every time after ``set_warn_always(True)``; at the learner's line
+    (:func:`warn_at_learners_line`)."""
     if message in _warned and not _settings["warn_always"]:
         return
     _warned.add(message)
+    warn_at_learners_line(message)
+
+
+def warn_at_learners_line(message: str) -> None:
+    """A UserWarning pointing at the learner's line: the first caller outside glassgrad's package (wrappers such as
+    ``out=`` or the NumPy keywords add frames, so no fixed ``stacklevel`` would find it)."""
     frame, level = sys._getframe(1), 2
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
