@@ -47,7 +47,6 @@ from . import ops, tensor_hooks
 from .arguments import (
     Size,
     as_array,
-    broadcast_call,
     broadcast_error,
     broadcastable,
     broadcasts_to,
@@ -805,9 +804,12 @@ class Tensor:
             raise TypeError(f"{ufunc.__name__}: cannot compare a tensor with {other!r}; compare with a number or a "
                             "tensor")
         other = lift(other, self).array
-        # a kernel of a compiled step
-        return untracked(broadcast_call(ufunc.__name__, lambda a, b: recorded_call(_compared, ufunc, a, b),
-                                        self.array, other))
+        try:  # broadcast_call's rule, written out on this hot path (as in _binary): no function made per call
+            return untracked(recorded_call(_compared, ufunc, self.array, other))  # a kernel of a compiled step
+        except ValueError:
+            if (error := broadcast_error(ufunc.__name__, self.array.shape, other.shape)) is None:
+                raise
+            raise error from None
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(np.less, other)
