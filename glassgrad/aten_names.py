@@ -32,7 +32,7 @@ import numpy as np
 
 from . import linalg
 from .arguments import check_alpha, resolve_dtype
-from .creation import _leaf, _real, as_tensor, full
+from .creation import _leaf, _real, as_tensor, check_steps, full
 from .device import check_device
 from .dtypes import get_default_dtype
 from .tensor import Tensor
@@ -52,11 +52,7 @@ def range(start: float = 0, end: float | None = None, step: float = 1, *, dtype:
     dtype = resolve_dtype(dtype) or get_default_dtype()
     if dtype.kind in "iu":  # as PyTorch: an integer range takes whole numbers (truncated towards 0)
         start, end, step = int(start), int(end), int(step)
-    if step == 0:
-        raise RuntimeError("range: step must be non-zero (the range would never end)")
-    if (end - start) * step < 0:
-        raise RuntimeError(f"range: from {start} to {end} a step of {step} never arrives; flip the sign of step "
-                         "(or swap start and end)")
+    check_steps("range", start, end, step)
     count = math.floor((end - start) / step) + 1
     values = start + step * np.arange(count, dtype=np.float64)
     return _leaf(values.astype(dtype), requires_grad)

@@ -289,14 +289,20 @@ def arange(start: float = 0, end: float | None = None, step: float = 1, dtype: A
             raise TypeError(f"arange: {label} must be a number, not {type(value).__name__} ({value!r})")
         if not math.isfinite(value):
             raise RuntimeError(f"arange: {label} is {value}; the range needs finite numbers")
-    if step == 0:
-        raise RuntimeError("arange: step must be non-zero (the range would never end)")
-    if (end - start) * step < 0:
-        raise RuntimeError(f"arange: from {start} to {end} a step of {step} never arrives; "
-                           "flip the sign of step (or swap start and end)")
+    check_steps("arange", start, end, step)
     integral = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
     dtype = resolve_dtype(dtype) or (int64 if integral else get_default_dtype())
     return _leaf(np.arange(start, end, step).astype(dtype), requires_grad)
+
+
+def check_steps(name: str, start: float, end: float, step: float) -> None:
+    """PyTorch's refusals of a range (``arange``, ``range``) whose steps never reach ``end``: a step of 0, or one
+    pointing away from it (RuntimeError, as PyTorch)."""
+    if step == 0:
+        raise RuntimeError(f"{name}: step must be non-zero (the range would never end)")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"{name}: from {start} to {end} a step of {step} never arrives; flip the sign of step "
+                           "(or swap start and end)")
 
 
 def randn(*shape: int, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False,
