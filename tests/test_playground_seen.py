@@ -89,6 +89,9 @@ def test_practice_gives_a_hint_and_another_try(server, seen):  # noqa: F811
 
 def test_a_classroom_link_has_no_share_button_and_says_what_it_does(server, seen):  # noqa: F811
     seen.goto(f"{server}/?view=train&t_dataset=moons")
+    # the share panel's checkboxes are made where the toggle's click handler is attached: clicking before that
+    # (the page's script still loading on a busy machine) did nothing, and the panel stayed closed
+    seen.wait_for_selector("#share-hide input", state="attached")
     seen.locator("#share-toggle").click()
     limits = seen.locator("#classroom-limits")
     assert_seen(limits, "what the classroom option does")
