@@ -79,6 +79,7 @@ def lesson_gradient_w2_10() -> float:
 
 def test_step_through_shows_the_engines_gradient(server, page):
     page.goto(f"{server}/?view=step&s_example=diagonal-flip")
+    page.wait_for_selector('#step-matrices [data-cell="W1[0,0]"]')  # drawn after the buttons' handlers are attached
     page.locator("#btn-forward").click()
     page.wait_for_selector('[data-cell="Z1[0]"]')
     assert page.locator("#step-loss-value").inner_text() == "0.8963"
