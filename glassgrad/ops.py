@@ -744,13 +744,15 @@ def _relu_back(up, out):
     """``up`` where out ≠ 0 (that is, where a > 0: out is 0 elsewhere), else +0.0, as PyTorch's: ``up ⊙ mask``
     would give −0.0 under a negative upstream and NaN under an infinite one.
 
-    A small array takes ``np.where``; from 512 entries on, whose pick branches on every entry (43 µs at
-    128×256 float32), :func:`_plus_zero_where` masks the upstream's bits: the same numbers.
+    A small array takes ``np.where`` with ``out`` itself as the condition (nonzero, NaN included, picks ``up``:
+    one call, 0.74 µs for 1×3 float32, where testing ``out == 0`` first took 0.97); from 512 entries on, whose pick
+    branches on every entry (43 µs at 128×256 float32), :func:`_plus_zero_where` masks the upstream's bits: the
+    same numbers.
     """
-    flat = out == _ZEROS.get(out.dtype, 0)
+    zero = _ZEROS.get(out.dtype, 0)
     if out.size < 512 or up.dtype is not out.dtype:
-        return (np.where(flat, _ZEROS.get(out.dtype, 0), up),)
-    return (_plus_zero_where(flat, up, up.dtype),)
+        return (np.where(out, up, zero),)
+    return (_plus_zero_where(out == zero, up, up.dtype),)
 
 
 RELU = elementwise(
@@ -1483,7 +1485,10 @@ def _linear(x, weight, bias, needs):
     else:
         out = x.dot(weight.T)  # np.dot's own method: less call overhead than matmul, no __array_function__ dispatch
     if bias is not None:
-        out += bias
+        if out.ndim == 2 and len(out) == 1:  # one sample: b as a row adds by NumPy's plain loop (0.36 µs with
+            out += bias[None]                # the indexing), the (n,) vector by its broadcasting iterator (0.65)
+        else:
+            out += bias
     return out, (x, weight, needs)
 
 def _linear_back(up, saved):
