@@ -396,11 +396,26 @@ AS_STRIDED = register(Op(
 
 # --- scans and products ----------------------------------------------------------------------
 
+_RUNNING_DTYPE = {np.dtype("float16"): np.dtype("float32"), np.dtype("float32"): np.dtype("float64")}
+"""The dtype a running sum or product of these dtypes is carried in, as PyTorch's CPU scans carry it."""
+
+
+def running(ufunc: np.ufunc, a: np.ndarray, axis: int) -> np.ndarray:
+    """``ufunc``'s running total along ``axis`` (``np.add``: Σ_(k≤i) aₖ, ``np.multiply``: Π_(k≤i) aₖ) in ``a``'s
+    dtype, carried as PyTorch carries it: float32 in float64 and float16 in float32, each entry rounded once at the
+    end. So ``cumsum`` of (1e8, 1, −1e8) in float32 ends at 1, not 0, and 100,000 float32 entries give PyTorch's
+    sums to the last bit, where a float32 total drifts by about 1e-3."""
+    wide = _RUNNING_DTYPE.get(a.dtype)
+    if wide is None:
+        return ufunc.accumulate(a, axis=axis, dtype=a.dtype)
+    return ufunc.accumulate(a, axis=axis, dtype=wide).astype(a.dtype)
+
+
 def _cumsum(a, dim):
-    return np.cumsum(a, axis=dim, dtype=a.dtype), dim  # in a's dtype: the caller picks it (integers: int64)
+    return running(np.add, a, dim), dim  # in a's dtype: the caller picks it (integers: int64)
 
 def _cumsum_back(up, dim):
-    return (np.flip(np.cumsum(np.flip(up, dim), axis=dim), dim),)
+    return (np.flip(running(np.add, np.flip(up, dim), dim), dim),)
 
 CUMSUM = register(Op("cumsum", "outᵢ = Σ_(k≤i) aₖ  (along dim)", ("Σ_(j≥i) {up}ⱼ  (a reversed running sum)",),
                      _cumsum, _cumsum_back, kind="slicewise", settings=("dim",),
@@ -410,13 +425,13 @@ CUMSUM = register(Op("cumsum", "outᵢ = Σ_(k≤i) aₖ  (along dim)", ("Σ_(j�
 def _others_product(a: np.ndarray, axis: int) -> np.ndarray:
     """``Π_(k≠i) aₖ`` along ``axis`` for every i, without dividing (exact at zeros)."""
     ones = np.ones_like(np.take(a, [0], axis=axis))
-    before = np.cumprod(np.concatenate([ones, np.delete(a, -1, axis=axis)], axis=axis), axis=axis)
-    after = np.flip(np.cumprod(np.concatenate([ones, np.delete(np.flip(a, axis), -1, axis=axis)], axis=axis),
-                               axis=axis), axis)
+    before = np.multiply.accumulate(np.concatenate([ones, np.delete(a, -1, axis=axis)], axis=axis), axis=axis)
+    after = np.flip(np.multiply.accumulate(np.concatenate([ones, np.delete(np.flip(a, axis), -1, axis=axis)],
+                                                          axis=axis), axis=axis), axis)
     return before * after
 
 def _cumprod(a, dim):
-    return np.cumprod(a, axis=dim, dtype=a.dtype), (a, dim)  # in a's dtype: the caller picks it (integers: int64)
+    return running(np.multiply, a, dim), (a, dim)  # in a's dtype: the caller picks it (integers: int64)
 
 def _cumprod_back(up, saved):
     """``∂L/∂aᵢ = Σ_(j≥i) upⱼ·Π_(k≤j, k≠i) aₖ = (Π_(k<i) aₖ)·Sᵢ`` with ``Sᵢ = Σ_(j≥i) upⱼ·Π_(i<k≤j) aₖ``, taken
@@ -439,7 +454,7 @@ def _cumprod_back(up, saved):
         np.multiply(a_rows[i + 1], later_rows[i + 1], out=later_rows[i])
         later_rows[i] += up_rows[i]
     before = np.ones_like(a_front)  # before[i] = Π_(k<i) aₖ
-    np.cumprod(a_front[:-1], axis=0, out=before[1:])
+    np.multiply.accumulate(a_front[:-1], axis=0, out=before[1:])
     grad = before * later
     not_a_number = np.isnan(grad)
     if not_a_number.any():
@@ -456,13 +471,13 @@ def _cumprod_back_without_zeros(a, up, dim, work):
     if a.dtype.kind != "f" or not a.size:
         return None
     with np.errstate(over="ignore", under="ignore"):  # a probe: out of range, the loop takes over (and warns)
-        products = np.cumprod(a, axis=dim, dtype=work)
+        products = np.multiply.accumulate(a, axis=dim, dtype=work)
     magnitudes = np.abs(products)
     tiny = np.finfo(work).tiny * 2**60
     if not (magnitudes.min() > tiny and magnitudes.max() < 1 / tiny and np.isfinite(up).all()):
         return None  # a zero, a NaN, or a product out of range
     weighted = np.flip(np.multiply(up, products, dtype=work), dim)
-    return (np.flip(np.cumsum(weighted, axis=dim, out=weighted), dim) / a).astype(a.dtype, copy=False)
+    return (np.flip(np.add.accumulate(weighted, axis=dim, out=weighted), dim) / a).astype(a.dtype, copy=False)
 
 
 def _cumprod_vjp(up, inputs, out, saved):
@@ -482,7 +497,7 @@ CUMPROD = register(Op("cumprod", "outᵢ = Π_(k≤i) aₖ  (along dim)", ("Σ_(
 
 
 def _prod(a, axis, keepdim):
-    return np.prod(a, axis=axis, keepdims=keepdim, dtype=a.dtype), (a, axis, keepdim)  # the caller picks the dtype
+    return np.multiply.reduce(a, axis=axis, keepdims=keepdim, dtype=a.dtype), (a, axis, keepdim)  # dtype: the caller's
 
 def _prod_back(up, saved):
     a, axis, keepdim = saved

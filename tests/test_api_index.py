@@ -292,3 +292,31 @@ def test_matrix_ops_of_any_shape_match_pytorch(shape, seed, data, torch):
         out.backward(gg.tensor(upstream))
         expected.backward(torch.tensor(upstream))
         np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.torch
+@given(data=hnp.arrays(np.float32, st.integers(1, 400), elements=st.floats(-1e8, 1e8, width=32)),
+       half=st.booleans(), scan=st.sampled_from(["cumsum", "cumprod"]))
+def test_running_sums_and_products_are_carried_as_pytorch_carries_them(data, half, scan, torch):
+    """PyTorch's CPU ``cumsum``/``cumprod`` carry a float32 running total in float64 (float16 in float32) and round
+    each entry once: ``cumsum`` of (1e8, 1, −1e8) ends at 1. glassgrad carried it in float32 and ended at 0, and over
+    100,000 float32 numbers drifted about 1e-3 from PyTorch's sums. Values, and cumsum's gradient (a running sum
+    too), must be PyTorch's to the last bit."""
+    if scan == "cumprod":
+        data = (1 + data / 1e9).astype(np.float32)  # products near 1, so that they neither overflow nor vanish
+    if half:
+        data = (data / 1e6 if scan == "cumsum" else data).astype(np.float16)  # |sums| < 65504: no overflow to ∞
+    ours, theirs = gg.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    out, expected = getattr(ours, scan)(0), getattr(theirs, scan)(0)
+    np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
+    if scan == "cumsum":
+        upstream = data[::-1].copy()
+        out.backward(gg.tensor(upstream))
+        expected.backward(torch.tensor(upstream))
+        np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+
+
+def test_a_float32_running_sum_keeps_what_float32_totals_lose():
+    """By hand: 1e8 + 1 is 1e8 in float32, so a float32 total of (1e8, 1, −1e8) ends at 0; carried in float64 it is
+    1, as PyTorch gives."""
+    assert gg.tensor([1e8, 1.0, -1e8]).cumsum(0).tolist() == [1e8, 1e8, 1.0]
