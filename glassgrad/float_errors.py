@@ -9,12 +9,21 @@ backward rule so that NumPy says nothing while it runs; the numbers stay what Nu
 Since NumPy 2 the error state is a context variable (named ``numpy.ufunc.extobj``); :func:`quiet` sets it to the
 value ``np.errstate(all="ignore")`` gives it, found once at import, and resets it after: about 0.15 µs. Where NumPy
 keeps its error state elsewhere (NumPy 1.x), ``quiet`` is ``np.errstate(all="ignore")`` as a decorator.
+
+The other ops (``+``, ``−``, ``·``, ``@``, sums) meet ±∞ only when numbers blow up, as a training run with too large a
+learning rate makes them (``inf − inf``, an overflowing product); 0.15 µs on each of them would slow every step.
+Their warnings are dropped instead once NumPy has raised them, by :data:`NUMPY_WARNINGS_OF_GLASSGRAD`, a warnings
+filter added at import that matches NumPy's floating-point warnings raised on a line of glassgrad's own modules:
+nothing is paid until a warning is raised, and the learner's own NumPy code (whose lines are in the learner's
+modules) still warns. A program that turns warnings into errors itself (``warnings.simplefilter("error")``) puts its
+filter before this one and sees them.
 """
 
 from __future__ import annotations
 
 import contextvars
 import functools
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -51,3 +60,12 @@ def quiet(rule: Callable) -> Callable:
             state.reset(token)
 
     return quietly
+
+
+NUMPY_WARNINGS_OF_GLASSGRAD = {
+    "action": "ignore", "category": RuntimeWarning, "module": r"glassgrad\.",
+    "message": r"(divide by zero|overflow|underflow|invalid value) encountered in ",
+}
+"""The filter for NumPy's floating-point warnings on glassgrad's lines (``module``: the module of the line that called
+NumPy), added once at import: PyTorch gives the same ±∞ and NaN without a word."""
+warnings.filterwarnings(**NUMPY_WARNINGS_OF_GLASSGRAD)

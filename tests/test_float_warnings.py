@@ -5,6 +5,8 @@ The oracle is PyTorch 2.13 in float64."""
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -13,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import glassgrad as gg
+from glassgrad.float_errors import NUMPY_WARNINGS_OF_GLASSGRAD
 
 SPECIAL = [0.0, -0.0, 1.0, -1.0, 2.0, -2.0, 0.5, math.inf, -math.inf]  # (1000: e^1000 overflows)
 values = st.lists(st.sampled_from([*SPECIAL, 1000.0]), min_size=1, max_size=5)
@@ -82,3 +85,89 @@ def test_ops_without_a_gradient_give_pytorchs_infinities_and_nans_silently(torch
 @given(x=values)
 def test_dividing_in_place_outside_the_graph_gives_pytorchs_infinities_and_nans_silently(torch, x):
     check(torch, lambda lib, x: x.__itruediv__(lib.zeros_like(x)), [np.array(x)], gradient=False)
+
+
+BLOWN_UP = [math.inf, -math.inf, 0.6, -0.6, 0.0, 1.0]  # ±0.6 stand for ± 0.6 × the dtype's largest number
+BLOW_UPS = {  # ops whose rules run without quiet(): ±∞ reach them only when numbers have blown up
+    "a + b": lambda lib, a, b: a + b, "a - b": lambda lib, a, b: a - b, "a * b": lambda lib, a, b: a * b,
+    "(a * b).sum()": lambda lib, a, b: (a * b).sum(), "a @ b": lambda lib, a, b: a @ b,
+    "a.cumsum(0)": lambda lib, a, b: a.cumsum(0),  # (prod: its gradient is the product of the others, finite
+    # where PyTorch's prod/aᵢ is ∞ or NaN: another matter)
+    "mse_loss": lambda lib, a, b: lib.nn.functional.mse_loss(a, b),
+    "linear": lambda lib, a, b: lib.nn.functional.linear(a[None], b[None]),
+}
+
+
+SUMMED = {"(a * b).sum()", "a @ b", "mse_loss", "linear"}
+
+
+def warnings_seen_as_a_learner_sees_them(run_it):
+    """The RuntimeWarnings ``run_it()`` shows with the filter ``import glassgrad`` adds in a program (pytest sets
+    aside the filters added while it collects tests, so it is put back here; that the import adds it, a fresh
+    process shows: test_a_diverging_training_run_shows_no_numpy_warning). Every other warning is shown."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.filterwarnings("always")
+        warnings.filterwarnings(**NUMPY_WARNINGS_OF_GLASSGRAD)
+        result = run_it()
+    return [str(warning.message) for warning in seen if issubclass(warning.category, RuntimeWarning)], result
+
+
+@pytest.mark.parametrize("name", BLOW_UPS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@given(pairs=st.lists(st.tuples(st.sampled_from(BLOWN_UP), st.sampled_from(BLOWN_UP)), min_size=1, max_size=4))
+def test_ops_on_blown_up_numbers_give_pytorchs_values_without_numpys_warnings(torch, name, dtype, pairs):
+    """A training run with too large a learning rate (the lesson's η = 10) makes ±∞ and NaN in every op: PyTorch
+    gives them without a word; glassgrad showed NumPy's "overflow encountered in multiply" and "invalid value
+    encountered in subtract" on lines of glassgrad/ops.py, which a learner reads as glassgrad's error."""
+    op = BLOW_UPS[name]
+    huge = np.finfo(dtype).max  # 0.6 of it: a sum or a product of two overflows
+    arrays = [np.array([value * huge if abs(value) == 0.6 else value for value in column], dtype=dtype)
+              for column in zip(*pairs)]
+
+    def values(lib):
+        tensors = [lib.tensor(array, requires_grad=True) for array in arrays]
+        out = op(lib, *tensors)
+        out.backward(lib.ones_like(out))
+        return [out.detach().numpy(), *(tensor.grad.numpy() for tensor in tensors if tensor.grad is not None)]
+
+    shown, found = warnings_seen_as_a_learner_sees_them(lambda: values(gg))
+    assert shown == []
+    if name in SUMMED:  # a sum whose terms overflow is ∞, NaN or even finite by the order it adds them in
+        return
+    for mine, theirs in zip(found, values(torch)):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-6, equal_nan=True)
+
+
+def test_the_learners_own_numpy_still_warns():
+    """glassgrad's filter matches only lines of glassgrad's modules: ``np.inf − np.inf`` in the learner's code warns."""
+    shown, _ = warnings_seen_as_a_learner_sees_them(lambda: np.array([np.inf]) - np.inf)
+    assert shown == ["invalid value encountered in subtract"]
+
+
+DIVERGING = """
+import warnings, numpy as np
+warnings.simplefilter("default")
+import {library} as torch
+x = torch.tensor(np.linspace(-1, 1, 64, dtype=np.float32).reshape(16, 4))
+model = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
+with torch.no_grad():
+    for p in model.parameters():
+        p.copy_(torch.tensor(np.full(tuple(p.shape), 0.3, dtype=np.float32)))
+optimizer = torch.optim.SGD(model.parameters(), lr=10)
+for _ in range(40):
+    loss = torch.nn.functional.mse_loss(model(x), 3 * x[:, :1])
+    optimizer.zero_grad(); loss.backward(); optimizer.step()
+print(loss.item())
+"""
+
+
+@pytest.mark.parametrize("library", ["glassgrad", "torch"])
+def test_a_diverging_training_run_shows_no_numpy_warning(library):
+    """The whole program, as a learner runs it (a fresh process with Python's default filters): with η = 10 the
+    loss blows up to NaN in PyTorch and in glassgrad alike, and neither prints a warning."""
+    if library == "torch":
+        pytest.importorskip("torch", reason="PyTorch not installed: pip install torch==2.13.0")
+    done = subprocess.run([sys.executable, "-c", DIVERGING.format(library=library)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "nan"
+    assert done.stderr == ""
