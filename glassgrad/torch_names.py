@@ -39,6 +39,7 @@ COUNTERPARTS: dict[str, tuple[str, ...]] = {
     "torch.utils.hooks": ("glassgrad.handles",),  # RemovableHandle
     "torch.nn.modules": ("glassgrad.nn",),
     "torch.nn.modules.module": ("glassgrad.nn.module",),  # Module, register_module_forward_hook …
+    "torch.nn.modules.utils": ("glassgrad.nn.module_utils",),  # _pair, consume_prefix_in_state_dict_if_present …
     "torch.utils.data.dataset": ("glassgrad.data.dataset",),  # the transformer tutorial's `import dataset`
     "torch.utils.data.sampler": ("glassgrad.data.samplers",),
     "torch.utils.data.dataloader": ("glassgrad.utils.data",),  # DataLoader, default_collate, get_worker_info

@@ -30,8 +30,10 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
+
+from .module_utils import _ntuple
 
 _SHOWN_ALWAYS = object()
 """The ``hidden_at`` of a setting every line shows."""
@@ -67,12 +69,12 @@ def _as_written(value: Any) -> Any:
 
 
 def _tuple_of(n: int) -> Callable[[Any], Any]:
-    """PyTorch's ``_single``/``_pair``/``_triple``: a number repeated n times, a sequence as a tuple, a string
-    (``padding='same'``) as it is."""
+    """PyTorch's ``_single``/``_pair``/``_triple`` (:mod:`glassgrad.nn.module_utils`), a string (``padding='same'``)
+    kept as it is."""
+    as_tuple = _ntuple(n)
+
     def form(value: Any) -> Any:
-        if isinstance(value, str):
-            return value
-        return tuple(value) if isinstance(value, Iterable) else (value,) * n
+        return value if isinstance(value, str) else as_tuple(value)
     return form
 
 
