@@ -1,0 +1,200 @@
+"""``SummaryWriter`` (glassgrad.utils.tensorboard) writes the event files PyTorch 2.13's writer writes: the same
+calls, read back with TensorBoard's own loader, give the same events (steps, tags, values, histogram buckets, PNG
+bytes, hparams records), wall times aside. Under glassgrad.torch_names ``from torch.utils.tensorboard import
+SummaryWriter`` raised "glassgrad has no counterpart"."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import glassgrad as gg
+
+pytest.importorskip("tensorboard", reason="TensorBoard not installed: pip install tensorboard")
+from tensorboard.backend.event_processing.event_file_loader import EventFileLoader  # noqa: E402
+
+from glassgrad.utils import tensorboard_summaries as ours  # noqa: E402
+from glassgrad.utils.tensorboard import SummaryWriter  # noqa: E402
+
+
+def log_a_training_run(library, writer_class, folder: Path) -> None:
+    """The calls a course's experiment-tracking chapter makes, on ``library``'s tensors."""
+    rng = np.random.default_rng(0)
+    writer = writer_class(str(folder))
+    for step, loss in enumerate([0.9, 0.5, 0.25]):
+        writer.add_scalar("Loss/train", library.tensor(loss, requires_grad=True) * 1, step)
+        writer.add_scalars("Loss", {"train": loss, "test": library.tensor(loss + 0.1)}, step)
+    writer.add_scalar("lr", 0.1, 3, walltime=5.0, new_style=True)
+    writer.add_scalar("third", 1 / 3, 3, new_style=True, double_precision=True)
+    writer.add_histogram("fc1.weight", library.tensor(rng.standard_normal((20, 30))), 3)
+    writer.add_histogram("fc1.bias", library.tensor(rng.standard_normal(40)), 3, bins="auto", max_bins=8)
+    writer.add_image("sample", library.tensor(rng.random((3, 8, 6)), dtype=library.float32), 3)
+    writer.add_image("grey", library.tensor(rng.random((8, 6))), 3, dataformats="HW")
+    writer.add_images("batch", library.tensor((rng.random((10, 1, 4, 3)) * 255).astype(np.uint8)), 3)
+    writer.add_text("notes", "lr **0.1**, batch 32", 3)
+    writer.add_hparams({"lr": 0.1, "batch": 32, "optimizer": "adam", "nesterov": True}, {"hparam/accuracy": 0.875},
+                       run_name="trial")
+    writer.flush()
+    writer.add_scalar("after_flush", 1.0, 4)
+    writer.close()
+
+
+def events_in(folder: Path) -> dict[str, list]:
+    """Each run folder's events (relative folder → events, wall times cleared), as TensorBoard loads them."""
+    found = {}
+    for path in sorted(folder.rglob("events.out.tfevents.*")):
+        events = list(EventFileLoader(str(path)).Load())
+        for event in events:
+            event.ClearField("wall_time")
+        found[str(path.parent.relative_to(folder))] = events
+    return found
+
+
+@pytest.mark.torch
+def test_a_training_runs_events_are_pytorchs(torch, tmp_path):
+    from torch.utils.tensorboard import SummaryWriter as PyTorchsWriter
+
+    log_a_training_run(torch, PyTorchsWriter, tmp_path / "pytorch")
+    log_a_training_run(gg, SummaryWriter, tmp_path / "glassgrad")
+    theirs, mine = events_in(tmp_path / "pytorch"), events_in(tmp_path / "glassgrad")
+    assert sorted(mine) == sorted(theirs) == [".", "Loss_test", "Loss_train", "trial"]
+    for run, events in theirs.items():
+        assert len(mine[run]) == len(events), run
+        for number, (event, expected) in enumerate(zip(mine[run], events)):
+            assert event == expected, f"{run} event {number}:\n{event}\n---\n{expected}"
+
+
+FLOATS = st.floats(-1e6, 1e6, allow_nan=False, width=64)
+
+
+@pytest.fixture(scope="module")
+def pytorchs_default_bins(tmp_path_factory):
+    """The edges PyTorch's writer gives ``summary.histogram`` for ``bins='tensorflow'`` (its ``default_bins``)."""
+    torch = pytest.importorskip("torch", reason="PyTorch not installed: pip install torch==2.13.0")
+    from torch.utils.tensorboard import SummaryWriter as PyTorchsWriter
+
+    writer = PyTorchsWriter(str(tmp_path_factory.mktemp("bins")))
+    writer.close()
+    assert torch.__version__.startswith("2.13")
+    return writer.default_bins
+
+
+@pytest.mark.torch
+@settings(deadline=None)
+@given(values=hnp.arrays(np.float64, hnp.array_shapes(max_dims=3, max_side=12), elements=FLOATS),
+       bins=st.sampled_from(["tensorflow", "auto", "fd", "sturges", 7]), max_bins=st.one_of(st.none(),
+                                                                                           st.integers(1, 40)))
+def test_histograms_are_pytorchs(torch, pytorchs_default_bins, values, bins, max_bins):
+    """The buckets (PyTorch's 1.1-ratio edges by default, NumPy's for the other ``bins``), merged by ``max_bins``,
+    trimmed to the filled stretch, and the min, max, count, sum and sum of squares."""
+    from torch.utils.tensorboard import summary as theirs
+
+    def record(make, library, edges):
+        try:
+            return make("h", library.tensor(values), edges, max_bins)
+        except ValueError as error:
+            return type(error)
+
+    assert ours.tensorflow_bins() == pytorchs_default_bins
+    assert record(ours.histogram, gg, bins) == \
+        record(theirs.histogram, torch, pytorchs_default_bins if bins == "tensorflow" else bins)
+
+
+IMAGES = st.one_of(
+    st.tuples(st.just("CHW"), hnp.array_shapes(min_dims=3, max_dims=3, max_side=6).map(lambda s: (3, *s[1:]))),
+    st.tuples(st.just("HWC"), hnp.array_shapes(min_dims=3, max_dims=3, max_side=6).map(lambda s: (*s[:2], 1))),
+    st.tuples(st.just("HW"), hnp.array_shapes(min_dims=2, max_dims=2, max_side=6)),
+    st.tuples(st.just("NCHW"), hnp.array_shapes(min_dims=4, max_dims=4, max_side=5).map(lambda s: (s[0], 1, *s[2:]))),
+    st.tuples(st.just("NHWC"), hnp.array_shapes(min_dims=4, max_dims=4, max_side=5).map(lambda s: (*s[:3], 3))),
+)
+
+
+@pytest.mark.torch
+@settings(deadline=None)
+@given(layout=IMAGES, kind=st.sampled_from(["float32", "float64", "uint8"]), seed=st.integers(0, 2**16))
+def test_images_are_pytorchs(torch, layout, kind, seed):
+    """The same PNG bytes, height, width and channels: floats in [0, 1] (and beyond, clipped) scaled by 255 and cut
+    to whole numbers, uint8 as they are, grey images made RGB, batches laid out 8 to a row."""
+    from torch.utils.tensorboard import summary as theirs
+
+    dataformats, shape = layout
+    rng = np.random.default_rng(seed)
+    pixels = (rng.random(shape) * 1.2 - 0.1).astype(kind) if kind != "uint8" else \
+        rng.integers(0, 256, shape).astype(np.uint8)
+    assert ours.image("i", gg.tensor(pixels), dataformats) == theirs.image("i", torch.tensor(pixels),
+                                                                           dataformats=dataformats)
+
+
+@pytest.mark.torch
+@given(value=st.one_of(FLOATS, st.integers(-10**6, 10**6)), new_style=st.booleans(), double=st.booleans())
+def test_scalars_are_pytorchs(torch, value, new_style, double):
+    from torch.utils.tensorboard import summary as theirs
+
+    assert ours.scalar("s", gg.tensor(value), new_style, double) == \
+        theirs.scalar("s", torch.tensor(value), new_style=new_style, double_precision=double)
+
+
+def test_what_cannot_be_logged_is_refused_in_one_line(tmp_path):
+    """PyTorch's exception types, with the fix in the message."""
+    writer = SummaryWriter(tmp_path)
+    with pytest.raises(AssertionError, match="one number"):
+        writer.add_scalar("loss", gg.ones(3), 0)
+    with pytest.raises(ValueError, match="empty"):
+        writer.add_histogram("w", gg.ones(0), 0)
+    with pytest.raises(AssertionError, match="dataformats"):
+        writer.add_image("i", gg.ones(3, 4, 5), 0, dataformats="HWCC")
+    with pytest.raises(TypeError, match="dict"):
+        writer.add_hparams([("lr", 0.1)], {"acc": 1.0})
+    for name in ("add_graph", "add_embedding", "add_pr_curve", "add_video", "add_audio", "add_mesh",
+                 "add_custom_scalars"):
+        with pytest.raises(NotImplementedError, match=f"SummaryWriter.{name}: not provided"):
+            getattr(writer, name)(gg.nn.Linear(2, 2), gg.ones(1, 2))
+    writer.close()
+
+
+def test_the_default_folder_is_pytorchs_pattern(tmp_path, monkeypatch):
+    """``runs/<Mon><day>_<HH>-<MM>-<SS>_<host><comment>``, as PyTorch names it."""
+    monkeypatch.chdir(tmp_path)
+    writer = SummaryWriter(comment="-lr0.1")
+    assert re.fullmatch(r"runs/[A-Z][a-z]{2}\d{2}_\d{2}-\d{2}-\d{2}_.+-lr0\.1", writer.get_logdir())
+    writer.close()
+    assert list((tmp_path / writer.get_logdir()).glob("events.out.tfevents.*"))
+
+
+def test_a_closed_writer_opens_its_file_again(tmp_path):
+    """As PyTorch's: an ``add_*`` after ``close()`` starts a new event file in the same folder."""
+    writer = SummaryWriter(tmp_path)
+    writer.add_scalar("a", 1.0, 0)
+    writer.close()
+    writer.add_scalar("a", 2.0, 1)
+    writer.close()
+    values = [value.tensor.float_val[0] for path in sorted(tmp_path.glob("events.*"))
+              for event in EventFileLoader(str(path)).Load() for value in event.summary.value]
+    assert sorted(values) == [1.0, 2.0]
+
+
+def test_pytorchs_import_works_and_a_missing_tensorboard_is_one_line():
+    """``from torch.utils.tensorboard import SummaryWriter`` under glassgrad.torch_names; without the tensorboard
+    package, one ImportError naming the install command (PyTorch's writer needs it too)."""
+    done = subprocess.run([sys.executable, "-c", "from glassgrad import torch_names; torch_names.install()\n"
+                           "from torch.utils.tensorboard import SummaryWriter; print(SummaryWriter.__module__)"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "glassgrad.utils.tensorboard"
+    blocked = ("import importlib.abc, sys\nclass No(importlib.abc.MetaPathFinder):\n"
+               "    def find_spec(self, name, path=None, target=None):\n"
+               "        if name.split('.')[0] == 'tensorboard': raise ModuleNotFoundError(name)\n"
+               "sys.meta_path.insert(0, No())\nimport glassgrad.utils.tensorboard\n")
+    done = subprocess.run([sys.executable, "-c", blocked], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        "ImportError: TensorBoard logging needs the tensorboard package: pip install tensorboard "
+        "(or pip install 'glassgrad[tensorboard]')")
