@@ -153,8 +153,9 @@ def test_what_cannot_be_logged_is_refused_in_one_line(tmp_path):
         writer.add_image("i", gg.ones(3, 4, 5), 0, dataformats="HWCC")
     with pytest.raises(TypeError, match="dict"):
         writer.add_hparams([("lr", 0.1)], {"acc": 1.0})
-    for name in ("add_graph", "add_embedding", "add_pr_curve", "add_video", "add_audio", "add_mesh",
-                 "add_custom_scalars"):
+    with pytest.raises(ValueError, match="example input"):
+        writer.add_graph(gg.nn.Linear(2, 2))
+    for name in ("add_embedding", "add_pr_curve", "add_video", "add_audio", "add_mesh", "add_custom_scalars"):
         with pytest.raises(NotImplementedError, match=f"SummaryWriter.{name}: not provided"):
             getattr(writer, name)(gg.nn.Linear(2, 2), gg.ones(1, 2))
     writer.close()
@@ -198,3 +199,55 @@ def test_pytorchs_import_works_and_a_missing_tensorboard_is_one_line():
     assert done.stderr.strip().splitlines()[-1] == (
         "ImportError: TensorBoard logging needs the tensorboard package: pip install tensorboard "
         "(or pip install 'glassgrad[tensorboard]')")
+
+
+def _net(library):
+    class Net(library.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = library.nn.Sequential(library.nn.Linear(4, 3), library.nn.ReLU())
+            self.head = library.nn.Linear(3, 2)
+
+        def forward(self, x):
+            return self.head(self.encoder(x) * 2).softmax(-1)
+
+    return Net()
+
+
+def _written_graph(tmp_path, model, example):
+    writer = SummaryWriter(tmp_path)
+    writer.add_graph(model, example)
+    writer.close()
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    return EventAccumulator(str(tmp_path)).Reload().Graph()
+
+
+def test_the_graph_holds_each_op_in_its_layer_with_its_rule_and_shape(tmp_path):
+    """By hand: x (5, 4) → encoder.0 linear (its weight and bias) → encoder.1 relu → × 2 → head linear → softmax."""
+    graph = _written_graph(tmp_path, _net(gg), gg.ones(5, 4))
+    nodes = {node.name: node for node in graph.node}
+    assert list(nodes) == [
+        "input/input.0", "Net/encoder/0/weight", "Net/encoder/0/bias", "Net/encoder/0/linear", "Net/encoder/1/relu",
+        "Net/constant", "Net/mul", "Net/head/weight", "Net/head/bias", "Net/head/linear", "Net/softmax",
+        "output/output.0"]
+    assert list(nodes["Net/encoder/0/linear"].input) == ["input/input.0", "Net/encoder/0/weight",
+                                                         "Net/encoder/0/bias"]
+    assert list(nodes["Net/head/linear"].input) == ["Net/mul", "Net/head/weight", "Net/head/bias"]
+    assert list(nodes["output/output.0"].input) == ["Net/softmax"]
+    shape = nodes["Net/head/linear"].attr["_output_shapes"].list.shape[0]
+    assert [dim.size for dim in shape.dim] == [5, 2]
+    assert nodes["Net/encoder/1/relu"].attr["formula"].s.decode() == gg.ops.RELU.formula  # the rule's own text
+
+
+@pytest.mark.torch
+def test_the_graphs_ops_sit_in_the_layers_pytorchs_graph_puts_them_in(torch, tmp_path):
+    """PyTorch's graph (a TorchScript trace) scopes each aten op as ``Net/Sequential[encoder]/Linear[0]/…``: the
+    same ops, in the same order, in the same layers as glassgrad's nodes."""
+    from torch.utils.tensorboard._pytorch_graph import graph as pytorchs_graph
+
+    theirs = [(re.sub(r"\w+\[(\w+)\]", r"\1", node.name.rsplit("/", 1)[0]), node.op.removeprefix("aten::"))
+              for node in pytorchs_graph(_net(torch), torch.ones(5, 4))[0].node if node.op.startswith("aten::")]
+    mine = [(node.name.rsplit("/", 1)[0], node.op) for node in _written_graph(tmp_path, _net(gg), gg.ones(5, 4)).node
+            if node.op not in ("IO Node", "Parameter", "Constant")]
+    assert mine == theirs

@@ -11,8 +11,9 @@ TensorBoard's own file writer, which flushes every ``flush_secs`` seconds, every
 ``flush()``/``close()``. The file format is TensorBoard's, so this needs the ``tensorboard`` package (``pip install
 tensorboard``), as PyTorch's writer does; nothing is downloaded or served.
 
-Not provided (each refused in one line): ``add_graph`` (PyTorch draws a TorchScript trace), ``add_embedding``,
-``add_pr_curve``, ``add_video``, ``add_audio``, ``add_mesh``, ``add_custom_scalars``.
+Not provided (each refused in one line): ``add_embedding``, ``add_pr_curve``, ``add_video``, ``add_audio``,
+``add_mesh``, ``add_custom_scalars``. ``add_graph`` draws glassgrad's own record of a forward pass (PyTorch's draws
+a TorchScript trace).
 """
 
 from __future__ import annotations
@@ -153,8 +154,16 @@ class SummaryWriter:
 
     def add_graph(self, model: Any, input_to_model: Any = None, verbose: bool = False,
                   use_strict_trace: bool = True) -> None:
-        """Refused: PyTorch draws a TorchScript trace of the model, which glassgrad has not."""
-        self._not_provided("add_graph", "print(model) lists its layers, and gg.trace shows every op of a step")
+        """The model's graph for TensorBoard's Graphs tab: one forward pass on ``input_to_model`` (a tensor, or a
+        tuple of the forward's arguments), each op a node grouped by layer, with its output's shape and its rule's
+        formula (:mod:`glassgrad.utils.tensorboard_graph`). ``verbose`` prints the nodes; ``use_strict_trace``
+        changes nothing (no TorchScript here)."""
+        from .tensorboard_graph import graph_def
+
+        graph = graph_def(model, input_to_model)
+        if verbose:
+            print(graph)
+        self._get_file_writer().events.add_event(Event(graph_def=graph.SerializeToString(), wall_time=time.time()))
 
     def add_embedding(self, *args: Any, **kwargs: Any) -> None:
         """Refused (TensorBoard's projector files are not written)."""
