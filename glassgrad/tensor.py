@@ -179,7 +179,6 @@ class Tensor:
     # _view_how: the view's (op, arguments) of its base; _strided: a view op's result not in row-major order (what
     # view refuses to merge, as PyTorch). Unset until used. __dict__: attributes a program sets on a tensor, as
     # PyTorch allows (fast.ai's backprop by hand: inp.g = out.g @ w.t()); made when the first one is set.
-    __array_ufunc__ = None  # NumPy defers to our operators: np.float32(2) * t is a Tensor
     _inference = False
     """True for an inference tensor: one made inside ``inference_mode()``, or a view of one. Outside that mode it
     is not saved for backward (:func:`glassgrad.graph.record`) nor changed in place (:func:`refuse_inference`), as
@@ -424,6 +423,47 @@ class Tensor:
                 )
             return array.astype(dtype)
         return array.copy() if copy else array
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy's ufuncs given a tensor, as PyTorch takes them.
+
+        An operator's ufunc (``np.float32(2) * t``, ``array + t``, ``np.add(t, 1)``, ``array < t``) is the tensor's
+        own operator, in the graph. Any other (``np.exp(t)``, ``np.maximum(t, 0)``, ``np.add.reduce(t)``) runs on
+        the numbers and gives a tensor of NumPy's result (``np.exp`` of int64 is float64, as in PyTorch), or with
+        ``out=`` NumPy's arrays; of a tensor that requires grad it is refused, as PyTorch refuses it: NumPy's
+        function is no op of the graph, so no gradient would flow through it.
+        """
+        names = _OPERATOR_UFUNCS.get(ufunc) if method == "__call__" and not kwargs and len(inputs) == 2 else None
+        # (NumPy's functions that are no ufuncs, np.clip or np.round, come back through __array_wrap__)
+        if names is not None:
+            first, second = inputs
+            tensor, other, name = (first, second, names[0]) if isinstance(first, Tensor) else (second, first, names[1])
+            operator_method = getattr(tensor, name, None)
+            found = NotImplemented if operator_method is None else operator_method(other)
+            if found is not NotImplemented:
+                return found
+        name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+        for value in (*inputs, *kwargs.get("out", ())):
+            if isinstance(value, Tensor) and value._requires_grad:
+                raise _left_the_graph(name, ufunc.__name__)
+        if any(isinstance(value, Tensor) for value in kwargs.get("out", ())):
+            raise TypeError(f"np.{name}(..., out=tensor): NumPy does not write into a tensor's memory here; compute "
+                            "the result and copy it in, t.copy_(torch.as_tensor(result))")
+        if STATE.switches[1] is not None:
+            note_read(f"np.{name}(tensor)")
+        found = getattr(ufunc, method)(*(value.array if isinstance(value, Tensor) else value for value in inputs),
+                                       **kwargs)
+        if "out" in kwargs or found is None:
+            return found
+        return tuple(untracked(np.asarray(part)) for part in found) if isinstance(found, tuple) else \
+            untracked(np.asarray(found))
+
+    def __array_wrap__(self, array: np.ndarray, context: Any = None, return_scalar: bool = False) -> Tensor:
+        """The result of one of NumPy's functions that read this tensor as an array (``np.clip(t, 0, 1)``,
+        ``np.round(t, 2)``): a tensor, as PyTorch gives; refused, as above, when this tensor requires grad."""
+        if self._requires_grad:
+            raise _left_the_graph("function", "")
+        return untracked(np.asarray(array))
 
     def item(self) -> float | int | bool:
         if STATE.switches[1] is not None:
@@ -1101,6 +1141,28 @@ class Tensor:
             return view_of(self, ops.GETITEM, index, advanced)
         except IndexError as error:
             raise IndexError(f"indexing a tensor of shape {shape_text(self.shape)}: {error}") from None
+
+
+def _left_the_graph(name: str, op: str) -> RuntimeError:
+    """PyTorch's refusal of NumPy's ``np.<name>`` on a tensor that requires grad, with the fix."""
+    own = f"torch.{op}(t) where it exists" if op else "torch's function of the same name"
+    return RuntimeError(f"np.{name} of a tensor that requires grad: NumPy's function is no op of the graph, so no "
+                        f"gradient would flow through it; use the tensor's own op ({own}) to keep the gradient, or "
+                        f"call NumPy on t.detach()")
+
+
+_OPERATOR_UFUNCS = {
+    np.add: ("__add__", "__radd__"), np.subtract: ("__sub__", "__rsub__"), np.multiply: ("__mul__", "__rmul__"),
+    np.true_divide: ("__truediv__", "__rtruediv__"), np.floor_divide: ("__floordiv__", "__rfloordiv__"),
+    np.remainder: ("__mod__", "__rmod__"), np.power: ("__pow__", "__rpow__"), np.matmul: ("__matmul__", "__rmatmul__"),
+    np.less: ("__lt__", "__gt__"), np.less_equal: ("__le__", "__ge__"), np.greater: ("__gt__", "__lt__"),
+    np.greater_equal: ("__ge__", "__le__"), np.equal: ("__eq__", "__eq__"), np.not_equal: ("__ne__", "__ne__"),
+    np.bitwise_and: ("__and__", "__rand__"), np.bitwise_or: ("__or__", "__ror__"),
+    np.bitwise_xor: ("__xor__", "__rxor__"), np.left_shift: ("__lshift__", "__rlshift__"),
+    np.right_shift: ("__rshift__", "__rrshift__"),
+}
+"""The ufuncs Python's operators stand for: NumPy's ufunc on a tensor is the tensor's operator (the second name: the
+tensor on the right, ``array − t`` as ``t.__rsub__(array)``, ``array < t`` as ``t > array``)."""
 
 
 # --- how methods become graph nodes ------------------------------------------------------

@@ -67,3 +67,87 @@ def test_copy_true_with_a_new_dtype_is_one_new_array():
     array = np.array(t, dtype=np.float64, copy=True)
     array[0, 0] = 9
     assert t.tolist() == [[1.0, 2.0]]
+
+
+UFUNCS = {  # NumPy's functions a learner with NumPy habits calls on a tensor
+    "exp": lambda x: np.exp(x), "tanh": lambda x: np.tanh(x), "sqrt": lambda x: np.sqrt(np.abs(x)),
+    "abs": lambda x: np.abs(x), "sign": lambda x: np.sign(x), "maximum(x, 0.5)": lambda x: np.maximum(x, 0.5),
+    "add.reduce": lambda x: np.add.reduce(x, axis=None), "log1p(x²)": lambda x: np.log1p(np.square(x)),
+    "divmod(x, 2)": lambda x: np.divmod(x, 2), "clip": lambda x: np.clip(x, -1, 1),
+    "round(x, 1)": lambda x: np.round(x, 1),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", UFUNCS)
+@given(shape=array_shapes(min_dims=0, max_dims=3, max_side=4), seed=st.integers(0, 99),
+       dtype=st.sampled_from(["float32", "float64", "int64"]))
+def test_numpys_functions_on_a_tensor_give_pytorchs_tensor(torch, name, shape, seed, dtype):
+    """``np.exp(t)`` of a tensor that needs no gradient is a tensor of NumPy's result, as in PyTorch (whose
+    ``__array_wrap__`` wraps it): the same numbers and dtype (``np.exp`` of int64 is float64). glassgrad raised
+    NumPy's TypeError "operand 'Tensor' does not support ufuncs"."""
+    numbers = (np.random.default_rng(seed).standard_normal(shape) * 3).astype(dtype)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # PyTorch's __array_wrap__ signature, NumPy 2's warning
+        theirs = UFUNCS[name](torch.tensor(numbers))
+    mine = UFUNCS[name](gg.tensor(numbers))
+    for found, expected in zip(mine if isinstance(mine, tuple) else [mine],
+                               theirs if isinstance(theirs, tuple) else [theirs]):
+        assert isinstance(found, gg.Tensor) and isinstance(expected, torch.Tensor)
+        assert str(found.dtype).removeprefix("glassgrad.") == str(expected.dtype).removeprefix("torch.")
+        np.testing.assert_array_equal(found.numpy(), expected.numpy())
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("call", [lambda x: np.exp(x), lambda x: np.maximum(x, 0), lambda x: np.add.reduce(x),
+                                  lambda x: np.exp(x, out=np.empty(3, np.float32)), lambda x: np.clip(x, 0, 1),
+                                  lambda x: np.round(x, 2)])
+def test_numpys_function_of_a_tensor_that_requires_grad_is_refused_as_in_pytorch(torch, call):
+    """NumPy's function is no op of the graph: PyTorch raises RuntimeError rather than lose the gradient."""
+    with pytest.raises(RuntimeError):
+        call(torch.ones(3, requires_grad=True))
+    with pytest.raises(RuntimeError, match=r"requires grad: NumPy.s function is no op of the graph.*t\.detach\(\)"):
+        call(gg.ones(3, requires_grad=True))
+
+
+@pytest.mark.torch
+@given(scalar=st.sampled_from([np.float32(2.5), np.float64(-1.5), np.int64(3)]),
+       op=st.sampled_from(["+", "-", "*", "/", "**"]))
+def test_a_numpy_number_with_a_tensor_stays_in_the_graph(torch, scalar, op):
+    """``np.float64(2) * w`` is the tensor's operator (NumPy hands the operation over): the value, dtype and
+    gradient PyTorch gives."""
+    found = {}
+    for library in (gg, torch):
+        weight = library.tensor([0.5, 1.5, 2.0], requires_grad=True)
+        out = eval(f"scalar {op} weight")  # noqa: S307 (the five operators above)
+        out.sum().backward()
+        found[library] = (str(out.dtype).split(".")[-1], out.detach().numpy(), weight.grad.numpy())
+    assert found[gg][0] == found[torch][0]
+    np.testing.assert_allclose(found[gg][1], found[torch][1], rtol=1e-6)
+    np.testing.assert_allclose(found[gg][2], found[torch][2], rtol=1e-6)
+
+
+def test_numpys_functions_with_out_write_numpys_arrays():
+    """``np.exp(t, out=array)`` and ``array += t`` write the array (NumPy's meaning of ``out=``), as PyTorch's
+    ``np.exp(t, out=array)`` does; a tensor as ``out`` is refused in one line."""
+    t = gg.tensor([0.0, 1.0])
+    written = np.zeros(2, np.float32)
+    assert np.exp(t, out=written) is written
+    np.testing.assert_array_equal(written, np.exp(np.array([0.0, 1.0], np.float32)))
+    total = np.ones(2)
+    total += t
+    assert type(total) is np.ndarray and total.tolist() == [1.0, 2.0]
+    with pytest.raises(TypeError, match="out=tensor"):
+        np.exp(np.zeros(2), out=(gg.zeros(2),))
+
+
+def test_an_array_and_a_tensor_meet_in_the_tensors_operators():
+    """By hand: ``array − w`` is ``w.__rsub__(array)`` and ``array < t`` is ``t > array``: tensors, ``array − w``
+    in the graph with ∂/∂w = −1."""
+    w = gg.tensor([1.0, 2.0], dtype=gg.float64, requires_grad=True)
+    out = np.array([5.0, 5.0]) - w
+    out.sum().backward()
+    assert out.tolist() == [4.0, 3.0] and w.grad.tolist() == [-1.0, -1.0]
+    assert (np.array([1.0, 3.0]) < gg.tensor([2.0, 2.0])).tolist() == [True, False]
