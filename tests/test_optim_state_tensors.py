@@ -290,7 +290,8 @@ def _old_form(saved: dict) -> dict:
             return value.item()
         return value.array.copy() if isinstance(value, gg.Tensor) else value
 
-    state = {index: {key: old(key, value) for key, value in entries.items()} for index, entries in saved["state"].items()}
+    state = {index: {key: old(key, value) for key, value in entries.items()}
+             for index, entries in saved["state"].items()}
     groups = [{key: value for key, value in group.items() if key not in HOW_IT_RUNS} for group in saved["param_groups"]]
     return {"state": state, "param_groups": groups}
 

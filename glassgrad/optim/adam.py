@@ -84,7 +84,7 @@ class Adam(Optimizer):
     _scalar_state = ("step",)
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
-        if isinstance(options["lr"], Tensor) and options["foreach"] and not options["capturable"]:
+        if isinstance(options["lr"], Tensor) and options.get("foreach") and not options.get("capturable"):
             raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True; pass lr as a "
                              "float, or leave foreach None")
         options = super()._checked_options(options)

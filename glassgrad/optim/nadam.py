@@ -98,8 +98,8 @@ class NAdam(Optimizer):
         step, (beta1, beta2), warmup = count_step(state), group["betas"], group["momentum_decay"]
         mu = beta1 * (1 - 0.5 * 0.96 ** (step * warmup))
         mu_next = beta1 * (1 - 0.5 * 0.96 ** ((step + 1) * warmup))
-        product = state["mu_product"].array
-        product *= mu  # Πμ ← Πμ·μₜ, in Πμ's dtype
+        product = state["mu_product"].array  # Πμ ← Πμ·μₜ in Πμ's dtype, μₜ rounded to it first (PyTorch's mul_)
+        product[()] = product[()] * product.dtype.type(mu)  # on NumPy scalars: a 0-d in-place ufunc costs more
         product = product.item()
         mean, square_mean = state["exp_avg"].array, state["exp_avg_sq"].array
         mean += np.multiply(np.subtract(g, mean, out=scratch), 1 - beta1, out=scratch)  # m ← m + (1 − β₁)(g − m)

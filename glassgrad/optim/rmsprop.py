@@ -28,10 +28,10 @@ class RMSprop(Optimizer):
         b ← μ·b + g/d,  w ← w − η·b     (when μ > 0; b starts at 0)
         w ← w − η·g/d                   (when μ = 0)
 
-    ``foreach`` (True or False) changes no number; ``capturable=True`` and ``differentiable=True`` are refused at the
-    step, as PyTorch on a CPU refuses them.
     ``v``, ``ḡ`` start at 0. In the centered form ``v − ḡ²`` (a variance) is clipped at 0
     before the square root, so rounding can never turn it into NaN.
+    ``foreach`` (True or False) changes no number; ``capturable=True`` and ``differentiable=True`` are refused at the
+    step, as PyTorch on a CPU refuses them.
 
     >>> import glassgrad as gg
     >>> w = gg.tensor([1.0], requires_grad=True)
