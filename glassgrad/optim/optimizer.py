@@ -42,13 +42,6 @@ from ..handles import RemovableHandle, add_hook
 from ..tensor import Tensor
 from ._checks import check_number
 
-HOW_IT_RUNS = ("foreach", "fused", "capturable", "differentiable")
-"""PyTorch's options for how a step runs (one loop per tensor or one over all, fused kernels, CUDA graphs,
-autograd through the step); each optimizer takes those its PyTorch namesake takes, kept in every group with
-PyTorch's defaults. glassgrad has one way, NumPy in place, so ``foreach`` and ``fused`` change no number (PyTorch's
-fused kernel may round differently); ``capturable=True`` and ``differentiable=True`` are refused at the step, as
-PyTorch on a CPU refuses them (see :meth:`Optimizer._refuse_how_it_runs`)."""
-
 
 def scalar_dtype(fused: bool | None = None) -> np.dtype:
     """The dtype of a 0-d state entry (the step count, NAdam's ``mu_product``, ASGD's ``eta`` and ``mu``), as
@@ -111,8 +104,14 @@ class Optimizer:
     """Base class: parameter groups, per-parameter state, ``step``, ``zero_grad``, state dicts.
 
     ``params`` is an iterable of tensors, or of dicts ``{"params": [...], "lr": ..., ...}``
-    (one per group; options a group leaves out come from ``defaults``). Each subclass also takes
-    those of :data:`HOW_IT_RUNS` that PyTorch's takes (``AdamW(params, fused=False)``, as nanoGPT passes it).
+    (one per group; options a group leaves out come from ``defaults``).
+
+    Each subclass also takes those of PyTorch's options for how a step runs (``foreach``: one loop per tensor or
+    one over all; ``fused``: one kernel; ``capturable``: CUDA graphs; ``differentiable``: autograd through the step)
+    that its PyTorch namesake takes (``AdamW(params, fused=False)``, as nanoGPT passes it), kept in every group with
+    PyTorch's defaults. glassgrad has one way, NumPy in place, so ``foreach`` and ``fused`` change no number
+    (PyTorch's fused kernel may round differently); ``capturable=True`` and ``differentiable=True`` are refused at
+    the step, as PyTorch on a CPU refuses them (:meth:`_refuse_how_it_runs`).
     """
 
     _step_calls = 0
