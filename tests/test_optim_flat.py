@@ -32,7 +32,7 @@ def run(shapes, seed, events, one_pass):
         optimizer.step()
         if event == "replace_mean":
             first = optimizer.state[params[-1]]
-            first["exp_avg"] = np.full_like(first["exp_avg"], 0.5)
+            first["exp_avg"] = gg.full_like(first["exp_avg"], 0.5)
         elif event == "reshape_param":
             params[0].data = gg.tensor(rng.standard_normal((3, 2)).astype(np.float32))
             optimizer.state.pop(params[0])
@@ -66,9 +66,9 @@ def test_a_digits_sized_group_takes_the_one_pass_path_and_its_state_views_the_fl
     (flat,) = optimizer._flat_groups.values()
     for param in model.parameters():
         state = optimizer.state[param]
-        assert state["step"] == 3
-        assert state["exp_avg"].base is flat.state["exp_avg"] and state["exp_avg"].shape == param.shape
-        assert state["exp_avg_sq"].base is flat.state["exp_avg_sq"]
+        assert state["step"].item() == 3 and state["step"].array.base is flat.steps
+        assert state["exp_avg"].array.base is flat.mean and state["exp_avg"].shape == param.shape
+        assert state["exp_avg_sq"].array.base is flat.square_mean
 
 
 def test_the_one_pass_update_counts_one_in_place_change_of_every_parameter():

@@ -3,8 +3,8 @@
 The optimizers run the same loss in both libraries (real backward passes) through a drawn script: two
 parameter groups with different options, a group added mid-run, ``zero_grad(set_to_none=False)``, parameters
 without a gradient at some steps, steps through a closure, an lr changed by hand, and a ``state_dict`` round
-trip into a fresh optimizer; parameters and every state entry are compared after each step. glassgrad keeps
-state as NumPy arrays and ``step`` as an int (PyTorch: tensors), so values are compared, not types.
+trip into a fresh optimizer; parameters and every state entry are compared after each step (the types and dtypes
+of the state entries are compared in tests/test_optim_state_tensors.py).
 The schedules run 50 steps with drawn options, a state dict round trip mid-schedule, and the lr, momentum
 or β₁ and the warnings compared.
 """
@@ -28,11 +28,13 @@ STEPS = 20
 
 @pytest.fixture(autouse=True)
 def _float64_by_default(torch):
-    """PyTorch's scalar state (ASGD's eta, Adagrad's step) in float64, as glassgrad's Python floats; put back after."""
-    before = torch.get_default_dtype()
+    """The scalar state (ASGD's eta, NAdam's mu_product) of both libraries in float64; put back after."""
+    before, ours = torch.get_default_dtype(), gg.get_default_dtype()
     torch.set_default_dtype(torch.float64)
+    gg.set_default_dtype(gg.float64)
     yield
     torch.set_default_dtype(before)
+    gg.set_default_dtype(ours)
 
 
 def _pair(first: list, second: list) -> st.SearchStrategy:
@@ -178,7 +180,7 @@ def test_drawn_options_and_a_drawn_script_follow_pytorch(torch, name, data, shap
             assert sorted(our_state) == sorted(their_state), where
             for key, value in their_state.items():
                 np.testing.assert_allclose(our_state[key], value, rtol=1e-9, atol=1e-10, err_msg=f"{where}, {key}")
-    assert all(isinstance(state["step"], int) for state in optimizer.state.values() if "step" in state)
+    assert all(state["step"].dtype == gg.float64 for state in optimizer.state.values() if "step" in state)
     unbroken, _ = _run(gg, name, options, group_options, arrays, script, reload_at=None)
     for resumed, straight in zip(ours, unbroken):  # the round trip continues bit for bit
         for (resumed_param, _), (straight_param, _) in zip(resumed, straight):

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._checks import check_number
-from .optimizer import Optimizer, gradient_formula
+from .optimizer import Optimizer, count_step, gradient_formula, scalar_state, zeros_state
 
 
 class Adadelta(Optimizer):
@@ -28,6 +28,9 @@ class Adadelta(Optimizer):
         Δ ← √(u + ε) / √(s + ε) · g         (the step, in the weight's units)
         u ← ρ·u + (1 − ρ)·Δ²               (average squared step)
         w ← w − η·Δ
+
+    ``foreach`` (True or False) changes no number; ``capturable=True`` and ``differentiable=True`` are refused at the
+    step, as PyTorch on a CPU refuses them.
 
     >>> import glassgrad as gg
     >>> w = gg.tensor([1.0, -3.0], requires_grad=True)
@@ -44,11 +47,17 @@ class Adadelta(Optimizer):
         rho: float = 0.9,
         eps: float = 1e-6,
         weight_decay: float = 0,
+        foreach: bool | None = None,
         *,
+        capturable: bool = False,
         maximize: bool = False,
+        differentiable: bool = False,
     ) -> None:
-        defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay, "maximize": maximize}
+        defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay, "maximize": maximize,
+                    "capturable": capturable, "foreach": foreach, "differentiable": differentiable}
         super().__init__(params, defaults)
+
+    _scalar_state = ("step",)
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         options = super()._checked_options(options)
@@ -62,15 +71,15 @@ class Adadelta(Optimizer):
         return "\n".join(lines)
 
     def _initial_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {"step": 0, "square_avg": np.zeros_like(param.array), "acc_delta": np.zeros_like(param.array)}
+        return {"step": scalar_state(0.0, group), "square_avg": zeros_state(param), "acc_delta": zeros_state(param)}
 
     def _update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         state = self._state_for(param, group)
         work, scratch = self._workspace(param)
         g = self._effective_gradient(param, grad, group["weight_decay"], group["maximize"], out=work)
-        state["step"] += 1
+        count_step(state)
         rho, eps = group["rho"], group["eps"]
-        squares, steps = state["square_avg"], state["acc_delta"]
+        squares, steps = state["square_avg"].array, state["acc_delta"].array
         squares *= rho  # s ← ρ·s + (1 − ρ)·g²
         squares += np.multiply(np.multiply(g, g, out=scratch), 1 - rho, out=scratch)
         delta = np.sqrt(steps + eps) / np.sqrt(squares + eps) * g  # Δ ← √(u + ε)/√(s + ε)·g

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._checks import check_number
-from .optimizer import Optimizer
+from .optimizer import Optimizer, count_step, scalar_state, zeros_state
 
 
 def _rms(array: np.ndarray) -> float:
@@ -64,6 +64,8 @@ class Adafactor(Optimizer):
                     "foreach": foreach, "maximize": maximize}
         super().__init__(params, defaults)
 
+    _scalar_state = ("step",)
+
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         options = super()._checked_options(options)
         options["beta2_decay"] = -check_number("beta2_decay (negated, it must be >= 0)", -options["beta2_decay"])
@@ -85,9 +87,10 @@ class Adafactor(Optimizer):
 
     def _initial_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         if param.array.ndim < 2:
-            return {"step": 0, "variance": np.zeros_like(param.array)}
-        return {"step": 0, "row_var": np.zeros(self._saved_shape(param, "row_var"), dtype=param.array.dtype),
-                "col_var": np.zeros(self._saved_shape(param, "col_var"), dtype=param.array.dtype)}
+            return {"step": scalar_state(0.0, group), "variance": zeros_state(param)}
+        return {"step": scalar_state(0.0, group),
+                "row_var": Tensor._wrap(np.zeros(self._saved_shape(param, "row_var"), dtype=param.array.dtype)),
+                "col_var": Tensor._wrap(np.zeros(self._saved_shape(param, "col_var"), dtype=param.array.dtype))}
 
     def _saved_shape(self, param: Tensor, name: str) -> tuple[int, ...]:
         """``row_var`` keeps one number per row (last dim 1), ``col_var`` one per column (dim −2 of size 1)."""
@@ -100,8 +103,7 @@ class Adafactor(Optimizer):
         state = self._state_for(param, group)
         work, _ = self._workspace(param)
         g = self._effective_gradient(param, grad, 0.0, group["maximize"], out=work)
-        state["step"] += 1
-        step, w = state["step"], param.array
+        step, w = count_step(state), param.array
         eps1 = np.finfo(w.dtype).eps if group["eps"][0] is None else group["eps"][0]
         new_weight = step ** group["beta2_decay"]
         alpha = max(group["eps"][1], _rms(w)) * min(group["lr"], 1 / step ** 0.5)
@@ -109,12 +111,12 @@ class Adafactor(Optimizer):
             w *= 1 - group["lr"] * group["weight_decay"]
         squared = g * g
         if w.ndim >= 2:
-            rows, columns = state["row_var"], state["col_var"]
+            rows, columns = state["row_var"].array, state["col_var"].array
             rows += new_weight * (squared.mean(-1, keepdims=True) - rows)
             columns += new_weight * (squared.mean(-2, keepdims=True) - columns)
             estimate = rows @ columns / np.maximum(rows.mean(-2, keepdims=True), eps1)
         else:
-            state["variance"] += new_weight * (squared - state["variance"])
-            estimate = state["variance"]
+            estimate = state["variance"].array
+            estimate += new_weight * (squared - estimate)
         update = g / np.sqrt(np.maximum(estimate, eps1 * eps1))
         w -= alpha / max(1.0, _rms(update) / group["d"]) * update

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._checks import check_number
-from .optimizer import Optimizer, gradient_formula
+from .optimizer import Optimizer, count_step, gradient_formula, scalar_state
 
 
 class Adagrad(Optimizer):
@@ -32,6 +32,8 @@ class Adagrad(Optimizer):
     As in PyTorch, every parameter's ``s`` is made when the optimizer is built (``state`` and ``state_dict``
     hold it before the first step), and it starts at the optimizer's own ``initial_accumulator_value``
     for every group: PyTorch does not read a group's, so a group that gives another one is warned about.
+    ``foreach`` and ``fused`` (True or False) change no number (PyTorch's fused kernel may round differently);
+    ``differentiable=True`` is refused at the step, as PyTorch on a CPU refuses it.
 
     >>> import glassgrad as gg
     >>> w = gg.tensor([1.0, -3.0], requires_grad=True)
@@ -50,21 +52,29 @@ class Adagrad(Optimizer):
         weight_decay: float = 0,
         initial_accumulator_value: float = 0,
         eps: float = 1e-10,
+        foreach: bool | None = None,
         *,
         maximize: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         defaults = {
             "lr": lr,
             "lr_decay": lr_decay,
+            "eps": eps,
             "weight_decay": weight_decay,
             "initial_accumulator_value": initial_accumulator_value,
-            "eps": eps,
+            "foreach": foreach,
             "maximize": maximize,
+            "differentiable": differentiable,
+            "fused": fused,
         }
         super().__init__(params, defaults)
         for group in self.param_groups:
             for param in group["params"]:
                 self.state[param] = self._initial_state(param, group)
+
+    _scalar_state = ("step",)
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         super().add_param_group(param_group)
@@ -92,15 +102,16 @@ class Adagrad(Optimizer):
         return "\n".join(lines)
 
     def _initial_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {"step": 0, "sum": np.full_like(param.array, self.defaults["initial_accumulator_value"])}
+        return {"step": scalar_state(0.0, group),
+                "sum": Tensor._wrap(np.full_like(param.array, self.defaults["initial_accumulator_value"]))}
 
     def _update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         state = self._state_for(param, group)
         work, scratch = self._workspace(param)
         g = self._effective_gradient(param, grad, group["weight_decay"], group["maximize"], out=work)
-        state["step"] += 1
-        decayed_lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])  # ηₜ
-        squares = state["sum"]
+        step = count_step(state)
+        decayed_lr = group["lr"] / (1 + (step - 1) * group["lr_decay"])  # ηₜ
+        squares = state["sum"].array
         squares += np.multiply(g, g, out=scratch)  # s ← s + g²
         denominator = np.sqrt(squares, out=scratch)
         denominator += group["eps"]

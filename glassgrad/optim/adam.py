@@ -18,7 +18,7 @@ from ..autograd import bump_version
 from ..tensor import Tensor
 from ._checks import check_number
 from ._pieces import in_pieces
-from .optimizer import Optimizer, gradient_formula
+from .optimizer import Optimizer, count_step, gradient_formula, scalar_dtype, scalar_state, zeros_state
 
 
 class Adam(Optimizer):
@@ -35,6 +35,9 @@ class Adam(Optimizer):
         w ← w − η·m̂ / (√v̂ + ε)
 
     ``decoupled_weight_decay=True`` shrinks the weight instead of adding ``λ·w`` to g: :class:`AdamW`'s rule.
+    ``foreach`` and ``fused`` (True or False) change no number here: one NumPy rule runs them all (PyTorch's fused
+    kernel may round the last bit differently); ``capturable=True`` and ``differentiable=True`` are refused at the
+    step, as PyTorch on a CPU refuses them.
     Computed as ``w ← w − m / (√v·a + b)`` with ``a = (1 − β₁ᵗ) / (η·√(1 − β₂ᵗ))`` and
     ``b = ε·(1 − β₁ᵗ) / η``: the same value up to rounding, with one NumPy pass fewer than PyTorch's order
     ``w ← w − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)``.
@@ -56,7 +59,11 @@ class Adam(Optimizer):
         weight_decay: float = 0,
         amsgrad: bool = False,
         *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
         defaults = {
@@ -66,11 +73,20 @@ class Adam(Optimizer):
             "weight_decay": weight_decay,
             "amsgrad": amsgrad,
             "maximize": maximize,
+            "foreach": foreach,
+            "capturable": capturable,
+            "differentiable": differentiable,
+            "fused": fused,
             "decoupled_weight_decay": decoupled_weight_decay,  # AdamW's rule (see AdamW), as PyTorch's option
         }
         super().__init__(params, defaults)
 
+    _scalar_state = ("step",)
+
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(options["lr"], Tensor) and options.get("foreach") and not options.get("capturable"):
+            raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True; pass lr as a "
+                             "float, or leave foreach None")
         options = super()._checked_options(options)
         betas = options["betas"]
         if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
@@ -97,9 +113,9 @@ class Adam(Optimizer):
         return "\n".join([*lines, "w ← w − η·m̂ / (√v̂ + ε)"])
 
     def _initial_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        state = {"step": 0, "exp_avg": np.zeros_like(param.array), "exp_avg_sq": np.zeros_like(param.array)}
+        state = {"step": scalar_state(0.0, group), "exp_avg": zeros_state(param), "exp_avg_sq": zeros_state(param)}
         if group["amsgrad"]:
-            state["max_exp_avg_sq"] = np.zeros_like(param.array)
+            state["max_exp_avg_sq"] = zeros_state(param)
         return state
 
     def _update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
@@ -111,38 +127,41 @@ class Adam(Optimizer):
             decay = 0.0
         else:
             decay = group["weight_decay"]
-        if not decay and param.array.size > CHUNK and _all_contiguous(grad, work, scratch, *state.values()):
-            self._update_in_pieces(param, grad, group, state, work, scratch)
+        moments = (state["exp_avg"].array, state["exp_avg_sq"].array,
+                   state["max_exp_avg_sq"].array if group["amsgrad"] else None)
+        if not decay and param.array.size > CHUNK and _all_contiguous(grad, work, scratch, *moments):
+            self._update_in_pieces(param, grad, group, state, moments, work, scratch)
             return
         g = self._effective_gradient(param, grad, decay, group["maximize"], out=work)
-        state["step"] += 1
-        np.subtract(param.array, self._step_size_times_direction(g, state, group, scratch), out=param.array)
+        step = count_step(state)
+        np.subtract(param.array, self._step_size_times_direction(g, step, moments, group, scratch), out=param.array)
 
     def _update_in_pieces(self, param: Tensor, grad: np.ndarray, group: dict[str, Any], state: dict[str, Any],
-                          work: np.ndarray, scratch: np.ndarray) -> None:
+                          moments: tuple[np.ndarray | None, ...], work: np.ndarray, scratch: np.ndarray) -> None:
         """The update of a large parameter, a cache-sized piece (``CHUNK`` numbers) at a time.
 
         Each of the rule's NumPy passes then reads the piece from cache instead of the whole
         arrays from memory (−13 % at width 2048), and the pieces are shared among the free cores
         (:func:`glassgrad.optim._pieces.in_pieces`); the numbers are the same, entry by entry.
         """
-        state["step"] += 1
-        flat = {key: value.reshape(-1) if isinstance(value, np.ndarray) else value for key, value in state.items()}
+        step = count_step(state)
+        flat = [None if moment is None else moment.reshape(-1) for moment in moments]
         weight, grad, work, scratch = (array.reshape(-1) for array in (param.array, grad, work, scratch))
 
         def update_piece(number: int) -> None:
             part = slice(number * CHUNK, (number + 1) * CHUNK)
-            piece = {key: value[part] if isinstance(value, np.ndarray) else value for key, value in flat.items()}
+            piece = tuple(None if moment is None else moment[part] for moment in flat)
             g = self._effective_gradient(param, grad[part], 0.0, group["maximize"], out=work[part])
-            np.subtract(weight[part], self._step_size_times_direction(g, piece, group, scratch[part]),
+            np.subtract(weight[part], self._step_size_times_direction(g, step, piece, group, scratch[part]),
                         out=weight[part])
 
         in_pieces(update_piece, -(-weight.size // CHUNK))
 
     @staticmethod
-    def _step_size_times_direction(g: np.ndarray, state: dict[str, Any], group: dict[str, Any],
-                                   scratch: np.ndarray) -> np.ndarray:
-        """Update m and v in place and return ``η·m̂/(√v̂ + ε)`` (in ``scratch``): what w loses.
+    def _step_size_times_direction(g: np.ndarray, step: float, moments: tuple[np.ndarray | None, ...],
+                                   group: dict[str, Any], scratch: np.ndarray) -> np.ndarray:
+        """Update ``moments`` (m, v and, with amsgrad, v_max; else None) in place at step ``step`` and return
+        ``η·m̂/(√v̂ + ε)`` (in ``scratch``): what w loses.
 
         Eleven NumPy passes (the caller's ``w −= …`` is the twelfth), each into an array that exists
         already: m as PyTorch's ``lerp`` rounds it, ``m + (1 − β₁)·(g − m)``; v as its ``addcmul``,
@@ -150,8 +169,8 @@ class Adam(Optimizer):
         two, so that the step is one division: ``η·m̂/(√v̂ + ε) = m / (√v·a + b)`` with
         ``a = (1 − β₁ᵗ) / (η·√(1 − β₂ᵗ))`` and ``b = ε·(1 − β₁ᵗ) / η``. (With η = 0 nothing moves.)
         """
-        lr, (beta1, beta2), step = group["lr"], group["betas"], state["step"]
-        mean, square_mean = state["exp_avg"], state["exp_avg_sq"]
+        lr, (beta1, beta2) = group["lr"], group["betas"]
+        mean, square_mean, peak = moments
         np.subtract(g, mean, out=scratch)  # m ← m + (1 − β₁)·(g − m)
         scratch *= 1 - beta1
         mean += scratch
@@ -159,8 +178,8 @@ class Adam(Optimizer):
         scratch *= g
         square_mean *= beta2
         square_mean += scratch
-        if group["amsgrad"]:
-            square_mean = np.maximum(state["max_exp_avg_sq"], square_mean, out=state["max_exp_avg_sq"])
+        if peak is not None:  # amsgrad
+            square_mean = np.maximum(peak, square_mean, out=peak)
         if not lr:
             scratch.fill(0)
             return scratch
@@ -175,19 +194,19 @@ class Adam(Optimizer):
 
         For a digits-sized network the rule costs a dozen NumPy calls per tensor, mostly call
         overhead; on one flat vector of all the group's numbers it is a dozen calls in all, plus
-        one gather of the gradients and one subtraction per tensor. Each parameter's m and v stay
-        views into the flat buffers, so ``state`` and ``state_dict`` look as before, and every
-        number is the same.
+        one gather of the gradients and one subtraction per tensor. Each parameter's step, m and v
+        are tensors over views into the flat buffers, so ``state`` and ``state_dict`` look as
+        before, and every number is the same.
         """
         flat = self._flat_group(group)
         if flat is None:
             return False
         grads = np.concatenate([param.grad.array for param in flat.params], axis=None, out=flat.grads)
         g = self._effective_gradient(flat.params[0], grads, 0.0, group["maximize"], out=flat.work)
-        step = flat.state["step"] = flat.state["step"] + 1
-        self._step_size_times_direction(g, flat.state, group, flat.scratch)
-        for param, mine, change in zip(flat.params, flat.linked, flat.changes):
-            mine["step"] = step
+        flat.steps += 1  # every parameter's state["step"] at once
+        flat.count = flat.steps[0].item()
+        self._step_size_times_direction(g, flat.count, (flat.mean, flat.square_mean, None), group, flat.scratch)
+        for param, change in zip(flat.params, flat.changes):
             np.subtract(param.array, change, out=param.array)
             bump_version(param.array)  # an in-place change, counted as PyTorch's p.add_(…) is
         return True
@@ -205,12 +224,13 @@ class Adam(Optimizer):
         if len({p.array.dtype for p in params}) != 1 or sum(p.array.size for p in params) > ONE_PASS_LIMIT:
             return None
         states = [self.state.get(p) for p in params]
-        steps = {state["step"] if state else 0 for state in states}  # an empty state: not stepped yet
+        steps = {state["step"].item() if state else 0 for state in states}  # an empty state: not stepped yet
         if len(steps) > 1:
             return None  # parameters at different steps (some had no gradient once): one by one
         if flat is None or flat.params != tuple(params) or not flat.fits(params):
-            flat = self._flat_groups[id(group)] = _FlatGroup(params)
-        flat.state["step"] = steps.pop()
+            flat = self._flat_groups[id(group)] = _FlatGroup(params, scalar_dtype(group["fused"]))
+        flat.count = steps.pop()
+        flat.steps.fill(flat.count)
         flat.link_state(self.state)
         return flat
 
@@ -229,16 +249,18 @@ ONE_PASS_LIMIT = 1 << 17
 
 
 class _FlatGroup:
-    """One flat vector per quantity (m, v, g) for all parameters of a small group."""
+    """One flat vector per quantity (step, m, v, g) for all parameters of a small group (one step per parameter)."""
 
-    def __init__(self, params: list[Tensor]) -> None:
+    def __init__(self, params: list[Tensor], step_dtype: np.dtype) -> None:
         self.params = tuple(params)
         self.shapes = [p.array.shape for p in params]
         ends = np.cumsum([p.array.size for p in params])
         self.slices = [slice(int(end) - p.array.size, int(end)) for p, end in zip(params, ends)]
         self.dtype, size = params[0].array.dtype, int(ends[-1])
         self.grads, self.work, self.scratch = (np.empty(size, self.dtype) for _ in range(3))
-        self.state = {"step": 0, "exp_avg": np.zeros(size, self.dtype), "exp_avg_sq": np.zeros(size, self.dtype)}
+        self.steps = np.zeros(len(params), step_dtype)
+        self.count = 0.0  # the step all of them are at
+        self.mean, self.square_mean = np.zeros(size, self.dtype), np.zeros(size, self.dtype)
         self.changes = [self.scratch[part].reshape(shape) for part, shape in zip(self.slices, self.shapes)]
         self.linked: list[dict[str, Any]] = []  # each parameter's state, as link_state left it
 
@@ -247,30 +269,37 @@ class _FlatGroup:
         return all(p.array.shape == shape and p.array.dtype == self.dtype for p, shape in zip(params, self.shapes))
 
     def link_state(self, state: dict[Tensor, dict[str, Any]]) -> None:
-        """Make each parameter's m and v views into the flat buffers, carrying over what they held."""
-        for param, part, shape in zip(self.params, self.slices, self.shapes):
+        """Make each parameter's step, m and v tensors over views into the flat buffers, carrying over what they
+        held (a tensor already in the state stays the same object: its ``.array`` becomes the view)."""
+        for number, (param, part, shape) in enumerate(zip(self.params, self.slices, self.shapes)):
             mine = state.setdefault(param, {})
-            mine.setdefault("step", self.state["step"])
-            for key in ("exp_avg", "exp_avg_sq"):
+            for key, buffer, piece in (("step", self.steps, slice(number, number + 1)), ("exp_avg", self.mean, part),
+                                       ("exp_avg_sq", self.square_mean, part)):
                 held = mine.get(key)
-                if held is None or held.base is not self.state[key]:
-                    view = self.state[key][part].reshape(shape)
-                    view[...] = 0 if held is None else held
-                    mine[key] = view
+                if held is None or held.array.base is not buffer:
+                    view = buffer[piece].reshape(() if key == "step" else shape)
+                    if key != "step":  # the step is the same for all, filled by the caller
+                        view[...] = 0 if held is None else held.array
+                    if held is None:
+                        mine[key] = Tensor._wrap(view)
+                    else:
+                        held.array = view
         self.linked = [state[param] for param in self.params]
-        self.views = [(mine["exp_avg"], mine["exp_avg_sq"]) for mine in self.linked]
+        self.views = [(mine["step"], mine["exp_avg"], mine["exp_avg_sq"]) for mine in self.linked]
 
     def still_linked(self, params: list[Tensor], state: dict[Tensor, dict[str, Any]]) -> bool:
         """Whether the last :meth:`link_state` still holds: the same parameters (shapes, dtype), each with a
-        gradient, and each one's state the same dict, with the same m and v views, at the flat step."""
+        gradient, and each one's state the same dict, with the same step, m and v, at the flat step (a step taken
+        one parameter at a time, where some had no gradient, moves only theirs)."""
         if len(params) != len(self.params) or not self.linked:
             return False
-        step, dtype = self.state["step"], self.dtype
-        for param, own, shape, mine, (mean, square) in zip(params, self.params, self.shapes, self.linked, self.views):
+        dtype, count = self.dtype, self.count
+        for param, own, shape, mine, (step, mean, square) in zip(params, self.params, self.shapes, self.linked,
+                                                                 self.views):
             array = param.array  # one loop, every check: this runs at every step
             if (param is not own or param.grad is None or array.shape != shape or array.dtype != dtype
-                    or state.get(param) is not mine or mine["step"] != step or mine["exp_avg"] is not mean
-                    or mine["exp_avg_sq"] is not square):
+                    or state.get(param) is not mine or mine["step"] is not step or step.array.item() != count
+                    or mine["exp_avg"] is not mean or mine["exp_avg_sq"] is not square):
                 return False
         return True
 
@@ -302,5 +331,11 @@ class AdamW(Adam):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, decoupled_weight_decay=True)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._checks import check_betas_and_eps
-from .optimizer import Optimizer, gradient_formula
+from .optimizer import Optimizer, count_step, gradient_formula, scalar_state, zeros_state
 
 
 class Adamax(Optimizer):
@@ -26,6 +26,9 @@ class Adamax(Optimizer):
         m ← β₁·m + (1 − β₁)·g
         u ← max(β₂·u, |g| + ε)
         w ← w − (η / (1 − β₁ᵗ))·m / u
+
+    ``foreach`` (True or False) changes no number; ``capturable=True`` and ``differentiable=True`` are refused at the
+    step, as PyTorch on a CPU refuses them.
 
     >>> import glassgrad as gg
     >>> w = gg.tensor([1.0, -3.0], requires_grad=True)
@@ -42,11 +45,17 @@ class Adamax(Optimizer):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0,
+        foreach: bool | None = None,
         *,
         maximize: bool = False,
+        differentiable: bool = False,
+        capturable: bool = False,
     ) -> None:
-        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "maximize": maximize}
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "foreach": foreach,
+                    "maximize": maximize, "differentiable": differentiable, "capturable": capturable}
         super().__init__(params, defaults)
+
+    _scalar_state = ("step",)
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         return check_betas_and_eps(super()._checked_options(options))
@@ -57,17 +66,17 @@ class Adamax(Optimizer):
         return "\n".join(lines)
 
     def _initial_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {"step": 0, "exp_avg": np.zeros_like(param.array), "exp_inf": np.zeros_like(param.array)}
+        return {"step": scalar_state(0.0, group), "exp_avg": zeros_state(param), "exp_inf": zeros_state(param)}
 
     def _update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         state = self._state_for(param, group)
         work, scratch = self._workspace(param)
         g = self._effective_gradient(param, grad, group["weight_decay"], group["maximize"], out=work)
-        state["step"] += 1
-        (beta1, beta2), mean, peak = group["betas"], state["exp_avg"], state["exp_inf"]
+        count = count_step(state)
+        (beta1, beta2), mean, peak = group["betas"], state["exp_avg"].array, state["exp_inf"].array
         mean += np.multiply(np.subtract(g, mean, out=scratch), 1 - beta1, out=scratch)  # m ← m + (1 − β₁)(g − m)
         peak *= beta2  # u ← max(β₂·u, |g| + ε)
         np.maximum(peak, np.abs(g, out=scratch) + group["eps"], out=peak)
         step = np.divide(mean, peak, out=scratch)
-        step *= group["lr"] / (1 - beta1 ** state["step"])
+        step *= group["lr"] / (1 - beta1 ** count)
         np.subtract(param.array, step, out=param.array)

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._checks import check_number
-from .optimizer import Optimizer, gradient_formula
+from .optimizer import Optimizer, count_step, gradient_formula, scalar_state, zeros_state
 
 
 class ASGD(Optimizer):
@@ -29,6 +29,11 @@ class ASGD(Optimizer):
         ax ← ax + μₜ·(w − ax)                 (ax ← w while μₜ = 1)
         ηₜ₊₁ = η / (1 + κ·η·t)^α,   μₜ₊₁ = 1 / max(1, t − t0)
 
+    ηₜ and μₜ are kept in ``state["eta"]`` and ``state["mu"]``, 0-d tensors of the step's dtype (float32 unless the
+    default dtype is float64), and round to it, as PyTorch's.
+    ``foreach`` (True or False) changes no number; ``capturable=True`` and ``differentiable=True`` are refused at the
+    step, as PyTorch on a CPU refuses them.
+
     >>> import glassgrad as gg
     >>> w = gg.tensor([1.0, -3.0], requires_grad=True)
     >>> opt = gg.optim.ASGD([w], lr=0.1, lambd=0.0)
@@ -38,10 +43,14 @@ class ASGD(Optimizer):
     """
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], lr: float = 1e-2, lambd: float = 1e-4,
-                 alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0, *, maximize: bool = False) -> None:
+                 alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0, foreach: bool | None = None,
+                 maximize: bool = False, differentiable: bool = False, capturable: bool = False) -> None:
         defaults = {"lr": lr, "lambd": lambd, "alpha": alpha, "t0": t0, "weight_decay": weight_decay,
-                    "maximize": maximize}
+                    "foreach": foreach, "maximize": maximize, "differentiable": differentiable,
+                    "capturable": capturable}
         super().__init__(params, defaults)
+
+    _scalar_state = ("step", "eta", "mu")
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         options = super()._checked_options(options)
@@ -56,19 +65,21 @@ class ASGD(Optimizer):
         return "\n".join(lines)
 
     def _initial_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {"step": 0, "eta": group["lr"], "mu": 1.0, "ax": np.zeros_like(param.array)}
+        return {"step": scalar_state(0.0, group), "eta": scalar_state(group["lr"], group),
+                "mu": scalar_state(1.0, group), "ax": zeros_state(param)}
 
     def _update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         state = self._state_for(param, group)
         work, scratch = self._workspace(param)
         g = self._effective_gradient(param, grad, group["weight_decay"], group["maximize"], out=work)
-        state["step"] += 1
-        eta, mu, step = state["eta"], state["mu"], state["step"]
-        param.array *= 1 - group["lambd"] * eta
-        np.subtract(param.array, np.multiply(g, eta, out=scratch), out=param.array)
-        if mu != 1:
-            state["ax"] += np.multiply(np.subtract(param.array, state["ax"], out=scratch), mu, out=scratch)
+        step, average = count_step(state), state["ax"].array
+        eta, mu = state["eta"].array, state["mu"].array
+        rate, weight = eta.item(), mu.item()
+        param.array *= 1 - group["lambd"] * rate
+        np.subtract(param.array, np.multiply(g, rate, out=scratch), out=param.array)
+        if weight != 1:
+            average += np.multiply(np.subtract(param.array, average, out=scratch), weight, out=scratch)
         else:
-            np.copyto(state["ax"], param.array)
-        state["eta"] = group["lr"] / (1 + group["lambd"] * group["lr"] * step) ** group["alpha"]
-        state["mu"] = 1 / max(1, step - group["t0"])
+            np.copyto(average, param.array)
+        eta[()] = group["lr"] / (1 + group["lambd"] * group["lr"] * step) ** group["alpha"]
+        mu[()] = 1 / max(1, step - group["t0"])

@@ -204,8 +204,9 @@ class LBFGS(Optimizer):
         return options
 
     def _saved_shape(self, param: Tensor, name: str) -> tuple[int, ...]:
-        """``d`` and ``prev_flat_grad`` hold every parameter as one flat vector (kept under the first parameter)."""
-        if name in ("d", "prev_flat_grad"):
+        """``d``, ``prev_flat_grad`` and the history's vectors hold every parameter as one flat vector (kept under
+        the first parameter)."""
+        if name in ("d", "prev_flat_grad", "old_dirs", "old_stps"):
             return (sum(p.array.size for p in self._params),)
         return param.shape
 
@@ -268,10 +269,11 @@ class LBFGS(Optimizer):
         if np.abs(flat_grad).max() <= tolerance_grad:
             return original_loss
 
-        d, t = state.get("d"), state.get("t")
+        t = state.get("t")
+        d, previous_grad = (None if state.get(key) is None else state[key].array for key in ("d", "prev_flat_grad"))
         # the history lists are copied, so a state dict saved or loaded earlier never changes under this step
         old_dirs, old_steps, ro = (list(state.get(key) or []) for key in ("old_dirs", "old_stps", "ro"))
-        h_diag, previous_grad, previous_loss = state.get("H_diag"), state.get("prev_flat_grad"), state.get("prev_loss")
+        h_diag, previous_loss = state.get("H_diag"), state.get("prev_loss")
         iteration = 0
         while iteration < max_iter:
             iteration += 1
@@ -285,17 +287,17 @@ class LBFGS(Optimizer):
                 if ys > 1e-10:  # keep the pair only where the curvature is positive
                     if len(old_dirs) == history_size:
                         old_dirs.pop(0), old_steps.pop(0), ro.pop(0)
-                    old_dirs.append(y), old_steps.append(s), ro.append(1.0 / ys)
+                    old_dirs.append(Tensor._wrap(y)), old_steps.append(Tensor._wrap(s)), ro.append(1.0 / ys)
                     h_diag = ys / float(y @ y)
                 alphas = [0.0] * len(old_dirs)
                 q = -flat_grad
                 for i in range(len(old_dirs) - 1, -1, -1):
-                    alphas[i] = float(old_steps[i] @ q) * ro[i]
-                    q = q - alphas[i] * old_dirs[i]
+                    alphas[i] = float(old_steps[i].array @ q) * ro[i]
+                    q = q - alphas[i] * old_dirs[i].array
                 d = q * h_diag
                 for i in range(len(old_dirs)):
-                    beta = float(old_dirs[i] @ d) * ro[i]
-                    d = d + (alphas[i] - beta) * old_steps[i]
+                    beta = float(old_dirs[i].array @ d) * ro[i]
+                    d = d + (alphas[i] - beta) * old_steps[i].array
             previous_grad = flat_grad.copy()
             previous_loss = loss
             t = min(1.0, 1.0 / float(np.abs(flat_grad).sum())) * lr if state["n_iter"] == 1 else lr
@@ -322,8 +324,8 @@ class LBFGS(Optimizer):
                     or np.abs(d * t).max() <= tolerance_change or abs(loss - previous_loss) < tolerance_change):
                 break
 
-        state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_steps, ro=ro, H_diag=h_diag,
-                     prev_flat_grad=previous_grad, prev_loss=previous_loss)
+        state.update(d=Tensor._wrap(d), t=t, old_dirs=old_dirs, old_stps=old_steps, ro=ro, H_diag=h_diag,
+                     prev_flat_grad=Tensor._wrap(previous_grad), prev_loss=previous_loss)
         return original_loss
 
 

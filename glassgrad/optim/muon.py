@@ -23,7 +23,7 @@ import numpy as np
 from ..arguments import shape_text
 from ..tensor import Tensor
 from ._checks import check_count, check_number
-from .optimizer import Optimizer
+from .optimizer import Optimizer, zeros_state
 
 ADJUSTMENTS = (None, "original", "match_rms_adamw")
 """The learning-rate adjustments by shape ``adjust_lr_fn`` may name (None is ``'original'``)."""
@@ -131,10 +131,10 @@ class Muon(Optimizer):
         return "\n".join([*lines, f"w ← w − η′·O,  η′ = {scale}"])
 
     def _initial_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {"momentum_buffer": np.zeros_like(param.array)}
+        return {"momentum_buffer": zeros_state(param)}
 
     def _update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
-        buffer = self._state_for(param, group)["momentum_buffer"]
+        buffer = self._state_for(param, group)["momentum_buffer"].array
         momentum = group["momentum"]
         buffer += (1 - momentum) * (grad - buffer)  # B ← B + (1 − μ)·(g − B)
         update = grad + momentum * (buffer - grad) if group["nesterov"] else buffer

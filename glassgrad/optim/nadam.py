@@ -15,7 +15,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._checks import check_betas_and_eps, check_number
-from .optimizer import Optimizer, gradient_formula
+from .optimizer import Optimizer, count_step, gradient_formula, scalar_state, zeros_state
 
 
 class NAdam(Optimizer):
@@ -30,6 +30,11 @@ class NAdam(Optimizer):
         v ← β₂·v + (1 − β₂)·g²
         d ← √(v / (1 − β₂ᵗ)) + ε
         w ← w − η·(1 − μₜ)/(1 − Πμ)·g/d − η·μₜ₊₁/(1 − Πμ·μₜ₊₁)·m/d
+
+    Πμ is kept in ``state["mu_product"]``, a 0-d tensor of the step's dtype (float32 unless the default dtype is
+    float64), and rounds to it at each step, as PyTorch's.
+    ``foreach`` (True or False) changes no number; ``capturable=True`` and ``differentiable=True`` are refused at the
+    step, as PyTorch on a CPU refuses them.
 
     >>> import glassgrad as gg
     >>> w = gg.tensor([1.0, -3.0], requires_grad=True)
@@ -49,12 +54,18 @@ class NAdam(Optimizer):
         momentum_decay: float = 4e-3,
         decoupled_weight_decay: bool = False,
         *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
     ) -> None:
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
                     "momentum_decay": momentum_decay, "decoupled_weight_decay": decoupled_weight_decay,
-                    "maximize": maximize}
+                    "maximize": maximize, "foreach": foreach, "capturable": capturable,
+                    "differentiable": differentiable}
         super().__init__(params, defaults)
+
+    _scalar_state = ("step", "mu_product")
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         options = check_betas_and_eps(super()._checked_options(options))
@@ -72,8 +83,8 @@ class NAdam(Optimizer):
         return "\n".join(lines)
 
     def _initial_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {"step": 0, "mu_product": 1.0, "exp_avg": np.zeros_like(param.array),
-                "exp_avg_sq": np.zeros_like(param.array)}
+        return {"step": scalar_state(0.0, group), "mu_product": scalar_state(1.0, group),
+                "exp_avg": zeros_state(param), "exp_avg_sq": zeros_state(param)}
 
     def _update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         state = self._state_for(param, group)
@@ -84,12 +95,13 @@ class NAdam(Optimizer):
                 np.multiply(param.array, 1 - lr * decay, out=param.array)
             decay = 0.0
         g = self._effective_gradient(param, grad, decay, group["maximize"], out=work)
-        state["step"] += 1
-        step, (beta1, beta2), warmup = state["step"], group["betas"], group["momentum_decay"]
+        step, (beta1, beta2), warmup = count_step(state), group["betas"], group["momentum_decay"]
         mu = beta1 * (1 - 0.5 * 0.96 ** (step * warmup))
         mu_next = beta1 * (1 - 0.5 * 0.96 ** ((step + 1) * warmup))
-        product = state["mu_product"] = float(state["mu_product"]) * mu
-        mean, square_mean = state["exp_avg"], state["exp_avg_sq"]
+        product = state["mu_product"].array  # Πμ ← Πμ·μₜ in Πμ's dtype, μₜ rounded to it first (PyTorch's mul_)
+        product[()] = product[()] * product.dtype.type(mu)  # on NumPy scalars: a 0-d in-place ufunc costs more
+        product = product.item()
+        mean, square_mean = state["exp_avg"].array, state["exp_avg_sq"].array
         mean += np.multiply(np.subtract(g, mean, out=scratch), 1 - beta1, out=scratch)  # m ← m + (1 − β₁)(g − m)
         square_mean *= beta2
         square_mean += np.multiply(np.multiply(g, g, out=scratch), 1 - beta2, out=scratch)

@@ -15,7 +15,10 @@ tensor([ 0.8000, -1.6000], requires_grad=True)
 
 Each subclass supplies ``_update(param, grad, group)``, which changes ``param.array`` in place
 (NumPy ``out=``, float32 stays float32), and ``formula_for(group)``: its rule as displayed,
-with only the options that group uses.
+with only the options that group uses. The state it keeps holds tensors, as PyTorch's does: the
+running averages in the parameter's dtype, the step count a 0-d float tensor (:func:`scalar_state`);
+``_update`` reads and writes their ``.array`` in place, so a tensor read out of ``state`` follows
+the training.
 Parameters whose ``.grad`` is ``None`` are skipped. When a tape is recording
 (:func:`glassgrad.autograd.current_tape`), every update is reported to it with the old value,
 the gradient, the learning rate and the new value. Each update counts as an in-place
@@ -34,14 +37,37 @@ import numpy as np
 
 from ..arguments import shape_text
 from ..autograd import bump_version, call_recorder, current_tape, enable_grad
+from ..dtypes import get_default_dtype
 from ..handles import RemovableHandle, add_hook
 from ..tensor import Tensor
 from ._checks import check_number
 
-HOW_IT_RUNS = ("foreach", "fused", "capturable", "differentiable")
-"""PyTorch's options for how a step runs (one loop per tensor or one over all, fused kernels, CUDA graphs,
-autograd through the step). glassgrad has one way, NumPy in place, so every optimizer takes them and they change
-nothing; except ``differentiable=True``, which is refused in one line (a step is not recorded in the graph)."""
+
+def scalar_dtype(fused: bool | None = None) -> np.dtype:
+    """The dtype of a 0-d state entry (the step count, NAdam's ``mu_product``, ASGD's ``eta`` and ``mu``), as
+    PyTorch picks it: float64 while the default dtype is float64, else float32; always float32 for ``fused``."""
+    return np.dtype(np.float64) if not fused and get_default_dtype() == np.float64 else np.dtype(np.float32)
+
+
+def scalar_state(value: float, group: dict[str, Any]) -> Tensor:
+    """A 0-d state tensor holding ``value`` in :func:`scalar_dtype` (``torch.tensor(0.0)`` in PyTorch's state)."""
+    return Tensor._wrap(np.array(value, dtype=scalar_dtype(group.get("fused"))))
+
+
+def zeros_state(param: Tensor) -> Tensor:
+    """A state tensor of zeros shaped and typed as ``param`` (``torch.zeros_like(p)``)."""
+    return Tensor._wrap(np.zeros_like(param.array))
+
+
+def count_step(state: dict[str, Any]) -> float:
+    """``state["step"] += 1``, in place (the same tensor after every step, as PyTorch's ``state_steps[i] += 1``);
+    the new count as a Python number, for the step's scalar math (exact up to 2²⁴ steps in float32).
+
+    Written as an assignment of ``count + 1`` (one rounding, as the tensor's own ``+= 1``): NumPy's in-place add on a
+    0-d array allocates a kilobyte of scratch at every call."""
+    count = state["step"].array
+    count[()] = count.item() + 1
+    return count.item()
 
 
 def with_step_hooks(step: Callable[..., Any]) -> Callable[..., Any]:
@@ -78,41 +104,33 @@ class Optimizer:
     """Base class: parameter groups, per-parameter state, ``step``, ``zero_grad``, state dicts.
 
     ``params`` is an iterable of tensors, or of dicts ``{"params": [...], "lr": ..., ...}``
-    (one per group; options a group leaves out come from ``defaults``). Each subclass also takes
-    :data:`HOW_IT_RUNS` (``AdamW(params, fused=False)``, as nanoGPT passes it).
+    (one per group; options a group leaves out come from ``defaults``).
+
+    Each subclass also takes those of PyTorch's options for how a step runs (``foreach``: one loop per tensor or
+    one over all; ``fused``: one kernel; ``capturable``: CUDA graphs; ``differentiable``: autograd through the step)
+    that its PyTorch namesake takes (``AdamW(params, fused=False)``, as nanoGPT passes it), kept in every group with
+    PyTorch's defaults. glassgrad has one way, NumPy in place, so ``foreach`` and ``fused`` change no number
+    (PyTorch's fused kernel may round differently); ``capturable=True`` and ``differentiable=True`` are refused at
+    the step, as PyTorch on a CPU refuses them (:meth:`_refuse_how_it_runs`).
     """
 
     _step_calls = 0
     """How many times ``step`` ran (a subclass's ``step`` that calls ``super().step()`` counts twice); a
     learning-rate scheduler reads it to warn when it is stepped before the optimizer."""
     _in_step = False
-    _state_in_tensors = False
-    """Whether ``self.state`` holds tensors: a learner's optimizer with a ``step`` of its own stores them
-    (``state["buf"] = torch.zeros_like(p)``) and reads them back with tensor methods; glassgrad's hold arrays."""
+    _state_of_its_own = False
+    """Whether a learner's ``step`` writes ``self.state`` (``state["buf"] = torch.zeros_like(p)``): a state dict loaded
+    into it keeps the entries as saved (tensors copied into the parameter's dtype), with no rule of glassgrad's."""
+    _scalar_state: tuple[str, ...] = ()
+    """The names of the 0-d tensors in a parameter's state (:func:`scalar_state`); a state dict saved before they
+    were tensors (a Python number there) is loaded as one."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         step = cls.__dict__.get("step")
         if step is not None:  # a step of its own (LBFGS, a learner's optimizer): counted and hooked too
             cls.step = with_step_hooks(step)
-            cls._state_in_tensors = not cls.__module__.startswith("glassgrad.")
-        init = cls.__dict__.get("__init__")
-        if init is None:
-            return
-        code = init.__code__
-        declared = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
-        taken = [name for name in HOW_IT_RUNS if name not in declared]
-
-        @functools.wraps(init)
-        def __init__(self: Optimizer, *args: Any, **options: Any) -> None:
-            for name in taken:
-                if options.pop(name, None) and name == "differentiable":
-                    raise NotImplementedError(f"{cls.__name__}: differentiable=True (a step autograd can go through) "
-                                              "is not supported: glassgrad updates parameters in place, outside the "
-                                              "graph; leave it False")
-            init(self, *args, **options)
-
-        cls.__init__ = __init__
+            cls._state_of_its_own = not cls.__module__.startswith("glassgrad.")
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], defaults: dict[str, Any]) -> None:
         self.defaults = self._checked_options(dict(defaults))
@@ -184,9 +202,10 @@ class Optimizer:
             seen.add(param)
         if any(param in seen for group in self.param_groups for param in group["params"]):
             raise ValueError("some parameters appear in more than one parameter group; put each in one group only")
-        group = self._checked_options({**self.defaults, **param_group})
-        group["params"] = params
-        self.param_groups.append(group)
+        group = {**param_group, "params": params}  # PyTorch's order: the group's own keys, then the defaults
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        self.param_groups.append(self._checked_options(group))
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         """``options`` with every hyper-parameter validated (subclasses extend this)."""
@@ -197,6 +216,11 @@ class Optimizer:
             options["weight_decay"] = check_number("weight_decay value", options["weight_decay"])
         if "maximize" in options:
             options["maximize"] = bool(options["maximize"])
+        if options.get("fused"):
+            if options.get("foreach"):
+                raise RuntimeError("`fused` and `foreach` cannot be `True` together; pass only one of them")
+            if options.get("differentiable"):
+                raise RuntimeError("`fused` does not support `differentiable`; pass fused=None with differentiable")
         return options
 
     # --- the step ------------------------------------------------------------------------
@@ -238,6 +262,8 @@ class Optimizer:
             tape = current_tape()
             update = self._update if tape is None else functools.partial(self._update_and_record, tape)
             for group in self.param_groups:
+                if group.get("capturable") or group.get("differentiable"):
+                    self._refuse_how_it_runs(group)
                 if tape is None and self._update_group_at_once(group):
                     continue
                 for param in group["params"]:
@@ -249,6 +275,20 @@ class Optimizer:
             for group, lr in held:
                 group["lr"] = lr
         return loss
+
+    def _refuse_how_it_runs(self, group: dict[str, Any]) -> None:
+        """Refuse, as PyTorch on a CPU does at the step, a ``group`` with a parameter to update and
+        ``capturable=True`` (not fused: an AssertionError, its parameters not on a GPU) or ``differentiable=True`` (a
+        RuntimeError: the step would change a leaf that requires grad in place, recorded in the graph)."""
+        if all(param.grad is None for param in group["params"]):
+            return
+        name = type(self).__name__
+        if group.get("capturable") and not group.get("fused"):
+            raise AssertionError(f"{name}: capturable=True needs the parameters and state steps on a GPU (CUDA "
+                                 "graphs), and glassgrad runs on the CPU; leave capturable=False")
+        if group.get("differentiable"):
+            raise RuntimeError(f"{name}: differentiable=True runs the step in the graph, where a leaf Variable that "
+                               "requires grad (a parameter) cannot be changed in place; leave differentiable=False")
 
     def _tensor_lrs_as_numbers(self) -> list[tuple[dict, Tensor]]:
         """Each group's lr given as a tensor (``SGD(p, lr=torch.tensor(0.01))``, or a loop's own schedule writing
@@ -333,8 +373,9 @@ class Optimizer:
     def state_dict(self) -> dict[str, Any]:
         """The optimizer's state, PyTorch-shaped, with parameters numbered in group order.
 
-        ``{"state": {index: {"step": int, "exp_avg": ndarray, ...}},
-        "param_groups": [{"lr": ..., ..., "params": [indices]}]}``. Arrays are copies. The hooks of
+        ``{"state": {index: {"step": tensor(3.), "exp_avg": tensor([...]), ...}},
+        "param_groups": [{"params": [indices], "lr": ..., ...}]}``. The tensors are copies (PyTorch hands out
+        its own state's: there a state dict kept while training goes on changes with it). The hooks of
         :meth:`register_state_dict_pre_hook` run first, those of :meth:`register_state_dict_post_hook` last.
         """
         for hook in self._hooks("_state_dict_pre_hooks"):
@@ -344,7 +385,7 @@ class Optimizer:
         for group in self.param_groups:
             saved = {key: value for key, value in group.items() if key != "params"}
             saved["params"] = [index.setdefault(param, len(index)) for param in group["params"]]
-            groups.append(saved)
+            groups.append(saved)  # "params" last, as in PyTorch's state dicts
         state = {
             number: {key: _copied(value) for key, value in self.state[param].items()}
             for param, number in index.items()
@@ -378,6 +419,7 @@ class Optimizer:
                 f"{len(self.param_groups)}; build the optimizer with the same groups it was saved with"
             )
         by_index: dict[int, Tensor] = {}
+        group_of: dict[Tensor, dict[str, Any]] = {}
         groups = []
         for number, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
             if len(saved["params"]) != len(group["params"]):
@@ -389,13 +431,13 @@ class Optimizer:
             by_index.update(zip((int(i) for i in saved["params"]), group["params"]))
             options = {key: value for key, value in saved.items() if key != "params"}
             groups.append({**self._checked_options({**group, **options}), "params": group["params"]})
+            group_of.update(dict.fromkeys(group["params"], groups[-1]))
         state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         for key, values in state_dict["state"].items():
             param = by_index.get(int(key))
             if param is None:
                 raise ValueError(f"loaded state dict has state for parameter {key}, but no group lists that index")
-            state[param] = {name: _restored_tensor(value, param, name) if self._state_in_tensors else
-                            _restored(value, param, name, key, self._saved_shape(param, name))
+            state[param] = {name: self._restored(value, param, name, key, group_of[param])
                             for name, value in values.items()}
         self.param_groups[:] = groups
         self.state = state
@@ -427,6 +469,37 @@ class Optimizer:
         """The hooks registered under ``kind``, in their order (a copy: a hook may remove itself)."""
         return list(self.__dict__.get(kind, {}).values())
 
+    def _restored(self, value: Any, param: Tensor, name: str, key: Any, group: dict[str, Any]) -> Any:
+        """A saved state entry ``name`` made ready for ``param`` (of ``group``), as PyTorch's ``load_state_dict``
+        makes it: a copy, a floating tensor in ``param``'s dtype, except the step count, kept as saved (float32 where
+        the group is fused or capturable). glassgrad keeps its other 0-d entries (NAdam's ``mu_product``, ASGD's
+        ``eta`` and ``mu``) as saved too, where PyTorch casts them to ``param``'s dtype: so a run resumed from a state
+        dict goes on bit for bit as the unbroken run. A NumPy array or a Python number where glassgrad's state holds
+        a tensor (a state dict saved by glassgrad before its state was tensors) becomes that tensor, as PyTorch turns
+        an old integer step into one; a tensor's shape must be the parameter's (:meth:`_saved_shape`)."""
+        if isinstance(value, list) and not self._state_of_its_own:  # LBFGS's history
+            return [self._restored(item, param, name, key, group) for item in value]
+        if name in self._scalar_state and not isinstance(value, (Tensor, np.ndarray)):
+            return scalar_state(value, group)
+        if not isinstance(value, (Tensor, np.ndarray)):
+            return value
+        array = value.array if isinstance(value, Tensor) else value
+        if name == "step" or name in self._scalar_state:
+            fixed = name == "step" and (group.get("fused") or group.get("capturable")) and name in self._scalar_state
+            return Tensor._wrap(array.astype(np.float32 if fixed else array.dtype, copy=True))
+        if not self._state_of_its_own:
+            if array.ndim == 0 and param.array.ndim != 0:  # a number glassgrad keeps as a number (LBFGS's H_diag)
+                return array.item()
+            shape = self._saved_shape(param, name)
+            if array.shape != shape:
+                whose = "the parameter has" if shape == param.shape else "it should have"
+                raise ValueError(
+                    f"loaded state '{name}' of parameter {key} has shape {shape_text(array.shape)} but {whose} shape "
+                    f"{shape_text(shape)}; was it saved from a different model?"
+                )
+        cast = array.dtype.kind == "f" and param.array.dtype.kind == "f"
+        return Tensor._wrap(array.astype(param.array.dtype if cast else array.dtype, copy=True))
+
     def _saved_shape(self, param: Tensor, name: str) -> tuple[int, ...]:
         """The shape a loaded array ``name`` of ``param``'s state must have: the parameter's (LBFGS: flat vectors)."""
         return param.shape
@@ -453,35 +526,11 @@ def _replaced(state_dict: dict[str, Any], result: Any) -> dict[str, Any]:
 
 
 def _copied(value: Any) -> Any:
+    """A state entry for a state dict: tensors and arrays copied (in a list too), anything else as it is."""
+    if isinstance(value, Tensor):
+        return Tensor._wrap(value.array.copy())
     if isinstance(value, np.ndarray):
         return value.copy()
+    if isinstance(value, list):
+        return [_copied(item) for item in value]
     return value
-
-
-def _restored_tensor(value: Any, param: Tensor, name: str) -> Any:
-    """A saved entry of a learner's optimizer state, back as the tensor it was stored as (a copy, cast to a float
-    ``param``'s dtype except the step count, as PyTorch); numbers are kept."""
-    if not isinstance(value, (Tensor, np.ndarray)):
-        return value
-    array = value.array if isinstance(value, Tensor) else value
-    cast = name != "step" and array.dtype.kind == "f" and param.array.dtype.kind == "f"
-    return Tensor._wrap(array.astype(param.array.dtype if cast else array.dtype, copy=True))
-
-
-def _restored(value: Any, param: Tensor, name: str, key: Any, shape: tuple[int, ...]) -> Any:
-    """A saved state entry made ready for ``param``: arrays (of ``shape``) copied into its dtype, numbers kept."""
-    if isinstance(value, Tensor):
-        value = value.array
-    if not isinstance(value, np.ndarray):
-        return value
-    if name == "step":  # the step count, stored as a 0-d array (PyTorch stores a tensor): an int again
-        return int(value.item())
-    if value.ndim == 0 and param.array.ndim != 0:  # another number stored as a 0-d array
-        return value.item()
-    if value.shape != shape:
-        whose = "the parameter has" if shape == param.shape else "it should have"
-        raise ValueError(
-            f"loaded state '{name}' of parameter {key} has shape {shape_text(value.shape)} but {whose} shape "
-            f"{shape_text(shape)}; was it saved from a different model?"
-        )
-    return value.astype(param.array.dtype, copy=True)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._checks import check_betas_and_eps
-from .optimizer import Optimizer, gradient_formula
+from .optimizer import Optimizer, count_step, gradient_formula, scalar_state, zeros_state
 
 
 class RAdam(Optimizer):
@@ -30,6 +30,9 @@ class RAdam(Optimizer):
         ρₜ > 5:  w ← w − η·m̂·r·√(1 − β₂ᵗ) / (√v + ε),  r = √((ρₜ − 4)(ρₜ − 2)ρ∞ / ((ρ∞ − 4)(ρ∞ − 2)ρₜ))
         else:    w ← w − η·m̂
 
+    ``foreach`` (True or False) changes no number; ``capturable=True`` and ``differentiable=True`` are refused at the
+    step, as PyTorch on a CPU refuses them.
+
     >>> import glassgrad as gg
     >>> w = gg.tensor([1.0, -3.0], requires_grad=True)
     >>> opt = gg.optim.RAdam([w], lr=0.1)
@@ -40,10 +43,14 @@ class RAdam(Optimizer):
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
-                 decoupled_weight_decay: bool = False, *, maximize: bool = False) -> None:
-        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
-                    "decoupled_weight_decay": bool(decoupled_weight_decay), "maximize": maximize}
+                 decoupled_weight_decay: bool = False, *, foreach: bool | None = None, maximize: bool = False,
+                 capturable: bool = False, differentiable: bool = False) -> None:
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "maximize": maximize,
+                    "foreach": foreach, "capturable": capturable,
+                    "decoupled_weight_decay": bool(decoupled_weight_decay), "differentiable": differentiable}
         super().__init__(params, defaults)
+
+    _scalar_state = ("step",)
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         return check_betas_and_eps(super()._checked_options(options))
@@ -57,7 +64,7 @@ class RAdam(Optimizer):
         return "\n".join(lines)
 
     def _initial_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {"step": 0, "exp_avg": np.zeros_like(param.array), "exp_avg_sq": np.zeros_like(param.array)}
+        return {"step": scalar_state(0.0, group), "exp_avg": zeros_state(param), "exp_avg_sq": zeros_state(param)}
 
     def _update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         state = self._state_for(param, group)
@@ -68,8 +75,7 @@ class RAdam(Optimizer):
                 np.multiply(param.array, 1 - lr * decay, out=param.array)
             decay = 0.0
         g = self._effective_gradient(param, grad, decay, group["maximize"], out=work)
-        state["step"] += 1
-        step, mean, square_mean = state["step"], state["exp_avg"], state["exp_avg_sq"]
+        step, mean, square_mean = count_step(state), state["exp_avg"].array, state["exp_avg_sq"].array
         np.subtract(g, mean, out=scratch)  # m ← m + (1 − β₁)·(g − m), as PyTorch's lerp
         scratch *= 1 - beta1
         mean += scratch

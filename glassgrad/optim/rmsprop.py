@@ -13,7 +13,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._checks import check_number
-from .optimizer import Optimizer, gradient_formula
+from .optimizer import Optimizer, count_step, gradient_formula, scalar_state, zeros_state
 
 
 class RMSprop(Optimizer):
@@ -30,6 +30,8 @@ class RMSprop(Optimizer):
 
     ``v``, ``ḡ`` start at 0. In the centered form ``v − ḡ²`` (a variance) is clipped at 0
     before the square root, so rounding can never turn it into NaN.
+    ``foreach`` (True or False) changes no number; ``capturable=True`` and ``differentiable=True`` are refused at the
+    step, as PyTorch on a CPU refuses them.
 
     >>> import glassgrad as gg
     >>> w = gg.tensor([1.0], requires_grad=True)
@@ -49,19 +51,26 @@ class RMSprop(Optimizer):
         weight_decay: float = 0,
         momentum: float = 0,
         centered: bool = False,
-        *,
+        capturable: bool = False,
+        foreach: bool | None = None,
         maximize: bool = False,
+        differentiable: bool = False,
     ) -> None:
         defaults = {
             "lr": lr,
+            "momentum": momentum,
             "alpha": alpha,
             "eps": eps,
-            "weight_decay": weight_decay,
-            "momentum": momentum,
             "centered": centered,
+            "weight_decay": weight_decay,
+            "capturable": capturable,
+            "foreach": foreach,
             "maximize": maximize,
+            "differentiable": differentiable,
         }
         super().__init__(params, defaults)
+
+    _scalar_state = ("step",)
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         options = super()._checked_options(options)
@@ -81,11 +90,11 @@ class RMSprop(Optimizer):
         return "\n".join(lines)
 
     def _initial_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        state = {"step": 0, "square_avg": np.zeros_like(param.array)}
+        state = {"step": scalar_state(0.0, group), "square_avg": zeros_state(param)}
         if group["momentum"]:
-            state["momentum_buffer"] = np.zeros_like(param.array)
+            state["momentum_buffer"] = zeros_state(param)
         if group["centered"]:
-            state["grad_avg"] = np.zeros_like(param.array)
+            state["grad_avg"] = zeros_state(param)
         return state
 
     def _update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
@@ -93,12 +102,12 @@ class RMSprop(Optimizer):
         state = self._state_for(param, group)
         work, scratch = self._workspace(param)
         g = self._effective_gradient(param, grad, group["weight_decay"], group["maximize"], out=work)
-        state["step"] += 1
-        square_avg = state["square_avg"]
+        count_step(state)
+        square_avg = state["square_avg"].array
         square_avg *= alpha  # v ← α·v + (1 − α)·g²
         square_avg += np.multiply(np.multiply(g, g, out=scratch), 1 - alpha, out=scratch)
         if group["centered"]:
-            grad_avg = state["grad_avg"]
+            grad_avg = state["grad_avg"].array
             grad_avg *= alpha  # ḡ ← α·ḡ + (1 − α)·g
             grad_avg += np.multiply(g, 1 - alpha, out=scratch)
             variance = np.subtract(square_avg, np.multiply(grad_avg, grad_avg, out=scratch), out=scratch)
@@ -108,7 +117,7 @@ class RMSprop(Optimizer):
         denominator += group["eps"]
         change = np.divide(g, denominator, out=scratch)  # g/d
         if momentum:
-            buffer = state["momentum_buffer"]
+            buffer = state["momentum_buffer"].array
             buffer *= momentum  # b ← μ·b + g/d
             buffer += change
             change = np.multiply(buffer, group["lr"], out=scratch)

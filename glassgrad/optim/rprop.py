@@ -15,7 +15,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._checks import check_number
-from .optimizer import Optimizer
+from .optimizer import Optimizer, count_step, scalar_state, zeros_state
 
 
 class Rprop(Optimizer):
@@ -28,6 +28,9 @@ class Rprop(Optimizer):
         g ← 0 where s < 0   (the step after a sign flip is skipped)
         w ← w − sign(g)·Δ,   g_prev ← g
 
+    ``foreach`` (True or False) changes no number; ``capturable=True`` and ``differentiable=True`` are refused at the
+    step, as PyTorch on a CPU refuses them.
+
     >>> import glassgrad as gg
     >>> w = gg.tensor([1.0, -3.0], requires_grad=True)
     >>> opt = gg.optim.Rprop([w], lr=0.1)
@@ -38,8 +41,12 @@ class Rprop(Optimizer):
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], lr: float = 1e-2,
                  etas: tuple[float, float] = (0.5, 1.2), step_sizes: tuple[float, float] = (1e-6, 50), *,
-                 maximize: bool = False) -> None:
-        super().__init__(params, {"lr": lr, "etas": etas, "step_sizes": step_sizes, "maximize": maximize})
+                 capturable: bool = False, foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False) -> None:
+        super().__init__(params, {"lr": lr, "etas": etas, "step_sizes": step_sizes, "foreach": foreach,
+                                  "maximize": maximize, "differentiable": differentiable, "capturable": capturable})
+
+    _scalar_state = ("step",)
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         options = super()._checked_options(options)
@@ -59,8 +66,8 @@ class Rprop(Optimizer):
         return "\n".join(lines)
 
     def _initial_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {"step": 0, "prev": np.zeros_like(param.array),
-                "step_size": np.full_like(param.array, group["lr"])}
+        return {"step": scalar_state(0.0, group), "prev": zeros_state(param),
+                "step_size": Tensor._wrap(np.full_like(param.array, group["lr"]))}
 
     def _update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         state = self._state_for(param, group)
@@ -70,11 +77,12 @@ class Rprop(Optimizer):
         else:
             np.copyto(work, grad)
         g = work  # a copy: the entries after a sign flip are zeroed below
-        state["step"] += 1
-        (shrink, grow), (low, high) = group["etas"], group["step_sizes"]
-        agreement = np.sign(np.multiply(g, state["prev"], out=scratch), out=scratch)
+        count_step(state)
+        (shrink, grow), (low, high), previous, size = group["etas"], group["step_sizes"], state["prev"].array, \
+            state["step_size"].array
+        agreement = np.sign(np.multiply(g, previous, out=scratch), out=scratch)
         factor = np.where(agreement > 0, grow, np.where(agreement < 0, shrink, 1.0)).astype(g.dtype)
-        np.clip(state["step_size"] * factor, low, high, out=state["step_size"])
+        np.clip(size * factor, low, high, out=size)
         g[agreement < 0] = 0
-        np.subtract(param.array, np.sign(g) * state["step_size"], out=param.array)
-        np.copyto(state["prev"], g)
+        np.subtract(param.array, np.sign(g) * size, out=param.array)
+        np.copyto(previous, g)

@@ -27,7 +27,9 @@ class SGD(Optimizer):
         d ← g + μ·b if nesterov else b  (d ← g when μ = 0)
         w ← w − η·d
 
-    Nesterov momentum needs μ > 0 and τ = 0, as in PyTorch.
+    Nesterov momentum needs μ > 0 and τ = 0, as in PyTorch. ``foreach`` and ``fused`` (True or False) change no
+    number here (PyTorch's fused kernel may round differently); ``differentiable=True`` is refused at the step, as
+    PyTorch on a CPU refuses it.
 
     >>> import glassgrad as gg
     >>> w = gg.tensor([1.0], requires_grad=True)
@@ -49,6 +51,9 @@ class SGD(Optimizer):
         nesterov: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         defaults = {
             "lr": lr,
@@ -57,6 +62,9 @@ class SGD(Optimizer):
             "weight_decay": weight_decay,
             "nesterov": nesterov,
             "maximize": maximize,
+            "foreach": foreach,
+            "differentiable": differentiable,
+            "fused": fused,
         }
         super().__init__(params, defaults)
 
@@ -89,10 +97,12 @@ class SGD(Optimizer):
         momentum = group["momentum"]
         if momentum:
             state = self._state_for(param, group)
-            buffer = state.get("momentum_buffer")
-            if buffer is None:  # first step: b ← g (an array even for a 0-d gradient held as a NumPy
-                buffer = state["momentum_buffer"] = np.array(g)  # scalar, so the updates below stay in place)
+            held = state.get("momentum_buffer")
+            if held is None:  # first step: b ← g (an array even for a 0-d gradient held as a NumPy
+                buffer = np.array(g)  # scalar, so the updates below stay in place)
+                state["momentum_buffer"] = Tensor._wrap(buffer)
             else:  # b ← μ·b + (1 − τ)·g
+                buffer = held.array
                 buffer *= momentum
                 dampening = group["dampening"]
                 if dampening:
