@@ -1,0 +1,113 @@
+"""PyTorch's ``torch.autograd.forward_ad``: dual tensors, ``x + ε·v``, whose function carries ``J·v`` along.
+
+>>> import glassgrad as gg
+>>> import glassgrad.forward_ad as fwAD
+>>> x, v = gg.tensor([1.0, 2.0]), gg.tensor([1.0, 0.0])
+>>> with fwAD.dual_level():
+...     y = fwAD.make_dual(x, v) ** 2
+...     fwAD.unpack_dual(y).tangent          # J·v = diag(2x)·v
+tensor([2., 0.])
+
+glassgrad has no forward mode: a dual tensor is the primal as a graph leaf (or, when the primal requires grad, a
+view of it in the graph), remembered with its tangent for the dual level; the ops on it are recorded as any op is,
+and ``unpack_dual(y)`` works out ``J·v`` when asked, by the double-backward trick of
+:func:`glassgrad.jacobians.jvp` (``uᵀJ`` by one backward pass from ``y`` with a seed ``u``, then its derivative
+with respect to ``u`` in the direction of the tangents: ``J·v``). The numbers are forward mode's; what differs:
+a dual tensor (and what is made of it) requires grad and shows a ``grad_fn`` (PyTorch's does not, unless its
+primal does), each ``unpack_dual`` costs two backward passes, and one dual level is open at a time, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NamedTuple
+
+from .autograd import grad
+from .creation import zeros_like
+from .tensor import Tensor
+
+__all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual", "UnpackedDualTensor"]
+
+_LEVELS: dict[int, list[tuple[Tensor, Tensor]]] = {}
+"""The open dual level (at most one) and its dual tensors with their tangents."""
+
+
+class UnpackedDualTensor(NamedTuple):
+    """What :func:`unpack_dual` gives: the primal and the tangent (None when the tensor has none)."""
+
+    primal: Tensor
+    tangent: Tensor | None
+
+
+def enter_dual_level() -> int:
+    """Open a dual level (0) and return it; dual tensors made in it lose their tangents when it closes."""
+    if _LEVELS:
+        raise RuntimeError("Nested forward mode AD is not supported at the moment: close the open dual level first")
+    _LEVELS[0] = []
+    return 0
+
+
+def exit_dual_level(*, level: int | None = None) -> None:
+    """Close the dual level: its dual tensors keep their values and lose their tangents."""
+    _open(level, "exit_dual_level")
+    _LEVELS.clear()
+
+
+@contextmanager
+def dual_level() -> Iterator[int]:
+    """``with fwAD.dual_level():`` the block in which dual tensors carry tangents."""
+    level = enter_dual_level()
+    try:
+        yield level
+    finally:
+        _LEVELS.clear()
+
+
+def _open(level: int | None, name: str) -> int:
+    if not _LEVELS or (level is not None and level not in _LEVELS):
+        raise RuntimeError(f"{name}: no dual level is open; use it inside `with fwAD.dual_level():`")
+    return 0 if level is None else level
+
+
+def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> Tensor:
+    """The dual tensor ``tensor + ε·tangent``: its value is ``tensor``'s; what is computed from it carries
+    ``J·tangent``, read with :func:`unpack_dual`."""
+    if not _LEVELS:
+        raise RuntimeError("Trying to create a dual Tensor for forward AD but no level exists: open one first, "
+                           "`with fwAD.dual_level():`")
+    duals = _LEVELS[_open(level, "make_dual")]
+    if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
+        raise TypeError(f"make_dual: the primal and the tangent must be tensors, got {type(tensor).__name__} and "
+                        f"{type(tangent).__name__}")
+    if tangent.shape != tensor.shape:
+        raise RuntimeError(f"make_dual: the tangent's shape {tuple(tangent.shape)} differs from the primal's "
+                           f"{tuple(tensor.shape)}; give one tangent entry per entry of the primal")
+    if tensor.dtype.kind != "f":
+        raise ValueError(f"Expected primal to be floating point, but got: {tensor.dtype} (make_dual; convert it "
+                         "with .float())")
+    dual = tensor.view_as(tensor) if tensor.requires_grad else tensor.detach().requires_grad_()
+    duals.append((dual, tangent.detach().to(tensor.dtype)))  # (PyTorch keeps a tangent's other dtype)
+    return dual
+
+
+def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
+    """``(primal, tangent)`` of ``tensor``: the tangent ``J·v`` of everything it was computed from in the open dual
+    level (None if it depends on no dual tensor, or no level is open), worked out now (see the module's notes)."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"unpack_dual: the dual must be a Tensor, not {type(tensor).__name__}")
+    duals = _LEVELS.get(0 if level is None else level, [])  # no level open: no tangent, as in PyTorch
+    for dual, tangent in duals:
+        if dual is tensor:
+            return UnpackedDualTensor(tensor, tangent)
+    if not duals or not tensor.requires_grad or tensor.dtype.kind != "f":
+        return UnpackedDualTensor(tensor, None)
+    seed = zeros_like(tensor).requires_grad_()  # u: any value, J·v is linear in it
+    back = grad((tensor,), tuple(dual for dual, _ in duals), (seed,), retain_graph=True, create_graph=True,
+                allow_unused=True)
+    reached = [(row, tangent) for row, (_, tangent) in zip(back, duals) if row is not None]
+    if not reached:
+        return UnpackedDualTensor(tensor, None)
+    (product,) = grad(tuple(row for row, _ in reached), (seed,), tuple(tangent for _, tangent in reached),
+                      retain_graph=True, allow_unused=True)
+    return UnpackedDualTensor(tensor, zeros_like(tensor) if product is None else product.detach())

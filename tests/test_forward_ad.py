@@ -1,0 +1,117 @@
+"""``torch.autograd.forward_ad`` (glassgrad.forward_ad): dual tensors give PyTorch 2.13's forward-mode tangents
+``J·v`` (computed here by the double-backward trick), for functions, layers and ``functional_call`` with dual
+parameters, as PyTorch's forward-mode AD tutorial writes them; its errors are PyTorch's. Under
+glassgrad.torch_names ``import torch.autograd.forward_ad`` raised "glassgrad has no counterpart"."""
+
+from __future__ import annotations
+
+import doctest
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes
+
+import glassgrad as gg
+from glassgrad import forward_ad
+
+FUNCTIONS = {  # f(lib, x) on a dual x
+    "sin·exp": lambda lib, x: x.sin() * x.exp(),
+    "x @ xᵀ": lambda lib, x: x.reshape(-1, 1) @ x.reshape(1, -1),
+    "softmax": lambda lib, x: x.reshape(-1).softmax(0),
+    "relu·3 + x²": lambda lib, x: x.relu() * 3 + x ** 2,
+    "tanh, sum": lambda lib, x: x.tanh().sum(),
+    "log_softmax, mean": lambda lib, x: lib.nn.functional.log_softmax(x.reshape(1, -1), dim=1).mean(),
+    "x / (1 + x²)": lambda lib, x: x / (1 + x * x),
+}
+
+
+def tangent_of(library, fwad, name, primal, tangent):
+    x = library.tensor(primal)
+    with fwad.dual_level():
+        out = FUNCTIONS[name](library, fwad.make_dual(x, library.tensor(tangent)))
+        found = fwad.unpack_dual(out)
+        return found.primal.detach().numpy(), found.tangent.numpy()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", FUNCTIONS)
+@settings(deadline=None)
+@given(shape=array_shapes(min_dims=1, max_dims=2, max_side=4), seed=st.integers(0, 2**16))
+def test_a_functions_tangent_is_pytorchs_forward_mode(torch, name, shape, seed):
+    import torch.autograd.forward_ad as pytorchs
+
+    rng = np.random.default_rng(seed)
+    primal, tangent = rng.standard_normal(shape), rng.standard_normal(shape)
+    mine, theirs = tangent_of(gg, forward_ad, name, primal, tangent), tangent_of(torch, pytorchs, name, primal,
+                                                                                  tangent)
+    for found, expected in zip(mine, theirs):
+        np.testing.assert_allclose(found, expected, rtol=1e-10, atol=1e-12)
+
+
+def module_jvp(library, fwad, functional_call, seed):
+    """The tutorial's pattern: a layer's parameters made dual, the forward run by functional_call."""
+    rng = np.random.default_rng(seed)
+    model = library.nn.Sequential(library.nn.Linear(3, 4), library.nn.Tanh(), library.nn.Linear(4, 2))
+    with library.no_grad():
+        for p in model.parameters():
+            p.copy_(library.tensor(rng.standard_normal(tuple(p.shape)), dtype=library.float32))
+    x = library.tensor(rng.standard_normal((5, 3)), dtype=library.float32)
+    tangents = {name: library.tensor(rng.standard_normal(tuple(p.shape)), dtype=library.float32)
+                for name, p in model.named_parameters()}
+    with fwad.dual_level():
+        dual = {name: fwad.make_dual(p, tangents[name]) for name, p in model.named_parameters()}
+        out = functional_call(model, dual, (x,))
+        return fwad.unpack_dual(out).tangent.detach().numpy()
+
+
+@pytest.mark.torch
+@given(seed=st.integers(0, 2**16))
+def test_dual_parameters_through_functional_call_give_pytorchs_tangent(torch, seed):
+    import torch.autograd.forward_ad as pytorchs
+    from torch.func import functional_call as theirs
+
+    np.testing.assert_allclose(module_jvp(gg, forward_ad, gg.func.functional_call, seed),
+                               module_jvp(torch, pytorchs, theirs, seed), rtol=1e-4, atol=1e-6)
+
+
+def test_by_hand_the_tangent_of_x_squared_is_two_x_v():
+    """d(x²) = 2x·dx: x = (1, 2), v = (1, 0) gives (2, 0); the dual itself carries v; a tensor made of no dual
+    has no tangent; after the level closes nothing does."""
+    x, v = gg.tensor([1.0, 2.0]), gg.tensor([1.0, 0.0])
+    with forward_ad.dual_level():
+        dual = forward_ad.make_dual(x, v)
+        assert forward_ad.unpack_dual(dual ** 2).tangent.tolist() == [2.0, 0.0]
+        assert forward_ad.unpack_dual(dual).tangent.tolist() == [1.0, 0.0]
+        assert forward_ad.unpack_dual(gg.ones(2) * 3).tangent is None
+    assert forward_ad.unpack_dual(dual ** 2).tangent is None
+    assert doctest.testmod(forward_ad).failed == 0
+
+
+@pytest.mark.torch
+def test_misuse_raises_pytorchs_errors(torch):
+    import torch.autograd.forward_ad as pytorchs
+
+    for library, fwad in ((torch, pytorchs), (gg, forward_ad)):
+        with pytest.raises(RuntimeError, match="no level exists"):
+            fwad.make_dual(library.ones(2), library.ones(2))
+        with fwad.dual_level():
+            with pytest.raises(RuntimeError, match="different size|shape"):
+                fwad.make_dual(library.ones(2), library.ones(3))
+            with pytest.raises(ValueError, match="floating point"):
+                fwad.make_dual(library.ones(2, dtype=library.int64), library.ones(2, dtype=library.int64))
+            with pytest.raises(TypeError):
+                fwad.unpack_dual(3.0)
+            with pytest.raises(RuntimeError, match="Nested forward mode AD is not supported"), fwad.dual_level():
+                pass
+
+
+def test_pytorchs_module_name_imports():
+    done = subprocess.run([sys.executable, "-c", "from glassgrad import torch_names; torch_names.install()\n"
+                           "import torch.autograd.forward_ad as fwAD; print(fwAD.dual_level.__module__)"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "glassgrad.forward_ad"
