@@ -251,3 +251,34 @@ def test_the_graphs_ops_sit_in_the_layers_pytorchs_graph_puts_them_in(torch, tmp
     mine = [(node.name.rsplit("/", 1)[0], node.op) for node in _written_graph(tmp_path, _net(gg), gg.ones(5, 4)).node
             if node.op not in ("IO Node", "Parameter", "Constant")]
     assert mine == theirs
+
+
+HOSTILE = {  # what a learner may pass by mistake: PyTorch's exception type, glassgrad's one-line message
+    "a string as the value": lambda w, L: w.add_scalar("loss", "0.5x", 0),
+    "None as the value": lambda w, L: w.add_scalar("loss", None, 0),
+    "a list as the value": lambda w, L: w.add_scalar("loss", [0.5], 0),
+    "a step that is no number": lambda w, L: w.add_scalar("loss", 0.5, "epoch 1"),
+    "a tag that is no string": lambda w, L: w.add_scalar(3, 0.5, 0),
+    "values that are a string": lambda w, L: w.add_histogram("w", "abc", 0),
+    "a 5-d image": lambda w, L: w.add_image("i", L.ones(1, 1, 3, 2, 2), 0),
+    "a batch of 2-channel images": lambda w, L: w.add_images("i", L.ones(2, 2, 3, 3), 0),
+    "a text that is no string": lambda w, L: w.add_text("notes", 3, 0),
+    "an hparam that is a list": lambda w, L: w.add_hparams({"layers": [1, 2]}, {"acc": 1.0}),
+    "scalars not in a dict": lambda w, L: w.add_scalars("loss", [0.5], 0),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", HOSTILE)
+def test_bad_arguments_raise_pytorchs_exception_type_in_one_line(torch, name, tmp_path):
+    from torch.utils.tensorboard import SummaryWriter as PyTorchsWriter
+
+    outcomes = []
+    for writer, library in ((PyTorchsWriter(str(tmp_path / "pytorch")), torch), (SummaryWriter(tmp_path / "mine"), gg)):
+        with pytest.raises(Exception) as raised:
+            HOSTILE[name](writer, library)
+        writer.close()
+        outcomes.append(raised)
+    theirs, mine = outcomes
+    assert mine.type is theirs.type
+    assert "\n" not in str(mine.value) and len(str(mine.value)) < 200

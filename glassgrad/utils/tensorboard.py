@@ -38,6 +38,14 @@ from . import tensorboard_summaries as summaries
 __all__ = ["SummaryWriter"]
 
 
+def _tag(tag: Any) -> str:
+    """A summary's tag, which must be a string (TensorBoard's record refuses anything else in a raw line)."""
+    if not isinstance(tag, str):
+        raise TypeError(f"the tag must be a string naming the curve or picture, such as 'Loss/train', got "
+                        f"{type(tag).__name__} {tag!r}")
+    return tag
+
+
 class _RunFile:
     """One run folder's event file: summaries appended as events with their step and time."""
 
@@ -48,7 +56,11 @@ class _RunFile:
     def add(self, summary: Any, global_step: Any = None, walltime: float | None = None) -> None:
         event = Event(summary=summary, wall_time=time.time() if walltime is None else walltime)
         if global_step is not None:
-            event.step = int(global_step)
+            try:
+                event.step = int(global_step)
+            except (TypeError, ValueError):
+                raise ValueError(f"global_step must be a whole number (the step the value belongs to, the x of a "
+                                 f"curve), got {global_step!r}") from None
         self.events.add_event(event)
 
 
@@ -91,13 +103,16 @@ class SummaryWriter:
     def add_scalar(self, tag: str, scalar_value: Any, global_step: Any = None, walltime: float | None = None,
                    new_style: bool = False, double_precision: bool = False) -> None:
         """One number (a Python number or a one-entry tensor) under ``tag`` at ``global_step``: a point of a curve."""
-        self._get_file_writer().add(summaries.scalar(tag, scalar_value, new_style, double_precision), global_step,
-                                    walltime)
+        self._get_file_writer().add(summaries.scalar(_tag(tag), scalar_value, new_style, double_precision),
+                                    global_step, walltime)
 
     def add_scalars(self, main_tag: str, tag_scalar_dict: dict[str, Any], global_step: Any = None,
                     walltime: float | None = None) -> None:
         """Several curves in one chart: each ``tag`` is a run of its own, in the folder
         ``<log_dir>/<main_tag>_<tag>`` (``/`` in ``main_tag`` written ``_``), its points under ``main_tag``."""
+        if not isinstance(tag_scalar_dict, dict):
+            raise AttributeError(f"add_scalars: tag_scalar_dict must be a dict of curve names and numbers, such as "
+                                 f"{{'train': 0.5, 'test': 0.7}}, got {type(tag_scalar_dict).__name__}")
         walltime = time.time() if walltime is None else walltime
         base = self._get_file_writer().log_dir
         for tag, value in tag_scalar_dict.items():
@@ -106,17 +121,17 @@ class SummaryWriter:
             if run is None:
                 run = self.all_writers[folder] = _RunFile(folder, self.max_queue, self.flush_secs,
                                                           self.filename_suffix)
-            run.add(summaries.scalar(main_tag, value), global_step, walltime)
+            run.add(summaries.scalar(_tag(main_tag), value), global_step, walltime)
 
     def add_histogram(self, tag: str, values: Any, global_step: Any = None, bins: Any = "tensorflow",
                       walltime: float | None = None, max_bins: int | None = None) -> None:
         """The distribution of ``values`` (a weight, its gradient, activations) at ``global_step``."""
-        self._get_file_writer().add(summaries.histogram(tag, values, bins, max_bins), global_step, walltime)
+        self._get_file_writer().add(summaries.histogram(_tag(tag), values, bins, max_bins), global_step, walltime)
 
     def add_image(self, tag: str, img_tensor: Any, global_step: Any = None, walltime: float | None = None,
                   dataformats: str = "CHW") -> None:
         """An image: floats in [0, 1] or uint8 in [0, 255], laid out as ``dataformats`` says."""
-        self._get_file_writer().add(summaries.image(tag, img_tensor, dataformats), global_step, walltime)
+        self._get_file_writer().add(summaries.image(_tag(tag), img_tensor, dataformats), global_step, walltime)
 
     def add_images(self, tag: str, img_tensor: Any, global_step: Any = None, walltime: float | None = None,
                    dataformats: str = "NCHW") -> None:
@@ -134,7 +149,7 @@ class SummaryWriter:
 
     def add_text(self, tag: str, text_string: str, global_step: Any = None, walltime: float | None = None) -> None:
         """A text (Markdown) under ``tag``, shown by TensorBoard's text tab."""
-        self._get_file_writer().add(summaries.text(tag, text_string), global_step, walltime)
+        self._get_file_writer().add(summaries.text(_tag(tag), text_string), global_step, walltime)
 
     def add_hparams(self, hparam_dict: dict[str, Any], metric_dict: dict[str, Any],
                     hparam_domain_discrete: dict[str, list] | None = None, run_name: str | None = None,

@@ -29,9 +29,18 @@ from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
 from ..tensor import Tensor
 
 
-def numbers(value: Any) -> np.ndarray:
-    """A tensor's (detached), a NumPy array's or a Python number's values as a NumPy array."""
-    return value.array if isinstance(value, Tensor) else np.asarray(value)
+def numbers(value: Any, name: str = "add_scalar") -> np.ndarray:
+    """A tensor's (detached), a NumPy array's or a Python number's values as a NumPy array; anything else is
+    refused with PyTorch's exception type (a string: ValueError; a list, None, …: NotImplementedError)."""
+    if isinstance(value, Tensor):
+        return value.array
+    if isinstance(value, (np.ndarray, np.generic, int, float)):
+        return np.asarray(value)
+    if isinstance(value, str):
+        raise ValueError(f"{name}: the value is the string {value!r}, not a number; log float({value!r}) if it holds "
+                         "one")
+    raise NotImplementedError(f"{name}: got {type(value).__name__}, but a number, a NumPy array or a tensor is "
+                              "expected (a list: torch.tensor(values))")
 
 
 def scalar(tag: str, value: Any, new_style: bool = False, double_precision: bool = False) -> Summary:
@@ -61,7 +70,7 @@ def tensorflow_bins() -> list[float]:
 
 def histogram(tag: str, value: Any, bins: Any = "tensorflow", max_bins: int | None = None) -> Summary:
     """The values' counts in ``bins`` (see the module's notes), with their min, max, count, sum and sum of squares."""
-    values = numbers(value).astype(float).reshape(-1)
+    values = numbers(value, "add_histogram").astype(float).reshape(-1)
     if values.size == 0:
         raise ValueError("add_histogram: the values are empty; log a tensor with at least one entry")
     counts, edges = np.histogram(values, bins=tensorflow_bins() if bins == "tensorflow" else bins)
@@ -115,7 +124,7 @@ def image(tag: str, value: Any, dataformats: str = "CHW") -> Summary:
     """An image (or a batch as a grid) as a PNG of 8-bit pixels (scaled as the module's notes say)."""
     from PIL import Image  # Pillow comes with matplotlib
 
-    values = as_rgb(numbers(value), dataformats)
+    values = as_rgb(numbers(value, "add_image"), dataformats)
     scale = 1 if values.dtype == np.uint8 else 255
     pixels = (values.astype(np.float32) * scale).clip(0, 255).astype(np.uint8)
     height, width, channels = pixels.shape
@@ -143,6 +152,8 @@ def text(tag: str, words: str) -> Summary:
     """A string for the text plugin, under ``tag + '/text_summary'``."""
     from tensorboard.plugins.text.plugin_data_pb2 import TextPluginData
 
+    if not isinstance(words, str):
+        raise AttributeError(f"add_text: the text must be a string, got {type(words).__name__}; log str(value)")
     metadata = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(
         plugin_name="text", content=TextPluginData(version=0).SerializeToString()))
     tensor = TensorProto(dtype="DT_STRING", string_val=[words.encode("utf-8")],
