@@ -155,7 +155,7 @@ def test_what_cannot_be_logged_is_refused_in_one_line(tmp_path):
         writer.add_hparams([("lr", 0.1)], {"acc": 1.0})
     with pytest.raises(ValueError, match="example input"):
         writer.add_graph(gg.nn.Linear(2, 2))
-    for name in ("add_embedding", "add_pr_curve", "add_video", "add_audio", "add_mesh", "add_custom_scalars"):
+    for name in ("add_video", "add_audio", "add_mesh", "add_custom_scalars"):
         with pytest.raises(NotImplementedError, match=f"SummaryWriter.{name}: not provided"):
             getattr(writer, name)(gg.nn.Linear(2, 2), gg.ones(1, 2))
     writer.close()
@@ -265,6 +265,9 @@ HOSTILE = {  # what a learner may pass by mistake: PyTorch's exception type, gla
     "a text that is no string": lambda w, L: w.add_text("notes", 3, 0),
     "an hparam that is a list": lambda w, L: w.add_hparams({"layers": [1, 2]}, {"acc": 1.0}),
     "scalars not in a dict": lambda w, L: w.add_scalars("loss", [0.5], 0),
+    "fewer labels than points": lambda w, L: w.add_embedding(L.ones(3, 2), metadata=["a", "b"]),
+    "fewer images than points": lambda w, L: w.add_embedding(L.ones(3, 2), label_img=L.ones(2, 1, 2, 2)),
+    "points that are no table": lambda w, L: w.add_embedding(L.ones(3, 2, 2)),
 }
 
 
@@ -282,3 +285,50 @@ def test_bad_arguments_raise_pytorchs_exception_type_in_one_line(torch, name, tm
     theirs, mine = outcomes
     assert mine.type is theirs.type
     assert "\n" not in str(mine.value) and len(str(mine.value)) < 200
+
+
+def log_embeddings_and_curves(library, writer_class, folder: Path) -> None:
+    """The projector and PR-curve calls of PyTorch's TensorBoard tutorial, on ``library``'s tensors."""
+    rng = np.random.default_rng(1)
+    writer = writer_class(str(folder))
+    features = library.tensor(rng.standard_normal((10, 4)), dtype=library.float32)
+    images = library.tensor(rng.random((10, 1, 3, 3)), dtype=library.float32)
+    writer.add_embedding(features, metadata=[f"class {n % 3}" for n in range(10)], label_img=images, global_step=1,
+                         tag="test/features")
+    writer.add_embedding(features[:4], metadata=[["a", 1], ["b", 2], ["c", 3], ["d", 4]], metadata_header=["name", "n"])
+    writer.add_pr_curve("digit 3", library.tensor(rng.integers(0, 2, 50)), library.tensor(rng.random(50)), 3)
+    writer.add_pr_curve("digit 4", library.tensor(rng.integers(0, 2, 50)), library.tensor(rng.random(50)), 3,
+                        num_thresholds=10, weights=rng.random(50))
+    writer.close()
+
+
+@pytest.mark.torch
+def test_embeddings_and_pr_curves_are_pytorchs_files(torch, tmp_path):
+    """Every projector file (the points, labels, sprite PNG, projector_config.pbtxt) byte for byte, and the PR-curve
+    events, as PyTorch's writer makes them."""
+    from torch.utils.tensorboard import SummaryWriter as PyTorchsWriter
+
+    log_embeddings_and_curves(torch, PyTorchsWriter, tmp_path / "pytorch")
+    log_embeddings_and_curves(gg, SummaryWriter, tmp_path / "glassgrad")
+    theirs = sorted(path.relative_to(tmp_path / "pytorch") for path in (tmp_path / "pytorch").rglob("*")
+                    if path.is_file() and "tfevents" not in path.name)
+    assert theirs == sorted(path.relative_to(tmp_path / "glassgrad") for path in (tmp_path / "glassgrad").rglob("*")
+                            if path.is_file() and "tfevents" not in path.name)
+    assert len(theirs) == 6
+    for name in theirs:
+        assert (tmp_path / "glassgrad" / name).read_bytes() == (tmp_path / "pytorch" / name).read_bytes(), name
+    assert events_in(tmp_path / "glassgrad") == events_in(tmp_path / "pytorch")
+
+
+@pytest.mark.torch
+@settings(deadline=None)
+@given(count=st.integers(1, 60), thresholds=st.integers(2, 200), weighted=st.booleans(), seed=st.integers(0, 2**16))
+def test_pr_curves_are_pytorchs(torch, count, thresholds, weighted, seed):
+    """TP, FP, TN, FN, precision and recall at each threshold (at most 127 of them), weighted or not."""
+    from torch.utils.tensorboard import summary as theirs
+
+    rng = np.random.default_rng(seed)
+    labels, predictions = rng.integers(0, 2, count), rng.random(count)
+    weights = rng.random(count) if weighted else None
+    assert ours.pr_curve("pr", gg.tensor(labels), gg.tensor(predictions), thresholds, weights) == \
+        theirs.pr_curve("pr", labels, predictions, thresholds, weights)

@@ -11,9 +11,8 @@ TensorBoard's own file writer, which flushes every ``flush_secs`` seconds, every
 ``flush()``/``close()``. The file format is TensorBoard's, so this needs the ``tensorboard`` package (``pip install
 tensorboard``), as PyTorch's writer does; nothing is downloaded or served.
 
-Not provided (each refused in one line): ``add_embedding``, ``add_pr_curve``, ``add_video``, ``add_audio``,
-``add_mesh``, ``add_custom_scalars``. ``add_graph`` draws glassgrad's own record of a forward pass (PyTorch's draws
-a TorchScript trace).
+Not provided (each refused in one line): ``add_video``, ``add_audio``, ``add_mesh``, ``add_custom_scalars``.
+``add_graph`` draws glassgrad's own record of a forward pass (PyTorch's draws a TorchScript trace).
 """
 
 from __future__ import annotations
@@ -80,6 +79,7 @@ class SummaryWriter:
         self.max_queue, self.flush_secs, self.filename_suffix = max_queue, flush_secs, filename_suffix
         self.file_writer: _RunFile | None = None
         self.all_writers: dict[str, _RunFile] = {}
+        self._projector_config: Any = None  # the embeddings logged so far (add_embedding)
         self._get_file_writer()
 
     def _get_file_writer(self) -> _RunFile:
@@ -180,14 +180,25 @@ class SummaryWriter:
             print(graph)
         self._get_file_writer().events.add_event(Event(graph_def=graph.SerializeToString(), wall_time=time.time()))
 
-    def add_embedding(self, *args: Any, **kwargs: Any) -> None:
-        """Refused (TensorBoard's projector files are not written)."""
-        self._not_provided("add_embedding", "log the points' coordinates with add_scalars or plot them with "
-                                            "matplotlib and add_figure")
+    def add_embedding(self, mat: Any, metadata: Any = None, label_img: Any = None, global_step: Any = None,
+                      tag: str = "default", metadata_header: Any = None) -> None:
+        """Points (one row of ``mat`` each) for TensorBoard's projector, with a label (``metadata``) and an image
+        (``label_img``, N×C×H×W) per point (:mod:`glassgrad.utils.tensorboard_projector`)."""
+        from tensorboard.plugins.projector.projector_config_pb2 import ProjectorConfig
 
-    def add_pr_curve(self, *args: Any, **kwargs: Any) -> None:
-        """Refused (no precision–recall records)."""
-        self._not_provided("add_pr_curve", "plot the curve with matplotlib and log it with add_figure")
+        from .tensorboard_projector import write_embedding
+
+        if self._projector_config is None:
+            self._projector_config = ProjectorConfig()
+        write_embedding(self._get_file_writer().log_dir, self._projector_config, mat, metadata, label_img,
+                        global_step, _tag(tag), metadata_header)
+
+    def add_pr_curve(self, tag: str, labels: Any, predictions: Any, global_step: Any = None,
+                     num_thresholds: int = 127, weights: Any = None, walltime: float | None = None) -> None:
+        """A precision–recall curve: ``labels`` (0 or 1 per example) against ``predictions`` (the probability of
+        1), at ``num_thresholds`` thresholds (see :func:`glassgrad.utils.tensorboard_summaries.pr_curve`)."""
+        self._get_file_writer().add(summaries.pr_curve(_tag(tag), labels, predictions, num_thresholds, weights),
+                                    global_step, walltime)
 
     def add_video(self, *args: Any, **kwargs: Any) -> None:
         """Refused (no video records)."""

@@ -210,3 +210,32 @@ def hparams(hparam_dict: Any, metric_dict: Any, domains: Any = None) -> tuple[Su
     return (record(metadata.EXPERIMENT_TAG, experiment=experiment),
             record(metadata.SESSION_START_INFO_TAG, session_start_info=start),
             record(metadata.SESSION_END_INFO_TAG, session_end_info=end))
+
+
+def pr_curve(tag: str, labels: Any, predictions: Any, num_thresholds: int = 127, weights: Any = None) -> Summary:
+    """Precision and recall at ``num_thresholds`` thresholds (at most 127) for the PR-curves plugin.
+
+    Each prediction p falls in bucket ⌊p·(T − 1)⌋ of T; counting each bucket's positives (label 1) and negatives,
+    weighted, and adding them up from the top bucket down gives, at the threshold of bucket k, the true positives
+    TP and false positives FP (predictions at or above it); TN = FP₀ − FP and FN = TP₀ − TP; precision =
+    TP / max(10⁻⁷, TP + FP), recall = TP / max(10⁻⁷, TP + FN). The record is the 6 × T table of TP, FP, TN, FN,
+    precision and recall, as float32.
+    """
+    from tensorboard.plugins.pr_curve.plugin_data_pb2 import PrCurvePluginData
+
+    thresholds = min(num_thresholds, 127)
+    truth = numbers(labels, "add_pr_curve").astype(np.float64)
+    weight = 1.0 if weights is None else numbers(weights, "add_pr_curve")
+    buckets = np.floor(numbers(predictions, "add_pr_curve") * (thresholds - 1)).astype(np.int32)
+    counted = [np.histogram(buckets, bins=thresholds, range=(0, thresholds - 1), weights=share * weight)[0]
+               for share in (truth, 1.0 - truth)]
+    true_positives, false_positives = (np.cumsum(count[::-1])[::-1] for count in counted)
+    false_negatives = true_positives[0] - true_positives
+    table = np.stack([true_positives, false_positives, false_positives[0] - false_positives, false_negatives,
+                      true_positives / np.maximum(1e-7, true_positives + false_positives),
+                      true_positives / np.maximum(1e-7, true_positives + false_negatives)])
+    metadata = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(
+        plugin_name="pr_curves", content=PrCurvePluginData(version=0, num_thresholds=thresholds).SerializeToString()))
+    tensor = TensorProto(dtype="DT_FLOAT", float_val=table.reshape(-1).tolist(), tensor_shape=TensorShapeProto(
+        dim=[TensorShapeProto.Dim(size=size) for size in table.shape]))
+    return Summary(value=[Summary.Value(tag=tag, metadata=metadata, tensor=tensor)])
