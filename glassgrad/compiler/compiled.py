@@ -63,7 +63,8 @@ class Compiled:
         if tape is not None or ANOMALY[0] or packing:  # a tape records, an outer compiled step captures, anomaly
             if not self.warned_about_tape and not isinstance(tape, Recorder):  # detection checks every rule, or
                 self.warned_about_tape = True                                   # saved values are packed: run every op
-                why = ("a tape is recording (gg.trace), so that it sees every step" if tape is not None else
+                why = (f"a tape is recording ({getattr(tape, 'watching', 'gg.trace')}), so that it sees every step"
+                       if tape is not None else
                        "anomaly detection is on, so that every backward rule is checked" if ANOMALY[0] else
                        "saved_tensors_hooks is active, so that its hooks see every value the ops save")
                 warnings.warn(f"gg.compile({self.__name__}): {why}; running it eagerly meanwhile", stacklevel=2)

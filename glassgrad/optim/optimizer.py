@@ -39,6 +39,7 @@ from ..arguments import shape_text
 from ..autograd import bump_version, call_recorder, current_tape, enable_grad
 from ..dtypes import get_default_dtype
 from ..handles import RemovableHandle, add_hook
+from ..profiler import optimizer_range
 from ..tensor import Tensor
 from ._checks import check_number
 
@@ -77,6 +78,13 @@ def with_step_hooks(step: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(step)
     def hooked_step(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
+        span = None if self._in_step else optimizer_range(f"Optimizer.step#{type(self).__name__}.step")
+        if span is None:
+            return counted_step(self, *args, **kwargs)
+        with span:  # a profile is recording (glassgrad.profiler): the step is a range of its own, as in PyTorch
+            return counted_step(self, *args, **kwargs)
+
+    def counted_step(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
         self._step_calls += 1
         before, after = self.__dict__.get("_step_pre_hooks"), self.__dict__.get("_step_post_hooks")
         if self._in_step or not (before or after):
@@ -234,6 +242,13 @@ class Optimizer:
         recorder = call_recorder()  # a compiled step (glassgrad.compiler) replays this call as one kernel
         if recorder is not None:
             return recorder.on_call(type(self).zero_grad, (self, set_to_none))
+        span = optimizer_range(f"Optimizer.zero_grad#{type(self).__name__}.zero_grad")
+        if span is not None:  # a profile is recording: a range of its own, as in PyTorch
+            with span:
+                return self._set_grads_to_zero(set_to_none)
+        return self._set_grads_to_zero(set_to_none)
+
+    def _set_grads_to_zero(self, set_to_none: bool) -> None:
         for group in self.param_groups:
             for param in group["params"]:
                 if param._grad is None:
@@ -260,6 +275,8 @@ class Optimizer:
                 with enable_grad():
                     loss = closure()
             tape = current_tape()
+            if not hasattr(tape, "on_update"):  # nobody, or a watcher with no use for updates (a profile)
+                tape = None
             update = self._update if tape is None else functools.partial(self._update_and_record, tape)
             for group in self.param_groups:
                 if group.get("capturable") or group.get("differentiable"):

@@ -1,0 +1,145 @@
+"""``torch.profiler`` (glassgrad.profiler): PyTorch's profile, record_function, schedule and table, timing each op of
+glassgrad's engine. Under glassgrad.torch_names ``from torch.profiler import profile`` raised "glassgrad has no
+counterpart". Times cannot be compared with PyTorch's (other kernels); what can is compared: the table's layout, the
+ranges PyTorch's optimizers open, the schedule's actions, how calls are counted, and self time adding up."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import warnings
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import glassgrad as gg
+from glassgrad import profiler
+
+
+def profile_a_step(library, prof_module, steps=2):
+    model = library.nn.Sequential(library.nn.Linear(4, 3), library.nn.ReLU(), library.nn.Linear(3, 2))
+    optimizer = library.optim.SGD(model.parameters(), lr=0.1)
+    with prof_module.profile(activities=[prof_module.ProfilerActivity.CPU], record_shapes=True) as prof:
+        for _ in range(steps):
+            with prof_module.record_function("model_inference"):
+                loss = model(library.ones(5, 4)).sum()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return prof
+
+
+def counts(prof) -> dict[str, int]:
+    return {row.key: row.count for row in prof.key_averages()}
+
+
+@pytest.mark.torch
+def test_ranges_and_op_counts_are_pytorchs(torch):
+    """The block's range, the optimizer's step and zero_grad ranges (named as PyTorch names them) and each layer's
+    op (``linear``, ``relu``: PyTorch's ``aten::linear``, ``aten::relu``) are counted once per call, as PyTorch
+    counts them."""
+    import torch.profiler as pytorchs
+
+    theirs, mine = counts(profile_a_step(torch, pytorchs)), counts(profile_a_step(gg, profiler))
+    for name in ("model_inference", "Optimizer.step#SGD.step", "Optimizer.zero_grad#SGD.zero_grad"):
+        assert mine[name] == theirs[name] == 2, name
+    assert mine["linear"] == theirs["aten::linear"] == 4
+    assert mine["relu"] == theirs["aten::relu"] == 2
+    assert mine["linear backward"] == 4 and mine["relu backward"] == 2  # one event per backward node
+
+
+@pytest.mark.torch
+def test_the_table_is_laid_out_as_pytorchs(torch):
+    """The same rules, titles and footer; right-aligned columns of 12, a name column 4 wider than the longest name."""
+    import torch.profiler as pytorchs
+
+    def layout(prof):
+        lines = prof.key_averages().table(sort_by="cpu_time_total", row_limit=3).splitlines()
+        return lines[0] == lines[2] == lines[-2], lines[1].split(), lines[-1].split(":")[0], \
+            [len(cell) for cell in lines[0].split("  ")[1:]]
+
+    theirs, mine = layout(profile_a_step(torch, pytorchs)), layout(profile_a_step(gg, profiler))
+    assert mine[:3] == theirs[:3]
+    assert mine[3] == theirs[3]
+    prof = profile_a_step(gg, profiler)
+    name_rule = prof.key_averages().table().splitlines()[0].split("  ")[0]
+    assert len(name_rule) == len("Optimizer.zero_grad#SGD.zero_grad") + 4  # the longest name, plus 4
+
+
+def test_self_times_add_up_to_the_ranges():
+    """By arithmetic: a range's self time is its total less what the events inside it took, so the self times of
+    the whole profile add up to the top-level ranges' totals plus the ops outside them; every time is positive."""
+    prof = profile_a_step(gg, profiler, steps=3)
+    events = prof.events()
+    assert all(event.end_ns >= event.start_ns for event in events)
+    inference = [event for event in events if event.name == "model_inference"]
+    inside = [event for event in events if event.kind == "op" and
+              any(rng.start_ns <= event.start_ns and event.end_ns <= rng.end_ns for rng in inference)]
+    assert {event.name for event in inside} == {"linear", "relu", "sum"}
+    assert sum(rng.self_cpu_time_total for rng in inference) + sum(event.cpu_time_total for event in inside) == \
+        pytest.approx(sum(rng.cpu_time_total for rng in inference))
+
+
+@pytest.mark.torch
+@given(wait=st.integers(0, 2), warmup=st.integers(0, 2), active=st.integers(1, 3), repeat=st.integers(0, 2),
+       skip_first=st.integers(0, 3))
+def test_schedules_act_as_pytorchs(torch, wait, warmup, active, repeat, skip_first):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = torch.profiler.schedule(wait=wait, warmup=warmup, active=active, repeat=repeat, skip_first=skip_first)
+        mine = profiler.schedule(wait=wait, warmup=warmup, active=active, repeat=repeat, skip_first=skip_first)
+    assert [mine(step).name for step in range(20)] == [theirs(step).name for step in range(20)]
+
+
+def test_a_scheduled_profile_hands_each_active_cycle_over(tmp_path):
+    """wait 1, warmup 1, active 2, twice: on_trace_ready sees steps 2–3 and 6–7, each cycle's ops alone; the
+    TensorBoard handler writes Chrome's trace format."""
+    seen = []
+    model = gg.nn.Linear(2, 1)
+    with profiler.profile(schedule=profiler.schedule(wait=1, warmup=1, active=2, repeat=2),
+                          on_trace_ready=lambda prof: seen.append((prof.step_num, counts(prof)))) as prof:
+        for _ in range(10):
+            model(gg.ones(1, 2)).sum().backward()
+            prof.step()
+    assert seen == [(4, {"linear": 2, "sum": 2, "sum backward": 2, "linear backward": 2})] * 1 + \
+        [(8, {"linear": 2, "sum": 2, "sum backward": 2, "linear backward": 2})]
+    handler = profiler.tensorboard_trace_handler(str(tmp_path), worker_name="w")
+    handler(prof)
+    (written,) = tmp_path.glob("w.*.pt.trace.json")
+    events = json.loads(written.read_text())["traceEvents"]
+    assert {event["name"] for event in events} == {"linear", "sum", "sum backward", "linear backward"}
+    assert all(event["ph"] == "X" and event["dur"] >= 0 for event in events)
+
+
+def test_a_compiled_step_runs_eagerly_while_profiled_and_says_why():
+    model = gg.nn.Linear(3, 1)
+    optimizer = gg.optim.SGD(model.parameters(), lr=0.1)
+
+    @gg.compile
+    def step():
+        optimizer.zero_grad()
+        model(gg.ones(2, 3)).sum().backward()
+        optimizer.step()
+
+    with profiler.profile() as prof, pytest.warns(UserWarning, match=r"torch.profiler's profile"):
+        step()
+    assert counts(prof)["linear"] == 1
+
+
+def test_bad_arguments_are_one_line():
+    with pytest.raises(AttributeError, match="cannot sort by 'nonsense'"):
+        profile_a_step(gg, profiler).key_averages().table(sort_by="nonsense")
+    with pytest.raises(TypeError, match="the name must be a string"):
+        profiler.record_function(3)
+    with pytest.warns(UserWarning, match="CPU only"):
+        profiler.profile(activities=[profiler.ProfilerActivity.CUDA])
+
+
+def test_pytorchs_module_name_imports():
+    done = subprocess.run([sys.executable, "-c", "from glassgrad import torch_names; torch_names.install()\n"
+                           "from torch.profiler import profile, record_function, ProfilerActivity\n"
+                           "print(profile.__module__)"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "glassgrad.profiler"
