@@ -30,3 +30,69 @@ PROGRAMS = sorted(PROBML_PROGRAMS.glob("*.py"))
 @pytest.mark.parametrize("program", PROGRAMS, ids=[path.stem for path in PROGRAMS])
 def test_a_probabilistic_ml_course_program_gives_pytorchs_numbers(program, torch):
     assert_pytorchs_numbers(program)
+
+
+def _outcome(call):
+    """What a call gives: its shape, or the type of what it raised."""
+    try:
+        return tuple(call().shape)
+    except Exception as error:  # noqa: BLE001 (the type is what is compared)
+        return type(error)
+
+
+def _score(library, family, batch, value_shape):
+    distributions = library.distributions
+    n = batch[-1] if batch else 1
+    made = {"Normal": lambda: distributions.Normal(library.zeros(batch), library.ones(batch)),
+            "Bernoulli": lambda: distributions.Bernoulli(probs=library.full(batch, 0.3)),
+            "Categorical": lambda: distributions.Categorical(logits=library.zeros(*batch, 3)),
+            "MultivariateNormal": lambda: distributions.MultivariateNormal(library.zeros(n), library.eye(n)),
+            "Independent": lambda: distributions.Independent(
+                distributions.Normal(library.zeros(batch), library.ones(batch)), min(len(batch), 1))}[family]()
+    value = library.zeros(value_shape, dtype=library.long if family == "Categorical" else library.float32)
+    return _outcome(lambda: made.log_prob(value))
+
+
+@pytest.mark.torch
+@given(family=st.sampled_from(["Normal", "Bernoulli", "Categorical", "MultivariateNormal", "Independent"]),
+       batch=st.lists(st.integers(1, 3), min_size=0, max_size=2),
+       value_shape=st.lists(st.integers(1, 4), min_size=0, max_size=3))
+def test_log_prob_of_a_value_of_the_wrong_shape_is_refused_as_pytorch(family, batch, value_shape, torch):
+    """``Normal(mu, sigma).log_prob(y)`` with y of a shape that does not broadcast with the batch (targets (N,)
+    scored by a batch of (D,) means) raises ValueError in PyTorch ("Value is not broadcastable with
+    batch_shape+event_shape"); glassgrad raised the RuntimeError of the subtraction inside the formula, and
+    ``MultivariateNormal(zeros(3), eye(3)).log_prob(zeros(4, 1))`` (a value whose last dim is not the event's)
+    silently broadcast the 1 and gave four numbers. Now the same ValueError, in one line naming both shapes; where
+    PyTorch scores the value, the shapes agree."""
+    shapes = (tuple(batch), tuple(value_shape))
+    assert _score(gg, family, *shapes) == _score(torch, family, *shapes)
+
+
+def test_a_value_that_does_not_fit_names_both_shapes():
+    with pytest.raises(ValueError, match=r"Normal.log_prob: a value of shape \(3,\) is not broadcastable with "
+                                         r"batch_shape \+ event_shape \(2,\)"):
+        gg.distributions.Normal(gg.zeros(2), gg.ones(2)).log_prob(gg.zeros(3))
+    with pytest.raises(ValueError, match=r"right-most size of value must match event_shape \(3,\)"):
+        gg.distributions.MultivariateNormal(gg.zeros(3), gg.eye(3)).log_prob(gg.zeros(4, 1))
+    unchecked = gg.distributions.Normal(gg.zeros(2), gg.ones(2), validate_args=False)
+    with pytest.raises(RuntimeError, match="cannot be broadcast"):  # the formula's own error, as PyTorch's
+        unchecked.log_prob(gg.zeros(3))
+
+
+def _sample_n(library, n):
+    d = library.distributions.Normal(library.zeros(2), library.ones(2))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        drawn = d.sample_n(n)
+    return tuple(drawn.shape), [w.category for w in caught], d.perplexity().tolist()
+
+
+@pytest.mark.torch
+@given(n=st.integers(1, 4))
+def test_sample_n_and_perplexity_as_in_pytorch(n, torch):
+    """``q.sample_n(n)`` (older VAE and policy-gradient code) and ``d.perplexity()`` exist in PyTorch; glassgrad had
+    neither (AttributeError). Now ``sample_n`` draws ``sample((n,))`` with PyTorch's FutureWarning, and
+    ``perplexity`` is ``exp(entropy)``."""
+    mine, theirs = _sample_n(gg, n), _sample_n(torch, n)
+    assert mine[:2] == theirs[:2]
+    np.testing.assert_allclose(mine[2], theirs[2], rtol=1e-6)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -127,19 +128,47 @@ class Distribution:
     def sample(self, sample_shape: Any = ()) -> Tensor:
         return self.rsample(sample_shape).detach()
 
+    def sample_n(self, n: int) -> Tensor:
+        """``sample((n,))``, by its older name (PyTorch warns that it goes)."""
+        warnings.warn("`sample_n(n)` will be deprecated. Use `sample((n,))` instead.", FutureWarning, stacklevel=2)
+        return self.sample((n,))
+
+    def perplexity(self) -> Tensor:
+        """``exp(entropy)``: how many equally likely outcomes would be as uncertain."""
+        return self.entropy().exp()
+
     def icdf(self, value: Any) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} has no icdf (a discrete or multivariate distribution "
                                   "has no inverse cdf); draw with sample() instead")
 
     def in_support(self, value: Any) -> Tensor:
-        """``value`` as a tensor, refused in one line when some entry lies outside ``support`` (where the density
-        is 0 and the formula would give a wrong finite number); ``validate_args=False`` skips the check."""
+        """``value`` as a tensor, refused in one line when its shape does not fit (:meth:`check_shape`) or some
+        entry lies outside ``support`` (where the density is 0 and the formula would give a wrong finite number);
+        ``validate_args=False`` skips both checks."""
         x = as_tensor(value)
-        if self.validates and not self.support.check(x).detach().numpy().all():
+        if not self.validates:
+            return x
+        self.check_shape(tuple(x.shape))
+        if not self.support.check(x).detach().numpy().all():
             support = " ".join(str(self.support).split())  # a bound's tensor on one line
             raise ValueError(f"{type(self).__name__}.log_prob: the value must lie in the support {support}, "
                              f"got {listed(x)}; pass validate_args=False to score it anyway")
         return x
+
+    def check_shape(self, shape: tuple[int, ...]) -> None:
+        """PyTorch's check of a value to score: its last dims are the event shape, and the dims before them
+        broadcast with the batch shape (``Normal(torch.zeros(2), 1).log_prob(torch.zeros(3))`` is refused, where a
+        broadcast would fail deep inside the formula or, for a vector distribution, silently score the wrong
+        numbers)."""
+        name, event = type(self).__name__, tuple(self.event_shape)
+        wanted = tuple(self.batch_shape) + event
+        if shape[max(len(shape) - len(event), 0):] != event:
+            raise ValueError(f"{name}.log_prob: the right-most size of value must match event_shape "
+                             f"{shape_text(event)}, got a value of shape {shape_text(shape)}")
+        if any(have not in (1, want) and want != 1 for have, want in zip(reversed(shape), reversed(wanted))):
+            raise ValueError(f"{name}.log_prob: a value of shape {shape_text(shape)} is not broadcastable with "
+                             f"batch_shape + event_shape {shape_text(wanted)}; give one value per distribution "
+                             "(or a dim of 1 to share it)")
 
     def enumerated(self, values: Tensor, expand: bool) -> Tensor:
         """``values`` (every possible draw, stacked along the first dim) with a dim of 1 for each batch dim

@@ -43,6 +43,7 @@ class LocationScale(Distribution):
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
         self.loc, self.scale = broadcast_all(loc, scale)
         check_positive(type(self).__name__, "scale", self.scale, validate_args)
+        self.validates = validate_args is not False
         self._batch = tuple(self.loc.shape)
 
     @property
@@ -54,7 +55,7 @@ class LocationScale(Distribution):
 
     def standardized(self, value: Any) -> Tensor:
         """``z = (x − loc)/scale``."""
-        return (as_tensor(value) - self.loc) / self.scale
+        return (self.in_support(value) - self.loc) / self.scale
 
 
 class Normal(LocationScale):

@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 
 from ..arguments import shape_text
-from ..creation import as_tensor
 from ..linalg import inv, solve
 from ..linalg_decompositions import cholesky
 from ..ops_decompositions import NotPositiveDefiniteError
@@ -78,7 +77,7 @@ class Gaussian(Distribution):
         raise NotImplementedError(f"{type(self).__name__} must define distance()")
 
     def log_prob(self, value: Any) -> Tensor:
-        distance = self.distance(as_tensor(value) - self.loc)
+        distance = self.distance(self.in_support(value) - self.loc)
         return -0.5 * (self._event[0] * LOG_TWO_PI + distance) - self.half_log_det()
 
     def entropy(self) -> Tensor:
@@ -94,6 +93,7 @@ class MultivariateNormal(Gaussian):
     def __init__(self, loc: Any, covariance_matrix: Any = None, precision_matrix: Any = None, scale_tril: Any = None,
                  validate_args: bool | None = None) -> None:
         owner = "MultivariateNormal"
+        self.validates = validate_args is not False
         given = {"covariance_matrix": covariance_matrix, "precision_matrix": precision_matrix,
                  "scale_tril": scale_tril}
         chosen = [name for name, value in given.items() if value is not None]
@@ -162,6 +162,7 @@ class LowRankMultivariateNormal(Gaussian):
     params = {"loc": 1, "cov_factor": 2, "cov_diag": 1}
 
     def __init__(self, loc: Any, cov_factor: Any, cov_diag: Any, validate_args: bool | None = None) -> None:
+        self.validates = validate_args is not False
         owner = "LowRankMultivariateNormal"
         loc, factor, diag = as_float(loc), as_float(cov_factor), as_float(cov_diag)
         if loc.ndim < 1:
