@@ -96,3 +96,17 @@ def test_sample_n_and_perplexity_as_in_pytorch(n, torch):
     mine, theirs = _sample_n(gg, n), _sample_n(torch, n)
     assert mine[:2] == theirs[:2]
     np.testing.assert_allclose(mine[2], theirs[2], rtol=1e-6)
+
+
+def _pca_outcome(library, shape, q):
+    x = library.tensor(np.random.default_rng(0).normal(size=shape))
+    return _outcome(lambda: library.pca_lowrank(x, q=q)[1])
+
+
+@pytest.mark.torch
+@given(shape=st.lists(st.integers(1, 5), min_size=2, max_size=3), q=st.integers(0, 7))
+def test_pca_lowrank_refuses_more_components_than_the_matrix_has(shape, q, torch):
+    """``torch.pca_lowrank(X, q=10)`` of a matrix with 4 columns raises ValueError in PyTorch ("q(=10) must be
+    non-negative integer and not greater than min(m, n)=4"); glassgrad returned 4 components as if q were 4.
+    Where PyTorch answers, the shapes agree."""
+    assert _pca_outcome(gg, tuple(shape), q) == _pca_outcome(torch, tuple(shape), q)
