@@ -40,6 +40,7 @@ from .creation import as_tensor
 from .linalg import solve_as
 from .linalg_decompositions import _matrices
 from .ops_linalg import SingularMatrixError
+from .settings import warn_once
 from .tensor import Tensor, apply
 from .tensor_methods import add
 
@@ -84,10 +85,32 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, un
     return solve_as(triangle, b, False) if left else solve_as(triangle.mT, b.mT, False).mT  # X·T = B: Tᵀ·Xᵀ = Bᵀ
 
 
+REPLACED_BY_LINALG = {
+    "cholesky": ("torch.linalg.cholesky", "L = torch.linalg.cholesky(A) (upper=True: torch.linalg.cholesky(A).mH)"),
+    "qr": ("torch.linalg.qr", "Q, R = torch.linalg.qr(A, 'reduced' if some else 'complete')"),
+    "lu": ("torch.linalg.lu_factor", "LU, pivots = torch.linalg.lu_factor(A) (get_infos=True: lu_factor_ex)"),
+    "lu_solve": ("torch.linalg.lu_solve", "X = torch.linalg.lu_solve(LU, pivots, B)"),
+    "triangular_solve": ("torch.linalg.solve_triangular",
+                         "X = torch.linalg.solve_triangular(A, B, upper=...): A first, and no copy of A returned"),
+    "chain_matmul": ("torch.linalg.multi_dot", "torch.linalg.multi_dot([A, B, C]): one list of the matrices"),
+}
+"""The matrix functions from before ``torch.linalg`` that PyTorch 2 warns about: old name → (its replacement, how
+to write the call with it)."""
+
+
+def warn_replaced(name: str) -> None:
+    """PyTorch's once-per-process UserWarning for an old matrix function (:data:`REPLACED_BY_LINALG`), at the
+    learner's line; the function still runs."""
+    replacement, spelling = REPLACED_BY_LINALG[name]
+    warn_once(f"torch.{name} is deprecated in favor of {replacement} and will be removed in a future PyTorch "
+              f"release. Write {spelling}")
+
+
 def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,
                      unitriangular: bool = False) -> TriangularSolveResult:
     """``torch.triangular_solve`` (older spelling): the X with ``T·X = b`` (``transpose=True``: ``Tᵀ·X = b``), and a
-    copy of A."""
+    copy of A. Warns that it is deprecated, as PyTorch does."""
+    warn_replaced("triangular_solve")
     a = as_tensor(A)
     if transpose:
         solution = solve_triangular(a.mT, b, upper=not upper, unitriangular=unitriangular)

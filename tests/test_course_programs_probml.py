@@ -110,3 +110,53 @@ def test_pca_lowrank_refuses_more_components_than_the_matrix_has(shape, q, torch
     non-negative integer and not greater than min(m, n)=4"); glassgrad returned 4 components as if q were 4.
     Where PyTorch answers, the shapes agree."""
     assert _pca_outcome(gg, tuple(shape), q) == _pca_outcome(torch, tuple(shape), q)
+
+
+OLD_MATRIX_CALLS = {
+    "cholesky": lambda lib, a: lib.cholesky(a @ a.mT + lib.eye(3)),
+    "Tensor.cholesky": lambda lib, a: (a @ a.mT + lib.eye(3)).cholesky(upper=True),
+    "qr": lambda lib, a: lib.qr(a)[1].abs(),
+    "Tensor.qr": lambda lib, a: a.qr(some=False)[1].abs(),
+    "lu": lambda lib, a: lib.lu(a)[0],
+    "lu_solve": lambda lib, a: lib.lu_solve(lib.eye(3, dtype=a.dtype), *lib.linalg.lu_factor(a)),
+    "triangular_solve": lambda lib, a: lib.triangular_solve(a, lib.tril(a) + 3 * lib.eye(3), upper=False)[0],
+    "chain_matmul": lambda lib, a: lib.chain_matmul(a, a, a),
+}
+
+
+def _old_matrix_call(library, spelling):
+    a = library.tensor(np.random.default_rng(1).normal(size=(3, 3)))
+    library.set_warn_always(True)  # PyTorch warns once in a process; each spelling is checked on its own here
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            answer = OLD_MATRIX_CALLS[spelling](library, a)
+    finally:
+        library.set_warn_always(False)
+    return answer.tolist(), [(w.category, str(w.message).partition(" is deprecated")[:2], w.filename) for w in caught]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("spelling", sorted(OLD_MATRIX_CALLS))
+def test_matrix_functions_from_before_torch_linalg_warn_as_pytorch(spelling, torch):
+    """Older GP and Kalman-filter notebooks write ``L = torch.cholesky(K)``, ``torch.triangular_solve(y, L)``,
+    ``torch.qr``, ``torch.lu``/``torch.lu_solve`` and ``torch.chain_matmul``: PyTorch 2 runs them and warns (a
+    UserWarning, once in a process) that each is deprecated in favor of its ``torch.linalg`` replacement.
+    glassgrad ran them silently; now the same warning, at the learner's line, naming the replacement and how to
+    write the call with it, and the same numbers."""
+    (mine, ours), (theirs, pytorchs) = (_old_matrix_call(library, spelling) for library in (gg, torch))
+    np.testing.assert_allclose(mine, theirs, rtol=1e-6)
+    name = f"torch.{spelling.removeprefix('Tensor.')}"
+    assert [warning[:2] for warning in ours] == [(UserWarning, (name, " is deprecated"))] == [
+        warning[:2] for warning in pytorchs]
+    assert ours[0][2] == __file__
+
+
+def test_an_old_matrix_function_warns_once_in_a_process():
+    a = gg.eye(2) * 2
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            gg.cholesky(a)
+    assert len([w for w in caught if "torch.cholesky is deprecated" in str(w.message)]) <= 1
+    assert "torch.linalg.cholesky(A).mH" in gg.linalg_lu.REPLACED_BY_LINALG["cholesky"][1]
