@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from test_learner_programs import assert_pytorchs_numbers
 
@@ -160,3 +160,53 @@ def test_an_old_matrix_function_warns_once_in_a_process():
             gg.cholesky(a)
     assert len([w for w in caught if "torch.cholesky is deprecated" in str(w.message)]) <= 1
     assert "torch.linalg.cholesky(A).mH" in gg.linalg_lu.REPLACED_BY_LINALG["cholesky"][1]
+
+
+VALUE_KINDS = {"float": lambda library: 0.5, "list": lambda library: [0.5, 0.1], "int": lambda library: 1,
+               "numpy": lambda library: np.array([0.5, 0.1]), "tensor": lambda library: library.tensor([0.5, 0.1])}
+
+
+def _scored(library, family, kind, validate_args):
+    distributions = library.distributions
+    made = {"Normal": lambda: distributions.Normal(library.zeros(2), library.ones(2), validate_args=validate_args),
+            "Beta": lambda: distributions.Beta(library.ones(2), library.ones(2), validate_args=validate_args),
+            "MultivariateNormal": lambda: distributions.MultivariateNormal(
+                library.zeros(2), library.eye(2), validate_args=validate_args)}[family]()
+    return _outcome(lambda: made.log_prob(VALUE_KINDS[kind](library)))
+
+
+@pytest.mark.torch
+@given(family=st.sampled_from(["Normal", "Beta", "MultivariateNormal"]), kind=st.sampled_from(sorted(VALUE_KINDS)),
+       validate_args=st.sampled_from([None, True, False]))
+def test_log_prob_of_a_number_or_a_list_is_refused_as_pytorch(family, kind, validate_args, torch):
+    """``Normal(mu, sigma).log_prob(0.5)`` (or of a list, or a NumPy array) raises ValueError in PyTorch ("The value
+    argument to log_prob must be a Tensor") while it checks its arguments; glassgrad scored it. Now the same
+    refusal, naming the fix. (With ``validate_args=False`` what a number gives is left to each library's
+    arithmetic; a tensor is scored by both.)"""
+    assume(validate_args is not False or kind == "tensor")
+    assert _scored(gg, family, kind, validate_args) == _scored(torch, family, kind, validate_args)
+
+
+def _unchecked(library, default):
+    distributions = library.distributions
+    distributions.Distribution.set_default_validate_args(default)
+    try:
+        outcomes = [_outcome(lambda: distributions.Normal(library.zeros(2), library.tensor([1.0, -1.0]))),
+                    _outcome(lambda: distributions.Uniform(0.0, 1.0).log_prob(library.tensor([2.0]))),
+                    _outcome(lambda: distributions.Normal(0.0, 1.0).log_prob(library.tensor(float("nan")))),
+                    _outcome(lambda: distributions.Normal(0.0, 1.0, validate_args=True).log_prob(library.zeros(1)))]
+    finally:
+        distributions.Distribution.set_default_validate_args(True)
+    return outcomes
+
+
+@pytest.mark.torch
+@given(default=st.booleans())
+def test_set_default_validate_args_switches_the_checks_as_in_pytorch(default, torch):
+    """``torch.distributions.Distribution.set_default_validate_args(False)`` (probabilistic-programming notebooks
+    turn the checks off for speed) raised AttributeError in glassgrad; now it switches every distribution made
+    afterwards with ``validate_args=None``, as in PyTorch: a negative scale, a value outside the support and a NaN
+    value are scored instead of refused, while ``validate_args=True`` still checks."""
+    assert _unchecked(gg, default) == _unchecked(torch, default)
+    with pytest.raises(ValueError, match="expected True or False"):
+        gg.distributions.Distribution.set_default_validate_args("no")

@@ -55,9 +55,15 @@ def listed(values: Tensor) -> str:
     return np.array2string(array[:8], separator=", ") + (" …" if array.size > 8 else "")
 
 
+def validating(validate_args: bool | None) -> bool:
+    """Whether a distribution made with ``validate_args`` checks its parameters and the values it scores: as
+    asked, or (``None``) as :meth:`Distribution.set_default_validate_args` last set (True at first)."""
+    return Distribution.validates if validate_args is None else bool(validate_args)
+
+
 def check_positive(owner: str, name: str, value: Tensor, validate_args: bool | None) -> None:
     """PyTorch's check of a scale or rate: every entry > 0 (``validate_args=False`` skips it)."""
-    if validate_args is not False and not (value.detach().numpy() > 0).all():
+    if validating(validate_args) and not (value.detach().numpy() > 0).all():
         raise ValueError(f"{owner}: {name} must be positive, got {listed(value)}")
 
 
@@ -65,7 +71,7 @@ def check_probs(owner: str, probs: Tensor, validate_args: bool | None, closed: b
     """Probabilities in ``[0, 1]`` (``closed=False``: in ``(0, 1]``, as a geometric's chance of success)."""
     p = probs.detach().numpy()
     low_ok = (p >= 0) if closed else (p > 0)
-    if validate_args is not False and not (low_ok & (p <= 1)).all():
+    if validating(validate_args) and not (low_ok & (p <= 1)).all():
         interval = "[0, 1]" if closed else "(0, 1]"
         raise ValueError(f"{owner}: probs must lie in {interval}, got {listed(probs)}")
 
@@ -93,10 +99,18 @@ class Distribution:
 
     has_rsample = False
     has_enumerate_support = False
-    validates = True  # validate_args: check parameters at construction and values in log_prob
+    validates = True  # validate_args: check parameters at construction and values in log_prob (the default here)
     params: dict[str, int] = {}
     _batch: tuple[int, ...] = ()
     _event: tuple[int, ...] = ()
+
+    @staticmethod
+    def set_default_validate_args(value: bool) -> None:
+        """Whether distributions made from now on with ``validate_args=None`` check their parameters and the values
+        they score (PyTorch's switch, turned off for speed once a model is known to be right)."""
+        if value not in (True, False):
+            raise ValueError(f"set_default_validate_args: expected True or False, got {value!r}")
+        Distribution.validates = value
 
     @property
     def batch_shape(self) -> Size:
@@ -142,12 +156,15 @@ class Distribution:
                                   "has no inverse cdf); draw with sample() instead")
 
     def in_support(self, value: Any) -> Tensor:
-        """``value`` as a tensor, refused in one line when its shape does not fit (:meth:`check_shape`) or some
-        entry lies outside ``support`` (where the density is 0 and the formula would give a wrong finite number);
-        ``validate_args=False`` skips both checks."""
-        x = as_tensor(value)
+        """``value`` (a tensor, as PyTorch requires), refused in one line when its shape does not fit
+        (:meth:`check_shape`) or some entry lies outside ``support`` (where the density is 0 and the formula would
+        give a wrong finite number); ``validate_args=False`` skips these checks."""
         if not self.validates:
-            return x
+            return as_tensor(value)
+        if not isinstance(value, Tensor):
+            raise ValueError(f"{type(self).__name__}: the value argument to log_prob must be a Tensor, got "
+                             f"{type(value).__name__}; wrap it: torch.tensor(value)")
+        x = value
         self.check_shape(tuple(x.shape))
         if not self.support.check(x).detach().numpy().all():
             support = " ".join(str(self.support).split())  # a bound's tensor on one line

@@ -34,7 +34,7 @@ from ..creation import arange, as_tensor, pick_generator
 from ..nn.functional import logsigmoid
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, broadcast_all, check_probs, listed
+from .base import Distribution, broadcast_all, check_probs, listed, validating
 from .discrete import ClassProbabilities, _binary_logits, _exactly_one
 
 
@@ -57,9 +57,9 @@ class Poisson(Distribution):
 
     def __init__(self, rate: Any, validate_args: bool | None = None) -> None:
         (self.rate,) = broadcast_all(rate)
-        if validate_args is not False and not (self.rate.detach().numpy() >= 0).all():
+        if validating(validate_args) and not (self.rate.detach().numpy() >= 0).all():
             raise ValueError(f"Poisson: rate must be >= 0, got {listed(self.rate)}")
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         self._batch = tuple(self.rate.shape)
 
     @property
@@ -97,7 +97,7 @@ class TrialCounts(Distribution):
                  validate_args: bool | None = None) -> None:
         owner = type(self).__name__
         _exactly_one(owner, probs, logits)
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         if probs is not None:
             self.total_count, self.probs = broadcast_all(total_count, probs)
             p = self.probs.detach().numpy()

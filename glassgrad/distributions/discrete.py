@@ -27,7 +27,7 @@ from ..dtypes import finfo
 from ..nn.functional import binary_cross_entropy_with_logits, logsigmoid, one_hot
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, as_float, as_shape, broadcast_all, check_probs, expand_to
+from .base import Distribution, as_float, as_shape, broadcast_all, check_probs, expand_to, validating
 
 
 def _exactly_one(owner: str, probs: Any, logits: Any) -> None:
@@ -57,7 +57,7 @@ class ClassProbabilities(Distribution):
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
         owner = type(self).__name__
         _exactly_one(owner, probs, logits)
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         if probs is not None:
             p = as_float(probs)
             if p.ndim < 1 or (p.detach().numpy() < 0).any():
@@ -175,7 +175,7 @@ class SuccessChance(Distribution):
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
         owner = type(self).__name__
         _exactly_one(owner, probs, logits)
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         if probs is not None:
             (self.probs,) = broadcast_all(probs)
             check_probs(owner, self.probs, validate_args, closed=not self.open_at_zero)

@@ -40,7 +40,7 @@ from ..dtypes import finfo
 from ..functions import stack
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, as_float, broadcast_all, check_positive, expand_to
+from .base import Distribution, as_float, broadcast_all, check_positive, expand_to, validating
 
 
 def log_beta(a: Tensor, b: Tensor) -> Tensor:
@@ -69,7 +69,7 @@ class Gamma(SampleOnly):
         self.concentration, self.rate = broadcast_all(concentration, rate)
         check_positive(type(self).__name__, "concentration", self.concentration, validate_args)
         check_positive(type(self).__name__, "rate", self.rate, validate_args)
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         self._batch = tuple(self.concentration.shape)
 
     @property
@@ -149,7 +149,7 @@ class Beta(SampleOnly):
         self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
         check_positive("Beta", "concentration1", self.concentration1, validate_args)
         check_positive("Beta", "concentration0", self.concentration0, validate_args)
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         self._batch = tuple(self.concentration1.shape)
 
     @property
@@ -199,7 +199,7 @@ class Dirichlet(SampleOnly):
             raise ValueError("Dirichlet: concentration needs the K entries along a last dim, got a 0-d tensor; "
                              "pass a vector such as [1.0, 1.0, 1.0]")
         check_positive("Dirichlet", "concentration", self.concentration, validate_args)
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         self._batch = tuple(self.concentration.shape[:-1])
 
     @property
@@ -260,7 +260,7 @@ class StudentT(SampleOnly):
         self.df, self.loc, self.scale = broadcast_all(df, loc, scale)
         check_positive("StudentT", "df", self.df, validate_args)
         check_positive("StudentT", "scale", self.scale, validate_args)
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         self._batch = tuple(self.df.shape)
 
     @property

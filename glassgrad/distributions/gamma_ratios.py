@@ -26,7 +26,7 @@ from typing import Any
 from ..creation import as_tensor, pick_generator
 from ..tensor import Tensor
 from . import constraints
-from .base import broadcast_all, check_positive, defined_where
+from .base import broadcast_all, check_positive, defined_where, validating
 from .gamma_family import Gamma, SampleOnly
 
 
@@ -41,7 +41,7 @@ class InverseGamma(SampleOnly):
         self.concentration, self.rate = broadcast_all(concentration, rate)
         check_positive("InverseGamma", "concentration", self.concentration, validate_args)
         check_positive("InverseGamma", "rate", self.rate, validate_args)
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         self._batch = tuple(self.concentration.shape)
 
     @property
@@ -92,7 +92,7 @@ class FisherSnedecor(SampleOnly):
         self.df1, self.df2 = broadcast_all(df1, df2)
         check_positive("FisherSnedecor", "df1", self.df1, validate_args)
         check_positive("FisherSnedecor", "df2", self.df2, validate_args)
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         self._batch = tuple(self.df1.shape)
 
     @property

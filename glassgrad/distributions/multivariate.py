@@ -29,7 +29,7 @@ from ..linalg_decompositions import cholesky
 from ..ops_decompositions import NotPositiveDefiniteError
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, as_float, check_positive, noise
+from .base import Distribution, as_float, check_positive, noise, validating
 
 LOG_TWO_PI = math.log(2 * math.pi)
 
@@ -93,7 +93,7 @@ class MultivariateNormal(Gaussian):
     def __init__(self, loc: Any, covariance_matrix: Any = None, precision_matrix: Any = None, scale_tril: Any = None,
                  validate_args: bool | None = None) -> None:
         owner = "MultivariateNormal"
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         given = {"covariance_matrix": covariance_matrix, "precision_matrix": precision_matrix,
                  "scale_tril": scale_tril}
         chosen = [name for name, value in given.items() if value is not None]
@@ -109,7 +109,7 @@ class MultivariateNormal(Gaussian):
                              f"got {shape_text(matrix.shape)}")
         if chosen[0] == "scale_tril":
             lower = matrix
-            if validate_args is not False and not np.allclose(np.triu(matrix.detach().numpy(), 1), 0):
+            if validating(validate_args) and not np.allclose(np.triu(matrix.detach().numpy(), 1), 0):
                 raise ValueError(f"{owner}: scale_tril must be lower triangular (zeros above the diagonal)")
             check_positive(owner, "scale_tril's diagonal", matrix.diagonal(dim1=-2, dim2=-1), validate_args)
         elif chosen[0] == "covariance_matrix":
@@ -162,7 +162,7 @@ class LowRankMultivariateNormal(Gaussian):
     params = {"loc": 1, "cov_factor": 2, "cov_diag": 1}
 
     def __init__(self, loc: Any, cov_factor: Any, cov_diag: Any, validate_args: bool | None = None) -> None:
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         owner = "LowRankMultivariateNormal"
         loc, factor, diag = as_float(loc), as_float(cov_factor), as_float(cov_diag)
         if loc.ndim < 1:

@@ -30,7 +30,7 @@ from ..arguments import shape_text
 from ..dtypes import finfo
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, as_float, check_positive, expand_to, noise
+from .base import Distribution, as_float, check_positive, expand_to, noise, validating
 from .discrete import Categorical, SuccessChance, _binary_logits
 from .location_scale import Normal
 from .transformed import TransformedDistribution
@@ -115,7 +115,7 @@ class ExpRelaxedCategorical(Distribution):
     def __init__(self, temperature: Any, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
         self._categorical = Categorical(probs, logits, validate_args)
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         self._batch = self._categorical.batch_shape
         self._event = tuple(self._categorical.probs.shape[-1:])
         self.temperature = _temperature("ExpRelaxedCategorical", temperature, self._categorical.probs, self._batch,
