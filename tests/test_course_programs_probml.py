@@ -210,3 +210,64 @@ def test_set_default_validate_args_switches_the_checks_as_in_pytorch(default, to
     assert _unchecked(gg, default) == _unchecked(torch, default)
     with pytest.raises(ValueError, match="expected True or False"):
         gg.distributions.Distribution.set_default_validate_args("no")
+
+
+@pytest.mark.torch
+@given(alpha=st.floats(0.2, 40.0), rate=st.floats(0.3, 3.0), n=st.integers(1, 6), seed=st.integers(0, 2**16))
+def test_gamma_rsample_carries_the_implicit_gradient(alpha, rate, n, seed, torch):
+    """``Gamma(a, b).rsample()`` (a VAE with a gamma or Dirichlet latent, a Student-t likelihood, a hierarchical
+    model's variance) works in PyTorch, with the implicit gradient ``∂g/∂α = −(∂P/∂α)/p(g)`` of a standard gamma
+    draw held at its quantile; glassgrad refused every rsample of Gamma, Chi2, Beta, Dirichlet, StudentT,
+    InverseGamma and FisherSnedecor (NotImplementedError), even with no gradient asked. Now each draws, and the
+    gradient at each draw is the derivative of SciPy's quantile function (finite differences, rtol 1e-5) and
+    PyTorch's ``_standard_gamma_grad`` there (to its approximation, about 1e-3); in the rate it is ``−x/β``."""
+    from scipy import special
+
+    gg.manual_seed(seed)
+    concentration = gg.full((n,), alpha, dtype=gg.float64, requires_grad=True)
+    rate_t = gg.tensor(rate, dtype=gg.float64, requires_grad=True)
+    x = gg.distributions.Gamma(concentration, rate_t).rsample()
+    x.sum().backward()
+    draws = x.detach().numpy() * rate
+    level, step = special.gammainc(alpha, draws), 1e-4 * alpha
+    quantile_slope = (special.gammaincinv(alpha + step, level) - special.gammaincinv(alpha - step, level)) / (2 * step)
+    upper = special.gammaincc(alpha, draws)
+    upper_slope = (special.gammainccinv(alpha + step, upper) - special.gammainccinv(alpha - step, upper)) / (2 * step)
+    expected = np.where(draws > alpha, upper_slope, quantile_slope) / rate
+    np.testing.assert_allclose(concentration.grad.numpy(), expected, rtol=1e-5)
+    pytorchs = torch._standard_gamma_grad(torch.tensor(np.full(n, alpha)), torch.tensor(draws)).numpy() / rate
+    np.testing.assert_allclose(concentration.grad.numpy(), pytorchs, rtol=5e-3)
+    np.testing.assert_allclose(rate_t.grad.item(), -(draws / rate ** 2).sum(), rtol=1e-12)
+
+
+GAMMA_DRAWN = {
+    "Beta": (lambda D, p: D.Beta(p[0], p[1]), lambda p: p[0] / (p[0] + p[1]), [1.5, 2.5]),
+    "Dirichlet": (lambda D, p: D.Dirichlet(p), lambda p: p[0] / p.sum(), [0.7, 2.0, 3.0]),
+    "Chi2": (lambda D, p: D.Chi2(p[0]), lambda p: p[0], [3.0]),
+    "StudentT": (lambda D, p: D.StudentT(p[0], p[1], p[2]), lambda p: p[1], [6.0, 0.5, 2.0]),
+    "InverseGamma": (lambda D, p: D.InverseGamma(p[0], p[1]), lambda p: p[1] / (p[0] - 1), [4.0, 3.0]),
+    "FisherSnedecor": (lambda D, p: D.FisherSnedecor(p[0], p[1]), lambda p: p[1] / (p[1] - 2), [5.0, 9.0]),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("family", sorted(GAMMA_DRAWN))
+def test_a_gamma_drawn_rsample_is_an_unbiased_gradient_of_the_mean(family, torch):
+    """The pathwise gradient is unbiased: the average over many rsample draws of ``∂x₀/∂θ`` is ``∂E[x₀]/∂θ``, the
+    derivative of the mean worked out by hand (``a/(a + b)`` for Beta, ``αᵢ/α₀`` for Dirichlet, ν for Chi2, μ for
+    StudentT, ``β/(α − 1)`` for InverseGamma, ``d₂/(d₂ − 2)`` for FisherSnedecor), taken here by PyTorch's autograd.
+    glassgrad refused these rsamples; now they agree within four standard errors of 40000 draws."""
+    build, mean, values = GAMMA_DRAWN[family]
+    gg.manual_seed(5)
+    params = gg.tensor(values, dtype=gg.float64, requires_grad=True)
+    batches = []  # the gradient of the mean of 4000 draws, ten times: their spread is the standard error's
+    for _ in range(10):
+        draws = build(gg.distributions, params).rsample((4000,))
+        first = draws[..., 0] if draws.ndim > 1 else draws
+        batches.append(gg.autograd.grad(first.mean(), params)[0].numpy())
+    theirs = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    mean(theirs).backward()
+    batches = np.stack(batches)
+    spread = 4 * batches.std(0, ddof=1) / np.sqrt(len(batches)) + 1e-12
+    assert np.all(np.abs(batches.mean(0) - theirs.grad.numpy()) <= spread), (batches.mean(0), theirs.grad, spread)
+    assert draws.requires_grad and not build(gg.distributions, params).sample((2,)).requires_grad
