@@ -271,3 +271,27 @@ def test_a_gamma_drawn_rsample_is_an_unbiased_gradient_of_the_mean(family, torch
     spread = 4 * batches.std(0, ddof=1) / np.sqrt(len(batches)) + 1e-12
     assert np.all(np.abs(batches.mean(0) - theirs.grad.numpy()) <= spread), (batches.mean(0), theirs.grad, spread)
     assert draws.requires_grad and not build(gg.distributions, params).sample((2,)).requires_grad
+
+
+def _shared_distributions(torch):
+    import inspect
+
+    return sorted(name for name in dir(torch.distributions) if name not in ("Distribution", "Uniform")
+                  and inspect.isclass(getattr(torch.distributions, name))
+                  and issubclass(getattr(torch.distributions, name), torch.distributions.Distribution)
+                  and hasattr(gg.distributions, name))
+
+
+@pytest.mark.torch
+def test_every_distribution_names_its_arg_constraints_as_pytorch(torch):
+    """``for name, constraint in d.arg_constraints.items()`` (a custom distribution's lesson, a parameter checked
+    against its constraint, ``biject_to(constraint)`` to make an unconstrained parameter) raised AttributeError in
+    glassgrad for Normal, Categorical, Bernoulli, MultivariateNormal and most others; now each class has PyTorch's
+    dict, the same constraints by name ({} for the wrappers Independent, MixtureSameFamily and
+    TransformedDistribution). (Uniform's are PyTorch's ``dependent`` constraints, which glassgrad has not.)"""
+    names = _shared_distributions(torch)
+    assert len(names) > 30
+    for name in names:
+        theirs = getattr(torch.distributions, name).arg_constraints
+        ours = getattr(gg.distributions, name).arg_constraints
+        assert {key: repr(c) for key, c in ours.items()} == {key: repr(c) for key, c in theirs.items()}, name

@@ -99,6 +99,7 @@ class Distribution:
 
     has_rsample = False
     has_enumerate_support = False
+    arg_constraints: dict[str, Any] = {}  # parameter name → the constraint it satisfies ({}: a wrapper's)
     validates = True  # validate_args: check parameters at construction and values in log_prob (the default here)
     params: dict[str, int] = {}
     _batch: tuple[int, ...] = ()

@@ -52,6 +52,7 @@ class ClassProbabilities(Distribution):
     dim) or ``logits``, and a draw of class numbers."""
 
     params = {"probs": 1, "logits": 1}
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.independent(constraints.real, 1)}
     has_enumerate_support = True
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
@@ -170,6 +171,7 @@ class SuccessChance(Distribution):
     (``p = σ(l)``); ``open_at_zero`` refuses p = 0 (a geometric count would never end)."""
 
     params = {"probs": 0, "logits": 0}
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     open_at_zero = False
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:

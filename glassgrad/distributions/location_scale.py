@@ -37,6 +37,7 @@ class LocationScale(Distribution):
 
     has_rsample = True
     params = {"loc": 0, "scale": 0}
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     standard_draw = "standard_normal"
     support = constraints.real
 

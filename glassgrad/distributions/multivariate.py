@@ -89,6 +89,8 @@ class MultivariateNormal(Gaussian):
     ``precision_matrix`` (Σ⁻¹) or ``scale_tril`` (L with ``Σ = L·Lᵀ``, lower triangular, positive diagonal)."""
 
     params = {"loc": 1, "scale_tril": 2}
+    arg_constraints = {"loc": constraints.real_vector, "covariance_matrix": constraints.positive_definite,
+                       "precision_matrix": constraints.positive_definite, "scale_tril": constraints.lower_cholesky}
 
     def __init__(self, loc: Any, covariance_matrix: Any = None, precision_matrix: Any = None, scale_tril: Any = None,
                  validate_args: bool | None = None) -> None:
@@ -160,6 +162,8 @@ class LowRankMultivariateNormal(Gaussian):
     """
 
     params = {"loc": 1, "cov_factor": 2, "cov_diag": 1}
+    arg_constraints = {"loc": constraints.real_vector, "cov_factor": constraints.independent(constraints.real, 2),
+                       "cov_diag": constraints.independent(constraints.positive, 1)}
 
     def __init__(self, loc: Any, cov_factor: Any, cov_diag: Any, validate_args: bool | None = None) -> None:
         self.validates = validating(validate_args)

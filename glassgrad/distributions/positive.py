@@ -32,6 +32,7 @@ class Exponential(Distribution):
 
     has_rsample = True
     params = {"rate": 0}
+    arg_constraints = {"rate": constraints.positive}
     support = constraints.nonnegative
 
     def __init__(self, rate: Any, validate_args: bool | None = None) -> None:
@@ -77,6 +78,7 @@ class LogNormal(Distribution):
 
     has_rsample = True
     params = {"loc": 0, "scale": 0}
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.positive
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:

@@ -99,6 +99,7 @@ class RelaxedBernoulli(_Relaxed):
     LogitRelaxedBernoulli draw."""
 
     support = constraints.unit_interval
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
 
     def __init__(self, temperature: Any, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
@@ -110,6 +111,7 @@ class ExpRelaxedCategorical(Distribution):
     """The log of a RelaxedOneHotCategorical draw: ``x = s − logsumexp(s)``, ``sₖ = (ln pₖ + gₖ)/τ``."""
 
     has_rsample = True
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.real_vector  # in truth the surface where Σ eˣ = 1
 
     def __init__(self, temperature: Any, probs: Any = None, logits: Any = None,
@@ -157,6 +159,7 @@ class RelaxedOneHotCategorical(_Relaxed):
     is low (the Gumbel-softmax): ``eˣ`` of an ExpRelaxedCategorical draw."""
 
     support = constraints.simplex
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.independent(constraints.real, 1)}
 
     def __init__(self, temperature: Any, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
@@ -170,6 +173,7 @@ class LogisticNormal(TransformedDistribution):
 
     has_rsample = True
     support = constraints.simplex
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
         base = Normal(loc, scale, validate_args)
