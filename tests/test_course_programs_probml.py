@@ -11,6 +11,7 @@ The programs live in ``tests/learner_programs/probml/``; below them, what glassg
 
 from __future__ import annotations
 
+import importlib
 import warnings
 from pathlib import Path
 
@@ -295,3 +296,60 @@ def test_every_distribution_names_its_arg_constraints_as_pytorch(torch):
         theirs = getattr(torch.distributions, name).arg_constraints
         ours = getattr(gg.distributions, name).arg_constraints
         assert {key: repr(c) for key, c in ours.items()} == {key: repr(c) for key, c in theirs.items()}, name
+
+
+def _utils_results(library, values, is_binary, diag):
+    utils = importlib.import_module(f"{library.__name__}.distributions.utils")
+    x = library.tensor(values, dtype=library.float64, requires_grad=True)
+    probs = x.sigmoid()
+    answers = [utils.logits_to_probs(x, is_binary=is_binary), utils.probs_to_logits(probs, is_binary=is_binary),
+               utils.clamp_probs(library.tensor(values).clamp(0, 1)), *utils.broadcast_all(x[..., :1], 2.0)]
+    square = x[..., :1, None] * x[..., None, :1] + library.eye(3, dtype=library.float64)  # (…, 3, 3)
+    try:
+        vec = utils.tril_matrix_to_vec(square, diag)
+        answers += [vec, utils.vec_to_tril_matrix(vec, diag)]
+    except ValueError as error:
+        answers.append(type(error))
+    total = sum(a.sum() for a in answers if not isinstance(a, type))
+    gradient = library.autograd.grad(total, x)[0]
+    numbers = [a if isinstance(a, type) else a.detach().numpy() for a in answers]
+    return numbers + [gradient.numpy()], utils.euler_constant
+
+
+@pytest.mark.torch
+@given(values=st.lists(st.floats(-4, 4), min_size=1, max_size=4).map(lambda row: [row, row[::-1]]),
+       is_binary=st.booleans(), diag=st.integers(-4, 3))
+def test_distributions_utils_are_pytorchs(values, is_binary, diag, torch):
+    """``from torch.distributions.utils import probs_to_logits, logits_to_probs, clamp_probs`` (Gumbel-softmax and
+    relaxed-Bernoulli code, custom distributions with ``broadcast_all`` and ``lazy_property``) failed on glassgrad
+    with "no counterpart of torch.distributions.utils". Now the module exists, with PyTorch's numbers and gradients
+    (and its refusal of a diagonal outside the matrix), and Bernoulli, Binomial, ContinuousBernoulli and the relaxed
+    Bernoulli read their log-odds and clamp from it."""
+    (mine, gamma), (theirs, their_gamma) = (_utils_results(library, values, is_binary, diag) for library in (gg, torch))
+    assert gamma == their_gamma and len(mine) == len(theirs)
+    for ours, pytorchs in zip(mine, theirs):
+        if isinstance(pytorchs, type):
+            assert ours is pytorchs
+        else:
+            np.testing.assert_allclose(ours, pytorchs, rtol=1e-12, atol=1e-15)
+
+
+def test_lazy_property_computes_once_with_gradients():
+    from glassgrad.distributions.utils import lazy_property
+
+    calls = []
+
+    class Scaled:
+        def __init__(self, weight):
+            self.weight = weight
+
+        @lazy_property
+        def doubled(self):
+            calls.append(1)
+            return self.weight * 2
+
+    made = Scaled(gg.tensor(1.5, requires_grad=True))
+    with gg.no_grad():
+        first = made.doubled
+    assert first.requires_grad and made.doubled is first and len(calls) == 1
+    assert isinstance(Scaled.doubled, lazy_property)

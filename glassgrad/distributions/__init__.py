@@ -19,7 +19,8 @@ and ``rsample`` is the reparameterised draw through which gradients reach them.
   ``ExpRelaxedCategorical``, ``LogisticNormal``; :mod:`.continuous_bernoulli`: ``ContinuousBernoulli``;
 * :mod:`.kl`: ``kl_divergence`` and ``register_kl``; :mod:`.base`: ``Distribution``;
   :mod:`.constraints`: the sets values live in (each distribution's ``support``);
-* :mod:`.kl_more`: the KL rules of the gamma family, the counts and the power-law families;
+* :mod:`.kl_more`: the KL rules of the gamma family, the counts and the power-law families; :mod:`.utils`:
+  ``probs_to_logits``, ``logits_to_probs``, ``clamp_probs``, ``lazy_property`` …;
 
 Draws come from glassgrad's generator (:func:`glassgrad.manual_seed` repeats them); the same seed gives
 other numbers than PyTorch's generator.
@@ -32,7 +33,7 @@ other numbers than PyTorch's generator.
 import importlib
 from types import ModuleType
 
-from . import constraints, kl_more, transforms  # noqa: F401  (importing kl_more registers its KL rules)
+from . import constraints, kl_more, transforms, utils  # noqa: F401  (importing kl_more registers its KL rules)
 from .base import Distribution
 from .circular import VonMises
 from .constraint_registry import biject_to, transform_to

@@ -35,7 +35,8 @@ from ..nn.functional import logsigmoid
 from ..tensor import Tensor
 from . import constraints
 from .base import Distribution, broadcast_all, check_probs, listed, validating
-from .discrete import ClassProbabilities, _binary_logits, _exactly_one
+from .discrete import ClassProbabilities, _exactly_one
+from .utils import probs_to_logits
 
 
 def log_binomial_coefficient(n: Tensor, k: Tensor) -> Tensor:
@@ -104,7 +105,7 @@ class TrialCounts(Distribution):
             check_probs(owner, self.probs, validate_args)
             if self.validates and self.probs_interval == "[0, 1)" and (p == 1).any():
                 raise ValueError(f"{owner}: probs must lie in [0, 1) (p = 1 never ends), got {listed(self.probs)}")
-            self.logits = _binary_logits(self.probs)
+            self.logits = probs_to_logits(self.probs, is_binary=True)
         else:
             self.total_count, self.logits = broadcast_all(total_count, logits)
             self.probs = self.logits.sigmoid()

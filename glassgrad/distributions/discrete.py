@@ -28,18 +28,12 @@ from ..nn.functional import binary_cross_entropy_with_logits, logsigmoid, one_ho
 from ..tensor import Tensor
 from . import constraints
 from .base import Distribution, as_float, as_shape, broadcast_all, check_probs, expand_to, validating
+from .utils import probs_to_logits
 
 
 def _exactly_one(owner: str, probs: Any, logits: Any) -> None:
     if (probs is None) == (logits is None):
         raise ValueError(f"{owner}: give either probs or logits (exactly one)")
-
-
-def _binary_logits(probs: Tensor) -> Tensor:
-    """``ln(p/(1 − p))`` of probabilities kept one ``eps`` inside ``(0, 1)`` (PyTorch's clamp)."""
-    eps = finfo(probs.dtype).eps
-    clamped = probs.clamp(eps, 1 - eps)
-    return clamped.log() - (-clamped).log1p()
 
 
 def bernoulli_entropy(probs: Tensor, logits: Tensor) -> Tensor:
@@ -181,7 +175,7 @@ class SuccessChance(Distribution):
         if probs is not None:
             (self.probs,) = broadcast_all(probs)
             check_probs(owner, self.probs, validate_args, closed=not self.open_at_zero)
-            self.logits = _binary_logits(self.probs)
+            self.logits = probs_to_logits(self.probs, is_binary=True)
         else:
             (self.logits,) = broadcast_all(logits)
             self.probs = self.logits.sigmoid()

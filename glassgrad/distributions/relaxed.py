@@ -31,10 +31,11 @@ from ..dtypes import finfo
 from ..tensor import Tensor
 from . import constraints
 from .base import Distribution, as_float, check_positive, expand_to, noise, validating
-from .discrete import Categorical, SuccessChance, _binary_logits
+from .discrete import Categorical, SuccessChance
 from .location_scale import Normal
 from .transformed import TransformedDistribution
 from .transforms import ExpTransform, SigmoidTransform, StickBreakingTransform
+from .utils import probs_to_logits
 
 
 def _temperature(owner: str, temperature: Any, like: Tensor, batch: tuple[int, ...],
@@ -67,7 +68,8 @@ class LogitRelaxedBernoulli(SuccessChance):
         """``(logit u + logit p)/τ`` (u and p kept one ``eps`` inside (0, 1), as PyTorch)."""
         shape = self._draw_shape(sample_shape)
         uniforms = noise(self.probs, shape, "random")
-        return (_binary_logits(uniforms) + _binary_logits(expand_to(self.probs, shape))) / self.temperature
+        logistic_noise = probs_to_logits(uniforms, is_binary=True)
+        return (logistic_noise + probs_to_logits(expand_to(self.probs, shape), is_binary=True)) / self.temperature
 
     def log_prob(self, value: Any) -> Tensor:
         """``ln τ + d − 2·ln(1 + eᵈ)``, ``d = logit p − τ·x``, computed as ``ln τ − |d| − 2·ln(1 + e^{−|d|})`` (the
