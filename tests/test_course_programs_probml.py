@@ -353,3 +353,28 @@ def test_lazy_property_computes_once_with_gradients():
         first = made.doubled
     assert first.requires_grad and made.doubled is first and len(calls) == 1
     assert isinstance(Scaled.doubled, lazy_property)
+
+
+def _log_space_forward(library, scores, dim):
+    x = library.tensor(scores, dtype=library.float64, requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        total = x.logsumexp(dim)
+        total.sum().backward()
+    return total.detach().numpy(), x.grad.numpy(), [str(w.message) for w in caught]
+
+
+@pytest.mark.torch
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3), dim=st.integers(-1, 0), seed=st.integers(0, 99))
+def test_logsumexp_of_impossible_states_is_minus_infinity_without_warnings(shape, dim, seed, torch):
+    """An HMM's forward algorithm in log space (``alpha = torch.logsumexp(alpha[:, None] + log_A, 0) + log_B``)
+    meets rows whose every entry is ``-inf`` (a state that cannot be reached): PyTorch gives ``-inf`` silently
+    (and a NaN gradient there). glassgrad gave the same numbers with NumPy's "invalid value encountered in
+    divide" RuntimeWarning from inside its logsumexp, even with no gradient asked; now silent, as PyTorch."""
+    rng = np.random.default_rng(seed)
+    scores = np.where(rng.random(shape) < 0.5, -np.inf, rng.normal(size=shape))
+    (value, grad, caught), (their_value, their_grad, theirs) = (_log_space_forward(library, scores, dim)
+                                                                for library in (gg, torch))
+    np.testing.assert_allclose(value, their_value, rtol=1e-12)
+    np.testing.assert_allclose(grad, their_grad, rtol=1e-12)
+    assert caught == theirs == []
