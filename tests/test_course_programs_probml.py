@@ -378,3 +378,42 @@ def test_logsumexp_of_impossible_states_is_minus_infinity_without_warnings(shape
     np.testing.assert_allclose(value, their_value, rtol=1e-12)
     np.testing.assert_allclose(grad, their_grad, rtol=1e-12)
     assert caught == theirs == []
+
+
+def _masked_policy(library, weights, other, given, action):
+    distributions = library.distributions
+    raw = library.tensor(weights, dtype=library.float64, requires_grad=True)
+    if given == "probs":
+        d = distributions.Categorical(probs=raw)
+    else:
+        d = distributions.Categorical(logits=raw.log())  # ln 0 = −inf for a masked action
+    q = distributions.Categorical(probs=library.tensor(other, dtype=library.float64))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        numbers = [d.logits, d.log_prob(library.tensor(action)), d.entropy(), distributions.kl_divergence(d, q),
+                   distributions.kl_divergence(q, d)]
+        total = numbers[1] + numbers[2]
+        total.backward()
+    return [n.detach().numpy() for n in numbers] + [raw.grad.numpy()], [str(w.message) for w in caught]
+
+
+@pytest.mark.torch
+@given(weights=st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0]), min_size=2, max_size=5).filter(any),
+       other=st.lists(st.sampled_from([0.0, 1.0, 3.0]), min_size=5, max_size=5).filter(any),
+       given=st.sampled_from(["probs", "logits"]), seed=st.integers(0, 9))
+def test_a_categorical_with_an_impossible_class_gives_pytorchs_numbers_and_gradients(weights, other, given, seed,
+                                                                                       torch):
+    """``Categorical(probs=probs * mask / (probs * mask).sum())`` (a policy over legal moves only, a mixture with a
+    dead component) has classes of probability 0. PyTorch reads their logits as ``ln eps`` (-36.04 in float64), so
+    ``entropy()``, ``log_prob`` of a legal class and their gradients stay finite; glassgrad made those logits -inf,
+    and the gradient of ``log_prob + entropy`` in the probabilities was NaN in every entry. The KL from a
+    distribution to one with a class of probability 0 that it can draw is +inf, as PyTorch's. Now the same numbers
+    and gradients, without NumPy's warnings (logits of -inf given directly included)."""
+    rng = np.random.default_rng(seed)
+    action = int(rng.choice(np.flatnonzero(weights)))
+    other = other[:len(weights)] if any(other[:len(weights)]) else [1.0] * len(weights)
+    (mine, ours), (theirs, pytorchs) = (_masked_policy(library, weights, other, given, action)
+                                        for library in (gg, torch))
+    for number, pytorch_number in zip(mine, theirs):
+        np.testing.assert_allclose(number, pytorch_number, rtol=1e-10)
+    assert ours == pytorchs == []

@@ -59,8 +59,7 @@ class ClassProbabilities(Distribution):
                 raise ValueError(f"{owner}: probs must be non-negative with classes along the last dim, got "
                                  f"shape {shape_text(p.shape)}")
             self.probs = p / p.sum(-1, keepdim=True)
-            with np.errstate(divide="ignore"):  # a class of p = 0 (a softmax that underflowed) has ln p = −∞,
-                self.logits = self.probs.log()  # without NumPy's warning: PyTorch's gives none either
+            self.logits = probs_to_logits(self.probs)  # a class of p = 0 gets ln eps, as PyTorch's: finite gradients
         else:
             raw = as_float(logits)
             if raw.ndim < 1:
@@ -83,7 +82,8 @@ class ClassProbabilities(Distribution):
         return logits.gather(-1, expand_to(index.long(), shape).unsqueeze(-1)).squeeze(-1)
 
     def entropy(self) -> Tensor:
-        return -(self.probs * self.logits.masked_fill(self.probs.detach() == 0, 0.0)).sum(-1)
+        """``−Σ p·ln p``, a logit of −∞ read as the dtype's lowest number (its class adds 0·ln 0 = 0)."""
+        return -(self.probs * self.logits.clamp(min=finfo(self.logits.dtype).min)).sum(-1)
 
 
 class Categorical(ClassProbabilities):
