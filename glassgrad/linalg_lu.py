@@ -37,7 +37,7 @@ import numpy as np
 from . import ops_decompositions as rows
 from .arguments import is_floating, shape_text
 from .creation import as_tensor
-from .linalg import solve_as
+from .linalg import check_same_dtype, solve_as
 from .linalg_decompositions import _matrices
 from .ops_linalg import SingularMatrixError
 from .settings import warn_once
@@ -112,6 +112,7 @@ def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool =
     copy of A. Warns that it is deprecated, as PyTorch does."""
     warn_replaced("triangular_solve")
     a = as_tensor(A)
+    check_same_dtype("triangular_solve", a, as_tensor(b), "A", "b")
     if transpose:
         solution = solve_triangular(a.mT, b, upper=not upper, unitriangular=unitriangular)
     else:
@@ -192,9 +193,7 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoin
     ``Aᵀ·X = B``; ``left=False``: ``X·A = B``, or ``X·Aᵀ = B``)."""
     packed = _matrices(LU, "linalg.lu_solve", square=True)
     b = _right_hand_side(packed, B, left, "linalg.lu_solve")
-    if b.array.dtype != packed.array.dtype:
-        raise RuntimeError(f"linalg.lu_solve: LU is {packed.dtype} and B is {b.dtype}; give both the same dtype "
-                           "(B.to(LU.dtype))")
+    check_same_dtype("linalg.lu_solve", packed, b, "LU", "B")
     if not left:  # X·A = B is Aᵀ·Xᵀ = Bᵀ
         return lu_solve(packed, pivots, b.mT, adjoint=not adjoint).mT
     p = Tensor._wrap(rows.permutation(_checked_pivots(packed, pivots, "linalg.lu_solve"), packed.shape[-1],
@@ -211,7 +210,9 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
     two triangular solves ``L·Y = B``, ``Lᵀ·X = Y``."""
     factor = _matrices(L, "cholesky_solve", square=True)
     low = factor.mT if upper else factor
-    inner = solve_triangular(low, _right_hand_side(low, B, True, "cholesky_solve"), upper=False)
+    b = _right_hand_side(low, B, True, "cholesky_solve")
+    check_same_dtype("cholesky_solve", low, b, "L", "B")
+    inner = solve_triangular(low, b, upper=False)
     return solve_triangular(low.mT, inner, upper=True)
 
 

@@ -417,3 +417,39 @@ def test_a_categorical_with_an_impossible_class_gives_pytorchs_numbers_and_gradi
     for number, pytorch_number in zip(mine, theirs):
         np.testing.assert_allclose(number, pytorch_number, rtol=1e-10)
     assert ours == pytorchs == []
+
+
+MIXED_SOLVES = {
+    "linalg.solve": lambda lib, matrix, rhs: lib.linalg.solve(matrix, rhs),
+    "linalg.solve_ex": lambda lib, matrix, rhs: lib.linalg.solve_ex(matrix, rhs)[0],
+    "cholesky_solve": lambda lib, matrix, rhs: lib.cholesky_solve(rhs, lib.linalg.cholesky(matrix)),
+    "lstsq": lambda lib, matrix, rhs: lib.linalg.lstsq(matrix, rhs).solution,
+    "lu_solve": lambda lib, matrix, rhs: lib.linalg.lu_solve(*lib.linalg.lu_factor(matrix), rhs),
+}
+
+
+def _solved(library, name, matrix_dtype, rhs_dtype):
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(3, 3))
+    matrix = library.tensor(a @ a.T + 3 * np.eye(3), dtype=getattr(library, matrix_dtype))
+    rhs = library.tensor(rng.normal(size=(3, 2)), dtype=getattr(library, rhs_dtype))
+    try:
+        return str(MIXED_SOLVES[name](library, matrix, rhs).dtype).removeprefix("torch.")
+    except RuntimeError as error:
+        return type(error), str(error)
+
+
+@pytest.mark.torch
+@given(name=st.sampled_from(sorted(MIXED_SOLVES)), matrix_dtype=st.sampled_from(["float32", "float64"]),
+       rhs_dtype=st.sampled_from(["float32", "float64"]))
+def test_solving_with_two_dtypes_is_refused_as_pytorch(name, matrix_dtype, rhs_dtype, torch):
+    """A GP notebook's kernel matrix in float32 (``torch.exp`` of a default-dtype tensor) and targets in float64
+    (``torch.from_numpy(y)``): ``torch.cholesky_solve(y, L)`` and ``torch.linalg.solve(K, y)`` raise RuntimeError
+    in PyTorch ("Expected b and A to have the same dtype"); glassgrad promoted both to float64 silently. Now the
+    same refusal, naming both dtypes and the conversion, from one check that lstsq and lu_solve use too."""
+    ours, theirs = _solved(gg, name, matrix_dtype, rhs_dtype), _solved(torch, name, matrix_dtype, rhs_dtype)
+    if isinstance(theirs, tuple):
+        assert isinstance(ours, tuple) and ours[0] is RuntimeError
+        assert f"is {matrix_dtype} and B is {rhs_dtype}; give both the same dtype" in ours[1]
+    else:
+        assert ours == theirs

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..arguments import shape_text
-from ..linalg import inv, solve
+from ..linalg import inv, solve_as
 from ..linalg_decompositions import cholesky
 from ..ops_decompositions import NotPositiveDefiniteError
 from ..tensor import Tensor
@@ -39,7 +39,7 @@ def mahalanobis(scale_tril: Tensor, difference: Tensor) -> Tensor:
     triangular solve would)."""
     shape = tuple(np.broadcast_shapes(tuple(difference.shape[:-1]), tuple(scale_tril.shape[:-2])))
     n = difference.shape[-1]
-    y = solve(scale_tril.tril().expand(*shape, n, n), difference.expand(*shape, n).unsqueeze(-1))
+    y = solve_as(scale_tril.tril().expand(*shape, n, n), difference.expand(*shape, n).unsqueeze(-1), False)
     return (y ** 2).sum((-2, -1))
 
 
@@ -133,7 +133,7 @@ class MultivariateNormal(Gaussian):
         """``Σ⁻¹ = L⁻ᵀ·L⁻¹``."""
         n = self._event[0]
         identity = self.loc.new_tensor(np.eye(n)).expand(*self._batch, n, n)
-        inverse = solve(self.scale_tril.tril(), identity)
+        inverse = solve_as(self.scale_tril.tril(), identity, False)
         return inverse.mT @ inverse
 
     @property
@@ -200,7 +200,7 @@ class LowRankMultivariateNormal(Gaussian):
     @property
     def precision_matrix(self) -> Tensor:
         """Woodbury: ``Σ⁻¹ = D⁻¹ − Bᵀ·B`` with ``B = A⁻¹·Wᵀ·D⁻¹``."""
-        b = solve(self._capacitance_tril().tril(), self._whitened_factor())
+        b = solve_as(self._capacitance_tril().tril(), self._whitened_factor(), False)
         return self.cov_diag.reciprocal().diag_embed() - b.mT @ b
 
     @property
