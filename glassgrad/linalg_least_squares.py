@@ -37,7 +37,7 @@ from .creation import as_tensor
 from .functions import where
 from .linalg import check_same_dtype, inv, matrix_norm, solve
 from .linalg_decompositions import _matrices, pinv, qr, svdvals
-from .ops_linalg import SingularMatrixError
+from .ops_linalg import SingularMatrixError, svd_arrays
 from .tensor import Tensor
 from .tensor_methods import _plain
 
@@ -48,7 +48,7 @@ _DRIVERS = ("gelsy", "gels", "gelsd", "gelss")
 
 
 def _singular_values(a: np.ndarray) -> np.ndarray:
-    return np.linalg.svd(a, compute_uv=False) if a.size else np.zeros(a.shape[:-2] + (0,), a.dtype)
+    return svd_arrays(a, compute_uv=False) if a.size else np.zeros(a.shape[:-2] + (0,), a.dtype)
 
 
 def _rank(values: np.ndarray, atol: Any, rtol: Any) -> np.ndarray:

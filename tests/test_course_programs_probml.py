@@ -453,3 +453,38 @@ def test_solving_with_two_dtypes_is_refused_as_pytorch(name, matrix_dtype, rhs_d
         assert f"is {matrix_dtype} and B is {rhs_dtype}; give both the same dtype" in ours[1]
     else:
         assert ours == theirs
+
+
+SVD_USERS = {
+    "linalg.svd": lambda lib, x: lib.linalg.svd(x, full_matrices=False)[1],
+    "svdvals": lambda lib, x: lib.linalg.svdvals(x),
+    "pinv": lambda lib, x: lib.linalg.pinv(x),
+    "matrix_rank": lambda lib, x: lib.linalg.matrix_rank(x),
+    "matrix_norm 2": lambda lib, x: lib.linalg.matrix_norm(x, 2),
+    "pca_lowrank": lambda lib, x: lib.pca_lowrank(x, q=1)[1],
+    "torch.svd": lambda lib, x: lib.svd(x)[1],
+}
+
+
+def _decomposed(library, name, shape, where):
+    x = np.random.default_rng(3).normal(size=shape)
+    x[where % shape[0], where % shape[1]] = np.nan
+    try:
+        SVD_USERS[name](library, library.tensor(x))
+    except Exception as error:  # noqa: BLE001 (the type is what is compared)
+        return isinstance(error, RuntimeError), isinstance(error, library.linalg.LinAlgError)
+    return "answered"
+
+
+@pytest.mark.torch
+@given(name=st.sampled_from(sorted(SVD_USERS)), shape=st.tuples(st.integers(2, 4), st.integers(2, 4)),
+       where=st.integers(0, 15))
+def test_an_svd_of_a_matrix_with_nan_raises_pytorchs_linalg_error(name, shape, where, torch):
+    """PCA of data with a missing value (a NaN from a division by zero upstream) raises ``torch.linalg.LinAlgError``
+    (a RuntimeError) in PyTorch: "The algorithm failed to converge because the input matrix contained non-finite
+    values". glassgrad let NumPy's LinAlgError through ("SVD did not converge"), a ValueError that ``except
+    RuntimeError`` and ``except torch.linalg.LinAlgError`` do not catch. Now glassgrad's LinAlgError, saying why,
+    from every function built on the SVD."""
+    assert _decomposed(gg, name, shape, where) == _decomposed(torch, name, shape, where)
+    with pytest.raises(gg.linalg.LinAlgError, match="failed to converge because the matrix has NaN or inf"):
+        gg.linalg.svdvals(gg.tensor([[1.0, float("nan")], [0.0, 1.0]]))
