@@ -488,3 +488,34 @@ def test_an_svd_of_a_matrix_with_nan_raises_pytorchs_linalg_error(name, shape, w
     assert _decomposed(gg, name, shape, where) == _decomposed(torch, name, shape, where)
     with pytest.raises(gg.linalg.LinAlgError, match="failed to converge because the matrix has NaN or inf"):
         gg.linalg.svdvals(gg.tensor([[1.0, float("nan")], [0.0, 1.0]]))
+
+
+INTEGER_MATRIX_CALLS = {
+    "cholesky": lambda lib, a: lib.linalg.cholesky(a), "eigh": lambda lib, a: lib.linalg.eigh(a),
+    "eigvalsh": lambda lib, a: lib.linalg.eigvalsh(a), "svd": lambda lib, a: lib.linalg.svd(a),
+    "qr": lambda lib, a: lib.linalg.qr(a), "lu": lambda lib, a: lib.linalg.lu(a),
+    "lu_factor": lambda lib, a: lib.linalg.lu_factor(a), "pinv": lambda lib, a: lib.linalg.pinv(a),
+    "solve_triangular": lambda lib, a: lib.linalg.solve_triangular(a, a, upper=True),
+    "cholesky_solve": lambda lib, a: lib.cholesky_solve(a, a),
+    "cholesky_inverse": lambda lib, a: lib.cholesky_inverse(a),
+    "inv_ex": lambda lib, a: lib.linalg.inv_ex(a), "matrix_rank": lambda lib, a: lib.linalg.matrix_rank(a),
+}
+
+
+def _integer_matrix_error(library, name, dtype):
+    try:
+        INTEGER_MATRIX_CALLS[name](library, library.eye(3, dtype=getattr(library, dtype)) * 2)
+    except Exception as error:  # noqa: BLE001 (the type is what is compared)
+        return type(error).__name__.replace("_LinAlgError", "RuntimeError")
+    return "answered"
+
+
+@pytest.mark.torch
+@given(name=st.sampled_from(sorted(INTEGER_MATRIX_CALLS)), dtype=st.sampled_from(["int64", "int32", "uint8"]))
+def test_a_decomposition_of_an_integer_matrix_fails_with_pytorchs_error_type(name, dtype, torch):
+    """``torch.linalg.eigh(torch.tensor([[2, 1], [1, 2]]))`` (a covariance typed from whole numbers) raises
+    NotImplementedError in PyTorch ("linalg_eigh_cpu" not implemented for 'Long'), as do eigvalsh, the LU and
+    triangular solves and cholesky_solve/cholesky_inverse, where cholesky, svd, qr … raise RuntimeError ("Expected
+    a floating point tensor"). glassgrad raised RuntimeError for all; now each the type PyTorch raises (the message
+    still naming the fix, ``.double()``)."""
+    assert _integer_matrix_error(gg, name, dtype) == _integer_matrix_error(torch, name, dtype)
