@@ -519,3 +519,37 @@ def test_a_decomposition_of_an_integer_matrix_fails_with_pytorchs_error_type(nam
     a floating point tensor"). glassgrad raised RuntimeError for all; now each the type PyTorch raises (the message
     still naming the fix, ``.double()``)."""
     assert _integer_matrix_error(gg, name, dtype) == _integer_matrix_error(torch, name, dtype)
+
+
+def _transform_calls(library):
+    functional = library.autograd.functional
+    square, total = (lambda x: x ** 2), (lambda x: (x ** 2).sum())
+    return {"func.grad": lambda x: library.func.grad(total)(x), "func.jacrev": lambda x: library.func.jacrev(square)(x),
+            "func.jacfwd": lambda x: library.func.jacfwd(square)(x), "func.vjp": lambda x: library.func.vjp(square, x),
+            "func.jvp": lambda x: library.func.jvp(square, (x,), (x,)),
+            "func.hessian": lambda x: library.func.hessian(total)(x),
+            "func.grad_and_value": lambda x: library.func.grad_and_value(total)(x),
+            "functional.jacobian": lambda x: functional.jacobian(square, x),
+            "functional.hessian": lambda x: functional.hessian(total, x),
+            "functional.vjp": lambda x: functional.vjp(square, x, x),
+            "functional.jvp": lambda x: functional.jvp(square, x, x),
+            "functional.hvp": lambda x: functional.hvp(total, x, x)}
+
+
+def _transform_error(library, name, dtype):
+    try:
+        _transform_calls(library)[name](library.tensor([1, 2], dtype=getattr(library, dtype)))
+    except Exception as error:  # noqa: BLE001 (the type is what is compared)
+        return type(error)
+    return "answered"
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")  # PyTorch's own, from inside its transforms
+@given(name=st.sampled_from(sorted(_transform_calls(gg))), dtype=st.sampled_from(["int64", "int32", "bool"]))
+def test_a_transform_of_an_integer_input_fails_with_pytorchs_error_type(name, dtype, torch):
+    """``torch.func.grad(log_density)(torch.tensor([1, 2]))`` (a point typed from whole numbers, as an HMC start
+    often is) raises RuntimeError in PyTorch ("only Tensors of floating point dtype can require gradients"), and
+    the forward-mode ``jacfwd``/``func.jvp``/``func.hessian`` ValueError ("Expected primal to be floating point");
+    glassgrad raised TypeError, which neither ``except`` catches. Now each PyTorch's type."""
+    assert _transform_error(gg, name, dtype) == _transform_error(torch, name, dtype)
