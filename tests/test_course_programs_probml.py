@@ -554,3 +554,49 @@ def test_a_transform_of_an_integer_input_fails_with_pytorchs_error_type(name, dt
     the forward-mode ``jacfwd``/``func.jvp``/``func.hessian`` ValueError ("Expected primal to be floating point");
     glassgrad raised TypeError, which neither ``except`` catches. Now each PyTorch's type."""
     assert _transform_error(gg, name, dtype) == _transform_error(torch, name, dtype)
+
+
+def _made_with_nan(library, family, validate_args):
+    distributions, t, nan = library.distributions, library.tensor, float("nan")
+    row = t([nan, 0.5])
+    made = {
+        "Normal": lambda: distributions.Normal(row, 1.0, validate_args=validate_args),
+        "Laplace": lambda: distributions.Laplace(row, 1.0, validate_args=validate_args),
+        "LogNormal": lambda: distributions.LogNormal(row, 1.0, validate_args=validate_args),
+        "StudentT": lambda: distributions.StudentT(3.0, row, 1.0, validate_args=validate_args),
+        "VonMises": lambda: distributions.VonMises(row, 1.0, validate_args=validate_args),
+        "MultivariateNormal": lambda: distributions.MultivariateNormal(row, library.eye(2),
+                                                                        validate_args=validate_args),
+        "LowRankMultivariateNormal": lambda: distributions.LowRankMultivariateNormal(
+            row, library.ones(2, 1), library.ones(2), validate_args=validate_args),
+        "Categorical logits": lambda: distributions.Categorical(logits=row, validate_args=validate_args),
+        "Categorical probs": lambda: distributions.Categorical(probs=row, validate_args=validate_args),
+        "Bernoulli logits": lambda: distributions.Bernoulli(logits=row, validate_args=validate_args),
+        "Binomial logits": lambda: distributions.Binomial(3, logits=row, validate_args=validate_args),
+        "RelaxedOneHotCategorical": lambda: distributions.RelaxedOneHotCategorical(t(0.5), logits=row,
+                                                                                   validate_args=validate_args),
+        "Uniform": lambda: distributions.Uniform(row, 2.0, validate_args=validate_args),
+    }[family]
+    try:
+        made()
+    except Exception as error:  # noqa: BLE001 (the type is what is compared)
+        return type(error)
+    return "made"
+
+
+@pytest.mark.torch
+@given(family=st.sampled_from(["Normal", "Laplace", "LogNormal", "StudentT", "VonMises", "MultivariateNormal",
+                               "LowRankMultivariateNormal", "Categorical logits", "Categorical probs",
+                               "Bernoulli logits", "Binomial logits", "RelaxedOneHotCategorical", "Uniform"]),
+       validate_args=st.sampled_from([None, True]))
+def test_a_nan_parameter_is_refused_where_the_distribution_is_made(family, validate_args, torch):
+    """A VAE whose encoder diverged gives ``mu`` with NaN: ``Normal(mu, sigma)`` raises ValueError in PyTorch
+    ("Expected parameter loc … to satisfy the constraint Real(), but found invalid values"), the error learners meet
+    first when training blows up; so do NaN logits, NaN probabilities and a NaN bound of a Uniform. glassgrad made
+    the distribution and the NaN surfaced later as a NaN loss. Now the same ValueError, naming the parameter, from
+    one check (``check_real``) every real parameter passes through."""
+    ours, theirs = _made_with_nan(gg, family, validate_args), _made_with_nan(torch, family, validate_args)
+    assert ours is theirs is ValueError
+    with pytest.raises(ValueError, match=r"Normal: loc must be a real number, got NaN in \[nan, 0.5\]"):
+        gg.distributions.Normal(gg.tensor([float("nan"), 0.5]), 1.0)
+    assert _made_with_nan(gg, family, False) == "made"

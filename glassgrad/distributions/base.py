@@ -67,6 +67,15 @@ def check_positive(owner: str, name: str, value: Tensor, validate_args: bool | N
         raise ValueError(f"{owner}: {name} must be positive, got {listed(value)}")
 
 
+def check_real(owner: str, name: str, value: Tensor, validate_args: bool | None) -> None:
+    """PyTorch's check of a real parameter (a location, logits, a covariance factor): no NaN (±inf is allowed, as
+    in its ``Real()`` constraint). A NaN that a network put in ``loc`` is caught where the distribution is made, as
+    PyTorch's "Expected parameter loc … to satisfy the constraint Real()", not as a NaN loss later."""
+    if validating(validate_args) and np.isnan(value.detach().numpy()).any():
+        raise ValueError(f"{owner}: {name} must be a real number, got NaN in {listed(value)}; look for the step "
+                         "that computed it (a division by 0, a log of a negative number, a diverging loss)")
+
+
 def check_probs(owner: str, probs: Tensor, validate_args: bool | None, closed: bool = True) -> None:
     """Probabilities in ``[0, 1]`` (``closed=False``: in ``(0, 1]``, as a geometric's chance of success)."""
     p = probs.detach().numpy()

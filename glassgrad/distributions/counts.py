@@ -34,7 +34,7 @@ from ..creation import arange, as_tensor, pick_generator
 from ..nn.functional import logsigmoid
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, broadcast_all, check_probs, listed, validating
+from .base import Distribution, broadcast_all, check_probs, check_real, listed, validating
 from .discrete import ClassProbabilities, _exactly_one
 from .utils import probs_to_logits
 
@@ -108,6 +108,7 @@ class TrialCounts(Distribution):
             self.logits = probs_to_logits(self.probs, is_binary=True)
         else:
             self.total_count, self.logits = broadcast_all(total_count, logits)
+            check_real(owner, "logits", self.logits, validate_args)
             self.probs = self.logits.sigmoid()
         self.total_count = self.total_count.to(self.probs.dtype)
         self.check_total_count(owner)

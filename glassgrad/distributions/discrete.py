@@ -27,7 +27,7 @@ from ..dtypes import finfo
 from ..nn.functional import binary_cross_entropy_with_logits, logsigmoid, one_hot
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, as_float, as_shape, broadcast_all, check_probs, expand_to, validating
+from .base import Distribution, as_float, as_shape, broadcast_all, check_probs, check_real, expand_to, validating
 from .utils import probs_to_logits
 
 
@@ -55,15 +55,16 @@ class ClassProbabilities(Distribution):
         self.validates = validating(validate_args)
         if probs is not None:
             p = as_float(probs)
-            if p.ndim < 1 or (p.detach().numpy() < 0).any():
-                raise ValueError(f"{owner}: probs must be non-negative with classes along the last dim, got "
-                                 f"shape {shape_text(p.shape)}")
+            if p.ndim < 1 or (self.validates and not (p.detach().numpy() >= 0).all()):  # a NaN fails too
+                raise ValueError(f"{owner}: probs must be non-negative numbers (no NaN) with classes along the last "
+                                 f"dim, got shape {shape_text(p.shape)}")
             self.probs = p / p.sum(-1, keepdim=True)
             self.logits = probs_to_logits(self.probs)  # a class of p = 0 gets ln eps, as PyTorch's: finite gradients
         else:
             raw = as_float(logits)
             if raw.ndim < 1:
                 raise ValueError(f"{owner}: logits need the classes along a last dim")
+            check_real(owner, "logits", raw, validate_args)
             self.logits = raw.log_softmax(-1)
             self.probs = self.logits.exp()
         self._batch = tuple(self.probs.shape[:-1])
@@ -178,6 +179,7 @@ class SuccessChance(Distribution):
             self.logits = probs_to_logits(self.probs, is_binary=True)
         else:
             (self.logits,) = broadcast_all(logits)
+            check_real(owner, "logits", self.logits, validate_args)
             self.probs = self.logits.sigmoid()
         self._batch = tuple(self.probs.shape)
 

@@ -45,7 +45,7 @@ from ..dtypes import finfo
 from ..functions import stack
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, as_float, broadcast_all, check_positive, expand_to, noise, validating
+from .base import Distribution, as_float, broadcast_all, check_positive, check_real, expand_to, noise, validating
 
 
 def log_beta(a: Tensor, b: Tensor) -> Tensor:
@@ -303,6 +303,7 @@ class StudentT(GammaDrawn):
 
     def __init__(self, df: Any, loc: Any = 0.0, scale: Any = 1.0, validate_args: bool | None = None) -> None:
         self.df, self.loc, self.scale = broadcast_all(df, loc, scale)
+        check_real("StudentT", "loc", self.loc, validate_args)
         check_positive("StudentT", "df", self.df, validate_args)
         check_positive("StudentT", "scale", self.scale, validate_args)
         self.validates = validating(validate_args)

@@ -29,7 +29,7 @@ from ..linalg_decompositions import cholesky
 from ..ops_decompositions import NotPositiveDefiniteError
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, as_float, check_positive, noise, validating
+from .base import Distribution, as_float, check_positive, check_real, noise, validating
 
 LOG_TWO_PI = math.log(2 * math.pi)
 
@@ -109,6 +109,7 @@ class MultivariateNormal(Gaussian):
         if matrix.ndim < 2 or tuple(matrix.shape[-2:]) != (n, n):
             raise ValueError(f"{owner}: {chosen[0]} must be (…, {n}, {n}) for loc of shape {shape_text(loc.shape)}, "
                              f"got {shape_text(matrix.shape)}")
+        check_real(owner, "loc", loc, validate_args)
         if chosen[0] == "scale_tril":
             lower = matrix
             if validating(validate_args) and not np.allclose(np.triu(matrix.detach().numpy(), 1), 0):
@@ -175,6 +176,8 @@ class LowRankMultivariateNormal(Gaussian):
         if factor.ndim < 2 or factor.shape[-2] != n or diag.ndim < 1 or diag.shape[-1] != n:
             raise ValueError(f"{owner}: cov_factor must be (…, {n}, r) and cov_diag (…, {n}) for loc of shape "
                              f"{shape_text(loc.shape)}, got {shape_text(factor.shape)} and {shape_text(diag.shape)}")
+        check_real(owner, "loc", loc, validate_args)
+        check_real(owner, "cov_factor", factor, validate_args)
         check_positive(owner, "cov_diag", diag, validate_args)
         rank = factor.shape[-1]
         self._batch = tuple(np.broadcast_shapes(tuple(loc.shape[:-1]), tuple(factor.shape[:-2]),

@@ -23,7 +23,7 @@ from typing import Any
 from ..creation import as_tensor
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, broadcast_all, check_positive, noise, validating
+from .base import Distribution, broadcast_all, check_positive, check_real, noise, validating
 from .location_scale import Cauchy, Normal
 
 
@@ -83,6 +83,7 @@ class LogNormal(Distribution):
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
         self.loc, self.scale = broadcast_all(loc, scale)
+        check_real("LogNormal", "loc", self.loc, validate_args)
         check_positive("LogNormal", "scale", self.scale, validate_args)
         self.validates = validating(validate_args)
         self._batch = tuple(self.loc.shape)
