@@ -198,9 +198,9 @@ def _jacobian_of(output: Tensor, inputs: tuple, create_graph: bool, strict: bool
         basis[entry] = 1
         rows.append(_product((output,), inputs, (Tensor._wrap(basis.reshape(output.shape)),), create_graph,
                              strict, name))
-    return [stack([row[position] for row in rows], 0).reshape(*output.shape, *tensor.shape) if rows
-            else zeros_like(tensor).reshape(*output.shape, *tensor.shape)
-            for position, tensor in enumerate(inputs)]
+    shapes = [tuple(output.shape) + tuple(tensor.shape) for tensor in inputs]  # () for a number of a number
+    return [stack([row[position] for row in rows], 0).reshape(shape) if rows else tensor.new_zeros(shape)
+            for position, (tensor, shape) in enumerate(zip(inputs, shapes))]
 
 
 def _check_strategy(strategy: str, vectorize: bool, create_graph: bool, strict: bool, name: str) -> None:

@@ -600,3 +600,33 @@ def test_a_nan_parameter_is_refused_where_the_distribution_is_made(family, valid
     with pytest.raises(ValueError, match=r"Normal: loc must be a real number, got NaN in \[nan, 0.5\]"):
         gg.distributions.Normal(gg.tensor([float("nan"), 0.5]), 1.0)
     assert _made_with_nan(gg, family, False) == "made"
+
+
+def _derivatives_of_numbers(library, shape, name):
+    x = library.tensor(np.linspace(0.5, 1.5, int(np.prod(shape))).reshape(shape), dtype=library.float64)
+    summed = name.startswith(("hessian", "functional.hessian"))  # a Hessian needs one number out
+
+    def cubic(v):
+        return (v ** 3).sum() if summed else v ** 3
+
+    call = {"jacrev": lambda: library.func.jacrev(cubic)(x), "jacfwd": lambda: library.func.jacfwd(cubic)(x),
+            "hessian": lambda: library.func.hessian(cubic)(x),
+            "functional.jacobian": lambda: library.autograd.functional.jacobian(cubic, x),
+            "functional.hessian": lambda: library.autograd.functional.hessian(cubic, x),
+            "hessian under vmap": lambda: library.func.vmap(library.func.hessian(cubic))(x.reshape(-1))}[name]
+    return call().numpy()
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")  # PyTorch's own, from inside its transforms
+@given(shape=st.lists(st.integers(1, 3), min_size=0, max_size=2),
+       name=st.sampled_from(["jacrev", "jacfwd", "hessian", "functional.jacobian", "functional.hessian",
+                             "hessian under vmap"]))
+def test_the_derivatives_of_a_function_of_one_number_are_pytorchs(shape, name, torch):
+    """``torch.func.hessian(f)(torch.tensor(2.0))`` (a Laplace approximation in one parameter, the second
+    derivative of a 1-D potential, ``vmap(hessian(u))(xs)`` for a PINN whose u takes one number) gives PyTorch's
+    0-d answer; glassgrad raised TypeError ("reshape() missing its sizes") for every Jacobian of a 0-d input whose
+    output is 0-d, the empty shape unpacked into ``reshape(*())``. Now the shapes and numbers are PyTorch's."""
+    ours, theirs = (_derivatives_of_numbers(library, tuple(shape), name) for library in (gg, torch))
+    assert ours.shape == theirs.shape
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
