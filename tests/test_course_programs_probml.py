@@ -630,3 +630,54 @@ def test_the_derivatives_of_a_function_of_one_number_are_pytorchs(shape, name, t
     ours, theirs = (_derivatives_of_numbers(library, tuple(shape), name) for library in (gg, torch))
     assert ours.shape == theirs.shape
     np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+SOBOL_STEPS = ["draw", "draw_base2", "fast_forward", "reset"]
+
+
+def _sobol_walk(library, dimension, steps):
+    engine = library.quasirandom.SobolEngine(dimension)
+    seen = []
+    for step, size in steps:
+        try:
+            if step == "draw":
+                seen.append(engine.draw(size, dtype=library.float64).numpy())
+            elif step == "draw_base2":
+                seen.append(engine.draw_base2(size, dtype=library.float64).numpy())
+            else:
+                getattr(engine, step)(*([size] if step == "fast_forward" else []))
+        except ValueError:
+            seen.append("ValueError")
+        seen.append(engine.num_generated)
+    return seen
+
+
+@pytest.mark.torch
+@given(dimension=st.integers(1, 40),
+       steps=st.lists(st.tuples(st.sampled_from(SOBOL_STEPS), st.integers(1, 5)), min_size=1, max_size=5))
+def test_sobol_points_are_pytorchs(dimension, steps, torch):
+    """Bayesian-optimization notebooks spread candidates with ``torch.quasirandom.SobolEngine(d).draw(n)`` (or
+    ``draw_base2``); glassgrad had no ``torch.quasirandom`` ("no counterpart"). Now SobolEngine draws PyTorch's
+    unscrambled points (the same direction numbers) through draw, draw_base2, fast_forward and reset, refuses a
+    draw_base2 that breaks the balance as PyTorch does, and counts num_generated alike."""
+    ours, theirs = _sobol_walk(gg, dimension, steps), _sobol_walk(torch, dimension, steps)
+    assert len(ours) == len(theirs)
+    for mine, pytorchs in zip(ours, theirs):
+        if isinstance(pytorchs, np.ndarray):
+            np.testing.assert_array_equal(mine, pytorchs)
+        else:
+            assert mine == pytorchs
+
+
+@given(m=st.integers(1, 6), dimension=st.integers(1, 4), seed=st.integers(0, 99))
+def test_scrambled_sobol_points_keep_the_balance(m, dimension, seed):
+    """A scrambled draw (random numbers: other than PyTorch's) still puts one of the first 2^m points in each of
+    the 2^m dyadic intervals of every coordinate, and the same seed gives the same points."""
+    points = gg.quasirandom.SobolEngine(dimension, scramble=True, seed=seed).draw_base2(m, dtype=gg.float64).numpy()
+    assert points.shape == (2 ** m, dimension) and ((points >= 0) & (points < 1)).all()
+    for column in points.T:
+        assert sorted(np.floor(column * 2 ** m).astype(int)) == list(range(2 ** m))
+    again = gg.quasirandom.SobolEngine(dimension, scramble=True, seed=seed).draw_base2(m, dtype=gg.float64)
+    np.testing.assert_array_equal(again.numpy(), points)
+    with pytest.raises(ValueError, match=r"dimensionality for SobolEngine is \[1, 21201\]"):
+        gg.quasirandom.SobolEngine(0)
