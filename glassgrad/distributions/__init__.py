@@ -12,7 +12,8 @@ and ``rsample`` is the reparameterised draw through which gradients reach them.
   ``InverseGamma``, ``FisherSnedecor``; :mod:`.circular`: ``VonMises``;
 * :mod:`.counts`: ``Poisson``, ``Binomial``, ``NegativeBinomial``, ``Multinomial``;
 * :mod:`.powered`: ``Weibull``, ``Pareto``, ``Kumaraswamy``, ``GeneralizedPareto``;
-* :mod:`.multivariate`: ``MultivariateNormal``, ``LowRankMultivariateNormal``; :mod:`.independent`: ``Independent``;
+* :mod:`.multivariate`: ``MultivariateNormal``, ``LowRankMultivariateNormal``; :mod:`.wishart`: ``Wishart``;
+  :mod:`.independent`: ``Independent``;
 * :mod:`.transformed`: ``TransformedDistribution``, a distribution pushed through :mod:`.transforms` (``ExpTransform``,
   ``StickBreakingTransform``, …); :mod:`.constraint_registry`: ``biject_to``, ``transform_to``;
 * :mod:`.relaxed`: ``RelaxedBernoulli``, ``LogitRelaxedBernoulli``, ``RelaxedOneHotCategorical``,
@@ -79,6 +80,7 @@ from .transforms import (
     Transform,
     identity_transform,
 )
+from .wishart import Wishart
 
 __all__ = ["Bernoulli", "Categorical", "Cauchy", "Distribution", "Exponential", "Geometric", "Gumbel", "HalfNormal",
            "Independent", "Laplace", "LogNormal", "LowRankMultivariateNormal", "MultivariateNormal", "Normal",
@@ -94,7 +96,7 @@ __all__ += ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform
             "SoftplusTransform", "StackTransform", "StickBreakingTransform", "TanhTransform", "Transform",
             "identity_transform"]  # the transforms, importable from here as from torch.distributions
 __all__ += ["FisherSnedecor", "GeneralizedPareto", "HalfCauchy", "InverseGamma", "MixtureSameFamily",
-            "OneHotCategoricalStraightThrough", "VonMises"]
+            "OneHotCategoricalStraightThrough", "VonMises", "Wishart"]
 
 #: PyTorch's module of each distribution → glassgrad's module that holds it, so that the full path a tutorial
 #: writes works too: ``torch.distributions.normal.Normal(0.0, 1.0)``, ``from torch.distributions.categorical

@@ -54,6 +54,33 @@ def _factor(owner: str, name: str, matrix: Tensor) -> Tensor:
         raise ValueError(f"{owner}: {name} must be symmetric positive-definite; it has an eigenvalue <= 0") from None
 
 
+def _one_matrix(owner: str, covariance_matrix: Any, precision_matrix: Any, scale_tril: Any) -> tuple[str, Tensor]:
+    """The one matrix given of Σ, Σ⁻¹ or L (``Σ = L·Lᵀ``), by name, as a float tensor of at least 2 dims."""
+    given = {"covariance_matrix": covariance_matrix, "precision_matrix": precision_matrix, "scale_tril": scale_tril}
+    chosen = [name for name, value in given.items() if value is not None]
+    if len(chosen) != 1:
+        raise ValueError(f"{owner}: give exactly one of covariance_matrix, precision_matrix or scale_tril, "
+                         f"got {len(chosen)}")
+    matrix = as_float(given[chosen[0]])
+    if matrix.ndim < 2:
+        raise ValueError(f"{owner}: {chosen[0]} must be a matrix or a batch of them (…, n, n), got shape "
+                         f"{shape_text(matrix.shape)}")
+    return chosen[0], matrix
+
+
+def scale_factor(owner: str, chosen: str, matrix: Tensor, validate_args: bool | None) -> Tensor:
+    """L with ``Σ = L·Lᵀ`` from the matrix given as ``chosen`` (``"covariance_matrix"``, ``"precision_matrix"`` or
+    ``"scale_tril"``, which is checked: lower triangular with a positive diagonal)."""
+    if chosen == "scale_tril":
+        if validating(validate_args) and not np.allclose(np.triu(matrix.detach().numpy(), 1), 0):
+            raise ValueError(f"{owner}: scale_tril must be lower triangular (zeros above the diagonal)")
+        check_positive(owner, "scale_tril's diagonal", matrix.diagonal(dim1=-2, dim2=-1), validate_args)
+        return matrix
+    if chosen == "covariance_matrix":
+        return _factor(owner, "covariance_matrix", matrix)
+    return _factor(owner, "precision_matrix", inv(matrix))  # Σ = P⁻¹ (positive-definite when P is)
+
+
 class Gaussian(Distribution):
     """What the two vector normals share: mean and mode ``loc``, and the density and entropy from the
     Mahalanobis distance and ``½ ln det Σ`` each computes its own way."""
@@ -96,29 +123,16 @@ class MultivariateNormal(Gaussian):
                  validate_args: bool | None = None) -> None:
         owner = "MultivariateNormal"
         self.validates = validating(validate_args)
-        given = {"covariance_matrix": covariance_matrix, "precision_matrix": precision_matrix,
-                 "scale_tril": scale_tril}
-        chosen = [name for name, value in given.items() if value is not None]
-        if len(chosen) != 1:
-            raise ValueError(f"{owner}: give exactly one of covariance_matrix, precision_matrix or scale_tril, "
-                             f"got {len(chosen)}")
-        loc, matrix = as_float(loc), as_float(given[chosen[0]])
+        chosen, matrix = _one_matrix(owner, covariance_matrix, precision_matrix, scale_tril)
+        loc = as_float(loc)
         if loc.ndim < 1:
             raise ValueError(f"{owner}: loc must be at least one-dimensional (…, n), got a number")
         n = loc.shape[-1]
-        if matrix.ndim < 2 or tuple(matrix.shape[-2:]) != (n, n):
-            raise ValueError(f"{owner}: {chosen[0]} must be (…, {n}, {n}) for loc of shape {shape_text(loc.shape)}, "
+        if tuple(matrix.shape[-2:]) != (n, n):
+            raise ValueError(f"{owner}: {chosen} must be (…, {n}, {n}) for loc of shape {shape_text(loc.shape)}, "
                              f"got {shape_text(matrix.shape)}")
         check_real(owner, "loc", loc, validate_args)
-        if chosen[0] == "scale_tril":
-            lower = matrix
-            if validating(validate_args) and not np.allclose(np.triu(matrix.detach().numpy(), 1), 0):
-                raise ValueError(f"{owner}: scale_tril must be lower triangular (zeros above the diagonal)")
-            check_positive(owner, "scale_tril's diagonal", matrix.diagonal(dim1=-2, dim2=-1), validate_args)
-        elif chosen[0] == "covariance_matrix":
-            lower = _factor(owner, "covariance_matrix", matrix)
-        else:
-            lower = _factor(owner, "precision_matrix", inv(matrix))  # Σ = P⁻¹ (positive-definite when P is)
+        lower = scale_factor(owner, chosen, matrix, validate_args)
         self._batch = tuple(np.broadcast_shapes(tuple(loc.shape[:-1]), tuple(lower.shape[:-2])))
         self._event = (n,)
         self.loc = loc.expand(*self._batch, n)
