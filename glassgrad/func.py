@@ -220,7 +220,7 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = Fals
         raise RuntimeError(f"jvp: tangents must be a tuple of Tensors shaped like primals, {describe(structure)}; "
                            f"got {describe(given) if isinstance(tangents, tuple) else type(tangents).__name__}")
     tracked = is_grad_enabled() and any(tensor.requires_grad for tensor in (*flat_primals, *flat_tangents))
-    leaves = _inputs(tuple(flat_primals), "jvp", tracked)[1]
+    leaves = _inputs(tuple(flat_primals), "jvp", tracked, forward=True)[1]
     with enable_grad():
         output, aux = _split(func(*unflatten(list(leaves), structure)), has_aux, "jvp")
         flat_outputs, out_structure = _outputs(output, "jvp")
@@ -269,7 +269,7 @@ def _leaves_for(args: tuple, argnums: Any, name: str) -> tuple[list, list, list,
         if not flat or not all(isinstance(tensor, Tensor) for tensor in flat):
             raise TypeError(f"{name}: argument {position} must be a Tensor (or a tuple/list/dict of Tensors) to "
                             f"differentiate with respect to it, got {type(args[position]).__name__}")
-        fresh = list(_inputs(tuple(flat), name, tracked)[1])
+        fresh = list(_inputs(tuple(flat), name, tracked, forward=name == "jacfwd")[1])
         inputs[position] = unflatten(fresh, structure)
         leaves.extend(fresh)
         groups.append((structure, len(fresh)))

@@ -108,17 +108,19 @@ def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
 
 # --- the pieces ------------------------------------------------------------------------------
 
-def _inputs(inputs: Any, name: str, create_graph: bool) -> tuple[bool, tuple]:
+def _inputs(inputs: Any, name: str, create_graph: bool, forward: bool = False) -> tuple[bool, tuple]:
     """Whether one tensor was given, and the inputs as fresh graph leaves (views of the given tensors when the
-    result is recorded, so that it stays connected to them)."""
+    result is recorded, so that it stays connected to them). An integer input is refused with PyTorch's type:
+    ValueError for the primal of a ``forward`` (forward-mode) transform, RuntimeError for a leaf to require grad."""
     single = isinstance(inputs, Tensor)
     given = (inputs,) if single else tuple(inputs) if isinstance(inputs, (tuple, list)) else None
     if given is None or not all(isinstance(tensor, Tensor) for tensor in given):
         raise TypeError(f"{name}: inputs must be a Tensor or a tuple of Tensors, got {type(inputs).__name__}")
     for position, tensor in enumerate(given):
         if tensor.dtype.kind != "f":
-            raise TypeError(f"{name}: input {position} is {tensor.dtype}; only floating tensors have derivatives "
-                            "(convert it with .double())")
+            error = ValueError if forward else RuntimeError
+            raise error(f"{name}: input {position} is {tensor.dtype}; only floating tensors have derivatives "
+                        "(convert it with .double())")
     leaves = tuple(tensor.view_as(tensor) if create_graph and tensor.requires_grad
                    else tensor.detach().requires_grad_() for tensor in given)
     return single, leaves
@@ -196,9 +198,9 @@ def _jacobian_of(output: Tensor, inputs: tuple, create_graph: bool, strict: bool
         basis[entry] = 1
         rows.append(_product((output,), inputs, (Tensor._wrap(basis.reshape(output.shape)),), create_graph,
                              strict, name))
-    return [stack([row[position] for row in rows], 0).reshape(*output.shape, *tensor.shape) if rows
-            else zeros_like(tensor).reshape(*output.shape, *tensor.shape)
-            for position, tensor in enumerate(inputs)]
+    shapes = [tuple(output.shape) + tuple(tensor.shape) for tensor in inputs]  # () for a number of a number
+    return [stack([row[position] for row in rows], 0).reshape(shape) if rows else tensor.new_zeros(shape)
+            for position, (tensor, shape) in enumerate(zip(inputs, shapes))]
 
 
 def _check_strategy(strategy: str, vectorize: bool, create_graph: bool, strict: bool, name: str) -> None:

@@ -142,9 +142,18 @@ def is_vector(a: Tensor, b: Tensor) -> bool:
     return b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
 
 
+def check_same_dtype(name: str, reference: Tensor, other: Tensor, reference_name: str, other_name: str) -> None:
+    """PyTorch's refusal to solve with two dtypes (a float32 kernel matrix and float64 targets from NumPy, say):
+    one line naming both and the conversion, where a silent promotion would hide the mix."""
+    if other.array.dtype != reference.array.dtype:
+        raise RuntimeError(f"{name}: {reference_name} is {reference.dtype} and {other_name} is {other.dtype}; give "
+                           f"both the same dtype ({other_name}.to({reference_name}.dtype))")
+
+
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
-    """The X with ``A·X = B`` (``left=False``: ``X·A = B``); B a matrix (…, n, k) or a vector (…, n)."""
+    """The X with ``A·X = B`` (``left=False``: ``X·A = B``); B a matrix (…, n, k) or a vector (…, n) of A's dtype."""
     a, b = _square(A, "solve"), as_tensor(B)
+    check_same_dtype("linalg.solve", a, b, "A", "B")
     if not left:
         return solve(a.mT, b.mT).mT
     return solve_as(a, b, is_vector(a, b))

@@ -32,13 +32,20 @@ EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
 SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
 
 
+NO_INTEGER_KERNEL = frozenset({"eigh", "eigvalsh", "linalg.lu", "linalg.lu_factor_ex", "linalg.solve_triangular",
+                               "cholesky_solve", "cholesky_inverse"})
+"""The functions whose integer input PyTorch refuses with NotImplementedError (it has no kernel for them: "not
+implemented for 'Long'"); the others check the dtype first and raise RuntimeError."""
+
+
 def _matrices(A: Any, name: str, square: bool = False) -> Tensor:
     a = as_tensor(A)
     if a.ndim < 2 or (square and a.shape[-1] != a.shape[-2]):
         kind = "a square matrix or a batch of them (…, n, n)" if square else "a matrix or a batch of them (…, m, n)"
         raise RuntimeError(f"{name}: expected {kind}, got shape {shape_text(a.shape)}")
     if not is_floating(a.array.dtype):
-        raise RuntimeError(f"{name}: needs a floating tensor, got {a.dtype}; use A.double() or A.float() first")
+        error = NotImplementedError if name in NO_INTEGER_KERNEL else RuntimeError
+        raise error(f"{name}: needs a floating tensor, got {a.dtype}; use A.double() or A.float() first")
     if a.array.dtype == np.float16:
         raise NotImplementedError(f"{name}: float16 is not supported on the CPU (as in PyTorch); use A.float() first")
     return a

@@ -35,9 +35,9 @@ from .arguments import is_floating, shape_text
 from .composed_products import _powers, _vandermonde_input
 from .creation import as_tensor
 from .functions import where
-from .linalg import inv, matrix_norm, solve
+from .linalg import check_same_dtype, inv, matrix_norm, solve
 from .linalg_decompositions import _matrices, pinv, qr, svdvals
-from .ops_linalg import SingularMatrixError
+from .ops_linalg import SingularMatrixError, svd_arrays
 from .tensor import Tensor
 from .tensor_methods import _plain
 
@@ -48,7 +48,7 @@ _DRIVERS = ("gelsy", "gels", "gelsd", "gelss")
 
 
 def _singular_values(a: np.ndarray) -> np.ndarray:
-    return np.linalg.svd(a, compute_uv=False) if a.size else np.zeros(a.shape[:-2] + (0,), a.dtype)
+    return svd_arrays(a, compute_uv=False) if a.size else np.zeros(a.shape[:-2] + (0,), a.dtype)
 
 
 def _rank(values: np.ndarray, atol: Any, rtol: Any) -> np.ndarray:
@@ -72,8 +72,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
                            f"{driver!r}")
     if not is_floating(b.array.dtype):
         raise RuntimeError(f"lstsq: B needs a floating dtype, got {b.dtype}; use B.double() or B.float() first")
-    if b.array.dtype != a.array.dtype:
-        raise RuntimeError(f"lstsq: A is {a.dtype} and B is {b.dtype}; give both the same dtype (B.to(A.dtype))")
+    check_same_dtype("lstsq", a, b, "A", "B")
     vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
     if b.ndim == 0 or b.shape[-1 if vector else -2] != a.shape[-2]:
         raise RuntimeError(f"lstsq: A of shape {shape_text(a.shape)} has {a.shape[-2]} rows, so B needs {a.shape[-2]} "

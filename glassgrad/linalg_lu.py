@@ -37,9 +37,10 @@ import numpy as np
 from . import ops_decompositions as rows
 from .arguments import is_floating, shape_text
 from .creation import as_tensor
-from .linalg import solve_as
+from .linalg import check_same_dtype, solve_as
 from .linalg_decompositions import _matrices
 from .ops_linalg import SingularMatrixError
+from .settings import warn_once
 from .tensor import Tensor, apply
 from .tensor_methods import add
 
@@ -84,11 +85,34 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, un
     return solve_as(triangle, b, False) if left else solve_as(triangle.mT, b.mT, False).mT  # X·T = B: Tᵀ·Xᵀ = Bᵀ
 
 
+REPLACED_BY_LINALG = {
+    "cholesky": ("torch.linalg.cholesky", "L = torch.linalg.cholesky(A) (upper=True: torch.linalg.cholesky(A).mH)"),
+    "qr": ("torch.linalg.qr", "Q, R = torch.linalg.qr(A, 'reduced' if some else 'complete')"),
+    "lu": ("torch.linalg.lu_factor", "LU, pivots = torch.linalg.lu_factor(A) (get_infos=True: lu_factor_ex)"),
+    "lu_solve": ("torch.linalg.lu_solve", "X = torch.linalg.lu_solve(LU, pivots, B)"),
+    "triangular_solve": ("torch.linalg.solve_triangular",
+                         "X = torch.linalg.solve_triangular(A, B, upper=...): A first, and no copy of A returned"),
+    "chain_matmul": ("torch.linalg.multi_dot", "torch.linalg.multi_dot([A, B, C]): one list of the matrices"),
+}
+"""The matrix functions from before ``torch.linalg`` that PyTorch 2 warns about: old name → (its replacement, how
+to write the call with it)."""
+
+
+def warn_replaced(name: str) -> None:
+    """PyTorch's once-per-process UserWarning for an old matrix function (:data:`REPLACED_BY_LINALG`), at the
+    learner's line; the function still runs."""
+    replacement, spelling = REPLACED_BY_LINALG[name]
+    warn_once(f"torch.{name} is deprecated in favor of {replacement} and will be removed in a future PyTorch "
+              f"release. Write {spelling}")
+
+
 def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,
                      unitriangular: bool = False) -> TriangularSolveResult:
     """``torch.triangular_solve`` (older spelling): the X with ``T·X = b`` (``transpose=True``: ``Tᵀ·X = b``), and a
-    copy of A."""
+    copy of A. Warns that it is deprecated, as PyTorch does."""
+    warn_replaced("triangular_solve")
     a = as_tensor(A)
+    check_same_dtype("triangular_solve", a, as_tensor(b), "A", "b")
     if transpose:
         solution = solve_triangular(a.mT, b, upper=not upper, unitriangular=unitriangular)
     else:
@@ -169,9 +193,7 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoin
     ``Aᵀ·X = B``; ``left=False``: ``X·A = B``, or ``X·Aᵀ = B``)."""
     packed = _matrices(LU, "linalg.lu_solve", square=True)
     b = _right_hand_side(packed, B, left, "linalg.lu_solve")
-    if b.array.dtype != packed.array.dtype:
-        raise RuntimeError(f"linalg.lu_solve: LU is {packed.dtype} and B is {b.dtype}; give both the same dtype "
-                           "(B.to(LU.dtype))")
+    check_same_dtype("linalg.lu_solve", packed, b, "LU", "B")
     if not left:  # X·A = B is Aᵀ·Xᵀ = Bᵀ
         return lu_solve(packed, pivots, b.mT, adjoint=not adjoint).mT
     p = Tensor._wrap(rows.permutation(_checked_pivots(packed, pivots, "linalg.lu_solve"), packed.shape[-1],
@@ -188,7 +210,9 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
     two triangular solves ``L·Y = B``, ``Lᵀ·X = Y``."""
     factor = _matrices(L, "cholesky_solve", square=True)
     low = factor.mT if upper else factor
-    inner = solve_triangular(low, _right_hand_side(low, B, True, "cholesky_solve"), upper=False)
+    b = _right_hand_side(low, B, True, "cholesky_solve")
+    check_same_dtype("cholesky_solve", low, b, "L", "B")
+    inner = solve_triangular(low, b, upper=False)
     return solve_triangular(low.mT, inner, upper=True)
 
 

@@ -80,9 +80,12 @@ def svd_lowrank(A: Tensor, q: int | None = 6, niter: int = 2, M: Tensor | None =
 def pca_lowrank(A: Tensor, q: int | None = None, center: bool = True, niter: int = 2) -> tuple[Tensor, Tensor, Tensor]:
     """Principal component analysis of the rows of A (…, m, n) by :func:`svd_lowrank`: ``(U, S, V)`` of A minus
     its column means (``center=False``: of A itself); V's columns are the principal directions. ``q`` defaults
-    to min(6, m, n)."""
+    to min(6, m, n), and may not exceed min(m, n)."""
     a = _matrix(A, "pca_lowrank")
     m, n = a.shape[-2:]
     q = min(6, m, n) if q is None else _whole(q, "q", "pca_lowrank", 0)
+    if q > min(m, n):
+        raise ValueError(f"pca_lowrank: q(={q}) must not be greater than min(m, n)={min(m, n)}: a ({m}, {n}) matrix "
+                         f"has {min(m, n)} principal components at most")
     centered = a - a.mean(-2, keepdim=True) if center else a
     return svd_lowrank(centered, q, niter)

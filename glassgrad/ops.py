@@ -1189,9 +1189,10 @@ def _logsumexp(a, axis, keepdim):
         peak = np.where(np.isfinite(peak), peak, 0)
     exps = np.exp(a - peak)
     total = exps.sum(axis=axis, keepdims=True)
-    with np.errstate(divide="ignore"):
-        out = np.log(total) + peak
-    return (out if keepdim else np.squeeze(out, axis=axis)), (exps / total, axis, keepdim)
+    with np.errstate(divide="ignore", invalid="ignore"):  # all −inf: ln 0 = −inf, and 0/0 for the gradient (NaN,
+        out = np.log(total) + peak                        # as PyTorch's), without NumPy's warnings
+        probs = exps / total
+    return (out if keepdim else np.squeeze(out, axis=axis)), (probs, axis, keepdim)
 
 def _logsumexp_back(up, saved):
     probs, axis, keepdim = saved

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from .ops import OUT, Op, register
-from .ops_linalg import LinAlgError
+from .ops_linalg import LinAlgError, svd_arrays
 
 RECORDED: dict[str, Callable[..., Any]] = {}
 """The decompositions as recorded tensor functions (``qr``, ``eigh``, ``svd``), which the second derivatives compute
@@ -275,7 +275,7 @@ def _svd_grad(grad_u, grad_s, grad_vh, u, s, vh):
 
 def _svd(position):
     def forward(a, full_matrices):
-        factors = np.linalg.svd(a, full_matrices=full_matrices)
+        factors = svd_arrays(a, full_matrices=full_matrices)
         return factors[position], factors
     return forward
 

@@ -21,6 +21,8 @@ A singular matrix is refused in one line where the math has no answer (``inv``, 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .ops import OUT, Op, register
@@ -46,6 +48,18 @@ def _checked(function, name: str):
 
 
 _inverse = _checked(np.linalg.inv, "inv")
+
+
+def svd_arrays(a: np.ndarray, full_matrices: bool = True, compute_uv: bool = True) -> Any:
+    """NumPy's SVD, its ``LinAlgError`` (LAPACK did not converge, which NaN or inf entries cause) turned into
+    :class:`LinAlgError` in one line, as PyTorch raises (NumPy's is a ValueError that ``except RuntimeError`` or
+    ``except torch.linalg.LinAlgError`` would not catch)."""
+    try:
+        return np.linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
+    except np.linalg.LinAlgError:
+        cause = "the matrix has NaN or inf entries" if not np.isfinite(a).all() else "LAPACK gave up"
+        raise LinAlgError(f"linalg.svd: the algorithm failed to converge because {cause}; check what produced "
+                          "the matrix") from None
 
 
 def _mT(a):
@@ -76,7 +90,7 @@ INV = register(Op(
 
 def _adjugate(a: np.ndarray) -> np.ndarray:
     """``adj(A)``, exact for a singular A too (see the module docstring)."""
-    u, sigma, vt = np.linalg.svd(a)
+    u, sigma, vt = svd_arrays(a)
     size = sigma.shape[-1]
     others = np.stack([np.prod(np.delete(sigma, i, axis=-1), axis=-1) for i in range(size)], axis=-1)
     signs = np.linalg.det(u) * np.linalg.det(vt)

@@ -8,7 +8,8 @@
   ``is_nonzero`` (the one entry is not 0), ``is_same_size``; for real numbers ``real``, ``conj``, ``resolve_conj``
   … are the tensor itself, ``isreal`` is all True, ``adjoint``/``mH`` are ``mT``.
 * ``x.where(c, y)`` is ``gg.where(c, x, y)``; ``byte``, ``char``, ``short`` convert to uint8, int8, int16.
-* The matrix methods PyTorch kept from before ``torch.linalg``: ``x.svd()`` returns ``(U, S, V)`` (V, not Vᴴ),
+* The matrix methods PyTorch kept from before ``torch.linalg`` (``cholesky``, ``qr``, ``lu``, ``lu_solve`` and
+  ``chain_matmul`` warn once that they are deprecated, as PyTorch does): ``x.svd()`` returns ``(U, S, V)`` (V, not Vᴴ),
   ``x.qr(some=True)``, ``x.cholesky(upper=False)``, ``x.lu()`` (``lu_factor``), ``b.lu_solve(LU, pivots)``,
   ``x.pinverse(rcond)``, ``x.matrix_power(n)``, LAPACK's Householder QR ``geqrf`` (values) with ``orgqr`` (Q)
   and ``ormqr`` (a product with Q), also as ``gg.svd`` …. The ones PyTorch removed (``lstsq``,
@@ -106,16 +107,19 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> SVDTriple:
 
 def qr(input: Tensor, some: bool = True) -> Any:
     """``(Q, R)`` with ``A = Q·R``: ``linalg.qr`` in mode ``'reduced'`` (``some=True``) or ``'complete'``."""
+    linalg_lu.warn_replaced("qr")
     return linalg_decompositions.qr(input, "reduced" if some else "complete")
 
 
 def cholesky(input: Tensor, upper: bool = False) -> Tensor:
     """``linalg.cholesky``: L with ``A = L·Lᵀ`` (``upper=True``: ``Lᵀ``)."""
+    linalg_lu.warn_replaced("cholesky")
     return linalg_decompositions.cholesky(input, upper=upper)
 
 
 def lu(input: Tensor, pivot: bool = True, get_infos: bool = False) -> tuple:
     """``(LU, pivots)`` of ``linalg.lu_factor`` (``get_infos=True``: ``(LU, pivots, info)``, no error raised)."""
+    linalg_lu.warn_replaced("lu")
     if get_infos:
         return tuple(linalg_lu.lu_factor_ex(input, pivot=pivot))
     return tuple(linalg_lu.lu_factor(input, pivot=pivot))
@@ -123,6 +127,7 @@ def lu(input: Tensor, pivot: bool = True, get_infos: bool = False) -> tuple:
 
 def lu_solve(input: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
     """The X with ``A·X = input`` for ``A``'s ``(LU, pivots)``: ``linalg.lu_solve(LU, pivots, input)``."""
+    linalg_lu.warn_replaced("lu_solve")
     return linalg_lu.lu_solve(LU_data, LU_pivots, input)
 
 
@@ -182,6 +187,7 @@ add("is_inference", lambda self: self._inference or self._detached_inference)  #
 
 def chain_matmul(*matrices: Tensor) -> Tensor:
     """``linalg.multi_dot`` of the matrices, given one by one (a single matrix: a copy of it, as PyTorch)."""
+    linalg_lu.warn_replaced("chain_matmul")
     return as_tensor(matrices[0]).clone() if len(matrices) == 1 else linalg.multi_dot(list(matrices))
 
 

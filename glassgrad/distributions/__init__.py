@@ -12,14 +12,16 @@ and ``rsample`` is the reparameterised draw through which gradients reach them.
   ``InverseGamma``, ``FisherSnedecor``; :mod:`.circular`: ``VonMises``;
 * :mod:`.counts`: ``Poisson``, ``Binomial``, ``NegativeBinomial``, ``Multinomial``;
 * :mod:`.powered`: ``Weibull``, ``Pareto``, ``Kumaraswamy``, ``GeneralizedPareto``;
-* :mod:`.multivariate`: ``MultivariateNormal``, ``LowRankMultivariateNormal``; :mod:`.independent`: ``Independent``;
+* :mod:`.multivariate`: ``MultivariateNormal``, ``LowRankMultivariateNormal``; :mod:`.wishart`: ``Wishart``;
+  :mod:`.independent`: ``Independent``;
 * :mod:`.transformed`: ``TransformedDistribution``, a distribution pushed through :mod:`.transforms` (``ExpTransform``,
   ``StickBreakingTransform``, …); :mod:`.constraint_registry`: ``biject_to``, ``transform_to``;
 * :mod:`.relaxed`: ``RelaxedBernoulli``, ``LogitRelaxedBernoulli``, ``RelaxedOneHotCategorical``,
   ``ExpRelaxedCategorical``, ``LogisticNormal``; :mod:`.continuous_bernoulli`: ``ContinuousBernoulli``;
 * :mod:`.kl`: ``kl_divergence`` and ``register_kl``; :mod:`.base`: ``Distribution``;
   :mod:`.constraints`: the sets values live in (each distribution's ``support``);
-* :mod:`.kl_more`: the KL rules of the gamma family, the counts and the power-law families;
+* :mod:`.kl_more`: the KL rules of the gamma family, the counts and the power-law families; :mod:`.utils`:
+  ``probs_to_logits``, ``logits_to_probs``, ``clamp_probs``, ``lazy_property`` …;
 
 Draws come from glassgrad's generator (:func:`glassgrad.manual_seed` repeats them); the same seed gives
 other numbers than PyTorch's generator.
@@ -32,7 +34,7 @@ other numbers than PyTorch's generator.
 import importlib
 from types import ModuleType
 
-from . import constraints, kl_more, transforms  # noqa: F401  (importing kl_more registers its KL rules)
+from . import constraints, kl_more, transforms, utils  # noqa: F401  (importing kl_more registers its KL rules)
 from .base import Distribution
 from .circular import VonMises
 from .constraint_registry import biject_to, transform_to
@@ -78,6 +80,7 @@ from .transforms import (
     Transform,
     identity_transform,
 )
+from .wishart import Wishart
 
 __all__ = ["Bernoulli", "Categorical", "Cauchy", "Distribution", "Exponential", "Geometric", "Gumbel", "HalfNormal",
            "Independent", "Laplace", "LogNormal", "LowRankMultivariateNormal", "MultivariateNormal", "Normal",
@@ -93,7 +96,7 @@ __all__ += ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform
             "SoftplusTransform", "StackTransform", "StickBreakingTransform", "TanhTransform", "Transform",
             "identity_transform"]  # the transforms, importable from here as from torch.distributions
 __all__ += ["FisherSnedecor", "GeneralizedPareto", "HalfCauchy", "InverseGamma", "MixtureSameFamily",
-            "OneHotCategoricalStraightThrough", "VonMises"]
+            "OneHotCategoricalStraightThrough", "VonMises", "Wishart"]
 
 #: PyTorch's module of each distribution → glassgrad's module that holds it, so that the full path a tutorial
 #: writes works too: ``torch.distributions.normal.Normal(0.0, 1.0)``, ``from torch.distributions.categorical

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -54,17 +55,32 @@ def listed(values: Tensor) -> str:
     return np.array2string(array[:8], separator=", ") + (" …" if array.size > 8 else "")
 
 
+def validating(validate_args: bool | None) -> bool:
+    """Whether a distribution made with ``validate_args`` checks its parameters and the values it scores: as
+    asked, or (``None``) as :meth:`Distribution.set_default_validate_args` last set (True at first)."""
+    return Distribution.validates if validate_args is None else bool(validate_args)
+
+
 def check_positive(owner: str, name: str, value: Tensor, validate_args: bool | None) -> None:
     """PyTorch's check of a scale or rate: every entry > 0 (``validate_args=False`` skips it)."""
-    if validate_args is not False and not (value.detach().numpy() > 0).all():
+    if validating(validate_args) and not (value.detach().numpy() > 0).all():
         raise ValueError(f"{owner}: {name} must be positive, got {listed(value)}")
+
+
+def check_real(owner: str, name: str, value: Tensor, validate_args: bool | None) -> None:
+    """PyTorch's check of a real parameter (a location, logits, a covariance factor): no NaN (±inf is allowed, as
+    in its ``Real()`` constraint). A NaN that a network put in ``loc`` is caught where the distribution is made, as
+    PyTorch's "Expected parameter loc … to satisfy the constraint Real()", not as a NaN loss later."""
+    if validating(validate_args) and np.isnan(value.detach().numpy()).any():
+        raise ValueError(f"{owner}: {name} must be a real number, got NaN in {listed(value)}; look for the step "
+                         "that computed it (a division by 0, a log of a negative number, a diverging loss)")
 
 
 def check_probs(owner: str, probs: Tensor, validate_args: bool | None, closed: bool = True) -> None:
     """Probabilities in ``[0, 1]`` (``closed=False``: in ``(0, 1]``, as a geometric's chance of success)."""
     p = probs.detach().numpy()
     low_ok = (p >= 0) if closed else (p > 0)
-    if validate_args is not False and not (low_ok & (p <= 1)).all():
+    if validating(validate_args) and not (low_ok & (p <= 1)).all():
         interval = "[0, 1]" if closed else "(0, 1]"
         raise ValueError(f"{owner}: probs must lie in {interval}, got {listed(probs)}")
 
@@ -92,10 +108,19 @@ class Distribution:
 
     has_rsample = False
     has_enumerate_support = False
-    validates = True  # validate_args: check parameters at construction and values in log_prob
+    arg_constraints: dict[str, Any] = {}  # parameter name → the constraint it satisfies ({}: a wrapper's)
+    validates = True  # validate_args: check parameters at construction and values in log_prob (the default here)
     params: dict[str, int] = {}
     _batch: tuple[int, ...] = ()
     _event: tuple[int, ...] = ()
+
+    @staticmethod
+    def set_default_validate_args(value: bool) -> None:
+        """Whether distributions made from now on with ``validate_args=None`` check their parameters and the values
+        they score (PyTorch's switch, turned off for speed once a model is known to be right)."""
+        if value not in (True, False):
+            raise ValueError(f"set_default_validate_args: expected True or False, got {value!r}")
+        Distribution.validates = value
 
     @property
     def batch_shape(self) -> Size:
@@ -127,19 +152,50 @@ class Distribution:
     def sample(self, sample_shape: Any = ()) -> Tensor:
         return self.rsample(sample_shape).detach()
 
+    def sample_n(self, n: int) -> Tensor:
+        """``sample((n,))``, by its older name (PyTorch warns that it goes)."""
+        warnings.warn("`sample_n(n)` will be deprecated. Use `sample((n,))` instead.", FutureWarning, stacklevel=2)
+        return self.sample((n,))
+
+    def perplexity(self) -> Tensor:
+        """``exp(entropy)``: how many equally likely outcomes would be as uncertain."""
+        return self.entropy().exp()
+
     def icdf(self, value: Any) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} has no icdf (a discrete or multivariate distribution "
                                   "has no inverse cdf); draw with sample() instead")
 
     def in_support(self, value: Any) -> Tensor:
-        """``value`` as a tensor, refused in one line when some entry lies outside ``support`` (where the density
-        is 0 and the formula would give a wrong finite number); ``validate_args=False`` skips the check."""
-        x = as_tensor(value)
-        if self.validates and not self.support.check(x).detach().numpy().all():
+        """``value`` (a tensor, as PyTorch requires), refused in one line when its shape does not fit
+        (:meth:`check_shape`) or some entry lies outside ``support`` (where the density is 0 and the formula would
+        give a wrong finite number); ``validate_args=False`` skips these checks."""
+        if not self.validates:
+            return as_tensor(value)
+        if not isinstance(value, Tensor):
+            raise ValueError(f"{type(self).__name__}: the value argument to log_prob must be a Tensor, got "
+                             f"{type(value).__name__}; wrap it: torch.tensor(value)")
+        x = value
+        self.check_shape(tuple(x.shape))
+        if not self.support.check(x).detach().numpy().all():
             support = " ".join(str(self.support).split())  # a bound's tensor on one line
             raise ValueError(f"{type(self).__name__}.log_prob: the value must lie in the support {support}, "
                              f"got {listed(x)}; pass validate_args=False to score it anyway")
         return x
+
+    def check_shape(self, shape: tuple[int, ...]) -> None:
+        """PyTorch's check of a value to score: its last dims are the event shape, and the dims before them
+        broadcast with the batch shape (``Normal(torch.zeros(2), 1).log_prob(torch.zeros(3))`` is refused, where a
+        broadcast would fail deep inside the formula or, for a vector distribution, silently score the wrong
+        numbers)."""
+        name, event = type(self).__name__, tuple(self.event_shape)
+        wanted = tuple(self.batch_shape) + event
+        if shape[max(len(shape) - len(event), 0):] != event:
+            raise ValueError(f"{name}.log_prob: the right-most size of value must match event_shape "
+                             f"{shape_text(event)}, got a value of shape {shape_text(shape)}")
+        if any(have not in (1, want) and want != 1 for have, want in zip(reversed(shape), reversed(wanted))):
+            raise ValueError(f"{name}.log_prob: a value of shape {shape_text(shape)} is not broadcastable with "
+                             f"batch_shape + event_shape {shape_text(wanted)}; give one value per distribution "
+                             "(or a dim of 1 to share it)")
 
     def enumerated(self, values: Tensor, expand: bool) -> Tensor:
         """``values`` (every possible draw, stacked along the first dim) with a dim of 1 for each batch dim

@@ -28,7 +28,7 @@ from ..creation import pick_generator
 from ..special import i0e, i1e
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, broadcast_all, check_positive
+from .base import Distribution, broadcast_all, check_positive, check_real, validating
 
 
 def _proposal(kappa: np.ndarray) -> np.ndarray:
@@ -68,8 +68,9 @@ class VonMises(Distribution):
 
     def __init__(self, loc: Any, concentration: Any, validate_args: bool | None = None) -> None:
         self.loc, self.concentration = broadcast_all(loc, concentration)
+        check_real("VonMises", "loc", self.loc, validate_args)
         check_positive("VonMises", "concentration", self.concentration, validate_args)
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         self._batch = tuple(self.loc.shape)
 
     @property

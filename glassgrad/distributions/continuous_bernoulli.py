@@ -27,7 +27,6 @@ import math
 from typing import Any
 
 from ..creation import as_tensor
-from ..dtypes import finfo
 from ..functions import where
 from ..nn.functional import binary_cross_entropy_with_logits
 from ..tensor import Tensor
@@ -37,6 +36,7 @@ from .discrete import SuccessChance
 from .kl import _outside_support, register_kl
 from .location_scale import HALF_LOG_TWO_PI, Gumbel, Laplace, Normal, Uniform
 from .positive import Exponential
+from .utils import clamp_probs
 
 
 class ContinuousBernoulli(SuccessChance):
@@ -49,8 +49,7 @@ class ContinuousBernoulli(SuccessChance):
     def __init__(self, probs: Any = None, logits: Any = None, lims: tuple[float, float] = (0.499, 0.501),
                  validate_args: bool | None = None) -> None:
         super().__init__(probs, logits, validate_args)
-        eps = finfo(self.probs.dtype).eps
-        self.probs = self.probs.clamp(eps, 1 - eps)
+        self.probs = clamp_probs(self.probs)
         self._lims = lims
 
     def _stable(self) -> Tensor:

@@ -34,8 +34,9 @@ from ..creation import arange, as_tensor, pick_generator
 from ..nn.functional import logsigmoid
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, broadcast_all, check_probs, listed
-from .discrete import ClassProbabilities, _binary_logits, _exactly_one
+from .base import Distribution, broadcast_all, check_probs, check_real, listed, validating
+from .discrete import ClassProbabilities, _exactly_one
+from .utils import probs_to_logits
 
 
 def log_binomial_coefficient(n: Tensor, k: Tensor) -> Tensor:
@@ -57,9 +58,9 @@ class Poisson(Distribution):
 
     def __init__(self, rate: Any, validate_args: bool | None = None) -> None:
         (self.rate,) = broadcast_all(rate)
-        if validate_args is not False and not (self.rate.detach().numpy() >= 0).all():
+        if validating(validate_args) and not (self.rate.detach().numpy() >= 0).all():
             raise ValueError(f"Poisson: rate must be >= 0, got {listed(self.rate)}")
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         self._batch = tuple(self.rate.shape)
 
     @property
@@ -97,16 +98,17 @@ class TrialCounts(Distribution):
                  validate_args: bool | None = None) -> None:
         owner = type(self).__name__
         _exactly_one(owner, probs, logits)
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         if probs is not None:
             self.total_count, self.probs = broadcast_all(total_count, probs)
             p = self.probs.detach().numpy()
             check_probs(owner, self.probs, validate_args)
             if self.validates and self.probs_interval == "[0, 1)" and (p == 1).any():
                 raise ValueError(f"{owner}: probs must lie in [0, 1) (p = 1 never ends), got {listed(self.probs)}")
-            self.logits = _binary_logits(self.probs)
+            self.logits = probs_to_logits(self.probs, is_binary=True)
         else:
             self.total_count, self.logits = broadcast_all(total_count, logits)
+            check_real(owner, "logits", self.logits, validate_args)
             self.probs = self.logits.sigmoid()
         self.total_count = self.total_count.to(self.probs.dtype)
         self.check_total_count(owner)

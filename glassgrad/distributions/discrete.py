@@ -27,19 +27,13 @@ from ..dtypes import finfo
 from ..nn.functional import binary_cross_entropy_with_logits, logsigmoid, one_hot
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, as_float, as_shape, broadcast_all, check_probs, expand_to
+from .base import Distribution, as_float, as_shape, broadcast_all, check_probs, check_real, expand_to, validating
+from .utils import probs_to_logits
 
 
 def _exactly_one(owner: str, probs: Any, logits: Any) -> None:
     if (probs is None) == (logits is None):
         raise ValueError(f"{owner}: give either probs or logits (exactly one)")
-
-
-def _binary_logits(probs: Tensor) -> Tensor:
-    """``ln(p/(1 − p))`` of probabilities kept one ``eps`` inside ``(0, 1)`` (PyTorch's clamp)."""
-    eps = finfo(probs.dtype).eps
-    clamped = probs.clamp(eps, 1 - eps)
-    return clamped.log() - (-clamped).log1p()
 
 
 def bernoulli_entropy(probs: Tensor, logits: Tensor) -> Tensor:
@@ -52,24 +46,25 @@ class ClassProbabilities(Distribution):
     dim) or ``logits``, and a draw of class numbers."""
 
     params = {"probs": 1, "logits": 1}
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.independent(constraints.real, 1)}
     has_enumerate_support = True
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
         owner = type(self).__name__
         _exactly_one(owner, probs, logits)
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         if probs is not None:
             p = as_float(probs)
-            if p.ndim < 1 or (p.detach().numpy() < 0).any():
-                raise ValueError(f"{owner}: probs must be non-negative with classes along the last dim, got "
-                                 f"shape {shape_text(p.shape)}")
+            if p.ndim < 1 or (self.validates and not (p.detach().numpy() >= 0).all()):  # a NaN fails too
+                raise ValueError(f"{owner}: probs must be non-negative numbers (no NaN) with classes along the last "
+                                 f"dim, got shape {shape_text(p.shape)}")
             self.probs = p / p.sum(-1, keepdim=True)
-            with np.errstate(divide="ignore"):  # a class of p = 0 (a softmax that underflowed) has ln p = −∞,
-                self.logits = self.probs.log()  # without NumPy's warning: PyTorch's gives none either
+            self.logits = probs_to_logits(self.probs)  # a class of p = 0 gets ln eps, as PyTorch's: finite gradients
         else:
             raw = as_float(logits)
             if raw.ndim < 1:
                 raise ValueError(f"{owner}: logits need the classes along a last dim")
+            check_real(owner, "logits", raw, validate_args)
             self.logits = raw.log_softmax(-1)
             self.probs = self.logits.exp()
         self._batch = tuple(self.probs.shape[:-1])
@@ -88,7 +83,8 @@ class ClassProbabilities(Distribution):
         return logits.gather(-1, expand_to(index.long(), shape).unsqueeze(-1)).squeeze(-1)
 
     def entropy(self) -> Tensor:
-        return -(self.probs * self.logits.masked_fill(self.probs.detach() == 0, 0.0)).sum(-1)
+        """``−Σ p·ln p``, a logit of −∞ read as the dtype's lowest number (its class adds 0·ln 0 = 0)."""
+        return -(self.probs * self.logits.clamp(min=finfo(self.logits.dtype).min)).sum(-1)
 
 
 class Categorical(ClassProbabilities):
@@ -170,18 +166,20 @@ class SuccessChance(Distribution):
     (``p = σ(l)``); ``open_at_zero`` refuses p = 0 (a geometric count would never end)."""
 
     params = {"probs": 0, "logits": 0}
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     open_at_zero = False
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
         owner = type(self).__name__
         _exactly_one(owner, probs, logits)
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         if probs is not None:
             (self.probs,) = broadcast_all(probs)
             check_probs(owner, self.probs, validate_args, closed=not self.open_at_zero)
-            self.logits = _binary_logits(self.probs)
+            self.logits = probs_to_logits(self.probs, is_binary=True)
         else:
             (self.logits,) = broadcast_all(logits)
+            check_real(owner, "logits", self.logits, validate_args)
             self.probs = self.logits.sigmoid()
         self._batch = tuple(self.probs.shape)
 

@@ -11,7 +11,8 @@
   variance ``2d₂²(d₁ + d₂ − 2)/(d₁(d₂ − 2)²(d₂ − 4))`` for d₂ > 4; NaN outside those ranges, as PyTorch's
   (even where the true value is +inf, 2 < d₂ ≤ 4 for the variance).
 
-Neither has ``rsample`` here, for Gamma's reason (see :mod:`.gamma_family`); ``sample`` draws without a gradient.
+Both draw from standard gamma draws, so ``rsample`` carries the implicit gradient in their shapes (see
+:mod:`.gamma_family`).
 
 >>> import glassgrad as gg
 >>> round(gg.distributions.InverseGamma(3.0, 2.0).mean.item(), 4)   # β/(α − 1)
@@ -23,14 +24,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..creation import as_tensor, pick_generator
+from ..creation import as_tensor
 from ..tensor import Tensor
 from . import constraints
-from .base import broadcast_all, check_positive, defined_where
-from .gamma_family import Gamma, SampleOnly
+from .base import broadcast_all, check_positive, defined_where, validating
+from .gamma_family import Gamma, GammaDrawn, standard_gamma
 
 
-class InverseGamma(SampleOnly):
+class InverseGamma(GammaDrawn):
     """``1/y`` for ``y ~ Gamma(concentration, rate)``: the conjugate prior of a normal's variance."""
 
     params = {"concentration": 0, "rate": 0}
@@ -41,7 +42,7 @@ class InverseGamma(SampleOnly):
         self.concentration, self.rate = broadcast_all(concentration, rate)
         check_positive("InverseGamma", "concentration", self.concentration, validate_args)
         check_positive("InverseGamma", "rate", self.rate, validate_args)
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         self._batch = tuple(self.concentration.shape)
 
     @property
@@ -64,8 +65,9 @@ class InverseGamma(SampleOnly):
         return defined_where(alpha, alpha.detach() > 2, 3.0, lambda a: self.rate ** 2 / ((a - 1) ** 2 * (a - 2)),
                              math.inf)
 
-    def sample(self, sample_shape: Any = ()) -> Tensor:
-        return self.base_dist.sample(sample_shape).reciprocal()
+    def draw(self, sample_shape: Any) -> Tensor:
+        """``1/y``, y a Gamma(α, β) draw."""
+        return self.base_dist.draw(sample_shape).reciprocal()
 
     def log_prob(self, value: Any) -> Tensor:
         x = self.in_support(value)
@@ -81,7 +83,7 @@ class InverseGamma(SampleOnly):
         return alpha + self.rate.log() + alpha.lgamma() - (alpha + 1) * alpha.digamma()
 
 
-class FisherSnedecor(SampleOnly):
+class FisherSnedecor(GammaDrawn):
     """The F distribution with ``df1`` and ``df2`` degrees of freedom (numerator and denominator)."""
 
     params = {"df1": 0, "df2": 0}
@@ -92,7 +94,7 @@ class FisherSnedecor(SampleOnly):
         self.df1, self.df2 = broadcast_all(df1, df2)
         check_positive("FisherSnedecor", "df1", self.df1, validate_args)
         check_positive("FisherSnedecor", "df2", self.df2, validate_args)
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         self._batch = tuple(self.df1.shape)
 
     @property
@@ -113,10 +115,10 @@ class FisherSnedecor(SampleOnly):
         return defined_where(self.df2, self.df2.detach() > 4, 5.0,
                              lambda d2: 2 * d2 ** 2 * (d1 + d2 - 2) / (d1 * (d2 - 2) ** 2 * (d2 - 4)))
 
-    def sample(self, sample_shape: Any = ()) -> Tensor:
-        draws = pick_generator(None, None).f(self.df1.detach().numpy(), self.df2.detach().numpy(),
-                                             size=self._draw_shape(sample_shape))
-        return self.df1.new_tensor(draws)
+    def draw(self, sample_shape: Any) -> Tensor:
+        """``(c₁/d₁)/(c₂/d₂)`` for chi-squared draws ``cᵢ = 2·Gamma(dᵢ/2, 1)``: the 2s cancel."""
+        shape = self._draw_shape(sample_shape)
+        return (standard_gamma(self.df1 / 2, shape) / self.df1) / (standard_gamma(self.df2 / 2, shape) / self.df2)
 
     def log_prob(self, value: Any) -> Tensor:
         x = self.in_support(value)

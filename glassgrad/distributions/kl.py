@@ -29,6 +29,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
+
 from ..nn.functional import logsigmoid
 from ..tensor import Tensor
 from .base import Distribution
@@ -71,7 +73,11 @@ def _normal_normal(p: Normal, q: Normal) -> Tensor:
 @register_kl(Categorical, Categorical)
 @register_kl(OneHotCategorical, OneHotCategorical)
 def _classes_classes(p: ClassProbabilities, q: ClassProbabilities) -> Tensor:
-    return (p.probs * (p.logits - q.logits)).masked_fill(p.probs.detach() == 0, 0.0).sum(-1)
+    """``Σ p·(ln p − ln q)``: +∞ for a class q cannot draw, 0 for one p cannot (as PyTorch's); a class whose two
+    logits are −∞ gives NaN before it is masked, without NumPy's warning."""
+    with np.errstate(invalid="ignore"):
+        terms = p.probs * (p.logits - q.logits)
+    return terms.masked_fill(q.probs.detach() == 0, math.inf).masked_fill(p.probs.detach() == 0, 0.0).sum(-1)
 
 
 @register_kl(Bernoulli, Bernoulli)

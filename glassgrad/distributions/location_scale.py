@@ -26,7 +26,7 @@ from typing import Any
 from ..creation import as_tensor
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, as_float, broadcast_all, check_positive, expand_to, noise
+from .base import Distribution, as_float, broadcast_all, check_positive, check_real, expand_to, noise, validating
 
 HALF_LOG_TWO_PI = 0.5 * math.log(2 * math.pi)
 EULER_GAMMA = 0.57721566490153286060
@@ -37,12 +37,15 @@ class LocationScale(Distribution):
 
     has_rsample = True
     params = {"loc": 0, "scale": 0}
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     standard_draw = "standard_normal"
     support = constraints.real
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
         self.loc, self.scale = broadcast_all(loc, scale)
+        check_real(type(self).__name__, "loc", self.loc, validate_args)
         check_positive(type(self).__name__, "scale", self.scale, validate_args)
+        self.validates = validating(validate_args)
         self._batch = tuple(self.loc.shape)
 
     @property
@@ -54,7 +57,7 @@ class LocationScale(Distribution):
 
     def standardized(self, value: Any) -> Tensor:
         """``z = (x − loc)/scale``."""
-        return (as_tensor(value) - self.loc) / self.scale
+        return (self.in_support(value) - self.loc) / self.scale
 
 
 class Normal(LocationScale):
@@ -179,9 +182,9 @@ class Uniform(Distribution):
 
     def __init__(self, low: Any, high: Any, validate_args: bool | None = None) -> None:
         self.low, self.high = broadcast_all(low, high)
-        self.validates = validate_args is not False
-        if self.validates and (self.high.detach().numpy() <= self.low.detach().numpy()).any():
-            raise ValueError("Uniform: high must be greater than low")
+        self.validates = validating(validate_args)
+        if self.validates and not (self.low.detach().numpy() < self.high.detach().numpy()).all():  # NaN fails too
+            raise ValueError("Uniform: high must be greater than low (and neither NaN)")
         self._batch = tuple(self.low.shape)
 
     @property

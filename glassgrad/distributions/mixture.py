@@ -26,7 +26,7 @@ import numpy as np
 
 from ..arguments import shape_text
 from ..tensor import Tensor
-from .base import Distribution, as_shape, expand_to
+from .base import Distribution, as_shape, expand_to, validating
 from .discrete import Categorical
 
 
@@ -58,7 +58,7 @@ class MixtureSameFamily(Distribution):
                              f"has {components} components along its last batch dim; give as many of each")
         self.mixture_distribution = mixture_distribution
         self.component_distribution = component_distribution
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         self._batch = tuple(component_batch[:-1])
         self._event = tuple(component_distribution.event_shape)
 

@@ -24,13 +24,12 @@ from typing import Any
 import numpy as np
 
 from ..arguments import shape_text
-from ..creation import as_tensor
-from ..linalg import inv, solve
+from ..linalg import inv, solve_as
 from ..linalg_decompositions import cholesky
 from ..ops_decompositions import NotPositiveDefiniteError
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, as_float, check_positive, noise
+from .base import Distribution, as_float, check_positive, check_real, noise, validating
 
 LOG_TWO_PI = math.log(2 * math.pi)
 
@@ -40,7 +39,7 @@ def mahalanobis(scale_tril: Tensor, difference: Tensor) -> Tensor:
     triangular solve would)."""
     shape = tuple(np.broadcast_shapes(tuple(difference.shape[:-1]), tuple(scale_tril.shape[:-2])))
     n = difference.shape[-1]
-    y = solve(scale_tril.tril().expand(*shape, n, n), difference.expand(*shape, n).unsqueeze(-1))
+    y = solve_as(scale_tril.tril().expand(*shape, n, n), difference.expand(*shape, n).unsqueeze(-1), False)
     return (y ** 2).sum((-2, -1))
 
 
@@ -53,6 +52,33 @@ def _factor(owner: str, name: str, matrix: Tensor) -> Tensor:
         return cholesky(matrix)
     except NotPositiveDefiniteError:
         raise ValueError(f"{owner}: {name} must be symmetric positive-definite; it has an eigenvalue <= 0") from None
+
+
+def _one_matrix(owner: str, covariance_matrix: Any, precision_matrix: Any, scale_tril: Any) -> tuple[str, Tensor]:
+    """The one matrix given of Σ, Σ⁻¹ or L (``Σ = L·Lᵀ``), by name, as a float tensor of at least 2 dims."""
+    given = {"covariance_matrix": covariance_matrix, "precision_matrix": precision_matrix, "scale_tril": scale_tril}
+    chosen = [name for name, value in given.items() if value is not None]
+    if len(chosen) != 1:
+        raise ValueError(f"{owner}: give exactly one of covariance_matrix, precision_matrix or scale_tril, "
+                         f"got {len(chosen)}")
+    matrix = as_float(given[chosen[0]])
+    if matrix.ndim < 2:
+        raise ValueError(f"{owner}: {chosen[0]} must be a matrix or a batch of them (…, n, n), got shape "
+                         f"{shape_text(matrix.shape)}")
+    return chosen[0], matrix
+
+
+def scale_factor(owner: str, chosen: str, matrix: Tensor, validate_args: bool | None) -> Tensor:
+    """L with ``Σ = L·Lᵀ`` from the matrix given as ``chosen`` (``"covariance_matrix"``, ``"precision_matrix"`` or
+    ``"scale_tril"``, which is checked: lower triangular with a positive diagonal)."""
+    if chosen == "scale_tril":
+        if validating(validate_args) and not np.allclose(np.triu(matrix.detach().numpy(), 1), 0):
+            raise ValueError(f"{owner}: scale_tril must be lower triangular (zeros above the diagonal)")
+        check_positive(owner, "scale_tril's diagonal", matrix.diagonal(dim1=-2, dim2=-1), validate_args)
+        return matrix
+    if chosen == "covariance_matrix":
+        return _factor(owner, "covariance_matrix", matrix)
+    return _factor(owner, "precision_matrix", inv(matrix))  # Σ = P⁻¹ (positive-definite when P is)
 
 
 class Gaussian(Distribution):
@@ -78,7 +104,7 @@ class Gaussian(Distribution):
         raise NotImplementedError(f"{type(self).__name__} must define distance()")
 
     def log_prob(self, value: Any) -> Tensor:
-        distance = self.distance(as_tensor(value) - self.loc)
+        distance = self.distance(self.in_support(value) - self.loc)
         return -0.5 * (self._event[0] * LOG_TWO_PI + distance) - self.half_log_det()
 
     def entropy(self) -> Tensor:
@@ -90,32 +116,23 @@ class MultivariateNormal(Gaussian):
     ``precision_matrix`` (Σ⁻¹) or ``scale_tril`` (L with ``Σ = L·Lᵀ``, lower triangular, positive diagonal)."""
 
     params = {"loc": 1, "scale_tril": 2}
+    arg_constraints = {"loc": constraints.real_vector, "covariance_matrix": constraints.positive_definite,
+                       "precision_matrix": constraints.positive_definite, "scale_tril": constraints.lower_cholesky}
 
     def __init__(self, loc: Any, covariance_matrix: Any = None, precision_matrix: Any = None, scale_tril: Any = None,
                  validate_args: bool | None = None) -> None:
         owner = "MultivariateNormal"
-        given = {"covariance_matrix": covariance_matrix, "precision_matrix": precision_matrix,
-                 "scale_tril": scale_tril}
-        chosen = [name for name, value in given.items() if value is not None]
-        if len(chosen) != 1:
-            raise ValueError(f"{owner}: give exactly one of covariance_matrix, precision_matrix or scale_tril, "
-                             f"got {len(chosen)}")
-        loc, matrix = as_float(loc), as_float(given[chosen[0]])
+        self.validates = validating(validate_args)
+        chosen, matrix = _one_matrix(owner, covariance_matrix, precision_matrix, scale_tril)
+        loc = as_float(loc)
         if loc.ndim < 1:
             raise ValueError(f"{owner}: loc must be at least one-dimensional (…, n), got a number")
         n = loc.shape[-1]
-        if matrix.ndim < 2 or tuple(matrix.shape[-2:]) != (n, n):
-            raise ValueError(f"{owner}: {chosen[0]} must be (…, {n}, {n}) for loc of shape {shape_text(loc.shape)}, "
+        if tuple(matrix.shape[-2:]) != (n, n):
+            raise ValueError(f"{owner}: {chosen} must be (…, {n}, {n}) for loc of shape {shape_text(loc.shape)}, "
                              f"got {shape_text(matrix.shape)}")
-        if chosen[0] == "scale_tril":
-            lower = matrix
-            if validate_args is not False and not np.allclose(np.triu(matrix.detach().numpy(), 1), 0):
-                raise ValueError(f"{owner}: scale_tril must be lower triangular (zeros above the diagonal)")
-            check_positive(owner, "scale_tril's diagonal", matrix.diagonal(dim1=-2, dim2=-1), validate_args)
-        elif chosen[0] == "covariance_matrix":
-            lower = _factor(owner, "covariance_matrix", matrix)
-        else:
-            lower = _factor(owner, "precision_matrix", inv(matrix))  # Σ = P⁻¹ (positive-definite when P is)
+        check_real(owner, "loc", loc, validate_args)
+        lower = scale_factor(owner, chosen, matrix, validate_args)
         self._batch = tuple(np.broadcast_shapes(tuple(loc.shape[:-1]), tuple(lower.shape[:-2])))
         self._event = (n,)
         self.loc = loc.expand(*self._batch, n)
@@ -131,7 +148,7 @@ class MultivariateNormal(Gaussian):
         """``Σ⁻¹ = L⁻ᵀ·L⁻¹``."""
         n = self._event[0]
         identity = self.loc.new_tensor(np.eye(n)).expand(*self._batch, n, n)
-        inverse = solve(self.scale_tril.tril(), identity)
+        inverse = solve_as(self.scale_tril.tril(), identity, False)
         return inverse.mT @ inverse
 
     @property
@@ -160,8 +177,11 @@ class LowRankMultivariateNormal(Gaussian):
     """
 
     params = {"loc": 1, "cov_factor": 2, "cov_diag": 1}
+    arg_constraints = {"loc": constraints.real_vector, "cov_factor": constraints.independent(constraints.real, 2),
+                       "cov_diag": constraints.independent(constraints.positive, 1)}
 
     def __init__(self, loc: Any, cov_factor: Any, cov_diag: Any, validate_args: bool | None = None) -> None:
+        self.validates = validating(validate_args)
         owner = "LowRankMultivariateNormal"
         loc, factor, diag = as_float(loc), as_float(cov_factor), as_float(cov_diag)
         if loc.ndim < 1:
@@ -170,6 +190,8 @@ class LowRankMultivariateNormal(Gaussian):
         if factor.ndim < 2 or factor.shape[-2] != n or diag.ndim < 1 or diag.shape[-1] != n:
             raise ValueError(f"{owner}: cov_factor must be (…, {n}, r) and cov_diag (…, {n}) for loc of shape "
                              f"{shape_text(loc.shape)}, got {shape_text(factor.shape)} and {shape_text(diag.shape)}")
+        check_real(owner, "loc", loc, validate_args)
+        check_real(owner, "cov_factor", factor, validate_args)
         check_positive(owner, "cov_diag", diag, validate_args)
         rank = factor.shape[-1]
         self._batch = tuple(np.broadcast_shapes(tuple(loc.shape[:-1]), tuple(factor.shape[:-2]),
@@ -195,7 +217,7 @@ class LowRankMultivariateNormal(Gaussian):
     @property
     def precision_matrix(self) -> Tensor:
         """Woodbury: ``Σ⁻¹ = D⁻¹ − Bᵀ·B`` with ``B = A⁻¹·Wᵀ·D⁻¹``."""
-        b = solve(self._capacitance_tril().tril(), self._whitened_factor())
+        b = solve_as(self._capacitance_tril().tril(), self._whitened_factor(), False)
         return self.cov_diag.reciprocal().diag_embed() - b.mT @ b
 
     @property

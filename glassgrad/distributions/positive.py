@@ -23,7 +23,7 @@ from typing import Any
 from ..creation import as_tensor
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, broadcast_all, check_positive, noise
+from .base import Distribution, broadcast_all, check_positive, check_real, noise, validating
 from .location_scale import Cauchy, Normal
 
 
@@ -32,12 +32,13 @@ class Exponential(Distribution):
 
     has_rsample = True
     params = {"rate": 0}
+    arg_constraints = {"rate": constraints.positive}
     support = constraints.nonnegative
 
     def __init__(self, rate: Any, validate_args: bool | None = None) -> None:
         (self.rate,) = broadcast_all(rate)
         check_positive("Exponential", "rate", self.rate, validate_args)
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         self._batch = tuple(self.rate.shape)
 
     @property
@@ -77,12 +78,14 @@ class LogNormal(Distribution):
 
     has_rsample = True
     params = {"loc": 0, "scale": 0}
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.positive
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
         self.loc, self.scale = broadcast_all(loc, scale)
+        check_real("LogNormal", "loc", self.loc, validate_args)
         check_positive("LogNormal", "scale", self.scale, validate_args)
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         self._batch = tuple(self.loc.shape)
 
     @property
@@ -134,7 +137,7 @@ class _Folded(Distribution):
     def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
         (self.scale,) = broadcast_all(scale)
         check_positive(type(self).__name__, "scale", self.scale, validate_args)
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         self._batch = tuple(self.scale.shape)
 
     @property

@@ -35,7 +35,7 @@ from typing import Any
 from ..creation import as_tensor
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, broadcast_all, check_positive, defined_where, noise
+from .base import Distribution, broadcast_all, check_positive, defined_where, noise, validating
 from .gamma_family import log_beta
 from .location_scale import EULER_GAMMA
 
@@ -52,7 +52,7 @@ class Weibull(Distribution):
         self.scale, self.concentration = broadcast_all(scale, concentration)
         check_positive("Weibull", "scale", self.scale, validate_args)
         check_positive("Weibull", "concentration", self.concentration, validate_args)
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         self._batch = tuple(self.scale.shape)
 
     @property
@@ -101,7 +101,7 @@ class Pareto(Distribution):
         self.scale, self.alpha = broadcast_all(scale, alpha)
         check_positive("Pareto", "scale", self.scale, validate_args)
         check_positive("Pareto", "alpha", self.alpha, validate_args)
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         self._batch = tuple(self.scale.shape)
 
     @property
@@ -158,7 +158,7 @@ class Kumaraswamy(Distribution):
         self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
         check_positive("Kumaraswamy", "concentration1", self.concentration1, validate_args)
         check_positive("Kumaraswamy", "concentration0", self.concentration0, validate_args)
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         self._batch = tuple(self.concentration1.shape)
 
     def moment(self, n: int) -> Tensor:
@@ -215,7 +215,7 @@ class GeneralizedPareto(Distribution):
     def __init__(self, loc: Any, scale: Any, concentration: Any, validate_args: bool | None = None) -> None:
         self.loc, self.scale, self.concentration = broadcast_all(loc, scale, concentration)
         check_positive("GeneralizedPareto", "scale", self.scale, validate_args)
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         self._batch = tuple(self.loc.shape)
 
     @property

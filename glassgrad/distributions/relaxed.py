@@ -30,11 +30,12 @@ from ..arguments import shape_text
 from ..dtypes import finfo
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, as_float, check_positive, expand_to, noise
-from .discrete import Categorical, SuccessChance, _binary_logits
+from .base import Distribution, as_float, check_positive, expand_to, noise, validating
+from .discrete import Categorical, SuccessChance
 from .location_scale import Normal
 from .transformed import TransformedDistribution
 from .transforms import ExpTransform, SigmoidTransform, StickBreakingTransform
+from .utils import probs_to_logits
 
 
 def _temperature(owner: str, temperature: Any, like: Tensor, batch: tuple[int, ...],
@@ -67,7 +68,8 @@ class LogitRelaxedBernoulli(SuccessChance):
         """``(logit u + logit p)/τ`` (u and p kept one ``eps`` inside (0, 1), as PyTorch)."""
         shape = self._draw_shape(sample_shape)
         uniforms = noise(self.probs, shape, "random")
-        return (_binary_logits(uniforms) + _binary_logits(expand_to(self.probs, shape))) / self.temperature
+        logistic_noise = probs_to_logits(uniforms, is_binary=True)
+        return (logistic_noise + probs_to_logits(expand_to(self.probs, shape), is_binary=True)) / self.temperature
 
     def log_prob(self, value: Any) -> Tensor:
         """``ln τ + d − 2·ln(1 + eᵈ)``, ``d = logit p − τ·x``, computed as ``ln τ − |d| − 2·ln(1 + e^{−|d|})`` (the
@@ -99,6 +101,7 @@ class RelaxedBernoulli(_Relaxed):
     LogitRelaxedBernoulli draw."""
 
     support = constraints.unit_interval
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
 
     def __init__(self, temperature: Any, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
@@ -110,12 +113,13 @@ class ExpRelaxedCategorical(Distribution):
     """The log of a RelaxedOneHotCategorical draw: ``x = s − logsumexp(s)``, ``sₖ = (ln pₖ + gₖ)/τ``."""
 
     has_rsample = True
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.real_vector  # in truth the surface where Σ eˣ = 1
 
     def __init__(self, temperature: Any, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
         self._categorical = Categorical(probs, logits, validate_args)
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         self._batch = self._categorical.batch_shape
         self._event = tuple(self._categorical.probs.shape[-1:])
         self.temperature = _temperature("ExpRelaxedCategorical", temperature, self._categorical.probs, self._batch,
@@ -157,6 +161,7 @@ class RelaxedOneHotCategorical(_Relaxed):
     is low (the Gumbel-softmax): ``eˣ`` of an ExpRelaxedCategorical draw."""
 
     support = constraints.simplex
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.independent(constraints.real, 1)}
 
     def __init__(self, temperature: Any, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
@@ -170,6 +175,7 @@ class LogisticNormal(TransformedDistribution):
 
     has_rsample = True
     support = constraints.simplex
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
         base = Normal(loc, scale, validate_args)

@@ -32,7 +32,7 @@ from ..autograd import no_grad
 from ..creation import as_tensor
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, as_shape
+from .base import Distribution, as_shape, validating
 from .independent import Independent, sum_rightmost
 from .kl import kl_divergence, register_kl
 from .transform_base import ComposeTransform, Transform
@@ -48,7 +48,7 @@ class TransformedDistribution(Distribution):
             raise ValueError(f"TransformedDistribution: transforms must be a Transform or a list of Transforms, "
                              f"got {transforms!r}")
         self.transforms = list(chain_parts)
-        self.validates = validate_args is not False
+        self.validates = validating(validate_args)
         base_shape = base_distribution.batch_shape + base_distribution.event_shape
         base_event_dim = len(base_distribution.event_shape)
         chain = ComposeTransform(self.transforms)
