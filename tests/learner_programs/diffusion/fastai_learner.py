@@ -1,0 +1,243 @@
+# A "from the foundations to Stable Diffusion" course's training-loop style (written for this project): a Learner
+# class with callbacks (before_fit/before_batch/after_batch/after_fit, CancelFitException), a TrainCB, a
+# MetricsCB, an ActivationStats callback whose forward hooks (register_forward_hook with functools.partial) collect
+# each layer's activation mean and std and a torch.histc histogram of |activations|, the "fraction of small
+# activations" from the histograms, a hand-written BatchNorm updating its running stats with lerp_, a GeneralRelu
+# (leak, subtract, clamp_max_), torch.lerp and mixed torch.where, and a one-cycle schedule
+# (lr_scheduler.OneCycleLR, stepped per batch, its lr and Adam betas recorded).
+import math
+from functools import partial
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn, optim
+
+dtype = "float64"
+torch.set_default_dtype(torch.float64)
+rng = np.random.default_rng(1)
+
+
+class CancelFitException(Exception):
+    pass
+
+
+class Callback:
+    order = 0
+
+
+def run_cbs(cbs, method_nm, learn=None):
+    for cb in sorted(cbs, key=lambda c: c.order):
+        method = getattr(cb, method_nm, None)
+        if method is not None:
+            method(learn)
+
+
+class Learner:
+    def __init__(self, model, batches, loss_func=F.mse_loss, lr=0.1, cbs=(), opt_func=optim.Adam):
+        self.model, self.batches, self.loss_func, self.lr = model, batches, loss_func, lr
+        self.cbs, self.opt_func = list(cbs), opt_func
+
+    def one_batch(self):
+        self.preds = self.model(self.batch[0])
+        self.loss = self.loss_func(self.preds, self.batch[1])
+        if self.training:
+            self.loss.backward()
+            self.opt.step()
+            self.opt.zero_grad()
+
+    def one_epoch(self, train):
+        self.model.train(train)
+        self.training = train
+        for self.iter, self.batch in enumerate(self.batches):  # noqa: B020 (the course's spelling)
+            self.callback("before_batch")
+            self.one_batch()
+            self.callback("after_batch")
+
+    def fit(self, n_epochs=1):
+        self.n_epochs = n_epochs
+        self.opt = self.opt_func(self.model.parameters(), self.lr)
+        try:
+            self.callback("before_fit")
+            for self.epoch in range(n_epochs):
+                self.one_epoch(True)
+                with torch.no_grad():
+                    self.one_epoch(False)
+        except CancelFitException:
+            pass
+        finally:
+            self.callback("after_fit")
+
+    def callback(self, method_nm):
+        run_cbs(self.cbs, method_nm, self)
+
+
+class OneCycleCB(Callback):
+    def __init__(self, max_lr, total_steps):
+        self.max_lr, self.total_steps = max_lr, total_steps
+        self.lrs, self.moms = [], []
+
+    def before_fit(self, learn):
+        self.sched = optim.lr_scheduler.OneCycleLR(learn.opt, max_lr=self.max_lr, total_steps=self.total_steps)
+
+    def after_batch(self, learn):
+        if learn.training:
+            self.lrs.append(self.sched.get_last_lr()[0])
+            self.moms.append(learn.opt.param_groups[0]["betas"][0])
+            self.sched.step()
+
+
+class MetricsCB(Callback):
+    order = 1
+
+    def __init__(self):
+        self.losses = {"train": [], "valid": []}
+
+    def after_batch(self, learn):
+        self.losses["train" if learn.training else "valid"].append(learn.loss.item())
+
+
+class StopAfter(Callback):
+    def __init__(self, n):
+        self.n, self.count = n, 0
+
+    def after_batch(self, learn):
+        self.count += 1
+        if self.count >= self.n:
+            raise CancelFitException()
+
+
+def append_stats(hook, mod, inp, outp):
+    if not hasattr(hook, "stats"):
+        hook.stats = ([], [], [])
+    acts = outp.detach().cpu()
+    hook.stats[0].append(acts.mean())
+    hook.stats[1].append(acts.std())
+    hook.stats[2].append(acts.abs().histc(40, 0, 4))
+
+
+class Hook:
+    def __init__(self, m, f):
+        self.hook = m.register_forward_hook(partial(f, self))
+
+    def remove(self):
+        self.hook.remove()
+
+    def __del__(self):
+        self.remove()
+
+
+class ActivationStats(Callback):
+    def __init__(self, modules):
+        self.modules = modules
+
+    def before_fit(self, learn):
+        self.hooks = [Hook(m, append_stats) for m in self.modules]
+
+    def after_fit(self, learn):
+        for h in self.hooks:
+            h.remove()
+
+    def color_dim(self):
+        return [torch.stack(h.stats[2]).t().float().log1p() for h in self.hooks]
+
+    def dead_chart(self):
+        return [(lambda hist: hist[:, :1].sum(1) / hist.sum(1))(torch.stack(h.stats[2])) for h in self.hooks]
+
+
+class GeneralRelu(nn.Module):
+    def __init__(self, leak=None, sub=None, maxv=None):
+        super().__init__()
+        self.leak, self.sub, self.maxv = leak, sub, maxv
+
+    def forward(self, x):
+        x = F.leaky_relu(x, self.leak) if self.leak is not None else F.relu(x)
+        if self.sub is not None:
+            x -= self.sub
+        if self.maxv is not None:
+            x.clamp_max_(self.maxv)
+        return x
+
+
+class BatchNorm(nn.Module):
+    def __init__(self, nf, mom=0.1, eps=1e-5):
+        super().__init__()
+        self.mom, self.eps = mom, eps
+        self.mults = nn.Parameter(torch.ones(nf, 1, 1))
+        self.adds = nn.Parameter(torch.zeros(nf, 1, 1))
+        self.register_buffer("vars", torch.ones(1, nf, 1, 1))
+        self.register_buffer("means", torch.zeros(1, nf, 1, 1))
+
+    def update_stats(self, x):
+        m = x.mean((0, 2, 3), keepdim=True)
+        v = x.var((0, 2, 3), keepdim=True)
+        self.means.lerp_(m, self.mom)
+        self.vars.lerp_(v, self.mom)
+        return m, v
+
+    def forward(self, x):
+        if self.training:
+            with torch.no_grad():
+                m, v = self.update_stats(x)
+        else:
+            m, v = self.means, self.vars
+        x = (x - m) / (v + self.eps).sqrt()
+        return x * self.mults + self.adds
+
+
+def conv(ni, nf, ks=3, stride=2, act=True):
+    layers = [nn.Conv2d(ni, nf, ks, stride=stride, padding=ks // 2), BatchNorm(nf)]
+    if act:
+        layers.append(GeneralRelu(leak=0.1, sub=0.4, maxv=3.0))
+    return nn.Sequential(*layers)
+
+
+def get_model():
+    return nn.Sequential(conv(1, 4), conv(4, 8), nn.Conv2d(8, 2, 3, padding=1), nn.Flatten())
+
+
+def init_from_numpy(model, seed):
+    numbers = np.random.default_rng(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "mults" not in name and "adds" not in name:
+                p.copy_(torch.from_numpy(numbers.normal(0, math.sqrt(2 / p[0].numel()), tuple(p.shape))))
+
+
+batches = [(torch.from_numpy(rng.normal(size=(4, 1, 8, 8))), torch.from_numpy(rng.normal(size=(4, 8))))
+           for _ in range(3)]
+model = get_model()
+init_from_numpy(model, 7)
+shaped = get_model()
+for m in shaped.modules():
+    if isinstance(m, nn.Conv2d):
+        nn.init.kaiming_normal_(m.weight, a=0.1)
+        m.bias.data.zero_()
+
+total = 2 * len(batches)
+one_cycle, metrics = OneCycleCB(max_lr=3e-2, total_steps=total), MetricsCB()
+stats = ActivationStats([m for m in model if isinstance(m, nn.Sequential)])
+learn = Learner(model, batches, lr=1e-2, cbs=[one_cycle, metrics, stats])
+learn.fit(2)
+
+stopped = Learner(get_model(), batches, lr=0.1, cbs=[StopAfter(2), MetricsCB()], opt_func=optim.SGD)
+init_from_numpy(stopped.model, 8)
+stopped.fit(3)
+
+a = torch.from_numpy(rng.normal(size=(3, 4)))
+b = torch.from_numpy(rng.normal(size=(3, 4)))
+w = torch.from_numpy(rng.random((3, 4)))
+mixed = [torch.lerp(a, b, 0.25), torch.lerp(a, b, w), a.lerp(b, w[0]),
+         torch.where(a > 0, a, 0.0), torch.where(a > b, 1, b), torch.where(a < 0, a * 0.1, a),
+         torch.where(a > 0, 2.0, -1.0)]
+
+results = {
+    "losses": metrics.losses, "lrs": one_cycle.lrs, "moms": one_cycle.moms,
+    "final_lr": learn.opt.param_groups[0]["lr"],
+    "means": [[float(x) for x in h.stats[0]] for h in stats.hooks],
+    "stds": [[float(x) for x in h.stats[1]] for h in stats.hooks],
+    "hist": [h.stats[2][0] for h in stats.hooks], "color_dim": stats.color_dim()[0][:5],
+    "dead": stats.dead_chart(), "hooks_removed": [len(m._forward_hooks) for m in model],
+    "running_means": model[0][1].means.flatten(), "stopped": stopped.cbs[1].losses,
+    "kaiming_shape": list(shaped[0][0].weight.shape), "mixed": mixed,
+}
