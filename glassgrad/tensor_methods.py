@@ -571,11 +571,18 @@ def write_in_place(tensor: Tensor, compute: Any, name: str = "in-place operation
     """``tensor.copy_(compute(tensor))``: a result written into ``tensor``'s memory, counted as an in-place change
     (recorded, when the tensor is in a graph, as a clone, the op and the copy; a leaf that requires grad is
     refused under grad mode, as in PyTorch). A result that does not fit the dtype (floats into an integer tensor)
-    is refused, as in PyTorch, instead of being cut to whole numbers."""
+    is refused, as in PyTorch, instead of being cut to whole numbers, and so is one that another operand broadcast
+    to a larger shape (``x.lerp_(y, w)`` with ``w`` of shape (1, n) for an x of shape (n,)), instead of being
+    summed into x's shape without a word."""
     # in a graph the op reads a copy of the old numbers, which its backward may need after the tensor changes
     source = tensor.clone() if tensor._requires_grad and is_grad_enabled() else tensor
     result = compute(source)
-    made, kept = np.asarray(_plain(result)).dtype, tensor.array.dtype
+    numbers = np.asarray(_plain(result))
+    if numbers.shape != tensor.shape:
+        raise RuntimeError(f"{name}: output with shape {shape_text(tensor.shape)} doesn't match the broadcast shape "
+                           f"{shape_text(numbers.shape)}; an in-place op keeps its tensor's shape (use the "
+                           "out-of-place form)")
+    made, kept = numbers.dtype, tensor.array.dtype
     if not can_cast(made, kept):
         raise RuntimeError(f"{name}: result type {made.name} can't be cast to this tensor's dtype {kept.name}; "
                            f"convert the tensor first (x = x.double()) or use the out-of-place form")

@@ -11,8 +11,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from test_learner_programs import assert_pytorchs_numbers
+
+import glassgrad as gg
 
 DIFFUSION_PROGRAMS = Path(__file__).parent / "learner_programs" / "diffusion"
 PROGRAMS = sorted(DIFFUSION_PROGRAMS.glob("*.py"))
@@ -22,3 +27,42 @@ PROGRAMS = sorted(DIFFUSION_PROGRAMS.glob("*.py"))
 @pytest.mark.parametrize("program", PROGRAMS, ids=[path.stem for path in PROGRAMS])
 def test_a_diffusion_course_program_gives_pytorchs_numbers(program, torch):
     assert_pytorchs_numbers(program, same_warnings=True)
+
+
+IN_PLACE_CALLS = {
+    "lerp_(end, w)": lambda x, other: x.lerp_(x.new_ones(()), other),
+    "lerp_(other, 0.3)": lambda x, other: x.lerp_(other, 0.3),
+    "addcmul_": lambda x, other: x.addcmul_(other, x.new_ones(()), value=0.5),
+    "addcdiv_": lambda x, other: x.addcdiv_(x.new_ones(()), other + 3, value=2),
+    "clamp_(min=tensor)": lambda x, other: x.clamp_(min=other),
+    "pow_": lambda x, other: x.abs().pow_(other),
+    "div_(rounding_mode)": lambda x, other: x.div_(other + 3, rounding_mode="floor"),
+}
+
+
+def _in_place_outcome(library, call, shape, other_shape):
+    x = library.tensor(np.linspace(-1, 1, int(np.prod(shape))).reshape(shape))
+    other = library.tensor(np.linspace(0.5, 1.5, int(np.prod(other_shape))).reshape(other_shape))
+    try:
+        return IN_PLACE_CALLS[call](x, other).tolist()
+    except RuntimeError as error:
+        return type(error), str(error)
+
+
+@pytest.mark.torch
+@given(call=st.sampled_from(sorted(IN_PLACE_CALLS)), shape=st.lists(st.integers(1, 3), max_size=3),
+       other_shape=st.lists(st.integers(1, 3), max_size=4))
+def test_an_in_place_op_does_not_grow_its_tensor_as_in_pytorch(call, shape, other_shape, torch):
+    """An EMA update ``ema.lerp_(p, w)`` or ``x.addcmul_(a, b)`` where another operand broadcasts to a larger shape
+    than ``x`` raises RuntimeError in PyTorch ("output with shape [2] doesn't match the broadcast shape [1, 2]"):
+    an in-place op keeps its tensor's shape. glassgrad computed the larger result and copied it into ``x``, summing
+    it back to x's shape without a word. Now the same error; where PyTorch updates, the numbers agree."""
+    ours = _in_place_outcome(gg, call, tuple(shape), tuple(other_shape))
+    theirs = _in_place_outcome(torch, call, tuple(shape), tuple(other_shape))
+    if isinstance(theirs, tuple):
+        assert isinstance(ours, tuple) and ours[0] is theirs[0], (ours, theirs)
+        assert "\n" not in ours[1]
+        if "doesn't match the broadcast shape" in theirs[1]:  # not where the shapes do not broadcast at all
+            assert "doesn't match the broadcast shape" in ours[1]
+    else:
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
