@@ -9,6 +9,7 @@ The programs live in ``tests/learner_programs/diffusion/``; below them, what gla
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -86,3 +87,33 @@ def test_histograms_of_integers_fail_with_pytorchs_error_type(name, dtype, torch
     "histogram_cpu" not implemented for 'Long'); glassgrad raised RuntimeError, its base. Now the same type, the
     message still naming the fix (``.float()``); floating tensors are counted alike."""
     assert _histogram_outcome(gg, name, dtype) == _histogram_outcome(torch, name, dtype)
+
+
+def _copied_after_a_step(library, sizes, requires_grad, seed):
+    rng = np.random.default_rng(seed)
+    layers = [library.nn.Linear(a, b).double() for a, b in zip(sizes, sizes[1:])]
+    model = library.nn.Sequential(*layers, library.nn.BatchNorm1d(sizes[-1]).double())
+    with library.no_grad():
+        for p in model.parameters():
+            p.copy_(library.tensor(rng.normal(size=tuple(p.shape))))
+    model[-1].weight.requires_grad_(requires_grad)
+    model(library.tensor(rng.normal(size=(3, sizes[0])))).pow(2).sum().backward()
+    ema = copy.deepcopy(model)
+    return ([p.grad is None for p in ema.parameters()], [p.requires_grad for p in ema.parameters()],
+            [type(p).__name__ for p in ema.parameters()], [p.detach().tolist() for p in ema.parameters()],
+            [p.grad is None for p in model.parameters()], [b.tolist() for b in ema.buffers()])
+
+
+@pytest.mark.torch
+@given(sizes=st.lists(st.integers(1, 3), min_size=2, max_size=4), requires_grad=st.booleans(),
+       seed=st.integers(0, 2**16))
+def test_a_deep_copy_of_a_trained_model_starts_without_gradients_as_in_pytorch(sizes, requires_grad, seed, torch):
+    """``ema_model = copy.deepcopy(model)`` after a backward (an EMA made once training has begun): PyTorch's
+    Parameter copies its numbers and ``requires_grad`` and nothing else, so the copy's ``.grad`` is None.
+    glassgrad's copy carried each ``.grad`` along (an EMA model holding the live model's gradients). Now the same
+    as PyTorch; the original keeps its gradients."""
+    ours = _copied_after_a_step(gg, sizes, requires_grad, seed)
+    theirs = _copied_after_a_step(torch, sizes, requires_grad, seed)
+    assert ours[:3] == theirs[:3] and ours[4] == theirs[4]
+    for mine, its in zip(ours[3] + ours[5], theirs[3] + theirs[5]):
+        np.testing.assert_allclose(mine, its, rtol=1e-12)
