@@ -117,3 +117,25 @@ def test_a_deep_copy_of_a_trained_model_starts_without_gradients_as_in_pytorch(s
     assert ours[:3] == theirs[:3] and ours[4] == theirs[4]
     for mine, its in zip(ours[3] + ours[5], theirs[3] + theirs[5]):
         np.testing.assert_allclose(mine, its, rtol=1e-12)
+
+
+def _padding_outcome(library, rows, padding_idx, how):
+    try:
+        if how == "layer":
+            return library.nn.Embedding(rows, 2, padding_idx=padding_idx).padding_idx
+        if how == "from_pretrained":
+            return library.nn.Embedding.from_pretrained(library.ones(rows, 2), padding_idx=padding_idx).padding_idx
+        return library.nn.functional.embedding(library.tensor([0]), library.ones(rows, 2),
+                                               padding_idx=padding_idx).tolist()
+    except Exception as error:  # noqa: BLE001 (the type is what is compared)
+        return type(error)
+
+
+@pytest.mark.torch
+@given(rows=st.integers(1, 5), padding_idx=st.integers(-7, 7),
+       how=st.sampled_from(["layer", "from_pretrained", "functional"]))
+def test_a_padding_row_outside_the_table_fails_with_pytorchs_error_type(rows, padding_idx, how, torch):
+    """``nn.Embedding(num_classes + 1, dim, padding_idx=num_classes + 1)`` (the null class's row counted one too far)
+    fails in PyTorch with AssertionError ("Padding_idx must be within num_embeddings"); glassgrad raised
+    ValueError. Now the same type; a row inside the table (negative ones counted from the end) is taken alike."""
+    assert _padding_outcome(gg, rows, padding_idx, how) == _padding_outcome(torch, rows, padding_idx, how)
