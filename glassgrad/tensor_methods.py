@@ -572,8 +572,8 @@ def write_in_place(tensor: Tensor, compute: Any, name: str = "in-place operation
     (recorded, when the tensor is in a graph, as a clone, the op and the copy; a leaf that requires grad is
     refused under grad mode, as in PyTorch). A result that does not fit the dtype (floats into an integer tensor)
     is refused, as in PyTorch, instead of being cut to whole numbers, and so is one that another operand broadcast
-    to a larger shape (``x.lerp_(y, w)`` with ``w`` of shape (1, n) for an x of shape (n,)), instead of being
-    summed into x's shape without a word."""
+    to a larger shape (``x.lerp_(y, w)`` with ``w`` of shape (1, n) for an x of shape (n,)), instead of having
+    its leading 1s dropped by ``copy_`` without a word."""
     # in a graph the op reads a copy of the old numbers, which its backward may need after the tensor changes
     source = tensor.clone() if tensor._requires_grad and is_grad_enabled() else tensor
     result = compute(source)

@@ -56,8 +56,9 @@ def _in_place_outcome(library, call, shape, other_shape):
 def test_an_in_place_op_does_not_grow_its_tensor_as_in_pytorch(call, shape, other_shape, torch):
     """An EMA update ``ema.lerp_(p, w)`` or ``x.addcmul_(a, b)`` where another operand broadcasts to a larger shape
     than ``x`` raises RuntimeError in PyTorch ("output with shape [2] doesn't match the broadcast shape [1, 2]"):
-    an in-place op keeps its tensor's shape. glassgrad computed the larger result and copied it into ``x``, summing
-    it back to x's shape without a word. Now the same error; where PyTorch updates, the numbers agree."""
+    an in-place op keeps its tensor's shape. glassgrad computed the larger result and copied it into ``x``: one
+    with extra leading 1s was taken without a word, a larger one failed in ``copy_`` with another message. Now
+    PyTorch's error; where PyTorch updates, the numbers agree."""
     ours = _in_place_outcome(gg, call, tuple(shape), tuple(other_shape))
     theirs = _in_place_outcome(torch, call, tuple(shape), tuple(other_shape))
     if isinstance(theirs, tuple):
