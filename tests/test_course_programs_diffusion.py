@@ -140,3 +140,29 @@ def test_a_padding_row_outside_the_table_fails_with_pytorchs_error_type(rows, pa
     fails in PyTorch with AssertionError ("Padding_idx must be within num_embeddings"); glassgrad raised
     ValueError. Now the same type; a row inside the table (negative ones counted from the end) is taken alike."""
     assert _padding_outcome(gg, rows, padding_idx, how) == _padding_outcome(torch, rows, padding_idx, how)
+
+
+def _lerp_outcome(library, dtype, weight_kind, in_place):
+    start = library.tensor([1, 2, 6]).to(getattr(library, dtype))
+    end = library.tensor([3, 0, 7]).to(getattr(library, dtype))
+    weight = {"number": 0.25, "tensor": library.tensor([0.5, 1.0, 0.0]).to(getattr(library, dtype))}[weight_kind]
+    try:
+        return (start.lerp_(end, weight) if in_place else library.lerp(start, end, weight)).tolist()
+    except Exception as error:  # noqa: BLE001 (the type is what is compared)
+        return type(error)
+
+
+@pytest.mark.torch
+@given(dtype=st.sampled_from(["int64", "int32", "uint8", "bool", "float32", "float64"]),
+       weight_kind=st.sampled_from(["number", "tensor"]), in_place=st.booleans())
+def test_lerp_of_integers_fails_with_pytorchs_error_type(dtype, weight_kind, in_place, torch):
+    """An EMA written over ``state_dict().values()`` reaches BatchNorm's integer ``num_batches_tracked``:
+    ``v.lerp_(p, 0.1)`` (and ``torch.lerp`` of integer tensors) raises NotImplementedError in PyTorch ("lerp_kernel
+    not implemented for 'Long'"). glassgrad's ``torch.lerp`` returned floats, and ``lerp_`` raised RuntimeError
+    (the floats did not fit). Now NotImplementedError for both; floating tensors are interpolated alike."""
+    ours = _lerp_outcome(gg, dtype, weight_kind, in_place)
+    theirs = _lerp_outcome(torch, dtype, weight_kind, in_place)
+    if isinstance(theirs, list):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+    else:
+        assert ours is theirs
