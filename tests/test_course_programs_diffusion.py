@@ -166,3 +166,27 @@ def test_lerp_of_integers_fails_with_pytorchs_error_type(dtype, weight_kind, in_
         np.testing.assert_allclose(ours, theirs, rtol=1e-6)
     else:
         assert ours is theirs
+
+
+def _resumed_schedule_outcome(library, name, groups):
+    optimizer = library.optim.Adam([{"params": [library.nn.Parameter(library.zeros(1))]} for _ in range(groups)],
+                                   lr=0.1)
+    make = {"OneCycleLR": lambda: library.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1.0, total_steps=10,
+                                                                          last_epoch=3),
+            "StepLR": lambda: library.optim.lr_scheduler.StepLR(optimizer, step_size=2, last_epoch=3),
+            "CosineAnnealingLR": lambda: library.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=4,
+                                                                                        last_epoch=1)}[name]
+    try:
+        make()
+    except Exception as error:  # noqa: BLE001 (the type is what is compared)
+        return type(error), "param_groups[0]" in str(error)
+    return None
+
+
+@pytest.mark.torch
+@given(name=st.sampled_from(["OneCycleLR", "StepLR", "CosineAnnealingLR"]), groups=st.integers(1, 3))
+def test_resuming_a_schedule_without_initial_lr_fails_with_pytorchs_error_type(name, groups, torch):
+    """``OneCycleLR(optimizer, ..., last_epoch=step)`` to resume training with a fresh optimizer (its param groups
+    have no ``initial_lr`` yet) raises KeyError in PyTorch; glassgrad raised ValueError. Now KeyError, naming the
+    group and the fix (load the optimizer's state dict first)."""
+    assert _resumed_schedule_outcome(gg, name, groups) == _resumed_schedule_outcome(torch, name, groups)
