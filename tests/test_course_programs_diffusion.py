@@ -190,3 +190,32 @@ def test_resuming_a_schedule_without_initial_lr_fails_with_pytorchs_error_type(n
     have no ``initial_lr`` yet) raises KeyError in PyTorch; glassgrad raised ValueError. Now KeyError, naming the
     group and the fix (load the optimizer's state dict first)."""
     assert _resumed_schedule_outcome(gg, name, groups) == _resumed_schedule_outcome(torch, name, groups)
+
+
+def _moved_outcome(library, owner, format_name, dtype_name, spelling):
+    memory_format = getattr(library, format_name) if format_name != "a string" else "channels_last"
+    dtype = getattr(library, dtype_name) if dtype_name else None
+    made = library.nn.Conv2d(2, 3, 3) if owner == "module" else library.arange(32.0).reshape(1, 2, 4, 4)
+    arguments = {"keywords": ((), {"dtype": dtype, "memory_format": memory_format}),
+                 "device first": (("cpu",), {"dtype": dtype, "memory_format": memory_format}),
+                 "dtype first": (((dtype,) if dtype else ()), {"memory_format": memory_format})}[spelling]
+    try:
+        moved = made.to(*arguments[0], **arguments[1])
+    except TypeError:
+        return TypeError
+    tensor = moved.weight if owner == "module" else moved
+    return str(tensor.dtype).removeprefix("torch."), list(tensor.shape)
+
+
+@pytest.mark.torch
+@given(owner=st.sampled_from(["module", "tensor"]),
+       format_name=st.sampled_from(["channels_last", "contiguous_format", "preserve_format", "a string"]),
+       dtype_name=st.sampled_from([None, "float64", "float32"]),
+       spelling=st.sampled_from(["keywords", "device first", "dtype first"]))
+def test_to_takes_a_memory_format_as_pytorch(owner, format_name, dtype_name, spelling, torch):
+    """``unet.to(device, memory_format=torch.channels_last)`` (a diffusion training script's speed-up) and
+    ``x.to(memory_format=torch.channels_last)`` raised TypeError here ("unexpected keyword argument(s):
+    memory_format"). The format changes only the order in memory, so glassgrad accepts every one of PyTorch's,
+    refusing anything else with TypeError as PyTorch does; dtypes and shapes come out alike."""
+    ours = _moved_outcome(gg, owner, format_name, dtype_name, spelling)
+    assert ours == _moved_outcome(torch, owner, format_name, dtype_name, spelling)

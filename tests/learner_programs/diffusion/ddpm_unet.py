@@ -2,8 +2,9 @@
 # schedules (linspace, cos, cumprod, clip, sqrt), q_sample by indexing alphas_bar[t].view(-1, 1, 1, 1) and by
 # gather, a small UNet (Conv2d, GroupNorm, SiLU, residual blocks with a sinusoidal time embedding, stride-2 down
 # convs, ConvTranspose2d and F.interpolate(nearest) up, skips joined by torch.cat(dim=1), a self-attention block on
-# the feature maps by reshape/permute/softmax and another by F.scaled_dot_product_attention), the noise-prediction
-# MSE, AdamW and clip_grad_norm_ for a few steps. Weights, images, timesteps and noise come from NumPy.
+# the feature maps by reshape/permute/softmax and another by F.scaled_dot_product_attention), moved with
+# .to(device, memory_format=torch.channels_last), the noise-prediction MSE, AdamW and clip_grad_norm_ for a few
+# steps. Weights, images, timesteps and noise come from NumPy.
 import math
 
 import numpy as np
@@ -153,7 +154,8 @@ class UNet(nn.Module):
         return self.out(h)
 
 
-model = UNet()
+device = "cuda" if torch.cuda.is_available() else "cpu"
+model = UNet().to(device, memory_format=torch.channels_last)
 with torch.no_grad():
     for name, p in model.named_parameters():
         scale = 1.0 if "norm" in name and name.endswith("weight") else 0.2
