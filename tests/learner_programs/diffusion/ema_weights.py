@@ -3,7 +3,8 @@
 # ema_p.lerp_(p, 1 - decay) under torch.no_grad(), a hand-written one with mul_(d).add_(p, alpha=1 - d) and a
 # warm-up decay min(decay, (1 + step) / (10 + step)), and torch.optim.swa_utils.AveragedModel with
 # get_ema_multi_avg_fn (use_buffers=True); buffers copied from the model. Then the EMA model evaluated in eval mode
-# and its state_dict loaded into a fresh net. Weights, data and noise come from NumPy.
+# and its state_dict loaded into a fresh net; a late copy (no .grad) and an EMA kept over state_dict(). Weights,
+# data and noise come from NumPy.
 import copy
 
 import numpy as np
@@ -74,6 +75,17 @@ for step in range(4):
     averaged.update_parameters(model)
     losses.append(loss.item())
 
+# an EMA made once training has begun, and one kept over state_dict() (its integer buffer copied, not averaged)
+late_ema = copy.deepcopy(model)
+by_state = copy.deepcopy(model)
+with torch.no_grad():
+    live = model.state_dict()
+    for key, value in by_state.state_dict().items():
+        if value.is_floating_point():
+            value.mul_(0.5).add_(live[key].detach() * 2, alpha=0.5)
+        else:
+            value.copy_(live[key])
+
 probe = torch.from_numpy(rng.normal(size=(2, 1, 6, 6)))
 with torch.no_grad():
     model.eval()
@@ -100,4 +112,7 @@ results = {
     "ema_out": ema_out, "averaged_out": averaged_out, "model_out": model_out,
     "fresh_matches": torch.equal(fresh_out, ema_out),
     "state_keys": list(averaged.state_dict().keys()),
+    "late_ema_grads_none": [p.grad is None for p in late_ema.parameters()],
+    "model_grads_none": [p.grad is None for p in model.parameters()],
+    "by_state": [value.float() if value.is_floating_point() else value for value in by_state.state_dict().values()],
 }
