@@ -10,6 +10,8 @@ The programs live in ``tests/learner_programs/diffusion/``; below them, what gla
 from __future__ import annotations
 
 import copy
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -219,3 +221,37 @@ def test_to_takes_a_memory_format_as_pytorch(owner, format_name, dtype_name, spe
     refusing anything else with TypeError as PyTorch does; dtypes and shapes come out alike."""
     ours = _moved_outcome(gg, owner, format_name, dtype_name, spelling)
     assert ours == _moved_outcome(torch, owner, format_name, dtype_name, spelling)
+
+
+def _shown_warnings(library, run):
+    """The first sentence of each warning ``run`` shows (without the C++ source line PyTorch's warnings from C++
+    add), with every warning shown every time (PyTorch's warn-once ones too)."""
+    library.set_warn_always(True)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            run()
+    finally:
+        library.set_warn_always(False)
+    return ([re.split(r"\. | \(Triggered internally", str(warning.message))[0] for warning in caught],
+            {warning.filename for warning in caught})
+
+
+def _same_padding_run(library, kernel, dilation, dims, padding_mode):
+    layer = getattr(library.nn, f"Conv{dims}d")(2, 3, kernel, padding="same", dilation=dilation,
+                                                 padding_mode=padding_mode)
+    return lambda: layer(library.ones((1, 2) + (7,) * dims))
+
+
+@pytest.mark.torch
+@given(kernel=st.integers(1, 4), dilation=st.integers(1, 3), dims=st.integers(1, 3),
+       padding_mode=st.sampled_from(["zeros", "reflect"]))
+def test_same_padding_that_is_uneven_warns_as_in_pytorch(kernel, dilation, dims, padding_mode, torch):
+    """``nn.Conv2d(c, c, 4, padding='same')`` (an even kernel: more padding after than before) warns in PyTorch,
+    once in a process: "Using padding='same' with even kernel lengths and odd dilation may require a zero-padded
+    copy of the input be created"; glassgrad was silent. Now the same warning where the padding is uneven, at the
+    learner's line (a layer that pads itself, padding_mode='reflect', does not warn in either)."""
+    ours = _shown_warnings(gg, _same_padding_run(gg, kernel, dilation, dims, padding_mode))
+    theirs = _shown_warnings(torch, _same_padding_run(torch, kernel, dilation, dims, padding_mode))
+    assert ours[0] == theirs[0]
+    assert ours[1] <= {__file__}
