@@ -37,6 +37,7 @@ from ..autograd import current_tape
 from ..creation import as_tensor
 from ..device import check_device
 from ..functions import cat, linear, softmax
+from ..settings import warn_at_learners_line
 from ..tensor import Tensor
 from . import init
 from .dropout import _check_probability, dropout
@@ -257,7 +258,12 @@ class MultiheadAttention(Module):
 
     def _mask(self, attn_mask: Any, key_padding_mask: Any, like: Tensor, batch: int, length: int,
               keys: int) -> Tensor | None:
-        """The two masks as one ``M`` of shape (N, heads, L, S) (or broadcasting to it)."""
+        """The two masks as one ``M`` of shape (N, heads, L, S) (or broadcasting to it). Masks of two dtypes (a
+        bool key_padding_mask beside a float attn_mask) are still added, with PyTorch's deprecation warning."""
+        if attn_mask is not None and key_padding_mask is not None and \
+                as_tensor(key_padding_mask).dtype != as_tensor(attn_mask).dtype:
+            warn_at_learners_line("Support for mismatched key_padding_mask and attn_mask is deprecated. Use same "
+                                  "type for both instead.")
         total = None
         if attn_mask is not None:
             mask = _additive_mask(attn_mask, like, True, "MultiheadAttention")
