@@ -278,3 +278,27 @@ def test_masks_of_two_dtypes_warn_as_in_pytorch(padding_dtype, mask_dtype, batch
     theirs = _shown_warnings(torch, _attention_masks_run(torch, padding_dtype, mask_dtype, batch_first))
     assert ours[0] == theirs[0]
     assert ours[1] <= {__file__}
+
+
+def _hooked_backward_run(library, input_requires_grad, which, layers):
+    model = library.nn.Sequential(*(library.nn.Linear(2, 2) for _ in range(layers)))
+    for layer in model:
+        if which == "full":
+            layer.register_full_backward_hook(lambda module, grad_input, grad_output: None)
+        else:
+            layer.register_full_backward_pre_hook(lambda module, grad_output: None)
+    x = library.ones(3, 2, requires_grad=input_requires_grad)
+    return lambda: model(x).sum().backward()
+
+
+@pytest.mark.torch
+@given(input_requires_grad=st.booleans(), which=st.sampled_from(["full", "pre"]), layers=st.integers(1, 3))
+def test_a_backward_hook_on_a_layer_fed_data_warns_as_in_pytorch(input_requires_grad, which, layers, torch):
+    """fast.ai-style gradient hooks on every layer: the first layer's input (the batch) needs no gradient, and
+    PyTorch warns at the backward call ("Full backward hook is firing when gradients are computed with respect to
+    module outputs since no inputs require gradients"); glassgrad was silent. Now the same warnings, as many, at
+    the learner's line."""
+    ours = _shown_warnings(gg, _hooked_backward_run(gg, input_requires_grad, which, layers))
+    theirs = _shown_warnings(torch, _hooked_backward_run(torch, input_requires_grad, which, layers))
+    assert ours[0] == theirs[0]
+    assert ours[1] <= {__file__}
