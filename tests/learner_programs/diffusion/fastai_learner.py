@@ -1,10 +1,11 @@
 # A "from the foundations to Stable Diffusion" course's training-loop style (written for this project): a Learner
 # class with callbacks (before_fit/before_batch/after_batch/after_fit, CancelFitException), a TrainCB, a
 # MetricsCB, an ActivationStats callback whose forward hooks (register_forward_hook with functools.partial) collect
-# each layer's activation mean and std and a torch.histc histogram of |activations|, the "fraction of small
-# activations" from the histograms, a hand-written BatchNorm updating its running stats with lerp_, a GeneralRelu
-# (leak, subtract, clamp_max_), torch.lerp and mixed torch.where, and a one-cycle schedule
-# (lr_scheduler.OneCycleLR, stepped per batch, its lr and Adam betas recorded).
+# each layer's activation mean and std and a torch.histc histogram of |activations|, gradient statistics from
+# register_full_backward_hook (the first block, fed data, warns), the "fraction of small activations" from the
+# histograms, a hand-written BatchNorm updating its running stats with lerp_, a GeneralRelu (leak, subtract,
+# clamp_max_), torch.lerp and mixed torch.where, and a one-cycle schedule (lr_scheduler.OneCycleLR, stepped per
+# batch, its lr and Adam betas recorded).
 import math
 from functools import partial
 
@@ -145,6 +146,21 @@ class ActivationStats(Callback):
         return [(lambda hist: hist[:, :1].sum(1) / hist.sum(1))(torch.stack(h.stats[2])) for h in self.hooks]
 
 
+class GradientStats(Callback):
+    def __init__(self, modules):
+        self.modules, self.stds = modules, []
+
+    def before_fit(self, learn):
+        self.handles = [m.register_full_backward_hook(self.hook) for m in self.modules]
+
+    def hook(self, mod, grad_input, grad_output):
+        self.stds.append([grad_output[0].std().item(), None if grad_input[0] is None else grad_input[0].abs().mean()])
+
+    def after_fit(self, learn):
+        for h in self.handles:
+            h.remove()
+
+
 class GeneralRelu(nn.Module):
     def __init__(self, leak=None, sub=None, maxv=None):
         super().__init__()
@@ -217,7 +233,8 @@ for m in shaped.modules():
 total = 2 * len(batches)
 one_cycle, metrics = OneCycleCB(max_lr=3e-2, total_steps=total), MetricsCB()
 stats = ActivationStats([m for m in model if isinstance(m, nn.Sequential)])
-learn = Learner(model, batches, lr=1e-2, cbs=[one_cycle, metrics, stats])
+grads = GradientStats([m for m in model if isinstance(m, nn.Sequential)])
+learn = Learner(model, batches, lr=1e-2, cbs=[one_cycle, metrics, stats, grads])
 learn.fit(2)
 
 stopped = Learner(get_model(), batches, lr=0.1, cbs=[StopAfter(2), MetricsCB()], opt_func=optim.SGD)
@@ -239,5 +256,5 @@ results = {
     "hist": [h.stats[2][0] for h in stats.hooks], "color_dim": stats.color_dim()[0][:5],
     "dead": stats.dead_chart(), "hooks_removed": [len(m._forward_hooks) for m in model],
     "running_means": model[0][1].means.flatten(), "stopped": stopped.cbs[1].losses,
-    "kaiming_shape": list(shaped[0][0].weight.shape), "mixed": mixed,
+    "kaiming_shape": list(shaped[0][0].weight.shape), "mixed": mixed, "grad_stats": grads.stds,
 }
