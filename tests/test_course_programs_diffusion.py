@@ -302,3 +302,36 @@ def test_a_backward_hook_on_a_layer_fed_data_warns_as_in_pytorch(input_requires_
     theirs = _shown_warnings(torch, _hooked_backward_run(torch, input_requires_grad, which, layers))
     assert ours[0] == theirs[0]
     assert ours[1] <= {__file__}
+
+
+SCATTER_SPELLINGS = {
+    "x.scatter(d, i, src)": lambda x, index, src, options: x.scatter(1, index, src, **options),
+    "x.scatter_(d, i, src)": lambda x, index, src, options: x.scatter_(1, index, src, **options),
+    "torch.scatter(x, d, i, src)": lambda x, index, src, options: type(x).scatter(x, 1, index, src, **options),
+    "x.scatter_(d, i, number)": lambda x, index, src, options: x.scatter_(1, index, 2.0, **options),
+}
+
+
+def _scatter_run(library, spelling, reduce, seed):
+    rng = np.random.default_rng(seed)
+    index = library.tensor(rng.integers(0, 4, (2, 3)))
+    src = library.tensor(rng.normal(size=(2, 3)))
+    options = {} if reduce is None else {"reduce": reduce}
+    found = []
+    return lambda: found.append(SCATTER_SPELLINGS[spelling](library.ones(2, 4, dtype=library.float64), index, src,
+                                                            options).tolist()), found
+
+
+@pytest.mark.torch
+@given(spelling=st.sampled_from(sorted(SCATTER_SPELLINGS)), reduce=st.sampled_from([None, "add", "multiply"]),
+       seed=st.integers(0, 2**16))
+def test_scatter_with_reduce_and_a_tensor_source_warns_as_in_pytorch(spelling, reduce, seed, torch):
+    """``x.scatter_(1, index, src, reduce='add')`` with a tensor ``src`` warns in PyTorch (once in a process): the
+    reduce argument is deprecated there, ``scatter_reduce`` replaces it; glassgrad was silent. Now the same
+    warning where PyTorch gives it (a number as src gives none), at the learner's line, and the same numbers."""
+    (ours, our_numbers), (theirs, their_numbers) = (_scatter_run(library, spelling, reduce, seed)
+                                                    for library in (gg, torch))
+    (our_messages, our_files), (their_messages, _) = _shown_warnings(gg, ours), _shown_warnings(torch, theirs)
+    assert our_messages == their_messages
+    assert our_files <= {__file__}
+    np.testing.assert_allclose(our_numbers, their_numbers, rtol=1e-12)
