@@ -335,3 +335,26 @@ def test_scatter_with_reduce_and_a_tensor_source_warns_as_in_pytorch(spelling, r
     assert our_messages == their_messages
     assert our_files <= {__file__}
     np.testing.assert_allclose(our_numbers, their_numbers, rtol=1e-12)
+
+
+def _weight_norm_warnings(library, spelling, dim):
+    layer = library.nn.Conv2d(2, 3, 3)
+    utils = library.nn.utils
+    call = {"old": lambda: utils.weight_norm(layer, dim=dim),
+            "parametrizations": lambda: utils.parametrizations.weight_norm(layer, dim=dim)}[spelling]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    return [(warning.category, str(warning.message), warning.filename) for warning in caught]
+
+
+@pytest.mark.torch
+@given(spelling=st.sampled_from(["old", "parametrizations"]), dim=st.sampled_from([0, 1, None]))
+def test_the_old_weight_norm_warns_that_it_is_deprecated_as_in_pytorch(spelling, dim, torch):
+    """``torch.nn.utils.weight_norm(conv)`` (score-model and vocoder code) warns in PyTorch 2.13, FutureWarning:
+    it is deprecated in favor of ``torch.nn.utils.parametrizations.weight_norm``; glassgrad was silent. Now the
+    same warning at the learner's line; the newer spelling warns in neither."""
+    ours = _weight_norm_warnings(gg, spelling, dim)
+    theirs = _weight_norm_warnings(torch, spelling, dim)
+    assert [warning[:2] for warning in ours] == [warning[:2] for warning in theirs]
+    assert {warning[2] for warning in ours} <= {__file__}
