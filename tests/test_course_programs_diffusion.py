@@ -358,3 +358,55 @@ def test_the_old_weight_norm_warns_that_it_is_deprecated_as_in_pytorch(spelling,
     theirs = _weight_norm_warnings(torch, spelling, dim)
     assert [warning[:2] for warning in ours] == [warning[:2] for warning in theirs]
     assert {warning[2] for warning in ours} <= {__file__}
+
+
+FOREACH_CALLS = {
+    "add(xs, ys, alpha=2)": lambda lib, xs, ys, w: lib._foreach_add(xs, ys, alpha=2),
+    "add_(xs, 0.5)": lambda lib, xs, ys, w: lib._foreach_add_(xs, 0.5),
+    "sub_(xs, ys)": lambda lib, xs, ys, w: lib._foreach_sub_(xs, ys),
+    "sub(xs, [numbers])": lambda lib, xs, ys, w: lib._foreach_sub(xs, [0.5 * k for k in range(len(xs))]),
+    "mul_(xs, 0-d tensor)": lambda lib, xs, ys, w: lib._foreach_mul_(xs, lib.tensor(0.9, dtype=lib.float64)),
+    "mul(xs, ys)": lambda lib, xs, ys, w: lib._foreach_mul(xs, ys),
+    "div_(xs, ys)": lambda lib, xs, ys, w: lib._foreach_div_(xs, [y.abs() + 1 for y in ys]),
+    "lerp_(xs, ys, number)": lambda lib, xs, ys, w: lib._foreach_lerp_(xs, ys, w),
+    "lerp(xs, ys, tensors)": lambda lib, xs, ys, w: lib._foreach_lerp(xs, ys, [y.abs() / 4 for y in ys]),
+    "copy_(xs, ys)": lambda lib, xs, ys, w: lib._foreach_copy_(xs, ys),
+    "zero_(xs)": lambda lib, xs, ys, w: lib._foreach_zero_(xs),
+    "sqrt(xs)": lambda lib, xs, ys, w: lib._foreach_sqrt([x.abs() for x in xs]),
+    "neg_(xs)": lambda lib, xs, ys, w: lib._foreach_neg_(xs),
+    "norm(xs)": lambda lib, xs, ys, w: lib._foreach_norm(xs),
+    "norm(xs, 1)": lambda lib, xs, ys, w: lib._foreach_norm(xs, 1),
+    "add(xs, one too few)": lambda lib, xs, ys, w: lib._foreach_add(xs, ys[:-1]),
+    "mul_([], 2)": lambda lib, xs, ys, w: lib._foreach_mul_([], 2.0),
+}
+
+
+def _foreach_outcome(library, call, shapes, weight, seed):
+    rng = np.random.default_rng(seed)
+    xs = [library.tensor(rng.normal(size=shape)) for shape in shapes]
+    ys = [library.tensor(rng.normal(size=shape)) for shape in shapes]
+    try:
+        returned = FOREACH_CALLS[call](library, xs, ys, weight)
+    except RuntimeError as error:
+        return type(error)
+    return type(returned).__name__, [t.tolist() for t in returned], [x.tolist() for x in xs]
+
+
+@pytest.mark.torch
+@given(call=st.sampled_from(sorted(FOREACH_CALLS)),
+       shapes=st.lists(st.lists(st.integers(1, 3), max_size=3).map(tuple), min_size=1, max_size=4),
+       weight=st.floats(0, 1), seed=st.integers(0, 2**16))
+def test_foreach_functions_update_every_tensor_as_pytorchs(call, shapes, weight, seed, torch):
+    """An EMA written as ema-pytorch and timm write it: ``torch._foreach_lerp_(ema_params, params, 1 - decay)``,
+    ``torch._foreach_copy_(ema_buffers, buffers)``, ``torch._foreach_mul_`` for a hand-written optimizer. glassgrad
+    had no ``torch._foreach_*`` (AttributeError). Now each is the tensor method applied to every tensor of the list:
+    the same numbers, the list given back by the in-place forms and a tuple of new tensors by the others, and
+    PyTorch's RuntimeError for lists of two lengths or none."""
+    ours = _foreach_outcome(gg, call, shapes, weight, seed)
+    theirs = _foreach_outcome(torch, call, shapes, weight, seed)
+    if isinstance(theirs, type):
+        assert ours is theirs
+    else:
+        assert ours[0] == theirs[0]
+        for mine, its in zip(ours[1] + ours[2], theirs[1] + theirs[2]):
+            np.testing.assert_allclose(mine, its, rtol=1e-12, atol=1e-15)
