@@ -3,8 +3,8 @@
 # ema_p.lerp_(p, 1 - decay) under torch.no_grad(), a hand-written one with mul_(d).add_(p, alpha=1 - d) and a
 # warm-up decay min(decay, (1 + step) / (10 + step)), and torch.optim.swa_utils.AveragedModel with
 # get_ema_multi_avg_fn (use_buffers=True); buffers copied from the model. Then the EMA model evaluated in eval mode
-# and its state_dict loaded into a fresh net; a late copy (no .grad) and an EMA kept over state_dict(). Weights,
-# data and noise come from NumPy.
+# and its state_dict loaded into a fresh net; a late copy (no .grad), an EMA kept over state_dict(), and one updated
+# as ema-pytorch does, by torch._foreach_lerp_ and torch._foreach_copy_. Weights, data and noise come from NumPy.
 import copy
 
 import numpy as np
@@ -51,12 +51,28 @@ def ema_update_by_hand(ema_params, params, step, decay=0.95):
     return d
 
 
+class ForeachEMA:  # as ema-pytorch writes its update: one fused call for the parameters, one for the buffers
+    def __init__(self, model, beta=0.85):
+        self.beta = beta
+        self.ema_model = copy.deepcopy(model)
+        self.ema_model.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model):
+        ma_params = [p for p in self.ema_model.parameters()]
+        current_params = [p for p in model.parameters()]
+        torch._foreach_lerp_(ma_params, current_params, 1.0 - self.beta)
+        ma_buffers = [b for b in self.ema_model.buffers() if b.is_floating_point()]
+        torch._foreach_copy_(ma_buffers, [b for b in model.buffers() if b.is_floating_point()])
+
+
 model = Denoiser()
 with torch.no_grad():
     for p in model.parameters():
         p.copy_(torch.from_numpy(rng.normal(0, 0.3, p.shape)))
 
 ema = EMA(model, decay=0.9)
+fused = ForeachEMA(model)
 shadow = [p.detach().clone() for p in model.parameters()]
 averaged = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(0.8), use_buffers=True)
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
@@ -71,6 +87,7 @@ for step in range(4):
     loss.backward()
     optimizer.step()
     ema.update(model)
+    fused.update(model)
     decays.append(ema_update_by_hand(shadow, model.parameters(), step))
     averaged.update_parameters(model)
     losses.append(loss.item())
@@ -112,6 +129,8 @@ results = {
     "ema_out": ema_out, "averaged_out": averaged_out, "model_out": model_out,
     "fresh_matches": torch.equal(fresh_out, ema_out),
     "state_keys": list(averaged.state_dict().keys()),
+    "fused_first_weight": fused.ema_model.net[0].weight.flatten()[:6],
+    "fused_running_mean": fused.ema_model.net[1].running_mean,
     "late_ema_grads_none": [p.grad is None for p in late_ema.parameters()],
     "model_grads_none": [p.grad is None for p in model.parameters()],
     "by_state": [value.float() if value.is_floating_point() else value for value in by_state.state_dict().values()],
