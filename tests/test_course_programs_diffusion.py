@@ -410,3 +410,33 @@ def test_foreach_functions_update_every_tensor_as_pytorchs(call, shapes, weight,
         assert ours[0] == theirs[0]
         for mine, its in zip(ours[1] + ours[2], theirs[1] + theirs[2]):
             np.testing.assert_allclose(mine, its, rtol=1e-12, atol=1e-15)
+
+
+def _deep_copy_outcome(library, made, requires_grad, holder):
+    x = library.tensor([1.5, -2.0, 0.5], dtype=library.float64, requires_grad=requires_grad)
+    tensor = {"the leaf": lambda: x, "x * 2": lambda: x * 2, "a view x[1:]": lambda: x[1:],
+              "x * 2 under no_grad": lambda: library.no_grad()(lambda: x * 2)(),
+              "(x * 2).detach()": lambda: (x * 2).detach()}[made]()
+    if holder == "a module attribute":
+        held = library.nn.Linear(3, 1)
+        held.last_output = tensor
+    else:
+        held = {"tensor": tensor, "alone": None}
+    try:
+        copied = copy.deepcopy(held)
+    except RuntimeError:
+        return RuntimeError
+    twin = copied.last_output if holder == "a module attribute" else copied["tensor"]
+    return twin.tolist(), twin.requires_grad, twin.is_leaf
+
+
+@pytest.mark.torch
+@given(made=st.sampled_from(["the leaf", "x * 2", "a view x[1:]", "x * 2 under no_grad", "(x * 2).detach()"]),
+       requires_grad=st.booleans(), holder=st.sampled_from(["a module attribute", "a dict"]))
+def test_deep_copies_of_tensors_made_in_a_graph_are_refused_as_in_pytorch(made, requires_grad, holder, torch):
+    """``ema = copy.deepcopy(model)`` of a model that keeps a forward's output as an attribute (or whose weight the
+    old ``nn.utils.weight_norm`` computes) raises RuntimeError in PyTorch: only graph leaves support deepcopy.
+    glassgrad copied such a tensor as a leaf, so the copy worked here and failed there. Now the same refusal; a
+    leaf, a detached tensor or one made without a graph is copied alike."""
+    assert _deep_copy_outcome(gg, made, requires_grad, holder) == _deep_copy_outcome(torch, made, requires_grad,
+                                                                                      holder)
