@@ -1,13 +1,13 @@
 # A "from the foundations to Stable Diffusion" course's training-loop style (written for this project): a Learner
-# class with callbacks (before_fit/before_batch/after_batch/after_fit, CancelFitException), a TrainCB, a
-# MetricsCB, an ActivationStats callback whose forward hooks (register_forward_hook with functools.partial) collect
-# each layer's activation mean and std and a torch.histc histogram of |activations|, gradient statistics from
-# register_full_backward_hook (the first block, fed data, warns), the "fraction of small activations" from the
-# histograms, a hand-written BatchNorm updating its running stats with lerp_, a GeneralRelu (leak, subtract,
-# clamp_max_), torch.lerp and mixed torch.where, and a one-cycle schedule (lr_scheduler.OneCycleLR, stepped per
+# class with callbacks (before_fit/before_batch/before_step/after_batch/after_fit, CancelFitException), a callback
+# that noises each batch as DDPM does, gradient clipping before the step, a MetricsCB, an ActivationStats callback
+# whose forward hooks (register_forward_hook, a Hooks context manager) collect each layer's activation mean and std
+# and a torch.histc histogram of |activations|, gradient statistics from register_full_backward_hook (the first
+# block, fed data, warns), the "fraction of small activations" from the histograms, a hand-written running batch
+# norm (sums and squares kept by lerp_ with a tensor momentum, detach_ each batch), a shifted leaky ReLU by
+# torch.where, torch.lerp and mixed torch.where, and a one-cycle schedule (lr_scheduler.OneCycleLR, stepped per
 # batch, its lr and Adam betas recorded).
 import math
-from functools import partial
 
 import numpy as np
 import torch
@@ -40,12 +40,14 @@ class Learner:
         self.cbs, self.opt_func = list(cbs), opt_func
 
     def one_batch(self):
-        self.preds = self.model(self.batch[0])
-        self.loss = self.loss_func(self.preds, self.batch[1])
-        if self.training:
-            self.loss.backward()
-            self.opt.step()
-            self.opt.zero_grad()
+        inputs, target = self.batch
+        self.loss = self.loss_func(self.model(inputs), target)
+        if not self.training:
+            return
+        self.loss.backward()
+        self.callback("before_step")
+        self.opt.step()
+        self.opt.zero_grad()
 
     def one_epoch(self, train):
         self.model.train(train)
@@ -88,6 +90,29 @@ class OneCycleCB(Callback):
             self.sched.step()
 
 
+class NoisifyCB(Callback):
+    """The DDPM batch: images noised to a timestep from NumPy, the model asked for the noise."""
+    order = -1
+
+    def __init__(self, alphas_bar, seed=0):
+        self.alphas_bar, self.numbers = alphas_bar, np.random.default_rng(seed)
+
+    def before_batch(self, learn):
+        x0 = learn.batch[0]
+        t = torch.from_numpy(self.numbers.integers(0, len(self.alphas_bar), x0.shape[0]))
+        noise = torch.from_numpy(self.numbers.normal(size=tuple(x0.shape)))
+        ab = self.alphas_bar[t].reshape(-1, 1, 1, 1)
+        learn.batch = (ab.sqrt() * x0 + (1 - ab).sqrt() * noise, noise.flatten(1)[:, :8])
+
+
+class ClipCB(Callback):
+    def __init__(self, max_norm):
+        self.max_norm, self.norms = max_norm, []
+
+    def before_step(self, learn):
+        self.norms.append(nn.utils.clip_grad_norm_(learn.model.parameters(), self.max_norm).item())
+
+
 class MetricsCB(Callback):
     order = 1
 
@@ -108,24 +133,31 @@ class StopAfter(Callback):
             raise CancelFitException()
 
 
-def append_stats(hook, mod, inp, outp):
-    if not hasattr(hook, "stats"):
-        hook.stats = ([], [], [])
+def append_stats(store, mod, inp, outp):
+    means, stds, hists = store.setdefault("stats", ([], [], []))
     acts = outp.detach().cpu()
-    hook.stats[0].append(acts.mean())
-    hook.stats[1].append(acts.std())
-    hook.stats[2].append(acts.abs().histc(40, 0, 4))
+    means.append(acts.mean())
+    stds.append(acts.std())
+    hists.append(acts.abs().histc(40, 0, 4))
 
 
-class Hook:
-    def __init__(self, m, f):
-        self.hook = m.register_forward_hook(partial(f, self))
+class Hooks(list):
+    def __init__(self, modules, f):
+        super().__init__()
+        for m in modules:
+            store = {}
+            store["handle"] = m.register_forward_hook(lambda mod, inp, outp, store=store: f(store, mod, inp, outp))
+            self.append(store)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
 
     def remove(self):
-        self.hook.remove()
-
-    def __del__(self):
-        self.remove()
+        for store in self:
+            store["handle"].remove()
 
 
 class ActivationStats(Callback):
@@ -133,17 +165,16 @@ class ActivationStats(Callback):
         self.modules = modules
 
     def before_fit(self, learn):
-        self.hooks = [Hook(m, append_stats) for m in self.modules]
+        self.hooks = Hooks(self.modules, append_stats)
 
     def after_fit(self, learn):
-        for h in self.hooks:
-            h.remove()
+        self.hooks.remove()
 
     def color_dim(self):
-        return [torch.stack(h.stats[2]).t().float().log1p() for h in self.hooks]
+        return [torch.stack(h["stats"][2]).t().float().log1p() for h in self.hooks]
 
     def dead_chart(self):
-        return [(lambda hist: hist[:, :1].sum(1) / hist.sum(1))(torch.stack(h.stats[2])) for h in self.hooks]
+        return [(lambda hist: hist[:, :1].sum(1) / hist.sum(1))(torch.stack(h["stats"][2])) for h in self.hooks]
 
 
 class GradientStats(Callback):
@@ -161,50 +192,49 @@ class GradientStats(Callback):
             h.remove()
 
 
-class GeneralRelu(nn.Module):
-    def __init__(self, leak=None, sub=None, maxv=None):
+class ShiftedLeaky(nn.Module):
+    def __init__(self, leak=0.1, sub=0.4, maxv=3.0):
         super().__init__()
         self.leak, self.sub, self.maxv = leak, sub, maxv
 
     def forward(self, x):
-        x = F.leaky_relu(x, self.leak) if self.leak is not None else F.relu(x)
-        if self.sub is not None:
-            x -= self.sub
-        if self.maxv is not None:
-            x.clamp_max_(self.maxv)
-        return x
+        return torch.where(x > 0, x, x * self.leak).sub(self.sub).clamp(max=self.maxv)
 
 
-class BatchNorm(nn.Module):
+class RunningBatchNorm(nn.Module):
+    """Running sums and sums of squares (lerp_ with a momentum adjusted to the batch size), so that small batches
+    normalise with statistics gathered over many; the first batches' variance kept from being tiny."""
+
     def __init__(self, nf, mom=0.1, eps=1e-5):
         super().__init__()
-        self.mom, self.eps = mom, eps
-        self.mults = nn.Parameter(torch.ones(nf, 1, 1))
-        self.adds = nn.Parameter(torch.zeros(nf, 1, 1))
-        self.register_buffer("vars", torch.ones(1, nf, 1, 1))
-        self.register_buffer("means", torch.zeros(1, nf, 1, 1))
-
-    def update_stats(self, x):
-        m = x.mean((0, 2, 3), keepdim=True)
-        v = x.var((0, 2, 3), keepdim=True)
-        self.means.lerp_(m, self.mom)
-        self.vars.lerp_(v, self.mom)
-        return m, v
+        self.mom, self.eps, self.seen = mom, eps, 0
+        self.mults, self.adds = nn.Parameter(torch.ones(nf, 1, 1)), nn.Parameter(torch.zeros(nf, 1, 1))
+        for name in ("sums", "sqrs"):
+            self.register_buffer(name, torch.zeros(1, nf, 1, 1))
+        self.register_buffer("count", torch.tensor(0.0))
 
     def forward(self, x):
         if self.training:
-            with torch.no_grad():
-                m, v = self.update_stats(x)
-        else:
-            m, v = self.means, self.vars
-        x = (x - m) / (v + self.eps).sqrt()
-        return x * self.mults + self.adds
+            self.sums.detach_()
+            self.sqrs.detach_()
+            bs, nc = x.shape[:2]
+            mom1 = x.new_tensor(1 - (1 - self.mom) / math.sqrt(bs - 1))
+            self.sums.lerp_(x.sum((0, 2, 3), keepdim=True), mom1)
+            self.sqrs.lerp_((x * x).sum((0, 2, 3), keepdim=True), mom1)
+            self.count.lerp_(x.new_tensor(x.numel() / nc), mom1)
+            self.seen += bs
+        means = self.sums / self.count
+        varns = (self.sqrs / self.count).sub_(means * means)
+        if self.seen < 20:
+            varns.clamp_min_(0.01)
+        factor = self.mults / (varns + self.eps).sqrt()
+        return x * factor + (self.adds - means * factor)
 
 
 def conv(ni, nf, ks=3, stride=2, act=True):
-    layers = [nn.Conv2d(ni, nf, ks, stride=stride, padding=ks // 2), BatchNorm(nf)]
+    layers = [nn.Conv2d(ni, nf, ks, stride=stride, padding=ks // 2), RunningBatchNorm(nf)]
     if act:
-        layers.append(GeneralRelu(leak=0.1, sub=0.4, maxv=3.0))
+        layers.append(ShiftedLeaky())
     return nn.Sequential(*layers)
 
 
@@ -234,7 +264,9 @@ total = 2 * len(batches)
 one_cycle, metrics = OneCycleCB(max_lr=3e-2, total_steps=total), MetricsCB()
 stats = ActivationStats([m for m in model if isinstance(m, nn.Sequential)])
 grads = GradientStats([m for m in model if isinstance(m, nn.Sequential)])
-learn = Learner(model, batches, lr=1e-2, cbs=[one_cycle, metrics, stats, grads])
+alphas_bar = torch.cumprod(1 - torch.linspace(1e-3, 0.2, 20), 0)
+clip = ClipCB(1.0)
+learn = Learner(model, batches, lr=1e-2, cbs=[one_cycle, metrics, stats, grads, NoisifyCB(alphas_bar), clip])
 learn.fit(2)
 
 stopped = Learner(get_model(), batches, lr=0.1, cbs=[StopAfter(2), MetricsCB()], opt_func=optim.SGD)
@@ -249,12 +281,13 @@ mixed = [torch.lerp(a, b, 0.25), torch.lerp(a, b, w), a.lerp(b, w[0]),
          torch.where(a > 0, 2.0, -1.0)]
 
 results = {
-    "losses": metrics.losses, "lrs": one_cycle.lrs, "moms": one_cycle.moms,
+    "losses": metrics.losses, "grad_norms": clip.norms, "lrs": one_cycle.lrs, "moms": one_cycle.moms,
     "final_lr": learn.opt.param_groups[0]["lr"],
-    "means": [[float(x) for x in h.stats[0]] for h in stats.hooks],
-    "stds": [[float(x) for x in h.stats[1]] for h in stats.hooks],
-    "hist": [h.stats[2][0] for h in stats.hooks], "color_dim": stats.color_dim()[0][:5],
+    "means": [[float(x) for x in h["stats"][0]] for h in stats.hooks],
+    "stds": [[float(x) for x in h["stats"][1]] for h in stats.hooks],
+    "hist": [h["stats"][2][0] for h in stats.hooks], "color_dim": stats.color_dim()[0][:5],
     "dead": stats.dead_chart(), "hooks_removed": [len(m._forward_hooks) for m in model],
-    "running_means": model[0][1].means.flatten(), "stopped": stopped.cbs[1].losses,
+    "running_sums": model[0][1].sums.flatten(), "running_count": model[0][1].count,
+    "sums_requires_grad": model[0][1].sums.requires_grad, "stopped": stopped.cbs[1].losses,
     "kaiming_shape": list(shaped[0][0].weight.shape), "mixed": mixed, "grad_stats": grads.stds,
 }

@@ -69,9 +69,8 @@ class Denoiser(nn.Module):
 
 def load(module, seed):
     numbers = np.random.default_rng(seed)
-    with torch.no_grad():
-        for p in module.parameters():
-            p.copy_(torch.from_numpy(numbers.normal(0, 0.3, tuple(p.shape))))
+    module.load_state_dict({name: torch.from_numpy(numbers.normal(0, 0.3, tuple(value.shape)))
+                            for name, value in module.state_dict().items()})
     return module
 
 
@@ -79,29 +78,29 @@ def to_d(x, sigma, denoised):
     return (x - denoised) / append_dims(sigma, x.ndim)
 
 
+def euler_step(model, x, sigma, sigma_next, s_in):
+    d = to_d(x, sigma, model(x, sigma * s_in))
+    return x + d * (sigma_next - sigma), d
+
+
 @torch.no_grad()
 def sample_euler(model, x, sigmas):
     s_in = x.new_ones([x.shape[0]])
     for i in range(len(sigmas) - 1):
-        denoised = model(x, sigmas[i] * s_in)
-        d = to_d(x, sigmas[i], denoised)
-        x = x + d * (sigmas[i + 1] - sigmas[i])
+        x, _ = euler_step(model, x, sigmas[i], sigmas[i + 1], s_in)
     return x
 
 
 @torch.no_grad()
 def sample_heun(model, x, sigmas):
     s_in = x.new_ones([x.shape[0]])
-    for i in range(len(sigmas) - 1):
-        denoised = model(x, sigmas[i] * s_in)
-        d = to_d(x, sigmas[i], denoised)
-        dt = sigmas[i + 1] - sigmas[i]
-        if sigmas[i + 1] == 0:
-            x = x + d * dt
+    for sigma, sigma_next in zip(sigmas[:-1], sigmas[1:]):
+        x_2, d = euler_step(model, x, sigma, sigma_next, s_in)
+        if sigma_next == 0:
+            x = x_2
         else:
-            x_2 = x + d * dt
-            d_2 = to_d(x_2, sigmas[i + 1], model(x_2, sigmas[i + 1] * s_in))
-            x = x + (d + d_2) / 2 * dt
+            d_2 = to_d(x_2, sigma_next, model(x_2, sigma_next * s_in))
+            x = x + (d + d_2) / 2 * (sigma_next - sigma)
     return x
 
 

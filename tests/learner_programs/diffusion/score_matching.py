@@ -43,9 +43,10 @@ class ScoreNet(nn.Module):
 
 def load(model, seed):
     numbers = np.random.default_rng(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.from_numpy(numbers.normal(0, 0.5, tuple(p.shape))))
+    for layer in model.net:
+        if isinstance(layer, nn.Linear):
+            layer.weight.data = torch.from_numpy(numbers.normal(0, 0.5, (layer.out_features, layer.in_features)))
+            layer.bias.data = torch.from_numpy(numbers.normal(0, 0.5, layer.out_features))
     return model
 
 
