@@ -257,25 +257,37 @@ def test_same_padding_that_is_uneven_warns_as_in_pytorch(kernel, dilation, dims,
     assert ours[1] <= {__file__}
 
 
-def _attention_masks_run(library, padding_dtype, mask_dtype, batch_first):
-    layer = library.nn.MultiheadAttention(4, 2, batch_first=batch_first)
+def _attention_masks_run(library, padding_dtype, mask_dtype, where):
     x = library.ones(3, 3, 4)  # (N, L, E) or (L, N, E): three of each
     padding = library.tensor([[False, False, True], [False, False, False], [True, False, False]])
     causal = library.ones(3, 3).triu(1).bool()
     padding = {None: None, "bool": padding, "float32": padding.float() * -1e9}[padding_dtype]
     mask = {None: None, "bool": causal, "float32": causal.float() * -1e9}[mask_dtype]
-    return lambda: layer(x, x, x, key_padding_mask=padding, attn_mask=mask)
+    nn = library.nn
+    if where == "MultiheadAttention":
+        layer = nn.MultiheadAttention(4, 2)
+        return lambda: layer(x, x, x, key_padding_mask=padding, attn_mask=mask)
+    encoder_layer = nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0)
+    if where == "TransformerEncoderLayer":
+        return lambda: encoder_layer(x, src_mask=mask, src_key_padding_mask=padding)
+    if where == "TransformerEncoder":
+        encoder = nn.TransformerEncoder(encoder_layer, 2, enable_nested_tensor=False)
+        return lambda: encoder(x, mask=mask, src_key_padding_mask=padding)
+    decoder_layer = nn.TransformerDecoderLayer(4, 2, 8, dropout=0.0)
+    return lambda: decoder_layer(x, x, tgt_mask=mask, tgt_key_padding_mask=padding)
 
 
 @pytest.mark.torch
 @given(padding_dtype=st.sampled_from([None, "bool", "float32"]), mask_dtype=st.sampled_from([None, "bool", "float32"]),
-       batch_first=st.booleans())
-def test_masks_of_two_dtypes_warn_as_in_pytorch(padding_dtype, mask_dtype, batch_first, torch):
-    """Cross-attention over padded text tokens with ``key_padding_mask`` bool and a float ``attn_mask`` warns in
-    PyTorch ("Support for mismatched key_padding_mask and attn_mask is deprecated"); glassgrad was silent. Now the
-    same warning, at the learner's line, wherever the two dtypes differ."""
-    ours = _shown_warnings(gg, _attention_masks_run(gg, padding_dtype, mask_dtype, batch_first))
-    theirs = _shown_warnings(torch, _attention_masks_run(torch, padding_dtype, mask_dtype, batch_first))
+       where=st.sampled_from(["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
+                              "TransformerDecoderLayer"]))
+def test_masks_of_two_dtypes_warn_as_in_pytorch(padding_dtype, mask_dtype, where, torch):
+    """Attention over padded text tokens with a bool padding mask beside a float attention mask warns in PyTorch
+    ("Support for mismatched key_padding_mask and attn_mask is deprecated"; an encoder or encoder layer says so
+    once, naming its own arguments, src_key_padding_mask and mask or src_mask, and passes float masks on).
+    glassgrad was silent. Now the same warnings, as many, at the learner's line."""
+    ours = _shown_warnings(gg, _attention_masks_run(gg, padding_dtype, mask_dtype, where))
+    theirs = _shown_warnings(torch, _attention_masks_run(torch, padding_dtype, mask_dtype, where))
     assert ours[0] == theirs[0]
     assert ours[1] <= {__file__}
 

@@ -66,6 +66,17 @@ def _additive_mask(mask: Any, like: Tensor, masked_when: bool, name: str) -> Ten
     return mask if mask.dtype == like.dtype else mask.to(like.dtype)
 
 
+def mixed_masks(padding: Any, mask: Any, padding_name: str, mask_name: str, like: Tensor) -> tuple[Any, Any]:
+    """A padding mask and an attention mask as a layer passes them on: where one is bool and the other float (two
+    dtypes), PyTorch's deprecation warning, and both made additive (0 / −∞) in ``like``'s dtype, so that the layers
+    below get one kind and do not warn again; otherwise both as given."""
+    if padding is None or mask is None or as_tensor(padding).dtype == as_tensor(mask).dtype:
+        return padding, mask
+    warn_at_learners_line(f"Support for mismatched {padding_name} and {mask_name} is deprecated. Use same type for "
+                          "both instead.")
+    return _additive_mask(padding, like, True, padding_name), _additive_mask(mask, like, True, mask_name)
+
+
 def _attend(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, dropout_p: float,
             scale: float) -> tuple[Tensor, Tensor]:
     """``O = softmax(Q·Kᵀ·s + M)·V`` and ``A``, for inputs of shape (…, L, E), (…, S, E), (…, S, Ev)."""
@@ -260,10 +271,7 @@ class MultiheadAttention(Module):
               keys: int) -> Tensor | None:
         """The two masks as one ``M`` of shape (N, heads, L, S) (or broadcasting to it). Masks of two dtypes (a
         bool key_padding_mask beside a float attn_mask) are still added, with PyTorch's deprecation warning."""
-        if attn_mask is not None and key_padding_mask is not None and \
-                as_tensor(key_padding_mask).dtype != as_tensor(attn_mask).dtype:
-            warn_at_learners_line("Support for mismatched key_padding_mask and attn_mask is deprecated. Use same "
-                                  "type for both instead.")
+        key_padding_mask, attn_mask = mixed_masks(key_padding_mask, attn_mask, "key_padding_mask", "attn_mask", like)
         total = None
         if attn_mask is not None:
             mask = _additive_mask(attn_mask, like, True, "MultiheadAttention")
