@@ -452,3 +452,38 @@ def test_deep_copies_of_tensors_made_in_a_graph_are_refused_as_in_pytorch(made, 
     leaf, a detached tensor or one made without a graph is copied alike."""
     assert _deep_copy_outcome(gg, made, requires_grad, holder) == _deep_copy_outcome(torch, made, requires_grad,
                                                                                       holder)
+
+
+RESIZE_MODES = {"nearest": 4, "nearest-exact": 4, "linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5,
+                "area": 4}
+
+
+def _resized(library, dtype, mode, antialias, seed):
+    dims = RESIZE_MODES[mode]
+    values = np.random.default_rng(seed).integers(0, 9, (1, 2) + (3,) * (dims - 2))
+    x = library.tensor(values).to(getattr(library, dtype))
+    try:
+        return library.nn.functional.interpolate(x, scale_factor=2, mode=mode, antialias=antialias).tolist()
+    except NotImplementedError as error:
+        return NotImplementedError, str(error)
+
+
+@pytest.mark.torch
+@given(dtype=st.sampled_from(["int64", "int32", "int8", "uint8", "bool", "float16", "float32", "float64"]),
+       mode=st.sampled_from(sorted(RESIZE_MODES)), antialias=st.booleans(), seed=st.integers(0, 2**16))
+def test_resizing_integer_images_fails_as_in_pytorch_instead_of_cutting_the_weights(dtype, mode, antialias, seed,
+                                                                                     torch):
+    """``F.interpolate(labels, scale_factor=2, mode='bilinear')`` of an integer tensor: PyTorch has no kernel
+    (NotImplementedError) but for uint8 in the nearest modes. glassgrad resized with the weights cast to the
+    integer dtype, so a bilinear upsampling came out mostly zeros without a word. Now PyTorch's error; nearest
+    modes of uint8 give PyTorch's image; uint8 in the bilinear and bicubic modes, whose fixed-point rounding
+    glassgrad does not copy, is refused naming the fix (float16 with antialias as PyTorch refuses it)."""
+    antialias = antialias and mode in ("bilinear", "bicubic")  # the only modes that take it
+    ours = _resized(gg, dtype, mode, antialias, seed)
+    theirs = _resized(torch, dtype, mode, antialias, seed)
+    if dtype == "uint8" and mode in ("bilinear", "bicubic"):
+        assert ours[0] is NotImplementedError and "x.float()" in ours[1]
+    elif isinstance(theirs, tuple):
+        assert isinstance(ours, tuple) and ours[0] is NotImplementedError and "\n" not in ours[1]
+    else:
+        np.testing.assert_allclose(np.asarray(ours, dtype=float), np.asarray(theirs, dtype=float), rtol=2e-3)
