@@ -4,7 +4,9 @@
 # cross-attention block whose scores come from torch.baddbmm(torch.empty(...), q, k^T, beta=0, alpha=scale) as a
 # well-known library writes it, GEGLU feed-forward, zero_module, nn.Upsample (nearest and bilinear),
 # F.interpolate to a size, pixel_unshuffle/pixel_shuffle, a VAE's diagonal Gaussian posterior (mean and clamped
-# logvar by chunk, KL, mode) scaled by 0.18215, and torch.utils.checkpoint. Weights and data come from NumPy.
+# logvar by chunk, KL, mode) scaled by 0.18215, torch.utils.checkpoint, and a CLIP-like text encoder
+# (nn.TransformerEncoder with a float causal mask beside a bool padding mask, which warns) giving the context.
+# Weights and data come from NumPy.
 import math
 
 import numpy as np
@@ -170,7 +172,27 @@ posterior = DiagonalGaussianDistribution(encoder(images))
 latents = posterior.sample(torch.from_numpy(rng.normal(size=(2, 4, 4, 4)))) * 0.18215
 timesteps = torch.tensor([3, 17])
 emb = time_mlp(timestep_embedding(timesteps, emb_dim))
-context = torch.from_numpy(rng.normal(size=(2, 3, context_dim)))
+class TextEncoder(nn.Module):  # a CLIP-like text tower: causal self-attention over padded tokens
+    def __init__(self, vocab=7, width=context_dim, length=3):
+        super().__init__()
+        self.token_embedding = nn.Embedding(vocab, width, padding_idx=0)
+        self.positional_embedding = nn.Parameter(torch.zeros(length, width))
+        layer = nn.TransformerEncoderLayer(width, 2, 2 * width, dropout=0.0, activation="gelu", batch_first=True,
+                                           norm_first=True)
+        self.transformer = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+        self.ln_final = nn.LayerNorm(width)
+
+    def forward(self, tokens):
+        x = self.token_embedding(tokens) + self.positional_embedding
+        causal = nn.Transformer.generate_square_subsequent_mask(tokens.shape[1], dtype=x.dtype)
+        x = self.transformer(x, mask=causal, src_key_padding_mask=tokens == 0, is_causal=True)
+        return self.ln_final(x)
+
+
+text_encoder = load(TextEncoder(), 5)
+text_encoder.eval()
+tokens = torch.tensor([[3, 5, 0], [2, 6, 1]])
+context = text_encoder(tokens)
 out = block(latents, emb, context)
 checkpointed = checkpoint(block, latents, emb, context, use_reentrant=False)
 loss = out.pow(2).mean() + posterior.kl().mean() * 1e-3
@@ -188,4 +210,5 @@ results = {
     "zero_grad_of_proj_out": block.proj_out.weight.grad.flatten(),
     "film_grad": block.film.to_gamma_beta.weight.grad, "q_grad": block.attn2.to_q.weight.grad,
     "time_grad": time_mlp[0].weight.grad,
+    "context": context, "text_grad": text_encoder.token_embedding.weight.grad,
 }
