@@ -487,3 +487,41 @@ def test_resizing_integer_images_fails_as_in_pytorch_instead_of_cutting_the_weig
         assert isinstance(ours, tuple) and ours[0] is NotImplementedError and "\n" not in ours[1]
     else:
         np.testing.assert_allclose(np.asarray(ours, dtype=float), np.asarray(theirs, dtype=float), rtol=2e-3)
+
+
+def _attention_backend_outcome(library, chosen, spelling):
+    from importlib import import_module
+
+    attention = import_module(f"{library.__name__}.nn.attention")
+    q = library.ones(1, 2, 3, 4)
+    names = ["MATH", "FLASH_ATTENTION", "EFFICIENT_ATTENTION", "CUDNN_ATTENTION"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if spelling == "sdpa_kernel":
+                block = attention.sdpa_kernel([getattr(attention.SDPBackend, names[k]) for k in chosen])
+            elif spelling == "sdpa_kernel('math')":
+                block = attention.sdpa_kernel("math")
+            else:
+                block = library.backends.cuda.sdp_kernel(enable_math=0 in chosen, enable_flash=1 in chosen,
+                                                         enable_mem_efficient=2 in chosen, enable_cudnn=3 in chosen)
+            with block:
+                inside = [library.backends.cuda.math_sdp_enabled(), library.backends.cuda.flash_sdp_enabled()]
+                found = library.nn.functional.scaled_dot_product_attention(q, q, q).tolist()
+        except (RuntimeError, AssertionError) as error:
+            found, inside = type(error), None
+    after = [library.backends.cuda.math_sdp_enabled(), library.backends.cuda.mem_efficient_sdp_enabled()]
+    return found, inside, after, [warning.category for warning in caught]
+
+
+@pytest.mark.torch
+@given(chosen=st.sets(st.integers(0, 3)),
+       spelling=st.sampled_from(["sdpa_kernel", "sdp_kernel", "sdpa_kernel('math')"]))
+def test_choosing_attention_kernels_works_as_on_a_cpu_in_pytorch(chosen, spelling, torch):
+    """``with sdpa_kernel(SDPBackend.FLASH_ATTENTION):`` (``from torch.nn.attention import SDPBackend, sdpa_kernel``)
+    and the older ``torch.backends.cuda.sdp_kernel(enable_math=False, ...)``, as GPU diffusion code narrows the
+    attention kernels: glassgrad had neither (ImportError, AttributeError). Now both, as PyTorch behaves on a
+    CPU: math and flash run, a choice of only memory-efficient or cuDNN fails at the call with RuntimeError, the
+    old spelling warns (FutureWarning), a non-backend is refused, and the choice ends with the block."""
+    assert _attention_backend_outcome(gg, sorted(chosen), spelling) == _attention_backend_outcome(
+        torch, sorted(chosen), spelling)

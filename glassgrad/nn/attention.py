@@ -40,6 +40,9 @@ from ..functions import cat, linear, softmax
 from ..settings import warn_at_learners_line
 from ..tensor import Tensor
 from . import init
+from .attention_backends import SDPBackend as SDPBackend  # torch.nn.attention's names
+from .attention_backends import check_backend
+from .attention_backends import sdpa_kernel as sdpa_kernel
 from .dropout import _check_probability, dropout
 from .linear import Linear, check_size, float_dtype
 from .module import Module
@@ -131,6 +134,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     ``dropout_p`` drops attention weights (always: this function has no training flag).
     """
     query, key, value = as_tensor(query), as_tensor(key), as_tensor(value)
+    check_backend()
     for tensor, name in ((query, "query"), (key, "key"), (value, "value")):
         if tensor.ndim < 2:
             raise RuntimeError(f"scaled_dot_product_attention: {name} must be a floating tensor of shape (…, length, "
