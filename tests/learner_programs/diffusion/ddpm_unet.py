@@ -2,7 +2,8 @@
 # schedules (linspace, cos, cumprod, clip, sqrt), q_sample by indexing alphas_bar[t].view(-1, 1, 1, 1) and by
 # gather, a small UNet (Conv2d, GroupNorm, SiLU, residual blocks with a sinusoidal time embedding, stride-2 down
 # convs, ConvTranspose2d and F.interpolate(nearest) up, skips joined by torch.cat(dim=1), a self-attention block on
-# the feature maps by reshape/permute/softmax and another by F.scaled_dot_product_attention), moved with
+# the feature maps by reshape/permute/softmax and another by F.scaled_dot_product_attention, its kernels chosen
+# by sdpa_kernel for the evaluation), moved with
 # .to(device, memory_format=torch.channels_last), the noise-prediction MSE, AdamW and clip_grad_norm_ for a few
 # steps. Weights, images, timesteps and noise come from NumPy.
 import math
@@ -11,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 dtype = "float64"
 torch.set_default_dtype(torch.float64)
@@ -182,7 +184,7 @@ for step in range(3):
     optimizer.step()
     losses.append(loss.item())
 
-with torch.no_grad():
+with torch.no_grad(), sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.MATH]):
     eval_pred = model(q_sample(images[0], timesteps[0], noises[0]), timesteps[0])
 
 results = {
