@@ -3,9 +3,9 @@
 # gather, a small UNet (Conv2d, GroupNorm, SiLU, residual blocks with a sinusoidal time embedding, stride-2 down
 # convs, ConvTranspose2d and F.interpolate(nearest) up, skips joined by torch.cat(dim=1), a self-attention block on
 # the feature maps by reshape/permute/softmax and another by F.scaled_dot_product_attention, its kernels chosen
-# by sdpa_kernel for the evaluation), moved with
-# .to(device, memory_format=torch.channels_last), the noise-prediction MSE, AdamW and clip_grad_norm_ for a few
-# steps. Weights, images, timesteps and noise come from NumPy.
+# by sdpa_kernel for the evaluation), moved with .to(device, memory_format=torch.channels_last), the
+# noise-prediction MSE, AdamW and clip_grad_norm_ for a few steps. Weights, images, timesteps and noise come from
+# NumPy.
 import math
 
 import numpy as np
