@@ -525,3 +525,54 @@ def test_choosing_attention_kernels_works_as_on_a_cpu_in_pytorch(chosen, spellin
     old spelling warns (FutureWarning), a non-backend is refused, and the choice ends with the block."""
     assert _attention_backend_outcome(gg, sorted(chosen), spelling) == _attention_backend_outcome(
         torch, sorted(chosen), spelling)
+
+
+def _checkpointed_outcome(library, flag, input_requires_grad, sequential, with_keyword):
+    from importlib import import_module
+
+    checkpointing = import_module(f"{library.__name__}.utils.checkpoint")
+    blocks = library.nn.Sequential(*(library.nn.Linear(2, 2).double() for _ in range(4)))
+    with library.no_grad():
+        for number, parameter in enumerate(blocks.parameters()):
+            parameter.copy_(library.tensor(np.linspace(-1, 1, parameter.numel()).reshape(parameter.shape) + number))
+    x = library.tensor([[0.5, -1.5]], dtype=library.float64, requires_grad=input_requires_grad)
+    options = {} if flag == "left out" else {"use_reentrant": flag}
+    run = lambda: (checkpointing.checkpoint_sequential(blocks, 2, x, **options) if sequential else  # noqa: E731
+                   checkpointing.checkpoint(lambda h, scale=1.0: blocks(h) * scale, x,
+                                            **options, **({"scale": 2.0} if with_keyword else {})))
+    found = []
+
+    def step():
+        out = run()
+        found.append(out.tolist())
+        out.sum().backward()
+        found.append([None if p.grad is None else p.grad.tolist() for p in blocks.parameters()])
+    try:
+        messages, _ = _shown_warnings(library, step)
+    except (RuntimeError, ValueError) as error:
+        return type(error)
+    return found, messages
+
+
+@pytest.mark.torch
+@given(flag=st.sampled_from(["left out", True, False]), input_requires_grad=st.booleans(), sequential=st.booleans(),
+       with_keyword=st.booleans())
+def test_checkpoint_without_use_reentrant_is_reentrant_and_warns_as_in_pytorch(flag, input_requires_grad, sequential,
+                                                                                 with_keyword, torch):
+    """``checkpoint(block, h)`` without ``use_reentrant`` (older UNet code) is the reentrant kind in PyTorch 2.13,
+    with a warning that the argument should be given: the data fed to it needs no gradient, so the block's weights
+    get none and ``backward`` fails, and a keyword argument for the block raises ValueError. glassgrad took the
+    other kind silently: the weights got gradients. Now as PyTorch, warnings included (its reentrant warning starts
+    with PyTorch's sentence); ``checkpoint_sequential`` too."""
+    settings = (flag, input_requires_grad, sequential, with_keyword and not sequential)
+    ours, theirs = _checkpointed_outcome(gg, *settings), _checkpointed_outcome(torch, *settings)
+    if isinstance(theirs, type):
+        assert ours is theirs
+    else:
+        (our_out, our_grads), (their_out, their_grads) = ours[0], theirs[0]
+        assert ours[1] == theirs[1]
+        np.testing.assert_allclose(our_out, their_out, rtol=1e-12)
+        for mine, its in zip(our_grads, their_grads):
+            assert (mine is None) == (its is None)
+            if its is not None:
+                np.testing.assert_allclose(mine, its, rtol=1e-12)
