@@ -1,7 +1,8 @@
 """Programs written the way diffusion-model courses and tutorials write PyTorch (DDPM from scratch with a small UNet,
 an EMA of the weights, DDPM/DDIM samplers with eps-, x0- and v-prediction, classifier-free guidance, score matching
 with Langevin sampling, a callback Learner with activation hooks and a one-cycle schedule, latent-diffusion
-conditioning blocks, Karras sigmas with Euler/Heun samplers and rectified flow), each run unchanged under PyTorch
+conditioning blocks, Karras sigmas with Euler/Heun samplers and rectified flow, a VQ autoencoder as the latent
+stage), each run unchanged under PyTorch
 2.13 and under glassgrad (``import torch`` giving glassgrad), with the same numbers: rtol 1e-4 in float32, 1e-9 in
 float64. Weights, data and noise come from NumPy so both start alike; random draws are compared only by shape.
 
