@@ -2,9 +2,9 @@
 an EMA of the weights, DDPM/DDIM samplers with eps-, x0- and v-prediction, classifier-free guidance, score matching
 with Langevin sampling, a callback Learner with activation hooks and a one-cycle schedule, latent-diffusion
 conditioning blocks, Karras sigmas with Euler/Heun samplers and rectified flow, a VQ autoencoder as the latent
-stage), each run unchanged under PyTorch 2.13 and under glassgrad (``import torch`` giving glassgrad), with the same
-numbers and warnings: rtol 1e-4 in float32, 1e-9 in float64. Weights, data and noise come from NumPy so both start
-alike; random draws are compared only by shape.
+stage, a GaussianDiffusion module in a popular repository's style), each run unchanged under PyTorch 2.13 and under
+glassgrad (``import torch`` giving glassgrad), with the same numbers and warnings: rtol 1e-4 in float32, 1e-9 in
+float64. Weights, data and noise come from NumPy so both start alike; random draws are compared only by shape.
 
 The programs live in ``tests/learner_programs/diffusion/``; below them, what glassgrad once did differently."""
 
