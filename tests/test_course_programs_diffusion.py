@@ -577,3 +577,28 @@ def test_checkpoint_without_use_reentrant_is_reentrant_and_warns_as_in_pytorch(f
             assert (mine is None) == (its is None)
             if its is not None:
                 np.testing.assert_allclose(mine, its, rtol=1e-12)
+
+
+def _integral_outcome(library, function, y_dtype, x_given, x_dtype):
+    y = library.tensor([[1, 0, 1, 1], [0, 2, 1, 3]]).to(getattr(library, y_dtype))
+    x = (library.tensor([0, 1, 3, 4]).to(getattr(library, x_dtype)),) if x_given else ()
+    try:
+        return getattr(library, function)(y, *x).tolist()
+    except RuntimeError as error:
+        return RuntimeError, str(error).split(",")[0]
+
+
+@pytest.mark.torch
+@given(function=st.sampled_from(["trapezoid", "trapz", "cumulative_trapezoid"]),
+       y_dtype=st.sampled_from(["bool", "int64", "float64"]), x_given=st.booleans(),
+       x_dtype=st.sampled_from(["bool", "int64", "float64"]))
+def test_integrals_of_bool_samples_are_refused_as_in_pytorch(function, y_dtype, x_given, x_dtype, torch):
+    """``torch.trapezoid(mask)`` (the area under a 0/1 curve kept as bools) raises RuntimeError in PyTorch ("received
+    a bool input for `y`, but bool is not supported"); glassgrad integrated the bools as numbers. Now the same
+    refusal, naming the fix; integer and float samples are integrated alike."""
+    ours = _integral_outcome(gg, function, y_dtype, x_given, x_dtype)
+    theirs = _integral_outcome(torch, function, y_dtype, x_given, x_dtype)
+    if isinstance(theirs, tuple):
+        assert ours == theirs
+    else:
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
