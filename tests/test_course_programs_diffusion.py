@@ -602,3 +602,31 @@ def test_integrals_of_bool_samples_are_refused_as_in_pytorch(function, y_dtype, 
         assert ours == theirs
     else:
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+ARRAY_VIEWS = {"a": lambda a: a, "a[::-1]": lambda a: a[::-1], "a[:, ::-1]": lambda a: a[:, ::-1],
+               "np.flip(a, 0)": lambda a: np.flip(a, 0), "a[::-1].copy()": lambda a: a[::-1].copy(),
+               "a.T": lambda a: a.T, "a[::2]": lambda a: a[::2], "a[::-2, 1:]": lambda a: a[::-2, 1:]}
+
+
+def _converted(library, entry, view, dtype):
+    array = ARRAY_VIEWS[view](np.arange(12, dtype=dtype).reshape(4, 3))
+    convert = {"tensor": library.tensor, "as_tensor": library.as_tensor, "from_numpy": library.from_numpy,
+               "tensor(dtype=float64)": lambda a: library.tensor(a, dtype=library.float64),
+               "as_tensor(dtype=float32)": lambda a: library.as_tensor(a, dtype=library.float32)}[entry]
+    try:
+        return convert(array).tolist()
+    except ValueError:
+        return ValueError
+
+
+@pytest.mark.torch
+@given(entry=st.sampled_from(["tensor", "as_tensor", "from_numpy", "tensor(dtype=float64)",
+                              "as_tensor(dtype=float32)"]),
+       view=st.sampled_from(sorted(ARRAY_VIEWS)), dtype=st.sampled_from(["float64", "int64", "float32"]))
+def test_arrays_that_step_backwards_are_refused_as_in_pytorch(entry, view, dtype, torch):
+    """A diffusion scheduler's ``timesteps = torch.from_numpy(np.arange(0, T)[::-1])`` raises ValueError in PyTorch
+    (negative strides), which is why schedulers write ``[::-1].copy()``; glassgrad took the reversed array, so code
+    written here failed there. Now the same refusal from ``tensor``, ``as_tensor`` and ``from_numpy``, naming the
+    fix; other views (transposed, strided, copied) convert alike."""
+    assert _converted(gg, entry, view, dtype) == _converted(torch, entry, view, dtype)
