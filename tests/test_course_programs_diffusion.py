@@ -630,3 +630,33 @@ def test_arrays_that_step_backwards_are_refused_as_in_pytorch(entry, view, dtype
     written here failed there. Now the same refusal from ``tensor``, ``as_tensor`` and ``from_numpy``, naming the
     fix; other views (transposed, strided, copied) convert alike."""
     assert _converted(gg, entry, view, dtype) == _converted(torch, entry, view, dtype)
+
+
+def _instance_norm_outcome(library, dims, channels, affine, track, batched):
+    layer = getattr(library.nn, f"InstanceNorm{dims}d")(3, affine=affine, track_running_stats=track).double()
+    shape = ((2,) if batched else ()) + (channels,) + (4,) * dims
+    x = library.tensor(np.linspace(-1, 2, int(np.prod(shape))).reshape(shape))
+    found = []
+    try:
+        messages, _ = _shown_warnings(library, lambda: found.append(layer(x).tolist()))
+    except (RuntimeError, ValueError) as error:
+        return type(error)
+    return messages, found
+
+
+@pytest.mark.torch
+@given(dims=st.integers(1, 3), channels=st.integers(2, 4), affine=st.booleans(), track=st.booleans(),
+       batched=st.booleans())
+def test_instance_norm_given_another_channel_count_warns_as_in_pytorch(dims, channels, affine, track, batched,
+                                                                        torch):
+    """``nn.InstanceNorm2d(64)`` (affine=False, as in a style-transfer or diffusion block) fed another number of
+    channels works in PyTorch, with a warning that num_features is not used ("input's size at dim=1 does not match
+    num_features"); glassgrad was silent. Now the same warning (dim 0 for an unbatched input), the same numbers, and
+    PyTorch's errors where the weights or running statistics do not fit."""
+    ours = _instance_norm_outcome(gg, dims, channels, affine, track, batched)
+    theirs = _instance_norm_outcome(torch, dims, channels, affine, track, batched)
+    if isinstance(theirs, type):
+        assert ours is theirs
+    else:
+        assert ours[0] == theirs[0]
+        np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-9, atol=1e-12)
