@@ -118,6 +118,25 @@ from .composed import (
     var_mean,
     xlogy,
 )
+from .composed_foreach import (
+    _foreach_add,
+    _foreach_add_,
+    _foreach_copy_,
+    _foreach_div,
+    _foreach_div_,
+    _foreach_lerp,
+    _foreach_lerp_,
+    _foreach_mul,
+    _foreach_mul_,
+    _foreach_neg,
+    _foreach_neg_,
+    _foreach_norm,
+    _foreach_sqrt,
+    _foreach_sqrt_,
+    _foreach_sub,
+    _foreach_sub_,
+    _foreach_zero_,
+)
 from .composed_joins import (
     atleast_1d,
     atleast_2d,
@@ -530,6 +549,10 @@ autograd.functional = jacobians  # torch.autograd.functional: jacobian, hessian,
 autograd.graph = saved_tensors  # torch.autograd.graph: saved_tensors_hooks, disable_…, save_on_cpu
 autograd.detect_anomaly, autograd.set_detect_anomaly = anomaly.detect_anomaly, anomaly.set_detect_anomaly
 cuda.amp = amp.cuda_amp  # torch.cuda.amp.autocast / GradScaler, as older AMP code imports them (warned)
+# torch.backends.cuda's attention-kernel switches (sdp_kernel, enable_flash_sdp, …), kept by nn.attention_backends
+for _name in ("sdp_kernel", "flash_sdp_enabled", "enable_flash_sdp", "math_sdp_enabled", "enable_math_sdp",
+              "mem_efficient_sdp_enabled", "enable_mem_efficient_sdp", "cudnn_sdp_enabled", "enable_cudnn_sdp"):
+    setattr(backends.cuda, _name, getattr(nn.attention_backends, _name))
 
 # torch.linalg's decompositions, found on gg.linalg as there; their module uses functions defined after glassgrad.linalg
 for _name in ("cholesky", "qr", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "householder_product",
@@ -589,6 +612,10 @@ __all__ = [
     "channels_last", "channels_last_3d", "contiguous_format", "memory_format", "preserve_format",
     # cut into pieces with one gradient buffer (glassgrad.ops_pieces)
     "unbind",
+    # one op on each tensor of a list, PyTorch's torch._foreach_* (glassgrad.composed_foreach)
+    "_foreach_add", "_foreach_add_", "_foreach_copy_", "_foreach_div", "_foreach_div_", "_foreach_lerp",
+    "_foreach_lerp_", "_foreach_mul", "_foreach_mul_", "_foreach_neg", "_foreach_neg_", "_foreach_norm",
+    "_foreach_sqrt", "_foreach_sqrt_", "_foreach_sub", "_foreach_sub_", "_foreach_zero_",
     # joins, cuts, products and picks made of other ops (glassgrad.composed_joins, composed_products, composed_picks)
     "atleast_1d", "atleast_2d", "atleast_3d", "baddbmm", "block_diag", "cdist", "column_stack", "diag_embed", "dstack",
     "hstack", "index_copy", "index_put", "kron", "kthvalue", "masked_scatter", "row_stack", "tensor_split",

@@ -692,6 +692,9 @@ def _trapezoids(y: Any, x: Any, dx: Any, dim: int, name: str) -> tuple[Tensor, i
     axis = check_dim(values, dim, name)
     if x is not None and dx is not None:
         raise RuntimeError(f"{name}: give either x (the sample points) or dx (their spacing), not both")
+    if values.dtype == np.bool_ or (x is not None and as_tensor(x).dtype == np.bool_):  # PyTorch's refusal
+        raise RuntimeError(f"{name}: received a bool input for `{'x` or `y' if x is not None else 'y'}`, but bool is "
+                           "not supported; convert it first (y.float())")
     heights = values.narrow(axis, 1, values.shape[axis] - 1) + values.narrow(axis, 0, values.shape[axis] - 1) \
         if values.shape[axis] else values
     if x is None:

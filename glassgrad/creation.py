@@ -81,7 +81,16 @@ def pick_generator(seed: int | None, generator: np.random.Generator | Generator 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new leaf tensor holding a copy of ``data`` (numbers, nested lists, arrays, tensors)."""
     check_device(device)
+    _check_strides(data)
     return copied(data, dtype, requires_grad, "torch.tensor")
+
+
+def _check_strides(data: Any) -> None:
+    """Refuse a NumPy array that steps backwards through its memory (``a[::-1]``, ``np.flip(a)``), as PyTorch's
+    ``tensor``, ``as_tensor`` and ``from_numpy`` refuse it, so that code that runs here runs there too."""
+    if isinstance(data, np.ndarray) and any(stride < 0 for stride in data.strides):
+        raise ValueError("At least one stride in the given numpy array is negative, and tensors with negative "
+                         "strides are not currently supported: copy the array first (a[::-1].copy())")
 
 
 def copied(data: Any, dtype: Any, requires_grad: bool, spelling: str | None) -> Tensor:
@@ -103,6 +112,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     """
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy expects a NumPy array, got {type(array).__name__}")
+    _check_strides(array)
     if not _shareable(array.dtype):
         if array.dtype.kind in "biuf" and not array.dtype.isnative:
             raise ValueError(f"from_numpy: the array's byte order ({array.dtype.str}) is not the machine's; "
@@ -121,6 +131,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     check_device(device)
     if isinstance(data, Tensor):  # another dtype: a cast, recorded in the graph as PyTorch's ``data.to(dtype)``
         return data if dtype is None or resolve_dtype(dtype) == data.dtype else data.to(dtype)
+    _check_strides(data)
     if type(data) is np.ndarray and _shareable(data.dtype) and (dtype is None or resolve_dtype(dtype) == data.dtype):
         return _sharing(data)
     return copied(data, dtype, False, None)

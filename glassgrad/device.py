@@ -157,12 +157,16 @@ def to_arguments(owner: str, args: tuple, kwargs: dict[str, Any]) -> tuple[Any, 
     """``(dtype, copy)`` from the arguments of PyTorch's ``.to``, after checking the device.
 
     Accepted: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)`` (its dtype),
-    and the keywords ``device``, ``dtype``, ``non_blocking`` (no effect here) and ``copy``.
+    and the keywords ``device``, ``dtype``, ``non_blocking`` and ``memory_format`` (no effect here: one CPU, and
+    row-major arrays whatever the format, :mod:`glassgrad.memory_formats`) and ``copy``.
     ``dtype`` is None when none was asked for.
     """
+    from .memory_formats import check_memory_format
+
     options = dict(kwargs)
     where, dtype = options.pop("device", None), options.pop("dtype", None)
     options.pop("non_blocking", None)
+    check_memory_format(options.pop("memory_format", None), f"{owner}.to")
     copy = bool(options.pop("copy", False))
     if options:
         raise TypeError(f"{owner}.to() got unexpected keyword argument(s): {', '.join(options)}")

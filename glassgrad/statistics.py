@@ -102,8 +102,8 @@ def corrcoef(input: Tensor) -> Tensor:
 
 def _bins(input: Tensor, name: str) -> np.ndarray:
     x = as_tensor(input).array
-    if not is_floating(x.dtype):
-        raise RuntimeError(f"{name}: needs a floating tensor, got {x.dtype}; use x.float() first")
+    if not is_floating(x.dtype):  # NotImplementedError, as PyTorch's (it has no kernel for integers)
+        raise NotImplementedError(f"{name}: needs a floating tensor, got {x.dtype}; use x.float() first")
     return x.reshape(-1)
 
 

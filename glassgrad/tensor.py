@@ -35,6 +35,7 @@ and only floating tensors can require grad.
 
 from __future__ import annotations
 
+import copy
 import math
 import warnings
 from collections import namedtuple
@@ -195,9 +196,9 @@ class Tensor:
     def __getstate__(self) -> tuple:
         """What ``copy.deepcopy`` (and pickle) keep: the fields that are set, except the links between a view and
         its tensor; the copy's memory is its own, so it is no view, and the views of the original are not its. The
-        copy of a graph tensor is a leaf with the same ``requires_grad`` (pickle's, as PyTorch's; the graph's rules
-        are code, not data). The copy is an inference tensor when made inside ``inference_mode()``, whatever the
-        original was (PyTorch's)."""
+        pickled copy of a graph tensor is a leaf with the same ``requires_grad`` (as PyTorch's; the graph's rules
+        are code, not data); ``deepcopy`` refuses one (:meth:`__deepcopy__`). The copy is an inference tensor when
+        made inside ``inference_mode()``, whatever the original was (PyTorch's)."""
         fields = {name: getattr(self, name) for name in Tensor.__slots__
                   if name not in _NOT_COPIED and hasattr(self, name)}
         if self._op is not None:
@@ -210,6 +211,25 @@ class Tensor:
         if STATE.inference:
             attributes = attributes | {"_inference": True}
         return attributes or None, fields  # (the attributes a program set on it, the slots)
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """``copy.deepcopy``: a tensor of its own holding what pickle keeps (:meth:`__getstate__`), copied. As in
+        PyTorch, only a leaf is copied: a tensor made by an op in a graph (a forward's output kept as a model's
+        attribute, the weight the old ``nn.utils.weight_norm`` computes) is refused, naming the way out."""
+        if self._op is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               f"protocol: this one was made by {self._op.name} in a graph; copy t.detach() instead "
+                               "(a module holding one, such as the old nn.utils.weight_norm's weight, cannot be "
+                               "copied either: use nn.utils.parametrizations.weight_norm)")
+        rebuild, arguments, *rest = self.__reduce_ex__(4)
+        copied = memo[id(self)] = rebuild(*arguments)
+        if rest and rest[0] is not None:
+            attributes, fields = copy.deepcopy(rest[0], memo)
+            for name, value in fields.items():
+                setattr(copied, name, value)
+            if attributes:
+                copied.__dict__.update(attributes)
+        return copied
 
     def __init__(self, *data: Any, requires_grad: bool = False) -> None:
         """PyTorch's legacy constructor: ``Tensor(2, 3)`` zeros of that shape, ``Tensor([1, 2])`` a copy of the

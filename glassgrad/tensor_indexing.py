@@ -22,6 +22,7 @@ from .arguments import check_dim, keyword_sizes, resolve_dtype, shape_arg, shape
 from .autograd import is_grad_enabled
 from .graph import as_view
 from .ops import WHERE, Op
+from .settings import warn_once
 from .tensor import Tensor, apply, view_of, written_dtype_error
 from .tensor_methods import _in_place_form, _plain, method
 
@@ -140,8 +141,12 @@ def scatter(self: Tensor, dim: int, index: Any, src: Any = None, value: Any = No
     """A copy with ``out[i][index[i][j]] = src[i][j]`` (dim 1; likewise for any dim); ``src`` may be a number.
 
     ``reduce='add'`` adds instead (see :func:`scatter_add`), ``reduce='multiply'`` multiplies (no gradient, as in
-    PyTorch). Where the index repeats, the last write wins (adds up, multiplies up).
+    PyTorch). Where the index repeats, the last write wins (adds up, multiplies up). ``reduce`` with a tensor
+    ``src`` warns once, as PyTorch does (it is deprecated there in favour of ``scatter_reduce``).
     """
+    if reduce is not None and isinstance(src, Tensor):
+        warn_once("The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a "
+                  "future PyTorch release. Use torch.scatter_reduce instead for more reduction options.")
     return _scatter(self, "scatter", dim, index, src, value, reduce)
 
 

@@ -27,7 +27,6 @@ from .arguments import (
     common_dtype,
     float_dtype,
     is_floating,
-    promote,
     promote_to_float,
     shape_arg,
     shape_text,
@@ -37,7 +36,18 @@ from .creation import _filled, copied, pick_generator
 from .device import check_device
 from .dtypes import bool_, can_cast, float16, int32
 from .number_first import number_first
-from .tensor import Tensor, _binary, _float_data, _nonempty_reduction, _reduce, apply, lift, matmul, view_of
+from .tensor import (
+    Tensor,
+    _binary,
+    _float_data,
+    _floating_only,
+    _nonempty_reduction,
+    _reduce,
+    apply,
+    lift,
+    matmul,
+    view_of,
+)
 
 METHODS: dict[str, Any] = {}
 
@@ -141,14 +151,15 @@ add("arctan2", atan2)
 @method
 def lerp(self: Tensor, end: Any, weight: Any) -> Tensor:
     """``self + weight·(end − self)``: ``∂/∂self = 1 − w``, ``∂/∂end = w``, ``∂/∂weight = end − self``. ``end``
-    and a ``weight`` with dims must have ``self``'s dtype, as in PyTorch (a 0-d weight may be any float)."""
+    and a ``weight`` with dims must have ``self``'s dtype, as in PyTorch (a 0-d weight may be any float); integer
+    and bool tensors are refused, as PyTorch has no kernel for them."""
     end = lift(end, self)
     weight = lift(weight, self)
     for label, given in (("end", end), ("weight", weight)):
         if given.array.dtype != self.array.dtype and (label == "end" or given.ndim):
             raise RuntimeError(f"lerp: expected dtype {self.array.dtype} for `{label}` but got dtype "
                                f"{given.array.dtype}; convert it first ({label}.to(x.dtype))")
-    a, b = promote(_float_data(self), _float_data(end))
+    a, b = _floating_only(self, "lerp", error=NotImplementedError).array, end.array  # one float dtype, checked
     w = weight.array.astype(a.dtype, copy=False)
     return _broadcasting(ops_math.LERP, (self, end, weight), a, b, w)
 
@@ -571,11 +582,18 @@ def write_in_place(tensor: Tensor, compute: Any, name: str = "in-place operation
     """``tensor.copy_(compute(tensor))``: a result written into ``tensor``'s memory, counted as an in-place change
     (recorded, when the tensor is in a graph, as a clone, the op and the copy; a leaf that requires grad is
     refused under grad mode, as in PyTorch). A result that does not fit the dtype (floats into an integer tensor)
-    is refused, as in PyTorch, instead of being cut to whole numbers."""
+    is refused, as in PyTorch, instead of being cut to whole numbers, and so is one that another operand broadcast
+    to a larger shape (``x.lerp_(y, w)`` with ``w`` of shape (1, n) for an x of shape (n,)), instead of having
+    its leading 1s dropped by ``copy_`` without a word."""
     # in a graph the op reads a copy of the old numbers, which its backward may need after the tensor changes
     source = tensor.clone() if tensor._requires_grad and is_grad_enabled() else tensor
     result = compute(source)
-    made, kept = np.asarray(_plain(result)).dtype, tensor.array.dtype
+    numbers = np.asarray(_plain(result))
+    if numbers.shape != tensor.shape:
+        raise RuntimeError(f"{name}: output with shape {shape_text(tensor.shape)} doesn't match the broadcast shape "
+                           f"{shape_text(numbers.shape)}; an in-place op keeps its tensor's shape (use the "
+                           "out-of-place form)")
+    made, kept = numbers.dtype, tensor.array.dtype
     if not can_cast(made, kept):
         raise RuntimeError(f"{name}: result type {made.name} can't be cast to this tensor's dtype {kept.name}; "
                            f"convert the tensor first (x = x.double()) or use the out-of-place form")

@@ -149,7 +149,7 @@ def test_state_dict_round_trip_resumes_the_schedule(case):
         (lambda opt: lr_scheduler.LambdaLR(opt, 0.5), TypeError, "lr_lambda must be a function"),
         (lambda opt: lr_scheduler.LambdaLR(opt, lambda epoch: math.nan), ValueError,
          "Invalid learning rate from lr_lambda at epoch 0: nan"),
-        (lambda opt: lr_scheduler.StepLR(opt, step_size=2, last_epoch=3), ValueError,
+        (lambda opt: lr_scheduler.StepLR(opt, step_size=2, last_epoch=3), KeyError,
          "'initial_lr' is not specified in param_groups[0]"),
         (lambda opt: lr_scheduler.StepLR("sgd", step_size=2), TypeError, "str is not an Optimizer"),
     ],

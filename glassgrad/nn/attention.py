@@ -37,8 +37,12 @@ from ..autograd import current_tape
 from ..creation import as_tensor
 from ..device import check_device
 from ..functions import cat, linear, softmax
+from ..settings import warn_at_learners_line
 from ..tensor import Tensor
 from . import init
+from .attention_backends import SDPBackend as SDPBackend  # torch.nn.attention's names
+from .attention_backends import check_backend
+from .attention_backends import sdpa_kernel as sdpa_kernel
 from .dropout import _check_probability, dropout
 from .linear import Linear, check_size, float_dtype
 from .module import Module
@@ -63,6 +67,17 @@ def _additive_mask(mask: Any, like: Tensor, masked_when: bool, name: str) -> Ten
     if mask.dtype.kind != "f":
         raise RuntimeError(f"{name}: expected a bool or float mask, got {mask.dtype}")
     return mask if mask.dtype == like.dtype else mask.to(like.dtype)
+
+
+def mixed_masks(padding: Any, mask: Any, padding_name: str, mask_name: str, like: Tensor) -> tuple[Any, Any]:
+    """A padding mask and an attention mask as a layer passes them on: where one is bool and the other float (two
+    dtypes), PyTorch's deprecation warning, and both made additive (0 / −∞) in ``like``'s dtype, so that the layers
+    below get one kind and do not warn again; otherwise both as given."""
+    if padding is None or mask is None or as_tensor(padding).dtype == as_tensor(mask).dtype:
+        return padding, mask
+    warn_at_learners_line(f"Support for mismatched {padding_name} and {mask_name} is deprecated. Use same type for "
+                          "both instead.")
+    return _additive_mask(padding, like, True, padding_name), _additive_mask(mask, like, True, mask_name)
 
 
 def _attend(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, dropout_p: float,
@@ -119,6 +134,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     ``dropout_p`` drops attention weights (always: this function has no training flag).
     """
     query, key, value = as_tensor(query), as_tensor(key), as_tensor(value)
+    check_backend()
     for tensor, name in ((query, "query"), (key, "key"), (value, "value")):
         if tensor.ndim < 2:
             raise RuntimeError(f"scaled_dot_product_attention: {name} must be a floating tensor of shape (…, length, "
@@ -257,7 +273,9 @@ class MultiheadAttention(Module):
 
     def _mask(self, attn_mask: Any, key_padding_mask: Any, like: Tensor, batch: int, length: int,
               keys: int) -> Tensor | None:
-        """The two masks as one ``M`` of shape (N, heads, L, S) (or broadcasting to it)."""
+        """The two masks as one ``M`` of shape (N, heads, L, S) (or broadcasting to it). Masks of two dtypes (a
+        bool key_padding_mask beside a float attn_mask) are still added, with PyTorch's deprecation warning."""
+        key_padding_mask, attn_mask = mixed_masks(key_padding_mask, attn_mask, "key_padding_mask", "attn_mask", like)
         total = None
         if attn_mask is not None:
             mask = _additive_mask(attn_mask, like, True, "MultiheadAttention")

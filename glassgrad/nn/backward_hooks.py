@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..settings import warn_at_learners_line
 from ..tensor import Tensor
 
 
@@ -60,7 +61,10 @@ class BackwardWatch:
             if replaced is not None:
                 grad_output = self._checked(hook, replaced, 1, "grad_output")
         self.grad_output = grad_output
-        if self.position is None:  # nothing flows into an input: the hooks learn that now
+        if self.position is None:  # nothing flows into an input: the hooks learn that now, as PyTorch says
+            warn_at_learners_line("Full backward hook is firing when gradients are computed with respect to module "
+                                  "outputs since no inputs require gradients. See the documentation of "
+                                  "torch.nn.Module.register_full_backward_hook for more details.")
             self._call_hooks([None] * self.size)
         return grad_output[0]
 

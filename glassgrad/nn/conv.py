@@ -36,6 +36,7 @@ from .. import ops
 from ..arguments import shape_text
 from ..creation import as_tensor, pick_generator
 from ..device import check_device
+from ..settings import warn_once
 from ..tensor import Tensor, apply
 from . import init
 from .linear import check_size, float_dtype
@@ -139,6 +140,9 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
     stride = sizes(stride, dims, "stride", owner)
     dilation = sizes(dilation, dims, "dilation", owner)
     pads = resolve_padding(padding, kernel, stride, dilation, owner)
+    if isinstance(padding, str) and any(before != after for before, after in pads):  # PyTorch's TORCH_WARN_ONCE
+        warn_once("Using padding='same' with even kernel lengths and odd dilation may require a zero-padded copy "
+                  "of the input be created")
     check_fits(owner, x.array.shape[2:], kernel, dilation, pads, x.array.shape)
     row = (ops.CONV1D, ops.CONV2D, ops.CONV3D)[dims - 1]
     needs = (x._requires_grad, weight._requires_grad, bias is not None and bias._requires_grad)

@@ -43,9 +43,11 @@ def _padding_index(padding_idx: int | None, rows: int, owner: str) -> int | None
     """``padding_idx`` as a row in ``0 … rows − 1`` (a negative one counts from the end), or None."""
     if padding_idx is None:
         return None
-    whole = isinstance(padding_idx, (int, np.integer)) and not isinstance(padding_idx, bool)
-    if not whole or not -rows <= padding_idx < rows:
-        raise ValueError(f"{owner}: padding_idx must be within num_embeddings ({rows}), got {padding_idx!r}")
+    if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)):
+        raise ValueError(f"{owner}: padding_idx must be a whole number within num_embeddings ({rows}), got "
+                         f"{padding_idx!r}")
+    if not -rows <= padding_idx < rows:  # AssertionError, as PyTorch's (an assert there)
+        raise AssertionError(f"{owner}: padding_idx must be within num_embeddings ({rows}), got {padding_idx}")
     return int(padding_idx) % rows
 
 

@@ -37,6 +37,7 @@ from ..creation import as_tensor
 from ..device import check_device
 from ..functions import cat
 from ..ops_layer_norm import LAYER_NORM
+from ..settings import warn_at_learners_line
 from ..tensor import Tensor, apply, int64
 from . import init
 from .linear import check_size, float_dtype
@@ -455,6 +456,10 @@ class InstanceNorm1d(Module):
                              f"{self.shapes[0] - 1}-D input, got shape {shape_text(x.shape)}")
         unbatched = x.ndim + 1 in self.shapes
         x = x.unsqueeze(0) if unbatched else x
+        if x.shape[1] != self.num_features and not self.affine:  # num_features is unused then: PyTorch warns
+            warn_at_learners_line(f"input's size at dim={0 if unbatched else 1} does not match num_features. You can "
+                                  "silence this warning by not passing in num_features, which is not used because "
+                                  "affine=False")
         if x.shape[1] != self.num_features and (self.affine or self.track_running_stats):
             # PyTorch's types: ValueError where the affine weights do not fit, RuntimeError where only the statistics do
             error = ValueError if self.affine else RuntimeError

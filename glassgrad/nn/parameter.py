@@ -44,6 +44,17 @@ class Parameter(Tensor):
             self._inference = True  # inference_mode() has inference parameters
         self.requires_grad = requires_grad
 
+    def __deepcopy__(self, memo: dict) -> Parameter:
+        """``copy.deepcopy`` (of a module too: an EMA model made by ``copy.deepcopy(model)``): a new Parameter with
+        a copy of the numbers and the same ``requires_grad``, and nothing else, as PyTorch's: no ``.grad`` (the
+        copy starts without one, whatever the original has accumulated) and no attributes set on the original."""
+        if id(self) not in memo:
+            memo[id(self)] = self._fresh_copy()
+        return memo[id(self)]
+
+    def _fresh_copy(self) -> Parameter:
+        return type(self)(self.detach().clone(), self.requires_grad)
+
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
@@ -85,6 +96,11 @@ class UninitializedTensorMixin:
     def __reduce_ex__(self, protocol: Any) -> tuple[type, tuple[bool, None, np.dtype]]:
         """``copy.deepcopy`` (and copy) make a new uninitialised tensor of the same kind, dtype and requires_grad."""
         return type(self), (self.requires_grad, None, self.dtype)
+
+    def _fresh_copy(self) -> Any:
+        """What ``copy.deepcopy`` of an :class:`UninitializedParameter` makes (:meth:`Parameter.__deepcopy__`)."""
+        kind, arguments = self.__reduce_ex__(2)
+        return kind(*arguments)
 
     def _refuse(self, what: str) -> NoReturn:
         raise RuntimeError(f"{what}: this {type(self).__name__} has no shape or numbers yet; call the lazy module "

@@ -36,7 +36,7 @@ from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .activation import GELU, ReLU
-from .attention import MultiheadAttention
+from .attention import MultiheadAttention, mixed_masks
 from .dropout import Dropout
 from .linear import Linear, check_size, float_dtype
 from .lists import ModuleList
@@ -141,6 +141,8 @@ class TransformerEncoderLayer(TransformerLayerBase):
     def forward(self, src: Tensor, src_mask: Any = None, src_key_padding_mask: Any = None,
                 is_causal: bool = False) -> Tensor:
         x = self._check_input(src, "src")
+        src_key_padding_mask, src_mask = mixed_masks(src_key_padding_mask, src_mask, "src_key_padding_mask",
+                                                     "src_mask", x)
         if self.norm_first:
             normed = self.norm1(x)
             x = x + self._attend(self.self_attn, normed, normed, src_mask, src_key_padding_mask, is_causal,
@@ -241,6 +243,8 @@ class TransformerEncoder(Module):
     def forward(self, src: Tensor, mask: Any = None, src_key_padding_mask: Any = None,
                 is_causal: bool | None = None) -> Tensor:
         x = src
+        src_key_padding_mask, mask = mixed_masks(src_key_padding_mask, mask, "src_key_padding_mask", "mask",
+                                                 as_tensor(src))
         for layer in self.layers:
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal))
         return x if self.norm is None else self.norm(x)

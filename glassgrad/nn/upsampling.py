@@ -43,6 +43,21 @@ MODES = {"nearest": 0, "nearest-exact": 0, "linear": 1, "bilinear": 2, "bicubic"
 """Each mode and the number of spatial dims it is for (0: any)."""
 
 
+def _check_dtype(dtype: np.dtype, mode: str, antialias: bool) -> None:
+    """Refuse the dtypes PyTorch has no resizing kernel for (integers and bools, but uint8 in the nearest, bilinear
+    and bicubic modes; float16 with antialias), NotImplementedError as there; and uint8 in the bilinear and bicubic
+    modes, whose fixed-point rounding glassgrad does not copy. (The weights, cast to an integer dtype, were cut to
+    whole numbers: a wrong image without a word.)"""
+    if dtype.kind == "f" and not (antialias and dtype == np.float16):
+        return
+    if dtype == np.uint8 and mode.startswith("nearest"):
+        return
+    where = ("glassgrad does not copy PyTorch's fixed-point rounding of uint8 images"
+             if dtype == np.uint8 and mode in ("bilinear", "bicubic") else "PyTorch has no kernel for it")
+    raise NotImplementedError(f"interpolate: mode {mode!r}{' with antialias' if antialias else ''} of a {dtype} "
+                              f"tensor: {where}; convert it first (x.float()) and back after")
+
+
 def _matrix(size: int, out: int, mode: str, align_corners: bool, scale: float) -> np.ndarray:
     """The (out, size) resizing matrix of one dim (see the module docstring)."""
     positions = np.arange(out, dtype=np.float64)
@@ -148,6 +163,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
                                   f"got mode={mode!r}")
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give either size or scale_factor (exactly one)")
+    _check_dtype(x.dtype, mode, antialias)
     spatial = tuple(x.shape[2:])
     if size is not None:
         outs = tuple(int(s) for s in np.broadcast_to(np.asarray(size), (dims,)))

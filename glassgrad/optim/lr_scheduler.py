@@ -99,8 +99,8 @@ class LRScheduler:
                 group.setdefault("initial_lr", lr.clone() if isinstance(lr, Tensor) else lr)
         else:
             for number, group in enumerate(optimizer.param_groups):
-                if "initial_lr" not in group:
-                    raise ValueError(
+                if "initial_lr" not in group:  # KeyError, as PyTorch's
+                    raise KeyError(
                         f"param 'initial_lr' is not specified in param_groups[{number}] when resuming a scheduler "
                         f"with last_epoch={last_epoch}; load the optimizer's state dict first, or use last_epoch=-1 "
                         "for a fresh schedule"

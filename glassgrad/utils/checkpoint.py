@@ -27,14 +27,14 @@ generator other than glassgrad's own, or an input changed in place since, would 
 backward stops with a one-line error instead of a wrong gradient, and a tensor that requires grad
 changed in place is refused as for any saved tensor. ``use_reentrant=True`` keeps PyTorch's
 quirk: when no argument requires grad the segment gets no gradient at all (PyTorch warns, and so
-does glassgrad); ``use_reentrant=False`` (PyTorch's advice) has none. Both work with
+does glassgrad); ``use_reentrant=False`` (PyTorch's advice) has none. Left out, it is True, with PyTorch's
+warning that it should be given (the two differ, as above). Both work with
 ``autograd.grad`` and ``create_graph``. While a trace records (``gg.trace``), the segment runs
 plainly, so that the trace shows its ops; a compiled step containing one runs eagerly.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -45,6 +45,7 @@ from ..creation import default_generator
 from ..gradient_walk import gradients
 from ..graph import record
 from ..ops import Op, register
+from ..settings import warn_at_learners_line
 from ..tensor import Tensor
 
 __all__ = ["checkpoint", "checkpoint_sequential"]
@@ -103,6 +104,10 @@ CHECKPOINT = register(Op(
 ))
 
 
+_REENTRANT_BY_DEFAULT = ("Left out, it is True here, as in PyTorch 2.13 (which will raise in a later version): "
+                         "use_reentrant=False is recommended")
+
+
 def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None, context_fn: Any = None,
                determinism_check: str = "default", debug: bool = False, preserve_rng_state: bool = True,
                **kwargs: Any) -> Any:
@@ -110,6 +115,10 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
 
     ``function`` returns a tensor, or a tuple or list of them (other values pass through).
     """
+    if use_reentrant is None:
+        warn_at_learners_line(f"torch.utils.checkpoint: the use_reentrant parameter should be passed explicitly. "
+                              f"{_REENTRANT_BY_DEFAULT}")
+        use_reentrant = True
     if use_reentrant and kwargs:
         raise ValueError(f"checkpoint: keyword arguments for the function ({', '.join(kwargs)}) need "
                          "use_reentrant=False, as in PyTorch")
@@ -123,8 +132,9 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
     if not is_grad_enabled():
         return function(*args, **kwargs)
     if use_reentrant and not any(isinstance(arg, Tensor) and arg.requires_grad for arg in args):
-        warnings.warn("checkpoint(use_reentrant=True): no argument requires grad, so (as in PyTorch) nothing in the "
-                      "segment gets a gradient; pass use_reentrant=False", stacklevel=2)
+        warn_at_learners_line("None of the inputs have requires_grad=True. Gradients will be None (checkpoint with "
+                              "use_reentrant=True gives the segment no gradient then, as in PyTorch); pass "
+                              "use_reentrant=False")
         with no_grad():
             return function(*args, **kwargs)
     random_state = default_generator.numpy_generator.bit_generator.state if preserve_rng_state else None
@@ -150,6 +160,10 @@ def checkpoint_sequential(functions: Any, segments: int, input: Any, use_reentra
 
     ``kwargs``: ``preserve_rng_state`` (the only other keyword PyTorch's takes) and the rest of :func:`checkpoint`'s.
     """
+    if use_reentrant is None:
+        warn_at_learners_line(f"torch.utils.checkpoint.checkpoint_sequential: the use_reentrant parameter should be "
+                              f"passed explicitly. {_REENTRANT_BY_DEFAULT}")
+        use_reentrant = True
     steps = list(functions.children()) if hasattr(functions, "children") else list(functions)
     if not isinstance(segments, int) or not 1 <= segments <= max(len(steps), 1):
         raise ValueError(f"checkpoint_sequential: segments must be a whole number from 1 to the number of "

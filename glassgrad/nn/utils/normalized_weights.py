@@ -28,6 +28,7 @@ would not run the Python that sets the weight, nor spectral norm's iteration).
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -111,7 +112,11 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
     """Learn ``module.<name>`` as a length ``<name>_g`` and a direction ``<name>_v``: ``w = g · v / ‖v‖``.
 
     ``dim``: the dim that keeps one length per slice (0: per output row); None or −1 (as PyTorch): one length.
+    Warns (``FutureWarning``), as PyTorch does: :func:`glassgrad.nn.utils.parametrizations.weight_norm` is the
+    newer spelling.
     """
+    warnings.warn("`torch.nn.utils.weight_norm` is deprecated in favor of "
+                  "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning, stacklevel=2)
     weight = _weight_parameter(module, name, "weight_norm")
     if dim is not None and dim != -1 and not -weight.ndim <= dim < weight.ndim:
         raise ValueError(f"weight_norm: dim must be within the weight's {weight.ndim} dims, or None, got {dim}")
