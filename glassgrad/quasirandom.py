@@ -69,8 +69,11 @@ class SobolEngine:
         return self
 
     def fast_forward(self, n: int) -> SobolEngine:
-        """Skip the next ``n`` points."""
-        self._sequence.fast_forward(n)
+        """Skip the next ``n`` points (none for 0; a negative count is refused: a sequence does not go back)."""
+        if n < 0:
+            raise ValueError(f"SobolEngine.fast_forward({n}): n must be >= 0 (to go back to the start, call reset())")
+        if n:
+            self._sequence.fast_forward(n)
         self.num_generated += n
         return self
 

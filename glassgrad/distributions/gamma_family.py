@@ -55,8 +55,11 @@ def log_beta(a: Tensor, b: Tensor) -> Tensor:
 
 def standard_gamma_grad(alpha: np.ndarray, draws: np.ndarray) -> np.ndarray:
     """``∂g/∂α = −(∂P/∂α)(α, g)/p(g; α)`` for Gamma(α, 1) draws g: ``∂P/∂α`` by the five-point difference
-    ``(P(α−2h) − 8P(α−h) + 8P(α+h) − P(α+2h))/(12h)``, h = α/1000 (error of order h⁴), of −Q = P − 1 above α."""
+    ``(P(α−2h) − 8P(α−h) + 8P(α+h) − P(α+2h))/(12h)``, h = α/1000 (error of order h⁴), of −Q = P − 1 above α.
+    Worked out in float64 whatever the dtype: in float32, α ± h would be rounded to 1e-7 of α, and the difference
+    divided by h would keep only about four digits."""
     from scipy import special  # here, not at the top: `import glassgrad` does not load SciPy
+    alpha, draws = alpha.astype(np.float64), draws.astype(np.float64)
     step = alpha / 1000
     above = draws > alpha
 
@@ -77,8 +80,9 @@ class StandardGammaDraw(Function):
     def forward(ctx: Any, concentration: Tensor) -> Tensor:
         alpha = concentration.numpy()
         draws = np.maximum(pick_generator(None, None).gamma(alpha), finfo(concentration.dtype).tiny)
-        ctx.alpha, ctx.draws = alpha, draws
-        return concentration.new_tensor(draws)
+        drawn = concentration.new_tensor(draws)
+        ctx.alpha, ctx.draws = alpha, drawn.numpy()  # the gradient is taken at the draw handed out (rounded)
+        return drawn
 
     @staticmethod
     def backward(ctx: Any, upstream: Tensor) -> Tensor:
