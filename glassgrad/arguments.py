@@ -127,6 +127,15 @@ def resolve_dtype(dtype: Any) -> np.dtype | None:
     return resolved
 
 
+def refuse_backward_strides(data: Any) -> None:
+    """Refuse a NumPy array that steps backwards through its memory (``a[::-1]``, ``np.flip(a)``), as PyTorch's
+    ``tensor``, ``as_tensor``, ``asarray``, ``from_numpy``, ``new_tensor`` and ``Tensor(a)`` refuse it, so that code
+    that runs here runs there too."""
+    if isinstance(data, np.ndarray) and any(stride < 0 for stride in data.strides):
+        raise ValueError("At least one stride in the given numpy array is negative, and tensors with negative "
+                         "strides are not currently supported: copy the array first (a[::-1].copy())")
+
+
 def as_array(data: Any, dtype: Any) -> np.ndarray:
     """A new NumPy array holding ``data``, with PyTorch's dtype defaults (Python floats → float32, the default dtype).
 

@@ -8,7 +8,8 @@ each tensor in turn, so each keeps that method's numbers, gradient and errors::
     _foreach_lerp_(xs, ys, w)   is   for x, y in zip(xs, ys): x.lerp_(y, w)
     _foreach_add(xs, [a, b])    is   (xs[0].add(a), xs[1].add(b))
 
-An argument that is a list or tuple gives one entry per tensor (it must be as long as the tensor list); any other
+An operand (by position or by PyTorch's name for it: ``other``, ``scalars``, ``weight``, ``ord``, …) that is a list or
+tuple gives one entry per tensor (it must be as long as the tensor list); any other
 (a number, a tensor) is used for every tensor. The in-place forms return the list they changed, the others a
 tuple of new tensors, as PyTorch's.
 
@@ -38,6 +39,12 @@ def _one_per_tensor(argument: Any, count: int, name: str) -> list:
     return list(argument)
 
 
+_NAMED_OPERANDS = ("other", "scalar", "scalars", "tensors1", "src", "weight", "weights", "ord")
+"""The names PyTorch's overloads give the operands (``_foreach_add(xs, other=ys, alpha=2)``,
+``_foreach_add(xs, scalars=[1, 2])``, ``_foreach_lerp(xs, tensors1=ys, weight=w)``, ``_foreach_norm(xs, ord=3)``),
+in the order the method takes them: given by name, each is passed to the method in its place."""
+
+
 def _foreach(method: str, in_place: bool) -> Callable[..., Any]:
     """``torch._foreach_<method>`` (``in_place``: ``_foreach_<method>_``, changing the tensors themselves)."""
     called = f"{method}_" if in_place and not method.endswith("_") else method
@@ -48,6 +55,7 @@ def _foreach(method: str, in_place: bool) -> Callable[..., Any]:
             raise TypeError(f"{name}: expects a list or tuple of tensors, got {type(tensors).__name__}")
         if not tensors:
             raise RuntimeError(f"{name}: Tensor list must have at least one tensor.")
+        arguments += tuple(options.pop(operand) for operand in _NAMED_OPERANDS if operand in options)
         columns = [_one_per_tensor(argument, len(tensors), name) for argument in arguments]
         results = [getattr(tensor, called)(*row, **options) for tensor, *row in zip(tensors, *columns)]
         return tensors if in_place else tuple(results)

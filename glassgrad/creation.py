@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .arguments import as_array, keyword_sizes, resolve_dtype, shape_arg, shape_text
+from .arguments import as_array, keyword_sizes, refuse_backward_strides, resolve_dtype, shape_arg, shape_text
 from .autograd import STATE, note_unreplayable
 from .device import check_device
 from .dtypes import get_default_dtype
@@ -81,16 +81,7 @@ def pick_generator(seed: int | None, generator: np.random.Generator | Generator 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new leaf tensor holding a copy of ``data`` (numbers, nested lists, arrays, tensors)."""
     check_device(device)
-    _check_strides(data)
     return copied(data, dtype, requires_grad, "torch.tensor")
-
-
-def _check_strides(data: Any) -> None:
-    """Refuse a NumPy array that steps backwards through its memory (``a[::-1]``, ``np.flip(a)``), as PyTorch's
-    ``tensor``, ``as_tensor`` and ``from_numpy`` refuse it, so that code that runs here runs there too."""
-    if isinstance(data, np.ndarray) and any(stride < 0 for stride in data.strides):
-        raise ValueError("At least one stride in the given numpy array is negative, and tensors with negative "
-                         "strides are not currently supported: copy the array first (a[::-1].copy())")
 
 
 def copied(data: Any, dtype: Any, requires_grad: bool, spelling: str | None) -> Tensor:
@@ -100,6 +91,7 @@ def copied(data: Any, dtype: Any, requires_grad: bool, spelling: str | None) -> 
         warn_at_learners_line("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
                               "or sourceTensor.detach().clone().requires_grad_(True), rather than "
                               f"{spelling}(sourceTensor).")
+    refuse_backward_strides(data)
     return _leaf(as_array(tensors_as_numbers(data), dtype), requires_grad)
 
 
@@ -112,7 +104,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     """
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy expects a NumPy array, got {type(array).__name__}")
-    _check_strides(array)
+    refuse_backward_strides(array)
     if not _shareable(array.dtype):
         if array.dtype.kind in "biuf" and not array.dtype.isnative:
             raise ValueError(f"from_numpy: the array's byte order ({array.dtype.str}) is not the machine's; "
@@ -131,7 +123,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     check_device(device)
     if isinstance(data, Tensor):  # another dtype: a cast, recorded in the graph as PyTorch's ``data.to(dtype)``
         return data if dtype is None or resolve_dtype(dtype) == data.dtype else data.to(dtype)
-    _check_strides(data)
+    refuse_backward_strides(data)
     if type(data) is np.ndarray and _shareable(data.dtype) and (dtype is None or resolve_dtype(dtype) == data.dtype):
         return _sharing(data)
     return copied(data, dtype, False, None)
@@ -220,27 +212,27 @@ def full(size: tuple, fill_value: float, dtype: Any = None, device: Any = None, 
 
 def zeros_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False,
                memory_format: Any = None) -> Tensor:
-    check_memory_format(memory_format, "zeros_like")
+    check_memory_format(memory_format, "zeros_like", input.ndim)
     return _filled((input.shape,), 0.0, dtype or input.dtype, requires_grad, "zeros_like", device)
 
 
 def ones_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False,
               memory_format: Any = None) -> Tensor:
-    check_memory_format(memory_format, "ones_like")
+    check_memory_format(memory_format, "ones_like", input.ndim)
     return _filled((input.shape,), 1.0, dtype or input.dtype, requires_grad, "ones_like", device)
 
 
 def empty_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False,
                memory_format: Any = None) -> Tensor:
     """A tensor of ``input``'s shape and dtype to be filled later (zeros here; see :func:`empty`)."""
-    check_memory_format(memory_format, "empty_like")
+    check_memory_format(memory_format, "empty_like", input.ndim)
     return _filled((input.shape,), 0.0, dtype or input.dtype, requires_grad, "empty_like", device)
 
 
 def full_like(input: Tensor, fill_value: float, dtype: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """A tensor of ``input``'s shape (and dtype, unless ``dtype`` is given) filled with ``fill_value``."""
-    check_memory_format(memory_format, "full_like")
+    check_memory_format(memory_format, "full_like", input.ndim)
     fill_value = _fill_number(fill_value, "full_like")
     return _filled((input.shape,), fill_value, dtype or input.dtype, requires_grad, "full_like", device)
 

@@ -153,20 +153,21 @@ accelerator = _Namespace(
 )
 
 
-def to_arguments(owner: str, args: tuple, kwargs: dict[str, Any]) -> tuple[Any, bool]:
-    """``(dtype, copy)`` from the arguments of PyTorch's ``.to``, after checking the device.
+def to_arguments(owner: str, args: tuple, kwargs: dict[str, Any], ndim: int | None = None) -> tuple[Any, bool]:
+    """``(dtype, copy)`` from the arguments of PyTorch's ``.to``, after checking the device (and the memory format,
+    for a tensor of ``ndim`` dims).
 
-    Accepted: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)`` (its dtype),
-    and the keywords ``device``, ``dtype``, ``non_blocking`` and ``memory_format`` (no effect here: one CPU, and
-    row-major arrays whatever the format, :mod:`glassgrad.memory_formats`) and ``copy``.
-    ``dtype`` is None when none was asked for.
+    Accepted: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)`` (its dtype), each followed by
+    ``non_blocking`` and ``copy`` given by position, and the keywords ``device``, ``dtype``, ``non_blocking`` and
+    ``memory_format`` (no effect here: one CPU, and row-major arrays whatever the format,
+    :mod:`glassgrad.memory_formats`) and ``copy``. ``dtype`` is None when none was asked for.
     """
     from .memory_formats import check_memory_format
 
     options = dict(kwargs)
     where, dtype = options.pop("device", None), options.pop("dtype", None)
     options.pop("non_blocking", None)
-    check_memory_format(options.pop("memory_format", None), f"{owner}.to")
+    check_memory_format(options.pop("memory_format", None), f"{owner}.to", ndim)
     copy = bool(options.pop("copy", False))
     if options:
         raise TypeError(f"{owner}.to() got unexpected keyword argument(s): {', '.join(options)}")
@@ -181,6 +182,9 @@ def to_arguments(owner: str, args: tuple, kwargs: dict[str, Any]) -> tuple[Any, 
         first = rest.pop(0)
         is_dtype_like = isinstance(first, (str, type, np.dtype)) or not hasattr(first, "dtype")
         dtype = first if is_dtype_like else first.dtype  # a tensor: take its dtype, as PyTorch does
+    if 0 < len(rest) <= 2 and all(isinstance(flag, bool) for flag in rest):  # to(dtype, non_blocking, copy)
+        copy = copy or (len(rest) == 2 and rest[1])
+        rest = []
     if rest:
         raise TypeError(f"{owner}.to() takes a device and/or a dtype; got also {rest!r}")
     check_device(where)

@@ -31,8 +31,17 @@ channels_last = memory_format("channels_last")
 channels_last_3d = memory_format("channels_last_3d")
 
 
-def check_memory_format(value: Any, where: str) -> None:
-    """Accept ``None`` or a memory format (every one gives the same numbers here); refuse anything else."""
+_RANKS = {"channels_last": 4, "channels_last_3d": 5}
+"""The number of dims a tensor needs for each channels-last format: (N, C, H, W) and (N, C, D, H, W)."""
+
+
+def check_memory_format(value: Any, where: str, ndim: int | None = None) -> None:
+    """Accept ``None`` or a memory format (every one gives the same numbers here); refuse anything else, and, for
+    a tensor of ``ndim`` dims, a channels-last format it has not the dims for (as PyTorch refuses it)."""
     if value is not None and not isinstance(value, memory_format):
         raise TypeError(f"{where}: memory_format must be one of torch.preserve_format, torch.contiguous_format, "
                         f"torch.channels_last, torch.channels_last_3d, not {value!r}")
+    rank = _RANKS.get(value.name) if value is not None else None
+    if rank is not None and ndim is not None and ndim != rank:
+        raise RuntimeError(f"{where}: required rank {rank} tensor to use {value.name} format, got {ndim} dims; use "
+                           "torch.contiguous_format (or leave memory_format out) for this tensor")

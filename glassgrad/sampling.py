@@ -28,7 +28,7 @@ def rand_like(input: Tensor, dtype: Any = None, device: Any = None, requires_gra
               seed: int | None = None, generator: Any = None, memory_format: Any = None) -> Tensor:
     """Uniform samples on [0, 1) in ``input``'s shape and dtype, unless ``dtype`` is given (an integer input
     without a float ``dtype`` is refused, as in PyTorch)."""
-    check_memory_format(memory_format, "rand_like")
+    check_memory_format(memory_format, "rand_like", input.ndim)
     return rand(input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad,
                 seed=seed, generator=generator)
 
@@ -37,7 +37,7 @@ def randn_like(input: Tensor, dtype: Any = None, device: Any = None, requires_gr
                seed: int | None = None, generator: Any = None, memory_format: Any = None) -> Tensor:
     """Standard normal samples N(0, 1) in ``input``'s shape and dtype, unless ``dtype`` is given (an integer input
     without a float ``dtype`` is refused, as in PyTorch)."""
-    check_memory_format(memory_format, "randn_like")
+    check_memory_format(memory_format, "randn_like", input.ndim)
     return randn(input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad,
                  seed=seed, generator=generator)
 

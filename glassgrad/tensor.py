@@ -59,6 +59,7 @@ from .arguments import (
     new_size,
     promote,
     promote_to_float,
+    refuse_backward_strides,
     resolve_dtype,
     shape_arg,
     shape_text,
@@ -103,6 +104,7 @@ def legacy_array(args: tuple, dtype: np.dtype, name: str) -> np.ndarray:
         return data.array
     if isinstance(data, (str, bytes)):
         raise TypeError(f"{name}({data!r}): the data must be numbers, not text")
+    refuse_backward_strides(data)
     if not isinstance(data, (np.ndarray, list, tuple)) and np.ndim(data) == 0:
         raise TypeError(f"{name}({data!r}): the data must be a sequence of numbers (a single number is a size only "
                         f"when whole); for a 0-d tensor use gg.tensor({data!r})")
@@ -558,7 +560,7 @@ class Tensor:
     def clone(self, memory_format: Any = None) -> Tensor:
         """A copy that stays in the graph (gradient flows back unchanged); any ``memory_format`` gives a row-major
         copy (see :mod:`glassgrad.memory_formats`)."""
-        check_memory_format(memory_format, "clone")
+        check_memory_format(memory_format, "clone", self.ndim)
         return apply(ops.CAST, (self,), self.array, self.array.dtype)  # astype always copies
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
@@ -570,7 +572,7 @@ class Tensor:
         """
         from .device import to_arguments
 
-        dtype, copy = to_arguments("Tensor", args, kwargs)
+        dtype, copy = to_arguments("Tensor", args, kwargs, self.ndim)
         dtype = self.array.dtype if dtype is None else resolve_dtype(dtype)
         if dtype == self.array.dtype:
             return self.clone() if copy else self
@@ -578,14 +580,14 @@ class Tensor:
             return Tensor._wrap(self.array.astype(dtype))
         return apply(ops.CAST, (self,), self.array, dtype)
 
-    def float(self) -> Tensor:
-        return self.to(float32)
+    def float(self, memory_format: Any = None) -> Tensor:
+        return self.to(float32, memory_format=memory_format)
 
-    def double(self) -> Tensor:
-        return self.to(float64)
+    def double(self, memory_format: Any = None) -> Tensor:
+        return self.to(float64, memory_format=memory_format)
 
-    def long(self) -> Tensor:
-        return self.to(int64)
+    def long(self, memory_format: Any = None) -> Tensor:
+        return self.to(int64, memory_format=memory_format)
 
     def size(self, dim: int | None = None) -> Size | int:
         """The shape (a :class:`Size`), or with ``dim`` the size of that dim (an int)."""
@@ -605,6 +607,7 @@ class Tensor:
         """This tensor if its entries already sit in row-major order (:meth:`is_contiguous`), else a row-major copy
         that stays in the graph (gradient flows back unchanged), as in PyTorch: an in-place change of the copy
         leaves the original alone."""
+        check_memory_format(memory_format, "contiguous", self.ndim)
         if self.is_contiguous():
             return self
         return apply(ops.CONTIGUOUS, (self,), self.array)
@@ -745,7 +748,12 @@ class Tensor:
     def mul_(self, other: Any) -> Tensor:
         return self._in_place("mul_", np.multiply, ops.MUL, other)
 
-    def copy_(self, source: Any) -> Tensor:
+    def copy_(self, source: Any, non_blocking: bool = False) -> Tensor:
+        """``self[...] = source``, broadcasting ``source`` to this shape (``non_blocking`` has no effect: one CPU). A
+        source with more dims than ``self`` is refused, as in PyTorch, rather than having its leading 1s dropped."""
+        if isinstance(source, (Tensor, np.ndarray)) and source.ndim > self.ndim and broadcastable(self.shape,
+                                                                                                  source.shape):
+            raise grown_shape_error("copy_", self.shape, np.broadcast_shapes(self.shape, source.shape))
         self._set("copy_", ..., False, source)
         return self
 
@@ -1246,6 +1254,12 @@ def refuse_inference(name: str) -> None:
 def _position(find: Callable, array: np.ndarray, axis: int | None, keepdim: bool) -> np.ndarray:
     """``argmax``/``argmin`` as int64 indices: one call, so that a compiled step replays it as one kernel."""
     return np.asarray(find(array, axis=axis, keepdims=keepdim), dtype=np.int64)
+
+
+def grown_shape_error(name: str, shape: tuple, broadcast: tuple) -> RuntimeError:
+    """PyTorch's refusal to write a result of a larger (broadcast) shape into a tensor in place: one message."""
+    return RuntimeError(f"{name}: output with shape {shape_text(shape)} doesn't match the broadcast shape "
+                        f"{shape_text(broadcast)}; an in-place op keeps its tensor's shape (use the out-of-place form)")
 
 
 def written_dtype_error(name: str, values: np.dtype, tensor: np.dtype) -> RuntimeError:

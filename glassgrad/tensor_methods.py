@@ -44,6 +44,7 @@ from .tensor import (
     _nonempty_reduction,
     _reduce,
     apply,
+    grown_shape_error,
     lift,
     matmul,
     view_of,
@@ -232,18 +233,18 @@ def _plain(value: Any) -> Any:
 
 
 @named("int")
-def to_int(self: Tensor) -> Tensor:
-    return self.to(int32)
+def to_int(self: Tensor, memory_format: Any = None) -> Tensor:
+    return self.to(int32, memory_format=memory_format)
 
 
 @named("bool")
-def to_bool(self: Tensor) -> Tensor:
-    return self.to(bool_)
+def to_bool(self: Tensor, memory_format: Any = None) -> Tensor:
+    return self.to(bool_, memory_format=memory_format)
 
 
 @method
-def half(self: Tensor) -> Tensor:
-    return self.to(float16)
+def half(self: Tensor, memory_format: Any = None) -> Tensor:
+    return self.to(float16, memory_format=memory_format)
 
 
 TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
@@ -322,9 +323,10 @@ add("itemsize", property(lambda self: self.array.itemsize, doc="Bytes per entry 
 
 
 @method
-def cpu(self: Tensor) -> Tensor:
-    """The tensor itself: it already lives on the CPU, glassgrad's only device."""
-    return self
+def cpu(self: Tensor, memory_format: Any = None) -> Tensor:
+    """The tensor itself: it already lives on the CPU, glassgrad's only device (a ``memory_format`` is checked, as
+    ``.to`` checks it)."""
+    return self.to(memory_format=memory_format)
 
 
 @method
@@ -590,9 +592,7 @@ def write_in_place(tensor: Tensor, compute: Any, name: str = "in-place operation
     result = compute(source)
     numbers = np.asarray(_plain(result))
     if numbers.shape != tensor.shape:
-        raise RuntimeError(f"{name}: output with shape {shape_text(tensor.shape)} doesn't match the broadcast shape "
-                           f"{shape_text(numbers.shape)}; an in-place op keeps its tensor's shape (use the "
-                           "out-of-place form)")
+        raise grown_shape_error(name, tensor.shape, numbers.shape)
     made, kept = numbers.dtype, tensor.array.dtype
     if not can_cast(made, kept):
         raise RuntimeError(f"{name}: result type {made.name} can't be cast to this tensor's dtype {kept.name}; "

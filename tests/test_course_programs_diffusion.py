@@ -224,6 +224,47 @@ def test_to_takes_a_memory_format_as_pytorch(owner, format_name, dtype_name, spe
     assert ours == _moved_outcome(torch, owner, format_name, dtype_name, spelling)
 
 
+FORMATTED = {
+    "x.to(memory_format=f)": lambda lib, x, f: x.to(memory_format=f),
+    "x.to(float64, memory_format=f)": lambda lib, x, f: x.to(lib.float64, memory_format=f),
+    "x.contiguous(memory_format=f)": lambda lib, x, f: x.contiguous(memory_format=f),
+    "x.clone(memory_format=f)": lambda lib, x, f: x.clone(memory_format=f),
+    "x.double(memory_format=f)": lambda lib, x, f: x.double(memory_format=f),
+    "x.half(memory_format=f)": lambda lib, x, f: x.half(memory_format=f),
+    "x.cpu(memory_format=f)": lambda lib, x, f: x.cpu(memory_format=f),
+    "zeros_like(x, memory_format=f)": lambda lib, x, f: lib.zeros_like(x, memory_format=f),
+    "empty_like(x, memory_format=f)": lambda lib, x, f: lib.empty_like(x, memory_format=f).zero_(),
+    "full_like(x, 2, memory_format=f)": lambda lib, x, f: lib.full_like(x, 2.0, memory_format=f),
+    "randn_like(x, memory_format=f)": lambda lib, x, f: lib.randn_like(x, memory_format=f) * 0,
+    "x.to(float64, False, True)": lambda lib, x, f: x.to(lib.float64, False, True),
+    "x.to(float32, True, False)": lambda lib, x, f: x.to(lib.float32, True, False),
+}
+
+
+def _formatted_outcome(library, call, format_name, ndim):
+    x = library.arange(float(2 ** ndim)).reshape((2,) * ndim)
+    try:
+        made = FORMATTED[call](library, x, getattr(library, format_name))
+    except RuntimeError as error:
+        return re.findall(r"required rank \d tensor to use \w+ format", str(error))
+    relaid = format_name.startswith("channels_last")  # PyTorch copies into the new order; row-major here stays put
+    return str(made.dtype).removeprefix("torch."), made.tolist(), None if relaid else made is x
+
+
+@pytest.mark.torch
+@given(call=st.sampled_from(sorted(FORMATTED)), format_name=st.sampled_from(["channels_last", "channels_last_3d",
+                                                                              "contiguous_format", "preserve_format"]),
+       ndim=st.integers(1, 5))
+def test_a_channels_last_format_needs_its_rank_as_in_pytorch(call, format_name, ndim, torch):
+    """``x.to(memory_format=torch.channels_last)`` of a 3-d tensor raises in PyTorch ("required rank 4 tensor to use
+    channels_last format"), as do ``contiguous``, ``clone`` and the ``*_like`` factories; glassgrad took any rank,
+    so a script that ran here failed there. ``x.double(memory_format=...)``, ``x.cpu(memory_format=...)`` and
+    ``x.to(dtype, non_blocking, copy)`` by position were TypeErrors here. Now all as PyTorch: the same refusals,
+    and the same numbers, dtype and identity (a copy or the tensor itself) otherwise; a channels-last layout aside,
+    where PyTorch copies the entries into that order and glassgrad keeps its row-major memory."""
+    assert _formatted_outcome(gg, call, format_name, ndim) == _formatted_outcome(torch, call, format_name, ndim)
+
+
 def _shown_warnings(library, run):
     """The first sentence of each warning ``run`` shows (without the C++ source line PyTorch's warnings from C++
     add), with every warning shown every time (PyTorch's warn-once ones too)."""
@@ -389,6 +430,12 @@ FOREACH_CALLS = {
     "neg_(xs)": lambda lib, xs, ys, w: lib._foreach_neg_(xs),
     "norm(xs)": lambda lib, xs, ys, w: lib._foreach_norm(xs),
     "norm(xs, 1)": lambda lib, xs, ys, w: lib._foreach_norm(xs, 1),
+    "norm(xs, ord=3, dtype)": lambda lib, xs, ys, w: lib._foreach_norm(xs, ord=3, dtype=lib.float64),
+    "add(xs, other=ys, alpha=2)": lambda lib, xs, ys, w: lib._foreach_add(xs, other=ys, alpha=2),
+    "add(xs, scalar=2)": lambda lib, xs, ys, w: lib._foreach_add(xs, scalar=2),
+    "add_(xs, scalars=[…])": lambda lib, xs, ys, w: lib._foreach_add_(xs, scalars=[k / 2 for k, _ in enumerate(xs)]),
+    "lerp(xs, tensors1=ys, weight=number)": lambda lib, xs, ys, w: lib._foreach_lerp(xs, tensors1=ys, weight=w),
+    "copy_(xs, ys, non_blocking=True)": lambda lib, xs, ys, w: lib._foreach_copy_(xs, ys, non_blocking=True),
     "add(xs, one too few)": lambda lib, xs, ys, w: lib._foreach_add(xs, ys[:-1]),
     "mul_([], 2)": lambda lib, xs, ys, w: lib._foreach_mul_([], 2.0),
 }
@@ -613,7 +660,9 @@ def _converted(library, entry, view, dtype):
     array = ARRAY_VIEWS[view](np.arange(12, dtype=dtype).reshape(4, 3))
     convert = {"tensor": library.tensor, "as_tensor": library.as_tensor, "from_numpy": library.from_numpy,
                "tensor(dtype=float64)": lambda a: library.tensor(a, dtype=library.float64),
-               "as_tensor(dtype=float32)": lambda a: library.as_tensor(a, dtype=library.float32)}[entry]
+               "as_tensor(dtype=float32)": lambda a: library.as_tensor(a, dtype=library.float32),
+               "asarray": library.asarray, "x.new_tensor": library.ones(1).new_tensor, "x.new": library.ones(1).new,
+               "Tensor": library.Tensor, "FloatTensor": library.FloatTensor}[entry]
     try:
         return convert(array).tolist()
     except ValueError:
@@ -622,13 +671,15 @@ def _converted(library, entry, view, dtype):
 
 @pytest.mark.torch
 @given(entry=st.sampled_from(["tensor", "as_tensor", "from_numpy", "tensor(dtype=float64)",
-                              "as_tensor(dtype=float32)"]),
+                              "as_tensor(dtype=float32)", "asarray", "x.new_tensor", "x.new", "Tensor",
+                              "FloatTensor"]),
        view=st.sampled_from(sorted(ARRAY_VIEWS)), dtype=st.sampled_from(["float64", "int64", "float32"]))
 def test_arrays_that_step_backwards_are_refused_as_in_pytorch(entry, view, dtype, torch):
     """A diffusion scheduler's ``timesteps = torch.from_numpy(np.arange(0, T)[::-1])`` raises ValueError in PyTorch
     (negative strides), which is why schedulers write ``[::-1].copy()``; glassgrad took the reversed array, so code
-    written here failed there. Now the same refusal from ``tensor``, ``as_tensor`` and ``from_numpy``, naming the
-    fix; other views (transposed, strided, copied) convert alike."""
+    written here failed there. Now the same refusal from ``tensor``, ``as_tensor``, ``from_numpy``, ``asarray``,
+    ``new_tensor``, ``new`` and the legacy constructors, naming the fix; other views (transposed, strided, copied)
+    convert alike."""
     assert _converted(gg, entry, view, dtype) == _converted(torch, entry, view, dtype)
 
 
@@ -660,3 +711,43 @@ def test_instance_norm_given_another_channel_count_warns_as_in_pytorch(dims, cha
     else:
         assert ours[0] == theirs[0]
         np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.torch
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3), dim=st.integers(0, 2))
+def test_a_gradient_through_cumsum_converts_back_to_a_tensor(shape, dim, torch):
+    """``g, = autograd.grad(x.cumsum(d).sum(), x)`` then ``from_numpy(g.numpy())``: cumsum's backward handed out a
+    reversed view (negative strides), which ``from_numpy`` rightly refuses; PyTorch's gradient converts. Now the
+    gradient is an array of its own, with PyTorch's numbers."""
+    dim = dim % len(shape)
+    values = np.random.default_rng(dim).normal(size=shape)
+    grads = []
+    for library in (gg, torch):
+        x = library.tensor(values, requires_grad=True)
+        (x.cumsum(dim) * library.tensor(values)).sum().backward()
+        grads.append(library.from_numpy(x.grad.numpy()).tolist())
+        g, = library.autograd.grad((x.cumsum(dim) * library.tensor(values)).sum(), x)
+        grads.append(library.from_numpy(g.numpy()).tolist())
+    np.testing.assert_allclose(grads[:2], grads[2:], rtol=1e-12)
+
+
+def _copied_in(library, target, source, non_blocking):
+    x = library.zeros(*target, dtype=library.float64)
+    try:
+        numbers = library.arange(float(np.prod(source)), dtype=library.float64).reshape(*source)
+        x.copy_(numbers, non_blocking=non_blocking)
+    except RuntimeError as error:
+        return [shape.strip("[]()").rstrip(",") for shape in re.findall(r"[\[(][\d, ]*[\])]", str(error))]
+    return x.tolist()
+
+
+@pytest.mark.torch
+@given(target=st.lists(st.integers(1, 3), min_size=1, max_size=3), extra=st.lists(st.just(1), max_size=2),
+       cut=st.integers(0, 2), non_blocking=st.booleans())
+def test_copy_into_a_tensor_refuses_a_source_with_more_dims_as_pytorch(target, extra, cut, non_blocking, torch):
+    """``x.copy_(y, non_blocking=True)`` (a data loader's habit) was a TypeError here, and ``x.copy_(y)`` with y of
+    shape (1, 1, 4) for an x of shape (3, 4) dropped y's leading 1s where PyTorch refuses it ("doesn't match the
+    broadcast shape"). Now the keyword is taken and the same refusal, with the same broadcast shape, is given;
+    sources that broadcast to x's shape copy alike."""
+    source = tuple(extra) + tuple(target[cut % len(target):])
+    assert _copied_in(gg, target, source, non_blocking) == _copied_in(torch, target, source, non_blocking)
