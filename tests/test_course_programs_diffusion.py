@@ -575,6 +575,70 @@ def test_choosing_attention_kernels_works_as_on_a_cpu_in_pytorch(chosen, spellin
         torch, sorted(chosen), spelling)
 
 
+FLASH_INPUTS = {  # name: (query, key, value shapes, keywords)
+    "4-d": ((2, 3, 5, 4), (2, 3, 6, 4), (2, 3, 6, 4), {}),
+    "3-d": ((3, 5, 4), (3, 6, 4), (3, 6, 4), {}),
+    "2-d": ((5, 4), (6, 4), (6, 4), {}),
+    "5-d": ((1, 2, 3, 5, 4), (1, 2, 3, 6, 4), (1, 2, 3, 6, 4), {}),
+    "dropout": ((2, 3, 5, 4), (2, 3, 6, 4), (2, 3, 6, 4), {"dropout_p": 0.1}),
+    "value's features differ": ((2, 3, 5, 4), (2, 3, 6, 4), (2, 3, 6, 8), {}),
+    "2-d bool mask": ((2, 3, 5, 4), (2, 3, 6, 4), (2, 3, 6, 4), {"mask": (5, 6)}),
+    "4-d mask": ((2, 3, 5, 4), (2, 3, 6, 4), (2, 3, 6, 4), {"mask": (2, 1, 5, 6)}),
+    "3-d mask": ((2, 3, 5, 4), (2, 3, 6, 4), (2, 3, 6, 4), {"mask": (3, 5, 6)}),
+    "causal": ((2, 3, 5, 4), (2, 3, 5, 4), (2, 3, 5, 4), {"is_causal": True}),
+    "key's batch of 1": ((2, 3, 5, 4), (1, 3, 6, 4), (1, 3, 6, 4), {}),
+    "grouped heads": ((2, 4, 5, 4), (2, 2, 6, 4), (2, 2, 6, 4), {"enable_gqa": True}),
+    "fewer heads, no gqa": ((2, 4, 5, 4), (2, 2, 6, 4), (2, 2, 6, 4), {}),
+    "transposed query": ((2, 3, 4, 5), (2, 3, 6, 4), (2, 3, 6, 4), {"transpose": True}),
+}
+
+
+def _flash_outcome(library, name, math_too):
+    from importlib import import_module
+
+    attention = import_module(f"{library.__name__}.nn.attention")
+    *shapes, options = FLASH_INPUTS[name]
+    options = dict(options)
+    q, k, v = (library.tensor(np.linspace(-1, 1, int(np.prod(shape))).reshape(shape)) for shape in shapes)
+    if options.pop("transpose", False):
+        q = q.transpose(-1, -2)
+    if "mask" in options:
+        options["attn_mask"] = library.tensor(np.arange(np.prod(options["mask"])).reshape(options.pop("mask")) % 3 > 0)
+    chosen = [attention.SDPBackend.FLASH_ATTENTION] + ([attention.SDPBackend.MATH] if math_too else [])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch says why in warnings; glassgrad in its error's one line
+        try:
+            with attention.sdpa_kernel(chosen):
+                library.manual_seed(0)
+                out = library.nn.functional.scaled_dot_product_attention(q, k, v, **options)
+        except RuntimeError as error:
+            return str(error)
+    return tuple(out.shape), (None if options.get("dropout_p") else out.tolist())
+
+
+@pytest.mark.torch
+@given(name=st.sampled_from(sorted(FLASH_INPUTS)), math_too=st.booleans())
+def test_flash_attention_alone_takes_what_pytorchs_cpu_kernel_takes(name, math_too, torch):
+    """``with sdpa_kernel(SDPBackend.FLASH_ATTENTION):`` around 3-d inputs, dropout, a value with other features, a
+    3-d mask, a key batch to broadcast or fewer key heads without ``enable_gqa`` raises in PyTorch on a CPU ("No
+    available kernel"): its flash kernel takes only 4-d inputs of one batch and head count, no dropout, one feature
+    size, 2-d or 4-d masks and a last dim of stride 1. glassgrad ran them all, so code that ran here failed there.
+    Now the same refusals (with the reason in one line), the same numbers where flash runs, and everything runs
+    when the math backend is allowed too."""
+    ours, theirs = _flash_outcome(gg, name, math_too), _flash_outcome(torch, name, math_too)
+    if isinstance(theirs, str) or isinstance(ours, str):  # an error: the kernel's refusal, or a shape error of both
+        assert isinstance(ours, str) and isinstance(theirs, str)
+        assert ours.startswith("No available kernel") == theirs.startswith("No available kernel"), (ours, theirs)
+        refusal = (r"No available kernel for scaled_dot_product_attention: only SDPBackend\.FLASH_ATTENTION is "
+                   r"allowed, and on a CPU it needs [^\n]+; allow SDPBackend\.MATH too \(sdpa_kernel\("
+                   r"\[SDPBackend\.FLASH_ATTENTION, SDPBackend\.MATH\]\)\)")
+        assert not theirs.startswith("No available kernel") or re.fullmatch(refusal, ours)
+    else:
+        assert ours[0] == theirs[0]
+        np.testing.assert_allclose(np.asarray(ours[1], dtype=float), np.asarray(theirs[1], dtype=float), rtol=1e-6,
+                                   atol=1e-7)
+
+
 def _checkpointed_outcome(library, flag, input_requires_grad, sequential, with_keyword):
     from importlib import import_module
 

@@ -134,7 +134,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     ``dropout_p`` drops attention weights (always: this function has no training flag).
     """
     query, key, value = as_tensor(query), as_tensor(key), as_tensor(value)
-    check_backend()
+    check_backend(query, key, value, attn_mask, dropout_p, enable_gqa)
     for tensor, name in ((query, "query"), (key, "key"), (value, "value")):
         if tensor.ndim < 2:
             raise RuntimeError(f"scaled_dot_product_attention: {name} must be a floating tensor of shape (…, length, "

@@ -22,6 +22,8 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+
 
 class SDPBackend(enum.Enum):
     """PyTorch's attention kernels, with its numbers."""
@@ -41,12 +43,39 @@ _enabled = set(SDPBackend) - {SDPBackend.ERROR}
 """The backends allowed now (all, unless narrowed)."""
 
 
-def check_backend() -> None:
-    """Raise, as PyTorch does, when the allowed backends leave none that runs on a CPU."""
+def check_backend(query: Any, key: Any, value: Any, attn_mask: Any, dropout_p: float, enable_gqa: bool) -> None:
+    """Raise, as PyTorch does, when the allowed backends leave none that runs on a CPU for these inputs: with
+    the math backend switched off, the flash one takes only what PyTorch's CPU flash kernel takes."""
     if _enabled.isdisjoint(_CPU_BACKENDS):
         raise RuntimeError("No viable backend for scaled_dot_product_attention was found: on a CPU only "
                            "SDPBackend.MATH and SDPBackend.FLASH_ATTENTION run, and neither is enabled; allow "
                            "SDPBackend.MATH (sdpa_kernel, or torch.backends.cuda.enable_math_sdp(True))")
+    if SDPBackend.MATH not in _enabled and (reason := _not_for_flash(query, key, value, attn_mask, dropout_p,
+                                                                      enable_gqa)):
+        raise RuntimeError(f"No available kernel for scaled_dot_product_attention: only SDPBackend.FLASH_ATTENTION "
+                           f"is allowed, and on a CPU it needs {reason}; allow SDPBackend.MATH too "
+                           "(sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.MATH]))")
+
+
+def _not_for_flash(query: Any, key: Any, value: Any, attn_mask: Any, dropout_p: float, enable_gqa: bool) -> str:
+    """Why PyTorch's CPU flash kernel would not take these inputs ('' when it would), in its order of checks."""
+    tensors = (query, key, value)
+    if dropout_p > 0:
+        return f"dropout_p = 0 (got {dropout_p})"
+    if any(tensor.ndim != 4 for tensor in tensors):
+        return (f"4-dimensional query, key and value (batch, heads, length, features), got {query.ndim}, {key.ndim} "
+                f"and {value.ndim} dims")
+    if len({tensor.shape[0] for tensor in tensors}) > 1:
+        return "one batch size for query, key and value"
+    if not enable_gqa and len({tensor.shape[1] for tensor in tensors}) > 1:
+        return "one number of heads for query, key and value (or enable_gqa=True)"
+    if attn_mask is not None and np.ndim(attn_mask) not in (2, 4):
+        return f"an attn_mask of 2 or 4 dims, got {np.ndim(attn_mask)}"
+    if len({tensor.shape[-1] for tensor in tensors}) > 1:
+        return "one last dim (features) for query, key and value"
+    if any(tensor.shape[-1] > 1 and tensor.array.strides[-1] != tensor.array.itemsize for tensor in tensors):
+        return "query, key and value whose last dim has stride 1 (call .contiguous())"
+    return ""
 
 
 @contextlib.contextmanager
