@@ -123,8 +123,8 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     check_device(device)
     if isinstance(data, Tensor):  # another dtype: a cast, recorded in the graph as PyTorch's ``data.to(dtype)``
         return data if dtype is None or resolve_dtype(dtype) == data.dtype else data.to(dtype)
-    refuse_backward_strides(data)
     if type(data) is np.ndarray and _shareable(data.dtype) and (dtype is None or resolve_dtype(dtype) == data.dtype):
+        refuse_backward_strides(data)
         return _sharing(data)
     return copied(data, dtype, False, None)
 

@@ -415,8 +415,8 @@ def _cumsum(a, dim):
     return running(np.add, a, dim), dim  # in a's dtype: the caller picks it (integers: int64)
 
 def _cumsum_back(up, dim):
-    return (np.flip(running(np.add, np.flip(up, dim), dim), dim).copy(),)  # its own memory, forwards: a gradient
-    # handed out by autograd.grad must be an array gg.from_numpy takes (it refuses negative strides, as PyTorch)
+    # copied forwards: a gradient that autograd.grad hands out must be one gg.from_numpy takes (no negative strides)
+    return (np.flip(running(np.add, np.flip(up, dim), dim), dim).copy(),)
 
 CUMSUM = register(Op("cumsum", "outᵢ = Σ_(k≤i) aₖ  (along dim)", ("Σ_(j≥i) {up}ⱼ  (a reversed running sum)",),
                      _cumsum, _cumsum_back, kind="slicewise", settings=("dim",),
