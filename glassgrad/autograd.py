@@ -435,7 +435,8 @@ def read_roles(op, parents: tuple, saved: Any) -> set[int]:
 def _check_saved(node, op, saved: Any) -> None:
     """Refuse to run ``op``'s rule if a tensor it reads back changed in place since ``node`` was made (``saved``:
     what its forward saved, unpacked)."""
-    private = getattr(node, "_private", None)  # a role whose value the node copied for itself
+    private = getattr(node, "_private", None)  # (role, its old value): a role whose value the node copied for itself
+    private = None if private is None else private[0]
     packed = node._ctx.roles if type(node._ctx) is Packed else ()  # read back as unpack_hook gives them: unchecked
     for role in sorted(read_roles(op, node._parents, saved)):
         if role == private or role in packed:

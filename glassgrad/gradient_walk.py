@@ -143,7 +143,20 @@ def _recorded_contributions(node: Any, op: ops.Op, upstream: Any, saved: Any) ->
             f"create_graph=True: no second derivative for '{op.name}' yet (the ops that have one: {having}); "
             "differentiate without create_graph=True, or write this step with those ops"
         )
-    return op.vjp_tensors(upstream, node._parents, node, saved)
+    return op.vjp_tensors(upstream, old_values(node), node, saved)
+
+
+def old_values(node: Any) -> tuple:
+    """``node``'s inputs as its rule must read them: an input the node copied before an in-place change overwrote
+    its memory (``y.mul_(x)``: y's old value) stands in as that copy, a cast of it recorded with the input as its
+    parent, so that a gradient of the contributions still reaches the input."""
+    private = getattr(node, "_private", None)
+    if private is None:
+        return node._parents
+    role, value = private
+    parents = list(node._parents)
+    parents[role] = parents[role]._holding(value)
+    return tuple(parents)
 
 
 def _fit_tensor(contribution: Any, parent: Any, op: ops.Op, position: int) -> Any:

@@ -107,10 +107,11 @@ def rebase(tensor: Any, op: Any, other: Any, saved: Any, private: int | None, ar
 
     Its previous node moves to a hidden tensor on the same memory; ops recorded before the
     change still lead there (:func:`glassgrad.autograd.reroute`). ``private``: the input
-    whose old value the node copied for itself (its version is not checked). The tensors
+    whose old value the node copied for itself (``args[private]``; its version is not checked, and a
+    differentiable backward reads the copy: :func:`glassgrad.gradient_walk.old_values`). The tensors
     sharing its memory in the graph follow (:func:`_follow`).
     """
-    old = _hide_node(tensor, private)
+    old = _hide_node(tensor, None if private is None else (private, args[private]))
     record(tensor, op, (old, other), saved, args)  # recording is on here, and old or other requires grad
     _follow(tensor, None)
 
@@ -190,7 +191,7 @@ def become(tensor: Any, make: Any) -> None:
     tensor.array = result.array
 
 
-def _hide_node(tensor: Any, private: int | None, counted: bool = True) -> Any:
+def _hide_node(tensor: Any, private: tuple | None, counted: bool = True) -> Any:
     """Move ``tensor``'s node to a hidden tensor on the same memory, counting the change (unless another tensor on
     the same memory counted it: ``counted=False``); return the hidden one."""
     old = tensor._plain(tensor.array)

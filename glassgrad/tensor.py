@@ -176,9 +176,9 @@ class Tensor:
                  "_before", "_private", "_view_of", "_view_how", "_viewed", "_strided",
                  "__weakref__", "__dict__")
     # _clock: the in-place clock's tick when the node was made; _before: (tick, hidden tensor with the
-    # node it had before an in-place change re-based it); _private: an input whose old value the node
-    # copied for itself; _view_of / _viewed: this tensor is / has a view, in the graph or of a plain tensor
-    # (_viewed: weak references to its views, or True: a view that cannot follow a change of it),
+    # node it had before an in-place change re-based it); _private: (position, value) of an input whose
+    # old value the node copied for itself; _view_of / _viewed: this tensor is / has a view, in the graph or
+    # of a plain tensor (_viewed: weak references to its views, or True: a view that cannot follow a change of it),
     # _view_how: the view's (op, arguments) of its base; _strided: a view op's result not in row-major order (what
     # view refuses to merge, as PyTorch). Unset until used. __dict__: attributes a program sets on a tensor, as
     # PyTorch allows (fast.ai's backprop by hand: inp.g = out.g @ w.t()); made when the first one is set.
@@ -562,6 +562,11 @@ class Tensor:
         copy (see :mod:`glassgrad.memory_formats`)."""
         check_memory_format(memory_format, "clone", self.ndim)
         return apply(ops.CAST, (self,), self.array, self.array.dtype)  # astype always copies
+
+    def _holding(self, value: np.ndarray) -> Tensor:
+        """A tensor of ``value`` in this one's place in the graph (recorded as a cast of it: gradient flows back
+        unchanged): the old value of a tensor an in-place change overwrote, for a differentiable backward."""
+        return apply(ops.CAST, (self,), value, value.dtype)
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """This tensor in another dtype (differentiable between float dtypes), called as in PyTorch.

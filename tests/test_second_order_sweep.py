@@ -569,3 +569,38 @@ def test_softplus_has_pytorchs_second_derivative_where_beta_x_is_the_threshold(t
         found.append([first.detach().numpy(), second.numpy()])
     for mine, theirs in zip(*found):
         np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-15)
+
+
+IN_PLACE_STEPS = {
+    "y.mul_(x)": lambda lib, y, x: y.mul_(x),
+    "y *= x": lambda lib, y, x: y.__imul__(x),
+    "y.div_(x + 3)": lambda lib, y, x: y.div_(x + 3),
+    "y /= x.exp()": lambda lib, y, x: y.__itruediv__(x.exp()),
+    "y.add_(x * x)": lambda lib, y, x: y.add_(x * x),
+    "y.mul_(2)": lambda lib, y, x: y.mul_(2.0),
+}
+
+
+def _through_in_place(lib, step, values, first):
+    x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+    y = first(lib, x)
+    IN_PLACE_STEPS[step](lib, y, x)
+    (g,) = lib.autograd.grad((y * y).sum(), x, create_graph=True)
+    (h,) = lib.autograd.grad((g * lib.tensor(values[::-1].copy())).sum(), x)
+    return g.detach().numpy(), h.numpy()
+
+
+@pytest.mark.torch
+@given(step=st.sampled_from(sorted(IN_PLACE_STEPS)), first=st.sampled_from(["x * 1", "x.sin()", "x ** 2 + 1"]),
+       values=st.lists(st.floats(-2, 2), min_size=1, max_size=4).map(np.array))
+def test_second_derivatives_through_an_in_place_change_read_the_old_value(step, first, values, torch):
+    """``y = x * 1; y.mul_(x)`` then ``grad(..., create_graph=True)``: the differentiable backward read y's new value
+    where the rule needs the old one the in-place op copied for itself: the gradient of ``y.sum()`` at x = (1, 2)
+    was (2, 6), not 2x = (2, 4), and every second derivative after it was wrong, silently (the plain backward was
+    right); forward-mode tangents, made by the double backward, were wrong too. Now the copy stands in for the old
+    value, as a cast recorded on the input: PyTorch's first and second derivatives to 1e-12."""
+    build = {"x * 1": lambda lib, x: x * 1, "x.sin()": lambda lib, x: x.sin(), "x ** 2 + 1": lambda lib, x: x ** 2 + 1}
+    ours = _through_in_place(gg, step, values, build[first])
+    theirs = _through_in_place(torch, step, values, build[first])
+    for mine, pytorchs in zip(ours, theirs):
+        np.testing.assert_allclose(mine, pytorchs, rtol=1e-12, atol=1e-12)
