@@ -471,6 +471,9 @@ class Tensor:
         if any(isinstance(value, Tensor) for value in kwargs.get("out", ())):
             raise TypeError(f"np.{name}(..., out=tensor): NumPy does not write into a tensor's memory here; compute "
                             "the result and copy it in, t.copy_(torch.as_tensor(result))")
+        if method == "at" and isinstance(inputs[0], Tensor):  # it writes into its first operand, unseen by the graph
+            raise TypeError(f"np.{name}(tensor, ...): first operand must be array, as in PyTorch; for a tensor use "
+                            "t.index_put_((indices,), values, accumulate=True) or t.index_add_(0, indices, values)")
         if STATE.switches[1] is not None:
             note_read(f"np.{name}(tensor)")
         found = getattr(ufunc, method)(*(value.array if isinstance(value, Tensor) else value for value in inputs),

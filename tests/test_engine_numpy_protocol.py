@@ -151,3 +151,24 @@ def test_an_array_and_a_tensor_meet_in_the_tensors_operators():
     out.sum().backward()
     assert out.tolist() == [4.0, 3.0] and w.grad.tolist() == [-1.0, -1.0]
     assert (np.array([1.0, 3.0]) < gg.tensor([2.0, 2.0])).tolist() == [True, False]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("ufunc", [np.add, np.multiply, np.maximum, np.subtract])
+def test_a_ufuncs_at_into_a_tensor_is_refused_as_in_pytorch(torch, ufunc):
+    """``np.add.at(x, [0], 100.)`` wrote into x's memory behind the graph's back (no version counted), so
+    ``(w * x).sum().backward()`` gave w the gradient of the new x, silently; PyTorch refuses the call ("first
+    operand must be array"). Now the same TypeError, naming the tensor's way (``index_put_`` with accumulate); into
+    an array, a tensor of values is taken as there."""
+    w = gg.tensor([1.0, 1.0], requires_grad=True)
+    x = gg.tensor([2.0, 3.0])
+    y = (w * x).sum()
+    for operand in (x, torch.tensor([2.0, 3.0])):
+        with pytest.raises(TypeError, match="first operand must be array"):
+            ufunc.at(operand, [0], 100.0)
+    y.backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 3.0])
+    ours, theirs = np.zeros(2), np.zeros(2)
+    ufunc.at(ours, [0, 0], gg.tensor([1.0, 2.0]))
+    ufunc.at(theirs, [0, 0], torch.tensor([1.0, 2.0]))
+    np.testing.assert_array_equal(ours, theirs)
