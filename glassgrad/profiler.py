@@ -70,7 +70,8 @@ class ProfilerAction(enum.Enum):
 def schedule(*, wait: int, warmup: int, active: int, repeat: int = 0, skip_first: int = 0,
              skip_first_wait: int = 0) -> Callable[[int], ProfilerAction]:
     """PyTorch's schedule: after ``skip_first`` steps, cycles of ``wait`` idle steps, ``warmup`` steps, and ``active``
-    recorded ones (the last of them saves: ``on_trace_ready`` runs), ``repeat`` cycles (0: for ever)."""
+    recorded ones (the last of them saves: ``on_trace_ready`` runs), ``repeat`` cycles (0: for ever);
+    ``skip_first_wait``: the steps count as if the first cycle's wait were over already."""
     if wait < 0 or warmup < 0 or active <= 0 or repeat < 0 or skip_first < 0:
         raise AssertionError("schedule: wait, warmup, repeat and skip_first must be 0 or more and active more than 0")
     if warmup == 0:
@@ -81,8 +82,8 @@ def schedule(*, wait: int, warmup: int, active: int, repeat: int = 0, skip_first
         if step < skip_first:
             return ProfilerAction.NONE
         step -= skip_first
-        if skip_first_wait and step < wait:
-            return ProfilerAction.NONE
+        if skip_first_wait:
+            step += wait
         if repeat and step // cycle >= repeat:
             return ProfilerAction.NONE
         position = step % cycle
@@ -395,13 +396,14 @@ def optimizer_range(name: str) -> record_function | None:
 def tensorboard_trace_handler(dir_name: str, worker_name: str | None = None,
                               use_gzip: bool = False) -> Callable[[profile], None]:
     """An ``on_trace_ready`` that writes each recorded cycle to ``dir_name`` as
-    ``<worker>.<time in ms>.pt.trace.json`` (``.gz`` not written: ``use_gzip`` is refused)."""
+    ``<worker>.<time in ns>.pt.trace.json``, a name of its own for each cycle however quickly they follow each
+    other (``.gz`` not written: ``use_gzip`` is refused)."""
     if use_gzip:
         raise NotImplementedError("tensorboard_trace_handler: use_gzip=True is not provided; leave it False")
     worker = worker_name or f"{socket.gethostname()}_{os.getpid()}"
 
     def handler(prof: profile) -> None:
         os.makedirs(dir_name, exist_ok=True)
-        prof.export_chrome_trace(os.path.join(dir_name, f"{worker}.{time.time_ns() // 1_000_000}.pt.trace.json"))
+        prof.export_chrome_trace(os.path.join(dir_name, f"{worker}.{time.time_ns()}.pt.trace.json"))
 
     return handler

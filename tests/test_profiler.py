@@ -84,12 +84,15 @@ def test_self_times_add_up_to_the_ranges():
 
 @pytest.mark.torch
 @given(wait=st.integers(0, 2), warmup=st.integers(0, 2), active=st.integers(1, 3), repeat=st.integers(0, 2),
-       skip_first=st.integers(0, 3))
-def test_schedules_act_as_pytorchs(torch, wait, warmup, active, repeat, skip_first):
+       skip_first=st.integers(0, 3), skip_first_wait=st.integers(0, 1))
+def test_schedules_act_as_pytorchs(torch, wait, warmup, active, repeat, skip_first, skip_first_wait):
+    """Each step's action is PyTorch's (skip_first_wait=1 acted as 0 here: it shifts every step by one wait)."""
+    settings = {"wait": wait, "warmup": warmup, "active": active, "repeat": repeat, "skip_first": skip_first,
+                "skip_first_wait": skip_first_wait}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        theirs = torch.profiler.schedule(wait=wait, warmup=warmup, active=active, repeat=repeat, skip_first=skip_first)
-        mine = profiler.schedule(wait=wait, warmup=warmup, active=active, repeat=repeat, skip_first=skip_first)
+        theirs = torch.profiler.schedule(**settings)
+        mine = profiler.schedule(**settings)
     assert [mine(step).name for step in range(20)] == [theirs(step).name for step in range(20)]
 
 
@@ -106,8 +109,10 @@ def test_a_scheduled_profile_hands_each_active_cycle_over(tmp_path):
     assert seen == [(4, {"linear": 2, "sum": 2, "sum backward": 2, "linear backward": 2})] * 1 + \
         [(8, {"linear": 2, "sum": 2, "sum backward": 2, "linear backward": 2})]
     handler = profiler.tensorboard_trace_handler(str(tmp_path), worker_name="w")
-    handler(prof)
-    (written,) = tmp_path.glob("w.*.pt.trace.json")
+    for _ in range(5):  # in one millisecond: each its own file (they were named by the millisecond, overwritten)
+        handler(prof)
+    assert len(list(tmp_path.glob("w.*.pt.trace.json"))) == 5
+    written = next(tmp_path.glob("w.*.pt.trace.json"))
     events = json.loads(written.read_text())["traceEvents"]
     assert {event["name"] for event in events} == {"linear", "sum", "sum backward", "linear backward"}
     assert all(event["ph"] == "X" and event["dur"] >= 0 for event in events)

@@ -44,8 +44,15 @@ def graph_def(model: Any, input_to_model: Any) -> GraphDef:
     """The GraphDef of one forward pass of ``model`` on ``input_to_model`` (see the module's notes)."""
     inputs = _as_inputs(input_to_model)
     root = type(model).__name__
-    with no_grad(), trace(model) as tape:
-        output = model(*inputs)
+    training = getattr(model, "training", None)
+    if training:  # as PyTorch traces: in eval mode, so no running statistic moves and no dropout mask is drawn
+        model.eval()
+    try:
+        with no_grad(), trace(model) as tape:
+            output = model(*inputs)
+    finally:
+        if training:
+            model.train(training)
     outputs = output if isinstance(output, (tuple, list)) else (output,)
     nodes: dict[str, NodeDef] = {}
     made_by: dict[int, str] = {}  # tensor key -> the node that made it (or stands for it)
