@@ -51,6 +51,33 @@ def test_ranges_and_op_counts_are_pytorchs(torch):
 
 
 @pytest.mark.torch
+@pytest.mark.parametrize("hooked", [False, True])
+def test_a_subclass_step_calling_the_parents_is_one_range(torch, hooked):
+    """``class MyOpt(SGD): def step(self, closure=None): return super().step(closure)`` recorded two
+    ``Optimizer.step#MyOpt.step`` ranges per step (the inner call opened its own unless step hooks were set), so
+    its time counted twice; PyTorch records one. Now one, with or without hooks, which run once per step here
+    (PyTorch's run once or twice, as its base class's step was wrapped or not by an earlier instance)."""
+    seen = {}
+    for library, module in ((torch, torch.profiler), (gg, profiler)):
+        calls = []
+        class MyOpt(library.optim.SGD):
+            def step(self, closure=None):
+                return super().step(closure)
+
+        model = library.nn.Linear(2, 1)
+        optimizer = MyOpt(model.parameters(), lr=0.1)
+        if hooked:
+            optimizer.register_step_pre_hook(lambda opt, args, kwargs, calls=calls: calls.append("pre"))
+        with module.profile(activities=[module.ProfilerActivity.CPU]) as prof:
+            for _ in range(3):
+                model(library.ones(1, 2)).sum().backward()
+                optimizer.step()
+        seen[library.__name__] = counts(prof)["Optimizer.step#MyOpt.step"]
+    assert seen["glassgrad"] == seen["torch"] == 3
+    assert calls == (["pre"] * 3 if hooked else [])  # glassgrad's, the last run
+
+
+@pytest.mark.torch
 def test_the_table_is_laid_out_as_pytorchs(torch):
     """The same rules, titles and footer; right-aligned columns of 12, a name column 4 wider than the longest name."""
     import torch.profiler as pytorchs

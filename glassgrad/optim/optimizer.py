@@ -85,10 +85,16 @@ def with_step_hooks(step: Callable[..., Any]) -> Callable[..., Any]:
             return counted_step(self, *args, **kwargs)
 
     def counted_step(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
+        if self._in_step:  # a subclass's step calling super().step(): counted, hooked and timed once, outside
+            return step(self, *args, **kwargs)
         self._step_calls += 1
         before, after = self.__dict__.get("_step_pre_hooks"), self.__dict__.get("_step_post_hooks")
-        if self._in_step or not (before or after):
-            return step(self, *args, **kwargs)
+        if not (before or after):  # no hooks: nothing to build for them
+            self._in_step = True
+            try:
+                return step(self, *args, **kwargs)
+            finally:
+                self._in_step = False
         args = (self, *args)  # as PyTorch hands them to the hooks: the optimizer first
         for hook in list((before or {}).values()):
             result = hook(self, args, kwargs)
