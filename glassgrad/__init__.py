@@ -16,6 +16,7 @@ from . import (
     _memory,
     anomaly,
     custom_function,
+    forward_ad,
     functional_names,
     gradients,
     jacobians,
@@ -547,6 +548,7 @@ autograd.Variable = legacy_types.Variable  # torch.autograd.Variable
 autograd.gradcheck, autograd.gradgradcheck = _autograd_gradcheck, _gradgradcheck
 autograd.functional = jacobians  # torch.autograd.functional: jacobian, hessian, vjp, jvp, vhp, hvp
 autograd.graph = saved_tensors  # torch.autograd.graph: saved_tensors_hooks, disable_…, save_on_cpu
+autograd.forward_ad = forward_ad  # torch.autograd.forward_ad: dual_level, make_dual, unpack_dual
 autograd.detect_anomaly, autograd.set_detect_anomaly = anomaly.detect_anomaly, anomaly.set_detect_anomaly
 cuda.amp = amp.cuda_amp  # torch.cuda.amp.autocast / GradScaler, as older AMP code imports them (warned)
 # torch.backends.cuda's attention-kernel switches (sdp_kernel, enable_flash_sdp, …), kept by nn.attention_backends

@@ -38,7 +38,6 @@ COUNTERPARTS: dict[str, tuple[str, ...]] = {
     "torch.autograd.graph": ("glassgrad.saved_tensors",),  # saved_tensors_hooks, save_on_cpu …
     "torch.autograd.grad_mode": ("glassgrad.autograd",),  # no_grad, enable_grad, set_grad_enabled, inference_mode
     "torch.utils.hooks": ("glassgrad.handles",),  # RemovableHandle
-    "torch.nn.modules": ("glassgrad.nn",),
     "torch.nn.modules.module": ("glassgrad.nn.module",),  # Module, register_module_forward_hook …
     "torch.nn.modules.utils": ("glassgrad.nn.module_utils",),  # _pair, consume_prefix_in_state_dict_if_present …
     "torch.utils.data.dataset": ("glassgrad.data.dataset",),  # the transformer tutorial's `import dataset`
@@ -54,6 +53,8 @@ def counterpart(name: str) -> ModuleType | object | None:
     """glassgrad's module (or namespace object, e.g. ``gg.cuda``) standing for PyTorch's ``name``."""
     if name == "torch":
         return torch_module()
+    if name == "torch.nn.modules":
+        return nn_modules()
     candidates = COUNTERPARTS.get(name, ("glassgrad" + name[len("torch"):],))
     for candidate in candidates:
         try:
@@ -80,6 +81,19 @@ def torch_module() -> ModuleType:
     module.__getattr__ = functools.partial(getattr, glassgrad)
     module.__version__, module.version = torch_names_version.__version__, torch_names_version
     module.save = _save
+    return module
+
+
+@functools.cache
+def nn_modules() -> ModuleType:
+    """``torch.nn.modules``: a module of its own that reads glassgrad.nn's names (``torch.nn.modules.Linear``), so
+    that importing its submodules sets nothing on glassgrad.nn: ``torch.nn.modules.utils`` (``_pair``) is not
+    ``torch.nn.utils`` (``clip_grad_norm_``), which it would otherwise replace there."""
+    import glassgrad.nn
+
+    module = ModuleType("torch.nn.modules")
+    module.__getattr__ = functools.partial(getattr, glassgrad.nn)
+    module.__path__ = []
     return module
 
 

@@ -113,3 +113,20 @@ def test_pytorchs_module_names_import():
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "(3, 3)"
+
+
+def test_importing_the_layer_utilities_leaves_nn_utils_alone():
+    """A custom conv layer's ``from torch.nn.modules.utils import _pair`` replaced ``torch.nn.utils`` (glassgrad.nn,
+    standing for both torch.nn and torch.nn.modules, took the submodule as its ``utils``), so the training loop's
+    ``torch.nn.utils.clip_grad_norm_`` then raised AttributeError. ``torch.nn.modules`` is now a module of its own
+    reading glassgrad.nn's names; and ``from torch.autograd import forward_ad`` works, as in PyTorch."""
+    program = ("from glassgrad import torch_names; torch_names.install()\n"
+               "import torch\nfrom torch.nn.modules.utils import _pair\nimport torch.nn.modules.utils\n"
+               "from torch.nn.modules import Linear\nfrom torch.autograd import forward_ad\n"
+               "layer = Linear(2, 1)\nlayer(torch.ones(1, 2)).sum().backward()\n"
+               "print(_pair(2), float(torch.nn.utils.clip_grad_norm_(layer.parameters(), 1.0)) > 0,\n"
+               "      torch.nn.modules.Linear is torch.nn.Linear,\n"
+               "      forward_ad.dual_level is torch.autograd.forward_ad.dual_level)")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "(2, 2) True True True"
