@@ -128,13 +128,29 @@ class FunctionEventAvg:
     cpu_memory_usage: int = 0
     self_cpu_memory_usage: int = 0
     input_shapes: list = field(default_factory=list)
+    flops: int = 0  # not counted here (PyTorch counts them for matmul and conv with with_flops=True)
+    # what a GPU's columns would hold: nothing runs on a device here (tutorials sort by them all the same)
+    device_time_total = self_device_time_total = device_time = cuda_time = 0.0
+    device_memory_usage = self_device_memory_usage = 0
 
     @property
     def cpu_time(self) -> float:
         """The mean time of one call (µs)."""
         return self.cpu_time_total / self.count if self.count else 0.0
 
-    def add(self, event: Event) -> None:
+    cpu_time_str = property(lambda self: _time(self.cpu_time))
+    cpu_time_total_str = property(lambda self: _time(self.cpu_time_total))
+    self_cpu_time_total_str = property(lambda self: _time(self.self_cpu_time_total))
+
+    def add(self, event: Event | FunctionEventAvg) -> None:
+        """Count in one event, or (``total_average``) another row."""
+        if isinstance(event, FunctionEventAvg):
+            self.count += event.count
+            self.cpu_time_total += event.cpu_time_total
+            self.self_cpu_time_total += event.self_cpu_time_total
+            self.cpu_memory_usage += event.cpu_memory_usage
+            self.self_cpu_memory_usage += event.self_cpu_memory_usage
+            return
         self.count += 1
         self.cpu_time_total += event.cpu_time_total
         self.self_cpu_time_total += event.self_cpu_time_total
@@ -142,8 +158,14 @@ class FunctionEventAvg:
         self.self_cpu_memory_usage += event.memory
 
 
-SORT_KEYS = ("cpu_time", "cpu_time_total", "self_cpu_time_total", "count", "cpu_memory_usage",
-             "self_cpu_memory_usage")
+def sort_key(name: str) -> str:
+    """The row attribute ``table(sort_by=name)`` sorts by: PyTorch's names, the GPU ones (``cuda_time_total``,
+    ``self_xpu_time_total``) read as the device's (all 0 here); an unknown name is refused in one line."""
+    key = name.replace("cuda", "device").replace("xpu", "device")
+    if not hasattr(FunctionEventAvg(key=""), key):
+        raise AttributeError(f"table: cannot sort by {name!r}; sort by cpu_time_total, self_cpu_time_total, "
+                             "cpu_time, count, cpu_memory_usage or self_cpu_memory_usage")
+    return key
 
 
 class EventList(list):
@@ -157,9 +179,8 @@ class EventList(list):
         ``max_name_column_width``)."""
         rows = list(self)
         if sort_by is not None:
-            if sort_by not in SORT_KEYS:
-                raise AttributeError(f"table: cannot sort by {sort_by!r}; sort by one of {', '.join(SORT_KEYS)}")
-            rows.sort(key=lambda row: getattr(row, sort_by), reverse=True)
+            key = sort_key(sort_by)
+            rows.sort(key=lambda row: getattr(row, key), reverse=True)
         rows = rows[:row_limit] if row_limit and row_limit > 0 else rows
         total = sum(row.self_cpu_time_total for row in self) or 1.0
         memory = any(row.cpu_memory_usage for row in self)
@@ -189,6 +210,17 @@ class EventList(list):
         lines += [rule, f"Self CPU time total: {_time(sum(row.self_cpu_time_total for row in self))}", ""]
         return "\n".join(lines)
 
+    def __str__(self) -> str:
+        """``print(prof.key_averages())``: the table, as PyTorch prints it."""
+        return self.table()
+
+    def total_average(self) -> FunctionEventAvg:
+        """All rows added into one, named ``Total`` (PyTorch's)."""
+        total = FunctionEventAvg(key="Total")
+        for row in self:
+            total.add(row)
+        return total
+
 
 def _time(microseconds: float) -> str:
     """PyTorch's way of writing a time: µs below a millisecond, ms below a second, then s."""
@@ -200,10 +232,11 @@ def _time(microseconds: float) -> str:
 
 
 def _bytes(count: int) -> str:
-    for unit, size in (("Gb", 1 << 30), ("Mb", 1 << 20), ("Kb", 1 << 10)):
+    """PyTorch 2.13's way of writing a memory size: ``512 B``, ``2.00 KB``, ``3.00 MB``, ``5.00 GB``."""
+    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
         if abs(count) >= size:
             return f"{count / size:.2f} {unit}"
-    return f"{count} b"
+    return f"{count} B"
 
 
 class profile:  # noqa: N801 (PyTorch's name)

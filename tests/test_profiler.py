@@ -160,6 +160,30 @@ def test_a_compiled_step_runs_eagerly_while_profiled_and_says_why():
     assert counts(prof)["linear"] == 1
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("key", ["cuda_time_total", "self_cuda_time_total", "device_time_total",
+                                 "self_device_time_total", "xpu_time_total", "flops", "cuda_memory_usage",
+                                 "cpu_time_total", "count"])
+def test_a_tutorials_table_sorts_by_pytorchs_keys_and_prints_as_pytorchs(torch, key):
+    """Tutorials print ``prof.key_averages().table(sort_by="cuda_time_total")`` (written for a GPU, run on a CPU:
+    PyTorch sorts by zeros) and ``print(prof.key_averages())``; glassgrad refused the GPU keys (AttributeError) and
+    printed a list of rows. Now each of PyTorch's keys sorts, ``print`` shows the table, ``total_average()`` adds
+    the rows up, and memory sizes read as PyTorch 2.13 writes them (``2.00 KB``)."""
+    import torch.profiler as pytorchs
+    from torch.autograd.profiler_util import _format_memory
+
+    rows = profile_a_step(gg, profiler).key_averages()
+    profile_a_step(torch, pytorchs).key_averages().table(sort_by=key)  # PyTorch takes the key too
+    table = rows.table(sort_by=key)
+    assert table.splitlines()[1].split()[:3] == ["Name", "Self", "CPU"]
+    assert str(rows) == rows.table()
+    total = rows.total_average()
+    assert (total.key, total.count) == ("Total", sum(row.count for row in rows))
+    assert total.cpu_time_total == pytest.approx(sum(row.cpu_time_total for row in rows))
+    for size in (0, 512, 2048, 3 << 20, 5 << 30, -2048):
+        assert profiler._bytes(size) == _format_memory(size)
+
+
 def test_bad_arguments_are_one_line():
     with pytest.raises(AttributeError, match="cannot sort by 'nonsense'"):
         profile_a_step(gg, profiler).key_averages().table(sort_by="nonsense")
