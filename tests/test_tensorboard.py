@@ -267,6 +267,23 @@ def test_drawing_the_graph_leaves_the_model_and_the_generator_as_they_were(tmp_p
     assert all(gg.equal(model.state_dict()[name], value) for name, value in before.items())
 
 
+def test_an_output_made_outside_the_graph_is_drawn_not_a_key_error(tmp_path):
+    """A classifier whose forward ends in ``argmax`` (no op of the graph: it has no gradient) made ``add_graph``
+    raise a raw KeyError; PyTorch draws it. Now the output's node is an ``Untraced`` one in the model's box."""
+
+    class Classifier(gg.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = gg.nn.Linear(3, 2)
+
+        def forward(self, x):
+            return self.fc(x).argmax(1)
+
+    nodes = {node.name: node for node in _written_graph(tmp_path, Classifier(), gg.ones(2, 3)).node}
+    assert list(nodes["output/output.0"].input) == ["Classifier/untraced"]
+    assert nodes["Classifier/untraced"].op == "Untraced" and "Classifier/fc/linear" in nodes
+
+
 HOSTILE = {  # what a learner may pass by mistake: PyTorch's exception type, glassgrad's one-line message
     "a string as the value": lambda w, L: w.add_scalar("loss", "0.5x", 0),
     "None as the value": lambda w, L: w.add_scalar("loss", None, 0),

@@ -96,6 +96,8 @@ def graph_def(model: Any, input_to_model: Any) -> GraphDef:
                                      record.op.formula)
     for number, value in enumerate(outputs):
         if isinstance(value, Tensor):
-            add("output", f"output.{number}", "IO Node", value, [made_by.get(tape.key(value), operand(
-                tape.key(value), root))])
+            key = tape.key(value)
+            if key not in made_by and key not in tape.tensors:  # made by no op of the graph (argmax, a comparison)
+                made_by[key] = add(root, "untraced", "Untraced", value, [], "made outside the graph: no gradient")
+            add("output", f"output.{number}", "IO Node", value, [made_by.get(key) or operand(key, root)])
     return GraphDef(node=list(nodes.values()), versions=VersionDef(producer=22))
