@@ -103,13 +103,14 @@ def warn_once(message: str) -> None:
     warn_at_learners_line(message)
 
 
-def warn_at_learners_line(message: str) -> None:
-    """A UserWarning pointing at the learner's line: the first caller outside glassgrad's package (wrappers such as
-    ``out=`` or the NumPy keywords add frames, so no fixed ``stacklevel`` would find it)."""
+def warn_at_learners_line(message: str, category: type[Warning] = UserWarning) -> None:
+    """A warning (a UserWarning unless ``category`` says) pointing at the learner's line: the first caller outside
+    glassgrad's package (wrappers such as ``out=`` or the NumPy keywords add frames, so no fixed ``stacklevel`` would
+    find it)."""
     frame, level = sys._getframe(1), 2
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
-    warnings.warn(message, UserWarning, stacklevel=level)
+    warnings.warn(message, category, stacklevel=level)
 
 
 def set_flush_denormal(mode: bool) -> bool:

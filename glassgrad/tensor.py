@@ -73,7 +73,7 @@ from .handles import RemovableHandle
 from .memory_formats import check_memory_format
 from .number_first import number_first
 from .printing import array_text
-from .settings import warn_once
+from .settings import warn_at_learners_line, warn_once
 
 MinMax = namedtuple("MinMax", ["values", "indices"])
 """What ``max(dim)``/``min(dim)`` return, as in PyTorch: the values and their positions."""
@@ -476,8 +476,12 @@ class Tensor:
                             "t.index_put_((indices,), values, accumulate=True) or t.index_add_(0, indices, values)")
         if STATE.switches[1] is not None:
             note_read(f"np.{name}(tensor)")
-        found = getattr(ufunc, method)(*(value.array if isinstance(value, Tensor) else value for value in inputs),
-                                       **kwargs)
+        with warnings.catch_warnings(record=True) as caught:  # NumPy's warnings are the learner's call's, not
+            warnings.simplefilter("always")  # glassgrad's (whose lines the float_errors filter silences)
+            found = getattr(ufunc, method)(*(value.array if isinstance(value, Tensor) else value for value in inputs),
+                                           **kwargs)
+        for warning in caught:
+            warn_at_learners_line(str(warning.message), warning.category)
         if "out" in kwargs or found is None:
             return found
         return tuple(untracked(np.asarray(part)) for part in found) if isinstance(found, tuple) else \

@@ -144,6 +144,26 @@ def test_the_learners_own_numpy_still_warns():
     assert shown == ["invalid value encountered in subtract"]
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("call", ["np.sqrt(t)", "np.log(t)", "np.arccos(t)", "np.add.reduce(t)", "np.exp(t)"])
+def test_numpys_own_functions_on_a_tensor_warn_at_the_learners_line_as_in_pytorch(torch, call):
+    """``np.sqrt(t)`` of a negative entry warns in PyTorch ("invalid value encountered in sqrt": NumPy runs on the
+    learner's call); glassgrad ran the ufunc on a line of its own, which its filter silences, so the learner saw a
+    NaN with no word. Now NumPy's warnings of the learner's call show, at the learner's line, as PyTorch's do (an
+    operator's ufunc, ``np.divide(1, t)``, is the tensor's own operator: silent in both, as ``1 / t``)."""
+    values = [-1.0, 0.0, 2.0, 1e308, 1e308]
+    seen = {}
+    for library in (gg, torch):
+        t = library.tensor(values, dtype=library.float64)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.filterwarnings("always")
+            warnings.filterwarnings(**NUMPY_WARNINGS_OF_GLASSGRAD)
+            eval(compile(call, "learners_cell.py", "eval"), {"np": np, "t": t})
+        seen[library.__name__] = [(str(w.message), w.filename) for w in caught if w.category is RuntimeWarning]
+    assert seen["glassgrad"] == seen["torch"]
+    assert all(filename == "learners_cell.py" for _, filename in seen["glassgrad"])
+
+
 DIVERGING = """
 import warnings, numpy as np
 warnings.simplefilter("default")
