@@ -86,6 +86,12 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
     if tensor.dtype.kind != "f":
         raise ValueError(f"Expected primal to be floating point, but got: {tensor.dtype} (make_dual; convert it "
                          "with .float())")
+    if tangent.dtype.kind != "f":
+        raise ValueError(f"Expected tangent to be floating point, but got: {tangent.dtype} (make_dual; convert it "
+                         "with .float())")
+    if any(dual is tensor for dual, _ in duals):
+        raise RuntimeError("Making a dual Tensor based on a Tensor that already has a forward gradient at the same "
+                           "level is not supported: make the dual of its primal, unpack_dual(t).primal")
     dual = tensor.view_as(tensor) if tensor.requires_grad else tensor.detach().requires_grad_()
     duals.append((dual, tangent.detach().to(tensor.dtype)))  # (PyTorch keeps a tangent's other dtype)
     return dual

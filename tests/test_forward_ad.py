@@ -105,6 +105,13 @@ def test_misuse_raises_pytorchs_errors(torch):
                 fwad.make_dual(library.ones(2, dtype=library.int64), library.ones(2, dtype=library.int64))
             with pytest.raises(TypeError):
                 fwad.unpack_dual(3.0)
+            # an integer tangent and the dual of a dual were taken here (the tangent cast, the second one made)
+            with pytest.raises(ValueError, match="Expected tangent to be floating point"):
+                fwad.make_dual(library.ones(2), library.ones(2, dtype=library.int64))
+            dual = fwad.make_dual(library.ones(2), library.ones(2))
+            with pytest.raises(RuntimeError, match="Making a dual Tensor based on a Tensor that already has a "
+                                                   "forward gradient at the same level"):
+                fwad.make_dual(dual, library.ones(2))
             with pytest.raises(RuntimeError, match="Nested forward mode AD is not supported"), fwad.dual_level():
                 pass
 
