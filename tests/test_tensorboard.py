@@ -292,6 +292,8 @@ HOSTILE = {  # what a learner may pass by mistake: PyTorch's exception type, gla
     "a tag that is no string": lambda w, L: w.add_scalar(3, 0.5, 0),
     "values that are a string": lambda w, L: w.add_histogram("w", "abc", 0),
     "a 5-d image": lambda w, L: w.add_image("i", L.ones(1, 1, 3, 2, 2), 0),
+    "an (H, W, 3) image read as CHW": lambda w, L: w.add_image("i", L.ones(8, 6, 3), 0),
+    "dataformats of other letters": lambda w, L: w.add_image("i", L.ones(3, 8, 6), 0, dataformats="XYZ"),
     "a batch of 2-channel images": lambda w, L: w.add_images("i", L.ones(2, 2, 3, 3), 0),
     "a text that is no string": lambda w, L: w.add_text("notes", 3, 0),
     "an hparam that is a list": lambda w, L: w.add_hparams({"layers": [1, 2]}, {"acc": 1.0}),
@@ -316,6 +318,19 @@ def test_bad_arguments_raise_pytorchs_exception_type_in_one_line(torch, name, tm
     theirs, mine = outcomes
     assert mine.type is theirs.type
     assert "\n" not in str(mine.value) and len(str(mine.value)) < 200
+
+
+def test_an_image_in_the_wrong_layout_is_told_how_to_read_it(tmp_path):
+    """An (H, W, 3) image under the default dataformats='CHW' raised Pillow's "Cannot handle this data type: (1, 1,
+    8), |u1" and dataformats='XYZ' NumPy's "repeated axis in transpose" (PyTorch's words too, and its types, which
+    are kept); now each says what to write."""
+    writer = SummaryWriter(tmp_path)
+    with pytest.raises(TypeError, match=r"read as 'CHW' has 8 channels \(at most 4\).*needs dataformats='HWC'"):
+        writer.add_image("i", gg.ones(8, 6, 3), 0)
+    with pytest.raises(ValueError, match="name the dimensions with N, C, H and W"):
+        writer.add_image("i", gg.ones(3, 8, 6), 0, dataformats="XYZ")
+    writer.add_image("i", gg.ones(8, 6, 3), 0, dataformats="HWC")
+    writer.close()
 
 
 def log_embeddings_and_curves(library, writer_class, folder: Path) -> None:

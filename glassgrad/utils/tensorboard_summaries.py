@@ -95,10 +95,17 @@ def as_rgb(values: np.ndarray, dataformats: str) -> np.ndarray:
     if len(set(layout)) != len(layout) or len(layout) != values.ndim:
         raise AssertionError(f"dataformats={dataformats!r} does not describe an image of shape {values.shape}: "
                              "name each dimension once, e.g. 'CHW' for (3, H, W), 'HWC' for (H, W, 3)")
+    if set(layout) != {"HW": {"H", "W"}, "CHW": {"C", "H", "W"}}.get("".join(sorted(layout, key="NCHW".find)),
+                                                                       {"N", "C", "H", "W"}):
+        raise ValueError(f"dataformats={dataformats!r}: name the dimensions with N, C, H and W (e.g. 'CHW', 'HWC', "
+                         "'HW', 'NCHW')")
     if len(layout) == 2:
         return np.stack([values.transpose([layout.find(d) for d in "HW"])] * 3, axis=2)
     if len(layout) == 3:
         image = values.transpose([layout.find(d) for d in "HWC"])
+        if image.shape[2] > 4:  # Pillow's TypeError, as PyTorch gives it, in one line that names the likely fix
+            raise TypeError(f"add_image: an image of shape {values.shape} read as {dataformats!r} has "
+                            f"{image.shape[2]} channels (at most 4); an (H, W, 3) image needs dataformats='HWC'")
         return np.concatenate([image] * 3, axis=2) if image.shape[2] == 1 else image
     return grid(values.transpose([layout.find(d) for d in "NCHW"])).transpose(1, 2, 0)
 
