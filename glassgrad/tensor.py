@@ -588,8 +588,8 @@ class Tensor:
         dtype = self.array.dtype if dtype is None else resolve_dtype(dtype)
         if dtype == self.array.dtype:
             return self.clone() if copy else self
-        if not is_floating(dtype):
-            return Tensor._wrap(self.array.astype(dtype))
+        if not is_floating(dtype):  # no gradient: a kernel of a compiled step (a mask's count: mask.long().sum())
+            return Tensor._wrap(recorded_call(np.ndarray.astype, self.array, dtype))
         return apply(ops.CAST, (self,), self.array, dtype)
 
     def float(self, memory_format: Any = None) -> Tensor:
@@ -1436,8 +1436,9 @@ def _float_data(tensor: Tensor) -> np.ndarray:
 
 def _compared(ufunc: np.ufunc, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """A comparison in the two operands' common dtype, as PyTorch: an int64 tensor meets a float32 one (or a
-    Python float) in float32, where 2²⁴ + 1 equals 2²⁴ (NumPy compares the exact numbers)."""
-    return ufunc(*promote(a, b))
+    Python float) in float32, where 2²⁴ + 1 equals 2²⁴ (NumPy compares the exact numbers). Always an array (NumPy
+    gives a 0-d comparison as a bool scalar), so that a compiled step keeps it in a buffer, not as a constant."""
+    return np.asarray(ufunc(*promote(a, b)))
 
 
 def _data(value: Any) -> Any:

@@ -846,3 +846,124 @@ def test_a_compiled_module_is_used_as_the_module():
         getattr(compiled, "no_such_thing")  # noqa: B009 (the attribute lookup is what is tested)
     with pytest.raises(AttributeError, match="has no attribute 'parameters'"):
         gg.compile(lambda x: x).parameters()
+
+
+# --- values a replay must not freeze (each gave other numbers than eager, without a word) -----------------------
+
+def _eager_and_compiled(run):
+    return run(lambda step: step), run(gg.compile)
+
+
+def _masked_mean_run(wrap, threshold):
+    """Cross-entropy averaged over the tokens that are not padding (``valid.long().sum()`` counts them), and
+    ``(loss > threshold).float()``, a 0-d comparison, returned too."""
+    w = gg.tensor(np.linspace(-1, 1, 12).reshape(4, 3).astype(np.float32), requires_grad=True)
+
+    def step(x, y):
+        valid = y != 0
+        loss = (F.cross_entropy(x @ w, y, reduction="none") * valid).sum() / valid.long().sum()
+        loss.backward()
+        return loss, (loss > threshold).float()
+
+    step = wrap(step)
+    x = gg.tensor(np.arange(16.0, dtype=np.float32).reshape(4, 4) / 8)
+    found = []
+    for y in ([1, 2, 1, 2], [2, 1, 1, 1], [1, 1, 2, 2], [1, 2, 0, 0]):  # the last batch: 2 padding tokens
+        w.grad = None
+        loss, high = step(x, gg.tensor(y))
+        found.append((loss.item(), high.item(), w.grad.numpy().copy()))
+    return found
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.8])
+def test_a_count_of_a_mask_and_a_0d_comparison_are_computed_at_each_call(threshold):
+    """``valid.long().sum()`` (the integer cast was no kernel of the program) and ``(loss > t).float()`` (NumPy's
+    0-d comparison is a scalar, kept in no buffer) were frozen at the captured calls' values when those agreed:
+    the padded batch's loss came out halved, the comparison stuck. Now both are kernels, every call eager's."""
+    eager, compiled = (_masked_mean_run(wrap, threshold) for wrap in (lambda step: step, gg.compile))
+    for (loss, high, grad), (loss_c, high_c, grad_c) in zip(eager, compiled):
+        assert (loss, high) == (loss_c, high_c)
+        np.testing.assert_array_equal(grad, grad_c)
+    if threshold:  # the captured calls are above 0.8, the third below: the comparison must change
+        assert [high for _, high, _ in eager] == [1.0, 1.0, 0.0, 1.0]
+
+
+def _aliased_run(wrap):
+    w = gg.tensor([[1.0, 0.5], [0.0, 2.0]], requires_grad=True)
+
+    def step(x, target):  # an autoencoder: the input is also the target
+        loss = ((x @ w - target) ** 2).mean()
+        loss.backward()
+        return loss
+
+    step = wrap(step)
+    a, b = gg.tensor([[1.0, 2.0]]), gg.tensor([[0.5, -1.0]])
+    found = []
+    for x, target in ((a, a), (a, a), (a, b), (b, b), (b, a)):
+        w.grad = None
+        found.append((step(x, target).item(), w.grad.numpy().copy()))
+    return found
+
+
+def test_one_tensor_passed_twice_and_two_tensors_get_programs_of_their_own():
+    """A step captured as ``step(a, a)`` read its second argument from the first one's buffer, so ``step(a, b)``
+    replayed ``step(a, a)``. Now which arguments are the same tensor is part of the program's key."""
+    eager, compiled = _eager_and_compiled(_aliased_run)
+    for (loss, grad), (loss_c, grad_c) in zip(eager, compiled):
+        assert loss == loss_c
+        np.testing.assert_array_equal(grad, grad_c)
+
+
+def _accumulating_run(wrap):
+    """A manual update that reads ``w.grad`` after a mask's comparison and a BatchNorm-free forward; ``.grad`` is
+    reset outside for the first two calls only, then accumulates."""
+    w = gg.tensor([1.0, 2.0], requires_grad=True)
+
+    def step(x):
+        (w * x * (x > 0)).sum().backward()
+        with gg.no_grad():
+            w.sub_(0.1 * w.grad)
+
+    step = wrap(step)
+    x = gg.tensor([3.0, -1.0])
+    for number in range(5):
+        if number < 2:
+            w.grad = None
+        step(x)
+    return w.detach().numpy().copy(), w.grad.numpy().copy()
+
+
+def test_a_grad_read_after_backward_is_the_accumulated_one_when_a_call_came_first():
+    """With a comparison (any recorded call) before ``backward``, the capture took ``.grad`` for fresh and replayed
+    reading the bare contribution where ``.grad`` had accumulated: w came out [-0.2, 2] where eager gives
+    [-1.1, 2]. Now only a store or ``p.grad = …`` counts as having set ``.grad``."""
+    eager, compiled = _eager_and_compiled(_accumulating_run)
+    for mine, theirs in zip(compiled, eager):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def test_a_scheduler_stepped_inside_the_step_runs_it_eagerly_saying_why():
+    """``scheduler.step()`` inside the compiled function ran on the capture calls only: the lr stopped changing
+    (0.025 where eager reaches 0.003125 after five calls). Now the step runs eagerly, with a warning that names
+    the fix; the numbers are eager's."""
+    def run(wrap):
+        w = gg.tensor([1.0, -2.0], requires_grad=True)
+        optimizer = gg.optim.SGD([w], lr=0.1)
+        scheduler = gg.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+
+        def step(x):
+            optimizer.zero_grad()
+            (w * x).sum().backward()
+            optimizer.step()
+            scheduler.step()
+
+        step = wrap(step)
+        for _ in range(5):
+            step(gg.tensor([1.0, 0.5]))
+        return w.detach().numpy().copy(), optimizer.param_groups[0]["lr"]
+
+    eager = run(lambda step: step)
+    with pytest.warns(UserWarning, match=r"scheduler's step\(\) .* call scheduler.step\(\) outside the compiled"):
+        compiled = run(gg.compile)
+    np.testing.assert_array_equal(compiled[0], eager[0])
+    assert compiled[1] == eager[1] == 0.1 * 0.5 ** 5

@@ -34,6 +34,9 @@ from ..autograd import FREED, STATE, run_backward, watched_by
 from ..saved_packing import Packed
 from ..tensor import Tensor
 
+ASSIGN_GRAD = Tensor._assign_grad
+"""``p.grad = …`` as a kernel: the one call that sets a ``.grad`` (other than a store)."""
+
 _RUN_BACKWARD = run_backward.__code__
 
 
@@ -295,7 +298,10 @@ class Recorder:
         if any(id(leaf) in self.input_tensors for leaf in leaves):
             self.refuse("an argument of the step requires grad (its .grad is written): close over it instead")
             return
-        untouched = not any(kernel.kind in ("call", "store") for kernel in self.kernels)
+        # whether the step set a .grad before this store: another store, or `p.grad = …` (other calls, a mask's
+        # comparison, BatchNorm's running statistics, dropout's draw, zero_grad, leave a None .grad None)
+        untouched = not any(kernel.kind == "store" or (kernel.kind == "call" and kernel.function is ASSIGN_GRAD)
+                            for kernel in self.kernels)
         outputs = tuple(self.new_slot(leaf._grad.array) for leaf in leaves)
         for leaf, slot in zip(leaves, outputs):
             if untouched and self.slot_of[id(leaf._grad.array)] != slot:

@@ -186,7 +186,8 @@ def _signature(args: tuple, kwargs: dict, grad_enabled: bool) -> tuple[Any, list
             if type(arg) is not Tensor:
                 break
         else:
-            return (grad_enabled, *[(arg.array.shape, arg.array.dtype, arg._requires_grad) for arg in args]), args
+            key = (grad_enabled, *[(arg.array.shape, arg.array.dtype, arg._requires_grad) for arg in args])
+            return key + _aliases(args), args
     tensors: list[Tensor] = []
 
     def describe(value: Any) -> Any:
@@ -204,4 +205,14 @@ def _signature(args: tuple, kwargs: dict, grad_enabled: bool) -> tuple[Any, list
         return ("value", type(value).__name__, value)
 
     key = ("described", grad_enabled, describe(args), describe(kwargs))
-    return key, tensors
+    return key + _aliases(tensors), tensors
+
+
+def _aliases(tensors: Any) -> tuple:
+    """``()``, or, when one tensor is passed more than once (``step(x, x)``: an autoencoder's input as its target),
+    which arguments are the same (each one's first position): a program captured with one tensor in two places
+    reads it once, so a call with two tensors there needs a program of its own."""
+    arrays = [id(tensor.array) for tensor in tensors]
+    if len(set(arrays)) == len(arrays):
+        return ()
+    return (("same", tuple(arrays.index(array) for array in arrays)),)

@@ -37,7 +37,7 @@ import numpy as np
 from ..autograd import _store_grads, _version, bump_version, unbroadcast
 from ..ops import INPUTS, OUT
 from ..tensor import Tensor, _change_in_place
-from .capture import Capture, Kernel
+from .capture import ASSIGN_GRAD, Capture, Kernel
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -335,7 +335,6 @@ class Program:
 
 # --- liveness: which values a replay keeps, and which stores nobody sees -------------------------
 
-_ASSIGN_GRAD = Tensor._assign_grad
 _QUIET = ("forward", "backward", "fit", "add", "kernel")  # kernels on arrays only: none reads a tensor's .grad
 
 
@@ -384,7 +383,7 @@ def _skipped(kernels: list, fresh: set[int]) -> set[int]:
         for position, later in enumerate(kernels[number + 1:], number + 1):
             if any(slot in stored for arg in later.args for slot in _slots_in(arg)):
                 break
-            if (later.kind == "call" and later.function is _ASSIGN_GRAD and later.args[0][0] == "py"
+            if (later.kind == "call" and later.function is ASSIGN_GRAD and later.args[0][0] == "py"
                     and later.args[1] == ("py", None)):
                 if id(later.args[0][1]) in waiting:
                     waiting.discard(id(later.args[0][1]))

@@ -28,9 +28,13 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from ..autograd import note_unreplayable
 from ..tensor import Tensor
 from ._checks import check_count, check_number
 from .optimizer import Optimizer
+
+UNREPLAYABLE_STEP = ("a learning-rate scheduler's step() works the new lr out in Python, which a replay would not do "
+                     "again: call scheduler.step() outside the compiled function")
 
 EPOCH_ARGUMENT_WARNING = (
     "scheduler.step(epoch) is deprecated (in PyTorch too): call scheduler.step() once per epoch instead; with an "
@@ -82,7 +86,9 @@ class LRScheduler:
 
     @contextlib.contextmanager
     def _stepping(self) -> Iterator[None]:
-        """Inside ``step``: ``get_lr()`` computes the next epoch's lrs without a warning."""
+        """Inside ``step``: ``get_lr()`` computes the next epoch's lrs without a warning. Inside a ``gg.compile``d
+        step it makes the step run eagerly: the new lr is Python's work, which a replay would not do again."""
+        note_unreplayable(UNREPLAYABLE_STEP)
         self._in_step = True
         try:
             yield
@@ -613,6 +619,7 @@ class ReduceLROnPlateau(LRScheduler):
         """Record one epoch's ``metrics`` (a number, or a one-element tensor) and lower the lr if it has plateaued.
 
         ``epoch`` (deprecated, as in PyTorch: it warns) only sets ``last_epoch``."""
+        note_unreplayable(UNREPLAYABLE_STEP)
         try:
             current = float(metrics)
         except (TypeError, ValueError):
