@@ -380,6 +380,12 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
         def vjp_tensors(up: Any, inputs: tuple, out: Any, saved: Any) -> tuple:
             return (up * tensor_local(out if keeps_output else inputs[0], *(saved[1] if settings else ())),)
 
+        if flat is not None:  # as the plain backward: +0 where flat whatever the upstream (∞ · 0 would be NaN)
+            def vjp_tensors(up: Any, inputs: tuple, out: Any, saved: Any) -> tuple:
+                x, setting_values = out if keeps_output else inputs[0], saved[1] if settings else ()
+                mask = flat(x.array, *setting_values)
+                return ((up * tensor_local(x, *setting_values)).masked_fill(np.asarray(mask), 0.0),)
+
     return register(Op(name, formula, (derivative,), forward, backward, kind=kind, written=written, symbol=symbol,
                        local=local_derivatives, reads=reads, settings=tuple(settings),
                        defaults=tuple(settings.values()), value=shown_value,
@@ -584,9 +590,15 @@ def _larger_share(inputs, out, settings):
     half_tie = 0.5 * (a == b)  # NaN: no comparison holds, so both inputs get 1
     return [1 - (a < b) - half_tie, 1 - (a > b) - half_tie]
 
+def _shared_out(up, share):
+    """``up · share`` with +0 where the share is 0, whatever the upstream there (∞ · 0 would be NaN), as the plain
+    backward gives it: a share is constant between kinks, so it holds no graph link."""
+    share = np.asarray(share)
+    return (up * share.astype(up.dtype)).masked_fill(share == 0, 0.0)
+
 def _maximum_vjp(up, inputs, out, saved):
     share_a, share_b = _larger_share(saved, out, ())  # constant between kinks
-    return up * share_a.astype(up.dtype), up * share_b.astype(up.dtype)
+    return _shared_out(up, share_a), _shared_out(up, share_b)
 
 MAXIMUM = register(Op(
     "maximum", "out = max(a, b)",
@@ -605,7 +617,7 @@ def _minimum_back(up, saved):
 
 def _minimum_vjp(up, inputs, out, saved):
     share_a, share_b = _larger_share(saved[::-1], out, ())  # a < b is b > a; constant between kinks
-    return up * share_a.astype(up.dtype), up * share_b.astype(up.dtype)
+    return _shared_out(up, share_a), _shared_out(up, share_b)
 
 MINIMUM = register(Op(
     "minimum", "out = min(a, b)",
@@ -623,8 +635,8 @@ def _where(condition, a, b):
 def _where_back(up, condition):
     return np.where(condition, up, 0).astype(up.dtype), np.where(condition, 0, up).astype(up.dtype)
 
-def _where_vjp(up, inputs, out, condition):
-    return up * condition, up * ~condition
+def _where_vjp(up, inputs, out, condition):  # picks, not products: an ∞ or NaN upstream gives the other side +0
+    return up.masked_fill(~condition, 0.0), up.masked_fill(condition, 0.0)
 
 WHERE = register(Op(
     "where", "out = where(c, a, b)",
@@ -758,7 +770,7 @@ def _relu_back(up, out):
 RELU = elementwise(
     "relu", "out = max(0, a)", "1 where {a} > 0, else 0", _relu, _relu_local,
     kind="activation", written="ReLU({a})", symbol="ReLU", same_from_output=True, fused_backward=_relu_back,
-    tensor_local=lambda out: (out != 0).to(out.dtype),
+    tensor_local=lambda out: (out != 0).to(out.dtype), flat=lambda out: out == 0,  # flat: +0, as the plain backward
 )
 def _leaky_relu(a, slope):
     """``a`` where a > 0, else ``s·a``: for 0 < s ≤ 1 that is max(a, s·a) (s·a ≤ a exactly where a ≥ 0), two
@@ -1162,7 +1174,7 @@ def _max_back(up, saved):  # 0 off the maximum whatever the upstream (∞·0 wou
 
 def _max_vjp(up, inputs, out, saved):
     share, axis, _ = saved  # constant between kinks
-    return (up.reshape(_kept_dims(share.shape, axis)) * share.astype(up.dtype, copy=False),)
+    return (_shared_out(up.reshape(_kept_dims(share.shape, axis)), share),)
 
 def _extreme_saves(saved):
     """PyTorch saves the input and the output of ``max()``, only the indices of ``max(dim)``."""
@@ -1379,7 +1391,7 @@ def _setitem_back(up, index):
 def _setitem_vjp(up, inputs, out, index):
     kept = np.ones(up.shape, dtype=bool)
     kept[index] = False  # the old entries there were overwritten
-    return (up * kept if inputs[0].requires_grad else None), up[index]
+    return (up.masked_fill(~kept, 0.0) if inputs[0].requires_grad else None), up[index]  # +0 even under an ∞
 
 SETITEM = register(Op(
     "setitem", "out = a with out[index] = v",
