@@ -95,8 +95,7 @@ def as_rgb(values: np.ndarray, dataformats: str) -> np.ndarray:
     if len(set(layout)) != len(layout) or len(layout) != values.ndim:
         raise AssertionError(f"dataformats={dataformats!r} does not describe an image of shape {values.shape}: "
                              "name each dimension once, e.g. 'CHW' for (3, H, W), 'HWC' for (H, W, 3)")
-    if set(layout) != {"HW": {"H", "W"}, "CHW": {"C", "H", "W"}}.get("".join(sorted(layout, key="NCHW".find)),
-                                                                       {"N", "C", "H", "W"}):
+    if set(layout) != set({2: "HW", 3: "CHW"}.get(len(layout), "NCHW")):
         raise ValueError(f"dataformats={dataformats!r}: name the dimensions with N, C, H and W (e.g. 'CHW', 'HWC', "
                          "'HW', 'NCHW')")
     if len(layout) == 2:
