@@ -461,6 +461,22 @@ def run_program(lib, steps, inputs):
     return ("ok", [None if leaf.grad is None else leaf.grad.numpy().copy() for leaf in leaves], loss.item())
 
 
+def _edits_an_early_view_of_the_plain_input(steps, number):
+    """Whether step ``number`` changes in place a view (``T``, ``flatten``, ``row``) of input 2 (no grad) taken
+    before an earlier step changed input 2 in place."""
+    made, views = [None, None, None], set()  # for each value: the step that made it
+    for index, step in enumerate(steps[:number + 1]):
+        if step[0] == "unary":
+            made.append(index)
+            if step[1] in ("T", "flatten", "row") and step[2] == 2:
+                views.add(len(made) - 1)
+        elif step[0] == "binary":
+            made.append(index)
+    step = steps[number]
+    changed_input_before = any(earlier[0] == "edit" and earlier[1] == 2 for earlier in steps[:number])
+    return step[0] == "edit" and step[1] in views and changed_input_before
+
+
 def _edit(lib, values, target, route, kind, operand, under_no_grad, number):
     mode = lib.no_grad() if under_no_grad else lib.enable_grad()
     with mode:
@@ -500,6 +516,11 @@ def test_random_programs_with_in_place_edits_match_pytorch(steps, seed, torch):
     theirs = run_program(torch, steps, inputs)
     if ours[0] == "raised" and "is not supported" in ours[2]:
         assume(theirs[0] == "raised" and theirs[1] == ours[1])
+    if ours[0] == "ok" and theirs[0] == "raised" and "leaf Variable" in theirs[2]:
+        # a view of the plain input made before the input joined the graph in place (v = x.T; x += w; v += 1):
+        # PyTorch takes v for a leaf that requires grad and refuses to change it; glassgrad reads v again from the
+        # changed x (its views follow their base) and computes what PyTorch computes for v taken after the change
+        assume(not _edits_an_early_view_of_the_plain_input(steps, theirs[1]))
     if theirs[0] == "ok":
         assume(np.isfinite(theirs[2]) and all(g is None or np.isfinite(g).all() for g in theirs[1]))
     assert ours[0] == theirs[0], (ours, theirs)
