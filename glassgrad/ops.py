@@ -378,13 +378,12 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
     vjp_tensors = None
     if tensor_local is not None:
         def vjp_tensors(up: Any, inputs: tuple, out: Any, saved: Any) -> tuple:
-            return (up * tensor_local(out if keeps_output else inputs[0], *(saved[1] if settings else ())),)
-
-        if flat is not None:  # as the plain backward: +0 where flat whatever the upstream (∞ · 0 would be NaN)
-            def vjp_tensors(up: Any, inputs: tuple, out: Any, saved: Any) -> tuple:
-                x, setting_values = out if keeps_output else inputs[0], saved[1] if settings else ()
-                mask = flat(x.array, *setting_values)
-                return ((up * tensor_local(x, *setting_values)).masked_fill(np.asarray(mask), 0.0),)
+            x, setting_values = out if keeps_output else inputs[0], saved[1] if settings else ()
+            grad = up * tensor_local(x, *setting_values)
+            if flat is None:
+                return (grad,)
+            # as the plain backward: +0 where flat whatever the upstream (∞ · 0 would be NaN)
+            return (grad.masked_fill(np.asarray(flat(x.array, *setting_values)), 0.0),)
 
     return register(Op(name, formula, (derivative,), forward, backward, kind=kind, written=written, symbol=symbol,
                        local=local_derivatives, reads=reads, settings=tuple(settings),

@@ -116,6 +116,9 @@ class Event:
     def self_cpu_time_total(self) -> float:
         return (self.end_ns - self.start_ns - self.inner_ns) / 1000
 
+    count = 1  # one call: read so by FunctionEventAvg.add, as a row's fields
+    cpu_memory_usage = self_cpu_memory_usage = property(lambda self: self.memory)
+
 
 @dataclass
 class FunctionEventAvg:
@@ -143,19 +146,12 @@ class FunctionEventAvg:
     self_cpu_time_total_str = property(lambda self: _time(self.self_cpu_time_total))
 
     def add(self, event: Event | FunctionEventAvg) -> None:
-        """Count in one event, or (``total_average``) another row."""
-        if isinstance(event, FunctionEventAvg):
-            self.count += event.count
-            self.cpu_time_total += event.cpu_time_total
-            self.self_cpu_time_total += event.self_cpu_time_total
-            self.cpu_memory_usage += event.cpu_memory_usage
-            self.self_cpu_memory_usage += event.self_cpu_memory_usage
-            return
-        self.count += 1
+        """Count in one event, or (``total_average``) another row: both have a row's fields."""
+        self.count += event.count
         self.cpu_time_total += event.cpu_time_total
         self.self_cpu_time_total += event.self_cpu_time_total
-        self.cpu_memory_usage += event.memory
-        self.self_cpu_memory_usage += event.memory
+        self.cpu_memory_usage += event.cpu_memory_usage
+        self.self_cpu_memory_usage += event.self_cpu_memory_usage
 
 
 def sort_key(name: str) -> str:

@@ -35,6 +35,7 @@ from .autograd import is_grad_enabled
 from .creation import _filled, copied, pick_generator
 from .device import check_device
 from .dtypes import bool_, can_cast, float16, int32
+from .memory_formats import check_memory_format
 from .number_first import number_first
 from .tensor import (
     Tensor,
@@ -326,7 +327,8 @@ add("itemsize", property(lambda self: self.array.itemsize, doc="Bytes per entry 
 def cpu(self: Tensor, memory_format: Any = None) -> Tensor:
     """The tensor itself: it already lives on the CPU, glassgrad's only device (a ``memory_format`` is checked, as
     ``.to`` checks it)."""
-    return self.to(memory_format=memory_format)
+    check_memory_format(memory_format, "Tensor.cpu", self.ndim)
+    return self
 
 
 @method
