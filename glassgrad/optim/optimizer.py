@@ -89,14 +89,8 @@ def with_step_hooks(step: Callable[..., Any]) -> Callable[..., Any]:
             return step(self, *args, **kwargs)
         self._step_calls += 1
         before, after = self.__dict__.get("_step_pre_hooks"), self.__dict__.get("_step_post_hooks")
-        if not (before or after):  # no hooks: nothing to build for them
-            self._in_step = True
-            try:
-                return step(self, *args, **kwargs)
-            finally:
-                self._in_step = False
         args = (self, *args)  # as PyTorch hands them to the hooks: the optimizer first
-        for hook in list((before or {}).values()):
+        for hook in list(before.values()) if before else ():
             result = hook(self, args, kwargs)
             if result is not None:
                 if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)):
@@ -107,7 +101,7 @@ def with_step_hooks(step: Callable[..., Any]) -> Callable[..., Any]:
             loss = step(*args, **kwargs)
         finally:
             self._in_step = False
-        for hook in list((after or {}).values()):
+        for hook in list(after.values()) if after else ():
             hook(self, args, kwargs)
         return loss
 
