@@ -25,6 +25,7 @@ from .arguments import broadcast_call, broadcastable, check_dim, common_dtype, r
 from .creation import as_tensor
 from .functions import cat, where
 from .number_first import number_first
+from .ops import row_major
 from .settings import warn_once
 from .tensor import Tensor, variance_arguments
 from .tensor_indexing import Sorted
@@ -98,7 +99,7 @@ def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
     axis = None if dim is None else tuple(check_dim(x, d, "count_nonzero") for d in np.atleast_1d(dim))
     if axis is not None and len(set(axis)) != len(axis):
         raise RuntimeError(f"count_nonzero: dims {tuple(np.atleast_1d(dim).tolist())} name a dim twice")
-    return _plain_tensor(np.count_nonzero(x.array, axis=axis).astype(np.int64))
+    return _plain_tensor(row_major(np.count_nonzero(x.array, axis=axis).astype(np.int64)))
 
 
 # --- clamps, NaN and inf replaced -----------------------------------------------------------------

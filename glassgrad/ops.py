@@ -440,6 +440,14 @@ def narrowed(out, a):
     return out.astype(np.float16) if a.dtype == np.float16 else out
 
 
+def row_major(out):
+    """``out`` with its entries in row-major order, as PyTorch lays out the new result of a reduction, an index
+    or a join whatever its inputs' order. NumPy follows the input's order instead (``a.permute(2, 0, 1).sum(1)``
+    comes out column-major), and ``view`` of such a result would need a copy where PyTorch's shares memory: it is
+    copied once here, only then (a NumPy number or a row-major array comes back as it is)."""
+    return out if out.flags.c_contiguous else np.ascontiguousarray(out)
+
+
 def _kept_dims(shape: tuple, axis) -> tuple:
     """The shape of a reduction over ``axis`` (None: all) with the reduced axes kept, size 1."""
     axes = range(len(shape)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
@@ -1037,8 +1045,8 @@ CLAMP = register(Op(  # the bounds may be arrays, which a trace does not keep: i
 ))
 
 
-def _cast(a, dtype):
-    return a.astype(dtype), a.dtype
+def _cast(a, dtype):  # in a's order, as PyTorch's preserve_format; an expanded a's (strides 0) row-major, as PyTorch's
+    return a.astype(dtype, order="C" if 0 in a.strides else "K"), a.dtype
 
 def _cast_back(up, dtype):
     return (up.astype(dtype),)
@@ -1054,7 +1062,7 @@ def _sum(a, axis, keepdim):
     # int32 stays int32; the ufunc's own reduce, so that NumPy warns (inf − inf) from this line, which
     # glassgrad.float_errors silences, not from inside ndarray.sum
     total = np.add.reduce(a, axis=axis, keepdims=keepdim, dtype=None if a.dtype.kind == "b" else a.dtype)
-    return total, (a.shape, axis, keepdim)
+    return row_major(total), (a.shape, axis, keepdim)
 
 def _sum_back(up, saved):
     shape, axis, keepdim = saved
@@ -1072,7 +1080,7 @@ def _mean(a, axis, keepdim):
     total = np.add.reduce(widened(a), axis=axis, keepdims=keepdim)
     count = _reduced_count(a.shape, axis)
     out = total / count if count else np.full_like(total, np.nan)  # the mean of no values: NaN, as in PyTorch
-    return narrowed(out, a), (a.shape, axis, keepdim, count)
+    return row_major(narrowed(out, a)), (a.shape, axis, keepdim, count)
 
 def _mean_back(up, saved):
     shape, axis, keepdim, count = saved
@@ -1090,7 +1098,7 @@ MEAN = register(Op("mean", "out = (1/n) Σ a", ("{up}/n copied to every entry",)
 
 def _var(a, axis, correction, keepdim):
     out, saved = _wide_var(a, axis, correction, keepdim)
-    return narrowed(out, a), saved
+    return row_major(narrowed(out, a)), saved
 
 def _wide_var(a, axis, correction, keepdim):
     """The variance in :func:`widened`'s dtype (std takes its root before rounding back to float16), and what the
@@ -1141,7 +1149,7 @@ def _std(a, axis, correction, keepdim):
     float32: std([3e19, −3e19]) is 4.24e19, not inf), rounded once at the end."""
     variance, (centred, *rest) = _wide_var(a.astype(np.float64) if a.dtype == np.float32 else a, axis, correction,
                                            keepdim)
-    out = np.sqrt(variance).astype(a.dtype, copy=False)
+    out = row_major(np.sqrt(variance).astype(a.dtype, copy=False))
     return out, (out, (centred.astype(a.dtype, copy=False), *rest))
 
 def _std_back(up, saved):
@@ -1164,7 +1172,7 @@ STD = register(Op(
 def _max(a, axis, keepdim):
     out = a.max(axis=axis, keepdims=True)
     share = _tie_share(a, out, axis)
-    return (out if keepdim else np.squeeze(out, axis=axis)), (share, axis, keepdim)
+    return row_major(out if keepdim else np.squeeze(out, axis=axis)), (share, axis, keepdim)
 
 def _max_back(up, saved):  # 0 off the maximum whatever the upstream (∞·0 would be NaN): PyTorch's max; its amax
     share, axis, keepdim = saved  # multiplies, and gives NaN there
@@ -1186,7 +1194,7 @@ MAX = register(Op("max", "out = max a", ("{up} at the maximum (split evenly betw
 def _min(a, axis, keepdim):
     out = a.min(axis=axis, keepdims=True)
     share = _tie_share(a, out, axis)
-    return (out if keepdim else np.squeeze(out, axis=axis)), (share, axis, keepdim)
+    return row_major(out if keepdim else np.squeeze(out, axis=axis)), (share, axis, keepdim)
 
 MIN = register(Op("min", "out = min a", ("{up} at the minimum (split evenly between ties), else 0",), _min, _max_back,
                    kind="reduction", saves=_extreme_saves, vjp_tensors=_max_vjp))
@@ -1203,7 +1211,7 @@ def _logsumexp(a, axis, keepdim):
     with np.errstate(divide="ignore", invalid="ignore"):  # all −inf: ln 0 = −inf, and 0/0 for the gradient (NaN,
         out = np.log(total) + peak                        # as PyTorch's), without NumPy's warnings
         probs = exps / total
-    return (out if keepdim else np.squeeze(out, axis=axis)), (probs, axis, keepdim)
+    return row_major(out if keepdim else np.squeeze(out, axis=axis)), (probs, axis, keepdim)
 
 def _logsumexp_back(up, saved):
     probs, axis, keepdim = saved
@@ -1232,7 +1240,7 @@ def softmax_array(a: Array, axis: int) -> Array:
 
 @quiet  # a row holding +∞, or only −∞ (attention masked out entirely): NaN, silently as in PyTorch
 def _softmax(a, axis):
-    out = softmax_array(a, axis)
+    out = row_major(softmax_array(a, axis))
     return out, (out, axis)
 
 def _softmax_back(up, saved):
@@ -1258,7 +1266,7 @@ def _log_softmax(a, axis):
         out = softmax_array(a, axis)
         return out, (out, axis)
     shifted = a - a.max(axis=axis, keepdims=True)
-    out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    out = row_major(shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)))
     return out, (out, axis)
 
 def _log_softmax_back(up, saved):
@@ -1346,7 +1354,7 @@ def _add_at(target: Array, where: tuple, values: Array) -> None:
 
 
 def _getitem(a, index, advanced):
-    return a[index], (a.shape, index, advanced)
+    return (row_major(a[index]) if advanced else a[index]), (a.shape, index, advanced)  # basic: a view
 
 def _getitem_back(up, saved):
     shape, index, advanced = saved
@@ -1402,7 +1410,7 @@ SETITEM = register(Op(
 def _cat(*arrays_and_axis):
     *arrays, axis = arrays_and_axis
     ends = np.cumsum([x.shape[axis] for x in arrays])[:-1]
-    return np.concatenate(arrays, axis=axis), (ends, axis)
+    return row_major(np.concatenate(arrays, axis=axis)), (ends, axis)
 
 def _cat_back(up, saved):
     ends, axis = saved
@@ -1424,7 +1432,7 @@ CAT = register(Op(
 
 def _stack(*arrays_and_axis):
     *arrays, axis = arrays_and_axis
-    return np.stack(arrays, axis=axis), axis
+    return row_major(np.stack(arrays, axis=axis)), axis
 
 def _stack_back(up, axis):
     return tuple(np.moveaxis(up, axis, 0))
@@ -2310,7 +2318,7 @@ def _along_each_dim(a, matrices):
 def _adaptive_avg_pool(a, output_size):
     matrices = tuple(sliding.adaptive_matrix(size, out, a.dtype)
                      for size, out in zip(a.shape[-len(output_size):], output_size))
-    return _along_each_dim(a, matrices), matrices
+    return row_major(_along_each_dim(a, matrices)), matrices
 
 
 def _adaptive_avg_pool_back(up, saved):

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .creation import as_tensor
-from .ops import Op, register
+from .ops import Op, register, row_major
 from .tensor import Tensor, apply
 
 
@@ -105,7 +105,10 @@ def _sizes(equation: str, shapes: list[tuple[int, ...]]) -> dict[str, int]:
 
 def _einsum(*arrays_and_equation):
     *arrays, equation = arrays_and_equation
-    return np.einsum(equation, *arrays, optimize=len(arrays) > 2), (equation, arrays)
+    out = np.einsum(equation, *arrays, optimize=len(arrays) > 2)
+    if not out.flags.c_contiguous and not any(np.may_share_memory(out, a) for a in arrays):
+        out = row_major(out)  # a new result, row-major as PyTorch's (a mere reordering of one input is a view of it)
+    return out, (equation, arrays)
 
 
 def _einsum_back(up, saved):

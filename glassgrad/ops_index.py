@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ops import Op, _add_at, _reduced_like, register
+from .ops import Op, _add_at, _reduced_like, register, row_major
 
 
 def along(index: np.ndarray, dim: int) -> tuple:
@@ -118,7 +118,7 @@ TOPK = register(Op(
 
 def _index_select(a, dim, index):
     where = (slice(None),) * dim + (index.copy(),)
-    return a[where], (a.shape, where, dim)
+    return row_major(a[where]), (a.shape, where, dim)
 
 def _index_select_back(up, saved):
     shape, where, dim = saved
@@ -198,7 +198,7 @@ SCATTER_ADD = register(Op(
 # --- moving entries --------------------------------------------------------------------------
 
 def _roll(a, shifts, dims):
-    return np.roll(a, shifts, axis=dims), (shifts, dims)
+    return row_major(np.roll(a, shifts, axis=dims)), (shifts, dims)
 
 def _shifted_back(saved):
     """The roll that undoes ``roll(shifts, dims)``: ``(−shifts, dims)``."""
@@ -412,7 +412,7 @@ def running(ufunc: np.ufunc, a: np.ndarray, axis: int) -> np.ndarray:
 
 
 def _cumsum(a, dim):
-    return running(np.add, a, dim), dim  # in a's dtype: the caller picks it (integers: int64)
+    return row_major(running(np.add, a, dim)), dim  # in a's dtype: the caller picks it (integers: int64)
 
 def _cumsum_back(up, dim):
     # copied forwards: a gradient that autograd.grad hands out must be one gg.from_numpy takes (no negative strides)
@@ -432,7 +432,7 @@ def _others_product(a: np.ndarray, axis: int) -> np.ndarray:
     return before * after
 
 def _cumprod(a, dim):
-    return running(np.multiply, a, dim), (a, dim)  # in a's dtype: the caller picks it (integers: int64)
+    return row_major(running(np.multiply, a, dim)), (a, dim)  # in a's dtype: the caller picks it (integers: int64)
 
 def _cumprod_back(up, saved):
     """``∂L/∂aᵢ = Σ_(j≥i) upⱼ·Π_(k≤j, k≠i) aₖ = (Π_(k<i) aₖ)·Sᵢ`` with ``Sᵢ = Σ_(j≥i) upⱼ·Π_(i<k≤j) aₖ``, taken
@@ -498,7 +498,8 @@ CUMPROD = register(Op("cumprod", "outᵢ = Π_(k≤i) aₖ  (along dim)", ("Σ_(
 
 
 def _prod(a, axis, keepdim):
-    return np.multiply.reduce(a, axis=axis, keepdims=keepdim, dtype=a.dtype), (a, axis, keepdim)  # dtype: the caller's
+    product = np.multiply.reduce(a, axis=axis, keepdims=keepdim, dtype=a.dtype)  # dtype: the caller's
+    return row_major(product), (a, axis, keepdim)
 
 def _prod_back(up, saved):
     a, axis, keepdim = saved

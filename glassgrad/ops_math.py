@@ -31,7 +31,7 @@ import math
 import numpy as np
 
 from .float_errors import quiet
-from .ops import OUT, Op, _plus_zero_where, elementwise, entry_by_entry, register
+from .ops import OUT, Op, _plus_zero_where, elementwise, entry_by_entry, register, row_major
 
 LN10, LN2 = math.log(10), math.log(2)
 
@@ -299,7 +299,8 @@ LERP = register(Op(
 
 
 def _masked_fill(a, mask, value):
-    return np.where(mask, np.asarray(value, dtype=a.dtype), a), np.array(mask, dtype=bool)  # a copy: it may change
+    filled = row_major(np.where(mask, np.asarray(value, dtype=a.dtype), a))
+    return filled, np.array(mask, dtype=bool)  # the mask's copy: it may change
 
 def _masked_fill_back(up, mask):
     return (_plus_zero_where(mask, up, up.dtype),)

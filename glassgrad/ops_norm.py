@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from .ops import OUT, Op, _reduced_count, register, widened
+from .ops import OUT, Op, _reduced_count, register, row_major, widened
 
 
 def _norm(a, axis, p, keepdim):
@@ -47,7 +47,7 @@ def _norm(a, axis, p, keepdim):
     else:
         out = np.add.reduce(np.abs(wide) ** p, axis=axis, keepdims=True) ** (1 / p)
     kept = np.asarray(out, dtype=a.dtype)
-    return (kept if keepdim or axis is None and not a.ndim else _dropped(kept, axis)), (a, kept, p)
+    return row_major(kept if keepdim or axis is None and not a.ndim else _dropped(kept, axis)), (a, kept, p)
 
 
 def _dropped(kept, axis):

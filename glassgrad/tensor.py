@@ -173,15 +173,14 @@ class Tensor:
     """
 
     __slots__ = ("array", "_grad", "_requires_grad", "_op", "_parents", "_ctx", "_retains_grad", "_clock",
-                 "_before", "_private", "_view_of", "_view_how", "_viewed", "_strided",
+                 "_before", "_private", "_view_of", "_view_how", "_viewed",
                  "__weakref__", "__dict__")
     # _clock: the in-place clock's tick when the node was made; _before: (tick, hidden tensor with the
     # node it had before an in-place change re-based it); _private: (position, value) of an input whose
     # old value the node copied for itself; _view_of / _viewed: this tensor is / has a view, in the graph or
     # of a plain tensor (_viewed: weak references to its views, or True: a view that cannot follow a change of it),
-    # _view_how: the view's (op, arguments) of its base; _strided: a view op's result not in row-major order (what
-    # view refuses to merge, as PyTorch). Unset until used. __dict__: attributes a program sets on a tensor, as
-    # PyTorch allows (fast.ai's backprop by hand: inp.g = out.g @ w.t()); made when the first one is set.
+    # _view_how: the view's (op, arguments) of its base. Unset until used. __dict__: attributes a program sets on
+    # a tensor, as PyTorch allows (fast.ai's backprop by hand: inp.g = out.g @ w.t()); made when the first one is set.
     _inference = False
     """True for an inference tensor: one made inside ``inference_mode()``, or a view of one. Outside that mode it
     is not saved for backward (:func:`glassgrad.graph.record`) nor changed in place (:func:`refuse_inference`), as
@@ -1063,9 +1062,10 @@ class Tensor:
             ) from None
 
     def view(self, *shape, size=None, dtype=None) -> Tensor:
-        """``reshape`` that must share memory, as PyTorch's: a strided view (``x.t()``, ``x[:, :2]``) whose entries
-        the new shape cannot step through is refused, where ``reshape`` would copy. (An op's result that NumPy laid
-        out in another order, as ``x.t().sum(0)``'s, is viewed as PyTorch's row-major one would be.)
+        """``reshape`` that must share memory, as PyTorch's: a tensor whose entries the new shape cannot step through
+        in memory (a strided view as ``x.t()`` or ``x[:, :2]``, or ``x.t() * 2``, which keeps its input's order) is
+        refused, where ``reshape`` would copy. (The results PyTorch lays out row-major whatever their inputs' order,
+        a reduction's or an index's, are laid out so here too: :func:`glassgrad.ops.row_major`.)
         ``view(dtype)`` reads the same bytes as another dtype (:func:`_reinterpreted`). PyTorch's keywords work too:
         ``view(size=(2, 3))``, ``view(dtype=gg.int32)``."""
         if size is not None or not shape:
@@ -1075,7 +1075,7 @@ class Tensor:
         elif len(shape) == 1 and isinstance(shape[0], np.dtype):
             return _reinterpreted(self, shape[0])
         shape = shape_arg(shape, "view")
-        if getattr(self, "_strided", False) and _fits(shape, self.array.size):
+        if not self.array.flags.c_contiguous and _fits(shape, self.array.size):
             try:
                 np.reshape(self.array, shape, copy=False)
             except ValueError:
@@ -1241,10 +1241,7 @@ def untracked(array: np.ndarray) -> Tensor:
 def view_of(base: Tensor, op: ops.Op, *args: Any) -> Tensor:
     """``op`` of ``base`` with ``args`` (reshape, permute, expand, basic indexing, diagonal): a view of its memory,
     known as one (:func:`glassgrad.graph.as_view`), so that an in-place change of either reaches the other."""
-    view = as_view(base, apply(op, (base,), base.array, *args), args, op)
-    if not view.array.flags.c_contiguous:
-        view._strided = True
-    return view
+    return as_view(base, apply(op, (base,), base.array, *args), args, op)
 
 
 def refuse_no_grad_view(view: Tensor, name: str) -> None:
@@ -1714,7 +1711,7 @@ def _truth(tensor: Tensor, logical: np.ufunc, dim: Any, keepdim: bool, name: str
     """``all``/``any``: ``logical`` (and, or) over ``dim``; PyTorch keeps a uint8 tensor's dtype (its masks before
     bool existed)."""
     axis = _axis_arg(tensor, dim, None, name) if tensor.array.ndim else None
-    found = np.asarray(logical.reduce(tensor.array, axis=axis, keepdims=keepdim))
+    found = ops.row_major(np.asarray(logical.reduce(tensor.array, axis=axis, keepdims=keepdim)))
     return Tensor._wrap(found.astype(np.uint8) if tensor.array.dtype == np.uint8 else found)
 
 
