@@ -44,6 +44,7 @@ from .autograd import (
     current_tape,
     freed_error,
     is_grad_enabled,
+    modified_error,
     rule_shape_error,
     topological_order,
     watched_by,
@@ -143,7 +144,23 @@ def _recorded_contributions(node: Any, op: ops.Op, upstream: Any, saved: Any) ->
             f"create_graph=True: no second derivative for '{op.name}' yet (the ops that have one: {having}); "
             "differentiate without create_graph=True, or write this step with those ops"
         )
-    return op.vjp_tensors(upstream, old_values(node), node, saved)
+    return op.vjp_tensors(upstream, old_values(node), written_into(node), saved)
+
+
+def written_into(node: Any) -> Any:
+    """``node``'s output as its rule reads it: ``node`` itself, or the tensor an in-place form wrote it into
+    (``x.exp_()`` is ``x.copy_(exp(copy of x))``), which PyTorch's rule reads as its output, so that a gradient of
+    the contributions passes through x and its hooks. Refused, as PyTorch refuses it, where x was changed since
+    outside the graph; where x was changed in the graph since, ``node`` (the value the rule needs) stands in."""
+    written = getattr(node, "_written_into", None)
+    if written is None:
+        return node
+    tensor, version = written[0](), written[1]
+    if tensor is None or tensor._op is not ops.SETITEM or tensor._parents[-1] is not node:
+        return node
+    if tensor._version != version:
+        raise modified_error(tensor.shape, node._op.name, "its output", tensor._version, version)
+    return tensor
 
 
 def old_values(node: Any) -> tuple:

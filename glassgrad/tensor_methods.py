@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import operator
+import weakref
 from typing import Any
 
 import numpy as np
@@ -599,7 +600,11 @@ def write_in_place(tensor: Tensor, compute: Any, name: str = "in-place operation
     if not can_cast(made, kept):
         raise RuntimeError(f"{name}: result type {made.name} can't be cast to this tensor's dtype {kept.name}; "
                            f"convert the tensor first (x = x.double()) or use the out-of-place form")
-    return tensor.copy_(result)
+    tensor.copy_(result)
+    if tensor._op is ops.SETITEM and tensor._parents[-1] is result and made is kept:
+        # PyTorch's rule of x.exp_() reads x itself as its output: a second derivative passes through x's hooks
+        result._written_into = (weakref.ref(tensor), tensor._version)  # (glassgrad.gradient_walk.written_into)
+    return tensor
 
 
 def _in_place_form(name: str) -> None:

@@ -4,7 +4,7 @@ import gc
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import glassgrad as gg
@@ -183,3 +183,50 @@ def test_a_hook_on_a_parameter_shows_gradients_layer_by_layer():
     assert norms.keys() == dict(model.named_parameters()).keys()
     for name, parameter in model.named_parameters():
         assert norms[name] == pytest.approx(float(parameter.grad.norm()))
+
+
+def test_a_hook_on_a_tensor_changed_in_place_scales_its_gradient_in_the_second_derivative_too():
+    """y = e^(1.5x) written into y in place (``exp_``), a hook ×3 on y, L = Σ y·x². By hand, with the hook scaling
+    every gradient that reaches y (PyTorch's rule of exp_ reads y itself as its output):
+    g = ∂L/∂x = 3x²·1.5y + 2xy, and ∂(Σ g)/∂x = 3·(4.5x² + 2x)·1.5y + (9x + 2)·y = (20.25x² + 18x + 2)·y.
+    Before, the second pass went round y (through the op's hidden result) and missed the hook: 119.9, not 180.4."""
+    x = gg.tensor([1.0, -0.5, 2.0], dtype=gg.float64, requires_grad=True)
+    y = x * 1.5
+    y.exp_()
+    y.register_hook(lambda grad: grad * 3)
+    (g,) = gg.autograd.grad((y * x * x).sum(), x, create_graph=True)
+    (h,) = gg.autograd.grad(g.sum(), x)
+    a, e = x.detach().numpy(), np.exp(1.5 * x.detach().numpy())
+    np.testing.assert_allclose(g.detach().numpy(), 4.5 * a * a * e + 2 * a * e, rtol=1e-13)
+    np.testing.assert_allclose(h.numpy(), (20.25 * a * a + 18 * a + 2) * e, rtol=1e-13)
+
+
+def test_a_second_derivative_through_a_tensor_changed_again_outside_the_graph_is_refused():
+    x = gg.tensor([1.0, 2.0], dtype=gg.float64, requires_grad=True)
+    y = (x * 1.5).exp_()
+    (g,) = gg.autograd.grad(y.sum(), x, create_graph=True)  # 1.5·y, with y read as exp's output
+    with gg.no_grad():
+        y.add_(1)  # the rule's output, read again by the second pass, is no longer e^(1.5x)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation.*'exp' \\(its output\\)"):
+        gg.autograd.grad(g.sum(), x, create_graph=True)  # a third derivative would read it
+
+
+IN_PLACE_FORMS = ["exp_", "sigmoid_", "sqrt_", "tanh_", "rsqrt_", "reciprocal_", "expm1_", "log_", "relu_",
+                  "square_", "sin_"]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", IN_PLACE_FORMS)
+@settings(max_examples=15, deadline=None)
+@given(values=st.lists(st.floats(0.2, 2.0), min_size=1, max_size=4), scale=st.floats(-3, 3))
+def test_hooks_on_a_tensor_changed_in_place_give_pytorchs_second_derivatives(torch, name, values, scale):
+    results = []
+    for lib in (gg, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        y = getattr(x * 1.5, name)()
+        y.register_hook(lambda grad: grad * scale)
+        (g,) = lib.autograd.grad((y * x * x).sum(), x, create_graph=True)
+        (h,) = lib.autograd.grad(g.sum(), x)
+        results.append((g.detach().numpy(), h.numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-10, atol=1e-12)
