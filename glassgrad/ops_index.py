@@ -25,6 +25,8 @@ Choices, as in PyTorch where it documents one:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .ops import Op, _add_at, _reduced_like, register, row_major
@@ -277,15 +279,13 @@ def _diagonal_back(up, saved):
     return (grad,)
 
 def _diagonal_vjp(up, inputs, out, saved):
-    """:func:`_diagonal_back` on tensors (recorded): ``up`` times a 0/1 matrix that puts entry l at its place."""
+    """:func:`_diagonal_back` on tensors (recorded): ``up`` scattered into zeros at the diagonal's flat positions
+    (a scatter, not a product with a 0/1 matrix, whose 0·∞ would put NaN off the diagonal under an infinite ``up``)."""
     shape, offset, dim1, dim2 = saved
-    rows, columns = shape[dim1], shape[dim2]
-    row, column = _diagonal_place(rows, columns, offset)
-    selector = np.zeros((len(row), rows * columns))
-    selector[np.arange(len(row)), row * columns + column] = 1
-    others = [d for d in range(len(shape)) if d not in (dim1, dim2)]
-    grad = (up @ up.new_tensor(selector)).reshape(tuple(shape[d] for d in others) + (rows, columns))
-    return (grad.permute(tuple(int(d) for d in np.argsort(others + [dim1, dim2]))),)  # dims back in place
+    size = math.prod(shape)
+    places = _diagonal(np.arange(size).reshape(shape), offset, dim1, dim2)[0].reshape(-1)  # in up's order
+    flat = up.reshape(-1)
+    return (flat.new_zeros((size,)).scatter_add(0, places, flat).reshape(shape),)
 
 DIAGONAL = register(Op("diagonal", "out = the diagonal of a (dims dim1, dim2; offset above it)",
                        ("{up} on that diagonal, 0 elsewhere",), _diagonal, _diagonal_back, kind="shape",

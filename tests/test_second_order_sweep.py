@@ -620,7 +620,16 @@ INFINITE_UPSTREAM = {  # each sends an infinite gradient into entries where its 
     "copy_(zeros) reciprocal": lambda lib, x: (x * 2).copy_(lib.zeros(3, dtype=x.dtype)).reciprocal(),
     "index_fill_ reciprocal": lambda lib, x: (x * 2).index_fill_(0, lib.tensor([0]), 0.0).reciprocal(),
     "scatter_ reciprocal": lambda lib, x: (x * 2).scatter_(0, lib.tensor([0]), 0.0).reciprocal(),
+    "rows.diagonal().sqrt()": lambda lib, x: _rows(lib, x).diagonal().sqrt(),
+    "rows.diagonal(1).sqrt()": lambda lib, x: _rows(lib, x).diagonal(1).sqrt(),
+    "diag(rows).sqrt()": lambda lib, x: lib.diag(_rows(lib, x)).sqrt(),
+    "rows[None].diagonal(0, 1, 2).sqrt()": lambda lib, x: _rows(lib, x)[None].diagonal(0, 1, 2).sqrt(),
 }
+
+
+def _rows(lib, x):
+    """A 3 × 3 matrix whose row i is relu(xᵢ): its diagonal's gradient reaches every entry of a row."""
+    return x.relu()[:, None] * lib.ones(3, 3, dtype=x.dtype)
 
 
 def _written(tensor, write):
@@ -634,8 +643,9 @@ def test_a_zero_slope_under_an_infinite_upstream_is_zero_with_create_graph(torch
     """``where(x > 0, x, 0).sqrt()`` at x ≤ 0 sends ∞ into where's unpicked side, whose slope is 0: PyTorch's
     gradient is 0 there, with or without create_graph. glassgrad's plain backward gave 0, but the recorded one
     (create_graph=True: gradient penalties, Hessians) multiplied by a 0/1 mask, ∞ · 0 = NaN. Now the recorded rules
-    pick, as the plain ones do: where, relu, maximum, max, the flat pieces (hardtanh, floor) and every write
-    (zero_, fill_, x[i] = v, masked_fill_, copy_, index_fill_, scatter_)."""
+    pick, as the plain ones do: where, relu, maximum, max, the flat pieces (hardtanh, floor), every write
+    (zero_, fill_, x[i] = v, masked_fill_, copy_, index_fill_, scatter_) and diagonal, which multiplied by a 0/1
+    matrix and put NaN off the diagonal."""
     found = []
     for library in (gg, torch):
         for create_graph in (False, True):
