@@ -112,6 +112,7 @@ def rebase(tensor: Any, op: Any, other: Any, saved: Any, private: int | None, ar
     sharing its memory in the graph follow (:func:`_follow`).
     """
     old = _hide_node(tensor, None if private is None else (private, args[private]))
+    other = old if other is tensor else other  # y += y: both operands are y's old value
     record(tensor, op, (old, other), saved, args)  # recording is on here, and old or other requires grad
     _follow(tensor, None)
 

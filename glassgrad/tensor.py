@@ -1340,7 +1340,8 @@ def _record_in_place(tensor: Tensor, name: str, op: ops.Op, other: Any) -> Tenso
     """``tensor op= other`` recorded in the graph: ``tensor`` becomes ``op(old tensor, other)``."""
     check_in_place(tensor, name)
     other = other if isinstance(other, Tensor) else lift(other, tensor)
-    if np.may_share_memory(tensor.array, other.array):
+    if np.may_share_memory(tensor.array, other.array) and (other is not tensor or op.saves):
+        # y += y is y = old y + old y; a rule that reads an operand back (y *= y) would read the new y
         raise RuntimeError(
             f"in-place {name} of a tensor in the graph with an operand that shares memory with it is not "
             "supported: clone() the operand first"

@@ -286,11 +286,45 @@ def test_a_plain_tensor_and_its_views_join_the_graph_in_place_as_pytorchs(torch)
 
 
 def test_an_operand_sharing_the_target_memory_is_refused():
-    x = gg.tensor([1.0, 2.0], requires_grad=True)
+    """``h *= h``: mul's rule reads both operands back, and both are the memory the change overwrites. (PyTorch
+    refuses it too, at the backward.) So is a view of h (``h += h[0]``), which PyTorch refuses as an overlap."""
+    x = gg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     h = x * 2
-    with pytest.raises(RuntimeError, match="shares memory"):
-        h *= h
-    assert h.tolist() == [2.0, 4.0]
+    for change in (lambda: h.__imul__(h), lambda: h.div_(h), lambda: h.add_(h[0])):
+        with pytest.raises(RuntimeError, match="shares memory with it .*: clone\\(\\) the operand first"):
+            change()
+    assert h.tolist() == [[2.0, 4.0], [6.0, 8.0]]
+
+
+def test_a_tensor_added_to_itself_in_place_is_twice_its_old_value():
+    """``y += y`` of a tensor in the graph was refused (its operand shares its memory): PyTorch computes it, and add
+    reads no operand back. y = 1.5x, y += y, L = Σ y²: y = 3x, ∂L/∂x = 18x, ∂²(Σ ∂L/∂x)/∂x = 18 (by hand)."""
+    x = gg.tensor([1.0, -2.0, 0.5], dtype=gg.float64, requires_grad=True)
+    y = x * 1.5
+    y += y
+    np.testing.assert_array_equal(y.detach().numpy(), [3.0, -6.0, 1.5])
+    (g,) = gg.autograd.grad((y * y).sum(), x, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), 18 * x.detach().numpy(), rtol=1e-15)
+    (h,) = gg.autograd.grad(g.sum(), x)
+    np.testing.assert_array_equal(h.numpy(), [18.0, 18.0, 18.0])
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("change", ["y += y", "y.add_(y)", "y.sub_(y)", "y.add_(y, alpha=3)", "y -= y",
+                                    "y.add_(y).add_(y)", "v = y[0]; y.add_(y)"])
+def test_a_tensor_changed_by_itself_in_place_gives_pytorchs_gradients(torch, change):
+    found = []
+    for lib in (gg, torch):
+        x = lib.tensor([[1.0, -2.0], [3.0, 0.5]], dtype=lib.float64, requires_grad=True)
+        y = x * 1.5
+        scope = {"y": y}
+        exec(change, scope)
+        v = scope.get("v", y)
+        (g,) = lib.autograd.grad((y * y * x).sum() + (v * 2).sum(), x, create_graph=True)
+        (h,) = lib.autograd.grad(g.sum(), x)
+        found.append((y.detach().numpy().copy(), v.detach().numpy().copy(), g.detach().numpy(), h.numpy()))
+    for mine, pytorchs in zip(*found):
+        np.testing.assert_allclose(mine, pytorchs, rtol=1e-14, atol=1e-14)
 
 
 def test_a_tape_still_reads_after_a_re_base():
