@@ -32,6 +32,7 @@ from .composed_joins import tensor_split
 from .composed_picks import scatter_reduce
 from .creation import as_tensor
 from .functions import cat
+from .ops_index import diagonal_index
 from .tensor import Tensor
 from .tensor_methods import _plain, add
 
@@ -215,15 +216,7 @@ def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
     first, second = check_dim(x, dim1, "diagonal_scatter"), check_dim(x, dim2, "diagonal_scatter")
     if first == second:
         raise RuntimeError(f"diagonal_scatter: dim1 and dim2 must be different dims, got {dim1} and {dim2}")
-    rows, columns = x.shape[first], x.shape[second]
-    length = max(0, min(rows + min(offset, 0), columns - max(offset, 0)))
-    others = [d for d in range(x.ndim) if d not in (first, second)]
-    along = np.arange(length).reshape((1,) * len(others) + (length,))
-    slot: list[Any] = [None] * x.ndim
-    slot[first], slot[second] = along + max(-offset, 0), along + max(offset, 0)
-    for position, d in enumerate(others):  # every other dim indexed in full, in the diagonal's layout
-        slot[d] = np.arange(x.shape[d]).reshape(tuple(-1 if p == position else 1 for p in range(len(others) + 1)))
-    return _write_slot("diagonal_scatter", x, src, tuple(slot))
+    return _write_slot("diagonal_scatter", x, src, diagonal_index(x.shape, offset, first, second))
 
 
 REDUCED = ("prod", "mean", "amax", "amin")

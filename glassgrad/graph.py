@@ -43,7 +43,7 @@ from .autograd import (
     rebase_tick,
 )
 from .ops import EXPAND, GETITEM, PERMUTE, RESHAPE, SETITEM
-from .ops_index import AS_STRIDED, DIAGONAL, UNFOLD
+from .ops_index import AS_STRIDED, DIAGONAL, UNFOLD, diagonal_index
 from .saved_packing import PACKING
 from .saved_tensors import pack_saved
 from .tensor_hooks import HOOKS, move_hooks
@@ -163,8 +163,9 @@ def _write_back(view: Any, base: Any) -> None:
     """``base`` stands for its old value with ``view``'s entries, which ``view``'s in-place change wrote."""
     op, args = view._view_how
     old = _hide_node(base, None, counted=False)
-    if op is GETITEM:  # the old value with the view's entries (written there already: setitem copies them onto
-        row, parents, arguments = SETITEM, (old, view), (old.array, view.array, args[0])  # themselves)
+    if op is GETITEM or op is DIAGONAL:  # the old value with the view's entries (written there already: setitem
+        index = args[0] if op is GETITEM else diagonal_index(base.shape, *args)  # copies them onto themselves)
+        row, parents, arguments = SETITEM, (old, view), (old.array, view.array, index)
     else:  # RESHAPE, PERMUTE: a view of all of the base, shaped back (its order undone)
         undo = base.shape if op is RESHAPE else tuple(int(axis) for axis in np.argsort(args[0]))
         row, parents, arguments = op, (view,), (view.array, undo)
@@ -209,9 +210,9 @@ def _hide_node(tensor: Any, private: tuple | None, counted: bool = True) -> Any:
     return old
 
 
-REWRITABLE = (GETITEM, RESHAPE, PERMUTE)
-"""Views whose in-place change their base follows (:func:`_write_back`); others' (expand, diagonal, unfold,
-as_strided, the pieces of split) are refused in the graph."""
+REWRITABLE = (GETITEM, RESHAPE, PERMUTE, DIAGONAL)
+"""Views whose in-place change their base follows (:func:`_write_back`); others' (expand, unfold, as_strided, the
+pieces of split) are refused in the graph."""
 READ_AGAIN = (GETITEM, RESHAPE, PERMUTE, EXPAND, DIAGONAL, UNFOLD, AS_STRIDED)
 """Views read again from their base after its in-place change (:func:`_read_again`): ``op.forward(base, *args)``."""
 
@@ -324,7 +325,7 @@ def check_in_place(tensor: Any, name: str, new_shape: bool = False) -> None:
             )
         if new_shape or not _followable(tensor):
             raise RuntimeError(
-                f"in-place {name} on a view (from expand, diagonal, unfold, as_strided, or a piece of split, chunk "
+                f"in-place {name} on a view (from expand, unfold, as_strided, or a piece of split, chunk "
                 "or unbind) of a tensor in the graph is not supported: change the tensor itself (t[index] = value), "
                 "or write it out of place (y = y * 2, gg.where(mask, value, y))"
             )

@@ -257,6 +257,18 @@ def _diagonal_place(rows: int, columns: int, offset: int) -> tuple:
     steps = np.arange(max(min(rows - start_row, columns - start_column), 0))
     return steps + start_row, steps + start_column
 
+def diagonal_index(shape: tuple, offset: int, dim1: int, dim2: int) -> tuple:
+    """The index (of arrays, one per dim) that picks ``diagonal(offset, dim1, dim2)`` of a tensor of ``shape`` in the
+    diagonal's layout (the other dims first, the diagonal last): ``x[index]`` reads it, ``x[index] = v`` writes it
+    (dims ``dim1`` and ``dim2`` given ≥ 0)."""
+    rows, columns = _diagonal_place(shape[dim1], shape[dim2], offset)
+    others = [d for d in range(len(shape)) if d not in (dim1, dim2)]
+    index: list = [None] * len(shape)
+    index[dim1], index[dim2] = (place.reshape((1,) * len(others) + (-1,)) for place in (rows, columns))
+    for position, d in enumerate(others):  # every other dim in full, along its own axis of the result
+        index[d] = np.arange(shape[d]).reshape(tuple(-1 if p == position else 1 for p in range(len(others) + 1)))
+    return tuple(index)
+
 def _diagonal(a, offset, dim1, dim2):
     """A view of ``a``'s memory, as PyTorch's (``A.diagonal().add_(λ)`` changes A), writable where ``a`` is: one
     step along the diagonal is a step along both dims (NumPy's own ``diagonal`` view is read-only)."""

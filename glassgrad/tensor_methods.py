@@ -647,6 +647,7 @@ def fill_diagonal_(self: Tensor, fill_value: float, wrap: bool = False) -> Tenso
     if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
         raise RuntimeError(f"fill_diagonal_: needs a matrix, or a tensor whose dims all have one size, got shape "
                            f"{shape_text(self.shape)}")
-    filled = self.array.copy()
-    np.fill_diagonal(filled, fill_value, wrap=wrap)
-    return self.copy_(filled)
+    diagonal = np.zeros(self.shape, dtype=bool)
+    np.fill_diagonal(diagonal, True, wrap=wrap)
+    self._set("fill_diagonal_", diagonal, True, fill_value)  # those entries only: the others keep their gradient
+    return self

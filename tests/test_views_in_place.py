@@ -84,10 +84,29 @@ def test_diag_of_a_matrix_is_a_new_tensor_as_in_pytorch(torch):
         assert matrix.sum().item() == 4.0
 
 
-def test_changing_the_diagonal_of_a_tensor_in_the_graph_is_refused():
-    b = gg.tensor(np.arange(1.0, 10.0).reshape(3, 3), requires_grad=True) * 1
-    with pytest.raises(RuntimeError, match="on a view .* of a tensor in the graph is not supported"):
-        b.diagonal().mul_(2)
+def test_changing_the_diagonal_of_a_tensor_in_the_graph_reaches_its_gradient():
+    """``b.diagonal().mul_(3)`` of b = 2a was refused: PyTorch records it, and so does glassgrad now (b becomes its
+    old value with the diagonal written, a setitem). L = Σ b²: ∂L/∂a = 2b·2 off the diagonal, 2b·3·2 on it."""
+    a = gg.tensor(np.arange(1.0, 10.0).reshape(3, 3), dtype=gg.float64, requires_grad=True)
+    b = a * 2
+    b.diagonal().mul_(3)
+    (b * b).sum().backward()
+    twice = 2 * np.arange(1.0, 10.0).reshape(3, 3)
+    expected = np.where(np.eye(3, dtype=bool), 2 * (3 * twice) * 6, 2 * twice * 2)
+    np.testing.assert_array_equal(a.grad.numpy(), expected)
+
+
+def test_fill_diagonal_keeps_the_gradient_of_the_other_entries():
+    """``y.fill_diagonal_(v)`` wrote a constant copy of all of y (copy_ of an array): ∂L/∂x lost y's path
+    everywhere. Now only the diagonal is written. y = 1.5x, diagonal := −1, L = Σ y²: ∂L/∂x = 4.5x off the
+    diagonal, 0 on it."""
+    x = gg.tensor(np.arange(1.0, 13.0).reshape(3, 4), dtype=gg.float64, requires_grad=True)
+    y = x * 1.5
+    y.fill_diagonal_(-1.0)
+    (y * y).sum().backward()
+    on = np.eye(3, 4, dtype=bool)
+    np.testing.assert_array_equal(x.grad.numpy(), np.where(on, 0.0, 4.5 * np.arange(1.0, 13.0).reshape(3, 4)))
+    np.testing.assert_array_equal(y.detach().numpy()[on], [-1.0, -1.0, -1.0])
 
 
 VIEWS = {  # name: (can it be taken of this shape?, the view)
@@ -99,6 +118,8 @@ VIEWS = {  # name: (can it be taken of this shape?, the view)
     "unsqueeze": (lambda shape: len(shape) <= 2, lambda t: t.unsqueeze(0)),
     "squeeze": (lambda shape: len(shape) == 3 and shape[0] == 1, lambda t: t.squeeze(0)),
     "narrow": (lambda shape: len(shape) >= 1 and shape[-1] >= 3, lambda t: t.narrow(-1, 1, 2)),
+    "diagonal": (lambda shape: len(shape) >= 2, lambda t: t.diagonal()),
+    "diagonal above": (lambda shape: len(shape) >= 2, lambda t: t.diagonal(1, -1, 0)),
 }
 def add_to_the_first(lib, t) -> None:
     """``t[0] += 2``: Python reads the view ``t[0]``, changes it in place, and assigns it back."""
