@@ -15,6 +15,7 @@ from math import e, inf, nan, pi  # torch.inf, torch.nan, torch.pi, torch.e: Pyt
 from . import (
     _memory,
     anomaly,
+    autograd_profiler,
     custom_function,
     forward_ad,
     functional_names,
@@ -549,6 +550,7 @@ autograd.gradcheck, autograd.gradgradcheck = _autograd_gradcheck, _gradgradcheck
 autograd.functional = jacobians  # torch.autograd.functional: jacobian, hessian, vjp, jvp, vhp, hvp
 autograd.graph = saved_tensors  # torch.autograd.graph: saved_tensors_hooks, disable_…, save_on_cpu
 autograd.forward_ad = forward_ad  # torch.autograd.forward_ad: dual_level, make_dual, unpack_dual
+autograd.profiler = autograd_profiler  # torch.autograd.profiler: the older profile, record_function
 autograd.detect_anomaly, autograd.set_detect_anomaly = anomaly.detect_anomaly, anomaly.set_detect_anomaly
 cuda.amp = amp.cuda_amp  # torch.cuda.amp.autocast / GradScaler, as older AMP code imports them (warned)
 # torch.backends.cuda's attention-kernel switches (sdp_kernel, enable_flash_sdp, …), kept by nn.attention_backends

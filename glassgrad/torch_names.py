@@ -34,6 +34,7 @@ COUNTERPARTS: dict[str, tuple[str, ...]] = {
     "torch.version": ("glassgrad.torch_names_version",),
     "torch.autograd.functional": ("glassgrad.jacobians",),
     "torch.autograd.forward_ad": ("glassgrad.forward_ad",),  # dual_level, make_dual, unpack_dual
+    "torch.autograd.profiler": ("glassgrad.autograd_profiler",),  # the older profile, record_function
     "torch.autograd.function": ("glassgrad.custom_function",),
     "torch.autograd.graph": ("glassgrad.saved_tensors",),  # saved_tensors_hooks, save_on_cpu …
     "torch.autograd.grad_mode": ("glassgrad.autograd",),  # no_grad, enable_grad, set_grad_enabled, inference_mode

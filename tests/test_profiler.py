@@ -199,3 +199,56 @@ def test_pytorchs_module_name_imports():
                            "print(profile.__module__)"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "glassgrad.profiler"
+
+
+def profile_the_old_way(library, old_profiler, steps=2):
+    """An older tutorial's profile: ``torch.autograd.profiler.profile``, with no activities."""
+    model = library.nn.Sequential(library.nn.Linear(4, 3), library.nn.ReLU(), library.nn.Linear(3, 2))
+    optimizer = library.optim.SGD(model.parameters(), lr=0.1)
+    with old_profiler.profile(record_shapes=True) as prof:
+        for _ in range(steps):
+            with old_profiler.record_function("model_inference"):
+                loss = model(library.ones(5, 4)).sum()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return prof
+
+
+@pytest.mark.torch
+def test_the_older_autograd_profiler_counts_and_reads_as_pytorchs(torch):
+    """``torch.autograd.profiler.profile`` (older tutorials) was missing: the same counts as PyTorch's, one
+    ``function_events`` row per event, and ``self_cpu_time_total`` the sum of their self times."""
+    theirs, mine = profile_the_old_way(torch, torch.autograd.profiler), profile_the_old_way(gg, gg.autograd.profiler)
+    for name in ("model_inference", "Optimizer.step#SGD.step", "Optimizer.zero_grad#SGD.zero_grad"):
+        assert counts(mine)[name] == counts(theirs)[name] == 2, name
+    assert counts(mine)["linear"] == counts(theirs)["aten::linear"] == 4
+    for prof in (mine, theirs):
+        rows = prof.function_events
+        assert [row.key for row in rows].count("model_inference") == 2
+        assert prof.self_cpu_time_total == pytest.approx(sum(row.self_cpu_time_total for row in rows))
+        assert prof.total_average().key == "Total"
+    assert [row.count for row in mine.function_events] == [1] * len(mine.function_events)
+    titles = [prof.table(row_limit=3).splitlines()[1].split() for prof in (mine, theirs)]
+    assert titles[0] == titles[1]
+
+
+@pytest.mark.torch
+def test_a_disabled_older_profile_gives_none_and_a_gpu_is_told_absent(torch):
+    for old_profiler in (gg.autograd.profiler, torch.autograd.profiler):
+        with old_profiler.profile(enabled=False) as prof:
+            gg.ones(2).sum()
+        assert prof is None
+    with pytest.warns(FutureWarning, match="use_cuda"), pytest.warns(UserWarning, match="CPU only"):
+        gg.autograd.profiler.profile(use_cuda=True)
+
+
+def test_the_older_profiler_imports_under_pytorchs_names():
+    done = subprocess.run([sys.executable, "-c", "from glassgrad import torch_names; torch_names.install()\n"
+                           "import torch\nfrom torch.autograd.profiler import profile, record_function\n"
+                           "from torch.autograd import profiler\n"
+                           "print(profile.__module__, torch.autograd.profiler is profiler,\n"
+                           "      record_function.__module__)"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["glassgrad.autograd_profiler", "True", "glassgrad.profiler"]
