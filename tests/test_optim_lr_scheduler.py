@@ -125,7 +125,9 @@ def test_state_dict_round_trip_resumes_the_schedule(case):
     schedule = kind(optimizer, **options)
     lr_sequence(schedule, 6)
     saved_optimizer, saved_schedule = optimizer.state_dict(), schedule.state_dict()
-    assert "optimizer" not in saved_schedule and "lr_lambdas" not in saved_schedule
+    assert "optimizer" not in saved_schedule
+    if "lr_lambda" in options:  # plain functions: their code is not saved (PyTorch's None for each)
+        assert saved_schedule["lr_lambdas"] == [None] * len(optimizer.param_groups)
     assert saved_schedule["last_epoch"] == 6
     expected = lr_sequence(schedule, 12)
 

@@ -85,6 +85,64 @@ def test_cyclic_matches_pytorch_with_its_momentum(torch, mode, kind):
 
 
 @pytest.mark.torch
+def test_a_sequence_restarts_each_schedule_as_pytorchs(torch):
+    """At a milestone PyTorch steps the next schedule to epoch 0: a MultiplicativeLR multiplies the lr it finds by
+    lr_lambda(0) (it restarted from the starting lr here: 0.1 where 0.0225 was due). A CyclicLR keeps the group's
+    initial_lr (it overwrote it with its base_lr, so the warm-up before it ran from 0.01, not 0.1)."""
+    _compare(torch, lambda s, o: s.SequentialLR(o, [s.ExponentialLR(o, 0.5), s.MultiplicativeLR(o, lambda e: 0.9)],
+                                                milestones=[3]), 8)
+    _compare(torch, lambda s, o: s.SequentialLR(o, [s.LinearLR(o, 0.5, total_iters=3), s.CyclicLR(o, 0.01, 0.1, 2)],
+                                                milestones=[3]), 9)
+    starts = []
+    for lib in (gg, torch):  # alone, it sets the group's lr to its base_lr first: that is the initial_lr
+        optimizer = _optimizer(lib)
+        lib.optim.lr_scheduler.CyclicLR(optimizer, 0.01, 0.1, 2)
+        starts.append([group["initial_lr"] for group in optimizer.param_groups])
+    assert starts[0] == starts[1] == [0.01, 0.01]
+
+
+class _Warmup:
+    """A callable object with state of its own: a schedule's state dict keeps its attributes, as PyTorch's."""
+
+    def __init__(self, epochs: float) -> None:
+        self.epochs = epochs
+
+    def __call__(self, epoch: int) -> float:
+        return min(1.0, (epoch + 1) / self.epochs)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ["LambdaLR", "MultiplicativeLR", "CyclicLR"])
+def test_a_callable_objects_state_is_saved_and_resumed_as_pytorchs(torch, name):
+    """Saved with Warmup(4) after 2 steps, resumed into a schedule made with Warmup(10): PyTorch restores the
+    object's attributes (epochs = 4), so the resumed lrs are those of Warmup(4); glassgrad kept Warmup(10)'s."""
+    def make(lib, epochs):
+        optimizer = _optimizer(lib)
+        schedules = lib.optim.lr_scheduler
+        if name == "CyclicLR":
+            return optimizer, schedules.CyclicLR(optimizer, 0.01, 0.1, 3, scale_fn=_Warmup(epochs),
+                                                 scale_mode="iterations")
+        return optimizer, getattr(schedules, name)(optimizer, _Warmup(epochs))
+
+    found = []
+    for lib in (gg, torch):
+        optimizer, first = make(lib, 4)
+        for _ in range(2):
+            optimizer.step()
+            first.step()
+        saved = first.state_dict()
+        optimizer, second = make(lib, 10)
+        second.load_state_dict(saved)
+        lrs = []
+        for _ in range(4):
+            optimizer.step()
+            second.step()
+            lrs.append([group["lr"] for group in optimizer.param_groups])
+        found.append(lrs)
+    np.testing.assert_allclose(found[0], found[1], rtol=1e-12)
+
+
+@pytest.mark.torch
 def test_chained_matches_pytorch(torch):
     _compare(torch, lambda s, o: s.ChainedScheduler([s.ConstantLR(o, 0.1, 3), s.ExponentialLR(o, 0.9)]), 10)
     _compare(torch, lambda s, o: s.ChainedScheduler([s.MultiStepLR(o, [2, 4]), s.PolynomialLR(o, 6)],

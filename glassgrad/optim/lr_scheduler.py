@@ -24,6 +24,7 @@ import bisect
 import contextlib
 import functools
 import math
+import types
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -77,6 +78,10 @@ class LRScheduler:
 
     _unsaved: tuple[str, ...] = ("optimizer", "_optimizer_steps_at_start", "_in_step")  # not numbers of the schedule
     _in_step = False
+    _functions: tuple[str, ...] = ()
+    """The attributes holding the program's functions (``lr_lambdas``): :meth:`state_dict` keeps, for each callable
+    object among them, its attributes (its own state), as PyTorch's does; a plain function gives None (code is not
+    saved: pass the same functions again when resuming)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -183,12 +188,25 @@ class LRScheduler:
         return [group["lr"] for group in self.optimizer.param_groups]
 
     def state_dict(self) -> dict[str, Any]:
-        """Everything needed to resume the schedule (numbers and lists; not the optimizer)."""
-        return {key: value for key, value in self.__dict__.items() if key not in self._unsaved}
+        """Everything needed to resume the schedule (numbers and lists; not the optimizer; of a function, the
+        attributes of a callable object, :attr:`_functions`)."""
+        state = {key: value for key, value in self.__dict__.items() if key not in self._unsaved}
+        for name in self._functions:
+            functions = getattr(self, name)
+            state[name] = ([_function_state(function) for function in functions] if isinstance(functions, list)
+                           else _function_state(functions))
+        return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Resume from :meth:`state_dict`'s output."""
-        self.__dict__.update({key: value for key, value in state_dict.items() if key not in self._unsaved})
+        """Resume from :meth:`state_dict`'s output (a callable object among the functions gets its attributes back)."""
+        self.__dict__.update({key: value for key, value in state_dict.items()
+                              if key not in self._unsaved and key not in self._functions})
+        for name in self._functions:
+            functions, saved = getattr(self, name), state_dict.get(name)
+            pairs = zip(functions, saved or ()) if isinstance(functions, list) else [(functions, saved)]
+            for function, attributes in pairs:
+                if attributes is not None:
+                    function.__dict__.update(attributes)
 
     def _lrs_at_start(self) -> list[float]:
         """The lrs of epoch 0 from the starting lrs alone (``SequentialLR`` restarts a schedule with them)."""
@@ -296,7 +314,7 @@ class LambdaLR(LRScheduler):
 
     ``lr_lambda`` is one function for all groups or a list with one per group. The functions
     are not part of :meth:`state_dict` (code cannot be saved in a state dict): pass the same
-    ones again when resuming.
+    ones again when resuming; a callable object's attributes are saved, as PyTorch saves them.
 
     >>> import glassgrad as gg
     >>> opt = gg.optim.SGD([gg.zeros(1, requires_grad=True)], lr=0.1)
@@ -306,6 +324,7 @@ class LambdaLR(LRScheduler):
     """
 
     _unsaved = (*LRScheduler._unsaved, "lr_lambdas")
+    _functions = ("lr_lambdas",)
 
     def __init__(
         self,
@@ -739,6 +758,7 @@ class MultiplicativeLR(LRScheduler):
     compound, unlike :class:`LambdaLR`'s."""
 
     _unsaved = (*LRScheduler._unsaved, "lr_lambdas")
+    _functions = ("lr_lambdas",)
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
                  last_epoch: int = -1) -> None:
@@ -753,8 +773,15 @@ class MultiplicativeLR(LRScheduler):
     def get_lr(self) -> list[float]:
         if self._is_initial:
             return self._current_lrs()
-        return [check_number(f"learning rate from lr_lambda at epoch {self.last_epoch}", lr * function(self.last_epoch))
+        return self._multiplied(self.last_epoch)
+
+    def _multiplied(self, epoch: int) -> list[float]:
+        return [check_number(f"learning rate from lr_lambda at epoch {epoch}", lr * function(epoch))
                 for lr, function in zip(self._current_lrs(), self.lr_lambdas)]
+
+    def _lrs_at_start(self) -> list[float]:
+        """Restarted by ``SequentialLR``: the lr it finds times ``lr_lambda(0)``, as PyTorch's."""
+        return self._multiplied(0)
 
 
 class PolynomialLR(LRScheduler):
@@ -838,6 +865,7 @@ class CyclicLR(LRScheduler):
     """
 
     _unsaved = (*LRScheduler._unsaved, "scale_fn")
+    _functions = ("scale_fn",)
 
     def __init__(self, optimizer: Optimizer, base_lr: float | Sequence[float], max_lr: float | Sequence[float],
                  step_size_up: int = 2000, step_size_down: int | None = None, mode: str = "triangular",
@@ -856,9 +884,8 @@ class CyclicLR(LRScheduler):
             "iterations" if mode == "exp_range" else "cycle")
         lows = _per_group("base_lr", optimizer, base_lr)
         if last_epoch == -1:
-            for group, low in zip(optimizer.param_groups, lows):
+            for group, low in zip(optimizer.param_groups, lows):  # initial_lr: the group's, if it has one
                 _write_lr(group, low)
-                group["initial_lr"] = low
         self.max_lrs = _per_group("max_lr", optimizer, max_lr)
         self.cycle_momentum = bool(cycle_momentum)
         if self.cycle_momentum:
@@ -910,3 +937,11 @@ class ChainedScheduler(_Schedules):
         for scheduler in self._schedulers:
             scheduler.step()
         self._last_lr = self._current_lrs()
+
+
+def _function_state(function: Any) -> dict | None:
+    """What a state dict keeps of one of a schedule's functions: a callable object's attributes; None for a plain
+    function (or None), whose code is not saved."""
+    if function is None or isinstance(function, types.FunctionType):
+        return None
+    return dict(function.__dict__)
