@@ -1811,8 +1811,9 @@ BCE = register(Op(
 
 
 def _bce_with_logits(logits, target, reduction, needs=(True, False)):
-    # log(1 + e^{-|z|}) + max(z, 0) − z·y, stable for any z
-    per_item = np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits)))
+    # (1 − y)·z + max(−z, 0) + log(1 + e^{-|z|}), stable for any z, and ∞ at z = +∞, y = 0 as PyTorch's (the same sum
+    # written max(z, 0) − z·y gave ∞ − ∞ there: NaN)
+    per_item = (1 - target) * logits + np.maximum(-logits, 0) + np.log1p(np.exp(-np.abs(logits)))
     return _reduce_loss(per_item, reduction), (logits, target, reduction, needs)
 
 

@@ -146,3 +146,17 @@ def test_binary_cross_entropy_of_saturated_probabilities_is_finite(torch):
     out.sum().backward()
     np.testing.assert_allclose(out.numpy(), [0.0, 75.0, 50.0, 25.0, np.log(2)], rtol=1e-6)
     np.testing.assert_allclose(p.grad.numpy(), [0.0, 0.75e12, -0.5e12, 0.25e12, -2.0], rtol=1e-6)
+
+
+@pytest.mark.torch
+def test_binary_cross_entropy_with_logits_at_infinite_logits_is_pytorchs(torch):
+    """z = +∞ with y = 0 costs −log(1 − σ(∞)) = ∞; the stable sum written max(z, 0) − z·y + log(1 + e^−|z|) gave
+    ∞ − ∞·0 = NaN there. Written (1 − y)·z + max(−z, 0) + log(1 + e^−|z|), as PyTorch's, it is ∞, and the other
+    corners are PyTorch's too (NaN where PyTorch's is: ∞·0)."""
+    logits = [np.inf, np.inf, -np.inf, -np.inf, 800.0, -800.0]
+    targets = [0.0, 1.0, 0.0, 1.0, 0.0, 1.0]
+    found = [lib.nn.functional.binary_cross_entropy_with_logits(
+        lib.tensor(logits, dtype=lib.float64), lib.tensor(targets, dtype=lib.float64), reduction="none").numpy()
+        for lib in (gg, torch)]
+    np.testing.assert_array_equal(found[0], found[1])
+    assert found[0][0] == np.inf and found[0][4] == 800.0 and found[0][5] == 800.0
