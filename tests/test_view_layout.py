@@ -41,6 +41,9 @@ ROW_MAJOR = {  # op results PyTorch allocates row-major whatever the input's ord
     "roll(1, 1)": lambda L, a: a.roll(1, 1),
     "masked_fill": lambda L, a: a.masked_fill(a > 0, 0.0),
     "adaptive_avg_pool1d": lambda L, a: L.nn.functional.adaptive_avg_pool1d(a, 2),
+    "batch_norm": lambda L, a: L.nn.functional.batch_norm(a, None, None, training=True),
+    "instance_norm": lambda L, a: L.nn.functional.instance_norm(a),
+    "rms_norm": lambda L, a: L.nn.functional.rms_norm(a, (4,)),
 }
 
 PERMUTATIONS = [(0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)]

@@ -45,10 +45,16 @@ from .module import Module
 from .parameter import Parameter
 
 
+def _row_major(x: Tensor) -> Tensor:
+    """``x``, or its row-major copy (in the graph) where its entries sit in another order (``x.transpose(1, 2)``):
+    a normalization's result is then row-major, as PyTorch's is, not in x's order as elementwise ops keep it."""
+    return x if x.array.flags.c_contiguous else x.contiguous()
+
+
 def _standardize(x: Tensor, mean: Tensor, var: Tensor, eps: float, weight: Tensor | None,
                  bias: Tensor | None) -> Tensor:
-    """``γ · (x − μ)/√(σ² + ε) + β`` (γ, β skipped when None)."""
-    out = (x - mean) / (var + eps).sqrt()
+    """``γ · (x − μ)/√(σ² + ε) + β`` (γ, β skipped when None), row-major as PyTorch's whatever x's order."""
+    out = (_row_major(x) - mean) / (var + eps).sqrt()
     if weight is not None:
         out = out * weight
     if bias is not None:
@@ -301,6 +307,7 @@ def rms_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | No
                            f"{shape_text(x.shape)}")
     axes = tuple(range(x.ndim - len(shape), x.ndim))
     held = float(np.finfo(x.array.dtype).eps) if eps is None else float(eps)
+    x = _row_major(x)  # PyTorch's result is row-major whatever x's order
     out = x / ((x * x).mean(axes, keepdim=True) + held).sqrt()
     return out if weight is None else out * weight
 
