@@ -107,6 +107,7 @@ class Event:
     memory: int = 0
     kind: str = "op"
     inner_ns: int = 0  # (ranges) the time of the events inside them
+    trace_name: str = ""  # the name in a Chrome trace where it differs (ProfilerStep#3, counted as ProfilerStep*)
 
     @property
     def cpu_time_total(self) -> float:
@@ -260,6 +261,7 @@ class profile:  # noqa: N801 (PyTorch's name)
         self._previous_tape: Any = None
         self._hooks: list[Any] = []
         self._recording = False
+        self._step_range: record_function | None = None
 
     # --- on and off ---------------------------------------------------------------------------------------------
 
@@ -274,9 +276,11 @@ class profile:  # noqa: N801 (PyTorch's name)
         """Begin recording (at once, or when the schedule says so)."""
         if self._action() in (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE):
             self._begin()
+        self._open_step_range()
 
     def stop(self) -> None:
         """Stop recording; a schedule's cycle cut short is handed to ``on_trace_ready`` as it is."""
+        self._close_step_range()
         if self._recording:
             self._end()
             if self.schedule is not None and self.on_trace_ready is not None:
@@ -286,6 +290,7 @@ class profile:  # noqa: N801 (PyTorch's name)
 
     def step(self) -> None:
         """The training loop's step ended: follow the schedule (start, stop, hand the recorded cycle over)."""
+        self._close_step_range()
         before = self._action()
         self.step_num += 1
         after = self._action()
@@ -296,6 +301,20 @@ class profile:  # noqa: N801 (PyTorch's name)
         if not self._recording and after in (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE):
             self.recorded = []
             self._begin()
+        self._open_step_range()
+
+    def _open_step_range(self) -> None:
+        """With a schedule, each step is a range, as PyTorch's: ``ProfilerStep#3`` in a trace, ``ProfilerStep*`` in
+        the table (all steps' in one row)."""
+        if self.schedule is not None:
+            self._step_range = record_function("ProfilerStep*")
+            self._step_range.trace_name = f"ProfilerStep#{self.step_num}"
+            self._step_range.__enter__()
+
+    def _close_step_range(self) -> None:
+        if self._step_range is not None:
+            self._step_range.__exit__(None, None, None)
+            self._step_range = None
 
     def _action(self) -> ProfilerAction:
         return ProfilerAction.RECORD if self.schedule is None else self.schedule(self.step_num)
@@ -347,8 +366,8 @@ class profile:  # noqa: N801 (PyTorch's name)
 
     # --- ranges -------------------------------------------------------------------------------------------------
 
-    def _open(self, name: str, kind: str) -> Event:
-        event = Event(name, time.perf_counter_ns(), 0, kind=kind)
+    def _open(self, name: str, kind: str, trace_name: str = "") -> Event:
+        event = Event(name, time.perf_counter_ns(), 0, kind=kind, trace_name=trace_name)
         self._ranges.append(event)
         self._clock = event.start_ns
         return event
@@ -384,7 +403,8 @@ class profile:  # noqa: N801 (PyTorch's name)
         """The events as Chrome's trace format (``chrome://tracing``, Perfetto), written atomically."""
         first = min((event.start_ns for event in self.recorded), default=0)
         trace = {"traceEvents": [
-            {"name": event.name, "ph": "X", "cat": "cpu_op" if event.kind != "user" else "user_annotation",
+            {"name": event.trace_name or event.name, "ph": "X",
+             "cat": "cpu_op" if event.kind != "user" else "user_annotation",
              "ts": (event.start_ns - first) / 1000, "dur": (event.end_ns - event.start_ns) / 1000,
              "pid": os.getpid(), "tid": 0, "args": {"Input Dims": event.shapes} if event.shapes else {}}
             for event in self.recorded], "displayTimeUnit": "ms"}
@@ -398,10 +418,11 @@ class record_function:  # noqa: N801 (PyTorch's name)
         if not isinstance(name, str):
             raise TypeError(f"record_function: the name must be a string, got {type(name).__name__}")
         self.name = name
+        self.trace_name = ""  # (a profile's own step range: its name in a trace)
         self._open: list[tuple[profile, Event]] = []
 
     def __enter__(self) -> record_function:
-        self._open = [(prof, prof._open(self.name, "user")) for prof in ACTIVE]
+        self._open = [(prof, prof._open(self.name, "user", self.trace_name)) for prof in ACTIVE]
         return self
 
     def __exit__(self, *exc_info: object) -> None:

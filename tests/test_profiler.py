@@ -124,8 +124,9 @@ def test_schedules_act_as_pytorchs(torch, wait, warmup, active, repeat, skip_fir
 
 
 def test_a_scheduled_profile_hands_each_active_cycle_over(tmp_path):
-    """wait 1, warmup 1, active 2, twice: on_trace_ready sees steps 2–3 and 6–7, each cycle's ops alone; the
-    TensorBoard handler writes Chrome's trace format."""
+    """wait 1, warmup 1, active 2, twice: on_trace_ready sees steps 2–3 and 6–7, each cycle's ops alone, and each
+    step a range (``ProfilerStep*`` in the table, as PyTorch's; it was missing); the TensorBoard handler writes
+    Chrome's trace format, the step ranges by their numbers (``ProfilerStep#6``, as PyTorch's)."""
     seen = []
     model = gg.nn.Linear(2, 1)
     with profiler.profile(schedule=profiler.schedule(wait=1, warmup=1, active=2, repeat=2),
@@ -133,15 +134,16 @@ def test_a_scheduled_profile_hands_each_active_cycle_over(tmp_path):
         for _ in range(10):
             model(gg.ones(1, 2)).sum().backward()
             prof.step()
-    assert seen == [(4, {"linear": 2, "sum": 2, "sum backward": 2, "linear backward": 2})] * 1 + \
-        [(8, {"linear": 2, "sum": 2, "sum backward": 2, "linear backward": 2})]
+    cycle = {"linear": 2, "sum": 2, "sum backward": 2, "linear backward": 2, "ProfilerStep*": 2}
+    assert seen == [(4, cycle), (8, cycle)]
     handler = profiler.tensorboard_trace_handler(str(tmp_path), worker_name="w")
     for _ in range(5):  # in one millisecond: each its own file (they were named by the millisecond, overwritten)
         handler(prof)
     assert len(list(tmp_path.glob("w.*.pt.trace.json"))) == 5
     written = next(tmp_path.glob("w.*.pt.trace.json"))
     events = json.loads(written.read_text())["traceEvents"]
-    assert {event["name"] for event in events} == {"linear", "sum", "sum backward", "linear backward"}
+    assert {event["name"] for event in events} == {"linear", "sum", "sum backward", "linear backward",
+                                                   "ProfilerStep#6", "ProfilerStep#7"}
     assert all(event["ph"] == "X" and event["dur"] >= 0 for event in events)
 
 
@@ -252,3 +254,22 @@ def test_the_older_profiler_imports_under_pytorchs_names():
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["glassgrad.autograd_profiler", "True", "glassgrad.profiler"]
+
+
+@pytest.mark.torch
+@given(wait=st.integers(0, 2), warmup=st.integers(0, 2), active=st.integers(1, 3), repeat=st.integers(1, 2))
+def test_each_scheduled_cycle_counts_its_steps_as_pytorchs(torch, wait, warmup, active, repeat):
+    def cycles(library, prof_module):
+        seen = []
+        x = library.ones(3, 3, requires_grad=True)
+        with prof_module.profile(schedule=prof_module.schedule(wait=wait, warmup=warmup, active=active,
+                                                               repeat=repeat),
+                                 on_trace_ready=lambda prof: seen.append(counts(prof).get("ProfilerStep*"))) as prof:
+            for _ in range(8):
+                (x * 2).sum().backward()
+                prof.step()
+        return seen
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert cycles(gg, profiler) == cycles(torch, torch.profiler)
