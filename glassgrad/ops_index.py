@@ -108,6 +108,31 @@ GATHER = register(Op(
     "gather", "out[i][j] = a[i][index[i][j]]  (index along dim)", ("{up} added back where each entry came from",),
     _gather, _gather_back, kind="shape", settings=("dim", "index"), saves=((),), vjp_tensors=_gather_vjp,
 ))
+def _pick_along(a, dim, indices, keepdim):
+    """The entries of ``a`` at ``indices`` along ``dim`` (``max(dim)``, ``min(dim)``: the index each returns, of the
+    result's shape: without ``dim`` unless ``keepdim``)."""
+    if not a.ndim:  # a 0-d tensor: its one entry
+        return a.copy(), ((), np.zeros((), dtype=np.intp), 0)
+    positions = _gather_positions(a.shape, dim, indices if keepdim else np.expand_dims(indices, dim))
+    positions = positions if keepdim else np.squeeze(positions, dim)
+    return np.take(a, positions), (a.shape, positions, dim)
+
+def _pick_along_vjp(up, inputs, out, saved):
+    shape, positions, dim = saved
+    if shape and positions.ndim < len(shape):  # the dim the pick took out, back as size 1
+        positions, up = np.expand_dims(positions, dim), up.unsqueeze(dim)
+    return _gather_vjp(up, inputs, out, (shape, positions, dim))
+
+MAX_DIM = register(Op(
+    "max_dim", "out, index = max of a along dim, and where it is (the first of ties)",
+    ("{up} at the index it returns, 0 elsewhere",), _pick_along, _gather_back, kind="reduction",
+    settings=("dim", "indices", "keepdim"), saves=((),), vjp_tensors=_pick_along_vjp,
+))
+MIN_DIM = register(Op(
+    "min_dim", "out, index = min of a along dim, and where it is (the first of ties)",
+    ("{up} at the index it returns, 0 elsewhere",), _pick_along, _gather_back, kind="reduction",
+    settings=("dim", "indices", "keepdim"), saves=((),), vjp_tensors=_pick_along_vjp,
+))
 SORT = register(Op(
     "sort", "out = a sorted along dim", ("{up} sent back to each value's place before sorting",),
     _gather, _gather_back, kind="shape", settings=("dim", "indices"), saves=((),), vjp_tensors=_gather_vjp,

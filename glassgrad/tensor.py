@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ops, tensor_hooks
+from . import ops, ops_index, tensor_hooks
 from .arguments import (
     Size,
     as_array,
@@ -1648,12 +1648,13 @@ def _extreme(op: ops.Op, arg_function, tensor: Tensor, dim, keepdim, axis, keepd
         return tensor.maximum(dim) if op is ops.MAX else tensor.minimum(dim)
     chosen = axis if axis is not None else dim
     chosen_axis = _nonempty_reduction(tensor, chosen, op.name)
-    values = _reduce(op, tensor, dim, keepdim, axis, keepdims)
-    if chosen is None:
-        return values
+    if chosen is None:  # over all entries: ties share the gradient, as PyTorch's max()
+        return _reduce(op, tensor, dim, keepdim, axis, keepdims)
     keep = bool(keepdims) if keepdims is not None else bool(keepdim)
-    indices = arg_function(tensor.array, axis=chosen_axis, keepdims=keep)
-    return MinMax(values, untracked(indices.astype(np.int64)))
+    indices = recorded_call(_position, arg_function, tensor.array, chosen_axis, keep)
+    # along a dim the gradient goes to the index returned, as PyTorch's (not shared between ties)
+    row = ops_index.MAX_DIM if op is ops.MAX else ops_index.MIN_DIM
+    return MinMax(apply(row, (tensor,), tensor.array, chosen_axis, indices, keep), untracked(indices))
 
 
 def _nonempty_reduction(tensor: Tensor, dim: Any, name: str):

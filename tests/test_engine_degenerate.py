@@ -300,10 +300,15 @@ def test_maximum_and_minimum_with_nans_match_pytorch(op, torch):
     assert_same(both(gg), both(torch))
 
 
-def test_max_over_a_dim_splits_between_tied_nans_as_between_tied_values():
-    """PyTorch sends all of it to the first NaN there (as to the first of tied values); glassgrad splits ties."""
+def test_max_over_a_dim_sends_the_gradient_to_the_index_it_returns():
+    """As PyTorch: all of it to the first NaN there, as to the first of tied values (the index max returns); glassgrad
+    split it between ties, and so disagreed with its own indices. max() over all entries still splits, as PyTorch's."""
     _, grad = run(gg, [[NAN, NAN, 3.0], [5.0, 5.0, 1.0]], lambda x: x.max(1)[0])
-    assert grad.tolist() == [[0.5, 0.5, 0.0], [0.5, 0.5, 0.0]]
+    assert grad.tolist() == [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]]
+    _, grad = run(gg, [[2.0, 7.0, 7.0], [7.0, 1.0, 0.0]], lambda x: x.min(0, keepdim=True)[0])
+    assert grad.tolist() == [[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]]
+    _, grad = run(gg, [[5.0, 5.0], [1.0, 5.0]], lambda x: x.max())
+    assert grad.tolist() == [[1 / 3, 1 / 3], [0.0, 1 / 3]]
 
 
 @given(shape=st.lists(st.integers(2, 4), min_size=1, max_size=3).map(tuple), scale=st.integers(-30, 30),
