@@ -27,7 +27,7 @@ results are nested the same way (``jacobian(f, (a, b))`` gives ``(∂y/∂a, ∂
 an input the output does not depend on (otherwise its part is zeros), and, with ``create_graph=True``, a
 result that does not depend on the inputs (the Jacobian of a linear function: its derivative would be a silent
 0). ``vectorize=True`` is accepted and changes nothing (rows are computed one by one, as ``gg.vmap`` computes
-its items).
+its items). They differentiate with grad mode on, inside ``no_grad()`` too, as PyTorch's.
 ``strategy="forward-mode"`` (``outer_jacobian_strategy`` of ``hessian``) is accepted where PyTorch accepts it
 (with ``vectorize=True``, without ``create_graph`` or ``strict``) and gives the same numbers, computed in
 reverse mode, as :func:`glassgrad.func.jacfwd` does: glassgrad has no forward mode.
@@ -40,12 +40,14 @@ from typing import Any
 
 import numpy as np
 
+from .autograd import enable_grad
 from .creation import zeros_like
 from .functions import stack
 from .gradients import grad
 from .tensor import Tensor
 
 
+@enable_grad()  # as PyTorch's: they differentiate inside no_grad() too (an evaluation loop)
 def vjp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple[Any, Any]:
     """``(f(inputs), vᵀ·J)``: the vector-Jacobian product, one backward pass."""
@@ -56,6 +58,7 @@ def vjp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
     return _shaped(outputs, single_out, create_graph), _shaped(products, single_in, create_graph)
 
 
+@enable_grad()  # as PyTorch's: they differentiate inside no_grad() too (an evaluation loop)
 def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple[Any, Any]:
     """``(f(inputs), J·v)``: the Jacobian-vector product, by differentiating ``uᵀJ`` with respect to ``u``."""
@@ -65,6 +68,7 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
     return _shaped(outputs, single_out, create_graph), _shaped(products, single_out, create_graph)
 
 
+@enable_grad()  # as PyTorch's: they differentiate inside no_grad() too (an evaluation loop)
 def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bool = False,
              vectorize: bool = False, strategy: str = "reverse-mode") -> Any:
     """Every ``∂yᵢ/∂xⱼ``: shape ``y.shape + x.shape`` for each output and input, one backward pass per entry of y."""
@@ -77,6 +81,7 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
     return tuple(_shaped(row, single_in, create_graph) for row in blocks)
 
 
+@enable_grad()  # as PyTorch's: they differentiate inside no_grad() too (an evaluation loop)
 def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: bool = False,
             vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode") -> Any:
     """``∂²f/∂xᵢ∂xⱼ`` of a function giving one number: the Jacobian of its gradient."""
@@ -89,6 +94,7 @@ def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: boo
     return tuple(tuple(_detached(block, create_graph) for block in row) for row in blocks)
 
 
+@enable_grad()  # as PyTorch's: they differentiate inside no_grad() too (an evaluation loop)
 def vhp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple[Any, Any]:
     """``(f(inputs), vᵀ·H)`` for a function giving one number: the gradient's vector-Jacobian product."""

@@ -157,3 +157,31 @@ def test_strict_with_create_graph_refuses_a_derivative_that_is_a_constant_as_pyt
         assert mine is RuntimeError
     else:
         _same(mine, theirs)
+
+
+def test_inside_no_grad_they_still_differentiate():
+    """An evaluation loop's ``with no_grad():`` around them gave zeros everywhere (the function's output did not
+    require grad, so nothing was differentiated); PyTorch turns grad mode on inside them, and so do they now.
+    f(x) = (x₁², x₁x₂): J = [[2x₁, 0], [x₂, x₁]]; g(x) = Σx³: H = diag(6x)."""
+    functional = gg.autograd.functional
+    x, v = gg.tensor([1.5, -2.0], dtype=gg.float64), gg.tensor([1.0, 3.0], dtype=gg.float64)
+
+    def f(t):
+        return gg.stack([t[0] ** 2, t[0] * t[1]])
+
+    def g(t):
+        return (t ** 3).sum()
+
+    with gg.no_grad():
+        jacobian = functional.jacobian(f, x)
+        (_, jv), (_, vj) = functional.jvp(f, x, v), functional.vjp(f, x, v)
+        hessian = functional.hessian(g, x)
+        (_, hv), (_, vh) = functional.hvp(g, x, v), functional.vhp(g, x, v)
+        assert not gg.is_grad_enabled()
+    expected = np.array([[3.0, 0.0], [-2.0, 1.5]])
+    np.testing.assert_array_equal(jacobian.numpy(), expected)
+    np.testing.assert_array_equal(jv.numpy(), expected @ [1.0, 3.0])
+    np.testing.assert_array_equal(vj.numpy(), [1.0, 3.0] @ expected)
+    np.testing.assert_array_equal(hessian.numpy(), np.diag([9.0, -12.0]))
+    np.testing.assert_array_equal(hv.numpy(), [9.0, -36.0])
+    np.testing.assert_array_equal(vh.numpy(), [9.0, -36.0])
