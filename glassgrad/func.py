@@ -54,7 +54,9 @@ __all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "ja
 
 def functional_call(module: Any, parameter_and_buffer_dicts: Mapping[str, Tensor] | tuple, args: Any = (),
                     kwargs: dict[str, Any] | None = None, *, tie_weights: bool = True, strict: bool = False) -> Any:
-    """``module(*args, **kwargs)`` with the named tensors standing in for its parameters and buffers."""
+    """``module(*args, **kwargs)`` with the named tensors standing in for its parameters and buffers. With
+    ``tie_weights`` (the default, as PyTorch's) a tensor given for a tied parameter (``dec.weight = enc.weight``,
+    listed once by ``named_parameters()``) stands in wherever the module holds that parameter."""
     given: dict[str, Tensor] = {}
     for part in (parameter_and_buffer_dicts if isinstance(parameter_and_buffer_dicts, tuple)
                  else (parameter_and_buffer_dicts,)):
@@ -62,7 +64,7 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Mapping[str, Tensor
             if name in given:
                 raise ValueError(f"functional_call: {name!r} appears in more than one of the dicts; give it once")
             given[name] = value
-    owners = {}
+    places: dict[str, list] = {}  # name → every (registry, owner, attribute) that gets its tensor
     for name, value in given.items():
         path, _, attribute = name.rpartition(".")
         owner = module.get_submodule(path)
@@ -72,22 +74,45 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Mapping[str, Tensor
                                  "its names are those of named_parameters() and named_buffers()")
         if not isinstance(value, Tensor):
             raise TypeError(f"functional_call: {name!r} must be a Tensor, got {type(value).__name__}")
-        owners[name] = (owner, registry, attribute)
+        places[name] = [(registry, owner, attribute)]
+    if tie_weights:
+        _add_tied_places(module, places, given)
     if strict:
         missing = [name for name, _ in (*module.named_parameters(), *module.named_buffers()) if name not in given]
         if missing:
             raise RuntimeError(f"functional_call(strict=True): no tensor given for {', '.join(missing)}")
-    originals = {name: registry[attribute] for name, (_, registry, attribute) in owners.items()}
+    swaps = [(registry, owner, attribute, given[name], registry[attribute])
+             for name, spots in places.items() for registry, owner, attribute in spots]
     try:
-        for name, (owner, registry, attribute) in owners.items():
-            registry[attribute] = given[name]
-            object.__setattr__(owner, attribute, given[name])  # the forward reads the attribute
+        for registry, owner, attribute, value, _ in swaps:
+            registry[attribute] = value
+            object.__setattr__(owner, attribute, value)  # the forward reads the attribute
         call_args = args if isinstance(args, tuple) else (args,)
         return module(*call_args, **(kwargs or {}))
     finally:
-        for name, (owner, registry, attribute) in owners.items():
-            registry[attribute] = originals[name]
-            object.__setattr__(owner, attribute, originals[name])
+        for registry, owner, attribute, _, original in swaps:
+            registry[attribute] = original
+            object.__setattr__(owner, attribute, original)
+
+
+def _add_tied_places(module: Any, places: dict[str, list], given: dict[str, Tensor]) -> None:
+    """Add to each given name the other places in ``module`` holding the same tensor; two names given different
+    tensors for one tied tensor are refused, as PyTorch refuses them."""
+    named_by = {}  # id of the tensor a name stands for → that name
+    for name, spots in places.items():
+        registry, _, attribute = spots[0]
+        other = named_by.setdefault(id(registry[attribute]), name)
+        if other != name and given[other] is not given[name]:
+            raise ValueError(f"functional_call got different tensors for {other!r} and {name!r}, which are tied "
+                             "(one tensor in the module); give one of them, or pass tie_weights=False")
+    placed = {(id(registry), attribute) for spots in places.values() for registry, _, attribute in spots}
+    for owner in module.modules():
+        for registry in (owner._parameters, owner._buffers):
+            for attribute, tensor in registry.items():
+                name = named_by.get(id(tensor))
+                if name is not None and (id(registry), attribute) not in placed:
+                    placed.add((id(registry), attribute))
+                    places[name].append((registry, owner, attribute))
 
 
 def stack_module_state(models: Sequence[Any]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:

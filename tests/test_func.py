@@ -75,3 +75,45 @@ def test_bad_calls_are_refused_in_one_line(call, error, message):
     with pytest.raises(error, match=message) as raised:
         call()
     assert "\n" not in str(raised.value)
+
+
+def _tied_model(lib):
+    """An encoder and a decoder sharing one weight (``dec.weight = enc.weight``: named_parameters() lists it once)."""
+    class Tied(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc = lib.nn.Linear(2, 2, bias=False).double()
+            self.dec = lib.nn.Linear(2, 2, bias=False).double()
+            self.dec.weight = self.enc.weight
+
+        def forward(self, x):
+            return self.dec(self.enc(x))
+
+    return Tied()
+
+
+def test_functional_call_puts_a_tied_weight_in_every_place_it_is_held():
+    """W = [[1, 2], [3, 4]] given for enc.weight stands for dec.weight too (tie_weights=True, PyTorch's default):
+    out = W·W·x with x = (1, −1): W·x = (−1, −1), W·(−1, −1) = (−3, −7). Only enc was replaced before: (−1, −1)
+    went through the module's own decoder weight, and the gradient missed the decoder's use of W. By hand,
+    ∂(Σ out)/∂W = 1·(Wx)ᵀ + (Wᵀ1)·xᵀ = [[−1, −1], [−1, −1]] + [[4, −4], [6, −6]]."""
+    model = _tied_model(gg)
+    weight = gg.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=gg.float64, requires_grad=True)
+    out = gg.func.functional_call(model, {"enc.weight": weight}, (gg.tensor([1.0, -1.0], dtype=gg.float64),))
+    assert out.tolist() == [-3.0, -7.0]
+    out.sum().backward()
+    assert weight.grad.tolist() == [[3.0, -5.0], [5.0, -7.0]]
+    assert model.dec.weight is model.enc.weight and model.enc.weight is not weight  # put back
+    untied = gg.func.functional_call(model, {"enc.weight": weight}, (gg.tensor([1.0, -1.0], dtype=gg.float64),),
+                                     tie_weights=False)
+    np.testing.assert_allclose(untied.detach().numpy(),
+                               model.dec.weight.detach().numpy() @ [-1.0, -1.0], rtol=1e-15)
+
+
+def test_functional_call_refuses_two_tensors_for_one_tied_weight():
+    model = _tied_model(gg)
+    first, second = gg.ones(2, 2, dtype=gg.float64), gg.zeros(2, 2, dtype=gg.float64)
+    with pytest.raises(ValueError, match="'dec.weight' and 'enc.weight'|'enc.weight' and 'dec.weight'"):
+        gg.func.functional_call(model, {"enc.weight": first, "dec.weight": second}, (gg.ones(2, dtype=gg.float64),))
+    same = gg.func.functional_call(model, {"enc.weight": first, "dec.weight": first}, (gg.ones(2, dtype=gg.float64),))
+    assert same.tolist() == [4.0, 4.0]
