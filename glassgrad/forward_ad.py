@@ -12,7 +12,9 @@ glassgrad has no forward mode: a dual tensor is the primal as a graph leaf (or, 
 view of it in the graph), remembered with its tangent for the dual level; the ops on it are recorded as any op is,
 and ``unpack_dual(y)`` works out ``J·v`` when asked, by the double-backward trick of
 :func:`glassgrad.jacobians.jvp` (``uᵀJ`` by one backward pass from ``y`` with a seed ``u``, then its derivative
-with respect to ``u`` in the direction of the tangents: ``J·v``). The numbers are forward mode's; what differs:
+with respect to ``u`` in the direction of the tangents: ``J·v``), recorded when grad mode is on, so that a loss
+on the tangent backpropagates to the primal, the weights and the tangents given, as in PyTorch. The numbers are
+forward mode's; what differs:
 a dual tensor (and what is made of it) requires grad and shows a ``grad_fn`` (PyTorch's does not, unless its
 primal does), each ``unpack_dual`` costs two backward passes, and one dual level is open at a time, as in PyTorch.
 """
@@ -23,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
+from .autograd import is_grad_enabled, topological_order
 from .creation import zeros_like
 from .gradients import grad
 from .tensor import Tensor
@@ -93,7 +96,7 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
         raise RuntimeError("Making a dual Tensor based on a Tensor that already has a forward gradient at the same "
                            "level is not supported: make the dual of its primal, unpack_dual(t).primal")
     dual = tensor.view_as(tensor) if tensor.requires_grad else tensor.detach().requires_grad_()
-    duals.append((dual, tangent.detach().to(tensor.dtype)))  # (PyTorch keeps a tangent's other dtype)
+    duals.append((dual, tangent.to(tensor.dtype)))  # (PyTorch keeps a tangent's other dtype)
     return dual
 
 
@@ -114,6 +117,14 @@ def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
     reached = [(row, tangent) for row, (_, tangent) in zip(back, duals) if row is not None]
     if not reached:
         return UnpackedDualTensor(tensor, None)
+    # recorded (grad mode on): the tangent is a function of the primal, the weights and the tangents given, through
+    # which a loss on it (a JVP penalty) backpropagates, as PyTorch's
     (product,) = grad(tuple(row for row, _ in reached), (seed,), tuple(tangent for _, tangent in reached),
-                      retain_graph=True, allow_unused=True)
-    return UnpackedDualTensor(tensor, zeros_like(tensor) if product is None else product.detach())
+                      retain_graph=True, create_graph=is_grad_enabled(), allow_unused=True)
+    if product is None:
+        return UnpackedDualTensor(tensor, zeros_like(tensor))
+    own = {id(seed), *(id(dual) for dual, _ in duals if dual._op is None)}  # the leaves made here
+    if product.requires_grad and not any(
+            node._op is None and id(node) not in own for node in topological_order(product)):
+        product = product.detach()  # it depends on nothing of the program's that requires grad: as PyTorch's
+    return UnpackedDualTensor(tensor, product)

@@ -122,3 +122,34 @@ def test_pytorchs_module_name_imports():
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "glassgrad.forward_ad"
+
+
+def test_a_loss_on_the_tangent_backpropagates_to_the_weights():
+    """A JVP penalty: y = sin(x·w) with x dual (tangent v), J·v = cos(xw)·w·v, L = Σ (J·v)². By hand
+    ∂L/∂w = 2·(J·v)·v·(cos(xw) − xw·sin(xw)). The tangent came back detached, so w.grad stayed None."""
+    x, v = np.array([0.3, -1.2, 2.0]), np.array([1.0, 2.0, -0.5])
+    w = gg.tensor([0.5, 0.1, -0.7], dtype=gg.float64, requires_grad=True)
+    with forward_ad.dual_level():
+        y = (forward_ad.make_dual(gg.tensor(x, dtype=gg.float64), gg.tensor(v, dtype=gg.float64)) * w).sin()
+        tangent = forward_ad.unpack_dual(y).tangent
+    (tangent ** 2).sum().backward()
+    a = w.detach().numpy()
+    jv = np.cos(x * a) * a * v
+    np.testing.assert_allclose(tangent.detach().numpy(), jv, rtol=1e-14)
+    np.testing.assert_allclose(w.grad.numpy(), 2 * jv * v * (np.cos(x * a) - x * a * np.sin(x * a)), rtol=1e-13)
+
+
+@pytest.mark.torch
+def test_a_tangent_depends_on_the_primal_and_the_tangent_given_as_pytorchs(torch):
+    found = []
+    for lib in (gg, torch):
+        forward_ad = lib.autograd.forward_ad
+        x = lib.tensor([0.3, -0.7, 1.2], dtype=lib.float64, requires_grad=True)
+        t = lib.tensor([1.0, 0.5, -2.0], dtype=lib.float64, requires_grad=True)
+        with forward_ad.dual_level():
+            dual = forward_ad.make_dual(x, t)
+            primal, tangent = forward_ad.unpack_dual(dual.sin() * dual)
+        ((tangent ** 2).sum() + primal.sum()).backward()
+        found.append((tangent.detach().numpy(), x.grad.numpy(), t.grad.numpy()))
+    for mine, theirs in zip(*found):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-13)
