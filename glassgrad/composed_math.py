@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from . import ops_math
 from .arguments import check_dim, is_floating, shape_text
 from .composed import _plain_tensor, logaddexp
 from .creation import as_tensor
@@ -27,7 +28,7 @@ from .dtypes import can_cast as can_cast  # the in-place rule, with the other dt
 from .dtypes import get_default_dtype, joined_types
 from .dtypes import promote_types as promote_types  # the promotion rules live in dtypes
 from .functions import where
-from .tensor import Tensor, _float_data
+from .tensor import Tensor, _float_data, apply
 from .tensor_methods import add, float_operands
 
 LN2 = math.log(2)
@@ -98,9 +99,13 @@ def signbit(input: Tensor) -> Tensor:
 
 @_method
 def nextafter(input: Tensor, other: Any) -> Tensor:
-    """The next number after ``input`` toward ``other`` in the dtype's spacing (no gradient, as in PyTorch)."""
+    """The next number after ``input`` toward ``other`` in the dtype's spacing; ``∂/∂input = 1``, ``∂/∂other = 0``
+    (zeros, as PyTorch's, when other requires grad), PyTorch 2.13's slopes."""
     a, b = float_operands(input, other)
-    return _plain_tensor(np.nextafter(a.array, b.array))
+    out = apply(ops_math.NEXTAFTER, (a,), a.array, b.array)
+    if b.requires_grad:
+        out = where(_plain_tensor(np.ones(out.shape, dtype=bool)), out, b)
+    return out
 
 
 @_method

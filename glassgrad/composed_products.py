@@ -79,7 +79,7 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     inner = math.prod(a.shape[d] for d in summed_a)  # the sizes written out: -1 is left open when inner is 0
     left = a.permute(*free_a, *summed_a).reshape(math.prod(a.shape[d] for d in free_a), inner)
     right = b.permute(*summed_b, *free_b).reshape(inner, math.prod(b.shape[d] for d in free_b))
-    return (left @ right).reshape(*(a.shape[d] for d in free_a), *(b.shape[d] for d in free_b))
+    return (left @ right).reshape((*(a.shape[d] for d in free_a), *(b.shape[d] for d in free_b)))  # () if none
 
 
 @_method

@@ -213,6 +213,16 @@ TRUNC = elementwise("trunc", "out = a rounded toward 0", "0  (a step function: f
 ROUND = elementwise("round", "out = a rounded to the nearest (halves to even)",
                     "0  (a step function: flat, or a jump)", _step(np.round), _no_slope, written="round({a})",
                     settings={"decimals": 0}, saves=((),), tensor_local=_no_slope_tensor, flat=_flat_everywhere)
+def _moved(a, toward):
+    """Where ``nextafter`` moves: 1, as PyTorch's slope; 0 where a already is b (it stays)."""
+    return (a != toward).astype(a.dtype)
+
+NEXTAFTER = elementwise("nextafter", "out = the next number after a toward b in a's dtype",
+                        "1 where {a} ≠ b, else 0  (PyTorch's slope)", np.nextafter, _moved,
+                        written="nextafter({a}, {toward})", settings={"toward": 0.0}, saves=((0,),),
+                        tensor_local=lambda kept, toward: kept != toward, flat=lambda a, toward: a == toward)
+
+
 def _sign(a):
     """−1, 0 or 1 by the sign of a; a bool is its own sign (True is 1), as in PyTorch (NumPy has no bool sign)."""
     return a.copy() if a.dtype == np.bool_ else np.sign(a)

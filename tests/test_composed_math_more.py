@@ -206,3 +206,21 @@ def test_hypot_at_extremes_and_the_origin_as_pytorch(torch):
               for lib in (gg, torch)]  # 500 (squares overflow float16), and inf (so does the result)
     assert halves[0].dtype == gg.float16
     np.testing.assert_array_equal(halves[0].numpy(), halves[1].numpy())
+
+
+@pytest.mark.torch
+def test_nextafter_has_pytorchs_slopes(torch):
+    """PyTorch 2.13 differentiates nextafter: 1 with respect to the input, except where it already is the target
+    (0), and 0 with respect to the target; glassgrad's was a plain tensor, so a loss silently lost that term."""
+    a = [1.0, 2.0, 0.0, -0.0, 5.0, np.inf, -3.0]
+    b = [1.0, 3.0, 0.0, 0.0, -1.0, 1.0, np.nan]
+    found = []
+    for lib in (gg, torch):
+        x = lib.tensor(a, dtype=lib.float64, requires_grad=True)
+        y = lib.tensor(b, dtype=lib.float64, requires_grad=True)
+        out = lib.nextafter(x, y)
+        (g,) = lib.autograd.grad((out * out).sum() + (x * 0).sum() + (y * 0).sum(), x, create_graph=True)
+        found.append((out.detach().numpy(), g.detach().numpy(), lib.autograd.grad(g.sum(), x)[0].numpy()))
+        assert out.requires_grad
+    for mine, theirs in zip(*found):
+        np.testing.assert_array_equal(mine, theirs)

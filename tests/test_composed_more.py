@@ -30,6 +30,7 @@ CASES = {
     "tensordot_lists": (lambda lib, a, b: lib.tensordot(a, b, dims=([0, 2], [2, 0])),
                         lambda n, m, k: [(n, m, k), (k, m, n)], True),
     "tensordot_outer": (lambda lib, a, b: lib.tensordot(a, b, dims=0), lambda n, m, k: [(n,), (m, k)], True),
+    "tensordot_every_dim": (lambda lib, a, b: lib.tensordot(a, b, dims=2), lambda n, m, k: [(n, m), (n, m)], True),
     "kron": (lambda lib, a, b: lib.kron(a, b), lambda n, m, k: [(n, m), (k, n)], True),
     "kron_method_fewer_dims": (lambda lib, a, b: a.kron(b), lambda n, m, k: [(n,), (m, k)], True),
     "cdist": (lambda lib, a, b: lib.cdist(a, b), lambda n, m, k: [(n, k), (m, k)], False),

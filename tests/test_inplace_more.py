@@ -80,9 +80,9 @@ IN_PLACE_NOT_DIFFERENTIATED_BY_PYTORCH = {"acosh_", "arccosh_", "asinh_", "arcsi
 """PyTorch has no derivative for these in-place forms (its out-of-place ones are the oracle)."""
 SPECIAL = {"digamma_", "lgamma_", "polygamma_", "mvlgamma_", "igamma_", "igammac_", "i0_", "erfinv_"}
 """Values from SciPy, which agree with PyTorch's to about 1e-9 (not to the last digit)."""
-GRADIENT_PASSED_BY_PYTORCH = {"nextafter_", "logical_and_", "logical_or_", "logical_xor_", "logical_not_"}
-"""PyTorch passes the gradient through these unchanged although the result is a step (0/1, or the next float);
-glassgrad gives the derivative of the step, 0."""
+GRADIENT_PASSED_BY_PYTORCH = {"logical_and_", "logical_or_", "logical_xor_", "logical_not_"}
+"""PyTorch passes the gradient through these unchanged although the result is a step (0 or 1); glassgrad gives the
+derivative of the step, 0. (``nextafter_`` has PyTorch's slope: 1, and 0 where the entry already is the target.)"""
 
 
 def _values(seed, domain, shape=(3, 4)):
