@@ -207,6 +207,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input dtype {x.dtype} and weight dtype {weight.dtype} differ; convert the input "
             f"with .to(gg.{weight.dtype})"
         )
+    if w_array.ndim != 2 or (bias is not None and bias.array.ndim > 1):  # a vector of weights, or a bias of rows:
+        out = x @ (weight.t() if w_array.ndim == 2 else weight)          # the same sums, as ops of their own
+        return out if bias is None else out + bias
     if bias is None:
         return apply(ops.LINEAR, (x, weight), x_array, w_array, None,
                       (x._requires_grad, weight._requires_grad, False))

@@ -486,3 +486,22 @@ def test_max_pool_gradient_adds_shared_maxima_in_pytorchs_order(torch, dims, ker
         found.append((out.detach().numpy(), leaf.grad.numpy()))
     for mine, expected in zip(*found):
         np.testing.assert_array_equal(mine, expected)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("shapes", [((3, 4), (4,), None), ((4,), (4,), None), ((4,), (4,), ()),
+                                    ((3, 4), (5, 4), (3, 5)), ((2, 3, 4), (5, 4), (3, 5)), ((3, 4), (5, 4), (1,))])
+def test_linear_takes_the_shapes_pytorchs_takes(torch, shapes):
+    """A vector of weights (``linear(x, w)`` with w of shape (in,): x·w) and a bias of more than one dim computed
+    forward, then raised in backward (the fused row assumed an (out, in) weight and an (out,) bias); a 0-d output's
+    upstream had no ``.dot``. Now they are products and sums of their own, with PyTorch's numbers."""
+    rng = np.random.default_rng(0)
+    arrays = [rng.uniform(-1, 1, shape) for shape in shapes if shape is not None]
+    found = []
+    for lib in (gg, torch):
+        tensors = [lib.tensor(array, dtype=lib.float64, requires_grad=True) for array in arrays]
+        out = lib.nn.functional.linear(*tensors)
+        (out * 2).sum().backward()
+        found.append([out.detach().numpy(), *(tensor.grad.numpy() for tensor in tensors)])
+    for mine, theirs in zip(*found):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-13, atol=1e-15)
