@@ -118,11 +118,11 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:
 
 
 def lu(input: Tensor, pivot: bool = True, get_infos: bool = False) -> tuple:
-    """``(LU, pivots)`` of ``linalg.lu_factor`` (``get_infos=True``: ``(LU, pivots, info)``, no error raised)."""
+    """``(LU, pivots)`` of ``linalg.lu_factor_ex`` (``get_infos=True``: ``(LU, pivots, info)``); a singular matrix
+    is factored, not refused, as by PyTorch's (its U has a 0 on the diagonal)."""
     linalg_lu.warn_replaced("lu")
-    if get_infos:
-        return tuple(linalg_lu.lu_factor_ex(input, pivot=pivot))
-    return tuple(linalg_lu.lu_factor(input, pivot=pivot))
+    factored = tuple(linalg_lu.lu_factor_ex(input, pivot=pivot))
+    return factored if get_infos else factored[:2]
 
 
 def lu_solve(input: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:

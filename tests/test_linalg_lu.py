@@ -351,3 +351,20 @@ def test_linalg_errors_share_pytorchs_base_class():
         with pytest.raises(gg.linalg.LinAlgError):
             call()
     assert issubclass(gg.linalg.LinAlgError, RuntimeError)
+
+
+@pytest.mark.torch
+def test_the_old_torch_lu_factors_a_singular_matrix_as_pytorchs(torch):
+    """``torch.lu`` (older code) factors a singular matrix, a 0 on U's diagonal, as PyTorch's; it raised here, as
+    ``linalg.lu_factor`` does (in both). get_infos=True gives that 0's place as info, as PyTorch's."""
+    singular = np.array([[1.0, 2.0], [2.0, 4.0]])
+    found = []
+    for lib in (gg, torch):
+        with pytest.warns(UserWarning):
+            lu, pivots = lib.lu(lib.tensor(singular, dtype=lib.float64))
+            _, _, info = lib.tensor(singular, dtype=lib.float64).lu(get_infos=True)
+        found.append((lu.numpy(), pivots.numpy(), int(info)))
+    np.testing.assert_array_equal(found[0][0], [[2.0, 4.0], [0.5, 0.0]])
+    np.testing.assert_array_equal(found[0][0], found[1][0])
+    np.testing.assert_array_equal(found[0][1], found[1][1])
+    assert found[0][2] == found[1][2] == 2
