@@ -99,7 +99,8 @@ def convolution(input: Any, weight: Any, bias: Any, stride: Any, padding: Any, d
 # --- losses, whose top-level forms take the reduction as a number ----------------------------------------
 
 REDUCTIONS = ("none", "mean", "sum")
-"""PyTorch's numbers for the reductions at top level: 0, 1, 2."""
+"""PyTorch's numbers for the reductions at top level: 0, 1, 2. Left out, it is 0 (none: a loss per entry), as in
+PyTorch 2.13's top-level forms (``torch.kl_div(x, y)`` is not the mean that ``F.kl_div(x, y)`` is)."""
 
 
 def _reduction(number: Any) -> str:
@@ -109,35 +110,35 @@ def _reduction(number: Any) -> str:
     return REDUCTIONS[number]
 
 
-def kl_div(input: Any, target: Any, reduction: int = 1, log_target: bool = False) -> Any:
+def kl_div(input: Any, target: Any, reduction: int = 0, log_target: bool = False) -> Any:
     """``F.kl_div`` with the reduction as a number (1: the mean over every entry)."""
     return F.kl_div(input, target, reduction=_reduction(reduction), log_target=log_target)
 
 
 def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None, pos_weight: Any = None,
-                                     reduction: int = 1) -> Any:
+                                     reduction: int = 0) -> Any:
     """``F.binary_cross_entropy_with_logits`` with the reduction as a number."""
     return F.binary_cross_entropy_with_logits(input, target, weight, reduction=_reduction(reduction),
                                               pos_weight=pos_weight)
 
 
-def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0.0, reduction: int = 1) -> Any:
+def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0.0, reduction: int = 0) -> Any:
     """``F.margin_ranking_loss`` with the reduction as a number."""
     return F.margin_ranking_loss(input1, input2, target, margin=margin, reduction=_reduction(reduction))
 
 
-def hinge_embedding_loss(input: Any, target: Any, margin: float = 1.0, reduction: int = 1) -> Any:
+def hinge_embedding_loss(input: Any, target: Any, margin: float = 1.0, reduction: int = 0) -> Any:
     """``F.hinge_embedding_loss`` with the reduction as a number."""
     return F.hinge_embedding_loss(input, target, margin=margin, reduction=_reduction(reduction))
 
 
-def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float = 0.0, reduction: int = 1) -> Any:
+def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float = 0.0, reduction: int = 0) -> Any:
     """``F.cosine_embedding_loss`` with the reduction as a number."""
     return F.cosine_embedding_loss(input1, input2, target, margin=margin, reduction=_reduction(reduction))
 
 
 def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float = 1.0, p: float = 2.0,
-                        eps: float = 1e-6, swap: bool = False, reduction: int = 1) -> Any:
+                        eps: float = 1e-6, swap: bool = False, reduction: int = 0) -> Any:
     """``F.triplet_margin_loss`` with the reduction as a number."""
     return F.triplet_margin_loss(anchor, positive, negative, margin=margin, p=p, eps=eps, swap=swap,
                                  reduction=_reduction(reduction))
@@ -149,7 +150,7 @@ def poisson_nll_loss(input: Any, target: Any, log_input: bool, full: bool, eps: 
 
 
 def ctc_loss(log_probs: Any, targets: Any, input_lengths: Any, target_lengths: Any, blank: int = 0,
-             reduction: int = 1, zero_infinity: bool = False) -> Any:
+             reduction: int = 0, zero_infinity: bool = False) -> Any:
     """``F.ctc_loss`` with the reduction as a number."""
     return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=blank, reduction=_reduction(reduction),
                       zero_infinity=zero_infinity)

@@ -50,6 +50,29 @@ def test_losses_with_numbered_reductions_match_pytorch(torch, rows, seed, reduct
 
 
 @pytest.mark.torch
+def test_the_reduction_left_out_is_none_as_pytorchs(torch):
+    """Left out, PyTorch 2.13's top-level losses give a loss per entry (``torch.kl_div(x, y)`` is not
+    ``F.kl_div(x, y)``'s mean); glassgrad's took the mean, a number where PyTorch gives a tensor of them."""
+    rng = np.random.default_rng(1)
+    a, b, c = (rng.normal(size=(3, 4)) for _ in range(3))
+    signs = np.array([1.0, -1.0, 1.0])
+    logits = rng.normal(size=(6, 2, 4))
+    found = []
+    for lib in (gg, torch):
+        x, y, z = (lib.tensor(t, dtype=lib.float64) for t in (a, b, c))
+        s = lib.tensor(signs, dtype=lib.float64)
+        found.append([lib.kl_div(x.log_softmax(1), y.softmax(1)),
+                      lib.binary_cross_entropy_with_logits(x, y.sigmoid()),
+                      lib.margin_ranking_loss(x[:, 0], y[:, 0], s), lib.hinge_embedding_loss(x, s[:, None] * 1.0),
+                      lib.cosine_embedding_loss(x, y, s), lib.triplet_margin_loss(x, y, z),
+                      lib.ctc_loss(lib.tensor(logits, dtype=lib.float64).log_softmax(2),
+                                   lib.tensor([[1, 2, 3], [1, 1, 0]]), [6, 5], [3, 2])])
+    for mine, theirs in zip(*found):
+        assert tuple(mine.shape) == tuple(theirs.shape) and mine.ndim >= 1
+        np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-9)
+
+
+@pytest.mark.torch
 def test_ctc_loss_with_a_numbered_reduction_matches_pytorch(torch):
     rng = np.random.default_rng(0)
     logits, targets = rng.normal(size=(6, 2, 4)), rng.integers(1, 4, size=(2, 3))
