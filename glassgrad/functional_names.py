@@ -5,7 +5,8 @@ of PyTorch's top-level forms order their arguments differently, and are written 
 functional ones: ``torch.batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps,
 cudnn_enabled)``, ``torch.instance_norm(input, weight, bias, running_mean, running_var, use_input_stats,
 momentum, eps, cudnn_enabled)``, ``torch.embedding(weight, indices, padding_idx=-1, …)`` (the table first; −1:
-no padding row), ``torch.convolution(…, transposed, output_padding, groups)`` (the convolution the weight's dims
+no padding row), ``torch.layer_norm``/``torch.group_norm`` (with a last ``cudnn_enable(d)``, ignored),
+``torch.convolution(…, transposed, output_padding, groups)`` (the convolution the weight's dims
 call for) and ``torch.dropout(input, p, train)`` (also ``alpha_dropout``, ``feature_alpha_dropout``,
 ``feature_dropout``: whole channels).
 ``x.hardshrink(λ)`` and ``x.prelu(weight)`` are Tensor methods as well. The top-level losses take the reduction
@@ -27,11 +28,23 @@ from .tensor_methods import add, write_in_place
 SAME = {name: getattr(F, name) for name in (
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "bilinear",
     "cosine_similarity", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
-    "prelu", "hardshrink", "celu", "selu", "rrelu", "threshold", "layer_norm", "group_norm", "rms_norm",
+    "prelu", "hardshrink", "celu", "selu", "rrelu", "threshold", "rms_norm",
     "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "adaptive_avg_pool1d")}
 """The functions whose top-level form takes the same arguments as ``nn.functional``'s."""
 add("hardshrink", F.hardshrink)  # x.hardshrink(0.5), x.prelu(weight): Tensor methods in PyTorch too
 add("prelu", F.prelu)
+
+
+def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5,
+               cudnn_enable: bool = True) -> Any:
+    """``F.layer_norm``, and PyTorch's top-level ``cudnn_enable`` after ``eps`` (ignored)."""
+    return F.layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+def group_norm(input: Any, num_groups: int, weight: Any = None, bias: Any = None, eps: float = 1e-5,
+               cudnn_enabled: bool = True) -> Any:
+    """``F.group_norm``, and PyTorch's top-level ``cudnn_enabled`` after ``eps`` (ignored)."""
+    return F.group_norm(input, num_groups, weight, bias, eps)
 
 
 def batch_norm(input: Any, weight: Any, bias: Any, running_mean: Any, running_var: Any, training: bool,

@@ -210,3 +210,18 @@ def test_feature_dropout_zeroes_whole_channels():
     out.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), per_channel)
     assert gg.feature_dropout(x, 0.4, False) is x and gg.feature_dropout_(x.detach(), 0.0, True) is not None
+
+
+@pytest.mark.torch
+def test_layer_norm_and_group_norm_take_pytorchs_last_top_level_argument(torch):
+    """``torch.layer_norm(x, shape, w, b, eps, cudnn_enable)`` (and group_norm's ``cudnn_enabled``): the aten form's
+    sixth argument was refused here with a TypeError."""
+    values = np.random.default_rng(0).normal(size=(2, 4, 3))
+    found = []
+    for lib in (gg, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        out = lib.layer_norm(x, (3,), None, None, 1e-5, False) * 2 + lib.group_norm(x, 2, None, None, 1e-5, True)
+        (out * out.detach().cos()).sum().backward()
+        found.append((out.detach().numpy(), x.grad.numpy()))
+    for mine, theirs in zip(*found):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12)
