@@ -166,7 +166,7 @@ class Function:
         finally:
             STATE.switches = switches
         single = not isinstance(result, tuple)
-        dirty = _check_dirty(cls.__name__, ctx._dirty, tensors, (result,) if single else result)
+        dirty = _check_dirty(cls.__name__, ctx._dirty, tensors, (result,) if single else result, switches[0])
         outputs = tuple(value if any(value is t for t in dirty) else _output_tensor(value, tensors)
                         for value in ((result,) if single else result))
         ctx._outputs = outputs
@@ -230,9 +230,10 @@ def _described(cls: type) -> _Described:
     return found
 
 
-def _check_dirty(name: str, dirty: tuple, inputs: tuple, outputs: tuple) -> tuple:
-    """The inputs ``ctx.mark_dirty`` named, after checking each is returned and no leaf requiring grad; a tensor
-    that is no input is left out with a warning, as PyTorch does."""
+def _check_dirty(name: str, dirty: tuple, inputs: tuple, outputs: tuple, recording: bool) -> tuple:
+    """The inputs ``ctx.mark_dirty`` named, after checking each is returned and, when grad mode is on
+    (``recording``), no leaf requiring grad (under ``no_grad`` it may be, as in PyTorch: a parameter clamped in
+    place); a tensor that is no input is left out with a warning, as PyTorch does."""
     if any(not any(tensor is item for item in inputs) for tensor in dirty):
         warnings.warn(f"{name}: ctx.mark_dirty() received a tensor that was not an input; only input tensors that "
                       "forward changed in place should be passed to it", UserWarning, stacklevel=3)
@@ -241,7 +242,7 @@ def _check_dirty(name: str, dirty: tuple, inputs: tuple, outputs: tuple) -> tupl
         if not any(tensor is item for item in outputs):
             raise RuntimeError(f"{name}: Some elements marked as dirty during the forward method were not returned "
                                "as output. The inputs that are modified inplace must all be outputs of the Function.")
-        if tensor._requires_grad and tensor._op is None:
+        if recording and tensor._requires_grad and tensor._op is None:
             raise RuntimeError(f"{name}: a leaf Variable that requires grad has been used in an in-place operation "
                                "(ctx.mark_dirty); change a copy (x.clone()) or a tensor made from it instead")
     return dirty

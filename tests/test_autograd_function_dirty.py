@@ -120,3 +120,28 @@ def test_without_recording_a_dirty_input_is_changed_and_counted_as_in_torch(torc
         with library.no_grad():
             b = library.ones(2, requires_grad=True) * 1
             assert scale_in_place(library).apply(b, 3.0) is b and not b.requires_grad
+
+
+def test_under_no_grad_a_leaf_that_requires_grad_may_be_changed_in_place_as_in_torch(torch):
+    """A parameter clamped in place by a Function under no_grad(): PyTorch allows it (as it allows w.clamp_()
+    there); glassgrad refused it as with grad mode on. The leaf keeps requires_grad and no grad_fn."""
+    import glassgrad as gg
+
+    found = []
+    for library in (gg, torch):
+        class ClampInPlace(library.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                x.clamp_(-1.0, 1.0)
+                ctx.mark_dirty(x)
+                return x
+
+            @staticmethod
+            def backward(ctx, grad_out):
+                return grad_out
+
+        weight = library.tensor([0.25, -1.5, 2.0], requires_grad=True)
+        with library.no_grad():
+            ClampInPlace.apply(weight)
+        found.append((weight.tolist(), weight._version, weight.requires_grad, weight.grad_fn is None))
+    assert found[0] == found[1] == ([0.25, -1.0, 1.0], 2, True, True)
