@@ -40,7 +40,9 @@ also gives second derivatives (``create_graph=True``).
 
 Differences from PyTorch: a function with several outputs has one node per output, and its
 ``backward`` is called once for each output that gets a gradient (the others' ``grad_outputs``
-are zeros, or ``None`` after ``set_materialize_grads(False)``), which sums to the same gradients.
+are zeros, or ``None`` after ``set_materialize_grads(False)``). That sums to PyTorch's gradients when ``backward``
+is linear in its ``grad_outputs``, as a vector-Jacobian product is; a ``backward`` that is not (one that clips the
+sum of its ``grad_outputs``) or that has side effects sees each output alone.
 """
 
 from __future__ import annotations
