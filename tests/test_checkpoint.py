@@ -191,3 +191,32 @@ def test_keyword_arguments_and_several_outputs():
                                gg.ones(1, 2, dtype=gg.float64), scale=0.5, use_reentrant=False)
     (first.sum() + second.sum()).backward()
     np.testing.assert_allclose(weight.grad.numpy(), [[0.5 + np.exp(2.0), 0.5 + np.exp(3.0)]] * 2)  # h[i]·(…)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("reentrant", [False, True])
+def test_a_segment_with_several_outputs_runs_again_once_per_backward_as_pytorchs(torch, reentrant):
+    """Two outputs of a segment holding a BatchNorm, both in the loss: the segment ran again once per output, so
+    its running statistics moved one extra time per backward (num_batches_tracked 6 where PyTorch's is 4, and
+    another running mean). Counted by hand too: the forward once and backward once, per step."""
+    calls = []
+    found = []
+    for lib in (gg, torch):
+        norm = lib.nn.BatchNorm1d(3).double()
+        x = lib.tensor([[0.3, -1.2, 2.0], [0.5, 0.1, -0.7]], dtype=lib.float64, requires_grad=True)
+
+        def segment(a, norm=norm, lib=lib):
+            calls.append(lib)
+            h = norm(a)
+            return h.tanh(), h.exp()
+
+        for _ in range(2):
+            first, second = checkpoint(segment, x, use_reentrant=reentrant) if lib is gg else \
+                torch.utils.checkpoint.checkpoint(segment, x, use_reentrant=reentrant)
+            (first.sum() + second.sum()).backward()
+        found.append((int(norm.num_batches_tracked), norm.running_mean.detach().numpy(),
+                      norm.running_var.detach().numpy(), x.grad.numpy()))
+    assert calls.count(gg) == calls.count(torch) == 4
+    assert found[0][0] == found[1][0] == 4
+    for mine, theirs in zip(found[0][1:], found[1][1:]):  # (x's gradient sums terms that nearly cancel)
+        np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-13)

@@ -40,7 +40,16 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import TICKS, current_tape, enable_grad, is_grad_enabled, no_grad, note_unreplayable, watched_by
+from ..autograd import (
+    BACKWARD_PASS,
+    TICKS,
+    current_tape,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    note_unreplayable,
+    watched_by,
+)
 from ..creation import default_generator
 from ..gradient_walk import gradients
 from ..graph import record
@@ -60,9 +69,28 @@ class _Segment:
         self.boundary = boundary  # the tensors it reads that require grad, made before it: the node's parents
         self.values = [output.array if isinstance(output, Tensor) else None for output in outputs]
         self.random_state = random_state
+        self.rerun: tuple[int, list] | None = None  # (the backward pass it served last, the second run's outputs)
 
     def again(self, position: int, up: Any, create_graph: bool) -> list:
-        """∂(up · output ``position``)/∂(each boundary tensor), from a second run of the segment."""
+        """∂(up · output ``position``)/∂(each boundary tensor), from a second run of the segment: one run per
+        backward pass, as PyTorch's, however many of its outputs get a gradient (each output is a node; the second
+        run, made for the first of them, is kept for the others of the same pass, which follow it with no other
+        backward pass in between; a BatchNorm inside updates its statistics once)."""
+        kept = self.rerun
+        outputs = kept[1] if kept is not None and kept[0] == BACKWARD_PASS[0] else self._run_again()
+        output = outputs[position]
+        if not isinstance(output, Tensor) or not np.array_equal(output.array, self.values[position], equal_nan=True):
+            raise RuntimeError(
+                "checkpoint: running the segment again in backward gave other numbers than its forward (a random "
+                "draw from a generator other than glassgrad's own, or a tensor it reads changed since); keep its "
+                "inputs unchanged until backward, draw from the default generator, or do not checkpoint it")
+        seed = up if create_graph else np.asarray(up)
+        found = gradients((output,), (seed,), self.boundary, create_graph, True)  # the run's graph kept for the others
+        self.rerun = (BACKWARD_PASS[0], outputs)  # the pass number after this one's own walk of the run's graph
+        return found
+
+    def _run_again(self) -> list:
+        """The segment's outputs, computed again with the random stream of its first run."""
         generator = default_generator.numpy_generator
         now = generator.bit_generator.state
         try:
@@ -70,16 +98,9 @@ class _Segment:
                 if self.random_state is not None:
                     generator.bit_generator.state = self.random_state
                 with enable_grad():
-                    output = _flat(self.function(*self.args, **self.kwargs))[position]
+                    return _flat(self.function(*self.args, **self.kwargs))
         finally:
             generator.bit_generator.state = now
-        if not isinstance(output, Tensor) or not np.array_equal(output.array, self.values[position], equal_nan=True):
-            raise RuntimeError(
-                "checkpoint: running the segment again in backward gave other numbers than its forward (a random "
-                "draw from a generator other than glassgrad's own, or a tensor it reads changed since); keep its "
-                "inputs unchanged until backward, draw from the default generator, or do not checkpoint it")
-        seed = up if create_graph else np.asarray(up)
-        return gradients((output,), (seed,), self.boundary, create_graph, create_graph)
 
 
 def _checkpoint_forward(*args: Any) -> tuple:  # never called: a checkpoint's node is made by checkpoint() itself
