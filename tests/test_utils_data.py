@@ -129,3 +129,47 @@ def test_a_subclass_without_len_is_refused_at_creation():
 def test_subset_and_random_split_come_from_the_same_module():
     parts = random_split(TensorDataset(gg.arange(10)), [0.7, 0.3])
     assert [len(part) for part in parts] == [7, 3] and all(isinstance(part, Subset) for part in parts)
+
+
+def test_a_subclass_of_tensor_dataset_or_subset_gives_its_own_samples_to_the_loader():
+    """The loader read a TensorDataset's (or a Subset's) stored rows a batch at a time even for a subclass whose
+    __getitem__ scales or augments each sample: its batches were the raw rows, ``ds[i]`` the scaled one."""
+    class Scaled(TensorDataset):
+        def __getitem__(self, index):
+            (row,) = super().__getitem__(index)
+            return (row * 100,)
+
+    class Shifted(Subset):
+        def __getitem__(self, index):
+            return (super().__getitem__(index)[0] + 1000,)
+
+    rows = gg.arange(12.0).reshape(6, 2)
+    first = next(iter(DataLoader(Scaled(rows), batch_size=3)))[0]
+    assert first.tolist() == [[0.0, 100.0], [200.0, 300.0], [400.0, 500.0]]
+    picked = next(iter(DataLoader(Shifted(TensorDataset(rows), [4, 1]), batch_size=2)))[0]
+    assert picked.tolist() == [[1008.0, 1009.0], [1002.0, 1003.0]]
+    plain = next(iter(DataLoader(Subset(TensorDataset(rows), [4, 1]), batch_size=2)))[0]
+    assert plain.tolist() == [[8.0, 9.0], [2.0, 3.0]]
+
+
+def test_samples_in_the_graph_are_stacked_in_it_so_their_gradient_arrives():
+    """Per-sample learnable codes (a Parameter indexed by the dataset): PyTorch's default_collate stacks them in
+    the graph; here the batch was a plain tensor, and codes.grad stayed None beside the model's. ∂Σ(2·codes[i])
+    = 2 for every row read once."""
+    codes = gg.nn.Parameter(gg.ones(4, 2))
+
+    class Codes(Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, index):
+            return codes[index] * 2
+
+    batch = next(iter(DataLoader(Codes(), batch_size=4)))
+    batch.sum().backward()
+    assert codes.grad.tolist() == [[2.0, 2.0]] * 4
+    codes.grad = None
+    (rows,) = next(iter(DataLoader(TensorDataset(codes), batch_size=2, shuffle=False)))
+    (rows * 3).sum().backward()
+    assert codes.grad.tolist() == [[3.0, 3.0], [3.0, 3.0], [0.0, 0.0], [0.0, 0.0]]
+    assert gg.utils.data.default_collate([codes[0], codes[1]]).requires_grad

@@ -163,7 +163,8 @@ class TensorDataset(Dataset):
         self.class_names = list(class_names) if class_names is not None else None
 
     def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
-        return tuple(Tensor._wrap(np.asarray(t.array[index])) for t in self.tensors)
+        """Sample ``index``: each tensor's row (in the graph for a tensor that requires grad, as PyTorch's)."""
+        return tuple(t[index] if t.requires_grad else Tensor._wrap(np.asarray(t.array[index])) for t in self.tensors)
 
     def __len__(self) -> int:
         return self.tensors[0].shape[0]

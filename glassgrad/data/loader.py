@@ -27,6 +27,7 @@ import numpy as np
 
 from ..arguments import as_array, joined_dtype
 from ..creation import default_generator
+from ..functions import stack
 from ..tensor import Tensor
 from .dataset import Dataset, IterableDataset, Subset, TensorDataset
 from .samplers import BatchSampler
@@ -202,10 +203,15 @@ class DataLoader:
 
 
 def _stored_rows(dataset: Dataset) -> tuple[tuple[np.ndarray, ...], np.ndarray | None] | None:
-    """The arrays behind a TensorDataset (and the row numbers a Subset of one picks), else None."""
-    if isinstance(dataset, TensorDataset):
+    """The arrays behind a TensorDataset (and the row numbers a Subset of one picks), read a batch at a time, else
+    None: also for a subclass with a ``__getitem__`` of its own (each sample is what it gives) and for tensors that
+    require grad (each batch is in the graph)."""
+    getitem = type(dataset).__getitem__
+    if getitem is TensorDataset.__getitem__:
+        if any(t.requires_grad for t in dataset.tensors):
+            return None
         return tuple(t.array for t in dataset.tensors), None
-    if isinstance(dataset, Subset):
+    if getitem is Subset.__getitem__:
         inner = _stored_rows(dataset.dataset)
         if inner is not None:
             arrays, rows = inner
@@ -268,6 +274,8 @@ def collate(samples: list[Any] | tuple) -> Any:
     if isinstance(first, np.generic) and all(type(value) is type(first) for value in samples):
         return Tensor._wrap(_numeric(np.asarray(samples)))  # NumPy numbers of one type: one array at once
     if isinstance(first, (Tensor, np.ndarray, np.generic)):
+        if any(isinstance(value, Tensor) and value.requires_grad for value in samples):
+            return stack(samples)  # in the graph, as PyTorch's stack: the samples' gradients reach where they came from
         arrays = [value.array if isinstance(value, Tensor) else _numeric(np.asarray(value)) for value in samples]
         shapes = {array.shape for array in arrays}
         if len(shapes) > 1:
