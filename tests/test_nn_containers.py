@@ -194,3 +194,23 @@ def test_replacing_an_entry_keeps_its_place(torch):
         params = library.nn.ParameterDict({"x": library.zeros(1), "y": library.zeros(1)})
         params["x"] = library.nn.Parameter(library.ones(2))
         assert list(params.state_dict()) == ["x", "y"] and params["x"].shape == (2,)
+
+
+@pytest.mark.torch
+def test_a_list_is_built_and_extended_from_other_lists_and_sequentials_as_pytorchs(torch):
+    """``ModuleList(other_list)``, ``ModuleList(sequential)``, ``ml.extend(ModuleList(...))``, ``ml += …`` and
+    ``ParameterList(ParameterList(...))`` (common idioms) were refused: a Module was never taken as an iterable.
+    A layer that is no container still is, as PyTorch refuses it."""
+    for lib in (gg, torch):
+        nn = lib.nn
+        layers = nn.ModuleList([nn.Linear(2, 2)])
+        assert len(nn.ModuleList(layers)) == 1
+        assert len(nn.ModuleList(nn.Sequential(nn.Linear(2, 2), nn.ReLU()))) == 2
+        grown = nn.ModuleList([nn.ReLU()])
+        grown.extend(layers)
+        grown += nn.ModuleList([nn.Tanh()])
+        assert [type(layer).__name__ for layer in grown] == ["ReLU", "Linear", "Tanh"]
+        assert grown[1] is layers[0]
+        assert len(nn.ParameterList(nn.ParameterList([nn.Parameter(lib.ones(2))]))) == 1
+        with pytest.raises(TypeError):
+            nn.ModuleList().extend(nn.Linear(2, 2))

@@ -389,3 +389,20 @@ def test_apply_visits_children_then_parent():
     visited = []
     nn.mlp([2, 3, 1]).apply(lambda m: visited.append(type(m).__name__))
     assert visited == ["Linear", "ReLU", "Linear", "Sequential"]
+
+
+def test_converting_a_model_to_its_own_dtype_leaves_its_memory_alone():
+    """``model.float()`` of a float32 model copied every array: two parameters on one memory stopped being tied,
+    and a state_dict taken before stopped following the model. PyTorch leaves them as they are."""
+    model = gg.nn.Sequential(gg.nn.Linear(2, 2), gg.nn.Linear(2, 2))
+    model[1].weight = model[0].weight  # tied
+    snapshot = model.state_dict()
+    before = model[0].weight.array
+    model.float()
+    model.to(gg.float32)
+    assert model[0].weight.array is before
+    with gg.no_grad():
+        model[0].weight[0, 0] = 3.0
+    assert model[1].weight[0, 0].item() == 3.0 and snapshot["0.weight"][0, 0].item() == 3.0
+    model.double()  # another dtype: converted, as PyTorch's
+    assert model[0].weight.dtype == gg.float64 and model[1].weight.dtype == gg.float64

@@ -119,7 +119,7 @@ class _Listed(Module):
 
     def extend(self, values: Iterable[Any]) -> _Listed:
         """Append every entry of ``values``; returns the list."""
-        if isinstance(values, (Module, Tensor)) or not isinstance(values, Iterable):
+        if isinstance(values, Tensor) or not isinstance(values, Iterable):  # another list, a Sequential: taken
             raise TypeError(f"{self._kind}.extend should be called with an iterable, but got {type(values).__name__}")
         for value in values:
             self.append(value)

@@ -478,8 +478,8 @@ class Module(SavedState):
         """The parameters and buffers whose dtype is of one of ``kinds`` (``"f"``: the floating ones) converted to
         ``dtype`` in place, their gradients too."""
         for tensor in itertools.chain(self.parameters(), self.buffers()):
-            if tensor.dtype.kind in kinds:  # an uninitialised one keeps its empty array, in the new dtype
-                tensor.array = (np.empty(0, dtype) if isinstance(tensor, UninitializedTensorMixin)
+            if tensor.dtype.kind in kinds and tensor.dtype != dtype:  # already in it: untouched (its memory too,
+                tensor.array = (np.empty(0, dtype) if isinstance(tensor, UninitializedTensorMixin)  # as PyTorch's)
                                 else tensor.array.astype(dtype))
                 if tensor.grad is not None:
                     tensor.grad = Tensor._wrap(tensor.grad.array.astype(dtype))
