@@ -77,7 +77,10 @@ def test_nanmedian_and_mode_match_pytorch(torch, shape, seed, data, keepdim):
         r = module.tensor(repeated, requires_grad=True, dtype=module.float64)
         mode_values, mode_indices = module.mode(r, dim, keepdim=keepdim)
         _backward(module, mode_values, seed)
-        found.append([v.detach().numpy() for v in (values, indices, whole, t.grad, mode_values, mode_indices, r.grad)])
+        # a slice of NaNs alone: NaN, and an index PyTorch's selection leaves to chance (2 of 4 NaNs, 5 of 7)
+        undefined = np.isnan(distinct).all(axis=dim, keepdims=keepdim)
+        found.append([v.detach().numpy() for v in (values, whole, t.grad, mode_values, mode_indices, r.grad)]
+                     + [np.where(undefined, -1, indices.numpy())])
     _compare(found)
 
 
