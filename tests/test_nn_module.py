@@ -406,3 +406,51 @@ def test_converting_a_model_to_its_own_dtype_leaves_its_memory_alone():
     assert model[1].weight[0, 0].item() == 3.0 and snapshot["0.weight"][0, 0].item() == 3.0
     model.double()  # another dtype: converted, as PyTorch's
     assert model[0].weight.dtype == gg.float64 and model[1].weight.dtype == gg.float64
+
+
+def test_a_change_made_to_a_registry_itself_reaches_the_forward():
+    """Pruning, weight-norm and parametrization code edit ``module._parameters`` (or ``_buffers``, ``_modules``)
+    directly. glassgrad keeps each member as a plain attribute too, and the edit did not reach it: the forward
+    used the old weight, a buffer set so was missing, a parameter deleted so was still there. By hand:
+    W = 2·I, b = 0 gives out = 2x."""
+    layer = gg.nn.Linear(2, 2)
+    layer._parameters["weight"] = gg.nn.Parameter(gg.eye(2) * 2)
+    layer._parameters["bias"] = gg.nn.Parameter(gg.zeros(2))
+    assert layer(gg.tensor([[1.0, -3.0]])).tolist() == [[2.0, -6.0]]
+    layer._buffers["scale"] = gg.tensor(3.0)
+    assert layer.scale.item() == 3.0 and "scale" in dict(layer.named_buffers())
+    del layer._parameters["bias"]
+    assert not hasattr(layer, "bias") and [name for name, _ in layer.named_parameters()] == ["weight"]
+    assert layer._buffers.pop("scale").item() == 3.0 and not hasattr(layer, "scale")
+    model = gg.nn.Sequential(gg.nn.Linear(2, 2))
+    model._modules["0"] = gg.nn.Identity()
+    assert model(gg.tensor([[1.0, -3.0]])).tolist() == [[1.0, -3.0]]
+
+
+def test_a_copied_module_owns_its_registries():
+    """copy.deepcopy and pickle give modules whose registries change their own attributes, not the original's."""
+    import copy
+    import pickle
+
+    original = gg.nn.Linear(2, 2)
+    for copied in (copy.deepcopy(original), pickle.loads(pickle.dumps(original))):
+        copied._parameters["weight"] = gg.nn.Parameter(gg.zeros(2, 2))
+        assert copied.weight.abs().sum().item() == 0.0
+        assert original.weight.abs().sum().item() > 0.0 and original._parameters["weight"] is original.weight
+
+
+@pytest.mark.torch
+def test_assign_puts_the_state_dicts_own_parameters_in_the_model_as_pytorchs(torch):
+    """``dst.load_state_dict(src.state_dict(keep_vars=True), assign=True)``: PyTorch puts src's Parameters
+    themselves in dst, so the two share weights and gradients (each 2 for out = W·1 summed twice). glassgrad made
+    new Parameters on the same memory, each with a gradient of its own (1)."""
+    found = []
+    for lib in (gg, torch):
+        source, target = lib.nn.Linear(2, 1), lib.nn.Linear(2, 1)
+        source.running = lib.nn.Buffer(lib.zeros(1)) if hasattr(lib.nn, "Buffer") else None
+        target.running = lib.nn.Buffer(lib.ones(1)) if hasattr(lib.nn, "Buffer") else None
+        target.load_state_dict(source.state_dict(keep_vars=True), assign=True)
+        (source(lib.ones(1, 2)) + target(lib.ones(1, 2))).sum().backward()
+        found.append((target.weight is source.weight, target.bias is source.bias, target.running is source.running,
+                      source.weight.grad.tolist(), target.weight.requires_grad))
+    assert found[0] == found[1] == (True, True, True, [[2.0, 2.0]], True)

@@ -23,6 +23,7 @@ hooks (:mod:`glassgrad.nn.hooks`). Only ``Parameter`` attributes are learned; us
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -67,6 +68,54 @@ def _plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
+class _Members(OrderedDict):
+    """A module's registry of one kind (``_parameters``, ``_buffers``, ``_modules``). glassgrad keeps each member
+    as a plain attribute too, which ``forward`` reads fast (``self.weight``); a change made to the registry itself
+    (``module._parameters["weight"] = p``, ``del module._buffers["scale"]``, as pruning and weight-norm code make it)
+    reaches that attribute, so that forward reads what PyTorch's would."""
+
+    def __init__(self, owner: Module) -> None:
+        super().__init__()
+        self._owner = weakref.ref(owner)
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        super().__setitem__(name, value)
+        owner = self._owner()
+        if owner is not None:
+            object.__setattr__(owner, name, value)
+
+    def __delitem__(self, name: str) -> None:
+        super().__delitem__(name)
+        self._drop_attribute(name)
+
+    def pop(self, name: str, *default: Any) -> Any:
+        had = name in self
+        value = super().pop(name, *default)
+        if had:
+            self._drop_attribute(name)
+        return value
+
+    def _drop_attribute(self, name: str) -> None:
+        owner = self._owner()
+        if owner is not None:
+            owner.__dict__.pop(name, None)
+
+    def __reduce__(self) -> tuple:
+        """A copy (``copy.deepcopy`` of the module, pickle) is owned by the copied module (``Module.__setstate__``)."""
+        return (_Members._unowned, (list(self.items()),))
+
+    @staticmethod
+    def _unowned(items: list) -> _Members:
+        members = OrderedDict.__new__(_Members)
+        members._owner = _no_owner
+        OrderedDict.__init__(members, items)
+        return members
+
+
+def _no_owner() -> None:
+    """The owner of a registry not (yet) given to a module."""
+
+
 class Module(SavedState):
     """Base class of layers and models: subclass it, build sub-layers in ``__init__``, write ``forward``.
 
@@ -84,13 +133,21 @@ class Module(SavedState):
         super().__init_subclass__(**kwargs)
         keep_arguments(cls)  # a layer PyTorch shows some settings of as written keeps them (layer_text)
 
+    def __setstate__(self, state: dict) -> None:
+        """A copied (``copy.deepcopy``) or unpickled module owns its registries again (:class:`_Members`)."""
+        self.__dict__.update(state)
+        for name in ("_parameters", "_buffers", "_modules"):
+            members = state.get(name)
+            if isinstance(members, _Members):
+                members._owner = weakref.ref(self)
+
     def __init__(self) -> None:
         set_plain = object.__setattr__
         set_plain(self, "training", True)
-        set_plain(self, "_parameters", OrderedDict())
-        set_plain(self, "_buffers", OrderedDict())
+        set_plain(self, "_parameters", _Members(self))
+        set_plain(self, "_buffers", _Members(self))
         set_plain(self, "_non_persistent_buffers", set())
-        set_plain(self, "_modules", OrderedDict())
+        set_plain(self, "_modules", _Members(self))
         set_plain(self, "_forward_pre_hooks", OrderedDict())
         set_plain(self, "_forward_hooks", OrderedDict())
         set_plain(self, "_backward_pre_hooks", OrderedDict())
@@ -221,8 +278,10 @@ class Module(SavedState):
             object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
-        self._forget(name)
-        object.__delattr__(self, name)
+        member = any(name in registry for registry in (self._parameters, self._buffers, self._modules))
+        self._forget(name)  # a member's attribute goes with it (_Members.pop)
+        if not member:
+            object.__delattr__(self, name)
 
     def _forget(self, name: str, keep: dict | None = None) -> None:
         """Drop ``name`` from every registry but ``keep`` (before it is registered again, maybe as another kind).

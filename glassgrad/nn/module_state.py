@@ -320,21 +320,28 @@ class SavedState:
                 continue
             if isinstance(target, UninitializedTensorMixin):
                 target.materialize(value.shape)
+                value = value.array if isinstance(value, Tensor) else value
             elif plan.assign:
                 self._assign(key, target, value)
                 continue
             np.copyto(target.array, value, casting="unsafe")
             bump_version(target.array)  # an in-place change, as PyTorch's copy_ counts it
 
-    def _assign(self, key: str, target: Tensor, array: np.ndarray) -> None:
-        """Put ``array`` itself (no copy) where the state dict's ``key`` points, in the place of ``target``."""
+    def _assign(self, key: str, target: Tensor, value: Tensor | np.ndarray) -> None:
+        """Put ``value`` itself (no copy) where the state dict's ``key`` points, in the place of ``target``: a
+        Parameter as it is (taking ``target``'s requires_grad, as PyTorch's), another tensor or array wrapped in one
+        for a parameter; a buffer the tensor itself."""
         path, _, name = key.rpartition(".")
         owner = self.get_submodule(path)
         if isinstance(target, Parameter):
-            setattr(owner, name, Parameter(Tensor._wrap(array), requires_grad=target.requires_grad))
+            if isinstance(value, Parameter):
+                value.requires_grad_(target.requires_grad)
+            else:
+                array = value.array if isinstance(value, Tensor) else value
+                value = Parameter(Tensor._wrap(array), requires_grad=target.requires_grad)
+            setattr(owner, name, value)
         else:
-            owner._buffers[name] = Tensor._wrap(array)
-            object.__setattr__(owner, name, owner._buffers[name])
+            owner._buffers[name] = value if isinstance(value, Tensor) else Tensor._wrap(value)
 
 
 def _check_entry(key: str, target: Any, value: Any, plan: LoadPlan) -> None:
@@ -356,8 +363,8 @@ def _check_entry(key: str, target: Any, value: Any, plan: LoadPlan) -> None:
     elif not isinstance(target, UninitializedTensorMixin) and array.shape != target.array.shape:
         plan.errors.append(f"size mismatch for {key}: copying a param with shape {shape_text(array.shape)} "
                            f"from checkpoint, the shape in current model is {shape_text(target.array.shape)}.")
-    else:
-        plan.copies.append((key, target, array))
+    else:  # with assign, the tensor itself goes in (a Parameter as it is, as PyTorch's)
+        plan.copies.append((key, target, value if plan.assign and isinstance(value, Tensor) else array))
 
 
 NOTHING_LOADED = ("(nothing was loaded; strict=False ignores missing and unexpected keys, but shapes must match: "
