@@ -173,3 +173,20 @@ def test_samples_in_the_graph_are_stacked_in_it_so_their_gradient_arrives():
     (rows * 3).sum().backward()
     assert codes.grad.tolist() == [[3.0, 3.0], [3.0, 3.0], [0.0, 0.0], [0.0, 0.0]]
     assert gg.utils.data.default_collate([codes[0], codes[1]]).requires_grad
+
+
+@pytest.mark.torch
+def test_the_loaders_sampler_and_batch_sampler_read_as_pytorchs(torch):
+    """``len(loader.sampler)`` raised (the attribute was None without a sampler given), and with a batch sampler
+    ``loader.batch_size`` read 1 where PyTorch's reads None."""
+    found = []
+    for lib in (gg, torch):
+        data = lib.utils.data
+        rows = data.TensorDataset(lib.arange(10.0))
+        shuffled = data.DataLoader(rows, batch_size=3, shuffle=True, drop_last=True)
+        plain = data.DataLoader(rows, batch_size=4)
+        batched = data.DataLoader(rows, batch_sampler=data.BatchSampler(data.SequentialSampler(rows), 4, False))
+        found.append((type(shuffled.sampler).__name__, len(shuffled.sampler), type(shuffled.batch_sampler).__name__,
+                      len(shuffled.batch_sampler), list(plain.sampler), [list(b) for b in plain.batch_sampler],
+                      batched.batch_size, batched.drop_last, len(batched), [len(b[0]) for b in batched]))
+    assert found[0] == found[1]

@@ -30,7 +30,7 @@ from ..creation import default_generator
 from ..functions import stack
 from ..tensor import Tensor
 from .dataset import Dataset, IterableDataset, Subset, TensorDataset
-from .samplers import BatchSampler
+from .samplers import BatchSampler, RandomSampler, SequentialSampler
 
 
 class DataLoader:
@@ -104,24 +104,44 @@ class DataLoader:
                 f"DataLoader: generator must be a gg.Generator (or a NumPy Generator), not {type(generator).__name__}"
             )
         self.dataset = dataset
-        self.batch_size = None if batch_size is None else int(batch_size)
+        # with a batch sampler, batch_size and drop_last are its (None and False here, as PyTorch's)
+        self.batch_size = None if batch_size is None or batch_sampler is not None else int(batch_size)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.seed = seed
-        self.sampler = sampler
-        self.batch_sampler = batch_sampler
+        self._sampler = sampler  # the ones given; None: the loader's own order (the properties show it)
+        self._batch_sampler = batch_sampler
         self.collate_fn = collate_fn
         self.pin_memory = bool(pin_memory)
         self._generator = generator if generator is not None else (
             np.random.default_rng(seed) if seed is not None else None)
 
+    @property
+    def sampler(self) -> Any:
+        """The sample numbers' order, as PyTorch's loader has it: the sampler given, else a
+        :class:`~glassgrad.data.samplers.SequentialSampler` or (``shuffle``) a ``RandomSampler`` of the dataset, to
+        read (``len(loader.sampler)``); the loader draws its shuffled order itself (None for a stream)."""
+        if self._sampler is not None or isinstance(self.dataset, IterableDataset):
+            return self._sampler
+        if self.shuffle:
+            return RandomSampler(self.dataset, generator=self._generator)
+        return SequentialSampler(self.dataset)
+
+    @property
+    def batch_sampler(self) -> Any:
+        """The batch sampler given, else one of :attr:`sampler` with ``batch_size`` and ``drop_last`` (None without
+        batches, or for a stream), as PyTorch's."""
+        if self._batch_sampler is not None or self.batch_size is None or isinstance(self.dataset, IterableDataset):
+            return self._batch_sampler
+        return BatchSampler(self.sampler, self.batch_size, self.drop_last)
+
     def __len__(self) -> int:
-        if self.batch_sampler is not None:
-            return len(self.batch_sampler)  # type: ignore[arg-type]
+        if self._batch_sampler is not None:
+            return len(self._batch_sampler)  # type: ignore[arg-type]
         if isinstance(self.dataset, IterableDataset) and not hasattr(self.dataset, "__len__"):
             raise TypeError("DataLoader: this IterableDataset has no __len__, so the number of batches is not known "
                             "before the stream ends; count them while iterating")
-        samples = len(self.sampler) if self.sampler is not None else len(self.dataset)  # type: ignore[arg-type]
+        samples = len(self._sampler) if self._sampler is not None else len(self.dataset)  # type: ignore[arg-type]
         if self.batch_size is None:
             return samples
         if self.drop_last:
@@ -132,7 +152,7 @@ class DataLoader:
         if self.pin_memory:  # PyTorch's warning on a machine without a GPU: here there never is one
             warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
                           "memory won't be used.", UserWarning, stacklevel=2)
-        if self.batch_size is None:
+        if self.batch_size is None and self._batch_sampler is None:
             return self._samples()
         if isinstance(self.dataset, IterableDataset):
             return self._streamed_batches()
@@ -145,9 +165,9 @@ class DataLoader:
     def _index_batches(self) -> Iterator[np.ndarray]:
         """Each batch's sample numbers, as an array: from the batch sampler, the sampler's numbers as they come (it
         may never end: makemore's ``RandomSampler(…, num_samples=int(1e10))``), or cut from this epoch's order."""
-        batch_sampler = self.batch_sampler
-        if batch_sampler is None and self.sampler is not None:
-            batch_sampler = BatchSampler(self.sampler, self.batch_size or 1, self.drop_last)
+        batch_sampler = self._batch_sampler
+        if batch_sampler is None and self._sampler is not None:
+            batch_sampler = BatchSampler(self._sampler, self.batch_size or 1, self.drop_last)
         if batch_sampler is not None:
             for batch in batch_sampler:
                 yield np.fromiter((int(i) for i in batch), dtype=np.int64)
