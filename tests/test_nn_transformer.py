@@ -305,3 +305,41 @@ def test_a_float32_pytorch_transformer_loads_and_gives_its_numbers(torch):
     output = ours(gg.tensor(src), gg.tensor(tgt), tgt_mask=gg.tensor(mask.numpy()))
     assert output.dtype == gg.float32
     np.testing.assert_allclose(output.numpy(), expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", ["no_grad", "grad on, nothing requires it", "with norm", "training",
+                                  "grad needed", "mask too", "padding not at the end", "mask_check off"])
+def test_an_encoder_in_evaluation_gives_pytorchs_zeros_at_padded_positions(torch, case):
+    """PyTorch's encoder runs on nested tensors in evaluation with a padding mask alone (nothing requiring grad),
+    and its padded positions come out 0 (before the final norm); glassgrad gave the masked layers' numbers there.
+    Elsewhere, and where PyTorch takes the plain path, both give the same numbers everywhere."""
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(2, 5, 8))
+    padding = np.array([[False, False, False, True, True], [False, False, False, False, True]])
+    if case == "padding not at the end":
+        padding = np.array([[True, False, False, False, True], [False, False, False, False, True]])
+    found = []
+    for lib in (gg, torch):
+        layer_options = {"batch_first": True, "dropout": 0.0}
+        kind = lib.nn.TransformerEncoderLayer(8, 2, 16, **layer_options, **({"dtype": gg.float64} if lib is gg else {}))
+        norm = lib.nn.LayerNorm(8, **({"dtype": gg.float64} if lib is gg else {})) if case == "with norm" else None
+        encoder = lib.nn.TransformerEncoder(kind, 2, norm=norm, mask_check=case != "mask_check off")
+        found.append(encoder if lib is gg else encoder.double())
+    ours, theirs = found
+    ours.load_state_dict({name: value.numpy() for name, value in theirs.state_dict().items()})
+    outputs = []
+    for lib, encoder in ((gg, ours), (torch, theirs)):
+        encoder.train(case == "training")
+        if case == "grad on, nothing requires it":
+            encoder.requires_grad_(False)
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=case == "grad needed")
+        keys = lib.tensor(padding)
+        mask = lib.zeros(5, 5, dtype=lib.float64) if case == "mask too" else None
+        if case in ("no_grad", "with norm", "training", "mask too", "padding not at the end", "mask_check off"):
+            with lib.no_grad():
+                out = encoder(x, mask=mask, src_key_padding_mask=keys)
+        else:
+            out = encoder(x, mask=mask, src_key_padding_mask=keys)
+        outputs.append(out.detach().numpy())
+    np.testing.assert_allclose(outputs[0], outputs[1], rtol=1e-10, atol=1e-12)

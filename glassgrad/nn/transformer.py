@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..arguments import shape_text
+from ..autograd import is_grad_enabled
 from ..creation import as_tensor, pick_generator
 from ..device import check_device
 from ..tensor import Tensor
@@ -223,7 +224,9 @@ class TransformerEncoder(Module):
 
     ``forward(src, mask=None, src_key_padding_mask=None, is_causal=None)`` passes the masks to every layer.
     glassgrad has no nested tensors; ``enable_nested_tensor=True`` (the default) with a layer PyTorch would not
-    run on them warns as PyTorch does, saying why (``batch_first=False``, ``norm_first=True``, …).
+    run on them warns as PyTorch does, saying why (``batch_first=False``, ``norm_first=True``, …). Where PyTorch's
+    would run on them (evaluation with nothing requiring grad, a padding mask alone, each row's padding at its end)
+    the padded positions come out 0 before ``norm``, as PyTorch's nested tensors give them.
     """
 
     def __init__(self, encoder_layer: TransformerEncoderLayer, num_layers: int, norm: Module | None = None,
@@ -233,6 +236,7 @@ class TransformerEncoder(Module):
         self.num_layers = len(self.layers)
         self.norm = _check_norm(norm, "TransformerEncoder")
         reason = _no_fast_path_reason(encoder_layer)
+        self.use_nested_tensor, self.mask_check = bool(enable_nested_tensor and not reason), bool(mask_check)
         if enable_nested_tensor and reason:  # glassgrad has no nested tensors; PyTorch's warning, word for word
             warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False because {reason}",
                           UserWarning, stacklevel=2)
@@ -245,9 +249,27 @@ class TransformerEncoder(Module):
         x = src
         src_key_padding_mask, mask = mixed_masks(src_key_padding_mask, mask, "src_key_padding_mask", "mask",
                                                  as_tensor(src))
+        padded = self._nested_padding(as_tensor(src), mask, src_key_padding_mask)
         for layer in self.layers:
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal))
+        if padded is not None:
+            x = x.masked_fill(padded, 0.0)
         return x if self.norm is None else self.norm(x)
+
+    def _nested_padding(self, src: Tensor, mask: Any, padding_mask: Any) -> Tensor | None:
+        """Where PyTorch's encoder would run on nested tensors, the padded positions (N, S, 1), which come out 0;
+        else None. Its conditions: the layers PyTorch takes (:attr:`use_nested_tensor`), evaluation, a batch
+        (N, S, E), a padding mask and no other, each row's padding at its end (``mask_check``), and nothing
+        requiring grad while grad mode is on."""
+        if (not self.use_nested_tensor or self.layers[0].training or src.ndim != 3 or padding_mask is None
+                or mask is not None):
+            return None
+        if is_grad_enabled() and (src.requires_grad or any(p.requires_grad for p in self.parameters())):
+            return None
+        pad = np.asarray(padding_mask.array != 0 if isinstance(padding_mask, Tensor) else padding_mask)
+        if self.mask_check and np.any(pad[:, 1:] < pad[:, :-1]):  # padding before a kept position: not aligned
+            return None
+        return Tensor._wrap(pad[:, :, None])
 
 
 class TransformerDecoder(Module):
