@@ -190,3 +190,25 @@ def test_the_loaders_sampler_and_batch_sampler_read_as_pytorchs(torch):
                       len(shuffled.batch_sampler), list(plain.sampler), [list(b) for b in plain.batch_sampler],
                       batched.batch_size, batched.drop_last, len(batched), [len(b[0]) for b in batched]))
     assert found[0] == found[1]
+
+
+def test_a_dataset_that_fetches_a_batch_at_once_is_read_through_getitems():
+    """PyTorch's loader asks a dataset with ``__getitems__`` (Hugging Face's datasets) for each batch in one call;
+    glassgrad's called ``dataset[i]`` sample by sample, which such a dataset may not serve."""
+    class Batched(Dataset):
+        def __init__(self):
+            self.calls = []
+
+        def __getitem__(self, index):
+            raise NotImplementedError("fetch batches with __getitems__")
+
+        def __getitems__(self, indices):
+            self.calls.append(list(indices))
+            return [(index * 10,) for index in indices]
+
+        def __len__(self):
+            return 5
+
+    data = Batched()
+    assert [batch[0].tolist() for batch in DataLoader(data, batch_size=2)] == [[0, 10], [20, 30], [40]]
+    assert data.calls == [[0, 1], [2, 3], [4]]

@@ -201,8 +201,10 @@ class DataLoader:
 
     def _collated_batches(self, batches: Iterator[np.ndarray]) -> Iterator[Any]:
         combine = self.collate_fn or collate
+        fetch_batch = getattr(self.dataset, "__getitems__", None)  # a batch in one call (PyTorch's; HF datasets)
         for chosen in batches:
-            yield combine([self.dataset[int(i)] for i in chosen])
+            numbers = [int(i) for i in chosen]
+            yield combine(fetch_batch(numbers) if fetch_batch is not None else [self.dataset[i] for i in numbers])
 
     def _streamed_batches(self) -> Iterator[Any]:
         combine = self.collate_fn or collate
