@@ -117,15 +117,6 @@ def test_a_sample_that_cannot_be_batched_is_one_line():
     assert "\n" not in str(caught.value)
 
 
-def test_a_subclass_without_len_is_refused_at_creation():
-    class NoLength(Dataset):
-        def __getitem__(self, index):
-            return index
-
-    with pytest.raises(TypeError, match="__len__"):
-        NoLength()
-
-
 def test_subset_and_random_split_come_from_the_same_module():
     parts = random_split(TensorDataset(gg.arange(10)), [0.7, 0.3])
     assert [len(part) for part in parts] == [7, 3] and all(isinstance(part, Subset) for part in parts)
@@ -212,3 +203,35 @@ def test_a_dataset_that_fetches_a_batch_at_once_is_read_through_getitems():
     data = Batched()
     assert [batch[0].tolist() for batch in DataLoader(data, batch_size=2)] == [[0, 10], [20, 30], [40]]
     assert data.calls == [[0, 1], [2, 3], [4]]
+
+
+@pytest.mark.torch
+def test_datasets_take_what_pytorchs_take(torch):
+    """A Dataset with no __len__ read through a sampler (it could not be made: Dataset was abstract), a Subset
+    indexed by a list, and an IterableDataset that is a Dataset, as in PyTorch."""
+    found = []
+    for lib in (gg, torch):
+        data = lib.utils.data
+
+        class Squares(data.Dataset):
+            def __getitem__(self, index):
+                return index * index
+
+        class Stream(data.IterableDataset):
+            def __iter__(self):
+                yield from range(3)
+
+        batches = [batch.tolist() for batch in data.DataLoader(Squares(), batch_size=2, sampler=[3, 1, 2])]
+        picked = data.Subset(data.TensorDataset(lib.arange(10)), [3, 1, 5])[[0, 2]][0].tolist()
+        found.append((batches, picked, isinstance(Stream(), data.Dataset)))
+    assert found[0] == found[1] == ([[9, 1], [4]], [3, 5], True)
+    with pytest.raises(TypeError, match="needs a dataset with __len__ and __getitem__"):
+        DataLoader(_no_length(), batch_size=2)  # no sampler: the loader must count the samples
+
+
+def _no_length():
+    class Squares(Dataset):
+        def __getitem__(self, index):
+            return index * index
+
+    return Squares()

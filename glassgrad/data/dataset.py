@@ -16,7 +16,6 @@ reproducible: the same ``seed`` gives the same split.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -26,26 +25,25 @@ from ..creation import as_tensor, pick_generator
 from ..tensor import Tensor
 
 
-class Dataset(ABC):
+class Dataset:
     """A collection of samples: ``len(dataset)`` of them, ``dataset[i]`` returns sample ``i``.
 
-    Subclass it and define both methods; a sample is usually a tuple ``(input, target)``.
+    Subclass it and define ``__getitem__`` and (for a ``DataLoader`` that numbers the samples itself) ``__len__``;
+    a sample is usually a tuple ``(input, target)``. As in PyTorch, ``__len__`` may be left out when the loader is
+    given a sampler, and an :class:`IterableDataset` is a Dataset too.
     """
 
-    @abstractmethod
     def __getitem__(self, index: int) -> Any:
-        """Sample number ``index`` (0 ≤ index < len(self))."""
-
-    @abstractmethod
-    def __len__(self) -> int:
-        """How many samples there are."""
+        """Sample number ``index`` (0 ≤ index < len(self)): define it in the subclass."""
+        raise NotImplementedError(f"{type(self).__name__}: subclasses of Dataset should implement __getitem__ "
+                                  "(sample number index)")
 
     def __add__(self, other: Dataset) -> ConcatDataset:
         """``a + b``: the samples of ``a``, then those of ``b`` (a :class:`ConcatDataset`)."""
         return ConcatDataset([self, other])
 
 
-class IterableDataset:
+class IterableDataset(Dataset):
     """A stream of samples: define ``__iter__`` (yielding samples) instead of numbering them.
 
     For data read as it comes (lines of a file, a generator); a ``DataLoader`` batches it in the order
@@ -194,7 +192,9 @@ class Subset(Dataset):
         """The sample numbers ``indices`` picks, as one int64 array."""
         return np.asarray(self.indices, dtype=np.int64).reshape(-1)
 
-    def __getitem__(self, index: int) -> Any:
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, list):  # several samples at once, as PyTorch's Subset takes them
+            return self.dataset[[int(self.indices[i]) for i in index]]
         return self.dataset[int(self.indices[index])]
 
     def __len__(self) -> int:

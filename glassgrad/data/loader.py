@@ -77,10 +77,11 @@ class DataLoader:
                  generator: Any = None, *, prefetch_factor: int | None = None, persistent_workers: bool = False,
                  pin_memory_device: str = "", in_order: bool = True, seed: int | None = None) -> None:
         streamed = isinstance(dataset, IterableDataset)
-        if not streamed and not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+        numbered = sampler is not None or batch_sampler is not None  # the sampler numbers the samples: no len needed
+        if not streamed and not (hasattr(dataset, "__getitem__") and (numbered or hasattr(dataset, "__len__"))):
             raise TypeError(
-                f"DataLoader needs a dataset with __len__ and __getitem__ (e.g. gg.data.TensorDataset(X, y)), "
-                f"or an IterableDataset, not {type(dataset).__name__}"
+                f"DataLoader needs a dataset with __len__ and __getitem__ (e.g. gg.data.TensorDataset(X, y); "
+                f"__getitem__ alone with a sampler), or an IterableDataset, not {type(dataset).__name__}"
             )
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
                                        or batch_size < 1):
