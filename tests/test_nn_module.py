@@ -454,3 +454,13 @@ def test_assign_puts_the_state_dicts_own_parameters_in_the_model_as_pytorchs(tor
         found.append((target.weight is source.weight, target.bias is source.bias, target.running is source.running,
                       source.weight.grad.tolist(), target.weight.requires_grad))
     assert found[0] == found[1] == (True, True, True, [[2.0, 2.0]], True)
+
+
+def test_a_number_saved_as_one_entry_loads_into_a_0d_parameter():
+    """Old checkpoints keep a 0-d parameter (a temperature) as shape (1,); PyTorch loads it, glassgrad refused."""
+    model = gg.nn.Module()
+    model.temperature = gg.nn.Parameter(gg.tensor(1.0))
+    model.load_state_dict({"temperature": gg.tensor([2.5])})
+    assert model.temperature.shape == () and model.temperature.item() == 2.5
+    with pytest.raises(RuntimeError, match="size mismatch for temperature"):
+        model.load_state_dict({"temperature": gg.tensor([2.5, 1.0])})

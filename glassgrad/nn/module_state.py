@@ -355,6 +355,9 @@ def _check_entry(key: str, target: Any, value: Any, plan: LoadPlan) -> None:
                                "that module on an example input before saving it")
         return
     array = value.array if isinstance(value, Tensor) else value
+    if (isinstance(array, np.ndarray) and array.shape == (1,) and not isinstance(target, UninitializedTensorMixin)
+            and target.array.shape == ()):  # an old checkpoint's number kept as (1,): PyTorch loads it into a 0-d
+        array, value = array.reshape(()), None
     if not isinstance(array, (np.ndarray, np.generic)) or array.dtype.kind not in "fiub":
         kind = type(value)
         fix = "; give PyTorch's tensors as value.numpy()" if kind.__module__.startswith("torch") else ""
