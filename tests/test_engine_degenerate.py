@@ -328,5 +328,13 @@ def test_a_float32_std_is_accumulated_in_float64_as_pytorch(shape, scale, seed, 
         gg.tensor(values).std()
     assert results[1][0].dtype == np.float32 and results[1][1].dtype == np.float32
     np.testing.assert_allclose(results[1][0], results[0][0], rtol=2e-6, equal_nan=True)
-    scale_of_grads = np.abs(results[0][1]).max()  # an entry near 0 by cancellation: float32's rounding of the rest
-    np.testing.assert_allclose(results[1][1], results[0][1], rtol=2e-5, atol=4e-6 * scale_of_grads, equal_nan=True)
+    # the gradient (x − x̄)/((n − 1)·std), worked out in float64 from the same float32 numbers: glassgrad's is it
+    # rounded once; PyTorch's float32 backward loses more where x − x̄ cancels (3.5e-5 relative at seed 1364)
+    wide = values.astype(np.float64)
+    count = wide.size if dim is None else wide.shape[dim]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exact = (wide - wide.mean(axis=dim, keepdims=True)) / (
+            (count - 1) * wide.std(axis=dim, ddof=1, keepdims=True))
+    scale_of_grads = np.nanmax(np.abs(exact), initial=0.0)  # an entry near 0 by cancellation: the rest's rounding
+    np.testing.assert_allclose(results[1][1], exact, rtol=2e-6, atol=1e-6 * scale_of_grads, equal_nan=True)
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-4, atol=4e-6 * scale_of_grads, equal_nan=True)

@@ -55,8 +55,8 @@ def test_adaptive_pools_match_pytorch(torch, height, width, out_h, out_w, seed):
                  lambda lib, x: lib.nn.AdaptiveAvgPool1d(out_w)(x[:, :, 0]),
                  lambda lib, x: lib.nn.AdaptiveMaxPool1d(out_h)(x[0, :, :, 0])):
         (mine, theirs) = _both(torch, call, values)
-        for ours, reference in zip(mine, theirs):
-            np.testing.assert_allclose(ours, reference, rtol=1e-12)
+        for ours, reference in zip(mine, theirs):  # (a mean near 0 by cancellation: 2e-5 ± 3e-17 at seed 4301)
+            np.testing.assert_allclose(ours, reference, rtol=1e-12, atol=1e-15)
 
 
 def test_the_new_pools_rebuild_from_their_architecture():
