@@ -18,10 +18,13 @@ import glassgrad as gg
 from glassgrad import profiler
 
 
-def profile_a_step(library, prof_module, steps=2):
+def profile_a_step(library, prof_module, steps=2, activities=True):
+    """Two training steps profiled (``activities=False``: as an older tutorial's ``torch.autograd.profiler.profile``,
+    which takes none)."""
     model = library.nn.Sequential(library.nn.Linear(4, 3), library.nn.ReLU(), library.nn.Linear(3, 2))
     optimizer = library.optim.SGD(model.parameters(), lr=0.1)
-    with prof_module.profile(activities=[prof_module.ProfilerActivity.CPU], record_shapes=True) as prof:
+    options = {"activities": [prof_module.ProfilerActivity.CPU]} if activities else {}
+    with prof_module.profile(record_shapes=True, **options) as prof:
         for _ in range(steps):
             with prof_module.record_function("model_inference"):
                 loss = model(library.ones(5, 4)).sum()
@@ -203,25 +206,12 @@ def test_pytorchs_module_name_imports():
     assert done.stdout.strip() == "glassgrad.profiler"
 
 
-def profile_the_old_way(library, old_profiler, steps=2):
-    """An older tutorial's profile: ``torch.autograd.profiler.profile``, with no activities."""
-    model = library.nn.Sequential(library.nn.Linear(4, 3), library.nn.ReLU(), library.nn.Linear(3, 2))
-    optimizer = library.optim.SGD(model.parameters(), lr=0.1)
-    with old_profiler.profile(record_shapes=True) as prof:
-        for _ in range(steps):
-            with old_profiler.record_function("model_inference"):
-                loss = model(library.ones(5, 4)).sum()
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    return prof
-
-
 @pytest.mark.torch
 def test_the_older_autograd_profiler_counts_and_reads_as_pytorchs(torch):
     """``torch.autograd.profiler.profile`` (older tutorials) was missing: the same counts as PyTorch's, one
     ``function_events`` row per event, and ``self_cpu_time_total`` the sum of their self times."""
-    theirs, mine = profile_the_old_way(torch, torch.autograd.profiler), profile_the_old_way(gg, gg.autograd.profiler)
+    theirs = profile_a_step(torch, torch.autograd.profiler, activities=False)
+    mine = profile_a_step(gg, gg.autograd.profiler, activities=False)
     for name in ("model_inference", "Optimizer.step#SGD.step", "Optimizer.zero_grad#SGD.zero_grad"):
         assert counts(mine)[name] == counts(theirs)[name] == 2, name
     assert counts(mine)["linear"] == counts(theirs)["aten::linear"] == 4
