@@ -108,6 +108,8 @@ GATHER = register(Op(
     "gather", "out[i][j] = a[i][index[i][j]]  (index along dim)", ("{up} added back where each entry came from",),
     _gather, _gather_back, kind="shape", settings=("dim", "index"), saves=((),), vjp_tensors=_gather_vjp,
 ))
+
+
 def _pick_along(a, dim, indices, keepdim):
     """The entries of ``a`` at ``indices`` along ``dim`` (``max(dim)``, ``min(dim)``: the index each returns, of the
     result's shape: without ``dim`` unless ``keepdim``)."""
@@ -133,6 +135,8 @@ MIN_DIM = register(Op(
     ("{up} at the index it returns, 0 elsewhere",), _pick_along, _gather_back, kind="reduction",
     settings=("dim", "indices", "keepdim"), saves=((),), vjp_tensors=_pick_along_vjp,
 ))
+
+
 SORT = register(Op(
     "sort", "out = a sorted along dim", ("{up} sent back to each value's place before sorting",),
     _gather, _gather_back, kind="shape", settings=("dim", "indices"), saves=((),), vjp_tensors=_gather_vjp,
