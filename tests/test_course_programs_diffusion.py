@@ -534,7 +534,10 @@ def test_resizing_integer_images_fails_as_in_pytorch_instead_of_cutting_the_weig
     elif isinstance(theirs, tuple):
         assert isinstance(ours, tuple) and ours[0] is NotImplementedError and "\n" not in ours[1]
     else:
-        np.testing.assert_allclose(np.asarray(ours, dtype=float), np.asarray(theirs, dtype=float), rtol=2e-3)
+        # float16's rounding is relative to the image's values (0 to 8), not to an entry near 0 by cancellation
+        # (bicubic's negative lobes: −0.0312 against PyTorch's −0.0308 at seed 478)
+        np.testing.assert_allclose(np.asarray(ours, dtype=float), np.asarray(theirs, dtype=float), rtol=2e-3,
+                                   atol=8 * 2e-3 if dtype == "float16" else 0)
 
 
 def _attention_backend_outcome(library, chosen, spelling):
