@@ -311,8 +311,8 @@ def test_a_pruned_layer_pickles_and_computes_as_pytorchs_copy(torch, shape, seed
         out = copy(lib.tensor(x))
         out.sum().backward()
         found.append([out.detach().numpy(), copy.weight_orig.grad.numpy(), copy.weight_mask.numpy()])
-    for ours, theirs in zip(*found):
-        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    for ours, theirs in zip(*found):  # (an entry near 0: 2.6e-6 ± 2e-16 at seed 34193)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
 
 
 def test_a_copy_of_a_graph_tensor_is_a_leaf_with_its_numbers_and_requires_grad():
