@@ -84,7 +84,10 @@ class detect_anomaly:
 
 def check_gradients(node: Any, upstream: Any, contributions: tuple) -> None:
     """Raise the one-line error of :mod:`glassgrad.anomaly` if a gradient ``node``'s rule returned for an input that
-    requires grad holds NaN (one for an input that needs none is thrown away unread)."""
+    requires grad holds NaN (one for an input that needs none is thrown away unread). ``upstream``: a list of every
+    output's for a call with several (:attr:`glassgrad.ops.Op.joint`), whose message shows ``node``'s own."""
+    if type(upstream) is list:
+        upstream = upstream[node._ctx[1]]
     for position, (parent, contribution) in enumerate(zip(node._parents, contributions)):
         array = getattr(contribution, "array", contribution)  # a tensor under create_graph
         if (parent._requires_grad and isinstance(array, np.ndarray) and array.dtype.kind in "fc"

@@ -144,6 +144,53 @@ def note_unreplayable(reason: str) -> None:
 FREED = object()
 """Marker left in a node's saved values once ``backward`` has used and released them."""
 
+JOINT_CALLS: list[bool] = []
+"""Non-empty once a call with several outputs in the graph has been recorded (a custom ``autograd.Function``
+returning a tuple: :attr:`glassgrad.ops.Op.joint`): before that, a walk need not look for one."""
+
+
+def same_call(node, other) -> bool:
+    """Whether ``other`` is another output of ``node``'s call (a joint row: :attr:`glassgrad.ops.Op.joint`). A call's
+    outputs get ticks in a row and every node that uses one is newer, so in a walk newest first the others that
+    have a gradient waiting come right after ``node``: each walk takes them while this holds."""
+    saved = other._ctx
+    return other._op is node._op and type(saved) is tuple and saved[0] is node._ctx[0]
+
+
+def joint_upstreams(node, upstream, others: list, take, arrive, tape, retain_graph: bool) -> list:
+    """∂L/∂out of each output of ``node``'s call (None for one that got none), for its rule's one ``backward`` (and
+    a tape's record of it, and anomaly detection's message, which read ``node``'s own at its position).
+
+    ``others`` (the outputs after ``node`` for which :func:`same_call` holds) are taken here as a walk takes a
+    node: their gradients come out of the walk's (``take``), their hooks run, ``arrive`` keeps what the walk keeps
+    of a node's gradient (``retain_grad``, an input asked for), and without ``retain_graph`` they are freed with
+    ``node``. PyTorch's node of the call
+    is one, with a gradient slot per output; here each output is a node, and they are walked as one.
+    """
+    ctx, index = node._ctx
+    upstreams = [None] * len(ctx._outputs)
+    upstreams[index] = upstream
+    for other in others:
+        grad = take(other)
+        if HOOKS and id(other) in HOOKS:
+            grad = run_hooks(other, grad, tape)
+        arrive(other, grad)
+        upstreams[other._ctx[1]] = grad
+        if not retain_graph:
+            other._ctx = FREED
+            other._parents = ()
+    return upstreams
+
+
+def _keeping_retained(stored: dict) -> Callable[[Any, Any], None]:
+    """:func:`run_backward`'s ``arrive`` for :func:`joint_upstreams`: a node that retains its gradient keeps it."""
+    def keep(node: Any, grad: Any) -> None:
+        if node._retains_grad:
+            stored[node] = grad
+
+    return keep
+
+
 BACKWARD_PASS = typed_array("q", [0])
 """The number of the latest backward pass (``backward()``, ``gg.autograd.grad``), counted from 1: how a rule whose
 nodes share one gradient buffer (:mod:`glassgrad.ops_pieces`) tells a pass from an earlier one broken off."""
@@ -577,6 +624,7 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
     else:
         newest = root
     take = grads.pop
+    joints = JOINT_CALLS
     while True:
         if newest is not None and (not waiting or newest._clock > -waiting[0][0]):
             node, newest = newest, None
@@ -600,6 +648,19 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
             if node._clock < rebased:
                 parents = reroute(node)
             _check_saved(node, op, saved)
+        if joints and op.joint:  # one call's outputs: its rule runs once, given all their gradients
+            others = []
+            while True:
+                if newest is not None and (not waiting or newest._clock > -waiting[0][0]):
+                    if not same_call(node, newest):
+                        break
+                    others.append(newest)
+                    newest = None
+                elif waiting and same_call(node, waiting[0][1]):
+                    others.append(heappop(waiting)[1])
+                else:
+                    break
+            upstream = joint_upstreams(node, upstream, others, take, _keeping_retained(stored), tape, retain_graph)
         contributions = op.backward(upstream, saved)
         if watched:
             check_gradients(node, upstream, contributions)

@@ -38,11 +38,10 @@ names for the inputs) or, without one, ``Exp.backward(∂L/∂out)``. A gradient
 is refused naming the class, the input and both shapes; a backward written with tensor ops
 also gives second derivatives (``create_graph=True``).
 
-Differences from PyTorch: a function with several outputs has one node per output, and its
-``backward`` is called once for each output that gets a gradient (the others' ``grad_outputs``
-are zeros, or ``None`` after ``set_materialize_grads(False)``). That sums to PyTorch's gradients when ``backward``
-is linear in its ``grad_outputs``, as a vector-Jacobian product is; a ``backward`` that is not (one that clips the
-sum of its ``grad_outputs``) or that has side effects sees each output alone.
+A function with several outputs is one call, as in PyTorch: each output is a node of the graph, and
+the walk takes them together (:attr:`glassgrad.ops.Op.joint`), so ``backward`` runs once per backward
+pass with every output's gradient (zeros for one that got none, or ``None`` after
+``set_materialize_grads(False)``), after each output's hooks.
 """
 
 from __future__ import annotations
@@ -56,7 +55,7 @@ import numpy as np
 
 from . import ops
 from .arguments import is_floating
-from .autograd import STATE, bump_version, is_grad_enabled, modified_error, no_grad, version_of, watched_by
+from .autograd import JOINT_CALLS, STATE, bump_version, is_grad_enabled, modified_error, no_grad, version_of, watched_by
 from .graph import follow_change, hide_changed, record
 from .saved_packing import PACKING, Packed
 from .saved_tensors import pack_tensors
@@ -154,7 +153,6 @@ class Function:
             args = described.bind(args, kwargs)
         is_tensor = tuple(isinstance(arg, Tensor) for arg in args)
         tensors = tuple(arg for arg, tensor in zip(args, is_tensor) if tensor)
-        row = described.row(is_tensor)
         ctx = FunctionCtx(cls.__name__, tuple(tensor and arg._requires_grad for arg, tensor in zip(args, is_tensor)),
                           tensors)
         switches = STATE.switches
@@ -175,10 +173,13 @@ class Function:
         settings = tuple(arg for arg in args if not isinstance(arg, Tensor))
         recorded = dirty and switches[0] and any(t._requires_grad for t in tensors)
         parents = hide_changed(dirty, tensors) if recorded else tensors
-        for index, output in enumerate(outputs):
-            if isinstance(output, Tensor) and is_floating(output.dtype) and id(output) not in ctx._non_differentiable:
-                if recorded or not any(output is t for t in dirty):  # unrecorded, a changed input keeps its node
-                    record(output, row, parents, (ctx, index), settings)
+        skipped = ctx._non_differentiable
+        nodes = [index for index, output in enumerate(outputs)
+                 if isinstance(output, Tensor) and is_floating(output.dtype) and id(output) not in skipped
+                 and (recorded or not any(output is t for t in dirty))]  # unrecorded, a changed input keeps its node
+        row = described.row(is_tensor, len(nodes) > 1)
+        for index in nodes:
+            record(outputs[index], row, parents, (ctx, index), settings)
         for tensor in dirty:  # one change more than forward's, as PyTorch counts a dirty tensor
             if recorded:
                 follow_change(tensor)
@@ -200,7 +201,7 @@ class _Described:
         parameters = list(self.signature.parameters.values())[0 if self.setup_context else 1:]  # after ctx
         self.fills_defaults = self.setup_context and any(p.default is not inspect.Parameter.empty for p in parameters)
         self.names = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-        self.rows: dict[tuple[bool, ...], ops.Op] = {}
+        self.rows: dict[tuple[tuple[bool, ...], bool], ops.Op] = {}
 
     def bind(self, args: tuple, kwargs: dict) -> tuple:
         """``forward``'s arguments in order, keywords in their places, as PyTorch binds them: the defaults of those
@@ -215,11 +216,14 @@ class _Described:
     def argument_names(self, count: int) -> list[str]:
         return [self.names[k] if k < len(self.names) else f"arg{k}" for k in range(count)]
 
-    def row(self, is_tensor: tuple[bool, ...]) -> ops.Op:
-        """The op-table row of the class called with tensors at ``is_tensor``'s positions, made on first use."""
-        found = self.rows.get(is_tensor)
+    def row(self, is_tensor: tuple[bool, ...], joint: bool) -> ops.Op:
+        """The op-table row of the class called with tensors at ``is_tensor``'s positions, made on first use;
+        ``joint``: a call with several outputs in the graph (:attr:`glassgrad.ops.Op.joint`)."""
+        found = self.rows.get((is_tensor, joint))
         if found is None:
-            found = self.rows[is_tensor] = _make_row(self, is_tensor)
+            found = self.rows[is_tensor, joint] = _make_row(self, is_tensor, joint)
+            if joint and not JOINT_CALLS:
+                JOINT_CALLS.append(True)
         return found
 
 
@@ -271,7 +275,7 @@ def once_differentiable(backward: Any) -> Any:
     return unrecorded
 
 
-def _make_row(described: _Described, is_tensor: tuple[bool, ...]) -> ops.Op:
+def _make_row(described: _Described, is_tensor: tuple[bool, ...], joint: bool) -> ops.Op:
     cls = described.cls
     name = cls.__name__
     names = described.argument_names(len(is_tensor))
@@ -296,30 +300,32 @@ def _make_row(described: _Described, is_tensor: tuple[bool, ...]) -> ops.Op:
             return tuple(v.array if isinstance(v, Tensor) else v for v in result), ctx
         return result.array, ctx
 
-    def backward(upstream: np.ndarray, saved: tuple) -> tuple:
+    def backward(upstream: Any, saved: tuple) -> tuple:
+        given = [None if up is None else Tensor._wrap(up) for up in upstream] if joint else Tensor._wrap(upstream)
         with no_grad():
-            grads = _call_backward(described, is_tensor, saved, Tensor._wrap(upstream))
+            grads = _call_backward(described, is_tensor, saved, given)
         return tuple(None if grad is None else grad.array for grad in grads)
 
-    def vjp_tensors(upstream: Tensor, inputs: tuple, out: Tensor, saved: tuple) -> tuple:
+    def vjp_tensors(upstream: Any, inputs: tuple, out: Tensor, saved: tuple) -> tuple:
         return _call_backward(described, is_tensor, saved, upstream)  # recorded: the caller has gradients on
 
     return ops.Op(name, formula, derivatives, forward, backward, kind="custom", roles=roles,
-                  settings=tuple(n for n, tensor in zip(names, is_tensor) if not tensor), vjp_tensors=vjp_tensors)
+                  settings=tuple(n for n, tensor in zip(names, is_tensor) if not tensor), vjp_tensors=vjp_tensors,
+                  joint=joint)
 
 
-def _call_backward(described: _Described, is_tensor: tuple[bool, ...], saved: tuple, upstream: Tensor) -> tuple:
-    """The class's ``backward`` for output ``index`` getting ``upstream``; one gradient (or None) per tensor input."""
+def _call_backward(described: _Described, is_tensor: tuple[bool, ...], saved: tuple, upstream: Any) -> tuple:
+    """The class's ``backward`` given ∂L/∂out: of output ``index`` (``saved`` is ``(ctx, index)``), or a list of
+    every output's (None for one without) for a joint row; one gradient (or None) per tensor input."""
     cls = described.cls
     ctx, index = saved
+    upstreams = upstream if isinstance(upstream, list) else [upstream if position == index else None
+                                                             for position in range(len(ctx._outputs))]
     grad_outputs = []
-    for position, output in enumerate(ctx._outputs):
-        if position == index:
-            grad_outputs.append(upstream)
-        elif isinstance(output, Tensor) and ctx.materialize_grads:
-            grad_outputs.append(Tensor._wrap(np.zeros(output.shape, dtype=output.dtype)))
-        else:
-            grad_outputs.append(None)
+    for output, grad in zip(ctx._outputs, upstreams):
+        if grad is None and isinstance(output, Tensor) and ctx.materialize_grads:
+            grad = Tensor._wrap(np.zeros(output.shape, dtype=output.dtype))
+        grad_outputs.append(grad)
     with watched_by(None):
         grads = cls.backward(ctx, *grad_outputs)
     grads = grads if isinstance(grads, tuple) else (grads,)

@@ -36,6 +36,7 @@ from .autograd import (
     BACKWARD_PASS,
     CLOCK,
     FREED,
+    JOINT_CALLS,
     NOW,
     GradMode,
     _accumulate,
@@ -44,8 +45,10 @@ from .autograd import (
     current_tape,
     freed_error,
     is_grad_enabled,
+    joint_upstreams,
     modified_error,
     rule_shape_error,
+    same_call,
     topological_order,
     watched_by,
 )
@@ -70,6 +73,8 @@ def gradients(outputs: tuple, seeds: tuple, inputs: tuple, create_graph: bool, r
     ``seeds`` are NumPy arrays (numbers) or tensors (recorded), one per output, shaped like it.
     """
     order = topological_order(Outputs(outputs))[1:]
+    if JOINT_CALLS:  # newest first, as backward() walks: a call's outputs come in a row (autograd.same_call)
+        order.sort(key=_tick, reverse=True)
     wanted = set(inputs)
     leads = set()  # the tensors on some path from an output to an input: the only ones worth visiting
     for tensor in reversed(order):
@@ -96,12 +101,7 @@ def _walk(order: list, leads: set, grads: dict, wanted: set, found: dict, create
     changed = CLOCK[NOW]
     watched = is_anomaly_check_nan_enabled()  # anomaly detection: each rule's gradients are tested for NaN
     packs = MADE[0]  # 0 unless saved_tensors_hooks packed some node's values
-    for node in order:
-        if node not in leads or node not in grads:
-            continue
-        upstream = grads.pop(node)
-        if HOOKS and id(node) in HOOKS:
-            upstream = run_hooks(node, upstream, tape)
+    def arrive(node: Any, upstream: Any) -> None:
         if node in wanted:
             found[node] = upstream
         if node._retains_grad:  # as in PyTorch, a tensor that called retain_grad() on the way keeps its gradient
@@ -109,6 +109,14 @@ def _walk(order: list, leads: set, grads: dict, wanted: set, found: dict, create
                 node._grad = upstream if node._grad is None else node._grad + upstream
             else:
                 _accumulate(node, upstream, kept)
+
+    for position, node in enumerate(order):
+        if node not in leads or node not in grads:
+            continue
+        upstream = grads.pop(node)
+        if HOOKS and id(node) in HOOKS:
+            upstream = run_hooks(node, upstream, tape)
+        arrive(node, upstream)
         op = node._op
         if op is None or not any(parent in leads for parent in node._parents):
             continue
@@ -117,6 +125,14 @@ def _walk(order: list, leads: set, grads: dict, wanted: set, found: dict, create
             saved = saved.unpacked(create_graph)
         if node._clock < changed:  # something changed in place since this node was made
             _check_saved(node, op, saved)
+        if op.joint:  # one call's outputs: its rule runs once, given all their gradients
+            others = []
+            later = position + 1
+            while later < len(order) and same_call(node, order[later]):
+                if order[later] in leads and order[later] in grads:
+                    others.append(order[later])
+                later += 1
+            upstream = joint_upstreams(node, upstream, others, grads.pop, arrive, tape, retain_graph)
         contributions = (_recorded_contributions(node, op, upstream, saved) if create_graph else
                          op.backward(upstream, saved))
         if watched:
@@ -134,6 +150,11 @@ def _walk(order: list, leads: set, grads: dict, wanted: set, found: dict, create
         if not retain_graph:
             node._ctx = FREED
             node._parents = ()
+
+
+def _tick(tensor: Any) -> int:
+    """When ``tensor``'s node was made (0 for a leaf)."""
+    return getattr(tensor, "_clock", 0)
 
 
 def _recorded_contributions(node: Any, op: ops.Op, upstream: Any, saved: Any) -> tuple:

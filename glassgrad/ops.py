@@ -225,6 +225,11 @@ class Op:
     refuses_bool: str = ""
     """The one-line error when a bool tensor is an operand (PyTorch's subtraction and negation refuse one, where
     NumPy's TypeError would name NumPy's fix); ``""``: bools are taken."""
+    joint: bool = False
+    """Whether the row is one call with several outputs in the graph (a custom ``autograd.Function`` returning a
+    tuple): each output is a node of its own, saving ``(ctx, its position)``, and the walks take them together
+    (:func:`glassgrad.autograd.same_call`), calling ``backward`` once with a list of every output's ∂L/∂out (None
+    for one that got no gradient) in place of one upstream."""
     saved_alone: Callable[..., Any] | None = None
     """What the forward saves, without its output: ``saved_alone(*args) == forward(*args)[1]`` (the same function
     the forward calls), for a compiled replay whose step never reads the output (a loss nobody returns: only what
@@ -257,7 +262,8 @@ class Op:
         With no ``names`` the roles stand for themselves (the cheat sheet's ``∂out/∂a = b``).
         """
         text = self.derivatives[min(position, len(self.derivatives) - 1)]
-        fill = {role: role for role in self.roles} | {"out": "out", "up": "∂L/∂out"}
+        fill = {role: role for role in self.roles} | {"out": "out",
+                                                      "up": "∂L/∂out₁, ∂L/∂out₂, …" if self.joint else "∂L/∂out"}
         fill |= {name: name for name in self.settings}
         if self.window is not None:  # the cheat sheet shows a window with its default settings
             fill |= self.window.text(self.defaults)

@@ -354,7 +354,9 @@ class profile:  # noqa: N801 (PyTorch's name)
                   result.array.nbytes if self.profile_memory else 0)
 
     def on_backward(self, node: Any, upstream: Any, contributions: tuple) -> None:
-        self._add(f"{node._op.name} backward", [list(upstream.shape)] if self.record_shapes else [],
+        upstreams = upstream if type(upstream) is list else [upstream]  # one per output of a joint call
+        self._add(f"{node._op.name} backward",
+                  [[] if up is None else list(up.shape) for up in upstreams] if self.record_shapes else [],
                   sum(part.nbytes for part in contributions if part is not None) if self.profile_memory else 0,
                   "backward")
 

@@ -365,6 +365,13 @@ class _Description:
                                                   forward.settings)
             is_root = record.node == self.backward[0].node and bool(np.all(record.upstream == 1))
             upstream_text = "1" if is_root else self.d(out)
+            given = [upstream]
+            if record.outputs:  # one call with several outputs: its backward took each one's gradient (0: none)
+                is_root = False
+                shown = [(key, value) for key, value in record.outputs if key in s]
+                upstream_text = ", ".join(self.d(s[key]) if value is not None else "0" for key, value in shown)
+                given = [{"symbol": self.d(s[key]), "shape": list(value.shape), "values": value}
+                         for key, value in shown if value is not None]
             steps = []
             for position, contribution in enumerate(record.contributions):
                 if contribution is None:
@@ -379,7 +386,7 @@ class _Description:
                     formula = f"{self.d(symbol)} = {right}"
                     if contribution.shape != record.upstream.shape:
                         formula += f", summed over the entries {symbol} was broadcast to"
-                step = self.contribution_step(record, position, formula, [] if is_root else [upstream])
+                step = self.contribution_step(record, position, formula, [] if is_root else given)
                 if forward.op.window is not None:  # one entry's sum reads the op's inputs too
                     step["inputs"] = step["inputs"] + self.input_entries(forward)
                     step["settings"] = _window_settings(forward)

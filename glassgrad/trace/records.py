@@ -56,6 +56,9 @@ class BackwardRecord:
     contributions: tuple[np.ndarray | None, ...]
     accumulated: tuple[bool, ...]
     earlier_grad: tuple[bool, ...]
+    outputs: tuple[tuple[int, np.ndarray | None], ...] = ()
+    """For one call with several outputs (a custom Function returning a tuple: one ``backward`` for all), each
+    output's key and the upstream gradient it passed to that call (None: it got none); else empty."""
 
 
 @dataclass

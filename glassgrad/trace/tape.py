@@ -178,8 +178,15 @@ class Tape:
             self.labels[earlier] = self.labels[key]
 
     def on_backward(self, node: Any, upstream: np.ndarray, contributions: tuple) -> None:
-        """Called by the engine for every node it walks in ``backward()``."""
+        """Called by the engine for every node it walks in ``backward()`` (for the outputs of one call with several,
+        :attr:`glassgrad.ops.Op.joint`, once, with a list of each output's upstream: ``node``'s own at its place)."""
         self._enter_phase("backward")
+        outputs: tuple = ()
+        if type(upstream) is list:
+            ctx, own = node._ctx
+            outputs = tuple((self._keep(output), None if up is None else _snapshot(up))
+                            for output, up in zip(ctx._outputs, upstream) if isinstance(output, Tensor))
+            upstream = upstream[own]
         parents = node._parents
         summed, accumulated, earlier = [], [], []
         for parent, contribution in zip(parents, contributions):
@@ -199,7 +206,7 @@ class Tape:
         self.backward.append(BackwardRecord(
             index=self._next_index(), pass_index=self.passes - 1, op=node._op, node=self._keep(node),
             inputs=tuple(self._keep(parent) for parent in parents), upstream=_snapshot(upstream),
-            contributions=tuple(summed), accumulated=tuple(accumulated), earlier_grad=tuple(earlier),
+            contributions=tuple(summed), accumulated=tuple(accumulated), earlier_grad=tuple(earlier), outputs=outputs,
         ))
 
     def on_update(self, optimizer_name: str, formula: str, param: Any, old_value: np.ndarray,
