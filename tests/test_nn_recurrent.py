@@ -116,6 +116,47 @@ def test_cell_parameter_names_are_pytorchs(torch, kind):
             list(_class(torch, kind, True)(3, 4, bias=bias).state_dict())
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_without_bias_a_layer_has_no_bias_attributes_and_a_cell_has_none(torch, kind):
+    for library in (gg, torch):
+        layer = _class(library, kind)(3, 4, bias=False, **KINDS[kind])
+        assert not hasattr(layer, "bias_ih_l0") and not hasattr(layer, "bias_hh_l0")
+        cell = _class(library, kind, True)(3, 4, bias=False, **KINDS[kind])
+        assert cell.bias_ih is None and cell.bias_hh is None
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_a_cell_of_hidden_size_zero_runs_as_pytorchs(torch, kind):
+    shapes = []
+    for library in (gg, torch):
+        cell = _class(library, kind, True)(3, 0, **KINDS[kind])
+        out = cell(library.ones(2, 3, dtype=library.float32))
+        shapes.append([tuple(part.shape) for part in (out if isinstance(out, tuple) else (out,))])
+    assert shapes[0] == shapes[1]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("make", [
+    lambda lib: lib.nn.GRU(3, 4)(lib.ones(2, 1, 3), (lib.zeros(1, 1, 4),)),
+    lambda lib: lib.nn.LSTM(3, 4)(lib.ones(2, 1, 3), (lib.zeros(1, 1, 4), None)),
+    lambda lib: lib.nn.GRUCell(3, 4)(lib.ones(2, 3), (lib.zeros(2, 4),)),
+], ids=["GRU hx a tuple", "LSTM c_0 None", "GRUCell hx a tuple"])
+def test_a_state_that_is_no_tensor_is_refused_in_one_line_naming_it(torch, make):
+    with pytest.raises(TypeError, match=r"must be a tensor of shape \(\d+, (\d+, )?4\), got (tuple|NoneType)$") as ours:
+        make(gg)
+    assert "\n" not in str(ours.value)
+    with pytest.raises(AttributeError):  # PyTorch's: 'tuple' object has no attribute 'dim'
+        make(torch)
+
+
+def test_an_unknown_mode_is_refused_naming_the_modes():
+    with pytest.raises(ValueError, match="^RNNBase: unrecognized RNN mode 'FOO'; choose one of RNN_TANH, RNN_RELU, "
+                                         "LSTM, GRU$"):
+        gg.nn.RNNBase("FOO", 3, 4)
+
+
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_init_is_uniform_within_one_over_root_hidden_and_seeded(kind):
     hidden = 64

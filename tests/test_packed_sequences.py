@@ -216,8 +216,12 @@ def test_packed_sequence_is_a_named_tuple_as_in_pytorch(torch):
      r"^pack_padded_sequence: every length must be between 1 and the padded length 3, got \[4, 1\]"),
     (lambda: pack_padded_sequence(gg.ones(3, 2), [3, 2, 1]), RuntimeError,
      r"^pack_padded_sequence: lengths must give one whole number per sequence \(2 of them\), got \[3, 2, 1\]"),
-    (lambda: pack_padded_sequence(gg.ones(3, 2), [2.5, 1.0]), RuntimeError,
-     r"^pack_padded_sequence: lengths must give one whole number per sequence"),
+    (lambda: pack_padded_sequence(gg.ones(3, 2), [2.5, 1.0]), RuntimeError,  # PyTorch would cut 2.5 to 2
+     r"^pack_padded_sequence: lengths must give one whole number per sequence \(2 of them\), got \[2.5, 1.0\]"),
+    (lambda: pack_padded_sequence(gg.ones(3, 2), [float("nan"), 1.0]), RuntimeError,
+     r"^pack_padded_sequence: lengths must give one whole number per sequence \(2 of them\), got \[nan, 1.0\]"),
+    (lambda: pad_packed_sequence(pack_padded_sequence(gg.ones(3, 2), [3, 2]), total_length=5.0), TypeError,
+     r"^pad_packed_sequence: total_length must be a whole number \(an int\), got 5.0$"),
     (lambda: pack_padded_sequence(gg.ones(3), [3]), IndexError,
      r"^pack_padded_sequence: input must be a padded batch tensor \(T, N, \*\)"),
     (lambda: pad_packed_sequence(pack_padded_sequence(gg.ones(3, 2), [3, 2]), total_length=2), ValueError,
@@ -301,3 +305,50 @@ def test_a_trace_of_a_packed_lstm_shows_it_as_one_layer_with_the_same_gradients(
         gradients.append(padded.grad.numpy())
     assert sum(step["formula"].startswith("H₁ = LSTM(") for step in tape.describe()["forward"]) == 1
     np.testing.assert_array_equal(*gradients)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", ["list", "tensor", "array", "bool tensor"])
+def test_whole_float_and_bool_lengths_pack_as_pytorchs(torch, kind):
+    values = np.arange(24.0).reshape(4, 2, 3)
+    numbers = [True, True] if kind == "bool tensor" else [4.0, 2.0]
+    packed = []
+    for library in (gg, torch):
+        lengths = {"list": numbers, "array": np.array(numbers)}.get(kind)
+        if lengths is None:
+            lengths = library.tensor(numbers)
+        result = library.nn.utils.rnn.pack_padded_sequence(library.tensor(values), lengths)
+        packed.append((result.batch_sizes.tolist(), result.data.numpy()))
+    assert packed[0][0] == packed[1][0]
+    np.testing.assert_array_equal(packed[0][1], packed[1][1])
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtypes", [("int64", "float32"), ("float32", "float64"), ("float64", "int64"),
+                                    ("uint8", "int64")])
+def test_pad_sequence_gives_the_first_sequences_dtype_as_pytorch(torch, dtypes):
+    results = []
+    for library in (gg, torch):
+        first = library.tensor([1, 2, 3]).to(getattr(library, dtypes[0]))
+        second = library.tensor([4.5]).to(getattr(library, dtypes[1]))
+        padded = library.nn.utils.rnn.pad_sequence([first, second], padding_value=7)
+        results.append((str(padded.dtype).replace("torch.", ""), padded.tolist()))
+    assert results[0] == results[1]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("method", ["half", "long", "int", "short", "char", "byte", "double", "float"])
+def test_packed_sequence_casts_as_pytorchs(torch, method):
+    dtypes = []
+    for library in (gg, torch):
+        packed = library.nn.utils.rnn.pack_padded_sequence(library.ones(3, 2, 1), [3, 2])
+        cast = getattr(packed, method)()
+        assert cast.batch_sizes.tolist() == [2, 2, 1]
+        dtypes.append(str(cast.data.dtype).replace("torch.", ""))
+        assert packed.is_pinned() is False
+    assert dtypes[0] == dtypes[1]
+
+
+def test_a_packed_sequence_pinned_is_itself_as_a_tensor_pinned_is():  # (PyTorch's CPU build refuses both)
+    packed = pack_padded_sequence(gg.ones(3, 2, 1), [3, 2])
+    assert packed.pin_memory() is packed and gg.ones(2).pin_memory().tolist() == [1.0, 1.0]

@@ -114,20 +114,23 @@ def _rnn_mode(nonlinearity: Any, owner: str) -> str:
 def _add_weights(module: Module, suffix: str, input_size: int, hidden_size: int, gates: int, bias: bool,
                  dtype: np.dtype, proj_size: int = 0) -> None:
     """Register ``weight_ih{suffix}``, ``weight_hh{suffix}`` and, with ``bias``, ``bias_ih{suffix}`` and
-    ``bias_hh{suffix}`` (else None in their places); with ``proj_size``, ``weight_hr{suffix}`` (P, H) too."""
+    ``bias_hh{suffix}``; with ``proj_size``, ``weight_hr{suffix}`` (P, H) too. Without ``bias`` a cell (no suffix)
+    has None in the biases' places, and a layer no such attributes, as in PyTorch."""
     rows = gates * hidden_size
     module.register_parameter(f"weight_ih{suffix}", Parameter(np.empty((rows, input_size), dtype=dtype)))
     module.register_parameter(f"weight_hh{suffix}",
                               Parameter(np.empty((rows, proj_size or hidden_size), dtype=dtype)))
     for name in (f"bias_ih{suffix}", f"bias_hh{suffix}"):
-        module.register_parameter(name, Parameter(np.empty(rows, dtype=dtype)) if bias else None)
+        if bias or not suffix:
+            module.register_parameter(name, Parameter(np.empty(rows, dtype=dtype)) if bias else None)
     if proj_size:
         module.register_parameter(f"weight_hr{suffix}", Parameter(np.empty((proj_size, hidden_size), dtype=dtype)))
 
 
 def _draw_uniform(module: Module, hidden_size: int, generator: np.random.Generator | None) -> None:
-    """Every parameter of ``module`` from ``U(−1/√H, 1/√H)``, as PyTorch's recurrent layers start."""
-    bound = 1 / math.sqrt(hidden_size)
+    """Every parameter of ``module`` from ``U(−1/√H, 1/√H)``, as PyTorch's recurrent layers start (a cell of
+    hidden size 0 has no numbers to draw)."""
+    bound = 1 / math.sqrt(hidden_size) if hidden_size else 0.0
     for parameter in module.parameters():
         init.uniform_(parameter, -bound, bound, generator=generator)
 
@@ -160,7 +163,9 @@ def _floating_input(input: Any, owner: str, dims: tuple[int, ...], layout: str, 
 
 
 def _check_state(state: Any, expected: tuple[int, ...], name: str, owner: str, dtype: np.dtype) -> Tensor:
-    state = as_tensor(state)
+    if not isinstance(state, Tensor):
+        raise TypeError(f"{owner}: {name} must be a tensor of shape {shape_text(expected)}, got "
+                        f"{type(state).__name__}")
     if state.shape != expected:
         raise RuntimeError(f"{owner}: {name} must have shape {shape_text(expected)}, got {shape_text(state.shape)}")
     if state.dtype != dtype:
@@ -202,6 +207,8 @@ class RNNBase(Module):
         check_device(device)
         super().__init__()
         owner = type(self).__name__
+        if mode not in STEPS:
+            raise ValueError(f"{owner}: unrecognized RNN mode {mode!r}; choose one of {', '.join(STEPS)}")
         self.mode = mode
         self.input_size = check_size(input_size, "input_size", owner)
         self.hidden_size = check_size(hidden_size, "hidden_size", owner)
@@ -289,7 +296,7 @@ class RNNBase(Module):
         more when sequences start at their last step (backward); a padded one always as many.
         """
         suffix = self._suffix(layer, direction)
-        weight_ih, bias_ih, weight_hh, bias_hh = (self._parameters[name + suffix]
+        weight_ih, bias_ih, weight_hh, bias_hh = (self._parameters.get(name + suffix)
                                                   for name in ("weight_ih", "bias_ih", "weight_hh", "bias_hh"))
         weight_hr = self._parameters.get("weight_hr" + suffix)
         projected = linear(sequence, weight_ih, bias_ih)  # one gradient buffer for all steps
@@ -461,7 +468,7 @@ class RNNCellBase(Module):
         super().__init__()
         owner = type(self).__name__
         self.input_size = check_size(input_size, "input_size", owner)
-        self.hidden_size = check_size(hidden_size, "hidden_size", owner)
+        self.hidden_size = check_size(hidden_size, "hidden_size", owner, smallest=0)  # PyTorch's cells allow 0
         self.bias = bool(bias)
         _add_weights(self, "", self.input_size, self.hidden_size, check_size(num_chunks, "num_chunks", owner),
                      self.bias, float_dtype(dtype, owner))

@@ -49,14 +49,15 @@ from typing import Any
 import numpy as np
 
 from ...autograd import note_unreplayable
-from ...dtypes import float32, float64
+from ...dtypes import float16, float32, float64, int8, int16, int32, int64, uint8
 from ...functions import cat, stack
 from ...tensor import Tensor
 
 
 def pad_sequence(sequences: Sequence[Tensor], batch_first: bool = False, padding_value: float = 0.0,
                  padding_side: str = "right") -> Tensor:
-    """Sequences ``(Lᵢ, *)`` as one tensor ``(L_max, N, *)`` (``(N, L_max, *)`` with ``batch_first``)."""
+    """Sequences ``(Lᵢ, *)`` as one tensor ``(L_max, N, *)`` (``(N, L_max, *)`` with ``batch_first``), in the first
+    sequence's dtype."""
     sequences = list(sequences)
     if not sequences or not all(isinstance(sequence, Tensor) for sequence in sequences):
         raise TypeError("pad_sequence: give a non-empty list of tensors, one per sequence (shape (L, *))")
@@ -67,8 +68,10 @@ def pad_sequence(sequences: Sequence[Tensor], batch_first: bool = False, padding
         shapes = ", ".join(str(tuple(sequence.shape)) for sequence in sequences)
         raise ValueError(f"pad_sequence: every sequence needs shape (L, *) with the same trailing sizes; got {shapes}")
     longest = max(sequence.shape[0] for sequence in sequences)
+    dtype = sequences[0].dtype  # as PyTorch's: the first sequence's dtype, the others cast to it
     padded = []
     for sequence in sequences:
+        sequence = sequence.to(dtype)
         missing = longest - sequence.shape[0]
         if missing:
             filler = Tensor._wrap(np.full((missing, *sequence.shape[1:]), padding_value, dtype=sequence.dtype))
@@ -118,8 +121,37 @@ class PackedSequence(_PackedFields):
     def double(self) -> PackedSequence:
         return self.to(float64)
 
+    def half(self) -> PackedSequence:
+        return self.to(float16)
+
+    def long(self) -> PackedSequence:
+        return self.to(int64)
+
+    def int(self) -> PackedSequence:
+        return self.to(int32)
+
+    def short(self) -> PackedSequence:
+        return self.to(int16)
+
+    def char(self) -> PackedSequence:
+        return self.to(int8)
+
+    def byte(self) -> PackedSequence:
+        return self.to(uint8)
+
     def cpu(self) -> PackedSequence:
         return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> PackedSequence:
+        """Refused as ``Tensor.cuda`` is: glassgrad runs on the CPU."""
+        return self.to("cuda")
+
+    def pin_memory(self) -> PackedSequence:
+        """Itself: there is no GPU to copy to, so no page-locked memory to ask for."""
+        return self
+
+    def is_pinned(self) -> bool:
+        return False
 
     @property
     def is_cuda(self) -> bool:
@@ -131,9 +163,12 @@ def _index_tensor(values: Any) -> Tensor:
 
 
 def _lengths(lengths: Any, batch: int) -> np.ndarray:
-    """``lengths`` (a list, array or tensor) as one whole number per sequence, each in 1 … the padded length."""
+    """``lengths`` (a list, array or tensor) as one whole number per sequence (int64), as PyTorch reads them. Floats
+    are taken where they are whole (``mask.sum(1)`` of a float mask); a fraction, which PyTorch would cut to its
+    whole part, is refused."""
     values = np.asarray(lengths.tolist() if isinstance(lengths, Tensor) else lengths)
-    if values.ndim != 1 or (values.size and values.dtype.kind not in "iu") or values.size != batch or not batch:
+    if (values.ndim != 1 or (values.size and values.dtype.kind not in "iufb") or values.size != batch or not batch
+            or (values.dtype.kind == "f" and not np.all(np.isfinite(values) & (values == np.round(values))))):
         raise RuntimeError(f"pack_padded_sequence: lengths must give one whole number per sequence ({batch} of them), "
                            f"got {values.tolist()}")
     return values.astype(np.int64)
@@ -184,6 +219,9 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, pad
     sizes = np.array(batch_sizes_of(sequence))
     steps = len(sizes)
     if total_length is not None:
+        if not isinstance(total_length, (int, np.integer)) or isinstance(total_length, bool):
+            raise TypeError(f"pad_packed_sequence: total_length must be a whole number (an int), got "
+                            f"{total_length!r}")
         if total_length < steps:
             raise ValueError(f"pad_packed_sequence: total_length={total_length} is shorter than the longest sequence "
                              f"({steps} steps); give at least {steps}")
