@@ -413,16 +413,6 @@ def cummin(input: Tensor, dim: int) -> Sorted:
 
 
 @_method
-def logcumsumexp(input: Tensor, dim: int) -> Tensor:
-    """``ln Σ_(k≤i) e^(aₖ)`` along ``dim``, shifted by the largest entry (a constant) against overflow."""
-    x = as_tensor(input)
-    axis = check_dim(x, dim, "logcumsumexp")
-    largest = np.max(x.array, axis=axis, keepdims=True) if x.array.size else np.zeros(())
-    shift = x.new_tensor(np.where(np.isfinite(largest), largest, 0))
-    return (x - shift).exp().cumsum(axis).log() + shift
-
-
-@_method
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None) -> Tensor:
     """``out[i] = x[i+1] − x[i]`` along ``dim`` (for bools ``x[i+1] ≠ x[i]``), ``n`` times (``prepend``/``append``
     joined first); ``n = 0`` is the input itself, without them, as in PyTorch and NumPy."""

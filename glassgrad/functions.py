@@ -90,7 +90,7 @@ masked_fill, masked_select, nonzero = (_function_form(n) for n in ("masked_fill"
 gather, scatter, scatter_add, index_select = (_function_form(n) for n in ("gather", "scatter", "scatter_add",
                                                                           "index_select"))
 sort, argsort, topk = (_function_form(n) for n in ("sort", "argsort", "topk"))
-cumsum, cumprod, prod = (_function_form(n) for n in ("cumsum", "cumprod", "prod"))
+cumsum, cumprod, logcumsumexp, prod = (_function_form(n) for n in ("cumsum", "cumprod", "logcumsumexp", "prod"))
 roll, flip, tril, triu, diag, diagonal = (_function_form(n) for n in ("roll", "flip", "tril", "triu", "diag",
                                                                        "diagonal"))
 norm, amax, amin, erf = (_function_form(n) for n in ("norm", "amax", "amin", "erf"))

@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-from .ops import Op, _add_at, _reduced_like, register, row_major
+from .ops import OUT, Op, _add_at, _reduced_like, register, row_major
 
 
 def along(index: np.ndarray, dim: int) -> tuple:
@@ -462,6 +462,36 @@ def _cumsum_back(up, dim):
 CUMSUM = register(Op("cumsum", "outᵢ = Σ_(k≤i) aₖ  (along dim)", ("Σ_(j≥i) {up}ⱼ  (a reversed running sum)",),
                      _cumsum, _cumsum_back, kind="slicewise", settings=("dim",),
                      vjp_tensors=lambda up, inputs, out, dim: (up.flip(dim).cumsum(dim).flip(dim),)))
+
+
+def _logcumsumexp(a, dim):
+    out = row_major(running(np.logaddexp, a, dim))  # each step ln(e^s + e^a): no sum of exponentials to overflow
+    return out, (a, out, dim)
+
+def _from_the_end(values, dim):
+    """``ln Σ_(j≥i) e^(vⱼ)`` along ``dim``: the running log-sum-exp from the last entry back."""
+    return np.flip(np.logaddexp.accumulate(np.flip(values, dim), axis=dim), dim)
+
+def _logcumsumexp_back(up, saved):
+    """``Σ_(i≥k) ∂L/∂outᵢ · e^(aₖ − outᵢ)``, each sign of ∂L/∂out summed apart in logs (no exponent overflows)."""
+    a, out, dim = saved
+    with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = −∞: an upstream of 0 adds nothing
+        logs = np.log(np.abs(up)) - out
+    positive = _from_the_end(np.where(up > 0, logs, -np.inf), dim)
+    negative = _from_the_end(np.where(up < 0, logs, -np.inf), dim)
+    return (np.exp(positive + a) - np.exp(negative + a),)
+
+def _logcumsumexp_vjp(up, inputs, out, saved):
+    (a,), dim = inputs, saved[2]
+    logs = up.abs().where(up != 0, 1).log() - out  # log 1 where ∂L/∂out is 0: no 0·∞ in its own gradient
+    positive = logs.where(up > 0, -math.inf).flip(dim).logcumsumexp(dim).flip(dim)
+    negative = logs.where(up < 0, -math.inf).flip(dim).logcumsumexp(dim).flip(dim)
+    return ((positive + a).exp() - (negative + a).exp(),)
+
+LOGCUMSUMEXP = register(Op(
+    "logcumsumexp", "outᵢ = ln Σ_(k≤i) e^(aₖ)  (along dim)", ("Σ_(j≥i) {up}ⱼ·e^(aᵢ − outⱼ)",),
+    _logcumsumexp, _logcumsumexp_back,
+    kind="slicewise", settings=("dim",), saves=((0, OUT),), vjp_tensors=_logcumsumexp_vjp))
 
 
 def _others_product(a: np.ndarray, axis: int) -> np.ndarray:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import ops_index, ops_math, ops_pieces
-from .arguments import check_dim, keyword_sizes, resolve_dtype, shape_arg, shape_text
+from .arguments import check_dim, is_floating, keyword_sizes, resolve_dtype, shape_arg, shape_text
 from .autograd import is_grad_enabled
 from .graph import as_view
 from .ops import WHERE, Op
@@ -419,6 +419,16 @@ def cut(self: Tensor, dim: int, places: Any) -> tuple:
 def cumsum(self: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """Running sums along ``dim``: ``outᵢ = Σ_{k≤i} aₖ`` (integers sum in int64, as in PyTorch)."""
     return _scan(ops_index.CUMSUM, self, dim, dtype)
+
+
+@method
+def logcumsumexp(self: Tensor, dim: int) -> Tensor:
+    """Running log-sum-exp along ``dim``: ``outᵢ = ln Σ_{k≤i} e^(aₖ)``, each step ``ln(e^(outᵢ₋₁) + e^(aᵢ))``, so an
+    entry far below a later one keeps its value (a floating-point tensor, as in PyTorch)."""
+    if not is_floating(self.dtype):
+        raise NotImplementedError(f"logcumsumexp: needs a floating-point tensor, got {self.dtype}; convert it with "
+                           ".float() first")
+    return _scan(ops_index.LOGCUMSUMEXP, self, dim, None)
 
 
 @method
