@@ -850,12 +850,6 @@ HARDSWISH = elementwise(
 )
 
 
-def _exp_limit(dtype: str) -> Array:
-    """A 0-d ``L`` of ``dtype`` (a multiple of 1/16) whose ``e^L`` is still finite in it: 11.06, 88.69, 709.75."""
-    return np.asarray(math.floor(math.log(float(np.finfo(dtype).max)) * 16) / 16, dtype=dtype)
-
-
-_EXP_LIMITS = {np.dtype(name): _exp_limit(name) for name in ("float16", "float32", "float64")}
 _ONES = {np.dtype(name): np.ones((), name) for name in ("float16", "float32", "float64")}
 """A 0-d 1 of each float dtype: NumPy adds and divides by it faster than by the Python number 1 (same result)."""
 
@@ -876,23 +870,22 @@ def _sigmoid(a):
     give it at 81–88 %. Its loop has no vector instructions, so a larger array takes NumPy's passes (4 µs
     against 9.5 at 4,096 entries), each within 2 eps of the true σ, as ``expit`` is.
 
-    NumPy's passes cap −a at :func:`_exp_limit` where it is larger, so that e⁻ᵃ never overflows. The cap
-    changes only outputs below the dtype's smallest normal number (σ(−100) in float32 is about 3·10⁻³⁹
-    where PyTorch and ``expit`` flush to 0). This form keeps σ's relative precision for very negative a,
-    where ½·tanh(a/2) + ½ cancels (σ(−20) rounded to 0 in float32, σ(−40) in float64). On a large
-    array the cap, a slow pass, is made only when some −a exceeds it (or is NaN), which one maximum
-    over −a tells (a quarter of the cap's time at 128×256).
+    In NumPy's passes e⁻ᵃ overflows to ∞ where −a is past the dtype's range, and σ is then 0, as PyTorch's
+    (σ(−100) in float32: 0, where capping −a gave 3·10⁻³⁹ for every −a past the cap). This form keeps σ's
+    relative precision for very negative a, where ½·tanh(a/2) + ½ cancels (σ(−20) rounded to 0 in float32,
+    σ(−40) in float64). float16 is worked out in float32 and rounded once, as PyTorch's CPU does: in float16
+    e¹² already overflows, which made σ(−12) 0 where it is 6·10⁻⁶.
     """
+    if a.dtype == np.float16:
+        return _sigmoid(a.astype(np.float32)).astype(np.float16)
     if a.size <= SMALL_SIGMOID and a.dtype in _EXPIT_DTYPES:
         out = (_EXPIT[0] if _EXPIT else _load_expit())(a)
         return out if type(out) is np.ndarray else np.asarray(out)  # a 0-d input gives a NumPy number
-    limit = _EXP_LIMITS.get(a.dtype, 709.75)
     out = np.negative(a)
     if type(out) is not np.ndarray:
         out = np.asarray(out)
-    if out.size < 4096 or not np.maximum.reduce(out, axis=None) <= limit:
-        np.minimum(out, limit, out=out)
-    np.exp(out, out)
+    with np.errstate(over="ignore"):
+        np.exp(out, out)
     one = _ONES.get(out.dtype, 1)
     np.add(out, one, out)
     return np.divide(one, out, out)

@@ -94,3 +94,26 @@ def test_bad_arguments_are_one_line_errors(call, message):
     with pytest.raises((TypeError, ValueError), match=message) as caught:
         call()
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("size", [7, 600, 5000])
+def test_sigmoid_far_below_zero_is_pytorchs_in_every_float_dtype(torch, dtype, size):
+    """σ of very negative inputs: float16 worked out in float32 (σ(−12) is 6·10⁻⁶, not the 1.6·10⁻⁵ of a capped
+    exponent), and 0 past the exponent's range, as PyTorch's, at every size (a large float32 array gave 3·10⁻³⁹)."""
+    values = np.linspace(-130.0, 30.0, size)
+    results = []
+    for library in (gg, torch):
+        x = library.tensor(values, dtype=getattr(library, dtype), requires_grad=True)
+        out = x.sigmoid()
+        out.backward(library.ones_like(out))
+        results.append((out.detach().numpy().astype(np.float64), x.grad.numpy().astype(np.float64)))
+    eps = float(np.finfo(dtype).eps)
+    (values_ours, grads_ours), (values_theirs, grads_theirs) = results
+    np.testing.assert_allclose(values_ours, values_theirs, rtol=4 * eps,
+                               atol=4 * float(np.finfo(dtype).smallest_subnormal))
+    near_one = values_theirs > 0.5  # σ(1 − σ): 1 − σ cancels there, to about eps
+    np.testing.assert_allclose(grads_ours[near_one], grads_theirs[near_one], rtol=4 * eps, atol=eps)
+    np.testing.assert_allclose(grads_ours[~near_one], grads_theirs[~near_one], rtol=4 * eps,
+                               atol=4 * float(np.finfo(dtype).smallest_subnormal))
