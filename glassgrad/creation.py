@@ -280,7 +280,10 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, dtype: An
 
 def arange(start: float = 0, end: float | None = None, step: float = 1, dtype: Any = None, device: Any = None,
            requires_grad: bool = False) -> Tensor:
-    """``[start, start + step, …)`` up to ``end``; int64 for integer arguments, else the default float dtype."""
+    """``[start, start + step, …)`` up to ``end``; int64 for integer arguments, else the default float dtype. An
+    integer dtype with fractional numbers cuts them to whole ones first, as PyTorch does: int64 all three
+    (``arange(0, 5, 1.5, dtype=int64)`` is 0 … 4 by 1), another integer dtype start and step, as many entries as
+    the float range has (``arange(0, 4.5, 1.5, dtype=int32)`` is 0, 1, 2)."""
     check_device(device)
     if end is None:
         start, end = 0, start
@@ -295,6 +298,16 @@ def arange(start: float = 0, end: float | None = None, step: float = 1, dtype: A
     check_steps("arange", start, end, step)
     integral = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
     dtype = resolve_dtype(dtype) or (int64 if integral else get_default_dtype())
+    if dtype.kind in "iu" and not integral:  # as PyTorch: numbers cut to whole ones (int64: all; else start, step)
+        if dtype == int64:
+            start, end, step = int(start), int(end), int(step)
+            if step == 0:
+                raise ValueError("arange: step must be nonzero (with dtype=int64 the step is cut to its whole part, "
+                                 "0 here); give a step of at least 1, or a float dtype")
+            check_steps("arange", start, end, step)
+        else:  # as many entries as the float range has, stepping by the step's whole part
+            count = math.ceil((end - start) / step)
+            return _leaf((int(start) + np.arange(count) * int(step)).astype(dtype), requires_grad)
     return _leaf(np.arange(start, end, step).astype(dtype), requires_grad)
 
 

@@ -311,3 +311,22 @@ def test_from_numpy_shares_the_memory_of_numbers(dtype, size):
 def test_from_numpy_refuses_complex_numbers_glassgrad_has_no_dtype_for():
     with pytest.raises(TypeError, match=r"^from_numpy: can't make a tensor of a NumPy array of dtype complex128"):
         gg.from_numpy(np.array([1 + 2j]))
+
+
+@pytest.mark.torch
+@given(start=st.floats(-6, 6).map(lambda v: round(v, 1)), length=st.floats(0.1, 12).map(lambda v: round(v, 1)),
+       step=st.floats(0.1, 3).map(lambda v: round(v, 1)), down=st.booleans(),
+       dtype=st.sampled_from(["int64", "int32", "int16"]))
+def test_arange_with_fractional_numbers_and_an_integer_dtype_is_pytorchs(torch, start, length, step, down, dtype):
+    """int64 cuts start, end and step to whole numbers first (arange(0, 5, 1.5, dtype=int64) is 0 … 4 by 1; a step
+    under 1 is 0, refused); the other integer dtypes step by the step's whole part as many times as the float range
+    has entries, as PyTorch does (glassgrad took the float range's entries, cut, for every dtype)."""
+    end, step = (start - length, -step) if down else (start + length, step)
+    results = []
+    for library in (gg, torch):
+        try:
+            made = library.arange(start, end, step, dtype=getattr(library, dtype))
+            results.append((made.tolist(), str(made.dtype).replace("torch.", "")))
+        except (RuntimeError, ValueError) as error:
+            results.append(type(error))
+    assert results[0] == results[1]
