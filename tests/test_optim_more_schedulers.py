@@ -189,3 +189,20 @@ def test_bad_arguments_are_one_line_errors(make, message):
     with pytest.raises((ValueError, TypeError)) as error:
         make(gg.optim.lr_scheduler, _optimizer(gg))
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step")  # (both warn, for an inner first step)
+@pytest.mark.parametrize("make", [
+    lambda s, o: s.SequentialLR(o, [s.SequentialLR(o, [s.ConstantLR(o, factor=0.5, total_iters=2),
+                                                       s.ExponentialLR(o, gamma=0.9)], milestones=[2]),
+                                    s.StepLR(o, step_size=2, gamma=0.1)], milestones=[5]),
+    lambda s, o: s.SequentialLR(o, [s.ChainedScheduler([s.ExponentialLR(o, gamma=0.9), s.ConstantLR(o, 0.5, 3)]),
+                                    s.StepLR(o, step_size=2, gamma=0.1)], milestones=[5]),
+    lambda s, o: s.ChainedScheduler([s.SequentialLR(o, [s.LinearLR(o, 0.2, total_iters=3), s.ExponentialLR(o, 0.8)],
+                                                    milestones=[3]), s.ConstantLR(o, 0.5, 4)]),
+], ids=["SequentialLR in SequentialLR", "ChainedScheduler in SequentialLR", "SequentialLR in ChainedScheduler"])
+def test_schedules_of_schedules_nest_as_pytorchs(torch, make):
+    """SequentialLR takes back the first step of the schedules inside the ones it is given, as PyTorch does (the lr
+    was twice the base for a nested SequentialLR; a ChainedScheduler inside raised AttributeError)."""
+    _compare(torch, make, 12)

@@ -457,7 +457,7 @@ class SequentialLR(_Schedules):
         for group in optimizer.param_groups:  # undo what building the schedulers did
             _write_lr(group, group["initial_lr"])
         for scheduler in schedulers:
-            scheduler.last_epoch -= 1
+            _undo_first_step(scheduler)
         first = schedulers[bisect.bisect_right(milestones, 0)]
         first._step_count, first._is_initial = 0, True
         first.step()
@@ -476,6 +476,18 @@ class SequentialLR(_Schedules):
         else:
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
+
+
+def _undo_first_step(scheduler: LRScheduler) -> None:
+    """Take back the step ``scheduler`` took when it was built, as PyTorch's ``SequentialLR`` does: a schedule of
+    schedules (``SequentialLR``, ``ChainedScheduler``) is looked into, down to the schedules themselves, and its own
+    count is left as it is."""
+    inner = getattr(scheduler, "_schedulers", None)
+    if inner is None:
+        scheduler.last_epoch -= 1
+        return
+    for each in inner:
+        _undo_first_step(each)
 
 
 def _per_group(name: str, optimizer: Optimizer, value: Any) -> list[float]:
