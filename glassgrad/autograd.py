@@ -405,6 +405,15 @@ def _memory_owner(array: np.ndarray) -> np.ndarray:
     return array
 
 
+def zero_gradient(grad) -> None:
+    """What ``zero_grad(set_to_none=False)`` does to a ``.grad``, as PyTorch's: cut it from any graph (one that
+    ``backward(create_graph=True)`` put there keeps no graph alive, and the next backward adds plain numbers to it),
+    then fill it with 0 in its own memory (one change more)."""
+    grad._requires_grad, grad._op, grad._parents, grad._ctx = False, None, (), None
+    grad.array.fill(0)
+    bump_version(grad.array)
+
+
 def bump_version(array: np.ndarray, version: _Version | None = None) -> int:
     """Count one in-place change of ``array``'s memory; return its tick on the clock.
 

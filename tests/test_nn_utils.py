@@ -67,11 +67,32 @@ def test_clip_grad_norm_skips_missing_grads_and_accepts_one_tensor():
     assert utils.clip_grad_norm_([gg.zeros(2, requires_grad=True)], 1.0).item() == 0.0
 
 
-@pytest.mark.parametrize("bad", [math.inf, math.nan, -1.0, "1"])
-def test_clip_grad_norm_rejects_a_bad_max_norm(bad):
+@pytest.mark.parametrize("bad", [math.nan, -1.0, "1"])
+def test_clip_grad_norm_rejects_a_bad_max_norm(bad):  # (PyTorch flips every gradient for a negative max_norm)
     ours, _ = with_grads([(2,)], seed=0, scale=1.0)
-    with pytest.raises(ValueError, match="max_norm must be a finite number >= 0"):
+    with pytest.raises(ValueError, match="max_norm must be a number >= 0 .inf: no clipping., got"):
         utils.clip_grad_norm_(ours, bad)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("max_norm, norm_type", [(math.inf, 2.0), (1.0, 0.0), (0.3, -math.inf), (0.2, -2.0),
+                                                 (math.inf, math.inf), (1.0, 0.5)])
+def test_an_infinite_max_norm_and_any_norm_type_are_pytorchs(torch, max_norm, norm_type):
+    """clip_grad_norm_(params, inf) measures the norm and clips nothing (the idiom that reads it; it was refused), and
+    norm types 0 (how many are not 0), −∞ (the smallest |g|) and negative ones are PyTorch's vector norms."""
+    grads = [np.array([3.0, -4.0, 0.5]), np.array([[0.0, 2.0], [1.0, -0.25]])]
+    results = []
+    for library in (gg, torch):
+        params = [library.zeros(*g.shape, dtype=library.float64, requires_grad=True) for g in grads]
+        for param, grad in zip(params, grads):
+            param.grad = library.tensor(grad)
+        total = library.nn.utils.clip_grad_norm_(params, max_norm, norm_type)
+        alone = library.nn.utils.get_total_norm([library.tensor(g) for g in grads], norm_type)
+        results.append((total.item(), alone.item(), [p.grad.numpy() for p in params]))
+    (total, alone, ours), (their_total, their_alone, theirs) = results
+    assert total == pytest.approx(their_total, rel=1e-12) and alone == pytest.approx(their_alone, rel=1e-12)
+    for mine, reference in zip(ours, theirs):
+        np.testing.assert_allclose(mine, reference, rtol=1e-12)
 
 
 def test_non_finite_gradients_are_left_visible_or_raise():
@@ -95,8 +116,12 @@ def test_clip_grad_value_matches_pytorch(torch, shapes, seed, clip_value):
 
 
 def test_clip_grad_value_rejects_bad_values_and_non_tensors():
-    with pytest.raises(ValueError, match="clip_value must be a finite number >= 0"):
+    with pytest.raises(ValueError, match="clip_value must be a number >= 0"):
         utils.clip_grad_value_([gg.zeros(1)], math.nan)
+    param = gg.zeros(2, requires_grad=True)
+    param.grad = gg.tensor([-5.0, 7.0])
+    utils.clip_grad_value_([param], math.inf)  # PyTorch's no-op
+    assert param.grad.tolist() == [-5.0, 7.0]
     with pytest.raises(TypeError, match="item 1 is a list"):
         utils.clip_grad_value_([gg.zeros(1), [1.0]], 1.0)
 

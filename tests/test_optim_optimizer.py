@@ -504,3 +504,21 @@ def test_every_optimizer_takes_pytorchs_options_for_how_a_step_runs(name):
         (w * w).sum().backward()
         with pytest.raises(RuntimeError, match=f"{name}: differentiable=True .* leave differentiable=False"):
             optimizer.step()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("owner", ["optimizer", "module"])
+def test_zeroing_a_gradient_made_with_create_graph_cuts_it_from_the_graph_as_pytorch(torch, owner):
+    """zero_grad(set_to_none=False) after backward(create_graph=True): PyTorch detaches the gradient, then zeroes it;
+    it stayed in the graph here (requires_grad and a grad_fn, holding the old graph, through the next backward)."""
+    seen = []
+    for library in (gg, torch):
+        layer = library.nn.Linear(2, 1).double()
+        optimizer = library.optim.SGD(layer.parameters(), lr=0.1)
+        x = library.tensor([[1.0, -2.0]], dtype=library.float64)
+        (layer(x) ** 3).sum().backward(create_graph=True)
+        (optimizer if owner == "optimizer" else layer).zero_grad(set_to_none=False)
+        after = [(p.grad.requires_grad, p.grad.grad_fn is None, p.grad.abs().sum().item()) for p in layer.parameters()]
+        (layer(x) ** 2).sum().backward()
+        seen.append((after, [p.grad.requires_grad for p in layer.parameters()]))
+    assert seen[0] == seen[1] == ([(False, True, 0.0), (False, True, 0.0)], [False, False])

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from ..arguments import resolve_dtype
-from ..autograd import call_recorder
+from ..autograd import call_recorder, zero_gradient
 from ..handles import add_hook
 from ..tensor import Tensor
 from .backward_hooks import BackwardWatch
@@ -498,7 +498,7 @@ class Module(SavedState):
             if set_to_none:
                 param.grad = None
             elif param.grad is not None:
-                param.grad.array[...] = 0
+                zero_gradient(param.grad)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Freeze (``False``) or unfreeze every parameter: frozen ones get no ``.grad`` in backward."""

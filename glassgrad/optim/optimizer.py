@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from ..arguments import shape_text
-from ..autograd import bump_version, call_recorder, current_tape, enable_grad
+from ..autograd import bump_version, call_recorder, current_tape, enable_grad, zero_gradient
 from ..dtypes import get_default_dtype
 from ..handles import RemovableHandle, add_hook
 from ..profiler import optimizer_range
@@ -256,7 +256,7 @@ class Optimizer:
                 if set_to_none:
                     param._grad = None  # what `param.grad = None` does when no compiled step captures (returned above)
                 else:
-                    param._grad.array.fill(0)
+                    zero_gradient(param._grad)
 
     @with_step_hooks
     def step(self, closure: Callable[[], Any] | None = None) -> Any:

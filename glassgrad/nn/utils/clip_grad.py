@@ -33,23 +33,30 @@ CLIP_EPSILON = 1e-6
 """Added to the norm before dividing, as PyTorch does (no division by zero)."""
 
 
-def _finite_non_negative(value: float, what: str, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not math.isfinite(value) \
-            or value < 0:
-        raise ValueError(f"{name}: {what} must be a finite number >= 0, got {value!r}")
+def _non_negative(value: float, what: str, name: str) -> float:
+    """``value`` as a float ≥ 0; ∞ is taken, as PyTorch takes it (``clip_grad_norm_(params, inf)`` measures the
+    norm and clips nothing)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not value >= 0:
+        raise ValueError(f"{name}: {what} must be a number >= 0 (inf: no clipping), got {value!r}")
     return float(value)
 
 
 def _norm(values: np.ndarray, norm_type: float) -> float:
-    """The p-norm of the entries of ``values`` (max |v| for p = inf), in float64."""
+    """The p-norm of the entries of ``values``, in float64, as PyTorch's ``vector_norm``: max |v| for p = ∞, min |v|
+    for p = −∞, the number of entries that are not 0 for p = 0, else (Σ |v|ᵖ)^(1/p)."""
     flat = np.abs(values.ravel().astype(np.float64, copy=False))
     if flat.size == 0:
         return 0.0
     if norm_type == math.inf:
         return float(flat.max())
+    if norm_type == -math.inf:
+        return float(flat.min())
+    if norm_type == 0:
+        return float(np.count_nonzero(flat))
     if norm_type == 2:
         return math.sqrt(float(np.dot(flat, flat)))
-    return float(np.sum(flat**norm_type) ** (1 / norm_type))
+    with np.errstate(divide="ignore"):  # a negative p of a 0 entry: |0|ᵖ = ∞, and the norm 0
+        return float(np.sum(flat**norm_type) ** (1 / norm_type))
 
 
 def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm_type: float = 2.0,
@@ -66,10 +73,10 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
     if recorder is not None:
         return recorder.on_call(clip_grad_norm_, (parameters, max_norm, norm_type, error_if_nonfinite))
     grads = [p.grad for p in parameter_list(parameters, "clip_grad_norm_") if p.grad is not None]
-    max_norm = _finite_non_negative(max_norm, "max_norm", "clip_grad_norm_")
+    max_norm = _non_negative(max_norm, "max_norm", "clip_grad_norm_")
     norm_type = float(norm_type)
-    if not norm_type > 0:
-        raise ValueError(f"clip_grad_norm_: norm_type must be positive (e.g. 2.0, 1.0 or inf), got {norm_type}")
+    if math.isnan(norm_type):
+        raise ValueError("clip_grad_norm_: norm_type must be a number (e.g. 2.0, 1.0 or inf), got nan")
     if not grads:
         return Tensor._wrap(np.array(0.0, dtype=np.float32))
     total = _total_norm([g.array for g in grads], norm_type)
@@ -104,7 +111,7 @@ def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float, f
     recorder = call_recorder()  # a compiled step (glassgrad.compiler) replays this call as one kernel
     if recorder is not None:
         return recorder.on_call(clip_grad_value_, (parameters, clip_value))
-    clip_value = _finite_non_negative(clip_value, "clip_value", "clip_grad_value_")
+    clip_value = _non_negative(clip_value, "clip_value", "clip_grad_value_")
     for param in parameter_list(parameters, "clip_grad_value_"):
         if param.grad is not None:
             np.clip(param.grad.array, -clip_value, clip_value, out=param.grad.array)
@@ -126,4 +133,4 @@ def clip_grads_with_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float
     :func:`clip_grad_norm_`, with a norm measured elsewhere, e.g. by :func:`get_total_norm`)."""
     total = float(total_norm.item() if isinstance(total_norm, Tensor) else total_norm)
     grads = [p.grad for p in parameter_list(parameters, "clip_grads_with_norm_") if p.grad is not None]
-    _scale(grads, _finite_non_negative(max_norm, "max_norm", "clip_grads_with_norm_"), total)
+    _scale(grads, _non_negative(max_norm, "max_norm", "clip_grads_with_norm_"), total)
