@@ -175,8 +175,15 @@ def _leaf(array: np.ndarray, requires_grad: bool) -> Tensor:
 def _filled(size: tuple, value: Any, dtype: Any, requires_grad: bool, name: str, device: Any = None,
             keyword: Any = None) -> Tensor:
     check_device(device)
-    return _leaf(np.full(_sized(size, name, keyword), value, dtype=resolve_dtype(dtype) or get_default_dtype()),
-                 requires_grad)
+    dtype = resolve_dtype(dtype) or get_default_dtype()
+    info = np.iinfo(dtype) if dtype.kind in "iu" and isinstance(value, int) else None
+    if info is not None and not info.min <= value <= info.max:
+        # as PyTorch: refused, but for an unsigned dtype a negative number above −2ⁿ wraps (−1 is 255 in uint8)
+        if not (dtype.kind == "u" and -info.max <= value < 0):
+            raise RuntimeError(f"{name}: the value {value} cannot be converted to {dtype} without overflow "
+                               f"(it holds {info.min} … {info.max})")
+        value = value + info.max + 1
+    return _leaf(np.full(_sized(size, name, keyword), value, dtype=dtype), requires_grad)
 
 
 def zeros(*shape: int, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:

@@ -729,6 +729,9 @@ class Tensor:
         except ValueError as error:
             raise (_shared_places_error(name) if not self.array.flags.writeable
                    else _shape_error(name, self, value, error)) from None
+        except OverflowError:  # x *= 300 of int8: the number wraps to the dtype first, as PyTorch's does (to 44)
+            value = wrapped_int(value, self.array.dtype, name)
+            ufunc(self.array, value, self.array)
         bump_version(self.array)
         if tape is not None:
             note_kernel(change, (ufunc, self.array, value))
@@ -1722,6 +1725,15 @@ def _mask_alone(index: Any) -> bool:
     dtype)."""
     parts = index if isinstance(index, tuple) else (index,)
     return len(parts) == 1 and isinstance(parts[0], np.ndarray) and parts[0].dtype == bool
+
+
+def wrapped_int(value: int, dtype: np.dtype, name: str) -> np.ndarray:
+    """A Python int outside ``dtype``'s range as PyTorch takes it into an integer op: its int64 bits cut to
+    ``dtype`` (300 in int8 is 44); one outside int64's range is refused in one line, as PyTorch refuses it."""
+    try:
+        return np.array(value, dtype=np.int64).astype(dtype)
+    except OverflowError:
+        raise RuntimeError(f"{name}: the value {value} cannot be converted to int64 without overflow") from None
 
 
 def _plain_index(index: Any) -> tuple[Any, bool]:

@@ -330,3 +330,32 @@ def test_arange_with_fractional_numbers_and_an_integer_dtype_is_pytorchs(torch, 
         except (RuntimeError, ValueError) as error:
             results.append(type(error))
     assert results[0] == results[1]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype, operation, number", [
+    ("int8", "mul", 300), ("int8", "floordiv", 300), ("int8", "mod", 300), ("int32", "add", 2**33),
+    ("uint8", "sub", 300), ("int16", "add", -70000)])
+def test_an_in_place_integer_op_wraps_an_out_of_range_number_as_pytorch(torch, dtype, operation, number):
+    """x *= 300 of int8 raised NumPy's OverflowError; PyTorch (and glassgrad's x * 300) cut the number to the dtype."""
+    results = []
+    for library in (gg, torch):
+        x = library.tensor([100, -100, 7], dtype=getattr(library, dtype)) if dtype != "uint8" else \
+            library.tensor([100, 200, 7], dtype=library.uint8)
+        getattr(x, f"__i{operation}__")(number)
+        results.append(x.tolist())
+    assert results[0] == results[1]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("value, dtype", [(-1, "uint8"), (-256, "uint8"), (300, "int8"), (-257, "uint8"),
+                                          (2**40, "int32"), (5, "int8")])
+def test_full_takes_or_refuses_an_integer_as_pytorch(torch, value, dtype):
+    results = []
+    for library in (gg, torch):
+        try:
+            results.append(library.full((2,), value, dtype=getattr(library, dtype)).tolist())
+        except RuntimeError as error:
+            assert "\n" not in str(error)
+            results.append("refused")
+    assert results[0] == results[1]
