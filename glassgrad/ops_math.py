@@ -210,8 +210,16 @@ CEIL = elementwise("ceil", "out = ⌈a⌉", "0  (a step function: flat, or a jum
 TRUNC = elementwise("trunc", "out = a rounded toward 0", "0  (a step function: flat, or a jump)", _step(np.trunc),
                     _no_slope, written="trunc({a})", saves=((),), tensor_local=_no_slope_tensor,
                     flat=_flat_everywhere)
+def _round(a, decimals=0):
+    """``a`` rounded to ``decimals`` places, halves to even; float16 by way of float32, as PyTorch's CPU computes it
+    (in float16, −3.5254 · 100 rounds to −352.5 on the way, and round(−3.5254, 2) gave −3.52, not −3.53)."""
+    if a.dtype == np.float16:
+        return np.round(a.astype(np.float32), decimals).astype(np.float16)
+    return np.round(a, decimals)
+
+
 ROUND = elementwise("round", "out = a rounded to the nearest (halves to even)",
-                    "0  (a step function: flat, or a jump)", _step(np.round), _no_slope, written="round({a})",
+                    "0  (a step function: flat, or a jump)", _step(_round), _no_slope, written="round({a})",
                     settings={"decimals": 0}, saves=((),), tensor_local=_no_slope_tensor, flat=_flat_everywhere)
 def _moved(a, toward):
     """Where ``nextafter`` moves: 1, as PyTorch's slope; 0 where a already is b (it stays)."""

@@ -81,6 +81,17 @@ def test_round_halves_to_even_and_with_decimals_as_pytorch(torch):
 
 
 @pytest.mark.torch
+@pytest.mark.parametrize("decimals", [0, 1, 2, 3, -1])
+def test_float16_rounds_with_decimals_as_pytorch(torch, decimals):
+    """float16 rounds by way of float32, as PyTorch: round(−3.5254, 2) gave −3.52 (−3.5254·100 rounded to −352.5)."""
+    data = np.random.default_rng(decimals + 5).uniform(-60, 60, 2000).astype(np.float16)
+    data[:3] = [-3.525390625, 2.675, 0.125]
+    ours = gg.tensor(data).round(decimals=decimals).numpy()
+    theirs = torch.tensor(data).round(decimals=decimals).numpy()
+    np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.torch
 def test_integer_tensors_keep_their_dtype_in_steps_and_become_float_in_smooth_functions(torch):
     data = [[-3, 0, 2]]
     for name in STEPS:
