@@ -8,14 +8,17 @@ from hypothesis import strategies as st
 import glassgrad as gg
 
 
-def _hook_log(lib, widths, seed, doubled):
+def _hook_log(lib, widths, seed, doubled, between=None):
     """Every hook call of a tanh MLP in ``lib``, in order, and the weights' gradients; layer ``doubled`` doubles
-    its grad_input."""
+    its grad_input; ``between``: a layer that hands its input back (Identity, Dropout in evaluation) after each
+    tanh."""
     nn = lib.nn
     layers = []
     for fan_in, fan_out in zip(widths[:-1], widths[1:]):
         layers += [nn.Linear(fan_in, fan_out), nn.Tanh()]
-    model = nn.Sequential(*layers).double()
+        if between is not None:
+            layers.append(nn.Identity() if between == "Identity" else nn.Dropout(0.5))
+    model = nn.Sequential(*layers).double().eval()
     rng = np.random.default_rng(seed)
     with lib.no_grad():
         for parameter in model.parameters():
@@ -37,10 +40,14 @@ def _hook_log(lib, widths, seed, doubled):
 
 @pytest.mark.torch
 @pytest.mark.filterwarnings("ignore:Full backward hook is firing")  # PyTorch's note for the first layer
-@given(widths=st.lists(st.integers(1, 4), min_size=2, max_size=4), seed=st.integers(0, 2**16), data=st.data())
-def test_every_hook_call_and_gradient_matches_pytorch(torch, widths, seed, data):
-    doubled = data.draw(st.integers(1, 2 * (len(widths) - 1) - 1))  # not the first layer: its grad_input is None
-    mine, theirs = _hook_log(gg, widths, seed, doubled), _hook_log(torch, widths, seed, doubled)
+@given(widths=st.lists(st.integers(1, 4), min_size=2, max_size=4), seed=st.integers(0, 2**16), data=st.data(),
+       between=st.sampled_from([None, "Identity", "Dropout"]))
+def test_every_hook_call_and_gradient_matches_pytorch(torch, widths, seed, data, between):
+    """Also through layers that hand their input back (their hooks ran in the wrong order, the full hook first with
+    grad_output=())."""
+    per_layer = 2 if between is None else 3
+    doubled = data.draw(st.integers(1, per_layer * (len(widths) - 1) - 1))  # not the first: its grad_input is None
+    mine, theirs = _hook_log(gg, widths, seed, doubled, between), _hook_log(torch, widths, seed, doubled, between)
     assert [entry[:2] for entry in mine[0]] == [entry[:2] for entry in theirs[0]]  # the same calls, in order
     for a, b in zip(mine[0], theirs[0]):
         for grads_a, grads_b in zip(a[2:], b[2:]):

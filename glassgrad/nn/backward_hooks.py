@@ -45,14 +45,19 @@ class BackwardWatch:
             watched.register_hook(self._input_ready)
             self.inputs = inputs[:self.position] + (watched,) + inputs[self.position + 1:]
 
-    def watch_output(self, output: Any) -> None:
-        """Hook the call's output, once the forward has made it."""
+    def watch_output(self, output: Any) -> Any:
+        """Hook the call's output, once the forward has made it; the output the call returns. A module that hands
+        its input back (``Identity``, ``Dropout`` in evaluation) returns a view of it, as PyTorch returns a new tensor
+        there too: the output's hooks then run before the input's, with ∂L/∂output in hand."""
         if not isinstance(output, Tensor):
             raise RuntimeError(f"{self.name}: a full backward hook in glassgrad takes a module that returns one "
                                f"tensor, and this one returned {type(output).__name__}; hook the output tensors "
                                "themselves (tensor.register_hook) instead")
+        if self.position is not None and output is self.inputs[self.position]:
+            output = output.view_as(output)
         if output.requires_grad:
             output.register_hook(self._output_ready)
+        return output
 
     def _output_ready(self, grad: Tensor) -> Tensor:
         grad_output = (grad,)

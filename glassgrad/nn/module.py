@@ -189,7 +189,7 @@ class Module(SavedState):
                     if replaced is not None:
                         output = replaced
             if watch is not None:
-                watch.watch_output(output)
+                output = watch.watch_output(output)
             return output
         except Exception:
             if self._forward_hooks or _GLOBAL_FORWARD_HOOKS:
