@@ -37,8 +37,7 @@ def set_printoptions(precision: int | None = None, threshold: float | None = Non
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise ValueError(f"set_printoptions: {name} must be a non-negative number, got {value!r}")
             OPTIONS[name] = value
-    if sci_mode is not None or profile is not None:
-        OPTIONS["sci_mode"] = sci_mode
+    OPTIONS["sci_mode"] = sci_mode  # as PyTorch: each call sets it, so a call without it goes back to the rule
 
 
 def _float_writer(array: np.ndarray) -> Callable[[float], str]:
@@ -67,16 +66,39 @@ def _float_writer(array: np.ndarray) -> Callable[[float], str]:
     else:
         def write(x: float) -> str:
             return f"{x:.{digits}f}"
-    # the widest entry is among the finite nonzero extremes; zeros, NaN and ±inf alone are not aligned (PyTorch)
-    widest = finite[[finite.argmin(), finite.argmax(), np.abs(finite).argmin()]] if finite.size else ()
-    width = max((len(write(float(x))) for x in widest), default=0)
+    # every entry right-aligned to the widest finite nonzero one; zeros, NaN and ±inf alone are not (PyTorch)
+    width = max((len(write(x)) for x in finite.tolist()), default=0)
     return lambda x: write(float(x)).rjust(width)
+
+
+def _shown(array: np.ndarray) -> np.ndarray:
+    """The entries a print shows: all of them, or, past ``threshold``, the first and last ``edgeitems`` along each
+    dim. They alone decide the format, as in PyTorch (a 784×128 weight printed in scientific notation because of an
+    entry the ``...`` hides)."""
+    if array.size <= OPTIONS["threshold"]:
+        return array
+    edge = int(OPTIONS["edgeitems"])
+    for axis, size in enumerate(array.shape):
+        if size > 2 * edge:
+            array = np.take(array, [*range(edge), *range(size - edge, size)], axis=axis)
+    return array
+
+
+def _bool_writer(array: np.ndarray) -> Callable[[bool], str]:
+    """``True``/``False`` right-aligned to the widest one shown (``[True, True]`` unpadded, as PyTorch's)."""
+    width = 5 if not array.all() else 4
+    return lambda x: str(bool(x)).rjust(width)
 
 
 def array_text(array: np.ndarray, prefix: str) -> str:
     """``array`` written with the current options (the body of a tensor's repr); floats as PyTorch writes them
-    (:func:`_float_writer`)."""
-    formatter = {"float_kind": _float_writer(array)} if array.dtype.kind == "f" and array.size else None
-    return np.array2string(array, separator=", ", prefix=prefix, precision=OPTIONS["precision"],
+    (:func:`_float_writer`), from the entries shown (:func:`_shown`)."""
+    formatter = None
+    if array.size and array.dtype.kind == "f":
+        formatter = {"float_kind": _float_writer(_shown(array))}
+    elif array.size and array.dtype.kind == "b":
+        formatter = {"bool": _bool_writer(_shown(array))}
+    text = np.array2string(array, separator=", ", prefix=prefix, precision=OPTIONS["precision"],
                            threshold=OPTIONS["threshold"], edgeitems=OPTIONS["edgeitems"],
                            max_line_width=OPTIONS["linewidth"], formatter=formatter)
+    return text.replace(", ...,", ",  ...,")  # PyTorch's ellipsis inside a row: ``2,  ..., 1997``

@@ -228,3 +228,35 @@ def test_a_float_tensor_prints_as_in_pytorch(values, rows, dtype, torch):
     array = np.array([values, values[::-1]] if rows else values, dtype=dtype)
     ours, theirs = (re.sub(r",\s*dtype=(torch\.)?\w+\)$", ")", repr(library.tensor(array))) for library in (gg, torch))
     assert ours == theirs  # (where the dtype goes when the line is full is another matter)
+
+
+@pytest.mark.torch
+@given(shape=st.sampled_from([(2000,), (40, 30), (784, 128), (3, 400), (2, 3, 200)]), seed=st.integers(0, 2**16),
+       scale=st.sampled_from([0.03, 1.0, 300.0]), hidden=st.sampled_from([None, 1e-6, -123.0, 5e9]),
+       dtype=st.sampled_from(["float32", "float64"]))
+def test_a_summarized_tensor_takes_its_format_from_the_entries_shown_as_in_pytorch(torch, shape, seed, scale, hidden,
+                                                                                  dtype):
+    """Past 1000 entries PyTorch chooses the format (fixed or scientific, the width) from the entries it shows;
+    glassgrad chose it from all of them, so print(nn.Linear(784, 128).weight) came out in scientific notation."""
+    array = (np.random.default_rng(seed).normal(size=shape) * scale).astype(dtype)
+    if hidden is not None:
+        array.reshape(-1)[array.size // 2] = hidden  # an entry the ... hides
+    ours, theirs = (re.sub(r",\s*dtype=(torch\.)?\w+\)$", ")", repr(library.tensor(array))) for library in (gg, torch))
+    assert ours.split() == theirs.split()  # the same entries, each written alike (where a line wraps is another matter)
+
+
+@pytest.mark.torch
+def test_print_options_reset_sci_mode_and_bools_print_as_in_pytorch(torch):
+    """Each set_printoptions call sets sci_mode, so one without it goes back to the rule (it stuck); all-True bools
+    print unpadded."""
+    try:
+        texts = []
+        for library in (gg, torch):
+            library.set_printoptions(sci_mode=False)
+            library.set_printoptions(precision=4)
+            texts.append((repr(library.tensor([1e-5, 1.0])), repr(library.tensor([True, True])),
+                          repr(library.tensor([True, False]))))
+        assert texts[0] == texts[1]
+    finally:
+        gg.set_printoptions(profile="default")
+        torch.set_printoptions(profile="default")
