@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from one_line_errors import assert_raises_as_pytorch
 
 import glassgrad as gg
 from glassgrad.utils import data as gdata
@@ -165,3 +166,22 @@ def test_bad_arguments_are_refused_in_one_line(call, error, message):
     with pytest.raises(error, match=message) as raised:
         call()
     assert "\n" not in str(raised.value)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("make", [
+    lambda data: data.BatchSampler(range(5), 2, drop_last="no"),
+    lambda data: data.BatchSampler(range(5), 2, drop_last=1),
+    lambda data: data.RandomSampler(range(5), replacement=1),
+], ids=["drop_last a string", "drop_last an int", "replacement an int"])
+def test_a_flag_that_is_no_bool_is_refused_as_pytorch_refuses_it(torch, make):
+    """BatchSampler(drop_last="no") dropped the last batch (bool("no") is True)."""
+    assert_raises_as_pytorch(lambda lib: list(make(lib.utils.data)), torch)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("batch", [[1.0, None], [1.0, "2.5"], [0.5, [1.0]]], ids=["None", "a string", "a list"])
+def test_collating_a_number_beside_no_number_is_refused_as_pytorch_refuses_it(torch, batch):
+    """default_collate made [1.0, None] tensor([1., nan]) and read '2.5' as 2.5: a missing label passed silently."""
+    error = assert_raises_as_pytorch(lambda lib: lib.utils.data.default_collate(batch), torch)
+    assert "sample 1 holds" in str(error)

@@ -57,6 +57,14 @@ class SequentialSampler(Sampler):
         return len(self.data_source)
 
 
+def _flag(value: Any, owner: str, name: str) -> bool:
+    """``value`` if it is a bool, else one line, as PyTorch refuses it (``drop_last="no"`` is true to ``bool``)."""
+    if not isinstance(value, bool):
+        raise (ValueError if owner == "BatchSampler" else TypeError)(
+            f"{owner}: {name} should be a boolean value (True or False), but got {name}={value!r}")
+    return value
+
+
 class RandomSampler(Sampler):
     """A new random order of all samples each epoch; with ``replacement=True``, ``num_samples`` independent
     draws (the default: one epoch's worth, ``len(data_source)``)."""
@@ -64,7 +72,7 @@ class RandomSampler(Sampler):
     def __init__(self, data_source: Sized, replacement: bool = False, num_samples: int | None = None,
                  generator: Any = None) -> None:
         self.data_source = data_source
-        self.replacement = bool(replacement)
+        self.replacement = _flag(replacement, "RandomSampler", "replacement")
         self._num_samples = None if num_samples is None else _count(num_samples, "RandomSampler", "num_samples")
         self.generator = generator
 
@@ -138,7 +146,7 @@ class BatchSampler(Sampler):
     def __init__(self, sampler: Iterable[int], batch_size: int, drop_last: bool) -> None:
         self.sampler = sampler
         self.batch_size = _count(batch_size, "BatchSampler", "batch_size")
-        self.drop_last = bool(drop_last)
+        self.drop_last = _flag(drop_last, "BatchSampler", "drop_last")
 
     def __iter__(self) -> Iterator[list[int]]:
         batch: list[int] = []
