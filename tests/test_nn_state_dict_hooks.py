@@ -188,6 +188,26 @@ def test_a_layer_that_overrides_load_from_state_dict_reads_its_old_layout_as_in_
     assert loaded[0] == loaded[1]
 
 
+@pytest.mark.parametrize("assign", [False, True])
+def test_an_override_reads_and_adjusts_the_values_its_super_call_loaded_as_in_torch(torch, assign):
+    """After super()._load_from_state_dict the values are in, in PyTorch: an override that works out a scale from
+    the loaded weight read the old one here, and one that halves an old checkpoint's weight was undone."""
+    loaded = []
+    for library in (gg, torch):
+        class Legacy(library.nn.Linear):
+            def _load_from_state_dict(self, state, prefix, *rest):
+                super()._load_from_state_dict(state, prefix, *rest)
+                self.scale = float(self.weight.detach().abs().max())
+                self.weight.detach().mul_(0.5)  # the old layout stored 2·W
+
+        model = library.nn.Sequential(library.nn.Linear(2, 2), Legacy(2, 2)).double()
+        state = {key: library.full(tuple(value.shape), 4.0, dtype=library.float64)
+                 for key, value in model.state_dict().items()}
+        model.load_state_dict(state, assign=assign)
+        loaded.append((model[1].scale, model[1].weight.tolist(), model[0].weight.tolist()))
+    assert loaded[0] == loaded[1] == (4.0, [[2.0, 2.0], [2.0, 2.0]], [[4.0, 4.0], [4.0, 4.0]])
+
+
 def test_a_layer_that_overrides_save_to_state_dict_saves_its_own_entries_as_in_torch(torch):
     saved = []
     for library in (gg, torch):

@@ -220,9 +220,11 @@ class SavedState:
 
         All or nothing: every key, shape and value is checked first, and on any error
         (missing or unexpected keys with ``strict=True``, a shape mismatch always) a
-        ``RuntimeError`` lists every problem and *nothing* is changed. The one exception: when a module has a
+        ``RuntimeError`` lists every problem and *nothing* is changed. The exceptions: when a module has a
         load-state-dict post-hook, which may forgive missing or unexpected keys, the values are copied and the
-        hooks run before ``strict`` judges the keys (PyTorch's order).
+        hooks run before ``strict`` judges the keys (PyTorch's order); and a module whose class overrides
+        ``_load_from_state_dict`` gets its own values as soon as its override calls ``super()``, as in PyTorch, so
+        that the override's code after that call reads them or adjusts them.
         Returns the missing and unexpected keys (both empty after a strict load). A lazy module's
         uninitialised parameters and buffers take the checkpoint's shapes (as in PyTorch): no first call needed.
         ``assign=True`` puts the checkpoint's tensors themselves in the model instead (sharing their memory and
@@ -298,6 +300,7 @@ class SavedState:
         for hook in self._load_state_dict_pre_hooks.values():
             hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
         own = dict(self._own_state())
+        planned, problems = len(plan.copies), len(plan.errors)
         for name, target in own.items():
             key = prefix + name
             if key in state_dict:
@@ -311,10 +314,15 @@ class SavedState:
                     unexpected_keys.append(key)
         if alone and not error_msgs:
             self._copy_planned(plan)
+        elif type(self)._load_from_state_dict is not SavedState._load_from_state_dict and len(plan.errors) == problems:
+            # called by an override (super()._load_from_state_dict): its values go in now, as in PyTorch, so that
+            # the code after the call reads them (a scale worked out from the loaded weight) or adjusts them
+            now, plan.copies = plan.copies[planned:], plan.copies[:planned]
+            self._copy_planned(plan, [(key[len(prefix):], target, value) for key, target, value in now])
 
-    def _copy_planned(self, plan: LoadPlan) -> None:
-        """Make the copies ``plan`` holds (after every check passed)."""
-        for key, target, value in plan.copies:
+    def _copy_planned(self, plan: LoadPlan, copies: list | None = None) -> None:
+        """Make the copies ``plan`` holds (after every check passed), or ``copies``."""
+        for key, target, value in plan.copies if copies is None else copies:
             if isinstance(target, SavedState):
                 target.set_extra_state(value)
                 continue
