@@ -118,3 +118,24 @@ def test_a_replacement_of_the_wrong_length_is_refused():
     with pytest.raises(RuntimeError, match=r"^Linear: backward hook '<lambda>' returned 2 grad_input entries, but "
                                            r"expected 1"):
         layer(gg.ones(1, 2, requires_grad=True)).sum().backward()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", ["full", "pre"])
+def test_a_none_entry_a_hook_returns_stops_that_gradient_as_in_pytorch(torch, kind):
+    """A hook's (None,) replaces the gradient by nothing in PyTorch; glassgrad kept it (a tensor hook's None keeps).
+    Here nothing is zeros, where PyTorch leaves some .grad None: the numbers agree."""
+    grads = []
+    for library in (gg, torch):
+        layer = library.nn.Linear(2, 2).double()
+        with library.no_grad():
+            layer.weight.copy_(library.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=library.float64))
+        if kind == "full":
+            layer.register_full_backward_hook(lambda module, into, out: (None,))
+        else:
+            layer.register_full_backward_pre_hook(lambda module, out: (None,))
+        x = library.tensor([[1.0, 1.0]], dtype=library.float64, requires_grad=True)
+        layer(x).sum().backward()
+        grads.append([np.zeros(2) if t.grad is None else t.grad.numpy().ravel() for t in (x, layer.bias)])
+    for ours, theirs in zip(*grads):
+        np.testing.assert_array_equal(ours, theirs)

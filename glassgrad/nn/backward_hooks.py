@@ -71,12 +71,12 @@ class BackwardWatch:
                                   "outputs since no inputs require gradients. See the documentation of "
                                   "torch.nn.Module.register_full_backward_hook for more details.")
             self._call_hooks([None] * self.size)
-        return grad_output[0]
+        return _or_zeros(grad_output[0], grad)
 
     def _input_ready(self, grad: Tensor) -> Tensor:
         grads = [None] * self.size
         grads[self.position] = grad
-        return self._call_hooks(grads)[self.position]
+        return _or_zeros(self._call_hooks(grads)[self.position], grad)
 
     def _call_hooks(self, grads: list) -> list:
         for hook in list(self.module._backward_hooks.values()):
@@ -92,3 +92,9 @@ class BackwardWatch:
             raise RuntimeError(f"{self.name}: backward hook '{name}' returned {len(replaced)} {what} entries, but "
                                f"expected {size}; return a tuple with one entry per {what} (None keeps it)")
         return replaced
+
+
+def _or_zeros(replaced: Tensor | None, grad: Tensor) -> Tensor:
+    """The gradient a hook's entry leaves: a None entry replaces it by nothing, as in PyTorch, which here is zeros
+    (a tensor hook's None would keep the gradient as it was)."""
+    return grad.new_zeros(grad.shape) if replaced is None else replaced
