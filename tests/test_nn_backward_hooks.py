@@ -139,3 +139,20 @@ def test_a_none_entry_a_hook_returns_stops_that_gradient_as_in_pytorch(torch, ki
         grads.append([np.zeros(2) if t.grad is None else t.grad.numpy().ravel() for t in (x, layer.bias)])
     for ours, theirs in zip(*grads):
         np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.torch
+def test_the_outer_modules_hooks_run_first_where_it_and_its_last_layer_share_an_output(torch):
+    """A Sequential's pre-hook (×10) and its last layer's (clamp ≤ 1): PyTorch runs the outer one first; glassgrad
+    ran them in the order they were registered on the one output tensor, the inner first (40 where PyTorch has 4)."""
+    grads = []
+    for library in (gg, torch):
+        model = library.nn.Sequential(library.nn.Linear(2, 2)).double()
+        with library.no_grad():
+            model[0].weight.copy_(library.tensor([[1.0, 2.0], [3.0, -1.0]], dtype=library.float64))
+        model.register_full_backward_pre_hook(lambda module, out: (out[0] * 10,))
+        model[0].register_full_backward_pre_hook(lambda module, out: (out[0].clamp(max=1.0),))
+        x = library.tensor([[1.0, -2.0]], dtype=library.float64, requires_grad=True)
+        model(x).sum().backward()
+        grads.append((x.grad.tolist(), model[0].weight.grad.tolist()))
+    assert grads[0] == grads[1]

@@ -46,16 +46,16 @@ class BackwardWatch:
             self.inputs = inputs[:self.position] + (watched,) + inputs[self.position + 1:]
 
     def watch_output(self, output: Any) -> Any:
-        """Hook the call's output, once the forward has made it; the output the call returns. A module that hands
-        its input back (``Identity``, ``Dropout`` in evaluation) returns a view of it, as PyTorch returns a new tensor
-        there too: the output's hooks then run before the input's, with ∂L/∂output in hand."""
+        """Hook the call's output, once the forward has made it; the call returns a view of it, as PyTorch returns a
+        new tensor there. So the hooks run in PyTorch's order where one tensor would be the output of two calls:
+        a module that hands its input back (``Identity``, ``Dropout`` in evaluation: the output's hooks before the
+        input's, with ∂L/∂output in hand), a ``Sequential`` and its last layer (the outer call's hooks first)."""
         if not isinstance(output, Tensor):
             raise RuntimeError(f"{self.name}: a full backward hook in glassgrad takes a module that returns one "
                                f"tensor, and this one returned {type(output).__name__}; hook the output tensors "
                                "themselves (tensor.register_hook) instead")
-        if self.position is not None and output is self.inputs[self.position]:
-            output = output.view_as(output)
         if output.requires_grad:
+            output = output.view_as(output)
             output.register_hook(self._output_ready)
         return output
 
