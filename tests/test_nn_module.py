@@ -464,3 +464,40 @@ def test_a_number_saved_as_one_entry_loads_into_a_0d_parameter():
     assert model.temperature.shape == () and model.temperature.item() == 2.5
     with pytest.raises(RuntimeError, match="size mismatch for temperature"):
         model.load_state_dict({"temperature": gg.tensor([2.5, 1.0])})
+
+
+@pytest.mark.torch
+def test_a_shallow_copy_shares_the_registries_and_both_forwards_follow_them_as_in_pytorch(torch):
+    """copy.copy(module) shares _parameters with the original, as PyTorch's: a weight replaced through the copy is
+    the original's too (its forward used the old weight, while parameters() showed the new one)."""
+    import copy
+
+    seen = []
+    for library in (gg, torch):
+        original = library.nn.Linear(2, 1, bias=False)
+        with library.no_grad():
+            original.weight.fill_(1.0)
+        duplicate = copy.copy(original)
+        duplicate.weight = library.nn.Parameter(library.full((1, 2), 3.0))
+        other = library.nn.Linear(2, 1, bias=False)
+        other_copy = copy.copy(other)
+        other.weight = library.nn.Parameter(library.full((1, 2), 5.0))
+        x = library.ones(1, 2)
+        seen.append((original(x).item(), duplicate(x).item(), other_copy(x).item()))
+    assert seen[0] == seen[1] == (6.0, 6.0, 10.0)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("edit", ["popitem", "clear"])
+def test_a_member_removed_from_a_registry_is_gone_as_in_pytorch(torch, edit):
+    """_modules.popitem() and _parameters.clear() left the members behind as attributes."""
+    for library in (gg, torch):
+        model = library.nn.Sequential(library.nn.Linear(2, 2), library.nn.Tanh())
+        if edit == "popitem":
+            name, _ = model._modules.popitem()
+            with pytest.raises(AttributeError):
+                getattr(model, name)
+        else:
+            model[0]._parameters.clear()
+            with pytest.raises(AttributeError):
+                model[0].weight  # noqa: B018 (the read is the test)

@@ -71,18 +71,20 @@ def _plural(count: int, word: str) -> str:
 class _Members(OrderedDict):
     """A module's registry of one kind (``_parameters``, ``_buffers``, ``_modules``). glassgrad keeps each member
     as a plain attribute too, which ``forward`` reads fast (``self.weight``); a change made to the registry itself
-    (``module._parameters["weight"] = p``, ``del module._buffers["scale"]``, as pruning and weight-norm code make it)
-    reaches that attribute, so that forward reads what PyTorch's would."""
+    (``module._parameters["weight"] = p``, ``del module._buffers["scale"]``, ``popitem()``, ``clear()``, as pruning
+    and weight-norm code make it) reaches that attribute, so that forward reads what PyTorch's would. A shallow copy
+    (``copy.copy(module)``) shares the registries, as PyTorch's does, and both modules' attributes follow them."""
 
     def __init__(self, owner: Module) -> None:
         super().__init__()
-        self._owner = weakref.ref(owner)
+        self._owners = [weakref.ref(owner)]
 
     def __setitem__(self, name: str, value: Any) -> None:
         super().__setitem__(name, value)
-        owner = self._owner()
-        if owner is not None:
-            object.__setattr__(owner, name, value)
+        for owner in self._owners:
+            module = owner()
+            if module is not None:
+                object.__setattr__(module, name, value)
 
     def __delitem__(self, name: str) -> None:
         super().__delitem__(name)
@@ -95,10 +97,30 @@ class _Members(OrderedDict):
             self._drop_attribute(name)
         return value
 
+    def popitem(self, last: bool = True) -> tuple[str, Any]:
+        name, value = super().popitem(last)
+        self._drop_attribute(name)
+        return name, value
+
+    def clear(self) -> None:
+        for name in list(self):
+            self._drop_attribute(name)
+        super().clear()
+
+    def setdefault(self, name: str, default: Any = None) -> Any:
+        if name not in self:
+            self[name] = default
+        return self[name]
+
     def _drop_attribute(self, name: str) -> None:
-        owner = self._owner()
-        if owner is not None:
-            owner.__dict__.pop(name, None)
+        for owner in self._owners:
+            module = owner()
+            if module is not None:
+                module.__dict__.pop(name, None)
+
+    def _own(self, module: Module) -> None:
+        """``module`` holds this registry too (a shallow copy), or alone (a deep copy, unpickled: no live owner)."""
+        self._owners = [owner for owner in self._owners if owner() is not None] + [weakref.ref(module)]
 
     def __reduce__(self) -> tuple:
         """A copy (``copy.deepcopy`` of the module, pickle) is owned by the copied module (``Module.__setstate__``)."""
@@ -107,13 +129,9 @@ class _Members(OrderedDict):
     @staticmethod
     def _unowned(items: list) -> _Members:
         members = OrderedDict.__new__(_Members)
-        members._owner = _no_owner
+        members._owners = []
         OrderedDict.__init__(members, items)
         return members
-
-
-def _no_owner() -> None:
-    """The owner of a registry not (yet) given to a module."""
 
 
 class Module(SavedState):
@@ -139,7 +157,7 @@ class Module(SavedState):
         for name in ("_parameters", "_buffers", "_modules"):
             members = state.get(name)
             if isinstance(members, _Members):
-                members._owner = weakref.ref(self)
+                members._own(self)
 
     def __init__(self) -> None:
         set_plain = object.__setattr__
