@@ -144,3 +144,47 @@ def test_any_mlp_is_traced_layer_by_layer_with_the_engine_gradients(sizes, batch
         np.testing.assert_array_equal(document["gradients"][name], parameter.grad.array)
     nodes, _, _ = placed_nodes(document)
     assert len(nodes) == 3 * layers + (layers - 1) + 3  # W, b, Z per layer; the activations; X, y, L
+
+
+class _Residual(gg.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.f = gg.nn.Linear(3, 3)
+
+    def forward(self, x):
+        return x + gg.nn.functional.relu(self.f(x))
+
+
+class _TwoPaths(gg.nn.Module):
+    """Z₁ feeds a Linear and a BatchNorm1d (a module of several ops): two contributions to ∂L/∂Z₁."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2, self.bn = gg.nn.Linear(2, 3), gg.nn.Linear(3, 3), gg.nn.BatchNorm1d(3)
+
+    def forward(self, x):
+        z = self.fc1(x)
+        return self.bn(z) + self.fc2(z)
+
+
+def _traced(model, rows, width):
+    rng = np.random.default_rng(7)
+    with gg.trace(model) as tape:
+        out = model(gg.tensor(rng.normal(size=(rows, 2))))
+        gg.nn.functional.mse_loss(out, gg.tensor(rng.normal(size=(rows, width)))).backward()
+    return tape.describe()
+
+
+def test_a_modules_step_names_what_it_was_called_with_and_code_reaches_it():
+    """R(x) = x + ReLU(f(x)) was written H₁ = R(Z₂), f's output; and its sub-layer model[1.f], which is no code."""
+    doc = _traced(gg.nn.Sequential(gg.nn.Linear(2, 3), _Residual(), gg.nn.Linear(3, 1)).double(), 2, 1)
+    step = next(step for step in doc["forward"] if step["kind"] == "module")
+    assert step["formula"] == "H₁ = _Residual(Z₁)" and step["ops"] == ["t₁ = ReLU(Z₂)", "H₁ = Z₁ + t₁"]
+    assert any(s["layer"] == "Linear (model[1].f in code)" for s in doc["forward"])
+
+
+def test_a_modules_second_path_into_a_gradient_says_it_is_added():
+    """The multi-op step said 'stored as ∂L/∂Z₁' where the engine added to what the other path had stored."""
+    doc = _traced(_TwoPaths().double(), 4, 3)
+    into = [step for step in doc["backward"] if step["into"] == "∂L/∂Z₁"]
+    assert [step["accumulated"] for step in into] == [False, True]

@@ -94,6 +94,8 @@ def span(noun: str, first: int, stop: int, total: int) -> str:
     return f"{noun} {number(first)} of {total}"
 
 
-def code_name(name: str, index: str) -> str:
-    """A module as its model indexes it, marked as code: ``Linear (model[2] in code)``."""
-    return f"{name} (model[{index}] in code)"
+def code_name(name: str, path: str) -> str:
+    """A module as code reaches it from the model, marked as code: ``Linear (model[2] in code)``, from its dotted
+    name in ``named_modules()`` (``"2"``; ``"1.f"`` is ``model[1].f``, ``"head"`` is ``model.head``)."""
+    reach = "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in path.split("."))
+    return f"{name} (model{reach} in code)"

@@ -106,6 +106,7 @@ def group_records(tape: Tape, forward: list[ForwardRecord]) -> list[Group]:
             groups.append(Group(_op_kind(record), record.op.name, record.op.name, [record], [], record.output))
         else:
             by_call.setdefault(record.module, []).append(record)
+    called_with = {}  # a module's step: the tensors it was called with, which its formula names first
     for call_index, records in by_call.items():
         call = tape.modules[call_index]
         # "Linear (model[2] in code)": the module as its model indexes it, marked as the code's index so that it is
@@ -113,10 +114,13 @@ def group_records(tape: Tape, forward: list[ForwardRecord]) -> list[Group]:
         title = call.kind if call.name == call.kind else counting.code_name(call.kind, call.name)
         kind = _op_kind(records[0]) if len(records) == 1 else "module"
         groups.append(Group(kind, title, call.kind, records, [], records[-1].output))
+        called_with[id(groups[-1])] = call.inputs
     for group in groups:
         produced = {record.output for record in group.records}
         for record in group.records:
             group.inputs += [key for key in record.inputs if key not in produced and key not in group.inputs]
+        first = [key for key in called_with.get(id(group), ()) if key in group.inputs]  # R(Z₁), not R(Z₂) of a
+        group.inputs = first + [key for key in group.inputs if key not in first]      # submodule's output
     groups.sort(key=lambda group: group.records[-1].index)
     return groups
 

@@ -398,16 +398,19 @@ class _Description:
             return steps
         totals: dict[int, np.ndarray] = {}
         earlier: set[int] = set()
+        added: dict[int, bool] = {}  # whether the module's first contribution to an input was added to another's
         for record in records:
-            for key, contribution, held in zip(record.inputs, record.contributions, record.earlier_grad):
+            for key, contribution, held, accumulated in zip(record.inputs, record.contributions, record.earlier_grad,
+                                                            record.accumulated):
                 if contribution is not None and key in group.inputs:
                     _add_to(totals, key, contribution)
+                    added.setdefault(key, accumulated)
                     if held:
                         earlier.add(key)
         return [{"op": None, "formula": f"{self.d(s[key])} = {upstream['symbol']} back through {group.title} "
                             f"({len(group.records)} ops, see the op level)",
                  "inputs": [upstream], "output": self.gradient_entry(key, value),
-                 "into": f"{s[key]}.grad" if self.is_leaf(key) else self.d(s[key]), "accumulated": False,
+                 "into": f"{s[key]}.grad" if self.is_leaf(key) else self.d(s[key]), "accumulated": added[key],
                  "earlier_grad": key in earlier}
                 for key, value in totals.items()]
 
