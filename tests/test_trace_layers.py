@@ -188,3 +188,22 @@ def test_a_modules_second_path_into_a_gradient_says_it_is_added():
     doc = _traced(_TwoPaths().double(), 4, 3)
     into = [step for step in doc["backward"] if step["into"] == "∂L/∂Z₁"]
     assert [step["accumulated"] for step in into] == [False, True]
+
+
+def test_a_loss_of_each_item_is_shown_per_item_and_the_precision_note_covers_e_notation():
+    """reduction='none': Key numbers showed the sum of the items as the loss, which backward never saw (it
+    differentiated their mean here); and 1.2e+06 stood under a note that said 4 decimals."""
+    from glassgrad.trace.numbers import PRECISION_NOTE, format_number
+
+    rng = np.random.default_rng(3)
+    layer = gg.nn.Linear(2, 2).double()
+    with gg.trace(layer) as tape:
+        items = F.mse_loss(layer(gg.tensor(rng.normal(size=(3, 2)))), gg.tensor(rng.normal(size=(3, 2))),
+                           reduction="none")
+        items.mean().backward()
+    doc = tape.describe()
+    np.testing.assert_array_equal(doc["loss"]["value"], items.detach().numpy())
+    assert doc["loss"]["reduction"] == "none" and "Key numbers" in tape.render("text")
+    assert tape.render("json")
+    assert format_number(1234566.77) == "+1.2e+06" and format_number(3e-9) == "+3.0e-09"
+    assert "2 digits, 3.0e-09" in PRECISION_NOTE

@@ -437,8 +437,9 @@ class _Description:
         loss = None
         if loss_group is not None:
             record = loss_group.records[0]
-            loss = {"name": record.op.name, "symbol": s.of[record.output], "value": float(record.output_value.sum()),
-                    "reduction": record.reduction}
+            value = record.output_value  # with reduction="none", each item's loss (its sum is no loss backward saw)
+            loss = {"name": record.op.name, "symbol": s.of[record.output], "reduction": record.reduction,
+                    "value": value if record.reduction == "none" else float(value.sum())}
         return {
             "format": "glassgrad-trace", "version": 2, "title": title, "precision": PRECISION_NOTE,
             "pass": self.pass_index, "passes": self.tape.passes,

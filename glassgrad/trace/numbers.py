@@ -19,7 +19,7 @@ import numpy as np
 from ..arguments import shape_text  # noqa: F401  (re-exported for the renderers)
 
 DECIMALS = 4
-PRECISION_NOTE = f"values rounded to {DECIMALS} decimals for display; full precision in JSON"
+PRECISION_NOTE = f"values rounded to {DECIMALS} decimals for display (tiny or huge: 2 digits, 3.0e-09); full in JSON"
 SIGN_COLOURS = {"positive": "#1d4ed8", "negative": "#c2410c"}
 """The one colour scheme for signs (blue and orange, told apart with red-green colour blindness too):
 the terminal, the HTML trace and the playground (``--positive``/``--negative`` in its app.css) use it."""
