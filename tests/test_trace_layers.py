@@ -207,3 +207,27 @@ def test_a_loss_of_each_item_is_shown_per_item_and_the_precision_note_covers_e_n
     assert tape.render("json")
     assert format_number(1234566.77) == "+1.2e+06" and format_number(3e-9) == "+3.0e-09"
     assert "2 digits, 3.0e-09" in PRECISION_NOTE
+
+
+@pytest.mark.parametrize("between", ["nothing", "clipping", "no zero_grad"])
+def test_an_update_names_the_gradient_it_read_as_what_it_is(between):
+    """After clipping (or with an earlier pass's gradient still in .grad) the update row wrote the optimizer's .grad
+    as ∂L/∂W₁, which the backward section and the gradients table show with other numbers."""
+    model = lesson_model()
+    x, y = sample()
+    optimizer = gg.optim.SGD(model.parameters(), lr=0.1)
+    if between == "no zero_grad":
+        F.mse_loss(model(x), y).backward()
+    with gg.trace(model) as tape:
+        F.mse_loss(model(x), y).backward()
+        if between == "clipping":
+            gg.nn.utils.clip_grad_norm_(model.parameters(), max_norm=0.5)
+        optimizer.step()
+    doc = tape.describe()
+    update = doc["updates"][0]
+    np.testing.assert_array_equal(update["gradient"], model[0].weight.grad.numpy())
+    same = np.array_equal(update["gradient"], doc["gradients"]["0.weight"])
+    assert same == (between == "nothing")
+    assert update["gradient_label"] == ("∂L/∂W₁" if same else "W₁.grad") and update["rule"].endswith(
+        update["gradient_label"])
+    assert ("note" in update) == (not same) and ("W₁.grad, which the optimizer read" in tape.render("text")) != same

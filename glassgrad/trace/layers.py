@@ -126,6 +126,7 @@ class _Description:
             self.values.setdefault(record.output, record.output_value)
         self.root = gradient_of or (self.symbols.of.get(self.backward[0].node, "L") if self.backward else "L")
         self.notes = [PRECISION_NOTE, counting.CONVENTION]
+        self._pass_gradients = self.gradients()  # this pass's ∂L/∂W, to tell whether an update read it as it is
 
     # --- pieces -------------------------------------------------------------------------------
 
@@ -431,7 +432,8 @@ class _Description:
         for group in reversed(self.groups):
             if id(group) in by_group:
                 backward_steps += self.backward_steps(group, by_group[id(group)])
-        gradients = self.gradients()
+        gradients = self._pass_gradients
+        updates = [record for record in self.tape.updates if record.pass_index == self.pass_index]
         parameters = self.parameters()
         loss_group = next((g for g in self.groups if g.kind == "loss"), None)
         loss = None
@@ -449,7 +451,7 @@ class _Description:
             "loss": loss,
             "forward": [self.forward_step(group) for group in self.groups],
             "backward": backward_steps,
-            "updates": [self.update_step(r) for r in self.tape.updates if r.pass_index == self.pass_index],
+            "updates": [self.update_step(r) for r in updates],
             "ops": {"forward": [self.op_forward(r) for r in self.forward],
                     "backward": [self.op_backward(r) for r in self.backward]},
             "notes": self.notes,
@@ -458,12 +460,21 @@ class _Description:
     def update_step(self, record: UpdateRecord) -> dict:
         symbol = self.symbols.of.get(record.parameter) or self.symbols.give_input(record.parameter)
         formula = re.sub(r"\bw\b", symbol, record.formula)
+        # the optimizer reads .grad: this pass's ∂L/∂W, unless something changed it since (clipping) or an earlier
+        # pass's gradient is still in it (no zero_grad); then it is written as what it is, W.grad
+        this_pass = self._pass_gradients.get(record.parameter)
+        own = this_pass is not None and np.array_equal(this_pass, record.gradient)
+        gradient = self.d(symbol) if own else f"{symbol}.grad"
         if not re.search(r"^g ←", formula, re.MULTILINE):  # g is the plain gradient: write it as ∂L/∂W
-            gradient = self.d(symbol)
             formula = re.sub(r"\bg(²)?(?!\w)", lambda m: f"({gradient})²" if m.group(1) else gradient, formula)
-        return {"parameter": self.symbols.name(record.parameter), "symbol": symbol, "optimizer": record.optimizer,
+        step = {"parameter": self.symbols.name(record.parameter), "symbol": symbol, "optimizer": record.optimizer,
                 "rule": formula, "lr": record.lr, "old": record.old, "gradient": record.gradient,
-                "new": record.new}
+                "gradient_label": gradient, "new": record.new}
+        if not own:
+            step["note"] = (f"{symbol}.grad, which the optimizer read, is not this pass's {self.d(symbol)}: it was "
+                            "changed after backward (clipped, say) or still holds an earlier pass's gradient "
+                            "(no zero_grad)")
+        return step
 
     def op_forward(self, record: ForwardRecord) -> dict:
         s = self.symbols.of

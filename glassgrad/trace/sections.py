@@ -147,10 +147,12 @@ def backward_rows(document: dict) -> list[Row]:
 def update_rows(document: dict) -> list[Row]:
     rows = []
     for update in document["updates"]:
-        values = [(f"old {update['symbol']}", update["old"]), (f"∂L/∂{update['symbol']}", update["gradient"]),
+        label = update.get("gradient_label", f"∂L/∂{update['symbol']}")
+        values = [(f"old {update['symbol']}", update["old"]), (label, update["gradient"]),
                   (f"new {update['symbol']}", update["new"])]
         rule = update["rule"].replace("\n", "; ")
-        rows.append(Row(f"{update['symbol']} ({update['optimizer']}, η = {update['lr']:g})", rule, values))
+        rows.append(Row(f"{update['symbol']} ({update['optimizer']}, η = {update['lr']:g})", rule, values,
+                        update.get("note", "")))
     return rows
 
 
