@@ -278,9 +278,9 @@ def _solve(page: _ShownSheet, name: str, i: int, j: int) -> float:
     if match := re.fullmatch(r"\(1/n\) Σ \((\S+) − (\S+)\)²\s+\(n = (\d+)\)", right):
         p, y, n = match.groups()
         return sum((a - b) ** 2 for a, b in zip(column(p), column(y))) / int(n)
-    if match := re.fullmatch(r"−\(1/N\) Σᵢ log softmax\((\S+)\)ᵢ\[(\S+)ᵢ\]\s+\(N = 1\)", right):
-        logits, target = column(match.group(1)), int(column(match.group(2))[0])
-        return -(logits[target] - math.log(sum(math.exp(v) for v in logits)))
+    if match := re.fullmatch(r"−\(1/N\) Σᵢ log softmax\((\S+)\)ᵢ\[(\S+)ᵢ\+1\]\s+\(N = 1\)", right):
+        logits, position = column(match.group(1)), int(column(match.group(2))[0]) + 1  # the label's entry, from 1
+        return -(logits[position - 1] - math.log(sum(math.exp(v) for v in logits)))
     if match := re.fullmatch(r"2\((\S+) − (\S+)\)/(\d+)", right):
         p, y, n = match.groups()
         return 2 * (column(p)[i] - column(y)[i]) / int(n)

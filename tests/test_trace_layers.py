@@ -231,3 +231,27 @@ def test_an_update_names_the_gradient_it_read_as_what_it_is(between):
     assert update["gradient_label"] == ("∂L/∂W₁" if same else "W₁.grad") and update["rule"].endswith(
         update["gradient_label"])
     assert ("note" in update) == (not same) and ("W₁.grad, which the optimizer read" in tape.render("text")) != same
+
+
+def test_a_class_label_picks_its_entry_counted_from_one_as_the_trace_counts():
+    """Positions count from 1 in a trace, labels from 0 as in code: the loss wrote log softmax(Z)ᵢ[yᵢ] and a
+    worksheet key log softmax([…])ᵢ[2] for label 2, the entry the same key calls ŷ[3]."""
+    import json
+
+    from glassgrad.practice import steps_from_trace, trace_worksheet
+    from glassgrad.trace.render_json import render_json
+
+    rng = np.random.default_rng(11)
+    model = gg.nn.Sequential(gg.nn.Linear(3, 4)).double()
+    with gg.trace(model) as tape:
+        logits = model(gg.tensor(rng.normal(size=(1, 3))))
+        loss = F.cross_entropy(logits, gg.tensor([2]))
+        loss.backward()
+    doc = tape.describe()
+    assert next(step for step in doc["forward"] if step["kind"] == "loss")["formula"].startswith(
+        "L = −(1/N) Σᵢ log softmax(Z₁)ᵢ[yᵢ+1]")
+    steps = steps_from_trace(json.loads(render_json(doc)))
+    keys = [blank.explanation for seed in range(30) for blank in trace_worksheet(steps, blanks=2, seed=seed).blanks
+            if "log softmax" in blank.explanation]
+    assert keys and all("ᵢ[2+1] = " in key for key in keys)
+    assert loss.item() == pytest.approx(-logits.log_softmax(1)[0, 2].item())

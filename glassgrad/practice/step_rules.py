@@ -44,6 +44,7 @@ from ..creation import zeros
 from ..ops import Derived, LossForm, Op
 from ..tensor import float64
 from ..trace import explain
+from ..trace.counting import class_entries
 from ..trace.explain import Entry, Operand, Writer
 from .numbers import engine_tensor, factor_text, number_text
 
@@ -228,7 +229,7 @@ def loss_rule(row: Op, form: LossForm, reduction: str, layout: Layout) -> Rule:
         names = {row.roles[0]: first.symbol, row.roles[1]: target.symbol}
         count = _scale(form, layout.first(first.values), reduction)
         formula = ("−" if form.negated else "") + (f"(1/{count})·" if reduction == "mean" and count != 1 else "")
-        formula += f"{form.total} {form.item.format(**names)}"
+        formula += f"{form.total} {class_entries(form.item.format(**names))}"
         itemised = explain.loss_items(out, row, dict(zip(row.roles, inputs)), reduction, writer, formula)
         if itemised is not None and form is row.loss:
             return itemised

@@ -18,6 +18,7 @@ through this module, and reads back a position a learner types (``glassgrad land
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 FIRST = 1
@@ -25,6 +26,13 @@ FIRST = 1
 CONVENTION = ("Positions count from 1, as the lessons do: W₁[2,1] is row 2, column 1 of W₁ "
               "(W₁[1, 0] in code, where NumPy and PyTorch count from 0).")
 """The convention in one sentence, as every front end states it."""
+
+
+def class_entries(formula: str) -> str:
+    """A formula's pick by class label, ``[yᵢ]``, for the positions the lessons count from 1: ``[yᵢ+1]``. A label
+    counts from 0, as in code, so label 2 picks a row's third entry: ``log softmax(Z₂)ᵢ[2+1]`` once the label's
+    number is in (where ``[2]`` beside ``ŷ[2]``, the second entry, would read as the same position)."""
+    return re.sub(r"\[([^\[\]]+)ᵢ\]", r"[\1ᵢ+1]", formula)
 
 
 def number(index: int) -> int:

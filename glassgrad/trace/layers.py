@@ -260,7 +260,7 @@ class _Description:
         count = form.items(record.input_values[0])
         scale = {"mean": f"(1/{form.count}) {form.total} ", "sum": f"{form.total} "}.get(reduction, "")
         size = f"   ({form.count} = {count})" if reduction == "mean" else ""
-        item = form.item.format(**self.loss_names(record))
+        item = counting.class_entries(form.item.format(**self.loss_names(record)))
         formula = f"{self.symbols.of[record.output]} = {'−' if form.negated else ''}{scale}{item}{size}"
         computed = [entry for entry in self.loss_entries(record, tuple(d.symbol for d in form.derived))
                     if "formula" in entry]
