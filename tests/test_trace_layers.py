@@ -255,3 +255,22 @@ def test_a_class_label_picks_its_entry_counted_from_one_as_the_trace_counts():
             if "log softmax" in blank.explanation]
     assert keys and all("ᵢ[2+1] = " in key for key in keys)
     assert loss.item() == pytest.approx(-logits.log_softmax(1)[0, 2].item())
+
+
+def test_one_sequence_in_a_batch_is_rows_of_a_linear_layer_not_a_column():
+    """A (1, T, F) input was read as one sample written as a column (∂L/∂W = ∂L/∂Z·Xᵀ, shapes that do not
+    multiply), and a worksheet from the trace raised matmul's RuntimeError."""
+    import json
+
+    from glassgrad.practice import steps_from_trace, trace_worksheet
+    from glassgrad.trace.render_json import render_json
+
+    rng = np.random.default_rng(5)
+    layer = gg.nn.Linear(3, 2).double()
+    with gg.trace(layer) as tape:
+        F.mse_loss(layer(gg.tensor(rng.normal(size=(1, 4, 3)))), gg.tensor(rng.normal(size=(1, 4, 2)))).backward()
+    doc = tape.describe()
+    assert doc["forward"][0]["formula"] == "ŷ = X·W₁ᵀ + b₁" and "note" not in doc["forward"][0]
+    steps = steps_from_trace(json.loads(render_json(doc)))
+    for seed in range(5):
+        assert trace_worksheet(steps, blanks=2, seed=seed).blanks

@@ -160,9 +160,10 @@ class _Description:
         return {"symbol": self.d(symbol), "of": symbol, "shape": list(values.shape), "values": values}
 
     def one_sample(self, key: int) -> bool:
-        """True when the tensor is one sample (a vector or a single row): a linear layer reads it as a column."""
+        """True when the tensor is one sample (a vector or a single row): a linear layer reads it as a column. A
+        batch of one sequence, (1, T, F), is T rows of a linear layer, no column."""
         shape = self.values[key].shape
-        return len(shape) < 2 or shape[0] == 1
+        return len(shape) < 2 or (len(shape) == 2 and shape[0] == 1)
 
     def is_leaf(self, key: int) -> bool:
         return self.tape.tensor(key).is_leaf
