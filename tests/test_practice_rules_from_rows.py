@@ -116,7 +116,8 @@ def test_every_step_has_the_rows_rule_and_the_engines_number(activation, loss, o
                                    err_msg=step.name)
         index = tuple(0 for _ in step.output.shape)
         text = step.explain(step, index, lambda value: as_shown(value, 3))  # the entry, written out
-        assert text.startswith(step.name) and text.endswith(f" = {number_text(as_shown(step.output[index], 3))}")
+        result = number_text(as_shown(step.output[index], 3))  # ≈ after rounded numbers: their arithmetic may differ
+        assert text.startswith(step.name) and (text.endswith(f" = {result}") or text.endswith(f" ≈ {result}"))
 
 
 @pytest.mark.parametrize(("activation", "loss", "output_activation"), [("tanh", "mse", False),

@@ -414,3 +414,26 @@ def test_bad_trace_sources_get_one_line_errors(tmp_path, capsys):
         assert main(["practice", "sheet", *options]) == 2, options
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_key_writes_approximately_equal_after_rounded_numbers_and_equal_after_exact_ones():
+    """A rounded sheet's key wrote (-0.0302)·1.3597 = -0.041, where that product is -0.04106: the arithmetic on
+    the numbers shown need not give the engine's value to the last digit, so the key says ≈ there; the lesson's
+    exact numbers keep =."""
+    import glassgrad as gg
+    from glassgrad.lessons.diagonal_flip import lesson_model, sample
+    from glassgrad.trace.render_json import render_json
+
+    rng = np.random.default_rng(11)
+    model = gg.nn.Sequential(gg.nn.Linear(3, 3), gg.nn.Tanh(), gg.nn.Linear(3, 2)).double()
+    with gg.trace(model) as tape:
+        gg.nn.functional.mse_loss(model(gg.tensor(rng.normal(size=(3,)))), gg.tensor(rng.normal(size=(2,)))).backward()
+    rounded = [blank.explanation for seed in range(6)
+               for blank in trace_worksheet(steps_from_trace(json.loads(render_json(tape.describe()))), 4, seed).blanks]
+    assert rounded and all(" ≈ " in text and text.count(" ≈ ") == 1 for text in rounded)
+    model, (x, y) = lesson_model(), sample()
+    with gg.trace(model) as tape:
+        gg.nn.functional.mse_loss(model(x), y).backward()
+    exact = [blank.explanation for seed in range(6)
+             for blank in trace_worksheet(steps_from_trace(json.loads(render_json(tape.describe()))), 4, seed).blanks]
+    assert exact and not any("≈" in text for text in exact)

@@ -253,7 +253,7 @@ def test_a_class_label_picks_its_entry_counted_from_one_as_the_trace_counts():
     steps = steps_from_trace(json.loads(render_json(doc)))
     keys = [blank.explanation for seed in range(30) for blank in trace_worksheet(steps, blanks=2, seed=seed).blanks
             if "log softmax" in blank.explanation]
-    assert keys and all("ᵢ[2+1] = " in key for key in keys)
+    assert keys and all("ᵢ[2+1] ≈ " in key for key in keys)  # ≈: the logits shown are rounded
     assert loss.item() == pytest.approx(-logits.log_softmax(1)[0, 2].item())
 
 

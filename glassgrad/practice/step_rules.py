@@ -100,8 +100,8 @@ def _written(step: Step, index: tuple, show: Show) -> tuple[Operand, tuple, list
     out = Operand(step.name, _vector(step.output))
     index = index[:1] if np.ndim(out.values) == 1 else index
     operands = [Operand(name, _vector(values)) for name, values in step.inputs.items()]
-    writer = Writer(factor=lambda value: factor_text(show(value)),
-                    result=lambda value: number_text(show(value)))
+    writer = Writer(factor=lambda value: factor_text(show(value)), result=lambda value: number_text(show(value)),
+                    rounds=lambda value: abs(float(show(value)) - value) > 1e-9 * max(1.0, abs(value)))
     return out, index, operands, writer
 
 

@@ -61,6 +61,9 @@ class Writer:
 
     factor: Callable[[float], str]
     result: Callable[[float], str]
+    rounds: Callable[[float], bool] | None = None
+    """Whether ``factor`` writes a number rounded (a worksheet's numbers): an entry whose plugged numbers are rounded
+    ends ``≈ value``, since the written arithmetic need not give the engine's value to the last digit shown."""
 
     def entry(self, symbol: str, index: Sequence) -> str:
         """``W₁[1,3]`` for the engine's index ``(0, 2)``; a scalar has no index; a letter (``j``) stays as it is."""
@@ -104,7 +107,8 @@ class Entry:
         parts = [self.label, self.formula + (f"  ({self.note})" if self.note else "")]
         if self.plugged:
             parts.append(self.plugged)
-        return " = ".join(parts + [writer.result(self.value)])
+        rounded = writer.rounds is not None and self.plugged and any(writer.rounds(term.value) for term in self.terms)
+        return " = ".join(parts) + (" ≈ " if rounded else " = ") + writer.result(self.value)
 
 
 def _term(writer: Writer, operand: Operand, index: tuple) -> Term:
