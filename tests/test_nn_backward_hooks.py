@@ -156,3 +156,19 @@ def test_the_outer_modules_hooks_run_first_where_it_and_its_last_layer_share_an_
         model(x).sum().backward()
         grads.append((x.grad.tolist(), model[0].weight.grad.tolist()))
     assert grads[0] == grads[1]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("mode", ["no_grad", "inference_mode"])
+def test_a_hooked_module_runs_under_no_grad_as_in_pytorch(torch, mode):
+    """Evaluation under no_grad() of a hooked module with an input that requires grad raised 'cannot register a
+    hook on a tensor that doesn't require gradient'."""
+    outputs = []
+    for library in (gg, torch):
+        layer = library.nn.Linear(2, 2)
+        layer.register_full_backward_hook(lambda module, into, out: None)
+        layer.register_full_backward_pre_hook(lambda module, out: None)
+        with getattr(library, mode)():
+            out = layer(library.ones(1, 2, requires_grad=True))
+        outputs.append((tuple(out.shape), out.requires_grad))
+    assert outputs[0] == outputs[1] == ((1, 2), False)

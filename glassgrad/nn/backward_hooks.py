@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..autograd import is_grad_enabled
 from ..settings import warn_at_learners_line
 from ..tensor import Tensor
 
@@ -30,8 +31,8 @@ class BackwardWatch:
     def __init__(self, module: Any, inputs: tuple) -> None:
         self.module = module
         self.name = type(module).__name__
-        needing = [position for position, value in enumerate(inputs)
-                   if isinstance(value, Tensor) and value.requires_grad]
+        needing = [position for position, value in enumerate(inputs)  # under no_grad() nothing is recorded:
+                   if isinstance(value, Tensor) and value.requires_grad and is_grad_enabled()]  # nothing to watch
         if len(needing) > 1:
             raise RuntimeError(f"{self.name}: a full backward hook in glassgrad takes a module with at most one input "
                                f"that requires grad, and this call has {len(needing)}; hook the tensors themselves "
