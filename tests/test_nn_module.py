@@ -501,3 +501,28 @@ def test_a_member_removed_from_a_registry_is_gone_as_in_pytorch(torch, edit):
             model[0]._parameters.clear()
             with pytest.raises(AttributeError):
                 model[0].weight  # noqa: B018 (the read is the test)
+
+
+def _built_before_init(library, layer_first: bool):
+    class Net(library.nn.Module):
+        def __init__(self, hidden):
+            if layer_first:
+                self.fc = library.nn.Linear(2, 2)  # a module before Module.__init__: refused by both
+            self.hidden = hidden
+            super().__init__()
+            self.fc = library.nn.Linear(2, self.hidden)
+
+    return Net(3)
+
+
+@pytest.mark.torch
+def test_plain_values_set_before_init_and_the_small_helpers_are_pytorchs(torch):
+    """``self.hidden = n`` before super().__init__() raised AttributeError here; share_memory and _get_name were
+    missing."""
+    seen = []
+    for library in (gg, torch):
+        net = _built_before_init(library, False)
+        seen.append((net.hidden, list(net.state_dict()), net.share_memory() is net, net.fc._get_name()))
+        with pytest.raises(AttributeError):
+            _built_before_init(library, True)
+    assert seen[0] == seen[1] == (3, ["fc.weight", "fc.bias"], True, "Linear")

@@ -260,7 +260,10 @@ class Module(SavedState):
     # --- registration ---------------------------------------------------------------------
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if "_parameters" not in self.__dict__:
+        if "_parameters" not in self.__dict__:  # before Module.__init__(): a plain value is kept, as in PyTorch
+            if not isinstance(value, (Parameter, Module, Buffer)):
+                object.__setattr__(self, name, value)
+                return
             raise AttributeError(
                 f"cannot assign {name!r} before Module.__init__() call: "
                 f"call super().__init__() first in {type(self).__name__}.__init__"
@@ -582,9 +585,16 @@ class Module(SavedState):
         check_device("cuda" if device is None or isinstance(device, int) else device)
         return self
 
-    # --- saving and loading ------------------------------------------------------------------
+    def share_memory(self) -> Module:
+        """The module itself: PyTorch moves its tensors to shared memory for worker processes, and glassgrad's
+        workers are this process (``DataLoader`` loads in it)."""
+        return self
 
     # --- description ----------------------------------------------------------------------------
+
+    def _get_name(self) -> str:
+        """The class's name, as ``print(model)`` writes it (PyTorch's)."""
+        return type(self).__name__
 
     def config(self) -> dict[str, Any]:
         """The constructor arguments that rebuild this layer (JSON-friendly); shown by ``repr``."""
