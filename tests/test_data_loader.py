@@ -191,3 +191,29 @@ def test_batch_size_none_gives_each_sample_as_it_is_as_pytorch(torch):
     assert gg.utils.data.default_convert((np.ones(2), [np.int64(3)], 1.5))[1][0].item() == 3
     with pytest.raises(ValueError, match="batch_size=None .* and drop_last=True cannot go together"):
         DataLoader(data, batch_size=None, drop_last=True)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("options", [{"num_workers": -1}, {"prefetch_factor": 2}, {"persistent_workers": True},
+                                     {"timeout": -1}])
+def test_worker_options_are_checked_as_pytorch_checks_them(torch, options):
+    from one_line_errors import assert_raises_as_pytorch
+
+    assert_raises_as_pytorch(lambda lib: lib.utils.data.DataLoader(lib.utils.data.TensorDataset(lib.ones(4, 2)),
+                                                                   **options), torch)
+
+
+@pytest.mark.torch
+def test_a_loader_shows_its_settings_and_an_epoch_its_length_as_pytorchs(torch):
+    """loader.num_workers, .timeout, .prefetch_factor … raised AttributeError; loader.collate_fn was None and
+    len(iter(loader)) a TypeError."""
+    seen = []
+    for library in (gg, torch):
+        data = library.utils.data
+        loader = data.DataLoader(data.TensorDataset(library.ones(5, 2)), batch_size=2, num_workers=2)
+        plain = data.DataLoader(data.TensorDataset(library.ones(5, 2)), batch_size=None)
+        seen.append((loader.num_workers, loader.timeout, loader.prefetch_factor, loader.persistent_workers,
+                     loader.worker_init_fn, loader.in_order, len(iter(loader)),
+                     loader.collate_fn is data.default_collate, plain.collate_fn is data.default_convert,
+                     len(list(iter(loader)))))
+    assert seen[0] == seen[1] == (2, 0, 2, False, None, True, 3, True, True, 3)

@@ -100,6 +100,16 @@ class DataLoader:
                              "batch_sampler cannot be given; shuffle inside the dataset's __iter__")
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle; shuffle in the sampler")
+        if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) or num_workers < 0:
+            raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable "
+                             f"multiprocessing (got {num_workers!r})")
+        if not timeout >= 0:
+            raise ValueError(f"timeout option should be non-negative (got {timeout!r})")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("prefetch_factor option could only be specified in multiprocessing: let num_workers > 0 "
+                             "to enable multiprocessing, otherwise set prefetch_factor to None")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
         if generator is not None and not hasattr(generator, "permutation"):
             raise TypeError(
                 f"DataLoader: generator must be a gg.Generator (or a NumPy Generator), not {type(generator).__name__}"
@@ -112,10 +122,27 @@ class DataLoader:
         self.seed = seed
         self._sampler = sampler  # the ones given; None: the loader's own order (the properties show it)
         self._batch_sampler = batch_sampler
-        self.collate_fn = collate_fn
+        self._collate_fn = collate_fn  # None: the default, which a table of arrays skips (one take per batch)
         self.pin_memory = bool(pin_memory)
+        # PyTorch's settings of worker processes, kept to read back: glassgrad loads in this process
+        self.num_workers, self.timeout, self.worker_init_fn = int(num_workers), timeout, worker_init_fn
+        self.multiprocessing_context, self.persistent_workers = multiprocessing_context, bool(persistent_workers)
+        self.prefetch_factor = 2 if prefetch_factor is None and num_workers > 0 else prefetch_factor
+        self.pin_memory_device, self.in_order, self.generator = pin_memory_device, in_order, generator
         self._generator = generator if generator is not None else (
             np.random.default_rng(seed) if seed is not None else None)
+
+    @property
+    def collate_fn(self) -> Callable[[Any], Any]:
+        """What turns the samples into a batch: the function given, else :func:`collate` (PyTorch's
+        ``default_collate``), or :func:`convert` for ``batch_size=None``."""
+        if self._collate_fn is not None:
+            return self._collate_fn
+        return convert if self.batch_size is None and self._batch_sampler is None else collate
+
+    @collate_fn.setter
+    def collate_fn(self, function: Callable[[Any], Any] | None) -> None:
+        self._collate_fn = function
 
     @property
     def sampler(self) -> Any:
@@ -154,14 +181,14 @@ class DataLoader:
             warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
                           "memory won't be used.", UserWarning, stacklevel=2)
         if self.batch_size is None and self._batch_sampler is None:
-            return self._samples()
+            return _Epoch(self._samples(), self)
         if isinstance(self.dataset, IterableDataset):
-            return self._streamed_batches()
-        stored = _stored_rows(self.dataset) if self.collate_fn is None else None
+            return _Epoch(self._streamed_batches(), self)
+        stored = _stored_rows(self.dataset) if self._collate_fn is None else None
         batches = self._index_batches()
         if stored is not None:
-            return self._array_batches(*stored, batches)
-        return self._collated_batches(batches)
+            return _Epoch(self._array_batches(*stored, batches), self)
+        return _Epoch(self._collated_batches(batches), self)
 
     def _index_batches(self) -> Iterator[np.ndarray]:
         """Each batch's sample numbers, as an array: from the batch sampler, the sampler's numbers as they come (it
@@ -183,7 +210,7 @@ class DataLoader:
 
     def _samples(self) -> Iterator[Any]:
         """``batch_size=None``: each sample on its own, through ``collate_fn`` (default :func:`convert`)."""
-        change = self.collate_fn or convert
+        change = self.collate_fn
         if isinstance(self.dataset, IterableDataset):
             for sample in self.dataset:  # type: ignore[attr-defined]
                 yield change(sample)
@@ -201,14 +228,14 @@ class DataLoader:
             # as PyTorch's default_collate makes of tuple samples
 
     def _collated_batches(self, batches: Iterator[np.ndarray]) -> Iterator[Any]:
-        combine = self.collate_fn or collate
+        combine = self.collate_fn
         fetch_batch = getattr(self.dataset, "__getitems__", None)  # a batch in one call (PyTorch's; HF datasets)
         for chosen in batches:
             numbers = [int(i) for i in chosen]
             yield combine(fetch_batch(numbers) if fetch_batch is not None else [self.dataset[i] for i in numbers])
 
     def _streamed_batches(self) -> Iterator[Any]:
-        combine = self.collate_fn or collate
+        combine = self.collate_fn
         batch: list[Any] = []
         for sample in self.dataset:  # type: ignore[attr-defined]
             batch.append(sample)
@@ -280,6 +307,25 @@ def _numeric(array: np.ndarray) -> np.ndarray:
         raise TypeError(f"collate: a sample holds an array of dtype {array.dtype}; batches are made of tensors, "
                         "numeric arrays, numbers, dicts or lists: pass DataLoader(collate_fn=...)")
     return array
+
+
+class _Epoch:
+    """One pass over a loader, what ``iter(loader)`` gives: its batches one by one, and ``len()`` as the loader's
+    (PyTorch's iterator has one too)."""
+
+    __slots__ = ("_batches", "_loader")
+
+    def __init__(self, batches: Iterator[Any], loader: DataLoader) -> None:
+        self._batches, self._loader = batches, loader
+
+    def __iter__(self) -> _Epoch:
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._batches)
+
+    def __len__(self) -> int:
+        return len(self._loader)
 
 
 def collate(samples: list[Any] | tuple) -> Any:
