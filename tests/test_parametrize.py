@@ -388,3 +388,18 @@ def test_a_parametrized_buffer_stays_a_buffer_as_in_pytorch(torch):
     assert [name for name, _ in mine.named_parameters()] == [name for name, _ in theirs.named_parameters()]
     assert list(mine.state_dict()) == list(theirs.state_dict())
     np.testing.assert_allclose(mine.running_var.numpy(), theirs.running_var.numpy())
+
+
+@pytest.mark.torch
+def test_an_old_weight_norm_checkpoint_loads_into_the_parametrization_as_in_pytorch(torch):
+    """weight_g / weight_v of nn.utils.weight_norm load into parametrizations.weight_norm in PyTorch (a pre-hook
+    renames them); here they were missing and unexpected keys."""
+    length, direction, bias = np.array([[2.0], [3.0]]), np.array([[1.0, 1.0], [0.0, 2.0]]), np.array([0.1, 0.2])
+    loaded = []
+    for library in (gg, torch):
+        layer = library.nn.Linear(2, 2).double()
+        library.nn.utils.parametrizations.weight_norm(layer)
+        keys = layer.load_state_dict({name: library.tensor(value) for name, value in
+                                      (("weight_g", length), ("weight_v", direction), ("bias", bias))})
+        loaded.append((list(keys.missing_keys), list(keys.unexpected_keys), layer.weight.detach().numpy().tolist()))
+    assert loaded[0] == loaded[1]

@@ -25,6 +25,9 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import numpy as np
 
 from ...autograd import bump_version, call_recorder
@@ -75,7 +78,17 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
         raise ValueError(f"weight_norm: dim must be within the weight's {weight.ndim} dims, or None, got {dim}")
     register_parametrization(module, name, _WeightNorm(None if dim in (None, -1) else dim % weight.ndim),
                              unsafe=True)
+    module._register_load_state_dict_pre_hook(functools.partial(_old_weight_norm_keys, name))
     return module
+
+
+def _old_weight_norm_keys(name: str, state_dict: dict, prefix: str, *rest: Any) -> None:
+    """A checkpoint of the older ``nn.utils.weight_norm`` (``weight_g``, ``weight_v``) loads, as in PyTorch: its two
+    entries are renamed to this parametrization's ``parametrizations.weight.original0`` and ``original1``."""
+    length, direction = f"{prefix}{name}_g", f"{prefix}{name}_v"
+    if length in state_dict and direction in state_dict:
+        state_dict[f"{prefix}parametrizations.{name}.original0"] = state_dict.pop(length)
+        state_dict[f"{prefix}parametrizations.{name}.original1"] = state_dict.pop(direction)
 
 
 # --- spectral norm -----------------------------------------------------------------------------
