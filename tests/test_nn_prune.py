@@ -331,3 +331,16 @@ def test_a_copy_of_a_graph_tensor_is_a_leaf_with_its_numbers_and_requires_grad()
     assert np.array_equal(twin.grad.numpy(), np.ones(3)) and w.grad is None
     with pytest.raises(RuntimeError, match="graph leaves"):
         copy.deepcopy(made)
+
+
+@pytest.mark.torch
+def test_pruning_again_keeps_the_masks_place_in_the_state_dict_as_pytorch(torch):
+    """A second pruning of the weight moved weight_mask behind bias_mask (it was deleted and registered again)."""
+    orders = []
+    for library in (gg, torch):
+        layer = library.nn.Linear(3, 2)
+        library.nn.utils.prune.l1_unstructured(layer, "weight", amount=1)
+        library.nn.utils.prune.l1_unstructured(layer, "bias", amount=1)
+        library.nn.utils.prune.l1_unstructured(layer, "weight", amount=1)
+        orders.append((list(layer.state_dict()), [name for name, _ in layer.named_buffers()]))
+    assert orders[0] == orders[1]

@@ -106,10 +106,10 @@ class BasePruningMethod:
         if earlier is None:  # w becomes w_orig, a parameter; w itself is made by the hook
             delattr(module, name)
             module.register_parameter(name + "_orig", original)
-        else:
+            module.register_buffer(name + "_mask", mask)
+        else:  # the mask changes in its place among the buffers, as PyTorch's (the state dict's order stays)
             del module._forward_pre_hooks[earlier]
-            delattr(module, name + "_mask")
-        module.register_buffer(name + "_mask", mask)
+            module._buffers[name + "_mask"] = mask
         object.__setattr__(module, name, method.apply_mask(module))
         module.register_forward_pre_hook(method)
         return method
