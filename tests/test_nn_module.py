@@ -526,3 +526,12 @@ def test_plain_values_set_before_init_and_the_small_helpers_are_pytorchs(torch):
         with pytest.raises(AttributeError):
             _built_before_init(library, True)
     assert seen[0] == seen[1] == (3, ["fc.weight", "fc.bias"], True, "Linear")
+
+
+@pytest.mark.torch
+def test_get_parameter_of_a_none_bias_is_refused_as_in_pytorch(torch):
+    """get_parameter("bias") of Linear(bias=False) returned None; PyTorch raises AttributeError."""
+    from one_line_errors import assert_raises_as_pytorch
+
+    error = assert_raises_as_pytorch(lambda lib: lib.nn.Linear(2, 2, bias=False).get_parameter("bias"), torch)
+    assert str(error) == "Linear has no parameter `bias`; it has weight"

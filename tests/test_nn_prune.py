@@ -344,3 +344,9 @@ def test_pruning_again_keeps_the_masks_place_in_the_state_dict_as_pytorch(torch)
         library.nn.utils.prune.l1_unstructured(layer, "weight", amount=1)
         orders.append((list(layer.state_dict()), [name for name, _ in layer.named_buffers()]))
     assert orders[0] == orders[1]
+
+
+def test_pruning_a_missing_bias_is_refused_in_one_line_naming_what_there_is():
+    """Linear(bias=False): prune.l1_unstructured(layer, "bias") failed inside with 'NoneType' has no attribute."""
+    with pytest.raises(ValueError, match=r"^prune: 'bias' of Linear is not a parameter; name one it has \(weight\)$"):
+        gg.nn.utils.prune.l1_unstructured(gg.nn.Linear(2, 2, bias=False), "bias", amount=1)

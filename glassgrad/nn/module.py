@@ -400,9 +400,9 @@ class Module(SavedState):
         path, _, name = target.rpartition(".")
         module = self.get_submodule(path)
         members = getattr(module, registry)
-        if name not in members:
+        if members.get(name) is None:  # a None in the registry (Linear(bias=False).bias) is none, as in PyTorch
             raise AttributeError(f"{type(module).__name__} has no {kind} `{name}`; it has "
-                                 f"{', '.join(members) or 'none'}")
+                                 f"{', '.join(key for key, value in members.items() if value is not None) or 'none'}")
         return members[name]
 
     def named_modules(self, memo: set[Module] | None = None, prefix: str = "",

@@ -91,9 +91,10 @@ class BasePruningMethod:
         """
         earlier, method = _joined_with_earlier(module, name, cls(*args, **kwargs))
         original = getattr(module, name)
-        if earlier is None and name not in module._parameters:
+        if earlier is None and module._parameters.get(name) is None:  # (bias=False: a None has nothing to prune)
+            held = ", ".join(key for key, value in module._parameters.items() if value is not None)
             raise ValueError(f"prune: {name!r} of {type(module).__name__} is not a parameter; name one it has "
-                             f"({', '.join(module._parameters) or 'none'})")
+                             f"({held or 'none'})")
         if importance_scores is None:
             importance_scores = original
         elif tuple(importance_scores.shape) != tuple(original.shape):
