@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -90,15 +91,62 @@ def _bool_writer(array: np.ndarray) -> Callable[[bool], str]:
     return lambda x: str(bool(x)).rjust(width)
 
 
+def _int_writer(array: np.ndarray) -> Callable[[int], str]:
+    """Whole numbers right-aligned to the widest one shown."""
+    width = max((len(str(x)) for x in array.ravel().tolist()), default=0)
+    return lambda x: str(int(x)).rjust(width)
+
+
+def _writer(shown: np.ndarray) -> Callable[[Any], str]:
+    if shown.dtype.kind == "f":
+        return _float_writer(shown)
+    if shown.dtype.kind == "b":
+        return _bool_writer(shown)
+    return _int_writer(shown)
+
+
 def array_text(array: np.ndarray, prefix: str) -> str:
-    """``array`` written with the current options (the body of a tensor's repr); floats as PyTorch writes them
-    (:func:`_float_writer`), from the entries shown (:func:`_shown`)."""
-    formatter = None
-    if array.size and array.dtype.kind == "f":
-        formatter = {"float_kind": _float_writer(_shown(array))}
-    elif array.size and array.dtype.kind == "b":
-        formatter = {"bool": _bool_writer(_shown(array))}
-    text = np.array2string(array, separator=", ", prefix=prefix, precision=OPTIONS["precision"],
-                           threshold=OPTIONS["threshold"], edgeitems=OPTIONS["edgeitems"],
-                           max_line_width=OPTIONS["linewidth"], formatter=formatter)
-    return text.replace(", ...,", ",  ...,")  # PyTorch's ellipsis inside a row: ``2,  ..., 1997``
+    """``array`` written with the current options (the body of a tensor's repr), laid out as PyTorch lays it out:
+    one format for all entries, taken from the entries shown (:func:`_shown`, :func:`_float_writer`); as many
+    entries on a line as ``linewidth`` holds; past ``threshold`` entries, ``edgeitems`` at each end of every dim
+    around ``...``."""
+    if array.size == 0:
+        return "[]"
+    shown = _shown(array)
+    write = _writer(shown)
+    summarize = array.size > OPTIONS["threshold"]
+    return _nested(array, len(prefix), write, summarize, int(OPTIONS["edgeitems"]))
+
+
+def _nested(array: np.ndarray, indent: int, write: Callable[[Any], str], summarize: bool, edge: int) -> str:
+    """One dim's text: its entries (a vector) or its slices, each a dim less, one indent further in."""
+    if array.ndim == 0:
+        return write(array.item())
+    cut = summarize and array.shape[0] > 2 * edge
+    if array.ndim == 1:
+        values = array.tolist()
+        texts = ([write(x) for x in values[:edge]] + [" ..."] + [write(x) for x in values[len(values) - edge:]]
+                 if cut else [write(x) for x in values])
+        per_line = max(1, int((OPTIONS["linewidth"] - indent) // (len(write(values[0])) + 2)))
+        lines = [", ".join(texts[start:start + per_line]) for start in range(0, len(texts), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    rows = range(array.shape[0])
+    parts = ([_nested(array[i], indent + 1, write, summarize, edge) for i in rows[:edge]] + ["..."]
+             + [_nested(array[i], indent + 1, write, summarize, edge) for i in rows[len(rows) - edge:]]) if cut else [
+        _nested(array[i], indent + 1, write, summarize, edge) for i in rows]
+    return "[" + ("," + "\n" * (array.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
+
+
+def with_settings(body: str, settings: list[str], indent: int) -> str:
+    """``tensor(body, dtype=…, grad_fn=…)``: each setting after the body, on a line of its own (indented) where
+    the line would pass ``linewidth``, as PyTorch places them."""
+    texts = [body]
+    line = len(body) - body.rfind("\n") + 1
+    for setting in settings:
+        if line + len(setting) + 2 > OPTIONS["linewidth"]:
+            texts.append(",\n" + " " * indent + setting)
+            line = indent + len(setting)
+        else:
+            texts.append(", " + setting)
+            line += len(setting) + 2
+    return "".join(texts) + ")"

@@ -72,7 +72,7 @@ from .graph import as_view, check_in_place, rebase, record
 from .handles import RemovableHandle
 from .memory_formats import check_memory_format
 from .number_first import number_first
-from .printing import array_text
+from .printing import array_text, with_settings
 from .settings import warn_at_learners_line, warn_once
 
 MinMax = namedtuple("MinMax", ["values", "indices"])
@@ -626,7 +626,7 @@ class Tensor:
     def __repr__(self) -> str:
         if STATE.switches[1] is not None:
             note_read("printing a tensor")
-        body = array_text(self.array, prefix="tensor(")
+        body = "tensor(" + array_text(self.array, prefix="tensor(")
         extras = []
         empty = self.array.size == 0  # "[]" shows neither the shape nor an int64 or bool dtype: PyTorch adds them
         if empty and self.array.shape != (0,):
@@ -637,7 +637,7 @@ class Tensor:
             extras.append(f"grad_fn=<{self._op.name}>")
         elif self._requires_grad:
             extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body, *extras]) + ")"
+        return with_settings(body, extras, len("tensor("))
 
     def _repr_html_(self) -> str:
         """Jupyter's view: shape, dtype, values and grad, signs coloured (see :mod:`glassgrad.notebook_display`)."""
