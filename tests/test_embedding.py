@@ -83,7 +83,7 @@ def test_bad_arguments_raise_one_line_naming_the_fix(call, message):
 @pytest.mark.torch
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 2**16), rows=st.integers(1, 6), dim=st.integers(1, 4),
-       max_norm=st.sampled_from([0.3, 1.0, 2.5]), norm_type=st.sampled_from([1.0, 2.0, 3.0]),
+       max_norm=st.sampled_from([0.3, 1.0, 2.5]), norm_type=st.sampled_from([1.0, 2.0, 3.0, float("inf")]),
        dtype=st.sampled_from(["float32", "float64"]))
 def test_max_norm_rescales_the_rows_read_in_place_as_pytorch_does(torch, seed, rows, dim, max_norm, norm_type, dtype):
     """Before the lookup each row the batch reads whose norm exceeds max_norm is scaled to it, in place (rows not

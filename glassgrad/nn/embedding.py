@@ -94,7 +94,8 @@ def _renormalise_rows(weight: Tensor, indices: np.ndarray, max_norm: float, norm
     note_unreplayable("embedding with max_norm rescales rows in place, depending on their values")
     rows = np.unique(indices)
     table = weight.array[rows]
-    norms = np.sum(np.abs(table) ** norm_type, axis=1) ** (1 / norm_type)
+    sizes = np.abs(table)  # the p-norm of each row; p = ∞: its largest |entry| (Σ|x|^∞ read as 1 for every row)
+    norms = sizes.max(axis=1) if norm_type == np.inf else np.sum(sizes ** norm_type, axis=1) ** (1 / norm_type)
     over = norms > max_norm
     if over.any():
         scale = (max_norm / (norms[over] + 1e-7)).astype(table.dtype)
