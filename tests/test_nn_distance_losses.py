@@ -124,3 +124,22 @@ def test_bad_arguments_are_one_line_errors(call, message):
     with pytest.raises((ValueError, TypeError)) as error:
         call()
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.torch
+@given(seed=st.integers(0, 2**16), eps=st.sampled_from([1e-8, 0.5, 2.0]), tiny=st.booleans())
+def test_cosine_similarity_of_a_vector_shorter_than_eps_has_pytorchs_gradient(torch, seed, eps, tiny):
+    """The norm is raised to eps for the value, but its slope stays the norm's own, as PyTorch's (the clamp cut
+    it: 0.6325 where PyTorch gives 0.2365 for x₁ = [0.1, 0.2], eps = 0.5)."""
+    rng = np.random.default_rng(seed)
+    first = rng.normal(size=(3, 4)) * (1e-9 if tiny else 0.2)
+    second = rng.normal(size=(3, 4))
+    results = []
+    for library in (gg, torch):
+        a = library.tensor(first, requires_grad=True)
+        b = library.tensor(second, requires_grad=True)
+        out = library.nn.functional.cosine_similarity(a, b, dim=1, eps=eps)
+        out.backward(library.tensor([1.0, -2.0, 0.5], dtype=library.float64))
+        results.append([out.detach().numpy(), a.grad.numpy(), b.grad.numpy()])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12 * max(1.0, np.abs(theirs).max()))

@@ -829,8 +829,9 @@ def _reduced(losses: Tensor, reduction: str, name: str) -> Tensor:
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    """``Σ (x₁/‖x₁‖)·(x₂/‖x₂‖)`` along ``dim``, each norm at least ``eps``: the cosine of the angle between them.
-    The two broadcast first, so each norm is that of the vector the product reads (a size-1 ``dim`` stretched)."""
+    """``Σ (x₁/‖x₁‖)·(x₂/‖x₂‖)`` along ``dim``, each norm at least ``eps`` (its slope its own, as PyTorch's): the
+    cosine of the angle between them. The two broadcast first, so each norm is that of the vector the product reads
+    (a size-1 ``dim`` stretched)."""
     a, b = as_tensor(x1), as_tensor(x2)
     try:
         shape = np.broadcast_shapes(a.shape, b.shape)
@@ -838,8 +839,14 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
         raise RuntimeError(f"cosine_similarity: shapes {shape_text(a.shape)} and {shape_text(b.shape)} do not "
                            "broadcast") from None
     a, b = a.expand(shape), b.expand(shape)
-    return ((a / a.norm(2, dim, keepdim=True).clamp(min=eps)) * (b / b.norm(2, dim, keepdim=True).clamp(min=eps))
+    return ((a / _at_least(a.norm(2, dim, keepdim=True), eps)) * (b / _at_least(b.norm(2, dim, keepdim=True), eps))
             ).sum(dim)
+
+
+def _at_least(t: Tensor, eps: float) -> Tensor:
+    """``t`` raised to ``eps`` where it is smaller, with ``t``'s own slope there, as PyTorch clamps outside the
+    graph (a norm below eps still passes its gradient: cosine_similarity of a vector shorter than eps)."""
+    return t + (t.detach().clamp(min=eps) - t.detach())
 
 
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
@@ -1074,7 +1081,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = Fals
             raise ValueError(f"gaussian_nll_loss: var of shape {shape_text(v.shape)} does not fit the input's shape "
                              f"{shape_text(x.shape)}: give it that shape, that shape without the last dim, that shape "
                              "with a 1 in one dim, or one number")
-    held = v + (v.detach().clamp(min=eps) - v.detach())  # the value raised to eps, the slope of v
+    held = _at_least(v, eps)
     losses = 0.5 * (held.log() + (x - y) ** 2 / held)
     if full:
         losses = losses + 0.5 * math.log(2 * math.pi)
