@@ -139,3 +139,36 @@ def test_bad_calls_are_one_line_errors(call, message):
     with pytest.raises((ValueError, NotImplementedError, RuntimeError)) as error:
         call()
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+MODES_BY_DIMS = {1: ["linear"], 2: ["bilinear", "bilinear aa", "bicubic aa"], 3: ["trilinear"]}
+"""(Not nearest or plain bicubic, and no gradients with antialias: for a kept size PyTorch's backward of those is
+not its forward's: nearest's forward reads [0, 0] and its gradient goes to both entries; bicubic resamples forward
+and passes the gradient back unchanged; antialias passes the values unchanged and resamples the gradient.
+glassgrad's gradients are its forwards'.)"""
+
+
+@pytest.mark.torch
+@given(dims=st.sampled_from([1, 2, 3]), sizes=st.lists(st.integers(1, 6), min_size=3, max_size=3),
+       factors=st.lists(st.sampled_from([1.05, 1.3, 0.99, 2.0, 0.6]), min_size=3, max_size=3),
+       align=st.booleans(), data=st.data(), seed=st.integers(0, 2**16))
+def test_a_size_the_factor_keeps_is_left_as_pytorch_leaves_it(torch, dims, sizes, factors, align, data, seed):
+    """scale_factor=1.3 of a height of 2 keeps it 2: PyTorch's linear modes (and antialias) leave that dim as it is;
+    glassgrad resampled it at 1/1.3, so its rows mixed (5, 5.65, … where 3.27, 3.92, …)."""
+    mode = data.draw(st.sampled_from(MODES_BY_DIMS[dims]))
+    antialias = mode.endswith(" aa")
+    mode = mode.removesuffix(" aa")
+    shape, scale = tuple(sizes[:dims]), tuple(factors[:dims])
+    if min(int(n * f) for n, f in zip(shape, scale)) < 1:
+        return
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=(1, 2, *shape))
+    options = {"align_corners": align} if "linear" in mode or mode == "bicubic" else {}
+    results = []
+    for library in (gg, torch):
+        x = library.tensor(values, requires_grad=True)
+        out = library.nn.functional.interpolate(x, scale_factor=scale, mode=mode, antialias=antialias, **options)
+        out.backward(library.tensor(np.cos(np.arange(out.numel())).reshape(tuple(out.shape))))
+        results.append((out.detach().numpy(), x.grad.numpy()))
+    for ours, theirs in zip(*results) if not antialias else [(results[0][0], results[1][0])]:
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-6)

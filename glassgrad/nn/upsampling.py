@@ -177,6 +177,8 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
         raise RuntimeError(f"interpolate: the output size {outs} of input size {spatial} must be at least 1 in every "
                            "dim; give a larger size or scale_factor")
     for dim, (n, o, factor) in enumerate(zip(spatial, outs, factors)):
+        if o == n and ((mode.endswith("linear") and not align_corners) or antialias):
+            continue  # a size the factor keeps is left as it is, as PyTorch's (linear modes and antialias skip it)
         scale = 1 / factor if factor else n / max(o, 1)
         if mode.startswith("nearest"):
             matrix = x.new_tensor(_nearest_matrix(n, o, mode == "nearest-exact", factor, dims == 2))
