@@ -232,3 +232,15 @@ def test_changing_the_input_in_place_before_backward_is_refused_as_in_pytorch(to
     theirs_x.add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         theirs.sum().backward()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("shape, output_size", [((2, 4, 5, 5), [3, 11, 11]), ((4, 5, 5), [2, 3, 11, 11]),
+                                                ((2, 4, 5, 5), [1, 2, 3, 11, 11])])
+def test_conv_transpose_output_size_of_the_wrong_length_is_refused_as_pytorch_refuses_it(torch, shape, output_size):
+    """A 3-entry output_size for a 4-d input was read from its end; PyTorch wants the spatial sizes or the shape."""
+    from one_line_errors import assert_raises_as_pytorch
+
+    error = assert_raises_as_pytorch(
+        lambda lib: lib.nn.ConvTranspose2d(4, 3, 3, stride=2)(lib.ones(*shape), output_size=output_size), torch)
+    assert "output_size must have 2 or" in str(error)

@@ -237,3 +237,14 @@ def test_embedding_bag_refuses_bad_arguments_in_one_line(call, message):
     with pytest.raises(ValueError, match=message) as error:
         call()
     assert "\n" not in str(error.value)
+
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_a_last_offset_short_of_the_input_is_refused_in_one_line(mode):
+    """include_last_offset=True with a last offset before the input's end: sum and mean raised NumPy's IndexError
+    and max left the trailing indices out (PyTorch's CPU kernels disagree there among themselves)."""
+    with pytest.raises(ValueError, match=r"^embedding_bag: with include_last_offset=True the last offset is the end "
+                                         r"of the last bag, the input's length 7; got 5"):
+        gg.nn.functional.embedding_bag(gg.arange(7), gg.ones(10, 2), gg.tensor([0, 2, 4, 5]), mode=mode,
+                                       include_last_offset=True)

@@ -76,3 +76,19 @@ def test_bad_padding_is_a_one_line_error(call, message):
     with pytest.raises((ValueError, NotImplementedError, RuntimeError)) as error:
         call()
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("amounts", [(-7, 1), (-4, -3), (-8, 3), (2, -9)])
+def test_a_constant_pad_that_crops_more_than_a_dim_is_refused_as_pytorch_refuses_it(torch, amounts):
+    """Width 6 cropped by 7: PyTorch's narrow refuses it; glassgrad returned zeros of some width."""
+    from one_line_errors import assert_raises_as_pytorch
+
+    error = assert_raises_as_pytorch(lambda lib: lib.nn.functional.pad(lib.ones(1, 6), amounts), torch)
+    assert "crop more than all of dim 1 (size 6)" in str(error)
+
+
+@pytest.mark.torch
+def test_a_constant_pad_may_crop_all_of_a_dim_as_pytorch(torch):
+    shapes = [tuple(library.nn.functional.pad(library.ones(2, 6), (-6, 0)).shape) for library in (gg, torch)]
+    assert shapes[0] == shapes[1] == (2, 0)

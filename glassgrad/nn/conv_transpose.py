@@ -109,8 +109,13 @@ class _ConvTransposeNd(ConvolutionLayer):
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
         extra = self.output_padding
         if output_size is not None:  # the output_padding that gives this size (PyTorch's output_size argument)
-            wanted = tuple(output_size)[-self.dims:]
             x = as_tensor(input)
+            given = tuple(output_size)
+            if len(given) not in (self.dims, x.ndim):  # the spatial sizes, or the whole output's shape
+                raise ValueError(f"{type(self).__name__}: for a {x.ndim}-d input, output_size must have "
+                                 f"{self.dims} or {x.ndim} elements (the output's spatial sizes, or its whole shape), "
+                                 f"got {len(given)}")
+            wanted = given[-self.dims:]
             natural = tuple((n - 1) * s - 2 * p + d * (k - 1) + 1 for n, s, p, d, k in
                             zip(x.shape[-self.dims:], self.stride, self.padding, self.dilation, self.kernel_size))
             largest = tuple(n + s - 1 for n, s in zip(natural, self.stride))

@@ -230,6 +230,10 @@ def _bags(indices: Tensor, offsets: Any, include_last_offset: bool) -> tuple[np.
                          f"length {indices.shape[0]}{' (the last one the end)' if include_last_offset else ''}, got "
                          f"{marks.tolist()}")
     if include_last_offset:
+        if marks[-1] != indices.shape[0]:  # PyTorch's CPU kernels disagree there (sum leaves them out, max not)
+            raise ValueError(f"embedding_bag: with include_last_offset=True the last offset is the end of the last "
+                             f"bag, the input's length {indices.shape[0]}; got {int(marks[-1])} (append "
+                             f"{indices.shape[0]} to the offsets, or put the indices after {int(marks[-1])} in a bag)")
         return marks[:-1], marks[1:], indices
     return marks, np.append(marks[1:], indices.shape[0]), indices
 

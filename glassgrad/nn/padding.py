@@ -56,7 +56,12 @@ def _check(x: Tensor, pad: tuple[int, ...], mode: str) -> None:
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise RuntimeError(f"pad: pad must hold a (before, after) pair per padded dim, at most {x.ndim} pairs for "
                            f"an input of shape {shape_text(x.shape)}; got {pad}")
-    if mode == "constant":
+    if mode == "constant":  # a crop may leave nothing of a dim, not less (PyTorch's narrow refuses that)
+        for k in range(len(pad) // 2):
+            size, before, after = x.array.shape[-1 - k], pad[2 * k], pad[2 * k + 1]
+            if size - max(-before, 0) - max(-after, 0) < 0:
+                raise RuntimeError(f"pad: amounts {(before, after)} crop more than all of dim {x.ndim - 1 - k} "
+                                   f"(size {size}); crop at most {size} in all")
         return
     dims = len(pad) // 2
     if dims > 3 or x.ndim not in (dims + 1, dims + 2):
