@@ -332,3 +332,18 @@ def test_margin_losses_push_a_tie_apart_as_pytorch(torch, batch, seed):
         _loss_and_gradients(torch, _tied_margin_losses, [a, b])
     _assert_close(mine, theirs)
     assert np.abs(mine[1]).sum() > 0
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("p", [1, 2])
+def test_multi_margin_loss_of_an_infinite_target_score_is_pytorchs(torch, p):
+    """A target score of +∞ made the target's own term ∞ − ∞ = NaN before it was zeroed: the loss was NaN, and with
+    p = 2 its gradient too, where PyTorch's row is 0 and its gradient 0."""
+    seen = []
+    for library in (gg, torch):
+        x = library.tensor([[float("inf"), 1.0, 2.0], [0.5, 1.0, -1.0]], dtype=library.float64, requires_grad=True)
+        loss = library.nn.functional.multi_margin_loss(x, library.tensor([0, 2]), p=p, reduction="none")
+        loss.sum().backward()
+        seen.append((loss.detach().numpy(), x.grad.numpy()))
+    for ours, theirs in zip(*seen):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)

@@ -1054,9 +1054,9 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if outside.any():
         raise IndexError(f"multi_margin_loss: target label {picks[outside][0]} is out of range: labels must be in "
                          f"[0, {rows.shape[1] - 1}]")
-    gaps = (margin - rows.gather(1, picks) + rows).relu() ** p
-    others = rows.new_tensor(np.arange(rows.shape[1])[None, :] != picks)
-    losses = (gaps * others).sum(1) / rows.shape[1]
+    own = rows.new_tensor(np.arange(rows.shape[1])[None, :] == picks).bool()  # its own term left out (∞ − ∞ too)
+    gaps = (margin - rows.gather(1, picks) + rows).masked_fill(own, 0.0).relu() ** p
+    losses = gaps.sum(1) / rows.shape[1]
     if weight is not None:
         losses = losses * _class_weight(weight, rows, "multi_margin_loss")[picks.reshape(-1)]
     return _reduced(losses.reshape(labels.shape), reduction, "multi_margin_loss")  # 'none': the target's shape
