@@ -41,13 +41,15 @@ def set_printoptions(precision: int | None = None, threshold: float | None = Non
     OPTIONS["sci_mode"] = sci_mode  # as PyTorch: each call sets it, so a call without it goes back to the rule
 
 
-def _float_writer(array: np.ndarray) -> Callable[[float], str]:
+def _float_writer(array: np.ndarray) -> tuple[Callable[[float], str], int]:
     """PyTorch's one format for all of a float tensor's entries, chosen from its finite nonzero ones (m their
     smallest magnitude, M their largest):
 
     * all whole numbers: ``1.``, ``-3.`` (scientific when M/m > 1000 or M > 10⁸);
     * otherwise ``precision`` digits after the point, ``0.9000`` (scientific when M/m > 1000, M > 10⁸ or m < 10⁻⁴);
     * ``sci_mode`` True or False decides instead; each entry is right-aligned to the widest.
+
+    Also that width, which decides how many entries a line holds (at least 1, as PyTorch's).
     """
     digits = OPTIONS["precision"]
     finite = array[np.isfinite(array) & (array != 0)].astype(np.float64)
@@ -56,7 +58,7 @@ def _float_writer(array: np.ndarray) -> Callable[[float], str]:
     if finite.size:
         low, high = np.abs(finite).min(), np.abs(finite).max()
         sci = bool(high > 1000 * low or high > 1e8 or (not whole and low < 1e-4))
-    if OPTIONS["sci_mode"] is not None:
+    if OPTIONS["sci_mode"] is not None and finite.size:  # (only zeros, NaN and ±inf: written 0., nan, as PyTorch)
         sci = OPTIONS["sci_mode"]
     if sci:
         def write(x: float) -> str:
@@ -67,9 +69,9 @@ def _float_writer(array: np.ndarray) -> Callable[[float], str]:
     else:
         def write(x: float) -> str:
             return f"{x:.{digits}f}"
-    # every entry right-aligned to the widest finite nonzero one; zeros, NaN and ±inf alone are not (PyTorch)
-    width = max((len(write(x)) for x in finite.tolist()), default=0)
-    return lambda x: write(float(x)).rjust(width)
+    # every entry right-aligned to the widest finite nonzero one (zeros, NaN and ±inf do not set the width: PyTorch)
+    width = max((len(write(x)) for x in finite.tolist()), default=1)
+    return (lambda x: write(float(x)).rjust(width)), width
 
 
 def _shown(array: np.ndarray) -> np.ndarray:
@@ -85,19 +87,20 @@ def _shown(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _bool_writer(array: np.ndarray) -> Callable[[bool], str]:
+def _bool_writer(array: np.ndarray) -> tuple[Callable[[bool], str], int]:
     """``True``/``False`` right-aligned to the widest one shown (``[True, True]`` unpadded, as PyTorch's)."""
     width = 5 if not array.all() else 4
-    return lambda x: str(bool(x)).rjust(width)
+    return (lambda x: str(bool(x)).rjust(width)), width
 
 
-def _int_writer(array: np.ndarray) -> Callable[[int], str]:
+def _int_writer(array: np.ndarray) -> tuple[Callable[[int], str], int]:
     """Whole numbers right-aligned to the widest one shown."""
-    width = max((len(str(x)) for x in array.ravel().tolist()), default=0)
-    return lambda x: str(int(x)).rjust(width)
+    width = max((len(str(x)) for x in array.ravel().tolist()), default=1)
+    return (lambda x: str(int(x)).rjust(width)), width
 
 
-def _writer(shown: np.ndarray) -> Callable[[Any], str]:
+def _writer(shown: np.ndarray) -> tuple[Callable[[Any], str], int]:
+    """How every entry is written (:func:`_float_writer` and the others) and the width they are aligned to."""
     if shown.dtype.kind == "f":
         return _float_writer(shown)
     if shown.dtype.kind == "b":
@@ -105,36 +108,41 @@ def _writer(shown: np.ndarray) -> Callable[[Any], str]:
     return _int_writer(shown)
 
 
-def array_text(array: np.ndarray, prefix: str) -> str:
-    """``array`` written with the current options (the body of a tensor's repr), laid out as PyTorch lays it out:
-    one format for all entries, taken from the entries shown (:func:`_shown`, :func:`_float_writer`); as many
-    entries on a line as ``linewidth`` holds; past ``threshold`` entries, ``edgeitems`` at each end of every dim
-    around ``...``."""
+def array_text(array: np.ndarray, indent: int) -> str:
+    """``array`` written with the current options (the body of a tensor's repr, ``indent`` characters in), laid out
+    as PyTorch lays it out: one format for all entries, taken from the entries shown (:func:`_shown`,
+    :func:`_float_writer`); as many entries on a line as ``linewidth`` holds; past ``threshold`` entries,
+    ``edgeitems`` at each end of every dim around ``...``."""
     if array.size == 0:
         return "[]"
-    shown = _shown(array)
-    write = _writer(shown)
-    summarize = array.size > OPTIONS["threshold"]
-    return _nested(array, len(prefix), write, summarize, int(OPTIONS["edgeitems"]))
+    write, width = _writer(_shown(array))
+    per_line = max(1, int((OPTIONS["linewidth"] - indent - array.ndim + 1) // (width + 2)))  # the innermost dim's
+    return _nested(array, indent, write, per_line, array.size > OPTIONS["threshold"], int(OPTIONS["edgeitems"]))
 
 
-def _nested(array: np.ndarray, indent: int, write: Callable[[Any], str], summarize: bool, edge: int) -> str:
-    """One dim's text: its entries (a vector) or its slices, each a dim less, one indent further in."""
+def _nested(array: np.ndarray, indent: int, write: Callable[[Any], str], per_line: int, summarize: bool,
+            edge: int) -> str:
+    """One dim's text: its entries (a vector, ``per_line`` to a line) or its slices, each a dim less, one indent
+    further in."""
     if array.ndim == 0:
         return write(array.item())
     cut = summarize and array.shape[0] > 2 * edge
     if array.ndim == 1:
         values = array.tolist()
-        texts = ([write(x) for x in values[:edge]] + [" ..."] + [write(x) for x in values[len(values) - edge:]]
-                 if cut else [write(x) for x in values])
-        per_line = max(1, int((OPTIONS["linewidth"] - indent) // (len(write(values[0])) + 2)))
+        texts = ([write(x) for x in values[:edge]] + [" ..." if edge else "..."]
+                 + [write(x) for x in values[len(values) - edge:]] if cut else [write(x) for x in values])
         lines = [", ".join(texts[start:start + per_line]) for start in range(0, len(texts), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
     rows = range(array.shape[0])
-    parts = ([_nested(array[i], indent + 1, write, summarize, edge) for i in rows[:edge]] + ["..."]
-             + [_nested(array[i], indent + 1, write, summarize, edge) for i in rows[len(rows) - edge:]]) if cut else [
-        _nested(array[i], indent + 1, write, summarize, edge) for i in rows]
+    shown = [*rows[:edge], None, *rows[len(rows) - edge:]] if cut else list(rows)  # None: the rows left out
+    parts = ["..." if i is None else _nested(array[i], indent + 1, write, per_line, summarize, edge) for i in shown]
     return "[" + ("," + "\n" * (array.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
+
+
+def edges_hidden() -> bool:
+    """Whether ``edgeitems`` is 0, so that a summarized print shows no entry (``[...]``): PyTorch then adds
+    ``size=`` to every print, as to an empty tensor's."""
+    return int(OPTIONS["edgeitems"]) == 0
 
 
 def with_settings(body: str, settings: list[str], indent: int) -> str:

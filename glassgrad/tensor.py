@@ -72,7 +72,7 @@ from .graph import as_view, check_in_place, rebase, record
 from .handles import RemovableHandle
 from .memory_formats import check_memory_format
 from .number_first import number_first
-from .printing import array_text, with_settings
+from .printing import array_text, edges_hidden, with_settings
 from .settings import warn_at_learners_line, warn_once
 
 MinMax = namedtuple("MinMax", ["values", "indices"])
@@ -626,10 +626,10 @@ class Tensor:
     def __repr__(self) -> str:
         if STATE.switches[1] is not None:
             note_read("printing a tensor")
-        body = "tensor(" + array_text(self.array, prefix="tensor(")
+        body = "tensor(" + array_text(self.array, len("tensor("))
         extras = []
         empty = self.array.size == 0  # "[]" shows neither the shape nor an int64 or bool dtype: PyTorch adds them
-        if empty and self.array.shape != (0,):
+        if (empty and self.array.shape != (0,)) or (edges_hidden() and not empty):
             extras.append(f"size={shape_text(self.array.shape)}")
         if self.array.dtype != get_default_dtype() and (empty or self.array.dtype not in (int64, bool_)):
             extras.append(f"dtype={self.array.dtype}")

@@ -262,7 +262,6 @@ def test_print_options_reset_sci_mode_and_bools_print_as_in_pytorch(torch):
         torch.set_printoptions(profile="default")
 
 
-
 @pytest.mark.torch
 @given(shape=st.sampled_from([(20,), (2, 10), (3, 12), (2, 3, 9), (9,), (1, 25), (4, 1, 11)]),
        seed=st.integers(0, 2**16), scale=st.sampled_from([0.5, 30.0, 1e5]),
@@ -279,3 +278,24 @@ def test_rows_break_where_pytorchs_break(torch, shape, seed, scale, dtype, grad)
             tensor.requires_grad_(True)
         texts.append(repr(tensor))  # (dtypes that print no dtype=: glassgrad writes float64 without torch.)
     assert texts[0] == texts[1]
+
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("first", [float("nan"), -0.0, float("inf"), 0.0])
+@pytest.mark.parametrize("options", [{}, {"sci_mode": True}, {"threshold": 5, "edgeitems": 0}])
+def test_an_entry_that_sets_no_width_does_not_decide_the_lines(torch, first, options):
+    """The entries a line holds come from the widest finite nonzero entry, as PyTorch's: a NaN, ∞ or 0 first made
+    glassgrad break lines early (its width was taken from the first entry)."""
+    values = np.array([first, 1e-5, -np.inf, 1e9, 0.5, 1.0, 2.0, 1e-10, 3.0, 4.0, 5.0, 6.0, 7.0, -0.0])
+    texts = []
+    try:
+        for library in (gg, torch):
+            library.set_printoptions(**options)
+            texts.append(repr(library.tensor(values.astype(np.float32))))
+            texts.append(repr(library.tensor(np.array([first, 1.0, 2.0] * 6, dtype=np.float32))))
+            texts.append(repr(library.tensor(np.zeros(3, dtype=np.float32))))
+    finally:
+        gg.set_printoptions(profile="default")
+        torch.set_printoptions(profile="default")
+    assert texts[:3] == texts[3:]
