@@ -274,3 +274,19 @@ def test_one_sequence_in_a_batch_is_rows_of_a_linear_layer_not_a_column():
     steps = steps_from_trace(json.loads(render_json(doc)))
     for seed in range(5):
         assert trace_worksheet(steps, blanks=2, seed=seed).blanks
+
+
+def test_backward_hooks_on_a_models_layers_leave_its_trace_as_it_is():
+    """A hooked call returned a view of every output, which the trace showed as a step of the parent module
+    (H₂ = Sequential(Z₁)); now only an output hooked twice, or an input handed back, gets its own view."""
+    def formulas(hooked):
+        gg.manual_seed(0)
+        model = gg.nn.Sequential(gg.nn.Linear(2, 3), gg.nn.ReLU(), gg.nn.Linear(3, 1))
+        if hooked:
+            model[0].register_full_backward_hook(lambda module, into, out: None)
+        with gg.trace() as tape:
+            F.mse_loss(model(gg.tensor([[1.0, 2.0]])), gg.tensor([[0.5]])).backward()
+        doc = tape.describe()
+        return [step["formula"] for step in doc["forward"]], [step["formula"] for step in doc["backward"]]
+
+    assert formulas(True) == formulas(False)

@@ -10,8 +10,10 @@ shrink or blow up layer by layer.
 
 How: each call of a hooked module gets a :class:`BackwardWatch`. The input that requires grad
 enters the module through a view of itself, so the view's gradient is exactly what flows back
-*through this module* (the input may be used elsewhere too); tensor hooks
-(:mod:`glassgrad.tensor_hooks`) on the output and on that view see the two gradients. A module
+*through this module* (the input may be used elsewhere too); tensor hooks (:mod:`glassgrad.tensor_hooks`) on
+the output and on that view see the two gradients. Where the output is already another watched call's (a
+``Sequential`` and its last layer) or the input handed back (``Identity``), the call returns a view of it, as
+PyTorch returns a new tensor, so that each call's hooks sit on an output of its own. A module
 watched this way takes one tensor output and at most one input that requires grad (every
 built-in layer): anything else is refused in one line.
 """
@@ -23,6 +25,7 @@ from typing import Any
 from ..autograd import is_grad_enabled
 from ..settings import warn_at_learners_line
 from ..tensor import Tensor
+from ..tensor_hooks import HOOKS
 
 
 class BackwardWatch:
@@ -47,16 +50,18 @@ class BackwardWatch:
             self.inputs = inputs[:self.position] + (watched,) + inputs[self.position + 1:]
 
     def watch_output(self, output: Any) -> Any:
-        """Hook the call's output, once the forward has made it; the call returns a view of it, as PyTorch returns a
-        new tensor there. So the hooks run in PyTorch's order where one tensor would be the output of two calls:
-        a module that hands its input back (``Identity``, ``Dropout`` in evaluation: the output's hooks before the
-        input's, with ∂L/∂output in hand), a ``Sequential`` and its last layer (the outer call's hooks first)."""
+        """Hook the call's output, once the forward has made it; the output the call returns. Where the output
+        already has hooks (another watched call's) or is the input handed back, the call returns a view of it, as
+        PyTorch returns a new tensor there, so that the hooks run in PyTorch's order: a ``Sequential`` and its last
+        layer (the outer call's first), a module that hands its input back (``Identity``, ``Dropout`` in
+        evaluation: the output's hooks before the input's, with ∂L/∂output in hand)."""
         if not isinstance(output, Tensor):
             raise RuntimeError(f"{self.name}: a full backward hook in glassgrad takes a module that returns one "
                                f"tensor, and this one returned {type(output).__name__}; hook the output tensors "
                                "themselves (tensor.register_hook) instead")
         if output.requires_grad:
-            output = output.view_as(output)
+            if id(output) in HOOKS or (self.position is not None and output is self.inputs[self.position]):
+                output = output.view_as(output)  # an output of its own: one hooked already, or the input handed back
             output.register_hook(self._output_ready)
         return output
 
