@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import copy
 import math
+import operator
 import warnings
 from collections import namedtuple
 from collections.abc import Callable
@@ -1754,6 +1755,9 @@ def _plain_index(index: Any) -> tuple[Any, bool]:
     plain = []
     advanced = False
     for part in parts:
+        if isinstance(part, slice) and any(isinstance(end, Tensor) for end in (part.start, part.stop, part.step)):
+            part = slice(*(operator.index(end) if isinstance(end, Tensor) else end  # x[i:] with a 0-d i: its
+                           for end in (part.start, part.stop, part.step)))  # number now (a later i += 1 is not it)
         if isinstance(part, slice) and part.step is not None and part.step <= 0:
             raise ValueError(f"step must be greater than zero, got {part.step} (PyTorch has no negative steps); "
                              "reverse a dim with x.flip(dim)")
