@@ -145,8 +145,9 @@ FREED = object()
 """Marker left in a node's saved values once ``backward`` has used and released them."""
 
 JOINT_CALLS: list[bool] = []
-"""Non-empty once a call with several outputs in the graph has been recorded (a custom ``autograd.Function``
-returning a tuple: :attr:`glassgrad.ops.Op.joint`): before that, a walk need not look for one."""
+"""Non-empty once a row for calls with several outputs in the graph exists (made the first time a custom
+``autograd.Function`` returns more than one such output: :attr:`glassgrad.ops.Op.joint`): before that, a walk need
+not look for one. (A list, as :data:`INFERENCE_USED`: a flag a walk reads without a lookup in a module.)"""
 
 
 def same_call(node, other) -> bool:

@@ -185,3 +185,12 @@ def test_collating_a_number_beside_no_number_is_refused_as_pytorch_refuses_it(to
     """default_collate made [1.0, None] tensor([1., nan]) and read '2.5' as 2.5: a missing label passed silently."""
     error = assert_raises_as_pytorch(lambda lib: lib.utils.data.default_collate(batch), torch)
     assert "sample 1 holds" in str(error)
+
+
+@pytest.mark.torch
+def test_collating_a_number_beside_a_0d_array_or_tensor_gives_pytorchs_batch(torch):
+    batches = []
+    for library in (gg, torch):
+        batch = library.utils.data.default_collate([1.0, np.array(2.0), library.tensor(3.0, dtype=library.float64)])
+        batches.append((batch.tolist(), str(batch.dtype).replace("torch.", "")))
+    assert batches[0] == batches[1] == ([1.0, 2.0, 3.0], "float64")

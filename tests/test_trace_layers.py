@@ -290,3 +290,18 @@ def test_backward_hooks_on_a_models_layers_leave_its_trace_as_it_is():
         return [step["formula"] for step in doc["forward"]], [step["formula"] for step in doc["backward"]]
 
     assert formulas(True) == formulas(False)
+
+
+def test_the_playgrounds_step_through_refuses_a_loss_of_each_item_with_a_4xx():
+    """A trace whose loss keeps one number per item (reduction='none') would have made the step-through's
+    float(loss) raise TypeError (a 500)."""
+    from glassgrad.playground.safety import ApiError
+    from glassgrad.playground.traced import Pass
+
+    layer = gg.nn.Linear(2, 1).double()
+    with gg.trace(layer) as tape:
+        F.mse_loss(layer(gg.tensor([[1.0, 2.0]], dtype=gg.float64)), gg.tensor([[0.5]], dtype=gg.float64),
+                   reduction="none").sum().backward()
+    with pytest.raises(ApiError, match="reduction='none'") as refused:
+        Pass(tape.describe(), ["weight", "bias"])
+    assert refused.value.status == 422

@@ -354,8 +354,9 @@ def collate(samples: list[Any] | tuple) -> Any:
         stacked = np.stack(arrays)
         return Tensor._wrap(stacked if len(dtypes) == 1 else stacked.astype(joined_dtype(dtypes), copy=False))
     if isinstance(first, float):
-        for position, value in enumerate(samples):
-            if not isinstance(value, (int, float, np.integer, np.floating)):  # as PyTorch: None or '2.5' no number
+        for position, value in enumerate(samples):  # as PyTorch: None or '2.5' is no number; a 0-d array is one
+            if not isinstance(value, (int, float, np.integer, np.floating)) and not (
+                    isinstance(value, (np.ndarray, Tensor)) and value.ndim == 0 and value.dtype.kind in "biuf"):
                 raise TypeError(f"collate: sample {position} holds a {type(value).__name__} ({value!r}) where the "
                                 "others hold numbers; give every sample a number there (a missing label?)")
         return Tensor._wrap(np.asarray(samples, dtype=np.float64))  # PyTorch's default_collate: float64

@@ -78,6 +78,10 @@ class Pass:
             self.layers[-1].a = out
             self.layers[-1].activation = step["op"] or step["layer"]  # the row's key names it: relu, tanh …
         elif kind == "loss":
+            if step.get("reduction") == "none":
+                raise ApiError(422, "the step-through follows one loss number back through the network; this loss "
+                                    "keeps one per item (reduction='none'): reduce it with .mean() or .sum() inside "
+                                    "the loss call (reduction='mean')")
             self.loss_step = step
         else:
             raise ApiError(422, f"the step-through shows linear layers, activations and a loss; "

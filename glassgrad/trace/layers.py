@@ -17,8 +17,10 @@ here switches on an op's name.
 
 The step document (``"version": 2``). Top level: ``format`` (``"glassgrad-trace"``),
 ``version``, ``title``, ``precision``, ``pass``, ``passes``, ``parameters`` / ``symbols`` /
-``gradients`` (by parameter name), ``loss`` (``{name, symbol, value, reduction}``), ``forward``
-and ``backward`` (lists of steps), ``updates``, ``ops`` (the op-by-op record) and ``notes``.
+``gradients`` (by parameter name), ``loss`` (``{name, symbol, value, reduction}``: ``value`` one number, or each
+item's with ``reduction="none"``), ``forward`` and ``backward`` (lists of steps), ``updates`` (each ``{parameter,
+symbol, optimizer, rule, lr, old, gradient, gradient_label, new}``, and a ``note`` where the ``.grad`` it read is
+not this pass's ∂L/∂W: ``gradient_label`` is then ``W₁.grad``), ``ops`` (the op-by-op record) and ``notes``.
 
 An *entry* (a tensor shown with a step) is ``{"symbol", "shape", "values"}`` plus, when known,
 ``"name"`` (the parameter's name), ``"role"`` (the row's role of that input: ``a``/``b``,
@@ -40,7 +42,8 @@ A *backward step* (one contribution ``∂L/∂input``): ``layer``, ``kind``, ``o
 that ``output = upstream ⊙ local``), ``output`` (the contribution: ``{"symbol", "of", "shape",
 "values"}``), ``into`` (``W₁.grad`` or ``∂L/∂Z₁``), ``accumulated`` and ``earlier_grad`` (the
 contribution is added to an earlier one), and as they apply ``readings``, ``rule`` (the row's
-derivative text) and ``count`` (a loss).
+derivative text) and ``count`` (a loss). The backward step of one call with several outputs (a custom Function
+returning a tuple) lists each output's ∂L/∂out it was given among its ``inputs``.
 """
 
 from __future__ import annotations
