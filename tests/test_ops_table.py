@@ -77,7 +77,7 @@ def _softmax(z):
 
 NOTATION = [  # the trace's notation → Python, applied in order
     (r"\|([^|]+)\|", r"abs(\1)"), ("½", "0.5"), ("≥", ">="),  # |d|, Iverson brackets [|d| < 1]
-    (r"log softmax\((\w+)\)ᵢ\[(\w+)ᵢ\]", r"pick(log(softmax(\1)), \2)"),
+    (r"log softmax\((\w+)\)ᵢ\[(\w+)ᵢ\+1\]", r"pick(log(softmax(\1)), \2)"),  # entry y+1 from 1: position y
     (r"Σⱼ (\w+)ᵢⱼ·log softmax\((\w+)\)ᵢⱼ", r"rows(\1*log(softmax(\2)))"),
     (r"Σⱼ (\w+)ⱼ", r"mass(\1)"),
     (r"log ([^\s(]+\([^()]*\)|\w+)", r"log(\1)"),
