@@ -172,3 +172,23 @@ def test_a_size_the_factor_keeps_is_left_as_pytorch_leaves_it(torch, dims, sizes
         results.append((out.detach().numpy(), x.grad.numpy()))
     for ours, theirs in zip(*results) if not antialias else [(results[0][0], results[1][0])]:
         np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])
+@pytest.mark.parametrize("size", [(3, 12), (12, 3), (6, 6)])
+def test_nearest_reaches_a_nan_only_where_an_output_reads_it_as_pytorch(torch, mode, size):
+    """Nearest was a product with a 0/1 matrix, so one NaN made every output of its plane NaN (0·NaN), and an ∞
+    in the upstream gradient every input's gradient; each output now picks its one entry."""
+    values = np.arange(36.0).reshape(1, 1, 6, 6)
+    values[0, 0, 2, 3] = np.nan
+    upstream = np.ones((1, 1, *size))
+    upstream[0, 0, 0, 0] = np.inf
+    results = []
+    for library in (gg, torch):
+        x = library.tensor(values, requires_grad=True)
+        out = library.nn.functional.interpolate(x, size=size, mode=mode)
+        out.backward(library.tensor(upstream))
+        results.append((out.detach().numpy(), x.grad.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_array_equal(ours, theirs)

@@ -2,11 +2,13 @@
 ``bicubic``, ``trilinear``, ``area``).
 
 Each spatial dim is resized on its own by a fixed matrix ``M`` (output positions × input
-positions), applied with ``matmul``: ``out = M·x`` along that dim. For output position ``o`` of a
-dim resized from ``n`` to ``m`` entries (``scale = n/m``, or ``1/scale_factor`` when one is given):
+positions), applied with ``matmul``: ``out = M·x`` along that dim; ``nearest`` picks one entry per output
+position instead (``index_select``), so a NaN or ∞ reaches only the outputs that read it, as in PyTorch. For
+output position ``o`` of a dim resized from ``n`` to ``m`` entries (``scale = n/m``, or ``1/scale_factor`` when
+one is given):
 
-* ``nearest``: ``M[o, ⌊o·scale⌋] = 1`` (``nearest-exact``: ``⌊(o + ½)·scale⌋``), rounded as PyTorch rounds it
-  (:func:`_nearest_matrix`);
+* ``nearest``: entry ``⌊o·scale⌋`` (``nearest-exact``: ``⌊(o + ½)·scale⌋``), rounded as PyTorch rounds it
+  (:func:`_nearest_sources`);
 * ``linear``: ``x = (o + ½)·scale − ½`` (with ``align_corners=True``: ``x = o·(n − 1)/(m − 1)``), clamped at 0,
   and ``M[o, ⌊x⌋] = 1 − f``, ``M[o, ⌊x⌋ + 1] = f`` with ``f = x − ⌊x⌋``.
 * ``bicubic``: the same ``x``, not clamped, spread over the four entries ``⌊x⌋ − 1 … ⌊x⌋ + 2`` (those past an
@@ -81,8 +83,8 @@ def _matrix(size: int, out: int, mode: str, align_corners: bool, scale: float) -
     return matrix
 
 
-def _nearest_matrix(size: int, out: int, exact: bool, factor: float | None, planar: bool) -> np.ndarray:
-    """The (out, size) matrix of ``nearest`` (``exact``: ``nearest-exact``), its source positions rounded as
+def _nearest_sources(size: int, out: int, exact: bool, factor: float | None, planar: bool) -> np.ndarray:
+    """The entry each of ``out`` positions reads in ``nearest`` (``exact``: ``nearest-exact``), rounded as
     PyTorch's CPU kernels round them, so that the same entries are picked: the position is taken to float32
     before the floor (``o·scale`` a hair under an integer in float64 may reach it), and for 4-D input (``planar``)
     the scale itself is float32 and ``nearest`` copies (``out = size``) or halves (``out = 2·size``) the output
@@ -100,9 +102,7 @@ def _nearest_matrix(size: int, out: int, exact: bool, factor: float | None, plan
         scale = 1.0 / factor if factor else size / out
         shifted = np.maximum((positions + 0.5) * scale - 0.5, 0.0) + 0.5 if exact else positions * scale
         sources = np.floor(np.float32(shifted))
-    matrix = np.zeros((out, size))
-    matrix[positions, np.minimum(sources.astype(int), size - 1)] = 1.0
-    return matrix
+    return np.minimum(sources.astype(np.int64), size - 1)
 
 
 CUBIC_A = -0.75
@@ -180,9 +180,11 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
         if o == n and ((mode.endswith("linear") and not align_corners) or antialias):
             continue  # a size the factor keeps is left as it is, as PyTorch's (linear modes and antialias skip it)
         scale = 1 / factor if factor else n / max(o, 1)
-        if mode.startswith("nearest"):
-            matrix = x.new_tensor(_nearest_matrix(n, o, mode == "nearest-exact", factor, dims == 2))
-        elif antialias:
+        if mode.startswith("nearest"):  # one entry each: picked, so a NaN elsewhere is not multiplied in
+            x = x.index_select(dim + 2, Tensor._wrap(_nearest_sources(n, o, mode == "nearest-exact", factor,
+                                                                      dims == 2)))
+            continue
+        if antialias:
             aligned = (n - 1) / (o - 1) if o > 1 else 0.0
             matrix = x.new_tensor(_antialiased_matrix(n, o, mode, aligned if align_corners else scale))
         else:
