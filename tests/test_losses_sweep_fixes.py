@@ -347,3 +347,20 @@ def test_multi_margin_loss_of_an_infinite_target_score_is_pytorchs(torch, p):
         seen.append((loss.detach().numpy(), x.grad.numpy()))
     for ours, theirs in zip(*seen):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+@pytest.mark.torch
+def test_bce_with_logits_and_pos_weight_at_infinite_logits_is_pytorchs(torch):
+    """A logit of +∞ with target 0 gave NaN with pos_weight (the −log σ term, worked out at target 1, read 0·∞);
+    PyTorch's loss is ∞ there. (Where PyTorch's own sum reads 0·∞ both give NaN.)"""
+    inf = float("inf")
+    seen = []
+    for library in (gg, torch):
+        z = library.tensor([inf, -inf, 1.5, inf, -inf, 0.0], dtype=library.float64, requires_grad=True)
+        y = library.tensor([0.0, 0.0, 0.3, 1.0, 1.0, 0.5], dtype=library.float64)
+        loss = library.nn.functional.binary_cross_entropy_with_logits(
+            z, y, pos_weight=library.tensor([2.0], dtype=library.float64), reduction="none")
+        loss.backward(library.ones_like(loss))
+        seen.append((loss.detach().numpy(), z.grad.numpy()))
+    for ours, theirs in zip(*seen):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)

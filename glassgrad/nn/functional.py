@@ -521,6 +521,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
         positives = logits.new_full(logits.shape, 1.0)
         minus_log_sigmoid = apply(ops.BCE_WITH_LOGITS, (logits, positives), logits.array, positives.array, "none",
                                   (logits._requires_grad, False))
+        # −log σ(+∞) is 0, and its slope 0: the row at target 1 reads 0·∞ there (NaN, where PyTorch's loss is ∞)
+        minus_log_sigmoid = minus_log_sigmoid.masked_fill(logits.detach() == math.inf, 0.0)
         items = (1 - target) * logits + scale * minus_log_sigmoid
     return _weighted(items, None if weight is None else _item_weight(weight, logits, name, "weight"), reduction)
 
