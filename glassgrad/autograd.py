@@ -165,8 +165,8 @@ def joint_upstreams(node, upstream, others: list, take, arrive, tape, retain_gra
     ``others`` (the outputs after ``node`` for which :func:`same_call` holds) are taken here as a walk takes a
     node: their gradients come out of the walk's (``take``), their hooks run, ``arrive`` keeps what the walk keeps
     of a node's gradient (``retain_grad``, an input asked for), and without ``retain_graph`` they are freed with
-    ``node``. PyTorch's node of the call
-    is one, with a gradient slot per output; here each output is a node, and they are walked as one.
+    ``node``. PyTorch's node of the call is one, with a gradient slot per output; here each output is a node, and
+    they are walked as one.
     """
     ctx, index = node._ctx
     upstreams = [None] * len(ctx._outputs)

@@ -60,8 +60,8 @@ class BackwardWatch:
                                f"tensor, and this one returned {type(output).__name__}; hook the output tensors "
                                "themselves (tensor.register_hook) instead")
         if output.requires_grad:
-            if id(output) in HOOKS or (self.position is not None and output is self.inputs[self.position]):
-                output = output.view_as(output)  # an output of its own: one hooked already, or the input handed back
+            if id(output) in HOOKS:  # hooked already: another call's output, or the input view handed back
+                output = output.view_as(output)  # an output of its own
             output.register_hook(self._output_ready)
         return output
 
