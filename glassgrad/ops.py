@@ -2312,27 +2312,41 @@ AVG_POOL2D = _avg_pool_row("avg_pool2d", 2)
 AVG_POOL3D = _avg_pool_row("avg_pool3d", 3)
 
 
-def _along_each_dim(a, matrices):
-    """``a`` with its last ``len(matrices)`` dims each multiplied by its matrix: ``Σ_h A[i, h]·a[…, h, …]``."""
-    for axis, matrix in zip(range(-len(matrices), 0), matrices):
-        a = np.moveaxis(np.tensordot(matrix, a, axes=(1, axis)), 0, axis)
-    return a
+def _along(a, axis: int, matrix):
+    """``a`` with dim ``axis`` multiplied by ``matrix``: ``Σ_h A[i, h]·a[…, h, …]`` (one BLAS product)."""
+    return np.moveaxis(np.tensordot(matrix, a, axes=(1, axis)), 0, axis)
 
 
 def _adaptive_avg_pool(a, output_size):
-    matrices = tuple(sliding.adaptive_matrix(size, out, a.dtype)
-                     for size, out in zip(a.shape[-len(output_size):], output_size))
-    return row_major(_along_each_dim(a, matrices)), matrices
+    """Each window's mean, one dim after the other: a product with the dim's averaging matrix when every entry is
+    finite (BLAS: 5–10 times faster), else each window's own sum, so that a NaN or ∞ reaches only its windows'
+    outputs (in a product, 0·NaN spreads it over the whole plane)."""
+    dims = len(output_size)
+    sizes, finite = a.shape[-dims:], np.isfinite(a).all()
+    for axis, out in zip(range(a.ndim - dims, a.ndim), output_size):
+        a = (_along(a, axis, sliding.adaptive_matrix(a.shape[axis], out, a.dtype)) if finite
+             else sliding.adaptive_mean(a, axis, out))
+    return row_major(a), sizes
 
 
-def _adaptive_avg_pool_back(up, saved):
-    return (_along_each_dim(up, tuple(matrix.T for matrix in saved)),)
+def _adaptive_avg_pool_back(up, sizes):
+    finite = np.isfinite(up).all()
+    for axis, size in zip(range(up.ndim - len(sizes), up.ndim), sizes):
+        up = (_along(up, axis, sliding.adaptive_matrix(size, up.shape[axis], up.dtype).T) if finite
+              else sliding.adaptive_mean_back(up, axis, size))
+    return (row_major(up),)
 
 
-def _adaptive_avg_pool_vjp(up, inputs, out, saved):
-    """:func:`_adaptive_avg_pool_back` on tensors (recorded): one matrix product along each pooled dim."""
-    for axis, matrix in zip(range(up.ndim - len(saved), up.ndim), saved):
-        up = (up.transpose(axis, -1) @ up.new_tensor(matrix)).transpose(axis, -1)
+def _adaptive_avg_pool_vjp(up, inputs, out, sizes):
+    """:func:`_adaptive_avg_pool_back` on tensors (recorded): each window's ``upstream / length`` added to the entries
+    it read (one ``index_add`` per window)."""
+    for axis, size in zip(range(up.ndim - len(sizes), up.ndim), sizes):
+        grad = up.new_zeros(up.shape[:axis] + (size,) + up.shape[axis + 1:])
+        for number, (start, end) in enumerate(sliding.adaptive_ranges(size, up.shape[axis])):
+            share = up.narrow(axis, number, 1) / (end - start)
+            grad = grad.index_add(axis, np.arange(start, end), share.expand(grad.shape[:axis] + (end - start,)
+                                                                            + grad.shape[axis + 1:]))
+        up = grad
     return (up,)
 
 
@@ -2346,7 +2360,7 @@ def _adaptive_reads(settings: tuple, input_shape: tuple, weight_shape: tuple | N
 
 
 def _adaptive_avg_pool_row(name: str, dims: int) -> Op:
-    """``adaptive_avg_pool2d`` or ``adaptive_avg_pool3d``: a mean over each window, one matrix per dim."""
+    """``adaptive_avg_pool2d`` or ``adaptive_avg_pool3d``: a mean over each window, one dim after the other."""
     positions = _letters(dims)[0]
     entries = ("t", "h", "w")[-dims:]  # an input entry: (h, w), or (t, h, w) in 3-d
     sizes = ("T", "H", "W")[-dims:]

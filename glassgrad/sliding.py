@@ -248,3 +248,36 @@ def adaptive_matrix(size: int, out: int, dtype: np.dtype) -> Array:
     for i, (start, end) in enumerate(adaptive_ranges(size, out)):
         matrix[i, start:end] = 1 / (end - start)
     return matrix
+
+
+def adaptive_mean(a: Array, axis: int, out: int) -> Array:
+    """Each adaptive window's mean along ``axis`` (``out`` windows): the sum of the entries it reads over their
+    number, each sum over its own entries (``np.add.reduceat`` of the windows' bounds), so an entry reaches only the
+    outputs whose windows hold it (a NaN or ∞ stays there, as in PyTorch, where a product with
+    :func:`adaptive_matrix` spreads it through 0·NaN). float16 is summed in float32, as PyTorch's CPU sums it."""
+    size = a.shape[axis]
+    ranges = adaptive_ranges(size, out)
+    if not ranges:
+        return np.empty(a.shape[:axis] + (0,) + a.shape[axis + 1:], a.dtype)
+    bounds = [bound for window in ranges for bound in window]
+    if bounds[-1] == size:  # the last sum runs to the end by itself
+        bounds.pop()
+    if size in bounds:  # more windows than entries: another window ends there too (reduceat reads a bound's entry)
+        a = np.concatenate([a, np.zeros_like(np.take(a, [0], axis=axis))], axis=axis)
+    sums = np.add.reduceat(a, bounds, axis=axis, dtype=np.float32 if a.dtype == np.float16 else None)
+    lengths = np.array([end - start for start, end in ranges], dtype=sums.dtype)
+    means = np.take(sums, range(0, 2 * out, 2), axis=axis) / lengths.reshape((-1,) + (1,) * (a.ndim - axis - 1))
+    return means.astype(a.dtype, copy=False)
+
+
+def adaptive_mean_back(up: Array, axis: int, size: int) -> Array:
+    """:func:`adaptive_mean`'s gradient along ``axis`` (``size`` input entries): each window's ``upstream /
+    length`` to every entry it read, added where windows overlap (``size`` not a multiple of the outputs)."""
+    out = up.shape[axis]
+    if out and size % out == 0:  # side by side, of one length
+        return np.repeat(up / (size // out), size // out, axis=axis)
+    grad = np.zeros(up.shape[:axis] + (size,) + up.shape[axis + 1:], up.dtype)
+    lead = (slice(None),) * axis
+    for number, (start, end) in enumerate(adaptive_ranges(size, out)):
+        grad[lead + (slice(start, end),)] += up[lead + (slice(number, number + 1),)] / (end - start)
+    return grad

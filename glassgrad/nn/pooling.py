@@ -176,7 +176,7 @@ def _adaptive_size(x: Tensor, output_size: Any, name: str, dims: int) -> tuple[i
         raise ValueError(f"{name}: output_size must be an int or {'a pair' if dims == 2 else 'a triple'}, "
                          f"got {output_size!r}")
     wanted = sizes(tuple(size if want is None else want for want, size in zip(wanted, x.shape[2:])), dims,
-                   "output_size", name)
+                   "output_size", name, least=0)
     if 0 in x.shape[2:]:
         raise RuntimeError(f"{name}: the input {shape_text(x.shape)} has an empty spatial dim")
     return wanted

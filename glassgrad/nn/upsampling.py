@@ -1,28 +1,29 @@
 """Resizing: ``F.interpolate`` and ``Upsample`` (modes ``nearest``, ``nearest-exact``, ``linear``, ``bilinear``,
 ``bicubic``, ``trilinear``, ``area``).
 
-Each spatial dim is resized on its own by a fixed matrix ``M`` (output positions × input
-positions), applied with ``matmul``: ``out = M·x`` along that dim; ``nearest`` picks one entry per output
-position instead (``index_select``), so a NaN or ∞ reaches only the outputs that read it, as in PyTorch. For
-output position ``o`` of a dim resized from ``n`` to ``m`` entries (``scale = n/m``, or ``1/scale_factor`` when
-one is given):
+Each spatial dim is resized on its own: output position ``o`` reads a few input entries (its taps) and adds them
+with weights, ``out[o] = Σ_k w[o, k]·x[j(o, k)]`` (``index_select`` and a product per tap); ``nearest`` reads one
+entry, ``area`` is adaptive average pooling. So a NaN or ∞ reaches only the outputs that read it, as in PyTorch.
+For output position ``o`` of a dim resized from ``n`` to ``m`` entries (``scale = n/m``, or ``1/scale_factor``
+when one is given):
 
 * ``nearest``: entry ``⌊o·scale⌋`` (``nearest-exact``: ``⌊(o + ½)·scale⌋``), rounded as PyTorch rounds it
   (:func:`_nearest_sources`);
 * ``linear``: ``x = (o + ½)·scale − ½`` (with ``align_corners=True``: ``x = o·(n − 1)/(m − 1)``), clamped at 0,
-  and ``M[o, ⌊x⌋] = 1 − f``, ``M[o, ⌊x⌋ + 1] = f`` with ``f = x − ⌊x⌋``.
-* ``bicubic``: the same ``x``, not clamped, spread over the four entries ``⌊x⌋ − 1 … ⌊x⌋ + 2`` (those past an
-  edge counted as the edge entry) with Keys' cubic convolution weights ``k(f + 1), k(f), k(1 − f), k(2 − f)``:
+  and the taps ``⌊x⌋`` with weight ``1 − f`` and ``⌊x⌋ + 1`` (the last entry at the edge) with ``f = x − ⌊x⌋``.
+* ``bicubic``: the same ``x``, not clamped, four taps ``⌊x⌋ − 1 … ⌊x⌋ + 2`` (those past an edge read the edge
+  entry) with Keys' cubic convolution weights ``k(f + 1), k(f), k(1 − f), k(2 − f)``:
   ``k(d) = (a + 2)·d³ − (a + 3)·d² + 1`` for ``d ≤ 1``, ``a·d³ − 5a·d² + 8a·d − 4a`` for ``1 < d < 2``, ``a = −0.75``.
 * ``antialias=True`` (``bilinear``, ``bicubic``): a shrinking dim (``scale > 1``) first widens the kernel by
-  ``scale``, so each output averages every input it covers, as an image library does: ``M[o, j] ∝ k((j + ½ −
+  ``scale``, so each output averages every input it covers, as an image library does: tap ``j`` weighs ``∝ k((j + ½ −
   c)/max(scale, 1))`` for the entries ``j`` within the kernel's reach of the centre ``c = (o + ½)·scale``,
   normalised to sum 1, with ``k`` the triangle ``1 − |d|`` (bilinear) or the cubic above with ``a = −0.5``;
   with ``align_corners=True``, ``scale = (n − 1)/(m − 1)`` (0 for one output).
 * ``area``: the mean of entries ``⌊o·n/m⌋`` up to ``⌈(o + 1)·n/m⌉`` (adaptive average pooling; the output size
   alone decides, as in PyTorch).
 
-So the gradient of every input entry is the sum of the weights it was given (``Mᵀ·∂L/∂out``).
+So the gradient of every input entry is the sum of the weights it was given, times the upstream gradient of the
+output that gave it.
 
 >>> import glassgrad as gg
 >>> gg.nn.functional.interpolate(gg.tensor([[[1.0, 3.0]]]), scale_factor=2, mode="linear").tolist()
@@ -40,6 +41,7 @@ from ..arguments import shape_text
 from ..creation import as_tensor
 from ..tensor import Tensor
 from .module import Module
+from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
 
 MODES = {"nearest": 0, "nearest-exact": 0, "linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3, "area": 0}
 """Each mode and the number of spatial dims it is for (0: any)."""
@@ -60,27 +62,32 @@ def _check_dtype(dtype: np.dtype, mode: str, antialias: bool) -> None:
                               f"tensor: {where}; convert it first (x.float()) and back after")
 
 
-def _matrix(size: int, out: int, mode: str, align_corners: bool, scale: float) -> np.ndarray:
-    """The (out, size) resizing matrix of one dim (see the module docstring)."""
+Taps = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""The entries each output reads along one dim, (out, K) each: their positions, weights and whether the tap is one
+(an output with fewer taps than ``K`` leaves the rest out)."""
+
+
+def _taps(size: int, out: int, mode: str, align_corners: bool, scale: float) -> Taps:
+    """The taps of one dim resized from ``size`` to ``out`` entries in the linear or cubic modes (see the module
+    docstring): two (linear) or four (bicubic) per output, every one read, as PyTorch's kernels read them."""
     positions = np.arange(out, dtype=np.float64)
-    matrix = np.zeros((out, size))
-    if mode == "area":
-        for row, (start, end) in enumerate(zip(np.arange(out) * size // out, -(-(np.arange(out) + 1) * size // out))):
-            matrix[row, start:end] = 1.0 / (end - start)
-        return matrix
     if align_corners:
         x = positions * ((size - 1) / (out - 1)) if out > 1 else np.zeros(out)
     else:
         x = (positions + 0.5) * scale - 0.5
     if mode == "bicubic":
-        return _cubic_matrix(matrix, x)
-    x = np.maximum(x, 0.0)
-    low = np.minimum(np.floor(x).astype(int), size - 1)
-    high = np.minimum(low + 1, size - 1)
-    weight = x - low
-    np.add.at(matrix, (np.arange(out), low), 1 - weight)
-    np.add.at(matrix, (np.arange(out), high), weight)
-    return matrix
+        low = np.floor(x).astype(np.int64)
+        fraction = (x - low)[:, None]
+        offsets = np.arange(-1, 3)
+        index = np.clip(low[:, None] + offsets, 0, size - 1)
+        weight = _cubic_weight(np.abs(fraction - offsets))
+    else:
+        x = np.maximum(x, 0.0)
+        low = np.minimum(np.floor(x).astype(np.int64), size - 1)
+        fraction = x - low
+        index = np.stack([low, np.minimum(low + 1, size - 1)], axis=1)
+        weight = np.stack([1 - fraction, fraction], axis=1)
+    return index, weight, np.ones(index.shape, dtype=bool)
 
 
 def _nearest_sources(size: int, out: int, exact: bool, factor: float | None, planar: bool) -> np.ndarray:
@@ -116,21 +123,10 @@ def _cubic_weight(d: np.ndarray, a: float = CUBIC_A) -> np.ndarray:
     return np.where(d <= 1, near, far)
 
 
-def _cubic_matrix(matrix: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Fill the (out, size) ``matrix`` with each output's four bicubic taps around source position ``x``."""
-    low = np.floor(x).astype(int)
-    fraction = x - low
-    rows = np.arange(len(x))
-    for offset in (-1, 0, 1, 2):
-        column = np.clip(low + offset, 0, matrix.shape[1] - 1)
-        np.add.at(matrix, (rows, column), _cubic_weight(np.abs(fraction - offset)))
-    return matrix
-
-
-def _antialiased_matrix(size: int, out: int, mode: str, scale: float) -> np.ndarray:
-    """The (out, size) matrix of ``antialias=True`` (see the module docstring)."""
+def _antialiased_taps(size: int, out: int, mode: str, scale: float) -> Taps:
+    """The taps of ``antialias=True`` (see the module docstring): every entry within the kernel's reach."""
     reach = (1.0 if mode == "bilinear" else 2.0) * max(scale, 1.0)
-    matrix = np.zeros((out, size))
+    windows = []
     for row in range(out):
         centre = scale * (row + 0.5)
         start, end = max(int(centre - reach + 0.5), 0), min(int(centre + reach + 0.5), size)
@@ -139,8 +135,28 @@ def _antialiased_matrix(size: int, out: int, mode: str, scale: float) -> np.ndar
             weight = np.maximum(1.0 - distance, 0.0)
         else:
             weight = np.where(distance < 2, _cubic_weight(distance, -0.5), 0.0)
-        matrix[row, start:end] = weight / weight.sum()
-    return matrix
+        windows.append((start, weight / weight.sum()))
+    width = max(len(weight) for _, weight in windows)
+    index, weights = np.zeros((out, width), dtype=np.int64), np.zeros((out, width))
+    taken = np.arange(width) < np.array([len(weight) for _, weight in windows])[:, None]
+    for row, (start, weight) in enumerate(windows):
+        index[row, :len(weight)] = np.arange(start, start + len(weight))
+        weights[row, :len(weight)] = weight
+    return index, weights, taken
+
+
+def _resampled(x: Tensor, dim: int, taps: Taps) -> Tensor:
+    """``x`` resized along ``dim``: each output the sum of its taps, weight times the entry read (``index_select``),
+    so a NaN or ∞ reaches only the outputs that read it, as in PyTorch."""
+    index, weight, taken = taps
+    along = (-1,) + (1,) * (x.ndim - dim - 1)  # a column broadcast along dim
+    total = None
+    for k in range(index.shape[1]):
+        term = x.index_select(dim, index[:, k]) * x.new_tensor(weight[:, k]).reshape(along)
+        if not taken[:, k].all():  # left out, not multiplied by 0: a ∞ there stays out
+            term = term.masked_fill(~taken[:, k].reshape(along), 0.0)
+        total = term if total is None else total + term
+    return total
 
 
 def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
@@ -151,9 +167,9 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     dims = x.ndim - 2
     if mode not in MODES:
         raise NotImplementedError(f"interpolate: mode {mode!r} is not available; use one of {', '.join(MODES)}")
-    if dims < 1 or (MODES[mode] and MODES[mode] != dims):
+    if not 1 <= dims <= 3 or (MODES[mode] and MODES[mode] != dims):
         raise NotImplementedError(f"interpolate: mode {mode!r} needs a "
-                                  f"{MODES[mode] + 2 if MODES[mode] else '3-D or larger'}-D input (N, C, …), "
+                                  f"{MODES[mode] + 2 if MODES[mode] else '3-D, 4-D or 5'}-D input (N, C, …), "
                                   f"got shape {shape_text(x.shape)}")
     if align_corners is not None and (mode.startswith("nearest") or mode == "area"):
         raise ValueError(f"interpolate: align_corners only applies to the linear and cubic modes; leave it out for "
@@ -176,9 +192,12 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     if min(outs) < (0 if mode == "area" else 1):
         raise RuntimeError(f"interpolate: the output size {outs} of input size {spatial} must be at least 1 in every "
                            "dim; give a larger size or scale_factor")
+    if mode == "area":
+        return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[dims - 1](x, outs)
     for dim, (n, o, factor) in enumerate(zip(spatial, outs, factors)):
-        if o == n and ((mode.endswith("linear") and not align_corners) or antialias):
-            continue  # a size the factor keeps is left as it is, as PyTorch's (linear modes and antialias skip it)
+        if o == n and (mode.endswith("linear") or antialias):
+            continue  # a kept size is left as it is: PyTorch's linear modes and antialias read each entry alone there
+            # (an ∞ stays ∞, where PyTorch's kernel gives NaN: it adds the entry times 0)
         scale = 1 / factor if factor else n / max(o, 1)
         if mode.startswith("nearest"):  # one entry each: picked, so a NaN elsewhere is not multiplied in
             x = x.index_select(dim + 2, Tensor._wrap(_nearest_sources(n, o, mode == "nearest-exact", factor,
@@ -186,10 +205,9 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
             continue
         if antialias:
             aligned = (n - 1) / (o - 1) if o > 1 else 0.0
-            matrix = x.new_tensor(_antialiased_matrix(n, o, mode, aligned if align_corners else scale))
+            x = _resampled(x, dim + 2, _antialiased_taps(n, o, mode, aligned if align_corners else scale))
         else:
-            matrix = x.new_tensor(_matrix(n, o, mode, bool(align_corners), scale))
-        x = (matrix @ x.transpose(dim + 2, -1).unsqueeze(-1)).squeeze(-1).transpose(dim + 2, -1)
+            x = _resampled(x, dim + 2, _taps(n, o, mode, bool(align_corners), scale))
     return x
 
 
