@@ -109,14 +109,24 @@ def write_atomically(path: str | os.PathLike, data: bytes | str) -> Path:
     file is removed and an existing target is left untouched; a SIGTERM then ends the process
     as it would have. Stale temporary files of the same target, left by killed writers, are
     removed first. Text is written as UTF-8. Returns the path written.
+
+    A symbolic link stays a link: the file it points to is the one replaced. A target that is neither a file nor a
+    folder (a pipe, a device such as ``/dev/stdout`` or ``/dev/full``) is written straight into, as ``open`` writes:
+    a replace would put a plain file in its place, and a full device's error would go unseen.
     """
     path = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    if path.exists() and not path.is_file() and not path.is_dir():
+        with open(path, "wb") as handle:
+            handle.write(payload)
+        return path
     folder = path.parent
     if not folder.is_dir():
         raise MissingFolderError(f"cannot write {path}: the folder {folder} does not exist; create it first")
     if path.is_dir():
         raise IsADirectoryError(f"cannot write {path}: it is a folder; give a file name inside it")
-    payload = data.encode("utf-8") if isinstance(data, str) else data
     remove_stale_temporaries(path)
     temporary = folder / f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
     with _sigterm_unwinds():

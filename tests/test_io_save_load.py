@@ -282,6 +282,33 @@ def test_write_atomically_writes_text_and_bytes(tmp_path):
         glassgrad.io.write_atomically(tmp_path, b"")
 
 
+def test_write_atomically_keeps_a_link_a_link_and_writes_the_file_it_points_to(tmp_path):
+    """A symbolic link was replaced by a plain file (the file it pointed to kept its old text)."""
+    (tmp_path / "real.txt").write_text("old")
+    (tmp_path / "link.txt").symlink_to(tmp_path / "real.txt")
+    glassgrad.io.write_atomically(tmp_path / "link.txt", "new")
+    assert (tmp_path / "link.txt").is_symlink()
+    assert (tmp_path / "real.txt").read_text() == "new"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_write_atomically_writes_into_a_pipe_and_leaves_it_a_pipe(tmp_path):
+    """A pipe (as a device such as /dev/stdout) was replaced by a plain file: its reader got nothing, and the
+    name was no longer a pipe."""
+    import stat
+    import threading
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    glassgrad.io.write_atomically(pipe, b"weights")
+    reader.join(timeout=10)
+    assert received == [b"weights"]
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+
+
 def test_torch_loads_keywords_are_taken(tmp_path):
     """``torch.load(f, weights_only=True)`` (PyTorch's quickstart) and ``map_location='cpu'`` raised TypeError."""
     state = {"w": gg.randn(2, 3, seed=0)}
