@@ -20,6 +20,9 @@ from ._checks import check_number
 from ._pieces import in_pieces
 from .optimizer import Optimizer, count_step, gradient_formula, scalar_dtype, scalar_state, zeros_state
 
+_FOLDS_FROM = {np.dtype(name): 1 / math.sqrt(float(np.finfo(name).max)) for name in ("float16", "float32", "float64")}
+"""``η·√(1 − β₂ᵗ) / (1 − β₁ᵗ)`` at least this (``a ≤ √max``): ``√v·a`` stays finite, so the step folds ``η`` in."""
+
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba, 2015), PyTorch's exact rule (``torch.optim.Adam``).
@@ -167,7 +170,9 @@ class Adam(Optimizer):
         already: m as PyTorch's ``lerp`` rounds it, ``m + (1 − β₁)·(g − m)``; v as its ``addcmul``,
         ``β₂·v + ((1 − β₂)·g)·g``; then the three constants η, 1 − β₁ᵗ and √(1 − β₂ᵗ) folded into
         two, so that the step is one division: ``η·m̂/(√v̂ + ε) = m / (√v·a + b)`` with
-        ``a = (1 − β₁ᵗ) / (η·√(1 − β₂ᵗ))`` and ``b = ε·(1 − β₁ᵗ) / η``. (With η = 0 nothing moves.)
+        ``a = (1 − β₁ᵗ) / (η·√(1 − β₂ᵗ))`` and ``b = ε·(1 − β₁ᵗ) / η``. (With η = 0 nothing moves.) Where ``a``
+        would pass ``√(largest number)`` of the dtype (η below about 10⁻¹⁹ in float32), ``√v·a`` could overflow to
+        ∞ and ``0·∞`` give NaN: the step is then PyTorch's ``(η/(1 − β₁ᵗ))·m/(√v/√(1 − β₂ᵗ) + ε)``, one pass more.
         """
         lr, (beta1, beta2) = group["lr"], group["betas"]
         mean, square_mean, peak = moments
@@ -183,11 +188,17 @@ class Adam(Optimizer):
         if not lr:
             scratch.fill(0)
             return scratch
-        correction1 = 1 - beta1**step
+        correction1, correction2 = 1 - beta1**step, math.sqrt(1 - beta2**step)
         denominator = np.sqrt(square_mean, out=scratch)  # √v·a + b
-        denominator *= correction1 / (lr * math.sqrt(1 - beta2**step))
-        denominator += group["eps"] * correction1 / lr
-        return np.divide(mean, denominator, out=scratch)
+        if lr * correction2 >= correction1 * _FOLDS_FROM[scratch.dtype]:
+            denominator *= correction1 / (lr * correction2)
+            denominator += group["eps"] * correction1 / lr
+            return np.divide(mean, denominator, out=scratch)
+        denominator /= correction2  # an η so small that a or b would overflow: PyTorch's order, η last
+        denominator += group["eps"]
+        change = np.divide(mean, denominator, out=scratch)
+        change *= lr / correction1
+        return change
 
     def _update_group_at_once(self, group: dict[str, Any]) -> bool:
         """A small group (≤ ``ONE_PASS_LIMIT`` numbers, no weight decay) is updated as one flat vector.

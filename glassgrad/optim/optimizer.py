@@ -29,6 +29,7 @@ refuses ``backward()`` afterwards, as in PyTorch.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -416,6 +417,10 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Resume from :meth:`state_dict`'s output: same groups, same sizes, same shapes.
 
+        Each group's options become the saved ones, as in PyTorch: an option the saved group lacks (a checkpoint of
+        an older release) takes the class's default, not this optimizer's value, and a key only this optimizer's
+        group has is dropped.
+
         Everything is checked before anything changes, so a mismatch leaves the optimizer as it was. The hooks
         of :meth:`register_load_state_dict_pre_hook` see (and may replace) ``state_dict`` first, those of
         :meth:`register_load_state_dict_post_hook` run after it is loaded.
@@ -446,8 +451,11 @@ class Optimizer:
                     f"{len(group['params'])} here"
                 )
             by_index.update(zip((int(i) for i in saved["params"]), group["params"]))
-            options = {key: value for key, value in saved.items() if key != "params"}
-            groups.append({**self._checked_options({**group, **options}), "params": group["params"]})
+            options = {key: group["params"] if key == "params" else value for key, value in saved.items()}
+            for key, value in _constructor_defaults(type(self)).items():  # a key an older release did not save
+                options.setdefault(key, value)
+            options = {key: options[key] for key in group if key in options} | options  # in this group's order
+            groups.append(self._checked_options(options))
             group_of.update(dict.fromkeys(group["params"], groups[-1]))
         state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         for key, values in state_dict["state"].items():
@@ -551,3 +559,11 @@ def _copied(value: Any) -> Any:
     if isinstance(value, list):
         return [_copied(item) for item in value]
     return value
+
+
+@functools.cache
+def _constructor_defaults(kind: type) -> dict[str, Any]:
+    """The defaults of ``kind``'s constructor's options (``Adam``: ``lr=0.001``, ``amsgrad=False``, …): what PyTorch's
+    ``__setstate__`` gives a loaded group that lacks one."""
+    parameters = inspect.signature(kind.__init__).parameters.values()
+    return {p.name: p.default for p in parameters if p.default is not p.empty and p.name != "params"}
