@@ -165,20 +165,21 @@ class Distribution:
         raise NotImplementedError(f"{type(self).__name__} has no icdf (a discrete or multivariate distribution "
                                   "has no inverse cdf); draw with sample() instead")
 
-    def in_support(self, value: Any) -> Tensor:
+    def in_support(self, value: Any, method: str = "log_prob") -> Tensor:
         """``value`` (a tensor, as PyTorch requires), refused in one line when its shape does not fit
         (:meth:`check_shape`) or some entry lies outside ``support`` (where the density is 0 and the formula would
-        give a wrong finite number); ``validate_args=False`` skips these checks."""
+        give a wrong finite number: a cdf below 0 or above 1); ``validate_args=False`` skips these checks.
+        ``method``: the one that scores it (``log_prob``, ``cdf``), named in the message."""
         if not self.validates:
             return as_tensor(value)
         if not isinstance(value, Tensor):
-            raise ValueError(f"{type(self).__name__}: the value argument to log_prob must be a Tensor, got "
+            raise ValueError(f"{type(self).__name__}: the value argument to {method} must be a Tensor, got "
                              f"{type(value).__name__}; wrap it: torch.tensor(value)")
         x = value
         self.check_shape(tuple(x.shape))
         if not self.support.check(x).detach().numpy().all():
             support = " ".join(str(self.support).split())  # a bound's tensor on one line
-            raise ValueError(f"{type(self).__name__}.log_prob: the value must lie in the support {support}, "
+            raise ValueError(f"{type(self).__name__}.{method}: the value must lie in the support {support}, "
                              f"got {listed(x)}; pass validate_args=False to score it anyway")
         return x
 

@@ -96,7 +96,7 @@ class ContinuousBernoulli(SuccessChance):
         return -binary_cross_entropy_with_logits(logits, x, reduction="none") + self._log_norm()
 
     def cdf(self, value: Any) -> Tensor:
-        x = as_tensor(value)
+        x = self.in_support(value, "cdf")
         cut = self._cut_probs()
         exact = (cut ** x * (1.0 - cut) ** (1.0 - x) + cut - 1.0) / (2.0 * cut - 1.0)
         inside = where(self._stable(), exact, x)

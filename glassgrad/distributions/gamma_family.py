@@ -39,7 +39,7 @@ import numpy as np
 
 from ..arguments import Size
 from ..autograd import no_grad
-from ..creation import as_tensor, pick_generator
+from ..creation import pick_generator
 from ..custom_function import Function
 from ..dtypes import finfo
 from ..functions import stack
@@ -148,7 +148,7 @@ class Gamma(GammaDrawn):
 
     def cdf(self, value: Any) -> Tensor:
         """``P(α, βx)``, the regularised lower incomplete gamma function; differentiable in x and β (not in α)."""
-        y = self.rate * as_tensor(value)
+        y = self.rate * self.in_support(value, "cdf")
         return RegularisedGamma.apply(expand_to(self.concentration, tuple(y.shape)), y)
 
     def entropy(self) -> Tensor:

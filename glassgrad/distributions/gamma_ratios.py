@@ -24,7 +24,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..creation import as_tensor
 from ..tensor import Tensor
 from . import constraints
 from .base import broadcast_all, check_positive, defined_where, validating
@@ -76,7 +75,7 @@ class InverseGamma(GammaDrawn):
 
     def cdf(self, value: Any) -> Tensor:
         """``1 − P(α, β/x)``: x ≤ t exactly when the gamma draw 1/x ≥ 1/t."""
-        return 1 - self.base_dist.cdf(as_tensor(value).reciprocal())
+        return 1 - self.base_dist.cdf(self.in_support(value, "cdf").reciprocal())
 
     def entropy(self) -> Tensor:
         alpha = self.concentration

@@ -82,8 +82,12 @@ def _classes_classes(p: ClassProbabilities, q: ClassProbabilities) -> Tensor:
 
 @register_kl(Bernoulli, Bernoulli)
 def _bernoulli_bernoulli(p: Bernoulli, q: Bernoulli) -> Tensor:
-    return (p.probs * (logsigmoid(p.logits) - logsigmoid(q.logits))
-            + (1 - p.probs) * (logsigmoid(-p.logits) - logsigmoid(-q.logits)))
+    """``p·(ln p − ln q) + (1 − p)·(ln(1 − p) − ln(1 − q))``, each term +∞ where q cannot draw its outcome and 0
+    where p cannot, as PyTorch's (the logits of a probability 0 or 1 are clamped: a finite KL came out)."""
+    p_probs, q_probs = p.probs.detach(), q.probs.detach()
+    ones = (p.probs * (logsigmoid(p.logits) - logsigmoid(q.logits))).masked_fill(q_probs == 0, math.inf)
+    zeros = ((1 - p.probs) * (logsigmoid(-p.logits) - logsigmoid(-q.logits))).masked_fill(q_probs == 1, math.inf)
+    return ones.masked_fill(p_probs == 0, 0.0) + zeros.masked_fill(p_probs == 1, 0.0)
 
 
 @register_kl(Uniform, Uniform)

@@ -55,9 +55,9 @@ class LocationScale(Distribution):
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         return self.loc + self.scale * noise(self.loc, self._draw_shape(sample_shape), self.standard_draw)
 
-    def standardized(self, value: Any) -> Tensor:
-        """``z = (x − loc)/scale``."""
-        return (self.in_support(value) - self.loc) / self.scale
+    def standardized(self, value: Any, method: str = "log_prob") -> Tensor:
+        """``z = (x − loc)/scale`` of a value ``method`` scores (checked: :meth:`in_support`)."""
+        return (self.in_support(value, method) - self.loc) / self.scale
 
 
 class Normal(LocationScale):
@@ -79,7 +79,7 @@ class Normal(LocationScale):
         return -(self.standardized(value) ** 2) / 2 - self.scale.log() - HALF_LOG_TWO_PI
 
     def cdf(self, value: Any) -> Tensor:
-        return 0.5 * (1 + (self.standardized(value) / math.sqrt(2)).erf())
+        return 0.5 * (1 + (self.standardized(value, "cdf") / math.sqrt(2)).erf())
 
     def icdf(self, value: Any) -> Tensor:
         """``μ + σ·√2·erf⁻¹(2p − 1)``."""
@@ -106,7 +106,7 @@ class Laplace(LocationScale):
         return -self.standardized(value).abs() - (2 * self.scale).log()
 
     def cdf(self, value: Any) -> Tensor:
-        z = self.standardized(value)
+        z = self.standardized(value, "cdf")
         return 0.5 - 0.5 * z.sign() * (-z.abs()).expm1()
 
     def icdf(self, value: Any) -> Tensor:
@@ -134,7 +134,7 @@ class Cauchy(LocationScale):
         return -math.log(math.pi) - self.scale.log() - (self.standardized(value) ** 2).log1p()
 
     def cdf(self, value: Any) -> Tensor:
-        return self.standardized(value).atan() / math.pi + 0.5
+        return self.standardized(value, "cdf").atan() / math.pi + 0.5
 
     def icdf(self, value: Any) -> Tensor:
         return (math.pi * (as_tensor(value) - 0.5)).tan() * self.scale + self.loc
@@ -165,7 +165,7 @@ class Gumbel(LocationScale):
         return -(z + (-z).exp()) - self.scale.log()
 
     def cdf(self, value: Any) -> Tensor:
-        return (-(-self.standardized(value)).exp()).exp()
+        return (-(-self.standardized(value, "cdf")).exp()).exp()
 
     def icdf(self, value: Any) -> Tensor:
         return self.loc - self.scale * (-as_tensor(value).log()).log()
@@ -212,7 +212,7 @@ class Uniform(Distribution):
         return expand_to(-(self.high - self.low).log(), tuple(outside.shape)).masked_fill(outside, -math.inf)
 
     def cdf(self, value: Any) -> Tensor:
-        return ((as_tensor(value) - self.low) / (self.high - self.low)).clamp(0, 1)
+        return ((self.in_support(value, "cdf") - self.low) / (self.high - self.low)).clamp(0, 1)
 
     def icdf(self, value: Any) -> Tensor:
         return self.low + as_tensor(value) * (self.high - self.low)

@@ -64,7 +64,7 @@ class Exponential(Distribution):
         return self.rate.log() - self.rate * self.in_support(value)
 
     def cdf(self, value: Any) -> Tensor:
-        return 1 - (-self.rate * as_tensor(value)).exp()
+        return 1 - (-self.rate * self.in_support(value, "cdf")).exp()
 
     def icdf(self, value: Any) -> Tensor:
         return -(-as_tensor(value)).log1p() / self.rate
@@ -114,7 +114,7 @@ class LogNormal(Distribution):
         return self.base_dist.log_prob(log_x) - log_x
 
     def cdf(self, value: Any) -> Tensor:
-        return self.base_dist.cdf(as_tensor(value).log())
+        return self.base_dist.cdf(self.in_support(value, "cdf").log())
 
     def icdf(self, value: Any) -> Tensor:
         return self.base_dist.icdf(value).exp()
@@ -175,7 +175,7 @@ class HalfNormal(_Folded):
         return self.scale ** 2 * (1 - 2 / math.pi)
 
     def cdf(self, value: Any) -> Tensor:
-        return (as_tensor(value) / (self.scale * math.sqrt(2))).erf()
+        return (self.in_support(value, "cdf") / (self.scale * math.sqrt(2))).erf()
 
     def icdf(self, value: Any) -> Tensor:
         """``σ·√2·erf⁻¹(p)``, F's inverse."""
@@ -196,7 +196,7 @@ class HalfCauchy(_Folded):
         return self.scale.new_full(self._batch, math.inf)
 
     def cdf(self, value: Any) -> Tensor:
-        return (self.in_support(value) / self.scale).atan() * (2 / math.pi)
+        return (self.in_support(value, "cdf") / self.scale).atan() * (2 / math.pi)
 
     def icdf(self, value: Any) -> Tensor:
         """``σ·tan(πp/2)``, F's inverse."""

@@ -80,7 +80,7 @@ class Weibull(Distribution):
         return (k / self.scale).log() + (k - 1) * ratio.log() - ratio ** k
 
     def cdf(self, value: Any) -> Tensor:
-        return -(-(as_tensor(value) / self.scale) ** self.concentration).expm1()
+        return -(-(self.in_support(value, "cdf") / self.scale) ** self.concentration).expm1()
 
     def icdf(self, value: Any) -> Tensor:
         return self.scale * (-(-as_tensor(value)).log1p()) ** self.concentration.reciprocal()
@@ -137,7 +137,7 @@ class Pareto(Distribution):
         return self.alpha.log() + self.alpha * self.scale.log() - (self.alpha + 1) * x.log()
 
     def cdf(self, value: Any) -> Tensor:
-        return 1 - (self.scale / as_tensor(value)) ** self.alpha
+        return 1 - (self.scale / self.in_support(value, "cdf")) ** self.alpha
 
     def icdf(self, value: Any) -> Tensor:
         return self.scale * (-(-as_tensor(value)).log1p() / self.alpha).exp()
@@ -191,7 +191,7 @@ class Kumaraswamy(Distribution):
         return (a * b).log() + (a - 1) * x.log() + (b - 1) * (-(x ** a)).log1p()
 
     def cdf(self, value: Any) -> Tensor:
-        return 1 - (1 - as_tensor(value) ** self.concentration1) ** self.concentration0
+        return 1 - (1 - self.in_support(value, "cdf") ** self.concentration1) ** self.concentration0
 
     def icdf(self, value: Any) -> Tensor:
         """``(1 − (1 − u)^{1/b})^{1/a}``."""

@@ -130,7 +130,7 @@ class TransformedDistribution(Distribution):
 
     def cdf(self, value: Any) -> Tensor:
         sign = self._chain_sign()
-        x = as_tensor(value)
+        x = self.in_support(value, "cdf")
         for transform in reversed(self.transforms):
             x = transform.inv(x)
         return self._monotonized(self.base_dist.cdf(x), sign)
