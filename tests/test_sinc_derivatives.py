@@ -1,0 +1,33 @@
+"""``sinc`` and its derivatives at 0, against the series ``sinc(x) = 1 − (πx)²/6 + (πx)⁴/120 − …`` (hand-derived:
+the derivatives there are 1, 0, −π²/3, 0, π⁴/5): the value at 0 was a constant, so every derivative of the
+gradient came out 0 (PyTorch 2.13 gives NaN for the second), and away from 0 against PyTorch."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import glassgrad as gg
+
+
+def _derivatives(lib, points, order):
+    x = lib.tensor(points, dtype=lib.float64, requires_grad=True)
+    out = [lib.special.sinc(x)]
+    for number in range(order):
+        out.append(lib.autograd.grad(out[-1].sum(), x, create_graph=number < order - 1)[0])
+    return [value.detach().numpy() for value in out]
+
+
+def test_sinc_derivatives_at_zero_are_its_series_coefficients():
+    values = _derivatives(gg, [0.0], 4)
+    np.testing.assert_allclose([v[0] for v in values], [1.0, 0.0, -math.pi ** 2 / 3, 0.0, math.pi ** 4 / 5],
+                               rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.torch
+def test_sinc_and_two_derivatives_away_from_zero_match_pytorch(torch):
+    points = [0.3, -1.2, 2.5, 1e-3]
+    for mine, theirs in zip(_derivatives(gg, points, 2), _derivatives(torch, points, 2)):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12)
