@@ -89,14 +89,13 @@ def _attend(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, drop
             _show_as(tensor, symbol)
     scores = _show_as(_show_as(query @ _show_as(key.transpose(-2, -1), "Kᵀ"), "Q·Kᵀ") * scale, "S")
     dead = None
-    if mask is not None:
-        if not mask.requires_grad:  # rows with every key masked: softmax of no scores, made 0 below
-            blocked = np.broadcast_to(np.isneginf(mask.array), np.broadcast_shapes(mask.shape, scores.shape))
-            dead = blocked.all(axis=-1, keepdims=True)
-            if dead.any():
-                mask = Tensor._wrap(np.where(dead, 0, mask.array).astype(mask.dtype))
-            else:
-                dead = None
+    if mask is not None:  # rows with every key masked: softmax of no scores, made 0 below (no gradient either)
+        full = np.broadcast_shapes(mask.shape, scores.shape)
+        dead = np.broadcast_to(np.isneginf(mask.array), full).all(axis=-1, keepdims=True)
+        if dead.any():
+            mask = mask.expand(full).masked_fill(Tensor._wrap(dead), 0.0)
+        else:
+            dead = None
         scores = _show_as(scores + _show_as(mask, "M"), "S′")
     weights = softmax(scores, -1)
     if dead is not None:

@@ -394,7 +394,7 @@ def _composed_cross_entropy(log_probs: Tensor, target: Tensor, weight: Tensor | 
     if not smoothing:
         return loss
     kept = target != ignore_index
-    per_row = -(log_probs if weight is None else log_probs * weight).sum(1) * kept.to(log_probs.dtype)
+    per_row = where(kept, -(log_probs if weight is None else log_probs * weight).sum(1), 0.0)  # not ·0: −∞·0 is NaN
     if reduction == "sum":
         per_row = per_row.sum()
     elif reduction == "mean":
@@ -407,8 +407,9 @@ def _nll(log_probs: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
     """``−w_yᵢ · log_probs[i, yᵢ]`` per row, 0 where yᵢ is ``ignore_index``; the mean divides by Σᵢ w_yᵢ over the
     rows that count (their number, without a weight).
 
-    What the labels decide (each row's class, its count negated, the total) is one NumPy call (:func:`_nll_counts`,
-    one kernel of a compiled step); the graph holds 4 nodes: gather, times the counts, Σ, ÷ the total.
+    What the labels decide (each row's class, its count negated, which rows are ignored, the total) is one NumPy call
+    (:func:`_nll_counts`, one kernel of a compiled step); the graph holds 5 nodes: gather, times the counts, the
+    ignored rows set to 0 (a −∞ or NaN there times a count of 0 gave NaN), Σ, ÷ the total.
     """
     if weight is not None and weight._requires_grad and is_grad_enabled():
         raise RuntimeError("The function 'nll_loss_forward' is not differentiable with respect to argument 'weight'. "
@@ -416,24 +417,26 @@ def _nll(log_probs: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
     if weight is None and _tracing() and not _any_ignored(target, ignore_index):  # the short form, in a trace
         picked = -log_probs[np.arange(len(target.array)), target.array]
         return picked if reduction == "none" else picked.sum() if reduction == "sum" else picked.mean()
-    classes, counts, total = map(Tensor._wrap, recorded_call(
+    classes, counts, ignored, total = map(Tensor._wrap, recorded_call(
         _nll_counts, target.array, None if weight is None else weight.array, ignore_index, log_probs.array.dtype))
-    per_row = log_probs.gather(1, classes) * counts
+    per_row = (log_probs.gather(1, classes) * counts).masked_fill(ignored, 0.0)
     if reduction == "none":
         return per_row.reshape(-1)
     return per_row.sum() if reduction == "sum" else per_row.sum() / total
 
 
 def _nll_counts(labels: np.ndarray, weight: np.ndarray | None, ignore_index: int,
-                dtype: np.dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                dtype: np.dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each row's class (N, 1) (an ignored row reads class 0, then counts 0), its count negated, −w_yᵢ or −1 (0 if
-    ignored; the loss's minus sign, exact), and what a mean divides by: Σ of the counts, or 1 where none counts, so
-    that a batch whose rows are all ignored has loss 0 and gradient 0 (PyTorch: loss NaN, gradient 0)."""
+    ignored; the loss's minus sign, exact), whether it is ignored (N, 1), and what a mean divides by: Σ of the
+    counts, or 1 where none counts, so that a batch whose rows are all ignored has loss 0 and gradient 0 (PyTorch:
+    loss NaN, gradient 0)."""
     kept = labels != ignore_index
     classes = np.where(kept, labels, 0).astype(np.int64, copy=False)
     counts = kept.astype(dtype) if weight is None else weight[classes] * kept
     total = counts.sum(dtype=counts.dtype)
-    return classes.reshape(-1, 1), -counts.reshape(-1, 1), np.asarray(total + (total == 0), dtype=counts.dtype)
+    return (classes.reshape(-1, 1), -counts.reshape(-1, 1), ~kept.reshape(-1, 1),
+            np.asarray(total + (total == 0), dtype=counts.dtype))
 
 
 def _total(counts: Tensor) -> Tensor:
@@ -929,7 +932,8 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     PyTorch computes it: ``[y ≠ −1]·x + [y ≠ 1]·max(0, margin − x)``."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "hinge_embedding_loss")
     x, y = as_tensor(input), as_tensor(target)
-    losses = x * (y.detach() != -1).to(x.dtype) + _hinge(margin - x) * (y.detach() != 1).to(x.dtype)
+    labels = y.detach()  # each term left out where it does not count (not ·0: an ∞ there gave NaN)
+    losses = x.masked_fill(labels == -1, 0.0) + _hinge(margin - x).masked_fill(labels == 1, 0.0)
     return _reduced(losses, reduction, "hinge_embedding_loss")
 
 
