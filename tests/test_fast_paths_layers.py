@@ -185,7 +185,30 @@ def test_group_norm_of_an_empty_batch_is_empty_as_in_pytorch(torch, shape):
     assert results[0] == results[1]
 
 
-# --- nll_loss: what the labels decide is one NumPy call, the graph 4 nodes --------------------------------------
+@pytest.mark.torch
+@pytest.mark.parametrize("layer, shape", [("BatchNorm1d", (0, 3)), ("BatchNorm1d", (0, 3, 5)),
+                                          ("BatchNorm2d", (0, 3, 2, 2))])
+def test_batch_norm_of_an_empty_batch_in_training_is_empty_as_in_pytorch(torch, layer, shape):
+    """N = 0 in training: refused as "more than 1 value per channel"; PyTorch gives an empty output, counts the
+    batch and leaves the running statistics."""
+    results = []
+    for library in (gg, torch):
+        norm = getattr(library.nn, layer)(3)
+        x = library.ones(*shape, requires_grad=True)
+        out = norm(x)
+        out.sum().backward()
+        results.append((tuple(out.shape), tuple(x.grad.shape), norm.weight.grad.tolist(), norm.bias.grad.tolist(),
+                        norm.running_mean.tolist(), norm.running_var.tolist(), int(norm.num_batches_tracked)))
+    assert results[0] == results[1]
+
+
+@pytest.mark.torch
+def test_the_causal_mask_of_no_positions_is_empty_as_in_pytorch(torch):
+    assert (tuple(gg.nn.Transformer.generate_square_subsequent_mask(0).shape)
+            == tuple(torch.nn.Transformer.generate_square_subsequent_mask(0).shape) == (0, 0))
+
+
+# --- nll_loss: what the labels decide is one NumPy call, the graph 5 nodes --------------------------------------
 
 NLL_CASES = st.tuples(st.integers(1, 9), st.integers(1, 6), st.sampled_from([None, 1, 2, -100]), st.booleans(),
                       st.sampled_from(["mean", "sum", "none"]), st.integers(0, 2**31 - 1))

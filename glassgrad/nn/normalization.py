@@ -82,10 +82,13 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     axes = (0, *range(2, x.ndim))
     stat_shape = (1, channels) + (1,) * (x.ndim - 2)
     if training:
-        count = x.array.size // channels
-        if count <= 1:
+        count = x.array.size // channels if channels else 0
+        if count == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size "
                              f"{shape_text(x.shape)}: use a batch of 2 or more samples, or call model.eval()")
+        if count == 0:  # an empty batch gives an empty output and leaves the running statistics, as PyTorch's
+            zeros = x.new_zeros(stat_shape)
+            return _standardize(x, zeros, zeros + 1, eps, *_per_channel_shape(x, stat_shape, weight, bias))
         mean = x.mean(axes, keepdim=True)
         var = x.var(axes, keepdim=True, correction=0)
         if running_mean is not None:
@@ -98,10 +101,15 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             raise ValueError("batch_norm: evaluation (training=False) needs running_mean and running_var")
         mean = Tensor._wrap(recorded_call(_running_statistic, running_mean.array, stat_shape, x.dtype))
         var = Tensor._wrap(recorded_call(_running_statistic, running_var.array, stat_shape, x.dtype))
+    return _standardize(x, mean, var, eps, *_per_channel_shape(x, stat_shape, weight, bias))
+
+
+def _per_channel_shape(x: Tensor, stat_shape: tuple, weight: Tensor | None, bias: Tensor | None) -> tuple:
+    """``weight`` and ``bias`` (C,) shaped to broadcast over ``x`` (N, C, …)."""
     if x.ndim > 2:
         weight = weight.reshape(stat_shape) if weight is not None else None
         bias = bias.reshape(stat_shape) if bias is not None else None
-    return _standardize(x, mean, var, eps, weight, bias)
+    return weight, bias
 
 
 def _update_running(running: np.ndarray, batch: np.ndarray, momentum: float, factor: float, channels: int) -> None:

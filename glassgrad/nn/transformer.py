@@ -358,6 +358,6 @@ class Transformer(Module):
     def generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = None) -> Tensor:
         """The causal mask for ``sz`` positions: 0 on and below the diagonal, −∞ above (position i sees 0…i)."""
         check_device(device)
-        size = check_size(sz, "sz", "generate_square_subsequent_mask")
+        size = check_size(sz, "sz", "generate_square_subsequent_mask", smallest=0)
         dtype = float_dtype(dtype, "generate_square_subsequent_mask")
         return Tensor._wrap(np.triu(np.full((size, size), -np.inf, dtype=dtype), 1))
