@@ -10,7 +10,7 @@ product) in one pass, whatever the sizes. Everything here is made of that one pr
 * ``jvp(f, x, v)``: ``J·v`` by the double-backward trick: ``g(u) = uᵀJ`` is linear in ``u``, and the
   gradient of ``g(u)·v`` with respect to ``u`` is ``J·v`` (so it needs second derivatives, which every row has);
 * ``hessian(f, x)``: the Jacobian of the gradient, ``H = ∂(∇f)/∂x`` (``f`` gives one number);
-* ``vhp(f, x, v)``: ``vᵀH``, and ``hvp(f, x, v)``: ``H·v`` (the same numbers: ``H`` is symmetric).
+* ``vhp(f, x, v)``: ``vᵀH``, and ``hvp(f, x, v)``: ``H·v`` (the same numbers where ``H`` is symmetric).
 
 >>> import glassgrad as gg
 >>> jacobian, hessian = gg.autograd.functional.jacobian, gg.autograd.functional.hessian
@@ -106,10 +106,19 @@ def vhp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
     return _detached(value, create_graph), _shaped(products, single_in, create_graph)
 
 
+@enable_grad()  # as PyTorch's: they differentiate inside no_grad() too (an evaluation loop)
 def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple[Any, Any]:
-    """``(f(inputs), H·v)``: equal to :func:`vhp`'s numbers, since the Hessian is symmetric."""
-    return vhp(func, inputs, v, create_graph, strict)
+    """``(f(inputs), H·v)`` for a function giving one number: the Jacobian-vector product of its gradient, with
+    ``H[i, j] = ∂(∇f)ᵢ/∂xⱼ``, by the double-backward trick (as PyTorch's). The numbers are :func:`vhp`'s wherever
+    ``H`` is symmetric, as it is for every twice-differentiable f; a custom Function whose backward is not the
+    gradient of its forward can make them differ, and then this is ``H·v``, not ``vᵀH``."""
+    single_in, inputs = _inputs(inputs, "hvp", True)
+    (value,) = outputs = _one_number(func, inputs, "hvp")
+    v = _vectors(v, inputs, "hvp", "the inputs")
+    gradients = _product(outputs, inputs, None, True, strict, "hvp")
+    products = _tangents(gradients, inputs, v, create_graph, strict)
+    return _detached(value, create_graph), _shaped(products, single_in, create_graph)
 
 
 # --- the pieces ------------------------------------------------------------------------------

@@ -185,3 +185,38 @@ def test_inside_no_grad_they_still_differentiate():
     np.testing.assert_array_equal(hessian.numpy(), np.diag([9.0, -12.0]))
     np.testing.assert_array_equal(hv.numpy(), [9.0, -36.0])
     np.testing.assert_array_equal(vh.numpy(), [9.0, -36.0])
+
+
+def _skewed_quadratic(lib):
+    """``f(x) = xᵀMx/2`` as a custom Function whose backward is ``g·(M·x)``, M not symmetric."""
+    matrix = lib.tensor([[1.0, 2.0], [0.0, 1.0]], dtype=lib.float64)
+
+    class Quadratic(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return (x * (matrix @ x)).sum() / 2
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * (matrix @ x)
+
+    return Quadratic.apply
+
+
+@pytest.mark.torch
+def test_hvp_is_the_hessian_times_v_where_the_hessian_is_not_symmetric(torch):
+    """The custom Function's backward makes autograd's Hessian M: ``hvp`` gave ``vᵀM`` (vhp's numbers); PyTorch's,
+    and now glassgrad's, is ``M·v``. ``create_graph`` keeps it in the graph of ``x``."""
+    results = []
+    for lib in (gg, torch):
+        x = lib.tensor([1.0, 3.0], dtype=lib.float64, requires_grad=True)
+        v = lib.tensor([0.5, 1.0], dtype=lib.float64)
+        value, product = lib.autograd.functional.hvp(_skewed_quadratic(lib), x, v, create_graph=True)
+        results.append((value.item(), product.detach().numpy(), product.requires_grad))
+    (my_value, mine, my_graph), (their_value, theirs, their_graph) = results
+    assert my_value == their_value
+    np.testing.assert_allclose(mine, theirs, rtol=1e-12)
+    np.testing.assert_allclose(mine, np.array([[1.0, 2.0], [0.0, 1.0]]) @ [0.5, 1.0], rtol=1e-12)  # M·v by hand
+    assert my_graph == their_graph
