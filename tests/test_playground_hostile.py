@@ -143,6 +143,23 @@ def test_the_pages_own_requests_are_answered(client, headers):
     assert response.json()["loss"]["text"] == "0.8963"
 
 
+@pytest.mark.parametrize("origins", [[SERVER, "http://evil.example"], ["http://evil.example", SERVER],
+                                     [SERVER, SERVER]])
+def test_more_than_one_origin_header_is_refused(client, origins):
+    headers = [("content-type", "application/json"), *(("origin", origin) for origin in origins)]
+    assert "2 Origin headers" in refusal(client.post("/api/train", content=b'{"steps": 1}', headers=headers), 403)
+    assert client.app.state.jobs.jobs == {}
+
+
+@pytest.mark.parametrize("hosts", [["evil.example", "127.0.0.1:8000"], ["127.0.0.1:8000", "evil.example"],
+                                   ["127.0.0.1:8000", "127.0.0.1:8000"]])
+def test_more_than_one_host_header_is_refused(client, hosts):
+    headers = [("content-type", "application/json"), *(("host", host) for host in hosts),
+               ("origin", f"http://{hosts[0]}")]
+    assert "2 Host headers" in refusal(client.post("/api/train", content=b'{"steps": 1}', headers=headers), 400)
+    assert client.app.state.jobs.jobs == {}
+
+
 def test_a_link_from_another_site_still_opens_the_page(client):
     navigation = {"sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate", "sec-fetch-dest": "document"}
     assert client.get("/?view=step&s_actions=f", headers=navigation).status_code == 200  # a classroom link

@@ -70,32 +70,50 @@ def host_is_allowed(host: str) -> bool:
 
 
 class HostAllowList:
-    """ASGI middleware: 400 unless the ``Host`` header names this machine (against DNS rebinding)."""
+    """ASGI middleware: 400 unless the request has one ``Host`` header and it names this machine (against DNS
+    rebinding)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] in ("http", "websocket"):
-            host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
-            if not host_is_allowed(host):
+            problem = self.problem(_headers(scope, b"host"))
+            if problem is not None:
                 if scope["type"] == "websocket":
                     await send({"type": "websocket.close", "code": 1008})
                     return
-                await _send_json(send, 400, {"error": (
-                    f"Host {host!r} is not allowed: the playground answers only requests addressed to "
-                    "localhost, 127.0.0.1 or [::1] (this blocks DNS-rebinding attacks). Open it at "
-                    "http://127.0.0.1:PORT/ instead."
-                )})
+                await _send_json(send, 400, {"error": problem})
                 return
         await self.app(scope, receive, send)
 
+    @staticmethod
+    def problem(hosts: list[str]) -> str | None:
+        """Why a request with these ``Host`` headers is refused (one line), or None for exactly one allowed host.
+
+        Two ``Host`` headers are refused whatever they say: the checks after this one would each read a
+        different one of them (a foreign one could pass as the page's own origin).
+        """
+        if len(hosts) > 1:
+            return (f"the request has {len(hosts)} Host headers ({', '.join(map(repr, hosts))}): send exactly one, "
+                    "as a browser does (this blocks DNS-rebinding attacks)")
+        host = hosts[0] if hosts else ""
+        if not host_is_allowed(host):
+            return (f"Host {host!r} is not allowed: the playground answers only requests addressed to "
+                    "localhost, 127.0.0.1 or [::1] (this blocks DNS-rebinding attacks). Open it at "
+                    "http://127.0.0.1:PORT/ instead.")
+        return None
+
+
+def _headers(scope: dict, name: bytes) -> list[str]:
+    """Every value of the header ``name`` (lower case), in the order sent: a request may repeat a header."""
+    return [value.decode("latin-1") for key, value in scope.get("headers") or [] if key == name]
+
 
 def _header(scope: dict, name: bytes) -> str | None:
-    for key, value in scope.get("headers") or []:
-        if key == name:
-            return value.decode("latin-1")
-    return None
+    """The first value of the header ``name``, None when it is absent."""
+    values = _headers(scope, name)
+    return values[0] if values else None
 
 
 class HttpMiddleware:
@@ -120,7 +138,8 @@ class SameOriginOnly(HttpMiddleware):
     """ASGI middleware against cross-site request forgery: another site's page cannot make the server act.
 
     * 403 when the browser says the request comes from another page than this server's own: an
-      ``Origin`` other than ``http://`` + the ``Host`` it was sent to (``Origin: null`` included), or
+      ``Origin`` other than ``http://`` + the ``Host`` it was sent to (``Origin: null`` included), more
+      than one ``Origin`` header (a browser sends one), or
       ``Sec-Fetch-Site: cross-site``/``same-site`` (another port of localhost is "same-site").
       A link from another site to the page itself (a GET navigation) is still answered.
     * 415 for a POST whose body is not declared ``Content-Type: application/json``: without asking the
@@ -140,12 +159,16 @@ class SameOriginOnly(HttpMiddleware):
     @staticmethod
     def problem(scope: dict) -> tuple[int, dict] | None:
         """``(status, {"error": ...})`` for a refused request, None for an accepted one."""
-        origin, site = _header(scope, b"origin"), _header(scope, b"sec-fetch-site")
+        origins, site = _headers(scope, b"origin"), _header(scope, b"sec-fetch-site")
         own = f"http://{_header(scope, b'host') or ''}".lower()
         navigation = scope["method"] in ("GET", "HEAD") and _header(scope, b"sec-fetch-mode") == "navigate"
-        if origin is not None and origin.lower() != own:
-            return 403, {"error": f"refused: this request comes from the page {origin!r}, not from the playground "
-                                  f"itself ({own}); only the playground's own page may use its API"}
+        if len(origins) > 1:  # a browser sends one; with several, which one counts is anybody's guess
+            return 403, {"error": f"refused: this request has {len(origins)} Origin headers "
+                                  f"({', '.join(map(repr, origins))}); only the playground's own page, which sends "
+                                  "one, may use its API"}
+        if origins and origins[0].lower() != own:
+            return 403, {"error": f"refused: this request comes from the page {origins[0]!r}, not from the "
+                                  f"playground itself ({own}); only the playground's own page may use its API"}
         if site in ("cross-site", "same-site") and not navigation:
             return 403, {"error": "refused: the browser says this request comes from another site "
                                   f"(Sec-Fetch-Site: {site}); only the playground's own page may use its API"}
