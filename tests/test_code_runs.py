@@ -240,6 +240,11 @@ def test_unknown_runs_are_404(code):
     assert response.status_code == 422 and "since" in response.json()["error"]
 
 
+def test_a_negative_since_is_out_of_range_not_a_non_number(code):
+    response = code.client.get("/api/code/runs/0123456789abcdef?since=-1", headers=code.headers)
+    assert response.status_code == 422 and "since = -1 is out of range" in response.json()["error"]
+
+
 def test_the_runner_forgets_old_runs_and_removes_their_folders(monkeypatch):
     runner = CodeRunner(time_limit=20, memory_mb=300, keep_finished=2)
     runs = []

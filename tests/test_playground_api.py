@@ -652,6 +652,18 @@ def test_an_unwritable_output_folder_is_a_clear_4xx(tmp_path):
     assert "cannot write model.safetensors" in message and "--output-dir" in message
 
 
+def test_saving_onto_a_folder_of_that_name_says_why(client, tmp_path):
+    job = create_job(client)
+    (tmp_path / "out" / "model.safetensors").mkdir(parents=True)
+    message = error_of(client.post(f"/api/train/{job['id']}/save", json={"name": "model"}), 409)
+    assert "a folder has that name" in message and "another name" in message and "None" not in message
+
+
+def test_a_body_field_on_a_request_that_takes_none_says_there_are_none(client):
+    message = error_of(client.request("GET", "/api/options", content=b'{"x": 1}'), 422)
+    assert "unknown field 'x'" in message and "takes no fields" in message and not message.endswith("are ")
+
+
 # --- practice ------------------------------------------------------------------------------------------
 
 

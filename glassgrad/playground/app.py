@@ -106,7 +106,8 @@ def _api(handler: Callable[..., Any], query: tuple[str, ...] = ()) -> Callable:
 
 
 def _query_value(text: str) -> int | str:
-    return int(text) if re.fullmatch(r"[0-9]{1,12}", text) else text
+    """A query parameter: an integer (negative ones too, for the range check to refuse by name), else the text."""
+    return int(text) if re.fullmatch(r"-?[0-9]{1,12}", text) else text
 
 
 # --- handlers (plain functions: they run in a worker thread) -------------------------------------
@@ -221,6 +222,9 @@ def train_save(state: Any, fields: Fields, job_id: str) -> dict:
             metadata = {"made_by": "glassgrad playground", "step": job.step,
                         "config": {**job.config.__dict__, "hidden": list(job.config.hidden)}}
             names = bridge.save_model(job.model, path, metadata)
+    except IsADirectoryError:  # strerror is None when glassgrad.io itself refuses to write over a folder
+        raise ApiError(409, f"cannot write {path.name} in {path.parent}: a folder has that name; save under "
+                            "another name") from None
     except OSError as error:  # the folder is not writable (or became a file): say so, and what to do
         raise ApiError(409, f"cannot write {path.name} in {path.parent} ({error.strerror}); start "
                             "glassgrad serve with another --output-dir") from None

@@ -431,8 +431,9 @@ class Fields:
     def finish(self) -> None:
         unknown = sorted(set(self.data) - self.read)
         if unknown:
-            raise ApiError(422, f"unknown field {unknown[0]!r} in {self.where}: known fields are "
-                                f"{', '.join(sorted(self.read))}")
+            known = (f"known fields are {', '.join(sorted(self.read))}" if self.read
+                     else "this request takes no fields, leave it out")
+            raise ApiError(422, f"unknown field {unknown[0]!r} in {self.where}: {known}")
 
 
 # --- training jobs ---------------------------------------------------------------------------------
