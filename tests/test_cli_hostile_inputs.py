@@ -139,6 +139,38 @@ def test_an_empty_validation_set_is_refused_with_a_fraction_that_works(capsys):
     assert "--val-fraction 0.0001 of 1000 samples leaves the validation set empty; use --val-fraction 0.01" in err
 
 
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+def test_a_model_with_a_nan_weight_is_refused_naming_the_file_and_the_weight(capsys, tmp_path, moons_model, command):
+    saved = gg.load(moons_model)
+    saved["model"]["2.bias"] = gg.tensor([float("nan")])
+    path = tmp_path / "nan.safetensors"
+    gg.save(saved, path)
+    extra = ["--input", "0.5,0.5"] if command == "predict" else []
+    err = refused(capsys, command, str(path), *extra)
+    assert f"{path} holds non-finite weights in '2.bias'; retrain or load another checkpoint" in err
+
+
+@pytest.mark.parametrize("entry, value, expected", [
+    ("class_names", 3, "class_names is 3, expected a list of class names"),
+    ("class_names", ["only"], "class_names lists 1 name(s) for 2 classes"),
+    ("seed", "abc", "seed is 'abc', expected a whole number >= 0"),
+    ("seed", -5, "seed is -5, expected a whole number >= 0"),
+    ("val_fraction", "x", "val_fraction is 'x', expected a number between 0 and 1"),
+    ("data", 7, "data is 7, expected a dataset name or a .csv path"),
+    ("loss", "hinge", "loss is 'hinge', expected one of cross-entropy, bce, mse"),
+])
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+def test_a_hand_edited_training_record_is_named_in_one_line(capsys, tmp_path, moons_model, entry, value, expected,
+                                                            command):
+    saved = gg.load(moons_model)
+    saved["training"] = {**saved["training"], "loss": "bce", entry: value}
+    path = tmp_path / "edited.safetensors"
+    gg.save(saved, path)
+    extra = ["--input", "0.5,0.5"] if command == "predict" else []
+    err = refused(capsys, command, str(path), *extra)
+    assert f"{path}: its training record is damaged ({expected}); train and save it again" in err
+
+
 def test_out_of_memory_is_one_line_not_a_traceback(capsys, monkeypatch):
     def exhausted(*args, **kwargs):
         raise MemoryError

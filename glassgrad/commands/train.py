@@ -28,12 +28,14 @@ from .train_checks import (
     enough_validation,
     parse_layers,
 )
+from .training_record import LOSSES as RECORDED_LOSSES
+from .training_record import read_training_record
 
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adam": 0.003, "adamw": 0.003, "rmsprop": 0.001,
               "adagrad": 0.05}
 ACTIVATIONS = tuple(ACTIVATION_NAMES)
 """``--activation``: every activation layer of :mod:`glassgrad.nn.activation`, by :func:`gg.nn.mlp`'s names."""
-LOSSES = ("auto", "cross-entropy", "bce", "mse")
+LOSSES = ("auto", *RECORDED_LOSSES)
 MAX_LOSS_GROWTH = 100.0
 """``train`` stops, explaining why, when a batch's loss exceeds this multiple of the first one's."""
 
@@ -246,7 +248,13 @@ def _warn_if_chance_level(accuracy: Optional[float], val_set, lr: float) -> None
 
 
 def _load_model(path: Path):
-    """The model saved at ``path`` (in eval mode), its input and output sizes, and how it was trained."""
+    """The model saved at ``path`` (in eval mode), its input and output sizes, and how it was trained.
+
+    Refused in one line: a file without an architecture, weights that do not fit it or are not finite (NaN, ±∞),
+    and a damaged training record (:func:`.training_record.read_training_record`).
+    """
+    import numpy as np
+
     import glassgrad as gg
 
     saved = gg.load(path)
@@ -264,13 +272,13 @@ def _load_model(path: Path):
         problem = lines[min(1, len(lines) - 1)].strip()  # the first line is a heading
         raise CommandError(f"{path}: its weights do not fit its architecture ({problem})") from None
     model.eval()
-    info = saved.get("training") if isinstance(saved.get("training"), dict) else {}
-    if info.get("loss", "cross-entropy") not in LOSSES[1:]:
-        raise CommandError(f"{path}: unknown loss {info['loss']!r} in its training record; expected one of "
-                           f"{', '.join(LOSSES[1:])}")
+    for name, value in model.state_dict().items():  # a NaN weight would print NaN answers as if they were fine
+        if value.is_floating_point() and not np.isfinite(value.array).all():
+            raise CommandError(f"{path} holds non-finite weights in {name!r}; retrain or load another checkpoint")
     linears = [layer for layer in model.modules() if isinstance(layer, gg.nn.Linear)]
     if not linears:
         raise CommandError(f"{path}: the saved model has no Linear layer, so its input size is unknown")
+    info = read_training_record(saved, path, linears[-1].out_features)
     return model, (linears[0].in_features, linears[-1].out_features), info
 
 
