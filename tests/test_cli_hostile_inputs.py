@@ -139,6 +139,37 @@ def test_an_empty_validation_set_is_refused_with_a_fraction_that_works(capsys):
     assert "--val-fraction 0.0001 of 1000 samples leaves the validation set empty; use --val-fraction 0.01" in err
 
 
+def test_one_sample_is_refused_with_advice_that_works(capsys, tmp_path):
+    data = tmp_path / "one.csv"
+    data.write_text("x1,x2,label\n1,2,0\n")
+    for extra in ([], ["--val-fraction", "0.5"]):  # the old advice, "--val-fraction 0.5 or more", failed the same
+        err = refused(capsys, "train", "--data", str(data), *extra)
+        assert "only 1 sample(s): training needs at least 2" in err and "add rows" in err
+        assert "--val-fraction 0.5 or more" not in err
+
+
+def test_a_fraction_that_leaves_nothing_to_train_on_is_refused(capsys):
+    err = refused(capsys, "train", "--data", "moons", "--val-fraction", "0.9999")
+    assert "leaves nothing to train on; use --val-fraction 0.5 or less" in err
+
+
+@pytest.mark.parametrize("label, shown", [("0", "0"), ("cat", "'cat'")])
+def test_labels_of_one_class_are_refused(capsys, tmp_path, label, shown):
+    data = tmp_path / "one-class.csv"
+    data.write_text("x,label\n" + "".join(f"{i},{label}\n" for i in range(12)))
+    err = refused(capsys, "train", "--data", str(data))
+    assert f"has one class only (every label is {shown}): a classifier needs at least 2 classes" in err
+
+
+def test_evaluate_on_too_few_rows_for_the_split_advises_split_all(capsys, tmp_path, moons_model):
+    data = tmp_path / "one.csv"
+    data.write_text("x1,x2,label\n0.5,0.5,1\n")
+    err = refused(capsys, "evaluate", str(moons_model), "--data", str(data))
+    assert "too few to repeat the training split" in err and "use --split all" in err
+    code, out, err = run(capsys, "evaluate", str(moons_model), "--data", str(data), "--split", "all")
+    assert code == 0 and "(all, 1 samples)" in out, err
+
+
 @pytest.mark.parametrize("command", ["evaluate", "predict"])
 def test_a_model_with_a_nan_weight_is_refused_naming_the_file_and_the_weight(capsys, tmp_path, moons_model, command):
     saved = gg.load(moons_model)

@@ -24,6 +24,7 @@ from .train_checks import (
     MIN_VALIDATION,
     check_parameters,
     check_save_path,
+    check_two_classes,
     check_validation_size,
     enough_validation,
     parse_layers,
@@ -159,6 +160,8 @@ def train(
         raise CommandError(f"--layers ends with {sizes[-1]} but this task needs {n_outputs} output(s) ({loss})")
     check_parameters(sizes, max_parameters)
     check_validation_size(val_fraction, len(dataset))
+    if loss != "mse":
+        check_two_classes(dataset, data)
     dataset = _prepare_targets(dataset, loss)
     train_set, val_set = train_val_split(dataset, val_fraction=val_fraction, seed=seed)
     model = gg.nn.mlp(sizes, activation=activation, seed=seed)
@@ -334,7 +337,13 @@ def evaluate(
         raise CommandError(f"{name} has {what}, but the model in {model_path} has {n_outputs} output(s)")
     dataset = _prepare_targets(dataset, loss)
     if split != "all":
-        train_set, val_set = train_val_split(dataset, val_fraction=float(info.get("val_fraction", 0.2)), seed=seed)
+        val_fraction = float(info.get("val_fraction", 0.2))
+        try:
+            train_set, val_set = train_val_split(dataset, val_fraction=val_fraction, seed=seed)
+        except ValueError:  # too few samples for the split the model was trained with
+            raise CommandError(f"{name} has {len(dataset)} sample(s), too few to repeat the training split "
+                               f"(validation fraction {val_fraction:g}) that --split {split} needs; use --split all "
+                               "to evaluate on every sample") from None
         dataset = val_set if split == "val" else train_set
     result = evaluate_model(model, _loss_module(loss), DataLoader(dataset, batch_size=256))
     accuracy = result.get("accuracy")

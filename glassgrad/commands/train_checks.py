@@ -1,4 +1,4 @@
-"""What ``glassgrad train`` is asked for, checked before any data is loaded or memory allocated.
+"""What ``glassgrad train`` is asked for, checked before any network is built or trained.
 
 Sizes come with caps stated in the message (and ``--max-parameters`` to raise the one on the
 network): a typo such as ``--layers 2,100000,100000,2`` (10 billion weights, 40 GB) is refused
@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from . import CommandError
 
@@ -54,10 +54,34 @@ def enough_validation(total: int) -> Optional[float]:
 
 
 def check_validation_size(val_fraction: float, total: int) -> None:
-    """Refuse a --val-fraction that holds out no sample at all (as train_val_split rounds it)."""
-    if round(val_fraction * total) < 1:
+    """Refuse data and a --val-fraction that leave the validation or the training set empty (as train_val_split
+    rounds it: ``round(val_fraction · total)`` samples held out), with advice that works.
+
+    One sample cannot be split at all; from two on, ``--val-fraction 0.5`` holds out at least one and keeps one.
+    """
+    if total < 2:
+        raise CommandError(f"the data has only {total} sample(s): training needs at least 2, one to learn from and "
+                           f"one to validate on; add rows ({2 * MIN_VALIDATION} or more give a validation set "
+                           "large enough to tell learning from chance)")
+    held_out = round(val_fraction * total)
+    if held_out < 1:
         raise CommandError(f"--val-fraction {val_fraction:g} of {total} samples leaves the validation set empty; "
                            f"use --val-fraction {enough_validation(total) or 0.5:g} or more")
+    if held_out >= total:
+        raise CommandError(f"--val-fraction {val_fraction:g} of {total} samples leaves nothing to train on; "
+                           "use --val-fraction 0.5 or less")
+
+
+def check_two_classes(dataset: Any, data: str) -> None:
+    """Refuse to train a classifier on labels of a single class: it would learn nothing (its loss is 0 at once)."""
+    import numpy as np
+
+    classes = np.unique(dataset.tensors[1].array)
+    if len(classes) < 2:
+        label = dataset.class_names[classes[0]] if dataset.class_names else int(classes[0])
+        raise CommandError(f"{data} has one class only (every label is {label!r}): a classifier needs at "
+                           "least 2 classes; add rows of another class, or use --loss mse if the target is a "
+                           "quantity")
 
 
 def check_save_path(save: Optional[Path]) -> None:
