@@ -22,3 +22,28 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 def torch():
     """PyTorch 2.13 (CPU) as an oracle; the test is skipped, saying why, when it is missing."""
     return pytest.importorskip("torch", reason="PyTorch not installed: pip install torch==2.13.0")
+
+
+@pytest.fixture
+def refuse_new_files(monkeypatch):
+    """A function that, once called, makes every folder refuse new files as an immutable one does (``chattr +i``
+    binds even root, so a test run as root can rely on it): creating ``write_atomically``'s temporary file raises
+    ``PermissionError`` naming that temporary file, exactly the error a user hits, and ``shutil.copyfile`` into a
+    folder fails the same way. Call it after the test has written what it needs."""
+    import shutil
+
+    real_open = os.open
+
+    def refuse(path):
+        raise PermissionError(1, "Operation not permitted", os.fspath(path))
+
+    def open_refusing_temporaries(path, flags, *args, **kwargs):
+        if flags & os.O_CREAT and os.path.basename(os.fspath(path)).endswith(".tmp"):
+            refuse(path)
+        return real_open(path, flags, *args, **kwargs)
+
+    def start() -> None:
+        monkeypatch.setattr(os, "open", open_refusing_temporaries)
+        monkeypatch.setattr(shutil, "copyfile", lambda source, destination, **kwargs: refuse(destination))
+
+    return start

@@ -180,3 +180,11 @@ def test_a_learner_killed_mid_chapter_resumes_there_with_the_answers_kept(tmp_pa
     assert code == 0 and "Next: chapter 1." in out and "(0 of 11 chapters complete" in out
     code, out, _ = learn(monkeypatch, capsys, [*chapter_lines(1, attempt=1), "q"])
     assert code == 0 and "Chapter 1 complete" in out
+
+
+def test_an_unwritable_export_names_it_not_the_temporary_file(monkeypatch, capsys, tmp_path, refuse_new_files):
+    target = tmp_path / "progress.json"
+    refuse_new_files()
+    code, _, err = learn(monkeypatch, capsys, [], "--export", str(target))
+    assert code == 2 and err.strip() == (f"glassgrad: error: cannot write {target}: Operation not permitted; give "
+                                         "--export a path you can write to")

@@ -141,3 +141,14 @@ def test_weights_that_do_not_fit_the_architecture_are_refused(tmp_path, capsys):
     assert main(["export-torch", str(path)]) == 2
     error = capsys.readouterr().err.strip()
     assert "size mismatch for '0.weight'" in error and "\n" not in error
+
+
+def test_an_unwritable_weights_path_names_it_not_the_temporary_file(tmp_path, capsys, refuse_new_files):
+    model = gg.nn.mlp([3, 4, 2], seed=0)
+    path, weights = tmp_path / "model.safetensors", tmp_path / "w.safetensors"
+    gg.save({"model": model.state_dict(), "architecture": gg.nn.architecture(model)}, path)
+    refuse_new_files()
+    assert main(["export-torch", str(path), "--weights", str(weights)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error == (f"glassgrad: error: cannot write {weights}: Operation not permitted; give --weights a path you "
+                     "can write to")

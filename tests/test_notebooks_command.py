@@ -60,3 +60,19 @@ def test_an_unknown_notebook_is_one_line_listing_the_names(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1
     assert "backprop-by-magic" in err and "05-diagonal-flip" in err
+
+
+def test_a_folder_that_is_a_file_is_one_line_naming_the_option(tmp_path, capsys):
+    taken = tmp_path / "existing.txt"
+    taken.write_text("not a folder")
+    assert main(["notebook", "5", "--copy-only", "--folder", str(taken)]) == 2
+    assert capsys.readouterr().err.strip() == (f"glassgrad: error: --folder {taken} is a file, not a folder: give a "
+                                               "folder for the files to go in")
+
+
+def test_a_folder_that_refuses_new_files_is_one_line_naming_it(tmp_path, capsys, refuse_new_files):
+    folder = tmp_path / "mine"
+    refuse_new_files()
+    assert main(["notebook", "--copy-only", "--folder", str(folder)]) == 2
+    assert capsys.readouterr().err.strip() == (f"glassgrad: error: cannot write {folder}: Operation not permitted; "
+                                               "give --folder a folder you can write to")

@@ -57,3 +57,12 @@ def test_without_a_seed_each_sheet_is_new(tmp_path, capsys):
     assert documents[0]["seed"] != documents[1]["seed"]  # kept in the JSON (the teacher's copy)
     assert [p["question"] + str(p["tensors"]) for p in documents[0]["problems"]] != \
         [p["question"] + str(p["tensors"]) for p in documents[1]["problems"]]
+
+
+@pytest.mark.parametrize("command", [["generate", "--count", "2"], ["sheet"]])
+def test_an_unwritable_out_names_it_not_the_temporary_file(tmp_path, capsys, refuse_new_files, command):
+    out = tmp_path / "sheet.txt"
+    refuse_new_files()
+    assert main(["practice", *command, "--out", str(out)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error == f"glassgrad: error: cannot write {out}: Operation not permitted; choose an --out you can write to"

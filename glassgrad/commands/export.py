@@ -13,6 +13,7 @@ from typing import Optional
 import typer
 
 from . import CommandError
+from .output_files import reporting_write_errors
 
 
 def export_torch(
@@ -36,7 +37,8 @@ def export_torch(
     except (ValueError, RuntimeError) as error:
         raise CommandError(f"{model_path}: {str(error).splitlines()[0]}") from None
     if weights is not None:
-        gg.save(saved["model"], weights)
+        with reporting_write_errors(weights, "--weights"):
+            gg.save(saved["model"], weights)
         print(torch_source(saved["architecture"], str(weights), prefix=""))
     else:
         print(torch_source(saved["architecture"], str(model_path), prefix="model."))

@@ -6,15 +6,13 @@ Everything heavy (NumPy, rich, matplotlib) loads inside the command functions.
 from __future__ import annotations
 
 import inspect
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from . import CommandError, switch
+from .output_files import output_folder, reporting_write_errors
 
 OUTPUT = Path("glassgrad-output")
 EXPERIMENT_LENGTH = {"learning-rate": "steps", "optimizers": "epochs", "batch-size": "epochs", "zero-grad": "steps",
@@ -30,34 +28,10 @@ def _check_format(format: str) -> str:
     return format
 
 
-@contextmanager
-def _reporting_write_errors(target: Path) -> Iterator[None]:
-    """Turn a failed write under ``target`` into a one-line error that says what to do."""
-    try:
-        yield
-    except OSError as error:
-        if str(error).startswith("cannot write"):  # glassgrad.io's own message already names the fix
-            raise CommandError(str(error)) from None
-        raise CommandError(f"cannot write {target}: {error.strerror or error}; "
-                           "choose an --out you can write to") from None
-
-
-def _output_folder(folder: Path) -> Path:
-    """``folder``, created if needed; a one-line error if it is a file or cannot be written."""
-    if folder.exists() and not folder.is_dir():
-        raise CommandError(f"--out {folder} is a file, not a folder: give a folder for the files to go in")
-    with _reporting_write_errors(folder):
-        folder.mkdir(parents=True, exist_ok=True)
-    if not os.access(folder, os.W_OK):
-        raise CommandError(f"cannot write into the folder {folder}: permission denied; "
-                           "choose an --out you can write to")
-    return folder
-
-
 def _write(path: Path, data: str) -> None:
     from ..io import write_atomically
 
-    with _reporting_write_errors(path):
+    with reporting_write_errors(path):
         write_atomically(path, data)
     typer.echo(f"wrote {path}")
 
@@ -147,7 +121,7 @@ def graph(
         raise CommandError(f"--level must be 'layer' or 'op', got {level!r}")
     document = _lesson_document(name)
     if out is None:
-        out = _output_folder(OUTPUT) / f"{name}-{level}.svg"
+        out = output_folder(OUTPUT) / f"{name}-{level}.svg"
     _write(out, graph_svg(document, level))
 
 
@@ -189,10 +163,10 @@ def experiment(
     if name not in EXPERIMENTS:
         raise CommandError(f"unknown experiment {name!r}: choose one of {', '.join(EXPERIMENTS)}")
     options = _experiment_options(name, steps, lrs, seed)
-    folder = _output_folder(out)
+    folder = output_folder(out)
     result = run_experiment(name, **options)
     _show(result.document(figure=False), "text", None)
-    with _reporting_write_errors(folder):
+    with reporting_write_errors(folder):
         files = result.save(folder)
         files.append(write_atomically(folder / f"{name}.html", render_html(result.document())))
     typer.echo("wrote " + ", ".join(str(path) for path in files))
@@ -205,8 +179,8 @@ def tour(
     """The guided tour: forward, loss, backward, gradient check, update, learning rates, digits, depth."""
     from ..lessons.tour import run_tour
 
-    folder = _output_folder(out)
-    with _reporting_write_errors(folder):
+    folder = output_folder(out)
+    with reporting_write_errors(folder):
         run_tour(folder, interactive=interactive)
 
 

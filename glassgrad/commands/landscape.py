@@ -11,7 +11,8 @@ from typing import Optional
 import typer
 
 from . import CommandError, switch
-from .glassbox import OUTPUT, _output_folder, _reporting_write_errors
+from .glassbox import OUTPUT
+from .output_files import output_folder, reporting_write_errors
 
 
 def landscape(
@@ -35,13 +36,13 @@ def landscape(
     if not 5 <= grid <= MAX_GRID_POINTS:
         raise CommandError(f"--grid must be between 5 and {MAX_GRID_POINTS}, got {grid}")
     data = landscape(weights or DEFAULT_WEIGHTS, steps=steps, grid_points=grid, zoom=zoom)
-    folder = _output_folder(out)
+    folder = output_folder(out)
     typer.echo(f"L over {data['weights'][0]['label']} and {data['weights'][1]['label']} ({data['loss']['name']})")
     for path in data["paths"]:
         last = path["points"][-1]
         typer.echo(f"η = {path['learning_rate']:<6g} {path['label']:<11} L: {path['points'][0]['text']['loss']} → "
                    f"{last['text']['loss']} after {last['step']} steps")  # each loss as the engine writes it
-    with _reporting_write_errors(folder):
+    with reporting_write_errors(folder):
         files = save(data, folder)
     typer.echo("wrote " + ", ".join(str(path) for path in files))
 

@@ -14,6 +14,7 @@ from typing import Optional
 import typer
 
 from . import CommandError, switch
+from .output_files import reporting_write_errors
 
 
 def learn(
@@ -54,7 +55,9 @@ def learn(
             from ..io import write_atomically
 
             text = json.dumps(progress.export(loaded.id), ensure_ascii=False, indent=1) + "\n"
-            typer.echo(f"wrote {write_atomically(export, text)}")
+            with reporting_write_errors(export, "--export"):
+                written = write_atomically(export, text)
+            typer.echo(f"wrote {written}")
             return
         if show_map:
             typer.echo(ChapterMap(loaded, progress.completed(loaded.id)).text())

@@ -13,6 +13,7 @@ from typing import Optional
 import typer
 
 from . import CommandError, switch
+from .output_files import output_folder, reporting_write_errors
 
 INSTALL_HINT = 'JupyterLab is not installed: pip install "glassgrad[notebook]" (or use --copy-only)'
 
@@ -38,7 +39,8 @@ def notebook(
             import jupyterlab  # noqa: F401  (only whether it is there)
         except ImportError:
             raise CommandError(INSTALL_HINT) from None
-    copied, kept = copy_notebooks(folder)
+    with reporting_write_errors(output_folder(folder, "--folder"), "--folder", "a folder"):
+        copied, kept = copy_notebooks(folder)
     typer.echo(f"{len(copied)} notebooks copied to {folder.resolve()}"
                + (f" ({len(kept)} already there, kept as they are)" if kept else ""))
     if copy_only:

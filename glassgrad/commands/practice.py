@@ -16,6 +16,7 @@ from typing import Optional
 import typer
 
 from . import CommandError
+from .output_files import reporting_write_errors
 
 FORMATS = ("json", "md", "html")
 KIND_HELP = ("forward-blank, backward-blank, relu-backward, softmax-ce-gradient, gd-update, "
@@ -166,7 +167,8 @@ def _emit(text: str, out: Optional[Path]) -> None:
         return
     from glassgrad.io import write_atomically
 
-    print(f"wrote {write_atomically(out, text)}", file=sys.stderr)
+    with reporting_write_errors(out):
+        print(f"wrote {write_atomically(out, text)}", file=sys.stderr)
 
 
 def register(app: typer.Typer) -> None:

@@ -18,6 +18,7 @@ import typer
 from ..nn.architecture import ACTIVATION_NAMES
 from ..training import Callback
 from . import CommandError
+from .output_files import reporting_write_errors
 from .train_checks import (
     MAX_PARAMETERS,
     MAX_WIDTH,
@@ -193,11 +194,9 @@ def train(
     if save is not None:
         training = {"data": data, "target": target, "seed": seed, "val_fraction": val_fraction, "loss": loss,
                     "epochs": epochs, "feature_names": dataset.feature_names, "class_names": dataset.class_names}
-        try:
+        with reporting_write_errors(save, "--save"):
             gg.save({"model": model.state_dict(), "architecture": gg.nn.architecture(model), "training": training},
                     save)
-        except OSError as error:
-            raise CommandError(f"cannot write {save}: {error.strerror or error}") from None
         print(f"saved the model to {save}")
     return 0
 

@@ -1,0 +1,46 @@
+"""Where commands write their files, and a failed write said in one line.
+
+Every command that writes (``trace --out``, ``export-torch --weights``, ``practice generate --out``,
+``learn --export``, ``notebook --folder``, ``train --save`` …) reports a write that fails the same way:
+the file the user named (never the temporary file that :func:`glassgrad.io.write_atomically` writes
+first, ``.name.<pid>.<hex>.tmp``), the system's reason, and the option to change.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from . import CommandError
+
+
+@contextmanager
+def reporting_write_errors(target: Path, option: str = "--out", what: str = "a path") -> Iterator[None]:
+    """Turn a failed write under ``target`` into a one-line error that names it and says what to do.
+
+    ``option`` is the command-line option that chose ``target``; ``what`` is what to give it (``a path``,
+    ``a folder``). ``--out`` keeps the wording ``choose an --out you can write to``.
+    """
+    try:
+        yield
+    except OSError as error:
+        if str(error).startswith("cannot write"):  # glassgrad.io's own message already names the fix
+            raise CommandError(str(error)) from None
+        raise CommandError(f"cannot write {target}: {error.strerror or error}; {_fix(option, what)}") from None
+
+
+def output_folder(folder: Path, option: str = "--out") -> Path:
+    """``folder``, created if needed; a one-line error naming ``option`` if it is a file or cannot be written."""
+    if folder.exists() and not folder.is_dir():
+        raise CommandError(f"{option} {folder} is a file, not a folder: give a folder for the files to go in")
+    with reporting_write_errors(folder, option, "a folder"):
+        folder.mkdir(parents=True, exist_ok=True)
+    if not os.access(folder, os.W_OK):
+        raise CommandError(f"cannot write into the folder {folder}: permission denied; {_fix(option, 'a folder')}")
+    return folder
+
+
+def _fix(option: str, what: str) -> str:
+    return "choose an --out you can write to" if option == "--out" else f"give {option} {what} you can write to"
