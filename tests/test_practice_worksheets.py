@@ -178,6 +178,31 @@ def test_check_grades_a_generated_set(tmp_path, capsys):
     assert out.rstrip().endswith("Score: 1 of 3 right (33%).")
 
 
+@pytest.mark.parametrize("content, message", [
+    (b"\x80\xd0 not text", "it is not UTF-8 text"),
+    (b'{"problems": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "its JSON is nested too deeply to read"),
+    (b'{"seed": ' + b"9" * 5000 + b"}", "it holds a whole number of 5000 digits, too long to be a problem's"),
+    (b'{"problems": [{"tensors": {"x": [NaN, 1]}}]}', "it holds NaN, which is not a number a problem can use"),
+])
+def test_a_damaged_problem_set_is_one_line_naming_the_file_and_the_fix(tmp_path, capsys, content, message):
+    path = tmp_path / "set.json"
+    path.write_bytes(content)
+    assert main(["practice", "check", str(path), "-a", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"glassgrad: error: {path} is not a problem set: {message}; give a file written by "
+                   "`glassgrad practice generate --format json`\n")
+
+
+def test_an_answers_file_that_is_not_text_is_one_line(tmp_path, capsys):
+    _generate(tmp_path, "set.json", "--count", "2")
+    (tmp_path / "answers.bin").write_bytes(b"1\n\x80\x81\n")
+    capsys.readouterr()
+    assert main(["practice", "check", str(tmp_path / "set.json"), "-a", str(tmp_path / "answers.bin")]) == 2
+    assert capsys.readouterr().err == (f"glassgrad: error: --answers file {tmp_path / 'answers.bin'} is not UTF-8 "
+                                       "text: give a text file with one answer per line, or the answers separated "
+                                       "by commas\n")
+
+
 def test_cli_errors_are_one_line(tmp_path, capsys):
     (tmp_path / "bad.json").write_text('{"format": "something else"}', encoding="utf-8")
     cases = [

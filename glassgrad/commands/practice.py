@@ -154,7 +154,11 @@ def _answer_list(answers: list[str]) -> list[str]:
     for item in answers:
         path = Path(item)
         if "," not in item and path.is_file():
-            found += [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+            try:
+                found += [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+            except UnicodeDecodeError:
+                raise CommandError(f"--answers file {path} is not UTF-8 text: give a text file with one answer per "
+                                   "line, or the answers separated by commas") from None
         else:
             found += [part.strip() for part in item.split(",")]
     return found

@@ -145,17 +145,44 @@ def validate_document(document: Any) -> None:
             raise ValueError(f"problem {number}: the blank's entry must be null in 'tensors', found {entry!r}")
 
 
+LONGEST_INTEGER = 30
+"""Digits of the longest whole number a problem set holds (seeds are below 2⁶³, 19 digits)."""
+
+
 def load_problem_set(path: str | Path) -> list[Problem]:
-    """Problems from a JSON file written by ``practice generate`` (validated first)."""
+    """Problems from a JSON file written by ``practice generate`` (validated first).
+
+    ``ValueError`` (one line, naming the file and the fix) for a file that is not UTF-8 JSON text, is nested
+    too deeply to read, or holds a ``NaN``/``Infinity`` or a whole number too long to be a problem's.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such problem-set file: {path}")
+    fix = "give a file written by `glassgrad practice generate --format json`"
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not a problem set: it is not UTF-8 text; {fix}") from None
+    try:
+        document = json.loads(text, parse_constant=_no_constant, parse_int=_short_integer)
     except json.JSONDecodeError as error:
         raise ValueError(f"{path} is not valid JSON (line {error.lineno}: {error.msg})") from None
+    except RecursionError:
+        raise ValueError(f"{path} is not a problem set: its JSON is nested too deeply to read; {fix}") from None
+    except ValueError as error:  # from _no_constant or _short_integer
+        raise ValueError(f"{path} is not a problem set: it holds {error}; {fix}") from None
     validate_document(document)
     return [Problem.from_dict(problem) for problem in document["problems"]]
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name}, which is not a number a problem can use")
+
+
+def _short_integer(text: str) -> int:
+    if len(text.lstrip("-")) > LONGEST_INTEGER:
+        raise ValueError(f"a whole number of {len(text.lstrip('-'))} digits, too long to be a problem's")
+    return int(text)
 
 
 def _kind(name: str) -> Kind:
