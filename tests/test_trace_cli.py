@@ -45,6 +45,10 @@ def test_json_to_stdout_is_parseable(capsys):
     (["graph", "mlp3", "--out", "{folder}"], "it is a folder; give a file name inside it"),
     (["experiment", "zero-grad", "--steps", "2", "--out", "{file}"], "is a file, not a folder"),
     (["tour", "--out", "{file}"], "is a file, not a folder"),
+    (["experiment", "learning-rate", "--steps", "999999999999", "--out", "{folder}"],
+     "--steps must be between 1 and 1000, got 999999999999"),  # it ran for ever
+    (["experiment", "optimizers", "--steps", "1001", "--out", "{folder}"], "--steps must be between 1 and 1000"),
+    (["experiment", "zero-grad", "--steps", "0", "--out", "{folder}"], "--steps must be between 1 and 1000, got 0"),
 ])
 def test_bad_arguments_are_one_line_errors(argv, message, tmp_path, capsys):
     (tmp_path / "taken.txt").write_text("not a folder")

@@ -18,6 +18,9 @@ OUTPUT = Path("glassgrad-output")
 EXPERIMENT_LENGTH = {"learning-rate": "steps", "optimizers": "epochs", "batch-size": "epochs", "zero-grad": "steps",
                      "depth": "epochs"}
 """Which option of each experiment ``--steps`` sets (its number of steps or epochs)."""
+MAX_EXPERIMENT_LENGTH = 1000
+"""The most ``--steps`` (steps or epochs) an experiment runs, as ``landscape --steps``: each default is 150 or
+fewer, and a typo of many digits would otherwise run for ever."""
 
 
 def _check_format(format: str) -> str:
@@ -131,8 +134,8 @@ def _experiment_options(name: str, steps: Optional[int], lrs: Optional[str], see
     accepted = inspect.signature(experiment_function(name)).parameters
     options: dict = {}
     if steps is not None:
-        if steps < 1:
-            raise CommandError(f"--steps must be a positive number, got {steps}")
+        if not 1 <= steps <= MAX_EXPERIMENT_LENGTH:
+            raise CommandError(f"--steps must be between 1 and {MAX_EXPERIMENT_LENGTH}, got {steps}")
         options[EXPERIMENT_LENGTH[name]] = steps
     if lrs is not None:
         if name != "learning-rate":
