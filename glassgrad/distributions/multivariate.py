@@ -104,8 +104,15 @@ class Gaussian(Distribution):
         raise NotImplementedError(f"{type(self).__name__} must define distance()")
 
     def log_prob(self, value: Any) -> Tensor:
-        distance = self.distance(self.in_support(value) - self.loc)
-        return -0.5 * (self._event[0] * LOG_TWO_PI + distance) - self.half_log_det()
+        """``−½(n·ln 2π + dᵀΣ⁻¹d) − ½ ln det Σ``; −∞ for a value with an infinite entry (and no NaN), where the
+        density's limit is 0: the solve ``L·y = x − μ`` would meet ∞ − ∞ = NaN (PyTorch too gives NaN for some Σ), so
+        it reads 0 in the entry's place and the answer is replaced, leaving no NaN in any gradient."""
+        x = self.in_support(value)
+        infinite = x.detach().isinf()
+        distance = self.distance(x.masked_fill(infinite, 0.0) - self.loc)
+        density = -0.5 * (self._event[0] * LOG_TWO_PI + distance) - self.half_log_det()
+        unbounded = infinite.any(-1).logical_and(x.detach().isnan().any(-1).logical_not())
+        return density.masked_fill(unbounded, -math.inf)
 
     def entropy(self) -> Tensor:
         return 0.5 * self._event[0] * (1.0 + LOG_TWO_PI) + self.half_log_det()
