@@ -41,3 +41,45 @@ def test_mvn_log_prob_of_an_infinite_entry_leaves_no_nan_in_the_gradient():
     assert np.isfinite(loc.grad.numpy()).all() and np.isfinite(scale_tril.grad.numpy()).all()
     low_rank = gg.distributions.LowRankMultivariateNormal(gg.zeros(2), gg.ones(2, 1), gg.ones(2))
     assert np.isneginf(low_rank.log_prob(gg.tensor([INF, 0.0])).item())
+
+
+PARAMETERS_REFUSED = [
+    ("Categorical(probs=zeros)", lambda lib: lib.distributions.Categorical(probs=lib.zeros(3)), "finite, positive sum"),
+    ("Categorical(probs=[1, inf])", lambda lib: lib.distributions.Categorical(probs=lib.tensor([1.0, INF])),
+     "finite, positive sum"),
+    ("OneHotCategorical(probs=zeros)", lambda lib: lib.distributions.OneHotCategorical(probs=lib.zeros(2, 3)),
+     "finite, positive sum"),
+    ("Categorical(logits=[1, inf])", lambda lib: lib.distributions.Categorical(logits=lib.tensor([1.0, INF])),
+     r"must not be \+inf"),
+    ("Multinomial(logits=[-inf, -inf])", lambda lib: lib.distributions.Multinomial(2, logits=lib.tensor([-INF, -INF])),
+     "all -inf"),
+    ("GeneralizedPareto(loc=nan)", lambda lib: lib.distributions.GeneralizedPareto(
+        lib.tensor([math.nan]), lib.tensor([1.0]), lib.tensor([0.5])), "loc must be a real number"),
+    ("GeneralizedPareto(concentration=nan)", lambda lib: lib.distributions.GeneralizedPareto(
+        lib.tensor([0.0]), lib.tensor([1.0]), lib.tensor([math.nan])), "concentration must be a real number"),
+    ("MultivariateNormal(scale_tril with 1e-9 above)", lambda lib: lib.distributions.MultivariateNormal(
+        lib.zeros(2), scale_tril=lib.tensor([[1.0, 1e-9], [2.0, 1.0]], dtype=lib.float64)), "lower triangular"),
+    ("MultivariateNormal(scale_tril with NaN below)", lambda lib: lib.distributions.MultivariateNormal(
+        lib.zeros(2), scale_tril=lib.tensor([[1.0, 0.0], [math.nan, 1.0]])), "lower triangular"),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case, make, message", PARAMETERS_REFUSED, ids=[c[0] for c in PARAMETERS_REFUSED])
+def test_parameters_pytorch_refuses_are_refused_in_one_line(torch, case, make, message):
+    with pytest.raises(ValueError):
+        make(torch)
+    with pytest.raises(ValueError, match=message) as caught:
+        make(gg)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.torch
+def test_parameters_at_the_edge_pytorch_accepts_are_accepted(torch):
+    for lib in (gg, torch):
+        D = lib.distributions
+        assert D.Categorical(logits=lib.tensor([-INF, 1.0])).probs.tolist() == [0.0, 1.0]
+        assert D.Categorical(probs=lib.tensor([0.0, 2.0])).probs.tolist() == [0.0, 1.0]
+        D.MultivariateNormal(lib.zeros(2), scale_tril=lib.tensor([[1.0, 0.0], [2.0, 1.0]]))
+        assert D.constraints.lower_cholesky.check(lib.tensor([[1.0, 0.0], [math.nan, 1.0]])).item() is False
+    assert gg.distributions.Categorical(probs=gg.zeros(3), validate_args=False).probs.isnan().all().item()

@@ -181,20 +181,21 @@ class _Square(Constraint):
 
 
 class _LowerTriangular(_Square):
-    """Matrices with zeros above the diagonal."""
+    """Matrices equal to their lower triangle: exact zeros above the diagonal, and no NaN anywhere (``tril(x) == x``,
+    as PyTorch's)."""
 
     def check(self, value: Any) -> Tensor:
         x = as_tensor(value).detach().numpy()
-        return self.answer(as_tensor(value), (np.triu(x, 1) == 0).all((-2, -1)))
+        return self.answer(as_tensor(value), (np.tril(x) == x).all((-2, -1)))
 
 
-class _LowerCholesky(_Square):
+class _LowerCholesky(_LowerTriangular):
     """Lower-triangular matrices with a positive diagonal: the Cholesky factors ``L`` of ``Σ = L·Lᵀ``."""
 
     def check(self, value: Any) -> Tensor:
         x = as_tensor(value).detach().numpy()
-        positive_diagonal = (np.diagonal(x, axis1=-2, axis2=-1) > 0).all(-1)
-        return self.answer(as_tensor(value), (np.triu(x, 1) == 0).all((-2, -1)) & positive_diagonal)
+        positive_diagonal = self.answer(as_tensor(value), (np.diagonal(x, axis1=-2, axis2=-1) > 0).all(-1))
+        return super().check(value).logical_and(positive_diagonal)
 
 
 class _CorrCholesky(_Square):

@@ -27,7 +27,17 @@ from ..dtypes import finfo
 from ..nn.functional import binary_cross_entropy_with_logits, logsigmoid, one_hot
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, as_float, as_shape, broadcast_all, check_probs, check_real, expand_to, validating
+from .base import (
+    Distribution,
+    as_float,
+    as_shape,
+    broadcast_all,
+    check_probs,
+    check_real,
+    expand_to,
+    listed,
+    validating,
+)
 from .utils import probs_to_logits
 
 
@@ -59,6 +69,9 @@ class ClassProbabilities(Distribution):
                 raise ValueError(f"{owner}: probs must be non-negative numbers (no NaN) with classes along the last "
                                  f"dim, got shape {shape_text(p.shape)}")
             self.probs = p / p.sum(-1, keepdim=True)
+            if self.validates and not constraints.simplex.check(self.probs.detach()).numpy().all():
+                raise ValueError(f"{owner}: probs must have a finite, positive sum along the last dim to be normalised,"
+                                 f" got {listed(p)}; give at least one class a chance > 0 and none an inf")
             self.logits = probs_to_logits(self.probs)  # a class of p = 0 gets ln eps, as PyTorch's: finite gradients
         else:
             raw = as_float(logits)
@@ -66,6 +79,9 @@ class ClassProbabilities(Distribution):
                 raise ValueError(f"{owner}: logits need the classes along a last dim")
             check_real(owner, "logits", raw, validate_args)
             self.logits = raw.log_softmax(-1)
+            if self.validates and np.isnan(self.logits.detach().numpy()).any():
+                raise ValueError(f"{owner}: logits must not be +inf nor all -inf along the last dim (they cannot be "
+                                 f"normalised), got {listed(raw)}; clamp them or use probs")
             self.probs = self.logits.exp()
         self._batch = tuple(self.probs.shape[:-1])
 

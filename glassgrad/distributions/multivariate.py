@@ -72,8 +72,9 @@ def scale_factor(owner: str, chosen: str, matrix: Tensor, validate_args: bool | 
     """L with ``Σ = L·Lᵀ`` from the matrix given as ``chosen`` (``"covariance_matrix"``, ``"precision_matrix"`` or
     ``"scale_tril"``, which is checked: lower triangular with a positive diagonal)."""
     if chosen == "scale_tril":
-        if validating(validate_args) and not np.allclose(np.triu(matrix.detach().numpy(), 1), 0):
-            raise ValueError(f"{owner}: scale_tril must be lower triangular (zeros above the diagonal)")
+        if validating(validate_args) and not constraints.lower_triangular.check(matrix).numpy().all():
+            raise ValueError(f"{owner}: scale_tril must be lower triangular (exact zeros above the diagonal, no NaN "
+                             "below it); take .tril() of it")
         check_positive(owner, "scale_tril's diagonal", matrix.diagonal(dim1=-2, dim2=-1), validate_args)
         return matrix
     if chosen == "covariance_matrix":

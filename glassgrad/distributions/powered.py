@@ -35,7 +35,7 @@ from typing import Any
 from ..creation import as_tensor
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, broadcast_all, check_positive, defined_where, noise, validating
+from .base import Distribution, broadcast_all, check_positive, check_real, defined_where, noise, validating
 from .gamma_family import log_beta
 from .location_scale import EULER_GAMMA
 
@@ -214,7 +214,9 @@ class GeneralizedPareto(Distribution):
 
     def __init__(self, loc: Any, scale: Any, concentration: Any, validate_args: bool | None = None) -> None:
         self.loc, self.scale, self.concentration = broadcast_all(loc, scale, concentration)
+        check_real("GeneralizedPareto", "loc", self.loc, validate_args)
         check_positive("GeneralizedPareto", "scale", self.scale, validate_args)
+        check_real("GeneralizedPareto", "concentration", self.concentration, validate_args)
         self.validates = validating(validate_args)
         self._batch = tuple(self.loc.shape)
 
