@@ -83,3 +83,31 @@ def test_parameters_at_the_edge_pytorch_accepts_are_accepted(torch):
         D.MultivariateNormal(lib.zeros(2), scale_tril=lib.tensor([[1.0, 0.0], [2.0, 1.0]]))
         assert D.constraints.lower_cholesky.check(lib.tensor([[1.0, 0.0], [math.nan, 1.0]])).item() is False
     assert gg.distributions.Categorical(probs=gg.zeros(3), validate_args=False).probs.isnan().all().item()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("given", ["covariance_matrix", "precision_matrix"])
+def test_mvn_reads_a_non_symmetric_matrix_as_pytorch_when_not_validating(torch, given):
+    matrix = [[2.0, 0.6], [0.3, 1.0]]  # the covariance is read by its lower triangle, the precision by its upper one
+    results = []
+    for lib in (gg, torch):
+        d = lib.distributions.MultivariateNormal(lib.zeros(2, dtype=lib.float64), validate_args=False,
+                                                 **{given: lib.tensor(matrix, dtype=lib.float64)})
+        results.append(d.log_prob(lib.tensor([[1.0, 1.0], [-0.5, 2.0]], dtype=lib.float64)).numpy())
+        with pytest.raises(ValueError):
+            lib.distributions.MultivariateNormal(lib.zeros(2), **{given: lib.tensor(matrix)})
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("given", ["covariance_matrix", "precision_matrix"])
+def test_mvn_accepts_a_matrix_symmetric_within_pytorchs_tolerance_with_its_gradient(torch, given):
+    matrix = [[2.0, 0.01], [0.01 + 8e-7, 1.0]]  # np.allclose refused it; PyTorch's isclose(atol=1e-6) does not
+    results = []
+    for lib in (gg, torch):
+        m = lib.tensor(matrix, dtype=lib.float64, requires_grad=True)
+        d = lib.distributions.MultivariateNormal(lib.zeros(2, dtype=lib.float64), **{given: m})
+        d.log_prob(lib.tensor([1.0, 1.0], dtype=lib.float64)).backward()
+        results.append((d.log_prob(lib.tensor([1.0, 1.0], dtype=lib.float64)).item(), m.grad.numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-9)

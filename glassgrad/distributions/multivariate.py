@@ -43,11 +43,19 @@ def mahalanobis(scale_tril: Tensor, difference: Tensor) -> Tensor:
     return (y ** 2).sum((-2, -1))
 
 
-def _factor(owner: str, name: str, matrix: Tensor) -> Tensor:
-    """The Cholesky factor of a symmetric positive-definite ``matrix`` (a covariance)."""
-    m = matrix.detach().numpy()
-    if not np.allclose(m, np.swapaxes(m, -1, -2)):
-        raise ValueError(f"{owner}: {name} must be symmetric positive-definite; it is not symmetric")
+def _factor(owner: str, name: str, matrix: Tensor, validate_args: bool | None) -> Tensor:
+    """The Cholesky factor L (``Σ = L·Lᵀ``) of a covariance ``matrix`` (``name="covariance_matrix"``) or of the
+    inverse of a precision matrix. A matrix that is not symmetric (within ``constraints.symmetric``'s 1e-6) is
+    refused when validating; otherwise it is read as PyTorch reads it: a covariance by its lower triangle (all that
+    the Cholesky factorisation reads), a precision matrix P by its upper one (PyTorch factors P flipped), taken as
+    ``P + (triu(P) + triu(P, 1)ᵀ − P)`` with the correction detached, so a gradient still reaches all of P as
+    through the symmetric P (for which the correction is 0)."""
+    if validating(validate_args) and not constraints.symmetric.check(matrix).numpy().all():
+        raise ValueError(f"{owner}: {name} must be symmetric positive-definite; it is not symmetric (within 1e-6); "
+                         "symmetrise it, (A + A.mT) / 2")
+    if name == "precision_matrix":
+        upper = matrix.detach().triu()
+        matrix = inv(matrix + (upper + upper.triu(1).mT - matrix.detach()))  # Σ = P⁻¹ (positive-definite when P is)
     try:
         return cholesky(matrix)
     except NotPositiveDefiniteError:
@@ -77,9 +85,7 @@ def scale_factor(owner: str, chosen: str, matrix: Tensor, validate_args: bool | 
                              "below it); take .tril() of it")
         check_positive(owner, "scale_tril's diagonal", matrix.diagonal(dim1=-2, dim2=-1), validate_args)
         return matrix
-    if chosen == "covariance_matrix":
-        return _factor(owner, "covariance_matrix", matrix)
-    return _factor(owner, "precision_matrix", inv(matrix))  # Σ = P⁻¹ (positive-definite when P is)
+    return _factor(owner, chosen, matrix, validate_args)
 
 
 class Gaussian(Distribution):
