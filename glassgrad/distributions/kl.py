@@ -13,7 +13,8 @@ specific registered pair of the two types' classes wins. Each rule is the textbo
 * Geometric: ``−Hₚ − ln(1 − q)/p − logit q``;
 * MultivariateNormal: ``½(tr(Σ_q⁻¹Σₚ) + (μ_q − μₚ)ᵀΣ_q⁻¹(μ_q − μₚ) − n) + ½ln(det Σ_q/det Σₚ)`` (a low-rank
   one through the Cholesky factor of its Σ);
-* LogNormal and HalfNormal: the KL of their normals (a shared invertible map leaves KL unchanged);
+* LogNormal, HalfNormal, HalfCauchy (and InverseGamma, in :mod:`.kl_more`): the KL of their base
+  distributions (a shared invertible map, or the fold of bases symmetric about 0, leaves KL unchanged);
   Independent: the base KL summed over the reinterpreted dims;
 * two families: ``−H(p) − E_p[ln q]`` from p's mean, variance or moment-generating function; +∞ where p
   reaches outside q's support (a Normal against an Exponential or a Uniform).
@@ -38,7 +39,7 @@ from .discrete import Bernoulli, Categorical, ClassProbabilities, Geometric, One
 from .independent import Independent, sum_rightmost
 from .location_scale import HALF_LOG_TWO_PI, Cauchy, Gumbel, Laplace, Normal, Uniform
 from .multivariate import LowRankMultivariateNormal, MultivariateNormal, mahalanobis
-from .positive import Exponential, HalfNormal, LogNormal
+from .positive import Exponential, HalfCauchy, HalfNormal, LogNormal
 
 Rule = Callable[[Distribution, Distribution], Tensor]
 RULES: dict[tuple[type, type], Rule] = {}
@@ -121,8 +122,16 @@ def _geometric_geometric(p: Geometric, q: Geometric) -> Tensor:
 
 @register_kl(LogNormal, LogNormal)
 @register_kl(HalfNormal, HalfNormal)
-def _through_normals(p: LogNormal | HalfNormal, q: LogNormal | HalfNormal) -> Tensor:
-    return _normal_normal(p.base_dist, q.base_dist)
+@register_kl(HalfCauchy, HalfCauchy)
+def through_base(p: Distribution, q: Distribution) -> Tensor:
+    """``KL(p ‖ q) = KL(p.base_dist ‖ q.base_dist)`` for p and q the images of their bases under one map x ↦ g(x):
+
+    * g invertible (``eˣ`` of a LogNormal, ``1/x`` of an InverseGamma): the Jacobian ``|g'|`` divides both
+      densities and cancels in the ratio, so ``E_p[ln p/q]`` is the bases' KL;
+    * ``g(x) = |x|`` of bases symmetric about 0 (HalfNormal, HalfCauchy): the folded density ``2·f(x)`` on x ≥ 0
+      has the bases' ratio, and by symmetry the half-line holds half of each base's KL integrand; with the
+      Cauchy rule, ``KL(HalfCauchy(a) ‖ HalfCauchy(b)) = ln((a + b)²/(4ab))``."""
+    return kl_divergence(p.base_dist, q.base_dist)
 
 
 def _full(d: MultivariateNormal | LowRankMultivariateNormal) -> MultivariateNormal:

@@ -5,6 +5,7 @@ Same family:
 
 * Poisson: ``λₚ·ln(λₚ/λ_q) − (λₚ − λ_q)``;
 * Binomial (one n): ``n·(pₚ·(lₚ − l_q) + ln(1 − pₚ) − ln(1 − p_q))``, +inf where nₚ > n_q;
+* InverseGamma: the Gamma pair's KL (``1/x`` is invertible), below;
 * Dirichlet: ``lnΓ(α₀ₚ) − lnΓ(α₀_q) − Σ(lnΓ(αₚᵢ) − lnΓ(α_qᵢ)) + Σ(αₚᵢ − α_qᵢ)(ψ(αₚᵢ) − ψ(α₀ₚ))``.
 
 Every other pair is ``KL(p ‖ q) = −H(p) + H(p, q)`` with the cross entropy ``H(p, q) = −E_p[ln q(x)]`` read
@@ -39,7 +40,8 @@ from .continuous_bernoulli import ContinuousBernoulli, cross_entropy_to
 from .counts import Binomial, Poisson
 from .discrete import Bernoulli, bernoulli_entropy
 from .gamma_family import Beta, Dirichlet, Gamma, log_beta
-from .kl import Rule, _outside_support, _to_normal, register_kl
+from .gamma_ratios import InverseGamma
+from .kl import Rule, _outside_support, _to_normal, register_kl, through_base
 from .location_scale import EULER_GAMMA, Gumbel, Laplace, Normal, Uniform
 from .positive import Exponential
 from .powered import Pareto
@@ -166,6 +168,11 @@ def _to_pareto(p: Pareto | Uniform, q: Pareto) -> Tensor:
     scale = q.scale.detach()
     outside = (p.scale.detach() < scale) if isinstance(p, Pareto) else _below(p, scale)
     return _infinite_where(outside, _pareto_cross, p, q)
+
+
+# InverseGamma(α, β) is 1/y for y ~ Gamma(α, β), and 1/y is invertible, so its KL is the Gamma pair's:
+# (αₚ − α_q)·ψ(αₚ) − lnΓ(αₚ) + lnΓ(α_q) + α_q·ln(βₚ/β_q) + αₚ·(β_q − βₚ)/βₚ.
+register_kl(InverseGamma, InverseGamma)(through_base)
 
 
 @register_kl(Gamma, Gumbel)
