@@ -144,3 +144,20 @@ def test_kl_of_halfcauchy_and_inversegamma_pairs_matches_pytorch_and_the_integra
             return math.exp(log_p) * (log_p - log_q)
         exact = sum(integrate.quad(integrand, a, b, limit=200)[0] for a, b in [(0, 1), (1, math.inf)])
         np.testing.assert_allclose(mine[i], exact, rtol=1e-6)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("expand", [True, False])
+def test_independent_of_zero_dims_enumerates_as_its_base(torch, expand):
+    results = []
+    for lib in (gg, torch):
+        D = lib.distributions
+        d = D.Independent(D.Bernoulli(lib.tensor([[0.3, 0.4]])), 0)
+        assert d.has_enumerate_support is True
+        assert D.Independent(D.Bernoulli(lib.tensor([[0.3, 0.4]])), 1).has_enumerate_support is False
+        assert D.Independent(D.Normal(lib.zeros(2), 1.0), 0).has_enumerate_support is False
+        with pytest.raises(NotImplementedError):
+            D.Independent(D.Bernoulli(lib.tensor([[0.3, 0.4]])), 1).enumerate_support()
+        results.append(d.enumerate_support(expand=expand).numpy())
+    np.testing.assert_array_equal(results[0], results[1])
+    assert results[0].shape == results[1].shape

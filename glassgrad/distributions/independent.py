@@ -44,6 +44,20 @@ class Independent(Distribution):
         return self.base_dist.has_rsample
 
     @property
+    def has_enumerate_support(self) -> bool:  # type: ignore[override]
+        """The base's when no batch dim is moved into the event (one event is then one of the base's draws)."""
+        return self.reinterpreted_batch_ndims == 0 and self.base_dist.has_enumerate_support
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        """The base's ``enumerate_support`` when ``reinterpreted_batch_ndims`` is 0; an event of several base draws
+        would need their cartesian product, which is not enumerated (as in PyTorch)."""
+        if self.reinterpreted_batch_ndims:
+            raise NotImplementedError("Independent.enumerate_support: enumeration over the cartesian product of "
+                                      f"{self.reinterpreted_batch_ndims} reinterpreted batch dims is not implemented; "
+                                      "enumerate the base distribution")
+        return self.base_dist.enumerate_support(expand)
+
+    @property
     def support(self) -> constraints.Constraint:
         return constraints.independent(self.base_dist.support, self.reinterpreted_batch_ndims)
 
