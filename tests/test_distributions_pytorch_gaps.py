@@ -161,3 +161,71 @@ def test_independent_of_zero_dims_enumerates_as_its_base(torch, expand):
         results.append(d.enumerate_support(expand=expand).numpy())
     np.testing.assert_array_equal(results[0], results[1])
     assert results[0].shape == results[1].shape
+
+
+PARAM_SHAPES = [("Categorical", lambda lib: {"probs": lib.ones(2, 3)}),
+                ("Categorical", lambda lib: {"logits": lib.ones(2, 3)}),
+                ("OneHotCategorical", lambda lib: {"probs": lib.ones(4, 3)}),
+                ("Bernoulli", lambda lib: {"probs": lib.full((2, 3), 0.5)}),
+                ("ContinuousBernoulli", lambda lib: {"logits": lib.zeros(2)}),
+                ("Binomial", lambda lib: {"total_count": 5, "probs": lib.full((2,), 0.5)}),
+                ("NegativeBinomial", lambda lib: {"total_count": lib.ones(3, 1), "logits": lib.zeros(2)}),
+                ("Multinomial", lambda lib: {"total_count": 5, "logits": lib.zeros(2, 3)})]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name, arguments", PARAM_SHAPES)
+def test_param_shape_as_pytorch(torch, name, arguments):
+    shapes = [tuple(getattr(lib.distributions, name)(**arguments(lib)).param_shape) for lib in (gg, torch)]
+    assert shapes[0] == shapes[1]
+
+
+def _with_dependent_support(constraints):
+    """An object whose ``support`` (and ``bare``) are dependent properties of ``constraints`` (gg's or PyTorch's)."""
+
+    class Shifted:
+        low = 2.0
+
+        @constraints.dependent_property(is_discrete=False, event_dim=0)
+        def support(self):
+            return constraints.greater_than(self.low)
+
+        @constraints.dependent_property
+        def bare(self):
+            return constraints.real
+
+    return Shifted()
+
+
+@pytest.mark.torch
+def test_multinomial_and_dependent_constraints_as_pytorch(torch):
+    counts = [[1.0, 2.0, 0.0], [1.0, 1.0, 2.0], [-1.0, 0.0, 0.0], [0.5, 0.5, 0.0]]
+    for lib in (gg, torch):
+        C = lib.distributions.constraints
+        assert C.multinomial(3).check(lib.tensor(counts)).tolist() == [True, False, False, True]
+        assert (C.multinomial(3).event_dim, C.multinomial(3).is_discrete) == (1, True)
+        assert C.is_dependent(C.dependent) and not C.is_dependent(C.real)
+        assert C.dependent(is_discrete=True, event_dim=1).event_dim == 1
+        with pytest.raises(ValueError, match="Cannot determine validity of dependent constraint"):
+            C.dependent.check(lib.zeros(1))
+        with pytest.raises(NotImplementedError):
+            C.dependent.event_dim  # noqa: B018
+
+        shifted = _with_dependent_support(C)
+        assert C.is_dependent(type(shifted).support) and C.is_dependent(type(shifted).bare)
+        assert type(shifted).support.event_dim == 0
+        assert shifted.support.check(lib.tensor([1.0, 3.0])).tolist() == [False, True]
+    assert gg.distributions.Multinomial(3, probs=gg.ones(3)).support.check(gg.tensor([1.0, 1.0, 1.0])).item()
+
+
+@pytest.mark.torch
+def test_generalized_pareto_log_cdf(torch):
+    values = [[1.0, 1.0, 1.0], [0.3, 4.0, 1.9], [0.0, 0.0, 0.0]]
+    results = []
+    for lib in (gg, torch):
+        # float32: PyTorch's GeneralizedPareto compares ξ with a float32 0 and fails for float64 parameters
+        d = lib.distributions.GeneralizedPareto(lib.zeros(3), lib.full((3,), 1.5), lib.tensor([0.5, 0.0, -0.5]))
+        results.append(d.log_cdf(lib.tensor(values)).numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-5)
+    d = gg.distributions.GeneralizedPareto(gg.zeros(1), gg.ones(1), gg.tensor([0.5]))
+    assert d.log_cdf(gg.tensor([1e-9])).item() == pytest.approx(math.log(1e-9), rel=1e-5)  # PyTorch's: -inf

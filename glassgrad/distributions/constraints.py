@@ -239,6 +239,71 @@ class _PositiveDefinite(_Symmetric):
         return self.answer(x, (np.linalg.eigvalsh(x.detach().numpy()) > 0).all(-1))
 
 
+class _Multinomial(Constraint):
+    """Count vectors: entries ≥ 0 whose sum is at most ``upper_bound`` (a Multinomial's total count)."""
+
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, upper_bound: Any) -> None:
+        self.upper_bound = upper_bound
+
+    def check(self, value: Any) -> Tensor:
+        x = as_tensor(value)
+        return (x >= 0).all(-1).logical_and(x.sum(-1) <= self.upper_bound)
+
+
+class _Dependent(Constraint):
+    """A constraint that depends on other values (a support whose bounds are parameters): it cannot be checked on
+    its own, and its ``is_discrete`` and ``event_dim`` are known only if given. ``dependent(is_discrete=…,
+    event_dim=…)`` makes one that states them."""
+
+    def __init__(self, *, is_discrete: Any = NotImplemented, event_dim: Any = NotImplemented) -> None:
+        self._is_discrete, self._event_dim = is_discrete, event_dim
+
+    @property
+    def is_discrete(self) -> bool:  # type: ignore[override]
+        if self._is_discrete is NotImplemented:
+            raise NotImplementedError(".is_discrete cannot be determined statically")
+        return self._is_discrete
+
+    @property
+    def event_dim(self) -> int:  # type: ignore[override]
+        if self._event_dim is NotImplemented:
+            raise NotImplementedError(".event_dim cannot be determined statically")
+        return self._event_dim
+
+    def __call__(self, *, is_discrete: Any = NotImplemented, event_dim: Any = NotImplemented) -> _Dependent:
+        """A dependent constraint stating ``is_discrete`` and ``event_dim`` (this one's where not given)."""
+        return _Dependent(is_discrete=self._is_discrete if is_discrete is NotImplemented else is_discrete,
+                          event_dim=self._event_dim if event_dim is NotImplemented else event_dim)
+
+    def check(self, value: Any) -> Tensor:
+        raise ValueError("Cannot determine validity of dependent constraint; check the values it depends on instead")
+
+    def __repr__(self) -> str:
+        return "Dependent()"
+
+
+def is_dependent(constraint: Any) -> bool:
+    """Whether ``constraint`` is a dependent one (:data:`dependent`, a :class:`dependent_property`), which a
+    distribution's parameter check skips."""
+    return isinstance(constraint, _Dependent)
+
+
+class _DependentProperty(property, _Dependent):
+    """A property that is, read on the class, a dependent constraint: a support computed from the parameters,
+    written ``@constraints.dependent_property`` or ``@constraints.dependent_property(is_discrete=…, event_dim=…)``."""
+
+    def __init__(self, fn: Any = None, *, is_discrete: Any = NotImplemented, event_dim: Any = NotImplemented) -> None:
+        property.__init__(self, fn)
+        _Dependent.__init__(self, is_discrete=is_discrete, event_dim=event_dim)
+
+    def __call__(self, fn: Any) -> _DependentProperty:  # type: ignore[override]
+        """Decorate ``fn`` (the form with arguments: ``@dependent_property(event_dim=1)``)."""
+        return _DependentProperty(fn, is_discrete=self._is_discrete, event_dim=self._event_dim)
+
+
 class _Cat(Constraint):
     """``cseq[i]`` on the i-th block of ``lengths[i]`` entries along ``dim`` (a constraint for ``gg.cat``'s pieces)."""
 
@@ -317,3 +382,6 @@ positive_definite = _PositiveDefinite()
 cat = _Cat
 stack = _Stack
 independent = _IndependentConstraint
+multinomial = _Multinomial
+dependent = _Dependent()
+dependent_property = _DependentProperty

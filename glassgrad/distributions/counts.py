@@ -30,12 +30,12 @@ from typing import Any
 import numpy as np
 
 from ..arguments import Size
-from ..creation import arange, as_tensor, pick_generator
+from ..creation import arange, pick_generator
 from ..nn.functional import logsigmoid
 from ..tensor import Tensor
 from . import constraints
 from .base import Distribution, broadcast_all, check_probs, check_real, listed, validating
-from .discrete import ClassProbabilities, _exactly_one
+from .discrete import ClassProbabilities, ProbsOrLogits, _exactly_one
 from .utils import probs_to_logits
 
 
@@ -87,7 +87,7 @@ class Poisson(Distribution):
         raise _no_entropy("Poisson")
 
 
-class TrialCounts(Distribution):
+class TrialCounts(ProbsOrLogits):
     """What Binomial and NegativeBinomial share: a ``total_count`` and one chance of success given as ``probs``
     or ``logits`` (``p = σ(l)``), broadcast to one batch shape. ``probs_interval`` names the allowed p."""
 
@@ -211,20 +211,6 @@ class NegativeBinomial(TrialCounts):
         raise _no_entropy("NegativeBinomial")
 
 
-class _MultinomialCounts(constraints.Constraint):
-    """Vectors of whole numbers ≥ 0 whose sum is at most ``upper_bound`` (the total count)."""
-
-    is_discrete = True
-    event_dim = 1
-
-    def __init__(self, upper_bound: int) -> None:
-        self.upper_bound = upper_bound
-
-    def check(self, value: Any) -> Tensor:
-        x = as_tensor(value)
-        return (x >= 0).all(-1).logical_and(x.sum(-1) <= self.upper_bound)
-
-
 class Multinomial(ClassProbabilities):
     """How many of ``total_count`` draws from K classes (chances ``probs``, or ``logits``) fall in each class."""
 
@@ -241,7 +227,7 @@ class Multinomial(ClassProbabilities):
 
     @property
     def support(self) -> constraints.Constraint:
-        return _MultinomialCounts(self.total_count)
+        return constraints.multinomial(self.total_count)
 
     @property
     def event_shape(self) -> Size:

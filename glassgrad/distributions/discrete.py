@@ -51,7 +51,19 @@ def bernoulli_entropy(probs: Tensor, logits: Tensor) -> Tensor:
     return -(probs * logsigmoid(logits) + (1 - probs) * logsigmoid(-logits))
 
 
-class ClassProbabilities(Distribution):
+class ProbsOrLogits(Distribution):
+    """A distribution given its chances as ``probs`` or as ``logits`` (both kept, of one shape)."""
+
+    probs: Tensor
+    logits: Tensor
+
+    @property
+    def param_shape(self) -> Size:
+        """The shape of the parameter given (``probs`` or ``logits``), batch and class dims included."""
+        return Size(tuple(self.probs.shape))
+
+
+class ClassProbabilities(ProbsOrLogits):
     """What Categorical and OneHotCategorical share: K class probabilities ``probs`` (normalised along the last
     dim) or ``logits``, and a draw of class numbers."""
 
@@ -177,7 +189,7 @@ class OneHotCategoricalStraightThrough(OneHotCategorical):
         return draws + (self.probs - self.probs.detach())
 
 
-class SuccessChance(Distribution):
+class SuccessChance(ProbsOrLogits):
     """What Bernoulli and Geometric share: one chance of success, given as ``probs`` or as ``logits``
     (``p = σ(l)``); ``open_at_zero`` refuses p = 0 (a geometric count would never end)."""
 

@@ -245,6 +245,11 @@ class GeneralizedPareto(Distribution):
         at_zero, xi = self._exponential_limit()
         return (-(xi * z).log1p() / xi).where(at_zero.logical_not(), -z)
 
+    def log_cdf(self, value: Any) -> Tensor:
+        """``ln F(x) = ln(−expm1(ln(1 − F(x))))``: accurate where F is tiny (PyTorch's ``log1p(−exp(·))`` rounds
+        ``exp`` to 1 there and gives −inf for x within about 1e-8·σ of μ in float32)."""
+        return self.cdf(value).log()
+
     def cdf(self, value: Any) -> Tensor:
         return -self.log_survival_function(value).expm1()
 
