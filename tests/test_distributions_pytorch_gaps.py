@@ -229,3 +229,79 @@ def test_generalized_pareto_log_cdf(torch):
     np.testing.assert_allclose(results[0], results[1], rtol=1e-5)
     d = gg.distributions.GeneralizedPareto(gg.zeros(1), gg.ones(1), gg.tensor([0.5]))
     assert d.log_cdf(gg.tensor([1e-9])).item() == pytest.approx(math.log(1e-9), rel=1e-5)  # PyTorch's: -inf
+
+
+def _user_distribution(lib):
+    """A distribution written the way PyTorch's own are, against ``lib`` (glassgrad or PyTorch)."""
+    D = lib.distributions
+
+    class ShiftedExponential(D.Distribution):
+        arg_constraints = {"rate": D.constraints.positive, "shift": D.constraints.real,
+                           "lower": D.constraints.dependent}
+        has_rsample = True
+
+        def __init__(self, rate, shift, validate_args=None):
+            self.rate, self.shift = D.utils.broadcast_all(rate, shift)
+            super().__init__(batch_shape=self.rate.shape, validate_args=validate_args)
+
+        @D.constraints.dependent_property(is_discrete=False, event_dim=0)
+        def support(self):
+            return D.constraints.greater_than_eq(self.shift)
+
+        @property
+        def lower(self):
+            return self.shift
+
+        def rsample(self, sample_shape=()):
+            shape = self._extended_shape(sample_shape)
+            return self.shift + lib.ones(shape) / self.rate
+
+        def log_prob(self, value):
+            if self._validate_args:
+                self._validate_sample(value)
+            return self.rate.log() - self.rate * (value - self.shift)
+
+    return ShiftedExponential
+
+
+@pytest.mark.torch
+def test_a_user_subclass_written_as_pytorchs_works(torch):
+    results = []
+    for lib in (gg, torch):
+        made = _user_distribution(lib)
+        d = made(lib.tensor([1.0, 2.0]), lib.tensor([0.0, 1.0]))
+        assert tuple(d.batch_shape) == (2,) and tuple(d.event_shape) == ()
+        assert tuple(d._extended_shape((3,))) == (3, 2) and tuple(d.rsample((3,)).shape) == (3, 2)
+        assert d._validate_args is True
+        with pytest.raises(ValueError):
+            made(lib.tensor([-1.0, 2.0]), lib.tensor([0.0, 1.0]))  # rate outside positive
+        with pytest.raises(ValueError):
+            d.log_prob(lib.tensor([0.5, 0.5]))  # 0.5 is below the second shift
+        with pytest.raises(ValueError):
+            d.log_prob(lib.zeros(3))  # not broadcastable with the batch shape
+        unchecked = made(lib.tensor([-1.0, 2.0]), lib.tensor([0.0, 1.0]), validate_args=False)
+        assert unchecked._validate_args is False
+        results.append((d.log_prob(lib.tensor([1.0, 1.5])).numpy(), unchecked.log_prob(lib.tensor([0.5, 0.5]))))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6)
+    with pytest.raises(ValueError, match="parameter rate must satisfy the constraint GreaterThan") as caught:
+        _user_distribution(gg)(gg.tensor([-1.0, 2.0]), gg.tensor([0.0, 1.0]))
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.torch
+def test_a_user_subclass_without_arg_constraints_or_support_is_warned_as_pytorchs(torch):
+    for lib in (gg, torch):
+        class Bare(lib.distributions.Distribution):
+            def __init__(self, loc, validate_args=None):
+                self.loc = loc
+                super().__init__(batch_shape=loc.shape, validate_args=validate_args)
+
+            def log_prob(self, value):
+                self._validate_sample(value)
+                return -(value - self.loc) ** 2
+
+        with pytest.warns(UserWarning, match="does not define `arg_constraints`"):
+            bare = Bare(lib.tensor([1.0, 2.0]))
+        assert tuple(bare.batch_shape) == (2,)
+        with pytest.warns(UserWarning, match="does not define `support`"):
+            assert bare.log_prob(lib.zeros(2)).tolist() == [-1.0, -4.0]

@@ -114,6 +114,47 @@ class Distribution:
     _batch: tuple[int, ...] = ()
     _event: tuple[int, ...] = ()
 
+    def __init__(self, batch_shape: Any = (), event_shape: Any = (), validate_args: bool | None = None) -> None:
+        """PyTorch's constructor, for a distribution written as PyTorch's are (``super().__init__(batch_shape,
+        event_shape, validate_args)`` once its parameters are set): the shapes, and, when validating, each parameter
+        named in ``arg_constraints`` checked (:meth:`check_parameters`). glassgrad's own distributions set
+        ``_batch`` and check their parameters themselves."""
+        self._batch, self._event = as_shape(batch_shape), as_shape(event_shape)
+        if validate_args is not None:
+            self.validates = bool(validate_args)
+        if self.validates:
+            self.check_parameters()
+
+    def check_parameters(self) -> None:
+        """Each parameter named in ``arg_constraints`` satisfies its constraint, as PyTorch checks at construction;
+        a dependent constraint (:func:`constraints.is_dependent`) and a ``lazy_property`` not yet computed are
+        skipped. A subclass that names no ``arg_constraints`` is warned, as in PyTorch."""
+        from .constraints import is_dependent  # here: constraints and utils import this module
+        from .utils import lazy_property
+
+        if type(self).arg_constraints is Distribution.arg_constraints:
+            warnings.warn(f"{type(self)} does not define `arg_constraints`. Please set `arg_constraints = {{}}` or "
+                          "initialize the distribution with `validate_args=False` to turn off validation.",
+                          stacklevel=3)
+        for name, constraint in self.arg_constraints.items():
+            if is_dependent(constraint) or (name not in vars(self)
+                                            and isinstance(getattr(type(self), name, None), lazy_property)):
+                continue
+            value = as_tensor(getattr(self, name))
+            if not constraint.check(value).numpy().all():
+                raise ValueError(f"{type(self).__name__}: parameter {name} must satisfy the constraint "
+                                 f"{' '.join(str(constraint).split())}, got {listed(value)}; pass validate_args=False "
+                                 "to skip the check")
+
+    @property
+    def _validate_args(self) -> bool:
+        """Whether this distribution validates (PyTorch's name for :attr:`validates`)."""
+        return self.validates
+
+    @_validate_args.setter
+    def _validate_args(self, value: bool) -> None:
+        self.validates = bool(value)
+
     @staticmethod
     def set_default_validate_args(value: bool) -> None:
         """Whether distributions made from now on with ``validate_args=None`` check their parameters and the values
@@ -129,6 +170,11 @@ class Distribution:
     @property
     def event_shape(self) -> Size:
         return Size(self._event)
+
+    @property
+    def support(self) -> Any:
+        """The constraint the values lie in (a subclass sets it)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define support")
 
     @property
     def stddev(self) -> Tensor:
@@ -172,16 +218,27 @@ class Distribution:
         ``method``: the one that scores it (``log_prob``, ``cdf``), named in the message."""
         if not self.validates:
             return as_tensor(value)
+        self._validate_sample(value, method)
+        return value
+
+    def _validate_sample(self, value: Any, method: str = "log_prob") -> None:
+        """The checks of :meth:`in_support`, made whatever ``validate_args`` says (PyTorch's name, which a subclass
+        calls under ``if self._validate_args:``): ``value`` is a tensor of a fitting shape in the support. A subclass
+        with no ``support`` is warned and its values' range left unchecked, as in PyTorch."""
         if not isinstance(value, Tensor):
             raise ValueError(f"{type(self).__name__}: the value argument to {method} must be a Tensor, got "
                              f"{type(value).__name__}; wrap it: torch.tensor(value)")
-        x = value
-        self.check_shape(tuple(x.shape))
-        if not self.support.check(x).detach().numpy().all():
-            support = " ".join(str(self.support).split())  # a bound's tensor on one line
-            raise ValueError(f"{type(self).__name__}.{method}: the value must lie in the support {support}, "
-                             f"got {listed(x)}; pass validate_args=False to score it anyway")
-        return x
+        self.check_shape(tuple(value.shape))
+        try:
+            support = self.support
+        except NotImplementedError:
+            warnings.warn(f"{type(self)} does not define `support` to enable sample validation. Please initialize "
+                          "the distribution with `validate_args=False` to turn off validation.", stacklevel=3)
+            return
+        if not support.check(value).detach().numpy().all():
+            shown = " ".join(str(support).split())  # a bound's tensor on one line
+            raise ValueError(f"{type(self).__name__}.{method}: the value must lie in the support {shown}, "
+                             f"got {listed(value)}; pass validate_args=False to score it anyway")
 
     def check_shape(self, shape: tuple[int, ...]) -> None:
         """PyTorch's check of a value to score: its last dims are the event shape, and the dims before them
@@ -207,6 +264,10 @@ class Distribution:
 
     def _draw_shape(self, sample_shape: Any) -> tuple[int, ...]:
         return as_shape(sample_shape) + self.batch_shape + self.event_shape
+
+    def _extended_shape(self, sample_shape: Any = ()) -> Size:
+        """``sample_shape + batch_shape + event_shape``, the shape of ``sample(sample_shape)`` (PyTorch's name)."""
+        return Size(self._draw_shape(sample_shape))
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
         """The same distribution repeated over a larger ``batch_shape`` (its parameters are expanded, not copied)."""
