@@ -305,3 +305,34 @@ def test_a_user_subclass_without_arg_constraints_or_support_is_warned_as_pytorch
         assert tuple(bare.batch_shape) == (2,)
         with pytest.warns(UserWarning, match="does not define `support`"):
             assert bare.log_prob(lib.zeros(2)).tolist() == [-1.0, -4.0]
+
+
+DTYPE_CASES = [("Gamma", (2.0, 1.0)), ("Chi2", (3.0,)), ("HalfCauchy", (1.5,)), ("HalfNormal", (1.5,)),
+               ("Normal", (0.0, 1.0)), ("InverseGamma", (2.0, 1.0))]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name, parameters", DTYPE_CASES)
+def test_log_prob_of_a_float64_value_with_float32_parameters_has_pytorchs_dtype(torch, name, parameters):
+    results = []
+    for lib in (gg, torch):
+        d = getattr(lib.distributions, name)(*(lib.tensor([p]) for p in parameters))
+        value = lib.tensor([0.7, 2.5], dtype=lib.float64, requires_grad=True)
+        lp = d.log_prob(value)
+        lp.sum().backward()
+        results.append((str(lp.dtype).replace("torch.", ""), lp.detach().numpy(), value.grad.dtype, value.grad.numpy()))
+    (my_dtype, mine, my_grad_dtype, my_grad), (their_dtype, theirs, their_grad_dtype, their_grad) = results
+    assert my_dtype == their_dtype
+    assert str(my_grad_dtype).replace("torch.", "") == str(their_grad_dtype).replace("torch.", "") == "float64"
+    np.testing.assert_allclose(mine, theirs, rtol=1e-6)
+    np.testing.assert_allclose(my_grad, their_grad, rtol=1e-6)
+
+
+@pytest.mark.torch
+def test_gamma_scores_a_python_number_as_pytorch(torch):
+    for name, parameters in [("Gamma", (2.0, 1.0)), ("Chi2", (3.0,))]:
+        mine, theirs = (getattr(lib.distributions, name)(*parameters).log_prob(1.0).item() for lib in (gg, torch))
+        assert mine == pytest.approx(theirs, rel=1e-6)
+    for lib in (gg, torch):
+        with pytest.raises(ValueError, match="must be a Tensor"):
+            lib.distributions.HalfCauchy(1.0).log_prob(1.0)

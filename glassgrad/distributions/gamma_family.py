@@ -39,7 +39,7 @@ import numpy as np
 
 from ..arguments import Size
 from ..autograd import no_grad
-from ..creation import pick_generator
+from ..creation import as_tensor, pick_generator
 from ..custom_function import Function
 from ..dtypes import finfo
 from ..functions import stack
@@ -142,7 +142,9 @@ class Gamma(GammaDrawn):
         return standard_gamma(self.concentration, self._draw_shape(sample_shape)) / self.rate
 
     def log_prob(self, value: Any) -> Tensor:
-        x = self.in_support(value)
+        """The density of ``value`` read in the parameters' dtype (as PyTorch's, which casts it first: a float64
+        value scores in float32 for float32 parameters, and a Python number is accepted)."""
+        x = self.in_support(as_tensor(value, dtype=self.rate.dtype))
         return (self.concentration.xlogy(self.rate) + (self.concentration - 1).xlogy(x) - self.rate * x
                 - self.concentration.lgamma())
 

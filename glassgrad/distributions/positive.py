@@ -133,6 +133,9 @@ class _Folded(Distribution):
     support = constraints.nonnegative
     folds: type[Distribution]
     """The symmetric distribution folded (Normal, Cauchy)."""
+    scores_in_scale_dtype = False
+    """Whether ``log_prob`` casts the value (once checked) to the scale's dtype, as PyTorch's HalfCauchy does (its
+    HalfNormal does not: a float64 value scores in float64)."""
 
     def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
         (self.scale,) = broadcast_all(scale)
@@ -154,6 +157,8 @@ class _Folded(Distribution):
 
     def log_prob(self, value: Any) -> Tensor:
         x = self.in_support(value)
+        if self.scores_in_scale_dtype:
+            x = x.to(self.scale.dtype)
         density = self.base_dist.log_prob(x) + math.log(2)
         return density.masked_fill(x.detach() < 0, -math.inf)
 
@@ -186,6 +191,7 @@ class HalfCauchy(_Folded):
     """``|y|`` for ``y ~ Cauchy(0, scale)``: a heavy-tailed prior for a scale (its half width is ``scale``)."""
 
     folds = Cauchy
+    scores_in_scale_dtype = True
 
     @property
     def mean(self) -> Tensor:
