@@ -66,3 +66,70 @@ def test_a_checkpoint_without_newer_options_loads_the_class_defaults_as_pytorch(
     np.testing.assert_allclose(mine, theirs, rtol=1e-12)
     assert {key: my_group[key] for key in drop} == {key: their_group[key] for key in drop}
     assert "tag" not in my_group and "tag" not in their_group
+
+
+def _lrs(lib, build, epochs=40):
+    optimizer = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    schedule = build(lib.optim.lr_scheduler, optimizer)
+    lrs = []
+    for _ in range(epochs):
+        optimizer.step()
+        schedule.step()
+        lrs.append(schedule.get_last_lr()[0])
+    return lrs
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("build", [
+    lambda S, o: S.CosineAnnealingLR(o, T_max=7.5, eta_min=0.001),
+    lambda S, o: S.CosineAnnealingLR(o, T_max=2.5),
+    lambda S, o: S.StepLR(o, step_size=2.5, gamma=0.5),
+    lambda S, o: S.StepLR(o, step_size=0.5, gamma=0.9),
+    lambda S, o: S.CyclicLR(o, 0.01, 0.1, step_size_up=2.5),
+    lambda S, o: S.CyclicLR(o, 0.01, 0.1, step_size_up=2.5, step_size_down=1.5, mode="triangular2"),
+    lambda S, o: S.MultiStepLR(o, [2.0, 3.5, 7]),
+], ids=["cosine-7.5", "cosine-2.5", "step-2.5", "step-0.5", "cyclic-2.5", "cyclic-2.5-1.5", "multistep-floats"])
+def test_a_schedule_with_a_fractional_step_count_follows_pytorch(torch, build):
+    """``T_max = len(loader) * epochs / 2`` is 7.5 for an odd count: glassgrad raised TypeError where PyTorch computes
+    with the fraction; the 40 lrs are now PyTorch's."""
+    assert _lrs(gg, build) == pytest.approx(_lrs(torch, build), rel=1e-12, abs=0)
+
+
+def _lbfgs_run(lib, max_iter):
+    weight = lib.tensor([3.0, -2.0], dtype=lib.float64, requires_grad=True)
+    optimizer = lib.optim.LBFGS([weight], lr=0.5, max_iter=max_iter)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = ((weight - 1) ** 4).sum()
+        loss.backward()
+        return loss
+
+    for _ in range(3):
+        optimizer.step(closure)
+    state = optimizer.state[weight]
+    return weight.detach().numpy(), int(state["n_iter"]), int(state["func_evals"])
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("max_iter", [2.5, 0.5])
+def test_lbfgs_with_a_fractional_max_iter_runs_as_pytorch(torch, max_iter):
+    """LBFGS(max_iter=2.5) was refused; PyTorch loops ``while n_iter < max_iter`` (3 iterations) with
+    ``max_eval = max_iter * 5 // 4``."""
+    mine, theirs = _lbfgs_run(gg, max_iter), _lbfgs_run(torch, max_iter)
+    np.testing.assert_allclose(mine[0], theirs[0], rtol=1e-12)
+    assert mine[1:] == theirs[1:]
+
+
+@pytest.mark.parametrize("make, error, text", [
+    (lambda o: gg.optim.lr_scheduler.CosineAnnealingLR(o, T_max=-7.5), ValueError, r"T_max: -7.5 \(must be"),
+    (lambda o: gg.optim.lr_scheduler.StepLR(o, step_size=float("nan")), ValueError, "step_size: nan"),
+    (lambda o: gg.optim.lr_scheduler.MultiStepLR(o, [2.0, "3"]), TypeError, "milestone: '3'"),
+    (lambda o: gg.optim.lr_scheduler.CyclicLR(o, 0.01, 0.1, step_size_up=0), ValueError, "step_size_up: 0"),
+    (lambda o: gg.optim.LBFGS([gg.zeros(1, requires_grad=True)], max_iter=-2.5), ValueError, "max_iter: -2.5"),
+])
+def test_a_step_count_still_refuses_negative_nan_and_non_numbers(make, error, text):
+    optimizer = gg.optim.SGD([gg.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    with pytest.raises(error, match=text) as caught:
+        make(optimizer)
+    assert "\n" not in str(caught.value)

@@ -88,7 +88,7 @@ def test_lbfgs_solves_a_quadratic_in_a_few_iterations():
                              {"params": [gg.zeros(1, requires_grad=True)]}]), ValueError,
      r"^LBFGS doesn't support per-parameter options"),
     (lambda: gg.optim.LBFGS([gg.zeros(1, requires_grad=True)], max_iter=0), ValueError,
-     "^LBFGS: max_iter must be a whole number >= 1"),
+     r"^Invalid max_iter: 0 \(must be a finite number > 0\)"),
 ])
 def test_bad_arguments_are_refused_in_one_line(call, error, message):
     with pytest.raises(error, match=message) as raised:

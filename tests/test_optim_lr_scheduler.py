@@ -142,7 +142,7 @@ def test_state_dict_round_trip_resumes_the_schedule(case):
     ("make", "error", "message"),
     [
         (lambda opt: lr_scheduler.StepLR(opt, step_size=0), ValueError, "Invalid step_size: 0"),
-        (lambda opt: lr_scheduler.StepLR(opt, step_size=2.5), TypeError, "Invalid step_size: 2.5"),
+        (lambda opt: lr_scheduler.StepLR(opt, step_size="2"), TypeError, "Invalid step_size: '2'"),
         (lambda opt: lr_scheduler.StepLR(opt, step_size=2, gamma=-0.1), ValueError, "Invalid gamma: -0.1"),
         (lambda opt: lr_scheduler.ExponentialLR(opt, gamma=math.nan), ValueError, "Invalid gamma: nan"),
         (lambda opt: lr_scheduler.CosineAnnealingLR(opt, T_max=0), ValueError, "Invalid T_max: 0"),

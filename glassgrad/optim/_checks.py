@@ -77,6 +77,16 @@ def check_count(label: str, value: Any, low: int = 1, *, whole_floats: bool = Fa
     return int(value)
 
 
+def check_steps(label: str, value: Any, low: float = 0.0, *, low_included: bool = False) -> int | float:
+    """A number of steps or epochs that PyTorch only computes with (a period, a milestone, an iteration cap),
+    after checking it is a finite number in ``[low, ∞)`` (``(low, ∞)`` by default): a whole number as an ``int``, a
+    fraction kept as it is (``CosineAnnealingLR(T_max=len(loader) * epochs / 2)`` gives ``7.5``; the schedule then
+    computes with 7.5, as PyTorch's does). Negative, NaN and infinite values and non-numbers are refused.
+    """
+    number = check_number(label, value, low, low_included=low_included)
+    return int(number) if number.is_integer() else number
+
+
 def check_betas(betas: Any) -> tuple[float, float]:
     """``betas`` as a pair of floats in [0, 1) (Adam's family: the decay of the two running averages)."""
     if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:

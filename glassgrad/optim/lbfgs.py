@@ -58,7 +58,7 @@ import numpy as np
 
 from ..autograd import bump_version, current_tape, enable_grad, note_unreplayable
 from ..tensor import Tensor
-from ._checks import check_number
+from ._checks import check_number, check_steps
 from .optimizer import Optimizer
 
 FORMULA = ("d = −H⁻¹g by the two-loop recursion over the last (s = Δw, y = Δg) pairs\n"
@@ -175,12 +175,12 @@ class LBFGS(Optimizer):
     c2 = 0.9, at most the ``max_eval`` evaluations left); see the module docstring.
     """
 
-    def __init__(self, params: Iterable[Tensor] | Iterable[dict], lr: float = 1, max_iter: int = 20,
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict], lr: float = 1, max_iter: float = 20,
                  max_eval: int | None = None, tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9,
                  history_size: int = 100, line_search_fn: str | None = None) -> None:
-        for name, value in (("max_iter", max_iter), ("history_size", history_size)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"LBFGS: {name} must be a whole number >= 1, got {value!r}")
+        max_iter = check_steps("max_iter", max_iter)  # PyTorch loops `while n_iter < max_iter`: 2.5 runs 3
+        if isinstance(history_size, bool) or not isinstance(history_size, int) or history_size < 1:
+            raise ValueError(f"LBFGS: history_size must be a whole number >= 1, got {history_size!r}")
         max_eval = max_iter * 5 // 4 if max_eval is None else max_eval
         super().__init__(params, {"lr": lr, "max_iter": max_iter, "max_eval": max_eval,
                                   "tolerance_grad": tolerance_grad, "tolerance_change": tolerance_change,

@@ -31,7 +31,7 @@ from typing import Any
 
 from ..autograd import note_unreplayable
 from ..tensor import Tensor
-from ._checks import check_count, check_number
+from ._checks import check_count, check_number, check_steps
 from .optimizer import Optimizer
 
 UNREPLAYABLE_STEP = ("a learning-rate scheduler's step() works the new lr out in Python, which a replay would not do "
@@ -225,8 +225,8 @@ class StepLR(LRScheduler):
     [0.1]
     """
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
-        self.step_size = check_count("step_size", step_size, whole_floats=True)
+    def __init__(self, optimizer: Optimizer, step_size: float, gamma: float = 0.1, last_epoch: int = -1) -> None:
+        self.step_size = check_steps("step_size", step_size)
         self.gamma = check_number("gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
@@ -289,8 +289,8 @@ class CosineAnnealingLR(LRScheduler):
     0.5
     """
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
-        self.T_max = check_count("T_max", T_max, whole_floats=True)
+    def __init__(self, optimizer: Optimizer, T_max: float, eta_min: float = 0.0, last_epoch: int = -1) -> None:
+        self.T_max = check_steps("T_max", T_max)
         self.eta_min = check_number("eta_min", eta_min)
         super().__init__(optimizer, last_epoch)
 
@@ -718,9 +718,9 @@ class MultiStepLR(LRScheduler):
     [1.0, 0.5, 0.5, 0.25]
     """
 
-    def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
+    def __init__(self, optimizer: Optimizer, milestones: Sequence[float], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        self.milestones = sorted(check_count("milestone", milestone, 0, whole_floats=True) for milestone in milestones)
+        self.milestones = sorted(check_steps("milestone", milestone, low_included=True) for milestone in milestones)
         self.gamma = check_number("gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
@@ -880,7 +880,7 @@ class CyclicLR(LRScheduler):
     _functions = ("scale_fn",)
 
     def __init__(self, optimizer: Optimizer, base_lr: float | Sequence[float], max_lr: float | Sequence[float],
-                 step_size_up: int = 2000, step_size_down: int | None = None, mode: str = "triangular",
+                 step_size_up: float = 2000, step_size_down: float | None = None, mode: str = "triangular",
                  gamma: float = 1.0, scale_fn: Callable[[float], float] | None = None, scale_mode: str = "cycle",
                  cycle_momentum: bool = True, base_momentum: float | Sequence[float] = 0.8,
                  max_momentum: float | Sequence[float] = 0.9, last_epoch: int = -1) -> None:
@@ -888,8 +888,8 @@ class CyclicLR(LRScheduler):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer; pass e.g. gg.optim.SGD(...)")
         if scale_fn is None and mode not in ("triangular", "triangular2", "exp_range"):
             raise ValueError(f"CyclicLR: mode must be 'triangular', 'triangular2' or 'exp_range', got {mode!r}")
-        up = check_count("step_size_up", step_size_up, whole_floats=True)
-        down = up if step_size_down is None else check_count("step_size_down", step_size_down, whole_floats=True)
+        up = check_steps("step_size_up", step_size_up)
+        down = up if step_size_down is None else check_steps("step_size_down", step_size_down, low_included=True)
         self.total_size, self.step_ratio = float(up + down), up / (up + down)
         self.mode, self.gamma = mode, check_number("gamma", gamma)
         self.scale_fn, self.scale_mode = scale_fn, scale_mode if scale_fn is not None else (
