@@ -133,3 +133,26 @@ def test_a_step_count_still_refuses_negative_nan_and_non_numbers(make, error, te
     with pytest.raises(error, match=text) as caught:
         make(optimizer)
     assert "\n" not in str(caught.value)
+
+
+def _one_cycle_error(lib, pct_start):
+    optimizer = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    try:
+        lib.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1.0, total_steps=20, pct_start=pct_start)
+    except Exception as error:  # noqa: BLE001 (the error is what is compared)
+        return type(error), str(error)
+    return None, ""
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("pct_start", [0, 1, True, np.float32(0.5)])
+def test_one_cycle_refuses_a_pct_start_that_is_not_a_float_as_pytorch(torch, pct_start):
+    """PyTorch takes only a float for pct_start (``pct_start=1`` raises "Expected float between 0 and 1 pct_start");
+    glassgrad built the schedule."""
+    mine, theirs = _one_cycle_error(gg, pct_start), _one_cycle_error(torch, pct_start)
+    assert mine[0] is theirs[0] is ValueError
+    assert mine[1].startswith(theirs[1]) and "pass pct_start=" in mine[1] and "\n" not in mine[1]
+
+
+def test_one_cycle_takes_pct_start_as_a_float():
+    assert _one_cycle_error(gg, 1.0) == (None, "") and _one_cycle_error(gg, np.float64(0.0)) == (None, "")

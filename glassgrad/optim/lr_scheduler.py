@@ -27,6 +27,7 @@ import math
 import types
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from numbers import Real
 from typing import Any
 
 from ..autograd import note_unreplayable
@@ -500,6 +501,16 @@ def _per_group(name: str, optimizer: Optimizer, value: Any) -> list[float]:
     return [check_number(name, value)] * groups
 
 
+def _checked_pct_start(pct_start: Any) -> float:
+    """OneCycleLR's ``pct_start``, the share of the steps spent rising: a float in [0, 1]. PyTorch takes only a
+    ``float`` there, so an int (``pct_start=1``), a bool or a tensor is refused with its ``ValueError``."""
+    if isinstance(pct_start, (Real, Tensor)) and not isinstance(pct_start, float):
+        fix = f"pct_start={float(pct_start)!r}" if isinstance(pct_start, Real) else "a Python float such as 0.3"
+        raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start} (PyTorch takes only a "
+                         f"float here); pass {fix}")
+    return check_number("pct_start", pct_start, 0.0, 1.0, high_included=True)
+
+
 class OneCycleLR(LRScheduler):
     """The 1cycle policy (Smith & Topin, 2018): warm up to ``max_lr``, then anneal far below the start.
 
@@ -532,7 +543,7 @@ class OneCycleLR(LRScheduler):
             self.total_steps = check_count("epochs", epochs) * check_count("steps_per_epoch", steps_per_epoch)
         else:
             raise ValueError("OneCycleLR: give either total_steps or both epochs and steps_per_epoch")
-        pct_start = check_number("pct_start", pct_start, 0.0, 1.0, high_included=True)
+        pct_start = _checked_pct_start(pct_start)
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
         self.anneal_strategy = anneal_strategy
