@@ -156,3 +156,15 @@ def test_one_cycle_refuses_a_pct_start_that_is_not_a_float_as_pytorch(torch, pct
 
 def test_one_cycle_takes_pct_start_as_a_float():
     assert _one_cycle_error(gg, 1.0) == (None, "") and _one_cycle_error(gg, np.float64(0.0)) == (None, "")
+
+
+@pytest.mark.parametrize("name, typical", [("Adam", "1e-08"), ("AdamW", "1e-08"), ("Adagrad", "1e-10"),
+                                           ("RMSprop", "1e-08")])
+def test_eps_zero_is_refused_saying_why_and_what_to_pass(name, typical):
+    """PyTorch takes eps = 0, and a parameter whose gradient is 0 then steps by 0/0 = NaN: glassgrad refuses it, and
+    its message only gave the range; it now says why and the fix."""
+    with pytest.raises(ValueError) as caught:
+        getattr(gg.optim, name)([gg.zeros(2, requires_grad=True)], lr=0.1, eps=0.0)
+    message = str(caught.value)
+    assert message.startswith("Invalid epsilon value: 0.0 (must be a finite number > 0); ")
+    assert "0/0 = NaN" in message and f"use a small eps such as {typical}" in message and "\n" not in message

@@ -36,6 +36,7 @@ def check_number(
     *,
     low_included: bool = True,
     high_included: bool = False,
+    why: str = "",
 ) -> float:
     """``value`` as a float, after checking it is a finite number in the allowed range.
 
@@ -43,7 +44,8 @@ def check_number(
     ``high_included`` choose ``[`` or ``(`` at either end. Raises ``TypeError`` for a
     non-number and ``ValueError`` for a number out of range (NaN and ±inf included).
     A one-element tensor counts as the number it holds (PyTorch takes ``lr=torch.tensor(0.01)``);
-    the option then holds that number as a float.
+    the option then holds that number as a float. ``why`` (what goes wrong outside the range, and the fix) is
+    added to the ``ValueError``'s message.
     """
     allowed = _range_text(low, high, low_included, high_included)
     if isinstance(value, Tensor):
@@ -57,7 +59,7 @@ def check_number(
     above_low = number >= low if low_included else number > low
     below_high = high is None or (number <= high if high_included else number < high)
     if not (math.isfinite(number) and above_low and below_high):
-        raise ValueError(f"Invalid {label}: {value} (must be a finite number {allowed})")
+        raise ValueError(f"Invalid {label}: {value} (must be a finite number {allowed})" + (f"; {why}" if why else ""))
     return number
 
 
@@ -85,6 +87,18 @@ def check_steps(label: str, value: Any, low: float = 0.0, *, low_included: bool 
     """
     number = check_number(label, value, low, low_included=low_included)
     return int(number) if number.is_integer() else number
+
+
+def check_eps(value: Any, typical: float) -> float:
+    """The ``eps`` of a denominator ``√v + ε`` (Adam, AdamW, Adagrad, RMSprop), checked to be > 0.
+
+    PyTorch takes ``eps = 0``, but then a parameter whose gradient has been 0 so far has ``v = 0`` and its step is
+    ``0 / (0 + 0)`` = NaN: a silent NaN weight, so 0 is refused, and the message says why and what to pass
+    (``typical``, the optimizer's default).
+    """
+    return check_number("epsilon value", value, low_included=False,
+                        why=f"with eps = 0 a parameter whose gradient is 0 gets 0/0 = NaN; use a small eps such as "
+                            f"{typical:g}")
 
 
 def check_betas(betas: Any) -> tuple[float, float]:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from ._checks import check_number
+from ._checks import check_eps, check_number
 from .optimizer import Optimizer, count_step, gradient_formula, scalar_state
 
 
@@ -90,7 +90,7 @@ class Adagrad(Optimizer):
         options["initial_accumulator_value"] = check_number(
             "initial_accumulator_value value", options["initial_accumulator_value"]
         )
-        options["eps"] = check_number("epsilon value", options["eps"], low_included=False)
+        options["eps"] = check_eps(options["eps"], 1e-10)
         return options
 
     def formula_for(self, group: dict[str, Any]) -> str:

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..autograd import bump_version
 from ..tensor import Tensor
-from ._checks import check_number
+from ._checks import check_eps, check_number
 from ._pieces import in_pieces
 from .optimizer import Optimizer, count_step, gradient_formula, scalar_dtype, scalar_state, zeros_state
 
@@ -97,7 +97,7 @@ class Adam(Optimizer):
         options["betas"] = tuple(
             check_number(f"beta parameter at index {index}", beta, 0.0, 1.0) for index, beta in enumerate(betas)
         )
-        options["eps"] = check_number("epsilon value", options["eps"], low_included=False)
+        options["eps"] = check_eps(options["eps"], 1e-8)
         options["amsgrad"] = bool(options["amsgrad"])
         options["decoupled_weight_decay"] = bool(options["decoupled_weight_decay"])
         return options

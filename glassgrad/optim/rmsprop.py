@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from ._checks import check_number
+from ._checks import check_eps, check_number
 from .optimizer import Optimizer, count_step, gradient_formula, scalar_state, zeros_state
 
 
@@ -75,7 +75,7 @@ class RMSprop(Optimizer):
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         options = super()._checked_options(options)
         options["alpha"] = check_number("alpha value", options["alpha"], 0.0, 1.0, high_included=True)
-        options["eps"] = check_number("epsilon value", options["eps"], low_included=False)
+        options["eps"] = check_eps(options["eps"], 1e-8)
         options["momentum"] = check_number("momentum value", options["momentum"])
         options["centered"] = bool(options["centered"])
         return options
