@@ -168,3 +168,51 @@ def test_eps_zero_is_refused_saying_why_and_what_to_pass(name, typical):
     message = str(caught.value)
     assert message.startswith("Invalid epsilon value: 0.0 (must be a finite number > 0); ")
     assert "0/0 = NaN" in message and f"use a small eps such as {typical}" in message and "\n" not in message
+
+
+def _hook_order(lib):
+    from importlib import import_module
+    module = import_module(f"{lib.__name__}.optim.optimizer")
+    seen = []
+    weight = lib.tensor([1.0], requires_grad=True)
+    optimizers = [lib.optim.SGD([weight], lr=0.1), lib.optim.Adam([weight], lr=0.1)]
+    handles = [module.register_optimizer_step_pre_hook(lambda o, a, k: seen.append(("global pre", type(o).__name__))),
+               module.register_optimizer_step_post_hook(lambda o, a, k: seen.append(("global post", type(o).__name__)))]
+    try:
+        optimizers[0].register_step_pre_hook(lambda o, a, k: seen.append(("own pre", type(o).__name__)))
+        optimizers[0].register_step_post_hook(lambda o, a, k: seen.append(("own post", type(o).__name__)))
+        weight.grad = lib.tensor([1.0])
+        for optimizer in optimizers:
+            optimizer.step()
+        handles[0].remove()
+        optimizers[1].step()
+    finally:
+        for handle in handles:
+            handle.remove()
+    optimizers[1].step()  # no global hook any more
+    return seen
+
+
+@pytest.mark.torch
+def test_global_step_hooks_run_around_every_optimizer_as_pytorch(torch):
+    """``torch.optim.optimizer.register_optimizer_step_pre_hook`` / ``_post_hook`` were missing: the global pre hooks
+    run before an optimizer's own, the global post hooks after, and their handles remove them."""
+    assert _hook_order(gg) == _hook_order(torch) == [
+        ("global pre", "SGD"), ("own pre", "SGD"), ("own post", "SGD"), ("global post", "SGD"),
+        ("global pre", "Adam"), ("global post", "Adam"), ("global post", "Adam")]
+
+
+def test_required_option_must_be_given_by_every_group():
+    """``required`` (``torch.optim.optimizer.required``) was missing: an optimizer written with ``lr=required``
+    refuses a group without an lr, and takes one that has it."""
+    from glassgrad.optim.optimizer import required
+
+    class Plain(gg.optim.Optimizer):
+        def __init__(self, params, lr=required):
+            super().__init__(params, {"lr": lr})
+
+    weight = gg.zeros(1, requires_grad=True)
+    with pytest.raises(ValueError, match="didn't specify a value of required optimization parameter lr; give"):
+        Plain([weight])
+    assert Plain([{"params": [weight], "lr": 0.5}]).param_groups[0]["lr"] == 0.5
+    assert Plain([weight], lr=0.1).defaults == {"lr": 0.1} and repr(required) == "<required parameter>"

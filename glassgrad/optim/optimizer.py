@@ -72,10 +72,39 @@ def count_step(state: dict[str, Any]) -> float:
     return count.item()
 
 
+class _RequiredParameter:
+    """The type of :data:`required`."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+"""A default meaning "every parameter group must give this option": ``Optimizer(params, {"lr": required})`` refuses a
+group without an ``lr`` (PyTorch's ``torch.optim.optimizer.required``, for optimizers written against it)."""
+
+_global_step_pre_hooks: dict[int, Callable[[Optimizer, tuple, dict], Any]] = {}
+_global_step_post_hooks: dict[int, Callable[[Optimizer, tuple, dict], Any]] = {}
+
+
+def register_optimizer_step_pre_hook(hook: Callable[[Optimizer, tuple, dict], Any]) -> RemovableHandle:
+    """Call ``hook(optimizer, args, kwargs)`` before the ``step`` of every optimizer (before each optimizer's own
+    :meth:`Optimizer.register_step_pre_hook` hooks), as PyTorch's; it may return new ``(args, kwargs)``.
+    ``handle.remove()`` takes it away."""
+    return add_hook(_global_step_pre_hooks, hook)
+
+
+def register_optimizer_step_post_hook(hook: Callable[[Optimizer, tuple, dict], Any]) -> RemovableHandle:
+    """Call ``hook(optimizer, args, kwargs)`` after the ``step`` of every optimizer (after each optimizer's own
+    post hooks), as PyTorch's. ``handle.remove()`` takes it away."""
+    return add_hook(_global_step_post_hooks, hook)
+
+
 def with_step_hooks(step: Callable[..., Any]) -> Callable[..., Any]:
-    """``step`` counted in ``_step_calls`` and wrapped in the hooks of ``register_step_pre_hook`` and
-    ``register_step_post_hook`` (only around the outermost ``step``: a subclass's ``step`` that calls
-    ``super().step()`` runs them once)."""
+    """``step`` counted in ``_step_calls`` and wrapped in the hooks of :func:`register_optimizer_step_pre_hook`
+    and ``register_step_pre_hook`` (the global ones first), then ``register_step_post_hook`` and
+    :func:`register_optimizer_step_post_hook` (the global ones last), as PyTorch orders them; only around the
+    outermost ``step``: a subclass's ``step`` that calls ``super().step()`` runs them once."""
 
     @functools.wraps(step)
     def hooked_step(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
@@ -89,9 +118,10 @@ def with_step_hooks(step: Callable[..., Any]) -> Callable[..., Any]:
         if self._in_step:  # a subclass's step calling super().step(): counted, hooked and timed once, outside
             return step(self, *args, **kwargs)
         self._step_calls += 1
-        before, after = self.__dict__.get("_step_pre_hooks"), self.__dict__.get("_step_post_hooks")
+        before = [*_global_step_pre_hooks.values(), *self.__dict__.get("_step_pre_hooks", {}).values()]
+        after = [*self.__dict__.get("_step_post_hooks", {}).values(), *_global_step_post_hooks.values()]
         args = (self, *args)  # as PyTorch hands them to the hooks: the optimizer first
-        for hook in list(before.values()) if before else ():
+        for hook in before:
             result = hook(self, args, kwargs)
             if result is not None:
                 if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)):
@@ -102,7 +132,7 @@ def with_step_hooks(step: Callable[..., Any]) -> Callable[..., Any]:
             loss = step(*args, **kwargs)
         finally:
             self._in_step = False
-        for hook in list(after.values()) if after else ():
+        for hook in after:
             hook(self, args, kwargs)
         return loss
 
@@ -142,7 +172,9 @@ class Optimizer:
             cls._state_of_its_own = not cls.__module__.startswith("glassgrad.")
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], defaults: dict[str, Any]) -> None:
-        self.defaults = self._checked_options(dict(defaults))
+        asked = {key for key, value in defaults.items() if value is required}  # each group gives these
+        checked = self._checked_options({key: value for key, value in defaults.items() if key not in asked})
+        self.defaults = {key: required if key in asked else checked[key] for key in defaults} | checked
         # a parameter's state is an empty dict until its first step, as in PyTorch: a learner's own
         # optimizer writes `state = self.state[p]; if not state: state["buf"] = ...`
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
@@ -213,6 +245,9 @@ class Optimizer:
             raise ValueError("some parameters appear in more than one parameter group; put each in one group only")
         group = {**param_group, "params": params}  # PyTorch's order: the group's own keys, then the defaults
         for key, value in self.defaults.items():
+            if value is required and key not in group:
+                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {key}; "
+                                 f"give the group a {key!r} (or pass {key}=... to the optimizer)")
             group.setdefault(key, value)
         self.param_groups.append(self._checked_options(group))
 
