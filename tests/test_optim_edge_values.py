@@ -216,3 +216,92 @@ def test_required_option_must_be_given_by_every_group():
         Plain([weight])
     assert Plain([{"params": [weight], "lr": 0.5}]).param_groups[0]["lr"] == 0.5
     assert Plain([weight], lr=0.1).defaults == {"lr": 0.1} and repr(required) == "<required parameter>"
+
+
+def _trained(lib, build, steps=4):
+    import warnings
+    weight = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        optimizer = build(lib, weight)
+    for step in range(steps):
+        weight.grad = lib.tensor([1.0, -0.5 * step], dtype=lib.float64)
+        optimizer.step()
+    return weight.detach().numpy(), [str(warning.message) for warning in caught]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("build", [
+    lambda lib, w: lib.optim.SGD([w], lr=0.1, momentum=0.5, dampening=1.5),
+    lambda lib, w: lib.optim.SGD([{"params": [w], "nesterov": True}], lr=0.1),
+    lambda lib, w: lib.optim.ASGD([w], lr=0.1, t0=-1.0),
+], ids=["dampening-1.5", "group-nesterov-no-momentum", "asgd-t0-negative"])
+def test_options_pytorch_computes_with_are_taken_as_pytorch(torch, build):
+    """These were refused; PyTorch's step is finite and well defined, so the weights are now PyTorch's."""
+    (mine, my_warnings), (theirs, their_warnings) = _trained(gg, build), _trained(torch, build)
+    np.testing.assert_allclose(mine, theirs, rtol=1e-12)
+    assert [text[:60] for text in my_warnings] == [text[:60] for text in their_warnings]
+
+
+@pytest.mark.torch
+def test_a_non_leaf_that_retains_its_grad_can_be_optimized_as_pytorch(torch):
+    def run(lib):
+        base = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        middle = base * 2
+        middle.retain_grad()
+        optimizer = lib.optim.SGD([middle], lr=0.1)
+        (middle * middle).sum().backward()
+        optimizer.step()
+        return middle.detach().numpy()
+    np.testing.assert_allclose(run(gg), run(torch), rtol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("build", [
+    lambda S, o: S.LinearLR(o, start_factor=0.25, total_iters=0),
+    lambda S, o: S.PolynomialLR(o, total_iters=0),
+    lambda S, o: S.CyclicLR(o, 0.01, 0.1, step_size_up=3, step_size_down=0),
+], ids=["linear-0", "polynomial-0", "cyclic-down-0"])
+def test_schedules_pytorch_computes_with_are_taken_as_pytorch(torch, build):
+    """total_iters=0 and step_size_down=0 (a sawtooth) were refused; the lrs are now PyTorch's (LinearLR warns that
+    its lr stays at start_factor·lr)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert _lrs(gg, build) == pytest.approx(_lrs(torch, build), rel=1e-12, abs=0)
+    if "LinearLR" in build.__code__.co_names:
+        with pytest.warns(UserWarning, match="holds the lr at start_factor"):
+            _lrs(gg, build, epochs=1)
+
+
+@pytest.mark.torch
+def test_plateau_with_a_negative_patience_lowers_every_epoch_as_pytorch(torch):
+    def run(lib):
+        optimizer = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
+        plateau = lib.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=-1)
+        lrs = []
+        for loss in (3.0, 2.0, 1.0, 1.0):
+            plateau.step(loss)
+            lrs.append(plateau.get_last_lr()[0])
+        return lrs
+    assert run(gg) == pytest.approx(run(torch), rel=1e-12)
+
+
+@pytest.mark.parametrize("make, text", [
+    (lambda w: gg.optim.RMSprop([w], alpha=1.5), "square root is NaN; use e.g. alpha=0.99"),
+    (lambda w: gg.optim.ASGD([w], lambd=-1.0), "divides by 0 once t = 1/(|λ|·η)"),
+    (lambda w: gg.optim.Rprop([w], step_sizes=(1.0, 0.1)), r"clamped to 0.1\); pass \(0.1, 1.0\)"),
+    (lambda w: gg.optim.Rprop([w], step_sizes=(-1.0, 1.0)), "moves the weights uphill"),
+    (lambda w: gg.optim.SGD([w], lr=float("inf")), "infinite one makes the stepped weights inf or NaN"),
+    (lambda w: gg.optim.SGD([w, w], lr=0.1), "update it twice .PyTorch only warns"),
+    (lambda w: gg.optim.lr_scheduler.StepLR(gg.optim.SGD([w], lr=0.1), 2, gamma=-1.0), "lr negative"),
+    (lambda w: gg.optim.lr_scheduler.ExponentialLR(gg.optim.SGD([w], lr=0.1), -0.5), "climbs the loss"),
+    (lambda w: gg.optim.lr_scheduler.CosineAnnealingLR(gg.optim.SGD([w], lr=0.1), 5, eta_min=-1.0),
+     "lr below 0 near the bottom"),
+    (lambda w: gg.optim.lr_scheduler.PolynomialLR(gg.optim.SGD([w], lr=0.1), 20, power=-1.0), "grow without bound"),
+])
+def test_values_that_would_give_nan_or_a_negative_lr_are_refused_saying_why(make, text):
+    """PyTorch takes these, and trains into NaN or uphill; glassgrad refuses them, and now says why and the fix."""
+    with pytest.raises(ValueError, match=text) as caught:
+        make(gg.zeros(1, requires_grad=True))
+    assert "\n" not in str(caught.value)

@@ -63,8 +63,9 @@ def check_number(
     return number
 
 
-def check_count(label: str, value: Any, low: int = 1, *, whole_floats: bool = False) -> int:
-    """``value`` if it is a whole number ``>= low`` (a step count, a period), else an error.
+def check_count(label: str, value: Any, low: int | None = 1, *, whole_floats: bool = False) -> int:
+    """``value`` if it is a whole number ``>= low`` (a step count, a period; any whole number for ``low=None``), else
+    an error.
 
     ``whole_floats=True`` also takes a float holding a whole number (``1.0``) as that number, where PyTorch only
     computes with the value (``StepLR(optimizer, 1.0, gamma=0.95)`` in the transformer tutorial).
@@ -73,8 +74,9 @@ def check_count(label: str, value: Any, low: int = 1, *, whole_floats: bool = Fa
             and float(value).is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"Invalid {label}: {value!r} (must be a whole number >= {low})")
-    if value < low:
+        raise TypeError(f"Invalid {label}: {value!r} (must be a whole number" + ("" if low is None else f" >= {low}")
+                        + ")")
+    if low is not None and value < low:
         raise ValueError(f"Invalid {label}: {value} (must be a whole number >= {low})")
     return int(value)
 

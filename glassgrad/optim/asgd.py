@@ -8,6 +8,7 @@ for the average.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -54,8 +55,12 @@ class ASGD(Optimizer):
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         options = super()._checked_options(options)
-        for name in ("lambd", "alpha", "t0"):
-            options[name] = check_number(f"{name} value", options[name])
+        options["lambd"] = check_number("lambd value", options["lambd"],
+                                        why="with lambd < 0 the step size η/(1 + λ·η·t)^α divides by 0 once "
+                                            "t = 1/(|λ|·η), and is NaN after; use lambd >= 0 such as 1e-4")
+        options["alpha"] = check_number("alpha value", options["alpha"])
+        # any finite t0, as PyTorch: μ = 1/max(1, t − t0) is finite (t0 < 0 averages from the first step)
+        options["t0"] = check_number("t0 value", options["t0"], -math.inf)
         return options
 
     def formula_for(self, group: dict[str, Any]) -> str:

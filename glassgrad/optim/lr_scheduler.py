@@ -228,7 +228,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: float, gamma: float = 0.1, last_epoch: int = -1) -> None:
         self.step_size = check_steps("step_size", step_size)
-        self.gamma = check_number("gamma", gamma)
+        self.gamma = _checked_gamma(gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -253,7 +253,7 @@ class ExponentialLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
-        self.gamma = check_number("gamma", gamma)
+        self.gamma = _checked_gamma(gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -292,7 +292,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: float, eta_min: float = 0.0, last_epoch: int = -1) -> None:
         self.T_max = check_steps("T_max", T_max)
-        self.eta_min = check_number("eta_min", eta_min)
+        self.eta_min = _checked_eta_min(eta_min)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -361,6 +361,27 @@ class LambdaLR(LRScheduler):
 # --- issue 11: LinearLR, SequentialLR, OneCycleLR, ReduceLROnPlateau ---------------------------
 
 
+def _checked_gamma(gamma: Any) -> float:
+    """A schedule's multiplier ``gamma``: a finite number >= 0 (a negative one would make the lr negative)."""
+    return check_number("gamma", gamma, why="a negative gamma makes the lr negative at every other decay, so the step "
+                        "climbs the loss; use a gamma >= 0 (below 1 to decay)")
+
+
+def _checked_eta_min(eta_min: Any) -> float:
+    """A cosine schedule's floor ``eta_min``: a finite number >= 0."""
+    return check_number("eta_min", eta_min, why="a negative eta_min takes the lr below 0 near the bottom of the "
+                        "cosine, where the step climbs the loss; use eta_min >= 0")
+
+
+def _share_done(schedule: Any) -> float:
+    """``min(e, total_iters) / total_iters``, the share of a ``LinearLR`` or ``PolynomialLR`` done at epoch e, for
+    ``step(epoch)``; with ``total_iters = 0`` there is none (PyTorch raises ZeroDivisionError there too)."""
+    if schedule.total_iters == 0:
+        raise ZeroDivisionError(f"{type(schedule).__name__}.step(epoch) with total_iters=0 divides by total_iters; "
+                                "call step() without an epoch")
+    return min(schedule.total_iters, schedule.last_epoch) / schedule.total_iters
+
+
 class LinearLR(LRScheduler):
     """Scale the lr linearly from ``start_factor``·η₀ to ``end_factor``·η₀ over ``total_iters`` epochs.
 
@@ -386,7 +407,11 @@ class LinearLR(LRScheduler):
         self.start_factor = check_number("start_factor", start_factor, 0.0, 1.0, low_included=False,
                                          high_included=True)
         self.end_factor = check_number("end_factor", end_factor, 0.0, 1.0, high_included=True)
-        self.total_iters = check_count("total_iters", total_iters, whole_floats=True)
+        self.total_iters = check_count("total_iters", total_iters, 0, whole_floats=True)
+        if self.total_iters == 0 and self.start_factor != self.end_factor:
+            warnings.warn(f"LinearLR with total_iters=0 holds the lr at start_factor·lr ({self.start_factor:g}·lr) "
+                          "forever, as PyTorch's does: it never reaches end_factor; pass total_iters >= 1 to warm up, "
+                          "or drop the scheduler", UserWarning, stacklevel=2)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -399,7 +424,7 @@ class LinearLR(LRScheduler):
         return [max(lr * ratio, 0.0) for lr in self._current_lrs()]
 
     def _closed_form_lr(self) -> list[float]:
-        done = min(self.total_iters, self.last_epoch) / self.total_iters
+        done = _share_done(self)
         return [base * (self.start_factor + (self.end_factor - self.start_factor) * done) for base in self.base_lrs]
 
     def _lrs_at_start(self) -> list[float]:
@@ -637,7 +662,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.optimizer = optimizer
         self.min_lrs = _per_group("min_lr", optimizer, min_lr)
         self.default_min_lr = None if isinstance(min_lr, (list, tuple)) else self.min_lrs[0]
-        self.patience = check_count("patience", patience, 0, whole_floats=True)
+        self.patience = check_count("patience", patience, None, whole_floats=True)  # < 0: lower at every epoch
         self.cooldown = check_count("cooldown", cooldown, 0, whole_floats=True)
         self.eps = check_number("eps", eps)
         if mode not in ("min", "max"):
@@ -732,7 +757,7 @@ class MultiStepLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, milestones: Sequence[float], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
         self.milestones = sorted(check_steps("milestone", milestone, low_included=True) for milestone in milestones)
-        self.gamma = check_number("gamma", gamma)
+        self.gamma = _checked_gamma(gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -819,8 +844,9 @@ class PolynomialLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1) -> None:
-        self.total_iters = check_count("total_iters", total_iters, whole_floats=True)
-        self.power = check_number("power", power)
+        self.total_iters = check_count("total_iters", total_iters, 0, whole_floats=True)  # 0: the lr is kept
+        self.power = check_number("power", power, why="a negative power makes the lr grow without bound toward "
+                                  "total_iters and divide by 0 there; use power >= 0 such as 1.0")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -831,7 +857,7 @@ class PolynomialLR(LRScheduler):
         return [lr * ratio for lr in self._current_lrs()]
 
     def _closed_form_lr(self) -> list[float]:
-        left = 1 - min(self.total_iters, self.last_epoch) / self.total_iters
+        left = 1 - _share_done(self)
         return [base * left ** self.power for base in self.base_lrs]
 
 
@@ -844,7 +870,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                  last_epoch: int = -1) -> None:
         self.T_0 = check_count("T_0", T_0)
         self.T_mult = check_count("T_mult", T_mult)
-        self.eta_min = check_number("eta_min", eta_min)
+        self.eta_min = _checked_eta_min(eta_min)
         self.T_i, self.T_cur = self.T_0, last_epoch
         super().__init__(optimizer, last_epoch)
 
@@ -902,7 +928,7 @@ class CyclicLR(LRScheduler):
         up = check_steps("step_size_up", step_size_up)
         down = up if step_size_down is None else check_steps("step_size_down", step_size_down, low_included=True)
         self.total_size, self.step_ratio = float(up + down), up / (up + down)
-        self.mode, self.gamma = mode, check_number("gamma", gamma)
+        self.mode, self.gamma = mode, _checked_gamma(gamma)
         self.scale_fn, self.scale_mode = scale_fn, scale_mode if scale_fn is not None else (
             "iterations" if mode == "exp_range" else "cycle")
         lows = _per_group("base_lr", optimizer, base_lr)

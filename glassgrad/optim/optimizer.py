@@ -233,13 +233,14 @@ class Optimizer:
                 raise TypeError(
                     f"optimizer can only optimize Tensors, but parameter group {number} holds a {type(param).__name__}"
                 )
-            if not param.is_leaf:
+            if not (param.is_leaf or param.retains_grad):  # PyTorch takes a non-leaf that keeps its .grad
                 raise ValueError(
                     "can't optimize a non-leaf Tensor (one computed from others); optimize the tensors it was "
                     "computed from, or detach it: t.detach().requires_grad_()"
                 )
-            if param in seen:
-                raise ValueError(f"parameter group {number} holds the same tensor twice; list each parameter once")
+            if param in seen:  # PyTorch warns, then steps it twice with its own mix of the two momentum buffers
+                raise ValueError(f"parameter group {number} holds the same tensor twice, so each step would update it "
+                                 "twice (PyTorch only warns that this will become an error); list each parameter once")
             seen.add(param)
         if any(param in seen for group in self.param_groups for param in group["params"]):
             raise ValueError("some parameters appear in more than one parameter group; put each in one group only")
@@ -254,7 +255,8 @@ class Optimizer:
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         """``options`` with every hyper-parameter validated (subclasses extend this)."""
         if "lr" in options:  # a tensor lr is kept (read at each step: a change made to it in place counts)
-            number = check_number("learning rate", options["lr"])
+            number = check_number("learning rate", options["lr"], why="a negative lr climbs the loss and an "
+                                  "infinite one makes the stepped weights inf or NaN; pass e.g. lr=0.01")
             options["lr"] = options["lr"] if isinstance(options["lr"], Tensor) else number
         if "weight_decay" in options:
             options["weight_decay"] = check_number("weight_decay value", options["weight_decay"])

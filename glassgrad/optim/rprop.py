@@ -53,9 +53,12 @@ class Rprop(Optimizer):
         shrink, grow = (check_number(f"eta at index {i}", eta) for i, eta in enumerate(options["etas"]))
         if not 0 < shrink < 1 < grow:
             raise ValueError(f"Invalid eta values: {shrink}, {grow} (need 0 < etaminus < 1 < etaplus)")
-        low, high = (check_number(f"step size at index {i}", size) for i, size in enumerate(options["step_sizes"]))
+        low, high = (check_number(f"step size at index {i}", size, why="a negative step size moves the weights "
+                                  "uphill; use e.g. step_sizes=(1e-6, 50)")
+                     for i, size in enumerate(options["step_sizes"]))
         if not low <= high:
-            raise ValueError(f"Invalid step sizes: {low}, {high} (need the smallest first)")
+            raise ValueError(f"Invalid step sizes: {low}, {high} (need the smallest first: step_sizes is (min, max), "
+                             f"and with min > max every step size would be clamped to {high}); pass ({high}, {low})")
         options["etas"], options["step_sizes"] = (shrink, grow), (low, high)
         return options
 

@@ -7,6 +7,7 @@ direction ``b`` so steps build up speed along consistent slopes and damp out zig
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -67,17 +68,19 @@ class SGD(Optimizer):
             "fused": fused,
         }
         super().__init__(params, defaults)
+        # PyTorch checks nesterov against the constructor's momentum and dampening only: a group that sets
+        # nesterov=True with momentum 0 steps as plain SGD (there is no momentum to look ahead with)
+        momentum, dampening = self.defaults["momentum"], self.defaults["dampening"]
+        if self.defaults["nesterov"] and (momentum <= 0 or dampening != 0):
+            raise ValueError(f"Nesterov momentum requires a momentum and zero dampening (got momentum={momentum:g}, "
+                             f"dampening={dampening:g}); set momentum > 0 and dampening=0, or nesterov=False")
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         options = super()._checked_options(options)
         options["momentum"] = check_number("momentum value", options["momentum"])
-        options["dampening"] = check_number("dampening value", options["dampening"], 0.0, 1.0, high_included=True)
+        # any finite dampening, as PyTorch: b ← μ·b + (1 − τ)·g is a finite number for every τ
+        options["dampening"] = check_number("dampening value", options["dampening"], -math.inf)
         options["nesterov"] = bool(options["nesterov"])
-        if options["nesterov"] and (options["momentum"] <= 0 or options["dampening"] != 0):
-            raise ValueError(
-                f"Nesterov momentum requires a momentum and zero dampening (got momentum={options['momentum']:g}, "
-                f"dampening={options['dampening']:g}); set momentum > 0 and dampening=0, or nesterov=False"
-            )
         return options
 
     def formula_for(self, group: dict[str, Any]) -> str:
