@@ -96,10 +96,11 @@ def sinc(input: Any) -> Tensor:
     there up to the fourth (0, −π²/3, 0, π⁴/5; a constant 1 gave 0 for every one)."""
     x = as_tensor(input)
     at_zero = x.detach() == 0
+    away = at_zero.logical_not()
     z = x * math.pi
     angle = z.masked_fill(at_zero, 1.0)
-    square = z * z
-    return (angle.sin() / angle).where(at_zero.logical_not(), 1 - square / 6 + square * square / 120)
+    square = z.masked_fill(away, 0.0) ** 2  # the series only at 0: elsewhere z² may overflow, and 0·∞ is NaN
+    return (angle.sin() / angle).where(away, 1 - square / 6 + square * square / 120)
 
 
 def _row(op: Any, input: Any) -> Tensor:

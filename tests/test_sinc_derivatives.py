@@ -31,3 +31,18 @@ def test_sinc_and_two_derivatives_away_from_zero_match_pytorch(torch):
     points = [0.3, -1.2, 2.5, 1e-3]
     for mine, theirs in zip(_derivatives(gg, points, 2), _derivatives(torch, points, 2)):
         np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype, x, rtol", [("float16", 100.0, 1e-2), ("float32", 1e19, 1e-5),
+                                           ("float64", 1e155, 1e-12)])
+def test_sinc_gradient_far_from_zero_is_finite_as_pytorchs(torch, dtype, x, rtol):
+    """The series, worked out at every entry, overflowed there (z² = ∞) and its unused branch's gradient, 0·∞,
+    made the gradient NaN."""
+    results = []
+    for lib in (gg, torch):
+        point = lib.tensor([x, -x], dtype=getattr(lib, dtype), requires_grad=True)
+        lib.special.sinc(point).sum().backward()
+        results.append(point.grad.double().numpy())
+    assert np.isfinite(results[0]).all()
+    np.testing.assert_allclose(results[0], results[1], rtol=rtol, atol=1e-30)
