@@ -305,3 +305,35 @@ def test_values_that_would_give_nan_or_a_negative_lr_are_refused_saying_why(make
     with pytest.raises(ValueError, match=text) as caught:
         make(gg.zeros(1, requires_grad=True))
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.torch
+def test_adamw_loads_a_checkpoint_without_decoupled_weight_decay_as_pytorch(torch):
+    """AdamW's constructor has no decoupled_weight_decay (always True): loading raised KeyError."""
+    mine, my_group = _resumed(gg, "AdamW", dict(lr=0.1), dict(lr=0.1), ("decoupled_weight_decay",))
+    theirs, their_group = _resumed(torch, "AdamW", dict(lr=0.1), dict(lr=0.1), ("decoupled_weight_decay",))
+    np.testing.assert_allclose(mine, theirs, rtol=1e-12)
+    assert my_group["decoupled_weight_decay"] is their_group["decoupled_weight_decay"] is True
+
+
+@pytest.mark.torch
+def test_a_subclass_with_its_own_arguments_loads_a_checkpoint_as_pytorch(torch):
+    """A subclass whose constructor takes other arguments (``learning_rate``, ``verbose``): loading a checkpoint
+    without ``maximize`` raised KeyError at step(), and the constructor's arguments became group options."""
+    groups = []
+    for lib in (gg, torch):
+        class Renamed(lib.optim.SGD):
+            def __init__(self, params, learning_rate=0.05, verbose=False):
+                super().__init__(params, lr=learning_rate)
+
+        weight = lib.tensor([1.0, -2.0], dtype=lib.float64, requires_grad=True)
+        saved = Renamed([weight]).state_dict()
+        del saved["param_groups"][0]["maximize"]
+        optimizer = Renamed([weight])
+        optimizer.load_state_dict(saved)
+        weight.grad = lib.tensor([0.5, 1.0], dtype=lib.float64)
+        optimizer.step()
+        groups.append((weight.detach().numpy(), sorted(optimizer.param_groups[0])))
+    np.testing.assert_allclose(groups[0][0], groups[1][0], rtol=1e-12)
+    assert "verbose" not in groups[0][1] and "learning_rate" not in groups[0][1]
+    assert set(groups[0][1]) >= set(groups[1][1]) - {"param_names"}

@@ -489,8 +489,9 @@ class Optimizer:
                 )
             by_index.update(zip((int(i) for i in saved["params"]), group["params"]))
             options = {key: group["params"] if key == "params" else value for key, value in saved.items()}
-            for key, value in _constructor_defaults(type(self)).items():  # a key an older release did not save
-                options.setdefault(key, value)
+            defaults = _constructor_defaults(type(self))
+            for key, value in self.defaults.items():  # an option an older release did not save
+                options.setdefault(key, defaults.get(key, value))
             options = {key: options[key] for key in group if key in options} | options  # in this group's order
             groups.append(self._checked_options(options))
             group_of.update(dict.fromkeys(group["params"], groups[-1]))
@@ -600,7 +601,9 @@ def _copied(value: Any) -> Any:
 
 @functools.cache
 def _constructor_defaults(kind: type) -> dict[str, Any]:
-    """The defaults of ``kind``'s constructor's options (``Adam``: ``lr=0.001``, ``amsgrad=False``, …): what PyTorch's
-    ``__setstate__`` gives a loaded group that lacks one."""
+    """The defaults of ``kind``'s constructor's arguments (``Adam``: ``lr=0.001``, ``amsgrad=False``, …): what PyTorch's
+    ``__setstate__`` gives a loaded group that lacks an option. An option the constructor does not take (AdamW's
+    ``decoupled_weight_decay``, always True) keeps the optimizer's own value, and an argument that is no option (not
+    in ``defaults``) is never added to a group."""
     parameters = inspect.signature(kind.__init__).parameters.values()
     return {p.name: p.default for p in parameters if p.default is not p.empty and p.name != "params"}
