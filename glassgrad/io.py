@@ -41,6 +41,7 @@ import os
 import re
 import secrets
 import signal
+import stat
 import struct
 import threading
 import time
@@ -116,12 +117,16 @@ def write_atomically(path: str | os.PathLike, data: bytes | str) -> Path:
     """
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    if path.is_symlink():
-        path = Path(os.path.realpath(path))
-    if path.exists() and not path.is_file() and not path.is_dir():
-        with open(path, "wb") as handle:
+    try:
+        mode = os.stat(path).st_mode  # through links: /dev/stdout is a link to a pipe, a terminal or a file
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        with open(path, "wb") as handle:  # the name as given: a link's target may be no name at all (pipe:[N])
             handle.write(payload)
         return path
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     folder = path.parent
     if not folder.is_dir():
         raise MissingFolderError(f"cannot write {path}: the folder {folder} does not exist; create it first")

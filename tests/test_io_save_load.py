@@ -309,6 +309,21 @@ def test_write_atomically_writes_into_a_pipe_and_leaves_it_a_pipe(tmp_path):
     assert stat.S_ISFIFO(os.stat(pipe).st_mode)
 
 
+def test_write_atomically_writes_through_a_link_to_a_pipe(tmp_path):
+    """A link to ``/proc/self/fd/1`` (what /dev/stdout is) when stdout is a pipe: the link's target resolves to
+    ``pipe:[N]``, no name at all, and the write failed with FileNotFoundError naming a temporary file there."""
+    import subprocess
+    import sys
+
+    link = tmp_path / "stdout"
+    link.symlink_to("/proc/self/fd/1")
+    done = subprocess.run([sys.executable, "-c", f"import glassgrad.io; glassgrad.io.write_atomically({str(link)!r}, "
+                           "b'weights')"], capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout == b"weights"
+    assert link.is_symlink()
+
+
 def test_torch_loads_keywords_are_taken(tmp_path):
     """``torch.load(f, weights_only=True)`` (PyTorch's quickstart) and ``map_location='cpu'`` raised TypeError."""
     state = {"w": gg.randn(2, 3, seed=0)}
