@@ -2339,8 +2339,14 @@ def _adaptive_avg_pool_back(up, sizes):
 
 def _adaptive_avg_pool_vjp(up, inputs, out, sizes):
     """:func:`_adaptive_avg_pool_back` on tensors (recorded): each window's ``upstream / length`` added to the entries
-    it read (one ``index_add`` per window)."""
+    it read; with every upstream entry finite, one product with the dim's averaging matrix per dim, else one
+    ``index_add`` per window (no 0·NaN)."""
+    finite = np.isfinite(up.array).all()
     for axis, size in zip(range(up.ndim - len(sizes), up.ndim), sizes):
+        if finite:
+            matrix = up.new_tensor(sliding.adaptive_matrix(size, up.shape[axis], up.dtype))
+            up = (up.transpose(axis, -1) @ matrix).transpose(axis, -1)
+            continue
         grad = up.new_zeros(up.shape[:axis] + (size,) + up.shape[axis + 1:])
         for number, (start, end) in enumerate(sliding.adaptive_ranges(size, up.shape[axis])):
             share = up.narrow(axis, number, 1) / (end - start)
