@@ -530,7 +530,8 @@ def _checked_pct_start(pct_start: Any) -> float:
     """OneCycleLR's ``pct_start``, the share of the steps spent rising: a float in [0, 1]. PyTorch takes only a
     ``float`` there, so an int (``pct_start=1``), a bool or a tensor is refused with its ``ValueError``."""
     if isinstance(pct_start, (Real, Tensor)) and not isinstance(pct_start, float):
-        fix = f"pct_start={float(pct_start)!r}" if isinstance(pct_start, Real) else "a Python float such as 0.3"
+        fix = (f"pct_start={float(f'{float(pct_start):.7g}')!r}" if isinstance(pct_start, Real)  # float32's 7 digits
+               else "a Python float such as 0.3")
         raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start} (PyTorch takes only a "
                          f"float here); pass {fix}")
     return check_number("pct_start", pct_start, 0.0, 1.0, high_included=True)
