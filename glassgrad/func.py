@@ -214,7 +214,9 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     flat_outputs, structure = _outputs(output, "vjp")
     tracked = _recorded(flat_outputs, leaves, tracked)
 
-    def vjp_fn(cotangents: Any) -> tuple:
+    def vjp_fn(cotangents: Any, *, retain_graph: bool = True, create_graph: bool | None = None) -> tuple:
+        """``vᵀJ`` for ``v = cotangents``; ``create_graph=False`` gives it outside any graph (None: as recorded),
+        ``retain_graph`` is PyTorch's keyword (the graph is kept either way, so vjp_fn can be called again)."""
         flat_cotangents, given = flatten(cotangents)
         if given != structure or any(not isinstance(cotangent, Tensor) or cotangent.shape != out.shape
                                      for cotangent, out in zip(flat_cotangents, flat_outputs)):
@@ -223,7 +225,8 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
             raise RuntimeError(f"vjp: the cotangents must have the output's structure {describe(structure)} and "
                                f"shapes ({expected}); got {describe(given)} with shapes ({received})")
         with enable_grad():
-            products = _product(tuple(flat_outputs), tuple(leaves), tuple(flat_cotangents), tracked, False, "vjp")
+            products = _product(tuple(flat_outputs), tuple(leaves), tuple(flat_cotangents),
+                                tracked and create_graph is not False, False, "vjp")
         return _regrouped(products, groups, single=False)
 
     kept = _kept(output, tracked)

@@ -371,3 +371,21 @@ def _numbers_of(result):
     if isinstance(result, (tuple, list)):
         return [tensor for part in result for tensor in _numbers_of(part)]
     return [result]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("create_graph", [None, True, False])
+def test_vjp_fn_takes_pytorchs_keywords(torch, create_graph):
+    """``vjp_fn(v, retain_graph=…, create_graph=…)``, as PyTorch's takes them, raised TypeError; ``create_graph=False``
+    gives the product outside the graph of a weight that requires grad (None or True: inside it)."""
+    results = []
+    for lib in (gg, torch):
+        weight = lib.tensor([0.5, -1.0], dtype=lib.float64, requires_grad=True)
+        _, vjp_fn = lib.func.vjp(lambda a, w=weight: (a * w).exp(), lib.tensor([1.0, 2.0], dtype=lib.float64))
+        (product,) = vjp_fn(lib.ones(2, dtype=lib.float64), retain_graph=True, create_graph=create_graph)
+        (again,) = vjp_fn(lib.ones(2, dtype=lib.float64))
+        results.append((product.detach().numpy(), again.detach().numpy(), product.requires_grad))
+    (mine, my_again, my_graph), (theirs, their_again, their_graph) = results
+    np.testing.assert_allclose(mine, theirs, rtol=1e-12)
+    np.testing.assert_allclose(my_again, their_again, rtol=1e-12)
+    assert my_graph == their_graph
