@@ -253,9 +253,11 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = Fals
         output, aux = _split(func(*unflatten(list(leaves), structure)), has_aux, "jvp")
         flat_outputs, out_structure = _outputs(output, "jvp")
     tracked = _recorded(flat_outputs, leaves, tracked)
+    floating = tuple(out for out in flat_outputs if out.dtype.kind == "f")
     with enable_grad():
-        products = _tangents(tuple(flat_outputs), leaves, tuple(flat_tangents), tracked, False)
-    result = (_kept(unflatten(flat_outputs, out_structure), tracked), _kept(unflatten(list(products), out_structure),
+        moved = iter(_tangents(floating, leaves, tuple(flat_tangents), tracked, False) if floating else ())
+    products = [next(moved) if out.dtype.kind == "f" else zeros_like(out) for out in flat_outputs]  # ints: tangent 0
+    result = (_kept(unflatten(flat_outputs, out_structure), tracked), _kept(unflatten(products, out_structure),
                                                                           tracked))
     return (*result, _kept(aux, tracked)) if has_aux else result
 

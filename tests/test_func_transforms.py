@@ -389,3 +389,16 @@ def test_vjp_fn_takes_pytorchs_keywords(torch, create_graph):
     np.testing.assert_allclose(mine, theirs, rtol=1e-12)
     np.testing.assert_allclose(my_again, their_again, rtol=1e-12)
     assert my_graph == their_graph
+
+
+@pytest.mark.torch
+def test_jvp_of_a_function_with_an_integer_output_gives_it_a_zero_tangent(torch):
+    """``jvp(lambda a: (a.argmax(), a * 2), …)`` raised RuntimeError; PyTorch gives the integer output a zero
+    tangent of its dtype."""
+    results = []
+    for lib in (gg, torch):
+        x, v = lib.tensor([1.0, 2.0], dtype=lib.float64), lib.tensor([0.3, -0.4], dtype=lib.float64)
+        (position, doubled), (still, moved) = lib.func.jvp(lambda a: (a.argmax(), a * 2), (x,), (v,))
+        results.append((position.item(), still.item(), str(still.dtype).split(".")[-1], moved.numpy()))
+    assert results[0][:3] == results[1][:3] == (1, 0, "int64")
+    np.testing.assert_allclose(results[0][3], results[1][3], rtol=1e-12)
