@@ -14,15 +14,35 @@ trains θ. ``sample()`` is the same draw with no gradient. The noise comes from 
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ..arguments import Size, shape_text
+from ..autograd import enable_grad
 from ..creation import as_tensor, pick_generator
 from ..tensor import Tensor
+
+
+class lazy_property:  # noqa: N801 (PyTorch's name, used as a decorator)
+    """A method read as an attribute, computed the first time (gradients recorded, even under ``no_grad``) and then
+    stored on the instance, so later reads cost nothing."""
+
+    def __init__(self, wrapped: Callable[[Any], Any]) -> None:
+        self.wrapped = wrapped
+        functools.update_wrapper(self, wrapped)  # type: ignore[arg-type]
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            return self
+        with enable_grad():
+            value = self.wrapped(instance)
+        setattr(instance, self.wrapped.__name__, value)
+        return value
 
 
 def as_float(value: Any) -> Tensor:
@@ -129,8 +149,7 @@ class Distribution:
         """Each parameter named in ``arg_constraints`` satisfies its constraint, as PyTorch checks at construction;
         a dependent constraint (:func:`constraints.is_dependent`) and a ``lazy_property`` not yet computed are
         skipped. A subclass that names no ``arg_constraints`` is warned, as in PyTorch."""
-        from .constraints import is_dependent  # here: constraints and utils import this module
-        from .utils import lazy_property
+        from .constraints import is_dependent  # here: constraints imports this module
 
         if type(self).arg_constraints is Distribution.arg_constraints:
             warnings.warn(f"{type(self)} does not define `arg_constraints`. Please set `arg_constraints = {{}}` or "

@@ -20,17 +20,13 @@
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
-from ..autograd import enable_grad
 from ..dtypes import finfo
 from ..tensor import Tensor
-from .base import broadcast_all
+from .base import broadcast_all, lazy_property
 from .location_scale import EULER_GAMMA
 
 euler_constant = EULER_GAMMA
@@ -54,23 +50,6 @@ def probs_to_logits(probs: Tensor, is_binary: bool = False) -> Tensor:
 def logits_to_probs(logits: Tensor, is_binary: bool = False) -> Tensor:
     """``softmax(logits)`` along the last dim (``is_binary=True``: ``σ(logits)`` entry by entry)."""
     return logits.sigmoid() if is_binary else logits.softmax(-1)
-
-
-class lazy_property:  # noqa: N801 (PyTorch's name, used as a decorator)
-    """A method read as an attribute, computed the first time (gradients recorded, even under ``no_grad``) and then
-    stored on the instance, so later reads cost nothing."""
-
-    def __init__(self, wrapped: Callable[[Any], Any]) -> None:
-        self.wrapped = wrapped
-        functools.update_wrapper(self, wrapped)  # type: ignore[arg-type]
-
-    def __get__(self, instance: Any, owner: Any = None) -> Any:
-        if instance is None:
-            return self
-        with enable_grad():
-            value = self.wrapped(instance)
-        setattr(instance, self.wrapped.__name__, value)
-        return value
 
 
 def _lower_triangle(n: int, diag: int) -> np.ndarray:
