@@ -169,10 +169,17 @@ def test_a_schedule_takes_a_whole_float_count_as_pytorch(name, torch):
     np.testing.assert_allclose(*rates, rtol=1e-12)
 
 
-def test_a_fractional_step_size_is_still_refused():
+def test_a_fractional_step_size_decays_at_its_multiples():
+    """``StepLR(optimizer, 1.5)`` computes as PyTorch's does (it was refused): the lr is multiplied by γ at each
+    epoch e > 0 with e mod 1.5 = 0, that is at epochs 3, 6, …"""
     optimizer = gg.optim.SGD([gg.zeros(1, requires_grad=True)], lr=1.0)
-    with pytest.raises(TypeError, match=r"^Invalid step_size: 1.5 \(must be a whole number >= 1\)"):
-        gg.optim.lr_scheduler.StepLR(optimizer, 1.5)
+    schedule = gg.optim.lr_scheduler.StepLR(optimizer, 1.5, gamma=0.5)
+    lrs = []
+    for _ in range(6):
+        lrs.append(schedule.get_last_lr()[0])
+        optimizer.step()
+        schedule.step()
+    assert lrs == [0.5 ** (epoch // 3) for epoch in range(6)] == [1.0, 1.0, 1.0, 0.5, 0.5, 0.5]
 
 
 def test_the_submodules_of_torch_utils_data_import_under_the_shim():
