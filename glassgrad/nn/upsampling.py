@@ -2,8 +2,10 @@
 ``bicubic``, ``trilinear``, ``area``).
 
 Each spatial dim is resized on its own: output position ``o`` reads a few input entries (its taps) and adds them
-with weights, ``out[o] = Σ_k w[o, k]·x[j(o, k)]`` (``index_select`` and a product per tap); ``nearest`` reads one
-entry, ``area`` is adaptive average pooling. So a NaN or ∞ reaches only the outputs that read it, as in PyTorch.
+with weights, ``out[o] = Σ_k w[o, k]·x[j(o, k)]`` (``index_select`` and a product per tap; past
+:data:`MANY_TAPS` taps and with every entry finite, one product with the resizing matrix, the same sums);
+``nearest`` reads one entry, ``area`` is adaptive average pooling. So a NaN or ∞ reaches only the outputs that
+read it, as in PyTorch.
 For output position ``o`` of a dim resized from ``n`` to ``m`` entries (``scale = n/m``, or ``1/scale_factor``
 when one is given):
 
