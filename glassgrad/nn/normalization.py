@@ -87,29 +87,25 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             raise ValueError(f"Expected more than 1 value per channel when training, got input size "
                              f"{shape_text(x.shape)}: use a batch of 2 or more samples, or call model.eval()")
         if count == 0:  # an empty batch gives an empty output and leaves the running statistics, as PyTorch's
-            zeros = x.new_zeros(stat_shape)
-            return _standardize(x, zeros, zeros + 1, eps, *_per_channel_shape(x, stat_shape, weight, bias))
-        mean = x.mean(axes, keepdim=True)
-        var = x.var(axes, keepdim=True, correction=0)
-        if running_mean is not None:
-            recorded_call(_update_running, running_mean.array, mean.array, momentum, momentum, channels)
-        if running_var is not None:
-            recorded_call(_update_running, running_var.array, var.array, momentum, momentum * count / (count - 1),
-                          channels)
+            mean = x.new_zeros(stat_shape)
+            var = mean + 1
+        else:
+            mean = x.mean(axes, keepdim=True)
+            var = x.var(axes, keepdim=True, correction=0)
+            if running_mean is not None:
+                recorded_call(_update_running, running_mean.array, mean.array, momentum, momentum, channels)
+            if running_var is not None:
+                recorded_call(_update_running, running_var.array, var.array, momentum,
+                              momentum * count / (count - 1), channels)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: evaluation (training=False) needs running_mean and running_var")
         mean = Tensor._wrap(recorded_call(_running_statistic, running_mean.array, stat_shape, x.dtype))
         var = Tensor._wrap(recorded_call(_running_statistic, running_var.array, stat_shape, x.dtype))
-    return _standardize(x, mean, var, eps, *_per_channel_shape(x, stat_shape, weight, bias))
-
-
-def _per_channel_shape(x: Tensor, stat_shape: tuple, weight: Tensor | None, bias: Tensor | None) -> tuple:
-    """``weight`` and ``bias`` (C,) shaped to broadcast over ``x`` (N, C, …)."""
     if x.ndim > 2:
         weight = weight.reshape(stat_shape) if weight is not None else None
         bias = bias.reshape(stat_shape) if bias is not None else None
-    return weight, bias
+    return _standardize(x, mean, var, eps, weight, bias)
 
 
 def _update_running(running: np.ndarray, batch: np.ndarray, momentum: float, factor: float, channels: int) -> None:
