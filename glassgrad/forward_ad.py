@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 from .autograd import is_grad_enabled, topological_order
 from .creation import zeros_like
 from .gradients import grad
+from .jacobians import jvp_seed
 from .tensor import Tensor
 
 __all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual", "UnpackedDualTensor"]
@@ -111,7 +112,7 @@ def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
             return UnpackedDualTensor(tensor, tangent)
     if not duals or not tensor.requires_grad or tensor.dtype.kind != "f":
         return UnpackedDualTensor(tensor, None)
-    seed = zeros_like(tensor).requires_grad_()  # u: any value, J·v is linear in it
+    seed = jvp_seed(tensor)
     back = grad((tensor,), tuple(dual for dual, _ in duals), (seed,), retain_graph=True, create_graph=True,
                 allow_unused=True)
     reached = [(row, tangent) for row, (_, tangent) in zip(back, duals) if row is not None]

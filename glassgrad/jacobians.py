@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from .autograd import enable_grad
-from .creation import zeros_like
+from .creation import ones_like, zeros_like
 from .functions import stack
 from .gradients import grad
 from .tensor import Tensor
@@ -196,11 +196,19 @@ def _product(outputs: tuple, inputs: tuple, v: Any, create_graph: bool, strict: 
     return tuple(zeros_like(tensor) if gradient is None else gradient for tensor, gradient in zip(inputs, found))
 
 
+def jvp_seed(output: Tensor) -> Tensor:
+    """The seed ``u`` of the double-backward trick, ones: ``J·v = ∂(uᵀJ)/∂u · v`` holds at any ``u`` where the
+    backward is linear in its upstream, and a rule whose stable form sums the upstream's signs apart
+    (``logcumsumexp``: logs of ``|u|``) is linear only away from ``u = 0``, where its derivative reads 0 (PyTorch's
+    ``autograd.functional.jvp`` seeds zeros and gives NaN there)."""
+    return ones_like(output).requires_grad_()
+
+
 def _tangents(outputs: tuple, inputs: tuple, v: Any, create_graph: bool, strict: bool) -> tuple:
     """``J·v`` per output: the derivative of ``uᵀJ`` (one backward pass from the outputs with a seed ``u``) with
     respect to ``u``, in the direction ``v`` (a second pass)."""
     v = _vectors(v, inputs, "jvp", "the inputs")
-    dummies = tuple(zeros_like(output).requires_grad_() for output in outputs)  # u: any value, J·v is linear in it
+    dummies = tuple(jvp_seed(output) for output in outputs)
     back = _product(outputs, inputs, dummies, True, strict, "jvp")
     return _product(back, dummies, v, create_graph, strict, "jvp", outputs_are="vector-Jacobian products")
 

@@ -26,6 +26,7 @@ FUNCTIONS = {  # f(lib, x) on a dual x
     "tanh, sum": lambda lib, x: x.tanh().sum(),
     "log_softmax, mean": lambda lib, x: lib.nn.functional.log_softmax(x.reshape(1, -1), dim=1).mean(),
     "x / (1 + x²)": lambda lib, x: x / (1 + x * x),
+    "logcumsumexp": lambda lib, x: x.reshape(-1).logcumsumexp(0),  # its backward sums the upstream's signs apart
 }
 
 
@@ -76,6 +77,27 @@ def test_dual_parameters_through_functional_call_give_pytorchs_tangent(torch, se
 
     np.testing.assert_allclose(module_jvp(gg, forward_ad, gg.func.functional_call, seed),
                                module_jvp(torch, pytorchs, theirs, seed), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.torch
+@settings(deadline=None)
+@given(size=st.integers(1, 6), seed=st.integers(0, 2**16))
+def test_every_jvp_of_a_backward_that_sums_signs_apart_is_pytorchs_forward_mode(torch, size, seed):
+    """logcumsumexp's backward is linear in its upstream only away from 0, where the double-backward trick's seed
+    once sat: func.jvp, autograd.functional.jvp and hvp read J·v = 0 there (PyTorch's functional.jvp and hvp, which
+    seed zeros, read NaN: its torch.func forward mode is the oracle)."""
+    rng = np.random.default_rng(seed)
+    primal, tangent = rng.standard_normal(size), rng.standard_normal(size)
+    (_, expected) = torch.func.jvp(lambda t: t.logcumsumexp(0), (torch.tensor(primal),), (torch.tensor(tangent),))
+    x, v = gg.tensor(primal), gg.tensor(tangent)
+    found = [gg.func.jvp(lambda t: t.logcumsumexp(0), (x,), (v,))[1],
+             gg.autograd.functional.jvp(lambda t: t.logcumsumexp(0), x, v)[1]]
+    for tangent_found in found:
+        np.testing.assert_allclose(tangent_found.numpy(), expected.numpy(), rtol=1e-10, atol=1e-12)
+    (_, expected_hv) = torch.func.jvp(torch.func.grad(lambda t: t.logcumsumexp(0).sum()), (torch.tensor(primal),),
+                                      (torch.tensor(tangent),))
+    (_, hv) = gg.autograd.functional.hvp(lambda t: t.logcumsumexp(0).sum(), x, v)
+    np.testing.assert_allclose(hv.numpy(), expected_hv.numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_by_hand_the_tangent_of_x_squared_is_two_x_v():
