@@ -23,9 +23,10 @@ dims count from the end; keyword arguments are never mapped. ``out_dims`` is an 
 (an output may be a tensor or a tuple/list/dict of them); ``None`` returns an output unbatched, and is refused
 when the items' values differ. ``randomness``: ``"error"`` refuses a draw from glassgrad's random generator
 inside ``f`` (seen after the call, by the generator having moved), ``"different"`` lets each item draw its own
-numbers, ``"same"`` gives every item the same draws. ``chunk_size`` is checked and changes nothing (the items are
-computed one at a time already). A mapped dimension of size 0 is refused: there would be no call to learn the
-output's shape from.
+numbers, ``"same"`` gives every item the same draws. An in-place change of an argument that is not mapped
+is refused after the first item (a second item would change it again). ``chunk_size`` is checked and changes
+nothing (the items are computed one at a time already). A mapped dimension of size 0 is refused: there would be
+no call to learn the output's shape from.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
         size = _batch_size(name, flat_args, flat_dims)
         pieces = [arg if dim is None else arg.unbind(dim) for arg, dim in zip(flat_args, flat_dims)]
         start = default_generator.numpy_generator.bit_generator.state
+        unmapped = [(arg, arg._version) for arg, dim in zip(flat_args, flat_dims)
+                    if dim is None and isinstance(arg, Tensor)]
         results = []
         for item in range(size):
             if randomness == "same":
@@ -71,9 +74,20 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
             if randomness == "error" and default_generator.numpy_generator.bit_generator.state != before:
                 raise RuntimeError(f"vmap({name}, ...): {name} drew random numbers while randomness='error'; pass "
                                    "randomness='different' (each item its own draws) or 'same', or draw outside vmap")
+            _check_unchanged(name, unmapped)
         return _stacked(name, results, out_dims)
 
     return mapped
+
+
+def _check_unchanged(name: str, unmapped: list[tuple[Tensor, int]]) -> None:
+    """Refuse an item's in-place change of an argument vmap does not map: the next item would change it again (the
+    calls are one per item), where PyTorch's one batched call changes it once or refuses a batched value."""
+    for tensor, version in unmapped:
+        if tensor._version != version:
+            raise RuntimeError(f"vmap({name}, ...): {name} changed an argument it does not map (in_dims None, shape "
+                               f"{tuple(tensor.shape)}) in place, and each item would change it again (the first "
+                               "one did); change a copy inside (w = w.clone()), or map it (in_dims 0)")
 
 
 def _name(func: Callable) -> str:

@@ -402,3 +402,22 @@ def test_jvp_of_a_function_with_an_integer_output_gives_it_a_zero_tangent(torch)
         results.append((position.item(), still.item(), str(still.dtype).split(".")[-1], moved.numpy()))
     assert results[0][:3] == results[1][:3] == (1, 0, "int64")
     np.testing.assert_allclose(results[0][3], results[1][3], rtol=1e-12)
+
+
+@pytest.mark.parametrize("change", [lambda a, w: w.add_(a), lambda a, w: a + w.add_(1), lambda a, w: w.mul_(2) + a])
+def test_an_in_place_change_of_an_argument_vmap_does_not_map_is_refused_after_the_first_item(change):
+    """vmap calls f once per item: an unmapped w changed in place was changed once per item (w += a summed the whole
+    batch into w, and each item saw another w), where PyTorch's one batched call changes it once or refuses."""
+    w, a = gg.tensor([1.0, 2.0, 3.0]), gg.tensor([[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]])
+    once = w.clone()
+    change(a[0], once)
+    with pytest.raises(RuntimeError, match=r"changed an argument it does not map .*in place.*w = w\.clone\(\)"):
+        gg.vmap(change, in_dims=(0, None))(a, w)
+    np.testing.assert_array_equal(w.numpy(), once.numpy())  # the first item's change, and no more
+
+
+def test_an_in_place_change_of_a_mapped_argument_changes_each_item_once():
+    a, w = gg.tensor([[1.0, 1.0], [2.0, 2.0]]), gg.tensor([10.0, 20.0])
+    out = gg.vmap(lambda row, w: row.add_(w), in_dims=(0, None))(a, w)
+    np.testing.assert_array_equal(out.numpy(), [[11.0, 21.0], [12.0, 22.0]])
+    np.testing.assert_array_equal(a.numpy(), [[11.0, 21.0], [12.0, 22.0]])  # the items are views of a, as in PyTorch
