@@ -16,7 +16,7 @@ import numpy as np
 
 from ..autograd import bump_version
 from ..tensor import Tensor
-from ._checks import check_eps, check_number
+from ._checks import check_betas, check_eps
 from ._pieces import in_pieces
 from .optimizer import Optimizer, count_step, gradient_formula, scalar_dtype, scalar_state, zeros_state
 
@@ -91,12 +91,7 @@ class Adam(Optimizer):
             raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True; pass lr as a "
                              "float, or leave foreach None")
         options = super()._checked_options(options)
-        betas = options["betas"]
-        if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
-            raise TypeError(f"betas must be a pair of numbers (beta1, beta2) such as (0.9, 0.999), not {betas!r}")
-        options["betas"] = tuple(
-            check_number(f"beta parameter at index {index}", beta, 0.0, 1.0) for index, beta in enumerate(betas)
-        )
+        options["betas"] = check_betas(options["betas"])
         options["eps"] = check_eps(options["eps"], 1e-8)
         options["amsgrad"] = bool(options["amsgrad"])
         options["decoupled_weight_decay"] = bool(options["decoupled_weight_decay"])
