@@ -29,6 +29,12 @@ and returns (the output is that tensor itself, now standing for the function of 
 built-in op's; ops made from the old value before still use it). ``forward(*args)`` with a separate
 ``setup_context(ctx, inputs, output)`` works too.
 
+Forward mode, optional: ``jvp(ctx, *tangents)`` returns ``J·t`` for each output, given a tangent per argument of
+``forward`` (None for one that is no tensor), reading what ``ctx.save_for_forward(*tensors)`` kept as
+``ctx.saved_tensors``. ``forward_ad`` and ``func.jvp`` use it: their double-backward trick differentiates this
+class's ``uᵀJ`` with respect to ``u``, and that derivative is taken to be ``jvp`` (:class:`_ThroughJvp`), so a class
+with a ``jvp`` and no ``backward`` works in forward mode, as in PyTorch.
+
 The class becomes a row of the op table on first use (:class:`glassgrad.ops.Op`, kind
 ``"custom"``), so the engine and the glass box treat it as a built-in: its node's rule is the
 class, a trace shows the step as ``Y = Exp(X)`` with the formula from the ``formula`` class
@@ -46,9 +52,11 @@ pass with every output's gradient (zeros for one that got none, or ``None`` afte
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -75,6 +83,8 @@ class FunctionCtx:
         self._outputs: tuple = ()
         self._non_differentiable: set[int] = set()
         self._dirty: tuple = ()
+        self._for_jvp: tuple = ()
+        self._in_jvp = False
 
     def save_for_backward(self, *tensors: Tensor | None) -> None:
         """Keep tensors (inputs, outputs or others) for ``backward``; read them back with :attr:`saved_tensors`."""
@@ -86,10 +96,22 @@ class FunctionCtx:
                 )
         self._saved = tensors
 
+    def save_for_forward(self, *tensors: Tensor | None) -> None:
+        """Keep tensors for ``jvp`` (forward mode); inside ``jvp``, :attr:`saved_tensors` gives them back."""
+        for position, tensor in enumerate(tensors):
+            if tensor is not None and not isinstance(tensor, Tensor):
+                raise TypeError(f"save_for_forward expects all arguments to be tensors or None, but argument "
+                                f"{position} is of type {type(tensor).__name__}; keep other values as attributes "
+                                "of ctx (ctx.scale = 2.0)")
+        self._for_jvp = tensors
+
     @property
     def saved_tensors(self) -> tuple:
-        """The tensors given to :meth:`save_for_backward`; refused if one was changed in place since ``forward``
-        (unless ``saved_tensors_hooks`` packed them: then ``unpack_hook``'s tensors, unchecked, as in PyTorch)."""
+        """The tensors given to :meth:`save_for_backward` (inside ``jvp``: to :meth:`save_for_forward`); refused if
+        one was changed in place since ``forward`` (unless ``saved_tensors_hooks`` packed them: then
+        ``unpack_hook``'s tensors, unchecked, as in PyTorch)."""
+        if self._in_jvp:
+            return self._for_jvp
         if type(self._saved) is Packed:
             return self._saved.unpacked(is_grad_enabled())
         for position, (tensor, expected) in enumerate(zip(self._saved, self._versions)):
@@ -144,6 +166,13 @@ class Function:
     @staticmethod
     def backward(ctx: FunctionCtx, *grad_outputs: Tensor) -> Any:
         raise NotImplementedError("a custom Function must define @staticmethod backward(ctx, *grad_outputs)")
+
+    @staticmethod
+    def jvp(ctx: FunctionCtx, *grad_inputs: Tensor | None) -> Any:
+        """Forward mode's rule, optional: ``J·t`` for each output, given a tangent ``t`` per argument of forward
+        (None for one that is no tensor)."""
+        raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it with "
+                                  "forward mode AD: @staticmethod jvp(ctx, *grad_inputs)")
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
@@ -201,6 +230,8 @@ class _Described:
         parameters = list(self.signature.parameters.values())[0 if self.setup_context else 1:]  # after ctx
         self.fills_defaults = self.setup_context and any(p.default is not inspect.Parameter.empty for p in parameters)
         self.names = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        self.has_jvp = cls.jvp is not Function.jvp
+        self.has_backward = cls.backward is not Function.backward
         self.rows: dict[tuple[tuple[bool, ...], bool], ops.Op] = {}
 
     def bind(self, args: tuple, kwargs: dict) -> tuple:
@@ -307,11 +338,64 @@ def _make_row(described: _Described, is_tensor: tuple[bool, ...], joint: bool) -
         return tuple(None if grad is None else grad.array for grad in grads)
 
     def vjp_tensors(upstream: Any, inputs: tuple, out: Tensor, saved: tuple) -> tuple:
+        if TANGENTS and described.has_jvp:
+            upstreams = upstream if joint else [upstream]
+            return _ThroughJvp.apply((described, is_tensor, saved, joint), *upstreams)
         return _call_backward(described, is_tensor, saved, upstream)  # recorded: the caller has gradients on
 
     return ops.Op(name, formula, derivatives, forward, backward, kind="custom", roles=roles,
                   settings=tuple(n for n, tensor in zip(names, is_tensor) if not tensor), vjp_tensors=vjp_tensors,
                   joint=joint)
+
+
+TANGENTS: list[bool] = []
+"""Not empty while a first backward pass of the double-backward trick runs (:func:`tangents_by_jvp`)."""
+
+
+@contextlib.contextmanager
+def tangents_by_jvp() -> Iterator[None]:
+    """Around the first backward pass of the double-backward trick (``J·v``: forward mode, ``jvp``): a Function with
+    a ``jvp`` gives its ``uᵀJ`` as :class:`_ThroughJvp`, so the second pass meets the class's own ``jvp``."""
+    TANGENTS.append(True)
+    try:
+        yield
+    finally:
+        TANGENTS.pop()
+
+
+class _ThroughJvp(Function):
+    """``g = uᵀJ`` of a Function with a ``jvp``, as a function of ``u`` whose derivative is that ``jvp``:
+    ``∂g/∂u · c = J·c``. Its value is the class's ``backward`` (zeros where the class has none: forward mode reads
+    only the derivative)."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, plan: tuple, *upstreams: Tensor | None) -> tuple:
+        described, is_tensor, saved, joint = ctx.plan = plan
+        ctx.given = tuple(upstream is not None for upstream in upstreams)
+        if described.has_backward:
+            return _call_backward(described, is_tensor, saved, list(upstreams) if joint else upstreams[0])
+        function_ctx = saved[0]
+        needed = (need for need, tensor in zip(function_ctx.needs_input_grad, is_tensor) if tensor)
+        return tuple(value.new_zeros(value.shape) if need else None
+                     for value, need in zip(function_ctx._inputs, needed))
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *cotangents: Tensor | None) -> tuple:
+        described, is_tensor, (function_ctx, index), joint = ctx.plan
+        inputs, given = iter(function_ctx._inputs), iter(cotangents)  # one cotangent per tensor input
+        tangents = []
+        for tensor in is_tensor:  # one tangent per argument of forward: None for one that is no tensor
+            value, cotangent = (next(inputs), next(given)) if tensor else (None, None)
+            tangents.append(value.new_zeros(value.shape) if tensor and cotangent is None else cotangent)
+        function_ctx._in_jvp = True
+        try:
+            found = described.cls.jvp(function_ctx, *tangents)
+        finally:
+            function_ctx._in_jvp = False
+        found = found if isinstance(found, tuple) else (found,)
+        if not joint:
+            return None, found[index]
+        return (None, *(tangent if given else None for tangent, given in zip(found, ctx.given)))
 
 
 def _call_backward(described: _Described, is_tensor: tuple[bool, ...], saved: tuple, upstream: Any) -> tuple:

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 from .autograd import is_grad_enabled, topological_order
 from .creation import zeros_like
+from .custom_function import tangents_by_jvp
 from .gradients import grad
 from .jacobians import jvp_seed
 from .tensor import Tensor
@@ -113,8 +114,9 @@ def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
     if not duals or not tensor.requires_grad or tensor.dtype.kind != "f":
         return UnpackedDualTensor(tensor, None)
     seed = jvp_seed(tensor)
-    back = grad((tensor,), tuple(dual for dual, _ in duals), (seed,), retain_graph=True, create_graph=True,
-                allow_unused=True)
+    with tangents_by_jvp():
+        back = grad((tensor,), tuple(dual for dual, _ in duals), (seed,), retain_graph=True, create_graph=True,
+                    allow_unused=True)
     reached = [(row, tangent) for row, (_, tangent) in zip(back, duals) if row is not None]
     if not reached:
         return UnpackedDualTensor(tensor, None)

@@ -42,6 +42,7 @@ from typing import Any
 from .autograd import enable_grad, is_grad_enabled, topological_order
 from .batching import RANDOMNESS, vmap
 from .creation import zeros_like
+from .custom_function import tangents_by_jvp
 from .functions import stack
 from .gradient_walk import Outputs
 from .jacobians import _inputs, _jacobian_of, _product, _tangents
@@ -236,7 +237,9 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
 def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = False) -> tuple:
     """``(f(*primals), J·tangents)``, the Jacobian-vector product (with ``has_aux``: ``(output, J·v, aux)``).
 
-    glassgrad has no forward mode: ``J·v`` is computed by :func:`glassgrad.jacobians.jvp`'s double-backward trick.
+    glassgrad has no forward mode: ``J·v`` is computed by :func:`glassgrad.jacobians.jvp`'s double-backward trick,
+    in which a custom Function with a ``jvp`` gives its own (``autograd.functional.jvp`` differentiates its
+    ``backward``, as PyTorch's).
     """
     flat_primals, structure = flatten(primals)
     flat_tangents, given = flatten(tangents)
@@ -254,7 +257,7 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = Fals
         flat_outputs, out_structure = _outputs(output, "jvp")
     tracked = _recorded(flat_outputs, leaves, tracked)
     floating = tuple(out for out in flat_outputs if out.dtype.kind == "f")
-    with enable_grad():
+    with enable_grad(), tangents_by_jvp():  # forward mode: a custom Function's own jvp, as PyTorch's torch.func
         moved = iter(_tangents(floating, leaves, tuple(flat_tangents), tracked, False) if floating else ())
     products = [next(moved) if out.dtype.kind == "f" else zeros_like(out) for out in flat_outputs]  # ints: tangent 0
     result = (_kept(unflatten(flat_outputs, out_structure), tracked), _kept(unflatten(products, out_structure),
