@@ -62,6 +62,15 @@ class GradcheckReport:
     eps: float
     atol: float
     rtol: float
+    tangent_passes: int = 0
+    """Forward mode's Jacobian-vector products, one per input element (``gradcheck(..., forward_mode=True)``)."""
+
+    @property
+    def analytical_passes(self) -> str:
+        """How the analytical Jacobian was found: the backward passes, or forward mode's products."""
+        if self.tangent_passes:
+            return f"{self.tangent_passes} forward-mode J·v product(s)"
+        return f"{self.backward_passes} backward pass(es)"
 
     @property
     def max_error(self) -> float:
@@ -74,7 +83,7 @@ class GradcheckReport:
     def __str__(self) -> str:
         lines = [
             f"gradcheck {'passed' if self.ok else 'FAILED'}: {self.forward_passes} forward passes "
-            f"(2 per input element) vs {self.backward_passes} backward pass(es)"
+            f"(2 per input element) vs {self.analytical_passes}"
         ]
         for check in self.inputs:
             lines.append(
@@ -111,12 +120,15 @@ def _evaluate(fn: Callable[..., Tensor], inputs: list[Tensor]) -> Tensor:
 
 
 def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor] | Tensor, eps: float = 1e-6,
-              atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = False) -> GradcheckReport:
+              atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = False,
+              forward_mode: bool = False) -> GradcheckReport:
     """Compare ∂fn/∂input from backprop with central differences for each input that requires grad.
 
     ``fn(*inputs)`` must return a tensor (any shape). Inputs are copied to float64 first.
     An entry passes when ``|analytical − numerical| ≤ atol + rtol·|numerical|``.
-    With ``raise_exception=True`` a failure raises :class:`GradcheckError`.
+    With ``raise_exception=True`` a failure raises :class:`GradcheckError`. ``forward_mode=True`` finds the
+    analytical Jacobian column by column instead, ``J·eⱼ`` by :func:`glassgrad.func.jvp` (forward mode: a custom
+    Function's ``jvp``), one product per input element.
     """
     if isinstance(inputs, Tensor):
         inputs = [inputs]
@@ -130,8 +142,12 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor] | Tensor, eps:
     output = _evaluate(fn, checked)
     out_size = output.array.size
     analytical = {i: np.zeros((out_size, checked[i].array.size)) for i in targets}
-    backward_passes = 0
-    if output.requires_grad:
+    backward_passes = tangent_passes = 0
+    if forward_mode:
+        for i in targets:
+            analytical[i] = _columns_by_tangents(fn, checked, i, out_size)
+            tangent_passes += checked[i].array.size
+    elif output.requires_grad:
         for row in range(out_size):
             for i in targets:
                 checked[i].grad = None
@@ -162,10 +178,29 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor] | Tensor, eps:
             numerical[i] = jacobian
 
     reports = [_compare(i, checked[i].array.shape, numerical[i], analytical[i], atol, rtol) for i in targets]
-    report = GradcheckReport(all(r.ok for r in reports), reports, forward_passes, backward_passes, eps, atol, rtol)
+    report = GradcheckReport(all(r.ok for r in reports), reports, forward_passes, backward_passes, eps, atol, rtol,
+                             tangent_passes)
     if raise_exception and not report.ok:
         raise GradcheckError(str(report))
     return report
+
+
+def _columns_by_tangents(fn: Callable[..., Tensor], checked: list[Tensor], index: int, out_size: int) -> np.ndarray:
+    """``∂fn/∂inputs[index]`` as (output elements, input elements), column ``j`` being ``J·eⱼ`` (forward mode)."""
+    from .func import jvp
+
+    def of_one(value: Tensor) -> Tensor:
+        return fn(*checked[:index], value, *checked[index + 1:])
+
+    primal = checked[index].detach()
+    columns = np.zeros((out_size, primal.array.size))
+    with no_grad():  # the products only: no graph to keep
+        for j in range(primal.array.size):
+            basis = np.zeros(primal.array.size)
+            basis[j] = 1.0
+            _, product = jvp(of_one, (primal,), (Tensor._wrap(basis.reshape(primal.array.shape)),))
+            columns[:, j] = product.array.reshape(-1)
+    return columns
 
 
 def _compare(index: int, shape: tuple, numerical: np.ndarray, analytical: np.ndarray,
@@ -217,15 +252,19 @@ def autograd_gradcheck(func: Callable[..., Any], inputs: Sequence[Tensor] | Tens
     here: ``nondet_tol`` and ``fast_mode`` (glassgrad's backward is deterministic and the check is always
     the full one), ``check_undefined_grad`` and ``check_grad_dtypes`` (a missing gradient counts as zeros, and
     gradients come in the input's dtype), ``check_batched_grad`` (glassgrad's ``vmap`` runs the backward once
-    per item: the plain check covers it). Forward mode (``check_forward_ad``, ``check_batched_forward_grad``),
-    skipping backward (``check_backward_ad=False``) and ``masked`` are refused in one line.
+    per item: the plain check covers it). ``check_forward_ad`` also checks forward mode's Jacobian (a custom
+    Function's ``jvp``), and ``check_backward_ad=False`` leaves backprop's out, as PyTorch's. Batched forward mode
+    (``check_batched_forward_grad``) and ``masked`` are refused in one line.
     """
-    _refuse_unchecked("gradcheck", check_forward_ad=check_forward_ad,
-                      check_batched_forward_grad=check_batched_forward_grad,
-                      check_backward_ad=not check_backward_ad, masked=bool(masked))
-    report = gradcheck(lambda *values: _flat(_float_outputs(func(*values))), inputs, eps, atol, rtol,
-                       raise_exception)
-    return report.ok
+    _refuse_unchecked("gradcheck", check_batched_forward_grad=check_batched_forward_grad, masked=bool(masked))
+    if not check_forward_ad and not check_backward_ad:
+        raise ValueError("gradcheck: Expected at least one of check_forward_ad or check_backward_ad to be True "
+                         "(there is nothing to check)")
+    def flat(*values: Tensor) -> Tensor:
+        return _flat(_float_outputs(func(*values)))
+
+    modes = [mode for mode, wanted in ((False, check_backward_ad), (True, check_forward_ad)) if wanted]
+    return all(gradcheck(flat, inputs, eps, atol, rtol, raise_exception, forward_mode=mode).ok for mode in modes)
 
 
 def gradgradcheck(func: Callable[..., Any], inputs: Sequence[Tensor] | Tensor,
@@ -238,12 +277,11 @@ def gradgradcheck(func: Callable[..., Any], inputs: Sequence[Tensor] | Tensor,
 
     The first derivative ``v·∂func/∂input`` is computed with ``create_graph=True`` (for ``v`` =
     ``grad_outputs``, by default fixed random numbers), and :func:`autograd_gradcheck` compares
-    its backprop derivative with its finite differences. The options as :func:`autograd_gradcheck`'s
-    (``gen_non_contig_grad_outputs``: NumPy's memory layout changes no number); forward over reverse
-    (``check_fwd_over_rev``) is refused in one line.
+    its backprop derivative (``check_rev_over_rev``) and its forward-mode one (``check_fwd_over_rev``) with its
+    finite differences. The options as :func:`autograd_gradcheck`'s (``gen_non_contig_grad_outputs``: NumPy's
+    memory layout changes no number).
     """
-    _refuse_unchecked("gradgradcheck", check_fwd_over_rev=check_fwd_over_rev,
-                      check_rev_over_rev=not check_rev_over_rev, masked=masked)
+    _refuse_unchecked("gradgradcheck", masked=masked)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None:
         draws = np.random.default_rng(0)
@@ -258,4 +296,5 @@ def gradgradcheck(func: Callable[..., Any], inputs: Sequence[Tensor] | Tensor,
                          materialize_grads=True)
             return _flat(found)
 
-    return autograd_gradcheck(first_derivative, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception)
+    return autograd_gradcheck(first_derivative, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception,
+                              check_forward_ad=check_fwd_over_rev, check_backward_ad=check_rev_over_rev)

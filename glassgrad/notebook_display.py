@@ -102,8 +102,8 @@ def gradcheck_html(report: Any) -> str:
         "</td></tr>" for check in report.inputs)
     return box("gradcheck", (
         f"<div>gradcheck {verdict}: {report.forward_passes} forward passes (2 per input element) against "
-        f"{report.backward_passes} backward pass(es); tolerance atol {report.atol:g}, rtol {report.rtol:g}</div>"
-        '<table class="plain"><thead><tr><th>input</th><th>shape</th><th>max |backprop − numerical|</th>'
+        f"{report.analytical_passes}; tolerance atol {report.atol:g}, rtol {report.rtol:g}</div>"
+        '<table class="plain"><thead><tr><th>input</th><th>shape</th><th>max |analytical − numerical|</th>'
         f"<th>max relative error</th><th>agree</th></tr></thead><tbody>{rows}</tbody></table>"))
 
 

@@ -417,10 +417,16 @@ def test_gradcheck_takes_pytorchs_options_and_still_tells_right_from_wrong():
                                      gen_non_contig_grad_outputs=True)
     assert not gg.autograd.gradgradcheck(lambda t: _WrongSquare.apply(t) * t, (x,), fast_mode=True,
                                          raise_exception=False)
-    with pytest.raises(NotImplementedError, match="gradcheck: the option check_forward_ad is not supported"):
-        gg.autograd.gradcheck(gg.sin, (x,), check_forward_ad=True)
-    with pytest.raises(NotImplementedError, match="gradgradcheck: the option check_fwd_over_rev"):
-        gg.autograd.gradgradcheck(gg.sin, (x,), check_fwd_over_rev=True)
+    forward_only = dict(check_forward_ad=True, check_backward_ad=False, raise_exception=False)
+    assert gg.autograd.gradcheck(gg.sin, (x,), **forward_only)
+    assert not gg.autograd.gradcheck(_WrongSquare.apply, (x,), **forward_only)  # forward mode reads its backward too
+    assert gg.autograd.gradgradcheck(gg.tanh, (x,), check_fwd_over_rev=True, check_rev_over_rev=False)
+    assert not gg.autograd.gradgradcheck(lambda t: _WrongSquare.apply(t) * t, (x,), check_fwd_over_rev=True,
+                                         check_rev_over_rev=False, raise_exception=False)
+    with pytest.raises(ValueError, match="at least one of check_forward_ad or check_backward_ad"):
+        gg.autograd.gradcheck(gg.sin, (x,), check_backward_ad=False)
+    with pytest.raises(NotImplementedError, match="gradcheck: the option check_batched_forward_grad"):
+        gg.autograd.gradcheck(gg.sin, (x,), check_batched_forward_grad=True)
 
 
 @pytest.mark.parametrize("name", ["register_hook", "register_prehook", "_saved_self", "metadata"])

@@ -130,3 +130,22 @@ def test_save_for_forward_takes_tensors_only_and_a_missing_jvp_or_backward_says_
         NoJvp.apply(gg.tensor([1.0]))
     with pytest.raises(NotImplementedError, match="must define @staticmethod backward"):
         exp_only.apply(gg.tensor([1.0], requires_grad=True)).sum().backward()
+
+
+def test_gradcheck_checks_a_jvp_against_finite_differences_as_pytorchs_forward_mode_tutorial_does():
+    """The tutorial's check of a forward-only Function: gradcheck(check_forward_ad=True, check_backward_ad=False);
+    a jvp twice too large is caught (before, check_forward_ad was refused)."""
+    _, exp_only = MINE
+
+    class TwiceTooLarge(exp_only):
+        @staticmethod
+        def jvp(ctx, tangent):
+            (out,) = ctx.saved_tensors
+            return 2 * out * tangent
+
+    x = gg.tensor(np.linspace(-1, 1, 5), requires_grad=True)
+    options = dict(check_forward_ad=True, check_backward_ad=False, check_undefined_grad=False,
+                   check_batched_grad=False)
+    assert gg.autograd.gradcheck(exp_only.apply, (x,), **options)
+    with pytest.raises(gg.GradcheckError, match="forward-mode J·v product"):
+        gg.autograd.gradcheck(TwiceTooLarge.apply, (x,), **options)
