@@ -69,7 +69,28 @@ class device:  # PyTorch's spelling: torch.device
 
 
 CPU = device("cpu")
-"""The device of every tensor (``t.device``)."""
+"""The device of every tensor (``t.device``), but the placeholders below."""
+
+META = device("meta")
+"""The device of a placeholder: a parameter or buffer of a model moved to 'meta' (:mod:`glassgrad.nn.meta`)."""
+
+_PLACEHOLDER_ENTRY: dict[np.dtype, np.ndarray] = {}
+"""One read-only 0-d NaN (zero for integers and booleans) per dtype: every placeholder of that dtype views it."""
+
+
+def placeholder(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A 'meta' tensor's array: ``shape`` and ``dtype``, read-only and no memory of its own (a zero-stride view of
+    one entry, NaN for floats, so that a number computed from it could not pass for a real one)."""
+    entry = _PLACEHOLDER_ENTRY.get(dtype)
+    if entry is None:
+        entry = _PLACEHOLDER_ENTRY[dtype] = np.full((), np.nan if dtype.kind in "fc" else 0, dtype)
+        entry.flags.writeable = False
+    return np.broadcast_to(entry, shape)
+
+
+def is_placeholder(array: np.ndarray) -> bool:
+    """Whether ``array`` is a :func:`placeholder`."""
+    return array.base is not None and array.base is _PLACEHOLDER_ENTRY.get(array.dtype)
 
 
 def is_device(value: Any) -> bool:
@@ -77,14 +98,19 @@ def is_device(value: Any) -> bool:
     return isinstance(value, device) or (isinstance(value, str) and _DEVICE.fullmatch(value) is not None)
 
 
+def is_meta(where: Any) -> bool:
+    """Whether ``where`` names PyTorch's ``'meta'`` device (shapes without numbers)."""
+    return is_device(where) and str(where).startswith("meta")
+
+
 def check_device(where: Any) -> None:
     """Accept ``None`` and ``'cpu'``; refuse every other device, saying that glassgrad runs on the CPU."""
     if where is None or where in ("cpu", "cpu:0") or (isinstance(where, device) and where.type == "cpu"):
         return
-    if is_device(where) and str(where).startswith("meta"):
+    if is_meta(where):
         raise RuntimeError("device 'meta' (tensors with a shape and no numbers) is not available: glassgrad's tensors "
-                           "always hold numbers; use 'cpu' (torch.func.functional_call needs no model on 'meta': "
-                           "it uses the weights you pass it)")
+                           "always hold numbers; use 'cpu' (a model may go there, model.to('meta'), to be called "
+                           "through torch.func.functional_call)")
     if is_device(where):
         raise RuntimeError(f"device {str(where)!r} is not available: glassgrad runs on the CPU only (with NumPy); "
                            f"use 'cpu', or write device-agnostic code: {AGNOSTIC}")
@@ -153,9 +179,11 @@ accelerator = _Namespace(
 )
 
 
-def to_arguments(owner: str, args: tuple, kwargs: dict[str, Any], ndim: int | None = None) -> tuple[Any, bool]:
-    """``(dtype, copy)`` from the arguments of PyTorch's ``.to``, after checking the device (and the memory format,
-    for a tensor of ``ndim`` dims).
+def to_arguments(owner: str, args: tuple, kwargs: dict[str, Any], ndim: int | None = None,
+                 meta: bool = False) -> tuple[Any, bool, bool]:
+    """``(dtype, copy, to_meta)`` from the arguments of PyTorch's ``.to``, after checking the device (and the memory
+    format, for a tensor of ``ndim`` dims); ``'meta'`` is taken where ``meta`` is True (a module's ``to``), and
+    ``to_meta`` says it was asked for.
 
     Accepted: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)`` (its dtype), each followed by
     ``non_blocking`` and ``copy`` given by position, and the keywords ``device``, ``dtype``, ``non_blocking`` and
@@ -187,8 +215,10 @@ def to_arguments(owner: str, args: tuple, kwargs: dict[str, Any], ndim: int | No
         rest = []
     if rest:
         raise TypeError(f"{owner}.to() takes a device and/or a dtype; got also {rest!r}")
+    if meta and is_meta(where):
+        return dtype, copy, True
     check_device(where)
-    return dtype, copy
+    return dtype, copy, False
 
 
 def get_default_device() -> device:

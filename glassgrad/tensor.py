@@ -66,7 +66,7 @@ from .arguments import (
     shape_text,
 )
 from .autograd import STATE, bump_version, note_kernel, note_read, recorded_call, run_backward, version_of
-from .device import CPU
+from .device import CPU, META, is_placeholder
 from .dtypes import bool_, can_cast, float16, float32, float64, get_default_dtype, int32, int64  # noqa: F401 (re-exported)
 from .grad_fn import Node
 from .graph import as_view, check_in_place, rebase, record
@@ -284,8 +284,14 @@ class Tensor:
 
     @property
     def device(self):
-        """Where the tensor lives: always ``device(type='cpu')`` (glassgrad computes with NumPy)."""
-        return CPU
+        """Where the tensor lives: ``device(type='cpu')`` (glassgrad computes with NumPy), or ``'meta'`` for a
+        parameter or buffer of a model moved there (:mod:`glassgrad.nn.meta`)."""
+        return META if self.is_meta else CPU
+
+    @property
+    def is_meta(self) -> bool:
+        """Whether this is a parameter or buffer of a model on the 'meta' device: a shape and no numbers."""
+        return is_placeholder(self.array)
 
     is_cuda = False
 
@@ -584,7 +590,7 @@ class Tensor:
         """
         from .device import to_arguments
 
-        dtype, copy = to_arguments("Tensor", args, kwargs, self.ndim)
+        dtype, copy, _ = to_arguments("Tensor", args, kwargs, self.ndim)
         dtype = self.array.dtype if dtype is None else resolve_dtype(dtype)
         if dtype == self.array.dtype:
             return self.clone() if copy else self

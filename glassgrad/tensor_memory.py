@@ -169,9 +169,10 @@ add("const_data_ptr", data_ptr)
 
 # --- what glassgrad's tensors are not: sparse, quantized, on another device -------------------------------
 
-for _name in ("is_sparse", "is_sparse_csr", "is_quantized", "is_meta", "is_mps", "is_xla", "is_xpu", "is_mkldnn",
+for _name in ("is_sparse", "is_sparse_csr", "is_quantized", "is_mps", "is_xla", "is_xpu", "is_mkldnn",
               "is_nested", "is_vulkan", "is_ipu", "is_maia", "is_mtia"):
     add(_name, property(lambda self: False, doc="False: glassgrad's tensors are dense, unquantized, on the CPU."))
+# (``is_meta`` is Tensor's own: a parameter of a model moved to 'meta' is one, glassgrad.nn.meta)
 
 
 class Layout:

@@ -32,6 +32,7 @@ import numpy as np
 
 from ..arguments import resolve_dtype
 from ..autograd import call_recorder, zero_gradient
+from ..device import is_placeholder, placeholder
 from ..handles import add_hook
 from ..tensor import Tensor
 from .backward_hooks import BackwardWatch
@@ -48,6 +49,7 @@ from .hooks import (
 from .hooks import register_module_forward_hook as register_module_forward_hook  # also importable from here
 from .hooks import register_module_forward_pre_hook as register_module_forward_pre_hook
 from .layer_text import keep_arguments, layer_text
+from .meta import give_memory, move_to_meta, refuse_placeholders
 from .module_state import IncompatibleKeys as IncompatibleKeys  # also importable from here
 from .module_state import SavedState
 from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedTensorMixin
@@ -146,6 +148,8 @@ class Module(SavedState):
     """
 
     training: bool
+    _on_meta = False
+    """True once ``to('meta')`` left placeholders in it (:mod:`glassgrad.nn.meta`): a call checks for them."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -181,6 +185,8 @@ class Module(SavedState):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
+        if self._on_meta:
+            refuse_placeholders(self)
         output = None
         hooks_run = 0  # forward hooks called so far: an always_call one among them is not called again on an error
         try:
@@ -535,7 +541,9 @@ class Module(SavedState):
         """
         from ..device import to_arguments
 
-        dtype, _ = to_arguments("Module", args, kwargs)
+        dtype, _, to_meta = to_arguments("Module", args, kwargs, meta=True)
+        if to_meta:
+            move_to_meta(self)
         if dtype is None:
             return self
         dtype = resolve_dtype(dtype)
@@ -554,12 +562,22 @@ class Module(SavedState):
                                "gg.float32 or gg.float64 (or convert a tensor itself with tensor.type())")
         return self._converted(dtype, "biuf")
 
+    def to_empty(self, *, device: Any, recurse: bool = True) -> Module:
+        """A model on 'meta' given memory on ``device`` (the CPU): each placeholder becomes zeros, to be initialised
+        again (``reset_parameters()``); the other tensors stay as they are."""
+        from ..device import check_device
+
+        check_device(device)
+        give_memory(self)
+        return self
+
     def _converted(self, dtype: np.dtype, kinds: str) -> Module:
         """The parameters and buffers whose dtype is of one of ``kinds`` (``"f"``: the floating ones) converted to
         ``dtype`` in place, their gradients too."""
         for tensor in itertools.chain(self.parameters(), self.buffers()):
             if tensor.dtype.kind in kinds and tensor.dtype != dtype:  # already in it: untouched (its memory too,
                 tensor.array = (np.empty(0, dtype) if isinstance(tensor, UninitializedTensorMixin)  # as PyTorch's)
+                                else placeholder(tensor.shape, dtype) if is_placeholder(tensor.array)  # still 'meta'
                                 else tensor.array.astype(dtype))
                 if tensor.grad is not None:
                     tensor.grad = Tensor._wrap(tensor.grad.array.astype(dtype))

@@ -36,6 +36,7 @@ hands a module the entry of its prefix (``{}`` when the dict has none, as after 
 from __future__ import annotations
 
 import threading
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
@@ -45,6 +46,7 @@ import numpy as np
 
 from ..arguments import shape_text
 from ..autograd import bump_version
+from ..device import is_placeholder
 from ..handles import RemovableHandle, add_hook
 from ..tensor import Tensor
 from .parameter import Parameter, UninitializedTensorMixin
@@ -331,6 +333,11 @@ class SavedState:
                 value = value.array if isinstance(value, Tensor) else value
             elif plan.assign:
                 self._assign(key, target, value)
+                continue
+            if is_placeholder(target.array):  # a model on 'meta' (glassgrad.nn.meta): nothing to copy into
+                warnings.warn(f"for {key}: copying from a non-meta parameter in the checkpoint to a meta parameter in "
+                              "the current model, which is a no-op (pass assign=True to load_state_dict to put the "
+                              "checkpoint's tensors in the model instead)", UserWarning, stacklevel=4)
                 continue
             np.copyto(target.array, value, casting="unsafe")
             bump_version(target.array)  # an in-place change, as PyTorch's copy_ counts it
