@@ -419,3 +419,55 @@ def test_a_cell_of_ones_own_builds_on_rnn_cell_base_with_num_chunks_as_pytorchs(
     assert our_shapes == their_shapes
     for mine, reference in zip(ours, theirs):
         np.testing.assert_allclose(mine, reference, rtol=1e-10, atol=1e-13)
+
+
+def _reweight(library, module, name: str, how: str) -> None:
+    """Make ``module``'s weight ``name`` a function of another tensor: PyTorch's weight_norm (of a matrix), a
+    parametrization of one's own (W ↦ 2·W − 0.5), or AWD-LSTM's WeightDrop way (the parameter deleted, a plain tensor
+    set in its place)."""
+    if how == "weight_norm":
+        library.nn.utils.parametrizations.weight_norm(module, name)
+    elif how == "own parametrization":
+        class Affine(library.nn.Module):
+            def forward(self, weight):
+                return 2 * weight - 0.5
+
+        library.nn.utils.parametrize.register_parametrization(module, name, Affine())
+    else:
+        raw = module._parameters.pop(name)
+        module.register_parameter(name + "_raw", library.nn.Parameter(raw.detach().clone()))
+        setattr(module, name, getattr(module, name + "_raw") * 0.5)
+
+
+@pytest.mark.torch
+@given(kind=st.sampled_from(list(KINDS)), num_layers=st.integers(1, 2), bidirectional=st.booleans(),
+       how=st.sampled_from(["weight_norm", "own parametrization", "weight drop"]), pick=st.integers(0, 100),
+       seed=st.integers(0, 10_000))
+def test_a_parametrized_or_replaced_weight_is_the_one_the_layer_uses_as_pytorchs(torch, kind, num_layers,
+                                                                                 bidirectional, how, pick, seed):
+    """``parametrizations.weight_norm(lstm, "weight_hh_l0")``, ``orthogonal``, ``register_parametrization`` or a
+    weight set as a plain tensor: the layer reads each weight as an attribute, as PyTorch's does. glassgrad read
+    ``_parameters``, where a parametrized weight is not: an AttributeError for a weight, and for a bias the step
+    silently ran without it."""
+    ours, theirs = _pair(torch, kind, input_size=3, hidden_size=4, num_layers=num_layers,
+                         bidirectional=bidirectional)
+    names = [name for name in theirs._flat_weights_names if how != "weight_norm" or name.startswith("weight")]
+    name = names[pick % len(names)]
+    rng = np.random.default_rng(seed)
+    x, weights = rng.normal(size=(5, 2, 3)), rng.normal(size=(5, 2, (1 + bidirectional) * 4))
+
+    def run(library, module):
+        _reweight(library, module, name, how)
+        output = module(library.tensor(x))[0]
+        (output * library.tensor(weights)).sum().backward()
+        gradients = {key: parameter.grad.numpy() for key, parameter in module.named_parameters()}
+        return output.detach().numpy(), gradients, [w.detach().numpy() for layer in module.all_weights for w in layer]
+
+    (output, gradients, all_weights), (expected, expected_gradients, expected_weights) = run(gg, ours), run(torch,
+                                                                                                               theirs)
+    np.testing.assert_allclose(output, expected, rtol=1e-9, atol=1e-12)
+    assert list(gradients) == list(expected_gradients)
+    for key, gradient in gradients.items():
+        np.testing.assert_allclose(gradient, expected_gradients[key], rtol=1e-9, atol=1e-12, err_msg=key)
+    for weight, expected_weight in zip(all_weights, expected_weights, strict=True):
+        np.testing.assert_allclose(weight, expected_weight, rtol=1e-12)

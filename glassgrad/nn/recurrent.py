@@ -255,9 +255,9 @@ class RNNBase(Module):
                 for layer in range(self.num_layers) for direction in range(directions)]
 
     @property
-    def all_weights(self) -> list[list[Parameter]]:
-        """The parameters of each layer and direction (:meth:`_names_by_layer`)."""
-        return [[self._parameters[name] for name in names] for names in self._names_by_layer()]
+    def all_weights(self) -> list[list[Tensor]]:
+        """The weights of each layer and direction (:meth:`_names_by_layer`), as the layer reads them."""
+        return [[getattr(self, name) for name in names] for names in self._names_by_layer()]
 
     @property
     def _flat_weights_names(self) -> list[str]:
@@ -266,9 +266,9 @@ class RNNBase(Module):
         return [name for names in self._names_by_layer() for name in names]
 
     @property
-    def _flat_weights(self) -> list[Parameter]:
-        """The parameters of :attr:`_flat_weights_names`, in the same order."""
-        return [self._parameters[name] for name in self._flat_weights_names]
+    def _flat_weights(self) -> list[Tensor]:
+        """The weights of :attr:`_flat_weights_names`, in the same order, as the layer reads them."""
+        return [getattr(self, name) for name in self._flat_weights_names]
 
     def config(self) -> dict[str, Any]:
         return {"input_size": self.input_size, "hidden_size": self.hidden_size, "num_layers": self.num_layers,
@@ -293,12 +293,14 @@ class RNNBase(Module):
         b_ih`` is one ``linear`` for all steps at once, cut into steps by ``unbind`` (``split`` for a packed batch;
         either way backward writes every step's gradient into one buffer: linear in L); only ``W_hh hₜ₋₁`` waits
         for the step before. A packed step has fewer rows than the state when sequences have ended (forward) or
-        more when sequences start at their last step (backward); a padded one always as many.
+        more when sequences start at their last step (backward); a padded one always as many. The weights are
+        read as attributes, as PyTorch's layer reads them, so that a parametrized one (``weight_norm``,
+        ``orthogonal``, a ``register_parametrization`` of one's own) is the weight the step uses.
         """
         suffix = self._suffix(layer, direction)
-        weight_ih, bias_ih, weight_hh, bias_hh = (self._parameters.get(name + suffix)
-                                                  for name in ("weight_ih", "bias_ih", "weight_hh", "bias_hh"))
-        weight_hr = self._parameters.get("weight_hr" + suffix)
+        weight_ih, bias_ih, weight_hh, bias_hh, weight_hr = (getattr(self, name + suffix, None) for name in
+                                                             ("weight_ih", "bias_ih", "weight_hh", "bias_hh",
+                                                              "weight_hr"))
         projected = linear(sequence, weight_ih, bias_ih)  # one gradient buffer for all steps
         projected = projected.unbind(0) if batch_sizes is None else projected.split(batch_sizes)
         step = STEPS[self.mode][1]
