@@ -135,3 +135,35 @@ def test_bad_arguments_raise_one_line(call, message):
     with pytest.raises((ValueError, RuntimeError), match=message) as error:
         call()
     assert "\n" not in str(error.value)
+
+
+@pytest.mark.torch
+@settings(max_examples=20, deadline=None)
+@given(size=st.integers(1, 6), dim=st.sampled_from([0, None, -1]), form=st.sampled_from(["hook", "parametrization"]),
+       seed=st.integers(0, 2**16))
+def test_weight_norm_of_a_vector_gives_each_entry_its_own_length_as_pytorchs(torch, size, dim, form, seed):
+    """weight_norm of a 1-d parameter (a bias) with dim=0: each entry is a slice of its own, ‖vᵢ‖ = |vᵢ|, so
+    w = g ⊙ v / |v| starts equal to v. glassgrad summed over no dims, which a tensor's sum reads as all of them: one
+    length ‖v‖ for the whole vector, so a bias of [1, −2, 3] became [0.27, −1.07, 2.41]."""
+    rng = np.random.default_rng(seed)
+    bias, upstream = rng.normal(size=(2, size))
+
+    def run(library):
+        layer = library.nn.Linear(2, size, dtype=library.float64)
+        with library.no_grad():
+            layer.bias.copy_(library.tensor(bias))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            if form == "hook":
+                library.nn.utils.weight_norm(layer, "bias", dim=dim)
+            else:
+                library.nn.utils.parametrizations.weight_norm(layer, "bias", dim=dim)
+        output = layer(library.zeros(1, 2, dtype=library.float64))
+        (output * library.tensor(upstream)).sum().backward()
+        return output.detach().numpy(), {name: p.grad.numpy() for name, p in layer.named_parameters()}
+
+    (output, gradients), (expected, expected_gradients) = run(gg), run(torch)
+    np.testing.assert_allclose(output, expected, rtol=1e-12)
+    assert list(gradients) == list(expected_gradients)
+    for name, gradient in gradients.items():
+        np.testing.assert_allclose(gradient, expected_gradients[name], rtol=1e-10, atol=1e-12, err_msg=name)

@@ -46,6 +46,8 @@ def direction_lengths(v: Any, dim: int | None) -> Any:
     if dim is None:
         return (v * v).sum() ** 0.5
     others = tuple(d for d in range(v.ndim) if d != dim)
+    if not others:  # a 1-d v kept along dim 0: each entry is its own slice, ‖vᵢ‖ = |vᵢ| (sum(()) sums all)
+        return (v * v) ** 0.5
     return ((v * v).sum(others, keepdims=True) if isinstance(v, np.ndarray)
             else (v * v).sum(others, keepdim=True)) ** 0.5
 
