@@ -301,3 +301,31 @@ def test_keys_and_values_of_other_widths_match_pytorch(torch, bias):
                         *[p.grad for _, p in module.named_parameters()]])
     for mine, reference in zip(*results):
         np.testing.assert_allclose(mine.numpy(), reference.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.torch
+@given(widths=st.sampled_from([(None, None), (4, 5), (6, 3)]), part=st.integers(0, 3), seed=st.integers(0, 10_000))
+def test_a_parametrized_projection_weight_is_the_one_used_as_pytorchs(torch, widths, part, seed):
+    """``register_parametrization(mha, "q_proj_weight", …)`` on a layer with its own key and value widths: glassgrad
+    read the weight from ``_parameters``, where a parametrized weight is not (KeyError)."""
+    kdim, vdim = widths
+    names = (["in_proj_weight"] if kdim is None else ["q_proj_weight", "k_proj_weight", "v_proj_weight"])
+    name = (names + ["in_proj_bias"])[part % (len(names) + 1)]
+    theirs = torch.nn.MultiheadAttention(6, 2, kdim=kdim, vdim=vdim).double()
+    ours = gg.nn.MultiheadAttention(6, 2, kdim=kdim, vdim=vdim, dtype=gg.float64)
+    ours.load_state_dict({key: value.numpy() for key, value in theirs.state_dict().items()})
+    rng = np.random.default_rng(seed)
+    arrays = rng.normal(size=(3, 2, 6)), rng.normal(size=(4, 2, kdim or 6)), rng.normal(size=(4, 2, vdim or 6))
+
+    def run(library, module):
+        class Affine(library.nn.Module):
+            def forward(self, weight):
+                return 2 * weight - 0.5
+
+        library.nn.utils.parametrize.register_parametrization(module, name, Affine())
+        out, weights = module(*(library.tensor(a) for a in arrays))
+        (out.square().sum() + weights.square().sum()).backward()
+        return [out.detach().numpy(), weights.detach().numpy()] + [p.grad.numpy() for p in module.parameters()]
+
+    for mine, reference in zip(run(gg, ours), run(torch, theirs), strict=True):
+        np.testing.assert_allclose(mine, reference, rtol=1e-9, atol=1e-12)

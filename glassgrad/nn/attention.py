@@ -258,10 +258,11 @@ class MultiheadAttention(Module):
 
     def _projection(self, input: Tensor, part: int) -> Tensor:
         """``X·W_Qᵀ + b_Q`` (part 0), ``X·W_Kᵀ + b_K`` (1) or ``X·W_Vᵀ + b_V`` (2): rows of the stacked weights,
-        or the part's own weight."""
+        or the part's own weight (read as an attribute, as PyTorch's layer does, so that a parametrized one is the
+        weight used)."""
         rows, letter = slice(part * self.embed_dim, (part + 1) * self.embed_dim), "QKV"[part]
         bias = None if self.in_proj_bias is None else _show_as(self.in_proj_bias[rows], f"b_{letter}")
-        own = self._parameters[("q_proj_weight", "k_proj_weight", "v_proj_weight")[part]]
+        own = getattr(self, ("q_proj_weight", "k_proj_weight", "v_proj_weight")[part])
         weight = self.in_proj_weight[rows] if own is None else own
         return linear(input, _show_as(weight, f"W_{letter}"), bias)
 
