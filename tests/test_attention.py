@@ -329,3 +329,23 @@ def test_a_parametrized_projection_weight_is_the_one_used_as_pytorchs(torch, wid
 
     for mine, reference in zip(run(gg, ours), run(torch, theirs), strict=True):
         np.testing.assert_allclose(mine, reference, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.torch
+@given(batch=st.lists(st.integers(1, 3), max_size=2), length=st.integers(1, 4), keys=st.integers(1, 5),
+       value_features=st.integers(1, 3), kind=st.sampled_from(["none", "causal", "float"]), seed=st.integers(0, 10_000))
+def test_queries_and_keys_without_features_attend_evenly_as_pytorchs(torch, batch, length, keys, value_features, kind,
+                                                                     seed):
+    """E = 0: every score is the empty sum 0, so each query averages the values it may see (softmax of the mask
+    alone), as PyTorch gives; glassgrad's default scale 1/√E divided by zero (ZeroDivisionError)."""
+    rng = np.random.default_rng(seed)
+    arrays = _attention_inputs(rng, batch, length, keys, 0, value_features)
+    options = _options(kind, rng, length, keys)
+    upstream = rng.normal(size=(*batch, length, value_features))
+    ours = _run_sdpa(gg, F.scaled_dot_product_attention, arrays, upstream, **options)
+    theirs = _run_sdpa(torch, torch.nn.functional.scaled_dot_product_attention, arrays, upstream, **options)
+    for mine, reference in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine, reference, rtol=1e-10, atol=1e-12)
+    if kind == "none":  # by hand: the mean of the values
+        np.testing.assert_allclose(ours[0], np.broadcast_to(arrays[2].mean(-2, keepdims=True), ours[0].shape),
+                                   rtol=1e-12)

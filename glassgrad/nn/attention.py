@@ -167,8 +167,9 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         except ValueError:
             raise RuntimeError(f"scaled_dot_product_attention: attn_mask of shape {shape_text(mask.shape)} does not "
                                f"broadcast to the scores' shape {shape_text(query.shape[:-1] + (keys,))}") from None
-    scale = 1 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
-    return _attend(query, key, value, mask, dropout_p, scale)[0]
+    if scale is None:  # with no features (E = 0) every score is the empty sum 0, as in PyTorch: any s will do
+        scale = 1 / math.sqrt(query.shape[-1]) if query.shape[-1] else 1.0
+    return _attend(query, key, value, mask, dropout_p, float(scale))[0]
 
 
 class NonDynamicallyQuantizableLinear(Linear):
