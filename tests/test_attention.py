@@ -349,3 +349,88 @@ def test_queries_and_keys_without_features_attend_evenly_as_pytorchs(torch, batc
     if kind == "none":  # by hand: the mean of the values
         np.testing.assert_allclose(ours[0], np.broadcast_to(arrays[2].mean(-2, keepdims=True), ours[0].shape),
                                    rtol=1e-12)
+
+
+@pytest.mark.torch
+@given(separate=st.booleans(), bias=st.booleans(), bias_kv=st.booleans(), zero_attn=st.booleans(),
+       unbatched=st.booleans(), need_weights=st.booleans(), average=st.booleans(), out_features=st.integers(1, 7),
+       masks=st.sampled_from(["none", "bool", "float"]), seed=st.integers(0, 10_000))
+def test_functional_multi_head_attention_forward_matches_pytorch(torch, separate, bias, bias_kv, zero_attn, unbatched,
+                                                                 need_weights, average, out_features, masks, seed):
+    """``F.multi_head_attention_forward`` (the layer's computation with the weights passed in, sequence first;
+    OpenAI CLIP's AttentionPool2d calls it with separate projection weights and an out projection of its own width)
+    was missing (AttributeError). Values and the gradients of every input and weight against PyTorch."""
+    embed, heads, length, keys, batch = 6, 2, 3, 4, 2
+    key_width, value_width = (4, 3) if separate else (embed, embed)
+    rng = np.random.default_rng(seed)
+    lead = (lambda size: (size,)) if unbatched else (lambda size: (size, batch))
+    arrays = {"query": rng.normal(size=(*lead(length), embed)), "key": rng.normal(size=(*lead(keys), key_width)),
+              "value": rng.normal(size=(*lead(keys), value_width)),
+              "in_proj_weight": None if separate else rng.normal(size=(3 * embed, embed)),
+              "in_proj_bias": rng.normal(size=3 * embed) if bias else None,
+              "bias_k": rng.normal(size=(1, 1, embed)) if bias_kv else None,
+              "bias_v": rng.normal(size=(1, 1, embed)) if bias_kv else None,
+              "out_proj_weight": rng.normal(size=(out_features, embed)),
+              "out_proj_bias": rng.normal(size=out_features) if bias else None}
+    if separate:
+        arrays.update(q_proj_weight=rng.normal(size=(embed, embed)), k_proj_weight=rng.normal(size=(embed, key_width)),
+                      v_proj_weight=rng.normal(size=(embed, value_width)))
+    if masks != "none":  # the first key stays visible: a query that sees no key gets NaN from PyTorch here
+        padding, blocked = rng.random(keys if unbatched else (batch, keys)) < 0.3, rng.random((length, keys)) < 0.3
+        padding[..., 0] = blocked[:, 0] = False
+        if masks == "float":
+            padding, blocked = np.where(padding, -np.inf, 0.0), rng.normal(size=blocked.shape)
+        arrays["key_padding_mask"], arrays["attn_mask"] = padding, blocked
+    settings = {"embed_dim_to_check": embed, "num_heads": heads, "add_zero_attn": zero_attn, "dropout_p": 0.5,
+                "training": False, "need_weights": need_weights, "use_separate_proj_weight": separate,
+                "average_attn_weights": average}
+
+    def run(library):
+        tensors = {name: None if array is None else library.tensor(array, requires_grad=array.dtype.kind == "f"
+                                                                   and "mask" not in name)
+                   for name, array in arrays.items()}
+        out, weights = library.nn.functional.multi_head_attention_forward(**tensors, **settings)
+        (out.square().sum() + (0 if weights is None else weights.square().sum())).backward()
+        return ([out.detach().numpy()] + ([] if weights is None else [weights.detach().numpy()])
+                + [tensor.grad.numpy() for tensor in tensors.values() if tensor is not None and tensor.requires_grad])
+
+    ours, theirs = run(gg), run(torch)
+    assert len(ours) == len(theirs)
+    for mine, reference in zip(ours, theirs):
+        np.testing.assert_allclose(mine, reference, rtol=1e-9, atol=1e-11)
+
+
+def test_functional_multi_head_attention_forward_is_the_layers_computation():
+    """The layer is the functional form given its parameters (one rule for both), batch first or not."""
+    for batch_first in (False, True):
+        layer = gg.nn.MultiheadAttention(4, 2, kdim=3, vdim=5, add_bias_kv=True, batch_first=batch_first,
+                                         dtype=gg.float64)
+        x, memory, values = (gg.randn(2, length, width, seed=seed, dtype=gg.float64)
+                             for seed, (length, width) in enumerate([(3, 4), (5, 3), (5, 5)]))
+        layout = (lambda t: t) if batch_first else (lambda t: t.transpose(0, 1))
+        out, weights = layer(layout(x), layout(memory), layout(values))
+        expected, expected_weights = F.multi_head_attention_forward(
+            x.transpose(0, 1), memory.transpose(0, 1), values.transpose(0, 1), 4, 2, None, layer.in_proj_bias,
+            layer.bias_k, layer.bias_v, False, 0.0, layer.out_proj.weight, layer.out_proj.bias,
+            use_separate_proj_weight=True, q_proj_weight=layer.q_proj_weight, k_proj_weight=layer.k_proj_weight,
+            v_proj_weight=layer.v_proj_weight)
+        np.testing.assert_array_equal(layout(out).detach().numpy(), expected.transpose(0, 1).detach().numpy())
+        np.testing.assert_array_equal(weights.detach().numpy(), expected_weights.detach().numpy())
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: F.multi_head_attention_forward(gg.zeros(3, 2, 4), gg.zeros(3, 2, 4), gg.zeros(3, 2, 4), 6, 2,
+                                            gg.zeros(12, 4), None, None, None, False, 0.0, gg.zeros(4, 4), None),
+     "embed_dim_to_check = 6"),
+    (lambda: F.multi_head_attention_forward(gg.zeros(3, 2, 4), gg.zeros(3, 2, 4), gg.zeros(3, 2, 4), 4, 2,
+                                            None, None, None, None, False, 0.0, gg.zeros(4, 4), None),
+     "in_proj_weight must be given"),
+    (lambda: F.multi_head_attention_forward(gg.zeros(3, 2, 4), gg.zeros(3, 2, 4), gg.zeros(3, 2, 4), 4, 2,
+                                            gg.zeros(12, 4), None, None, None, False, 0.0, gg.zeros(4, 4), None,
+                                            static_k=gg.zeros(4, 3, 2)),
+     "static_k and static_v .* are not supported"),
+])
+def test_functional_multi_head_attention_forward_refuses_in_one_line(call, message):
+    with pytest.raises((ValueError, NotImplementedError), match=message) as caught:
+        call()
+    assert "\n" not in str(caught.value)

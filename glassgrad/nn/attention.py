@@ -1,4 +1,5 @@
-"""Attention: ``F.scaled_dot_product_attention`` and ``nn.MultiheadAttention``, composed from rows.
+"""Attention: ``F.scaled_dot_product_attention``, ``nn.MultiheadAttention`` and its functional form
+``F.multi_head_attention_forward``, composed from rows.
 
 Every query row asks "which keys match me?": its scores against all keys, scaled and masked,
 become weights by a softmax, and the output is the weighted average of the values::
@@ -28,6 +29,8 @@ gradient), as in PyTorch's ``scaled_dot_product_attention``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -172,6 +175,150 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     return _attend(query, key, value, mask, dropout_p, float(scale))[0]
 
 
+def _projection(input: Tensor, part: int, in_proj_weight: Tensor | None, in_proj_bias: Tensor | None,
+                own_weight: Tensor | None) -> Tensor:
+    """``X·W_Qᵀ + b_Q`` (part 0), ``X·W_Kᵀ + b_K`` (1) or ``X·W_Vᵀ + b_V`` (2): rows of the stacked weights
+    (3E, E), or the part's own weight."""
+    embed_dim = in_proj_weight.shape[0] // 3 if own_weight is None else own_weight.shape[0]
+    rows, letter = slice(part * embed_dim, (part + 1) * embed_dim), "QKV"[part]
+    bias = None if in_proj_bias is None else _show_as(in_proj_bias[rows], f"b_{letter}")
+    weight = in_proj_weight[rows] if own_weight is None else own_weight
+    return linear(input, _show_as(weight, f"W_{letter}"), bias)
+
+
+def _heads(projected: Tensor, num_heads: int) -> Tensor:
+    """(N, L, E) → (N, heads, L, E/heads)."""
+    batch, length, width = projected.shape
+    return projected.reshape(batch, length, num_heads, width // num_heads).transpose(1, 2)
+
+
+def _combined_mask(attn_mask: Any, key_padding_mask: Any, like: Tensor, num_heads: int, batch: int, length: int,
+                   keys: int, extra: int, owner: str) -> Tensor | None:
+    """The two masks as one ``M`` of shape (N, heads, L, S + extra) (or broadcasting to it), a 0 column for each of
+    the ``extra`` keys appended (``bias_k``, the zero key). Masks of two dtypes (a bool key_padding_mask beside a
+    float attn_mask) are still added, with PyTorch's deprecation warning."""
+    key_padding_mask, attn_mask = mixed_masks(key_padding_mask, attn_mask, "key_padding_mask", "attn_mask", like)
+    total = None
+    if attn_mask is not None:
+        mask = _additive_mask(attn_mask, like, True, owner)
+        if mask.shape == (length, keys):
+            total = mask
+        elif mask.shape == (batch * num_heads, length, keys):
+            total = mask.reshape(batch, num_heads, length, keys)
+        else:
+            raise ValueError(f"{owner}: attn_mask must have shape ({length}, {keys}) or "
+                             f"({batch * num_heads}, {length}, {keys}), got {shape_text(mask.shape)}")
+    if key_padding_mask is not None:
+        padding = _additive_mask(key_padding_mask, like, True, owner)
+        if padding.shape != (batch, keys):
+            raise ValueError(f"{owner}: key_padding_mask must have shape ({batch}, {keys}), "
+                             f"got {shape_text(padding.shape)}")
+        padding = padding.reshape(batch, 1, 1, keys)
+        total = padding if total is None else total + padding
+    if total is not None and extra:  # every query may see the appended keys
+        total = cat([total, total.new_zeros(total.shape[:-1] + (extra,))], -1)
+    return total
+
+
+def _extra_keys(key: Tensor, value: Tensor, bias_k: Tensor | None, bias_v: Tensor | None, add_zero_attn: bool,
+                num_heads: int) -> tuple[Tensor, Tensor]:
+    """Keys and values (N, heads, S, E/heads) with ``bias_k``/``bias_v`` (1, 1, E) and then a zero row appended,
+    when given / ``add_zero_attn``."""
+    batch = key.shape[0]
+    if bias_k is not None:
+        key = cat([key, _heads(bias_k.expand(batch, 1, bias_k.shape[-1]), num_heads)], 2)
+        value = cat([value, _heads(bias_v.expand(batch, 1, bias_v.shape[-1]), num_heads)], 2)
+    if add_zero_attn:
+        key = cat([key, key.new_zeros(key.shape[:2] + (1, key.shape[-1]))], 2)
+        value = cat([value, value.new_zeros(value.shape[:2] + (1, value.shape[-1]))], 2)
+    return key, value
+
+
+def _multi_head_attention(query: Any, key: Any, value: Any, num_heads: int, in_proj_weight: Tensor | None,
+                          in_proj_bias: Tensor | None, own_weights: tuple[Tensor, Tensor, Tensor] | None,
+                          bias_k: Tensor | None, bias_v: Tensor | None, add_zero_attn: bool, dropout_p: float,
+                          out_projection: Callable[[Tensor], Tensor], key_padding_mask: Any, need_weights: bool,
+                          attn_mask: Any, average_attn_weights: bool, is_causal: bool, batch_first: bool,
+                          owner: str) -> tuple[Tensor, Tensor | None]:
+    """Multi-head attention, the layer's and the functional form's: project, split into heads, append the extra
+    keys, attend (:func:`_attend`), join the heads and project out. ``own_weights``: W_Q, W_K, W_V of their own
+    widths (else rows of ``in_proj_weight``)."""
+    query, key, value = as_tensor(query), as_tensor(key), as_tensor(value)
+    if is_causal and attn_mask is None:
+        raise ValueError(f"{owner}: is_causal=True is a hint about attn_mask; pass the causal attn_mask too (True "
+                         "above the diagonal)")
+    unbatched = query.ndim == 2
+    batch_dim = 0 if batch_first else 1  # where an unbatched input gets its batch of one
+    if unbatched:
+        query, key, value = query.unsqueeze(batch_dim), key.unsqueeze(batch_dim), value.unsqueeze(batch_dim)
+        if key_padding_mask is not None:
+            key_padding_mask = as_tensor(key_padding_mask).unsqueeze(0)
+    widths = [in_proj_weight.shape[1]] * 3 if own_weights is None else [weight.shape[1] for weight in own_weights]
+    for tensor, name, width in zip((query, key, value), ("query", "key", "value"), widths):
+        if tensor.ndim != 3 or tensor.shape[-1] != width:
+            layout = "(N, L, E)" if batch_first else "(L, N, E)"
+            raise ValueError(f"{owner}: {name} must have shape {layout} or (L, E) with E = {width}, got "
+                             f"{shape_text(tensor.shape)}")
+    if not batch_first:
+        query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
+    if key.shape[:2] != value.shape[:2] or key.shape[0] != query.shape[0]:
+        raise ValueError(f"{owner}: key {shape_text(key.shape)} and value {shape_text(value.shape)} must have the "
+                         f"same batch and length, and the batch of query {shape_text(query.shape)}")
+    batch, length, keys = query.shape[0], query.shape[1], key.shape[1]
+    mask = _combined_mask(attn_mask, key_padding_mask, query, num_heads, batch, length, keys,
+                          (bias_k is not None) + bool(add_zero_attn), owner)
+    heads = [_heads(_projection(tensor, part, in_proj_weight, in_proj_bias,
+                                None if own_weights is None else own_weights[part]), num_heads)
+             for part, tensor in enumerate((query, key, value))]
+    heads[1:] = _extra_keys(*heads[1:], bias_k, bias_v, add_zero_attn, num_heads)
+    out, weights = _attend(*heads, mask, dropout_p, 1 / math.sqrt(heads[0].shape[-1]))
+    if need_weights:  # before the output's last ops, so that a trace's step for this layer ends at its output
+        weights = weights.mean(1) if average_attn_weights else weights
+        weights = weights.squeeze(0) if unbatched else weights
+    out = out_projection(out.transpose(1, 2).reshape(batch, length, num_heads * out.shape[-1]))
+    if not batch_first:  # row-major in (L, N, E), as PyTorch's (which .view(...) may merge)
+        out = out.transpose(0, 1).contiguous()
+    if unbatched:
+        out = out.squeeze(batch_dim)
+    return out, weights if need_weights else None
+
+
+def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embed_dim_to_check: int, num_heads: int,
+                                 in_proj_weight: Tensor | None, in_proj_bias: Tensor | None, bias_k: Tensor | None,
+                                 bias_v: Tensor | None, add_zero_attn: bool, dropout_p: float,
+                                 out_proj_weight: Tensor, out_proj_bias: Tensor | None, training: bool = True,
+                                 key_padding_mask: Any = None, need_weights: bool = True, attn_mask: Any = None,
+                                 use_separate_proj_weight: bool = False, q_proj_weight: Tensor | None = None,
+                                 k_proj_weight: Tensor | None = None, v_proj_weight: Tensor | None = None,
+                                 static_k: Any = None, static_v: Any = None, average_attn_weights: bool = True,
+                                 is_causal: bool = False) -> tuple[Tensor, Tensor | None]:
+    """``F.multi_head_attention_forward``: :class:`MultiheadAttention`'s computation with the weights passed in.
+
+    ``query`` (L, N, E), ``key`` (S, N, kdim), ``value`` (S, N, vdim), or unbatched (L, E), … (sequence first,
+    always); ``in_proj_weight`` (3E, E) stacks W_Q, W_K, W_V, or with ``use_separate_proj_weight=True`` they are
+    ``q_proj_weight`` (E, E), ``k_proj_weight`` (E, kdim), ``v_proj_weight`` (E, vdim); ``in_proj_bias`` (3E,) stacks
+    b_Q, b_K, b_V; the joined heads go through ``out_proj_weight`` (E_out, E) and ``out_proj_bias``, so
+    ``output`` is (L, N, E_out). Masks, ``bias_k``/``bias_v`` and the returned weights as the layer's; ``dropout_p``
+    acts only with ``training=True``. ``static_k``/``static_v`` (precomputed key/value heads) are not supported.
+    """
+    owner = "multi_head_attention_forward"
+    query = as_tensor(query)
+    if query.shape[-1:] != (embed_dim_to_check,) or embed_dim_to_check % num_heads:
+        raise ValueError(f"{owner}: query must have embed_dim_to_check = {embed_dim_to_check} features, a multiple "
+                         f"of num_heads = {num_heads}, got shape {shape_text(query.shape)}")
+    if static_k is not None or static_v is not None:
+        raise NotImplementedError(f"{owner}: static_k and static_v (precomputed key and value heads) are not "
+                                  "supported in glassgrad; pass the keys and values and their projection weights")
+    own_weights = (q_proj_weight, k_proj_weight, v_proj_weight) if use_separate_proj_weight else None
+    if in_proj_weight is None if own_weights is None else any(weight is None for weight in own_weights):
+        needed = "q_proj_weight, k_proj_weight and v_proj_weight" if own_weights else "in_proj_weight"
+        raise ValueError(f"{owner}: {needed} must be given (use_separate_proj_weight={use_separate_proj_weight})")
+    return _multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_bias, own_weights, bias_k,
+                                 bias_v, add_zero_attn, dropout_p if training else 0.0,
+                                 partial(linear, weight=out_proj_weight, bias=out_proj_bias), key_padding_mask,
+                                 need_weights, attn_mask, average_attn_weights, is_causal, False, owner)
+
+
 class NonDynamicallyQuantizableLinear(Linear):
     """The ``Linear`` of ``MultiheadAttention.out_proj``, under the name PyTorch gives it (its ``print(model)``
     shows this name); it is a ``Linear`` in every other way."""
@@ -257,96 +404,14 @@ class MultiheadAttention(Module):
                 "batch_first": self.batch_first, "add_bias_kv": self.bias_k is not None,
                 "add_zero_attn": self.add_zero_attn}
 
-    def _projection(self, input: Tensor, part: int) -> Tensor:
-        """``X·W_Qᵀ + b_Q`` (part 0), ``X·W_Kᵀ + b_K`` (1) or ``X·W_Vᵀ + b_V`` (2): rows of the stacked weights,
-        or the part's own weight (read as an attribute, as PyTorch's layer does, so that a parametrized one is the
-        weight used)."""
-        rows, letter = slice(part * self.embed_dim, (part + 1) * self.embed_dim), "QKV"[part]
-        bias = None if self.in_proj_bias is None else _show_as(self.in_proj_bias[rows], f"b_{letter}")
-        own = getattr(self, ("q_proj_weight", "k_proj_weight", "v_proj_weight")[part])
-        weight = self.in_proj_weight[rows] if own is None else own
-        return linear(input, _show_as(weight, f"W_{letter}"), bias)
-
-    def _heads(self, projected: Tensor) -> Tensor:
-        """(N, L, E) → (N, heads, L, E/heads)."""
-        batch, length, _ = projected.shape
-        return projected.reshape(batch, length, self.num_heads, self.head_dim).transpose(1, 2)
-
-    def _mask(self, attn_mask: Any, key_padding_mask: Any, like: Tensor, batch: int, length: int,
-              keys: int) -> Tensor | None:
-        """The two masks as one ``M`` of shape (N, heads, L, S) (or broadcasting to it). Masks of two dtypes (a
-        bool key_padding_mask beside a float attn_mask) are still added, with PyTorch's deprecation warning."""
-        key_padding_mask, attn_mask = mixed_masks(key_padding_mask, attn_mask, "key_padding_mask", "attn_mask", like)
-        total = None
-        if attn_mask is not None:
-            mask = _additive_mask(attn_mask, like, True, "MultiheadAttention")
-            if mask.shape == (length, keys):
-                total = mask
-            elif mask.shape == (batch * self.num_heads, length, keys):
-                total = mask.reshape(batch, self.num_heads, length, keys)
-            else:
-                raise ValueError(f"MultiheadAttention: attn_mask must have shape ({length}, {keys}) or "
-                                 f"({batch * self.num_heads}, {length}, {keys}), got {shape_text(mask.shape)}")
-        if key_padding_mask is not None:
-            padding = _additive_mask(key_padding_mask, like, True, "MultiheadAttention")
-            if padding.shape != (batch, keys):
-                raise ValueError(f"MultiheadAttention: key_padding_mask must have shape ({batch}, {keys}), "
-                                 f"got {shape_text(padding.shape)}")
-            padding = padding.reshape(batch, 1, 1, keys)
-            total = padding if total is None else total + padding
-        extra = (self.bias_k is not None) + self.add_zero_attn
-        if total is not None and extra:  # every query may see the appended keys
-            total = cat([total, total.new_zeros(total.shape[:-1] + (extra,))], -1)
-        return total
-
-    def _extra_keys(self, key: Tensor, value: Tensor) -> tuple[Tensor, Tensor]:
-        """Keys and values (N, heads, S, E/heads) with ``bias_k``/``bias_v`` and then a zero row appended, when
-        ``add_bias_kv`` / ``add_zero_attn``."""
-        batch = key.shape[0]
-        if self.bias_k is not None:
-            key = cat([key, self._heads(self.bias_k.expand(batch, 1, self.embed_dim))], 2)
-            value = cat([value, self._heads(self.bias_v.expand(batch, 1, self.embed_dim))], 2)
-        if self.add_zero_attn:
-            key = cat([key, key.new_zeros(key.shape[:2] + (1, self.head_dim))], 2)
-            value = cat([value, value.new_zeros(value.shape[:2] + (1, self.head_dim))], 2)
-        return key, value
-
     def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Any = None,
                 need_weights: bool = True, attn_mask: Any = None, average_attn_weights: bool = True,
                 is_causal: bool = False) -> tuple[Tensor, Tensor | None]:
-        query, key, value = as_tensor(query), as_tensor(key), as_tensor(value)
-        if is_causal and attn_mask is None:
-            raise ValueError("MultiheadAttention: is_causal=True is a hint about attn_mask; pass the causal "
-                             "attn_mask too (True above the diagonal)")
-        unbatched = query.ndim == 2
-        batch_dim = 0 if self.batch_first else 1  # where an unbatched input gets its batch of one
-        if unbatched:
-            query, key, value = query.unsqueeze(batch_dim), key.unsqueeze(batch_dim), value.unsqueeze(batch_dim)
-            if key_padding_mask is not None:
-                key_padding_mask = as_tensor(key_padding_mask).unsqueeze(0)
-        for tensor, name, width in ((query, "query", self.embed_dim), (key, "key", self.kdim),
-                                    (value, "value", self.vdim)):
-            if tensor.ndim != 3 or tensor.shape[-1] != width:
-                layout = "(N, L, E)" if self.batch_first else "(L, N, E)"
-                raise ValueError(f"MultiheadAttention: {name} must have shape {layout} or (L, E) with "
-                                 f"E = {width}, got {shape_text(tensor.shape)}")
-        if not self.batch_first:
-            query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
-        if key.shape[:2] != value.shape[:2] or key.shape[0] != query.shape[0]:
-            raise ValueError(f"MultiheadAttention: key {shape_text(key.shape)} and value {shape_text(value.shape)} "
-                             f"must have the same batch and length, and the batch of query {shape_text(query.shape)}")
-        batch, length, keys = query.shape[0], query.shape[1], key.shape[1]
-        mask = self._mask(attn_mask, key_padding_mask, query, batch, length, keys)
-        heads = [self._heads(self._projection(tensor, part)) for part, tensor in enumerate((query, key, value))]
-        heads[1:] = self._extra_keys(*heads[1:])
-        out, weights = _attend(*heads, mask, self.dropout if self.training else 0.0, 1 / math.sqrt(self.head_dim))
-        if need_weights:  # before the output's last ops, so that a trace's step for this layer ends at its output
-            weights = weights.mean(1) if average_attn_weights else weights
-            weights = weights.squeeze(0) if unbatched else weights
-        out = out.transpose(1, 2).reshape(batch, length, self.embed_dim)
-        out = self.out_proj(out)
-        if not self.batch_first:  # row-major in (L, N, E), as PyTorch's (which .view(...) may merge)
-            out = out.transpose(0, 1).contiguous()
-        if unbatched:
-            out = out.squeeze(batch_dim)
-        return out, weights if need_weights else None
+        """The layer's attention (:func:`multi_head_attention_forward` with its parameters), its ``q/k/v_proj_weight``
+        read as attributes, as PyTorch's layer reads them, so that a parametrized one is the weight used."""
+        return _multi_head_attention(
+            query, key, value, self.num_heads, self.in_proj_weight, self.in_proj_bias,
+            None if self.in_proj_weight is not None else (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight),
+            self.bias_k, self.bias_v, self.add_zero_attn, self.dropout if self.training else 0.0, self.out_proj,
+            key_padding_mask, need_weights, attn_mask, average_attn_weights, is_causal, self.batch_first,
+            "MultiheadAttention")

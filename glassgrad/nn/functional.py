@@ -43,6 +43,7 @@ from .adaptive_max_pooling import adaptive_max_pool3d_with_indices as adaptive_m
 from .adaptive_max_pooling import max_pool1d_with_indices as max_pool1d_with_indices
 from .adaptive_max_pooling import max_pool2d_with_indices as max_pool2d_with_indices
 from .adaptive_max_pooling import max_pool3d_with_indices as max_pool3d_with_indices
+from .attention import multi_head_attention_forward as multi_head_attention_forward
 from .attention import scaled_dot_product_attention as scaled_dot_product_attention
 from .conv import conv1d as conv1d
 from .conv import conv2d as conv2d
