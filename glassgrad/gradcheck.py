@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .autograd import enable_grad, no_grad
+from .func import jvp
 from .functions import cat
 from .gradients import grad
 from .tensor import Tensor, float64
@@ -187,8 +188,6 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor] | Tensor, eps:
 
 def _columns_by_tangents(fn: Callable[..., Tensor], checked: list[Tensor], index: int, out_size: int) -> np.ndarray:
     """``∂fn/∂inputs[index]`` as (output elements, input elements), column ``j`` being ``J·eⱼ`` (forward mode)."""
-    from .func import jvp
-
     def of_one(value: Tensor) -> Tensor:
         return fn(*checked[:index], value, *checked[index + 1:])
 
