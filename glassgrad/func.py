@@ -53,67 +53,107 @@ __all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "ja
            "stack_module_state", "vjp", "vmap"]
 
 
-def functional_call(module: Any, parameter_and_buffer_dicts: Mapping[str, Tensor] | tuple, args: Any = (),
-                    kwargs: dict[str, Any] | None = None, *, tie_weights: bool = True, strict: bool = False) -> Any:
-    """``module(*args, **kwargs)`` with the named tensors standing in for its parameters and buffers. With
-    ``tie_weights`` (the default, as PyTorch's) a tensor given for a tied parameter (``dec.weight = enc.weight``,
-    listed once by ``named_parameters()``) stands in wherever the module holds that parameter."""
-    given: dict[str, Tensor] = {}
-    for part in (parameter_and_buffer_dicts if isinstance(parameter_and_buffer_dicts, tuple)
-                 else (parameter_and_buffer_dicts,)):
-        for name, value in part.items():
-            if name in given:
-                raise ValueError(f"functional_call: {name!r} appears in more than one of the dicts; give it once")
-            given[name] = value
-    places: dict[str, list] = {}  # name → every (registry, owner, attribute) that gets its tensor
-    for name, value in given.items():
-        path, _, attribute = name.rpartition(".")
-        owner = module.get_submodule(path)
-        registry = owner._parameters if attribute in owner._parameters else owner._buffers
-        if attribute not in registry:
-            raise AttributeError(f"functional_call: {type(module).__name__} has no parameter or buffer {name!r}; "
-                                 "its names are those of named_parameters() and named_buffers()")
-        if not isinstance(value, Tensor):
-            raise TypeError(f"functional_call: {name!r} must be a Tensor, got {type(value).__name__}")
-        places[name] = [(registry, owner, attribute)]
+def functional_call(module: Any, parameter_and_buffer_dicts: Mapping[str, Tensor] | Sequence[Mapping[str, Tensor]],
+                    args: Any = (), kwargs: dict[str, Any] | None = None, *, tie_weights: bool = True,
+                    strict: bool = False) -> Any:
+    """``module(*args, **kwargs)`` with the named tensors standing in for its parameters, buffers and tensor
+    attributes (a dict, or a list or tuple of dicts). With ``tie_weights`` (the default, as PyTorch's) a tensor
+    given for a tied parameter (``dec.weight = enc.weight``, listed once by ``named_parameters()``) stands in
+    wherever the module holds that parameter. ``strict=True`` wants a tensor for every name of
+    ``named_parameters(remove_duplicate=False)`` and ``named_buffers(remove_duplicate=False)`` and no other.
+
+    A name the module has nowhere is refused, also when ``strict=False``: PyTorch would set it as a new attribute
+    for this call, so a misspelt name would leave the module's own tensor in use without a word."""
+    given = _merged(parameter_and_buffer_dicts)
     if tie_weights:
-        _add_tied_places(module, places, given)
+        given = _untied(module, given)
     if strict:
-        missing = [name for name, _ in (*module.named_parameters(), *module.named_buffers()) if name not in given]
-        if missing:
-            raise RuntimeError(f"functional_call(strict=True): no tensor given for {', '.join(missing)}")
-    swaps = [(registry, owner, attribute, given[name], registry[attribute])
-             for name, spots in places.items() for registry, owner, attribute in spots]
+        _check_every_name_given(module, given)
+    swaps = [_place(module, name, value) for name, value in given.items()]
     try:
-        for registry, owner, attribute, value, _ in swaps:
-            registry[attribute] = value
-            object.__setattr__(owner, attribute, value)  # the forward reads the attribute
+        for place, attribute, value, _ in swaps:
+            _put(place, attribute, value)
         call_args = args if isinstance(args, tuple) else (args,)
         return module(*call_args, **(kwargs or {}))
     finally:
-        for registry, owner, attribute, _, original in swaps:
-            registry[attribute] = original
-            object.__setattr__(owner, attribute, original)
+        for place, attribute, _, original in swaps:
+            _put(place, attribute, original)
 
 
-def _add_tied_places(module: Any, places: dict[str, list], given: dict[str, Tensor]) -> None:
-    """Add to each given name the other places in ``module`` holding the same tensor; two names given different
-    tensors for one tied tensor are refused, as PyTorch refuses them."""
-    named_by = {}  # id of the tensor a name stands for → that name
-    for name, spots in places.items():
-        registry, _, attribute = spots[0]
-        other = named_by.setdefault(id(registry[attribute]), name)
-        if other != name and given[other] is not given[name]:
-            raise ValueError(f"functional_call got different tensors for {other!r} and {name!r}, which are tied "
-                             "(one tensor in the module); give one of them, or pass tie_weights=False")
-    placed = {(id(registry), attribute) for spots in places.values() for registry, _, attribute in spots}
-    for owner in module.modules():
-        for registry in (owner._parameters, owner._buffers):
-            for attribute, tensor in registry.items():
-                name = named_by.get(id(tensor))
-                if name is not None and (id(registry), attribute) not in placed:
-                    placed.add((id(registry), attribute))
-                    places[name].append((registry, owner, attribute))
+def _merged(dicts: Mapping[str, Tensor] | Sequence[Mapping[str, Tensor]]) -> dict[str, Tensor | None]:
+    """The name → tensor pairs of one dict, or of a list or tuple of dicts (a name may come in one of them)."""
+    parts = dicts if isinstance(dicts, (list, tuple)) else (dicts,)
+    given: dict[str, Tensor | None] = {}
+    for part in parts:
+        if not isinstance(part, Mapping):
+            raise TypeError("functional_call: give the tensors as a dict of name → tensor, or a list or tuple of "
+                            f"such dicts, got {type(part).__name__}")
+        for name, value in part.items():
+            if name in given:
+                raise ValueError(f"functional_call: {name!r} appears in more than one of the dicts; give it once")
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"functional_call: {name!r} must be a Tensor (or None), got {type(value).__name__}")
+            given[name] = value
+    return given
+
+
+def _named_tensors(module: Any) -> list[tuple[str, Tensor]]:
+    """Every name under which ``module`` holds a parameter or a buffer, a tied one under each of its names."""
+    return [*module.named_parameters(remove_duplicate=False), *module.named_buffers(remove_duplicate=False)]
+
+
+def _untied(module: Any, given: dict[str, Tensor | None]) -> dict[str, Tensor | None]:
+    """``given`` with each tensor also under the other names of the tensor it stands for (a tied weight); two
+    names given different tensors for one tied tensor are refused, as PyTorch refuses them."""
+    names_of: dict[int, list[str]] = {}  # id of a tensor of the module → every name it is held under
+    for name, tensor in _named_tensors(module):
+        names_of.setdefault(id(tensor), []).append(name)
+    tied = {name: names for names in names_of.values() if len(names) > 1 for name in names}
+    untied = dict(given)
+    for name in given:
+        for other in tied.get(name, ()):
+            if other in given and given[other] is not given[name]:
+                raise ValueError(f"functional_call got different tensors for {name!r} and {other!r}, which are "
+                                 "tied (one tensor in the module); give one of them, or pass tie_weights=False")
+            untied[other] = given[name]
+    return untied
+
+
+def _check_every_name_given(module: Any, given: dict[str, Tensor | None]) -> None:
+    """``strict=True``: a tensor for every name the module holds a parameter or buffer under, and for no other."""
+    names = {name for name, _ in _named_tensors(module)}
+    missing, unexpected = sorted(names - set(given)), sorted(set(given) - names)
+    problems = ([f"no tensor given for {', '.join(missing)}"] if missing else []) + \
+        ([f"{', '.join(unexpected)}: no parameter or buffer of {type(module).__name__}"] if unexpected else [])
+    if problems:
+        raise RuntimeError(f"functional_call(strict=True): {'; '.join(problems)}")
+
+
+def _place(module: Any, name: str, value: Tensor | None) -> tuple[Any, str, Tensor | None, Any]:
+    """Where ``name`` lives, as ``(registry or submodule, attribute, value, the tensor there now)``: the
+    submodule's parameters or buffers, or else the submodule itself (a plain tensor attribute)."""
+    path, _, attribute = name.rpartition(".")
+    owner = module.get_submodule(path)
+    for registry in (owner._parameters, owner._buffers):
+        if attribute in registry:
+            return registry, attribute, value, registry[attribute]
+    if attribute not in vars(owner):
+        raise AttributeError(f"functional_call: {type(module).__name__} has no parameter, buffer or tensor attribute "
+                             f"{name!r}; its names are those of named_parameters() and named_buffers() (glassgrad "
+                             "refuses a name PyTorch would quietly add for the call: a misspelt one)")
+    original = vars(owner)[attribute]
+    if original is not None and not isinstance(original, Tensor):
+        raise TypeError(f"functional_call: {name!r} is a {type(original).__name__} attribute of "
+                        f"{type(owner).__name__}, not a tensor, so no tensor can stand in for it")
+    return owner, attribute, value, original
+
+
+def _put(place: Any, attribute: str, value: Tensor | None) -> None:
+    """``value`` into a registry (whose entries are also the module's attributes) or a plain attribute."""
+    if isinstance(place, dict):
+        place[attribute] = value
+    else:
+        object.__setattr__(place, attribute, value)
 
 
 def stack_module_state(models: Sequence[Any]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:

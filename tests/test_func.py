@@ -64,7 +64,15 @@ def test_the_models_own_tensors_come_back_also_after_an_error():
 
 @pytest.mark.parametrize("call, error, message", [
     (lambda: gg.func.functional_call(gg.nn.Linear(2, 1), {"scale": gg.ones(1)}, (gg.ones(1, 2),)), AttributeError,
-     r"^functional_call: Linear has no parameter or buffer 'scale'"),
+     r"^functional_call: Linear has no parameter, buffer or tensor attribute 'scale'"),
+    (lambda: gg.func.functional_call(gg.nn.Linear(2, 1), {"weight": gg.ones(1, 2), "scale": gg.ones(1)},
+                                     (gg.ones(1, 2),), strict=True),
+     RuntimeError,
+     r"^functional_call\(strict=True\): no tensor given for bias; scale: no parameter or buffer of Linear$"),
+    (lambda: gg.func.functional_call(gg.nn.Linear(2, 1), {"training": gg.ones(1)}, (gg.ones(1, 2),)), TypeError,
+     r"^functional_call: 'training' is a bool attribute of Linear, not a tensor"),
+    (lambda: gg.func.functional_call(gg.nn.Linear(2, 1), [{"weight": gg.ones(1, 2)}, 3], (gg.ones(1, 2),)),
+     TypeError, r"^functional_call: give the tensors as a dict of name → tensor, or a list or tuple of such dicts"),
     (lambda: gg.func.functional_call(gg.nn.Linear(2, 1), {"weight": gg.ones(1, 2)}, (gg.ones(1, 2),), strict=True),
      RuntimeError, r"^functional_call\(strict=True\): no tensor given for bias$"),
     (lambda: gg.func.grad(lambda x: x * 2)(gg.ones(2)), RuntimeError,
@@ -117,3 +125,76 @@ def test_functional_call_refuses_two_tensors_for_one_tied_weight():
         gg.func.functional_call(model, {"enc.weight": first, "dec.weight": second}, (gg.ones(2, dtype=gg.float64),))
     same = gg.func.functional_call(model, {"enc.weight": first, "dec.weight": first}, (gg.ones(2, dtype=gg.float64),))
     assert same.tolist() == [4.0, 4.0]
+
+
+def _scaled_tied_model(lib, weight, scale):
+    """dec(enc(x))·scale with ``dec.weight = enc.weight`` (named_parameters() lists it once, as enc.weight) and
+    ``scale`` a plain tensor attribute (no parameter, no buffer), plus a bias that is a parameter of dec only."""
+    class ScaledTied(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc = lib.nn.Linear(2, 2, bias=False).double()
+            self.dec = lib.nn.Linear(2, 2).double()
+            self.dec.weight = self.enc.weight
+            self.scale = lib.tensor(scale, dtype=lib.float64)
+            with lib.no_grad():
+                self.enc.weight.copy_(lib.tensor(weight, dtype=lib.float64))
+                self.dec.bias.zero_()
+
+        def forward(self, x):
+            return self.dec(self.enc(x)) * self.scale
+
+    return ScaledTied()
+
+
+def _functional_call_outcome(lib, weight, scale, given, tie_weights, strict, as_list):
+    """The output of functional_call and the gradients of its sum with respect to the given tensors, or the
+    class of the error raised."""
+    rng = np.random.default_rng(len(given))
+    model = _scaled_tied_model(lib, weight, scale)
+    tensors = {name: lib.tensor(rng.standard_normal(() if name == "scale" else (2,) if name == "dec.bias" else (2, 2)),
+                                requires_grad=True) for name in given}
+    dicts = [{name: tensor} for name, tensor in tensors.items()] if as_list else tensors
+    try:
+        out = lib.func.functional_call(model, dicts, (lib.tensor([1.0, -2.0], dtype=lib.float64),),
+                                       tie_weights=tie_weights, strict=strict)
+    except (RuntimeError, ValueError, AttributeError) as error:
+        return type(error).__name__
+    out.sum().backward()
+    kept = model.enc.weight.detach().numpy().tolist(), model.dec.weight is model.enc.weight, float(model.scale)
+    return out.detach().numpy(), [tensor.grad.numpy() for tensor in tensors.values()], kept
+
+
+@pytest.mark.torch
+@given(weight=st.lists(st.lists(st.floats(-3, 3), min_size=2, max_size=2), min_size=2, max_size=2),
+       scale=st.floats(-2, 2),
+       given=st.lists(st.sampled_from(["enc.weight", "dec.weight", "dec.bias", "scale"]), unique=True, max_size=4),
+       tie_weights=st.booleans(), strict=st.booleans(), as_list=st.booleans())
+def test_functional_call_with_tied_weights_strict_and_tensor_attributes_matches_pytorch(
+        torch, weight, scale, given, tie_weights, strict, as_list):
+    """Which names functional_call accepts and what it computes with them, as PyTorch: a tied weight under
+    either of its names (strict=True with tie_weights wants one of them, without tie_weights both), a plain
+    tensor attribute (scale: unexpected under strict), a list of dicts. glassgrad counted the names once
+    (named_parameters()), so strict refused dec.weight alone and let tie_weights=False run without dec.weight;
+    it refused scale and a list of dicts."""
+    mine = _functional_call_outcome(gg, weight, scale, given, tie_weights, strict, as_list)
+    theirs = _functional_call_outcome(torch, weight, scale, given, tie_weights, strict, as_list)
+    if isinstance(theirs, str) or isinstance(mine, str):
+        assert mine == theirs
+        return
+    np.testing.assert_allclose(mine[0], theirs[0], rtol=1e-12, atol=1e-12)
+    for my_grad, their_grad in zip(mine[1], theirs[1]):
+        np.testing.assert_allclose(my_grad, their_grad, rtol=1e-12, atol=1e-12)
+    assert mine[2] == theirs[2] == (weight, True, scale)  # the model's own tensors are back
+
+
+def test_functional_call_puts_a_plain_tensor_attribute_and_none_in_for_the_call():
+    """out = W·x·s with W = I, x = (1, −2), s = 3 given for the attribute scale: (3, −6); the module's own scale
+    (2) is back afterwards. None given for dec.bias drops the bias for the call, as in PyTorch."""
+    model = _scaled_tied_model(gg, [[1.0, 0.0], [0.0, 1.0]], 2.0)
+    with gg.no_grad():
+        model.dec.bias.fill_(10.0)
+    out = gg.func.functional_call(model, [{"scale": gg.tensor(3.0, dtype=gg.float64)}, {"dec.bias": None}],
+                                  (gg.tensor([1.0, -2.0], dtype=gg.float64),))
+    assert out.tolist() == [3.0, -6.0]
+    assert float(model.scale) == 2.0 and model.dec.bias.tolist() == [10.0, 10.0]
