@@ -528,6 +528,45 @@ def test_plain_values_set_before_init_and_the_small_helpers_are_pytorchs(torch):
     assert seen[0] == seen[1] == (3, ["fc.weight", "fc.bias"], True, "Linear")
 
 
+def _never_initialized(library, build):
+    """A module whose ``__init__`` forgets ``super().__init__()`` and does ``build(self)`` instead."""
+    class Forgetful(library.nn.Module):
+        def __init__(self):
+            build(self, library)
+
+        def forward(self, x):
+            return x
+
+    return Forgetful
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("build, use", [
+    (lambda self, lib: self.register_buffer("mean", lib.zeros(2)), None),
+    (lambda self, lib: self.register_parameter("w", lib.nn.Parameter(lib.ones(2))), None),
+    (lambda self, lib: self.add_module("fc", lib.nn.Linear(2, 2)), None),
+    (lambda self, lib: setattr(self, "width", 2), lambda model, lib: model(lib.ones(2))),
+    (lambda self, lib: setattr(self, "width", 2), lambda model, lib: list(model.parameters())),
+    (lambda self, lib: setattr(self, "width", 2), lambda model, lib: model.to(lib.float64)),
+    (lambda self, lib: setattr(self, "width", 2), lambda model, lib: model.state_dict()),
+])
+def test_a_module_that_skipped_super_init_is_refused_naming_the_fix(torch, build, use):
+    """Forgetting ``super().__init__()`` is refused by both libraries with AttributeError, where PyTorch (for all
+    but register_buffer and register_parameter) names the private registry it tripped over (``'_modules'``);
+    glassgrad did so even for register_buffer: ``'Forgetful' object has no attribute '_buffers'``."""
+    for library in (torch, gg):
+        with pytest.raises(AttributeError) as raised:
+            model = _never_initialized(library, build)()
+            if use is not None:
+                use(model, library)
+    message = str(raised.value)
+    assert message.startswith("Forgetful is not set up as a module") and "\n" not in message
+    assert "must call super().__init__() first" in message
+    with pytest.raises(AttributeError, match="^'Linear' object has no attribute 'wieght'$"):
+        gg.nn.Linear(2, 2).wieght  # noqa: B018 (a set-up module's missing attribute: PyTorch's message)
+    assert getattr(gg.nn.Linear(2, 2), "__deepcopy__", None) is None
+
+
 @pytest.mark.torch
 def test_get_parameter_of_a_none_bias_is_refused_as_in_pytorch(torch):
     """get_parameter("bias") of Linear(bias=False) returned None; PyTorch raises AttributeError."""

@@ -163,6 +163,16 @@ class Module(SavedState):
             if isinstance(members, _Members):
                 members._own(self)
 
+    def __getattr__(self, name: str) -> Any:
+        """Reached only for a name the module lacks (its members are plain attributes, found before this). A
+        module whose ``__init__`` never called ``super().__init__()`` lacks the registries every method reads, so
+        the refusal says so instead of naming the registry it tripped over (``_buffers``, ``_forward_hooks``)."""
+        if "_parameters" not in self.__dict__ and not name.startswith("__"):
+            raise AttributeError(f"{type(self).__name__} is not set up as a module (no {name!r}): its __init__ "
+                                 f"must call super().__init__() first, before registering parameters, buffers or "
+                                 "layers, and before the module is used")
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
+
     def __init__(self) -> None:
         set_plain = object.__setattr__
         set_plain(self, "training", True)
