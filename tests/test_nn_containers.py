@@ -104,6 +104,38 @@ def test_sequential_edits_name_and_compute_like_pytorch(torch, operations):
                                theirs(torch.tensor(x, dtype=torch.float32)).detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
+def _skip_sequential(library):
+    """A Sequential subclass whose forward adds a skip connection around every layer: x ← layer(x) + x."""
+    class SkipSequential(library.nn.Sequential):
+        def forward(self, x):
+            for layer in self:
+                x = layer(x) + x
+            return x
+
+    return SkipSequential
+
+
+@pytest.mark.torch
+@given(start=st.integers(-4, 4), stop=st.integers(-4, 4), step=st.sampled_from([1, 2, -1]))
+def test_a_slice_of_a_sequential_subclass_keeps_its_forward_as_pytorchs(torch, start, stop, step):
+    """``model[1:]`` of a subclass is of that subclass (PyTorch builds ``self.__class__(...)``), so its own forward
+    runs: here ReLU(x) + x, not ReLU(x). glassgrad gave a plain Sequential, whose output differed silently."""
+    outputs = []
+    for library in (gg, torch):
+        layers = [library.nn.Linear(2, 2), library.nn.Tanh(), library.nn.ReLU(), library.nn.Linear(2, 2)]
+        model = _skip_sequential(library)(*layers)
+        with library.no_grad():
+            for position, parameter in enumerate(model.parameters()):
+                parameter.copy_(library.tensor(np.cos(np.arange(parameter.numel()) + position))
+                                .reshape(parameter.shape))
+        part = model[start:stop:step]
+        assert type(part).__name__ == "SkipSequential"
+        x = library.tensor(np.linspace(-1, 1, 6).reshape(3, 2), dtype=library.float64)
+        outputs.append((list(part.state_dict()), part.double()(x).detach().numpy()))
+    assert outputs[0][0] == outputs[1][0]
+    np.testing.assert_allclose(outputs[0][1], outputs[1][1], rtol=1e-12, atol=1e-12)
+
+
 def test_deleting_a_named_layer_renumbers_the_rest():
     model = gg.nn.Sequential({"embed": gg.nn.Linear(2, 3), "act": gg.nn.ReLU(), "head": gg.nn.Linear(3, 1)})
     del model[1]

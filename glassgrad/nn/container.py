@@ -21,9 +21,10 @@ class Sequential(Module):
 
     Layers are named ``"0"``, ``"1"``, … (so parameters are ``"0.weight"``, …), or by the
     keys of one ordered mapping passed instead. Supports ``model[i]``, ``model[1:]`` (a new
-    Sequential sharing the layers), ``model[i] = layer``, ``del model[i]``, ``len``, iteration,
-    ``append``, ``extend``, ``insert`` and ``pop``. Deleting or inserting renumbers the layers
-    ``"0"``, ``"1"``, … (names from a mapping included), as PyTorch does, so the state dict's keys change.
+    Sequential, of the subclass if ``model``'s is one, sharing the layers), ``model[i] = layer``,
+    ``del model[i]``, ``len``, iteration, ``append``, ``extend``, ``insert`` and ``pop``. Deleting or inserting
+    renumbers the layers ``"0"``, ``"1"``, … (names from a mapping included), as PyTorch does, so the state
+    dict's keys change.
     """
 
     def __init__(self, *layers: Module | Mapping[str, Module]) -> None:
@@ -47,9 +48,11 @@ class Sequential(Module):
         return index % count
 
     def __getitem__(self, index: int | slice) -> Module:
+        """The layer at ``index``; a slice is a new module of this class (a subclass's ``forward`` included, as
+        PyTorch's) holding those layers under their names."""
         items = list(self._modules.items())
         if isinstance(index, slice):
-            return Sequential(dict(items[index]))
+            return type(self)(dict(items[index]))
         return items[self._position(index)][1]
 
     def __setitem__(self, index: int, layer: Module) -> None:
