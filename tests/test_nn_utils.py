@@ -95,6 +95,33 @@ def test_an_infinite_max_norm_and_any_norm_type_are_pytorchs(torch, max_norm, no
         np.testing.assert_allclose(mine, reference, rtol=1e-12)
 
 
+@pytest.mark.torch
+@given(shapes=shapes, seed=st.integers(0, 1000), bound=st.sampled_from([0.0, 0.1, 1.0, 5.0, math.inf]),
+       dtype=st.sampled_from(["float32", "float64", "int64"]))
+def test_a_bound_given_as_a_one_number_tensor_is_taken_as_pytorch_takes_it(torch, shapes, seed, bound, dtype):
+    """max_norm and clip_value as a tensor of one number (``torch.tensor(1.0)``, read from a config or a schedule):
+    PyTorch clips with it; glassgrad refused it (``max_norm must be a number >= 0``)."""
+    if dtype == "int64" and math.isinf(bound):
+        return
+    ours, grads = with_grads(shapes, seed, 3.0)
+    theirs = torch_params(torch, grads)
+    value = [bound] if dtype != "int64" else [int(bound)]
+    total = utils.clip_grad_norm_(ours, gg.tensor(value, dtype=getattr(gg, dtype)))
+    their_total = torch.nn.utils.clip_grad_norm_(theirs, torch.tensor(value, dtype=getattr(torch, dtype)))
+    np.testing.assert_allclose(total.item(), their_total.item(), rtol=1e-12)
+    utils.clip_grad_value_(ours, gg.tensor(value[0], dtype=getattr(gg, dtype)))
+    torch.nn.utils.clip_grad_value_(theirs, torch.tensor(value[0], dtype=getattr(torch, dtype)))
+    for param, their_param in zip(ours, theirs):
+        np.testing.assert_allclose(param.grad.array, their_param.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_a_bound_tensor_of_several_numbers_or_of_bools_is_refused():
+    ours, _ = with_grads([(2,)], seed=0, scale=1.0)
+    for bad in (gg.tensor([1.0, 2.0]), gg.tensor(True)):
+        with pytest.raises(ValueError, match="max_norm must be a number >= 0 .inf: no clipping., got"):
+            utils.clip_grad_norm_(ours, bad)
+
+
 def test_non_finite_gradients_are_left_visible_or_raise():
     param = gg.zeros(3, requires_grad=True)
     param.grad = gg.tensor([1.0, math.inf, 2.0])

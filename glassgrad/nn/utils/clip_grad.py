@@ -33,9 +33,11 @@ CLIP_EPSILON = 1e-6
 """Added to the norm before dividing, as PyTorch does (no division by zero)."""
 
 
-def _non_negative(value: float, what: str, name: str) -> float:
-    """``value`` as a float ≥ 0; ∞ is taken, as PyTorch takes it (``clip_grad_norm_(params, inf)`` measures the
-    norm and clips nothing)."""
+def _non_negative(value: float | Tensor, what: str, name: str) -> float:
+    """``value`` (a number, or a tensor of one real number, as PyTorch takes either) as a float ≥ 0; ∞ is taken,
+    as PyTorch takes it (``clip_grad_norm_(params, inf)`` measures the norm and clips nothing)."""
+    if isinstance(value, Tensor) and value.numel() == 1 and value.dtype.kind in "fiu":
+        value = value.item()
     if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not value >= 0:
         raise ValueError(f"{name}: {what} must be a number >= 0 (inf: no clipping), got {value!r}")
     return float(value)
@@ -59,7 +61,7 @@ def _norm(values: np.ndarray, norm_type: float) -> float:
         return float(np.sum(flat**norm_type) ** (1 / norm_type))
 
 
-def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm_type: float = 2.0,
+def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float | Tensor, norm_type: float = 2.0,
                     error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
     """Scale the gradients in place so their total ``norm_type``-norm is at most ``max_norm``.
 
@@ -106,7 +108,8 @@ def _scale(grads: list[Tensor], max_norm: float, total: float) -> None:
             grad.array *= scale
 
 
-def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float, foreach: bool | None = None) -> None:
+def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float | Tensor,
+                     foreach: bool | None = None) -> None:
     """Clamp every gradient entry in place to ``[−clip_value, clip_value]`` (``foreach`` changes nothing)."""
     recorder = call_recorder()  # a compiled step (glassgrad.compiler) replays this call as one kernel
     if recorder is not None:
@@ -127,7 +130,7 @@ def get_total_norm(tensors: Iterable[Tensor] | Tensor, norm_type: float = 2.0, e
     return Tensor._wrap(np.array(total, dtype=arrays[0].dtype if arrays else np.float32))
 
 
-def clip_grads_with_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, total_norm: Any,
+def clip_grads_with_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float | Tensor, total_norm: Any,
                           foreach: bool | None = None) -> None:
     """Scale every gradient by ``max_norm / (total_norm + 10⁻⁶)`` when that is below 1 (the second half of
     :func:`clip_grad_norm_`, with a norm measured elsewhere, e.g. by :func:`get_total_norm`)."""
