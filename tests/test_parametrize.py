@@ -312,6 +312,43 @@ def test_orthogonal_weight_assigned_with_trivialization_is_kept(torch):
             gg.tensor(q)
 
 
+def _registered(lib, kind):
+    """A float64 Linear(4, 4) with ``kind`` registered on its weight (``scaled`` with ``unsafe=True``)."""
+    layer = _linear(lib)
+    if kind == "scaled":
+        return lib.nn.utils.parametrize.register_parametrization(layer, "weight", _custom(lib)["scaled"](),
+                                                                 unsafe=True)
+    return getattr(lib.nn.utils.parametrizations, kind)(layer)
+
+
+@pytest.mark.torch
+@settings(max_examples=20, deadline=None)
+@given(kind=st.sampled_from(["scaled", "weight_norm", "orthogonal", "spectral_norm"]),
+       dtype=st.sampled_from(["float32", "float64"]), seed=st.integers(0, 2**16))
+def test_assigning_a_weight_of_another_dtype_is_refused_as_in_pytorch(torch, kind, dtype, seed):
+    """``layer.weight = value`` with a float32 value for a float64 layer: PyTorch refuses (the original keeps its
+    dtype whatever ``unsafe`` says); glassgrad refused it only without ``unsafe``, so weight_norm and orthogonal
+    (registered with unsafe=True) silently turned the layer's originals float32. A float64 value is taken by both,
+    giving the same weight."""
+    value = np.linalg.qr(np.random.default_rng(seed).normal(size=(4, 4)))[0]  # orthogonal, so any kind takes it
+    outcomes = []
+    for lib in (gg, torch):
+        layer = _registered(lib, kind)
+        try:
+            layer.weight = lib.tensor(value, dtype=getattr(lib, dtype))
+        except ValueError as error:
+            outcomes.append(("refused", "dtype" in str(error)))
+        else:
+            outcomes.append(("taken", layer.weight.detach().numpy()))
+        assert {str(p.dtype).removeprefix("torch.") for p in layer.parameters()} == {"float64"}
+    mine, theirs = outcomes
+    assert mine[0] == theirs[0] == ("refused" if dtype == "float32" else "taken")
+    if dtype == "float32":
+        assert mine[1] and theirs[1]
+    elif kind != "spectral_norm":  # PyTorch's spectral norm keeps the assigned weight over its own u, v
+        np.testing.assert_allclose(mine[1], theirs[1], rtol=1e-10, atol=1e-12)
+
+
 # --- PyTorch's import names, and a compiled step ---------------------------------------------------
 
 def test_pytorch_import_names_reach_parametrize_through_the_shim():

@@ -75,6 +75,16 @@ def _put(module: Module, name: str, value: Tensor) -> None:
         module.register_buffer(name, value)
 
 
+def _kept_dtype(value: Tensor, original: Tensor) -> Tensor:
+    """``value`` if it has the dtype of the ``original`` it is for: an original keeps the dtype it was created
+    with, ``unsafe`` or not (as in PyTorch), so assigning a float32 tensor cannot turn a float64 layer float32."""
+    if value.dtype != original.dtype:
+        raise ValueError(f"right_inverse may not change the tensor's dtype: {original.dtype} became {value.dtype}; "
+                         f"the original keeps its dtype (assign a {original.dtype} tensor, or have right_inverse "
+                         "return one)")
+    return value
+
+
 def _checked_tensor(value: Any, like: Tensor, what: str, unsafe: bool) -> Tensor:
     if not isinstance(value, Tensor):
         raise ValueError(f"{what} must return a tensor, got {type(value).__name__}")
@@ -99,10 +109,7 @@ class ParametrizationList(ModuleList):
             value = self._inverted(original, registering=True)
         self.is_tensor = isinstance(value, Tensor)
         if self.is_tensor:
-            if value.dtype != original.dtype:
-                raise ValueError(f"right_inverse may not change the tensor's dtype: {original.dtype} became "
-                                 f"{value.dtype}")
-            self._overwrite(original, value)
+            self._overwrite(original, _kept_dtype(value, original))
             _put(self, "original", original)
         else:
             if not isinstance(value, Sequence) or not all(isinstance(part, Tensor) for part in value):
@@ -155,14 +162,15 @@ class ParametrizationList(ModuleList):
         with no_grad():
             value = self._inverted(value)
             if self.is_tensor:
-                _checked_tensor(value, self.original, "right_inverse", self.unsafe)
-                self._overwrite(self.original, value)
+                checked = _checked_tensor(value, self.original, "right_inverse", self.unsafe)
+                self._overwrite(self.original, _kept_dtype(checked, self.original))
                 return
             if not isinstance(value, Sequence) or len(value) != self.ntensors:
                 raise ValueError(f"right_inverse must return {self.ntensors} tensors, as at registration")
             for number, part in enumerate(value):
                 original = getattr(self, f"original{number}")
-                self._overwrite(original, _checked_tensor(part, original, "right_inverse", self.unsafe))
+                checked = _checked_tensor(part, original, "right_inverse", self.unsafe)
+                self._overwrite(original, _kept_dtype(checked, original))
 
     def forward(self) -> Tensor:
         if self.is_tensor:
