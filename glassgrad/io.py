@@ -522,8 +522,8 @@ def _read_header(path: Path | str, raw: bytes) -> dict:
     return header
 
 
-def load(f: str | os.PathLike | BinaryIO, return_metadata: bool = False, *, map_location: Any = None,
-         weights_only: bool | None = None) -> Any:
+def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, pickle_module: Any = None, *,
+         weights_only: bool | None = None, mmap: bool | None = None, return_metadata: bool = False) -> Any:
     """Load what :func:`save` wrote: the same nested structure, with arrays as Tensors.
 
     Also reads plain safetensors files (from other tools): they load as a flat dict
@@ -534,10 +534,11 @@ def load(f: str | os.PathLike | BinaryIO, return_metadata: bool = False, *, map_
     returned; only a missing file (or a folder) raises ``FileNotFoundError``. ``f`` may also be an open
     binary file (``io.BytesIO`` after ``seek(0)``), read from its position to its end.
 
-    ``map_location`` and ``weights_only`` are ``torch.load``'s, taken so that its calls run unchanged
-    (``torch.load(f, weights_only=True)``, ``map_location='cpu'``): every tensor loads on the CPU, the only
-    device (a map to another device is refused in one line), and a file only ever gives numbers, never code,
-    whatever ``weights_only`` says.
+    The other arguments are ``torch.load``'s, in its order, taken so that its calls run unchanged
+    (``torch.load(f, weights_only=True)``, ``torch.load(f, 'cpu')``, ``map_location=device``): every tensor loads
+    on the CPU, the only device (a map to another device is refused in one line); a file only ever gives numbers,
+    never code, whatever ``weights_only`` and ``pickle_module`` say; ``mmap`` changes nothing (the file is read
+    whole). ``return_metadata`` is glassgrad's own, so it is keyword-only: PyTorch's second argument is the map.
     """
     import safetensors.numpy
 

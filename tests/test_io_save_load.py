@@ -335,6 +335,30 @@ def test_torch_loads_keywords_are_taken(tmp_path):
         gg.load(path, map_location="cuda:0")
 
 
+@pytest.mark.torch
+@given(shape=st.lists(st.integers(0, 3), max_size=3), dtype=st.sampled_from(["float32", "float64", "int64", "bool"]),
+       where=st.sampled_from(["cpu", "device", "dict", "function"]))
+def test_torch_loads_arguments_in_its_order_are_taken(torch, tmp_path_factory, shape, dtype, where):
+    """``torch.load(path, 'cpu')``: PyTorch's second argument is map_location. glassgrad's was return_metadata, so
+    the call returned a (state, metadata) tuple and ``model.load_state_dict(torch.load(path, device))`` failed;
+    ``mmap=True`` and ``pickle_module`` raised TypeError. The state comes back as PyTorch's does."""
+    values = np.arange(np.prod(shape, dtype=int)).reshape(shape) % 3
+    folder = tmp_path_factory.mktemp("load")
+    loaded = []
+    for lib, name in ((gg, "m.safetensors"), (torch, "m.pt")):
+        state = {"w": lib.tensor(values.astype(dtype))}
+        lib.save(state, folder / name)
+        place = {"cpu": "cpu", "device": lib.device("cpu"), "dict": {"cuda:0": "cpu"},
+                 "function": lambda storage, location: storage}[where]
+        loaded.append(lib.load(folder / name, place, None, weights_only=True, mmap=True))
+    mine, theirs = loaded
+    assert isinstance(mine, dict) and list(mine) == list(theirs) == ["w"]
+    assert str(mine["w"].dtype) == str(theirs["w"].dtype).removeprefix("torch.")
+    np.testing.assert_array_equal(mine["w"].numpy(), theirs["w"].numpy())
+    with pytest.raises(TypeError):
+        gg.load(folder / "m.safetensors", "cpu", None, True)  # return_metadata is keyword-only
+
+
 def test_an_in_memory_file_round_trips_a_checkpoint_as_torch_save_does():
     model = gg.nn.Sequential(gg.nn.Linear(3, 2), gg.nn.BatchNorm1d(2))
     buffer = io.BytesIO()
