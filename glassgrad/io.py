@@ -418,7 +418,9 @@ def _share_memory(shared: Any, arrays: dict[str, np.ndarray]) -> dict[str, np.nd
 # --- save -------------------------------------------------------------------------------------
 
 
-def save(obj: Any, f: str | os.PathLike | BinaryIO, metadata: dict | None = None) -> Path | BinaryIO:
+def save(obj: Any, f: str | os.PathLike | BinaryIO, pickle_module: Any = None, pickle_protocol: int | None = None,
+         _use_new_zipfile_serialization: bool = True, _disable_byteorder_record: bool = False, *,
+         metadata: dict | None = None) -> Path | BinaryIO:
     """Save a state dict, or a nested dict of them plus JSON values, to the file ``f`` (safetensors, atomic).
 
     ``obj`` is e.g. ``model.state_dict()`` or ``{"model": model.state_dict(), "optimizer":
@@ -429,6 +431,11 @@ def save(obj: Any, f: str | os.PathLike | BinaryIO, metadata: dict | None = None
     Values are saved as they are (NaN and inf included). ``f`` (``torch.save``'s name) is a path or an open
     binary file (``io.BytesIO()``, ``open(name, "wb")``), as ``torch.save`` takes; the bytes are written at its
     position, without the atomic rename. Returns the path (or file) written.
+
+    ``pickle_module``, ``pickle_protocol`` and the two ``_``-options are ``torch.save``'s, in its order, taken so
+    that its calls run unchanged (``torch.save(state, path, _use_new_zipfile_serialization=False)``, written for
+    old PyTorch versions); they change nothing, as nothing is pickled. ``metadata`` is glassgrad's own, so it is
+    keyword-only.
     """
     import safetensors.numpy
 

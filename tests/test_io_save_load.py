@@ -359,6 +359,30 @@ def test_torch_loads_arguments_in_its_order_are_taken(torch, tmp_path_factory, s
         gg.load(folder / "m.safetensors", "cpu", None, True)  # return_metadata is keyword-only
 
 
+@pytest.mark.torch
+@given(shape=st.lists(st.integers(0, 3), max_size=3), dtype=st.sampled_from(["float32", "float64", "int64"]),
+       positional=st.booleans())
+def test_torch_saves_arguments_are_taken(torch, tmp_path_factory, shape, dtype, positional):
+    """``torch.save(state, path, _use_new_zipfile_serialization=False)`` (code written for PyTorch < 1.6) and
+    ``pickle_protocol=4`` raised TypeError (unexpected keyword); the file loads back as PyTorch's does."""
+    import pickle as pickle_module
+
+    values = np.arange(np.prod(shape, dtype=int)).reshape(shape) - 2
+    folder = tmp_path_factory.mktemp("save")
+    loaded = []
+    for lib, name in ((gg, "m.safetensors"), (torch, "m.pt")):
+        state = {"w": lib.tensor(values.astype(dtype)), "epoch": 3}
+        if positional:
+            lib.save(state, folder / name, pickle_module, 4, False)
+        else:
+            lib.save(state, folder / name, pickle_protocol=4, _use_new_zipfile_serialization=False)
+        loaded.append(lib.load(folder / name, weights_only=False))  # PyTorch's old format: its own file
+    mine, theirs = loaded
+    assert mine["epoch"] == theirs["epoch"] == 3
+    assert str(mine["w"].dtype) == str(theirs["w"].dtype).removeprefix("torch.")
+    np.testing.assert_array_equal(mine["w"].numpy(), theirs["w"].numpy())
+
+
 def test_an_in_memory_file_round_trips_a_checkpoint_as_torch_save_does():
     model = gg.nn.Sequential(gg.nn.Linear(3, 2), gg.nn.BatchNorm1d(2))
     buffer = io.BytesIO()
