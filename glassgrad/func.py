@@ -36,7 +36,7 @@ otherwise results are plain tensors. ``f`` runs with gradient tracking on, also 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from typing import Any
 
 from .autograd import enable_grad, is_grad_enabled, topological_order
@@ -62,6 +62,9 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Mapping[str, Tensor
     wherever the module holds that parameter. ``strict=True`` wants a tensor for every name of
     ``named_parameters(remove_duplicate=False)`` and ``named_buffers(remove_duplicate=False)`` and no other.
 
+    As in PyTorch, a tensor the forward puts in place of a given one (``self.count = self.count + 1``, where an
+    in-place ``+=`` would change the given tensor itself) is written back into the dict given, when one dict is.
+
     A name the module has nowhere is refused, also when ``strict=False``: PyTorch would set it as a new attribute
     for this call, so a misspelt name would leave the module's own tensor in use without a word."""
     given = _merged(parameter_and_buffer_dicts)
@@ -69,15 +72,18 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Mapping[str, Tensor
         given = _untied(module, given)
     if strict:
         _check_every_name_given(module, given)
-    swaps = [_place(module, name, value) for name, value in given.items()]
+    swaps = {name: _place(module, name, value) for name, value in given.items()}
     try:
-        for place, attribute, value, _ in swaps:
+        for place, attribute, value, _ in swaps.values():
             _put(place, attribute, value)
         call_args = args if isinstance(args, tuple) else (args,)
         return module(*call_args, **(kwargs or {}))
     finally:
-        for place, attribute, _, original in swaps:
+        after = {name: _get(place, attribute) for name, (place, attribute, _, _) in swaps.items()}
+        for place, attribute, _, original in swaps.values():
             _put(place, attribute, original)
+        if isinstance(parameter_and_buffer_dicts, MutableMapping):
+            parameter_and_buffer_dicts.update({name: after[name] for name in parameter_and_buffer_dicts})
 
 
 def _merged(dicts: Mapping[str, Tensor] | Sequence[Mapping[str, Tensor]]) -> dict[str, Tensor | None]:
@@ -146,6 +152,11 @@ def _place(module: Any, name: str, value: Tensor | None) -> tuple[Any, str, Tens
         raise TypeError(f"functional_call: {name!r} is a {type(original).__name__} attribute of "
                         f"{type(owner).__name__}, not a tensor, so no tensor can stand in for it")
     return owner, attribute, value, original
+
+
+def _get(place: Any, attribute: str) -> Tensor | None:
+    """What a registry or a plain attribute holds now (the forward may have put another tensor there)."""
+    return place[attribute] if isinstance(place, dict) else vars(place).get(attribute)
 
 
 def _put(place: Any, attribute: str, value: Tensor | None) -> None:

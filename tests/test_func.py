@@ -198,3 +198,39 @@ def test_functional_call_puts_a_plain_tensor_attribute_and_none_in_for_the_call(
                                   (gg.tensor([1.0, -2.0], dtype=gg.float64),))
     assert out.tolist() == [3.0, -6.0]
     assert float(model.scale) == 2.0 and model.dec.bias.tolist() == [10.0, 10.0]
+
+
+def _counting(lib):
+    """A module whose forward replaces its buffer ``count`` (``count ← count + step``, a new tensor) and adds into
+    ``total`` in place, returning ``x · count``."""
+    class Counting(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("count", lib.tensor(0.0, dtype=lib.float64))
+            self.register_buffer("total", lib.tensor(0.0, dtype=lib.float64))
+
+        def forward(self, x, step):
+            self.count = self.count + step
+            self.total += step
+            return x * self.count
+
+    return Counting()
+
+
+@pytest.mark.torch
+@given(start=st.floats(-5, 5), steps=st.lists(st.floats(-2, 2), min_size=1, max_size=4), as_list=st.booleans())
+def test_a_buffer_the_forward_replaces_is_written_back_into_the_dict_as_in_pytorch(torch, start, steps, as_list):
+    """Calls of functional_call threading one dict of buffers through: PyTorch writes the tensor the forward put
+    in place of a given one back into the dict (not into a list of dicts), so the count goes on from call to
+    call; glassgrad kept the given tensor there, and every call started again from ``start``."""
+    seen = []
+    for lib in (gg, torch):
+        model = _counting(lib)
+        state = {"count": lib.tensor(start, dtype=lib.float64), "total": lib.tensor(0.0, dtype=lib.float64)}
+        outputs = []
+        for step in steps:
+            out = lib.func.functional_call(model, [state] if as_list else state,
+                                           (lib.tensor(2.0, dtype=lib.float64), step))
+            outputs.append(out.item())
+        seen.append([*outputs, state["count"].item(), state["total"].item(), model.count.item(), model.total.item()])
+    np.testing.assert_allclose(seen[0], seen[1], rtol=1e-12, atol=1e-12)
