@@ -173,10 +173,25 @@ def test_bad_arguments_are_refused_in_one_line(call, error, message):
     lambda data: data.BatchSampler(range(5), 2, drop_last="no"),
     lambda data: data.BatchSampler(range(5), 2, drop_last=1),
     lambda data: data.RandomSampler(range(5), replacement=1),
-], ids=["drop_last a string", "drop_last an int", "replacement an int"])
+    lambda data: data.WeightedRandomSampler([1.0, 2.0], 2, replacement=1),
+], ids=["drop_last a string", "drop_last an int", "replacement an int", "weighted replacement an int"])
 def test_a_flag_that_is_no_bool_is_refused_as_pytorch_refuses_it(torch, make):
     """BatchSampler(drop_last="no") dropped the last batch (bool("no") is True)."""
     assert_raises_as_pytorch(lambda lib: list(make(lib.utils.data)), torch)
+
+
+@pytest.mark.torch
+@given(rows=st.integers(1, 4), columns=st.integers(1, 3), transpose=st.booleans())
+def test_weights_of_two_dims_are_refused_as_pytorch_refuses_them(torch, rows, columns, transpose):
+    """WeightedRandomSampler read a (N, K) table of weights as N·K samples: numbers past the dataset's end, which
+    its __getitem__ then failed on (IndexError), or silently right for (N, 1). PyTorch refuses any 2-D table."""
+    weights = np.arange(1.0, rows * columns + 1).reshape(rows, columns)
+    table = weights.T if transpose else weights
+    error = assert_raises_as_pytorch(
+        lambda lib: list(lib.utils.data.WeightedRandomSampler(lib.tensor(table), 3)), torch)
+    assert str(error).startswith("WeightedRandomSampler: weights should be a 1-D sequence")
+    drawn = list(gdata.WeightedRandomSampler(gg.tensor(table).reshape(-1), 50, generator=gg.Generator()))
+    assert len(drawn) == 50 and all(0 <= number < rows * columns for number in drawn)
 
 
 @pytest.mark.torch

@@ -60,7 +60,7 @@ class SequentialSampler(Sampler):
 def _flag(value: Any, owner: str, name: str) -> bool:
     """``value`` if it is a bool, else one line, as PyTorch refuses it (``drop_last="no"`` is true to ``bool``)."""
     if not isinstance(value, bool):
-        raise (ValueError if owner == "BatchSampler" else TypeError)(
+        raise (ValueError if owner in ("BatchSampler", "WeightedRandomSampler") else TypeError)(
             f"{owner}: {name} should be a boolean value (True or False), but got {name}={value!r}")
     return value
 
@@ -118,12 +118,16 @@ class WeightedRandomSampler(Sampler):
     replacement by default; without it, each number at most once)."""
 
     def __init__(self, weights: Any, num_samples: int, replacement: bool = True, generator: Any = None) -> None:
-        values = np.asarray(getattr(weights, "array", weights), dtype=np.float64).reshape(-1)
+        values = np.asarray(getattr(weights, "array", weights), dtype=np.float64)
+        if values.ndim != 1:  # as PyTorch: a (N, K) table would be read as N·K samples, past the dataset's end
+            raise ValueError(f"WeightedRandomSampler: weights should be a 1-D sequence, one weight per sample, but "
+                             f"have shape {values.shape}; if they hold one weight per sample, flatten them "
+                             "(weights.reshape(-1))")
         if values.size == 0 or not np.all(np.isfinite(values)) or (values < 0).any() or values.sum() <= 0:
             raise ValueError("WeightedRandomSampler: weights must be finite, >= 0 and not all 0 (one per sample), "
                              f"got {values.size} of them")
         self.num_samples = _count(num_samples, "WeightedRandomSampler", "num_samples")
-        self.replacement = bool(replacement)
+        self.replacement = _flag(replacement, "WeightedRandomSampler", "replacement")
         if not self.replacement and self.num_samples > np.count_nonzero(values):
             raise ValueError(f"WeightedRandomSampler: {self.num_samples} draws without replacement need as many "
                              f"samples of nonzero weight, and there are {np.count_nonzero(values)}")
