@@ -495,7 +495,10 @@ LOGCUMSUMEXP = register(Op(
 
 
 def _others_product(a: np.ndarray, axis: int) -> np.ndarray:
-    """``Π_(k≠i) aₖ`` along ``axis`` for every i, without dividing (exact at zeros)."""
+    """``Π_(k≠i) aₖ`` along ``axis`` for every i, without dividing (exact at zeros); an empty ``axis`` has no
+    entries, so no products (the empty array)."""
+    if not a.shape[axis]:
+        return np.ones_like(a)
     ones = np.ones_like(np.take(a, [0], axis=axis))
     before = np.multiply.accumulate(np.concatenate([ones, np.delete(a, -1, axis=axis)], axis=axis), axis=axis)
     after = np.flip(np.multiply.accumulate(np.concatenate([ones, np.delete(np.flip(a, axis), -1, axis=axis)],
@@ -586,7 +589,7 @@ def _others_product_tensor(a, axis: int):
     n = a.shape[axis]
     first = (slice(None),) * axis + (slice(0, n - 1),)  # every entry but the last
     front = np.zeros(n)
-    front[0] = 1
+    front[:1] = 1  # none where n = 0
     front = a.new_tensor(front.reshape([-1 if d == axis else 1 for d in range(a.ndim)]))
 
     def running(t):

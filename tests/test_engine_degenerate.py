@@ -139,6 +139,10 @@ EMPTY = {
     "sum over the empty dim": ((2, 0), lambda x: x.sum(1)),
     "sum of an empty tensor": ((0,), lambda x: x.sum()),
     "var over the other dim": ((2, 0), lambda x: x.var(0)),
+    "prod over the empty dim": ((2, 0), lambda x: x.prod(1)),
+    "prod over the empty dim, keepdim": ((3, 0, 2), lambda x: x.prod(1, keepdim=True)),
+    "prod of an empty tensor": ((0, 3), lambda x: x.prod()),
+    "prod of a (0,) tensor": ((0,), lambda x: x.prod(0)),
 }
 
 
@@ -154,6 +158,27 @@ def test_reduction_over_zero_size_dims_matches_pytorch(name, torch):
     assert ours[0].shape == theirs[0].shape and ours[1].shape == theirs[1].shape
     assert_same(ours[0], theirs[0])
     assert_same(ours[1], theirs[1])
+
+
+@given(shape=st.lists(st.integers(0, 3), min_size=1, max_size=3).map(tuple), dim_choice=st.integers(-1, 2),
+       keepdim=st.booleans(), seed=st.integers(0, 2**16))
+def test_prod_gradients_match_pytorch_with_zero_size_dims(torch, shape, dim_choice, keepdim, seed):
+    """The first and second derivatives of ``prod``, ``∂out/∂aᵢ = Π_(k≠i) aₖ``, over all entries or one dim of a
+    shape that may have 0-size dims: an empty dim has no entries, so the gradient is empty (IndexError before)."""
+    dim = None if dim_choice >= len(shape) else dim_choice % len(shape)
+    data = np.random.default_rng(seed).integers(-2, 3, size=shape).astype(np.float64)  # zeros and repeats
+    results = []
+    for lib in (torch, gg):
+        x = lib.tensor(data, dtype=lib.float64, requires_grad=True)
+        out = x.prod() if dim is None else x.prod(dim, keepdim=keepdim)
+        first, = lib.autograd.grad(out.sum(), x, create_graph=True)
+        weighted = (first * lib.tensor(data + 0.5)).sum()
+        # one entry per product: its gradient is a constant 1, which PyTorch leaves out of the graph
+        second = lib.autograd.grad(weighted, x)[0] if weighted.requires_grad else lib.zeros_like(x)
+        results.append([np.asarray(t.detach().tolist(), dtype=np.float64) for t in (out, first, second)])
+    for ours, theirs in zip(results[1], results[0]):
+        assert ours.shape == theirs.shape
+        assert_same(ours, theirs)
 
 
 def test_logsumexp_of_nothing_is_minus_infinity(torch):
