@@ -297,7 +297,17 @@ HYPOT = register(Op(
 ))
 
 def _lerp(a, b, weight):
-    return a + weight * (b - a), (a, b, weight)
+    """``a + w·(b − a)`` for ``|w| < 0.5`` and ``b − (b − a)·(1 − w)`` otherwise, PyTorch's two forms: the same
+    number, rounded from the nearer end, so ``w = 1`` gives ``b`` exactly. With an infinite end (and no NaN) both
+    forms can give ``∞ − ∞ = NaN`` (PyTorch: ``lerp(2, inf, 0.75)`` and ``lerp(-inf, 2, 0.25)``); there the value
+    is ``(1 − w)·a + w·b``, its limit, taking the end alone whose weight is 0 (``lerp(2, inf, 0) = 2``)."""
+    with np.errstate(invalid="ignore"):  # ∞ − ∞ in the forms, replaced below
+        out = np.where(np.abs(weight) < 0.5, a + weight * (b - a), b - (b - a) * (1 - weight))
+        infinite_end = (np.isinf(a) | np.isinf(b)) & ~np.isnan(a) & ~np.isnan(b)
+        if infinite_end.any():
+            ends = np.where(weight == 0, a, np.where(weight == 1, b, (1 - weight) * a + weight * b))
+            out = np.where(infinite_end, ends, out)
+    return out, (a, b, weight)
 
 def _lerp_slopes(a, b, weight):
     """``∂out/∂(a, b, w) = (1 − w, w, b − a)``, for NumPy arrays and tensors alike."""

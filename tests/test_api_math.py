@@ -141,6 +141,59 @@ def test_lerp_values_and_gradients_match_pytorch(weight_kind, torch):
 
 
 @pytest.mark.torch
+@given(shape=shapes, seed=st.integers(0, 2**16), dtype=st.sampled_from(["float32", "float64"]),
+       end_weight=st.sampled_from([0.0, 1.0]))
+def test_lerp_with_weight_0_or_1_is_that_end_exactly_as_pytorch(torch, shape, seed, dtype, end_weight):
+    """``lerp(a, b, 1)`` is ``b`` to the last bit, as PyTorch's ``b − (b − a)·(1 − w)`` for w ≥ 0.5 gives it:
+    ``a + 1·(b − a)`` rounded ``b − a`` first and missed ``b`` by a last bit in about 2% of entries."""
+    rng = np.random.default_rng(seed)
+    a, b = (rng.normal(size=shape) * 10.0 ** rng.integers(-3, 4, size=shape) for _ in range(2))
+    a, b, w = a.astype(dtype), b.astype(dtype), np.full(shape, end_weight, dtype)
+    ours = gg.tensor(a).lerp(gg.tensor(b), gg.tensor(w)).numpy()
+    theirs = torch.tensor(a).lerp(torch.tensor(b), torch.tensor(w)).numpy()
+    assert ours.dtype == np.dtype(dtype)
+    assert ours.tolist() == theirs.tolist() == (b if end_weight else a).tolist()
+
+
+INF, NAN = float("inf"), float("nan")
+# (a, b, w, lerp): with an infinite end, (1 − w)·a + w·b, the end alone where the other end's weight is 0
+INFINITE_ENDS = [
+    (-INF, 2.0, 0.75, -INF),  # PyTorch -inf; glassgrad gave NaN (−∞ + 0.75·∞)
+    (-INF, 2.0, 0.25, -INF),  # PyTorch NaN
+    (2.0, INF, 0.75, INF),  # PyTorch NaN (∞ − ∞·0.25)
+    (2.0, INF, 0.25, INF),
+    (INF, -1.0, 0.5, INF),
+    (-INF, 2.0, 1.0, 2.0),  # PyTorch NaN (2 − ∞·0)
+    (2.0, INF, 0.0, 2.0),  # PyTorch NaN
+    (INF, INF, 0.5, INF),  # PyTorch NaN
+    (-INF, -INF, 0.0, -INF),  # PyTorch NaN
+    (-INF, INF, 0.0, -INF),
+    (-INF, INF, 0.5, NAN),  # −∞ and ∞ halfway: no value
+    (NAN, INF, 0.0, NAN),  # a NaN stays NaN
+    (2.0, NAN, 0.0, NAN),
+]
+
+
+@pytest.mark.parametrize(("a", "b", "w", "expected"), INFINITE_ENDS)
+def test_lerp_with_an_infinite_end_is_the_limit_of_its_formula(a, b, w, expected):
+    for dtype in (gg.float32, gg.float64):
+        found = gg.tensor(a, dtype=dtype).lerp(gg.tensor(b, dtype=dtype), w).item()
+        assert found == expected or (np.isnan(found) and np.isnan(expected))
+
+
+@pytest.mark.torch
+def test_lerp_gives_pytorchs_number_wherever_pytorch_gives_one(torch):
+    """Over every pair of special ends: glassgrad departs from PyTorch only where PyTorch gives NaN."""
+    ends = [-INF, -1.5, 0.0, 2.0, INF, NAN]
+    weights = [-0.5, 0.0, 0.25, 0.5, 0.75, 1.0, 1.5]
+    a, b, w = (np.array(grid).ravel() for grid in np.meshgrid(ends, ends, weights, indexing="ij"))
+    ours = gg.tensor(a).lerp(gg.tensor(b), gg.tensor(w)).numpy()
+    theirs = torch.tensor(a).lerp(torch.tensor(b), torch.tensor(w)).numpy()
+    numbers = ~np.isnan(theirs)
+    np.testing.assert_array_equal(ours[numbers], theirs[numbers])
+
+
+@pytest.mark.torch
 def test_atan2_values_and_gradients_match_pytorch(torch):
     rng = np.random.default_rng(6)
     a, b = rng.normal(size=(2, 3)), rng.normal(size=(3,))

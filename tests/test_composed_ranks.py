@@ -49,6 +49,31 @@ def test_quantiles_match_pytorch(torch, shape, seed, data, interpolation, skip_n
     _compare(found, 1e-12 if dtype == "float64" else 1e-5)
 
 
+@pytest.mark.torch
+@given(values=st.lists(st.sampled_from([-np.inf, np.inf, -2.0, 0.5, 3.0]), min_size=1, max_size=7),
+       levels=st.lists(st.floats(0, 1), min_size=1, max_size=4), skip_nan=st.booleans())
+def test_quantiles_with_infinite_entries_read_the_sorted_entries(torch, values, levels, skip_nan):
+    """q = 0 is the smallest entry and q = 1 the largest, ±inf included; a rank landing on an entry, or between two
+    equal entries, reads it; between an infinite entry and a finite one the quantile is the infinite one. PyTorch
+    gives NaN for all of these (its lerp's ∞ − ∞: quantile([-inf, 1], 0) and quantile([inf, inf], 0.5) are NaN),
+    and so did glassgrad; where PyTorch gives a number, glassgrad gives the same."""
+    x = np.array(values)
+    function = gg.nanquantile if skip_nan else gg.quantile
+    ours = function(gg.tensor(x), gg.tensor(levels, dtype=gg.float64)).numpy()
+    ordered = np.sort(x)
+    ranks = np.array(levels) * (len(x) - 1)
+    low, high = ordered[np.floor(ranks).astype(int)], ordered[np.ceil(ranks).astype(int)]
+    on_an_entry = (ranks == np.floor(ranks)) | (low == high)
+    np.testing.assert_array_equal(ours[on_an_entry], low[on_an_entry])
+    one_infinite = np.isinf(low) != np.isinf(high)
+    np.testing.assert_array_equal(ours[one_infinite & ~on_an_entry], np.where(np.isinf(low), low, high)[
+        one_infinite & ~on_an_entry])
+    assert function(gg.tensor(x), 0.0).item() == x.min() and function(gg.tensor(x), 1.0).item() == x.max()
+    theirs = getattr(torch, function.__name__)(torch.tensor(x), torch.tensor(levels, dtype=torch.float64)).numpy()
+    numbers = ~np.isnan(theirs)
+    np.testing.assert_array_equal(ours[numbers], theirs[numbers])
+
+
 def test_quantile_hand_derived_and_finite_differences():
     x = gg.tensor([4.0, 1.0, 3.0, 2.0], dtype=gg.float64, requires_grad=True)
     assert gg.quantile(x, 0.5).item() == 2.5  # rank 1.5: halfway between 2 and 3
