@@ -27,7 +27,7 @@ from .functions import cat, where
 from .number_first import number_first
 from .ops import row_major
 from .settings import warn_once
-from .tensor import Tensor, variance_arguments
+from .tensor import Tensor, _axis_arg, variance_arguments
 from .tensor_indexing import Sorted
 from .tensor_methods import _broadcasting, _plain, add, float_operands
 
@@ -94,12 +94,14 @@ def equal(input: Tensor, other: Tensor) -> bool:
 
 @_method
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
-    """How many entries are not 0, over ``dim`` (every dim by default)."""
+    """How many entries are not 0, over ``dim`` (every dim by default, and for ``dim=()``, as PyTorch's sum); a
+    0-d tensor's dim 0 (or -1) is its one entry."""
     x = as_tensor(input)
-    axis = None if dim is None else tuple(check_dim(x, d, "count_nonzero") for d in np.atleast_1d(dim))
-    if axis is not None and len(set(axis)) != len(axis):
+    axis = _axis_arg(x, dim, None, "count_nonzero", every_if_empty=True)
+    if axis is not None and len(set(np.atleast_1d(axis))) != np.size(axis):
         raise RuntimeError(f"count_nonzero: dims {tuple(np.atleast_1d(dim).tolist())} name a dim twice")
-    return _plain_tensor(row_major(np.count_nonzero(x.array, axis=axis).astype(np.int64)))
+    array = x.array if x.ndim else x.array.reshape(1)
+    return _plain_tensor(row_major(np.count_nonzero(array, axis=axis).astype(np.int64)))
 
 
 # --- clamps, NaN and inf replaced -----------------------------------------------------------------

@@ -135,6 +135,21 @@ def test_masks_counts_and_positions_match_pytorch(torch, name, seed):
 
 
 @pytest.mark.torch
+@given(shape=st.lists(st.integers(0, 3), max_size=3).map(tuple), seed=st.integers(0, 2**16), data=st.data())
+def test_count_nonzero_over_any_dims_matches_pytorch(torch, shape, seed, data):
+    """``dim=()`` (or ``[]``) counts over every dim, as PyTorch (glassgrad counted entry by entry), and a 0-d
+    tensor takes dim 0 or -1, its one entry (NumPy's AxisError before)."""
+    values = np.random.default_rng(seed).integers(0, 2, size=shape).astype(np.float64)
+    ndim = max(len(shape), 1)
+    dims = data.draw(st.one_of(st.none(), st.integers(-ndim, ndim - 1),
+                               st.lists(st.integers(0, ndim - 1), unique=True, max_size=ndim).map(tuple),
+                               st.just([])))
+    found = [lib.count_nonzero(lib.tensor(values), dim=dims) for lib in (gg, torch)]
+    assert found[0].dtype == gg.int64 and found[0].shape == found[1].shape
+    assert found[0].tolist() == found[1].tolist()
+
+
+@pytest.mark.torch
 def test_logaddexp_and_logcumsumexp_do_not_overflow(torch):
     values = np.array([[800.0, -800.0, 0.0], [-np.inf, 1e3, -np.inf]])
     for call in (lambda lib, x: lib.logaddexp(x, x.flip(1)), lambda lib, x: lib.logcumsumexp(x, 1)):
