@@ -557,14 +557,14 @@ def _cumprod_back_without_zeros(a, up, dim, work):
 
 def _cumprod_vjp(up, inputs, out, saved):
     """:func:`_cumprod_back` on tensors (recorded), all i at once: row i of an (n, n) table is ``a`` with ``aᵢ``
-    replaced by 1, whose running product is ``Π_(k≤j, k≠i) aₖ``; ``∂L/∂aᵢ`` sums ``upⱼ`` times it over j ≥ i."""
+    replaced by 1, whose running product is ``Π_(k≤j, k≠i) aₖ``; ``∂L/∂aᵢ`` sums ``upⱼ`` times it over j ≥ i.
+    The 1s and the terms j < i are filled in, not multiplied by a mask of 0s: an infinite ``aₖ`` times 0 is NaN."""
     dim = saved[1]
     a, up = inputs[0].transpose(dim, -1), up.transpose(dim, -1)
     n = a.shape[-1]
-    identity = np.eye(n)
-    rows = a.unsqueeze(-2) * a.new_tensor(1 - identity) + a.new_tensor(identity)
-    later = up.new_tensor(np.triu(np.ones((n, n))))  # j ≥ i
-    return ((up.unsqueeze(-2) * rows.cumprod(-1) * later).sum(dim=-1).transpose(dim, -1),)
+    rows = a.unsqueeze(-2).masked_fill(a.new_tensor(np.eye(n), dtype=bool), 1)
+    earlier = a.new_tensor(np.tril(np.ones((n, n)), -1), dtype=bool)  # j < i
+    return ((up.unsqueeze(-2) * rows.cumprod(-1)).masked_fill(earlier, 0).sum(dim=-1).transpose(dim, -1),)
 
 CUMPROD = register(Op("cumprod", "outᵢ = Π_(k≤i) aₖ  (along dim)", ("Σ_(j≥i) {up}ⱼ·Π_(k≤j, k≠i) {a}ₖ",),
                       _cumprod, _cumprod_back, kind="slicewise", settings=("dim",), saves=((0,),),

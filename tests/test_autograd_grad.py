@@ -577,6 +577,28 @@ def test_the_recorded_first_derivatives_of_windows_and_products_have_finite_diff
     assert report.ok, report
 
 
+@given(values=st.lists(st.sampled_from([-np.inf, np.inf, -2.0, -0.5, 0.0, 1.5, 3.0]), min_size=1, max_size=5),
+       seed=st.integers(0, 2**16))
+def test_the_recorded_cumprod_gradient_is_the_plain_one_with_infinite_entries(values, seed):
+    """``∂L/∂aᵢ = Σ_(j≥i) upⱼ·Π_(k≤j, k≠i) aₖ``, worked out term by term here: an infinite ``aₖ`` enters only the
+    terms it is a factor of. The recorded rule (``create_graph=True``) multiplied the entries it leaves out by 0,
+    so one infinite entry made every gradient of its row NaN (cumprod([inf, 1, 2]): NaN for ∂/∂a₀, which is
+    up₀ + up₁ + 2·up₂); now it gives the numbers the plain rule gives. Compared where the sum is a number (no
+    0·∞ in a term, no ∞ − ∞ between terms); elsewhere the value hangs on how the terms are grouped."""
+    a = np.array(values)
+    up = np.random.default_rng(seed).normal(size=a.shape)
+    found = []
+    with np.errstate(invalid="ignore"):  # the 0·∞ and ∞ − ∞ of the entries left undefined
+        expected = np.array([sum(up[j] * np.prod(np.delete(a[:j + 1], i)) for j in range(i, len(a)))
+                             for i in range(len(a))])
+        for create_graph in (False, True):
+            x = gg.tensor(a, requires_grad=True)
+            found.append(grad(x.cumprod(0), x, gg.tensor(up), create_graph=create_graph)[0].detach().numpy())
+    defined = ~np.isnan(expected)
+    np.testing.assert_allclose(found[1][defined], expected[defined], rtol=1e-12)
+    np.testing.assert_allclose(found[0][defined], expected[defined], rtol=1e-12)
+
+
 def test_embedding_scaled_by_frequency_records_its_scaled_rule():
     """``scale_grad_by_freq``: each row's gradient divided by its index's count, a rule that is not the
     derivative of the forward, so the oracle is the rule itself: the recorded ``∂L/∂W`` is linear in the
