@@ -193,6 +193,16 @@ def become(tensor: Any, make: Any) -> None:
     tensor.array = result.array
 
 
+def cut(tensor: Any) -> None:
+    """Make ``tensor`` a leaf that does not require grad (``x.detach_()``), as PyTorch: a node in the graph moves
+    to a hidden tensor, so the ops recorded from it before still lead back through it
+    (:func:`glassgrad.autograd.reroute`): ``z = y.exp(); y.detach_()`` leaves z's gradient as it was. Its value
+    did not change, so its version stays."""
+    if tensor._op is not None:
+        _hide_node(tensor, None, counted=False)
+    tensor._requires_grad, tensor._op, tensor._parents, tensor._ctx = False, None, (), None
+
+
 def _hide_node(tensor: Any, private: tuple | None, counted: bool = True) -> Any:
     """Move ``tensor``'s node to a hidden tensor on the same memory, counting the change (unless another tensor on
     the same memory counted it: ``counted=False``); return the hidden one."""

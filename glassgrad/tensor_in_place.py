@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .autograd import bump_version, is_grad_enabled, note_unreplayable
-from .graph import become, check_in_place
+from .graph import become, check_in_place, cut
 from .tensor import Tensor, refuse_inference, refuse_no_grad_view
 from .tensor_methods import _in_place_form, add, write_in_place
 
@@ -92,11 +92,12 @@ for _name in ("t", "transpose", "swapaxes", "swapdims", "unsqueeze", "squeeze", 
 
 
 def detach_(self: Tensor) -> Tensor:
-    """Cut this tensor from the graph in place: it becomes a leaf that does not require grad."""
+    """Cut this tensor from the graph in place: it becomes a leaf that does not require grad; the ops made from
+    it before keep their way back through it (:func:`glassgrad.graph.cut`)."""
     if getattr(self, "_view_of", None) is not None:
         raise RuntimeError("detach_: cannot detach a view (from reshape, transpose, expand or indexing) in place; "
                            "use y = y.detach()")
-    self._requires_grad, self._op, self._parents, self._ctx = False, None, (), None
+    cut(self)
     return self
 
 

@@ -307,6 +307,39 @@ def test_detach_in_place(torch):
         assert y.tolist() == [2.0, 2.0]
 
 
+DETACHED_AFTER_USE = {  # name: (the graph made from y before y.detach_(), whether y is changed in place after it)
+    "exp (saves its output)": (lambda y: y.exp(), False),
+    "exp, y changed in place after detach_": (lambda y: y.exp(), True),
+    "times a number": (lambda y: y * 3, False),
+    "a view, then times a number": (lambda y: y[1:] * 3, False),
+    "softmax of a reshaped view": (lambda y: y.reshape(2, 2).softmax(1), False),
+}
+
+
+@pytest.mark.torch
+@settings(max_examples=10)
+@given(seed=st.integers(0, 2**16))
+@pytest.mark.parametrize("name", sorted(DETACHED_AFTER_USE))
+def test_detach_in_place_keeps_the_graph_made_from_the_tensor_before(torch, name, seed):
+    """PyTorch's detach_() makes y a leaf but leaves the ops recorded from y before: their gradients still reach
+    x through y. glassgrad cut them too (x.grad stayed None)."""
+    make, change_after = DETACHED_AFTER_USE[name]
+    values = np.random.default_rng(seed).normal(size=4)
+    upstream = np.random.default_rng(seed + 1).normal(size=4)
+    found = []
+    for lib in (gg, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        y = x * 2
+        out = make(y).reshape(-1)
+        y.detach_()
+        if change_after:
+            y.add_(1)
+        (out * lib.tensor(upstream[:out.numel()], dtype=lib.float64)).sum().backward()
+        assert not y.requires_grad and y.grad_fn is None
+        found.append(x.grad.numpy())
+    np.testing.assert_allclose(*found, rtol=1e-12)
+
+
 @pytest.mark.torch
 def test_top_level_in_place_functions_with_tensor_arguments_are_pytorchs(torch):
     found = []
