@@ -496,12 +496,21 @@ def take(input: Tensor, index: Any) -> Tensor:
 @_method
 def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:
     """``gather`` along ``dim`` (the flat tensor when None), the input and the indices first broadcast together in
-    every other dim, as PyTorch (``gather`` alone reads a corner of a larger input)."""
+    every other dim, as PyTorch (``gather`` alone reads a corner of a larger input). A negative index along ``dim``
+    counts from the end, as PyTorch's (``gather`` refuses it)."""
     x = as_tensor(input)
     places = np.asarray(_plain(indices))
     if dim is None:
         return take(x, places.reshape(-1))
+    if not x.ndim:  # as PyTorch (it raised IndexError here)
+        raise RuntimeError(f"take_along_dim: the input is 0-d, so it has no dim {dim} to take along; use dim=None")
     axis = check_dim(x, dim, "take_along_dim")
+    size = x.shape[axis]
+    if places.dtype.kind == "i" and places.size and places.min() < 0:
+        if places.min() < -size:  # PyTorch reads some other entry
+            raise RuntimeError(f"take_along_dim: index {places.min()} is out of bounds for dim {dim} of size "
+                               f"{size} (expected {-size} <= index < {size})")
+        places = np.where(places < 0, places + size, places)
     if places.ndim != x.ndim:
         raise RuntimeError(f"take_along_dim: indices of shape {shape_text(places.shape)} need the input's "
                            f"{x.ndim} dims (shape {shape_text(x.shape)})")
@@ -510,7 +519,7 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
         raise RuntimeError(f"take_along_dim: the input of shape {shape_text(x.shape)} and the indices of shape "
                            f"{shape_text(places.shape)} must broadcast in every dim but {dim}")
     across = list(np.broadcast_shapes(*others))
-    spread = x.expand(*_with_size(across, axis, x.shape[axis])) if x.ndim else x
+    spread = x.expand(*_with_size(across, axis, size))
     return spread.gather(axis, np.broadcast_to(places, _with_size(across, axis, places.shape[axis])))
 
 

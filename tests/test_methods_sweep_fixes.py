@@ -288,6 +288,26 @@ def test_take_along_dim_broadcasts_input_and_indices(torch, shape, seed, data):
     assert_matches_pytorch(torch, lambda lib, x, i: lib.take_along_dim(x, i, dim), [values, indices], seed)
 
 
+@given(shape=SHAPES, seed=st.integers(0, 2**16), data=st.data())
+def test_take_along_dim_counts_a_negative_index_from_the_end(torch, shape, seed, data):
+    """PyTorch's take_along_dim takes an index in [−n, 0) as n plus it (gather alone refuses it); glassgrad
+    raised gather's out-of-bounds error. Below −n PyTorch reads some other entry, and glassgrad refuses."""
+    rng = np.random.default_rng(seed)
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    size = shape[dim]
+    indices = rng.integers(-size, size, size=shape)
+    assert_matches_pytorch(torch, lambda lib, x, i: lib.take_along_dim(x, i, dim), [rng.normal(size=shape),
+                                                                                    indices], seed)
+    with pytest.raises(RuntimeError, match=rf"take_along_dim: index {-size - 1} is out of bounds .* "
+                                           rf"\(expected {-size} <= index < {size}\)"):
+        gg.take_along_dim(gg.zeros(shape), gg.tensor(np.full(shape, -size - 1)), dim)
+
+
+def test_take_along_dim_of_a_0d_tensor_along_a_dim_is_one_line():
+    with pytest.raises(RuntimeError, match="take_along_dim: the input is 0-d, so it has no dim 0 .* use dim=None"):
+        gg.take_along_dim(gg.tensor(3.0), gg.tensor(0), 0)
+
+
 # --- dim=() reduces every dim ------------------------------------------------------------------------------
 
 EMPTY_DIMS = {
