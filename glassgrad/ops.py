@@ -1062,9 +1062,10 @@ CAST = register(Op("cast", "out = a as another dtype", ("1 (cast back to the dty
 # --- reductions --------------------------------------------------------------------------
 
 def _sum(a, axis, keepdim):
-    # int32 stays int32; the ufunc's own reduce, so that NumPy warns (inf − inf) from this line, which
-    # glassgrad.float_errors silences, not from inside ndarray.sum
-    total = np.add.reduce(a, axis=axis, keepdims=keepdim, dtype=None if a.dtype.kind == "b" else a.dtype)
+    # int32 stays int32, and bools (only with sum(dtype=bool)) give a bool, whether any is True, as PyTorch's; the
+    # ufunc's own reduce, so that NumPy warns (inf − inf) from this line, which glassgrad.float_errors silences,
+    # not from inside ndarray.sum
+    total = np.add.reduce(a, axis=axis, keepdims=keepdim, dtype=a.dtype)
     return row_major(total), (a.shape, axis, keepdim)
 
 def _sum_back(up, saved):

@@ -308,6 +308,23 @@ def test_take_along_dim_of_a_0d_tensor_along_a_dim_is_one_line():
         gg.take_along_dim(gg.tensor(3.0), gg.tensor(0), 0)
 
 
+@given(shape=st.lists(st.integers(0, 3), max_size=3).map(tuple), seed=st.integers(0, 2**16), data=st.data(),
+       source=st.sampled_from(["bool", "int64", "float64"]))
+def test_sum_with_dtype_bool_is_whether_any_entry_is_true(torch, shape, seed, data, source):
+    """``x.sum(dtype=torch.bool)`` casts to bool and adds in bool, which is ``or``: PyTorch gives a bool; glassgrad
+    counted the True entries in int64."""
+    values = (np.random.default_rng(seed).integers(-1, 2, size=shape) * (data.draw(st.booleans()))).astype(source)
+    dim = data.draw(st.sampled_from([None, *range(len(shape))]))
+    keep = data.draw(st.booleans())
+    found = []
+    for lib in (gg, torch):
+        x = lib.tensor(values)
+        out = x.sum(dtype=lib.bool) if dim is None else x.sum(dim, keepdim=keep, dtype=lib.bool)
+        found.append((_dtype_name(out.dtype), tuple(out.shape), out.tolist()))
+    assert found[0] == found[1]
+    assert found[0][0] == "bool"
+
+
 # --- dim=() reduces every dim ------------------------------------------------------------------------------
 
 EMPTY_DIMS = {
