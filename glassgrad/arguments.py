@@ -250,6 +250,23 @@ def cuts_given(name: str, indices_or_sections: Any, sections: Any = None, indice
     return given[0]
 
 
+def written_number(value: Any, dtype: np.dtype, name: str) -> Any:
+    """A Python number written into a tensor of integer ``dtype`` (``x[0] = v``, ``fill_``, ``masked_fill``,
+    ``index_fill``, ``scatter``, a ``clamp`` bound) as PyTorch converts it: a float in the dtype's range is cut to
+    an int, and into an unsigned dtype an int down to −max wraps around (−1 into uint8 is 255); anything else
+    (NaN, ±inf, a number out of range) is refused in one line (NumPy raised OverflowError or wrapped -2.7 to 254).
+    A bool, a number written into a float or bool tensor, or a tensor is returned as it is."""
+    if type(value) not in (int, float) or dtype.kind not in "iu":
+        return value
+    limits = np.iinfo(dtype)
+    wraps = dtype.kind == "u" and type(value) is int
+    lowest = -int(limits.max) if wraps else int(limits.min)
+    if not lowest <= value <= limits.max:
+        raise RuntimeError(f"{name}: {value} cannot be written to a {dtype} tensor without overflow (it takes "
+                           f"{lowest} to {limits.max}); convert the tensor to a wider dtype first, e.g. .long()")
+    return value % (int(limits.max) + 1) if wraps else value
+
+
 def check_dim(tensor: Any, dim: int, name: str) -> int:
     """``dim`` of ``tensor`` (an int in [−ndim, ndim)) as a non-negative index; else one clear error, of PyTorch's
     type: TypeError for a dim that is no whole number (``x.sum(1.0)``, ``x.sum(True)``), IndexError out of range."""

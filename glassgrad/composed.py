@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import linalg, ops_math
-from .arguments import broadcast_call, broadcastable, check_dim, common_dtype, resolve_dtype, shape_text
+from .arguments import broadcast_call, broadcastable, check_dim, common_dtype, resolve_dtype, shape_text, written_number
 from .creation import as_tensor
 from .functions import cat, where
 from .number_first import number_first
@@ -561,6 +561,7 @@ def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
     axis = check_dim(x, dim, "index_fill")
     mask = np.zeros(x.shape[axis] if x.ndim else 1, dtype=bool)  # a 0-d tensor: a row of one entry
     mask[np.asarray(_plain(index))] = True
+    value = written_number(value, x.array.dtype, "index_fill")
     return x.masked_fill(_plain_tensor(mask.reshape([-1 if d == axis else 1 for d in range(x.ndim)])), value)
 
 

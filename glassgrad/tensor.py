@@ -64,6 +64,7 @@ from .arguments import (
     resolve_dtype,
     shape_arg,
     shape_text,
+    written_number,
 )
 from .autograd import STATE, bump_version, note_kernel, note_read, recorded_call, run_backward, version_of
 from .device import CPU, META, is_placeholder
@@ -795,6 +796,7 @@ class Tensor:
     def _set(self, name: str, index: Any, advanced: bool, value: Any) -> None:
         if self._inference:
             refuse_inference(name)
+        value = written_number(value, self.array.dtype, name)
         if advanced and isinstance(value, Tensor) and value.array.dtype != self.array.dtype and not (
                 value.array.size == 1 and _mask_alone(index)):  # PyTorch's index put; a mask and one value fill
             raise written_dtype_error(name, value.array.dtype, self.array.dtype)
@@ -1496,7 +1498,7 @@ def _bound(value: Any, array: np.ndarray) -> Any:
     """A clamp bound: an integer tensor bounding a float one takes its dtype, by :func:`promote` (PyTorch keeps
     float32 there; NumPy would promote to float64)."""
     bound = _data(value)
-    return promote(array, bound)[1] if isinstance(bound, np.ndarray) else bound
+    return promote(array, bound)[1] if isinstance(bound, np.ndarray) else written_number(bound, array.dtype, "clamp")
 
 
 _LIFTED: dict[tuple[float, np.dtype], Tensor] = {}

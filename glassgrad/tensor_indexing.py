@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import ops_index, ops_math, ops_pieces
-from .arguments import check_dim, is_floating, keyword_sizes, resolve_dtype, shape_arg, shape_text
+from .arguments import check_dim, is_floating, keyword_sizes, resolve_dtype, shape_arg, shape_text, written_number
 from .autograd import is_grad_enabled
 from .graph import as_view
 from .ops import WHERE, Op
@@ -108,7 +108,7 @@ def _source(self: Tensor, src: Any, value: Any, index: np.ndarray, name: str) ->
         if src.dtype != self.dtype:  # PyTorch writes no other dtype by index (index_add, index_copy, … come here)
             raise written_dtype_error(name, src.dtype, self.dtype)
         return src
-    return Tensor._wrap(np.full(index.shape, src, dtype=self.dtype))
+    return Tensor._wrap(np.full(index.shape, written_number(src, self.array.dtype, name), dtype=self.dtype))
 
 
 def _scatter(self: Tensor, name: str, dim: int, index: Any, src: Any, value: Any, reduce: str | None) -> Tensor:
@@ -174,6 +174,7 @@ def masked_fill(self: Tensor, mask: Any, value: Any) -> Tensor:
         if value.requires_grad:  # its gradient too: where(mask, value, self)
             return apply(WHERE, (value, self), mask, value.array.astype(self.dtype), self.array)
         value = value.item()
+    value = written_number(value, self.array.dtype, "masked_fill")
     return apply(ops_math.MASKED_FILL, (self,), self.array, mask, value)
 
 
