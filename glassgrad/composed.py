@@ -616,6 +616,8 @@ def bincount(input: Tensor, weights: Any = None, minlength: int = 0) -> Tensor:
     if values.ndim != 1 or values.dtype.kind not in "iu" or (values.size and values.min() < 0):
         raise RuntimeError(f"bincount: needs a 1-D tensor of non-negative integers, got shape "
                            f"{shape_text(values.shape)} of {values.dtype}")
+    if minlength < 0:  # refused, as PyTorch (glassgrad counted it as 0)
+        raise RuntimeError(f"bincount: minlength must be 0 or more, got {minlength}")
     size = max(int(minlength), int(values.max()) + 1 if values.size else 0)
     if weights is None:
         return _plain_tensor(np.bincount(values, minlength=size).astype(np.int64))

@@ -174,6 +174,7 @@ def test_nan_to_num_defaults_and_where_its_gradient_flows():
     (lambda: gg.narrow(gg.ones(2, 3), 1, 2, 2), "narrow: start 2 and length 2 do not fit dim 1 of size 3"),
     (lambda: gg.rot90(gg.ones(2, 3), 1, (1, 1)), "rot90: dims must be two different dims"),
     (lambda: gg.bincount(gg.tensor([1.5])), "bincount: needs a 1-D tensor of non-negative integers"),
+    (lambda: gg.bincount(gg.tensor([1, 3]), minlength=-1), "bincount: minlength must be 0 or more, got -1"),
     (lambda: gg.meshgrid(gg.ones(2, 2)), "meshgrid: expects 0-D or 1-D tensors"),
     (lambda: gg.meshgrid(gg.ones(2), indexing="yx"), "meshgrid: indexing must be 'ij' or 'xy'"),
     (lambda: gg.searchsorted(gg.ones(2, 3), gg.ones(3, 1)), "searchsorted: the sequence's leading dims (2,)"),
