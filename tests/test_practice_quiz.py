@@ -83,3 +83,20 @@ def test_live_questions_have_pytorch_s_answer(torch):
             (torch.tensor(w2) @ hidden).pow(2).sum().backward()
             zero_rows = [i + 1 for i in range(2) if not first.grad[i].any()]
             assert right == f"Row {zero_rows[0]} (hidden unit {zero_rows[0]})" and len(zero_rows) == 1
+
+
+def test_a_dead_unit_question_names_a_unit_that_is_really_inactive(torch):
+    """The explanation says the row's unit is not active (Z ≤ 0): PyTorch's forward pass must agree. A unit that is
+    active but whose outgoing weight W₂ is 0 also gets a zero row, for another reason; such networks are not asked."""
+    dead_unit_seeds = range(2, 3000, 3)  # live_question deals its three kinds round-robin: seed % 3 == 2
+    for seed in dead_unit_seeds:
+        item = live_question(seed)
+        matrices = re.findall(r"\[([^\]]+)\]", item.question)
+        w1, b1, x, w2 = (torch.tensor([[float(v) for v in row.split(",")] for row in m.split(";")], dtype=torch.float64)
+                         for m in matrices)
+        pre_activation = (w1 @ x + b1)[:, 0]
+        (row,) = re.match(r"Row (\d)", item.options[item.answer]).groups()
+        unit = int(row) - 1
+        assert pre_activation[unit] <= 0, (seed, item.question, item.explanation)
+        shown = [float(v) for v in re.search(r"Z₁ = \(([^)]*)\)", item.explanation).group(1).split(", ")]
+        assert shown == pre_activation.tolist(), (seed, item.explanation)

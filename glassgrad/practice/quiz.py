@@ -173,7 +173,10 @@ def _update_question(rng: np.random.Generator) -> QuizQuestion:
 
 
 def _dead_unit_question(rng: np.random.Generator) -> QuizQuestion:
-    """A 2→2→1 ReLU network with exactly one inactive hidden unit: whose weights get no gradient?"""
+    """A 2→2→1 ReLU network with exactly one inactive hidden unit: whose weights get no gradient?
+
+    The zero row must be the inactive unit's (Z ≤ 0, so ReLU′ = 0): an active unit whose weight in W₂ is 0
+    gets a zero row too, for another reason than the explanation gives, so such a network is drawn again."""
     while True:
         w1 = rng.integers(-2, 3, size=(2, 2)).astype(float)
         b1 = rng.integers(-1, 2, size=(2, 1)).astype(float)
@@ -186,7 +189,7 @@ def _dead_unit_question(rng: np.random.Generator) -> QuizQuestion:
             continue
         loss.backward()
         zero_rows = [i for i in range(2) if not first.grad.array[i].any()]
-        if len(zero_rows) == 1:
+        if len(zero_rows) == 1 and hidden.array[zero_rows[0], 0] <= 0:
             break
     dead, alive = zero_rows[0], 1 - zero_rows[0]
     options = (f"{counting.ordinal('Row', dead)} ({counting.ordinal('hidden unit', dead)})",
