@@ -24,6 +24,8 @@ from fractions import Fraction
 from html import escape
 from typing import Any
 
+import numpy as np
+
 from ..practice.answers import DEFAULT_TOLERANCE, AnswerError, check_answer
 from ..practice.problem import Problem
 
@@ -62,12 +64,12 @@ def _answer_text(answer: Any) -> str | None:
         return None
     if isinstance(answer, bool):
         raise AnswerError(f"{answer} is not a number: type the number itself, e.g. 0.5 or 3/2")
+    if hasattr(answer, "item") and getattr(answer, "shape", ()) in ((), (1,)):
+        return _answer_text(_in_its_precision(answer))
     if isinstance(answer, float):
         return repr(answer)
     if isinstance(answer, (int, Fraction)):
         return str(answer)
-    if hasattr(answer, "item") and getattr(answer, "shape", ()) in ((), (1,)):
-        return _answer_text(answer.item())
     if isinstance(answer, str):
         return answer
     raise AnswerError(f"{type(answer).__name__} is not a number: type one number, e.g. 0.5 or 3/2")
@@ -77,7 +79,7 @@ def _expected_value(expected: Any) -> Fraction:
     """The engine's number as a fraction: a float rounded to :data:`EXPECTED_PLACES` decimals, by its shortest
     decimal (0.44, not 0.44000000000000000222…; 0, not the float64 rounding noise -2.8e-17 of a sum that is 0)."""
     if hasattr(expected, "item"):
-        expected = expected.item()
+        expected = _in_its_precision(expected)
     return Fraction(repr(round(expected, EXPECTED_PLACES) + 0.0)) if isinstance(expected, float) else Fraction(expected)
 
 
@@ -101,3 +103,14 @@ def check(answer: Any, expected: Any, tolerance: float | None = None) -> Checked
     except AnswerError as error:
         return Checked("unreadable", f"Cannot read your answer: {error}")
     return Checked("right" if verdict.correct else "wrong", verdict.feedback)
+
+
+def _in_its_precision(value: Any) -> Any:
+    """A one-number tensor or NumPy number as a Python number, the shortest decimal of its own dtype.
+
+    The engine's float32 0.1 widens to 0.10000000149… in float64, but the decimal it stands for, and prints, is 0.1:
+    graded by the widened digits, the right answer 0.1 missed by 1.5e-9. A NumPy float64 is a float, but its repr,
+    ``np.float64(0.5)``, is not a number a learner would type.
+    """
+    number = np.asarray(value.detach() if hasattr(value, "detach") else value).reshape(())[()]
+    return float(str(number)) if isinstance(number, np.floating) else number.item()
