@@ -173,10 +173,11 @@ def place(nodes: dict[str, Node]) -> tuple[float, float]:
     return _layout(nodes) if nodes else (10.0, 10.0)
 
 
-def graph_svg(document: dict, level: str = "layer") -> str:
-    """The graph of ``document`` (a described trace) as SVG text."""
+def graph_svg(document: dict, level: str = "layer", fit: bool = True) -> str:
+    """The graph of ``document`` (a described trace) as SVG text; ``fit=False`` keeps it full size (to scroll)."""
     nodes, width, height = placed_nodes(document, level)
-    return draw_svg(nodes, width, height, f"computational graph ({level} level): value and gradient in each box")
+    return draw_svg(nodes, width, height, f"computational graph ({level} level): value and gradient in each box",
+                    fit=fit)
 
 
 def draw_svg(nodes: dict[str, Node], width: float, height: float, caption: str, fit: bool = True) -> str:

@@ -42,6 +42,8 @@ STYLE = """
 .gg-trace .pos { color: POSITIVE; } .gg-trace .neg { color: NEGATIVE; } .gg-trace .zero { color: #666; }
 .gg-trace .label { font-size: 0.85rem; }
 .gg-trace figure { margin: 0.5rem 0; } .gg-trace figure svg { max-width: 100%; height: auto; }
+.gg-trace figure.scrolls { overflow-x: auto; max-width: 100%; } .gg-trace figure.scrolls svg { max-width: none; }
+/* a drawing too wide to shrink legibly keeps its size and scrolls sideways in its own box */
 """.replace("POSITIVE", SIGN_COLOURS["positive"]).replace("NEGATIVE", SIGN_COLOURS["negative"])
 
 
@@ -95,7 +97,7 @@ def _graph(document: dict) -> str:
     from .graph import graph_svg
 
     return ('<h2>Computational graph</h2><p class="note">each box: the value (top) and ∂L/∂ of it (bottom)</p>'
-            f"<figure>{graph_svg(document)}</figure>")
+            f'<figure class="scrolls">{graph_svg(document, fit=False)}</figure>')
 
 
 def html_fragment(document: dict, ops: bool = False, graph: bool = True, style: bool = True) -> str:

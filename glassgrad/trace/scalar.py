@@ -294,6 +294,6 @@ def scalar_html(scalar: dict) -> str:
     from .render_html import html_page
 
     body = (f'<div class="gg-trace"><h1>{escape(scalar["title"])}</h1><p class="note">{escape(scalar["note"])}</p>'
-            f'<figure style="overflow-x: auto; max-width: 100%">{scalar_svg(scalar, fit=False)}'
+            f'<figure class="scrolls">{scalar_svg(scalar, fit=False)}'
             "</figure></div>")
     return html_page(scalar["title"], body)
