@@ -11,7 +11,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser import SCREENSHOTS, VIEWPORTS, assert_no_sideways_scroll, assert_seen, offline_page, require_playwright
+from browser import (
+    READABLE_PX,
+    SCREENSHOTS,
+    VIEWPORTS,
+    assert_no_sideways_scroll,
+    assert_seen,
+    offline_page,
+    require_playwright,
+)
 from test_playground_browser import SERVED, browser, server, wait_until  # noqa: F401  (fixtures shared with those tests)
 
 sync_api = require_playwright()
@@ -175,3 +183,23 @@ def test_a_diverging_step_through_says_why_and_its_numbers_fit(server, seen):  #
         seen.keyboard.press(key)
     wait_until(lambda: not seen.locator("#step-loss-value").is_enabled(), "the update")
     expect(seen.locator("#explain-heading")).to_have_text("Click any number")
+
+
+KEY_SIZES = """() => [...document.querySelectorAll("kbd")].filter((key) => key.getClientRects().length)
+  .map((key) => ({text: key.textContent, where: key.parentElement.id || key.parentElement.textContent.slice(0, 30),
+                  px: parseFloat(getComputedStyle(key).fontSize)}))"""
+
+
+@pytest.mark.parametrize("view", ["step", "practice", "train"])
+def test_the_keyboard_shortcuts_are_written_at_a_readable_size(server, seen, view):  # noqa: F811
+    """The key on a button (Forward F) and in the page's key legend is what a keyboard user reads to use the page;
+    at 0.75em of the page's text it came out at 9.75 px."""
+    seen.goto(f"{server}/?view={view}")
+    seen.wait_for_selector("main kbd:visible")
+    keys = seen.evaluate(KEY_SIZES)
+    assert len(keys) >= 2, keys
+    for key in keys:
+        assert key["px"] >= READABLE_PX, f"the key {key['text']} ({key['where']}) is written at {key['px']} px"
+    legend = seen.locator("p.muted", has_text="Keys:")
+    assert_seen(legend.locator("kbd").first, "the key legend's first key")
+    assert_no_sideways_scroll(seen, f"the {view} view")
