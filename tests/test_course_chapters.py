@@ -114,7 +114,9 @@ def test_the_other_examples_show_what_their_chapters_claim():
     flip = _rows("diagonal-flip")
     assert flip["ŷ = W₂·A₁ + b₂"] == "[0.1, -0.1, -0.05, -0.25]"
     assert flip["L = mean((ŷ − y)²) over the 4 outputs (mse_loss)"] == "0.8963"
-    assert flip["switched-off hidden units"] == "2" and flip["their rows of ∂L/∂W₁"] == "[0, 0, 0, 0]"
+    # A₁ = [0.5, 0, 0.2]: one unit is off, the 2nd (a bare "2" under "switched-off hidden units" read as a count)
+    assert flip["A₁ = ReLU(W₁·x + b₁)"] == "[0.5, 0, 0.2]"
+    assert flip["switched-off hidden units (A₁ = 0)"] == "unit 2" and flip["their rows of ∂L/∂W₁"] == "[0, 0, 0, 0]"
     grads = _rows("accumulation")
     assert [grads[f"after backward() #{n}"] for n in (1, 2)] == ["w.grad = -2", "w.grad = -4"]
     deep = _rows("deep-gradients")

@@ -123,7 +123,7 @@ def diagonal_flip() -> dict:
         ["L = mean((ŷ − y)²) over the 4 outputs (mse_loss)", f"{loss.item():.4f}"],
         ["∂L/∂ŷ = 2·(ŷ − y)/4", _vector(2 * (prediction.numpy() - y.numpy()) / 4)],
         ["∂L/∂b₂ (backward)", _vector(last.bias.grad.numpy())],
-        ["switched-off hidden units", ", ".join(str(counting.number(i)) for i in dead) or "none"],
+        ["switched-off hidden units (A₁ = 0)", ", ".join(counting.ordinal("unit", i) for i in dead) or "none"],
         ["their rows of ∂L/∂W₁", ", ".join(_vector(first.weight.grad.numpy()[i]) for i in dead) or "—"],
     ]}
 
