@@ -38,3 +38,13 @@ def test_any_short_decimal_is_right_against_its_float32_and_numpy_forms(value):
     assert check(text, gg.tensor(float(value), dtype=gg.float32)).correct, text
     assert check(np.float64(float(value)), float(value)).correct, text
     assert check(gg.tensor(float(value), dtype=gg.float32), text).correct, text
+
+
+def test_an_engine_value_that_is_not_a_number_is_reported_not_raised():
+    """A learner who changed a cell above (η = 10, a thousand steps) leaves inf or nan to grade against: the cell
+    says so in one line (it raised ValueError: Invalid literal for Fraction: 'nan')."""
+    for expected in (float("nan"), float("inf"), np.float64("-inf"), gg.tensor(float("nan"))):
+        verdict = check(0.5, expected)
+        assert verdict.status == "unreadable" and "\n" not in str(verdict), verdict
+        assert str(verdict).startswith("Cannot grade yet: the engine's value here is "), verdict
+    assert check(..., float("nan")).status == "unanswered"

@@ -5,7 +5,8 @@ learner typed (a number, or text such as ``"3/2"``; ``...`` until they answer), 
 engine's value (a float, a one-number tensor) or a generated practice :class:`~glassgrad.practice.Problem`.
 The grading itself is :func:`glassgrad.practice.check_answer`'s; this module only reads the cell's
 answer and says the outcome in a sentence, in the notebook (HTML) and in plain text, and never raises
-for the learner's input: an unanswered cell or a typo is reported, not thrown.
+for the learner's input: an unanswered cell, a typo, or an engine value left ``nan`` by a changed cell
+above is reported, not thrown.
 
 An answer counts when ``|answer − expected| ≤ tolerance`` (1e-9 unless the exercise allows rounding).
 
@@ -19,6 +20,7 @@ Not answered yet: replace ... with your number and run the cell again.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from html import escape
@@ -33,6 +35,10 @@ EXPECTED_PLACES = 12
 """Decimals kept of the engine's float answer: far below the default tolerance (1e-9), far above float64 noise."""
 COLOURS = {"right": "#15803d", "wrong": "#b91c1c", "unanswered": "#475569", "unreadable": "#b45309"}
 """The playground's colours for good (green), bad (red) and muted (grey) text."""
+
+
+class NoNumberToGrade(ValueError):
+    """The expected value is ``nan`` or ``inf``: the cells above did not leave a number to grade against."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,9 @@ def _expected_value(expected: Any) -> Fraction:
     decimal (0.44, not 0.44000000000000000222…; 0, not the float64 rounding noise -2.8e-17 of a sum that is 0)."""
     if hasattr(expected, "item"):
         expected = _in_its_precision(expected)
+    if isinstance(expected, float) and not math.isfinite(expected):
+        raise NoNumberToGrade(f"the engine's value here is {expected}, not a number (a step above overflowed or "
+                              "divided by 0): run the notebook's cells again from the top, as they were written")
     return Fraction(repr(round(expected, EXPECTED_PLACES) + 0.0)) if isinstance(expected, float) else Fraction(expected)
 
 
@@ -102,6 +111,8 @@ def check(answer: Any, expected: Any, tolerance: float | None = None) -> Checked
             verdict = check_answer(text, _expected_value(expected), allowed)
     except AnswerError as error:
         return Checked("unreadable", f"Cannot read your answer: {error}")
+    except NoNumberToGrade as error:
+        return Checked("unreadable", f"Cannot grade yet: {error}")
     return Checked("right" if verdict.correct else "wrong", verdict.feedback)
 
 
