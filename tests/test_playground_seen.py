@@ -203,3 +203,35 @@ def test_the_keyboard_shortcuts_are_written_at_a_readable_size(server, seen, vie
     legend = seen.locator("p.muted", has_text="Keys:")
     assert_seen(legend.locator("kbd").first, "the key legend's first key")
     assert_no_sideways_scroll(seen, f"the {view} view")
+
+
+TICK_SIZES = """(id) => {
+  const svg = document.getElementById(id), frame = svg.getBoundingClientRect();
+  const scale = frame.width / svg.viewBox.baseVal.width;
+  return [...svg.querySelectorAll(".tick")].map((tick) => {
+    const box = tick.getBoundingClientRect();
+    return {text: tick.textContent, px: parseFloat(getComputedStyle(tick).fontSize) * scale,
+            inside: box.left >= frame.left - 0.5 && box.right <= frame.right + 0.5 &&
+                    box.top >= frame.top - 0.5 && box.bottom <= frame.bottom + 0.5};
+  });
+}"""
+
+
+def test_the_loss_charts_labels_are_readable_and_inside_the_chart(server, seen):  # noqa: F811
+    """The loss curve is drawn in 480 units and shown 352 px wide on a phone: its labels (the loss at the top of the
+    axis, 0, step 0, the last step), 11 units tall, came out at 8 px there."""
+    seen.goto(f"{server}/?view=train&t_dataset=moons")
+    expect(seen.locator("#train-loss-value")).to_have_attribute("data-value", re.compile(r"\d"))
+    seen.fill("#compare-steps", "20")
+    seen.locator("#btn-compare").click()
+    seen.wait_for_selector("#compare-legend li >> text=final loss")
+    for chart in ("loss-curve", "compare-curve"):
+        seen.locator(f"#{chart}").scroll_into_view_if_needed()
+        ticks = seen.evaluate(TICK_SIZES, chart)
+        texts = [tick["text"] for tick in ticks]
+        assert re.match(r"\d", texts[0]) and {"0", "step 0"} <= set(texts) and len(texts) == 4, texts
+        for tick in ticks:
+            assert tick["px"] >= READABLE_PX, f"{chart}: the label {tick['text']!r} is {tick['px']:.1f} px on screen"
+            assert tick["inside"], f"{chart}: the label {tick['text']!r} is cut off at the chart's edge"
+    assert_no_sideways_scroll(seen, "the Train view")
+    screenshot(seen, "train-charts")
