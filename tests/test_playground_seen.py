@@ -235,3 +235,18 @@ def test_the_loss_charts_labels_are_readable_and_inside_the_chart(server, seen):
             assert tick["inside"], f"{chart}: the label {tick['text']!r} is cut off at the chart's edge"
     assert_no_sideways_scroll(seen, "the Train view")
     screenshot(seen, "train-charts")
+
+
+def test_the_landscapes_marks_are_readable_and_inside_their_drawings(server, seen):  # noqa: F811
+    """The landscape's map and slice are drawn in 440 units and shown 352 px wide on a phone: their axis marks,
+    13 units tall, came out at 10.4 px there."""
+    seen.goto(f"{server}/?view=landscape")
+    seen.wait_for_selector("#landscape-map .walk.chosen circle")
+    for drawing in ("landscape-map", "landscape-line"):
+        seen.locator(f"#{drawing}").scroll_into_view_if_needed()
+        marks = seen.evaluate(TICK_SIZES, drawing)
+        assert len(marks) >= 5, marks
+        for mark in marks:
+            assert mark["px"] >= READABLE_PX, f"{drawing}: the mark {mark['text']!r} is {mark['px']:.1f} px on screen"
+            assert mark["inside"], f"{drawing}: the mark {mark['text']!r} is cut off at the drawing's edge"
+    assert_no_sideways_scroll(seen, "the Landscape view")

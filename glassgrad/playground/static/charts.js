@@ -1,27 +1,10 @@
 // Charts for the training view: loss curves (SVG), the decision boundary (canvas), gradient norms.
 // They draw the engine's numbers; every label is text the server wrote.
 
-import { clear, h, s } from "./dom.js";
+import { clear, h, keepTicksReadable, s } from "./dom.js";
 
 const DASHES = ["", "7 4", "2 3", "10 3 2 3", "1 5"];
 const BOX = { left: 72, right: 14, top: 14, bottom: 32, width: 480, height: 260 };
-const READABLE_PX = 11; // the smallest size a label may have on screen
-const watched = new WeakSet();
-
-/** Size the chart's labels so that, however narrow the chart is drawn (a phone shows its 480 units 352 px wide),
- *  they are READABLE_PX on screen at least; again whenever the chart's width changes (a view shown, a phone turned). */
-function keepTicksReadable(svg) {
-  const resize = () => {
-    const shown = svg.getBoundingClientRect().width;
-    const size = shown > 0 ? Math.max(READABLE_PX, (READABLE_PX * BOX.width) / shown) : READABLE_PX;
-    for (const tick of svg.querySelectorAll(".tick")) tick.style.fontSize = `${size.toFixed(2)}px`;
-  };
-  if (!watched.has(svg)) {
-    watched.add(svg);
-    new ResizeObserver(resize).observe(svg);
-  }
-  resize();
-}
 
 /** Draw curves [{values, label, dash}] scaled to 0…yMax.value; points above yMax are clipped to the top. */
 export function drawCurves(svg, curves, yMax, stepsLabel) {

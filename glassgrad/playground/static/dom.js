@@ -56,3 +56,27 @@ export function isHidden(element) {
 export function isTyping(target) {
   return target instanceof HTMLElement && (target.isContentEditable || ["INPUT", "SELECT", "TEXTAREA"].includes(target.tagName));
 }
+
+const READABLE_PX = 11; // the smallest size a label may have on screen
+const watched = new WeakSet();
+
+/** Keep the ``.tick`` labels of an SVG drawn in its own units (its viewBox) READABLE_PX on screen at least, however
+ *  narrow it is shown (a phone shows a 480-unit chart 352 px wide, and 11 units as 8 px); again whenever its width
+ *  changes (a view shown, a phone turned). Where the stylesheet's size is larger, it stays. */
+export function keepTicksReadable(svg) {
+  const resize = () => {
+    const shown = svg.getBoundingClientRect().width;
+    const units = svg.viewBox.baseVal.width;
+    if (!(shown > 0 && units > 0)) return; // hidden: sized when it is shown
+    for (const tick of svg.querySelectorAll(".tick")) {
+      tick.style.fontSize = "";
+      const styled = parseFloat(getComputedStyle(tick).fontSize);
+      tick.style.fontSize = `${Math.max(styled, (READABLE_PX * units) / shown).toFixed(2)}px`;
+    }
+  };
+  if (!watched.has(svg)) {
+    watched.add(svg);
+    new ResizeObserver(resize).observe(svg);
+  }
+  resize();
+}

@@ -5,7 +5,7 @@
 // marks are positions on the slice (where the map's edges and middle are), written to 2 decimals here.
 
 import { api, showError } from "./api.js";
-import { $, clear, h, s, setOptions } from "./dom.js";
+import { $, clear, h, keepTicksReadable, s, setOptions } from "./dom.js";
 
 const MAP = { width: 440, height: 380, left: 60, right: 24, top: 12, bottom: 44 }; // right: room for half the last mark
 const LINE = { width: 440, height: 220, left: 60, right: 24, top: 12, bottom: 42 };
@@ -56,6 +56,7 @@ function axes(svg, frame, place, xs, ys, xLabel, yLabel) {
   const middle = frame.top + place.height / 2; // a one-letter label stays upright: turned, "L" reads as "⌐"
   const turn = yLabel.length > 1 ? { transform: `rotate(-90 14 ${middle})` } : {};
   svg.append(s("text", { x: 14, y: middle, "text-anchor": "middle", class: "axis-label", ...turn }, yLabel));
+  keepTicksReadable(svg);
 }
 
 function arrowHead(id, fill) {
