@@ -10,7 +10,9 @@ inputs over every letter that ``A`` lacks, with ``A``'s letters as the output
 (``∂L/∂A[i,j] = Σ_k ∂L/∂out[i,k]·B[j,k]``). Two cases need a helper input: a letter that only ``A``
 has (summed away in the forward: its gradient is a copy along it, an einsum with a vector of ones)
 and a letter that ``A`` repeats (``"ii->i"``, the diagonal: the gradient lands on the diagonal, an
-einsum with the identity). Written with the einsum op itself, the backward records, so second
+einsum with the identity). A letter that the others reach only with size 1 (broadcast against A's size n,
+as in ``"ij,jk->ik"`` with B of shape (1, k)) gets the vector of ones too, of size n: ``∂L/∂A`` is the same
+along it. Written with the einsum op itself, the backward records, so second
 derivatives come for free.
 
 >>> import numpy as np
@@ -69,13 +71,17 @@ def normalized(equation: str, shapes: list[tuple[int, ...]]) -> str:
     return ",".join(written) + "->" + output
 
 
-def _gradient_plan(equation: str, position: int, sizes: dict[str, int]) -> tuple[str, list[np.ndarray], str]:
+def _gradient_plan(equation: str, position: int, shapes: list[tuple[int, ...]]) -> tuple[str, list[np.ndarray], str]:
     """How input ``position``'s gradient is one more einsum: its equation (upstream first, then the other
     inputs, then helper ones/identity arrays), those helper arrays, and the subscripts it yields."""
+    sizes = _sizes(equation, shapes)
     inputs, output = equation.split("->")
     terms = inputs.split(",")
     mine = terms[position]
     others = [term for k, term in enumerate(terms) if k != position]
+    # the letters another input has at their full size (a size 1 that broadcasts reaches nothing)
+    full_size = {letter for k, (term, shape) in enumerate(zip(terms, shapes)) if k != position
+                 for letter, size in zip(term, shape) if size == sizes[letter]}
     spare = iter(letter for letter in string.ascii_letters if letter not in equation)
     target, helpers, helper_terms = "", [], []
     for letter in mine:
@@ -86,9 +92,9 @@ def _gradient_plan(equation: str, position: int, sizes: dict[str, int]) -> tuple
             target += fresh
         else:
             target += letter
-    reached = set(output) | set("".join(others)) | set("".join(helper_terms))
+    reached = set(output) | full_size | set("".join(helper_terms))
     for letter in dict.fromkeys(mine):
-        if letter not in reached:  # summed away in the forward: the gradient is copied along it
+        if letter not in reached:  # summed away in the forward (or broadcast): the gradient is copied along it
             helpers.append(np.ones(sizes[letter]))
             helper_terms.append(letter)
     return ",".join([output, *others, *helper_terms]) + "->" + target, helpers, target
@@ -113,10 +119,10 @@ def _einsum(*arrays_and_equation):
 
 def _einsum_back(up, saved):
     equation, arrays = saved
-    sizes = _sizes(equation, [a.shape for a in arrays])
+    shapes = [a.shape for a in arrays]
     grads = []
     for position in range(len(arrays)):
-        plan, helpers, _ = _gradient_plan(equation, position, sizes)
+        plan, helpers, _ = _gradient_plan(equation, position, shapes)
         others = [a for k, a in enumerate(arrays) if k != position]
         grads.append(np.einsum(plan, up, *others, *(h.astype(up.dtype) for h in helpers), optimize=True))
     return tuple(grads)
@@ -125,13 +131,13 @@ def _einsum_back(up, saved):
 def _einsum_vjp(up, inputs, out, saved):
     """:func:`_einsum_back` with the einsum op itself (recorded)."""
     equation, arrays = saved
-    sizes = _sizes(equation, [a.shape for a in arrays])
+    shapes = [a.shape for a in arrays]
     grads = []
     for position, tensor in enumerate(inputs):
         if not tensor.requires_grad:
             grads.append(None)
             continue
-        plan, helpers, _ = _gradient_plan(equation, position, sizes)
+        plan, helpers, _ = _gradient_plan(equation, position, shapes)
         others = [t for k, t in enumerate(inputs) if k != position]
         grads.append(_apply_einsum(plan, [up, *others, *(up.new_tensor(h) for h in helpers)]))
     return tuple(grads)

@@ -46,8 +46,12 @@ def _results(lib, equation, arrays, outer, inner):
        extra=st.lists(st.integers(1, 3), max_size=2).map(tuple), seed=st.integers(0, 2**16))
 @pytest.mark.parametrize("equation", EQUATIONS)
 def test_values_and_two_derivatives_match_pytorch(torch, equation, sizes, extra, seed):
+    _assert_as_pytorch(torch, equation, _shapes(equation, sizes, extra), seed)
+
+
+def _assert_as_pytorch(torch, equation, shapes, seed):
+    """The value, first and second derivatives on random operands of ``shapes`` are PyTorch's."""
     rng = np.random.default_rng(seed)
-    shapes = _shapes(equation, sizes, extra)
     arrays = [rng.normal(size=shape) for shape in shapes]
     outer, inner = rng.normal(size=128), [rng.normal(size=shape) for shape in shapes]
     mine, theirs = _results(gg, equation, arrays, outer, inner), _results(torch, equation, arrays, outer, inner)
@@ -63,6 +67,20 @@ def test_a_size_one_index_broadcasts_and_its_gradient_is_summed_back(torch):
                     for lib in (gg, torch))
     for ours, reference in zip(mine, theirs):
         np.testing.assert_allclose(ours, reference, rtol=1e-12)
+
+
+@pytest.mark.torch
+@given(sizes=st.fixed_dictionaries({letter: st.integers(2, 3) for letter in "bijk"}),
+       shrunk=st.lists(st.sets(st.sampled_from("bijk"), min_size=1), min_size=3, max_size=3),
+       seed=st.integers(0, 2**16))
+@pytest.mark.parametrize("equation", ["ij,jk->ik", "ij,ij->", "ij,jk->", "bij,bjk->bik", "ij,jk,k->i"])
+def test_an_index_of_size_one_in_one_operand_broadcasts_also_where_it_is_summed(torch, equation, sizes, shrunk, seed):
+    """A letter of size 1 in one operand and n in another (here also one that is summed away: ``"ij,jk->ik"`` with
+    B of shape (1, k)) broadcasts as in PyTorch; the gradient of the size-n operand is the same along it (it
+    raised: the backward gave a gradient of size 1 there), and that of the size-1 operand is summed back."""
+    terms = equation.split("->")[0].split(",")
+    _assert_as_pytorch(torch, equation, [tuple(1 if letter in shrunk[position] else sizes[letter] for letter in term)
+                                         for position, term in enumerate(terms)], seed)
 
 
 def test_operands_as_one_list_ints_promoted_and_the_trace_step():
