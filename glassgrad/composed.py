@@ -1,7 +1,7 @@
 """PyTorch functions made of other ops: no rule of their own, so a trace shows the ops they are made of.
 
 ``gg.outer(a, b)`` is ``a[:, None] * b[None, :]``, ``gg.addmm(c, a, b)`` is ``c + a @ b``,
-``gg.logaddexp(a, b)`` is ``m + log(e^(a−m) + e^(b−m))`` with ``m = max(a, b)``; their gradients are
+``gg.logaddexp(a, b)`` is ``max(a, b) + log1p(e^(−|a − b|))``; their gradients are
 those of the rows they use, so nothing here can disagree with a rule. The tests (no gradient: masks,
 counts, index lists) answer with plain tensors, as PyTorch does. Each function is also a ``Tensor``
 method where PyTorch has one.
@@ -249,11 +249,16 @@ def xlogy(input: Any, other: Any) -> Tensor:
 
 @_method
 def logaddexp(input: Tensor, other: Tensor) -> Tensor:
-    """``ln(eᵃ + eᵇ)`` without overflow: ``m + ln(e^(a−m) + e^(b−m))``, m the larger (a constant)."""
+    """``ln(eᵃ + eᵇ) = max(a, b) + ln(1 + e^(−|a − b|))``, as PyTorch computes it: no exponential overflows, and
+    ``log1p`` keeps the small term (``ln(1 + e⁻³⁰)`` is 9.4e-14; summed first, ``1 + e⁻³⁰`` is 1 in float32).
+
+    ``∂/∂a = σ(a − b)``: 1 for a = ∞ > b (``∞ − ∞`` is never formed); where a = b, ±∞ too, the gap is 0 and each
+    gets ½ (PyTorch: NaN at ±∞).
+    """
     a, b = float_operands(input, other)
-    larger = np.maximum(a.array, b.array)
-    shift = a.new_tensor(np.where(np.isfinite(larger), larger, 0))
-    return shift + ((a - shift).exp() + (b - shift).exp()).log()
+    same = _plain_tensor(a.array == b.array)  # ∞ = ∞ too: the gap is 0 there, where ∞ − ∞ would be NaN
+    gap = where(same, 0.0, a) - where(same, 0.0, b)
+    return a.maximum(b) + (-gap.abs()).exp().log1p()
 
 
 @_method

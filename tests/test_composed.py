@@ -157,6 +157,40 @@ def test_logaddexp_and_logcumsumexp_do_not_overflow(torch):
         np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-12)
 
 
+@pytest.mark.torch
+@given(larger=st.floats(-50, 50), gaps=st.lists(st.floats(0, 100), min_size=1, max_size=8),
+       dtype=st.sampled_from(["float32", "float64"]))
+def test_logaddexp_keeps_the_small_term_as_pytorch(torch, larger, gaps, dtype):
+    """``ln(eᵃ + eᵇ)`` for b far below a is ``a + ln(1 + e^(b−a))``: summing first, ``1 + e⁻³⁰`` is 1 in float32, and
+    logaddexp(0, −30) was 0 there (PyTorch: 9.4e-14) and lost 3 digits in float64; the gradient is σ(a − b)."""
+    a = np.full(len(gaps), larger)
+    b = a - np.array(gaps)
+    results = []
+    for lib in (gg, torch):
+        x, y = (lib.tensor(v, dtype=getattr(lib, dtype), requires_grad=True) for v in (a, b))
+        out = lib.logaddexp(y, x)  # the smaller first too
+        results.append([out.detach().numpy(), *(g.numpy() for g in lib.autograd.grad(out.sum(), (x, y)))])
+    for ours, reference in zip(*results):
+        np.testing.assert_allclose(ours, reference, rtol=4 * np.finfo(dtype).eps, atol=np.finfo(dtype).tiny)
+
+
+@pytest.mark.torch
+def test_logaddexp_of_an_infinity_has_the_gradient_of_the_larger(torch):
+    """With a = ∞ and b finite (or −∞), ``∂/∂a = σ(∞) = 1`` and ``∂/∂b = 0`` as in PyTorch (it was NaN: ∞/∞); a = b
+    = ±∞ gives ½ each, the limit along a = b (PyTorch: NaN)."""
+    a, b = np.array([np.inf, np.inf, -np.inf, 3.0]), np.array([0.0, -np.inf, 1.0, np.inf])
+    results = []
+    for lib in (gg, torch):
+        x, y = (lib.tensor(v, requires_grad=True) for v in (a, b))
+        out = lib.logaddexp(x, y)
+        results.append([out.detach().numpy(), *(g.numpy() for g in lib.autograd.grad(out.sum(), (x, y)))])
+    for ours, reference in zip(*results):
+        np.testing.assert_array_equal(ours, reference)
+    x = gg.tensor([np.inf, -np.inf], requires_grad=True)
+    gg.logaddexp(x, x.detach()).backward(gg.ones(2))
+    assert x.grad.tolist() == [0.5, 0.5]
+
+
 def test_nan_to_num_defaults_and_where_its_gradient_flows():
     x = gg.tensor([1.0, math.nan, math.inf, -math.inf], requires_grad=True)
     out = gg.nan_to_num(x)
