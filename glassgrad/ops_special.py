@@ -1,8 +1,8 @@
 """Rows of the rule table for the special functions NumPy lacks: ``lgamma``, ``digamma``, ``polygamma``,
-``erfinv``, the modified Bessel functions ``i0``, ``i1`` (and their scaled forms ``i0e``, ``i1e``), ``log_ndtr``,
-``erfcx``, the Bessel functions ``J₀``, ``J₁``, ``Y₀``, ``Y₁``, ``K₀``, ``K₁`` (and ``k0e``, ``k1e``), the spherical
-Bessel functions ``j₀``, ``j₁``, the Airy function ``Ai`` (and ``Ai'``), the incomplete gamma functions and the
-Hurwitz zeta function; their values come from SciPy (``scipy.special``), loaded on the first call.
+``erfinv``, ``ndtri``, the modified Bessel functions ``i0``, ``i1`` (and their scaled forms ``i0e``, ``i1e``),
+``log_ndtr``, ``erfcx``, the Bessel functions ``J₀``, ``J₁``, ``Y₀``, ``Y₁``, ``K₀``, ``K₁`` (and ``k0e``, ``k1e``), the
+spherical Bessel functions ``j₀``, ``j₁``, the Airy function ``Ai`` (and ``Ai'``), the incomplete gamma functions and
+the Hurwitz zeta function; their values come from SciPy (``scipy.special``), loaded on the first call.
 
 Each is a row because nothing composes it (no row gives ``Γ`` or ``I₀``); its local derivative is
 another special function, itself a row, so the gradient records (second derivatives):
@@ -17,6 +17,8 @@ another special function, itself a row, so the gradient records (second derivati
   overflows past a ≈ 713 while the product stays finite;
 * ``igamma`` and ``igammac`` of ``a`` with shape ``s`` (a setting): ``P(s, a) = γ(s, a)/Γ(s)`` and
   ``Q(s, a) = 1 − P(s, a)``, ``∂/∂a = ±a^(s−1)·e^(−a)/Γ(s)``; PyTorch has no gradient for s, nor has glassgrad;
+* ``ndtri(a) = Φ⁻¹(a)``, the ``y`` with ``Φ(y) = a`` (``0 < a < 1``), ``∂/∂a = √(2π)·e^(y²/2)``: a row, not
+  ``√2·erfinv(2a − 1)``, because ``2a − 1`` rounds to −1 below a ≈ 1e-16 (Φ⁻¹(1e-30) = −11.46, not −∞);
 * ``log_ndtr(a) = ln Φ(a)``, Φ the standard normal's distribution function, ``∂/∂a = e^(−a²/2 − ln Φ(a))/√(2π)``:
   a row, not ``ln Φ(a)``, because Φ underflows to 0 below a ≈ −38 while its log is finite;
 * ``erfcx(a) = e^(a²)·erfc(a)``, ``∂/∂a = 2a·erfcx(a) − 2/√π``: a row, not the product, because ``e^(a²)``
@@ -76,6 +78,7 @@ def _scipy(name: str, part: int | None = None) -> Callable[..., Array]:
 
 
 _gammaln, _psi, _erfinv, _log_ndtr = _scipy("gammaln"), _scipy("psi"), _scipy("erfinv"), _scipy("log_ndtr")
+_ndtri = _scipy("ndtri")
 _i0, _i1, _i0e, _i1e = _scipy("i0"), _scipy("i1"), _scipy("i0e"), _scipy("i1e")
 _j0, _j1, _y0, _y1 = _scipy("j0"), _scipy("j1"), _scipy("y0"), _scipy("y1")
 _k0, _k1, _k0e, _k1e = _scipy("k0"), _scipy("k1"), _scipy("k0e"), _scipy("k1e")
@@ -133,6 +136,16 @@ def _erfinv_local(out: Any) -> Any:
 
 ERFINV = elementwise("erfinv", "out = erf⁻¹(a)", "(√π/2)·e^({out}²)", _erfinv, _erfinv_local, reads="output",
                      written="erf⁻¹({a})", tensor_local=_erfinv_local)
+
+
+
+def _ndtri_local(out: Any) -> Any:
+    """``√(2π)·e^(out²/2)``, for NumPy arrays and tensors alike."""
+    return ROOT_TWO_PI * (out * out / 2).exp() if isinstance(out, Tensor) else ROOT_TWO_PI * np.exp(out * out / 2)
+
+
+NDTRI = elementwise("ndtri", "out = Φ⁻¹(a), Φ the standard normal distribution function", "√(2π)·e^({out}²/2)",
+                    _ndtri, _ndtri_local, reads="output", written="Φ⁻¹({a})", tensor_local=_ndtri_local)
 
 I0 = elementwise("i0", "out = I₀(a)", "I₁({a})", _i0, _i1, written="I₀({a})", tensor_local=lambda a: _row(I1)(a))
 I1 = elementwise("i1", "out = I₁(a)", "I₀({a}) − I₁({a})/{a}  (½ at 0)", _i1, lambda a: _i0(a) - _over(_i1(a), a),

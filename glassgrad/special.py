@@ -6,8 +6,8 @@ and its complement; ``log_softmax``, ``softmax``, ``logsumexp``, ``xlogy``, ``lo
 
 The gamma family and the Bessel functions are rows of :mod:`glassgrad.ops_special` (values from SciPy):
 ``gammaln`` (``ln|Γ|``), ``digamma``/``psi`` (ψ), ``polygamma``, ``erfinv``, ``i0``/``modified_bessel_i0``,
-``i0e``, ``i1``/``modified_bessel_i1``, ``i1e``, ``log_ndtr``, ``erfcx`` (``e^(x²)·erfc(x)``), ``bessel_j0``,
-``bessel_j1``, ``bessel_y0``, ``bessel_y1``, ``modified_bessel_k0``, ``modified_bessel_k1``,
+``i0e``, ``i1``/``modified_bessel_i1``, ``i1e``, ``ndtri`` (Φ⁻¹), ``log_ndtr``, ``erfcx`` (``e^(x²)·erfc(x)``),
+``bessel_j0``, ``bessel_j1``, ``bessel_y0``, ``bessel_y1``, ``modified_bessel_k0``, ``modified_bessel_k1``,
 ``scaled_modified_bessel_k0`` (``eˣ·K₀(x)``), ``scaled_modified_bessel_k1``, ``spherical_bessel_j0``
 (``sin(x)/x``), ``airy_ai``, ``gammainc``/``gammaincc`` (``igamma``/``igammac``: ``P(a, x)`` and ``Q(a, x)``)
 and ``zeta(x, q) = Σₖ₌₀^∞ (q + k)^(−x)``. PyTorch gives the Bessel and Airy functions no gradient; glassgrad
@@ -15,7 +15,7 @@ gives each its derivative (a row too), and ``zeta`` its derivative in q, ``−x�
 it refuses an x that requires grad).
 
 Made of them and other ops: ``multigammaln(a, p) = p(p−1)/4·ln π + Σⱼ₌₁ᵖ lnΓ(a − (j−1)/2)``,
-``ndtr(x) = Φ(x) = (1 + erf(x/√2))/2``, ``ndtri(p) = Φ⁻¹(p) = √2·erfinv(2p − 1)``, ``xlog1py(x, y) = x·ln(1 + y)``
+``ndtr(x) = Φ(x) = (1 + erf(x/√2))/2``, ``xlog1py(x, y) = x·ln(1 + y)``
 (0 where x is 0) and ``entr(x) = −x·ln x`` (0 at 0, −inf below).
 
 The orthogonal polynomials of degree n, ``f(x, n)``, by their three-term recurrences (one row,
@@ -206,8 +206,9 @@ def ndtr(input: Any) -> Tensor:
 
 
 def ndtri(input: Any) -> Tensor:
-    """``Φ⁻¹(p) = √2·erfinv(2p − 1)``, the inverse of :func:`ndtr` (−inf at 0, inf at 1)."""
-    return math.sqrt(2) * (2 * _float_tensor(as_tensor(input)) - 1).erfinv()
+    """``Φ⁻¹(p)``, the inverse of :func:`ndtr` (−inf at 0, inf at 1, NaN outside [0, 1]); its derivative is
+    ``√(2π)·e^(Φ⁻¹(p)²/2)``."""
+    return _row(ops_special.NDTRI, input)
 
 
 def multigammaln(input: Any, p: int) -> Tensor:

@@ -22,7 +22,8 @@ from glassgrad.ops import RULES, SMALL_SIGMOID
 from glassgrad.tensor import apply
 
 POSITIVE = {"log", "sqrt", "pow", "log10", "log2", "log1p", "rsqrt"}
-DOMAINS = {"asin": np.tanh, "acos": np.tanh, "atanh": np.tanh, "erfinv": np.tanh, "acosh": lambda x: 1.1 + np.abs(x)}
+DOMAINS = {"asin": np.tanh, "acos": np.tanh, "atanh": np.tanh, "erfinv": np.tanh, "acosh": lambda x: 1.1 + np.abs(x),
+           "ndtri": lambda x: 1 / (1 + np.exp(-x))}
 """Rows defined on another part of the line: a map from a normal draw into it."""
 WITHOUT_LOCAL = {"where"}  # its condition is not an input: the trace cannot recompute its local derivative
 

@@ -85,7 +85,7 @@ def test_float32_stays_float32_and_integers_give_the_default_float(torch, name):
 
 
 @pytest.mark.parametrize("name", ["lgamma", "digamma", "polygamma3", "erfinv", "i0", "i1", "i0e", "i1e",
-                                  "log_ndtr"])
+                                  "log_ndtr", "ndtri"])
 @settings(max_examples=5, deadline=None)
 @given(shape=st.tuples(st.integers(1, 3), st.integers(1, 3)), seed=st.integers(0, 2**16))
 def test_rows_first_and_second_derivatives_against_finite_differences(name, shape, seed):
@@ -109,6 +109,22 @@ def test_hand_derived_values():
         zero = gg.tensor([0.0], dtype=gg.float64, requires_grad=True)
         function(zero).sum().backward()
         assert zero.grad.tolist() == [0.5]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_ndtri_of_a_tiny_probability_is_finite_as_pytorchs(torch, dtype):
+    """Φ⁻¹(1e-30) = −11.46: written as √2·erfinv(2p − 1) it was −∞ below p ≈ 1e-16 (2p − 1 rounds to −1), and −∞
+    for a negative p (PyTorch: NaN); its derivative √(2π)·e^(Φ⁻¹(p)²/2) was ∞ there."""
+    p = np.array([1e-30, 1e-300, 5e-324, 1e-10, 1 - 1e-10, 0.0, 1.0, -1e-30, 0.3]).astype(dtype)
+    t = gg.tensor(p, requires_grad=True)
+    reference = torch.tensor(p, dtype=torch.float64, requires_grad=True)  # float64 on the same numbers: the truth
+    y, expected = gg.special.ndtri(t), torch.special.ndtri(reference)
+    (gradient,), (expected_gradient,) = gg.autograd.grad(y.sum(), t), torch.autograd.grad(expected.sum(), reference)
+    tolerance = 1e-15 if dtype == "float64" else 2e-5  # float32: e^(y²/2) turns y's rounding into 8e-6 at y = −11
+    np.testing.assert_allclose(y.detach().numpy(), expected.detach().numpy(), rtol=tolerance)
+    np.testing.assert_allclose(gradient.numpy(), expected_gradient.numpy(), rtol=tolerance)
+    assert y.dtype == getattr(gg, dtype)
 
 
 @pytest.mark.torch
