@@ -1,5 +1,6 @@
 """``torch.linalg``'s decompositions: ``cholesky``, ``qr``, ``eigh``/``eigvalsh``, ``svd``/``svdvals``, ``pinv``
-made of the SVD (or, for ``hermitian=True``, of ``eigh``), and ``householder_product`` (Q from QR's reflectors).
+(from the SVD, or for ``hermitian=True`` from ``eigh``: a row of its own, whose gradient needs no distinct
+singular values), and ``householder_product`` (Q from QR's reflectors).
 
 Each factor is a row of :mod:`glassgrad.ops_decompositions` with its gradient; the results come as PyTorch's
 named tuples. Eigenvectors and singular vectors are unique only up to sign (and, for repeated values, not
@@ -23,7 +24,6 @@ import numpy as np
 from . import ops_decompositions as rows
 from .arguments import is_floating, shape_text
 from .creation import as_tensor
-from .functions import where
 from .ops_decompositions import NotPositiveDefiniteError as NotPositiveDefiniteError
 from .tensor import Tensor, apply
 
@@ -108,6 +108,7 @@ def svdvals(A: Tensor) -> Tensor:
 def pinv(A: Tensor, rcond: Any = None, hermitian: bool = False, *, atol: Any = None, rtol: Any = None) -> Tensor:
     """The pseudo-inverse ``V·diag(1/σ)·Uᵀ``, singular values at most ``max(atol, rtol·σ_max)`` counted as 0
     (default: ``rtol = ε·max(m, n)``); ``hermitian=True`` uses ``eigh`` of a symmetric A (``|λ|`` in place of σ).
+    One row (:data:`glassgrad.ops_decompositions.PINV`), whose gradient is defined at repeated singular values too.
 
     ``rcond`` is PyTorch's older name for ``rtol`` (``pinv(A, 1e-5)``, ``pinv(A, rcond=1e-5)``); it takes neither
     ``atol`` nor ``rtol`` beside it."""
@@ -116,22 +117,9 @@ def pinv(A: Tensor, rcond: Any = None, hermitian: bool = False, *, atol: Any = N
             raise TypeError("linalg.pinv: give rcond (the older name of rtol) or atol/rtol, not both")
         rtol = rcond
     a = _matrices(A, "pinv")
-    eps = np.finfo(a.array.dtype).eps
     if rtol is None:
-        rtol = 0.0 if atol is not None and atol > 0 else eps * max(a.shape[-2:])
-    if hermitian:
-        values, vectors = eigh(a)
-        left, right, sizes = vectors, vectors.mT, values
-        magnitudes = values.abs()
-    else:
-        left, sizes, right = svd(a, full_matrices=False)
-        magnitudes = sizes
-    largest = magnitudes.array.max(axis=-1, keepdims=True) if magnitudes.shape[-1] else np.zeros(
-        magnitudes.shape[:-1] + (1,))
-    cutoff = np.maximum(0.0 if atol is None else atol, rtol * largest)
-    kept = Tensor._wrap(magnitudes.array > cutoff)
-    inverted = where(kept, 1 / where(kept, sizes, 1.0), 0.0)  # no 1/0 in the unused branch: its slope stays finite
-    return right.mT @ (inverted.unsqueeze(-1) * left.mT)
+        rtol = 0.0 if atol is not None and atol > 0 else np.finfo(a.array.dtype).eps * max(a.shape[-2:])
+    return apply(rows.PINV, (a,), a.array, 0.0 if atol is None else atol, rtol, bool(hermitian))
 
 
 def householder_product(A: Tensor, tau: Tensor) -> Tensor:

@@ -1,4 +1,5 @@
-"""Rows of the rule table for matrix decompositions: Cholesky, QR, the symmetric eigendecomposition, the SVD and LU.
+"""Rows of the rule table for matrix decompositions: Cholesky, QR, the symmetric eigendecomposition, the SVD (and the
+pseudo-inverse made of it) and LU.
 
 Each works on a matrix or a batch of them (the last two dims), with NumPy's ``linalg``. A decomposition
 with several factors is one row per factor (``qr_q`` and ``qr_r``, …): each node computes the whole
@@ -18,6 +19,8 @@ adds them, as for any tensor used twice). With ``Xᵀ`` the transpose, ``I`` the
   U·S⁻¹·V̄ᵀ·(I − V·Vᵀ)``, ``J = F ∘ (Uᵀ·Ū − Ūᵀ·U)``, ``K = F ∘ (Vᵀ·V̄ − V̄ᵀ·V)``, ``Fᵢⱼ = 1/(σⱼ² − σᵢ²)``:
   defined for distinct non-zero singular values. With ``full_matrices=True`` only the first min(m, n)
   columns of U (rows of Vᴴ) carry a gradient, as in PyTorch;
+* ``pinv``: ``X = A⁺``; ``∂L/∂A = −Xᵀ·X̄·Xᵀ + (I − A·X)·X̄ᵀ·X·Xᵀ + Xᵀ·X·X̄ᵀ·(I − X·A)`` (Golub and Pereyra, 1973):
+  defined wherever the rank does not change, repeated singular values too;
 * ``lu_factor``: ``A = P·L·U`` with partial pivoting (SciPy's LAPACK ``getrf``), L and U packed in one matrix;
   ``∂L/∂A = P·L⁻ᵀ·(tril(Lᵀ·L̄, −1) + triu(Ū·Uᵀ))·U⁻ᵀ`` for a square A (``L̄``, ``Ū`` the packed gradient's strict
   lower and upper parts; :func:`_lu_grad` has the wide and tall forms). The pivots are constants.
@@ -306,6 +309,40 @@ SVD_U, SVD_S, SVD_VH = (register(Op(
     name, formula, (derivative,), _svd(position), _svd_back(position), kind="contraction", roles=("A",),
     written=written, settings=("full_matrices",), defaults=(False,), vjp_tensors=_svd_vjp(position),
 )) for position, (name, formula, written, derivative) in enumerate(_SVD_TEXTS))
+
+
+# --- the pseudo-inverse ------------------------------------------------------------------------------
+# A row of its own, not V·diag(1/σ)·Uᵀ made of svd: the SVD's gradient needs distinct singular values, A⁺'s does not.
+
+def _pinv(a, atol, rtol, hermitian):
+    """``A⁺ = V·diag(1/σ)·Uᵀ`` with ``1/σ`` read as 0 for each σ ≤ ``max(atol, rtol·σ_max)``; ``hermitian``: from
+    ``A = V·diag(λ)·Vᵀ`` (its lower triangle read), ``|λ|`` in place of σ."""
+    if hermitian:
+        sizes, left = np.linalg.eigh(a)
+        right, magnitudes = np.swapaxes(left, -1, -2), np.abs(sizes)
+    else:
+        left, sizes, right = svd_arrays(a, full_matrices=False)
+        magnitudes = sizes
+    largest = magnitudes.max(axis=-1, keepdims=True, initial=0.0)
+    inverted = np.divide(1, sizes, out=np.zeros_like(sizes), where=magnitudes > np.maximum(atol, rtol * largest))
+    out = np.swapaxes(right, -1, -2) @ (inverted[..., :, None] * np.swapaxes(left, -1, -2))
+    return out, (a, out)
+
+
+def _pinv_grad(up, a, x):
+    """``−Xᵀ·X̄·Xᵀ + (I − A·X)·X̄ᵀ·X·Xᵀ + Xᵀ·X·X̄ᵀ·(I − X·A)`` (X = A⁺, X̄ = ∂L/∂X), for arrays and tensors."""
+    rows_left = up.mT - a @ (x @ up.mT)  # (I − A·X)·X̄ᵀ
+    columns_left = up.mT - (up.mT @ x) @ a  # X̄ᵀ·(I − X·A)
+    return -(x.mT @ up @ x.mT) + rows_left @ (x @ x.mT) + (x.mT @ x) @ columns_left
+
+
+PINV = register(Op(
+    "pinv", "out = A⁺ = V·diag(1/σ)·Uᵀ (σ ≤ max(atol, rtol·σ_max) counted as 0)",
+    ("−A⁺ᵀ·{up}·A⁺ᵀ + (I − A·A⁺)·{up}ᵀ·A⁺·A⁺ᵀ + A⁺ᵀ·A⁺·{up}ᵀ·(I − A⁺·A)",), _pinv,
+    lambda up, saved: (_pinv_grad(up, *saved),), kind="contraction", roles=("A",), written="{A}⁺",
+    settings=("atol", "rtol", "hermitian"), defaults=(0.0, 0.0, False), saves=((0, OUT),),
+    vjp_tensors=lambda up, inputs, out, saved: (_pinv_grad(up, inputs[0], out),),
+))
 
 
 # --- LU with partial pivoting ------------------------------------------------------------------------

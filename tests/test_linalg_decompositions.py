@@ -81,6 +81,35 @@ def test_values_gradients_and_second_derivatives_match_pytorch(torch, name, size
         np.testing.assert_allclose(ours, reference, rtol=1e-7, atol=1e-8 * scale, err_msg=what)
 
 
+@pytest.mark.torch
+@given(shape=st.sampled_from([(3, 3), (4, 2), (2, 4), (2, 3, 3), (1, 1)]), repeated=st.sampled_from([1.0, 2.5]),
+       seed=st.integers(0, 2**16))
+@pytest.mark.parametrize("name", ["pinv", "pinv_hermitian"])
+def test_pinv_has_pytorchs_gradients_where_singular_values_repeat(torch, name, shape, repeated, seed):
+    """``A⁺`` is smooth where A's singular values repeat (an orthonormal Q, a multiple of I): its gradient was NaN, made
+    of the SVD's, which divides by σᵢ² − σⱼ²; as one row it is PyTorch's, second derivatives too."""
+    rng = np.random.default_rng(seed)
+    rows, columns = (shape[-1], shape[-1]) if name == "pinv_hermitian" else shape[-2:]
+    size = min(rows, columns)
+    singular = np.full(size, repeated)
+    singular[-1] = 0.5 if size > 2 else repeated  # one that stands apart, two that repeat
+    left = np.linalg.qr(rng.normal(size=(*shape[:-2], rows, size)))[0]
+    right = left if name == "pinv_hermitian" else np.linalg.qr(rng.normal(size=(*shape[:-2], columns, size)))[0]
+    values = left @ (singular[:, None] * np.swapaxes(right, -1, -2))
+    values = values / 2 if name == "pinv_hermitian" else values  # that case reads b + bᵀ
+    outer, inner = rng.normal(size=512), rng.normal(size=values.shape)
+    mine, theirs = _results(gg, name, values, outer, inner), _results(torch, name, values, outer, inner)
+    for what, ours, reference in zip(("values", "gradient", "second derivative"), mine, theirs):
+        scale = max(1.0, float(np.abs(reference).max(initial=0.0)))
+        np.testing.assert_allclose(ours, reference, rtol=1e-7, atol=1e-8 * scale, err_msg=what)
+
+
+def test_pinv_gradient_at_the_identity_matches_finite_differences():
+    x = gg.eye(3, dtype=gg.float64).requires_grad_()
+    assert gg.gradcheck(gg.linalg.pinv, (x,), raise_exception=True).ok
+    assert gg.autograd.gradgradcheck(gg.linalg.pinv, (x,))
+
+
 @pytest.mark.parametrize("name", sorted(set(CASES) - {"cholesky_direct", "eigh_upper"}))
 @given(seed=st.integers(0, 2**16))
 def test_gradients_match_finite_differences(name, seed):
