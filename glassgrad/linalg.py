@@ -57,7 +57,7 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1), ke
     if ord in (1, -1, math.inf, -math.inf):
         summed, kept = (dim[0], dim[1]) if abs(ord) == 1 else (dim[1], dim[0])  # columns: sum down the rows
         sums = vector_norm(A, 1, summed, True, dtype=dtype)
-        largest = sums.amax(dim=kept, keepdim=True) if ord > 0 else sums.amin(dim=kept, keepdim=True)
+        largest = _largest(sums, kept, keepdim=True) if ord > 0 else sums.amin(dim=kept, keepdim=True)
         return largest if keepdim else largest.squeeze(tuple(sorted(d % A.ndim for d in dim)))
     if ord in (2, -2, "nuc"):
         a = A if dtype is None else A.to(dtype)
@@ -66,9 +66,15 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1), ke
         first, second = sorted(check_dim(a, d, "matrix_norm") for d in dim)
         moved = a.movedim((first, second), (-2, -1))
         values = apply(ops_decompositions.SVD_S, (moved,), moved.array, False)
-        found = values.amax(-1) if ord == 2 else values.amin(-1) if ord == -2 else values.sum(-1)
+        found = _largest(values, -1) if ord == 2 else values.amin(-1) if ord == -2 else values.sum(-1)
         return found.unsqueeze(first).unsqueeze(second) if keepdim else found
     raise RuntimeError(f"matrix_norm: ord={ord!r} is not a matrix norm; use 'fro', 'nuc', 1, -1, 2, -2, inf or -inf")
+
+
+def _largest(values: Tensor, dim: int, keepdim: bool = False) -> Tensor:
+    """``values.amax(dim)`` of norms (sums of |a|, singular values); of none, along an empty dim, 0, as PyTorch gives
+    (no norm is below 0: a matrix with no entries has norm 0). The smallest of none is refused, as PyTorch's."""
+    return values.amax(dim=dim, keepdim=keepdim) if values.shape[dim] else values.sum(dim=dim, keepdim=keepdim)
 
 
 def norm(input: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:

@@ -136,14 +136,16 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
     if isinstance(p, bool) or p not in _NORMS:
         raise RuntimeError(f"linalg.cond: p={p!r} is not a matrix norm; use None, 2, -2, 'fro', 'nuc', 1, -1, inf "
                            "or -inf")
+    if p not in (None, 2, -2) and a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f"linalg.cond: p={p!r} needs square matrices, got shape {shape_text(a.shape)}; p=None, 2 "
+                           "or -2 works for any shape")
+    if 0 in a.shape[-2:]:
+        return a.new_zeros(a.shape[:-2])  # a matrix with no entries: κ is 0, as PyTorch gives (it has no σ₁/σₖ)
     if p in (None, 2, -2):
         values = svdvals(a)
         largest, smallest = values[..., 0], values[..., -1]
         with np.errstate(divide="ignore", invalid="ignore"):  # a singular matrix's κ is ∞ (0/0: NaN), as PyTorch's
             return smallest / largest if p == -2 else largest / smallest
-    if a.shape[-1] != a.shape[-2]:
-        raise RuntimeError(f"linalg.cond: p={p!r} needs square matrices, got shape {shape_text(a.shape)}; p=None, 2 "
-                           "or -2 works for any shape")
     if p == "nuc":  # Σσᵢ · Σ 1/σᵢ, as PyTorch (NaN for a zero matrix, huge or ∞ for a singular one)
         values = svdvals(a)
         with np.errstate(divide="ignore", invalid="ignore"):

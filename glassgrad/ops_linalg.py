@@ -89,7 +89,9 @@ INV = register(Op(
 # --- the determinant ----------------------------------------------------------------------------
 
 def _adjugate(a: np.ndarray) -> np.ndarray:
-    """``adj(A)``, exact for a singular A too (see the module docstring)."""
+    """``adj(A)``, exact for a singular A too (see the module docstring); a 0×0 matrix's is 0×0."""
+    if a.shape[-1] == 0:
+        return a.copy()
     u, sigma, vt = svd_arrays(a)
     size = sigma.shape[-1]
     others = np.stack([np.prod(np.delete(sigma, i, axis=-1), axis=-1) for i in range(size)], axis=-1)

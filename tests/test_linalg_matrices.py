@@ -97,6 +97,31 @@ def test_the_determinants_gradient_is_jacobis_formula_by_finite_differences():
     assert report.ok, report
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("shape", [(0, 0), (2, 0, 0), (3, 0), (2, 0, 4), (0, 3, 3)])
+@pytest.mark.parametrize("ord", [2, 1, np.inf, "nuc", "fro"])
+def test_the_norm_of_a_matrix_with_no_entries_is_0_as_pytorchs(torch, shape, ord):
+    """The largest singular value, column sum or row sum of none is 0 (it raised IndexError from amax)."""
+    mine = gg.linalg.matrix_norm(gg.zeros(shape), ord)
+    theirs = torch.linalg.matrix_norm(torch.zeros(shape), ord)
+    assert mine.shape == theirs.shape and mine.tolist() == theirs.tolist()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("shape", [(0, 0), (2, 0, 0), (0, 3, 3)])
+@pytest.mark.parametrize("p", [None, 2, -2, 1, -1, np.inf, -np.inf, "nuc", "fro"])
+def test_the_condition_number_and_determinant_of_a_matrix_with_no_entries_are_pytorchs(torch, shape, p):
+    """κ of a 0×0 matrix is 0 and its determinant 1 (an empty product), with an empty gradient: κ raised IndexError
+    (no σ₁ to read) and det's backward NumPy's ValueError (an empty stack in the adjugate)."""
+    mine, theirs = gg.linalg.cond(gg.zeros(shape), p), torch.linalg.cond(torch.zeros(shape), p)
+    assert mine.shape == theirs.shape and mine.tolist() == theirs.tolist()
+    a, reference = gg.zeros(shape, requires_grad=True), torch.zeros(shape, requires_grad=True)
+    (gradient,), (expected,) = (lib.autograd.grad(lib.linalg.det(x).sum(), x)
+                                for lib, x in ((gg, a), (torch, reference)))
+    assert gg.linalg.det(a).tolist() == torch.linalg.det(reference).tolist()
+    assert gradient.shape == expected.shape
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: gg.linalg.inv(gg.tensor([[1.0, 2.0], [2.0, 4.0]])), "inv: the matrix is singular"),
     (lambda: gg.linalg.solve(gg.zeros(2, 2), gg.ones(2)), "solve: the matrix is singular"),
