@@ -239,12 +239,9 @@ def xlogy(input: Any, other: Any) -> Tensor:
     and y = ∞ the value is 0 and ``∂/∂x`` is 0 (PyTorch: ∞).
     """
     x, y = float_operands(input, other)
-    zero_x = x.array == 0
-    no_log = zero_x & (y.array <= 0)
+    no_log = (x.array == 0) & ((y.array <= 0) | (y.array == np.inf))  # ln y no number, or 0·∞: NaN, its slopes too
     safe = where(_plain_tensor(no_log), y.new_tensor(1.0), y) if no_log.any() else y  # ln 1 = 0: finite slopes
-    product = x * safe.log()
-    infinite = zero_x & (y.array == np.inf)  # 0·∞ would be NaN
-    return where(_plain_tensor(infinite), x.new_tensor(0.0), product) if infinite.any() else product
+    return x * safe.log()
 
 
 @_method

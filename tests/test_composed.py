@@ -231,6 +231,16 @@ def test_every_composed_function_is_a_gg_name_and_traced_as_its_ops():
     assert [step["op"] for step in tape.describe()["forward"]] == ["mul", "matmul"]
 
 
+def test_xlogy_at_zero_x_and_infinite_y_is_0_with_slopes_0():
+    """0·ln ∞ is 0 (as PyTorch's) and, as the docstring says, both slopes are 0 there (∂/∂x was NaN: 0·∞ formed in
+    the backward; PyTorch's is ln ∞ = ∞)."""
+    x = gg.tensor([0.0, 0.0], dtype=gg.float64, requires_grad=True)
+    y = gg.tensor([np.inf, 2.0], dtype=gg.float64, requires_grad=True)
+    value = gg.xlogy(x, y)
+    value.sum().backward()
+    assert value.tolist() == [0.0, 0.0] and x.grad.tolist() == [0.0, math.log(2.0)] and y.grad.tolist() == [0.0, 0.0]
+
+
 @pytest.mark.torch
 def test_xlogy_at_zero_x_matches_pytorch(torch):
     """x = 0 against each kind of y: the value is 0 except for a NaN y (NaN, as PyTorch; it gave 0), and ∂/∂x is
