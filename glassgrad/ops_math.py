@@ -12,8 +12,9 @@ Kinks and domains, as in PyTorch:
 * ``round`` rounds halves to the even neighbour (``round(2.5) = 2``), as PyTorch does.
 * ``a % b`` (``remainder``) has the sign of ``b``, as Python's ``%``: ``a − b·⌊a/b⌋``; ``fmod`` has
   the sign of ``a``: ``a − b·trunc(a/b)``. Their slopes are ``∂/∂a = 1`` and ``∂/∂b = −⌊a/b⌋``
-  (``−trunc(a/b)``). ``a // b`` (``floor_divide``) is ``⌊a/b⌋``, a step: slope 0, as ``floor``
-  (PyTorch refuses to differentiate it).
+  (``−trunc(a/b)``), remainder's with ``⌊a/b⌋`` as ``a // b`` computes it, the quotient its value was taken
+  with (``1 // 0.1`` is 9: ``1 % 0.1 = 1 − 9·0.1``, though ``1/0.1`` rounds to 10.0), as PyTorch's.
+  ``a // b`` (``floor_divide``) is ``⌊a/b⌋``, a step: slope 0, as ``floor`` (PyTorch refuses to differentiate it).
 * ``asin``, ``acos`` (|a| ≤ 1), ``atanh`` (|a| < 1), ``acosh`` (a ≥ 1), the logs (a > 0,
   ``log1p``: a > −1) and ``rsqrt`` (a > 0) give NaN or ±inf outside their domains, and so
   does their derivative at the edge (``asin'(±1) = inf``).
@@ -344,11 +345,11 @@ MASKED_FILL = register(Op(  # a fused where(): one step in a trace, and the mask
 
 # --- division with a remainder: a % b, fmod, a // b ------------------------------------------------
 
-def _quotient(rounding):
-    """``a − b·rounding(a/b)`` (what is left after taking whole b's away), with ``∂/∂b = −rounding(a/b)``."""
+def _quotient(whole_bs):
+    """``a − b·q`` with ``q = whole_bs(a, b)`` (what is left after taking q whole b's away): ``∂/∂b = −q``."""
     def slopes(a, b):
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.ones_like(a), -rounding(a / b)
+            return np.ones_like(a), -whole_bs(a, b)
 
     def back(up, saved):
         return tuple(up * slope for slope in slopes(*saved))
@@ -362,8 +363,8 @@ def _quotient(rounding):
     return back, local, vjp
 
 
-_remainder_back, _remainder_local, _remainder_vjp = _quotient(np.floor)
-_fmod_back, _fmod_local, _fmod_vjp = _quotient(np.trunc)
+_remainder_back, _remainder_local, _remainder_vjp = _quotient(np.floor_divide)  # np.remainder's own quotient
+_fmod_back, _fmod_local, _fmod_vjp = _quotient(lambda a, b: np.trunc(a / b))
 
 REMAINDER = register(Op(
     "remainder", "out = a mod b = a − b·⌊a/b⌋  (the sign of b)", ("1", "−⌊{a}/{b}⌋"),

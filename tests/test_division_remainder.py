@@ -1,7 +1,7 @@
 """Division with a remainder: ``a % b`` (``remainder``), ``fmod``, ``a // b`` (``floor_divide``).
 
 Oracles: PyTorch 2.13 (values on ints and floats, both signs, broadcasting shapes; first and second
-derivatives), the hand-derived slopes ``∂/∂a = 1``, ``∂/∂b = −⌊a/b⌋`` (``−trunc(a/b)`` for fmod), and 0 for
+derivatives), the hand-derived slopes ``∂/∂a = 1``, ``∂/∂b = −⌊a/b⌋`` (``a // b``; ``−trunc(a/b)`` for fmod), and 0 for
 ``//`` (a step; PyTorch refuses to differentiate it).
 """
 
@@ -67,6 +67,23 @@ def test_first_and_second_derivatives_match_pytorch(torch, name, shapes, seed):
         found.append([t.detach().numpy() for t in (out, *first, *second)])
     for mine, theirs in zip(*found):
         np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.torch
+@given(whole=st.integers(-30, 30), step=st.sampled_from([0.1, 0.3, 0.7, 1.1, -0.1, -0.3]),
+       dtype=st.sampled_from(["float32", "float64"]))
+def test_the_slope_of_a_remainder_in_b_is_the_quotient_its_value_was_taken_with(torch, whole, step, dtype):
+    """``a % b`` at a multiple of a decimal b, where ``a/b`` rounds to a whole number the exact quotient is not:
+    ``1 % 0.1 = 1 − 9·0.1``, so ``∂/∂b = −9`` (``1 // 0.1``, PyTorch's); it was −⌊1/0.1⌋ = −10. At b = ±∞ the
+    quotient is −1 for a of the other sign (``1 % −∞ = −∞``), ∂/∂b = 1 (it was 0)."""
+    a = np.array([whole * step, whole * step + 1e-3, 1.0, -1.0]).astype(dtype)
+    b = np.array([step, step, -np.inf, np.inf]).astype(dtype)
+    slopes = []
+    for lib in (gg, torch):
+        x, y = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        slopes.append(lib.autograd.grad((x % y).sum(), y)[0].numpy())
+    np.testing.assert_array_equal(*slopes)
+    assert slopes[0].tolist() == (-np.floor_divide(a, b)).tolist()
 
 
 def test_the_slopes_are_the_hand_derived_ones_and_floor_divide_has_none():
