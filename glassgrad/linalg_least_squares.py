@@ -62,7 +62,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     """The least-squares solution X of ``A·X ≈ B`` (B a matrix (…, m, k) or a vector (…, m)), with PyTorch's
     CPU fields: ``rank`` (not for ``'gels'``), ``singular_values`` (``'gelsd'``/``'gelss'`` only) and
     ``residuals`` ``‖A·X − B‖²`` per column (not for ``'gelsy'``, the default; only where m > n and every A
-    has full rank). Only ``solution`` has a gradient, as in PyTorch."""
+    has full rank). ``solution`` and ``residuals`` have gradients, as in PyTorch."""
     a = _matrices(A, "lstsq")
     b = as_tensor(B)
     if driver is None:
@@ -98,8 +98,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     empty = a.new_zeros((0,))
     residuals = empty
     if driver != "gelsy" and rows > width and full:
-        misfit = a.array @ x.array - columns.array
-        residuals = Tensor._wrap(np.square(misfit).sum(axis=-2))
+        residuals = ((a @ x - columns) ** 2).sum(-2)  # with X's gradient, as PyTorch's
     return LstsqResult(x.squeeze(-1) if vector else x, residuals,
                        Tensor._wrap(np.zeros(0, np.int64) if driver == "gels" else rank),
                        Tensor._wrap(values) if driver in ("gelsd", "gelss") else empty)

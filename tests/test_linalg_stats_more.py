@@ -47,6 +47,8 @@ CASES = {
                           lambda n, m, k: [(n, n + m), (n,)], True),
     "lstsq_square_gelsd": (lambda lib, a, b: lib.linalg.lstsq(_conditioned(lib, a), b, driver="gelsd")[0],
                            lambda n, m, k: [(k, n, n), (k, n, m)], True),
+    "lstsq_residuals": (lambda lib, a, b: lib.linalg.lstsq(_conditioned(lib, a), b, driver="gelsd").residuals,
+                        lambda n, m, k: [(k, n + m + 1, n), (k, n + m + 1, 2)], True),  # PyTorch's have a gradient
     "cond_2": (lambda lib, a: lib.linalg.cond(_conditioned(lib, a)), lambda n, m, k: [(k, n + m, n)], True),
     "cond_minus_2_wide": (lambda lib, a: lib.linalg.cond(_conditioned(lib, a), -2), lambda n, m, k: [(n, n + m)],
                           True),
