@@ -26,6 +26,22 @@ def test_sinc_derivatives_at_zero_are_its_series_coefficients():
                                rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype, rtol", [("float64", 1e-13), ("float32", 3e-6)])
+def test_sinc_derivatives_near_zero_keep_their_digits(dtype, rtol):
+    """Near 0 the quotient's derivative ``(z·cos z − sin z)/z²`` cancels: at x = 1e-8 it was 36% off in float64 (as
+    PyTorch's), at x = −2e-4 30% off in float32; the series there keeps every digit (oracle: mpmath at 50 digits)."""
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 50
+    points = np.array([1e-8, 1e-5, -2e-4, 1e-3, 0.03, -0.05, 0.3], dtype=dtype)
+    x = gg.tensor(points, requires_grad=True)
+    first, = gg.autograd.grad(gg.special.sinc(x).sum(), x, create_graph=True)
+    second, = gg.autograd.grad(first.sum(), x)
+    exact = [[float(mpmath.diff(lambda t: mpmath.sin(mpmath.pi * t) / (mpmath.pi * t), mpmath.mpf(float(p)), order))
+              for p in points] for order in (1, 2)]
+    np.testing.assert_allclose(first.numpy(), exact[0], rtol=rtol)
+    np.testing.assert_allclose(second.numpy(), exact[1], rtol=rtol)
+
+
 @pytest.mark.torch
 def test_sinc_and_two_derivatives_away_from_zero_match_pytorch(torch):
     points = [0.3, -1.2, 2.5, 1e-3]
