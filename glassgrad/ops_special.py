@@ -31,6 +31,7 @@ another special function, itself a row, so the gradient records (second derivati
   ``j₁(a) = sin(a)/a² − cos(a)/a``, ``∂/∂a = j₀(a) − 2·j₁(a)/a`` (⅓ at 0): j₁ a row of its own, because the
   difference ``a·cos a − sin a`` loses all its digits near 0;
 * the Airy function ``Ai``, ``∂/∂a = Ai'(a)``, and ``Ai'``, ``∂/∂a = a·Ai(a)`` (Airy's equation ``Ai'' = a·Ai``);
+  both 0 for a finite a past 110, where they underflow (SciPy gives NaN past a ≈ 1e9);
 * ``zeta`` of ``a`` with exponent ``s`` (a setting): ``ζ(s, a) = Σₖ₌₀^∞ (a + k)^(−s)``, ``∂/∂a = −s·ζ(s + 1, a)``;
   ``∂/∂s`` has no closed form, so glassgrad gives none (PyTorch gives neither derivative).
 
@@ -83,7 +84,19 @@ _i0, _i1, _i0e, _i1e = _scipy("i0"), _scipy("i1"), _scipy("i0e"), _scipy("i1e")
 _j0, _j1, _y0, _y1 = _scipy("j0"), _scipy("j1"), _scipy("y0"), _scipy("y1")
 _k0, _k1, _k0e, _k1e = _scipy("k0"), _scipy("k1"), _scipy("k0e"), _scipy("k1e")
 _erfcx, _spherical_jn, _zeta = _scipy("erfcx"), _scipy("spherical_jn"), _scipy("zeta")
-_airy_ai, _airy_ai_prime = _scipy("airy", 0), _scipy("airy", 1)  # airy(a) = (Ai, Ai', Bi, Bi')
+AIRY_UNDERFLOW = 110.0
+"""Past this a, Ai(a) ≈ e^(−⅔·a^(3/2))/(2√π·a^(1/4)) and Ai'(a) are below the smallest float64: 0 (SciPy's ``airy``
+gives NaN past a ≈ 1e9; at a = ∞ it stays NaN, as PyTorch's)."""
+
+
+def _airy(part: int) -> Callable[[Array], Array]:
+    """Entry ``part`` of SciPy's ``airy(a) = (Ai, Ai', Bi, Bi')``, 0 for a finite a past :data:`AIRY_UNDERFLOW` (for Ai
+    and Ai')."""
+    values = _scipy("airy", part)
+    return lambda a: np.where((a > AIRY_UNDERFLOW) & (a < np.inf), 0.0, values(a)).astype(a.dtype, copy=False)
+
+
+_airy_ai, _airy_ai_prime = _airy(0), _airy(1)
 
 
 def _lgamma(a: Array) -> Array:

@@ -114,6 +114,19 @@ def test_wronskians_and_spherical_j0_are_exact(x):
     np.testing.assert_allclose(s.spherical_bessel_j0(t).numpy(), [math.sin(x) / x], rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_airy_ai_far_to_the_right_is_0_with_slope_0(torch, dtype):
+    """Ai(x) ≈ e^(−⅔·x^(3/2))/(2√π·x^(1/4)) underflows past x ≈ 104, and so does Ai'(x): both are 0 there, as
+    PyTorch's Ai (SciPy gives NaN past x ≈ 1e9, and glassgrad did)."""
+    points = [200.0, 1e5, 3e9, 1e10, 1e30]
+    x = gg.tensor(points, dtype=getattr(gg, dtype), requires_grad=True)
+    value = gg.special.airy_ai(x)
+    value.sum().backward()
+    expected = torch.special.airy_ai(torch.tensor(points, dtype=getattr(torch, dtype)))
+    assert value.tolist() == expected.tolist() == [0.0] * 5 and x.grad.tolist() == [0.0] * 5
+
+
 def test_published_values():
     x = gg.tensor([0.0, 1.0], dtype=gg.float64, requires_grad=True)
     ai = gg.special.airy_ai(x)
