@@ -26,6 +26,7 @@ from .arguments import is_floating, shape_text
 from .creation import as_tensor
 from .ops_decompositions import NotPositiveDefiniteError as NotPositiveDefiniteError
 from .tensor import Tensor, apply
+from .tensor_methods import _plain
 
 QRResult = namedtuple("QRResult", ["Q", "R"])
 EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
@@ -117,9 +118,19 @@ def pinv(A: Tensor, rcond: Any = None, hermitian: bool = False, *, atol: Any = N
             raise TypeError("linalg.pinv: give rcond (the older name of rtol) or atol/rtol, not both")
         rtol = rcond
     a = _matrices(A, "pinv")
+    atol, rtol = tolerances(a, atol, rtol)
+    return apply(rows.PINV, (a,), a.array, atol, rtol, bool(hermitian))
+
+
+def tolerances(a: Tensor, atol: Any, rtol: Any) -> tuple[Any, Any]:
+    """``atol`` and ``rtol`` (numbers, or tensors with one per matrix) as a float or a float64 array, with PyTorch's
+    defaults: ``atol = 0``, and ``rtol = ε·max(m, n)`` unless an ``atol > 0`` is given (then 0)."""
+    atol_values = np.asarray(0.0 if atol is None else _plain(atol), dtype=np.float64)
     if rtol is None:
-        rtol = 0.0 if atol is not None and atol > 0 else np.finfo(a.array.dtype).eps * max(a.shape[-2:])
-    return apply(rows.PINV, (a,), a.array, 0.0 if atol is None else atol, rtol, bool(hermitian))
+        rtol = 0.0 if atol is not None and np.all(atol_values > 0) else float(np.finfo(a.array.dtype).eps) * max(
+            a.shape[-2:])
+    rtol_values = np.asarray(_plain(rtol), dtype=np.float64)
+    return tuple(float(values) if values.ndim == 0 else values for values in (atol_values, rtol_values))
 
 
 def householder_product(A: Tensor, tau: Tensor) -> Tensor:

@@ -36,10 +36,9 @@ from .composed_products import _powers, _vandermonde_input
 from .creation import as_tensor
 from .functions import where
 from .linalg import check_same_dtype, inv, matrix_norm, solve
-from .linalg_decompositions import _matrices, pinv, qr, svdvals
+from .linalg_decompositions import _matrices, pinv, qr, svdvals, tolerances
 from .ops_linalg import SingularMatrixError, svd_arrays
 from .tensor import Tensor
-from .tensor_methods import _plain
 
 LstsqResult = namedtuple("LstsqResult", ["solution", "residuals", "rank", "singular_values"])
 """What ``lstsq`` returns, as in PyTorch (fields a driver does not compute are empty tensors)."""
@@ -115,12 +114,8 @@ def matrix_rank(A: Tensor, tol: Any = None, hermitian: bool = False, *, atol: An
         if atol is not None or rtol is not None:
             raise RuntimeError("matrix_rank: give either tol or atol/rtol, not both; tol is the same as atol")
         atol, rtol = tol, 0.0
-    atol_values = np.asarray(0.0 if atol is None else _plain(atol), dtype=np.float64)
-    if rtol is None:
-        rtol = 0.0 if atol is not None and np.all(atol_values > 0) else float(np.finfo(a.array.dtype).eps) * max(
-            a.shape[-2:])
-    rtol_values = np.asarray(_plain(rtol), dtype=np.float64)
-    if np.any(atol_values < 0) or np.any(rtol_values < 0):
+    atol_values, rtol_values = tolerances(a, atol, rtol)
+    if np.any(np.less(atol_values, 0)) or np.any(np.less(rtol_values, 0)):
         raise RuntimeError(f"matrix_rank: atol and rtol must be >= 0, got atol={atol!r} and rtol={rtol!r}")
     values = np.abs(np.linalg.eigvalsh(a.array)) if hermitian and a.array.size else _singular_values(a.array)
     return Tensor._wrap(_rank(values, atol_values, rtol_values))

@@ -323,8 +323,8 @@ def _pinv(a, atol, rtol, hermitian):
     else:
         left, sizes, right = svd_arrays(a, full_matrices=False)
         magnitudes = sizes
-    largest = magnitudes.max(axis=-1, keepdims=True, initial=0.0)
-    inverted = np.divide(1, sizes, out=np.zeros_like(sizes), where=magnitudes > np.maximum(atol, rtol * largest))
+    cutoff = np.maximum(atol, rtol * magnitudes.max(axis=-1, initial=0.0))  # atol, rtol: numbers or one per matrix
+    inverted = np.divide(1, sizes, out=np.zeros_like(sizes), where=magnitudes > cutoff[..., None])
     out = np.swapaxes(right, -1, -2) @ (inverted[..., :, None] * np.swapaxes(left, -1, -2))
     return out, (a, out)
 

@@ -165,6 +165,21 @@ def test_pinv_takes_pytorchs_older_rcond_as_rtol_by_position_or_name(hermitian):
         gg.linalg.pinv(a, 0.1, atol=0.5)
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("hermitian", [False, True])
+@pytest.mark.parametrize("tolerances", [{"atol": [0.5, 0.05]}, {"rtol": [0.01, 0.2]}, {"atol": 0.5},
+                                        {"atol": [0.2, 0.2], "rtol": [0.01, 0.4]}])
+def test_pinv_takes_tolerances_as_tensors_one_per_matrix_as_pytorch(torch, hermitian, tolerances):
+    """``atol``/``rtol`` as tensors (PyTorch's ``Tensor atol``, one per matrix of the batch): a 0-d or 1-d tensor
+    raised RecursionError (NumPy's maximum of a glassgrad tensor)."""
+    values = np.stack([np.diag([3.0, 1.0, 0.1]), np.diag([3.0, -1.0, 0.4])])
+    found = []
+    for lib in (gg, torch):
+        given = {name: lib.tensor(v, dtype=lib.float64) if isinstance(v, list) else v for name, v in tolerances.items()}
+        found.append(lib.linalg.pinv(lib.tensor(values), hermitian=hermitian, **given).numpy())
+    np.testing.assert_allclose(*found, rtol=1e-14)
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: gg.linalg.cholesky(gg.tensor([[1.0, 2.0], [2.0, 1.0]])), "cholesky: the matrix is not positive-definite"),
     (lambda: gg.linalg.cholesky(gg.ones(2, 3)), "cholesky: expected a square matrix"),
