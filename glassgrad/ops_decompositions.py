@@ -61,9 +61,15 @@ def _inverse(x):
     return np.linalg.inv(x) if isinstance(x, np.ndarray) else x.inverse()
 
 
+def _eye(like, rows, columns=None):
+    """The identity (rows × columns) in ``like``'s dtype, for arrays and tensors alike: a float64 one would make the
+    products of a float32 tensor float64 (and its recorded matmul refuse the mix)."""
+    return np.eye(rows, columns, dtype=like.dtype)
+
+
 def _off_diagonal_ratio(values):
     """``Fᵢⱼ = 1/(vⱼ − vᵢ)`` for i ≠ j and 0 on the diagonal, for each vector of a batch."""
-    eye = np.eye(values.shape[-1])
+    eye = _eye(values, values.shape[-1])
     gaps = values[..., None, :] - values[..., :, None]
     return 1 / (gaps + eye) * (1 - eye)  # a number over a tensor, then a tensor times an array: right for both kinds
 
@@ -153,7 +159,7 @@ def _qr_grad(grad_q, grad_r, q, r, a):
 def _joined(left, right):
     """``[left | right]`` side by side, as ``left·[I | 0] + right·[0 | I]`` (the same for arrays and tensors)."""
     width_left, width = left.shape[-1], left.shape[-1] + right.shape[-1]
-    eye = np.eye(width)
+    eye = _eye(left, width)
     return left @ eye[:width_left] + right @ eye[width_left:]
 
 
@@ -215,7 +221,7 @@ def _eigh_grad(grad_values, grad_vectors, values, vectors):
         product = vectors.mT @ grad_vectors
         inner = _off_diagonal_ratio(values) * (product - product.mT) / 2
     if grad_values is not None:
-        inner = inner + grad_values[..., :, None] * np.eye(values.shape[-1])
+        inner = inner + grad_values[..., :, None] * _eye(values, values.shape[-1])
     return vectors @ inner @ vectors.mT
 
 
@@ -257,7 +263,7 @@ def _svd_grad(grad_u, grad_s, grad_vh, u, s, vh):
     k = s.shape[-1]
     u, vh = u[..., :, :k], vh[..., :k, :]
     v = vh.mT
-    inner = 0 if grad_s is None else grad_s[..., :, None] * np.eye(k)
+    inner = 0 if grad_s is None else grad_s[..., :, None] * _eye(s, k)
     outer = 0
     if grad_u is not None:
         grad_u = grad_u[..., :, :k]
@@ -388,7 +394,7 @@ def _lu_grad(up, packed, p):
     """
     rows, columns = packed.shape[-2:]
     if rows < columns:
-        low, upper = _tril(packed[..., :, :rows], -1) + np.eye(rows), _triu(packed)
+        low, upper = _tril(packed[..., :, :rows], -1) + _eye(packed, rows), _triu(packed)
         grad_low, grad_upper = _tril(up[..., :, :rows], -1), _triu(up)
         square, rest = upper[..., :, :rows], upper[..., :, rows:]
         grad_square, grad_rest = grad_upper[..., :, :rows], grad_upper[..., :, rows:]
@@ -396,14 +402,14 @@ def _lu_grad(up, packed, p):
         inside = _joined(middle @ _inverse(square).mT, grad_rest)
         return (inside.mT @ _inverse(low) @ p.mT).mT  # P·L⁻ᵀ·inside, with P an array on the right of a tensor
     if rows > columns:
-        low, upper = _tril(packed, -1) + np.eye(rows, columns), _triu(packed[..., :columns, :])
+        low, upper = _tril(packed, -1) + _eye(packed, rows, columns), _triu(packed[..., :columns, :])
         grad_low, grad_upper = _tril(up, -1), _triu(up[..., :columns, :])
         square, rest = low[..., :columns, :], low[..., columns:, :]
         grad_square, grad_rest = grad_low[..., :columns, :], grad_low[..., columns:, :]
         middle = _tril(square.mT @ grad_square, -1) + _triu(grad_upper @ upper.mT - rest.mT @ grad_rest)
         inside = _joined((_inverse(square).mT @ middle).mT, grad_rest.mT).mT  # [L₁⁻ᵀ·middle; L̄₂]
         return ((inside @ _inverse(upper).mT).mT @ p.mT).mT
-    low, upper = _tril(packed, -1) + np.eye(rows), _triu(packed)
+    low, upper = _tril(packed, -1) + _eye(packed, rows), _triu(packed)
     middle = _tril(low.mT @ _tril(up, -1), -1) + _triu(_triu(up) @ upper.mT)
     return ((_inverse(low).mT @ middle @ _inverse(upper).mT).mT @ p.mT).mT
 

@@ -18,7 +18,7 @@ import glassgrad as gg
 
 
 def _spd(lib, b):
-    return b @ b.mT + b.shape[-1] * lib.eye(b.shape[-1], dtype=lib.float64)
+    return b @ b.mT + b.shape[-1] * lib.eye(b.shape[-1], dtype=b.dtype)
 
 
 def _symmetric(lib, b):
@@ -29,7 +29,7 @@ def _symmetric(lib, b):
 CASES = {
     "cholesky": (lambda lib, b: lib.linalg.cholesky(_spd(lib, b)), lambda n, m, k: (k, n, n)),
     "cholesky_upper": (lambda lib, b: lib.linalg.cholesky(_spd(lib, b), upper=True), lambda n, m, k: (n, n)),
-    "cholesky_direct": (lambda lib, a: lib.linalg.cholesky(a * 0.1 + 3 * lib.eye(a.shape[-1], dtype=lib.float64)),
+    "cholesky_direct": (lambda lib, a: lib.linalg.cholesky(a * 0.1 + 3 * lib.eye(a.shape[-1], dtype=a.dtype)),
                         lambda n, m, k: (n, n)),
     "qr_tall": (lambda lib, a: lib.cat([t.reshape(-1) for t in lib.linalg.qr(a)]), lambda n, m, k: (k, n + m, n)),
     "qr_wide": (lambda lib, a: lib.cat([t.reshape(-1) for t in lib.linalg.qr(a)]), lambda n, m, k: (n, n + m)),
@@ -56,13 +56,13 @@ def _singular_parts(lib, u, s, vh):
     return lib.cat([s.reshape(-1), (u * u).reshape(-1), (vh * vh).reshape(-1), (u @ vh).reshape(-1)])
 
 
-def _results(lib, name, values, outer, inner):
+def _results(lib, name, values, outer, inner, dtype="float64"):
     function, _ = CASES[name]
-    x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+    x = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=True)
     out = function(lib, x)
-    weights = lib.tensor(np.resize(outer, tuple(out.shape)), dtype=lib.float64)
+    weights = lib.tensor(np.resize(outer, tuple(out.shape)), dtype=x.dtype)
     first, = lib.autograd.grad((out * out * weights).sum(), x, create_graph=True)
-    second, = lib.autograd.grad((first * lib.tensor(inner, dtype=lib.float64)).sum(), x)
+    second, = lib.autograd.grad((first * lib.tensor(inner, dtype=x.dtype)).sum(), x)
     force = {} if lib is gg else {"force": True}
     return [t.detach().numpy(**force) for t in (out, first, second)]
 
@@ -108,6 +108,24 @@ def test_pinv_gradient_at_the_identity_matches_finite_differences():
     x = gg.eye(3, dtype=gg.float64).requires_grad_()
     assert gg.gradcheck(gg.linalg.pinv, (x,), raise_exception=True).ok
     assert gg.autograd.gradgradcheck(gg.linalg.pinv, (x,))
+
+
+@pytest.mark.torch
+@given(seed=st.integers(0, 2**16))
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_float32_second_derivatives_stay_float32_and_match_pytorch_in_float64(torch, name, seed):
+    """A float32 matrix's second derivatives through eigh, svd and lu raised 'matmul: expected both operands to have
+    the same dtype' (their backward's identity was float64, so were its products)."""
+    rng = np.random.default_rng(seed)
+    shape = CASES[name][1](3, 2, 2)
+    values = (rng.normal(size=shape) + 3 * np.eye(*shape[-2:])).astype(np.float32)  # far from singular: float32 holds
+    outer, inner = rng.normal(size=512), rng.normal(size=values.shape)
+    mine = _results(gg, name, values, outer, inner, dtype="float32")
+    theirs = _results(torch, name, values, outer, inner)
+    for what, ours, reference in zip(("values", "gradient", "second derivative"), mine, theirs):
+        assert ours.dtype == np.float32, what
+        scale = max(1.0, float(np.abs(reference).max(initial=0.0)))
+        np.testing.assert_allclose(ours, reference, rtol=1e-2, atol=1e-3 * scale, err_msg=what)
 
 
 @pytest.mark.parametrize("name", sorted(set(CASES) - {"cholesky_direct", "eigh_upper"}))
