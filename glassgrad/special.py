@@ -15,7 +15,7 @@ gives each its derivative (a row too), and ``zeta`` its derivative in q, ``−x�
 it refuses an x that requires grad).
 
 Made of them and other ops: ``multigammaln(a, p) = p(p−1)/4·ln π + Σⱼ₌₁ᵖ lnΓ(a − (j−1)/2)``,
-``ndtr(x) = Φ(x) = (1 + erf(x/√2))/2``, ``xlog1py(x, y) = x·ln(1 + y)``
+``ndtr(x) = Φ(x) = erfc(−x/√2)/2``, ``xlog1py(x, y) = x·ln(1 + y)``
 (0 where x is 0) and ``entr(x) = −x·ln x`` (0 at 0, −inf below).
 
 The orthogonal polynomials of degree n, ``f(x, n)``, by their three-term recurrences (one row,
@@ -209,8 +209,9 @@ Its derivative in q is ``−x·ζ(x + 1, q)``; in x it has none, so an x that re
 
 
 def ndtr(input: Any) -> Tensor:
-    """``Φ(x) = (1 + erf(x/√2))/2``, the standard normal distribution function."""
-    return (1 + (_float_tensor(as_tensor(input)) / math.sqrt(2)).erf()) / 2
+    """``Φ(x) = erfc(−x/√2)/2``, the standard normal distribution function: ``(1 + erf(x/√2))/2`` is the same number
+    but loses the left tail, where ``erf`` rounds to −1 (Φ(−10) = 7.6e-24 would be 0; PyTorch's is)."""
+    return (-_float_tensor(as_tensor(input)) / math.sqrt(2)).erfc() / 2
 
 
 def ndtri(input: Any) -> Tensor:
