@@ -316,12 +316,13 @@ def _plus_zero_where(mask: Array, values: Array, dtype: np.dtype) -> Array:
 
 
 def elementwise(name: str, formula: str, derivative: str, value: Callable[..., Array],
-                local: Callable[..., Array], *, reads: str = "input", kind: str = "elementwise", written: str = "",
-                symbol: str = "", settings: dict[str, Any] | None = None,
+                local: Callable[..., Array] | None, *, reads: str = "input", kind: str = "elementwise",
+                written: str = "", symbol: str = "", settings: dict[str, Any] | None = None,
                 fused_backward: Callable[[Array, Array], tuple[Array]] | None = None,
                 saves: tuple[tuple[int, ...], ...] | None = None, same_from_output: bool = False,
                 tensor_local: Callable[..., Any] | None = None, flat: Callable[..., Array] | None = None,
-                refuses_bool: str = "", numpy_warns: bool = False) -> Op:
+                refuses_bool: str = "", numpy_warns: bool = False,
+                divisor: Callable[[Any], Any] | None = None) -> Op:
     """Declare and register an elementwise op of one input from its value and its local derivative.
 
     ``value(a, *settings)`` is the output; ``local(x, *settings)`` is ``∂out/∂a`` entry by entry,
@@ -344,7 +345,14 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
     where ``upstream ⊙ 0`` would be NaN for an infinite upstream. ``refuses_bool``: :attr:`Op.refuses_bool`.
     ``numpy_warns=True``: NumPy warns where PyTorch silently gives ±∞ or NaN (``log 0``, ``√−1``, ``1/√a`` at 0):
     the forward, the backward and the value run :func:`glassgrad.float_errors.quiet`.
+    ``divisor(x)`` (in place of ``local`` and ``tensor_local``; a row without settings), for a derivative
+    ``1/d(x)`` (``ln a``: ``1/a``):
+    the backward divides, ``upstream / d(x)``, as PyTorch's does, and the trace shows ``1/d(x)``; where ``1/d``
+    overflows (``a`` subnormal: ``1/1e-40`` is ∞ in float32) a zero upstream still gives 0, not ``0·∞`` = NaN
+    (``log(softmax(z))`` read at one class of a batch, the others' probabilities underflowed).
     """
+    if divisor is not None:
+        local = tensor_local = functools.partial(_one_over, divisor)
     from_output = reads == "output"
     keeps_output = from_output or same_from_output
     settings = settings or {}
@@ -376,6 +384,10 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
             def backward(up: Array, kept: Array) -> tuple[Array]:
                 return (_plus_zero_where(flat(kept), up * local(kept), up.dtype),)
 
+        if divisor is not None:
+            def backward(up: Array, kept: Array) -> tuple[Array]:
+                return (up / divisor(kept),)
+
         backward = fused_backward or backward
 
     shown_value = value
@@ -389,7 +401,7 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
     if tensor_local is not None:
         def vjp_tensors(up: Any, inputs: tuple, out: Any, saved: Any) -> tuple:
             x, setting_values = out if keeps_output else inputs[0], saved[1] if settings else ()
-            grad = up * tensor_local(x, *setting_values)
+            grad = up / divisor(x) if divisor is not None else up * tensor_local(x, *setting_values)
             if flat is None:
                 return (grad,)
             # as the plain backward: +0 where flat whatever the upstream (∞ · 0 would be NaN)
@@ -401,6 +413,11 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
                        keeps=None if settings else OUT if keeps_output else 0,
                        saves=saves if saves is not None else ((OUT,),) if keeps_output else ((0,),),
                        vjp_tensors=vjp_tensors, refuses_bool=refuses_bool))
+
+
+def _one_over(divisor: Callable[[Any], Any], x: Any) -> Any:
+    """``1/d(x)``: the local derivative of a row given by its :func:`elementwise` ``divisor``."""
+    return 1 / divisor(x)
 
 
 _CONSTANTS: dict[tuple[float, np.dtype], Array] = {}
@@ -535,14 +552,14 @@ def _div(a, b, needs=(True, True)):
 
 @quiet
 def _div_back(up, saved):  # b's gradient only when b needs one: inf / c would make it (−∞·0 = NaN) and warn for nothing
+    """∂L/∂a = up/b; ∂L/∂b = −up·((a/b)/b), in PyTorch's order: a/b first, so a zero a over a tiny b gives 0 where
+    (up/b)·(a/b) would give ∞·0 = NaN (the second derivative of ln at a subnormal input)."""
     a, b, (need_a, need_b) = saved
-    share = up / b
-    return (share if need_a else None), (-share * (a / b) if need_b else None)
+    return (up / b if need_a else None), (-up * ((a / b) / b) if need_b else None)
 
 def _div_vjp(up, inputs, out, saved):
     a, b = inputs
-    share = up / b
-    return share, (-share * (a / b) if b.requires_grad else None)
+    return up / b, (-up * ((a / b) / b) if b.requires_grad else None)
 
 quiet_true_divide = quiet(np.true_divide)
 """NumPy's division, silent at 1/0 and 0/0 as :func:`_div`: what ``x /= y`` outside the graph calls
@@ -719,16 +736,12 @@ POW_SCALAR = register(Op("pow_scalar", "out = aᵖ (p a constant)", ("{p}·{a}^(
 def _same(x):
     return x
 
-def _reciprocal(a):
-    return 1 / a
-
 def _half_reciprocal(out):
     return 1 / (2 * out)
 
 EXP = elementwise("exp", "out = eᵃ", "exp({a}) = {out}", np.exp, _same, reads="output", written="exp({a})",
                   tensor_local=_same, numpy_warns=True)  # e^1000 = ∞
-LOG = elementwise("log", "out = ln a", "1/{a}", np.log, _reciprocal, written="ln({a})", tensor_local=_reciprocal,
-                  numpy_warns=True)
+LOG = elementwise("log", "out = ln a", "1/{a}", np.log, None, written="ln({a})", divisor=_same, numpy_warns=True)
 SQRT = elementwise("sqrt", "out = √a", "1/(2√{a}) = 1/(2·{out})", np.sqrt, _half_reciprocal, reads="output",
                    written="√{a}", tensor_local=_half_reciprocal, numpy_warns=True)
 ABS = elementwise("abs", "out = |a|", "sign({a})  (0 at {a} = 0)", np.abs, np.sign, written="|{a}|",

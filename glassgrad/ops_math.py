@@ -59,14 +59,14 @@ def _acosh_local(a):
 def _atanh_local(a):
     return 1 / (1 - a * a)
 
-def _log10_local(a):
-    return 1 / (a * LN10)
+def _log10_divisor(a):
+    return a * LN10
 
-def _log2_local(a):
-    return 1 / (a * LN2)
+def _log2_divisor(a):
+    return a * LN2
 
-def _log1p_local(a):
-    return 1 / (1 + a)
+def _log1p_divisor(a):
+    return 1 + a
 
 def _expm1_local(out):
     return out + 1
@@ -100,13 +100,13 @@ ACOSH = elementwise("acosh", "out = arcosh a", "1/√({a}² − 1)", np.arccosh,
 ATANH = elementwise("atanh", "out = artanh a", "1/(1 − {a}²)", np.arctanh, _atanh_local, written="artanh({a})",
                     tensor_local=_atanh_local, numpy_warns=True)
 
-LOG10 = elementwise("log10", "out = log₁₀ a", "1/({a}·ln 10)", np.log10, _log10_local, written="log₁₀({a})",
-                    tensor_local=_log10_local, numpy_warns=True)
-LOG2 = elementwise("log2", "out = log₂ a", "1/({a}·ln 2)", np.log2, _log2_local, written="log₂({a})",
-                   tensor_local=_log2_local, numpy_warns=True)
+LOG10 = elementwise("log10", "out = log₁₀ a", "1/({a}·ln 10)", np.log10, None, written="log₁₀({a})",
+                    divisor=_log10_divisor, numpy_warns=True)
+LOG2 = elementwise("log2", "out = log₂ a", "1/({a}·ln 2)", np.log2, None, written="log₂({a})",
+                   divisor=_log2_divisor, numpy_warns=True)
 # log1p and expm1 are rows, not log(1 + a) and exp(a) − 1: near a = 0 those lose every digit of a
-LOG1P = elementwise("log1p", "out = ln(1 + a)", "1/(1 + {a})", np.log1p, _log1p_local, written="ln(1 + {a})",
-                    tensor_local=_log1p_local, numpy_warns=True)
+LOG1P = elementwise("log1p", "out = ln(1 + a)", "1/(1 + {a})", np.log1p, None, written="ln(1 + {a})",
+                    divisor=_log1p_divisor, numpy_warns=True)
 EXPM1 = elementwise("expm1", "out = eᵃ − 1", "eᵃ = {out} + 1", np.expm1, _expm1_local, reads="output",
                     written="(e^{a} − 1)", tensor_local=_expm1_local, numpy_warns=True)
 
