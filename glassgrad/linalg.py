@@ -176,7 +176,8 @@ def solve_as(a: Tensor, b: Tensor, vector: bool) -> Tensor:
 
 
 def matrix_power(input: Tensor, n: int) -> Tensor:
-    """``Aⁿ`` by repeated squaring (``A⁰ = I``; a negative n powers the inverse)."""
+    """``Aⁿ`` by repeated squaring (``A⁰ = I``; a negative n powers the inverse); a new tensor, in the graph, as
+    PyTorch's: ``A¹`` is a copy of A, and ``A⁰`` has the gradient 0 with respect to A."""
     a = _square(input, "matrix_power")
     if n < 0:
         a, n = inv(a), -n
@@ -187,7 +188,10 @@ def matrix_power(input: Tensor, n: int) -> Tensor:
         n >>= 1
         if n:
             a = a @ a
-    return result if result is not None else a.new_tensor(np.broadcast_to(np.eye(a.shape[-1]), a.shape).copy())
+    if result is None:  # I, picked from A's own place by a mask of False: in the graph, with no NaN from 0·∞
+        identity = a.new_tensor(np.broadcast_to(np.eye(a.shape[-1]), a.shape).copy())
+        return a.where(a.new_zeros(a.shape, dtype=np.bool_), identity)
+    return result.clone() if result is input else result
 
 
 def multi_dot(tensors: Sequence[Tensor]) -> Tensor:

@@ -145,3 +145,23 @@ def test_a_second_derivative_of_a_singular_determinant_is_refused_in_one_line():
     assert "\n" not in str(error.value)
     (slope,) = gg.autograd.grad(gg.linalg.det(a), a)  # once, without create_graph: the adjugate, 0 here
     assert slope.tolist() == [[0.0, 0.0], [0.0, 0.0]]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("n", [0, 1])
+@given(size=st.integers(1, 3), batch=st.integers(0, 2), seed=st.integers(0, 2**16))
+def test_matrix_power_zero_and_one_are_new_tensors_in_the_graph_as_pytorchs(torch, n, size, batch, seed):
+    """A⁰ was an identity outside the graph (backward raised 'does not require grad'; PyTorch: gradient 0), and A¹
+    was A itself, so an in-place change of the result changed A."""
+    values = np.random.default_rng(seed).standard_normal((batch, size, size) if batch else (size, size))
+    found = []
+    for library in (gg, torch):
+        a = library.tensor(values, requires_grad=True)
+        power = library.linalg.matrix_power(a, n)
+        assert power is not a
+        (power * library.tensor(np.cos(np.arange(power.numel())).reshape(power.shape))).sum().backward()
+        with library.no_grad():
+            power.add_(1.0)
+        found.append((power.detach().numpy(), a.grad.numpy(), a.detach().numpy()))
+    for mine, theirs in zip(*found):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-12)
