@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import mpmath
 import numpy as np
 import pytest
 
@@ -26,11 +27,10 @@ def test_sinc_derivatives_at_zero_are_its_series_coefficients():
                                rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("dtype, rtol", [("float64", 1e-13), ("float32", 3e-6)])
+@pytest.mark.parametrize("dtype, rtol", [("float64", 1e-13), ("float32", 1e-5)])  # float32: ~80 ulp past |πx| = 0.1
 def test_sinc_derivatives_near_zero_keep_their_digits(dtype, rtol):
     """Near 0 the quotient's derivative ``(z·cos z − sin z)/z²`` cancels: at x = 1e-8 it was 36% off in float64 (as
     PyTorch's), at x = −2e-4 30% off in float32; the series there keeps every digit (oracle: mpmath at 50 digits)."""
-    mpmath = pytest.importorskip("mpmath")
     mpmath.mp.dps = 50
     points = np.array([1e-8, 1e-5, -2e-4, 1e-3, 0.03, -0.05, 0.3], dtype=dtype)
     x = gg.tensor(points, requires_grad=True)
