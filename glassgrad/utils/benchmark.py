@@ -28,18 +28,13 @@ import numpy as np
 
 __all__ = ["Compare", "Measurement", "Timer"]
 
+
 def unit(seconds: float) -> tuple[str, float]:
     """The unit PyTorch's Timer shows ``seconds`` in (ns, us, ms or s: the one that puts it in [1, 1000)), and its
     size in seconds."""
     power = int(np.floor(np.log10(seconds)) // 3) if seconds > 0 else 0
     name = {-3: "ns", -2: "us", -1: "ms"}.get(power, "s")
     return name, {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[name]
-
-
-def time_text(seconds: float) -> str:
-    """``seconds`` in its :func:`unit`, to two decimals (``7.63 ms``)."""
-    name, size = unit(seconds)
-    return f"{seconds / size:.2f} {name}"
 
 
 @dataclass
@@ -88,7 +83,7 @@ class Measurement:
                  f"  {'Median: ' if count > 1 else ''}{median / size:.2f} {name}"]
         if count >= 4:
             low, high = np.percentile(self.times, [25, 75])
-            lines.append(f"  IQR:    {self.iqr / size:.2f} {name} ({low / size:.2f} to {high / size:.2f})")
+            lines.append(f"  IQR:    {(high - low) / size:.2f} {name} ({low / size:.2f} to {high / size:.2f})")
         lines.append(f"  {count} measurement{'s' if count > 1 else ''}, {self.number_per_run} runs "
                      f"{'per measurement,' if count > 1 else ','} {self.num_threads} thread"
                      f"{'s' if self.num_threads > 1 else ''}")
