@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .arguments import as_array, keyword_sizes, refuse_backward_strides, resolve_dtype, shape_arg, shape_text
-from .autograd import STATE, note_unreplayable
+from .autograd import STATE, note_unreplayable, recorded_call
 from .device import check_device
 from .dtypes import get_default_dtype
 from .generator import Generator, restore_state, state_bytes
@@ -386,12 +386,26 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         raise RuntimeError(f"one_hot: the class indices must be integers (gg.int64), got {indices.dtype}")
     if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < -1:
         raise RuntimeError(f"one_hot: num_classes must be a whole number (or -1 to infer it), got {num_classes!r}")
-    if indices.size and indices.min() < 0:
-        raise RuntimeError(f"one_hot: class indices must be >= 0, got {indices.min()}")
     if num_classes == -1:
         if not indices.size:
             raise RuntimeError("one_hot: cannot infer num_classes from an empty tensor; pass num_classes")
+        _check_classes(indices, None)
+        note_unreplayable("one_hot with num_classes=-1 reads the largest index, so the number of columns depends on "
+                          "the values; pass num_classes")
         num_classes = int(indices.max()) + 1
-    if indices.size and indices.max() >= num_classes:
+    return Tensor._wrap(recorded_call(_one_hot_rows, indices, int(num_classes)))
+
+
+def _one_hot_rows(indices: np.ndarray, num_classes: int) -> np.ndarray:
+    """:func:`one_hot`'s rows, its indices checked: one kernel of a compiled step, so that each batch's indices are
+    checked again (NumPy's indexing would take a negative class from the end)."""
+    _check_classes(indices, num_classes)
+    return np.eye(num_classes, dtype=np.int64)[indices]
+
+
+def _check_classes(indices: np.ndarray, num_classes: int | None) -> None:
+    """PyTorch's refusals of a class index below 0 or, given ``num_classes``, not below it."""
+    if indices.size and indices.min() < 0:
+        raise RuntimeError(f"one_hot: class indices must be >= 0, got {indices.min()}")
+    if num_classes is not None and indices.size and indices.max() >= num_classes:
         raise RuntimeError(f"one_hot: class index {indices.max()} is not smaller than num_classes ({num_classes})")
-    return Tensor._wrap(np.eye(int(num_classes), dtype=np.int64)[indices])

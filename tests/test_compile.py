@@ -967,3 +967,40 @@ def test_a_scheduler_stepped_inside_the_step_runs_it_eagerly_saying_why():
         compiled = run(gg.compile)
     np.testing.assert_array_equal(compiled[0], eager[0])
     assert compiled[1] == eager[1] == 0.1 * 0.5 ** 5
+
+
+def _one_hot_step(num_classes=3):
+    model = _mlp(gg.float64)
+    optimizer = gg.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, y):
+        optimizer.zero_grad()
+        loss = F.mse_loss(model(x), F.one_hot(y, num_classes).to(gg.float64))  # targets made inside the step
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
+def test_one_hot_targets_made_inside_the_step_replay_and_check_each_batch(compiled):
+    def run(make):
+        step = make(_one_hot_step())
+        rng = np.random.default_rng(4)
+        return [step(*_classes(rng, gg.float64)).array.copy() for _ in range(12)], step
+
+    (eager, _), (replayed, step) = run(lambda step: step), run(lambda step: gg.compile(step, fullgraph=True))
+    assert all(np.array_equal(a, b) for a, b in zip(eager, replayed))
+    assert _replays(step) == 10  # a kernel of the program (it was an array of other numbers each call: eager)
+    x = gg.tensor(np.zeros((6, 4)))
+    run_once = step if compiled else _one_hot_step()
+    for bad, message in (([0, 1, 2, 0, 1, -1], r"class indices must be >= 0, got -1"),
+                         ([0, 1, 2, 0, 1, 3], r"class index 3 is not smaller than num_classes \(3\)")):
+        with pytest.raises(RuntimeError, match=message):  # checked on a replay too (NumPy would wrap −1 around)
+            run_once(x, gg.tensor(bad))
+
+
+def test_one_hot_with_inferred_classes_is_refused_saying_why():
+    with pytest.raises(CompileRefused, match="one_hot with num_classes=-1 .* pass num_classes"):
+        gg.compile(_one_hot_step(-1), fullgraph=True)(*_classes(np.random.default_rng(0), gg.float64))
