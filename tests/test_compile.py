@@ -1004,3 +1004,57 @@ def test_one_hot_targets_made_inside_the_step_replay_and_check_each_batch(compil
 def test_one_hot_with_inferred_classes_is_refused_saying_why():
     with pytest.raises(CompileRefused, match="one_hot with num_classes=-1 .* pass num_classes"):
         gg.compile(_one_hot_step(-1), fullgraph=True)(*_classes(np.random.default_rng(0), gg.float64))
+
+
+@pytest.mark.parametrize("scale", ["p.grad = p.grad * 0.5", "p.grad /= 2"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+def test_a_grad_set_to_a_tensor_the_step_made_replays(scale, dtype):
+    def run(compile_it):
+        model = _mlp(dtype)
+        optimizer = gg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        def step(x, y):
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            for p in model.parameters():
+                exec(scale, {"p": p})  # noqa: S102 (the two spellings of one update, from the test's own strings)
+            optimizer.step()
+            return loss
+
+        step = gg.compile(step, fullgraph=True) if compile_it else step
+        rng = np.random.default_rng(5)
+        seen = []
+        for _ in range(12):
+            loss = step(*_classes(rng, dtype))
+            seen.append([loss.array.copy()] + [a for p in model.parameters() for a in (p.array.copy(), p.grad.array)])
+        return seen, step
+
+    (eager, _), (replayed, step) = run(False), run(True)
+    assert all(np.array_equal(a, b) for call_a, call_b in zip(eager, replayed) for a, b in zip(call_a, call_b))
+    assert _replays(step) == 10  # the tensor assigned to .grad is the program's (it was the capture's own: eager)
+
+
+def test_a_grad_set_between_calls_is_added_to_when_the_step_cleared_another_one():
+    """``a.grad = None`` in the step says nothing of ``b.grad``: one set between calls is added to, as eager does."""
+    def run(compile_it):
+        a = gg.tensor([1.0, -2.0], dtype=gg.float64, requires_grad=True)
+        b = gg.tensor([0.5, 3.0], dtype=gg.float64, requires_grad=True)
+
+        def step(x):
+            a.grad = None
+            ((a * x).sum() * (b * x).sum()).backward()
+            with gg.no_grad():
+                b.sub_(0.1 * b.grad)  # reads b's gradient: the contribution itself only while b.grad was None
+            b.grad = None
+            return b.detach().clone()
+
+        step = gg.compile(step) if compile_it else step
+        seen = []
+        for call in range(8):
+            if call >= 4:
+                b.grad = gg.ones(2, dtype=gg.float64)  # set between calls, after the program is made
+            seen.append(step(gg.tensor([1.0, float(call)], dtype=gg.float64)).array)
+        return seen
+
+    assert all(np.array_equal(e, c) for e, c in zip(run(False), run(True)))

@@ -39,6 +39,10 @@ ASSIGN_GRAD = Tensor._assign_grad
 
 _RUN_BACKWARD = run_backward.__code__
 
+ZERO_GRADS = {("glassgrad.optim.optimizer", "Optimizer.zero_grad"), ("glassgrad.nn.module", "Module.zero_grad")}
+"""The ``zero_grad`` methods a step calls as one kernel (an optimizer's, a module's), by name: they import the
+compiler."""
+
 
 class CompileRefused(RuntimeError):
     """``gg.compile(fn, fullgraph=True)`` met something it cannot replay."""
@@ -127,6 +131,7 @@ class Recorder:
         self.input_tensors: set[int] = set()
         self.inputs = 0
         self.fresh_grads: list = []
+        self.cleared: set[int] = set()  # id(leaf) whose .grad a kernel of the step set to None (and nothing since)
 
     # --- the tape's interface, for layers that label tensors --------------------------------
 
@@ -298,16 +303,14 @@ class Recorder:
         if any(id(leaf) in self.input_tensors for leaf in leaves):
             self.refuse("an argument of the step requires grad (its .grad is written): close over it instead")
             return
-        # whether the step set a .grad before this store: another store, or `p.grad = …` (other calls, a mask's
-        # comparison, BatchNorm's running statistics, dropout's draw, zero_grad, leave a None .grad None)
-        untouched = not any(kernel.kind == "store" or (kernel.kind == "call" and kernel.function is ASSIGN_GRAD)
-                            for kernel in self.kernels)
         outputs = tuple(self.new_slot(leaf._grad.array) for leaf in leaves)
         for leaf, slot in zip(leaves, outputs):
-            if untouched and self.slot_of[id(leaf._grad.array)] != slot:
+            if id(leaf) not in self.cleared and self.slot_of[id(leaf._grad.array)] != slot:
                 # .grad was None, so it holds the contribution itself and later reads use that slot: true on a
-                # replay only if .grad is None when it starts (nothing in the step set it before this store)
+                # replay only if .grad is None when it starts, unless a kernel of the step set it to None before
+                # this store (zero_grad(), p.grad = None): then it is None here on every call
                 self.fresh_grads.append((leaf, self.slot_of[id(leaf._grad.array)], len(self.kernels)))
+        self.cleared.difference_update(id(leaf) for leaf in leaves)
         self.emit("store", None, tuple(("slot", walk.stored[leaf]) for leaf in leaves), outputs, extra=leaves,
                   sizes=tuple(_size(leaf._grad.array) for leaf in leaves))
         self.keep.extend(leaves)
@@ -320,6 +323,11 @@ class Recorder:
         if self.refusal is not None:
             return result
         encoded = tuple(self.encode(arg) for arg in args)
+        self._note_cleared(function, args)
+        if function is ASSIGN_GRAD and isinstance(args[1], Tensor) and args[1]._op is None:
+            slot = self.slot_of.get(id(args[1].array))  # p.grad = g * 0.5, or p.grad /= n: a tensor the step made
+            if slot is not None:
+                encoded = (encoded[0], ("tensor", slot))
         unpack = type(result) is tuple and all(type(part) is np.ndarray for part in result)
         if isinstance(result, Tensor):
             outputs = (self.new_slot(result), self.new_slot(result.array))
@@ -333,6 +341,17 @@ class Recorder:
             _size(result.array if isinstance(result, Tensor) else result),)
         self.emit("call", function, encoded, outputs, sizes=sizes, extra=unpack)
         return result
+
+    def _note_cleared(self, function: Any, args: tuple) -> None:
+        """Follow which leaves' ``.grad`` the step set to None: ``p.grad = None``, ``zero_grad()`` (of an optimizer or
+        a module; ``set_to_none=False`` leaves a None ``.grad`` None and fills the others), ``p.grad = g``."""
+        if function is ASSIGN_GRAD:
+            (self.cleared.add if args[1] is None else self.cleared.discard)(id(args[0]))
+        elif (getattr(function, "__module__", None), getattr(function, "__qualname__", None)) in ZERO_GRADS and args[1]:
+            owner = args[0]
+            params = (param for group in owner.param_groups for param in group["params"]) if hasattr(
+                owner, "param_groups") else owner.parameters()
+            self.cleared.update(id(param) for param in params)
 
     def on_kernel(self, function: Any, args: tuple) -> None:
         if self.refusal is None:

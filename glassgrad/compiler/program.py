@@ -204,6 +204,8 @@ class Program:
             return f"e{encoded[1]}"
         if kind == "py":
             return self._name(encoded[1])
+        if kind == "tensor":  # a tensor the step made, around its array (the .grad set by ``p.grad = g``)
+            return f"_wrap({self._v(encoded[1])})"
         parts = ", ".join(self._arg(part) for part in encoded[2])
         if encoded[1] is list:
             return f"[{parts}]"
