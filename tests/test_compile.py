@@ -782,11 +782,12 @@ _UNARY = [lambda t: t.tanh(), lambda t: t.sigmoid(), lambda t: t.relu(), lambda 
           lambda t: F.gelu(t)]
 
 
-@given(plan=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 5), st.integers(0, 99)), min_size=1, max_size=12),
+@given(plan=st.lists(st.tuples(st.integers(0, 9), st.integers(0, 5), st.integers(0, 99)), min_size=1, max_size=12),
        batch=st.integers(1, 4), width=st.integers(1, 4), dtype=st.sampled_from(DTYPES))
 def test_random_graphs_replay_bit_identical(plan, batch, width, dtype):
     """Each plan step picks an op: a unary function, a broadcast bias (shape (width,) or (1, width)), a scale
-    (shape (batch, 1)), a product with a parameter matrix, or a sum with an earlier value (two uses of it)."""
+    (shape (batch, 1)), a product with a parameter matrix, a sum with an earlier value (two uses of it), or a write
+    into a new tensor in place (``relu_()``, or its first column from an earlier value times a bias)."""
     def run(compiled):
         rng = np.random.default_rng(batch * 10 + width)
         params = [gg.tensor(rng.standard_normal(shape) * 0.5, dtype=dtype, requires_grad=True)
@@ -808,8 +809,14 @@ def test_random_graphs_replay_bit_identical(plan, batch, width, dtype):
                     h = h - params[2]
                 elif kind == 6:
                     h = h @ params[3]
-                else:
+                elif kind == 7:
                     h = h + values[earlier % len(values)]
+                elif kind == 8:
+                    h = h * 1.0
+                    h.relu_()
+                else:
+                    h = h * 1.0
+                    h[:, :1] = values[earlier % len(values)][:, :1] * params[1][:, :1]
                 values.append(h)
             loss = (values[-1] * values[-1]).mean() + params[3].sum() * 0
             loss.backward()
@@ -1058,3 +1065,112 @@ def test_a_grad_set_between_calls_is_added_to_when_the_step_cleared_another_one(
         return seen
 
     assert all(np.array_equal(e, c) for e, c in zip(run(False), run(True)))
+
+
+class _InPlace(nn.Module):
+    """A small CNN whose middle writes into a tensor of the graph in one of PyTorch's in-place spellings."""
+
+    def __init__(self, how, dtype):
+        super().__init__()
+        self.how = how
+        self.conv = nn.Conv2d(1, 3, 3, padding=1, dtype=dtype)
+        self.norm = nn.BatchNorm2d(3, dtype=dtype)
+        self.drop = nn.Dropout(0.3, inplace=True, generator=gg.Generator().manual_seed(3))
+        self.act = nn.ReLU(inplace=True)
+        self.scale = nn.Parameter(gg.tensor(1.5, dtype=dtype))
+        self.head = nn.Linear(27, 3, dtype=dtype)
+
+    def forward(self, x):
+        h = self.norm(self.conv(x))
+        if self.how == "relu layer":
+            h = self.act(h)
+        elif self.how == "leaky_relu":
+            h = F.leaky_relu(h, 0.1, inplace=True)
+        elif self.how == "methods":
+            h.relu_().clamp_(max=1.0)
+        elif self.how == "partial write":
+            h[:, 0] = x[:, 0] * self.scale  # a value that requires grad, written into part of h
+            h[:, 2, 0] = 0.5
+        elif self.how == "copy_":
+            h.copy_(h.tanh() * self.scale)
+        elif self.how == "dropout":
+            h = self.drop(h)
+        return self.head(F.max_pool2d(h, 2).flatten(1))
+
+
+@pytest.mark.parametrize("how", ["relu layer", "leaky_relu", "methods", "partial write", "copy_", "dropout"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+def test_writes_into_a_tensor_of_the_graph_replay_bit_identical(how, dtype):
+    """``nn.ReLU(inplace=True)``, ``x.relu_()``, ``x[i] = v``, ``x.copy_(v)``: each write into a tensor the step made is
+    a kernel of the program, and the ops recorded before it lead to its old value, as in eager."""
+    def run(compile_it):
+        gg.manual_seed(0)
+        model = _InPlace(how, dtype)
+        step = _training_step(model, gg.optim.SGD(model.parameters(), lr=0.05, momentum=0.9))
+        step = gg.compile(step, fullgraph=True) if compile_it else step
+        rng = np.random.default_rng(2)
+        seen = [[step(*_images(rng, dtype)).array.copy(), *(p.array.copy() for p in model.parameters()),
+                 *(p.grad.array.copy() for p in model.parameters() if p.grad is not None)] for _ in range(12)]
+        return seen, step
+
+    (eager, _), (replayed, step) = run(False), run(True)
+    assert [len(call) for call in eager] == [len(call) for call in replayed]
+    assert all(np.array_equal(a, b) for call_a, call_b in zip(eager, replayed) for a, b in zip(call_a, call_b))
+    assert _replays(step) == 10
+
+
+@pytest.mark.parametrize("change", ["h += 1", "detach_"])
+def test_other_in_place_changes_of_a_graph_tensor_still_run_eagerly_saying_why(change):
+    w = gg.tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True)
+
+    def step(x):
+        h = w * x
+        if change == "h += 1":
+            h += 1
+        else:
+            g = h * 2
+            h.detach_()
+            h = g + h
+        loss = (h * h).sum()
+        loss.backward()
+        return loss.detach()
+
+    with pytest.raises(CompileRefused, match=r"an in-place change of a tensor in the graph other than a write into it"):
+        gg.compile(step, fullgraph=True)(gg.ones(2, 2))
+
+
+def test_a_write_over_a_value_backward_needs_is_refused_as_in_eager():
+    w = gg.tensor([1.0, -2.0], requires_grad=True)
+
+    def step(x):
+        y = (w * x).exp()
+        y.relu_()  # exp's backward reads its output, which the write changed
+        y.sum().backward()
+
+    for run in (step, gg.compile(step, fullgraph=True)):
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            run(gg.ones(2))
+
+
+@pytest.mark.parametrize("made", ["factory", "argument", "factory cloned"])
+def test_a_write_into_a_tensor_the_step_did_not_make_with_an_op_is_refused_unless_cloned(made):
+    w = gg.tensor([1.0, -2.0], dtype=gg.float64, requires_grad=True)
+
+    def step(x):
+        rows = {"factory": gg.zeros(3, 2, dtype=gg.float64), "argument": x,
+                "factory cloned": gg.zeros(3, 2, dtype=gg.float64).clone()}[made]
+        for t in range(3):
+            rows[t] = w * (t + 1)  # the loop of an RNN written by hand: a row of the output per step
+        loss = (rows * rows).sum()
+        loss.backward()
+        w.grad = None
+        return loss.detach()
+
+    run = gg.compile(step, fullgraph=True)
+    if made != "factory cloned":
+        with pytest.raises(CompileRefused, match=r"that the step did not make with an op .* clone\(\) it in the step"):
+            run(gg.zeros(3, 2, dtype=gg.float64))
+        return
+    eager = [step(gg.zeros(3, 2, dtype=gg.float64)).item() for _ in range(4)]
+    assert [run(gg.zeros(3, 2, dtype=gg.float64)).item() for _ in range(4)] == eager == [70.0] * 4
+    assert _replays(run) == 2

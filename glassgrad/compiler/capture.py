@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import FREED, STATE, run_backward, watched_by
+from ..ops import SETITEM
 from ..saved_packing import Packed
 from ..tensor import Tensor
 
@@ -38,6 +39,9 @@ ASSIGN_GRAD = Tensor._assign_grad
 """``p.grad = …`` as a kernel: the one call that sets a ``.grad`` (other than a store)."""
 
 _RUN_BACKWARD = run_backward.__code__
+
+REBASE_REFUSAL = ("an in-place change of a tensor in the graph other than a write into it (h += b, y.detach_(), "
+                  "x.t_()) re-bases it in a way a replay does not follow; write it out of place (h = h + b)")
 
 ZERO_GRADS = {("glassgrad.optim.optimizer", "Optimizer.zero_grad"), ("glassgrad.nn.module", "Module.zero_grad")}
 """The ``zero_grad`` methods a step calls as one kernel (an optimizer's, a module's), by name: they import the
@@ -131,6 +135,7 @@ class Recorder:
         self.input_tensors: set[int] = set()
         self.inputs = 0
         self.fresh_grads: list = []
+        self.rebasing: Tensor | None = None  # a tensor changed in place, until its new node is recorded
         self.cleared: set[int] = set()  # id(leaf) whose .grad a kernel of the step set to None (and nothing since)
 
     # --- the tape's interface, for layers that label tensors --------------------------------
@@ -187,6 +192,9 @@ class Recorder:
 
     def emit(self, kind: str, function: Any, args: tuple, outputs: tuple, layer: Any = None, **details: Any) -> None:
         """Append a kernel; it belongs to ``layer`` (default: the layer running now) and to the current pass."""
+        if self.rebasing is not None:  # a re-base that no new node followed (y.detach_())
+            self.rebasing = None
+            self.refuse(REBASE_REFUSAL)
         phase = "backward" if kind in ("backward", "fit", "add", "store") else "update" if self.walks else "forward"
         if layer is None and self.layers:
             layer = self.layers[-1]
@@ -197,6 +205,12 @@ class Recorder:
     def on_forward(self, op: Any, parents: tuple, result: Any, args: tuple) -> None:
         if self.refusal is not None:
             return
+        if self.rebasing is not None:  # the new node of a tensor just re-based: a write into its memory?
+            rebased, self.rebasing = self.rebasing, None
+            if result is not rebased or op is not SETITEM:
+                self.refuse(REBASE_REFUSAL)
+                return
+            args = (result.array, parents[1].array, *args)  # setitem(its memory, value, index) wrote it in place
         if op.kind == "custom":
             self.refuse(f"the custom autograd.Function '{op.name}' runs Python a replay cannot see")
             return
@@ -221,8 +235,24 @@ class Recorder:
                   extra=result.array.ndim == 0)
 
     def on_rebase(self, tensor: Any, previous: Any) -> None:
-        self.refuse("an in-place change of a tensor in the graph (h += b, or an inplace=True layer) re-bases it; "
-                    "write it out of place (h = h + b, inplace=False)")
+        """``tensor`` changed in place: its node moves to ``previous``, and its new node comes next (``on_forward``),
+        which a replay follows when it is a write into the tensor's memory (``x.copy_(v)``, ``x[i] = v``, an
+        ``inplace=True`` activation, ``x.relu_()``): the write is then a kernel of the program, into the array the
+        step made there, and the ops recorded before the change lead to ``previous`` (as the engine reroutes them)."""
+        if self.refusal is not None:
+            return
+        slot = self.slot_of.get(id(tensor.array))
+        if slot is None or slot < self.inputs:  # its node (and requires_grad) would outlive the call: not replayed
+            self.refuse("an in-place change of a tensor in the graph that the step did not make with an op (an "
+                        "argument, a buffer, gg.zeros(…)) makes that tensor a node of the step's graph, which a replay "
+                        "does not; clone() it in the step first, or build it out of place (gg.stack, gg.cat)")
+            return
+        saved = self.saved_of.pop(id(tensor), None)
+        if saved is not None:
+            self.saved_of[id(previous)] = saved
+            self.layer_of[id(previous)] = self.layer_of.pop(id(tensor))
+        self.keep.append(previous)
+        self.rebasing = tensor
 
     def on_backward(self, node: Any, upstream: np.ndarray, contributions: tuple) -> None:
         if self.refusal is not None:
@@ -393,6 +423,8 @@ class Recorder:
         """The capture of this call, with the step's result encoded (tensors by slot)."""
         if self.walk is not None and self.refusal is None:
             self.refuse("a backward() did not finish")
+        if self.rebasing is not None and self.refusal is None:
+            self.refuse(REBASE_REFUSAL)
         encoded = self._encode_result(result)
         guards = [(tensor, tensor.array, tensor._requires_grad) for tensor in self.leaves.values()]
         for module in self.modules.values():
