@@ -40,8 +40,26 @@ ASSIGN_GRAD = Tensor._assign_grad
 
 _RUN_BACKWARD = run_backward.__code__
 
-REBASE_REFUSAL = ("an in-place change of a tensor in the graph other than a write into it (h += b, y.detach_(), "
-                  "x.t_()) re-bases it in a way a replay does not follow; write it out of place (h = h + b)")
+REBASE_REFUSAL = ("an in-place change of a tensor in the graph whose rule keeps its old value (h *= w), or that "
+                  "changes what it is (y.detach_()), re-bases it in a way a replay does not follow; write it out of "
+                  "place (h = h * w)")
+
+_WRITTEN_BACK: dict = {}
+
+
+def written_back(forward: Any) -> Any:
+    """``forward(a, b)`` with its result written into ``a``'s memory (``h += b`` on a tensor of the graph, as
+    :func:`glassgrad.tensor._record_in_place` computes it): one kernel, the same function for a row on every
+    capture (two captures compare their kernels by identity)."""
+    writer = _WRITTEN_BACK.get(forward)
+    if writer is None:
+        def writer(a: np.ndarray, b: Any) -> tuple:
+            out, saved = forward(a, b)
+            np.copyto(a, out, casting="same_kind")
+            return a, saved
+
+        writer = _WRITTEN_BACK[forward] = writer
+    return writer
 
 ZERO_GRADS = {("glassgrad.optim.optimizer", "Optimizer.zero_grad"), ("glassgrad.nn.module", "Module.zero_grad")}
 """The ``zero_grad`` methods a step calls as one kernel (an optimizer's, a module's), by name: they import the
@@ -205,12 +223,16 @@ class Recorder:
     def on_forward(self, op: Any, parents: tuple, result: Any, args: tuple) -> None:
         if self.refusal is not None:
             return
+        function = op.forward
         if self.rebasing is not None:  # the new node of a tensor just re-based: a write into its memory?
             rebased, self.rebasing = self.rebasing, None
-            if result is not rebased or op is not SETITEM:
-                self.refuse(REBASE_REFUSAL)
+            if result is not rebased or not (op is SETITEM or args[0] is result.array):
+                self.refuse(REBASE_REFUSAL)  # not a write, or h *= w computed from a private copy of the old h
                 return
-            args = (result.array, parents[1].array, *args)  # setitem(its memory, value, index) wrote it in place
+            if op is SETITEM:  # setitem(its memory, value, index) wrote it in place
+                args = (result.array, parents[1].array, *args)
+            else:  # h += b: op(h, b) computed, then written into h's memory
+                function = written_back(op.forward)
         if op.kind == "custom":
             self.refuse(f"the custom autograd.Function '{op.name}' runs Python a replay cannot see")
             return
@@ -231,7 +253,7 @@ class Recorder:
         for parent in parents:
             if parent._op is None and parent._requires_grad:
                 self.leaves[id(parent)] = parent
-        self.emit("forward", op.forward, encoded, (out, saved), op=op, sizes=(_size(result.array),),
+        self.emit("forward", function, encoded, (out, saved), op=op, sizes=(_size(result.array),),
                   extra=result.array.ndim == 0)
 
     def on_rebase(self, tensor: Any, previous: Any) -> None:

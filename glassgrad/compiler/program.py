@@ -268,10 +268,12 @@ class Program:
         what its forward saves or nothing reads it, or with its ``saved_alone`` where nothing reads its output;
         ``[]``: call the forward itself."""
         op, (out, saved) = kernel.op, kernel.outputs
-        if op is not None and op.saved_alone is not None and out not in self.read and saved in self.read:
+        if op is None or kernel.function is not op.forward:  # h += b: the row's forward, written back into h
+            return []
+        if op.saved_alone is not None and out not in self.read and saved in self.read:
             self.unread_outputs.add(number)  # a loss nobody reads: what its backward needs, and no more
             return [f"{self._v(saved)} = {self._name(op.saved_alone)}({args})"]
-        if op is None or op.value is None:
+        if op.value is None:
             return []
         call = f"{self._name(op.value)}({args})"
         if saved is None or saved not in self.read:
