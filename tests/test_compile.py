@@ -1126,6 +1126,8 @@ def test_writes_into_a_tensor_of_the_graph_replay_bit_identical(how, dtype):
         return seen, step
 
     (eager, _), (replayed, step) = run(False), run(True)
+    if how == "residual +=":  # the glass box says where the sum goes
+        assert "forward add " in step.explain() and "out = a + b, written into a's memory" in step.explain()
     assert [len(call) for call in eager] == [len(call) for call in replayed]
     assert all(np.array_equal(a, b) for call_a, call_b in zip(eager, replayed) for a, b in zip(call_a, call_b))
     assert _replays(step) == 10

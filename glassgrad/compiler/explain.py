@@ -66,8 +66,8 @@ def _what(kernel: Kernel) -> str:
 
 def _formula(kernel: Kernel) -> str:
     op = kernel.op
-    if kernel.kind == "forward":
-        return op.formula
+    if kernel.kind == "forward":  # h += b: the row's forward, its result written back into h's memory
+        return op.formula if kernel.function is op.forward else f"{op.formula}, written into a's memory"
     if kernel.kind == "backward":
         return "; ".join(op.derivative_lines())
     if kernel.kind == "fit":
