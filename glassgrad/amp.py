@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import no_grad
+from .autograd import no_grad, note_unreplayable
 
 
 class autocast:
@@ -50,6 +50,11 @@ class autocast:
             with self:
                 return function(*args, **kwargs)
         return wrapped
+
+
+UNREPLAYABLE = ("GradScaler decides in Python whether the gradients are finite (and so whether to step) and how to "
+                "change its scale, which a replay would not repeat")
+"""Why a ``gg.compile``d step with an enabled scaler runs eagerly (:func:`glassgrad.autograd.note_unreplayable`)."""
 
 
 class GradScaler:
@@ -86,6 +91,7 @@ class GradScaler:
         """``outputs × scale`` (a tensor, or tensors nested in lists and tuples)."""
         if not self._enabled:
             return outputs
+        note_unreplayable(UNREPLAYABLE)
         if isinstance(outputs, (list, tuple)):
             return type(outputs)(self.scale(output) for output in outputs)
         return outputs * self._scale
@@ -94,6 +100,7 @@ class GradScaler:
         """Divide the optimizer's gradients by the scale (once per step), noting whether one is inf or NaN."""
         if not self._enabled:
             return
+        note_unreplayable(UNREPLAYABLE)
         if id(optimizer) in self._unscaled:
             raise RuntimeError("unscale_() has already been called on this optimizer since the last update()")
         inverse = 1.0 / self._scale
@@ -121,6 +128,7 @@ class GradScaler:
         """Halve the scale after a skipped step, double it after ``growth_interval`` clean steps in a row."""
         if not self._enabled:
             return
+        note_unreplayable(UNREPLAYABLE)
         if new_scale is not None:
             self._scale = float(new_scale)
         elif self._skipped or any(self._unscaled.values()):

@@ -1188,3 +1188,37 @@ def test_a_write_into_a_tensor_the_step_did_not_make_with_an_op_is_refused_unles
     eager = [step(gg.zeros(3, 2, dtype=gg.float64)).item() for _ in range(4)]
     assert [run(gg.zeros(3, 2, dtype=gg.float64)).item() for _ in range(4)] == eager == [70.0] * 4
     assert _replays(run) == 2
+
+
+def test_a_step_with_an_enabled_grad_scaler_runs_eagerly_saying_why():
+    """The scaler decides in Python whether to step and how to change its scale: a replay froze both (the scale
+    stopped growing, and a batch with an inf gradient would have been stepped with)."""
+    def run(compile_it):
+        model = nn.Linear(4, 3, seed=1)
+        optimizer = gg.optim.SGD(model.parameters(), lr=0.1)
+        scaler = gg.amp.GradScaler("cpu", init_scale=2.0 ** 16, growth_interval=2)
+
+        def step(x, y):
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            return loss
+
+        step = gg.compile(step) if compile_it else step
+        rng = np.random.default_rng(6)
+        seen = []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for call in range(9):
+                x = rng.standard_normal((6, 4)) * (1e38 if call == 6 else 1)  # an overflowing batch: step skipped
+                step(gg.tensor(x, dtype=gg.float32), gg.tensor(rng.integers(0, 3, 6)))
+                seen.append([scaler.get_scale(), *(p.array.copy() for p in model.parameters())])
+        return seen, [str(w.message) for w in caught if str(w.message).startswith("gg.compile")]
+
+    (eager, _), (compiled, messages) = run(False), run(True)
+    assert [call[0] for call in eager] == [call[0] for call in compiled] == [
+        65536.0, 131072.0, 131072.0, 262144.0, 262144.0, 524288.0, 262144.0, 262144.0, 524288.0]
+    assert all(np.array_equal(a, b) for e, c in zip(eager, compiled) for a, b in zip(e[1:], c[1:]))
+    assert len(messages) == 1 and "GradScaler decides in Python" in messages[0] and "running it eagerly" in messages[0]
