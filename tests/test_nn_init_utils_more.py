@@ -31,6 +31,50 @@ def test_trunc_normal_stays_inside_and_has_the_truncated_moments():
     assert abs(values.mean() - mean) < 0.01 and abs(values.var() - variance) < 0.01
 
 
+class _CountedDraws:
+    """A NumPy generator that counts the calls drawing from it, and stops a sampler that loops past ``most``."""
+
+    def __init__(self, seed: int, most: int) -> None:
+        self.numbers, self.most, self.calls = np.random.default_rng(seed), most, 0
+
+    def __getattr__(self, name: str):
+        draw = getattr(self.numbers, name)
+
+        def counted(*args, **kwargs):
+            self.calls += 1
+            if self.calls > self.most:
+                raise RuntimeError(f"trunc_normal_ drew {self.calls} times: it is looping")
+            return draw(*args, **kwargs)
+        return counted
+
+
+@pytest.mark.parametrize("mean, std, a, b", [
+    (0.5, 1.0, -0.5, 2.0), (0.0, 1.0, 5.0, 6.0), (10.0, 1.0, -2.0, 2.0), (0.0, 1.0, -9.0, -8.0),
+    (0.0, 1.0, 30.0, 31.0), (0.0, 1.0, -40.0, -39.0), (0.0, 2.0, -math.inf, math.inf), (3.0, 0.1, 0.0, 1e6),
+])
+def test_trunc_normal_draws_the_truncated_normal_in_a_few_draws_wherever_the_interval_lies(mean, std, a, b):
+    """Far in a tail almost no normal draw lands in [a, b]: redrawing those outside never ended (PyTorch 2.13
+    gives the draws). The oracle is SciPy's truncated normal, by a Kolmogorov–Smirnov test of 20000 draws."""
+    from scipy import stats
+
+    w = gg.zeros(20000, dtype=gg.float64)
+    init.trunc_normal_(w, mean, std, a, b, generator=_CountedDraws(0, most=20))
+    values = w.numpy()
+    assert values.min() >= a and values.max() <= b
+    truncated = stats.truncnorm((a - mean) / std, (b - mean) / std, loc=mean, scale=std)
+    assert stats.kstest(values, truncated.cdf).pvalue > 1e-3
+
+
+@given(mean=st.floats(-50, 50), std=st.floats(1e-3, 10), a=st.floats(-100, 100), width=st.floats(1e-3, 100),
+       shape=st.lists(st.integers(0, 5), max_size=3), dtype=st.sampled_from([gg.float32, gg.float64]))
+def test_trunc_normal_fills_every_shape_inside_its_bounds(mean, std, a, width, shape, dtype):
+    w = gg.zeros(tuple(shape), dtype=dtype)
+    init.trunc_normal_(w, mean, std, a, a + width, generator=_CountedDraws(1, most=20))
+    values, dtype = w.numpy(), w.numpy().dtype
+    assert values.shape == tuple(shape) and np.isfinite(values).all()
+    assert (values >= dtype.type(a)).all() and (values <= dtype.type(a + width)).all()
+
+
 @given(rows=st.integers(1, 6), columns=st.integers(1, 6), extra=st.integers(1, 3), gain=st.floats(0.5, 2.0))
 def test_orthogonal_rows_or_columns_are_orthonormal_times_the_gain(rows, columns, extra, gain):
     w = gg.zeros(rows, columns, extra, dtype=gg.float64)

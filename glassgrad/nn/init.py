@@ -197,16 +197,29 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlin
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
                   generator: np.random.Generator | None = None, seed: int | None = None) -> Tensor:
-    """Fill with draws from ``N(mean, std²)`` kept inside ``[a, b]`` (draws outside are drawn again)."""
+    """Fill with draws from ``N(mean, std²)`` kept inside ``[a, b]``, by inverting its distribution function.
+
+    In standard units ``α = (a − mean)/std``, ``β = (b − mean)/std``, a uniform ``U ~ U(0, 1)`` gives the draw
+    ``mean + std · Φ⁻¹((1 − U)·Φ(α) + U·Φ(β))``, with Φ the standard normal's distribution function. That is
+    one draw per entry wherever ``[a, b]`` lies (redrawing the normal draws outside it never ends for an
+    interval far in a tail, where almost none fall). Φ is read in logarithms (``log Φ``, ``Φ⁻¹(e^y)``), and an
+    interval whose middle lies above the mean is drawn mirrored, at ``[−β, −α]``, then negated: so ``Φ`` stays
+    the small left tail that a float holds to full precision.
+    """
     if not std > 0 or not a < b:
         raise ValueError(f"trunc_normal_ expects std > 0 and a < b, got std={std}, a={a}, b={b}")
-    draws = _draws(tensor, generator, seed)
-    values = draws.normal(mean, std, tensor.shape)
-    outside = (values < a) | (values > b)
-    while outside.any():  # each redraw keeps at least the share of N(mean, std²) inside [a, b]
-        values[outside] = draws.normal(mean, std, int(outside.sum()))
-        outside = (values < a) | (values > b)
-    return _fill(tensor, values)
+    from scipy.special import log_ndtr, ndtri_exp  # here, not at the top: `import glassgrad` does not load SciPy
+
+    low, high = (a - mean) / std, (b - mean) / std
+    mirrored = low + high > 0
+    if mirrored:
+        low, high = -high, -low
+    uniform = _draws(tensor, generator, seed).random(tensor.shape)
+    with np.errstate(divide="ignore"):  # log 0 = −∞ where U = 0: the draw is then the interval's end
+        log_share = np.logaddexp(np.log1p(-uniform) + log_ndtr(low), np.log(uniform) + log_ndtr(high))
+    standard = ndtri_exp(log_share)
+    values = mean + std * (-standard if mirrored else standard)
+    return _fill(tensor, np.clip(values, a, b))  # the interval's ends, where rounding stepped past them
 
 
 def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: np.random.Generator | None = None,
