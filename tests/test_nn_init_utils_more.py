@@ -8,6 +8,7 @@ normal's moments from its formula, and PyTorch 2.13 for everything deterministic
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -83,6 +84,17 @@ def test_orthogonal_rows_or_columns_are_orthonormal_times_the_gain(rows, columns
     small = min(rows, columns * extra)
     product = flat @ flat.T if rows <= columns * extra else flat.T @ flat
     np.testing.assert_allclose(product, np.eye(small), atol=1e-10)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("shape", [(0, 5), (5, 0), (0, 0), (2, 3, 0), (0, 2, 3)])
+def test_orthogonal_leaves_a_tensor_without_entries_as_pytorch_does(torch, shape):
+    """With no rows, the columns per row were 0 / 0 (ZeroDivisionError); PyTorch 2.13 returns the tensor."""
+    mine, theirs = gg.zeros(shape), torch.zeros(shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert init.orthogonal_(mine, seed=0) is mine
+    assert tuple(mine.shape) == tuple(torch.nn.init.orthogonal_(theirs).shape)
 
 
 @pytest.mark.torch

@@ -230,6 +230,8 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: np.random.Generato
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_ expects a tensor with at least 2 dims, got shape {tuple(tensor.shape)}")
     rows = tensor.shape[0]
+    if tensor.numel() == 0:  # nothing to fill (PyTorch's no-op, without a warning)
+        return tensor
     columns = tensor.array.size // rows
     flat = _draws(tensor, generator, seed).normal(0.0, 1.0, (rows, columns))
     q, r = np.linalg.qr(flat.T if rows < columns else flat)
