@@ -107,3 +107,41 @@ def test_bad_arguments_are_explained():
         init.normal_(gg.zeros(2, 2, dtype=gg.int64))
     with pytest.raises(ValueError, match="a <= b"):
         init.uniform_(gg.zeros(2), 1.0, -1.0)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int8", "uint8", "bool", "float16"])
+@pytest.mark.parametrize("name, arguments, shape", [
+    ("constant_", (3,), (2, 3)), ("constant_", (2.7,), (2, 3)), ("constant_", (-2.7,), (4,)),
+    ("constant_", (-1,), (2,)),
+    ("zeros_", (), (2, 3)), ("ones_", (), (3,)), ("eye_", (), (2, 3)), ("eye_", (), (3, 2)),
+    ("dirac_", (), (2, 3, 3)), ("dirac_", (2,), (4, 2, 3, 3)),
+])
+def test_deterministic_fills_fill_integer_and_bool_tensors_as_pytorch(torch, dtype, name, arguments, shape):
+    """A constant, the identity and the Dirac delta need no random floats: PyTorch 2.13 writes them into an
+    integer or bool tensor (−1 into uint8 is 255, 2.7 into int64 is 2), where these refused 'floating tensors';
+    a value the dtype cannot hold (−2.7 into uint8) is refused by both."""
+    mine, theirs = gg.full(shape, 5, dtype=getattr(gg, dtype)), torch.full(shape, 5, dtype=getattr(torch, dtype))
+    try:
+        getattr(torch.nn.init, name)(theirs, *arguments)
+    except RuntimeError:
+        with pytest.raises(RuntimeError, match="without overflow"):
+            getattr(init, name)(mine, *arguments)
+        return
+    assert getattr(init, name)(mine, *arguments) is mine
+    assert mine.numpy().dtype == theirs.numpy().dtype
+    np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("fill", [init.uniform_, init.normal_, init.xavier_uniform_, init.kaiming_normal_,
+                                  init.trunc_normal_, init.orthogonal_, lambda t: init.sparse_(t, 0.5)])
+def test_random_fills_refuse_integer_tensors(fill):
+    tensor = gg.zeros(3, 4, dtype=gg.int64)
+    with pytest.raises(TypeError, match="floating tensors"):
+        fill(tensor)
+    assert (tensor.numpy() == 0).all()
+
+
+def test_a_constant_out_of_an_integer_dtype_s_range_is_refused_as_by_fill():
+    with pytest.raises(RuntimeError, match=r"constant_: 256 cannot be written to a uint8 tensor without overflow"):
+        init.constant_(gg.zeros(2, dtype=gg.uint8), 256)

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from ..arguments import written_number
 from ..autograd import bump_version
 from ..creation import pick_generator
 from ..renamed import renamed
@@ -97,10 +98,10 @@ def _fan(tensor: Tensor, mode: str) -> int:
 
 
 def _check_target(tensor: Tensor) -> Tensor:
+    """``tensor`` if it can be filled in place, of any dtype: a constant, the identity or a Dirac delta fills an
+    integer or bool tensor too, as PyTorch's (random draws need a float one: :func:`_draws`)."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"init functions fill a gg.Tensor in place, got {type(tensor).__name__}")
-    if tensor.array.dtype.kind != "f":
-        raise TypeError(f"init functions fill floating tensors, got {tensor.array.dtype}; convert with .float()")
     if tensor._inference:
         refuse_inference("an nn.init function")
     return tensor
@@ -114,8 +115,11 @@ def _fill(tensor: Tensor, values: Any) -> Tensor:
 
 
 def _draws(tensor: Tensor, generator: np.random.Generator | None, seed: int | None) -> np.random.Generator:
-    """The generator to draw from, once ``tensor`` is known to be fillable (so a bad call draws nothing)."""
-    _check_target(tensor)
+    """The generator to draw from, once ``tensor`` is known to be fillable with random floats (so a bad call draws
+    nothing)."""
+    if _check_target(tensor).array.dtype.kind != "f":
+        raise TypeError(f"init functions draw random numbers into floating tensors, got {tensor.array.dtype}; "
+                        "convert with .float()")
     if _SKIPPING.get():  # a throwaway generator: the caller's and glassgrad's own stay untouched
         return np.random.default_rng(0)
     return pick_generator(seed, generator)
@@ -138,8 +142,8 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: np.r
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
-    """Fill with the value ``val``."""
-    return _fill(tensor, val)
+    """Fill with the value ``val``, written as ``fill_`` writes it (into an integer tensor 2.7 is cut to 2)."""
+    return _fill(tensor, written_number(val, _check_target(tensor).array.dtype, "constant_"))
 
 
 def zeros_(tensor: Tensor) -> Tensor:
