@@ -177,15 +177,16 @@ def _bags(draw):
 @pytest.mark.torch
 @settings(max_examples=60, deadline=None)
 @given(bags=_bags(), mode=st.sampled_from(["sum", "mean", "max"]), padding=st.sampled_from([None, 0, -1]),
-       weighted=st.booleans(), seed=st.integers(0, 2**16))
+       weighted=st.booleans(), seed=st.integers(0, 2**16), ties=st.booleans())
 @example(bags=(np.array([], dtype=np.int64), np.array([0]), False, 2), mode="max", padding=None, weighted=False,
-         seed=0)  # every bag empty: zeros, still in the graph
-def test_embedding_bag_matches_pytorch(torch, bags, mode, padding, weighted, seed):
+         seed=0, ties=False)  # every bag empty: zeros, still in the graph
+def test_embedding_bag_matches_pytorch(torch, bags, mode, padding, weighted, seed, ties):
     """Each bag's rows summed, averaged (padding positions left out of the count) or maxed, with per-sample
-    weights in sum mode, an empty bag zeros: values and the gradients of the table and the weights."""
+    weights in sum mode, an empty bag zeros: values and the gradients of the table and the weights. A table of
+    few whole numbers (``ties``) has rows that tie for a bag's maximum."""
     indices, offsets, last, rows = bags
     rng = np.random.default_rng(seed)
-    table = rng.normal(size=(rows, 3))
+    table = rng.integers(-1, 2, size=(rows, 3)).astype(np.float64) if ties else rng.normal(size=(rows, 3))
     weighted = weighted and mode == "sum"
     sample_weights = rng.normal(size=indices.shape) if weighted else None
     results = []
@@ -200,6 +201,22 @@ def test_embedding_bag_matches_pytorch(torch, bags, mode, padding, weighted, see
         results.append([out.detach().numpy(), weight.grad.numpy(), *([scales.grad.numpy()] if weighted else [])])
     for mine, theirs in zip(*results):
         np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.torch
+def test_embedding_bag_max_gives_a_tied_maximum_s_gradient_to_the_bag_s_first_row_as_pytorch(torch):
+    """Rows 0 and 1 tie in columns 0 and 2: PyTorch 2.13 gives the whole gradient to row 0, where amax's rule split
+    it in halves between them."""
+    table = np.array([[1.0, 2.0, 3.0], [1.0, 0.0, 3.0], [0.0, 2.0, 1.0], [5.0, 5.0, 5.0]])
+    upstream = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    grads = []
+    for lib in (gg, torch):
+        weight = lib.tensor(table, requires_grad=True)
+        out = lib.nn.functional.embedding_bag(lib.tensor([0, 1, 2, 3]), weight, lib.tensor([0, 3]), mode="max")
+        out.backward(lib.tensor(upstream))
+        grads.append(weight.grad.numpy())
+    np.testing.assert_array_equal(grads[0], [[1.0, 2.0, 3.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [4.0, 5.0, 6.0]])
+    np.testing.assert_array_equal(grads[0], grads[1])
 
 
 @pytest.mark.torch

@@ -179,7 +179,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     Bags are the rows of a 2-D ``input`` (B, N), or slices of a 1-D ``input`` starting at ``offsets``
     (B,) (with ``include_last_offset``: B + 1, the last the end). ``per_sample_weights`` (``mode='sum'``)
     scales each row first: ``out[b] = Σ_{p ∈ bag b} w[p]·W[input[p]]``. Positions holding
-    ``padding_idx`` are left out (a mean divides by the others); an empty bag gives zeros.
+    ``padding_idx`` are left out (a mean divides by the others); an empty bag gives zeros. A maximum's gradient
+    goes to the bag's first row that holds it, where rows tie, as PyTorch's (``max(0)``, not ``amax``'s share).
     """
     if mode not in BAG_MODES:
         raise ValueError(f"embedding_bag: mode must be one of {', '.join(map(repr, BAG_MODES))}, got {mode!r}")
@@ -201,7 +202,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     if mode == "max":  # each bag that has rows gets their maximum; the others stay zeros (still in the graph)
         bags = [np.intersect1d(kept, np.arange(start, end)) for start, end in zip(starts, ends)]
         filled = [number for number, bag in enumerate(bags) if bag.size]
-        maxima = [rows.index_select(0, Tensor._wrap(np.array(bags[number]))).amax(0) for number in filled]
+        maxima = [rows.index_select(0, Tensor._wrap(np.array(bags[number]))).max(0).values for number in filled]
         return zeros.index_add(0, Tensor._wrap(np.array(filled, dtype=np.int64)), stack(maxima) if maxima else rows[:0])
     total = zeros.index_add(0, Tensor._wrap(bag_of[kept]), rows.index_select(0, Tensor._wrap(kept)))
     if mode == "sum":
