@@ -235,3 +235,23 @@ def _no_length():
             return index * index
 
     return Squares()
+
+
+NUMPY_NUMBERS = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.float16, np.float32, np.float64]
+_numbers = st.one_of(
+    st.tuples(st.sampled_from(NUMPY_NUMBERS), st.integers(0, 100)).map(lambda pair: pair[0](pair[1])),
+    st.integers(-100, 100), st.floats(-100, 100, width=16), st.booleans())
+
+
+@pytest.mark.torch
+@given(first=st.tuples(st.sampled_from(NUMPY_NUMBERS), st.integers(0, 100)).map(lambda pair: pair[0](pair[1])),
+       others=st.lists(_numbers, max_size=5))
+def test_default_collate_reads_numpy_numbers_mixed_with_python_ones_as_pytorch(torch, first, others):
+    """A field whose first sample holds a NumPy number: PyTorch 2.13 makes the batch with torch.as_tensor, so a
+    Python float among them is float32 (np.int8(1) with 2.0), where this gave float64."""
+    from glassgrad.utils.data import default_collate
+
+    samples = [first, *others]
+    mine, theirs = default_collate(samples).numpy(), torch.utils.data.default_collate(samples).numpy()
+    assert mine.dtype == theirs.dtype
+    np.testing.assert_array_equal(mine, theirs)

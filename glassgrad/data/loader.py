@@ -332,7 +332,8 @@ def collate(samples: list[Any] | tuple) -> Any:
     """A list of samples as one batch, as PyTorch's ``default_collate`` makes it.
 
     Tensors and numeric arrays are stacked along a new first dimension (in their joined dtype, as ``stack``:
-    int64 with float32 is float32); numbers become a tensor (Python floats float64, ints int64, as in PyTorch);
+    int64 with float32 is float32); numbers become a tensor (Python floats float64, ints int64, as in PyTorch;
+    NumPy numbers their dtype, or with Python numbers after them the dtype ``torch.tensor`` gives the list);
     strings (and bytes) stay the list they came as; a sample that is a tuple or list gives a *list* of batches,
     field ``k`` from field ``k`` of every sample (a named tuple gives one of its class); a dict gives a dict (of
     the sample's mapping class) of batches, key by key.
@@ -340,8 +341,10 @@ def collate(samples: list[Any] | tuple) -> Any:
     first = samples[0]
     if isinstance(first, (str, bytes)):
         return samples  # as PyTorch: the strings as they came (a tuple, for a field of tuple samples)
-    if isinstance(first, np.generic) and all(type(value) is type(first) for value in samples):
-        return Tensor._wrap(_numeric(np.asarray(samples)))  # NumPy numbers of one type: one array at once
+    if isinstance(first, np.generic) and all(isinstance(value, (np.generic, int, float)) for value in samples):
+        if all(type(value) is type(first) for value in samples):
+            return Tensor._wrap(_numeric(np.asarray(samples)))  # NumPy numbers of one type: one array at once
+        return Tensor._wrap(as_array(samples, None))  # mixed, as torch.as_tensor reads them: a Python float float32
     if isinstance(first, (Tensor, np.ndarray, np.generic)):
         if any(isinstance(value, Tensor) and value.requires_grad for value in samples):
             return stack(samples)  # in the graph, as PyTorch's stack: the samples' gradients reach where they came from
