@@ -112,6 +112,49 @@ def test_max_norm_rescales_the_rows_read_in_place_as_pytorch_does(torch, seed, r
 
 
 @pytest.mark.torch
+@pytest.mark.parametrize("row, max_norm, norm_type", [
+    ([300.0, 400.0], 1.0, 2.0), ([300.0, 400.0], 1.0, 3.0), ([1e-4, 1e-4], 1e-5, 2.0), ([2e-3, -1e-3, 5e-4], 1e-3, 2.0),
+])
+def test_max_norm_rescales_a_float16_row_whose_powers_overflow_or_vanish(torch, row, max_norm, norm_type):
+    """300² = 90000 is past float16's 65504: the norm read as ∞ scaled (300, 400) to 0, and (1e-4)² underflows to 0, so
+    that row was left as it was. PyTorch 2.13 sums float16 rows in float32 and gives the rescaled rows; the oracle is
+    the formula W·max_norm/(‖W‖ₚ + 1e-7) in float64, rounded once to float16 (PyTorch, which first rounds the norm to
+    float16, is within a unit in the last place of it)."""
+    table = np.array([row, np.ones(len(row))], dtype=np.float16)
+    values = table[0].astype(np.float64)
+    norm = np.sum(np.abs(values) ** norm_type) ** (1 / norm_type)
+    expected = (values * (max_norm / (norm + 1e-7))).astype(np.float16)
+    weight, theirs = gg.tensor(table), torch.tensor(table)
+    F.embedding(gg.tensor([0]), weight, max_norm=max_norm, norm_type=norm_type)
+    torch.nn.functional.embedding(torch.tensor([0]), theirs, max_norm=max_norm, norm_type=norm_type)
+    np.testing.assert_array_equal(weight.numpy()[0], expected)
+    unit = np.spacing(np.abs(expected)).astype(np.float64)
+    assert (np.abs(theirs.numpy()[0].astype(np.float64) - expected) <= unit).all()
+
+
+@pytest.mark.torch
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**16), rows=st.integers(1, 6), dim=st.integers(1, 4),
+       max_norm=st.sampled_from([1e-5, 1e-3, 0.3, 1.0, 100.0]),
+       norm_type=st.sampled_from([1.0, 2.0, 3.0, float("inf")]))
+def test_max_norm_rescales_float16_rows_of_any_size_as_pytorch_does_in_float64(torch, seed, rows, dim, max_norm,
+                                                                              norm_type):
+    """The oracle is PyTorch's rescaling of the same rows in float64, rounded to float16. (PyTorch's own float16
+    rescaling rounds the factor max_norm/‖W‖ to float16 first: for (1388,) and max_norm 1e-5 the factor 7.2e-9
+    underflows to 0 and the row becomes 0, where the rescaled row 1e-5 is a float16 number.)"""
+    rng = np.random.default_rng(seed)
+    table = (rng.normal(size=(rows, dim)) * 10.0 ** rng.uniform(-4, 4, size=(rows, 1))).astype(np.float16)
+    indices = rng.integers(0, rows, size=(2, 3))
+    weight, theirs = gg.tensor(table), torch.tensor(table.astype(np.float64))
+    out = F.embedding(gg.tensor(indices), weight, max_norm=max_norm, norm_type=norm_type)
+    torch.nn.functional.embedding(torch.tensor(indices), theirs, max_norm=max_norm, norm_type=norm_type)
+    mine, expected = weight.numpy(), theirs.numpy().astype(np.float16)
+    unit = np.spacing(np.abs(expected)).astype(np.float64)  # a float16 unit: the float64 sums may round apart
+    assert (np.abs(mine.astype(np.float64) - expected.astype(np.float64)) <= unit).all()
+    np.testing.assert_array_equal(out.numpy(), mine[indices])
+
+
+@pytest.mark.torch
 @pytest.mark.parametrize("freeze", [True, False])
 def test_from_pretrained_shares_the_table_and_freezes_it_as_pytorch(torch, freeze):
     vectors = np.arange(12.0).reshape(4, 3) / 10

@@ -94,12 +94,14 @@ def _renormalise_rows(weight: Tensor, indices: np.ndarray, max_norm: float, norm
     note_unreplayable("embedding with max_norm rescales rows in place, depending on their values")
     rows = np.unique(indices)
     table = weight.array[rows]
-    sizes = np.abs(table)  # the p-norm of each row; p = ∞: its largest |entry| (Σ|x|^∞ read as 1 for every row)
+    # the p-norm of each row, in float64: a float16 row's |x|ᵖ overflow past 65504 (‖(300, 400)‖ = 500 read as ∞
+    # scaled the row to 0) or vanish (‖(1e-4, 1e-4)‖ read as 0), and a float32 row's squares overflow past 1.8e19
+    sizes = np.abs(table.astype(np.float64))
     norms = sizes.max(axis=1) if norm_type == np.inf else np.sum(sizes ** norm_type, axis=1) ** (1 / norm_type)
-    over = norms > max_norm
+    over = norms > max_norm  # p = ∞: the largest |entry| (Σ|x|^∞ read as 1 for every row)
     if over.any():
-        scale = (max_norm / (norms[over] + 1e-7)).astype(table.dtype)
-        weight.array[rows[over]] = table[over] * scale[:, None]
+        scale = max_norm / (norms[over] + 1e-7)
+        weight.array[rows[over]] = table[over] * scale[:, None]  # in float64, rounded once into the table's dtype
         bump_version(weight.array)  # an in-place change, counted as PyTorch's renorm is
 
 
