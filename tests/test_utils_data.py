@@ -7,6 +7,9 @@ orders from different generators); shuffled orders are checked for coverage and 
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Sequence
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -255,3 +258,52 @@ def test_default_collate_reads_numpy_numbers_mixed_with_python_ones_as_pytorch(t
     mine, theirs = default_collate(samples).numpy(), torch.utils.data.default_collate(samples).numpy()
     assert mine.dtype == theirs.dtype
     np.testing.assert_array_equal(mine, theirs)
+
+
+class Row(list):
+    """A list subclass, as a learner's sample class might be."""
+
+
+class Pair(Sequence):
+    """An immutable sequence built from an iterable, as ``Pair([a, b])``."""
+
+    def __init__(self, items):
+        self.items = list(items)
+
+    def __getitem__(self, position):
+        return self.items[position]
+
+    def __len__(self):
+        return len(self.items)
+
+
+SEQUENCES = {  # sample i of a dataset whose samples are sequences of each kind
+    "list subclass": lambda i: Row([i, float(i) / 2]),
+    "deque": lambda i: deque([np.float32(i), np.array([i, i])]),
+    "range": lambda i: range(i, i + 3),
+    "immutable sequence": lambda i: Pair([i, np.int16(i)]),
+    "bytearray": lambda i: bytearray([i, 2 * i]),
+}
+
+
+def structure(batch):
+    """A batch as nested (class name, values) pairs, whichever library made it."""
+    if hasattr(batch, "numpy"):
+        values = batch.numpy()
+        return values.tolist(), str(values.dtype)
+    if isinstance(batch, Sequence) and not isinstance(batch, str):
+        return type(batch).__name__, [structure(value) for value in batch]
+    return type(batch).__name__, batch
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", sorted(SEQUENCES))
+def test_default_collate_and_convert_keep_a_sequence_s_class_as_pytorch(torch, kind):
+    """A sample that is a sequence other than a list or tuple (a deque, a range, a list subclass) was refused ('cannot
+    be batched'), and a list subclass came back a list; PyTorch 2.13 batches any sequence, in its own class where it
+    can be built (a range cannot: a list)."""
+    from glassgrad.utils.data import default_collate, default_convert
+
+    samples = [SEQUENCES[kind](i) for i in (1, 2)]
+    assert structure(default_collate(samples)) == structure(torch.utils.data.default_collate(samples))
+    assert structure(default_convert(samples[0])) == structure(torch.utils.data.default_convert(samples[0]))

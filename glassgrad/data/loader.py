@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import copy
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, MutableSequence, Sequence
 from typing import Any
 
 import numpy as np
@@ -286,18 +286,34 @@ def _like(mapping: Mapping, values: dict) -> Mapping:
         return values
 
 
+def _like_sequence(sequence: Sequence, values: list) -> Any:
+    """``values`` in ``sequence``'s own class (a list subclass or a deque stays one), as PyTorch's collate keeps it; a
+    plain list for a tuple (PyTorch's choice) and for a class that cannot be built from one (a ``range``)."""
+    if isinstance(sequence, tuple):
+        return values
+    try:
+        if isinstance(sequence, MutableSequence):
+            clone = copy.copy(sequence)
+            for position, value in enumerate(values):  # item by item: a deque takes no slice
+                clone[position] = value
+            return clone
+        return type(sequence)(values)
+    except TypeError:
+        return values
+
+
 def convert(sample: Any) -> Any:
     """One sample as ``batch_size=None`` gives it, as PyTorch's ``default_convert``: NumPy arrays (and NumPy
-    numbers) become tensors, inside lists, dicts and tuples too (a tuple becomes a list, as in PyTorch; a named
-    tuple keeps its class); everything else stays as it is."""
+    numbers) become tensors, inside dicts and sequences too (a tuple becomes a list, as in PyTorch; a named tuple
+    or a list subclass keeps its class); everything else stays as it is."""
     if isinstance(sample, (np.ndarray, np.generic)) and np.asarray(sample).dtype.kind in "biuf":
         return Tensor._wrap(np.asarray(sample))
     if isinstance(sample, Mapping):
         return _like(sample, {key: convert(value) for key, value in sample.items()})
     if _is_namedtuple(sample):
         return type(sample)(*(convert(value) for value in sample))
-    if isinstance(sample, (tuple, list)):
-        return [convert(value) for value in sample]
+    if isinstance(sample, Sequence) and not isinstance(sample, (str, bytes)):
+        return _like_sequence(sample, [convert(value) for value in sample])
     return sample
 
 
@@ -334,9 +350,9 @@ def collate(samples: list[Any] | tuple) -> Any:
     Tensors and numeric arrays are stacked along a new first dimension (in their joined dtype, as ``stack``:
     int64 with float32 is float32); numbers become a tensor (Python floats float64, ints int64, as in PyTorch;
     NumPy numbers their dtype, or with Python numbers after them the dtype ``torch.tensor`` gives the list);
-    strings (and bytes) stay the list they came as; a sample that is a tuple or list gives a *list* of batches,
-    field ``k`` from field ``k`` of every sample (a named tuple gives one of its class); a dict gives a dict (of
-    the sample's mapping class) of batches, key by key.
+    strings (and bytes) stay the list they came as; a sample that is a sequence gives a sequence of batches, field
+    ``k`` from field ``k`` of every sample (a *list* for a tuple, as PyTorch's; a named tuple, a list subclass or a
+    deque one of its class); a dict gives a dict (of the sample's mapping class) of batches, key by key.
     """
     first = samples[0]
     if isinstance(first, (str, bytes)):
@@ -367,13 +383,13 @@ def collate(samples: list[Any] | tuple) -> Any:
         return Tensor._wrap(as_array(samples, None))  # bool or int64 (float32 if floats follow), as torch.tensor
     if isinstance(first, Mapping):
         return _like(first, {key: collate([sample[key] for sample in samples]) for key in first})
-    if isinstance(first, (tuple, list)):
+    if isinstance(first, Sequence):  # strings were returned above
         widths = {len(sample) for sample in samples}
         if len(widths) > 1:
             raise RuntimeError("collate: each element in list of batch should be of equal size; the samples have "
                                f"{sorted(widths)} items")
         fields = [collate(field) for field in zip(*samples)]
-        return type(first)(*fields) if _is_namedtuple(first) else fields
+        return type(first)(*fields) if _is_namedtuple(first) else _like_sequence(first, fields)
     raise TypeError(
         f"collate: a sample holds a {type(first).__name__}, which cannot be batched; give tensors, arrays, "
         "numbers, strings, dicts or tuples of them, or pass DataLoader(collate_fn=...)"
