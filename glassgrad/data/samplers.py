@@ -84,12 +84,12 @@ class RandomSampler(Sampler):
         """The numbers, made a piece at a time as they are read: ``num_samples`` may be more than memory holds
         (makemore's endless loader asks for 10¹⁰ draws and reads a few thousand)."""
         size, wanted = len(self.data_source), self.num_samples
+        if not size:  # an empty dataset: no numbers to give, with replacement or without
+            return
         random = pick_generator(None, self.generator)
         if self.replacement:
             for start in range(0, wanted, DRAWS_AT_ONCE):
                 yield from random.integers(0, size, min(DRAWS_AT_ONCE, wanted - start)).tolist()
-            return
-        if not size:  # an empty dataset: no numbers to give
             return
         for start in range(0, wanted, size):  # more than one epoch's worth: whole permutations back to back
             yield from random.permutation(size)[:wanted - start].tolist()
