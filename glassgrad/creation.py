@@ -398,9 +398,11 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 
 def _one_hot_rows(indices: np.ndarray, num_classes: int) -> np.ndarray:
     """:func:`one_hot`'s rows, its indices checked: one kernel of a compiled step, so that each batch's indices are
-    checked again (NumPy's indexing would take a negative class from the end)."""
+    checked again (NumPy would count a negative class from the end)."""
     _check_classes(indices, num_classes)
-    return np.eye(num_classes, dtype=np.int64)[indices]
+    rows = np.zeros((*indices.shape, num_classes), dtype=np.int64)  # not rows of np.eye: C² numbers for C classes
+    np.put_along_axis(rows, indices[..., None].astype(np.intp), 1, axis=-1)
+    return rows
 
 
 def _check_classes(indices: np.ndarray, num_classes: int | None) -> None:

@@ -67,6 +67,28 @@ def test_one_hot_matches_pytorch(torch):
     assert x.dtype == np.float32 and (x @ gg.eye(3)).tolist() == [[1, 0, 0], [0, 0, 1]]
 
 
+@pytest.mark.torch
+@given(shape=st.lists(st.integers(0, 3), max_size=3), classes=st.integers(1, 6), inferred=st.booleans(),
+       seed=st.integers(0, 2**16))
+def test_one_hot_of_any_shape_matches_pytorch(torch, shape, classes, inferred, seed):
+    indices = np.random.default_rng(seed).integers(0, classes, size=shape)
+    if inferred and indices.size == 0:
+        return  # no classes to infer: both refuse
+    size = -1 if inferred else classes
+    mine = F.one_hot(gg.tensor(indices), size).numpy()
+    theirs = torch.nn.functional.one_hot(torch.tensor(indices), size).numpy()
+    assert mine.dtype == theirs.dtype and mine.shape == theirs.shape
+    np.testing.assert_array_equal(mine, theirs)
+
+
+def test_one_hot_of_a_large_vocabulary_holds_only_its_rows():
+    """The rows were picked from np.eye(num_classes): C² numbers, 20 GB for GPT-2's 50257 tokens (PyTorch 2.13
+    makes the B·C it returns); for a million classes NumPy refused the 8 TB outright."""
+    rows = F.one_hot(gg.tensor([[3], [0]]), 10**6)
+    assert rows.shape == (2, 1, 10**6) and rows.dtype == np.int64
+    assert rows.numpy().sum() == 2 and rows[0, 0, 3].item() == 1 and rows[1, 0, 0].item() == 1
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: F.one_hot(gg.tensor([0.0, 1.0])), "one_hot: the class indices must be integers"),
     (lambda: F.one_hot(gg.tensor([0, 3]), 3), r"one_hot: class index 3 is not smaller than num_classes \(3\)"),
