@@ -195,6 +195,7 @@ def ids(subset: Subset) -> list[int]:
     return [int(subset[i][0].item()) for i in range(len(subset))]
 
 
+@pytest.mark.filterwarnings("ignore:Length of split at index")  # a small n leaves some split empty
 @given(n=st.integers(0, 200), fractions=st.lists(st.integers(1, 9), min_size=1, max_size=4), seed=st.integers(0, 9))
 def test_random_split_by_fractions_is_disjoint_and_complete(n, fractions, seed):
     weights = np.array(fractions, dtype=np.float64) / sum(fractions)
@@ -206,6 +207,22 @@ def test_random_split_by_fractions_is_disjoint_and_complete(n, fractions, seed):
     assert sorted(everything) == list(range(n))
     again = random_split(TensorDataset(gg.arange(n)), weights.tolist(), seed=seed)
     assert [ids(p) for p in again] == [ids(p) for p in parts]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("total, fractions", [(3, [0.1, 0.1, 0.8]), (1, [0.5, 0.5]), (10, [0.5, 0.5]), (2, [0.0, 1.0])])
+def test_random_split_warns_of_an_empty_split_of_fractions_as_pytorch(torch, total, fractions):
+    """PyTorch 2.13 warns 'Length of split at index i is 0' where fractions leave a split empty; this said nothing."""
+    import warnings
+
+    found = []
+    for library in (gg, torch):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            parts = library.utils.data.random_split(range(total), fractions)
+        messages = [str(warning.message) for warning in caught]
+        found.append(([len(part) for part in parts], [text for text in messages if "Length of split" in text]))
+    assert found[0] == found[1]
 
 
 def test_random_split_by_lengths_and_its_errors():

@@ -16,6 +16,7 @@ reproducible: the same ``seed`` gives the same split.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -207,7 +208,8 @@ class Subset(Dataset):
 def _split_sizes(total: int, lengths_or_fractions: Sequence[float]) -> list[int]:
     """Sizes that add up to ``total``: given as counts, or as fractions that add up to 1.
 
-    Fractions are floored, then the samples left over go one each to the first splits.
+    Fractions are floored, then the samples left over go one each to the first splits; a split of fractions left
+    empty warns, as PyTorch's does.
     """
     values = list(lengths_or_fractions)
     if not values:
@@ -220,6 +222,10 @@ def _split_sizes(total: int, lengths_or_fractions: Sequence[float]) -> list[int]
         sizes = [int(np.floor(total * v)) for v in values]
         for position in range(total - sum(sizes)):
             sizes[position % len(sizes)] += 1
+        for position, size in enumerate(sizes):
+            if size == 0:
+                warnings.warn(f"Length of split at index {position} is 0. This might result in an empty dataset.",
+                              stacklevel=3)
         return sizes
     raise ValueError(
         f"random_split: {values} is neither a list of lengths adding up to the dataset's {total} samples "
