@@ -838,11 +838,11 @@ class Tensor:
         return _binary(ops.MUL, lift(other, self), self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        other = other if type(other) is Tensor else lift(other, self)
+        other = other if type(other) is Tensor else lift(other, self, exact=True)
         return _binary(ops.DIV, self, other, (self._requires_grad, other._requires_grad))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _binary(ops.DIV, lift(other, self), self, (False, self._requires_grad))
+        return _binary(ops.DIV, lift(other, self, exact=True), self, (False, self._requires_grad))
 
     def __pow__(self, exponent: Any) -> Tensor:
         if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
@@ -1509,11 +1509,12 @@ def _holds(dtype: np.dtype, number: int) -> bool:
     return limits.min <= number <= limits.max
 
 
-def lift(value: Any, like: Tensor) -> Tensor:
+def lift(value: Any, like: Tensor, exact: bool = False) -> Tensor:
     """``value`` as a tensor; a Python number takes ``like``'s float dtype (as in PyTorch), and a Python int a 0-d
-    integer ``like``'s dtype when it holds the number (a number does not raise the dtype within a kind: 0-d int32 +
-    1 is int32). Otherwise an int stays an exact int64 0-d tensor, which :func:`promote` casts for ``+`` and a true
-    division takes to a float as it is (uint8 / 256 divides by 256).
+    integer ``like``'s dtype (a number does not raise the dtype within a kind: 0-d int32 + 1 is int32, and 0-d int32
+    + 2**40 wraps the number to int32 first, 2**40 + 5 being 5 there, as PyTorch and as int32 with dims do).
+    Otherwise an int stays an exact int64 0-d tensor, which :func:`promote` casts for ``+``; ``exact``: the op's
+    result is a float (a true division), which takes the int as it is (0-d uint8 / 256 divides by 256).
 
     A number becomes a read-only constant leaf, made once per number and dtype and then shared
     (``p - lr * p.grad`` every step makes no new tensor for ``lr``). Zero is made afresh each
@@ -1532,8 +1533,8 @@ def lift(value: Any, like: Tensor) -> Tensor:
         if dtype.kind != "f":
             if not isinstance(value, float):
                 number = as_array(value, None)
-                held = like.ndim == 0 and dtype.kind in "iu" and number.dtype.kind in "iu" and _holds(dtype, value)
-                return Tensor._wrap(number.astype(dtype) if held else number)
+                converted = like.ndim == 0 and dtype.kind in "iu" and (not exact or _holds(dtype, value))
+                return Tensor._wrap(number.astype(dtype) if converted else number)
             dtype = get_default_dtype()
         if not value:
             return Tensor._wrap(np.array(value, dtype=dtype))
@@ -1551,7 +1552,7 @@ def _binary(op: ops.Op, a: Tensor, b: Any, *settings: Any) -> Tensor:
     """``op(a, b)`` with ``b`` lifted to a tensor and both in their common dtype; ``settings`` follow the arrays
     (which inputs need a gradient, for ``div``)."""
     if type(b) is not Tensor:
-        b = lift(b, a)
+        b = lift(b, a, op.float_result)
     a_data, b_data = a.array, b.array
     if a_data.dtype is not b_data.dtype:
         if op.refuses_bool:

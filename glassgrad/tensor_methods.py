@@ -183,8 +183,8 @@ def float_operands(input: Any, other: Any) -> tuple[Tensor, Tensor]:
     if not isinstance(input, Tensor):
         if not isinstance(other, Tensor):
             raise TypeError(f"expected a tensor operand, got {type(input).__name__} and {type(other).__name__}")
-        input = lift(input, other)
-    a, b = input, lift(other, input)
+        input = lift(input, other, exact=True)
+    a, b = input, lift(other, input, exact=True)
     dtype = float_dtype(a.array, b.array)
     return a.to(dtype), b.to(dtype)
 

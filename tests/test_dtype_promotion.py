@@ -268,10 +268,22 @@ def test_a_bool_raised_to_a_bool_power_as_pytorch(torch, case):
 @pytest.mark.parametrize("op", ["+", "-", "*", "//", "<", "/"])
 def test_a_python_number_never_raises_a_0d_tensors_dtype_within_its_kind(torch, name, number, op):
     """A 0-d int32 tensor + 1 is int32 (glassgrad made the 1 an int64 0-d tensor, which raised the dtype to int64
-    as a tensor would); a float number with a 0-d integer gives the default float. (A number the 0-d tensor's
-    dtype cannot hold, 0-d uint8 + 300, is int64 305 here where PyTorch wraps to uint8 49: README.)"""
+    as a tensor would); a float number with a 0-d integer gives the default float."""
     check(torch, lambda m: BINARY[op](m, m.tensor(np.array(5, dtype=name)), number), _tolerance(name))
     check(torch, lambda m: BINARY[op](m, number, m.tensor(np.array(5, dtype=name))), _tolerance(name))
+
+
+@given(name=st.sampled_from(DTYPES[1:6]), number=st.one_of(st.integers(-2**63, 2**63 - 1), st.integers(-600, 600)),
+       zero_d=st.booleans(), op=st.sampled_from(["+", "-", "*", "<", "==", "&", "/"]), flipped=st.booleans())
+def test_a_number_an_integer_dtype_cannot_hold_wraps_to_it_with_dims_or_0d(torch, name, number, zero_d, op, flipped):
+    """0-d uint8 + 300 is uint8 49 and 0-d int32 + 2**40 + 3 is int32 8, as with dims: the number wraps to the
+    tensor's dtype first (glassgrad gave 0-d operands int64 305 and 1099511627784); a true division takes it as it
+    is (0-d uint8 / 300 is 5/300)."""
+    values = np.array(5 if zero_d else [5, 0, 100], dtype=name)
+    if flipped:
+        check(torch, lambda m: BINARY[op](m, number, m.tensor(values)), _tolerance(name))
+    else:
+        check(torch, lambda m: BINARY[op](m, m.tensor(values), number), _tolerance(name))
 
 
 @given(data=st.data(), op=st.sampled_from(["+", "*", "/", "atan2", "hypot", "copysign"]),
