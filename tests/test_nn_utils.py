@@ -161,3 +161,28 @@ def test_clipping_a_real_model_only_touches_its_own_gradients():
     assert norm.item() > 0.1
     clipped = math.sqrt(sum(float((p.grad.array.astype(np.float64) ** 2).sum()) for p in model.parameters()))
     assert clipped == pytest.approx(0.1, rel=1e-4)
+
+
+@given(dtypes=st.lists(st.sampled_from(["float16", "float32", "float64"]), min_size=1, max_size=4),
+       seed=st.integers(0, 1000), norm_type=st.sampled_from([2.0, 1.0, math.inf]))
+def test_the_total_norm_of_gradients_of_mixed_dtypes_is_pytorchs(torch, dtypes, seed, norm_type):
+    """float32 and float64 gradients give a float64 total norm (glassgrad gave the first gradient's dtype, float32),
+    as PyTorch's norm of their stacked norms, from clip_grad_norm_ and get_total_norm; each gradient keeps its dtype
+    as it is scaled."""
+    rng = np.random.default_rng(seed)
+    grads = [rng.normal(0, 3.0, 3) for _ in dtypes]
+    results = {}
+    for library in (gg, torch):
+        params = [library.zeros(3, dtype=getattr(library, dtype), requires_grad=True) for dtype in dtypes]
+        for param, grad in zip(params, grads):
+            param.grad = library.tensor(grad).to(param.dtype)
+        alone = library.nn.utils.get_total_norm([p.grad for p in params], norm_type)
+        total = library.nn.utils.clip_grad_norm_(params, 0.5, norm_type)
+        results[library] = (alone, total, [p.grad for p in params])
+    (alone, total, clipped), (their_alone, their_total, their_clipped) = results[gg], results[torch]
+    for ours, theirs in ((alone, their_alone), (total, their_total)):
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        assert ours.item() == pytest.approx(theirs.item(), rel=2e-3 if "float16" in dtypes else 1e-5)
+    for ours, theirs in zip(clipped, their_clipped):
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=2e-3 if "float16" in dtypes else 1e-5)

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ...arguments import joined_dtype
 from ...autograd import call_recorder
 from ...renamed import renamed
 from ...tensor import Tensor
@@ -80,16 +81,16 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float | Ten
     if math.isnan(norm_type):
         raise ValueError("clip_grad_norm_: norm_type must be a number (e.g. 2.0, 1.0 or inf), got nan")
     if not grads:
-        return Tensor._wrap(np.array(0.0, dtype=np.float32))
-    total = _total_norm([g.array for g in grads], norm_type)
-    dtype = grads[0].array.dtype
+        return _norm_tensor(0.0, [])
+    arrays = [g.array for g in grads]
+    total = _total_norm(arrays, norm_type)
     if not math.isfinite(total):
         if error_if_nonfinite:
             raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}, "
                                "so they cannot be clipped; lower the learning rate or find the step that blew up")
-        return Tensor._wrap(np.array(total, dtype=dtype))
+        return _norm_tensor(total, arrays)
     _scale(grads, max_norm, total)
-    return Tensor._wrap(np.array(total, dtype=dtype))
+    return _norm_tensor(total, arrays)
 
 
 clip_grad_norm = renamed(clip_grad_norm_, "gg.nn.utils.clip_grad_norm", "gg.nn.utils.clip_grad_norm_")
@@ -98,6 +99,12 @@ clip_grad_norm = renamed(clip_grad_norm_, "gg.nn.utils.clip_grad_norm", "gg.nn.u
 def _total_norm(arrays: list[np.ndarray], norm_type: float) -> float:
     """The p-norm of all entries of ``arrays`` together: the p-norm of their p-norms."""
     return _norm(np.array([_norm(a, norm_type) for a in arrays]), norm_type)
+
+
+def _norm_tensor(total: float, arrays: list[np.ndarray]) -> Tensor:
+    """The total norm as a 0-d tensor of the arrays' dtypes promoted (float32 with float64 gives float64), as
+    PyTorch's norm of their stacked norms; float32 when there are none."""
+    return Tensor._wrap(np.array(total, dtype=joined_dtype(a.dtype for a in arrays) if arrays else np.float32))
 
 
 def _scale(grads: list[Tensor], max_norm: float, total: float) -> None:
@@ -127,7 +134,7 @@ def get_total_norm(tensors: Iterable[Tensor] | Tensor, norm_type: float = 2.0, e
     total = _total_norm(arrays, float(norm_type))
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"get_total_norm: the total norm is {total}; pass error_if_nonfinite=False to allow it")
-    return Tensor._wrap(np.array(total, dtype=arrays[0].dtype if arrays else np.float32))
+    return _norm_tensor(total, arrays)
 
 
 def clip_grads_with_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float | Tensor, total_norm: Any,
