@@ -32,15 +32,14 @@ from .ops import OUT, Op, _reduced_count, register, row_major, widened
 
 
 def _norm(a, axis, p, keepdim):
+    if p < 0 or p == math.inf:
+        _refuse_no_entries(a, axis, p)
     wide = widened(a)
     if p == 2:  # the default: no |a| needed
         out = np.sqrt(np.add.reduce(wide * wide, axis=axis, keepdims=True))
     elif p == 1:
         out = np.add.reduce(np.abs(wide), axis=axis, keepdims=True)
     elif abs(p) == math.inf:
-        if _reduced_count(a.shape, axis) == 0:
-            raise RuntimeError(f"vector_norm: the {p} norm (the {'largest' if p > 0 else 'smallest'} |aᵢ|) of no "
-                               "entries has no value: a dim it reduces is empty; reduce over dims of non-zero size")
         out = (np.max if p > 0 else np.min)(np.abs(a), axis=axis, keepdims=True)
     elif p == 0:
         out = np.add.reduce(a != 0, axis=axis, keepdims=True)
@@ -48,6 +47,15 @@ def _norm(a, axis, p, keepdim):
         out = np.add.reduce(np.abs(wide) ** p, axis=axis, keepdims=True) ** (1 / p)
     kept = np.asarray(out, dtype=a.dtype)
     return row_major(kept if keepdim or axis is None and not a.ndim else _dropped(kept, axis)), (a, kept, p)
+
+
+def _refuse_no_entries(a, axis, p):
+    """PyTorch's refusal of a norm with no value over no entries: ∞ the largest |aᵢ|, −∞ the smallest, and a negative
+    p, (Σ |aᵢ|^p)^(1/p), whose sum of none is 0 and 0^(1/p) = ∞ (glassgrad gave that ∞)."""
+    if _reduced_count(a.shape, axis) == 0:
+        what = {math.inf: "the largest |aᵢ|", -math.inf: "the smallest |aᵢ|"}.get(p, "(Σ |aᵢ|^p)^(1/p), p < 0")
+        raise RuntimeError(f"vector_norm: the {p:g} norm ({what}) of no entries has no value: a dim it reduces is "
+                           "empty; reduce over dims of non-zero size")
 
 
 def _dropped(kept, axis):

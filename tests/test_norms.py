@@ -155,3 +155,22 @@ def test_squeeze_takes_a_tuple_of_dims_as_in_pytorch(torch, shape, data):
 def test_squeeze_refuses_a_dim_listed_twice_in_one_line():
     with pytest.raises(RuntimeError, match=r"squeeze: dim 0 appears more than once in dim=\(0, -2\)"):
         gg.zeros(1, 1).squeeze((0, -2))
+
+
+@given(shape=array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=2), data=st.data(),
+       order=st.sampled_from([2, 1, 0, 0.5, -0.5, -1, -2, math.inf, -math.inf]))
+def test_a_norm_over_an_empty_dim_is_pytorchs_value_or_refusal(torch, shape, data, order):
+    """Over no entries the 2-, 1-, 0- and 0.5-norms are 0, and PyTorch refuses ±∞ and any negative order (glassgrad
+    gave the −1 norm of no entries as ∞, from 0^(1/p)); a dim kept, not reduced, may be empty."""
+    dim = data.draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)))
+    values = np.zeros(shape)
+    try:
+        expected = torch.linalg.vector_norm(torch.tensor(values), ord=order, dim=dim).numpy()
+    except RuntimeError:
+        with pytest.raises(RuntimeError, match="of no entries has no value: a dim it reduces is empty") as error:
+            gg.linalg.vector_norm(gg.tensor(values), ord=order, dim=dim)
+        assert "\n" not in str(error.value)
+        return
+    got = gg.linalg.vector_norm(gg.tensor(values), ord=order, dim=dim).numpy()
+    assert got.shape == expected.shape
+    np.testing.assert_array_equal(got, expected)
