@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -246,3 +248,24 @@ def test_a_list_is_built_and_extended_from_other_lists_and_sequentials_as_pytorc
         assert len(nn.ParameterList(nn.ParameterList([nn.Parameter(lib.ones(2))]))) == 1
         with pytest.raises(TypeError):
             nn.ModuleList().extend(nn.Linear(2, 2))
+
+
+@given(slots=st.lists(st.booleans(), max_size=5), keys=st.lists(st.sampled_from("abcdef"), max_size=4, unique=True))
+def test_none_is_held_as_an_empty_slot_and_fromkeys_defaults_to_it_as_pytorch(torch, slots, keys):
+    """ParameterList([None, p]) holds None where a parameter may go (it was refused), skipped by parameters() and
+    state_dict(), printed as PyTorch prints it; ParameterDict.fromkeys(keys) fills the keys with None (a default was
+    required: a raw TypeError without it)."""
+    seen = {}
+    for library in (gg, torch):
+        held = [library.nn.Parameter(library.ones(2, 3)) if slot else None for slot in slots]
+        listed = library.nn.ParameterList(held)
+        listed.append(None)
+        keyed = library.nn.ParameterDict({f"k{i}": value for i, value in enumerate(held)})
+        filled = keyed.fromkeys(keys)
+        seen[library] = ([value is None for value in listed], list(listed.state_dict()),
+                         len(list(listed.parameters())), list(keyed.state_dict()), list(filled.items()),
+                         repr(listed).replace("torch.", ""), repr(keyed).replace("torch.", ""))
+    ours, theirs = seen[gg], seen[torch]
+    assert ours[:5] == theirs[:5]
+    for our_text, their_text in zip(ours[5:], theirs[5:]):  # glassgrad's first line adds a parameter count
+        assert re.sub(r" +# [\d,]+ parameters?", "", our_text) == their_text

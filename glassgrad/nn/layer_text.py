@@ -181,10 +181,15 @@ def _upsample() -> tuple[Shown, ...]:
 
 def _parameters_listed(kind: Callable[[Any], str]) -> tuple[Shown, ...]:
     """``ParameterList``/``ParameterDict``: a line per parameter, ``(name): Parameter containing: [kind of size
-    2x3]``, the kind being the dtype (a list) or the legacy type name (a dict), as PyTorch words them."""
+    2x3]``, the kind being the dtype (a list) or the legacy type name (a dict), as PyTorch words them; an empty slot
+    (None) is ``(name): Object of type: NoneType``."""
+    def line(name: str, parameter: Any) -> str:
+        if parameter is None:
+            return f"  ({name}): Object of type: NoneType"
+        return f"  ({name}): Parameter containing: [{kind(parameter)} of size {'x'.join(map(str, parameter.shape))}]"
+
     def read(layer: Any, arguments: Mapping[str, Any]) -> str:
-        return "\n".join(f"  ({name}): Parameter containing: [{kind(parameter)} of size "
-                         f"{'x'.join(map(str, parameter.shape))}]" for name, parameter in layer._parameters.items())
+        return "\n".join(line(name, parameter) for name, parameter in layer._parameters.items())
     return (Shown("", read),)
 
 

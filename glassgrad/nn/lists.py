@@ -38,9 +38,10 @@ def _module(value: Any, holder: str, where: Any) -> Module:
     return value
 
 
-def _parameter(value: Any, holder: str, where: Any) -> Parameter:
-    """A Parameter as held: a plain tensor becomes one (sharing memory), as in PyTorch."""
-    if isinstance(value, Parameter):
+def _parameter(value: Any, holder: str, where: Any) -> Parameter | None:
+    """A Parameter as held: a plain tensor becomes one (sharing memory), as in PyTorch; None is held as an empty slot
+    (as a disabled bias), which ``parameters()`` and ``state_dict()`` skip, as PyTorch's."""
+    if value is None or isinstance(value, Parameter):
         return value
     if isinstance(value, Tensor):
         return Parameter(value)
@@ -197,7 +198,7 @@ class ParameterList(_Listed):
     def _registry(self) -> dict[str, Any]:
         return self._parameters
 
-    def _checked(self, value: Any, where: Any) -> Parameter:
+    def _checked(self, value: Any, where: Any) -> Parameter | None:
         return _parameter(value, self._kind, where)
 
     def _put(self, name: str, value: Any) -> None:
@@ -344,8 +345,9 @@ class ParameterDict(_Keyed):
         """A new ParameterDict holding the same parameters (not copies of them)."""
         return ParameterDict(self.items())
 
-    def fromkeys(self, keys: Iterable[str], default: Tensor) -> ParameterDict:
-        """A new ParameterDict with ``default`` under every key of ``keys`` (called on one, as in PyTorch)."""
+    def fromkeys(self, keys: Iterable[str], default: Tensor | None = None) -> ParameterDict:
+        """A new ParameterDict with ``default`` (None: empty slots) under every key of ``keys`` (called on one, as in
+        PyTorch)."""
         return ParameterDict((key, default) for key in keys)
 
     def __reversed__(self) -> Iterator[str]:
