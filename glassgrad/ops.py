@@ -315,6 +315,18 @@ def _plus_zero_where(mask: Array, values: Array, dtype: np.dtype) -> Array:
     return np.bitwise_and(bits, np.negative(np.logical_not(mask).astype(bits.dtype))).view(dtype)
 
 
+def with_zero_slope(x: Any, value: Any) -> Any:
+    """``value`` (a constant: a piecewise-linear op's slope on each piece, ReLU's 1 where a > 0, else 0) as a
+    function of ``x`` whose own slope is 0: ``x`` with every entry filled with 0, plus ``value``.
+
+    PyTorch's backward of ReLU, LeakyReLU, Hardtanh and max pooling is one op of the upstream and the input
+    (``threshold_backward``, …), and ``|a|``'s is ``up·sgn(a)``: the gradient stays in the graph of the input, so a
+    second derivative through them is 0 (the Hessian of a ReLU network with respect to its input), where
+    ``up·constant`` would leave the graph and be refused ("does not require grad").
+    """
+    return x.masked_fill(np.ones(tuple(x.shape), dtype=bool), 0.0) + value
+
+
 def elementwise(name: str, formula: str, derivative: str, value: Callable[..., Array],
                 local: Callable[..., Array] | None, *, reads: str = "input", kind: str = "elementwise",
                 written: str = "", symbol: str = "", settings: dict[str, Any] | None = None,
@@ -745,7 +757,7 @@ LOG = elementwise("log", "out = ln a", "1/{a}", np.log, None, written="ln({a})",
 SQRT = elementwise("sqrt", "out = √a", "1/(2√{a}) = 1/(2·{out})", np.sqrt, _half_reciprocal, reads="output",
                    written="√{a}", tensor_local=_half_reciprocal, numpy_warns=True)
 ABS = elementwise("abs", "out = |a|", "sign({a})  (0 at {a} = 0)", np.abs, np.sign, written="|{a}|",
-                  tensor_local=lambda a: (a > 0).to(a.dtype) - (a < 0).to(a.dtype))
+                  tensor_local=lambda a: a.sign())  # recorded, slope 0, as PyTorch's up·sgn(a): see with_zero_slope
 SIN = elementwise("sin", "out = sin a", "cos {a}", np.sin, np.cos, written="sin({a})", tensor_local=lambda a: a.cos(),
                   numpy_warns=True)  # sin ∞ = NaN
 COS = elementwise("cos", "out = cos a", "−sin {a}", np.cos, lambda a: -np.sin(a), written="cos({a})",
@@ -800,7 +812,8 @@ def _relu_back(up, out):
 RELU = elementwise(
     "relu", "out = max(0, a)", "1 where {a} > 0, else 0", _relu, _relu_local,
     kind="activation", written="ReLU({a})", symbol="ReLU", same_from_output=True, fused_backward=_relu_back,
-    tensor_local=lambda out: (out != 0).to(out.dtype), flat=lambda out: out == 0,  # flat: +0, as the plain backward
+    tensor_local=lambda out: with_zero_slope(out, (out != 0).to(out.dtype)),
+    flat=lambda out: out == 0,  # flat: +0, as the plain backward
 )
 def _leaky_relu(a, slope):
     """``a`` where a > 0, else ``s·a``: for 0 < s ≤ 1 that is max(a, s·a) (s·a ≤ a exactly where a ≥ 0), two
@@ -817,7 +830,7 @@ LEAKY_RELU = elementwise(
     _leaky_relu,
     lambda a, slope: np.where(a > 0, 1, slope).astype(a.dtype),
     kind="activation", written="LeakyReLU({a}; slope {slope})", symbol="LeakyReLU", settings={"slope": 0.01},
-    tensor_local=lambda a, slope: (a > 0).to(a.dtype) * (1 - slope) + slope,
+    tensor_local=lambda a, slope: with_zero_slope(a, (a > 0).to(a.dtype) * (1 - slope) + slope),
 )
 
 
@@ -837,7 +850,8 @@ HARDTANH = elementwise(
     lambda a, lo, hi: np.clip(a, lo, hi),
     lambda a, lo, hi: np.logical_not(_at_or_past_bounds(a, lo, hi)).astype(a.dtype),
     kind="activation", written="Hardtanh({a})", symbol="Hardtanh", settings={"lo": -1.0, "hi": 1.0},
-    flat=_at_or_past_bounds, tensor_local=lambda a, lo, hi: 1 - _at_or_past_bounds(a, lo, hi).to(a.dtype),
+    flat=_at_or_past_bounds,
+    tensor_local=lambda a, lo, hi: with_zero_slope(a, 1 - _at_or_past_bounds(a, lo, hi).to(a.dtype)),
 )
 HARDSIGMOID = elementwise(
     "hardsigmoid", "out = min(max(a/6 + 1/2, 0), 1)", "1/6 where −3 < {a} < 3, else 0 (0 at ±3)",
@@ -2241,7 +2255,8 @@ def _max_pool_vjp(up, inputs, out, saved):
     offsets = np.arange(math.prod(kernel)).reshape(-1, 1)
     chosen = where.reshape(*where.shape[:-len(kernel)], 1, -1) == offsets  # (…, K, L): the window's maximum
     window_grads = up.reshape(*chosen.shape[:-2], 1, -1) * up.new_tensor(chosen)
-    return (windows_added_back(window_grads, tuple(shape[-len(kernel):]), kernel, stride, dilation, padding),)
+    back = windows_added_back(window_grads, tuple(shape[-len(kernel):]), kernel, stride, dilation, padding)
+    return (with_zero_slope(inputs[0], back),)  # in the input's graph, as PyTorch's
 
 
 def _pool_reads(kernel: tuple, stride: tuple, padding: tuple, dilation: tuple, input_shape: tuple,

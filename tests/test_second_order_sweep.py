@@ -654,3 +654,48 @@ def test_a_zero_slope_under_an_infinite_upstream_is_zero_with_create_graph(torch
             found.append(g.detach().numpy())
     for mine in (*found[:2], found[3]):  # to the last bit but for √'s rounding; a NaN matches no number
         np.testing.assert_allclose(mine, found[2], rtol=1e-15, atol=0)
+
+
+PIECEWISE_LINEAR = {
+    "relu": lambda lib, x: lib.relu(x),
+    "relu_": lambda lib, x: (x * 1).relu_(),
+    "leaky_relu": lambda lib, x: lib.nn.functional.leaky_relu(x, 0.2),
+    "hardtanh": lambda lib, x: lib.nn.functional.hardtanh(x, -0.5, 1.2),
+    "relu6": lambda lib, x: lib.nn.functional.relu6(4 * x),
+    "abs": lambda lib, x: x.abs(),
+    "l1_loss": lambda lib, x: lib.nn.functional.l1_loss(x, x.detach() * 0.5 + 0.25),
+    "max_pool1d": lambda lib, x: lib.nn.functional.max_pool1d(x.reshape(1, 1, -1), 2, ceil_mode=True),
+    "max_pool2d": lambda lib, x: lib.nn.functional.max_pool2d(x.reshape(1, 1, 1, -1), (1, 2), ceil_mode=True),
+    "clamp": lambda lib, x: x.clamp(-0.5, 0.5),  # PyTorch's backward is a pick: its gradient leaves the graph
+    "maximum": lambda lib, x: lib.maximum(x, x.detach() * 0 + 0.25),
+    "amax": lambda lib, x: x.amax(0),
+}
+
+
+@pytest.mark.torch
+@given(values=st.lists(st.sampled_from([-1.5, -0.3, 0.0, 0.2, 0.5, 2.0]), min_size=1, max_size=6),
+       weights=st.lists(st.floats(-2, 2), min_size=6, max_size=6))
+@pytest.mark.parametrize("name", sorted(PIECEWISE_LINEAR))
+def test_the_second_derivative_through_a_piecewise_linear_op_alone_is_pytorchs(torch, name, values, weights):
+    """∇ of Σ w·relu(x) stays in x's graph, as PyTorch's threshold_backward keeps it, so differentiating it again
+    gives 0 (the Hessian of a ReLU network with respect to its input; glassgrad refused: "does not require grad");
+    where PyTorch's gradient leaves the graph (clamp, maximum, amax), both refuse."""
+    found = {}
+    for lib in (gg, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        out = PIECEWISE_LINEAR[name](lib, x)
+        (first,) = lib.autograd.grad((out * lib.tensor(np.resize(weights, tuple(out.shape)))).sum(), x,
+                                     create_graph=True)
+        try:
+            (second,) = lib.autograd.grad((first * lib.tensor(weights[:len(values)])).sum(), x)
+            found[lib] = (first.detach().numpy(), first.requires_grad, second.numpy(**({} if lib is gg else
+                                                                                       {"force": True})))
+        except RuntimeError as error:
+            found[lib] = (first.detach().numpy(), first.requires_grad, "does not require grad" in str(error))
+    (ours, our_graph, our_second), (theirs, their_graph, their_second) = found[gg], found[torch]
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=0)
+    assert our_graph == their_graph
+    if isinstance(their_second, bool):
+        assert our_second == their_second
+    else:
+        np.testing.assert_array_equal(our_second, their_second)
