@@ -17,6 +17,12 @@ on the tangent backpropagates to the primal, the weights and the tangents given,
 forward mode's; what differs:
 a dual tensor (and what is made of it) requires grad and shows a ``grad_fn`` (PyTorch's does not, unless its
 primal does), each ``unpack_dual`` costs two backward passes, and one dual level is open at a time, as in PyTorch.
+
+Under ``no_grad`` tangents are carried on, as PyTorch's forward mode ignores it: an op (or an in-place change) of a
+tensor that carries a tangent is recorded all the same (:data:`glassgrad.graph.FORWARD_MODE`), its other parents
+detached, so no gradient reaches what ``no_grad`` kept out of the graph (a weight); ``inference_mode()`` drops
+tangents, as PyTorch's. A dual tensor itself cannot be changed in place (it is a leaf that requires grad here):
+change a copy.
 """
 
 from __future__ import annotations
@@ -25,10 +31,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
-from .autograd import is_grad_enabled, topological_order
+from .autograd import STATE, enable_grad, is_grad_enabled, topological_order
 from .creation import zeros_like
 from .custom_function import tangents_by_jvp
 from .gradients import grad
+from .graph import FORWARD_MODE
 from .jacobians import jvp_seed
 from .tensor import Tensor
 
@@ -36,6 +43,9 @@ __all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "un
 
 _LEVELS: dict[int, list[tuple[Tensor, Tensor]]] = {}
 """The open dual level (at most one) and its dual tensors with their tangents."""
+
+_CARRIERS: dict[int, tuple[Tensor, bool]] = {}
+"""Tensors asked about while the level is open (by id, kept alive with the answer): whether each carries a tangent."""
 
 
 class UnpackedDualTensor(NamedTuple):
@@ -56,7 +66,7 @@ def enter_dual_level() -> int:
 def exit_dual_level(*, level: int | None = None) -> None:
     """Close the dual level: its dual tensors keep their values and lose their tangents."""
     _open(level, "exit_dual_level")
-    _LEVELS.clear()
+    _close()
 
 
 @contextmanager
@@ -66,7 +76,49 @@ def dual_level() -> Iterator[int]:
     try:
         yield level
     finally:
-        _LEVELS.clear()
+        _close()
+
+
+def _close() -> None:
+    _LEVELS.clear()
+    _CARRIERS.clear()
+    FORWARD_MODE.clear()
+
+
+def _carries(tensor: Tensor) -> bool:
+    """Whether ``tensor`` is a dual tensor of the open level or was computed from one: its graph walked back to a
+    dual or to a tensor already asked about, the answer remembered (a loop under no_grad asks of each new result)."""
+    if not tensor._requires_grad:
+        return False
+    known = _CARRIERS.get(id(tensor))
+    if known is not None:
+        return known[1]
+    duals = {id(dual) for dual, _ in _LEVELS[0]}
+    found, waiting, seen = False, [tensor], {id(tensor)}
+    while waiting and not found:
+        node = waiting.pop()
+        answer = _CARRIERS.get(id(node))
+        if answer is not None or id(node) in duals:
+            found = id(node) in duals or answer[1]
+            continue
+        for parent in node._parents:
+            if parent._requires_grad and id(parent) not in seen:
+                seen.add(id(parent))
+                waiting.append(parent)
+    _CARRIERS[id(tensor)] = (tensor, found)
+    return found
+
+
+def _recorded_parents(parents: tuple) -> tuple | None:
+    """The rule :data:`glassgrad.graph.FORWARD_MODE` holds: with grad mode off, an op of a tangent's carrier is
+    recorded (PyTorch's forward mode ignores ``no_grad``), its other parents detached, so that no gradient reaches
+    what ``no_grad`` kept out of the graph (a weight); None when no parent carries a tangent."""
+    if STATE.inference:  # inference_mode() drops tangents, as PyTorch's
+        return None
+    carrying = [_carries(parent) for parent in parents]
+    if not any(carrying):
+        return None
+    return tuple(parent if carries else parent.detach() for parent, carries in zip(parents, carrying))
 
 
 def _open(level: int | None, name: str) -> int:
@@ -97,8 +149,11 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
     if any(dual is tensor for dual, _ in duals):
         raise RuntimeError("Making a dual Tensor based on a Tensor that already has a forward gradient at the same "
                            "level is not supported: make the dual of its primal, unpack_dual(t).primal")
-    dual = tensor.view_as(tensor) if tensor.requires_grad else tensor.detach().requires_grad_()
+    with enable_grad():  # made under no_grad too, as PyTorch's
+        dual = tensor.view_as(tensor) if tensor.requires_grad else tensor.detach().requires_grad_()
     duals.append((dual, tangent.to(tensor.dtype)))  # (PyTorch keeps a tangent's other dtype)
+    if not FORWARD_MODE:
+        FORWARD_MODE.append(_recorded_parents)
     return dual
 
 

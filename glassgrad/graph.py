@@ -28,6 +28,7 @@ only by these fields: :mod:`glassgrad.tensor` makes the tensors and calls it.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -48,12 +49,25 @@ from .saved_packing import PACKING
 from .saved_tensors import pack_saved
 from .tensor_hooks import HOOKS, move_hooks
 
+FORWARD_MODE: list[Callable[[tuple], tuple | None]] = []
+"""Non-empty while a dual level (:mod:`glassgrad.forward_ad`) holds dual tensors: its rule for an op's parents with
+grad mode off, which gives the parents to record the op with when one of them carries a tangent (None: none does),
+as PyTorch's forward mode carries tangents under ``no_grad``. Empty, an op pays one test for it."""
+
+def records_tangent(*parts: Any) -> bool:
+    """With grad mode off, whether an in-place change is recorded all the same: a dual level is open and the tensor
+    changed or the value written carries a tangent (:data:`FORWARD_MODE`), which the change must carry on."""
+    carriers = tuple(part for part in parts if getattr(part, "_requires_grad", False))
+    return bool(carriers) and bool(FORWARD_MODE) and FORWARD_MODE[0](carriers) is not None
+
+
 NODE_FIELDS = ("_requires_grad", "_op", "_parents", "_ctx", "_clock", "_before", "_private")
 """What a node is, field by field: an in-place change moves them all to the hidden tensor (:func:`rebase`)."""
 
 
 def record(result: Any, op: Any, parents: tuple, saved: Any, args: tuple) -> Any:
-    """``result`` of ``op`` on ``parents``: a node if recording and some parent requires grad, else a leaf.
+    """``result`` of ``op`` on ``parents``: a node if recording and some parent requires grad (or, with grad mode
+    off, some parent carries a forward-mode tangent: :data:`FORWARD_MODE`), else a leaf.
 
     The one place an op's result gets its node fields (every op and every re-base comes here;
     written out, not delegated, as it runs once per op). The tape, if one is active, sees the
@@ -61,15 +75,20 @@ def record(result: Any, op: Any, parents: tuple, saved: Any, args: tuple) -> Any
     """
     grad_enabled, tape = STATE.switches  # per thread (as PyTorch's grad mode): one lookup
     needed = False
+    recorded = parents
     if grad_enabled:
         for parent in parents:
             if parent._requires_grad:
                 needed = True
                 break
+    elif FORWARD_MODE:  # a dual level is open: an op on a tangent's carrier is recorded under no_grad too
+        carried = FORWARD_MODE[0](parents)
+        if carried is not None:
+            needed, recorded = True, carried
     if needed:
         result._requires_grad = True
         result._op = op
-        result._parents = parents
+        result._parents = recorded
         result._ctx = saved
         result._clock = next(TICKS)
         if INFERENCE_USED:  # an inference tensor may be among the parents: the one test an op pays before that
@@ -322,7 +341,8 @@ def check_in_place(tensor: Any, name: str, new_shape: bool = False) -> None:
     if tensor._requires_grad and tensor._op is None:
         raise RuntimeError(
             f"a leaf Variable that requires grad is being used in an in-place operation ({name}). "
-            "Do parameter updates inside `with gg.no_grad():`"
+            + ("A dual tensor of forward AD is such a leaf in glassgrad: change a copy, d = d.clone(), or make the "
+               "dual of the changed primal" if FORWARD_MODE else "Do parameter updates inside `with gg.no_grad():`")
         )
     base = getattr(tensor, "_view_of", None)
     if base is not None:

@@ -70,7 +70,7 @@ from .autograd import STATE, bump_version, note_kernel, note_read, recorded_call
 from .device import CPU, META, is_placeholder
 from .dtypes import bool_, can_cast, float16, float32, float64, get_default_dtype, int32, int64  # noqa: F401 (re-exported)
 from .grad_fn import Node
-from .graph import as_view, check_in_place, rebase, record
+from .graph import FORWARD_MODE, as_view, check_in_place, rebase, record, records_tangent
 from .handles import RemovableHandle
 from .memory_formats import check_memory_format
 from .number_first import number_first
@@ -713,7 +713,8 @@ class Tensor:
         grad_enabled, tape = STATE.switches
         if grad_enabled and self._no_grad_view:
             refuse_no_grad_view(self, name)
-        if grad_enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+        if grad_enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)) or (
+                FORWARD_MODE and not grad_enabled and records_tangent(self, other)):
             return _record_in_place(self, name, op, other)
         if isinstance(other, Tensor):
             value = other.array
@@ -804,7 +805,8 @@ class Tensor:
         if grad_enabled and self._no_grad_view:
             refuse_no_grad_view(self, name)
         try:
-            if grad_enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+            if grad_enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)) or (
+                    FORWARD_MODE and not grad_enabled and records_tangent(self, value)):
                 _record_set(self, name, index, advanced, value)
                 return
             value = _data(value)

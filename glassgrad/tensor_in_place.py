@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .autograd import bump_version, is_grad_enabled, note_unreplayable
-from .graph import become, check_in_place, cut
+from .graph import become, check_in_place, cut, records_tangent
 from .tensor import Tensor, refuse_inference, refuse_no_grad_view
 from .tensor_methods import _in_place_form, add, write_in_place
 
@@ -68,7 +68,7 @@ def reshape_in_place(tensor: Tensor, name: str, view: Any) -> Tensor:
     if tensor._no_grad_view and is_grad_enabled():
         refuse_no_grad_view(tensor, name)
     note_unreplayable(f"{name} gives a tensor a new shape in place, which a replay does not repeat")
-    if is_grad_enabled() and tensor._requires_grad:
+    if tensor._requires_grad and (is_grad_enabled() or records_tangent(tensor)):
         check_in_place(tensor, name, new_shape=True)
         become(tensor, view)
         return tensor

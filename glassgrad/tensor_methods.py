@@ -36,6 +36,7 @@ from .autograd import is_grad_enabled
 from .creation import _filled, copied, pick_generator
 from .device import check_device
 from .dtypes import bool_, can_cast, float16, int32
+from .graph import records_tangent
 from .memory_formats import check_memory_format
 from .number_first import number_first
 from .tensor import (
@@ -591,7 +592,7 @@ def write_in_place(tensor: Tensor, compute: Any, name: str = "in-place operation
     to a larger shape (``x.lerp_(y, w)`` with ``w`` of shape (1, n) for an x of shape (n,)), instead of having
     its leading 1s dropped by ``copy_`` without a word."""
     # in a graph the op reads a copy of the old numbers, which its backward may need after the tensor changes
-    source = tensor.clone() if tensor._requires_grad and is_grad_enabled() else tensor
+    source = tensor.clone() if tensor._requires_grad and (is_grad_enabled() or records_tangent(tensor)) else tensor
     result = compute(source)
     numbers = np.asarray(_plain(result))
     if numbers.shape != tensor.shape:

@@ -175,3 +175,76 @@ def test_a_tangent_depends_on_the_primal_and_the_tangent_given_as_pytorchs(torch
         found.append((tangent.detach().numpy(), x.grad.numpy(), t.grad.numpy()))
     for mine, theirs in zip(*found):
         np.testing.assert_allclose(mine, theirs, rtol=1e-13)
+
+
+IN_PLACE = {  # g(lib, y) changing y (a copy of the dual, or made from it) in place
+    "mul_": lambda lib, y: y.mul_(3.0),
+    "add_ itself": lambda lib, y: y.add_(y.detach() * 0 + y),
+    "sin_": lambda lib, y: y.sin_(),
+    "setitem": lambda lib, y: y.__setitem__(0, 5.0),
+    "zero_": lambda lib, y: y.zero_(),
+    "unsqueeze_": lambda lib, y: y.unsqueeze_(0),
+}
+
+
+def tangent_under_no_grad(library, fwad, name, primal, tangent, weights, change):
+    """The tangent of FUNCTIONS[name] (then a layer's weights, or the change in place) computed under no_grad."""
+    x = library.tensor(primal)
+    with fwad.dual_level():
+        dual = fwad.make_dual(x, library.tensor(tangent))
+        with library.no_grad():
+            out = FUNCTIONS[name](library, dual) * library.tensor(weights).reshape(-1)[0]
+            if change is not None:
+                out = out.reshape(-1).clone()
+                IN_PLACE[change](library, out)
+            found = fwad.unpack_dual(out)
+        return (found.primal.detach().numpy(), None if found.tangent is None else found.tangent.numpy(),
+                found.tangent is not None and found.tangent.requires_grad)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", FUNCTIONS)
+@settings(deadline=None, max_examples=15)
+@given(shape=array_shapes(min_dims=1, max_dims=2, max_side=3), seed=st.integers(0, 2**16),
+       change=st.sampled_from([None, *IN_PLACE]))
+def test_tangents_are_carried_under_no_grad_as_pytorchs(torch, name, shape, seed, change):
+    """PyTorch's no_grad stops only the recording for backward: a dual's tangent is carried through ops and in-place
+    changes inside it (glassgrad gave None, the ops not being recorded); a weight that requires grad stays out of the
+    tangent's graph."""
+    import torch.autograd.forward_ad as pytorchs
+
+    rng = np.random.default_rng(seed)
+    primal, tangent, weights = rng.standard_normal(shape), rng.standard_normal(shape), rng.standard_normal(2)
+    mine = tangent_under_no_grad(gg, forward_ad, name, primal, tangent, weights, change)
+    theirs = tangent_under_no_grad(torch, pytorchs, name, primal, tangent, weights, change)
+    for found, expected in zip(mine[:2], theirs[:2]):
+        np.testing.assert_allclose(found, expected, rtol=1e-10, atol=1e-12)
+    assert mine[2] is theirs[2] is False
+
+
+@pytest.mark.torch
+def test_jvp_and_make_dual_inside_no_grad_and_inference_mode_are_pytorchs(torch):
+    """func.jvp and make_dual of a primal that requires grad work inside no_grad; inference_mode drops the tangent,
+    as PyTorch's; a dual itself changed in place is refused in one line (PyTorch changes its tangent too)."""
+    import torch.autograd.forward_ad as pytorchs
+
+    found = {}
+    for library, fwad in ((gg, forward_ad), (torch, pytorchs)):
+        primal = library.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        with library.no_grad():
+            _, jvp = library.func.jvp(lambda x: (x * x).sin(), (primal.detach(),), (library.ones(3),))
+            with fwad.dual_level():
+                carried = fwad.unpack_dual(fwad.make_dual(primal, library.ones(3)).exp()).tangent
+        with fwad.dual_level():
+            dual = fwad.make_dual(primal.detach(), library.ones(3))
+            with library.inference_mode():
+                dropped = fwad.unpack_dual(dual * 2).tangent
+        found[library] = (jvp.numpy(), carried.detach().numpy(), dropped)
+    for mine, theirs in zip(found[gg][:2], found[torch][:2]):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-6)
+    assert found[gg][2] is found[torch][2] is None
+    with forward_ad.dual_level():
+        dual = forward_ad.make_dual(gg.zeros(2), gg.ones(2))
+        with gg.no_grad(), pytest.raises(RuntimeError, match="dual tensor of forward AD is such a leaf") as error:
+            dual.mul_(2)
+    assert "\n" not in str(error.value)
