@@ -523,9 +523,11 @@ def _extremes(op: ops.Op, tensor: Tensor, dim: Any, keepdim: bool) -> Tensor:
 # --- division with a remainder (rows of ops_math): a % b, a // b, fmod --------------------------------
 
 def _whole_division(op: Any, a: Tensor, b: Any) -> Tensor:
-    """``op`` entry by entry; integers divided by 0 are refused, as PyTorch does (floats give inf or NaN)."""
+    """``op`` entry by entry; integers divided by 0 are refused, as PyTorch does (floats give inf or NaN), the divisor
+    read in the dtype the op computes in: a number wraps to it first (int32 // 2**32 divides by 0)."""
     b = lift(b, a)
-    if a.array.dtype.kind in "iub" and b.array.dtype.kind in "iub" and not np.all(b.array):
+    if a.array.dtype.kind in "iub" and b.array.dtype.kind in "iub" and not np.all(
+            b.array.astype(common_dtype(a.array, b.array), copy=False)):
         raise RuntimeError(f"{op.name}: integer division by zero (the divisor holds a 0); divide floats to get "
                            "inf/nan, or keep 0 out of the divisor")
     return _binary(op, a, b)
