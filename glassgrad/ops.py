@@ -724,6 +724,11 @@ def _pow_scalar(a, p):
                            f"make it float first (t.float() ** {p}) or give a float power (t ** {float(p)})")
     elif a.dtype == np.bool_:  # bool ** 2: int64, as in PyTorch (NumPy gives int8)
         a = a.astype(np.int64)
+    elif a.dtype.kind in "iu" and not np.iinfo(a.dtype).min <= p <= np.iinfo(a.dtype).max:
+        limits = np.iinfo(a.dtype)  # PyTorch: RuntimeError, or OverflowError past 64 bits (NumPy's OverflowError)
+        raise (OverflowError if p >= 2**64 else RuntimeError)(
+            f"pow: the power {p} does not fit this tensor's dtype {a.dtype} (it takes {limits.min} to {limits.max}), "
+            f"as PyTorch refuses it; give a float power (t ** {float(p)}) or convert the tensor first (t.double())")
     return _power(a, p), (a, p)
 
 def _pow_scalar_back(up, saved):

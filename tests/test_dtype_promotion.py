@@ -296,6 +296,19 @@ def test_a_number_that_wraps_to_0_in_the_dtype_is_a_division_by_zero(torch, name
     check(torch, lambda m: BINARY[op](m, m.tensor(values), number), _tolerance(name))
 
 
+@given(name=st.sampled_from(DTYPES[1:6]), zero_d=st.booleans(), in_place=st.booleans(),
+       power=st.one_of(st.integers(0, 2**64), st.integers(0, 70).map(lambda n: 2**n)))
+def test_an_integer_power_the_dtype_cannot_hold_is_refused_as_pytorch(torch, name, power, zero_d, in_place):
+    """int16 ** 2**20 is refused, as PyTorch refuses it (RuntimeError; OverflowError past 64 bits), in one line: NumPy's
+    OverflowError ("Python integer 1048576 out of bounds for int16") leaked; a power the dtype holds is computed."""
+    values = np.array(1 if zero_d else [1, 0, 1], dtype=name)
+    check(torch, lambda m: m.tensor(values).pow_(power) if in_place else m.tensor(values) ** power)
+    if not np.iinfo(name).min <= power <= np.iinfo(name).max:
+        with pytest.raises((RuntimeError, OverflowError), match="does not fit this tensor's dtype") as error:
+            gg.tensor(values) ** power
+        assert "\n" not in str(error.value)
+
+
 @given(data=st.data(), op=st.sampled_from(["+", "*", "/", "atan2", "hypot", "copysign"]),
        names=st.tuples(*[st.sampled_from(DTYPES[1:])] * 2))
 def test_a_0d_tensor_raises_the_dtype_only_when_of_a_higher_kind(torch, data, op, names):
