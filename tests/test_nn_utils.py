@@ -186,3 +186,27 @@ def test_the_total_norm_of_gradients_of_mixed_dtypes_is_pytorchs(torch, dtypes, 
     for ours, theirs in zip(clipped, their_clipped):
         assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=2e-3 if "float16" in dtypes else 1e-5)
+
+
+@given(sizes=st.lists(st.integers(0, 3), min_size=1, max_size=4), seed=st.integers(0, 1000),
+       norm_type=st.sampled_from([2.0, 1.0, 0.5, -1.0, -2.0, math.inf, -math.inf]))
+def test_the_total_norm_is_that_of_every_entry_together_when_a_gradient_is_empty(sizes, seed, norm_type):
+    """The total norm is the norm of all entries of all gradients, as one vector (NumPy's norm of their
+    concatenation, the oracle): an empty gradient adds nothing (its norm, 0, made the −∞ and −1 totals 0). (Order
+    0 is left out: as PyTorch's, it counts the gradients with an entry that is not 0, the 0-norm of their 0-norms.)"""
+    rng = np.random.default_rng(seed)
+    grads = [rng.uniform(0.5, 3.0, size) * rng.choice([-1, 1], size) for size in sizes]
+    params = []
+    for grad in grads:
+        param = gg.zeros(len(grad), dtype=gg.float64, requires_grad=True)
+        param.grad = gg.tensor(grad)
+        params.append(param)
+    entries = np.abs(np.concatenate(grads))
+    if entries.size == 0:
+        expected = 0.0
+    elif abs(norm_type) == math.inf:
+        expected = float(entries.max() if norm_type > 0 else entries.min())
+    else:
+        expected = float(np.sum(entries ** norm_type) ** (1 / norm_type))
+    assert utils.get_total_norm([p.grad for p in params], norm_type).item() == pytest.approx(expected, rel=1e-12)
+    assert utils.clip_grad_norm_(params, math.inf, norm_type).item() == pytest.approx(expected, rel=1e-12)

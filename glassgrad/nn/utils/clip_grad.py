@@ -97,8 +97,10 @@ clip_grad_norm = renamed(clip_grad_norm_, "gg.nn.utils.clip_grad_norm", "gg.nn.u
 
 
 def _total_norm(arrays: list[np.ndarray], norm_type: float) -> float:
-    """The p-norm of all entries of ``arrays`` together: the p-norm of their p-norms."""
-    return _norm(np.array([_norm(a, norm_type) for a in arrays]), norm_type)
+    """The p-norm of all entries of ``arrays`` together: the p-norm of their p-norms, of the arrays with entries (an
+    empty one adds none; its norm, 0, made the −∞ and negative-order totals 0; PyTorch refuses an empty gradient
+    for those orders and for ∞)."""
+    return _norm(np.array([_norm(a, norm_type) for a in arrays if a.size]), norm_type)
 
 
 def _norm_tensor(total: float, arrays: list[np.ndarray]) -> Tensor:
