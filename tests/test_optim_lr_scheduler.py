@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import glassgrad as gg
@@ -166,3 +167,64 @@ def test_get_last_lr_is_a_copy():
     schedule = lr_scheduler.StepLR(two_group_sgd(gg), step_size=1)
     schedule.get_last_lr().append(99.0)
     assert schedule.get_last_lr() == list(LRS)
+
+
+def _warmup_cosine(module):
+    """pl_bolts' ``LinearWarmupCosineAnnealingLR``, as written against PyTorch's base class (``module``'s): its
+    ``get_lr`` reads ``_get_lr_called_within_step`` and it defines ``_get_closed_form_lr`` for ``step(epoch)``."""
+
+    class LinearWarmupCosineAnnealingLR(module.optim.lr_scheduler._LRScheduler):
+        def __init__(self, optimizer, warmup_epochs, max_epochs, warmup_start_lr=0.0, eta_min=0.0, last_epoch=-1):
+            self.warmup_epochs, self.max_epochs = warmup_epochs, max_epochs
+            self.warmup_start_lr, self.eta_min = warmup_start_lr, eta_min
+            super().__init__(optimizer, last_epoch)
+
+        def get_lr(self):
+            if not self._get_lr_called_within_step:
+                warnings.warn("To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
+                              UserWarning, stacklevel=2)
+            cosine_epochs = self.max_epochs - self.warmup_epochs
+            if self.last_epoch == 0:
+                return [self.warmup_start_lr] * len(self.base_lrs)
+            if self.last_epoch < self.warmup_epochs:
+                return [group["lr"] + (base - self.warmup_start_lr) / (self.warmup_epochs - 1)
+                        for base, group in zip(self.base_lrs, self.optimizer.param_groups)]
+            if self.last_epoch == self.warmup_epochs:
+                return self.base_lrs
+            if (self.last_epoch - 1 - self.max_epochs) % (2 * cosine_epochs) == 0:
+                return [group["lr"] + (base - self.eta_min) * (1 - math.cos(math.pi / cosine_epochs)) / 2
+                        for base, group in zip(self.base_lrs, self.optimizer.param_groups)]
+            done = self.last_epoch - self.warmup_epochs
+            ratio = ((1 + math.cos(math.pi * done / cosine_epochs))
+                     / (1 + math.cos(math.pi * (done - 1) / cosine_epochs)))
+            return [ratio * (group["lr"] - self.eta_min) + self.eta_min for group in self.optimizer.param_groups]
+
+        def _get_closed_form_lr(self):
+            if self.last_epoch < self.warmup_epochs:
+                return [self.warmup_start_lr + self.last_epoch * (base - self.warmup_start_lr)
+                        / (self.warmup_epochs - 1) for base in self.base_lrs]
+            done = self.last_epoch - self.warmup_epochs
+            return [self.eta_min + 0.5 * (base - self.eta_min)
+                    * (1 + math.cos(math.pi * done / (self.max_epochs - self.warmup_epochs))) for base in self.base_lrs]
+
+    return LinearWarmupCosineAnnealingLR
+
+
+@pytest.mark.torch
+@settings(max_examples=30, deadline=None)
+@given(warmup=st.integers(2, 6), cosine=st.integers(1, 12), start=st.sampled_from([0.0, 0.001]),
+       eta_min=st.sampled_from([0.0, 0.002]), epochs=st.none() | st.lists(st.integers(0, 40), min_size=1))
+def test_a_schedule_written_against_pytorchs_base_class_runs_as_in_pytorch(torch, warmup, cosine, start, eta_min,
+                                                                           epochs):
+    """A schedule that reads PyTorch's ``_get_lr_called_within_step`` in its ``get_lr`` raised AttributeError at
+    construction, and its own ``_get_closed_form_lr`` was not used by ``step(epoch)`` (``epochs``: jumps to each)."""
+    runs = {}
+    for module in (torch, gg):
+        schedule = _warmup_cosine(module)(two_group_sgd(module), warmup, warmup + cosine, start, eta_min)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # step(epoch) is deprecated, in both
+            runs[module] = lr_sequence(schedule, 3 * (warmup + cosine)) if epochs is None else [
+                (schedule.optimizer.step(), schedule.step(epoch), schedule.get_last_lr())[2] for epoch in epochs]
+        with pytest.warns(UserWarning, match="get_last_lr"):  # its own warning, outside step()
+            schedule.get_lr()
+    np.testing.assert_allclose(runs[gg], runs[torch], rtol=1e-12, atol=1e-15)

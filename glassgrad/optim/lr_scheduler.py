@@ -51,7 +51,7 @@ def _warned_outside_step(get_lr: Callable[[LRScheduler], list[float]]) -> Callab
 
     @functools.wraps(get_lr)
     def checked(self: LRScheduler) -> list[float]:
-        if not self._in_step:
+        if not self._get_lr_called_within_step:
             warnings.warn("To get the last learning rate computed by the scheduler, please use `get_last_lr()`: "
                           "get_lr() outside step() computes the next epoch's", UserWarning, stacklevel=2)
         return get_lr(self)
@@ -77,8 +77,11 @@ class LRScheduler:
     ``get_lr()``, the new lr of every group.
     """
 
-    _unsaved: tuple[str, ...] = ("optimizer", "_optimizer_steps_at_start", "_in_step")  # not numbers of the schedule
-    _in_step = False
+    _unsaved: tuple[str, ...] = ("optimizer", "_optimizer_steps_at_start", "_get_lr_called_within_step")
+    """Attributes that are not numbers of the schedule, left out of :meth:`state_dict`."""
+    _get_lr_called_within_step = False
+    """True inside ``step()``: PyTorch's name, which a schedule written against PyTorch reads in its own ``get_lr``
+    to warn when called outside ``step()`` (pl_bolts' ``LinearWarmupCosineAnnealingLR``)."""
     _functions: tuple[str, ...] = ()
     """The attributes holding the program's functions (``lr_lambdas``): :meth:`state_dict` keeps, for each callable
     object among them, its attributes (its own state), as PyTorch's does; a plain function gives None (code is not
@@ -95,11 +98,11 @@ class LRScheduler:
         """Inside ``step``: ``get_lr()`` computes the next epoch's lrs without a warning. Inside a ``gg.compile``d
         step it makes the step run eagerly: the new lr is Python's work, which a replay would not do again."""
         note_unreplayable(UNREPLAYABLE_STEP)
-        self._in_step = True
+        self._get_lr_called_within_step = True
         try:
             yield
         finally:
-            self._in_step = False
+            self._get_lr_called_within_step = False
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -134,7 +137,7 @@ class LRScheduler:
 
         ``step(epoch)``, PyTorch's older form (it warns that it is deprecated; so does glassgrad), jumps
         to ``epoch`` instead, and takes its lr from the schedule's closed form in ``base_lrs`` where
-        there is one (see :meth:`_closed_form_lr`).
+        there is one (see :meth:`_get_closed_form_lr`).
         """
         self._warn_if_optimizer_not_stepped()
         self._step_count += 1
@@ -145,7 +148,7 @@ class LRScheduler:
             else:
                 warnings.warn(EPOCH_ARGUMENT_WARNING, UserWarning, stacklevel=2)
                 self.last_epoch = epoch
-                lrs = self._closed_form_lr()
+                lrs = self._get_closed_form_lr()
         self._set_lrs(lrs)
 
     def _set_lrs(self, lrs: list[float]) -> None:
@@ -164,10 +167,11 @@ class LRScheduler:
             _write_lr(group, lr)
         self._last_lr = [lr.clone() if isinstance(lr, Tensor) else lr for lr in (group["lr"] for group in groups)]
 
-    def _closed_form_lr(self) -> list[float]:
+    def _get_closed_form_lr(self) -> list[float]:
         """The lr of every group at epoch ``last_epoch`` from ``base_lrs`` alone, for ``step(epoch)``.
 
-        A schedule whose lrs each build on the last has none: it uses :meth:`get_lr`, as PyTorch does.
+        A schedule whose lrs each build on the last has none: it uses :meth:`get_lr`, as PyTorch does. PyTorch's
+        name, so that a schedule written against PyTorch that defines its own closed form has it used here too.
         """
         return self.get_lr()
 
@@ -236,7 +240,7 @@ class StepLR(LRScheduler):
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
-    def _closed_form_lr(self) -> list[float]:
+    def _get_closed_form_lr(self) -> list[float]:
         return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
 
 
@@ -261,7 +265,7 @@ class ExponentialLR(LRScheduler):
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
-    def _closed_form_lr(self) -> list[float]:
+    def _get_closed_form_lr(self) -> list[float]:
         return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
 
 
@@ -305,7 +309,7 @@ class CosineAnnealingLR(LRScheduler):
         ratio = (1 + math.cos(math.pi * epoch / period)) / (1 + math.cos(math.pi * (epoch - 1) / period))
         return [low + ratio * (lr - low) for lr in self._current_lrs()]
 
-    def _closed_form_lr(self) -> list[float]:
+    def _get_closed_form_lr(self) -> list[float]:
         share = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
         return [self.eta_min + (base - self.eta_min) * share for base in self.base_lrs]
 
@@ -423,7 +427,7 @@ class LinearLR(LRScheduler):
         ratio = 1 + change / (self.total_iters * self.start_factor + (self.last_epoch - 1) * change)
         return [max(lr * ratio, 0.0) for lr in self._current_lrs()]
 
-    def _closed_form_lr(self) -> list[float]:
+    def _get_closed_form_lr(self) -> list[float]:
         done = _share_done(self)
         return [base * (self.start_factor + (self.end_factor - self.start_factor) * done) for base in self.base_lrs]
 
@@ -765,7 +769,7 @@ class MultiStepLR(LRScheduler):
         times = self.milestones.count(self.last_epoch)  # a milestone listed twice multiplies twice
         return [lr * self.gamma ** times for lr in self._current_lrs()]
 
-    def _closed_form_lr(self) -> list[float]:
+    def _get_closed_form_lr(self) -> list[float]:
         passed = bisect.bisect_right(self.milestones, self.last_epoch)
         return [base * self.gamma ** passed for base in self.base_lrs]
 
@@ -794,7 +798,7 @@ class ConstantLR(LRScheduler):
             return self._current_lrs()
         return [lr / self.factor for lr in self._current_lrs()]
 
-    def _closed_form_lr(self) -> list[float]:
+    def _get_closed_form_lr(self) -> list[float]:
         factor = 1.0 if self.last_epoch >= self.total_iters else self.factor
         return [base * factor for base in self.base_lrs]
 
@@ -857,7 +861,7 @@ class PolynomialLR(LRScheduler):
         ratio = ((1 - epoch / self.total_iters) / (1 - (epoch - 1) / self.total_iters)) ** self.power
         return [lr * ratio for lr in self._current_lrs()]
 
-    def _closed_form_lr(self) -> list[float]:
+    def _get_closed_form_lr(self) -> list[float]:
         left = 1 - _share_done(self)
         return [base * left ** self.power for base in self.base_lrs]
 
