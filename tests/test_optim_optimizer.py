@@ -522,3 +522,54 @@ def test_zeroing_a_gradient_made_with_create_graph_cuts_it_from_the_graph_as_pyt
         (layer(x) ** 2).sum().backward()
         seen.append((after, [p.grad.requires_grad for p in layer.parameters()]))
     assert seen[0] == seen[1] == ([(False, True, 0.0), (False, True, 0.0)], [False, False])
+
+
+def _with_own_setstate(module):
+    """An optimizer written against ``module``'s base class as PyTorch's own are: its ``__setstate__`` calls
+    ``super().__setstate__(state)``, then fills an option that older checkpoints lack."""
+
+    class HeavyBall(module.optim.Optimizer):
+        def __init__(self, params, lr=0.1, momentum=0.5):
+            super().__init__(params, {"lr": lr, "momentum": momentum})
+
+        def __setstate__(self, state):
+            super().__setstate__(state)
+            for group in self.param_groups:
+                group.setdefault("momentum", 0.5)
+
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for param in group["params"]:
+                    state = self.state[param]
+                    if not state:
+                        state["buffer"] = module.zeros_like(param)
+                    state["buffer"].mul_(group["momentum"]).add_(param.grad)
+                    param.data.add_(state["buffer"], alpha=-group["lr"])
+
+    HeavyBall.__name__ = HeavyBall.__qualname__ = f"HeavyBall_{module.__name__}"
+    globals()[HeavyBall.__name__] = HeavyBall  # where pickle looks a class up by its name
+    return HeavyBall
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_an_optimizer_with_its_own_setstate_is_copied_and_resumes_as_in_pytorch(torch, how):
+    """``super().__setstate__(state)`` raised AttributeError: glassgrad's Optimizer had no ``__setstate__``, so such
+    an optimizer could be neither deep-copied nor unpickled."""
+    import copy
+    import pickle
+
+    weights = {}
+    for module in (torch, gg):
+        weight = module.tensor([1.0, -2.0, 0.5], dtype=module.float64, requires_grad=True)
+        optimizer = _with_own_setstate(module)([weight], lr=0.1, momentum=0.9)
+        for copied in (False, True):
+            if copied:
+                optimizer = copy.deepcopy(optimizer) if how == "deepcopy" else pickle.loads(pickle.dumps(optimizer))
+                weight = optimizer.param_groups[0]["params"][0]  # the copy's own parameter
+            for _ in range(3):
+                optimizer.zero_grad()
+                (weight**4).sum().backward()
+                optimizer.step()
+        weights[module] = weight.detach().numpy()
+    np.testing.assert_allclose(weights[gg], weights[torch], rtol=1e-12)

@@ -567,6 +567,13 @@ class Optimizer:
         """The shape a loaded array ``name`` of ``param``'s state must have: the parameter's (LBFGS: flat vectors)."""
         return param.shape
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Take back the attributes pickle and ``copy.deepcopy`` saved, as PyTorch's ``Optimizer.__setstate__``:
+        an optimizer written against PyTorch that fills options of older checkpoints in its own ``__setstate__``
+        (``super().__setstate__(state)``, then ``group.setdefault("amsgrad", False)`` for every group) is copied and
+        unpickled as in PyTorch."""
+        self.__dict__.update(state)
+
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for number, group in enumerate(self.param_groups):
