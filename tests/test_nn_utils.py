@@ -210,3 +210,30 @@ def test_the_total_norm_is_that_of_every_entry_together_when_a_gradient_is_empty
         expected = float(np.sum(entries ** norm_type) ** (1 / norm_type))
     assert utils.get_total_norm([p.grad for p in params], norm_type).item() == pytest.approx(expected, rel=1e-12)
     assert utils.clip_grad_norm_(params, math.inf, norm_type).item() == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.torch
+@given(dtypes=st.lists(st.sampled_from(["float16", "float32", "float64"]), max_size=3),
+       default=st.sampled_from(["float32", "float64"]), max_norm=st.sampled_from([0.5, 100.0]))
+def test_the_total_norm_has_pytorchs_dtype_for_gradients_of_mixed_dtypes_or_none(torch, dtypes, default, max_norm):
+    """The total norm took the first gradient's dtype (float16 beside float32 rounded it to float16's 3 digits, and
+    float32 beside float64 to float32's), and float32 with no gradient at all; PyTorch's is the dtype its per-tensor
+    norms promote to, or the default dtype."""
+    results = {}
+    before = torch.get_default_dtype(), gg.get_default_dtype()
+    try:
+        for library in (torch, gg):
+            library.set_default_dtype(getattr(library, default))
+            params = [library.tensor([3.0, -4.0, 0.5], dtype=getattr(library, name), requires_grad=True)
+                      for name in dtypes] + [library.zeros(2, requires_grad=True)]  # the last has no gradient
+            for param in params[:-1]:
+                param.grad = param.detach() * 2
+            alone = library.nn.utils.get_total_norm([param.grad for param in params[:-1]])
+            total = library.nn.utils.clip_grad_norm_(params, max_norm)
+            results[library] = [(str(norm.dtype).removeprefix("torch."), norm.item()) for norm in (alone, total)]
+    finally:
+        torch.set_default_dtype(before[0])
+        gg.set_default_dtype(before[1])
+    for (our_dtype, ours), (their_dtype, theirs) in zip(results[gg], results[torch]):
+        assert our_dtype == their_dtype
+        assert ours == pytest.approx(theirs, rel=2e-3 if "float16" in dtypes else 1e-6)

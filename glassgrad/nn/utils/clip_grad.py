@@ -26,6 +26,7 @@ import numpy as np
 
 from ...arguments import joined_dtype
 from ...autograd import call_recorder
+from ...dtypes import get_default_dtype
 from ...renamed import renamed
 from ...tensor import Tensor
 from .convert_parameters import parameter_list
@@ -104,9 +105,10 @@ def _total_norm(arrays: list[np.ndarray], norm_type: float) -> float:
 
 
 def _norm_tensor(total: float, arrays: list[np.ndarray]) -> Tensor:
-    """The total norm as a 0-d tensor of the arrays' dtypes promoted (float32 with float64 gives float64), as
-    PyTorch's norm of their stacked norms; float32 when there are none."""
-    return Tensor._wrap(np.array(total, dtype=joined_dtype(a.dtype for a in arrays) if arrays else np.float32))
+    """The total norm as PyTorch returns it: a 0-d tensor in the dtype its per-tensor norms promote to (float32 for
+    float16 gradients beside float32 ones), or in the default dtype when there is no gradient."""
+    dtype = joined_dtype(a.dtype for a in arrays) if arrays else get_default_dtype()
+    return Tensor._wrap(np.array(total, dtype=dtype))
 
 
 def _scale(grads: list[Tensor], max_norm: float, total: float) -> None:
