@@ -573,3 +573,29 @@ def test_an_optimizer_with_its_own_setstate_is_copied_and_resumes_as_in_pytorch(
                 optimizer.step()
         weights[module] = weight.detach().numpy()
     np.testing.assert_allclose(weights[gg], weights[torch], rtol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop"])
+def test_a_loaded_tensor_lr_is_the_optimizers_own_copy_as_in_pytorch(torch, name):
+    """``load_state_dict`` kept the saved group's tensor lr itself: a schedule writing into it (``fill_``) changed the
+    state dict, so loading it again (a second run from the same checkpoint) resumed with the scheduled lr, not the
+    saved one. PyTorch copies the saved groups."""
+    results = {}
+    for module in (torch, gg):
+        weight = module.tensor([1.0, -2.0], dtype=module.float64, requires_grad=True)
+        saved = getattr(module.optim, name)([weight], lr=module.tensor(0.1, dtype=module.float64)).state_dict()
+        moved = []
+        for _ in range(2):  # two runs resumed from the same checkpoint
+            start = weight.detach().clone()
+            optimizer = getattr(module.optim, name)([weight], lr=module.tensor(0.5, dtype=module.float64))
+            optimizer.load_state_dict(saved)
+            schedule = module.optim.lr_scheduler.StepLR(optimizer, 1, gamma=0.5)
+            for _ in range(3):
+                weight.grad = module.tensor([0.3, -1.0], dtype=module.float64)
+                optimizer.step()
+                schedule.step()
+            moved.append((weight.detach() - start).numpy())
+        results[module] = moved, saved["param_groups"][0]["lr"].item()
+    np.testing.assert_allclose(np.array(results[gg][0]), np.array(results[torch][0]), rtol=1e-12)
+    assert results[gg][1] == results[torch][1] == pytest.approx(0.1)

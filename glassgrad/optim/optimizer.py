@@ -28,6 +28,7 @@ refuses ``backward()`` afterwards, as in PyTorch.
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 from collections import defaultdict
@@ -456,7 +457,8 @@ class Optimizer:
 
         Each group's options become the saved ones, as in PyTorch: an option the saved group lacks (a checkpoint of
         an older release) takes the class's default, not this optimizer's value, and a key only this optimizer's
-        group has is dropped.
+        group has is dropped. They are copies, as PyTorch's: a schedule writing into a loaded tensor lr leaves the
+        state dict as it was, to be loaded again.
 
         Everything is checked before anything changes, so a mismatch leaves the optimizer as it was. The hooks
         of :meth:`register_load_state_dict_pre_hook` see (and may replace) ``state_dict`` first, those of
@@ -471,7 +473,7 @@ class Optimizer:
                 "not an optimizer state dict: it needs 'state' and 'param_groups' keys; "
                 "pass what optimizer.state_dict() returned"
             )
-        saved_groups = list(state_dict["param_groups"])
+        saved_groups = copy.deepcopy(list(state_dict["param_groups"]))  # the groups' own values (a tensor lr)
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
                 f"loaded state dict has {len(saved_groups)} parameter groups but this optimizer has "
