@@ -206,3 +206,16 @@ def test_schedules_of_schedules_nest_as_pytorchs(torch, make):
     """SequentialLR takes back the first step of the schedules inside the ones it is given, as PyTorch does (the lr
     was twice the base for a nested SequentialLR; a ChainedScheduler inside raised AttributeError)."""
     _compare(torch, make, 12)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("make, error", [
+    (lambda s, o: s.SequentialLR(o, [s.StepLR(o, 2), s.ReduceLROnPlateau(o)], milestones=[3]), ValueError),
+    (lambda s, o: s.ChainedScheduler([s.StepLR(o, 2), s.ReduceLROnPlateau(o)]), ValueError),
+    (lambda s, o: s.SequentialLR(o, [s.StepLR(o, 2), o], milestones=[3]), TypeError),
+])
+def test_a_schedule_of_schedules_refuses_what_it_cannot_step_with_pytorchs_error(torch, make, error):
+    """A ReduceLROnPlateau among the schedules raised TypeError, where PyTorch raises ValueError."""
+    for library in (torch, gg):
+        with pytest.raises(error):
+            make(library.optim.lr_scheduler, _optimizer(library))

@@ -448,8 +448,10 @@ class _Schedules(LRScheduler):
             raise ValueError(f"{name} expects at least one scheduler, but got none")
         for position, scheduler in enumerate(schedulers):
             if isinstance(scheduler, ReduceLROnPlateau) or not isinstance(scheduler, LRScheduler):
-                raise TypeError(f"{name}: the scheduler at index {position} is a {type(scheduler).__name__}; "
-                                "it takes schedules stepped without arguments (not ReduceLROnPlateau)")
+                # PyTorch's errors: a ValueError for ReduceLROnPlateau, a TypeError for what is no schedule
+                raise (ValueError if isinstance(scheduler, ReduceLROnPlateau) else TypeError)(
+                    f"{name}: the scheduler at index {position} is a {type(scheduler).__name__}; it takes schedules "
+                    "stepped without arguments (not ReduceLROnPlateau)")
             if scheduler.optimizer is not optimizer:
                 raise ValueError(f"{name}: the scheduler at index {position} belongs to another optimizer; "
                                  "build every scheduler on the same optimizer")
