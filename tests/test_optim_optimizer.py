@@ -599,3 +599,48 @@ def test_a_loaded_tensor_lr_is_the_optimizers_own_copy_as_in_pytorch(torch, name
         results[module] = moved, saved["param_groups"][0]["lr"].item()
     np.testing.assert_allclose(np.array(results[gg][0]), np.array(results[torch][0]), rtol=1e-12)
     assert results[gg][1] == results[torch][1] == pytest.approx(0.1)
+
+
+def _with_records(module):
+    """A learner's optimizer keeping a list and a dict in each parameter's state, and stepping by what they hold."""
+
+    class Records(module.optim.Optimizer):
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, {"lr": lr})
+
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for param in group["params"]:
+                    state = self.state[param]
+                    if not state:
+                        state["sizes"], state["counts"] = [], {"steps": 0}
+                    state["sizes"].append(float(param.grad.abs().sum()))
+                    state["counts"]["steps"] += 1
+                    param.data.add_(param.grad, alpha=-group["lr"] * sum(state["sizes"]) / state["counts"]["steps"])
+
+    return Records
+
+
+@pytest.mark.torch
+def test_lists_and_dicts_in_a_loaded_state_are_the_optimizers_own_as_in_pytorch(torch):
+    """``load_state_dict`` kept a learner's optimizer's lists and dicts themselves: stepping appended to the state
+    dict's list, so loading it again (a second run from the same checkpoint) resumed from the first run's records."""
+    results = {}
+    for module in (torch, gg):
+        weight = module.tensor([1.0, -2.0], dtype=module.float64, requires_grad=True)
+        optimizer = _with_records(module)([weight])
+        weight.grad = module.tensor([0.5, 0.25], dtype=module.float64)
+        optimizer.step()
+        saved = optimizer.state_dict()
+        moved = []
+        for _ in range(2):  # two runs resumed from the same checkpoint
+            start = weight.detach().clone()
+            resumed = _with_records(module)([weight])
+            resumed.load_state_dict(saved)
+            for _ in range(3):
+                weight.grad = module.tensor([0.5, 0.25], dtype=module.float64)
+                resumed.step()
+            moved.append((weight.detach() - start).numpy())
+        results[module] = moved, saved["state"][0]["sizes"], saved["state"][0]["counts"]
+    np.testing.assert_allclose(np.array(results[gg][0]), np.array(results[torch][0]), rtol=1e-12)
+    assert results[gg][1:] == results[torch][1:] == ([0.75], {"steps": 1})

@@ -541,9 +541,13 @@ class Optimizer:
         ``eta`` and ``mu``) as saved too, where PyTorch casts them to ``param``'s dtype: so a run resumed from a state
         dict goes on bit for bit as the unbroken run. A NumPy array or a Python number where glassgrad's state holds
         a tensor (a state dict saved by glassgrad before its state was tensors) becomes that tensor, as PyTorch turns
-        an old integer step into one; a tensor's shape must be the parameter's (:meth:`_saved_shape`)."""
-        if isinstance(value, list) and not self._state_of_its_own:  # LBFGS's history
-            return [self._restored(item, param, name, key, group) for item in value]
+        an old integer step into one; a tensor's shape must be the parameter's (:meth:`_saved_shape`). A list, tuple
+        or dict (LBFGS's history, a learner's optimizer's own records) is rebuilt around its restored items, as
+        PyTorch rebuilds it: the optimizer appending to it leaves the state dict as it was."""
+        if isinstance(value, (list, tuple)):
+            return type(value)(self._restored(item, param, name, key, group) for item in value)
+        if isinstance(value, dict):
+            return {entry: self._restored(item, param, name, key, group) for entry, item in value.items()}
         if name in self._scalar_state and not isinstance(value, (Tensor, np.ndarray)):
             return scalar_state(value, group)
         if not isinstance(value, (Tensor, np.ndarray)):
