@@ -2169,7 +2169,7 @@ def windows_tensor(x, kernel: tuple, stride: tuple, dilation: tuple, padding: tu
     ``gather`` would copy the positions once per plane)."""
     lead, size = tuple(x.shape[:-len(kernel)]), tuple(x.shape[-len(kernel):])
     where, inside = sliding.window_positions(size, kernel, stride, dilation, padding)
-    picked = x.reshape(*lead, -1).index_select(-1, where.reshape(-1))
+    picked = x.reshape(*lead, math.prod(size)).index_select(-1, where.reshape(-1))
     if not inside.all():  # filled, not multiplied by 0: a ∞ or NaN the padding's place points at stays out
         picked = picked.masked_fill(~inside.reshape(-1), 0.0)
     return picked.reshape(*lead, *where.shape)
@@ -2182,7 +2182,7 @@ def windows_added_back(window_grads, size: tuple, kernel: tuple, stride: tuple, 
     where, inside = sliding.window_positions(size, kernel, stride, dilation, padding)
     if not inside.all():  # filled, not multiplied by 0: a ∞ or NaN read from the padding stays out
         window_grads = window_grads.masked_fill(~inside, 0.0)
-    flat = window_grads.reshape(*lead, -1)
+    flat = window_grads.reshape(*lead, where.size)
     index = np.broadcast_to(where.reshape(-1), tuple(flat.shape))
     return flat.new_zeros(lead + (math.prod(size),)).scatter_add(-1, index, flat).reshape(*lead, *size)
 
@@ -2211,7 +2211,8 @@ def _conv_vjp(up, inputs, out, saved):
     if x.requires_grad:
         grad_x = conv_input_gradient(up, weight, tuple(shape[2:]), stride, padding, dilation, groups)
     if weight.requires_grad:
-        cols = windows_tensor(x, kernel, stride, dilation, padding).reshape(shape[0], groups, -1, positions)
+        cols = windows_tensor(x, kernel, stride, dilation, padding)
+        cols = cols.reshape(shape[0], groups, group_channels * math.prod(kernel), positions)
         grad_w = (flat_up @ cols.transpose(2, 3)).sum(dim=0).reshape(out_channels, group_channels, *kernel)
     return (grad_x, grad_w, *(up.sum(dim=(0, *range(2, up.ndim))) for _ in bias))
 
@@ -2258,8 +2259,9 @@ def _max_pool_vjp(up, inputs, out, saved):
     """:func:`_max_pool_back` on tensors (recorded): each window's ``∂L/∂P`` to the entry it chose."""
     where, shape, kernel, stride, padding, dilation = saved
     offsets = np.arange(math.prod(kernel)).reshape(-1, 1)
-    chosen = where.reshape(*where.shape[:-len(kernel)], 1, -1) == offsets  # (…, K, L): the window's maximum
-    window_grads = up.reshape(*chosen.shape[:-2], 1, -1) * up.new_tensor(chosen)
+    planes, positions = where.shape[:-len(kernel)], math.prod(where.shape[-len(kernel):])
+    chosen = where.reshape(*planes, 1, positions) == offsets  # (…, K, L): the window's maximum
+    window_grads = up.reshape(*planes, 1, positions) * up.new_tensor(chosen)
     back = windows_added_back(window_grads, tuple(shape[-len(kernel):]), kernel, stride, dilation, padding)
     return (with_zero_slope(inputs[0], back),)  # in the input's graph, as PyTorch's
 

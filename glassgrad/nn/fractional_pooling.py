@@ -91,9 +91,12 @@ def fractional_max_pooling(input: Tensor, kernel_size: Any, output_size: Any, ou
         shape[2 + dim], shape[2 + dims + dim] = o, k
         flat = flat * n + positions.reshape(shape)
     flat = flat.reshape(*planes, *wanted, math.prod(kernel))
-    values = np.take_along_axis(x.array.reshape(*planes, -1), flat.reshape(*planes, -1), -1).reshape(flat.shape)
+    windows = math.prod(wanted) * math.prod(kernel)
+    values = np.take_along_axis(x.array.reshape(*planes, math.prod(size)), flat.reshape(*planes, windows), -1
+                                ).reshape(flat.shape)
     chosen = np.take_along_axis(flat, values.argmax(-1)[..., None], -1)[..., 0]  # the first maximum on a tie
-    out = x.flatten(2).gather(2, Tensor._wrap(np.array(chosen.reshape(*planes, -1)))).reshape(*planes, *wanted)
+    picks = Tensor._wrap(np.array(chosen.reshape(*planes, math.prod(wanted))))
+    out = x.flatten(2).gather(2, picks).reshape(*planes, *wanted)
     if not had_batch:
         out, chosen = out.squeeze(0), chosen[0]
     return (out, Tensor._wrap(np.array(chosen))) if return_indices else out

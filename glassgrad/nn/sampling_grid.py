@@ -44,6 +44,7 @@ is worked out in NumPy from the grid's values, so a ``gg.compile``d step that sa
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 import numpy as np
@@ -159,7 +160,8 @@ def _read(flat: Tensor, points: list[np.ndarray], sizes: tuple[int, ...]) -> tup
     for coordinate, size in zip(points, sizes):
         inside &= (coordinate >= 0) & (coordinate < size)
         index = index * size + np.clip(np.nan_to_num(coordinate, nan=0.0), 0, size - 1).astype(np.int64)
-    index = np.broadcast_to(index.reshape(batch, 1, -1), (batch, channels, index[0].size))
+    points_per_image = math.prod(points[0].shape[1:])
+    index = np.broadcast_to(index.reshape(batch, 1, points_per_image), (batch, channels, points_per_image))
     values = flat.gather(2, index).reshape(batch, channels, *points[0].shape[1:])
     return values, inside[:, None].astype(flat.dtype)
 
@@ -226,7 +228,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     aligned = bool(align_corners)
     batch, channels, *sizes = input.shape
     sizes = tuple(sizes)
-    flat = input.reshape(batch, channels, -1)
+    flat = input.reshape(batch, channels, math.prod(sizes))
     # the coordinates in the input's dim order ((y, x) or (z, y, x)); the grid lists them last dim first
     points = [_unnormalise(grid[..., len(sizes) - 1 - axis], size, aligned) for axis, size in enumerate(sizes)]
     if mode == "bicubic":
