@@ -244,3 +244,32 @@ def test_conv_transpose_output_size_of_the_wrong_length_is_refused_as_pytorch_re
     error = assert_raises_as_pytorch(
         lambda lib: lib.nn.ConvTranspose2d(4, 3, 3, stride=2)(lib.ones(*shape), output_size=output_size), torch)
     assert "output_size must have 2 or" in str(error)
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("empty_dim", [0, 1, 2])
+def test_a_weight_with_a_dim_of_size_0_is_refused_in_one_line(dims, transposed, empty_dim):
+    """A kernel of size 0 gave an output one larger than the input (``⌊(H − d·(k − 1) − 1)/s⌋ + 1`` at k = 0), all
+    zeros; no output channel raised NumPy's reshape error. Every window needs a weight entry."""
+    shape = [2, 2, *(2,) * dims]
+    shape[empty_dim] = 0
+    x = gg.zeros(1, 2, *(4,) * dims)
+    call = ((F.conv1d, F.conv2d, F.conv3d), (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d))[transposed]
+    with pytest.raises(RuntimeError, match="has a dim of size 0") as error:
+        call[dims - 1](x[:, :0] if empty_dim == (0 if transposed else 1) else x, gg.zeros(*shape))  # in_channels 0
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("call, weight_shape", [
+    ("conv2d", (0, 2, 3, 3)), ("conv2d", (2, 2, 0, 3)), ("conv2d", (2, 2, 3, 0)),  # (2, 0, 3, 3): PyTorch gives
+    ("conv_transpose2d", (0, 2, 3, 3)), ("conv_transpose2d", (2, 0, 3, 3)),      # (N, 0, H′, W′), not its 2 channels
+    ("conv_transpose2d", (2, 2, 0, 3)),
+])
+def test_a_weight_with_a_dim_of_size_0_is_refused_as_pytorch_refuses_it(torch, call, weight_shape):
+    from one_line_errors import assert_raises_as_pytorch
+
+    channels = weight_shape[1 if call == "conv2d" else 0]
+    assert_raises_as_pytorch(lambda lib: getattr(lib.nn.functional, call)(lib.zeros(1, channels, 5, 5),
+                                                                          lib.zeros(*weight_shape)), torch)

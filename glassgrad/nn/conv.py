@@ -105,6 +105,17 @@ def check_fits(owner: str, size: tuple[int, ...], kernel: tuple[int, ...], dilat
                          "smaller kernel_size or dilation, more padding, or a larger input")
 
 
+def check_weight(weight: Tensor, dims: int, owner: str, channels: str) -> None:
+    """A one-line error unless ``weight`` is ``(*channels, kernel…)`` with ``dims`` kernel dims and has entries (a
+    dim of size 0 leaves no output channel or no window, which PyTorch refuses too)."""
+    if weight.ndim != dims + 2:
+        raise ValueError(f"{owner}: weight must have shape ({channels}, {kernel_names(dims)}), "
+                         f"got {shape_text(weight.shape)}")
+    if 0 in weight.shape:
+        raise RuntimeError(f"{owner}: the weight {shape_text(weight.shape)} has a dim of size 0 ({channels}, "
+                           f"{kernel_names(dims)}); give every channel count and kernel size at least 1")
+
+
 def batched(x: Tensor, dims: int, owner: str, what: str) -> tuple[Tensor, bool]:
     """``x`` with a batch dim (an unbatched ``(C, *size)`` input gets one, as PyTorch allows) and whether it had one."""
     if x.ndim == dims + 2:
@@ -119,9 +130,7 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
     """The checked call behind :func:`conv1d`, :func:`conv2d` and :func:`conv3d` (``dims`` spatial dims)."""
     owner = f"conv{dims}d"
     x, had_batch = batched(as_tensor(input), dims, owner, input_shapes(dims))
-    if weight.ndim != dims + 2:
-        raise ValueError(f"{owner}: weight must have shape (out_channels, in_channels/groups, "
-                         f"{kernel_names(dims)}), got {shape_text(weight.shape)}")
+    check_weight(weight, dims, owner, "out_channels, in_channels/groups")
     groups = check_size(groups, "groups", owner)
     out_channels, group_channels = weight.shape[:2]
     if out_channels % groups:

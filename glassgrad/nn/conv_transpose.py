@@ -27,7 +27,7 @@ from ..creation import as_tensor, pick_generator
 from ..device import check_device
 from ..ops import conv_input_gradient
 from ..tensor import Tensor
-from .conv import ConvolutionLayer, batched, input_shapes, kernel_names, sizes
+from .conv import ConvolutionLayer, batched, check_weight, input_shapes, sizes
 from .linear import check_size
 
 
@@ -36,9 +36,7 @@ def transposed_convolution(input: Tensor, weight: Tensor, bias: Tensor | None, s
     """The checked call behind :func:`conv_transpose1d`, :func:`conv_transpose2d` and :func:`conv_transpose3d`."""
     owner = f"conv_transpose{dims}d"
     x, had_batch = batched(as_tensor(input), dims, owner, input_shapes(dims))
-    if weight.ndim != dims + 2:
-        raise ValueError(f"{owner}: weight must have shape (in_channels, out_channels/groups, "
-                         f"{kernel_names(dims)}), got {shape_text(weight.shape)}")
+    check_weight(weight, dims, owner, "in_channels, out_channels/groups")
     groups = check_size(groups, "groups", owner)
     if x.shape[1] != weight.shape[0] or weight.shape[0] % groups:
         raise RuntimeError(f"{owner}: the input has {x.shape[1]} channels (dim 1 of {shape_text(x.shape)}) but the "
