@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import glassgrad as gg
@@ -266,6 +266,46 @@ def test_points_far_away_or_not_finite_read_what_pytorch_reads(torch, mode, padd
     theirs = torch.nn.functional.grid_sample(torch.tensor(image), torch.tensor(grid), mode=mode,
                                              padding_mode=padding_mode, align_corners=align_corners)
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, equal_nan=True)
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy's note on inf − inf (PyTorch gives NaN there too)
+@pytest.mark.parametrize("mode, align_corners", list(itertools.product(MODES, (False, True))))
+def test_points_that_are_not_finite_send_the_input_the_gradient_pytorch_sends(torch, mode, align_corners):
+    """A NaN point read 0 from the zeros padding with weight NaN: the input got NaN·0 = NaN at the pixel the read
+    stood in for, where PyTorch sends nothing. (PyTorch 2.13's bilinear backward crashes, a segmentation fault, on
+    such points with border or reflection padding, so those are not compared.)"""
+    padding_mode = "zeros"
+    image = np.arange(16.0).reshape(1, 1, 4, 4)
+    strange = [np.nan, np.inf, -np.inf, 1e30, -1e30]
+    grid = np.array([[[[value, 0.3], [-0.2, value], [0.4, -0.1]] for value in strange]])
+    gradients = []
+    for library, sample in ((gg, F.grid_sample), (torch, torch.nn.functional.grid_sample)):
+        x = library.tensor(image, requires_grad=True)
+        sample(x, library.tensor(grid), mode=mode, padding_mode=padding_mode, align_corners=align_corners).sum(
+            ).backward()
+        gradients.append(x.grad.numpy())
+    np.testing.assert_allclose(*gradients, rtol=1e-12, equal_nan=True)
+
+
+@settings(max_examples=30, deadline=None)
+@given(mode=st.sampled_from(["bilinear", "bicubic"]), align_corners=st.booleans(), data=st.data())
+def test_a_nan_point_sends_the_input_what_a_point_far_outside_sends(mode, align_corners, data):
+    """With zeros padding a NaN point reads nothing, as one far outside (its output is NaN, as PyTorch's): the
+    input's gradient is that of the grid with the NaN points moved far away, finite."""
+    image, grid, seed = data.draw(_sampling_case(align_corners))
+    assume(not align_corners or min(image.shape[2:]) > 1)  # else every finite point lands on the one pixel
+    lost = data.draw(st.lists(st.booleans(), min_size=grid[..., 0].size, max_size=grid[..., 0].size))
+    lost = np.array(lost).reshape(grid.shape[:-1] + (1,)) & (np.arange(2) == data.draw(st.integers(0, 1)))
+    gradients = []
+    for far_value in (np.nan, 50.0):
+        x = gg.tensor(image, requires_grad=True)
+        out = F.grid_sample(x, gg.tensor(np.where(lost, far_value, grid)), mode=mode, align_corners=align_corners)
+        upstream = np.random.default_rng(seed).normal(size=tuple(out.shape))
+        (out.nan_to_num(0.0) * gg.tensor(upstream)).sum().backward()
+        gradients.append(x.grad.numpy())
+    assert np.isfinite(gradients[0]).all()
+    np.testing.assert_allclose(*gradients, rtol=1e-12, atol=1e-12)
 
 
 def test_the_module_docstring_example_runs():

@@ -151,8 +151,9 @@ def _read(flat: Tensor, points: list[np.ndarray], sizes: tuple[int, ...]) -> tup
     """The pixels of ``flat`` (N, C, H·W or D·H·W) at whole-number ``points``: values (N, C, *out), mask.
 
     ``points`` holds one array (N, *out) of floats per input dim, in the input's order ((y, x) or
-    (z, y, x)). A point outside the input (or NaN, or infinite) reads pixel 0 here; the mask
-    (N, 1, *out) says which reads count.
+    (z, y, x)). A point outside the input (or NaN, or infinite) reads 0, filled in, not multiplied: its
+    weight may be NaN (a NaN grid point), and the pixel it stands in for gets no gradient, as in PyTorch,
+    where a NaN weight times a 0 mask sent NaN to it. The mask (N, 1, *out) says which reads count.
     """
     batch, channels, _ = flat.shape
     inside = np.ones(points[0].shape, dtype=bool)
@@ -163,7 +164,7 @@ def _read(flat: Tensor, points: list[np.ndarray], sizes: tuple[int, ...]) -> tup
     points_per_image = math.prod(points[0].shape[1:])
     index = np.broadcast_to(index.reshape(batch, 1, points_per_image), (batch, channels, points_per_image))
     values = flat.gather(2, index).reshape(batch, channels, *points[0].shape[1:])
-    return values, inside[:, None].astype(flat.dtype)
+    return values.masked_fill(~inside[:, None], 0.0), inside[:, None].astype(flat.dtype)
 
 
 def _cubic_weights(t: Tensor) -> list[Tensor]:
@@ -240,8 +241,8 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
             ys = _padded_index(y0 - 1 + j, height, padding_mode, aligned)
             for i, weight_x in enumerate(weights_x):
                 xs = _padded_index(x0 - 1 + i, width, padding_mode, aligned)
-                values, inside = _read(flat, [ys, xs], sizes)
-                term = values * ((weight_x * weight_y).unsqueeze(1) * inside)
+                values, _ = _read(flat, [ys, xs], sizes)
+                term = values * (weight_x * weight_y).unsqueeze(1)
                 out = term if out is None else out + term
         return out
     points = [_padded(point, size, padding_mode, aligned) for point, size in zip(points, sizes)]
@@ -259,7 +260,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
         weight = weights[-1]
         for other in weights[-2::-1]:  # x · y (· z), in PyTorch's order
             weight = weight * other
-        values, inside = _read(flat, [low + step for low, step in zip(lows, corner)], sizes)
-        term = values * (weight * inside)
+        values, _ = _read(flat, [low + step for low, step in zip(lows, corner)], sizes)
+        term = values * weight
         out = term if out is None else out + term
     return out
