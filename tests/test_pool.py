@@ -265,3 +265,49 @@ def test_return_indices_inside_a_compiled_step_runs_eagerly_with_eagers_numbers(
     assert [loss for loss, _ in compiled[0]] == [loss for loss, _ in eager[0]]
     assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(compiled[0], eager[0]))
     np.testing.assert_array_equal(compiled[1], eager[1])
+
+
+def _windows_by_hand(size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool) -> list:
+    """Each window's input indices ``i·s + u·d − p`` (those in the padding too), as PyTorch counts the windows:
+    ``⌊(L + 2p − d(k − 1) − 1)/s⌋ + 1``, rounded up with ``ceil_mode`` unless the last would start past the input
+    and its left padding."""
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    count = (-(-span // stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (count - 1) * stride >= size + padding:
+        count -= 1
+    return [[i * stride + u * dilation - padding for u in range(kernel)] for i in range(count)]
+
+
+@given(size=st.integers(1, 6), kernel=st.integers(1, 4), stride=st.integers(1, 3), dilation=st.integers(1, 3),
+       ceil_mode=st.booleans(), data=st.data())
+@example(size=1, kernel=2, stride=2, dilation=2, ceil_mode=False, data=None)
+def test_a_window_of_padding_alone_is_refused_in_one_line(size, kernel, stride, dilation, ceil_mode, data):
+    """A dilated window can step over the whole input (length 1, kernel 2, dilation 2, padding 1 reads −1 and 1):
+    its maximum over no entries was −∞ with the index −3, whose gradient went nowhere. Every other window's maximum
+    is the largest entry it reads."""
+    padding = 1 if data is None else data.draw(st.integers(0, kernel // 2))
+    assume(size + 2 * padding >= dilation * (kernel - 1) + 1)
+    values = np.random.default_rng(size * 31 + kernel).normal(size=size)
+    windows = _windows_by_hand(size, kernel, stride, padding, dilation, ceil_mode)
+    inside = [[index for index in window if 0 <= index < size] for window in windows]
+
+    def call():
+        return F.max_pool1d(gg.tensor(values[None]), kernel, stride, padding, dilation, ceil_mode)
+
+    if all(inside):
+        np.testing.assert_array_equal(call().numpy()[0], [values[window].max() for window in inside])
+    else:
+        with pytest.raises(RuntimeError, match="reads only padding, so it has no maximum") as error:
+            call()
+        assert "\n" not in str(error.value)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("size, kernel, stride, padding, dilation, ceil_mode", [
+    ((1, 3), (2, 3), 2, (1, 0), (2, 1), False), ((3, 1), 2, 3, 1, (1, 2), True), ((1, 2), 2, (2, 3), 1, 2, True)])
+def test_where_pytorch_pools_padding_alone_to_minus_infinity_glassgrad_refuses(torch, size, kernel, stride, padding,
+                                                                               dilation, ceil_mode):
+    theirs = torch.nn.functional.max_pool2d(torch.ones(1, 1, *size), kernel, stride, padding, dilation, ceil_mode)
+    assert torch.isneginf(theirs).any()  # (its backward would write outside the input: not run here)
+    with pytest.raises(RuntimeError, match="reads only padding"):
+        F.max_pool2d(gg.ones(1, 1, *size), kernel, stride, padding, dilation, ceil_mode)

@@ -87,12 +87,28 @@ def max_pooling(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dila
         pads = tuple((before, after + more) for (before, after), more in
                      zip(pads, _overhangs(x.array.shape[2:], kernel, stride, pads, dilation)))
     check_fits(name, x.array.shape[2:], kernel, dilation, pads, x.array.shape)
+    _check_every_window_reads_the_input(name, x.array.shape, kernel, stride, pads, dilation)
     out = apply((ops.MAX_POOL2D, ops.MAX_POOL3D)[dims - 2], (x,), x.array, kernel, stride, pads, dilation)
     if not return_indices:
         return out if had_batch else out.squeeze(0)
     note_unreplayable("max pooling's return_indices finds the positions outside the ops a replay repeats")
     indices = Tensor._wrap(np.array(_max_positions(x.array, kernel, stride, pads, dilation)))
     return (out, indices) if had_batch else (out.squeeze(0), indices.squeeze(0))
+
+
+def _check_every_window_reads_the_input(name: str, shape: tuple, kernel: tuple, stride: tuple, pads: tuple,
+                                        dilation: tuple) -> None:
+    """A one-line error when a dilated window's entries ``i·s + u·d − p`` all fall in the padding: it has no maximum.
+
+    (PyTorch returns −∞ there with an index outside the input, and its backward writes the gradient at that index,
+    outside the input's memory.)"""
+    for n, k, s, (before, after), d in zip(shape[2:], kernel, stride, pads, dilation):
+        starts = np.arange(sliding.output_size(n, k, s, d, before, after))[:, None]
+        reads = sliding.source(starts, np.arange(k), s, d, before)
+        if not ((reads >= 0) & (reads < n)).any(axis=1).all():
+            raise RuntimeError(f"{name}: with dilation {dilation} and padding {tuple(p for p, _ in pads)} a window "
+                               f"of the input {shape_text(shape)} reads only padding, so it has no maximum "
+                               "(PyTorch gives −∞ and an index outside the input); use less padding or dilation")
 
 
 def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
