@@ -186,15 +186,17 @@ def max_windows(x: Array, kernel: tuple[int, ...], stride: tuple[int, ...], dila
     """Each window's maximum and where it is (its flat position in the window).
 
     A tie goes to the first maximum in row-major order; a NaN is the maximum (the last NaN of
-    the window), as PyTorch's CPU kernel scans. The padding is never the maximum: a window whose
-    entries are all −∞ gives its first entry inside the input (its −∞ padding would take the gradient).
+    the window), as PyTorch's CPU kernel scans. The padding holds the lowest value of the dtype (−∞, or an
+    integer type's minimum, as PyTorch's ``lowest()``) and is never the maximum: a window whose entries all hold
+    that value gives its first entry inside the input (its padding would take the gradient, or the index).
     """
-    flat = _flat_windows(x, kernel, stride, dilation, padding, -np.inf)
+    lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    flat = _flat_windows(x, kernel, stride, dilation, padding, lowest)
     where = first_maximum(flat)
     largest = np.take_along_axis(flat, where[..., None], axis=-1)[..., 0]
-    if any(map(any, padding)) and np.isneginf(largest).any():
+    if any(map(any, padding)) and (largest == lowest).any():
         inside = _flat_windows(np.ones((1, 1) + x.shape[2:], dtype=bool), kernel, stride, dilation, padding, False)
-        where = np.where(np.isneginf(largest), np.argmax(inside, axis=-1), where)
+        where = np.where(largest == lowest, np.argmax(inside, axis=-1), where)
     return largest, where
 
 

@@ -311,3 +311,38 @@ def test_where_pytorch_pools_padding_alone_to_minus_infinity_glassgrad_refuses(t
     assert torch.isneginf(theirs).any()  # (its backward would write outside the input: not run here)
     with pytest.raises(RuntimeError, match="reads only padding"):
         F.max_pool2d(gg.ones(1, 1, *size), kernel, stride, padding, dilation, ceil_mode)
+
+
+INTEGER_TYPES = ("uint8", "int8", "int16", "int32", "int64")
+
+
+@given(dtype=st.sampled_from(INTEGER_TYPES), dims=st.sampled_from([2, 3]), kernel=st.integers(1, 3),
+       stride=st.integers(1, 2), ceil_mode=st.booleans(), seed=st.integers(0, 2**16), data=st.data())
+def test_integer_max_pooling_picks_what_the_float_pooling_of_the_same_numbers_picks(dtype, dims, kernel, stride,
+                                                                                    ceil_mode, seed, data):
+    """Integers (a mask, a label image) pool in their own dtype, as in PyTorch (it refused them: 'needs a floating
+    tensor'); the padding is the dtype's minimum, never picked, even where the window holds only that minimum."""
+    padding = data.draw(st.integers(0, kernel // 2))
+    size = (3,) * dims
+    info = np.iinfo(dtype)
+    choices = np.array([info.min, max(info.min, -5), 0, 1, min(info.max, 100)], dtype=dtype)  # exact as floats
+    values = np.random.default_rng(seed).choice(choices, size=(2, 2) + size)
+    pool = F.max_pool2d if dims == 2 else F.max_pool3d
+    out, where = pool(gg.tensor(values), kernel, stride, padding, 1, ceil_mode, True)
+    expected, expected_where = pool(gg.tensor(values.astype(np.float64)), kernel, stride, padding, 1, ceil_mode, True)
+    assert out.dtype == getattr(gg, dtype)
+    np.testing.assert_array_equal(out.numpy(), expected.numpy().astype(dtype))
+    np.testing.assert_array_equal(where.numpy(), expected_where.numpy())
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", INTEGER_TYPES)
+def test_integer_max_pooling_matches_pytorch(torch, dtype):
+    values = np.array([[[[0, 0, 3], [0, 0, 0], [1, 0, 0]]]]).astype(dtype) + np.iinfo(dtype).min * (dtype != "uint8")
+    found = []
+    for lib in (gg, torch):
+        out, where = lib.nn.functional.max_pool2d(lib.tensor(values), 2, 1, 1, return_indices=True)
+        found.append((str(out.dtype).removeprefix("torch."), out.numpy(), where.numpy()))
+    assert found[0][0] == found[1][0]
+    for mine, theirs in zip(found[0][1:], found[1][1:]):
+        np.testing.assert_array_equal(mine, theirs)

@@ -58,10 +58,13 @@ def _pool_settings(name: str, kernel_size: Any, stride: Any, padding: Any, dilat
     return kernel, stride, tuple((p, p) for p in pads), dilation
 
 
-def _floating(input: Tensor, name: str, dims: int = 2) -> tuple[Tensor, bool]:
+def _floating(input: Tensor, name: str, dims: int = 2, kinds: str = "f") -> tuple[Tensor, bool]:
+    """``input`` with a batch dim and whether it had one; a TypeError unless its dtype is of ``kinds`` (NumPy's
+    letters: ``'f'`` floating, ``'i'``/``'u'`` signed/unsigned integers)."""
     x, had_batch = batched(as_tensor(input), dims, name, input_shapes(dims))
-    if x.dtype.kind != "f":
-        raise TypeError(f"{name}: needs a floating tensor, got {x.dtype}; convert it with .float()")
+    if x.dtype.kind not in kinds:
+        wanted = "a floating" if kinds == "f" else "a floating or integer"
+        raise TypeError(f"{name}: needs {wanted} tensor, got {x.dtype}; convert it with .float()")
     return x, had_batch
 
 
@@ -81,7 +84,7 @@ def max_pooling(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dila
                 return_indices: bool, dims: int) -> Any:
     """The checked call behind :func:`max_pool2d` and :func:`max_pool3d` (``dims`` spatial dims)."""
     name = f"max_pool{dims}d"
-    x, had_batch = _floating(input, name, dims)
+    x, had_batch = _floating(input, name, dims, kinds="fiu")  # integers too, as PyTorch (a mask, a label image)
     kernel, stride, pads, dilation = _pool_settings(name, kernel_size, stride, padding, dilation, dims)
     if ceil_mode:  # the last window may run past the input: as PyTorch, it counts if it starts inside
         pads = tuple((before, after + more) for (before, after), more in
