@@ -346,3 +346,31 @@ def test_integer_max_pooling_matches_pytorch(torch, dtype):
     assert found[0][0] == found[1][0]
     for mine, theirs in zip(found[0][1:], found[1][1:]):
         np.testing.assert_array_equal(mine, theirs)
+
+
+@given(dims=st.integers(1, 3), batched=st.booleans(), length=st.integers(0, 6))
+def test_max_unpool_takes_the_spatial_sizes_or_the_whole_shape_as_output_size(dims, batched, length):
+    """Any length of output_size was read from its end ((1, 4, 4) for a 2-d unpool, even (9, 1, 1, 4, 4)); PyTorch
+    takes the dims spatial sizes or the dims + 2 numbers of the output's shape, and refuses the rest."""
+    shape = ((1,) if batched else ()) + (1,) + (4,) * dims
+    unpool = (F.max_unpool1d, F.max_unpool2d, F.max_unpool3d)[dims - 1]
+    pooled, where = (F.max_pool1d, F.max_pool2d, F.max_pool3d)[dims - 1](gg.ones(*shape), 2, return_indices=True)
+    output_size = [1] * (length - dims) + [4] * min(length, dims)
+    if length in (dims, dims + 2):
+        assert unpool(pooled, where, 2, output_size=output_size).shape == shape
+    else:
+        with pytest.raises(ValueError, match=f"must hold the {dims} spatial size") as error:
+            unpool(pooled, where, 2, output_size=output_size)
+        assert "\n" not in str(error.value)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("output_size", [4, [1, 4, 4], [9, 1, 1, 4, 4], [4]])
+def test_max_unpool_refuses_an_output_size_as_pytorch_refuses_it(torch, output_size):
+    from one_line_errors import assert_raises_as_pytorch
+
+    def unpool(lib):
+        pooled, where = lib.nn.functional.max_pool2d(lib.ones(1, 1, 4, 4), 2, return_indices=True)
+        return lib.nn.functional.max_unpool2d(pooled, where, 2, output_size=output_size)
+
+    assert_raises_as_pytorch(unpool, torch)

@@ -30,6 +30,19 @@ from .module import Module
 from .pooling import _floating, _one_row, _pool_settings, _row, _stride
 
 
+def spatial_output_size(output_size: Any, dims: int, name: str) -> tuple:
+    """``output_size``'s ``dims`` spatial sizes: PyTorch takes those alone or the whole output shape (N, C, *size),
+    and refuses other lengths (a TypeError for a number, as it gives)."""
+    if isinstance(output_size, (int, float)):
+        raise TypeError(f"{name}: output_size must be a sequence (the {dims} spatial size{'s' * (dims > 1)} or the "
+                        f"output's {dims + 2}-number shape), got the number {output_size!r}; wrap it in a list")
+    given = tuple(output_size)
+    if len(given) not in (dims, dims + 2):
+        raise ValueError(f"{name}: output_size must hold the {dims} spatial size{'s' * (dims > 1)} or the output's "
+                         f"{dims + 2}-number shape (N, C, …), got {len(given)} numbers: {output_size!r}")
+    return given[-dims:]
+
+
 def max_unpooling(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any, padding: Any, output_size: Any,
                   dims: int) -> Tensor:
     """The checked call behind :func:`max_unpool2d` and :func:`max_unpool3d` (``dims`` spatial dims)."""
@@ -44,7 +57,7 @@ def max_unpooling(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any,
                          f"{shape_text(where.shape)}")
     plane = tuple((size - 1) * s - 2 * p + k for size, k, s, (p, _) in zip(x.shape[2:], kernel, stride, pads))
     if output_size is not None:  # PyTorch takes sizes within a stride of the natural one, either way
-        natural, plane = plane, sizes(tuple(output_size)[-dims:], dims, "output_size", name)
+        natural, plane = plane, sizes(spatial_output_size(output_size, dims, name), dims, "output_size", name)
         if not all(n - s < size < n + s for n, s, size in zip(natural, stride, plane)):
             raise ValueError(f"{name}: output_size {plane} must be within a stride {stride} of the size pooling "
                              f"would have read, {natural} (strictly); give the pooled input's size")
@@ -74,7 +87,7 @@ def max_unpool3d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any =
 def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  output_size: Any = None) -> Tensor:
     """``max_unpool2d`` of one row: entries back at their positions along the last dim."""
-    size = None if output_size is None else (1, tuple(output_size)[-1])
+    size = None if output_size is None else (1, *spatial_output_size(output_size, 1, "max_unpool1d"))
     return max_unpool2d(_one_row(input, "max_unpool1d"), _one_row(indices, "max_unpool1d"), _row(kernel_size, 1),
                         _row(_stride(stride, kernel_size), 1), _row(padding, 0), size).squeeze(-2)
 
