@@ -64,3 +64,36 @@ def test_bad_shapes_are_one_line_errors(call, message):
     with pytest.raises(RuntimeError) as error:
         call()
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+@given(batch=st.integers(1, 2), groups=st.integers(1, 3), per_group=st.integers(1, 3),
+       rest=st.lists(st.integers(1, 2), min_size=0, max_size=2))
+def test_channel_shuffle_reads_channel_i_from_group_i_mod_g_or_refuses_like_pytorch(batch, groups, per_group, rest):
+    """Channel i of the output is channel (i mod g)·(C/g) + ⌊i/g⌋ of the input: the (g, C/g) table transposed.
+    Without a dim after the channels PyTorch refuses; glassgrad shuffled them (and groups=0 raised
+    ZeroDivisionError)."""
+    channels = groups * per_group
+    x = gg.arange(float(batch * channels * int(np.prod(rest)))).reshape(batch, channels, *rest)
+    if not rest:
+        with pytest.raises(RuntimeError, match="at least one dim after the channels") as error:
+            gg.nn.functional.channel_shuffle(x, groups)
+        assert "\n" not in str(error.value)
+        return
+    out = gg.nn.functional.channel_shuffle(x, groups).numpy()
+    for i in range(channels):
+        np.testing.assert_array_equal(out[:, i], x.numpy()[:, (i % groups) * per_group + i // groups])
+
+
+@pytest.mark.parametrize("groups", [0, -2, 2.0, True])
+def test_channel_shuffle_groups_must_be_a_positive_integer(groups):
+    with pytest.raises(ValueError, match="channel_shuffle: groups must be a positive integer") as error:
+        gg.nn.functional.channel_shuffle(gg.ones(1, 4, 2), groups)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("shape", [(2, 4), (4,)])
+def test_channel_shuffle_without_a_dim_after_the_channels_is_refused_as_pytorch_refuses_it(torch, shape):
+    from one_line_errors import assert_raises_as_pytorch
+
+    assert_raises_as_pytorch(lambda lib: lib.nn.functional.channel_shuffle(lib.ones(*shape), 2), torch)

@@ -57,7 +57,11 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     """The channels (dim 1) read as a (groups, C/groups) table and transposed."""
     x = as_tensor(input)
-    if x.ndim < 2 or x.shape[1] % groups:
+    groups = check_size(groups, "groups", "channel_shuffle")
+    if x.ndim < 3:
+        raise RuntimeError(f"channel_shuffle: expected input (N, C, *) with at least one dim after the channels, as "
+                           f"PyTorch, got {shape_text(x.shape)}; add one with x.unsqueeze(-1)")
+    if x.shape[1] % groups:
         raise RuntimeError(f"channel_shuffle: the channels (dim 1) of {shape_text(x.shape)} must divide into "
                            f"{groups} groups")
     n, channels, *rest = x.shape
