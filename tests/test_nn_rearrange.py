@@ -97,3 +97,12 @@ def test_channel_shuffle_without_a_dim_after_the_channels_is_refused_as_pytorch_
     from one_line_errors import assert_raises_as_pytorch
 
     assert_raises_as_pytorch(lambda lib: lib.nn.functional.channel_shuffle(lib.ones(*shape), 2), torch)
+
+
+@pytest.mark.parametrize("shuffle", ["pixel_shuffle", "pixel_unshuffle"])
+@pytest.mark.parametrize("factor", [0, -2, 2.5, True])
+def test_pixel_shuffle_factors_must_be_positive_integers(shuffle, factor):
+    """A factor of 0 raised ZeroDivisionError (PyTorch: 'expects a positive upscale_factor'); 2.5 was read as 2."""
+    with pytest.raises(ValueError, match=f"{shuffle}: .*_factor must be a positive integer") as error:
+        getattr(gg.nn.functional, shuffle)(gg.ones(1, 4, 4, 4), factor)
+    assert "\n" not in str(error.value)

@@ -32,7 +32,7 @@ from .parameter import Parameter
 
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(…, C·r², H, W) → (…, C, H·r, W·r)."""
-    x, r = as_tensor(input), int(upscale_factor)
+    x, r = as_tensor(input), check_size(upscale_factor, "upscale_factor", "pixel_shuffle")
     if x.ndim < 3 or x.shape[-3] % (r * r):
         raise RuntimeError(f"pixel_shuffle: the channels (dim -3) of {shape_text(x.shape)} must divide by "
                            f"upscale_factor² = {r * r}")
@@ -44,7 +44,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(…, C, H·r, W·r) → (…, C·r², H, W)."""
-    x, r = as_tensor(input), int(downscale_factor)
+    x, r = as_tensor(input), check_size(downscale_factor, "downscale_factor", "pixel_unshuffle")
     if x.ndim < 3 or x.shape[-2] % r or x.shape[-1] % r:
         raise RuntimeError(f"pixel_unshuffle: height and width of {shape_text(x.shape)} must divide by "
                            f"downscale_factor = {r}")
