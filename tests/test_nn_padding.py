@@ -92,3 +92,24 @@ def test_a_constant_pad_that_crops_more_than_a_dim_is_refused_as_pytorch_refuses
 def test_a_constant_pad_may_crop_all_of_a_dim_as_pytorch(torch):
     shapes = [tuple(library.nn.functional.pad(library.ones(2, 6), (-6, 0)).shape) for library in (gg, torch)]
     assert shapes[0] == shapes[1] == (2, 0)
+
+
+@pytest.mark.parametrize("amounts", [(1.5, 1), (1, 2.0), (np.float64(1.0), 0)])
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+def test_amounts_that_are_not_whole_numbers_are_refused_in_one_line(amounts, mode):
+    """1.5 was read as int(1.5) = 1 and the input padded by that; PyTorch wants a tuple of ints (TypeError)."""
+    with pytest.raises(TypeError, match=r"pad: the amounts must be whole numbers \(ints\)") as error:
+        F.pad(gg.ones(1, 2, 4), amounts, mode=mode)
+    assert "\n" not in str(error.value)
+
+
+def test_amounts_may_be_numpy_or_tensor_integers():
+    amounts = (np.int64(1), gg.tensor(2))
+    assert F.pad(gg.ones(1, 2, 4), amounts, mode="reflect").shape == (1, 2, 7)
+
+
+@pytest.mark.torch
+def test_a_fractional_amount_is_refused_as_pytorch_refuses_it(torch):
+    from one_line_errors import assert_raises_as_pytorch
+
+    assert_raises_as_pytorch(lambda lib: lib.nn.functional.pad(lib.ones(1, 2, 4), (1.5, 1)), torch)

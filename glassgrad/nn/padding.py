@@ -23,6 +23,7 @@ an entry copied into the border sends its border gradients back to itself (they 
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -86,7 +87,11 @@ def _check(x: Tensor, pad: tuple[int, ...], mode: str) -> None:
 def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = None) -> Tensor:
     """``input`` with borders added to its last ``len(pad) // 2`` dims (see the module docstring)."""
     x = as_tensor(input)
-    amounts = tuple(int(p) for p in pad)
+    try:
+        amounts = tuple(operator.index(p) for p in pad)  # whole numbers only: int(1.5) would pad by 1
+    except TypeError:
+        raise TypeError(f"pad: the amounts must be whole numbers (ints), as PyTorch wants, got {tuple(pad)}; "
+                        "round them first, e.g. int(round(p))") from None
     _check(x, amounts, mode)
     for k in range(len(amounts) // 2):
         dim, before, after = x.ndim - 1 - k, amounts[2 * k], amounts[2 * k + 1]
