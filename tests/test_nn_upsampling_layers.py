@@ -209,3 +209,27 @@ def test_nearest_reaches_a_nan_only_where_an_output_reads_it_as_pytorch(torch, m
         results.append((out.detach().numpy(), x.grad.numpy()))
     for ours, theirs in zip(*results):
         np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("scale_factor", [float("nan"), float("inf"), (2.0, float("-inf"))])
+def test_a_scale_factor_that_is_not_finite_is_refused_in_one_line(scale_factor):
+    """NaN raised Python's 'cannot convert float NaN to integer' (ValueError), ∞ an OverflowError; PyTorch raises a
+    RuntimeError ('value cannot be converted to type int64_t without overflow')."""
+    with pytest.raises(RuntimeError, match="interpolate: scale_factor must be finite") as error:
+        gg.nn.functional.interpolate(gg.ones(1, 1, 4, 4), scale_factor=scale_factor)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("size", [3.5, (3.0, 3), [2, 2.7]])
+def test_a_size_that_is_not_whole_numbers_is_refused_in_one_line(size):
+    """3.5 was read as int(3.5) = 3; PyTorch refuses sizes that are not ints (TypeError)."""
+    with pytest.raises(TypeError, match="interpolate: size must be whole numbers") as error:
+        gg.nn.functional.interpolate(gg.ones(1, 1, 4, 4), size=size, mode="bilinear")
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("options", [{"scale_factor": float("nan")}, {"scale_factor": float("inf")},
+                                     {"size": (3.0, 3)}, {"size": 3.5}])
+def test_bad_sizes_and_scales_are_refused_as_pytorch_refuses_them(torch, options):
+    assert_raises_as_pytorch(lambda lib: lib.nn.functional.interpolate(lib.ones(1, 1, 4, 4), **options), torch)

@@ -194,10 +194,16 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     _check_dtype(x.dtype, mode, antialias)
     spatial = tuple(x.shape[2:])
     if size is not None:
+        if np.asarray(size).dtype.kind not in "iu":  # int(3.5) would give 3
+            raise TypeError(f"interpolate: size must be whole numbers (an int, or one per spatial dim), as PyTorch "
+                            f"wants, got {size!r}; round it first, or give scale_factor")
         outs = tuple(int(s) for s in np.broadcast_to(np.asarray(size), (dims,)))
         factors: list[float | None] = [None] * dims
     else:
         factors = [float(f) for f in np.broadcast_to(np.asarray(scale_factor, dtype=float), (dims,))]
+        if not all(map(math.isfinite, factors)):
+            raise RuntimeError(f"interpolate: scale_factor must be finite, got {scale_factor!r}: the output would "
+                               "have no size")
         outs = tuple(int(math.floor(n * f)) for n, f in zip(spatial, factors))
         if recompute_scale_factor:
             factors = [None] * dims
