@@ -1942,6 +1942,23 @@ SOFTPLUS = elementwise(
 )
 
 
+def _log_sigmoid(a):
+    """``ln σ(a) = min(a, 0) − ln(1 + e^(−|a|))``, PyTorch's form: ``e^(−|a|) ≤ 1`` never overflows, and every digit
+    of ``−ln(1 + eᵃ)`` stays where a ≪ 0 (ln σ(−21) = −21 − 7.6·10⁻¹⁰)."""
+    return (np.minimum(a, 0) - np.log1p(np.exp(-np.abs(a)))).astype(a.dtype, copy=False)
+
+
+# a row for stability: as −softplus(−a) it took softplus's threshold, ln σ(a) = a exactly below a = −20, so its
+# value lost e^a (−21 for −21.00000000076), its slope was 1 for σ(−a) and its second derivative 0 for −σ(a)·σ(−a)
+LOG_SIGMOID = elementwise(
+    "log_sigmoid", "out = ln σ(a) = −ln(1 + e⁻ᵃ)", "σ(−{a}) = 1 − σ({a})",
+    _log_sigmoid, lambda a: _sigmoid(-a), kind="activation", written="LogSigmoid({a})", symbol="LogSigmoid",
+    # recorded from the σ below ½ on each side, whose slope σ·(1 − σ) keeps its digits (from σ(20) = 1 − 2·10⁻⁹,
+    # 1 − σ would keep 8 of them, and none at σ(50) = 1)
+    tensor_local=lambda a: (1 - a.sigmoid()).where(a < 0, (-a).sigmoid()),
+)
+
+
 def _pair_loss(item: Callable[[Array], Array], slope: Callable[[Array], Array]):
     """Forward and backward of a loss of ``d = input − target`` entry by entry: ``item(d)``, ``∂item/∂d = slope(d)``.
 

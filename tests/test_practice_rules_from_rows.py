@@ -28,7 +28,7 @@ F = gg.nn.functional
 ACTIVATION_LAYERS = {"tanh": gg.nn.Tanh, "sigmoid": gg.nn.Sigmoid, "gelu": gg.nn.GELU, "silu": gg.nn.SiLU,
                      "leaky_relu": gg.nn.LeakyReLU, "relu": gg.nn.ReLU, "elu": gg.nn.ELU,
                      "softplus": gg.nn.Softplus, "hardtanh": gg.nn.Hardtanh, "hardsigmoid": gg.nn.Hardsigmoid,
-                     "hardswish": gg.nn.Hardswish}
+                     "hardswish": gg.nn.Hardswish, "log_sigmoid": gg.nn.LogSigmoid}
 """The test's own choice of layers (a test may name them; the package may not)."""
 
 

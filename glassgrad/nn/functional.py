@@ -734,8 +734,9 @@ def softsign(input: Tensor) -> Tensor:
 
 
 def logsigmoid(input: Tensor) -> Tensor:
-    """``ln σ(x) = −softplus(−x)`` (no overflow for large |x|)."""
-    return -softplus(-_floating(input, "logsigmoid"))
+    """``ln σ(x) = −ln(1 + e⁻ˣ)``, one row (no overflow for large |x|); its slope is ``σ(−x)``."""
+    input = _floating(input, "logsigmoid")
+    return apply(ops.LOG_SIGMOID, (input,), input.array)
 
 
 def tanhshrink(input: Tensor) -> Tensor:

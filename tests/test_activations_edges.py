@@ -1,0 +1,72 @@
+"""Activations far out on their tails and at their edges, against PyTorch 2.13 and formulas derived by hand.
+
+``logsigmoid``: ``ln σ(x) = −ln(1 + e⁻ˣ)``, slope ``σ(−x)``, second derivative ``−σ(x)·σ(−x)``. Made of
+``softplus`` it took softplus's threshold (the identity past 20), so below x = −20 its value was x itself, its
+slope 1 and its second derivative 0.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, arrays
+
+import glassgrad as gg
+
+
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
+
+
+def _log_sigmoid_by_hand(x: float) -> tuple[float, float, float]:
+    """ln σ(x), its slope σ(−x) and its second derivative −σ(x)·σ(−x), each to full float64 precision."""
+    value = min(x, 0.0) - math.log1p(math.exp(-abs(x)))
+    return value, _sigmoid(-x), -_sigmoid(x) * _sigmoid(-x)
+
+
+def _log_sigmoid_derivatives(x: gg.Tensor) -> tuple[gg.Tensor, gg.Tensor, gg.Tensor]:
+    value = gg.nn.functional.logsigmoid(x)
+    (slope,) = gg.autograd.grad(value.sum(), x, create_graph=True)
+    (curvature,) = gg.autograd.grad(slope.sum(), x)
+    return value, slope, curvature
+
+
+@pytest.mark.parametrize("x", [-700.0, -50.0, -30.0, -21.0, -20.5, -20.0, -5.0, -1e-300, 0.0, 0.5, 20.0, 40.0])
+def test_log_sigmoid_keeps_its_digits_on_the_left_tail(x: float) -> None:
+    value, slope, curvature = _log_sigmoid_derivatives(gg.tensor([x], dtype=gg.float64, requires_grad=True))
+    expected = _log_sigmoid_by_hand(x)
+    for got, want in zip((value, slope, curvature), expected):
+        np.testing.assert_allclose(got.detach().numpy()[0], want, rtol=1e-14, atol=0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float64, array_shapes(max_dims=3, max_side=4),
+              elements=st.floats(-700, 700, allow_nan=False, allow_subnormal=False)))
+def test_log_sigmoid_matches_pytorch_to_the_second_derivative(values: np.ndarray) -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch not installed: pip install torch==2.13.0")
+    mine = _log_sigmoid_derivatives(gg.tensor(values, requires_grad=True))
+    x = torch.tensor(values, requires_grad=True)
+    value = torch.nn.functional.logsigmoid(x)
+    (slope,) = torch.autograd.grad(value.sum(), x, create_graph=True)
+    (curvature,) = torch.autograd.grad(slope.sum(), x)
+    for got, want in zip(mine[:2], (value, slope)):
+        np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-13, atol=1e-300)
+    # PyTorch's curvature forms 1 − σ(x) for x > 0, whose digits go as x grows (8 left at x = 21): compared on the left
+    left = values <= 0
+    np.testing.assert_allclose(mine[2].numpy()[left], curvature.numpy()[left], rtol=1e-13, atol=1e-300)
+    by_hand = [_log_sigmoid_by_hand(x)[2] for x in values.ravel()]
+    np.testing.assert_allclose(mine[2].numpy().ravel(), by_hand, rtol=1e-13, atol=1e-300)
+
+
+def test_log_sigmoid_at_the_infinities_and_in_float32() -> None:
+    x = gg.tensor([-math.inf, math.inf, -1000.0, 1000.0], dtype=gg.float64, requires_grad=True)
+    value, slope, _ = _log_sigmoid_derivatives(x)
+    np.testing.assert_array_equal(value.detach().numpy(), [-math.inf, 0.0, -1000.0, 0.0])
+    np.testing.assert_array_equal(slope.detach().numpy(), [1.0, 0.0, 1.0, 0.0])
+    single = gg.nn.functional.logsigmoid(gg.tensor([-30.0, 0.0, 30.0], dtype=gg.float32))
+    assert single.dtype == gg.float32
+    np.testing.assert_allclose(single.numpy(), [-30.0, -math.log(2), -math.exp(-30.0)], rtol=1e-6)
