@@ -931,8 +931,9 @@ def _load_expit() -> Callable[[Array], Any]:
 
 
 def _sigmoid_back(up, out):
-    scaled = up * out
-    return (scaled - scaled * out,)  # up·σ·(1 − σ), fused
+    """``up·(1 − σ)·σ``, in PyTorch's order (its float32 bits): an infinite upstream stays infinite, where
+    ``up·σ − up·σ·σ`` was ∞ − ∞ = NaN (``glu(x)`` with a −∞ in its first half)."""
+    return (up * (1 - out) * out,)
 
 
 def _sigmoid_local(out):
@@ -943,8 +944,9 @@ def _tanh_local(out):
 
 
 def _tanh_back(up, out):
-    scaled = up * out
-    return (up - scaled * out,)  # up·(1 − tanh²), fused
+    """``up·(1 − tanh²)``, in PyTorch's order: an infinite upstream stays infinite, where ``up − up·tanh·tanh`` was
+    ∞ − ∞ = NaN."""
+    return (up * (1 - out * out),)
 
 
 SIGMOID = elementwise(

@@ -3,6 +3,10 @@
 ``logsigmoid``: ``ln σ(x) = −ln(1 + e⁻ˣ)``, slope ``σ(−x)``, second derivative ``−σ(x)·σ(−x)``. Made of
 ``softplus`` it took softplus's threshold (the identity past 20), so below x = −20 its value was x itself, its
 slope 1 and its second derivative 0.
+
+``sigmoid`` and ``tanh`` backward: ``up·(1 − σ)·σ`` and ``up·(1 − tanh²)``, PyTorch's order. Written
+``up·σ − up·σ·σ`` and ``up − up·tanh·tanh`` they gave ∞ − ∞ = NaN for an infinite upstream (``glu`` with a −∞
+in its gated half), and sigmoid's float32 gradient had PyTorch's bits at 38% of entries.
 """
 
 from __future__ import annotations
@@ -70,3 +74,34 @@ def test_log_sigmoid_at_the_infinities_and_in_float32() -> None:
     single = gg.nn.functional.logsigmoid(gg.tensor([-30.0, 0.0, 30.0], dtype=gg.float32))
     assert single.dtype == gg.float32
     np.testing.assert_allclose(single.numpy(), [-30.0, -math.log(2), -math.exp(-30.0)], rtol=1e-6)
+
+
+@pytest.mark.parametrize("function", ["sigmoid", "tanh"])
+def test_an_infinite_upstream_stays_infinite_through_sigmoid_and_tanh(function: str) -> None:
+    x = gg.tensor([0.3, -2.0, 0.0, 4.0], dtype=gg.float64, requires_grad=True)
+    getattr(gg, function)(x).backward(gg.tensor([math.inf, -math.inf, math.inf, -math.inf], dtype=gg.float64))
+    np.testing.assert_array_equal(x.grad.numpy(), [math.inf, -math.inf, math.inf, -math.inf])
+
+
+def test_glu_gate_slope_is_minus_infinity_under_a_minus_infinite_half() -> None:
+    """glu(a, b) = a·σ(b): ∂/∂b = a·σ(b)·(1 − σ(b)), −∞ for a = −∞ (PyTorch's too)."""
+    x = gg.tensor([-math.inf, 2.0, 0.0, 1.0], dtype=gg.float64, requires_grad=True)
+    gg.nn.functional.glu(x, 0).sum().backward()
+    sigmoid = [_sigmoid(0.0), _sigmoid(1.0)]
+    np.testing.assert_array_equal(x.grad.numpy()[2:], [-math.inf, 2.0 * sigmoid[1] * (1 - sigmoid[1])])
+    np.testing.assert_allclose(x.grad.numpy()[:2], sigmoid, rtol=1e-15)
+
+
+@settings(max_examples=30, deadline=None)
+@given(arrays(np.float32, array_shapes(max_dims=2, max_side=64), elements=st.floats(-30, 30, width=32)),
+       st.integers(0, 2**32 - 1))
+def test_sigmoid_backward_has_pytorchs_float32_bits(values: np.ndarray, seed: int) -> None:
+    """The backward alone: PyTorch's ``sigmoid_backward`` given glassgrad's own σ (whose bits are the forward's
+    business) and the same upstream."""
+    torch = pytest.importorskip("torch", reason="PyTorch not installed: pip install torch==2.13.0")
+    upstream = np.random.default_rng(seed).normal(size=values.shape).astype(np.float32)
+    x = gg.tensor(values, requires_grad=True)
+    out = gg.sigmoid(x)
+    out.backward(gg.tensor(upstream))
+    theirs = torch.ops.aten.sigmoid_backward(torch.tensor(upstream), torch.tensor(out.detach().numpy()))
+    np.testing.assert_array_equal(x.grad.numpy(), theirs.numpy())
