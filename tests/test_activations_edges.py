@@ -7,6 +7,9 @@ slope 1 and its second derivative 0.
 ``sigmoid`` and ``tanh`` backward: ``up·(1 − σ)·σ`` and ``up·(1 − tanh²)``, PyTorch's order. Written
 ``up·σ − up·σ·σ`` and ``up − up·tanh·tanh`` they gave ∞ − ∞ = NaN for an infinite upstream (``glu`` with a −∞
 in its gated half), and sigmoid's float32 gradient had PyTorch's bits at 38% of entries.
+
+``hardswish`` recorded for a second derivative (``create_graph=True``): its slope 1 at x = +∞ was NaN, the middle
+piece ``1/2 − x/3`` times a mask of 0 there (∞·0).
 """
 
 from __future__ import annotations
@@ -105,3 +108,13 @@ def test_sigmoid_backward_has_pytorchs_float32_bits(values: np.ndarray, seed: in
     out.backward(gg.tensor(upstream))
     theirs = torch.ops.aten.sigmoid_backward(torch.tensor(upstream), torch.tensor(out.detach().numpy()))
     np.testing.assert_array_equal(x.grad.numpy(), theirs.numpy())
+
+
+def test_hardswish_slope_recorded_for_a_second_derivative_is_finite_at_the_infinities() -> None:
+    """hardswish' is 0 up to −3, x/3 + 1/2 inside, 1 from 3 on; hardswish'' is 1/3 inside, else 0."""
+    points = [math.inf, -math.inf, 1e300, -1e300, -3.0, 3.0, 0.0, 1.5, -1.5]
+    x = gg.tensor(points, dtype=gg.float64, requires_grad=True)
+    (slope,) = gg.autograd.grad(gg.nn.functional.hardswish(x).sum(), x, create_graph=True)
+    (curvature,) = gg.autograd.grad(slope.sum(), x)
+    np.testing.assert_array_equal(slope.detach().numpy(), [1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.5, 1.0, 0.0])
+    np.testing.assert_allclose(curvature.numpy(), [0.0] * 6 + [1 / 3] * 3, rtol=1e-15, atol=0)
