@@ -62,6 +62,16 @@ def _standardize(x: Tensor, mean: Tensor, var: Tensor, eps: float, weight: Tenso
     return out
 
 
+def _check_per_channel(function: str, x: Tensor, **vectors: Tensor | None) -> None:
+    """Each of ``vectors`` (a running statistic, γ, β) holds one entry per channel of x (dim 1): shape (C,), as
+    PyTorch requires (a γ of shape (1,) or (C, 1) would broadcast to some other per-channel rule)."""
+    channels = x.array.shape[1]
+    for name, tensor in vectors.items():
+        if tensor is not None and tensor.array.shape != (channels,):
+            raise RuntimeError(f"{function}: {name} has shape {shape_text(tensor.shape)} but the input has "
+                               f"{channels} channels (dim 1 of {shape_text(x.shape)}); give it shape ({channels},)")
+
+
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -74,11 +84,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, …), got {shape_text(x.shape)}")
     channels = x.array.shape[1]
-    for name, tensor in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
-                         ("bias", bias)):
-        if tensor is not None and tensor.shape != (channels,):
-            raise ValueError(f"batch_norm: {name} has shape {shape_text(tensor.shape)} but the input has "
-                             f"{channels} channels (dim 1 of {shape_text(x.shape)})")
+    _check_per_channel("batch_norm", x, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
     axes = (0, *range(2, x.ndim))
     stat_shape = (1, channels) + (1,) * (x.ndim - 2)
     if training:
@@ -127,6 +133,15 @@ def _count_batch(count: np.ndarray) -> None:
     count += 1
 
 
+def _check_normalized_shape(shape: tuple[int, ...], **vectors: Tensor | None) -> None:
+    """γ and β (where given) have the shape of the dims normalised over, as PyTorch requires (one of another shape
+    would broadcast, e.g. a γ per sample)."""
+    for name, tensor in vectors.items():
+        if tensor is not None and tensor.array.shape != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{list(tensor.array.shape)} and normalized_shape = {list(shape)}; give it that shape")
+
+
 def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise each sample over its last ``len(normalized_shape)`` dims, then ``γ · x̂ + β``: one fused node
@@ -143,10 +158,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | 
                            "element, but got normalized_shape = []; name the dims to normalise, e.g. (x.shape[-1],)")
     if not is_floating(x.array.dtype):
         raise NotImplementedError(f"layer_norm: needs a floating tensor, got {x.array.dtype}; use x.float()")
-    for name, tensor in (("weight", weight), ("bias", bias)):
-        if tensor is not None and tensor.array.shape != shape:
-            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
-                               f"{list(tensor.array.shape)} and normalized_shape = {list(shape)}; give it that shape")
+    _check_normalized_shape(shape, weight=weight, bias=bias)
     if weight is None and bias is not None:  # β alone: the row's inputs are x, γ, β in that order
         return layer_norm(x, shape, None, None, eps) + bias
     parents = (x,) if weight is None else (x, weight) if bias is None else (x, weight, bias)
@@ -291,6 +303,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     if x.ndim < 2 or x.shape[1] % num_groups:
         raise RuntimeError(f"group_norm: expected an input (N, C, …) whose C is divisible by num_groups="
                            f"{num_groups}, got shape {shape_text(x.shape)}")
+    _check_per_channel("group_norm", x, weight=weight, bias=bias)
     if x.shape[0] * x.shape[1] // num_groups * math.prod(x.shape[2:]) == 1:  # PyTorch's test, as it words it
         raise ValueError(f"Expected more than 1 value per channel when training, got input size "
                          f"{[x.shape[0] * x.shape[1] // num_groups, num_groups, *x.shape[2:]]}: each group holds "
@@ -309,6 +322,7 @@ def rms_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | No
     if x.ndim < len(shape) or tuple(x.shape[x.ndim - len(shape):]) != shape:
         raise RuntimeError(f"rms_norm: expected an input of shape [*, {', '.join(map(str, shape))}], got "
                            f"{shape_text(x.shape)}")
+    _check_normalized_shape(shape, weight=weight)
     axes = tuple(range(x.ndim - len(shape), x.ndim))
     held = float(np.finfo(x.array.dtype).eps) if eps is None else float(eps)
     x = _row_major(x)  # PyTorch's result is row-major whatever x's order
@@ -326,6 +340,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     if x.ndim < 3:
         raise RuntimeError(f"instance_norm: expected an input (N, C, L…) with positions to normalise over, got "
                            f"shape {shape_text(x.shape)}")
+    _check_per_channel("instance_norm", x, running_mean=running_mean, running_var=running_var, weight=weight,
+                       bias=bias)
     if not use_input_stats:
         return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
     axes = tuple(range(2, x.ndim))
