@@ -878,6 +878,7 @@ HARDSWISH = elementwise(
     lambda a: (a * np.clip(a / 6 + 0.5, 0, 1)).astype(a.dtype, copy=False),
     _hardswish_slope,
     kind="activation", written="Hardswish({a})", symbol="Hardswish", flat=lambda a: a <= -3,
+    numpy_warns=True,  # hardswish(−∞) = −∞·0: NaN, which PyTorch gives silently
     # the middle's 1/2 − a/3 left out by a where outside (−3, 3), not times 0: at a = ±∞ that was ∞·0 = NaN
     tensor_local=lambda a: 1 - (a <= -3).to(a.dtype) - (0.5 - a / 3).where((a > -3) & (a < 3), 0.0),
 )

@@ -9,12 +9,14 @@ slope 1 and its second derivative 0.
 in its gated half), and sigmoid's float32 gradient had PyTorch's bits at 38% of entries.
 
 ``hardswish`` recorded for a second derivative (``create_graph=True``): its slope 1 at x = +∞ was NaN, the middle
-piece ``1/2 − x/3`` times a mask of 0 there (∞·0).
+piece ``1/2 − x/3`` times a mask of 0 there (∞·0); and ``hardswish(−∞)``, NaN (−∞·0) as PyTorch's, no longer
+has NumPy warn "invalid value encountered in multiply", which PyTorch does not.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -118,3 +120,13 @@ def test_hardswish_slope_recorded_for_a_second_derivative_is_finite_at_the_infin
     (curvature,) = gg.autograd.grad(slope.sum(), x)
     np.testing.assert_array_equal(slope.detach().numpy(), [1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.5, 1.0, 0.0])
     np.testing.assert_allclose(curvature.numpy(), [0.0] * 6 + [1 / 3] * 3, rtol=1e-15, atol=0)
+
+
+def test_hardswish_of_minus_infinity_is_nan_without_a_numpy_warning() -> None:
+    x = gg.tensor([-math.inf, 1.0, math.inf], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = gg.nn.functional.hardswish(x)
+        out.sum().backward()
+    np.testing.assert_array_equal(out.detach().numpy(), np.array([math.nan, 2 / 3, math.inf], np.float32))
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, 1 / 3 + 1 / 2, 1.0], rtol=1e-6)
