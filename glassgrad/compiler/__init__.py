@@ -60,7 +60,7 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   layer's ``p``) are those of the captures: pass one that changes as an argument (it is part of
   the key); the optimizer's hyper-parameters are read at each step. Python side effects inside
   the step (appending to a list, printing) happen on the capture calls only. Returned tensors
-  are values (no ``grad_fn``). Comparisons, ``argmax`` and dtype promotion inside the step are
+  are values (no ``grad_fn``). Comparisons, ``argmax``, ``F.one_hot`` and dtype promotion inside the step are
   kernels; other NumPy code on tensor values is caught when two captures see other numbers, so
   a step always fed the very same batch cannot tell.
 * ``compiled.explain()`` shows the program: the kernels in order, by pass and layer, with buffer
