@@ -45,6 +45,7 @@ REBASE_REFUSAL = ("an in-place change of a tensor in the graph whose rule keeps 
                   "place (h = h * w)")
 
 _WRITTEN_BACK: dict = {}
+"""Each row's forward → its :func:`written_back` kernel, made once."""
 
 
 def written_back(forward: Any) -> Any:
@@ -60,6 +61,7 @@ def written_back(forward: Any) -> Any:
 
         writer = _WRITTEN_BACK[forward] = writer
     return writer
+
 
 ZERO_GRADS = {("glassgrad.optim.optimizer", "Optimizer.zero_grad"), ("glassgrad.nn.module", "Module.zero_grad")}
 """The ``zero_grad`` methods a step calls as one kernel (an optimizer's, a module's), by name: they import the
