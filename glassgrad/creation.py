@@ -39,8 +39,11 @@ PyTorch's does)."""
 
 
 def manual_seed(seed: int) -> Generator:
-    """Restart glassgrad's random stream (:data:`default_generator`) so later draws repeat exactly; returns it."""
-    return default_generator.manual_seed(seed)
+    """Restart glassgrad's random stream (:data:`default_generator`) so later draws repeat exactly; returns it.
+
+    ``seed`` is read as ``int(seed)`` first, as PyTorch's ``torch.manual_seed`` reads it (``1.5`` is 1, ``"42"`` 42);
+    :meth:`Generator.manual_seed` takes whole numbers only."""
+    return default_generator.manual_seed(int(seed))
 
 
 def initial_seed() -> int:

@@ -35,10 +35,15 @@ class Generator:
         self.manual_seed(DEFAULT_SEED)
 
     def manual_seed(self, seed: int) -> Generator:
-        """Restart the stream from ``seed`` (a whole number ≥ 0); returns ``self`` (``Generator().manual_seed(42)``)."""
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"manual_seed: the seed must be a whole number >= 0, got {seed!r}")
-        self._seed = int(seed)
+        """Restart the stream from ``seed``; returns ``self`` (``Generator().manual_seed(42)``).
+
+        The seed is a whole number from −2⁶³ to 2⁶⁴ − 1, as PyTorch's; a negative one stands for 2⁶⁴ + seed, as
+        PyTorch remaps it (``manual_seed(-1).initial_seed()`` is 2⁶⁴ − 1), so ``manual_seed(hash(name))`` works.
+        """
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not -2 ** 63 <= seed < 2 ** 64:
+            raise ValueError(f"manual_seed: the seed must be a whole number from -2**63 to 2**64 - 1, as PyTorch's, "
+                             f"got {seed!r}")
+        self._seed = int(seed) % 2 ** 64
         self.numpy_generator = np.random.default_rng(self._seed)
         return self
 

@@ -101,7 +101,8 @@ def test_one_hot_of_a_large_vocabulary_holds_only_its_rows():
     (lambda: gg.multinomial(gg.tensor([-1.0, 2.0]), 1), "multinomial: the weights must be finite and >= 0"),
     (lambda: gg.multinomial(gg.tensor([0.0, 1.0, 1.0]), 3), "multinomial: cannot draw 3 samples without"),
     (lambda: gg.multinomial(gg.tensor([1.0]), 0), "multinomial: num_samples must be a whole number > 0"),
-    (lambda: gg.Generator().manual_seed(-1), "manual_seed: the seed must be a whole number >= 0"),
+    (lambda: gg.Generator().manual_seed(2 ** 64), "manual_seed: the seed must be a whole number from -2"),
+    (lambda: gg.Generator().manual_seed(1.5), "manual_seed: the seed must be a whole number from -2"),
     (lambda: gg.set_default_dtype(gg.int64), "set_default_dtype: only floating dtypes can be the default"),
     (lambda: gg.set_printoptions(precision=-1), "set_printoptions: precision must be a non-negative number"),
     (lambda: gg.set_printoptions(profile="long"), "set_printoptions: unknown profile 'long'"),
@@ -381,3 +382,27 @@ def test_full_takes_or_refuses_an_integer_as_pytorch(torch, value, dtype):
             assert "\n" not in str(error)
             results.append("refused")
     assert results[0] == results[1]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("seed", [-1, -2 ** 63, 2 ** 64 - 1, 0, 42, np.int64(-7)])
+def test_a_seed_in_pytorchs_range_is_taken_and_a_negative_one_remapped_as_pytorchs(torch, seed):
+    """``manual_seed(hash(name))`` is common; a negative seed stands for 2⁶⁴ + seed, as in PyTorch (it was refused)."""
+    assert gg.Generator().manual_seed(seed).initial_seed() == torch.Generator().manual_seed(int(seed)).initial_seed()
+    a, b = gg.Generator().manual_seed(seed), gg.Generator().manual_seed(seed)
+    assert gg.randn(3, generator=a).tolist() == gg.randn(3, generator=b).tolist()  # the same stream again
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("seed", [1.5, "42", True])
+def test_the_module_level_manual_seed_reads_int_of_its_seed_as_pytorchs(torch, seed):
+    ours, theirs, seeds = gg.get_rng_state(), torch.get_rng_state(), (gg.initial_seed(), torch.initial_seed())
+    try:
+        gg.manual_seed(seed)
+        torch.manual_seed(seed)
+        assert gg.initial_seed() == torch.initial_seed()
+    finally:  # both global streams as they were, for the tests after this one
+        gg.manual_seed(seeds[0])
+        torch.manual_seed(seeds[1])
+        gg.set_rng_state(ours)
+        torch.set_rng_state(theirs)
