@@ -392,7 +392,6 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if num_classes == -1:
         if not indices.size:
             raise RuntimeError("one_hot: cannot infer num_classes from an empty tensor; pass num_classes")
-        _check_classes(indices, None)
         note_unreplayable("one_hot with num_classes=-1 reads the largest index, so the number of columns depends on "
                           "the values; pass num_classes")
         num_classes = int(indices.max()) + 1
@@ -408,9 +407,9 @@ def _one_hot_rows(indices: np.ndarray, num_classes: int) -> np.ndarray:
     return rows
 
 
-def _check_classes(indices: np.ndarray, num_classes: int | None) -> None:
-    """PyTorch's refusals of a class index below 0 or, given ``num_classes``, not below it."""
+def _check_classes(indices: np.ndarray, num_classes: int) -> None:
+    """PyTorch's refusals of a class index below 0 or not below ``num_classes``."""
     if indices.size and indices.min() < 0:
         raise RuntimeError(f"one_hot: class indices must be >= 0, got {indices.min()}")
-    if num_classes is not None and indices.size and indices.max() >= num_classes:
+    if indices.size and indices.max() >= num_classes:
         raise RuntimeError(f"one_hot: class index {indices.max()} is not smaller than num_classes ({num_classes})")
