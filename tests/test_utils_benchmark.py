@@ -23,13 +23,27 @@ def test_timeit_runs_the_statement_number_times_after_one_warm_up_run():
     assert measurement.times == [measurement.raw_times[0] / 25]
 
 
+class _Clock:
+    """A clock that moves only when the timed statement ticks it: every run takes exactly 2⁻¹² s (0.24 ms), whatever
+    else the machine does (a real sleep of 0.2 ms took over 1 ms under load, and the block size changed with it)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def tick(self) -> None:
+        self.now += 2.0 ** -12
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_blocked_autorange_times_blocks_of_at_least_a_millisecond_for_min_run_time():
-    blocks = []
-    measurement = Timer("time.sleep(0.0002)", setup="import time").blocked_autorange(
+    blocks, clock = [], _Clock()
+    measurement = Timer("clock.tick()", timer=clock, globals={"clock": clock}).blocked_autorange(
         callback=lambda number, seconds: blocks.append((number, seconds)), min_run_time=0.02)
-    assert measurement.number_per_run == 10  # 1 run: 0.2 ms; 10 runs: 2 ms ≥ 1 ms
+    assert measurement.number_per_run == 10  # 1 run: 0.24 ms; 10 runs: 2.4 ms ≥ 1 ms
     assert sum(measurement.raw_times) >= 0.02 and blocks == list(zip([10] * len(blocks), measurement.raw_times))
-    assert all(time >= 2e-4 for time in measurement.times)
+    assert all(time == 2.0 ** -12 for time in measurement.times)
 
 
 def test_adaptive_autorange_stops_once_the_spread_is_small_or_the_time_is_up():
