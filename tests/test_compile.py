@@ -553,6 +553,10 @@ def _refusal_case(kind):
             loss = loss * gg.tensor(np.float32(np.abs(x.array).sum()))
         if kind == "live":
             return out
+        if kind == "new-leaf":  # FGSM: the input's gradient, through a leaf made afresh on each call
+            x_leaf = x.clone().requires_grad_()
+            F.cross_entropy(model(x_leaf), y).backward()
+            loss = loss + 0 * x_leaf.grad.sign().sum()
         if kind == "closure":
             loss.backward()
             optimizer.step(lambda: loss)
@@ -582,6 +586,7 @@ REFUSALS = {
     "trace": "gg.trace() inside the step",
     "numpy-math": "the step does different work on each call",
     "live": "graph is still needed",
+    "new-leaf": "gives a gradient to a leaf made inside the step (x.clone().requires_grad_())",
     "closure": "optimizer.step(closure)",
 }
 
@@ -618,6 +623,29 @@ def test_fullgraph_raises_instead(kind):
             ".", r"\.")):
         for _ in range(6):
             run(*_classes(rng, gg.float32))
+
+
+def test_a_model_switched_between_train_and_eval_on_every_call_says_so_and_gives_eager_results():
+    """The two modes' captures never agree (dropout draws in one, not in the other): the message names the modes,
+    not the kernel counts they lead to."""
+    def run(compiled):
+        gg.manual_seed(0)
+        model = gg.nn.Sequential(gg.nn.Linear(4, 6), gg.nn.Dropout(0.5), gg.nn.Linear(6, 3))
+        step = _training_step(model)
+        step = gg.compile(step) if compiled else step
+        rng = np.random.default_rng(1)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            losses = []
+            for call in range(8):
+                model.train(call % 2 == 0)
+                x = gg.tensor(rng.standard_normal((5, 4)), dtype=gg.float32)
+                losses.append(step(x, gg.tensor(rng.integers(0, 3, 5))).array.copy())
+        return losses, [p.array.copy() for p in model.parameters()], [str(w.message) for w in caught]
+
+    eager, compiled = run(False), run(True)
+    assert all(np.array_equal(a, b) for a, b in zip(eager[0] + eager[1], compiled[0] + compiled[1]))
+    assert len(compiled[2]) == 1 and "another mode (train/eval) than on the call before" in compiled[2][0]
 
 
 def test_an_active_tape_runs_eagerly_and_sees_every_step():

@@ -115,6 +115,7 @@ class Capture:
     keep: list = field(default_factory=list, repr=False)  # every recorded object, alive until compared
     members: list = field(default_factory=list)  # (layer, "_parameters"/"_buffers"/"_modules", name, what it held)
     called: list = field(default_factory=list)  # (layer the step called, its hook tables that were empty)
+    new_leaves: set = field(default_factory=set)  # the stores into a leaf made in the step (x.clone().requires_grad_())
 
 
 class _Walk:
@@ -157,6 +158,7 @@ class Recorder:
         self.fresh_grads: list = []
         self.rebasing: Tensor | None = None  # a tensor changed in place, until its new node is recorded
         self.cleared: set[int] = set()  # id(leaf) whose .grad a kernel of the step set to None (and nothing since)
+        self.new_leaves: set[int] = set()  # the store kernels into a leaf the step made
 
     # --- the tape's interface, for layers that label tensors --------------------------------
 
@@ -365,6 +367,8 @@ class Recorder:
                 # this store (zero_grad(), p.grad = None): then it is None here on every call
                 self.fresh_grads.append((leaf, self.slot_of[id(leaf._grad.array)], len(self.kernels)))
         self.cleared.difference_update(id(leaf) for leaf in leaves)
+        if any(id(leaf.array) in self.slot_of for leaf in leaves):  # a new tensor each call: the captures differ
+            self.new_leaves.add(len(self.kernels))
         self.emit("store", None, tuple(("slot", walk.stored[leaf]) for leaf in leaves), outputs, extra=leaves,
                   sizes=tuple(_size(leaf._grad.array) for leaf in leaves))
         self.keep.extend(leaves)
@@ -462,7 +466,7 @@ class Recorder:
         called = [(layer, [table for table in HOOK_TABLES if not getattr(layer, table)])
                   for layer in self.called.values()]
         return Capture(self.kernels, self.inputs, self.slots, self.externals, self.snapshots, encoded, guards,
-                       modules, self.refusal, self.fresh_grads, self.keep, members, called)
+                       modules, self.refusal, self.fresh_grads, self.keep, members, called, self.new_leaves)
 
     def _encode_result(self, value: Any) -> Any:
         if isinstance(value, Tensor):

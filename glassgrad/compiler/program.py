@@ -77,18 +77,24 @@ def _same_numbers(a: np.ndarray, b: np.ndarray) -> bool:
 def compare(before: Capture, now: Capture) -> tuple[list | None, str]:
     """How each external of ``now`` is replayed (``("bound", array)``/``("constant", numbers)``), or why the two
     captures differ."""
+    if before.modules != now.modules and [m for m, _ in before.modules] == [m for m, _ in now.modules]:
+        return None, ("its layers were in another mode (train/eval) than on the call before (model.train() and "
+                      "model.eval() in turn between calls: compile one function for each mode)")
     if len(before.kernels) != len(now.kernels):
         return None, f"it ran {len(before.kernels)} kernels on one call and {len(now.kernels)} on the next"
     if len(before.externals) != len(now.externals):
         return None, "it read different arrays on two calls"
     for number, (old, new) in enumerate(zip(before.kernels, now.kernels)):
         reason = _kernel_difference(old, new)
+        if reason and number in now.new_leaves:
+            reason = ("gives a gradient to a leaf made inside the step (x.clone().requires_grad_()), a new tensor "
+                      "on each call, which a replay cannot make")
         if reason:
             return None, f"kernel {number + 1} ({_kernel_name(new)}) {reason}"
     if not _same_encoding(before.result, now.result):
         return None, "it returned something different"
     if [(m, t) for m, t in before.modules] != [(m, t) for m, t in now.modules]:
-        return None, "it called other layers, or in another mode (train/eval)"
+        return None, "it called other layers"
     externals = []
     for old, new, old_numbers, new_numbers in zip(before.externals, now.externals, before.snapshots, now.snapshots):
         if _same_view(old, new):
