@@ -305,3 +305,23 @@ def test_the_playgrounds_step_through_refuses_a_loss_of_each_item_with_a_4xx():
     with pytest.raises(ApiError, match="reduction='none'") as refused:
         Pass(tape.describe(), ["weight", "bias"])
     assert refused.value.status == 422
+
+
+@pytest.mark.parametrize("format", ["text", "md", "html", "json"])
+def test_a_trace_begun_after_the_forward_shows_its_own_steps_and_says_what_it_left_out(format):
+    """``out = model(x)`` before ``gg.trace()``, the loss and ``backward()`` inside: the loss's steps are shown with
+    the engine's numbers, the three steps made before are named in a note (rendering raised KeyError)."""
+    model = lesson_model()
+    x, y = sample()
+    out = model(x)
+    with trace() as tape:
+        loss = F.mse_loss(out, y)
+        loss.backward()
+    document = tape.describe()
+    assert [step["op"] for step in document["ops"]["backward"]] == ["mse_loss", "linear", "relu", "linear"]
+    assert len(document["backward"]) == 1  # by layer: the loss, the one step made inside the trace
+    loss_step = document["ops"]["backward"][0]
+    assert np.array_equal(loss_step["contributions"][0]["values"], 2 * (out.array - y.array) / 4)
+    assert any("walked 3 step(s) made before the trace began" in note for note in document["notes"])
+    assert "made before the trace began" in tape.render(format)
+    assert tape.graph()  # the graph draws too

@@ -220,4 +220,8 @@ def assign_symbols(tape: Tape, groups: list[Group]) -> Symbols:
             for key in (*record.inputs, record.output):
                 if key not in symbols.of:
                     symbols.temporary(key)
+    for record in tape.backward:  # a backward that reaches ops made before the trace began: their tensors too
+        for key in (record.node, *record.inputs):
+            if key not in symbols.of:
+                (symbols.give_input if tape.tensor(key).is_leaf else symbols.temporary)(key)
     return symbols

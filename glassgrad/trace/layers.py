@@ -129,6 +129,11 @@ class _Description:
             self.values.setdefault(record.output, record.output_value)
         self.root = gradient_of or (self.symbols.of.get(self.backward[0].node, "L") if self.backward else "L")
         self.notes = [PRECISION_NOTE, counting.CONVENTION]
+        made_here = {record.output for record in self.forward}
+        earlier = sum(record.node not in made_here for record in self.backward)
+        if earlier:
+            self.notes.append(f"backward() also walked {earlier} step(s) made before the trace began, not shown "
+                              "here: start gg.trace() before the forward pass to see every step")
         self._pass_gradients = self.gradients()  # this pass's ∂L/∂W, to tell whether an update read it as it is
 
     # --- pieces -------------------------------------------------------------------------------
