@@ -503,16 +503,16 @@ def _check_saved(node, op, saved: Any) -> None:
         if expected != now:
             which = "its output" if role < 0 else f"its input {role}"
             raise modified_error(tensor.shape, op.name, which, now, expected)
-    if op.keeps_index:
+    if op.reads_back:
         parts = [saved]
-        while parts:  # the index's arrays, inside what the rule saved (tuples of arrays and slices)
+        while parts:  # the arrays inside what the rule saved (tuples of arrays and slices)
             part = parts.pop()
             if type(part) is tuple:
                 parts.extend(part)
             elif type(part) is np.ndarray:
                 expected, now = _version_at(part, node._clock)
                 if expected != now:
-                    raise modified_error(part.shape, op.name, "its index", now, expected)
+                    raise modified_error(part.shape, op.name, op.reads_back, now, expected)
 
 
 def modified_error(shape: tuple, op_name: str, which: str, now: int, expected: int) -> RuntimeError:

@@ -225,10 +225,12 @@ class Op:
     refuses_bool: str = ""
     """The one-line error when a bool tensor is an operand (PyTorch's subtraction and negation refuse one, where
     NumPy's TypeError would name NumPy's fix); ``""``: bools are taken."""
-    keeps_index: bool = False
-    """Whether the rule reads back the index it was called with, the caller's own arrays (``x[i]`` keeps ``i``; the
-    arrays in what it saves): one changed in place before backward is refused, as PyTorch refuses it, instead of
-    routing the gradient by the new positions (:func:`glassgrad.autograd._check_saved`)."""
+    reads_back: str = ""
+    """What the rule reads back among the arrays it saved that are not its own copies, named for the error (``""``:
+    nothing beyond :attr:`saves`): ``x[i]`` keeps the caller's index ``i`` ("its index"), a compiled forward's node
+    the values its replay kept. Every array in what the forward saved is checked unchanged before backward, and one
+    changed in place is refused, as PyTorch refuses it, instead of routing the gradient by the new positions or
+    values (:func:`glassgrad.autograd._check_saved`)."""
     joint: bool = False
     """Whether the row is one call with several outputs in the graph (a custom ``autograd.Function`` returning a
     tuple): each output is a node of its own, saving ``(ctx, its position)``, and the walks take them together
@@ -1422,7 +1424,7 @@ def _getitem_vjp(up, inputs, out, saved):
 GETITEM = register(Op(
     "getitem", "out = a[index]",
     ("{up} scattered back (repeats add up)",),
-    _getitem, _getitem_back, kind="shape", vjp_tensors=_getitem_vjp, keeps_index=True,
+    _getitem, _getitem_back, kind="shape", vjp_tensors=_getitem_vjp, reads_back="its index",
 ))
 
 
