@@ -551,7 +551,9 @@ def _refusal_case(kind):
             gg.autograd.grad(loss, [model[0].weight], retain_graph=True)
         if kind == "numpy-math":  # computed with NumPy from the values: a constant to a capture
             loss = loss * gg.tensor(np.float32(np.abs(x.array).sum()))
-        if kind == "live":
+        if kind == "live":  # a graph kept for a backward outside, after one inside
+            loss.backward(retain_graph=True)
+            optimizer.step()
             return out
         if kind == "new-leaf":  # FGSM: the input's gradient, through a leaf made afresh on each call
             x_leaf = x.clone().requires_grad_()
@@ -1258,3 +1260,240 @@ def test_a_step_with_an_enabled_grad_scaler_runs_eagerly_saying_why():
         65536.0, 131072.0, 131072.0, 262144.0, 262144.0, 524288.0, 262144.0, 262144.0, 524288.0]
     assert all(np.array_equal(a, b) for e, c in zip(eager, compiled) for a, b in zip(e[1:], c[1:]))
     assert len(messages) == 1 and "GradScaler decides in Python" in messages[0] and "running it eagerly" in messages[0]
+
+
+# --- a compiled forward whose backward() runs outside it (model = gg.compile(model)) ----------------
+
+class _Residual(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.norm, self.head = nn.Linear(6, 6), nn.Linear(6, 6), nn.LayerNorm(6), nn.Linear(6, 3)
+
+    def forward(self, x):
+        return self.head(self.norm(x + self.b(F.gelu(self.a(x)))))
+
+
+class _Bag(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.table, self.head = nn.Embedding(10, 6), nn.Linear(6, 3)
+
+    def forward(self, tokens):
+        return self.head(self.table(tokens).mean(1))
+
+
+class _Tied(nn.Module):  # one layer called twice: its weight gets two parts in the walk
+    def __init__(self):
+        super().__init__()
+        self.layer, self.head = nn.Linear(6, 6), nn.Linear(6, 3)
+
+    def forward(self, x):
+        return self.head(self.layer(self.layer(x).tanh()))
+
+
+class _Pair(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.Linear(6, 3)
+
+    def forward(self, x):
+        out = self.layer(x)
+        return out, out.tanh()
+
+
+def _frozen():
+    model = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 3))
+    model[0].weight.requires_grad_(False)
+    return model
+
+
+def _vectors(rng, dtype):
+    return gg.tensor(rng.standard_normal((8, 6)), dtype=dtype), gg.tensor(rng.integers(0, 3, 8))
+
+
+def _one_hot_mse(out, y):
+    return F.mse_loss(out, F.one_hot(y, 3).to(out.dtype))
+
+
+OUTSIDE = {
+    # name: (model(), batch(rng, dtype), optimizer(params), loss(out, y), dtype, two calls per loss)
+    "mlp-sgd": (lambda: _mlp(gg.float32, widths=(6, 16, 3)), _vectors, _sgd, F.cross_entropy, gg.float32, False),
+    "mlp-dropout-adam-float64": (lambda: _mlp(gg.float64, middle=(nn.Dropout(0.2),), activation=nn.Tanh,
+                                              widths=(6, 16, 3)),
+                                 _vectors, lambda p: gg.optim.Adam(p, lr=0.01), F.cross_entropy, gg.float64, False),
+    "cnn-batchnorm-dropout": (lambda: nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4),
+                                                    nn.ReLU(inplace=True), nn.MaxPool2d(2), nn.Dropout(0.3),
+                                                    nn.Flatten(), nn.Linear(36, 3)),
+                              _images, lambda p: gg.optim.SGD(p, lr=0.05, momentum=0.9), F.cross_entropy, gg.float32,
+                              False),
+    "residual-layernorm-gelu": (_Residual, _vectors, lambda p: gg.optim.AdamW(p, lr=0.01), F.cross_entropy,
+                                gg.float32, False),
+    "embedding": (_Bag, _tokens, _sgd, F.cross_entropy, gg.float32, False),
+    "frozen-weight": (_frozen, _vectors, _sgd, F.cross_entropy, gg.float32, False),
+    "sigmoid-output-mse": (lambda: nn.Sequential(nn.Linear(6, 3), nn.Sigmoid()), _vectors, _sgd, _one_hot_mse,
+                           gg.float32, False),
+    "two-calls-per-loss": (lambda: _mlp(gg.float32, widths=(6, 16, 3)), _vectors, _sgd, F.cross_entropy,
+                           gg.float32, True),
+}
+
+
+def _outside_run(name, compiled, steps=20):
+    """``steps`` training steps of OUTSIDE[name] with only the model compiled: the loss, an L2 penalty on every
+    parameter (a second part of each gradient, from outside the model), ``backward()`` and the step outside."""
+    make, batch, optimizer, loss_fn, dtype, twice = OUTSIDE[name]
+    gg.manual_seed(0)
+    model = make().to(dtype)
+    net = gg.compile(model) if compiled else model
+    optimizer = optimizer(model.parameters())
+    rng = np.random.default_rng(3)
+    records, grad_fns = [], []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(steps):
+            x, y = batch(rng, dtype)
+            optimizer.zero_grad()
+            out = net(x)
+            grad_fns.append(getattr(out.grad_fn, "name", None))
+            loss = loss_fn(out, y)
+            if twice:  # a Siamese pair: the second call's node is walked first
+                loss = loss + (out - net(x * 0.5)).pow(2).mean()
+            loss = loss + 1e-3 * sum((p ** 2).sum() for p in model.parameters() if p.requires_grad)
+            loss.backward()
+            records.append([loss.array.copy()] + [p.grad.array.copy() for p in model.parameters() if p.requires_grad])
+            optimizer.step()
+    records.append([p.array.copy() for p in model.parameters()])
+    return records, grad_fns, [str(w.message) for w in caught]
+
+
+@pytest.mark.parametrize("name", sorted(OUTSIDE))
+def test_a_compiled_forward_with_backward_outside_replays_as_one_node_bit_for_bit(name):
+    eager, _, _ = _outside_run(name, False)
+    compiled, grad_fns, messages = _outside_run(name, True)
+    assert messages == []
+    assert all(a.dtype == b.dtype and np.array_equal(a, b) for one, two in zip(eager, compiled)
+               for a, b in zip(one, two))
+    assert grad_fns[:2] != ["compiled forward"] * 2 and grad_fns[2:] == ["compiled forward"] * 18  # captures, then
+
+
+@pytest.mark.parametrize("model, reason", [
+    (_Tied, "a parameter is used more than once in a forward whose backward runs outside it"),
+    (_Pair, "in a form a replay does not give back (more than one output"),
+])
+def test_a_compiled_forward_it_cannot_give_back_as_one_node_runs_eagerly_saying_why(model, reason):
+    def run(compiled):
+        gg.manual_seed(0)
+        layers = model()
+        net = gg.compile(layers) if compiled else layers
+        rng = np.random.default_rng(0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for _ in range(4):
+                layers.zero_grad()
+                out = net(_vectors(rng, gg.float32)[0])
+                (out if isinstance(out, gg.Tensor) else out[1]).sum().backward()
+        return [p.grad.array.copy() for p in layers.parameters()], [str(w.message) for w in caught]
+
+    (eager, _), (compiled, messages) = run(False), run(True)
+    assert all(np.array_equal(a, b) for a, b in zip(eager, compiled))
+    assert len(messages) == 1 and reason in messages[0] and "running it eagerly" in messages[0]
+
+
+def test_a_hook_keeps_a_compiled_forward_eager_and_runs_once_per_backward():
+    model = _mlp(gg.float32, widths=(6, 16, 3))
+    net = gg.compile(model)
+    seen = []
+    model[0].weight.register_hook(lambda grad: seen.append(1))
+    x = gg.randn(8, 6)
+    with pytest.warns(UserWarning, match="a tensor hook is registered"):
+        for _ in range(4):
+            net(x).sum().backward()
+    assert len(seen) == 4
+
+
+def _compiled_mlp_after_captures():
+    gg.manual_seed(0)
+    model = _mlp(gg.float32, widths=(6, 16, 3))
+    net, x, y = gg.compile(model), gg.randn(8, 6), gg.tensor(np.arange(8) % 3)
+    for _ in range(3):
+        F.cross_entropy(net(x), y).backward()
+    model.zero_grad()
+    return model, net, x, y
+
+
+@pytest.mark.parametrize("changed, refused", [("input", True), ("weight", True), ("bias", False)])
+def test_the_node_refuses_a_kept_value_changed_in_place_as_eager_does(changed, refused):
+    for compiled in (False, True):
+        model, net, x, y = _compiled_mlp_after_captures()
+        x = x.clone()
+        loss = F.cross_entropy((net if compiled else model)(x), y)
+        with gg.no_grad():
+            {"input": x, "weight": model[2].weight, "bias": model[2].bias}[changed].mul_(2.0)
+        if refused:  # the second layer's input-gradient reads its weight; the first's weight-gradient reads x
+            with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+                loss.backward()
+        else:
+            loss.backward()
+
+
+def test_the_node_gives_autograd_grad_and_backward_inputs_eagers_numbers_and_refuses_create_graph():
+    model, net, x, y = _compiled_mlp_after_captures()
+    out = net(x)
+    assert out.grad_fn.name() == "compiled forward"
+    listing = net.explain()
+    assert "backward (one node, 'compiled forward', replays it when backward() reaches the output; its gradients go " \
+           "to 4 parameters)" in listing and listing.count("backward linear") == 2
+    params = list(model.parameters())
+    compiled_grads = gg.autograd.grad(F.cross_entropy(out, y), params)
+    eager_grads = gg.autograd.grad(F.cross_entropy(model(x), y), params)
+    assert all(np.array_equal(a.array, b.array) for a, b in zip(compiled_grads, eager_grads))
+    F.cross_entropy(net(x), y).backward(inputs=[params[0]])
+    assert np.array_equal(params[0].grad.array, eager_grads[0].array) and params[2].grad is None
+    with pytest.raises(RuntimeError, match="create_graph=True through a gg.compile'd forward"):
+        gg.autograd.grad(F.cross_entropy(net(x), y), params, create_graph=True)
+
+
+class _Retains(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer, self.head = nn.Linear(6, 6), nn.Linear(6, 3)
+
+    def forward(self, x):
+        self.hidden = self.layer(x).tanh()
+        self.hidden.retain_grad()
+        return self.head(self.hidden)
+
+
+@pytest.mark.parametrize("case, reason", [
+    ("encoder-outside", "reaches tensors made before the call"),
+    ("input-requires-grad", "an argument of the compiled forward requires grad"),
+    ("retain-grad", "one that retains its gradient"),
+])
+def test_a_compiled_forward_whose_graph_reaches_outside_runs_eagerly_and_changes_no_gradient(case, reason):
+    """A decoder compiled alone, fed by an encoder's output; a saliency map's input that requires grad; an
+    intermediate that retains its gradient: each runs eagerly, and the capture's walk touches no ``.grad``."""
+    def run(compiled):
+        gg.manual_seed(0)
+        encoder = nn.Linear(6, 6)
+        model = _Retains() if case == "retain-grad" else _mlp(gg.float32, widths=(6, 16, 3))
+        net = gg.compile(model) if compiled else model
+        rng = np.random.default_rng(0)
+        seen = []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for _ in range(4):
+                x = _vectors(rng, gg.float32)[0]
+                if case == "input-requires-grad":
+                    x.requires_grad_()
+                out = net(encoder(x) if case == "encoder-outside" else x)
+                out.sum().backward()
+                seen.append([t.grad.array.copy() for t in (*encoder.parameters(), *model.parameters())
+                             if t.grad is not None])
+                if case == "input-requires-grad":
+                    seen.append([x.grad.array.copy()])
+                if case == "retain-grad":
+                    seen.append([model.hidden.grad.array.copy()])
+        return seen, [str(w.message) for w in caught]
+
+    (eager, _), (compiled, messages) = run(False), run(True)
+    assert all(len(a) == len(b) and all(np.array_equal(u, v) for u, v in zip(a, b)) for a, b in zip(eager, compiled))
+    assert len(messages) == 1 and reason in messages[0]

@@ -39,6 +39,16 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   and sublayers (``model.fc = nn.Linear(…)`` after a capture: captured again), and a ``.grad`` that the
   step reads after its ``backward()`` (``p -= lr * p.grad``) is still empty if it was at capture
   (one set between calls is added to, as eager adds: captured again).
+* **A forward whose backward runs outside** (``model = gg.compile(model)``, then ``loss_fn(model(x), y).backward()``
+  outside it, as PyTorch 2's tutorials write it): the capture also walks the returned tensor's graph once
+  (from a ∂L/∂out of ones, each ``.grad`` put back as it was), so the program holds that backward's kernels
+  too. A replay gives back one node, ``grad_fn`` the row ``compiled forward``, whose rule replays them when
+  ``backward()`` reaches it and hands each parameter the gradient eager's walk gives it, bit for bit. Like
+  eager's rows it refuses a value it kept that was changed in place since (PyTorch's error), and
+  ``create_graph=True`` through it is refused, as PyTorch's compiled graphs refuse double backward. Left
+  eager, saying why: a forward returning more than one tensor, a parameter used more than once (tied
+  weights, a recurrent layer's loop: eager adds its parts into the other ops' one by one), an input that
+  requires grad or a graph reaching tensors made before the call, tensor hooks, ``retain_grad()``.
 * **Leaner than eager, same numbers.** Each value lives only while the step still needs it (the
   replay's variables are reused), and a ``.grad`` stored only to be reset unread
   (``p.grad = None`` after the update) is not stored at all, nor is a loss the step does not return
@@ -51,7 +61,7 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   ``h += b`` is a kernel), random
   draws other than dropout's (``gg.randn`` inside the step), hooks, a
   custom ``autograd.Function``, ``gg.autograd.grad``/``create_graph``, ``retain_grad``, a boolean
-  mask's data-dependent shape, a returned tensor whose graph is still needed, and a step that
+  mask's data-dependent shape, a returned graph other than one tensor of a forward, and a step that
   does different work on each call. Each gives a one-line warning saying why, and that key runs
   eagerly from then on (same results); ``fullgraph=True`` raises :class:`CompileRefused` instead.
   While a tape records (``gg.trace``) calls run eagerly, so that it sees every step (one warning); so
@@ -60,9 +70,10 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   layer's ``p``) are those of the captures: pass one that changes as an argument (it is part of
   the key); the optimizer's hyper-parameters are read at each step. Python side effects inside
   the step (appending to a list, printing) happen on the capture calls only. Returned tensors
-  are values (no ``grad_fn``). Comparisons, ``argmax``, ``F.one_hot`` and dtype promotion inside the step are
-  kernels; other NumPy code on tensor values is caught when two captures see other numbers, so
-  a step always fed the very same batch cannot tell.
+  are values (no ``grad_fn``), except a forward's output whose backward runs outside (above).
+  Comparisons, ``argmax``, ``F.one_hot`` and dtype promotion inside the step are kernels; other NumPy code
+  on tensor values is caught when two captures see other numbers, so a step always fed the very same batch
+  cannot tell.
 * ``compiled.explain()`` shows the program: the kernels in order, by pass and layer, with buffer
   sizes and each row's formula (:mod:`glassgrad.compiler.explain`).
 """

@@ -34,6 +34,7 @@ from ..autograd import FREED, STATE, run_backward, watched_by
 from ..ops import SETITEM
 from ..saved_packing import Packed
 from ..tensor import Tensor
+from ..tensor_hooks import HOOKS, POST_ACCUMULATE_HOOKS
 
 ASSIGN_GRAD = Tensor._assign_grad
 """``p.grad = …`` as a kernel: the one call that sets a ``.grad`` (other than a store)."""
@@ -116,6 +117,8 @@ class Capture:
     members: list = field(default_factory=list)  # (layer, "_parameters"/"_buffers"/"_modules", name, what it held)
     called: list = field(default_factory=list)  # (layer the step called, its hook tables that were empty)
     new_leaves: set = field(default_factory=set)  # the stores into a leaf made in the step (x.clone().requires_grad_())
+    upstream: int | None = None  # a forward whose backward runs outside: the slot of ∂L/∂out (Recorder.walk_outside)
+    backward_from: int = 0  # ... and where its backward's kernels begin
 
 
 class _Walk:
@@ -159,6 +162,8 @@ class Recorder:
         self.rebasing: Tensor | None = None  # a tensor changed in place, until its new node is recorded
         self.cleared: set[int] = set()  # id(leaf) whose .grad a kernel of the step set to None (and nothing since)
         self.new_leaves: set[int] = set()  # the store kernels into a leaf the step made
+        self.upstream: int | None = None
+        self.backward_from = 0
 
     # --- the tape's interface, for layers that label tensors --------------------------------
 
@@ -361,7 +366,7 @@ class Recorder:
             return
         outputs = tuple(self.new_slot(leaf._grad.array) for leaf in leaves)
         for leaf, slot in zip(leaves, outputs):
-            if id(leaf) not in self.cleared and self.slot_of[id(leaf._grad.array)] != slot:
+            if self.upstream is None and id(leaf) not in self.cleared and self.slot_of[id(leaf._grad.array)] != slot:
                 # .grad was None, so it holds the contribution itself and later reads use that slot: true on a
                 # replay only if .grad is None when it starts, unless a kernel of the step set it to None before
                 # this store (zero_grad(), p.grad = None): then it is None here on every call
@@ -372,6 +377,67 @@ class Recorder:
         self.emit("store", None, tuple(("slot", walk.stored[leaf]) for leaf in leaves), outputs, extra=leaves,
                   sizes=tuple(_size(leaf._grad.array) for leaf in leaves))
         self.keep.extend(leaves)
+
+    def walk_outside(self, result: Any) -> None:
+        """A step that returns a tensor whose graph is still needed (a compiled model's forward, with
+        ``loss.backward()`` outside it): walk that graph once now, from a ∂L/∂out of ones in a slot of its own, each
+        leaf's ``.grad`` put back as it was after, so that the program holds the backward too. A replay then gives
+        back one node (:attr:`glassgrad.compiler.program.Program.node_op`) whose rule runs these kernels when
+        ``backward()`` reaches it, handing each parameter its gradient.
+
+        Left eager: a step that ran a backward itself, a result other than one tensor, tensor hooks (the walk would
+        run them once more), a graph reaching beyond the step's own ops and parameters (an argument that requires
+        grad, a tensor made before the call; a tensor that retains its gradient), whose ``.grad`` the walk would
+        change, and a parameter used more than once (eager adds its parts one by one into what the other ops give
+        it, in the walk's order; a node would add them first).
+        """
+        if (self.refusal is not None or type(result) is not Tensor or not STATE.switches[0] or result._op is None
+                or result._ctx is FREED or self.walks):
+            return
+        if HOOKS or POST_ACCUMULATE_HOOKS:
+            self.refuse("a tensor hook is registered, and capturing the backward of a forward that returns its graph "
+                        "would run it once more")
+            return
+        leaves = self._leaves_of(result)
+        if leaves is None:
+            return
+        held = [(leaf, leaf._grad) for leaf in leaves]
+        seed = np.ones_like(result.array)
+        self.upstream, self.backward_from = self.new_slot(seed), len(self.kernels)
+        try:
+            for leaf, _ in held:
+                leaf._grad = None
+            run_backward(result, seed, True)
+        finally:
+            for leaf, grad in held:
+                leaf._grad = grad
+        if any(kernel.kind == "add" and kernel.extra is not None for kernel in self.kernels[self.backward_from:]):
+            self.refuse("a parameter is used more than once in a forward whose backward runs outside it (tied "
+                        "weights, a loop over one layer): compile the whole training step instead")
+
+    def _leaves_of(self, result: Tensor) -> list | None:
+        """The leaves ``result``'s graph reaches, if it lies within the step (else None, refused): the walk of
+        :meth:`walk_outside` must change no ``.grad`` but theirs, which it puts back."""
+        leaves, seen, stack = [], {id(result)}, [result]
+        while stack:
+            tensor = stack.pop()
+            if tensor._op is None:
+                if id(tensor) in self.input_tensors:
+                    self.refuse("an argument of the compiled forward requires grad (a gradient with respect to the "
+                                "input): a replayed forward gives gradients to parameters only")
+                    return None
+                leaves.append(tensor)
+                continue
+            if id(tensor) not in self.saved_of or tensor._retains_grad:
+                self.refuse("the graph of the returned tensor reaches tensors made before the call (an argument that "
+                            "requires grad, a layer's input computed outside it) or one that retains its gradient: "
+                            "a replayed forward gives gradients to its own parameters only")
+                return None
+            for parent in tensor._parents:
+                if parent._requires_grad and id(parent) not in seen:
+                    seen.add(id(parent))
+                    stack.append(parent)
+        return leaves
 
     def on_call(self, function: Any, args: tuple) -> Any:
         """Run ``function(*args)`` unwatched, as one kernel (see :func:`glassgrad.autograd.call_recorder`)."""
@@ -466,13 +532,16 @@ class Recorder:
         called = [(layer, [table for table in HOOK_TABLES if not getattr(layer, table)])
                   for layer in self.called.values()]
         return Capture(self.kernels, self.inputs, self.slots, self.externals, self.snapshots, encoded, guards,
-                       modules, self.refusal, self.fresh_grads, self.keep, members, called, self.new_leaves)
+                       modules, self.refusal, self.fresh_grads, self.keep, members, called, self.new_leaves,
+                       self.upstream, self.backward_from)
 
     def _encode_result(self, value: Any) -> Any:
         if isinstance(value, Tensor):
-            if STATE.switches[0] and value._op is not None and value._ctx is not FREED:
-                self.refuse("the step returns a tensor whose graph is still needed (backward() runs outside it): "
-                            "compile the whole training step, or call it under gg.no_grad()")
+            if STATE.switches[0] and value._op is not None and value._ctx is not FREED and self.upstream is None:
+                self.refuse("the step returns a tensor whose graph is still needed (backward() runs outside it) "
+                            "in a form a replay does not give back (more than one output, or after a backward() of "
+                            "its own): return one tensor, compile the whole training step, or call it under "
+                            "gg.no_grad()")
             slot = self.slot_of.get(id(value.array))
             if slot is not None:
                 return ("tensor", slot)

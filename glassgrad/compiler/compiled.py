@@ -16,7 +16,7 @@ from typing import Any
 from ..anomaly import MODE as ANOMALY
 from ..autograd import STATE, watched_by
 from ..saved_packing import PACKING
-from ..tensor import Tensor
+from ..tensor import Tensor, apply
 from .capture import Capture, CompileRefused, Recorder
 from .program import Program, compare
 
@@ -77,6 +77,8 @@ class Compiled:
             if program is not None:
                 if program.guards_hold():
                     entry.replays += 1
+                    if program.node_op is not None:  # a forward whose backward runs outside: one node of the graph
+                        return apply(program.node_op, program.leaves, *[tensor.array for tensor in inputs])
                     if not inputs:  # a step that closes over its batch: no list to build
                         return program.replay_function()
                     return program.replay_function(*[tensor.array for tensor in inputs])
@@ -109,6 +111,7 @@ class Compiled:
         try:
             with watched_by(recorder):
                 result = self.function(*args, **kwargs)
+                recorder.walk_outside(result)  # a forward whose backward() runs outside it: its backward too
         finally:
             for handle in handles:
                 handle.remove()

@@ -6,7 +6,8 @@ inside a pass, by the layer that ran them; each line gives the kernel, its outpu
 and ``derivative_lines()`` as ``glassgrad rules`` prints them, an optimizer's ``formula_for``):
 one rule, one place. No kernel is fused: each is the function eager calls. A store into ``.grad``
 that nothing reads before it is reset (``p.grad = None``) is listed, marked as left out of the replay; so is a
-forward whose output nothing reads (a loss the step does not return), replayed as its row's ``saved_alone``.
+forward whose output nothing reads (a loss the step does not return), replayed as its row's ``saved_alone``. A
+forward whose ``backward()`` runs outside lists that backward's kernels too, run by the one node a replay gives back.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ def explain_program(name: str, program: Program) -> str:
     for number, kernel in enumerate(kernels, 1):
         if kernel.phase != phase:
             phase, layer = kernel.phase, object()
-            lines.append(phase)
+            lines.append(phase if program.node_op is None or phase != "backward" else
+                         f"backward (one node, '{program.node_op.name}', replays it when backward() reaches the output;"
+                         f" its gradients go to {len(program.leaves)} parameters)")
         if kernel.layer is not layer:
             layer = kernel.layer
             lines.append(f"  {names.get(id(layer), 'outside any layer') if layer is not None else 'outside any layer'}")

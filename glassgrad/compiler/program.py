@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import _store_grads, _version, bump_version, unbroadcast
-from ..ops import INPUTS, OUT
+from ..ops import INPUTS, OUT, Op
 from ..tensor import Tensor, _change_in_place
 from .capture import ASSIGN_GRAD, Capture, Kernel
 
@@ -145,7 +145,14 @@ class Program:
     """A confirmed capture, ready to replay: ``program.replay(input_arrays)`` runs the step again."""
 
     def __init__(self, capture: Capture, externals: list) -> None:
-        self.kernels = capture.kernels
+        kernels, result, end = capture.kernels, capture.result, len(capture.kernels)
+        outside = capture.upstream is not None  # a forward whose backward() runs outside: two functions, one node
+        if outside:
+            store, kernels, end = kernels[-1], kernels[:-1], capture.backward_from
+            result = ("seq", tuple, (result, *store.args))  # the output, then what the node gives each leaf
+        self.kernels = kernels
+        self.leaves: tuple = store.extra if outside else ()
+        """A forward whose backward runs outside: the parameters its node gives gradients to, in order."""
         self.guards = capture.guards
         self.fresh_grads = [leaf for leaf, slot, store in capture.fresh_grads
                             if any(slot in _slots_in(arg) for kernel in capture.kernels[store + 1:]
@@ -161,28 +168,47 @@ class Program:
         self.externals = externals
         self.skipped = _skipped(self.kernels, {id(leaf) for leaf in self.fresh_grads})
         """The kernels a replay leaves out: stores nobody reads, and resets of a ``.grad`` that is already None."""
-        self.register = _registers(self.kernels, capture.inputs, capture.result, self.skipped)
+        upstream = [Kernel("upstream", None, (), (capture.upstream,), "backward")] if outside else []
+        self.register = _registers(kernels[:end] + upstream + kernels[end:], capture.inputs, result, self.skipped)
         self.unread_outputs: set[int] = set()
         """The forwards whose output nobody reads, replayed as their row's ``saved_alone`` (what the backward needs)."""
         self.read = {slot for number, kernel in enumerate(self.kernels) if number not in self.skipped
-                     for arg in (kernel.args[:1] if _passes_up(kernel) else kernel.args)  # saved: unread
-                     for slot in _slots_in(arg)} | set(_slots_in(capture.result))
-        lines = [f"def replay({', '.join(f'v{slot}' for slot in range(capture.inputs))}):"]
-        lines += [f"    e{number} = c{number}.copy()" for number, (how, value) in enumerate(externals)
-                  if how == "constant"]  # eager makes these afresh each call: so does the replay
+                     for arg in _read_args(kernel) for slot in _slots_in(arg)} | set(_slots_in(result))
+        constants = [f"    e{number} = c{number}.copy()" for number, (how, value) in enumerate(externals)
+                     if how == "constant"]  # eager makes these afresh each call: so does the replay
         for number, (how, value) in enumerate(externals):
             self.names[f"c{number}" if how == "constant" else f"e{number}"] = value
-        for number, kernel in enumerate(self.kernels):
+        lines = [f"def replay({', '.join(f'v{slot}' for slot in range(capture.inputs))}):", *constants]
+        for number, kernel in enumerate(self.kernels[:end]):
             if number not in self.skipped:
                 lines += [f"    {line}" for line in self._lines(number, kernel)]
-        lines.append(f"    return {self._result(capture.result)}")
+        if outside:
+            kept = self._kept(capture.inputs, end, result)
+            lines += [f"    return {self._v(capture.result[1])}, ({''.join(f'{name}, ' for name in kept)})", "",
+                      f"def backward({self._v(capture.upstream)}, saved):", *constants]
+            lines += [f"    {', '.join(kept)}, = saved"] if kept else []
+            for number, kernel in enumerate(self.kernels[end:], end):
+                lines += [f"    {line}" for line in self._lines(number, kernel)]
+            lines.append(f"    return ({''.join(f'{self._arg(total)}, ' for total in store.args)})")
+        else:
+            lines.append(f"    return {self._result(capture.result)}")
         lines += ["", "def guards_hold():", f"    return {self._guards()}"]
         self.source = "\n".join(lines)
         namespace = dict(self.names)
         exec(compile(self.source, "<gg.compile replay>", "exec"), namespace)  # noqa: S102 (our own generated code)
         self.replay_function = namespace["replay"]
+        self.node_op = node_row(namespace["replay"], namespace["backward"], len(self.leaves)) if outside else None
+        """A forward whose backward runs outside: the row of the one node a replay gives back (:func:`node_row`)."""
         self.guards_hold = namespace["guards_hold"]
         """Whether the parameters, buffers and layer modes are still those the program was captured with."""
+
+    def _kept(self, inputs: int, end: int, result: tuple) -> list[str]:
+        """The variables the forward hands its node for the backward: the values made before kernel ``end`` (or
+        given) that a kernel from there on, or the node's result, reads."""
+        made = set(range(inputs)) | {slot for kernel in self.kernels[:end] for slot in _made_by(kernel)}
+        read = {slot for kernel in self.kernels[end:] for arg in _read_args(kernel) for slot in _slots_in(arg)}
+        read.update(_slots_in(result)[1:])  # the gradients handed on (the output itself is the node's value)
+        return sorted({self._v(slot) for slot in made & read}, key=lambda name: int(name[1:]))
 
     @property
     def buffers(self) -> int:
@@ -343,6 +369,32 @@ class Program:
         return " and ".join(checks) or "True"
 
 
+# --- a forward whose backward runs outside: one node -------------------------------------------
+
+def node_row(forward: Any, backward: Any, leaves: int) -> Op:
+    """The row of the node a replayed forward gives back when ``backward()`` runs outside the compiled function
+    (``model = gg.compile(model)``; ``loss_fn(model(x), y).backward()``).
+
+    ``forward(*inputs) → (out, kept)`` replays the forward's kernels; the rule, ``backward(∂L/∂out, kept)``, replays
+    the kernels the capture's walk of the graph ran, and gives each parameter the gradient eager's walk gives it.
+    As eager's rows are, it is refused if an array it kept (an input, a weight, a value the forward made) was changed
+    in place since (PyTorch's error; :attr:`glassgrad.ops.Op.reads_back`).
+    """
+    return Op(ROW_NAME, "out = the compiled forward's kernels, replayed",
+              ("its backward's kernels, replayed",) * leaves, forward, backward, kind="custom",
+              roles=tuple(f"parameter {n}" for n in range(leaves)), vjp_tensors=_no_graph,
+              reads_back="a value its replayed forward kept")
+
+
+ROW_NAME = "compiled forward"
+
+
+def _no_graph(*_: Any) -> tuple:
+    raise RuntimeError("create_graph=True through a gg.compile'd forward: its backward replays NumPy kernels and "
+                       "builds no graph to differentiate again (PyTorch's compiled graphs refuse double backward "
+                       "too); call the model uncompiled for second derivatives")
+
+
 # --- liveness: which values a replay keeps, and which stores nobody sees -------------------------
 
 _QUIET = ("forward", "backward", "fit", "add", "kernel")  # kernels on arrays only: none reads a tensor's .grad
@@ -351,6 +403,11 @@ _QUIET = ("forward", "backward", "fit", "add", "kernel")  # kernels on arrays on
 def _passes_up(kernel: Kernel) -> bool:
     """Whether ``kernel`` is a backward that hands its upstream on unchanged (written without a call)."""
     return kernel.kind == "backward" and kernel.op.passes_up and bool(kernel.outputs)
+
+
+def _read_args(kernel: Kernel) -> tuple:
+    """The arguments a replay of ``kernel`` reads: a backward that hands on its upstream reads nothing it saved."""
+    return kernel.args[:1] if _passes_up(kernel) else kernel.args
 
 
 def _slots_in(encoded: Any) -> list[int]:
