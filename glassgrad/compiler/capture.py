@@ -118,7 +118,8 @@ class Capture:
     called: list = field(default_factory=list)  # (layer the step called, its hook tables that were empty)
     new_leaves: set = field(default_factory=set)  # the stores into a leaf made in the step (x.clone().requires_grad_())
     upstream: int | None = None  # a forward whose backward runs outside: the slot of ∂L/∂out (Recorder.walk_outside)
-    backward_from: int = 0  # ... and where its backward's kernels begin
+    backward_from: int = 0  # ... where its backward's kernels begin
+    parts: list = field(default_factory=list)  # ... and (leaf, slot), each part of a leaf's gradient, in walk order
 
 
 class _Walk:
@@ -164,6 +165,7 @@ class Recorder:
         self.new_leaves: set[int] = set()  # the store kernels into a leaf the step made
         self.upstream: int | None = None
         self.backward_from = 0
+        self.parts: list = []  # (leaf, slot): each contribution a walk gave a leaf, in the order it came
 
     # --- the tape's interface, for layers that label tensors --------------------------------
 
@@ -333,6 +335,8 @@ class Recorder:
     def _route(self, walk: _Walk, parent: Any, slot: int) -> None:
         """Give ``slot`` (a contribution) to ``parent``: summed with what it already has, as ``backward`` does."""
         if parent._op is None:
+            if self.upstream is not None:  # the walk of a forward whose backward runs outside: each part, in order
+                self.parts.append((parent, slot))
             held = walk.stored.get(parent)
             if held is None:
                 walk.stored[parent] = slot
@@ -383,13 +387,14 @@ class Recorder:
         ``loss.backward()`` outside it): walk that graph once now, from a ∂L/∂out of ones in a slot of its own, each
         leaf's ``.grad`` put back as it was after, so that the program holds the backward too. A replay then gives
         back one node (:attr:`glassgrad.compiler.program.Program.node_op`) whose rule runs these kernels when
-        ``backward()`` reaches it, handing each parameter its gradient.
+        ``backward()`` reaches it, handing each parameter its gradient: a parameter used more than once (tied
+        weights, a recurrent layer's loop) gets each part on its own, in the walk's order, so that the engine adds
+        them one by one into what other ops give it, as eager's walk does.
 
         Left eager: a step that ran a backward itself, a result other than one tensor, tensor hooks (the walk would
-        run them once more), a graph reaching beyond the step's own ops and parameters (an argument that requires
-        grad, a tensor made before the call; a tensor that retains its gradient), whose ``.grad`` the walk would
-        change, and a parameter used more than once (eager adds its parts one by one into what the other ops give
-        it, in the walk's order; a node would add them first).
+        run them once more), and a graph reaching beyond the step's own ops and parameters (an argument that
+        requires grad, a tensor made before the call; a tensor that retains its gradient), whose ``.grad`` the walk
+        would change.
         """
         if (self.refusal is not None or type(result) is not Tensor or not STATE.switches[0] or result._op is None
                 or result._ctx is FREED or self.walks):
@@ -411,9 +416,6 @@ class Recorder:
         finally:
             for leaf, grad in held:
                 leaf._grad = grad
-        if any(kernel.kind == "add" and kernel.extra is not None for kernel in self.kernels[self.backward_from:]):
-            self.refuse("a parameter is used more than once in a forward whose backward runs outside it (tied "
-                        "weights, a loop over one layer): compile the whole training step instead")
 
     def _leaves_of(self, result: Tensor) -> list | None:
         """The leaves ``result``'s graph reaches, if it lies within the step (else None, refused): the walk of
@@ -533,7 +535,7 @@ class Recorder:
                   for layer in self.called.values()]
         return Capture(self.kernels, self.inputs, self.slots, self.externals, self.snapshots, encoded, guards,
                        modules, self.refusal, self.fresh_grads, self.keep, members, called, self.new_leaves,
-                       self.upstream, self.backward_from)
+                       self.upstream, self.backward_from, self.parts)
 
     def _encode_result(self, value: Any) -> Any:
         if isinstance(value, Tensor):

@@ -33,7 +33,7 @@ def explain_program(name: str, program: Program) -> str:
             phase, layer = kernel.phase, object()
             lines.append(phase if program.node_op is None or phase != "backward" else
                          f"backward (one node, '{program.node_op.name}', replays it when backward() reaches the output;"
-                         f" its gradients go to {len(program.leaves)} parameters)")
+                         f" its gradients go to {len({id(leaf) for leaf in program.leaves})} parameters)")
         if kernel.layer is not layer:
             layer = kernel.layer
             lines.append(f"  {names.get(id(layer), 'outside any layer') if layer is not None else 'outside any layer'}")

@@ -147,12 +147,15 @@ class Program:
     def __init__(self, capture: Capture, externals: list) -> None:
         kernels, result, end = capture.kernels, capture.result, len(capture.kernels)
         outside = capture.upstream is not None  # a forward whose backward() runs outside: two functions, one node
-        if outside:
-            store, kernels, end = kernels[-1], kernels[:-1], capture.backward_from
-            result = ("seq", tuple, (result, *store.args))  # the output, then what the node gives each leaf
+        if outside:  # the node hands on each part of a leaf's gradient: the store and the sums of parts go
+            end = capture.backward_from
+            kernels = [kernel for kernel in kernels if kernel.kind != "store" and
+                       not (kernel.kind == "add" and kernel.extra is not None)]
+            parts = tuple(("slot", slot) for _, slot in capture.parts)
+            result = ("seq", tuple, (result, *parts))  # the output, then what the node gives the leaves
         self.kernels = kernels
-        self.leaves: tuple = store.extra if outside else ()
-        """A forward whose backward runs outside: the parameters its node gives gradients to, in order."""
+        self.leaves: tuple = tuple(leaf for leaf, _ in capture.parts)
+        """A forward whose backward runs outside: its node's parents, a leaf once per part of its gradient."""
         self.guards = capture.guards
         self.fresh_grads = [leaf for leaf, slot, store in capture.fresh_grads
                             if any(slot in _slots_in(arg) for kernel in capture.kernels[store + 1:]
@@ -189,7 +192,7 @@ class Program:
             lines += [f"    {', '.join(kept)}, = saved"] if kept else []
             for number, kernel in enumerate(self.kernels[end:], end):
                 lines += [f"    {line}" for line in self._lines(number, kernel)]
-            lines.append(f"    return ({''.join(f'{self._arg(total)}, ' for total in store.args)})")
+            lines.append(f"    return ({''.join(f'{self._arg(part)}, ' for part in parts)})")
         else:
             lines.append(f"    return {self._result(capture.result)}")
         lines += ["", "def guards_hold():", f"    return {self._guards()}"]
