@@ -1491,12 +1491,11 @@ class _Retains(nn.Module):
 
 @pytest.mark.parametrize("case, reason", [
     ("encoder-outside", "reaches tensors made before the call"),
-    ("input-requires-grad", "an argument of the compiled forward requires grad"),
     ("retain-grad", "one that retains its gradient"),
 ])
 def test_a_compiled_forward_whose_graph_reaches_outside_runs_eagerly_and_changes_no_gradient(case, reason):
-    """A decoder compiled alone, fed by an encoder's output; a saliency map's input that requires grad; an
-    intermediate that retains its gradient: each runs eagerly, and the capture's walk touches no ``.grad``."""
+    """A decoder compiled alone, fed by an encoder's output; an intermediate that retains its gradient: each runs
+    eagerly, and the capture's walk touches no ``.grad``."""
     def run(compiled):
         gg.manual_seed(0)
         encoder = nn.Linear(6, 6)
@@ -1508,14 +1507,10 @@ def test_a_compiled_forward_whose_graph_reaches_outside_runs_eagerly_and_changes
             warnings.simplefilter("always")
             for _ in range(4):
                 x = _vectors(rng, gg.float32)[0]
-                if case == "input-requires-grad":
-                    x.requires_grad_()
                 out = net(encoder(x) if case == "encoder-outside" else x)
                 out.sum().backward()
                 seen.append([t.grad.array.copy() for t in (*encoder.parameters(), *model.parameters())
                              if t.grad is not None])
-                if case == "input-requires-grad":
-                    seen.append([x.grad.array.copy()])
                 if case == "retain-grad":
                     seen.append([model.hidden.grad.array.copy()])
         return seen, [str(w.message) for w in caught]
@@ -1523,3 +1518,30 @@ def test_a_compiled_forward_whose_graph_reaches_outside_runs_eagerly_and_changes
     (eager, _), (compiled, messages) = run(False), run(True)
     assert all(len(a) == len(b) and all(np.array_equal(u, v) for u, v in zip(a, b)) for a, b in zip(eager, compiled))
     assert len(messages) == 1 and reason in messages[0]
+
+
+def test_a_compiled_forward_gives_an_argument_that_requires_grad_its_gradient():
+    """FGSM with a compiled model: the input's gradient (a parent of the node, the call's own tensor), then a
+    training step on the perturbed batch (another key: its input needs no gradient); bit for bit eager's."""
+    def run(compiled):
+        gg.manual_seed(0)
+        model = _mlp(gg.float32, widths=(6, 16, 3))
+        net, optimizer = (gg.compile(model) if compiled else model), gg.optim.SGD(model.parameters(), lr=0.1)
+        rng = np.random.default_rng(0)
+        seen, grad_fns = [], []
+        for _ in range(6):
+            batch, y = _vectors(rng, gg.float32)
+            x = batch.clone().requires_grad_()
+            out = net(x)
+            grad_fns.append(getattr(out.grad_fn, "name", None))
+            F.cross_entropy(out, y).backward()
+            adversarial = (x + 0.1 * x.grad.sign()).detach()
+            optimizer.zero_grad()
+            F.cross_entropy(net(adversarial), y).backward()
+            optimizer.step()
+            seen += [x.grad.array.copy()] + [p.array.copy() for p in model.parameters()]
+        return seen, grad_fns
+
+    (eager, _), (compiled, grad_fns) = run(False), run(True)
+    assert all(np.array_equal(a, b) for a, b in zip(eager, compiled))
+    assert grad_fns[2:] == ["compiled forward"] * 4

@@ -46,10 +46,11 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   ``backward()`` reaches it and hands each parameter the gradient eager's walk gives it, bit for bit. Like
   eager's rows it refuses a value it kept that was changed in place since (PyTorch's error), and
   ``create_graph=True`` through it is refused, as PyTorch's compiled graphs refuse double backward. Left
-  eager, saying why: a forward returning more than one tensor, an input that requires grad or a graph
-  reaching tensors made before the call, tensor hooks, ``retain_grad()``. A parameter used more than once
+  eager, saying why: a forward returning more than one tensor, a graph reaching tensors made before the call
+  (an argument made by ops outside it), tensor hooks, ``retain_grad()``. A parameter used more than once
   (tied weights, a recurrent layer's loop) is a parent of the node once per part of its gradient, so the
-  engine adds the parts in the walk's order, into what other ops give it, as eager does.
+  engine adds the parts in the walk's order, into what other ops give it, as eager does; an argument that
+  requires grad (a saliency map's input) is a parent too, the call's own tensor.
 * **Leaner than eager, same numbers.** Each value lives only while the step still needs it (the
   replay's variables are reused), and a ``.grad`` stored only to be reset unread
   (``p.grad = None`` after the update) is not stored at all, nor is a loss the step does not return

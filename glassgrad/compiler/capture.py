@@ -119,7 +119,7 @@ class Capture:
     new_leaves: set = field(default_factory=set)  # the stores into a leaf made in the step (x.clone().requires_grad_())
     upstream: int | None = None  # a forward whose backward runs outside: the slot of ∂L/∂out (Recorder.walk_outside)
     backward_from: int = 0  # ... where its backward's kernels begin
-    parts: list = field(default_factory=list)  # ... and (leaf, slot), each part of a leaf's gradient, in walk order
+    parts: list = field(default_factory=list)  # ... and (leaf, slot, argument), each part of a leaf's gradient
 
 
 class _Walk:
@@ -165,7 +165,7 @@ class Recorder:
         self.new_leaves: set[int] = set()  # the store kernels into a leaf the step made
         self.upstream: int | None = None
         self.backward_from = 0
-        self.parts: list = []  # (leaf, slot): each contribution a walk gave a leaf, in the order it came
+        self.parts: list = []  # (leaf, slot, argument or None): each part a walk gave a leaf, in the order it came
 
     # --- the tape's interface, for layers that label tensors --------------------------------
 
@@ -335,14 +335,15 @@ class Recorder:
     def _route(self, walk: _Walk, parent: Any, slot: int) -> None:
         """Give ``slot`` (a contribution) to ``parent``: summed with what it already has, as ``backward`` does."""
         if parent._op is None:
-            if self.upstream is not None:  # the walk of a forward whose backward runs outside: each part, in order
-                self.parts.append((parent, slot))
+            if self.upstream is not None:  # the walk of a forward whose backward runs outside: each part, in order,
+                mark = self._leaf_mark(parent)  # and which argument it is, if it is one
+                self.parts.append((parent, slot, mark[1] if type(mark) is tuple else None))
             held = walk.stored.get(parent)
             if held is None:
                 walk.stored[parent] = slot
                 return
             total = self.new_slot()
-            self.emit("add", None, (("slot", held), ("slot", slot)), (total,), extra=parent)
+            self.emit("add", None, (("slot", held), ("slot", slot)), (total,), extra=self._leaf_mark(parent))
             walk.stored[parent] = total
             return
         held = walk.pending.get(id(parent))
@@ -365,7 +366,7 @@ class Recorder:
         if tuple(walk.stored) != leaves or walk.pending:
             self.refuse("the gradients reached other tensors than the recorder followed")
             return
-        if any(id(leaf) in self.input_tensors for leaf in leaves):
+        if self.upstream is None and any(id(leaf) in self.input_tensors for leaf in leaves):
             self.refuse("an argument of the step requires grad (its .grad is written): close over it instead")
             return
         outputs = tuple(self.new_slot(leaf._grad.array) for leaf in leaves)
@@ -378,7 +379,8 @@ class Recorder:
         self.cleared.difference_update(id(leaf) for leaf in leaves)
         if any(id(leaf.array) in self.slot_of for leaf in leaves):  # a new tensor each call: the captures differ
             self.new_leaves.add(len(self.kernels))
-        self.emit("store", None, tuple(("slot", walk.stored[leaf]) for leaf in leaves), outputs, extra=leaves,
+        marks = tuple(self._leaf_mark(leaf) for leaf in leaves) if self.upstream is not None else leaves
+        self.emit("store", None, tuple(("slot", walk.stored[leaf]) for leaf in leaves), outputs, extra=marks,
                   sizes=tuple(_size(leaf._grad.array) for leaf in leaves))
         self.keep.extend(leaves)
 
@@ -391,10 +393,12 @@ class Recorder:
         weights, a recurrent layer's loop) gets each part on its own, in the walk's order, so that the engine adds
         them one by one into what other ops give it, as eager's walk does.
 
+        An argument that requires grad (a saliency map's input, FGSM's) is a parent too: the call's own tensor.
+
         Left eager: a step that ran a backward itself, a result other than one tensor, tensor hooks (the walk would
-        run them once more), and a graph reaching beyond the step's own ops and parameters (an argument that
-        requires grad, a tensor made before the call; a tensor that retains its gradient), whose ``.grad`` the walk
-        would change.
+        run them once more), and a graph reaching beyond the step's own ops, parameters and arguments (an argument
+        made by ops outside, a tensor made before the call; a tensor that retains its gradient), whose ``.grad`` the
+        walk would change.
         """
         if (self.refusal is not None or type(result) is not Tensor or not STATE.switches[0] or result._op is None
                 or result._ctx is FREED or self.walks):
@@ -417,6 +421,13 @@ class Recorder:
             for leaf, grad in held:
                 leaf._grad = grad
 
+    def _leaf_mark(self, leaf: Tensor) -> Any:
+        """How a kernel of the walk names a leaf: itself, or, for an argument of a forward whose backward runs
+        outside, its position (a new tensor on each call, so that two captures agree)."""
+        if self.upstream is not None and id(leaf) in self.input_tensors:
+            return ("argument", self.slot_of[id(leaf.array)])
+        return leaf
+
     def _leaves_of(self, result: Tensor) -> list | None:
         """The leaves ``result``'s graph reaches, if it lies within the step (else None, refused): the walk of
         :meth:`walk_outside` must change no ``.grad`` but theirs, which it puts back."""
@@ -424,16 +435,12 @@ class Recorder:
         while stack:
             tensor = stack.pop()
             if tensor._op is None:
-                if id(tensor) in self.input_tensors:
-                    self.refuse("an argument of the compiled forward requires grad (a gradient with respect to the "
-                                "input): a replayed forward gives gradients to parameters only")
-                    return None
                 leaves.append(tensor)
                 continue
             if id(tensor) not in self.saved_of or tensor._retains_grad:
-                self.refuse("the graph of the returned tensor reaches tensors made before the call (an argument that "
-                            "requires grad, a layer's input computed outside it) or one that retains its gradient: "
-                            "a replayed forward gives gradients to its own parameters only")
+                self.refuse("the graph of the returned tensor reaches tensors made before the call (an argument made "
+                            "by ops outside it, a layer's input computed outside) or one that retains its gradient: "
+                            "a replayed forward gives gradients to its parameters and arguments only")
                 return None
             for parent in tensor._parents:
                 if parent._requires_grad and id(parent) not in seen:
@@ -522,7 +529,8 @@ class Recorder:
         if self.rebasing is not None and self.refusal is None:
             self.refuse(REBASE_REFUSAL)
         encoded = self._encode_result(result)
-        guards = [(tensor, tensor.array, tensor._requires_grad) for tensor in self.leaves.values()]
+        guards = [(tensor, tensor.array, tensor._requires_grad) for tensor in self.leaves.values()
+                  if id(tensor) not in self.input_tensors]  # an argument is new on each call (its key: requires_grad)
         for module in self.modules.values():
             for tensor in (*module._parameters.values(), *module._buffers.values()):
                 if tensor is not None:

@@ -78,7 +78,7 @@ class Compiled:
                 if program.guards_hold():
                     entry.replays += 1
                     if program.node_op is not None:  # a forward whose backward runs outside: one node of the graph
-                        return apply(program.node_op, program.leaves, *[tensor.array for tensor in inputs])
+                        return apply(program.node_op, program.parents(inputs), *[tensor.array for tensor in inputs])
                     if not inputs:  # a step that closes over its batch: no list to build
                         return program.replay_function()
                     return program.replay_function(*[tensor.array for tensor in inputs])

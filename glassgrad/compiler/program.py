@@ -151,11 +151,14 @@ class Program:
             end = capture.backward_from
             kernels = [kernel for kernel in kernels if kernel.kind != "store" and
                        not (kernel.kind == "add" and kernel.extra is not None)]
-            parts = tuple(("slot", slot) for _, slot in capture.parts)
+            parts = tuple(("slot", slot) for _, slot, _ in capture.parts)
             result = ("seq", tuple, (result, *parts))  # the output, then what the node gives the leaves
         self.kernels = kernels
-        self.leaves: tuple = tuple(leaf for leaf, _ in capture.parts)
-        """A forward whose backward runs outside: its node's parents, a leaf once per part of its gradient."""
+        self.leaves: tuple = tuple(leaf for leaf, _, _ in capture.parts)
+        """A forward whose backward runs outside: its node's parents, a leaf once per part of its gradient (an
+        argument's place holds the capture's tensor: :meth:`parents` puts the call's own there)."""
+        self.arguments = [(place, argument) for place, (_, _, argument) in enumerate(capture.parts)
+                          if argument is not None]
         self.guards = capture.guards
         self.fresh_grads = [leaf for leaf, slot, store in capture.fresh_grads
                             if any(slot in _slots_in(arg) for kernel in capture.kernels[store + 1:]
@@ -204,6 +207,15 @@ class Program:
         """A forward whose backward runs outside: the row of the one node a replay gives back (:func:`node_row`)."""
         self.guards_hold = namespace["guards_hold"]
         """Whether the parameters, buffers and layer modes are still those the program was captured with."""
+
+    def parents(self, inputs: tuple | list) -> tuple:
+        """The parents of the node a replay of a forward gives back, for a call with these tensor arguments."""
+        if not self.arguments:
+            return self.leaves
+        parents = list(self.leaves)
+        for place, argument in self.arguments:
+            parents[place] = inputs[argument]
+        return tuple(parents)
 
     def _kept(self, inputs: int, end: int, result: tuple) -> list[str]:
         """The variables the forward hands its node for the backward: the values made before kernel ``end`` (or
