@@ -1545,3 +1545,27 @@ def test_a_compiled_forward_gives_an_argument_that_requires_grad_its_gradient():
     (eager, _), (compiled, grad_fns) = run(False), run(True)
     assert all(np.array_equal(a, b) for a, b in zip(eager, compiled))
     assert grad_fns[2:] == ["compiled forward"] * 4
+
+
+@pytest.mark.parametrize("grad_mode", [True, False])
+def test_a_compiled_model_inside_a_dual_level_runs_eagerly_and_carries_the_tangent(grad_mode):
+    """Forward mode's tangents ride on every op (also under no_grad): a replay would drop them (a None tangent
+    under no_grad, a refused create_graph through the node otherwise), so the calls run eagerly, saying why once."""
+    forward_ad = gg.autograd.forward_ad
+    model = _mlp(gg.float64, activation=nn.Tanh, widths=(3, 4, 2))
+    compiled = gg.compile(model)
+    x, v = gg.randn(5, 3, dtype=gg.float64), gg.randn(5, 3, dtype=gg.float64)
+    with gg.no_grad():
+        for _ in range(3):  # a program for this key first: captured under no_grad, no level open
+            compiled(x)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            with forward_ad.dual_level(), gg.set_grad_enabled(grad_mode):
+                dual = forward_ad.make_dual(x, v)
+                tangent = forward_ad.unpack_dual(compiled(dual)).tangent
+                expected = forward_ad.unpack_dual(model(dual)).tangent
+            assert tangent is not None and np.array_equal(tangent.array, expected.array)
+    assert [str(w.message) for w in caught] == [
+        "gg.compile(Sequential): a forward-mode dual level is open, so that every op carries its tangent; running it "
+        "eagerly meanwhile"]

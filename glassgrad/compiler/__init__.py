@@ -67,7 +67,8 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   does different work on each call. Each gives a one-line warning saying why, and that key runs
   eagerly from then on (same results); ``fullgraph=True`` raises :class:`CompileRefused` instead.
   While a tape records (``gg.trace``) calls run eagerly, so that it sees every step (one warning); so
-  do they while anomaly detection is on (:mod:`glassgrad.anomaly`), so that every backward rule is checked.
+  do they while anomaly detection is on (:mod:`glassgrad.anomaly`), so that every backward rule is checked,
+  and inside a forward-mode dual level (:mod:`glassgrad.forward_ad`), so that every op carries its tangent.
 * **Limits.** Python values the step reads from outside (a global flag, a clipping threshold, a
   layer's ``p``) are those of the captures: pass one that changes as an argument (it is part of
   the key); the optimizer's hyper-parameters are read at each step. Python side effects inside

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..anomaly import MODE as ANOMALY
 from ..autograd import STATE, watched_by
+from ..graph import FORWARD_MODE
 from ..saved_packing import PACKING
 from ..tensor import Tensor, apply
 from .capture import Capture, CompileRefused, Recorder
@@ -60,13 +61,14 @@ class Compiled:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         grad_enabled, tape = STATE.switches
         packing = PACKING and PACKING.get(threading.get_ident())
-        if tape is not None or ANOMALY[0] or packing:  # a tape records, an outer compiled step captures, anomaly
-            if not self.warned_about_tape and not isinstance(tape, Recorder):  # detection checks every rule, or
-                self.warned_about_tape = True                                   # saved values are packed: run every op
+        if tape is not None or ANOMALY[0] or packing or FORWARD_MODE:  # a tape records, an outer compiled step
+            if not self.warned_about_tape and not isinstance(tape, Recorder):  # captures, anomaly detection checks
+                self.warned_about_tape = True  # every rule, saved values are packed, tangents ride along: run every op
                 why = (f"a tape is recording ({getattr(tape, 'watching', 'gg.trace')}), so that it sees every step"
                        if tape is not None else
                        "anomaly detection is on, so that every backward rule is checked" if ANOMALY[0] else
-                       "saved_tensors_hooks is active, so that its hooks see every value the ops save")
+                       "saved_tensors_hooks is active, so that its hooks see every value the ops save" if packing else
+                       "a forward-mode dual level is open, so that every op carries its tangent")
                 warnings.warn(f"gg.compile({self.__name__}): {why}; running it eagerly meanwhile", stacklevel=2)
             return self.function(*args, **kwargs)
         key, inputs = ((grad_enabled,), args) if not args and not kwargs else _signature(args, kwargs, grad_enabled)

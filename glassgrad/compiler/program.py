@@ -154,9 +154,9 @@ class Program:
             parts = tuple(("slot", slot) for _, slot, _ in capture.parts)
             result = ("seq", tuple, (result, *parts))  # the output, then what the node gives the leaves
         self.kernels = kernels
-        self.leaves: tuple = tuple(leaf for leaf, _, _ in capture.parts)
+        self.leaves: tuple = tuple(None if argument is not None else leaf for leaf, _, argument in capture.parts)
         """A forward whose backward runs outside: its node's parents, a leaf once per part of its gradient (an
-        argument's place holds the capture's tensor: :meth:`parents` puts the call's own there)."""
+        argument's place is None: :meth:`parents` puts the call's own tensor there)."""
         self.arguments = [(place, argument) for place, (_, _, argument) in enumerate(capture.parts)
                           if argument is not None]
         self.guards = capture.guards
