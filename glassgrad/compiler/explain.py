@@ -31,9 +31,7 @@ def explain_program(name: str, program: Program) -> str:
     for number, kernel in enumerate(kernels, 1):
         if kernel.phase != phase:
             phase, layer = kernel.phase, object()
-            lines.append(phase if program.node_op is None or phase != "backward" else
-                         f"backward (one node, '{program.node_op.name}', replays it when backward() reaches the output;"
-                         f" its gradients go to {len({id(leaf) for leaf in program.leaves})} parameters)")
+            lines.append(phase if program.node_op is None or phase != "backward" else _node_pass(program))
         if kernel.layer is not layer:
             layer = kernel.layer
             lines.append(f"  {names.get(id(layer), 'outside any layer') if layer is not None else 'outside any layer'}")
@@ -46,6 +44,14 @@ def explain_program(name: str, program: Program) -> str:
                        else "left out of the replay: .grad is None already")
         lines.append(f"    {number:>3}  {_what(kernel):<26} {sizes:<32} {formula}".rstrip())
     return "\n".join(lines)
+
+
+def _node_pass(program: Program) -> str:
+    """The backward pass's heading in a program whose backward one node runs (a forward compiled alone)."""
+    parameters = len({id(leaf) for leaf in program.leaves if leaf is not None})
+    arguments = f" and {len(program.arguments)} argument(s)" if program.arguments else ""
+    return (f"backward (one node, '{program.node_op.name}', replays it when backward() reaches the output; its "
+            f"gradients go to {parameters} parameters{arguments})")
 
 
 def _layer_names(program: Program) -> dict[int, str]:
