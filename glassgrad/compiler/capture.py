@@ -529,12 +529,13 @@ class Recorder:
         if self.rebasing is not None and self.refusal is None:
             self.refuse(REBASE_REFUSAL)
         encoded = self._encode_result(result)
-        guards = [(tensor, tensor.array, tensor._requires_grad) for tensor in self.leaves.values()
-                  if id(tensor) not in self.input_tensors]  # an argument is new on each call (its key: requires_grad)
+        guarded = {id(tensor): tensor for tensor in self.leaves.values()
+                   if id(tensor) not in self.input_tensors}  # an argument is new on each call (its key: requires_grad)
         for module in self.modules.values():
             for tensor in (*module._parameters.values(), *module._buffers.values()):
                 if tensor is not None:
-                    guards.append((tensor, tensor.array, tensor._requires_grad))
+                    guarded.setdefault(id(tensor), tensor)  # a layer's parameter is a leaf of the step too: once
+        guards = [(tensor, tensor.array, tensor._requires_grad) for tensor in guarded.values()]
         modules = [(module, module.training) for module in self.modules.values()]
         members = [(module, table, name, value) for module in self.modules.values()
                    for table in ("_parameters", "_buffers", "_modules")
