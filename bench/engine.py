@@ -12,11 +12,12 @@ Targets (issue 15, eager): ratios ≤ 0.25, ≤ 0.5 and ≤ 1.0; ``import glassg
 
 Columns (each in its own process, one process per column and round, columns alternating
 within a round): glassgrad (eager), glassgrad compiled (``gg.compile`` of the same step, where
-glassgrad has it; else n/a), PyTorch, JAX (``jax.jit`` of the same step; skipped with a note
-when ``pip install "glassgrad[bench]"`` has not installed jax), and NumPy by hand (the same step
-with its gradients written out by hand as NumPy calls, no autograd: the floor a replay of NumPy
-kernels aims at). In each process a workload's time
-is the best of 9 timings with the garbage collector on (the least disturbed one); the table shows
+glassgrad has it; else n/a), glassgrad compiled forward (the forward alone through ``gg.compile``, the
+loss, ``backward()`` and update eager: PyTorch 2's ``model = torch.compile(model)``), PyTorch, JAX
+(``jax.jit`` of the same step; skipped with a note when ``pip install "glassgrad[bench]"`` has not
+installed jax), and NumPy by hand (the same step with its gradients written out by hand as NumPy calls,
+no autograd: the floor a replay of NumPy kernels aims at). In each process a workload's time is the best
+of 9 timings with the garbage collector on (the least disturbed one); the table shows
 the median over the rounds and its spread.
 """
 
@@ -71,16 +72,21 @@ def workload_data() -> dict:
 
 # --- the same three workloads, written for each library ----------------------------------------
 
-def glassgrad_step(gg, arrays, x, target, loss_kind):
+def glassgrad_step(gg, arrays, x, target, loss_kind, compile_forward=False):
+    """The step; ``compile_forward``: the forward alone through ``gg.compile`` (loss, backward, update eager)."""
     params = [gg.tensor(a, requires_grad=True) for a in arrays]
     x, target = gg.tensor(x), gg.tensor(target)
     F = gg.nn.functional
 
-    def step():
-        h = x
+    def forward(h):
         for i in range(0, len(params) - 2, 2):
             h = F.linear(h, params[i], params[i + 1]).relu()
-        out = F.linear(h, params[-2], params[-1])
+        return F.linear(h, params[-2], params[-1])
+
+    forward = gg.compile(forward) if compile_forward else forward
+
+    def step():
+        out = forward(x)
         loss = F.mse_loss(out, target) if loss_kind == "mse" else F.cross_entropy(out, target)
         loss.backward()
         with gg.no_grad():
@@ -88,6 +94,7 @@ def glassgrad_step(gg, arrays, x, target, loss_kind):
                 p -= LR * p.grad
                 p.grad = None
 
+    step.forward = forward
     return step
 
 
@@ -111,19 +118,26 @@ def torch_step(torch, arrays, x, target, loss_kind):
     return step
 
 
-def chain(lib, length=CHAIN_LENGTH):
-    """``length`` elementwise ops on an (8,) vector: ×a, +b, tanh, sigmoid, repeated (glassgrad or PyTorch)."""
+def chain(lib, length=CHAIN_LENGTH, compile_forward=False):
+    """``length`` elementwise ops on an (8,) vector: ×a, +b, tanh, sigmoid, repeated (glassgrad or PyTorch);
+    ``compile_forward``: the ops alone through ``gg.compile``, ``sum().backward()`` eager."""
     x = lib.tensor(np.linspace(-1, 1, 8, dtype=np.float32), requires_grad=True)
     a = lib.tensor(np.full(8, 0.9, dtype=np.float32), requires_grad=True)
     b = lib.tensor(np.full(8, 0.1, dtype=np.float32))
 
-    def run():
-        y = x
+    def forward(y):
         for _ in range(length // 4):
             y = ((y * a + b).tanh()).sigmoid()
+        return y
+
+    forward = lib.compile(forward) if compile_forward else forward
+
+    def run():
+        y = forward(x)
         y.sum().backward()
         x.grad = a.grad = None
 
+    run.forward = forward
     return run
 
 
@@ -239,14 +253,15 @@ def workloads(column: str, data: dict) -> dict:
     if column == "PyTorch":
         import torch
 
-        lib, make = torch, lambda *args: torch_step(torch, *args)
+        lib, make, alone = torch, lambda *args: torch_step(torch, *args), False
     else:
         import glassgrad as gg
 
-        lib, make = gg, lambda *args: glassgrad_step(gg, *args)
+        alone = column == "glassgrad compiled forward"
+        lib, make = gg, lambda *args: glassgrad_step(gg, *args, compile_forward=alone)
     functions = {
         "tiny 4→3→4 step": make(data["tiny"], data["x1"], data["y1"], "mse"),
-        "1,000-op chain (per op)": chain(lib),
+        "1,000-op chain (per op)": chain(lib, compile_forward=alone),
         "MLP 784→256→256→10 step": make(data["big"], data["xb"], data["yb"], "ce"),
     }
     if column == "glassgrad compiled":  # the hook for gg.compile (issue 15): the same steps, captured once
@@ -254,14 +269,14 @@ def workloads(column: str, data: dict) -> dict:
     return functions
 
 
-COLUMNS = ("glassgrad", "glassgrad compiled", "PyTorch", "JAX", "NumPy by hand")
+COLUMNS = ("glassgrad", "glassgrad compiled", "glassgrad compiled forward", "PyTorch", "JAX", "NumPy by hand")
 
 
 def column_missing(column: str) -> str | None:
     """Why ``column`` cannot run here (None: it can)."""
     if column == "JAX" and find_spec("jax") is None:
         return 'jax is not installed (pip install "glassgrad[bench]")'
-    if column == "glassgrad compiled":
+    if column.startswith("glassgrad compiled"):
         import glassgrad
 
         if not hasattr(glassgrad, "compile"):
@@ -330,12 +345,12 @@ def main() -> None:
         print(f"\n{name}  (eager target ≤ {TARGETS[name]}× PyTorch)")
         for column in COLUMNS:
             if missing[column] is not None:
-                print(f"  {column:20} n/a: {missing[column]}")
+                print(f"  {column:27} n/a: {missing[column]}")
                 continue
             values = times[column][name]
             ratio = statistics.median(values) / torch_median
             verdict = ("ok" if ratio <= TARGETS[name] else "MISSED") if column == "glassgrad" else ""
-            print(f"  {column:20} {figure(values, 1e6, ' µs'):>32} {ratio:6.3f}× {verdict}")
+            print(f"  {column:27} {figure(values, 1e6, ' µs'):>32} {ratio:6.3f}× {verdict}")
     seconds = import_time()
     verdict = "ok" if seconds < 0.3 else "MISSED"
     print(f"\nimport glassgrad: {seconds * 1000:.0f} ms, median of 5 (target < 300 ms) {verdict}")
