@@ -813,19 +813,20 @@ _UNARY = [lambda t: t.tanh(), lambda t: t.sigmoid(), lambda t: t.relu(), lambda 
 
 
 @given(plan=st.lists(st.tuples(st.integers(0, 10), st.integers(0, 5), st.integers(0, 99)), min_size=1, max_size=12),
-       batch=st.integers(1, 4), width=st.integers(1, 4), dtype=st.sampled_from(DTYPES))
-def test_random_graphs_replay_bit_identical(plan, batch, width, dtype):
+       batch=st.integers(1, 4), width=st.integers(1, 4), dtype=st.sampled_from(DTYPES), alone=st.booleans())
+def test_random_graphs_replay_bit_identical(plan, batch, width, dtype, alone):
     """Each plan step picks an op: a unary function, a broadcast bias (shape (width,) or (1, width)), a scale
     (shape (batch, 1)), a product with a parameter matrix, a sum with an earlier value (two uses of it), or a write
-    into a new tensor in place (``relu_()``, its first column from an earlier value times a bias, ``+=`` and ``-=``)."""
+    into a new tensor in place (``relu_()``, its first column from an earlier value times a bias, ``+=`` and ``-=``).
+    ``alone``: the forward compiled alone, the loss (with a part for a parameter from outside it), ``backward()``
+    and the step eager, the way ``model = torch.compile(model)`` is used; else the whole step compiled."""
     def run(compiled):
         rng = np.random.default_rng(batch * 10 + width)
         params = [gg.tensor(rng.standard_normal(shape) * 0.5, dtype=dtype, requires_grad=True)
                   for shape in ((width,), (1, width), (batch, 1), (width, width))]
         optimizer = gg.optim.SGD(params, lr=0.05, momentum=0.5)
 
-        def step(x):
-            optimizer.zero_grad()
+        def forward(x):
             values = [x]
             for kind, unary, earlier in plan:
                 h = values[-1]
@@ -852,12 +853,19 @@ def test_random_graphs_replay_bit_identical(plan, batch, width, dtype):
                     h += values[earlier % len(values)]
                     h -= params[0]
                 values.append(h)
-            loss = (values[-1] * values[-1]).mean() + params[3].sum() * 0
+            return values[-1]
+
+        forward = gg.compile(forward, fullgraph=True) if compiled and alone else forward
+
+        def step(x):
+            optimizer.zero_grad()
+            out = forward(x)
+            loss = (out * out).mean() + params[3].sum() * 0
             loss.backward()
             optimizer.step()
             return loss
 
-        run = gg.compile(step, fullgraph=True) if compiled else step
+        run = gg.compile(step, fullgraph=True) if compiled and not alone else step
         data = np.random.default_rng(7)
         losses = [run(gg.tensor(data.standard_normal((batch, width)), dtype=dtype)).array.copy() for _ in range(5)]
         grads = [np.array([]) if p.grad is None else p.grad.array.copy() for p in params]  # unused: no gradient
