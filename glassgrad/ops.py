@@ -886,6 +886,93 @@ HARDSWISH = elementwise(
 )
 
 
+# Threshold and the shrinks are flat (slope 0) on one piece and the identity (slope 1) elsewhere: rows of their own,
+# as PyTorch's threshold_backward, hardshrink_backward and softshrink_backward keep the gradient in the input's
+# graph (a second derivative through them alone is 0; made of masked_fill it left the graph and was refused).
+def _at_most(a, threshold, value):
+    """Where threshold is flat: ``a ≤ threshold`` (a NaN is not, so it passes the gradient, as PyTorch)."""
+    return a <= threshold
+
+
+def _within(a, lambd):
+    """Where the shrinks are flat: ``−λ ≤ a ≤ λ`` (a NaN is not, so it passes the gradient, as PyTorch)."""
+    return (a >= -lambd) & (a <= lambd)
+
+
+def _softshrink(a, lambd):
+    """``a − λ`` above λ, ``a + λ`` below −λ (a NaN stays NaN), else +0 (PyTorch's vector kernel; its scalar one, on
+    short arrays and tails, gives −0 for a negative a)."""
+    return np.where(_within(a, lambd), np.zeros((), a.dtype), np.where(a > lambd, a - lambd, a + lambd))
+
+
+def _identity_off_flat(flat: Callable[..., Any]) -> Callable[..., Any]:
+    """The recorded slope of a row that is flat where ``flat`` holds and the identity elsewhere: 1 − mask, with
+    slope 0 in the input's graph (:func:`with_zero_slope`)."""
+    return lambda a, *settings: with_zero_slope(a, 1 - flat(a, *settings).to(a.dtype))
+
+
+def _one_off_flat(flat: Callable[..., Array]) -> Callable[..., Array]:
+    """The NumPy slope of the same: 1 where ``flat`` does not hold, else 0."""
+    return lambda a, *settings: np.logical_not(flat(a, *settings)).astype(a.dtype)
+
+
+THRESHOLD = elementwise(
+    "threshold", "out = a if a > threshold else value", "1 where {a} > {threshold}, else 0",
+    lambda a, threshold, value: np.where(a <= threshold, np.asarray(value).astype(a.dtype), a),
+    _one_off_flat(_at_most), kind="activation", written="Threshold({a})", symbol="Threshold",
+    settings={"threshold": 0.0, "value": 0.0}, flat=_at_most, tensor_local=_identity_off_flat(_at_most),
+)
+HARDSHRINK = elementwise(
+    "hardshrink", "out = a if |a| > λ else 0", "1 where |{a}| > {lambd}, else 0",
+    lambda a, lambd: np.where(_within(a, lambd), np.zeros((), a.dtype), a),
+    _one_off_flat(_within), kind="activation", written="Hardshrink({a})", symbol="Hardshrink",
+    settings={"lambd": 0.5}, flat=_within, tensor_local=_identity_off_flat(_within),
+)
+SOFTSHRINK = elementwise(
+    "softshrink", "out = a − λ if a > λ, a + λ if a < −λ, else 0", "1 where |{a}| > {lambd}, else 0",
+    _softshrink, _one_off_flat(_within), kind="activation", written="Softshrink({a})", symbol="Softshrink",
+    settings={"lambd": 0.5}, flat=_within, tensor_local=_identity_off_flat(_within),
+)
+
+
+def _prelu(a, slope):
+    return np.where(a > 0, a, a * slope), (a, slope)
+
+
+def _prelu_back(up, saved):
+    a, slope = saved
+    positive = a > 0
+    return np.where(positive, up, up * slope), np.where(positive, 0, up * a).astype(up.dtype, copy=False)
+
+
+def _prelu_local(inputs, out, settings):
+    a, slope = inputs
+    return [np.where(a > 0, 1, slope).astype(out.dtype, copy=False), np.where(a > 0, 0, a).astype(out.dtype)]
+
+
+def _prelu_vjp(up, inputs, out, saved):
+    """:func:`_prelu_back` on tensors (recorded), as PyTorch's ``_prelu_kernel_backward``: each gradient stays in its
+    own input's graph with slope 0 (:func:`with_zero_slope`), and ``∂²L/∂a∂s`` is the upstream where a ≤ 0 (at
+    a = 0 exactly PyTorch's double backward gives 0, though its first derivative there is the slope's: this one is
+    the derivative of the first)."""
+    a, slope = inputs
+    positive = np.asarray(a.array > 0)
+    grad_a = grad_slope = None
+    if a.requires_grad:
+        grad_a = with_zero_slope(a, up.where(positive, up * slope))  # a pick: up·s where a > 0 is left out
+    if slope.requires_grad:
+        grad_slope = with_zero_slope(slope, (up * a).masked_fill(positive, 0.0))
+    return grad_a, grad_slope
+
+
+PRELU = register(Op(
+    "prelu", "out = a where a > 0, else s·a (s: a learned slope, one per channel or one for all)",
+    ("1 where {a} > 0, else {slope}", "{a} where {a} ≤ 0, else 0"), _prelu, _prelu_back,
+    roles=("a", "slope"), written="PReLU({a}; slope {slope})", symbol="PReLU", local=_prelu_local,
+    saves=((0, 1), (0,)), vjp_tensors=_prelu_vjp, value=lambda a, slope: _prelu(a, slope)[0], keeps=INPUTS,
+))
+
+
 _ONES = {np.dtype(name): np.ones((), name) for name in ("float16", "float32", "float64")}
 """A 0-d 1 of each float dtype: NumPy adds and divides by it faster than by the Python number 1 (same result)."""
 

@@ -95,6 +95,25 @@ def test_prelu_learns_its_slopes_as_pytorch(torch, parameters, shape):
         np.testing.assert_allclose(mine, theirs, rtol=1e-12)
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("name, call", [("softshrink", lambda F, x: F.softshrink(x, 0.5)),
+                                        ("hardshrink", lambda F, x: F.hardshrink(x, 0.5)),
+                                        ("threshold", lambda F, x: F.threshold(x, 0.5, -1.0))])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_shrinks_and_threshold_rows_give_pytorchs_numbers_at_their_edges(torch, name, call, dtype):
+    """At ±λ, ±0, inside the flat piece, NaN and ±∞, values and gradients, as PyTorch's kernels (the sign of a zero
+    is left out: PyTorch's softshrink gives −0 for a negative x on its scalar path, +0 on its vector one)."""
+    values = [-0.5, 0.5, -0.2, 0.2, -0.0, 0.0, -0.7, 0.7, float("nan"), float("inf"), -float("inf")]
+    found = []
+    for lib in (gg, torch):
+        x = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=True)
+        out = call(lib.nn.functional, x)
+        out.backward(lib.tensor(np.linspace(-2, 2, len(values)), dtype=x.dtype))
+        found.append([out.detach().numpy(), x.grad.numpy()])
+    for mine, theirs in zip(*found):
+        np.testing.assert_array_equal(mine, theirs, err_msg=name)
+
+
 def test_rrelu_in_training_draws_a_slope_per_entry_within_its_bounds():
     gg.manual_seed(0)
     x = gg.full((1000,), -1.0, requires_grad=True)

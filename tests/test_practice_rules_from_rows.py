@@ -28,7 +28,9 @@ F = gg.nn.functional
 ACTIVATION_LAYERS = {"tanh": gg.nn.Tanh, "sigmoid": gg.nn.Sigmoid, "gelu": gg.nn.GELU, "silu": gg.nn.SiLU,
                      "leaky_relu": gg.nn.LeakyReLU, "relu": gg.nn.ReLU, "elu": gg.nn.ELU,
                      "softplus": gg.nn.Softplus, "hardtanh": gg.nn.Hardtanh, "hardsigmoid": gg.nn.Hardsigmoid,
-                     "hardswish": gg.nn.Hardswish, "log_sigmoid": gg.nn.LogSigmoid}
+                     "hardswish": gg.nn.Hardswish, "log_sigmoid": gg.nn.LogSigmoid,
+                     "threshold": lambda: gg.nn.Threshold(0.1, -0.5), "hardshrink": gg.nn.Hardshrink,
+                     "softshrink": gg.nn.Softshrink}
 """The test's own choice of layers (a test may name them; the package may not)."""
 
 

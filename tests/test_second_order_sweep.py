@@ -666,6 +666,12 @@ PIECEWISE_LINEAR = {
     "l1_loss": lambda lib, x: lib.nn.functional.l1_loss(x, x.detach() * 0.5 + 0.25),
     "max_pool1d": lambda lib, x: lib.nn.functional.max_pool1d(x.reshape(1, 1, -1), 2, ceil_mode=True),
     "max_pool2d": lambda lib, x: lib.nn.functional.max_pool2d(x.reshape(1, 1, 1, -1), (1, 2), ceil_mode=True),
+    "threshold": lambda lib, x: lib.nn.functional.threshold(x, 0.2, -1.0),
+    "hardshrink": lambda lib, x: lib.nn.functional.hardshrink(x, 0.5),
+    "softshrink": lambda lib, x: lib.nn.functional.softshrink(x, 0.3),
+    "prelu": lambda lib, x: lib.nn.functional.prelu(x, lib.tensor([0.25], dtype=x.dtype)),
+    "prelu_channels": lambda lib, x: lib.nn.functional.prelu(x.reshape(1, -1, 1), lib.tensor(
+        np.linspace(-0.5, 0.5, len(x)), dtype=x.dtype)),
     "clamp": lambda lib, x: x.clamp(-0.5, 0.5),  # PyTorch's backward is a pick: its gradient leaves the graph
     "maximum": lambda lib, x: lib.maximum(x, x.detach() * 0 + 0.25),
     "amax": lambda lib, x: x.amax(0),
@@ -679,7 +685,8 @@ PIECEWISE_LINEAR = {
 def test_the_second_derivative_through_a_piecewise_linear_op_alone_is_pytorchs(torch, name, values, weights):
     """∇ of Σ w·relu(x) stays in x's graph, as PyTorch's threshold_backward keeps it, so differentiating it again
     gives 0 (the Hessian of a ReLU network with respect to its input; glassgrad refused: "does not require grad");
-    where PyTorch's gradient leaves the graph (clamp, maximum, amax), both refuse."""
+    where PyTorch's gradient leaves the graph (clamp, maximum, amax), both refuse. Threshold, the shrinks and PReLU
+    (a constant slope) are rows of their own for it: made of masked_fill and where, their gradient left the graph."""
     found = {}
     for lib in (gg, torch):
         x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
@@ -699,3 +706,34 @@ def test_the_second_derivative_through_a_piecewise_linear_op_alone_is_pytorchs(t
         assert our_second == their_second
     else:
         np.testing.assert_array_equal(our_second, their_second)
+
+
+def _prelu_inputs(lib, values: np.ndarray, slopes: np.ndarray, wanted: str) -> tuple:
+    x = lib.tensor(values, dtype=lib.float64, requires_grad="x" in wanted)
+    return x, lib.tensor(slopes, dtype=lib.float64, requires_grad="slope" in wanted)
+
+
+@pytest.mark.torch
+@given(shape=st.lists(st.integers(1, 3), min_size=2, max_size=4), one_slope=st.booleans(),
+       wanted=st.sampled_from(["x", "slope", "x and slope"]), seed=st.integers(0, 2**16))
+def test_prelu_second_derivatives_are_pytorchs_with_either_input_alone(torch, shape, one_slope, wanted, seed):
+    """PReLU is one row, as PyTorch's ``_prelu_kernel``: its gradients stay in both inputs' graphs, so ∂²/∂x² is 0
+    with a constant slope (it raised "does not require grad"), ∂²/∂a² is 0 with a constant x, and the mixed
+    derivative ∂²L/∂x∂a is the upstream where x < 0, summed per channel. x is kept off 0, where PyTorch's double
+    backward masks x ≥ 0 but its first derivative takes the slope's side (glassgrad takes that side in both)."""
+    rng = np.random.default_rng(seed)
+    values = rng.choice([-1, 1], size=shape) * rng.uniform(0.1, 2.0, size=shape)
+    slopes = rng.normal(size=1 if one_slope else shape[1])
+    outer, found = rng.normal(size=shape), []
+    for lib in (gg, torch):
+        x, slope = _prelu_inputs(lib, values, slopes, wanted)
+        inputs = [t for t in (x, slope) if t.requires_grad]
+        out = lib.nn.functional.prelu(x, slope)
+        firsts = lib.autograd.grad((out * lib.tensor(outer)).sum(), inputs, create_graph=True)
+        total = sum((g * g).sum() for g in firsts)
+        seconds = lib.autograd.grad(total, inputs)
+        found.append([g.detach().numpy() for g in (*firsts, *seconds)] + [[g.requires_grad for g in firsts]])
+    mine, theirs = found
+    assert mine[-1] == theirs[-1]
+    for ours, reference in zip(mine[:-1], theirs[:-1]):
+        np.testing.assert_allclose(ours, reference, rtol=1e-12, atol=1e-12)

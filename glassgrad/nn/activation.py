@@ -17,8 +17,9 @@ Softmax        ``eᶻ / Σ eᶻ`` along ``dim``     ``∂L/∂z = s ⊙ (∂L/�
 LogSoftmax     ``z − logsumexp(z)``            ``∂L/∂z = ∂L/∂out − softmax(z)·Σ ∂L/∂out``
 =============  ==============================  ==========================================
 
-The layers after these (``ReLU6``, ``Hardtanh``, ``Mish``, ``SELU``, ``PReLU``, …) are made of the rows
-above (their ``F.`` forms say how), so a trace shows the ops they are made of.
+The layers after these (``ReLU6``, ``Mish``, ``SELU``, …) are made of the rows above (their ``F.`` forms say how),
+so a trace shows the ops they are made of; ``Hardtanh``, ``Threshold``, ``Hardshrink``, ``Softshrink`` and ``PReLU``
+are rows of their own, as PyTorch's, so that a second derivative through one alone is PyTorch's 0.
 
 >>> import glassgrad as gg
 >>> gg.nn.ReLU()(gg.tensor([-1.0, 2.0])).tolist()

@@ -746,23 +746,23 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    """``x − λ·sign(x)`` where ``|x| > λ``, else 0 (and slope 0 there even for an infinite upstream, as PyTorch,
-    where the difference's slopes 1 − 1 would give ∞ − ∞)."""
+    """``x − λ·sign(x)`` where ``|x| > λ``, else 0 (one row, ``softshrink``: slope 0 there even for an infinite
+    upstream, as PyTorch)."""
     x = _floating(input, "softshrink")
-    return (x - x.clamp(-lambd, lambd)).masked_fill(x.detach().abs() <= lambd, 0.0)
+    return apply(ops.SOFTSHRINK, (x,), x.array, lambd)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x`` where ``|x| > λ``, else 0."""
     x = _floating(input, "hardshrink")
-    return x.masked_fill(x.detach().abs() <= lambd, 0.0)
+    return apply(ops.HARDSHRINK, (x,), x.array, lambd)
 
 
 @takes_inplace
 def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
     """``x`` where ``x > threshold``, else ``value``."""
     x = as_tensor(input)
-    return x.masked_fill(x.detach() <= threshold, value)
+    return apply(ops.THRESHOLD, (x,), x.array, threshold, value)
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
@@ -782,7 +782,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         raise RuntimeError(f"prelu: the weight has {weight.numel()} slopes; give 1, or one per channel "
                            f"({x.shape[1] if x.ndim > 1 else 1})")
     slope = weight.reshape((-1,) + (1,) * (x.ndim - 2)) if x.ndim > 1 and weight.numel() > 1 else weight.reshape(())
-    return where(x.detach() > 0, x, x * slope)  # at x = 0 the slope's side, as PyTorch (and leaky_relu)
+    return apply(ops.PRELU, (x, slope), x.array, slope.array)  # at x = 0 the slope's side, as PyTorch
 
 
 @takes_inplace
