@@ -2418,13 +2418,14 @@ def _avg_pool_back(up, saved):
 
 
 def _avg_pool_vjp(up, inputs, out, saved):
-    """:func:`_avg_pool_back` on tensors (recorded): ``∂L/∂P / count`` to every entry of the window."""
+    """:func:`_avg_pool_back` on tensors (recorded): ``∂L/∂P / count`` to every entry of the window, in the input's
+    graph with slope 0, as PyTorch's ``avg_pool2d_backward`` keeps it (a second derivative through it alone is 0)."""
     counts, shape, kernel, stride, padding = saved
     shares = up / up.new_tensor(counts)
     lead, positions = tuple(shares.shape[:-len(kernel)]), math.prod(shares.shape[-len(kernel):])
     window_grads = shares.reshape(*lead, 1, positions).expand(*lead, math.prod(kernel), positions)
-    return (windows_added_back(window_grads, tuple(shape[-len(kernel):]), kernel, stride, (1,) * len(kernel),
-                                padding),)
+    back = windows_added_back(window_grads, tuple(shape[-len(kernel):]), kernel, stride, (1,) * len(kernel), padding)
+    return (with_zero_slope(inputs[0], back),)
 
 
 def _avg_pool_text(settings: tuple) -> dict[str, str]:
@@ -2486,7 +2487,7 @@ def _adaptive_avg_pool_back(up, sizes):
 def _adaptive_avg_pool_vjp(up, inputs, out, sizes):
     """:func:`_adaptive_avg_pool_back` on tensors (recorded): each window's ``upstream / length`` added to the entries
     it read; with every upstream entry finite, one product with the dim's averaging matrix per dim, else one
-    ``index_add`` per window (no 0·NaN)."""
+    ``index_add`` per window (no 0·NaN). In the input's graph with slope 0, as PyTorch's keeps it."""
     finite = np.isfinite(up.array).all()
     for axis, size in zip(range(up.ndim - len(sizes), up.ndim), sizes):
         if finite:
@@ -2499,7 +2500,7 @@ def _adaptive_avg_pool_vjp(up, inputs, out, sizes):
             grad = grad.index_add(axis, np.arange(start, end), share.expand(grad.shape[:axis] + (end - start,)
                                                                             + grad.shape[axis + 1:]))
         up = grad
-    return (up,)
+    return (with_zero_slope(inputs[0], up),)
 
 
 def _adaptive_reads(settings: tuple, input_shape: tuple, weight_shape: tuple | None, at: tuple) -> list:

@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-from .ops import OUT, Op, _add_at, _reduced_like, register, row_major
+from .ops import OUT, Op, _add_at, _reduced_like, register, row_major, with_zero_slope
 
 
 def along(index: np.ndarray, dim: int) -> tuple:
@@ -163,6 +163,19 @@ INDEX_SELECT = register(Op(
     "index_select", "out = the slices index[0], index[1], … of a along dim",
     ("{up} added back to the selected slices",), _index_select, _index_select_back, kind="shape",
     settings=("dim", "index"), saves=((),), vjp_tensors=_index_select_vjp,
+))
+
+
+def _edge_pad_vjp(up, inputs, out, saved):
+    """:func:`_index_select_vjp` in the input's graph with slope 0 (:func:`glassgrad.ops.with_zero_slope`), as
+    PyTorch's ``reflection_pad``/``replication_pad`` backward keeps it: a second derivative through it alone is 0."""
+    return (with_zero_slope(inputs[0], _index_select_vjp(up, inputs, out, saved)[0]),)
+
+EDGE_PAD = register(Op(
+    "edge_pad", "out = a along dim with borders copied from its own entries (reflect, replicate): the slices "
+                "index[0], index[1], … of a",
+    ("{up} added back to the entries each position copies",), _index_select, _index_select_back, kind="shape",
+    settings=("dim", "index"), saves=((),), vjp_tensors=_edge_pad_vjp,
 ))
 
 

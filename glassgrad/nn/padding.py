@@ -13,8 +13,9 @@ A negative amount crops that side instead, in every mode, as in PyTorch: ``refle
 mirror or repeat the input's own edge on the other side (``replicate`` of ``[a, b, c]`` by ``(−1, 2)`` is
 ``[b, c, c, c]``), ``circular`` wraps what is left after the crop.
 
-A constant border is joined on with ``cat``; the other modes pick entries with ``index_select``, so
-an entry copied into the border sends its border gradients back to itself (they add up).
+A constant border is joined on with ``cat``; the other modes pick entries (``index_select``; reflect and replicate
+with the row ``edge_pad``, the same picks, whose gradient stays in the input's graph as PyTorch's does), so an entry
+copied into the border sends its border gradients back to itself (they add up).
 
 >>> import glassgrad as gg
 >>> gg.nn.functional.pad(gg.tensor([[1.0, 2.0, 3.0]]), (2, 2), mode="reflect").tolist()
@@ -31,7 +32,8 @@ import numpy as np
 from ..arguments import shape_text
 from ..creation import as_tensor
 from ..functions import cat
-from ..tensor import Tensor
+from ..ops_index import EDGE_PAD
+from ..tensor import Tensor, apply
 from .module import Module
 
 MODES = ("constant", "reflect", "replicate", "circular")
@@ -96,7 +98,10 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
     for k in range(len(amounts) // 2):
         dim, before, after = x.ndim - 1 - k, amounts[2 * k], amounts[2 * k + 1]
         if mode != "constant":
-            x = x.index_select(dim, np.asarray(_source_positions(x.array.shape[dim], before, after, mode)))
+            positions = np.asarray(_source_positions(x.array.shape[dim], before, after, mode))
+            # reflect and replicate are a row of their own, whose gradient stays in x's graph as PyTorch's; the
+            # circular pad's leaves it, as PyTorch's (made of slices there too)
+            x = x.index_select(dim, positions) if mode == "circular" else apply(EDGE_PAD, (x,), x.array, dim, positions)
             continue
         start, stop = max(-before, 0), x.array.shape[dim] - max(-after, 0)
         if start or stop < x.array.shape[dim]:
