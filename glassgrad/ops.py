@@ -329,6 +329,26 @@ def with_zero_slope(x: Any, value: Any) -> Any:
     return x.masked_fill(np.ones(tuple(x.shape), dtype=bool), 0.0) + value
 
 
+def _tied(a, count):
+    return a.copy(), count
+
+
+def _tied_back(up, count):
+    return (up, *(None,) * count)
+
+
+TIED = register(Op(
+    "tied", "out = a, recorded as made from b, … too (they get no gradient from it)",
+    ("{up}", "none (b only keeps out in its graph)"), _tied, _tied_back, kind="shape", roles=("a", "b"),
+    settings=("count",), defaults=(1,),
+    vjp_tensors=lambda up, inputs, out, count: (up, *(None,) * count), value=lambda a, count: a.copy(),
+))
+"""A recorded gradient that PyTorch makes in one op of several inputs (``convolution_backward`` of the upstream, the
+input and the weight) depends on all of them, even those it does not change with: it requires grad whenever one
+does, and a second derivative through it to such an input is ``None`` ("not used"), not 0 (:func:`with_zero_slope`).
+``value._tied_to(*inputs)`` records that."""
+
+
 def elementwise(name: str, formula: str, derivative: str, value: Callable[..., Array],
                 local: Callable[..., Array] | None, *, reads: str = "input", kind: str = "elementwise",
                 written: str = "", symbol: str = "", settings: dict[str, Any] | None = None,
@@ -2311,7 +2331,9 @@ def conv_input_gradient(up, weight, size: tuple, stride: tuple, padding: tuple, 
 
 def _conv_vjp(up, inputs, out, saved):
     """:func:`_conv_back` on tensors (recorded): ``∂L/∂W = Σ_n ∂L/∂Z·colsᵀ`` per group, and ``Wᵀ·∂L/∂Z`` added
-    back to the windows it came from for ``∂L/∂X``."""
+    back to the windows it came from for ``∂L/∂X``; each gradient is tied to the input and the weight
+    (:data:`TIED`), as PyTorch's ``convolution_backward`` of both makes them: ∂L/∂X requires grad with a constant
+    weight too, and differentiated again with respect to the input alone it gives ``None``, as PyTorch's."""
     x, weight, *bias = inputs
     shape, stride, padding, dilation, groups = saved[2:7]
     out_channels, group_channels, *kernel = weight.shape
@@ -2324,7 +2346,8 @@ def _conv_vjp(up, inputs, out, saved):
         cols = windows_tensor(x, kernel, stride, dilation, padding)
         cols = cols.reshape(shape[0], groups, group_channels * math.prod(kernel), positions)
         grad_w = (flat_up @ cols.transpose(2, 3)).sum(dim=0).reshape(out_channels, group_channels, *kernel)
-    return (grad_x, grad_w, *(up.sum(dim=(0, *range(2, up.ndim))) for _ in bias))
+    grads = (grad_x, grad_w, *(up.sum(dim=(0, *range(2, up.ndim))) for _ in bias))
+    return tuple(None if grad is None else grad._tied_to(x, weight) for grad in grads)
 
 
 def _conv_row(name: str, dims: int) -> Op:

@@ -577,6 +577,11 @@ class Tensor:
         check_memory_format(memory_format, "clone", self.ndim)
         return apply(ops.CAST, (self,), self.array, self.array.dtype)  # astype always copies
 
+    def _tied_to(self, *others: Tensor) -> Tensor:
+        """This tensor's numbers, recorded as made from ``others`` too, which get no gradient from it
+        (:data:`glassgrad.ops.TIED`): a recorded gradient that PyTorch computes from them in one op."""
+        return apply(ops.TIED, (self, *others), self.array, len(others))
+
     def _holding(self, value: np.ndarray) -> Tensor:
         """A tensor of ``value`` in this one's place in the graph (recorded as a cast of it: gradient flows back
         unchanged): the old value of a tensor an in-place change overwrote, for a differentiable backward."""

@@ -1,11 +1,12 @@
-"""Second derivatives through one linear map alone (pooling, padding), against PyTorch 2.13, and the second
-derivatives of every op whose recorded gradient changed for it by ``gradgradcheck`` (finite differences).
+"""Second derivatives through one linear map alone (pooling, padding, convolution), against PyTorch 2.13, and the
+second derivatives of every op whose recorded gradient changed for it by ``gradgradcheck`` (finite differences).
 
-A map linear in its input x (an average pool, a reflect or replicate pad) has a gradient ``∂(Σ w·out)/∂x`` that does
-not change with x. PyTorch computes it in one op of the upstream and the input (``avg_pool2d_backward``,
-``reflection_pad1d_backward``), so it stays in x's graph: it requires grad, and differentiated again it gives 0
-(their double backward is ``zeros_like``). glassgrad's gradient left the graph, so the second ``grad`` raised "does
-not require grad". A circular pad is made of slices in PyTorch too: both refuse.
+A map linear in its input x (an average pool, a reflect or replicate pad, a convolution by a constant weight) has a
+gradient ``∂(Σ w·out)/∂x`` that does not change with x. PyTorch computes it in one op of the upstream and the input
+(``avg_pool2d_backward``, ``reflection_pad1d_backward``, ``convolution_backward``), so it stays in x's graph: it
+requires grad, and differentiated again it gives 0 (the pools and pads: their double backward is ``zeros_like``) or
+``None`` ("not used": the convolution's). glassgrad's gradient left the graph, so the second ``grad`` raised "does not
+require grad". A circular pad is made of slices in PyTorch too: both refuse.
 """
 
 from __future__ import annotations
@@ -29,6 +30,14 @@ ALONE = {  # name: (the map of (x, w, b) for both libraries' F, its spatial dims
     "pad_replicate_1d_crop": (lambda F, x, w, b: F.pad(x, (-1, 2), mode="replicate"), 1, (0,)),
     "pad_replicate_3d": (lambda F, x, w, b: F.pad(x, (1, 2, 0, 1, 2, 0), mode="replicate"), 3, (0,)),
     "pad_circular_1d": (lambda F, x, w, b: F.pad(x, (1, 1), mode="circular"), 1, (0,)),
+    "conv1d_input": (lambda F, x, w, b: F.conv1d(x, w, b, padding=1), 1, (0,)),
+    "conv2d_input_strided": (lambda F, x, w, b: F.conv2d(x, w, b, stride=2, padding=(1, 0)), 2, (0,)),
+    "conv3d_input": (lambda F, x, w, b: F.conv3d(x, w, b, padding=1), 3, (0,)),
+    "conv2d_weight": (lambda F, x, w, b: F.conv2d(x, w, b), 2, (1,)),
+    "conv1d_input_and_bias": (lambda F, x, w, b: F.conv1d(x, w, b, dilation=2, padding=2), 1, (0, 2)),
+    "conv2d_weight_and_bias": (lambda F, x, w, b: F.conv2d(x, w, b, padding=1), 2, (1, 2)),
+    "conv1d_bias": (lambda F, x, w, b: F.conv1d(x, w, b), 1, (2,)),
+    "conv2d_input_and_weight": (lambda F, x, w, b: F.conv2d(x, w, b, padding=1), 2, (0, 1)),
 }
 
 
@@ -67,7 +76,7 @@ def _second_alone(lib, name: str, arrays: list, outer: np.ndarray, inner: list) 
 @pytest.mark.parametrize("name", sorted(ALONE))
 def test_the_second_derivative_through_a_linear_map_alone_is_pytorchs(torch, name, data, seed):
     """The first gradients' numbers and requires_grad, and the second derivatives (0, ``None`` or the exception),
-    as PyTorch's: before, every pool and reflect/replicate pad here raised "does not require grad"."""
+    as PyTorch's: before, every pool, reflect/replicate pad and convolution here raised "does not require grad"."""
     shapes = data.draw(_shapes(ALONE[name][1]), label="shapes")
     rng = np.random.default_rng(seed)
     arrays = [rng.normal(size=shape) for shape in shapes]
@@ -97,6 +106,9 @@ GRADGRAD = {  # name: (the function, its inputs' shapes)
     "adaptive_avg_pool2d": (lambda x: gg.nn.functional.adaptive_avg_pool2d(x, (2, 3)), [(1, 2, 3, 5)]),
     "pad_reflect": (lambda x: gg.nn.functional.pad(x, (2, 1, 1, 1), mode="reflect"), [(1, 2, 3, 4)]),
     "pad_replicate": (lambda x: gg.nn.functional.pad(x, (1, 2), mode="replicate"), [(2, 3)]),
+    "conv1d": (lambda x, w, b: gg.nn.functional.conv1d(x, w, b, stride=2, padding=1), [(2, 2, 5), (3, 2, 3), (3,)]),
+    "conv2d": (lambda x, w: gg.nn.functional.conv2d(x, w, groups=2), [(1, 4, 3, 3), (2, 2, 2, 2)]),
+    "conv3d": (lambda x, w: gg.nn.functional.conv3d(x, w, padding=1), [(1, 1, 2, 3, 2), (2, 1, 2, 2, 2)]),
 }
 
 
