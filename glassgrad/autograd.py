@@ -127,11 +127,25 @@ def note_kernel(function: Callable, args: tuple) -> None:
         tape.on_kernel(function, args)
 
 
+def note_computed(array: np.ndarray) -> np.ndarray:
+    """Tell a capturing recorder (:mod:`glassgrad.compiler`) that ``array`` was worked out in Python from tensor
+    values, outside the kernels it records (sorting positions, a median's pick, nonzero's positions): a replay
+    would keep it as it was on the capture, so a step whose kernels read it runs eagerly. Gives ``array`` back."""
+    tape = STATE.switches[1]
+    if tape is not None and hasattr(tape, "on_computed"):
+        tape.on_computed(array)
+    return array
+
+
 def note_read(how: str) -> None:
     """Tell a capturing recorder (:mod:`glassgrad.compiler`) that a tensor's value was read (``.item()``)."""
     tape = STATE.switches[1]
     if tape is not None and hasattr(tape, "on_read"):
         tape.on_read(how)
+
+
+SIZED_BY_VALUES = "{name}: how many entries it gives depends on the values, which a replay would take as they were"
+"""The reason a compiled step that calls ``nonzero``, ``unique``, ``bincount``… runs eagerly."""
 
 
 def note_unreplayable(reason: str) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .arguments import broadcast_call
+from .autograd import recorded_call
 from .composed import _plain_tensor
 from .composed_math import result_type
 from .creation import as_tensor
@@ -39,15 +40,27 @@ def _whole(name: str, *values: Any, error: type[Exception] = NotImplementedError
 def _operands(name: str, input: Any, other: Any) -> tuple[np.ndarray, np.ndarray]:
     """Both operands as arrays of PyTorch's result dtype for the two."""
     _whole(name, input, other)
-    dtype = result_type(*(value if isinstance(value, (Tensor, bool, int)) else as_tensor(value)
-                          for value in (input, other)))
+    dtype = _result_dtype(input, other)
     return tuple(np.asarray(value.array if isinstance(value, Tensor) else value).astype(dtype, copy=False)
                  for value in (input, other))
 
 
+def _result_dtype(input: Any, other: Any) -> np.dtype:
+    return result_type(*(value if isinstance(value, (Tensor, bool, int)) else as_tensor(value)
+                         for value in (input, other)))
+
+
+def _bitwise(function: np.ufunc, dtype: np.dtype, a: Any, b: Any) -> np.ndarray:
+    """``function`` of the operands taken to ``dtype``: one kernel of a compiled step (the cast inside it)."""
+    return function(np.asarray(a).astype(dtype, copy=False), np.asarray(b).astype(dtype, copy=False))
+
+
 def _bits(name: str, function: np.ufunc) -> Any:
     def bitwise(input: Any, other: Any) -> Tensor:
-        return _plain_tensor(broadcast_call(name, function, *_operands(name, input, other)))
+        _whole(name, input, other)
+        a, b = (np.asarray(value.array if isinstance(value, Tensor) else value) for value in (input, other))
+        dtype = _result_dtype(input, other)
+        return _plain_tensor(broadcast_call(name, lambda a, b: recorded_call(_bitwise, function, dtype, a, b), a, b))
 
     bitwise.__name__ = bitwise.__qualname__ = name
     bitwise.__doc__ = f"``{name}``: entry by entry, on bools (the logical operation) or the bits of integers."
@@ -63,7 +76,7 @@ bitwise_xor = _bits("bitwise_xor", np.bitwise_xor)
 def bitwise_not(input: Tensor) -> Tensor:
     """Every bit flipped: ``~x = −x − 1`` for integers, ``not x`` for bools."""
     _whole("bitwise_not", input)
-    return _plain_tensor(np.invert(as_tensor(input).array))
+    return _plain_tensor(recorded_call(np.invert, as_tensor(input).array))
 
 
 add("bitwise_not", bitwise_not)

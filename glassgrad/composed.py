@@ -22,6 +22,7 @@ import numpy as np
 
 from . import linalg, ops_math
 from .arguments import broadcast_call, broadcastable, check_dim, common_dtype, resolve_dtype, shape_text, written_number
+from .autograd import SIZED_BY_VALUES, note_computed, note_unreplayable, recorded_call
 from .creation import as_tensor
 from .functions import cat, where
 from .number_first import number_first
@@ -42,7 +43,10 @@ def _method(function: Any) -> Any:
 
 
 def _plain_tensor(values: Any) -> Tensor:
-    return Tensor._wrap(np.asarray(values))
+    """``values`` worked out in Python from tensors, as a tensor no gradient flows through. A compiled step's
+    capture is told (:func:`glassgrad.autograd.note_computed`): a replay would keep them as they were, unless a
+    recorded kernel made them (:func:`glassgrad.autograd.recorded_call`), which runs again at each call."""
+    return Tensor._wrap(note_computed(np.asarray(values)))
 
 
 # --- tests of each entry: plain bool tensors ---------------------------------------------------------
@@ -50,24 +54,25 @@ def _plain_tensor(values: Any) -> Tensor:
 @_method
 def isnan(input: Tensor) -> Tensor:
     """Which entries are NaN."""
-    return _plain_tensor(np.isnan(as_tensor(input).array))
+    return _plain_tensor(recorded_call(np.isnan, as_tensor(input).array))
 
 
 @_method
 def isinf(input: Tensor) -> Tensor:
     """Which entries are +inf or −inf."""
-    return _plain_tensor(np.isinf(as_tensor(input).array))
+    return _plain_tensor(recorded_call(np.isinf, as_tensor(input).array))
 
 
 @_method
 def isfinite(input: Tensor) -> Tensor:
     """Which entries are neither NaN nor ±inf."""
-    return _plain_tensor(np.isfinite(as_tensor(input).array))
+    return _plain_tensor(recorded_call(np.isfinite, as_tensor(input).array))
 
 
 def _logical(function: Any, name: str) -> Any:
     def logical(input: Tensor, other: Any) -> Tensor:
-        return _plain_tensor(broadcast_call(name, function, np.asarray(_plain(input)), np.asarray(_plain(other))))
+        a, b = np.asarray(_plain(input)), np.asarray(_plain(other))
+        return _plain_tensor(broadcast_call(name, lambda a, b: recorded_call(function, a, b), a, b))
 
     logical.__name__ = logical.__qualname__ = name
     logical.__doc__ = f"``{name}``: entry by entry, non-zero counting as True (a bool tensor)."
@@ -82,7 +87,7 @@ logical_xor = _logical(np.logical_xor, "logical_xor")
 @_method
 def logical_not(input: Tensor) -> Tensor:
     """True where the entry is 0 (a bool tensor)."""
-    return _plain_tensor(np.logical_not(as_tensor(input).array))
+    return _plain_tensor(recorded_call(np.logical_not, as_tensor(input).array))
 
 
 @_method
@@ -100,8 +105,12 @@ def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
     axis = _axis_arg(x, dim, None, "count_nonzero", every_if_empty=True)
     if axis is not None and len(set(np.atleast_1d(axis))) != np.size(axis):
         raise RuntimeError(f"count_nonzero: dims {tuple(np.atleast_1d(dim).tolist())} name a dim twice")
-    array = x.array if x.ndim else x.array.reshape(1)
-    return _plain_tensor(row_major(np.count_nonzero(array, axis=axis).astype(np.int64)))
+    return _plain_tensor(recorded_call(_count_nonzero, x.array, axis))
+
+
+def _count_nonzero(array: np.ndarray, axis: Any) -> np.ndarray:
+    """``count_nonzero``'s counts, int64 (a 0-d array counts as its one entry): one kernel of a compiled step."""
+    return row_major(np.count_nonzero(array if array.ndim else array.reshape(1), axis=axis).astype(np.int64))
 
 
 # --- clamps, NaN and inf replaced -----------------------------------------------------------------
@@ -614,6 +623,7 @@ def bincount(input: Tensor, weights: Any = None, minlength: int = 0) -> Tensor:
     """How often each value 0, 1, … occurs in a 1-D tensor of non-negative ints; with ``weights`` their sums
     ``out[v] = Σ_{i: input[i] = v} weights[i]``, an ``index_add`` (so ``∂out[v]/∂weights[i]`` is 1 where
     ``input[i] = v``), in float32 for float32 weights and float64 for any other, as PyTorch."""
+    note_unreplayable(SIZED_BY_VALUES.format(name="bincount"))
     values = np.asarray(_plain(input))
     if values.ndim != 1 or values.dtype.kind not in "iu" or (values.size and values.min() < 0):
         raise RuntimeError(f"bincount: needs a 1-D tensor of non-negative integers, got shape "
@@ -636,6 +646,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
            dim: int | None = None) -> Any:
     """The distinct values (sorted; each NaN counts as a value of its own), and if asked where each entry's value
     sits among them and how often each occurs; with ``dim``, the distinct slices along it."""
+    note_unreplayable(SIZED_BY_VALUES.format(name="unique"))
     x = as_tensor(input)
     axis = None if dim is None else _unique_dim(x, dim, "unique")
     apart = {"equal_nan": False} if axis is None else {}  # every NaN a value of its own, as in PyTorch
@@ -667,22 +678,30 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
     before equal entries, or after them with ``right=True`` / ``side='right'``. ``sorter`` (the positions that sort
     an unsorted sequence, ``argsort``'s) reads the sequence in that order; ``out_int32=True`` gives int32."""
     sequence, values = np.asarray(_plain(sorted_sequence)), np.asarray(_plain(input))
-    if sorter is not None:
-        sequence = np.take_along_axis(sequence, np.asarray(_plain(sorter)), axis=-1)
+    order = None if sorter is None else np.asarray(_plain(sorter))
     if side not in (None, "left", "right") or side == "left" and right:
         raise RuntimeError(f"searchsorted: side must be 'left' or 'right' and agree with right={right}, got "
                            f"side={side!r}")
-    where_to = side or ("right" if right else "left")
-    dtype = np.int32 if out_int32 else np.int64
-    if sequence.ndim == 1:
-        return _plain_tensor(np.searchsorted(sequence, values, side=where_to).astype(dtype))
-    if sequence.shape[:-1] != values.shape[:-1]:
+    if sequence.ndim > 1 and sequence.shape[:-1] != values.shape[:-1]:
         raise RuntimeError(f"searchsorted: the sequence's leading dims {shape_text(sequence.shape[:-1])} and the "
                            f"values' {shape_text(values.shape[:-1])} must match")
+    dtype = np.int32 if out_int32 else np.int64
+    return _plain_tensor(recorded_call(_search, sequence, values, order, side or ("right" if right else "left"),
+                                       dtype))
+
+
+def _search(sequence: np.ndarray, values: np.ndarray, order: np.ndarray | None, side: str,
+            dtype: np.dtype) -> np.ndarray:
+    """``searchsorted``'s positions (a sequence read in ``order`` if given; each row's own where it has rows): one
+    kernel of a compiled step."""
+    if order is not None:
+        sequence = np.take_along_axis(sequence, order, axis=-1)
+    if sequence.ndim == 1:
+        return np.searchsorted(sequence, values, side=side).astype(dtype)
     count = int(np.prod(sequence.shape[:-1]))  # written out: -1 is left open when the rows are empty
-    rows = [np.searchsorted(s, v, side=where_to) for s, v in zip(sequence.reshape(count, sequence.shape[-1]),
-                                                                  values.reshape(count, values.shape[-1]))]
-    return _plain_tensor(np.array(rows, dtype=dtype).reshape(values.shape))
+    rows = [np.searchsorted(s, v, side=side) for s, v in zip(sequence.reshape(count, sequence.shape[-1]),
+                                                              values.reshape(count, values.shape[-1]))]
+    return np.array(rows, dtype=dtype).reshape(values.shape)
 
 
 def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:

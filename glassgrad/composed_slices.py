@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from .arguments import check_dim, cuts_given, keyword_sizes, shape_arg, shape_text
+from .autograd import SIZED_BY_VALUES, note_unreplayable
 from .composed import _plain_tensor, _unique_dim
 from .composed_joins import tensor_split
 from .composed_picks import scatter_reduce
@@ -246,6 +247,7 @@ def index_reduce(input: Tensor, dim: int, index: Any, source: Tensor, reduce: st
 @_method
 def argwhere(input: Tensor) -> Tensor:
     """The indices of the non-zero entries, one row ``(i, j, …)`` each, in order (int64)."""
+    note_unreplayable(SIZED_BY_VALUES.format(name="argwhere"))
     return _plain_tensor(np.argwhere(as_tensor(input).array).astype(np.int64))
 
 
@@ -254,6 +256,7 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False, return_count
                        dim: int | None = None) -> Any:
     """Each run of equal neighbours (entries of the flattened tensor, or slices along ``dim``) squeezed to one;
     ``return_inverse``: which run each entry (slice) is in; ``return_counts``: each run's length."""
+    note_unreplayable(SIZED_BY_VALUES.format(name="unique_consecutive"))
     x = as_tensor(input)
     if dim is None:
         rows, axis = x.array.reshape(-1, 1), None

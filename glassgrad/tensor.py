@@ -1733,8 +1733,13 @@ def _truth(tensor: Tensor, logical: np.ufunc, dim: Any, keepdim: bool, name: str
     """``all``/``any``: ``logical`` (and, or) over ``dim``; PyTorch keeps a uint8 tensor's dtype (its masks before
     bool existed)."""
     axis = _axis_arg(tensor, dim, None, name) if tensor.array.ndim else None
-    found = ops.row_major(np.asarray(logical.reduce(tensor.array, axis=axis, keepdims=keepdim)))
-    return Tensor._wrap(found.astype(np.uint8) if tensor.array.dtype == np.uint8 else found)
+    return Tensor._wrap(recorded_call(_truth_of, tensor.array, logical, axis, keepdim))
+
+
+def _truth_of(array: np.ndarray, logical: np.ufunc, axis: Any, keepdim: bool) -> np.ndarray:
+    """``all``/``any``'s reduction (uint8 for a uint8 array): one kernel of a compiled step."""
+    found = ops.row_major(np.asarray(logical.reduce(array, axis=axis, keepdims=keepdim)))
+    return found.astype(np.uint8) if array.dtype == np.uint8 else found
 
 
 def _mask_alone(index: Any) -> bool:

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import ops_index, ops_math, ops_pieces
 from .arguments import check_dim, is_floating, keyword_sizes, resolve_dtype, shape_arg, shape_text, written_number
-from .autograd import is_grad_enabled
+from .autograd import SIZED_BY_VALUES, is_grad_enabled, note_unreplayable, recorded_call
 from .graph import as_view
 from .ops import WHERE, Op
 from .settings import warn_once
@@ -221,6 +221,7 @@ def with_mask(self: Tensor, mask: Any, name: str) -> tuple[Tensor, np.ndarray]:
 def nonzero(self: Tensor, as_tuple: bool = False) -> Any:
     """The positions of the non-zero entries: an (n, ndim) int64 tensor, or one 1-D tensor per dim (as_tuple; a
     0-d tensor counts as 1-D there, as in PyTorch: ``(tensor([0]),)`` if it is non-zero)."""
+    note_unreplayable(SIZED_BY_VALUES.format(name="nonzero"))
     positions = np.argwhere(self.array)
     if as_tuple:
         rows = np.argwhere(self.array.reshape(-1)) if self.ndim == 0 else positions
@@ -230,14 +231,16 @@ def nonzero(self: Tensor, as_tuple: bool = False) -> Any:
 
 # --- ordering --------------------------------------------------------------------------------------
 
-def _order(self: Tensor, dim: int, descending: bool) -> np.ndarray:
-    """Stable ascending (or descending) order along ``dim``: equal values keep their order."""
-    keys = self.array if self.array.dtype.kind == "f" else self.array.astype(np.int64)
+def _order(array: np.ndarray, dim: int, descending: bool, count: int | None = None) -> np.ndarray:
+    """The int64 positions of a stable ascending (or descending) order along ``dim``: equal values keep their order
+    (the first ``count`` of them along ``dim``, if given: topk's). One kernel of a compiled step."""
+    keys = array if array.dtype.kind == "f" else array.astype(np.int64)
     if descending:
         keys = -keys
         if keys.dtype.kind == "f":
             keys = np.where(np.isnan(keys), -np.inf, keys)  # NaN counts as the largest, as in PyTorch
-    return np.argsort(keys, axis=dim, kind="stable")
+    order = np.argsort(keys, axis=dim, kind="stable").astype(np.int64)
+    return order if count is None else np.take(order, np.arange(count), axis=dim)
 
 
 @method
@@ -246,7 +249,7 @@ def argsort(self: Tensor, dim: int = -1, descending: bool = False, stable: bool 
     dim = check_dim(self, dim, "argsort")
     if self.ndim == 0:
         return Tensor._wrap(np.zeros((), dtype=np.int64))
-    return Tensor._wrap(_order(self, dim, descending).astype(np.int64))
+    return Tensor._wrap(recorded_call(_order, self.array, dim, descending))
 
 
 @method
@@ -267,8 +270,8 @@ def topk(self: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool
         raise RuntimeError(f"topk: k ({k}) must be a whole number in [0, {size}] (the size of dim {dim})")
     if self.ndim == 0:
         return Sorted(self.clone(), Tensor._wrap(np.zeros((), dtype=np.int64)))
-    chosen = np.take(_order(self, dim, largest), np.arange(k), axis=dim)
-    return Sorted(apply(ops_index.TOPK, (self,), self.array, dim, chosen), Tensor._wrap(chosen.astype(np.int64)))
+    chosen = recorded_call(_order, self.array, dim, largest, k)
+    return Sorted(apply(ops_index.TOPK, (self,), self.array, dim, chosen), Tensor._wrap(chosen))
 
 
 # --- moving and repeating entries --------------------------------------------------------------------

@@ -1577,3 +1577,85 @@ def test_a_compiled_model_inside_a_dual_level_runs_eagerly_and_carries_the_tange
     assert [str(w.message) for w in caught] == [
         "gg.compile(Sequential): a forward-mode dual level is open, so that every op carries its tangent; running it "
         "eagerly meanwhile"]
+
+
+# --- values worked out from the step's tensors: kernels, or eager; never a stale constant ------------------
+
+WORKED_OUT = {
+    # name: (h -> out, replays: a kernel at each call; else the step runs eagerly, saying why)
+    "sort": (lambda h: h.sort(dim=1).values, True),
+    "argsort": (lambda h: h.gather(1, h.argsort(dim=1, descending=True)), True),
+    "topk": (lambda h: h.topk(2, dim=1).values, True),
+    "msort": (lambda h: h.msort(), True),
+    "invert": (lambda h: h.masked_fill(~(h > 0), 0.0), True),
+    "logical_not": (lambda h: h.masked_fill((h > 0).logical_not(), 0.0), True),
+    "and": (lambda h: h.masked_fill((h > 0) & (h < 0.5), 0.0), True),
+    "any": (lambda h: h * (h > 0.5).any(dim=1, keepdim=True), True),
+    "isnan": (lambda h: h.masked_fill((h - 0.3).sqrt().isnan(), 0.0), True),
+    "searchsorted": (lambda h: h * gg.searchsorted(gg.tensor([-0.5, 0.0, 0.5]), h.detach()), True),
+    "count_nonzero": (lambda h: h * gg.count_nonzero(h > 0, dim=1).unsqueeze(1), True),
+    "median": (lambda h: h.median(dim=1).values, False),
+    "mode": (lambda h: h.mode(dim=1).values, False),
+    "quantile": (lambda h: h.quantile(0.3, dim=1), False),
+    "cummax": (lambda h: h.cummax(dim=1).values, False),
+    "signbit": (lambda h: h.masked_fill(gg.signbit(h), 0.0), False),
+    "copysign": (lambda h: gg.copysign(h, h - 0.3), False),
+    "take_along_dim": (lambda h: h.take_along_dim(h.argmax(1, keepdim=True), 1), False),
+    "nonzero": (lambda h: h * len(gg.where(h > 0)[0]), False),
+    "unique": (lambda h: h * len(gg.unique(h > 0)), False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WORKED_OUT))
+def test_a_value_worked_out_from_the_tensors_is_a_kernel_or_the_step_runs_eagerly(name):
+    """The first two calls see the same batch, the later ones others: an order, a mask, a median's pick worked
+    out from the values must follow them (a kernel at each call) or the step must run eagerly; before, the sorts,
+    masks and picks were kept as the capture's constants, and later calls gave other numbers, without a word."""
+    function, replays = WORKED_OUT[name]
+    rng = np.random.default_rng(0)
+    batches = [rng.standard_normal((4, 5)).astype(np.float32) for _ in range(5)]
+
+    def run(compiled):
+        w = gg.tensor(np.linspace(-1, 1, 5, dtype=np.float32), requires_grad=True)
+
+        def step(x):
+            out = function(x * w)
+            loss = (out * out).sum()
+            loss.backward()
+            gradient = w.grad.clone()
+            w.grad = None
+            return loss, gradient
+
+        step = gg.compile(step) if compiled else step
+        with warnings.catch_warnings(record=True) as caught, np.errstate(invalid="ignore"):
+            warnings.simplefilter("always")
+            results = [[t.array.copy() for t in step(gg.tensor(batch))] for batch in [batches[0], *batches]]
+        return results, [str(w.message) for w in caught if "gg.compile" in str(w.message)], step
+
+    (eager, _, _), (compiled, messages, step) = run(False), run(True)
+    assert all(np.array_equal(a, b, equal_nan=True) for one, two in zip(eager, compiled) for a, b in zip(one, two))
+    if replays:
+        assert messages == [] and _replays(step) == 4
+    else:
+        assert len(messages) == 1 and "running it eagerly" in messages[0] and _replays(step) == 0
+
+
+def test_a_gradient_the_step_returns_after_resetting_grad_is_stored_in_the_replay():
+    """``g = w.grad; w.grad = None; return loss, g``: the store is read by the step's result, so it stays in the
+    program (it was left out as read by nobody, and building the program raised KeyError on the returned slot)."""
+    def run(compiled):
+        w = gg.tensor(np.linspace(-1, 1, 5, dtype=np.float32), requires_grad=True)
+
+        def step(x):
+            loss = ((x * w * 2) ** 2).sum()
+            loss.backward()
+            gradient = w.grad
+            w.grad = None
+            return loss, gradient
+
+        step = gg.compile(step, fullgraph=True) if compiled else step
+        rng = np.random.default_rng(0)
+        return [step(gg.tensor(rng.standard_normal((4, 5)), dtype=gg.float32))[1].array.copy() for _ in range(4)], step
+
+    (eager, _), (compiled, step) = run(False), run(True)
+    assert all(np.array_equal(a, b) for a, b in zip(eager, compiled)) and _replays(step) == 2

@@ -45,6 +45,10 @@ REBASE_REFUSAL = ("an in-place change of a tensor in the graph whose rule keeps 
                   "changes what it is (y.detach_()), re-bases it in a way a replay does not follow; write it out of "
                   "place (h = h * w)")
 
+COMPUTED_REFUSAL = ("an op inside the step works a result out in Python from the tensors' values (a median's or "
+                    "mode's pick, nonzero, unique, a cumulative maximum's positions), which a replay would keep as "
+                    "it was on the capture")
+
 _WRITTEN_BACK: dict = {}
 """Each row's forward → its :func:`written_back` kernel, made once."""
 
@@ -130,6 +134,13 @@ class _Walk:
         self.stored: dict[Tensor, int] = {}  # leaf -> slot of ∂L/∂leaf so far (in first-contribution order)
 
 
+def _owner(array: np.ndarray) -> np.ndarray:
+    """The array that owns ``array``'s memory (itself, or the base of its view)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
 def _size(value: Any) -> tuple:
     return (value.shape, value.dtype) if isinstance(value, np.ndarray) else ()
 
@@ -166,6 +177,7 @@ class Recorder:
         self.upstream: int | None = None
         self.backward_from = 0
         self.parts: list = []  # (leaf, slot, argument or None): each part a walk gave a leaf, in the order it came
+        self.computed: dict[int, np.ndarray] = {}  # arrays worked out from tensor values outside any kernel
 
     # --- the tape's interface, for layers that label tensors --------------------------------
 
@@ -207,6 +219,8 @@ class Recorder:
                 return ("slot", slot)
             number = self.external_of.get(id(value))
             if number is None:
+                if id(value) in self.computed or id(_owner(value)) in self.slot_of:  # or a view of a value made here
+                    self.refuse(COMPUTED_REFUSAL)
                 number = self.external_of[id(value)] = len(self.externals)
                 self.externals.append(value)
                 self.snapshots.append(value.copy())
@@ -489,6 +503,9 @@ class Recorder:
     def on_kernel(self, function: Any, args: tuple) -> None:
         if self.refusal is None:
             self.emit("kernel", function, tuple(self.encode(arg) for arg in args), ())
+
+    def on_computed(self, array: np.ndarray) -> None:
+        self.computed[id(array)] = array  # held, so that its id names it for the whole call
 
     def on_read(self, how: str) -> None:
         self.refuse(f"{how} reads a tensor's value inside the step, and a replay would not (return the tensor and "

@@ -37,7 +37,7 @@ import numpy as np
 from ..autograd import _store_grads, _version, bump_version, unbroadcast
 from ..ops import INPUTS, OUT, Op
 from ..tensor import Tensor, _change_in_place
-from .capture import ASSIGN_GRAD, Capture, Kernel
+from .capture import ASSIGN_GRAD, Capture, Kernel, _owner
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -56,12 +56,6 @@ def _same(a: Any, b: Any) -> bool:
         except (TypeError, ValueError):
             return False
     return False
-
-
-def _owner(array: np.ndarray) -> np.ndarray:
-    while isinstance(array.base, np.ndarray):
-        array = array.base
-    return array
 
 
 def _same_view(a: np.ndarray, b: np.ndarray) -> bool:
@@ -172,7 +166,7 @@ class Program:
                                       "_asarray": np.asarray, "_wrap": Tensor._wrap,
                                       "_bump_version": bump_version}
         self.externals = externals
-        self.skipped = _skipped(self.kernels, {id(leaf) for leaf in self.fresh_grads})
+        self.skipped = _skipped(self.kernels, {id(leaf) for leaf in self.fresh_grads}, set(_slots_in(result)))
         """The kernels a replay leaves out: stores nobody reads, and resets of a ``.grad`` that is already None."""
         upstream = [Kernel("upstream", None, (), (capture.upstream,), "backward")] if outside else []
         self.register = _registers(kernels[:end] + upstream + kernels[end:], capture.inputs, result, self.skipped)
@@ -444,14 +438,15 @@ def _made_by(kernel: Kernel) -> list[int]:
     return list(kernel.outputs)
 
 
-def _skipped(kernels: list, fresh: set[int]) -> set[int]:
+def _skipped(kernels: list, fresh: set[int], returned: set[int]) -> set[int]:
     """The ``store`` kernels whose every ``.grad`` is set to ``None`` again before anything reads it, and those resets
     where ``.grad`` is None all along.
 
     ``p -= lr * p.grad; p.grad = None`` reads the gradient's array (a slot), never the tensor stored in
     ``.grad``; once each leaf's ``.grad`` is dropped, the store left nothing anyone can see, and eager's
     final state (``.grad`` is None) is reached without it. Anything that might read ``.grad`` in between
-    (a library call, a second backward, the stored array itself) keeps the store. A leaf in ``fresh``
+    (a library call, a second backward, the stored array itself, the step's result: ``returned``, its slots)
+    keeps the store. A leaf in ``fresh``
     (the program's guard: ``.grad`` is None when the replay starts, and nothing before its store sets
     it) whose store is skipped has no ``.grad`` until its reset: the reset is skipped too.
     """
@@ -461,6 +456,8 @@ def _skipped(kernels: list, fresh: set[int]) -> set[int]:
             continue
         waiting = {id(leaf) for leaf in kernel.extra}
         stored = set(kernel.outputs)
+        if stored & returned:  # g = p.grad; p.grad = None; return g: the stored gradient is the step's result
+            continue
         resets = []
         for position, later in enumerate(kernels[number + 1:], number + 1):
             if any(slot in stored for arg in later.args for slot in _slots_in(arg)):
