@@ -204,11 +204,22 @@ class Distribution:
         raise NotImplementedError(f"{type(self).__name__} has no mean here")
 
     @property
+    def mode(self) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} has no mode here")
+
+    @property
     def variance(self) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} has no variance here")
 
     def entropy(self) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} has no entropy here")
+
+    def log_prob(self, value: Any) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} has no log_prob here")
+
+    def cdf(self, value: Any) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} has no cdf here (nor in PyTorch); estimate P(X <= x) "
+                                  "from draws: (d.sample((n,)) <= x).float().mean(0)")
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} has no reparameterised sample (rsample); use sample(), "
@@ -229,6 +240,10 @@ class Distribution:
     def icdf(self, value: Any) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} has no icdf (a discrete or multivariate distribution "
                                   "has no inverse cdf); draw with sample() instead")
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} has no enumerate_support: only a distribution of finitely "
+                                  "many values has one (has_enumerate_support says which)")
 
     def in_support(self, value: Any, method: str = "log_prob") -> Tensor:
         """``value`` (a tensor, as PyTorch requires), refused in one line when its shape does not fit

@@ -99,7 +99,7 @@ class MixtureSameFamily(Distribution):
         return (scores + self.mixture_distribution.logits).logsumexp(-1)
 
     def cdf(self, value: Any) -> Tensor:
-        if self._event or not hasattr(self.component_distribution, "cdf"):
+        if self._event:
             raise NotImplementedError("MixtureSameFamily.cdf: only a mixture of univariate components that have a cdf "
                                       f"has one; {type(self.component_distribution).__name__} here")
         return (self.component_distribution.cdf(self._per_component(value)) * self.mixture_distribution.probs).sum(-1)
