@@ -2,10 +2,15 @@
 each test failed before its fix.
 
 A method a family lacks (``Beta.cdf``, ``LogisticNormal.mode``, ``Normal.enumerate_support``, a user subclass's
-``log_prob``) raises ``NotImplementedError`` as PyTorch's does (it was an ``AttributeError``)."""
+``log_prob``) raises ``NotImplementedError`` as PyTorch's does (it was an ``AttributeError``); the cdf of LogNormal,
+Weibull, InverseGamma and of a transformed distribution takes 0, the bound of their support, as PyTorch's does (a
+plot of the cdf from 0 was refused)."""
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pytest
 
 import glassgrad as gg
@@ -53,3 +58,40 @@ def test_a_subclass_without_log_prob_or_cdf_raises_not_implemented_as_pytorch(to
                 getattr(coin, method)(lib.tensor(1.0))
         with pytest.raises(NotImplementedError):
             coin.mode  # noqa: B018 (a property, read for its error)
+
+
+def _positive_family(lib, name, **options):
+    D = lib.distributions
+    loc, scale = lib.tensor([0.5, -1.0], dtype=lib.float64), lib.tensor([1.5, 0.7], dtype=lib.float64)
+    return {
+        "LogNormal": lambda: D.LogNormal(loc, scale, **options),
+        "Weibull": lambda: D.Weibull(scale, scale + 1, **options),
+        "InverseGamma": lambda: D.InverseGamma(scale, scale + 1, **options),
+        "Normal through ExpTransform": lambda: D.TransformedDistribution(D.Normal(loc, scale),
+                                                                         [D.transforms.ExpTransform()], **options),
+        "Gamma through ExpTransform, AffineTransform(1, -2)": lambda: D.TransformedDistribution(
+            D.Gamma(scale, 1.0), [D.transforms.ExpTransform(), D.transforms.AffineTransform(1.0, -2.0)], **options),
+    }[name]()
+
+
+POSITIVE = ["LogNormal", "Weibull", "InverseGamma", "Normal through ExpTransform",
+            "Gamma through ExpTransform, AffineTransform(1, -2)"]
+UP_FROM_ZERO = [[0.0, 0.0], [0.3, 2.0], [math.inf, 5.0]]  # the bound 0 first: F(0) = 0
+DOWN_FROM_MINUS_ONE = [[-1.0, -1.0], [-1.3, -4.0], [-math.inf, -9.0]]  # y = 1 − 2eˣ ≤ −1: F(−1) = 1
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name, values", [(name, UP_FROM_ZERO) for name in POSITIVE[:-1]]
+                         + [(POSITIVE[-1], DOWN_FROM_MINUS_ONE)])
+def test_cdf_takes_the_bound_of_the_support_as_pytorch(torch, name, values):
+    found = [_positive_family(lib, name).cdf(lib.tensor(values, dtype=lib.float64)).numpy() for lib in (gg, torch)]
+    np.testing.assert_allclose(found[0], found[1], rtol=1e-12, atol=1e-300)
+    assert (found[0][0] == (1.0 if values is DOWN_FROM_MINUS_ONE else 0.0)).all()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name, beyond", [(name, -0.5) for name in POSITIVE[:-1]] + [(POSITIVE[-1], 0.5)])
+def test_cdf_still_refuses_a_value_beyond_the_bound_as_pytorch(torch, name, beyond):
+    for lib in (gg, torch):
+        with pytest.raises(ValueError, match="support"):
+            _positive_family(lib, name).cdf(lib.tensor([beyond, beyond], dtype=lib.float64))

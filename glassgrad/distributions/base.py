@@ -245,26 +245,28 @@ class Distribution:
         raise NotImplementedError(f"{type(self).__name__} has no enumerate_support: only a distribution of finitely "
                                   "many values has one (has_enumerate_support says which)")
 
-    def in_support(self, value: Any, method: str = "log_prob") -> Tensor:
+    def in_support(self, value: Any, method: str = "log_prob", support: Any = None) -> Tensor:
         """``value`` (a tensor, as PyTorch requires), refused in one line when its shape does not fit
         (:meth:`check_shape`) or some entry lies outside ``support`` (where the density is 0 and the formula would
         give a wrong finite number: a cdf below 0 or above 1); ``validate_args=False`` skips these checks.
-        ``method``: the one that scores it (``log_prob``, ``cdf``), named in the message."""
+        ``method``: the one that scores it (``log_prob``, ``cdf``), named in the message; ``support``: the set the
+        value must lie in, when not the distribution's own (a cdf also takes the bound 0 of an open support)."""
         if not self.validates:
             return as_tensor(value)
-        self._validate_sample(value, method)
+        self._validate_sample(value, method, support)
         return value
 
-    def _validate_sample(self, value: Any, method: str = "log_prob") -> None:
+    def _validate_sample(self, value: Any, method: str = "log_prob", support: Any = None) -> None:
         """The checks of :meth:`in_support`, made whatever ``validate_args`` says (PyTorch's name, which a subclass
-        calls under ``if self._validate_args:``): ``value`` is a tensor of a fitting shape in the support. A subclass
-        with no ``support`` is warned and its values' range left unchecked, as in PyTorch."""
+        calls under ``if self._validate_args:``): ``value`` is a tensor of a fitting shape in ``support`` (the
+        distribution's own when None). A subclass with no ``support`` is warned and its values' range left
+        unchecked, as in PyTorch."""
         if not isinstance(value, Tensor):
             raise ValueError(f"{type(self).__name__}: the value argument to {method} must be a Tensor, got "
                              f"{type(value).__name__}; wrap it: torch.tensor(value)")
         self.check_shape(tuple(value.shape))
         try:
-            support = self.support
+            support = self.support if support is None else support
         except NotImplementedError:
             warnings.warn(f"{type(self)} does not define `support` to enable sample validation. Please initialize "
                           "the distribution with `validate_args=False` to turn off validation.", stacklevel=3)

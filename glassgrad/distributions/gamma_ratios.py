@@ -75,7 +75,7 @@ class InverseGamma(GammaDrawn):
 
     def cdf(self, value: Any) -> Tensor:
         """``1 − P(α, β/x)``: x ≤ t exactly when the gamma draw 1/x ≥ 1/t."""
-        return 1 - self.base_dist.cdf(self.in_support(value, "cdf").reciprocal())
+        return 1 - self.base_dist.cdf(self.in_support(value, "cdf", constraints.nonnegative).reciprocal())  # F(0) = 0
 
     def entropy(self) -> Tensor:
         alpha = self.concentration

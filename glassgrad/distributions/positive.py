@@ -114,7 +114,7 @@ class LogNormal(Distribution):
         return self.base_dist.log_prob(log_x) - log_x
 
     def cdf(self, value: Any) -> Tensor:
-        return self.base_dist.cdf(self.in_support(value, "cdf").log())
+        return self.base_dist.cdf(self.in_support(value, "cdf", constraints.nonnegative).log())  # F(0) = 0
 
     def icdf(self, value: Any) -> Tensor:
         return self.base_dist.icdf(value).exp()

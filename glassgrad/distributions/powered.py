@@ -80,7 +80,8 @@ class Weibull(Distribution):
         return (k / self.scale).log() + (k - 1) * ratio.log() - ratio ** k
 
     def cdf(self, value: Any) -> Tensor:
-        return -(-(self.in_support(value, "cdf") / self.scale) ** self.concentration).expm1()
+        x = self.in_support(value, "cdf", constraints.nonnegative)  # F(0) = 0
+        return -(-(x / self.scale) ** self.concentration).expm1()
 
     def icdf(self, value: Any) -> Tensor:
         return self.scale * (-(-as_tensor(value)).log1p()) ** self.concentration.reciprocal()

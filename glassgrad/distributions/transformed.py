@@ -129,10 +129,15 @@ class TransformedDistribution(Distribution):
         return p if isinstance(sign, int) and sign == 1 else sign * (p - 0.5) + 0.5
 
     def cdf(self, value: Any) -> Tensor:
+        """The base's cdf of the value read back through the chain (``1 −`` it for a decreasing chain). As in
+        PyTorch, the value read back is what must lie in the base's support, so a bound the chain never reaches is
+        taken too: ``cdf(0)`` of ``Normal`` pushed through ``ExpTransform`` is 0, the normal's cdf at −∞."""
         sign = self._chain_sign()
-        x = self.in_support(value, "cdf")
+        x = self.in_support(value, "cdf", constraints.real)
         for transform in reversed(self.transforms):
             x = transform.inv(x)
+        if self.validates:
+            self.base_dist._validate_sample(x, "cdf")
         return self._monotonized(self.base_dist.cdf(x), sign)
 
     def icdf(self, value: Any) -> Tensor:
