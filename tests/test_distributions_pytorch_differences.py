@@ -4,7 +4,8 @@ each test failed before its fix.
 A method a family lacks (``Beta.cdf``, ``LogisticNormal.mode``, ``Normal.enumerate_support``, a user subclass's
 ``log_prob``) raises ``NotImplementedError`` as PyTorch's does (it was an ``AttributeError``); the cdf of LogNormal,
 Weibull, InverseGamma and of a transformed distribution takes 0, the bound of their support, as PyTorch's does (a
-plot of the cdf from 0 was refused)."""
+plot of the cdf from 0 was refused); and a covariance that is not positive-definite, when not validating, fails in
+the factorisation with PyTorch's ``LinAlgError`` (which a jitter-and-retry loop catches), not a ``ValueError``."""
 
 from __future__ import annotations
 
@@ -95,3 +96,14 @@ def test_cdf_still_refuses_a_value_beyond_the_bound_as_pytorch(torch, name, beyo
     for lib in (gg, torch):
         with pytest.raises(ValueError, match="support"):
             _positive_family(lib, name).cdf(lib.tensor([beyond, beyond], dtype=lib.float64))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("given", ["covariance_matrix", "precision_matrix"])
+def test_a_matrix_not_positive_definite_fails_in_the_factorisation_when_not_validating(torch, given):
+    for lib, linalg_error in ((gg, gg.linalg.LinAlgError), (torch, torch.linalg.LinAlgError)):
+        matrix = lib.tensor([[1.0, 2.0], [2.0, 1.0]])
+        with pytest.raises(linalg_error):
+            lib.distributions.MultivariateNormal(lib.zeros(2), validate_args=False, **{given: matrix})
+        with pytest.raises(ValueError):  # validating: the constraint refuses it first
+            lib.distributions.MultivariateNormal(lib.zeros(2), **{given: matrix})

@@ -59,6 +59,8 @@ def _factor(owner: str, name: str, matrix: Tensor, validate_args: bool | None) -
     try:
         return cholesky(matrix)
     except NotPositiveDefiniteError:
+        if not validating(validate_args):
+            raise  # PyTorch's LinAlgError from the factorisation, which a jitter-and-retry loop catches
         raise ValueError(f"{owner}: {name} must be symmetric positive-definite; it has an eigenvalue <= 0") from None
 
 
