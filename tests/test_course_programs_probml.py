@@ -282,10 +282,10 @@ def test_a_gamma_drawn_rsample_is_an_unbiased_gradient_of_the_mean(family, torch
 def _shared_distributions(torch):
     import inspect
 
-    def shape_dependent(name):  # Wishart's constraints depend on its shape: compared in its own test
+    def shape_dependent(name):  # Wishart's and Uniform's constraints depend on their parameters: compared in own tests
         return isinstance(inspect.getattr_static(getattr(torch.distributions, name), "arg_constraints", None), property)
 
-    return sorted(name for name in dir(torch.distributions) if name not in ("Distribution", "Uniform")
+    return sorted(name for name in dir(torch.distributions) if name != "Distribution"
                   and inspect.isclass(getattr(torch.distributions, name)) and not shape_dependent(name)
                   and issubclass(getattr(torch.distributions, name), torch.distributions.Distribution)
                   and hasattr(gg.distributions, name))
@@ -297,7 +297,7 @@ def test_every_distribution_names_its_arg_constraints_as_pytorch(torch):
     against its constraint, ``biject_to(constraint)`` to make an unconstrained parameter) raised AttributeError in
     glassgrad for Normal, Categorical, Bernoulli, MultivariateNormal and most others; now each class has PyTorch's
     dict, the same constraints by name ({} for the wrappers Independent, MixtureSameFamily and
-    TransformedDistribution). (Uniform's are PyTorch's ``dependent`` constraints, which glassgrad has not.)"""
+    TransformedDistribution)."""
     names = _shared_distributions(torch)
     assert len(names) > 30
     for name in names:

@@ -5,7 +5,8 @@ A method a family lacks (``Beta.cdf``, ``LogisticNormal.mode``, ``Normal.enumera
 ``log_prob``) raises ``NotImplementedError`` as PyTorch's does (it was an ``AttributeError``); the cdf of LogNormal,
 Weibull, InverseGamma and of a transformed distribution takes 0, the bound of their support, as PyTorch's does (a
 plot of the cdf from 0 was refused); and a covariance that is not positive-definite, when not validating, fails in
-the factorisation with PyTorch's ``LinAlgError`` (which a jitter-and-retry loop catches), not a ``ValueError``."""
+the factorisation with PyTorch's ``LinAlgError`` (which a jitter-and-retry loop catches), not a ``ValueError``;
+``Uniform.arg_constraints`` are PyTorch's, each bound against the other (it was ``{}``)."""
 
 from __future__ import annotations
 
@@ -107,3 +108,14 @@ def test_a_matrix_not_positive_definite_fails_in_the_factorisation_when_not_vali
             lib.distributions.MultivariateNormal(lib.zeros(2), validate_args=False, **{given: matrix})
         with pytest.raises(ValueError):  # validating: the constraint refuses it first
             lib.distributions.MultivariateNormal(lib.zeros(2), **{given: matrix})
+
+
+@pytest.mark.torch
+def test_uniform_arg_constraints_hold_each_bound_against_the_other_as_pytorch(torch):
+    found = []
+    for lib in (gg, torch):
+        d = lib.distributions.Uniform(lib.tensor([0.0, 1.0]), lib.tensor([2.0, 3.0]))
+        found.append({name: (" ".join(repr(c).split()), c.check(lib.tensor([1.5, 0.5])).tolist(),
+                             type(lib.distributions.transform_to(c)).__name__)
+                      for name, c in d.arg_constraints.items()})
+    assert found[0] == found[1] and list(found[0]) == ["low", "high"]

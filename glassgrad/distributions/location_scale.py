@@ -188,6 +188,11 @@ class Uniform(Distribution):
         self._batch = tuple(self.low.shape)
 
     @property
+    def arg_constraints(self) -> dict[str, constraints.Constraint]:  # type: ignore[override]
+        """Each bound checked against the other, as PyTorch's: ``low < high``."""
+        return {"low": constraints.less_than(self.high), "high": constraints.greater_than(self.low)}
+
+    @property
     def support(self) -> constraints.Constraint:
         return constraints.interval(self.low, self.high)
 
