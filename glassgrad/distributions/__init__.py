@@ -13,7 +13,7 @@ and ``rsample`` is the reparameterised draw through which gradients reach them.
 * :mod:`.counts`: ``Poisson``, ``Binomial``, ``NegativeBinomial``, ``Multinomial``;
 * :mod:`.powered`: ``Weibull``, ``Pareto``, ``Kumaraswamy``, ``GeneralizedPareto``;
 * :mod:`.multivariate`: ``MultivariateNormal``, ``LowRankMultivariateNormal``; :mod:`.wishart`: ``Wishart``;
-  :mod:`.independent`: ``Independent``;
+  :mod:`.lkj_cholesky`: ``LKJCholesky``; :mod:`.independent`: ``Independent``;
 * :mod:`.transformed`: ``TransformedDistribution``, a distribution pushed through :mod:`.transforms` (``ExpTransform``,
   ``StickBreakingTransform``, …); :mod:`.constraint_registry`: ``biject_to``, ``transform_to``;
 * :mod:`.relaxed`: ``RelaxedBernoulli``, ``LogitRelaxedBernoulli``, ``RelaxedOneHotCategorical``,
@@ -45,6 +45,7 @@ from .gamma_family import Beta, Chi2, Dirichlet, Gamma, StudentT
 from .gamma_ratios import FisherSnedecor, InverseGamma
 from .independent import Independent
 from .kl import kl_divergence, register_kl
+from .lkj_cholesky import LKJCholesky
 from .location_scale import Cauchy, Gumbel, Laplace, Normal, Uniform
 from .mixture import MixtureSameFamily
 from .multivariate import LowRankMultivariateNormal, MultivariateNormal
@@ -95,7 +96,7 @@ __all__ += ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform
             "PositiveDefiniteTransform", "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
             "SoftplusTransform", "StackTransform", "StickBreakingTransform", "TanhTransform", "Transform",
             "identity_transform"]  # the transforms, importable from here as from torch.distributions
-__all__ += ["FisherSnedecor", "GeneralizedPareto", "HalfCauchy", "InverseGamma", "MixtureSameFamily",
+__all__ += ["FisherSnedecor", "GeneralizedPareto", "HalfCauchy", "InverseGamma", "LKJCholesky", "MixtureSameFamily",
             "OneHotCategoricalStraightThrough", "VonMises", "Wishart"]
 
 #: PyTorch's module of each distribution → glassgrad's module that holds it, so that the full path a tutorial
@@ -113,6 +114,7 @@ TORCH_MODULES = {
     "logistic_normal": "relaxed", "relaxed_bernoulli": "relaxed", "relaxed_categorical": "relaxed",
     "continuous_bernoulli": "continuous_bernoulli", "distribution": "base", "independent": "independent",
     "mixture_same_family": "mixture", "transformed_distribution": "transformed", "von_mises": "circular",
+    "lkj_cholesky": "lkj_cholesky",
 }
 
 
