@@ -6,7 +6,8 @@ A method a family lacks (``Beta.cdf``, ``LogisticNormal.mode``, ``Normal.enumera
 Weibull, InverseGamma and of a transformed distribution takes 0, the bound of their support, as PyTorch's does (a
 plot of the cdf from 0 was refused); and a covariance that is not positive-definite, when not validating, fails in
 the factorisation with PyTorch's ``LinAlgError`` (which a jitter-and-retry loop catches), not a ``ValueError``;
-``Uniform.arg_constraints`` are PyTorch's, each bound against the other (it was ``{}``)."""
+``Uniform.arg_constraints`` are PyTorch's, each bound against the other (it was ``{}``); ``expand`` to a batch shape the
+parameters cannot broadcast to raises PyTorch's ``RuntimeError`` (it was a ``ValueError``)."""
 
 from __future__ import annotations
 
@@ -119,3 +120,24 @@ def test_uniform_arg_constraints_hold_each_bound_against_the_other_as_pytorch(to
                              type(lib.distributions.transform_to(c)).__name__)
                       for name, c in d.arg_constraints.items()})
     assert found[0] == found[1] and list(found[0]) == ["low", "high"]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("family", ["Laplace", "Categorical", "Independent", "TransformedDistribution",
+                                    "MixtureSameFamily"])
+def test_expand_to_a_shape_the_parameters_cannot_take_raises_runtime_error_as_pytorch(torch, family):
+    def made(lib):
+        D = lib.distributions
+        return {"Laplace": lambda: D.Laplace(lib.zeros(2), 1.0),
+                "Categorical": lambda: D.Categorical(logits=lib.zeros(2, 4)),
+                "Independent": lambda: D.Independent(D.Normal(lib.zeros(2, 3), 1.0), 1),
+                "TransformedDistribution": lambda: D.TransformedDistribution(D.Normal(lib.zeros(2), 1.0),
+                                                                             [D.transforms.ExpTransform()]),
+                "MixtureSameFamily": lambda: D.MixtureSameFamily(D.Categorical(logits=lib.zeros(2, 3)),
+                                                                 D.Normal(lib.zeros(2, 3), 1.0))}[family]()
+
+    with pytest.raises(RuntimeError):
+        made(torch).expand((3,))
+    with pytest.raises(RuntimeError, match=r"cannot expand batch shape \(2,?.*\) to \(3,?.*\)") as caught:
+        made(gg).expand((3,))
+    assert "\n" not in str(caught.value)

@@ -313,8 +313,8 @@ class Distribution:
             if len(shape) < len(self.batch_shape) or np.broadcast_shapes(self.batch_shape, shape) != shape:
                 raise ValueError
         except ValueError:
-            raise ValueError(f"{type(self).__name__}.expand: cannot expand batch shape "
-                             f"{shape_text(self.batch_shape)} to {shape_text(shape)}") from None
+            raise RuntimeError(f"{type(self).__name__}.expand: cannot expand batch shape "
+                               f"{shape_text(self.batch_shape)} to {shape_text(shape)}") from None
         expanded = copy.copy(self)
         for name, event_dims in self.params.items():
             value = getattr(self, name)

@@ -120,8 +120,8 @@ class MixtureSameFamily(Distribution):
             if tuple(np.broadcast_shapes(self._batch, shape)) != shape:
                 raise ValueError
         except ValueError:
-            raise ValueError(f"MixtureSameFamily.expand: cannot expand batch shape {shape_text(self._batch)} to "
-                             f"{shape_text(shape)}") from None
+            raise RuntimeError(f"MixtureSameFamily.expand: cannot expand batch shape {shape_text(self._batch)} to "
+                               f"{shape_text(shape)}") from None
         components = self.component_distribution.batch_shape[-1]
         return MixtureSameFamily(self.mixture_distribution.expand(shape),
                                  self.component_distribution.expand(shape + (components,)),
