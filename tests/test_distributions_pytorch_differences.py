@@ -7,7 +7,10 @@ Weibull, InverseGamma and of a transformed distribution takes 0, the bound of th
 plot of the cdf from 0 was refused); and a covariance that is not positive-definite, when not validating, fails in
 the factorisation with PyTorch's ``LinAlgError`` (which a jitter-and-retry loop catches), not a ``ValueError``;
 ``Uniform.arg_constraints`` are PyTorch's, each bound against the other (it was ``{}``); ``expand`` to a batch shape the
-parameters cannot broadcast to raises PyTorch's ``RuntimeError`` (it was a ``ValueError``)."""
+parameters cannot broadcast to raises PyTorch's ``RuntimeError`` (it was a ``ValueError``); a mixture's support is
+PyTorch's ``MixtureSameFamilyConstraint`` (``gmm.support.check(x)`` failed on components of batch-shaped bounds) and
+its ``log_prob`` checks the value against it (a component made with ``validate_args=False`` gave NaN), and
+``constraints.__all__`` is PyTorch's."""
 
 from __future__ import annotations
 
@@ -141,3 +144,41 @@ def test_expand_to_a_shape_the_parameters_cannot_take_raises_runtime_error_as_py
     with pytest.raises(RuntimeError, match=r"cannot expand batch shape \(2,?.*\) to \(3,?.*\)") as caught:
         made(gg).expand((3,))
     assert "\n" not in str(caught.value)
+
+
+def _uniform_mixture(lib, **options):
+    D = lib.distributions
+    components = D.Uniform(lib.tensor([0.0, 0.5]), lib.tensor([1.0, 2.0]), validate_args=False)
+    return D.MixtureSameFamily(D.Categorical(logits=lib.zeros(2)), components, **options)
+
+
+@pytest.mark.torch
+def test_a_mixture_support_checks_the_value_against_every_component_as_pytorch(torch):
+    found = []
+    for lib in (gg, torch):
+        support = _uniform_mixture(lib).support
+        gaussians = lib.distributions.MixtureSameFamily(lib.distributions.Categorical(logits=lib.zeros(2)),
+                                                        lib.distributions.MultivariateNormal(lib.zeros(2, 3),
+                                                                                             lib.eye(3))).support
+        found.append((repr(support), support.check(lib.tensor([0.7, 1.5, 0.2, -1.0])).tolist(), support.event_dim,
+                      support.is_discrete, repr(gaussians), gaussians.check(lib.zeros(4, 3)).tolist(),
+                      gaussians.event_dim))
+    assert found[0] == found[1]
+    assert isinstance(_uniform_mixture(gg).support, gg.distributions.constraints.MixtureSameFamilyConstraint)
+
+
+@pytest.mark.torch
+def test_a_mixture_log_prob_refuses_a_value_outside_the_support_as_pytorch(torch):
+    for lib in (gg, torch):
+        with pytest.raises(ValueError, match="support"):
+            _uniform_mixture(lib).log_prob(lib.tensor([-1.0]))
+    mine = _uniform_mixture(gg, validate_args=False).log_prob(gg.tensor([0.7, -1.0])).numpy()
+    theirs = _uniform_mixture(torch, validate_args=False).log_prob(torch.tensor([0.7, -1.0])).numpy()
+    np.testing.assert_allclose(mine, theirs, rtol=1e-6)
+
+
+@pytest.mark.torch
+def test_constraints_all_is_pytorchs(torch):
+    assert sorted(gg.distributions.constraints.__all__) == sorted(torch.distributions.constraints.__all__)
+    for name in gg.distributions.constraints.__all__:
+        assert hasattr(gg.distributions.constraints, name)

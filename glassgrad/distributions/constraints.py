@@ -23,6 +23,13 @@ from .. import functions
 from ..creation import as_tensor
 from ..tensor import Tensor
 
+__all__ = ["Constraint", "MixtureSameFamilyConstraint", "boolean", "cat", "corr_cholesky", "dependent",
+           "dependent_property", "greater_than", "greater_than_eq", "half_open_interval", "independent",
+           "integer_interval", "interval", "is_dependent", "less_than", "lower_cholesky", "lower_triangular",
+           "multinomial", "nonnegative", "nonnegative_integer", "one_hot", "positive", "positive_definite",
+           "positive_integer", "positive_semidefinite", "real", "real_vector", "simplex", "square", "stack",
+           "symmetric", "unit_interval"]  # PyTorch's: what `from torch.distributions.constraints import *` brings
+
 
 class Constraint:
     """A set of values; ``check`` says which values (one answer per event) belong to it."""
@@ -164,6 +171,24 @@ class _IndependentConstraint(Constraint):
 
     def __repr__(self) -> str:
         return f"IndependentConstraint({self.base_constraint}, {self.reinterpreted_batch_ndims})"
+
+
+class MixtureSameFamilyConstraint(_IndependentConstraint):
+    """A mixture's support, PyTorch's: the value (a dim of 1 put where the components lie) checked against
+    ``base_constraint``, each component's own support; true where every component takes it."""
+
+    def __init__(self, base_constraint: Constraint) -> None:
+        super().__init__(base_constraint, 0)
+
+    def check(self, value: Any) -> Tensor:
+        x = as_tensor(value)
+        if x.ndim < self.event_dim:
+            raise ValueError(f"MixtureSameFamilyConstraint: expected a value of at least {self.event_dim} dims, got "
+                             f"{x.ndim}")
+        return self.base_constraint.check(x.unsqueeze(-1 - self.event_dim)).all(-1)
+
+    def __repr__(self) -> str:
+        return f"MixtureSameFamilyConstraint({self.base_constraint!r})"
 
 
 class _Square(Constraint):

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..arguments import shape_text
 from ..tensor import Tensor
+from . import constraints
 from .base import Distribution, as_shape, expand_to, validating
 from .discrete import Categorical
 
@@ -63,8 +64,9 @@ class MixtureSameFamily(Distribution):
         self._event = tuple(component_distribution.event_shape)
 
     @property
-    def support(self) -> Any:
-        return self.component_distribution.support
+    def support(self) -> constraints.MixtureSameFamilyConstraint:
+        """The values every component takes (the components' support, checked against each), as PyTorch's."""
+        return constraints.MixtureSameFamilyConstraint(self.component_distribution.support)
 
     def _weights(self, of: Tensor) -> Tensor:
         """The mixture weights ``πₖ`` with a dim of 1 for each event dim, to multiply ``of`` (components along the
@@ -95,14 +97,15 @@ class MixtureSameFamily(Distribution):
         return x.unsqueeze(self._component_dim())
 
     def log_prob(self, value: Any) -> Tensor:
-        scores = self.component_distribution.log_prob(self._per_component(value))
+        scores = self.component_distribution.log_prob(self._per_component(self.in_support(value)))
         return (scores + self.mixture_distribution.logits).logsumexp(-1)
 
     def cdf(self, value: Any) -> Tensor:
         if self._event:
             raise NotImplementedError("MixtureSameFamily.cdf: only a mixture of univariate components that have a cdf "
                                       f"has one; {type(self.component_distribution).__name__} here")
-        return (self.component_distribution.cdf(self._per_component(value)) * self.mixture_distribution.probs).sum(-1)
+        x = self._per_component(self.in_support(value, "cdf"))
+        return (self.component_distribution.cdf(x) * self.mixture_distribution.probs).sum(-1)
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         """Every component draws, then the draw of the component picked by the Categorical is kept."""
