@@ -9,8 +9,9 @@ the factorisation with PyTorch's ``LinAlgError`` (which a jitter-and-retry loop 
 ``Uniform.arg_constraints`` are PyTorch's, each bound against the other (it was ``{}``); ``expand`` to a batch shape the
 parameters cannot broadcast to raises PyTorch's ``RuntimeError`` (it was a ``ValueError``); a mixture's support is
 PyTorch's ``MixtureSameFamilyConstraint`` (``gmm.support.check(x)`` failed on components of batch-shaped bounds) and
-its ``log_prob`` checks the value against it (a component made with ``validate_args=False`` gave NaN), and
-``constraints.__all__`` is PyTorch's."""
+its ``log_prob`` checks the value against it (a component made with ``validate_args=False`` gave NaN);
+``constraints.__all__`` is PyTorch's; and ``print(d)`` shows what PyTorch's shows, the parameters given, by value or
+shape (``Normal(loc: 0.0, scale: 1.0)``; it showed ``Normal(batch_shape=Size([]), event_shape=Size([]))``)."""
 
 from __future__ import annotations
 
@@ -182,3 +183,33 @@ def test_constraints_all_is_pytorchs(torch):
     assert sorted(gg.distributions.constraints.__all__) == sorted(torch.distributions.constraints.__all__)
     for name in gg.distributions.constraints.__all__:
         assert hasattr(gg.distributions.constraints, name)
+
+
+REPRS = {
+    "Normal": lambda lib: lib.distributions.Normal(0.0, 1.0),
+    "Normal batch": lambda lib: lib.distributions.Normal(lib.zeros(2, 3), 1.0),
+    "Bernoulli probs": lambda lib: lib.distributions.Bernoulli(probs=lib.tensor(0.3)),
+    "Bernoulli logits": lambda lib: lib.distributions.Bernoulli(logits=lib.tensor([0.3])),
+    "Categorical logits": lambda lib: lib.distributions.Categorical(logits=lib.zeros(4)),
+    "Categorical probs": lambda lib: lib.distributions.Categorical(probs=lib.ones(2, 4) / 4),
+    "Binomial logits": lambda lib: lib.distributions.Binomial(3, logits=lib.tensor(0.2)),
+    "MultivariateNormal covariance": lambda lib: lib.distributions.MultivariateNormal(lib.zeros(2), lib.eye(2)),
+    "MultivariateNormal precision": lambda lib: lib.distributions.MultivariateNormal(
+        lib.zeros(2), precision_matrix=lib.eye(2)),
+    "LowRankMultivariateNormal": lambda lib: lib.distributions.LowRankMultivariateNormal(
+        lib.zeros(2), lib.ones(2, 1), lib.ones(2)),
+    "Independent": lambda lib: lib.distributions.Independent(lib.distributions.Normal(lib.zeros(2, 3), 1.0), 1),
+    "MixtureSameFamily": lambda lib: lib.distributions.MixtureSameFamily(
+        lib.distributions.Categorical(logits=lib.zeros(3)), lib.distributions.Normal(lib.zeros(3), 1.0)),
+    "Uniform": lambda lib: lib.distributions.Uniform(0.0, 1.0),
+    "StudentT": lambda lib: lib.distributions.StudentT(3.0),
+    "Wishart": lambda lib: lib.distributions.Wishart(lib.tensor(3.0), lib.eye(2)),
+    "TransformedDistribution": lambda lib: lib.distributions.TransformedDistribution(
+        lib.distributions.Normal(0.0, 1.0), [lib.distributions.transforms.ExpTransform()]),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(REPRS))
+def test_repr_shows_the_parameters_given_as_pytorch(torch, name):
+    assert repr(REPRS[name](gg)) == repr(REPRS[name](torch)).replace("torch.", "")

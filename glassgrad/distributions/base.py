@@ -323,5 +323,13 @@ class Distribution:
         expanded._batch = shape
         return expanded
 
+    def shown_parameters(self) -> list[str]:
+        """The parameters :meth:`__repr__` shows: those of ``arg_constraints`` the distribution holds."""
+        return [name for name in self.arg_constraints if name in vars(self)]
+
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(batch_shape={self.batch_shape}, event_shape={self.event_shape})"
+        """PyTorch's: each parameter by its value when it is one number, else by its shape
+        (``Normal(loc: 0.0, scale: 1.0)``, ``Categorical(logits: Size([4]))``)."""
+        values = [(name, getattr(self, name)) for name in self.shown_parameters()]
+        shown = ", ".join(f"{name}: {value if value.numel() == 1 else value.size()}" for name, value in values)
+        return f"{type(self).__name__}({shown})"

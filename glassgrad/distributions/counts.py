@@ -107,6 +107,7 @@ class TrialCounts(ProbsOrLogits):
                 raise ValueError(f"{owner}: probs must lie in [0, 1) (p = 1 never ends), got {listed(self.probs)}")
             self.logits = probs_to_logits(self.probs, is_binary=True)
         else:
+            self.given = "logits"
             self.total_count, self.logits = broadcast_all(total_count, logits)
             check_real(owner, "logits", self.logits, validate_args)
             self.probs = self.logits.sigmoid()

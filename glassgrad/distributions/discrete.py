@@ -52,10 +52,16 @@ def bernoulli_entropy(probs: Tensor, logits: Tensor) -> Tensor:
 
 
 class ProbsOrLogits(Distribution):
-    """A distribution given its chances as ``probs`` or as ``logits`` (both kept, of one shape)."""
+    """A distribution given its chances as ``probs`` or as ``logits`` (both kept, of one shape; ``given`` names the
+    one given, which its repr shows, as PyTorch's)."""
 
     probs: Tensor
     logits: Tensor
+    given = "probs"
+
+    def shown_parameters(self) -> list[str]:
+        left_out = "logits" if self.given == "probs" else "probs"
+        return [name for name in super().shown_parameters() if name != left_out]
 
     @property
     def param_shape(self) -> Size:
@@ -86,6 +92,7 @@ class ClassProbabilities(ProbsOrLogits):
                                  f" got {listed(p)}; give at least one class a chance > 0 and none an inf")
             self.logits = probs_to_logits(self.probs)  # a class of p = 0 gets ln eps, as PyTorch's: finite gradients
         else:
+            self.given = "logits"
             raw = as_float(logits)
             if raw.ndim < 1:
                 raise ValueError(f"{owner}: logits need the classes along a last dim")
@@ -206,6 +213,7 @@ class SuccessChance(ProbsOrLogits):
             check_probs(owner, self.probs, validate_args, closed=not self.open_at_zero)
             self.logits = probs_to_logits(self.probs, is_binary=True)
         else:
+            self.given = "logits"
             (self.logits,) = broadcast_all(logits)
             check_real(owner, "logits", self.logits, validate_args)
             self.probs = self.logits.sigmoid()

@@ -85,6 +85,9 @@ class Independent(Distribution):
     def entropy(self) -> Tensor:
         return sum_rightmost(self.base_dist.entropy(), self.reinterpreted_batch_ndims)
 
+    def __repr__(self) -> str:
+        return f"Independent({self.base_dist}, {self.reinterpreted_batch_ndims})"
+
     def expand(self, batch_shape: Any, _instance: Any = None) -> Independent:
         moved = self.base_dist.batch_shape[len(self._batch):]
         return Independent(self.base_dist.expand(as_shape(batch_shape) + moved), self.reinterpreted_batch_ndims)

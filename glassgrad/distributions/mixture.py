@@ -116,6 +116,9 @@ class MixtureSameFamily(Distribution):
         index = expand_to(index, leading + (1,) + self._event)
         return draws.gather(self._component_dim(), index).squeeze(self._component_dim())
 
+    def __repr__(self) -> str:
+        return f"MixtureSameFamily(\n  {self.mixture_distribution},\n  {self.component_distribution})"
+
     def expand(self, batch_shape: Any, _instance: Any = None) -> MixtureSameFamily:
         """The same mixture over a larger ``batch_shape`` (both parts expanded)."""
         shape = as_shape(batch_shape)

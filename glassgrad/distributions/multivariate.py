@@ -153,6 +153,10 @@ class MultivariateNormal(Gaussian):
         self._event = (n,)
         self.loc = loc.expand(*self._batch, n)
         self.scale_tril = lower.expand(*self._batch, n, n)
+        self.given = chosen  # the matrix given, which the repr shows (as PyTorch's)
+
+    def shown_parameters(self) -> list[str]:
+        return ["loc", self.given]
 
     @property
     def covariance_matrix(self) -> Tensor:

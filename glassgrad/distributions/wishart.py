@@ -62,6 +62,10 @@ class Wishart(GammaDrawn):
         self._event = (p, p)
         self.df = expand_to(nu, self._batch)
         self.scale_tril = expand_to(lower, self._batch + (p, p))
+        self.given = chosen  # the matrix given, which the repr shows (as PyTorch's)
+
+    def shown_parameters(self) -> list[str]:
+        return [self.given, "df"]
 
     @property
     def arg_constraints(self) -> dict[str, constraints.Constraint]:  # type: ignore[override]
