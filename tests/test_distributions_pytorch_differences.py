@@ -11,7 +11,8 @@ parameters cannot broadcast to raises PyTorch's ``RuntimeError`` (it was a ``Val
 PyTorch's ``MixtureSameFamilyConstraint`` (``gmm.support.check(x)`` failed on components of batch-shaped bounds) and
 its ``log_prob`` checks the value against it (a component made with ``validate_args=False`` gave NaN);
 ``constraints.__all__`` is PyTorch's; and ``print(d)`` shows what PyTorch's shows, the parameters given, by value or
-shape (``Normal(loc: 0.0, scale: 1.0)``; it showed ``Normal(batch_shape=Size([]), event_shape=Size([]))``)."""
+shape (``Normal(loc: 0.0, scale: 1.0)``; it showed ``Normal(batch_shape=Size([]), event_shape=Size([]))``); a user
+distribution's ``expand`` written as PyTorch's documents it runs (``_get_checked_instance`` was missing)."""
 
 from __future__ import annotations
 
@@ -213,3 +214,47 @@ REPRS = {
 @pytest.mark.parametrize("name", sorted(REPRS))
 def test_repr_shows_the_parameters_given_as_pytorch(torch, name):
     assert repr(REPRS[name](gg)) == repr(REPRS[name](torch)).replace("torch.", "")
+
+
+def _user_distribution(lib):
+    """A custom distribution as PyTorch's docs write one: its parameters, ``super().__init__``, and an ``expand``
+    made of ``_get_checked_instance``."""
+    D = lib.distributions
+
+    class Shifted(D.Distribution):
+        arg_constraints = {"loc": D.constraints.real}
+        support = D.constraints.real
+
+        def __init__(self, loc, validate_args=None):
+            self.loc = loc
+            super().__init__(batch_shape=loc.shape, validate_args=validate_args)
+
+        def log_prob(self, value):
+            if self._validate_args:
+                self._validate_sample(value)
+            return -((value - self.loc) ** 2) / 2 - 0.5 * math.log(2 * math.pi)
+
+        def expand(self, batch_shape, _instance=None):
+            new = self._get_checked_instance(Shifted, _instance)
+            new.loc = self.loc.expand(batch_shape)
+            super(Shifted, new).__init__(lib.Size(batch_shape), validate_args=False)
+            new._validate_args = self._validate_args
+            return new
+
+    class Wider(Shifted):
+        def __init__(self, loc, width):
+            super().__init__(loc * width)
+
+    return Shifted, Wider
+
+
+@pytest.mark.torch
+def test_a_user_distribution_expands_as_pytorchs_docs_write_it(torch):
+    found = []
+    for lib in (gg, torch):
+        shifted, wider = _user_distribution(lib)
+        d = shifted(lib.tensor([0.0, 1.0])).expand((3, 2))
+        found.append((tuple(d.batch_shape), d._validate_args, d.log_prob(lib.zeros(3, 2)).numpy().tolist()))
+        with pytest.raises(NotImplementedError, match="must also define a custom .expand"):
+            shifted.expand(wider(lib.tensor([1.0]), 2.0), (3, 1))
+    assert found[0] == found[1]

@@ -327,6 +327,16 @@ class Distribution:
         """The parameters :meth:`__repr__` shows: those of ``arg_constraints`` the distribution holds."""
         return [name for name in self.arg_constraints if name in vars(self)]
 
+    def _get_checked_instance(self, cls: type, _instance: Any = None) -> Any:
+        """A blank instance of ``type(self)`` for an ``expand`` written as PyTorch's (``new =
+        self._get_checked_instance(MyDist, _instance)``, then its parameters set and ``__init__`` of
+        ``Distribution`` called on it), or ``_instance`` when a subclass's ``expand`` passes one. A subclass of
+        ``cls`` with its own ``__init__`` is refused: its parameters would not be set."""
+        if _instance is None and type(self).__init__ != cls.__init__:
+            raise NotImplementedError(f"Subclass {type(self).__name__} of {cls.__name__} that defines a custom "
+                                      "__init__ method must also define a custom .expand() method.")
+        return self.__new__(type(self)) if _instance is None else _instance
+
     def __repr__(self) -> str:
         """PyTorch's: each parameter by its value when it is one number, else by its shape
         (``Normal(loc: 0.0, scale: 1.0)``, ``Categorical(logits: Size([4]))``)."""
