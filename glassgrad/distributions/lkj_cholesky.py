@@ -36,7 +36,8 @@ from .gamma_family import Beta
 
 
 class LKJCholesky(Distribution):
-    """Cholesky factors of D×D correlation matrices whose density is ``∝ det(L·Lᵀ)^(concentration − 1)``."""
+    """Cholesky factors L of D×D correlation matrices ``Ω = L·Lᵀ`` whose density is ``∝ det(Ω)^(concentration − 1)``
+    (``dim`` is D)."""
 
     params = {"concentration": 0}
     arg_constraints = {"concentration": constraints.positive}
