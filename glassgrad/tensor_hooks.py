@@ -12,7 +12,8 @@ or a new gradient of the same shape and dtype, which takes the old one's place:
 [20.0, 40.0]
 >>> handle.remove()
 
-Several hooks run in the order they were added, each on the one before's result. A hook is
+Several hooks run in the order they were added, each on the one before's result (a module's backward hooks on
+its output last: :class:`NodeHook`). A hook is
 given its own copy of the gradient (the engine's array may be shared with another tensor's), so
 changing it in place (``grad.mul_(2)``) changes this tensor's gradient only, as in PyTorch.
 A hook registered before an in-place change of ``t`` sees the gradient of ``t``'s value before the
@@ -39,13 +40,32 @@ POST_ACCUMULATE_HOOKS: dict[int, dict[int, Callable]] = {}
 """id(leaf) → its hooks called after ``.grad`` was added to."""
 
 
+class NodeHook:
+    """A gradient hook that runs after the tensor's own, those added later too: a module's backward hook on the
+    output of its call, which PyTorch runs as a hook of the output's node, after the tensor's hooks
+    (``y = layer(x); y.register_hook(h)``: ``h``'s result is the layer's ``grad_output``)."""
+
+    __slots__ = ("hook",)
+
+    def __init__(self, hook: Callable) -> None:
+        self.hook = hook
+
+    def __call__(self, grad: Any) -> Any:
+        return self.hook(grad)
+
+
 def register(tensor: Any, hook: Callable, table: dict) -> RemovableHandle:
-    """Add ``hook`` to ``tensor``'s hooks in ``table``; they are forgotten when the tensor is."""
+    """Add ``hook`` to ``tensor``'s hooks in ``table`` (before its :class:`NodeHook` ones); they are forgotten when
+    the tensor is."""
     hooks = table.get(id(tensor))
     if hooks is None:
         hooks = table[id(tensor)] = {}
         weakref.finalize(tensor, table.pop, id(tensor), None)
-    return add_hook(hooks, hook)
+    handle = add_hook(hooks, hook)
+    if not isinstance(hook, NodeHook):
+        for key in [key for key, held in hooks.items() if isinstance(held, NodeHook)]:
+            hooks[key] = hooks.pop(key)  # to the end, after the new one
+    return handle
 
 
 def move_hooks(tensor: Any, old: Any) -> None:

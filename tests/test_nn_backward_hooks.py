@@ -172,3 +172,30 @@ def test_a_hooked_module_runs_under_no_grad_as_in_pytorch(torch, mode):
             out = layer(library.ones(1, 2, requires_grad=True))
         outputs.append((tuple(out.shape), out.requires_grad))
     assert outputs[0] == outputs[1] == ((1, 2), False)
+
+
+def _hooked_tanh_log(library, in_sequential):
+    """A Tanh (alone, or the last layer of a Sequential also hooked) whose output the caller hooks (×2) after the
+    call: the hooks' grad_output and grad_input, and x.grad."""
+    seen = []
+    layer = library.nn.Tanh()
+    layer.register_full_backward_hook(lambda m, into, out: seen.append(("layer", into[0].tolist(), out[0].tolist())))
+    model = library.nn.Sequential(layer) if in_sequential else layer
+    if in_sequential:
+        model.register_full_backward_hook(lambda m, into, out: seen.append(("model", into[0].tolist(),
+                                                                            out[0].tolist())))
+    x = library.tensor([1.0, -2.0], dtype=library.float64, requires_grad=True)
+    y = model(x)
+    y.register_hook(lambda grad: grad * 2)
+    y.sum().backward()
+    return seen, x.grad.tolist()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("in_sequential", [False, True])
+def test_grad_output_is_the_gradient_after_the_hooks_the_caller_put_on_the_output(torch, in_sequential):
+    """PyTorch runs a tensor's hooks before its node's, so a hook added to a layer's output after the call changes
+    the layer's grad_output: glassgrad's hooks ran in the order they were added, the layer's first, so grad_output
+    was 1 and grad_input 2·(1 − tanh²), the two at odds."""
+    assert _hooked_tanh_log(gg, in_sequential) == _hooked_tanh_log(torch, in_sequential)
+

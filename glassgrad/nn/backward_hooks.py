@@ -11,7 +11,8 @@ shrink or blow up layer by layer.
 How: each call of a hooked module gets a :class:`BackwardWatch`. The input that requires grad
 enters the module through a view of itself, so the view's gradient is exactly what flows back
 *through this module* (the input may be used elsewhere too); tensor hooks (:mod:`glassgrad.tensor_hooks`) on
-the output and on that view see the two gradients. Where the output is already another watched call's (a
+the output and on that view see the two gradients; the output's runs after the hooks the caller adds to it, so
+``grad_output`` is their result, as in PyTorch. Where the output is already another watched call's (a
 ``Sequential`` and its last layer) or the input handed back (``Identity``), the call returns a view of it, as
 PyTorch returns a new tensor, so that each call's hooks sit on an output of its own. A module
 watched this way takes one tensor output and at most one input that requires grad (every
@@ -25,7 +26,7 @@ from typing import Any
 from ..autograd import is_grad_enabled
 from ..settings import warn_at_learners_line
 from ..tensor import Tensor
-from ..tensor_hooks import HOOKS
+from ..tensor_hooks import HOOKS, NodeHook, register
 
 
 class BackwardWatch:
@@ -62,7 +63,7 @@ class BackwardWatch:
         if output.requires_grad:
             if id(output) in HOOKS:  # hooked already: another call's output, or the input view handed back
                 output = output.view_as(output)  # an output of its own
-            output.register_hook(self._output_ready)
+            register(output, NodeHook(self._output_ready), HOOKS)  # after hooks the caller adds to it
         return output
 
     def _output_ready(self, grad: Tensor) -> Tensor:
