@@ -199,3 +199,23 @@ def test_grad_output_is_the_gradient_after_the_hooks_the_caller_put_on_the_outpu
     was 1 and grad_input 2·(1 − tanh²), the two at odds."""
     assert _hooked_tanh_log(gg, in_sequential) == _hooked_tanh_log(torch, in_sequential)
 
+
+@pytest.mark.torch
+def test_grad_input_holds_zeros_for_a_tensor_input_that_needs_no_gradient_as_in_pytorch(torch):
+    """A module called with (x, mask): PyTorch's grad_input has zeros of the mask's shape and dtype where glassgrad
+    had None; an input that is no tensor stays None."""
+    logs = []
+    for library in (gg, torch):
+        class Masked(library.nn.Module):
+            def forward(self, a, mask, scale):
+                return a * mask * scale
+
+        seen = []
+        module = Masked()
+        module.register_full_backward_hook(lambda m, into, out, seen=seen: seen.append(
+            [None if grad is None else (str(grad.dtype).split(".")[-1], grad.tolist()) for grad in into]))
+        x = library.tensor([1.0, 2.0], requires_grad=True)
+        module(x, library.tensor([[3.0], [4.0], [5.0]]), 2.0).sum().backward()
+        module(library.tensor([True, False]), x, 1.0).sum().backward()
+        logs.append(seen)
+    assert logs[0] == logs[1]

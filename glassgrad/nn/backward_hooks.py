@@ -2,8 +2,9 @@
 
 ``module.register_full_backward_hook(hook)`` calls ``hook(module, grad_input, grad_output)``
 during each backward pass through a call of that module: ``grad_output`` holds ∂L/∂output,
-``grad_input`` holds ∂L/∂input for each positional argument (None for one that is not a tensor
-requiring grad, e.g. the data fed to the first layer). A returned tuple replaces ``grad_input``.
+``grad_input`` holds ∂L/∂input for each positional argument: zeros for another tensor beside the one that
+requires grad (a mask), None for one that is no tensor, and all None when no input requires grad (the data fed
+to the first layer), as PyTorch gives them. A returned tuple replaces ``grad_input``.
 ``register_full_backward_pre_hook(hook)`` calls ``hook(module, grad_output)`` before that; a
 returned tuple replaces ``grad_output``. Both are PyTorch's; learners use them to watch gradients
 shrink or blow up layer by layer.
@@ -81,7 +82,7 @@ class BackwardWatch:
         return _or_zeros(grad_output[0], grad)
 
     def _input_ready(self, grad: Tensor) -> Tensor:
-        grads = [None] * self.size
+        grads = [value.new_zeros(value.shape) if isinstance(value, Tensor) else None for value in self.inputs]
         grads[self.position] = grad
         return _or_zeros(self._call_hooks(grads)[self.position], grad)
 
