@@ -20,7 +20,8 @@
 
 ``forward(ctx, *args)`` runs with gradients off and returns a tensor (or a tuple of them);
 ``backward(ctx, *grad_outputs)`` gets ``∂L/∂output`` for each output and returns ``∂L/∂input``
-for each argument of ``forward`` (``None`` for one that is no tensor, or needs no gradient).
+for each argument of ``forward`` (``None`` for one that is no tensor, or needs no gradient); PyTorch's other name
+for it, ``vjp``, works too (one of the two, not both).
 ``ctx`` carries what ``forward`` keeps: ``ctx.save_for_backward(*tensors)`` /
 ``ctx.saved_tensors`` (changing one in place before ``backward`` raises, as for a built-in
 op), any attribute you set, ``ctx.needs_input_grad``, ``ctx.mark_non_differentiable(*outputs)``,
@@ -165,7 +166,11 @@ class Function:
 
     @staticmethod
     def backward(ctx: FunctionCtx, *grad_outputs: Tensor) -> Any:
-        raise NotImplementedError("a custom Function must define @staticmethod backward(ctx, *grad_outputs)")
+        raise NotImplementedError("You must implement either the backward or vjp method for your custom "
+                                  "autograd.Function to use it with backward mode AD: @staticmethod "
+                                  "backward(ctx, *grad_outputs)")
+
+    vjp = backward  # PyTorch's other name for it: a class defines one of the two
 
     @staticmethod
     def jvp(ctx: FunctionCtx, *grad_inputs: Tensor | None) -> Any:
@@ -231,7 +236,10 @@ class _Described:
         self.fills_defaults = self.setup_context and any(p.default is not inspect.Parameter.empty for p in parameters)
         self.names = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         self.has_jvp = cls.jvp is not Function.jvp
-        self.has_backward = cls.backward is not Function.backward
+        defined = [rule for rule, base in ((cls.backward, Function.backward), (cls.vjp, Function.vjp))
+                   if rule is not base]  # backward or vjp: two names for one rule
+        self.has_backward = bool(defined)
+        self.backward = defined[0] if len(defined) == 1 else _both_defined if defined else Function.backward
         self.rows: dict[tuple[tuple[bool, ...], bool], ops.Op] = {}
 
     def bind(self, args: tuple, kwargs: dict) -> tuple:
@@ -256,6 +264,13 @@ class _Described:
             if joint and not JOINT_CALLS:
                 JOINT_CALLS.append(True)
         return found
+
+
+def _both_defined(ctx: FunctionCtx, *grad_outputs: Tensor) -> Any:
+    """The backward of a class that defines both ``backward`` and ``vjp`` (two names for one rule): refused, as
+    PyTorch refuses it when the backward pass reaches it."""
+    raise RuntimeError(f"{ctx._name}: Implementing both 'backward' and 'vjp' for a custom Function is not allowed. "
+                       "You should only implement one of them.")
 
 
 def _described(cls: type) -> _Described:
@@ -411,7 +426,7 @@ def _call_backward(described: _Described, is_tensor: tuple[bool, ...], saved: tu
             grad = Tensor._wrap(np.zeros(output.shape, dtype=output.dtype))
         grad_outputs.append(grad)
     with watched_by(None):
-        grads = cls.backward(ctx, *grad_outputs)
+        grads = described.backward(ctx, *grad_outputs)
     grads = grads if isinstance(grads, tuple) else (grads,)
     expected = len(is_tensor)
     if len(grads) < expected or any(grad is not None for grad in grads[expected:]):

@@ -540,3 +540,46 @@ def test_once_differentiable_imports_from_pytorchs_module_under_the_shim():
                "from torch.autograd.function import once_differentiable\nprint(once_differentiable.__name__)")
     shown = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
     assert shown.stdout.strip() == "once_differentiable"
+
+
+def _square_by_vjp(module, also_backward):
+    """x², its rule written as ``vjp``, PyTorch's other name for ``backward`` (and, ``also_backward``, as both)."""
+    class Square(module.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def vjp(ctx, grad_out):
+            (x,) = ctx.saved_tensors
+            return 2 * x * grad_out
+
+    if also_backward:
+        Square.backward = staticmethod(lambda ctx, grad_out: grad_out)
+    return Square
+
+
+@pytest.mark.torch
+def test_a_rule_written_as_vjp_is_the_backward_as_in_pytorch(torch):
+    """glassgrad read only ``backward``: a class defining ``vjp`` raised 'must define backward' at the first
+    backward pass (and its create_graph pass), where PyTorch uses it."""
+    results = []
+    for module in (gg, torch):
+        Square = _square_by_vjp(module, also_backward=False)
+        x = module.tensor([1.0, -3.0], dtype=module.float64, requires_grad=True)
+        Square.apply(x).sum().backward()
+        (slope,) = module.autograd.grad(Square.apply(x).sum(), x, create_graph=True)
+        (curvature,) = module.autograd.grad(slope.sum(), x)
+        results.append((x.grad.tolist(), slope.tolist(), curvature.tolist()))
+    assert results[0] == results[1] == ([2.0, -6.0], [2.0, -6.0], [2.0, 2.0])  # 2x, 2x and 2
+
+
+@pytest.mark.torch
+def test_a_class_defining_both_backward_and_vjp_is_refused_at_backward_as_in_pytorch(torch):
+    for module in (gg, torch):
+        Square = _square_by_vjp(module, also_backward=True)
+        y = Square.apply(module.tensor([1.0, 2.0], requires_grad=True)).sum()  # the forward runs, as PyTorch's
+        with pytest.raises(RuntimeError, match="Implementing both 'backward' and 'vjp' for a custom Function is not "
+                                               "allowed"):
+            y.backward()

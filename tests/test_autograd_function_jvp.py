@@ -128,7 +128,7 @@ def test_save_for_forward_takes_tensors_only_and_a_missing_jvp_or_backward_says_
 
     with pytest.raises(TypeError, match="save_for_forward expects all arguments to be tensors or None"):
         NoJvp.apply(gg.tensor([1.0]))
-    with pytest.raises(NotImplementedError, match="must define @staticmethod backward"):
+    with pytest.raises(NotImplementedError, match="must implement either the backward or vjp method"):
         exp_only.apply(gg.tensor([1.0], requires_grad=True)).sum().backward()
 
 
