@@ -444,7 +444,7 @@ def _call_backward(described: _Described, is_tensor: tuple[bool, ...], saved: tu
                 f"{position} ({names[position]}), but the corresponding forward input was not a tensor: return None"
             )
         if not isinstance(grad, Tensor):
-            raise TypeError(
+            raise RuntimeError(
                 f"function {cls.__name__}.backward returned a {type(grad).__name__} for argument {position} "
                 f"({names[position]}); return a Tensor (or None)"
             )

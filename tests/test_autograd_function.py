@@ -368,7 +368,7 @@ def test_a_gradient_of_the_wrong_shape_names_the_class_the_input_and_both_shapes
 @pytest.mark.parametrize("returned, message, error", [
     (lambda g: g, "incorrect number of gradients (expected 2, got 1)", RuntimeError),
     (lambda g: (g, g), "different than None for argument 1 (scale)", RuntimeError),
-    (lambda g: (1.0, None), "returned a float for argument 0 (values); return a Tensor", TypeError),
+    (lambda g: (1.0, None), "returned a float for argument 0 (values); return a Tensor", RuntimeError),  # as PyTorch
     (lambda g: (g, None, g), "incorrect number of gradients (expected 2, got 3)", RuntimeError),
 ])
 def test_a_wrong_backward_result_is_one_line(returned, message, error):
