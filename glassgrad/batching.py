@@ -179,6 +179,6 @@ def _stack_one(name: str, call: str, items: list, dim: Any) -> Any:
                          "every item's output must have the same shape to be stacked")
     rank = items[0].dim() + 1
     if not -rank <= dim < rank:
-        raise ValueError(f"{call}: out_dim={dim} is out of range for an output with {rank} dimensions (the "
+        raise IndexError(f"{call}: out_dim={dim} is out of range for an output with {rank} dimensions (the "
                          f"batch dimension included); it must satisfy -{rank} <= out_dim < {rank}")
     return stack(items, dim)
