@@ -200,16 +200,17 @@ class Function:
         finally:
             STATE.switches = switches
         single = not isinstance(result, tuple)
-        dirty = _check_dirty(cls.__name__, ctx._dirty, tensors, (result,) if single else result, switches[0])
+        returned = (result,) if single else result
+        dirty = _check_dirty(cls.__name__, ctx._dirty, tensors, returned, switches[0])
         outputs = tuple(value if any(value is t for t in dirty) else _output_tensor(value, tensors)
-                        for value in ((result,) if single else result))
+                        for value in returned)
         ctx._outputs = outputs
         settings = tuple(arg for arg in args if not isinstance(arg, Tensor))
         recorded = dirty and switches[0] and any(t._requires_grad for t in tensors)
         parents = hide_changed(dirty, tensors) if recorded else tensors
-        skipped = ctx._non_differentiable
-        nodes = [index for index, output in enumerate(outputs)
-                 if isinstance(output, Tensor) and is_floating(output.dtype) and id(output) not in skipped
+        skipped = ctx._non_differentiable  # by what forward returned: an input returned as is is a new tensor now
+        nodes = [index for index, (value, output) in enumerate(zip(returned, outputs))
+                 if isinstance(output, Tensor) and is_floating(output.dtype) and id(value) not in skipped
                  and (recorded or not any(output is t for t in dirty))]  # unrecorded, a changed input keeps its node
         row = described.row(is_tensor, len(nodes) > 1)
         for index in nodes:

@@ -583,3 +583,26 @@ def test_a_class_defining_both_backward_and_vjp_is_refused_at_backward_as_in_pyt
         with pytest.raises(RuntimeError, match="Implementing both 'backward' and 'vjp' for a custom Function is not "
                                                "allowed"):
             y.backward()
+
+
+@pytest.mark.torch
+def test_an_input_returned_as_is_and_marked_non_differentiable_needs_no_gradient_as_in_pytorch(torch):
+    """The output standing for an input returned as is is a new tensor, and the mark (made on the input) was looked
+    up by that tensor: the output required grad and had a grad_fn."""
+    results = []
+    for module in (gg, torch):
+        class DoubleAndKeep(module.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.mark_non_differentiable(x)
+                return x * 2, x
+
+            @staticmethod
+            def backward(ctx, grad_doubled, grad_kept):
+                return 2 * grad_doubled
+
+        x = module.tensor([1.0, -2.0], requires_grad=True)
+        doubled, kept = DoubleAndKeep.apply(x * 1)
+        (doubled + kept).sum().backward()
+        results.append((doubled.requires_grad, kept.requires_grad, kept.grad_fn is None, x.grad.tolist()))
+    assert results[0] == results[1] == (True, False, True, [2.0, 2.0])
