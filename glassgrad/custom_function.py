@@ -312,14 +312,38 @@ def _output_tensor(value: Any, inputs: tuple) -> Any:
 
 def once_differentiable(backward: Any) -> Any:
     """Decorate a Function's ``backward`` that is not itself differentiable (it computes with NumPy, say): it runs
-    without recording, so its gradients are right and hold no graph (``create_graph=True`` gives gradients that
-    cannot be differentiated again), as PyTorch's decorator of that name."""
+    without recording, so its gradients are right and hold no graph, as PyTorch's decorator of that name. Where a
+    gradient it is given is in a graph (``create_graph=True`` through a step that needs it again, ``(y * y)``), each
+    gradient it returns comes out of a :class:`_DelayedError` step, so that differentiating it again is refused,
+    as in PyTorch, instead of leaving this function's part out of the second derivative."""
     @functools.wraps(backward)
     def unrecorded(ctx: Any, *grad_outputs: Any) -> Any:
         with no_grad():
-            return backward(ctx, *grad_outputs)
+            grads = backward(ctx, *grad_outputs)
+        if not is_grad_enabled() or not any(isinstance(grad, Tensor) and grad.requires_grad for grad in grad_outputs):
+            return grads
+        refused = functools.partial(_DelayedError.apply, backward.__qualname__)
+        if isinstance(grads, tuple):
+            return tuple(refused(grad.detach().requires_grad_()) if isinstance(grad, Tensor) and is_floating(
+                grad.dtype) else grad for grad in grads)
+        return refused(grads.detach().requires_grad_()) if isinstance(grads, Tensor) else grads
 
     return unrecorded
+
+
+class _DelayedError(Function):
+    """``g`` itself, a gradient a ``@once_differentiable`` backward returned in a graph; its own backward refuses."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, name: str, grad: Tensor) -> Tensor:
+        ctx.name = name
+        return grad
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, upstream: Tensor) -> tuple:
+        raise RuntimeError(f"trying to differentiate twice a function that was marked with @once_differentiable "
+                           f"({ctx.name}); differentiate it once (no create_graph=True), or write its backward "
+                           "with tensor ops and without the decorator")
 
 
 def _make_row(described: _Described, is_tensor: tuple[bool, ...], joint: bool) -> ops.Op:

@@ -606,3 +606,32 @@ def test_an_input_returned_as_is_and_marked_non_differentiable_needs_no_gradient
         (doubled + kept).sum().backward()
         results.append((doubled.requires_grad, kept.requires_grad, kept.grad_fn is None, x.grad.tolist()))
     assert results[0] == results[1] == (True, False, True, [2.0, 2.0])
+
+
+@pytest.mark.torch
+def test_a_once_differentiable_gradient_in_a_graph_refuses_a_second_derivative_as_in_pytorch(torch):
+    """Given an upstream gradient in a graph (create_graph=True through y·y), the decorated backward returned a
+    gradient outside it: differentiating g + x² again gave 2x, silently leaving the function's part out, where
+    PyTorch's gradient requires grad and its backward raises."""
+    flags = []
+    for module in (gg, torch):
+        class Square(module.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                ctx.save_for_backward(a)
+                return a * a
+
+            @staticmethod
+            @module.autograd.function.once_differentiable
+            def backward(ctx, grad):
+                (a,) = ctx.saved_tensors
+                return 2 * a * grad
+
+        x = module.tensor([3.0, -1.0], dtype=module.float64, requires_grad=True)
+        y = Square.apply(x)
+        (g,) = module.autograd.grad((y * y).sum(), x, create_graph=True)
+        flags.append((g.tolist(), g.requires_grad, g.is_leaf))
+        with pytest.raises(RuntimeError, match="^trying to differentiate twice a function that was marked with "
+                                               "@once_differentiable"):
+            (g + x ** 2).sum().backward()
+    assert flags[0] == flags[1] == ([108.0, -4.0], True, False)  # 4a³
