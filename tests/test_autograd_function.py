@@ -457,21 +457,24 @@ def test_the_custom_row_is_kept_out_of_the_builtin_table():
 
 # --- torch.autograd.gradcheck / gradgradcheck, as learners check their functions ------------------------------
 
+def _square(module, slope: float = 2.0, rules: tuple = ("backward",), decorate=lambda rule: rule) -> type:
+    """out = x², saving x, its rule ``slope·x·∂L/∂out`` defined under each name in ``rules`` (``"backward"``, or
+    ``"vjp"``, PyTorch's other name for it), through ``decorate`` (``once_differentiable``)."""
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved_tensors
+        return slope * x * grad_out
+
+    rule = staticmethod(decorate(backward))
+    return type("Square", (module.autograd.Function,), {"forward": staticmethod(forward), **dict.fromkeys(rules, rule)})
+
+
 def _half_backward(module) -> type:
     """A function whose backward forgets a factor 2: the checks must catch it."""
-
-    class Square(module.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * x
-
-        @staticmethod
-        def backward(ctx, grad_out):
-            (x,) = ctx.saved_tensors
-            return grad_out * x
-
-    return Square
+    return _square(module, slope=1.0)
 
 
 @pytest.mark.torch
@@ -542,31 +545,13 @@ def test_once_differentiable_imports_from_pytorchs_module_under_the_shim():
     assert shown.stdout.strip() == "once_differentiable"
 
 
-def _square_by_vjp(module, also_backward):
-    """x², its rule written as ``vjp``, PyTorch's other name for ``backward`` (and, ``also_backward``, as both)."""
-    class Square(module.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * x
-
-        @staticmethod
-        def vjp(ctx, grad_out):
-            (x,) = ctx.saved_tensors
-            return 2 * x * grad_out
-
-    if also_backward:
-        Square.backward = staticmethod(lambda ctx, grad_out: grad_out)
-    return Square
-
-
 @pytest.mark.torch
 def test_a_rule_written_as_vjp_is_the_backward_as_in_pytorch(torch):
     """glassgrad read only ``backward``: a class defining ``vjp`` raised 'must define backward' at the first
     backward pass (and its create_graph pass), where PyTorch uses it."""
     results = []
     for module in (gg, torch):
-        Square = _square_by_vjp(module, also_backward=False)
+        Square = _square(module, rules=("vjp",))
         x = module.tensor([1.0, -3.0], dtype=module.float64, requires_grad=True)
         Square.apply(x).sum().backward()
         (slope,) = module.autograd.grad(Square.apply(x).sum(), x, create_graph=True)
@@ -578,7 +563,7 @@ def test_a_rule_written_as_vjp_is_the_backward_as_in_pytorch(torch):
 @pytest.mark.torch
 def test_a_class_defining_both_backward_and_vjp_is_refused_at_backward_as_in_pytorch(torch):
     for module in (gg, torch):
-        Square = _square_by_vjp(module, also_backward=True)
+        Square = _square(module, rules=("backward", "vjp"))
         y = Square.apply(module.tensor([1.0, 2.0], requires_grad=True)).sum()  # the forward runs, as PyTorch's
         with pytest.raises(RuntimeError, match="Implementing both 'backward' and 'vjp' for a custom Function is not "
                                                "allowed"):
@@ -615,18 +600,7 @@ def test_a_once_differentiable_gradient_in_a_graph_refuses_a_second_derivative_a
     PyTorch's gradient requires grad and its backward raises."""
     flags = []
     for module in (gg, torch):
-        class Square(module.autograd.Function):
-            @staticmethod
-            def forward(ctx, a):
-                ctx.save_for_backward(a)
-                return a * a
-
-            @staticmethod
-            @module.autograd.function.once_differentiable
-            def backward(ctx, grad):
-                (a,) = ctx.saved_tensors
-                return 2 * a * grad
-
+        Square = _square(module, decorate=module.autograd.function.once_differentiable)
         x = module.tensor([3.0, -1.0], dtype=module.float64, requires_grad=True)
         y = Square.apply(x)
         (g,) = module.autograd.grad((y * y).sum(), x, create_graph=True)
