@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .arguments import is_floating, shape_text
+from .arguments import shape_text
 from .functions import stack
 from .gradient_walk import backward_into, gradients
 from .tensor import Tensor, _backward_inputs
@@ -78,10 +78,8 @@ def _seeds(outputs: tuple[Tensor, ...], grad_outputs, create_graph: bool, caller
                 f"Mismatch in shape: {argument}[{position}] has a shape of {shape_text(seed.shape)} and "
                 f"output[{position}] has a shape of {shape_text(output.shape)}"
             )
-        elif not is_floating(seed.dtype):
-            raise RuntimeError(f"{caller}: {argument}[{position}] must be a float tensor, got {seed.dtype}")
         elif seed.dtype != output.dtype:
-            seed = seed.to(output.dtype)
+            seed = seed.to(output.dtype)  # also an integer or bool one, as PyTorch casts it
         seeds.append(seed if create_graph else np.array(seed.array, copy=True))
     return tuple(seeds)
 

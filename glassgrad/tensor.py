@@ -693,9 +693,7 @@ class Tensor:
                     f"backward: gradient has shape {shape_text(seed.shape)} but the tensor has shape "
                     f"{shape_text(self.shape)}; they must match"
                 )
-            if not is_floating(seed.dtype):
-                raise RuntimeError(f"backward: gradient must be a float tensor, got {seed.dtype}")
-            seed = seed.astype(self.array.dtype, copy=False)
+            seed = seed.astype(self.array.dtype, copy=False)  # also an integer or bool one, as PyTorch casts it
         if create_graph or inputs is not None:
             from .gradient_walk import backward_into
 

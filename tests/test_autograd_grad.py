@@ -75,6 +75,28 @@ def test_the_same_input_twice_and_an_output_that_is_an_input(torch):
     assert itself.tolist() == [2.0, 3.0]
 
 
+def _seeded_by_integers(library, spelling):
+    """x² seeded with an integer (or bool) ∂L/∂y, given each way PyTorch takes one: x.grad, or the gradient."""
+    x = library.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x ** 2
+    if spelling == "backward":
+        y.backward(library.tensor([1, 0, 2]))
+    elif spelling == "autograd.backward":
+        library.autograd.backward(y, library.tensor([True, False, True]))
+    else:
+        (found,) = library.autograd.grad(y, x, grad_outputs=library.tensor([1, 0, 2]),
+                                         create_graph=spelling == "grad, create_graph")
+        return found.dtype == x.dtype, found.tolist()
+    return x.grad.dtype == x.dtype, x.grad.tolist()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("spelling", ["backward", "autograd.backward", "grad", "grad, create_graph"])
+def test_an_integer_or_bool_seed_is_cast_to_the_outputs_dtype_as_in_pytorch(torch, spelling):
+    """y.backward(torch.tensor([1, 0, 2])) was refused ('gradient must be a float tensor, got int64')."""
+    assert _seeded_by_integers(gg, spelling) == _seeded_by_integers(torch, spelling)
+
+
 @pytest.mark.torch
 def test_allow_unused_and_materialize_grads(torch):
     x, tx = both(torch, [1.0, 2.0])
