@@ -14,7 +14,8 @@
   ``(f(x), J·v)`` (by the double-backward trick of :func:`glassgrad.jacobians.jvp`).
 * ``linearize(f, x)`` gives ``(f(x), jvp_fn)`` with ``jvp_fn(v) = J·v`` at ``x`` (each call one ``jvp``).
 * ``vmap(f)``: ``f`` run over a batch (:mod:`glassgrad.batching`); ``stack_module_state(models)`` stacks the
-  parameters of several models of one class, to run them as an ensemble under ``vmap``.
+  parameters of several models of one class, to run them as an ensemble under ``vmap``;
+  ``replace_all_batch_norm_modules_(model)`` makes its batch norm layers keep no running statistics, for ``vmap``.
 
 >>> import glassgrad as gg
 >>> gg.func.grad(lambda x: (x ** 2).sum())(gg.tensor([1.0, 3.0]))
@@ -50,7 +51,7 @@ from .pytree import describe, flatten, unflatten
 from .tensor import Tensor
 
 __all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize",
-           "stack_module_state", "vjp", "vmap"]
+           "replace_all_batch_norm_modules_", "stack_module_state", "vjp", "vmap"]
 
 
 def functional_call(module: Any, parameter_and_buffer_dicts: Mapping[str, Tensor] | Sequence[Mapping[str, Tensor]],
@@ -183,6 +184,20 @@ def stack_module_state(models: Sequence[Any]) -> tuple[dict[str, Tensor], dict[s
         raise RuntimeError(f"stack_module_state: the models must be of one class, got {classes}")
     return (_stacked_by_name([dict(model.named_parameters()) for model in models]),
             _stacked_by_name([dict(model.named_buffers()) for model in models]))
+
+
+def replace_all_batch_norm_modules_(root: Any) -> Any:
+    """``root`` with every batch norm layer in it (``root`` too) keeping no running statistics, in place, as
+    PyTorch's: ``running_mean``, ``running_var`` and ``num_batches_tracked`` become None and ``track_running_stats``
+    False, so each call normalises by its own batch's statistics, in training and in evaluation alike. ``vmap``
+    over such a model then changes no buffer once per item."""
+    from .nn.normalization import BatchNorm1d  # BatchNorm2d and 3d are its subclasses
+
+    for module in root.modules():
+        if isinstance(module, BatchNorm1d) and module.track_running_stats:
+            module.running_mean = module.running_var = module.num_batches_tracked = None
+            module.track_running_stats = False
+    return root
 
 
 def _stacked_by_name(states: list[dict[str, Tensor]]) -> dict[str, Tensor]:

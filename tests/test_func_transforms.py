@@ -154,6 +154,37 @@ def test_an_ensemble_through_stack_module_state_and_vmap_matches_pytorch(torch, 
         np.testing.assert_array_equal(weight.detach().numpy(), model.weight.detach().numpy())
 
 
+def _vmapped_without_running_statistics(lib):
+    """A small convolutional model whose batch norm layers (one nested, one at the root of a second model) stop
+    keeping running statistics, then run per item under vmap in training and in evaluation."""
+    model = lib.nn.Sequential(lib.nn.Conv2d(1, 2, 3), lib.nn.Sequential(lib.nn.BatchNorm2d(2)), lib.nn.Flatten(),
+                              lib.nn.Linear(2 * 4 * 4, 3)).double()
+    rng = np.random.default_rng(0)
+    with lib.no_grad():
+        for parameter in model.parameters():
+            parameter.copy_(lib.tensor(rng.standard_normal(tuple(parameter.shape))))
+    norm = lib.nn.BatchNorm1d(3).double()
+    assert lib.func.replace_all_batch_norm_modules_(model) is model
+    lib.func.replace_all_batch_norm_modules_(norm)
+    batches = lib.tensor(rng.standard_normal((2, 4, 1, 6, 6)))
+    outputs = [lib.vmap(lambda x: norm(model(x)))(batches)]
+    model.eval(), norm.eval()
+    outputs.append(lib.vmap(lambda x: norm(model(x)))(batches))
+    return outputs, [(type(m).__name__, m.track_running_stats, m.running_mean, m.running_var, m.num_batches_tracked)
+                     for m in (model[1][0], norm)], list(dict(model.named_buffers()))
+
+
+@pytest.mark.torch
+def test_replace_all_batch_norm_modules_makes_a_model_vmappable_as_in_pytorch(torch):
+    """It was missing from gg.func (AttributeError)."""
+    (mine, mine_layers, mine_buffers), (theirs, their_layers, their_buffers) = (
+        _vmapped_without_running_statistics(gg), _vmapped_without_running_statistics(torch))
+    _same(mine, theirs)
+    assert mine_layers == their_layers == [("BatchNorm2d", False, None, None, None),
+                                           ("BatchNorm1d", False, None, None, None)]
+    assert mine_buffers == their_buffers == []
+
+
 FUNCTIONS = {  # name: (function, argnums, has_aux)
     "elementwise": (lambda x: x.sin() * x.exp(), 0, False),
     "matmul": (lambda w, x: w @ x, (0, 1), False),
