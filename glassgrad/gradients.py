@@ -128,7 +128,8 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
                     f"One of the differentiated Tensors appears to not have been used in the graph: inputs[{position}] "
                     "does not lead to the outputs. Set allow_unused=True if this is the desired behavior."
                 )
-            results.append(Tensor._wrap(np.zeros(tensor.shape, dtype=tensor.dtype)) if materialize_grads else None)
+            zeros = Tensor._wrap(np.zeros(tensor.shape, dtype=tensor.dtype)).requires_grad_(create_graph)  # as
+            results.append(zeros if materialize_grads else None)  # PyTorch's, differentiable again with create_graph
             continue
         if not create_graph:
             value = Tensor._wrap(value.copy() if id(value) in returned else value)  # two inputs never share one array

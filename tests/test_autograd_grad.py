@@ -97,6 +97,24 @@ def test_an_integer_or_bool_seed_is_cast_to_the_outputs_dtype_as_in_pytorch(torc
     assert _seeded_by_integers(gg, spelling) == _seeded_by_integers(torch, spelling)
 
 
+def _hessian_rows_with_materialized_zeros(library):
+    """∂²f/∂(x, y)² of f = Σ x³ (y unused) row by row, each row the gradient of one entry of the first gradient, all
+    with materialize_grads=True: y's first gradient is zeros that a second grad must take."""
+    x = library.tensor([1.0, -2.0], dtype=library.float64, requires_grad=True)
+    y = library.tensor([0.5], dtype=library.float64, requires_grad=True)
+    first = library.autograd.grad((x ** 3).sum(), (x, y), create_graph=True, materialize_grads=True)
+    rows = [library.autograd.grad(part.sum(), (x, y), materialize_grads=True) for part in first]
+    return [(part.requires_grad, part.is_leaf) for part in first], [[g.tolist() for g in row] for row in rows]
+
+
+@pytest.mark.torch
+def test_materialized_zeros_with_create_graph_require_grad_as_in_pytorch(torch):
+    """They did not require grad, so differentiating them again raised 'element 0 of tensors does not require
+    grad'; PyTorch makes them with requires_grad=create_graph."""
+    assert _hessian_rows_with_materialized_zeros(gg) == _hessian_rows_with_materialized_zeros(torch) == (
+        [(True, False), (True, True)], [[[6.0, -12.0], [0.0]], [[0.0, 0.0], [0.0]]])
+
+
 @pytest.mark.torch
 def test_allow_unused_and_materialize_grads(torch):
     x, tx = both(torch, [1.0, 2.0])
