@@ -190,6 +190,8 @@ def joint_upstreams(node, upstream, others: list, take, arrive, tape, retain_gra
         if HOOKS and id(other) in HOOKS:
             grad = run_hooks(other, grad, tape)
         arrive(other, grad)
+        if HOOKS and id(other) in HOOKS:  # a module's hooks (NodeHook), after what arrive keeps
+            grad = run_hooks(other, grad, tape, node_hooks=True)
         upstreams[other._ctx[1]] = grad
         if not retain_graph:
             other._ctx = FREED
@@ -672,6 +674,8 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
         op = node._op
         if node._retains_grad:
             stored[node] = upstream
+        if hooked and id(node) in hooked:  # a module's hooks (NodeHook), after what retain_grad keeps
+            upstream = run_hooks(node, upstream, tape, node_hooks=True)
         saved = node._ctx
         if saved is FREED:
             raise freed_error(op)

@@ -117,6 +117,8 @@ def _walk(order: list, leads: set, grads: dict, wanted: set, found: dict, create
         if HOOKS and id(node) in HOOKS:
             upstream = run_hooks(node, upstream, tape)
         arrive(node, upstream)
+        if HOOKS and id(node) in HOOKS:  # a module's hooks (NodeHook), after what arrive keeps
+            upstream = run_hooks(node, upstream, tape, node_hooks=True)
         op = node._op
         if op is None or not any(parent in leads for parent in node._parents):
             continue

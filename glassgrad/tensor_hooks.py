@@ -41,9 +41,10 @@ POST_ACCUMULATE_HOOKS: dict[int, dict[int, Callable]] = {}
 
 
 class NodeHook:
-    """A gradient hook that runs after the tensor's own, those added later too: a module's backward hook on the
-    output of its call, which PyTorch runs as a hook of the output's node, after the tensor's hooks
-    (``y = layer(x); y.register_hook(h)``: ``h``'s result is the layer's ``grad_output``)."""
+    """A gradient hook that runs after the tensor's own, those added later too, and after the gradient it retains
+    is kept: a module's backward hook on the output of its call, which PyTorch runs as a hook of the output's node,
+    after the tensor's hooks (``y = layer(x); y.register_hook(h)``: ``h``'s result is the layer's ``grad_output``,
+    and ``y.grad`` after ``retain_grad()`` is that too, whatever the layer's pre-hook makes of it)."""
 
     __slots__ = ("hook",)
 
@@ -78,18 +79,21 @@ def move_hooks(tensor: Any, old: Any) -> None:
         weakref.finalize(old, HOOKS.pop, id(old), None)
 
 
-def run_hooks(tensor: Any, grad: Any, tape: Any) -> Any:
-    """``grad`` (an array, or a Tensor when the gradient is recorded) after each of ``tensor``'s hooks.
+def run_hooks(tensor: Any, grad: Any, tape: Any, node_hooks: bool = False) -> Any:
+    """``grad`` (an array, or a Tensor when the gradient is recorded) after each of ``tensor``'s own hooks, or with
+    ``node_hooks`` its :class:`NodeHook` ones (a module's), which a walk runs after keeping the gradient a tensor
+    retains (``retain_grad()``, an input of ``autograd.grad``), as PyTorch runs its node's hooks after that.
 
     ``tape``: the active tape; a compiled step's recorder learns that a replay could not call them.
     """
     hooks = HOOKS.get(id(tensor))
-    if not hooks:
+    chosen = [hook for hook in hooks.values() if isinstance(hook, NodeHook) is node_hooks] if hooks else ()
+    if not chosen:
         return grad
     if tape is not None and hasattr(tape, "on_unreplayable"):
         tape.on_unreplayable("a tensor hook (register_hook) ran in the step: a replay would not call it")
     recorded = not isinstance(grad, np.ndarray)
-    for hook in list(hooks.values()):
+    for hook in chosen:
         given = grad if recorded else tensor._plain(grad.copy())  # its own copy: the array may be shared
         result = hook(given)
         if result is not None:

@@ -257,3 +257,29 @@ def test_grad_input_holds_zeros_for_a_tensor_input_that_needs_no_gradient_as_in_
         module(library.tensor([True, False]), x, 1.0).sum().backward()
         logs.append(seen)
     assert logs[0] == logs[1]
+
+
+def _retained_around_a_pre_hook(library, create_graph):
+    """A Tanh whose pre-hook triples grad_output, its output hooked (×2) and retaining its gradient: y.grad, the
+    pre-hook's grad_output and x's gradient."""
+    seen = []
+    layer = library.nn.Tanh()
+    layer.register_full_backward_pre_hook(lambda m, out: seen.append(out[0].tolist()) or (out[0] * 3,))
+    x = library.tensor([1.0, -2.0], dtype=library.float64, requires_grad=True)
+    y = layer(x)
+    y.register_hook(lambda grad: grad * 2)
+    y.retain_grad()
+    if create_graph:
+        (found,) = library.autograd.grad(y.sum(), x, create_graph=True)
+    else:
+        y.sum().backward()
+        found = x.grad
+    return y.grad.tolist(), seen, np.round(found.detach().numpy(), 12).tolist()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_retained_gradient_of_a_hooked_output_is_kept_before_the_modules_pre_hook(torch, create_graph):
+    """PyTorch keeps y.grad after y's own hooks and before the module's (its node's): y.grad was the pre-hook's
+    result too (6 where PyTorch has 2)."""
+    assert _retained_around_a_pre_hook(gg, create_graph) == _retained_around_a_pre_hook(torch, create_graph)

@@ -74,8 +74,8 @@ class BackwardWatch:
                                  if isinstance(value, Tensor) and value.requires_grad]
         if len(self.output_positions) == 1:
             hooked = outputs[self.output_positions[0]]
-            if id(hooked) in HOOKS:  # hooked already: another call's output, or the input view handed back
-                hooked = hooked.view_as(hooked)  # an output of its own
+            if id(hooked) in HOOKS or hooked._op is None:  # hooked already: another call's output, or the input
+                hooked = hooked.view_as(hooked)  # view handed back; or a leaf (a walk runs no NodeHook of a leaf)
             register(hooked, NodeHook(lambda grad: self._outputs_ready((grad,))[0]), HOOKS)  # after the caller's
             watched: Any = (hooked,)
         elif self.output_positions:
