@@ -2072,6 +2072,48 @@ LOG_SIGMOID = elementwise(
 )
 
 
+def _tanh_softplus(wide):
+    """``tanh(ln(1 + eᵃ))``, mish's gate, as PyTorch forms it: past the dtype's range eᵃ is ∞ and the gate 1."""
+    return np.tanh(np.log1p(np.exp(wide)))
+
+
+def _mish(a):
+    """``a·tanh(softplus(a))``; float16 worked out in float32 and rounded once, as PyTorch's CPU does."""
+    wide = widened(a)
+    return narrowed(wide * _tanh_softplus(wide), a).astype(a.dtype, copy=False)
+
+
+def _mish_slope(wide):
+    """``t + a·σ(a)·(1 − t²)`` with ``t = tanh(softplus(a))``, in PyTorch's order."""
+    gate = _tanh_softplus(wide)
+    return gate + wide * _sigmoid(wide) * (1 - gate * gate)
+
+
+def _mish_local(a):
+    return narrowed(_mish_slope(widened(a)), a).astype(a.dtype, copy=False)
+
+
+def _mish_back(up, a):
+    """``up·slope``, float16 worked out in float32 and rounded once, as PyTorch's (a float16 slope times a float16
+    upstream rounded twice, and lost the subnormal gradients below a = −17)."""
+    return (narrowed(widened(up) * _mish_slope(widened(a)), a).astype(a.dtype, copy=False),)
+
+
+def _mish_tensor_local(a):
+    gate = a.exp().log1p().tanh()
+    return gate + a * a.sigmoid() * (1 - gate * gate)
+
+
+# a row for stability: as a·tanh(softplus(a)) the backward multiplied the upstream by a before tanh's slope 0, so an
+# upstream of 2 at a = 3·10³⁸ in float32 was ∞·0 = NaN where PyTorch's slope is 1
+MISH = elementwise(
+    "mish", "out = a·tanh(softplus(a)) = a·tanh(ln(1 + eᵃ))",
+    "t + {a}·σ({a})·(1 − t²), t = tanh(softplus({a}))",
+    _mish, _mish_local, kind="activation", written="Mish({a})", symbol="Mish", numpy_warns=True,  # e^1000 = ∞
+    fused_backward=_mish_back, tensor_local=_mish_tensor_local,
+)
+
+
 def _pair_loss(item: Callable[[Array], Array], slope: Callable[[Array], Array]):
     """Forward and backward of a loss of ``d = input − target`` entry by entry: ``item(d)``, ``∂item/∂d = slope(d)``.
 

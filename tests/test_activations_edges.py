@@ -11,6 +11,10 @@ in its gated half), and sigmoid's float32 gradient had PyTorch's bits at 38% of 
 ``hardswish`` recorded for a second derivative (``create_graph=True``): its slope 1 at x = +∞ was NaN, the middle
 piece ``1/2 − x/3`` times a mask of 0 there (∞·0); and ``hardswish(−∞)``, NaN (−∞·0) as PyTorch's, no longer
 has NumPy warn "invalid value encountered in multiply", which PyTorch does not.
+
+``mish``: ``x·tanh(softplus(x))``, slope ``t + x·σ(x)·(1 − t²)`` with ``t = tanh(softplus(x))``. Made of a product
+and tanh, its backward multiplied the upstream by x before tanh's slope 0: an upstream of 2 at x = 3·10³⁸ in
+float32 was ∞·0 = NaN where PyTorch's gradient is 2.
 """
 
 from __future__ import annotations
@@ -130,3 +134,37 @@ def test_hardswish_of_minus_infinity_is_nan_without_a_numpy_warning() -> None:
         out.sum().backward()
     np.testing.assert_array_equal(out.detach().numpy(), np.array([math.nan, 2 / 3, math.inf], np.float32))
     np.testing.assert_allclose(x.grad.numpy(), [0.0, 1 / 3 + 1 / 2, 1.0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_mish_matches_pytorch_far_out_and_under_any_upstream(dtype: str) -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch not installed: pip install torch==2.13.0")
+    largest = float(np.finfo(dtype).max)
+    far = [p for p in (3e38, 1e30, -1e30, 6e4) if abs(p) <= largest]
+    points = np.array([largest, -largest, largest / 2, *far, 100.0, -100.0, 20.0, -20.0, 1.5, -0.5, 0.0, 1e-30,
+                       math.inf, -math.inf], dtype=dtype)
+    upstream = np.resize(np.array([2.0, -3.0, 0.5, 1.0], dtype), points.shape)
+    x = gg.tensor(points, requires_grad=True)
+    out = gg.nn.functional.mish(x)
+    out.backward(gg.tensor(upstream))
+    theirs = torch.tensor(points, requires_grad=True)
+    expected = torch.nn.functional.mish(theirs)
+    expected.backward(torch.tensor(upstream))
+    tolerance = {"float16": 1e-3, "float32": 1e-6, "float64": 1e-14}[dtype]
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=tolerance, atol=0)
+    np.testing.assert_allclose(x.grad.numpy(), theirs.grad.numpy(), rtol=tolerance, atol=0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(arrays(np.float64, array_shapes(max_dims=2, max_side=8), elements=st.floats(-60, 60)))
+def test_mish_matches_pytorch_to_the_second_derivative(values: np.ndarray) -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch not installed: pip install torch==2.13.0")
+    x = gg.tensor(values, requires_grad=True)
+    (slope,) = gg.autograd.grad(gg.nn.functional.mish(x).sum(), x, create_graph=True)
+    (curvature,) = gg.autograd.grad(slope.sum(), x)
+    theirs = torch.tensor(values, requires_grad=True)
+    (their_slope,) = torch.autograd.grad(torch.nn.functional.mish(theirs).sum(), theirs, create_graph=True)
+    (their_curvature,) = torch.autograd.grad(their_slope.sum(), theirs)
+    # the slope crosses 0 at x ≈ −1.19, where its terms cancel: an absolute tolerance there
+    np.testing.assert_allclose(slope.detach().numpy(), their_slope.detach().numpy(), rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(curvature.numpy(), their_curvature.numpy(), rtol=1e-12, atol=1e-14)

@@ -698,8 +698,9 @@ def hardswish(input: Tensor) -> Tensor:
 
 @takes_inplace
 def mish(input: Tensor) -> Tensor:
-    """``x · tanh(softplus(x))``."""
-    return _floating(input, "mish") * softplus(input).tanh()
+    """``x · tanh(softplus(x))``, one row: its slope ``t + x·σ(x)·(1 − t²)`` with ``t = tanh(softplus(x))``."""
+    x = _floating(input, "mish")
+    return apply(ops.MISH, (x,), x.array)
 
 
 @takes_inplace
