@@ -2031,6 +2031,32 @@ ELU = elementwise(
 )
 
 
+def _celu(a, alpha):
+    """``a`` where a > 0, else ``α·(e^(a/α) − 1)``, for either sign of α (−0 stays −0, NaN stays NaN); the branch
+    not taken may overflow, unread. float16 is worked out in float32, as PyTorch's CPU does (α = 1e-30 is 0 in
+    float16)."""
+    wide = widened(a)
+    return narrowed(np.where(wide > 0, wide, alpha * np.expm1(wide / alpha)), a).astype(a.dtype, copy=False)
+
+
+def _celu_local(a, alpha):
+    """1 where a > 0 (or NaN, as PyTorch), else ``e^(a/α)`` (float16 in float32)."""
+    wide = widened(a)
+    return narrowed(np.where(wide <= 0, np.exp(wide / alpha), 1), a).astype(a.dtype, copy=False)
+
+
+# a row for range: as α·elu(a/α) the quotient a/α overflowed for a small α (celu(1e30, α = 1e-30) in float32 was
+# ∞, not 1e30) and underflowed for a large one (celu(1e-20, α = 1e30) was 0), on the side where the value is a
+CELU = elementwise(
+    "celu", "out = a if a > 0 else α·(e^(a/α) − 1)", "1 where {a} > 0, else e^({a}/{alpha})  (1 at {a} = 0)",
+    _celu, _celu_local,
+    kind="activation", written="CELU({a})", symbol="CELU", settings={"alpha": 1.0},
+    numpy_warns=True,  # e^(a/α) overflows in the branch not taken, and far below 0 for α < 0 (PyTorch's ±∞ too)
+    # recorded as ELU's: the exponential below 0 through a where, so that the second derivative at 0 is PyTorch's 0
+    tensor_local=lambda a, alpha: _mask_blend(a > 0, 1, (a.where(a < 0, 0) / alpha).exp()),
+)
+
+
 def _softplus(a, beta, threshold):
     scaled = a * beta
     with np.errstate(over="ignore"):

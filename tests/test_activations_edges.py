@@ -15,6 +15,10 @@ has NumPy warn "invalid value encountered in multiply", which PyTorch does not.
 ``mish``: ``x·tanh(softplus(x))``, slope ``t + x·σ(x)·(1 − t²)`` with ``t = tanh(softplus(x))``. Made of a product
 and tanh, its backward multiplied the upstream by x before tanh's slope 0: an upstream of 2 at x = 3·10³⁸ in
 float32 was ∞·0 = NaN where PyTorch's gradient is 2.
+
+``celu``: ``x`` above 0, ``α·(e^(x/α) − 1)`` at and below it, slope 1 or ``e^(x/α)``. As ``α·elu(x/α)`` the quotient
+x/α overflowed for a small α (celu(1e30, α = 1e-30) was ∞ in float32) and underflowed for a large one
+(celu(1e-20, α = 1e30) was 0), on the side where the value is x; float16 took α = 1e-30 as 0 (NaN everywhere).
 """
 
 from __future__ import annotations
@@ -168,3 +172,39 @@ def test_mish_matches_pytorch_to_the_second_derivative(values: np.ndarray) -> No
     # the slope crosses 0 at x ≈ −1.19, where its terms cancel: an absolute tolerance there
     np.testing.assert_allclose(slope.detach().numpy(), their_slope.detach().numpy(), rtol=1e-13, atol=1e-15)
     np.testing.assert_allclose(curvature.numpy(), their_curvature.numpy(), rtol=1e-12, atol=1e-14)
+
+
+CELU_ALPHAS = [1e-3, 1e-30, 1e-38, 1.0, 2.5, 1e30, 3e38, -1e-3, -1e-30, -2.0]
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("alpha", CELU_ALPHAS)
+def test_celu_matches_pytorch_for_tiny_and_huge_alphas(dtype: str, alpha: float) -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch not installed: pip install torch==2.13.0")
+    largest = float(np.finfo(dtype).max)
+    magnitudes = [largest, 1e30, 1e3, 1.0, 1e-3, 1e-20, 1e-30, 1e-45, 0.0]
+    points = np.array([sign * m for m in magnitudes for sign in (1.0, -1.0)] + [math.inf, -math.inf, math.nan])
+    points = points[(np.abs(points) <= largest) | ~np.isfinite(points)].astype(dtype)
+    upstream = np.resize(np.array([2.0, -3.0, 0.5], dtype), points.shape)
+    x = gg.tensor(points, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # PyTorch's overflows are silent
+        out = gg.nn.functional.celu(x, alpha)
+        out.backward(gg.tensor(upstream))
+    theirs = torch.tensor(points, requires_grad=True)
+    expected = torch.nn.functional.celu(theirs, alpha)
+    expected.backward(torch.tensor(upstream))
+    # PyTorch forms the slope as (1/α)·(out + α) with float32 constants, which cancels for a small α (1e-5 off)
+    tolerance = {"float16": 1e-3, "float32": 1e-5, "float64": 1e-5}[dtype]
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=tolerance, atol=0)
+    np.testing.assert_array_equal(np.signbit(out.detach().numpy()), np.signbit(expected.detach().numpy()))
+    np.testing.assert_allclose(x.grad.numpy(), theirs.grad.numpy(), rtol=tolerance, atol=0)
+
+
+@pytest.mark.parametrize("alpha", CELU_ALPHAS)
+def test_celu_slope_is_the_exact_exponential_for_any_alpha(alpha: float) -> None:
+    points = [1e300, 1e30, 1.0, 1e-30, 0.0, -1e-30, -1e-3, -0.5, -1.0, -40.0, -1e30]
+    x = gg.tensor(points, dtype=gg.float64, requires_grad=True)
+    gg.nn.functional.celu(x, alpha).sum().backward()
+    expected = [1.0 if p > 0 else math.exp(p / alpha) if p / alpha < 700 else math.inf for p in points]
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-15, atol=0)

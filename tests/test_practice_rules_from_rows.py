@@ -30,7 +30,7 @@ ACTIVATION_LAYERS = {"tanh": gg.nn.Tanh, "sigmoid": gg.nn.Sigmoid, "gelu": gg.nn
                      "softplus": gg.nn.Softplus, "hardtanh": gg.nn.Hardtanh, "hardsigmoid": gg.nn.Hardsigmoid,
                      "hardswish": gg.nn.Hardswish, "log_sigmoid": gg.nn.LogSigmoid,
                      "threshold": lambda: gg.nn.Threshold(0.1, -0.5), "hardshrink": gg.nn.Hardshrink,
-                     "softshrink": gg.nn.Softshrink, "mish": gg.nn.Mish}
+                     "softshrink": gg.nn.Softshrink, "mish": gg.nn.Mish, "celu": gg.nn.CELU}
 """The test's own choice of layers (a test may name them; the package may not)."""
 
 

@@ -711,21 +711,15 @@ def selu(input: Tensor) -> Tensor:
 
 @takes_inplace
 def celu(input: Tensor, alpha: float = 1.0) -> Tensor:
-    """``max(0, x) + min(0, α·(e^(x/α) − 1))``: for α > 0, ``x`` where ``x > 0``, else ``α·(e^(x/α) − 1)``,
-    which is ``α·elu(x/α)``.
-
-    For α < 0 the same two branches hold (``α·(e^(x/α) − 1)`` is ≤ 0 below 0 and ≥ 0 above), but ``α·elu(x/α)``
-    would swap them (x/α has the other sign), so x's sign picks them directly: slope 1 above 0, ``e^(x/α)`` at
-    and below it (1 at 0, as PyTorch; the sum of two clamps gave 2 there).
+    """``max(0, x) + min(0, α·(e^(x/α) − 1))``, one row: ``x`` where ``x > 0``, else ``α·(e^(x/α) − 1)``, for
+    either sign of α (for α < 0 that branch is ≥ 0 above 0 and ≤ 0 below it, so x's sign picks, not the value's).
+    Local derivative 1, or ``e^(x/α)`` at and below 0 (1 at 0, as PyTorch).
     """
     alpha = _finite_number(alpha, "celu", "alpha")
     if alpha == 0:
         raise ValueError("celu: alpha must be nonzero (the curve is α·(exp(x/α) − 1) below 0); got 0")
     x = _floating(input, "celu")
-    if alpha < 0:
-        below = x.detach() <= 0  # a NaN x takes x's branch, as PyTorch; the other branch never sees it
-        return where(below, (x.masked_fill(~below, 0.0) / alpha).expm1() * alpha, x)
-    return elu(x / alpha) * alpha
+    return apply(ops.CELU, (x,), x.array, alpha)
 
 
 def softsign(input: Tensor) -> Tensor:
