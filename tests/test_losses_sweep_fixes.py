@@ -352,15 +352,38 @@ def test_multi_margin_loss_of_an_infinite_target_score_is_pytorchs(torch, p):
 @pytest.mark.torch
 def test_bce_with_logits_and_pos_weight_at_infinite_logits_is_pytorchs(torch):
     """A logit of +∞ with target 0 gave NaN with pos_weight (the −log σ term, worked out at target 1, read 0·∞);
-    PyTorch's loss is ∞ there. (Where PyTorch's own sum reads 0·∞ both give NaN.)"""
+    PyTorch's loss is ∞ there. (Where the sum reads 0·∞ both give NaN.) At −∞ with a target > 0 the loss is its
+    limit ∞, where PyTorch's form reads ∞ − ∞ = NaN; the gradients are PyTorch's, the target's included."""
     inf = float("inf")
     seen = []
     for library in (gg, torch):
         z = library.tensor([inf, -inf, 1.5, inf, -inf, 0.0], dtype=library.float64, requires_grad=True)
-        y = library.tensor([0.0, 0.0, 0.3, 1.0, 1.0, 0.5], dtype=library.float64)
+        y = library.tensor([0.0, 0.0, 0.3, 1.0, 1.0, 0.5], dtype=library.float64, requires_grad=True)
         loss = library.nn.functional.binary_cross_entropy_with_logits(
             z, y, pos_weight=library.tensor([2.0], dtype=library.float64), reduction="none")
         loss.backward(library.ones_like(loss))
-        seen.append((loss.detach().numpy(), z.grad.numpy()))
+        seen.append((loss.detach().numpy(), z.grad.numpy(), y.grad.numpy()))
+    (loss, *gradients), (their_loss, *their_gradients) = seen
+    assert loss[4] == inf and np.isnan(their_loss[4])
+    np.testing.assert_allclose(np.delete(loss, 4), np.delete(their_loss, 4), rtol=1e-12)
+    for ours, theirs in zip(gradients, their_gradients):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+@pytest.mark.parametrize("positive_weight", [2.0, 1.0, 0.5, 0.0])
+def test_bce_with_logits_pos_weight_target_gradient_at_infinite_logits_is_pytorchs(torch, reduction, positive_weight):
+    """∂L/∂y = ln σ(−z) − w₊·ln σ(z): +∞ at z = −∞ (NaN for w₊ = 0, 0·∞, as PyTorch), −∞ at z = +∞. Made of
+    (1 − y)·z + (1 + (w₊ − 1)·y)·(−ln σ(z)) it was −z + (w₊ − 1)·(−ln σ(z)): ∞ + (w₊ − 1)·∞, NaN at z = −∞."""
+    inf = float("inf")
+    seen = []
+    for library in (gg, torch):
+        z = library.tensor([-inf, -inf, -inf, inf, inf, -1e30, 2.0], dtype=library.float64, requires_grad=True)
+        y = library.tensor([0.0, 0.4, 1.0, 0.0, 1.0, 0.4, 0.7], dtype=library.float64, requires_grad=True)
+        loss = library.nn.functional.binary_cross_entropy_with_logits(
+            z, y, pos_weight=library.tensor([positive_weight], dtype=library.float64), reduction=reduction)
+        (loss if reduction != "none" else loss.sum()).backward()
+        seen.append((z.grad.numpy(), y.grad.numpy()))
     for ours, theirs in zip(*seen):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)

@@ -505,9 +505,10 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     """Sigmoid + binary cross-entropy in one stable op; gradient ``(σ(z) − y)/n``.
 
     ``weight`` scales each item's loss; ``pos_weight`` (broadcast along the last dim: one per class) scales
-    the positive term, ``−(w₊·y·log σ(z) + (1 − y)·log(1 − σ(z)))``, made of ops as
-    ``(1 − y)·z + (1 + (w₊ − 1)·y)·(−log σ(z))``, PyTorch's stable form, with ``−log σ(z)`` this fused row at
-    target 1 (its slope ``σ(z) − 1`` is smooth through z = 0, where ``log(1 + e^−|z|) + max(−z, 0)`` has kinks).
+    the positive term, ``−(w₊·y·log σ(z) + (1 − y)·log σ(−z))`` (``1 − σ(z) = σ(−z)``), made of ops with
+    ``log σ`` its own stable row (slope ``σ(−z)``, smooth through z = 0). Its slope for the target is PyTorch's
+    ``log σ(−z) − w₊·log σ(z)``: +∞ at z = −∞, where PyTorch's form of the loss, ``(1 − y)·z + (1 + (w₊ − 1)·y)·
+    (−log σ(z))``, would give ∞ − ∞ = NaN (as its loss there is NaN; this one's is the limit, ∞ for y > 0).
     """
     name = "binary_cross_entropy_with_logits"
     reduction = _legacy_reduction(size_average, reduce, reduction, name)
@@ -521,13 +522,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
         items = apply(ops.BCE_WITH_LOGITS, (logits, target), logits.array, target.array, "none",
                       _needs(logits, target))
     else:
-        scale = (_item_weight(pos_weight, logits, name, "pos_weight") - 1) * target + 1
-        positives = logits.new_full(logits.shape, 1.0)
-        minus_log_sigmoid = apply(ops.BCE_WITH_LOGITS, (logits, positives), logits.array, positives.array, "none",
-                                  (logits._requires_grad, False))
-        # −log σ(+∞) is 0, and its slope 0: the row at target 1 reads 0·∞ there (NaN, where PyTorch's loss is ∞)
-        minus_log_sigmoid = minus_log_sigmoid.masked_fill(logits.detach() == math.inf, 0.0)
-        items = (1 - target) * logits + scale * minus_log_sigmoid
+        positive_weight = _item_weight(pos_weight, logits, name, "pos_weight")
+        items = -(positive_weight * target * logsigmoid(logits) + (1 - target) * logsigmoid(-logits))
     return _weighted(items, None if weight is None else _item_weight(weight, logits, name, "weight"), reduction)
 
 
