@@ -170,6 +170,34 @@ def test_an_empty_batch_of_class_indices_has_loss_nan_and_an_empty_gradient():
     assert np.isnan(loss.item()) and z.grad.shape == (0, 3)
 
 
+CLASS_OPTIONS = [{"weight": True}, {"weight": True, "ignore_index": 1}, {"ignore_index": 1}, {}]
+EMPTY_CLASS_CALLS = [("nll_loss", options) for options in CLASS_OPTIONS] + [
+    ("cross_entropy", options) for options in
+    [*CLASS_OPTIONS, {"label_smoothing": 0.1}, {"weight": True, "label_smoothing": 0.1, "ignore_index": 1}]]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("function, options", EMPTY_CLASS_CALLS)
+@pytest.mark.parametrize("shape", [(0, 3), (0, 3, 2)])
+def test_an_empty_batch_of_class_indices_is_pytorchs_with_any_option(torch, function, shape, options, reduction):
+    """The mean over no rows is 0/0 = NaN, as PyTorch's, whatever the options: with a class weight, label
+    smoothing, or nll_loss at all, the total it divides by was taken as 1 (the rule for rows all ignored), so 0."""
+    seen = []
+    for library in (gg, torch):
+        extra = dict(options, reduction=reduction)
+        if extra.pop("weight", False):
+            extra["weight"] = library.tensor([1.0, 2.0, 3.0], dtype=library.float64)
+        scores = library.zeros(shape, dtype=library.float64, requires_grad=True)
+        loss = getattr(library.nn.functional, function)(scores, library.zeros((0, *shape[2:]), dtype=library.int64),
+                                                        **extra)
+        loss.sum().backward()
+        seen.append((loss.detach().numpy(), scores.grad.shape))
+    (loss, gradient_shape), (their_loss, their_gradient_shape) = seen
+    np.testing.assert_array_equal(loss, their_loss)  # NaN equals NaN here
+    assert tuple(gradient_shape) == tuple(their_gradient_shape) == shape
+
+
 # --- integer inputs to the losses of two same-shaped tensors -------------------------------------------------
 
 @pytest.mark.parametrize("function", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",

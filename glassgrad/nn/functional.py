@@ -429,22 +429,22 @@ def _nll(log_probs: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
 def _nll_counts(labels: np.ndarray, weight: np.ndarray | None, ignore_index: int,
                 dtype: np.dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each row's class (N, 1) (an ignored row reads class 0, then counts 0), its count negated, −w_yᵢ or −1 (0 if
-    ignored; the loss's minus sign, exact), whether it is ignored (N, 1), and what a mean divides by: Σ of the
-    counts, or 1 where none counts, so that a batch whose rows are all ignored has loss 0 and gradient 0 (PyTorch:
-    loss NaN, gradient 0)."""
+    ignored; the loss's minus sign, exact), whether it is ignored (N, 1), and what a mean divides by: :func:`_total`'s
+    rule."""
     kept = labels != ignore_index
     classes = np.where(kept, labels, 0).astype(np.int64, copy=False)
     counts = kept.astype(dtype) if weight is None else weight[classes] * kept
     total = counts.sum(dtype=counts.dtype)
     return (classes.reshape(-1, 1), -counts.reshape(-1, 1), ~kept.reshape(-1, 1),
-            np.asarray(total + (total == 0), dtype=counts.dtype))
+            np.asarray(total + (total == 0 and counts.size > 0), dtype=counts.dtype))
 
 
 def _total(counts: Tensor) -> Tensor:
-    """What a mean over rows divides by: Σ of their counts (weights), or 1 where none counts, so that a batch
-    whose rows are all ignored has loss 0 and gradient 0 (PyTorch: loss NaN, gradient 0)."""
+    """What a mean over rows divides by: Σ of their counts (weights), or 1 where there are rows but none counts,
+    so that a batch whose rows are all ignored has loss 0 and gradient 0 (PyTorch: loss NaN, gradient 0). An empty
+    batch divides by 0: its mean is NaN, as PyTorch's (and the fused cross-entropy row's)."""
     total = counts.sum()
-    return total + (total == 0).to(total.dtype)
+    return total + (total == 0).to(total.dtype) if counts.numel() else total
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
