@@ -146,6 +146,21 @@ def test_ctc_loss_refuses_bad_arguments_in_one_line(change, error, match):
         F.ctc_loss(**arguments)
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("shape, targets, input_lengths, target_lengths", [
+    ((5, 0, 4), np.zeros((0, 3)), [], []), ((5, 0, 4), np.zeros(0), [], []),
+    ((0, 2, 4), np.ones((2, 1)), [0, 0], [1, 1]), ((5, 2, 0), np.ones((2, 1)), [5, 5], [1, 1]),
+    ((0, 4), np.ones(1), 0, 1)])
+def test_ctc_loss_refuses_empty_log_probs_as_pytorch(torch, shape, targets, input_lengths, target_lengths):
+    """An empty batch (or no frame, or no class) gave a loss (NaN for the mean); PyTorch raises RuntimeError."""
+    for library in (gg, torch):
+        arguments = (library.zeros(shape, requires_grad=True), library.tensor(targets, dtype=library.int64),
+                     library.tensor(input_lengths, dtype=library.int64),
+                     library.tensor(target_lengths, dtype=library.int64))
+        with pytest.raises(RuntimeError, match="must not be empty"):
+            library.nn.functional.ctc_loss(*arguments)
+
+
 # --- local response normalisation --------------------------------------------------------------------
 
 @pytest.mark.torch

@@ -85,6 +85,9 @@ def ctc_negative_log_likelihoods(log_probs: Tensor, targets: Any, input_lengths:
     if log_probs.dtype.kind != "f" or log_probs.ndim not in (2, 3):
         raise RuntimeError(f"ctc_loss: log_probs must be floating (T, N, C) or unbatched (T, C), got "
                            f"{shape_text(log_probs.shape)} {log_probs.dtype}")
+    if log_probs.numel() == 0:  # PyTorch refuses it: no sample, frame or class to align
+        raise RuntimeError(f"ctc_loss: log_probs must not be empty, got {shape_text(log_probs.shape)}; give at least "
+                           "one sample, one frame and one class")
     batched = log_probs.ndim == 3
     frames = log_probs if batched else log_probs.reshape(log_probs.shape[0], 1, log_probs.shape[1])
     steps, batch, classes = frames.shape
