@@ -35,6 +35,36 @@ def test_adam_with_a_tiny_learning_rate_steps_as_pytorch(torch, name, dtype, lr,
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=atol)
 
 
+def _rmsprop_steps(lib, dtype, gradients, **options):
+    weight = lib.tensor(np.ones(len(gradients[0]), dtype=dtype), requires_grad=True)
+    optimizer = lib.optim.RMSprop([weight], lr=0.01, **options)
+    seen = []
+    for gradient in gradients:
+        weight.grad = lib.tensor(np.array(gradient, dtype=dtype))
+        optimizer.step()
+        state = optimizer.state[weight]
+        seen.append([weight.detach().numpy().copy(), *(state[key].numpy().copy() for key in sorted(state)
+                                                         if key != "step")])
+    return seen
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("options", [{"centered": True}, {"centered": True, "momentum": 0.9}, {}, {"momentum": 0.5}])
+@pytest.mark.parametrize("dtype, huge", [("float32", [1e20, 1e30, 3e38, -3e38]),
+                                         ("float64", [1e155, 1e200, 1e308, -1e308])])
+def test_rmsprop_with_overflowing_gradients_steps_as_pytorch(torch, dtype, huge, options):
+    """Centered, v − ḡ² was ∞ − ∞ = NaN where g² overflows (NaN weights); PyTorch's fused multiply-add gives ∞ and
+    the weight keeps still. And v took g·g first, overflowing from g = 2·10¹⁹ in float32, where PyTorch's
+    ((1 − α)·g)·g is finite and the weight steps. Every state, step by step."""
+    first = [*huge, 1.0, -0.3, 1e-30]
+    gradients = [first, [value / 2 for value in first], [-value for value in first]]
+    mine, theirs = _rmsprop_steps(gg, dtype, gradients, **options), _rmsprop_steps(torch, dtype, gradients, **options)
+    for step, (ours, reference) in enumerate(zip(mine, theirs)):
+        assert np.isfinite(ours[0]).all(), step
+        for a, b in zip(ours, reference):
+            np.testing.assert_allclose(a, b, rtol=1e-6 if dtype == "float32" else 1e-14, atol=0, err_msg=str(step))
+
+
 def _resumed(lib, kind, old_options, options, drop):
     weight = lib.tensor([1.0, -2.0], dtype=lib.float64, requires_grad=True)
     saved = getattr(lib.optim, kind)([weight], **old_options).state_dict()

@@ -22,14 +22,15 @@ class RMSprop(Optimizer):
     With η = ``lr``, α = ``alpha``, ε = ``eps``, λ = ``weight_decay``, μ = ``momentum``::
 
         g ← ∇L(w) + λ·w                 (−∇L(w) + λ·w when maximize=True)
-        v ← α·v + (1 − α)·g²
-        ḡ ← α·ḡ + (1 − α)·g             (centered=True only)
+        v ← α·v + (1 − α)·g²            (as ((1 − α)·g)·g, PyTorch's order)
+        ḡ ← α·ḡ + (1 − α)·g             (centered=True only; as ḡ + (1 − α)·(g − ḡ), PyTorch's lerp)
         d ← √(v − ḡ²) + ε  if centered, else  d ← √v + ε
         b ← μ·b + g/d,  w ← w − η·b     (when μ > 0; b starts at 0)
         w ← w − η·g/d                   (when μ = 0)
 
     ``v``, ``ḡ`` start at 0. In the centered form ``v − ḡ²`` (a variance) is clipped at 0
-    before the square root, so rounding can never turn it into NaN.
+    before the square root, so rounding can never turn it into NaN, and it is ∞ where v overflowed (an
+    overflowing gradient: the weight keeps still, as PyTorch's).
     ``foreach`` (True or False) changes no number; ``capturable=True`` and ``differentiable=True`` are refused at the
     step, as PyTorch on a CPU refuses them.
 
@@ -106,13 +107,16 @@ class RMSprop(Optimizer):
         g = self._effective_gradient(param, grad, group["weight_decay"], group["maximize"], out=work)
         count_step(state)
         square_avg = state["square_avg"].array
-        square_avg *= alpha  # v ← α·v + (1 − α)·g²
-        square_avg += np.multiply(np.multiply(g, g, out=scratch), 1 - alpha, out=scratch)
+        square_avg *= alpha  # v ← α·v + ((1 − α)·g)·g, PyTorch's order: g·g first overflowed from 2·10¹⁹ in float32
+        square_avg += np.multiply(np.multiply(g, 1 - alpha, out=scratch), g, out=scratch)
         if group["centered"]:
             grad_avg = state["grad_avg"].array
-            grad_avg *= alpha  # ḡ ← α·ḡ + (1 − α)·g
-            grad_avg += np.multiply(g, 1 - alpha, out=scratch)
-            variance = np.subtract(square_avg, np.multiply(grad_avg, grad_avg, out=scratch), out=scratch)
+            # ḡ ← ḡ + (1 − α)·(g − ḡ), as PyTorch's lerp rounds it
+            grad_avg += np.multiply(np.subtract(g, grad_avg, out=scratch), 1 - alpha, out=scratch)
+            square = np.multiply(grad_avg, grad_avg, out=scratch)
+            # ḡ² held at the largest number: where it overflows v does too (v ≥ ḡ²), and v − ḡ² is then ∞, as PyTorch's
+            # fused multiply-add gives it (the weight keeps still), not ∞ − ∞ = NaN
+            variance = np.subtract(square_avg, np.minimum(square, np.finfo(square.dtype).max, out=scratch), out=scratch)
             denominator = np.sqrt(np.maximum(variance, 0, out=scratch), out=scratch)
         else:
             denominator = np.sqrt(square_avg, out=scratch)
