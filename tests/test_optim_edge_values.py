@@ -65,6 +65,35 @@ def test_rmsprop_with_overflowing_gradients_steps_as_pytorch(torch, dtype, huge,
             np.testing.assert_allclose(a, b, rtol=1e-6 if dtype == "float32" else 1e-14, atol=0, err_msg=str(step))
 
 
+def _float16_sgd_steps(lib, start, gradients, **options):
+    weight = lib.tensor(start, requires_grad=True)
+    optimizer = lib.optim.SGD([weight], lr=0.01, **options)
+    seen = []
+    for gradient in gradients:
+        weight.grad = lib.tensor(gradient)
+        optimizer.step()
+        seen.append(weight.detach().numpy().copy())
+    return seen
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("options", [{"momentum": 0.9}, {"momentum": 0.9, "nesterov": True}, {},
+                                     {"momentum": 0.9, "dampening": 0.1}, {"momentum": 0.5, "weight_decay": 0.1},
+                                     {"momentum": 0.9, "weight_decay": 0.1, "maximize": True}])
+def test_float16_sgd_has_pytorchs_bits_step_by_step(torch, options):
+    """PyTorch's CPU works a float16 ``add(b, alpha=α)`` out in float32 with α rounded to float16 and rounds once,
+    and ``mul(μ)`` with μ in float32; NumPy rounded η·d and μ to float16 first, so the weights drifted (4 % of the
+    way they moved, by step 16, with momentum). 4,096 entries: all in PyTorch's vector loop (its scalar loop, for a
+    tail shorter than a vector, rounds α·b to float16 first; the docstring of ``scaled_sum`` says so)."""
+    rng = np.random.default_rng(0)
+    start = rng.normal(size=4096).astype(np.float16)
+    gradients = [rng.normal(size=4096).astype(np.float16) for _ in range(16)]
+    mine = _float16_sgd_steps(gg, start, gradients, **options)
+    theirs = _float16_sgd_steps(torch, start, gradients, **options)
+    for step, (ours, reference) in enumerate(zip(mine, theirs)):
+        np.testing.assert_array_equal(ours, reference, err_msg=f"step {step + 1}")
+
+
 def _resumed(lib, kind, old_options, options, drop):
     weight = lib.tensor([1.0, -2.0], dtype=lib.float64, requires_grad=True)
     saved = getattr(lib.optim, kind)([weight], **old_options).state_dict()

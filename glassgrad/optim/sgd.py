@@ -15,7 +15,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._checks import check_number
-from .optimizer import Optimizer, gradient_formula
+from .optimizer import Optimizer, arithmetic_dtype, gradient_formula, scaled_sum
 
 
 class SGD(Optimizer):
@@ -106,15 +106,14 @@ class SGD(Optimizer):
                 state["momentum_buffer"] = Tensor._wrap(buffer)
             else:  # b ← μ·b + (1 − τ)·g
                 buffer = held.array
-                buffer *= momentum
+                np.multiply(buffer, momentum, out=buffer, dtype=arithmetic_dtype(buffer))
                 dampening = group["dampening"]
                 if dampening:
-                    buffer += np.multiply(g, 1 - dampening, out=product)
+                    scaled_sum(buffer, g, 1 - dampening, out=buffer, scratch=product)
                 else:
                     buffer += g
             if group["nesterov"]:  # d ← g + μ·b
-                direction = np.add(g, np.multiply(buffer, momentum, out=product), out=product)
+                direction = scaled_sum(g, buffer, momentum, out=product, scratch=product)
             else:
                 direction = buffer
-        np.multiply(direction, group["lr"], out=product)
-        np.subtract(param.array, product, out=param.array)
+        scaled_sum(param.array, direction, -group["lr"], out=param.array, scratch=product)  # w ← w − η·d
