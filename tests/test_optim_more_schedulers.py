@@ -219,3 +219,55 @@ def test_a_schedule_of_schedules_refuses_what_it_cannot_step_with_pytorchs_error
     for library in (torch, gg):
         with pytest.raises(error):
             make(library.optim.lr_scheduler, _optimizer(library))
+
+
+def _cycled(lib, kind):
+    optimizer = _optimizer(lib, kind)
+    schedule = lib.optim.lr_scheduler.CyclicLR(optimizer, 0.01, 0.1, step_size_up=3, base_momentum=[0.8, 0.7],
+                                               max_momentum=[0.9, 0.95])
+    return optimizer, schedule
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", ["sgd", "adam"])
+def test_cyclic_momentum_writes_its_bounds_into_the_groups_as_pytorch(torch, kind):
+    """With cycle_momentum PyTorch writes max_momentum and base_momentum into every param group (code reads them
+    there, as for OneCycleLR); glassgrad wrote only the momentum (or β₁)."""
+    found = []
+    for lib in (gg, torch):
+        optimizer, schedule = _cycled(lib, kind)
+        groups = []
+        for _ in range(4):
+            groups.append([{key: value for key, value in group.items() if key != "params"}
+                           for group in optimizer.param_groups])
+            optimizer.step()
+            schedule.step()
+        found.append(groups)
+    assert found[0] == found[1]
+    assert [group["max_momentum"] for group in found[0][0]] == [0.9, 0.95]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", ["sgd", "adam"])
+@pytest.mark.parametrize("first", ["glassgrad", "torch"])
+def test_a_cyclic_schedule_resumes_from_either_librarys_state_dict(torch, kind, first):
+    """The state dict holds the scale function under PyTorch's key, ``_scale_fn_custom`` (glassgrad saved it as
+    ``scale_fn``, and PyTorch's load_state_dict raised KeyError on it); each library resumes from the other's."""
+    libraries = {"glassgrad": gg, "torch": torch}
+    maker, resumer = libraries[first], libraries["torch" if first == "glassgrad" else "glassgrad"]
+    optimizer, schedule = _cycled(maker, kind)
+    for _ in range(4):
+        optimizer.step()
+        schedule.step()
+    saved = schedule.state_dict()
+    assert set(saved) - {"_get_lr_called_within_step"} == set(_cycled(torch, kind)[1].state_dict()) - {
+        "_get_lr_called_within_step"}
+    resumed_optimizer, resumed = _cycled(resumer, kind)
+    resumed.load_state_dict(dict(saved))
+    for _ in range(3):
+        for opt, sched in ((optimizer, schedule), (resumed_optimizer, resumed)):
+            opt.step()
+            sched.step()
+        for mine, theirs in zip(optimizer.param_groups, resumed_optimizer.param_groups):
+            assert mine["lr"] == theirs["lr"]
+            assert mine.get("momentum") == theirs.get("momentum") and mine.get("betas") == theirs.get("betas")

@@ -920,8 +920,8 @@ class CyclicLR(LRScheduler):
     ``cycle_momentum`` the momentum (or β₁) moves the other way, between ``max_momentum`` and ``base_momentum``.
     """
 
-    _unsaved = (*LRScheduler._unsaved, "scale_fn")
-    _functions = ("scale_fn",)
+    _unsaved = (*LRScheduler._unsaved, "_scale_fn_custom")
+    _functions = ("_scale_fn_custom",)  # PyTorch's name, so that either library loads the other's state dict
 
     def __init__(self, optimizer: Optimizer, base_lr: float | Sequence[float], max_lr: float | Sequence[float],
                  step_size_up: float = 2000, step_size_down: float | None = None, mode: str = "triangular",
@@ -936,7 +936,7 @@ class CyclicLR(LRScheduler):
         down = up if step_size_down is None else check_steps("step_size_down", step_size_down, low_included=True)
         self.total_size, self.step_ratio = float(up + down), up / (up + down)
         self.mode, self.gamma = mode, _checked_gamma(gamma)
-        self.scale_fn, self.scale_mode = scale_fn, scale_mode if scale_fn is not None else (
+        self._scale_fn_custom, self.scale_mode = scale_fn, scale_mode if scale_fn is not None else (
             "iterations" if mode == "exp_range" else "cycle")
         lows = _per_group("base_lr", optimizer, base_lr)
         if last_epoch == -1:
@@ -951,15 +951,16 @@ class CyclicLR(LRScheduler):
             self.use_beta1 = "betas" in optimizer.defaults
             self.base_momentums = _per_group("base_momentum", optimizer, base_momentum)
             self.max_momentums = _per_group("max_momentum", optimizer, max_momentum)
-            if last_epoch == -1:
-                for group, high in zip(optimizer.param_groups, self.max_momentums):
+            if last_epoch == -1:  # the bounds written into each group too, as PyTorch's
+                for group, high, low in zip(optimizer.param_groups, self.max_momentums, self.base_momentums):
                     OneCycleLR._set_momentum(self, group, high)
+                    group["max_momentum"], group["base_momentum"] = high, low
         super().__init__(optimizer, last_epoch)
         self.base_lrs = lows
 
     def _scale(self, x: float) -> float:
-        if self.scale_fn is not None:
-            return self.scale_fn(x)
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
         if self.mode == "triangular":
             return 1.0
         if self.mode == "triangular2":
