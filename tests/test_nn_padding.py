@@ -113,3 +113,50 @@ def test_a_fractional_amount_is_refused_as_pytorch_refuses_it(torch):
     from one_line_errors import assert_raises_as_pytorch
 
     assert_raises_as_pytorch(lambda lib: lib.nn.functional.pad(lib.ones(1, 2, 4), (1.5, 1)), torch)
+
+
+EMPTYING_CROPS = [  # (shape, amounts, mode): some padded dim cropped to nothing, PyTorch's result empty
+    ((1, 2, 4), (-2, -2), "circular"), ((1, 2, 4), (-4, 0), "circular"), ((2, 4), (-3, -1), "circular"),
+    ((1, 2, 4), (-6, 2), "circular"), ((1, 1, 3, 4), (0, 0, -3, 0), "circular"),
+    ((1, 1, 3, 4), (1, 1, 0, -3), "circular"),
+    ((1, 1, 3, 4), (-2, -2, 0, 0), "replicate"), ((1, 1, 3, 4), (-4, 0, 1, 1), "replicate"),
+    ((1, 3, 4), (2, 1, -1, -2), "replicate"), ((1, 2, 3, 4), (-4, 0, 1, 2, 1, 0), "replicate"),
+    ((1, 1, 3, 4), (0, 0, -3, 0), "reflect"), ((1, 1, 3, 4), (-4, 0, 1, 1), "reflect"),
+    ((1, 2, 4), (-2, -2, 0, 0), "reflect"),
+    ((1, 1, 3, 4), (-2, -2, 0, 0), "constant"), ((1, 3, 4), (0, 0, -3, 0), "constant"),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("shape, amounts, mode", EMPTYING_CROPS)
+def test_a_crop_to_nothing_gives_pytorchs_empty_result(torch, shape, amounts, mode):
+    """replicate and circular (and reflect) refused a crop that leaves a dim empty ('crop all of dim …'); PyTorch
+    returns an empty tensor of the padded shape, and the input's gradient is 0."""
+    found = []
+    for library in (gg, torch):
+        x = library.ones(shape, dtype=library.float64, requires_grad=True)
+        out = library.nn.functional.pad(x, amounts, mode=mode)
+        out.sum().backward()
+        found.append((tuple(out.shape), x.grad.numpy()))
+    (shape_mine, gradient), (shape_theirs, _) = found
+    assert shape_mine == shape_theirs and 0 in shape_mine
+    np.testing.assert_array_equal(gradient, np.zeros(shape))  # PyTorch's 3-d reflect may leave it unwritten
+
+
+REFUSED_CROPS = [  # what PyTorch refuses in these modes: a 1-d reflect or replicate crop to nothing, every padded
+    # dim cropped to nothing, a crop past the end, circular padding before a dim cropped to nothing
+    ((1, 2, 4), (-2, -2), "replicate"), ((1, 2, 4), (-4, 0), "reflect"), ((1, 1, 3, 4), (-2, -2, -3, 0), "replicate"),
+    ((1, 3, 4), (-4, 0, -1, -2), "reflect"), ((1, 2, 3, 4), (-2, -2, -3, 0, -1, -1), "replicate"),
+    ((1, 2, 4), (-5, 0), "circular"), ((1, 2, 4), (1, -5), "circular"), ((1, 1, 3, 4), (1, -5, 1, 2), "circular"),
+    ((1, 1, 3, 4), (-2, -2, 2, -4), "circular"), ((1, 1, 2, 3, 4), (-4, 1, 2, -4, 0, -2), "circular"),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("shape, amounts, mode", REFUSED_CROPS)
+def test_a_crop_pytorch_refuses_is_refused_in_one_line(torch, shape, amounts, mode):
+    for library in (gg, torch):
+        with pytest.raises(RuntimeError) as error:
+            library.nn.functional.pad(library.ones(shape, requires_grad=True), amounts, mode=mode)
+        if library is gg:
+            assert str(error.value).startswith("pad: ") and "\n" not in str(error.value)

@@ -11,7 +11,9 @@ The modes, for ``x = [a, b, c]`` padded by 2 on each side:
 
 A negative amount crops that side instead, in every mode, as in PyTorch: ``reflect`` and ``replicate`` still
 mirror or repeat the input's own edge on the other side (``replicate`` of ``[a, b, c]`` by ``(−1, 2)`` is
-``[b, c, c, c]``), ``circular`` wraps what is left after the crop.
+``[b, c, c, c]``), ``circular`` wraps what is left after the crop. A crop may leave a dim empty, and the result is
+then empty, as PyTorch's (except where PyTorch refuses: in ``reflect`` and ``replicate`` mode every padded dim, or
+the one dim of 1-d padding, cropped to nothing; in ``circular`` mode, padding before a dim cropped to nothing).
 
 A constant border is joined on with ``cat``; the other modes pick entries (``index_select``; reflect and replicate
 with the row ``edge_pad``, the same picks, whose gradient stays in the input's graph as PyTorch's does), so an entry
@@ -53,6 +55,11 @@ def _source_positions(size: int, before: int, after: int, mode: str) -> np.ndarr
     return np.where(folded < size, folded, period - folded)
 
 
+def _padded_lengths(x: Tensor, pad: tuple[int, ...]) -> list[int]:
+    """The padded dims' lengths after padding, the last dim first (as ``pad`` lists them)."""
+    return [x.array.shape[-1 - k] + pad[2 * k] + pad[2 * k + 1] for k in range(len(pad) // 2)]
+
+
 def _check(x: Tensor, pad: tuple[int, ...], mode: str) -> None:
     if mode not in MODES:
         raise NotImplementedError(f"pad: mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -72,18 +79,25 @@ def _check(x: Tensor, pad: tuple[int, ...], mode: str) -> None:
                                   f"two (batched) dims more, as PyTorch; got {dims} dims to pad for shape "
                                   f"{shape_text(x.shape)} (give 2 amounts for a 2-d or 3-d input, 4 for 3-d or 4-d, "
                                   "6 for 4-d or 5-d)")
-    for k in range(dims):
+    lengths = _padded_lengths(x, pad)
+    empty = not all(lengths)  # a dim cropped to nothing: the result is empty, as PyTorch's, and reads no entry
+    every_dim = not any(lengths) and mode != "circular"  # PyTorch's reflect and replicate refuse to crop them all
+    for k, length in enumerate(lengths):
         size, before, after = x.array.shape[-1 - k], pad[2 * k], pad[2 * k + 1]
         kept = size - max(-before, 0) - max(-after, 0)
-        if size + before + after < 1 or (mode == "circular" and kept < 1):
+        # circular padding wraps what the crop kept: of nothing there is nothing to wrap (PyTorch reads memory outside
+        # the input there; it refuses padding before a dim cropped to nothing, and a crop past a dim's other end)
+        if length < 0 or every_dim or (mode == "circular" and (before > 0 if length == 0 else
+                                                               kept < (0 if empty else 1))):
             raise RuntimeError(f"pad: amounts {(before, after)} crop all of dim {x.ndim - 1 - k} (size {size}); "
                                "crop less")
         if mode == "reflect" and max(before, after) >= size:
             raise RuntimeError(f"pad: reflect padding of {max(before, after)} needs a dim longer than that, but dim "
                                f"{x.ndim - 1 - k} has size {size}")
-        if mode == "circular" and max(before, after) > kept:
+        wrapped = size if empty else kept  # PyTorch checks an empty result's amounts against the input's sizes
+        if mode == "circular" and max(before, after) > wrapped:
             raise RuntimeError(f"pad: circular padding of {max(before, after)} wraps more than once around dim "
-                               f"{x.ndim - 1 - k} of size {kept}{' after the crop' if kept < size else ''}")
+                               f"{x.ndim - 1 - k} of size {wrapped}{' after the crop' if wrapped < size else ''}")
 
 
 def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = None) -> Tensor:
@@ -95,6 +109,10 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
         raise TypeError(f"pad: the amounts must be whole numbers (ints), as PyTorch wants, got {tuple(pad)}; "
                         "round them first, e.g. int(round(p))") from None
     _check(x, amounts, mode)
+    lengths = _padded_lengths(x, amounts)
+    if mode != "constant" and 0 in lengths:  # an empty result: no entry to pick, its gradient 0 for every input entry
+        shape = (*x.shape[:x.ndim - len(lengths)], *reversed(lengths))
+        return x.index_select(x.ndim - 1 - lengths.index(0), np.arange(0)).reshape(shape)
     for k in range(len(amounts) // 2):
         dim, before, after = x.ndim - 1 - k, amounts[2 * k], amounts[2 * k + 1]
         if mode != "constant":
