@@ -415,3 +415,21 @@ def test_bce_with_logits_pos_weight_target_gradient_at_infinite_logits_is_pytorc
         seen.append((z.grad.numpy(), y.grad.numpy()))
     for ours, theirs in zip(*seen):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("function, argument", [("binary_cross_entropy_with_logits", "weight"),
+                                                ("binary_cross_entropy_with_logits", "pos_weight"),
+                                                ("binary_cross_entropy", "weight"), ("nll_loss", "weight")])
+def test_a_weight_that_requires_grad_is_refused_as_pytorch(torch, function, argument):
+    """PyTorch does not differentiate these weights and refuses one that requires grad (RuntimeError); glassgrad
+    refused it for nll_loss alone and gave the binary cross-entropies' weights a gradient. Under no_grad both take
+    it."""
+    for library in (gg, torch):
+        scores = library.tensor([[0.2, 0.7], [0.6, 0.1]], requires_grad=True)
+        target = library.tensor([1, 0]) if function == "nll_loss" else library.tensor([[1.0, 0.0], [0.0, 1.0]])
+        weight = library.tensor([2.0, 0.5], requires_grad=True)
+        with pytest.raises(RuntimeError, match=f"not differentiable with respect to argument '{argument}'"):
+            getattr(library.nn.functional, function)(scores, target, **{argument: weight})
+        with library.no_grad():
+            getattr(library.nn.functional, function)(scores, target, **{argument: weight})

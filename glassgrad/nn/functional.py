@@ -412,9 +412,7 @@ def _nll(log_probs: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
     (:func:`_nll_counts`, one kernel of a compiled step); the graph holds 5 nodes: gather, times the counts, the
     ignored rows set to 0 (a −∞ or NaN there times a count of 0 gave NaN), Σ, ÷ the total.
     """
-    if weight is not None and weight._requires_grad and is_grad_enabled():
-        raise RuntimeError("The function 'nll_loss_forward' is not differentiable with respect to argument 'weight'. "
-                           "This input cannot have requires_grad True.; pass weight.detach()")
+    _refuse_a_gradient(weight, "nll_loss_forward", "weight")
     if weight is None and _tracing() and not _any_ignored(target, ignore_index):  # the short form, in a trace
         picked = -log_probs[np.arange(len(target.array)), target.array]
         return picked if reduction == "none" else picked.sum() if reduction == "sum" else picked.mean()
@@ -493,6 +491,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if not ((target.array >= 0) & (target.array <= 1)).all():
         raise RuntimeError("binary_cross_entropy: target must hold probabilities (labels) in [0, 1] (NaN is not "
                          "one); for labels such as -1/1 map them to 0/1 first")
+    _refuse_a_gradient(weight, "binary_cross_entropy", "weight")
     if weight is None:
         return apply(ops.BCE, (probs, target), probs.array, target.array, reduction, _needs(probs, target))
     items = apply(ops.BCE, (probs, target), probs.array, target.array, "none", _needs(probs, target))
@@ -515,6 +514,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     reduction = _check_reduction(reduction, name)
     _floating_target(target, name)
     logits, target = _float_pair(input, target, name)
+    _refuse_a_gradient(weight, name, "weight")
+    _refuse_a_gradient(pos_weight, name, "pos_weight")
     if weight is None and pos_weight is None:
         return apply(ops.BCE_WITH_LOGITS, (logits, target), logits.array, target.array, reduction,
                      _needs(logits, target))
@@ -525,6 +526,14 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
         positive_weight = _item_weight(pos_weight, logits, name, "pos_weight")
         items = -(positive_weight * target * logsigmoid(logits) + (1 - target) * logsigmoid(-logits))
     return _weighted(items, None if weight is None else _item_weight(weight, logits, name, "weight"), reduction)
+
+
+def _refuse_a_gradient(argument: Any, function: str, name: str) -> None:
+    """PyTorch's refusal of an argument it does not differentiate (a loss's class or item weights) that requires
+    grad while gradients are recorded."""
+    if isinstance(argument, Tensor) and argument._requires_grad and is_grad_enabled():
+        raise RuntimeError(f"The function '{function}' is not differentiable with respect to argument '{name}'. "
+                           f"This input cannot have requires_grad True.; pass {name}.detach()")
 
 
 def _item_weight(weight: Any, input: Tensor, name: str, argument: str) -> Tensor:
