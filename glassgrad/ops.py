@@ -1856,9 +1856,9 @@ def _cross_entropy_back(up, saved):
     else:
         grad = probs.copy()
         grad.reshape(-1)[positions] -= 1  # − onehot(target)
-        if kept is not None:
-            grad *= kept.reshape(-1, 1)  # an ignored row: 0
-            return _times_scale(grad, _loss_upstream(up, reduction, _counted(kept), probs.shape)), None
+        if kept is not None:  # an ignored row: +0 whatever the upstream, as PyTorch's (times a 0 mask gave −0, or NaN)
+            grad = _times_scale(grad, _loss_upstream(up, reduction, _counted(kept), probs.shape))
+            return _plus_zero_where(~kept.reshape(-1, 1), grad, grad.dtype), None
     return _times_scale(grad, _loss_upstream(up, reduction, len(probs), probs.shape)), None
 
 

@@ -433,3 +433,22 @@ def test_a_weight_that_requires_grad_is_refused_as_pytorch(torch, function, argu
             getattr(library.nn.functional, function)(scores, target, **{argument: weight})
         with library.no_grad():
             getattr(library.nn.functional, function)(scores, target, **{argument: weight})
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("reduction, upstream", [("none", [-2.0, 3.0, -1.0]), ("none", [np.inf, 1.0, -np.inf]),
+                                                 ("sum", -1.5), ("mean", -1.0)])
+def test_an_ignored_rows_cross_entropy_gradient_is_plus_zero_as_pytorchs(torch, reduction, upstream):
+    """The fused row zeroed an ignored row by times a 0 mask: −0 where p − 1 or the upstream is negative, NaN under
+    an infinite upstream. PyTorch's gradient there is +0, whatever the upstream."""
+    found = []
+    for library in (gg, torch):
+        scores = library.tensor([[0.2, -1.0, 0.5], [1.0, 0.0, -0.3], [0.1, 0.2, 0.3]], dtype=library.float64,
+                                requires_grad=True)
+        loss = library.nn.functional.cross_entropy(scores, library.tensor([1, -100, 0]), reduction=reduction)
+        loss.backward(library.tensor(upstream, dtype=library.float64))
+        found.append(scores.grad.numpy())
+    np.testing.assert_array_equal(found[0][1], found[1][1])
+    np.testing.assert_array_equal(np.signbit(found[0][1]), np.zeros(3, bool))
+    if np.isfinite(upstream).all():  # (under ∞ PyTorch's other rows read ∞ − ∞ = NaN at the class, glassgrad's ±∞)
+        np.testing.assert_allclose(found[0], found[1], rtol=1e-12)
