@@ -1659,3 +1659,28 @@ def test_a_gradient_the_step_returns_after_resetting_grad_is_stored_in_the_repla
 
     (eager, _), (compiled, step) = run(False), run(True)
     assert all(np.array_equal(a, b) for a, b in zip(eager, compiled)) and _replays(step) == 2
+
+
+def test_a_compiled_forward_whose_backward_raises_runs_eagerly_and_raises_only_in_backward():
+    """LU of a singular matrix: its gradient needs U⁻¹. The capture's walk of the graph meets the error; the forward
+    must still return eager's result (it raised there) and the error come from backward(), as in eager."""
+    w = gg.tensor([1.0, 1.0], requires_grad=True)
+    forward = gg.compile(lambda x: gg.linalg.lu_factor_ex(x * w)[0].sum(0))
+    singular = gg.tensor([[1.0, 2.0], [2.0, 4.0]])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            out = forward(singular)
+            assert np.array_equal(out.array, gg.linalg.lu_factor_ex(singular * w)[0].sum(0).array)
+            with pytest.raises(RuntimeError, match="the gradient needs U⁻¹"):
+                out.sum().backward()
+    assert [str(w.message) for w in caught] == [
+        "gg.compile(<lambda>): walking the returned tensor's graph raised RuntimeError: "
+        f"{_lu_error()}; running it eagerly"]
+
+
+def _lu_error() -> str:
+    with pytest.raises(RuntimeError) as raised:
+        w = gg.tensor([1.0, 1.0], requires_grad=True)
+        gg.linalg.lu_factor_ex(gg.tensor([[1.0, 2.0], [2.0, 4.0]]) * w)[0].sum().backward()
+    return str(raised.value)

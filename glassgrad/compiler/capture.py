@@ -431,6 +431,8 @@ class Recorder:
             for leaf, _ in held:
                 leaf._grad = None
             run_backward(result, seed, True)
+        except Exception as error:  # eager's backward() will meet it; this call's result stands
+            self.refuse(f"walking the returned tensor's graph raised {type(error).__name__}: {error}")
         finally:
             for leaf, grad in held:
                 leaf._grad = grad
