@@ -26,6 +26,7 @@ import numpy as np
 
 from . import ops_decompositions, ops_linalg, ops_norm
 from .arguments import check_dim, is_floating, shape_text
+from .autograd import note_computed
 from .creation import as_tensor
 from .ops_linalg import LinAlgError as LinAlgError
 from .ops_linalg import SingularMatrixError as SingularMatrixError
@@ -133,14 +134,15 @@ def det(A: Tensor) -> Tensor:
 def slogdet(A: Tensor) -> SignLogDet:
     """``(sign, ln |det A|)``: the determinant without overflow; the sign has no gradient."""
     a = _square(A, "slogdet")
-    sign = Tensor._wrap(np.linalg.slogdet(a.array)[0].astype(a.array.dtype))  # ±1 even where det underflows to 0
+    # ±1 even where det underflows to 0
+    sign = Tensor._wrap(note_computed(np.linalg.slogdet(a.array)[0].astype(a.array.dtype)))
     return SignLogDet(sign, apply(ops_linalg.LOGABSDET, (a,), a.array))
 
 
 def logdet(input: Tensor) -> Tensor:
     """``ln det A``: NaN where the determinant is negative, as in PyTorch."""
     sign, value = slogdet(input)
-    return value.masked_fill(Tensor._wrap(sign.array < 0), math.nan)  # no slope there, as in PyTorch
+    return value.masked_fill(Tensor._wrap(note_computed(sign.array < 0)), math.nan)  # no slope there, as in PyTorch
 
 
 def is_vector(a: Tensor, b: Tensor) -> bool:

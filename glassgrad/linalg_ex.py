@@ -23,6 +23,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import ops_decompositions as rows
+from .autograd import note_computed
 from .creation import as_tensor
 from .functions import where
 from .linalg import inv, is_vector, solve
@@ -46,7 +47,7 @@ def _first_failure(info: np.ndarray, name: str, error: type[RuntimeError], what:
 def _stand_in(a: Tensor, failed: np.ndarray) -> Tensor:
     """A with each failed matrix replaced by the identity (whose result is then thrown away)."""
     eye = Tensor._wrap(np.eye(a.shape[-1], dtype=a.array.dtype))
-    return where(Tensor._wrap(failed[..., None, None]), eye, a)
+    return where(Tensor._wrap(note_computed(failed[..., None, None])), eye, a)
 
 
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> CholeskyExResult:
@@ -60,8 +61,8 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
     failed = info != 0
     low = cholesky(_stand_in(a, failed) if failed.any() else a)
     if failed.any():
-        low = where(Tensor._wrap(failed[..., None, None]), Tensor._wrap(partial), low)
-    return CholeskyExResult(low.mT if upper else low, Tensor._wrap(info))
+        low = where(Tensor._wrap(note_computed(failed[..., None, None])), Tensor._wrap(note_computed(partial)), low)
+    return CholeskyExResult(low.mT if upper else low, Tensor._wrap(note_computed(info)))
 
 
 def _lu_info(a: Tensor, name: str, check_errors: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -78,9 +79,9 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
     a = _matrices(A, "linalg.inv_ex", square=True)
     failed, info = _lu_info(a, "linalg.inv_ex", check_errors)
     if not failed.any():
-        return InvExResult(inv(a), Tensor._wrap(info))
-    return InvExResult(where(Tensor._wrap(failed[..., None, None]), math.nan, inv(_stand_in(a, failed))),
-                       Tensor._wrap(info))
+        return InvExResult(inv(a), Tensor._wrap(note_computed(info)))
+    return InvExResult(where(Tensor._wrap(note_computed(failed[..., None, None])), math.nan, inv(_stand_in(a, failed))),
+                       Tensor._wrap(note_computed(info)))
 
 
 def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False) -> SolveExResult:
@@ -89,7 +90,7 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
     a = _matrices(A, "linalg.solve_ex", square=True)
     failed, info = _lu_info(a, "linalg.solve_ex", check_errors)
     if not failed.any():
-        return SolveExResult(solve(a, B, left=left), Tensor._wrap(info))
+        return SolveExResult(solve(a, B, left=left), Tensor._wrap(note_computed(info)))
     result = solve(_stand_in(a, failed), B, left=left)
     mask = failed[..., None] if is_vector(a, as_tensor(B)) else failed[..., None, None]
-    return SolveExResult(where(Tensor._wrap(mask), math.nan, result), Tensor._wrap(info))
+    return SolveExResult(where(Tensor._wrap(note_computed(mask)), math.nan, result), Tensor._wrap(note_computed(info)))

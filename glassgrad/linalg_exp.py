@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .autograd import note_computed
 from .functions import where
 from .linalg import _square, solve
 from .tensor import Tensor
@@ -44,7 +45,7 @@ def matrix_exp(input: Tensor) -> Tensor:
     with np.errstate(divide="ignore"):
         squarings = np.maximum(0, np.ceil(np.log2(norms / _THETA_13))).astype(np.int64)
     b = _PADE_13
-    x = a * Tensor._wrap(np.ldexp(1.0, -squarings)[..., None, None].astype(a.array.dtype))
+    x = a * Tensor._wrap(note_computed(np.ldexp(1.0, -squarings)[..., None, None].astype(a.array.dtype)))
     eye = Tensor._wrap(np.eye(a.shape[-1], dtype=a.array.dtype))
     x2 = x @ x
     x4 = x2 @ x2
@@ -55,7 +56,7 @@ def matrix_exp(input: Tensor) -> Tensor:
     for step in range(int(squarings.max(initial=0))):
         squared = result @ result
         result = squared if np.all(squarings > step) else where(
-            Tensor._wrap((squarings > step)[..., None, None]), squared, result)
+            Tensor._wrap(note_computed((squarings > step)[..., None, None])), squared, result)
     return result
 
 

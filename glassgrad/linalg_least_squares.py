@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from .arguments import is_floating, shape_text
+from .autograd import note_computed
 from .composed_products import _powers, _vandermonde_input
 from .creation import as_tensor
 from .functions import where
@@ -99,8 +100,8 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     if driver != "gelsy" and rows > width and full:
         residuals = ((a @ x - columns) ** 2).sum(-2)  # with X's gradient, as PyTorch's
     return LstsqResult(x.squeeze(-1) if vector else x, residuals,
-                       Tensor._wrap(np.zeros(0, np.int64) if driver == "gels" else rank),
-                       Tensor._wrap(values) if driver in ("gelsd", "gelss") else empty)
+                       Tensor._wrap(np.zeros(0, np.int64) if driver == "gels" else note_computed(rank)),
+                       Tensor._wrap(note_computed(values)) if driver in ("gelsd", "gelss") else empty)
 
 
 def matrix_rank(A: Tensor, tol: Any = None, hermitian: bool = False, *, atol: Any = None,
@@ -118,7 +119,7 @@ def matrix_rank(A: Tensor, tol: Any = None, hermitian: bool = False, *, atol: An
     if np.any(np.less(atol_values, 0)) or np.any(np.less(rtol_values, 0)):
         raise RuntimeError(f"matrix_rank: atol and rtol must be >= 0, got atol={atol!r} and rtol={rtol!r}")
     values = np.abs(np.linalg.eigvalsh(a.array)) if hermitian and a.array.size else _singular_values(a.array)
-    return Tensor._wrap(_rank(values, atol_values, rtol_values))
+    return Tensor._wrap(note_computed(_rank(values, atol_values, rtol_values)))
 
 
 _NORMS = (None, 2, -2, "fro", "nuc", 1, -1, math.inf, -math.inf)
@@ -151,9 +152,10 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
         for place in np.ndindex(*a.shape[:-2]):
             singular[place] = _has_no_inverse(a.array[place])
         eye = Tensor._wrap(np.eye(a.shape[-1], dtype=a.array.dtype))
-        stand_in = where(Tensor._wrap(singular[..., None, None]), eye, a)  # invertible; its κ is replaced by ∞
+        # invertible; its κ is replaced by ∞
+        stand_in = where(Tensor._wrap(note_computed(singular[..., None, None])), eye, a)
         kappa = matrix_norm(stand_in, p) * matrix_norm(inv(stand_in), p)
-        return where(Tensor._wrap(singular), math.inf, kappa)
+        return where(Tensor._wrap(note_computed(singular)), math.inf, kappa)
 
 
 def _has_no_inverse(matrix: np.ndarray) -> bool:

@@ -36,6 +36,7 @@ import numpy as np
 
 from . import ops_decompositions as rows
 from .arguments import is_floating, shape_text
+from .autograd import note_computed
 from .creation import as_tensor
 from .linalg import check_same_dtype, solve_as
 from .linalg_decompositions import _matrices
@@ -134,7 +135,8 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -
     _, pivots, info = rows.lu_arrays(a.array)
     if check_errors:
         _raise_for_zero_pivot(info, "linalg.lu_factor_ex")
-    return LUFactorExResult(apply(rows.LU_FACTOR, (a,), a.array), Tensor._wrap(pivots), Tensor._wrap(info))
+    return LUFactorExResult(apply(rows.LU_FACTOR, (a,), a.array), Tensor._wrap(note_computed(pivots)),
+                             Tensor._wrap(note_computed(info)))
 
 
 def _raise_for_zero_pivot(info: np.ndarray, name: str) -> None:
