@@ -1684,3 +1684,66 @@ def _lu_error() -> str:
         w = gg.tensor([1.0, 1.0], requires_grad=True)
         gg.linalg.lu_factor_ex(gg.tensor([[1.0, 2.0], [2.0, 4.0]]) * w)[0].sum().backward()
     return str(raised.value)
+
+
+@pytest.mark.parametrize("layer", ["multihead", "encoder", "sdpa"])
+def test_attention_with_a_padding_mask_that_changes_later_replays_each_calls_mask(layer):
+    """The first two batches have one padding mask, the later ones others, one with a row whose every key is
+    masked: the −∞ scores and the dead rows are worked out from each call's mask (they were the captures'
+    constants, so later batches were attended with the first one's padding, without a word)."""
+    rng = np.random.default_rng(2)
+    batches = [(rng.standard_normal((2, 4, 8)).astype(np.float32), rng.random((2, 4)) > 0.6) for _ in range(4)]
+    batches[3][1][1] = True  # a sample whose every position is padding
+    batches = [batches[0], *batches]
+
+    def run(compiled):
+        gg.manual_seed(0)
+        if layer == "multihead":
+            model = nn.MultiheadAttention(8, 2, batch_first=True)
+            forward = lambda x, pad: model(x, x, x, key_padding_mask=pad, need_weights=False)[0]  # noqa: E731
+        elif layer == "encoder":
+            model = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+            forward = lambda x, pad: model(x, src_key_padding_mask=pad)  # noqa: E731
+        else:
+            model = nn.Linear(8, 8)
+            forward = lambda x, pad: F.scaled_dot_product_attention(  # noqa: E731
+                model(x), model(x), x, attn_mask=~pad[:, None, :])
+        optimizer = gg.optim.SGD(model.parameters(), lr=0.05)
+
+        def step(x, pad):
+            optimizer.zero_grad()
+            out = forward(x, pad)
+            loss = (out * out).mean()
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        step = gg.compile(step, fullgraph=True) if compiled else step
+        with np.errstate(invalid="ignore"):
+            losses = [step(gg.tensor(x), gg.tensor(pad)).array.copy() for x, pad in batches]
+        return losses + [p.array.copy() for p in model.parameters()], step
+
+    (eager, _), (compiled, step) = run(False), run(True)
+    assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(eager, compiled)) and _replays(step) == 3
+
+
+def test_a_bool_tensor_sliced_or_reshaped_in_a_step_replays():
+    """``mask[:, None]``, ``mask.reshape(…)``: a bool tensor indexed by slices is no boolean-mask indexing (its
+    shape does not depend on the values); the step was refused as if it were ('getitem' with a boolean mask)."""
+    w = gg.tensor(np.linspace(-1, 1, 5, dtype=np.float32), requires_grad=True)
+
+    def step(x):
+        h = x * w
+        mask = (h > 0)[:, None, :].reshape(4, 5)
+        loss = h.masked_fill(mask, 0.0).pow(2).sum()
+        loss.backward()
+        gradient = w.grad.clone()
+        w.grad = None
+        return gradient
+
+    compiled = gg.compile(step, fullgraph=True)
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        x = gg.tensor(rng.standard_normal((4, 5)), dtype=gg.float32)
+        assert np.array_equal(compiled(x).array, step(x).array)
+    assert _replays(compiled) == 2

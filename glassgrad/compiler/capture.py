@@ -262,7 +262,7 @@ class Recorder:
             self.refuse(f"the custom autograd.Function '{op.name}' runs Python a replay cannot see")
             return
         encoded = tuple(self.encode(arg) for arg in args)
-        if op.kind == "shape" and _has_mask(args):
+        if op.kind == "shape" and _has_mask(args[1:]):  # its index (args[0]: the array, a bool one too)
             self.refuse(f"'{op.name}' with a boolean mask: the output's shape depends on the values")
             return
         if type(result._ctx) is Packed:

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from ..arguments import shape_text
-from ..autograd import current_tape
+from ..autograd import call_recorder, current_tape, recorded_call
 from ..creation import as_tensor
 from ..device import check_device
 from ..functions import cat, linear, softmax
@@ -65,11 +65,26 @@ def _additive_mask(mask: Any, like: Tensor, masked_when: bool, name: str) -> Ten
     equals ``masked_when``); a float mask is added as it is."""
     mask = as_tensor(mask)
     if mask.dtype.kind == "b":
-        blocked = mask.array if masked_when else ~mask.array
-        return Tensor._wrap(np.where(blocked, -np.inf, 0.0).astype(like.dtype))
+        return Tensor._wrap(recorded_call(_blocked_scores, mask.array, masked_when, like.dtype))
     if mask.dtype.kind != "f":
         raise RuntimeError(f"{name}: expected a bool or float mask, got {mask.dtype}")
     return mask if mask.dtype == like.dtype else mask.to(like.dtype)
+
+
+def _blocked_scores(mask: np.ndarray, masked_when: bool, dtype: np.dtype) -> np.ndarray:
+    """−∞ where a bool mask says blocked (equals ``masked_when``), else 0: one kernel of a compiled step, worked out
+    again from each call's mask."""
+    return np.where(mask if masked_when else ~mask, -np.inf, 0.0).astype(dtype)
+
+
+def _dead_rows(mask: np.ndarray, shape: tuple) -> np.ndarray:
+    """The rows of scores whose every key is masked (−∞ throughout): one kernel of a compiled step."""
+    return np.broadcast_to(np.isneginf(mask), shape).all(axis=-1, keepdims=True)
+
+
+def _alive(dead: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """1 for a row with some key unmasked, 0 for a dead one: one kernel of a compiled step."""
+    return (~dead).astype(dtype)
 
 
 def mixed_masks(padding: Any, mask: Any, padding_name: str, mask_name: str, like: Tensor) -> tuple[Any, Any]:
@@ -94,15 +109,15 @@ def _attend(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, drop
     dead = None
     if mask is not None:  # rows with every key masked: softmax of no scores, made 0 below (no gradient either)
         full = np.broadcast_shapes(mask.shape, scores.shape)
-        dead = np.broadcast_to(np.isneginf(mask.array), full).all(axis=-1, keepdims=True)
-        if dead.any():
-            mask = mask.expand(full).masked_fill(Tensor._wrap(dead), 0.0)
+        dead = recorded_call(_dead_rows, mask.array, full)
+        if dead.any() or call_recorder() is not None:  # a compiled step keeps the fill (the same numbers without
+            mask = mask.expand(full).masked_fill(Tensor._wrap(dead), 0.0)  # dead rows), for a later mask with some
         else:
             dead = None
         scores = _show_as(scores + _show_as(mask, "M"), "S′")
     weights = softmax(scores, -1)
     if dead is not None:
-        weights = weights * Tensor._wrap((~dead).astype(weights.dtype))
+        weights = weights * Tensor._wrap(recorded_call(_alive, dead, weights.dtype))
     weights = _show_as(weights, "A")
     if dropout_p:
         weights = dropout(weights, dropout_p)

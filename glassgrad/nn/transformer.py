@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..arguments import shape_text
-from ..autograd import is_grad_enabled
+from ..autograd import is_grad_enabled, note_unreplayable
 from ..creation import as_tensor, pick_generator
 from ..device import check_device
 from ..tensor import Tensor
@@ -266,6 +266,7 @@ class TransformerEncoder(Module):
             return None
         if is_grad_enabled() and (src.requires_grad or any(p.requires_grad for p in self.parameters())):
             return None
+        note_unreplayable("TransformerEncoder's nested-tensor path looks where the padding is, in Python")
         pad = np.asarray(padding_mask.array != 0 if isinstance(padding_mask, Tensor) else padding_mask)
         if self.mask_check and np.any(pad[:, 1:] < pad[:, :-1]):  # padding before a kept position: not aligned
             return None
