@@ -74,9 +74,12 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   the key); the optimizer's hyper-parameters are read at each step. Python side effects inside
   the step (appending to a list, printing) happen on the capture calls only. Returned tensors
   are values (no ``grad_fn``), except a forward's output whose backward runs outside (above).
-  Comparisons, ``argmax``, ``F.one_hot`` and dtype promotion inside the step are kernels; other NumPy code
-  on tensor values is caught when two captures see other numbers, so a step always fed the very same batch
-  cannot tell.
+  Comparisons, ``argmax``, ``F.one_hot``, dtype promotion, sorting and ``topk``, bitwise and logical ops,
+  ``isnan``, ``any``/``all``, ``searchsorted`` and attention's masks inside the step are kernels, worked out
+  again at each call; what a library op works out in Python from the values instead (a median's pick,
+  ``nonzero``) is told to the capture (:func:`glassgrad.autograd.note_computed`, ``note_unreplayable``), and
+  the step runs eagerly. The user's own NumPy code on tensor values is caught when two captures see other
+  numbers, so a step always fed the very same batch cannot tell.
 * ``compiled.explain()`` shows the program: the kernels in order, by pass and layer, with buffer
   sizes and each row's formula (:mod:`glassgrad.compiler.explain`).
 """
