@@ -22,6 +22,7 @@ import numpy as np
 
 from . import ops_math
 from .arguments import check_dim, is_floating, shape_text
+from .autograd import recorded_call
 from .composed import _plain_tensor, logaddexp
 from .creation import as_tensor
 from .dtypes import can_cast as can_cast  # the in-place rule, with the other dtype rules here
@@ -113,11 +114,15 @@ def copysign(input: Tensor, other: Any) -> Tensor:
     """``|a|`` with the sign of ``b`` (its sign bit: −0.0 counts as negative); ``∂/∂a = ±1``, ``∂/∂b = 0``
     (zeros, as PyTorch's, when b requires grad: a ``where`` that takes every entry from ``|a|·(±1)``)."""
     a, b = float_operands(input, other)
-    sign = np.where(np.signbit(b.array), -1.0, 1.0).astype(a.array.dtype)
-    out = a.abs() * a.new_tensor(sign)
+    out = a.abs() * Tensor._wrap(recorded_call(_signs, b.array, a.array.dtype))
     if b.requires_grad:
         out = where(_plain_tensor(np.ones(out.shape, dtype=bool)), out, b)
     return out
+
+
+def _signs(array: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """−1 where the sign bit is set (−0.0 too), else 1, in ``dtype``: one kernel of a compiled step."""
+    return np.where(np.signbit(array), -1.0, 1.0).astype(dtype)
 
 
 @_method

@@ -27,7 +27,7 @@ import numpy as np
 
 from . import linalg, ops_special
 from .arguments import common_dtype, promote, shape_text
-from .autograd import is_grad_enabled
+from .autograd import is_grad_enabled, recorded_call
 from .composed import _check_dims, _plain_tensor, _scaled_sum, dot
 from .composed_math import result_type
 from .composed_picks import index_put
@@ -90,9 +90,15 @@ def frexp(input: Tensor) -> tuple[Tensor, Tensor]:
     x = as_tensor(input)
     if x.array.dtype.kind != "f":
         raise RuntimeError(f"frexp: expects a float tensor, got {x.array.dtype.name}; convert with .float()")
-    _, exponent = np.frexp(x.array)
-    scale = np.ldexp(np.ones_like(x.array), -exponent)  # 2^(−e), exact
-    return x * x.new_tensor(scale), _plain_tensor(exponent.astype(np.int32))
+    scale, exponent = recorded_call(_frexp_parts, x.array)
+    return x * Tensor._wrap(scale), _plain_tensor(exponent)
+
+
+def _frexp_parts(array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``2^(−e)`` (exact, in the array's dtype) and ``e`` (int32) of each entry's ``frexp``: one kernel of a compiled
+    step."""
+    _, exponent = np.frexp(array)
+    return np.ldexp(np.ones_like(array), -exponent), exponent.astype(np.int32)
 
 
 @_method

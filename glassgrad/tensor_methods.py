@@ -32,7 +32,7 @@ from .arguments import (
     shape_arg,
     shape_text,
 )
-from .autograd import is_grad_enabled, note_computed
+from .autograd import is_grad_enabled
 from .creation import _filled, copied, pick_generator
 from .device import check_device
 from .dtypes import bool_, can_cast, float16, int32
@@ -363,14 +363,9 @@ def new_full(self: Tensor, size: Any, fill_value: Any, dtype: Any = None, device
 
 @method
 def new_tensor(self: Tensor, data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """``gg.tensor(data)`` in this tensor's dtype unless ``dtype`` is given. An array (not Python numbers) is told
-    to a compiled step's capture as worked out from tensor values (:func:`glassgrad.autograd.note_computed`): the
-    library's ops pass their NumPy results here (copysign's signs, a quantile's weights)."""
+    """``gg.tensor(data)`` in this tensor's dtype unless ``dtype`` is given."""
     check_device(device)
-    made = copied(data, dtype or self.dtype, requires_grad, "tensor.new_tensor")
-    if type(data) is np.ndarray:
-        note_computed(made.array)
-    return made
+    return copied(data, dtype or self.dtype, requires_grad, "tensor.new_tensor")
 
 
 # --- in-place random fills -------------------------------------------------------------------------

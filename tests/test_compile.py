@@ -1600,6 +1600,10 @@ WORKED_OUT = {
     "cummax": (lambda h: h.cummax(dim=1).values, False),
     "signbit": (lambda h: h.masked_fill(gg.signbit(h), 0.0), False),
     "copysign": (lambda h: gg.copysign(h, h - 0.3), False),
+    "copysign by a constant": (lambda h: gg.copysign(h, (h - 0.3).detach()) + h, True),  # squared: signs count
+    "frexp": (lambda h: gg.frexp(h)[0], True),
+    "bilinear resize": (lambda h: F.interpolate(h[None, None], scale_factor=2, mode="bilinear")[0, 0], True),
+    "local_response_norm": (lambda h: F.local_response_norm(h[None], 2)[0], True),
     "take_along_dim": (lambda h: h.take_along_dim(h.argmax(1, keepdim=True), 1), False),
     "nonzero": (lambda h: h * len(gg.where(h > 0)[0]), False),
     "unique": (lambda h: h * len(gg.unique(h > 0)), False),
