@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import FREED, STATE, run_backward, watched_by
+from ..autograd import FREED, STATE, _memory_owner, run_backward, watched_by
 from ..ops import SETITEM
 from ..saved_packing import Packed
 from ..tensor import Tensor
@@ -134,13 +134,6 @@ class _Walk:
         self.stored: dict[Tensor, int] = {}  # leaf -> slot of ∂L/∂leaf so far (in first-contribution order)
 
 
-def _owner(array: np.ndarray) -> np.ndarray:
-    """The array that owns ``array``'s memory (itself, or the base of its view)."""
-    while isinstance(array.base, np.ndarray):
-        array = array.base
-    return array
-
-
 def _size(value: Any) -> tuple:
     return (value.shape, value.dtype) if isinstance(value, np.ndarray) else ()
 
@@ -219,7 +212,8 @@ class Recorder:
                 return ("slot", slot)
             number = self.external_of.get(id(value))
             if number is None:
-                if id(value) in self.computed or id(_owner(value)) in self.slot_of:  # or a view of a value made here
+                # worked out in Python from the values, or a view of a value made here: no constant
+                if id(value) in self.computed or id(_memory_owner(value)) in self.slot_of:
                     self.refuse(COMPUTED_REFUSAL)
                 number = self.external_of[id(value)] = len(self.externals)
                 self.externals.append(value)
@@ -350,8 +344,7 @@ class Recorder:
         """Give ``slot`` (a contribution) to ``parent``: summed with what it already has, as ``backward`` does."""
         if parent._op is None:
             if self.upstream is not None:  # the walk of a forward whose backward runs outside: each part, in order,
-                mark = self._leaf_mark(parent)  # and which argument it is, if it is one
-                self.parts.append((parent, slot, mark[1] if type(mark) is tuple else None))
+                self.parts.append((parent, slot, self._argument_of(parent)))  # and which argument it is, if one
             held = walk.stored.get(parent)
             if held is None:
                 walk.stored[parent] = slot
@@ -437,12 +430,17 @@ class Recorder:
             for leaf, grad in held:
                 leaf._grad = grad
 
-    def _leaf_mark(self, leaf: Tensor) -> Any:
-        """How a kernel of the walk names a leaf: itself, or, for an argument of a forward whose backward runs
-        outside, its position (a new tensor on each call, so that two captures agree)."""
+    def _argument_of(self, leaf: Tensor) -> int | None:
+        """Which argument of a forward whose backward runs outside ``leaf`` is (its position), or None."""
         if self.upstream is not None and id(leaf) in self.input_tensors:
-            return ("argument", self.slot_of[id(leaf.array)])
-        return leaf
+            return self.slot_of[id(leaf.array)]
+        return None
+
+    def _leaf_mark(self, leaf: Tensor) -> Any:
+        """How a kernel of the walk names a leaf: itself, or an argument's position (a new tensor on each call, so
+        that two captures agree)."""
+        argument = self._argument_of(leaf)
+        return leaf if argument is None else ("argument", argument)
 
     def _leaves_of(self, result: Tensor) -> list | None:
         """The leaves ``result``'s graph reaches, if it lies within the step (else None, refused): the walk of

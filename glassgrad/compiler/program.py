@@ -34,10 +34,10 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import _store_grads, _version, bump_version, unbroadcast
+from ..autograd import _memory_owner, _store_grads, _version, bump_version, unbroadcast
 from ..ops import INPUTS, OUT, Op
 from ..tensor import Tensor, _change_in_place
-from .capture import ASSIGN_GRAD, Capture, Kernel, _owner
+from .capture import ASSIGN_GRAD, Capture, Kernel
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -60,7 +60,8 @@ def _same(a: Any, b: Any) -> bool:
 
 def _same_view(a: np.ndarray, b: np.ndarray) -> bool:
     """Whether ``a`` and ``b`` look at the same entries of the same memory."""
-    return (_owner(a) is _owner(b) and a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype
+    return (_memory_owner(a) is _memory_owner(b) and a.shape == b.shape and a.strides == b.strides
+            and a.dtype == b.dtype
             and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
 
 
@@ -93,7 +94,7 @@ def compare(before: Capture, now: Capture) -> tuple[list | None, str]:
     for old, new, old_numbers, new_numbers in zip(before.externals, now.externals, before.snapshots, now.snapshots):
         if _same_view(old, new):
             externals.append(("bound", new))
-        elif _owner(old) is not _owner(new) and _same_numbers(old_numbers, new_numbers):
+        elif _memory_owner(old) is not _memory_owner(new) and _same_numbers(old_numbers, new_numbers):
             externals.append(("constant", new_numbers))
         else:
             return None, (f"an array of shape {new.shape} made outside glassgrad's ops held other numbers on the next "
