@@ -523,7 +523,7 @@ def _check_saved(node, op, saved: Any) -> None:
         parts = [saved]
         while parts:  # the arrays inside what the rule saved (tuples of arrays and slices)
             part = parts.pop()
-            if type(part) is tuple:
+            if isinstance(part, tuple):  # a compiled forward's nodes save a tuple of their own (a _Kept)
                 parts.extend(part)
             elif type(part) is np.ndarray:
                 expected, now = _version_at(part, node._clock)
@@ -635,8 +635,9 @@ def topological_order(root) -> list:
     return order
 
 
-def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
-    """Propagate ``gradient`` (= ∂L/∂root) to every leaf of ``root``'s graph.
+def run_backward(root, gradient: np.ndarray, retain_graph: bool, more: tuple = ()) -> None:
+    """Propagate ``gradient`` (= ∂L/∂root) to every leaf of ``root``'s graph (``more``: other ``(tensor, ∂L/∂tensor)``
+    to start from at once, each a node: a compiled forward's capture walks several outputs so).
 
     Nodes are taken newest first (each node's tick, :func:`glassgrad.graph.record`): every node is
     made after its inputs, so once a node is taken, every node that uses it has given it its
@@ -659,6 +660,9 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool) -> None:
         stored[root] = grads.pop(root)
     else:
         newest = root
+    for tensor, seed in more:
+        grads[tensor] = seed
+        heappush(waiting, (-tensor._clock, tensor))
     take = grads.pop
     joints = JOINT_CALLS
     while True:

@@ -1324,16 +1324,6 @@ class _TiedAttention(nn.Module):  # GPT's tied embedding and output weights, sel
         return self.head(self.norm(h + attended)).mean(1)[:, :3]
 
 
-class _Pair(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.layer = nn.Linear(6, 3)
-
-    def forward(self, x):
-        out = self.layer(x)
-        return out, out.tanh()
-
-
 def _frozen():
     model = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 3))
     model[0].weight.requires_grad_(False)
@@ -1410,26 +1400,6 @@ def test_a_compiled_forward_with_backward_outside_replays_as_one_node_bit_for_bi
     assert all(a.dtype == b.dtype and np.array_equal(a, b) for one, two in zip(eager, compiled)
                for a, b in zip(one, two))
     assert grad_fns[:2] != ["compiled forward"] * 2 and grad_fns[2:] == ["compiled forward"] * 18  # captures, then
-
-
-@pytest.mark.parametrize("model, reason", [(_Pair, "in a form a replay does not give back (more than one output")])
-def test_a_compiled_forward_it_cannot_give_back_as_one_node_runs_eagerly_saying_why(model, reason):
-    def run(compiled):
-        gg.manual_seed(0)
-        layers = model()
-        net = gg.compile(layers) if compiled else layers
-        rng = np.random.default_rng(0)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            for _ in range(4):
-                layers.zero_grad()
-                out = net(_vectors(rng, gg.float32)[0])
-                (out if isinstance(out, gg.Tensor) else out[1]).sum().backward()
-        return [p.grad.array.copy() for p in layers.parameters()], [str(w.message) for w in caught]
-
-    (eager, _), (compiled, messages) = run(False), run(True)
-    assert all(np.array_equal(a, b) for a, b in zip(eager, compiled))
-    assert len(messages) == 1 and reason in messages[0] and "running it eagerly" in messages[0]
 
 
 def test_a_hook_keeps_a_compiled_forward_eager_and_runs_once_per_backward():

@@ -45,9 +45,12 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   too. A replay gives back one node, ``grad_fn`` the row ``compiled forward``, whose rule replays them when
   ``backward()`` reaches it and hands each parameter the gradient eager's walk gives it, bit for bit. Like
   eager's rows it refuses a value it kept that was changed in place since (PyTorch's error), and
-  ``create_graph=True`` through it is refused, as PyTorch's compiled graphs refuse double backward. Left
-  eager, saying why: a forward returning more than one tensor, a graph reaching tensors made before the call
-  (an argument made by ops outside it), tensor hooks, ``retain_grad()``. A parameter used more than once
+  ``create_graph=True`` through it is refused, as PyTorch's compiled graphs refuse double backward. A forward
+  returning two or three tensors in the graph (``logits, loss``) gives one node per output, walked as one (a
+  joint row): the capture walks once from each set of outputs ``backward()`` may reach, and the node replays
+  the walk of the set given gradients. Left eager, saying why: more tensors in the graph or one returned twice,
+  a graph reaching tensors made before the call (an argument made by ops outside it), tensor hooks,
+  ``retain_grad()``. A parameter used more than once
   (tied weights, a recurrent layer's loop) is a parent of the node once per part of its gradient, so the
   engine adds the parts in the walk's order, into what other ops give it, as eager does; an argument that
   requires grad (a saliency map's input) is a parent too, the call's own tensor.

@@ -41,6 +41,10 @@ ASSIGN_GRAD = Tensor._assign_grad
 
 _RUN_BACKWARD = run_backward.__code__
 
+MOST_OUTPUTS = 3
+"""The most tensors in the graph a forward whose backward runs outside may return and be replayed: it is walked
+once for each set of them that may get a gradient (7 walks for 3)."""
+
 REBASE_REFUSAL = ("an in-place change of a tensor in the graph whose rule keeps its old value (h *= w), or that "
                   "changes what it is (y.detach_()), re-bases it in a way a replay does not follow; write it out of "
                   "place (h = h * w)")
@@ -121,9 +125,19 @@ class Capture:
     members: list = field(default_factory=list)  # (layer, "_parameters"/"_buffers"/"_modules", name, what it held)
     called: list = field(default_factory=list)  # (layer the step called, its hook tables that were empty)
     new_leaves: set = field(default_factory=set)  # the stores into a leaf made in the step (x.clone().requires_grad_())
-    upstream: int | None = None  # a forward whose backward runs outside: the slot of ∂L/∂out (Recorder.walk_outside)
-    backward_from: int = 0  # ... where its backward's kernels begin
-    parts: list = field(default_factory=list)  # ... and (leaf, slot, argument), each part of a leaf's gradient
+    outside: list = field(default_factory=list)  # a forward whose backward runs outside: its walks (OutsideWalk)
+
+
+@dataclass
+class OutsideWalk:
+    """One walk of the graph a forward returns, whose ``backward()`` runs outside it (:meth:`Recorder.walk_outside`),
+    from the outputs it seeds with ∂L/∂out = 1."""
+
+    seeded: tuple  # for each output in the graph, whether this walk gives it a ∂L/∂out
+    upstreams: tuple  # the slot of each seeded output's ∂L/∂out
+    start: int  # the first of its kernels
+    end: int = 0  # ... and the one after its last
+    parts: list = field(default_factory=list)  # (leaf, slot, argument or None): each part of a leaf's gradient
 
 
 class _Walk:
@@ -167,9 +181,7 @@ class Recorder:
         self.rebasing: Tensor | None = None  # a tensor changed in place, until its new node is recorded
         self.cleared: set[int] = set()  # id(leaf) whose .grad a kernel of the step set to None (and nothing since)
         self.new_leaves: set[int] = set()  # the store kernels into a leaf the step made
-        self.upstream: int | None = None
-        self.backward_from = 0
-        self.parts: list = []  # (leaf, slot, argument or None): each part a walk gave a leaf, in the order it came
+        self.outside: list[OutsideWalk] = []  # the walks of a forward whose backward runs outside (walk_outside)
         self.computed: dict[int, np.ndarray] = {}  # arrays worked out from tensor values outside any kernel
 
     # --- the tape's interface, for layers that label tensors --------------------------------
@@ -343,8 +355,8 @@ class Recorder:
     def _route(self, walk: _Walk, parent: Any, slot: int) -> None:
         """Give ``slot`` (a contribution) to ``parent``: summed with what it already has, as ``backward`` does."""
         if parent._op is None:
-            if self.upstream is not None:  # the walk of a forward whose backward runs outside: each part, in order,
-                self.parts.append((parent, slot, self._argument_of(parent)))  # and which argument it is, if one
+            if self.outside:  # the walk of a forward whose backward runs outside: each part, in order,
+                self.outside[-1].parts.append((parent, slot, self._argument_of(parent)))  # and which argument
             held = walk.stored.get(parent)
             if held is None:
                 walk.stored[parent] = slot
@@ -373,12 +385,12 @@ class Recorder:
         if tuple(walk.stored) != leaves or walk.pending:
             self.refuse("the gradients reached other tensors than the recorder followed")
             return
-        if self.upstream is None and any(id(leaf) in self.input_tensors for leaf in leaves):
+        if not self.outside and any(id(leaf) in self.input_tensors for leaf in leaves):
             self.refuse("an argument of the step requires grad (its .grad is written): close over it instead")
             return
         outputs = tuple(self.new_slot(leaf._grad.array) for leaf in leaves)
         for leaf, slot in zip(leaves, outputs):
-            if self.upstream is None and id(leaf) not in self.cleared and self.slot_of[id(leaf._grad.array)] != slot:
+            if not self.outside and id(leaf) not in self.cleared and self.slot_of[id(leaf._grad.array)] != slot:
                 # .grad was None, so it holds the contribution itself and later reads use that slot: true on a
                 # replay only if .grad is None when it starts, unless a kernel of the step set it to None before
                 # this store (zero_grad(), p.grad = None): then it is None here on every call
@@ -386,45 +398,69 @@ class Recorder:
         self.cleared.difference_update(id(leaf) for leaf in leaves)
         if any(id(leaf.array) in self.slot_of for leaf in leaves):  # a new tensor each call: the captures differ
             self.new_leaves.add(len(self.kernels))
-        marks = tuple(self._leaf_mark(leaf) for leaf in leaves) if self.upstream is not None else leaves
+        marks = tuple(self._leaf_mark(leaf) for leaf in leaves) if self.outside else leaves
         self.emit("store", None, tuple(("slot", walk.stored[leaf]) for leaf in leaves), outputs, extra=marks,
                   sizes=tuple(_size(leaf._grad.array) for leaf in leaves))
         self.keep.extend(leaves)
 
     def walk_outside(self, result: Any) -> None:
-        """A step that returns a tensor whose graph is still needed (a compiled model's forward, with
-        ``loss.backward()`` outside it): walk that graph once now, from a ∂L/∂out of ones in a slot of its own, each
+        """A step that returns tensors whose graph is still needed (a compiled model's forward, with
+        ``loss.backward()`` outside it): walk that graph now, from a ∂L/∂out of ones in a slot of its own, each
         leaf's ``.grad`` put back as it was after, so that the program holds the backward too. A replay then gives
         back one node (:attr:`glassgrad.compiler.program.Program.node_op`) whose rule runs these kernels when
         ``backward()`` reaches it, handing each parameter its gradient: a parameter used more than once (tied
         weights, a recurrent layer's loop) gets each part on its own, in the walk's order, so that the engine adds
         them one by one into what other ops give it, as eager's walk does.
 
+        A forward returning several tensors in the graph (nanoGPT's ``logits, loss``; up to
+        :data:`MOST_OUTPUTS`) is walked once for each set of them that may get a ∂L/∂out (``loss`` alone, ``logits``
+        alone, both), each walk seeding its set at once, as eager's walk meets them (every node outside is newer):
+        the node's rule replays the walk of the set that ``backward()`` gives a gradient, so the gradients are
+        eager's bit for bit, and a parameter only the other outputs reach keeps ``.grad`` None, as in eager.
+
         An argument that requires grad (a saliency map's input, FGSM's) is a parent too: the call's own tensor.
 
-        Left eager: a step that ran a backward itself, a result other than one tensor, tensor hooks (the walk would
-        run them once more), and a graph reaching beyond the step's own ops, parameters and arguments (an argument
+        Left eager: a step that ran a backward itself, tensor hooks (the walk would run them once more), one tensor
+        returned twice, and a graph reaching beyond the step's own ops, parameters and arguments (an argument
         made by ops outside, a tensor made before the call; a tensor that retains its gradient), whose ``.grad`` the
         walk would change.
         """
-        if (self.refusal is not None or type(result) is not Tensor or not STATE.switches[0] or result._op is None
-                or result._ctx is FREED or self.walks):
+        if self.refusal is not None or not STATE.switches[0] or self.walks:
+            return
+        outputs = _graph_outputs(result, [])
+        if not outputs:
             return
         if HOOKS or POST_ACCUMULATE_HOOKS:
             self.refuse("a tensor hook is registered, and capturing the backward of a forward that returns its graph "
                         "would run it once more")
             return
-        leaves = self._leaves_of(result)
-        if leaves is None:
+        if len({id(output) for output in outputs}) < len(outputs) or len(outputs) > MOST_OUTPUTS:
+            self.refuse(f"it returns {len(outputs)} tensors in the graph (backward() runs outside it), one of them "
+                        f"twice or more than {MOST_OUTPUTS}, whose walks a replay would not all hold: return fewer, "
+                        "or compile the whole training step")
             return
-        held = [(leaf, leaf._grad) for leaf in leaves]
-        seed = np.ones_like(result.array)
-        self.upstream, self.backward_from = self.new_slot(seed), len(self.kernels)
+        leaves: dict[int, Tensor] = {}
+        for output in outputs:
+            reached = self._leaves_of(output)
+            if reached is None:
+                return
+            leaves.update((id(leaf), leaf) for leaf in reached)
+        held = [(leaf, leaf._grad) for leaf in leaves.values()]
         try:
-            for leaf, _ in held:
-                leaf._grad = None
-            run_backward(result, seed, True)
+            for chosen in range(1, 2 ** len(outputs)):  # each set of outputs that may get a gradient, by its bits
+                seeded = tuple(bool(chosen >> place & 1) for place in range(len(outputs)))
+                roots = [output for output, seed in zip(outputs, seeded) if seed]
+                seeds = [np.ones_like(root.array) for root in roots]
+                walk = OutsideWalk(seeded, tuple(self.new_slot(seed) for seed in seeds), len(self.kernels))
+                self.outside.append(walk)
+                self.walk = _Walk()
+                self.walk.pending.update((id(root), slot) for root, slot in zip(roots, walk.upstreams))
+                for leaf, _ in held:
+                    leaf._grad = None
+                run_backward(roots[0], seeds[0], True, tuple(zip(roots[1:], seeds[1:])))
+                walk.end = len(self.kernels)
         except Exception as error:  # eager's backward() will meet it; this call's result stands
+            self.walk = None
             self.refuse(f"walking the returned tensor's graph raised {type(error).__name__}: {error}")
         finally:
             for leaf, grad in held:
@@ -432,7 +468,7 @@ class Recorder:
 
     def _argument_of(self, leaf: Tensor) -> int | None:
         """Which argument of a forward whose backward runs outside ``leaf`` is (its position), or None."""
-        if self.upstream is not None and id(leaf) in self.input_tensors:
+        if self.outside and id(leaf) in self.input_tensors:
             return self.slot_of[id(leaf.array)]
         return None
 
@@ -545,7 +581,7 @@ class Recorder:
             self.refuse("a backward() did not finish")
         if self.rebasing is not None and self.refusal is None:
             self.refuse(REBASE_REFUSAL)
-        encoded = self._encode_result(result)
+        encoded = self._encode_result(result, _graph_outputs(result, []))
         guarded = {id(tensor): tensor for tensor in self.leaves.values()
                    if id(tensor) not in self.input_tensors}  # an argument is new on each call (its key: requires_grad)
         for module in self.modules.values():
@@ -561,26 +597,45 @@ class Recorder:
                   for layer in self.called.values()]
         return Capture(self.kernels, self.inputs, self.slots, self.externals, self.snapshots, encoded, guards,
                        modules, self.refusal, self.fresh_grads, self.keep, members, called, self.new_leaves,
-                       self.upstream, self.backward_from, self.parts)
+                       self.outside)
 
-    def _encode_result(self, value: Any) -> Any:
+    def _encode_result(self, value: Any, outputs: list) -> Any:
+        """The result, tensors by slot; ``outputs``: those in the graph, each written ``("node", slot, its place)``
+        (the replay's node makes it) once the walks of :meth:`walk_outside` hold their backward."""
         if isinstance(value, Tensor):
-            if STATE.switches[0] and value._op is not None and value._ctx is not FREED and self.upstream is None:
-                self.refuse("the step returns a tensor whose graph is still needed (backward() runs outside it) "
-                            "in a form a replay does not give back (more than one output, or after a backward() of "
-                            "its own): return one tensor, compile the whole training step, or call it under "
-                            "gg.no_grad()")
+            if STATE.switches[0] and value._op is not None and value._ctx is not FREED:
+                if not self.outside:
+                    self.refuse("the step returns a tensor whose graph is still needed (backward() runs outside it) "
+                                "after a backward() of its own, which a replay does not give back: compile the whole "
+                                "training step, or call it under gg.no_grad()")
+                    return ("py", value)
+                return ("node", self.slot_of[id(value.array)], next(place for place, output in enumerate(outputs)
+                                                                     if output is value))
             slot = self.slot_of.get(id(value.array))
             if slot is not None:
                 return ("tensor", slot)
             return ("py", value)
         if isinstance(value, (tuple, list)):
-            return ("seq", type(value), tuple(self._encode_result(part) for part in value))
+            return ("seq", type(value), tuple(self._encode_result(part, outputs) for part in value))
         if isinstance(value, dict):
-            return ("dict", tuple(value), tuple(self._encode_result(part) for part in value.values()))
+            return ("dict", tuple(value), tuple(self._encode_result(part, outputs) for part in value.values()))
         if isinstance(value, np.ndarray):
             self.refuse("the step returns a NumPy array (read from a tensor); return the tensor instead")
         return ("py", value)
+
+
+def _graph_outputs(value: Any, found: list) -> list:
+    """The tensors in the graph among what a step returns (in a tuple, list or dict too), in order."""
+    if isinstance(value, Tensor):
+        if value._op is not None and value._ctx is not FREED:
+            found.append(value)
+    elif isinstance(value, (tuple, list)):
+        for part in value:
+            _graph_outputs(part, found)
+    elif isinstance(value, dict):
+        for part in value.values():
+            _graph_outputs(part, found)
+    return found
 
 
 def _has_mask(args: tuple) -> bool:

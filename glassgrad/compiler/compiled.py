@@ -17,7 +17,7 @@ from ..anomaly import MODE as ANOMALY
 from ..autograd import STATE, watched_by
 from ..graph import FORWARD_MODE
 from ..saved_packing import PACKING
-from ..tensor import Tensor, apply
+from ..tensor import Tensor
 from .capture import Capture, CompileRefused, Recorder
 from .program import Program, compare
 
@@ -79,8 +79,8 @@ class Compiled:
             if program is not None:
                 if program.guards_hold():
                     entry.replays += 1
-                    if program.node_op is not None:  # a forward whose backward runs outside: one node of the graph
-                        return apply(program.node_op, program.parents(inputs), *[tensor.array for tensor in inputs])
+                    if program.node_op is not None:  # a forward whose backward runs outside: nodes of the graph
+                        return program.call_node(inputs)
                     if not inputs:  # a step that closes over its batch: no list to build
                         return program.replay_function()
                     return program.replay_function(*[tensor.array for tensor in inputs])

@@ -28,10 +28,14 @@ def explain_program(name: str, program: Program) -> str:
     lines = [f"{name}: {len(kernels)} kernels (none fused), {program.buffers} buffers, "
              f"{_size_text(total)} written per call"]
     phase = layer = None
+    walks = dict(program.walks) if program.outputs > 1 else {}
     for number, kernel in enumerate(kernels, 1):
         if kernel.phase != phase:
             phase, layer = kernel.phase, object()
             lines.append(phase if program.node_op is None or phase != "backward" else _node_pass(program))
+        if number - 1 in walks:
+            layer = object()
+            lines.append(f"  when backward() reaches {_outputs_text(walks[number - 1])}")
         if kernel.layer is not layer:
             layer = kernel.layer
             lines.append(f"  {names.get(id(layer), 'outside any layer') if layer is not None else 'outside any layer'}")
@@ -50,8 +54,20 @@ def _node_pass(program: Program) -> str:
     """The backward pass's heading in a program whose backward one node runs (a forward compiled alone)."""
     parameters = len({id(leaf) for leaf in program.leaves if leaf is not None})
     arguments = f" and {len(program.arguments)} argument(s)" if program.arguments else ""
+    if program.outputs > 1:
+        return (f"backward (one node per output, '{program.node_op.name}', walked as one: for each set of its "
+                f"{program.outputs} outputs that backward() may reach, the walk it replays; its gradients go to "
+                f"{parameters} parameters{arguments})")
     return (f"backward (one node, '{program.node_op.name}', replays it when backward() reaches the output; its "
             f"gradients go to {parameters} parameters{arguments})")
+
+
+def _outputs_text(seeded: tuple) -> str:
+    """``output 2``, ``outputs 1 and 2``, ``outputs 1, 2 and 3``: the outputs a walk starts from, counted from 1."""
+    places = [str(place) for place, seed in enumerate(seeded, 1) if seed]
+    if len(places) == 1:
+        return f"output {places[0]} alone"
+    return f"outputs {', '.join(places[:-1])} and {places[-1]}"
 
 
 def _layer_names(program: Program) -> dict[int, str]:

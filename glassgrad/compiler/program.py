@@ -34,9 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import _memory_owner, _store_grads, _version, bump_version, unbroadcast
+from ..autograd import JOINT_CALLS, _memory_owner, _store_grads, _version, bump_version, unbroadcast
 from ..ops import INPUTS, OUT, Op
-from ..tensor import Tensor, _change_in_place
+from ..tensor import Tensor, _change_in_place, apply
 from .capture import ASSIGN_GRAD, Capture, Kernel
 
 
@@ -127,8 +127,8 @@ def _same_encoding(a: Any, b: Any) -> bool:
         return False
     if a[0] == "py":
         return _same(a[1], b[1])
-    if a[0] in ("slot", "ext", "tensor"):
-        return a[1] == b[1]
+    if a[0] in ("slot", "ext", "tensor", "node"):
+        return a[1:] == b[1:]
     if a[0] == "seq":
         return a[1] is b[1] and len(a[2]) == len(b[2]) and all(_same_encoding(x, y) for x, y in zip(a[2], b[2]))
     if a[0] == "dict":
@@ -141,18 +141,27 @@ class Program:
 
     def __init__(self, capture: Capture, externals: list) -> None:
         kernels, result, end = capture.kernels, capture.result, len(capture.kernels)
-        outside = capture.upstream is not None  # a forward whose backward() runs outside: two functions, one node
-        if outside:  # the node hands on each part of a leaf's gradient: the store and the sums of parts go
-            end = capture.backward_from
-            kernels = [kernel for kernel in kernels if kernel.kind != "store" and
-                       not (kernel.kind == "add" and kernel.extra is not None)]
-            parts = tuple(("slot", slot) for _, slot, _ in capture.parts)
-            result = ("seq", tuple, (result, *parts))  # the output, then what the node gives the leaves
+        walks = capture.outside  # a forward whose backward() runs outside: a forward, a backward per walk, one node
+        starts = []  # where each walk's kernels begin in self.kernels
+        if walks:  # the node hands on each part of a leaf's gradient: the stores and the sums of parts go
+            end = walks[0].start
+            kernels = kernels[:end]
+            for walk in walks:
+                starts.append(len(kernels))
+                kernels += [kernel for kernel in capture.kernels[walk.start:walk.end] if kernel.kind != "store" and
+                            not (kernel.kind == "add" and kernel.extra is not None)]
+            parts = tuple(("slot", slot) for walk in walks for _, slot, _ in walk.parts)
+            result = ("seq", tuple, (result, *parts))  # the outputs, then what the node gives the leaves
         self.kernels = kernels
-        self.leaves: tuple = tuple(None if argument is not None else leaf for leaf, _, argument in capture.parts)
-        """A forward whose backward runs outside: its node's parents, a leaf once per part of its gradient (an
-        argument's place is None: :meth:`parents` puts the call's own tensor there)."""
-        self.arguments = [(place, argument) for place, (_, _, argument) in enumerate(capture.parts)
+        self.walks = [(start, walk.seeded) for walk, start in zip(walks, starts)]
+        """A forward whose backward runs outside: where each walk's kernels begin, and which outputs it starts from."""
+        self.outputs = len(walks[0].seeded) if walks else 0
+        """A forward whose backward runs outside: how many tensors in the graph it returns."""
+        every_part = [part for walk in walks for part in walk.parts]
+        self.leaves: tuple = tuple(None if argument is not None else leaf for leaf, _, argument in every_part)
+        """A forward whose backward runs outside: its node's parents, a leaf once per part of its gradient in each
+        walk (an argument's place is None: :meth:`parents` puts the call's own tensor there)."""
+        self.arguments = [(place, argument) for place, (_, _, argument) in enumerate(every_part)
                           if argument is not None]
         self.guards = capture.guards
         self.fresh_grads = [leaf for leaf, slot, store in capture.fresh_grads
@@ -169,8 +178,10 @@ class Program:
         self.externals = externals
         self.skipped = _skipped(self.kernels, {id(leaf) for leaf in self.fresh_grads}, set(_slots_in(result)))
         """The kernels a replay leaves out: stores nobody reads, and resets of a ``.grad`` that is already None."""
-        upstream = [Kernel("upstream", None, (), (capture.upstream,), "backward")] if outside else []
-        self.register = _registers(kernels[:end] + upstream + kernels[end:], capture.inputs, result, self.skipped)
+        ordered = list(kernels[:end])  # each walk's upstreams made where it begins (for the liveness of values)
+        for walk, start, stop in zip(walks, starts, [*starts[1:], len(kernels)]):
+            ordered += [Kernel("upstream", None, (), walk.upstreams, "backward"), *kernels[start:stop]]
+        self.register = _registers(ordered, capture.inputs, result, self.skipped)
         self.unread_outputs: set[int] = set()
         """The forwards whose output nobody reads, replayed as their row's ``saved_alone`` (what the backward needs)."""
         self.read = {slot for number, kernel in enumerate(self.kernels) if number not in self.skipped
@@ -179,32 +190,45 @@ class Program:
                      if how == "constant"]  # eager makes these afresh each call: so does the replay
         for number, (how, value) in enumerate(externals):
             self.names[f"c{number}" if how == "constant" else f"e{number}"] = value
-        lines = [f"def replay({', '.join(f'v{slot}' for slot in range(capture.inputs))}):", *constants]
+        inputs = [f"v{slot}" for slot in range(capture.inputs)]
+        lines = [f"def replay({', '.join(['_node', *inputs] if walks else inputs)}):", *constants]
         for number, kernel in enumerate(self.kernels[:end]):
             if number not in self.skipped:
                 lines += [f"    {line}" for line in self._lines(number, kernel)]
-        if outside:
+        if walks:
             kept = self._kept(capture.inputs, end, result)
-            lines += [f"    return {self._v(capture.result[1])}, ({''.join(f'{name}, ' for name in kept)})", "",
-                      f"def backward({self._v(capture.upstream)}, saved):", *constants]
+            lines.append(f"    _node.keep(({''.join(f'{name}, ' for name in kept)}))")
+        lines.append(f"    return {self._result(capture.result)}")
+        first = 0
+        for number, (walk, start, stop) in enumerate(zip(walks, starts, [*starts[1:], len(kernels)])):
+            upstreams = "".join(f"{self._v(slot)}, " for slot in walk.upstreams)
+            lines += ["", f"def backward{number}({upstreams}saved):", *constants]
             lines += [f"    {', '.join(kept)}, = saved"] if kept else []
-            for number, kernel in enumerate(self.kernels[end:], end):
-                lines += [f"    {line}" for line in self._lines(number, kernel)]
-            lines.append(f"    return ({''.join(f'{self._arg(part)}, ' for part in parts)})")
-        else:
-            lines.append(f"    return {self._result(capture.result)}")
+            for kernel_number in range(start, stop):
+                lines += [f"    {line}" for line in self._lines(kernel_number, kernels[kernel_number])]
+            handed = ["None"] * len(every_part)  # this walk's parts in their places among the node's parents
+            handed[first:first + len(walk.parts)] = [self._v(slot) for _, slot, _ in walk.parts]
+            first += len(walk.parts)
+            lines.append(f"    return ({''.join(f'{part}, ' for part in handed)})")
         lines += ["", "def guards_hold():", f"    return {self._guards()}"]
         self.source = "\n".join(lines)
         namespace = dict(self.names)
         exec(compile(self.source, "<gg.compile replay>", "exec"), namespace)  # noqa: S102 (our own generated code)
         self.replay_function = namespace["replay"]
-        self.node_op = node_row(namespace["replay"], namespace["backward"], len(self.leaves)) if outside else None
-        """A forward whose backward runs outside: the row of the one node a replay gives back (:func:`node_row`)."""
+        self.node_op = node_row([(walk.seeded, namespace[f"backward{number}"]) for number, walk in enumerate(walks)],
+                                len(self.leaves)) if walks else None
+        """A forward whose backward runs outside: the row of the nodes a replay gives back (:func:`node_row`)."""
         self.guards_hold = namespace["guards_hold"]
         """Whether the parameters, buffers and layer modes are still those the program was captured with."""
 
+    def call_node(self, inputs: tuple | list) -> Any:
+        """A replay of a forward whose backward runs outside, for a call with these tensor arguments: its result,
+        each output in the graph a node of :attr:`node_op` (one call's nodes, walked as one: a joint row)."""
+        parents = self.parents(inputs)
+        return self.replay_function(_Node(self.node_op, parents, self.outputs), *[tensor.array for tensor in inputs])
+
     def parents(self, inputs: tuple | list) -> tuple:
-        """The parents of the node a replay of a forward gives back, for a call with these tensor arguments."""
+        """The parents of the nodes a replay of a forward gives back, for a call with these tensor arguments."""
         if not self.arguments:
             return self.leaves
         parents = list(self.leaves)
@@ -341,6 +365,8 @@ class Program:
         kind = encoded[0]
         if kind == "tensor":
             return f"_wrap({self._v(encoded[1])})"
+        if kind == "node":  # an output in the graph, whose backward runs outside: a node of the call
+            return f"_node({self._v(encoded[1])}, {encoded[2]})"
         if kind == "py":
             return self._name(encoded[1])
         if kind == "seq":
@@ -381,19 +407,64 @@ class Program:
 
 # --- a forward whose backward runs outside: one node -------------------------------------------
 
-def node_row(forward: Any, backward: Any, leaves: int) -> Op:
-    """The row of the node a replayed forward gives back when ``backward()`` runs outside the compiled function
+def node_row(walks: list, leaves: int) -> Op:
+    """The row of the nodes a replayed forward gives back when ``backward()`` runs outside the compiled function
     (``model = gg.compile(model)``; ``loss_fn(model(x), y).backward()``).
 
-    ``forward(*inputs) → (out, kept)`` replays the forward's kernels; the rule, ``backward(∂L/∂out, kept)``, replays
-    the kernels the capture's walk of the graph ran, and gives each parameter the gradient eager's walk gives it.
+    The generated ``replay`` runs the forward's kernels and makes each output in the graph a node of this row
+    (:class:`_Node`), which saves what the backward reads (``kept``). ``walks``: for each set of outputs the capture
+    walked from, ``(which outputs it seeded, backward(*their ∂L/∂out, kept))``, a function that replays that walk's
+    kernels and gives each parameter the gradient eager's walk gives it. One output: its rule is that function.
+    Several (nanoGPT's ``logits, loss``): a joint row (:attr:`glassgrad.ops.Op.joint`), given every output's
+    ∂L/∂out (None for one that got none) at once, whose rule replays the walk of the outputs that got one.
     As eager's rows are, it is refused if an array it kept (an input, a weight, a value the forward made) was changed
     in place since (PyTorch's error; :attr:`glassgrad.ops.Op.reads_back`).
     """
+    joint = len(walks) > 1
+    if joint:
+        by_seeded = dict(walks)
+
+        def backward(upstreams: list, saved: tuple) -> tuple:
+            return by_seeded[tuple(up is not None for up in upstreams)](*[up for up in upstreams if up is not None],
+                                                                        saved[0])
+        JOINT_CALLS[:] = [True]
+    else:
+        backward = walks[0][1]
     return Op(ROW_NAME, "out = the compiled forward's kernels, replayed",
-              ("its backward's kernels, replayed",) * leaves, forward, backward, kind="custom",
+              ("its backward's kernels, replayed",) * leaves, _handed, backward, kind="custom",
               roles=tuple(f"parameter {n}" for n in range(leaves)), vjp_tensors=_no_graph,
-              reads_back="a value its replayed forward kept")
+              reads_back="a value its replayed forward kept", joint=joint)
+
+
+def _handed(out: np.ndarray, saved: Any) -> tuple:
+    """The row's forward: the replay computed the output, and what its node saves, already."""
+    return out, saved
+
+
+class _Kept(tuple):
+    """What one replayed call's nodes saved, with the number of its outputs (``_outputs``, as a custom Function's
+    context has them): the nodes of a joint row each save ``(kept, their place)``."""
+
+    _outputs: tuple = ()
+
+
+class _Node:
+    """The generated ``replay``'s ``_node``: ``keep(values)`` once, then ``_node(array, place)`` makes each output in
+    the graph a node of the call (:func:`node_row`)."""
+
+    __slots__ = ("op", "parents", "kept", "outputs")
+
+    def __init__(self, op: Op, parents: tuple, outputs: int) -> None:
+        self.op, self.parents, self.outputs = op, parents, outputs
+
+    def keep(self, values: tuple) -> None:
+        if self.op.joint:
+            values = _Kept(values)
+            values._outputs = (None,) * self.outputs
+        self.kept = values
+
+    def __call__(self, array: Any, place: int) -> Tensor:
+        return apply(self.op, self.parents, array, (self.kept, place) if self.op.joint else self.kept)
 
 
 ROW_NAME = "compiled forward"
@@ -423,7 +494,7 @@ def _read_args(kernel: Kernel) -> tuple:
 def _slots_in(encoded: Any) -> list[int]:
     """The slots an encoded argument or result reads."""
     kind = encoded[0]
-    if kind in ("slot", "tensor"):
+    if kind in ("slot", "tensor", "node"):
         return [encoded[1]]
     if kind in ("seq", "dict"):
         return [slot for part in encoded[2] for slot in _slots_in(part)]

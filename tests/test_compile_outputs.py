@@ -1,0 +1,206 @@
+"""``gg.compile(model)`` of a forward that returns several tensors in the graph, ``backward()`` outside it.
+
+nanoGPT's ``logits, loss = model(idx, targets)`` then ``loss.backward()``: the oracle is eager glassgrad, the same
+model, optimizer and batches trained twice (once with the model compiled), which must end with equal arrays
+(``np.array_equal``, every bit, and ``.grad`` None in the same places) whichever outputs ``backward()`` reaches.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import glassgrad as gg
+
+nn, F = gg.nn, gg.nn.functional
+VOCAB, WIDTH = 11, 8
+
+
+class _TinyGPT(nn.Module):
+    """Token embedding tied to the head, a residual MLP block with LayerNorm and GELU; returns ``(logits, loss)``
+    (``loss`` None without targets, as nanoGPT's), and with ``aux`` a third output from a head only it reaches."""
+
+    def __init__(self, aux: bool = False, as_dict: bool = False):
+        super().__init__()
+        self.embed = nn.Embedding(VOCAB, WIDTH)
+        self.block = nn.Sequential(nn.LayerNorm(WIDTH), nn.Linear(WIDTH, 16), nn.GELU(), nn.Linear(16, WIDTH))
+        self.head = nn.Linear(WIDTH, VOCAB, bias=False)
+        self.head.weight = self.embed.weight
+        self.aux = nn.Linear(WIDTH, 1) if aux else None
+        self.as_dict = as_dict
+
+    def forward(self, idx, targets=None):
+        h = self.embed(idx)
+        h = h + self.block(h)
+        logits = self.head(h)
+        loss = None if targets is None else F.cross_entropy(logits.view(-1, VOCAB), targets.view(-1))
+        if self.as_dict:
+            return {"logits": logits, "loss": loss}
+        if self.aux is not None:
+            return logits, loss, self.aux(h).squeeze(-1)
+        return logits, loss
+
+
+def _loss(outputs):
+    return outputs["loss"] if isinstance(outputs, dict) else outputs[1]
+
+
+def _logits(outputs):
+    return outputs["logits"] if isinstance(outputs, dict) else outputs[0]
+
+
+BACKWARD_OF = {  # which outputs backward() reaches, at step n
+    "loss": lambda out, n: _loss(out),
+    "logits": lambda out, n: _logits(out).logsumexp(-1).mean(),
+    "both": lambda out, n: _loss(out) + _logits(out).pow(2).mean(),
+    "in-turn": lambda out, n: [_loss(out), _logits(out).logsumexp(-1).mean(),
+                               _loss(out) + _logits(out).pow(2).mean()][n % 3],
+    "aux": lambda out, n: out[2].pow(2).mean(),
+    "aux-and-loss": lambda out, n: out[1] + out[2].mean(),
+    "every-set": lambda out, n: sum(part.pow(2).mean() for part, used in zip(out, [n % 7 + 1 & 1, n % 7 + 1 & 2,
+                                                                                 n % 7 + 1 & 4]) if used),
+}
+
+
+def _run(compiled, backward_of, aux=False, as_dict=False, dtype=gg.float32, steps=21):
+    gg.manual_seed(0)
+    model = _TinyGPT(aux, as_dict).to(dtype)
+    net = gg.compile(model) if compiled else model
+    optimizer = gg.optim.AdamW(model.parameters(), lr=0.01, weight_decay=0.1)
+    rng = np.random.default_rng(5)
+    records, grad_fns = [], []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for step in range(steps):
+            idx, targets = gg.tensor(rng.integers(0, VOCAB, (3, 5))), gg.tensor(rng.integers(0, VOCAB, (3, 5)))
+            optimizer.zero_grad()
+            outputs = net(idx, targets)
+            grad_fns.append(getattr(_loss(outputs).grad_fn, "name", None))
+            BACKWARD_OF[backward_of](outputs, step).backward()
+            records.append([_loss(outputs).array.copy(), _logits(outputs).array.copy()]
+                           + [None if p.grad is None else p.grad.array.copy() for p in model.parameters()])
+            optimizer.step()
+    records.append([p.array.copy() for p in model.parameters()])
+    return records, grad_fns, [str(w.message) for w in caught]
+
+
+def _same(eager, compiled):
+    return all((a is None and b is None) or (a is not None and b is not None and a.dtype == b.dtype
+                                             and np.array_equal(a, b))
+               for one, two in zip(eager, compiled, strict=True) for a, b in zip(one, two, strict=True))
+
+
+@pytest.mark.parametrize("dtype", [gg.float32, gg.float64])
+@pytest.mark.parametrize("backward_of", ["loss", "logits", "both", "in-turn"])
+def test_logits_and_loss_replay_bit_for_bit_whichever_backward_reaches(backward_of, dtype):
+    eager, _, _ = _run(False, backward_of, dtype=dtype)
+    compiled, grad_fns, messages = _run(True, backward_of, dtype=dtype)
+    assert messages == []
+    assert _same(eager, compiled)
+    assert "compiled forward" not in grad_fns[:2] and grad_fns[2:] == ["compiled forward"] * 19
+
+
+@pytest.mark.parametrize("backward_of", ["loss", "aux", "aux-and-loss", "every-set"])
+def test_a_parameter_only_another_output_reaches_keeps_its_grad_none_as_in_eager(backward_of):
+    eager, _, _ = _run(False, backward_of, aux=True)
+    compiled, grad_fns, messages = _run(True, backward_of, aux=True)
+    assert messages == []
+    assert _same(eager, compiled)
+    assert grad_fns[2:] == ["compiled forward"] * 19
+    if backward_of == "loss":  # AdamW skips a parameter without .grad: its weight decay too, as eager
+        assert all(grad is None for grad in eager[-2][-2:]) and all(grad is None for grad in compiled[-2][-2:])
+
+
+def test_a_dict_of_outputs_replays_bit_for_bit():
+    eager, _, _ = _run(False, "both", as_dict=True)
+    compiled, grad_fns, messages = _run(True, "both", as_dict=True)
+    assert messages == [] and _same(eager, compiled) and grad_fns[-1] == "compiled forward"
+
+
+def test_without_targets_the_loss_is_none_and_the_logits_one_node():
+    gg.manual_seed(0)
+    model = _TinyGPT()
+    net = gg.compile(model)
+    idx = gg.tensor(np.arange(10).reshape(2, 5) % VOCAB)
+    for _ in range(3):
+        logits, loss = net(idx)
+    assert loss is None and logits.grad_fn.name == "compiled forward"
+    logits.sum().backward()
+    got = [p.grad.array.copy() for p in model.parameters()]
+    model.zero_grad(set_to_none=True)
+    model(idx)[0].sum().backward()
+    assert all(np.array_equal(a, p.grad.array) for a, p in zip(got, model.parameters(), strict=True))
+
+
+def test_the_joint_node_gives_autograd_grad_eager_s_gradients():
+    gg.manual_seed(0)
+    model = _TinyGPT()
+    net = gg.compile(model)
+    idx, targets = gg.tensor(np.arange(15).reshape(3, 5) % VOCAB), gg.tensor(np.arange(15).reshape(3, 5) % 7)
+    for _ in range(3):
+        net(idx, targets)
+    logits, loss = net(idx, targets)
+    assert loss.grad_fn.name == "compiled forward"
+    compiled = gg.autograd.grad(loss + logits.mean(), list(model.parameters()))
+    logits, loss = model(idx, targets)
+    eager = gg.autograd.grad(loss + logits.mean(), list(model.parameters()))
+    assert all(np.array_equal(a.array, b.array) for a, b in zip(eager, compiled, strict=True))
+
+
+def test_the_joint_node_refuses_a_kept_value_changed_in_place_as_eager_does():
+    for compiled in (False, True):
+        gg.manual_seed(0)
+        model = _TinyGPT()
+        net = gg.compile(model) if compiled else model
+        idx, targets = gg.tensor(np.arange(15).reshape(3, 5) % VOCAB), gg.tensor(np.arange(15).reshape(3, 5) % 7)
+        for _ in range(3):
+            net(idx, targets)
+        logits, loss = net(idx, targets)
+        with gg.no_grad():
+            model.block[3].weight.mul_(2.0)  # the block's last layer's input gradient reads it
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            (loss + logits.mean()).backward()
+
+
+class _Many(nn.Module):
+    def __init__(self, outputs):
+        super().__init__()
+        self.layer, self.outputs = nn.Linear(4, 4), outputs
+
+    def forward(self, x):
+        h = self.layer(x)
+        return tuple(h * (k + 1) for k in range(self.outputs)) if self.outputs else (h, h)
+
+
+@pytest.mark.parametrize("outputs, reason", [(4, "it returns 4 tensors in the graph"),
+                                             (0, "it returns 2 tensors in the graph")])
+def test_too_many_outputs_or_one_twice_run_eagerly_saying_why(outputs, reason):
+    def run(compiled):
+        gg.manual_seed(0)
+        model = _Many(outputs)
+        net = gg.compile(model) if compiled else model
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for step in range(4):
+                model.zero_grad()
+                out = net(gg.tensor(np.linspace(-1, 1, 8).reshape(2, 4) * (step + 1), dtype=gg.float32))
+                sum(part.sum() for part in out).backward()
+        return [p.grad.array.copy() for p in model.parameters()], [str(w.message) for w in caught]
+
+    (eager, _), (compiled, messages) = run(False), run(True)
+    assert all(np.array_equal(a, b) for a, b in zip(eager, compiled, strict=True))
+    assert len(messages) == 1 and reason in messages[0] and "running it eagerly" in messages[0]
+
+
+def test_the_captures_walks_leave_every_grad_as_it_was():
+    gg.manual_seed(0)
+    model = _TinyGPT(aux=True)
+    net = gg.compile(model)
+    idx, targets = gg.tensor(np.arange(15).reshape(3, 5) % VOCAB), gg.tensor(np.arange(15).reshape(3, 5) % 7)
+    model.embed.weight.grad = gg.ones_like(model.embed.weight)
+    for _ in range(2):  # the two captures: seven walks each
+        net(idx, targets)
+    assert np.array_equal(model.embed.weight.grad.array, np.ones((VOCAB, WIDTH), np.float32))
+    assert all(p.grad is None for name, p in model.named_parameters() if name != "embed.weight")
