@@ -15,27 +15,50 @@ import pytest
 import glassgrad as gg
 
 nn, F = gg.nn, gg.nn.functional
-VOCAB, WIDTH = 11, 8
+VOCAB, WIDTH, BLOCK = 11, 8, 5
+
+
+class _CausalAttention(nn.Module):
+    """nanoGPT's attention, written out: q, k, v split from one layer, heads by view/transpose, the causal mask a
+    buffer, masked_fill with −∞, softmax, dropout."""
+
+    def __init__(self, heads: int = 2):
+        super().__init__()
+        self.heads, self.qkv, self.out = heads, nn.Linear(WIDTH, 3 * WIDTH), nn.Linear(WIDTH, WIDTH)
+        self.drop = nn.Dropout(0.1)
+        self.register_buffer("bias", gg.tril(gg.ones(BLOCK, BLOCK)).view(1, 1, BLOCK, BLOCK))
+
+    def forward(self, x):
+        b, t, c = x.size()
+        q, k, v = self.qkv(x).split(WIDTH, dim=2)
+        q, k, v = (part.view(b, t, self.heads, c // self.heads).transpose(1, 2) for part in (q, k, v))
+        scores = (q @ k.transpose(-2, -1)) * (1.0 / (c // self.heads) ** 0.5)
+        scores = scores.masked_fill(self.bias[:, :, :t, :t] == 0, float("-inf"))
+        y = self.drop(F.softmax(scores, dim=-1)) @ v
+        return self.out(y.transpose(1, 2).contiguous().view(b, t, c))
 
 
 class _TinyGPT(nn.Module):
-    """Token embedding tied to the head, a residual MLP block with LayerNorm and GELU; returns ``(logits, loss)``
-    (``loss`` None without targets, as nanoGPT's), and with ``aux`` a third output from a head only it reaches."""
+    """nanoGPT's shape, small: token and position embeddings, the token table tied to the head, a pre-LayerNorm
+    block (causal attention, a GELU MLP, dropout); returns ``(logits, loss)`` (``loss`` None without targets, and
+    targets −1 ignored, as nanoGPT's), and with ``aux`` a third output from a head only it reaches."""
 
     def __init__(self, aux: bool = False, as_dict: bool = False):
         super().__init__()
-        self.embed = nn.Embedding(VOCAB, WIDTH)
-        self.block = nn.Sequential(nn.LayerNorm(WIDTH), nn.Linear(WIDTH, 16), nn.GELU(), nn.Linear(16, WIDTH))
+        self.embed, self.position = nn.Embedding(VOCAB, WIDTH), nn.Embedding(BLOCK, WIDTH)
+        self.norm1, self.attention, self.norm2 = nn.LayerNorm(WIDTH), _CausalAttention(), nn.LayerNorm(WIDTH)
+        self.block = nn.Sequential(nn.Linear(WIDTH, 16), nn.GELU(), nn.Linear(16, WIDTH), nn.Dropout(0.1))
         self.head = nn.Linear(WIDTH, VOCAB, bias=False)
         self.head.weight = self.embed.weight
         self.aux = nn.Linear(WIDTH, 1) if aux else None
         self.as_dict = as_dict
 
     def forward(self, idx, targets=None):
-        h = self.embed(idx)
-        h = h + self.block(h)
+        h = self.embed(idx) + self.position(gg.arange(0, idx.size(1), dtype=gg.long))
+        h = h + self.attention(self.norm1(h))
+        h = h + self.block(self.norm2(h))
         logits = self.head(h)
-        loss = None if targets is None else F.cross_entropy(logits.view(-1, VOCAB), targets.view(-1))
+        loss = None if targets is None else F.cross_entropy(logits.view(-1, VOCAB), targets.view(-1), ignore_index=-1)
         if self.as_dict:
             return {"logits": logits, "loss": loss}
         if self.aux is not None:
@@ -74,7 +97,12 @@ def _run(compiled, backward_of, aux=False, as_dict=False, dtype=gg.float32, step
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for step in range(steps):
-            idx, targets = gg.tensor(rng.integers(0, VOCAB, (3, 5))), gg.tensor(rng.integers(0, VOCAB, (3, 5)))
+            idx, targets = gg.tensor(rng.integers(0, VOCAB, (3, 5))), gg.tensor(rng.integers(-1, VOCAB, (3, 5)))
+            if step % 5 == 4:  # nanoGPT's estimate_loss: eval mode, no_grad, then back to training
+                model.eval()
+                with gg.no_grad():
+                    records.append([_loss(net(idx, targets)).array.copy()])
+                model.train()
             optimizer.zero_grad()
             outputs = net(idx, targets)
             grad_fns.append(getattr(_loss(outputs).grad_fn, "name", None))
@@ -99,7 +127,7 @@ def test_logits_and_loss_replay_bit_for_bit_whichever_backward_reaches(backward_
     compiled, grad_fns, messages = _run(True, backward_of, dtype=dtype)
     assert messages == []
     assert _same(eager, compiled)
-    assert "compiled forward" not in grad_fns[:2] and grad_fns[2:] == ["compiled forward"] * 19
+    assert "compiled forward" not in grad_fns[:2] and grad_fns[2:] == ["compiled forward"] * 19  # captures, then
 
 
 @pytest.mark.parametrize("backward_of", ["loss", "aux", "aux-and-loss", "every-set"])
@@ -121,7 +149,7 @@ def test_a_dict_of_outputs_replays_bit_for_bit():
 
 def test_without_targets_the_loss_is_none_and_the_logits_one_node():
     gg.manual_seed(0)
-    model = _TinyGPT()
+    model = _TinyGPT().eval()  # no dropout: the eager call below draws no other mask
     net = gg.compile(model)
     idx = gg.tensor(np.arange(10).reshape(2, 5) % VOCAB)
     for _ in range(3):
@@ -136,7 +164,7 @@ def test_without_targets_the_loss_is_none_and_the_logits_one_node():
 
 def test_the_joint_node_gives_autograd_grad_eager_s_gradients():
     gg.manual_seed(0)
-    model = _TinyGPT()
+    model = _TinyGPT().eval()
     net = gg.compile(model)
     idx, targets = gg.tensor(np.arange(15).reshape(3, 5) % VOCAB), gg.tensor(np.arange(15).reshape(3, 5) % 7)
     for _ in range(3):
@@ -159,7 +187,7 @@ def test_the_joint_node_refuses_a_kept_value_changed_in_place_as_eager_does():
             net(idx, targets)
         logits, loss = net(idx, targets)
         with gg.no_grad():
-            model.block[3].weight.mul_(2.0)  # the block's last layer's input gradient reads it
+            model.block[2].weight.mul_(2.0)  # the block's last layer's input gradient reads it
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             (loss + logits.mean()).backward()
 
