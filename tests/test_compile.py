@@ -627,9 +627,9 @@ def test_fullgraph_raises_instead(kind):
             run(*_classes(rng, gg.float32))
 
 
-def test_a_model_switched_between_train_and_eval_on_every_call_says_so_and_gives_eager_results():
-    """The two modes' captures never agree (dropout draws in one, not in the other): the message names the modes,
-    not the kernel counts they lead to."""
+def test_a_model_switched_between_train_and_eval_on_every_call_keeps_a_program_for_each_mode():
+    """The two modes' captures never agree (dropout draws in one, not in the other): each mode gets its program,
+    and the calls alternate between them, bit for bit eager's."""
     def run(compiled):
         gg.manual_seed(0)
         model = gg.nn.Sequential(gg.nn.Linear(4, 6), gg.nn.Dropout(0.5), gg.nn.Linear(6, 3))
@@ -639,15 +639,16 @@ def test_a_model_switched_between_train_and_eval_on_every_call_says_so_and_gives
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             losses = []
-            for call in range(8):
+            for call in range(12):
                 model.train(call % 2 == 0)
                 x = gg.tensor(rng.standard_normal((5, 4)), dtype=gg.float32)
                 losses.append(step(x, gg.tensor(rng.integers(0, 3, 5))).array.copy())
-        return losses, [p.array.copy() for p in model.parameters()], [str(w.message) for w in caught]
+        return losses, [p.array.copy() for p in model.parameters()], [str(w.message) for w in caught], step
 
     eager, compiled = run(False), run(True)
-    assert all(np.array_equal(a, b) for a, b in zip(eager[0] + eager[1], compiled[0] + compiled[1]))
-    assert len(compiled[2]) == 1 and "another mode (train/eval) than on the call before" in compiled[2][0]
+    assert all(np.array_equal(a, b) for a, b in zip(eager[0] + eager[1], compiled[0] + compiled[1], strict=True))
+    assert compiled[2] == [] and _replays(compiled[3]) == 12 - 4  # two captures of each mode, then replays
+    assert len(next(iter(compiled[3].entries.values())).programs) == 2
 
 
 def test_an_active_tape_runs_eagerly_and_sees_every_step():

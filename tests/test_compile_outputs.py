@@ -87,7 +87,7 @@ BACKWARD_OF = {  # which outputs backward() reaches, at step n
 }
 
 
-def _run(compiled, backward_of, aux=False, as_dict=False, dtype=gg.float32, steps=21):
+def _run(compiled, backward_of, aux=False, as_dict=False, dtype=gg.float32, steps=21, evaluate=gg.no_grad):
     gg.manual_seed(0)
     model = _TinyGPT(aux, as_dict).to(dtype)
     net = gg.compile(model) if compiled else model
@@ -100,7 +100,7 @@ def _run(compiled, backward_of, aux=False, as_dict=False, dtype=gg.float32, step
             idx, targets = gg.tensor(rng.integers(0, VOCAB, (3, 5))), gg.tensor(rng.integers(-1, VOCAB, (3, 5)))
             if step % 5 == 4:  # nanoGPT's estimate_loss: eval mode, no_grad, then back to training
                 model.eval()
-                with gg.no_grad():
+                with evaluate():
                     records.append([_loss(net(idx, targets)).array.copy()])
                 model.train()
             optimizer.zero_grad()
@@ -128,6 +128,15 @@ def test_logits_and_loss_replay_bit_for_bit_whichever_backward_reaches(backward_
     assert messages == []
     assert _same(eager, compiled)
     assert "compiled forward" not in grad_fns[:2] and grad_fns[2:] == ["compiled forward"] * 19  # captures, then
+
+
+def test_evaluating_in_eval_mode_without_no_grad_keeps_a_program_for_each_mode():
+    """A validation loss computed in eval mode with grad mode on (no ``no_grad``): the same key as training, so the
+    key's programs are one per set of layer modes; training keeps replaying."""
+    eager, _, _ = _run(False, "loss", evaluate=gg.enable_grad)
+    compiled, grad_fns, messages = _run(True, "loss", evaluate=gg.enable_grad)
+    assert messages == [] and _same(eager, compiled)
+    assert grad_fns[2:] == ["compiled forward"] * 19
 
 
 @pytest.mark.parametrize("backward_of", ["loss", "aux", "aux-and-loss", "every-set"])

@@ -25,20 +25,41 @@ MAX_PROGRAMS = 8
 """Programs kept per compiled function (one per key: input shapes, dtypes, grad mode)."""
 
 MAX_CAPTURES = 4
-"""Captures of one key that may disagree before the step is refused as doing different work each call."""
+"""Captures of one key that may disagree (three times) before the step is refused as doing different work each call."""
+
+MAX_MODES = 4
+"""Programs kept per key, one for each set of its layers' modes (``train()``/``eval()``) met."""
 
 __all__ = ["Compiled", "CompileRefused", "compile"]
 
 
 class _Entry:
-    """One key's state: the last capture, the program once two agree, or why it runs eagerly."""
+    """One key's state: its programs (the latest used first), the last capture of each set of layer modes not yet
+    confirmed, or why it runs eagerly."""
 
     def __init__(self) -> None:
-        self.last: Capture | None = None
-        self.program: Program | None = None
+        self.programs: list[Program] = []
+        self.pending: dict[tuple, Capture] = {}
         self.refusal: str | None = None
         self.captures = 0
+        self.disagreements = 0
         self.replays = 0
+
+    @property
+    def program(self) -> Program | None:
+        """The program used last (``explain()`` shows it), or None before two captures agree."""
+        return self.programs[0] if self.programs else None
+
+    def replayable(self) -> Program | None:
+        """The program whose guards hold now (the latest used is tried first; one found later comes first then: a
+        model switched between ``train()`` and ``eval()`` keeps a program for each mode), or None."""
+        programs = self.programs
+        for number, program in enumerate(programs):
+            if program.guards_hold():
+                if number:
+                    programs.insert(0, programs.pop(number))
+                return program
+        return None
 
 
 class Compiled:
@@ -75,16 +96,15 @@ class Compiled:
         self.last_key = key
         entry = self.entries.get(key)
         if entry is not None:
-            program = entry.program
-            if program is not None:
-                if program.guards_hold():
+            if entry.programs:
+                program = entry.replayable()  # None: a parameter was replaced or a layer changed mode: capture
+                if program is not None:
                     entry.replays += 1
                     if program.node_op is not None:  # a forward whose backward runs outside: nodes of the graph
                         return program.call_node(inputs)
                     if not inputs:  # a step that closes over its batch: no list to build
                         return program.replay_function()
                     return program.replay_function(*[tensor.array for tensor in inputs])
-                entry.program = entry.last = None  # a parameter was replaced or a layer changed mode: capture again
             if entry.refusal is not None:
                 return self.function(*args, **kwargs)
             self.entries.move_to_end(key)  # the least recently captured key goes first when the cache is full
@@ -122,21 +142,24 @@ class Compiled:
         if capture.refusal is not None:
             self._give_up(entry, capture.refusal)
             return result
-        if entry.last is not None:
-            externals, reason = compare(entry.last, capture)
-            if externals is not None:
-                entry.program = Program(capture, externals)
-                entry.last = None  # the captures' arrays (a whole step's) are no longer needed
+        modes = tuple((id(module), training) for module, training in capture.modules)  # a program per set of modes
+        before = entry.pending.pop(modes, None)
+        if before is not None:
+            externals, reason = compare(before, capture)
+            if externals is not None:  # the captures' arrays (a whole step's) are no longer needed
+                entry.programs.insert(0, Program(capture, externals))
+                del entry.programs[MAX_MODES:]
                 return result
-            if entry.captures >= MAX_CAPTURES:
+            entry.disagreements += 1
+            if entry.disagreements >= MAX_CAPTURES - 1:
                 self._give_up(entry, f"the step does different work on each call: {reason}")
                 return result
-        entry.last = capture
+        entry.pending[modes] = capture
         return result
 
     def _give_up(self, entry: _Entry, reason: str) -> None:
         entry.refusal = reason
-        entry.last = None
+        entry.pending.clear()
         if self.fullgraph:
             raise CompileRefused(f"gg.compile(fullgraph=True): {reason}")
         warnings.warn(f"gg.compile({self.__name__}): {reason}; running it eagerly", stacklevel=3)
