@@ -7,6 +7,8 @@ model, optimizer and batches trained twice (once with the model compiled), which
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import warnings
 
 import numpy as np
@@ -43,7 +45,7 @@ class _TinyGPT(nn.Module):
     block (causal attention, a GELU MLP, dropout); returns ``(logits, loss)`` (``loss`` None without targets, and
     targets −1 ignored, as nanoGPT's), and with ``aux`` a third output from a head only it reaches."""
 
-    def __init__(self, aux: bool = False, as_dict: bool = False):
+    def __init__(self, aux: bool = False, form: type = tuple):
         super().__init__()
         self.embed, self.position = nn.Embedding(VOCAB, WIDTH), nn.Embedding(BLOCK, WIDTH)
         self.norm1, self.attention, self.norm2 = nn.LayerNorm(WIDTH), _CausalAttention(), nn.LayerNorm(WIDTH)
@@ -51,7 +53,7 @@ class _TinyGPT(nn.Module):
         self.head = nn.Linear(WIDTH, VOCAB, bias=False)
         self.head.weight = self.embed.weight
         self.aux = nn.Linear(WIDTH, 1) if aux else None
-        self.as_dict = as_dict
+        self.form = form
 
     def forward(self, idx, targets=None):
         h = self.embed(idx) + self.position(gg.arange(0, idx.size(1), dtype=gg.long))
@@ -59,19 +61,41 @@ class _TinyGPT(nn.Module):
         h = h + self.block(self.norm2(h))
         logits = self.head(h)
         loss = None if targets is None else F.cross_entropy(logits.view(-1, VOCAB), targets.view(-1), ignore_index=-1)
-        if self.as_dict:
-            return {"logits": logits, "loss": loss}
+        if self.form is not tuple:  # a dict, a namedtuple, a dataclass (a library's output record)
+            return self.form(logits=logits, loss=loss)
         if self.aux is not None:
             return logits, loss, self.aux(h).squeeze(-1)
         return logits, loss
 
 
+_Record = collections.namedtuple("_Record", "logits loss")
+
+
+@dataclasses.dataclass
+class _Output:
+    logits: gg.Tensor
+    loss: gg.Tensor | None = None
+
+
+class _ModelOutput(collections.OrderedDict):
+    """A dict whose entries are also attributes, as a library's model output record."""
+
+    def __getattr__(self, name):
+        return self[name]
+
+
+def _part(outputs, name, place):
+    if isinstance(outputs, dict):
+        return outputs[name]
+    return getattr(outputs, name) if hasattr(outputs, name) else outputs[place]
+
+
 def _loss(outputs):
-    return outputs["loss"] if isinstance(outputs, dict) else outputs[1]
+    return _part(outputs, "loss", 1)
 
 
 def _logits(outputs):
-    return outputs["logits"] if isinstance(outputs, dict) else outputs[0]
+    return _part(outputs, "logits", 0)
 
 
 BACKWARD_OF = {  # which outputs backward() reaches, at step n
@@ -87,9 +111,9 @@ BACKWARD_OF = {  # which outputs backward() reaches, at step n
 }
 
 
-def _run(compiled, backward_of, aux=False, as_dict=False, dtype=gg.float32, steps=21, evaluate=gg.no_grad):
+def _run(compiled, backward_of, aux=False, form=tuple, dtype=gg.float32, steps=21, evaluate=gg.no_grad):
     gg.manual_seed(0)
-    model = _TinyGPT(aux, as_dict).to(dtype)
+    model = _TinyGPT(aux, form).to(dtype)
     net = gg.compile(model) if compiled else model
     optimizer = gg.optim.AdamW(model.parameters(), lr=0.01, weight_decay=0.1)
     rng = np.random.default_rng(5)
@@ -150,10 +174,18 @@ def test_a_parameter_only_another_output_reaches_keeps_its_grad_none_as_in_eager
         assert all(grad is None for grad in eager[-2][-2:]) and all(grad is None for grad in compiled[-2][-2:])
 
 
-def test_a_dict_of_outputs_replays_bit_for_bit():
-    eager, _, _ = _run(False, "both", as_dict=True)
-    compiled, grad_fns, messages = _run(True, "both", as_dict=True)
-    assert messages == [] and _same(eager, compiled) and grad_fns[-1] == "compiled forward"
+@pytest.mark.parametrize("form", [dict, _Record, _Output, _ModelOutput])
+def test_outputs_in_a_dict_or_a_record_replay_bit_for_bit_as_that_class(form):
+    eager, _, _ = _run(False, "both", form=form)
+    compiled, grad_fns, messages = _run(True, "both", form=form)
+    assert messages == [] and _same(eager, compiled) and grad_fns[2:] == ["compiled forward"] * 19
+    gg.manual_seed(0)
+    model = _TinyGPT(form=form)
+    net = gg.compile(model)
+    idx = gg.tensor(np.arange(15).reshape(3, 5) % VOCAB)
+    for _ in range(3):
+        out = net(idx, idx)
+    assert type(out) is form and _loss(out).grad_fn.name == "compiled forward"
 
 
 def test_without_targets_the_loss_is_none_and_the_logits_one_node():
@@ -241,3 +273,41 @@ def test_the_captures_walks_leave_every_grad_as_it_was():
         net(idx, targets)
     assert np.array_equal(model.embed.weight.grad.array, np.ones((VOCAB, WIDTH), np.float32))
     assert all(p.grad is None for name, p in model.named_parameters() if name != "embed.weight")
+
+
+@dataclasses.dataclass
+class _WithDerived:
+    value: gg.Tensor
+    twice: gg.Tensor = dataclasses.field(init=False)
+
+    def __post_init__(self):
+        self.twice = self.value * 2
+
+
+class _Sub(list):
+    pass
+
+
+@pytest.mark.parametrize("make", [lambda a, b: _Record(a, b), lambda a, b: _Output(a, b),
+                                  lambda a, b: _ModelOutput(logits=a, loss=b), lambda a, b: _Sub([a, b]),
+                                  lambda a, b: {"pair": (a, [b]), 3: b}])
+def test_a_compiled_function_returns_what_eager_returns_in_its_class(make):
+    def step(x):
+        return make(x * 2, (x + 1).sum())
+
+    compiled = gg.compile(step)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for call in range(6):
+            x = gg.tensor(np.linspace(-1, 1, 4) * (call + 1))
+            got, expected = compiled(x), step(x)
+            assert type(got) is type(expected) and repr(got) == repr(expected)
+    assert caught == [] and sum(entry.replays for entry in compiled.entries.values()) == 4
+
+
+def test_a_dataclass_with_fields_its_init_does_not_take_runs_eagerly_saying_why():
+    compiled = gg.compile(lambda x: _WithDerived(x + 1))
+    with pytest.warns(UserWarning, match="a dataclass with fields its __init__ does not take"):
+        for call in range(3):
+            got = compiled(gg.tensor([float(call)]))
+    assert got.twice.tolist() == [6.0]

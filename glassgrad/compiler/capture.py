@@ -23,6 +23,7 @@ goes on either way.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import types
 from dataclasses import dataclass, field
@@ -618,10 +619,18 @@ class Recorder:
         if isinstance(value, (tuple, list)):
             return ("seq", type(value), tuple(self._encode_result(part, outputs) for part in value))
         if isinstance(value, dict):
-            return ("dict", tuple(value), tuple(self._encode_result(part, outputs) for part in value.values()))
+            return ("dict", tuple(value), tuple(self._encode_result(part, outputs) for part in value.values()),
+                    type(value))
         if isinstance(value, np.ndarray):
             self.refuse("the step returns a NumPy array (read from a tensor); return the tensor instead")
-        return ("py", value)
+        fields = _fields_of(value)
+        if fields is None:
+            return ("py", value)
+        if not all(field.init for field in fields):
+            self.refuse(f"the step returns a {type(value).__name__}, a dataclass with fields its __init__ does not "
+                        "take, which a replay cannot make again; return a tuple or a dict")
+        return ("object", type(value), tuple(self._encode_result(getattr(value, field.name), outputs)
+                                             for field in fields), tuple(field.name for field in fields))
 
 
 def _graph_outputs(value: Any, found: list) -> list:
@@ -635,7 +644,15 @@ def _graph_outputs(value: Any, found: list) -> list:
     elif isinstance(value, dict):
         for part in value.values():
             _graph_outputs(part, found)
+    else:
+        for field in _fields_of(value) or ():
+            _graph_outputs(getattr(value, field.name), found)
     return found
+
+
+def _fields_of(value: Any) -> tuple | None:
+    """The fields of a dataclass instance a step returns (a model's output record), else None."""
+    return dataclasses.fields(value) if dataclasses.is_dataclass(value) and not isinstance(value, type) else None
 
 
 def _has_mask(args: tuple) -> bool:

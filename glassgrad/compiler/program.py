@@ -29,6 +29,7 @@ one Python function, a line per kernel, each slot a local variable (``program.so
 
 from __future__ import annotations
 
+import dataclasses
 import types
 from typing import Any
 
@@ -128,8 +129,8 @@ def _same_encoding(a: Any, b: Any) -> bool:
         return a[1:] == b[1:]
     if a[0] == "seq":
         return a[1] is b[1] and len(a[2]) == len(b[2]) and all(_same_encoding(x, y) for x, y in zip(a[2], b[2]))
-    if a[0] == "dict":
-        return a[1] == b[1] and all(_same_encoding(x, y) for x, y in zip(a[2], b[2]))
+    if a[0] in ("dict", "object"):
+        return a[1] == b[1] and a[3] == b[3] and all(_same_encoding(x, y) for x, y in zip(a[2], b[2]))
     return False
 
 
@@ -366,12 +367,21 @@ class Program:
             return f"_node({self._v(encoded[1])}, {encoded[2]})"
         if kind == "py":
             return self._name(encoded[1])
-        if kind == "seq":
-            parts = ", ".join(self._result(part) for part in encoded[2])
-            if encoded[1] is list:
+        parts = ", ".join(self._result(part) for part in encoded[2])
+        if kind == "seq":  # a tuple or list, or a class of one (a namedtuple is made from its fields)
+            cls = encoded[1]
+            if cls is list:
                 return f"[{parts}]"
-            return f"({parts},)" if len(encoded[2]) == 1 else f"({parts})"
-        return f"dict(zip({self._name(encoded[1])}, ({', '.join(self._result(p) for p in encoded[2])},)))"
+            together = f"({parts},)" if len(encoded[2]) == 1 else f"({parts})"
+            if cls is tuple:
+                return together
+            return f"{self._name(cls)}{'._make' if hasattr(cls, '_fields') else ''}({together})"
+        if kind == "dict":  # a dict, or a class of one (a dataclass among them takes its fields by name)
+            cls, pairs = encoded[3], f"zip({self._name(encoded[1])}, ({parts},))"
+            if dataclasses.is_dataclass(cls):
+                return f"{self._name(cls)}(**dict({pairs}))"
+            return f"{self._name(cls)}({pairs})"
+        return f"{self._name(encoded[1])}(**dict(zip({self._name(encoded[3])}, ({parts},))))"  # a dataclass
 
     def _guards(self) -> str:
         """One expression: each parameter and buffer is still the same array, with the same ``requires_grad``,
@@ -493,7 +503,7 @@ def _slots_in(encoded: Any) -> list[int]:
     kind = encoded[0]
     if kind in ("slot", "tensor", "node"):
         return [encoded[1]]
-    if kind in ("seq", "dict"):
+    if kind in ("seq", "dict", "object"):
         return [slot for part in encoded[2] for slot in _slots_in(part)]
     return []
 
