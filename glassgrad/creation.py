@@ -186,7 +186,8 @@ def _filled(size: tuple, value: Any, dtype: Any, requires_grad: bool, name: str,
             raise RuntimeError(f"{name}: the value {value} cannot be converted to {dtype} without overflow "
                                f"(it holds {info.min} … {info.max})")
         value = value + info.max + 1
-    return _leaf(np.full(_sized(size, name, keyword), value, dtype=dtype), requires_grad)
+    # a kernel of a compiled step: a new array at each replay, which the step may write into (outputs[t] = h)
+    return _leaf(recorded_call(np.full, _sized(size, name, keyword), value, dtype), requires_grad)
 
 
 def zeros(*shape: int, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:

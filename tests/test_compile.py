@@ -1213,12 +1213,15 @@ def test_a_write_over_a_value_backward_needs_is_refused_as_in_eager():
             run(gg.ones(2))
 
 
-@pytest.mark.parametrize("made", ["factory", "argument", "factory cloned"])
+@pytest.mark.parametrize("made", ["factory", "argument", "constant", "factory cloned", "constant cloned"])
 def test_a_write_into_a_tensor_the_step_did_not_make_with_an_op_is_refused_unless_cloned(made):
+    """A factory's tensor (``gg.zeros``) is made by a kernel of the step, a new array at each replay: a hand-written
+    RNN writes its outputs into one. An argument or a constant is not."""
     w = gg.tensor([1.0, -2.0], dtype=gg.float64, requires_grad=True)
 
     def step(x):
         rows = {"factory": gg.zeros(3, 2, dtype=gg.float64), "argument": x,
+                "constant": gg.tensor(np.zeros((3, 2))), "constant cloned": gg.tensor(np.zeros((3, 2))).clone(),
                 "factory cloned": gg.zeros(3, 2, dtype=gg.float64).clone()}[made]
         for t in range(3):
             rows[t] = w * (t + 1)  # the loop of an RNN written by hand: a row of the output per step
@@ -1228,13 +1231,62 @@ def test_a_write_into_a_tensor_the_step_did_not_make_with_an_op_is_refused_unles
         return loss.detach()
 
     run = gg.compile(step, fullgraph=True)
-    if made != "factory cloned":
+    if made in ("argument", "constant"):
         with pytest.raises(CompileRefused, match=r"that the step did not make with an op .* clone\(\) it in the step"):
             run(gg.zeros(3, 2, dtype=gg.float64))
         return
     eager = [step(gg.zeros(3, 2, dtype=gg.float64)).item() for _ in range(4)]
     assert [run(gg.zeros(3, 2, dtype=gg.float64)).item() for _ in range(4)] == eager == [70.0] * 4
     assert _replays(run) == 2
+
+
+class _HandWrittenRNN(nn.Module):
+    """The loop of an RNN written by hand: a factory's tensor holds each step's hidden state (``outputs[t] = h``)."""
+
+    def __init__(self, factory):
+        super().__init__()
+        self.cell, self.head, self.factory = nn.RNNCell(4, 6), nn.Linear(6, 3), factory
+
+    def forward(self, x):
+        steps, batch, _ = x.shape
+        outputs, h = self.factory(x, steps, batch), gg.zeros(batch, 6)
+        for t in range(steps):
+            h = self.cell(x[t], h)
+            outputs[t] = h
+        return self.head(outputs).mean(0)
+
+
+FACTORIES = {"zeros": lambda x, steps, batch: gg.zeros(steps, batch, 6),
+             "empty": lambda x, steps, batch: gg.empty(steps, batch, 6),
+             "full": lambda x, steps, batch: gg.full((steps, batch, 6), 0.5),
+             "new_zeros": lambda x, steps, batch: x.new_zeros(steps, batch, 6),
+             "zeros_like": lambda x, steps, batch: gg.zeros_like(x[..., :1].expand(steps, batch, 6))}
+
+
+@pytest.mark.parametrize("factory", sorted(FACTORIES))
+def test_a_compiled_rnn_writing_its_outputs_into_a_factory_tensor_replays_bit_for_bit(factory):
+    def run(compiled):
+        gg.manual_seed(0)
+        model = _HandWrittenRNN(FACTORIES[factory])
+        net = gg.compile(model) if compiled else model
+        optimizer = gg.optim.SGD(model.parameters(), lr=0.1)
+        rng, losses, grad_fns = np.random.default_rng(0), [], []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for _ in range(8):
+                x = gg.tensor(rng.standard_normal((5, 2, 4)), dtype=gg.float32)
+                out = net(x)
+                grad_fns.append(out.grad_fn.name)
+                loss = F.cross_entropy(out, gg.tensor(rng.integers(0, 3, 2)))
+                loss.backward()
+                optimizer.step()
+                optimizer.zero_grad()
+                losses.append(loss.array.copy())
+        return losses + [p.array.copy() for p in model.parameters()], grad_fns, [str(w.message) for w in caught]
+
+    (eager, _, _), (compiled, grad_fns, messages) = run(False), run(True)
+    assert all(np.array_equal(a, b) for a, b in zip(eager, compiled, strict=True))
+    assert messages == [] and grad_fns[2:] == ["compiled forward"] * 6
 
 
 def test_a_step_with_an_enabled_grad_scaler_runs_eagerly_saying_why():

@@ -298,8 +298,9 @@ class Recorder:
         slot = self.slot_of.get(id(tensor.array))
         if slot is None or slot < self.inputs:  # its node (and requires_grad) would outlive the call: not replayed
             self.refuse("an in-place change of a tensor in the graph that the step did not make with an op (an "
-                        "argument, a buffer, gg.zeros(…)) makes that tensor a node of the step's graph, which a replay "
-                        "does not; clone() it in the step first, or build it out of place (gg.stack, gg.cat)")
+                        "argument, a buffer, a gg.tensor(…) constant) makes that tensor a node of the step's graph, "
+                        "which a replay does not; clone() it in the step first, or build it out of place (gg.stack, "
+                        "gg.cat)")
             return
         saved = self.saved_of.pop(id(tensor), None)
         if saved is not None:
