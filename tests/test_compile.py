@@ -208,6 +208,39 @@ def test_batchnorm_switched_to_eval_recaptures_and_stays_identical(dtype):
     assert _replays(compiled[2]) == 96  # the switch to eval captures twice more
 
 
+@pytest.mark.parametrize("whole_step", [True, False])
+def test_batchnorm_with_momentum_none_replays_its_cumulative_average(whole_step):
+    """``momentum=None``: the running statistics are the average over every batch so far, factor 1/(batches + 1),
+    worked out from ``num_batches_tracked`` inside the update's kernel (it was a Python number read from the count
+    on each call, so the captures never agreed and the step ran eagerly)."""
+    def run(compiled):
+        gg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 6, seed=1), nn.BatchNorm1d(6, momentum=None), nn.ReLU(),
+                              nn.Linear(6, 3, seed=2))
+        optimizer = gg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        step = _training_step(model, optimizer) if whole_step else None
+        net = gg.compile(model) if compiled and not whole_step else model
+        run_step = gg.compile(step) if compiled and whole_step else step
+        rng, losses = np.random.default_rng(2), []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            batches = [_classes(rng, gg.float32) for _ in range(12)]
+            for x, y in [batches[0], *batches]:  # the first batch twice: the captures see the same numbers
+                if whole_step:
+                    losses.append(run_step(x, y).array.copy())
+                else:
+                    optimizer.zero_grad()
+                    loss = F.cross_entropy(net(x), y)
+                    loss.backward()
+                    optimizer.step()
+                    losses.append(loss.array.copy())
+        return losses + [t.array.copy() for t in (*model.parameters(), *model.buffers())], caught
+
+    (eager, _), (compiled, caught) = run(False), run(True)
+    assert [str(w.message) for w in caught] == []
+    assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(eager, compiled, strict=True))
+
+
 def test_dropout_with_glassgrad_generator_reseeded_between_calls():
     def run(compiled):
         gg.manual_seed(0)
