@@ -75,6 +75,10 @@ class Compiled:
         self.entries: OrderedDict[Any, _Entry] = OrderedDict()
         self.last_key: Any = None
         self.warned_about_tape = False
+        self.unused = 0
+        """Keys dropped from the cache before their program was made (captured once: their shapes never came back)."""
+        self.refusal: str | None = None
+        """Why every call runs eagerly (shapes that keep changing), once :data:`MAX_PROGRAMS` keys were wasted."""
         self.__wrapped__ = function
         self.__name__ = getattr(function, "__name__", type(function).__name__)
         self.__doc__ = getattr(function, "__doc__", None)
@@ -91,6 +95,8 @@ class Compiled:
                        "saved_tensors_hooks is active, so that its hooks see every value the ops save" if packing else
                        "a forward-mode dual level is open, so that every op carries its tangent")
                 warnings.warn(f"gg.compile({self.__name__}): {why}; running it eagerly meanwhile", stacklevel=2)
+            return self.function(*args, **kwargs)
+        if self.refusal is not None:
             return self.function(*args, **kwargs)
         key, inputs = ((grad_enabled,), args) if not args and not kwargs else _signature(args, kwargs, grad_enabled)
         self.last_key = key
@@ -111,7 +117,17 @@ class Compiled:
         else:
             entry = self.entries[key] = _Entry()
             if len(self.entries) > MAX_PROGRAMS:
-                self.entries.popitem(last=False)
+                _, dropped = self.entries.popitem(last=False)
+                self.unused += dropped.program is None and dropped.refusal is None
+                if self.unused >= MAX_PROGRAMS:  # shapes that change at every call: capturing only costs
+                    self.refusal = (f"its arguments' shapes, dtypes or Python values keep changing ({self.unused} "
+                                    "keys dropped before they were called twice), so each call is captured and none "
+                                    "replayed; pad the batches to a few shapes (bucketing), and pass changing "
+                                    "numbers as tensors")
+                    self.entries.clear()
+                    warnings.warn(f"gg.compile({self.__name__}): {self.refusal}; running it eagerly from now on",
+                                  stacklevel=2)
+                    return self.function(*args, **kwargs)
         return self._capture(entry, inputs, args, kwargs)
 
     def _capture(self, entry: _Entry, inputs: list, args: tuple, kwargs: dict) -> Any:
@@ -171,6 +187,8 @@ class Compiled:
         """
         from .explain import explain_program
 
+        if self.refusal is not None:
+            return f"{self.__name__}: runs eagerly, because {self.refusal}"
         entry = self.entries.get(self.last_key)
         if entry is None:
             return f"{self.__name__}: nothing captured yet; call it first"
