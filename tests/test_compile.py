@@ -271,22 +271,25 @@ def test_shapes_changing_mid_epoch_capture_a_program_each(dtype):
 
 
 def test_shapes_changing_at_every_call_stop_the_captures_with_one_warning():
-    """Each new batch size is a new key, captured and never replayed: after 8 keys dropped unused, the step runs
-    eagerly from then on (PyTorch's compile gives up on a frame after 8 recompilations too), saying why once."""
+    """Each new batch size is a new key, captured and never replayed: after 8 keys dropped unused, calls with new
+    shapes run eagerly from then on (PyTorch's compile gives up after 8 recompilations too), saying why once; the
+    training batch's shape, which has its program, goes on replaying."""
     def run(compiled):
         model = _mlp(gg.float32)
         step = _training_step(model)
         step = gg.compile(step) if compiled else step
         rng = np.random.default_rng(4)
+        sizes = [6, 6, 6, *range(7, 30), 6, 6, 31]  # the training batch, then a size per call (a growing sequence)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            losses = [step(*_classes(rng, gg.float32, batch=size)).array.copy() for size in range(2, 30)]
+            losses = [step(*_classes(rng, gg.float32, batch=size)).array.copy() for size in sizes]
         return losses + [p.array.copy() for p in model.parameters()], [str(w.message) for w in caught], step
 
     (eager, _, _), (compiled, messages, step) = run(False), run(True)
     assert all(np.array_equal(a, b) for a, b in zip(eager, compiled, strict=True))
     assert len(messages) == 1 and "keep changing (8 keys dropped before they were called twice)" in messages[0]
-    assert "running it eagerly from now on" in messages[0] and "runs eagerly, because its arguments'" in step.explain()
+    assert "calls with new shapes run eagerly from now on" in messages[0]
+    assert _replays(step) == 3 and "runs eagerly for these shapes, because its arguments'" in step.explain()
 
 
 def test_learning_rate_scheduler_between_calls_is_followed():

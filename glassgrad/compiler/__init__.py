@@ -17,9 +17,11 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
 
 * **Key.** Calls are grouped by the shapes, dtypes and ``requires_grad`` of the tensor arguments,
   the other arguments' values and the grad mode; each key has its own program (at most
-  :data:`MAX_PROGRAMS`, the least recently captured dropped), so the last, shorter batch of an epoch
-  gets one of its own. Keys that keep changing (a new batch shape at every call) are captured and never
-  replayed: once that many were dropped unused, the function runs eagerly from then on, with one warning.
+  :data:`MAX_PROGRAMS`: the least recently captured key still without a program is dropped first), so the
+  last, shorter batch of an epoch gets one of its own. Keys that keep changing (a new batch shape at every
+  call, a sequence growing token by token) are captured and never replayed: once that many were dropped
+  unused, calls with a new key run eagerly from then on, with one warning, and the keys with a program go on
+  replaying.
 * **Capture.** A key's first calls run eagerly while a :class:`~glassgrad.compiler.capture.Recorder`
   writes down every kernel: each op's forward, each backward rule in the walk's order, the
   sums over broadcast axes, the additions where gradients meet, the store into ``.grad``, and

@@ -78,7 +78,8 @@ class Compiled:
         self.unused = 0
         """Keys dropped from the cache before their program was made (captured once: their shapes never came back)."""
         self.refusal: str | None = None
-        """Why every call runs eagerly (shapes that keep changing), once :data:`MAX_PROGRAMS` keys were wasted."""
+        """Why calls with new keys run eagerly (shapes that keep changing), once :data:`MAX_PROGRAMS` keys were
+        wasted."""
         self.__wrapped__ = function
         self.__name__ = getattr(function, "__name__", type(function).__name__)
         self.__doc__ = getattr(function, "__doc__", None)
@@ -96,8 +97,6 @@ class Compiled:
                        "a forward-mode dual level is open, so that every op carries its tangent")
                 warnings.warn(f"gg.compile({self.__name__}): {why}; running it eagerly meanwhile", stacklevel=2)
             return self.function(*args, **kwargs)
-        if self.refusal is not None:
-            return self.function(*args, **kwargs)
         key, inputs = ((grad_enabled,), args) if not args and not kwargs else _signature(args, kwargs, grad_enabled)
         self.last_key = key
         entry = self.entries.get(key)
@@ -114,21 +113,28 @@ class Compiled:
             if entry.refusal is not None:
                 return self.function(*args, **kwargs)
             self.entries.move_to_end(key)  # the least recently captured key goes first when the cache is full
+        elif self.refusal is not None:  # no new keys: the keys that have a program go on replaying
+            return self.function(*args, **kwargs)
         else:
             entry = self.entries[key] = _Entry()
-            if len(self.entries) > MAX_PROGRAMS:
-                _, dropped = self.entries.popitem(last=False)
+            if len(self.entries) > MAX_PROGRAMS:  # the least recently captured key without a program goes first
+                dropped = self.entries.pop(next((old for old, kept in self.entries.items()
+                                                 if kept.program is None and old != key), next(iter(self.entries))))
                 self.unused += dropped.program is None and dropped.refusal is None
                 if self.unused >= MAX_PROGRAMS:  # shapes that change at every call: capturing only costs
-                    self.refusal = (f"its arguments' shapes, dtypes or Python values keep changing ({self.unused} "
-                                    "keys dropped before they were called twice), so each call is captured and none "
-                                    "replayed; pad the batches to a few shapes (bucketing), and pass changing "
-                                    "numbers as tensors")
-                    self.entries.clear()
-                    warnings.warn(f"gg.compile({self.__name__}): {self.refusal}; running it eagerly from now on",
-                                  stacklevel=2)
+                    self._stop_capturing()
                     return self.function(*args, **kwargs)
         return self._capture(entry, inputs, args, kwargs)
+
+    def _stop_capturing(self) -> None:
+        """Capture no new key from now on (its calls run eagerly), saying why once; keys with a program stay."""
+        self.refusal = (f"its arguments' shapes, dtypes or Python values keep changing ({self.unused} keys dropped "
+                        "before they were called twice), so each call is captured and none replayed; pad the batches "
+                        "to a few shapes (bucketing), and pass changing numbers as tensors")
+        for key in [key for key, entry in self.entries.items() if entry.program is None]:
+            del self.entries[key]
+        warnings.warn(f"gg.compile({self.__name__}): {self.refusal}; calls with new shapes run eagerly from now on",
+                      stacklevel=3)
 
     def _capture(self, entry: _Entry, inputs: list, args: tuple, kwargs: dict) -> Any:
         from ..nn.hooks import (
@@ -187,9 +193,9 @@ class Compiled:
         """
         from .explain import explain_program
 
-        if self.refusal is not None:
-            return f"{self.__name__}: runs eagerly, because {self.refusal}"
         entry = self.entries.get(self.last_key)
+        if entry is None and self.refusal is not None:
+            return f"{self.__name__}: runs eagerly for these shapes, because {self.refusal}"
         if entry is None:
             return f"{self.__name__}: nothing captured yet; call it first"
         if entry.refusal is not None:
