@@ -233,6 +233,24 @@ def test_the_joint_node_refuses_a_kept_value_changed_in_place_as_eager_does():
             (loss + logits.mean()).backward()
 
 
+def test_an_output_changed_in_place_before_backward_is_refused_only_where_eager_refuses_it():
+    """The node keeps what its backward reads, not the outputs: the loss scaled in place under no_grad before its
+    backward() is no value cross-entropy's rule reads, in eager or compiled."""
+    grads = []
+    for compiled in (False, True):
+        gg.manual_seed(0)
+        model = _TinyGPT().eval()
+        net = gg.compile(model) if compiled else model
+        idx = gg.tensor(np.arange(15).reshape(3, 5) % VOCAB)
+        for _ in range(3):
+            logits, loss = net(idx, idx)
+        with gg.no_grad():
+            loss.mul_(1.0)
+        loss.backward()
+        grads.append([p.grad.array.copy() for p in model.parameters()])
+    assert all(np.array_equal(a, b) for a, b in zip(*grads, strict=True))
+
+
 class _Many(nn.Module):
     def __init__(self, outputs):
         super().__init__()

@@ -194,7 +194,7 @@ class Program:
             if number not in self.skipped:
                 lines += [f"    {line}" for line in self._lines(number, kernel)]
         if walks:
-            kept = self._kept(capture.inputs, end, result)
+            kept = self._kept(capture.inputs, end, parts)
             lines.append(f"    _node.keep(({''.join(f'{name}, ' for name in kept)}))")
         lines.append(f"    return {self._result(capture.result)}")
         first = 0
@@ -234,12 +234,13 @@ class Program:
             parents[place] = inputs[argument]
         return tuple(parents)
 
-    def _kept(self, inputs: int, end: int, result: tuple) -> list[str]:
+    def _kept(self, inputs: int, end: int, parts: tuple) -> list[str]:
         """The variables the forward hands its node for the backward: the values made before kernel ``end`` (or
-        given) that a kernel from there on, or the node's result, reads."""
+        given) that a kernel from there on reads, or that the node hands on as a part of a gradient (``parts``).
+        The outputs themselves are not kept: the node is refused only for a change of what its backward reads."""
         made = set(range(inputs)) | {slot for kernel in self.kernels[:end] for slot in _made_by(kernel)}
         read = {slot for kernel in self.kernels[end:] for arg in _read_args(kernel) for slot in _slots_in(arg)}
-        read.update(_slots_in(result)[1:])  # the gradients handed on (the output itself is the node's value)
+        read.update(slot for _, slot in parts)
         return sorted({self._v(slot) for slot in made & read}, key=lambda name: int(name[1:]))
 
     @property
