@@ -1365,7 +1365,7 @@ def _record_in_place(tensor: Tensor, name: str, op: ops.Op, other: Any) -> Tenso
         )
     # the rule may read the old value back (mul, div: for other's gradient); it is about to be overwritten
     private = any(0 in needs for needs, part in zip(op.saves, (tensor, other)) if part._requires_grad)
-    a, b = (tensor.array.copy() if private else tensor.array), other.array
+    a, b = (recorded_call(private_copy, tensor.array) if private else tensor.array), other.array
     if a.dtype is not b.dtype:
         a, b = promote(a, b)
     try:
@@ -1380,6 +1380,12 @@ def _record_in_place(tensor: Tensor, name: str, op: ops.Op, other: Any) -> Tenso
         raise _cast_error(name, out.dtype, tensor) from None
     rebase(tensor, op, other, saved, 0 if private else None, (a, b))
     return tensor
+
+
+def private_copy(array: np.ndarray) -> np.ndarray:
+    """The old value of a tensor changed in place whose rule reads it back (``h *= w``): the node's own copy (a kernel
+    of a compiled step, which writes the product into the tensor's memory from it: :mod:`glassgrad.compiler`)."""
+    return array.copy()
 
 
 def _record_set(tensor: Tensor, name: str, index: Any, advanced: bool, value: Any) -> None:

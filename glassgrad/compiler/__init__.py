@@ -65,9 +65,9 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   ``explain()`` marks what is left out.
 * **Refusals.** What a replay cannot repeat is detected at capture: reading a value inside the
   step (``.item()``, ``float(t)``, ``if t > 0``, ``.numpy()``, printing), an in-place change of a
-  graph tensor other than a write into one the step made (``h *= w`` whose rule keeps h's old value,
-  ``detach_()``; a write such as ``x.relu_()``, ``nn.ReLU(inplace=True)``, ``x.copy_(v)``, ``x[i] = v`` or
-  ``h += b`` is a kernel), random
+  graph tensor other than a write into one the step made (``detach_()``, an operand of another dtype; a write
+  such as ``x.relu_()``, ``nn.ReLU(inplace=True)``, ``x.copy_(v)``, ``x[i] = v``, ``h += b`` or ``h *= w`` is a
+  kernel, and so is the copy of the old h that mul's rule reads back), random
   draws other than dropout's (``gg.randn`` inside the step), hooks, a
   custom ``autograd.Function``, ``gg.autograd.grad``/``create_graph``, ``retain_grad``, a boolean
   mask's data-dependent shape, a returned graph other than one tensor of a forward, and a step that

@@ -34,7 +34,7 @@ import numpy as np
 from ..autograd import FREED, STATE, _memory_owner, run_backward, watched_by
 from ..ops import SETITEM
 from ..saved_packing import Packed
-from ..tensor import Tensor
+from ..tensor import Tensor, private_copy
 from ..tensor_hooks import HOOKS, POST_ACCUMULATE_HOOKS
 
 ASSIGN_GRAD = Tensor._assign_grad
@@ -46,9 +46,9 @@ MOST_OUTPUTS = 3
 """The most tensors in the graph a forward whose backward runs outside may return and be replayed: it is walked
 once for each set of them that may get a gradient (7 walks for 3)."""
 
-REBASE_REFUSAL = ("an in-place change of a tensor in the graph whose rule keeps its old value (h *= w), or that "
-                  "changes what it is (y.detach_()), re-bases it in a way a replay does not follow; write it out of "
-                  "place (h = h * w)")
+REBASE_REFUSAL = ("an in-place change of a tensor in the graph that changes what it is (y.detach_()) or computes "
+                  "from another array than the tensor's own memory (an operand of another dtype) re-bases it in a "
+                  "way a replay does not follow; write it out of place (h = h * w)")
 
 COMPUTED_REFUSAL = ("an op inside the step works a result out in Python from the tensors' values (a median's or "
                     "mode's pick, nonzero, unique, a cumulative maximum's positions), which a replay would keep as "
@@ -71,6 +71,24 @@ def written_back(forward: Any) -> Any:
 
         writer = _WRITTEN_BACK[forward] = writer
     return writer
+
+
+def written_into(forward: Any) -> Any:
+    """``forward(a, b)`` with its result written into ``target``'s memory, ``a`` being the old target's copy (``h *= w``
+    on a tensor of the graph whose rule reads the old h back: :func:`glassgrad.tensor._record_in_place`)."""
+    writer = _WRITTEN_INTO.get(forward)
+    if writer is None:
+        def writer(target: np.ndarray, a: np.ndarray, b: Any) -> tuple:
+            out, saved = forward(a, b)
+            np.copyto(target, out, casting="same_kind")
+            return target, saved
+
+        writer = _WRITTEN_INTO[forward] = writer
+    return writer
+
+
+_WRITTEN_INTO: dict = {}
+"""Each row's forward → its :func:`written_into` kernel, made once."""
 
 
 ZERO_GRADS = {("glassgrad.optim.optimizer", "Optimizer.zero_grad"), ("glassgrad.nn.module", "Module.zero_grad")}
@@ -258,11 +276,14 @@ class Recorder:
         function = op.forward
         if self.rebasing is not None:  # the new node of a tensor just re-based: a write into its memory?
             rebased, self.rebasing = self.rebasing, None
-            if result is not rebased or not (op is SETITEM or args[0] is result.array):
-                self.refuse(REBASE_REFUSAL)  # not a write, or h *= w computed from a private copy of the old h
+            private = self._private_copy_of(result.array, args[0])
+            if result is not rebased or not (op is SETITEM or args[0] is result.array or private):
+                self.refuse(REBASE_REFUSAL)  # not a write (y.detach_()), or computed from other arrays (a cast)
                 return
             if op is SETITEM:  # setitem(its memory, value, index) wrote it in place
                 args = (result.array, parents[1].array, *args)
+            elif private:  # h *= w: op(the old h's copy, w) computed, then written into h's memory
+                function, args = written_into(op.forward), (result.array, *args)
             else:  # h += b: op(h, b) computed, then written into h's memory
                 function = written_back(op.forward)
         if op.kind == "custom":
@@ -287,6 +308,14 @@ class Recorder:
                 self.leaves[id(parent)] = parent
         self.emit("forward", function, encoded, (out, saved), op=op, sizes=(_size(result.array),),
                   extra=result.array.ndim == 0)
+
+    def _private_copy_of(self, array: np.ndarray, operand: Any) -> bool:
+        """Whether ``operand`` is the copy of ``array`` the last kernel made (:func:`glassgrad.tensor.private_copy`:
+        ``h *= w`` computes from the old h's copy, which its rule reads back)."""
+        last = self.kernels[-1] if self.kernels else None
+        return (last is not None and last.function is private_copy and type(operand) is np.ndarray
+                and self.slot_of.get(id(operand)) == last.outputs[0]
+                and last.args[0] == ("slot", self.slot_of.get(id(array))))
 
     def on_rebase(self, tensor: Any, previous: Any) -> None:
         """``tensor`` changed in place: its node moves to ``previous``, and its new node comes next (``on_forward``),
