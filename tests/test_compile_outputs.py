@@ -329,3 +329,41 @@ def test_a_dataclass_with_fields_its_init_does_not_take_runs_eagerly_saying_why(
         for call in range(3):
             got = compiled(gg.tensor([float(call)]))
     assert got.twice.tolist() == [6.0]
+
+
+class _PassesItsInputOn(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.Linear(3, 3)
+
+    def forward(self, x):
+        return self.layer(x), x
+
+
+def test_an_argument_returned_as_it_is_is_the_call_s_own_tensor():
+    """A replay gave back a new tensor around the argument's numbers, without requires_grad: the gradient through
+    the returned argument was lost without a word (x.grad missed the 2 of ``(b * 2).sum()``)."""
+    for make in (_PassesItsInputOn, nn.Identity):
+        gradients = []
+        for compiled in (False, True):
+            gg.manual_seed(0)
+            model = make()
+            net = gg.compile(model) if compiled else model
+            rng = np.random.default_rng(0)
+            for _ in range(4):
+                x = gg.tensor(rng.standard_normal((2, 3)), dtype=gg.float32, requires_grad=True)
+                out = net(x)
+                a, b = out if isinstance(out, tuple) else (out * 3, out)
+                assert b is x
+                (a.sum() + (b * 2).sum()).backward()
+                gradients.append(x.grad.array.copy())
+        assert all(np.array_equal(e, c) for e, c in zip(gradients[:4], gradients[4:], strict=True))
+
+
+def test_a_compiled_step_returning_its_argument_gives_it_back():
+    step = gg.compile(lambda x, y: ((x * y).sum(), y))
+    for call in range(4):
+        x, y = gg.tensor([1.0, float(call)]), gg.tensor([2.0, 3.0])
+        total, same = step(x, y)
+        assert same is y and total.item() == 2.0 + 3.0 * call
+    assert sum(entry.replays for entry in step.entries.values()) == 2

@@ -194,7 +194,7 @@ class Recorder:
         self.modules: dict[int, Any] = {}
         self.called: dict[int, Any] = {}  # the layers called inside the step: a hook added later must end replays
         self.leaves: dict[int, Tensor] = {}
-        self.input_tensors: set[int] = set()
+        self.input_tensors: dict[int, int] = {}  # id(tensor argument) -> its place among them
         self.inputs = 0
         self.fresh_grads: list = []
         self.rebasing: Tensor | None = None  # a tensor changed in place, until its new node is recorded
@@ -229,9 +229,9 @@ class Recorder:
         return slot
 
     def bind_inputs(self, tensors: list) -> None:
-        for tensor in tensors:
+        for place, tensor in enumerate(tensors):
             self.new_slot(tensor.array)
-            self.input_tensors.add(id(tensor))
+            self.input_tensors.setdefault(id(tensor), place)
         self.inputs = self.slots
 
     def encode(self, value: Any) -> tuple:
@@ -642,6 +642,8 @@ class Recorder:
                     return ("py", value)
                 return ("node", self.slot_of[id(value.array)], next(place for place, output in enumerate(outputs)
                                                                      if output is value))
+            if id(value) in self.input_tensors:  # an argument returned as it is: the call's own tensor, as eager's
+                return ("input", self.input_tensors[id(value)])
             slot = self.slot_of.get(id(value.array))
             if slot is not None:
                 return ("tensor", slot)

@@ -109,6 +109,8 @@ class Compiled:
                         return program.call_node(inputs)
                     if not inputs:  # a step that closes over its batch: no list to build
                         return program.replay_function()
+                    if program.passes_inputs:  # it returns an argument as it is
+                        return program.replay_function(inputs, *[tensor.array for tensor in inputs])
                     return program.replay_function(*[tensor.array for tensor in inputs])
             if entry.refusal is not None:
                 return self.function(*args, **kwargs)

@@ -125,7 +125,7 @@ def _same_encoding(a: Any, b: Any) -> bool:
         return False
     if a[0] == "py":
         return _same(a[1], b[1])
-    if a[0] in ("slot", "ext", "tensor", "node"):
+    if a[0] in ("slot", "ext", "tensor", "node", "input"):
         return a[1:] == b[1:]
     if a[0] == "seq":
         return a[1] is b[1] and len(a[2]) == len(b[2]) and all(_same_encoding(x, y) for x, y in zip(a[2], b[2]))
@@ -189,7 +189,11 @@ class Program:
         for number, (how, value) in enumerate(externals):
             self.names[f"c{number}" if how == "constant" else f"e{number}"] = value
         inputs = [f"v{slot}" for slot in range(capture.inputs)]
-        lines = [f"def replay({', '.join(['_node', *inputs] if walks else inputs)}):", *constants]
+        self.passes_inputs = not walks and _returns_an_argument(capture.result)
+        """Whether the replay is given the call's tensors too (``replay(_inputs, *arrays)``): the step returns one of
+        its arguments as it is (a forward's node finds them on ``_node.inputs``)."""
+        first_names = ["_node"] if walks else ["_inputs"] if self.passes_inputs else []
+        lines = [f"def replay({', '.join([*first_names, *inputs])}):", *constants]
         for number, kernel in enumerate(self.kernels[:end]):
             if number not in self.skipped:
                 lines += [f"    {line}" for line in self._lines(number, kernel)]
@@ -223,7 +227,8 @@ class Program:
         """A replay of a forward whose backward runs outside, for a call with these tensor arguments: its result,
         each output in the graph a node of :attr:`node_op` (one call's nodes, walked as one: a joint row)."""
         parents = self.parents(inputs)
-        return self.replay_function(_Node(self.node_op, parents, self.outputs), *[tensor.array for tensor in inputs])
+        return self.replay_function(_Node(self.node_op, parents, self.outputs, inputs),
+                                    *[tensor.array for tensor in inputs])
 
     def parents(self, inputs: tuple | list) -> tuple:
         """The parents of the nodes a replay of a forward gives back, for a call with these tensor arguments."""
@@ -366,6 +371,8 @@ class Program:
             return f"_wrap({self._v(encoded[1])})"
         if kind == "node":  # an output in the graph, whose backward runs outside: a node of the call
             return f"_node({self._v(encoded[1])}, {encoded[2]})"
+        if kind == "input":  # an argument returned as it is: the call's own tensor
+            return f"{'_node.inputs' if self.walks else '_inputs'}[{encoded[1]}]"
         if kind == "py":
             return self._name(encoded[1])
         parts = ", ".join(self._result(part) for part in encoded[2])
@@ -458,12 +465,12 @@ class _Kept(tuple):
 
 class _Node:
     """The generated ``replay``'s ``_node``: ``keep(values)`` once, then ``_node(array, place)`` makes each output in
-    the graph a node of the call (:func:`node_row`)."""
+    the graph a node of the call (:func:`node_row`); ``inputs``, the call's tensors (an argument returned as it is)."""
 
-    __slots__ = ("op", "parents", "kept", "outputs")
+    __slots__ = ("op", "parents", "kept", "outputs", "inputs")
 
-    def __init__(self, op: Op, parents: tuple, outputs: int) -> None:
-        self.op, self.parents, self.outputs = op, parents, outputs
+    def __init__(self, op: Op, parents: tuple, outputs: int, inputs: tuple | list) -> None:
+        self.op, self.parents, self.outputs, self.inputs = op, parents, outputs, inputs
 
     def keep(self, values: tuple) -> None:
         if self.op.joint:
@@ -497,6 +504,13 @@ def _passes_up(kernel: Kernel) -> bool:
 def _read_args(kernel: Kernel) -> tuple:
     """The arguments a replay of ``kernel`` reads: a backward that hands on its upstream reads nothing it saved."""
     return kernel.args[:1] if _passes_up(kernel) else kernel.args
+
+
+def _returns_an_argument(encoded: Any) -> bool:
+    """Whether an encoded result holds an argument of the step as it is (``("input", place)``)."""
+    if encoded[0] == "input":
+        return True
+    return encoded[0] in ("seq", "dict", "object") and any(_returns_an_argument(part) for part in encoded[2])
 
 
 def _slots_in(encoded: Any) -> list[int]:
