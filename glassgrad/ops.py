@@ -628,9 +628,10 @@ def _pow_back(up, saved):
 def _pow_vjp(up, inputs, out, saved):
     a, b = inputs
     a_values, b_values = saved[0], saved[1]
-    # where the rule's value is 0 by definition (b = 0; ln a at a = 0), a base of 1 keeps every term finite
+    # where the rule's value is 0 by definition (b = 0; ln a at a = 0), a base of 1 keeps every term finite;
+    # put in by masked_fill, not added: a + 1 is 0 at a = −1 (0⁻¹·0 = NaN), and −0 + 0 is +0 (its ∞ the wrong sign)
     zero_exponent = b_values == 0
-    slope = b * (a + zero_exponent) ** (b - 1) * ~zero_exponent
+    slope = b * a.masked_fill(zero_exponent, 1.0) ** (b - 1) * ~zero_exponent
     return up * slope, up * out * (a + ((a_values == 0) & (b_values >= 0))).log()
 
 POW = register(Op("pow", "out = aᵇ", ("{b}·{a}^({b} − 1)", "{a}^{b}·ln {a}"), _pow, _pow_back,

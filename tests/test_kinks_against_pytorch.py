@@ -1,0 +1,44 @@
+"""Gradients at non-generic inputs (ties, kinks, zeros, saturated probabilities) against PyTorch 2.13.
+
+Each case was found by a sweep drawing inputs from small sets such as {−2, −1, −0, 0, 1, 2}, where ties and zeros
+are everywhere, and comparing glassgrad's gradient with PyTorch's: to 1e-10, NaN at the same places, and a gradient
+that is None where PyTorch's is None.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import glassgrad as gg
+
+
+def gradients(lib, form, inputs: list, upstream: list | float, create_graph: bool = False) -> list:
+    """``∂(Σ upstream·form(…))/∂input`` for each of ``inputs`` (float64), as NumPy arrays, None where there is none."""
+    tensors = [lib.tensor(values, dtype=lib.float64, requires_grad=True) for values in inputs]
+    out = form(lib, *tensors)
+    grads = lib.autograd.grad(out, tensors, lib.tensor(upstream, dtype=lib.float64), allow_unused=True,
+                              create_graph=create_graph)
+    return [None if grad is None else np.array(grad.detach().numpy()) for grad in grads]
+
+
+def assert_same_gradients(ours: list, theirs: list) -> None:
+    for mine, pytorchs in zip(ours, theirs, strict=True):
+        assert (mine is None) == (pytorchs is None), (mine, pytorchs)
+        if mine is not None:
+            np.testing.assert_allclose(mine, pytorchs, rtol=1e-10, atol=0)
+
+
+# --- a ** b recorded (create_graph=True): the rule's base of 1 where b = 0 ------------------------------------------
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_pow_of_tensors_at_a_zero_exponent_and_a_negative_zero_base_as_pytorch(torch, create_graph):
+    """∂aᵇ/∂a at b = 0 is 0 (it was NaN at a = −1, where the recorded rule's a + 1 is 0) and b·aᵇ⁻¹ keeps the sign of
+    a = −0 (+∞ for b = −2: −0 + 0 is +0, which gave −∞)."""
+    def form(lib, a, b):
+        return lib.pow(a, b)
+    inputs = [[-1.0, -0.0, -0.0, -0.0, 0.0, 2.0, -2.0], [0.0, -2.0, -1.0, 0.0, -2.0, 1.0, -0.0]]
+    upstream = [0.5, 2.25, -1.5, 1.0, 0.5, -1.5, 2.0]
+    with np.errstate(all="ignore"):
+        assert_same_gradients(gradients(gg, form, inputs, upstream, create_graph),
+                              gradients(torch, form, inputs, upstream, create_graph))
