@@ -1917,6 +1917,12 @@ CROSS_ENTROPY = register(Op(
 ))
 
 
+LOSS_EPSILON = float(np.float32(1e-12))
+"""The floor PyTorch keeps binary_cross_entropy's denominator ``p(1 − p)`` above, and adds to the squared lengths
+in cosine_embedding_loss: its 1e-12 is a float, so it is 1e-12 rounded to float32, 9.99999996e-13 (with 1e-12 itself
+a saturated ``p`` had its float64 gradient 4e-9 off, 1e12 where PyTorch's is 1000000003995.8)."""
+
+
 def _clamped_logs(probs):
     """``log p`` and ``log(1 − p)``, each clamped at −100 as in PyTorch: p = 0 or 1 gives finite numbers."""
     with np.errstate(divide="ignore"):
@@ -1932,8 +1938,8 @@ def _bce(probs, target, reduction, needs=(True, False)):
 def _bce_back(up, saved):
     probs, target, reduction, (need_probs, need_target) = saved
     scale = _loss_upstream(up, reduction, probs.size, probs.shape)
-    # the denominator is kept ≥ 1e-12, as in PyTorch, so p = 0 or 1 gives a large finite gradient, never NaN
-    grad_probs = (probs - target) / np.maximum(probs * (1 - probs), 1e-12) * scale if need_probs else None
+    # the denominator is kept ≥ ε, as in PyTorch, so p = 0 or 1 gives a large finite gradient, never NaN
+    grad_probs = (probs - target) / np.maximum(probs * (1 - probs), LOSS_EPSILON) * scale if need_probs else None
     if not need_target:
         return grad_probs, None
     log_p, log_not_p = _clamped_logs(probs)  # ∂L/∂y = log(1 − p) − log p (finite at p = 0 or 1; PyTorch: ±∞)
@@ -1943,7 +1949,7 @@ def _bce_back(up, saved):
 def _bce_vjp(up, inputs, out, saved):
     probabilities, target = inputs
     scale = _loss_scale_tensor(up, saved[2], target.numel(), target.ndim)
-    return ((probabilities - target) / (probabilities * (1 - probabilities)).maximum(1e-12) * scale,
+    return ((probabilities - target) / (probabilities * (1 - probabilities)).maximum(LOSS_EPSILON) * scale,
             ((-probabilities).log1p().clamp(min=-100) - probabilities.log().clamp(min=-100)) * scale)
 
 

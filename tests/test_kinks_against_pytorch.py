@@ -42,3 +42,32 @@ def test_pow_of_tensors_at_a_zero_exponent_and_a_negative_zero_base_as_pytorch(t
     with np.errstate(all="ignore"):
         assert_same_gradients(gradients(gg, form, inputs, upstream, create_graph),
                               gradients(torch, form, inputs, upstream, create_graph))
+
+
+# --- PyTorch's ε of 1e-12 is a float: 1e-12 rounded to float32 -----------------------------------------------------
+
+BCE_CASES = {
+    "p = 1, y = 0": ([1.0, 0.0, 0.5], [0.0, 1.0, 0.5]),
+    "p = 0 and 1, y = ½": ([0.0, 1.0, 1.0], [0.5, 0.5, 1.0]),
+}
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("case", BCE_CASES)
+def test_binary_cross_entropy_at_saturated_probabilities_has_pytorchs_gradient(torch, case, create_graph):
+    """(p − y)/max(p(1 − p), ε): PyTorch's ε is float32's 1e-12, so p = 1, y = 0 gives 1000000003995.8, not 1e12."""
+    probabilities, target = BCE_CASES[case]
+
+    def form(lib, p):
+        return lib.nn.functional.binary_cross_entropy(p, lib.tensor(target, dtype=lib.float64), reduction="sum")
+    assert_same_gradients(gradients(gg, form, [probabilities], 1.5, create_graph),
+                          gradients(torch, form, [probabilities], 1.5, create_graph))
+
+
+def test_cosine_embedding_loss_of_a_zero_vector_has_pytorchs_gradient(torch):
+    """cos = Σx₁x₂/√((Σx₁² + ε)(Σx₂² + ε)), with PyTorch's ε: at x₁ = 0 the gradient is x₂/√(ε(‖x₂‖² + ε))."""
+    def form(lib, a, b):
+        return lib.nn.functional.cosine_embedding_loss(a, b, lib.tensor([1.0, -1.0], dtype=lib.float64),
+                                                       reduction="none")
+    inputs = [[[0.0, 0.0], [2.0, 1.0]], [[-2.0, 1.0], [0.0, 0.0]]]
+    assert_same_gradients(gradients(gg, form, inputs, [0.5, 2.25]), gradients(torch, form, inputs, [0.5, 2.25]))

@@ -477,8 +477,9 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                          reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``−mean(y·log p + (1 − y)·log(1 − p))`` for probabilities ``p``, one fused op as in PyTorch.
 
-    The logs are clamped at −100 and the gradient ``(p − y)/(p(1 − p))/n`` has its denominator kept
-    at least 1e-12, so a saturated ``p`` of exactly 0 or 1 gives finite numbers, never NaN.
+    The logs are clamped at −100 and the gradient ``(p − y)/(p(1 − p))/n`` has its denominator kept at least
+    PyTorch's ε (:data:`glassgrad.ops.LOSS_EPSILON`), so a saturated ``p`` of exactly 0 or 1 gives finite numbers,
+    never NaN.
     ``weight`` (broadcast to the input) scales each item's loss: the row's items times it, then reduced.
     """
     reduction = _legacy_reduction(size_average, reduce, reduction, "binary_cross_entropy")
@@ -951,10 +952,10 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, re
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
                           size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``1 − cos(x₁, x₂)`` where y = 1, ``max(0, cos(x₁, x₂) − margin)`` where y = −1 (cos along the last dim,
-    ``Σx₁x₂ / √((Σx₁² + ε)(Σx₂² + ε))`` with ε = 1e-12)."""
+    ``Σx₁x₂ / √((Σx₁² + ε)(Σx₂² + ε))`` with PyTorch's ε, :data:`glassgrad.ops.LOSS_EPSILON`)."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "cosine_embedding_loss")
     a, b, y = as_tensor(input1), as_tensor(input2), as_tensor(target)
-    cos = (a * b).sum(-1) / ((a * a).sum(-1).add(1e-12) * (b * b).sum(-1).add(1e-12)).sqrt()
+    cos = (a * b).sum(-1) / ((a * a).sum(-1).add(ops.LOSS_EPSILON) * (b * b).sum(-1).add(ops.LOSS_EPSILON)).sqrt()
     if tuple(y.shape) != tuple(cos.shape):  # a (N, 1) target would broadcast to (N, N) losses
         raise RuntimeError(f"cosine_embedding_loss: target must hold one label per pair, shape "
                            f"{shape_text(cos.shape)}, got {shape_text(y.shape)}")
