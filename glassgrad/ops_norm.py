@@ -8,7 +8,8 @@ Registered in the same table as the rows of :mod:`glassgrad.ops` (:data:`glassgr
 * ``p = 1``: ``Σ |aᵢ|``, slope ``sign(aᵢ)``;
 * ``p = ∞`` / ``−∞``: the largest / smallest ``|aᵢ|``; the upstream goes to the entries that reach
   it, split evenly between ties, with their sign;
-* ``p = 0``: how many entries are not zero (a count: slope 0);
+* ``p = 0``: how many entries are not zero, a count: no gradient at all, as PyTorch's (``x.grad`` stays None,
+  ``autograd.grad`` gives None; it gave zeros);
 * any other p: slope ``sign(aᵢ)·|aᵢ|^(p−1) / ‖a‖^(p−1)``.
 
 Where the norm is 0 (every entry 0) the slope is taken as 0, as PyTorch does, instead of the
@@ -73,8 +74,6 @@ def _slope(a, norm, p, reached=None):
             return np.sign(a)
         if abs(p) == math.inf:
             return np.sign(a) * _ties(a, norm)
-        if p == 0:
-            return np.zeros_like(a)
         scaled = np.sign(a) * np.abs(a) ** (p - 1)
         if p < 1:
             return np.where((a == 0) | empty, 0, scaled * norm ** (1 - p))
@@ -90,6 +89,8 @@ def _ties(a, norm):
 
 def _norm_back(up, saved):
     a, norm, p = saved
+    if p == 0:  # a count
+        return (None,)
     return ((up.reshape(norm.shape) * _slope(a, norm, p)).astype(a.dtype, copy=False),)
 
 
@@ -97,6 +98,8 @@ def _norm_vjp(up, inputs, out, saved):
     """:func:`_norm_back` on tensors (recorded): the same slope, from the node's input and output; the masks
     (where the norm or an entry is 0, which entries reach ±∞'s norm) are constants."""
     a, (values, kept, p) = inputs[0], saved
+    if p == 0:  # a count
+        return (None,)
     norm = out.reshape(tuple(kept.shape))
     up = up.reshape(tuple(kept.shape))
     empty = kept == 0
@@ -107,8 +110,6 @@ def _norm_vjp(up, inputs, out, saved):
         slope = a.sign()
     elif abs(p) == math.inf:
         slope = a.sign() * a.new_tensor(_ties(values, kept))
-    elif p == 0:
-        slope = a * 0.0
     elif p < 1:
         zero = a.new_tensor((values == 0) | empty).bool()
         slope = (a.sign() * a.abs().masked_fill(zero, 1.0) ** (p - 1) * safe ** (1 - p)).masked_fill(zero, 0.0)
@@ -120,7 +121,7 @@ def _norm_vjp(up, inputs, out, saved):
 NORM = register(Op(
     "norm", "out = ‖a‖_p = (Σ |aᵢ|^p)^(1/p)",
     ("{up}·sign({a})·|{a}|^({p}−1)/‖{a}‖^({p}−1)  (p = ±inf: {up}·sign({a}) at the entries whose |{a}| is the "
-     "norm, split between ties; 0 where the norm is 0)",),
+     "norm, split between ties; 0 where the norm is 0; p = 0: none)",),
     _norm, _norm_back, kind="reduction", written="‖{a}‖_{p}", settings=("dims", "p", "keepdim"),
     defaults=(None, 2.0, False), saves=((0, OUT),), vjp_tensors=_norm_vjp,
 ))

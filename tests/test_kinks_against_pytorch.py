@@ -71,3 +71,25 @@ def test_cosine_embedding_loss_of_a_zero_vector_has_pytorchs_gradient(torch):
                                                        reduction="none")
     inputs = [[[0.0, 0.0], [2.0, 1.0]], [[-2.0, 1.0], [0.0, 0.0]]]
     assert_same_gradients(gradients(gg, form, inputs, [0.5, 2.25]), gradients(torch, form, inputs, [0.5, 2.25]))
+
+
+# --- the 0 "norm" is a count: no gradient ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("form", [
+    lambda lib, x: lib.linalg.vector_norm(x, 0),
+    lambda lib, x: lib.linalg.vector_norm(x, 0, dim=1),
+    lambda lib, x: x.norm(p=0),
+], ids=["vector_norm", "vector_norm dim", "Tensor.norm"])
+def test_the_zero_norm_gives_no_gradient_as_pytorch(torch, form, create_graph):
+    """PyTorch's ord = 0 norm has no derivative: autograd.grad gives None and x.grad stays None (glassgrad gave 0)."""
+    inputs = [[[1.0, 0.0], [-2.0, 0.0]]]
+    ours, theirs = (form(lib, lib.tensor(inputs[0], dtype=lib.float64)) for lib in (gg, torch))
+    upstream = np.ones(tuple(theirs.shape)).tolist()
+    assert_same_gradients(gradients(gg, form, inputs, upstream, create_graph),
+                          gradients(torch, form, inputs, upstream, create_graph))
+    for lib in (gg, torch):
+        x = lib.tensor(inputs[0], dtype=lib.float64, requires_grad=True)
+        (form(lib, x).sum() + x.sum()).backward()
+        assert x.grad.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    assert ours.tolist() == theirs.tolist()
