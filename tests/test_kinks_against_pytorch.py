@@ -93,3 +93,21 @@ def test_the_zero_norm_gives_no_gradient_as_pytorch(torch, form, create_graph):
         (form(lib, x).sum() + x.sum()).backward()
         assert x.grad.tolist() == [[1.0, 1.0], [1.0, 1.0]]
     assert ours.tolist() == theirs.tolist()
+
+
+# --- deliberate differences, as README.md says: PyTorch's NaN where a slope is 0 ------------------------------------
+
+DOCUMENTED_SLOPES = {  # name: (form, inputs, which input, its slope in glassgrad)
+    "xlogy's ∂/∂y at x = 0, y = 0 (PyTorch: x/y = 0/0)": (lambda lib, x, y: lib.xlogy(x, y), [[0.0], [0.0]], 1, 0.0),
+    "poisson_nll_loss(full=True)'s ∂/∂target at y = 0, −x (PyTorch: its masked ln 0)": (
+        lambda lib, x, y: lib.nn.functional.poisson_nll_loss(x, y, full=True, reduction="none"), [[0.5], [0.0]], 1,
+        -0.5),
+}
+
+
+@pytest.mark.parametrize("case", DOCUMENTED_SLOPES)
+def test_a_slope_pytorch_leaves_nan_is_finite_as_readme_says(torch, case):
+    form, inputs, which, slope = DOCUMENTED_SLOPES[case]
+    with np.errstate(all="ignore"):
+        assert gradients(gg, form, inputs, [1.0])[which].tolist() == [slope]
+        assert np.isnan(gradients(torch, form, inputs, [1.0])[which]).all()  # if PyTorch changes, follow it
