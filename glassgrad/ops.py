@@ -59,8 +59,9 @@ Choices at kinks, shared with PyTorch:
   ``maximum``; for ``max(dim)`` PyTorch sends it all to one index instead);
   a NaN is the maximum (and the minimum): it takes the gradient, NaNs tying with each
   other, and ``maximum``/``minimum`` pass it to both inputs where either is NaN;
-* ``∂(aᵇ)/∂a = 0`` where ``b = 0``, even at ``a = 0`` (where ``b·aᵇ⁻¹`` would be ``0·∞``); ``a**0.5`` is
-  ``√a`` and ``a**−0.5`` is ``1/√a`` at ``−0`` and ``−∞`` too (``−∞`` and NaN), as PyTorch;
+* ``∂(aᵇ)/∂a = 0`` where ``b = 0``, even at ``a = 0`` (where ``b·aᵇ⁻¹`` would be ``0·∞``) and for an infinite or
+  NaN upstream; ``a**0.5`` is ``√a`` and ``a**−0.5`` is ``1/√a`` at ``−0`` and ``−∞`` too (``−∞`` and NaN), as
+  PyTorch;
 * ``var``/``std`` with no degrees of freedom (``n − correction ≤ 0``) warn and give
   ``inf``/``nan`` (see ``_var_back``); ``std``'s gradient is 0 where ``std = 0``.
 
@@ -622,8 +623,8 @@ def _whole_power(a, b):
 def _pow_back(up, saved):
     a, b, out = saved
     log_a = np.where((a == 0) & (b >= 0), 0.0, np.log(a)).astype(out.dtype, copy=False)
-    slope = np.where(b == 0, 0.0, b * a ** (b - 1)).astype(out.dtype, copy=False)  # 0 (not 0·∞) at b = 0
-    return up * slope, up * out * log_a
+    # 0 where b = 0 (not 0·∞ at a = 0), for any upstream, ∞ and NaN too, as PyTorch's where (aᵇ is flat there)
+    return np.where(b == 0, 0.0, up * (b * a ** (b - 1))).astype(out.dtype, copy=False), up * out * log_a
 
 def _pow_vjp(up, inputs, out, saved):
     a, b = inputs
@@ -631,8 +632,8 @@ def _pow_vjp(up, inputs, out, saved):
     # where the rule's value is 0 by definition (b = 0; ln a at a = 0), a base of 1 keeps every term finite;
     # put in by masked_fill, not added: a + 1 is 0 at a = −1 (0⁻¹·0 = NaN), and −0 + 0 is +0 (its ∞ the wrong sign)
     zero_exponent = b_values == 0
-    slope = b * a.masked_fill(zero_exponent, 1.0) ** (b - 1) * ~zero_exponent
-    return up * slope, up * out * (a + ((a_values == 0) & (b_values >= 0))).log()
+    slope = b * a.masked_fill(zero_exponent, 1.0) ** (b - 1)
+    return (up * slope).masked_fill(zero_exponent, 0.0), up * out * (a + ((a_values == 0) & (b_values >= 0))).log()
 
 POW = register(Op("pow", "out = aᵇ", ("{b}·{a}^({b} − 1)", "{a}^{b}·ln {a}"), _pow, _pow_back,
                   roles=("a", "b"), written="{a}^{b}",
@@ -762,7 +763,7 @@ def _pow_scalar_back(up, saved):
 
 def _pow_scalar_vjp(up, inputs, out, saved):
     p = saved[1]
-    return (up * 0.0 if p == 0 else up * (p * inputs[0] ** (p - 1)),)
+    return (with_zero_slope(up, 0.0) if p == 0 else up * (p * inputs[0] ** (p - 1)),)  # 0 for up = ∞ or NaN too
 
 def _pow_scalar_local(inputs, out, settings):
     (a,), (p,) = inputs, settings

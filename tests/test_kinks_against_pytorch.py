@@ -44,6 +44,19 @@ def test_pow_of_tensors_at_a_zero_exponent_and_a_negative_zero_base_as_pytorch(t
                               gradients(torch, form, inputs, upstream, create_graph))
 
 
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("form", [lambda lib, a, b: lib.pow(a, b), lambda lib, a, b: a ** 0 + b],
+                         ids=["a ** b", "a ** 0"])
+def test_a_power_of_0_is_flat_in_the_base_for_an_infinite_or_nan_upstream_as_pytorch(torch, form, create_graph):
+    """Where b = 0, aᵇ = 1 whatever a: ∂L/∂a is 0 for any upstream, ∞ and NaN too, as PyTorch's where (it was
+    up·0 = NaN)."""
+    inputs = [[-1.0, 2.0, 0.0, 3.0], [0.0, 0.0, 0.0, 1.0]]
+    upstream = [np.inf, np.nan, -np.inf, 2.0]
+    with np.errstate(all="ignore"):
+        assert_same_gradients(gradients(gg, form, inputs, upstream, create_graph),
+                              gradients(torch, form, inputs, upstream, create_graph))
+
+
 # --- PyTorch's ε of 1e-12 is a float: 1e-12 rounded to float32 -----------------------------------------------------
 
 BCE_CASES = {
