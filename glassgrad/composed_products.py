@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from . import linalg, ops_norm
+from . import linalg, ops, ops_norm
 from .arguments import check_dim, shape_text
 from .composed import _check_dims, _scaled_sum, meshgrid
 from .creation import as_tensor
@@ -122,7 +122,15 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
                  and max(a.shape[-2], b.shape[-2]) > 25)):
         return apply(ops_norm.EUCLIDEAN_DIST, (a, b), a.array, b.array)
     # no columns: every distance is 0, as in PyTorch, also for p = inf (whose vector_norm of nothing is refused)
-    return linalg.vector_norm(a.unsqueeze(-2) - b.unsqueeze(-3), p if a.shape[-1] else 1, -1)
+    return _row_distances(a.unsqueeze(-2) - b.unsqueeze(-3), p if a.shape[-1] else 1)
+
+
+def _row_distances(differences: Tensor, p: float) -> Tensor:
+    """``‖differences‖_p`` along the last dim (the ``norm`` row), the distances of ``cdist`` and ``pdist``. For p = 0,
+    the count of the entries that differ, their gradient is 0, as PyTorch's cdist and pdist give it (``vector_norm``'s
+    p = 0 has none: None)."""
+    distances = linalg.vector_norm(differences, p, -1)
+    return ops.with_zero_slope(differences.sum(-1), distances) if p == 0 else distances
 
 
 @_method

@@ -124,3 +124,16 @@ def test_a_slope_pytorch_leaves_nan_is_finite_as_readme_says(torch, case):
     with np.errstate(all="ignore"):
         assert gradients(gg, form, inputs, [1.0])[which].tolist() == [slope]
         assert np.isnan(gradients(torch, form, inputs, [1.0])[which]).all()  # if PyTorch changes, follow it
+
+
+@pytest.mark.parametrize("form", [
+    lambda lib, x, y: lib.cdist(x, y, 0),
+    lambda lib, x, y: lib.nn.functional.pdist(x, 0) + y.sum(),
+    lambda lib, x, y: lib.nn.functional.pairwise_distance(x, y, 0),
+    lambda lib, x, y: lib.linalg.vector_norm(x - y, 0, dim=-1),
+], ids=["cdist", "pdist", "pairwise_distance", "vector_norm of a difference"])
+def test_distances_of_p_0_give_pytorchs_zeros_or_none(torch, form):
+    """cdist's and pdist's p = 0 distances have a zero gradient in PyTorch, not vector_norm's None."""
+    inputs = [[[1.0, 2.0], [0.0, 3.0], [1.0, 2.0]], [[1.0, 0.0], [2.0, 3.0], [1.0, 2.0]]]
+    upstream = np.ones(tuple(form(torch, *(torch.tensor(values) for values in inputs)).shape)).tolist()
+    assert_same_gradients(gradients(gg, form, inputs, upstream), gradients(torch, form, inputs, upstream))

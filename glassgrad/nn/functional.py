@@ -25,6 +25,7 @@ import numpy as np
 from .. import ops
 from ..arguments import broadcasts_to, shape_text
 from ..autograd import call_recorder, current_tape, is_grad_enabled, recorded_call
+from ..composed_products import _row_distances
 from ..creation import as_tensor, pick_generator, zeros_like
 from ..creation import one_hot as one_hot
 from ..functions import linear as linear
@@ -871,7 +872,7 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not p >= 0:
         raise RuntimeError(f"pdist: p must be a number >= 0, got {p!r}")
     first, second = np.triu_indices(x.shape[0], 1)
-    return (x[first] - x[second]).norm(p, 1)
+    return _row_distances(x[first] - x[second], p)
 
 
 def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10, dim: int = -1,
