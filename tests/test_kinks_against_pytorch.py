@@ -137,3 +137,20 @@ def test_distances_of_p_0_give_pytorchs_zeros_or_none(torch, form):
     inputs = [[[1.0, 2.0], [0.0, 3.0], [1.0, 2.0]], [[1.0, 0.0], [2.0, 3.0], [1.0, 2.0]]]
     upstream = np.ones(tuple(form(torch, *(torch.tensor(values) for values in inputs)).shape)).tolist()
     assert_same_gradients(gradients(gg, form, inputs, upstream), gradients(torch, form, inputs, upstream))
+
+
+def test_pdist_at_p_inf_splits_a_tie_as_readme_says(torch):
+    """Two coordinates tie for the largest |difference|: glassgrad splits the gradient between them, as vector_norm
+    (PyTorch's too) does; PyTorch's pdist gives each all of it (README.md, the row of cdist)."""
+    def form(lib, x):
+        return lib.nn.functional.pdist(x, float("inf"))
+    inputs = [[[0.0, 0.0], [1.0, -1.0]]]
+    assert gradients(gg, form, inputs, [1.0])[0].tolist() == [[-0.5, 0.5], [0.5, -0.5]]
+    assert gradients(torch, form, inputs, [1.0])[0].tolist() == [[-1.0, 1.0], [1.0, -1.0]]  # if it changes, follow
+
+
+def test_kthvalue_of_ties_picks_the_stable_sorts_entry_as_readme_says():
+    values = gg.tensor([-1.0, -2.0, -2.0, 1.0], requires_grad=True)
+    picked = gg.kthvalue(values, 2)
+    picked.values.backward()
+    assert picked.indices.item() == 2 and values.grad.tolist() == [0.0, 0.0, 1.0, 0.0]
