@@ -154,3 +154,11 @@ def test_kthvalue_of_ties_picks_the_stable_sorts_entry_as_readme_says():
     picked = gg.kthvalue(values, 2)
     picked.values.backward()
     assert picked.indices.item() == 2 and values.grad.tolist() == [0.0, 0.0, 1.0, 0.0]
+
+
+def test_digammas_slope_at_its_poles_is_infinite_as_readme_says():
+    """ψ'(x) = polygamma(1, x) has a pole (+∞) at 0, −1, −2, …; PyTorch's is about 1e32 there (README.md)."""
+    x = gg.tensor([-2.0, -1.0, -0.5], dtype=gg.float64, requires_grad=True)
+    x.digamma().sum().backward()
+    assert x.grad[:2].tolist() == [np.inf, np.inf]
+    np.testing.assert_allclose(x.grad[2].item(), np.pi**2 / 2 + 4, rtol=1e-14)
