@@ -117,20 +117,26 @@ def _logit(p, eps):
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.log(p / (1 - p))
 
+def _logit_clamped(p, eps):
+    """Where the clamp to ``[eps, 1 − eps]`` held p (nowhere without ``eps``; its bounds pass): there logit is flat,
+    its slope +0 for any upstream, ∞ and NaN too, as PyTorch's mask."""
+    if eps is None:
+        return np.zeros(p.shape, dtype=bool)
+    return (p < eps) | (p > 1 - eps)
+
 def _logit_local(p, eps):
-    """``1/(p(1 − p))``: ∞ at 0 and 1, NaN outside [0, 1]; with ``eps``, 0 where the clamp to
-    ``[eps, 1 − eps]`` held p (its bounds pass), as PyTorch."""
+    """``1/(p(1 − p))``: ∞ at 0 and 1, NaN outside [0, 1]; with ``eps``, 0 where the clamp held p, as PyTorch."""
     with np.errstate(divide="ignore"):
         slope = np.reciprocal(np.abs(p * (1 - p)))  # |·|: +∞ at −0 too; outside [0, 1] it is replaced
     if eps is None:
         return np.where((p < 0) | (p > 1), np.nan, slope).astype(p.dtype, copy=False)
-    return np.where((p < eps) | (p > 1 - eps), 0, slope).astype(p.dtype, copy=False)
+    return np.where(_logit_clamped(p, eps), 0, slope).astype(p.dtype, copy=False)
 
 def _logit_tensor_local(p, eps):
+    """:func:`_logit_local` on tensors; with ``eps`` the clamped entries are the row's flat ones, which the recorded
+    backward fills with 0."""
     slope = (p * (1 - p)).abs().reciprocal()
-    if eps is None:
-        return slope.masked_fill(((p < 0) | (p > 1)).detach(), math.nan)
-    return slope.masked_fill(((p < eps) | (p > 1 - eps)).detach(), 0.0)
+    return slope if eps is not None else slope.masked_fill(((p < 0) | (p > 1)).detach(), math.nan)
 
 def _entr(x):
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -149,7 +155,8 @@ ENTR = elementwise("entr", "out = −a·ln a (0 at a = 0, −∞ below)",
 # logit is a row, not ln(p/(1 − p)): at p = 0 and 1 that chain gave NaN (∞·0) where the slope is ∞
 LOGIT = elementwise("logit", "out = ln(p/(1 − p)), p clamped to [ε, 1 − ε] if ε is given",
                     "1/({a}(1 − {a}))  (0 where ε clamped {a}; NaN outside [0, 1])", _logit, _logit_local,
-                    written="logit({a})", settings={"eps": None}, tensor_local=_logit_tensor_local)
+                    written="logit({a})", settings={"eps": None}, tensor_local=_logit_tensor_local,
+                    flat=_logit_clamped)
 # erfc and exp2 are rows too: 1 − erf(a) loses every digit of erfc(a) ≈ 0 (erfc(10) ≈ 2·10⁻⁴⁵ came out 0), and
 # e^(a·ln 2) misses 2ᵃ by up to |a|·ulp where np.exp2 is exact at whole a
 _erfc_float64 = entry_by_entry(math.erfc)

@@ -162,3 +162,16 @@ def test_digammas_slope_at_its_poles_is_infinite_as_readme_says():
     x.digamma().sum().backward()
     assert x.grad[:2].tolist() == [np.inf, np.inf]
     np.testing.assert_allclose(x.grad[2].item(), np.pi**2 / 2 + 4, rtol=1e-14)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_logit_is_flat_where_eps_clamps_it_for_an_infinite_or_nan_upstream_as_pytorch(torch, create_graph):
+    """logit(p, eps) reads p clamped to [eps, 1 − eps]: outside it the slope is 0 whatever the upstream, as
+    PyTorch's mask (it was ∞·0 = NaN)."""
+    def form(lib, p):
+        return lib.logit(p, eps=0.25)
+    inputs = [[0.0, 0.1, 0.9, 1.0, 0.5, 0.25, 2.0]]
+    upstream = [np.inf, np.nan, -np.inf, np.nan, 1.0, np.inf, np.inf]
+    with np.errstate(all="ignore"):
+        assert_same_gradients(gradients(gg, form, inputs, upstream, create_graph),
+                              gradients(torch, form, inputs, upstream, create_graph))
