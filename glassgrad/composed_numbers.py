@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from typing import Any
 
 import numpy as np
@@ -91,7 +92,11 @@ def frexp(input: Tensor) -> tuple[Tensor, Tensor]:
     if x.array.dtype.kind != "f":
         raise RuntimeError(f"frexp: expects a float tensor, got {x.array.dtype.name}; convert with .float()")
     scale, exponent = recorded_call(_frexp_parts, x.array)
-    return x * Tensor._wrap(scale), _plain_tensor(exponent)
+    return FrexpResult(x * Tensor._wrap(scale), _plain_tensor(exponent))
+
+
+FrexpResult = namedtuple("FrexpResult", ["mantissa", "exponent"])
+"""``frexp``'s two tensors, by name too (PyTorch's ``torch.return_types.frexp``)."""
 
 
 def _frexp_parts(array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

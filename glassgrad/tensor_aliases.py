@@ -38,6 +38,9 @@ from .tensor_methods import add
 SVDTriple = namedtuple("SVDTriple", ["U", "S", "V"])
 """What ``torch.svd`` returns: V itself, where ``linalg.svd`` returns its transpose Vᴴ."""
 
+GeqrfResult = namedtuple("GeqrfResult", ["a", "tau"])
+"""``geqrf``'s two tensors, by name too (PyTorch's ``torch.return_types.geqrf``)."""
+
 for _alias, _name in [("absolute", "abs"), ("negative", "neg"), ("multiply", "mul"), ("subtract", "sub"),
                       ("divide", "div"), ("true_divide", "div"), ("ndimension", "dim")]:
     add(_alias, inspect.unwrap(getattr(Tensor, _name)))  # subtract: sub without its old number-first order, as PyTorch
@@ -214,7 +217,7 @@ def geqrf(input: Tensor) -> tuple[Tensor, Tensor]:
     batch = tuple(x.shape[:-2])
     packed = np.stack([p[0] for p in parts]).reshape(x.shape).astype(x.array.dtype)
     taus = np.stack([p[1] for p in parts]).reshape(*batch, -1).astype(x.array.dtype)
-    return Tensor._wrap(packed), Tensor._wrap(taus)
+    return GeqrfResult(Tensor._wrap(packed), Tensor._wrap(taus))
 
 
 def orgqr(input: Tensor, tau: Tensor) -> Tensor:
