@@ -561,8 +561,14 @@ def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: Any
     """A copy with ``alpha·source``'s slices added to the slices ``index`` along ``dim`` (repeats add up)."""
     x, src = as_tensor(input), as_tensor(source)
     axis = check_dim(x, dim, "index_add")
-    places = np.asarray(_plain(index)).reshape([-1 if d == axis else 1 for d in range(src.ndim)])
-    return x.scatter_add(axis, np.broadcast_to(places, tuple(src.shape)), src * alpha if alpha != 1 else src)
+    places = recorded_call(_index_places, np.asarray(_plain(index)), axis, tuple(src.shape))
+    return x.scatter_add(axis, places, src * alpha if alpha != 1 else src)
+
+
+def _index_places(index: np.ndarray, axis: int, shape: tuple) -> np.ndarray:
+    """``index_add``'s 1-D ``index`` laid along ``axis`` of the source's ``shape``: where each entry goes (a kernel
+    of a compiled step, so that a replay follows an index the step is given or makes)."""
+    return np.broadcast_to(index.reshape([-1 if d == axis else 1 for d in range(len(shape))]), shape)
 
 
 @_method
