@@ -717,6 +717,41 @@ def contrastive_simclr(run: Run) -> list:
     return out
 
 
+def bag_of_words_embedding_bag(run: Run) -> list:
+    """EmbeddingBag over flat text with offsets (the text classification tutorial), SGD, StepLR."""
+
+    class TextClassifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bag = nn.EmbeddingBag(15, 6, mode="mean")
+            self.fc = nn.Linear(6, 3)
+
+        def forward(self, text, offsets):
+            return self.fc(self.bag(text, offsets))
+
+    net = TextClassifier()
+    model = run.model(net)
+    opt = gg.optim.SGD(net.parameters(), lr=1.0)
+
+    def step(text, offsets, labels):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(text, offsets), labels)
+        loss.backward()
+        nn.utils.clip_grad_norm_(net.parameters(), 0.1)
+        opt.step()
+        return loss
+
+    step = run.step(step)
+    out = []
+    for call in range(STEPS):
+        text = run.batch(call, "t", lambda r: r.integers(0, 15, 10))
+        offsets = run.batch(call, "o", lambda r: np.concatenate([[0], np.sort(r.choice(np.arange(1, 10), 2,
+                                                                                        replace=False))]))
+        labels = run.batch(call, "y", lambda r: r.integers(0, 3, 3))
+        out.append(snapshot({"net": net}, {"opt": opt}, loss=step(text, offsets, labels)))
+    return out
+
+
 def focal_loss_and_class_weights(run: Run) -> list:
     """A hand-written focal loss (gather of the true class's log-probability, (1 − p)^γ) with class weights
     indexed by the targets; a float64 model; Adamax."""
@@ -782,7 +817,7 @@ def graph_network_message_passing(run: Run) -> list:
 PROGRAMS = [resnet_batchnorm, lstm_tagger_packed, gru_seq2seq, vae, gan_two_optimizers, dcgan_generator,
             unet_diffusion, word2vec_negative_sampling, transformer_padding, spatial_transformer, gradient_penalty,
             ema_of_weights, gradient_accumulation, autocast_bfloat16, checkpointed_mlp, char_rnn_truncated_bptt,
-            masked_language_model, contrastive_simclr, focal_loss_and_class_weights,
+            masked_language_model, contrastive_simclr, bag_of_words_embedding_bag, focal_loss_and_class_weights,
             graph_network_message_passing]
 
 
@@ -798,7 +833,39 @@ def test_a_compiled_program_gives_eagers_every_array_bit_for_bit(program, how):
     assert _differences(eager, compiled) == [], refusals
 
 @pytest.mark.parametrize("how", ["model", "step"])
-def test_messages_summed_by_each_call_s_edges_replay_without_running_eagerly(how):
-    _, refusals = run_program(graph_network_message_passing, how)
+@pytest.mark.parametrize("program", [bag_of_words_embedding_bag, graph_network_message_passing],
+                         ids=["embedding_bag", "index_add"])
+def test_bags_by_offsets_and_messages_by_edges_replay_without_running_eagerly(program, how):
+    _, refusals = run_program(program, how)
     assert refusals == []
 
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("form", ["offsets", "padding_idx"])
+def test_embedding_bag_follows_each_call_s_bags_or_runs_eagerly_saying_why(form, mode):
+    def bags(run: Run) -> list:
+        table = nn.EmbeddingBag(6, 3, mode=mode, padding_idx=0 if form == "padding_idx" else None)
+        opt = gg.optim.SGD(table.parameters(), lr=0.1)
+
+        def step(text, offsets):
+            opt.zero_grad()
+            out = table(text, offsets) if form == "offsets" else table(text.view(2, 3))
+            loss = (out * gg.arange(1.0, 7.0).view(2, 3)).sum()  # each bag weighed apart
+            loss.backward()
+            opt.step()
+            return loss
+
+        step = run.step(step)
+        out = []
+        for call in range(STEPS):
+            text = run.batch(call, "t", lambda r: r.integers(0, 6, 6))
+            offsets = run.batch(call, "o", lambda r: np.array([0, r.integers(0, 7)]))
+            out.append(snapshot({"table": table}, {"opt": opt}, loss=step(text, offsets)))
+        return out
+
+    eager, _ = run_program(bags, "eager")
+    compiled, refusals = run_program(bags, "step")
+    assert _differences(eager, compiled) == [], refusals
+    replays = form == "offsets" and mode != "max"
+    assert replays == (refusals == []), refusals
+    assert replays or "embedding_bag picks each bag's rows" in refusals[0]

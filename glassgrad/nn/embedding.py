@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import ops
 from ..arguments import shape_text
-from ..autograd import bump_version, note_unreplayable
+from ..autograd import bump_version, note_unreplayable, recorded_call
 from ..creation import as_tensor, pick_generator
 from ..device import check_device
 from ..functions import stack
@@ -189,7 +189,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     if per_sample_weights is not None and mode != "sum":
         raise ValueError(f"embedding_bag: per_sample_weights is only supported for mode='sum', got mode={mode!r}")
     indices = as_tensor(input)
-    starts, ends, flat = _bags(indices, offsets, include_last_offset)
+    flat, marks = _bags(indices, offsets, include_last_offset)
     rows = embedding(flat, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
     if per_sample_weights is not None:
         weights = as_tensor(per_sample_weights)
@@ -197,48 +197,72 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
             raise ValueError(f"embedding_bag: per_sample_weights must have the input's shape "
                              f"{shape_text(indices.shape)}, got {shape_text(weights.shape)}")
         rows = rows * weights.reshape(-1, 1)
-    bag_of = np.repeat(np.arange(len(starts)), ends - starts)
     padding = _padding_index(padding_idx, weight.shape[0], "embedding_bag")
+    if (isinstance(offsets, Tensor) and mode == "max") or padding is not None:
+        note_unreplayable("embedding_bag picks each bag's rows in Python from the offsets' or the indices' values "
+                          "(mode='max', padding_idx), which a replay would take as they were")
+    bag_of, counts = recorded_call(_bag_numbers, marks, flat.shape[0], include_last_offset, weight.dtype)
     kept = np.arange(flat.shape[0]) if padding is None else np.flatnonzero(flat.array != padding)
-    zeros = weight.new_zeros((len(starts), weight.shape[1]))
+    zeros = weight.new_zeros((len(counts), weight.shape[1]))
     if mode == "max":  # each bag that has rows gets their maximum; the others stay zeros (still in the graph)
+        starts, ends = _bounds(marks.reshape(-1), flat.shape[0], include_last_offset)
         bags = [np.intersect1d(kept, np.arange(start, end)) for start, end in zip(starts, ends)]
         filled = [number for number, bag in enumerate(bags) if bag.size]
         maxima = [rows.index_select(0, Tensor._wrap(np.array(bags[number]))).max(0).values for number in filled]
         return zeros.index_add(0, Tensor._wrap(np.array(filled, dtype=np.int64)), stack(maxima) if maxima else rows[:0])
-    total = zeros.index_add(0, Tensor._wrap(bag_of[kept]), rows.index_select(0, Tensor._wrap(kept)))
-    if mode == "sum":
-        return total
-    counts = np.maximum(np.bincount(bag_of[kept], minlength=len(starts)), 1).astype(weight.dtype)
-    return total / Tensor._wrap(np.array(counts.reshape(-1, 1)))
+    if padding is not None:
+        bag_of, counts = bag_of[kept], _bag_counts(bag_of[kept], len(counts), weight.dtype)
+    total = zeros.index_add(0, Tensor._wrap(bag_of), rows.index_select(0, Tensor._wrap(kept)))
+    return total if mode == "sum" else total / Tensor._wrap(counts)
 
 
-def _bags(indices: Tensor, offsets: Any, include_last_offset: bool) -> tuple[np.ndarray, np.ndarray, Tensor]:
-    """Each bag's first and past-the-end position in the flat indices, and those indices."""
+def _bag_numbers(marks: np.ndarray, length: int, include_last_offset: bool,
+                 dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """Each of the ``length`` positions' bag, and each bag's count of positions (a column, at least 1: a mean's
+    divisor), from the bags' starts ``marks``: a kernel of a compiled step, so that a replay follows the offsets."""
+    starts, ends = _bounds(marks.reshape(-1), length, include_last_offset)
+    bag_of = np.repeat(np.arange(len(starts)), ends - starts)
+    return bag_of, _bag_counts(bag_of, len(starts), dtype)
+
+
+def _bag_counts(bag_of: np.ndarray, bags: int, dtype: np.dtype) -> np.ndarray:
+    """How many positions each of ``bags`` bags holds, as a column of ``dtype``, at least 1 (an empty bag's mean
+    is its zeros)."""
+    return np.maximum(np.bincount(bag_of, minlength=bags), 1).astype(dtype).reshape(-1, 1)
+
+
+def _bounds(marks: np.ndarray, length: int, include_last_offset: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Each bag's first and past-the-end position, from the bags' starts ``marks`` (the last one the end with
+    ``include_last_offset``) over ``length`` positions."""
+    if include_last_offset:
+        return marks[:-1], marks[1:]
+    return marks, np.append(marks[1:], length)
+
+
+def _bags(indices: Tensor, offsets: Any, include_last_offset: bool) -> tuple[Tensor, np.ndarray]:
+    """The flat indices, and each bag's start in them (a 2-D input: each row's; else the offsets' array, checked)."""
     if indices.ndim == 2:
         if offsets is not None:
             raise ValueError("embedding_bag: offsets must be None for a 2-D input (each row is a bag); give a 1-D "
                              "input with offsets, or leave offsets out")
         bags, size = indices.shape
-        starts = np.arange(bags) * size
-        return starts, starts + size, indices.reshape(-1)
+        return indices.reshape(-1), np.arange(bags) * size
     if indices.ndim != 1 or offsets is None:
         given = "None" if offsets is None else "given"
         raise ValueError(f"embedding_bag: the input must be 2-D (bags as rows), or 1-D with offsets (each bag's "
                          f"start), got {shape_text(indices.shape)} with offsets {given}")
-    marks = np.asarray(as_tensor(offsets).array).reshape(-1)
+    given = as_tensor(offsets).array
+    marks = np.asarray(given).reshape(-1)
     if marks.dtype.kind not in "iu" or marks.size < 1 + include_last_offset or marks[0] != 0 or \
             (np.diff(marks) < 0).any() or marks[-1] > indices.shape[0]:
         raise ValueError(f"embedding_bag: offsets must be integers from 0, not decreasing, within the input's "
                          f"length {indices.shape[0]}{' (the last one the end)' if include_last_offset else ''}, got "
                          f"{marks.tolist()}")
-    if include_last_offset:
-        if marks[-1] != indices.shape[0]:  # PyTorch's CPU kernels disagree there (sum leaves them out, max not)
-            raise ValueError(f"embedding_bag: with include_last_offset=True the last offset is the end of the last "
-                             f"bag, the input's length {indices.shape[0]}; got {int(marks[-1])} (append "
-                             f"{indices.shape[0]} to the offsets, or put the indices after {int(marks[-1])} in a bag)")
-        return marks[:-1], marks[1:], indices
-    return marks, np.append(marks[1:], indices.shape[0]), indices
+    if include_last_offset and marks[-1] != indices.shape[0]:  # PyTorch's CPU kernels disagree (sum leaves them out)
+        raise ValueError(f"embedding_bag: with include_last_offset=True the last offset is the end of the last "
+                         f"bag, the input's length {indices.shape[0]}; got {int(marks[-1])} (append "
+                         f"{indices.shape[0]} to the offsets, or put the indices after {int(marks[-1])} in a bag)")
+    return indices, given
 
 
 class EmbeddingBag(Embedding):
