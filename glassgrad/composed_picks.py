@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .arguments import check_dim, shape_text
+from .autograd import SIZED_BY_VALUES, note_unreplayable, recorded_call
 from .composed import _method, _plain_tensor
 from .creation import as_tensor
 from .functions import cat, where
@@ -99,8 +100,10 @@ def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False
     for position, pick in enumerate(picks):
         if pick.dtype.kind not in "iub":
             raise IndexError(f"index_put: indices[{position}] must hold integers or bools, got {pick.dtype}")
+    if any(pick.dtype.kind == "b" for pick in picks):
+        note_unreplayable(SIZED_BY_VALUES.format(name="index_put with a boolean mask"))
     try:
-        places = np.arange(x.numel()).reshape(tuple(x.shape))[picks]
+        places = recorded_call(_flat_places, tuple(x.shape), picks)
     except IndexError as error:
         raise IndexError(f"index_put: {error} (input of shape {shape_text(x.shape)})") from None
     given = x.new_tensor(values) if not isinstance(values, Tensor) else values
@@ -109,10 +112,15 @@ def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False
     except RuntimeError:
         raise RuntimeError(f"index_put: values of shape {shape_text(given.shape)} do not broadcast to the "
                            f"{shape_text(places.shape)} entries the indices pick") from None
-    flat = x.reshape(-1)
-    placed = flat.scatter_add(0, places.reshape(-1), spread) if accumulate else flat.scatter(0, places.reshape(-1),
-                                                                                              spread)
+    flat, places = x.reshape(-1), recorded_call(np.ravel, places)
+    placed = flat.scatter_add(0, places, spread) if accumulate else flat.scatter(0, places, spread)
     return placed.reshape(tuple(x.shape))
+
+
+def _flat_places(shape: tuple, picks: tuple) -> np.ndarray:
+    """The positions ``x[picks]`` reads in the flat entries of a tensor of ``shape``: a kernel of a compiled step, so
+    that a replay follows each call's indices."""
+    return np.arange(int(np.prod(shape))).reshape(shape)[picks]
 
 
 REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")

@@ -1392,9 +1392,9 @@ def _record_set(tensor: Tensor, name: str, index: Any, advanced: bool, value: An
     """``tensor[index] = value`` recorded in the graph (``copy_`` is ``tensor[...] = value``)."""
     check_in_place(tensor, name)
     value = value if isinstance(value, Tensor) else lift(value, tensor)
-    if advanced:  # keep the index as it is now: the rule reads it back
+    if advanced:  # keep the index as it is now: the rule reads it back (copied by a kernel of a compiled step)
         parts = index if isinstance(index, tuple) else (index,)
-        parts = tuple(part.copy() if isinstance(part, np.ndarray) else part for part in parts)
+        parts = tuple(recorded_call(np.copy, part) if isinstance(part, np.ndarray) else part for part in parts)
         index = parts if isinstance(index, tuple) else parts[0]
     _, saved = ops.SETITEM.forward(tensor.array, value.array, index)
     rebase(tensor, ops.SETITEM, value, saved, None, (index,))

@@ -814,11 +814,51 @@ def graph_network_message_passing(run: Run) -> list:
 
 
 
+def slot_memory_writes(run: Run) -> list:
+    """A memory network's write: each batch writes its encoded items into the memory rows it names
+    (memory[slots] = items, into a clone in the graph), sums per-row scores by each item's row with
+    index_put(accumulate=True), and reads the memory back by attention; Adam."""
+
+    class Memory(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encode, self.query = nn.Linear(3, 4), nn.Linear(3, 4)
+            self.memory = nn.Parameter(gg.randn(6, 4) * 0.1)
+
+        def forward(self, items, slots, x):
+            memory = self.memory.clone()
+            memory[slots] = gg.tanh(self.encode(items))
+            scores = gg.zeros(6).index_put((slots,), self.encode(items).sum(1), accumulate=True)
+            attention = F.softmax(self.query(x) @ memory.T + scores, dim=1)
+            return attention @ memory
+
+    net = Memory()
+    model = run.model(net)
+    opt = gg.optim.Adam(net.parameters(), lr=1e-2)
+
+    def step(items, slots, x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(model(items, slots, x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    step = run.step(step)
+    out = []
+    for call in range(STEPS):
+        items = run.batch(call, "i", lambda r: r.standard_normal((3, 3)).astype(np.float32))
+        slots = run.batch(call, "s", lambda r: r.permutation(6)[:3])
+        x = run.batch(call, "x", lambda r: r.standard_normal((2, 3)).astype(np.float32))
+        y = run.batch(call, "y", lambda r: r.standard_normal((2, 4)).astype(np.float32))
+        out.append(snapshot({"net": net}, {"opt": opt}, loss=step(items, slots, x, y)))
+    return out
+
+
 PROGRAMS = [resnet_batchnorm, lstm_tagger_packed, gru_seq2seq, vae, gan_two_optimizers, dcgan_generator,
             unet_diffusion, word2vec_negative_sampling, transformer_padding, spatial_transformer, gradient_penalty,
             ema_of_weights, gradient_accumulation, autocast_bfloat16, checkpointed_mlp, char_rnn_truncated_bptt,
             masked_language_model, contrastive_simclr, bag_of_words_embedding_bag, focal_loss_and_class_weights,
-            graph_network_message_passing]
+            graph_network_message_passing, slot_memory_writes]
 
 
 @pytest.mark.parametrize("how", ["model", "step"])
@@ -869,3 +909,40 @@ def test_embedding_bag_follows_each_call_s_bags_or_runs_eagerly_saying_why(form,
     replays = form == "offsets" and mode != "max"
     assert replays == (refusals == []), refusals
     assert replays or "embedding_bag picks each bag's rows" in refusals[0]
+
+
+def _written(h: gg.Tensor, rows: gg.Tensor) -> gg.Tensor:
+    out = h.clone()
+    out[rows] = h[0] * 2
+    return out
+
+
+WRITES = {
+    "x[rows] = v": _written,
+    "index_put": lambda h, rows: h.index_put((rows,), h[0] * 2),
+    "index_put, accumulate": lambda h, rows: h.index_put((rows,), h[0] * 2, accumulate=True),
+    "index_put, a mask": lambda h, rows: h.index_put((gg.arange(3) > rows[0],), gg.tensor(0.0)),
+}
+"""Writes into a tensor in the graph at positions the step is given."""
+
+
+@pytest.mark.parametrize("write", sorted(WRITES))
+def test_a_write_at_each_call_s_positions_follows_them_or_runs_eagerly_saying_why(write):
+    def writes(run: Run) -> list:
+        w = gg.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4), requires_grad=True)
+
+        def step(x, rows):
+            h = x * w
+            loss = (WRITES[write](h, rows) ** 2).sum()
+            loss.backward()
+            gradient, w.grad = w.grad, None
+            return loss, gradient
+
+        step = run.step(step)
+        return [snapshot({}, {}, found=step(run.batch(call, "x", lambda r: r.standard_normal((3, 4)).astype(
+            np.float32)), run.batch(call, "r", lambda r: r.integers(0, 3, 2)))) for call in range(STEPS)]
+
+    eager, _ = run_program(writes, "eager")
+    compiled, refusals = run_program(writes, "step")
+    assert _differences(eager, compiled) == [], refusals
+    assert (refusals == []) == ("mask" not in write), refusals
