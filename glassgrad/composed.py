@@ -576,10 +576,16 @@ def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
     """A copy with the slices ``index`` along ``dim`` set to ``value`` (they get no gradient)."""
     x = as_tensor(input)
     axis = check_dim(x, dim, "index_fill")
-    mask = np.zeros(x.shape[axis] if x.ndim else 1, dtype=bool)  # a 0-d tensor: a row of one entry
-    mask[np.asarray(_plain(index))] = True
-    value = written_number(value, x.array.dtype, "index_fill")
-    return x.masked_fill(_plain_tensor(mask.reshape([-1 if d == axis else 1 for d in range(x.ndim)])), value)
+    mask = recorded_call(_slices_mask, np.asarray(_plain(index)), x.shape[axis] if x.ndim else 1, axis, x.ndim)
+    return x.masked_fill(Tensor._wrap(mask), written_number(value, x.array.dtype, "index_fill"))
+
+
+def _slices_mask(index: np.ndarray, size: int, axis: int, ndim: int) -> np.ndarray:
+    """True at the positions ``index`` of ``size`` along ``axis`` (a 0-d tensor: a row of one entry), shaped to
+    broadcast over ``ndim`` dims: ``index_fill``'s mask, a kernel of a compiled step."""
+    mask = np.zeros(size, dtype=bool)
+    mask[index] = True
+    return mask.reshape([-1 if d == axis else 1 for d in range(ndim)])
 
 
 # --- grids, counts, index lists, sorted positions: plain tensors ------------------------------------

@@ -30,7 +30,7 @@ import numpy as np
 
 from .arguments import check_dim, shape_text
 from .autograd import SIZED_BY_VALUES, note_unreplayable, recorded_call
-from .composed import _method, _plain_tensor
+from .composed import _index_places, _method, _plain_tensor
 from .creation import as_tensor
 from .functions import cat, where
 from .tensor import Tensor
@@ -72,8 +72,7 @@ def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
     if tuple(src.shape) != expected:
         raise RuntimeError(f"index_copy: source must have shape {shape_text(expected)} (input's, with "
                            f"{places.size} entries along dim {dim}), got {shape_text(src.shape)}")
-    spread = places.reshape([-1 if d == axis else 1 for d in range(src.ndim)])
-    return x.scatter(axis, np.broadcast_to(spread, tuple(src.shape)), src)
+    return x.scatter(axis, recorded_call(_index_places, places, axis, tuple(src.shape)), src)
 
 
 @_method

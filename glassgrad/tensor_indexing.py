@@ -92,7 +92,7 @@ def index_select(self: Tensor, dim: int, index: Any) -> Tensor:
         if index.size != 1:
             raise RuntimeError(f"index_select: a 0-d tensor is picked by one index, got {index.size}")
         return self.reshape(1).index_select(0, index.reshape(1)).reshape(())
-    return apply(ops_index.INDEX_SELECT, (self,), self.array, dim, index.reshape(-1))
+    return apply(ops_index.INDEX_SELECT, (self,), self.array, dim, index if index.ndim else index.reshape(1))
 
 
 def _source(self: Tensor, src: Any, value: Any, index: np.ndarray, name: str) -> Tensor:

@@ -854,11 +854,36 @@ def slot_memory_writes(run: Run) -> list:
     return out
 
 
+def linear_svm_minibatches(run: Run) -> list:
+    """cs231n's linear SVM: each call picks its minibatch out of the whole data set with index_select (the
+    positions come with the call), the multiclass hinge loss with class weights, L2 regularisation; SGD."""
+    data = gg.tensor(np.random.default_rng(1).standard_normal((12, 5)).astype(np.float32))
+    labels = gg.tensor(np.random.default_rng(2).integers(0, 3, 12))
+    net = nn.Linear(5, 3)
+    model = run.model(net)
+    opt = gg.optim.SGD(net.parameters(), lr=0.1)
+
+    def step(positions):
+        opt.zero_grad()
+        x, y = data.index_select(0, positions), labels.index_select(0, positions)
+        loss = F.multi_margin_loss(model(x), y, weight=gg.tensor([1.0, 2.0, 0.5])) + 1e-3 * (net.weight ** 2).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    step = run.step(step)
+    out = []
+    for call in range(STEPS):
+        positions = run.batch(call, "p", lambda r: r.permutation(12)[:4])
+        out.append(snapshot({"net": net}, {"opt": opt}, loss=step(positions)))
+    return out
+
+
 PROGRAMS = [resnet_batchnorm, lstm_tagger_packed, gru_seq2seq, vae, gan_two_optimizers, dcgan_generator,
             unet_diffusion, word2vec_negative_sampling, transformer_padding, spatial_transformer, gradient_penalty,
             ema_of_weights, gradient_accumulation, autocast_bfloat16, checkpointed_mlp, char_rnn_truncated_bptt,
             masked_language_model, contrastive_simclr, bag_of_words_embedding_bag, focal_loss_and_class_weights,
-            graph_network_message_passing, slot_memory_writes]
+            graph_network_message_passing, slot_memory_writes, linear_svm_minibatches]
 
 
 @pytest.mark.parametrize("how", ["model", "step"])
@@ -946,3 +971,35 @@ def test_a_write_at_each_call_s_positions_follows_them_or_runs_eagerly_saying_wh
     compiled, refusals = run_program(writes, "step")
     assert _differences(eager, compiled) == [], refusals
     assert (refusals == []) == ("mask" not in write), refusals
+
+
+PICKS = {
+    "index_select": lambda h, rows: h.index_select(0, rows),
+    "index_copy": lambda h, rows: gg.zeros(3, 4).index_copy(0, rows, h[:2]),
+    "index_fill": lambda h, rows: h.index_fill(1, rows, 0.5),
+    "multi_margin_loss": lambda h, rows: F.multi_margin_loss(h[:2], rows, weight=gg.tensor([1.0, 2.0, 0.5, 3.0])),
+}
+"""Ops that pick slices or classes by an index the step is given."""
+
+
+@pytest.mark.parametrize("pick", sorted(PICKS))
+def test_picks_by_each_call_s_index_replay_bit_for_bit(pick):
+    def picks(run: Run) -> list:
+        w = gg.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4), requires_grad=True)
+
+        def step(x, rows):
+            h = x * w
+            loss = (PICKS[pick](h, rows) ** 2).sum() + (h ** 2).sum()
+            loss.backward()
+            gradient, w.grad = w.grad, None
+            return loss, gradient
+
+        step = run.step(step)
+        return [snapshot({}, {}, found=step(run.batch(call, "x", lambda r: r.standard_normal((3, 4)).astype(
+            np.float32)), run.batch(call, "r", lambda r: r.permutation(3)[:2]))) for call in range(STEPS)]
+
+    eager, _ = run_program(picks, "eager")
+    compiled, refusals = run_program(picks, "step")
+    assert _differences(eager, compiled) == [], refusals
+    assert refusals == []
+

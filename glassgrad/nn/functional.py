@@ -26,7 +26,7 @@ from .. import ops
 from ..arguments import broadcasts_to, shape_text
 from ..autograd import call_recorder, current_tape, is_grad_enabled, recorded_call
 from ..composed_products import _row_distances
-from ..creation import as_tensor, pick_generator, zeros_like
+from ..creation import arange, as_tensor, pick_generator, zeros_like
 from ..creation import one_hot as one_hot
 from ..functions import linear as linear
 from ..functions import relu as _relu
@@ -1059,16 +1059,17 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if labels.dtype.kind not in "iu" or labels.ndim > 1 or labels.numel() != rows.shape[0]:
         raise RuntimeError(f"multi_margin_loss: target must hold one class index (int64) per sample, "
                            f"{rows.shape[0]} in a vector, got {shape_text(labels.shape)} {labels.dtype}")
-    picks = np.asarray(labels.array).reshape(-1, 1)
-    outside = (picks < 0) | (picks >= rows.shape[1])
+    values = labels.array
+    outside = (values < 0) | (values >= rows.shape[1])
     if outside.any():
-        raise IndexError(f"multi_margin_loss: target label {picks[outside][0]} is out of range: labels must be in "
+        raise IndexError(f"multi_margin_loss: target label {values[outside][0]} is out of range: labels must be in "
                          f"[0, {rows.shape[1] - 1}]")
-    own = rows.new_tensor(np.arange(rows.shape[1])[None, :] == picks).bool()  # its own term left out (∞ − ∞ too)
+    picks = labels.reshape(-1, 1)
+    own = arange(rows.shape[1]).unsqueeze(0) == picks  # its own term left out (∞ − ∞ too)
     gaps = (margin - rows.gather(1, picks) + rows).masked_fill(own, 0.0).relu() ** p
     losses = gaps.sum(1) / rows.shape[1]
     if weight is not None:
-        losses = losses * _class_weight(weight, rows, "multi_margin_loss")[picks.reshape(-1)]
+        losses = losses * _class_weight(weight, rows, "multi_margin_loss")[labels.reshape(-1)]
     return _reduced(losses.reshape(labels.shape), reduction, "multi_margin_loss")  # 'none': the target's shape
 
 
