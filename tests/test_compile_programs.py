@@ -1003,3 +1003,32 @@ def test_picks_by_each_call_s_index_replay_bit_for_bit(pick):
     assert _differences(eager, compiled) == [], refusals
     assert refusals == []
 
+
+LIBRARY_READS = {
+    "pack_padded_sequence": lambda h, lengths: nn.utils.rnn.pack_padded_sequence(h[:, :, None], lengths,
+                                                                                 enforce_sorted=False).data,
+    "ctc_loss": lambda h, lengths: F.ctc_loss(F.log_softmax(h[:, None], 2), gg.tensor([[1, 2]]), [3], [2]),
+    "Categorical": lambda h, lengths: gg.distributions.Categorical(logits=h).log_prob(lengths[:3] - 1),
+    "h.item()": lambda h, lengths: h * h.sum().item(),
+}
+"""Library functions that read a tensor's value in Python, and the step's own .item()."""
+
+
+@pytest.mark.parametrize("reader", sorted(LIBRARY_READS))
+def test_a_value_read_in_a_library_function_is_named_in_the_refusal(reader):
+    w = gg.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4), requires_grad=True)
+    step = gg.compile(lambda x, lengths: LIBRARY_READS[reader](x * w, lengths).sum())
+    with pytest.warns(UserWarning) as caught:
+        step(gg.ones(3, 4), gg.tensor([3, 1, 2, 2]))
+    message = str(caught[0].message)
+    if reader == "h.item()":
+        assert ".item() reads a tensor's value inside the step" in message, message
+    else:
+        assert f"glassgrad's {reader} reads a tensor's value in Python" in message, message
+
+
+def test_an_array_worked_out_outside_the_kernels_is_refused_naming_the_kernel_that_reads_it():
+    w = gg.tensor(np.linspace(-1, 1, 4, dtype=np.float32), requires_grad=True)
+    step = gg.compile(lambda x, repeats: (x * w).repeat_interleave(repeats).sum())
+    with pytest.warns(UserWarning, match="'repeat_interleave' reads an array worked out in Python from the tensors"):
+        step(gg.ones(4), gg.tensor([1, 2, 0, 1]))

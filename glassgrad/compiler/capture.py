@@ -27,6 +27,7 @@ import dataclasses
 import sys
 import types
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,9 +51,10 @@ REBASE_REFUSAL = ("an in-place change of a tensor in the graph that changes what
                   "from another array than the tensor's own memory (an operand of another dtype) re-bases it in a "
                   "way a replay does not follow; write it out of place (h = h * w)")
 
-COMPUTED_REFUSAL = ("an op inside the step works a result out in Python from the tensors' values (a median's or "
-                    "mode's pick, nonzero, unique, a cumulative maximum's positions), which a replay would keep as "
-                    "it was on the capture")
+COMPUTED_REFUSAL = ("{reader} reads an array worked out in Python from the tensors' values, outside the kernels a "
+                    "replay repeats (a median's or mode's pick, nonzero, unique, a cumulative maximum's positions, a "
+                    "NumPy view of a value the step made), which a replay would keep as it was on the capture")
+"""Why a step runs eagerly when a kernel (named ``reader``) reads such an array."""
 
 _WRITTEN_BACK: dict = {}
 """Each row's forward → its :func:`written_back` kernel, made once."""
@@ -234,8 +236,9 @@ class Recorder:
             self.input_tensors.setdefault(id(tensor), place)
         self.inputs = self.slots
 
-    def encode(self, value: Any) -> tuple:
-        """Where an argument comes from: ("slot", i), ("ext", j), ("seq", type, parts) or ("py", value)."""
+    def encode(self, value: Any, reader: str) -> tuple:
+        """Where an argument of the kernel ``reader`` comes from: ("slot", i), ("ext", j), ("seq", type, parts) or
+        ("py", value)."""
         kind = type(value)
         if kind is np.ndarray:
             slot = self.slot_of.get(id(value))
@@ -245,13 +248,13 @@ class Recorder:
             if number is None:
                 # worked out in Python from the values, or a view of a value made here: no constant
                 if id(value) in self.computed or id(_memory_owner(value)) in self.slot_of:
-                    self.refuse(COMPUTED_REFUSAL)
+                    self.refuse(COMPUTED_REFUSAL.format(reader=reader))
                 number = self.external_of[id(value)] = len(self.externals)
                 self.externals.append(value)
                 self.snapshots.append(value.copy())
             return ("ext", number)
         if kind is tuple or kind is list:
-            parts = tuple(self.encode(part) for part in value)
+            parts = tuple(self.encode(part, reader) for part in value)
             if any(part[0] != "py" for part in parts):
                 return ("seq", kind, parts)
         if isinstance(value, Tensor):
@@ -289,7 +292,7 @@ class Recorder:
         if op.kind == "custom":
             self.refuse(f"the custom autograd.Function '{op.name}' runs Python a replay cannot see")
             return
-        encoded = tuple(self.encode(arg) for arg in args)
+        encoded = tuple(self.encode(arg, f"'{op.name}'") for arg in args)
         if op.kind == "shape" and _has_mask(args[1:]):  # its index (args[0]: the array, a bool one too)
             self.refuse(f"'{op.name}' with a boolean mask: the output's shape depends on the values")
             return
@@ -354,7 +357,7 @@ class Recorder:
         walk = self.walk
         if walk is None:  # the root: its upstream is backward()'s seed (1, or the gradient given)
             walk = self.walk = _Walk()
-            upstream_arg = self.encode(upstream)
+            upstream_arg = self.encode(upstream, "backward()")
         else:
             slot = walk.pending.pop(id(node))  # the sum the engine made after the recorder last saw it
             self.slot_of.setdefault(id(upstream), slot)
@@ -536,7 +539,7 @@ class Recorder:
             result = function(*args)
         if self.refusal is not None:
             return result
-        encoded = tuple(self.encode(arg) for arg in args)
+        encoded = tuple(self.encode(arg, _called(function)) for arg in args)
         self._note_cleared(function, args)
         if function is ASSIGN_GRAD and isinstance(args[1], Tensor) and args[1]._op is None:
             slot = self.slot_of.get(id(args[1].array))  # p.grad = g * 0.5, or p.grad /= n: a tensor the step made
@@ -569,14 +572,19 @@ class Recorder:
 
     def on_kernel(self, function: Any, args: tuple) -> None:
         if self.refusal is None:
-            self.emit("kernel", function, tuple(self.encode(arg) for arg in args), ())
+            self.emit("kernel", function, tuple(self.encode(arg, _called(function)) for arg in args), ())
 
     def on_computed(self, array: np.ndarray) -> None:
         self.computed[id(array)] = array  # held, so that its id names it for the whole call
 
     def on_read(self, how: str) -> None:
-        self.refuse(f"{how} reads a tensor's value inside the step, and a replay would not (return the tensor and "
-                    "read it outside)")
+        reader = _library_reader()
+        if reader is None:
+            self.refuse(f"{how} reads a tensor's value inside the step, and a replay would not (return the tensor and "
+                        "read it outside)")
+        else:
+            self.refuse(f"glassgrad's {reader} reads a tensor's value in Python ({how}) inside the step, and a replay "
+                        f"would not; call it outside the compiled code")
 
     def on_unreplayable(self, reason: str) -> None:
         self.refuse(reason)
@@ -663,6 +671,37 @@ class Recorder:
                         "take, which a replay cannot make again; return a tuple or a dict")
         return ("object", type(value), tuple(self._encode_result(getattr(value, field.name), outputs)
                                              for field in fields), tuple(field.name for field in fields))
+
+
+PACKAGE = Path(__file__).resolve().parent.parent
+"""glassgrad's own folder: a value read in a frame inside it was read by the library, not by the step's code."""
+
+PASSED_THROUGH = {PACKAGE / "tensor.py", PACKAGE / "autograd.py", PACKAGE / "nn" / "module.py"}
+"""Files whose frames name no library function that reads a value: the reads themselves (``Tensor.item``,
+``note_read``) and ``Module.__call__``, which runs a forward."""
+
+
+def _library_reader() -> str | None:
+    """The outermost public glassgrad function (``ctc_loss``, ``Categorical.log_prob``, ``LSTM.forward``) inside
+    which a tensor's value was read, or None where the step's own code read it (``loss.item()``)."""
+    frame, found = sys._getframe(2), None
+    while frame is not None:
+        path = Path(frame.f_code.co_filename).resolve()
+        if PACKAGE not in path.parents or path.parent == PACKAGE / "compiler":
+            return found
+        name = frame.f_code.co_qualname
+        own = name.rsplit(".", 1)[-1]
+        if path not in PASSED_THROUGH and (not own.startswith("_") or own == "__init__"):
+            owner = frame.f_locals.get("self")  # a method: named by the class the step used (Categorical)
+            name = name if owner is None or "." not in name else f"{type(owner).__name__}.{own}"
+            found = name.removesuffix(".__init__")
+        frame = frame.f_back
+    return found
+
+
+def _called(function: Any) -> str:
+    """A library call's name, as a refusal names it: ``'Adam.step'``, ``'_index_places'``."""
+    return f"'{getattr(function, '__qualname__', function)}'"
 
 
 def _graph_outputs(value: Any, found: list) -> list:
