@@ -106,6 +106,38 @@ def run_program(program: Callable, how: str) -> tuple[list, list[str]]:
     return snapshots, [str(w.message) for w in caught if "compile" in str(w.message) or "eager" in str(w.message)]
 
 
+def train(run: Run, net: nn.Module, opt: gg.optim.Optimizer, loss_of: Callable, scheduler: object = None,
+          clip: float | None = None, **batches: Callable) -> list:
+    """The usual loop: zero_grad, ``loss_of(model, *batch)``, backward, clip_grad_norm_ to ``clip`` if given, the
+    optimizer's and scheduler's steps; ``batches`` name each call's tensors and make them from the generator."""
+    model = run.model(net)
+
+    def step(*batch):
+        opt.zero_grad()
+        loss = loss_of(model, *batch)
+        loss.backward()
+        if clip is not None:
+            nn.utils.clip_grad_norm_(net.parameters(), clip)
+        opt.step()
+        return loss
+
+    return feed(run.step(step), run, {"net": net}, {"opt": opt}, None if scheduler is None else scheduler.step,
+                **batches)
+
+
+def feed(step: Callable, run: Run, modules: dict, optimizers: dict, after: Callable | None = None,
+         **batches: Callable) -> list:
+    """Call ``step`` on each call's batches (``run.batch`` of each of ``batches``), then ``after()`` if given; a
+    snapshot of ``modules``, ``optimizers`` and what ``step`` returned after each call."""
+    out = []
+    for call in range(STEPS):
+        found = step(*(run.batch(call, name, make) for name, make in batches.items()))
+        if after is not None:
+            after()
+        out.append(snapshot(modules, optimizers, found=found))
+    return out
+
+
 # ---------------------------------------------------------------- the programs
 
 
@@ -126,26 +158,11 @@ def resnet_batchnorm(run: Run) -> list:
             return self.head(F.adaptive_avg_pool2d(h, 1).flatten(1))
 
     net = Block()
-    model = run.model(net)
     opt = gg.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4, nesterov=True)
     scheduler = gg.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y, label_smoothing=0.1)
-        loss.backward()
-        opt.step()
-        return loss
-
-    step = run.step(step)
-    out = []
-    for call in range(STEPS):
-        x = run.batch(call, "x", lambda r: r.standard_normal((4, 3, 6, 6)).astype(np.float32))
-        y = run.batch(call, "y", lambda r: r.integers(0, 3, 4))
-        loss = step(x, y)
-        scheduler.step()
-        out.append(snapshot({"net": net}, {"opt": opt}, loss=loss))
-    return out
+    return train(run, net, opt, lambda model, x, y: F.cross_entropy(model(x), y, label_smoothing=0.1),
+                 x=lambda r: r.standard_normal((4, 3, 6, 6)).astype(np.float32), y=lambda r: r.integers(0, 3, 4),
+                 scheduler=scheduler)
 
 
 def lstm_tagger_packed(run: Run) -> list:
@@ -166,27 +183,19 @@ def lstm_tagger_packed(run: Run) -> list:
             return self.out(h)
 
     net = Tagger()
-    model = run.model(net)
     opt = gg.optim.Adam(net.parameters(), lr=0.01)
 
-    def step(words, lengths, tags):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(words, lengths).reshape(-1, 4), tags.reshape(-1), ignore_index=-1)
-        loss.backward()
-        nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        opt.step()
-        return loss
+    def tagging(model, words, tags):
+        padding = words == 0
+        logits = model(words, (~padding).sum(1))
+        return F.cross_entropy(logits.reshape(-1, 4), tags.masked_fill(padding, -1).reshape(-1), ignore_index=-1)
 
-    step = run.step(step)
-    out = []
-    for call in range(STEPS):
-        lengths = run.batch(call, "n", lambda r: r.permutation([5, 3, 2]))
-        mask = np.arange(5)[None, :] < lengths.array[:, None]
-        words = run.batch(call, "w", lambda r: r.integers(1, 10, (3, 5))) * gg.tensor(mask).long()
-        tags = run.batch(call, "t", lambda r: r.integers(0, 4, (3, 5))).masked_fill(gg.tensor(~mask), -1)
-        loss = step(words, lengths, tags)
-        out.append(snapshot({"net": net}, {"opt": opt}, loss=loss))
-    return out
+    def sentences(r):
+        words = r.integers(1, 10, (3, 5))
+        words[np.arange(5)[None, :] >= r.permutation([5, 3, 2])[:, None]] = 0
+        return words
+
+    return train(run, net, opt, tagging, words=sentences, tags=lambda r: r.integers(0, 4, (3, 5)), clip=1.0)
 
 
 def gru_seq2seq(run: Run) -> list:
@@ -209,23 +218,9 @@ def gru_seq2seq(run: Run) -> list:
             return loss / (target.shape[0] - 1)
 
     net = Seq2Seq()
-    model = run.model(net)
     opt = gg.optim.AdamW(net.parameters(), lr=0.01)
-
-    def step(source, target):
-        opt.zero_grad()
-        loss = model(source, target)
-        loss.backward()
-        opt.step()
-        return loss
-
-    step = run.step(step)
-    out = []
-    for call in range(STEPS):
-        source = run.batch(call, "s", lambda r: r.integers(0, 8, (4, 2)))
-        target = run.batch(call, "t", lambda r: r.integers(0, 8, (4, 2)))
-        out.append(snapshot({"net": net}, {"opt": opt}, loss=step(source, target)))
-    return out
+    return train(run, net, opt, lambda model, source, target: model(source, target),
+                 source=lambda r: r.integers(0, 8, (4, 2)), target=lambda r: r.integers(0, 8, (4, 2)))
 
 
 def vae(run: Run) -> list:
@@ -244,24 +239,14 @@ def vae(run: Run) -> list:
             return self.dec(z), mu, logvar
 
     net = VAE()
-    model = run.model(net)
     opt = gg.optim.Adam(net.parameters(), lr=1e-2)
 
-    def step(x):
-        opt.zero_grad()
+    def elbo(model, x):
         logits, mu, logvar = model(x)
         loss = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
-        loss = loss - 0.5 * gg.sum(1 + logvar - mu.pow(2) - logvar.exp())
-        loss.backward()
-        opt.step()
-        return loss
+        return loss - 0.5 * gg.sum(1 + logvar - mu.pow(2) - logvar.exp())
 
-    step = run.step(step)
-    out = []
-    for call in range(STEPS):
-        x = run.batch(call, "x", lambda r: (r.random((4, 6)) > 0.5).astype(np.float32))
-        out.append(snapshot({"net": net}, {"opt": opt}, loss=step(x)))
-    return out
+    return train(run, net, opt, elbo, x=lambda r: (r.random((4, 6)) > 0.5).astype(np.float32))
 
 
 def gan_two_optimizers(run: Run) -> list:
@@ -286,36 +271,19 @@ def gan_two_optimizers(run: Run) -> list:
         opt_g.step()
         return d_loss, g_loss
 
-    step = run.step(step)
-    out = []
-    for call in range(STEPS):
-        real = run.batch(call, "x", lambda r: r.standard_normal((5, 4)).astype(np.float32))
-        noise = run.batch(call, "z", lambda r: r.standard_normal((5, 3)).astype(np.float32))
-        out.append(snapshot({"G": gen, "D": disc}, {"opt_g": opt_g, "opt_d": opt_d}, losses=step(real, noise)))
-    return out
+    return feed(run.step(step), run, {"G": gen, "D": disc}, {"opt_g": opt_g, "opt_d": opt_d},
+                real=lambda r: r.standard_normal((5, 4)).astype(np.float32),
+                noise=lambda r: r.standard_normal((5, 3)).astype(np.float32))
 
 
 def dcgan_generator(run: Run) -> list:
     """DCGAN's generator: ConvTranspose2d, BatchNorm2d, ReLU, Tanh, trained to an MSE target; Adam."""
     gen = nn.Sequential(nn.ConvTranspose2d(3, 4, 4, 1, 0, bias=False), nn.BatchNorm2d(4), nn.ReLU(True),
                         nn.ConvTranspose2d(4, 2, 4, 2, 1, bias=False), nn.Tanh())
-    model = run.model(gen)
     opt = gg.optim.Adam(gen.parameters(), lr=2e-3, betas=(0.5, 0.999))
-
-    def step(z, target):
-        opt.zero_grad()
-        loss = F.mse_loss(model(z), target)
-        loss.backward()
-        opt.step()
-        return loss
-
-    step = run.step(step)
-    out = []
-    for call in range(STEPS):
-        z = run.batch(call, "z", lambda r: r.standard_normal((2, 3, 1, 1)).astype(np.float32))
-        target = run.batch(call, "t", lambda r: r.uniform(-1, 1, (2, 2, 8, 8)).astype(np.float32))
-        out.append(snapshot({"G": gen}, {"opt": opt}, loss=step(z, target)))
-    return out
+    return train(run, gen, opt, lambda model, z, target: F.mse_loss(model(z), target),
+                 z=lambda r: r.standard_normal((2, 3, 1, 1)).astype(np.float32),
+                 target=lambda r: r.uniform(-1, 1, (2, 2, 8, 8)).astype(np.float32))
 
 
 def unet_diffusion(run: Run) -> list:
@@ -338,28 +306,16 @@ def unet_diffusion(run: Run) -> list:
             return self.out(gg.cat([h, m], dim=1))
 
     net = UNet()
-    model = run.model(net)
     opt = gg.optim.Adam(net.parameters(), lr=1e-3)
-    betas = gg.linspace(1e-4, 0.2, 10)
-    alpha_bar = gg.cumprod(1 - betas, dim=0)
+    alpha_bar = gg.cumprod(1 - gg.linspace(1e-4, 0.2, 10), dim=0)
 
-    def step(x0):
+    def denoising(model, x0):
         t = gg.randint(0, 10, (x0.shape[0],))
         noise = gg.randn_like(x0)
         a = alpha_bar[t].view(-1, 1, 1, 1)
-        xt = a.sqrt() * x0 + (1 - a).sqrt() * noise
-        opt.zero_grad()
-        loss = F.mse_loss(model(xt, t), noise)
-        loss.backward()
-        opt.step()
-        return loss
+        return F.mse_loss(model(a.sqrt() * x0 + (1 - a).sqrt() * noise, t), noise)
 
-    step = run.step(step)
-    out = []
-    for call in range(STEPS):
-        x0 = run.batch(call, "x", lambda r: r.standard_normal((2, 1, 4, 4)).astype(np.float32))
-        out.append(snapshot({"net": net}, {"opt": opt}, loss=step(x0)))
-    return out
+    return train(run, net, opt, denoising, x0=lambda r: r.standard_normal((2, 1, 4, 4)).astype(np.float32))
 
 
 def word2vec_negative_sampling(run: Run) -> list:
@@ -378,24 +334,9 @@ def word2vec_negative_sampling(run: Run) -> list:
             return -(positive + negative).mean()
 
     net = SkipGram()
-    model = run.model(net)
     opt = gg.optim.SGD(net.parameters(), lr=0.5)
-
-    def step(center, context, negatives):
-        opt.zero_grad()
-        loss = model(center, context, negatives)
-        loss.backward()
-        opt.step()
-        return loss
-
-    step = run.step(step)
-    out = []
-    for call in range(STEPS):
-        center = run.batch(call, "c", lambda r: r.integers(0, 12, 6))
-        context = run.batch(call, "o", lambda r: r.integers(0, 12, 6))
-        negatives = run.batch(call, "n", lambda r: r.integers(0, 12, (6, 3)))
-        out.append(snapshot({"net": net}, {"opt": opt}, loss=step(center, context, negatives)))
-    return out
+    return train(run, net, opt, lambda model, *words: model(*words), center=lambda r: r.integers(0, 12, 6),
+                 context=lambda r: r.integers(0, 12, 6), negatives=lambda r: r.integers(0, 12, (6, 3)))
 
 
 def transformer_padding(run: Run) -> list:
@@ -418,30 +359,16 @@ def transformer_padding(run: Run) -> list:
             return self.head((h * keep).sum(1) / keep.sum(1))
 
     net = Classifier()
-    model = run.model(net)
     opt = gg.optim.AdamW(net.parameters(), lr=1e-3)
     scheduler = gg.optim.lr_scheduler.LambdaLR(opt, lambda epoch: min(1.0, (epoch + 1) / 3))
 
-    def step(tokens, labels):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(tokens), labels)
-        loss.backward()
-        opt.step()
-        return loss
+    def tokens_of(r):
+        tokens = r.integers(1, 9, (3, 6))
+        tokens[np.arange(6)[None, :] >= r.integers(2, 7, 3)[:, None]] = 0
+        return tokens
 
-    step = run.step(step)
-    out = []
-    for call in range(STEPS):
-        def tokens_of(r):
-            tokens = r.integers(1, 9, (3, 6))
-            tokens[np.arange(6)[None, :] >= r.integers(2, 7, 3)[:, None]] = 0
-            return tokens
-        tokens = run.batch(call, "x", tokens_of)
-        labels = run.batch(call, "y", lambda r: r.integers(0, 3, 3))
-        loss = step(tokens, labels)
-        scheduler.step()
-        out.append(snapshot({"net": net}, {"opt": opt}, loss=loss))
-    return out
+    return train(run, net, opt, lambda model, tokens, y: F.cross_entropy(model(tokens), y), tokens=tokens_of,
+                 y=lambda r: r.integers(0, 3, 3), scheduler=scheduler)
 
 
 def spatial_transformer(run: Run) -> list:
@@ -462,49 +389,25 @@ def spatial_transformer(run: Run) -> list:
             return self.fc(F.grid_sample(x, grid, align_corners=False).flatten(1))
 
     net = STN()
-    model = run.model(net)
     opt = gg.optim.SGD(net.parameters(), lr=0.05)
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.nll_loss(F.log_softmax(model(x), dim=1), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    step = run.step(step)
-    out = []
-    for call in range(STEPS):
-        x = run.batch(call, "x", lambda r: r.standard_normal((2, 1, 8, 8)).astype(np.float32))
-        y = run.batch(call, "y", lambda r: r.integers(0, 3, 2))
-        out.append(snapshot({"net": net}, {"opt": opt}, loss=step(x, y)))
-    return out
+    return train(run, net, opt, lambda model, x, y: F.nll_loss(F.log_softmax(model(x), dim=1), y),
+                 x=lambda r: r.standard_normal((2, 1, 8, 8)).astype(np.float32), y=lambda r: r.integers(0, 3, 2))
 
 
 def gradient_penalty(run: Run) -> list:
     """WGAN-GP's critic step: interpolates with a gg.rand draw, autograd.grad with create_graph, penalty."""
     critic = nn.Sequential(nn.Linear(3, 6), nn.Tanh(), nn.Linear(6, 1))
-    model = run.model(critic)
     opt = gg.optim.Adam(critic.parameters(), lr=1e-3, betas=(0.0, 0.9))
 
-    def step(real, fake):
-        opt.zero_grad()
+    def critic_loss(model, real, fake):
         alpha = gg.rand(real.shape[0], 1)
         mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
         grad, = gg.autograd.grad(model(mixed).sum(), mixed, create_graph=True)
         penalty = ((grad.norm(2, dim=1) - 1) ** 2).mean()
-        loss = model(fake).mean() - model(real).mean() + 10 * penalty
-        loss.backward()
-        opt.step()
-        return loss
+        return model(fake).mean() - model(real).mean() + 10 * penalty
 
-    step = run.step(step)
-    out = []
-    for call in range(STEPS):
-        real = run.batch(call, "r", lambda r: r.standard_normal((4, 3)).astype(np.float32))
-        fake = run.batch(call, "f", lambda r: r.standard_normal((4, 3)).astype(np.float32))
-        out.append(snapshot({"critic": critic}, {"opt": opt}, loss=step(real, fake)))
-    return out
+    return train(run, critic, opt, critic_loss, real=lambda r: r.standard_normal((4, 3)).astype(np.float32),
+                 fake=lambda r: r.standard_normal((4, 3)).astype(np.float32))
 
 
 def ema_of_weights(run: Run) -> list:
@@ -527,13 +430,9 @@ def ema_of_weights(run: Run) -> list:
             ema_loss = F.smooth_l1_loss(ema_model(x), y)
         return loss, ema_loss
 
-    step = run.step(step)
-    out = []
-    for call in range(STEPS):
-        x = run.batch(call, "x", lambda r: r.standard_normal((5, 4)).astype(np.float32))
-        y = run.batch(call, "y", lambda r: r.standard_normal((5, 2)).astype(np.float32))
-        out.append(snapshot({"net": net, "ema": ema}, {"opt": opt}, losses=step(x, y)))
-    return out
+    return feed(run.step(step), run, {"net": net, "ema": ema}, {"opt": opt},
+                x=lambda r: r.standard_normal((5, 4)).astype(np.float32),
+                y=lambda r: r.standard_normal((5, 2)).astype(np.float32))
 
 
 def gradient_accumulation(run: Run) -> list:
@@ -565,25 +464,15 @@ def gradient_accumulation(run: Run) -> list:
 def autocast_bfloat16(run: Run) -> list:
     """AMP: the forward under gg.autocast('cpu', dtype=bfloat16), the loss in float32; Adam."""
     net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
-    model = run.model(net)
     opt = gg.optim.Adam(net.parameters(), lr=1e-2)
 
-    def step(x, y):
-        opt.zero_grad()
+    def loss_of(model, x, y):
         with gg.autocast("cpu", dtype=gg.bfloat16):
             logits = model(x)
-        loss = F.cross_entropy(logits.float(), y)
-        loss.backward()
-        opt.step()
-        return loss
+        return F.cross_entropy(logits.float(), y)
 
-    step = run.step(step)
-    out = []
-    for call in range(STEPS):
-        x = run.batch(call, "x", lambda r: r.standard_normal((4, 4)).astype(np.float32))
-        y = run.batch(call, "y", lambda r: r.integers(0, 3, 4))
-        out.append(snapshot({"net": net}, {"opt": opt}, loss=step(x, y)))
-    return out
+    return train(run, net, opt, loss_of, x=lambda r: r.standard_normal((4, 4)).astype(np.float32),
+                 y=lambda r: r.integers(0, 3, 4))
 
 
 def checkpointed_mlp(run: Run) -> list:
@@ -601,23 +490,10 @@ def checkpointed_mlp(run: Run) -> list:
             return self.head(x)
 
     net = Deep()
-    model = run.model(net)
     opt = gg.optim.Adagrad(net.parameters(), lr=0.1)
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.l1_loss(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    step = run.step(step)
-    out = []
-    for call in range(STEPS):
-        x = run.batch(call, "x", lambda r: r.standard_normal((3, 4)).astype(np.float32))
-        y = run.batch(call, "y", lambda r: r.standard_normal((3, 1)).astype(np.float32))
-        out.append(snapshot({"net": net}, {"opt": opt}, loss=step(x, y)))
-    return out
+    return train(run, net, opt, lambda model, x, y: F.l1_loss(model(x), y),
+                 x=lambda r: r.standard_normal((3, 4)).astype(np.float32),
+                 y=lambda r: r.standard_normal((3, 1)).astype(np.float32))
 
 
 def char_rnn_truncated_bptt(run: Run) -> list:
@@ -666,55 +542,33 @@ def masked_language_model(run: Run) -> list:
             return self.out(F.gelu(self.mix(self.embed(tokens))))
 
     net = MLM()
-    model = run.model(net)
     opt = gg.optim.Adam(net.parameters(), lr=1e-2)
 
-    def step(tokens):
+    def masked(model, tokens):
         chosen = gg.rand(tokens.shape) < 0.3
         inputs = gg.where(chosen, gg.full_like(tokens, 9), tokens)
         labels = tokens.masked_fill(~chosen, -100)
-        opt.zero_grad()
-        loss = F.cross_entropy(model(inputs).view(-1, 10), labels.view(-1), ignore_index=-100)
-        loss.backward()
-        opt.step()
-        return loss
+        return F.cross_entropy(model(inputs).view(-1, 10), labels.view(-1), ignore_index=-100)
 
-    step = run.step(step)
-    out = []
-    for call in range(STEPS):
-        tokens = run.batch(call, "t", lambda r: r.integers(0, 9, (3, 8)))
-        out.append(snapshot({"net": net}, {"opt": opt}, loss=step(tokens)))
-    return out
+    return train(run, net, opt, masked, tokens=lambda r: r.integers(0, 9, (3, 8)))
 
 
 def contrastive_simclr(run: Run) -> list:
     """SimCLR's NT-Xent: two views, normalised projections, a similarity matrix with its diagonal masked by
     masked_fill, cross-entropy against the other view's index; LARS-free SGD with CosineAnnealingLR."""
     encoder = nn.Sequential(nn.Linear(5, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 4))
-    model = run.model(encoder)
     opt = gg.optim.SGD(encoder.parameters(), lr=0.1, momentum=0.9)
     scheduler = gg.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=STEPS)
 
-    def step(x):
+    def nt_xent(model, x):
         noise = gg.randn_like(x) * 0.1
         z = F.normalize(model(gg.cat([x, x + noise])), dim=1)
         n = x.shape[0]
         similarity = (z @ z.T / 0.5).masked_fill(gg.eye(2 * n, dtype=gg.bool), float("-inf"))
-        targets = gg.cat([gg.arange(n, 2 * n), gg.arange(0, n)])
-        opt.zero_grad()
-        loss = F.cross_entropy(similarity, targets)
-        loss.backward()
-        opt.step()
-        return loss
+        return F.cross_entropy(similarity, gg.cat([gg.arange(n, 2 * n), gg.arange(0, n)]))
 
-    step = run.step(step)
-    out = []
-    for call in range(STEPS):
-        x = run.batch(call, "x", lambda r: r.standard_normal((4, 5)).astype(np.float32))
-        loss = step(x)
-        scheduler.step()
-        out.append(snapshot({"net": encoder}, {"opt": opt}, loss=loss))
-    return out
+    return train(run, encoder, opt, nt_xent, x=lambda r: r.standard_normal((4, 5)).astype(np.float32),
+                 scheduler=scheduler)
 
 
 def bag_of_words_embedding_bag(run: Run) -> list:
@@ -730,51 +584,25 @@ def bag_of_words_embedding_bag(run: Run) -> list:
             return self.fc(self.bag(text, offsets))
 
     net = TextClassifier()
-    model = run.model(net)
     opt = gg.optim.SGD(net.parameters(), lr=1.0)
-
-    def step(text, offsets, labels):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(text, offsets), labels)
-        loss.backward()
-        nn.utils.clip_grad_norm_(net.parameters(), 0.1)
-        opt.step()
-        return loss
-
-    step = run.step(step)
-    out = []
-    for call in range(STEPS):
-        text = run.batch(call, "t", lambda r: r.integers(0, 15, 10))
-        offsets = run.batch(call, "o", lambda r: np.concatenate([[0], np.sort(r.choice(np.arange(1, 10), 2,
-                                                                                        replace=False))]))
-        labels = run.batch(call, "y", lambda r: r.integers(0, 3, 3))
-        out.append(snapshot({"net": net}, {"opt": opt}, loss=step(text, offsets, labels)))
-    return out
+    return train(run, net, opt, lambda model, text, offsets, y: F.cross_entropy(model(text, offsets), y),
+                 text=lambda r: r.integers(0, 15, 10),
+                 offsets=lambda r: np.concatenate([[0], np.sort(r.choice(np.arange(1, 10), 2, replace=False))]),
+                 y=lambda r: r.integers(0, 3, 3), clip=0.1)
 
 
 def focal_loss_and_class_weights(run: Run) -> list:
     """A hand-written focal loss (gather of the true class's log-probability, (1 − p)^γ) with class weights
     indexed by the targets; a float64 model; Adamax."""
     net = nn.Sequential(nn.Linear(4, 6), nn.ELU(), nn.Linear(6, 3)).double()
-    model = run.model(net)
     opt = gg.optim.Adamax(net.parameters(), lr=1e-2)
     weights = gg.tensor([1.0, 2.0, 0.5], dtype=gg.float64)
 
-    def step(x, y):
-        opt.zero_grad()
+    def focal(model, x, y):
         log_p = F.log_softmax(model(x), dim=1).gather(1, y.unsqueeze(1)).squeeze(1)
-        loss = (-weights[y] * (1 - log_p.exp()) ** 2 * log_p).mean()
-        loss.backward()
-        opt.step()
-        return loss
+        return (-weights[y] * (1 - log_p.exp()) ** 2 * log_p).mean()
 
-    step = run.step(step)
-    out = []
-    for call in range(STEPS):
-        x = run.batch(call, "x", lambda r: r.standard_normal((5, 4)))
-        y = run.batch(call, "y", lambda r: r.integers(0, 3, 5))
-        out.append(snapshot({"net": net}, {"opt": opt}, loss=step(x, y)))
-    return out
+    return train(run, net, opt, focal, x=lambda r: r.standard_normal((5, 4)), y=lambda r: r.integers(0, 3, 5))
 
 
 def graph_network_message_passing(run: Run) -> list:
@@ -793,24 +621,10 @@ def graph_network_message_passing(run: Run) -> list:
             return self.update(gg.cat([x, summed / degree[:, None]], dim=1))
 
     net = MessagePassing()
-    model = run.model(net)
     opt = gg.optim.Adam(net.parameters(), lr=1e-2)
-
-    def step(x, edges, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x, edges), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    step = run.step(step)
-    out = []
-    for call in range(STEPS):
-        x = run.batch(call, "x", lambda r: r.standard_normal((5, 3)).astype(np.float32))
-        edges = run.batch(call, "e", lambda r: r.integers(0, 5, (2, 7)))
-        y = run.batch(call, "y", lambda r: r.integers(0, 2, 5))
-        out.append(snapshot({"net": net}, {"opt": opt}, loss=step(x, edges, y)))
-    return out
+    return train(run, net, opt, lambda model, x, edges, y: F.cross_entropy(model(x, edges), y),
+                 x=lambda r: r.standard_normal((5, 3)).astype(np.float32), edges=lambda r: r.integers(0, 5, (2, 7)),
+                 y=lambda r: r.integers(0, 2, 5))
 
 
 
@@ -833,25 +647,11 @@ def slot_memory_writes(run: Run) -> list:
             return attention @ memory
 
     net = Memory()
-    model = run.model(net)
     opt = gg.optim.Adam(net.parameters(), lr=1e-2)
-
-    def step(items, slots, x, y):
-        opt.zero_grad()
-        loss = F.mse_loss(model(items, slots, x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    step = run.step(step)
-    out = []
-    for call in range(STEPS):
-        items = run.batch(call, "i", lambda r: r.standard_normal((3, 3)).astype(np.float32))
-        slots = run.batch(call, "s", lambda r: r.permutation(6)[:3])
-        x = run.batch(call, "x", lambda r: r.standard_normal((2, 3)).astype(np.float32))
-        y = run.batch(call, "y", lambda r: r.standard_normal((2, 4)).astype(np.float32))
-        out.append(snapshot({"net": net}, {"opt": opt}, loss=step(items, slots, x, y)))
-    return out
+    return train(run, net, opt, lambda model, items, slots, x, y: F.mse_loss(model(items, slots, x), y),
+                 items=lambda r: r.standard_normal((3, 3)).astype(np.float32), slots=lambda r: r.permutation(6)[:3],
+                 x=lambda r: r.standard_normal((2, 3)).astype(np.float32),
+                 y=lambda r: r.standard_normal((2, 4)).astype(np.float32))
 
 
 def linear_svm_minibatches(run: Run) -> list:
@@ -860,23 +660,13 @@ def linear_svm_minibatches(run: Run) -> list:
     data = gg.tensor(np.random.default_rng(1).standard_normal((12, 5)).astype(np.float32))
     labels = gg.tensor(np.random.default_rng(2).integers(0, 3, 12))
     net = nn.Linear(5, 3)
-    model = run.model(net)
     opt = gg.optim.SGD(net.parameters(), lr=0.1)
 
-    def step(positions):
-        opt.zero_grad()
+    def hinge(model, positions):
         x, y = data.index_select(0, positions), labels.index_select(0, positions)
-        loss = F.multi_margin_loss(model(x), y, weight=gg.tensor([1.0, 2.0, 0.5])) + 1e-3 * (net.weight ** 2).sum()
-        loss.backward()
-        opt.step()
-        return loss
+        return F.multi_margin_loss(model(x), y, weight=gg.tensor([1.0, 2.0, 0.5])) + 1e-3 * (net.weight ** 2).sum()
 
-    step = run.step(step)
-    out = []
-    for call in range(STEPS):
-        positions = run.batch(call, "p", lambda r: r.permutation(12)[:4])
-        out.append(snapshot({"net": net}, {"opt": opt}, loss=step(positions)))
-    return out
+    return train(run, net, opt, hinge, positions=lambda r: r.permutation(12)[:4])
 
 
 PROGRAMS = [resnet_batchnorm, lstm_tagger_packed, gru_seq2seq, vae, gan_two_optimizers, dcgan_generator,
@@ -912,21 +702,12 @@ def test_embedding_bag_follows_each_call_s_bags_or_runs_eagerly_saying_why(form,
         table = nn.EmbeddingBag(6, 3, mode=mode, padding_idx=0 if form == "padding_idx" else None)
         opt = gg.optim.SGD(table.parameters(), lr=0.1)
 
-        def step(text, offsets):
-            opt.zero_grad()
-            out = table(text, offsets) if form == "offsets" else table(text.view(2, 3))
-            loss = (out * gg.arange(1.0, 7.0).view(2, 3)).sum()  # each bag weighed apart
-            loss.backward()
-            opt.step()
-            return loss
+        def weighed(model, text, offsets):
+            out = model(text, offsets) if form == "offsets" else model(text.view(2, 3))
+            return (out * gg.arange(1.0, 7.0).view(2, 3)).sum()  # each bag weighed apart
 
-        step = run.step(step)
-        out = []
-        for call in range(STEPS):
-            text = run.batch(call, "t", lambda r: r.integers(0, 6, 6))
-            offsets = run.batch(call, "o", lambda r: np.array([0, r.integers(0, 7)]))
-            out.append(snapshot({"table": table}, {"opt": opt}, loss=step(text, offsets)))
-        return out
+        return train(run, table, opt, weighed, text=lambda r: r.integers(0, 6, 6),
+                     offsets=lambda r: np.array([0, r.integers(0, 7)]))
 
     eager, _ = run_program(bags, "eager")
     compiled, refusals = run_program(bags, "step")
@@ -951,25 +732,31 @@ WRITES = {
 """Writes into a tensor in the graph at positions the step is given."""
 
 
-@pytest.mark.parametrize("write", sorted(WRITES))
-def test_a_write_at_each_call_s_positions_follows_them_or_runs_eagerly_saying_why(write):
-    def writes(run: Run) -> list:
+def refusals_of_an_indexed_step(loss_of: Callable, index: Callable) -> list[str]:
+    """Compile ``h = x * w; loss_of(h, index)`` fed an ``index`` made by ``index(rng)`` at each call: its loss
+    and ∂loss/∂w must be eager's at every call. Gives the compiler's warnings."""
+
+    def indexed(run: Run) -> list:
         w = gg.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4), requires_grad=True)
 
         def step(x, rows):
-            h = x * w
-            loss = (WRITES[write](h, rows) ** 2).sum()
+            loss = loss_of(x * w, rows)
             loss.backward()
             gradient, w.grad = w.grad, None
             return loss, gradient
 
-        step = run.step(step)
-        return [snapshot({}, {}, found=step(run.batch(call, "x", lambda r: r.standard_normal((3, 4)).astype(
-            np.float32)), run.batch(call, "r", lambda r: r.integers(0, 3, 2)))) for call in range(STEPS)]
+        return feed(run.step(step), run, {}, {}, x=lambda r: r.standard_normal((3, 4)).astype(np.float32), i=index)
 
-    eager, _ = run_program(writes, "eager")
-    compiled, refusals = run_program(writes, "step")
+    eager, _ = run_program(indexed, "eager")
+    compiled, refusals = run_program(indexed, "step")
     assert _differences(eager, compiled) == [], refusals
+    return refusals
+
+
+@pytest.mark.parametrize("write", sorted(WRITES))
+def test_a_write_at_each_call_s_positions_follows_them_or_runs_eagerly_saying_why(write):
+    refusals = refusals_of_an_indexed_step(lambda h, rows: (WRITES[write](h, rows) ** 2).sum(),
+                                           lambda r: r.integers(0, 3, 2))
     assert (refusals == []) == ("mask" not in write), refusals
 
 
@@ -984,23 +771,8 @@ PICKS = {
 
 @pytest.mark.parametrize("pick", sorted(PICKS))
 def test_picks_by_each_call_s_index_replay_bit_for_bit(pick):
-    def picks(run: Run) -> list:
-        w = gg.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4), requires_grad=True)
-
-        def step(x, rows):
-            h = x * w
-            loss = (PICKS[pick](h, rows) ** 2).sum() + (h ** 2).sum()
-            loss.backward()
-            gradient, w.grad = w.grad, None
-            return loss, gradient
-
-        step = run.step(step)
-        return [snapshot({}, {}, found=step(run.batch(call, "x", lambda r: r.standard_normal((3, 4)).astype(
-            np.float32)), run.batch(call, "r", lambda r: r.permutation(3)[:2]))) for call in range(STEPS)]
-
-    eager, _ = run_program(picks, "eager")
-    compiled, refusals = run_program(picks, "step")
-    assert _differences(eager, compiled) == [], refusals
+    refusals = refusals_of_an_indexed_step(lambda h, rows: (PICKS[pick](h, rows) ** 2).sum() + (h ** 2).sum(),
+                                           lambda r: r.permutation(3)[:2])
     assert refusals == []
 
 
