@@ -669,11 +669,32 @@ def linear_svm_minibatches(run: Run) -> list:
     return train(run, net, opt, hinge, positions=lambda r: r.permutation(12)[:4])
 
 
+def instance_norm_statistics(run: Run) -> list:
+    """Input images standardised by an InstanceNorm2d that keeps running statistics (each sample's channel
+    statistics, averaged over the batch), then convolutions; Adam."""
+    net = nn.Sequential(nn.InstanceNorm2d(2, affine=True, track_running_stats=True), nn.Conv2d(2, 3, 3, padding=1),
+                        nn.ReLU(), nn.Conv2d(3, 2, 3, padding=1))
+    opt = gg.optim.Adam(net.parameters(), lr=1e-2)
+    return train(run, net, opt, lambda model, x, y: F.mse_loss(model(x), y),
+                 x=lambda r: r.standard_normal((3, 2, 4, 4)).astype(np.float32),
+                 y=lambda r: r.standard_normal((3, 2, 4, 4)).astype(np.float32))
+
+
+def cumulative_batch_norm(run: Run) -> list:
+    """BatchNorm1d with momentum=None: its running statistics the average of every batch so far (a factor of
+    1/(t + 1) after t batches); SGD."""
+    net = nn.Sequential(nn.Linear(4, 5), nn.BatchNorm1d(5, momentum=None), nn.ReLU(), nn.Linear(5, 1))
+    opt = gg.optim.SGD(net.parameters(), lr=0.1)
+    return train(run, net, opt, lambda model, x, y: F.mse_loss(model(x), y),
+                 x=lambda r: r.standard_normal((6, 4)).astype(np.float32),
+                 y=lambda r: r.standard_normal((6, 1)).astype(np.float32))
+
 PROGRAMS = [resnet_batchnorm, lstm_tagger_packed, gru_seq2seq, vae, gan_two_optimizers, dcgan_generator,
             unet_diffusion, word2vec_negative_sampling, transformer_padding, spatial_transformer, gradient_penalty,
             ema_of_weights, gradient_accumulation, autocast_bfloat16, checkpointed_mlp, char_rnn_truncated_bptt,
             masked_language_model, contrastive_simclr, bag_of_words_embedding_bag, focal_loss_and_class_weights,
-            graph_network_message_passing, slot_memory_writes, linear_svm_minibatches]
+            graph_network_message_passing, slot_memory_writes, linear_svm_minibatches,
+            instance_norm_statistics, cumulative_batch_norm]
 
 
 @pytest.mark.parametrize("how", ["model", "step"])
@@ -804,3 +825,10 @@ def test_an_array_worked_out_outside_the_kernels_is_refused_naming_the_kernel_th
     step = gg.compile(lambda x, repeats: (x * w).repeat_interleave(repeats).sum())
     with pytest.warns(UserWarning, match="'repeat_interleave' reads an array worked out in Python from the tensors"):
         step(gg.ones(4), gg.tensor([1, 2, 0, 1]))
+
+
+@pytest.mark.parametrize("program", [instance_norm_statistics, cumulative_batch_norm],
+                         ids=["instance_norm", "momentum=None"])
+def test_running_statistics_replay_without_running_eagerly(program):
+    _, refusals = run_program(program, "step")
+    assert refusals == []

@@ -80,13 +80,6 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     ``training=True`` uses the batch's statistics and updates ``running_mean``/``running_var``
     in place (when given) with factor ``momentum``; ``training=False`` uses the running ones.
     """
-    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
-
-
-def _batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None,
-                bias: Tensor | None, training: bool, momentum: float | np.ndarray, eps: float) -> Tensor:
-    """:func:`batch_norm`, whose ``momentum`` may also be a layer's ``num_batches_tracked`` (its array): the
-    cumulative average of ``momentum=None``, whose factor :func:`_update_running` works out from the count."""
     x = as_tensor(input)
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, …), got {shape_text(x.shape)}")
@@ -106,9 +99,9 @@ def _batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor 
             mean = x.mean(axes, keepdim=True)
             var = x.var(axes, keepdim=True, correction=0)
             if running_mean is not None:
-                recorded_call(_update_running, running_mean.array, mean.array, momentum, None, channels)
+                recorded_call(_update_running, running_mean.array, mean.array, momentum, channels)
             if running_var is not None:
-                recorded_call(_update_running, running_var.array, var.array, momentum, count, channels)
+                recorded_call(_update_running, running_var.array, var.array, momentum, channels, count)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: evaluation (training=False) needs running_mean and running_var")
@@ -120,20 +113,25 @@ def _batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor 
     return _standardize(x, mean, var, eps, weight, bias)
 
 
-def _update_running(running: np.ndarray, batch: np.ndarray, momentum: float | np.ndarray, count: int | None,
-                    channels: int) -> None:
-    """``running ← (1 − m)·running + f·batch`` in place: ``f`` is m for a mean (``count`` None), and m·n/(n − 1)
-    for a variance over ``count`` = n values (the unbiased one). ``momentum`` is m, or a layer's
-    ``num_batches_tracked`` for the cumulative average of ``momentum=None``, m = 1/(batches + 1).
+def _update_running(running: np.ndarray, batch: np.ndarray, momentum: float | np.ndarray, channels: int,
+                    count: int | None = None) -> None:
+    """``running ← (1 − m)·running + m·batch`` in place, or ``+ m·n/(n − 1)·batch`` for a variance over ``count``
+    values per channel (made unbiased). ``batch`` holds one statistic per channel, or one per sample and channel
+    (instance norm: their mean is taken). ``momentum`` may be a 0-d array (a cumulative average's 1/(t + 1)).
 
-    One call, so that a compiled step (:mod:`glassgrad.compiler`) replays it as one kernel, and works m out from
-    the count at each call.
+    One call, so that a compiled step (:mod:`glassgrad.compiler`) replays it as one kernel, all of it worked out
+    again at each call.
     """
-    if type(momentum) is np.ndarray:
-        momentum = 1.0 / (int(momentum) + 1)
+    momentum = float(momentum)
     factor = momentum if count is None else momentum * count / (count - 1)
     running *= 1 - momentum
-    running += factor * batch.reshape(channels)
+    running += factor * batch.reshape(-1, channels).mean(axis=0)
+
+
+def _cumulative_momentum(tracked: np.ndarray) -> np.ndarray:
+    """``1/(t + 1)`` after ``t`` batches tracked (``momentum=None``: the running statistics are the average of
+    every batch so far), as a kernel of a compiled step, which reads the count at each call."""
+    return np.array(1.0 / (int(tracked) + 1))
 
 
 def _running_statistic(running: np.ndarray, shape: tuple, dtype: np.dtype) -> np.ndarray:
@@ -234,13 +232,13 @@ class BatchNorm1d(Module):
                 f"{type(self).__name__}({self.num_features}) expected input of shape {expected}, "
                 f"got {shape_text(x.shape)}")
         updating = self.training and self.track_running_stats
-        factor = self.momentum or 0.0
-        if updating and self.momentum is None:  # the cumulative average over all batches so far: 1/(batches + 1)
-            factor = self.num_batches_tracked.array
+        factor = self.momentum
+        if updating and factor is None:  # cumulative average over all batches so far
+            factor = recorded_call(_cumulative_momentum, self.num_batches_tracked.array)
         use_running = not self.training and self.running_mean is not None
-        out = _batch_norm(x, self.running_mean if updating or use_running else None,
-                          self.running_var if updating or use_running else None, self.weight, self.bias,
-                          not use_running, factor, self.eps)
+        out = batch_norm(x, self.running_mean if updating or use_running else None,
+                         self.running_var if updating or use_running else None, self.weight, self.bias,
+                         training=not use_running, momentum=0.0 if factor is None else factor, eps=self.eps)
         if updating:
             recorded_call(_count_batch, self.num_batches_tracked.array)
         return out
@@ -365,9 +363,9 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
                          f"statistics (track_running_stats=True and model.eval())")
     mean, var = x.mean(axes, keepdim=True), x.var(axes, keepdim=True, correction=0)
     if running_mean is not None:
-        recorded_call(_update_running, running_mean.array, mean.array.mean(axis=0), momentum, None, channels)
+        recorded_call(_update_running, running_mean.array, mean.array, momentum, channels)
     if running_var is not None:
-        recorded_call(_update_running, running_var.array, var.array.mean(axis=0), momentum, count, channels)
+        recorded_call(_update_running, running_var.array, var.array, momentum, channels, count)
     return _per_channel(x, _standardize(x, mean, var, eps, None, None), weight, bias)
 
 
