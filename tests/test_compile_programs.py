@@ -689,12 +689,22 @@ def cumulative_batch_norm(run: Run) -> list:
                  x=lambda r: r.standard_normal((6, 4)).astype(np.float32),
                  y=lambda r: r.standard_normal((6, 1)).astype(np.float32))
 
+def self_normalising_net(run: Run) -> list:
+    """A self-normalising network: SELU with AlphaDropout, and FeatureAlphaDropout over channels; SGD."""
+    net = nn.Sequential(nn.Linear(6, 8), nn.SELU(), nn.AlphaDropout(0.2), nn.Unflatten(1, (4, 2)),
+                        nn.FeatureAlphaDropout(0.2), nn.Flatten(), nn.Linear(8, 1))
+    opt = gg.optim.SGD(net.parameters(), lr=0.05)
+    return train(run, net, opt, lambda model, x, y: F.mse_loss(model(x), y),
+                 x=lambda r: r.standard_normal((5, 6)).astype(np.float32),
+                 y=lambda r: r.standard_normal((5, 1)).astype(np.float32))
+
+
 PROGRAMS = [resnet_batchnorm, lstm_tagger_packed, gru_seq2seq, vae, gan_two_optimizers, dcgan_generator,
             unet_diffusion, word2vec_negative_sampling, transformer_padding, spatial_transformer, gradient_penalty,
             ema_of_weights, gradient_accumulation, autocast_bfloat16, checkpointed_mlp, char_rnn_truncated_bptt,
             masked_language_model, contrastive_simclr, bag_of_words_embedding_bag, focal_loss_and_class_weights,
             graph_network_message_passing, slot_memory_writes, linear_svm_minibatches,
-            instance_norm_statistics, cumulative_batch_norm]
+            instance_norm_statistics, cumulative_batch_norm, self_normalising_net]
 
 
 @pytest.mark.parametrize("how", ["model", "step"])
@@ -827,8 +837,9 @@ def test_an_array_worked_out_outside_the_kernels_is_refused_naming_the_kernel_th
         step(gg.ones(4), gg.tensor([1, 2, 0, 1]))
 
 
-@pytest.mark.parametrize("program", [instance_norm_statistics, cumulative_batch_norm],
-                         ids=["instance_norm", "momentum=None"])
-def test_running_statistics_replay_without_running_eagerly(program):
+@pytest.mark.parametrize("program", [instance_norm_statistics, cumulative_batch_norm, self_normalising_net],
+                         ids=["instance_norm", "momentum=None", "alpha_dropout"])
+def test_running_statistics_and_alpha_dropout_replay_without_running_eagerly(program):
     _, refusals = run_program(program, "step")
     assert refusals == []
+

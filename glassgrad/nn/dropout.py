@@ -152,7 +152,7 @@ def _alpha_dropout(input: Any, p: float, training: bool, generator: Any, name: s
     if p == 1:
         return input * 0
     scale = 1 / np.sqrt((_SELU_NEGATIVE ** 2 * p + 1) * (1 - p))
-    kept = Tensor._wrap(recorded_call(_draw_kept, generator, p, shape).astype(input.dtype))
+    kept = Tensor._wrap(recorded_call(_draw_kept, generator, p, shape)).to(input.dtype)  # each a kernel
     return input * (kept * scale) + ((kept - 1) * (_SELU_NEGATIVE * scale) + _SELU_NEGATIVE * scale * p)
 
 
