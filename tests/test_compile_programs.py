@@ -843,3 +843,26 @@ def test_running_statistics_and_alpha_dropout_replay_without_running_eagerly(pro
     _, refusals = run_program(program, "step")
     assert refusals == []
 
+
+CHANGING = {
+    "a Python number": (lambda h, calls: h * (1.0 / calls), r"a number the step uses outside glassgrad's ops \(a "
+                        r"Python number, or NumPy code on a tensor's value\) was 0\.\d+ on one call and 0\.\d+ on"),
+    "a Python argument": (lambda h, calls: h.roll(calls), r"kernel 2 \(forward of 'roll'\) has argument 2 = \d+ on one "
+                          r"call and \d+ on the next: a Python value worked out from something that changes"),
+}
+"""A step using a counter kept outside it, and what the refusal says (the counter's values on two calls)."""
+
+
+@pytest.mark.parametrize("used", sorted(CHANGING))
+def test_a_python_value_that_changes_between_calls_is_quoted_in_the_refusal(used):
+    calls = []
+    w = gg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+
+    def step(x):
+        calls.append(len(calls) + 1)
+        return (CHANGING[used][0](x * w, 2 ** len(calls)) * gg.tensor([1.0, 0.0, 0.0])).sum()
+
+    compiled = gg.compile(step)
+    with pytest.warns(UserWarning, match=CHANGING[used][1]):
+        for _ in range(STEPS):
+            compiled(gg.ones(3))

@@ -94,6 +94,11 @@ def compare(before: Capture, now: Capture) -> tuple[list | None, str]:
             externals.append(("bound", new))
         elif _memory_owner(old) is not _memory_owner(new) and _same_numbers(old_numbers, new_numbers):
             externals.append(("constant", new_numbers))
+        elif new.size == 1:
+            return None, (f"a number the step uses outside glassgrad's ops (a Python number, or NumPy code on a "
+                          f"tensor's value) was {_shown(old_numbers.item())} on one call and "
+                          f"{_shown(new_numbers.item())} on the next; pass it to the step as an argument, or work it "
+                          "out with tensor ops")
         else:
             return None, (f"an array of shape {new.shape} made outside glassgrad's ops held other numbers on the next "
                           "call (NumPy code on tensor values inside the step?)")
@@ -109,8 +114,11 @@ def _kernel_name(kernel: Kernel) -> str:
 def _kernel_difference(old: Kernel, new: Kernel) -> str:
     if old.kind != new.kind or not _same(old.function, new.function) or old.op is not new.op:
         return "is another operation"
-    if len(old.args) != len(new.args) or not all(_same_encoding(a, b) for a, b in zip(old.args, new.args)):
-        return "has other arguments or settings"
+    if len(old.args) != len(new.args):
+        return f"has {len(old.args)} arguments on one call and {len(new.args)} on the next"
+    for number, (a, b) in enumerate(zip(old.args, new.args), 1):
+        if not _same_encoding(a, b):
+            return _argument_difference(number, a, b)
     if old.outputs != new.outputs or old.layer is not new.layer:
         return "sits elsewhere in the step"
     if old.kind in ("fit", "forward", "backward", "call", "kernel") and old.extra != new.extra:
@@ -118,6 +126,21 @@ def _kernel_difference(old: Kernel, new: Kernel) -> str:
     if old.kind in ("store", "add") and not _same(old.extra, new.extra):
         return "reaches other tensors"
     return ""
+
+
+def _argument_difference(number: int, old: tuple, new: tuple) -> str:
+    """Why argument ``number`` of a kernel differs between two captures, in words a learner can act on."""
+    if old[0] == new[0] == "py":
+        return (f"has argument {number} = {_shown(old[1])} on one call and {_shown(new[1])} on the next: a Python "
+                "value worked out from something that changes between calls (a tensor's value, a counter, a global); "
+                "pass it to the step as an argument, or work it out with tensor ops")
+    return f"takes argument {number} from another place on the next call (another tensor, or a Python value)"
+
+
+def _shown(value: Any) -> str:
+    """``value`` as a refusal quotes it: its repr, cut at 40 characters."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _same_encoding(a: Any, b: Any) -> bool:
