@@ -1582,8 +1582,8 @@ class _Retains(nn.Module):
 
 
 @pytest.mark.parametrize("case, reason", [
-    ("encoder-outside", "reaches tensors made before the call"),
-    ("retain-grad", "one that retains its gradient"),
+    ("encoder-outside", "its tensor argument 1 was made by ops outside the call and requires grad"),
+    ("retain-grad", "retains its gradient (retain_grad())"),
 ])
 def test_a_compiled_forward_whose_graph_reaches_outside_runs_eagerly_and_changes_no_gradient(case, reason):
     """A decoder compiled alone, fed by an encoder's output; an intermediate that retains its gradient: each runs

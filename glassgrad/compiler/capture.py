@@ -521,10 +521,18 @@ class Recorder:
             if tensor._op is None:
                 leaves.append(tensor)
                 continue
-            if id(tensor) not in self.saved_of or tensor._retains_grad:
-                self.refuse("the graph of the returned tensor reaches tensors made before the call (an argument made "
-                            "by ops outside it, a layer's input computed outside) or one that retains its gradient: "
-                            "a replayed forward gives gradients to its parameters and arguments only")
+            if tensor._retains_grad:
+                self.refuse("a tensor in the returned tensor's graph retains its gradient (retain_grad()), which a "
+                            "replayed forward would not fill")
+                return None
+            if id(tensor) not in self.saved_of:
+                made = (f"its tensor argument {self.slot_of[id(tensor.array)] + 1} was made by ops outside the call"
+                        if id(tensor) in self.input_tensors else "the returned tensor's graph reaches a tensor made "
+                        "by ops before the call")
+                self.refuse(f"{made} and requires grad (a generator's output given to a compiled discriminator, "
+                            "an embedding computed outside): a replayed forward gives gradients to its parameters "
+                            "and leaf arguments only; compile the whole step, or pass it detached if it needs no "
+                            "gradient")
                 return None
             for parent in tensor._parents:
                 if parent._requires_grad and id(parent) not in seen:
