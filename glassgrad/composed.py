@@ -248,9 +248,14 @@ def xlogy(input: Any, other: Any) -> Tensor:
     and y = ∞ the value is 0 and ``∂/∂x`` is 0 (PyTorch: ∞).
     """
     x, y = float_operands(input, other)
-    no_log = (x.array == 0) & ((y.array <= 0) | (y.array == np.inf))  # ln y no number, or 0·∞: NaN, its slopes too
-    safe = where(_plain_tensor(no_log), y.new_tensor(1.0), y) if no_log.any() else y  # ln 1 = 0: finite slopes
-    return x * safe.log()
+    no_log = Tensor._wrap(recorded_call(_no_logarithm, x.array, y.array, 0))  # ln y no number, or 0·∞: NaN there
+    return x * where(no_log, y.new_tensor(1.0), y).log()  # ln 1 = 0 there: finite slopes
+
+
+def _no_logarithm(x: np.ndarray, y: np.ndarray, floor: float) -> np.ndarray:
+    """Where ``x·ln(y − floor)`` is taken as 0 (``xlogy``: floor 0, ``xlog1py``: −1): x is 0 and the logarithm
+    is no number, or ∞. A kernel of a compiled step, worked out from each call's values."""
+    return (x == 0) & ((y <= floor) | (y == np.inf))
 
 
 @_method

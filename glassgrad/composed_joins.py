@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .arguments import check_dim, cuts_given, keyword_sizes, shape_arg, shape_text
+from .autograd import SIZED_BY_VALUES, note_unreplayable
 from .composed import movedim
 from .creation import as_tensor
 from .dtypes import get_default_dtype
@@ -147,6 +148,8 @@ def tensor_split(input: Tensor, indices_or_sections: Any = None, dim: int = 0, *
         ends = np.cumsum([0, *lengths]).tolist()
         places = [slice(start, stop) for start, stop in zip(ends[:-1], ends[1:])]
     else:
+        if isinstance(indices_or_sections, Tensor):
+            note_unreplayable(SIZED_BY_VALUES.format(name="tensor_split at a tensor's indices"))
         cuts = [None, *split.tolist(), None]
         places = [slice(start, stop) for start, stop in zip(cuts[:-1], cuts[1:])]
         at = [min(max(c + size if c < 0 else c, 0), size) for c in split.tolist()]

@@ -17,6 +17,7 @@ from . import linalg, ops
 from . import tensor_indexing as tensor_indexing  # attaches Tensor methods that the forms at the end wrap
 from . import tensor_methods as tensor_methods  # and these too
 from .arguments import check_dim, joined_dtype, promote, shape_text
+from .autograd import recorded_call
 from .creation import as_tensor
 from .tensor import Tensor, apply, lift
 from .tensor import matmul as matmul
@@ -177,7 +178,7 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
         input, other = lift(input, like), lift(other, like)
     else:  # two numbers: each its own dtype (where(c, 1, 0) is int64, as in PyTorch)
         input, other = as_tensor(input), as_tensor(other)
-    a, b = promote(input.array, other.array)
+    a, b = recorded_call(promote, input.array, other.array)  # a kernel of a compiled step: cast at each call
     try:
         return apply(ops.WHERE, (input, other), condition.array, a, b)
     except ValueError:

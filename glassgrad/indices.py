@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .arguments import shape_text
+from .autograd import recorded_call
 from .creation import as_tensor
 from .tensor import Tensor
 
@@ -36,7 +37,11 @@ def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, inve
     values, tests = as_tensor(elements).array, as_tensor(test_elements).array
     if values.dtype.kind == "b" or tests.dtype.kind == "b":
         raise TypeError("isin: needs numbers, not booleans; compare with == or logical_xor instead")
-    return Tensor._wrap(np.asarray(np.isin(values, tests, invert=bool(invert))))
+    return Tensor._wrap(recorded_call(_isin, values, tests, bool(invert)))  # a kernel of a compiled step
+
+
+def _isin(values: np.ndarray, tests: np.ndarray, invert: bool) -> np.ndarray:
+    return np.asarray(np.isin(values, tests, invert=invert))
 
 
 def _checked_shape(shape: Any) -> tuple[int, ...]:

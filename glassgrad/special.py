@@ -33,9 +33,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
 from . import ops_math, ops_special
+from .autograd import recorded_call
+from .composed import _no_logarithm
 from .composed import xlogy as xlogy
 from .composed_numbers import igamma, igammac, with_setting
 from .creation import as_tensor
@@ -236,9 +236,8 @@ def xlog1py(input: Any, other: Any) -> Tensor:
     y ≤ −1: 0 there (PyTorch gives NaN at y = −1), as ``xlogy`` at y ≤ 0.
     """
     x, y = as_tensor(input), as_tensor(other)
-    no_log = np.logical_and(x.array == 0, (y.array <= -1) | (y.array == math.inf))
-    safe = where(as_tensor(no_log), y.new_tensor(0.0), y)  # there 0·ln(1 + y) would be NaN
-    return x * safe.log1p()
+    no_log = Tensor._wrap(recorded_call(_no_logarithm, x.array, y.array, -1))
+    return x * where(no_log, y.new_tensor(0.0), y).log1p()  # there 0·ln(1 + y) would be NaN
 
 
 def entr(input: Any) -> Tensor:

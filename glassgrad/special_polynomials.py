@@ -60,6 +60,7 @@ from typing import Any
 import numpy as np
 
 from .arguments import shape_text
+from .autograd import note_unreplayable
 from .composed_math import result_type
 from .composed_numbers import refuse_gradient
 from .creation import as_tensor
@@ -168,6 +169,9 @@ def _orthogonal_polynomial(family: str) -> Callable[[Any, Any], Tensor]:
             raise RuntimeError(f"{family}: input of shape {shape_text(x.shape)} and n of shape "
                                f"{shape_text(degrees.shape)} cannot be broadcast together") from None
         # n as Python numbers: a setting the trace keeps and shows (it takes arrays for inputs)
+        if isinstance(n, Tensor):
+            note_unreplayable(f"{family} takes its degrees n as Python numbers, which a replay would take as they "
+                              "were; pass n as a number")
         return apply(ORTHOGONAL_POLYNOMIAL, (x,), x.array, family, degrees.tolist(), 0)
 
     function.__name__ = function.__qualname__ = family

@@ -1367,7 +1367,7 @@ def _record_in_place(tensor: Tensor, name: str, op: ops.Op, other: Any) -> Tenso
     private = any(0 in needs for needs, part in zip(op.saves, (tensor, other)) if part._requires_grad)
     a, b = (recorded_call(private_copy, tensor.array) if private else tensor.array), other.array
     if a.dtype is not b.dtype:
-        a, b = promote(a, b)
+        a, b = recorded_call(promote, a, b)  # a kernel of a compiled step: b is cast at each call
     try:
         out, saved = op.forward(a, b)
     except ValueError as error:
@@ -1452,7 +1452,7 @@ def _shape_error(name: str, tensor: Tensor, value: Any, reason: Any) -> RuntimeE
 def _float_data(tensor: Tensor) -> np.ndarray:
     """The tensor's array, in the default float dtype if it holds integers (PyTorch's result dtype for exp, log, …)."""
     data = tensor.array
-    return data if data.dtype.kind == "f" else data.astype(get_default_dtype())
+    return data if data.dtype.kind == "f" else recorded_call(np.ndarray.astype, data, get_default_dtype())
 
 
 def _compared(ufunc: np.ufunc, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -1478,7 +1478,7 @@ def _clamp_by_picks(x: Tensor, low: Any, high: Any) -> Tensor:
         if bound is not None:
             bound = bound if isinstance(bound, Tensor) else lift(bound, out)
             arrays.append(bound.array)
-            a, b = promote(out.array, bound.array)
+            a, b = recorded_call(promote, out.array, bound.array)
             out = apply(ops.WHERE, (out, bound), recorded_call(keeps, a, b), a, b)  # a kernel of a compiled step
     nan = out.new_tensor(np.nan)
     known = recorded_call(_none_nan, out.array.shape, *arrays)
@@ -1509,7 +1509,9 @@ def _bound(value: Any, array: np.ndarray) -> Any:
     """A clamp bound: an integer tensor bounding a float one takes its dtype, by :func:`promote` (PyTorch keeps
     float32 there; NumPy would promote to float64)."""
     bound = _data(value)
-    return promote(array, bound)[1] if isinstance(bound, np.ndarray) else written_number(bound, array.dtype, "clamp")
+    if isinstance(bound, np.ndarray):
+        return recorded_call(promote, array, bound)[1]  # a kernel of a compiled step: cast at each call
+    return written_number(bound, array.dtype, "clamp")
 
 
 _LIFTED: dict[tuple[float, np.dtype], Tensor] = {}

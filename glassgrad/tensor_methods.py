@@ -32,7 +32,7 @@ from .arguments import (
     shape_arg,
     shape_text,
 )
-from .autograd import is_grad_enabled
+from .autograd import is_grad_enabled, recorded_call
 from .creation import _filled, copied, pick_generator
 from .device import check_device
 from .dtypes import bool_, can_cast, float16, int32
@@ -146,7 +146,7 @@ def rounded(self: Tensor, decimals: int = 0) -> Tensor:
 def atan2(self: Tensor, other: Any) -> Tensor:
     """The angle of the point ``(other, self)``, in (−π, π]: ``∂/∂a = b/(a² + b²)``, ``∂/∂b = −a/(a² + b²)``."""
     other = lift(other, self)
-    return _broadcasting(ops_math.ATAN2, (self, other), *promote_to_float(self.array, other.array))
+    return _broadcasting(ops_math.ATAN2, (self, other), *recorded_call(promote_to_float, self.array, other.array))
 
 
 add("arctan2", atan2)
@@ -222,7 +222,11 @@ def isclose(self: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, 
     if not broadcastable(self.shape, np.shape(other)):  # PyTorch's RuntimeError, not NumPy's ValueError
         raise RuntimeError(f"isclose: shapes {shape_text(self.shape)} and {shape_text(np.shape(other))} do not "
                            "broadcast together")
-    return Tensor._wrap(np.isclose(self.array, other, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return Tensor._wrap(recorded_call(_close, self.array, other, rtol, atol, equal_nan))  # a compiled step's kernel
+
+
+def _close(a: np.ndarray, b: Any, rtol: float, atol: float, equal_nan: bool) -> np.ndarray:
+    return np.asarray(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 @method

@@ -866,3 +866,42 @@ def test_a_python_value_that_changes_between_calls_is_quoted_in_the_refusal(used
     with pytest.warns(UserWarning, match=CHANGING[used][1]):
         for _ in range(STEPS):
             compiled(gg.ones(3))
+
+
+def _masked_in_place(h: gg.Tensor, given: gg.Tensor) -> gg.Tensor:
+    out = h.clone()
+    out.mul_(given > 0)  # a hand-written dropout: the mask (bool) cast to h's dtype by the in-place product
+    return out
+
+
+MIXED = {
+    "clamp by integer bounds": lambda h, given: h.clamp(min=-given, max=given),
+    "atan2 by integers": lambda h, given: gg.atan2(h, given),
+    "x.mul_(mask)": _masked_in_place,
+    "where with integers": lambda h, given: gg.where(given > 0, h, given),
+    "isclose to integers": lambda h, given: h * gg.isclose(h.round(), given.float()),
+    "isin": lambda h, given: h * gg.isin(h.round().long(), given),
+    "xlogy of a mask": lambda h, given: gg.xlogy(given == 0, h.abs() * (given > 0)) + h,  # 0·ln 0 where given < 0
+    "xlog1py": lambda h, given: gg.special.xlog1py(given, h.abs() - 2 * (given == 0)) + h,
+    "log1p of integers": lambda h, given: h * (given + 1).log1p(),
+}
+"""A float tensor meeting an integer or bool tensor the step is given (cast to its dtype), and masks worked out
+from the values."""
+
+
+@pytest.mark.parametrize("mixed", sorted(MIXED))
+def test_integer_operands_and_value_masks_follow_each_call(mixed):
+    refusals = refusals_of_an_indexed_step(lambda h, given: MIXED[mixed](h, given).sum() + (h ** 2).sum(),
+                                           lambda r: r.integers(-1, 3, (3, 4)))
+    assert refusals == []
+
+
+@pytest.mark.parametrize("reader, use", [
+    ("tensor_split at a tensor's indices", lambda h, given: gg.tensor_split(h, given[0, :2].abs().sort().values)[0]),
+    ("chebyshev_polynomial_t takes its degrees n as Python numbers",
+     lambda h, given: gg.special.chebyshev_polynomial_t(h, given.abs())),
+])
+def test_cuts_and_degrees_given_as_tensors_run_eagerly_saying_why(reader, use):
+    refusals = refusals_of_an_indexed_step(lambda h, given: (use(h, given) ** 2).sum(),
+                                           lambda r: r.integers(-1, 3, (3, 4)))
+    assert len(refusals) == 1 and reader in refusals[0], refusals
