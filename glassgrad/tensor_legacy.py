@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .arguments import shape_arg
+from .autograd import note_unreplayable
 from .composed import narrow
 from .composed_slices import split_with_sizes
 from .creation import _leaf, as_tensor, copied
@@ -61,6 +62,7 @@ def _entry_by_entry(self: Tensor, name: str, function: Any, *others: Tensor) -> 
     if self._requires_grad:
         raise RuntimeError(f"{name}: can't call a Python function on a tensor that requires grad; call it on "
                            ".detach()")
+    note_unreplayable(f"{name} runs a Python function on each entry, which a replay would not")
     arrays = [np.broadcast_to(_plain(other), self.shape) for other in others]
     values = [function(*(array.flat[i].item() for array in (self.array, *arrays))) for i in range(self.array.size)]
     self.array[...] = np.asarray(values, dtype=self.array.dtype).reshape(self.shape)

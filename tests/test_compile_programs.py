@@ -699,12 +699,33 @@ def self_normalising_net(run: Run) -> list:
                  y=lambda r: r.standard_normal((5, 1)).astype(np.float32))
 
 
+def flat_vector_update(run: Run) -> list:
+    """A trust-region style update by hand: the gradient as one vector (parameters_to_vector), a step of
+    bounded length, written back with vector_to_parameters; no optimizer."""
+    net = nn.Sequential(nn.Linear(4, 5), nn.Tanh(), nn.Linear(5, 2))
+    model = run.model(net)
+
+    def step(x, y):
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        gradient = nn.utils.parameters_to_vector([p.grad for p in net.parameters()])
+        with gg.no_grad():
+            moved = nn.utils.parameters_to_vector(net.parameters()) - 0.5 * gradient / (gradient.norm() + 1)
+            nn.utils.vector_to_parameters(moved, net.parameters())
+        for p in net.parameters():
+            p.grad = None
+        return loss, gradient.norm()
+
+    return feed(run.step(step), run, {"net": net}, {}, x=lambda r: r.standard_normal((6, 4)).astype(np.float32),
+                y=lambda r: r.integers(0, 2, 6))
+
+
 PROGRAMS = [resnet_batchnorm, lstm_tagger_packed, gru_seq2seq, vae, gan_two_optimizers, dcgan_generator,
             unet_diffusion, word2vec_negative_sampling, transformer_padding, spatial_transformer, gradient_penalty,
             ema_of_weights, gradient_accumulation, autocast_bfloat16, checkpointed_mlp, char_rnn_truncated_bptt,
             masked_language_model, contrastive_simclr, bag_of_words_embedding_bag, focal_loss_and_class_weights,
             graph_network_message_passing, slot_memory_writes, linear_svm_minibatches,
-            instance_norm_statistics, cumulative_batch_norm, self_normalising_net]
+            instance_norm_statistics, cumulative_batch_norm, self_normalising_net, flat_vector_update]
 
 
 @pytest.mark.parametrize("how", ["model", "step"])
@@ -905,3 +926,13 @@ def test_cuts_and_degrees_given_as_tensors_run_eagerly_saying_why(reader, use):
     refusals = refusals_of_an_indexed_step(lambda h, given: (use(h, given) ** 2).sum(),
                                            lambda r: r.integers(-1, 3, (3, 4)))
     assert len(refusals) == 1 and reader in refusals[0], refusals
+
+
+def test_a_python_function_applied_to_each_entry_runs_eagerly_saying_why():
+    def doubled(h: gg.Tensor, given: gg.Tensor) -> gg.Tensor:
+        scale = given.float()
+        scale.apply_(lambda value: 2 * value)
+        return (h * scale).sum()
+
+    refusals = refusals_of_an_indexed_step(doubled, lambda r: r.integers(-1, 3, (3, 4)))
+    assert len(refusals) == 1 and "apply_ runs a Python function on each entry" in refusals[0], refusals

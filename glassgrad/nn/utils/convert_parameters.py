@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ...autograd import bump_version
+import numpy as np
+
+from ...autograd import bump_version, recorded_call
 from ...functions import cat
 from ...tensor import Tensor
 
@@ -44,6 +46,11 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
                          f"got {getattr(vec, 'shape', type(vec).__name__)}")
     start = 0
     for p in params:
-        p.array[...] = vec.array[start:start + p.numel()].reshape(p.shape)
+        recorded_call(_copy_piece, p.array, vec.array, start)  # a kernel of a compiled step, which replays the write
         bump_version(p.array)  # an in-place change, counted as one
         start += p.numel()
+
+
+def _copy_piece(into: np.ndarray, vec: np.ndarray, start: int) -> None:
+    """``vec``'s entries from ``start`` on, as many as ``into`` holds, written into it in its shape."""
+    into[...] = vec[start:start + into.size].reshape(into.shape)
