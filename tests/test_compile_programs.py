@@ -936,3 +936,12 @@ def test_a_python_function_applied_to_each_entry_runs_eagerly_saying_why():
 
     refusals = refusals_of_an_indexed_step(doubled, lambda r: r.integers(-1, 3, (3, 4)))
     assert len(refusals) == 1 and "apply_ runs a Python function on each entry" in refusals[0], refusals
+
+
+@pytest.mark.parametrize("fill", [lambda t: nn.init.constant_(t, 0.5), nn.init.eye_, nn.init.ones_])
+def test_a_tensor_the_step_makes_and_fills_with_nn_init_is_filled_at_each_call(fill):
+    def filled(h: gg.Tensor, given: gg.Tensor) -> gg.Tensor:
+        return ((h + fill(gg.empty(3, 4))) * given).sum()
+
+    assert refusals_of_an_indexed_step(filled, lambda r: r.integers(-1, 3, (3, 4))) == []
+

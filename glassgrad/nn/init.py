@@ -34,10 +34,10 @@ from typing import Any
 import numpy as np
 
 from ..arguments import written_number
-from ..autograd import bump_version
+from ..autograd import recorded_call
 from ..creation import pick_generator
 from ..renamed import renamed
-from ..tensor import Tensor, refuse_inference
+from ..tensor import Tensor, _set_in_place, refuse_inference
 
 LINEAR_GAIN = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                "conv_transpose3d", "sigmoid")
@@ -108,9 +108,10 @@ def _check_target(tensor: Tensor) -> Tensor:
 
 
 def _fill(tensor: Tensor, values: Any) -> Tensor:
-    """Write ``values`` into ``tensor.array`` in place (cast to its dtype) and return the tensor."""
-    _check_target(tensor).array[...] = 0.0 if _SKIPPING.get() else values
-    bump_version(tensor.array)  # an in-place change, as PyTorch's init functions count it
+    """Write ``values`` into ``tensor.array`` in place (cast to its dtype) and return the tensor: an in-place
+    change, as PyTorch's init functions count it, and a kernel of a compiled step (a tensor the step makes and
+    fills, ``nn.init.constant_(gg.empty(n), 0.5)``, is filled at each call)."""
+    recorded_call(_set_in_place, _check_target(tensor).array, ..., 0.0 if _SKIPPING.get() else values)
     return tensor
 
 
