@@ -945,3 +945,8 @@ def test_a_tensor_the_step_makes_and_fills_with_nn_init_is_filled_at_each_call(f
 
     assert refusals_of_an_indexed_step(filled, lambda r: r.integers(-1, 3, (3, 4))) == []
 
+
+def test_a_value_read_by_gg_tensor_inside_the_step_names_it_not_its_wrapper():
+    refusals = refusals_of_an_indexed_step(lambda h, given: (h * gg.tensor(given)).sum(),
+                                           lambda r: r.integers(-1, 3, (3, 4)))
+    assert len(refusals) == 1 and "glassgrad's tensor reads a tensor's value in Python" in refusals[0], refusals

@@ -699,7 +699,7 @@ def _library_reader() -> str | None:
             return found
         name = frame.f_code.co_qualname
         own = name.rsplit(".", 1)[-1]
-        if path not in PASSED_THROUGH and (not own.startswith("_") or own == "__init__"):
+        if path not in PASSED_THROUGH and (not own.startswith("_") or own == "__init__") and "<locals>" not in name:
             owner = frame.f_locals.get("self")  # a method: named by the class the step used (Categorical)
             name = name if owner is None or "." not in name else f"{type(owner).__name__}.{own}"
             found = name.removesuffix(".__init__")
