@@ -950,3 +950,16 @@ def test_a_value_read_by_gg_tensor_inside_the_step_names_it_not_its_wrapper():
     refusals = refusals_of_an_indexed_step(lambda h, given: (h * gg.tensor(given)).sum(),
                                            lambda r: r.integers(-1, 3, (3, 4)))
     assert len(refusals) == 1 and "glassgrad's tensor reads a tensor's value in Python" in refusals[0], refusals
+
+
+def test_noise_drawn_by_numpy_inside_the_step_is_refused_saying_where_to_draw_it():
+    calls = []
+
+    def noisy(h: gg.Tensor, given: gg.Tensor) -> gg.Tensor:
+        calls.append(len(calls))  # the same noise at the same call of the eager and the compiled run
+        noise = np.random.default_rng(calls[-1] % STEPS).standard_normal((3, 4)).astype(np.float32)
+        return (h * gg.from_numpy(noise)).sum()
+
+    refusals = refusals_of_an_indexed_step(noisy, lambda r: r.integers(-1, 3, (3, 4)))
+    assert len(refusals) == 1 and "drawn by NumPy's random functions" in refusals[0], refusals
+    assert "make it outside the step and pass it in as an argument" in refusals[0]

@@ -101,7 +101,8 @@ def compare(before: Capture, now: Capture) -> tuple[list | None, str]:
                           "out with tensor ops")
         else:
             return None, (f"an array of shape {new.shape} made outside glassgrad's ops held other numbers on the next "
-                          "call (NumPy code on tensor values inside the step?)")
+                          "call (drawn by NumPy's random functions, or worked out by NumPy code from tensor values, "
+                          "inside the step?); make it outside the step and pass it in as an argument")
     return externals, ""
 
 
