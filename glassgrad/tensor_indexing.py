@@ -180,10 +180,10 @@ def masked_fill(self: Tensor, mask: Any, value: Any) -> Tensor:
 
 @method
 def masked_fill_(self: Tensor, mask: Any, value: Any) -> Tensor:
-    """In place: ``self[mask] = value`` (the mask broadcast to self's shape)."""
+    """In place: ``self.copy_(self.masked_fill(mask, value))`` (the mask broadcast to self's shape), as the other
+    in-place forms: a compiled step replays it as the fill and the write (``attn.masked_fill_(mask, -inf)``)."""
     mask = _mask_array(self, mask, "masked_fill_")
-    self[Tensor._wrap(np.broadcast_to(mask, self.array.shape))] = value
-    return self
+    return self.copy_(masked_fill(self, Tensor._wrap(mask), value))
 
 
 @method

@@ -720,12 +720,36 @@ def flat_vector_update(run: Run) -> list:
                 y=lambda r: r.integers(0, 2, 6))
 
 
+def causal_attention_in_place_mask(run: Run) -> list:
+    """"Build a Large Language Model from scratch"'s attention: scores masked in place by a causal mask buffer
+    (attn_scores.masked_fill_(mask, -inf)), softmax, dropout; AdamW."""
+
+    class CausalAttention(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.query, self.key, self.value = nn.Linear(4, 4), nn.Linear(4, 4), nn.Linear(4, 4)
+            self.dropout = nn.Dropout(0.1)
+            self.register_buffer("mask", gg.triu(gg.ones(5, 5), diagonal=1))
+
+        def forward(self, x):
+            scores = self.query(x) @ self.key(x).transpose(1, 2)
+            scores.masked_fill_(self.mask.bool()[:x.shape[1], :x.shape[1]], -gg.inf)
+            return self.dropout(gg.softmax(scores / 2.0, dim=-1)) @ self.value(x)
+
+    net = CausalAttention()
+    opt = gg.optim.AdamW(net.parameters(), lr=1e-2)
+    return train(run, net, opt, lambda model, x, y: F.mse_loss(model(x), y),
+                 x=lambda r: r.standard_normal((2, 5, 4)).astype(np.float32),
+                 y=lambda r: r.standard_normal((2, 5, 4)).astype(np.float32))
+
+
 PROGRAMS = [resnet_batchnorm, lstm_tagger_packed, gru_seq2seq, vae, gan_two_optimizers, dcgan_generator,
             unet_diffusion, word2vec_negative_sampling, transformer_padding, spatial_transformer, gradient_penalty,
             ema_of_weights, gradient_accumulation, autocast_bfloat16, checkpointed_mlp, char_rnn_truncated_bptt,
             masked_language_model, contrastive_simclr, bag_of_words_embedding_bag, focal_loss_and_class_weights,
             graph_network_message_passing, slot_memory_writes, linear_svm_minibatches,
-            instance_norm_statistics, cumulative_batch_norm, self_normalising_net, flat_vector_update]
+            instance_norm_statistics, cumulative_batch_norm, self_normalising_net, flat_vector_update,
+            causal_attention_in_place_mask]
 
 
 @pytest.mark.parametrize("how", ["model", "step"])
@@ -858,10 +882,12 @@ def test_an_array_worked_out_outside_the_kernels_is_refused_naming_the_kernel_th
         step(gg.ones(4), gg.tensor([1, 2, 0, 1]))
 
 
-@pytest.mark.parametrize("program", [instance_norm_statistics, cumulative_batch_norm, self_normalising_net],
-                         ids=["instance_norm", "momentum=None", "alpha_dropout"])
-def test_running_statistics_and_alpha_dropout_replay_without_running_eagerly(program):
-    _, refusals = run_program(program, "step")
+@pytest.mark.parametrize("program", [instance_norm_statistics, cumulative_batch_norm, self_normalising_net,
+                                     causal_attention_in_place_mask],
+                         ids=["instance_norm", "momentum=None", "alpha_dropout", "masked_fill_"])
+@pytest.mark.parametrize("how", ["model", "step"])
+def test_these_programs_replay_without_running_eagerly(program, how):
+    _, refusals = run_program(program, how)
     assert refusals == []
 
 
