@@ -989,3 +989,13 @@ def test_noise_drawn_by_numpy_inside_the_step_is_refused_saying_where_to_draw_it
     refusals = refusals_of_an_indexed_step(noisy, lambda r: r.integers(-1, 3, (3, 4)))
     assert len(refusals) == 1 and "drawn by NumPy's random functions" in refusals[0], refusals
     assert "make it outside the step and pass it in as an argument" in refusals[0]
+
+
+def test_a_write_through_a_boolean_mask_is_refused_naming_masked_fill_():
+    def zeroed(h: gg.Tensor, given: gg.Tensor) -> gg.Tensor:
+        out = h.clone()
+        out[given > 0] = 0.0
+        return (out ** 2).sum()
+
+    refusals = refusals_of_an_indexed_step(zeroed, lambda r: r.integers(-1, 3, (3, 4)))
+    assert len(refusals) == 1 and "write x.masked_fill_(mask, v) or gg.where(mask, v, x)" in refusals[0], refusals

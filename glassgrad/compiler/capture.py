@@ -294,7 +294,10 @@ class Recorder:
             return
         encoded = tuple(self.encode(arg, f"'{op.name}'") for arg in args)
         if op.kind == "shape" and _has_mask(args[1:]):  # its index (args[0]: the array, a bool one too)
-            self.refuse(f"'{op.name}' with a boolean mask: the output's shape depends on the values")
+            self.refuse("x[mask] = v with a boolean mask writes through positions the mask's values pick, which a "
+                        "replay would take as they were; write x.masked_fill_(mask, v) or gg.where(mask, v, x)"
+                        if op is SETITEM else f"'{op.name}' with a boolean mask: the output's shape depends on the "
+                        "values; keep the shape with gg.where(mask, x, 0) or x * mask")
             return
         if type(result._ctx) is Packed:
             self.refuse("saved_tensors_hooks packs the values ops save for backward: Python a replay would not run")
