@@ -991,11 +991,20 @@ def test_noise_drawn_by_numpy_inside_the_step_is_refused_saying_where_to_draw_it
     assert "make it outside the step and pass it in as an argument" in refusals[0]
 
 
-def test_a_write_through_a_boolean_mask_is_refused_naming_masked_fill_():
-    def zeroed(h: gg.Tensor, given: gg.Tensor) -> gg.Tensor:
-        out = h.clone()
-        out[given > 0] = 0.0
-        return (out ** 2).sum()
+def _mask_written(h: gg.Tensor, given: gg.Tensor, value: object) -> gg.Tensor:
+    out = h.clone()
+    out[given > 0] = value(h, given) if callable(value) else value  # Dive into Deep Learning's sequence_mask
+    return (out ** 2).sum()
 
-    refusals = refusals_of_an_indexed_step(zeroed, lambda r: r.integers(-1, 3, (3, 4)))
-    assert len(refusals) == 1 and "write x.masked_fill_(mask, v) or gg.where(mask, v, x)" in refusals[0], refusals
+
+def test_a_write_of_one_value_through_a_boolean_mask_replays_bit_for_bit():
+    def written(h: gg.Tensor, given: gg.Tensor) -> gg.Tensor:
+        return _mask_written(h, given, -1e6) + _mask_written(h, given, h[0, 0])  # a number, and a 0-d tensor
+
+    assert refusals_of_an_indexed_step(written, lambda r: r.integers(-1, 3, (3, 4))) == []
+
+
+def test_a_write_of_several_values_through_a_boolean_mask_runs_eagerly_saying_why():
+    refusals = refusals_of_an_indexed_step(lambda h, given: _mask_written(h, given, lambda h, given: h[0] * 2),
+                                           lambda r: (r.permutation(12) < 4).reshape(3, 4).astype(np.int64))
+    assert len(refusals) == 1 and "several values takes as many as the mask holds True" in refusals[0], refusals

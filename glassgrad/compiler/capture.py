@@ -293,11 +293,14 @@ class Recorder:
             self.refuse(f"the custom autograd.Function '{op.name}' runs Python a replay cannot see")
             return
         encoded = tuple(self.encode(arg, f"'{op.name}'") for arg in args)
-        if op.kind == "shape" and _has_mask(args[1:]):  # its index (args[0]: the array, a bool one too)
-            self.refuse("x[mask] = v with a boolean mask writes through positions the mask's values pick, which a "
-                        "replay would take as they were; write x.masked_fill_(mask, v) or gg.where(mask, v, x)"
-                        if op is SETITEM else f"'{op.name}' with a boolean mask: the output's shape depends on the "
-                        "values; keep the shape with gg.where(mask, x, 0) or x * mask")
+        if op is SETITEM:  # x[mask] = v of one value is a fill, whatever the count: only v's entries must fit it
+            if _has_mask(args[2:]) and np.ndim(args[1]):
+                self.refuse("x[mask] = v with a boolean mask and several values takes as many as the mask holds True, "
+                            "a count a replay would take as it was; write gg.where(mask, v, x)")
+                return
+        elif op.kind == "shape" and _has_mask(args[1:]):  # its index (args[0]: the array, a bool one too)
+            self.refuse(f"'{op.name}' with a boolean mask: the output's shape depends on the values; keep the shape "
+                        "with gg.where(mask, x, 0) or x * mask")
             return
         if type(result._ctx) is Packed:
             self.refuse("saved_tensors_hooks packs the values ops save for backward: Python a replay would not run")
