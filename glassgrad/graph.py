@@ -168,7 +168,9 @@ def _follow(changed: Any, source: Any) -> None:
     """
     base = getattr(changed, "_view_of", None)
     if base is not None and base is not source:
-        note_unreplayable("an in-place change through a view re-bases the tensor it views")
+        note_unreplayable("an in-place change of a view of a tensor in the graph (x.reshape(-1, n)[mask] = v) changes "
+                          "the tensor it views, which a replay does not follow; write it out of place "
+                          "(x = x.masked_fill(mask, v), or gg.where)")
         _write_back(changed, base)
         _follow(base, changed)
     for view in _live_views(changed):
