@@ -250,3 +250,19 @@ def test_the_landscapes_marks_are_readable_and_inside_their_drawings(server, see
             assert mark["px"] >= READABLE_PX, f"{drawing}: the mark {mark['text']!r} is {mark['px']:.1f} px on screen"
             assert mark["inside"], f"{drawing}: the mark {mark['text']!r} is cut off at the drawing's edge"
     assert_no_sideways_scroll(seen, "the Landscape view")
+
+
+def test_a_falling_loss_is_shown_without_a_warning(server, seen):  # noqa: F811
+    """η = 1 on the moons: five steps, each loss lower than the one before; the page said "The loss is climbing"."""
+    from glassgrad.playground import training
+
+    engine = training.TrainingJob(training.TrainingConfig(dataset="moons", lr=1.0))
+    engine.advance(5)
+    assert all(later < earlier for earlier, later in zip(engine.losses, engine.losses[1:])), engine.losses
+    seen.goto(f"{server}/?view=train&t_dataset=moons&t_lr=1&t_step=5")
+    expect(seen.locator("#train-step")).to_have_text("5")
+    loss = seen.locator("#train-loss-value")
+    assert float(loss.get_attribute("data-value")) == pytest.approx(engine.losses[-1], rel=1e-6)
+    assert_seen(loss, "the loss after step 5")
+    expect(seen.locator("#train-message")).to_be_hidden()
+    assert_no_sideways_scroll(seen, "the Train view")

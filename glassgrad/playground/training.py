@@ -201,7 +201,10 @@ class TrainingJob:
             return
         best = int(np.argmin(self.losses))
         recent = self.losses[-UNSTABLE_WINDOW:]
-        if self.step >= 5 and max(recent) > 2 * self.losses[best] + 0.1:
+        # a climb: a loss above 2·(the lowest loss before it) + 0.1; a fast fall from a high start is none
+        lowest_before = np.minimum.accumulate(self.losses)[:-1]
+        climbs = np.asarray(self.losses[1:]) > 2 * lowest_before + 0.1
+        if self.step >= 5 and climbs[-UNSTABLE_WINDOW:].any():
             self.status = "unstable"
             self.message = (f"The loss is climbing: {shown(loss, False)} now (up to {shown(max(recent), False)} in the "
                             f"last {len(recent)} steps) against its best {shown(self.losses[best], False)} at step "
