@@ -207,10 +207,9 @@ def test_the_keyboard_shortcuts_are_written_at_a_readable_size(server, seen, vie
 
 TICK_SIZES = """(id) => {
   const svg = document.getElementById(id), frame = svg.getBoundingClientRect();
-  const scale = frame.width / svg.viewBox.baseVal.width;
   return [...svg.querySelectorAll(".tick")].map((tick) => {
-    const box = tick.getBoundingClientRect();
-    return {text: tick.textContent, px: parseFloat(getComputedStyle(tick).fontSize) * scale,
+    const box = tick.getBoundingClientRect(), drawn = tick.getScreenCTM();  // the scale it is drawn at, borders apart
+    return {text: tick.textContent, px: parseFloat(getComputedStyle(tick).fontSize) * Math.hypot(drawn.a, drawn.b),
             inside: box.left >= frame.left - 0.5 && box.right <= frame.right + 0.5 &&
                     box.top >= frame.top - 0.5 && box.bottom <= frame.bottom + 0.5};
   });
