@@ -55,6 +55,7 @@ def refusal(response, status=403):
 
 REFUSED = {
     "no token": ({"X-Glassgrad-Token": None}, "application/json", "secret token"),
+    "an empty token (the page opened without ?token=)": ({"X-Glassgrad-Token": ""}, "application/json", "secret token"),
     "wrong token": ({"X-Glassgrad-Token": "not-the-token"}, "application/json", "not this server's"),
     "a token of the right length but wrong": ({"X-Glassgrad-Token": "A" * 43}, "application/json", "not this server's"),
     "foreign Origin": ({"Origin": "http://evil.example"}, "application/json", "evil.example"),

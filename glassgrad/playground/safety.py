@@ -193,7 +193,7 @@ class CodeGuard(HttpMiddleware):
     * the Code view is off (``off`` says why: ``glassgrad serve --no-code``, or a system without process groups);
     * :class:`SameOriginOnly` refuses it (a foreign ``Origin``, another site's page, or a POST that is
       not ``application/json``): the same rules, answered 403 here;
-    * the ``X-Glassgrad-Token`` header is missing or is not ``token`` (the per-launch secret printed in
+    * the ``X-Glassgrad-Token`` header is missing or empty, or is not ``token`` (the per-launch secret printed in
       the URL that ``glassgrad serve`` opens), compared in constant time (``hmac.compare_digest``).
 
     A foreign ``Host`` never gets this far: :class:`HostAllowList` (outside this one) answers 400.
@@ -220,7 +220,7 @@ class CodeGuard(HttpMiddleware):
         if refused is not None:
             return refused[1]["error"]
         sent = _header(scope, TOKEN_HEADER)
-        if sent is None:
+        if not sent:  # none, or the page's empty one: a tab opened without ?token=
             return ("refused: running code needs the secret token from the URL glassgrad serve printed "
                     "(open that URL, with its ?token=..., in this browser)")
         if not hmac.compare_digest(sent.encode("latin-1"), self.token):
