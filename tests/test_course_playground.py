@@ -120,3 +120,38 @@ def test_the_course_view_fills_in_as_chapters_are_completed(tmp_path, size):
         assert "p_kind=softmax-ce-gradient" in page.url
         page.locator("#practice-equation").filter(has_text="∂L/∂z").wait_for()
         assert page.locator("#tab-practice").get_attribute("aria-selected") == "true"
+
+
+BROKEN_WORDS = """() => {  // words of up to 12 characters ('η = 0.001'); a longer identifier may break to fit
+  const broken = [];
+  for (const label of document.querySelectorAll("#course-chapters .course-example th")) {
+    const text = label.firstChild;
+    let start = 0;
+    for (const word of text.textContent.split(" ")) {
+      const range = document.createRange();
+      range.setStart(text, start);
+      range.setEnd(text, start + word.length);
+      const tops = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top)));
+      if (word.length <= 12 && tops.size > 1) broken.push(`${word} in "${text.textContent}"`);
+      start += word.length + 1;
+    }
+  }
+  return broken;
+}"""
+
+
+@pytest.mark.parametrize("size", ["wide", "phone"])
+def test_the_worked_examples_row_labels_keep_their_words_whole(tmp_path, size):
+    """At 390 px the labels were broken inside words ('ste' over 'p 0' in chapter 2's steps)."""
+    require_playwright()
+    with playground(tmp_path / "out") as (url, _), chromium() as browser, \
+            offline_page(browser, VIEWPORTS[size]) as page:
+        page.goto(f"{url}/?view=course")
+        chapters = page.locator("#course-chapters li")
+        chapters.nth(10).wait_for()
+        for number in range(chapters.count()):
+            chapters.nth(number).locator("summary").click()
+        assert page.locator("#course-chapters .course-example th").count() >= 2 * chapters.count()
+        assert page.evaluate(BROKEN_WORDS) == []
+        assert_seen(page.locator("li[data-chapter=gradient-descent] th", has_text="step 0"), "the label step 0")
+        assert_no_sideways_scroll(page, f"the course view at {VIEWPORTS[size]['width']} px, every chapter open")
