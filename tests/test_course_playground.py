@@ -155,3 +155,33 @@ def test_the_worked_examples_row_labels_keep_their_words_whole(tmp_path, size):
         assert page.evaluate(BROKEN_WORDS) == []
         assert_seen(page.locator("li[data-chapter=gradient-descent] th", has_text="step 0"), "the label step 0")
         assert_no_sideways_scroll(page, f"the course view at {VIEWPORTS[size]['width']} px, every chapter open")
+
+
+CROSSED_WORDS = """() => {  // each text of the map, and the strokes (curve, lines, circles, boxes) that run through it
+  const svg = document.querySelector("#course-map svg"), crossed = [];
+  const boxes = [...svg.querySelectorAll("text")].map((text) => [text.textContent, text.getBBox()]);
+  const inside = (point, box) => point.x > box.x - 0.5 && point.x < box.x + box.width + 0.5 &&
+                                 point.y > box.y - 0.5 && point.y < box.y + box.height + 0.5;
+  for (const shape of svg.querySelectorAll("path, line, circle, rect")) {
+    for (let along = 0; along <= shape.getTotalLength(); along += 0.5) {
+      const point = shape.getPointAtLength(along);
+      for (const [text, box] of boxes) if (inside(point, box)) crossed.push(`${text} crossed by a ${shape.tagName}`);
+    }
+  }
+  return [...new Set(crossed)];
+}"""
+
+
+@pytest.mark.parametrize("completed", [(), tuple(chapter.id for chapter in COURSE.chapters)])
+def test_no_line_of_the_chapter_map_runs_through_its_words(tmp_path, completed):
+    """The skip connection's curve and a weight line ran through 'ch. 10' (and the curve touched 'skip')."""
+    require_playwright()
+    complete(*completed)
+    with playground(tmp_path / "out") as (url, _), chromium() as browser, \
+            offline_page(browser, VIEWPORTS["wide"]) as page:
+        page.goto(f"{url}/?view=course")
+        page.locator("#course-map svg g[data-part=skip] text").first.wait_for()
+        shown = "false" if completed else "true"  # every part filled in, or none
+        assert page.locator(f"#course-map svg g[data-done={shown}]").count() == 0
+        assert page.evaluate(CROSSED_WORDS) == []
+        assert_seen(page.locator("#course-map svg"), "the chapter map")
