@@ -265,3 +265,17 @@ def test_a_falling_loss_is_shown_without_a_warning(server, seen):  # noqa: F811
     assert_seen(loss, "the loss after step 5")
     expect(seen.locator("#train-message")).to_be_hidden()
     assert_no_sideways_scroll(seen, "the Train view")
+
+
+def test_the_train_views_panels_are_apart(server, seen):  # noqa: F811
+    """On a phone the gradient norms' panel and the comparison panel below it shared one border (no gap)."""
+    seen.goto(f"{server}/?view=train&t_dataset=moons")
+    expect(seen.locator("#train-loss-value")).to_have_attribute("data-value", re.compile(r"\d"))
+    norms = seen.locator("section.panel", has=seen.locator("#norms-heading"))
+    compare = seen.locator("section.panel", has=seen.locator("#compare-heading"))
+    assert_seen(norms.locator("h2"), "the gradient norms' heading")
+    assert_seen(compare.locator("h2"), "the comparison's heading")
+    above, below = norms.bounding_box(), compare.bounding_box()
+    grid = seen.locator(".train-grid").bounding_box()
+    assert below["y"] - (grid["y"] + grid["height"]) >= 8, (grid, below)
+    assert below["y"] - (above["y"] + above["height"]) >= 8, (above, below)
