@@ -279,3 +279,22 @@ def test_the_train_views_panels_are_apart(server, seen):  # noqa: F811
     grid = seen.locator(".train-grid").bounding_box()
     assert below["y"] - (grid["y"] + grid["height"]) >= 8, (grid, below)
     assert below["y"] - (above["y"] + above["height"]) >= 8, (above, below)
+
+
+DRAWN_SIZE = """(text) => {  // a text's size on screen: its font size times the scale its drawing is shown at
+  const drawn = text.getScreenCTM();
+  return parseFloat(getComputedStyle(text).fontSize) * Math.hypot(drawn.a, drawn.b);
+}"""
+
+
+def test_the_off_the_map_notice_is_readable(server, seen):  # noqa: F811
+    """η = 10 leaves the map at step 3: the notice saying so, 13 units tall, was 10.3 px on a phone."""
+    seen.goto(f"{server}/?view=landscape&l_rate=10&l_at=3")
+    notice = seen.locator("#landscape-offmap")
+    expect(notice).to_contain_text("step 3 is off the map: L = ")
+    notice.scroll_into_view_if_needed()
+    size = notice.evaluate(DRAWN_SIZE)
+    assert size >= READABLE_PX, f"the notice is {size:.1f} px on screen"
+    box, frame = notice.bounding_box(), seen.locator("#landscape-map").bounding_box()
+    assert frame["x"] <= box["x"] and box["x"] + box["width"] <= frame["x"] + frame["width"], (box, frame)
+    assert_no_sideways_scroll(seen, "the Landscape view")

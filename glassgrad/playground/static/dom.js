@@ -60,16 +60,17 @@ export function isTyping(target) {
 const READABLE_PX = 11; // the smallest size a label may have on screen
 const watched = new WeakSet();
 
-/** Keep the ``.tick`` labels of an SVG drawn in its own units (its viewBox) READABLE_PX on screen at least, however
- *  narrow it is shown (a phone shows a 480-unit chart 350 px wide inside its border, and 11 units as 8 px); again
- *  whenever its width changes (a view shown, a phone turned). Where the stylesheet's size is larger, it stays. */
+/** Keep the ``.tick`` labels (and any text marked ``.keep-readable``) of an SVG drawn in its own units (its viewBox)
+ *  READABLE_PX on screen at least, however narrow it is shown (a phone shows a 480-unit chart 350 px wide inside
+ *  its border, and 11 units as 8 px); again whenever its width changes (a view shown, a phone turned), and when
+ *  called after such a text is added. Where the stylesheet's size is larger, it stays. */
 export function keepTicksReadable(svg) {
   const resize = () => {
     const drawn = svg.getScreenCTM(); // units to screen pixels, inside the border (its width is no part of the scale)
     const scale = drawn ? Math.hypot(drawn.a, drawn.b) : 0;
     if (!(scale > 0) || svg.getBoundingClientRect().width === 0) return; // hidden: sized when it is shown
     const readable = Math.ceil((READABLE_PX / scale) * 100) / 100; // rounded up: never a hair under READABLE_PX
-    for (const tick of svg.querySelectorAll(".tick")) {
+    for (const tick of svg.querySelectorAll(".tick, .keep-readable")) {
       tick.style.fontSize = "";
       const styled = parseFloat(getComputedStyle(tick).fontSize);
       tick.style.fontSize = `${Math.max(styled, readable)}px`;

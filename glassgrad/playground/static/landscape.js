@@ -285,7 +285,8 @@ export class LandscapeView {
         y1: (cy + MAP.top + place.height / 2) / 2, x2: cx, y2: cy, stroke: colourOf, "stroke-width": 2.4,
         "marker-end": marker }));
       svg.append(s("text", { id: "landscape-offmap", x: MAP.left + place.width / 2, y: MAP.top + 18,
-        "text-anchor": "middle", class: "offmap" }, `step ${at} is off the map: L = ${point.text.loss}`));
+        "text-anchor": "middle", class: "offmap keep-readable" }, `step ${at} is off the map: L = ${point.text.loss}`));
+      keepTicksReadable(svg);
     }
   }
 
