@@ -298,3 +298,18 @@ def test_the_off_the_map_notice_is_readable(server, seen):  # noqa: F811
     box, frame = notice.bounding_box(), seen.locator("#landscape-map").bounding_box()
     assert frame["x"] <= box["x"] and box["x"] + box["width"] <= frame["x"] + frame["width"], (box, frame)
     assert_no_sideways_scroll(seen, "the Landscape view")
+
+
+@pytest.mark.parametrize("example", ["diagonal-flip", "linear-regression"])
+def test_every_numbers_introduction_fits_its_example(server, seen, example):  # noqa: F811
+    """Linear regression has no ReLU box, and the introduction said each graph went 'then ReLU'."""
+    seen.goto(f"{server}/?view=scalar&g_example={example}")
+    seen.locator("#scalar-graph .scalar-node").first.wait_for()
+    titles = seen.locator("#scalar-graph .scalar-node").evaluate_all("boxes => boxes.map(b => b.ariaLabel)")
+    has_relu = any("ReLU" in title for title in titles)
+    intro = seen.locator("#scalar-intro")
+    assert_seen(intro, "the introduction")
+    assert has_relu == (example == "diagonal-flip")
+    assert "then ReLU" not in intro.inner_text()  # ReLU named as a network's activation, not every graph's step
+    if has_relu:
+        assert "ReLU" in intro.inner_text()

@@ -27,9 +27,10 @@ export class ScalarView {
       "Click a box: its value, its gradient, and what it is made from.");
     panel.append(
       h("h2", { id: "scalar-title" }, "Every number a box"),
-      h("p", { class: "muted" }, "The engine runs a layer as one fused op, Z = X·Wᵀ + b. Here it is split the way " +
-        "micrograd draws it: a · box per weight times input and a chain of + boxes per output, then ReLU and " +
-        "the loss's pieces. Each box holds the engine's value and its gradient ∂L/∂ (— for data, which gets none)."),
+      h("p", { class: "muted", id: "scalar-intro" }, "The engine runs a layer as one fused op, Z = X·Wᵀ + b. Here " +
+        "it is split the way micrograd draws it: a · box per weight times input and a chain of + boxes per output, " +
+        "then the activation (ReLU, in a network that has one) and the loss's pieces. Each box holds the engine's " +
+        "value and its gradient ∂L/∂ (— for data, which gets none)."),
       h("form", { class: "controls", id: "scalar-form" }, h("label", {}, "Example ", this.example)),
       this.detail,
       h("div", { class: "scalar-box", tabindex: 0, "aria-label": "The scalar graph (scrolls)" }, this.svg),
