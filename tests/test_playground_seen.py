@@ -313,3 +313,25 @@ def test_every_numbers_introduction_fits_its_example(server, seen, example):  # 
     assert "then ReLU" not in intro.inner_text()  # ReLU named as a network's activation, not every graph's step
     if has_relu:
         assert "ReLU" in intro.inner_text()
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def refused(request, browser, server):  # noqa: F811
+    """A page at one of the two sizes whose link the server refuses: its 422 is shown to the learner in words."""
+    with offline_page(browser, VIEWPORTS[request.param], ignore=lambda text: "status of 422" in text) as tab:
+        yield tab
+
+
+def test_a_landscape_link_with_an_unknown_weight_still_draws_the_map(server, refused):  # noqa: F811
+    """The page said what was wrong with the link, but drew nothing and left the weights and steps empty."""
+    seen = refused
+    seen.goto(f"{server}/?view=landscape&l_x=W9[9,9]")
+    error = seen.locator("#error")
+    expect(error).to_contain_text("'W9[9,9]' is not one of the network's weights")
+    assert_seen(error, "the message about the link's weight")
+    seen.wait_for_selector("#landscape-map .walk.chosen circle")
+    assert seen.locator("#landscape-x").input_value() and seen.locator("#landscape-steps").input_value()
+    assert_seen(seen.locator("#landscape-map"), "the map")
+    seen.locator("#landscape-draw").click()  # the form as shown draws: no field left for the learner to guess
+    expect(error).to_be_hidden()
+    assert_no_sideways_scroll(seen, "the Landscape view")

@@ -157,6 +157,11 @@ export class LandscapeView {
       showError(null);
     } catch (error) {
       Object.assign(this.state, previous);
+      if (!this.data && Object.keys(body).length) {
+        // a link's choice refused before anything was drawn: draw the default landscape, still saying why
+        for (const field of ["x", "y", "steps", "zoom"]) delete this.state[field];
+        await this.load({});
+      }
       showError(error);
       return;
     }
