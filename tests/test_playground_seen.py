@@ -335,3 +335,37 @@ def test_a_landscape_link_with_an_unknown_weight_still_draws_the_map(server, ref
     seen.locator("#landscape-draw").click()  # the form as shown draws: no field left for the learner to guess
     expect(error).to_be_hidden()
     assert_no_sideways_scroll(seen, "the Landscape view")
+
+
+@pytest.mark.parametrize("link, said", [("s_actions=zzz", "'zzz'): not an action"), ("s_lr=NaN", 'got "NaN"')])
+def test_a_refused_step_through_link_starts_afresh_and_its_buttons_work(server, refused, link, said):  # noqa: F811
+    """The message was shown, but nothing was drawn and every button threw (Cannot read properties of null)."""
+    seen = refused
+    seen.goto(f"{server}/?view=step&{link}")
+    error = seen.locator("#error")
+    expect(error).to_contain_text(said)
+    assert_seen(error, "the message about the link")
+    seen.wait_for_selector('#step-matrices [data-cell="W1[0,0]"]')
+    expect(seen.locator("#step-lr")).to_have_value("0.1")
+    seen.locator("#btn-forward").click()
+    expect(seen.locator("#step-loss-value")).not_to_have_text("?")
+    assert_seen(seen.locator("#step-loss-value"), "the loss after Forward")
+    expect(error).to_be_hidden()
+    seen.locator("#btn-reset").click()
+    expect(seen.locator("#step-loss-value")).to_have_text("?")
+    assert_no_sideways_scroll(seen, "the step-through")
+
+
+def test_a_refused_practice_link_shows_the_first_problem(server, refused):  # noqa: F811
+    """An unknown kind in the link left no problem on the page, and New problem asked for the same kind again."""
+    seen = refused
+    seen.goto(f"{server}/?view=practice&p_kind=zzz")
+    error = seen.locator("#error")
+    expect(error).to_contain_text('unknown kind "zzz"')
+    assert_seen(error, "the message about the link")
+    seen.wait_for_selector("#practice-matrices td.blank")
+    assert_seen(seen.locator("#practice-question"), "the question")
+    seen.locator("#btn-new").click()
+    expect(seen.locator("#practice-seed")).to_have_value("1")
+    expect(error).to_be_hidden()
+    assert seen.locator("#practice-kind").input_value() in seen.evaluate("location.href")

@@ -5,8 +5,8 @@ import { $, clear, h, isHidden, setOptions } from "./dom.js";
 
 export class PracticeView {
   constructor(options, state, save) {
-    if (state.kind === undefined) state.kind = options.practice_kinds[0].name;
-    if (state.seed === undefined) state.seed = 0;
+    this.first = { kind: options.practice_kinds[0].name, seed: 0 }; // the first problem, for a refused link
+    for (const [field, value] of Object.entries(this.first)) if (state[field] === undefined) state[field] = value;
     this.state = state;
     this.save = save;
     this.problem = null;
@@ -42,6 +42,11 @@ export class PracticeView {
       showError(null);
     } catch (error) {
       Object.assign(this.state, previous);
+      const fresh = Object.entries(this.first).some(([field, value]) => this.state[field] !== value);
+      if (!this.problem && fresh) { // a link's kind or number refused: the first problem instead, the message kept
+        await this.load(this.first);
+        $("practice-kind").value = this.state.kind;
+      }
       showError(error);
       return;
     }

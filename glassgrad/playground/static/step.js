@@ -51,15 +51,21 @@ export class StepView {
 
   setUpChoices(options) {
     this.seeded = new Set(options.examples.filter((example) => example.seeded).map((example) => example.name));
-    setOptions(this.$("step-example"), options.examples, this.state.example);
-    setOptions(this.$("step-activation"), options.activations, this.state.activation);
-    setOptions(this.$("step-loss"), options.losses, this.state.loss);
-    this.$("step-seed").value = this.state.seed;
-    this.$("step-sizes").value = this.state.sizes;
+    this.options = options;
+    this.setChoices();
     for (const [id, field] of [["step-example", "example"], ["step-seed", "seed"], ["step-sizes", "sizes"],
                                ["step-activation", "activation"], ["step-loss", "loss"]]) {
       this.$(id).addEventListener("change", () => this.restart(field, this.$(id).value));
     }
+  }
+
+  /** The example, seed and layer choices of the form, as the state holds them. */
+  setChoices() {
+    setOptions(this.$("step-example"), this.options.examples, this.state.example);
+    setOptions(this.$("step-activation"), this.options.activations, this.state.activation);
+    setOptions(this.$("step-loss"), this.options.losses, this.state.loss);
+    this.$("step-seed").value = this.state.seed;
+    this.$("step-sizes").value = this.state.sizes;
   }
 
   activate() {
@@ -122,15 +128,25 @@ export class StepView {
       if (fields === null) return;
       const previous = { ...this.state };
       Object.assign(this.state, fields);
+      let refused = null; // shown once the view is drawn: a link's problem stays said beside the fresh start
       try {
         this.view = await this.channel.request("/api/step", this.body());
-        this.showError(null);
       } catch (error) {
         Object.assign(this.state, previous);
         if (this.view) this.$("step-lr").value = this.view.lr; // a refused η does not stay written in the field
-        this.showError(error);
-        return;
+        if (this.view || !this.startAfresh()) {
+          this.showError(error);
+          return;
+        }
+        refused = error;
+        try {
+          this.view = await this.channel.request("/api/step", this.body());
+        } catch {
+          this.showError(error);
+          return;
+        }
       }
+      this.showError(refused);
       this.state.actions = this.view.actions;
       this.save();
       this.render();
@@ -141,6 +157,16 @@ export class StepView {
       }
     });
     return this.queue;
+  }
+
+  /** A link the engine refused before any view was drawn (an unknown action, η = NaN): its choices give way to the
+   *  defaults (the page's first example, η = 0.1, no actions), so that every button works; false if they were. */
+  startAfresh() {
+    const fresh = Object.assign({ lr: 0.1, actions: "" }, this.choices ? EXAMPLE : {});
+    if (Object.entries(fresh).every(([field, value]) => this.state[field] === value)) return false;
+    Object.assign(this.state, fresh);
+    if (this.choices) this.setChoices();
+    return true;
   }
 
   body(extra = {}) {
