@@ -4,6 +4,7 @@ offline), at 1280×800 and at a phone's 390 px, with the chapter map filling in 
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -185,3 +186,32 @@ def test_no_line_of_the_chapter_map_runs_through_its_words(tmp_path, completed):
         assert page.locator(f"#course-map svg g[data-done={shown}]").count() == 0
         assert page.evaluate(CROSSED_WORDS) == []
         assert_seen(page.locator("#course-map svg"), "the chapter map")
+
+
+NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+
+
+def significant_digits(number: str) -> int:
+    digits = number.lstrip("+-").split("e")[0].replace(".", "").lstrip("0")
+    return max(len(digits), 1)
+
+
+@pytest.mark.parametrize("size", ["wide", "phone"])
+def test_each_worked_example_says_how_its_numbers_are_rounded(tmp_path, size):
+    """The worked examples showed 0.0594629 and 3.3831e+26 beside 0.6938 with no word on their precision."""
+    require_playwright()
+    with playground(tmp_path / "out") as (url, _), chromium() as browser, \
+            offline_page(browser, VIEWPORTS[size]) as page:
+        page.goto(f"{url}/?view=course")
+        chapters = page.locator("#course-chapters li")
+        chapters.nth(10).wait_for()
+        for number in range(chapters.count()):
+            chapter = chapters.nth(number)
+            chapter.locator("summary").click()
+            said = chapter.locator(".course-precision")
+            assert_seen(said, f"chapter {number + 1}'s word on precision")
+            limit = int(re.search(r"at most (\d+) significant digits", said.inner_text()).group(1))
+            values = chapter.locator(".course-example td").all_inner_texts()
+            numbers = [found for value in values for found in NUMBER.findall(value)]
+            assert numbers, f"chapter {number + 1} shows no numbers"
+            assert all(significant_digits(found) <= limit for found in numbers), numbers  # the claim, checked

@@ -1,7 +1,8 @@
 """The chapters' worked examples, computed live by glassgrad's engine each time they are shown.
 
 Each example is a function with no arguments that returns ``{"title": …, "rows": [[label, value], …]}``
-(values as text), small enough to print in a terminal and to send as JSON to the page. A
+(values as text), small enough to print in a terminal and to send as JSON to the page;
+:func:`worked_example` adds ``"precision"``, what the rounding of its numbers is (:data:`PRECISION`). A
 chapter file names its example by key of :data:`EXAMPLES`. Every number comes from a forward
 and backward pass of glassgrad (float64), not from a formula typed here; where a formula is
 shown beside it, it is the check a learner can do by hand.
@@ -25,6 +26,8 @@ from ..trace import counting
 VALLEY = 3.0
 """The minimum of the one-weight loss L(w) = (w − 3)² used by the first chapters."""
 LEARNING_RATES = (0.001, 0.1, 1.0, 10.0)
+PRECISION = "Numbers: glassgrad's own, rounded for display to at most 6 significant digits."
+"""What a learner is told about the examples' numbers: every one is written with ``:.6g`` or fewer digits."""
 
 
 def _number(value: float) -> str:
@@ -270,13 +273,14 @@ EXAMPLES: dict[str, Callable[[], dict]] = {
 
 
 def worked_example(key: str) -> dict:
-    """The worked example ``key``, computed now."""
+    """The worked example ``key``, computed now, with the precision its numbers are written to."""
     if key not in EXAMPLES:
         raise ValueError(f"unknown worked example {key!r}; choose one of {', '.join(EXAMPLES)}")
-    return EXAMPLES[key]()
+    return {**EXAMPLES[key](), "precision": PRECISION}
 
 
 def example_text(example: dict) -> str:
     """A worked example as aligned terminal text."""
     width = max(len(label) for label, _ in example["rows"])
-    return "\n".join([example["title"]] + [f"  {label.ljust(width)}  {value}" for label, value in example["rows"]])
+    return "\n".join([example["title"]] + [f"  {label.ljust(width)}  {value}" for label, value in example["rows"]]
+                     + [f"  {example['precision']}"])

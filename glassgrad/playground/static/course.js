@@ -67,10 +67,11 @@ export class CourseView {
       h("caption", {}, `Worked example (computed now by glassgrad): ${example.title}`),
       h("tbody", {}, example.rows.map(([label, value]) => h("tr", {}, h("th", { scope: "row" }, label),
         h("td", {}, value)))));
+    const precision = h("p", { class: "muted course-precision" }, example.precision);
     const links = h("p", { class: "course-links" }, chapter.links.map((link) =>
       h("a", { href: linkUrl(link), dataset: { view: link.view } }, link.label)));
     const body = h("div", { class: "course-body" },
-      chapter.text.map((paragraph) => h("p", {}, paragraph)), table, links,
+      chapter.text.map((paragraph) => h("p", {}, paragraph)), table, precision, links,
       h("p", { class: "muted" }, `Practice: ${chapter.practice_count} problems, quiz: ${chapter.quiz_count} questions. `,
         "In the terminal: ", h("code", {}, chapter.terminal[0]), " (the chapter), ", h("code", {}, chapter.terminal[1]),
         " (its activity)."));
