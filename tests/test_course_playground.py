@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from contextlib import contextmanager
 
 import pytest
 from browser import (
@@ -141,9 +142,9 @@ BROKEN_WORDS = """() => {  // words of up to 12 characters ('η = 0.001'); a lon
 }"""
 
 
-@pytest.mark.parametrize("size", ["wide", "phone"])
-def test_the_worked_examples_row_labels_keep_their_words_whole(tmp_path, size):
-    """At 390 px the labels were broken inside words ('ste' over 'p 0' in chapter 2's steps)."""
+@contextmanager
+def every_chapter_open(tmp_path, size: str):
+    """The Course view at one of the two sizes, offline, with every chapter opened: yields (page, chapters)."""
     require_playwright()
     with playground(tmp_path / "out") as (url, _), chromium() as browser, \
             offline_page(browser, VIEWPORTS[size]) as page:
@@ -152,6 +153,13 @@ def test_the_worked_examples_row_labels_keep_their_words_whole(tmp_path, size):
         chapters.nth(10).wait_for()
         for number in range(chapters.count()):
             chapters.nth(number).locator("summary").click()
+        yield page, chapters
+
+
+@pytest.mark.parametrize("size", ["wide", "phone"])
+def test_the_worked_examples_row_labels_keep_their_words_whole(tmp_path, size):
+    """At 390 px the labels were broken inside words ('ste' over 'p 0' in chapter 2's steps)."""
+    with every_chapter_open(tmp_path, size) as (page, chapters):
         assert page.locator("#course-chapters .course-example th").count() >= 2 * chapters.count()
         assert page.evaluate(BROKEN_WORDS) == []
         assert_seen(page.locator("li[data-chapter=gradient-descent] th", has_text="step 0"), "the label step 0")
@@ -199,15 +207,9 @@ def significant_digits(number: str) -> int:
 @pytest.mark.parametrize("size", ["wide", "phone"])
 def test_each_worked_example_says_how_its_numbers_are_rounded(tmp_path, size):
     """The worked examples showed 0.0594629 and 3.3831e+26 beside 0.6938 with no word on their precision."""
-    require_playwright()
-    with playground(tmp_path / "out") as (url, _), chromium() as browser, \
-            offline_page(browser, VIEWPORTS[size]) as page:
-        page.goto(f"{url}/?view=course")
-        chapters = page.locator("#course-chapters li")
-        chapters.nth(10).wait_for()
+    with every_chapter_open(tmp_path, size) as (_, chapters):
         for number in range(chapters.count()):
             chapter = chapters.nth(number)
-            chapter.locator("summary").click()
             said = chapter.locator(".course-precision")
             assert_seen(said, f"chapter {number + 1}'s word on precision")
             limit = int(re.search(r"at most (\d+) significant digits", said.inner_text()).group(1))

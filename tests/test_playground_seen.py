@@ -322,13 +322,19 @@ def refused(request, browser, server):  # noqa: F811
         yield tab
 
 
+def refused_link(page, address: str, said: str):
+    """Open ``address``; the page says ``said`` about it, where a person sees it. Returns the message's place."""
+    page.goto(address)
+    error = page.locator("#error")
+    expect(error).to_contain_text(said)
+    assert_seen(error, "the message about the link")
+    return error
+
+
 def test_a_landscape_link_with_an_unknown_weight_still_draws_the_map(server, refused):  # noqa: F811
     """The page said what was wrong with the link, but drew nothing and left the weights and steps empty."""
     seen = refused
-    seen.goto(f"{server}/?view=landscape&l_x=W9[9,9]")
-    error = seen.locator("#error")
-    expect(error).to_contain_text("'W9[9,9]' is not one of the network's weights")
-    assert_seen(error, "the message about the link's weight")
+    error = refused_link(seen, f"{server}/?view=landscape&l_x=W9[9,9]", "'W9[9,9]' is not one of the network's weights")
     seen.wait_for_selector("#landscape-map .walk.chosen circle")
     assert seen.locator("#landscape-x").input_value() and seen.locator("#landscape-steps").input_value()
     assert_seen(seen.locator("#landscape-map"), "the map")
@@ -341,10 +347,7 @@ def test_a_landscape_link_with_an_unknown_weight_still_draws_the_map(server, ref
 def test_a_refused_step_through_link_starts_afresh_and_its_buttons_work(server, refused, link, said):  # noqa: F811
     """The message was shown, but nothing was drawn and every button threw (Cannot read properties of null)."""
     seen = refused
-    seen.goto(f"{server}/?view=step&{link}")
-    error = seen.locator("#error")
-    expect(error).to_contain_text(said)
-    assert_seen(error, "the message about the link")
+    error = refused_link(seen, f"{server}/?view=step&{link}", said)
     seen.wait_for_selector('#step-matrices [data-cell="W1[0,0]"]')
     expect(seen.locator("#step-lr")).to_have_value("0.1")
     seen.locator("#btn-forward").click()
@@ -359,10 +362,7 @@ def test_a_refused_step_through_link_starts_afresh_and_its_buttons_work(server, 
 def test_a_refused_practice_link_shows_the_first_problem(server, refused):  # noqa: F811
     """An unknown kind in the link left no problem on the page, and New problem asked for the same kind again."""
     seen = refused
-    seen.goto(f"{server}/?view=practice&p_kind=zzz")
-    error = seen.locator("#error")
-    expect(error).to_contain_text('unknown kind "zzz"')
-    assert_seen(error, "the message about the link")
+    error = refused_link(seen, f"{server}/?view=practice&p_kind=zzz", 'unknown kind "zzz"')
     seen.wait_for_selector("#practice-matrices td.blank")
     assert_seen(seen.locator("#practice-question"), "the question")
     seen.locator("#btn-new").click()
