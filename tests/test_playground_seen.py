@@ -369,3 +369,18 @@ def test_a_refused_practice_link_shows_the_first_problem(server, refused):  # no
     expect(seen.locator("#practice-seed")).to_have_value("1")
     expect(error).to_be_hidden()
     assert seen.locator("#practice-kind").input_value() in seen.evaluate("location.href")
+
+
+@pytest.mark.parametrize("link, path", [("view=step&s_actions=zzz", "/api/step"),
+                                        ("view=practice&p_kind=zzz", "/api/practice/new"),
+                                        ("view=landscape&l_x=W9[9,9]", "/api/landscape")])
+def test_a_fresh_start_is_tried_once_when_the_engine_answers_nothing(server, browser, link, path):  # noqa: F811
+    """The fresh start after a refused link is one more request, not a loop, when every request fails."""
+    with offline_page(browser, VIEWPORTS["phone"], ignore=lambda text: "status of 503" in text) as page:
+        asked = []
+        page.route(f"**{path}", lambda route: asked.append(route.request.url) or route.fulfill(
+            status=503, content_type="application/json", body='{"error": "the engine is busy: try again"}'))
+        page.goto(f"{server}/?{link}")
+        expect(page.locator("#error")).to_contain_text("the engine is busy")
+        page.wait_for_timeout(1500)
+        assert len(asked) == 2, asked  # the link's request, then the defaults' once

@@ -41,8 +41,9 @@ export class PracticeView {
       this.problem = await api("/api/practice/new", { kind: this.state.kind, seed: this.state.seed });
       showError(null);
     } catch (error) {
+      const asked = { ...this.state };
       Object.assign(this.state, previous);
-      const fresh = Object.entries(this.first).some(([field, value]) => this.state[field] !== value);
+      const fresh = Object.entries(this.first).some(([field, value]) => asked[field] !== value); // once, not again
       if (!this.problem && fresh) { // a link's kind or number refused: the first problem instead, the message kept
         await this.load(this.first);
         $("practice-kind").value = this.state.kind;
