@@ -9,6 +9,7 @@ are wrong). Screenshots go to ``test-artifacts/screenshots/<view>-<width>.png``.
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from browser import (
@@ -371,16 +372,21 @@ def test_a_refused_practice_link_shows_the_first_problem(server, refused):  # no
     assert seen.locator("#practice-kind").input_value() in seen.evaluate("location.href")
 
 
+@pytest.mark.parametrize("status, requests", [(422, 2), (503, 1)])
 @pytest.mark.parametrize("link, path", [("view=step&s_actions=zzz", "/api/step"),
                                         ("view=practice&p_kind=zzz", "/api/practice/new"),
                                         ("view=landscape&l_x=W9[9,9]", "/api/landscape")])
-def test_a_fresh_start_is_tried_once_when_the_engine_answers_nothing(server, browser, link, path):  # noqa: F811
-    """The fresh start after a refused link is one more request, not a loop, when every request fails."""
-    with offline_page(browser, VIEWPORTS["phone"], ignore=lambda text: "status of 503" in text) as page:
+def test_a_fresh_start_is_tried_once_and_only_for_a_refused_link(server, browser, link, path, status,  # noqa: F811
+                                                                 requests):
+    """When every request fails, the fresh start after a refused link (422) is one more request, not a loop; a busy
+    engine (503) refused nothing, so the link is kept as it is, for the learner to try again."""
+    with offline_page(browser, VIEWPORTS["phone"], ignore=lambda text: f"status of {status}" in text) as page:
         asked = []
         page.route(f"**{path}", lambda route: asked.append(route.request.url) or route.fulfill(
-            status=503, content_type="application/json", body='{"error": "the engine is busy: try again"}'))
+            status=status, content_type="application/json", body='{"error": "the engine says no: try again"}'))
         page.goto(f"{server}/?{link}")
-        expect(page.locator("#error")).to_contain_text("the engine is busy")
+        expect(page.locator("#error")).to_contain_text("the engine says no")
         page.wait_for_timeout(1500)
-        assert len(asked) == 2, asked  # the link's request, then the defaults' once
+        assert len(asked) == requests, asked  # the link's request, then (422) the defaults' once
+        key, value = link.split("&")[1].split("=")
+        assert parse_qs(urlparse(page.evaluate("location.href")).query)[key] == [value]  # the link is as it was

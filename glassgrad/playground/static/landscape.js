@@ -157,8 +157,8 @@ export class LandscapeView {
       showError(null);
     } catch (error) {
       Object.assign(this.state, previous);
-      if (!this.data && Object.keys(body).length) {
-        // a link's choice refused before anything was drawn: draw the default landscape, still saying why
+      if (!this.data && Object.keys(body).length && error.status === 422) {
+        // a link's choice refused (422) before anything was drawn: draw the default landscape, still saying why
         for (const field of ["x", "y", "steps", "zoom"]) delete this.state[field];
         await this.load({});
       }

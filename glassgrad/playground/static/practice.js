@@ -44,7 +44,8 @@ export class PracticeView {
       const asked = { ...this.state };
       Object.assign(this.state, previous);
       const fresh = Object.entries(this.first).some(([field, value]) => asked[field] !== value); // once, not again
-      if (!this.problem && fresh) { // a link's kind or number refused: the first problem instead, the message kept
+      // a link's kind or number refused (422, not a busy or absent engine): the first problem, the message kept
+      if (!this.problem && fresh && error.status === 422) {
         await this.load(this.first);
         $("practice-kind").value = this.state.kind;
       }

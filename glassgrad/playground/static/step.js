@@ -134,7 +134,7 @@ export class StepView {
       } catch (error) {
         Object.assign(this.state, previous);
         if (this.view) this.$("step-lr").value = this.view.lr; // a refused η does not stay written in the field
-        if (this.view || !this.startAfresh()) {
+        if (this.view || error.status !== 422 || !this.startAfresh()) { // 422: refused, not a busy engine
           this.showError(error);
           return;
         }
