@@ -241,6 +241,57 @@ def test_batchnorm_with_momentum_none_replays_its_cumulative_average(whole_step)
     assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(eager, compiled, strict=True))
 
 
+@pytest.mark.parametrize("setting", ["dropout.p", "bn.momentum", "bn.eps", "loss reduction", "leaky slope"])
+@pytest.mark.parametrize("whole_step", [True, False])
+def test_a_layer_setting_changed_between_calls_is_read_by_a_new_capture(setting, whole_step):
+    """A layer's settings are Python values its kernels were captured with: one changed between calls (dropout's p
+    raised mid-training, BatchNorm's momentum) makes the program's guard fail, and the calls after it are captured
+    with the new value, as eager reads it (a replay went on with the old one, without a word)."""
+    def change(model, loss_fn):
+        if setting == "dropout.p":
+            model[4].p = 0.6
+        elif setting == "bn.momentum":
+            model[1].momentum = 0.5
+        elif setting == "bn.eps":
+            model[1].eps = 0.1
+        elif setting == "loss reduction":
+            loss_fn.reduction = "sum"
+        else:
+            model[2].negative_slope = 0.3
+
+    def run(compiled):
+        gg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 6, seed=1), nn.BatchNorm1d(6), nn.LeakyReLU(0.1), nn.Linear(6, 6, seed=2),
+                              nn.Dropout(0.2), nn.Linear(6, 3, seed=3))
+        loss_fn = nn.CrossEntropyLoss()
+        optimizer = gg.optim.SGD(model.parameters(), lr=0.1)
+        step = _training_step(model, optimizer, loss_fn=loss_fn) if whole_step else None
+        run_step = gg.compile(step) if compiled and whole_step else step
+        net = gg.compile(model) if compiled and not whole_step else model
+        rng, seen = np.random.default_rng(6), []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for number in range(10):
+                if number == 5:
+                    change(model, loss_fn)
+                x, y = _classes(rng, gg.float32)
+                if whole_step:
+                    loss = run_step(x, y)
+                else:
+                    optimizer.zero_grad()
+                    loss = loss_fn(net(x), y)
+                    loss.backward()
+                    optimizer.step()
+                seen.append(loss.array.copy())
+        return seen + [t.array.copy() for t in (*model.parameters(), *model.buffers())], caught, run_step or net
+
+    (eager, _, _), (compiled, caught, run_step) = run(False), run(True)
+    assert [str(w.message) for w in caught] == []
+    assert all(np.array_equal(a, b) for a, b in zip(eager, compiled, strict=True))
+    outside = setting == "loss reduction" and not whole_step  # the loss is outside the compiled model
+    assert _replays(run_step) == (8 if outside else 6)  # calls 3–5, then 8–10: the change made calls 6, 7 capture
+
+
 def test_dropout_with_glassgrad_generator_reseeded_between_calls():
     def run(compiled):
         gg.manual_seed(0)

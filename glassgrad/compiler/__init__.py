@@ -38,11 +38,13 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   point of its stream, so it is the mask eager would draw.
 * **Guards.** Before a replay: the parameters and buffers of every layer the step called are
   still the same arrays (``p.data = …`` replaces one: captured again), ``requires_grad`` is
-  unchanged, each layer is in the same mode (``train()``/``eval()``: a key keeps a program for each set of modes
-  met, up to :data:`~glassgrad.compiler.compiled.MAX_MODES`, each captured twice) and still holds the same
-  parameters, buffers and sublayers (``model.fc = nn.Linear(…)`` after a capture: captured again), and a
-  ``.grad`` that the step reads after its ``backward()`` (``p -= lr * p.grad``) is still empty if it was at
-  capture (one set between calls is added to, as eager adds: captured again).
+  unchanged, each layer is in the same mode (``train()``/``eval()``: a key keeps a program for each set of
+  modes met, up to :data:`~glassgrad.compiler.compiled.MAX_MODES`, each captured twice), still has the same
+  settings (its Python numbers, strings and flags: ``dropout.p``, ``bn.momentum``, a loss's ``reduction``;
+  one changed between calls: captured again) and still holds the same parameters, buffers and sublayers
+  (``model.fc = nn.Linear(…)`` after a capture: captured again), and a ``.grad`` that the step reads after
+  its ``backward()`` (``p -= lr * p.grad``) is still empty if it was at capture (one set between calls is
+  added to, as eager adds: captured again).
 * **A forward whose backward runs outside** (``model = gg.compile(model)``, then ``loss_fn(model(x), y).backward()``
   outside it, as PyTorch 2's tutorials write it): the capture also walks the returned tensor's graph once
   (from a ∂L/∂out of ones, each ``.grad`` put back as it was), so the program holds that backward's kernels

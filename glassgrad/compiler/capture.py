@@ -147,6 +147,7 @@ class Capture:
     called: list = field(default_factory=list)  # (layer the step called, its hook tables that were empty)
     new_leaves: set = field(default_factory=set)  # the stores into a leaf made in the step (x.clone().requires_grad_())
     outside: list = field(default_factory=list)  # a forward whose backward runs outside: its walks (OutsideWalk)
+    settings: list = field(default_factory=list)  # (layer, its settings' names, their values): p, momentum, eps…
 
 
 @dataclass
@@ -648,9 +649,10 @@ class Recorder:
                    for name, value in getattr(module, table).items()]
         called = [(layer, [table for table in HOOK_TABLES if not getattr(layer, table)])
                   for layer in self.called.values()]
+        settings = [(module, *_settings_of(module)) for module in self.modules.values()]
         return Capture(self.kernels, self.inputs, self.slots, self.externals, self.snapshots, encoded, guards,
                        modules, self.refusal, self.fresh_grads, self.keep, members, called, self.new_leaves,
-                       self.outside)
+                       self.outside, [setting for setting in settings if setting[1]])
 
     def _encode_result(self, value: Any, outputs: list) -> Any:
         """The result, tensors by slot; ``outputs``: those in the graph, each written ``("node", slot, its place)``
@@ -716,6 +718,21 @@ def _library_reader() -> str | None:
 def _called(function: Any) -> str:
     """A library call's name, as a refusal names it: ``'Adam.step'``, ``'_index_places'``."""
     return f"'{getattr(function, '__qualname__', function)}'"
+
+
+def _settings_of(module: Any) -> tuple[tuple, tuple]:
+    """A layer's settings, the Python numbers, strings and flags among its attributes (``p``, ``momentum``, ``eps``,
+    ``reduction``, ``kernel_size``; not ``training``, guarded on its own), as names and values: a replay reads
+    none of them, so a program is replayed only while they hold the values it was captured with."""
+    names = tuple(name for name, value in vars(module).items() if name[0] != "_" and name != "training"
+                  and _plain_setting(value))
+    return names, tuple(getattr(module, name) for name in names)
+
+
+def _plain_setting(value: Any) -> bool:
+    if type(value) in (tuple, list):
+        return all(_plain_setting(part) for part in value)
+    return type(value) in (int, bool, str, type(None)) or (type(value) is float and value == value)  # not NaN
 
 
 def _graph_outputs(value: Any, found: list) -> list:

@@ -193,6 +193,7 @@ class Program:
         the contribution itself (true only if ``.grad`` held nothing to add it to)."""
         self.modules = capture.modules
         self.members = capture.members
+        self.settings = capture.settings
         self.called = capture.called
         self.names: dict[str, Any] = {"_store_grads": _store_grads, "_unbroadcast": unbroadcast,
                                       "_asarray": np.asarray, "_wrap": Tensor._wrap,
@@ -418,10 +419,11 @@ class Program:
     def _guards(self) -> str:
         """One expression: each parameter and buffer is still the same array, with the same ``requires_grad``,
         each layer is in the same mode and still holds the same parameters, buffers and sublayers (``model.fc =
-        nn.Linear(…)`` after a capture: captured again), no layer the step calls has a hook (one registered later
-        must run: eagerly, as at capture), no tensor of a step with a backward pass has a gradient hook (the same),
-        and each ``.grad`` the step reads as it stored it is still ``None`` (one set between calls is added to, as
-        eager does: captured again)."""
+        nn.Linear(…)`` after a capture: captured again) and the same settings (``dropout.p``, ``bn.momentum``: one
+        changed between calls is read by the kernels of a new capture), no layer the step calls has a hook (one
+        registered later must run: eagerly, as at capture), no tensor of a step with a backward pass has a gradient
+        hook (the same), and each ``.grad`` the step reads as it stored it is still ``None`` (one set between calls
+        is added to, as eager does: captured again)."""
         from ..nn.hooks import _GLOBAL_FORWARD_HOOKS, _GLOBAL_FORWARD_PRE_HOOKS
         from ..tensor_hooks import HOOKS, POST_ACCUMULATE_HOOKS
 
@@ -432,6 +434,8 @@ class Program:
         checks += [f"{self._name(module)}.training is {self._name(training)}" for module, training in self.modules]
         checks += [f"{self._name(module)}.{table}.get({name!r}) is {self._name(value)}"
                    for module, table, name, value in self.members]
+        checks += [f"({''.join(f'{self._name(module)}.{name}, ' for name in names)}) == {self._name(values)}"
+                   for module, names, values in self.settings]
         checks += [f"not {self._name(getattr(layer, table))}" for layer, empty in self.called for table in empty]
         if self.called:  # a hook registered after the capture (on a layer, or on every module) must run
             checks += [f"not {self._name(table)}" for table in (_GLOBAL_FORWARD_HOOKS, _GLOBAL_FORWARD_PRE_HOOKS)]
