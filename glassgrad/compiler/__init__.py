@@ -55,11 +55,12 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   returning two or three tensors in the graph (``logits, loss``) gives one node per output, walked as one (a
   joint row): the capture walks once from each set of outputs ``backward()`` may reach, and the node replays
   the walk of the set given gradients. Left eager, saying why: more tensors in the graph or one returned twice,
-  a graph reaching tensors made before the call (an argument made by ops outside it), tensor hooks,
-  ``retain_grad()``. A parameter used more than once
-  (tied weights, a recurrent layer's loop) is a parent of the node once per part of its gradient, so the
-  engine adds the parts in the walk's order, into what other ops give it, as eager does; an argument that
-  requires grad (a saliency map's input) is a parent too, the call's own tensor.
+  a graph reaching tensors made before the call that are not its arguments, tensor hooks, ``retain_grad()``.
+  A parameter used more than once (tied weights, a recurrent layer's loop) is a parent of the node once per
+  part of its gradient, so the engine adds the parts in the walk's order, into what other ops give it, as
+  eager does; an argument that requires grad is a parent too, the call's own tensor: a leaf (a saliency map's
+  input) or a tensor made by ops outside (an encoder's output given to a compiled decoder, a generator's to a
+  compiled critic), where the walk stops and the engine carries the gradient on into the graph outside.
 * **Leaner than eager, same numbers.** Each value lives only while the step still needs it (the
   replay's variables are reused), and a ``.grad`` stored only to be reset unread
   (``p.grad = None`` after the update) is not stored at all, nor is a loss the step does not return

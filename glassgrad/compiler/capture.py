@@ -459,16 +459,18 @@ class Recorder:
         the node's rule replays the walk of the set that ``backward()`` gives a gradient, so the gradients are
         eager's bit for bit, and a parameter only the other outputs reach keeps ``.grad`` None, as in eager.
 
-        An argument that requires grad (a saliency map's input, FGSM's) is a parent too: the call's own tensor.
+        An argument that requires grad is a parent too, the call's own tensor: a leaf (a saliency map's input,
+        FGSM's), or a tensor made by ops outside the call (a generator's output given to a compiled critic), where
+        the walk stops (it is a leaf of the walk, its ``.grad`` put back), and the engine carries the gradient on.
 
         Left eager: a step that ran a backward itself, tensor hooks (the walk would run them once more), one tensor
-        returned twice, and a graph reaching beyond the step's own ops, parameters and arguments (an argument
-        made by ops outside, a tensor made before the call; a tensor that retains its gradient), whose ``.grad`` the
-        walk would change.
+        returned twice, and a graph reaching beyond the step's own ops, parameters and arguments (a tensor made
+        before the call that is no argument; a tensor that retains its gradient), whose ``.grad`` the walk would
+        change.
         """
         if self.refusal is not None or not STATE.switches[0] or self.walks:
             return
-        outputs = _graph_outputs(result, [])
+        outputs = _graph_outputs(result, [], self.input_tensors)
         if not outputs:
             return
         if HOOKS or POST_ACCUMULATE_HOOKS:
@@ -487,7 +489,10 @@ class Recorder:
                 return
             leaves.update((id(leaf), leaf) for leaf in reached)
         held = [(leaf, leaf._grad) for leaf in leaves.values()]
+        made_outside = [(argument, argument._op) for argument in leaves.values() if argument._op is not None]
         try:
+            for argument, _ in made_outside:  # an argument made by ops outside: a leaf of the walk (restored after)
+                argument._op = None
             for chosen in range(1, 2 ** len(outputs)):  # each set of outputs that may get a gradient, by its bits
                 seeded = tuple(bool(chosen >> place & 1) for place in range(len(outputs)))
                 roots = [output for output, seed in zip(outputs, seeded) if seed]
@@ -506,6 +511,8 @@ class Recorder:
         finally:
             for leaf, grad in held:
                 leaf._grad = grad
+            for argument, op in made_outside:
+                argument._op = op
 
     def _argument_of(self, leaf: Tensor) -> int | None:
         """Which argument of a forward whose backward runs outside ``leaf`` is (its position), or None."""
@@ -532,14 +539,14 @@ class Recorder:
                 self.refuse("a tensor in the returned tensor's graph retains its gradient (retain_grad()), which a "
                             "replayed forward would not fill")
                 return None
+            if id(tensor) in self.input_tensors:  # an argument made by ops outside (a generator's output given
+                leaves.append(tensor)                # to a compiled discriminator): the walk stops there, a parent
+                continue
             if id(tensor) not in self.saved_of:
-                made = (f"its tensor argument {self.slot_of[id(tensor.array)] + 1} was made by ops outside the call"
-                        if id(tensor) in self.input_tensors else "the returned tensor's graph reaches a tensor made "
-                        "by ops before the call")
-                self.refuse(f"{made} and requires grad (a generator's output given to a compiled discriminator, "
-                            "an embedding computed outside): a replayed forward gives gradients to its parameters "
-                            "and leaf arguments only; compile the whole step, or pass it detached if it needs no "
-                            "gradient")
+                self.refuse("the returned tensor's graph reaches a tensor made by ops before the call, not given as an "
+                            "argument (a tensor the forward reads from outside, such as an attribute set before): a "
+                            "replayed forward gives gradients to its parameters and arguments only; pass it as an "
+                            "argument, or compile the whole step")
                 return None
             for parent in tensor._parents:
                 if parent._requires_grad and id(parent) not in seen:
@@ -635,7 +642,7 @@ class Recorder:
             self.refuse("a backward() did not finish")
         if self.rebasing is not None and self.refusal is None:
             self.refuse(REBASE_REFUSAL)
-        encoded = self._encode_result(result, _graph_outputs(result, []))
+        encoded = self._encode_result(result, _graph_outputs(result, [], self.input_tensors))
         guarded = {id(tensor): tensor for tensor in self.leaves.values()
                    if id(tensor) not in self.input_tensors}  # an argument is new on each call (its key: requires_grad)
         for module in self.modules.values():
@@ -658,6 +665,8 @@ class Recorder:
         """The result, tensors by slot; ``outputs``: those in the graph, each written ``("node", slot, its place)``
         (the replay's node makes it) once the walks of :meth:`walk_outside` hold their backward."""
         if isinstance(value, Tensor):
+            if id(value) in self.input_tensors:  # an argument returned as it is: the call's own tensor, as eager's
+                return ("input", self.input_tensors[id(value)])
             if STATE.switches[0] and value._op is not None and value._ctx is not FREED:
                 if not self.outside:
                     self.refuse("the step returns a tensor whose graph is still needed (backward() runs outside it) "
@@ -666,8 +675,6 @@ class Recorder:
                     return ("py", value)
                 return ("node", self.slot_of[id(value.array)], next(place for place, output in enumerate(outputs)
                                                                      if output is value))
-            if id(value) in self.input_tensors:  # an argument returned as it is: the call's own tensor, as eager's
-                return ("input", self.input_tensors[id(value)])
             slot = self.slot_of.get(id(value.array))
             if slot is not None:
                 return ("tensor", slot)
@@ -735,20 +742,21 @@ def _plain_setting(value: Any) -> bool:
     return type(value) in (int, bool, str, type(None)) or (type(value) is float and value == value)  # not NaN
 
 
-def _graph_outputs(value: Any, found: list) -> list:
-    """The tensors in the graph among what a step returns (in a tuple, list or dict too), in order."""
+def _graph_outputs(value: Any, found: list, arguments: dict) -> list:
+    """The tensors in the graph among what a step returns (in a tuple, list or dict too), in order; not its
+    ``arguments`` returned as they are (the call's own tensors)."""
     if isinstance(value, Tensor):
-        if value._op is not None and value._ctx is not FREED:
+        if value._op is not None and value._ctx is not FREED and id(value) not in arguments:
             found.append(value)
     elif isinstance(value, (tuple, list)):
         for part in value:
-            _graph_outputs(part, found)
+            _graph_outputs(part, found, arguments)
     elif isinstance(value, dict):
         for part in value.values():
-            _graph_outputs(part, found)
+            _graph_outputs(part, found, arguments)
     else:
         for field in _fields_of(value) or ():
-            _graph_outputs(getattr(value, field.name), found)
+            _graph_outputs(getattr(value, field.name), found, arguments)
     return found
 
 
