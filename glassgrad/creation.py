@@ -70,10 +70,19 @@ def set_rng_state(new_state: Any) -> None:
 
 
 def pick_generator(seed: int | None, generator: np.random.Generator | Generator | None) -> np.random.Generator:
-    """The generator a random draw uses: ``generator`` if given, a fresh one for ``seed``, else glassgrad's own."""
+    """The generator a random draw uses: ``generator`` if given, a fresh one for ``seed``, else glassgrad's own.
+
+    Picked here, its draws are made outside any kernel: a compiled step that reaches it runs eagerly
+    (``randn``, ``rand``, ``randint`` draw in a kernel instead, :func:`_drawn`, which picks the stream itself)."""
     if STATE.switches[1] is not None:
-        note_unreplayable("a random draw (gg.rand, gg.randn, …) inside the step would repeat the capture's numbers; "
-                          "draw outside and pass them in, or use nn.Dropout")
+        note_unreplayable("a random draw (gg.normal, gg.multinomial, x.uniform_(), …) inside the step would repeat "
+                          "the capture's numbers; draw outside and pass them in, or use gg.randn, gg.rand, "
+                          "gg.randint or nn.Dropout, which a replay draws again")
+    return _stream(seed, generator)
+
+
+def _stream(seed: int | None, generator: np.random.Generator | Generator | None) -> np.random.Generator:
+    """:func:`pick_generator`'s choice, with nothing told to a compiled step."""
     if isinstance(generator, Generator):
         return generator.numpy_generator
     if generator is not None:
@@ -337,9 +346,8 @@ def randn(*shape: int, size: Any = None, dtype: Any = None, device: Any = None, 
     """Samples of the standard normal distribution N(0, 1)."""
     check_device(device)
     dtype = _float_dtype(dtype, "randn")
-    rng = pick_generator(seed, generator)
-    values = rng.standard_normal(_sized(shape, "randn", size), dtype=np.float64)
-    return _leaf(values.astype(dtype), requires_grad)
+    return _leaf(recorded_call(_drawn, "standard_normal", seed, generator, _sized(shape, "randn", size), dtype),
+                 requires_grad)
 
 
 def rand(*shape: int, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False,
@@ -347,9 +355,22 @@ def rand(*shape: int, size: Any = None, dtype: Any = None, device: Any = None, r
     """Samples of the uniform distribution on [0, 1)."""
     check_device(device)
     dtype = _float_dtype(dtype, "rand")
-    rng = pick_generator(seed, generator)
-    values = rng.random(_sized(shape, "rand", size))
-    return _leaf(values.astype(dtype), requires_grad)
+    return _leaf(recorded_call(_drawn, "random", seed, generator, _sized(shape, "rand", size), dtype), requires_grad)
+
+
+def _drawn(kind: str, seed: int | None, generator: np.random.Generator | Generator | None, shape: tuple,
+           dtype: np.dtype, *bounds: int) -> np.ndarray:
+    """Draws of NumPy's ``kind`` (``standard_normal``, ``random``, ``integers`` between ``bounds``) of ``shape``,
+    in float64 (integers: int64), then cast to ``dtype``, from the stream :func:`pick_generator` picks.
+
+    One call, which picks the stream itself, so that a compiled step (:mod:`glassgrad.compiler`) replays the draw
+    from the same stream at each call (glassgrad's own after ``gg.manual_seed`` too), as eager draws."""
+    stream = _stream(seed, generator)
+    if kind == "integers":
+        values = stream.integers(*bounds, size=shape)
+    else:
+        values = getattr(stream, kind)(shape, dtype=np.float64)
+    return values.astype(dtype)
 
 
 def randint(low: int = 0, high: Any = None, size: tuple | None = None, seed: int | None = None,
@@ -367,8 +388,8 @@ def randint(low: int = 0, high: Any = None, size: tuple | None = None, seed: int
     shape = _sized((size,), "randint")
     if low >= high:
         raise RuntimeError(f"randint: low ({low}) must be less than high ({high}); the range [low, high) is empty")
-    rng = pick_generator(seed, generator)
-    return _leaf(rng.integers(low, high, size=shape).astype(resolve_dtype(dtype) or int64), requires_grad)
+    return _leaf(recorded_call(_drawn, "integers", seed, generator, shape, resolve_dtype(dtype) or int64, low, high),
+                 requires_grad)
 
 
 def randperm(n: int, seed: int | None = None, generator: np.random.Generator | Generator | None = None,

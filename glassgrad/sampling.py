@@ -47,8 +47,8 @@ def randint_like(input: Tensor, low: int = 0, high: int | None = None, dtype: An
     """Integers from ``[low, high)`` in ``input``'s shape and dtype; ``randint_like(x, high)`` starts at 0."""
     if high is None:
         low, high = 0, low
-    drawn = randint(low, high, input.shape, seed=seed, generator=generator, device=device)
-    return _leaf(drawn.array.astype(resolve_dtype(dtype) or input.dtype), requires_grad)
+    return randint(low, high, input.shape, seed=seed, generator=generator, dtype=resolve_dtype(dtype) or input.dtype,
+                   device=device, requires_grad=requires_grad)
 
 
 def normal(mean: Any = 0.0, std: Any = 1.0, size: tuple | None = None, generator: Any = None,

@@ -208,37 +208,59 @@ def test_batchnorm_switched_to_eval_recaptures_and_stays_identical(dtype):
     assert _replays(compiled[2]) == 96  # the switch to eval captures twice more
 
 
+def _train_either_way(make, batches, loss_of, compiled, whole_step, before=lambda number, model: None):
+    """Train ``make()`` (its model and optimizer) on ``batches``: eagerly, or with the whole step compiled
+    (``whole_step``), or with the model alone compiled, its backward and update outside; ``before(n, model)`` runs
+    before call n. Gives every loss, then every parameter and buffer; the warnings; the compiled function."""
+    model, optimizer = make()
+    net = gg.compile(model) if compiled and not whole_step else model
+
+    def step(*batch):
+        optimizer.zero_grad()
+        loss = loss_of(net, *batch)
+        loss.backward()
+        optimizer.step()
+        return loss.detach()
+
+    run_step = gg.compile(step) if compiled and whole_step else step
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        seen = []
+        for number, batch in enumerate(batches):
+            before(number, model)
+            seen.append(run_step(*batch).array.copy())
+    return (seen + [t.array.copy() for t in (*model.parameters(), *model.buffers())], [str(w.message) for w in caught],
+            run_step if whole_step else net)
+
+
+def _same_either_way(make, batches, loss_of, whole_step, before=lambda number, model: None):
+    """:func:`_train_either_way` eagerly and compiled: every array equal, bit for bit, and no warning; gives the
+    compiled function."""
+    eager, _, _ = _train_either_way(make, batches, loss_of, False, whole_step, before)
+    compiled, messages, run = _train_either_way(make, batches, loss_of, True, whole_step, before)
+    assert messages == []
+    assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(eager, compiled, strict=True))
+    return run
+
+
+def _cross_entropy_of(net, x, y):
+    return F.cross_entropy(net(x), y)
+
+
 @pytest.mark.parametrize("whole_step", [True, False])
 def test_batchnorm_with_momentum_none_replays_its_cumulative_average(whole_step):
     """``momentum=None``: the running statistics are the average over every batch so far, factor 1/(batches + 1),
     worked out from ``num_batches_tracked`` inside the update's kernel (it was a Python number read from the count
     on each call, so the captures never agreed and the step ran eagerly)."""
-    def run(compiled):
+    def make():
         gg.manual_seed(0)
         model = nn.Sequential(nn.Linear(4, 6, seed=1), nn.BatchNorm1d(6, momentum=None), nn.ReLU(),
                               nn.Linear(6, 3, seed=2))
-        optimizer = gg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-        step = _training_step(model, optimizer) if whole_step else None
-        net = gg.compile(model) if compiled and not whole_step else model
-        run_step = gg.compile(step) if compiled and whole_step else step
-        rng, losses = np.random.default_rng(2), []
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            batches = [_classes(rng, gg.float32) for _ in range(12)]
-            for x, y in [batches[0], *batches]:  # the first batch twice: the captures see the same numbers
-                if whole_step:
-                    losses.append(run_step(x, y).array.copy())
-                else:
-                    optimizer.zero_grad()
-                    loss = F.cross_entropy(net(x), y)
-                    loss.backward()
-                    optimizer.step()
-                    losses.append(loss.array.copy())
-        return losses + [t.array.copy() for t in (*model.parameters(), *model.buffers())], caught
+        return model, gg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
 
-    (eager, _), (compiled, caught) = run(False), run(True)
-    assert [str(w.message) for w in caught] == []
-    assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(eager, compiled, strict=True))
+    rng = np.random.default_rng(2)
+    batches = [_classes(rng, gg.float32) for _ in range(12)]
+    _same_either_way(make, [batches[0], *batches], _cross_entropy_of, whole_step)  # the captures see one batch
 
 
 @pytest.mark.parametrize("setting", ["dropout.p", "bn.momentum", "bn.eps", "loss reduction", "leaky slope"])
@@ -247,7 +269,18 @@ def test_a_layer_setting_changed_between_calls_is_read_by_a_new_capture(setting,
     """A layer's settings are Python values its kernels were captured with: one changed between calls (dropout's p
     raised mid-training, BatchNorm's momentum) makes the program's guard fail, and the calls after it are captured
     with the new value, as eager reads it (a replay went on with the old one, without a word)."""
-    def change(model, loss_fn):
+    loss_fn = nn.CrossEntropyLoss()
+
+    def make():
+        gg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 6, seed=1), nn.BatchNorm1d(6), nn.LeakyReLU(0.1), nn.Linear(6, 6, seed=2),
+                              nn.Dropout(0.2), nn.Linear(6, 3, seed=3))
+        loss_fn.reduction = "mean"
+        return model, gg.optim.SGD(model.parameters(), lr=0.1)
+
+    def change(number, model):
+        if number != 5:
+            return
         if setting == "dropout.p":
             model[4].p = 0.6
         elif setting == "bn.momentum":
@@ -259,37 +292,62 @@ def test_a_layer_setting_changed_between_calls_is_read_by_a_new_capture(setting,
         else:
             model[2].negative_slope = 0.3
 
-    def run(compiled):
-        gg.manual_seed(0)
-        model = nn.Sequential(nn.Linear(4, 6, seed=1), nn.BatchNorm1d(6), nn.LeakyReLU(0.1), nn.Linear(6, 6, seed=2),
-                              nn.Dropout(0.2), nn.Linear(6, 3, seed=3))
-        loss_fn = nn.CrossEntropyLoss()
-        optimizer = gg.optim.SGD(model.parameters(), lr=0.1)
-        step = _training_step(model, optimizer, loss_fn=loss_fn) if whole_step else None
-        run_step = gg.compile(step) if compiled and whole_step else step
-        net = gg.compile(model) if compiled and not whole_step else model
-        rng, seen = np.random.default_rng(6), []
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            for number in range(10):
-                if number == 5:
-                    change(model, loss_fn)
-                x, y = _classes(rng, gg.float32)
-                if whole_step:
-                    loss = run_step(x, y)
-                else:
-                    optimizer.zero_grad()
-                    loss = loss_fn(net(x), y)
-                    loss.backward()
-                    optimizer.step()
-                seen.append(loss.array.copy())
-        return seen + [t.array.copy() for t in (*model.parameters(), *model.buffers())], caught, run_step or net
-
-    (eager, _, _), (compiled, caught, run_step) = run(False), run(True)
-    assert [str(w.message) for w in caught] == []
-    assert all(np.array_equal(a, b) for a, b in zip(eager, compiled, strict=True))
+    rng = np.random.default_rng(6)
+    batches = [_classes(rng, gg.float32) for _ in range(10)]
+    run = _same_either_way(make, batches, lambda net, x, y: loss_fn(net(x), y), whole_step, change)
     outside = setting == "loss reduction" and not whole_step  # the loss is outside the compiled model
-    assert _replays(run_step) == (8 if outside else 6)  # calls 3–5, then 8–10: the change made calls 6, 7 capture
+    assert _replays(run) == (8 if outside else 6)  # calls 3–5, then 8–10: the change made calls 6, 7 capture
+
+
+class _Reparameterized(nn.Module):
+    """A VAE's encoder, sampling z = μ + σ·ε with ε = randn_like(σ) (the reparameterisation trick), and a decoder;
+    ``draw`` picks how ε is drawn (glassgrad's stream, a generator of the model's own, a fixed seed, or uniform and
+    integer draws too)."""
+
+    def __init__(self, draw):
+        super().__init__()
+        self.encoder, self.mean = nn.Linear(6, 8, seed=1), nn.Linear(8, 2, seed=2)
+        self.log_var, self.decoder, self.draw = nn.Linear(8, 2, seed=3), nn.Linear(2, 6, seed=4), draw
+        self.stream = gg.Generator().manual_seed(5)
+
+    def forward(self, x):
+        h = self.encoder(x).relu()
+        mean, log_var = self.mean(h), self.log_var(h)
+        std = (0.5 * log_var).exp()
+        if self.draw == "randn_like":
+            noise = gg.randn_like(std)
+        elif self.draw == "generator":
+            noise = gg.randn(std.shape, generator=self.stream)
+        elif self.draw == "seed":
+            noise = gg.randn(*std.shape, seed=7)
+        else:  # uniform and integer draws: a random sign and scale
+            noise = (gg.rand_like(std) + 0.5) * (gg.randint_like(std, 0, 2) * 2 - 1)
+        return self.decoder(mean + std * noise), mean, log_var
+
+
+def _elbo_of(net, x):
+    recon, mean, log_var = net(x)
+    return F.mse_loss(recon, x, reduction="sum") - 0.5 * (1 + log_var - mean ** 2 - log_var.exp()).sum()
+
+
+@pytest.mark.parametrize("draw", ["randn_like", "generator", "seed", "rand and randint"])
+@pytest.mark.parametrize("whole_step", [True, False])
+def test_random_draws_inside_a_compiled_step_are_drawn_again_at_each_replay(draw, whole_step):
+    """``randn``/``rand``/``randint`` (and their ``_like`` forms) draw in one kernel that picks its stream at each
+    call, as dropout's mask does: a replay draws what eager draws, from the same stream, after ``gg.manual_seed``
+    too (they ran eagerly before, 'a random draw … would repeat the capture's numbers')."""
+    def make():
+        gg.manual_seed(0)
+        model = _Reparameterized(draw)
+        return model, gg.optim.Adam(model.parameters(), lr=0.01)
+
+    def reseed(number, model):
+        if number == 6:
+            gg.manual_seed(123)  # a new stream for glassgrad's own draws: no new capture needed
+
+    rng = np.random.default_rng(0)
+    batches = [(gg.tensor(rng.standard_normal((4, 6)), dtype=gg.float32),) for _ in range(10)]
+    assert _replays(_same_either_way(make, batches, _elbo_of, whole_step, reseed)) == 8
 
 
 def test_dropout_with_glassgrad_generator_reseeded_between_calls():
@@ -645,8 +703,8 @@ def _refusal_case(kind):
         if kind == "trace":
             with gg.trace():
                 loss = loss * 1
-        if kind == "randn":
-            loss = loss + 0 * gg.randn(1).sum()
+        if kind == "normal":  # a draw outside a kernel (randn, rand and randint draw in one: they replay)
+            loss = loss + 0 * gg.normal(0.0, 1.0, size=(1,)).sum()
         if kind == "rebase":
             hidden = out * 1
             doubled = hidden * 2
@@ -686,7 +744,7 @@ REFUSALS = {
     "bool": "bool(tensor)",
     "numpy": ".numpy() reads a tensor's value",
     "print": "printing a tensor",
-    "randn": "a random draw",
+    "normal": "a random draw",
     "rebase": "an in-place change of a tensor in the graph",
     "mask": "boolean mask",
     "grad": "gg.autograd.grad",

@@ -70,10 +70,11 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   step (``.item()``, ``float(t)``, ``if t > 0``, ``.numpy()``, printing), an in-place change of a
   graph tensor other than a write into one the step made (``detach_()``, an operand of another dtype; a write
   such as ``x.relu_()``, ``nn.ReLU(inplace=True)``, ``x.copy_(v)``, ``x[i] = v``, ``h += b`` or ``h *= w`` is a
-  kernel, and so is the copy of the old h that mul's rule reads back), random
-  draws other than dropout's (``gg.randn`` inside the step), hooks, a
+  kernel, and so is the copy of the old h that mul's rule reads back), random draws other than dropout's
+  and ``randn``/``rand``/``randint`` and their ``_like`` forms (which draw in a kernel from the stream they pick
+  at each call: ``gg.normal``, ``x.uniform_()``, ``multinomial`` inside the step), hooks, a
   custom ``autograd.Function``, ``gg.autograd.grad``/``create_graph``, ``retain_grad``, a boolean
-  mask's data-dependent shape, a returned graph other than one tensor of a forward, and a step that
+  mask's data-dependent shape, a returned graph other than the tensors of a forward, and a step that
   does different work on each call. Each gives a one-line warning saying why, and that key runs
   eagerly from then on (same results); ``fullgraph=True`` raises :class:`CompileRefused` instead.
   While a tape records (``gg.trace``) calls run eagerly, so that it sees every step (one warning); so
