@@ -299,6 +299,29 @@ def test_a_layer_setting_changed_between_calls_is_read_by_a_new_capture(setting,
     assert _replays(run) == (8 if outside else 6)  # calls 3–5, then 8–10: the change made calls 6, 7 capture
 
 
+class _ScaledByAList(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer, self.scales = nn.Linear(3, 3, seed=1), [1.0, 2.0]
+
+    def forward(self, x):
+        return self.layer(x) * self.scales[1]
+
+
+def test_a_list_setting_changed_in_place_between_calls_is_read_by_a_new_capture():
+    """A layer's own list of numbers, one entry changed in place: the guard compares a copy taken at capture."""
+    outputs = []
+    for compiled in (False, True):
+        model = _ScaledByAList()
+        net = gg.compile(model) if compiled else model
+        for number in range(6):
+            if number == 4:
+                model.scales[1] = 5.0
+            outputs.append(net(gg.ones(2, 3)).array.copy())
+    assert all(np.array_equal(a, b) for a, b in zip(outputs[:6], outputs[6:], strict=True))
+    assert not np.array_equal(outputs[3], outputs[4])
+
+
 class _Reparameterized(nn.Module):
     """A VAE's encoder, sampling z = μ + σ·ε with ε = randn_like(σ) (the reparameterisation trick), and a decoder;
     ``draw`` picks how ε is drawn (glassgrad's stream, a generator of the model's own, a fixed seed, or uniform and

@@ -733,13 +733,20 @@ def _settings_of(module: Any) -> tuple[tuple, tuple]:
     none of them, so a program is replayed only while they hold the values it was captured with."""
     names = tuple(name for name, value in vars(module).items() if name[0] != "_" and name != "training"
                   and _plain_setting(value))
-    return names, tuple(getattr(module, name) for name in names)
+    return names, tuple(_snapshot(getattr(module, name)) for name in names)
 
 
 def _plain_setting(value: Any) -> bool:
+    """Whether ``value`` is a setting a guard compares: a number (not NaN), string, flag or None, or a short tuple
+    or list of them (a long list, a vocabulary say, would cost every replay its comparison)."""
     if type(value) in (tuple, list):
-        return all(_plain_setting(part) for part in value)
+        return len(value) <= 64 and all(_plain_setting(part) for part in value)
     return type(value) in (int, bool, str, type(None)) or (type(value) is float and value == value)  # not NaN
+
+
+def _snapshot(value: Any) -> Any:
+    """A setting as it is now: a list is copied (one changed in place between calls must fail the guard)."""
+    return [_snapshot(part) for part in value] if type(value) is list else value
 
 
 def _graph_outputs(value: Any, found: list, arguments: dict) -> list:
