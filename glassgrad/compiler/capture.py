@@ -56,28 +56,11 @@ COMPUTED_REFUSAL = ("{reader} reads an array worked out in Python from the tenso
                     "NumPy view of a value the step made), which a replay would keep as it was on the capture")
 """Why a step runs eagerly when a kernel (named ``reader``) reads such an array."""
 
-_WRITTEN_BACK: dict = {}
-"""Each row's forward → its :func:`written_back` kernel, made once."""
-
-
-def written_back(forward: Any) -> Any:
-    """``forward(a, b)`` with its result written into ``a``'s memory (``h += b`` on a tensor of the graph, as
-    :func:`glassgrad.tensor._record_in_place` computes it): one kernel, the same function for a row on every
-    capture (two captures compare their kernels by identity)."""
-    writer = _WRITTEN_BACK.get(forward)
-    if writer is None:
-        def writer(a: np.ndarray, b: Any) -> tuple:
-            out, saved = forward(a, b)
-            np.copyto(a, out, casting="same_kind")
-            return a, saved
-
-        writer = _WRITTEN_BACK[forward] = writer
-    return writer
-
-
 def written_into(forward: Any) -> Any:
-    """``forward(a, b)`` with its result written into ``target``'s memory, ``a`` being the old target's copy (``h *= w``
-    on a tensor of the graph whose rule reads the old h back: :func:`glassgrad.tensor._record_in_place`)."""
+    """``forward(a, b)`` with its result written into ``target``'s memory: ``a`` is the target itself (``h += b`` on a
+    tensor of the graph), or the old target's copy (``h *= w``, whose rule reads the old h back), as
+    :func:`glassgrad.tensor._record_in_place` computes it. One kernel, the same function for a row on every capture
+    (two captures compare their kernels by identity)."""
     writer = _WRITTEN_INTO.get(forward)
     if writer is None:
         def writer(target: np.ndarray, a: np.ndarray, b: Any) -> tuple:
@@ -286,10 +269,8 @@ class Recorder:
                 return
             if op is SETITEM:  # setitem(its memory, value, index) wrote it in place
                 args = (result.array, parents[1].array, *args)
-            elif private:  # h *= w: op(the old h's copy, w) computed, then written into h's memory
+            else:  # h += b, h *= w: op(h or the old h's copy, b) computed, then written into h's memory
                 function, args = written_into(op.forward), (result.array, *args)
-            else:  # h += b: op(h, b) computed, then written into h's memory
-                function = written_back(op.forward)
         if op.kind == "custom":
             self.refuse(f"the custom autograd.Function '{op.name}' runs Python a replay cannot see")
             return
