@@ -131,6 +131,7 @@ class Capture:
     new_leaves: set = field(default_factory=set)  # the stores into a leaf made in the step (x.clone().requires_grad_())
     outside: list = field(default_factory=list)  # a forward whose backward runs outside: its walks (OutsideWalk)
     settings: list = field(default_factory=list)  # (layer, its settings' names, their values): p, momentum, eps…
+    reads: list = field(default_factory=list)  # the names read from outside (names.Read): lr, a global tensor…
 
 
 @dataclass

@@ -19,6 +19,7 @@ from ..graph import FORWARD_MODE
 from ..saved_packing import PACKING
 from ..tensor import Tensor
 from .capture import Capture, CompileRefused, Recorder
+from .names import changed, names_read
 from .program import Program, compare
 
 MAX_PROGRAMS = 8
@@ -29,6 +30,10 @@ MAX_CAPTURES = 4
 
 MAX_MODES = 4
 """Programs kept per key, one for each set of its layers' modes (``train()``/``eval()``) met."""
+
+MAX_REBOUND = 4
+"""Calls in a row, with no replay between, that may find a name the step reads from outside bound anew (``lr``, a
+global tensor) before the key runs eagerly (a name that changes at every call: each call would only capture)."""
 
 __all__ = ["Compiled", "CompileRefused", "compile"]
 
@@ -44,6 +49,8 @@ class _Entry:
         self.captures = 0
         self.disagreements = 0
         self.replays = 0
+        self.rebound = (0, -1)
+        """How many calls in a row found a name read from outside bound anew, and the replay count at the last."""
 
     @property
     def program(self) -> Program | None:
@@ -103,7 +110,9 @@ class Compiled:
         if entry is not None:
             if entry.programs:
                 program = entry.replayable()  # None: a parameter was replaced or a layer changed mode: capture
-                if program is not None:
+                if program is None:
+                    self._rebound(entry)
+                else:
                     entry.replays += 1
                     if program.node_op is not None:  # a forward whose backward runs outside: nodes of the graph
                         return program.call_node(inputs)
@@ -148,6 +157,7 @@ class Compiled:
 
         recorder = Recorder(self.fullgraph)
         recorder.bind_inputs(inputs)
+        reads = names_read(self.function, [])  # what the step's code will read, as it starts
         if self.owner is not None:
             recorder.watch(self.owner)
         if _GLOBAL_FORWARD_HOOKS or _GLOBAL_FORWARD_PRE_HOOKS:
@@ -162,6 +172,7 @@ class Compiled:
             for handle in handles:
                 handle.remove()
         capture = recorder.finish(result)
+        capture.reads = reads + names_read(None, [module for module, _ in capture.modules])
         entry.captures += 1
         if capture.refusal is not None:
             self._give_up(entry, capture.refusal)
@@ -180,6 +191,22 @@ class Compiled:
                 return result
         entry.pending[modes] = capture
         return result
+
+    def _rebound(self, entry: _Entry) -> None:
+        """A key whose programs' guards failed: where a name the step reads from outside was bound anew at each of the
+        last :data:`MAX_REBOUND` calls, with no replay between, the key runs eagerly from now on, saying which."""
+        names = changed(entry.programs[0].reads)
+        if not names:
+            return
+        streak, replays = entry.rebound
+        streak = streak + 1 if replays == entry.replays else 1
+        entry.rebound = (streak, entry.replays)
+        if streak >= MAX_REBOUND:
+            entry.programs.clear()
+            self._give_up(entry, f"'{names[0]}', which the step reads from outside it, holds something new at each "
+                                 "call, so each call is captured and none replayed; pass it to the step as an argument "
+                                 "(a tensor, for a number that changes), or have the step return it rather than bind "
+                                 "it")
 
     def _give_up(self, entry: _Entry, reason: str) -> None:
         entry.refusal = reason

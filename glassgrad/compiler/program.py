@@ -39,6 +39,7 @@ from ..autograd import JOINT_CALLS, _memory_owner, _store_grads, _version, bump_
 from ..ops import INPUTS, OUT, Op
 from ..tensor import Tensor, _change_in_place, apply
 from .capture import ASSIGN_GRAD, Capture, Kernel
+from .names import same_entries
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -194,10 +195,12 @@ class Program:
         self.modules = capture.modules
         self.members = capture.members
         self.settings = capture.settings
+        self.reads = capture.reads
+        """The names the step reads from outside it (:mod:`glassgrad.compiler.names`), guarded."""
         self.called = capture.called
         self.names: dict[str, Any] = {"_store_grads": _store_grads, "_unbroadcast": unbroadcast,
                                       "_asarray": np.asarray, "_wrap": Tensor._wrap,
-                                      "_bump_version": bump_version}
+                                      "_bump_version": bump_version, "_same_entries": same_entries}
         self.externals = externals
         self.skipped = _skipped(self.kernels, {id(leaf) for leaf in self.fresh_grads}, set(_slots_in(result)))
         """The kernels a replay leaves out: stores nobody reads, and resets of a ``.grad`` that is already None."""
@@ -422,8 +425,9 @@ class Program:
         nn.Linear(…)`` after a capture: captured again) and the same settings (``dropout.p``, ``bn.momentum``: one
         changed between calls is read by the kernels of a new capture), no layer the step calls has a hook (one
         registered later must run: eagerly, as at capture), no tensor of a step with a backward pass has a gradient
-        hook (the same), and each ``.grad`` the step reads as it stored it is still ``None`` (one set between calls
-        is added to, as eager does: captured again)."""
+        hook (the same), each ``.grad`` the step reads as it stored it is still ``None`` (one set between calls
+        is added to, as eager does: captured again), and each name the step reads from outside it still holds what
+        it held (``lr = lr * 0.9``, a global tensor bound again: :mod:`glassgrad.compiler.names`)."""
         from ..nn.hooks import _GLOBAL_FORWARD_HOOKS, _GLOBAL_FORWARD_PRE_HOOKS
         from ..tensor_hooks import HOOKS, POST_ACCUMULATE_HOOKS
 
@@ -445,6 +449,7 @@ class Program:
                 looked_up = " or ".join(f"{name}.get({id(tensor)})" for tensor, _, _ in self.guards)
                 checks.append(f"(not {name} or not ({looked_up}))")
         checks += [f"{self._name(leaf)}._grad is None" for leaf in self.fresh_grads]
+        checks += [read.guard(self._name, number) for number, read in enumerate(self.reads)]
         return " and ".join(checks) or "True"
 
 

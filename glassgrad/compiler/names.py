@@ -1,0 +1,235 @@
+"""What a compiled step reads by name from outside itself: its module's globals and its closure's cells.
+
+A replay runs no Python of the step, so without a guard it would go on with what the capture read, without a word,
+after ``lr = lr * 0.9`` between calls, a global tensor bound again (``w = gg.tensor(…)``), a helper function defined
+again in a notebook, or a config object's number changed (``cfg.clip = 0.5``). Each name read is guarded
+(:meth:`~glassgrad.compiler.program.Program._guards`): a change is read by a new capture, as eager reads it, and a
+name that changes at every call makes the step run eagerly, saying which (PyTorch's compiler guards the globals and
+closure variables it reads in the same way). What the names hold is taken as the step starts.
+
+The names are found in the code, not by tracing: those the step's code loads as globals (``LOAD_GLOBAL``) and its
+free variables, then the same in each function among their values written outside glassgrad and the Python
+installation (a helper the step calls, up to :data:`MOST_CODE` functions), and in the ``forward`` of each layer of
+the user's own classes the step called. Guarded as:
+
+* a number, string, flag or None, or a short list or tuple of them: by value (the settings' rule,
+  :func:`~glassgrad.compiler.capture._plain_setting`);
+* a plain object (a ``SimpleNamespace``, an ``argparse.Namespace``, a dataclass of settings; ``self`` in a compiled
+  method of one): by identity, and each of its attributes that the code names, by these same rules (``args.lr``);
+* anything else but a Python module or a class (a tensor, an array, a function, a layer, an optimizer, a list of
+  tensors): by identity, and a list's or dict's entries (up to 64) by identity too.
+
+Not seen: values a library's code reads, entries looked up with computed keys in a long container, attributes
+two levels down.
+"""
+
+from __future__ import annotations
+
+import dis
+import sysconfig
+import types
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .capture import PACKAGE, _plain_setting, _snapshot
+
+MOST_CODE = 64
+"""Functions read for names per capture (the step, the helpers it reaches, its layers' forwards)."""
+
+MOST_ENTRIES = 64
+"""A list or dict read by name longer than this is guarded by identity alone (its entries would cost every replay)."""
+
+INLINE_ENTRIES = 8
+"""A list read by name with at most this many entries has its guard written out entry by entry (``params[0] is …``)."""
+
+LIBRARIES = tuple(Path(sysconfig.get_paths()[key]).resolve() for key in ("stdlib", "purelib", "platlib"))
+"""Where Python's own modules and installed packages live: their code is not the step's."""
+
+
+@dataclass(frozen=True)
+class Read:
+    """One name the step reads: ``where`` holds it (a module's globals, a closure cell, or an object whose attribute
+    ``key`` it is), ``name`` is how the step writes it (``lr``, ``args.lr``), ``value`` what it held at capture (a
+    setting's snapshot, compared by value; anything else, compared by identity)."""
+
+    where: Any
+    key: str | None
+    name: str
+    value: Any
+    by_value: bool
+
+    def now(self) -> Any:
+        """What the name holds now (:data:`MISSING` where it is gone)."""
+        if self.key is None:
+            try:
+                return self.where.cell_contents
+            except ValueError:  # the cell was emptied (``del`` of the variable)
+                return MISSING
+        if isinstance(self.where, dict):
+            return self.where.get(self.key, MISSING)
+        return getattr(self.where, self.key, MISSING)
+
+    def holds(self) -> bool:
+        """Whether the name still holds what it held at capture (the guard, for a message: :func:`changed`)."""
+        now = self.now()
+        if self.by_value:
+            return type(now) is type(self.value) and now == self.value
+        entries = _entries(self.value)
+        return now is self.value and (entries is None or same_entries(now, entries))
+
+    def guard(self, named: Any, number: int) -> str:
+        """The guard as one Python expression; ``named(value)`` is the program's name for a value, ``number`` makes
+        this guard's own variable name."""
+        if self.key is None:
+            held = f"{named(self.where)}.cell_contents"
+        elif isinstance(self.where, dict):
+            held = f"{named(self.where)}.get({self.key!r}, {named(MISSING)})"
+        else:
+            held = f"getattr({named(self.where)}, {self.key!r}, {named(MISSING)})"
+        if self.by_value:
+            now = f"_n{number}"
+            return f"({now} := {held}).__class__ is {named(type(self.value))} and {now} == {named(self.value)}"
+        entries, kept = _entries(self.value), named(self.value)
+        check = f"{held} is {kept}"
+        if type(entries) is tuple and len(entries) <= INLINE_ENTRIES:  # a short list: written out, no call
+            return " and ".join([check, f"len({kept}) == {len(entries)}",
+                                 *[f"{kept}[{place}] is {named(entry)}" for place, entry in enumerate(entries)]])
+        return check if entries is None else f"{check} and _same_entries({kept}, {named(entries)})"
+
+
+MISSING = object()
+"""What a name that no longer exists holds (it fails every guard)."""
+
+
+def changed(reads: list[Read]) -> list[str]:
+    """The names among ``reads`` that no longer hold what they held at capture, as the step writes them."""
+    return [read.name for read in reads if not read.holds()]
+
+
+def same_entries(container: Any, entries: Any) -> bool:
+    """Whether a list's or a dict's entries are still the objects ``entries`` holds (:func:`_entries`)."""
+    if isinstance(entries, dict):
+        return (len(container) == len(entries) and
+                all(container.get(key, MISSING) is value for key, value in entries.items()))
+    return len(container) == len(entries) and all(now is kept for now, kept in zip(container, entries))
+
+
+def _entries(value: Any) -> Any:
+    """What a list or dict read by name holds (a tuple of its entries, a dict copy), for :func:`same_entries`; None
+    for anything else, or one longer than :data:`MOST_ENTRIES` (guarded by identity alone)."""
+    if type(value) is list and len(value) <= MOST_ENTRIES:
+        return tuple(value)
+    if type(value) is dict and len(value) <= MOST_ENTRIES:
+        return dict(value)
+    return None
+
+
+def names_read(function: Any, layers: list) -> list[Read]:
+    """The names ``function`` (the compiled step) and the ``forward`` of ``layers`` (the layers it called) read from
+    outside, each once, in the order found, with what each holds now."""
+    reads: dict[tuple, Read] = {}
+    seen: set[int] = set()
+    pending = [found for found in (_code_of(function), *map(_forward_of, layers)) if found[0] is not None]
+    while pending and len(seen) < MOST_CODE:
+        code, function, owner = pending.pop(0)
+        if id(code) in seen or not _users(code):
+            continue
+        seen.add(id(code))
+        attributes = _attribute_names(code)
+        loaded = _loaded(code, function)
+        if _plain_object(owner):  # a method of an object of settings: its attributes, as self.lr
+            loaded += [(owner, name, f"self.{name}", value) for name, value in _named_attributes(owner, attributes)]
+        for where, key, name, value in loaded:
+            if isinstance(value, (types.ModuleType, type)):
+                continue  # a module (np, F) or a class is not bound again between steps
+            reads.setdefault((id(where), key), _read(where, key, name, value))
+            if _plain_object(value):  # args.lr: the attributes the code names
+                for attribute, held in _named_attributes(value, attributes):
+                    reads.setdefault((id(value), attribute), _read(value, attribute, f"{name}.{attribute}", held))
+            found = _code_of(value)
+            if found[0] is not None:
+                pending.append(found)
+    return list(reads.values())
+
+
+def _read(where: Any, key: str | None, name: str, value: Any) -> Read:
+    by_value = _plain_setting(value) or isinstance(value, np.generic)
+    return Read(where, key, name, _snapshot(value) if by_value else value, by_value)
+
+
+def _named_attributes(owner: Any, attributes: set[str]) -> list[tuple[str, Any]]:
+    """The attributes of ``owner`` among ``attributes`` (those the code names), but modules and classes."""
+    held = vars(owner)
+    return [(name, held[name]) for name in sorted(attributes & set(held))
+            if not isinstance(held[name], (types.ModuleType, type))]
+
+
+def _code_of(function: Any) -> tuple:
+    """``(code, scope, owner)`` of a Python function or method, or of a callable object's ``__call__``
+    (``owner``: the object whose attributes ``self.…`` names); ``(None, None, None)`` for anything else."""
+    owner = None
+    if isinstance(function, types.MethodType):
+        function, owner = function.__func__, function.__self__
+    elif not isinstance(function, (types.FunctionType, type)) and callable(function):
+        call = type(function).__call__
+        function, owner = (call, function) if isinstance(call, types.FunctionType) else (None, None)
+    if not isinstance(function, types.FunctionType):
+        return None, None, None
+    return function.__code__, function, owner
+
+
+def _forward_of(layer: Any) -> tuple:
+    """A layer's ``forward`` (its own settings are guarded by the capture's; ``self`` is not read here)."""
+    forward = getattr(type(layer), "forward", None)
+    return (forward.__code__, forward, None) if isinstance(forward, types.FunctionType) else (None, None, None)
+
+
+def _users(code: types.CodeType) -> bool:
+    """Whether ``code`` was written by the user (not glassgrad, not Python's library or an installed package)."""
+    path = Path(code.co_filename)
+    if not path.is_absolute():  # <stdin>, <ipython-input-…>, a notebook cell: the user's
+        return True
+    path = path.resolve()
+    return PACKAGE not in path.parents and not any(library in path.parents for library in LIBRARIES)
+
+
+def _codes(code: types.CodeType) -> list[types.CodeType]:
+    """``code`` and the code of the functions, lambdas and comprehensions written inside it."""
+    found = [code]
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            found += _codes(constant)
+    return found
+
+
+def _loaded(code: types.CodeType, function: types.FunctionType) -> list[tuple]:
+    """``(where, key, name, value)`` of each global and free variable that ``function``'s code reads."""
+    found = []
+    scope = function.__globals__
+    for inner in _codes(code):
+        for instruction in dis.get_instructions(inner):
+            if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME") and instruction.argval in scope:
+                found.append((scope, instruction.argval, instruction.argval, scope[instruction.argval]))
+    for name, cell in zip(code.co_freevars, function.__closure__ or ()):
+        try:
+            found.append((cell, None, name, cell.cell_contents))
+        except ValueError:  # a cell not filled yet
+            continue
+    return found
+
+
+def _attribute_names(code: types.CodeType) -> set[str]:
+    """The attribute names ``code`` (and the code inside it) reads: ``lr`` in ``args.lr``."""
+    return {instruction.argval for inner in _codes(code) for instruction in dis.get_instructions(inner)
+            if instruction.opname in ("LOAD_ATTR", "LOAD_METHOD")}
+
+
+def _plain_object(value: Any) -> bool:
+    """Whether ``value`` is an object of settings whose attributes are read one level down (``args.lr``): one with a
+    ``__dict__`` that is not a layer, an optimizer, a function or a tensor."""
+    return (value is not None and hasattr(value, "__dict__") and not callable(value)
+            and not hasattr(type(value), "state_dict") and not isinstance(value, (types.ModuleType, type))
+            and type(value).__module__.split(".")[0] not in ("glassgrad", "numpy", "torch"))

@@ -1,0 +1,393 @@
+"""gg.compile guards the names a step reads from outside it (glassgrad.compiler.names): a global number or tensor
+bound again, a closure's variable, a settings object's attribute, a helper function defined again, a list's entry
+replaced. The oracle is the same step run eagerly: every loss and weight equal, bit for bit; a replay that went on
+with the captured value (what the compiler did before) gives other numbers."""
+
+from __future__ import annotations
+
+import argparse
+import types
+import warnings
+
+import numpy as np
+import pytest
+
+import glassgrad as gg
+from glassgrad.compiler import CompileRefused
+
+F = gg.nn.functional
+LR = 0.1
+SCALE = 2.0
+WEIGHT = None
+CONFIG = {"lr": 0.1}
+SETTINGS = argparse.Namespace(clip=10.0, lr=0.1)
+
+
+def _weight() -> gg.Tensor:
+    return gg.tensor([[0.5, -1.0], [1.5, 0.25]], requires_grad=True)
+
+
+def _batches(count: int = 12) -> list[gg.Tensor]:
+    rng = np.random.default_rng(0)
+    return [gg.tensor(rng.standard_normal((3, 2)).astype(np.float32)) for _ in range(count)]
+
+
+def _run(make_step, changes: dict, compiled: bool) -> tuple[list, list[str], object]:
+    """Call the step made by ``make_step()`` on each batch, eagerly or compiled; ``changes[n]()`` runs before call n.
+    Gives every result and the final weights (arrays), the warnings, and the function called."""
+    step, weights = make_step()
+    run = gg.compile(step) if compiled else step
+    seen = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for number, batch in enumerate(_batches()):
+            if number in changes:
+                changes[number]()
+            seen.append(run(batch).array.copy())
+    return seen + [w.array.copy() for w in weights()], [str(w.message) for w in caught], run
+
+
+def _same_both_ways(make_step, changes: dict, reset) -> object:
+    reset()
+    eager, _, _ = _run(make_step, changes, False)
+    reset()
+    compiled, messages, run = _run(make_step, changes, True)
+    assert messages == []
+    assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(eager, compiled, strict=True))
+    return run
+
+
+def _replays(run) -> int:
+    return sum(entry.replays for entry in run.entries.values())
+
+
+# --- a global number: a learning rate decayed by hand, between calls -----------------------------------------------
+
+def _reset_lr() -> None:
+    global LR
+    LR = 0.1
+
+
+def _decay() -> None:
+    global LR
+    LR = LR * 0.5
+
+
+def _sgd_step_reading_lr():
+    w = _weight()
+
+    def step(x):
+        loss = ((x @ w).tanh() ** 2).mean()
+        loss.backward()
+        with gg.no_grad():
+            w.sub_(LR * w.grad)  # the global, read at each call
+            w.grad = None
+        return loss.detach()
+
+    return step, lambda: [w]
+
+
+def test_a_global_learning_rate_changed_after_the_program_is_made_is_read_again():
+    run = _same_both_ways(_sgd_step_reading_lr, {5: _decay, 9: _decay}, _reset_lr)
+    assert _replays(run) >= 4  # it replays again after each change (captured twice, then replayed)
+
+
+def test_a_global_bound_again_to_an_equal_number_keeps_replaying():
+    def same_value() -> None:
+        global LR
+        LR = float(str(LR))  # another float object, the same number
+
+    run = _same_both_ways(_sgd_step_reading_lr, dict.fromkeys(range(4, 12), same_value), _reset_lr)
+    assert _replays(run) == 12 - 2
+
+
+# --- a global tensor bound again -------------------------------------------------------------------------------------
+
+def _reset_weight() -> None:
+    global WEIGHT
+    WEIGHT = _weight()
+
+
+def _forward_reading_global_weight():
+    def step(x):
+        return (x @ WEIGHT).relu().sum(dim=1)
+
+    return step, lambda: [WEIGHT]
+
+
+def test_a_global_tensor_bound_again_is_the_one_the_replay_reads():
+    def rebind() -> None:
+        global WEIGHT
+        WEIGHT = gg.tensor([[2.0, 0.0], [0.0, -3.0]], requires_grad=True)
+
+    _same_both_ways(_forward_reading_global_weight, {6: rebind}, _reset_weight)
+
+
+# --- a closure's variable (nonlocal) ----------------------------------------------------------------------------------
+
+def test_a_closure_variable_bound_again_is_read_again():
+    holder = {}
+
+    def make():
+        w, scale = _weight(), 1.0
+
+        def step(x):
+            return (x @ w * scale).sum(dim=1)
+
+        def grow() -> None:
+            nonlocal scale
+            scale = scale * 3
+
+        holder["grow"] = grow
+        return step, lambda: [w]
+
+    def grow() -> None:
+        holder["grow"]()
+
+    _same_both_ways(make, {5: grow, 8: grow}, lambda: None)
+
+
+# --- an object of settings (argparse.Namespace, SimpleNamespace): its attributes ---------------------------------
+
+def _reset_settings() -> None:
+    SETTINGS.clip, SETTINGS.lr = 10.0, 0.1
+
+
+def _step_reading_settings():
+    w = _weight()
+
+    def step(x):
+        loss = ((x @ w) ** 2).mean()
+        loss.backward()
+        gg.nn.utils.clip_grad_norm_([w], SETTINGS.clip)
+        with gg.no_grad():
+            w.sub_(SETTINGS.lr * w.grad)
+            w.grad = None
+        return loss.detach()
+
+    return step, lambda: [w]
+
+
+def test_an_attribute_of_a_settings_object_changed_between_calls_is_read_again():
+    def tighten() -> None:
+        SETTINGS.clip, SETTINGS.lr = 0.01, 0.3
+
+    _same_both_ways(_step_reading_settings, {6: tighten}, _reset_settings)
+
+
+def test_a_method_of_a_plain_object_reads_its_attributes_anew():
+    class Trainer:
+        def __init__(self) -> None:
+            self.w, self.lr = _weight(), 0.2
+
+        def step(self, x):
+            loss = (x @ self.w).sigmoid().sum()
+            loss.backward()
+            with gg.no_grad():
+                self.w.sub_(self.lr * self.w.grad)
+                self.w.grad = None
+            return loss.detach()
+
+    trainers = []
+
+    def make():
+        trainers.append(Trainer())
+        return trainers[-1].step, lambda: [trainers[-1].w]
+
+    def slow_down() -> None:
+        trainers[-1].lr = 0.02
+
+    _same_both_ways(make, {6: slow_down}, trainers.clear)
+
+
+# --- a dict and a list read by name -----------------------------------------------------------------------------------
+
+def test_an_entry_of_a_global_dict_changed_between_calls_is_read_again():
+    def make():
+        w = _weight()
+
+        def step(x):
+            loss = (x @ w).abs().sum()
+            loss.backward()
+            with gg.no_grad():
+                w.sub_(CONFIG["lr"] * w.grad)
+                w.grad = None
+            return loss.detach()
+
+        return step, lambda: [w]
+
+    def reset() -> None:
+        CONFIG["lr"] = 0.1
+
+    def change() -> None:
+        CONFIG["lr"] = 0.7
+
+    _same_both_ways(make, {7: change}, reset)
+
+
+def test_a_tensor_replaced_in_a_list_the_step_reads_is_read_again():
+    params = []
+
+    def make():
+        params[:] = [_weight(), gg.tensor([0.5, -0.5], requires_grad=True)]
+
+        def step(x):
+            return (x @ params[0] + params[1]).relu().sum(dim=1)
+
+        return step, lambda: list(params)
+
+    def replace() -> None:
+        params[1] = gg.tensor([3.0, 1.0], requires_grad=True)
+
+    _same_both_ways(make, {6: replace}, lambda: None)
+
+
+# --- a helper function defined again, a global read in a layer's forward ------------------------------------------
+
+def _activation(h):
+    return h.tanh()
+
+
+def _forward_through_helper():
+    w = _weight()
+
+    def step(x):
+        return _activation(x @ w).sum(dim=1)
+
+    return step, lambda: [w]
+
+
+def test_a_helper_function_defined_again_is_the_one_the_replay_runs():
+    original = _activation
+
+    def reset() -> None:
+        globals()["_activation"] = original
+
+    def redefine() -> None:
+        globals()["_activation"] = lambda h: h.sigmoid() * 2
+
+    _same_both_ways(_forward_through_helper, {6: redefine}, reset)
+
+
+def _forward_reading_a_global_in_the_helper():
+    w = _weight()
+
+    def step(x):
+        return _scaled(x @ w).sum(dim=1)
+
+    return step, lambda: [w]
+
+
+def _scaled(h):
+    return h * SCALE
+
+
+def test_a_global_read_by_a_helper_the_step_calls_is_guarded():
+    def reset() -> None:
+        global SCALE
+        SCALE = 2.0
+
+    def change() -> None:
+        global SCALE
+        SCALE = -0.5
+
+    _same_both_ways(_forward_reading_a_global_in_the_helper, {6: change}, reset)
+
+
+class _Scaled(gg.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = gg.nn.Linear(2, 2)
+
+    def forward(self, x):
+        return self.fc(x) * SCALE
+
+
+def test_a_global_read_in_a_compiled_models_forward_is_guarded():
+    def reset() -> None:
+        global SCALE
+        SCALE = 2.0
+        gg.manual_seed(0)
+
+    def change() -> None:
+        global SCALE
+        SCALE = 5.0
+
+    def make(compiled: bool):
+        model = _Scaled()
+        net = gg.compile(model) if compiled else model
+        return (lambda x: net(x).sum(dim=1)), lambda: list(model.parameters())
+
+    reset()
+    eager, _, _ = _run(lambda: make(False), {6: change}, False)
+    reset()
+    compiled, messages, _ = _run(lambda: make(True), {6: change}, False)  # the model inside is compiled
+    assert messages == []
+    assert all(np.array_equal(a, b) for a, b in zip(eager, compiled, strict=True))
+
+
+def test_an_integer_global_that_becomes_a_float_is_captured_again():
+    """``x * 2`` and ``x * 2.0`` of an integer tensor differ in dtype: the guard compares the type too."""
+    def make():
+        counts = gg.tensor([1, 2, 3])
+
+        def step(x):
+            return (counts * SCALE).sum() + x.sum()
+
+        return step, lambda: [counts]
+
+    def reset() -> None:
+        global SCALE
+        SCALE = 2
+
+    def to_float() -> None:
+        global SCALE
+        SCALE = 2.0
+
+    _same_both_ways(make, {6: to_float}, reset)
+
+
+# --- a name bound anew at every call: eager, saying which ----------------------------------------------------------
+
+def _every_call() -> dict:
+    return dict.fromkeys(range(3, 12), _decay)
+
+
+def test_a_name_that_changes_at_every_call_runs_eagerly_naming_it():
+    _reset_lr()
+    eager, _, _ = _run(_sgd_step_reading_lr, _every_call(), False)
+    _reset_lr()
+    compiled, messages, run = _run(_sgd_step_reading_lr, _every_call(), True)
+    assert all(np.array_equal(a, b) for a, b in zip(eager, compiled, strict=True))
+    assert len(messages) == 1 and "'LR', which the step reads from outside it, holds something new" in messages[0]
+    assert _replays(run) <= 2
+
+
+def test_fullgraph_raises_where_a_name_keeps_changing():
+    def shuffle_weight() -> None:
+        global WEIGHT
+        WEIGHT = gg.tensor(np.array(WEIGHT.array)[::-1].copy(), requires_grad=True)
+
+    _reset_weight()
+    step, _ = _forward_reading_global_weight()
+    run = gg.compile(step, fullgraph=True)
+    with pytest.raises(CompileRefused, match="'WEIGHT'"):
+        for number, batch in enumerate(_batches()):
+            if number >= 2:
+                shuffle_weight()
+            run(batch)
+
+
+def test_names_read_lists_the_globals_closures_and_attributes_of_the_step():
+    from glassgrad.compiler.names import names_read
+
+    box = types.SimpleNamespace(rate=0.5, label="x")
+    w = _weight()
+
+    def step(x):
+        return (x @ w * box.rate * LR).sum() + _activation(x).sum()
+
+    found = {read.name: read for read in names_read(step, [])}
+    assert {"LR", "w", "box", "box.rate", "_activation"} <= set(found)
+    assert "box.label" not in found and "gg" not in found and "F" not in found  # not read; modules are not guarded
+    assert found["LR"].by_value and found["box.rate"].by_value and not found["w"].by_value
