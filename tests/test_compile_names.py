@@ -391,3 +391,44 @@ def test_names_read_lists_the_globals_closures_and_attributes_of_the_step():
     assert {"LR", "w", "box", "box.rate", "_activation"} <= set(found)
     assert "box.label" not in found and "gg" not in found and "F" not in found  # not read; modules are not guarded
     assert found["LR"].by_value and found["box.rate"].by_value and not found["w"].by_value
+
+
+# --- a layer's tensor held in a plain attribute (not a buffer), bound again -------------------------------------------
+
+class _Shifted(gg.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = gg.nn.Linear(2, 2)
+        self.shift = gg.tensor([1.0, 2.0])  # a plain attribute, not registered as a buffer
+
+    def forward(self, x):
+        return self.fc(x) + self.shift
+
+
+@pytest.mark.parametrize("whole_step", [True, False])
+def test_a_tensor_in_a_layers_plain_attribute_bound_again_is_read_again(whole_step):
+    models = []
+
+    def make(compiled: bool):
+        gg.manual_seed(0)
+        models.append(_Shifted())
+        model = models[-1]
+        net = gg.compile(model) if compiled and not whole_step else model
+        optimizer = gg.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x):
+            optimizer.zero_grad()
+            loss = (net(x) ** 2).mean()
+            loss.backward()
+            optimizer.step()
+            return loss.detach()
+
+        return (gg.compile(step) if compiled and whole_step else step), lambda: list(model.parameters())
+
+    def rebind() -> None:
+        models[-1].shift = gg.tensor([-3.0, 0.5])
+
+    eager, _, _ = _run(lambda: make(False), {6: rebind}, False)
+    compiled, messages, _ = _run(lambda: make(True), {6: rebind}, False)
+    assert messages == []
+    assert all(np.array_equal(a, b) for a, b in zip(eager, compiled, strict=True))

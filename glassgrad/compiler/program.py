@@ -421,9 +421,10 @@ class Program:
 
     def _guards(self) -> str:
         """One expression: each parameter and buffer is still the same array, with the same ``requires_grad``,
-        each layer is in the same mode and still holds the same parameters, buffers and sublayers (``model.fc =
-        nn.Linear(…)`` after a capture: captured again) and the same settings (``dropout.p``, ``bn.momentum``: one
-        changed between calls is read by the kernels of a new capture), no layer the step calls has a hook (one
+        each layer is in the same mode and still holds the same parameters, buffers, sublayers and tensors in plain
+        attributes (``model.fc = nn.Linear(…)``, ``self.shift = gg.tensor(…)`` after a capture: captured again)
+        and the same settings (``dropout.p``, ``bn.momentum``: one changed between calls is read by the kernels of a
+        new capture), no layer the step calls has a hook (one
         registered later must run: eagerly, as at capture), no tensor of a step with a backward pass has a gradient
         hook (the same), each ``.grad`` the step reads as it stored it is still ``None`` (one set between calls
         is added to, as eager does: captured again), and each name the step reads from outside it still holds what
