@@ -432,3 +432,28 @@ def test_a_tensor_in_a_layers_plain_attribute_bound_again_is_read_again(whole_st
     compiled, messages, _ = _run(lambda: make(True), {6: rebind}, False)
     assert messages == []
     assert all(np.array_equal(a, b) for a, b in zip(eager, compiled, strict=True))
+
+
+# --- the default float dtype changed between calls ----------------------------------------------------------------
+
+def test_a_default_dtype_changed_between_calls_is_read_by_a_new_capture():
+    """``gg.ones(2)`` and a Python float take the default dtype: float64 after ``set_default_dtype``, as eager's."""
+    def make():
+        w = gg.tensor([0.5, -1.5], requires_grad=True)
+
+        def step(x):
+            return (x[:, 0] * w[0] + gg.ones(3) * 0.1 + gg.arange(3) * 0.5).sum() * w[1]
+
+        return step, lambda: [w]
+
+    def to_float64() -> None:
+        gg.set_default_dtype(gg.float64)
+
+    try:
+        eager, _, _ = _run(make, {6: to_float64}, False)
+        gg.set_default_dtype(gg.float32)
+        compiled, messages, _ = _run(make, {6: to_float64}, True)
+    finally:
+        gg.set_default_dtype(gg.float32)
+    assert messages == [] and eager[11].dtype == np.float64  # the last call's result
+    assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(eager, compiled, strict=True))

@@ -48,7 +48,8 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   added to, as eager adds: captured again), and each name the step's own code reads from outside it (a global or
   closure variable, an attribute of a settings object: ``lr``, ``args.clip``, a global tensor, a helper function)
   still holds what it held (:mod:`glassgrad.compiler.names`; ``lr = lr * 0.9`` between calls: captured again; a name
-  bound anew at every call makes the key run eagerly, saying which).
+  bound anew at every call makes the key run eagerly, saying which), and the default float dtype is the same
+  (``gg.set_default_dtype``).
 * **A forward whose backward runs outside** (``model = gg.compile(model)``, then ``loss_fn(model(x), y).backward()``
   outside it, as PyTorch 2's tutorials write it): the capture also walks the returned tensor's graph once
   (from a ∂L/∂out of ones, each ``.grad`` put back as it was), so the program holds that backward's kernels

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import JOINT_CALLS, _memory_owner, _store_grads, _version, bump_version, unbroadcast
+from ..dtypes import _default
 from ..ops import INPUTS, OUT, Op
 from ..tensor import Tensor, _change_in_place, apply
 from .capture import ASSIGN_GRAD, Capture, Kernel
@@ -427,8 +428,10 @@ class Program:
         new capture), no layer the step calls has a hook (one
         registered later must run: eagerly, as at capture), no tensor of a step with a backward pass has a gradient
         hook (the same), each ``.grad`` the step reads as it stored it is still ``None`` (one set between calls
-        is added to, as eager does: captured again), and each name the step reads from outside it still holds what
-        it held (``lr = lr * 0.9``, a global tensor bound again: :mod:`glassgrad.compiler.names`)."""
+        is added to, as eager does: captured again), each name the step reads from outside it still holds what
+        it held (``lr = lr * 0.9``, a global tensor bound again: :mod:`glassgrad.compiler.names`), and the default
+        float dtype is the same (``gg.set_default_dtype(gg.float64)`` between calls: the step's ``gg.ones(2)`` and
+        Python floats are float64 in a new capture, as eager makes them)."""
         from ..nn.hooks import _GLOBAL_FORWARD_HOOKS, _GLOBAL_FORWARD_PRE_HOOKS
         from ..tensor_hooks import HOOKS, POST_ACCUMULATE_HOOKS
 
@@ -451,6 +454,7 @@ class Program:
                 checks.append(f"(not {name} or not ({looked_up}))")
         checks += [f"{self._name(leaf)}._grad is None" for leaf in self.fresh_grads]
         checks += [read.guard(self._name, number) for number, read in enumerate(self.reads)]
+        checks.append(f"{self._name(_default)}['float'] is {self._name(_default['float'])}")  # gg.ones(2)'s dtype
         return " and ".join(checks) or "True"
 
 
