@@ -104,6 +104,8 @@ def copied(data: Any, dtype: Any, requires_grad: bool, spelling: str | None) -> 
                               "or sourceTensor.detach().clone().requires_grad_(True), rather than "
                               f"{spelling}(sourceTensor).")
     refuse_backward_strides(data)
+    if type(data) is np.ndarray:  # one kernel of a compiled step, which copies the array as it is at each call
+        return _leaf(recorded_call(as_array, data, dtype), requires_grad)
     return _leaf(as_array(tensors_as_numbers(data), dtype), requires_grad)
 
 

@@ -1,6 +1,7 @@
-"""gg.compile guards the names a step reads from outside it (glassgrad.compiler.names): a global number or tensor
+"""gg.compile guards what a step reads from outside it (glassgrad.compiler.names): a global number or tensor
 bound again, a closure's variable, a settings object's attribute, a helper function defined again, a list's entry
-replaced. The oracle is the same step run eagerly: every loss and weight equal, bit for bit; a replay that went on
+replaced, a layer's tensor attribute, the default dtype, a NumPy array copied in the step and changed in place. The
+oracle is the same step run eagerly: every loss and weight equal, bit for bit; a replay that went on
 with the captured value (what the compiler did before) gives other numbers."""
 
 from __future__ import annotations
@@ -457,3 +458,27 @@ def test_a_default_dtype_changed_between_calls_is_read_by_a_new_capture():
         gg.set_default_dtype(gg.float32)
     assert messages == [] and eager[11].dtype == np.float64  # the last call's result
     assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(eager, compiled, strict=True))
+
+
+# --- a NumPy array the step copies with gg.tensor(…), changed in place between calls ------------------------------
+
+TABLE = np.array([1.0, 2.0], dtype=np.float32)
+
+
+@pytest.mark.parametrize("dtype", [None, gg.float64])
+def test_a_numpy_array_copied_inside_the_step_is_copied_as_it_is_at_each_call(dtype):
+    def make():
+        w = gg.tensor([0.5, -1.5], requires_grad=True)
+
+        def step(x):
+            return (x * w * gg.tensor(TABLE, dtype=dtype)).sum(dim=1)
+
+        return step, lambda: [w]
+
+    def reset() -> None:
+        TABLE[:] = [1.0, 2.0]
+
+    def change() -> None:
+        TABLE[0] = 5.0  # in place: the same array object
+
+    _same_both_ways(make, {6: change}, reset)
