@@ -482,3 +482,44 @@ def test_a_numpy_array_copied_inside_the_step_is_copied_as_it_is_at_each_call(dt
         TABLE[0] = 5.0  # in place: the same array object
 
     _same_both_ways(make, {6: change}, reset)
+
+
+# --- what else a layer holds: a function, a list of tensors ----------------------------------------------------------
+
+class _Held(gg.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = gg.nn.Linear(2, 2)
+        self.act = gg.relu  # a function in a plain attribute
+        self.extra = [gg.tensor([1.0, 2.0])]  # a list of tensors, not a ParameterList
+
+    def forward(self, x):
+        return self.act(self.fc(x)) + self.extra[0]
+
+
+@pytest.mark.parametrize("change", ["function", "list entry"])
+def test_a_function_or_a_list_entry_a_layer_holds_changed_between_calls_is_read_again(change):
+    models = []
+
+    def make(compiled: bool):
+        gg.manual_seed(0)
+        models.append(_Held())
+        net = gg.compile(models[-1]) if compiled else models[-1]
+        return (lambda x: net(x).sum(dim=1)), lambda: list(models[-1].parameters())
+
+    def swap() -> None:
+        if change == "function":
+            models[-1].act = gg.tanh
+        else:
+            models[-1].extra[0] = gg.tensor([10.0, -20.0])
+
+    eager, _, _ = _run(lambda: make(False), {6: swap}, False)
+    compiled, messages, _ = _run(lambda: make(True), {6: swap}, False)
+    assert messages == []
+    assert all(np.array_equal(a, b) for a, b in zip(eager, compiled, strict=True))
+
+
+def test_a_layers_own_tables_are_left_to_the_captures_guards():
+    from glassgrad.compiler.names import LAYER_INTERNALS
+
+    assert set(vars(gg.nn.Module())) == LAYER_INTERNALS

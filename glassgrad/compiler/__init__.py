@@ -41,9 +41,9 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   unchanged, each layer is in the same mode (``train()``/``eval()``: a key keeps a program for each set of
   modes met, up to :data:`~glassgrad.compiler.compiled.MAX_MODES`, each captured twice), still has the same
   settings (its Python numbers, strings and flags: ``dropout.p``, ``bn.momentum``, a loss's ``reduction``;
-  one changed between calls: captured again) and still holds the same parameters, buffers, sublayers and tensors
-  in plain attributes (``model.fc = nn.Linear(…)`` or ``self.shift = gg.tensor(…)`` after a capture: captured
-  again), and a ``.grad`` that the step reads after
+  one changed between calls: captured again) and still holds the same parameters, buffers, sublayers and other
+  attributes (``model.fc = nn.Linear(…)``, ``self.shift = gg.tensor(…)``, ``self.act = gg.tanh`` after a
+  capture: captured again), and a ``.grad`` that the step reads after
   its ``backward()`` (``p -= lr * p.grad``) is still empty if it was at capture (one set between calls is
   added to, as eager adds: captured again), and each name the step's own code reads from outside it (a global or
   closure variable, an attribute of a settings object: ``lr``, ``args.clip``, a global tensor, a helper function)

@@ -126,7 +126,7 @@ class Capture:
     refusal: str | None
     fresh_grads: list = field(default_factory=list)  # (leaf, slot, store's kernel): .grad held that slot's array
     keep: list = field(default_factory=list, repr=False)  # every recorded object, alive until compared
-    members: list = field(default_factory=list)  # (layer, "_parameters"/"_buffers"/"_modules"/"__dict__", name, held)
+    members: list = field(default_factory=list)  # (layer, "_parameters"/"_buffers"/"_modules", name, what it held)
     called: list = field(default_factory=list)  # (layer the step called, its hook tables that were empty)
     new_leaves: set = field(default_factory=set)  # the stores into a leaf made in the step (x.clone().requires_grad_())
     outside: list = field(default_factory=list)  # a forward whose backward runs outside: its walks (OutsideWalk)
@@ -636,8 +636,6 @@ class Recorder:
         members = [(module, table, name, value) for module in self.modules.values()
                    for table in ("_parameters", "_buffers", "_modules")
                    for name, value in getattr(module, table).items()]
-        members += [(module, "__dict__", name, value) for module in self.modules.values()  # self.shift = tensor
-                    for name, value in vars(module).items() if isinstance(value, (Tensor, np.ndarray))]
         called = [(layer, [table for table in HOOK_TABLES if not getattr(layer, table)])
                   for layer in self.called.values()]
         settings = [(module, *_settings_of(module)) for module in self.modules.values()]

@@ -5,12 +5,15 @@ after ``lr = lr * 0.9`` between calls, a global tensor bound again (``w = gg.ten
 again in a notebook, or a config object's number changed (``cfg.clip = 0.5``). Each name read is guarded
 (:meth:`~glassgrad.compiler.program.Program._guards`): a change is read by a new capture, as eager reads it, and a
 name that changes at every call makes the step run eagerly, saying which (PyTorch's compiler guards the globals and
-closure variables it reads in the same way). What the names hold is taken as the step starts.
+closure variables it reads in the same way). What the names hold is taken as the step starts (what a layer holds,
+once the step ran: the layers are known then).
 
 The names are found in the code, not by tracing: those the step's code loads as globals (``LOAD_GLOBAL``) and its
 free variables, then the same in each function among their values written outside glassgrad and the Python
 installation (a helper the step calls, up to :data:`MOST_CODE` functions), and in the ``forward`` of each layer of
-the user's own classes the step called. Guarded as:
+the user's own classes the step called; and the attributes of each layer the step called that are not settings (a
+function in ``self.act``, a list of tensors, a tensor that is not a buffer; its settings, parameters, buffers,
+sublayers and mode have guards of their own). Guarded as:
 
 * a number, string, flag or None, or a short list or tuple of them: by value (the settings' rule,
   :func:`~glassgrad.compiler.capture._plain_setting`);
@@ -44,6 +47,12 @@ MOST_ENTRIES = 64
 
 INLINE_ENTRIES = 8
 """A list read by name with at most this many entries has its guard written out entry by entry (``params[0] is …``)."""
+
+LAYER_INTERNALS = frozenset(("training", "_parameters", "_buffers", "_modules", "_non_persistent_buffers",
+                             "_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks",
+                             "_state_dict_hooks", "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
+                             "_load_state_dict_post_hooks"))
+"""A layer's own tables, guarded by the capture's guards (its mode, parameters, buffers, sublayers, hooks)."""
 
 LIBRARIES = tuple(Path(sysconfig.get_paths()[key]).resolve() for key in ("stdlib", "purelib", "platlib"))
 """Where Python's own modules and installed packages live: their code is not the step's."""
@@ -131,6 +140,11 @@ def names_read(function: Any, layers: list) -> list[Read]:
     """The names ``function`` (the compiled step) and the ``forward`` of ``layers`` (the layers it called) read from
     outside, each once, in the order found, with what each holds now."""
     reads: dict[tuple, Read] = {}
+    for layer in layers:  # self.act = gg.tanh, self.masks[0] = … between calls; its settings are guarded already
+        kind = type(layer).__name__
+        reads.update(((id(layer), name), _read(layer, name, f"{kind}.{name}", value))
+                     for name, value in vars(layer).items()
+                     if name not in LAYER_INTERNALS and not _plain_setting(value))
     seen: set[int] = set()
     pending = [found for found in (_code_of(function), *map(_forward_of, layers)) if found[0] is not None]
     while pending and len(seen) < MOST_CODE:

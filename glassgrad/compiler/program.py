@@ -422,8 +422,8 @@ class Program:
 
     def _guards(self) -> str:
         """One expression: each parameter and buffer is still the same array, with the same ``requires_grad``,
-        each layer is in the same mode and still holds the same parameters, buffers, sublayers and tensors in plain
-        attributes (``model.fc = nn.Linear(…)``, ``self.shift = gg.tensor(…)`` after a capture: captured again)
+        each layer is in the same mode and still holds the same parameters, buffers, sublayers and other attributes
+        (``model.fc = nn.Linear(…)``, ``self.act = gg.tanh`` after a capture: captured again)
         and the same settings (``dropout.p``, ``bn.momentum``: one changed between calls is read by the kernels of a
         new capture), no layer the step calls has a hook (one
         registered later must run: eagerly, as at capture), no tensor of a step with a backward pass has a gradient
