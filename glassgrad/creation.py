@@ -73,11 +73,12 @@ def pick_generator(seed: int | None, generator: np.random.Generator | Generator 
     """The generator a random draw uses: ``generator`` if given, a fresh one for ``seed``, else glassgrad's own.
 
     Picked here, its draws are made outside any kernel: a compiled step that reaches it runs eagerly
-    (``randn``, ``rand``, ``randint`` draw in a kernel instead, :func:`_drawn`, which picks the stream itself)."""
+    (``randn``, ``gg.normal``, ``x.uniform_()``… draw in a kernel instead, :func:`drawn`, which picks the stream
+    itself)."""
     if STATE.switches[1] is not None:
-        note_unreplayable("a random draw (gg.normal, gg.multinomial, x.uniform_(), …) inside the step would repeat "
-                          "the capture's numbers; draw outside and pass them in, or use gg.randn, gg.rand, "
-                          "gg.randint or nn.Dropout, which a replay draws again")
+        note_unreplayable("a random draw (gg.randperm, a distribution's sample(), F.rrelu, …) inside the step would "
+                          "repeat the capture's numbers; draw outside and pass them in, or use gg.randn, gg.rand, "
+                          "gg.normal, x.uniform_() or nn.Dropout, which a replay draws again")
     return _stream(seed, generator)
 
 
@@ -348,7 +349,7 @@ def randn(*shape: int, size: Any = None, dtype: Any = None, device: Any = None, 
     """Samples of the standard normal distribution N(0, 1)."""
     check_device(device)
     dtype = _float_dtype(dtype, "randn")
-    return _leaf(recorded_call(_drawn, "standard_normal", seed, generator, _sized(shape, "randn", size), dtype),
+    return _leaf(recorded_call(drawn, "standard_normal", seed, generator, _sized(shape, "randn", size), dtype),
                  requires_grad)
 
 
@@ -357,22 +358,27 @@ def rand(*shape: int, size: Any = None, dtype: Any = None, device: Any = None, r
     """Samples of the uniform distribution on [0, 1)."""
     check_device(device)
     dtype = _float_dtype(dtype, "rand")
-    return _leaf(recorded_call(_drawn, "random", seed, generator, _sized(shape, "rand", size), dtype), requires_grad)
+    return _leaf(recorded_call(drawn, "random", seed, generator, _sized(shape, "rand", size), dtype), requires_grad)
 
 
-def _drawn(kind: str, seed: int | None, generator: np.random.Generator | Generator | None, shape: tuple,
-           dtype: np.dtype, *bounds: int) -> np.ndarray:
-    """Draws of NumPy's ``kind`` (``standard_normal``, ``random``, ``integers`` between ``bounds``) of ``shape``,
-    in float64 (integers: int64), then cast to ``dtype``, from the stream :func:`pick_generator` picks.
+def drawn(kind: str, seed: int | None, generator: np.random.Generator | Generator | None, shape: tuple,
+          dtype: np.dtype, *params: Any) -> np.ndarray:
+    """Draws of NumPy's ``Generator.kind(*params, size=shape)`` (``standard_normal``, ``random``, ``integers``
+    between two bounds, ``uniform``, ``exponential``, ``poisson`` of given rates…), cast to ``dtype``, from the
+    stream :func:`pick_generator` picks.
 
     One call, which picks the stream itself, so that a compiled step (:mod:`glassgrad.compiler`) replays the draw
     from the same stream at each call (glassgrad's own after ``gg.manual_seed`` too), as eager draws."""
-    stream = _stream(seed, generator)
-    if kind == "integers":
-        values = stream.integers(*bounds, size=shape)
-    else:
-        values = getattr(stream, kind)(shape, dtype=np.float64)
-    return values.astype(dtype)
+    return getattr(_stream(seed, generator), kind)(*params, size=shape).astype(dtype)
+
+
+def scaled_draws(kind: str, seed: int | None, generator: np.random.Generator | Generator | None, shape: tuple,
+                 dtype: np.dtype, location: Any, scale: Any) -> np.ndarray:
+    """``location + scale · z`` in float64, cast to ``dtype``: ``z`` the draws of NumPy's ``kind`` of ``shape``
+    (``standard_normal``: N(location, scale²); ``standard_cauchy``), ``location`` and ``scale`` numbers or arrays
+    that broadcast to it. One kernel of a compiled step, as :func:`drawn`."""
+    z = getattr(_stream(seed, generator), kind)(size=shape)
+    return (np.asarray(location, dtype=np.float64) + np.asarray(scale, dtype=np.float64) * z).astype(dtype)
 
 
 def randint(low: int = 0, high: Any = None, size: tuple | None = None, seed: int | None = None,
@@ -390,7 +396,7 @@ def randint(low: int = 0, high: Any = None, size: tuple | None = None, seed: int
     shape = _sized((size,), "randint")
     if low >= high:
         raise RuntimeError(f"randint: low ({low}) must be less than high ({high}); the range [low, high) is empty")
-    return _leaf(recorded_call(_drawn, "integers", seed, generator, shape, resolve_dtype(dtype) or int64, low, high),
+    return _leaf(recorded_call(drawn, "integers", seed, generator, shape, resolve_dtype(dtype) or int64, low, high),
                  requires_grad)
 
 

@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from .creation import pick_generator
+from .autograd import recorded_call
+from .creation import _stream, drawn, scaled_draws
 from .tensor import Tensor
 from .tensor_methods import _plain, _random_fill, method
 
@@ -33,8 +34,8 @@ def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Any = None) -> 
     """Fill in place with draws of the exponential distribution of rate ``λ`` (mean 1/λ)."""
     if not lambd > 0:
         raise RuntimeError(f"exponential_: expects lambd > 0 (the rate), got {lambd}")
-    return _random_fill(self, "exponential_", pick_generator(None, generator).exponential(1 / lambd, self.shape),
-                        RuntimeError)
+    return _random_fill(self, "exponential_", drawn, "exponential", 1 / lambd, generator=generator,
+                        error=RuntimeError)
 
 
 @method
@@ -42,8 +43,8 @@ def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator:
     """Fill in place with draws of the Cauchy distribution centred at ``median`` with scale ``sigma``."""
     if not sigma > 0:
         raise RuntimeError(f"cauchy_: expects sigma > 0 (the scale), got {sigma}")
-    draws = median + sigma * pick_generator(None, generator).standard_cauchy(self.shape)
-    return _random_fill(self, "cauchy_", draws, RuntimeError)
+    return _random_fill(self, "cauchy_", scaled_draws, "standard_cauchy", median, sigma, generator=generator,
+                        error=RuntimeError)
 
 
 @method
@@ -51,7 +52,7 @@ def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator:
     """Fill in place with ``e^Y``, ``Y ~ N(mean, std²)``."""
     if not std > 0:
         raise RuntimeError(f"log_normal_: expects std > 0, got {std}")
-    return _random_fill(self, "log_normal_", pick_generator(None, generator).lognormal(mean, std, self.shape))
+    return _random_fill(self, "log_normal_", drawn, "lognormal", mean, std, generator=generator)
 
 
 @method
@@ -59,8 +60,8 @@ def geometric_(self: Tensor, p: float, *, generator: Any = None) -> Tensor:
     """Fill in place with the trial (1, 2, …) of the first success, each trial succeeding with probability ``p``."""
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_: expects 0 < p < 1, got {p}")
-    draws = pick_generator(None, generator).geometric(p, self.shape)
-    return self.copy_(Tensor._wrap(draws.astype(self.array.dtype)))
+    return self.copy_(Tensor._wrap(recorded_call(drawn, "geometric", None, generator, self.array.shape,
+                                                 self.array.dtype, p)))
 
 
 @method
@@ -73,14 +74,19 @@ def random_(self: Tensor, from_: int = 0, to: int | None = None, *, generator: A
             2 if dtype.kind == "b" else int(np.iinfo(dtype).max) + 1)
     if not low < high:
         raise RuntimeError(f"random_: expects from < to, got from={low}, to={high}")
-    draws = pick_generator(None, generator).integers(low, high, self.shape)
-    return self.copy_(Tensor._wrap(draws.astype(dtype)))
+    return self.copy_(Tensor._wrap(recorded_call(drawn, "integers", None, generator, self.array.shape, dtype, low,
+                                                 high)))
 
 
 def binomial(count: Tensor, prob: Tensor, generator: Any = None) -> Tensor:
     """Successes in ``count`` trials that each succeed with probability ``prob``, entry by entry."""
-    trials, chance = np.asarray(_plain(count)), np.asarray(_plain(prob))
+    return Tensor._wrap(recorded_call(_successes, generator, _plain(count), _plain(prob)))
+
+
+def _successes(generator: Any, count: Any, prob: Any) -> np.ndarray:
+    """:func:`binomial`'s draws, the values checked first: one kernel of a compiled step, which reads them and picks
+    the stream at each call (:func:`glassgrad.creation.drawn`)."""
+    trials, chance = np.asarray(count), np.asarray(prob)
     if np.any(chance < 0) or np.any(chance > 1) or np.any(trials < 0):
         raise RuntimeError("binomial: expects count >= 0 and 0 <= prob <= 1 in every entry")
-    draws = pick_generator(None, generator).binomial(trials.astype(np.int64), chance)
-    return Tensor._wrap(draws.astype(trials.dtype))
+    return _stream(None, generator).binomial(trials.astype(np.int64), chance).astype(trials.dtype)

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from .arguments import resolve_dtype, shape_text
-from .creation import _float_dtype, _leaf, _sized, pick_generator, rand, randint, randn
+from .autograd import recorded_call
+from .creation import _float_dtype, _leaf, _sized, _stream, drawn, rand, randint, randn, scaled_draws
 from .device import check_device
 from .memory_formats import check_memory_format
 from .tensor import Tensor
@@ -59,23 +60,26 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: tuple | None = None, generator
     their broadcast shape: one sample per entry). ``std`` must be ≥ 0.
     """
     check_device(device)
-    mean_array, std_array = (np.asarray(value.array if isinstance(value, Tensor) else value, dtype=np.float64)
-                             for value in (mean, std))
-    if np.any(std_array < 0) or not np.all(np.isfinite(std_array)):
-        raise RuntimeError(f"normal: std must be finite and >= 0, got {std!r}")
     tensors = [value for value in (mean, std) if isinstance(value, Tensor)]
+    mean, std = (value.array if isinstance(value, Tensor) else value for value in (mean, std))
+    recorded_call(_check_spread, std)  # kernels of a compiled step: std's values are read at each call
     if tensors:
         if size is not None:
             raise TypeError("normal: give either tensors for mean/std (their shape is the result's) or a size")
-        shape = np.broadcast_shapes(mean_array.shape, std_array.shape)
+        shape = np.broadcast_shapes(np.shape(mean), np.shape(std))
         dtype = dtype or next((t.dtype for t in tensors if t.dtype.kind == "f"), None)
     elif size is None:
         raise TypeError("normal: with numbers for mean and std, give the size too: gg.normal(0.0, 1.0, size=(2, 3))")
     else:
         shape = _sized((size,) if isinstance(size, (tuple, list)) else (size,), "normal")
     dtype = _float_dtype(dtype, "normal")
-    z = pick_generator(seed, generator).standard_normal(shape)
-    return _leaf((mean_array + std_array * z).astype(dtype), requires_grad)
+    return _leaf(recorded_call(scaled_draws, "standard_normal", seed, generator, shape, dtype, mean, std),
+                 requires_grad)
+
+
+def _check_spread(std: Any) -> None:
+    if np.any(np.less(std, 0)) or not np.all(np.isfinite(std)):
+        raise RuntimeError(f"normal: std must be finite and >= 0, got {std!r}")
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, generator: Any = None,
@@ -86,13 +90,22 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, gene
     need not sum to 1. Without replacement each category is drawn at most once, so a row needs at
     least ``num_samples`` categories of non-zero weight.
     """
-    weights = np.asarray(input.array if isinstance(input, Tensor) else input, dtype=np.float64)
-    if weights.ndim not in (1, 2):
-        raise RuntimeError(f"multinomial: the weights must be 1-D or 2-D, got shape {shape_text(weights.shape)}")
+    weights = input.array if isinstance(input, Tensor) else input
+    shape = np.shape(weights)
+    if len(shape) not in (1, 2):
+        raise RuntimeError(f"multinomial: the weights must be 1-D or 2-D, got shape {shape_text(shape)}")
     if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples <= 0:
         raise RuntimeError(f"multinomial: num_samples must be a whole number > 0, got {num_samples!r}")
-    if weights.shape[-1] == 0:
+    if shape[-1] == 0:
         raise RuntimeError("multinomial: there are no categories (the last dim has size 0)")
+    return Tensor._wrap(recorded_call(_categories, seed, generator, weights, int(num_samples), bool(replacement)))
+
+
+def _categories(seed: int | None, generator: Any, weights: Any, count: int, replacement: bool) -> np.ndarray:
+    """``count`` categories drawn for each row of ``weights`` (checked first), of shape ``(…, count)``, int64: one
+    kernel of a compiled step, which reads the weights and picks the stream (:func:`~glassgrad.creation.drawn`) at
+    each call."""
+    weights = np.asarray(weights, dtype=np.float64)
     if not np.all(np.isfinite(weights)) or np.any(weights < 0):
         raise RuntimeError("multinomial: the weights must be finite and >= 0 (no inf, nan or negative entries)")
     rows = weights.reshape(-1, weights.shape[-1])
@@ -100,13 +113,13 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, gene
     if np.any(totals <= 0):
         raise RuntimeError("multinomial: a row of weights sums to 0, so it is no distribution; give it a positive "
                            "weight somewhere")
-    if not replacement and np.any((rows > 0).sum(axis=1) < num_samples):
-        raise RuntimeError(f"multinomial: cannot draw {num_samples} samples without replacement from a row with fewer "
+    if not replacement and np.any((rows > 0).sum(axis=1) < count):
+        raise RuntimeError(f"multinomial: cannot draw {count} samples without replacement from a row with fewer "
                            "categories of non-zero weight; draw fewer, or pass replacement=True")
-    rng = pick_generator(seed, generator)
-    drawn = np.stack([rng.choice(rows.shape[1], size=int(num_samples), replace=bool(replacement), p=row / total)
+    stream = _stream(seed, generator)
+    drawn = np.stack([stream.choice(rows.shape[1], size=count, replace=replacement, p=row / total)
                       for row, total in zip(rows, totals)])
-    return Tensor._wrap(drawn.reshape(weights.shape[:-1] + (int(num_samples),)).astype(np.int64))
+    return drawn.reshape(weights.shape[:-1] + (count,)).astype(np.int64)
 
 
 def _rates(input: Any, name: str) -> np.ndarray:
@@ -123,18 +136,27 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator: Any = None, s
     """Draws of 1 (with probability ``input``'s entry, or ``p`` for every entry) or 0, in ``input``'s shape and
     dtype; outside the graph (a draw has no gradient)."""
     chances = _rates(input, "bernoulli")
-    if p is not None:
-        chances = np.full(chances.shape, p, dtype=np.float64)
-    if np.any(~((chances >= 0) & (chances <= 1))):
-        raise RuntimeError("bernoulli: probabilities must be in [0, 1] (no NaN)")
-    draws = pick_generator(seed, generator).random(chances.shape) < chances
-    return Tensor._wrap(draws.astype(input.array.dtype))
+    return Tensor._wrap(recorded_call(flips, seed, generator, chances.shape, chances.dtype,
+                                      chances if p is None else p, "bernoulli"))
+
+
+def flips(seed: int | None, generator: Any, shape: tuple, dtype: np.dtype, chances: Any, name: str) -> np.ndarray:
+    """1 where a uniform draw on [0, 1) of ``shape`` falls below ``chances`` (each entry's probability, checked to
+    be in [0, 1]; a number: every entry's), else 0, in ``dtype``: ``name``'s draws (``bernoulli``,
+    ``x.bernoulli_(p)``), one kernel of a compiled step, as :func:`~glassgrad.creation.drawn`."""
+    if np.any(~((np.asarray(chances) >= 0) & (np.asarray(chances) <= 1))):
+        raise RuntimeError(f"{name}: probabilities must be in [0, 1] (no NaN)")
+    return (_stream(seed, generator).random(shape) < chances).astype(dtype)
 
 
 def poisson(input: Tensor, generator: Any = None, *, seed: int | None = None) -> Tensor:
     """A draw of Poisson(rate) for each entry of ``input`` (the rates, ≥ 0), in its shape and dtype; outside the
     graph (a draw has no gradient)."""
     rates = _rates(input, "poisson")
+    recorded_call(_check_rates, rates)  # kernels of a compiled step: the rates are read at each call
+    return Tensor._wrap(recorded_call(drawn, "poisson", seed, generator, rates.shape, rates.dtype, rates))
+
+
+def _check_rates(rates: np.ndarray) -> None:
     if np.any(~(rates >= 0)) or not np.all(np.isfinite(rates)):
         raise RuntimeError("poisson: rates must be finite and >= 0")
-    return Tensor._wrap(pick_generator(seed, generator).poisson(rates).astype(input.array.dtype))

@@ -33,7 +33,7 @@ from .arguments import (
     shape_text,
 )
 from .autograd import is_grad_enabled, recorded_call
-from .creation import _filled, copied, pick_generator
+from .creation import _filled, copied, drawn, scaled_draws
 from .device import check_device
 from .dtypes import bool_, can_cast, float16, int32
 from .graph import records_tangent
@@ -374,13 +374,17 @@ def new_tensor(self: Tensor, data: Any, dtype: Any = None, device: Any = None, r
 
 # --- in-place random fills -------------------------------------------------------------------------
 
-def _random_fill(self: Tensor, name: str, values: np.ndarray, error: type[Exception] = NotImplementedError) -> Tensor:
-    """Write real-valued draws into a float tensor; an integer or bool one is refused with ``error``, PyTorch's
+def _random_fill(self: Tensor, name: str, kernel: Any, kind: str, *params: Any, generator: Any = None,
+                 error: type[Exception] = NotImplementedError) -> Tensor:
+    """Write real-valued draws into a float tensor: ``kernel(kind, None, generator, shape, dtype, *params)``
+    (:func:`~glassgrad.creation.drawn` or :func:`~glassgrad.creation.scaled_draws`), one kernel of a compiled step,
+    which draws again at each call. An integer or bool tensor is refused, before any draw, with ``error``, PyTorch's
     exception for ``name`` (NotImplementedError from its kernels, RuntimeError from its distribution checks)."""
     if not is_floating(self.array.dtype):
         raise error(f"{name}: the tensor holds {self.array.dtype}, but its samples are real numbers; "
                     "fill a float tensor")
-    return self.copy_(Tensor._wrap(values.astype(self.array.dtype)))
+    return self.copy_(Tensor._wrap(recorded_call(kernel, kind, None, generator, self.array.shape, self.array.dtype,
+                                                 *params)))
 
 
 @method
@@ -388,8 +392,7 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = 
     """Fill in place with samples of N(mean, std²) (``p.data.normal_(0, 0.02)``)."""
     if std < 0:
         raise RuntimeError(f"normal_: std must be >= 0, got {std}")
-    rng = pick_generator(None, generator)
-    return _random_fill(self, "normal_", mean + std * rng.standard_normal(self.array.shape))
+    return _random_fill(self, "normal_", scaled_draws, "standard_normal", mean, std, generator=generator)
 
 
 @method
@@ -397,8 +400,7 @@ def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None
     """Fill in place with samples of the uniform distribution on [a, b)."""
     if a > b:
         raise RuntimeError(f"uniform_: expects a <= b, got a={a}, b={b}")
-    rng = pick_generator(None, generator)
-    return _random_fill(self, "uniform_", rng.uniform(a, b, self.array.shape))
+    return _random_fill(self, "uniform_", drawn, "uniform", a, b, generator=generator)
 
 
 # --- matrices --------------------------------------------------------------------------------------
@@ -637,8 +639,8 @@ for _name in ("addcmul_", "addcdiv_"):  # the old number-first order read (and w
 def bernoulli_(self: Tensor, p: float = 0.5, generator: Any = None) -> Tensor:
     """Fill in place with draws of 1 (probability ``p``) or 0, in the tensor's dtype (an int or bool one too, as
     PyTorch)."""
-    draws = pick_generator(None, generator).random(self.array.shape) < _plain(p)
-    return self.copy_(Tensor._wrap(draws.astype(self.array.dtype)))
+    return self.copy_(Tensor._wrap(recorded_call(sampling.flips, None, generator, self.array.shape, self.array.dtype,
+                                                 _plain(p), "bernoulli_")))
 
 
 @method

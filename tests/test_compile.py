@@ -726,8 +726,8 @@ def _refusal_case(kind):
         if kind == "trace":
             with gg.trace():
                 loss = loss * 1
-        if kind == "normal":  # a draw outside a kernel (randn, rand and randint draw in one: they replay)
-            loss = loss + 0 * gg.normal(0.0, 1.0, size=(1,)).sum()
+        if kind == "randperm":  # a draw outside a kernel (randn, gg.normal, x.uniform_()… draw in one: they replay)
+            loss = loss + 0 * gg.randperm(3).sum()
         if kind == "rebase":
             hidden = out * 1
             doubled = hidden * 2
@@ -767,7 +767,7 @@ REFUSALS = {
     "bool": "bool(tensor)",
     "numpy": ".numpy() reads a tensor's value",
     "print": "printing a tensor",
-    "normal": "a random draw",
+    "randperm": "a random draw",
     "rebase": "an in-place change of a tensor in the graph",
     "mask": "boolean mask",
     "grad": "gg.autograd.grad",

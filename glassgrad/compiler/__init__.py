@@ -34,8 +34,8 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   tell the difference. Every kernel is the function eager calls, on the same numbers, with the
   same Python scalars (the optimizer reads its learning rate at each step, so schedulers work):
   results are identical to eager, bit for bit. ``.grad`` arrays are new each step, as in eager.
-  Randomness replays too: a dropout mask is drawn again, from the same generator, at the same
-  point of its stream, so it is the mask eager would draw.
+  Randomness replays too: a dropout mask, ``randn_like(std)`` or ``x.uniform_()`` is drawn again, from the
+  same generator, at the same point of its stream, so it is what eager would draw.
 * **Guards.** Before a replay: the parameters and buffers of every layer the step called are
   still the same arrays (``p.data = …`` replaces one: captured again), ``requires_grad`` is
   unchanged, each layer is in the same mode (``train()``/``eval()``: a key keeps a program for each set of
@@ -75,9 +75,11 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   step (``.item()``, ``float(t)``, ``if t > 0``, ``.numpy()``, printing), an in-place change of a
   graph tensor other than a write into one the step made (``detach_()``, an operand of another dtype; a write
   such as ``x.relu_()``, ``nn.ReLU(inplace=True)``, ``x.copy_(v)``, ``x[i] = v``, ``h += b`` or ``h *= w`` is a
-  kernel, and so is the copy of the old h that mul's rule reads back), random draws other than dropout's
-  and ``randn``/``rand``/``randint`` and their ``_like`` forms (which draw in a kernel from the stream they pick
-  at each call: ``gg.normal``, ``x.uniform_()``, ``multinomial`` inside the step), hooks, a
+  kernel, and so is the copy of the old h that mul's rule reads back), random draws made outside a kernel
+  (``gg.randperm``, a distribution's ``sample()``, ``F.rrelu``, ``F.gumbel_softmax`` inside the step; dropout's
+  masks, ``randn``/``rand``/``randint``, ``gg.normal``, ``bernoulli``, ``poisson``, ``multinomial``,
+  ``binomial``, the fills ``x.uniform_()``, ``x.normal_()``… and ``nn.init``'s draw in one, from the stream they
+  pick at each call), hooks, a
   custom ``autograd.Function``, ``gg.autograd.grad``/``create_graph``, ``retain_grad``, a boolean
   mask's data-dependent shape, a returned graph other than the tensors of a forward, and a step that
   does different work on each call. Each gives a one-line warning saying why, and that key runs

@@ -35,7 +35,7 @@ import numpy as np
 
 from ..arguments import written_number
 from ..autograd import recorded_call
-from ..creation import pick_generator
+from ..creation import _stream, drawn
 from ..renamed import renamed
 from ..tensor import Tensor, _set_in_place, refuse_inference
 
@@ -115,15 +115,21 @@ def _fill(tensor: Tensor, values: Any) -> Tensor:
     return tensor
 
 
-def _draws(tensor: Tensor, generator: np.random.Generator | None, seed: int | None) -> np.random.Generator:
-    """The generator to draw from, once ``tensor`` is known to be fillable with random floats (so a bad call draws
-    nothing)."""
+def _stream_for(tensor: Tensor, generator: np.random.Generator | None, seed: int | None) -> tuple:
+    """``(seed, generator)``, the stream to draw from (:func:`glassgrad.creation.drawn`), once ``tensor`` is known to
+    be fillable with random floats (so a bad call draws nothing). The draws are kernels of a compiled step, which
+    draws them again at each call from the stream picked then."""
     if _check_target(tensor).array.dtype.kind != "f":
         raise TypeError(f"init functions draw random numbers into floating tensors, got {tensor.array.dtype}; "
                         "convert with .float()")
-    if _SKIPPING.get():  # a throwaway generator: the caller's and glassgrad's own stay untouched
-        return np.random.default_rng(0)
-    return pick_generator(seed, generator)
+    return (0, None) if _SKIPPING.get() else (seed, generator)  # skipping: a throwaway stream, the others untouched
+
+
+def _draws(tensor: Tensor, kind: str, generator: np.random.Generator | None, seed: int | None, shape: tuple,
+           *params: Any) -> np.ndarray:
+    """Float64 draws of NumPy's ``kind`` (``uniform``, ``normal``, ``random``) of ``shape``, from
+    :func:`_stream_for`'s stream."""
+    return recorded_call(drawn, kind, *_stream_for(tensor, generator, seed), shape, np.float64, *params)
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: np.random.Generator | None = None,
@@ -131,7 +137,7 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: np.rando
     """Fill with draws from the uniform distribution ``U(a, b)``."""
     if not a <= b:
         raise ValueError(f"uniform_ expects a <= b, got a={a}, b={b}")
-    return _fill(tensor, _draws(tensor, generator, seed).uniform(a, b, tensor.shape))
+    return _fill(tensor, _draws(tensor, "uniform", generator, seed, tensor.array.shape, a, b))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: np.random.Generator | None = None,
@@ -139,7 +145,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: np.r
     """Fill with draws from the normal distribution ``N(mean, std²)``."""
     if not std >= 0:
         raise ValueError(f"normal_ expects std >= 0, got {std}")
-    return _fill(tensor, _draws(tensor, generator, seed).normal(mean, std, tensor.shape))
+    return _fill(tensor, _draws(tensor, "normal", generator, seed, tensor.array.shape, mean, std))
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -213,18 +219,22 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     """
     if not std > 0 or not a < b:
         raise ValueError(f"trunc_normal_ expects std > 0 and a < b, got std={std}, a={a}, b={b}")
+    uniform = _draws(tensor, "random", generator, seed, tensor.array.shape)
+    return _fill(tensor, recorded_call(_truncated_normal, uniform, mean, std, a, b))
+
+
+def _truncated_normal(uniform: np.ndarray, mean: float, std: float, a: float, b: float) -> np.ndarray:
+    """:func:`trunc_normal_`'s draws from its uniform ones (a kernel of a compiled step, as the draw)."""
     from scipy.special import log_ndtr, ndtri_exp  # here, not at the top: `import glassgrad` does not load SciPy
 
     low, high = (a - mean) / std, (b - mean) / std
     mirrored = low + high > 0
     if mirrored:
         low, high = -high, -low
-    uniform = _draws(tensor, generator, seed).random(tensor.shape)
     with np.errstate(divide="ignore"):  # log 0 = −∞ where U = 0: the draw is then the interval's end
         log_share = np.logaddexp(np.log1p(-uniform) + log_ndtr(low), np.log(uniform) + log_ndtr(high))
     standard = ndtri_exp(log_share)
-    values = mean + std * (-standard if mirrored else standard)
-    return _fill(tensor, np.clip(values, a, b))  # the interval's ends, where rounding stepped past them
+    return np.clip(mean + std * (-standard if mirrored else standard), a, b)  # the ends, where rounding stepped past
 
 
 def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: np.random.Generator | None = None,
@@ -238,10 +248,16 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: np.random.Generato
     if tensor.numel() == 0:  # nothing to fill (PyTorch's no-op, without a warning)
         return tensor
     columns = tensor.array.size // rows
-    flat = _draws(tensor, generator, seed).normal(0.0, 1.0, (rows, columns))
+    flat = _draws(tensor, "normal", generator, seed, (rows, columns), 0.0, 1.0)
+    return _fill(tensor, recorded_call(_orthogonal, flat, gain, tensor.array.shape))
+
+
+def _orthogonal(flat: np.ndarray, gain: float, shape: tuple) -> np.ndarray:
+    """:func:`orthogonal_`'s matrix from its normal draws ``flat`` (a kernel of a compiled step, as the draw)."""
+    rows, columns = flat.shape
     q, r = np.linalg.qr(flat.T if rows < columns else flat)
     q = q * np.sign(np.diag(r))
-    return _fill(tensor, gain * (q.T if rows < columns else q).reshape(tensor.shape))
+    return gain * (q.T if rows < columns else q).reshape(shape)
 
 
 def eye_(tensor: Tensor) -> Tensor:
@@ -273,13 +289,19 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: np.ra
     if tensor.ndim != 2 or not 0 <= sparsity <= 1:
         raise ValueError(f"sparse_ expects a 2-D tensor and a sparsity in [0, 1], got shape {tuple(tensor.shape)} "
                          f"and sparsity={sparsity}")
-    draws = _draws(tensor, generator, seed)
-    rows, columns = tensor.shape
-    values = draws.normal(0.0, std, (rows, columns))
-    zeros = math.ceil(sparsity * rows)
-    for column in range(columns):
-        values[draws.permutation(rows)[:zeros], column] = 0.0
-    return _fill(tensor, values)
+    zeros = math.ceil(sparsity * tensor.shape[0])
+    return _fill(tensor, recorded_call(_sparse, *_stream_for(tensor, generator, seed), tensor.array.shape, std, zeros))
+
+
+def _sparse(seed: int | None, generator: np.random.Generator | None, shape: tuple, std: float,
+            zeros: int) -> np.ndarray:
+    """:func:`sparse_`'s values: draws of ``N(0, std²)``, then ``zeros`` entries of each column set to 0, at rows
+    drawn from the same stream (one kernel of a compiled step, as :func:`glassgrad.creation.drawn`)."""
+    stream = _stream(seed, generator)
+    values = stream.normal(0.0, std, shape)
+    for column in range(shape[1]):
+        values[stream.permutation(shape[0])[:zeros], column] = 0.0
+    return values
 
 
 def _old_spelling(new: Any) -> Any:
