@@ -76,9 +76,9 @@ def pick_generator(seed: int | None, generator: np.random.Generator | Generator 
     (``randn``, ``gg.normal``, ``x.uniform_()``… draw in a kernel instead, :func:`drawn`, which picks the stream
     itself)."""
     if STATE.switches[1] is not None:
-        note_unreplayable("a random draw (gg.randperm, a distribution's sample(), F.rrelu, …) inside the step would "
-                          "repeat the capture's numbers; draw outside and pass them in, or use gg.randn, gg.rand, "
-                          "gg.normal, x.uniform_() or nn.Dropout, which a replay draws again")
+        note_unreplayable("a random draw outside a kernel (a layer built inside the step, random_split, a sampler's "
+                          "order…) would repeat the capture's numbers; build and draw outside and pass them in, or use "
+                          "gg.randn, gg.normal, x.uniform_(), nn.init or nn.Dropout, which a replay draws again")
     return _stream(seed, generator)
 
 
@@ -405,7 +405,13 @@ def randperm(n: int, seed: int | None = None, generator: np.random.Generator | G
     """A random ordering of ``0 … n−1`` (int64)."""
     check_device(device)
     (count,) = _sized((n,), "randperm")
-    return Tensor._wrap(pick_generator(seed, generator).permutation(count).astype(resolve_dtype(dtype) or int64))
+    return Tensor._wrap(recorded_call(_permuted, seed, generator, count, resolve_dtype(dtype) or int64))
+
+
+def _permuted(seed: int | None, generator: np.random.Generator | Generator | None, count: int,
+              dtype: np.dtype) -> np.ndarray:
+    """:func:`randperm`'s ordering, one kernel of a compiled step, as :func:`drawn`."""
+    return _stream(seed, generator).permutation(count).astype(dtype)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

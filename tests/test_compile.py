@@ -726,8 +726,8 @@ def _refusal_case(kind):
         if kind == "trace":
             with gg.trace():
                 loss = loss * 1
-        if kind == "randperm":  # a draw outside a kernel (randn, gg.normal, x.uniform_()… draw in one: they replay)
-            loss = loss + 0 * gg.randperm(3).sum()
+        if kind == "new-layer":  # its weights drawn outside a kernel (randn, x.uniform_()… draw in one: they replay)
+            loss = loss + 0 * nn.Linear(3, 1)(out).sum()
         if kind == "rebase":
             hidden = out * 1
             doubled = hidden * 2
@@ -767,7 +767,7 @@ REFUSALS = {
     "bool": "bool(tensor)",
     "numpy": ".numpy() reads a tensor's value",
     "print": "printing a tensor",
-    "randperm": "a random draw",
+    "new-layer": "a random draw outside a kernel (a layer built inside the step",
     "rebase": "an in-place change of a tensor in the graph",
     "mask": "boolean mask",
     "grad": "gg.autograd.grad",

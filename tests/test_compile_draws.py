@@ -1,7 +1,7 @@
 """``gg.compile`` of a step that draws random numbers: ``gg.normal``, ``gg.bernoulli``, ``gg.poisson``,
-``gg.multinomial``, ``gg.binomial``, the in-place fills (``x.uniform_()``, ``x.normal_()``, ``x.bernoulli_()``, …)
-and ``nn.init``'s random fills draw in a kernel that picks its stream at every call, so a replay draws what eager
-draws.
+``gg.multinomial``, ``gg.binomial``, ``gg.randperm``, the in-place fills (``x.uniform_()``, ``x.normal_()``,
+``x.bernoulli_()``, …), ``nn.init``'s random fills, ``F.rrelu`` and ``F.gumbel_softmax`` draw in a kernel that picks
+its stream at every call, so a replay draws what eager draws.
 
 The oracle is eager glassgrad itself (PyTorch's generators give other numbers): the same model, optimizer and batches
 trained twice, once eagerly and once compiled (the whole step, or the model alone), after ``gg.manual_seed`` or with a
@@ -31,31 +31,37 @@ def _categories(h, replacement, **stream):
     return h + h.gather(1, picks).mean(1, keepdim=True)
 
 
-DRAWS = {
-    # name: (h → h with a draw in it, given the stream's keyword), and whether the draw takes seed=
-    "normal numbers": (lambda h, **s: h * gg.normal(1.0, 0.1, size=tuple(h.shape), dtype=h.dtype, **s), True),
-    "normal tensors": (lambda h, **s: h + 0.1 * gg.normal(h, h.abs() + 0.1, **s), True),
-    "bernoulli": (lambda h, **s: h * gg.bernoulli(h.sigmoid(), **s), True),
-    "bernoulli p": (lambda h, **s: h * gg.bernoulli(h, p=0.7, **s), True),
-    "poisson": (lambda h, **s: h * gg.poisson(h.abs() * 3, **s), True),
-    "multinomial": (lambda h, **s: _categories(h, True, **s), True),
-    "multinomial without replacement": (lambda h, **s: _categories(h, False, **s), True),
-    "uniform_": (lambda h, **s: h * gg.empty_like(h).uniform_(0.5, 1.5, **s), False),
-    "normal_": (lambda h, **s: h * gg.empty_like(h).normal_(1.0, 0.1, **s), False),
-    "bernoulli_": (lambda h, **s: h * gg.empty_like(h).bernoulli_(0.7, **s), False),
-    "exponential_": (lambda h, **s: h * gg.empty_like(h).exponential_(2.0, **s), False),
-    "cauchy_": (lambda h, **s: h * gg.empty_like(h).cauchy_(0.0, 0.5, **s).tanh(), False),
-    "log_normal_": (lambda h, **s: h * gg.empty_like(h).log_normal_(0.0, 0.2, **s), False),
-    "geometric_": (lambda h, **s: h / gg.empty_like(h).geometric_(0.5, **s), False),
-    "random_": (lambda h, **s: h * gg.empty_like(h).random_(1, 4, **s), False),
-    "binomial": (lambda h, **s: h * gg.binomial(gg.full_like(h, 3.0), h.sigmoid(), **s), False),
-    "init.uniform_": (lambda h, **s: h * nn.init.uniform_(gg.empty_like(h), 0.5, 1.5, **s), True),
-    "init.kaiming_normal_": (lambda h, **s: h + nn.init.kaiming_normal_(gg.empty_like(h), **s), True),
-    "init.trunc_normal_": (lambda h, **s: h * nn.init.trunc_normal_(gg.empty_like(h), 1.0, 0.2, 0.5, 1.5, **s), True),
-    "init.orthogonal_": (lambda h, **s: h + nn.init.orthogonal_(gg.empty_like(h), **s), True),
-    "init.sparse_": (lambda h, **s: h + nn.init.sparse_(gg.empty_like(h), 0.5, std=0.1, **s), True),
-}
 STREAMS = ["glassgrad's", "gg.Generator", "numpy Generator", "seed"]
+SEEDLESS = STREAMS[:3]
+DRAWS = {
+    # name: (h → h with a draw in it, given the stream's keyword), and which streams it takes (SEEDLESS: no seed=)
+    "normal numbers": (lambda h, **s: h * gg.normal(1.0, 0.1, size=tuple(h.shape), dtype=h.dtype, **s), STREAMS),
+    "normal tensors": (lambda h, **s: h + 0.1 * gg.normal(h, h.abs() + 0.1, **s), STREAMS),
+    "bernoulli": (lambda h, **s: h * gg.bernoulli(h.sigmoid(), **s), STREAMS),
+    "bernoulli p": (lambda h, **s: h * gg.bernoulli(h, p=0.7, **s), STREAMS),
+    "poisson": (lambda h, **s: h * gg.poisson(h.abs() * 3, **s), STREAMS),
+    "multinomial": (lambda h, **s: _categories(h, True, **s), STREAMS),
+    "multinomial without replacement": (lambda h, **s: _categories(h, False, **s), STREAMS),
+    "uniform_": (lambda h, **s: h * gg.empty_like(h).uniform_(0.5, 1.5, **s), SEEDLESS),
+    "normal_": (lambda h, **s: h * gg.empty_like(h).normal_(1.0, 0.1, **s), SEEDLESS),
+    "bernoulli_": (lambda h, **s: h * gg.empty_like(h).bernoulli_(0.7, **s), SEEDLESS),
+    "exponential_": (lambda h, **s: h * gg.empty_like(h).exponential_(2.0, **s), SEEDLESS),
+    "cauchy_": (lambda h, **s: h * gg.empty_like(h).cauchy_(0.0, 0.5, **s).tanh(), SEEDLESS),
+    "log_normal_": (lambda h, **s: h * gg.empty_like(h).log_normal_(0.0, 0.2, **s), SEEDLESS),
+    "geometric_": (lambda h, **s: h / gg.empty_like(h).geometric_(0.5, **s), SEEDLESS),
+    "random_": (lambda h, **s: h * gg.empty_like(h).random_(1, 4, **s), SEEDLESS),
+    "binomial": (lambda h, **s: h * gg.binomial(gg.full_like(h, 3.0), h.sigmoid(), **s), SEEDLESS),
+    "init.uniform_": (lambda h, **s: h * nn.init.uniform_(gg.empty_like(h), 0.5, 1.5, **s), STREAMS),
+    "init.kaiming_normal_": (lambda h, **s: h + nn.init.kaiming_normal_(gg.empty_like(h), **s), STREAMS),
+    "init.trunc_normal_": (lambda h, **s: h * nn.init.trunc_normal_(gg.empty_like(h), 1.0, 0.2, 0.5, 1.5, **s),
+                           STREAMS),
+    "init.orthogonal_": (lambda h, **s: h + nn.init.orthogonal_(gg.empty_like(h), **s), STREAMS),
+    "init.sparse_": (lambda h, **s: h + nn.init.sparse_(gg.empty_like(h), 0.5, std=0.1, **s), STREAMS),
+    "randperm": (lambda h, **s: h[gg.randperm(h.shape[0], **s)], STREAMS),
+    "F.rrelu": (lambda h: F.rrelu(h - 0.5, training=True), ["glassgrad's"]),
+    "F.gumbel_softmax": (lambda h, **s: h * F.gumbel_softmax(h, tau=0.5, **s), SEEDLESS),
+    "F.gumbel_softmax hard": (lambda h, **s: h * F.gumbel_softmax(h, hard=True, **s), SEEDLESS),
+}
 
 
 class _Noisy(nn.Module):
@@ -84,8 +90,7 @@ def _batches(dtype, count=10):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
-@pytest.mark.parametrize(("draw", "stream"), [(draw, stream) for draw in sorted(DRAWS) for stream in STREAMS
-                                              if stream != "seed" or DRAWS[draw][1]])  # fills take no seed=
+@pytest.mark.parametrize(("draw", "stream"), [(draw, stream) for draw in sorted(DRAWS) for stream in DRAWS[draw][1]])
 @pytest.mark.parametrize("whole_step", [True, False], ids=["step", "model"])
 def test_a_draw_inside_a_compiled_step_replays_drawing_what_eager_draws(draw, stream, dtype, whole_step):
     """Ten steps eagerly and ten compiled: every array equal, bit for bit, no warning, and calls 3–10 replays,

@@ -76,10 +76,10 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   graph tensor other than a write into one the step made (``detach_()``, an operand of another dtype; a write
   such as ``x.relu_()``, ``nn.ReLU(inplace=True)``, ``x.copy_(v)``, ``x[i] = v``, ``h += b`` or ``h *= w`` is a
   kernel, and so is the copy of the old h that mul's rule reads back), random draws made outside a kernel
-  (``gg.randperm``, a distribution's ``sample()``, ``F.rrelu``, ``F.gumbel_softmax`` inside the step; dropout's
-  masks, ``randn``/``rand``/``randint``, ``gg.normal``, ``bernoulli``, ``poisson``, ``multinomial``,
-  ``binomial``, the fills ``x.uniform_()``, ``x.normal_()``… and ``nn.init``'s draw in one, from the stream they
-  pick at each call), hooks, a
+  (a layer built inside the step, ``random_split``; dropout's masks,
+  ``randn``/``rand``/``randint``/``randperm``, ``gg.normal``, ``bernoulli``, ``poisson``, ``multinomial``,
+  ``binomial``, the fills ``x.uniform_()``, ``x.normal_()``…, ``nn.init``'s, ``F.rrelu`` and ``F.gumbel_softmax``
+  draw in one, from the stream they pick at each call), hooks, a
   custom ``autograd.Function``, ``gg.autograd.grad``/``create_graph``, ``retain_grad``, a boolean
   mask's data-dependent shape, a returned graph other than the tensors of a forward, and a step that
   does different work on each call. Each gives a one-line warning saying why, and that key runs

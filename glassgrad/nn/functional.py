@@ -26,7 +26,7 @@ from .. import ops
 from ..arguments import broadcasts_to, shape_text
 from ..autograd import call_recorder, current_tape, is_grad_enabled, recorded_call
 from ..composed_products import _row_distances
-from ..creation import arange, as_tensor, pick_generator, zeros_like
+from ..creation import _stream, arange, as_tensor, drawn, zeros_like
 from ..creation import one_hot as one_hot
 from ..functions import linear as linear
 from ..functions import relu as _relu
@@ -793,8 +793,8 @@ def rrelu(input: Tensor, lower: float = 1 / 8, upper: float = 1 / 3, training: b
     x = _floating(input, "rrelu")
     if not training:
         return leaky_relu(x, (lower + upper) / 2)
-    slopes = pick_generator(None, None).uniform(lower, upper, size=x.shape).astype(x.array.dtype)
-    return x.relu() - (-x).relu() * x.new_tensor(slopes)
+    slopes = recorded_call(drawn, "uniform", None, None, x.array.shape, x.array.dtype, lower, upper)  # a kernel
+    return x.relu() - (-x).relu() * Tensor._wrap(slopes)
 
 
 def _implicit_dim(input: Tensor, name: str) -> int:
@@ -885,14 +885,19 @@ def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: fl
     tau = _finite_number(tau, "gumbel_softmax", "tau")
     if tau <= 0:
         raise ValueError(f"gumbel_softmax: tau (the temperature) must be > 0, got {tau:g}")
-    draws = pick_generator(None, generator).exponential(size=logits.shape)
-    noise = logits.new_tensor(-np.log(draws))  # −ln of an Exponential(1) draw is a Gumbel(0, 1) draw
+    noise = Tensor._wrap(recorded_call(_gumbel_noise, generator, logits.array.shape, logits.array.dtype))
     soft = softmax((logits + noise) / tau, dim)
     if not hard:
         return soft
     index = soft.detach().argmax(dim, keepdim=True)
     one_hot = zeros_like(soft).scatter(dim, index, 1.0)
     return one_hot - soft.detach() + soft
+
+
+def _gumbel_noise(generator: Any, shape: tuple, dtype: np.dtype) -> np.ndarray:
+    """Gumbel(0, 1) draws: −ln of Exponential(1) ones, in ``dtype``; one kernel of a compiled step, which draws
+    them again at each call from the stream picked then (:func:`glassgrad.creation.drawn`)."""
+    return (-np.log(_stream(None, generator).exponential(size=shape))).astype(dtype)
 
 
 def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
