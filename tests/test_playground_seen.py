@@ -390,3 +390,25 @@ def test_a_fresh_start_is_tried_once_and_only_for_a_refused_link(server, browser
         assert len(asked) == requests, asked  # the link's request, then (422) the defaults' once
         key, value = link.split("&")[1].split("=")
         assert parse_qs(urlparse(page.evaluate("location.href")).query)[key] == [value]  # the link is as it was
+
+
+def test_a_train_link_with_an_unknown_dataset_says_which_exist_and_trains_the_default(server, refused):  # noqa: F811
+    """The page said the dataset was unknown, but drew nothing: no loss, no curve, an empty Dataset menu, and Step
+    asked for the same unknown dataset again."""
+    seen = refused
+    error = refused_link(seen, f"{server}/?view=train&t_dataset=zzz&t_step=3", 'unknown dataset "zzz"')
+    assert all(name in error.inner_text() for name in ("moons", "circles", "xor", "spirals", "digits"))
+    expect(seen.locator("#train-loss-value")).to_have_attribute("data-value", re.compile(r"\d"))
+    expect(seen.locator("#train-dataset")).to_have_value("moons")  # the first data set, as a new learner has it
+    assert_seen(seen.locator("#train-loss-value"), "the loss of the default run")
+    assert_seen(seen.locator("#train-dataset"), "the Dataset menu")
+    assert_seen(error, "the message about the link, beside the default run")
+    curve = seen.locator("#loss-curve")
+    curve.scroll_into_view_if_needed()
+    assert curve.is_visible() and seen.locator("#loss-curve .tick").count() == 4
+    seen.locator("#btn-step").click()
+    expect(seen.locator("#train-step")).to_have_text("1")
+    expect(error).to_be_hidden()
+    assert parse_qs(urlparse(seen.evaluate("location.href")).query)["t_dataset"] == ["moons"]
+    assert_no_sideways_scroll(seen, "the Train view")
+

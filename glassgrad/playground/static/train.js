@@ -19,9 +19,9 @@ function deleteJob(id) {
 export class TrainView {
   constructor(options, state, save) {
     const defaults = options.training_defaults;
-    for (const field of [...FIELDS, "lr"]) {
-      if (state[field] === undefined) state[field] = field === "hidden" ? defaults.hidden.join(",") : defaults[field];
-    }
+    this.defaults = Object.fromEntries([...FIELDS, "lr"].map((field) =>
+      [field, field === "hidden" ? defaults.hidden.join(",") : defaults[field]]));
+    for (const field of Object.keys(this.defaults)) if (state[field] === undefined) state[field] = this.defaults[field];
     this.state = state;
     this.save = save;
     this.job = null;
@@ -38,11 +38,9 @@ export class TrainView {
     setOptions($("train-loss"), options.losses, state.loss);
     setOptions($("train-optimizer"), options.optimizers.map((o) => ({ name: o.name, title: o.name })), state.optimizer);
     for (const [field, id] of Object.entries(INPUTS)) {
-      $(id).value = state[field];
       $(id).addEventListener("change", () => this.configure({ [field]: NUMERIC.has(field) ? Number($(id).value) : $(id).value }));
     }
-    $("train-lr").value = Math.log10(state.lr);
-    this.showRate(state.lr); // a link's η may lie between the slider's marks: show the one in use
+    this.showConfig();
     $("train-lr").addEventListener("input", () => this.showRate());
     $("train-lr").addEventListener("change", () => this.configure({ lr: this.rateFromSlider() }));
     $("train-form").addEventListener("submit", (event) => event.preventDefault());
@@ -73,6 +71,24 @@ export class TrainView {
     if (key.toLowerCase() === "p") $("btn-play").click();
     else if (key.toLowerCase() === "s") $("btn-step").click();
     else return false;
+    return true;
+  }
+
+  /** The form as the state holds it. */
+  showConfig() {
+    for (const [field, id] of Object.entries(INPUTS)) $(id).value = this.state[field];
+    $("train-lr").value = Math.log10(this.state.lr);
+    this.showRate(this.state.lr); // a link's η may lie between the slider's marks: show the one in use
+  }
+
+  /** A link the engine refused before any run was drawn (an unknown data set, a layer too wide): its settings
+   *  give way to the defaults, so that the page shows a run and every control works; false if they were. */
+  startAfresh() {
+    const fresh = { ...this.defaults, from_code: "" };
+    if (Object.entries(fresh).every(([field, value]) => (this.state[field] ?? "") === value)) return false;
+    Object.assign(this.state, fresh, { step: 0 });
+    this.showConfig();
+    this.save();
     return true;
   }
 
@@ -130,7 +146,11 @@ export class TrainView {
       }
       if (clearError) showError(null);
     } catch (error) {
-      if (run === this.run) { // an older run's job may be gone: nothing to say about it
+      // 422: the link's settings refused (not a busy engine): the defaults' run, the message kept beside it
+      if (run === this.run && !this.losses.length && error.status === 422 && this.startAfresh()) {
+        await this.start(0, false);
+        showError(error);
+      } else if (run === this.run) { // an older run's job may be gone: nothing to say about it
         showError(error);
         $("train-clipped").textContent = "";  // not "Preparing…" forever: the message above says what went wrong
       }
