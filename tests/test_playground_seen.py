@@ -412,3 +412,32 @@ def test_a_train_link_with_an_unknown_dataset_says_which_exist_and_trains_the_de
     assert parse_qs(urlparse(seen.evaluate("location.href")).query)["t_dataset"] == ["moons"]
     assert_no_sideways_scroll(seen, "the Train view")
 
+
+@pytest.mark.parametrize("typed, said", [("-1", "η = -1 would move the weights uphill"),
+                                         ("0", "η = 0 would leave the weights where they are"),
+                                         ("", "The learning rate η must be a number"),
+                                         ("500", "η = 500 is out of range")])
+def test_a_learning_rate_the_engine_refuses_is_refused_where_it_is_typed(server, seen, typed, said):  # noqa: F811
+    """η ≤ 0 (or none) was sent to the engine, whose 422 was the only check; now the field says what is wrong and
+    how to fix it, and nothing is sent (``seen`` fails the test on any 4xx in the console)."""
+    seen.goto(f"{server}/?view=step&s_example=diagonal-flip")
+    seen.wait_for_selector('#step-matrices [data-cell="W1[0,0]"]')
+    sent = []
+    seen.on("request", lambda request: sent.append(request.post_data) if "/api/step" in request.url else None)
+    seen.fill("#step-lr", typed)
+    seen.locator("#step-lr").press("Enter")
+    problem = seen.locator("#step-lr-problem")
+    expect(problem).to_contain_text(said)
+    assert "from 0.000001 to 100" in problem.inner_text() and "\n" not in problem.inner_text().strip()
+    assert_seen(problem, "the message about the learning rate")
+    assert_seen(seen.locator("#step-lr"), "the learning rate's field")
+    expect(seen.locator("#step-lr")).to_have_value("0.1")  # the η in use: the refused one is not left there
+    seen.locator("#btn-forward").focus()  # a second change event, had the first been missed
+    seen.wait_for_timeout(300)
+    assert sent == [], sent
+    seen.fill("#step-lr", "0.5")
+    seen.locator("#step-lr").press("Enter")
+    wait_until(lambda: parse_qs(urlparse(seen.evaluate("location.href")).query).get("s_actions") == ["lr=0.5"],
+               "η = 0.5 in the link")
+    expect(problem).to_be_hidden()
+    assert_no_sideways_scroll(seen, "the step-through")

@@ -189,7 +189,7 @@ def test_the_widget_steps_through_the_learners_model_in_a_browser(browser, harne
         page.locator("#step-lr").fill("500")
         page.locator("#step-lr").press("Enter")
         page.locator("#step-lr").blur()
-        error = page.locator(".error")
+        error = page.locator("#step-lr-problem")  # said under the field: the kernel is not asked
         expect(error).to_contain_text("out of range")
         assert_seen(error, "the error")
         assert page.evaluate("window.traits.actions") == "f b b u f"  # the refused change changed nothing

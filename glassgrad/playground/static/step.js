@@ -10,6 +10,20 @@ const BUTTONS = { forward: "btn-forward", backward: "btn-backward", update: "btn
 const SHORTCUTS = { f: "btn-forward", b: "btn-backward", u: "btn-update", r: "btn-reset", Backspace: "btn-back" };
 const EXAMPLE = { example: "diagonal-flip", seed: 0, sizes: "2,3,2", activation: "relu", loss: "mse" };
 
+/** What is wrong with the learning rate typed in ``field`` (an <input type=number> with min and max), in one line
+ *  that says how to fix it; "" when it is fine. */
+function rateProblem(field) {
+  const range = `type a learning rate from ${field.min} to ${field.max}, e.g. 0.1`;
+  const value = Number(field.value);
+  if (field.validity.badInput || field.value.trim() === "" || !Number.isFinite(value)) {
+    return `The learning rate η must be a number: ${range}.`;
+  }
+  if (value < 0) return `η = ${value} would move the weights uphill, raising the loss: ${range}.`;
+  if (value === 0) return `η = 0 would leave the weights where they are: ${range}.`;
+  if (value < Number(field.min) || value > Number(field.max)) return `η = ${value} is out of range: ${range}.`;
+  return "";
+}
+
 export class StepView {
   /** ``root`` holds the markup of step_markup.js; ``channel.request(path, body)`` answers with the engine's JSON
    *  (or throws an Error carrying its message); ``save()`` keeps the state; ``showError`` shows a problem. */
@@ -29,7 +43,7 @@ export class StepView {
     this.$("step-counting").textContent = options.counting;
     this.$("step-lr").value = this.state.lr;
     // a new η is an action: the updates already made keep theirs, Step back undoes the change
-    this.$("step-lr").addEventListener("change", () => this.act(`lr=${Number(this.$("step-lr").value)}`));
+    this.$("step-lr").addEventListener("change", () => this.changeRate());
     this.$("step-form").addEventListener("submit", (event) => event.preventDefault());
     for (const id of Object.values(SHORTCUTS)) this.$(id).addEventListener("click", () => this.press(id));
     this.$("step-loss-value").addEventListener("click", () => this.explain("loss"));
@@ -111,6 +125,22 @@ export class StepView {
     this.change(() => ({ [field]: field === "seed" ? Number(value) : value, actions: "" }));
   }
 
+  /** The η typed in the field, sent only when it is a learning rate the field allows (its min and max, the
+   *  engine's range): otherwise the line under the field says what was wrong and how to fix it, nothing is sent,
+   *  and the field shows the η in use again. */
+  changeRate() {
+    const field = this.$("step-lr");
+    const problem = rateProblem(field);
+    this.showRateProblem(problem);
+    if (!problem) this.act(`lr=${Number(field.value)}`);
+    else field.value = this.view ? this.view.lr : this.state.lr;
+  }
+
+  showRateProblem(problem) {
+    this.$("step-lr-problem").textContent = problem;
+    this.$("step-lr-problem").hidden = !problem;
+  }
+
   /** Append one action, if the view it would follow allows it (a button pressed twice quickly acts once). */
   act(action) {
     return this.change(() => {
@@ -186,6 +216,7 @@ export class StepView {
     this.$("step-warning").hidden = !view.warning;
     this.showChoices();
     this.$("step-lr").value = view.lr;
+    this.showRateProblem(""); // said of an η refused before this view: the learner has moved on
     const loss = this.$("step-loss-value");
     loss.textContent = view.loss ? view.loss.text : "?";
     loss.disabled = !view.loss;
