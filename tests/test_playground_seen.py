@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlparse
 
+import numpy as np
 import pytest
 from browser import (
     READABLE_PX,
@@ -441,3 +442,39 @@ def test_a_learning_rate_the_engine_refuses_is_refused_where_it_is_typed(server,
                "η = 0.5 in the link")
     expect(problem).to_be_hidden()
     assert_no_sideways_scroll(seen, "the step-through")
+
+
+def test_a_learning_rate_that_diverges_at_once_is_drawn_and_says_where(server, seen):  # noqa: F811
+    """η = 100 on a deep ReLU network with MSE: the loss is infinite by step 2. Its curve was a line hidden on the
+    y axis (or, diverging at step 1, no line at all), and its legend said "final loss inf"."""
+    from glassgrad.playground import training
+
+    settings = {"dataset": "moons", "loss": "mse", "activation": "relu", "hidden": (32, 32, 32, 32)}
+    engine = training.TrainingJob(training.TrainingConfig(**settings, lr=100.0))
+    engine.advance(40)
+    diverged_at = next(step for step, loss in enumerate(engine.losses) if not np.isfinite(loss))
+    assert engine.status == "diverged" and diverged_at <= 3, engine.losses
+    seen.goto(f"{server}/?view=train&t_dataset=moons&t_loss=mse&t_activation=relu&t_hidden=32,32,32,32")
+    expect(seen.locator("#train-loss-value")).to_have_attribute("data-value", re.compile(r"\d"))
+    seen.fill("#compare-rates", "0.001, 0.1, 1, 100")
+    seen.fill("#compare-steps", "40")
+    seen.locator("#btn-compare").click()
+    seen.wait_for_selector("#compare-legend li >> text=η = 100")
+    entry = seen.locator("#compare-legend li", has_text="η = 100")
+    expect(entry).to_contain_text(f"η = 100: diverged at step {diverged_at}")
+    assert_seen(entry, "the diverged rate's legend entry")
+    assert entry.locator(".curve-end").is_visible()  # the legend's sample ends in the chart's dot
+    chart = seen.locator("#compare-curve")
+    chart.scroll_into_view_if_needed()
+    frame = chart.bounding_box()
+    assert chart.locator("polyline").count() == 4  # every rate is drawn, the diverged one too
+    line = chart.locator("polyline.curve-3")
+    assert line.is_visible() and line.bounding_box()["height"] > 0.5 * frame["height"]  # up to the top edge
+    dot = chart.locator(".curve-end")
+    assert dot.count() == 1 and dot.is_visible()
+    box = dot.bounding_box()
+    assert box["width"] >= 7 and box["height"] >= 7, box  # a dot a person sees, on a phone too
+    assert frame["x"] <= box["x"] and box["x"] + box["width"] <= frame["x"] + frame["width"], (box, frame)
+    assert frame["y"] <= box["y"] and box["y"] + box["height"] <= frame["y"] + frame["height"], (box, frame)
+    assert_no_sideways_scroll(seen, "the Train view")
+    screenshot(seen, "train-diverged")

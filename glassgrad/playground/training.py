@@ -283,7 +283,8 @@ def compare_learning_rates(config: TrainingConfig, rates: list[float], steps: in
     The copies advance together, one step each in turn, so that when :data:`COMPARE_SECONDS` run
     out they all stop at the same step (``steps`` in the answer; ``note`` says why it is short).
     ``y_max`` scales the overlay: the largest finite loss, but at most 3× the common starting loss,
-    so one exploding run does not flatten the others (its curve leaves through the top).
+    so one exploding run does not flatten the others (its curve leaves through the top). A run's
+    ``step`` is where it stopped: before ``steps`` when it diverged there.
     """
     jobs = [TrainingJob(TrainingConfig(**{**asdict(config), "lr": rate})) for rate in rates]
     deadline, done = time.monotonic() + COMPARE_SECONDS, 0
@@ -291,8 +292,8 @@ def compare_learning_rates(config: TrainingConfig, rates: list[float], steps: in
         for job in jobs:
             job.advance(1)  # a diverged run stays where it stopped
         done += 1
-    runs = [{"lr": job.config.lr, "losses": [json_number(v) for v in job.losses], "status": job.status,
-             "final": _number(job.losses[-1]), "message": job.message} for job in jobs]
+    runs = [{"lr": job.config.lr, "step": job.step, "losses": [json_number(v) for v in job.losses],
+             "status": job.status, "final": _number(job.losses[-1]), "message": job.message} for job in jobs]
     highest = max(v for job in jobs for v in job.losses if np.isfinite(v))
     note = "" if done == steps else (f"Stopped at step {done} of {steps} after {COMPARE_SECONDS:g} s, so the page "
                                      "stays responsive: this network and data set train slowly. Ask for fewer steps.")

@@ -6,7 +6,9 @@ import { clear, h, keepTicksReadable, s } from "./dom.js";
 const DASHES = ["", "7 4", "2 3", "10 3 2 3", "1 5"];
 const BOX = { left: 72, right: 14, top: 14, bottom: 32, width: 480, height: 260 };
 
-/** Draw curves [{values, label, dash}] scaled to 0…yMax.value; points above yMax are clipped to the top. */
+/** Draw curves [{values, label, dash}] scaled to 0…yMax.value; points above yMax are clipped to the top. A curve
+ *  whose loss stops being a number (null: the run diverged there) climbs to the top at that step and ends in a
+ *  dot, so that a run which blows up at once is still seen, not a line hidden on the axis or no line at all. */
 export function drawCurves(svg, curves, yMax, stepsLabel) {
   clear(svg, [...svg.querySelectorAll(":scope > title, :scope > desc")]);
   const plotWidth = BOX.width - BOX.left - BOX.right;
@@ -32,12 +34,17 @@ export function drawCurves(svg, curves, yMax, stepsLabel) {
       }
       points = [];
     };
-    for (let step = 0; step < curve.values.length; step += stride) {
-      const value = curve.values[step];
-      if (value === null) { flush(); break; } // not a finite number: the run diverged here
-      const px = BOX.left + (step / (longest - 1)) * plotWidth;
-      const py = BOX.top + plotHeight * (1 - Math.min(value / yMax.value, 1));
-      points.push(`${px.toFixed(1)},${py.toFixed(1)}`);
+    const x = (step) => (BOX.left + (step / (longest - 1)) * plotWidth).toFixed(1);
+    const diverged = curve.values.indexOf(null); // not a finite number: the run diverged at this step
+    const drawn = diverged < 0 ? curve.values.length : diverged;
+    for (let step = 0; step < drawn; step += stride) {
+      const py = BOX.top + plotHeight * (1 - Math.min(curve.values[step] / yMax.value, 1));
+      points.push(`${x(step)},${py.toFixed(1)}`);
+    }
+    if (diverged >= 0) {
+      points.push(`${x(diverged)},${BOX.top}`);
+      svg.append(s("circle", { cx: x(diverged), cy: BOX.top, r: 6, class: `curve-end curve-${index}` },
+        s("title", {}, `diverged at step ${diverged}`)));
     }
     flush();
   });
@@ -45,10 +52,11 @@ export function drawCurves(svg, curves, yMax, stepsLabel) {
 
 export const dashFor = (index) => DASHES[index % DASHES.length];
 
-/** A short line sample for a legend entry, with the curve's dash pattern. */
-export function legendSample(index) {
-  return s("svg", { width: 36, height: 10, "aria-hidden": "true", class: "sample" },
-    s("line", { x1: 0, y1: 5, x2: 36, y2: 5, class: `curve curve-${index}`, "stroke-dasharray": dashFor(index) }));
+/** A short line sample for a legend entry, with the curve's dash pattern (and its end's dot if it diverged). */
+export function legendSample(index, diverged = false) {
+  return s("svg", { width: 36, height: 14, "aria-hidden": "true", class: "sample" },
+    s("line", { x1: 0, y1: 7, x2: 36, y2: 7, class: `curve curve-${index}`, "stroke-dasharray": dashFor(index) }),
+    diverged ? s("circle", { cx: 30, cy: 7, r: 5, class: `curve-end curve-${index}` }) : null);
 }
 
 const CLASS_COLOURS = [[37, 99, 235], [234, 88, 12], [22, 163, 74], [147, 51, 234]];

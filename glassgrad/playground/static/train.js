@@ -270,9 +270,11 @@ export class TrainView {
     $("compare-curve").removeAttribute("hidden"); // an SVG element has no .hidden property: the attribute is what hides it
     drawCurves($("compare-curve"), curves, data.y_max, `step ${data.steps}`);
     const words = data.runs.map((run, index) => {
-      const status = run.status === "ok" ? "" : ` (${run.status})`;
-      const text = `η = ${run.lr}: final loss ${run.final.text}${status}`;
-      legend.append(h("li", { title: run.message }, legendSample(index), " ", text));
+      const diverged = run.status === "diverged";
+      const status = run.status === "ok" || diverged ? "" : ` (${run.status})`;
+      const text = diverged ? `η = ${run.lr}: diverged at step ${run.step} (loss ${run.final.text})`
+        : `η = ${run.lr}: final loss ${run.final.text}${status}`;
+      legend.append(h("li", { title: run.message }, legendSample(index, diverged), " ", text));
       return text;
     });
     $("compare-desc").textContent = `After ${data.steps} steps from the same start: ${words.join("; ")}.`;
