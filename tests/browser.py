@@ -116,7 +116,7 @@ def offline_page(browser: Any, viewport: dict, timeout_ms: int = 20_000,
 
 VIEWPORTS = {"wide": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 """The two sizes every view is checked at: a laptop and a phone."""
-READABLE_PX = 11.0
+READABLE_PX = 12.0
 
 
 def assert_seen(locator, what: str) -> None:

@@ -154,7 +154,7 @@ def test_the_diagram_is_readable_and_its_numbers_explain_themselves(server, seen
         seen.locator("#btn-backward").click()
     seen.wait_for_selector('#step-matrices [data-cell="dW1[0,0]"]')
     for number in seen.evaluate(DIAGRAM_SIZES):
-        assert number["px"] >= 11, f"diagram number {number['text']} is drawn at {number['px']:.1f} px"
+        assert number["px"] >= READABLE_PX, f"diagram number {number['text']} is drawn at {number['px']:.1f} px"
     assert_no_sideways_scroll(seen, "the step-through")
     seen.locator("#step-matrices [data-cell='dW2[3,2]']").scroll_into_view_if_needed()  # far from the diagram
     node = seen.locator('#diagram .node-value[data-cell="A1[0]"]')
@@ -198,6 +198,9 @@ def test_the_keyboard_shortcuts_are_written_at_a_readable_size(server, seen, vie
     at 0.75em of the page's text it came out at 9.75 px."""
     seen.goto(f"{server}/?view={view}")
     seen.wait_for_selector("main kbd:visible")
+    if view == "step":  # a number's edit form, with its keys in small print (E, Esc): 11 px there
+        seen.locator('#step-matrices [data-cell="W1[0,0]"]').click()
+        expect(seen.locator("#edit-form kbd").first).to_be_visible()
     keys = seen.evaluate(KEY_SIZES)
     assert len(keys) >= 2, keys
     for key in keys:
@@ -250,6 +253,9 @@ def test_the_landscapes_marks_are_readable_and_inside_their_drawings(server, see
         for mark in marks:
             assert mark["px"] >= READABLE_PX, f"{drawing}: the mark {mark['text']!r} is {mark['px']:.1f} px on screen"
             assert mark["inside"], f"{drawing}: the mark {mark['text']!r} is cut off at the drawing's edge"
+        for label in seen.locator(f"#{drawing} .axis-label").all():  # the weights' names: 15 units, 11.9 px
+            size = label.evaluate(DRAWN_SIZE)
+            assert size >= READABLE_PX, f"{drawing}: the axis label {label.text_content()!r} is {size:.1f} px"
     assert_no_sideways_scroll(seen, "the Landscape view")
 
 

@@ -57,7 +57,7 @@ export function isTyping(target) {
   return target instanceof HTMLElement && (target.isContentEditable || ["INPUT", "SELECT", "TEXTAREA"].includes(target.tagName));
 }
 
-const READABLE_PX = 11; // the smallest size a label may have on screen
+const READABLE_PX = 12; // the smallest size a label may have on screen
 const watched = new WeakSet();
 
 /** Keep the ``.tick`` labels (and any text marked ``.keep-readable``) of an SVG drawn in its own units (its viewBox)

@@ -52,10 +52,10 @@ function axes(svg, frame, place, xs, ys, xLabel, yLabel) {
     svg.append(s("text", { x: frame.left - 5, y: place.y(v) + 4, "text-anchor": "end", class: "tick" }, text));
   }
   svg.append(s("text", { x: frame.left + place.width / 2, y: frame.height - 6, "text-anchor": "middle",
-    class: "axis-label" }, xLabel));
+    class: "axis-label keep-readable" }, xLabel));
   const middle = frame.top + place.height / 2; // a one-letter label stays upright: turned, "L" reads as "⌐"
   const turn = yLabel.length > 1 ? { transform: `rotate(-90 14 ${middle})` } : {};
-  svg.append(s("text", { x: 14, y: middle, "text-anchor": "middle", class: "axis-label", ...turn }, yLabel));
+  svg.append(s("text", { x: 14, y: middle, "text-anchor": "middle", class: "axis-label keep-readable", ...turn }, yLabel));
   keepTicksReadable(svg);
 }
 
