@@ -301,6 +301,11 @@ OUT = -1
 INPUTS = "inputs"
 """In :attr:`Op.keeps`: the forward saves its inputs, as a tuple (``mul``)."""
 
+STEP = "step"
+"""What an :func:`elementwise` row's ``tensor_local`` returns for a step function (``floor``, ``sign``): slope 0
+everywhere, so its recorded gradient is a new tensor of zeros, outside the graph, as PyTorch's ``zeros_like(grad)``
+(a second derivative through it alone is refused: "does not require grad")."""
+
 
 def register(op: Op) -> Op:
     """Add ``op`` to :data:`RULES` (the table ``glassgrad rules`` prints) and return it."""
@@ -320,14 +325,16 @@ def _plus_zero_where(mask: Array, values: Array, dtype: np.dtype) -> Array:
 
 def with_zero_slope(x: Any, value: Any) -> Any:
     """``value`` (a constant: a piecewise-linear op's slope on each piece, ReLU's 1 where a > 0, else 0) as a
-    function of ``x`` whose own slope is 0: ``x`` with every entry filled with 0, plus ``value``.
+    function of ``x`` whose own slope is 0: ``sign(x)`` with every entry filled with 0, plus ``value``.
 
     PyTorch's backward of ReLU, LeakyReLU, Hardtanh and max pooling is one op of the upstream and the input
     (``threshold_backward``, …), and ``|a|``'s is ``up·sgn(a)``: the gradient stays in the graph of the input, so a
     second derivative through them is 0 (the Hessian of a ReLU network with respect to its input), where
-    ``up·constant`` would leave the graph and be refused ("does not require grad").
+    ``up·constant`` would leave the graph and be refused ("does not require grad"). That 0 is PyTorch's
+    ``zeros_like(grad)``, a constant whatever the upstream: ``sign``'s gradient, a new zero tensor, gives it (so
+    ``∂²L/∂x²`` does not require grad where the first upstream does, a leaf ``v`` in ``Σ v·hardtanh(x)``).
     """
-    return x.masked_fill(np.ones(tuple(x.shape), dtype=bool), 0.0) + value
+    return x.sign().masked_fill(np.ones(tuple(x.shape), dtype=bool), 0.0) + value
 
 
 def _tied(a, count):
@@ -374,7 +381,7 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
     fewer Python calls; ``tests/test_ops_table.py`` checks it against ``local`` for every row.
     ``tensor_local(kept, *settings)`` is ``local`` written with tensor operations, of what the backward
     keeps (the output when ``reads="output"`` or ``same_from_output``, else the input): it gives the row's
-    :attr:`Op.vjp_tensors`, ``upstream ⊙ tensor_local``, for second derivatives.
+    :attr:`Op.vjp_tensors`, ``upstream ⊙ tensor_local``, for second derivatives (:data:`STEP` for a step function).
     ``flat(x, *settings)``, for a piecewise op, is the mask of the pieces where the op is flat: there the
     gradient is 0 whatever the upstream, as PyTorch's masks give it (``hardtanh(x, 0, 1).log()`` below 0),
     where ``upstream ⊙ 0`` would be NaN for an infinite upstream. ``refuses_bool``: :attr:`Op.refuses_bool`.
@@ -436,7 +443,10 @@ def elementwise(name: str, formula: str, derivative: str, value: Callable[..., A
     if tensor_local is not None:
         def vjp_tensors(up: Any, inputs: tuple, out: Any, saved: Any) -> tuple:
             x, setting_values = out if keeps_output else inputs[0], saved[1] if settings else ()
-            grad = up / divisor(x) if divisor is not None else up * tensor_local(x, *setting_values)
+            slope = None if divisor is not None else tensor_local(x, *setting_values)
+            if slope is STEP:  # PyTorch's zeros_like(grad): no upstream in its graph
+                return (up.new_zeros(tuple(up.shape)),)
+            grad = up / divisor(x) if divisor is not None else up * slope
             if flat is None:
                 return (grad,)
             # as the plain backward: +0 where flat whatever the upstream (∞ · 0 would be NaN)
@@ -887,7 +897,8 @@ HARDSIGMOID = elementwise(
     lambda a: np.clip(a / 6 + 0.5, 0, 1).astype(a.dtype, copy=False),
     lambda a: _strictly_inside_three(a).astype(a.dtype) * np.asarray(1 / 6, a.dtype),
     kind="activation", written="Hardsigmoid({a})", symbol="Hardsigmoid",
-    flat=lambda a: ~_strictly_inside_three(a), tensor_local=lambda a: _strictly_inside_three(a).to(a.dtype) / 6,
+    flat=lambda a: ~_strictly_inside_three(a),
+    tensor_local=lambda a: with_zero_slope(a, _strictly_inside_three(a).to(a.dtype) / 6),  # as hardtanh's
 )
 def _hardswish_slope(a):
     """0 where a ≤ −3, a/3 + 1/2 where −3 < a < 3, else 1 (NaN: 1, as PyTorch), without np.where's per-entry branch

@@ -32,7 +32,7 @@ import math
 import numpy as np
 
 from .float_errors import quiet
-from .ops import OUT, Op, _plus_zero_where, elementwise, entry_by_entry, register, row_major
+from .ops import OUT, STEP, Op, _plus_zero_where, elementwise, entry_by_entry, register, row_major, with_zero_slope
 
 LN10, LN2 = math.log(10), math.log(2)
 
@@ -201,7 +201,7 @@ def _no_slope(a, *settings):
     return np.zeros_like(a)
 
 def _no_slope_tensor(a, *settings):
-    return 0.0  # up · 0: the recorded gradient is 0 too
+    return STEP  # the recorded gradient: zeros, as PyTorch's zeros_like(grad)
 
 
 def _flat_everywhere(a, *settings):
@@ -354,9 +354,12 @@ MASKED_FILL = register(Op(  # a fused where(): one step in a trace, and the mask
 
 def _quotient(whole_bs):
     """``a − b·q`` with ``q = whole_bs(a, b)`` (what is left after taking q whole b's away): ``∂/∂b = −q``."""
-    def slopes(a, b):
+    def whole_bs_quietly(a, b):
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.ones_like(a), -whole_bs(a, b)
+            return whole_bs(a, b)
+
+    def slopes(a, b):
+        return np.ones_like(a), -whole_bs_quietly(a, b)
 
     def back(up, saved):
         return tuple(up * slope for slope in slopes(*saved))
@@ -364,8 +367,11 @@ def _quotient(whole_bs):
     def local(inputs, out, settings):
         return [np.broadcast_to(slope, out.shape) for slope in slopes(*inputs)]
 
-    def vjp(up, inputs, out, saved):  # the slopes are steps: constants of the recorded graph
-        return tuple(up * up.new_tensor(slope) for slope in slopes(*saved))
+    def vjp(up, inputs, out, saved):
+        """``(up, −up·q)``, q in the graph of a and b with slope 0, as PyTorch's ``a.div(b, rounding_mode=…)``: a
+        second derivative through ∂/∂b is 0 for both, not refused."""
+        a, b = inputs
+        return up, -up * with_zero_slope(a, with_zero_slope(b, up.new_tensor(whole_bs_quietly(*saved))))
 
     return back, local, vjp
 
@@ -388,5 +394,5 @@ FLOOR_DIVIDE = register(Op(
     quiet(lambda a, b: (np.floor_divide(a, b), None)), lambda up, saved: (np.zeros_like(up), np.zeros_like(up)),
     roles=("a", "b"), written="⌊{a}/{b}⌋", saves=((), ()),
     local=lambda inputs, out, settings: [np.zeros(out.shape, out.dtype)] * 2,
-    vjp_tensors=lambda up, inputs, out, saved: (up * 0.0, up * 0.0),
+    vjp_tensors=lambda up, inputs, out, saved: (up.new_zeros(tuple(up.shape)),) * 2,  # as floor's (STEP)
 ))
