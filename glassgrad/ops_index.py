@@ -110,6 +110,18 @@ GATHER = register(Op(
 ))
 
 
+def _window_maxima_vjp(up, inputs, out, saved):
+    """:func:`_gather_vjp` in the input's graph with slope 0 (:func:`glassgrad.ops.with_zero_slope`), as PyTorch's
+    ``adaptive_max_pool2d_backward`` keeps it: a second derivative through it alone is 0, not refused."""
+    return (with_zero_slope(inputs[0], _gather_vjp(up, inputs, out, saved)[0]),)
+
+WINDOW_MAXIMA = register(Op(
+    "window_maxima", "out[i][j] = a[i][index[i][j]]  (index along dim: where each adaptive window's maximum is)",
+    ("{up} added back where each entry came from",), _gather, _gather_back, kind="shape", settings=("dim", "index"),
+    saves=((),), vjp_tensors=_window_maxima_vjp,
+))
+
+
 def _pick_along(a, dim, indices, keepdim):
     """The entries of ``a`` at ``indices`` along ``dim`` (``max(dim)``, ``min(dim)``: the index each returns, of the
     result's shape: without ``dim`` unless ``keepdim``)."""

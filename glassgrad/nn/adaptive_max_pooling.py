@@ -5,7 +5,8 @@ Adaptive pooling chooses its windows so the output has ``output_size`` entries p
 size ``n`` covers ``[⌊i·n/o⌋, ⌈(i+1)·n/o⌉)``. Each window's maximum is found where PyTorch's kernel finds it (the
 first maximum in row-major order on a tie, the last NaN if it holds one: :func:`glassgrad.sliding.first_maximum`),
 as a flat position in the input plane (``row·W + column``, what ``return_indices=True`` gives), and the output
-reads the input there (``gather``): so the gradient goes to that one entry, as in PyTorch.
+reads the input there (a ``gather``, the row ``window_maxima``, whose gradient stays in the input's
+graph as PyTorch's does): so the gradient goes to that one entry, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import numpy as np
 
 from .. import sliding
 from ..autograd import note_unreplayable, recorded_call
-from ..tensor import Tensor
+from ..ops_index import WINDOW_MAXIMA
+from ..tensor import Tensor, apply
 from .pooling import (
     AdaptiveAvgPool2d,
     _adaptive_size,
@@ -40,7 +42,9 @@ def adaptive_max_pooling(input: Tensor, output_size: Any, return_indices: bool, 
     wanted = _adaptive_size(x, output_size, name, dims)
     ranges = tuple(tuple(sliding.adaptive_ranges(size, out)) for size, out in zip(x.shape[2:], wanted))
     rows = recorded_call(maximum_positions, x.array, ranges)  # one kernel of a compiled step
-    out = x.reshape(*x.shape[:2], math.prod(x.shape[2:])).gather(2, Tensor._wrap(rows)).reshape(*x.shape[:2], *wanted)
+    planes = x.reshape(*x.shape[:2], math.prod(x.shape[2:]))
+    # a gather whose gradient stays in x's graph, as PyTorch's adaptive_max_pool2d_backward: differentiable again
+    out = apply(WINDOW_MAXIMA, (planes,), planes.array, 2, rows).reshape(*x.shape[:2], *wanted)
     if not return_indices:
         return out if had_batch else out.squeeze(0)
     note_unreplayable("adaptive max pooling's return_indices hands out the positions, which a replay would not remake")
