@@ -29,6 +29,7 @@ from .dtypes import can_cast as can_cast  # the in-place rule, with the other dt
 from .dtypes import get_default_dtype, joined_types
 from .dtypes import promote_types as promote_types  # the promotion rules live in dtypes
 from .functions import where
+from .ops import with_zero_slope
 from .tensor import Tensor, _float_data, apply
 from .tensor_methods import add, float_operands
 
@@ -111,13 +112,11 @@ def nextafter(input: Tensor, other: Any) -> Tensor:
 
 @_method
 def copysign(input: Tensor, other: Any) -> Tensor:
-    """``|a|`` with the sign of ``b`` (its sign bit: −0.0 counts as negative); ``∂/∂a = ±1``, ``∂/∂b = 0``
-    (zeros, as PyTorch's, when b requires grad: a ``where`` that takes every entry from ``|a|·(±1)``)."""
+    """``|a|`` with the sign of ``b`` (its sign bit: −0.0 counts as negative); ``∂/∂a = ±1``, ``∂/∂b = 0``: the
+    signs ±1 are a function of ``b`` with slope 0 (:func:`glassgrad.ops.with_zero_slope`), so ∂/∂b is zeros when b
+    requires grad, and ∂/∂a stays in b's graph, as PyTorch's (a second derivative to b is 0, not ``None``)."""
     a, b = float_operands(input, other)
-    out = a.abs() * Tensor._wrap(recorded_call(_signs, b.array, a.array.dtype))
-    if b.requires_grad:
-        out = where(_plain_tensor(np.ones(out.shape, dtype=bool)), out, b)
-    return out
+    return a.abs() * with_zero_slope(b, Tensor._wrap(recorded_call(_signs, b.array, a.array.dtype)))
 
 
 def _signs(array: np.ndarray, dtype: np.dtype) -> np.ndarray:
