@@ -102,11 +102,12 @@ def signbit(input: Tensor) -> Tensor:
 @_method
 def nextafter(input: Tensor, other: Any) -> Tensor:
     """The next number after ``input`` toward ``other`` in the dtype's spacing; ``∂/∂input = 1``, ``∂/∂other = 0``
-    (zeros, as PyTorch's, when other requires grad), PyTorch 2.13's slopes."""
+    (zeros, as PyTorch's, when other requires grad: a ``where`` that takes every entry from the result, over zeros
+    of slope 0 in b's graph, so ∂/∂other requires no grad, as PyTorch's), PyTorch 2.13's slopes."""
     a, b = float_operands(input, other)
     out = apply(ops_math.NEXTAFTER, (a,), a.array, b.array)
     if b.requires_grad:
-        out = where(_plain_tensor(np.ones(out.shape, dtype=bool)), out, b)
+        out = where(_plain_tensor(np.ones(out.shape, dtype=bool)), out, with_zero_slope(b, 0.0))
     return out
 
 
