@@ -79,6 +79,28 @@ CASES = {
     "norm(p=3, dim=0)": ([X], lambda lib, a: lib.norm(a, p=3, dim=0)),
     "norm(p=inf)": ([X], lambda lib, a: lib.norm(a, p=float("inf"))),
 }
+# at the kinks themselves: ±0, the bounds, ties (PyTorch's choice of side at each is what is compared)
+KINKS = np.array([[-2.0, -1.0, -0.0, 0.0], [1.0, 2.0, 0.5, -0.5], [3.0, -3.0, 6.0, -1.0]])
+TIES = np.array([[-2.0, 1.0, -0.0, 0.0], [1.0, 2.0, 0.5, 0.5], [3.0, -3.0, 6.0, -1.0]])
+CASES.update({
+    "nextafter(a, b)": ([X, Y], lambda lib, a, b: lib.nextafter(a, b)),
+    "abs at kinks": ([KINKS], lambda lib, a: lib.abs(a)),
+    "hardtanh at kinks": ([KINKS], lambda lib, a: functional(lib).hardtanh(a, -1.0, 1.0)),
+    "relu6 at kinks": ([KINKS], lambda lib, a: functional(lib).relu6(a)),
+    "hardswish at kinks": ([KINKS], lambda lib, a: functional(lib).hardswish(a)),
+    "leaky_relu at kinks": ([KINKS], lambda lib, a: functional(lib).leaky_relu(a, 0.1)),
+    "maximum at ties": ([KINKS, TIES], lambda lib, a, b: lib.maximum(a, b)),
+    "minimum at ties": ([KINKS, TIES], lambda lib, a, b: lib.minimum(a, b)),
+    "clamp(a, lo, hi) at the bounds": ([KINKS, TIES - 1, TIES], lambda lib, a, lo, hi: lib.clamp(a, lo, hi)),
+    "fmod(a, b) at whole quotients": ([3 * KINKS, np.where(TIES == 0, 1.0, TIES)], lambda lib, a, b: lib.fmod(a, b)),
+    "remainder(a, b) at whole quotients": ([3 * KINKS, np.where(TIES == 0, 1.0, TIES)],
+                                           lambda lib, a, b: lib.remainder(a, b)),
+    "smooth_l1_loss at beta": ([KINKS, TIES], lambda lib, a, b: functional(lib).smooth_l1_loss(a, b, beta=1.0)),
+    "huber_loss at delta": ([KINKS, TIES], lambda lib, a, b: functional(lib).huber_loss(a, b, delta=1.0)),
+    "max_pool2d of ties": ([np.ones((1, 1, 4, 4))], lambda lib, a: functional(lib).max_pool2d(a, 2)),
+    "adaptive_max_pool2d of ties": ([np.ones((1, 1, 4, 5))],
+                                    lambda lib, a: functional(lib).adaptive_max_pool2d(a, (2, 2))),
+})
 UPSTREAMS = ["sum", "constant v", "leaf v"]
 
 
@@ -130,7 +152,7 @@ def test_a_second_derivative_raises_or_gives_what_pytorchs_gives(torch, case, up
     second derivative is 0 (their first one left the inputs' graph); the gradient through a mask (hardtanh, relu6,
     leaky_relu, abs, l1, norms with p = 1 or ∞) required grad under a leaf upstream where PyTorch's zeros do not;
     sign's, floor's and round's recorded gradient under a leaf upstream was in the graph, where PyTorch's
-    ``zeros_like`` is a constant whose second derivative is refused."""
+    ``zeros_like`` is a constant whose second derivative is refused; so was nextafter's ∂/∂b."""
     inputs, form = CASES[case]
     ours, theirs = second_derivatives(gg, inputs, form, upstream), second_derivatives(torch, inputs, form, upstream)
     assert_same(ours["first"], theirs["first"], "first")
@@ -156,6 +178,18 @@ def test_copysign_second_derivative_as_pytorch_and_exactly_zero(torch, b, upstre
     assert_same(ours["second"][1:], theirs["second"][1:], "second")
     assert_same(ours["second"][:1], theirs["second"][:1], "second", requires_grad=False)
     assert not np.any(ours["second"][0][0])
+
+
+def test_copysign_second_derivative_at_a_signed_zero_is_zero():
+    """At a = ±0, |a|·s has slopes ±s on either side and none of its own curvature: ∂²/∂a² is 0 (PyTorch's
+    ``grad·result/self`` gives 0/0 = NaN there, a documented difference, as for a norm at a slice of zeros)."""
+    a = gg.tensor([-0.0, 0.0, 1.5], dtype=gg.float64, requires_grad=True)
+    b = gg.tensor([-1.0, 2.0, -0.0], dtype=gg.float64, requires_grad=True)
+    first, = gg.autograd.grad(gg.copysign(a, b).sum(), [a], create_graph=True)
+    second = gg.autograd.grad(first.sum(), [a, b])
+    np.testing.assert_array_equal(first.numpy(), [0.0, 0.0, -1.0])  # |a|'s slope at 0 is 0, as PyTorch's
+    for grad in second:
+        np.testing.assert_array_equal(grad.numpy(), 0.0)
 
 
 def test_floor_divide_has_a_constant_zero_gradient_like_floor():
