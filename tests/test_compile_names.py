@@ -523,3 +523,28 @@ def test_a_layers_own_tables_are_left_to_the_captures_guards():
     from glassgrad.compiler.names import LAYER_INTERNALS
 
     assert set(vars(gg.nn.Module())) == LAYER_INTERNALS
+
+
+def test_a_closure_variable_deleted_between_calls_gives_eagers_error():
+    def outer():
+        scale = 2.0
+        w = gg.tensor([1.0, 2.0], requires_grad=True)
+
+        def step(x):
+            return (x * w * scale).sum()
+
+        def drop() -> None:
+            nonlocal scale
+            del scale
+
+        return step, drop
+
+    step, drop = outer()
+    run = gg.compile(step)
+    for _ in range(3):
+        assert run(gg.ones(2)).item() == 6.0
+    drop()
+    with pytest.raises(NameError, match="free variable 'scale'"):
+        step(gg.ones(2))
+    with pytest.raises(NameError, match="free variable 'scale'"):
+        run(gg.ones(2))

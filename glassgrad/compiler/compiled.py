@@ -62,7 +62,11 @@ class _Entry:
         model switched between ``train()`` and ``eval()`` keeps a program for each mode), or None."""
         programs = self.programs
         for number, program in enumerate(programs):
-            if program.guards_hold():
+            try:
+                holds = program.guards_hold()
+            except ValueError:  # a closure variable the step reads was deleted: the step, run, says so as eager
+                holds = False
+            if holds:
                 if number:
                     programs.insert(0, programs.pop(number))
                 return program
