@@ -548,3 +548,36 @@ def test_a_closure_variable_deleted_between_calls_gives_eagers_error():
         step(gg.ones(2))
     with pytest.raises(NameError, match="free variable 'scale'"):
         run(gg.ones(2))
+
+
+# --- a module of the user's settings and helpers (import config; config.LR, config.act) ---------------------------
+
+def test_a_setting_or_helper_in_the_users_own_module_changed_between_calls_is_read_again(tmp_path, monkeypatch):
+    (tmp_path / "settings_of_the_course.py").write_text("LR = 0.1\n\n\ndef act(h):\n    return h.tanh()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import settings_of_the_course as config
+
+    def make():
+        w = _weight()
+
+        def step(x):
+            loss = config.act(x @ w).sum()
+            loss.backward()
+            with gg.no_grad():
+                w.sub_(config.LR * w.grad)
+                w.grad = None
+            return loss.detach()
+
+        return step, lambda: [w]
+
+    def reset() -> None:
+        config.LR, config.act = 0.1, lambda h: h.tanh()
+
+    def faster() -> None:
+        config.LR = 0.5
+
+    def other_activation() -> None:
+        config.act = lambda h: h.sigmoid()
+
+    run = _same_both_ways(make, {5: faster, 8: other_activation}, reset)
+    assert _replays(run) >= 4

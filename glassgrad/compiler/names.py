@@ -19,6 +19,8 @@ sublayers and mode have guards of their own). Guarded as:
   :func:`~glassgrad.compiler.capture._plain_setting`);
 * a plain object (a ``SimpleNamespace``, an ``argparse.Namespace``, a dataclass of settings; ``self`` in a compiled
   method of one): by identity, and each of its attributes that the code names, by these same rules (``args.lr``);
+  so are the attributes the code names of a module of the user's own (``import config``: ``config.LR``, a helper
+  ``utils.act`` whose code is read too);
 * anything else but a Python module or a class (a tensor, an array, a function, a layer, an optimizer, a list of
   tensors): by identity, and a list's or dict's entries (up to 64) by identity too.
 
@@ -157,15 +159,14 @@ def names_read(function: Any, layers: list) -> list[Read]:
         if _plain_object(owner):  # a method of an object of settings: its attributes, as self.lr
             loaded += [(owner, name, f"self.{name}", value) for name, value in _named_attributes(owner, attributes)]
         for where, key, name, value in loaded:
-            if isinstance(value, (types.ModuleType, type)):
-                continue  # a module (np, F) or a class is not bound again between steps
-            reads.setdefault((id(where), key), _read(where, key, name, value))
-            if _plain_object(value):  # args.lr: the attributes the code names
+            if not isinstance(value, (types.ModuleType, type)):  # a module (np, F) or a class is not bound again
+                reads.setdefault((id(where), key), _read(where, key, name, value))
+                pending.append(_code_of(value))
+            if _plain_object(value) or _users_module(value):  # args.lr, config.LR: the attributes the code names
                 for attribute, held in _named_attributes(value, attributes):
                     reads.setdefault((id(value), attribute), _read(value, attribute, f"{name}.{attribute}", held))
-            found = _code_of(value)
-            if found[0] is not None:
-                pending.append(found)
+                    pending.append(_code_of(held))  # utils.helper(x)
+        pending = [found for found in pending if found[0] is not None]
     return list(reads.values())
 
 
@@ -203,8 +204,22 @@ def _forward_of(layer: Any) -> tuple:
 
 def _users(code: types.CodeType) -> bool:
     """Whether ``code`` was written by the user (not glassgrad, not Python's library or an installed package)."""
-    path = Path(code.co_filename)
-    if not path.is_absolute():  # <stdin>, <ipython-input-…>, a notebook cell: the user's
+    return _users_file(code.co_filename)
+
+
+def _users_module(value: Any) -> bool:
+    """Whether ``value`` is a module of the user's (``import config``), whose attributes the code reads as settings."""
+    path = getattr(value, "__file__", None) if isinstance(value, types.ModuleType) else None
+    return bool(path) and _users_file(path)
+
+
+def _users_file(name: str) -> bool:
+    """Whether a file is the user's: not glassgrad's, Python's library or an installed package's; code with no file
+    of its own (``<stdin>``, ``<ipython-input-…>``, a notebook cell) is the user's, Python's frozen modules are not."""
+    if name.startswith("<frozen"):
+        return False
+    path = Path(name)
+    if not path.is_absolute():
         return True
     path = path.resolve()
     return PACKAGE not in path.parents and not any(library in path.parents for library in LIBRARIES)
