@@ -531,10 +531,10 @@ from .windows import bartlett_window, blackman_window, hamming_window, hann_wind
 
 
 def __getattr__(name: str):
-    """``gg.lessons``, ``gg.practice``, ``gg.widgets`` and ``gg.quasirandom`` load on first use (keeps ``import
-    glassgrad`` fast)."""
+    """``gg.lessons``, ``gg.practice``, ``gg.widgets``, ``gg.quasirandom`` and PyTorch's compiler names ``_dynamo`` and
+    ``_inductor`` load on first use (keeps ``import glassgrad`` fast)."""
     # import_module, not ``from . import``: that asks this hook again, forever
-    if name in ("lessons", "practice", "widgets", "quasirandom"):
+    if name in ("lessons", "practice", "widgets", "quasirandom", "_dynamo", "_inductor"):
         from importlib import import_module
 
         return import_module(f"{__name__}.{name}")

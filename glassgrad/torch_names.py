@@ -47,7 +47,7 @@ COUNTERPARTS: dict[str, tuple[str, ...]] = {
 }
 #: PyTorch's packages whose glassgrad counterpart is a plain module: their submodules import too (the import
 #: system gives that module an empty ``__path__``, so it finds nothing of its own below it).
-PACKAGES = {"torch.autograd", "torch.utils.data"}
+PACKAGES = {"torch.autograd", "torch.utils.data", "torch._dynamo", "torch._inductor"}
 
 
 def counterpart(name: str) -> ModuleType | object | None:

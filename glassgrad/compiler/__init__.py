@@ -105,14 +105,20 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
+from ..autograd import note_unreplayable
 from .capture import CompileRefused
-from .compiled import Compiled, check_options
+from .compiled import Compiled, check_options, is_compiling, reset
 from .optimized_module import OptimizedModule
 
-__all__ = ["Compiled", "CompileRefused", "OptimizedModule", "compile"]
+__all__ = ["Compiled", "CompileRefused", "OptimizedModule", "allow_in_graph", "compile", "cudagraph_mark_step_begin",
+           "disable", "is_compiling", "is_dynamo_compiling", "reset"]
+
+is_dynamo_compiling = is_compiling
+"""PyTorch's other name of :func:`is_compiling`."""
 
 
 def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: bool | None = None,
@@ -142,3 +148,39 @@ def _compiled(model: Callable, fullgraph: bool) -> Any:
     if not isinstance(model, type) and hasattr(type(model), "state_dict"):
         return OptimizedModule(model, fullgraph)
     return Compiled(model, fullgraph)
+
+
+def disable(fn: Callable | None = None, recursive: bool = True, *, reason: str | None = None) -> Any:
+    """``fn`` kept out of compiled code (PyTorch's ``torch.compiler.disable``, also a decorator): it runs, Python and
+    all, at every call. A compiled step that calls it runs eagerly, saying so (PyTorch compiles the code around it;
+    glassgrad's replay has no Python between its kernels). A compiled function or module given is its original.
+
+    ``recursive`` is PyTorch's choice of whether the functions ``fn`` calls are compiled; here nothing inside ``fn``
+    is, either way."""
+    if fn is None:
+        return lambda function: disable(function, recursive, reason=reason)
+    if isinstance(fn, Compiled):
+        return fn.function
+    if isinstance(fn, OptimizedModule):
+        return fn._orig_mod
+    name = getattr(fn, "__qualname__", type(fn).__name__)
+    why = f" ({reason})" if reason else ""
+
+    @functools.wraps(fn)
+    def run_eagerly(*args: Any, **kwargs: Any) -> Any:
+        if is_compiling():
+            note_unreplayable(f"'{name}' is marked torch.compiler.disable{why}: its Python must run at each call, "
+                              "which a replay would not do")
+        return fn(*args, **kwargs)
+
+    return run_eagerly
+
+
+def allow_in_graph(fn: Callable) -> Callable:
+    """``fn`` itself (PyTorch's ``torch.compiler.allow_in_graph``: its ops are captured as they are, as every
+    function's are here)."""
+    return fn
+
+
+def cudagraph_mark_step_begin() -> None:
+    """Nothing to do: glassgrad records no CUDA graphs (PyTorch's marks where one training step begins)."""

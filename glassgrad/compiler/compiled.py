@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import threading
 import warnings
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +31,9 @@ MAX_CAPTURES = 4
 
 MAX_MODES = 4
 """Programs kept per key, one for each set of its layers' modes (``train()``/``eval()``) met."""
+
+EVERY: weakref.WeakSet = weakref.WeakSet()
+"""Every compiled function still in use (:func:`reset` clears their programs)."""
 
 MAX_REBOUND = 4
 """Calls in a row, with no replay between, that may find a name the step reads from outside bound anew (``lr``, a
@@ -94,6 +98,12 @@ class Compiled:
         self.__wrapped__ = function
         self.__name__ = getattr(function, "__name__", type(function).__name__)
         self.__doc__ = getattr(function, "__doc__", None)
+        EVERY.add(self)
+
+    def forget(self) -> None:
+        """Drop every program and refusal: the next call captures afresh (:func:`reset`)."""
+        self.entries.clear()
+        self.last_key, self.unused, self.refusal, self.warned_about_tape = None, 0, None, False
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         grad_enabled, tape = STATE.switches
@@ -209,8 +219,8 @@ class Compiled:
             entry.programs.clear()
             self._give_up(entry, f"'{names[0]}', which the step reads from outside it, holds something new at each "
                                  "call, so each call is captured and none replayed; pass it to the step as an argument "
-                                 "(a tensor, for a number that changes), or have the step return it rather than bind "
-                                 "it")
+                                 "(a tensor, for a number that changes), or have the step return what it puts there (a "
+                                 "value it binds, an entry it appends) and keep it outside")
 
     def _give_up(self, entry: _Entry, reason: str) -> None:
         entry.refusal = reason
@@ -247,6 +257,19 @@ class Compiled:
 
     def __repr__(self) -> str:
         return f"<compiled {self.__name__}>"
+
+
+def reset() -> None:
+    """Forget every compiled function's programs and refusals, so that each captures afresh at its next call:
+    PyTorch's ``torch.compiler.reset()`` (``torch._dynamo.reset()``), which tutorials call between experiments."""
+    for compiled in list(EVERY):
+        compiled.forget()
+
+
+def is_compiling() -> bool:
+    """Whether a compiled function is capturing its step now, in this thread (PyTorch's
+    ``torch.compiler.is_compiling()``: code that should not run in a compiled step, a print, skips itself)."""
+    return isinstance(STATE.switches[1], Recorder)
 
 
 MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
