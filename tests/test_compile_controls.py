@@ -193,3 +193,74 @@ print(config.suppress_errors, torch.compiler.is_compiling())
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "False"]
+
+
+# --- set_stance: force_eager, eager_on_recompile, fail_on_recompile ---------------------------------------------------
+
+@pytest.fixture
+def default_stance():
+    yield
+    gg.compiler.set_stance("default")
+
+
+def test_force_eager_runs_every_compiled_function_as_it_is_and_default_replays_again(default_stance):
+    seen = []
+    note = seen.append
+
+    def step(x):
+        note("ran")
+        return (x * 2).sum()
+
+    run = gg.compile(step)
+    for _ in range(3):
+        run(gg.ones(2))
+    assert len(seen) == 2  # two captures, one replay
+    with gg.compiler.set_stance("force_eager"):
+        for _ in range(3):
+            assert run(gg.ones(2)).item() == 4.0
+    assert len(seen) == 5  # its Python ran at each call
+    run(gg.ones(2))
+    assert len(seen) == 5 and run.entries[run.last_key].replays == 2  # the program was kept
+
+
+def test_set_stance_as_a_call_and_as_a_decorator(default_stance):
+    run = gg.compile(lambda x: (x * 3).sum())
+
+    @gg.compiler.set_stance("force_eager")
+    def evaluate():
+        return [run(gg.ones(2)).item() for _ in range(3)]
+
+    assert gg.compiler.compiled.STANCE[0] == "default"  # the decorator sets it only while evaluate runs
+    assert evaluate() == [6.0] * 3 and not run.entries
+    gg.compiler.set_stance("force_eager")
+    run(gg.ones(2))
+    assert not run.entries
+    gg.compiler.set_stance("default")
+    run(gg.ones(2))
+    assert run.entries
+
+
+def test_a_recompile_runs_eagerly_or_fails_as_the_stance_says(default_stance):
+    def step(x):
+        return (x * x).sum()
+
+    run = gg.compile(step)
+    for _ in range(3):
+        run(gg.ones(2))
+    with gg.compiler.set_stance("eager_on_recompile"):
+        assert run(gg.ones(5)).item() == 5.0  # new shapes: eagerly, nothing captured
+        assert len(run.entries) == 1
+        run(gg.ones(2))  # the program that fits still replays
+        assert run.entries[run.last_key].replays == 2
+    with gg.compiler.set_stance("fail_on_recompile"):
+        with pytest.raises(RuntimeError, match="Detected recompile when torch.compile stance is 'fail_on_recompile'"):
+            run(gg.ones(7))
+        assert run(gg.ones(2)).item() == 2.0
+    fresh = gg.compile(step)
+    with gg.compiler.set_stance("fail_on_recompile"):
+        assert fresh(gg.ones(3)).item() == 3.0  # a first capture is no recompile
+
+
+def test_an_unknown_stance_is_refused_in_one_line():
+    with pytest.raises(ValueError, match="invalid torch.compile stance 'eager'; give one of 'default', 'force_eager'"):
+        gg.compiler.set_stance("eager")

@@ -111,11 +111,11 @@ from typing import Any
 
 from ..autograd import note_unreplayable
 from .capture import CompileRefused
-from .compiled import Compiled, check_options, is_compiling, reset
+from .compiled import Compiled, check_options, is_compiling, reset, set_stance
 from .optimized_module import OptimizedModule
 
 __all__ = ["Compiled", "CompileRefused", "OptimizedModule", "allow_in_graph", "compile", "cudagraph_mark_step_begin",
-           "disable", "is_compiling", "is_dynamo_compiling", "reset"]
+           "disable", "is_compiling", "is_dynamo_compiling", "reset", "set_stance"]
 
 is_dynamo_compiling = is_compiling
 """PyTorch's other name of :func:`is_compiling`."""

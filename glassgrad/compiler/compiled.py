@@ -7,6 +7,7 @@ captures agree; ``explain()`` lists the program.
 from __future__ import annotations
 
 import copy
+import functools
 import threading
 import warnings
 import weakref
@@ -95,6 +96,8 @@ class Compiled:
         self.refusal: str | None = None
         """Why calls with new keys run eagerly (shapes that keep changing), once :data:`MAX_PROGRAMS` keys were
         wasted."""
+        self.captured = False
+        """Whether it captured a call since it was made or reset (a capture after that is a recompile, to a stance)."""
         self.__wrapped__ = function
         self.__name__ = getattr(function, "__name__", type(function).__name__)
         self.__doc__ = getattr(function, "__doc__", None)
@@ -103,14 +106,18 @@ class Compiled:
     def forget(self) -> None:
         """Drop every program and refusal: the next call captures afresh (:func:`reset`)."""
         self.entries.clear()
-        self.last_key, self.unused, self.refusal, self.warned_about_tape = None, 0, None, False
+        self.last_key, self.unused, self.refusal, self.warned_about_tape, self.captured = None, 0, None, False, False
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         grad_enabled, tape = STATE.switches
         packing = PACKING and PACKING.get(threading.get_ident())
-        if tape is not None or ANOMALY[0] or packing or FORWARD_MODE:  # a tape records, an outer compiled step
-            if not self.warned_about_tape and not isinstance(tape, Recorder):  # captures, anomaly detection checks
-                self.warned_about_tape = True  # every rule, saved values are packed, tangents ride along: run every op
+        # run every op where a tape records, an outer compiled step captures, anomaly detection checks every rule,
+        # saved values are packed, tangents ride along, or set_stance("force_eager") says so
+        if tape is not None or ANOMALY[0] or packing or FORWARD_MODE or FORCE_EAGER[0]:
+            if FORCE_EAGER[0]:
+                return self.function(*args, **kwargs)
+            if not self.warned_about_tape and not isinstance(tape, Recorder):
+                self.warned_about_tape = True
                 why = (f"a tape is recording ({getattr(tape, 'watching', 'gg.trace')}), so that it sees every step"
                        if tape is not None else
                        "anomaly detection is on, so that every backward rule is checked" if ANOMALY[0] else
@@ -135,6 +142,9 @@ class Compiled:
                     if program.passes_inputs:  # it returns an argument as it is
                         return program.replay_function(inputs, *[tensor.array for tensor in inputs])
                     return program.replay_function(*[tensor.array for tensor in inputs])
+        if self.captured and STANCE[0] in RECOMPILING:  # set_stance: a capture now would be a recompile
+            return self._not_recompiled(args, kwargs)
+        if entry is not None:
             if entry.refusal is not None:
                 return self.function(*args, **kwargs)
             self.entries.move_to_end(key)  # the least recently captured key goes first when the cache is full
@@ -161,7 +171,17 @@ class Compiled:
         warnings.warn(f"gg.compile({self.__name__}): {self.refusal}; calls with new shapes run eagerly from now on",
                       stacklevel=3)
 
+    def _not_recompiled(self, args: tuple, kwargs: dict) -> Any:
+        """A call that would capture again under the stance ``eager_on_recompile`` (it runs eagerly) or
+        ``fail_on_recompile`` (it raises, as PyTorch's)."""
+        if STANCE[0] == "fail_on_recompile":
+            raise RuntimeError(f"Detected recompile when torch.compile stance is 'fail_on_recompile': "
+                               f"gg.compile({self.__name__}) would capture the step again (new shapes, or a guard that "
+                               "no longer holds); torch.compiler.set_stance('default') lets it")
+        return self.function(*args, **kwargs)
+
     def _capture(self, entry: _Entry, inputs: list, args: tuple, kwargs: dict) -> Any:
+        self.captured = True
         from ..nn.hooks import (
             _GLOBAL_FORWARD_HOOKS,
             _GLOBAL_FORWARD_PRE_HOOKS,
@@ -257,6 +277,68 @@ class Compiled:
 
     def __repr__(self) -> str:
         return f"<compiled {self.__name__}>"
+
+
+STANCES = ("default", "force_eager", "eager_on_recompile", "fail_on_recompile", "eager_then_compile",
+           "aot_eager_then_compile")
+"""PyTorch's compiler stances (:class:`set_stance`)."""
+
+STANCE = ["default"]
+"""The stance now (one for the process, as PyTorch's)."""
+
+RECOMPILING = ("eager_on_recompile", "fail_on_recompile")
+"""The stances under which a compiled function that captured already captures no more."""
+
+FORCE_EAGER = [False]
+"""Whether the stance is ``force_eager``: every compiled function runs its function as it is (one test per call)."""
+
+
+class set_stance:
+    """PyTorch's ``torch.compiler.set_stance(stance)``: how compiled functions behave from now on, or inside a
+    ``with`` block, or while a decorated function runs.
+
+    * ``"default"``: capture and replay;
+    * ``"force_eager"``: every compiled function runs its function eagerly (its programs are kept for later);
+    * ``"eager_on_recompile"``: a call that would capture again (new shapes, a guard that fails) runs eagerly,
+      calls a program fits still replay; ``"fail_on_recompile"``: such a call raises instead;
+    * ``"eager_then_compile"``, ``"aot_eager_then_compile"``: as ``"default"`` (a capture is an eager run already).
+
+    ``skip_guard_eval_unsafe`` and ``force_backend`` are taken and change nothing (the guards are always checked).
+    """
+
+    def __init__(self, stance: str = "default", *, skip_guard_eval_unsafe: bool = False,
+                 force_backend: Any = None) -> None:
+        if stance not in STANCES:
+            raise ValueError(f"set_stance: invalid torch.compile stance {stance!r}; give one of "
+                             f"{', '.join(map(repr, STANCES))}")
+        if is_compiling():
+            raise RuntimeError("set_stance: not inside a compiled function (PyTorch refuses it there too); set it "
+                               "before calling the function")
+        self.stance, self.before = stance, STANCE[0]
+        _take(stance)
+
+    def __enter__(self) -> set_stance:
+        return self
+
+    def __exit__(self, *error: Any) -> None:
+        _take(self.before)
+
+    def __call__(self, function: Callable) -> Callable:
+        """As a decorator: the stance holds while ``function`` runs (and not before: the call that made this
+        object set it, which is undone here)."""
+        _take(self.before)
+        stance = self.stance
+
+        @functools.wraps(function)
+        def with_stance(*args: Any, **kwargs: Any) -> Any:
+            with set_stance(stance):
+                return function(*args, **kwargs)
+
+        return with_stance
+
+
+def _take(stance: str) -> None:
+    STANCE[0], FORCE_EAGER[0] = stance, stance == "force_eager"
 
 
 def reset() -> None:
