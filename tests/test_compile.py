@@ -933,6 +933,26 @@ def test_explain_lists_kernels_by_pass_and_layer_with_row_formulas():
     assert with_source.count("_store_grads({") == 1  # one backward: one store
 
 
+def test_the_programs_source_has_no_line_that_does_nothing():
+    """An add's backward hands ∂L/∂out on as it is: where that stays in its variable, no ``v7 = v7`` line is written."""
+    a = gg.tensor([0.5, -1.0], requires_grad=True)
+    b = gg.tensor([0.1, 0.2])
+
+    def step(x):
+        y = x
+        for _ in range(3):
+            y = ((y * a + b).tanh()).sigmoid()
+        y.sum().backward()
+        a.grad = None
+        return y.detach()
+
+    run = gg.compile(step)
+    for _ in range(3):
+        run(gg.ones(2))
+    lines = run.explain(source=True).split("def replay")[1].splitlines()
+    assert not [line for line in lines if " = " in line and line.split(" = ")[0].strip() == line.split(" = ")[1]]
+
+
 def test_at_most_eight_programs_the_oldest_capture_dropped():
     @gg.compile
     def double(x):

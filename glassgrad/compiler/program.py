@@ -324,8 +324,10 @@ class Program:
             return lines
         if kind == "backward":
             count = kernel.extra
-            if _passes_up(kernel):  # ∂L/∂input is ∂L/∂out itself: no call
-                return [f"{' = '.join(self._v(slot) for _, slot in kernel.outputs)} = {self._arg(kernel.args[0])}"]
+            if _passes_up(kernel):  # ∂L/∂input is ∂L/∂out itself: no call (nor a line, where it stays in its variable)
+                names = [self._v(slot) for _, slot in kernel.outputs]
+                upstream = self._arg(kernel.args[0])
+                return [] if names == [upstream] else [f"{' = '.join(names)} = {upstream}"]
             targets = ["_"] * count
             for position, slot in kernel.outputs:
                 targets[position] = self._v(slot)
