@@ -581,3 +581,31 @@ def test_a_setting_or_helper_in_the_users_own_module_changed_between_calls_is_re
 
     run = _same_both_ways(make, {5: faster, 8: other_activation}, reset)
     assert _replays(run) >= 4
+
+
+class _Tempered(gg.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = gg.nn.Linear(2, 2)
+        self._temperature = 2.0  # a private number: not among the layer's settings
+
+    def forward(self, x):
+        return (self.fc(x) / self._temperature).softmax(dim=-1)
+
+
+def test_a_private_number_a_layer_holds_changed_between_calls_is_read_again():
+    models = []
+
+    def make(compiled: bool):
+        gg.manual_seed(0)
+        models.append(_Tempered())
+        net = gg.compile(models[-1]) if compiled else models[-1]
+        return (lambda x: net(x).sum(dim=1) * net(x)[:, 0]), lambda: list(models[-1].parameters())
+
+    def cool() -> None:
+        models[-1]._temperature = 0.25
+
+    eager, _, _ = _run(lambda: make(False), {6: cool}, False)
+    compiled, messages, _ = _run(lambda: make(True), {6: cool}, False)
+    assert messages == []
+    assert all(np.array_equal(a, b) for a, b in zip(eager, compiled, strict=True))

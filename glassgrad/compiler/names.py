@@ -12,8 +12,8 @@ The names are found in the code, not by tracing: those the step's code loads as 
 free variables, then the same in each function among their values written outside glassgrad and the Python
 installation (a helper the step calls, up to :data:`MOST_CODE` functions), and in the ``forward`` of each layer of
 the user's own classes the step called; and the attributes of each layer the step called that are not settings (a
-function in ``self.act``, a list of tensors, a tensor that is not a buffer; its settings, parameters, buffers,
-sublayers and mode have guards of their own). Guarded as:
+function in ``self.act``, a list of tensors, a tensor that is not a buffer, a private number ``self._scale``; its
+settings, parameters, buffers, sublayers and mode have guards of their own). Guarded as:
 
 * a number, string, flag or None, or a short list or tuple of them: by value (the settings' rule,
   :func:`~glassgrad.compiler.capture._plain_setting`);
@@ -146,7 +146,7 @@ def names_read(function: Any, layers: list) -> list[Read]:
         kind = type(layer).__name__
         reads.update(((id(layer), name), _read(layer, name, f"{kind}.{name}", value))
                      for name, value in vars(layer).items()
-                     if name not in LAYER_INTERNALS and not _plain_setting(value))
+                     if name not in LAYER_INTERNALS and not (name[0] != "_" and _plain_setting(value)))
     seen: set[int] = set()
     pending = [found for found in (_code_of(function), *map(_forward_of, layers)) if found[0] is not None]
     while pending and len(seen) < MOST_CODE:
