@@ -211,6 +211,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if w_array.ndim != 2 or (bias is not None and bias.array.ndim > 1):  # a vector of weights, or a bias of rows:
         out = x @ (weight.t() if w_array.ndim == 2 else weight)          # the same sums, as ops of their own
         return out if bias is None else out + bias
+    if bias is not None and bias.array.size != 1 and bias.array.shape != (w_array.shape[0],):
+        raise RuntimeError(
+            f"linear: bias of shape {shape_text(bias.shape)} does not fit a weight of shape "
+            f"{shape_text(weight.shape)} (out_features, in_features): the bias must have {weight.shape[0]} entries"
+        )
     if bias is None:
         return apply(ops.LINEAR, (x, weight), x_array, w_array, None,
                       (x._requires_grad, weight._requires_grad, False))

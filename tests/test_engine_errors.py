@@ -56,6 +56,9 @@ ERRORS = {
                       RuntimeError, r"linear: input dtype float64 and weight dtype float32"),
     "linear shapes": (lambda lib: lib.nn.functional.linear(lib.ones(4, 2), lib.ones(3, 5)), RuntimeError,
                       r"linear: input of shape \(4, 2\) does not fit a weight of shape \(3, 5\)"),
+    "linear bias shape": (lambda lib: lib.nn.functional.linear(lib.ones(1, 3), lib.ones(3, 3), lib.ones(2)),
+                          RuntimeError, r"linear: bias of shape \(2,\) does not fit a weight of shape \(3, 3\)"
+                                        r".*must have 3 entries"),
     **{
         f"{name} broadcast": ((lambda lib, f=f: f(lib.ones(2, 3), lib.ones(4))), RuntimeError,
                               rf"{name}: shapes \(2, 3\) and \(4,\) cannot be broadcast")
