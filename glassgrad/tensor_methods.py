@@ -215,7 +215,11 @@ for _alias, _name in [("greater", "gt"), ("less", "lt"), ("greater_equal", "ge")
 
 @method
 def isclose(self: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
-    """Entry by entry ``|self − other| ≤ atol + rtol·|other|`` (a bool tensor, outside the graph)."""
+    """Entry by entry ``|self − other| ≤ atol + rtol·|other|`` (a bool tensor, outside the graph); two tensors
+    must share a dtype, as in PyTorch (a float32 result checked against a float64 one is refused, not rounded)."""
+    if isinstance(other, Tensor) and other.dtype != self.dtype:
+        raise RuntimeError(f"isclose: the tensors' dtypes differ, {self.dtype} and {other.dtype}; convert one "
+                           "first (other.to(self.dtype))")
     other = _plain(other)
     if not (rtol >= 0 and atol >= 0):
         raise RuntimeError(f"isclose: rtol and atol must be >= 0, got rtol={rtol} and atol={atol}")

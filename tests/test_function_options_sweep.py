@@ -447,6 +447,8 @@ def test_split_of_a_dim_of_size_0(torch, rows, size):
 MORE_REFUSED_AS_PYTORCH = {
     "isclose with a negative atol": lambda lib, x: lib.isclose(x, x, atol=-1.0),
     "allclose with a negative rtol": lambda lib, x: lib.allclose(x, x, rtol=-1.0),
+    "isclose of float32 and float64": lambda lib, x: lib.isclose(x.float(), x),
+    "allclose of float and int64": lambda lib, x: x.allclose(x.long()),
     "searchsorted with an unknown side": lambda lib, x: lib.searchsorted(x, x, side="middle"),
     "searchsorted with side and right opposed": lambda lib, x: lib.searchsorted(x, x, side="left", right=True),
     "split of entries by size 0": lambda lib, x: lib.split(x, 0),
@@ -456,8 +458,8 @@ MORE_REFUSED_AS_PYTORCH = {
 @pytest.mark.torch
 @pytest.mark.parametrize("name", MORE_REFUSED_AS_PYTORCH)
 def test_bad_options_raise_pytorchs_exception(torch, name):
-    """PyTorch raises a RuntimeError for each; glassgrad gave a result (isclose, allclose, searchsorted with side and
-    right opposed) or NumPy's ValueError (an unknown side)."""
+    """PyTorch raises a RuntimeError for each; glassgrad gave a result (isclose, allclose, also of tensors of two
+    dtypes, searchsorted with side and right opposed) or NumPy's ValueError (an unknown side)."""
     assert_raises_like_pytorch(torch, MORE_REFUSED_AS_PYTORCH[name], np.array([1.0, 2.0]))
 
 
