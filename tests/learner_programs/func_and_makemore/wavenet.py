@@ -2,7 +2,8 @@
 # Linear / BatchNorm1d / Tanh / Embedding / FlattenConsecutive / Sequential classes with __call__ and
 # parameters(), a hierarchical model that fuses two consecutive characters at a time, a few steps of plain SGD
 # (p.data += -lr * p.grad), then every layer put in eval mode through its training flag, split losses and a
-# greedy sample. Weights come from a seeded NumPy generator so both libraries start from the same numbers.
+# greedy sample; then the same network built from torch.nn modules and trained by torch.optim.SGD. Weights come from a
+# seeded NumPy generator so both libraries start from the same numbers.
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -193,6 +194,7 @@ parameters = model.parameters()
 print(sum(p.nelement() for p in parameters))  # parameter count
 for p in parameters:
     p.requires_grad = True
+initial = [p.detach().clone() for p in parameters]
 
 ix = torch.tensor(rng.integers(0, Xtr.shape[0], (4,)))
 Xb, Yb = Xtr[ix], Ytr[ix]
@@ -209,9 +211,11 @@ max_steps = 8
 batch_size = 32
 lossi = []
 ud = []
+batches = []
 for i in range(max_steps):
     ix = torch.tensor(rng.integers(0, Xtr.shape[0], (batch_size,)))
     Xb, Yb = Xtr[ix], Ytr[ix]
+    batches.append(ix)
 
     logits = model(Xb)
     loss = F.cross_entropy(logits, Yb)
@@ -287,7 +291,53 @@ for _ in range(3):
     samples.append("".join(itos[i] for i in out))
     context = [stoi[samples[-1][0]]] + [0] * (block_size - 1)
 
+
+
+# the same network from torch.nn, from the same initial weights and on the same batches: batch norm wants (N, C, L),
+# so the 3-d activations are transposed around it; its losses differ a little from the hand-written model's, since
+# nn.BatchNorm1d normalizes a batch by its biased variance and the class above by the unbiased one
+class FlattenConsecutiveModule(torch.nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.n = n
+
+    def forward(self, x):
+        B, T, C = x.shape
+        x = x.reshape(B, T // self.n, C * self.n)  # view fails here: batch norm's transposes leave x strided
+        return x.squeeze(1) if x.shape[1] == 1 else x
+
+
+class BatchNormLast(torch.nn.BatchNorm1d):
+    def forward(self, x):
+        return super().forward(x.transpose(1, 2)).transpose(1, 2) if x.ndim == 3 else super().forward(x)
+
+
+nn = torch.nn
+torch_model = nn.Sequential(
+    nn.Embedding(vocab_size, n_embd),
+    FlattenConsecutiveModule(2), nn.Linear(n_embd * 2, n_hidden, bias=False), BatchNormLast(n_hidden), nn.Tanh(),
+    FlattenConsecutiveModule(2), nn.Linear(n_hidden * 2, n_hidden, bias=False), BatchNormLast(n_hidden), nn.Tanh(),
+    FlattenConsecutiveModule(2), nn.Linear(n_hidden * 2, n_hidden, bias=False), BatchNormLast(n_hidden), nn.Tanh(),
+    nn.Linear(n_hidden, vocab_size),
+)
+with torch.no_grad():
+    for p, w in zip(torch_model.parameters(), initial):
+        p.copy_(w if p.shape == w.shape else w.T)  # nn.Linear keeps its weight as (fan_out, fan_in)
+optimizer = torch.optim.SGD(torch_model.parameters(), lr=0.1)
+torch_losses = []
+for ix in batches:
+    loss = F.cross_entropy(torch_model(Xtr[ix]), Ytr[ix])
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    torch_losses.append(loss.log10().item())
+torch_model.eval()
+with torch.no_grad():
+    torch_val = F.cross_entropy(torch_model(Xdev), Ydev).item()
+
 results = {
+    "torch_losses": torch_losses, "torch_val": torch_val,
+    "torch_running_var": torch_model[7].running_var[:6], "n_params": sum(p.numel() for p in torch_model.parameters()),
     "view_is_explicit": float(view_is_explicit), "shapes": shapes, "running_mean_shape": running_mean_shape,
     "ehat_shape": list(ehat.shape), "ehat": ehat[0, 0, :5], "ud": ud, "stats": stats,
     "lossi": lossi, "smoothed": smoothed, "losses": losses, "samples": samples,
