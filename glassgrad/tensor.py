@@ -1527,7 +1527,9 @@ def lift(value: Any, like: Tensor, exact: bool = False) -> Tensor:
     integer ``like``'s dtype (a number does not raise the dtype within a kind: 0-d int32 + 1 is int32, and 0-d int32
     + 2**40 wraps the number to int32 first, 2**40 + 5 being 5 there, as PyTorch and as int32 with dims do).
     Otherwise an int stays an exact int64 0-d tensor, which :func:`promote` casts for ``+``; ``exact``: the op's
-    result is a float (a true division), which takes the int as it is (0-d uint8 / 256 divides by 256).
+    result is a float (a true division), which takes the int as it is (0-d uint8 / 256 divides by 256). A tuple or
+    list holding tensors is refused, as PyTorch refuses it: it is most often ``x.max(dim)``'s (values, indices)
+    where ``.values`` was meant, which NumPy would otherwise stack into a tensor with a dim too many.
 
     A number becomes a read-only constant leaf, made once per number and dtype and then shared
     (``p - lr * p.grad`` every step makes no new tensor for ``lr``). Zero is made afresh each
@@ -1558,6 +1560,10 @@ def lift(value: Any, like: Tensor, exact: bool = False) -> Tensor:
                 _LIFTED.clear()
             lifted = _LIFTED[key] = Tensor._wrap(ops.constant(value, dtype))  # read-only
         return lifted
+    if isinstance(value, (tuple, list)) and any(isinstance(item, Tensor) for item in value):
+        raise TypeError(f"a tensor cannot be combined with a {type(value).__name__} of tensors; x.max(dim), "
+                        "x.min(dim), x.sort() and x.topk(k) give (values, indices): take .values, as in "
+                        "x.max(1, keepdim=True).values")
     return Tensor._wrap(as_array(value, None))
 
 

@@ -64,6 +64,13 @@ ERRORS = {
                               rf"{name}: shapes \(2, 3\) and \(4,\) cannot be broadcast")
         for name, f in BROADCASTING.items()
     },
+    **{
+        f"{name} with max's (values, indices)": ((lambda lib, f=f: f(lib.ones(2, 3), lib.ones(2, 3).max(1, True))),
+                                                 TypeError, r"tensor cannot be combined with a .* of tensors.*"
+                                                            r"take \.values")
+        for name, f in {"sub": lambda a, m: a - m, "rsub": lambda a, m: m - a, "mul": lambda a, m: a * m,
+                        "lt": lambda a, m: a < m, "where": lambda a, m: a.new_zeros(()).where(a > 0, m)}.items()
+    },
     "where broadcast": (lambda lib: lib.where(lib.ones(2, 3) > 0, lib.ones(4), 0.0), RuntimeError,
                         r"where: shapes \(2, 3\), \(4,\) and \(\) cannot be broadcast"),
     "reshape": (lambda lib: lib.ones(3, 3).reshape(4, 2), RuntimeError,
