@@ -152,15 +152,23 @@ def test_a_draws_check_of_values_runs_at_each_replay(bad):
             return gg.poisson(v).sum()
         return gg.multinomial(v, 2, replacement=True).sum()
 
+    last = raised_on_the_fifth_call_as_eager(step, [0.5] * 4 + [1.5 if bad == "bernoulli" else -1.0], RuntimeError)
+    assert isinstance(last, str) and last.startswith(bad)
+
+
+def raised_on_the_fifth_call_as_eager(step, values, error):
+    """``step(gg.ones(2, 3), gg.tensor(value))`` for each of the five ``values``, eagerly and compiled, with no
+    warning: the outputs (the message of an ``error`` raised) are equal, the first four are numbers, and calls 3–5
+    are replays. Gives the fifth call's output."""
+
     def run(function):
         gg.manual_seed(0)
         outputs = []
-        for number in range(5):
-            value = 0.5 if number < 4 else 1.5 if bad == "bernoulli" else -1.0
+        for value in values:
             try:
                 outputs.append(function(gg.ones(2, 3), gg.tensor(value)).array.tolist())
-            except RuntimeError as error:
-                outputs.append(str(error))
+            except error as raised:
+                outputs.append(str(raised))
         return outputs
 
     compiled = gg.compile(step)
@@ -168,9 +176,9 @@ def test_a_draws_check_of_values_runs_at_each_replay(bad):
         warnings.simplefilter("error")
         eager_outputs, compiled_outputs = run(step), run(compiled)
     assert all(isinstance(output, (int, float)) for output in eager_outputs[:4])
-    assert isinstance(eager_outputs[-1], str) and eager_outputs[-1].startswith(bad)
     assert eager_outputs == compiled_outputs
     assert _replays(compiled) == 3
+    return eager_outputs[-1]
 
 
 @pytest.mark.parametrize("p", [1.5, -0.1, float("nan"), [0.2, 1.5, 0.3]])

@@ -78,8 +78,10 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   kernel, and so is the copy of the old h that mul's rule reads back), random draws made outside a kernel
   (a layer built inside the step, ``random_split``; dropout's masks,
   ``randn``/``rand``/``randint``/``randperm``, ``gg.normal``, ``bernoulli``, ``poisson``, ``multinomial``,
-  ``binomial``, the fills ``x.uniform_()``, ``x.normal_()``…, ``nn.init``'s, ``F.rrelu`` and ``F.gumbel_softmax``
-  draw in one, from the stream they pick at each call), hooks, a
+  ``binomial``, the fills ``x.uniform_()``, ``x.normal_()``…, ``nn.init``'s, ``F.rrelu``, ``F.gumbel_softmax``
+  and the distributions' ``rsample`` of ε (Normal, MultivariateNormal, …) and ``sample`` of Categorical,
+  OneHotCategorical and Bernoulli draw in one, from the stream they pick at each call, and the distributions'
+  checks of their parameters and of a value to score are kernels too, run at each call), hooks, a
   custom ``autograd.Function``, ``gg.autograd.grad``/``create_graph``, ``retain_grad``, a boolean
   mask's data-dependent shape, a returned graph other than the tensors of a forward, and a step that
   does different work on each call. Each gives a one-line warning saying why, and that key runs

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from ..arguments import Size, shape_text
-from ..autograd import enable_grad
-from ..creation import as_tensor, pick_generator
+from ..autograd import enable_grad, recorded_call
+from ..creation import as_tensor, drawn
 from ..tensor import Tensor
 
 
@@ -71,8 +71,43 @@ def as_shape(sample_shape: Any) -> tuple[int, ...]:
 
 def listed(values: Tensor) -> str:
     """The first entries of ``values`` on one line, for an error message."""
-    array = values.detach().numpy().ravel()
-    return np.array2string(array[:8], separator=", ") + (" …" if array.size > 8 else "")
+    return listed_array(values.detach().numpy())
+
+
+def listed_array(array: np.ndarray) -> str:
+    """:func:`listed` of an array."""
+    flat = np.asarray(array).ravel()
+    return np.array2string(flat[:8], separator=", ") + (" …" if flat.size > 8 else "")
+
+
+def refuse_unless(holds: Tensor, before: str, shown: Tensor | None = None, after: str = "") -> None:
+    """``ValueError(before + the first entries of shown + after)`` unless every entry of ``holds`` is true. One kernel
+    of a compiled step (:mod:`glassgrad.compiler`), so a replay checks each call's values, as eager does; read in
+    Python, they would be the captures' only."""
+    recorded_call(_all_or_refuse, holds.array, before, None if shown is None else shown.array, after)
+
+
+def _all_or_refuse(holds: np.ndarray, before: str, shown: np.ndarray | None, after: str) -> None:
+    if not np.all(holds):
+        raise ValueError(before + ("" if shown is None else listed_array(shown)) + after)
+
+
+def refuse_outside(constraint: Any, value: Tensor, before: str, after: str) -> None:
+    """``ValueError(before + the constraint + ", got " + the first entries of value + after)`` unless ``value``
+    satisfies ``constraint`` (:func:`refuse_unless`). A constraint whose bounds are tensors (a Pareto's support from its
+    scale) prints them only when the check fails: its answer is read here, so a compiled step runs eagerly."""
+    holds = constraint.check(value).detach()
+    if _prints_tensors(constraint) and holds.numpy().all():
+        return
+    shown = " ".join(str(constraint).split())  # a bound's tensor on one line
+    refuse_unless(holds, f"{before}{shown}, got ", value, after)
+
+
+def _prints_tensors(constraint: Any) -> bool:
+    """Whether ``constraint``'s text shows a tensor: one of its attributes, or of the constraints it holds."""
+    parts = list(vars(constraint).values()) if hasattr(constraint, "__dict__") else []
+    parts += [inner for part in parts if isinstance(part, (list, tuple)) for inner in part]
+    return any(isinstance(part, Tensor) or (hasattr(part, "check") and _prints_tensors(part)) for part in parts)
 
 
 def validating(validate_args: bool | None) -> bool:
@@ -83,26 +118,28 @@ def validating(validate_args: bool | None) -> bool:
 
 def check_positive(owner: str, name: str, value: Tensor, validate_args: bool | None) -> None:
     """PyTorch's check of a scale or rate: every entry > 0 (``validate_args=False`` skips it)."""
-    if validating(validate_args) and not (value.detach().numpy() > 0).all():
-        raise ValueError(f"{owner}: {name} must be positive, got {listed(value)}")
+    if validating(validate_args):
+        refuse_unless(value.detach() > 0, f"{owner}: {name} must be positive, got ", value)
 
 
 def check_real(owner: str, name: str, value: Tensor, validate_args: bool | None) -> None:
     """PyTorch's check of a real parameter (a location, logits, a covariance factor): no NaN (±inf is allowed, as
     in its ``Real()`` constraint). A NaN that a network put in ``loc`` is caught where the distribution is made, as
     PyTorch's "Expected parameter loc … to satisfy the constraint Real()", not as a NaN loss later."""
-    if validating(validate_args) and np.isnan(value.detach().numpy()).any():
-        raise ValueError(f"{owner}: {name} must be a real number, got NaN in {listed(value)}; look for the step "
-                         "that computed it (a division by 0, a log of a negative number, a diverging loss)")
+    if validating(validate_args):
+        x = value.detach()
+        refuse_unless(x == x, f"{owner}: {name} must be a real number, got NaN in ", value,
+                      "; look for the step that computed it (a division by 0, a log of a negative number, a diverging "
+                      "loss)")
 
 
 def check_probs(owner: str, probs: Tensor, validate_args: bool | None, closed: bool = True) -> None:
     """Probabilities in ``[0, 1]`` (``closed=False``: in ``(0, 1]``, as a geometric's chance of success)."""
-    p = probs.detach().numpy()
-    low_ok = (p >= 0) if closed else (p > 0)
-    if validating(validate_args) and not (low_ok & (p <= 1)).all():
+    if validating(validate_args):
+        p = probs.detach()
+        low_ok = (p >= 0) if closed else (p > 0)
         interval = "[0, 1]" if closed else "(0, 1]"
-        raise ValueError(f"{owner}: probs must lie in {interval}, got {listed(probs)}")
+        refuse_unless(low_ok.logical_and(p <= 1), f"{owner}: probs must lie in {interval}, got ", probs)
 
 
 def defined_where(value: Tensor, defined: Tensor, stand_in: float, formula: Any, otherwise: float = math.nan) -> Tensor:
@@ -114,8 +151,9 @@ def defined_where(value: Tensor, defined: Tensor, stand_in: float, formula: Any,
 
 def noise(like: Tensor, shape: tuple[int, ...], draw: str, *args: float) -> Tensor:
     """``shape`` numbers from NumPy's ``draw`` (``standard_normal``, ``random``, …) of glassgrad's generator,
-    as a tensor of ``like``'s dtype: the ε of a reparameterised sample."""
-    return like.new_tensor(getattr(pick_generator(None, None), draw)(*args, size=shape))
+    as a tensor of ``like``'s dtype: the ε of a reparameterised sample. Drawn in a kernel
+    (:func:`~glassgrad.creation.drawn`), so a compiled step draws them again at each replay, from the same stream."""
+    return Tensor._wrap(recorded_call(drawn, draw, None, None, shape, like.dtype, *args))
 
 
 class Distribution:
@@ -160,10 +198,8 @@ class Distribution:
                                             and isinstance(getattr(type(self), name, None), lazy_property)):
                 continue
             value = as_tensor(getattr(self, name))
-            if not constraint.check(value).numpy().all():
-                raise ValueError(f"{type(self).__name__}: parameter {name} must satisfy the constraint "
-                                 f"{' '.join(str(constraint).split())}, got {listed(value)}; pass validate_args=False "
-                                 "to skip the check")
+            refuse_outside(constraint, value, f"{type(self).__name__}: parameter {name} must satisfy the constraint ",
+                           "; pass validate_args=False to skip the check")
 
     @property
     def _validate_args(self) -> bool:
@@ -271,10 +307,8 @@ class Distribution:
             warnings.warn(f"{type(self)} does not define `support` to enable sample validation. Please initialize "
                           "the distribution with `validate_args=False` to turn off validation.", stacklevel=3)
             return
-        if not support.check(value).detach().numpy().all():
-            shown = " ".join(str(support).split())  # a bound's tensor on one line
-            raise ValueError(f"{type(self).__name__}.{method}: the value must lie in the support {shown}, "
-                             f"got {listed(value)}; pass validate_args=False to score it anyway")
+        refuse_outside(support, value, f"{type(self).__name__}.{method}: the value must lie in the support ",
+                       "; pass validate_args=False to score it anyway")
 
     def check_shape(self, shape: tuple[int, ...]) -> None:
         """PyTorch's check of a value to score: its last dims are the event shape, and the dims before them

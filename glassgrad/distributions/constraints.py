@@ -210,16 +210,15 @@ class _LowerTriangular(_Square):
     as PyTorch's)."""
 
     def check(self, value: Any) -> Tensor:
-        x = as_tensor(value).detach().numpy()
-        return self.answer(as_tensor(value), (np.tril(x) == x).all((-2, -1)))
+        x = as_tensor(value).detach()
+        return (x.tril() == x).all(-1).all(-1)
 
 
 class _LowerCholesky(_LowerTriangular):
     """Lower-triangular matrices with a positive diagonal: the Cholesky factors ``L`` of ``Σ = L·Lᵀ``."""
 
     def check(self, value: Any) -> Tensor:
-        x = as_tensor(value).detach().numpy()
-        positive_diagonal = self.answer(as_tensor(value), (np.diagonal(x, axis1=-2, axis2=-1) > 0).all(-1))
+        positive_diagonal = (as_tensor(value).detach().diagonal(dim1=-2, dim2=-1) > 0).all(-1)
         return super().check(value).logical_and(positive_diagonal)
 
 

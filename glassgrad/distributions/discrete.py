@@ -22,9 +22,11 @@ from typing import Any
 import numpy as np
 
 from ..arguments import Size, shape_text
-from ..creation import arange, pick_generator
+from ..autograd import recorded_call
+from ..creation import _stream, arange, pick_generator
 from ..dtypes import finfo
 from ..nn.functional import binary_cross_entropy_with_logits, logsigmoid, one_hot
+from ..sampling import flips
 from ..tensor import Tensor
 from . import constraints
 from .base import (
@@ -35,7 +37,7 @@ from .base import (
     check_probs,
     check_real,
     expand_to,
-    listed,
+    refuse_unless,
     validating,
 )
 from .utils import probs_to_logits
@@ -83,13 +85,17 @@ class ClassProbabilities(ProbsOrLogits):
         self.validates = validating(validate_args)
         if probs is not None:
             p = as_float(probs)
-            if p.ndim < 1 or (self.validates and not (p.detach().numpy() >= 0).all()):  # a NaN fails too
-                raise ValueError(f"{owner}: probs must be non-negative numbers (no NaN) with classes along the last "
-                                 f"dim, got shape {shape_text(p.shape)}")
+            unusable = (f"{owner}: probs must be non-negative numbers (no NaN) with classes along the last dim, got "
+                        f"shape {shape_text(p.shape)}")
+            if p.ndim < 1:
+                raise ValueError(unusable)
+            if self.validates:
+                refuse_unless(p.detach() >= 0, unusable)  # a NaN fails too
             self.probs = p / p.sum(-1, keepdim=True)
-            if self.validates and not constraints.simplex.check(self.probs.detach()).numpy().all():
-                raise ValueError(f"{owner}: probs must have a finite, positive sum along the last dim to be normalised,"
-                                 f" got {listed(p)}; give at least one class a chance > 0 and none an inf")
+            if self.validates:
+                refuse_unless(constraints.simplex.check(self.probs.detach()), f"{owner}: probs must have a finite, "
+                              "positive sum along the last dim to be normalised, got ", p,
+                              "; give at least one class a chance > 0 and none an inf")
             self.logits = probs_to_logits(self.probs)  # a class of p = 0 gets ln eps, as PyTorch's: finite gradients
         else:
             self.given = "logits"
@@ -98,18 +104,16 @@ class ClassProbabilities(ProbsOrLogits):
                 raise ValueError(f"{owner}: logits need the classes along a last dim")
             check_real(owner, "logits", raw, validate_args)
             self.logits = raw.log_softmax(-1)
-            if self.validates and np.isnan(self.logits.detach().numpy()).any():
-                raise ValueError(f"{owner}: logits must not be +inf nor all -inf along the last dim (they cannot be "
-                                 f"normalised), got {listed(raw)}; clamp them or use probs")
+            if self.validates:
+                normalised = self.logits.detach()
+                refuse_unless(normalised == normalised, f"{owner}: logits must not be +inf nor all -inf along the "
+                              "last dim (they cannot be normalised), got ", raw, "; clamp them or use probs")
             self.probs = self.logits.exp()
         self._batch = tuple(self.probs.shape[:-1])
 
     def class_draws(self, sample_shape: Any) -> Tensor:
         """Class numbers of shape ``sample_shape + batch_shape``: the first class whose cumulative p exceeds u."""
-        p = self.probs.detach().numpy().astype(np.float64)
-        cumulative = np.cumsum(p / p.sum(-1, keepdims=True), axis=-1)
-        uniforms = pick_generator(None, None).random(as_shape(sample_shape) + self._batch + (1,))
-        return Tensor._wrap(np.minimum((uniforms >= cumulative).sum(-1), p.shape[-1] - 1).astype(np.int64))
+        return Tensor._wrap(recorded_call(class_numbers, self.probs.array, as_shape(sample_shape) + self._batch))
 
     def class_log_prob(self, index: Tensor) -> Tensor:
         """``ln p_k`` of the class numbers ``index`` (broadcast against the batch)."""
@@ -120,6 +124,16 @@ class ClassProbabilities(ProbsOrLogits):
     def entropy(self) -> Tensor:
         """``−Σ p·ln p``, a logit of −∞ read as the dtype's lowest number (its class adds 0·ln 0 = 0)."""
         return -(self.probs * self.logits.clamp(min=finfo(self.logits.dtype).min)).sum(-1)
+
+
+def class_numbers(probs: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """For each of ``shape``'s draws (its last dims the batch of ``probs``' rows), the first class whose cumulative
+    probability exceeds a uniform draw u of glassgrad's stream, int64: one kernel of a compiled step, which reads
+    the probabilities and draws again at each call, as eager does."""
+    p = probs.astype(np.float64)
+    cumulative = np.cumsum(p / p.sum(-1, keepdims=True), axis=-1)
+    uniforms = _stream(None, None).random(shape + (1,))
+    return np.minimum((uniforms >= cumulative).sum(-1), p.shape[-1] - 1).astype(np.int64)
 
 
 class Categorical(ClassProbabilities):
@@ -240,8 +254,9 @@ class Bernoulli(SuccessChance):
         return self.probs * (1 - self.probs)
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
-        draws = pick_generator(None, None).random(self._draw_shape(sample_shape)) < self.probs.detach().numpy()
-        return self.probs.new_tensor(draws)
+        p = self.probs.array
+        return Tensor._wrap(recorded_call(flips, None, None, self._draw_shape(sample_shape), p.dtype, p,
+                                          "Bernoulli.sample"))
 
     def enumerate_support(self, expand: bool = True) -> Tensor:
         """0 and 1 along a new first dim."""

@@ -26,7 +26,17 @@ from typing import Any
 from ..creation import as_tensor
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, as_float, broadcast_all, check_positive, check_real, expand_to, noise, validating
+from .base import (
+    Distribution,
+    as_float,
+    broadcast_all,
+    check_positive,
+    check_real,
+    expand_to,
+    noise,
+    refuse_unless,
+    validating,
+)
 
 HALF_LOG_TWO_PI = 0.5 * math.log(2 * math.pi)
 EULER_GAMMA = 0.57721566490153286060
@@ -183,8 +193,9 @@ class Uniform(Distribution):
     def __init__(self, low: Any, high: Any, validate_args: bool | None = None) -> None:
         self.low, self.high = broadcast_all(low, high)
         self.validates = validating(validate_args)
-        if self.validates and not (self.low.detach().numpy() < self.high.detach().numpy()).all():  # NaN fails too
-            raise ValueError("Uniform: high must be greater than low (and neither NaN)")
+        if self.validates:  # NaN fails too
+            refuse_unless(self.low.detach() < self.high.detach(), "Uniform: high must be greater than low (and neither "
+                          "NaN)")
         self._batch = tuple(self.low.shape)
 
     @property

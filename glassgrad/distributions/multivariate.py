@@ -29,7 +29,7 @@ from ..linalg_decompositions import cholesky
 from ..ops_decompositions import NotPositiveDefiniteError
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, as_float, check_positive, check_real, noise, validating
+from .base import Distribution, as_float, check_positive, check_real, noise, refuse_unless, validating
 
 LOG_TWO_PI = math.log(2 * math.pi)
 
@@ -82,9 +82,9 @@ def scale_factor(owner: str, chosen: str, matrix: Tensor, validate_args: bool | 
     """L with ``Σ = L·Lᵀ`` from the matrix given as ``chosen`` (``"covariance_matrix"``, ``"precision_matrix"`` or
     ``"scale_tril"``, which is checked: lower triangular with a positive diagonal)."""
     if chosen == "scale_tril":
-        if validating(validate_args) and not constraints.lower_triangular.check(matrix).numpy().all():
-            raise ValueError(f"{owner}: scale_tril must be lower triangular (exact zeros above the diagonal, no NaN "
-                             "below it); take .tril() of it")
+        if validating(validate_args):
+            refuse_unless(constraints.lower_triangular.check(matrix), f"{owner}: scale_tril must be lower triangular "
+                          "(exact zeros above the diagonal, no NaN below it); take .tril() of it")
         check_positive(owner, "scale_tril's diagonal", matrix.diagonal(dim1=-2, dim2=-1), validate_args)
         return matrix
     return _factor(owner, chosen, matrix, validate_args)
