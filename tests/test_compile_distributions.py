@@ -199,3 +199,39 @@ def test_bernoulli_sample_of_an_unchecked_bad_chance_raises_as_pytorch(torch, gi
         d = library.distributions.Bernoulli(validate_args=False, **{kind: value})
         with pytest.raises(RuntimeError):
             d.sample()
+
+
+RSAMPLED = {
+    # name: (h, a positive s of h's shape) → the distribution whose rsample the model adds
+    "Laplace": lambda h, s: D.Laplace(h, s),
+    "Cauchy": lambda h, s: D.Cauchy(h, s),
+    "Gumbel": lambda h, s: D.Gumbel(h, s),
+    "Uniform": lambda h, s: D.Uniform(h, h + s),
+    "Exponential": lambda h, s: D.Exponential(s),
+    "LogNormal": lambda h, s: D.LogNormal(h, s),
+    "HalfNormal": lambda h, s: D.HalfNormal(s),
+    "Weibull": lambda h, s: D.Weibull(s, s + 1),
+    "Kumaraswamy": lambda h, s: D.Kumaraswamy(s + 1, s + 1),
+    "RelaxedBernoulli": lambda h, s: D.RelaxedBernoulli(0.5, logits=h),
+    "RelaxedOneHotCategorical": lambda h, s: D.RelaxedOneHotCategorical(0.5, logits=h),
+}
+
+
+class _Reparameterised(nn.Module):
+    """A linear layer's output h and softplus(h) + 0.1 as the parameters of one distribution; the loss reads a
+    reparameterised draw, so its gradient goes through the noise drawn at that call."""
+
+    def __init__(self, family, dtype):
+        super().__init__()
+        self.family, self.layer = RSAMPLED[family], nn.Linear(5, 3, dtype=dtype, seed=1)
+
+    def forward(self, x, y):
+        h = self.layer(x)
+        return ((self.family(h, F.softplus(h) + 0.1).rsample() - y) ** 2).mean()
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("family", sorted(RSAMPLED))
+@pytest.mark.parametrize("whole_step", [True, False], ids=["step", "model"])
+def test_a_reparameterised_draw_replays_as_eager(family, dtype, whole_step):
+    _check_replays_as_eager(_Reparameterised, family, dtype, whole_step)
