@@ -51,28 +51,45 @@ def _plain_tensor(values: Any) -> Tensor:
 
 # --- tests of each entry: plain bool tensors ---------------------------------------------------------
 
+
+def _array_kernel(function: np.ufunc) -> Any:
+    """``function`` as a kernel of a compiled step that gives an array for 0-d operands too (NumPy gives a scalar
+    there, which is no kernel's result, so the capture refused the kernel that read it next), named as it is."""
+
+    def kernel(*arrays: Any) -> np.ndarray:
+        return np.asarray(function(*arrays))
+
+    kernel.__name__ = kernel.__qualname__ = function.__name__
+    return kernel
+
+
+_ISNAN, _ISINF, _ISFINITE, _LOGICAL_NOT = (_array_kernel(test) for test in (np.isnan, np.isinf, np.isfinite,
+                                                                            np.logical_not))
+
 @_method
 def isnan(input: Tensor) -> Tensor:
     """Which entries are NaN."""
-    return _plain_tensor(recorded_call(np.isnan, as_tensor(input).array))
+    return _plain_tensor(recorded_call(_ISNAN, as_tensor(input).array))
 
 
 @_method
 def isinf(input: Tensor) -> Tensor:
     """Which entries are +inf or −inf."""
-    return _plain_tensor(recorded_call(np.isinf, as_tensor(input).array))
+    return _plain_tensor(recorded_call(_ISINF, as_tensor(input).array))
 
 
 @_method
 def isfinite(input: Tensor) -> Tensor:
     """Which entries are neither NaN nor ±inf."""
-    return _plain_tensor(recorded_call(np.isfinite, as_tensor(input).array))
+    return _plain_tensor(recorded_call(_ISFINITE, as_tensor(input).array))
 
 
 def _logical(function: Any, name: str) -> Any:
+    kernel = _array_kernel(function)
+
     def logical(input: Tensor, other: Any) -> Tensor:
         a, b = np.asarray(_plain(input)), np.asarray(_plain(other))
-        return _plain_tensor(broadcast_call(name, lambda a, b: recorded_call(function, a, b), a, b))
+        return _plain_tensor(broadcast_call(name, lambda a, b: recorded_call(kernel, a, b), a, b))
 
     logical.__name__ = logical.__qualname__ = name
     logical.__doc__ = f"``{name}``: entry by entry, non-zero counting as True (a bool tensor)."
@@ -87,7 +104,7 @@ logical_xor = _logical(np.logical_xor, "logical_xor")
 @_method
 def logical_not(input: Tensor) -> Tensor:
     """True where the entry is 0 (a bool tensor)."""
-    return _plain_tensor(recorded_call(np.logical_not, as_tensor(input).array))
+    return _plain_tensor(recorded_call(_LOGICAL_NOT, as_tensor(input).array))
 
 
 @_method

@@ -146,7 +146,7 @@ def flips(seed: int | None, generator: Any, shape: tuple, dtype: np.dtype, chanc
     ``x.bernoulli_(p)``), one kernel of a compiled step, as :func:`~glassgrad.creation.drawn`."""
     if np.any(~((np.asarray(chances) >= 0) & (np.asarray(chances) <= 1))):
         raise RuntimeError(f"{name}: probabilities must be in [0, 1] (no NaN)")
-    return (_stream(seed, generator).random(shape) < chances).astype(dtype)
+    return np.asarray(_stream(seed, generator).random(shape) < chances, dtype=dtype)  # 0-d too: an array, no scalar
 
 
 def poisson(input: Tensor, generator: Any = None, *, seed: int | None = None) -> Tensor:

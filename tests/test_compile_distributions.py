@@ -65,7 +65,9 @@ class _Vae(nn.Module):
     def forward(self, x, y):
         h = self.encoder(x)
         mu, std = h[:, :LATENT], F.softplus(h[:, LATENT:]) + 0.1
-        if self.variant == "multivariate":
+        if self.variant == "multivariate one":  # a batch shape of (): 0-d tests in log_prob
+            mu, std, x = mu[0], std[0], x[:1]
+        if self.variant.startswith("multivariate"):
             q = D.MultivariateNormal(mu, scale_tril=gg.diag_embed(std))
             prior = D.MultivariateNormal(gg.zeros_like(mu), scale_tril=gg.diag_embed(gg.ones_like(std)))
             z = q.rsample()
@@ -81,7 +83,7 @@ class _Vae(nn.Module):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
-@pytest.mark.parametrize("variant", ["tensors", "numbers", "sample shape", "multivariate"])
+@pytest.mark.parametrize("variant", ["tensors", "numbers", "sample shape", "multivariate", "multivariate one"])
 @pytest.mark.parametrize("whole_step", [True, False], ids=["step", "model"])
 def test_a_vae_step_replays_as_eager(variant, dtype, whole_step):
     _check_replays_as_eager(_Vae, variant, dtype, whole_step)
@@ -97,15 +99,20 @@ class _ActorCritic(nn.Module):
         self.policy, self.value = nn.Linear(5, 3, dtype=dtype, seed=1), nn.Linear(5, 1, dtype=dtype, seed=2)
 
     def forward(self, x, y):
-        logits = self.policy(x)
+        if self.variant.startswith("one state"):  # a batch shape of (): one draw, a 0-d class
+            x, y = x[:1], y[:1]
+            logits = self.policy(x[0])
+        else:
+            logits = self.policy(x)
         if self.variant == "one-hot":
             d = D.OneHotCategorical(logits=logits)
             action = d.sample()
             reward = (y * action).sum(-1)
         else:
-            d = D.Categorical(probs=logits.softmax(-1)) if self.variant == "probs" else D.Categorical(logits=logits)
+            by_probs = self.variant in ("probs", "one state probs")
+            d = D.Categorical(probs=logits.softmax(-1)) if by_probs else D.Categorical(logits=logits)
             action = d.sample()
-            reward = y.gather(1, action.unsqueeze(1)).squeeze(1)
+            reward = y.gather(1, action.reshape(-1, 1)).squeeze(1)
         advantage = reward - self.value(x).squeeze(1)
         sharper = D.Categorical(logits=2 * logits.detach())
         kl = D.kl_divergence(D.Categorical(logits=logits), sharper)
@@ -113,7 +120,7 @@ class _ActorCritic(nn.Module):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
-@pytest.mark.parametrize("variant", ["logits", "probs", "one-hot"])
+@pytest.mark.parametrize("variant", ["logits", "probs", "one-hot", "one state", "one state probs"])
 @pytest.mark.parametrize("whole_step", [True, False], ids=["step", "model"])
 def test_an_actor_critic_step_replays_as_eager(variant, dtype, whole_step):
     _check_replays_as_eager(_ActorCritic, variant, dtype, whole_step)
@@ -129,7 +136,7 @@ class _BernoulliPolicy(nn.Module):
         self.policy = nn.Linear(5, 3, dtype=dtype, seed=1)
 
     def forward(self, x, y):
-        logits = self.policy(x)
+        logits = self.policy(x)[0, 0] if self.variant == "one unit" else self.policy(x)  # one unit: a 0-d draw
         d = D.Bernoulli(probs=logits.sigmoid()) if self.variant == "probs" else D.Bernoulli(logits=logits)
         action = d.sample()
         reward = (y * action).sum(-1, keepdim=True)
@@ -138,7 +145,7 @@ class _BernoulliPolicy(nn.Module):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
-@pytest.mark.parametrize("variant", ["logits", "probs"])
+@pytest.mark.parametrize("variant", ["logits", "probs", "one unit"])
 @pytest.mark.parametrize("whole_step", [True, False], ids=["step", "model"])
 def test_a_bernoulli_policy_step_replays_as_eager(variant, dtype, whole_step):
     _check_replays_as_eager(_BernoulliPolicy, variant, dtype, whole_step)

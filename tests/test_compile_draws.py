@@ -39,6 +39,7 @@ DRAWS = {
     "normal tensors": (lambda h, **s: h + 0.1 * gg.normal(h, h.abs() + 0.1, **s), STREAMS),
     "bernoulli": (lambda h, **s: h * gg.bernoulli(h.sigmoid(), **s), STREAMS),
     "bernoulli p": (lambda h, **s: h * gg.bernoulli(h, p=0.7, **s), STREAMS),
+    "bernoulli 0-d": (lambda h, **s: h * gg.bernoulli(h.mean().sigmoid(), **s), STREAMS),
     "poisson": (lambda h, **s: h * gg.poisson(h.abs() * 3, **s), STREAMS),
     "multinomial": (lambda h, **s: _categories(h, True, **s), STREAMS),
     "multinomial without replacement": (lambda h, **s: _categories(h, False, **s), STREAMS),

@@ -133,7 +133,7 @@ def class_numbers(probs: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     p = probs.astype(np.float64)
     cumulative = np.cumsum(p / p.sum(-1, keepdims=True), axis=-1)
     uniforms = _stream(None, None).random(shape + (1,))
-    return np.minimum((uniforms >= cumulative).sum(-1), p.shape[-1] - 1).astype(np.int64)
+    return np.asarray(np.minimum((uniforms >= cumulative).sum(-1), p.shape[-1] - 1), dtype=np.int64)  # 0-d: an array
 
 
 class Categorical(ClassProbabilities):
