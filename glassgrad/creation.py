@@ -376,9 +376,10 @@ def scaled_draws(kind: str, seed: int | None, generator: np.random.Generator | G
                  dtype: np.dtype, location: Any, scale: Any) -> np.ndarray:
     """``location + scale · z`` in float64, cast to ``dtype``: ``z`` the draws of NumPy's ``kind`` of ``shape``
     (``standard_normal``: N(location, scale²); ``standard_cauchy``), ``location`` and ``scale`` numbers or arrays
-    that broadcast to it. One kernel of a compiled step, as :func:`drawn`."""
+    that broadcast to it. One kernel of a compiled step, as :func:`drawn`: an array, 0-d too (NumPy's sum of 0-d
+    arrays is a scalar, which a replay would keep as the capture's)."""
     z = getattr(_stream(seed, generator), kind)(size=shape)
-    return (np.asarray(location, dtype=np.float64) + np.asarray(scale, dtype=np.float64) * z).astype(dtype)
+    return np.asarray(np.asarray(location, dtype=np.float64) + np.asarray(scale, dtype=np.float64) * z, dtype=dtype)
 
 
 def randint(low: int = 0, high: Any = None, size: tuple | None = None, seed: int | None = None,

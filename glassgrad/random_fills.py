@@ -89,4 +89,4 @@ def _successes(generator: Any, count: Any, prob: Any) -> np.ndarray:
     trials, chance = np.asarray(count), np.asarray(prob)
     if np.any(chance < 0) or np.any(chance > 1) or np.any(trials < 0):
         raise RuntimeError("binomial: expects count >= 0 and 0 <= prob <= 1 in every entry")
-    return _stream(None, generator).binomial(trials.astype(np.int64), chance).astype(trials.dtype)
+    return np.asarray(_stream(None, generator).binomial(trials.astype(np.int64), chance), dtype=trials.dtype)  # 0-d too

@@ -40,6 +40,8 @@ DRAWS = {
     "bernoulli": (lambda h, **s: h * gg.bernoulli(h.sigmoid(), **s), STREAMS),
     "bernoulli p": (lambda h, **s: h * gg.bernoulli(h, p=0.7, **s), STREAMS),
     "bernoulli 0-d": (lambda h, **s: h * gg.bernoulli(h.mean().sigmoid(), **s), STREAMS),
+    "normal 0-d": (lambda h, **s: h + 0.1 * gg.normal(h.mean(), h.std(), **s), STREAMS),
+    "binomial 0-d": (lambda h, **s: h * gg.binomial(gg.tensor(3.0, dtype=h.dtype), h.mean().sigmoid(), **s), SEEDLESS),
     "poisson": (lambda h, **s: h * gg.poisson(h.abs() * 3, **s), STREAMS),
     "multinomial": (lambda h, **s: _categories(h, True, **s), STREAMS),
     "multinomial without replacement": (lambda h, **s: _categories(h, False, **s), STREAMS),
