@@ -2036,3 +2036,25 @@ def test_a_bool_tensor_sliced_or_reshaped_in_a_step_replays():
         x = gg.tensor(rng.standard_normal((4, 5)), dtype=gg.float32)
         assert np.array_equal(compiled(x).array, step(x).array)
     assert _replays(compiled) == 2
+
+
+def test_a_library_call_that_gives_a_numpy_number_is_worked_out_again_at_each_replay():
+    """A kernel of a 0-d computation may hand back a NumPy number instead of an array: the capture makes it a 0-d
+    array, a value of the step, so a replay calls the kernel again (it was a constant of the program: two captures
+    that happened to get the same number made every replay reuse it, without a word)."""
+    from glassgrad.autograd import recorded_call
+
+    calls = np.zeros(1)
+
+    def count(held):  # 1, 1, 2, 3, …: the same number on the two captures, then others
+        held += 1
+        return np.float32(max(1.0, held[0] - 1))
+
+    w = gg.tensor([1.0, 2.0], requires_grad=True)
+
+    def step(x):
+        return (x * w * gg.as_tensor(recorded_call(count, calls))).sum()
+
+    run = gg.compile(step)
+    assert [run(gg.ones(2)).item() for _ in range(6)] == [3.0, 3.0, 6.0, 9.0, 12.0, 15.0]
+    assert _replays(run) == 4

@@ -92,7 +92,7 @@ class Kernel:
     ``extra`` depends on the kind: ``forward``, whether the result is 0-d (NumPy hands back a
     scalar, made an array again); ``backward``, how many inputs the row returns gradients for;
     ``fit``, ``(shape, dtype, summed over broadcast axes?, cast?)``; ``store``, the leaves;
-    ``call``, whether the result is a tuple of arrays, each in its own slot.
+    ``call``, whether the result is a tuple of arrays, each in its own slot (or :data:`SCALAR`: a NumPy number).
     """
 
     kind: str
@@ -105,6 +105,10 @@ class Kernel:
     sizes: tuple = ()
     extra: Any = None
 
+
+SCALAR = "a NumPy number, as a 0-d array"
+"""A library call's :attr:`Kernel.extra` where it gave a NumPy number: the replay makes it a 0-d array, as the capture
+did."""
 
 HOOK_TABLES = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks")
 """A layer's hooks. A replay runs none, so each table empty at capture must still be empty (a forward hook there
@@ -550,6 +554,9 @@ class Recorder:
             if slot is not None:
                 encoded = (encoded[0], ("tensor", slot))
         unpack = type(result) is tuple and all(type(part) is np.ndarray for part in result)
+        scalar = isinstance(result, np.generic)  # a NumPy number (a 0-d computation): a 0-d array, a value of the step
+        if scalar:  # (left as it was, a tensor made of it would read the capture's number as a constant at replays)
+            result = np.asarray(result)
         if isinstance(result, Tensor):
             outputs = (self.new_slot(result), self.new_slot(result.array))
         elif isinstance(result, np.ndarray):
@@ -560,7 +567,7 @@ class Recorder:
             outputs = ()
         sizes = tuple(_size(part) for part in result) if unpack else (
             _size(result.array if isinstance(result, Tensor) else result),)
-        self.emit("call", function, encoded, outputs, sizes=sizes, extra=unpack)
+        self.emit("call", function, encoded, outputs, sizes=sizes, extra=SCALAR if scalar else unpack)
         return result
 
     def _note_cleared(self, function: Any, args: tuple) -> None:

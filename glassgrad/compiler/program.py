@@ -39,7 +39,7 @@ from ..autograd import JOINT_CALLS, _memory_owner, _store_grads, _version, bump_
 from ..dtypes import _default
 from ..ops import INPUTS, OUT, Op
 from ..tensor import Tensor, _change_in_place, apply
-from .capture import ASSIGN_GRAD, Capture, Kernel
+from .capture import ASSIGN_GRAD, SCALAR, Capture, Kernel
 from .names import same_entries
 
 
@@ -357,6 +357,8 @@ class Program:
         call = f"{function}({args})"
         if not kernel.outputs:
             return [call]
+        if kernel.extra is SCALAR:  # a NumPy number: a 0-d array, as the capture made it
+            return [f"{self._v(kernel.outputs[0])} = _asarray({call})"]
         if kernel.extra:  # a tuple of arrays, unpacked
             return [f"{', '.join(self._v(slot) for slot in kernel.outputs)}, = {call}"]
         if len(kernel.outputs) == 1:
