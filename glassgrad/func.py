@@ -8,7 +8,9 @@
   (:func:`glassgrad.autograd.grad`); ``grad_and_value`` also returns ``f``'s value.
 * ``jacrev(f)(x)`` and ``jacfwd(f)(x)``: every ``∂yᵢ/∂xⱼ``, shape ``y.shape + x.shape``, one backward pass per
   entry of ``y`` (:mod:`glassgrad.jacobians`). glassgrad has no forward mode: ``jacfwd`` is computed in reverse
-  mode too, with the same numbers as PyTorch's forward mode.
+  mode too, so its numbers are ``jacrev``'s: PyTorch's forward mode's wherever the function is differentiable, but
+  not always at a point where it is not (``sqrt(x·x)`` at an entry x₀ = 0: PyTorch's forward mode gives NaN along
+  the Jacobian's row 0, reverse mode down its column 0).
 * ``hessian(f)(x)``: ``∂²f/∂xᵢ∂xⱼ``, the Jacobian of the Jacobian (``jacfwd(jacrev(f))``, as in PyTorch).
 * ``vjp(f, x)`` gives ``(f(x), vjp_fn)`` with ``vjp_fn(v) = (vᵀJ,)``; ``jvp(f, (x,), (v,))`` gives
   ``(f(x), J·v)`` (by the double-backward trick of :func:`glassgrad.jacobians.jvp`).
