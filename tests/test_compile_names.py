@@ -388,7 +388,9 @@ def test_names_read_lists_the_globals_closures_and_attributes_of_the_step():
     def step(x):
         return (x @ w * box.rate * LR).sum() + _activation(x).sum()
 
-    found = {read.name: read for read in names_read(step, [])}
+    reads, draws = names_read(step, [])
+    found = {read.name: read for read in reads}
+    assert draws == []
     assert {"LR", "w", "box", "box.rate", "_activation"} <= set(found)
     assert "box.label" not in found and "gg" not in found and "F" not in found  # not read; modules are not guarded
     assert found["LR"].by_value and found["box.rate"].by_value and not found["w"].by_value
@@ -609,3 +611,33 @@ def test_a_private_number_a_layer_holds_changed_between_calls_is_read_again():
     compiled, messages, _ = _run(lambda: make(True), {6: cool}, False)
     assert messages == []
     assert all(np.array_equal(a, b) for a, b in zip(eager, compiled, strict=True))
+
+
+# --- Python's own random numbers: a branch the capture took would be taken at every replay --------------------------
+
+@pytest.mark.parametrize("how", ["random module", "from random import", "a Random of its own", "numpy's global"])
+def test_a_step_that_draws_with_pythons_random_runs_eagerly_saying_so(how):
+    import random
+
+    from numpy.random import rand as numpys_rand
+
+    def make():
+        w = _weight()
+        draw = {"from random import": random.random, "a Random of its own": random.Random(3).random,
+                "numpy's global": numpys_rand}.get(how)
+
+        def step(x):  # a data augmentation written inside the step
+            coin = random.random() if draw is None else float(draw())
+            return (x.flip(-1) if coin < 0.5 else x) @ w
+
+        return step, lambda: [w]
+
+    random.seed(0)
+    np.random.seed(0)
+    eager, _, _ = _run(make, {}, False)
+    random.seed(0)
+    np.random.seed(0)
+    compiled, messages, run = _run(make, {}, True)
+    assert all(np.array_equal(a, b) for a, b in zip(eager, compiled, strict=True))
+    assert len(messages) == 1 and "draws random numbers outside glassgrad's kernels" in messages[0]
+    assert _replays(run) == 0

@@ -191,7 +191,7 @@ class Compiled:
 
         recorder = Recorder(self.fullgraph)
         recorder.bind_inputs(inputs)
-        reads = names_read(self.function, [])  # what the step's code will read, as it starts
+        reads, draws = names_read(self.function, [])  # what the step's code will read, as it starts
         if self.owner is not None:
             recorder.watch(self.owner)
         if _GLOBAL_FORWARD_HOOKS or _GLOBAL_FORWARD_PRE_HOOKS:
@@ -206,7 +206,13 @@ class Compiled:
             for handle in handles:
                 handle.remove()
         capture = recorder.finish(result)
-        capture.reads = reads + names_read(None, [module for module, _ in capture.modules])
+        more, more_draws = names_read(None, [module for module, _ in capture.modules])
+        capture.reads = reads + more
+        if (draws or more_draws) and capture.refusal is None:
+            capture.refusal = (f"'{(draws or more_draws)[0]}' draws random numbers outside glassgrad's kernels "
+                               "(Python's random module or NumPy's global generator), which a replay would not draw "
+                               "again, taking the capture's numbers and branches at every call; draw with gg.rand, "
+                               "gg.randint or gg.randperm, which a replay draws again")
         entry.captures += 1
         if capture.refusal is not None:
             self._give_up(entry, capture.refusal)

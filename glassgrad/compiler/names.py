@@ -31,6 +31,7 @@ two levels down.
 from __future__ import annotations
 
 import dis
+import sys
 import sysconfig
 import types
 from dataclasses import dataclass
@@ -138,10 +139,12 @@ def _entries(value: Any) -> Any:
     return None
 
 
-def names_read(function: Any, layers: list) -> list[Read]:
+def names_read(function: Any, layers: list) -> tuple[list[Read], list[str]]:
     """The names ``function`` (the compiled step) and the ``forward`` of ``layers`` (the layers it called) read from
-    outside, each once, in the order found, with what each holds now."""
+    outside, each once, in the order found, with what each holds now; and those among them that draw from Python's
+    random module or NumPy's global generator (:func:`draws_outside`)."""
     reads: dict[tuple, Read] = {}
+    draws: list[str] = []
     for layer in layers:  # self.act = gg.tanh, self.masks[0] = … between calls; its settings are guarded already
         kind = type(layer).__name__
         reads.update(((id(layer), name), _read(layer, name, f"{kind}.{name}", value))
@@ -159,6 +162,8 @@ def names_read(function: Any, layers: list) -> list[Read]:
         if _plain_object(owner):  # a method of an object of settings: its attributes, as self.lr
             loaded += [(owner, name, f"self.{name}", value) for name, value in _named_attributes(owner, attributes)]
         for where, key, name, value in loaded:
+            if draws_outside(value):
+                draws.append(name)
             if not isinstance(value, (types.ModuleType, type)):  # a module (np, F) or a class is not bound again
                 reads.setdefault((id(where), key), _read(where, key, name, value))
                 pending.append(_code_of(value))
@@ -167,7 +172,18 @@ def names_read(function: Any, layers: list) -> list[Read]:
                     reads.setdefault((id(value), attribute), _read(value, attribute, f"{name}.{attribute}", held))
                     pending.append(_code_of(held))  # utils.helper(x)
         pending = [found for found in pending if found[0] is not None]
-    return list(reads.values())
+    return list(reads.values()), draws
+
+
+def draws_outside(value: Any) -> bool:
+    """Whether ``value`` draws random numbers outside glassgrad's kernels: Python's ``random`` module, a
+    ``random.Random``, one of their functions (``from random import choice``), or a function of NumPy's global
+    generator (``from numpy.random import rand``). What a step does with such a draw (``if random.random() < 0.5:
+    x = x.flip(-1)``) is Python a replay does not run: it would take the capture's branch at every call."""
+    python_random = sys.modules.get("random")
+    owner = getattr(value, "__self__", value)
+    return (python_random is not None and (value is python_random or isinstance(owner, python_random.Random))
+            or isinstance(owner, np.random.RandomState))
 
 
 def _read(where: Any, key: str | None, name: str, value: Any) -> Read:
