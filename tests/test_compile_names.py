@@ -641,3 +641,27 @@ def test_a_step_that_draws_with_pythons_random_runs_eagerly_saying_so(how):
     assert all(np.array_equal(a, b) for a, b in zip(eager, compiled, strict=True))
     assert len(messages) == 1 and "draws random numbers outside glassgrad's kernels" in messages[0]
     assert _replays(run) == 0
+
+
+def test_explain_lists_the_guards_a_replay_checks_as_a_reader_sees_them():
+    _reset_lr()
+    _reset_settings()
+    model = gg.nn.Sequential(gg.nn.Linear(2, 2), gg.nn.Dropout(0.1))
+    w = _weight()
+
+    def step(x):
+        loss = (model(x) @ w).sum() * SETTINGS.clip
+        loss.backward()
+        with gg.no_grad():
+            w.sub_(LR * w.grad)
+            w.grad = None
+        return loss.detach()
+
+    run = gg.compile(step)
+    for batch in _batches(3):
+        run(batch)
+    guards = run.explain().split("guards (checked before each replay;")[1].splitlines()
+    assert "  LR == 0.1 (float)" in guards and "  SETTINGS.clip == 10.0 (float)" in guards
+    assert "  w: the same Tensor" in guards and "  model: the same Sequential" in guards
+    assert any(line.startswith("  3 layer(s): in train mode") for line in guards)
+    assert guards[-1] == "  default dtype float32"

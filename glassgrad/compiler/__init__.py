@@ -103,7 +103,8 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   the step runs eagerly. The user's own NumPy code on tensor values is caught when two captures see other
   numbers, so a step always fed the very same batch cannot tell.
 * ``compiled.explain()`` shows the program: the kernels in order, by pass and layer, with buffer
-  sizes and each row's formula (:mod:`glassgrad.compiler.explain`).
+  sizes and each row's formula, then the guards a replay checks first (``lr == 0.1 (float)``, ``w: the same
+  Tensor``) (:mod:`glassgrad.compiler.explain`).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ one rule, one place. No kernel is fused: each is the function eager calls. A sto
 that nothing reads before it is reset (``p.grad = None``) is listed, marked as left out of the replay; so is a
 forward whose output nothing reads (a loss the step does not return), replayed as its row's ``saved_alone``. A
 forward whose ``backward()`` runs outside lists that backward's kernels too, run by the one node a replay gives back.
+Last come the guards a replay checks first, as a reader sees them (``lr == 0.1 (float)``, ``w: the same Tensor``).
 """
 
 from __future__ import annotations
@@ -47,7 +48,25 @@ def explain_program(name: str, program: Program) -> str:
             formula = ("left out of the replay: nothing reads it before .grad is reset" if kernel.kind == "store"
                        else "left out of the replay: .grad is None already")
         lines.append(f"    {number:>3}  {_what(kernel):<26} {sizes:<32} {formula}".rstrip())
-    return "\n".join(lines)
+    return "\n".join(lines + _guards_text(program))
+
+
+def _guards_text(program: Program) -> list[str]:
+    """What a replay checks first (:meth:`Program._guards`), as a reader sees it: one that no longer holds makes
+    the call capture the step again."""
+    lines = ["guards (checked before each replay; one that no longer holds captures the step again)"]
+    if program.guards:
+        lines.append(f"  {len(program.guards)} parameter(s), buffer(s) and other tensor(s) read: the same arrays, "
+                     "requires_grad as at capture")
+    if program.modules:
+        modes = sorted({"train" if training else "eval" for _, training in program.modules})
+        lines.append(f"  {len(program.modules)} layer(s): in {' and '.join(modes)} mode, with the same parameters, "
+                     "buffers, sublayers, settings and other attributes, and no hooks")
+    if program.fresh_grads:
+        lines.append(f"  {len(program.fresh_grads)} .grad still None, as at capture")
+    lines += [f"  {read.shown()}" for read in program.reads]
+    lines.append(f"  default dtype {np.dtype(program.default_dtype).name}")
+    return lines
 
 
 def _node_pass(program: Program) -> str:

@@ -92,6 +92,16 @@ class Read:
         entries = _entries(self.value)
         return now is self.value and (entries is None or same_entries(now, entries))
 
+    def shown(self) -> str:
+        """The guard as a reader sees it: ``lr == 0.1 (float)``, ``w: the same Tensor``, ``params: the same list, its
+        4 entries the same``."""
+        if self.by_value:
+            return f"{self.name} == {self.value!r} ({type(self.value).__name__})"
+        entries = _entries(self.value)
+        kind = getattr(type(self.value), "__name__", "object")
+        held = "" if entries is None else f", its {len(entries)} entries the same"
+        return f"{self.name}: the same {kind}{held}"
+
     def guard(self, named: Any, number: int) -> str:
         """The guard as one Python expression; ``named(value)`` is the program's name for a value, ``number`` makes
         this guard's own variable name."""

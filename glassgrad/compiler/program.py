@@ -198,6 +198,8 @@ class Program:
         self.settings = capture.settings
         self.reads = capture.reads
         """The names the step reads from outside it (:mod:`glassgrad.compiler.names`), guarded."""
+        self.default_dtype = _default["float"]
+        """The default float dtype the program was made under (guarded: ``gg.ones(2)``, Python floats)."""
         self.called = capture.called
         self.names: dict[str, Any] = {"_store_grads": _store_grads, "_unbroadcast": unbroadcast,
                                       "_asarray": np.asarray, "_wrap": Tensor._wrap,
@@ -458,7 +460,7 @@ class Program:
                 checks.append(f"(not {name} or not ({looked_up}))")
         checks += [f"{self._name(leaf)}._grad is None" for leaf in self.fresh_grads]
         checks += [read.guard(self._name, number) for number, read in enumerate(self.reads)]
-        checks.append(f"{self._name(_default)}['float'] is {self._name(_default['float'])}")  # gg.ones(2)'s dtype
+        checks.append(f"{self._name(_default)}['float'] is {self._name(self.default_dtype)}")  # gg.ones(2)'s dtype
         return " and ".join(checks) or "True"
 
 
