@@ -181,13 +181,14 @@ class Compiled:
         return self.function(*args, **kwargs)
 
     def _capture(self, entry: _Entry, inputs: list, args: tuple, kwargs: dict) -> Any:
-        self.captured = True
         from ..nn.hooks import (
             _GLOBAL_FORWARD_HOOKS,
             _GLOBAL_FORWARD_PRE_HOOKS,
             register_module_forward_hook,
             register_module_forward_pre_hook,
         )
+
+        self.captured = True
 
         recorder = Recorder(self.fullgraph)
         recorder.bind_inputs(inputs)

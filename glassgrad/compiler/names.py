@@ -163,12 +163,12 @@ def names_read(function: Any, layers: list) -> tuple[list[Read], list[str]]:
     seen: set[int] = set()
     pending = [found for found in (_code_of(function), *map(_forward_of, layers)) if found[0] is not None]
     while pending and len(seen) < MOST_CODE:
-        code, function, owner = pending.pop(0)
+        code, defined, owner = pending.pop(0)
         if id(code) in seen or not _users(code):
             continue
         seen.add(id(code))
         attributes = _attribute_names(code)
-        loaded = _loaded(code, function)
+        loaded = _loaded(code, defined)
         if _plain_object(owner):  # a method of an object of settings: its attributes, as self.lr
             loaded += [(owner, name, f"self.{name}", value) for name, value in _named_attributes(owner, attributes)]
         for where, key, name, value in loaded:
