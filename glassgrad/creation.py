@@ -29,8 +29,9 @@ from .device import check_device
 from .dtypes import get_default_dtype
 from .generator import Generator, restore_state, state_bytes
 from .memory_formats import check_memory_format
+from .ops import DRAW
 from .settings import warn_at_learners_line, warn_once
-from .tensor import Tensor, int64, tensors_as_numbers, untracked
+from .tensor import Tensor, apply, int64, tensors_as_numbers, untracked
 
 default_generator = Generator().manual_seed(0)
 """PyTorch's ``torch.default_generator``: glassgrad's own random stream (from seed 0 at start), which every random
@@ -370,6 +371,17 @@ def drawn(kind: str, seed: int | None, generator: np.random.Generator | Generato
     One call, which picks the stream itself, so that a compiled step (:mod:`glassgrad.compiler`) replays the draw
     from the same stream at each call (glassgrad's own after ``gg.manual_seed`` too), as eager draws."""
     return getattr(_stream(seed, generator), kind)(*params, size=shape).astype(dtype)
+
+
+def sample_of(sample: np.ndarray, parameters: tuple, name: str, differentiable: bool = True) -> Tensor:
+    """``sample``, drawn from a distribution of ``parameters`` (numbers or tensors), as a tensor: in the graph of
+    those that require grad, each getting a gradient of 0 from it (:data:`glassgrad.ops.DRAW`: ``name``'s draw, whose
+    backward is refused where PyTorch has no derivative, ``differentiable=False``), else outside any graph (made in
+    ``inference_mode()``: an inference tensor)."""
+    tensors = tuple(value for value in parameters if isinstance(value, Tensor))
+    if not any(value._requires_grad for value in tensors):
+        return untracked(sample)
+    return apply(DRAW, tensors, sample, len(tensors), name, differentiable)
 
 
 def scaled_draws(kind: str, seed: int | None, generator: np.random.Generator | Generator | None, shape: tuple,

@@ -357,6 +357,45 @@ does, and a second derivative through it to such an input is ``None`` ("not used
 ``value._tied_to(*inputs)`` records that."""
 
 
+def _draw(sample, count, name, differentiable):
+    return sample, (count, name, differentiable)
+
+
+def _no_derivative(name: str) -> RuntimeError:
+    return RuntimeError(f"derivative for {name} is not implemented (as in PyTorch): draw it from parameters that need "
+                        "no gradient (.detach() them, or draw under gg.no_grad())")
+
+
+def _draw_back(up, saved):
+    count, name, differentiable = saved
+    if not differentiable:
+        raise _no_derivative(name)
+    return tuple(np.zeros_like(up) for _ in range(count))
+
+
+def _draw_vjp(up, inputs, out, saved):
+    count, name, differentiable = saved
+    if not differentiable:
+        raise _no_derivative(name)
+    return tuple(up.new_zeros(tuple(up.shape)) for _ in range(count))  # PyTorch's zeros_like(grad): outside the graph
+
+
+DRAW = register(Op(
+    "draw", "out = a draw of a distribution of parameters a, b, …; ∂out/∂θ = 0: no gradient through a sample",
+    ("0  (no gradient through a sample)",) * 2, _draw, _draw_back, kind="shape", roles=("a", "b"),
+    settings=("count", "name", "differentiable"), defaults=(1, "normal", True),
+    vjp_tensors=_draw_vjp, value=lambda sample, count, name, differentiable: sample,
+))
+"""A random draw whose parameters are tensors that require grad (``gg.normal(mean, std)``, ``gg.bernoulli(p)``,
+``gg.poisson(rates)``): the sample is in their graph, as PyTorch's (``NormalBackward``, ``BernoulliBackward``), and
+each parameter's gradient is 0 in its shape and dtype (a sample is not a function of its parameters: that is
+``rsample``'s reparameterisation, ``mean + std·z``). So ``y.sum().backward()`` works and leaves ``.grad`` zeros, not
+``None`` (an optimizer with weight decay or momentum then still moves those parameters, as PyTorch's does); the
+recorded gradient of ``create_graph=True`` is a new zero tensor outside the graph, as PyTorch's. Where PyTorch has no
+derivative (``binomial``, ``bernoulli(p, number)``: ``differentiable=False``) the sample still requires grad, and
+backward through it is refused, as there."""
+
+
 def elementwise(name: str, formula: str, derivative: str, value: Callable[..., Array],
                 local: Callable[..., Array] | None, *, reads: str = "input", kind: str = "elementwise",
                 written: str = "", symbol: str = "", settings: dict[str, Any] | None = None,

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .autograd import recorded_call
-from .creation import _stream, drawn, scaled_draws
+from .creation import _stream, drawn, sample_of, scaled_draws
 from .tensor import Tensor
 from .tensor_methods import _plain, _random_fill, method
 
@@ -79,8 +79,11 @@ def random_(self: Tensor, from_: int = 0, to: int | None = None, *, generator: A
 
 
 def binomial(count: Tensor, prob: Tensor, generator: Any = None) -> Tensor:
-    """Successes in ``count`` trials that each succeed with probability ``prob``, entry by entry."""
-    return Tensor._wrap(recorded_call(_successes, generator, _plain(count), _plain(prob)))
+    """Successes in ``count`` trials that each succeed with probability ``prob``, entry by entry; in the graph of
+    ``count`` and ``prob`` if one requires grad, but with no derivative: backward through it is refused, as in
+    PyTorch (:data:`glassgrad.ops.DRAW`)."""
+    sample = recorded_call(_successes, generator, _plain(count), _plain(prob))
+    return sample_of(sample, (count, prob), "binomial", differentiable=False)
 
 
 def _successes(generator: Any, count: Any, prob: Any) -> np.ndarray:

@@ -8,7 +8,9 @@
 
 Like every random function of glassgrad, these draw from ``generator=`` (a
 :class:`~glassgrad.generator.Generator` or a NumPy one), a fresh generator for ``seed=``, or
-glassgrad's own (:func:`~glassgrad.creation.manual_seed`). The results are outside the graph.
+glassgrad's own (:func:`~glassgrad.creation.manual_seed`). A draw from parameters that require grad (``normal``'s
+tensor mean and std, ``bernoulli``'s probabilities, ``poisson``'s rates) is in their graph with a gradient of 0, as
+in PyTorch (:data:`glassgrad.ops.DRAW`); the others are outside the graph.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 
 from .arguments import resolve_dtype, shape_text
 from .autograd import recorded_call
-from .creation import _float_dtype, _leaf, _sized, _stream, drawn, rand, randint, randn, scaled_draws
+from .creation import _float_dtype, _leaf, _sized, _stream, drawn, rand, randint, randn, sample_of, scaled_draws
 from .device import check_device
 from .memory_formats import check_memory_format
 from .tensor import Tensor
@@ -57,15 +59,19 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: tuple | None = None, generator
     """Samples of N(mean, std²): ``mean + std·z`` with ``z`` standard normal.
 
     ``mean`` and ``std`` are numbers (then ``size`` gives the shape) or tensors (the result takes
-    their broadcast shape: one sample per entry). ``std`` must be ≥ 0.
+    their broadcast shape: one sample per entry; in their graph when one requires grad, each getting a gradient
+    of 0, as in PyTorch: :data:`glassgrad.ops.DRAW`). ``std`` must be ≥ 0.
     """
     check_device(device)
-    tensors = [value for value in (mean, std) if isinstance(value, Tensor)]
+    tensors = tuple(value for value in (mean, std) if isinstance(value, Tensor))
     mean, std = (value.array if isinstance(value, Tensor) else value for value in (mean, std))
     recorded_call(_check_spread, std)  # kernels of a compiled step: std's values are read at each call
     if tensors:
         if size is not None:
             raise TypeError("normal: give either tensors for mean/std (their shape is the result's) or a size")
+        if requires_grad:
+            raise TypeError("normal: requires_grad= goes with numbers for mean and std (and a size), as in PyTorch; a "
+                            "draw from tensors is in their graph when they require grad")
         shape = np.broadcast_shapes(np.shape(mean), np.shape(std))
         dtype = dtype or next((t.dtype for t in tensors if t.dtype.kind == "f"), None)
     elif size is None:
@@ -73,8 +79,8 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: tuple | None = None, generator
     else:
         shape = _sized((size,) if isinstance(size, (tuple, list)) else (size,), "normal")
     dtype = _float_dtype(dtype, "normal")
-    return _leaf(recorded_call(scaled_draws, "standard_normal", seed, generator, shape, dtype, mean, std),
-                 requires_grad)
+    sample = recorded_call(scaled_draws, "standard_normal", seed, generator, shape, dtype, mean, std)
+    return sample_of(sample, tensors, "normal") if tensors else _leaf(sample, requires_grad)
 
 
 def _check_spread(std: Any) -> None:
@@ -134,10 +140,13 @@ def _rates(input: Any, name: str) -> np.ndarray:
 
 def bernoulli(input: Tensor, p: float | None = None, *, generator: Any = None, seed: int | None = None) -> Tensor:
     """Draws of 1 (with probability ``input``'s entry, or ``p`` for every entry) or 0, in ``input``'s shape and
-    dtype; outside the graph (a draw has no gradient)."""
+    dtype. In the graph of ``input`` if it requires grad, with a gradient of 0 (a draw is no function of its
+    probabilities: :data:`glassgrad.ops.DRAW`), or, given ``p``, none: backward through it is refused, as in
+    PyTorch."""
     chances = _rates(input, "bernoulli")
-    return Tensor._wrap(recorded_call(flips, seed, generator, chances.shape, chances.dtype,
-                                      chances if p is None else p, "bernoulli"))
+    sample = recorded_call(flips, seed, generator, chances.shape, chances.dtype, chances if p is None else p,
+                           "bernoulli")
+    return sample_of(sample, (input,), "bernoulli", differentiable=p is None)
 
 
 def flips(seed: int | None, generator: Any, shape: tuple, dtype: np.dtype, chances: Any, name: str) -> np.ndarray:
@@ -150,11 +159,12 @@ def flips(seed: int | None, generator: Any, shape: tuple, dtype: np.dtype, chanc
 
 
 def poisson(input: Tensor, generator: Any = None, *, seed: int | None = None) -> Tensor:
-    """A draw of Poisson(rate) for each entry of ``input`` (the rates, ≥ 0), in its shape and dtype; outside the
-    graph (a draw has no gradient)."""
+    """A draw of Poisson(rate) for each entry of ``input`` (the rates, ≥ 0), in its shape and dtype; in the graph of
+    ``input`` if it requires grad, with a gradient of 0 (:data:`glassgrad.ops.DRAW`), as in PyTorch."""
     rates = _rates(input, "poisson")
     recorded_call(_check_rates, rates)  # kernels of a compiled step: the rates are read at each call
-    return Tensor._wrap(recorded_call(drawn, "poisson", seed, generator, rates.shape, rates.dtype, rates))
+    return sample_of(recorded_call(drawn, "poisson", seed, generator, rates.shape, rates.dtype, rates), (input,),
+                     "poisson")
 
 
 def _check_rates(rates: np.ndarray) -> None:

@@ -34,14 +34,16 @@ def _categories(h, replacement, **stream):
 STREAMS = ["glassgrad's", "gg.Generator", "numpy Generator", "seed"]
 SEEDLESS = STREAMS[:3]
 DRAWS = {
-    # name: (h → h with a draw in it, given the stream's keyword), and which streams it takes (SEEDLESS: no seed=)
+    # name: (h → h with a draw in it, given the stream's keyword), and which streams it takes (SEEDLESS: no seed=);
+    # bernoulli(·, p=number) and binomial have no derivative (PyTorch's backward refuses them): detached parameters
     "normal numbers": (lambda h, **s: h * gg.normal(1.0, 0.1, size=tuple(h.shape), dtype=h.dtype, **s), STREAMS),
     "normal tensors": (lambda h, **s: h + 0.1 * gg.normal(h, h.abs() + 0.1, **s), STREAMS),
     "bernoulli": (lambda h, **s: h * gg.bernoulli(h.sigmoid(), **s), STREAMS),
-    "bernoulli p": (lambda h, **s: h * gg.bernoulli(h, p=0.7, **s), STREAMS),
+    "bernoulli p": (lambda h, **s: h * gg.bernoulli(h.detach(), p=0.7, **s), STREAMS),
     "bernoulli 0-d": (lambda h, **s: h * gg.bernoulli(h.mean().sigmoid(), **s), STREAMS),
     "normal 0-d": (lambda h, **s: h + 0.1 * gg.normal(h.mean(), h.std(), **s), STREAMS),
-    "binomial 0-d": (lambda h, **s: h * gg.binomial(gg.tensor(3.0, dtype=h.dtype), h.mean().sigmoid(), **s), SEEDLESS),
+    "binomial 0-d": (lambda h, **s: h * gg.binomial(gg.tensor(3.0, dtype=h.dtype), h.mean().sigmoid().detach(), **s),
+                     SEEDLESS),
     "poisson": (lambda h, **s: h * gg.poisson(h.abs() * 3, **s), STREAMS),
     "multinomial": (lambda h, **s: _categories(h, True, **s), STREAMS),
     "multinomial without replacement": (lambda h, **s: _categories(h, False, **s), STREAMS),
@@ -53,7 +55,7 @@ DRAWS = {
     "log_normal_": (lambda h, **s: h * gg.empty_like(h).log_normal_(0.0, 0.2, **s), SEEDLESS),
     "geometric_": (lambda h, **s: h / gg.empty_like(h).geometric_(0.5, **s), SEEDLESS),
     "random_": (lambda h, **s: h * gg.empty_like(h).random_(1, 4, **s), SEEDLESS),
-    "binomial": (lambda h, **s: h * gg.binomial(gg.full_like(h, 3.0), h.sigmoid(), **s), SEEDLESS),
+    "binomial": (lambda h, **s: h * gg.binomial(gg.full_like(h, 3.0), h.sigmoid().detach(), **s), SEEDLESS),
     "init.uniform_": (lambda h, **s: h * nn.init.uniform_(gg.empty_like(h), 0.5, 1.5, **s), STREAMS),
     "init.kaiming_normal_": (lambda h, **s: h + nn.init.kaiming_normal_(gg.empty_like(h), **s), STREAMS),
     "init.trunc_normal_": (lambda h, **s: h * nn.init.trunc_normal_(gg.empty_like(h), 1.0, 0.2, 0.5, 1.5, **s),

@@ -168,7 +168,9 @@ def test_bernoulli_and_poisson_draw_with_the_right_mean_and_spread():
     np.testing.assert_allclose(counts.var(axis=0), [0.5, 4.0, 30.0], rtol=0.06)  # a Poisson's variance is its rate
     again = gg.Generator().manual_seed(0)
     assert gg.bernoulli(chances, generator=again).tolist() == draws.tolist()
-    assert not gg.bernoulli(gg.full((2,), 0.5, requires_grad=True)).requires_grad
+    # in the graph of probabilities that require grad, with a gradient of 0, as PyTorch's (BernoulliBackward0):
+    # tests/test_draw_gradients_against_pytorch.py
+    assert gg.bernoulli(gg.full((2,), 0.5, requires_grad=True)).requires_grad
 
 
 @pytest.mark.parametrize("call, message", [
