@@ -33,7 +33,7 @@ from .arguments import (
     shape_text,
 )
 from .autograd import is_grad_enabled, recorded_call
-from .creation import _filled, copied, drawn, scaled_draws
+from .creation import _filled, copied, drawn, sample_of, scaled_draws
 from .device import check_device
 from .dtypes import bool_, can_cast, float16, int32
 from .graph import records_tangent
@@ -642,9 +642,10 @@ for _name in ("addcmul_", "addcdiv_"):  # the old number-first order read (and w
 @method
 def bernoulli_(self: Tensor, p: float = 0.5, generator: Any = None) -> Tensor:
     """Fill in place with draws of 1 (probability ``p``) or 0, in the tensor's dtype (an int or bool one too, as
-    PyTorch)."""
-    return self.copy_(Tensor._wrap(recorded_call(sampling.flips, None, generator, self.array.shape, self.array.dtype,
-                                                 _plain(p), "bernoulli_")))
+    PyTorch); probabilities ``p`` that require grad take the tensor into their graph, with a gradient of 0
+    (:data:`glassgrad.ops.DRAW`), as PyTorch's."""
+    sample = recorded_call(sampling.flips, None, generator, self.array.shape, self.array.dtype, _plain(p), "bernoulli_")
+    return self.copy_(sample_of(sample, (p,), "bernoulli"))
 
 
 @method

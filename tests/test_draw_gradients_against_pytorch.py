@@ -1,11 +1,11 @@
 """Random draws from parameters that require grad, against PyTorch 2.13 (:data:`glassgrad.ops.DRAW`).
 
-PyTorch puts ``normal(mean, std)`` of tensors, ``bernoulli(p)`` and ``poisson(rates)`` in their parameters' graph
-with a gradient of 0 (``NormalBackward``, ``BernoulliBackward``, ``PoissonBackward``): the sample requires grad,
-``backward`` works and each parameter's ``.grad`` is zeros (not None), so an optimizer with weight decay or momentum
-still moves it. ``binomial`` and ``bernoulli(p, number)`` require grad too, but have no derivative: backward is
-refused. Draws shaped like a tensor, categories and a distribution's ``sample()`` stay outside the graph. Each test
-runs the same code with ``lib`` = glassgrad and PyTorch and compares what comes out.
+PyTorch puts ``normal(mean, std)`` of tensors, ``bernoulli(p)``, ``x.bernoulli_(p)`` and ``poisson(rates)`` in
+their parameters' graph with a gradient of 0 (``NormalBackward``, ``BernoulliBackward``, ``PoissonBackward``): the
+sample requires grad, ``backward`` works and each parameter's ``.grad`` is zeros (not None), so an optimizer with
+weight decay or momentum still moves it. ``binomial`` and ``bernoulli(p, number)`` require grad too, but have no
+derivative: backward is refused. Draws shaped like a tensor, categories and a distribution's ``sample()`` stay outside
+the graph. Each test runs the same code with ``lib`` = glassgrad and PyTorch and compares what comes out.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ GRADIENT_ZERO = {
     "bernoulli(p)": (([0.2, 0.7, 1.0],), lambda lib, p: lib.bernoulli(p)),
     "p.bernoulli()": (([[0.2, 0.7], [0.0, 0.5]],), lambda lib, p: p.bernoulli()),
     "poisson(rates)": (([1.0, 3.0, 0.0],), lambda lib, rates: lib.poisson(rates)),
+    "x.bernoulli_(p)": (([0.2, 0.7, 1.0],), lambda lib, p: lib.zeros(tuple(p.shape), dtype=p.dtype).bernoulli_(p)),
 }
 
 
