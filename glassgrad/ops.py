@@ -361,23 +361,21 @@ def _draw(sample, count, name, differentiable):
     return sample, (count, name, differentiable)
 
 
-def _no_derivative(name: str) -> RuntimeError:
-    return RuntimeError(f"derivative for {name} is not implemented (as in PyTorch): draw it from parameters that need "
-                        "no gradient (.detach() them, or draw under gg.no_grad())")
+def _zero_for_each(saved: tuple, zero: Callable[[], Any]) -> tuple:
+    """A new ``zero()`` for each of a draw's parameters, or PyTorch's refusal where it has no derivative."""
+    count, name, differentiable = saved
+    if not differentiable:
+        raise RuntimeError(f"derivative for {name} is not implemented (as in PyTorch): draw it from parameters that "
+                           "need no gradient (.detach() them, or draw under gg.no_grad())")
+    return tuple(zero() for _ in range(count))
 
 
 def _draw_back(up, saved):
-    count, name, differentiable = saved
-    if not differentiable:
-        raise _no_derivative(name)
-    return tuple(np.zeros_like(up) for _ in range(count))
+    return _zero_for_each(saved, lambda: np.zeros_like(up))
 
 
-def _draw_vjp(up, inputs, out, saved):
-    count, name, differentiable = saved
-    if not differentiable:
-        raise _no_derivative(name)
-    return tuple(up.new_zeros(tuple(up.shape)) for _ in range(count))  # PyTorch's zeros_like(grad): outside the graph
+def _draw_vjp(up, inputs, out, saved):  # PyTorch's zeros_like(grad): new zeros, outside the graph
+    return _zero_for_each(saved, lambda: up.new_zeros(tuple(up.shape)))
 
 
 DRAW = register(Op(
@@ -387,13 +385,13 @@ DRAW = register(Op(
     vjp_tensors=_draw_vjp, value=lambda sample, count, name, differentiable: sample,
 ))
 """A random draw whose parameters are tensors that require grad (``gg.normal(mean, std)``, ``gg.bernoulli(p)``,
-``gg.poisson(rates)``): the sample is in their graph, as PyTorch's (``NormalBackward``, ``BernoulliBackward``), and
-each parameter's gradient is 0 in its shape and dtype (a sample is not a function of its parameters: that is
-``rsample``'s reparameterisation, ``mean + std·z``). So ``y.sum().backward()`` works and leaves ``.grad`` zeros, not
-``None`` (an optimizer with weight decay or momentum then still moves those parameters, as PyTorch's does); the
-recorded gradient of ``create_graph=True`` is a new zero tensor outside the graph, as PyTorch's. Where PyTorch has no
-derivative (``binomial``, ``bernoulli(p, number)``: ``differentiable=False``) the sample still requires grad, and
-backward through it is refused, as there."""
+``x.bernoulli_(p)``, ``gg.poisson(rates)``): the sample is in their graph, as PyTorch's (``NormalBackward``,
+``BernoulliBackward``), and each parameter's gradient is 0 in its shape and dtype (no gradient goes through a sample;
+one that should reach the parameters is ``rsample``'s reparameterisation, ``mean + std·z``). So
+``y.sum().backward()`` works and leaves ``.grad`` zeros, not ``None`` (an optimizer with weight decay or momentum
+then still moves those parameters, as PyTorch's does); the recorded gradient of ``create_graph=True`` is a new zero
+tensor outside the graph, as PyTorch's. Where PyTorch has no derivative (``binomial``, ``bernoulli(p, number)``:
+``differentiable=False``) the sample still requires grad, and backward through it is refused, as there."""
 
 
 def elementwise(name: str, formula: str, derivative: str, value: Callable[..., Array],
