@@ -1,11 +1,12 @@
 """``gg.compile`` of a step that uses :mod:`glassgrad.distributions`: a VAE (``Normal``'s ``rsample``, ``log_prob``,
 ``entropy``, ``cdf``, ``icdf``, ``kl_divergence`` against ``Normal(0, 1)``, ``Independent``, ``MultivariateNormal``),
 an actor-critic policy gradient (``Categorical`` from logits or probs: ``sample``, ``log_prob``, ``entropy``,
-``kl_divergence``; ``OneHotCategorical``), a Bernoulli policy, and the ``rsample`` of eleven other families, batched
-and of batch shape (). Their draws are kernels that pick glassgrad's
-stream at every call, and their value checks (a scale > 0, probabilities in [0, 1], a value in the support) are
-kernels run at every call, so the step replays (it ran eagerly: "glassgrad's Normal reads a tensor's value in
-Python (.numpy()) inside the step").
+``kl_divergence``; ``OneHotCategorical``), a Bernoulli policy, the ``rsample`` of eleven other families, batched
+and of batch shape (), and REINFORCE on the ``sample`` of the counts (Poisson, Binomial, NegativeBinomial, Geometric,
+Multinomial), of VonMises, and the ``log_prob`` of a support with tensor bounds (Uniform, Pareto, Binomial). Their
+draws are kernels that pick glassgrad's stream at every call, and their value checks (a scale > 0, probabilities in
+[0, 1], a value in the support) are kernels run at every call, so the step replays (it ran eagerly: "glassgrad's
+Normal reads a tensor's value in Python (.numpy()) inside the step").
 
 The oracle is eager glassgrad (the harness of tests/test_compile.py): the same model, optimizer and batches trained
 eagerly and compiled (the whole step, or the model alone), glassgrad's stream re-seeded before call 7, must end with
@@ -144,12 +145,32 @@ def _bad_use(bad, value):
         return D.OneHotCategorical(logits=gg.zeros(3)).log_prob(gg.eye(3)[:2] * value * 2)
     if bad == "Uniform high":
         return D.Uniform(value * 0, value).rsample()
+    if bad == "Uniform log_prob":
+        return D.Uniform(value * 3 - 1, value * 3 + 1).log_prob(value * 0 + 1)  # in [0.5, 2.5], not in [-2.5, -0.5]
+    if bad == "Pareto log_prob":
+        return D.Pareto(1.5 - value, 2.0).log_prob(value * 0 + 1.25)  # at least 1, not at least 2
+    if bad == "Pareto log_prob of batch ()":  # the bound, a 0-d tensor, shown as its number
+        return D.Pareto((1.5 - value)[0, 0], 2.0).log_prob(value[0, 0] * 0 + 1.25)
+    if bad == "Poisson rate":
+        return D.Poisson(value).sample()
+    if bad == "Binomial total_count":
+        return D.Binomial(value * 4, probs=0.5).sample()
+    if bad == "Binomial log_prob":
+        return D.Binomial(3 + 2 * value, probs=0.5).log_prob(value * 0 + 3)  # 3 successes in 4 trials, in 2
+    if bad == "NegativeBinomial probs":
+        return D.NegativeBinomial(3.0, probs=0.5 - value).sample()  # 1 is refused: the count would never end
+    if bad == "Geometric probs":
+        return D.Geometric(probs=value).sample()
+    if bad == "Multinomial probs":
+        return D.Multinomial(3, probs=value).sample().sum(-1)
     return D.MultivariateNormal(gg.zeros(3), scale_tril=gg.eye(3) * value[0]).rsample()
 
 
 BAD = ["Normal scale", "Normal loc", "Normal log_prob", "Categorical probs", "Categorical logits",
        "Categorical log_prob", "Bernoulli probs", "Bernoulli log_prob", "OneHotCategorical log_prob",
-       "Uniform high", "MultivariateNormal scale_tril"]
+       "Uniform high", "MultivariateNormal scale_tril", "Uniform log_prob", "Pareto log_prob",
+       "Pareto log_prob of batch ()", "Poisson rate",
+       "Binomial total_count", "Binomial log_prob", "NegativeBinomial probs", "Geometric probs", "Multinomial probs"]
 
 
 @pytest.mark.parametrize("bad", BAD)
@@ -207,10 +228,43 @@ class _Reparameterised(nn.Module):
         return ((self.family(h, F.softplus(h) + 0.1).rsample() - y) ** 2).mean()
 
 
+COUNTED = {
+    # name: (h, a positive s of h's shape) → the distribution the model draws from and scores
+    "Poisson": lambda h, s: D.Poisson(s),
+    "Binomial": lambda h, s: D.Binomial(gg.tensor([2.0, 5.0, 3.0], dtype=h.dtype), probs=h.sigmoid()),
+    "Binomial logits": lambda h, s: D.Binomial(4, logits=h),
+    "NegativeBinomial": lambda h, s: D.NegativeBinomial(s + 1, logits=h),
+    "Geometric": lambda h, s: D.Geometric(probs=h.sigmoid()),
+    "Multinomial": lambda h, s: D.Multinomial(6, logits=h),
+    "VonMises": lambda h, s: D.VonMises(h, s),
+    "Poisson one": lambda h, s: D.Poisson(s[0, 0]),
+    "Uniform log_prob": lambda h, s: D.Uniform(h - s, h + s),
+    "Pareto log_prob": lambda h, s: D.Pareto(s, s + 1),
+}
+
+
+class _Counted(nn.Module):
+    """A linear layer's output h and softplus(h) + 0.1 as the parameters of one distribution; REINFORCE with the
+    reward −(draw − y)² of the second of two draws, so the loss reads the draw and its log density (a Binomial's,
+    Uniform's or Pareto's support has tensor bounds)."""
+
+    def __init__(self, family, dtype):
+        super().__init__()
+        self.family, self.layer = COUNTED[family], nn.Linear(5, 3, dtype=dtype, seed=1)
+
+    def forward(self, x, y):
+        h = self.layer(x)
+        d = self.family(h, F.softplus(h) + 0.1)
+        draw = d.sample((2,))[1]
+        reward = -((draw - (y if draw.ndim else y[0, 0])) ** 2)
+        return -(d.log_prob(draw) * (reward.sum(-1) if d.event_shape else reward)).mean()
+
+
 STEPS = ([(_Vae, variant) for variant in ["tensors", "numbers", "sample shape", "multivariate", "multivariate one"]]
          + [(_ActorCritic, variant) for variant in ["logits", "probs", "one-hot", "one state", "one state probs"]]
          + [(_BernoulliPolicy, variant) for variant in ["logits", "probs", "one unit"]]
-         + [(_Reparameterised, family) for family in sorted(RSAMPLED)])
+         + [(_Reparameterised, family) for family in sorted(RSAMPLED)]
+         + [(_Counted, family) for family in COUNTED])
 """Each model (its forward is the whole loss) with each variant: which distributions, given how, of which shape."""
 
 

@@ -94,20 +94,52 @@ def _all_or_refuse(holds: np.ndarray, before: str, shown: np.ndarray | None, aft
 
 def refuse_outside(constraint: Any, value: Tensor, before: str, after: str) -> None:
     """``ValueError(before + the constraint + ", got " + the first entries of value + after)`` unless ``value``
-    satisfies ``constraint`` (:func:`refuse_unless`). A constraint whose bounds are tensors (a Pareto's support from its
-    scale) prints them only when the check fails: its answer is read here, so a compiled step runs eagerly."""
+    satisfies ``constraint``: one kernel of a compiled step, as :func:`refuse_unless`. A constraint whose bounds are
+    tensors (a Uniform's support from its low and high) is shown with the bounds of the call that failed: the kernel
+    gets its text with a mark for each tensor (:func:`_marked`), and the tensors, so a replay prints its own values,
+    as eager does."""
     holds = constraint.check(value).detach()
-    if _prints_tensors(constraint) and holds.numpy().all():
-        return
-    shown = " ".join(str(constraint).split())  # a bound's tensor on one line
-    refuse_unless(holds, f"{before}{shown}, got ", value, after)
+    bounds: list[Tensor] = []
+    template = str(_marked(constraint, bounds))
+    recorded_call(_inside_or_refuse, holds.array, before, template, value.array, after,
+                  tuple((bound.requires_grad, bound._op) for bound in bounds), *(bound.array for bound in bounds))
 
 
-def _prints_tensors(constraint: Any) -> bool:
-    """Whether ``constraint``'s text shows a tensor: one of its attributes, or of the constraints it holds."""
-    parts = list(vars(constraint).values()) if hasattr(constraint, "__dict__") else []
-    parts += [inner for part in parts if isinstance(part, (list, tuple)) for inner in part]
-    return any(isinstance(part, Tensor) or (hasattr(part, "check") and _prints_tensors(part)) for part in parts)
+def _mark(number: int) -> str:
+    """Where the tensor bound ``number`` stands in a constraint's text handed to :func:`_inside_or_refuse`."""
+    return f"\x00{number}\x00"
+
+
+def _marked(part: Any, bounds: list[Tensor]) -> Any:
+    """``part`` (a constraint, a list of them, a bound) with each tensor it holds (in its attributes, and in the
+    constraints it holds) appended to ``bounds`` and replaced by its :func:`_mark`: a copy when it holds one."""
+    if isinstance(part, Tensor):
+        bounds.append(part)
+        return _mark(len(bounds) - 1)
+    if type(part) in (list, tuple):
+        return type(part)(_marked(inner, bounds) for inner in part)
+    if not hasattr(part, "check") or not hasattr(part, "__dict__"):
+        return part
+    marked = {name: _marked(inner, bounds) for name, inner in vars(part).items()}
+    if all(marked[name] is inner for name, inner in vars(part).items()):
+        return part
+    changed = copy.copy(part)
+    vars(changed).update(marked)
+    return changed
+
+
+def _inside_or_refuse(holds: np.ndarray, before: str, template: str, shown: np.ndarray, after: str,
+                      looks: tuple, *bounds: np.ndarray) -> None:
+    """:func:`refuse_outside`'s kernel: the constraint's text is ``template`` with each mark replaced by its bound,
+    the array of this call printed as its tensor was (``looks``: its ``requires_grad`` and the op that made it), on
+    one line."""
+    if not np.all(holds):
+        text = template
+        for number, ((requires_grad, op), array) in enumerate(zip(looks, bounds, strict=True)):
+            printed = Tensor._wrap(array, requires_grad)
+            printed._op = op
+            text = text.replace(_mark(number), f"{printed}")  # as the constraint writes it: a 0-d one as its number
+        _all_or_refuse(holds, f"{before}{' '.join(text.split())}, got ", shown, after)
 
 
 def validating(validate_args: bool | None) -> bool:

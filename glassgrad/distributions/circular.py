@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from ..creation import pick_generator
+from ..autograd import recorded_call
+from ..creation import _stream
 from ..special import i0e, i1e
 from ..tensor import Tensor
 from . import constraints
@@ -59,6 +60,13 @@ def _rejection_draws(kappa: np.ndarray, generator: Any) -> np.ndarray:
     return angles
 
 
+def _angles(loc: np.ndarray, concentration: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """VonMises(loc, concentration) draws of ``shape`` in ``[−π, π)``, from glassgrad's stream, in ``loc``'s dtype:
+    one kernel of a compiled step, which reads the parameters and draws again at each call, as eager does."""
+    kappa = np.broadcast_to(concentration.astype(np.float64), shape)
+    angles = _rejection_draws(np.ascontiguousarray(kappa), _stream(None, None))
+    return np.asarray(np.mod(angles + math.pi + loc, 2 * math.pi) - math.pi, dtype=loc.dtype)
+
 class VonMises(Distribution):
     """Angles around the mean direction ``loc`` with ``concentration`` κ > 0 (κ → 0: uniform on the circle)."""
 
@@ -92,8 +100,5 @@ class VonMises(Distribution):
         return kappa * (self.in_support(value) - self.loc).cos() - math.log(2 * math.pi) - log_i0
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
-        shape = self._draw_shape(sample_shape)
-        kappa = np.broadcast_to(self.concentration.detach().numpy().astype(np.float64), shape)
-        angles = _rejection_draws(np.ascontiguousarray(kappa), pick_generator(None, None))
-        wrapped = np.mod(angles + math.pi + self.loc.detach().numpy(), 2 * math.pi) - math.pi
-        return self.loc.new_tensor(wrapped)
+        return Tensor._wrap(recorded_call(_angles, self.loc.array, self.concentration.array,
+                                          self._draw_shape(sample_shape)))

@@ -30,11 +30,12 @@ from typing import Any
 import numpy as np
 
 from ..arguments import Size
-from ..creation import arange, pick_generator
+from ..autograd import recorded_call
+from ..creation import _stream, arange, drawn
 from ..nn.functional import logsigmoid
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, broadcast_all, check_probs, check_real, listed, validating
+from .base import Distribution, broadcast_all, check_probs, check_real, listed, refuse_unless, validating
 from .discrete import ClassProbabilities, ProbsOrLogits, _exactly_one
 from .utils import probs_to_logits
 
@@ -49,6 +50,30 @@ def _no_entropy(owner: str) -> NotImplementedError:
                                "-log_prob(sample((n,))).mean(0)")
 
 
+def successes(counts: np.ndarray, chances: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Binomial draws of ``shape`` (``counts`` trials, each a success with chance ``chances``; both broadcast to
+    it) from glassgrad's stream, in the chances' dtype: one kernel of a compiled step, which reads the parameters and
+    draws again at each call, as eager does."""
+    draws = _stream(None, None).binomial(counts.astype(np.int64), chances, size=shape)
+    return np.asarray(draws, dtype=chances.dtype)
+
+
+def gamma_poisson(counts: np.ndarray, odds: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """NegativeBinomial draws of ``shape``: Poisson(g·odds), g ~ Gamma(counts, 1), both from glassgrad's stream, in
+    the odds' dtype: one kernel of a compiled step, as :func:`successes`."""
+    stream = _stream(None, None)
+    return np.asarray(stream.poisson(stream.gamma(counts, size=shape) * odds), dtype=odds.dtype)
+
+
+def class_counts(total: int, probs: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Multinomial draws (``total`` draws among the classes of ``probs``' last dim, normalised in float64), one count
+    vector for each of ``shape``'s entries, from glassgrad's stream, in the probabilities' dtype: one kernel of a
+    compiled step, as :func:`successes`."""
+    p = probs.astype(np.float64)
+    return np.asarray(_stream(None, None).multinomial(total, p / p.sum(-1, keepdims=True), size=shape),
+                      dtype=probs.dtype)
+
+
 class Poisson(Distribution):
     """The number of events in a unit of time when they arrive at ``rate`` λ per unit."""
 
@@ -58,8 +83,8 @@ class Poisson(Distribution):
 
     def __init__(self, rate: Any, validate_args: bool | None = None) -> None:
         (self.rate,) = broadcast_all(rate)
-        if validating(validate_args) and not (self.rate.detach().numpy() >= 0).all():
-            raise ValueError(f"Poisson: rate must be >= 0, got {listed(self.rate)}")
+        if validating(validate_args):
+            refuse_unless(self.rate.detach() >= 0, "Poisson: rate must be >= 0, got ", self.rate)
         self.validates = validating(validate_args)
         self._batch = tuple(self.rate.shape)
 
@@ -76,8 +101,9 @@ class Poisson(Distribution):
         return self.rate
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
-        draws = pick_generator(None, None).poisson(self.rate.detach().numpy(), size=self._draw_shape(sample_shape))
-        return self.rate.new_tensor(draws)
+        rate = self.rate.array
+        return Tensor._wrap(recorded_call(drawn, "poisson", None, None, self._draw_shape(sample_shape), rate.dtype,
+                                          rate))
 
     def log_prob(self, value: Any) -> Tensor:
         k = self.in_support(value).to(self.rate.dtype)
@@ -101,10 +127,10 @@ class TrialCounts(ProbsOrLogits):
         self.validates = validating(validate_args)
         if probs is not None:
             self.total_count, self.probs = broadcast_all(total_count, probs)
-            p = self.probs.detach().numpy()
             check_probs(owner, self.probs, validate_args)
-            if self.validates and self.probs_interval == "[0, 1)" and (p == 1).any():
-                raise ValueError(f"{owner}: probs must lie in [0, 1) (p = 1 never ends), got {listed(self.probs)}")
+            if self.validates and self.probs_interval == "[0, 1)":
+                refuse_unless(self.probs.detach() != 1, f"{owner}: probs must lie in [0, 1) (p = 1 never ends), got ",
+                              self.probs)
             self.logits = probs_to_logits(self.probs, is_binary=True)
         else:
             self.given = "logits"
@@ -116,8 +142,8 @@ class TrialCounts(ProbsOrLogits):
         self._batch = tuple(self.probs.shape)
 
     def check_total_count(self, owner: str) -> None:
-        if self.validates and not (self.total_count.detach().numpy() >= 0).all():
-            raise ValueError(f"{owner}: total_count must be >= 0, got {listed(self.total_count)}")
+        if self.validates:
+            refuse_unless(self.total_count.detach() >= 0, f"{owner}: total_count must be >= 0, got ", self.total_count)
 
 
 class Binomial(TrialCounts):
@@ -128,9 +154,10 @@ class Binomial(TrialCounts):
     has_enumerate_support = True
 
     def check_total_count(self, owner: str) -> None:
-        n = self.total_count.detach().numpy()
-        if self.validates and not ((n >= 0) & (n == np.floor(n))).all():
-            raise ValueError(f"Binomial: total_count must be a whole number >= 0, got {listed(self.total_count)}")
+        if self.validates:
+            n = self.total_count.detach()
+            refuse_unless((n >= 0).logical_and(n == n.floor()),
+                          "Binomial: total_count must be a whole number >= 0, got ", self.total_count)
 
     @property
     def support(self) -> constraints.Constraint:
@@ -149,9 +176,8 @@ class Binomial(TrialCounts):
         return self.total_count * self.probs * (1 - self.probs)
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
-        n = self.total_count.detach().numpy().astype(np.int64)
-        draws = pick_generator(None, None).binomial(n, self.probs.detach().numpy(), size=self._draw_shape(sample_shape))
-        return self.probs.new_tensor(draws)
+        return Tensor._wrap(recorded_call(successes, self.total_count.array, self.probs.array,
+                                          self._draw_shape(sample_shape)))
 
     def log_prob(self, value: Any) -> Tensor:
         k = self.in_support(value).to(self.probs.dtype)
@@ -195,11 +221,9 @@ class NegativeBinomial(TrialCounts):
         return self.mean / (-self.logits).sigmoid()
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
-        generator = pick_generator(None, None)
-        shape = self._draw_shape(sample_shape)
-        odds = self.logits.detach().exp().numpy()
-        rates = generator.gamma(self.total_count.detach().numpy(), size=shape) * odds
-        return self.probs.new_tensor(generator.poisson(rates))
+        odds = self.logits.detach().exp()
+        return Tensor._wrap(recorded_call(gamma_poisson, self.total_count.array, odds.array,
+                                          self._draw_shape(sample_shape)))
 
     def log_prob(self, value: Any) -> Tensor:
         k = self.in_support(value).to(self.probs.dtype)
@@ -243,10 +267,8 @@ class Multinomial(ClassProbabilities):
         return self.total_count * self.probs * (1 - self.probs)
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
-        p = self.probs.detach().numpy().astype(np.float64)
-        p = p / p.sum(-1, keepdims=True)
-        draws = pick_generator(None, None).multinomial(self.total_count, p, size=self._draw_shape(sample_shape)[:-1])
-        return self.probs.new_tensor(draws)
+        return Tensor._wrap(recorded_call(class_counts, self.total_count, self.probs.array,
+                                          self._draw_shape(sample_shape)[:-1]))
 
     def log_prob(self, value: Any) -> Tensor:
         x = self.in_support(value).to(self.probs.dtype)

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..arguments import Size, shape_text
 from ..autograd import recorded_call
-from ..creation import _stream, arange, pick_generator
+from ..creation import _stream, arange
 from ..dtypes import finfo
 from ..nn.functional import binary_cross_entropy_with_logits, logsigmoid, one_hot
 from ..sampling import flips
@@ -290,10 +290,7 @@ class Geometric(SuccessChance):
         return (self.probs.reciprocal() - 1) / self.probs
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
-        p = self.probs.detach().numpy()
-        uniforms = pick_generator(None, None).uniform(finfo(self.probs.dtype).tiny, 1, self._draw_shape(sample_shape))
-        with np.errstate(divide="ignore"):  # p = 1: ln(1 − p) = −inf, and every draw is 0
-            return self.probs.new_tensor(np.floor(np.log(uniforms) / np.log1p(-p)))
+        return Tensor._wrap(recorded_call(failure_counts, self.probs.array, self._draw_shape(sample_shape)))
 
     def log_prob(self, value: Any) -> Tensor:
         k = self.in_support(value)
@@ -304,3 +301,12 @@ class Geometric(SuccessChance):
 
     def entropy(self) -> Tensor:
         return bernoulli_entropy(self.probs, self.logits) / self.probs
+
+
+def failure_counts(probs: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Geometric draws of ``shape``, ``⌊ln u / ln(1 − p)⌋`` with u uniform on (0, 1) from glassgrad's stream, in the
+    probabilities' dtype: one kernel of a compiled step, which reads them and draws again at each call, as eager
+    does."""
+    uniforms = _stream(None, None).uniform(finfo(probs.dtype).tiny, 1, shape)
+    with np.errstate(divide="ignore"):  # p = 1: ln(1 − p) = −inf, and every draw is 0
+        return np.asarray(np.floor(np.log(uniforms) / np.log1p(-probs)), dtype=probs.dtype)
