@@ -1,12 +1,12 @@
 """``gg.compile`` of a step that uses :mod:`glassgrad.distributions`: a VAE (``Normal``'s ``rsample``, ``log_prob``,
 ``entropy``, ``cdf``, ``icdf``, ``kl_divergence`` against ``Normal(0, 1)``, ``Independent``, ``MultivariateNormal``),
 an actor-critic policy gradient (``Categorical`` from logits or probs: ``sample``, ``log_prob``, ``entropy``,
-``kl_divergence``; ``OneHotCategorical``), a Bernoulli policy, the ``rsample`` of eleven other families, batched
-and of batch shape (), and REINFORCE on the ``sample`` of the counts (Poisson, Binomial, NegativeBinomial, Geometric,
-Multinomial), of VonMises, and the ``log_prob`` of a support with tensor bounds (Uniform, Pareto, Binomial). Their
-draws are kernels that pick glassgrad's stream at every call, and their value checks (a scale > 0, probabilities in
-[0, 1], a value in the support) are kernels run at every call, so the step replays (it ran eagerly: "glassgrad's
-Normal reads a tensor's value in Python (.numpy()) inside the step").
+``kl_divergence``; ``OneHotCategorical``), a Bernoulli policy, the ``rsample`` of sixteen other families (the
+gamma family's too), batched and of batch shape (), and REINFORCE on the ``sample`` of the counts (Poisson, Binomial,
+NegativeBinomial, Geometric, Multinomial), of VonMises, and the ``log_prob`` of a support with tensor bounds (Uniform,
+Pareto, Binomial). Their draws are kernels that pick glassgrad's stream at every call, and their value checks (a
+scale > 0, probabilities in [0, 1], a value in the support) are kernels run at every call, so the step replays (it ran
+eagerly: "glassgrad's Normal reads a tensor's value in Python (.numpy()) inside the step").
 
 The oracle is eager glassgrad (the harness of tests/test_compile.py): the same model, optimizer and batches trained
 eagerly and compiled (the whole step, or the model alone), glassgrad's stream re-seeded before call 7, must end with
@@ -212,6 +212,12 @@ RSAMPLED = {
     "Kumaraswamy": lambda h, s: D.Kumaraswamy(s + 1, s + 1),
     "RelaxedBernoulli": lambda h, s: D.RelaxedBernoulli(0.5, logits=h),
     "RelaxedOneHotCategorical": lambda h, s: D.RelaxedOneHotCategorical(0.5, logits=h),
+    "Gamma": lambda h, s: D.Gamma(s, s + 1),
+    "Beta": lambda h, s: D.Beta(s, 2 * s),
+    "Dirichlet": lambda h, s: D.Dirichlet(s),
+    "StudentT": lambda h, s: D.StudentT(s + 1, h, s),
+    "Chi2": lambda h, s: D.Chi2(s),
+    "Gamma of batch ()": lambda h, s: D.Gamma(s[0, 0], 2.0),
 }
 
 

@@ -15,7 +15,7 @@ With ``B(a, b) = Γ(a)Γ(b)/Γ(a + b)``, ``ψ`` the digamma function and ``α₀
   ``ln σ + ½(ν + 1)(ψ((ν + 1)/2) − ψ(ν/2)) + ½ln ν + ln B(ν/2, ½)``.
 
 Draws come from NumPy's gamma sampler of glassgrad's generator. Each has ``rsample``, built on one draw, the
-standard gamma ``g ~ Gamma(α, 1)`` (:class:`StandardGammaDraw`): Gamma is ``g/β``, Dirichlet ``g/Σg``, Beta the
+standard gamma ``g ~ Gamma(α, 1)`` (:func:`standard_gamma`): Gamma is ``g/β``, Dirichlet ``g/Σg``, Beta the
 first entry of Dirichlet((a, b)), Chi2 Gamma(ν/2, ½), StudentT ``μ + σ·ε/√(c/ν)`` with ε normal and c a Chi2(ν)
 draw. A gamma draw's derivative in its shape α has no closed form: held at its quantile, ``F(g; α) = u``, it is
 the implicit ``∂g/∂α = −(∂P/∂α)(α, g)/p(g; α)`` (as PyTorch's), with ``∂P/∂α`` from a five-point difference in α
@@ -38,8 +38,8 @@ from typing import Any
 import numpy as np
 
 from ..arguments import Size
-from ..autograd import no_grad
-from ..creation import as_tensor, pick_generator
+from ..autograd import is_grad_enabled, no_grad, recorded_call
+from ..creation import _stream, as_tensor
 from ..custom_function import Function
 from ..dtypes import finfo
 from ..functions import stack
@@ -72,26 +72,28 @@ def standard_gamma_grad(alpha: np.ndarray, draws: np.ndarray) -> np.ndarray:
     return -slope / density
 
 
-class StandardGammaDraw(Function):
-    """One Gamma(α, 1) draw per entry of ``concentration`` (kept ≥ the smallest normal number, as PyTorch clamps),
-    whose gradient is the implicit one of :func:`standard_gamma_grad`."""
-
-    @staticmethod
-    def forward(ctx: Any, concentration: Tensor) -> Tensor:
-        alpha = concentration.numpy()
-        draws = np.maximum(pick_generator(None, None).gamma(alpha), finfo(concentration.dtype).tiny)
-        drawn = concentration.new_tensor(draws)
-        ctx.alpha, ctx.draws = alpha, drawn.numpy()  # the gradient is taken at the draw handed out (rounded)
-        return drawn
-
-    @staticmethod
-    def backward(ctx: Any, upstream: Tensor) -> Tensor:
-        return upstream * upstream.new_tensor(standard_gamma_grad(ctx.alpha, ctx.draws))
-
-
 def standard_gamma(concentration: Tensor, shape: tuple[int, ...]) -> Tensor:
-    """Gamma(α, 1) draws of ``shape`` (α broadcast to it), differentiable in α."""
-    return StandardGammaDraw.apply(expand_to(concentration, shape))
+    """Gamma(α, 1) draws g of ``shape`` (α broadcast to it), differentiable in α: ``g + (α − stop_gradient(α))·s``
+    with ``s = ∂g/∂α`` (:func:`standard_gamma_grad` at the draws handed out), whose value is g (the second term is
+    0; where it is not a number, α or s infinite, it is taken as 0) and whose gradient is ``s``. The draws and s are
+    kernels of a compiled step (:func:`gamma_draws`, :func:`gamma_slopes`), worked out again at each replay."""
+    alpha = expand_to(concentration, shape)
+    draws = Tensor._wrap(recorded_call(gamma_draws, alpha.array))
+    if not (alpha.requires_grad and is_grad_enabled()):
+        return draws
+    shift = (alpha - alpha.detach()) * Tensor._wrap(recorded_call(gamma_slopes, alpha.array, draws.array))
+    return draws + shift.masked_fill(shift.detach().isfinite().logical_not(), 0.0)
+
+
+def gamma_draws(alpha: np.ndarray) -> np.ndarray:
+    """One Gamma(α, 1) draw per entry of ``alpha`` from glassgrad's stream, in its dtype, kept ≥ the dtype's smallest
+    normal number (as PyTorch clamps): one kernel of a compiled step, which draws again at each call."""
+    return np.asarray(np.maximum(_stream(None, None).gamma(alpha), finfo(alpha.dtype).tiny), dtype=alpha.dtype)
+
+
+def gamma_slopes(alpha: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """:func:`standard_gamma_grad` in the draws' dtype: one kernel of a compiled step."""
+    return np.asarray(standard_gamma_grad(alpha, draws), dtype=draws.dtype)
 
 
 class GammaDrawn(Distribution):
