@@ -665,3 +665,38 @@ def test_explain_lists_the_guards_a_replay_checks_as_a_reader_sees_them():
     assert "  w: the same Tensor" in guards and "  model: the same Sequential" in guards
     assert any(line.startswith("  3 layer(s): in train mode") for line in guards)
     assert guards[-1] == "  default dtype float32"
+
+
+def test_an_attribute_of_a_callable_object_of_the_users_read_by_its_call_is_guarded():
+    """A loss written as a class with ``__call__`` (not a layer): its ``self.weight`` changed between calls."""
+    class WeightedLoss:
+        def __init__(self) -> None:
+            self.weight = 1.0
+
+        def __call__(self, out):
+            return (out ** 2).mean() * self.weight
+
+    losses = []
+
+    def make():
+        losses.append(WeightedLoss())
+        w = _weight()
+        loss_fn = losses[-1]
+
+        def step(x):
+            loss = loss_fn(x @ w)
+            loss.backward()
+            with gg.no_grad():
+                w.sub_(0.1 * w.grad)
+                w.grad = None
+            return loss.detach()
+
+        return step, lambda: [w]
+
+    def heavier() -> None:
+        losses[-1].weight = 3.0
+
+    eager, _, _ = _run(make, {6: heavier}, False)
+    compiled, messages, _ = _run(make, {6: heavier}, True)
+    assert messages == []
+    assert all(np.array_equal(a, b) for a, b in zip(eager, compiled, strict=True))

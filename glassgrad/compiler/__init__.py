@@ -79,9 +79,10 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   (a layer built inside the step, ``random_split``; dropout's masks,
   ``randn``/``rand``/``randint``/``randperm``, ``gg.normal``, ``bernoulli``, ``poisson``, ``multinomial``,
   ``binomial``, the fills ``x.uniform_()``, ``x.normal_()``…, ``nn.init``'s, ``F.rrelu``, ``F.gumbel_softmax``
-  and the distributions' ``rsample`` of ε (Normal, MultivariateNormal, …) and ``sample`` of Categorical,
-  OneHotCategorical and Bernoulli draw in one, from the stream they pick at each call, and the distributions'
-  checks of their parameters and of a value to score are kernels too, run at each call), hooks, a
+  and the distributions' draws (``rsample`` of ε: Normal, MultivariateNormal, …; the gamma family's ``rsample``:
+  Gamma, Chi2, Beta, Dirichlet, StudentT; ``sample`` of Categorical, OneHotCategorical, Bernoulli, Poisson,
+  Binomial, NegativeBinomial, Multinomial, Geometric, VonMises) draw in one, from the stream they pick at each call,
+  and the distributions' checks of their parameters and of a value to score are kernels too, run at each call), hooks, a
   custom ``autograd.Function``, ``gg.autograd.grad``/``create_graph``, ``retain_grad``, a boolean
   mask's data-dependent shape, a draw from Python's ``random`` module or NumPy's global generator (a branch on it
   would be taken as at capture), a returned graph other than the tensors of a forward, and a step that

@@ -283,8 +283,9 @@ def _attribute_names(code: types.CodeType) -> set[str]:
 
 
 def _plain_object(value: Any) -> bool:
-    """Whether ``value`` is an object of settings whose attributes are read one level down (``args.lr``): one with a
-    ``__dict__`` that is not a layer, an optimizer, a function or a tensor."""
-    return (value is not None and hasattr(value, "__dict__") and not callable(value)
-            and not hasattr(type(value), "state_dict") and not isinstance(value, (types.ModuleType, type))
+    """Whether ``value`` is an object of settings whose attributes are read one level down (``args.lr``; a callable
+    object of the user's, a loss with ``self.weight``, too): one with a ``__dict__`` that is not a layer, an
+    optimizer, a function, a method, a class, a module or a library's object (a tensor)."""
+    return (value is not None and hasattr(value, "__dict__") and not hasattr(type(value), "state_dict")
+            and not isinstance(value, (types.FunctionType, types.MethodType, types.ModuleType, type))
             and type(value).__module__.split(".")[0] not in ("glassgrad", "numpy", "torch"))
