@@ -10,6 +10,8 @@ float64):
   an encoder block, a positional-encoding buffer, a cosine-warmup ``_LRScheduler`` subclass, on reversing digits;
 * graph networks on a dense adjacency matrix: a GCN layer (``torch.bmm``), GAT layers (``nonzero``,
   ``index_select``, ``masked_fill`` with -9e15, ``einsum``), and node classification;
+* a normalizing flow: dequantization, checkerboard and channel-masked affine coupling layers with a gated
+  convolutional network, a squeeze flow, bits per dimension and the flow run in reverse;
 * an energy-based model sampled by Langevin dynamics (``torch.set_grad_enabled``, and ``torch.autograd.grad`` under
   ``torch.enable_grad()`` inside ``torch.no_grad()``) and trained by contrastive divergence.
 
