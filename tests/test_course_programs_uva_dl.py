@@ -32,4 +32,4 @@ PROGRAMS = sorted(UVA_DL_PROGRAMS.glob("*.py"))
 @pytest.mark.torch
 @pytest.mark.parametrize("program", PROGRAMS, ids=[path.stem for path in PROGRAMS])
 def test_a_uva_deep_learning_program_gives_pytorchs_numbers(program, torch):
-    assert_pytorchs_numbers(program)
+    assert_pytorchs_numbers(program, same_warnings=True)
