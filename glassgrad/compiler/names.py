@@ -18,19 +18,25 @@ settings, parameters, buffers, sublayers and mode have guards of their own). Gua
 * a number, string, flag or None, or a short list or tuple of them: by value (the settings' rule,
   :func:`~glassgrad.compiler.capture._plain_setting`);
 * a plain object (a ``SimpleNamespace``, an ``argparse.Namespace``, a dataclass of settings; ``self`` in a compiled
-  method of one): by identity, and each of its attributes that the code names, by these same rules (``args.lr``);
-  so are the attributes the code names of a module of the user's own (``import config``: ``config.LR``, a helper
-  ``utils.act`` whose code is read too);
+  method of one): by identity, and each of its attributes that the code names, by these same rules (``args.lr``,
+  a setting of its class read through it too), and theirs, :data:`MOST_DEPTH` levels down (``cfg.optim.lr``); a
+  property it names has its code read as a method of the object (``cfg.lr`` worked out from ``self._lr``); so are
+  the attributes the code names of a module or a class of the user's own (``import config``: ``config.LR``, a
+  helper ``utils.act`` whose code is read too; ``Config.lr``);
+* what a function is called with that the step does not write: its default arguments (``step.__defaults__``, and
+  each entry of a dict among them), a ``functools.partial``'s keywords (each entry), whose function is read too;
 * anything else but a Python module or a class (a tensor, an array, a function, a layer, an optimizer, a list of
   tensors): by identity, and a list's or dict's entries (up to 64) by identity too.
 
-Not seen: values a library's code reads, entries looked up with computed keys in a long container, attributes
-two levels down.
+Not seen: values a library's code reads (``os.environ``), entries looked up with computed keys in a long
+container, or its length (``len(vocab)`` of a list longer than :data:`MOST_ENTRIES`), attributes more than
+:data:`MOST_DEPTH` levels down.
 """
 
 from __future__ import annotations
 
 import dis
+import functools
 import sys
 import sysconfig
 import types
@@ -44,6 +50,9 @@ from .capture import PACKAGE, _plain_setting, _snapshot
 
 MOST_CODE = 64
 """Functions read for names per capture (the step, the helpers it reaches, its layers' forwards)."""
+
+MOST_DEPTH = 3
+"""How many attributes down a settings object's attributes are read (``cfg.optim.lr``: two)."""
 
 MOST_ENTRIES = 64
 """A list or dict read by name longer than this is guarded by identity alone (its entries would cost every replay)."""
@@ -171,16 +180,18 @@ def names_read(function: Any, layers: list) -> tuple[list[Read], list[str]]:
         loaded = _loaded(code, defined)
         if _plain_object(owner):  # a method of an object of settings: its attributes, as self.lr
             loaded += [(owner, name, f"self.{name}", value) for name, value in _named_attributes(owner, attributes)]
+        loaded += _given(defined)  # def step(x, scale=1.0): step.__defaults__ = (4.0,) between calls
         for where, key, name, value in loaded:
             if draws_outside(value):
                 draws.append(name)
             if not isinstance(value, (types.ModuleType, type)):  # a module (np, F) or a class is not bound again
                 reads.setdefault((id(where), key), _read(where, key, name, value))
                 pending.append(_code_of(value))
-            if _plain_object(value) or _users_module(value):  # args.lr, config.LR: the attributes the code names
-                for attribute, held in _named_attributes(value, attributes):
-                    reads.setdefault((id(value), attribute), _read(value, attribute, f"{name}.{attribute}", held))
-                    pending.append(_code_of(held))  # utils.helper(x)
+                loaded += _given(value)  # functools.partial(loss_fn, weight=w): its keywords
+            for owner, attribute, path, held in _attributes(value, name, attributes, MOST_DEPTH):
+                reads.setdefault((id(owner), attribute), _read(owner, attribute, path, held))  # args.lr, cfg.optim.lr
+                pending.append(_code_of(held))  # utils.helper(x)
+            pending += _getters(value, attributes)  # cfg.lr, a property: the attributes its code reads (self._lr)
         pending = [found for found in pending if found[0] is not None]
     return list(reads.values()), draws
 
@@ -202,16 +213,65 @@ def _read(where: Any, key: str | None, name: str, value: Any) -> Read:
 
 
 def _named_attributes(owner: Any, attributes: set[str]) -> list[tuple[str, Any]]:
-    """The attributes of ``owner`` among ``attributes`` (those the code names), but modules and classes."""
-    held = vars(owner)
+    """The attributes of ``owner`` among ``attributes`` (those the code names), but modules and classes; for an
+    object, its class's settings too (``lr = 0.1`` in the class's body, read as ``cfg.lr``: guarded through the
+    object, so either one bound again fails the guard)."""
+    held = dict(vars(owner))
+    if not isinstance(owner, (types.ModuleType, type)):
+        for kind in type(owner).__mro__:
+            held.update((name, value) for name, value in vars(kind).items()
+                        if name not in held and name in attributes and _plain_setting(value))
     return [(name, held[name]) for name in sorted(attributes & set(held))
             if not isinstance(held[name], (types.ModuleType, type))]
+
+
+def _attributes(value: Any, name: str, attributes: set[str], depth: int) -> list[tuple]:
+    """``(owner, attribute, name, value)`` of each attribute the code names of a settings object, a module or a
+    class of the user's (``args.lr``, ``config.LR``, ``Config.lr``), and so on down, ``depth`` levels at most
+    (``cfg.optim.lr``)."""
+    if depth == 0 or not (_plain_object(value) or _users_module(value) or _users_class(value)):
+        return []
+    found = []
+    for attribute, held in _named_attributes(value, attributes):
+        found.append((value, attribute, f"{name}.{attribute}", held))
+        found += _attributes(held, f"{name}.{attribute}", attributes, depth - 1)
+    return found
+
+
+def _getters(value: Any, attributes: set[str]) -> list[tuple]:
+    """The code of each property the code names of a settings object (``cfg.lr``, computed from ``self._lr``), as
+    a method of that object, so that the attributes it reads are guarded as ``self.…``."""
+    if not _plain_object(value):
+        return []
+    found = [getattr(type(value), attribute, None) for attribute in sorted(attributes)]
+    return [_code_of(types.MethodType(getter.fget, value)) for getter in found
+            if isinstance(getter, property) and isinstance(getter.fget, types.FunctionType)]
+
+
+def _given(function: Any) -> list[tuple]:
+    """``(where, key, name, value)`` of what a function is called with that its caller does not write: a user's
+    function's default arguments (the tuple, and each entry of a dict among them: ``def step(x, cfg={"scale":
+    1.0})``), or the keywords a ``functools.partial`` adds (each entry: ``loss.keywords["weight"] = 3.0``)."""
+    if isinstance(function, functools.partial):
+        name = getattr(function.func, "__name__", type(function.func).__name__)
+        return [(function.keywords, key, f"{name}.keywords[{key!r}]", value)
+                for key, value in function.keywords.items()]
+    if not isinstance(function, types.FunctionType) or not _users(function.__code__):
+        return []
+    found = [(function, key, f"{function.__name__}.{key}", getattr(function, key))
+             for key in ("__defaults__", "__kwdefaults__")]
+    for value in (*(function.__defaults__ or ()), *(function.__kwdefaults__ or {}).values()):
+        if type(value) is dict and len(value) <= MOST_ENTRIES:
+            found += [(value, key, f"{function.__name__} default[{key!r}]", entry) for key, entry in value.items()]
+    return found
 
 
 def _code_of(function: Any) -> tuple:
     """``(code, scope, owner)`` of a Python function or method, or of a callable object's ``__call__``
     (``owner``: the object whose attributes ``self.…`` names); ``(None, None, None)`` for anything else."""
     owner = None
+    if isinstance(function, functools.partial):  # the function it calls (its keywords: :func:`_given`)
+        return _code_of(function.func)
     if isinstance(function, types.MethodType):
         function, owner = function.__func__, function.__self__
     elif not isinstance(function, (types.FunctionType, type)) and callable(function):
@@ -237,6 +297,15 @@ def _users_module(value: Any) -> bool:
     """Whether ``value`` is a module of the user's (``import config``), whose attributes the code reads as settings."""
     path = getattr(value, "__file__", None) if isinstance(value, types.ModuleType) else None
     return bool(path) and _users_file(path)
+
+
+def _users_class(value: Any) -> bool:
+    """Whether ``value`` is a class of the user's (``class Config: lr = 0.1``), whose attributes the code reads as
+    settings (``Config.lr``)."""
+    if not isinstance(value, type):
+        return False
+    module = sys.modules.get(value.__module__)
+    return value.__module__ == "__main__" or _users_module(module)
 
 
 def _users_file(name: str) -> bool:

@@ -1,0 +1,306 @@
+"""gg.compile against the ways a learner changes what a training step reads, between calls, once the program exists
+(after call 3): a class's setting (``Config.lr``), a property, a setting two levels down (``cfg.optim.lr``), a
+``functools.partial``'s keywords, a default argument, a layer appended to a ``ModuleList``, a NumPy mask changed in
+place, and more. The oracle is the same step run eagerly: every result and weight equal, bit for bit (the harness of
+tests/test_compile_names.py), and no warning; or, where the step cannot replay, the step run eagerly with a warning
+that says why."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import functools
+import types
+
+import numpy as np
+import pytest
+from test_compile_names import _replays, _run, _same_both_ways, _weight
+
+import glassgrad as gg
+
+nn = gg.nn
+
+
+def _sgd_step(read_lr):
+    """A step of plain gradient descent whose learning rate is ``read_lr()``, read inside the step."""
+    def make():
+        w = _weight()
+
+        def step(x):
+            loss = ((x @ w).tanh() ** 2).mean()
+            loss.backward()
+            with gg.no_grad():
+                w.sub_(read_lr() * w.grad)
+                w.grad = None
+            return loss.detach()
+
+        return step, lambda: [w]
+
+    return make
+
+
+# --- a setting held by a class, a property, a settings object inside another -------------------------------------
+
+class Config:
+    lr = 0.1
+
+
+def _reset_config() -> None:
+    Config.lr = 0.1
+
+
+def test_a_class_attribute_changed_between_calls_is_read_again():
+    def faster() -> None:
+        Config.lr = 0.5
+
+    run = _same_both_ways(_sgd_step(lambda: Config.lr), {5: faster}, _reset_config)
+    assert _replays(run) >= 4  # it replays again after the change
+
+
+def test_a_class_attribute_read_through_an_instance_is_read_again_when_either_changes():
+    settings = Config()
+
+    def reset() -> None:
+        _reset_config()
+        vars(settings).pop("lr", None)
+
+    def on_the_class() -> None:
+        Config.lr = 0.5
+
+    def on_the_instance() -> None:
+        settings.lr = 0.3
+
+    _same_both_ways(_sgd_step(lambda: settings.lr), {5: on_the_class, 8: on_the_instance}, reset)
+
+
+class _Schedule:
+    """A setting worked out by a property from what the object holds."""
+
+    def __init__(self) -> None:
+        self.base, self.factor = 0.1, 1.0
+
+    @property
+    def lr(self) -> float:
+        return self.base * self.factor
+
+
+SCHEDULE = _Schedule()
+
+
+def test_a_property_of_a_settings_object_is_worked_out_again_when_what_it_reads_changes():
+    def reset() -> None:
+        SCHEDULE.base, SCHEDULE.factor = 0.1, 1.0
+
+    def decay() -> None:
+        SCHEDULE.factor = SCHEDULE.factor * 0.5
+
+    _same_both_ways(_sgd_step(lambda: SCHEDULE.lr), {5: decay, 8: decay}, reset)
+
+
+@dataclasses.dataclass
+class _Optim:
+    lr: float = 0.1
+
+
+@dataclasses.dataclass
+class _Train:
+    optim: _Optim = dataclasses.field(default_factory=_Optim)
+
+
+TRAIN = _Train()
+
+
+def _reset_train() -> None:
+    TRAIN.optim = _Optim()
+
+
+def test_a_setting_two_levels_down_changed_between_calls_is_read_again():
+    def faster() -> None:
+        TRAIN.optim.lr = 0.5
+
+    _same_both_ways(_sgd_step(lambda: TRAIN.optim.lr), {5: faster}, _reset_train)
+
+
+def test_a_settings_object_inside_another_bound_again_is_read_again():
+    def replace() -> None:
+        TRAIN.optim = _Optim(lr=0.5)
+
+    _same_both_ways(_sgd_step(lambda: TRAIN.optim.lr), {5: replace}, _reset_train)
+
+
+class _Activation(enum.Enum):
+    RELU = "relu"
+    TANH = "tanh"
+
+
+MODE = types.SimpleNamespace(act=_Activation.RELU)
+
+
+def test_an_enum_setting_changed_between_calls_takes_the_other_branch():
+    def make():
+        w = _weight()
+
+        def step(x):
+            h = x @ w
+            return (h.relu() if MODE.act is _Activation.RELU else h.tanh()).sum(dim=1)
+
+        return step, lambda: [w]
+
+    def reset() -> None:
+        MODE.act = _Activation.RELU
+
+    def switch() -> None:
+        MODE.act = _Activation.TANH
+
+    _same_both_ways(make, {5: switch}, reset)
+
+
+# --- what a function is called with that the caller does not write ---------------------------------------------------
+
+def _weighted(y: gg.Tensor, weight: float) -> gg.Tensor:
+    return (y * weight).sum(dim=1)
+
+
+LOSS = functools.partial(_weighted, weight=1.0)
+
+
+def _reset_loss() -> None:
+    global LOSS
+    LOSS = functools.partial(_weighted, weight=1.0)
+
+
+def _step_calling_loss():
+    w = _weight()
+
+    def step(x):
+        return LOSS(x @ w)
+
+    return step, lambda: [w]
+
+
+def test_a_partials_keyword_changed_in_place_is_read_again():
+    def heavier() -> None:
+        LOSS.keywords["weight"] = 3.0
+
+    _same_both_ways(_step_calling_loss, {5: heavier}, _reset_loss)
+
+
+def test_a_partial_bound_again_is_the_one_the_replay_calls():
+    def heavier() -> None:
+        global LOSS
+        LOSS = functools.partial(_weighted, weight=3.0)
+
+    _same_both_ways(_step_calling_loss, {5: heavier}, _reset_loss)
+
+
+def test_a_default_argument_bound_again_is_read_again():
+    steps = []
+
+    def make():
+        w = _weight()
+
+        def step(x, scale=1.0):
+            return (x @ w * scale).sum(dim=1)
+
+        steps.append(step)
+        return step, lambda: [w]
+
+    def bigger() -> None:
+        steps[-1].__defaults__ = (4.0,)
+
+    _same_both_ways(make, {5: bigger}, steps.clear)
+
+
+def test_an_entry_of_a_default_dict_changed_in_place_is_read_again():
+    steps = []
+
+    def make():
+        w = _weight()
+
+        def step(x, cfg={"scale": 1.0}):  # noqa: B006 (the mutable default is what is tested)
+            return (x @ w * cfg["scale"]).sum(dim=1)
+
+        steps.append(step)
+        return step, lambda: [w]
+
+    def bigger() -> None:
+        steps[-1].__defaults__[0]["scale"] = 4.0
+
+    _same_both_ways(make, {5: bigger}, steps.clear)
+
+
+def test_a_function_in_a_dict_read_by_key_replaced_is_the_one_the_replay_runs():
+    activations = {"act": gg.relu}
+
+    def make():
+        w = _weight()
+
+        def step(x):
+            return activations["act"](x @ w).sum(dim=1)
+
+        return step, lambda: [w]
+
+    def reset() -> None:
+        activations["act"] = gg.relu
+
+    def swap() -> None:
+        activations["act"] = gg.tanh
+
+    _same_both_ways(make, {5: swap}, reset)
+
+
+# --- a step whose Python does something new at each call: run eagerly, saying so -----------------------------------
+
+COUNT = 0
+
+
+def _reset_count() -> None:
+    global COUNT
+    COUNT = 0
+
+
+@pytest.mark.parametrize("source", ["iterator", "generator", "global counter"])
+def test_a_step_taking_a_new_number_at_each_call_runs_eagerly_with_a_warning(source):
+    def numbers():
+        count = 0
+        while True:
+            count += 1
+            yield float(count)
+
+    def make():
+        w = _weight()
+        taken = iter([float(n) for n in range(1, 13)]) if source == "iterator" else numbers()
+
+        def step(x):
+            global COUNT
+            if source == "global counter":
+                COUNT += 1
+                return (x @ w * float(COUNT)).sum(dim=1)
+            return (x @ w * next(taken)).sum(dim=1)
+
+        return step, lambda: [w]
+
+    _reset_count()
+    eager, _, _ = _run(make, {}, False)
+    _reset_count()
+    compiled, messages, run = _run(make, {}, True)
+    assert all(np.array_equal(a, b) for a, b in zip(eager, compiled, strict=True))
+    assert _replays(run) == 0 and messages and "different work on each call" in messages[0]
+
+
+def test_a_global_list_appended_to_in_the_step_runs_eagerly_naming_it():
+    history = []
+
+    def make():
+        w = _weight()
+
+        def step(x):
+            history.append(1)
+            return (x @ w).sum(dim=1)
+
+        return step, lambda: [w]
+
+    _run(make, {}, True)
+    _, messages, run = _run(make, {}, True)
+    assert len(history) == 2 * 12  # every call ran its Python, as eager's
+    assert _replays(run) == 0 and messages and "'history'" in messages[0]
