@@ -304,3 +304,136 @@ def test_a_global_list_appended_to_in_the_step_runs_eagerly_naming_it():
     _, messages, run = _run(make, {}, True)
     assert len(history) == 2 * 12  # every call ran its Python, as eager's
     assert _replays(run) == 0 and messages and "'history'" in messages[0]
+
+
+# --- layers and optimizers changed between calls ------------------------------------------------------------------
+
+class _Stack(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(2, 2)])
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x).tanh()
+        return x
+
+
+class _Scales(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.scales = nn.ParameterList([nn.Parameter(gg.ones(2))])
+
+    def forward(self, x):
+        for scale in self.scales:
+            x = (x * scale).tanh()
+        return x
+
+
+def _training(build, held: dict):
+    def make():
+        gg.manual_seed(0)
+        held["model"] = model = build()
+        held["optimizer"] = optimizer = gg.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x):
+            optimizer.zero_grad()
+            loss = (model(x) ** 2).mean()
+            loss.backward()
+            optimizer.step()
+            return loss.detach()
+
+        return step, lambda: list(held["model"].parameters())
+
+    return make
+
+
+def _sequential():
+    return nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+
+
+def test_a_layer_appended_to_a_module_list_between_calls_is_run_by_the_replay():
+    held = {}
+
+    def grow() -> None:
+        gg.manual_seed(1)
+        held["model"].layers.append(nn.Linear(2, 2))
+
+    _same_both_ways(_training(_Stack, held), {5: grow}, lambda: None)
+
+
+def test_a_parameter_appended_to_a_parameter_list_between_calls_is_read_by_the_replay():
+    held = {}
+
+    def grow() -> None:
+        held["model"].scales.append(nn.Parameter(gg.full((2,), 0.5)))
+
+    _same_both_ways(_training(_Scales, held), {5: grow}, lambda: None)
+
+
+def test_a_layer_added_to_a_sequential_between_calls_is_run_by_the_replay():
+    held = {}
+
+    def grow() -> None:
+        gg.manual_seed(1)
+        held["model"].add_module("head", nn.Linear(1, 2))
+
+    _same_both_ways(_training(_sequential, held), {5: grow}, lambda: None)
+
+
+@pytest.mark.parametrize("change", ["swap a layer", "freeze a layer", "learning rate", "eval", "double"])
+def test_a_model_or_optimizer_changed_between_calls_is_read_again(change):
+    held = {}
+
+    def apply() -> None:
+        model, optimizer = held["model"], held["optimizer"]
+        if change == "swap a layer":
+            gg.manual_seed(1)
+            model[0] = nn.Linear(2, 3)
+        elif change == "freeze a layer":
+            model[0].requires_grad_(False)
+        elif change == "learning rate":
+            optimizer.param_groups[0]["lr"] = 0.5
+        elif change == "eval":
+            model.eval()
+        else:
+            model.double()
+
+    def build():
+        model = _sequential()
+        return model if change != "double" else _Casting(model)
+
+    _same_both_ways(_training(build, held), {5: apply}, lambda: None)
+
+
+class _Casting(nn.Sequential):
+    """A ``Sequential`` that casts its input to its first layer's dtype (so ``model.double()`` can run)."""
+
+    def __init__(self, model: nn.Sequential) -> None:
+        super().__init__(*model)
+
+    def forward(self, x):
+        return super().forward(x.to(self[0].weight.dtype))
+
+
+def test_a_param_group_added_between_calls_is_updated_by_the_replay():
+    held = {}
+
+    def make():
+        gg.manual_seed(0)
+        w, v = _weight(), _weight()
+        held["v"], held["optimizer"] = v, (optimizer := gg.optim.SGD([w], lr=0.1))
+
+        def step(x):
+            optimizer.zero_grad()
+            loss = ((x @ w @ v) ** 2).mean()
+            loss.backward()
+            optimizer.step()
+            return loss.detach()
+
+        return step, lambda: [w, v]
+
+    def add() -> None:
+        held["optimizer"].add_param_group({"params": [held["v"]], "lr": 0.2})
+
+    _same_both_ways(make, {5: add}, lambda: None)

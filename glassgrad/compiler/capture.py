@@ -114,6 +114,10 @@ HOOK_TABLES = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_back
 """A layer's hooks. A replay runs none, so each table empty at capture must still be empty (a forward hook there
 refuses the capture; a backward hook there matters only where a backward runs, which refuses it too)."""
 
+MEMBER_TABLES = ("_parameters", "_buffers", "_modules")
+"""A layer's tables of what it holds: each entry, and how many, is guarded (a replay runs no ``forward`` to see a
+layer appended to a ``ModuleList``)."""
+
 
 @dataclass
 class Capture:
@@ -619,6 +623,15 @@ class Recorder:
         self.modules.setdefault(id(module), module)
         self.keep.append(module)
 
+    def _holders(self) -> list:
+        """The sublayers of the layers the step called that it did not call itself but walked: a ``ModuleList``
+        whose layers it called, a ``ParameterList`` whose parameters it read (one appended to between calls must be
+        seen: the replay runs no ``for layer in self.layers``)."""
+        return [holder for layer in list(self.called.values()) for holder in layer._modules.values()
+                if holder is not None and id(holder) not in self.called
+                and (any(id(inner) in self.called for inner in holder._modules.values())
+                     or any(id(parameter) in self.leaves for parameter in holder._parameters.values()))]
+
     def module_ends(self, module: Any, inputs: tuple, output: Any) -> None:
         if self.layers:
             self.layers.pop()
@@ -632,6 +645,8 @@ class Recorder:
         if self.rebasing is not None and self.refusal is None:
             self.refuse(REBASE_REFUSAL)
         encoded = self._encode_result(result, _graph_outputs(result, [], self.input_tensors))
+        for holder in self._holders():
+            self.watch(holder)
         guarded = {id(tensor): tensor for tensor in self.leaves.values()
                    if id(tensor) not in self.input_tensors}  # an argument is new on each call (its key: requires_grad)
         for module in self.modules.values():
@@ -641,7 +656,7 @@ class Recorder:
         guards = [(tensor, tensor.array, tensor._requires_grad) for tensor in guarded.values()]
         modules = [(module, module.training) for module in self.modules.values()]
         members = [(module, table, name, value) for module in self.modules.values()
-                   for table in ("_parameters", "_buffers", "_modules")
+                   for table in MEMBER_TABLES
                    for name, value in getattr(module, table).items()]
         called = [(layer, [table for table in HOOK_TABLES if not getattr(layer, table)])
                   for layer in self.called.values()]

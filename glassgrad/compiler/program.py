@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import types
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,7 @@ from ..autograd import JOINT_CALLS, _memory_owner, _store_grads, _version, bump_
 from ..dtypes import _default
 from ..ops import INPUTS, OUT, Op
 from ..tensor import Tensor, _change_in_place, apply
-from .capture import ASSIGN_GRAD, SCALAR, Capture, Kernel
+from .capture import ASSIGN_GRAD, MEMBER_TABLES, SCALAR, Capture, Kernel
 from .names import same_entries
 
 
@@ -428,7 +429,8 @@ class Program:
 
     def _guards(self) -> str:
         """One expression: each parameter and buffer is still the same array, with the same ``requires_grad``,
-        each layer is in the same mode and still holds the same parameters, buffers, sublayers and other attributes
+        each layer is in the same mode and still holds the same parameters, buffers, sublayers (and no more:
+        ``layers.append(nn.Linear(…))``, a sublayer added to a ``Sequential``) and other attributes
         (``model.fc = nn.Linear(…)``, ``self.act = gg.tanh`` after a capture: captured again)
         and the same settings (``dropout.p``, ``bn.momentum``: one changed between calls is read by the kernels of a
         new capture), no layer the step calls has a hook (one
@@ -448,6 +450,10 @@ class Program:
         checks += [f"{self._name(module)}.training is {self._name(training)}" for module, training in self.modules]
         checks += [f"{self._name(module)}.{table}.get({name!r}) is {self._name(value)}"
                    for module, table, name, value in self.members]
+        held = Counter((id(module), table) for module, table, _, _ in self.members)  # and no more (.append(layer))
+        for module, _ in self.modules:
+            name, sizes = self._name(module), tuple(held[id(module), table] for table in MEMBER_TABLES)
+            checks.append(f"({', '.join(f'len({name}.{table})' for table in MEMBER_TABLES)}) == {sizes}")
         checks += [f"({''.join(f'{self._name(module)}.{name}, ' for name in names)}) == {self._name(values)}"
                    for module, names, values in self.settings]
         checks += [f"not {self._name(getattr(layer, table))}" for layer, empty in self.called for table in empty]
