@@ -1564,6 +1564,8 @@ def lift(value: Any, like: Tensor, exact: bool = False) -> Tensor:
         raise TypeError(f"a tensor cannot be combined with a {type(value).__name__} of tensors; x.max(dim), "
                         "x.min(dim), x.sort() and x.topk(k) give (values, indices): take .values, as in "
                         "x.max(1, keepdim=True).values")
+    if type(value) is np.ndarray:  # x * mask: one kernel of a compiled step, which copies the array as it is then
+        return Tensor._wrap(recorded_call(as_array, value, None))
     return Tensor._wrap(as_array(value, None))
 
 

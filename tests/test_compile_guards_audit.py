@@ -437,3 +437,54 @@ def test_a_param_group_added_between_calls_is_updated_by_the_replay():
         held["optimizer"].add_param_group({"params": [held["v"]], "lr": 0.2})
 
     _same_both_ways(make, {5: add}, lambda: None)
+
+
+# --- NumPy arrays and tensors changed in place -----------------------------------------------------------------------
+
+MASK = np.ones((3, 2), dtype=np.float32)
+
+
+@pytest.mark.parametrize("use", ["x * mask", "gg.from_numpy", "gg.as_tensor"])
+def test_a_numpy_mask_changed_in_place_between_calls_is_read_as_it_is_then(use):
+    def make():
+        w = _weight()
+        wrap = {"x * mask": lambda m: m, "gg.from_numpy": gg.from_numpy, "gg.as_tensor": gg.as_tensor}[use]
+
+        def step(x):
+            return ((x @ w) * wrap(MASK)).sum(dim=1)
+
+        return step, lambda: [w]
+
+    def reset() -> None:
+        MASK[...] = 1.0
+
+    def drop() -> None:
+        MASK[0, 0] = 0.0
+
+    _same_both_ways(make, {5: drop, 8: reset}, reset)
+
+
+GLOBAL = _weight()
+
+
+@pytest.mark.parametrize("change", ["data", "copy_"])
+def test_a_global_tensor_changed_through_data_or_copy_is_read_again(change):
+    def make():
+        def step(x):
+            return (x @ GLOBAL).relu().sum(dim=1)
+
+        return step, lambda: [GLOBAL]
+
+    def reset() -> None:
+        global GLOBAL
+        GLOBAL = _weight()
+
+    def new_values() -> None:
+        values = gg.tensor([[2.0, 0.0], [0.0, -3.0]])
+        if change == "data":
+            GLOBAL.data = values
+        else:
+            with gg.no_grad():
+                GLOBAL.copy_(values)
+
+    _same_both_ways(make, {5: new_values}, reset)
