@@ -488,3 +488,26 @@ def test_a_global_tensor_changed_through_data_or_copy_is_read_again(change):
                 GLOBAL.copy_(values)
 
     _same_both_ways(make, {5: new_values}, reset)
+
+
+# --- a long list read by name ---------------------------------------------------------------------------------------
+
+VOCABULARY = [f"word{n}" for n in range(100)]  # longer than names.MOST_ENTRIES: its entries are not each guarded
+
+
+def test_the_length_of_a_long_list_grown_between_calls_is_read_again():
+    def make():
+        w = _weight()
+
+        def step(x):
+            return (x @ w / float(len(VOCABULARY))).sum(dim=1)
+
+        return step, lambda: [w]
+
+    def reset() -> None:
+        del VOCABULARY[100:]
+
+    def grow() -> None:
+        VOCABULARY.append("new")
+
+    _same_both_ways(make, {5: grow}, reset)

@@ -26,11 +26,10 @@ settings, parameters, buffers, sublayers and mode have guards of their own). Gua
 * what a function is called with that the step does not write: its default arguments (``step.__defaults__``, and
   each entry of a dict among them), a ``functools.partial``'s keywords (each entry), whose function is read too;
 * anything else but a Python module or a class (a tensor, an array, a function, a layer, an optimizer, a list of
-  tensors): by identity, and a list's or dict's entries (up to 64) by identity too.
+  tensors): by identity, and a list's or dict's entries (up to 64) by identity too; a longer one, its length.
 
-Not seen: values a library's code reads (``os.environ``), entries looked up with computed keys in a long
-container, or its length (``len(vocab)`` of a list longer than :data:`MOST_ENTRIES`), attributes more than
-:data:`MOST_DEPTH` levels down.
+Not seen: values a library's code reads (``os.environ``), an entry of a long container changed in place, attributes
+more than :data:`MOST_DEPTH` levels down.
 """
 
 from __future__ import annotations
@@ -55,7 +54,8 @@ MOST_DEPTH = 3
 """How many attributes down a settings object's attributes are read (``cfg.optim.lr``: two)."""
 
 MOST_ENTRIES = 64
-"""A list or dict read by name longer than this is guarded by identity alone (its entries would cost every replay)."""
+"""A list or dict read by name longer than this is guarded by identity and length alone (its entries would cost
+every replay)."""
 
 INLINE_ENTRIES = 8
 """A list read by name with at most this many entries has its guard written out entry by entry (``params[0] is …``)."""
@@ -128,6 +128,8 @@ class Read:
         if type(entries) is tuple and len(entries) <= INLINE_ENTRIES:  # a short list: written out, no call
             return " and ".join([check, f"len({kept}) == {len(entries)}",
                                  *[f"{kept}[{place}] is {named(entry)}" for place, entry in enumerate(entries)]])
+        if entries is None and type(self.value) in (list, dict):  # a long one: its length at least (len(vocab))
+            return f"{check} and len({kept}) == {len(self.value)}"
         return check if entries is None else f"{check} and _same_entries({kept}, {named(entries)})"
 
 
@@ -150,7 +152,7 @@ def same_entries(container: Any, entries: Any) -> bool:
 
 def _entries(value: Any) -> Any:
     """What a list or dict read by name holds (a tuple of its entries, a dict copy), for :func:`same_entries`; None
-    for anything else, or one longer than :data:`MOST_ENTRIES` (guarded by identity alone)."""
+    for anything else, or one longer than :data:`MOST_ENTRIES` (guarded by identity and length)."""
     if type(value) is list and len(value) <= MOST_ENTRIES:
         return tuple(value)
     if type(value) is dict and len(value) <= MOST_ENTRIES:
