@@ -352,6 +352,27 @@ def _sequential():
     return nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
 
 
+class _Scaled(nn.Module):
+    scale = 1.0  # a setting in the class's body, read as self.scale
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+
+    def forward(self, x):
+        return self.fc(x) * self.scale
+
+
+def test_a_layer_class_attribute_changed_between_calls_is_read_again():
+    def reset() -> None:
+        _Scaled.scale = 1.0
+
+    def bigger() -> None:
+        _Scaled.scale = 3.0
+
+    _same_both_ways(_training(_Scaled, {}), {5: bigger}, reset)
+
+
 def test_a_layer_appended_to_a_module_list_between_calls_is_run_by_the_replay():
     held = {}
 

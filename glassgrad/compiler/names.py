@@ -13,7 +13,8 @@ free variables, then the same in each function among their values written outsid
 installation (a helper the step calls, up to :data:`MOST_CODE` functions), and in the ``forward`` of each layer of
 the user's own classes the step called; and the attributes of each layer the step called that are not settings (a
 function in ``self.act``, a list of tensors, a tensor that is not a buffer, a private number ``self._scale``; its
-settings, parameters, buffers, sublayers and mode have guards of their own). Guarded as:
+settings, parameters, buffers, sublayers and mode have guards of their own), and the settings its class holds that
+its ``forward`` names (``scale = 2.0`` in the body of a class of the user's, read as ``self.scale``). Guarded as:
 
 * a number, string, flag or None, or a short list or tuple of them: by value (the settings' rule,
   :func:`~glassgrad.compiler.capture._plain_setting`);
@@ -171,6 +172,11 @@ def names_read(function: Any, layers: list) -> tuple[list[Read], list[str]]:
         reads.update(((id(layer), name), _read(layer, name, f"{kind}.{name}", value))
                      for name, value in vars(layer).items()
                      if name not in LAYER_INTERNALS and not (name[0] != "_" and _plain_setting(value)))
+        forward = _forward_of(layer)[0]
+        if forward is not None and _users_class(type(layer)):  # class Net(nn.Module): scale = 2.0, changed later
+            reads.update(((id(layer), name), _read(layer, name, f"{kind}.{name}", value))
+                         for name, value in _class_settings(layer, _attribute_names(forward)).items()
+                         if name not in vars(layer))
     seen: set[int] = set()
     pending = [found for found in (_code_of(function), *map(_forward_of, layers)) if found[0] is not None]
     while pending and len(seen) < MOST_CODE:
@@ -218,13 +224,21 @@ def _named_attributes(owner: Any, attributes: set[str]) -> list[tuple[str, Any]]
     """The attributes of ``owner`` among ``attributes`` (those the code names), but modules and classes; for an
     object, its class's settings too (``lr = 0.1`` in the class's body, read as ``cfg.lr``: guarded through the
     object, so either one bound again fails the guard)."""
-    held = dict(vars(owner))
-    if not isinstance(owner, (types.ModuleType, type)):
-        for kind in type(owner).__mro__:
-            held.update((name, value) for name, value in vars(kind).items()
-                        if name not in held and name in attributes and _plain_setting(value))
+    held = vars(owner) if isinstance(owner, (types.ModuleType, type)) else {**_class_settings(owner, attributes),
+                                                                           **vars(owner)}
     return [(name, held[name]) for name in sorted(attributes & set(held))
             if not isinstance(held[name], (types.ModuleType, type))]
+
+
+def _class_settings(owner: Any, attributes: set[str]) -> dict[str, Any]:
+    """The settings among ``attributes`` that ``owner``'s class holds (``scale = 2.0`` in its body, read as
+    ``self.scale``), each from the nearest class that holds it, as Python looks it up."""
+    found: dict[str, Any] = {}
+    for kind in type(owner).__mro__:
+        for name, value in vars(kind).items():
+            if name in attributes and _plain_setting(value):
+                found.setdefault(name, value)
+    return found
 
 
 def _attributes(value: Any, name: str, attributes: set[str], depth: int) -> list[tuple]:
