@@ -532,3 +532,34 @@ def test_the_length_of_a_long_list_grown_between_calls_is_read_again():
         VOCABULARY.append("new")
 
     _same_both_ways(make, {5: grow}, reset)
+
+
+# --- settings held in slots, and dicts inside a dict -----------------------------------------------------------------
+
+@dataclasses.dataclass(slots=True)
+class _Slotted:
+    lr: float = 0.1
+
+
+SLOTTED = _Slotted()
+NESTED = {"optim": {"lr": 0.1}}
+
+
+def test_an_attribute_of_a_settings_object_with_slots_changed_between_calls_is_read_again():
+    def reset() -> None:
+        SLOTTED.lr = 0.1
+
+    def faster() -> None:
+        SLOTTED.lr = 0.5
+
+    _same_both_ways(_sgd_step(lambda: SLOTTED.lr), {5: faster}, reset)
+
+
+def test_an_entry_of_a_dict_inside_a_dict_changed_between_calls_is_read_again():
+    def reset() -> None:
+        NESTED["optim"]["lr"] = 0.1
+
+    def faster() -> None:
+        NESTED["optim"]["lr"] = 0.5
+
+    _same_both_ways(_sgd_step(lambda: NESTED["optim"]["lr"]), {5: faster}, reset)

@@ -27,7 +27,8 @@ its ``forward`` names (``scale = 2.0`` in the body of a class of the user's, rea
 * what a function is called with that the step does not write: its default arguments (``step.__defaults__``, and
   each entry of a dict among them), a ``functools.partial``'s keywords (each entry), whose function is read too;
 * anything else but a Python module or a class (a tensor, an array, a function, a layer, an optimizer, a list of
-  tensors): by identity, and a list's or dict's entries (up to 64) by identity too; a longer one, its length.
+  tensors): by identity, and a list's or dict's entries (up to 64) by identity too, and so the dicts and lists in
+  such a dict (``CONFIG["optim"]["lr"]``); a longer one, its length.
 
 Not seen: values a library's code reads (``os.environ``), an entry of a long container changed in place, attributes
 more than :data:`MOST_DEPTH` levels down.
@@ -225,9 +226,20 @@ def _named_attributes(owner: Any, attributes: set[str]) -> list[tuple[str, Any]]
     object, its class's settings too (``lr = 0.1`` in the class's body, read as ``cfg.lr``: guarded through the
     object, so either one bound again fails the guard)."""
     held = vars(owner) if isinstance(owner, (types.ModuleType, type)) else {**_class_settings(owner, attributes),
-                                                                           **vars(owner)}
+                                                                           **_held(owner)}
     return [(name, held[name]) for name in sorted(attributes & set(held))
             if not isinstance(held[name], (types.ModuleType, type))]
+
+
+def _held(owner: Any) -> dict[str, Any]:
+    """What an object holds by name: its ``__dict__``, and its ``__slots__`` (a ``dataclass(slots=True)``)."""
+    held = dict(getattr(owner, "__dict__", {}))
+    for kind in type(owner).__mro__:
+        slots = getattr(kind, "__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            if name not in ("__dict__", "__weakref__") and hasattr(owner, name):
+                held.setdefault(name, getattr(owner, name))
+    return held
 
 
 def _class_settings(owner: Any, attributes: set[str]) -> dict[str, Any]:
@@ -243,11 +255,19 @@ def _class_settings(owner: Any, attributes: set[str]) -> dict[str, Any]:
 
 def _attributes(value: Any, name: str, attributes: set[str], depth: int) -> list[tuple]:
     """``(owner, attribute, name, value)`` of each attribute the code names of a settings object, a module or a
-    class of the user's (``args.lr``, ``config.LR``, ``Config.lr``), and so on down, ``depth`` levels at most
-    (``cfg.optim.lr``)."""
-    if depth == 0 or not (_plain_object(value) or _users_module(value) or _users_class(value)):
+    class of the user's (``args.lr``, ``config.LR``, ``Config.lr``), and of each dict or list a dict holds
+    (``CONFIG["optim"]``), and so on down, ``depth`` levels at most (``cfg.optim.lr``)."""
+    if depth == 0:
         return []
     found = []
+    if type(value) is dict and len(value) <= MOST_ENTRIES:  # CONFIG["optim"]["lr"]: the dicts and lists inside
+        for key, held in value.items():
+            if type(held) in (dict, list):
+                found.append((value, key, f"{name}[{key!r}]", held))
+                found += _attributes(held, f"{name}[{key!r}]", attributes, depth - 1)
+        return found
+    if not (_plain_object(value) or _users_module(value) or _users_class(value)):
+        return []
     for attribute, held in _named_attributes(value, attributes):
         found.append((value, attribute, f"{name}.{attribute}", held))
         found += _attributes(held, f"{name}.{attribute}", attributes, depth - 1)
@@ -369,8 +389,9 @@ def _attribute_names(code: types.CodeType) -> set[str]:
 
 def _plain_object(value: Any) -> bool:
     """Whether ``value`` is an object of settings whose attributes are read one level down (``args.lr``; a callable
-    object of the user's, a loss with ``self.weight``, too): one with a ``__dict__`` that is not a layer, an
-    optimizer, a function, a method, a class, a module or a library's object (a tensor)."""
-    return (value is not None and hasattr(value, "__dict__") and not hasattr(type(value), "state_dict")
+    object of the user's, a loss with ``self.weight``, too): one with a ``__dict__`` or ``__slots__`` that is not a
+    layer, an optimizer, a function, a method, a class, a module or a library's object (a tensor)."""
+    return (value is not None and (hasattr(value, "__dict__") or hasattr(type(value), "__slots__"))
+            and not hasattr(type(value), "state_dict")
             and not isinstance(value, (types.FunctionType, types.MethodType, types.ModuleType, type))
             and type(value).__module__.split(".")[0] not in ("glassgrad", "numpy", "torch"))
