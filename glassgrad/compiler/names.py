@@ -120,8 +120,12 @@ class Read:
             held = f"{named(self.where)}.cell_contents"
         elif isinstance(self.where, dict):
             held = f"{named(self.where)}.get({self.key!r}, {named(MISSING)})"
+        elif isinstance(self.where, types.FunctionType) and self.key in ("__defaults__", "__kwdefaults__"):
+            held = f"{named(self.where)}.{self.key}"  # a function always has them: no getattr's default to pass
         else:
             held = f"getattr({named(self.where)}, {self.key!r}, {named(MISSING)})"
+        if self.value is None or type(self.value) is bool:  # one object each: the same value is the same object
+            return f"{held} is {named(self.value)}"
         if self.by_value:
             now = f"_n{number}"
             return f"({now} := {held}).__class__ is {named(type(self.value))} and {now} == {named(self.value)}"
