@@ -700,3 +700,27 @@ def test_an_attribute_of_a_callable_object_of_the_users_read_by_its_call_is_guar
     compiled, messages, _ = _run(make, {6: heavier}, True)
     assert messages == []
     assert all(np.array_equal(a, b) for a, b in zip(eager, compiled, strict=True))
+
+
+HISTORY: list = []
+
+
+def test_a_list_the_step_appends_to_is_compared_with_its_entries_as_the_step_started():
+    """``history.append(loss.detach())`` in the step: the guard's entries are taken as the capture starts, so the
+    list grown by the capture itself fails it and the step runs eagerly, naming the list (the guard took them after
+    the capture, so replays held and skipped every append, without a word)."""
+    HISTORY.clear()
+    w = _weight()
+
+    def step(x):
+        loss = ((x @ w) ** 2).sum()
+        HISTORY.append(loss.detach())
+        return loss.detach()
+
+    run = gg.compile(step)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for batch in _batches(8):
+            run(batch)
+    assert len(HISTORY) == 8
+    assert [str(w.message).count("'HISTORY', which the step reads from outside it") for w in caught] == [1]

@@ -83,6 +83,9 @@ class Read:
     name: str
     value: Any
     by_value: bool
+    entries: Any = None
+    """A list's or dict's entries as the name was read (:func:`_entries`: a copy, or the length of a long one): the
+    guard compares with them, not with the container, which the step itself may change (``history.append(…)``)."""
 
     def now(self) -> Any:
         """What the name holds now (:data:`MISSING` where it is gone)."""
@@ -100,17 +103,19 @@ class Read:
         now = self.now()
         if self.by_value:
             return type(now) is type(self.value) and now == self.value
-        entries = _entries(self.value)
-        return now is self.value and (entries is None or same_entries(now, entries))
+        entries = self.entries
+        return now is self.value and (entries is None or (len(now) == entries if type(entries) is int
+                                                          else same_entries(now, entries)))
 
     def shown(self) -> str:
         """The guard as a reader sees it: ``lr == 0.1 (float)``, ``w: the same Tensor``, ``params: the same list, its
         4 entries the same``."""
         if self.by_value:
             return f"{self.name} == {self.value!r} ({type(self.value).__name__})"
-        entries = _entries(self.value)
+        entries = self.entries
         kind = getattr(type(self.value), "__name__", "object")
-        held = "" if entries is None else f", its {len(entries)} entries the same"
+        held = ("" if entries is None else f", {entries} entries long" if type(entries) is int
+                else f", its {len(entries)} entries the same")
         return f"{self.name}: the same {kind}{held}"
 
     def guard(self, named: Any, number: int) -> str:
@@ -129,13 +134,13 @@ class Read:
         if self.by_value:
             now = f"_n{number}"
             return f"({now} := {held}).__class__ is {named(type(self.value))} and {now} == {named(self.value)}"
-        entries, kept = _entries(self.value), named(self.value)
+        entries, kept = self.entries, named(self.value)
         check = f"{held} is {kept}"
         if type(entries) is tuple and len(entries) <= INLINE_ENTRIES:  # a short list: written out, no call
             return " and ".join([check, f"len({kept}) == {len(entries)}",
                                  *[f"{kept}[{place}] is {named(entry)}" for place, entry in enumerate(entries)]])
-        if entries is None and type(self.value) in (list, dict):  # a long one: its length at least (len(vocab))
-            return f"{check} and len({kept}) == {len(self.value)}"
+        if type(entries) is int:  # a long one: its length at least (len(vocab))
+            return f"{check} and len({kept}) == {entries}"
         return check if entries is None else f"{check} and _same_entries({kept}, {named(entries)})"
 
 
@@ -157,13 +162,13 @@ def same_entries(container: Any, entries: Any) -> bool:
 
 
 def _entries(value: Any) -> Any:
-    """What a list or dict read by name holds (a tuple of its entries, a dict copy), for :func:`same_entries`; None
-    for anything else, or one longer than :data:`MOST_ENTRIES` (guarded by identity and length)."""
-    if type(value) is list and len(value) <= MOST_ENTRIES:
-        return tuple(value)
-    if type(value) is dict and len(value) <= MOST_ENTRIES:
-        return dict(value)
-    return None
+    """What a list or dict read by name holds (a tuple of its entries, a dict copy), for :func:`same_entries`; the
+    length of one longer than :data:`MOST_ENTRIES` (its entries would cost every replay); None for anything else."""
+    if type(value) not in (list, dict):
+        return None
+    if len(value) > MOST_ENTRIES:
+        return len(value)
+    return tuple(value) if type(value) is list else dict(value)
 
 
 def names_read(function: Any, layers: list) -> tuple[list[Read], list[str]]:
@@ -222,7 +227,9 @@ def draws_outside(value: Any) -> bool:
 
 def _read(where: Any, key: str | None, name: str, value: Any) -> Read:
     by_value = _plain_setting(value) or isinstance(value, np.generic)
-    return Read(where, key, name, _snapshot(value) if by_value else value, by_value)
+    if by_value:
+        return Read(where, key, name, _snapshot(value), True)
+    return Read(where, key, name, value, False, _entries(value))
 
 
 def _named_attributes(owner: Any, attributes: set[str]) -> list[tuple[str, Any]]:
