@@ -724,3 +724,32 @@ def test_a_list_the_step_appends_to_is_compared_with_its_entries_as_the_step_sta
             run(batch)
     assert len(HISTORY) == 8
     assert [str(w.message).count("'HISTORY', which the step reads from outside it") for w in caught] == [1]
+
+
+class _Remembering(gg.nn.Module):
+    """A layer that keeps what it computed for a plot later, a side effect of its forward."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = gg.nn.Linear(2, 2)
+        self.seen = []
+
+    def forward(self, x):
+        out = self.fc(x)
+        self.seen.append(out.detach())
+        return out
+
+
+def test_a_list_a_layers_forward_appends_to_is_compared_with_its_entries_before_the_capture():
+    """The second capture reads the layers the first one met before it runs, so the list it grows fails the guard
+    and the model runs eagerly, naming the list (the layers were read after the capture: replays skipped the
+    appends without a word)."""
+    gg.manual_seed(0)
+    model = _Remembering()
+    run = gg.compile(model)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for batch in _batches(8):
+            run(batch)
+    assert len(model.seen) == 8
+    assert [str(w.message).count("'_Remembering.seen', which the step reads from outside it") for w in caught] == [1]

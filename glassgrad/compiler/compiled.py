@@ -192,7 +192,10 @@ class Compiled:
 
         recorder = Recorder(self.fullgraph)
         recorder.bind_inputs(inputs)
-        reads, draws = names_read(self.function, [])  # what the step's code will read, as it starts
+        # what the step's code will read, as it starts, with the layers an earlier capture of this key called (a
+        # forward that appends to self.history must find the list as it was before its own append)
+        known = {id(module): module for capture in entry.pending.values() for module, _ in capture.modules}
+        reads, draws = names_read(self.function, list(known.values()))
         if self.owner is not None:
             recorder.watch(self.owner)
         if _GLOBAL_FORWARD_HOOKS or _GLOBAL_FORWARD_PRE_HOOKS:
@@ -207,7 +210,7 @@ class Compiled:
             for handle in handles:
                 handle.remove()
         capture = recorder.finish(result)
-        more, more_draws = names_read(None, [module for module, _ in capture.modules])
+        more, more_draws = names_read(None, [module for module, _ in capture.modules if id(module) not in known])
         capture.reads = reads + more
         if (draws or more_draws) and capture.refusal is None:
             capture.refusal = (f"'{(draws or more_draws)[0]}' draws random numbers outside glassgrad's kernels "
