@@ -839,13 +839,13 @@ SIN = elementwise("sin", "out = sin a", "cos {a}", np.sin, np.cos, written="sin(
 COS = elementwise("cos", "out = cos a", "−sin {a}", np.cos, lambda a: -np.sin(a), written="cos({a})",
                   tensor_local=lambda a: -a.sin(), numpy_warns=True)
 
-def _read_only_zero(dtype: str) -> Array:
-    zero = np.zeros((), dtype)
-    zero.flags.writeable = False
-    return zero
+def _read_only_number(value: float, dtype: str) -> Array:
+    number = np.full((), value, dtype)
+    number.flags.writeable = False
+    return number
 
 
-_ZEROS = {np.dtype(name): _read_only_zero(name) for name in ("float16", "float32", "float64")}
+_ZEROS = {np.dtype(name): _read_only_number(0, name) for name in ("float16", "float32", "float64")}
 """A 0-d +0 of each float dtype: NumPy compares with (or takes the maximum of) a 0-d array of the
 array's own dtype faster than with the Python number 0, which it must first convert (same result)."""
 
@@ -1043,7 +1043,7 @@ PRELU = register(Op(
 ))
 
 
-_ONES = {np.dtype(name): np.ones((), name) for name in ("float16", "float32", "float64")}
+_ONES = {np.dtype(name): _read_only_number(1, name) for name in ("float16", "float32", "float64")}
 """A 0-d 1 of each float dtype: NumPy adds and divides by it faster than by the Python number 1 (same result)."""
 
 
@@ -1069,11 +1069,11 @@ def _sigmoid(a):
     σ(−40) in float64). float16 is worked out in float32 and rounded once, as PyTorch's CPU does: in float16
     e¹² already overflows, which made σ(−12) 0 where it is 6·10⁻⁶.
     """
-    if a.dtype == np.float16:
-        return _sigmoid(a.astype(np.float32)).astype(np.float16)
-    if a.size <= SMALL_SIGMOID and a.dtype in _EXPIT_DTYPES:
+    if a.size <= SMALL_SIGMOID and a.dtype in _EXPIT_DTYPES:  # first: the small step's path, 0.35 µs in all
         out = (_EXPIT[0] if _EXPIT else _load_expit())(a)
         return out if type(out) is np.ndarray else np.asarray(out)  # a 0-d input gives a NumPy number
+    if a.dtype == np.float16:
+        return _sigmoid(a.astype(np.float32)).astype(np.float16)
     out = np.negative(a)
     if type(out) is not np.ndarray:
         out = np.asarray(out)
@@ -1093,21 +1093,22 @@ def _load_expit() -> Callable[[Array], Any]:
 
 def _sigmoid_back(up, out):
     """``up·(1 − σ)·σ``, in PyTorch's order (its float32 bits): an infinite upstream stays infinite, where
-    ``up·σ − up·σ·σ`` was ∞ − ∞ = NaN (``glu(x)`` with a −∞ in its first half)."""
-    return (up * (1 - out) * out,)
+    ``up·σ − up·σ·σ`` was ∞ − ∞ = NaN (``glu(x)`` with a −∞ in its first half). The 1 is a 0-d array of σ's dtype
+    (:data:`_ONES`): 0.2 µs a subtraction at 8 entries, against 0.4 with the Python number."""
+    return (up * (_ONES.get(out.dtype, 1) - out) * out,)
 
 
 def _sigmoid_local(out):
     return out - out * out
 
 def _tanh_local(out):
-    return 1 - out * out
+    return _ONES.get(out.dtype, 1) - out * out
 
 
 def _tanh_back(up, out):
     """``up·(1 − tanh²)``, in PyTorch's order: an infinite upstream stays infinite, where ``up − up·tanh·tanh`` was
     ∞ − ∞ = NaN."""
-    return (up * (1 - out * out),)
+    return (up * (_ONES.get(out.dtype, 1) - out * out),)
 
 
 SIGMOID = elementwise(
