@@ -104,6 +104,9 @@ def _what(kernel: Kernel) -> str:
         function = kernel.function
         if kernel.kind == "kernel" and isinstance(kernel.args[0][1], np.ufunc):
             return f"{kernel.args[0][1].__name__} in place"
+        owner, name = _owner(kernel), getattr(function, "__name__", "")
+        if owner is not None and name and hasattr(type(owner), name):  # a method, by its object's class: Adam.step
+            return f"{type(owner).__name__}.{name}"
         return getattr(function, "__qualname__", str(function))
     return {"fit": "sum to input's shape", "add": "add gradients", "store": "store .grad"}.get(kernel.kind, kernel.kind)
 
@@ -123,12 +126,22 @@ def _formula(kernel: Kernel) -> str:
     return _call_formula(kernel)
 
 
-def _call_formula(kernel: Kernel) -> str:
-    """An optimizer's update rule from its own ``formula_for`` (the first group's), else nothing."""
+def _owner(kernel: Kernel) -> Any:
+    """The object a call's function is a method of, where the call passes it first (an optimizer, a schedule)."""
     first = kernel.args[0] if kernel.args else None
-    optimizer: Any = first[1] if first is not None and first[0] == "py" else None
-    if getattr(kernel.function, "__name__", "") == "step" and hasattr(optimizer, "formula_for"):
-        return "; ".join(optimizer.formula_for(optimizer.param_groups[0]).splitlines())
+    return first[1] if first is not None and first[0] == "py" else None
+
+
+def _call_formula(kernel: Kernel) -> str:
+    """An optimizer's update rule from its own ``formula_for`` (the first group's); what a schedule's step does;
+    else nothing."""
+    owner = _owner(kernel)
+    if getattr(kernel.function, "__name__", "") != "step":
+        return ""
+    if hasattr(owner, "formula_for"):
+        return "; ".join(owner.formula_for(owner.param_groups[0]).splitlines())
+    if hasattr(owner, "get_last_lr"):
+        return "η ← the schedule's next lr, in each parameter group (its Python runs at each replay)"
     return ""
 
 

@@ -30,18 +30,35 @@ from collections.abc import Callable, Iterator, Sequence
 from numbers import Real
 from typing import Any
 
-from ..autograd import note_unreplayable
+from ..autograd import call_recorder, note_unreplayable
 from ..tensor import Tensor
 from ._checks import check_count, check_number, check_steps
 from .optimizer import Optimizer
 
-UNREPLAYABLE_STEP = ("a learning-rate scheduler's step() works the new lr out in Python, which a replay would not do "
-                     "again: call scheduler.step() outside the compiled function")
+UNREPLAYABLE_STEP = ("a learning-rate scheduler's step given a value (an epoch, a metric) works the new lr out of it "
+                     "in Python, which a replay would not do again: call it outside the compiled function")
 
 EPOCH_ARGUMENT_WARNING = (
     "scheduler.step(epoch) is deprecated (in PyTorch too): call scheduler.step() once per epoch instead; with an "
     "epoch, the lr comes from the schedule's closed form where it has one"
 )
+
+
+def _replayed_whole(step: Callable[..., None]) -> Callable[..., None]:
+    """``step`` that a ``gg.compile``d function captures as one kernel (:func:`glassgrad.autograd.call_recorder`):
+    each replay runs the schedule's Python again (``last_epoch += 1``, the new lr into every group), as an optimizer's
+    step runs, so a step that calls ``scheduler.step()`` after ``optimizer.step()`` (OneCycleLR, a warm-up, once per
+    batch) replays. Given a value (``step(epoch)``, ``ReduceLROnPlateau.step(loss)``) it runs as written: Python that
+    reads a value, which makes the compiled function run eagerly, saying so."""
+
+    @functools.wraps(step)
+    def replayed(self: LRScheduler, *args: Any, **kwargs: Any) -> None:
+        recorder = call_recorder()
+        if recorder is None or args or kwargs:
+            return step(self, *args, **kwargs)
+        return recorder.on_call(step, (self,))
+
+    return replayed
 
 
 def _warned_outside_step(get_lr: Callable[[LRScheduler], list[float]]) -> Callable[[LRScheduler], list[float]]:
@@ -89,6 +106,8 @@ class LRScheduler:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:  # a schedule's own step (a user's too): replayed as one kernel
+            cls.step = _replayed_whole(cls.__dict__["step"])
         get_lr = cls.__dict__.get("get_lr")
         if get_lr is not None and cls.__module__.startswith("glassgrad."):  # glassgrad's schedules, as PyTorch's
             cls.get_lr = _warned_outside_step(get_lr)
@@ -132,6 +151,7 @@ class LRScheduler:
         """The lr of every parameter group for epoch ``last_epoch``."""
         raise NotImplementedError(f"{type(self).__name__} must define get_lr()")
 
+    @_replayed_whole
     def step(self, epoch: float | None = None) -> None:
         """Move to the next epoch and write its lr into every parameter group.
 
@@ -146,7 +166,7 @@ class LRScheduler:
                 self.last_epoch += 1
                 lrs = self.get_lr()
             else:
-                warnings.warn(EPOCH_ARGUMENT_WARNING, UserWarning, stacklevel=2)
+                warnings.warn(EPOCH_ARGUMENT_WARNING, UserWarning, stacklevel=3)
                 self.last_epoch = epoch
                 lrs = self._get_closed_form_lr()
         self._set_lrs(lrs)
@@ -182,7 +202,7 @@ class LRScheduler:
             warnings.warn(
                 "Detected call of `lr_scheduler.step()` before `optimizer.step()`: the first lr of the schedule is "
                 "skipped. Call `optimizer.step()` first, then `lr_scheduler.step()`",
-                UserWarning, stacklevel=3,
+                UserWarning, stacklevel=4,
             )
 
     def get_last_lr(self) -> list[float]:
@@ -702,7 +722,7 @@ class ReduceLROnPlateau(LRScheduler):
         if epoch is None:
             self.last_epoch += 1
         else:
-            warnings.warn(EPOCH_ARGUMENT_WARNING, UserWarning, stacklevel=2)
+            warnings.warn(EPOCH_ARGUMENT_WARNING, UserWarning, stacklevel=3)
             self.last_epoch = epoch
         if self._is_better(current):
             self.best, self.num_bad_epochs = current, 0

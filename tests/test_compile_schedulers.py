@@ -1,0 +1,160 @@
+"""A learning-rate scheduler stepped inside a ``gg.compile``d step: replayed as one kernel, as the optimizer's step.
+
+The oracle is the same step run eagerly: every loss, weight and lr equal, bit for bit, call by call. Before, a
+scheduler's step inside the step made the whole step run eagerly (a warning said to move it out); PyTorch
+users write it there (OneCycleLR and warm-ups are stepped once per batch), so now it replays: each replay runs the
+schedule's Python again, as eager does.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import glassgrad as gg
+
+S = gg.optim.lr_scheduler
+CALLS = 12
+
+
+class WarmupCosine(S.LRScheduler):
+    """A user's schedule that defines get_lr only (the UvA tutorials' ``CosineWarmupScheduler``)."""
+
+    def __init__(self, optimizer, warmup, total):
+        self.warmup, self.total = warmup, total
+        super().__init__(optimizer)
+
+    def get_lr(self):
+        epoch = self.last_epoch
+        factor = 0.5 * (1 + np.cos(np.pi * epoch / self.total))
+        if epoch <= self.warmup:
+            factor *= epoch / self.warmup
+        return [base * factor for base in self.base_lrs]
+
+
+class HalvingEveryThird(S.LRScheduler):
+    """A user's schedule that writes its own step (no super().step()): its Python must run at every replay."""
+
+    def __init__(self, optimizer):
+        self.calls = 0
+        super().__init__(optimizer)
+
+    def get_lr(self):
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+    def step(self):
+        self.calls += 1
+        if self.calls % 3 == 0:
+            for group in self.optimizer.param_groups:
+                group["lr"] = group["lr"] / 2
+
+
+SCHEDULES = {
+    "StepLR": lambda opt: S.StepLR(opt, step_size=2, gamma=0.5),
+    "OneCycleLR": lambda opt: S.OneCycleLR(opt, max_lr=0.05, total_steps=CALLS + 1),
+    "CosineAnnealingWarmRestarts": lambda opt: S.CosineAnnealingWarmRestarts(opt, T_0=3, T_mult=2),
+    "CyclicLR": lambda opt: S.CyclicLR(opt, base_lr=0.001, max_lr=0.05, step_size_up=3),
+    "SequentialLR": lambda opt: S.SequentialLR(opt, [S.LinearLR(opt, start_factor=0.1, total_iters=4),
+                                                     S.ExponentialLR(opt, gamma=0.8)], milestones=[4]),
+    "ChainedScheduler": lambda opt: S.ChainedScheduler([S.ConstantLR(opt, factor=0.5, total_iters=3),
+                                                       S.ExponentialLR(opt, gamma=0.9)]),
+    "LambdaLR": lambda opt: S.LambdaLR(opt, lambda epoch: 0.9 ** epoch),
+    "user get_lr": lambda opt: WarmupCosine(opt, warmup=3, total=CALLS),
+    "user step": HalvingEveryThird,
+}
+
+
+def _run(wrap, schedule, dtype, optimizer="adam"):
+    gg.manual_seed(0)
+    model = gg.nn.Sequential(gg.nn.Linear(3, 4), gg.nn.Tanh(), gg.nn.Linear(4, 2)).to(dtype)
+    opt = (gg.optim.Adam(model.parameters(), lr=0.01) if optimizer == "adam"
+           else gg.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True))
+    scheduler = SCHEDULES[schedule](opt)
+    rng = np.random.default_rng(1)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = gg.nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        scheduler.step()
+        return loss.detach()
+
+    step = wrap(step)
+    seen = []
+    for _ in range(CALLS):
+        x = gg.tensor(rng.standard_normal((5, 3)).astype(dtype.name if hasattr(dtype, "name") else "float64"))
+        x = x.to(dtype)
+        y = gg.tensor(rng.standard_normal((5, 2))).to(dtype)
+        seen.append(step(x, y).numpy().copy())
+        seen.append(np.array(opt.param_groups[0]["lr"], dtype=np.float64))
+        seen += [p.detach().numpy().copy() for p in model.parameters()]
+    return seen, step
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+@pytest.mark.parametrize("dtype", [gg.float32, gg.float64])
+@pytest.mark.parametrize("schedule", sorted(SCHEDULES))
+def test_a_scheduler_stepped_in_the_step_replays_with_eagers_numbers(schedule, dtype, optimizer):
+    eager, _ = _run(lambda step: step, schedule, dtype, optimizer)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "running it eagerly"
+        compiled, step = _run(gg.compile, schedule, dtype, optimizer)
+    for mine, theirs in zip(compiled, eager, strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    assert sum(entry.replays for entry in step.entries.values()) == CALLS - 2  # two captures, then replays only
+
+
+def test_the_program_lists_the_schedulers_step_as_a_call():
+    _, step = _run(gg.compile, "OneCycleLR", gg.float64)
+    listing = step.explain()
+    assert "Adam.step " in listing and "OneCycleLR.step  " in listing and "η ← the schedule's next lr" in listing
+
+
+@pytest.mark.filterwarnings(r"ignore:scheduler.step\(epoch\) is deprecated")
+@pytest.mark.parametrize("how", ["plateau", "epoch"])
+def test_a_step_given_a_value_still_runs_eagerly_saying_why(how):
+    """``ReduceLROnPlateau.step(loss)`` reads the loss's value and ``step(epoch)`` a Python number: Python a replay
+    would not run, so the step runs eagerly (eager's numbers), with the fix named."""
+    def run(wrap):
+        w = gg.tensor([1.0, -2.0], requires_grad=True)
+        opt = gg.optim.SGD([w], lr=0.1)
+        scheduler = (S.ReduceLROnPlateau(opt, patience=0, factor=0.5) if how == "plateau"
+                     else S.StepLR(opt, step_size=1, gamma=0.5))
+
+        def step(x, epoch):
+            opt.zero_grad()
+            loss = (w * x).sum()
+            loss.backward()
+            opt.step()
+            if how == "plateau":
+                scheduler.step(loss)
+            else:
+                scheduler.step(epoch)
+            return loss.detach()
+
+        step = wrap(step)
+        for call in range(5):
+            step(gg.tensor([1.0, 0.5]), call)
+        return w.detach().numpy().copy(), opt.param_groups[0]["lr"]
+
+    eager = run(lambda step: step)
+    with pytest.warns(UserWarning, match=r"scheduler's step given a value .* call it outside the compiled function"):
+        compiled = run(gg.compile)
+    np.testing.assert_array_equal(compiled[0], eager[0])
+    assert compiled[1] == eager[1]
+
+
+def test_the_schedules_warnings_still_name_the_callers_line():
+    """The step is wrapped (to be captured whole): its warnings still point at the line that called it."""
+    w = gg.zeros(2, requires_grad=True)
+    opt = gg.optim.SGD([w], lr=0.1)
+    schedule, plateau = S.StepLR(opt, step_size=1), S.ReduceLROnPlateau(opt)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        schedule.step()  # before optimizer.step(): PyTorch's warning
+        schedule.step(3)  # deprecated
+        plateau.step(1.0, 2)  # deprecated
+    assert [message.filename for message in caught] == [__file__] * 3
