@@ -25,9 +25,9 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
 * **Capture.** A key's first calls run eagerly while a :class:`~glassgrad.compiler.capture.Recorder`
   writes down every kernel: each op's forward, each backward rule in the walk's order, the
   sums over broadcast axes, the additions where gradients meet, the store into ``.grad``, and
-  library calls taken whole (``optimizer.step()``, ``zero_grad()``, ``clip_grad_norm_``, ``scheduler.step()``, a
-  dropout mask's draw, BatchNorm's running statistics). Two captures that agree make the program
-  (:mod:`glassgrad.compiler.program`): replay starts with the third call.
+  library calls taken whole (``optimizer.step()``, ``zero_grad()``, ``clip_grad_norm_``, ``scheduler.step()``,
+  ``AveragedModel.update_parameters``, a dropout mask's draw, BatchNorm's running statistics). Two captures that
+  agree make the program (:mod:`glassgrad.compiler.program`): replay starts with the third call.
 * **Replay.** Tensor arguments are the program's inputs; parameters, buffers, ``.grad`` and the
   optimizer's state are the very same arrays eager uses, read and written in place where
   eager writes them, so edits made between calls are seen and the rest of the program cannot

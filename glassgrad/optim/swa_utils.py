@@ -31,7 +31,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from ..autograd import no_grad
+from ..autograd import no_grad, recorded_call
 from ..creation import tensor
 from ..nn.module import Module
 from ..nn.normalization import BatchNorm1d
@@ -140,7 +140,13 @@ class AveragedModel(Module):
         return list(self.module.parameters()), list(model.parameters())
 
     def update_parameters(self, model: Module) -> None:
-        """Fold ``model``'s current weights into the average (the first call copies them)."""
+        """Fold ``model``'s current weights into the average (the first call copies them).
+
+        Inside a ``gg.compile``d step it is captured as one kernel, as an optimizer's step is: each replay runs it
+        again (it reads ``n_averaged`` in Python), so an EMA updated after every ``optimizer.step()`` replays."""
+        recorded_call(AveragedModel._fold_in, self, model)
+
+    def _fold_in(self, model: Module) -> None:
         mine, theirs = self._averaged_tensors(model)
         theirs = [t.detach() for t in theirs]
         with no_grad():

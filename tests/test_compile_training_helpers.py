@@ -1,9 +1,10 @@
-"""A learning-rate scheduler stepped inside a ``gg.compile``d step: replayed as one kernel, as the optimizer's step.
+"""A learning-rate scheduler's step and ``AveragedModel.update_parameters`` inside a ``gg.compile``d step: each
+replayed as one kernel, as the optimizer's step is.
 
-The oracle is the same step run eagerly: every loss, weight and lr equal, bit for bit, call by call. Before, a
-scheduler's step inside the step made the whole step run eagerly (a warning said to move it out); PyTorch
-users write it there (OneCycleLR and warm-ups are stepped once per batch), so now it replays: each replay runs the
-schedule's Python again, as eager does.
+The oracle is the same step run eagerly: every loss, weight, average and lr equal, bit for bit, call by call.
+Before, either inside the step made the whole step run eagerly (a warning said to move it out); PyTorch users write
+them there (OneCycleLR and warm-ups are stepped once per batch, an EMA of the weights updated after every
+optimizer step), so now they replay: each replay runs their Python again, as eager does.
 """
 
 from __future__ import annotations
@@ -158,3 +159,53 @@ def test_the_schedules_warnings_still_name_the_callers_line():
         schedule.step(3)  # deprecated
         plateau.step(1.0, 2)  # deprecated
     assert [message.filename for message in caught] == [__file__] * 3
+
+
+AVERAGES = {
+    "SWA mean": lambda model: gg.optim.swa_utils.AveragedModel(model),
+    "EMA (multi_avg_fn)": lambda model: gg.optim.swa_utils.AveragedModel(
+        model, multi_avg_fn=gg.optim.swa_utils.get_ema_multi_avg_fn(0.9)),
+    "EMA (avg_fn)": lambda model: gg.optim.swa_utils.AveragedModel(
+        model, avg_fn=gg.optim.swa_utils.get_ema_avg_fn(0.8)),
+    "user avg_fn": lambda model: gg.optim.swa_utils.AveragedModel(
+        model, avg_fn=lambda kept, new, count: kept + (new - kept) / (count + 1)),
+    "with buffers": lambda model: gg.optim.swa_utils.AveragedModel(model, use_buffers=True),
+}
+
+
+@pytest.mark.parametrize("dtype", [gg.float32, gg.float64])
+@pytest.mark.parametrize("average", sorted(AVERAGES))
+def test_an_average_of_the_weights_updated_in_the_step_replays_with_eagers_numbers(average, dtype):
+    def run(wrap):
+        gg.manual_seed(0)
+        model = gg.nn.Sequential(gg.nn.Linear(3, 4), gg.nn.BatchNorm1d(4), gg.nn.ReLU(), gg.nn.Linear(4, 2)).to(dtype)
+        opt = gg.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        averaged = AVERAGES[average](model)
+        swa_schedule = gg.optim.swa_utils.SWALR(opt, swa_lr=0.01, anneal_epochs=4)
+        rng = np.random.default_rng(2)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = gg.nn.functional.mse_loss(model(x), y)
+            loss.backward()
+            opt.step()
+            averaged.update_parameters(model)
+            swa_schedule.step()
+            return loss.detach()
+
+        step = wrap(step)
+        seen = []
+        for _ in range(CALLS):
+            x, y = (gg.tensor(rng.standard_normal(shape)).to(dtype) for shape in ((6, 3), (6, 2)))
+            seen.append(step(x, y).numpy().copy())
+            seen += [t.detach().numpy().copy() for t in (*averaged.parameters(), *averaged.buffers())]
+            seen.append(np.array(opt.param_groups[0]["lr"]))
+        return seen, step
+
+    eager, _ = run(lambda step: step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compiled, step = run(gg.compile)
+    for mine, theirs in zip(compiled, eager, strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    assert sum(entry.replays for entry in step.entries.values()) == CALLS - 2
