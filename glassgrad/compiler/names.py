@@ -14,7 +14,10 @@ installation (a helper the step calls, up to :data:`MOST_CODE` functions), and i
 the user's own classes the step called; and the attributes of each layer the step called that are not settings (a
 function in ``self.act``, a list of tensors, a tensor that is not a buffer, a private number ``self._scale``; its
 settings, parameters, buffers, sublayers and mode have guards of their own), and the settings its class holds that
-its ``forward`` names (``scale = 2.0`` in the body of a class of the user's, read as ``self.scale``). Guarded as:
+its ``forward`` names (``scale = 2.0`` in the body of a class of the user's, read as ``self.scale``), and what a
+settings object or dict it holds holds, as below (``self.config.scale``, ``self.opts["optim"]["lr"]``: read for
+each layer, so two layers of one class with a config each have a guard each, though their ``forward`` is read
+once). Guarded as:
 
 * a number, string, flag or None, or a short list or tuple of them: by value (the settings' rule,
   :func:`~glassgrad.compiler.capture._plain_setting`);
@@ -31,7 +34,8 @@ its ``forward`` names (``scale = 2.0`` in the body of a class of the user's, rea
   such a dict (``CONFIG["optim"]["lr"]``); a longer one, its length.
 
 Not seen: values a library's code reads (``os.environ``), an entry of a long container changed in place, attributes
-more than :data:`MOST_DEPTH` levels down.
+more than :data:`MOST_DEPTH` levels down, a layer's config read in a method its ``forward`` calls rather than in
+``forward`` itself.
 """
 
 from __future__ import annotations
@@ -177,6 +181,7 @@ def names_read(function: Any, layers: list) -> tuple[list[Read], list[str]]:
     random module or NumPy's global generator (:func:`draws_outside`)."""
     reads: dict[tuple, Read] = {}
     draws: list[str] = []
+    pending = [found for found in (_code_of(function), *map(_forward_of, layers)) if found[0] is not None]
     for layer in layers:  # self.act = gg.tanh, self.masks[0] = … between calls; its settings are guarded already
         kind = type(layer).__name__
         reads.update(((id(layer), name), _read(layer, name, f"{kind}.{name}", value))
@@ -184,16 +189,19 @@ def names_read(function: Any, layers: list) -> tuple[list[Read], list[str]]:
                      if name not in LAYER_INTERNALS and not (name[0] != "_" and _plain_setting(value)))
         forward = _forward_of(layer)[0]
         if forward is not None and _users_class(type(layer)):  # class Net(nn.Module): scale = 2.0, changed later
+            named = _attribute_names(forward)
             reads.update(((id(layer), name), _read(layer, name, f"{kind}.{name}", value))
-                         for name, value in _class_settings(layer, _attribute_names(forward)).items()
+                         for name, value in _class_settings(layer, named).items()
                          if name not in vars(layer))
-    seen: set[int] = set()
-    pending = [found for found in (_code_of(function), *map(_forward_of, layers)) if found[0] is not None]
+            for name, value in vars(layer).items():  # self.config.scale: this layer's own settings object, read
+                if name not in LAYER_INTERNALS:     # here, as its forward's code is read once for all instances
+                    pending += _read_inside(reads, value, f"{kind}.{name}", named)
+    seen: set[tuple[int, int]] = set()
     while pending and len(seen) < MOST_CODE:
         code, defined, owner = pending.pop(0)
-        if id(code) in seen or not _users(code):
+        if (id(code), id(owner)) in seen or not _users(code):  # a method once per object (cfg.lr, a property)
             continue
-        seen.add(id(code))
+        seen.add((id(code), id(owner)))
         attributes = _attribute_names(code)
         loaded = _loaded(code, defined)
         if _plain_object(owner):  # a method of an object of settings: its attributes, as self.lr
@@ -206,12 +214,21 @@ def names_read(function: Any, layers: list) -> tuple[list[Read], list[str]]:
                 reads.setdefault((id(where), key), _read(where, key, name, value))
                 pending.append(_code_of(value))
                 loaded += _given(value)  # functools.partial(loss_fn, weight=w): its keywords
-            for owner, attribute, path, held in _attributes(value, name, attributes, MOST_DEPTH):
-                reads.setdefault((id(owner), attribute), _read(owner, attribute, path, held))  # args.lr, cfg.optim.lr
-                pending.append(_code_of(held))  # utils.helper(x)
-            pending += _getters(value, attributes)  # cfg.lr, a property: the attributes its code reads (self._lr)
+            pending += _read_inside(reads, value, name, attributes)  # args.lr, cfg.optim.lr, utils.helper(x)
         pending = [found for found in pending if found[0] is not None]
     return list(reads.values()), draws
+
+
+def _read_inside(reads: dict[tuple, Read], value: Any, name: str, attributes: set[str]) -> list[tuple]:
+    """Adds to ``reads`` each attribute among ``attributes`` (those the code names) of ``value``, a settings object,
+    a dict, a module or a class of the user's, read as ``name`` (:func:`_attributes`: ``args.lr``,
+    ``cfg.optim.lr``); gives the code to read next: the functions found there (``utils.helper(x)``) and the
+    properties named (``cfg.lr`` worked out from ``self._lr``: :func:`_getters`)."""
+    found = []
+    for owner, attribute, path, held in _attributes(value, name, attributes, MOST_DEPTH):
+        reads.setdefault((id(owner), attribute), _read(owner, attribute, path, held))
+        found.append(_code_of(held))
+    return found + _getters(value, attributes)
 
 
 def draws_outside(value: Any) -> bool:

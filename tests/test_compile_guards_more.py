@@ -1,0 +1,205 @@
+"""gg.compile against more ways a training step reads a Python value from outside it, changed between calls once
+the program exists: a settings object (or a dict) that a layer holds and reads in its ``forward``
+(``self.config.scale``: two layers of one class, each with its own). Each was replayed with the capture's value,
+without a word. The oracle is
+the same step run eagerly: every loss and weight equal, bit for bit, and no warning; and the program replays while
+nothing changes (captured twice, and twice again after each change)."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+
+import numpy as np
+import pytest
+from test_compile_guards_audit import _training
+from test_compile_names import _batches, _run
+
+import glassgrad as gg
+
+nn = gg.nn
+CALLS = len(_batches())
+
+
+def _counts(run) -> tuple[int, int]:
+    """How many times the compiled function (or compiled model) ran a capture, and how many a replay."""
+    entries = getattr(run, "_compiled", run).entries.values()
+    return sum(entry.captures for entry in entries), sum(entry.replays for entry in entries)
+
+
+def _same_as_eager(build, changes: dict, whole_step: bool) -> object:
+    """SGD on the model ``build()`` makes, eagerly and compiled (the whole step, or the model alone: ``gg.compile``
+    of it), ``changes[n](model)`` run before call n: every loss and weight equal, bit for bit, and no warning. Gives
+    what was compiled."""
+    held: dict = {}
+
+    def applied(change):  # to the model itself, not a compiled one around it (whose .config is Module.config)
+        return lambda: change(getattr(held["model"], "_orig_mod", held["model"]))
+
+    now = {number: applied(change) for number, change in changes.items()}
+    eager, _, _ = _run(_training(build, held), now, False)
+    compiled, messages, run = _run(_training(build if whole_step else lambda: gg.compile(build()), held), now,
+                                   whole_step)
+    assert messages == []
+    for a, b in zip(eager, compiled, strict=True):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    return run if whole_step else held["model"]
+
+
+def _replays_between_changes(run, changes: int) -> None:
+    """Captured twice at the start and twice after each change; every other call replayed."""
+    assert _counts(run) == (2 + 2 * changes, CALLS - 2 - 2 * changes)
+
+
+# --- a settings object a layer holds, read in its forward ------------------------------------------------------------
+
+class _Settings:
+    def __init__(self, scale: float = 2.0) -> None:
+        self.scale = scale
+
+
+@dataclasses.dataclass
+class _Options:
+    scale: float = 2.0
+    shift: float = 0.0
+
+
+@dataclasses.dataclass(slots=True)
+class _Slotted:
+    scale: float = 2.0
+
+
+class _Configured(nn.Module):
+    """A layer holding a settings object, as learner code passes a ``config`` to its blocks."""
+
+    def __init__(self, config=None) -> None:
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+        self.config = _Settings() if config is None else config
+
+    def forward(self, x):
+        return self.fc(x) * self.config.scale
+
+
+def _scaled(model, scale: float = 5.0) -> None:
+    model.config.scale = scale
+
+
+@pytest.mark.parametrize("whole_step", [True, False])
+@pytest.mark.parametrize("config", [_Settings, _Options, _Slotted, types.SimpleNamespace],
+                         ids=lambda kind: kind.__name__)
+def test_a_setting_of_a_config_a_layer_holds_changed_between_calls_is_read_again(config, whole_step):
+    def build():
+        return _Configured(config() if config is not types.SimpleNamespace else config(scale=2.0))
+
+    run = _same_as_eager(build, {5: _scaled}, whole_step)
+    _replays_between_changes(run, 1)
+
+
+@pytest.mark.parametrize("whole_step", [True, False])
+def test_a_config_a_layer_holds_set_again_to_an_equal_number_keeps_replaying_and_a_new_one_is_read(whole_step):
+    def equal(model) -> None:
+        model.config.scale = float(str(model.config.scale))  # another float object, the same number
+
+    run = _same_as_eager(_Configured, {**dict.fromkeys((3, 4), equal), 6: _scaled, 9: equal}, whole_step)
+    _replays_between_changes(run, 1)
+
+
+class _Nested(nn.Module):
+    """``self.config.optim.scale``: a settings object inside the one the layer holds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+        self.config = types.SimpleNamespace(optim=types.SimpleNamespace(scale=2.0, shift=0.5))
+
+    def forward(self, x):
+        return self.fc(x) * self.config.optim.scale + self.config.optim.shift
+
+
+@pytest.mark.parametrize("whole_step", [True, False])
+def test_a_setting_two_levels_down_a_layers_config_is_read_again(whole_step):
+    def scaled(model) -> None:
+        model.config.optim.scale = -1.5
+
+    def shifted(model) -> None:
+        model.config.optim = types.SimpleNamespace(scale=-1.5, shift=3.0)
+
+    run = _same_as_eager(_Nested, {4: scaled, 8: shifted}, whole_step)
+    _replays_between_changes(run, 2)
+
+
+class _DictOfOptions(nn.Module):
+    """``self.opts["optim"]["scale"]``: a dict of settings, with a dict inside it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+        self.opts = {"optim": {"scale": 2.0}, "shift": 0.5}
+
+    def forward(self, x):
+        return self.fc(x) * self.opts["optim"]["scale"] + self.opts["shift"]
+
+
+@pytest.mark.parametrize("whole_step", [True, False])
+def test_a_setting_in_a_dict_inside_a_dict_a_layer_holds_is_read_again(whole_step):
+    def scaled(model) -> None:
+        model.opts["optim"]["scale"] = 5.0
+
+    run = _same_as_eager(_DictOfOptions, {5: scaled}, whole_step)
+    _replays_between_changes(run, 1)
+
+
+class _Pair(nn.Module):
+    """Two layers of one class, each with a config of its own."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first, self.second = _Configured(_Settings(2.0)), _Configured(_Settings(-0.5))
+
+    def forward(self, x):
+        return self.second(self.first(x))
+
+
+@pytest.mark.parametrize("whole_step", [True, False])
+@pytest.mark.parametrize("which", ["first", "second"])
+def test_two_layers_of_one_class_each_have_their_configs_guarded(which, whole_step):
+    def scaled(model) -> None:
+        _scaled(getattr(model, which), 3.0)
+
+    run = _same_as_eager(_Pair, {5: scaled}, whole_step)
+    _replays_between_changes(run, 1)
+
+
+class _Schedule:
+    """A setting worked out by a property from what the object holds."""
+
+    def __init__(self, base: float) -> None:
+        self.base, self.factor = base, 1.0
+
+    @property
+    def scale(self) -> float:
+        return self.base * self.factor
+
+
+def test_a_property_of_the_config_of_each_of_two_layers_of_one_class_is_read_again():
+    def faster(model) -> None:
+        model.second.config.factor = 4.0
+
+    run = _same_as_eager(_pair_of_schedules, {5: faster}, True)
+    _replays_between_changes(run, 1)
+
+
+def _pair_of_schedules() -> _Pair:
+    pair = _Pair()
+    pair.first.config, pair.second.config = _Schedule(2.0), _Schedule(-0.5)
+    return pair
+
+
+def test_explain_lists_a_layers_config_setting():
+    run = gg.compile(_Configured())
+    for batch in _batches(3):
+        run(batch)
+    guards = run.explain().split("guards (checked before each replay;")[1].splitlines()
+    assert "  _Configured.config.scale == 2.0 (float)" in guards
