@@ -1,24 +1,28 @@
-"""gg.compile against more ways a training step reads a Python value from outside it, changed between calls once
-the program exists: a settings object (or a dict) that a layer holds and reads in its ``forward``
-(``self.config.scale``: two layers of one class, each with its own). Each was replayed with the capture's value,
-without a word. The oracle is
+"""gg.compile against two more ways a training step reads a Python value from outside it, changed between calls
+once the program exists: a settings object (or a dict) that a layer holds and reads in its ``forward``
+(``self.config.scale``: two layers of one class, each with its own), and the process environment
+(``os.environ["SCALE"]``, ``os.getenv``). Each was replayed with the capture's value, without a word. The oracle is
 the same step run eagerly: every loss and weight equal, bit for bit, and no warning; and the program replays while
 nothing changes (captured twice, and twice again after each change)."""
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import types
+from os import environ, getenv
 
 import numpy as np
 import pytest
-from test_compile_guards_audit import _training
-from test_compile_names import _batches, _run
+from test_compile_guards_audit import _sgd_step, _training
+from test_compile_names import _batches, _run, _same_both_ways
 
 import glassgrad as gg
 
 nn = gg.nn
 CALLS = len(_batches())
+VARIABLE = "GG_TEST_GUARDS_MORE_SCALE"
+OTHER = "GG_TEST_GUARDS_MORE_OTHER"
 
 
 def _counts(run) -> tuple[int, int]:
@@ -203,3 +207,102 @@ def test_explain_lists_a_layers_config_setting():
         run(batch)
     guards = run.explain().split("guards (checked before each replay;")[1].splitlines()
     assert "  _Configured.config.scale == 2.0 (float)" in guards
+
+
+# --- the process environment -----------------------------------------------------------------------------------------
+
+def _read_by_a_helper() -> float:
+    return float(os.environ.get(VARIABLE, "1"))
+
+
+def _read_inside_by_import() -> float:
+    from os import environ as inside
+
+    return float(inside[VARIABLE])
+
+
+READERS = {
+    "os.environ[...]": lambda: float(os.environ[VARIABLE]),
+    "os.getenv": lambda: float(os.getenv(VARIABLE)),
+    "from os import environ": lambda: float(environ.get(VARIABLE)),
+    "from os import getenv": lambda: float(getenv(VARIABLE)),
+    "os.environb": lambda: float(os.environb[VARIABLE.encode()]),
+    "a helper": lambda: _read_by_a_helper(),
+    "imported inside": lambda: _read_inside_by_import(),
+}
+
+
+@pytest.fixture
+def variable(monkeypatch):
+    """The variable the steps read, set for the test (and removed after, with :data:`OTHER`)."""
+    monkeypatch.setenv(VARIABLE, "0.1")
+    monkeypatch.setenv(OTHER, "0")
+    return monkeypatch
+
+
+def _reset_environment() -> None:
+    os.environ[VARIABLE] = "0.1"
+    os.environ.pop(OTHER, None)
+
+
+def _step_same_as_eager(read, changes: dict) -> object:
+    """Plain gradient descent whose learning rate is ``read()``, a number read from the environment in the step:
+    eager's numbers, bit for bit, compiled, with no warning."""
+    return _same_both_ways(_sgd_step(read), changes, _reset_environment)
+
+
+def _set(value: str):
+    def change() -> None:
+        os.environ[VARIABLE] = value
+
+    return change
+
+
+@pytest.mark.parametrize("how", READERS)
+def test_an_environment_variable_changed_between_calls_is_read_again(how, variable):
+    run = _step_same_as_eager(READERS[how], {5: _set("0.5"), 9: _set("-0.25")})
+    _replays_between_changes(run, 2)
+
+
+def test_another_environment_variable_set_between_calls_makes_a_new_capture(variable):
+    """The guard compares the whole environment: a variable the step does not read makes a capture too (the same
+    numbers), and one set again to the same value does not."""
+    def other() -> None:
+        os.environ[OTHER] = "1"
+
+    run = _step_same_as_eager(READERS["os.environ[...]"], {4: _set("0.1"), 6: other})
+    _replays_between_changes(run, 1)
+
+
+class _FromTheEnvironment(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+
+    def forward(self, x):
+        return self.fc(x) * float(os.environ[VARIABLE])
+
+
+@pytest.mark.parametrize("whole_step", [True, False])
+def test_an_environment_variable_read_in_a_layers_forward_is_read_again(whole_step, variable):
+    def change(model) -> None:
+        os.environ[VARIABLE] = "-3"
+
+    def build():
+        os.environ[VARIABLE] = "2"
+        return _FromTheEnvironment()
+
+    run = _same_as_eager(build, {5: change}, whole_step)
+    _replays_between_changes(run, 1)
+
+
+def test_explain_shows_the_environment_as_one_short_guard(variable):
+    run = gg.compile(_sgd_step(READERS["os.getenv"])()[0])
+    for batch in _batches(3):
+        run(batch)
+    guards = run.explain().split("guards (checked before each replay;")[1].splitlines()
+    assert f"  os.environ: the same {len(os.environ)} variables" in guards
+    quiet = gg.compile(_sgd_step(lambda: 0.1)()[0])  # a step that reads no variable has no such guard
+    for batch in _batches(3):
+        quiet(batch)
+    assert "os.environ" not in quiet.explain()

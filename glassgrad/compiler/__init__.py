@@ -47,7 +47,7 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   its ``backward()`` (``p -= lr * p.grad``) is still empty if it was at capture (one set between calls is
   added to, as eager adds: captured again), and each name the step's own code reads from outside it (a global or
   closure variable, an attribute of a settings object: ``lr``, ``args.clip``, a global tensor, a helper function,
-  a layer's ``self.config.scale``) still holds what it held
+  a layer's ``self.config.scale``, an environment variable: ``os.environ["SCALE"]``) still holds what it held
   (:mod:`glassgrad.compiler.names`; ``lr = lr * 0.9`` between calls: captured again; a name bound anew at every
   call makes the key run eagerly, saying which), and the default float dtype is the same
   (``gg.set_default_dtype``).
@@ -93,7 +93,7 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   do they while anomaly detection is on (:mod:`glassgrad.anomaly`), so that every backward rule is checked,
   and inside a forward-mode dual level (:mod:`glassgrad.forward_ad`), so that every op carries its tangent.
 * **Limits.** Python values the step reads from outside other than by name in its own code (a library's code
-  reading a value, an entry of a long list, an attribute two levels down) are
+  reading a value, ``os.environ`` inside a package say, an entry of a long list, an attribute two levels down) are
   those of the captures: pass one that changes as an argument (it is part of the key); the optimizer's
   hyper-parameters are read at each step, and a layer's settings are guarded (above). Python side effects inside
   the step (appending to a list, printing) happen on the capture calls only. Returned tensors

@@ -31,17 +31,22 @@ once). Guarded as:
   each entry of a dict among them), a ``functools.partial``'s keywords (each entry), whose function is read too;
 * anything else but a Python module or a class (a tensor, an array, a function, a layer, an optimizer, a list of
   tensors): by identity, and a list's or dict's entries (up to 64) by identity too, and so the dicts and lists in
-  such a dict (``CONFIG["optim"]["lr"]``); a longer one, its length.
+  such a dict (``CONFIG["optim"]["lr"]``); a longer one, its length;
+* the process environment, where the code loads ``os`` and names ``environ``, ``environb``, ``getenv`` or
+  ``getenvb``, or loads a name bound to one of them (``from os import environ``): one guard, a copy of every
+  variable compared by value (:class:`Environment`: one dict comparison, 0.2 µs for 40 variables), so that any
+  variable set, changed or removed between calls makes a new capture, which reads it as eager does.
 
-Not seen: values a library's code reads (``os.environ``), an entry of a long container changed in place, attributes
-more than :data:`MOST_DEPTH` levels down, a layer's config read in a method its ``forward`` calls rather than in
-``forward`` itself.
+Not seen: values a library's code reads (a package reading ``os.environ`` inside itself, Python's library
+included), an entry of a long container changed in place, attributes more than :data:`MOST_DEPTH` levels down, a
+layer's config read in a method its ``forward`` calls rather than in ``forward`` itself.
 """
 
 from __future__ import annotations
 
 import dis
 import functools
+import os
 import sys
 import sysconfig
 import types
@@ -148,6 +153,24 @@ class Read:
         return check if entries is None else f"{check} and _same_entries({kept}, {named(entries)})"
 
 
+@dataclass(frozen=True)
+class Environment(Read):
+    """The process environment, read by the step's code (``os.environ["SCALE"]``, ``os.getenv``): ``where`` is
+    ``os.environ``, ``value`` a copy of the dict it keeps its variables in (``_data``, shared with ``os.environb``),
+    compared by value, one dict comparison in C, so that a variable set, changed or removed between calls is read by
+    a new capture, as eager reads it."""
+
+    def shown(self) -> str:
+        return f"{self.name}: the same {len(self.value)} variables"
+
+    def guard(self, named: Any, number: int) -> str:
+        return f"{named(self.where)}._data == {named(self.value)}"
+
+
+ENVIRONMENT_NAMES = frozenset(("environ", "environb", "getenv", "getenvb"))
+"""What ``os`` reads the environment through: ``os.environ[…]``, ``os.getenv(…)``, and their bytes forms."""
+
+
 MISSING = object()
 """What a name that no longer exists holds (it fails every guard)."""
 
@@ -204,6 +227,9 @@ def names_read(function: Any, layers: list) -> tuple[list[Read], list[str]]:
         seen.add((id(code), id(owner)))
         attributes = _attribute_names(code)
         loaded = _loaded(code, defined)
+        if _reads_environment(code, loaded, attributes):  # os.environ["SCALE"]: set to another value later
+            reads.setdefault((id(os.environ), "_data"), Environment(os.environ, "_data", "os.environ",
+                                                                    dict(os.environ._data), True))
         if _plain_object(owner):  # a method of an object of settings: its attributes, as self.lr
             loaded += [(owner, name, f"self.{name}", value) for name, value in _named_attributes(owner, attributes)]
         loaded += _given(defined)  # def step(x, scale=1.0): step.__defaults__ = (4.0,) between calls
@@ -407,6 +433,21 @@ def _loaded(code: types.CodeType, function: types.FunctionType) -> list[tuple]:
         except ValueError:  # a cell not filled yet
             continue
     return found
+
+
+def _reads_environment(code: types.CodeType, loaded: list[tuple], attributes: set[str]) -> bool:
+    """Whether ``code`` reads the process environment: it loads ``os`` (or imports it) and names one of
+    :data:`ENVIRONMENT_NAMES` (``os.environ``, ``os.getenv``; ``from os import environ`` inside it), or loads a
+    name bound to one of them (``from os import environ, getenv`` at the top of its module, a closure's ``env =
+    os.environ``)."""
+    held = [getattr(os, name) for name in ENVIRONMENT_NAMES if hasattr(os, name)]
+    values = [value for _, _, _, value in loaded]
+    if any(value is environment for value in values for environment in held):
+        return True
+    imported = {instruction.argval for inner in _codes(code) for instruction in dis.get_instructions(inner)
+                if instruction.opname in ("IMPORT_NAME", "IMPORT_FROM")}
+    return ((any(value is os for value in values) or "os" in imported)
+            and bool(ENVIRONMENT_NAMES & (attributes | imported)))
 
 
 def _attribute_names(code: types.CodeType) -> set[str]:
