@@ -10,11 +10,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import types
+import warnings
 from os import environ, getenv
 
 import numpy as np
 import pytest
-from test_compile_guards_audit import _sgd_step, _training
+from test_compile_guards_audit import _sequential, _sgd_step, _training
 from test_compile_names import _batches, _run, _same_both_ways
 
 import glassgrad as gg
@@ -306,3 +307,129 @@ def test_explain_shows_the_environment_as_one_short_guard(variable):
     for batch in _batches(3):
         quiet(batch)
     assert "os.environ" not in quiet.explain()
+
+
+# --- code the step reaches through a method: a helper object's, a layer's own -----------------------------------
+
+class _ScaledByAMethod(nn.Module):
+    """The config read in a method the forward calls, not in the forward itself."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+        self.config = _Settings()
+
+    def _scale(self):
+        return self.config.scale
+
+    def forward(self, x):
+        return self.fc(x) * self._scale()
+
+
+GLOBAL_SHIFT = 0.5
+
+
+class _ShiftedByAMethod(nn.Module):
+    """A global read in a method the forward calls (through a property, then a method)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+
+    @property
+    def shift(self):
+        return self._shift_now()
+
+    def _shift_now(self):
+        return GLOBAL_SHIFT
+
+    def forward(self, x):
+        return self.fc(x) + self.shift
+
+
+@pytest.mark.parametrize("whole_step", [True, False])
+def test_a_config_read_in_a_method_the_forward_calls_is_read_again(whole_step):
+    run = _same_as_eager(_ScaledByAMethod, {5: _scaled}, whole_step)
+    _replays_between_changes(run, 1)
+
+
+@pytest.mark.parametrize("whole_step", [True, False])
+def test_a_global_read_in_a_method_the_forward_calls_is_read_again(whole_step, monkeypatch):
+    def shifted(model) -> None:
+        monkeypatch.setitem(globals(), "GLOBAL_SHIFT", -2.0)
+
+    def build():  # each run starts from 0.5
+        monkeypatch.setitem(globals(), "GLOBAL_SHIFT", 0.5)
+        return _ShiftedByAMethod()
+
+    run = _same_as_eager(build, {6: shifted}, whole_step)
+    _replays_between_changes(run, 1)
+
+
+class _Helper:
+    """A settings object with a method the step calls (``helper.scaled(x)``), reading its own setting."""
+
+    def __init__(self) -> None:
+        self.scale = 2.0
+
+    def scaled(self, x):
+        return x * self.scale
+
+
+def test_a_setting_read_in_a_method_of_a_helper_object_is_read_again():
+    helper = _Helper()
+
+    def changed() -> None:
+        helper.scale = -3.0
+
+    run = _same_both_ways(_sgd_step(lambda: helper.scaled(0.1)), {5: changed}, lambda: setattr(helper, "scale", 2.0))
+    assert _counts(run) == (4, CALLS - 4)
+
+
+class _CountingAverage:
+    """An average of the weights kept by hand, as training scripts write one (timm's ModelEmaV3 counts its updates
+    the same way): the count goes up at every call, the decay stays put."""
+
+    def __init__(self, weights) -> None:
+        self.decay, self.updates = 0.1, 0
+        self.kept = [w.detach().clone() for w in weights]
+
+    def update(self, weights) -> None:
+        self.updates += 1
+        decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        with gg.no_grad():
+            for kept, w in zip(self.kept, weights):
+                kept.mul_(decay).add_(w, alpha=1 - decay)
+
+
+def test_a_count_a_helper_objects_method_keeps_runs_at_every_call_saying_why():
+    """``average.update(…)`` counts ``self.updates += 1``, Python a replay does not run: replays skipped the count
+    without a word (2 where eager counts 10). Now the count is guarded through the method, it changes at every call,
+    so the step runs eagerly after a few calls, naming it; the count and the averages are eager's."""
+    def run(wrap):
+        gg.manual_seed(0)
+        model = _sequential()
+        optimizer = gg.optim.SGD(model.parameters(), lr=0.1)
+        average = _CountingAverage(model.parameters())
+
+        def step(x):
+            optimizer.zero_grad()
+            loss = (model(x) ** 2).mean()
+            loss.backward()
+            optimizer.step()
+            average.update(model.parameters())
+            return loss.detach()
+
+        step = wrap(step)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            losses = [step(x).numpy().copy() for x in _batches()]
+        return losses, average, [str(w.message) for w in caught]
+
+    eager_losses, eager, _ = run(lambda step: step)
+    losses, compiled, messages = run(gg.compile)
+    assert compiled.updates == eager.updates == CALLS
+    for a, b in zip([*losses, *(t.numpy() for t in compiled.kept)], [*eager_losses, *(t.numpy() for t in eager.kept)],
+                    strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert len(messages) == 1 and "'average.updates', which the step reads from outside it" in messages[0]

@@ -93,10 +93,11 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   do they while anomaly detection is on (:mod:`glassgrad.anomaly`), so that every backward rule is checked,
   and inside a forward-mode dual level (:mod:`glassgrad.forward_ad`), so that every op carries its tangent.
 * **Limits.** Python values the step reads from outside other than by name in its own code (a library's code
-  reading a value, ``os.environ`` inside a package say, an entry of a long list, an attribute two levels down) are
-  those of the captures: pass one that changes as an argument (it is part of the key); the optimizer's
-  hyper-parameters are read at each step, and a layer's settings are guarded (above). Python side effects inside
-  the step (appending to a list, printing) happen on the capture calls only. Returned tensors
+  reading a value, ``os.environ`` inside a package say, an entry of a long list, an attribute more than three
+  levels down) are those of the captures: pass one that changes as an argument (it is part of the key); the
+  optimizer's hyper-parameters are read at each step, and a layer's settings are guarded (above). Python side
+  effects inside the step (printing; appending to a list or counting in an attribute the step's code names is
+  guarded: it runs eagerly) happen on the capture calls only. Returned tensors
   are values (no ``grad_fn``), except a forward's output whose backward runs outside (above).
   Comparisons, ``argmax``, ``F.one_hot``, dtype promotion, sorting and ``topk``, bitwise and logical ops,
   ``isnan``, ``any``/``all``, ``searchsorted`` and attention's masks inside the step are kernels, worked out

@@ -17,7 +17,9 @@ settings, parameters, buffers, sublayers and mode have guards of their own), and
 its ``forward`` names (``scale = 2.0`` in the body of a class of the user's, read as ``self.scale``), and what a
 settings object or dict it holds holds, as below (``self.config.scale``, ``self.opts["optim"]["lr"]``: read for
 each layer, so two layers of one class with a config each have a guard each, though their ``forward`` is read
-once). Guarded as:
+once). A method of a layer's class that its ``forward`` names (``self._scale()``, a property) is read as the
+``forward`` is, and so is a method of a settings object the code names (``ema.update(model)``, reading and counting
+``self.updates``). Guarded as:
 
 * a number, string, flag or None, or a short list or tuple of them: by value (the settings' rule,
   :func:`~glassgrad.compiler.capture._plain_setting`);
@@ -38,8 +40,7 @@ once). Guarded as:
   variable set, changed or removed between calls makes a new capture, which reads it as eager does.
 
 Not seen: values a library's code reads (a package reading ``os.environ`` inside itself, Python's library
-included), an entry of a long container changed in place, attributes more than :data:`MOST_DEPTH` levels down, a
-layer's config read in a method its ``forward`` calls rather than in ``forward`` itself.
+included), an entry of a long container changed in place, attributes more than :data:`MOST_DEPTH` levels down.
 """
 
 from __future__ import annotations
@@ -212,7 +213,8 @@ def names_read(function: Any, layers: list) -> tuple[list[Read], list[str]]:
                      if name not in LAYER_INTERNALS and not (name[0] != "_" and _plain_setting(value)))
         forward = _forward_of(layer)[0]
         if forward is not None and _users_class(type(layer)):  # class Net(nn.Module): scale = 2.0, changed later
-            named = _attribute_names(forward)
+            named, methods = _methods_of_layer(type(layer), forward)
+            pending += methods  # the globals they read
             reads.update(((id(layer), name), _read(layer, name, f"{kind}.{name}", value))
                          for name, value in _class_settings(layer, named).items()
                          if name not in vars(layer))
@@ -221,7 +223,7 @@ def names_read(function: Any, layers: list) -> tuple[list[Read], list[str]]:
                     pending += _read_inside(reads, value, f"{kind}.{name}", named)
     seen: set[tuple[int, int]] = set()
     while pending and len(seen) < MOST_CODE:
-        code, defined, owner = pending.pop(0)
+        code, defined, owner, *shown = pending.pop(0)
         if (id(code), id(owner)) in seen or not _users(code):  # a method once per object (cfg.lr, a property)
             continue
         seen.add((id(code), id(owner)))
@@ -231,7 +233,8 @@ def names_read(function: Any, layers: list) -> tuple[list[Read], list[str]]:
             reads.setdefault((id(os.environ), "_data"), Environment(os.environ, "_data", "os.environ",
                                                                     dict(os.environ._data), True))
         if _plain_object(owner):  # a method of an object of settings: its attributes, as self.lr
-            loaded += [(owner, name, f"self.{name}", value) for name, value in _named_attributes(owner, attributes)]
+            prefix = shown[0] if shown else "self"
+            loaded += [(owner, name, f"{prefix}.{name}", value) for name, value in _named_attributes(owner, attributes)]
         loaded += _given(defined)  # def step(x, scale=1.0): step.__defaults__ = (4.0,) between calls
         for where, key, name, value in loaded:
             if draws_outside(value):
@@ -249,12 +252,12 @@ def _read_inside(reads: dict[tuple, Read], value: Any, name: str, attributes: se
     """Adds to ``reads`` each attribute among ``attributes`` (those the code names) of ``value``, a settings object,
     a dict, a module or a class of the user's, read as ``name`` (:func:`_attributes`: ``args.lr``,
     ``cfg.optim.lr``); gives the code to read next: the functions found there (``utils.helper(x)``) and the
-    properties named (``cfg.lr`` worked out from ``self._lr``: :func:`_getters`)."""
+    methods and properties named (``ema.update``, ``cfg.lr`` worked out from ``self._lr``: :func:`_methods`)."""
     found = []
     for owner, attribute, path, held in _attributes(value, name, attributes, MOST_DEPTH):
         reads.setdefault((id(owner), attribute), _read(owner, attribute, path, held))
         found.append(_code_of(held))
-    return found + _getters(value, attributes)
+    return found + [(*method, name) for method in _methods(value, attributes)]  # its self.… shown as name.…
 
 
 def draws_outside(value: Any) -> bool:
@@ -328,14 +331,36 @@ def _attributes(value: Any, name: str, attributes: set[str], depth: int) -> list
     return found
 
 
-def _getters(value: Any, attributes: set[str]) -> list[tuple]:
-    """The code of each property the code names of a settings object (``cfg.lr``, computed from ``self._lr``), as
-    a method of that object, so that the attributes it reads are guarded as ``self.…``."""
+def _methods(value: Any, attributes: set[str]) -> list[tuple]:
+    """The code of each method and property the code names of a settings object (``ema.update(model)``, ``cfg.lr``
+    computed from ``self._lr``), as a method of that object, so that the attributes it reads are guarded as
+    ``self.…``: an EMA helper whose ``update`` counts ``self.num_updates += 1`` then has the count guarded (it
+    changes at every call, so the step runs eagerly, naming it, where replays skipped the count without a word)."""
     if not _plain_object(value):
         return []
     found = [getattr(type(value), attribute, None) for attribute in sorted(attributes)]
-    return [_code_of(types.MethodType(getter.fget, value)) for getter in found
-            if isinstance(getter, property) and isinstance(getter.fget, types.FunctionType)]
+    functions = [getter.fget if isinstance(getter, property) else getter for getter in found]
+    return [_code_of(types.MethodType(function, value)) for function in functions
+            if isinstance(function, types.FunctionType)]
+
+
+def _methods_of_layer(kind: type, forward: types.CodeType) -> tuple[set[str], list[tuple]]:
+    """The attribute names a layer's ``forward`` reads, and those of the methods of its class it names, and theirs
+    (``self._scale()`` reading ``self.config.scale``), up to :data:`MOST_CODE` methods; and those methods' code, to
+    be read for the globals they load."""
+    names: set[str] = set()
+    pending, seen, methods = [forward], {forward}, []
+    while pending and len(seen) < MOST_CODE:
+        found = _attribute_names(pending.pop())
+        names |= found
+        for name in sorted(found):
+            method = getattr(kind, name, None)
+            method = method.fget if isinstance(method, property) else method
+            if isinstance(method, types.FunctionType) and method.__code__ not in seen and _users(method.__code__):
+                seen.add(method.__code__)
+                pending.append(method.__code__)
+                methods.append((method.__code__, method, None))
+    return names, methods
 
 
 def _given(function: Any) -> list[tuple]:
