@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from .arguments import shape_text
+from .autograd import call_recorder, recorded_call
 from .functions import stack
 from .gradient_walk import backward_into, gradients
 from .tensor import Tensor, _backward_inputs
@@ -118,7 +119,12 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
                 "requires_grad=True on it before computing the outputs)"
             )
     seeds = _seeds(outputs, grad_outputs, create_graph)
+    recorder = call_recorder()  # a compiled step capturing (glassgrad.compiler) follows the walk
+    if recorder is not None:
+        recorder.on_grad_start(outputs, create_graph)
     found = gradients(outputs, seeds, inputs, create_graph, create_graph if retain_graph is None else retain_graph)
+    if recorder is not None:
+        recorder.on_grad_end(inputs, found)
     results: list[Tensor | None] = []
     returned: set[int] = set()
     for position, (tensor, value) in enumerate(zip(inputs, found)):
@@ -128,8 +134,11 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
                     f"One of the differentiated Tensors appears to not have been used in the graph: inputs[{position}] "
                     "does not lead to the outputs. Set allow_unused=True if this is the desired behavior."
                 )
-            zeros = Tensor._wrap(np.zeros(tensor.shape, dtype=tensor.dtype)).requires_grad_(create_graph)  # as
-            results.append(zeros if materialize_grads else None)  # PyTorch's, differentiable again with create_graph
+            if not materialize_grads:
+                results.append(None)
+                continue
+            zeros = Tensor._wrap(recorded_call(np.zeros, tensor.shape, tensor.dtype))  # a kernel of a compiled step
+            results.append(zeros.requires_grad_(create_graph))  # as PyTorch's: differentiable again with create_graph
             continue
         if not create_graph:
             value = Tensor._wrap(value.copy() if id(value) in returned else value)  # two inputs never share one array

@@ -735,8 +735,8 @@ def _refusal_case(kind):
             loss = loss + 0 * (doubled + hidden).sum()
         if kind == "mask":
             loss = loss + 0 * out[out.detach() > 0].sum()
-        if kind == "grad":
-            gg.autograd.grad(loss, [model[0].weight], retain_graph=True)
+        if kind == "grad":  # a second derivative's first half (plain gg.autograd.grad replays: its own tests)
+            gg.autograd.grad(loss, [model[0].weight], retain_graph=True, create_graph=True)
         if kind == "numpy-math":  # computed with NumPy from the values: a constant to a capture
             loss = loss * gg.tensor(np.float32(np.abs(x.array).sum()))
         if kind == "live":  # a graph kept for a backward outside, after one inside
@@ -770,7 +770,7 @@ REFUSALS = {
     "new-layer": "a random draw outside a kernel (a layer built inside the step",
     "rebase": "an in-place change of a tensor in the graph",
     "mask": "boolean mask",
-    "grad": "gg.autograd.grad",
+    "grad": "gg.autograd.grad(…, create_graph=True) inside the step",
     "hook": "forward hook",
     "tensor-hook": "a tensor hook (register_hook) ran in the step",
     "trace": "gg.trace() inside the step",

@@ -84,10 +84,11 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   Gamma, Chi2, Beta, Dirichlet, StudentT; ``sample`` of Categorical, OneHotCategorical, Bernoulli, Poisson,
   Binomial, NegativeBinomial, Multinomial, Geometric, VonMises) draw in one, from the stream they pick at each call,
   and the distributions' checks of their parameters and of a value to score are kernels too, run at each call), hooks, a
-  custom ``autograd.Function``, ``gg.autograd.grad``/``create_graph``, ``retain_grad``, a boolean
-  mask's data-dependent shape, a draw from Python's ``random`` module or NumPy's global generator (a branch on it
-  would be taken as at capture), a returned graph other than the tensors of a forward, and a step that
-  does different work on each call. Each gives a one-line warning saying why, and that key runs
+  custom ``autograd.Function``, ``create_graph=True``, ``backward(inputs=…)``, ``gg.autograd.grad`` of several
+  outputs at once (of one, it replays: its walk is captured as ``backward()``'s, its gradients returned),
+  ``retain_grad``, a boolean mask's data-dependent shape, a draw from Python's ``random`` module or NumPy's
+  global generator (a branch on it would be taken as at capture), a returned graph other than the tensors of a
+  forward, and a step that does different work on each call. Each gives a one-line warning saying why, and that key runs
   eagerly from then on (same results); ``fullgraph=True`` raises :class:`CompileRefused` instead.
   While a tape records (``gg.trace``) calls run eagerly, so that it sees every step (one warning); so
   do they while anomaly detection is on (:mod:`glassgrad.anomaly`), so that every backward rule is checked,

@@ -185,6 +185,7 @@ class Recorder:
         self.layer_of: dict[int, Any] = {}  # id(node) -> the layer that made it
         self.walk: _Walk | None = None
         self.walks = 0
+        self.returning = False  # inside gg.autograd.grad's walk: its gradients are returned, not stored
         self.layers: list = []
         self.modules: dict[int, Any] = {}
         self.called: dict[int, Any] = {}  # the layers called inside the step: a hook added later must end replays
@@ -341,8 +342,11 @@ class Recorder:
     def on_backward(self, node: Any, upstream: np.ndarray, contributions: tuple) -> None:
         if self.refusal is not None:
             return
-        if sys._getframe(1).f_code is not _RUN_BACKWARD:
-            self.refuse("gg.autograd.grad or backward(inputs=…, create_graph=True) inside the step")
+        if not self.returning and sys._getframe(1).f_code is not _RUN_BACKWARD:
+            self.refuse("backward(inputs=…) or backward(create_graph=True) inside the step")
+            return
+        if self.returning and node._op.joint:
+            self.refuse("gg.autograd.grad through a call with several outputs in the graph inside the step")
             return
         saved = self.saved_of.get(id(node))
         if saved is None:
@@ -433,6 +437,46 @@ class Recorder:
         self.emit("store", None, tuple(("slot", walk.stored[leaf]) for leaf in leaves), outputs, extra=marks,
                   sizes=tuple(_size(leaf._grad.array) for leaf in leaves))
         self.keep.extend(leaves)
+
+    def on_grad_start(self, outputs: tuple, create_graph: bool) -> None:
+        """``gg.autograd.grad`` is about to walk back from ``outputs``: its walk is followed as ``backward()``'s is
+        (:meth:`on_backward`), and :meth:`on_grad_end` gives its gradients slots where ``backward()`` would store
+        them. ``create_graph=True`` (the gradient's own ops are recorded out of the recorder's sight) and several
+        outputs at once are refused."""
+        if self.refusal is not None:
+            return
+        if create_graph:
+            self.refuse("gg.autograd.grad(…, create_graph=True) inside the step (a gradient penalty, a second "
+                        "derivative): the gradient's own ops are not captured")
+        elif len(outputs) != 1:
+            self.refuse("gg.autograd.grad of several outputs at once inside the step; sum them first")
+        else:
+            self.returning = True
+
+    def on_grad_end(self, inputs: tuple, found: list) -> None:
+        """``gg.autograd.grad``'s walk is over: each gradient it found (an array, None where no path leads) is the
+        value of the slot its walk summed it in (a leaf's, as ``backward()`` would have stored it; a tensor made by
+        an op, its upstream), so the kernels that read the returned tensors read those slots."""
+        walk, self.walk, self.returning = self.walk, None, False
+        self.walks += 1
+        if self.refusal is not None:
+            return
+        if walk is None:  # no path from the output to any input (all None), or the output is a leaf
+            if any(value is not None for value in found):
+                self.refuse("gg.autograd.grad of a tensor made by no op (a leaf) inside the step")
+            return
+        seen: set[int] = set()
+        for tensor, value in zip(inputs, found):
+            if value is None:
+                continue
+            slot = (walk.stored.get(tensor) if tensor._op is None else
+                    walk.pending.get(id(tensor), self.slot_of.get(id(value))))
+            if slot is None or id(value) in seen or self.slot_of.get(id(value), slot) != slot:
+                self.refuse("gg.autograd.grad found a gradient the recorder did not follow")
+                return
+            seen.add(id(value))
+            self.slot_of[id(value)] = slot
+            self.keep.append(value)
 
     def walk_outside(self, result: Any) -> None:
         """A step that returns tensors whose graph is still needed (a compiled model's forward, with
