@@ -141,7 +141,9 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
             results.append(zeros.requires_grad_(create_graph))  # as PyTorch's: differentiable again with create_graph
             continue
         if not create_graph:
-            value = Tensor._wrap(value.copy() if id(value) in returned else value)  # two inputs never share one array
+            if id(value) in returned:  # two inputs never share one array (a copy: a kernel of a compiled step)
+                value = recorded_call(np.copy, value)
+            value = Tensor._wrap(value)
             returned.add(id(value.array))
         results.append(value)
     return tuple(results)

@@ -198,3 +198,29 @@ def test_backward_with_inputs_still_runs_eagerly_saying_why():
     with pytest.warns(UserWarning, match=r"backward\(inputs=…\) or backward\(create_graph=True\) inside the step"):
         for _ in range(3):
             compiled(gg.tensor([1.0, 2.0]), gg.tensor([0.5]))
+
+
+def test_one_gradient_for_two_inputs_and_one_for_a_visited_tensor_replay():
+    """``(a + b)`` hands a and b the same array, which ``autograd.grad`` copies for the second (a kernel now: it
+    was an array made outside the program); ``h`` is asked for though the walk goes on through it to the weight.
+    One of the returned gradients is changed in place: the other must not change with it, in a replay as in eager."""
+    def make(dtype):
+        gg.manual_seed(0)
+        a, b = gg.randn(2, dtype=dtype, requires_grad=True), gg.randn(2, dtype=dtype, requires_grad=True)
+        layer = gg.nn.Linear(3, 2).to(dtype)
+
+        def step(x, y):
+            h = layer(x).tanh()
+            loss = ((h * (a + b)).sum(1) - y.sum(1)).pow(2).mean()
+            ga, gb, gh, gw = gg.autograd.grad(loss, [a, b, h, layer.weight])
+            with gg.no_grad():
+                gb.mul_(2)
+                a.sub_(0.1 * ga)
+                b.sub_(0.1 * gb)
+                layer.weight.sub_(0.1 * gw)
+            return loss.detach(), ga, gb, gh
+
+        return step, lambda: [a, b, layer.weight]
+
+    step = _both(make, gg.float32)
+    assert _replays(step) == CALLS - 2

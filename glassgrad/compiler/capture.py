@@ -465,17 +465,15 @@ class Recorder:
             if any(value is not None for value in found):
                 self.refuse("gg.autograd.grad of a tensor made by no op (a leaf) inside the step")
             return
-        seen: set[int] = set()
         for tensor, value in zip(inputs, found):
             if value is None:
                 continue
             slot = (walk.stored.get(tensor) if tensor._op is None else
                     walk.pending.get(id(tensor), self.slot_of.get(id(value))))
-            if slot is None or id(value) in seen or self.slot_of.get(id(value), slot) != slot:
+            if slot is None:
                 self.refuse("gg.autograd.grad found a gradient the recorder did not follow")
                 return
-            seen.add(id(value))
-            self.slot_of[id(value)] = slot
+            self.slot_of.setdefault(id(value), slot)  # one array for two inputs (a + b): a slot each, one array
             self.keep.append(value)
 
     def walk_outside(self, result: Any) -> None:
