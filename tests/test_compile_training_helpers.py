@@ -209,3 +209,34 @@ def test_an_average_of_the_weights_updated_in_the_step_replays_with_eagers_numbe
     for mine, theirs in zip(compiled, eager, strict=True):
         np.testing.assert_array_equal(mine, theirs)
     assert sum(entry.replays for entry in step.entries.values()) == CALLS - 2
+
+
+def test_a_step_that_binds_what_it_reads_anew_names_it_when_it_gives_up():
+    """A functional step (``torch.func`` style) that puts new tensors in a dict it reads from outside: the two
+    captures read other arrays, and the message blamed "an array made outside glassgrad's ops … drawn by NumPy's
+    random functions?"; it now names the dict, and the fix. The numbers are eager's."""
+    def run(wrap):
+        gg.manual_seed(0)
+        model = gg.nn.Linear(3, 2)
+        params = {name: p.detach() for name, p in model.named_parameters()}
+
+        def loss_of(weights, x, y):
+            return gg.nn.functional.mse_loss(gg.func.functional_call(model, weights, (x,)), y)
+
+        def step(x, y):
+            grads = gg.func.grad(loss_of)(params, x, y)
+            for name in params:
+                params[name] = params[name] - 0.1 * grads[name]
+            return grads["weight"]
+
+        step = wrap(step)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            seen = [step(gg.ones(4, 3) * i, gg.zeros(4, 2)).numpy().copy() for i in range(6)]
+        return seen + [p.numpy() for p in params.values()], [str(w.message) for w in caught]
+
+    eager, _ = run(lambda step: step)
+    compiled, messages = run(gg.compile)
+    for mine, theirs in zip(compiled, eager, strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    assert len(messages) == 1 and "'params', which the step reads from outside it, held something new" in messages[0]

@@ -231,6 +231,11 @@ class Compiled:
                 return result
             entry.disagreements += 1
             if entry.disagreements >= MAX_CAPTURES - 1:
+                names = changed(before.reads)  # bound anew since the first capture began: the likely cause
+                if names:
+                    reason += (f"; '{names[0]}', which the step reads from outside it, held something new on the "
+                               "next call: pass it to the step as an argument, or have the step return what it puts "
+                               "there and keep it outside")
                 self._give_up(entry, f"the step does different work on each call: {reason}")
                 return result
         entry.pending[modes] = capture

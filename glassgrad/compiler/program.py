@@ -103,9 +103,10 @@ def compare(before: Capture, now: Capture) -> tuple[list | None, str]:
                           f"{_shown(new_numbers.item())} on the next; pass it to the step as an argument, or work it "
                           "out with tensor ops")
         else:
-            return None, (f"an array of shape {new.shape} made outside glassgrad's ops held other numbers on the next "
+            return None, (f"an array of shape {new.shape} that no op of the call made held other numbers on the next "
                           "call (drawn by NumPy's random functions, or worked out by NumPy code from tensor values, "
-                          "inside the step?); make it outside the step and pass it in as an argument")
+                          "inside the step? a tensor read from outside it, bound anew?); make it outside the step and "
+                          "pass it in as an argument")
     return externals, ""
 
 
