@@ -31,7 +31,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from ..autograd import no_grad, recorded_call
+from ..autograd import call_recorder, no_grad
 from ..creation import tensor
 from ..nn.module import Module
 from ..nn.normalization import BatchNorm1d
@@ -144,9 +144,10 @@ class AveragedModel(Module):
 
         Inside a ``gg.compile``d step it is captured as one kernel, as an optimizer's step is: each replay runs it
         again (it reads ``n_averaged`` in Python), so an EMA updated after every ``optimizer.step()`` replays."""
-        recorded_call(AveragedModel._fold_in, self, model)
-
-    def _fold_in(self, model: Module) -> None:
+        recorder = call_recorder()
+        if recorder is not None:
+            recorder.on_call(AveragedModel.update_parameters, (self, model))
+            return
         mine, theirs = self._averaged_tensors(model)
         theirs = [t.detach() for t in theirs]
         with no_grad():
