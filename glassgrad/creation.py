@@ -27,7 +27,7 @@ from .arguments import as_array, keyword_sizes, refuse_backward_strides, resolve
 from .autograd import STATE, note_unreplayable, recorded_call
 from .device import check_device
 from .dtypes import get_default_dtype
-from .generator import Generator, restore_state, state_bytes
+from .generator import Generator, moved_to
 from .memory_formats import check_memory_format
 from .ops import DRAW
 from .settings import warn_at_learners_line, warn_once
@@ -62,12 +62,12 @@ def get_rng_state() -> Tensor:
 
     (PyTorch's state is a uint8 tensor too, of its own generator: the two do not carry over.)
     """
-    return Tensor._wrap(np.array(state_bytes(default_generator.bit_generator)))
+    return default_generator.get_state()
 
 
 def set_rng_state(new_state: Any) -> None:
     """Move glassgrad's generator back to a position :func:`get_rng_state` returned: the same draws follow."""
-    restore_state(default_generator.bit_generator, new_state, "set_rng_state")
+    moved_to(default_generator, new_state, "set_rng_state")
 
 
 def pick_generator(seed: int | None, generator: np.random.Generator | Generator | None) -> np.random.Generator:

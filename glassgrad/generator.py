@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .autograd import recorded_call
 from .device import CPU, check_device, device
 
 DEFAULT_SEED = 67280421310721
@@ -43,8 +44,7 @@ class Generator:
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not -2 ** 63 <= seed < 2 ** 64:
             raise ValueError(f"manual_seed: the seed must be a whole number from -2**63 to 2**64 - 1, as PyTorch's, "
                              f"got {seed!r}")
-        self._seed = int(seed) % 2 ** 64
-        self.numpy_generator = np.random.default_rng(self._seed)
+        recorded_call(_restart, self, int(seed) % 2 ** 64)  # a kernel of a compiled step: restarted at each call
         return self
 
     def initial_seed(self) -> int:
@@ -65,11 +65,11 @@ class Generator:
         """The stream's position as a uint8 tensor (:func:`state_bytes`), to give back to :meth:`set_state`."""
         from .tensor import Tensor
 
-        return Tensor._wrap(np.array(state_bytes(self.numpy_generator.bit_generator)))
+        return Tensor._wrap(recorded_call(_position, self))  # a kernel of a compiled step: read at each call
 
     def set_state(self, state: Any) -> Generator:
         """Put the stream back where :meth:`get_state` found it; returns ``self``."""
-        restore_state(self.numpy_generator.bit_generator, state, "Generator.set_state")
+        moved_to(self, state, "Generator.set_state")
         return self
 
     def __getattr__(self, name: str) -> Any:
@@ -79,6 +79,29 @@ class Generator:
 
     def __repr__(self) -> str:
         return f"<glassgrad.Generator seed={self._seed}>"
+
+
+def _restart(generator: Generator, seed: int) -> None:
+    """Restart ``generator``'s stream from ``seed``: one kernel of a compiled step (:func:`recorded_call`), so that
+    ``gg.manual_seed(k)`` inside a step restarts the stream at each replayed call, as eager does (a replay that ran no
+    Python went on drawing from where the last call left the stream: other dropout masks, other noise)."""
+    generator._seed = seed
+    generator.numpy_generator = np.random.default_rng(seed)
+
+
+def _position(generator: Generator) -> np.ndarray:
+    """``generator``'s position now (:func:`state_bytes`), a kernel of a compiled step: read again at each call."""
+    return state_bytes(generator.numpy_generator.bit_generator)
+
+
+def moved_to(generator: Generator, state: Any, owner: str) -> None:
+    """Move ``generator`` back to ``state`` (:func:`restore_state`; ``owner`` names the caller in an error), as one
+    kernel of a compiled step: ``set_rng_state(saved)`` inside a step moves the stream at each replayed call too."""
+    recorded_call(_restore, generator, getattr(state, "array", state), owner)
+
+
+def _restore(generator: Generator, state: Any, owner: str) -> None:
+    restore_state(generator.numpy_generator.bit_generator, state, owner)
 
 
 STATE_BYTES = 37

@@ -35,7 +35,9 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   same Python scalars (the optimizer reads its learning rate at each step, so schedulers work):
   results are identical to eager, bit for bit. ``.grad`` arrays are new each step, as in eager.
   Randomness replays too: a dropout mask, ``randn_like(std)`` or ``x.uniform_()`` is drawn again, from the
-  same generator, at the same point of its stream, so it is what eager would draw.
+  same generator, at the same point of its stream, so it is what eager would draw; and a stream restarted or moved
+  inside the step (``gg.manual_seed(k)``, ``generator.manual_seed(k)``, ``gg.set_rng_state(saved)``, a state read
+  with ``get_rng_state()``) is restarted, moved and read at each replayed call too.
 * **Guards.** Before a replay: the parameters and buffers of every layer the step called are
   still the same arrays (``p.data = …`` replaces one: captured again), ``requires_grad`` is
   unchanged, each layer is in the same mode (``train()``/``eval()``: a key keeps a program for each set of

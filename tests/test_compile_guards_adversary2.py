@@ -1,0 +1,211 @@
+"""gg.compile against training steps written as learners write them, that touch Python state or read values from
+outside the step in ways the guards missed: a replay went on with the capture's numbers, or skipped the step's own
+Python (a count, an append, a re-seed), without a word. The oracle is the same step run eagerly: every returned value,
+every weight and the Python state the step touches equal, bit for bit; where a replay cannot repeat the step, it runs
+eagerly with a warning that names why. Cases that already behaved are pinned here too."""
+
+from __future__ import annotations
+
+import collections
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import glassgrad as gg
+
+nn = gg.nn
+F = nn.functional
+CALLS = 10
+
+
+def _data(count: int = CALLS) -> list[tuple[gg.Tensor, gg.Tensor]]:
+    rng = np.random.default_rng(0)
+    return [(gg.tensor(rng.standard_normal((4, 3)).astype(np.float32)),
+             gg.tensor(rng.standard_normal((4, 2)).astype(np.float32))) for _ in range(count)]
+
+
+def _linear(seed: int = 0) -> nn.Linear:
+    gg.manual_seed(seed)
+    return nn.Linear(3, 2)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with each tensor as a copy of its array, each container as a list or dict of its parts."""
+    if isinstance(value, gg.Tensor):
+        return value.detach().array.copy()
+    if isinstance(value, (list, tuple, collections.deque, set, frozenset)):
+        return [_plain(part) for part in (sorted(value) if isinstance(value, (set, frozenset)) else value)]
+    if isinstance(value, dict):
+        return {key: _plain(part) for key, part in value.items()}
+    return value
+
+
+def _assert_same(eager: Any, compiled: Any, where: str = "") -> None:
+    if isinstance(eager, np.ndarray):
+        assert isinstance(compiled, np.ndarray) and eager.dtype == compiled.dtype, where
+        np.testing.assert_array_equal(eager, compiled, err_msg=where)
+    elif isinstance(eager, list):
+        assert isinstance(compiled, list) and len(eager) == len(compiled), f"{where}: {eager} != {compiled}"
+        for number, (a, b) in enumerate(zip(eager, compiled)):
+            _assert_same(a, b, f"{where}[{number}]")
+    elif isinstance(eager, dict):
+        assert isinstance(compiled, dict) and eager.keys() == compiled.keys(), f"{where}: {eager} != {compiled}"
+        for key in eager:
+            _assert_same(eager[key], compiled[key], f"{where}[{key!r}]")
+    else:
+        assert type(eager) is type(compiled) and eager == compiled, f"{where}: {eager!r} != {compiled!r}"
+
+
+def _same_as_eager(make: Callable, calls: int = CALLS) -> tuple[Any, list[str]]:
+    """``make()`` gives ``(step, state, between)``: the step, a function giving the state it touches (weights, Python
+    values) and one called with the call's number before each call (or None). Runs it eagerly and compiled (from the
+    same seed): every result and the state equal, bit for bit. Gives the compiled step and its warnings."""
+    runs = []
+    for compiled in (False, True):
+        gg.manual_seed(0)
+        step, state, between = make()
+        run = gg.compile(step) if compiled else step
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            results = []
+            for number, batch in enumerate(_data(calls)):
+                if between is not None:
+                    between(number)
+                results.append(run(*batch))
+        runs.append((_plain(results), _plain(state()), run, [str(warning.message) for warning in caught]))
+    (eager, eager_state, _, _), (results, state, run, messages) = runs
+    _assert_same(eager, results, "results")
+    _assert_same(eager_state, state, "state")
+    return run, messages
+
+
+def _counts(run: Any) -> tuple[int, int]:
+    entries = getattr(run, "_compiled", run).entries.values()
+    return sum(entry.captures for entry in entries), sum(entry.replays for entry in entries)
+
+
+def _replayed(make: Callable, calls: int = CALLS) -> Any:
+    """Compiled as eager, with no warning, and replayed."""
+    run, messages = _same_as_eager(make, calls)
+    assert messages == []
+    assert _counts(run)[1] > 0
+    return run
+
+
+def _eager_saying(make: Callable, *named: str, calls: int = CALLS) -> Any:
+    """Compiled as eager, never replayed, with one warning naming each of ``named``."""
+    run, messages = _same_as_eager(make, calls)
+    assert len(messages) == 1, messages
+    assert all(name in messages[0] for name in named), messages[0]
+    assert _counts(run)[1] == 0
+    return run
+
+
+def _sgd(model: nn.Module) -> gg.optim.SGD:
+    return gg.optim.SGD(model.parameters(), lr=0.1)
+
+
+# --- random streams restarted inside the step ------------------------------------------------------------------------
+
+def _dropout_net() -> nn.Module:
+    return nn.Sequential(_linear(), nn.Dropout(0.5))
+
+
+def _reseeding(reseed: Callable) -> Callable:
+    def make():
+        model = _dropout_net()
+        optimizer = _sgd(model)
+        generator = gg.Generator()
+
+        def step(x, y):
+            reseed(generator)
+            noise = gg.randn(x.shape, generator=generator) * 0.1
+            optimizer.zero_grad()
+            loss = F.mse_loss(model(x + noise), y)
+            loss.backward()
+            optimizer.step()
+            return loss.detach()
+
+        return step, lambda: {"w": model[0].weight, "next": gg.rand(3), "own": gg.rand(2, generator=generator)}, None
+
+    return make
+
+
+@pytest.mark.parametrize("reseed", [lambda generator: gg.manual_seed(3), lambda generator: generator.manual_seed(7)],
+                         ids=["gg.manual_seed", "Generator.manual_seed"])
+def test_a_seed_set_inside_the_step_restarts_the_stream_at_every_replayed_call(reseed):
+    """``gg.manual_seed(k)`` (or a generator's) inside the step: eager draws the same dropout mask and noise at each
+    call; a replay ran no Python and drew on from where the stream was, other masks, without a word. Now the restart
+    is a kernel of the program."""
+    _replayed(_reseeding(reseed))
+
+
+def test_a_seed_read_from_a_global_restarts_the_stream_with_its_value_now():
+    """``gg.manual_seed(epoch)``, the global changed every few calls: each replay restarts from the epoch's seed."""
+    held = {"epoch": 0}
+
+    def make():
+        model = _dropout_net()
+        optimizer = _sgd(model)
+
+        def step(x, y):
+            gg.manual_seed(held["epoch"])
+            optimizer.zero_grad()
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            optimizer.step()
+            return loss.detach()
+
+        return step, lambda: {"w": model[0].weight, "next": gg.rand(3)}, lambda number: held.update(epoch=number // 5)
+
+    _replayed(make)
+
+
+@pytest.mark.parametrize("saved_inside", [True, False], ids=["saved inside", "saved outside"])
+def test_an_rng_state_set_back_inside_the_step_is_set_back_at_every_replayed_call(saved_inside):
+    """``saved = gg.get_rng_state()`` … ``gg.set_rng_state(saved)`` (two forwards with one dropout mask), or a state
+    saved once outside and set at each call: the replay moved no stream."""
+    def make():
+        model = _dropout_net()
+        optimizer = _sgd(model)
+        outside = gg.get_rng_state()
+
+        def step(x, y):
+            saved = gg.get_rng_state() if saved_inside else outside
+            first = model(x)
+            gg.set_rng_state(saved)
+            second = model(x)
+            optimizer.zero_grad()
+            loss = F.mse_loss(first + second, y)
+            loss.backward()
+            optimizer.step()
+            return loss.detach()
+
+        return step, lambda: {"w": model[0].weight, "next": gg.rand(3)}, None
+
+    _replayed(make)
+
+
+def test_a_generators_state_read_and_set_inside_the_step_is_replayed():
+    def make():
+        model = _linear()
+        optimizer = _sgd(model)
+        generator = gg.Generator().manual_seed(5)
+
+        def step(x, y):
+            saved = generator.get_state()
+            noise = gg.randn(x.shape, generator=generator)
+            generator.set_state(saved)
+            again = gg.randn(x.shape, generator=generator)
+            optimizer.zero_grad()
+            loss = F.mse_loss(model(x + noise - again), y)
+            loss.backward()
+            optimizer.step()
+            return loss.detach(), noise
+
+        return step, lambda: {"w": model.weight, "own": gg.rand(2, generator=generator)}, None
+
+    _replayed(make)
