@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import warnings
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -207,5 +208,110 @@ def test_a_generators_state_read_and_set_inside_the_step_is_replayed():
             return loss.detach(), noise
 
         return step, lambda: {"w": model.weight, "own": gg.rand(2, generator=generator)}, None
+
+    _replayed(make)
+
+
+# --- containers the step changes in place ----------------------------------------------------------------------------
+
+def _logging_into(container: Any, log: Callable) -> Callable:
+    """A step that logs its loss into ``container`` (``log(container, loss)``) after an SGD update."""
+    def make():
+        model = _linear()
+        optimizer = _sgd(model)
+        held = container() if callable(container) else container
+
+        def step(x, y):
+            optimizer.zero_grad()
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            optimizer.step()
+            log(held, loss.detach())
+            return loss.detach()
+
+        return step, lambda: {"w": model.weight, "log": held}, None
+
+    return make
+
+
+CHANGED_IN_PLACE = {
+    "deque.append": (lambda: collections.deque(maxlen=5), lambda held, loss: held.append(loss)),
+    "defaultdict(list)": (lambda: collections.defaultdict(list), lambda held, loss: held["loss"].append(loss)),
+    "Counter +=": (collections.Counter, lambda held, loss: held.update(steps=1)),
+    "OrderedDict[key] =": (collections.OrderedDict, lambda held, loss: held.__setitem__("last", loss)),
+    "set.add": (set, lambda held, loss: held.add(len(held))),
+}
+
+
+@pytest.mark.parametrize("kind", list(CHANGED_IN_PLACE))
+def test_a_deque_defaultdict_counter_or_set_the_step_changes_runs_eagerly_naming_it(kind):
+    """Logging into a ``deque``, a ``defaultdict(list)``, a ``Counter`` or a set read by name: they were guarded by
+    identity alone (only a list's and a dict's entries were compared), so the replays skipped the step's append, count
+    or add without a word (a history 2 long where eager's is 10). Now their entries are compared as a list's are: the
+    step, changing them at every call, runs eagerly, naming the container."""
+    container, log = CHANGED_IN_PLACE[kind]
+    _eager_saying(_logging_into(container, log), "holds something new at each call")
+
+
+def test_a_default_argument_list_the_step_appends_to_runs_eagerly_naming_it():
+    """``def step(x, y, history=[])``, appended to at each call: the default tuple is the same object whatever the
+    list holds, and its snapshot shared the list, so replays skipped the append without a word."""
+    def make():
+        model = _linear()
+        optimizer = _sgd(model)
+
+        def step(x, y, history=[]):  # noqa: B006 - the learner's mutable default, on purpose
+            optimizer.zero_grad()
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            optimizer.step()
+            history.append(loss.detach())
+            return loss.detach()
+
+        return step, lambda: {"w": model.weight, "history": step.__defaults__[0]}, None
+
+    _eager_saying(make, "step's default list")
+
+
+def test_a_weak_dict_cache_changed_between_calls_is_read_again():
+    """A scale kept in a ``WeakKeyDictionary`` keyed by the model, changed between calls: the replay went on with the
+    capture's scale."""
+    def make():
+        model = _linear()
+        optimizer = _sgd(model)
+        scales = weakref.WeakKeyDictionary({model: 1.0})
+
+        def step(x, y):
+            optimizer.zero_grad()
+            loss = F.mse_loss(model(x), y) * scales[model]
+            loss.backward()
+            optimizer.step()
+            return loss.detach()
+
+        return step, lambda: {"w": model.weight}, lambda number: scales.update({model: 3.0}) if number == 5 else None
+
+    run = _replayed(make)
+    assert _counts(run) == (4, CALLS - 4)
+
+
+def test_a_plain_dict_or_list_the_step_logs_into_runs_eagerly_and_an_id_keyed_cache_is_read_again():
+    """Pinned (these behaved already): ``stats["loss"] = loss``, ``hist["loss"].append(loss)`` run eagerly, naming
+    the name; a ``cache[id(model)]`` changed between calls is read by a new capture."""
+    _eager_saying(_logging_into(dict, lambda held, loss: held.__setitem__("loss", loss)), "holds something new")
+    _eager_saying(_logging_into(lambda: {"loss": []}, lambda held, loss: held["loss"].append(loss)), "holds something")
+
+    def make():
+        model = _linear()
+        optimizer = _sgd(model)
+        cache: dict = {}
+
+        def step(x, y):
+            optimizer.zero_grad()
+            loss = F.mse_loss(model(x), y) * cache.get(id(model), 1.0)
+            loss.backward()
+            optimizer.step()
+            return loss.detach()
+
+        return step, lambda: {"w": model.weight}, lambda number: cache.update({id(model): 3.0}) if number == 5 else None
 
     _replayed(make)

@@ -791,7 +791,10 @@ def _plain_setting(value: Any) -> bool:
 
 
 def _snapshot(value: Any) -> Any:
-    """A setting as it is now: a list is copied (one changed in place between calls must fail the guard)."""
+    """A setting as it is now: a list is copied, inside a tuple too (one changed in place between calls must fail the
+    guard: a default argument's ``history=[]``, in its function's ``__defaults__``)."""
+    if type(value) is tuple and any(type(part) in (list, tuple) for part in value):
+        return tuple(_snapshot(part) for part in value)
     return [_snapshot(part) for part in value] if type(value) is list else value
 
 

@@ -30,10 +30,13 @@ once). A method of a layer's class that its ``forward`` names (``self._scale()``
   the attributes the code names of a module or a class of the user's own (``import config``: ``config.LR``, a
   helper ``utils.act`` whose code is read too; ``Config.lr``);
 * what a function is called with that the step does not write: its default arguments (``step.__defaults__``, and
-  each entry of a dict among them), a ``functools.partial``'s keywords (each entry), whose function is read too;
+  each entry of a dict among them, and the entries of a list, deque or set among them: ``history=[]``), a
+  ``functools.partial``'s keywords (each entry), whose function is read too;
 * anything else but a Python module or a class (a tensor, an array, a function, a layer, an optimizer, a list of
-  tensors): by identity, and a list's or dict's entries (up to 64) by identity too, and so the dicts and lists in
-  such a dict (``CONFIG["optim"]["lr"]``); a longer one, its length;
+  tensors): by identity, and a container's entries (up to 64) by identity too, and so the containers in such a
+  dict (``CONFIG["optim"]["lr"]``, ``history["loss"].append(…)``); a longer one, its length. Containers: a list, a
+  ``deque``, a dict and its subclasses (``defaultdict``, ``Counter``, ``OrderedDict``), a ``WeakKeyDictionary`` or
+  ``WeakValueDictionary`` (the guard holds its entries strongly), a set (its members, by equality);
 * the process environment, where the code loads ``os`` and names ``environ``, ``environb``, ``getenv`` or
   ``getenvb``, or loads a name bound to one of them (``from os import environ``): one guard, a copy of every
   variable compared by value (:class:`Environment`: one dict comparison, 0.2 µs for 40 variables), so that any
@@ -45,12 +48,14 @@ included), an entry of a long container changed in place, attributes more than :
 
 from __future__ import annotations
 
+import collections
 import dis
 import functools
 import os
 import sys
 import sysconfig
 import types
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,6 +73,13 @@ MOST_DEPTH = 3
 MOST_ENTRIES = 64
 """A list or dict read by name longer than this is guarded by identity and length alone (its entries would cost
 every replay)."""
+
+SEQUENCES = (list, collections.deque)
+"""Containers read by name whose entries are guarded in order (``history.append(…)``, a ``deque(maxlen=100)``)."""
+
+MAPPINGS = (dict, weakref.WeakKeyDictionary, weakref.WeakValueDictionary)
+"""Containers read by name whose entries are guarded by key: a dict and its subclasses (``defaultdict(list)``,
+``Counter``, ``OrderedDict``), and the weak dicts a cache keyed by a model is kept in."""
 
 INLINE_ENTRIES = 8
 """A list read by name with at most this many entries has its guard written out entry by entry (``params[0] is …``)."""
@@ -128,17 +140,20 @@ class Read:
                 else f", its {len(entries)} entries the same")
         return f"{self.name}: the same {kind}{held}"
 
+    def source(self, named: Any) -> str:
+        """Where the guard finds the name's value now, as a Python expression (``named``: as in :meth:`guard`)."""
+        if self.key is None:
+            return f"{named(self.where)}.cell_contents"
+        if isinstance(self.where, dict):
+            return f"{named(self.where)}.get({self.key!r}, {named(MISSING)})"
+        if isinstance(self.where, types.FunctionType) and self.key in ("__defaults__", "__kwdefaults__"):
+            return f"{named(self.where)}.{self.key}"  # a function always has them: no getattr's default to pass
+        return f"getattr({named(self.where)}, {self.key!r}, {named(MISSING)})"
+
     def guard(self, named: Any, number: int) -> str:
         """The guard as one Python expression; ``named(value)`` is the program's name for a value, ``number`` makes
         this guard's own variable name."""
-        if self.key is None:
-            held = f"{named(self.where)}.cell_contents"
-        elif isinstance(self.where, dict):
-            held = f"{named(self.where)}.get({self.key!r}, {named(MISSING)})"
-        elif isinstance(self.where, types.FunctionType) and self.key in ("__defaults__", "__kwdefaults__"):
-            held = f"{named(self.where)}.{self.key}"  # a function always has them: no getattr's default to pass
-        else:
-            held = f"getattr({named(self.where)}, {self.key!r}, {named(MISSING)})"
+        held = self.source(named)
         if self.value is None or type(self.value) is bool:  # one object each: the same value is the same object
             return f"{held} is {named(self.value)}"
         if self.by_value:
@@ -168,6 +183,19 @@ class Environment(Read):
         return f"{named(self.where)}._data == {named(self.value)}"
 
 
+@dataclass(frozen=True)
+class Contents(Read):
+    """A container the step reads that no name holds (``where`` is the container itself): a default argument's list
+    (``def step(x, history=[])``, appended to at each call), whose function's ``__defaults__`` is the same tuple
+    whatever the list holds. Only its entries are guarded."""
+
+    def now(self) -> Any:
+        return self.value
+
+    def source(self, named: Any) -> str:
+        return named(self.value)
+
+
 ENVIRONMENT_NAMES = frozenset(("environ", "environb", "getenv", "getenvb"))
 """What ``os`` reads the environment through: ``os.environ[…]``, ``os.getenv(…)``, and their bytes forms."""
 
@@ -182,7 +210,10 @@ def changed(reads: list[Read]) -> list[str]:
 
 
 def same_entries(container: Any, entries: Any) -> bool:
-    """Whether a list's or a dict's entries are still the objects ``entries`` holds (:func:`_entries`)."""
+    """Whether a list's or a dict's entries are still the objects ``entries`` holds, or a set's its members
+    (:func:`_entries`)."""
+    if type(entries) is frozenset:
+        return container == entries
     if isinstance(entries, dict):
         return (len(container) == len(entries) and
                 all(container.get(key, MISSING) is value for key, value in entries.items()))
@@ -190,13 +221,22 @@ def same_entries(container: Any, entries: Any) -> bool:
 
 
 def _entries(value: Any) -> Any:
-    """What a list or dict read by name holds (a tuple of its entries, a dict copy), for :func:`same_entries`; the
-    length of one longer than :data:`MOST_ENTRIES` (its entries would cost every replay); None for anything else."""
-    if type(value) not in (list, dict):
+    """What a container read by name holds, for :func:`same_entries`: a tuple of a list's or a deque's entries, a
+    dict copy of a mapping's (:data:`MAPPINGS`), a frozenset of a set's members; the length of one longer than
+    :data:`MOST_ENTRIES` (its entries would cost every replay); None for anything else (a tuple cannot change)."""
+    if not _container(value):
         return None
     if len(value) > MOST_ENTRIES:
         return len(value)
-    return tuple(value) if type(value) is list else dict(value)
+    return (tuple(value) if isinstance(value, SEQUENCES) else frozenset(value) if isinstance(value, set)
+            else dict(value.items()))
+
+
+def _container(value: Any) -> bool:
+    """Whether ``value`` is a container the step may change in place, whose entries a guard compares
+    (:data:`SEQUENCES`, :data:`MAPPINGS`, a set): a ``deque``, ``defaultdict``, ``Counter`` or set the step appends
+    to, counts in or adds to was guarded by identity alone, and replays skipped the change without a word."""
+    return isinstance(value, (*SEQUENCES, *MAPPINGS, set))
 
 
 def names_read(function: Any, layers: list) -> tuple[list[Read], list[str]]:
@@ -272,6 +312,10 @@ def draws_outside(value: Any) -> bool:
 
 
 def _read(where: Any, key: str | None, name: str, value: Any) -> Read:
+    """The guard of ``value``, found at ``where``'s ``key``; a container read with no name holding it (``where is
+    value``: a default argument's list) has its entries guarded alone (:class:`Contents`)."""
+    if where is value:
+        return Contents(where, key, name, value, False, _entries(value))
     by_value = _plain_setting(value) or isinstance(value, np.generic)
     if by_value:
         return Read(where, key, name, _snapshot(value), True)
@@ -317,9 +361,9 @@ def _attributes(value: Any, name: str, attributes: set[str], depth: int) -> list
     if depth == 0:
         return []
     found = []
-    if type(value) is dict and len(value) <= MOST_ENTRIES:  # CONFIG["optim"]["lr"]: the dicts and lists inside
+    if isinstance(value, MAPPINGS) and len(value) <= MOST_ENTRIES:  # CONFIG["optim"]["lr"]: containers inside
         for key, held in value.items():
-            if type(held) in (dict, list):
+            if _container(held):  # history["loss"].append(…) of a dict or a defaultdict(list)
                 found.append((value, key, f"{name}[{key!r}]", held))
                 found += _attributes(held, f"{name}[{key!r}]", attributes, depth - 1)
         return found
@@ -378,6 +422,8 @@ def _given(function: Any) -> list[tuple]:
     for value in (*(function.__defaults__ or ()), *(function.__kwdefaults__ or {}).values()):
         if type(value) is dict and len(value) <= MOST_ENTRIES:
             found += [(value, key, f"{function.__name__} default[{key!r}]", entry) for key, entry in value.items()]
+        elif _container(value):  # def step(x, history=[]): history.append(…) at each call
+            found.append((value, None, f"{function.__name__}'s default {type(value).__name__}", value))
     return found
 
 
