@@ -7,6 +7,7 @@ eagerly with a warning that names why. Cases that already behaved are pinned her
 from __future__ import annotations
 
 import collections
+import itertools
 import warnings
 import weakref
 from collections.abc import Callable
@@ -315,3 +316,85 @@ def test_a_plain_dict_or_list_the_step_logs_into_runs_eagerly_and_an_id_keyed_ca
         return step, lambda: {"w": model.weight}, lambda number: cache.update({id(model): 3.0}) if number == 5 else None
 
     _replayed(make)
+
+
+# --- iterators and files the step uses up ----------------------------------------------------------------------------
+
+def _accumulating(counter: Callable) -> Callable:
+    """Gradient accumulation over 4 calls, the update taken where ``next(counter) % 4 == 0``."""
+    def make():
+        model = _linear()
+        optimizer = _sgd(model)
+        count = counter()
+
+        def step(x, y):
+            loss = F.mse_loss(model(x), y) / 4
+            loss.backward()
+            if next(count) % 4 == 0:
+                optimizer.step()
+                optimizer.zero_grad()
+            return loss.detach()
+
+        return step, lambda: {"w": model.weight, "next": next(count)}, None
+
+    return make
+
+
+@pytest.mark.parametrize("counter", [lambda: itertools.count(1), lambda: iter(range(1, 100)),
+                                     lambda: (number for number in range(1, 100))],
+                         ids=["itertools.count", "iter(range)", "generator"])
+def test_an_iterator_the_step_takes_items_from_runs_eagerly_naming_it(counter):
+    """``if next(counter) % 4 == 0: optimizer.step()``: the two captures (items 1 and 2) took no update, agreed, and
+    every replay went on without an update and without taking an item, without a word (eager updates at calls 4 and
+    8). Now the step runs eagerly from its first call, naming the iterator."""
+    _eager_saying(_accumulating(counter), "'count' is an iterator the step takes items from", calls=13)
+
+
+def test_batches_taken_from_an_iterator_inside_the_step_run_eagerly_naming_it():
+    """``x, y = next(batches)`` inside a step called with no arguments (ran eagerly before only because the two
+    captures saw other numbers; a schedule's ``lr = next(lrs)`` equal at both captures was replayed stale)."""
+    def make():
+        model = _linear()
+        optimizer = _sgd(model)
+        batches = iter(_data(2 * CALLS))
+        rates = iter([0.1] * 4 + [0.01] * 100)
+
+        def step(*_):
+            x, y = next(batches)
+            optimizer.zero_grad()
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            for group in optimizer.param_groups:
+                group["lr"] = next(rates)
+            optimizer.step()
+            return loss.detach()
+
+        return step, lambda: {"w": model.weight, "left": len(list(batches))}, None
+
+    _eager_saying(make, "is an iterator the step takes items from")
+
+
+def test_a_file_the_step_writes_to_runs_eagerly_naming_it(tmp_path):
+    """``log.write(…)`` at each call: the replays wrote nothing, without a word."""
+    path = tmp_path / "log.txt"
+
+    def make():
+        model = _linear()
+        optimizer = _sgd(model)
+        log = open(path, "w")  # noqa: SIM115 - kept open across calls, as a training log is
+
+        def step(x, y):
+            optimizer.zero_grad()
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            optimizer.step()
+            log.write("step\n")
+            return loss.detach()
+
+        def state():
+            log.close()
+            return {"w": model.weight, "lines": path.read_text().count("\n")}
+
+        return step, state, None
+
+    _eager_saying(make, "'log' is a file the step reads or writes")

@@ -89,9 +89,11 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   custom ``autograd.Function``, ``create_graph=True``, ``backward(inputs=…)``, ``gg.autograd.grad`` of several
   outputs at once (of one, it replays: its walk is captured as ``backward()``'s, its gradients returned),
   ``retain_grad``, a boolean mask's data-dependent shape, a draw from Python's ``random`` module or NumPy's
-  global generator (a branch on it would be taken as at capture), a returned graph other than the tensors of a
-  forward, and a step that does different work on each call. Each gives a one-line warning saying why, and that key runs
-  eagerly from then on (same results); ``fullgraph=True`` raises :class:`CompileRefused` instead.
+  global generator (a branch on it would be taken as at capture), an iterator or a file the step's code reads by
+  name (``x, y = next(batches)``, ``if next(counter) % 4 == 0``, ``log.write(…)``: a replay would take no item and
+  write nothing), a returned graph other than the tensors of a forward, and a step that does different work on
+  each call. Each gives a one-line warning saying why, and that key runs eagerly from then on (same results);
+  ``fullgraph=True`` raises :class:`CompileRefused` instead.
   While a tape records (``gg.trace``) calls run eagerly, so that it sees every step (one warning); so
   do they while anomaly detection is on (:mod:`glassgrad.anomaly`), so that every backward rule is checked,
   and inside a forward-mode dual level (:mod:`glassgrad.forward_ad`), so that every op carries its tangent.

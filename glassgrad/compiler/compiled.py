@@ -195,7 +195,7 @@ class Compiled:
         # what the step's code will read, as it starts, with the layers an earlier capture of this key called (a
         # forward that appends to self.history must find the list as it was before its own append)
         known = {id(module): module for capture in entry.pending.values() for module, _ in capture.modules}
-        reads, draws = names_read(self.function, list(known.values()))
+        reads, refusals = names_read(self.function, list(known.values()))
         if self.owner is not None:
             recorder.watch(self.owner)
         if _GLOBAL_FORWARD_HOOKS or _GLOBAL_FORWARD_PRE_HOOKS:
@@ -210,13 +210,10 @@ class Compiled:
             for handle in handles:
                 handle.remove()
         capture = recorder.finish(result)
-        more, more_draws = names_read(None, [module for module, _ in capture.modules if id(module) not in known])
+        more, more_refusals = names_read(None, [module for module, _ in capture.modules if id(module) not in known])
         capture.reads = reads + more
-        if (draws or more_draws) and capture.refusal is None:
-            capture.refusal = (f"'{(draws or more_draws)[0]}' draws random numbers outside glassgrad's kernels "
-                               "(Python's random module or NumPy's global generator), which a replay would not draw "
-                               "again, taking the capture's numbers and branches at every call; draw with gg.rand, "
-                               "gg.randint or gg.randperm, which a replay draws again")
+        if (refusals or more_refusals) and capture.refusal is None:  # random.random(), next(batches): Python to run
+            capture.refusal = (refusals or more_refusals)[0]
         entry.captures += 1
         if capture.refusal is not None:
             self._give_up(entry, capture.refusal)

@@ -42,6 +42,9 @@ once). A method of a layer's class that its ``forward`` names (``self._scale()``
   variable compared by value (:class:`Environment`: one dict comparison, 0.2 µs for 40 variables), so that any
   variable set, changed or removed between calls makes a new capture, which reads it as eager does.
 
+A name holding an iterator (a generator, ``iter(batches)``, ``itertools.count()``) or a file makes the step run
+eagerly, saying which (:func:`used_up`): the step takes items from it or writes to it, which a replay would not.
+
 Not seen: values a library's code reads (a package reading ``os.environ`` inside itself, Python's library
 included), an entry of a long container changed in place, attributes more than :data:`MOST_DEPTH` levels down.
 """
@@ -51,11 +54,13 @@ from __future__ import annotations
 import collections
 import dis
 import functools
+import io
 import os
 import sys
 import sysconfig
 import types
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -241,10 +246,11 @@ def _container(value: Any) -> bool:
 
 def names_read(function: Any, layers: list) -> tuple[list[Read], list[str]]:
     """The names ``function`` (the compiled step) and the ``forward`` of ``layers`` (the layers it called) read from
-    outside, each once, in the order found, with what each holds now; and those among them that draw from Python's
-    random module or NumPy's global generator (:func:`draws_outside`)."""
+    outside, each once, in the order found, with what each holds now; and why a replay cannot repeat the step, for
+    each name that draws from Python's random module or NumPy's global generator (:func:`draws_outside`) or holds
+    an iterator or a file (:func:`used_up`)."""
     reads: dict[tuple, Read] = {}
-    draws: list[str] = []
+    refusals: list[str] = []
     pending = [found for found in (_code_of(function), *map(_forward_of, layers)) if found[0] is not None]
     for layer in layers:  # self.act = gg.tanh, self.masks[0] = … between calls; its settings are guarded already
         kind = type(layer).__name__
@@ -278,14 +284,34 @@ def names_read(function: Any, layers: list) -> tuple[list[Read], list[str]]:
         loaded += _given(defined)  # def step(x, scale=1.0): step.__defaults__ = (4.0,) between calls
         for where, key, name, value in loaded:
             if draws_outside(value):
-                draws.append(name)
+                refusals.append(f"'{name}' draws random numbers outside glassgrad's kernels (Python's random module "
+                             "or NumPy's global generator), which a replay would not draw again, taking the capture's "
+                             "numbers and branches at every call; draw with gg.rand, gg.randint or gg.randperm, which "
+                             "a replay draws again")
             if not isinstance(value, (types.ModuleType, type)):  # a module (np, F) or a class is not bound again
                 reads.setdefault((id(where), key), _read(where, key, name, value))
                 pending.append(_code_of(value))
                 loaded += _given(value)  # functools.partial(loss_fn, weight=w): its keywords
             pending += _read_inside(reads, value, name, attributes)  # args.lr, cfg.optim.lr, utils.helper(x)
         pending = [found for found in pending if found[0] is not None]
-    return list(reads.values()), draws
+    refusals += [why for why in map(used_up, reads.values()) if why is not None]
+    return list(reads.values()), refusals
+
+
+def used_up(read: Read) -> str | None:
+    """Why a replay cannot repeat a step that reads ``read``, where it names an iterator (a generator,
+    ``iter(batches)``, ``itertools.count()``: ``x, y = next(batches)``, ``if next(counter) % 4 == 0``) or a file
+    (``log.write(…)``), or None. A replay runs no Python: it took no item, so the iterator stayed where the captures
+    left it, and went on with the captures' items and branches (a gradient accumulated without ``optimizer.step()``),
+    without a word."""
+    if isinstance(read.value, io.IOBase):
+        return (f"'{read.name}' is a file the step reads or writes, which a replay would not do; write outside the "
+                "compiled step what it returns")
+    if isinstance(read.value, Iterator):
+        return (f"'{read.name}' is an iterator the step takes items from, which a replay would not do (it would go "
+                "on with the captures' items and branches, and leave the iterator where they left it); take the "
+                "item outside and pass it to the step as an argument")
+    return None
 
 
 def _read_inside(reads: dict[tuple, Read], value: Any, name: str, attributes: set[str]) -> list[tuple]:
