@@ -398,3 +398,124 @@ def test_a_file_the_step_writes_to_runs_eagerly_naming_it(tmp_path):
         return step, state, None
 
     _eager_saying(make, "'log' is a file the step reads or writes")
+
+
+# --- a trainer's own methods, and callbacks kept in a list -----------------------------------------------------------
+
+class _Module:
+    """A Lightning-like module: ``training_step`` logs through ``self.log``, as Lightning's do."""
+
+    def __init__(self) -> None:
+        self.model = _linear()
+        self.optimizer = _sgd(self.model)
+        self.logged: dict = {}
+        self.global_step = 0
+
+    def log(self, name: str, value: gg.Tensor) -> None:
+        self.logged[name] = value
+
+    def count(self) -> None:
+        self.global_step += 1
+
+    def training_step(self, x, y):
+        self.optimizer.zero_grad()
+        loss = F.mse_loss(self.model(x), y)
+        loss.backward()
+        self.optimizer.step()
+        self.log("train_loss", loss.detach())
+        return loss.detach()
+
+    def counting_step(self, x, y):
+        loss = self.training_step(x, y)
+        self.count()
+        return loss
+
+
+@pytest.mark.parametrize("method, named", [("training_step", "self.logged"), ("counting_step", "self.global_step")])
+def test_a_compiled_method_calling_a_method_of_its_object_that_writes_its_state_runs_eagerly_naming_it(method, named):
+    """``gg.compile(module.training_step)`` whose step calls ``self.log(…)`` (or ``self.count()``), a method of the same
+    object writing ``self.logged[…]`` (``self.global_step += 1``): the attributes the compiled method names were
+    guarded, not those of the methods of ``self`` it calls, so replays logged nothing, without a word."""
+    def make():
+        module = _Module()
+        return getattr(module, method), lambda: {"w": module.model.weight, "logged": module.logged,
+                                                 "step": module.global_step}, None
+
+    _eager_saying(make, named)
+
+
+class _Callback:
+    def __init__(self) -> None:
+        self.calls = 0
+        self.scale = 1.0
+
+    def on_step(self, loss: gg.Tensor) -> gg.Tensor:
+        self.calls += 1
+        return loss
+
+
+class _Scaling:
+    def __init__(self) -> None:
+        self.scale = 1.0
+
+    def on_step(self, loss: gg.Tensor) -> gg.Tensor:
+        return loss * self.scale
+
+
+def _with_callbacks(callback: type, between: Callable | None = None) -> Callable:
+    def make():
+        model = _linear()
+        optimizer = _sgd(model)
+        callbacks = [callback()]
+
+        def step(x, y):
+            optimizer.zero_grad()
+            loss = F.mse_loss(model(x), y)
+            for hook in callbacks:
+                loss = hook.on_step(loss)
+            loss.backward()
+            optimizer.step()
+            return loss.detach()
+
+        return step, lambda: {"w": model.weight, "state": vars(callbacks[0])}, between and between(callbacks)
+
+    return make
+
+
+def test_a_callback_in_a_list_counting_its_calls_runs_eagerly_naming_it():
+    """``for cb in callbacks: cb.on_step(loss)``, a callback counting ``self.calls += 1``: objects in a list were
+    guarded by identity alone, their methods' code unread, so replays counted nothing, without a word."""
+    _eager_saying(_with_callbacks(_Callback), "callbacks[0].calls")
+
+
+def test_a_setting_of_a_callback_in_a_list_changed_between_calls_is_read_again():
+    def between(callbacks):
+        return lambda number: setattr(callbacks[0], "scale", 3.0) if number == 5 else None
+
+    run = _replayed(_with_callbacks(_Scaling, between))
+    assert _counts(run) == (4, CALLS - 4)
+
+
+def test_a_compiled_method_counting_in_its_own_code_or_appending_to_its_history_runs_eagerly_naming_it():
+    """Pinned (behaved already): ``self.global_step += 1`` and ``self.history.append(loss)`` in the compiled method's
+    own code."""
+    class Trainer(_Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.history: list = []
+
+        def train_step(self, x, y):
+            self.global_step += 1
+            self.optimizer.zero_grad()
+            loss = F.mse_loss(self.model(x), y)
+            loss.backward()
+            self.optimizer.step()
+            self.history.append(loss.detach())
+            return loss.detach()
+
+    def make():
+        trainer = Trainer()
+        return trainer.train_step, lambda: {"w": trainer.model.weight, "h": trainer.history,
+                                            "step": trainer.global_step}, None
+
+    _eager_saying(make, "self.")

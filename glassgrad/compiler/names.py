@@ -19,7 +19,9 @@ settings object or dict it holds holds, as below (``self.config.scale``, ``self.
 each layer, so two layers of one class with a config each have a guard each, though their ``forward`` is read
 once). A method of a layer's class that its ``forward`` names (``self._scale()``, a property) is read as the
 ``forward`` is, and so is a method of a settings object the code names (``ema.update(model)``, reading and counting
-``self.updates``). Guarded as:
+``self.updates``), of the object whose method is compiled (``self.log(…)`` in ``gg.compile(module.training_step)``)
+and of an object in a short list or tuple the code reads (``for cb in callbacks: cb.on_step(loss)``, shown as
+``callbacks[0].calls``). Guarded as:
 
 * a number, string, flag or None, or a short list or tuple of them: by value (the settings' rule,
   :func:`~glassgrad.compiler.capture._plain_setting`);
@@ -281,6 +283,7 @@ def names_read(function: Any, layers: list) -> tuple[list[Read], list[str]]:
         if _plain_object(owner):  # a method of an object of settings: its attributes, as self.lr
             prefix = shown[0] if shown else "self"
             loaded += [(owner, name, f"{prefix}.{name}", value) for name, value in _named_attributes(owner, attributes)]
+            pending += [(*method, prefix) for method in _methods(owner, attributes)]  # self.log(…) in a trainer's step
         loaded += _given(defined)  # def step(x, scale=1.0): step.__defaults__ = (4.0,) between calls
         for where, key, name, value in loaded:
             if draws_outside(value):
@@ -323,6 +326,10 @@ def _read_inside(reads: dict[tuple, Read], value: Any, name: str, attributes: se
     for owner, attribute, path, held in _attributes(value, name, attributes, MOST_DEPTH):
         reads.setdefault((id(owner), attribute), _read(owner, attribute, path, held))
         found.append(_code_of(held))
+    if type(value) in (list, tuple) and len(value) <= INLINE_ENTRIES:  # for cb in callbacks: cb.on_step(loss)
+        for place, entry in enumerate(value):
+            if _plain_object(entry):
+                found += _read_inside(reads, entry, f"{name}[{place}]", attributes)
     return found + [(*method, name) for method in _methods(value, attributes)]  # its self.… shown as name.…
 
 
