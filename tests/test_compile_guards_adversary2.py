@@ -61,15 +61,16 @@ def _assert_same(eager: Any, compiled: Any, where: str = "") -> None:
         assert type(eager) is type(compiled) and eager == compiled, f"{where}: {eager!r} != {compiled!r}"
 
 
-def _same_as_eager(make: Callable, calls: int = CALLS) -> tuple[Any, list[str]]:
+def _same_as_eager(make: Callable, calls: int = CALLS, whole_step: bool = True) -> tuple[Any, list[str]]:
     """``make()`` gives ``(step, state, between)``: the step, a function giving the state it touches (weights, Python
     values) and one called with the call's number before each call (or None). Runs it eagerly and compiled (from the
-    same seed): every result and the state equal, bit for bit. Gives the compiled step and its warnings."""
+    same seed): every result and the state equal, bit for bit. Gives the compiled step and its warnings.
+    ``whole_step=False``: ``make(compiled)`` compiles what it will (the model) and the step is called as it is."""
     runs = []
     for compiled in (False, True):
         gg.manual_seed(0)
-        step, state, between = make()
-        run = gg.compile(step) if compiled else step
+        step, state, between = make() if whole_step else make(compiled)
+        run = gg.compile(step) if compiled and whole_step else step
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             results = []
@@ -519,3 +520,65 @@ def test_a_compiled_method_counting_in_its_own_code_or_appending_to_its_history_
                                             "step": trainer.global_step}, None
 
     _eager_saying(make, "self.")
+
+
+# --- a layer counting its calls in a public attribute ----------------------------------------------------------------
+
+class _Counting(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = _linear()
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += 1
+        return self.fc(x)
+
+
+@pytest.mark.parametrize("how", ["whole step", "gg.compile(model)", "model.compile()"])
+def test_a_forward_counting_its_calls_in_a_public_attribute_runs_eagerly_naming_it(how):
+    """``self.calls += 1`` in a layer's ``forward``: a public number is a setting, guarded by the capture's value, but
+    the value was taken as the step ended (2 after the second capture), so the third call found it held and every
+    replay counted nothing (2 where eager counts 10), without a word. The settings of a layer an earlier capture
+    called are now taken as the step starts: the count changes at every call, and the step runs eagerly, naming it."""
+    def make(compiled: bool = True):
+        model = _Counting()
+        optimizer = _sgd(model)
+        if how == "model.compile()" and compiled:
+            model.compile()
+        forward = gg.compile(model) if how == "gg.compile(model)" and compiled else model
+
+        def step(x, y):
+            optimizer.zero_grad()
+            loss = F.mse_loss(forward(x), y)
+            loss.backward()
+            optimizer.step()
+            return loss.detach()
+
+        held["model"] = model
+        return step, lambda: {"w": model.fc.weight, "calls": model.calls}, None
+
+    held: dict = {}
+    run, messages = _same_as_eager(make, whole_step=how == "whole step")
+    assert len(messages) == 1 and "'_Counting.calls'" in messages[0], messages
+    assert held["model"].calls == CALLS
+    if how == "whole step":
+        assert _counts(run)[1] == 0
+
+
+def test_a_layer_setting_changed_between_calls_is_still_read_again():
+    """Pinned: ``dropout.p`` changed between calls makes a new capture (now taken as the step starts)."""
+    def make():
+        model = nn.Sequential(_linear(), nn.Dropout(0.2))
+        optimizer = _sgd(model)
+
+        def step(x, y):
+            optimizer.zero_grad()
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            optimizer.step()
+            return loss.detach()
+
+        return step, lambda: {"w": model[0].weight}, lambda number: setattr(model[1], "p", 0.6) if number == 5 else None
+
+    assert _counts(_replayed(make)) == (4, CALLS - 4)

@@ -43,7 +43,9 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   unchanged, each layer is in the same mode (``train()``/``eval()``: a key keeps a program for each set of
   modes met, up to :data:`~glassgrad.compiler.compiled.MAX_MODES`, each captured twice), still has the same
   settings (its Python numbers, strings and flags: ``dropout.p``, ``bn.momentum``, a loss's ``reduction``;
-  one changed between calls: captured again) and still holds the same parameters, buffers, sublayers and other
+  one changed between calls: captured again; taken as the step starts, so that a ``forward`` counting
+  ``self.calls += 1`` fails it at the next call, and runs eagerly, naming it) and still holds the same parameters,
+  buffers, sublayers and other
   attributes (``model.fc = nn.Linear(…)``, ``self.shift = gg.tensor(…)``, ``self.act = gg.tanh`` after a
   capture: captured again), and a ``.grad`` that the step reads after
   its ``backward()`` (``p -= lr * p.grad``) is still empty if it was at capture (one set between calls is

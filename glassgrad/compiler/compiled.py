@@ -20,7 +20,7 @@ from ..autograd import STATE, watched_by
 from ..graph import FORWARD_MODE
 from ..saved_packing import PACKING
 from ..tensor import Tensor
-from .capture import Capture, CompileRefused, Recorder
+from .capture import Capture, CompileRefused, Recorder, _settings_of
 from .names import changed, names_read
 from .program import Program, compare
 
@@ -196,6 +196,10 @@ class Compiled:
         # forward that appends to self.history must find the list as it was before its own append)
         known = {id(module): module for capture in entry.pending.values() for module, _ in capture.modules}
         reads, refusals = names_read(self.function, list(known.values()))
+        # and their settings, as the step starts: a forward counting self.calls += 1 must find the count changed at
+        # the next call (taken as the step ended, the guard held, and replays counted nothing, without a word)
+        starting = {id(module): (module, _settings_of(module))
+                    for module in (*known.values(), *([self.owner] if self.owner is not None else []))}
         if self.owner is not None:
             recorder.watch(self.owner)
         if _GLOBAL_FORWARD_HOOKS or _GLOBAL_FORWARD_PRE_HOOKS:
@@ -212,6 +216,8 @@ class Compiled:
         capture = recorder.finish(result)
         more, more_refusals = names_read(None, [module for module, _ in capture.modules if id(module) not in known])
         capture.reads = reads + more
+        capture.settings = [(module, *starting[id(module)][1]) if id(module) in starting else (module, names, values)
+                            for module, names, values in capture.settings]
         if (refusals or more_refusals) and capture.refusal is None:  # random.random(), next(batches): Python to run
             capture.refusal = (refusals or more_refusals)[0]
         entry.captures += 1
@@ -241,7 +247,7 @@ class Compiled:
     def _rebound(self, entry: _Entry) -> None:
         """A key whose programs' guards failed: where a name the step reads from outside was bound anew at each of the
         last :data:`MAX_REBOUND` calls, with no replay between, the key runs eagerly from now on, saying which."""
-        names = changed(entry.programs[0].reads)
+        names = changed(entry.programs[0].reads) + entry.programs[0].settings_changed()
         if not names:
             return
         streak, replays = entry.rebound

@@ -198,6 +198,8 @@ class Program:
         self.modules = capture.modules
         self.members = capture.members
         self.settings = capture.settings
+        """Each layer's settings (``dropout.p``, ``self.calls``), as they were when the capture started, where the
+        layer was known then (called by an earlier capture: :meth:`~glassgrad.compiler.compiled.Compiled._capture`)."""
         self.reads = capture.reads
         """The names the step reads from outside it (:mod:`glassgrad.compiler.names`), guarded."""
         self.default_dtype = _default["float"]
@@ -427,6 +429,12 @@ class Program:
                 return f"{self._name(cls)}(**dict({pairs}))"
             return f"{self._name(cls)}({pairs})"
         return f"{self._name(encoded[1])}(**dict(zip({self._name(encoded[3])}, ({parts},))))"  # a dataclass
+
+    def settings_changed(self) -> list[str]:
+        """The layers' settings that no longer hold what the program was captured with, as ``Net.calls`` (a count
+        the layer's ``forward`` keeps: :meth:`~glassgrad.compiler.compiled.Compiled._rebound` names it)."""
+        return [f"{type(module).__name__}.{name}" for module, names, values in self.settings
+                for name, value in zip(names, values) if getattr(module, name, None) != value]
 
     def _guards(self) -> str:
         """One expression: each parameter and buffer is still the same array, with the same ``requires_grad``,
