@@ -21,7 +21,9 @@ once). A method of a layer's class that its ``forward`` names (``self._scale()``
 ``forward`` is, and so is a method of a settings object the code names (``ema.update(model)``, reading and counting
 ``self.updates``), of the object whose method is compiled (``self.log(…)`` in ``gg.compile(module.training_step)``)
 and of an object in a short list or tuple the code reads (``for cb in callbacks: cb.on_step(loss)``, shown as
-``callbacks[0].calls``). Guarded as:
+``callbacks[0].calls``), and of a layer of the user's class the code names (``model.loss(x, y)`` reading a global).
+A helper wrapped by ``functools.lru_cache`` is read through the function it wraps. Code that names attributes by
+strings (``getattr``, ``setattr``, ``vars``) has its string constants read as attribute names too. Guarded as:
 
 * a number, string, flag or None, or a short list or tuple of them: by value (the settings' rule,
   :func:`~glassgrad.compiler.capture._plain_setting`);
@@ -34,6 +36,8 @@ and of an object in a short list or tuple the code reads (``for cb in callbacks:
 * what a function is called with that the step does not write: its default arguments (``step.__defaults__``, and
   each entry of a dict among them, and the entries of a list, deque or set among them: ``history=[]``), a
   ``functools.partial``'s keywords (each entry), whose function is read too;
+* a layer: by identity, and each of the settings the code names by value (its mode: ``if other.training``, of
+  a layer the step reads but does not call; the capture guards those of the layers it calls);
 * anything else but a Python module or a class (a tensor, an array, a function, a layer, an optimizer, a list of
   tensors): by identity, and a container's entries (up to 64) by identity too, and so the containers in such a
   dict (``CONFIG["optim"]["lr"]``, ``history["loss"].append(…)``); a longer one, its length. Containers: a list, a
@@ -96,6 +100,10 @@ LAYER_INTERNALS = frozenset(("training", "_parameters", "_buffers", "_modules", 
                              "_state_dict_hooks", "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
                              "_load_state_dict_post_hooks"))
 """A layer's own tables, guarded by the capture's guards (its mode, parameters, buffers, sublayers, hooks)."""
+
+LAYER_TABLES = LAYER_INTERNALS - {"training"}
+"""A layer's own tables, never read as a name: its mode is, where the code names it (``if other.training``) of a
+layer the step may not call (the capture guards the modes of those it calls)."""
 
 LIBRARIES = tuple(Path(sysconfig.get_paths()[key]).resolve() for key in ("stdlib", "purelib", "platlib"))
 """Where Python's own modules and installed packages live: their code is not the step's."""
@@ -280,9 +288,10 @@ def names_read(function: Any, layers: list) -> tuple[list[Read], list[str]]:
         if _reads_environment(code, loaded, attributes):  # os.environ["SCALE"]: set to another value later
             reads.setdefault((id(os.environ), "_data"), Environment(os.environ, "_data", "os.environ",
                                                                     dict(os.environ._data), True))
-        if _plain_object(owner):  # a method of an object of settings: its attributes, as self.lr
+        if _plain_object(owner) or _users_layer(owner):  # a method of an object of settings: its attributes, as self.lr
             prefix = shown[0] if shown else "self"
-            loaded += [(owner, name, f"{prefix}.{name}", value) for name, value in _named_attributes(owner, attributes)]
+            loaded += [(owner, name, f"{prefix}.{name}", value)
+                       for name, value in _named_attributes(owner, attributes - LAYER_TABLES)]
             pending += [(*method, prefix) for method in _methods(owner, attributes)]  # self.log(…) in a trainer's step
         loaded += _given(defined)  # def step(x, scale=1.0): step.__defaults__ = (4.0,) between calls
         for where, key, name, value in loaded:
@@ -400,6 +409,9 @@ def _attributes(value: Any, name: str, attributes: set[str], depth: int) -> list
                 found.append((value, key, f"{name}[{key!r}]", held))
                 found += _attributes(held, f"{name}[{key!r}]", attributes, depth - 1)
         return found
+    if hasattr(value, "_modules"):  # a layer: the settings the code names (other.training, head.scale), its own
+        return [(value, attribute, f"{name}.{attribute}", held)  # parameters and sublayers guarded by identity
+                for attribute, held in _named_attributes(value, attributes - LAYER_TABLES) if _plain_setting(held)]
     if not (_plain_object(value) or _users_module(value) or _users_class(value)):
         return []
     for attribute, held in _named_attributes(value, attributes):
@@ -413,7 +425,7 @@ def _methods(value: Any, attributes: set[str]) -> list[tuple]:
     computed from ``self._lr``), as a method of that object, so that the attributes it reads are guarded as
     ``self.…``: an EMA helper whose ``update`` counts ``self.num_updates += 1`` then has the count guarded (it
     changes at every call, so the step runs eagerly, naming it, where replays skipped the count without a word)."""
-    if not _plain_object(value):
+    if not (_plain_object(value) or _users_layer(value)):  # model.loss(x, y), a method of a layer of the user's
         return []
     found = [getattr(type(value), attribute, None) for attribute in sorted(attributes)]
     functions = [getter.fget if isinstance(getter, property) else getter for getter in found]
@@ -470,6 +482,8 @@ def _code_of(function: Any) -> tuple:
         function, owner = function.__func__, function.__self__
     elif not isinstance(function, (types.FunctionType, type)) and callable(function):
         call = type(function).__call__
+        if not isinstance(call, types.FunctionType) and hasattr(function, "__wrapped__"):  # functools.lru_cache
+            return _code_of(function.__wrapped__)
         function, owner = (call, function) if isinstance(call, types.FunctionType) else (None, None)
     if not isinstance(function, types.FunctionType):
         return None, None, None
@@ -491,6 +505,12 @@ def _users_module(value: Any) -> bool:
     """Whether ``value`` is a module of the user's (``import config``), whose attributes the code reads as settings."""
     path = getattr(value, "__file__", None) if isinstance(value, types.ModuleType) else None
     return bool(path) and _users_file(path)
+
+
+def _users_layer(value: Any) -> bool:
+    """Whether ``value`` is a layer of a class of the user's, whose methods the step may call besides its ``forward``
+    (``model.loss(x, y)`` reading a global ``SCALE``: read as a settings object's methods are)."""
+    return hasattr(value, "_modules") and _users_class(type(value))
 
 
 def _users_class(value: Any) -> bool:
@@ -554,10 +574,26 @@ def _reads_environment(code: types.CodeType, loaded: list[tuple], attributes: se
             and bool(ENVIRONMENT_NAMES & (attributes | imported)))
 
 
+BY_STRING = frozenset(("getattr", "setattr", "hasattr", "delattr", "vars", "__dict__"))
+"""What names an attribute by a string: ``setattr(log, "n", getattr(log, "n") + 1)``, ``vars(log)["n"]``."""
+
+
 def _attribute_names(code: types.CodeType) -> set[str]:
-    """The attribute names ``code`` (and the code inside it) reads: ``lr`` in ``args.lr``."""
-    return {instruction.argval for inner in _codes(code) for instruction in dis.get_instructions(inner)
-            if instruction.opname in ("LOAD_ATTR", "LOAD_METHOD")}
+    """The attribute names ``code`` (and the code inside it) reads: ``lr`` in ``args.lr``; and, in code that names
+    attributes by strings (:data:`BY_STRING`), its string constants that are names (``"n"`` in ``setattr(log, "n",
+    …)``: guarded as ``log.n``, where replays skipped the count without a word)."""
+    found: set[str] = set()
+    for inner in _codes(code):
+        attributes, loaded = set(), set()
+        for instruction in dis.get_instructions(inner):
+            if instruction.opname in ("LOAD_ATTR", "LOAD_METHOD"):
+                attributes.add(instruction.argval)
+            elif instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+                loaded.add(instruction.argval)
+        found |= attributes
+        if BY_STRING & (attributes | loaded):
+            found |= {constant for constant in inner.co_consts if type(constant) is str and constant.isidentifier()}
+    return found
 
 
 def _plain_object(value: Any) -> bool:
